@@ -1,0 +1,64 @@
+# Slipway developer entry points. `make up` and `make test` work on a fresh machine: they create
+# the virtual environment and install what they need themselves.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TOOLS := .tools
+BUF_VERSION := 1.61.0
+BUF := $(TOOLS)/node/node_modules/.bin/buf
+PROTO_FILES := $(shell find protos/slipway -name '*.proto' | sort)
+GENERATED_DIRS := common registry training monitoring audit inference
+
+.PHONY: venv tools postgres up test lint protos bench-audit clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml clients/python/pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e clients/python -e '.[dev]'
+	touch $@
+
+# buf (lint and breaking-change checks) from the npm registry, pinned; it runs offline.
+tools: $(BUF)
+
+$(BUF):
+	mkdir -p $(TOOLS)/node
+	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/node @bufbuild/buf@$(BUF_VERSION)
+
+# PostgreSQL server binaries for the tests that start a throwaway cluster.
+postgres:
+	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "installing the PostgreSQL server for the tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
+# Start the whole suite on the embedded default (SQLite and a local artifact folder in $SLIPWAY_HOME).
+up: venv
+	$(VENV)/bin/slipway up
+
+# Every test: contracts, shared core, services, on SQLite and on a throwaway PostgreSQL.
+test: venv tools postgres
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	PATH="$(CURDIR)/$(TOOLS)/node/node_modules/.bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+# Regenerate the Python API in clients/python from protos/ with the pinned generator.
+protos: venv
+	cd clients/python/slipway && rm -rf $(GENERATED_DIRS)
+	$(PY) -m grpc_tools.protoc -Iprotos \
+	  --plugin=protoc-gen-mypy=$(VENV)/bin/protoc-gen-mypy \
+	  --plugin=protoc-gen-mypy_grpc=$(VENV)/bin/protoc-gen-mypy_grpc \
+	  --python_out=clients/python --grpc_python_out=clients/python \
+	  --mypy_out=clients/python --mypy_grpc_out=clients/python \
+	  $(PROTO_FILES)
+	find $(addprefix clients/python/slipway/,$(GENERATED_DIRS)) -type d -exec touch {}/__init__.py \;
+	for d in $(GENERATED_DIRS); do touch clients/python/slipway/$$d/py.typed; done
+
+clean:
+	rm -rf $(VENV) $(TOOLS)

@@ -1,0 +1,1 @@
+"""The shared core every Slipway service is built on."""

@@ -1,0 +1,96 @@
+"""Process entry point shared by every service: flags, logging, schema check, serve.
+
+A service supplies its settings class and a ``build`` function returning what it serves; this
+module does the rest the same way for all of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from slipway.audit.v1 import audit_service_pb2
+from slipway.core.db import Database
+from slipway.core.logs import configure_logging, get_logger
+from slipway.core.schema import SchemaError, ensure_schema_current
+from slipway.core.server import ServiceRegistration, SlipwayServer, run_until_signalled
+from slipway.core.settings import ServiceSettings
+
+log = get_logger("slipway.bootstrap")
+S = TypeVar("S", bound=ServiceSettings)
+
+AUDIT_SERVICE = audit_service_pb2.DESCRIPTOR.services_by_name["AuditService"]
+
+EXIT_OK = 0
+EXIT_CONFIG = 2  # bad flags or settings
+EXIT_SCHEMA = 3  # database schema older (or newer) than the code
+
+
+@dataclass
+class ServiceApp:
+    """What a service process serves, and hooks around its lifetime."""
+
+    services: list[ServiceRegistration]
+    on_ready: Callable[[], Awaitable[None]] | None = None
+    on_stop: Callable[[], Awaitable[Any]] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def audit_registration() -> ServiceRegistration:
+    """The audit log API, answered by every service (implemented by the audit module)."""
+    return ServiceRegistration(AUDIT_SERVICE)
+
+
+def parse_settings(
+    settings_class: type[S], argv: Sequence[str] | None, prog: str
+) -> S:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=(settings_class.__doc__ or "").strip(),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    settings_class.add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return settings_class.from_sources(args)
+    except ValueError as exc:
+        parser.error(str(exc))
+        raise  # unreachable: parser.error exits
+
+
+def open_database(settings: ServiceSettings) -> Database:
+    """Connect to the shared database and make sure its schema matches the code."""
+    db = Database.from_url(settings.effective_database_url)
+    ensure_schema_current(db, auto_upgrade=settings.embedded_database or settings.auto_migrate)
+    return db
+
+
+def run_service(
+    settings_class: type[S],
+    build: Callable[[S, Database], ServiceApp],
+    argv: Sequence[str] | None = None,
+) -> int:
+    """Run one service process until SIGTERM/SIGINT; returns the process exit code."""
+    settings = parse_settings(settings_class, argv, f"slipway {settings_class.service_name}")
+    configure_logging(settings.log_format, settings.log_level, service=settings.service_name)
+    log.info("starting", settings=settings.describe())
+    try:
+        db = open_database(settings)
+    except SchemaError as exc:
+        log.error("database schema does not match this release", error=str(exc))
+        print(f"slipway {settings.service_name}: {exc}", file=sys.stderr)
+        return EXIT_SCHEMA
+    try:
+        app = build(settings, db)
+        server = SlipwayServer(settings, app.services)
+        asyncio.run(run_until_signalled(server, on_ready=app.on_ready, on_stop=app.on_stop))
+    except FileNotFoundError as exc:
+        print(f"slipway {settings.service_name}: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    finally:
+        db.dispose()
+    return EXIT_OK

@@ -1,0 +1,102 @@
+"""Method handlers built from a service descriptor and a servicer object.
+
+A servicer implements an RPC by defining an ``async def`` (or async generator) with the proto's
+name. RPCs that the contract defines but the servicer does not implement yet still decode their
+request like a real handler (so auth, metrics and logging see a normal call) and answer
+UNIMPLEMENTED with an ErrorInfo naming the method, rather than a bare "method not found".
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+from google.protobuf import message_factory
+from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
+from grpc.aio import ServicerContext
+from slipway.core.errors import UnimplementedError
+
+Context = ServicerContext[Any, Any]
+
+
+def _answer(method: MethodDescriptor) -> UnimplementedError:
+    return UnimplementedError(
+        f"{method.full_name} is part of the contract but not implemented in this release",
+        reason="NOT_IMPLEMENTED_YET", metadata={"method": method.full_name},
+    )
+
+
+def _serializers(method: MethodDescriptor) -> dict[str, Any]:
+    request_class = message_factory.GetMessageClass(method.input_type)
+    response_class = message_factory.GetMessageClass(method.output_type)
+    return {
+        "request_deserializer": request_class.FromString,
+        "response_serializer": response_class.SerializeToString,
+    }
+
+
+def _implemented(method: MethodDescriptor, behaviour: Any) -> grpc.RpcMethodHandler[Any, Any]:
+    kwargs = _serializers(method)
+    if method.client_streaming and method.server_streaming:
+        return grpc.stream_stream_rpc_method_handler(behaviour, **kwargs)
+    if method.client_streaming:
+        return grpc.stream_unary_rpc_method_handler(behaviour, **kwargs)
+    if method.server_streaming:
+        return grpc.unary_stream_rpc_method_handler(behaviour, **kwargs)
+    return grpc.unary_unary_rpc_method_handler(behaviour, **kwargs)
+
+
+def _unimplemented(method: MethodDescriptor) -> grpc.RpcMethodHandler[Any, Any]:
+    kwargs = _serializers(method)
+    if method.client_streaming and method.server_streaming:
+        async def stream_stream(_requests: Any, _ctx: Context) -> AsyncIterator[Any]:
+            raise _answer(method)
+            yield  # makes this an async generator, as gRPC expects for streaming responses
+
+        return grpc.stream_stream_rpc_method_handler(stream_stream, **kwargs)
+    if method.client_streaming:
+        async def stream_unary(_requests: Any, _ctx: Context) -> Any:
+            raise _answer(method)
+
+        return grpc.stream_unary_rpc_method_handler(stream_unary, **kwargs)
+    if method.server_streaming:
+        async def unary_stream(_request: Any, _ctx: Context) -> AsyncIterator[Any]:
+            raise _answer(method)
+            yield  # makes this an async generator, as gRPC expects for streaming responses
+
+        return grpc.unary_stream_rpc_method_handler(unary_stream, **kwargs)
+
+    async def unary_unary(_request: Any, _ctx: Context) -> Any:
+        raise _answer(method)
+
+    return grpc.unary_unary_rpc_method_handler(unary_unary, **kwargs)
+
+
+def _behaviour(servicer: object | None, method: MethodDescriptor) -> Any:
+    """The servicer's async method for ``method``, or None when it does not implement it.
+
+    Generated servicer base classes define every method as a plain function that answers
+    UNIMPLEMENTED; only coroutine functions and async generators count as implementations.
+    """
+    candidate = getattr(servicer, method.name, None) if servicer is not None else None
+    if inspect.iscoroutinefunction(candidate) or inspect.isasyncgenfunction(candidate):
+        return candidate
+    return None
+
+
+def service_handler(service: ServiceDescriptor, servicer: object | None) -> grpc.GenericRpcHandler:
+    """Handlers for every method of ``service``: the servicer's, or UNIMPLEMENTED ones."""
+    handlers = {}
+    for method in service.methods:
+        behaviour = _behaviour(servicer, method)
+        handlers[method.name] = (
+            _implemented(method, behaviour) if behaviour else _unimplemented(method)
+        )
+    return grpc.method_handlers_generic_handler(service.full_name, handlers)
+
+
+def implemented_methods(service: ServiceDescriptor, servicer: object | None) -> list[str]:
+    """Names of the methods of ``service`` that ``servicer`` implements."""
+    return [m.name for m in service.methods if _behaviour(servicer, m) is not None]

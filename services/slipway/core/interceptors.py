@@ -1,0 +1,256 @@
+"""Server interceptors: request context, metrics, access log, auth, error translation.
+
+Each interceptor wraps the behaviour of the method handler it is given, for all four call shapes,
+with an async context manager (``around``) that runs around the call: code before the ``yield``
+runs before the handler, exceptions raised by the handler pass through it. The server applies
+them outermost first in the order listed above.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+from grpc.aio import AbortError, ServicerContext
+from slipway.core import context as call_context
+from slipway.core.auth import TokenStore
+from slipway.core.context import ANONYMOUS, Principal
+from slipway.core.errors import PermissionDeniedError, SlipwayError, UnauthenticatedError
+from slipway.core.logs import get_logger
+from slipway.core.metrics import GrpcMetrics
+from slipway.core.roles import EXEMPT_METHODS, RoleTable
+from slipway.core.status import simple_status, to_rpc_status
+
+log = get_logger("slipway.rpc")
+REQUEST_ID_HEADER = "x-request-id"
+MAX_REQUEST_ID_LENGTH = 128
+
+Context = ServicerContext[Any, Any]
+Handler = grpc.RpcMethodHandler[Any, Any]
+Around = Callable[[str, Context], contextlib.AbstractAsyncContextManager[None]]
+DeniedHook = Callable[[str, Principal, SlipwayError], Awaitable[None]]
+
+
+def wrap_handler(
+    handler: Handler, method: str, around: Around
+) -> Handler:
+    """A copy of ``handler`` whose behaviour runs inside ``around(method, context)``."""
+    kwargs = {"request_deserializer": handler.request_deserializer,
+              "response_serializer": handler.response_serializer}
+    # The stubs type behaviours as sync callables; on a grpc.aio server they are async.
+    inner_uu: Any = handler.unary_unary
+    inner_us: Any = handler.unary_stream
+    inner_su: Any = handler.stream_unary
+    inner_ss: Any = handler.stream_stream
+    if inner_uu:
+
+        async def unary_unary(request: Any, ctx: Context) -> Any:
+            async with around(method, ctx):
+                return await inner_uu(request, ctx)
+
+        return grpc.unary_unary_rpc_method_handler(unary_unary, **kwargs)
+    if inner_us:
+
+        async def unary_stream(request: Any, ctx: Context) -> AsyncIterator[Any]:
+            async with around(method, ctx):
+                async for item in inner_us(request, ctx):
+                    yield item
+
+        return grpc.unary_stream_rpc_method_handler(unary_stream, **kwargs)
+    if inner_su:
+
+        async def stream_unary(requests: Any, ctx: Context) -> Any:
+            async with around(method, ctx):
+                return await inner_su(requests, ctx)
+
+        return grpc.stream_unary_rpc_method_handler(stream_unary, **kwargs)
+    async def stream_stream(requests: Any, ctx: Context) -> AsyncIterator[Any]:
+        async with around(method, ctx):
+            async for item in inner_ss(requests, ctx):
+                yield item
+
+    return grpc.stream_stream_rpc_method_handler(stream_stream, **kwargs)
+
+
+class _WrappingInterceptor(grpc.aio.ServerInterceptor):
+    """Base: wraps every handler with ``self.around``."""
+
+    def around(
+        self, method: str, ctx: Context
+    ) -> contextlib.AbstractAsyncContextManager[None]:
+        raise NotImplementedError
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Handler | None:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        return wrap_handler(handler, handler_call_details.method, self.around)
+
+
+def metadata_value(ctx: Context, key: str) -> str | None:
+    for item_key, value in ctx.invocation_metadata() or ():
+        if item_key == key:
+            return value if isinstance(value, str) else value.decode(errors="replace")
+    return None
+
+
+def status_of(ctx: Context, exc: BaseException | None) -> grpc.StatusCode:
+    """The status a finished call is answered with."""
+    code = ctx.code()
+    if isinstance(code, grpc.StatusCode):
+        return code
+    if isinstance(code, int):
+        return next((c for c in grpc.StatusCode if c.value[0] == code), grpc.StatusCode.UNKNOWN)
+    if exc is None:
+        return grpc.StatusCode.OK
+    if isinstance(exc, BaseException) and exc.__class__.__name__ == "CancelledError":
+        return grpc.StatusCode.CANCELLED
+    return grpc.StatusCode.UNKNOWN
+
+
+class RequestContextInterceptor(_WrappingInterceptor):
+    """Takes ``x-request-id`` from the caller (or makes one), binds it, returns it in trailers."""
+
+    @contextlib.asynccontextmanager
+    async def around(self, method: str, ctx: Context) -> AsyncIterator[None]:
+        given = metadata_value(ctx, REQUEST_ID_HEADER)
+        request_id = (given or "").strip()[:MAX_REQUEST_ID_LENGTH] or uuid.uuid4().hex
+        call_context.set_request_id(request_id)
+        call_context.set_principal(ANONYMOUS)
+        ctx.set_trailing_metadata(((REQUEST_ID_HEADER, request_id),))
+        yield
+
+
+class MetricsInterceptor(_WrappingInterceptor):
+    """Counts started and handled calls by code and observes their latency."""
+
+    def __init__(self, metrics: GrpcMetrics) -> None:
+        self._metrics = metrics
+
+    @contextlib.asynccontextmanager
+    async def around(self, method: str, ctx: Context) -> AsyncIterator[None]:
+        service, name = split_method(method)
+        self._metrics.started(service, name)
+        start = time.perf_counter()
+        error: BaseException | None = None
+        try:
+            yield
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            code = status_of(ctx, error)
+            self._metrics.handled(service, name, code.name, time.perf_counter() - start)
+
+
+class AccessLogInterceptor(_WrappingInterceptor):
+    """One log line per finished call with its method, status and duration."""
+
+    @contextlib.asynccontextmanager
+    async def around(self, method: str, ctx: Context) -> AsyncIterator[None]:
+        start = time.perf_counter()
+        error: BaseException | None = None
+        try:
+            yield
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            code = status_of(ctx, error)
+            level = "info" if code == grpc.StatusCode.OK else "warning"
+            getattr(log, level)(
+                "rpc", method=method, code=code.name,
+                duration_ms=round((time.perf_counter() - start) * 1000, 3),
+            )
+
+
+class AuthInterceptor(_WrappingInterceptor):
+    """Authenticates the bearer token and checks the role table before the handler runs.
+
+    Refused calls are answered here (UNAUTHENTICATED / PERMISSION_DENIED) and reported to
+    ``on_denied`` so they can be recorded in the audit log.
+    """
+
+    def __init__(
+        self, tokens: TokenStore | None, roles: RoleTable, *, service: str,
+        on_denied: DeniedHook | None = None,
+    ) -> None:
+        self._tokens = tokens  # None: --insecure-no-auth, every caller is a local admin
+        self._roles = roles
+        self._service = service
+        self._on_denied = on_denied
+
+    def authorize(self, method: str, authorization: str | None) -> Principal:
+        if self._tokens is None:
+            return INSECURE_PRINCIPAL
+        principal = self._tokens.authenticate(authorization)
+        call_context.set_principal(principal)
+        allowed = self._roles.roles_for(method)
+        if not principal.has_any(allowed):
+            raise PermissionDeniedError(
+                f"principal {principal.name!r} with roles {sorted(principal.roles)} may not call "
+                f"{method}; it needs one of {sorted(allowed)}",
+                reason="ROLE_NOT_ALLOWED",
+                metadata={"method": method, "principal": principal.name},
+            )
+        return principal
+
+    @contextlib.asynccontextmanager
+    async def around(self, method: str, ctx: Context) -> AsyncIterator[None]:
+        if method in EXEMPT_METHODS:
+            yield
+            return
+        try:
+            principal = self.authorize(method, metadata_value(ctx, "authorization"))
+        except (UnauthenticatedError, PermissionDeniedError) as exc:
+            if self._on_denied is not None:
+                await self._on_denied(method, call_context.current_principal(), exc)
+            request_id = call_context.current_request_id()
+            await ctx.abort_with_status(
+                to_rpc_status(exc, service=self._service, request_id=request_id)
+            )
+            raise  # unreachable: abort raises; keeps the generator from yielding twice
+        call_context.set_principal(principal)
+        yield
+
+
+INSECURE_PRINCIPAL = Principal("local-insecure", frozenset({"admin"}))
+
+
+class ErrorInterceptor(_WrappingInterceptor):
+    """Maps domain errors to their status; anything unexpected becomes a generic INTERNAL."""
+
+    def __init__(self, *, service: str) -> None:
+        self._service = service
+
+    @contextlib.asynccontextmanager
+    async def around(self, method: str, ctx: Context) -> AsyncIterator[None]:
+        try:
+            yield
+        except AbortError:
+            raise
+        except SlipwayError as exc:
+            await ctx.abort_with_status(to_rpc_status(
+                exc, service=self._service, request_id=call_context.current_request_id()))
+        except Exception:
+            request_id = call_context.current_request_id()
+            log.exception("unhandled error", method=method)
+            await ctx.abort_with_status(simple_status(
+                grpc.StatusCode.INTERNAL,
+                f"internal error; quote request id {request_id} when reporting it",
+                reason="INTERNAL", service=self._service, request_id=request_id,
+            ))
+
+
+def split_method(method: str) -> tuple[str, str]:
+    """``/pkg.Service/Method`` -> (``pkg.Service``, ``Method``)."""
+    _, service, name = method.split("/", 2) if method.count("/") >= 2 else ("", "", method)
+    return service, name

@@ -1,0 +1,203 @@
+"""The server builder every service uses.
+
+``SlipwayServer`` owns a ``grpc.aio`` server with the interceptor chain (request context, metrics,
+access log, auth, error translation), the standard health service (NOT_SERVING until the service
+says it is ready and again during shutdown), reflection for grpcurl, TLS or mutual TLS, message
+size limits and a Prometheus endpoint. ``run`` adds signal handling: on SIGTERM or SIGINT the
+server stops accepting calls, lets in-flight calls finish within the grace period and returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from google.protobuf.descriptor import ServiceDescriptor
+from grpc_health.v1 import _async as health_aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from prometheus_client import CollectorRegistry
+from slipway.core.auth import TokenStore, write_private
+from slipway.core.handlers import service_handler
+from slipway.core.interceptors import (
+    AccessLogInterceptor,
+    AuthInterceptor,
+    DeniedHook,
+    ErrorInterceptor,
+    MetricsInterceptor,
+    RequestContextInterceptor,
+)
+from slipway.core.logs import get_logger
+from slipway.core.metrics import GrpcMetrics, MetricsEndpoint, start_metrics_endpoint
+from slipway.core.roles import ROLE_TABLE, RoleTable
+from slipway.core.settings import ServiceSettings
+
+log = get_logger("slipway.server")
+
+HEALTH_SERVICE = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+
+
+@dataclass(frozen=True)
+class ServiceRegistration:
+    """One gRPC service a process serves: its descriptor and the servicer implementing it.
+
+    Methods the servicer does not implement (yet) answer UNIMPLEMENTED.
+    """
+
+    descriptor: ServiceDescriptor
+    servicer: object | None = None
+
+    @property
+    def full_name(self) -> str:
+        name: str = self.descriptor.full_name
+        return name
+
+
+class SlipwayServer:
+    """A configured gRPC server for one Slipway service process."""
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        services: Sequence[ServiceRegistration],
+        *,
+        role_table: RoleTable = ROLE_TABLE,
+        on_denied: DeniedHook | None = None,
+        extra_handlers: Sequence[grpc.GenericRpcHandler] = (),
+    ) -> None:
+        self.settings = settings
+        self.services = tuple(services)
+        self.metrics_registry = CollectorRegistry()
+        self.health = health_aio.HealthServicer()
+        self._role_table = role_table
+        self._on_denied = on_denied
+        self._extra_handlers = tuple(extra_handlers)
+        self._server: grpc.aio.Server | None = None
+        self._metrics_endpoint: MetricsEndpoint | None = None
+        self.grpc_port = 0
+
+    @property
+    def grpc_address(self) -> str:
+        host: str = self.settings.grpc_address.rpartition(":")[0]
+        return f"{host}:{self.grpc_port!s}"
+
+    @property
+    def metrics_address(self) -> str:
+        return self._metrics_endpoint.address if self._metrics_endpoint else ""
+
+    @property
+    def service_names(self) -> list[str]:
+        return [s.full_name for s in self.services]
+
+    def _tokens(self) -> TokenStore | None:
+        if self.settings.insecure_no_auth:
+            log.warning("authentication is OFF (--insecure-no-auth): every caller is an admin")
+            return None
+        assert self.settings.tokens_file is not None
+        return TokenStore.load(self.settings.tokens_file)
+
+    async def start(self) -> None:
+        """Bind and start serving; health reports NOT_SERVING until ``set_serving``."""
+        s = self.settings
+        interceptors: list[grpc.aio.ServerInterceptor] = [
+            RequestContextInterceptor(),
+            MetricsInterceptor(GrpcMetrics(self.metrics_registry)),
+            AccessLogInterceptor(),
+            AuthInterceptor(self._tokens(), self._role_table, service=s.service_name,
+                            on_denied=self._on_denied),
+            ErrorInterceptor(service=s.service_name),
+        ]
+        server = grpc.aio.server(
+            interceptors=interceptors,
+            options=[
+                ("grpc.max_receive_message_length", s.max_receive_message_bytes),
+                ("grpc.max_send_message_length", s.max_send_message_bytes),
+                ("grpc.so_reuseport", 0),
+            ],
+        )
+        server.add_generic_rpc_handlers([
+            *(service_handler(s.descriptor, s.servicer) for s in self.services),
+            *self._extra_handlers,
+        ])
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+        for name in ("", *self.service_names):
+            await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        reflection.enable_server_reflection(
+            [*self.service_names, HEALTH_SERVICE, reflection.SERVICE_NAME], server)
+        self.grpc_port = self._bind(server)
+        await server.start()
+        self._server = server
+        if s.metrics_enabled:
+            self._metrics_endpoint = start_metrics_endpoint(
+                s.metrics_address, self.metrics_registry
+            )
+        log.info("listening", grpc_address=self.grpc_address, metrics_address=self.metrics_address,
+                 tls=s.tls_cert_file is not None, mutual_tls=s.tls_client_ca_file is not None)
+
+    def _bind(self, server: grpc.aio.Server) -> int:
+        s = self.settings
+        if s.tls_cert_file is None or s.tls_key_file is None:
+            port = server.add_insecure_port(s.grpc_address)
+        else:
+            client_ca = s.tls_client_ca_file.read_bytes() if s.tls_client_ca_file else None
+            credentials = grpc.ssl_server_credentials(
+                [(s.tls_key_file.read_bytes(), s.tls_cert_file.read_bytes())],
+                root_certificates=client_ca,
+                require_client_auth=client_ca is not None,
+            )
+            port = server.add_secure_port(s.grpc_address, credentials)
+        if port == 0:
+            raise OSError(f"cannot bind gRPC address {s.grpc_address}")
+        return port
+
+    async def set_serving(self) -> None:
+        """Report SERVING on the health service and write the ready file, if configured."""
+        for name in ("", *self.service_names):
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        if self.settings.ready_file is not None:
+            write_private(self.settings.ready_file, json.dumps({
+                "service": self.settings.service_name,
+                "grpc_address": self.grpc_address,
+                "metrics_address": self.metrics_address,
+                "tls": self.settings.tls_cert_file is not None,
+            }))
+        log.info("serving", services=self.service_names)
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Report NOT_SERVING, refuse new calls, let in-flight calls finish within ``grace``."""
+        grace = self.settings.shutdown_grace_seconds if grace is None else grace
+        await self.health.enter_graceful_shutdown()
+        if self._server is not None:
+            await self._server.stop(grace)
+            self._server = None
+        if self._metrics_endpoint is not None:
+            self._metrics_endpoint.stop()
+            self._metrics_endpoint = None
+        log.info("stopped")
+
+
+async def run_until_signalled(
+    server: SlipwayServer,
+    *,
+    on_ready: Callable[[], Awaitable[None]] | None = None,
+    on_stop: Callable[[], Awaitable[Any]] | None = None,
+) -> None:
+    """Start ``server``, serve until SIGTERM or SIGINT, then drain and stop it."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await server.start()
+    if on_ready is not None:
+        await on_ready()
+    await server.set_serving()
+    await stop.wait()
+    log.info("shutting down", grace_seconds=server.settings.shutdown_grace_seconds)
+    await server.stop()
+    if on_stop is not None:
+        await on_stop()

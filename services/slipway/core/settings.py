@@ -1,0 +1,221 @@
+"""Settings: one documented frozen dataclass per service, filled from flags, then environment.
+
+Every field documents itself (``help`` metadata) so ``--help`` lists each flag with its environment
+variable and default. A field ``grpc_address`` of the registry is read from
+``SLIPWAY_REGISTRY_GRPC_ADDRESS`` first and ``SLIPWAY_GRPC_ADDRESS`` second, so one shared
+environment can configure the whole suite and still override a single service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+from slipway.core.db import mask_url
+
+ENV_PREFIX = "SLIPWAY_"
+MiB = 1024 * 1024
+
+
+def setting(default: Any, help: str, *, secret: bool = False) -> Any:
+    """Declare a settings field with its documentation."""
+    if isinstance(default, list):
+        return dataclasses.field(
+            default_factory=lambda: list(default), metadata={"help": help, "secret": secret}
+        )
+    return dataclasses.field(default=default, metadata={"help": help, "secret": secret})
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("SLIPWAY_HOME", "~/.slipway")).expanduser()
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ServiceSettings:
+    """Settings every Slipway service shares."""
+
+    service_name: ClassVar[str] = "service"
+    default_grpc_port: ClassVar[int] = 0
+    default_metrics_port: ClassVar[int] = 0
+
+    home: Path = setting(
+        None, "Data folder: embedded SQLite database, artifacts, local token file."
+    )
+    database_url: str = setting(
+        "",
+        "SQLAlchemy URL of the shared database (sqlite:///... or postgresql+psycopg://...). "
+        "Empty: SQLite at $SLIPWAY_HOME/slipway.db, migrated automatically.",
+        secret=True,
+    )
+    auto_migrate: bool = setting(
+        False,
+        "Upgrade the database schema at start. Always on for the embedded SQLite default; "
+        "in production run `slipway db upgrade` as a separate step instead.",
+    )
+    grpc_address: str = setting("", "host:port the gRPC server binds (port 0 picks a free one).")
+    metrics_address: str = setting(
+        "", "host:port of the Prometheus /metrics endpoint; 'off' disables it."
+    )
+    tokens_file: Path | None = setting(
+        None,
+        "JSON file of bearer-token hashes, principals and roles. "
+        "Default $SLIPWAY_HOME/tokens.json.",
+    )
+    insecure_no_auth: bool = setting(
+        False, "Accept calls without a token, all as an admin. For local experiments only."
+    )
+    tls_cert_file: Path | None = setting(None, "PEM server certificate; enables TLS.")
+    tls_key_file: Path | None = setting(None, "PEM private key of the server certificate.")
+    tls_client_ca_file: Path | None = setting(
+        None, "PEM CA bundle; when set, clients must present a certificate it signed (mutual TLS)."
+    )
+    max_receive_message_bytes: int = setting(64 * MiB, "Largest request message accepted.")
+    max_send_message_bytes: int = setting(64 * MiB, "Largest response message sent.")
+    shutdown_grace_seconds: float = setting(
+        30.0, "On SIGTERM, how long in-flight calls may run before they are cancelled."
+    )
+    log_format: str = setting("auto", "Log format: json, console, or auto (console on a terminal).")
+    log_level: str = setting("info", "Log level: debug, info, warning, error.")
+    ready_file: Path | None = setting(
+        None, "Written (JSON: bound addresses) once the service is SERVING; used by `slipway up`."
+    )
+
+    def __post_init__(self) -> None:
+        if self.home is None:
+            object.__setattr__(self, "home", default_home())
+        if not self.grpc_address:
+            object.__setattr__(self, "grpc_address", f"127.0.0.1:{self.default_grpc_port}")
+        if not self.metrics_address:
+            object.__setattr__(self, "metrics_address", f"127.0.0.1:{self.default_metrics_port}")
+        if self.tokens_file is None:
+            object.__setattr__(self, "tokens_file", self.home / "tokens.json")
+        if self.log_format not in {"auto", "json", "console"}:
+            raise ValueError(f"log_format must be auto, json or console, not {self.log_format!r}")
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("tls_cert_file and tls_key_file must be set together")
+        if self.tls_client_ca_file is not None and self.tls_cert_file is None:
+            raise ValueError("mutual TLS (tls_client_ca_file) needs tls_cert_file and tls_key_file")
+
+    @property
+    def embedded_database(self) -> bool:
+        """True when no database URL was given: the SQLite file under the data folder."""
+        return not self.database_url
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'slipway.db'}"
+
+    @property
+    def metrics_enabled(self) -> bool:
+        return self.metrics_address.lower() != "off"
+
+    @classmethod
+    def env_names(cls, name: str) -> tuple[str, str]:
+        """Environment variables read for a field, most specific first."""
+        upper = name.upper()
+        return (f"{ENV_PREFIX}{cls.service_name.upper()}_{upper}", f"{ENV_PREFIX}{upper}")
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        """Add one flag per field; defaults stay unset so the environment can fill them."""
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            flag = "--" + f.name.replace("_", "-")
+            kind = _base_type(hints[f.name])
+            envs = " or ".join(cls.env_names(f.name))
+            default = "" if f.metadata.get("secret") else f" (default: {_describe_default(cls, f)})"
+            help_text = f"{f.metadata.get('help', '')} [env: {envs}]{default}"
+            if kind is bool:
+                parser.add_argument(
+                    flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None,
+                    help=help_text,
+                )
+            elif kind is list:
+                parser.add_argument(
+                    flag, dest=f.name, action="append", default=None, help=help_text
+                )
+            else:
+                parser.add_argument(flag, dest=f.name, default=None, help=help_text)
+
+    @classmethod
+    def from_sources(
+        cls, args: argparse.Namespace | None = None, environ: Mapping[str, str] | None = None
+    ) -> Self:
+        """Build settings: a flag wins over the environment, which wins over the default."""
+        env = os.environ if environ is None else environ
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw: Any = getattr(args, f.name, None) if args is not None else None
+            if raw is None:
+                raw = next((env[n] for n in cls.env_names(f.name) if n in env), None)
+            if raw is None:
+                continue
+            values[f.name] = _convert(f.name, hints[f.name], raw)
+        if "home" not in values:
+            home = env.get("SLIPWAY_HOME")
+            values["home"] = Path(home).expanduser() if home else Path("~/.slipway").expanduser()
+        return cls(**values)
+
+    def describe(self) -> dict[str, str]:
+        """Settings as strings for the start-up log line, secrets masked."""
+        out: dict[str, str] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.metadata.get("secret") and value:
+                value = mask_url(str(value))
+            out[f.name] = str(value)
+        return out
+
+
+def _describe_default(cls: type[ServiceSettings], f: dataclasses.Field[Any]) -> str:
+    if f.name == "grpc_address":
+        return f"127.0.0.1:{cls.default_grpc_port}"
+    if f.name == "metrics_address":
+        return f"127.0.0.1:{cls.default_metrics_port}"
+    if f.name == "home":
+        return "$SLIPWAY_HOME or ~/.slipway"
+    if f.name == "tokens_file":
+        return "$SLIPWAY_HOME/tokens.json"
+    if f.default_factory is not dataclasses.MISSING:
+        return repr(f.default_factory())
+    return repr(f.default)
+
+
+def _base_type(hint: Any) -> Any:
+    """The concrete type behind ``X | None`` and ``list[X]``."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _base_type(args[0])
+    if origin is list:
+        return list
+    return hint
+
+
+def _convert(name: str, hint: Any, raw: Any) -> Any:
+    kind = _base_type(hint)
+    if kind is list:
+        items: Sequence[str] = raw if isinstance(raw, list) else str(raw).split(",")
+        return [s.strip() for s in items if s.strip()]
+    if isinstance(raw, kind) and kind is not str:
+        return raw
+    text = str(raw).strip()
+    try:
+        if kind is bool:
+            if text.lower() in {"1", "true", "yes", "on"}:
+                return True
+            if text.lower() in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(text)
+        if kind is Path:
+            return Path(text).expanduser() if text else None
+        return kind(text)
+    except ValueError as exc:
+        raise ValueError(f"setting {name}: cannot read {text!r} as {kind.__name__}") from exc

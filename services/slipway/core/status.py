@@ -1,0 +1,63 @@
+"""The one mapping from domain errors to gRPC status with rich details (AIP-193).
+
+A ``SlipwayError`` becomes its canonical code, its message, one ``google.rpc.ErrorInfo`` (reason,
+domain, metadata) and, when fields are wrong, a ``google.rpc.BadRequest`` with the violations.
+"""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+from slipway.core.errors import SlipwayError
+
+DOMAIN_SUFFIX = "slipway"
+
+
+def error_domain(service: str) -> str:
+    """``ErrorInfo.domain`` for a service, e.g. ``registry.slipway``."""
+    return f"{service}.{DOMAIN_SUFFIX}" if service else DOMAIN_SUFFIX
+
+
+def grpc_code(error: SlipwayError) -> grpc.StatusCode:
+    return grpc.StatusCode[error.kind.value]
+
+
+def to_rpc_status(error: SlipwayError, *, service: str, request_id: str = "") -> grpc.Status:
+    """Build the status (code, message, details) sent to the caller for a domain error."""
+    metadata = dict(error.metadata)
+    if request_id:
+        metadata.setdefault("request_id", request_id)
+    details: list[any_pb2.Any] = []
+    info = any_pb2.Any()
+    info.Pack(error_details_pb2.ErrorInfo(
+        reason=error.reason, domain=error_domain(service), metadata=metadata
+    ))
+    details.append(info)
+    if error.field_violations:
+        bad = any_pb2.Any()
+        bad.Pack(error_details_pb2.BadRequest(field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+            for v in error.field_violations
+        ]))
+        details.append(bad)
+    status = status_pb2.Status(
+        code=getattr(code_pb2, error.kind.value), message=error.message, details=details
+    )
+    result: grpc.Status = rpc_status.to_status(status)
+    return result
+
+
+def simple_status(
+    code: grpc.StatusCode, message: str, *, reason: str, service: str, request_id: str = ""
+) -> grpc.Status:
+    """A status with an ErrorInfo for errors raised by the edge itself (auth, internal)."""
+    metadata = {"request_id": request_id} if request_id else {}
+    info = any_pb2.Any()
+    info.Pack(error_details_pb2.ErrorInfo(
+        reason=reason, domain=error_domain(service), metadata=metadata
+    ))
+    status = status_pb2.Status(code=code.value[0], message=message, details=[info])
+    result: grpc.Status = rpc_status.to_status(status)
+    return result

@@ -1,0 +1,1 @@
+"""The four Slipway services, each deployable on its own."""
