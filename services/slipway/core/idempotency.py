@@ -1,0 +1,139 @@
+"""Stored responses of mutating RPCs, so a retry with the same `request_id` is answered once.
+
+AIP-155: a client may send a `request_id` with a mutating request and retry it safely. The first
+call's response is remembered in the same transaction as the change it made; a retry with the
+same key (service, method, request id, caller) gets the stored response instead of doing the
+work twice. The functions take the session of the caller's unit of work and never commit.
+
+Typical use in a domain service::
+
+    with db.unit_of_work() as session:
+        if (stored := idempotency.find(session, key)) is not None:
+            return Response.FromString(stored)
+        response = ...  # the change itself, through the same session
+        idempotency.remember(session, key, Response.DESCRIPTOR.full_name,
+                             response.SerializeToString())
+
+When two identical requests race, the second `remember` raises `DuplicateRequestError` and its
+unit of work rolls back; answering it with `find` in a new unit of work returns the first result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from slipway.core.tables import Base, UtcDateTime
+from sqlalchemy import ColumnElement, Index, LargeBinary, String, UniqueConstraint, delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+__all__ = [
+    "DuplicateRequestError",
+    "IdempotencyKey",
+    "IdempotencyRecord",
+    "find",
+    "find_record",
+    "purge_older_than",
+    "remember",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyKey:
+    """Identifies one logical mutating request."""
+
+    service: str
+    """Service that handled the call, e.g. `registry`."""
+    method: str
+    """RPC name, e.g. `CreateModel`."""
+    request_id: str
+    """The client's `request_id` (a UUID by convention)."""
+    principal: str
+    """Who called: the same request id from another caller is a different request."""
+
+
+class DuplicateRequestError(Exception):
+    """A response for this key was stored concurrently by another transaction."""
+
+    def __init__(self, key: IdempotencyKey) -> None:
+        super().__init__(
+            f"request {key.request_id!r} of {key.principal!r} to {key.service}.{key.method} "
+            "was already answered"
+        )
+        self.key = key
+
+
+class IdempotencyRecord(Base):
+    """One remembered response (table created by migration 0001)."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (
+        UniqueConstraint("service", "method", "request_id", "principal"),
+        Index("ix_idempotency_records_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    service: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(128))
+    request_id: Mapped[str] = mapped_column(String(128))
+    principal: Mapped[str] = mapped_column(String(255))
+    response_type: Mapped[str] = mapped_column(String(255))
+    """Full protobuf name of the stored message, e.g. `slipway.registry.v1.Model`."""
+    response: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+def _matching(key: IdempotencyKey) -> tuple[ColumnElement[bool], ...]:
+    return (
+        IdempotencyRecord.service == key.service,
+        IdempotencyRecord.method == key.method,
+        IdempotencyRecord.request_id == key.request_id,
+        IdempotencyRecord.principal == key.principal,
+    )
+
+
+def find_record(session: Session, key: IdempotencyKey) -> IdempotencyRecord | None:
+    """The stored record for `key` (with its response type and time), or None."""
+    return session.scalars(select(IdempotencyRecord).where(*_matching(key))).one_or_none()
+
+
+def find(session: Session, key: IdempotencyKey) -> bytes | None:
+    """The serialized response remembered for `key`, or None when this is a first call."""
+    return session.scalars(
+        select(IdempotencyRecord.response).where(*_matching(key))
+    ).one_or_none()
+
+
+def remember(
+    session: Session, key: IdempotencyKey, response_type: str, response: bytes
+) -> None:
+    """Store the response for `key` in the caller's transaction.
+
+    The session is flushed at once, so a concurrent duplicate surfaces here as
+    `DuplicateRequestError` rather than at commit. The session is then unusable: let the error
+    leave the unit of work (which rolls back the change too) and answer the retry from `find` in
+    a new one.
+    """
+    record = IdempotencyRecord(
+        service=key.service,
+        method=key.method,
+        request_id=key.request_id,
+        principal=key.principal,
+        response_type=response_type,
+        response=response,
+        created_at=datetime.now(UTC),
+    )
+    session.add(record)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise DuplicateRequestError(key) from exc
+
+
+def purge_older_than(session: Session, cutoff: datetime) -> int:
+    """Forget responses stored before `cutoff`; returns how many were deleted."""
+    result = session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

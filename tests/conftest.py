@@ -1,0 +1,74 @@
+"""Fixtures shared by the whole suite. Helpers live in `tests/support/`.
+
+Database fixtures: a test that takes `database_url` (or `migrated_db`) runs twice, on an SQLite
+file (`[sqlite]`) and on a fresh database in a throwaway PostgreSQL cluster (`[postgresql]`, marked
+`postgres`; select with `-m postgres` or `-m "not postgres"`). The cluster starts once per session,
+only if a PostgreSQL test runs. Without PostgreSQL binaries those tests skip, except under
+`CI=true`, where they fail: CI must run them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from slipway.core.db import Database, make_engine
+from slipway.core.schema import upgrade
+from support.postgres import PostgresCluster, PostgresUnavailableError, find_bindir, running_cluster
+
+_CLUSTER_START = pytest.StashKey[float]()
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster(pytestconfig: pytest.Config) -> Iterator[PostgresCluster]:
+    """The session's PostgreSQL cluster (started on first use, removed at the end)."""
+    try:
+        find_bindir()
+    except PostgresUnavailableError as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true and PostgreSQL is missing: {exc}", pytrace=False)
+        pytest.skip(str(exc))
+    with running_cluster() as cluster:
+        pytestconfig.stash[_CLUSTER_START] = cluster.started_in
+        yield cluster
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+    ]
+)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """URL of an empty database of its own: an SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'slipway.db'}"
+        return
+    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+    name = cluster.create_database()
+    try:
+        yield cluster.url(name)
+    finally:
+        cluster.drop_database(name)
+
+
+@pytest.fixture
+def migrated_db(database_url: str) -> Iterator[Database]:
+    """A `Database` on `database_url`, migrated to head the way `slipway db upgrade` does it."""
+    upgrade(database_url)
+    db = Database(make_engine(database_url))
+    try:
+        yield db
+    finally:
+        db.dispose()
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    started_in = config.stash.get(_CLUSTER_START, None)
+    if started_in is not None:
+        terminalreporter.write_line(f"throwaway PostgreSQL cluster started in {started_in:.2f} s")

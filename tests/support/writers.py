@@ -1,0 +1,20 @@
+"""Work done in child processes by the concurrency tests (importable after a spawn)."""
+
+from __future__ import annotations
+
+from slipway.core import idempotency
+from slipway.core.db import Database
+
+
+def remember_many(url: str, worker: int, count: int) -> None:
+    """`count` small transactions, each a read then a write: the pattern that makes SQLite's
+    deferred transactions fail with "database is locked" when the read lock cannot be upgraded."""
+    db = Database.from_url(url)
+    try:
+        for i in range(count):
+            key = idempotency.IdempotencyKey("test", "Write", f"{worker}-{i}", f"worker-{worker}")
+            with db.unit_of_work() as session:
+                assert idempotency.find(session, key) is None
+                idempotency.remember(session, key, "test.Response", f"{worker}:{i}".encode())
+    finally:
+        db.dispose()
