@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from google.protobuf import message_factory
@@ -18,7 +18,10 @@ from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 from grpc.aio import ServicerContext
 from slipway.core.errors import UnimplementedError
 
-Context = ServicerContext[Any, Any]
+if TYPE_CHECKING:  # the runtime class is not subscriptable; the typing stubs are generic
+    Context = ServicerContext[Any, Any]
+else:
+    Context = ServicerContext
 
 
 def _answer(method: MethodDescriptor) -> UnimplementedError:

@@ -12,7 +12,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from grpc.aio import AbortError, ServicerContext
@@ -29,8 +29,12 @@ log = get_logger("slipway.rpc")
 REQUEST_ID_HEADER = "x-request-id"
 MAX_REQUEST_ID_LENGTH = 128
 
-Context = ServicerContext[Any, Any]
-Handler = grpc.RpcMethodHandler[Any, Any]
+if TYPE_CHECKING:  # the runtime classes are not subscriptable; the typing stubs are generic
+    Context = ServicerContext[Any, Any]
+    Handler = grpc.RpcMethodHandler[Any, Any]
+else:
+    Context = ServicerContext
+    Handler = grpc.RpcMethodHandler
 Around = Callable[[str, Context], contextlib.AbstractAsyncContextManager[None]]
 DeniedHook = Callable[[str, Principal, SlipwayError], Awaitable[None]]
 

@@ -1,0 +1,191 @@
+"""The server core, end to end over real gRPC on loopback: request ids, errors, metrics, auth."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from slipway.core.logs import configure_logging
+from slipway.core.settings import ServiceSettings
+from support.harness import auth, make_tokens, running_server, settings_for
+from support.probe import PROBE_ROLES, method, probe_handler, rich_details
+
+
+@pytest.fixture
+def tokens(tmp_path):
+    return make_tokens(tmp_path / "tokens.json")
+
+
+@pytest.fixture
+def settings(tmp_path, tokens):
+    return settings_for(ServiceSettings, tmp_path, tokens_file=tmp_path / "tokens.json")
+
+
+def probe_server(settings, **kwargs):
+    return running_server(settings, [], extra_handlers=[probe_handler()], role_table=PROBE_ROLES,
+                          **kwargs)
+
+
+async def call(server, name, payload=b"", *, metadata=(), timeout=10):
+    async with grpc.aio.insecure_channel(server.grpc_address) as channel:
+        pending = channel.unary_unary(method(name))(payload, metadata=metadata, timeout=timeout)
+        return await pending, pending
+
+
+async def test_health_needs_no_token_and_reports_readiness(settings):
+    async with probe_server(settings, serving=False) as server:
+        async with grpc.aio.insecure_channel(server.grpc_address) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            before = await stub.Check(health_pb2.HealthCheckRequest(service=""))
+            assert before.status == health_pb2.HealthCheckResponse.NOT_SERVING
+            await server.set_serving()
+            after = await stub.Check(health_pb2.HealthCheckRequest(service=""))
+            assert after.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_request_id_is_taken_from_the_caller_and_returned(settings, tokens):
+    async with probe_server(settings) as server:
+        reply, call_ = await call(server, "WhoAmI", metadata=(
+            *auth(tokens["viewer"]), ("x-request-id", "req-42")))
+        assert reply == b"viewer-user|req-42"
+        assert ("x-request-id", "req-42") in tuple(await call_.trailing_metadata())
+
+
+async def test_request_id_is_generated_when_missing(settings, tokens):
+    async with probe_server(settings) as server:
+        reply, call_ = await call(server, "WhoAmI", metadata=auth(tokens["viewer"]))
+        principal, request_id = reply.decode().split("|")
+        assert principal == "viewer-user"
+        assert re.fullmatch(r"[0-9a-f]{32}", request_id)
+        assert ("x-request-id", request_id) in tuple(await call_.trailing_metadata())
+
+
+async def test_unexpected_exception_is_internal_without_internal_text(settings, tokens):
+    async with probe_server(settings) as server:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await call(server, "Crash", metadata=(*auth(tokens["viewer"]),
+                                                  ("x-request-id", "req-crash")))
+    error = caught.value
+    assert error.code() == grpc.StatusCode.INTERNAL
+    assert "req-crash" in error.details()
+    assert "hunter2" not in error.details() and "Traceback" not in error.details()
+    info = rich_details(error)["error_info"]
+    assert info.reason == "INTERNAL"
+    assert info.metadata["request_id"] == "req-crash"
+
+
+async def test_domain_error_maps_to_status_with_error_info_and_field_violation(settings, tokens):
+    async with probe_server(settings) as server:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await call(server, "Invalid", metadata=auth(tokens["developer"]))
+    error = caught.value
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    details = rich_details(error)
+    assert details["error_info"].reason == "NAME_EMPTY"
+    assert details["error_info"].domain == "service.slipway"
+    violations = details["bad_request"].field_violations
+    assert [(v.field, v.description) for v in violations] == [("model.name", "must not be empty")]
+
+
+async def test_error_after_some_stream_messages_keeps_messages_and_status(settings, tokens):
+    async with probe_server(settings) as server:
+        async with grpc.aio.insecure_channel(server.grpc_address) as channel:
+            stream = channel.unary_stream(method("Stream"))(b"", metadata=auth(tokens["viewer"]))
+            received = []
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                async for item in stream:
+                    received.append(item)
+    assert received == [b"\x00", b"\x01", b"\x02"]
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    assert rich_details(caught.value)["error_info"].reason == "SOURCE_GONE"
+
+
+@pytest.mark.parametrize(("metadata", "reason"), [
+    ((), "TOKEN_MISSING"),
+    ((("authorization", "Basic abc"),), "TOKEN_MALFORMED"),
+    ((("authorization", "Bearer not-a-real-token"),), "TOKEN_INVALID"),
+])
+async def test_calls_without_a_valid_token_are_unauthenticated(settings, metadata, reason):
+    async with probe_server(settings) as server:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await call(server, "Echo", metadata=metadata)
+    assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert rich_details(caught.value)["error_info"].reason == reason
+
+
+async def test_role_without_the_method_is_permission_denied(settings, tokens):
+    async with probe_server(settings) as server:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await call(server, "Write", metadata=auth(tokens["viewer"]))
+        assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert rich_details(caught.value)["error_info"].reason == "ROLE_NOT_ALLOWED"
+        reply, _ = await call(server, "Write", b"ok", metadata=auth(tokens["developer"]))
+        assert reply == b"ok"
+
+
+async def test_method_missing_from_the_role_table_is_refused_even_to_admins(tmp_path, tokens):
+    from slipway.core.roles import ROLE_TABLE
+
+    settings = settings_for(ServiceSettings, tmp_path, tokens_file=tmp_path / "tokens.json")
+    async with running_server(settings, [], extra_handlers=[probe_handler()],
+                              role_table=ROLE_TABLE) as server:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await call(server, "Echo", metadata=auth(tokens["admin"]))
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_insecure_no_auth_accepts_calls_without_a_token(tmp_path):
+    settings = settings_for(ServiceSettings, tmp_path, insecure_no_auth=True)
+    async with probe_server(settings) as server:
+        reply, _ = await call(server, "WhoAmI")
+    assert reply.decode().startswith("local-insecure|")
+
+
+async def test_messages_over_the_configured_size_are_refused(tmp_path, tokens):
+    settings = settings_for(ServiceSettings, tmp_path, tokens_file=tmp_path / "tokens.json",
+                            max_receive_message_bytes=1024)
+    async with probe_server(settings) as server:
+        reply, _ = await call(server, "Echo", b"x" * 512, metadata=auth(tokens["viewer"]))
+        assert reply == b"x" * 512
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await call(server, "Echo", b"x" * 4096, metadata=auth(tokens["viewer"]))
+    assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+async def test_metrics_endpoint_counts_calls_by_code(settings, tokens):
+    async with probe_server(settings) as server:
+        await call(server, "Echo", metadata=auth(tokens["viewer"]))
+        for _ in range(2):
+            with pytest.raises(grpc.aio.AioRpcError):
+                await call(server, "Invalid", metadata=auth(tokens["viewer"]))
+        with pytest.raises(grpc.aio.AioRpcError):
+            await call(server, "Echo")
+        url = f"http://{server.metrics_address}/metrics"
+        body = urllib.request.urlopen(url, timeout=5).read().decode()  # noqa: S310 (loopback)
+    def sample(method_name, code):
+        pattern = (rf'grpc_server_handled_total\{{grpc_code="{code}",grpc_method="{method_name}",'
+                   rf'grpc_service="slipway.testing.Probe"\}} (\S+)')
+        found = re.search(pattern, body)
+        return float(found.group(1)) if found else None
+    assert sample("Echo", "OK") == 1.0
+    assert sample("Invalid", "INVALID_ARGUMENT") == 2.0
+    assert sample("Echo", "UNAUTHENTICATED") == 1.0
+    assert 'grpc_server_handling_seconds_bucket{grpc_method="Echo"' in body
+
+
+async def test_log_lines_carry_request_id_and_principal(settings, tokens, capsys):
+    configure_logging("json", "info", service="probe")
+    async with probe_server(settings) as server:
+        await call(server, "Echo", metadata=(*auth(tokens["approver"]), ("x-request-id", "r-7")))
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()
+             if line.startswith("{")]
+    rpc_lines = [line for line in lines if line.get("event") == "rpc"]
+    assert rpc_lines, lines
+    assert rpc_lines[-1]["request_id"] == "r-7"
+    assert rpc_lines[-1]["principal"] == "approver-user"
+    assert rpc_lines[-1]["code"] == "OK"
+    assert rpc_lines[-1]["service"] == "probe"

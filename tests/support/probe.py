@@ -1,0 +1,84 @@
+"""A raw-bytes test service used to exercise the server core without any generated code."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+from google.rpc import error_details_pb2, status_pb2
+from slipway.core.context import current_principal, current_request_id
+from slipway.core.errors import InvalidArgumentError, NotFoundError
+from slipway.core.roles import READ, RULES, WRITE, RoleTable
+
+SERVICE = "slipway.testing.Probe"
+
+
+async def _echo(request: bytes, _ctx: Any) -> bytes:
+    return request
+
+
+async def _crash(_request: bytes, _ctx: Any) -> bytes:
+    raise RuntimeError("secret internal detail: password=hunter2")
+
+
+async def _invalid(_request: bytes, _ctx: Any) -> bytes:
+    raise InvalidArgumentError.for_field("model.name", "must not be empty", reason="NAME_EMPTY")
+
+
+async def _sleep(request: bytes, _ctx: Any) -> bytes:
+    await asyncio.sleep(float(request.decode()))
+    return b"slept"
+
+
+async def _who_am_i(_request: bytes, _ctx: Any) -> bytes:
+    return f"{current_principal().name}|{current_request_id()}".encode()
+
+
+async def _stream(_request: bytes, _ctx: Any) -> AsyncIterator[bytes]:
+    for i in range(3):
+        yield bytes([i])
+    raise NotFoundError("the stream's source is gone", reason="SOURCE_GONE")
+
+
+def probe_handler() -> grpc.GenericRpcHandler:
+    unary = grpc.unary_unary_rpc_method_handler
+    return grpc.method_handlers_generic_handler(SERVICE, {
+        "Echo": unary(_echo),
+        "Crash": unary(_crash),
+        "Invalid": unary(_invalid),
+        "Sleep": unary(_sleep),
+        "WhoAmI": unary(_who_am_i),
+        "Write": unary(_echo),
+        "Stream": grpc.unary_stream_rpc_method_handler(_stream),
+    })
+
+
+PROBE_ROLES = RoleTable({
+    **RULES,
+    SERVICE: {"Echo": READ, "Crash": READ, "Invalid": READ, "Sleep": READ, "WhoAmI": READ,
+              "Stream": READ, "Write": WRITE},
+})
+
+
+def method(name: str) -> str:
+    return f"/{SERVICE}/{name}"
+
+
+def rich_details(error: grpc.aio.AioRpcError | grpc.RpcError) -> dict[str, Any]:
+    """ErrorInfo and BadRequest carried in an error's ``grpc-status-details-bin`` trailer."""
+    trailers = error.trailing_metadata() or ()
+    raw = next((v for k, v in trailers if k == "grpc-status-details-bin"), None)
+    out: dict[str, Any] = {"error_info": None, "bad_request": None}
+    if raw is None:
+        return out
+    status = status_pb2.Status.FromString(raw)
+    for detail in status.details:
+        info = error_details_pb2.ErrorInfo()
+        bad = error_details_pb2.BadRequest()
+        if detail.Unpack(info):
+            out["error_info"] = info
+        elif detail.Unpack(bad):
+            out["bad_request"] = bad
+    return out
