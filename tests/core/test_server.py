@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import urllib.request
@@ -25,26 +26,32 @@ def settings(tmp_path, tokens):
     return settings_for(ServiceSettings, tmp_path, tokens_file=tmp_path / "tokens.json")
 
 
+def fetch(url):
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback URL)
+        return response.read().decode()
+
+
 def probe_server(settings, **kwargs):
     return running_server(settings, [], extra_handlers=[probe_handler()], role_table=PROBE_ROLES,
                           **kwargs)
 
 
-async def call(server, name, payload=b"", *, metadata=(), timeout=10):
+async def call(server, name, payload=b"", *, metadata=()):
     async with grpc.aio.insecure_channel(server.grpc_address) as channel:
-        pending = channel.unary_unary(method(name))(payload, metadata=metadata, timeout=timeout)
+        pending = channel.unary_unary(method(name))(payload, metadata=metadata, timeout=10)
         return await pending, pending
 
 
 async def test_health_needs_no_token_and_reports_readiness(settings):
     async with probe_server(settings, serving=False) as server:
-        async with grpc.aio.insecure_channel(server.grpc_address) as channel:
-            stub = health_pb2_grpc.HealthStub(channel)
-            before = await stub.Check(health_pb2.HealthCheckRequest(service=""))
-            assert before.status == health_pb2.HealthCheckResponse.NOT_SERVING
-            await server.set_serving()
-            after = await stub.Check(health_pb2.HealthCheckRequest(service=""))
-            assert after.status == health_pb2.HealthCheckResponse.SERVING
+        channel = grpc.aio.insecure_channel(server.grpc_address)
+        stub = health_pb2_grpc.HealthStub(channel)
+        before = await stub.Check(health_pb2.HealthCheckRequest(service=""))
+        assert before.status == health_pb2.HealthCheckResponse.NOT_SERVING
+        await server.set_serving()
+        after = await stub.Check(health_pb2.HealthCheckRequest(service=""))
+        assert after.status == health_pb2.HealthCheckResponse.SERVING
+        await channel.close()
 
 
 async def test_request_id_is_taken_from_the_caller_and_returned(settings, tokens):
@@ -72,7 +79,8 @@ async def test_unexpected_exception_is_internal_without_internal_text(settings, 
     error = caught.value
     assert error.code() == grpc.StatusCode.INTERNAL
     assert "req-crash" in error.details()
-    assert "hunter2" not in error.details() and "Traceback" not in error.details()
+    assert "hunter2" not in error.details()
+    assert "Traceback" not in error.details()
     info = rich_details(error)["error_info"]
     assert info.reason == "INTERNAL"
     assert info.metadata["request_id"] == "req-crash"
@@ -92,13 +100,17 @@ async def test_domain_error_maps_to_status_with_error_info_and_field_violation(s
 
 
 async def test_error_after_some_stream_messages_keeps_messages_and_status(settings, tokens):
-    async with probe_server(settings) as server:
-        async with grpc.aio.insecure_channel(server.grpc_address) as channel:
-            stream = channel.unary_stream(method("Stream"))(b"", metadata=auth(tokens["viewer"]))
-            received = []
-            with pytest.raises(grpc.aio.AioRpcError) as caught:
-                async for item in stream:
-                    received.append(item)
+    received = []
+
+    async def consume(stream):
+        async for item in stream:
+            received.append(item)
+
+    async with probe_server(settings) as server, \
+            grpc.aio.insecure_channel(server.grpc_address) as channel:
+        stream = channel.unary_stream(method("Stream"))(b"", metadata=auth(tokens["viewer"]))
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await consume(stream)
     assert received == [b"\x00", b"\x01", b"\x02"]
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
     assert rich_details(caught.value)["error_info"].reason == "SOURCE_GONE"
@@ -165,7 +177,7 @@ async def test_metrics_endpoint_counts_calls_by_code(settings, tokens):
         with pytest.raises(grpc.aio.AioRpcError):
             await call(server, "Echo")
         url = f"http://{server.metrics_address}/metrics"
-        body = urllib.request.urlopen(url, timeout=5).read().decode()  # noqa: S310 (loopback)
+        body = await asyncio.to_thread(fetch, url)
     def sample(method_name, code):
         pattern = (rf'grpc_server_handled_total\{{grpc_code="{code}",grpc_method="{method_name}",'
                    rf'grpc_service="slipway.testing.Probe"\}} (\S+)')
