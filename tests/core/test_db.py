@@ -16,7 +16,7 @@ from slipway.core import idempotency, schema
 from slipway.core.db import Database, UnsupportedDatabaseError, default_database_url, make_engine
 from slipway.core.idempotency import IdempotencyKey
 from sqlalchemy.orm import Session
-from support.writers import remember_many
+from support.writers import remember_many, start_service_schema_check
 
 
 def _tables(db: Database) -> set[str]:
@@ -132,6 +132,25 @@ def test_a_failed_upgrade_leaves_the_schema_as_it_was(database_url: str) -> None
         # DDL is transactional on both databases: the table and the version row are gone.
         assert schema.current_revision(engine) is None
         assert "idempotency_records" not in sa.inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_services_starting_together_migrate_a_fresh_database_once(database_url: str) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(4)
+    processes = [
+        ctx.Process(target=start_service_schema_check, args=(database_url, barrier))
+        for _ in range(4)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+    assert [p.exitcode for p in processes] == [0] * 4
+    engine = make_engine(database_url)
+    try:
+        assert schema.current_revision(engine) == schema.head_revision()
     finally:
         engine.dispose()
 
@@ -279,3 +298,11 @@ def test_cli_reports_errors_in_one_line(capsys: pytest.CaptureFixture[str]) -> N
     err = capsys.readouterr().err
     assert err.startswith("slipway db check: unsupported database URL")
     assert len(err.strip().splitlines()) == 1
+
+
+def test_cli_upgrade_to_an_unknown_revision_fails_cleanly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'slipway.db'}"
+    assert _cli("db", "upgrade", "--database-url", url, "--revision", "77") == db_cli.EXIT_ERROR
+    assert "Can't locate revision" in capsys.readouterr().err

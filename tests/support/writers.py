@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from slipway.core import idempotency
+from multiprocessing.synchronize import Barrier
+
+from slipway.core import idempotency, schema
 from slipway.core.db import Database
 
 
@@ -16,5 +18,16 @@ def remember_many(url: str, worker: int, count: int) -> None:
             with db.unit_of_work() as session:
                 assert idempotency.find(session, key) is None
                 idempotency.remember(session, key, "test.Response", f"{worker}:{i}".encode())
+    finally:
+        db.dispose()
+
+
+def start_service_schema_check(url: str, barrier: Barrier) -> None:
+    """What a service does at start on the embedded default: check the schema, migrate if behind.
+    The barrier lines the processes up so their upgrades really overlap."""
+    db = Database.from_url(url)
+    try:
+        barrier.wait(timeout=60)
+        schema.ensure_schema_current(db, auto_upgrade=True)
     finally:
         db.dispose()

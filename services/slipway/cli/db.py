@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
+from alembic.util.exc import CommandError
 from slipway.core import schema
 from slipway.core.db import Database, UnsupportedDatabaseError, default_database_url, mask_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -88,7 +89,7 @@ def _guarded(action: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
     def run(args: argparse.Namespace) -> int:
         try:
             return action(args)
-        except (SQLAlchemyError, UnsupportedDatabaseError, schema.SchemaError) as exc:
+        except (CommandError, SQLAlchemyError, UnsupportedDatabaseError, schema.SchemaError) as exc:
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             print(f"slipway db {args.db_command}: {message}", file=sys.stderr)
             return EXIT_ERROR
