@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+
 from slipway.core.db import Database, make_engine
 from slipway.core.schema import upgrade
 from support.postgres import PostgresCluster, PostgresUnavailableError, find_bindir, running_cluster

@@ -6,6 +6,7 @@ import json
 import stat
 
 import pytest
+
 from slipway.core.auth import TokenStore, add_token, token_hash
 from slipway.core.errors import InvalidArgumentError, UnauthenticatedError
 

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from sqlalchemy.orm import Session
+
 from slipway.cli import db as db_cli
 from slipway.core import idempotency, schema
 from slipway.core.db import Database, UnsupportedDatabaseError, default_database_url, make_engine
 from slipway.core.idempotency import IdempotencyKey
-from sqlalchemy.orm import Session
 from support.writers import remember_many, start_service_schema_check
 
 

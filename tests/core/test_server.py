@@ -10,6 +10,7 @@ import urllib.request
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 from slipway.core.logs import configure_logging
 from slipway.core.settings import ServiceSettings
 from support.harness import auth, make_tokens, running_server, settings_for

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from slipway.core.settings import ServiceSettings
 from slipway.services.registry.settings import RegistrySettings
 

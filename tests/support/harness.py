@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+
 from slipway.core.auth import add_token
 from slipway.core.roles import ROLE_TABLE, ROLES, RoleTable
 from slipway.core.server import ServiceRegistration, SlipwayServer

@@ -8,6 +8,7 @@ from typing import Any
 
 import grpc
 from google.rpc import error_details_pb2, status_pb2
+
 from slipway.core.context import current_principal, current_request_id
 from slipway.core.errors import InvalidArgumentError, NotFoundError
 from slipway.core.roles import READ, RULES, WRITE, RoleTable

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any, Final
 
 from alembic.util.exc import CommandError
+from sqlalchemy.exc import SQLAlchemyError
+
 from slipway.core import schema
 from slipway.core.db import Database, UnsupportedDatabaseError, default_database_url, mask_url
-from sqlalchemy.exc import SQLAlchemyError
 
 __all__ = ["EXIT_AHEAD", "EXIT_BEHIND", "EXIT_ERROR", "EXIT_OK", "register"]
 

@@ -25,6 +25,7 @@ from typing import IO
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 from slipway.core.auth import add_token, parse_entries, token_hash, write_private
 from slipway.core.db import Database, default_database_url, mask_url
 from slipway.core.schema import SchemaError, ensure_schema_current

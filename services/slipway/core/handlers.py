@@ -16,6 +16,7 @@ import grpc
 from google.protobuf import message_factory
 from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 from grpc.aio import ServicerContext
+
 from slipway.core.errors import UnimplementedError
 
 if TYPE_CHECKING:  # the runtime class is not subscriptable; the typing stubs are generic

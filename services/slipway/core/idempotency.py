@@ -23,10 +23,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from slipway.core.tables import Base, UtcDateTime
 from sqlalchemy import ColumnElement, Index, LargeBinary, String, UniqueConstraint, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from slipway.core.tables import Base, UtcDateTime
 
 __all__ = [
     "DuplicateRequestError",

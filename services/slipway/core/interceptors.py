@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 from grpc.aio import AbortError, ServicerContext
+
 from slipway.core import context as call_context
 from slipway.core.auth import TokenStore
 from slipway.core.context import ANONYMOUS, Principal

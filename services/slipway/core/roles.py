@@ -36,12 +36,48 @@ EXEMPT_METHODS = frozenset({
 RULES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "grpc.reflection.v1alpha.ServerReflection": {"ServerReflectionInfo": READ},
     "grpc.reflection.v1.ServerReflection": {"ServerReflectionInfo": READ},
+    "slipway.registry.v1.RegistryService": {
+        "CreateModel": WRITE,
+        "GetModel": READ,
+        "ListModels": READ,
+        "UpdateModel": WRITE,
+        "DeleteModel": WRITE,  # force-deleting archived versions is an admin-only domain rule
+        "CreateModelVersion": WRITE,
+        "GetModelVersion": READ,
+        "ListModelVersions": READ,
+        "UpdateModelVersion": WRITE,
+        "ArchiveModelVersion": WRITE,
+        "DownloadModelVersion": READ,
+        "SetModelAlias": WRITE,  # protected aliases (production) need APPROVE: a domain rule
+        "DeleteModelAlias": WRITE,
+        "ListAliasHistory": READ,
+        "WatchModelEvents": READ,
+        "GetLineageReport": READ,
+    },
     "slipway.training.v1.TrainingService": {
         "CreateTrainingJob": WRITE,
         "GetTrainingJob": READ,
         "ListTrainingJobs": READ,
         "CancelTrainingJob": WRITE,
         "WatchTrainingJob": READ,
+    },
+    "slipway.monitoring.v1.MonitoringService": {
+        "IngestPredictions": INGEST,
+        "IngestGroundTruth": WRITE,
+        "GetMonitoringReport": READ,
+        "CreateMonitoringPolicy": WRITE,
+        "GetMonitoringPolicy": READ,
+        "ListMonitoringPolicies": READ,
+        "UpdateMonitoringPolicy": WRITE,
+        "DeleteMonitoringPolicy": WRITE,
+        "GetAlert": READ,
+        "ListAlerts": READ,
+        "WatchAlerts": READ,
+    },
+    "slipway.audit.v1.AuditService": {
+        "ListAuditEvents": AUDIT,
+        "VerifyAuditLog": AUDIT,
+        "ExportAuditEvents": AUDIT,
     },
     "inference.GRPCInferenceService": {
         "ServerLive": READ,

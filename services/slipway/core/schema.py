@@ -25,8 +25,9 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from slipway.core.db import READ_ONLY_OPTION, Database, make_engine
 from sqlalchemy import Connection, Engine, text
+
+from slipway.core.db import READ_ONLY_OPTION, Database, make_engine
 
 __all__ = [
     "MIGRATIONS_DIR",

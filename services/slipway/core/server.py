@@ -22,6 +22,7 @@ from grpc_health.v1 import _async as health_aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import CollectorRegistry
+
 from slipway.core.auth import TokenStore, write_private
 from slipway.core.handlers import service_handler
 from slipway.core.interceptors import (

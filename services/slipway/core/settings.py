@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-from slipway.core.db import mask_url
+from slipway.core.db import default_database_url, mask_url
 
 ENV_PREFIX = "SLIPWAY_"
 MiB = 1024 * 1024
@@ -109,7 +109,7 @@ class ServiceSettings:
 
     @property
     def effective_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.home / 'slipway.db'}"
+        return self.database_url or default_database_url(self.home)
 
     @property
     def metrics_enabled(self) -> bool:

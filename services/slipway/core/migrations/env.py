@@ -10,12 +10,13 @@ Every module that maps tables must be imported here, so autogenerate sees the fu
 
 from __future__ import annotations
 
-import slipway.core.idempotency  # noqa: F401  (registers its table on Base.metadata)
 from alembic import context
+from sqlalchemy import Connection
+
+import slipway.core.idempotency  # noqa: F401  (registers its table on Base.metadata)
 from slipway.core import schema
 from slipway.core.db import make_engine
 from slipway.core.tables import Base
-from sqlalchemy import Connection
 
 config = context.config
 target_metadata = Base.metadata

@@ -9,6 +9,7 @@ from __future__ import annotations
 from importlib import metadata
 
 from grpc.aio import ServicerContext
+
 from slipway.inference.v2 import grpc_service_pb2 as pb
 
 SERVER_NAME = "slipway"
