@@ -1,0 +1,137 @@
+"""Every service refuses calls without a token and mutating calls from viewers; health is open.
+
+Each service is started in-process the way its entry point builds it, on the embedded database,
+and every RPC of its contract (plus the audit API every service answers) is called for real.
+"""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from slipway.core.bootstrap import open_database
+from slipway.core.roles import ROLE_TABLE, ROLES, VIEWER
+from support.harness import auth, make_tokens, running_server, settings_for
+from support.probe import rich_details
+from support.services import ALL_APIS, AUDIT_API, SERVICES
+
+MUTATING_PREFIXES = ("Create", "Update", "Delete", "Set", "Archive", "Cancel", "Ingest",
+                     "RepositoryModel")
+
+
+def test_every_rpc_of_every_service_has_a_role_table_entry():
+    missing = [f"/{api.full_name}/{m.name}" for api in ALL_APIS for m in api.methods
+               if f"/{api.full_name}/{m.name}" not in ROLE_TABLE]
+    assert missing == []
+    for api in ALL_APIS:
+        for m in api.methods:
+            roles = ROLE_TABLE.roles_for(f"/{api.full_name}/{m.name}")
+            assert roles, m.full_name
+            assert roles <= ROLES, m.full_name
+            if m.name.startswith(MUTATING_PREFIXES):
+                assert VIEWER not in roles, f"{m.full_name} mutates but viewers may call it"
+
+
+def _invoke(channel, api, method, metadata):
+    """Call ``method`` with an empty request (raw bytes), whatever its streaming shape."""
+    path = f"/{api.full_name}/{method.name}"
+    if method.client_streaming and method.server_streaming:
+        return channel.stream_stream(path)(iter([b""]), metadata=metadata, timeout=10)
+    if method.client_streaming:
+        return channel.stream_unary(path)(iter([b""]), metadata=metadata, timeout=10)
+    if method.server_streaming:
+        return channel.unary_stream(path)(b"", metadata=metadata, timeout=10)
+    return channel.unary_unary(path)(b"", metadata=metadata, timeout=10)
+
+
+async def _code(channel, api, method, metadata):
+    call = _invoke(channel, api, method, metadata)
+    try:
+        if method.server_streaming:
+            async for _ in call:
+                pass
+        else:
+            await call
+    except grpc.aio.AioRpcError as error:
+        return error.code(), rich_details(error)["error_info"]
+    return grpc.StatusCode.OK, None
+
+
+@pytest.fixture
+def tokens(tmp_path):
+    return make_tokens(tmp_path / "tokens.json")
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
+async def test_access_rules_hold_for_every_rpc(service, tmp_path, tokens):
+    settings = settings_for(service.settings_class, tmp_path, tokens_file=tmp_path / "tokens.json")
+    db = open_database(settings)
+    app = service.build(settings, db)
+    try:
+        async with running_server(settings, app.services) as server, \
+                grpc.aio.insecure_channel(server.grpc_address) as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            for name in ("", service.api.full_name, AUDIT_API.full_name):
+                answer = await health.Check(health_pb2.HealthCheckRequest(service=name))
+                assert answer.status == health_pb2.HealthCheckResponse.SERVING, name
+            for api in (service.api, AUDIT_API):
+                for method in api.methods:
+                    allowed = ROLE_TABLE.roles_for(f"/{api.full_name}/{method.name}")
+                    code, info = await _code(channel, api, method, ())
+                    assert code == grpc.StatusCode.UNAUTHENTICATED, method.full_name
+                    assert info.reason == "TOKEN_MISSING"
+                    code, _ = await _code(channel, api, method, auth("slw_forged"))
+                    assert code == grpc.StatusCode.UNAUTHENTICATED, method.full_name
+                    viewer_code, info = await _code(channel, api, method, auth(tokens["viewer"]))
+                    if VIEWER in allowed:
+                        assert viewer_code != grpc.StatusCode.PERMISSION_DENIED, method.full_name
+                    else:
+                        assert viewer_code == grpc.StatusCode.PERMISSION_DENIED, method.full_name
+                        assert info.reason == "ROLE_NOT_ALLOWED"
+                    admin_code, _ = await _code(channel, api, method, auth(tokens["admin"]))
+                    assert admin_code not in (grpc.StatusCode.UNAUTHENTICATED,
+                                              grpc.StatusCode.PERMISSION_DENIED), method.full_name
+    finally:
+        db.dispose()
+
+
+async def test_unimplemented_rpcs_say_so_with_a_reason(tmp_path, tokens):
+    service = next(s for s in SERVICES if s.name == "registry")
+    settings = settings_for(service.settings_class, tmp_path, tokens_file=tmp_path / "tokens.json")
+    db = open_database(settings)
+    try:
+        async with running_server(settings, service.build(settings, db).services) as server, \
+                grpc.aio.insecure_channel(server.grpc_address) as channel:
+            method = service.api.methods_by_name["GetModel"]
+            code, info = await _code(channel, service.api, method, auth(tokens["viewer"]))
+    finally:
+        db.dispose()
+    assert code == grpc.StatusCode.UNIMPLEMENTED
+    assert info.reason == "NOT_IMPLEMENTED_YET"
+    assert info.metadata["method"] == "slipway.registry.v1.RegistryService.GetModel"
+
+
+async def test_serving_answers_server_level_calls(tmp_path, tokens):
+    from slipway.inference.v2 import grpc_service_pb2 as pb
+    from slipway.inference.v2 import grpc_service_pb2_grpc as pb_grpc
+
+    service = next(s for s in SERVICES if s.name == "serving")
+    settings = settings_for(service.settings_class, tmp_path, tokens_file=tmp_path / "tokens.json")
+    db = open_database(settings)
+    app = service.build(settings, db)
+    try:
+        async with running_server(settings, app.services) as server, \
+                grpc.aio.insecure_channel(server.grpc_address) as channel:
+            stub = pb_grpc.GRPCInferenceServiceStub(channel)
+            meta = auth(tokens["service"])
+            assert (await stub.ServerLive(pb.ServerLiveRequest(), metadata=meta)).live
+            assert not (await stub.ServerReady(pb.ServerReadyRequest(), metadata=meta)).ready
+            await app.on_ready()
+            assert (await stub.ServerReady(pb.ServerReadyRequest(), metadata=meta)).ready
+            info = await stub.ServerMetadata(pb.ServerMetadataRequest(), metadata=meta)
+            assert info.name == "slipway"
+            assert info.version
+    finally:
+        db.dispose()
+
