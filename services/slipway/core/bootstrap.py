@@ -51,7 +51,6 @@ def parse_settings(
     parser = argparse.ArgumentParser(
         prog=prog,
         description=(settings_class.__doc__ or "").strip(),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     settings_class.add_arguments(parser)
     args = parser.parse_args(argv)

@@ -19,6 +19,7 @@ from grpc.aio import ServicerContext
 
 from slipway.core.errors import UnimplementedError
 
+# The servicer context type for annotations in every servicer.
 if TYPE_CHECKING:  # the runtime class is not subscriptable; the typing stubs are generic
     Context = ServicerContext[Any, Any]
 else:

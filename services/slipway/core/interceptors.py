@@ -15,12 +15,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import grpc
-from grpc.aio import AbortError, ServicerContext
+from grpc.aio import AbortError
 
 from slipway.core import context as call_context
 from slipway.core.auth import TokenStore
 from slipway.core.context import ANONYMOUS, Principal
 from slipway.core.errors import PermissionDeniedError, SlipwayError, UnauthenticatedError
+from slipway.core.handlers import Context
 from slipway.core.logs import get_logger
 from slipway.core.metrics import GrpcMetrics
 from slipway.core.roles import EXEMPT_METHODS, RoleTable
@@ -30,11 +31,9 @@ log = get_logger("slipway.rpc")
 REQUEST_ID_HEADER = "x-request-id"
 MAX_REQUEST_ID_LENGTH = 128
 
-if TYPE_CHECKING:  # the runtime classes are not subscriptable; the typing stubs are generic
-    Context = ServicerContext[Any, Any]
+if TYPE_CHECKING:  # the runtime class is not subscriptable; the typing stubs are generic
     Handler = grpc.RpcMethodHandler[Any, Any]
 else:
-    Context = ServicerContext
     Handler = grpc.RpcMethodHandler
 Around = Callable[[str, Context], contextlib.AbstractAsyncContextManager[None]]
 DeniedHook = Callable[[str, Principal, SlipwayError], Awaitable[None]]

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from importlib import metadata
 
-from grpc.aio import ServicerContext
-
+from slipway.core.handlers import Context
 from slipway.inference.v2 import grpc_service_pb2 as pb
 
 SERVER_NAME = "slipway"
@@ -30,16 +29,16 @@ class InferenceServicer:
         self._version = _version()
 
     async def ServerLive(
-        self, request: pb.ServerLiveRequest, context: ServicerContext
+        self, request: pb.ServerLiveRequest, context: Context
     ) -> pb.ServerLiveResponse:
         return pb.ServerLiveResponse(live=True)
 
     async def ServerReady(
-        self, request: pb.ServerReadyRequest, context: ServicerContext
+        self, request: pb.ServerReadyRequest, context: Context
     ) -> pb.ServerReadyResponse:
         return pb.ServerReadyResponse(ready=self.ready)
 
     async def ServerMetadata(
-        self, request: pb.ServerMetadataRequest, context: ServicerContext
+        self, request: pb.ServerMetadataRequest, context: Context
     ) -> pb.ServerMetadataResponse:
         return pb.ServerMetadataResponse(name=SERVER_NAME, version=self._version, extensions=[])
