@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from wsgiref.simple_server import WSGIServer
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app
+from prometheus_client.exposition import ThreadingWSGIServer
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
                    5.0, 10.0, 30.0, 60.0)
@@ -57,9 +59,23 @@ class MetricsEndpoint:
         self.server.server_close()
 
 
+class _QuietHandler(WSGIRequestHandler):
+    """Scrapes are frequent; they do not belong in the service log."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
 def start_metrics_endpoint(address: str, registry: CollectorRegistry) -> MetricsEndpoint:
-    """Serve ``registry`` on ``host:port`` (port 0 picks a free one) in a daemon thread."""
+    """Serve ``registry`` on ``host:port`` (port 0 picks a free one) in a daemon thread.
+
+    Like prometheus-client's ``start_http_server``, but polling for shutdown every 50 ms instead
+    of 500 ms, so stopping a service (and every test server) does not wait half a second.
+    """
     host, _, port = address.rpartition(":")
-    server, thread = start_http_server(int(port), addr=host.strip("[]") or "127.0.0.1",
-                                       registry=registry)
+    server = make_server(host.strip("[]") or "127.0.0.1", int(port), make_wsgi_app(registry),
+                         ThreadingWSGIServer, handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="metrics-endpoint", daemon=True)
+    thread.start()
     return MetricsEndpoint(server, thread)

@@ -177,7 +177,7 @@ class SlipwayServer:
             await self._server.stop(grace)
             self._server = None
         if self._metrics_endpoint is not None:
-            self._metrics_endpoint.stop()
+            await asyncio.to_thread(self._metrics_endpoint.stop)
             self._metrics_endpoint = None
         log.info("stopped")
 
