@@ -124,18 +124,17 @@ def _describe_exit(code: int) -> str:
     return f"exited with code {code}"
 
 
-def _health_serving(address: str, token: str) -> bool:
+def _health_serving(address: str) -> bool:
     with grpc.insecure_channel(address) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         try:
-            answer = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=2,
-                                metadata=(("authorization", f"Bearer {token}"),))
+            answer = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=2)
         except grpc.RpcError:
             return False
     return bool(answer.status == health_pb2.HealthCheckResponse.SERVING)
 
 
-def _wait_ready(children: list[Child], token: str, timeout: float, stop: list[int]) -> str | None:
+def _wait_ready(children: list[Child], timeout: float, stop: list[int]) -> str | None:
     """Wait until each child wrote its ready file and answers SERVING; an error text otherwise."""
     deadline = time.monotonic() + timeout
     pending = {c.name: c for c in children}
@@ -149,7 +148,7 @@ def _wait_ready(children: list[Child], token: str, timeout: float, stop: list[in
                         f"({child.log_file}):\n{_tail(child.log_file)}")
             if child.ready_file.exists():
                 info = json.loads(child.ready_file.read_text())
-                if _health_serving(info["grpc_address"], token):
+                if _health_serving(info["grpc_address"]):
                     child.grpc_address = info["grpc_address"]
                     child.metrics_address = info["metrics_address"]
                     del pending[name]
@@ -215,7 +214,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"slipway up: {exc}", file=sys.stderr)
         return 3
     token_file = ensure_admin_token(home)
-    token = token_file.read_text().strip()
 
     stop: list[int] = []
 
@@ -225,7 +223,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     children = [_start(name, i, home, args) for i, name in enumerate(SERVICES)]
-    failure = _wait_ready(children, token, args.timeout, stop)
+    failure = _wait_ready(children, args.timeout, stop)
     if failure is not None:
         print(f"slipway up: {failure}", file=sys.stderr, flush=True)
         _stop_all(children, args.shutdown_grace)

@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from slipway.audit.v1 import audit_service_pb2
@@ -37,7 +37,6 @@ class ServiceApp:
     services: list[ServiceRegistration]
     on_ready: Callable[[], Awaitable[None]] | None = None
     on_stop: Callable[[], Awaitable[Any]] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def audit_registration() -> ServiceRegistration:

@@ -8,6 +8,7 @@ them outermost first in the order listed above.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 import uuid
@@ -115,7 +116,7 @@ def status_of(ctx: Context, exc: BaseException | None) -> grpc.StatusCode:
         return next((c for c in grpc.StatusCode if c.value[0] == code), grpc.StatusCode.UNKNOWN)
     if exc is None:
         return grpc.StatusCode.OK
-    if isinstance(exc, BaseException) and exc.__class__.__name__ == "CancelledError":
+    if isinstance(exc, asyncio.CancelledError):
         return grpc.StatusCode.CANCELLED
     return grpc.StatusCode.UNKNOWN
 
@@ -176,6 +177,9 @@ class AccessLogInterceptor(_WrappingInterceptor):
             )
 
 
+INSECURE_PRINCIPAL = Principal("local-insecure", frozenset({"admin"}))
+
+
 class AuthInterceptor(_WrappingInterceptor):
     """Authenticates the bearer token and checks the role table before the handler runs.
 
@@ -196,7 +200,7 @@ class AuthInterceptor(_WrappingInterceptor):
         if self._tokens is None:
             return INSECURE_PRINCIPAL
         principal = self._tokens.authenticate(authorization)
-        call_context.set_principal(principal)
+        call_context.set_principal(principal)  # so a refusal below is logged with who it was
         allowed = self._roles.roles_for(method)
         if not principal.has_any(allowed):
             raise PermissionDeniedError(
@@ -222,11 +226,9 @@ class AuthInterceptor(_WrappingInterceptor):
                 to_rpc_status(exc, service=self._service, request_id=request_id)
             )
             raise  # unreachable: abort raises; keeps the generator from yielding twice
-        call_context.set_principal(principal)
+        call_context.set_principal(principal)  # also for --insecure-no-auth
         yield
 
-
-INSECURE_PRINCIPAL = Principal("local-insecure", frozenset({"admin"}))
 
 
 class ErrorInterceptor(_WrappingInterceptor):

@@ -11,7 +11,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from slipway.core.errors import SlipwayError
+from slipway.core.errors import FieldViolation, SlipwayError
 
 DOMAIN_SUFFIX = "slipway"
 
@@ -25,29 +25,33 @@ def grpc_code(error: SlipwayError) -> grpc.StatusCode:
     return grpc.StatusCode[error.kind.value]
 
 
+def _status(
+    code: int, message: str, *, reason: str, service: str, metadata: dict[str, str],
+    violations: tuple[FieldViolation, ...] = (),
+) -> grpc.Status:
+    info = any_pb2.Any()
+    info.Pack(error_details_pb2.ErrorInfo(
+        reason=reason, domain=error_domain(service), metadata=metadata))
+    details = [info]
+    if violations:
+        bad = any_pb2.Any()
+        bad.Pack(error_details_pb2.BadRequest(field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+            for v in violations
+        ]))
+        details.append(bad)
+    status = status_pb2.Status(code=code, message=message, details=details)
+    result: grpc.Status = rpc_status.to_status(status)
+    return result
+
+
 def to_rpc_status(error: SlipwayError, *, service: str, request_id: str = "") -> grpc.Status:
     """Build the status (code, message, details) sent to the caller for a domain error."""
     metadata = dict(error.metadata)
     if request_id:
         metadata.setdefault("request_id", request_id)
-    details: list[any_pb2.Any] = []
-    info = any_pb2.Any()
-    info.Pack(error_details_pb2.ErrorInfo(
-        reason=error.reason, domain=error_domain(service), metadata=metadata
-    ))
-    details.append(info)
-    if error.field_violations:
-        bad = any_pb2.Any()
-        bad.Pack(error_details_pb2.BadRequest(field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-            for v in error.field_violations
-        ]))
-        details.append(bad)
-    status = status_pb2.Status(
-        code=getattr(code_pb2, error.kind.value), message=error.message, details=details
-    )
-    result: grpc.Status = rpc_status.to_status(status)
-    return result
+    return _status(getattr(code_pb2, error.kind.value), error.message, reason=error.reason,
+                   service=service, metadata=metadata, violations=error.field_violations)
 
 
 def simple_status(
@@ -55,10 +59,4 @@ def simple_status(
 ) -> grpc.Status:
     """A status with an ErrorInfo for errors raised by the edge itself (auth, internal)."""
     metadata = {"request_id": request_id} if request_id else {}
-    info = any_pb2.Any()
-    info.Pack(error_details_pb2.ErrorInfo(
-        reason=reason, domain=error_domain(service), metadata=metadata
-    ))
-    status = status_pb2.Status(code=code.value[0], message=message, details=[info])
-    result: grpc.Status = rpc_status.to_status(status)
-    return result
+    return _status(code.value[0], message, reason=reason, service=service, metadata=metadata)
