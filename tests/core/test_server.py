@@ -82,6 +82,7 @@ async def test_unexpected_exception_is_internal_without_internal_text(settings, 
     assert "req-crash" in error.details()
     assert "hunter2" not in error.details()
     assert "Traceback" not in error.details()
+    assert ("x-request-id", "req-crash") in tuple(error.trailing_metadata())
     info = rich_details(error)["error_info"]
     assert info.reason == "INTERNAL"
     assert info.metadata["request_id"] == "req-crash"
@@ -93,6 +94,9 @@ async def test_domain_error_maps_to_status_with_error_info_and_field_violation(s
             await call(server, "Invalid", metadata=auth(tokens["developer"]))
     error = caught.value
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    request_ids = [v for k, v in error.trailing_metadata() if k == "x-request-id"]
+    assert len(request_ids) == 1
+    assert re.fullmatch(r"[0-9a-f]{32}", request_ids[0])
     details = rich_details(error)
     assert details["error_info"].reason == "NAME_EMPTY"
     assert details["error_info"].domain == "service.slipway"
@@ -128,6 +132,7 @@ async def test_calls_without_a_valid_token_are_unauthenticated(settings, metadat
             await call(server, "Echo", metadata=metadata)
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
     assert rich_details(caught.value)["error_info"].reason == reason
+    assert any(k == "x-request-id" for k, _ in caught.value.trailing_metadata())
 
 
 async def test_role_without_the_method_is_permission_denied(settings, tokens):

@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
-from google.rpc import error_details_pb2, status_pb2
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 from slipway.core.context import current_principal, current_request_id
 from slipway.core.errors import InvalidArgumentError, NotFoundError
@@ -68,13 +69,14 @@ def method(name: str) -> str:
 
 
 def rich_details(error: grpc.aio.AioRpcError | grpc.RpcError) -> dict[str, Any]:
-    """ErrorInfo and BadRequest carried in an error's ``grpc-status-details-bin`` trailer."""
-    trailers = error.trailing_metadata() or ()
-    raw = next((v for k, v in trailers if k == "grpc-status-details-bin"), None)
+    """ErrorInfo and BadRequest carried in an error's ``grpc-status-details-bin`` trailer.
+
+    Read with grpcio-status, as clients do; it also checks the details agree with the status.
+    """
     out: dict[str, Any] = {"error_info": None, "bad_request": None}
-    if raw is None:
+    status = rpc_status.from_call(error)
+    if status is None:
         return out
-    status = status_pb2.Status.FromString(raw)
     for detail in status.details:
         info = error_details_pb2.ErrorInfo()
         bad = error_details_pb2.BadRequest()

@@ -28,6 +28,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from slipway.core.auth import add_token, parse_entries, token_hash, write_private
 from slipway.core.db import Database, default_database_url, mask_url
+from slipway.core.logs import configure_logging
 from slipway.core.schema import SchemaError, ensure_schema_current
 from slipway.core.settings import default_home
 
@@ -207,6 +208,7 @@ def run(args: argparse.Namespace) -> int:
     home.mkdir(parents=True, exist_ok=True)
     home.chmod(0o700)
     url = args.database_url or default_database_url(home)
+    configure_logging("console", "warning")  # the services log to their own files
     print(f"Slipway: starting the suite in {home}", flush=True)
     try:
         _prepare_database(url, embedded=not args.database_url)

@@ -24,6 +24,7 @@ class Principal:
 
 
 ANONYMOUS = Principal("anonymous")
+REQUEST_ID_HEADER = "x-request-id"  # metadata key, in from the caller and back in the trailers
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 _principal: contextvars.ContextVar[Principal] = contextvars.ContextVar(

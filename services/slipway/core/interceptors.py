@@ -20,7 +20,7 @@ from grpc.aio import AbortError
 
 from slipway.core import context as call_context
 from slipway.core.auth import TokenStore
-from slipway.core.context import ANONYMOUS, Principal
+from slipway.core.context import ANONYMOUS, REQUEST_ID_HEADER, Principal
 from slipway.core.errors import PermissionDeniedError, SlipwayError, UnauthenticatedError
 from slipway.core.handlers import Context
 from slipway.core.logs import get_logger
@@ -29,7 +29,6 @@ from slipway.core.roles import EXEMPT_METHODS, RoleTable
 from slipway.core.status import simple_status, to_rpc_status
 
 log = get_logger("slipway.rpc")
-REQUEST_ID_HEADER = "x-request-id"
 MAX_REQUEST_ID_LENGTH = 128
 
 if TYPE_CHECKING:  # the runtime class is not subscriptable; the typing stubs are generic

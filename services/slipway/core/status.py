@@ -6,14 +6,27 @@ domain, metadata) and, when fields are wrong, a ``google.rpc.BadRequest`` with t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
-from grpc_status import rpc_status
 
+from slipway.core.context import REQUEST_ID_HEADER
 from slipway.core.errors import FieldViolation, SlipwayError
 
 DOMAIN_SUFFIX = "slipway"
+STATUS_DETAILS_KEY = "grpc-status-details-bin"  # where clients find google.rpc.Status
+_CODES = {c.value[0]: c for c in grpc.StatusCode}
+
+
+@dataclass(frozen=True)
+class RichStatus(grpc.Status):
+    """A final status for ``abort_with_status``: code, message and trailers with details."""
+
+    code: grpc.StatusCode
+    details: str
+    trailing_metadata: tuple[tuple[str, str | bytes], ...]
 
 
 def error_domain(service: str) -> str:
@@ -41,8 +54,12 @@ def _status(
         ]))
         details.append(bad)
     status = status_pb2.Status(code=code, message=message, details=details)
-    result: grpc.Status = rpc_status.to_status(status)
-    return result
+    trailers: list[tuple[str, str | bytes]] = [
+        (STATUS_DETAILS_KEY, status.SerializeToString())]
+    if metadata.get("request_id"):
+        # abort_with_status replaces trailers set earlier, so the request id goes in again.
+        trailers.append((REQUEST_ID_HEADER, metadata["request_id"]))
+    return RichStatus(_CODES[code], message, tuple(trailers))
 
 
 def to_rpc_status(error: SlipwayError, *, service: str, request_id: str = "") -> grpc.Status:
