@@ -179,7 +179,7 @@ async def test_metrics_endpoint_counts_calls_by_code(settings, tokens):
         await call(server, "Echo", metadata=auth(tokens["viewer"]))
         for _ in range(2):
             with pytest.raises(grpc.aio.AioRpcError):
-                await call(server, "Invalid", metadata=auth(tokens["viewer"]))
+                await call(server, "Invalid", metadata=auth(tokens["developer"]))
         with pytest.raises(grpc.aio.AioRpcError):
             await call(server, "Echo")
         url = f"http://{server.metrics_address}/metrics"

@@ -33,6 +33,26 @@ def test_every_rpc_of_every_service_has_a_role_table_entry():
                 assert VIEWER not in roles, f"{m.full_name} mutates but viewers may call it"
 
 
+def _takes_request_id(method):
+    fields = dict(method.input_type.fields_by_name)
+    first = fields.get("metadata")
+    if method.client_streaming and first is not None and first.message_type is not None:
+        fields.update(first.message_type.fields_by_name)
+    return "request_id" in fields
+
+
+def test_role_table_marks_exactly_the_mutating_rpcs_as_changes():
+    """A call is audited as a change exactly when its contract takes an idempotency request id
+    (the Open Inference Protocol has none: its repository load/unload are marked by hand)."""
+    for api in ALL_APIS:
+        for m in api.methods:
+            mutates = ROLE_TABLE.mutates(f"/{api.full_name}/{m.name}")
+            if api.full_name.startswith("slipway."):
+                assert mutates == _takes_request_id(m), m.full_name
+            else:
+                assert mutates == m.name.startswith("RepositoryModel"), m.full_name
+
+
 def _invoke(channel, api, method, metadata):
     """Call ``method`` with an empty request (raw bytes), whatever its streaming shape."""
     path = f"/{api.full_name}/{method.name}"

@@ -12,7 +12,7 @@ from grpc_status import rpc_status
 
 from slipway.core.context import current_principal, current_request_id
 from slipway.core.errors import InvalidArgumentError, NotFoundError
-from slipway.core.roles import READ, RULES, WRITE, RoleTable
+from slipway.core.roles import RULES, RoleTable, changes, reads
 
 SERVICE = "slipway.testing.Probe"
 
@@ -59,8 +59,8 @@ def probe_handler() -> grpc.GenericRpcHandler:
 
 PROBE_ROLES = RoleTable({
     **RULES,
-    SERVICE: {"Echo": READ, "Crash": READ, "Invalid": READ, "Sleep": READ, "WhoAmI": READ,
-              "Stream": READ, "Write": WRITE},
+    SERVICE: {"Echo": reads(), "Crash": reads(), "Invalid": changes(), "Sleep": reads(),
+              "WhoAmI": reads(), "Stream": reads(), "Write": changes()},
 })
 
 

@@ -9,6 +9,7 @@ that every RPC of every service has an entry.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 VIEWER = "viewer"
 DEVELOPER = "developer"
@@ -33,78 +34,107 @@ EXEMPT_METHODS = frozenset({
     "/grpc.health.v1.Health/List",
 })
 
-RULES: Mapping[str, Mapping[str, frozenset[str]]] = {
-    "grpc.reflection.v1alpha.ServerReflection": {"ServerReflectionInfo": READ},
-    "grpc.reflection.v1.ServerReflection": {"ServerReflectionInfo": READ},
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may call a method, and whether the call changes state (and so is audited)."""
+
+    roles: frozenset[str]
+    mutates: bool
+
+
+def reads(roles: frozenset[str] = READ) -> Access:
+    """A call that only reads."""
+    return Access(roles, mutates=False)
+
+
+def changes(roles: frozenset[str] = WRITE) -> Access:
+    """A call that changes state: audited, including when it fails or is refused."""
+    return Access(roles, mutates=True)
+
+
+RULES: Mapping[str, Mapping[str, Access]] = {
+    "grpc.reflection.v1alpha.ServerReflection": {"ServerReflectionInfo": reads()},
+    "grpc.reflection.v1.ServerReflection": {"ServerReflectionInfo": reads()},
     "slipway.registry.v1.RegistryService": {
-        "CreateModel": WRITE,
-        "GetModel": READ,
-        "ListModels": READ,
-        "UpdateModel": WRITE,
-        "DeleteModel": WRITE,  # force-deleting archived versions is an admin-only domain rule
-        "CreateModelVersion": WRITE,
-        "GetModelVersion": READ,
-        "ListModelVersions": READ,
-        "UpdateModelVersion": WRITE,
-        "ArchiveModelVersion": WRITE,
-        "DownloadModelVersion": READ,
-        "SetModelAlias": WRITE,  # protected aliases (production) need APPROVE: a domain rule
-        "DeleteModelAlias": WRITE,
-        "ListAliasHistory": READ,
-        "WatchModelEvents": READ,
-        "GetLineageReport": READ,
+        "CreateModel": changes(),
+        "GetModel": reads(),
+        "ListModels": reads(),
+        "UpdateModel": changes(),
+        "DeleteModel": changes(),  # force: admin only (domain rule)
+        "CreateModelVersion": changes(),
+        "GetModelVersion": reads(),
+        "ListModelVersions": reads(),
+        "UpdateModelVersion": changes(),
+        "ArchiveModelVersion": changes(),
+        "DownloadModelVersion": reads(),
+        "SetModelAlias": changes(),  # protected aliases: APPROVE (domain rule)
+        "DeleteModelAlias": changes(),
+        "ListAliasHistory": reads(),
+        "WatchModelEvents": reads(),
+        "GetLineageReport": reads(),
     },
     "slipway.training.v1.TrainingService": {
-        "CreateTrainingJob": WRITE,
-        "GetTrainingJob": READ,
-        "ListTrainingJobs": READ,
-        "CancelTrainingJob": WRITE,
-        "WatchTrainingJob": READ,
+        "CreateTrainingJob": changes(),
+        "GetTrainingJob": reads(),
+        "ListTrainingJobs": reads(),
+        "CancelTrainingJob": changes(),
+        "WatchTrainingJob": reads(),
     },
     "slipway.monitoring.v1.MonitoringService": {
-        "IngestPredictions": INGEST,
-        "IngestGroundTruth": WRITE,
-        "GetMonitoringReport": READ,
-        "CreateMonitoringPolicy": WRITE,
-        "GetMonitoringPolicy": READ,
-        "ListMonitoringPolicies": READ,
-        "UpdateMonitoringPolicy": WRITE,
-        "DeleteMonitoringPolicy": WRITE,
-        "GetAlert": READ,
-        "ListAlerts": READ,
-        "WatchAlerts": READ,
+        "IngestPredictions": changes(INGEST),
+        "IngestGroundTruth": changes(),
+        "GetMonitoringReport": reads(),
+        "CreateMonitoringPolicy": changes(),
+        "GetMonitoringPolicy": reads(),
+        "ListMonitoringPolicies": reads(),
+        "UpdateMonitoringPolicy": changes(),
+        "DeleteMonitoringPolicy": changes(),
+        "GetAlert": reads(),
+        "ListAlerts": reads(),
+        "WatchAlerts": reads(),
     },
     "slipway.audit.v1.AuditService": {
-        "ListAuditEvents": AUDIT,
-        "VerifyAuditLog": AUDIT,
-        "ExportAuditEvents": AUDIT,
+        "ListAuditEvents": reads(AUDIT),
+        "VerifyAuditLog": reads(AUDIT),
+        "ExportAuditEvents": reads(AUDIT),
     },
     "inference.GRPCInferenceService": {
-        "ServerLive": READ,
-        "ServerReady": READ,
-        "ModelReady": READ,
-        "ServerMetadata": READ,
-        "ModelMetadata": READ,
-        "ModelInfer": INFER,
-        "RepositoryIndex": ADMIN_ONLY,
-        "RepositoryModelLoad": ADMIN_ONLY,
-        "RepositoryModelUnload": ADMIN_ONLY,
+        "ServerLive": reads(),
+        "ServerReady": reads(),
+        "ModelReady": reads(),
+        "ServerMetadata": reads(),
+        "ModelMetadata": reads(),
+        "ModelInfer": reads(INFER),
+        "RepositoryIndex": reads(ADMIN_ONLY),
+        "RepositoryModelLoad": changes(ADMIN_ONLY),
+        "RepositoryModelUnload": changes(ADMIN_ONLY),
     },
 }
 
 
-class RoleTable:
-    """Looks up the roles allowed to call ``/package.Service/Method``."""
+NO_ACCESS = Access(frozenset(), mutates=True)
 
-    def __init__(self, rules: Mapping[str, Mapping[str, frozenset[str]]]) -> None:
+
+class RoleTable:
+    """Looks up who may call ``/package.Service/Method`` and whether it mutates."""
+
+    def __init__(self, rules: Mapping[str, Mapping[str, Access]]) -> None:
         self._by_method = {
-            f"/{service}/{method}": roles
+            f"/{service}/{method}": access
             for service, methods in rules.items()
-            for method, roles in methods.items()
+            for method, access in methods.items()
         }
 
+    def access(self, method: str) -> Access:
+        return self._by_method.get(method, NO_ACCESS)
+
     def roles_for(self, method: str) -> frozenset[str]:
-        return self._by_method.get(method, frozenset())
+        return self.access(method).roles
+
+    def mutates(self, method: str) -> bool:
+        return self.access(method).mutates
 
     def __contains__(self, method: object) -> bool:
         return method in self._by_method
