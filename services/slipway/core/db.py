@@ -19,6 +19,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from slipway.core.audit import log as audit_log
+
 __all__ = [
     "READ_ONLY_OPTION",
     "SQLITE_BUSY_TIMEOUT_SECONDS",
@@ -124,6 +126,7 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        audit_log.install(self._sessions)  # events recorded in a unit of work commit with it
         read_only_engine = engine.execution_options(
             **{READ_ONLY_OPTION: True},
             **({"postgresql_readonly": True} if engine.dialect.name == "postgresql" else {}),

@@ -13,6 +13,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+import slipway.core.audit.tables
 import slipway.core.idempotency  # noqa: F401  (registers its table on Base.metadata)
 from slipway.core import schema
 from slipway.core.db import make_engine

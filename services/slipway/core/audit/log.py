@@ -1,0 +1,244 @@
+"""Writing and reading the audit log in the shared database.
+
+:func:`record` queues an event on the caller's session; the queued events are appended to the
+chain by a ``before_commit`` hook, right before that transaction commits. So the change and its
+audit event commit together or not at all, and the chain head (the lock that serialises appends
+across processes) is held only from the append to the commit, however long the change itself took.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from slipway.core.audit.chain import (
+    GENESIS_HASH,
+    AuditEntry,
+    BreakKind,
+    Outcome,
+    Verification,
+    canonical_payload,
+    compute_hash,
+    verify_entries,
+)
+from slipway.core.audit.tables import AuditChainHead, AuditEventRow
+from slipway.core.context import Principal, current_principal, current_request_id
+
+PENDING = "slipway.audit.pending"
+HEAD_ID = 1
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class _Draft:
+    service: str
+    action: str
+    resource: str
+    outcome: Outcome
+    reason: str
+    payload: str
+    principal: Principal
+    request_id: str
+    status_code: str
+    error_reason: str
+
+
+def record(
+    session: Session,
+    *,
+    service: str,
+    action: str,
+    resource: str,
+    payload: Mapping[str, Any] | None = None,
+    reason: str = "",
+    outcome: Outcome = Outcome.OK,
+    status_code: str = "OK",
+    error_reason: str = "",
+    principal: Principal | None = None,
+    request_id: str | None = None,
+) -> None:
+    """Record an audit event in the transaction of ``session``.
+
+    ``action`` names the operation as ``<service>.<Rpc>`` (``registry.SetModelAlias``);
+    ``payload`` holds the change (before/after where it applies) and must be JSON-serialisable.
+    The principal and request id default to those of the gRPC call being served.
+    """
+    session.info.setdefault(PENDING, []).append(_Draft(
+        service=service, action=action, resource=resource, outcome=outcome, reason=reason,
+        payload=canonical_payload(dict(payload or {})),
+        principal=principal or current_principal(),
+        request_id=current_request_id() if request_id is None else request_id,
+        status_code=status_code, error_reason=error_reason,
+    ))
+
+
+def _append_pending(session: Session) -> None:
+    drafts: list[_Draft] = session.info.pop(PENDING, [])
+    if not drafts:
+        return
+    head = session.execute(
+        select(AuditChainHead).where(AuditChainHead.id == HEAD_ID).with_for_update()
+    ).scalar_one()
+    sequence, previous = head.last_sequence, head.last_hash
+    now = datetime.now(UTC)
+    for draft in drafts:
+        sequence += 1
+        entry = AuditEntry(
+            sequence=sequence, event_id=str(uuid.uuid4()), event_time=now,
+            service=draft.service, action=draft.action, principal=draft.principal.name,
+            roles=tuple(sorted(draft.principal.roles)), resource=draft.resource,
+            outcome=draft.outcome, status_code=draft.status_code,
+            error_reason=draft.error_reason, reason=draft.reason,
+            request_id=draft.request_id, payload=draft.payload, previous_hash=previous,
+        )
+        digest = compute_hash(entry)
+        session.add(_to_row(entry, digest))
+        previous = digest
+    head.last_sequence = sequence
+    head.last_hash = previous
+
+
+def _discard_pending(session: Session, *_: Any) -> None:
+    session.info.pop(PENDING, None)
+
+
+def install(sessions: sessionmaker[Session]) -> None:
+    """Append recorded events when sessions made by ``sessions`` commit."""
+    event.listen(sessions, "before_commit", _append_pending)
+    event.listen(sessions, "after_soft_rollback", _discard_pending)
+
+
+def _to_row(entry: AuditEntry, digest: str) -> AuditEventRow:
+    return AuditEventRow(
+        sequence=entry.sequence, event_id=entry.event_id, event_time=entry.event_time,
+        service=entry.service, action=entry.action, principal=entry.principal,
+        roles=",".join(entry.roles), resource=entry.resource, outcome=entry.outcome.value,
+        status_code=entry.status_code, error_reason=entry.error_reason, reason=entry.reason,
+        request_id=entry.request_id, payload=entry.payload, previous_hash=entry.previous_hash,
+        hash=digest, hash_version=entry.hash_version,
+    )
+
+
+def to_entry(row: AuditEventRow) -> AuditEntry:
+    return AuditEntry(
+        sequence=row.sequence, event_id=row.event_id, event_time=row.event_time,
+        service=row.service, action=row.action, principal=row.principal,
+        roles=tuple(r for r in row.roles.split(",") if r), resource=row.resource,
+        outcome=Outcome(row.outcome), status_code=row.status_code,
+        error_reason=row.error_reason, reason=row.reason, request_id=row.request_id,
+        payload=row.payload, previous_hash=row.previous_hash, hash=row.hash,
+        hash_version=row.hash_version,
+    )
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events to read; empty fields do not filter."""
+
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    principal: str = ""
+    action: str = ""
+    resource: str = ""
+    resource_prefix: str = ""
+    outcome: Outcome | None = None
+    service: str = ""
+    min_sequence: int = 0
+    max_sequence: int = 0
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        row = AuditEventRow
+        out: list[ColumnElement[bool]] = []
+        if self.start_time is not None:
+            out.append(row.event_time >= self.start_time)
+        if self.end_time is not None:
+            out.append(row.event_time < self.end_time)
+        for column, value in ((row.principal, self.principal), (row.action, self.action),
+                              (row.resource, self.resource), (row.service, self.service)):
+            if value:
+                out.append(column == value)
+        if self.resource_prefix:
+            out.append(row.resource.startswith(self.resource_prefix, autoescape=True))
+        if self.outcome is not None:
+            out.append(row.outcome == self.outcome.value)
+        if self.min_sequence:
+            out.append(row.sequence >= self.min_sequence)
+        if self.max_sequence:
+            out.append(row.sequence <= self.max_sequence)
+        return out
+
+
+def _query(flt: EventFilter, after: int | None, descending: bool) -> Select[AuditEventRow]:
+    query = select(AuditEventRow).where(*flt.conditions())
+    if after is not None:
+        query = query.where(
+            AuditEventRow.sequence < after if descending else AuditEventRow.sequence > after)
+    order = AuditEventRow.sequence.desc() if descending else AuditEventRow.sequence.asc()
+    return query.order_by(order)
+
+
+def list_events(
+    session: Session, flt: EventFilter, *, after: int | None, limit: int,
+    descending: bool = False,
+) -> tuple[list[AuditEntry], bool]:
+    """A page of events after the keyset cursor ``after``; and whether more follow."""
+    rows = session.scalars(_query(flt, after, descending).limit(limit + 1)).all()
+    return [to_entry(r) for r in rows[:limit]], len(rows) > limit
+
+
+def iter_events(session: Session, flt: EventFilter, batch: int = BATCH) -> Iterator[AuditEntry]:
+    """Every matching event in sequence order, read in batches."""
+    after: int | None = None
+    while True:
+        rows = session.scalars(_query(flt, after, False).limit(batch)).all()
+        for row in rows:
+            yield to_entry(row)
+        if len(rows) < batch:
+            return
+        after = rows[-1].sequence
+
+
+def chain_head(session: Session) -> tuple[int, str]:
+    head = session.get(AuditChainHead, HEAD_ID)
+    if head is None:
+        raise LookupError("the audit chain head row is missing")
+    return head.last_sequence, head.last_hash
+
+
+def verify(session: Session, start: int = 1, end: int = 0) -> Verification:
+    """Walk the chain from ``start`` to ``end`` (0: the chain head) and report the first break."""
+    last_sequence, _ = chain_head(session)
+    start = max(1, start)
+    last = last_sequence if end <= 0 else min(end, last_sequence)
+    if last_sequence == 0 or start > last:
+        return Verification(first_sequence=start, last_sequence=last)
+    if start == 1:
+        anchor = GENESIS_HASH
+    else:
+        before = session.get(AuditEventRow, start - 1)
+        if before is None:
+            return Verification(first_sequence=start).broken(
+                start - 1, BreakKind.MISSING_ROW, f"no event with sequence {start - 1}")
+        anchor = before.hash
+
+    def sequence_of_hash(digest: str) -> int | None:
+        found: int | None = session.scalar(
+            select(AuditEventRow.sequence).where(AuditEventRow.hash == digest))
+        return found
+
+    entries = iter_events(session, EventFilter(min_sequence=start, max_sequence=last))
+    result = verify_entries(entries, start=start, anchor_hash=anchor,
+                            sequence_of_hash=sequence_of_hash, expected_last=last)
+    if result.ok and end <= 0:
+        beyond = session.scalar(select(AuditEventRow.sequence).where(
+            AuditEventRow.sequence > last_sequence).order_by(AuditEventRow.sequence).limit(1))
+        if beyond is not None:
+            return result.broken(beyond, BreakKind.CHANGED_ROW,
+                                 f"event {beyond} was added without moving the chain head")
+    return result
