@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from slipway.audit.v1 import audit_service_pb2
+from slipway.core.audit.api import AuditServicer
+from slipway.core.audit.recorder import DatabaseEdgeAuditor
 from slipway.core.db import Database
 from slipway.core.logs import configure_logging, get_logger
 from slipway.core.schema import SchemaError, ensure_schema_current
@@ -39,9 +41,9 @@ class ServiceApp:
     on_stop: Callable[[], Awaitable[Any]] | None = None
 
 
-def audit_registration() -> ServiceRegistration:
-    """The audit log API, answered by every service (implemented by the audit module)."""
-    return ServiceRegistration(AUDIT_SERVICE)
+def audit_registration(db: Database) -> ServiceRegistration:
+    """The audit log API, answered by every service from the shared database."""
+    return ServiceRegistration(AUDIT_SERVICE, AuditServicer(db))
 
 
 def parse_settings(
@@ -84,7 +86,8 @@ def run_service(
         return EXIT_SCHEMA
     try:
         app = build(settings, db)
-        server = SlipwayServer(settings, app.services)
+        auditor = DatabaseEdgeAuditor(db, settings.service_name)
+        server = SlipwayServer(settings, app.services, auditor=auditor)
         asyncio.run(run_until_signalled(server, on_ready=app.on_ready, on_stop=app.on_stop))
     except FileNotFoundError as exc:
         print(f"slipway {settings.service_name}: {exc}", file=sys.stderr)

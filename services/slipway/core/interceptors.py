@@ -19,6 +19,7 @@ import grpc
 from grpc.aio import AbortError
 
 from slipway.core import context as call_context
+from slipway.core.audit.recorder import EdgeAuditor
 from slipway.core.auth import TokenStore
 from slipway.core.context import ANONYMOUS, REQUEST_ID_HEADER, Principal
 from slipway.core.errors import PermissionDeniedError, SlipwayError, UnauthenticatedError
@@ -35,8 +36,8 @@ if TYPE_CHECKING:  # the runtime class is not subscriptable; the typing stubs ar
     Handler = grpc.RpcMethodHandler[Any, Any]
 else:
     Handler = grpc.RpcMethodHandler
-Around = Callable[[str, Context], contextlib.AbstractAsyncContextManager[None]]
-DeniedHook = Callable[[str, Principal, SlipwayError], Awaitable[None]]
+# Runs around one call: (method, context, request; None for client-streaming requests).
+Around = Callable[[str, Context, Any], contextlib.AbstractAsyncContextManager[None]]
 
 
 def wrap_handler(
@@ -53,14 +54,14 @@ def wrap_handler(
     if inner_uu:
 
         async def unary_unary(request: Any, ctx: Context) -> Any:
-            async with around(method, ctx):
+            async with around(method, ctx, request):
                 return await inner_uu(request, ctx)
 
         return grpc.unary_unary_rpc_method_handler(unary_unary, **kwargs)
     if inner_us:
 
         async def unary_stream(request: Any, ctx: Context) -> AsyncIterator[Any]:
-            async with around(method, ctx):
+            async with around(method, ctx, request):
                 async for item in inner_us(request, ctx):
                     yield item
 
@@ -68,12 +69,12 @@ def wrap_handler(
     if inner_su:
 
         async def stream_unary(requests: Any, ctx: Context) -> Any:
-            async with around(method, ctx):
+            async with around(method, ctx, None):
                 return await inner_su(requests, ctx)
 
         return grpc.stream_unary_rpc_method_handler(stream_unary, **kwargs)
     async def stream_stream(requests: Any, ctx: Context) -> AsyncIterator[Any]:
-        async with around(method, ctx):
+        async with around(method, ctx, None):
             async for item in inner_ss(requests, ctx):
                 yield item
 
@@ -84,7 +85,7 @@ class _WrappingInterceptor(grpc.aio.ServerInterceptor):
     """Base: wraps every handler with ``self.around``."""
 
     def around(
-        self, method: str, ctx: Context
+        self, method: str, ctx: Context, request: Any
     ) -> contextlib.AbstractAsyncContextManager[None]:
         raise NotImplementedError
 
@@ -124,7 +125,7 @@ class RequestContextInterceptor(_WrappingInterceptor):
     """Takes ``x-request-id`` from the caller (or makes one), binds it, returns it in trailers."""
 
     @contextlib.asynccontextmanager
-    async def around(self, method: str, ctx: Context) -> AsyncIterator[None]:
+    async def around(self, method: str, ctx: Context, request: Any) -> AsyncIterator[None]:
         given = metadata_value(ctx, REQUEST_ID_HEADER)
         request_id = (given or "").strip()[:MAX_REQUEST_ID_LENGTH] or uuid.uuid4().hex
         call_context.set_request_id(request_id)
@@ -140,7 +141,7 @@ class MetricsInterceptor(_WrappingInterceptor):
         self._metrics = metrics
 
     @contextlib.asynccontextmanager
-    async def around(self, method: str, ctx: Context) -> AsyncIterator[None]:
+    async def around(self, method: str, ctx: Context, request: Any) -> AsyncIterator[None]:
         service, name = split_method(method)
         self._metrics.started(service, name)
         start = time.perf_counter()
@@ -159,7 +160,7 @@ class AccessLogInterceptor(_WrappingInterceptor):
     """One log line per finished call with its method, status and duration."""
 
     @contextlib.asynccontextmanager
-    async def around(self, method: str, ctx: Context) -> AsyncIterator[None]:
+    async def around(self, method: str, ctx: Context, request: Any) -> AsyncIterator[None]:
         start = time.perf_counter()
         error: BaseException | None = None
         try:
@@ -182,18 +183,18 @@ INSECURE_PRINCIPAL = Principal("local-insecure", frozenset({"admin"}))
 class AuthInterceptor(_WrappingInterceptor):
     """Authenticates the bearer token and checks the role table before the handler runs.
 
-    Refused calls are answered here (UNAUTHENTICATED / PERMISSION_DENIED) and reported to
-    ``on_denied`` so they can be recorded in the audit log.
+    Refused calls are answered here (UNAUTHENTICATED / PERMISSION_DENIED) and recorded in the
+    audit log with outcome DENIED.
     """
 
     def __init__(
         self, tokens: TokenStore | None, roles: RoleTable, *, service: str,
-        on_denied: DeniedHook | None = None,
+        auditor: EdgeAuditor | None = None,
     ) -> None:
         self._tokens = tokens  # None: --insecure-no-auth, every caller is a local admin
         self._roles = roles
         self._service = service
-        self._on_denied = on_denied
+        self._auditor = auditor
 
     def authorize(self, method: str, authorization: str | None) -> Principal:
         if self._tokens is None:
@@ -211,15 +212,16 @@ class AuthInterceptor(_WrappingInterceptor):
         return principal
 
     @contextlib.asynccontextmanager
-    async def around(self, method: str, ctx: Context) -> AsyncIterator[None]:
+    async def around(self, method: str, ctx: Context, request: Any) -> AsyncIterator[None]:
         if method in EXEMPT_METHODS:
             yield
             return
         try:
             principal = self.authorize(method, metadata_value(ctx, "authorization"))
         except (UnauthenticatedError, PermissionDeniedError) as exc:
-            if self._on_denied is not None:
-                await self._on_denied(method, call_context.current_principal(), exc)
+            if self._auditor is not None:
+                await self._auditor.refused(method, call_context.current_principal(), exc,
+                                            request)
             request_id = call_context.current_request_id()
             await ctx.abort_with_status(
                 to_rpc_status(exc, service=self._service, request_id=request_id)
@@ -231,23 +233,37 @@ class AuthInterceptor(_WrappingInterceptor):
 
 
 class ErrorInterceptor(_WrappingInterceptor):
-    """Maps domain errors to their status; anything unexpected becomes a generic INTERNAL."""
+    """Maps domain errors to their status; anything unexpected becomes a generic INTERNAL.
 
-    def __init__(self, *, service: str) -> None:
+    A change (per the role table) that fails is recorded in the audit log: DENIED when a domain
+    rule refused it, FAILED otherwise; its own transaction was rolled back with the change.
+    """
+
+    def __init__(
+        self, *, service: str, roles: RoleTable, auditor: EdgeAuditor | None = None
+    ) -> None:
         self._service = service
+        self._roles = roles
+        self._auditor = auditor
+
+    async def _audit_failure(self, method: str, error: SlipwayError | None, request: Any) -> None:
+        if self._auditor is not None and self._roles.mutates(method):
+            await self._auditor.failed(method, call_context.current_principal(), error, request)
 
     @contextlib.asynccontextmanager
-    async def around(self, method: str, ctx: Context) -> AsyncIterator[None]:
+    async def around(self, method: str, ctx: Context, request: Any) -> AsyncIterator[None]:
         try:
             yield
         except AbortError:
             raise
         except SlipwayError as exc:
+            await self._audit_failure(method, exc, request)
             await ctx.abort_with_status(to_rpc_status(
                 exc, service=self._service, request_id=call_context.current_request_id()))
         except Exception:
             request_id = call_context.current_request_id()
             log.exception("unhandled error", method=method)
+            await self._audit_failure(method, None, request)
             await ctx.abort_with_status(simple_status(
                 grpc.StatusCode.INTERNAL,
                 f"internal error; quote request id {request_id} when reporting it",

@@ -23,12 +23,12 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import CollectorRegistry
 
+from slipway.core.audit.recorder import EdgeAuditor
 from slipway.core.auth import TokenStore, write_private
 from slipway.core.handlers import service_handler
 from slipway.core.interceptors import (
     AccessLogInterceptor,
     AuthInterceptor,
-    DeniedHook,
     ErrorInterceptor,
     MetricsInterceptor,
     RequestContextInterceptor,
@@ -68,7 +68,7 @@ class SlipwayServer:
         services: Sequence[ServiceRegistration],
         *,
         role_table: RoleTable = ROLE_TABLE,
-        on_denied: DeniedHook | None = None,
+        auditor: EdgeAuditor | None = None,
         extra_handlers: Sequence[grpc.GenericRpcHandler] = (),
     ) -> None:
         self.settings = settings
@@ -76,7 +76,7 @@ class SlipwayServer:
         self.metrics_registry = CollectorRegistry()
         self.health = health_aio.HealthServicer()
         self._role_table = role_table
-        self._on_denied = on_denied
+        self._auditor = auditor
         self._extra_handlers = tuple(extra_handlers)
         self._server: grpc.aio.Server | None = None
         self._metrics_endpoint: MetricsEndpoint | None = None
@@ -110,8 +110,9 @@ class SlipwayServer:
             MetricsInterceptor(GrpcMetrics(self.metrics_registry)),
             AccessLogInterceptor(),
             AuthInterceptor(self._tokens(), self._role_table, service=s.service_name,
-                            on_denied=self._on_denied),
-            ErrorInterceptor(service=s.service_name),
+                            auditor=self._auditor),
+            ErrorInterceptor(service=s.service_name, roles=self._role_table,
+                             auditor=self._auditor),
         ]
         server = grpc.aio.server(
             interceptors=interceptors,

@@ -16,7 +16,7 @@ SERVICE = monitoring_service_pb2.DESCRIPTOR.services_by_name["MonitoringService"
 def build(settings: MonitoringSettings, db: Database) -> ServiceApp:
     # The monitoring API is implemented by its own issue; until then every RPC of the contract
     # answers UNIMPLEMENTED behind the same auth, logging and metrics as a real one.
-    return ServiceApp(services=[ServiceRegistration(SERVICE), audit_registration()])
+    return ServiceApp(services=[ServiceRegistration(SERVICE), audit_registration(db)])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

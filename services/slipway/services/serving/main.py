@@ -21,7 +21,7 @@ def build(settings: ServingSettings, db: Database) -> ServiceApp:
         servicer.ready = True
 
     return ServiceApp(
-        services=[ServiceRegistration(SERVICE, servicer), audit_registration()],
+        services=[ServiceRegistration(SERVICE, servicer), audit_registration(db)],
         on_ready=on_ready,
     )
 

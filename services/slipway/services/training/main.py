@@ -16,7 +16,7 @@ SERVICE = training_service_pb2.DESCRIPTOR.services_by_name["TrainingService"]
 def build(settings: TrainingSettings, db: Database) -> ServiceApp:
     # The training API is implemented by its own issue; until then every RPC of the contract
     # answers UNIMPLEMENTED behind the same auth, logging and metrics as a real one.
-    return ServiceApp(services=[ServiceRegistration(SERVICE), audit_registration()])
+    return ServiceApp(services=[ServiceRegistration(SERVICE), audit_registration(db)])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,197 @@
+"""``slipway.audit.v1.AuditService``, answered by every service: list, verify and export.
+
+Thin: requests are validated and converted here, the reading is done by ``audit.log`` in a
+read-only unit of work on a worker thread, and the results are converted back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from slipway.audit.v1 import audit_event_pb2 as event_pb
+from slipway.audit.v1 import audit_service_pb2 as pb
+from slipway.audit.v1 import chain_verification_pb2 as chain_pb
+from slipway.common.v1 import principal_pb2
+from slipway.core.audit import log
+from slipway.core.audit.chain import AuditEntry, BreakKind, Outcome, Verification
+from slipway.core.db import Database
+from slipway.core.errors import FieldViolation, InvalidArgumentError
+from slipway.core.handlers import Context
+from slipway.core.pagination import decode_page_token, encode_page_token, page_size
+
+EXPORT_BATCH = 500
+
+_OUTCOME_TO_PB = {
+    Outcome.OK: event_pb.AUDIT_OUTCOME_OK,
+    Outcome.DENIED: event_pb.AUDIT_OUTCOME_DENIED,
+    Outcome.FAILED: event_pb.AUDIT_OUTCOME_FAILED,
+}
+_OUTCOME_FROM_PB = {v: k for k, v in _OUTCOME_TO_PB.items()}
+_ROLE_TO_PB = {
+    "viewer": principal_pb2.ROLE_VIEWER, "developer": principal_pb2.ROLE_DEVELOPER,
+    "approver": principal_pb2.ROLE_APPROVER, "auditor": principal_pb2.ROLE_AUDITOR,
+    "admin": principal_pb2.ROLE_ADMIN, "service": principal_pb2.ROLE_SERVICE,
+}
+_BREAK_TO_PB = {
+    BreakKind.CHANGED_ROW: chain_pb.CHAIN_BREAK_KIND_CHANGED_ROW,
+    BreakKind.MISSING_ROW: chain_pb.CHAIN_BREAK_KIND_MISSING_ROW,
+    BreakKind.REORDERED_ROW: chain_pb.CHAIN_BREAK_KIND_REORDERED_ROW,
+}
+
+
+def _timestamp(value: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def event_to_pb(entry: AuditEntry) -> event_pb.AuditEvent:
+    return event_pb.AuditEvent(
+        sequence=entry.sequence, event_id=entry.event_id,
+        event_time=_timestamp(entry.event_time), service=entry.service, action=entry.action,
+        principal=principal_pb2.Principal(
+            name=entry.principal,
+            roles=[_ROLE_TO_PB.get(r, principal_pb2.ROLE_UNSPECIFIED) for r in entry.roles]),
+        resource=entry.resource, outcome=_OUTCOME_TO_PB[entry.outcome],
+        status_code=entry.status_code, error_reason=entry.error_reason, reason=entry.reason,
+        request_id=entry.request_id, payload_json=entry.payload,
+        previous_hash=entry.previous_hash, hash=entry.hash, hash_version=entry.hash_version,
+    )
+
+
+def filter_from_pb(message: event_pb.AuditEventFilter, field: str = "filter") -> log.EventFilter:
+    """Validate and convert a filter; every problem is reported as a field violation."""
+    problems: list[FieldViolation] = []
+    start = message.start_time.ToDatetime(tzinfo=UTC) if message.HasField("start_time") else None
+    end = message.end_time.ToDatetime(tzinfo=UTC) if message.HasField("end_time") else None
+    if start is not None and end is not None and end <= start:
+        problems.append(FieldViolation(f"{field}.end_time", "must be after start_time"))
+    for name in ("min_sequence", "max_sequence"):
+        if getattr(message, name) < 0:
+            problems.append(FieldViolation(f"{field}.{name}", "must not be negative"))
+    if message.max_sequence and message.min_sequence > message.max_sequence:
+        problems.append(FieldViolation(f"{field}.max_sequence", "must be >= min_sequence"))
+    if message.resource and message.resource_prefix:
+        problems.append(FieldViolation(f"{field}.resource_prefix",
+                                       "give either resource or resource_prefix, not both"))
+    outcome = None
+    if message.outcome != event_pb.AUDIT_OUTCOME_UNSPECIFIED:
+        outcome = _OUTCOME_FROM_PB.get(message.outcome)
+        if outcome is None:
+            problems.append(FieldViolation(f"{field}.outcome", "unknown outcome"))
+    if problems:
+        raise InvalidArgumentError(
+            "; ".join(f"{p.field}: {p.description}" for p in problems),
+            reason="INVALID_FILTER", field_violations=problems)
+    return log.EventFilter(
+        start_time=start, end_time=end, principal=message.principal, action=message.action,
+        resource=message.resource, resource_prefix=message.resource_prefix, outcome=outcome,
+        service=message.service, min_sequence=message.min_sequence,
+        max_sequence=message.max_sequence,
+    )
+
+
+def verification_to_pb(result: Verification, head_empty: bool) -> chain_pb.ChainVerification:
+    if head_empty:
+        status = chain_pb.CHAIN_STATUS_EMPTY
+    elif result.ok:
+        status = chain_pb.CHAIN_STATUS_OK
+    else:
+        status = chain_pb.CHAIN_STATUS_BROKEN
+    verification = chain_pb.ChainVerification(
+        status=status, first_sequence=result.first_sequence,
+        last_sequence=result.last_sequence, event_count=result.event_count,
+        last_hash=result.last_hash, detail=result.detail,
+    )
+    if result.break_kind is not None:
+        verification.break_sequence = result.break_sequence
+        verification.break_kind = _BREAK_TO_PB[result.break_kind]
+    verification.verify_time.GetCurrentTime()
+    return verification
+
+
+class AuditServicer:
+    """Reads the shared audit log for auditors and admins."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def _list(self, flt: log.EventFilter, after: int | None, limit: int,
+              descending: bool) -> tuple[list[AuditEntry], bool]:
+        with self._db.unit_of_work(read_only=True) as session:
+            return log.list_events(session, flt, after=after, limit=limit,
+                                   descending=descending)
+
+    async def ListAuditEvents(
+        self, request: pb.ListAuditEventsRequest, context: Context
+    ) -> pb.ListAuditEventsResponse:
+        flt = filter_from_pb(request.filter)
+        limit = page_size(request.page_size)
+        parameters: dict[str, Any] = {
+            "filter": request.filter.SerializeToString(deterministic=True).hex(),
+            "descending": request.descending,
+        }
+        cursor = decode_page_token(request.page_token, parameters)
+        after = _cursor_sequence(cursor)
+        entries, more = await asyncio.to_thread(self._list, flt, after, limit, request.descending)
+        token = encode_page_token({"after": entries[-1].sequence}, parameters) if more else ""
+        return pb.ListAuditEventsResponse(events=[event_to_pb(e) for e in entries],
+                                          next_page_token=token)
+
+    def _verify(self, start: int, end: int) -> tuple[Verification, bool]:
+        with self._db.unit_of_work(read_only=True) as session:
+            head, _ = log.chain_head(session)
+            return log.verify(session, start=start, end=end), head == 0
+
+    async def VerifyAuditLog(
+        self, request: pb.VerifyAuditLogRequest, context: Context
+    ) -> pb.VerifyAuditLogResponse:
+        problems = [FieldViolation(name, "must not be negative")
+                    for name in ("start_sequence", "end_sequence") if getattr(request, name) < 0]
+        if request.end_sequence and request.start_sequence > request.end_sequence:
+            problems.append(FieldViolation("end_sequence", "must be >= start_sequence"))
+        if problems:
+            raise InvalidArgumentError(
+                "; ".join(f"{p.field}: {p.description}" for p in problems),
+                reason="INVALID_RANGE", field_violations=problems)
+        result, empty = await asyncio.to_thread(
+            self._verify, request.start_sequence or 1, request.end_sequence)
+        return pb.VerifyAuditLogResponse(verification=verification_to_pb(result, empty))
+
+    async def ExportAuditEvents(
+        self, request: pb.ExportAuditEventsRequest, context: Context
+    ) -> AsyncIterator[pb.ExportAuditEventsResponse]:
+        flt = filter_from_pb(request.filter)
+        # A snapshot: events appended while the export runs are left for the next export.
+        head = await asyncio.to_thread(self._head)
+        if not flt.max_sequence or flt.max_sequence > head:
+            flt = replace(flt, max_sequence=head)
+        after: int | None = None
+        while head:
+            entries, more = await asyncio.to_thread(self._list, flt, after, EXPORT_BATCH, False)
+            if entries:
+                yield pb.ExportAuditEventsResponse(events=[event_to_pb(e) for e in entries])
+                after = entries[-1].sequence
+            if not more:
+                return
+
+    def _head(self) -> int:
+        with self._db.unit_of_work(read_only=True) as session:
+            return log.chain_head(session)[0]
+
+
+def _cursor_sequence(cursor: dict[str, Any] | None) -> int | None:
+    if cursor is None:
+        return None
+    after = cursor.get("after")
+    if not isinstance(after, int) or after < 0:
+        raise InvalidArgumentError.for_field("page_token", "is not a valid page token",
+                                             reason="INVALID_PAGE_TOKEN")
+    return after
+

@@ -1,0 +1,75 @@
+"""Page sizes and page tokens for every List RPC (AIP-158).
+
+A page token is opaque to callers: URL-safe base64 of a small JSON document holding the keyset
+cursor (never an offset) and a fingerprint of the request's other parameters, plus a checksum.
+A token that was altered, truncated, or is reused with different parameters is refused with
+INVALID_ARGUMENT on ``page_token``. The checksum catches corruption and casual edits; a forged
+token could only move the cursor, which grants nothing the caller could not ask for anyway.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from slipway.core.errors import InvalidArgumentError
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+_VERSION = 1
+
+
+def page_size(requested: int, *, default: int = DEFAULT_PAGE_SIZE,
+              maximum: int = MAX_PAGE_SIZE) -> int:
+    """The page size to use: the default for 0, capped at ``maximum``; negative is refused."""
+    if requested < 0:
+        raise InvalidArgumentError.for_field("page_size", "must not be negative",
+                                             reason="INVALID_PAGE_SIZE")
+    return min(requested or default, maximum)
+
+
+def fingerprint(parameters: Mapping[str, Any]) -> str:
+    """A short digest of the request parameters a token is bound to."""
+    text = json.dumps(parameters, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _checksum(body: bytes) -> str:
+    return hashlib.sha256(b"slipway-page-token:" + body).hexdigest()[:16]
+
+
+def encode_page_token(cursor: Mapping[str, Any], parameters: Mapping[str, Any]) -> str:
+    body = json.dumps({"v": _VERSION, "c": dict(cursor), "q": fingerprint(parameters)},
+                      sort_keys=True, separators=(",", ":")).encode()
+    raw = body + b"." + _checksum(body).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_page_token(token: str, parameters: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The cursor in ``token`` (None for an empty token, i.e. the first page)."""
+    if not token:
+        return None
+    invalid = InvalidArgumentError.for_field(
+        "page_token", "is not a page token returned by this method for this request",
+        reason="INVALID_PAGE_TOKEN")
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        body, _, checksum = raw.rpartition(b".")
+        if not body or checksum.decode() != _checksum(body):
+            raise invalid
+        document = json.loads(body)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise invalid from exc
+    if (not isinstance(document, dict) or document.get("v") != _VERSION
+            or not isinstance(document.get("c"), dict)):
+        raise invalid
+    if document.get("q") != fingerprint(parameters):
+        raise InvalidArgumentError.for_field(
+            "page_token", "was issued for a request with different parameters (filter, order)",
+            reason="PAGE_TOKEN_MISMATCH")
+    cursor: dict[str, Any] = document["c"]
+    return cursor
