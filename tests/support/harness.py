@@ -10,6 +10,7 @@ from typing import Any
 
 import grpc
 
+from slipway.core.audit.recorder import EdgeAuditor
 from slipway.core.auth import add_token
 from slipway.core.roles import ROLE_TABLE, ROLES, RoleTable
 from slipway.core.server import ServiceRegistration, SlipwayServer
@@ -45,9 +46,10 @@ async def running_server(
     extra_handlers: Sequence[grpc.GenericRpcHandler] = (),
     role_table: RoleTable = ROLE_TABLE,
     serving: bool = True,
+    auditor: EdgeAuditor | None = None,
 ) -> AsyncIterator[SlipwayServer]:
     server = SlipwayServer(settings, services, role_table=role_table,
-                           extra_handlers=extra_handlers)
+                           extra_handlers=extra_handlers, auditor=auditor)
     await server.start()
     if serving:
         await server.set_serving()

@@ -29,6 +29,10 @@ async def _invalid(_request: bytes, _ctx: Any) -> bytes:
     raise InvalidArgumentError.for_field("model.name", "must not be empty", reason="NAME_EMPTY")
 
 
+async def _crash_write(_request: bytes, _ctx: Any) -> bytes:
+    raise RuntimeError("disk on fire")
+
+
 async def _sleep(request: bytes, _ctx: Any) -> bytes:
     await asyncio.sleep(float(request.decode()))
     return b"slept"
@@ -49,6 +53,7 @@ def probe_handler() -> grpc.GenericRpcHandler:
     return grpc.method_handlers_generic_handler(SERVICE, {
         "Echo": unary(_echo),
         "Crash": unary(_crash),
+        "CrashWrite": unary(_crash_write),
         "Invalid": unary(_invalid),
         "Sleep": unary(_sleep),
         "WhoAmI": unary(_who_am_i),
@@ -59,7 +64,8 @@ def probe_handler() -> grpc.GenericRpcHandler:
 
 PROBE_ROLES = RoleTable({
     **RULES,
-    SERVICE: {"Echo": reads(), "Crash": reads(), "Invalid": changes(), "Sleep": reads(),
+    SERVICE: {"Echo": reads(), "Crash": reads(), "CrashWrite": changes(),
+              "Invalid": changes(), "Sleep": reads(),
               "WhoAmI": reads(), "Stream": reads(), "Write": changes()},
 })
 

@@ -7,7 +7,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from slipway.cli import db, tokens, up
+from slipway.cli import audit, db, tokens, up
 
 # Each service is its own process: `slipway registry ...` hands every further flag to it.
 SERVICE_MODULES = {
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser(name, help=f"run the {name} service (flags: slipway {name} --help)")
     up.register(sub)
     db.register(sub)
+    audit.register(sub)
     tokens.register(sub)
     return parser
 

@@ -65,6 +65,24 @@ def event_to_pb(entry: AuditEntry) -> event_pb.AuditEvent:
     )
 
 
+_ROLE_FROM_PB = {v: k for k, v in _ROLE_TO_PB.items()}
+
+
+def event_from_pb(message: event_pb.AuditEvent) -> AuditEntry:
+    """The stored event back from its message (for clients re-verifying an export)."""
+    return AuditEntry(
+        sequence=message.sequence, event_id=message.event_id,
+        event_time=message.event_time.ToDatetime(tzinfo=UTC), service=message.service,
+        action=message.action, principal=message.principal.name,
+        roles=tuple(sorted(_ROLE_FROM_PB.get(r, "") for r in message.principal.roles)),
+        resource=message.resource, outcome=_OUTCOME_FROM_PB[message.outcome],
+        status_code=message.status_code, error_reason=message.error_reason,
+        reason=message.reason, request_id=message.request_id, payload=message.payload_json,
+        previous_hash=message.previous_hash, hash=message.hash,
+        hash_version=message.hash_version,
+    )
+
+
 def filter_from_pb(message: event_pb.AuditEventFilter, field: str = "filter") -> log.EventFilter:
     """Validate and convert a filter; every problem is reported as a field violation."""
     problems: list[FieldViolation] = []

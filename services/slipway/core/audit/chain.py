@@ -29,6 +29,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 HASH_VERSION = 1
 GENESIS_HASH = "0" * 64
@@ -91,6 +92,35 @@ def canonical_bytes(entry: AuditEntry) -> bytes:
     }
     return json.dumps(document, sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False).encode("utf-8")
+
+
+def entry_to_json(entry: AuditEntry) -> dict[str, object]:
+    """An event as one line of an export (JSON Lines): every stored field, hashes included."""
+    return {
+        "sequence": entry.sequence, "event_id": entry.event_id,
+        "event_time": format_time(entry.event_time), "service": entry.service,
+        "action": entry.action, "principal": entry.principal, "roles": sorted(entry.roles),
+        "resource": entry.resource, "outcome": entry.outcome.value,
+        "status_code": entry.status_code, "error_reason": entry.error_reason,
+        "reason": entry.reason, "request_id": entry.request_id, "payload": entry.payload,
+        "previous_hash": entry.previous_hash, "hash": entry.hash,
+        "hash_version": entry.hash_version,
+    }
+
+
+def entry_from_json(document: dict[str, Any]) -> AuditEntry:
+    return AuditEntry(
+        sequence=int(document["sequence"]), event_id=document["event_id"],
+        event_time=datetime.strptime(document["event_time"], "%Y-%m-%dT%H:%M:%S.%fZ")
+        .replace(tzinfo=UTC),
+        service=document["service"], action=document["action"],
+        principal=document["principal"], roles=tuple(document["roles"]),
+        resource=document["resource"], outcome=Outcome(document["outcome"]),
+        status_code=document["status_code"], error_reason=document["error_reason"],
+        reason=document["reason"], request_id=document["request_id"],
+        payload=document["payload"], previous_hash=document["previous_hash"],
+        hash=document["hash"], hash_version=int(document["hash_version"]),
+    )
 
 
 def compute_hash(entry: AuditEntry) -> str:

@@ -4,6 +4,9 @@
 chain by a ``before_commit`` hook, right before that transaction commits. So the change and its
 audit event commit together or not at all, and the chain head (the lock that serialises appends
 across processes) is held only from the append to the commit, however long the change itself took.
+
+Savepoints (``session.begin_nested()``) are honoured: rolling one back discards the events recorded
+inside it, and only those, just as it discards the changes made inside it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, event, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from slipway.core.audit.chain import (
     GENESIS_HASH,
@@ -69,21 +72,28 @@ def record(
     ``payload`` holds the change (before/after where it applies) and must be JSON-serialisable.
     The principal and request id default to those of the gRPC call being served.
     """
-    session.info.setdefault(PENDING, []).append(_Draft(
+    draft = _Draft(
         service=service, action=action, resource=resource, outcome=outcome, reason=reason,
         payload=canonical_payload(dict(payload or {})),
         principal=principal or current_principal(),
         request_id=current_request_id() if request_id is None else request_id,
         status_code=status_code, error_reason=error_reason,
-    ))
+    )
+    # Each draft remembers the savepoint it was recorded in (None: outside any savepoint).
+    pending: list[tuple[SessionTransaction | None, _Draft]] = session.info.setdefault(PENDING, [])
+    pending.append((session.get_nested_transaction(), draft))
 
 
 def _append_pending(session: Session) -> None:
-    drafts: list[_Draft] = session.info.pop(PENDING, [])
+    if session.in_nested_transaction():
+        return  # a savepoint is released: append at the outermost commit, keeping the lock short
+    drafts = [draft for _, draft in session.info.pop(PENDING, [])]
     if not drafts:
         return
+    # populate_existing: a head read earlier in this session must not mask the locked, current one.
     head = session.execute(
         select(AuditChainHead).where(AuditChainHead.id == HEAD_ID).with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one()
     sequence, previous = head.last_sequence, head.last_hash
     now = datetime.now(UTC)
@@ -104,8 +114,26 @@ def _append_pending(session: Session) -> None:
     head.last_hash = previous
 
 
-def _discard_pending(session: Session, *_: Any) -> None:
-    session.info.pop(PENDING, None)
+def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+def _discard_pending(session: Session, previous: SessionTransaction) -> None:
+    """Forget the events recorded in the transaction or savepoint that was rolled back."""
+    rolled_back = previous
+    while rolled_back.parent is not None and not rolled_back.nested:
+        rolled_back = rolled_back.parent  # an internal subtransaction: its savepoint or root
+    if rolled_back.parent is None:
+        session.info.pop(PENDING, None)
+        return
+    pending = session.info.get(PENDING)
+    if pending:
+        pending[:] = [(where, draft) for where, draft in pending
+                      if not _within(where, rolled_back)]
 
 
 def install(sessions: sessionmaker[Session]) -> None:

@@ -20,7 +20,7 @@ from slipway.core.errors import ErrorKind, SlipwayError
 from slipway.core.logs import get_logger
 
 log = get_logger("slipway.audit")
-_RESOURCE_FIELDS = ("name", "parent", "model_name")
+_RESOURCE_FIELDS = ("name", "parent", "model", "model_name")
 
 
 class EdgeAuditor(Protocol):
@@ -52,7 +52,7 @@ def resource_of(request: Any) -> str:
         if isinstance(value, str) and value:
             return value
     for field in request.DESCRIPTOR.fields:
-        if field.message_type is not None and field.label != field.LABEL_REPEATED \
+        if field.message_type is not None and not field.is_repeated \
                 and request.HasField(field.name):
             inner = getattr(request, field.name)
             if "name" in inner.DESCRIPTOR.fields_by_name and inner.name:

@@ -1,0 +1,215 @@
+"""`slipway audit`: list, verify and export the shared audit log; verify an export offline."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import grpc
+
+from slipway.audit.v1 import audit_event_pb2 as event_pb
+from slipway.audit.v1 import audit_service_pb2 as pb
+from slipway.audit.v1 import audit_service_pb2_grpc as pb_grpc
+from slipway.audit.v1 import chain_verification_pb2 as chain_pb
+from slipway.cli.connect import add_connection_arguments, connection_from, fail
+from slipway.core.audit.api import event_from_pb
+from slipway.core.audit.chain import (
+    GENESIS_HASH,
+    AuditEntry,
+    entry_from_json,
+    entry_to_json,
+    format_time,
+    verify_entries,
+)
+
+EXIT_BROKEN = 1
+OUTCOMES = {"ok": event_pb.AUDIT_OUTCOME_OK, "denied": event_pb.AUDIT_OUTCOME_DENIED,
+            "failed": event_pb.AUDIT_OUTCOME_FAILED}
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "audit", help="list, verify and export the audit log",
+        description="Exit codes: 0 done (chain intact), 1 chain broken, 2 bad usage, "
+                    "3 the call failed (status and reason printed).")
+    actions = parser.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+
+    listing = actions.add_parser("list", help="list events, newest first")
+    _add_filter_arguments(listing)
+    listing.add_argument("--limit", type=int, default=50, help="at most this many events")
+    listing.add_argument("--oldest-first", action="store_true")
+    listing.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    add_connection_arguments(listing)
+    listing.set_defaults(func=_list)
+
+    verify = actions.add_parser("verify", help="walk the hash chain on the server")
+    verify.add_argument("--start", type=int, default=0, help="first sequence (default 1)")
+    verify.add_argument("--end", type=int, default=0, help="last sequence (default: the head)")
+    verify.add_argument("--json", action="store_true")
+    add_connection_arguments(verify)
+    verify.set_defaults(func=_verify)
+
+    export = actions.add_parser(
+        "export", help="write events with every field and hash as JSON lines")
+    _add_filter_arguments(export)
+    export.add_argument("--output", "-o", type=Path, default=None, help="file (default stdout)")
+    add_connection_arguments(export)
+    export.set_defaults(func=_export)
+
+    offline = actions.add_parser(
+        "verify-export", help="re-verify the chain of an export file, without any server")
+    offline.add_argument("file", type=Path, help="an export of the whole log, or of a range")
+    offline.add_argument("--anchor-hash", default=None,
+                         help="hash of the event before the first exported one "
+                              "(default: the first event's previous_hash if it is not event 1)")
+    offline.add_argument("--expected-last-hash", default=None,
+                         help="a last hash recorded earlier: the export must end with it")
+    offline.set_defaults(func=_verify_export)
+
+
+def _add_filter_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("filter")
+    group.add_argument("--principal", default="")
+    group.add_argument("--action", default="", help="e.g. registry.SetModelAlias")
+    group.add_argument("--resource", default="", help="exact resource name")
+    group.add_argument("--resource-prefix", default="", help="e.g. models/churn")
+    group.add_argument("--outcome", choices=sorted(OUTCOMES), default=None)
+    group.add_argument("--service", default="", help="service that wrote the event")
+    group.add_argument("--since", default=None, help="ISO time, inclusive")
+    group.add_argument("--until", default=None, help="ISO time, exclusive")
+
+
+def _time(text: str) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _filter(args: argparse.Namespace) -> event_pb.AuditEventFilter:
+    flt = event_pb.AuditEventFilter(
+        principal=args.principal, action=args.action, resource=args.resource,
+        resource_prefix=args.resource_prefix, service=args.service,
+        outcome=OUTCOMES[args.outcome] if args.outcome else event_pb.AUDIT_OUTCOME_UNSPECIFIED)
+    if args.since:
+        flt.start_time.FromDatetime(_time(args.since))
+    if args.until:
+        flt.end_time.FromDatetime(_time(args.until))
+    return flt
+
+
+def _stub(args: argparse.Namespace) -> tuple[pb_grpc.AuditServiceStub, Any, grpc.Channel]:
+    connection = connection_from(args)
+    channel = connection.channel()
+    return pb_grpc.AuditServiceStub(channel), connection.metadata, channel
+
+
+def _list(args: argparse.Namespace) -> int:
+    stub, metadata, channel = _stub(args)
+    shown: list[AuditEntry] = []
+    token = ""
+    try:
+        with channel:
+            while len(shown) < args.limit:
+                page = stub.ListAuditEvents(pb.ListAuditEventsRequest(
+                    filter=_filter(args), page_size=min(1000, args.limit - len(shown)),
+                    page_token=token, descending=not args.oldest_first),
+                    metadata=metadata, timeout=args.timeout)
+                shown.extend(event_from_pb(e) for e in page.events)
+                token = page.next_page_token
+                if not token:
+                    break
+    except grpc.RpcError as error:
+        return fail(error)
+    if args.json:
+        for entry in shown:
+            print(json.dumps(entry_to_json(entry), ensure_ascii=False))
+        return 0
+    print(f"{'SEQ':>6}  {'TIME (UTC)':<26}  {'OUTCOME':<7}  {'PRINCIPAL':<16}  "
+          f"{'ACTION':<30}  {'RESOURCE':<30}  REASON")
+    for e in shown:
+        print(f"{e.sequence:>6}  {format_time(e.event_time):<26}  {e.outcome.value:<7}  "
+              f"{e.principal[:16]:<16}  {e.action[:30]:<30}  {e.resource[:30]:<30}  "
+              f"{e.reason or e.error_reason}")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    stub, metadata, channel = _stub(args)
+    try:
+        with channel:
+            answer = stub.VerifyAuditLog(
+                pb.VerifyAuditLogRequest(start_sequence=args.start, end_sequence=args.end),
+                metadata=metadata, timeout=args.timeout).verification
+    except grpc.RpcError as error:
+        return fail(error)
+    status = chain_pb.ChainStatus.Name(answer.status).removeprefix("CHAIN_STATUS_")
+    if args.json:
+        print(json.dumps({
+            "status": status, "first_sequence": answer.first_sequence,
+            "last_sequence": answer.last_sequence, "event_count": answer.event_count,
+            "last_hash": answer.last_hash, "break_sequence": answer.break_sequence,
+            "break_kind": chain_pb.ChainBreakKind.Name(answer.break_kind)
+            .removeprefix("CHAIN_BREAK_KIND_"), "detail": answer.detail}))
+    elif answer.status == chain_pb.CHAIN_STATUS_BROKEN:
+        kind = chain_pb.ChainBreakKind.Name(answer.break_kind).removeprefix("CHAIN_BREAK_KIND_")
+        print(f"BROKEN at sequence {answer.break_sequence} ({kind}): {answer.detail}")
+    else:
+        print(f"{status}: {answer.event_count} events, {answer.first_sequence}.."
+              f"{answer.last_sequence}, last hash {answer.last_hash or '-'}")
+    return EXIT_BROKEN if answer.status == chain_pb.CHAIN_STATUS_BROKEN else 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    stub, metadata, channel = _stub(args)
+    out: TextIO = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
+    count = 0
+    try:
+        with channel:
+            for batch in stub.ExportAuditEvents(
+                    pb.ExportAuditEventsRequest(filter=_filter(args)), metadata=metadata,
+                    timeout=args.timeout * 20):
+                for message in batch.events:
+                    out.write(json.dumps(entry_to_json(event_from_pb(message)),
+                                         ensure_ascii=False) + "\n")
+                    count += 1
+    except grpc.RpcError as error:
+        return fail(error)
+    finally:
+        if args.output:
+            out.close()
+    print(f"exported {count} events", file=sys.stderr)
+    return 0
+
+
+def _read_export(path: Path) -> Iterator[AuditEntry]:
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield entry_from_json(json.loads(line))
+
+
+def _verify_export(args: argparse.Namespace) -> int:
+    entries = list(_read_export(args.file))
+    if not entries:
+        print("EMPTY: the export holds no events")
+        return 0
+    first = entries[0]
+    anchor = args.anchor_hash or (GENESIS_HASH if first.sequence == 1 else first.previous_hash)
+    by_hash = {e.hash: e.sequence for e in entries}
+    result = verify_entries(entries, start=first.sequence, anchor_hash=anchor,
+                            sequence_of_hash=by_hash.get)
+    if not result.ok:
+        kind = result.break_kind.value if result.break_kind else ""
+        print(f"BROKEN at sequence {result.break_sequence} ({kind}): {result.detail}")
+        return EXIT_BROKEN
+    if args.expected_last_hash and result.last_hash != args.expected_last_hash:
+        print(f"BROKEN: the export ends with hash {result.last_hash}, "
+              f"not the recorded {args.expected_last_hash}")
+        return EXIT_BROKEN
+    print(f"OK: {result.event_count} events, {result.first_sequence}..{result.last_sequence}, "
+          f"last hash {result.last_hash}")
+    return 0
