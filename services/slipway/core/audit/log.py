@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, event, select
+from sqlalchemy import ColumnElement, Select, event, func, select
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from slipway.core.audit.chain import (
@@ -192,7 +192,11 @@ class EventFilter:
             if value:
                 out.append(column == value)
         if self.resource_prefix:
-            out.append(row.resource.startswith(self.resource_prefix, autoescape=True))
+            prefix = self.resource_prefix
+            out.append(row.resource.startswith(prefix, autoescape=True))
+            # SQLite's LIKE ignores ASCII case; comparing the leading characters keeps the
+            # prefix case-sensitive there, as it is on PostgreSQL.
+            out.append(func.substr(row.resource, 1, len(prefix)) == prefix)
         if self.outcome is not None:
             out.append(row.outcome == self.outcome.value)
         if self.min_sequence:
