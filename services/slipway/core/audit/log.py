@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, event, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, event, func, insert, select, update
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from slipway.core.audit.chain import (
@@ -32,9 +32,18 @@ from slipway.core.audit.chain import (
 )
 from slipway.core.audit.tables import AuditChainHead, AuditEventRow
 from slipway.core.context import Principal, current_principal, current_request_id
+from slipway.core.tables import Base
 
 PENDING = "slipway.audit.pending"
 HEAD_ID = 1
+_EVENTS = Base.metadata.tables[AuditEventRow.__tablename__]
+_HEAD = Base.metadata.tables[AuditChainHead.__tablename__]
+# The append's statements, built once: lock and read the head, add the events, move the head.
+_LOCK_HEAD = (select(_HEAD.c.last_sequence, _HEAD.c.last_hash)
+              .where(_HEAD.c.id == HEAD_ID).with_for_update())
+_INSERT_EVENTS = insert(_EVENTS)
+_MOVE_HEAD = (update(_HEAD).where(_HEAD.c.id == HEAD_ID)
+              .values(last_sequence=bindparam("to_sequence"), last_hash=bindparam("to_hash")))
 BATCH = 1000
 
 
@@ -90,13 +99,12 @@ def _append_pending(session: Session) -> None:
     drafts = [draft for _, draft in session.info.pop(PENDING, [])]
     if not drafts:
         return
-    # populate_existing: a head read earlier in this session must not mask the locked, current one.
-    head = session.execute(
-        select(AuditChainHead).where(AuditChainHead.id == HEAD_ID).with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-    sequence, previous = head.last_sequence, head.last_hash
+    # Plain SQL statements on the session's connection, not ORM objects: the append costs three
+    # statements and no unit-of-work flush, and reads the locked head as it is in the database.
+    connection = session.connection()
+    sequence, previous = connection.execute(_LOCK_HEAD).one()
     now = datetime.now(UTC)
+    rows = []
     for draft in drafts:
         sequence += 1
         entry = AuditEntry(
@@ -108,10 +116,10 @@ def _append_pending(session: Session) -> None:
             request_id=draft.request_id, payload=draft.payload, previous_hash=previous,
         )
         digest = compute_hash(entry)
-        session.add(_to_row(entry, digest))
+        rows.append(_row_values(entry, digest))
         previous = digest
-    head.last_sequence = sequence
-    head.last_hash = previous
+    connection.execute(_INSERT_EVENTS, rows)
+    connection.execute(_MOVE_HEAD, {"to_sequence": sequence, "to_hash": previous})
 
 
 def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
@@ -142,15 +150,16 @@ def install(sessions: sessionmaker[Session]) -> None:
     event.listen(sessions, "after_soft_rollback", _discard_pending)
 
 
-def _to_row(entry: AuditEntry, digest: str) -> AuditEventRow:
-    return AuditEventRow(
-        sequence=entry.sequence, event_id=entry.event_id, event_time=entry.event_time,
-        service=entry.service, action=entry.action, principal=entry.principal,
-        roles=",".join(entry.roles), resource=entry.resource, outcome=entry.outcome.value,
-        status_code=entry.status_code, error_reason=entry.error_reason, reason=entry.reason,
-        request_id=entry.request_id, payload=entry.payload, previous_hash=entry.previous_hash,
-        hash=digest, hash_version=entry.hash_version,
-    )
+def _row_values(entry: AuditEntry, digest: str) -> dict[str, object]:
+    return {
+        "sequence": entry.sequence, "event_id": entry.event_id, "event_time": entry.event_time,
+        "service": entry.service, "action": entry.action, "principal": entry.principal,
+        "roles": ",".join(entry.roles), "resource": entry.resource,
+        "outcome": entry.outcome.value, "status_code": entry.status_code,
+        "error_reason": entry.error_reason, "reason": entry.reason,
+        "request_id": entry.request_id, "payload": entry.payload,
+        "previous_hash": entry.previous_hash, "hash": digest, "hash_version": entry.hash_version,
+    }
 
 
 def to_entry(row: AuditEventRow) -> AuditEntry:
