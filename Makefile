@@ -60,5 +60,9 @@ protos: venv
 	find $(addprefix clients/python/slipway/,$(GENERATED_DIRS)) -type d -exec touch {}/__init__.py \;
 	for d in $(GENERATED_DIRS); do touch clients/python/slipway/$$d/py.typed; done
 
+# Benchmarks print figures; they start what they need (a throwaway PostgreSQL included).
+bench-audit: venv postgres
+	$(PY) bench/audit_append.py
+
 clean:
 	rm -rf $(VENV) $(TOOLS)

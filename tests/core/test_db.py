@@ -73,8 +73,8 @@ def test_sqlite_settings(tmp_path: Path) -> None:
 
 
 def test_upgrade_to_head_creates_the_tables(migrated_db: Database) -> None:
-    assert "idempotency_records" in _tables(migrated_db)
-    assert schema.current_revision(migrated_db.engine) == schema.head_revision() == "0001"
+    assert {"idempotency_records", "audit_events", "audit_chain_head"} <= _tables(migrated_db)
+    assert schema.current_revision(migrated_db.engine) == schema.head_revision()
     schema.ensure_schema_current(migrated_db, auto_upgrade=False)  # no error
 
 
@@ -89,7 +89,7 @@ def test_empty_database_is_refused_with_the_command_to_run(database_url: str) ->
         message = str(caught.value)
         assert "slipway db upgrade --database-url" in message
         assert "none" in message
-        assert "0001" in message
+        assert schema.head_revision() in message
         assert caught.value.current is None
         assert "hunter2" not in message
         assert _tables(db) == set()  # nothing touched
@@ -272,14 +272,15 @@ def test_cli_check_upgrade_current(database_url: str, capsys: pytest.CaptureFixt
     assert "slipway db upgrade" in capsys.readouterr().err
 
     assert _cli("db", "current", "--database-url", database_url) == db_cli.EXIT_OK
-    assert "none (empty database) (this release needs 0001)" in capsys.readouterr().out
+    assert (f"none (empty database) (this release needs {schema.head_revision()})"
+            in capsys.readouterr().out)
 
     assert _cli("db", "upgrade", "--database-url", database_url) == db_cli.EXIT_OK
-    assert "revision 0001" in capsys.readouterr().out
+    assert f"revision {schema.head_revision()}" in capsys.readouterr().out
 
     assert _cli("db", "check", "--database-url", database_url) == db_cli.EXIT_OK
     assert _cli("db", "current", "--database-url", database_url) == db_cli.EXIT_OK
-    assert "0001 (head)" in capsys.readouterr().out
+    assert f"{schema.head_revision()} (head)" in capsys.readouterr().out
 
 
 def test_cli_defaults_to_sqlite_under_slipway_home(

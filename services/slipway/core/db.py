@@ -9,6 +9,7 @@ the change and its audit event commit together or not at all.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -76,6 +77,24 @@ def make_engine(url: str) -> Engine:
     )
 
 
+def _ensure_wal(cursor: sqlite3.Cursor) -> None:
+    """Switch the file to WAL once; the mode is stored in the file, so later connections only
+    read it. Switching needs a moment of exclusive access, and SQLite answers "database is
+    locked" at once (without its busy handler) when another process holds the file: retry."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
+    while True:
+        mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+        if str(mode).lower() in ("wal", "memory"):
+            return
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _sqlite_engine(url: URL) -> Engine:
     if url.get_driver_name() != "pysqlite":
         raise UnsupportedDatabaseError(
@@ -94,9 +113,9 @@ def _sqlite_engine(url: URL) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_SECONDS * 1000)}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            _ensure_wal(cursor)
         finally:
             cursor.close()
 
