@@ -49,6 +49,7 @@ BATCH = 1000
 
 @dataclass(frozen=True)
 class _Draft:
+    event_id: str
     service: str
     action: str
     resource: str
@@ -74,15 +75,16 @@ def record(
     error_reason: str = "",
     principal: Principal | None = None,
     request_id: str | None = None,
-) -> None:
-    """Record an audit event in the transaction of ``session``.
+) -> str:
+    """Record an audit event in the transaction of ``session``; returns its event id.
 
     ``action`` names the operation as ``<service>.<Rpc>`` (``registry.SetModelAlias``);
     ``payload`` holds the change (before/after where it applies) and must be JSON-serialisable.
-    The principal and request id default to those of the gRPC call being served.
+    The principal and request id default to those of the gRPC call being served. The event id
+    is known now (records that cite the event can store it); the sequence and hash at commit.
     """
     draft = _Draft(
-        service=service, action=action, resource=resource, outcome=outcome, reason=reason,
+        event_id=str(uuid.uuid4()), service=service, action=action, resource=resource, outcome=outcome, reason=reason,
         payload=canonical_payload(dict(payload or {})),
         principal=principal or current_principal(),
         request_id=current_request_id() if request_id is None else request_id,
@@ -91,6 +93,7 @@ def record(
     # Each draft remembers the savepoint it was recorded in (None: outside any savepoint).
     pending: list[tuple[SessionTransaction | None, _Draft]] = session.info.setdefault(PENDING, [])
     pending.append((session.get_nested_transaction(), draft))
+    return draft.event_id
 
 
 def _append_pending(session: Session) -> None:
@@ -108,7 +111,7 @@ def _append_pending(session: Session) -> None:
     for draft in drafts:
         sequence += 1
         entry = AuditEntry(
-            sequence=sequence, event_id=str(uuid.uuid4()), event_time=now,
+            sequence=sequence, event_id=draft.event_id, event_time=now,
             service=draft.service, action=draft.action, principal=draft.principal.name,
             roles=tuple(sorted(draft.principal.roles)), resource=draft.resource,
             outcome=draft.outcome, status_code=draft.status_code,
