@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, event, func, insert, select, update
-from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy import ColumnElement, Select, bindparam, func, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from slipway.core.audit.chain import (
     GENESIS_HASH,
@@ -32,6 +32,7 @@ from slipway.core.audit.chain import (
 )
 from slipway.core.audit.tables import AuditChainHead, AuditEventRow
 from slipway.core.context import Principal, current_principal, current_request_id
+from slipway.core.pending import CommitQueue
 from slipway.core.tables import Base
 
 PENDING = "slipway.audit.pending"
@@ -84,24 +85,18 @@ def record(
     is known now (records that cite the event can store it); the sequence and hash at commit.
     """
     draft = _Draft(
-        event_id=str(uuid.uuid4()), service=service, action=action, resource=resource, outcome=outcome, reason=reason,
+        event_id=str(uuid.uuid4()), service=service, action=action, resource=resource,
+        outcome=outcome, reason=reason,
         payload=canonical_payload(dict(payload or {})),
         principal=principal or current_principal(),
         request_id=current_request_id() if request_id is None else request_id,
         status_code=status_code, error_reason=error_reason,
     )
-    # Each draft remembers the savepoint it was recorded in (None: outside any savepoint).
-    pending: list[tuple[SessionTransaction | None, _Draft]] = session.info.setdefault(PENDING, [])
-    pending.append((session.get_nested_transaction(), draft))
+    _QUEUE.add(session, draft)
     return draft.event_id
 
 
-def _append_pending(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint is released: append at the outermost commit, keeping the lock short
-    drafts = [draft for _, draft in session.info.pop(PENDING, [])]
-    if not drafts:
-        return
+def _append(session: Session, drafts: list[_Draft]) -> None:
     # Plain SQL statements on the session's connection, not ORM objects: the append costs three
     # statements and no unit-of-work flush, and reads the locked head as it is in the database.
     connection = session.connection()
@@ -125,32 +120,12 @@ def _append_pending(session: Session) -> None:
     connection.execute(_MOVE_HEAD, {"to_sequence": sequence, "to_hash": previous})
 
 
-def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
-    while transaction is not None:
-        if transaction is ancestor:
-            return True
-        transaction = transaction.parent
-    return False
-
-
-def _discard_pending(session: Session, previous: SessionTransaction) -> None:
-    """Forget the events recorded in the transaction or savepoint that was rolled back."""
-    rolled_back = previous
-    while rolled_back.parent is not None and not rolled_back.nested:
-        rolled_back = rolled_back.parent  # an internal subtransaction: its savepoint or root
-    if rolled_back.parent is None:
-        session.info.pop(PENDING, None)
-        return
-    pending = session.info.get(PENDING)
-    if pending:
-        pending[:] = [(where, draft) for where, draft in pending
-                      if not _within(where, rolled_back)]
+_QUEUE: CommitQueue[_Draft] = CommitQueue(PENDING, _append)
 
 
 def install(sessions: sessionmaker[Session]) -> None:
     """Append recorded events when sessions made by ``sessions`` commit."""
-    event.listen(sessions, "before_commit", _append_pending)
-    event.listen(sessions, "after_soft_rollback", _discard_pending)
+    _QUEUE.install(sessions)
 
 
 def _row_values(entry: AuditEntry, digest: str) -> dict[str, object]:
