@@ -20,6 +20,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from slipway.core import event_log
 from slipway.core.audit import log as audit_log
 
 __all__ = [
@@ -145,7 +146,10 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
-        audit_log.install(self._sessions)  # events recorded in a unit of work commit with it
+        # Audit events, then stream events, are written as the unit of work commits (this order
+        # is also the order their head rows are locked in, in every transaction).
+        audit_log.install(self._sessions)
+        event_log.install(self._sessions)
         read_only_engine = engine.execution_options(
             **{READ_ONLY_OPTION: True},
             **({"postgresql_readonly": True} if engine.dialect.name == "postgresql" else {}),

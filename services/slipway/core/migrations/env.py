@@ -14,7 +14,9 @@ from alembic import context
 from sqlalchemy import Connection
 
 import slipway.core.audit.tables
-import slipway.core.idempotency  # noqa: F401  (registers its table on Base.metadata)
+import slipway.core.event_log
+import slipway.core.idempotency
+import slipway.services.registry.storage.tables  # noqa: F401  (the registry's tables)
 from slipway.core import schema
 from slipway.core.db import make_engine
 from slipway.core.tables import Base

@@ -1,0 +1,1 @@
+"""Registry domain: models, versions, aliases and their rules."""

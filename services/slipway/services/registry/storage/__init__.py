@@ -1,0 +1,1 @@
+"""Registry storage: tables and the repository."""
