@@ -38,6 +38,8 @@ class ServiceApp:
 
     services: list[ServiceRegistration]
     on_ready: Callable[[], Awaitable[None]] | None = None
+    # Before the server drains: end long-lived streams (watchers) so the drain is quick.
+    on_stopping: Callable[[], Awaitable[None]] | None = None
     on_stop: Callable[[], Awaitable[Any]] | None = None
 
 
@@ -88,7 +90,8 @@ def run_service(
         app = build(settings, db)
         auditor = DatabaseEdgeAuditor(db, settings.service_name)
         server = SlipwayServer(settings, app.services, auditor=auditor)
-        asyncio.run(run_until_signalled(server, on_ready=app.on_ready, on_stop=app.on_stop))
+        asyncio.run(run_until_signalled(server, on_ready=app.on_ready,
+                                        on_stopping=app.on_stopping, on_stop=app.on_stop))
     except FileNotFoundError as exc:
         print(f"slipway {settings.service_name}: {exc}", file=sys.stderr)
         return EXIT_CONFIG

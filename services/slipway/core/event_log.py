@@ -64,9 +64,9 @@ class _Draft:
 
 _HEADS = Base.metadata.tables[EventStreamHead.__tablename__]
 _EVENTS = Base.metadata.tables[StreamEventRow.__tablename__]
-_LOCK_HEAD = (select(_HEADS.c.last_sequence).where(_HEADS.c.stream == bindparam("stream"))
+_LOCK_HEAD = (select(_HEADS.c.last_sequence).where(_HEADS.c.stream == bindparam("head"))
               .with_for_update())
-_MOVE_HEAD = (update(_HEADS).where(_HEADS.c.stream == bindparam("stream"))
+_MOVE_HEAD = (update(_HEADS).where(_HEADS.c.stream == bindparam("head"))
               .values(last_sequence=bindparam("to_sequence")))
 
 
@@ -82,14 +82,14 @@ def _append(session: Session, drafts: list[_Draft]) -> None:
     connection = session.connection()
     now = datetime.now(UTC)
     for stream in sorted({d.stream for d in drafts}):  # a fixed lock order across streams
-        sequence = connection.execute(_LOCK_HEAD, {"stream": stream}).scalar_one()
+        sequence = connection.execute(_LOCK_HEAD, {"head": stream}).scalar_one()
         rows = []
         for draft in (d for d in drafts if d.stream == stream):
             sequence += 1
             rows.append({"stream": stream, "sequence": sequence, "type": draft.type,
                          "key": draft.key, "payload": draft.payload, "event_time": now})
         connection.execute(insert(_EVENTS), rows)
-        connection.execute(_MOVE_HEAD, {"stream": stream, "to_sequence": sequence})
+        connection.execute(_MOVE_HEAD, {"head": stream, "to_sequence": sequence})
 
 
 _QUEUE: CommitQueue[_Draft] = CommitQueue("slipway.event_log.pending", _append)

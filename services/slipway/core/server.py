@@ -187,6 +187,7 @@ async def run_until_signalled(
     server: SlipwayServer,
     *,
     on_ready: Callable[[], Awaitable[None]] | None = None,
+    on_stopping: Callable[[], Awaitable[None]] | None = None,
     on_stop: Callable[[], Awaitable[Any]] | None = None,
 ) -> None:
     """Start ``server``, serve until SIGTERM or SIGINT, then drain and stop it."""
@@ -200,6 +201,8 @@ async def run_until_signalled(
     await server.set_serving()
     await stop.wait()
     log.info("shutting down", grace_seconds=server.settings.shutdown_grace_seconds)
+    if on_stopping is not None:
+        await on_stopping()
     await server.stop()
     if on_stop is not None:
         await on_stop()

@@ -2,21 +2,62 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Sequence
 
+from slipway.core import model_files
+from slipway.core.artifacts import LocalArtifactStore
 from slipway.core.bootstrap import ServiceApp, audit_registration, run_service
 from slipway.core.db import Database
+from slipway.core.logs import get_logger
 from slipway.core.server import ServiceRegistration
 from slipway.registry.v1 import registry_service_pb2
+from slipway.services.registry.api.servicer import RegistryServicer
+from slipway.services.registry.domain.service import RegistryDomain
 from slipway.services.registry.settings import RegistrySettings
+from slipway.services.registry.storage.repository import SqlRegistryRepository
 
 SERVICE = registry_service_pb2.DESCRIPTOR.services_by_name["RegistryService"]
+log = get_logger("slipway.registry")
 
 
 def build(settings: RegistrySettings, db: Database) -> ServiceApp:
-    # The registry API is implemented by its own issue; until then every RPC of the contract
-    # answers UNIMPLEMENTED behind the same auth, logging and metrics as a real one.
-    return ServiceApp(services=[ServiceRegistration(SERVICE), audit_registration(db)])
+    assert settings.artifact_dir is not None
+    if settings.allow_pickle:
+        log.warning("pickle/joblib artifacts are ACCEPTED (--allow-pickle): loading them can "
+                    "run arbitrary code")
+    store = LocalArtifactStore(settings.artifact_dir, max_bytes=settings.max_artifact_bytes)
+    domain = RegistryDomain(
+        db, SqlRegistryRepository(), store,
+        protected_aliases=frozenset(settings.protected_aliases),
+        allow_pickle=settings.allow_pickle, upload_lease_seconds=settings.upload_lease_seconds,
+        inspect=model_files.inspect_artifact,  # uploaded skops files with untrusted types fail
+    )
+    servicer = RegistryServicer(domain)
+    sweeper: list[asyncio.Task[None]] = []
+
+    async def sweep_forever() -> None:
+        while True:
+            swept = await asyncio.to_thread(domain.sweep_stale_uploads)
+            if swept:
+                log.warning("marked interrupted uploads FAILED", versions=swept)
+            await asyncio.sleep(max(1.0, settings.upload_lease_seconds / 4))
+
+    async def on_ready() -> None:
+        sweeper.append(asyncio.create_task(sweep_forever()))
+
+    async def on_stopping() -> None:
+        servicer.stop_watchers()
+        for task in sweeper:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return ServiceApp(
+        services=[ServiceRegistration(SERVICE, servicer), audit_registration(db)],
+        on_ready=on_ready, on_stopping=on_stopping,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

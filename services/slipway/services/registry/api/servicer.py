@@ -1,0 +1,278 @@
+"""``slipway.registry.v1.RegistryService``: decode, validate, one domain call, encode.
+
+Domain calls block on the database, so they run on worker threads; streaming RPCs move their
+chunks through the domain's upload and the artifact store the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from slipway.core.context import current_principal
+from slipway.core.errors import InvalidArgumentError
+from slipway.core.handlers import Context
+from slipway.core.pagination import decode_page_token, encode_page_token, page_size
+from slipway.registry.v1 import registry_service_pb2 as pb
+from slipway.services.registry.api import converters
+from slipway.services.registry.domain.entities import ArtifactKind
+from slipway.services.registry.domain.names import (
+    check_alias,
+    check_labels,
+    check_model_id,
+    check_text,
+    model_id_of,
+    version_ref,
+)
+from slipway.services.registry.domain.service import Page, RegistryDomain
+
+WATCH_POLL_SECONDS = 0.25  # how often a watcher looks for events written by other processes
+UPDATABLE = frozenset({"description", "labels"})
+
+
+def _mask(paths: list[str], field: str = "update_mask") -> set[str]:
+    unknown = sorted(set(paths) - UPDATABLE)
+    if unknown:
+        raise InvalidArgumentError.for_field(
+            field, f"cannot update {', '.join(unknown)}; updatable: description, labels",
+            reason="INVALID_UPDATE_MASK")
+    return set(paths) or set(UPDATABLE)
+
+
+def _page_parameters(**values: Any) -> dict[str, Any]:
+    return values
+
+
+class RegistryServicer:
+    """The registry's gRPC API over :class:`RegistryDomain`."""
+
+    def __init__(self, domain: RegistryDomain) -> None:
+        self._domain = domain
+        self._changed = asyncio.Event()  # wakes watchers in this process at once
+        self.stopping = asyncio.Event()  # set at shutdown: watchers end their streams
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def _call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(function, *args, **kwargs)
+
+    async def _mutate(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await asyncio.to_thread(function, *args, **kwargs)
+        finally:
+            self._notify()
+
+    # -- models -----------------------------------------------------------------------------
+
+    async def CreateModel(self, request: pb.CreateModelRequest, context: Context
+                          ) -> pb.CreateModelResponse:
+        model_id = check_model_id(request.model_id or request.model.name.removeprefix("models/"))
+        model = await self._mutate(
+            self._domain.create_model, current_principal(), model_id,
+            check_text(request.model.description, "model.description"),
+            check_labels(dict(request.model.labels), "model.labels"), request.request_id)
+        return pb.CreateModelResponse(model=converters.model_to_pb(model))
+
+    async def GetModel(self, request: pb.GetModelRequest, context: Context
+                       ) -> pb.GetModelResponse:
+        model = await self._call(self._domain.get_model, model_id_of(request.name))
+        return pb.GetModelResponse(model=converters.model_to_pb(model))
+
+    async def ListModels(self, request: pb.ListModelsRequest, context: Context
+                         ) -> pb.ListModelsResponse:
+        parameters = _page_parameters(filter=request.filter, order_by=request.order_by)
+        cursor = decode_page_token(request.page_token, parameters)
+        page: Page = await self._call(self._domain.list_models, request.filter,
+                                      request.order_by, cursor, page_size(request.page_size))
+        return pb.ListModelsResponse(
+            models=[converters.model_to_pb(m) for m in page.items],
+            next_page_token=encode_page_token(page.next_cursor, parameters)
+            if page.next_cursor else "")
+
+    async def UpdateModel(self, request: pb.UpdateModelRequest, context: Context
+                          ) -> pb.UpdateModelResponse:
+        model_id = model_id_of(request.model.name, "model.name")
+        paths = _mask(list(request.update_mask.paths))
+        model = await self._mutate(
+            self._domain.update_model, current_principal(), model_id,
+            description=check_text(request.model.description, "model.description")
+            if "description" in paths else None,
+            labels=check_labels(dict(request.model.labels), "model.labels")
+            if "labels" in paths else None,
+            etag=request.model.etag, reason=request.reason, request_id=request.request_id)
+        return pb.UpdateModelResponse(model=converters.model_to_pb(model))
+
+    async def DeleteModel(self, request: pb.DeleteModelRequest, context: Context
+                          ) -> pb.DeleteModelResponse:
+        await self._mutate(self._domain.delete_model, current_principal(),
+                           model_id_of(request.name), force=request.force, etag=request.etag,
+                           reason=request.reason, request_id=request.request_id)
+        return pb.DeleteModelResponse()
+
+    # -- versions ---------------------------------------------------------------------------
+
+    async def CreateModelVersion(
+        self, request_iterator: AsyncIterator[pb.CreateModelVersionRequest], context: Context
+    ) -> pb.CreateModelVersionResponse:
+        first = await anext(aiter(request_iterator), None)
+        if first is None or not first.HasField("metadata"):
+            raise InvalidArgumentError.for_field(
+                "metadata", "the first message must carry the version's metadata",
+                reason="METADATA_FIRST")
+        meta = first.metadata
+        model_id = model_id_of(meta.parent, "metadata.parent")
+        spec = converters.new_version(meta.model_version)
+        check_labels(spec.labels, "metadata.model_version.labels")
+        check_text(spec.description, "metadata.model_version.description")
+        upload = await self._mutate(self._domain.start_version, current_principal(), model_id,
+                                    spec, create_model=meta.create_model,
+                                    request_id=meta.request_id)
+        try:
+            async for message in request_iterator:
+                if not message.HasField("chunk"):
+                    raise InvalidArgumentError.for_field(
+                        "metadata", "only the first message may carry metadata",
+                        reason="METADATA_REPEATED")
+                kind = converters.KIND_FROM_PB.get(message.chunk.artifact_kind,
+                                                   ArtifactKind.MODEL)
+                await asyncio.to_thread(upload.write, kind, message.chunk.data)
+            version = await self._mutate(upload.finish)
+        except BaseException as exc:
+            # Also when the client went away (cancelled): nothing partial may stay visible.
+            message_text = ("the client cancelled the upload"
+                            if isinstance(exc, asyncio.CancelledError) else str(exc))
+            await asyncio.shield(self._mutate(upload.fail, message_text))
+            raise
+        return pb.CreateModelVersionResponse(model_version=converters.version_to_pb(version))
+
+    async def GetModelVersion(self, request: pb.GetModelVersionRequest, context: Context
+                              ) -> pb.GetModelVersionResponse:
+        version = await self._call(self._domain.get_version, version_ref(request.name))
+        return pb.GetModelVersionResponse(model_version=converters.version_to_pb(version))
+
+    async def ListModelVersions(self, request: pb.ListModelVersionsRequest, context: Context
+                                ) -> pb.ListModelVersionsResponse:
+        model_id = model_id_of(request.parent, "parent")
+        parameters = _page_parameters(parent=request.parent, filter=request.filter,
+                                      order_by=request.order_by)
+        cursor = decode_page_token(request.page_token, parameters)
+        page: Page = await self._call(self._domain.list_versions, model_id, request.filter,
+                                      request.order_by, cursor, page_size(request.page_size))
+        return pb.ListModelVersionsResponse(
+            model_versions=[converters.version_to_pb(v) for v in page.items],
+            next_page_token=encode_page_token(page.next_cursor, parameters)
+            if page.next_cursor else "")
+
+    async def UpdateModelVersion(self, request: pb.UpdateModelVersionRequest, context: Context
+                                 ) -> pb.UpdateModelVersionResponse:
+        ref = version_ref(request.model_version.name, "model_version.name")
+        paths = _mask(list(request.update_mask.paths))
+        version = await self._mutate(
+            self._domain.update_version, current_principal(), ref,
+            description=check_text(request.model_version.description,
+                                   "model_version.description")
+            if "description" in paths else None,
+            labels=check_labels(dict(request.model_version.labels), "model_version.labels")
+            if "labels" in paths else None,
+            etag=request.model_version.etag, reason=request.reason,
+            request_id=request.request_id)
+        return pb.UpdateModelVersionResponse(model_version=converters.version_to_pb(version))
+
+    async def ArchiveModelVersion(self, request: pb.ArchiveModelVersionRequest, context: Context
+                                  ) -> pb.ArchiveModelVersionResponse:
+        version = await self._mutate(self._domain.archive_version, current_principal(),
+                                     version_ref(request.name), reason=request.reason,
+                                     etag=request.etag, request_id=request.request_id)
+        return pb.ArchiveModelVersionResponse(model_version=converters.version_to_pb(version))
+
+    async def DownloadModelVersion(self, request: pb.DownloadModelVersionRequest,
+                                   context: Context
+                                   ) -> AsyncIterator[pb.DownloadModelVersionResponse]:
+        kind = converters.KIND_FROM_PB.get(request.artifact_kind, ArtifactKind.MODEL) \
+            if request.artifact_kind else ArtifactKind.MODEL
+        version, artifact, chunks = await self._call(self._domain.download,
+                                                     version_ref(request.name), kind)
+        yield pb.DownloadModelVersionResponse(header=pb.DownloadHeader(
+            model_version=version.name, artifact_kind=converters.KIND_TO_PB[kind],
+            artifact=converters.artifact_to_pb(artifact)))
+        iterator: Iterator[bytes] = iter(chunks)
+        while (chunk := await asyncio.to_thread(next, iterator, None)) is not None:
+            yield pb.DownloadModelVersionResponse(chunk=chunk)
+
+    # -- aliases ----------------------------------------------------------------------------
+
+    async def SetModelAlias(self, request: pb.SetModelAliasRequest, context: Context
+                            ) -> pb.SetModelAliasResponse:
+        model, entry = await self._mutate(
+            self._domain.set_alias, current_principal(), model_id_of(request.model, "model"),
+            check_alias(request.alias), request.version_number,
+            reason=check_text(request.reason, "reason"),
+            expected=request.expected_version_number
+            if request.HasField("expected_version_number") else None,
+            request_id=request.request_id)
+        return pb.SetModelAliasResponse(
+            model=converters.model_to_pb(model),
+            alias_history_entry=converters.history_to_pb(entry) if entry else None)
+
+    async def DeleteModelAlias(self, request: pb.DeleteModelAliasRequest, context: Context
+                               ) -> pb.DeleteModelAliasResponse:
+        model, entry = await self._mutate(
+            self._domain.delete_alias, current_principal(), model_id_of(request.model, "model"),
+            check_alias(request.alias), reason=check_text(request.reason, "reason"),
+            request_id=request.request_id)
+        return pb.DeleteModelAliasResponse(
+            model=converters.model_to_pb(model),
+            alias_history_entry=converters.history_to_pb(entry) if entry else None)
+
+    async def ListAliasHistory(self, request: pb.ListAliasHistoryRequest, context: Context
+                               ) -> pb.ListAliasHistoryResponse:
+        model_id = model_id_of(request.parent, "parent")
+        alias = check_alias(request.alias) if request.alias else ""
+        parameters = _page_parameters(parent=request.parent, alias=alias,
+                                      version=request.version_number)
+        cursor = decode_page_token(request.page_token, parameters)
+        after = int(cursor.get("after", 0)) if cursor else 0
+        entries, more = await self._call(
+            self._domain.alias_history, model_id, alias=alias,
+            version=request.version_number, after_id=after,
+            limit=page_size(request.page_size))
+        return pb.ListAliasHistoryResponse(
+            alias_history_entries=[converters.history_to_pb(e) for e in entries],
+            next_page_token=encode_page_token({"after": entries[-1].id}, parameters)
+            if more and entries else "")
+
+    # -- events -----------------------------------------------------------------------------
+
+    async def WatchModelEvents(self, request: pb.WatchModelEventsRequest, context: Context
+                               ) -> AsyncIterator[pb.WatchModelEventsResponse]:
+        model = f"models/{model_id_of(request.model, 'model')}" if request.model else None
+        types = frozenset(converters.EVENT_TYPE_FROM_PB[t] for t in request.types
+                          if t in converters.EVENT_TYPE_FROM_PB)
+        if request.HasField("after_sequence"):
+            if request.after_sequence < 0:
+                raise InvalidArgumentError.for_field("after_sequence", "must not be negative",
+                                                     reason="INVALID_SEQUENCE")
+            after = request.after_sequence
+        else:
+            after = await self._call(self._domain.last_event_sequence)
+        while not self.stopping.is_set():
+            woken = self._changed
+            events = await self._call(self._domain.events_after, model, after, types)
+            for event in events:
+                yield pb.WatchModelEventsResponse(event=converters.event_to_pb(event))
+                after = event.sequence
+            if events:
+                continue
+            stop = asyncio.ensure_future(self.stopping.wait())
+            change = asyncio.ensure_future(woken.wait())
+            await asyncio.wait({stop, change}, timeout=WATCH_POLL_SECONDS,
+                               return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            change.cancel()
+        # Shutting down: end the stream; the watcher reconnects (elsewhere) from its sequence.
+
+    def stop_watchers(self) -> None:
+        self.stopping.set()
