@@ -1,0 +1,583 @@
+"""Model files: scikit-learn models saved with skops and loaded only through ``load_model``.
+
+A skops file is a zip of numpy arrays and a JSON schema naming the type of every object in it;
+loading builds those objects without running code from the file, provided each type is trusted.
+skops' own defaults are broader than we want: they trust every scikit-learn estimator (including
+``FunctionTransformer``, which calls whatever function it holds) and every numpy ufunc. So every
+type and function the schema names is checked against ``TRUSTED_TYPES``, an explicit list of what
+the training service produces, and skops is then given that same list as ``trusted``.
+
+Trusting a type does not make its content safe. ``sklearn.tree._tree.Tree``, the
+``TreePredictor`` of HistGradientBoosting and the k-d and ball trees of k-NN hold node and sample
+indices that scikit-learn's compiled code follows without bounds checks: a crafted file made only
+of trusted types can crash the process at its first prediction. ``load_model`` therefore checks
+their structure (indices in range, children after their parent, feature indices within the
+model's width) before returning the model.
+
+Pickle and joblib files can run arbitrary code when loaded and are refused unless the caller
+explicitly allows them, which is logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import pickle
+import platform
+import re
+import zipfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import joblib  # type: ignore[import-untyped]
+import numpy as np
+import scipy  # type: ignore[import-untyped]
+import sklearn  # type: ignore[import-untyped]
+import skops  # type: ignore[import-untyped]
+import skops.io as sio  # type: ignore[import-untyped]
+from sklearn.ensemble import BaseEnsemble  # type: ignore[import-untyped]
+from sklearn.ensemble._gb import BaseGradientBoosting  # type: ignore[import-untyped]
+from sklearn.ensemble._hist_gradient_boosting.common import (  # type: ignore[import-untyped]
+    PREDICTOR_RECORD_DTYPE,
+)
+from sklearn.ensemble._hist_gradient_boosting.gradient_boosting import (  # type: ignore[import-untyped]
+    BaseHistGradientBoosting,
+)
+from sklearn.ensemble._hist_gradient_boosting.predictor import (  # type: ignore[import-untyped]
+    TreePredictor,
+)
+from sklearn.neighbors import BallTree, KDTree  # type: ignore[import-untyped]
+from sklearn.tree._tree import Tree  # type: ignore[import-untyped]
+
+from slipway.core.artifacts import ArtifactCorruptError, validate_sha256
+from slipway.core.errors import FailedPreconditionError, InvalidArgumentError
+from slipway.core.logs import get_logger
+
+__all__ = [
+    "FORMATS",
+    "FUNCTION_TRANSFORMER",
+    "TRUSTED_TYPES",
+    "IncompatibleArtifactError",
+    "MalformedArtifactError",
+    "UnsafeArtifactError",
+    "check_framework_versions",
+    "check_structure",
+    "current_framework_versions",
+    "dump_model",
+    "inspect_artifact",
+    "load_model",
+    "referenced_types",
+]
+
+_log = get_logger(__name__)
+
+FORMATS = frozenset({"skops", "pickle", "joblib"})
+"""Model file formats ``inspect_artifact`` and ``load_model`` understand."""
+
+FUNCTION_TRANSFORMER = "sklearn.preprocessing._function_transformer.FunctionTransformer"
+"""Not trusted: it calls whatever function it holds. Accepted only in the two forms scikit-learn
+builds inside its own estimators, which call nothing but ``check_array``. (Any function a file
+names must be on ``TRUSTED_TYPES`` anyway, and the only one there is ``check_array``.)"""
+_CHECK_ARRAY = "sklearn.utils.validation.check_array"
+
+# Generated, then reviewed: tests/core/test_model_files.py dumps every allowed estimator family and
+# fails if a type they need is missing here, or if an entry here is no longer needed.
+TRUSTED_TYPES: frozenset[str] = frozenset({
+    "builtins.dict",
+    "builtins.list",
+    "builtins.slice",
+    "builtins.str",
+    "builtins.tuple",
+    "functools.partial",
+    "numpy.dtype",
+    "numpy.float64",
+    "numpy.int64",
+    "numpy.ndarray",
+    "numpy.random._generator.Generator",
+    "numpy.random.mtrand.RandomState",
+    "numpy.uint64",
+    "sklearn._loss._loss.CyAbsoluteError",
+    "sklearn._loss._loss.CyExponentialLoss",
+    "sklearn._loss._loss.CyHalfBinomialLoss",
+    "sklearn._loss._loss.CyHalfGammaLoss",
+    "sklearn._loss._loss.CyHalfMultinomialLoss",
+    "sklearn._loss._loss.CyHalfPoissonLoss",
+    "sklearn._loss._loss.CyHalfSquaredError",
+    "sklearn._loss._loss.CyHuberLoss",
+    "sklearn._loss._loss.CyPinballLoss",
+    "sklearn._loss.link.HalfLogitLink",
+    "sklearn._loss.link.IdentityLink",
+    "sklearn._loss.link.Interval",
+    "sklearn._loss.link.LogLink",
+    "sklearn._loss.link.LogitLink",
+    "sklearn._loss.link.MultinomialLogit",
+    "sklearn._loss.loss.AbsoluteError",
+    "sklearn._loss.loss.ExponentialLoss",
+    "sklearn._loss.loss.HalfBinomialLoss",
+    "sklearn._loss.loss.HalfGammaLoss",
+    "sklearn._loss.loss.HalfMultinomialLoss",
+    "sklearn._loss.loss.HalfPoissonLoss",
+    "sklearn._loss.loss.HalfSquaredError",
+    "sklearn._loss.loss.HuberLoss",
+    "sklearn._loss.loss.PinballLoss",
+    "sklearn.compose._column_transformer.ColumnTransformer",
+    "sklearn.dummy.DummyClassifier",
+    "sklearn.dummy.DummyRegressor",
+    "sklearn.ensemble._forest.ExtraTreesClassifier",
+    "sklearn.ensemble._forest.ExtraTreesRegressor",
+    "sklearn.ensemble._forest.RandomForestClassifier",
+    "sklearn.ensemble._forest.RandomForestRegressor",
+    "sklearn.ensemble._gb.GradientBoostingClassifier",
+    "sklearn.ensemble._gb.GradientBoostingRegressor",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingRegressor",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.impute._base.MissingIndicator",
+    "sklearn.impute._base.SimpleImputer",
+    "sklearn.impute._knn.KNNImputer",
+    "sklearn.linear_model._base.LinearRegression",
+    "sklearn.linear_model._coordinate_descent.ElasticNet",
+    "sklearn.linear_model._coordinate_descent.Lasso",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.linear_model._ridge.Ridge",
+    "sklearn.linear_model._ridge.RidgeClassifier",
+    "sklearn.linear_model._sgd_fast.Hinge",
+    "sklearn.linear_model._sgd_fast.ModifiedHuber",
+    "sklearn.linear_model._stochastic_gradient.SGDClassifier",
+    "sklearn.linear_model._stochastic_gradient.SGDRegressor",
+    "sklearn.metrics._dist_metrics.EuclideanDistance64",
+    "sklearn.metrics._dist_metrics.ManhattanDistance64",
+    "sklearn.naive_bayes.BernoulliNB",
+    "sklearn.naive_bayes.CategoricalNB",
+    "sklearn.naive_bayes.ComplementNB",
+    "sklearn.naive_bayes.GaussianNB",
+    "sklearn.naive_bayes.MultinomialNB",
+    "sklearn.neighbors._ball_tree.BallTree",
+    "sklearn.neighbors._classification.KNeighborsClassifier",
+    "sklearn.neighbors._kd_tree.KDTree",
+    "sklearn.neighbors._regression.KNeighborsRegressor",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._data.MaxAbsScaler",
+    "sklearn.preprocessing._data.MinMaxScaler",
+    "sklearn.preprocessing._data.RobustScaler",
+    "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.preprocessing._encoders.OneHotEncoder",
+    "sklearn.preprocessing._encoders.OrdinalEncoder",
+    "sklearn.preprocessing._label.LabelBinarizer",
+    "sklearn.preprocessing._label.LabelEncoder",
+    "sklearn.preprocessing._target_encoder.TargetEncoder",
+    "sklearn.svm._classes.LinearSVC",
+    "sklearn.svm._classes.LinearSVR",
+    "sklearn.svm._classes.SVC",
+    "sklearn.svm._classes.SVR",
+    "sklearn.tree._classes.DecisionTreeClassifier",
+    "sklearn.tree._classes.DecisionTreeRegressor",
+    "sklearn.tree._classes.ExtraTreeClassifier",
+    "sklearn.tree._classes.ExtraTreeRegressor",
+    "sklearn.tree._tree.Tree",
+    "sklearn.utils.validation.check_array",
+})
+
+
+class UnsafeArtifactError(FailedPreconditionError):
+    """The file names types outside ``TRUSTED_TYPES`` (``UNTRUSTED_TYPES``), or is a pickle and
+    pickles are not allowed (``PICKLE_REFUSED``)."""
+
+    default_reason = "UNTRUSTED_TYPES"
+
+
+class MalformedArtifactError(UnsafeArtifactError):
+    """The file is not a readable model file, or the model in it is structurally inconsistent."""
+
+    default_reason = "MALFORMED_ARTIFACT"
+
+
+class IncompatibleArtifactError(FailedPreconditionError):
+    """The model was saved with library versions this process cannot load faithfully."""
+
+    default_reason = "INCOMPATIBLE_FRAMEWORK"
+
+
+def current_framework_versions() -> dict[str, str]:
+    """The versions to record with a model saved by this process."""
+    return {
+        "python": platform.python_version(),
+        "scikit_learn": str(sklearn.__version__),
+        "numpy": np.__version__,
+        "scipy": str(scipy.__version__),
+        "skops": str(skops.__version__),
+    }
+
+
+def dump_model(model: object) -> bytes:
+    """The model as a skops file."""
+    data: bytes = sio.dumps(model)
+    return data
+
+
+# --- inspection --------------------------------------------------------------------------------
+
+# Bounds on what reading a file may expand to in memory (skops reads every member whole): a
+# zip bomb is refused from its directory, before anything is decompressed. zipfile stops each
+# member at its declared size, so the declared sizes are what count.
+_MAX_UNPACKED_BYTES = 4 * 1024**3
+_MAX_MEMBERS = 1_000_000
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise InvalidArgumentError.for_field(
+            "format", f"must be one of {', '.join(sorted(FORMATS))}",
+            reason="UNKNOWN_ARTIFACT_FORMAT")
+
+
+def _malformed(what: str) -> MalformedArtifactError:
+    return MalformedArtifactError(f"the model file is malformed: {what}")
+
+
+def _read_schema(data: bytes | Path) -> Any:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data) as archive:
+            members = archive.infolist()
+            if (len(members) > _MAX_MEMBERS
+                    or sum(member.file_size for member in members) > _MAX_UNPACKED_BYTES):
+                raise _malformed("it unpacks to more than a model file may hold")
+            return json.loads(archive.read("schema.json"))
+    except (MalformedArtifactError, FileNotFoundError):
+        raise
+    except Exception:  # a damaged zip fails in many ways (BadZipFile, EOFError, zlib.error, ...)
+        raise _malformed("it is not a skops file") from None
+
+
+def _is_null(state: Any) -> bool:
+    return (isinstance(state, dict) and state.get("__loader__") == "JsonNode"
+            and state.get("content") == "null")
+
+
+def _is_check_array(state: Any) -> bool:
+    """``functools.partial(sklearn.utils.validation.check_array, ...)``."""
+    if not isinstance(state, dict) or state.get("__loader__") != "PartialNode":
+        return False
+    content = state.get("content")
+    func = content.get("func") if isinstance(content, dict) else None
+    return (isinstance(func, dict) and func.get("__loader__") == "FunctionNode"
+            and f"{func.get('__module__')}.{func.get('__class__')}" == _CHECK_ARRAY)
+
+
+def _made_by_sklearn(state: dict[str, Any]) -> bool:
+    """Whether a FunctionTransformer is one scikit-learn builds itself: the identity of a
+    ColumnTransformer's ``remainder="passthrough"``, or HistGradientBoosting's input check."""
+    attrs = state.get("content")
+    attrs = attrs.get("content") if isinstance(attrs, dict) else None
+    if not isinstance(attrs, dict):
+        return False
+    return ((_is_null(attrs.get("func")) or _is_check_array(attrs.get("func")))
+            and all(_is_null(attrs.get(key)) for key in ("inverse_func", "kw_args", "inv_kw_args")))
+
+
+def _scan_schema(schema: Any) -> tuple[set[str], bool]:
+    """Every type and function a skops schema names, and whether it holds a FunctionTransformer
+    that scikit-learn did not build itself.
+
+    Each object in the schema is a JSON object with ``__loader__``, ``__module__`` and
+    ``__class__``; a bound method also names its function in ``content.func``. Walking every
+    nested object (not only those skops would visit) over-approximates what loading builds.
+    """
+    found: set[str] = set()
+    foreign_function_transformer = False
+    stack = [schema]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            if "__loader__" in item:
+                module, name = item.get("__module__"), item.get("__class__")
+                if not isinstance(module, str) or not isinstance(name, str):
+                    raise _malformed("an object in its schema has no type")
+                found.add(f"{module}.{name}")
+                if item["__loader__"] == "MethodNode":
+                    content = item.get("content")
+                    func = content.get("func") if isinstance(content, dict) else None
+                    found.add(f"{module}.{name}.{func}")
+                if f"{module}.{name}" == FUNCTION_TRANSFORMER and not _made_by_sklearn(item):
+                    foreign_function_transformer = True
+            stack.extend(item.values())
+    return found, foreign_function_transformer
+
+
+def _skops_untrusted(data: bytes | Path) -> set[str]:
+    try:
+        if isinstance(data, bytes):
+            return set(sio.get_untrusted_types(data=data))
+        return set(sio.get_untrusted_types(file=data))
+    except Exception as exc:  # skops raises many kinds for a bad file; none is ours to propagate
+        _log.info("skops cannot read a model file", error=repr(exc))
+        raise _malformed("skops cannot read it") from None
+
+
+def referenced_types(data: bytes | Path) -> list[str]:
+    """Every type and function a skops file names, sorted: what loading it may build or call.
+
+    The union of our own reading of its schema and of what skops reports as untrusted.
+    ``data`` is the file's bytes or its path.
+    """
+    found, _foreign = _scan_schema(_read_schema(data))
+    return sorted(found | _skops_untrusted(data))
+
+
+def inspect_artifact(data: bytes | Path, fmt: str, *, allow_pickle: bool = False) -> list[str]:
+    """What in a model file is not trusted; an empty list means it is acceptable.
+
+    For skops: the types and functions it names outside ``TRUSTED_TYPES`` (and
+    ``FUNCTION_TRANSFORMER`` unless scikit-learn built it). For pickle and joblib:
+    ``UnsafeArtifactError`` (``PICKLE_REFUSED``) unless ``allow_pickle``, since their content
+    cannot be inspected without running it. ``data`` is the file's bytes or its path.
+    """
+    _check_format(fmt)
+    if fmt != "skops":
+        _refuse_pickle_unless(allow_pickle, fmt)
+        return []
+    found, foreign_function_transformer = _scan_schema(_read_schema(data))
+    found |= _skops_untrusted(data)
+    if not foreign_function_transformer:
+        found.discard(FUNCTION_TRANSFORMER)
+    return sorted(found - TRUSTED_TYPES)
+
+
+def _refuse_pickle_unless(allowed: bool, fmt: str) -> None:
+    if not allowed:
+        raise UnsafeArtifactError(
+            f"{fmt} model files can run arbitrary code when loaded and are not allowed here; "
+            "save the model with skops", reason="PICKLE_REFUSED", metadata={"format": fmt})
+
+
+# --- compatibility -----------------------------------------------------------------------------
+
+_VERSION = re.compile(r"(\d+)\.(\d+)")
+
+
+def _major_minor(version: str) -> tuple[int, int] | None:
+    match = _VERSION.match(version)
+    return (int(match[1]), int(match[2])) if match else None
+
+
+def check_framework_versions(recorded: Mapping[str, str]) -> None:
+    """Refuse a model recorded with library versions this process may not load faithfully.
+
+    The rule: the same scikit-learn minor version (major.minor) as the running one, since
+    scikit-learn changes estimator internals between minor releases and only promises pickles and
+    skops files within one; and the same numpy major version, whose array internals and dtypes
+    changed at 2.0. Python, scipy and skops versions are recorded but not compared: the file
+    format is versioned by skops itself. A missing or unreadable version is refused too.
+    """
+    running = current_framework_versions()
+    rules = (("scikit_learn", "scikit-learn", 2), ("numpy", "numpy", 1))
+    for key, label, parts in rules:
+        theirs = _major_minor(recorded.get(key, ""))
+        ours = _major_minor(running[key])
+        if theirs is None or ours is None or theirs[:parts] != ours[:parts]:
+            scope = "minor" if parts == 2 else "major"
+            raise IncompatibleArtifactError(
+                f"the model was saved with {label} {recorded.get(key) or '(unrecorded)'}; "
+                f"this process runs {running[key]} and loads only the same {scope} version",
+                metadata={"library": label, "recorded": recorded.get(key, ""),
+                          "running": running[key]})
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def load_model(path: Path, *, sha256: str, fmt: str, framework_versions: Mapping[str, str],
+               allow_pickle: bool = False) -> object:
+    """Load a model file that must hash to ``sha256``.
+
+    In order: the format must be known and, for pickle and joblib, allowed
+    (``UnsafeArtifactError``, ``PICKLE_REFUSED``); the recorded ``framework_versions`` must be
+    compatible (``IncompatibleArtifactError``, see ``check_framework_versions``); the bytes must
+    hash to ``sha256`` (``ArtifactCorruptError``); a skops file may name only ``TRUSTED_TYPES``
+    (``UnsafeArtifactError``, ``UNTRUSTED_TYPES``, listing the others) and the model in it must be
+    structurally sound (``MalformedArtifactError``). The file is read once, so what was hashed and
+    checked is what gets loaded.
+    """
+    _check_format(fmt)
+    validate_sha256(sha256)
+    if fmt != "skops":
+        _refuse_pickle_unless(allow_pickle, fmt)
+    check_framework_versions(framework_versions)
+    data = path.read_bytes()
+    if (actual := hashlib.sha256(data).hexdigest()) != sha256:
+        raise ArtifactCorruptError(
+            f"the model file hashes to sha256:{actual}, not to the recorded sha256:{sha256}",
+            metadata={"sha256": sha256, "actual_sha256": actual})
+    if fmt != "skops":
+        _log.warning("loading a model file that can run arbitrary code", format=fmt,
+                     sha256=sha256)
+        if fmt == "joblib":
+            return joblib.load(io.BytesIO(data))
+        return pickle.loads(data)  # noqa: S301 - explicitly allowed by the caller, logged above
+    untrusted = inspect_artifact(data, fmt)
+    if untrusted:
+        raise UnsafeArtifactError(
+            f"the model file contains types that are not trusted: {', '.join(untrusted)}",
+            metadata={"untrusted_types": ",".join(untrusted)})
+    try:
+        model: object = sio.loads(data, trusted=sorted(TRUSTED_TYPES))
+    except Exception as exc:  # skops raises many kinds for a bad file; none is ours to propagate
+        _log.info("skops cannot load a model file", sha256=sha256, error=repr(exc))
+        raise _malformed("skops cannot load it") from None
+    check_structure(model)
+    return model
+
+
+# --- structural checks -------------------------------------------------------------------------
+
+
+def _objects(root: object) -> Iterator[object]:
+    """Every object reachable from ``root`` through attributes, containers and object arrays."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, str | bytes | int | float | bool | type(None)):
+            continue
+        seen.add(id(obj))
+        yield obj
+        if isinstance(obj, dict):
+            stack.extend(obj.values())
+        elif isinstance(obj, list | tuple | set | frozenset):
+            stack.extend(obj)
+        elif isinstance(obj, np.ndarray):
+            if obj.dtype == object:
+                stack.extend(obj.ravel().tolist())
+        elif hasattr(obj, "__dict__"):
+            stack.extend(vars(obj).values())
+
+
+def _require(condition: bool, what: str) -> None:
+    if not condition:
+        raise _malformed(what)
+
+
+def _check_tree(tree: Any, n_features: int) -> None:
+    n = int(tree.node_count)
+    left = np.asarray(tree.children_left)
+    right = np.asarray(tree.children_right)
+    feature = np.asarray(tree.feature)
+    _require(int(tree.n_features) == n_features and n >= 1
+             and left.shape == right.shape == feature.shape == (n,), "inconsistent tree")
+    leaf = left == -1
+    index = np.arange(n)
+    inner = ~leaf
+    # Children after their parent: every path ends at a leaf, none loops.
+    _require(bool(np.all(right[leaf] == -1)
+                  and np.all((left[inner] > index[inner]) & (left[inner] < n))
+                  and np.all((right[inner] > index[inner]) & (right[inner] < n))
+                  and np.all((feature[inner] >= 0) & (feature[inner] < n_features))),
+             "a tree node points outside its tree or its features")
+
+
+def _check_predictor(predictor: Any, owner: Any) -> None:
+    nodes = predictor.nodes
+    _require(isinstance(nodes, np.ndarray) and nodes.dtype == PREDICTOR_RECORD_DTYPE
+             and nodes.ndim == 1 and len(nodes) >= 1, "inconsistent gradient boosting tree")
+    n = len(nodes)
+    index = np.arange(n)
+    inner = nodes["is_leaf"] == 0
+    left, right, feature = (nodes[key][inner].astype(np.int64)
+                            for key in ("left", "right", "feature_idx"))
+    width = int(owner.n_features_in_)
+    _require(bool(np.all((left > index[inner]) & (left < n))
+                  and np.all((right > index[inner]) & (right < n))
+                  and np.all((feature >= 0) & (feature < width))),
+             "a gradient boosting tree node points outside its tree or its features")
+    categorical = inner & (nodes["is_categorical"] != 0)
+    if categorical.any():
+        raw = predictor.raw_left_cat_bitsets
+        is_categorical = np.asarray(owner._bin_mapper.is_categorical_)
+        bitsets = nodes["bitset_idx"][categorical].astype(np.int64)
+        features = nodes["feature_idx"][categorical].astype(np.int64)
+        _require(raw.ndim == 2 and raw.shape[1] >= 8 and is_categorical.shape == (width,)
+                 and bool(np.all((bitsets >= 0) & (bitsets < raw.shape[0])))
+                 and bool(np.all(is_categorical[features] != 0)),
+                 "a categorical split points outside its category sets")
+
+
+def _check_binary_tree(tree: Any) -> None:
+    data, idx, node_data, node_bounds = (np.asarray(a) for a in tree.get_arrays())
+    state = tree.__getstate__()
+    n_levels, n_nodes = int(state[5]), int(state[6])
+    _require(data.ndim == 2 and idx.shape == (data.shape[0],)
+             and np.array_equal(np.sort(idx), np.arange(data.shape[0]))
+             and 1 <= n_levels <= 64 and n_nodes == 2**n_levels - 1
+             and node_data.shape == (n_nodes,) and node_bounds.ndim == 3
+             and node_bounds.shape[1:] == (n_nodes, data.shape[1]),
+             "inconsistent neighbours tree")
+    start, end = node_data["idx_start"], node_data["idx_end"]
+    inner = np.flatnonzero(node_data["is_leaf"] == 0)
+    _require(bool(np.all((start >= 0) & (start <= end) & (end <= data.shape[0]))
+                  and np.all(2 * inner + 2 < n_nodes)),
+             "a neighbours tree node points outside its data")
+
+
+def check_structure(model: object) -> None:
+    """``MalformedArtifactError`` unless the index structures inside ``model`` are sound.
+
+    Covers the trusted types whose compiled code trusts its indices: decision trees (alone, in
+    forests and in gradient boosting), HistGradientBoosting predictors, k-d and ball trees, and
+    the width of gradient boosting stages.
+    """
+    try:
+        _check_structure(model)
+    except MalformedArtifactError:
+        raise
+    except Exception:  # a missing or mistyped attribute: the file was not written by skops
+        raise _malformed("the model in it is inconsistent") from None
+
+
+def _check_structure(model: object) -> None:
+    checked: set[int] = set()
+    found: list[object] = []
+    boosting: list[object] = []
+    for obj in _objects(model):
+        if isinstance(obj, Tree | TreePredictor):
+            found.append(obj)
+        elif isinstance(obj, KDTree | BallTree):
+            _check_binary_tree(obj)
+        elif isinstance(getattr(obj, "tree_", None), Tree):
+            tree = obj.tree_  # type: ignore[attr-defined]
+            _check_tree(tree, int(getattr(obj, "n_features_in_", -1)))
+            checked.add(id(tree))
+        elif isinstance(obj, BaseHistGradientBoosting) and hasattr(obj, "_predictors"):
+            for predictors in obj._predictors:
+                for predictor in predictors:
+                    _check_predictor(predictor, obj)
+                    checked.add(id(predictor))
+        if isinstance(obj, BaseEnsemble) and hasattr(obj, "estimators_"):
+            # Ensembles validate the input's width once, then hand it to every member unchecked.
+            width = int(getattr(obj, "n_features_in_", -1))
+            members = np.asarray(obj.estimators_, dtype=object).ravel()
+            _require(all(getattr(m, "n_features_in_", None) == width for m in members),
+                     "ensemble members disagree on the number of features")
+        if isinstance(obj, BaseGradientBoosting) and hasattr(obj, "estimators_"):
+            boosting.append(obj)
+    _require(all(id(obj) in checked for obj in found), "a tree outside any estimator")
+    # Last: this check predicts with the initial estimator, which must have been checked first.
+    for obj in boosting:
+        _check_gradient_boosting(obj)
+
+
+def _check_gradient_boosting(model: Any) -> None:
+    # Each stage adds one tree per column of the raw predictions, written without bounds checks:
+    # the init estimator's output must be at least as wide as a stage.
+    stages = model.estimators_
+    _require(isinstance(stages, np.ndarray) and stages.ndim == 2 and stages.shape[0] >= 1,
+             "inconsistent gradient boosting stages")
+    try:
+        width = model._raw_predict_init(np.zeros((1, int(model.n_features_in_)))).shape[1]
+    except Exception:
+        raise _malformed("its gradient boosting initial estimator cannot predict") from None
+    _require(width >= stages.shape[1], "gradient boosting stages wider than their predictions")
