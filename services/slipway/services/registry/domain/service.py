@@ -695,6 +695,8 @@ class VersionUpload:
             return
         untrusted = inspect(self._domain._artifacts.local_path(sha256), "skops")
         if untrusted:
+            # Refused content must not stay in the store: no READY version can refer to it.
+            self._domain._artifacts.delete(sha256)
             raise FailedPreconditionError(
                 "the artifact contains types outside the trusted list: "
                 f"{', '.join(sorted(untrusted)[:10])}", reason="UNTRUSTED_TYPES",
