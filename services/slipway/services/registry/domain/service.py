@@ -75,6 +75,18 @@ def _field(entity: Any, field: str) -> Any:
     return getattr(entity, field, None)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _sort_value(entity: Any, field: str) -> Any:
+    """An order field as it is sorted and kept in a page cursor: JSON-safe, so times become
+    integer microseconds since the epoch (exact, and they round-trip through a page token)."""
+    value = _field(entity, field)
+    if isinstance(value, datetime):
+        return (value - _EPOCH) // timedelta(microseconds=1)
+    return value
+
+
 @dataclass(frozen=True)
 class Page:
     """A page of a keyset-ordered list: items, and the cursor after the last one if more."""
@@ -98,15 +110,15 @@ def _page(items: list[Any], order_field: str, descending: bool, identity: Callab
           cursor: Mapping[str, Any] | None, limit: int) -> Page:
     """Sort by (field, identity) and return the page after ``cursor`` (a keyset, not an offset)."""
     def key(item: Any) -> tuple[int, Any, Any]:
-        value = _field(item, order_field)
+        value = _sort_value(item, order_field)
         # Items without the value sort last either way; mixed types never compare.
         present = 0 if value is not None else 1
         return (present, value if value is not None else 0, identity(item))
 
     ordered = sorted(items, key=key, reverse=descending)
     if descending:  # keep "missing values last" under reverse as well
-        ordered = ([i for i in ordered if _field(i, order_field) is not None]
-                   + [i for i in ordered if _field(i, order_field) is None])
+        ordered = ([i for i in ordered if _sort_value(i, order_field) is not None]
+                   + [i for i in ordered if _sort_value(i, order_field) is None])
     if cursor is not None:
         position = next((n for n, item in enumerate(ordered)
                          if _cursor_of(item, order_field, identity) == cursor), None)
@@ -120,7 +132,7 @@ def _page(items: list[Any], order_field: str, descending: bool, identity: Callab
 
 
 def _cursor_of(item: Any, order_field: str, identity: Callable[[Any], Any]) -> dict[str, Any]:
-    return {"v": _field(item, order_field), "id": identity(item)}
+    return {"v": _sort_value(item, order_field), "id": identity(item)}
 
 
 def _after(key: tuple[int, Any, Any], cursor: Mapping[str, Any], descending: bool) -> bool:
