@@ -49,6 +49,15 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     return out
 
 
+def _unquote(raw: str) -> str:
+    """The value of a "quoted string": backslash escapes decoded, other characters kept as they
+    are (``unicode_escape`` alone would read non-ASCII text as Latin-1 bytes and garble it)."""
+    try:
+        return raw[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape")
+    except UnicodeDecodeError as exc:
+        raise _invalid(f"bad escape in {raw[:40]!r}") from exc
+
+
 def parse_filter(
     text: str, fields: Mapping[str, type], get: Getter
 ) -> Predicate:
@@ -81,7 +90,7 @@ def _term(field: str, op: str, raw: str, quoted: bool, fields: Mapping[str, type
     kind = fields.get(field) or fields.get(field.split(".", 1)[0] + ".")
     if kind is None:
         raise _invalid(f"unknown field {field!r}; known: {', '.join(sorted(fields))}")
-    text = bytes(raw[1:-1], "utf-8").decode("unicode_escape") if quoted else raw
+    text = _unquote(raw) if quoted else raw
     value: Any
     if kind is str:
         value = text
