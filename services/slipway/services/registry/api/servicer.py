@@ -102,14 +102,16 @@ class RegistryServicer:
             if "description" in paths else None,
             labels=check_labels(dict(request.model.labels), "model.labels")
             if "labels" in paths else None,
-            etag=request.model.etag, reason=request.reason, request_id=request.request_id)
+            etag=request.model.etag, reason=check_text(request.reason, "reason"),
+            request_id=request.request_id)
         return pb.UpdateModelResponse(model=converters.model_to_pb(model))
 
     async def DeleteModel(self, request: pb.DeleteModelRequest, context: Context
                           ) -> pb.DeleteModelResponse:
         await self._mutate(self._domain.delete_model, current_principal(),
                            model_id_of(request.name), force=request.force, etag=request.etag,
-                           reason=request.reason, request_id=request.request_id)
+                           reason=check_text(request.reason, "reason"),
+                           request_id=request.request_id)
         return pb.DeleteModelResponse()
 
     # -- versions ---------------------------------------------------------------------------
@@ -177,14 +179,15 @@ class RegistryServicer:
             if "description" in paths else None,
             labels=check_labels(dict(request.model_version.labels), "model_version.labels")
             if "labels" in paths else None,
-            etag=request.model_version.etag, reason=request.reason,
+            etag=request.model_version.etag, reason=check_text(request.reason, "reason"),
             request_id=request.request_id)
         return pb.UpdateModelVersionResponse(model_version=converters.version_to_pb(version))
 
     async def ArchiveModelVersion(self, request: pb.ArchiveModelVersionRequest, context: Context
                                   ) -> pb.ArchiveModelVersionResponse:
         version = await self._mutate(self._domain.archive_version, current_principal(),
-                                     version_ref(request.name), reason=request.reason,
+                                     version_ref(request.name),
+                                     reason=check_text(request.reason, "reason"),
                                      etag=request.etag, request_id=request.request_id)
         return pb.ArchiveModelVersionResponse(model_version=converters.version_to_pb(version))
 

@@ -82,10 +82,18 @@ def check_labels(labels: dict[str, str], field: str = "labels") -> dict[str, str
         if len(value) > MAX_LABEL_VALUE:
             raise _fail(f"{field}[{key}]", f"label values are at most {MAX_LABEL_VALUE} "
                         "characters", "INVALID_LABEL")
+        _check_storable(value, f"{field}[{key}]")
     return dict(labels)
 
 
 def check_text(value: str, field: str) -> str:
     if len(value) > MAX_TEXT:
         raise _fail(field, f"at most {MAX_TEXT} characters", "TEXT_TOO_LONG")
+    return _check_storable(value, field)
+
+
+def _check_storable(value: str, field: str) -> str:
+    # PostgreSQL text cannot hold NUL, and SQLite would: refused alike on both.
+    if "\x00" in value:
+        raise _fail(field, "must not contain NUL characters", "INVALID_CHARACTER")
     return value

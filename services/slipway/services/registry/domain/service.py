@@ -200,8 +200,8 @@ class RegistryDomain:
     def _idempotency(actor: Principal, method: str, request_id: str) -> IdempotencyKey | None:
         if not request_id:
             return None
-        if len(request_id) > 128:
-            raise InvalidArgumentError.for_field("request_id", "at most 128 characters",
+        if len(request_id) > 128 or "\x00" in request_id:
+            raise InvalidArgumentError.for_field("request_id", "at most 128 characters, no NUL",
                                                  reason="INVALID_REQUEST_ID")
         return IdempotencyKey(SERVICE, method, request_id, actor.name)
 
