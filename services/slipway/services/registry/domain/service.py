@@ -652,6 +652,8 @@ class VersionUpload:
         self._spec = spec
         self._uploads: dict[ArtifactKind, ArtifactUpload] = {}
         self._last_beat = time.monotonic()
+        # Well inside the lease, or a sweeper would take a live upload for a dead one.
+        self._beat_every = min(self.HEARTBEAT_SECONDS, domain.upload_lease_seconds / 4)
         self._done = replayed
 
     def _upload(self, kind: ArtifactKind) -> ArtifactUpload:
@@ -668,7 +670,7 @@ class VersionUpload:
         if self._done:
             return  # a replayed request: the version exists, its bytes are not needed again
         self._upload(kind).write(data)
-        if time.monotonic() - self._last_beat > self.HEARTBEAT_SECONDS:
+        if time.monotonic() - self._last_beat > self._beat_every:
             self._domain._heartbeat(self.version)
             self._last_beat = time.monotonic()
 
