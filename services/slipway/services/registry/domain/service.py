@@ -348,6 +348,7 @@ class RegistryDomain:
         with self._db.unit_of_work() as session:
             if (done := self._replayed(session, key)) is not None:
                 version = self._version(session, model_id, int(done["version"]))
+                self._check_replayable(version, request_id)
                 return VersionUpload(self, actor, version, replayed=True)
             if self._repo.get_model(session, model_id) is None:
                 if not create_model:
@@ -371,6 +372,20 @@ class RegistryDomain:
                           version=number, state="PENDING")
             self._remember(session, key, {"version": number})
         return VersionUpload(self, actor, version, spec=spec)
+
+    @staticmethod
+    def _check_replayable(version: ModelVersion, request_id: str) -> None:
+        """A retried upload is answered with its version only if that upload succeeded: the
+        first call failed, or is still running, so "OK" would be a different answer."""
+        if version.state == VersionState.FAILED:
+            raise FailedPreconditionError(
+                f"request {request_id!r} created {version.name}, whose upload failed "
+                f"({version.state_message[:200]}); upload again with a new request_id",
+                reason="REQUEST_FAILED", metadata={"resource": version.name})
+        if version.state == VersionState.PENDING:
+            raise AbortedError(
+                f"request {request_id!r} created {version.name}, which is still uploading; "
+                "retry later", reason="UPLOAD_IN_PROGRESS", metadata={"resource": version.name})
 
     def _complete(self, actor: Principal, version: ModelVersion, model: ArtifactInfo,
                   sample: ArtifactInfo | None) -> ModelVersion:
