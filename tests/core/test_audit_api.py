@@ -98,6 +98,25 @@ async def test_refused_calls_are_recorded_as_denied_with_principal(migrated_db, 
     assert list(denied.principal.roles) == [1]  # ROLE_VIEWER
 
 
+async def test_refusals_with_hostile_values_are_still_recorded(migrated_db, settings, tokens):
+    """A refused call may carry anything: its event must not be lost to a NUL or a huge name."""
+    huge = "models/" + "x" * 10_000
+    async with registry_server(settings, migrated_db) as server, \
+            grpc.aio.insecure_channel(server.grpc_address) as channel:
+        registry = registry_grpc.RegistryServiceStub(channel)
+        with pytest.raises(grpc.aio.AioRpcError):
+            await registry.DeleteModel(
+                registry_pb.DeleteModelRequest(name=huge, reason="nul\x00inside"),
+                metadata=auth(tokens["viewer"]))
+    with migrated_db.unit_of_work(read_only=True) as session:
+        resource, reason = session.execute(text(
+            "SELECT resource, reason FROM audit_events WHERE outcome = 'DENIED'")).one()
+    assert resource.startswith("models/xxx")
+    assert resource.endswith("…[truncated]")
+    assert len(resource) <= 1024
+    assert reason == "nul\\x00inside"
+
+
 async def test_failed_changes_are_recorded_as_failed(migrated_db, settings, tokens):
     async with running_server(settings, [], extra_handlers=[probe_handler()],
                               role_table=PROBE_ROLES,

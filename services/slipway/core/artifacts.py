@@ -117,6 +117,11 @@ class ArtifactUpload(Protocol):
         """Discard the upload. Idempotent."""
         ...
 
+    def keep_alive(self) -> None:
+        """Mark the upload as live, so stale-upload cleanup leaves it alone while it idles
+        (e.g. while another artifact of the same version streams)."""
+        ...
+
 
 class ArtifactStore(Protocol):
     """Artifacts addressed by their SHA-256. Every ``sha256`` argument is validated first."""
@@ -232,6 +237,11 @@ class LocalArtifactUpload:
         file.write(chunk)
         self._digest.update(chunk)
         self._size = size
+
+    def keep_alive(self) -> None:
+        file = self._open_file()
+        file.flush()  # buffered bytes count as activity too
+        os.utime(self._part)
 
     def commit(self, expected_sha256: str | None = None) -> StoredArtifact:
         if expected_sha256 is not None:

@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, Index, LargeBinary, String, UniqueConstrai
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from slipway.core.errors import AbortedError
 from slipway.core.tables import Base, UtcDateTime
 
 __all__ = [
@@ -54,13 +55,15 @@ class IdempotencyKey:
     """Who called: the same request id from another caller is a different request."""
 
 
-class DuplicateRequestError(Exception):
-    """A response for this key was stored concurrently by another transaction."""
+class DuplicateRequestError(AbortedError):
+    """A response for this key was stored concurrently by another transaction: the same request
+    ran twice at once. ABORTED, so the caller retries and gets the winner's answer."""
 
     def __init__(self, key: IdempotencyKey) -> None:
         super().__init__(
             f"request {key.request_id!r} of {key.principal!r} to {key.service}.{key.method} "
-            "was already answered"
+            "was answered by a concurrent call with the same request id; retry to get its answer",
+            reason="DUPLICATE_REQUEST",
         )
         self.key = key
 

@@ -84,8 +84,6 @@ async def test_a_developer_sets_staging_but_only_an_approver_sets_production_and
 
 
 @SQLITE_ONLY
-@pytest.mark.xfail(strict=True, reason="the edge auditor names the resource from the request "
-                   "(models/churn), not the alias the domain refused (models/churn@production)")
 async def test_a_refused_production_move_is_audited_on_the_alias_itself(registry):
     await registry.create_model("churn")
     await registry.ready_version("churn")

@@ -63,6 +63,14 @@ class _Draft:
     error_reason: str
 
 
+def _column(text: str, limit: int) -> str:
+    """Text as an audit column can hold it on every database: a refused call may carry a
+    hostile value (a NUL, 10 kB), and losing its audit event over that is worse than escaping
+    the NUL and marking the cut."""
+    text = text.replace("\x00", "\\x00")
+    return text if len(text) <= limit else text[:limit - 12] + "…[truncated]"
+
+
 def record(
     session: Session,
     *,
@@ -85,12 +93,12 @@ def record(
     is known now (records that cite the event can store it); the sequence and hash at commit.
     """
     draft = _Draft(
-        event_id=str(uuid.uuid4()), service=service, action=action, resource=resource,
-        outcome=outcome, reason=reason,
+        event_id=str(uuid.uuid4()), service=service, action=_column(action, 128),
+        resource=_column(resource, 1024), outcome=outcome, reason=_column(reason, 16_384),
         payload=canonical_payload(dict(payload or {})),
         principal=principal or current_principal(),
-        request_id=current_request_id() if request_id is None else request_id,
-        status_code=status_code, error_reason=error_reason,
+        request_id=_column(current_request_id() if request_id is None else request_id, 128),
+        status_code=status_code, error_reason=_column(error_reason, 128),
     )
     _QUEUE.add(session, draft)
     return draft.event_id

@@ -41,9 +41,12 @@ def action_of(method: str) -> str:
     return f"{domain}.{name}"
 
 
-def resource_of(request: Any) -> str:
+def resource_of(request: Any, error: SlipwayError | None = None) -> str:
     """The resource a request is about: its ``name``/``parent`` field, or that of the resource
-    message it carries (``UpdateModelRequest.model.name``)."""
+    message it carries (``UpdateModelRequest.model.name``). A domain error that names the
+    resource it refused (``models/m@production``) is more precise and wins."""
+    if error is not None and error.metadata.get("resource"):
+        return error.metadata["resource"]
     if not isinstance(request, Message):
         return ""
     fields = request.DESCRIPTOR.fields_by_name
@@ -74,10 +77,12 @@ class DatabaseEdgeAuditor:
         self._service = service
 
     def _write(self, method: str, principal: Principal, outcome: Outcome, status_code: str,
-               error_reason: str, message: str, request: Any) -> None:
+               error_reason: str, message: str, request: Any,
+               error: SlipwayError | None = None) -> None:
         with self._db.unit_of_work() as session:
             record(session, service=self._service, action=action_of(method),
-                   resource=resource_of(request), reason=reason_of(request), outcome=outcome,
+                   resource=resource_of(request, error), reason=reason_of(request),
+                   outcome=outcome,
                    status_code=status_code, error_reason=error_reason, principal=principal,
                    payload={"method": method, "message": message})
 
@@ -92,7 +97,7 @@ class DatabaseEdgeAuditor:
     async def refused(self, method: str, principal: Principal, error: SlipwayError,
                       request: Any) -> None:
         await self._write_safely(method, principal, Outcome.DENIED, error.kind.value,
-                                 error.reason, error.message, request)
+                                 error.reason, error.message, request, error)
 
     async def failed(self, method: str, principal: Principal, error: SlipwayError | None,
                      request: Any) -> None:
@@ -102,4 +107,4 @@ class DatabaseEdgeAuditor:
             return
         denied = error.kind in (ErrorKind.PERMISSION_DENIED, ErrorKind.UNAUTHENTICATED)
         await self._write_safely(method, principal, Outcome.DENIED if denied else Outcome.FAILED,
-                                 error.kind.value, error.reason, error.message, request)
+                                 error.kind.value, error.reason, error.message, request, error)

@@ -686,7 +686,11 @@ class VersionUpload:
             return  # a replayed request: the version exists, its bytes are not needed again
         self._upload(kind).write(data)
         if time.monotonic() - self._last_beat > self._beat_every:
+            # The version row and every part file of this upload stay fresh, so neither the
+            # sweeper nor the store's cleanup (in any registry process) takes a live upload.
             self._domain._heartbeat(self.version)
+            for upload in self._uploads.values():
+                upload.keep_alive()
             self._last_beat = time.monotonic()
 
     def finish(self) -> ModelVersion:
