@@ -82,7 +82,10 @@ def wrap_handler(
 
 
 class _WrappingInterceptor(grpc.aio.ServerInterceptor):
-    """Base: wraps every handler with ``self.around``."""
+    """Base: wraps every handler with ``self.around``, once per method (not per call)."""
+
+    def __init__(self) -> None:
+        self._wrapped: dict[str, tuple[Handler, Handler]] = {}
 
     def around(
         self, method: str, ctx: Context, request: Any
@@ -97,7 +100,13 @@ class _WrappingInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None:
             return None
-        return wrap_handler(handler, handler_call_details.method, self.around)
+        method = handler_call_details.method
+        cached = self._wrapped.get(method)
+        if cached is not None and cached[0] is handler:
+            return cached[1]
+        wrapped = wrap_handler(handler, method, self.around)
+        self._wrapped[method] = (handler, wrapped)
+        return wrapped
 
 
 def metadata_value(ctx: Context, key: str) -> str | None:
@@ -138,6 +147,7 @@ class MetricsInterceptor(_WrappingInterceptor):
     """Counts started and handled calls by code and observes their latency."""
 
     def __init__(self, metrics: GrpcMetrics) -> None:
+        super().__init__()
         self._metrics = metrics
 
     @contextlib.asynccontextmanager
@@ -191,6 +201,7 @@ class AuthInterceptor(_WrappingInterceptor):
         self, tokens: TokenStore | None, roles: RoleTable, *, service: str,
         auditor: EdgeAuditor | None = None,
     ) -> None:
+        super().__init__()
         self._tokens = tokens  # None: --insecure-no-auth, every caller is a local admin
         self._roles = roles
         self._service = service
@@ -242,6 +253,7 @@ class ErrorInterceptor(_WrappingInterceptor):
     def __init__(
         self, *, service: str, roles: RoleTable, auditor: EdgeAuditor | None = None
     ) -> None:
+        super().__init__()
         self._service = service
         self._roles = roles
         self._auditor = auditor

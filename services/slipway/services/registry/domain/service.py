@@ -181,12 +181,13 @@ class RegistryDomain:
 
     def _resolve(self, session: Session, ref: VersionRef) -> ModelVersion:
         if ref.alias:
-            model = self._model(session, ref.model_id)
-            if ref.alias not in model.aliases:
-                name = f"models/{ref.model_id}@{ref.alias}"
-                raise NotFoundError(f"alias {name} is not set", reason="ALIAS_NOT_FOUND",
-                                    metadata={"resource": name})
-            return self._version(session, ref.model_id, model.aliases[ref.alias])
+            version = self._repo.get_version_by_alias(session, ref.model_id, ref.alias)
+            if version is not None:
+                return version
+            self._model(session, ref.model_id)  # NOT_FOUND for the model, if that is why
+            name = f"models/{ref.model_id}@{ref.alias}"
+            raise NotFoundError(f"alias {name} is not set", reason="ALIAS_NOT_FOUND",
+                                metadata={"resource": name})
         return self._version(session, ref.model_id, ref.number)
 
     @staticmethod

@@ -55,6 +55,9 @@ class RegistryRepository(Protocol):
     def get_version(self, session: Session, model_id: str, number: int) -> ModelVersion | None:
         ...
 
+    def get_version_by_alias(self, session: Session, model_id: str,
+                             alias: str) -> ModelVersion | None: ...
+
     def list_versions(self, session: Session, model_id: str) -> list[ModelVersion]: ...
 
     def add_version(self, session: Session, model_id: str, number: int, spec: NewVersion,
@@ -182,13 +185,26 @@ class SqlRegistryRepository:
         return session.scalars(select(VersionRow).where(
             VersionRow.model_pk == model_pk, VersionRow.number == number)).one_or_none()
 
-    def get_version(self, session: Session, model_id: str, number: int) -> ModelVersion | None:
-        model = self._model_row(session, model_id)
-        if model is None:
+    def _joined_version(self, session: Session, model_id: str,
+                        *conditions: Any) -> ModelVersion | None:
+        # One query for the version (joined to its model), one for the model's aliases: the
+        # read path behind get-by-alias, the registry's hottest call.
+        query = (select(VersionRow, ModelRow.id).join(ModelRow, ModelRow.id == VersionRow.model_pk)
+                 .where(ModelRow.model_id == model_id, *conditions))
+        found = session.execute(query).first()
+        if found is None:
             return None
-        row = self._version_row(session, model.id, number)
-        return None if row is None else self._version(row, model_id,
-                                                     self._aliases(session, model.id))
+        row, model_pk = found
+        return self._version(row, model_id, self._aliases(session, model_pk))
+
+    def get_version(self, session: Session, model_id: str, number: int) -> ModelVersion | None:
+        return self._joined_version(session, model_id, VersionRow.number == number)
+
+    def get_version_by_alias(self, session: Session, model_id: str,
+                             alias: str) -> ModelVersion | None:
+        return self._joined_version(session, model_id, VersionRow.number.in_(
+            select(AliasRow.version_number).where(AliasRow.model_pk == ModelRow.id,
+                                                  AliasRow.alias == alias).scalar_subquery()))
 
     def list_versions(self, session: Session, model_id: str) -> list[ModelVersion]:
         model = self._require_model_row(session, model_id)
