@@ -34,7 +34,7 @@ def build(settings: RegistrySettings, db: Database) -> ServiceApp:
         allow_pickle=settings.allow_pickle, upload_lease_seconds=settings.upload_lease_seconds,
         inspect=model_files.inspect_artifact,  # uploaded skops files with untrusted types fail
     )
-    servicer = RegistryServicer(domain)
+    servicer = RegistryServicer(domain, read_cache_seconds=settings.read_cache_seconds)
     sweeper: list[asyncio.Task[None]] = []
 
     async def sweep_forever() -> None:
@@ -46,6 +46,7 @@ def build(settings: RegistrySettings, db: Database) -> ServiceApp:
 
     async def on_ready() -> None:
         sweeper.append(asyncio.create_task(sweep_forever()))
+        sweeper.append(asyncio.create_task(servicer.read_cache.follow(servicer.stopping)))
 
     async def on_stopping() -> None:
         servicer.stop_watchers()

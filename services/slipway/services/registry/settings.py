@@ -25,6 +25,10 @@ class RegistrySettings(ServiceSettings):
                         "a READY version (comma-separated in the environment).")
     allow_pickle: bool = setting(
         False, "Accept pickle/joblib artifacts, which can run code when loaded. Logged.")
+    read_cache_seconds: float = setting(
+        0.1, "Version reads are answered from memory while the registry is unchanged; changes "
+             "made through another registry process are noticed within this many seconds. "
+             "0 turns the cache off.")
     upload_lease_seconds: float = setting(
         60.0, "An upload that sends nothing for this long (its client or server died) is "
               "marked FAILED.")

@@ -16,6 +16,7 @@ from slipway.core.handlers import Context
 from slipway.core.pagination import decode_page_token, encode_page_token, page_size
 from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.services.registry.api import converters
+from slipway.services.registry.api.read_cache import ReadCache
 from slipway.services.registry.domain.entities import ArtifactKind
 from slipway.services.registry.domain.names import (
     check_alias,
@@ -47,12 +48,15 @@ def _page_parameters(**values: Any) -> dict[str, Any]:
 class RegistryServicer:
     """The registry's gRPC API over :class:`RegistryDomain`."""
 
-    def __init__(self, domain: RegistryDomain) -> None:
+    def __init__(self, domain: RegistryDomain, *, read_cache_seconds: float = 0.0) -> None:
         self._domain = domain
+        self.read_cache: ReadCache[pb.GetModelVersionResponse] = ReadCache(
+            domain.last_event_sequence, read_cache_seconds)
         self._changed = asyncio.Event()  # wakes watchers in this process at once
         self.stopping = asyncio.Event()  # set at shutdown: watchers end their streams
 
     def _notify(self) -> None:
+        self.read_cache.invalidate()
         self._changed.set()
         self._changed = asyncio.Event()
 
@@ -152,8 +156,14 @@ class RegistryServicer:
 
     async def GetModelVersion(self, request: pb.GetModelVersionRequest, context: Context
                               ) -> pb.GetModelVersionResponse:
+        cached = self.read_cache.get(request.name)
+        if cached is not None:
+            return cached
+        mark = self.read_cache.mark()  # before the read: a change meanwhile voids it
         version = await self._call(self._domain.get_version, version_ref(request.name))
-        return pb.GetModelVersionResponse(model_version=converters.version_to_pb(version))
+        response = pb.GetModelVersionResponse(model_version=converters.version_to_pb(version))
+        self.read_cache.put(request.name, mark, response)
+        return response
 
     async def ListModelVersions(self, request: pb.ListModelVersionsRequest, context: Context
                                 ) -> pb.ListModelVersionsResponse:
