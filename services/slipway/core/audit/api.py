@@ -17,13 +17,13 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from slipway.audit.v1 import audit_event_pb2 as event_pb
 from slipway.audit.v1 import audit_service_pb2 as pb
 from slipway.audit.v1 import chain_verification_pb2 as chain_pb
-from slipway.common.v1 import principal_pb2
 from slipway.core.audit import log
 from slipway.core.audit.chain import AuditEntry, BreakKind, Outcome, Verification
 from slipway.core.db import Database
 from slipway.core.errors import FieldViolation, InvalidArgumentError
 from slipway.core.handlers import Context
 from slipway.core.pagination import decode_page_token, encode_page_token, page_size
+from slipway.core.principals import principal_to_pb, roles_from_pb
 
 EXPORT_BATCH = 500
 
@@ -33,11 +33,6 @@ _OUTCOME_TO_PB = {
     Outcome.FAILED: event_pb.AUDIT_OUTCOME_FAILED,
 }
 _OUTCOME_FROM_PB = {v: k for k, v in _OUTCOME_TO_PB.items()}
-_ROLE_TO_PB = {
-    "viewer": principal_pb2.ROLE_VIEWER, "developer": principal_pb2.ROLE_DEVELOPER,
-    "approver": principal_pb2.ROLE_APPROVER, "auditor": principal_pb2.ROLE_AUDITOR,
-    "admin": principal_pb2.ROLE_ADMIN, "service": principal_pb2.ROLE_SERVICE,
-}
 _BREAK_TO_PB = {
     BreakKind.CHANGED_ROW: chain_pb.CHAIN_BREAK_KIND_CHANGED_ROW,
     BreakKind.MISSING_ROW: chain_pb.CHAIN_BREAK_KIND_MISSING_ROW,
@@ -55,17 +50,12 @@ def event_to_pb(entry: AuditEntry) -> event_pb.AuditEvent:
     return event_pb.AuditEvent(
         sequence=entry.sequence, event_id=entry.event_id,
         event_time=_timestamp(entry.event_time), service=entry.service, action=entry.action,
-        principal=principal_pb2.Principal(
-            name=entry.principal,
-            roles=[_ROLE_TO_PB.get(r, principal_pb2.ROLE_UNSPECIFIED) for r in entry.roles]),
+        principal=principal_to_pb(entry.principal, entry.roles),
         resource=entry.resource, outcome=_OUTCOME_TO_PB[entry.outcome],
         status_code=entry.status_code, error_reason=entry.error_reason, reason=entry.reason,
         request_id=entry.request_id, payload_json=entry.payload,
         previous_hash=entry.previous_hash, hash=entry.hash, hash_version=entry.hash_version,
     )
-
-
-_ROLE_FROM_PB = {v: k for k, v in _ROLE_TO_PB.items()}
 
 
 def event_from_pb(message: event_pb.AuditEvent) -> AuditEntry:
@@ -74,7 +64,7 @@ def event_from_pb(message: event_pb.AuditEvent) -> AuditEntry:
         sequence=message.sequence, event_id=message.event_id,
         event_time=message.event_time.ToDatetime(tzinfo=UTC), service=message.service,
         action=message.action, principal=message.principal.name,
-        roles=tuple(sorted(_ROLE_FROM_PB.get(r, "") for r in message.principal.roles)),
+        roles=roles_from_pb(message.principal),
         resource=message.resource, outcome=_OUTCOME_FROM_PB[message.outcome],
         status_code=message.status_code, error_reason=message.error_reason,
         reason=message.reason, request_id=message.request_id, payload=message.payload_json,

@@ -14,9 +14,8 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from slipway.common.v1 import principal_pb2
-from slipway.core.audit.api import _ROLE_TO_PB
 from slipway.core.errors import InvalidArgumentError
+from slipway.core.principals import principal_to_pb
 from slipway.registry.v1 import alias_history_pb2, artifact_pb2, model_event_pb2, model_pb2
 from slipway.registry.v1 import model_version_pb2 as version_pb
 from slipway.services.registry.domain.entities import (
@@ -67,11 +66,6 @@ def timestamp(value: datetime | None) -> Timestamp | None:
 
 def as_dict(message: Message) -> dict[str, Any]:
     return json_format.MessageToDict(message, preserving_proto_field_name=True)
-
-
-def principal(name: str, roles: tuple[str, ...]) -> principal_pb2.Principal:
-    return principal_pb2.Principal(name=name, roles=[
-        _ROLE_TO_PB.get(r, principal_pb2.ROLE_UNSPECIFIED) for r in roles])
 
 
 def model_to_pb(model: Model) -> model_pb2.Model:
@@ -138,7 +132,7 @@ def history_to_pb(entry: AliasHistoryEntry) -> alias_history_pb2.AliasHistoryEnt
     return alias_history_pb2.AliasHistoryEntry(
         name=entry.name, model=entry.model, alias=entry.alias,
         change=CHANGE_TO_PB[entry.change.value], from_version_number=entry.from_version,
-        to_version_number=entry.to_version, actor=principal(entry.actor, entry.actor_roles),
+        to_version_number=entry.to_version, actor=principal_to_pb(entry.actor, entry.actor_roles),
         reason=entry.reason, change_time=timestamp(entry.change_time),
         request_id=entry.request_id, audit_event_id=entry.audit_event_id,
     )
@@ -154,6 +148,6 @@ def event_to_pb(event: RegistryEvent) -> model_event_pb2.ModelEvent:
         previous_version_number=event.previous_version_number,
         version_state=STATE_TO_PB.get(event.version_state,
                                       version_pb.MODEL_VERSION_STATE_UNSPECIFIED),
-        actor=principal(event.actor, event.actor_roles), reason=event.reason,
+        actor=principal_to_pb(event.actor, event.actor_roles), reason=event.reason,
         event_time=timestamp(event.event_time),
     )
