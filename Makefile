@@ -10,7 +10,7 @@ BUF := $(TOOLS)/node/node_modules/.bin/buf
 PROTO_FILES := $(shell find protos/slipway -name '*.proto' | sort)
 GENERATED_DIRS := common registry training monitoring audit inference
 
-.PHONY: venv tools postgres up test lint protos bench-audit clean
+.PHONY: venv tools postgres up test lint protos bench-audit bench-registry clean
 
 venv: $(VENV)/.installed
 
@@ -63,6 +63,9 @@ protos: venv
 # Benchmarks print figures; they start what they need (a throwaway PostgreSQL included).
 bench-audit: venv postgres
 	$(PY) bench/audit_append.py
+
+bench-registry: venv
+	$(PY) bench/registry.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS)
