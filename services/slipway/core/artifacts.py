@@ -154,17 +154,22 @@ class ArtifactStore(Protocol):
         ...
 
 
+def is_sha256(value: object) -> bool:
+    """Whether ``value`` is a lowercase hex SHA-256 digest."""
+    return isinstance(value, str) and _SHA256.fullmatch(value) is not None
+
+
 def validate_sha256(value: object, *, field: str = "sha256") -> str:
     """``value`` if it is a lowercase hex SHA-256 digest, else ``InvalidArgumentError``.
 
     This is the only gate between client input and a path, so it is deliberately strict:
     no uppercase, no whitespace, no separators.
     """
-    if not isinstance(value, str) or _SHA256.fullmatch(value) is None:
+    if not is_sha256(value):
         raise InvalidArgumentError.for_field(
             field, "must be a SHA-256 digest: 64 lowercase hexadecimal characters",
             reason="INVALID_SHA256")
-    return value
+    return str(value)
 
 
 def file_sha256(path: Path, chunk_size: int = _CHUNK) -> str:

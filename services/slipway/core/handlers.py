@@ -101,7 +101,3 @@ def service_handler(service: ServiceDescriptor, servicer: object | None) -> grpc
         )
     return grpc.method_handlers_generic_handler(service.full_name, handlers)
 
-
-def implemented_methods(service: ServiceDescriptor, servicer: object | None) -> list[str]:
-    """Names of the methods of ``service`` that ``servicer`` implements."""
-    return [m.name for m in service.methods if _behaviour(servicer, m) is not None]

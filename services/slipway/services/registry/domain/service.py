@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from slipway.core import event_log
-from slipway.core.artifacts import ArtifactStore, ArtifactUpload
+from slipway.core.artifacts import ArtifactStore, ArtifactUpload, is_sha256
 from slipway.core.audit import record
 from slipway.core.context import Principal
 from slipway.core.db import Database
@@ -47,7 +47,6 @@ from slipway.services.registry.storage.repository import RegistryRepository
 SERVICE = "registry"
 STREAM = "registry"
 APPROVERS = frozenset({"approver", "admin"})
-SHA256_HEX = frozenset("0123456789abcdef")
 
 # Inspects a stored artifact file: returns the types it would load that are not trusted.
 Inspector = Callable[[Path, str], list[str]]
@@ -331,7 +330,7 @@ class RegistryDomain:
                                spec.sample_sha256)):
             if field.endswith("artifact.sha256") and not digest:
                 problems.append((field, "is required: the SHA-256 of the artifact being sent"))
-            elif digest and (len(digest) != 64 or not set(digest) <= SHA256_HEX):
+            elif digest and not is_sha256(digest):
                 problems.append((field, "must be 64 lowercase hexadecimal characters"))
         for name, value in spec.metrics.items():
             if value != value or value in (float("inf"), float("-inf")):
