@@ -13,12 +13,7 @@ from typing import Any
 from slipway.core.context import current_principal
 from slipway.core.errors import InvalidArgumentError
 from slipway.core.handlers import Context
-from slipway.core.pagination import decode_page_token, encode_page_token, page_size
-from slipway.registry.v1 import registry_service_pb2 as pb
-from slipway.services.registry.api import converters
-from slipway.services.registry.api.read_cache import ReadCache
-from slipway.services.registry.domain.entities import ArtifactKind
-from slipway.services.registry.domain.names import (
+from slipway.core.names import (
     check_alias,
     check_labels,
     check_model_id,
@@ -26,6 +21,11 @@ from slipway.services.registry.domain.names import (
     model_id_of,
     version_ref,
 )
+from slipway.core.pagination import decode_page_token, encode_page_token, page_size
+from slipway.registry.v1 import registry_service_pb2 as pb
+from slipway.services.registry.api import converters
+from slipway.services.registry.api.read_cache import ReadCache
+from slipway.services.registry.domain.entities import ArtifactKind
 from slipway.services.registry.domain.service import Page, RegistryDomain
 
 WATCH_POLL_SECONDS = 0.25  # how often a watcher looks for events written by other processes

@@ -28,6 +28,7 @@ from slipway.core.errors import (
     PermissionDeniedError,
 )
 from slipway.core.idempotency import IdempotencyKey, find, remember
+from slipway.core.names import VersionRef, version_ref
 from slipway.services.registry.domain.entities import (
     ARTIFACT_FORMATS,
     AliasChange,
@@ -41,7 +42,6 @@ from slipway.services.registry.domain.entities import (
     VersionState,
 )
 from slipway.services.registry.domain.filters import parse_filter
-from slipway.services.registry.domain.names import VersionRef, version_ref
 from slipway.services.registry.storage.repository import RegistryRepository
 
 SERVICE = "registry"

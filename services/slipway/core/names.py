@@ -1,4 +1,5 @@
-"""Resource names of the registry and the rules for the ids inside them.
+"""Resource names shared by the services (`models/{model}`, versions, aliases, labels) and the
+rules for the ids inside them.
 
 Names are only ever looked up in the database: no name or id becomes a file path.
 """
