@@ -69,25 +69,37 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
-def ensure_admin_token(home: Path) -> Path:
-    """A local admin token in ``home/admin.token`` (0600) whose hash is in ``tokens.json``."""
-    token_file = home / "admin.token"
+def _ensure_token(home: Path, filename: str, principal: str, role: str) -> Path:
+    """A token in ``home/filename`` (0600) whose hash is in ``tokens.json``."""
+    token_file = home / filename
     tokens_file = home / "tokens.json"
     if token_file.exists() and tokens_file.exists():
         known = {e.sha256 for e in parse_entries(json.loads(tokens_file.read_text()),
                                                  source=str(tokens_file))}
         if token_hash(token_file.read_text().strip()) in known:
             return token_file
-    token = add_token(tokens_file, ADMIN_PRINCIPAL, ["admin"], "created by slipway up")
+    token = add_token(tokens_file, principal, [role], "created by slipway up")
     write_private(token_file, token + "\n")
     return token_file
+
+
+def ensure_admin_token(home: Path) -> Path:
+    """The local admin token, ``home/admin.token``."""
+    return _ensure_token(home, "admin.token", ADMIN_PRINCIPAL, "admin")
+
+
+def ensure_service_tokens(home: Path) -> None:
+    """The tokens the services present to each other (training registers in the registry):
+    ``home/<service>.token``, role `service`, read by each service by default."""
+    _ensure_token(home, "training.token", "service:training", "service")
 
 
 def _port(base: int, index: int) -> int:
     return 0 if base == 0 else base + index
 
 
-def _start(name: str, index: int, home: Path, args: argparse.Namespace) -> Child:
+def _start(name: str, index: int, home: Path, args: argparse.Namespace,
+           peers: dict[str, str]) -> Child:
     run_dir = home / "run"
     log_dir = home / "logs"
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -96,7 +108,7 @@ def _start(name: str, index: int, home: Path, args: argparse.Namespace) -> Child
     ready_file.unlink(missing_ok=True)
     log_file = log_dir / f"{name}.log"
     handle = log_file.open("ab")
-    env = dict(os.environ, SLIPWAY_HOME=str(home))
+    env = dict(os.environ, SLIPWAY_HOME=str(home), **peers)
     if args.database_url:
         env["SLIPWAY_DATABASE_URL"] = args.database_url
     command = [
@@ -224,8 +236,15 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    children = [_start(name, i, home, args) for i, name in enumerate(SERVICES)]
+    ensure_service_tokens(home)
+    # The registry first: the others are told where it listens (its port may be a free one).
+    children = [_start(SERVICES[0], 0, home, args, {})]
     failure = _wait_ready(children, args.timeout, stop)
+    if failure is None:
+        peers = {"SLIPWAY_REGISTRY_TARGET": children[0].grpc_address}
+        children += [_start(name, i, home, args, peers)
+                     for i, name in enumerate(SERVICES) if i > 0]
+        failure = _wait_ready(children[1:], args.timeout, stop)
     if failure is not None:
         print(f"slipway up: {failure}", file=sys.stderr, flush=True)
         _stop_all(children, args.shutdown_grace)
