@@ -322,8 +322,9 @@ class TrainingJob(_message.Message):
     task: Global___TaskType.ValueType
     """Required. Classification or regression."""
     alias_on_success: _builtins.str
-    """Optional. An alias to point at the new version on success, subject to the registry's rules
-    (a protected alias needs an approver and a reason).
+    """Optional. An alias to point at the new version on success, for example `challenger`. A
+    protected alias (`production`) is refused at creation: an approver moves it with
+    SetModelAlias and a reason once the version is reviewed.
     """
     trigger: Global___TrainingTrigger.ValueType
     """Optional. What started the job; default MANUAL. Monitoring sets DRIFT or PERFORMANCE."""

@@ -93,7 +93,9 @@ class TrainingServiceServicer:
 
     def CancelTrainingJob(self, request, context):
         """Cancels a queued or running job. A running fit stops within two seconds; nothing is
-        registered. Cancelling a terminal job fails with FAILED_PRECONDITION.
+        registered. A cancel that arrives while the version is already being registered is too
+        late: the job ends SUCCEEDED (the cancel stays in the audit log). Cancelling a terminal job
+        fails with FAILED_PRECONDITION.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -46,7 +46,9 @@ class TrainingServiceStub:
     """Lists training jobs, newest first, with optional filters."""
     CancelTrainingJob: _grpc.UnaryUnaryMultiCallable[_training_service_pb2.CancelTrainingJobRequest, _training_service_pb2.CancelTrainingJobResponse]
     """Cancels a queued or running job. A running fit stops within two seconds; nothing is
-    registered. Cancelling a terminal job fails with FAILED_PRECONDITION.
+    registered. A cancel that arrives while the version is already being registered is too
+    late: the job ends SUCCEEDED (the cancel stays in the audit log). Cancelling a terminal job
+    fails with FAILED_PRECONDITION.
     """
     WatchTrainingJob: _grpc.UnaryStreamMultiCallable[_training_service_pb2.WatchTrainingJobRequest, _training_service_pb2.WatchTrainingJobResponse]
     """Streams the job as it is now, then every state or progress change, and ends after the job
@@ -71,7 +73,9 @@ class TrainingServiceAsyncStub(TrainingServiceStub):
     """Lists training jobs, newest first, with optional filters."""
     CancelTrainingJob: _aio.UnaryUnaryMultiCallable[_training_service_pb2.CancelTrainingJobRequest, _training_service_pb2.CancelTrainingJobResponse]  # type: ignore[assignment]
     """Cancels a queued or running job. A running fit stops within two seconds; nothing is
-    registered. Cancelling a terminal job fails with FAILED_PRECONDITION.
+    registered. A cancel that arrives while the version is already being registered is too
+    late: the job ends SUCCEEDED (the cancel stays in the audit log). Cancelling a terminal job
+    fails with FAILED_PRECONDITION.
     """
     WatchTrainingJob: _aio.UnaryStreamMultiCallable[_training_service_pb2.WatchTrainingJobRequest, _training_service_pb2.WatchTrainingJobResponse]  # type: ignore[assignment]
     """Streams the job as it is now, then every state or progress change, and ends after the job
@@ -117,7 +121,9 @@ class TrainingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_training_service_pb2.CancelTrainingJobResponse, _abc.Awaitable[_training_service_pb2.CancelTrainingJobResponse]]:
         """Cancels a queued or running job. A running fit stops within two seconds; nothing is
-        registered. Cancelling a terminal job fails with FAILED_PRECONDITION.
+        registered. A cancel that arrives while the version is already being registered is too
+        late: the job ends SUCCEEDED (the cancel stays in the audit log). Cancelling a terminal job
+        fails with FAILED_PRECONDITION.
         """
 
     @_abc_1.abstractmethod
