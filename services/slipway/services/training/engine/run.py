@@ -1,0 +1,236 @@
+"""One training job, end to end: load, split, search, fit, evaluate, profile, save.
+
+``train`` runs in the worker's child process. It reports ``Progress`` through a callback, with a
+percent that never goes down: loading 0-5, searching 5-80, fitting up to 85 (5-85 without a
+search), evaluating to 90, profiling to 95; registering (95-100) is the caller's. It writes the
+model (``model.skops``) and the reference sample (``reference_sample.npz``) into ``out_dir``
+and returns everything else in a ``TrainingOutcome``.
+
+The same spec, data and seed give the same model: the split, the search's candidates and folds,
+the sample rows and every estimator's ``random_state`` (unless the spec sets it) come from the
+seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.model_selection import train_test_split  # type: ignore[import-untyped]
+
+from slipway.core import model_files
+from slipway.core.profiles import FeatureStats, Kind, feature_stats, write_sample
+from slipway.services.training.engine import datasets
+from slipway.services.training.engine.estimators import build, supports_proba
+from slipway.services.training.engine.evaluation import evaluate
+from slipway.services.training.engine.failures import FITTING_ERRORS, failure
+from slipway.services.training.engine.outcome import (
+    ArtifactFile,
+    DataType,
+    FeatureSignature,
+    OutputSignature,
+    Progress,
+    TrainingFailed,
+    TrainingOutcome,
+)
+from slipway.services.training.engine.params import json_params, json_value
+from slipway.services.training.engine.search import SearchResult, cv_folds, search
+from slipway.services.training.engine.spec import Estimator, JobSpec
+from slipway.services.training.engine.validation import test_fraction
+
+__all__ = ["MAX_SAMPLE_ROWS", "MAX_SIGNATURE_CATEGORIES", "MODEL_FILENAME", "SAMPLE_FILENAME",
+           "train"]
+
+MODEL_FILENAME = "model.skops"
+SAMPLE_FILENAME = "reference_sample.npz"
+MAX_SAMPLE_ROWS = 1000
+MAX_REPORTED_CANDIDATES = 100  # the best search candidates kept in the outcome's extra
+# A categorical input with more distinct values than this (an identifier, say) is signed without
+# its categories: listing them all would bloat every registry read of the version.
+MAX_SIGNATURE_CATEGORIES = 1000
+
+
+def train(spec: JobSpec, *, data_root: Path, out_dir: Path,
+          progress: Callable[[Progress], None]) -> TrainingOutcome:
+    """Train, evaluate and profile the model ``spec`` describes; ``TrainingFailed`` when the spec
+    or the data does not allow it (see ``failures``)."""
+    seed = spec.split.seed
+    progress(Progress(stage="loading", percent=0.0, message="reading the dataset"))
+    try:
+        data = datasets.load(spec.dataset, data_root)
+    except (datasets.DatasetPathError, datasets.DatasetFormatError) as exc:
+        raise TrainingFailed("bad_spec", str(exc)) from None
+    x_train, x_test, y_train, y_test = _split(spec, data)
+    progress(Progress(stage="loading", percent=5.0,
+                      message=f"{len(y_train)} training rows, {len(y_test)} holdout rows"))
+    if spec.task == "classification" and len(np.unique(y_train)) < 2:
+        raise TrainingFailed("bad_data", "the training split holds a single class of the target; "
+                                         "a classification needs at least 2")
+    try:
+        model = build(spec.estimator, data.feature_names, seed=seed)
+    except (ValueError, KeyError) as exc:  # a spec that validation would have refused
+        raise TrainingFailed("bad_spec", f"cannot build the estimator: {exc}") from None
+
+    found: SearchResult | None = None
+    fit_start = 5.0
+    if spec.search is not None:
+        found = search(model, spec.search, x_train, y_train, seed=seed, progress=progress,
+                       percent=(5.0, 80.0))
+        model.set_params(**found.best_params)
+        fit_start = 80.0
+    progress(Progress(stage="fitting", percent=fit_start,
+                      message="fitting on the training split"))
+    try:
+        model.fit(x_train, y_train)
+    except FITTING_ERRORS as exc:
+        raise failure(exc, "fitting") from None
+    progress(Progress(stage="fitting", percent=85.0, message="fitted"))
+
+    progress(Progress(stage="evaluating", percent=85.0, message="scoring the holdout"))
+    try:
+        metrics = evaluate(model, x_test, y_test, task=spec.task)
+        predicted = model.predict(x_train)
+    except FITTING_ERRORS as exc:
+        raise failure(exc, "predicting") from None
+    progress(Progress(stage="evaluating", percent=90.0,
+                      message=", ".join(f"{k} {v:.4g}" for k, v in sorted(metrics.items()))))
+
+    progress(Progress(stage="profiling", percent=90.0, message="profiling the training data"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target_kind = _target_kind(spec, model)
+    # Numeric columns of an object matrix hold floats: cast them, so statistics stay vectorised.
+    features = tuple(feature_stats(name, x_train[:, j] if categorical
+                                   else x_train[:, j].astype(np.float64))
+                     for j, (name, categorical) in enumerate(zip(data.feature_names,
+                                                                 data.categorical, strict=True)))
+    outputs = (feature_stats("predict", predicted, target_kind),)
+    target = feature_stats(datasets.target_column(spec.dataset), y_train, target_kind)
+    sample, sample_rows = _write_sample(out_dir / SAMPLE_FILENAME, data, x_train, y_train, seed)
+    model_file = _write_model(out_dir / MODEL_FILENAME, model)
+    progress(Progress(stage="profiling", percent=95.0, message="model and profile written"))
+
+    return TrainingOutcome(
+        model=model_file,
+        inputs=_inputs(data, x_train, features),
+        outputs=_outputs(spec, model, y_train),
+        metrics=metrics,
+        params=json_params(model.get_params(deep=not isinstance(spec.estimator, Estimator))),
+        best_params={} if found is None else json_params(found.best_params),
+        dataset=data.reference,
+        seed=seed,
+        framework_versions=model_files.current_framework_versions(),
+        profile_features=tuple(stats.to_dict() for stats in features),
+        profile_outputs=tuple(stats.to_dict() for stats in outputs),
+        profile_target=target.to_dict(),
+        profile_row_count=len(y_train),
+        sample=sample,
+        sample_row_count=sample_rows,
+        extra=_extra(spec, len(y_train), len(y_test), found),
+    )
+
+
+def _split(spec: JobSpec, data: datasets.TrainingData) -> tuple[npt.NDArray[Any], ...]:
+    stratify = data.y if spec.split.stratify and spec.task == "classification" else None
+    try:
+        parts: list[npt.NDArray[Any]] = train_test_split(
+            data.X, data.y, test_size=test_fraction(spec), stratify=stratify,
+            random_state=spec.split.seed)
+    except ValueError as exc:
+        raise TrainingFailed("bad_data", failure(exc, "splitting").message) from None
+    return tuple(parts)
+
+
+def _target_kind(spec: JobSpec, model: Any) -> Kind:
+    if spec.task == "regression":
+        return "numeric"
+    return "binary" if len(model.classes_) == 2 else "categorical"
+
+
+# --- files -------------------------------------------------------------------------------------
+
+
+def _write_model(path: Path, model: Any) -> ArtifactFile:
+    data = model_files.dump_model(model)
+    # Some hyperparameters make a fitted model hold types the loader does not trust (a k-NN
+    # Minkowski distance with p=3); such a model could be registered but never served.
+    untrusted = model_files.inspect_artifact(data, "skops")
+    if untrusted:
+        raise TrainingFailed("bad_spec", "the fitted model holds types that model files may not "
+                                         f"contain ({', '.join(untrusted)}); choose other "
+                                         "hyperparameters")
+    path.write_bytes(data)
+    return ArtifactFile(path.name, hashlib.sha256(data).hexdigest(), len(data), "skops")
+
+
+def _write_sample(path: Path, data: datasets.TrainingData, x_train: npt.NDArray[Any],
+                  y_train: npt.NDArray[Any], seed: int) -> tuple[ArtifactFile, int]:
+    rows = min(MAX_SAMPLE_ROWS, len(y_train))
+    chosen = np.sort(np.random.default_rng(seed).choice(len(y_train), size=rows, replace=False))
+    write_sample(path, {name: x_train[chosen, j] for j, name in enumerate(data.feature_names)},
+                 y_train[chosen])
+    content = path.read_bytes()
+    return ArtifactFile(path.name, hashlib.sha256(content).hexdigest(), len(content), "npz"), rows
+
+
+# --- signature ---------------------------------------------------------------------------------
+
+
+def _inputs(data: datasets.TrainingData, x_train: npt.NDArray[Any],
+            stats: tuple[FeatureStats, ...]) -> tuple[FeatureSignature, ...]:
+    inputs = []
+    for j, (name, categorical) in enumerate(zip(data.feature_names, data.categorical,
+                                                strict=True)):
+        categories: tuple[str, ...] = ()
+        if categorical:
+            seen = {v for v in x_train[:, j].tolist() if isinstance(v, str)}
+            if len(seen) <= MAX_SIGNATURE_CATEGORIES:
+                categories = tuple(sorted(seen))
+        inputs.append(FeatureSignature(name=name, data_type="BYTES" if categorical else "FP64",
+                                       kind=stats[j].kind, categories=categories))
+    return tuple(inputs)
+
+
+def _label_type(labels: npt.NDArray[Any]) -> DataType:
+    kind = labels.dtype.kind
+    if kind == "b":
+        return "BOOL"
+    if kind in "iu":
+        return "INT64"
+    if kind == "f":
+        return "FP64"
+    return "BYTES"
+
+
+def _outputs(spec: JobSpec, model: Any, y_train: npt.NDArray[Any],
+             ) -> tuple[OutputSignature, ...]:
+    if spec.task == "regression":
+        return (OutputSignature("predict", "FP64", (-1,)),)
+    classes = np.asarray(model.classes_)
+    labels = tuple(json_value(label)[1] for label in classes)
+    outputs = [OutputSignature("predict", _label_type(y_train), (-1,), labels)]
+    if supports_proba(model):
+        outputs.append(OutputSignature("predict_proba", "FP64", (-1, len(classes)), labels))
+    return tuple(outputs)
+
+
+def _extra(spec: JobSpec, train_rows: int, test_rows: int,
+           found: SearchResult | None) -> dict[str, Any]:
+    extra: dict[str, Any] = {"train_row_count": train_rows, "test_row_count": test_rows}
+    if found is not None and spec.search is not None:
+        ranked = sorted(range(len(found.candidates)), key=lambda i: -found.mean_scores[i])
+        extra["search"] = {
+            "strategy": spec.search.strategy,
+            "scoring": found.scoring or "score",
+            "cv_folds": cv_folds(spec.search),
+            "candidate_count": len(found.candidates),
+            "best_score": json_value(found.best_score)[1],
+            # The best candidates, best first; a failed one scores "-inf".
+            "candidates": [{"params": json_params(found.candidates[i]),
+                            "mean_score": json_value(found.mean_scores[i])[1]}
+                           for i in ranked[:MAX_REPORTED_CANDIDATES]],
+        }
+    return extra

@@ -1,0 +1,154 @@
+"""Feature statistics and reference sample files."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from slipway.core.profiles import (
+    MAX_CATEGORIES,
+    QUANTILES,
+    FeatureStats,
+    feature_stats,
+    read_sample,
+    write_sample,
+)
+
+
+def test_numeric_statistics():
+    values = np.array([1.0, 2.0, np.nan, 4.0, 10.0, np.inf, 3.0])
+    stats = feature_stats("x", values)
+    present = np.array([1.0, 2.0, 4.0, 10.0, 3.0])
+    assert stats.kind == "numeric"
+    assert (stats.count, stats.missing_count, stats.distinct_count) == (5, 2, 5)
+    assert stats.mean == pytest.approx(present.mean())
+    assert stats.std == pytest.approx(present.std(ddof=1))
+    assert (stats.min, stats.max) == (1.0, 10.0)
+    assert [p for p, _v in stats.quantiles] == list(QUANTILES)
+    assert [v for _p, v in stats.quantiles] == pytest.approx(np.quantile(present, QUANTILES))
+    edges, counts = stats.histogram.bin_edges, stats.histogram.counts
+    assert len(edges) == len(counts) + 1 == 11
+    assert edges[0] == 1.0
+    assert edges[-1] == 10.0
+    assert sum(counts) == 5
+    assert counts[-1] == 1
+    assert stats.categories == ()
+
+
+def test_integers_and_object_arrays_of_numbers_are_numeric():
+    ints = feature_stats("n", np.arange(20))
+    assert ints.kind == "numeric"
+    assert ints.count == 20
+    assert ints.distinct_count == 20
+    mixed = feature_stats("m", np.array([1.0, np.nan, 2.5, 7.0], dtype=object))
+    assert mixed.kind == "numeric"
+    assert mixed.missing_count == 1
+    assert mixed.max == 7.0
+
+
+def test_categorical_statistics_count_categories_most_frequent_first():
+    values = np.array(["b", "a", "c", "a", np.nan, "b", "a", None], dtype=object)
+    stats = feature_stats("city", values)
+    assert stats.kind == "categorical"
+    assert (stats.count, stats.missing_count, stats.distinct_count) == (6, 2, 3)
+    assert stats.categories == (("a", 3), ("b", 2), ("c", 1))
+    assert stats.mean == 0.0
+    assert stats.quantiles == ()
+    assert stats.histogram.counts == ()
+
+
+def test_categories_are_capped_with_ties_in_text_order():
+    values = np.array([f"v{i:03d}" for i in range(150)] + ["v149"], dtype=str)
+    stats = feature_stats("id", values)
+    assert stats.distinct_count == 150
+    assert len(stats.categories) == MAX_CATEGORIES
+    assert stats.categories[0] == ("v149", 2)
+    assert stats.categories[1:3] == (("v000", 1), ("v001", 1))
+
+
+def test_binary_kind_and_given_kinds():
+    flags = feature_stats("flag", np.array([0.0, 1.0, 1.0, 0.0, 1.0]))
+    assert flags.kind == "binary"
+    assert flags.mean == pytest.approx(0.6)
+    assert flags.categories == (("1", 3), ("0", 2))  # whole floats without their ".0"
+    assert feature_stats("yes", np.array(["y", "n", "y"])).kind == "binary"
+    labels = feature_stats("label", np.array([0, 1, 2, 2]), "categorical")
+    assert labels.kind == "categorical"
+    assert labels.categories[0] == ("2", 2)
+    assert labels.histogram.counts == ()  # categories only, even for numbers
+    assert feature_stats("n", np.array([0.0, 1.0]), "numeric").categories == ()
+
+
+def test_nothing_present():
+    stats = feature_stats("empty", np.array([np.nan, np.nan]))
+    assert (stats.count, stats.missing_count, stats.distinct_count) == (0, 2, 0)
+    assert stats.quantiles == ()
+    assert stats.histogram.bin_edges == ()
+    assert feature_stats("none", np.array([], dtype=float)).count == 0
+
+
+def test_a_constant_feature_has_a_finite_histogram():
+    stats = feature_stats("c", np.full(5, 3.0), "numeric")
+    assert stats.std == 0.0
+    assert sum(stats.histogram.counts) == 5
+    assert all(np.isfinite(stats.histogram.bin_edges))
+
+
+def test_statistics_round_trip_through_json():
+    stats = feature_stats("x", np.array([1.0, 2.0, 2.0, 8.0]))
+    again = FeatureStats.from_dict(json.loads(json.dumps(stats.to_dict())))
+    assert again == stats
+    categorical = feature_stats("c", np.array(["a", "b", "b"], dtype=object))
+    assert FeatureStats.from_dict(json.loads(json.dumps(categorical.to_dict()))) == categorical
+
+
+# --- sample files ------------------------------------------------------------------------------
+
+
+def test_sample_files_round_trip_without_pickle(tmp_path):
+    columns = {
+        "age": np.array([31.0, np.nan, 45.0]),
+        "city": np.array(["rome", np.nan, "paris"], dtype=object),
+        "od280/od315 ratio": np.array([1.5, 2.5, 3.5]),
+        "count": np.array([1, 2, 3]),
+        "flag": np.array([True, False, True]),
+        "tag": np.array(["x", "yy", "zzz"]),
+    }
+    path = tmp_path / "reference_sample.npz"
+    write_sample(path, columns, np.array(["yes", "no", "yes"], dtype=object))
+    with np.load(path, allow_pickle=False) as archive:  # no object arrays inside
+        assert all(archive[key].dtype != object for key in archive.files)
+    read, target = read_sample(path)
+    assert list(read) == list(columns)
+    np.testing.assert_array_equal(read["age"], columns["age"])
+    assert read["city"][0] == "rome"
+    assert np.isnan(read["city"][1])
+    assert read["city"][2] == "paris"
+    assert read["count"].dtype == np.int64
+    assert read["flag"].dtype == bool
+    assert read["tag"].tolist() == ["x", "yy", "zzz"]
+    assert target.tolist() == ["yes", "no", "yes"]
+    assert zipfile.is_zipfile(path)
+
+
+def test_numeric_targets_keep_their_type(tmp_path):
+    path = tmp_path / "s.npz"
+    write_sample(path, {"x": np.array([1.0, 2.0])}, np.array([3, 4]))
+    assert read_sample(path)[1].dtype == np.int64
+    write_sample(path, {}, np.array([0.5, 1.5]))
+    columns, target = read_sample(path)
+    assert columns == {}
+    assert target.tolist() == [0.5, 1.5]
+
+
+def test_columns_must_match_the_target_length(tmp_path):
+    with pytest.raises(ValueError, match="'x' has 1 values"):
+        write_sample(tmp_path / "s.npz", {"x": np.array([1.0])}, np.array([1, 2]))
+
+
+def test_an_unknown_kind_is_refused():
+    with pytest.raises(ValueError, match="unknown feature kind 'ordinal'"):
+        feature_stats("x", np.array([1.0]), "ordinal")
