@@ -10,8 +10,10 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
+
+from prometheus_client.registry import Collector
 
 from slipway.audit.v1 import audit_service_pb2
 from slipway.core.audit.api import AuditServicer
@@ -41,6 +43,8 @@ class ServiceApp:
     # Before the server drains: end long-lived streams (watchers) so the drain is quick.
     on_stopping: Callable[[], Awaitable[None]] | None = None
     on_stop: Callable[[], Awaitable[Any]] | None = None
+    # Prometheus series of the service itself, served on its /metrics with the gRPC ones.
+    collectors: list[Collector] = field(default_factory=list)
 
 
 def audit_registration(db: Database) -> ServiceRegistration:
@@ -89,7 +93,8 @@ def run_service(
     try:
         app = build(settings, db)
         auditor = DatabaseEdgeAuditor(db, settings.service_name)
-        server = SlipwayServer(settings, app.services, auditor=auditor)
+        server = SlipwayServer(settings, app.services, auditor=auditor,
+                               collectors=app.collectors)
         asyncio.run(run_until_signalled(server, on_ready=app.on_ready,
                                         on_stopping=app.on_stopping, on_stop=app.on_stop))
     except FileNotFoundError as exc:

@@ -22,6 +22,7 @@ from grpc_health.v1 import _async as health_aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import CollectorRegistry
+from prometheus_client.registry import Collector
 
 from slipway.core.audit.recorder import EdgeAuditor
 from slipway.core.auth import TokenStore, write_private
@@ -70,10 +71,13 @@ class SlipwayServer:
         role_table: RoleTable = ROLE_TABLE,
         auditor: EdgeAuditor | None = None,
         extra_handlers: Sequence[grpc.GenericRpcHandler] = (),
+        collectors: Sequence[Collector] = (),
     ) -> None:
         self.settings = settings
         self.services = tuple(services)
         self.metrics_registry = CollectorRegistry()
+        for collector in collectors:  # the service's own series, beside the gRPC ones
+            self.metrics_registry.register(collector)
         self.health = health_aio.HealthServicer()
         self._role_table = role_table
         self._auditor = auditor

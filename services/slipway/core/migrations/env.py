@@ -16,7 +16,8 @@ from sqlalchemy import Connection
 import slipway.core.audit.tables
 import slipway.core.event_log
 import slipway.core.idempotency
-import slipway.services.registry.storage.tables  # noqa: F401  (the registry's tables)
+import slipway.services.registry.storage.tables
+import slipway.services.training.storage.tables  # noqa: F401  (the services' tables)
 from slipway.core import schema
 from slipway.core.db import make_engine
 from slipway.core.tables import Base

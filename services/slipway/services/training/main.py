@@ -2,21 +2,69 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 from collections.abc import Sequence
 
 from slipway.core.bootstrap import ServiceApp, audit_registration, run_service
 from slipway.core.db import Database
+from slipway.core.logs import get_logger
 from slipway.core.server import ServiceRegistration
+from slipway.services.training.api.servicer import TrainingServicer
+from slipway.services.training.domain.jobs import Limits, TrainingJobs, new_worker_id
+from slipway.services.training.engine.validation import validate
 from slipway.services.training.settings import TrainingSettings
+from slipway.services.training.storage.repository import SqlJobRepository
+from slipway.services.training.worker.registration import Registrar, RegistryTarget
+from slipway.services.training.worker.supervisor import Supervisor, WorkerConfig
 from slipway.training.v1 import training_service_pb2
 
 SERVICE = training_service_pb2.DESCRIPTOR.services_by_name["TrainingService"]
+log = get_logger("slipway.training")
+
+
+def code_version() -> str:
+    try:
+        return f"slipway {importlib.metadata.version('slipway')}"
+    except importlib.metadata.PackageNotFoundError:
+        return "slipway (unpackaged)"
 
 
 def build(settings: TrainingSettings, db: Database) -> ServiceApp:
-    # The training API is implemented by its own issue; until then every RPC of the contract
-    # answers UNIMPLEMENTED behind the same auth, logging and metrics as a real one.
-    return ServiceApp(services=[ServiceRegistration(SERVICE), audit_registration(db)])
+    assert settings.data_root is not None and settings.work_dir is not None
+    settings.data_root.mkdir(parents=True, exist_ok=True)
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    jobs = TrainingJobs(
+        db, SqlJobRepository(), data_root=settings.data_root, validator=validate,
+        limits=Limits(default_max_runtime_seconds=settings.default_max_runtime_seconds,
+                      max_runtime_limit_seconds=settings.max_runtime_limit_seconds,
+                      max_attempts=settings.max_attempts,
+                      heartbeat_timeout_seconds=settings.heartbeat_timeout_seconds),
+        protected_aliases=frozenset(settings.protected_aliases))
+    registrar = Registrar(
+        RegistryTarget(settings.registry_target, settings.registry_token_file,
+                       settings.registry_tls_ca_file),
+        retry_seconds=settings.registry_retry_seconds, code_version=code_version())
+    supervisor = Supervisor(
+        jobs, registrar,
+        WorkerConfig(data_root=settings.data_root, work_dir=settings.work_dir,
+                     heartbeat_seconds=settings.heartbeat_seconds,
+                     poll_seconds=settings.poll_seconds),
+        count=settings.workers, worker_id=new_worker_id)
+    servicer = TrainingServicer(jobs, supervisor)
+    if settings.registry_token_file is not None and not settings.registry_token_file.exists():
+        log.warning("no token for the registry; registration works only against a registry "
+                    "that accepts calls without one", token_file=str(settings.registry_token_file))
+
+    async def on_ready() -> None:
+        supervisor.start()
+
+    async def on_stopping() -> None:
+        servicer.stop_watchers()
+        await supervisor.stop()  # running fits are killed; a reaper queues their jobs again
+
+    return ServiceApp(services=[ServiceRegistration(SERVICE, servicer), audit_registration(db)],
+                      on_ready=on_ready, on_stopping=on_stopping,
+                      collectors=supervisor.metrics.collectors())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,14 +3,67 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
-from slipway.core.settings import ServiceSettings
+from slipway.core.settings import ServiceSettings, setting
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class TrainingSettings(ServiceSettings):
-    """Slipway training service."""
+    """Slipway training service: queued training jobs, run by workers, registered with lineage."""
 
     service_name = "training"
     default_grpc_port = 7102
     default_metrics_port = 9102
+
+    data_root: Path | None = setting(
+        None, "Folder that dataset paths are relative to; nothing outside it can be read. "
+              "Default $SLIPWAY_HOME/data.")
+    work_dir: Path | None = setting(
+        None, "Scratch folder for the files a job produces before they are registered. "
+              "Default $SLIPWAY_HOME/training-work.")
+    workers: int = setting(
+        1, "Jobs this process runs at once, each fit in its own child process. More replicas "
+           "of the service on the same database simply add workers. 0 serves the API only.")
+    registry_target: str = setting(
+        "127.0.0.1:7101", "host:port of the registry that trained versions are registered in.")
+    registry_token_file: Path | None = setting(
+        None, "File holding the bearer token the service presents to the registry (a principal "
+              "with the `service` role). Default $SLIPWAY_HOME/training.token, if it exists.")
+    registry_tls_ca_file: Path | None = setting(
+        None, "PEM CA bundle to verify the registry's certificate; enables TLS to the registry.")
+    registry_retry_seconds: float = setting(
+        120.0, "How long registration keeps retrying while the registry is unreachable before "
+               "the job fails with the retryable reason REGISTRY_UNAVAILABLE.")
+    heartbeat_seconds: float = setting(
+        2.0, "How often a worker proves a running job is alive (and notices cancellations).")
+    heartbeat_timeout_seconds: float = setting(
+        15.0, "A running job whose heartbeat is older than this lost its worker: it is queued "
+              "again, or failed with WORKER_LOST after max attempts.")
+    max_attempts: int = setting(
+        3, "How many times a job is started before a lost worker fails it.")
+    default_max_runtime_seconds: float = setting(
+        3600.0, "Runtime limit per attempt for jobs that set none.")
+    max_runtime_limit_seconds: float = setting(
+        86400.0, "The largest runtime limit a job may ask for.")
+    poll_seconds: float = setting(
+        0.5, "How often an idle worker looks for queued jobs.")
+    protected_aliases: list[str] = setting(
+        ["production"], "Aliases a job may not set on success: they are moved by an approver "
+                        "(SetModelAlias with a reason), never by training. Keep in step with "
+                        "the registry's setting.")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.data_root is None:
+            object.__setattr__(self, "data_root", self.home / "data")
+        if self.work_dir is None:
+            object.__setattr__(self, "work_dir", self.home / "training-work")
+        if self.registry_token_file is None:
+            object.__setattr__(self, "registry_token_file", self.home / "training.token")
+        if self.workers < 0:
+            raise ValueError("workers must not be negative")
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if self.heartbeat_timeout_seconds <= 2 * self.heartbeat_seconds:
+            raise ValueError("heartbeat_timeout_seconds must exceed twice heartbeat_seconds")

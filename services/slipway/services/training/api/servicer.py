@@ -1,0 +1,128 @@
+"""The TrainingService servicer: decode and check requests, call the domain, encode answers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
+
+from slipway.core.context import current_principal
+from slipway.core.errors import InvalidArgumentError
+from slipway.core.handlers import Context
+from slipway.core.names import MODEL_ID
+from slipway.core.pagination import decode_page_token, encode_page_token, page_size
+from slipway.services.training.api import converters
+from slipway.services.training.domain.jobs import TrainingJobs
+from slipway.services.training.worker.supervisor import Supervisor
+from slipway.training.v1 import training_service_pb2 as pb
+
+T = TypeVar("T")
+WATCH_POLL_SECONDS = 0.2  # how often a watcher looks for changes made by other processes
+
+
+def job_id_of(name: str, field: str = "name") -> str:
+    prefix = "trainingJobs/"
+    job_id = name[len(prefix):] if name.startswith(prefix) else ""
+    if not job_id or len(job_id) > 64 or not job_id.isalnum():
+        raise InvalidArgumentError.for_field(field, "must look like trainingJobs/{id}",
+                                             reason="INVALID_NAME")
+    return job_id
+
+
+class TrainingServicer:
+    """``slipway.training.v1.TrainingService``."""
+
+    def __init__(self, jobs: TrainingJobs, supervisor: Supervisor | None = None) -> None:
+        self._jobs = jobs
+        self._supervisor = supervisor
+        self.stopping = asyncio.Event()
+
+    @staticmethod
+    async def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    async def CreateTrainingJob(self, request: pb.CreateTrainingJobRequest,
+                                context: Context) -> pb.CreateTrainingJobResponse:
+        if not request.HasField("training_job"):
+            raise InvalidArgumentError.for_field("training_job", "is required",
+                                                 reason="INVALID_TRAINING_JOB")
+        job = converters.new_job(request.training_job)
+        actor = current_principal()
+        if request.validate_only:
+            await self._call(self._jobs.validate, job)
+            echo = pb.CreateTrainingJobResponse(training_job=request.training_job)
+            for field in ("name", "state", "progress", "failure", "create_time"):
+                echo.training_job.ClearField(field)
+            return echo
+        created = await self._call(self._jobs.create, actor, job, request_id=request.request_id)
+        if self._supervisor is not None:
+            self._supervisor.job_queued()
+        return pb.CreateTrainingJobResponse(training_job=converters.job_to_pb(created))
+
+    async def GetTrainingJob(self, request: pb.GetTrainingJobRequest,
+                             context: Context) -> pb.GetTrainingJobResponse:
+        job = await self._call(self._jobs.get, job_id_of(request.name))
+        return pb.GetTrainingJobResponse(training_job=converters.job_to_pb(job))
+
+    async def ListTrainingJobs(self, request: pb.ListTrainingJobsRequest,
+                               context: Context) -> pb.ListTrainingJobsResponse:
+        limit = page_size(request.page_size)
+        states = []
+        for i, state in enumerate(request.states):
+            if state not in converters.STATES:
+                raise InvalidArgumentError.for_field(f"states[{i}]", "unknown state",
+                                                     reason="INVALID_FILTER")
+            states.append(converters.STATES[state])
+        if request.model and (not request.model.startswith("models/")
+                              or not MODEL_ID.fullmatch(request.model[len("models/"):])):
+            raise InvalidArgumentError.for_field("model", "must look like models/{model}",
+                                                 reason="INVALID_FILTER")
+        trigger = ""
+        if request.trigger:
+            if request.trigger not in converters.TRIGGERS:
+                raise InvalidArgumentError.for_field("trigger", "unknown trigger",
+                                                     reason="INVALID_FILTER")
+            trigger = converters.TRIGGERS[request.trigger]
+        parameters = {"states": sorted(s.value for s in states), "model": request.model,
+                      "created_by": request.created_by, "trigger": trigger}
+        cursor = decode_page_token(request.page_token, parameters)
+        page = await self._call(self._jobs.list_jobs, states=states, model=request.model,
+                                created_by=request.created_by, trigger=trigger, cursor=cursor,
+                                limit=limit)
+        token = encode_page_token(page.next_cursor, parameters) if page.next_cursor else ""
+        return pb.ListTrainingJobsResponse(
+            training_jobs=[converters.job_to_pb(job) for job in page.jobs],
+            next_page_token=token)
+
+    async def CancelTrainingJob(self, request: pb.CancelTrainingJobRequest,
+                                context: Context) -> pb.CancelTrainingJobResponse:
+        job_id = job_id_of(request.name)
+        job = await self._call(self._jobs.cancel, current_principal(), job_id,
+                               reason=request.reason, request_id=request.request_id)
+        if self._supervisor is not None:
+            self._supervisor.job_cancelled(job_id)
+        return pb.CancelTrainingJobResponse(training_job=converters.job_to_pb(job))
+
+    async def WatchTrainingJob(self, request: pb.WatchTrainingJobRequest, context: Context
+                               ) -> AsyncIterator[pb.WatchTrainingJobResponse]:
+        job_id = job_id_of(request.name)
+        job, after = await self._call(self._jobs.watch_start, job_id)
+        yield pb.WatchTrainingJobResponse(training_job=converters.job_to_pb(job))
+        sent = job.revision
+        while not job.state.terminal and not self.stopping.is_set():
+            changes, after = await self._call(self._jobs.changes_after, job_id, after)
+            for _, changed in changes:
+                if changed.revision <= sent:
+                    continue  # already in what was sent (read after the event was written)
+                job, sent = changed, changed.revision
+                yield pb.WatchTrainingJobResponse(training_job=converters.job_to_pb(job))
+                if job.state.terminal:
+                    return
+            if not changes:
+                stop = asyncio.ensure_future(self.stopping.wait())
+                await asyncio.wait({stop}, timeout=WATCH_POLL_SECONDS)
+                stop.cancel()
+        # Shutting down: the stream ends; the watcher reconnects (elsewhere) and reads the job.
+
+    def stop_watchers(self) -> None:
+        self.stopping.set()

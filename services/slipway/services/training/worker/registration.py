@@ -1,0 +1,242 @@
+"""Registering a trained model in the registry, through the registry's public gRPC API.
+
+The upload is idempotent: its request id is the job's registration key (the job id at first),
+so an upload retried after a crash or a lost connection returns the version the first one
+created instead of a second version. The registry refuses to replay a request whose upload
+failed; only then does the job take a new key (``{job_id}.r{n}``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from slipway.common.v1 import feature_pb2, tensor_pb2
+from slipway.core import values
+from slipway.registry.v1 import (
+    artifact_pb2,
+    lineage_pb2,
+    model_version_pb2,
+    reference_profile_pb2,
+    signature_pb2,
+)
+from slipway.registry.v1 import registry_service_pb2 as pb
+from slipway.registry.v1 import registry_service_pb2_grpc as pb_grpc
+from slipway.services.training.domain.entities import TrainingJob
+from slipway.services.training.engine.outcome import ArtifactFile, TrainingFailed, TrainingOutcome
+
+CHUNK_BYTES = 1024 * 1024
+CALL_TIMEOUT_SECONDS = 120.0
+RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)  # then every 8 s until the retry budget is spent
+
+_DATA_TYPES = {"BOOL": tensor_pb2.DATA_TYPE_BOOL, "INT32": tensor_pb2.DATA_TYPE_INT32,
+               "INT64": tensor_pb2.DATA_TYPE_INT64, "FP32": tensor_pb2.DATA_TYPE_FP32,
+               "FP64": tensor_pb2.DATA_TYPE_FP64, "BYTES": tensor_pb2.DATA_TYPE_BYTES}
+_KINDS = {"numeric": feature_pb2.FEATURE_KIND_NUMERIC,
+          "categorical": feature_pb2.FEATURE_KIND_CATEGORICAL,
+          "binary": feature_pb2.FEATURE_KIND_BINARY}
+_FORMATS = {"skops": artifact_pb2.ARTIFACT_FORMAT_SKOPS, "npz": artifact_pb2.ARTIFACT_FORMAT_NPZ}
+# The codes after which trying again may work; everything else is a refusal.
+_TRANSIENT = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
+                        grpc.StatusCode.ABORTED, grpc.StatusCode.RESOURCE_EXHAUSTED,
+                        grpc.StatusCode.CANCELLED})
+
+
+def _reason(error: grpc.aio.AioRpcError) -> str:
+    status = rpc_status.from_call(error)
+    for detail in status.details if status is not None else ():
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):
+            return str(info.reason)
+    return ""
+
+
+def feature_stats_to_pb(stats: dict[str, object]) -> feature_pb2.FeatureStatistics:
+    message = feature_pb2.FeatureStatistics(
+        name=str(stats.get("name", "")),
+        kind=_KINDS.get(str(stats.get("kind")), feature_pb2.FEATURE_KIND_UNSPECIFIED))
+    for key in ("count", "missing_count", "distinct_count"):
+        setattr(message, key, int(stats.get(key) or 0))  # type: ignore[call-overload]
+    for key in ("mean", "std", "min", "max"):
+        value = stats.get(key)
+        if isinstance(value, (int, float)) and value == value:  # NaN stays unset
+            setattr(message, key, float(value))
+    for probability, value in stats.get("quantiles") or ():  # type: ignore[attr-defined]
+        message.quantiles.add(probability=float(probability), value=float(value))
+    histogram = stats.get("histogram")
+    if isinstance(histogram, dict) and histogram.get("bin_edges"):
+        message.histogram.bin_edges.extend(float(e) for e in histogram["bin_edges"])
+        message.histogram.counts.extend(int(c) for c in histogram["counts"])
+    for value, count in stats.get("categories") or ():  # type: ignore[attr-defined]
+        message.categories.add(value=str(value), count=int(count))
+    return message
+
+
+def _artifact(file: ArtifactFile) -> artifact_pb2.Artifact:
+    return artifact_pb2.Artifact(sha256=file.sha256, size_bytes=file.size_bytes,
+                                 format=_FORMATS[file.format])
+
+
+def version_message(job: TrainingJob, outcome: TrainingOutcome,
+                    code_version: str) -> model_version_pb2.ModelVersion:
+    """The registry's ModelVersion for what ``job`` trained."""
+    signature = signature_pb2.Signature(
+        inputs=[signature_pb2.FeatureSpec(name=f.name, data_type=_DATA_TYPES[f.data_type],
+                                          kind=_KINDS[f.kind], categories=list(f.categories))
+                for f in outcome.inputs],
+        outputs=[signature_pb2.OutputSpec(
+            name=o.name, data_type=_DATA_TYPES[o.data_type], shape=list(o.shape),
+            class_labels=[values.to_pb(label) for label in o.class_labels])
+            for o in outcome.outputs])
+    versions = dict(outcome.framework_versions)
+    framework = model_version_pb2.FrameworkVersions(
+        python=versions.pop("python", ""), scikit_learn=versions.pop("scikit_learn", ""),
+        numpy=versions.pop("numpy", ""), scipy=versions.pop("scipy", ""),
+        skops=versions.pop("skops", ""), others=versions)
+    profile = reference_profile_pb2.ReferenceProfile(
+        row_count=outcome.profile_row_count,
+        features=[feature_stats_to_pb(s) for s in outcome.profile_features],
+        outputs=[feature_stats_to_pb(s) for s in outcome.profile_outputs],
+        target=feature_stats_to_pb(outcome.profile_target),
+        sample_row_count=outcome.sample_row_count, sample=_artifact(outcome.sample))
+    params = dict(outcome.params)
+    params.update(outcome.best_params)
+    return model_version_pb2.ModelVersion(
+        description=f"Trained by {job.name}" + (f": {job.reason}" if job.reason else ""),
+        labels=job.labels, artifact=_artifact(outcome.model), signature=signature,
+        framework_versions=framework, metrics=outcome.metrics,
+        params=values.map_to_pb(params),
+        lineage=lineage_pb2.Lineage(
+            training_job=job.name,
+            dataset=lineage_pb2.DatasetReference(uri=outcome.dataset.uri,
+                                                 sha256=outcome.dataset.sha256,
+                                                 row_count=outcome.dataset.row_count),
+            code_version=code_version, random_seed=outcome.seed,
+            parent_version=job.parent_version, created_by=job.created_by),
+        reference_profile=profile)
+
+
+async def _upload_requests(job: TrainingJob, message: model_version_pb2.ModelVersion,
+                           out_dir: Path, outcome: TrainingOutcome,
+                           key: str) -> AsyncIterator[pb.CreateModelVersionRequest]:
+    yield pb.CreateModelVersionRequest(metadata=pb.CreateModelVersionMetadata(
+        parent=job.model, model_version=message, create_model=True, request_id=key))
+    for kind, file in ((artifact_pb2.ARTIFACT_KIND_MODEL, outcome.model),
+                       (artifact_pb2.ARTIFACT_KIND_REFERENCE_SAMPLE, outcome.sample)):
+        with (out_dir / file.filename).open("rb") as handle:
+            while chunk := handle.read(CHUNK_BYTES):
+                yield pb.CreateModelVersionRequest(
+                    chunk=pb.ArtifactChunk(artifact_kind=kind, data=chunk))
+
+
+@dataclass(frozen=True)
+class RegistryTarget:
+    target: str
+    token_file: Path | None = None
+    tls_ca_file: Path | None = None
+
+    def channel(self) -> grpc.aio.Channel:
+        options = [("grpc.max_send_message_length", 64 * 1024 * 1024),
+                   ("grpc.max_receive_message_length", 64 * 1024 * 1024)]
+        if self.tls_ca_file is not None:
+            credentials = grpc.ssl_channel_credentials(self.tls_ca_file.read_bytes())
+            return grpc.aio.secure_channel(self.target, credentials, options=options)
+        return grpc.aio.insecure_channel(self.target, options=options)
+
+    def metadata(self, request_id: str) -> tuple[tuple[str, str], ...]:
+        entries = [("x-request-id", request_id)]
+        if self.token_file is not None and self.token_file.exists():
+            entries.append(("authorization", f"Bearer {self.token_file.read_text().strip()}"))
+        return tuple(entries)
+
+
+class Registrar:
+    """Uploads trained versions and sets aliases, retrying what may succeed later."""
+
+    def __init__(self, target: RegistryTarget, *, retry_seconds: float,
+                 code_version: str) -> None:
+        self._target = target
+        self._retry_seconds = retry_seconds
+        self._code_version = code_version
+
+    async def register(
+        self, job: TrainingJob, outcome: TrainingOutcome, out_dir: Path, *,
+        new_key: Callable[[int], Awaitable[str]], between_tries: Callable[[], Awaitable[None]],
+    ) -> str:
+        """Registers the version (and its alias); returns the version name.
+
+        ``new_key(n)`` stores and returns a fresh request id after a failed upload;
+        ``between_tries`` runs while waiting (the heartbeat, which also notices cancels).
+        """
+        message = version_message(job, outcome, self._code_version)
+        key = job.registration_key
+        deadline = time.monotonic() + self._retry_seconds
+        tries = 0
+        last_error = ""
+        async with self._target.channel() as channel:
+            stub = pb_grpc.RegistryServiceStub(channel)
+            while True:
+                try:
+                    response = await stub.CreateModelVersion(
+                        _upload_requests(job, message, out_dir, outcome, key),
+                        metadata=self._target.metadata(f"{job.job_id}.register"),
+                        timeout=CALL_TIMEOUT_SECONDS)
+                    version = response.model_version
+                    break
+                except grpc.aio.AioRpcError as error:
+                    reason = _reason(error)
+                    last_error = f"{error.code().name}: {error.details()}"
+                    if error.code() is grpc.StatusCode.FAILED_PRECONDITION and \
+                            reason == "REQUEST_FAILED":
+                        key = await new_key(tries + 1)  # the earlier upload can never finish
+                    elif error.code() is grpc.StatusCode.FAILED_PRECONDITION and \
+                            reason == "UPLOAD_IN_PROGRESS":
+                        pass  # an earlier attempt's upload: wait until it ends either way
+                    elif error.code() not in _TRANSIENT:
+                        raise TrainingFailed("registry_rejected",
+                                             f"the registry refused the version: {last_error}"
+                                             ) from error
+                if time.monotonic() >= deadline:
+                    raise TrainingFailed(
+                        "registry_unavailable", f"could not register within "
+                        f"{self._retry_seconds:g} s: {last_error}", retryable=True)
+                await between_tries()
+                await asyncio.sleep(RETRY_DELAYS[min(tries, len(RETRY_DELAYS) - 1)])
+                tries += 1
+            if job.alias_on_success:
+                await self._set_alias(stub, job, version.version_number, deadline)
+        return str(version.name)
+
+    async def _set_alias(self, stub: pb_grpc.RegistryServiceAsyncStub, job: TrainingJob,
+                         number: int, deadline: float) -> None:
+        reason = job.reason or f"trained by {job.name}"
+        tries = 0
+        while True:
+            try:
+                await stub.SetModelAlias(
+                    pb.SetModelAliasRequest(model=job.model, alias=job.alias_on_success,
+                                            version_number=number, reason=reason,
+                                            request_id=f"{job.job_id}.alias"),
+                    metadata=self._target.metadata(f"{job.job_id}.alias"),
+                    timeout=CALL_TIMEOUT_SECONDS)
+                return
+            except grpc.aio.AioRpcError as error:
+                detail = f"{error.code().name}: {error.details()}"
+                name = f"{job.model}/versions/{number}"
+                if error.code() not in _TRANSIENT:
+                    raise TrainingFailed(
+                        "registry_rejected", f"registered {name}, but the registry refused "
+                        f"alias {job.alias_on_success!r}: {detail}") from error
+                if time.monotonic() >= deadline:
+                    raise TrainingFailed(
+                        "registry_unavailable", f"registered {name}, but could not set alias "
+                        f"{job.alias_on_success!r}: {detail}", retryable=True) from error
+            await asyncio.sleep(RETRY_DELAYS[min(tries, len(RETRY_DELAYS) - 1)])
+            tries += 1
