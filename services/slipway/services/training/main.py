@@ -30,7 +30,8 @@ def code_version() -> str:
 
 
 def build(settings: TrainingSettings, db: Database) -> ServiceApp:
-    assert settings.data_root is not None and settings.work_dir is not None
+    assert settings.data_root is not None
+    assert settings.work_dir is not None
     settings.data_root.mkdir(parents=True, exist_ok=True)
     settings.work_dir.mkdir(parents=True, exist_ok=True)
     jobs = TrainingJobs(

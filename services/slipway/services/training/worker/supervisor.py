@@ -199,6 +199,9 @@ class Supervisor:
             while True:
                 outcome: TrainingOutcome | None = None
                 failure: Failure | None = None
+                # Whether it was alive before its messages were read: all it sent before it
+                # ended is then in what is read now.
+                alive = child.is_alive()
                 for message in child.messages():
                     if message[0] == "progress":
                         pending = Progress(**message[1])
@@ -218,7 +221,7 @@ class Supervisor:
                 if failure is not None:
                     await self._finish_failed(job, worker, failure)
                     return None
-                if not child.is_alive() and not child.messages():
+                if not alive:
                     await self._finish_failed(job, worker, Failure(
                         "internal", f"the training process ended without a result (exit code "
                                     f"{child.exit_code}; killed for memory?)", True))

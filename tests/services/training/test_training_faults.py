@@ -1,0 +1,215 @@
+"""Training under faults: cancel and timeout of a long fit, a worker killed with SIGKILL, the
+registry down during registration, and retried registration never making two versions."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import grpc
+import pytest
+
+from slipway.core.db import Database
+from slipway.training.v1 import training_job_pb2
+from slipway.training.v1 import training_service_pb2 as pb
+from support.registry import Registry
+from support.training import (
+    CANCELLED,
+    FAILED,
+    RUNNING,
+    SUCCEEDED,
+    StartTraining,
+    Training,
+    job,
+    running_registry,
+    slow_job,
+)
+
+FITTING = training_job_pb2.TRAINING_STAGE_FITTING
+
+
+async def registered_versions(registry: Registry, model: str) -> list[str]:
+    """The versions of ``model`` (none when the model was never created)."""
+    try:
+        return [v.name for v in await registry.list_versions(model)]
+    except grpc.aio.AioRpcError as error:
+        if error.code() != grpc.StatusCode.NOT_FOUND:
+            raise
+        return []
+
+
+def fit_pids(log_text: str) -> list[int]:
+    """The fit processes a service started, from its JSON log."""
+    pids = []
+    for line in log_text.splitlines():
+        with contextlib.suppress(ValueError):
+            entry = json.loads(line)
+            if entry.get("event") == "fit process started":
+                pids.append(int(entry["pid"]))
+    return pids
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+async def test_cancel_stops_a_running_fit_within_two_seconds(
+        training: Training, registry: Registry) -> None:
+    created = await training.create(slow_job())
+    await training.wait_for(created.name, [RUNNING], stage=FITTING)
+    await asyncio.sleep(0.5)  # well inside the fit
+    started = time.monotonic()
+    reply = await training.stub.CancelTrainingJob(
+        pb.CancelTrainingJobRequest(name=created.name, reason="wrong dataset"),
+        metadata=training.as_("developer"))
+    assert reply.training_job.state in (training_job_pb2.TRAINING_JOB_STATE_CANCELLING,
+                                        CANCELLED)
+    done = await training.wait_for(created.name, [CANCELLED], within=5)
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.0, f"cancel took {elapsed:.2f} s"
+    assert done.cancel_reason == "wrong dataset"
+    assert not done.model_version
+    assert not await registered_versions(registry, "models/slow")  # nothing registered
+    events = await registry.audit_events(resource=created.name)
+    assert [e.action for e in events][-2:] == ["training.CancelTrainingJob",
+                                               "training.CancelledTrainingJob"]
+
+
+async def test_cancel_from_another_process_is_seen_by_the_worker(
+        start_training: StartTraining, registry: Registry) -> None:
+    async with start_training(registry.address) as worker, \
+            start_training(registry.address, workers=0) as api_only:
+        created = await worker.create(slow_job("models/slow2"))
+        await worker.wait_for(created.name, [RUNNING], stage=FITTING)
+        started = time.monotonic()
+        await api_only.stub.CancelTrainingJob(
+            pb.CancelTrainingJobRequest(name=created.name), metadata=api_only.as_("developer"))
+        await api_only.wait_for(created.name, [CANCELLED], within=5)
+        assert time.monotonic() - started < 2.0
+
+
+async def test_max_runtime_fails_the_job_with_timeout(training: Training) -> None:
+    created = await training.create(slow_job("models/late", max_runtime=1.5))
+    done = await training.finished(created.name, within=30)
+    assert done.state == FAILED
+    assert done.failure.category == training_job_pb2.FAILURE_CATEGORY_TIMEOUT
+    assert "1.5 s" in done.failure.message
+
+
+async def test_a_worker_killed_mid_fit_loses_the_job_to_another_worker(
+        spawn: object, registry: Registry, start_training: StartTraining,
+        service_token_file: Path, data_root: Path) -> None:
+    spawned = await spawn(  # type: ignore[operator]
+        "training", "--registry-target", registry.address,
+        "--registry-token-file", str(service_token_file), "--data-root", str(data_root),
+        "--heartbeat-seconds", "0.5", "--heartbeat-timeout-seconds", "3",
+        "--poll-seconds", "0.1")
+    async with start_training(registry.address, workers=0) as client:
+        message = slow_job("models/phoenix")  # ~10 s of fit: long enough to kill it inside
+        message.estimator.estimator.hyperparameters["n_estimators"].int_value = 1500
+        created = await client.create(message)
+        running = await client.wait_for(created.name, [RUNNING], stage=FITTING)
+        assert running.attempt_count == 1
+        orphans = fit_pids(spawned.log_text())
+        assert orphans
+        assert all(alive(pid) for pid in orphans)
+        os.kill(spawned.process.pid, signal.SIGKILL)
+        spawned.process.wait(timeout=10)
+
+    # Another training service picks the job up once the heartbeat is stale.
+    async with start_training(registry.address) as rescuer:
+        done = await rescuer.finished(created.name, within=120)
+        assert done.state == SUCCEEDED, done.failure
+        assert done.attempt_count == 2
+        versions = await registry.list_versions("models/phoenix")
+        assert [v.name for v in versions] == [done.model_version]  # exactly one version
+        events = await registry.audit_events(resource=created.name)
+        actions = [e.action for e in events]
+        assert actions.count("training.StartTrainingJob") == 2
+        assert "training.RequeueTrainingJob" in actions
+    # The orphaned fit of the killed worker noticed and exited.
+    for _ in range(50):  # up to 10 s
+        if not any(alive(pid) for pid in orphans):
+            break
+        await asyncio.sleep(0.2)
+    assert not any(alive(pid) for pid in orphans)
+
+
+async def test_registry_down_during_registration_then_back(
+        start_training: StartTraining, migrated_db: Database, tmp_path: Path,
+        tokens_file: Path, tokens: dict[str, str]) -> None:
+    # Learn a free port from a registry, stop it, and train against the silent port.
+    async with running_registry(migrated_db, tmp_path / "r1", tokens_file, tokens,
+                                tmp_path / "artifacts") as first:
+        address = first.address
+    async with start_training(address, registry_retry_seconds=60) as training:
+        created = await training.create(job("models/patient"))
+        registering = await training.wait_for(
+            created.name, [RUNNING], stage=training_job_pb2.TRAINING_STAGE_REGISTERING)
+        assert registering.progress.percent >= 95
+        await asyncio.sleep(1.5)  # a few refused tries
+        assert (await training.get(created.name)).state == RUNNING
+        async with running_registry(migrated_db, tmp_path / "r2", tokens_file, tokens,
+                                    tmp_path / "artifacts", grpc_address=address) as second:
+            done = await training.finished(created.name, within=30)
+            assert done.state == SUCCEEDED, done.failure
+            versions = await second.list_versions("models/patient")
+            assert [v.name for v in versions] == [done.model_version]
+
+
+async def test_registry_down_for_good_fails_with_a_retryable_reason(
+        start_training: StartTraining, migrated_db: Database, tmp_path: Path,
+        tokens_file: Path, tokens: dict[str, str]) -> None:
+    async with running_registry(migrated_db, tmp_path / "r1", tokens_file, tokens,
+                                tmp_path / "artifacts") as first:
+        address = first.address
+    async with start_training(address, registry_retry_seconds=2) as training:
+        created = await training.create(job("models/lonely"))
+        done = await training.finished(created.name, within=30)
+        assert done.state == FAILED
+        assert done.failure.category == training_job_pb2.FAILURE_CATEGORY_REGISTRY_UNAVAILABLE
+        assert done.failure.retryable
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_registering_twice_after_a_crash_returns_the_same_version(
+        training: Training, registry: Registry, tmp_path: Path, data_root: Path,
+        service_token_file: Path) -> None:
+    """What a worker does after it crashed between the registry's answer and recording it."""
+    from slipway.services.training.domain.jobs import TrainingJobs
+    from slipway.services.training.engine.run import train
+    from slipway.services.training.engine.validation import validate
+    from slipway.services.training.storage.repository import SqlJobRepository
+    from slipway.services.training.worker.registration import Registrar, RegistryTarget
+
+    created = await training.create(job("models/once"))
+    done = await training.finished(created.name)
+    assert done.state == SUCCEEDED, done.failure
+    jobs = TrainingJobs(training.db, SqlJobRepository(), data_root=data_root,
+                        validator=validate)
+    stored = jobs.get(created.name.split("/")[1])
+    out = tmp_path / "again"
+    out.mkdir()
+    outcome = train(stored.spec, data_root=data_root, out_dir=out, progress=lambda p: None)
+    registrar = Registrar(RegistryTarget(registry.address, service_token_file),
+                          retry_seconds=5, code_version="test")
+
+    async def no_new_key(n: int) -> str:
+        raise AssertionError("the first upload succeeded; no new key is needed")
+
+    async def nothing() -> None:
+        return None
+
+    again = await registrar.register(stored, outcome, out, new_key=no_new_key,
+                                     between_tries=nothing)
+    assert again == done.model_version
+    assert [v.name for v in await registry.list_versions("models/once")] == [again]
