@@ -299,6 +299,11 @@ class TrainingJobs:
 
     def claim(self, worker: str) -> TrainingJob | None:
         """Take the oldest queued job, if any, and mark it RUNNING for ``worker``."""
+        # A read first: idle workers poll, and on SQLite a write transaction would queue
+        # behind (and hold up) every other writer of the suite.
+        with self._db.unit_of_work(read_only=True) as session:
+            if not self._repo.has_queued(session):
+                return None
         now = _now()
         with self._db.unit_of_work() as session:
             job = self._repo.claim_next(session)
@@ -382,6 +387,9 @@ class TrainingJobs:
         """Re-queue (or fail, after max attempts) jobs whose worker stopped heartbeating."""
         cutoff = _now() - timedelta(seconds=self.limits.heartbeat_timeout_seconds)
         changed: list[TrainingJob] = []
+        with self._db.unit_of_work(read_only=True) as session:
+            if not self._repo.has_stale(session, cutoff):
+                return changed
         with self._db.unit_of_work() as session:
             for job in self._repo.stale(session, cutoff):
                 actor = worker_principal(reaper)

@@ -47,6 +47,10 @@ class JobRepository(Protocol):
 
     def claim_next(self, session: Session) -> TrainingJob | None: ...
 
+    def has_queued(self, session: Session) -> bool: ...
+
+    def has_stale(self, session: Session, heartbeat_before: datetime) -> bool: ...
+
     def stale(self, session: Session, heartbeat_before: datetime) -> list[TrainingJob]: ...
 
     def active_for_model(self, session: Session, model_id: str) -> list[TrainingJob]: ...
@@ -149,6 +153,15 @@ class SqlJobRepository:
                  .order_by(TrainingJobRow.seq).limit(1).with_for_update(skip_locked=True))
         row = session.scalars(query).one_or_none()
         return None if row is None else to_job(row)
+
+    def has_queued(self, session: Session) -> bool:
+        return session.scalars(select(TrainingJobRow.seq).where(
+            TrainingJobRow.state == JobState.QUEUED.value).limit(1)).first() is not None
+
+    def has_stale(self, session: Session, heartbeat_before: datetime) -> bool:
+        return session.scalars(select(TrainingJobRow.seq).where(
+            TrainingJobRow.state.in_([JobState.RUNNING.value, JobState.CANCELLING.value]),
+            TrainingJobRow.heartbeat_time < heartbeat_before).limit(1)).first() is not None
 
     def stale(self, session: Session, heartbeat_before: datetime) -> list[TrainingJob]:
         rows = session.scalars(
