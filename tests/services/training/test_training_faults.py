@@ -213,3 +213,45 @@ async def test_registering_twice_after_a_crash_returns_the_same_version(
                                      between_tries=nothing)
     assert again == done.model_version
     assert [v.name for v in await registry.list_versions("models/once")] == [again]
+
+
+async def test_a_job_that_keeps_losing_its_worker_fails_as_worker_lost(
+        spawn: object, registry: Registry, start_training: StartTraining,
+        service_token_file: Path, data_root: Path) -> None:
+    spawned = await spawn(  # type: ignore[operator]
+        "training", "--registry-target", registry.address,
+        "--registry-token-file", str(service_token_file), "--data-root", str(data_root),
+        "--heartbeat-seconds", "0.5", "--heartbeat-timeout-seconds", "3",
+        "--poll-seconds", "0.1")
+    async with start_training(registry.address, workers=0) as client:
+        created = await client.create(slow_job("models/unlucky"))
+        await client.wait_for(created.name, [RUNNING], stage=FITTING)
+        os.kill(spawned.process.pid, signal.SIGKILL)
+        spawned.process.wait(timeout=10)
+    async with start_training(registry.address, max_attempts=1) as reaper:
+        done = await reaper.finished(created.name, within=30)
+        assert done.state == FAILED
+        assert done.failure.category == training_job_pb2.FAILURE_CATEGORY_WORKER_LOST
+        assert done.failure.retryable
+        assert "stopped heartbeating" in done.failure.message
+        assert not await registered_versions(registry, "models/unlucky")
+
+
+async def test_a_stopped_service_gives_its_running_job_back_to_the_queue(
+        spawn: object, registry: Registry, start_training: StartTraining,
+        service_token_file: Path, data_root: Path) -> None:
+    spawned = await spawn(  # type: ignore[operator]
+        "training", "--registry-target", registry.address,
+        "--registry-token-file", str(service_token_file), "--data-root", str(data_root),
+        "--poll-seconds", "0.1")
+    async with start_training(registry.address, workers=0) as client:
+        created = await client.create(slow_job("models/polite"))
+        await client.wait_for(created.name, [RUNNING], stage=FITTING)
+        assert await asyncio.to_thread(spawned.stop) == 0  # SIGTERM: drain and exit cleanly
+        queued = await client.get(created.name)
+        assert queued.state == training_job_pb2.TRAINING_JOB_STATE_QUEUED
+        assert queued.attempt_count == 0  # the interrupted attempt is not held against it
+        assert "stopped" in queued.progress.message
+        orphans = fit_pids(spawned.log_text())
+        assert orphans
+        assert not any(alive(pid) for pid in orphans)
