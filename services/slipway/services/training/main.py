@@ -57,7 +57,7 @@ def build(settings: TrainingSettings, db: Database) -> ServiceApp:
                     "that accepts calls without one", token_file=str(settings.registry_token_file))
 
     async def on_ready() -> None:
-        supervisor.start()
+        await supervisor.start()
 
     async def on_stopping() -> None:
         servicer.stop_watchers()

@@ -18,6 +18,7 @@ import os
 import signal
 import threading
 from dataclasses import asdict
+from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
@@ -41,6 +42,13 @@ def _context() -> ForkServerContext:
                                         "slipway.services.training.engine.run"])
         _CONTEXT = context
     return _CONTEXT
+
+
+def warm_up() -> None:
+    """Start the fork server now (it imports scikit-learn, about two seconds), so that the
+    first job does not wait for it."""
+    _context()
+    forkserver.ensure_running()
 
 
 def _exit_when_orphaned(lifeline: Connection) -> None:

@@ -25,7 +25,7 @@ from slipway.core.logs import get_logger
 from slipway.services.training.domain.entities import Failure, JobState, Progress, TrainingJob
 from slipway.services.training.domain.jobs import LostJobError, TrainingJobs
 from slipway.services.training.engine.outcome import TrainingFailed, TrainingOutcome
-from slipway.services.training.worker.child import TrainingProcess
+from slipway.services.training.worker.child import TrainingProcess, warm_up
 from slipway.services.training.worker.registration import Registrar
 
 log = get_logger("slipway.training.worker")
@@ -83,7 +83,9 @@ class Supervisor:
     async def _db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await asyncio.to_thread(fn, *args, **kwargs)
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        if self._count:
+            await asyncio.to_thread(warm_up)
         for _ in range(self._count):
             self._tasks.append(asyncio.create_task(self._work(self._worker_id())))
         if self._count:
