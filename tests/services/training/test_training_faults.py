@@ -185,11 +185,12 @@ async def test_registering_twice_after_a_crash_returns_the_same_version(
         training: Training, registry: Registry, tmp_path: Path, data_root: Path,
         service_token_file: Path) -> None:
     """What a worker does after it crashed between the registry's answer and recording it."""
+    from slipway.core.peers import PeerTarget
     from slipway.services.training.domain.jobs import TrainingJobs
     from slipway.services.training.engine.run import train
     from slipway.services.training.engine.validation import validate
     from slipway.services.training.storage.repository import SqlJobRepository
-    from slipway.services.training.worker.registration import Registrar, RegistryTarget
+    from slipway.services.training.worker.registration import Registrar
 
     created = await training.create(job("models/once"))
     done = await training.finished(created.name)
@@ -200,7 +201,7 @@ async def test_registering_twice_after_a_crash_returns_the_same_version(
     out = tmp_path / "again"
     out.mkdir()
     outcome = train(stored.spec, data_root=data_root, out_dir=out, progress=lambda p: None)
-    registrar = Registrar(RegistryTarget(registry.address, service_token_file),
+    registrar = Registrar(PeerTarget(registry.address, service_token_file),
                           retry_seconds=5, code_version="test")
 
     async def no_new_key(n: int) -> str:

@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from slipway.core.bootstrap import ServiceApp, audit_registration, run_service
 from slipway.core.db import Database
 from slipway.core.logs import get_logger
+from slipway.core.peers import PeerTarget
 from slipway.core.server import ServiceRegistration
 from slipway.services.training.api.servicer import TrainingServicer
 from slipway.services.training.domain.jobs import Limits, TrainingJobs, new_worker_id
 from slipway.services.training.engine.validation import validate
 from slipway.services.training.settings import TrainingSettings
 from slipway.services.training.storage.repository import SqlJobRepository
-from slipway.services.training.worker.registration import Registrar, RegistryTarget
+from slipway.services.training.worker.registration import Registrar
 from slipway.services.training.worker.supervisor import Supervisor, WorkerConfig
 from slipway.training.v1 import training_service_pb2
 
@@ -42,7 +43,7 @@ def build(settings: TrainingSettings, db: Database) -> ServiceApp:
                       heartbeat_timeout_seconds=settings.heartbeat_timeout_seconds),
         protected_aliases=frozenset(settings.protected_aliases))
     registrar = Registrar(
-        RegistryTarget(settings.registry_target, settings.registry_token_file,
+        PeerTarget(settings.registry_target, settings.registry_token_file,
                        settings.registry_tls_ca_file),
         retry_seconds=settings.registry_retry_seconds, code_version=code_version())
     supervisor = Supervisor(

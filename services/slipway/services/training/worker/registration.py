@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -20,6 +19,7 @@ from grpc_status import rpc_status
 
 from slipway.common.v1 import feature_pb2, tensor_pb2
 from slipway.core import values
+from slipway.core.peers import PeerTarget
 from slipway.registry.v1 import (
     artifact_pb2,
     lineage_pb2,
@@ -136,31 +136,10 @@ async def _upload_requests(job: TrainingJob, message: model_version_pb2.ModelVer
                     chunk=pb.ArtifactChunk(artifact_kind=kind, data=chunk))
 
 
-@dataclass(frozen=True)
-class RegistryTarget:
-    target: str
-    token_file: Path | None = None
-    tls_ca_file: Path | None = None
-
-    def channel(self) -> grpc.aio.Channel:
-        options = [("grpc.max_send_message_length", 64 * 1024 * 1024),
-                   ("grpc.max_receive_message_length", 64 * 1024 * 1024)]
-        if self.tls_ca_file is not None:
-            credentials = grpc.ssl_channel_credentials(self.tls_ca_file.read_bytes())
-            return grpc.aio.secure_channel(self.target, credentials, options=options)
-        return grpc.aio.insecure_channel(self.target, options=options)
-
-    def metadata(self, request_id: str) -> tuple[tuple[str, str], ...]:
-        entries = [("x-request-id", request_id)]
-        if self.token_file is not None and self.token_file.exists():
-            entries.append(("authorization", f"Bearer {self.token_file.read_text().strip()}"))
-        return tuple(entries)
-
-
 class Registrar:
     """Uploads trained versions and sets aliases, retrying what may succeed later."""
 
-    def __init__(self, target: RegistryTarget, *, retry_seconds: float,
+    def __init__(self, target: PeerTarget, *, retry_seconds: float,
                  code_version: str) -> None:
         self._target = target
         self._retry_seconds = retry_seconds
