@@ -10,6 +10,7 @@ server stops accepting calls, lets in-flight calls finish within the grace perio
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 from collections.abc import Awaitable, Callable, Sequence
@@ -200,10 +201,19 @@ async def run_until_signalled(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await server.start()
-    if on_ready is not None:
-        await on_ready()
-    await server.set_serving()
-    await stop.wait()
+    # Readiness may take long (serving loads its models first); a signal meanwhile still stops
+    # the process, which then never reported SERVING.
+    starting = asyncio.ensure_future(on_ready() if on_ready is not None else asyncio.sleep(0))
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({starting, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    if starting.done():
+        starting.result()  # a failed start-up hook fails the process
+        await server.set_serving()
+    else:
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+    await stopped
     log.info("shutting down", grace_seconds=server.settings.shutdown_grace_seconds)
     if on_stopping is not None:
         await on_stopping()

@@ -3,27 +3,114 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from prometheus_client import Counter, Gauge
+from prometheus_client.registry import Collector
 
 from slipway.core.bootstrap import ServiceApp, audit_registration, run_service
 from slipway.core.db import Database
+from slipway.core.logs import get_logger
+from slipway.core.peers import PeerTarget
 from slipway.core.server import ServiceRegistration
 from slipway.inference.v2 import grpc_service_pb2
-from slipway.services.serving.api.servicer import InferenceServicer
+from slipway.services.serving.api.servicer import InferenceServicer, parse_target
+from slipway.services.serving.domain.deployments import Deployments, Live, Policy
+from slipway.services.serving.domain.served import PREDICT, VersionInfo
 from slipway.services.serving.settings import ServingSettings
+from slipway.services.serving.sources.cache import ArtifactCache
+from slipway.services.serving.sources.registry import VersionSource
 
 SERVICE = grpc_service_pb2.DESCRIPTOR.services_by_name["GRPCInferenceService"]
+log = get_logger("slipway.serving")
+
+
+class ServingMetrics:
+    """The serving service's own series; registered on its server's /metrics."""
+
+    def __init__(self) -> None:
+        self.swaps = Counter("slipway_serving_swaps_total",
+                             "Version loads and live swaps, by target and outcome "
+                             "(loaded, swapped, failed).", ["target", "outcome"], registry=None)
+        self.version = Gauge("slipway_serving_version", "The version number each target "
+                             "serves now.", ["target"], registry=None)
+        self.shadow = Counter("slipway_serving_shadow_predictions_total",
+                              "Rows scored by shadow candidates, by model and whether the "
+                              "candidate's predict agreed.", ["model", "agreed"], registry=None)
+
+    def collectors(self) -> list[Collector]:
+        return [self.swaps, self.version, self.shadow]
+
+    def on_swap(self, target: str, outcome: str, old: VersionInfo | None,
+                new: VersionInfo | None, why: str) -> None:
+        self.swaps.labels(target, outcome).inc()
+        if outcome != "failed" and new is not None:
+            self.version.labels(target).set(new.number)
+
+    def on_shadow(self, model: str, live: Live, shadow: Live, ours: dict[str, Any],
+                  theirs: dict[str, Any]) -> None:
+        if PREDICT in ours and PREDICT in theirs:
+            same = int(np.sum(np.asarray(ours[PREDICT]) == np.asarray(theirs[PREDICT])))
+            self.shadow.labels(model, "true").inc(same)
+            self.shadow.labels(model, "false").inc(len(ours[PREDICT]) - same)
+
+
+def parse_policies(canary: Sequence[str], shadow: Sequence[str]) -> dict[str, Policy]:
+    """``model=alias:percent`` canaries and ``model=alias`` shadows, one policy per model."""
+    policies: dict[str, Policy] = {}
+    for text in canary:
+        model, _, rest = text.partition("=")
+        alias, _, percent = rest.partition(":")
+        if not model or not alias or not percent:
+            raise ValueError(f"canary {text!r}: expected model=alias:percent")
+        value = float(percent)
+        if not 0 < value <= 100:
+            raise ValueError(f"canary {text!r}: percent must be in (0, 100]")
+        policies[model] = Policy(alias, canary_percent=value)
+    for text in shadow:
+        model, _, alias = text.partition("=")
+        if not model or not alias:
+            raise ValueError(f"shadow {text!r}: expected model=alias")
+        existing = policies.get(model)
+        if existing is not None and existing.candidate_alias != alias:
+            raise ValueError(f"{model}: canary and shadow must name the same candidate alias")
+        policies[model] = Policy(alias, existing.canary_percent if existing else 0.0, True)
+    return policies
 
 
 def build(settings: ServingSettings, db: Database) -> ServiceApp:
-    servicer = InferenceServicer()
+    assert settings.cache_dir is not None
+    targets = [parse_target(text, "deployments") for text in settings.deployments]
+    metrics = ServingMetrics()
+    source = VersionSource(PeerTarget(settings.registry_target, settings.registry_token_file,
+                                      settings.registry_tls_ca_file),
+                           ArtifactCache(settings.cache_dir))
+    if settings.allow_pickle:
+        log.warning("pickle/joblib artifacts are LOADED (--allow-pickle): loading them can run "
+                    "arbitrary code")
+    deployments = Deployments(
+        source, targets, policies=parse_policies(settings.canary, settings.shadow),
+        max_batch_rows=settings.max_batch_rows,
+        max_batch_wait=settings.max_batch_wait_ms / 1000.0, batching=settings.batching,
+        retry_seconds=settings.load_retry_seconds, resync_seconds=settings.resync_seconds,
+        allow_pickle=settings.allow_pickle, on_swap=metrics.on_swap)
+    servicer = InferenceServicer(deployments, max_rows=settings.max_rows,
+                                 on_shadow=metrics.on_shadow)
 
     async def on_ready() -> None:
+        await deployments.start()
+        # Health stays NOT_SERVING (and ServerReady false) until every target is loaded.
+        while not await deployments.wait_ready(settings.ready_timeout_seconds):
+            log.warning("still waiting for models", index=deployments.index())
         servicer.ready = True
+
+    async def on_stopping() -> None:
+        await deployments.stop()
 
     return ServiceApp(
         services=[ServiceRegistration(SERVICE, servicer), audit_registration(db)],
-        on_ready=on_ready,
-    )
+        on_ready=on_ready, on_stopping=on_stopping, collectors=metrics.collectors())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

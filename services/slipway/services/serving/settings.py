@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
-from slipway.core.settings import ServiceSettings
+from slipway.core.settings import ServiceSettings, setting
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -14,3 +15,48 @@ class ServingSettings(ServiceSettings):
     service_name = "serving"
     default_grpc_port = 7103
     default_metrics_port = 9103
+
+    deployments: list[str] = setting(
+        [], "What to serve: `model@alias` (follows the alias live) or `model@3` (pinned), "
+            "comma-separated in the environment. A bare `model` means `model@production`.")
+    canary: list[str] = setting(
+        [], "Canary policies, `model=alias:percent`: that share of the model's traffic goes to "
+            "the version behind the alias (sticky per request id).")
+    shadow: list[str] = setting(
+        [], "Shadow policies, `model=alias`: the version behind the alias scores every request "
+            "off the response path; callers get the deployed version's answer.")
+    registry_target: str = setting(
+        "127.0.0.1:7101", "host:port of the registry that versions are loaded from.")
+    registry_token_file: Path | None = setting(
+        None, "Bearer token presented to the registry (role `service`). Default "
+              "$SLIPWAY_HOME/serving.token, if it exists.")
+    registry_tls_ca_file: Path | None = setting(
+        None, "PEM CA bundle to verify the registry's certificate; enables TLS to it.")
+    cache_dir: Path | None = setting(
+        None, "Local cache of verified artifacts, so a restart works while the registry is "
+              "down. Default $SLIPWAY_HOME/serving-cache.")
+    max_rows: int = setting(100_000, "Most rows one request may carry.")
+    batching: bool = setting(
+        True, "Merge concurrent requests to a model into one prediction (adaptive batching).")
+    max_batch_rows: int = setting(1024, "Most rows in one merged prediction.")
+    max_batch_wait_ms: float = setting(
+        0.0, "How long a request may wait for others to join its batch; 0 merges only "
+             "requests that arrive while a prediction runs.")
+    load_retry_seconds: float = setting(
+        5.0, "How often a target that could not be loaded is tried again.")
+    resync_seconds: float = setting(
+        30.0, "Followed aliases are re-read this often, besides the registry's events.")
+    ready_timeout_seconds: float = setting(
+        300.0, "Longest the process waits for its models before it reports SERVING anyway "
+               "(readiness stays false until they are in).")
+    allow_pickle: bool = setting(
+        False, "Load pickle/joblib artifacts, which can run code. Logged.")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.registry_token_file is None:
+            object.__setattr__(self, "registry_token_file", self.home / "serving.token")
+        if self.cache_dir is None:
+            object.__setattr__(self, "cache_dir", self.home / "serving-cache")
+        if self.max_rows < 1 or self.max_batch_rows < 1:
+            raise ValueError("max_rows and max_batch_rows must be at least 1")

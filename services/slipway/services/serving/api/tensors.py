@@ -1,0 +1,264 @@
+"""Open Inference Protocol tensors to numpy rows and numpy outputs back, without per-element
+Python loops for numbers: raw contents are read with ``np.frombuffer`` and written with
+``tobytes``; typed contents go through one ``np.asarray``.
+
+Two request shapes are understood: one ``[N, F]`` tensor holding every feature in signature
+order (any name), or one ``[N]`` (or ``[N, 1]``) tensor per feature, named as in the signature.
+Every problem is INVALID_ARGUMENT with a BadRequest field violation naming the input.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from slipway.core.errors import FieldViolation, InvalidArgumentError
+from slipway.inference.v2 import grpc_service_pb2 as pb
+from slipway.services.serving.domain.served import OutputSpec, VersionInfo
+
+NUMPY_TYPES: dict[str, np.dtype[Any]] = {
+    "BOOL": np.dtype("?"), "UINT8": np.dtype("u1"), "INT8": np.dtype("i1"),
+    "INT16": np.dtype("<i2"), "INT32": np.dtype("<i4"), "INT64": np.dtype("<i8"),
+    "UINT16": np.dtype("<u2"), "UINT32": np.dtype("<u4"), "UINT64": np.dtype("<u8"),
+    "FP16": np.dtype("<f2"), "FP32": np.dtype("<f4"), "FP64": np.dtype("<f8"),
+}
+CONTENTS = {"BOOL": "bool_contents", "INT8": "int_contents", "INT16": "int_contents",
+            "INT32": "int_contents", "INT64": "int64_contents", "UINT8": "uint_contents",
+            "UINT16": "uint_contents", "UINT32": "uint_contents", "UINT64": "uint64_contents",
+            "FP32": "fp32_contents", "FP64": "fp64_contents", "BYTES": "bytes_contents"}
+NUMERIC_INPUTS = frozenset({"FP32", "FP64", "INT32", "INT64", "BOOL", "INT8", "INT16", "UINT8",
+                            "UINT16", "UINT32", "UINT64", "FP16"})
+_LENGTH = struct.Struct("<I")
+
+
+@dataclass(frozen=True)
+class DecodedRequest:
+    rows: npt.NDArray[Any]
+    raw: bool  # the request used raw_input_contents: answer the same way
+
+
+def _bad(field: str, description: str, reason: str) -> InvalidArgumentError:
+    return InvalidArgumentError(f"{field}: {description}", reason=reason,
+                                field_violations=[FieldViolation(field, description)])
+
+
+def _field(index: int, tensor: pb.ModelInferRequest.InferInputTensor) -> str:
+    return f"inputs[{index}] ({tensor.name})" if tensor.name else f"inputs[{index}]"
+
+
+def _count(shape: Sequence[int], field: str) -> int:
+    if any(d < 0 for d in shape):
+        raise _bad(field, f"shape {list(shape)} has a negative dimension", "INVALID_SHAPE")
+    return int(np.prod(shape, dtype=np.int64)) if shape else 1
+
+
+def _split_bytes(buffer: bytes, count: int, field: str) -> list[bytes]:
+    items: list[bytes] = []
+    offset = 0
+    for _ in range(count):
+        if offset + 4 > len(buffer):
+            raise _bad(field, "raw BYTES content is shorter than its shape", "INVALID_CONTENTS")
+        (length,) = _LENGTH.unpack_from(buffer, offset)
+        offset += 4
+        if offset + length > len(buffer):
+            raise _bad(field, "raw BYTES element overruns the content", "INVALID_CONTENTS")
+        items.append(buffer[offset:offset + length])
+        offset += length
+    if offset != len(buffer):
+        raise _bad(field, "raw BYTES content is longer than its shape", "INVALID_CONTENTS")
+    return items
+
+
+def _tensor(index: int, tensor: pb.ModelInferRequest.InferInputTensor, raw: bytes | None
+            ) -> npt.NDArray[Any]:
+    """The tensor's values as a flat array (object array of str for BYTES)."""
+    field = _field(index, tensor)
+    datatype = tensor.datatype
+    count = _count(tensor.shape, field)
+    if datatype == "BYTES":
+        values = (_split_bytes(raw, count, field) if raw is not None
+                  else list(tensor.contents.bytes_contents))
+        if len(values) != count:
+            raise _bad(field, f"holds {len(values)} values; shape {list(tensor.shape)} needs "
+                              f"{count}", "INVALID_SHAPE")
+        try:
+            return np.array([v.decode() for v in values], dtype=object)
+        except UnicodeDecodeError:
+            raise _bad(field, "BYTES values must be UTF-8 text", "INVALID_CONTENTS") from None
+    dtype = NUMPY_TYPES.get(datatype)
+    if dtype is None:
+        raise _bad(field, f"unknown datatype {datatype!r}", "INVALID_DATATYPE")
+    if raw is not None:
+        if len(raw) != count * dtype.itemsize:
+            raise _bad(field, f"raw content is {len(raw)} bytes; shape {list(tensor.shape)} of "
+                              f"{datatype} needs {count * dtype.itemsize}", "INVALID_SHAPE")
+        return np.frombuffer(raw, dtype=dtype)
+    values = getattr(tensor.contents, CONTENTS[datatype])
+    if len(values) != count:
+        raise _bad(field, f"holds {len(values)} values; shape {list(tensor.shape)} needs "
+                          f"{count}", "INVALID_SHAPE")
+    return np.asarray(values, dtype=dtype)
+
+
+def _check_numbers(values: npt.NDArray[Any], field: str, accepts_nan: bool) -> None:
+    if values.dtype.kind != "f":
+        return
+    finite = np.isfinite(values)
+    if finite.all():
+        return
+    if np.isinf(values).any():
+        raise _bad(field, "holds an infinite value", "NON_FINITE_INPUT")
+    if not accepts_nan:
+        raise _bad(field, "holds NaN, which this model cannot take (it has no imputer)",
+                   "NON_FINITE_INPUT")
+
+
+def decode(request: pb.ModelInferRequest, info: VersionInfo, *, max_rows: int,
+           accepts_nan: bool) -> DecodedRequest:
+    """The rows a request carries, in the signature's column order."""
+    tensors = request.inputs
+    if not tensors:
+        raise _bad("inputs", "at least one input tensor is required", "MISSING_INPUT")
+    raw_contents = request.raw_input_contents
+    raw = len(raw_contents) > 0
+    if raw and len(raw_contents) != len(tensors):
+        raise _bad("raw_input_contents", f"has {len(raw_contents)} entries for "
+                   f"{len(tensors)} inputs", "INVALID_CONTENTS")
+    single = len(tensors) == 1 and len(tensors[0].shape) == 2
+    if single and (len(info.inputs) > 1 or tensors[0].name != info.inputs[0].name):
+        rows = _matrix(tensors[0], raw_contents[0] if raw else None, info, max_rows,
+                       accepts_nan)
+    else:
+        rows = _columns(tensors, raw_contents if raw else None, info, max_rows, accepts_nan)
+    return DecodedRequest(rows, raw)
+
+
+def _check_rows(count: int, field: str, max_rows: int) -> None:
+    if count > max_rows:
+        raise _bad(field, f"{count} rows exceed this server's limit of {max_rows} per request",
+                   "TOO_MANY_ROWS")
+
+
+def _matrix(tensor: pb.ModelInferRequest.InferInputTensor, raw: bytes | None,
+            info: VersionInfo, max_rows: int, accepts_nan: bool) -> npt.NDArray[Any]:
+    field = _field(0, tensor)
+    rows, width = tensor.shape
+    if width != len(info.inputs):
+        raise _bad(field, f"has {width} features per row; the model takes {len(info.inputs)} "
+                          f"({', '.join(i.name for i in info.inputs)})", "WRONG_FEATURE_COUNT")
+    _check_rows(rows, field, max_rows)
+    values = _tensor(0, tensor, raw)
+    if info.categorical:
+        if tensor.datatype != "BYTES":
+            raise _bad(field, "this model has categorical inputs: send them as BYTES, one "
+                              "tensor per feature, or the whole matrix as BYTES",
+                       "INVALID_DATATYPE")
+        matrix = values.reshape(rows, width)
+        out = np.empty((rows, width), dtype=object)
+        for j, spec in enumerate(info.inputs):
+            if spec.categorical:
+                out[:, j] = matrix[:, j]
+            else:
+                try:
+                    out[:, j] = matrix[:, j].astype(np.float64)
+                except ValueError:
+                    raise _bad(field, f"column {j} ({spec.name}) must hold numbers",
+                               "INVALID_CONTENTS") from None
+        return out
+    if tensor.datatype not in NUMERIC_INPUTS:
+        raise _bad(field, f"datatype {tensor.datatype} cannot feed numeric features; use "
+                          "FP32, FP64, INT32, INT64 or BOOL", "INVALID_DATATYPE")
+    _check_numbers(values, field, accepts_nan)
+    return values.reshape(rows, width)
+
+
+def _columns(tensors: Sequence[pb.ModelInferRequest.InferInputTensor], raw: Sequence[bytes] | None,
+             info: VersionInfo, max_rows: int, accepts_nan: bool) -> npt.NDArray[Any]:
+    position = {spec.name: j for j, spec in enumerate(info.inputs)}
+    seen: dict[str, npt.NDArray[Any]] = {}
+    rows = -1
+    for index, tensor in enumerate(tensors):
+        field = _field(index, tensor)
+        j = position.get(tensor.name)
+        if j is None:
+            raise _bad(field, f"unknown input {tensor.name!r}; the model takes "
+                              f"{', '.join(position)} (or one [N, {len(position)}] tensor)",
+                       "UNKNOWN_INPUT")
+        if tensor.name in seen:
+            raise _bad(field, f"input {tensor.name!r} is given twice", "DUPLICATE_INPUT")
+        shape = list(tensor.shape)
+        if not (len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)):
+            raise _bad(field, f"shape {shape}: a per-feature input is [N] or [N, 1]",
+                       "INVALID_SHAPE")
+        if rows >= 0 and shape[0] != rows:
+            raise _bad(field, f"has {shape[0]} rows; the other inputs have {rows}",
+                       "INVALID_SHAPE")
+        rows = shape[0]
+        _check_rows(rows, field, max_rows)
+        spec = info.inputs[j]
+        if spec.categorical and tensor.datatype != "BYTES":
+            raise _bad(field, f"{spec.name} is categorical: send it as BYTES", "INVALID_DATATYPE")
+        if not spec.categorical and tensor.datatype not in NUMERIC_INPUTS:
+            raise _bad(field, f"{spec.name} is numeric: datatype {tensor.datatype} cannot feed "
+                              "it", "INVALID_DATATYPE")
+        values = _tensor(index, tensor, None if raw is None else raw[index])
+        if not spec.categorical:
+            _check_numbers(values, field, accepts_nan)
+        seen[tensor.name] = values
+    missing = [name for name in position if name not in seen]
+    if missing:
+        raise _bad("inputs", f"missing input(s) {', '.join(missing)}", "MISSING_INPUT")
+    if info.categorical:
+        out = np.empty((rows, len(position)), dtype=object)
+        for name, j in position.items():
+            column = seen[name]
+            out[:, j] = column if info.inputs[j].categorical else column.astype(np.float64)
+        return out
+    return np.column_stack([seen[name].astype(np.float64, copy=False) for name in position]) \
+        if len(position) > 1 else seen[next(iter(position))].astype(np.float64).reshape(rows, 1)
+
+
+def requested_outputs(request: pb.ModelInferRequest, available: Sequence[str]) -> list[str]:
+    if not request.outputs:
+        return list(available)
+    names = []
+    for index, output in enumerate(request.outputs):
+        if output.name not in available:
+            raise _bad(f"outputs[{index}]", f"unknown output {output.name!r}; this model has "
+                                            f"{', '.join(available)}", "UNKNOWN_OUTPUT")
+        if output.name not in names:
+            names.append(output.name)
+    return names
+
+
+def _labels_parameter(spec: OutputSpec) -> pb.InferParameter:
+    return pb.InferParameter(string_param=json.dumps(list(spec.class_labels)))
+
+
+def encode(response: pb.ModelInferResponse, name: str, values: npt.NDArray[Any],
+           spec: OutputSpec | None, raw: bool) -> None:
+    """Append output ``name`` to ``response``, raw when the request was raw."""
+    datatype = spec.datatype if spec is not None else "FP64"
+    tensor = response.outputs.add(name=name, datatype=datatype, shape=list(values.shape))
+    if spec is not None and spec.class_labels:
+        tensor.parameters["class_labels"].CopyFrom(_labels_parameter(spec))
+    if datatype == "BYTES":
+        items = [str(v).encode() for v in values.ravel().tolist()]
+        if raw:
+            response.raw_output_contents.append(
+                b"".join(_LENGTH.pack(len(item)) + item for item in items))
+        else:
+            tensor.contents.bytes_contents.extend(items)
+        return
+    dtype = NUMPY_TYPES[datatype]
+    array = np.ascontiguousarray(values, dtype=dtype)
+    if raw:
+        response.raw_output_contents.append(array.tobytes())
+    else:
+        getattr(tensor.contents, CONTENTS[datatype]).extend(array.ravel().tolist())

@@ -1,0 +1,1 @@
+"""The serving service's domain: served versions, batching, deployments."""

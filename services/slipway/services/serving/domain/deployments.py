@@ -1,0 +1,322 @@
+"""What this serving process serves, and live swaps.
+
+Each configured target (``churn@production`` followed by alias, or ``churn@3`` pinned) has a
+slot holding the version it serves now. When the registry moves a followed alias, the new
+version is loaded in the background, smoke-tested on rows of its reference sample, and only
+then put in the slot: one assignment, so a request sees the old version or the new one, never
+a mix, and requests already running finish on the old one. A version that fails to load or to
+answer the smoke test is not switched to; the old one keeps serving and the failure is logged
+and counted.
+
+Per model, a canary policy sends a share of the traffic to a candidate alias (sticky per
+request id), and a shadow policy has the candidate score every request off the response path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import zlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from slipway.core import model_files
+from slipway.core.errors import NotFoundError, SlipwayError
+from slipway.core.logs import get_logger
+from slipway.core.profiles import read_sample
+from slipway.services.serving.domain.batching import Batcher
+from slipway.services.serving.domain.served import (
+    PREDICT,
+    PREDICT_PROBA,
+    ServedModel,
+    VersionInfo,
+    empty_rows,
+    find_accepts_nan,
+)
+from slipway.services.serving.sources.registry import Resolved, Target, VersionSource
+
+log = get_logger("slipway.serving.deployments")
+
+SMOKE_ROWS = 32
+
+
+class SmokeTestError(Exception):
+    """A loaded version that does not answer its own reference rows properly."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Traffic to a candidate alias of a model: ``canary_percent`` of requests (0: none), and
+    whether it shadows every request."""
+
+    candidate_alias: str
+    canary_percent: float = 0.0
+    shadow: bool = False
+
+
+@dataclass
+class Live:
+    """A version in memory with its batcher."""
+
+    served: ServedModel
+    batcher: Batcher
+
+    @property
+    def info(self) -> VersionInfo:
+        return self.served.info
+
+
+@dataclass
+class Slot:
+    target: Target
+    live: Live | None = None
+    state: str = "LOADING"  # LOADING, READY, UNAVAILABLE
+    reason: str = ""
+    reload: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def reference_rows(info: VersionInfo, sample: Path | None) -> npt.NDArray[Any]:
+    """Up to SMOKE_ROWS training rows in signature order, from the version's sample file."""
+    if sample is None:
+        return empty_rows(info)
+    columns, _ = read_sample(sample)
+    count = min(SMOKE_ROWS, min((len(v) for v in columns.values()), default=0))
+    rows = empty_rows(info, count)
+    for j, spec in enumerate(info.inputs):
+        values = columns.get(spec.name)
+        if values is None:
+            return empty_rows(info)
+        rows[:, j] = values[:count] if spec.categorical else \
+            np.asarray(values[:count], dtype=np.float64)
+    return rows
+
+
+def load(resolved: Resolved, *, allow_pickle: bool = False) -> ServedModel:
+    """Load and smoke-test a resolved version (CPU-bound: run it in a thread)."""
+    info = resolved.info
+    model = model_files.load_model(resolved.model_file, sha256=info.artifact_sha256,
+                                   fmt=info.artifact_format,
+                                   framework_versions=info.framework_versions,
+                                   allow_pickle=allow_pickle)
+    rows = reference_rows(info, resolved.sample_file)
+    served = ServedModel(info, model, find_accepts_nan(model, rows), rows)
+    if len(rows):
+        try:
+            answers = served.predict(rows, served.output_names)
+        except Exception as exc:
+            raise SmokeTestError(f"{info.name} failed on its reference rows: "
+                                 f"{type(exc).__name__}: {exc}"[:500]) from exc
+        for name, values in answers.items():
+            if len(values) != len(rows):
+                raise SmokeTestError(f"{info.name}: {name} gave {len(values)} rows for "
+                                     f"{len(rows)}")
+            spec = info.output(name)
+            if name == PREDICT_PROBA and spec is not None and values.shape[1:] != spec.shape[1:]:
+                raise SmokeTestError(f"{info.name}: predict_proba shape {values.shape} does not "
+                                     f"match the signature {spec.shape}")
+    elif PREDICT not in served.output_names:
+        raise SmokeTestError(f"{info.name} has no predict output")
+    return served
+
+
+Loader = Callable[[Resolved], Awaitable[ServedModel]]
+SwapListener = Callable[[str, str, VersionInfo | None, VersionInfo | None, str], None]
+
+
+class Deployments:
+    def __init__(self, source: VersionSource, targets: list[Target], *,
+                 policies: dict[str, Policy] | None = None, max_batch_rows: int = 1024,
+                 max_batch_wait: float = 0.0, batching: bool = True,
+                 retry_seconds: float = 5.0, resync_seconds: float = 30.0,
+                 allow_pickle: bool = False, on_swap: SwapListener | None = None) -> None:
+        self._source = source
+        self.slots: dict[str, Slot] = {t.model_id: Slot(t) for t in targets}
+        if len(self.slots) != len(targets):
+            raise ValueError("each model may be deployed once per serving process")
+        self.policies = policies or {}
+        self.candidates: dict[str, Slot] = {
+            model: Slot(Target(model, alias=policy.candidate_alias))
+            for model, policy in self.policies.items()}
+        self._batch = {"max_rows": max_batch_rows, "max_wait": max_batch_wait,
+                       "enabled": batching}
+        self._retry = retry_seconds
+        self._resync = resync_seconds
+        self._allow_pickle = allow_pickle
+        self._on_swap = on_swap
+        self._stop = asyncio.Event()
+        self._changed = asyncio.Event()  # a slot loaded or failed
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        return all(slot.live is not None for slot in self.slots.values())
+
+    def _all_slots(self) -> list[Slot]:
+        return [*self.slots.values(), *self.candidates.values()]
+
+    async def start(self) -> None:
+        """Load every target (in the background: readiness says when all are in), and follow
+        the registry's alias events."""
+        self._tasks.append(asyncio.create_task(self._follow()))
+        for slot in self._all_slots():
+            slot.reload.set()
+            self._tasks.append(asyncio.create_task(self._keep_loaded(slot)))
+
+    async def wait_ready(self, within: float) -> bool:
+        """Whether every target is loaded, waiting up to ``within`` seconds for it."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                while not self.ready:
+                    self._changed.clear()
+                    await self._changed.wait()
+        return self.ready
+
+    async def stop(self) -> None:
+        self._stop.set()
+        for slot in self._all_slots():
+            slot.reload.set()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        await self._source.close()
+
+    async def _follow(self) -> None:
+        async for event in self._source.events(self._stop):
+            model_id = event.model.split("/")[-1]
+            for slot in self._all_slots():
+                if slot.target.model_id == model_id and slot.target.alias == event.alias:
+                    slot.reload.set()
+
+    async def _keep_loaded(self, slot: Slot) -> None:
+        """Load the slot's target whenever asked (an alias event), retrying while it fails,
+        and re-checking followed aliases every ``resync`` seconds as a safety net."""
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                wait = self._retry if slot.live is None else self._resync
+                if slot.target.number and slot.live is not None:
+                    wait = 3600.0  # pinned: nothing moves
+                await asyncio.wait_for(slot.reload.wait(), wait)
+            if self._stop.is_set():
+                return
+            slot.reload.clear()
+            try:
+                await self._load(slot)
+            except Exception as exc:  # never let one bad load end the slot's loop
+                log.exception("loading failed unexpectedly", target=str(slot.target))
+                self._failed(slot, slot.live.info if slot.live else None, None,
+                             f"{type(exc).__name__}: {exc}")
+
+    async def _load(self, slot: Slot) -> None:
+        target = slot.target
+        current = slot.live.info if slot.live is not None else None
+        try:
+            resolved = await self._source.resolve(target)
+            if current is not None and resolved.info.number == current.number:
+                slot.state, slot.reason = "READY", ""
+                return
+            served = await asyncio.to_thread(load, resolved, allow_pickle=self._allow_pickle)
+        except NotFoundError as exc:
+            if target.alias and current is not None:
+                # The alias was deleted: keep serving what it pointed to, and say so.
+                slot.reason = f"{target} no longer exists in the registry ({exc.message})"
+                log.warning("alias gone; still serving the last version", target=str(target),
+                            version=current.name)
+                return
+            self._failed(slot, current, None, str(exc))
+            return
+        except (SlipwayError, SmokeTestError, model_files.IncompatibleArtifactError,
+                OSError, ValueError) as exc:
+            self._failed(slot, current, None, str(exc))
+            return
+        slot.live = Live(served, Batcher(served, **self._batch))  # type: ignore[arg-type]
+        slot.state, slot.reason = "READY", ""
+        self._changed.set()
+        log.info("serving version", target=str(target), version=served.info.name,
+                 previous=current.name if current else None, from_cache=resolved.from_cache)
+        if self._on_swap is not None:
+            self._on_swap(str(target), "swapped" if current else "loaded", current,
+                          served.info, "")
+
+    def _failed(self, slot: Slot, current: VersionInfo | None, new: VersionInfo | None,
+                why: str) -> None:
+        slot.reason = why[:500]
+        if slot.live is None:
+            slot.state = "UNAVAILABLE"
+        log.error("could not load a version; the current one keeps serving" if current
+                  else "could not load a version", target=str(slot.target),
+                  current=current.name if current else None, error=why[:500])
+        if self._on_swap is not None:
+            self._on_swap(str(slot.target), "failed", current, new, why)
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def choose(self, model_id: str, version: str, request_id: str) -> tuple[Live, Live | None]:
+        """The version to answer with, and the candidate to shadow it (if any)."""
+        slot = self.slots.get(model_id)
+        if slot is None:
+            raise NotFoundError(f"model {model_id!r} is not served here",
+                                reason="MODEL_NOT_FOUND", metadata={"model": model_id})
+        candidate_slot = self.candidates.get(model_id)
+        candidate = candidate_slot.live if candidate_slot is not None else None
+        if version:
+            for live in (slot.live, candidate):
+                if live is not None and str(live.info.number) == version:
+                    return live, None
+            raise NotFoundError(f"version {version!r} of {model_id!r} is not loaded here",
+                                reason="VERSION_NOT_FOUND",
+                                metadata={"model": model_id, "version": version})
+        if slot.live is None:
+            why = slot.reason or "loading"
+            raise NotFoundError(f"model {model_id!r} is not loaded yet ({why})",
+                                reason="MODEL_NOT_READY", metadata={"model": model_id})
+        policy = self.policies.get(model_id)
+        if policy is None or candidate is None:
+            return slot.live, None
+        if policy.canary_percent > 0:
+            bucket = zlib.crc32(request_id.encode()) % 10_000 / 100.0 if request_id else \
+                float(np.random.random() * 100.0)
+            if bucket < policy.canary_percent:
+                return candidate, None
+        return slot.live, candidate if policy.shadow else None
+
+    def model_ready(self, model_id: str, version: str) -> bool:
+        try:
+            self.choose(model_id, version, "")
+        except NotFoundError:
+            return False
+        return True
+
+    def index(self) -> list[tuple[str, str, str, str]]:
+        """(name, version, state, reason) of every slot, candidates included."""
+        rows = []
+        for slot in self._all_slots():
+            version = str(slot.live.info.number) if slot.live is not None else ""
+            rows.append((str(slot.target), version, slot.state, slot.reason))
+        return rows
+
+    async def add(self, target: Target) -> Slot:
+        """Serve another target (the repository extension's load)."""
+        slot = self.slots.get(target.model_id)
+        if slot is not None and slot.target == target:
+            slot.reload.set()
+            return slot
+        slot = Slot(target)
+        self.slots[target.model_id] = slot
+        await self._load(slot)
+        self._tasks.append(asyncio.create_task(self._keep_loaded(slot)))
+        return slot
+
+    def remove(self, model_id: str) -> None:
+        if self.slots.pop(model_id, None) is None:
+            raise NotFoundError(f"model {model_id!r} is not served here",
+                                reason="MODEL_NOT_FOUND", metadata={"model": model_id})

@@ -1,0 +1,114 @@
+"""A loaded model version, ready to predict: its signature, the model object, and what it can
+take.
+
+Everything here is plain Python and numpy; the registry's messages are converted at the edge
+(``registry_client``) and the protocol's tensors in ``api/tensors``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+PREDICT = "predict"
+PREDICT_PROBA = "predict_proba"
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    name: str
+    datatype: str  # protocol datatype the model was trained on: FP64 or BYTES
+    categories: tuple[str, ...] = ()
+
+    @property
+    def categorical(self) -> bool:
+        return self.datatype == "BYTES"
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    name: str
+    datatype: str
+    shape: tuple[int, ...]
+    class_labels: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """What serving needs to know about a registry version."""
+
+    model_id: str
+    number: int
+    inputs: tuple[InputSpec, ...]
+    outputs: tuple[OutputSpec, ...]
+    artifact_sha256: str
+    artifact_format: str
+    framework_versions: dict[str, str]
+    sample_sha256: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"models/{self.model_id}/versions/{self.number}"
+
+    @property
+    def categorical(self) -> bool:
+        return any(i.categorical for i in self.inputs)
+
+    def output(self, name: str) -> OutputSpec | None:
+        return next((o for o in self.outputs if o.name == name), None)
+
+
+@dataclass
+class ServedModel:
+    """One version in memory. Immutable once built; a swap replaces the whole object."""
+
+    info: VersionInfo
+    model: Any
+    accepts_nan: bool = False
+    reference_rows: npt.NDArray[Any] | None = None  # a few training rows, for smoke tests
+    _methods: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._methods = {PREDICT: self.model.predict}
+        if self.info.output(PREDICT_PROBA) is not None and hasattr(self.model, "predict_proba"):
+            self._methods[PREDICT_PROBA] = self.model.predict_proba
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return tuple(o.name for o in self.info.outputs if o.name in self._methods)
+
+    def predict(self, rows: npt.NDArray[Any], outputs: Collection[str]
+                ) -> dict[str, npt.NDArray[Any]]:
+        """The requested outputs for ``rows`` (already in signature column order)."""
+        return {name: np.asarray(self._methods[name](rows)) for name in outputs}
+
+
+def empty_rows(info: VersionInfo, count: int = 0) -> npt.NDArray[Any]:
+    dtype: Any = object if info.categorical else np.float64
+    return np.empty((count, len(info.inputs)), dtype=dtype)
+
+
+def find_accepts_nan(model: Any, rows: npt.NDArray[Any]) -> bool:
+    """Whether the model predicts on rows with missing values (imputers, HistGradientBoosting,
+    trees in recent scikit-learn) rather than raising: asked once, at load."""
+    if len(rows) == 0:
+        return False
+    probe = rows[:1].copy()
+    numeric = [j for j in range(probe.shape[1])
+                if not isinstance(probe[0, j], str)]
+    if not numeric:
+        return False
+    probe[0, numeric[0]] = np.nan
+    try:
+        model.predict(probe)
+    except ValueError:
+        return False
+    return True
+
+
+def column_names(info: VersionInfo) -> Sequence[str]:
+    return [i.name for i in info.inputs]

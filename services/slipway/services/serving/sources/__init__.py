@@ -1,0 +1,1 @@
+"""Where served versions come from: the registry and the local cache."""

@@ -1,0 +1,83 @@
+"""The serving process's local cache of verified artifacts, and of what each target last
+resolved to, so that a restart during a registry outage still finds its models.
+
+Files are content-addressed (``sha256/<2 hex>/<64 hex>``) and only ever appear complete: a
+download goes to ``partial/`` and is renamed after its digest matched. A file is re-hashed
+when it is used, so a corrupted cache is noticed and fetched again rather than served.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import uuid
+from pathlib import Path
+
+from slipway.core.artifacts import is_sha256
+from slipway.registry.v1 import model_version_pb2
+
+CHUNK = 1024 * 1024
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class ArtifactCache:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        (root / "sha256").mkdir(parents=True, exist_ok=True)
+        (root / "partial").mkdir(parents=True, exist_ok=True)
+        self._index = root / "resolutions.json"
+
+    def _file(self, sha256: str) -> Path:
+        if not is_sha256(sha256):
+            raise ValueError(f"not a SHA-256 digest: {sha256!r}")
+        return self.root / "sha256" / sha256[:2] / sha256
+
+    def path(self, sha256: str) -> Path | None:
+        """The cached file with this digest, if present and intact."""
+        file = self._file(sha256)
+        if not file.exists():
+            return None
+        if _digest(file) != sha256:
+            file.unlink(missing_ok=True)  # corrupted: fetched again
+            return None
+        return file
+
+    def partial_path(self, sha256: str) -> Path:
+        return self.root / "partial" / f"{sha256}.{uuid.uuid4().hex}"
+
+    def commit(self, partial: Path, sha256: str) -> Path:
+        file = self._file(sha256)
+        file.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(partial, file)
+        return file
+
+    def _read_index(self) -> dict[str, str]:
+        try:
+            data = json.loads(self._index.read_text())
+        except (OSError, ValueError):
+            return {}
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def remember_resolution(self, target: str, version: model_version_pb2.ModelVersion) -> None:
+        index = self._read_index()
+        index[target] = base64.b64encode(version.SerializeToString()).decode()
+        temporary = self._index.with_suffix(f".{uuid.uuid4().hex}.tmp")
+        temporary.write_text(json.dumps(index, sort_keys=True))
+        os.replace(temporary, self._index)
+
+    def last_resolution(self, target: str) -> model_version_pb2.ModelVersion | None:
+        encoded = self._read_index().get(target)
+        if encoded is None:
+            return None
+        message = model_version_pb2.ModelVersion()
+        message.ParseFromString(base64.b64decode(encoded))
+        return message

@@ -1,0 +1,194 @@
+"""Where serving gets versions from: the registry's gRPC API, with a local cache behind it.
+
+``VersionSource.resolve`` asks the registry which version a target (``model@alias`` or
+``model@3``) means and makes sure its files are in the cache, verified; when the registry is
+unreachable it answers from the cache's record of the last resolution, so a restarted serving
+process comes up during a registry outage. ``events`` follows the registry's event stream and
+reconnects from the last sequence it saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+import grpc
+
+from slipway.core.errors import NotFoundError, UnavailableError
+from slipway.core.logs import get_logger
+from slipway.core.peers import PeerTarget
+from slipway.core.values import from_pb
+from slipway.registry.v1 import artifact_pb2, model_event_pb2, model_version_pb2
+from slipway.registry.v1 import registry_service_pb2 as pb
+from slipway.registry.v1 import registry_service_pb2_grpc as pb_grpc
+from slipway.services.serving.domain.served import InputSpec, OutputSpec, VersionInfo
+from slipway.services.serving.sources.cache import ArtifactCache
+
+log = get_logger("slipway.serving.registry")
+
+CALL_TIMEOUT = 30.0
+_DATATYPES = {1: "BOOL", 2: "INT32", 3: "INT64", 4: "FP32", 5: "FP64", 6: "BYTES"}
+_FORMATS = {artifact_pb2.ARTIFACT_FORMAT_SKOPS: "skops", artifact_pb2.ARTIFACT_FORMAT_PICKLE:
+            "pickle", artifact_pb2.ARTIFACT_FORMAT_JOBLIB: "joblib",
+            artifact_pb2.ARTIFACT_FORMAT_ONNX: "onnx"}
+ALIAS_EVENTS = frozenset({model_event_pb2.MODEL_EVENT_TYPE_ALIAS_SET,
+                          model_event_pb2.MODEL_EVENT_TYPE_ALIAS_MOVED,
+                          model_event_pb2.MODEL_EVENT_TYPE_ALIAS_DELETED})
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a deployment serves: a model by alias (followed) or by version number (pinned)."""
+
+    model_id: str
+    alias: str = ""
+    number: int = 0
+
+    @property
+    def registry_name(self) -> str:
+        if self.alias:
+            return f"models/{self.model_id}@{self.alias}"
+        return f"models/{self.model_id}/versions/{self.number}"
+
+    def __str__(self) -> str:
+        return f"{self.model_id}@{self.alias or self.number}"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    info: VersionInfo
+    model_file: Path
+    sample_file: Path | None
+    from_cache: bool  # the registry was unreachable; this is the last known resolution
+
+
+def version_info(message: model_version_pb2.ModelVersion) -> VersionInfo:
+    """The serving view of a registry version."""
+    model_id = message.name.split("/")[1]
+    versions = message.framework_versions
+    framework = {"python": versions.python, "scikit_learn": versions.scikit_learn,
+                 "numpy": versions.numpy, "scipy": versions.scipy, "skops": versions.skops}
+    return VersionInfo(
+        model_id=model_id, number=message.version_number,
+        inputs=tuple(InputSpec(f.name, "BYTES" if f.data_type == 6 else "FP64",
+                               tuple(f.categories)) for f in message.signature.inputs),
+        outputs=tuple(OutputSpec(o.name, _DATATYPES.get(o.data_type, "FP64"), tuple(o.shape),
+                                 tuple(from_pb(v) for v in o.class_labels))
+                      for o in message.signature.outputs),
+        artifact_sha256=message.artifact.sha256,
+        artifact_format=_FORMATS.get(message.artifact.format, "unknown"),
+        framework_versions={k: v for k, v in framework.items() if v},
+        sample_sha256=message.reference_profile.sample.sha256)
+
+
+class VersionSource:
+    def __init__(self, registry: PeerTarget, cache: ArtifactCache) -> None:
+        self._registry = registry
+        self._cache = cache
+        self._channel: grpc.aio.Channel | None = None
+
+    def _stub(self) -> pb_grpc.RegistryServiceAsyncStub:
+        if self._channel is None:
+            self._channel = self._registry.channel()
+        # The async stub type exists only for type checkers; at run time it is the plain one.
+        return cast("pb_grpc.RegistryServiceAsyncStub", pb_grpc.RegistryServiceStub(self._channel))
+
+    async def close(self) -> None:
+        if self._channel is not None:
+            await self._channel.close()
+            self._channel = None
+
+    def _metadata(self) -> tuple[tuple[str, str], ...]:
+        return self._registry.metadata(uuid.uuid4().hex)
+
+    async def resolve(self, target: Target) -> Resolved:
+        """The version ``target`` means now, with its files cached and verified."""
+        try:
+            reply = await self._stub().GetModelVersion(
+                pb.GetModelVersionRequest(name=target.registry_name),
+                metadata=self._metadata(), timeout=CALL_TIMEOUT)
+        except grpc.aio.AioRpcError as error:
+            if error.code() == grpc.StatusCode.NOT_FOUND:
+                raise NotFoundError(f"{target.registry_name}: {error.details()}",
+                                    reason="VERSION_NOT_FOUND") from error
+            cached = self._cache.last_resolution(str(target))
+            if cached is None:
+                raise UnavailableError(f"the registry is unreachable ({error.code().name}) and "
+                                       f"{target} was never cached here",
+                                       reason="REGISTRY_UNAVAILABLE") from error
+            log.warning("registry unreachable; serving the cached resolution",
+                        target=str(target), version=cached.name, error=error.code().name)
+            message = cached
+            from_cache = True
+        else:
+            message = reply.model_version
+            from_cache = False
+        info = version_info(message)
+        model_file = await self._fetch(message.name, artifact_pb2.ARTIFACT_KIND_MODEL,
+                                       info.artifact_sha256)
+        sample_file = None
+        if info.sample_sha256:
+            sample_file = await self._fetch(message.name,
+                                            artifact_pb2.ARTIFACT_KIND_REFERENCE_SAMPLE,
+                                            info.sample_sha256)
+        if not from_cache:
+            self._cache.remember_resolution(str(target), message)
+        return Resolved(info, model_file, sample_file, from_cache)
+
+    async def _fetch(self, name: str, kind: artifact_pb2.ArtifactKind.ValueType,
+                     sha256: str) -> Path:
+        cached = self._cache.path(sha256)
+        if cached is not None:
+            return cached
+        partial = self._cache.partial_path(sha256)
+        digest = hashlib.sha256()
+        try:
+            with partial.open("wb") as out:
+                async for reply in self._stub().DownloadModelVersion(
+                        pb.DownloadModelVersionRequest(name=name, artifact_kind=kind),
+                        metadata=self._metadata(), timeout=CALL_TIMEOUT * 10):
+                    if reply.HasField("header"):
+                        continue
+                    digest.update(reply.chunk)
+                    out.write(reply.chunk)
+                out.flush()
+                os.fsync(out.fileno())
+        except grpc.aio.AioRpcError as error:
+            partial.unlink(missing_ok=True)
+            raise UnavailableError(f"downloading {name}: {error.code().name} "
+                                   f"{error.details()}", reason="REGISTRY_UNAVAILABLE") from error
+        if digest.hexdigest() != sha256:
+            partial.unlink(missing_ok=True)
+            raise UnavailableError(f"downloaded {name} does not match its SHA-256",
+                                   reason="ARTIFACT_CORRUPT")
+        return self._cache.commit(partial, sha256)
+
+    async def events(self, stop: asyncio.Event) -> AsyncIterator[model_event_pb2.ModelEvent]:
+        """Alias events, forever (until ``stop``), reconnecting from the last sequence seen."""
+        after: int | None = None
+        delay = 0.2
+        while not stop.is_set():
+            request = pb.WatchModelEventsRequest(types=sorted(ALIAS_EVENTS))
+            if after is not None:
+                request.after_sequence = after
+            try:
+                call = self._stub().WatchModelEvents(request, metadata=self._metadata())
+                async for reply in call:
+                    delay = 0.2
+                    after = reply.event.sequence
+                    yield reply.event
+            except grpc.aio.AioRpcError as error:
+                if stop.is_set():
+                    return
+                log.warning("registry event stream interrupted; reconnecting",
+                            error=error.code().name, retry_in=delay)
+            stopped = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({stopped}, timeout=delay)
+            stopped.cancel()
+            delay = min(delay * 2, 5.0)
