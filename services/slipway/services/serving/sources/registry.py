@@ -16,7 +16,6 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 import grpc
 
@@ -96,8 +95,7 @@ class VersionSource:
     def _stub(self) -> pb_grpc.RegistryServiceAsyncStub:
         if self._channel is None:
             self._channel = self._registry.channel()
-        # The async stub type exists only for type checkers; at run time it is the plain one.
-        return cast("pb_grpc.RegistryServiceAsyncStub", pb_grpc.RegistryServiceStub(self._channel))
+        return pb_grpc.RegistryServiceStub(self._channel)
 
     async def close(self) -> None:
         if self._channel is not None:
