@@ -153,6 +153,9 @@ def _matrix(tensor: pb.ModelInferRequest.InferInputTensor, raw: bytes | None,
         raise _bad(field, f"has {width} features per row; the model takes {len(info.inputs)} "
                           f"({', '.join(i.name for i in info.inputs)})", "WRONG_FEATURE_COUNT")
     _check_rows(rows, field, max_rows)
+    if not info.categorical and tensor.datatype not in NUMERIC_INPUTS:
+        raise _bad(field, f"datatype {tensor.datatype} cannot feed numeric features; use "
+                          "FP32, FP64, INT32, INT64 or BOOL", "INVALID_DATATYPE")
     values = _tensor(0, tensor, raw)
     if info.categorical:
         if tensor.datatype != "BYTES":
@@ -171,9 +174,6 @@ def _matrix(tensor: pb.ModelInferRequest.InferInputTensor, raw: bytes | None,
                     raise _bad(field, f"column {j} ({spec.name}) must hold numbers",
                                "INVALID_CONTENTS") from None
         return out
-    if tensor.datatype not in NUMERIC_INPUTS:
-        raise _bad(field, f"datatype {tensor.datatype} cannot feed numeric features; use "
-                          "FP32, FP64, INT32, INT64 or BOOL", "INVALID_DATATYPE")
     _check_numbers(values, field, accepts_nan)
     return values.reshape(rows, width)
 
