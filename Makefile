@@ -10,7 +10,7 @@ BUF := $(TOOLS)/node/node_modules/.bin/buf
 PROTO_FILES := $(shell find protos/slipway -name '*.proto' | sort)
 GENERATED_DIRS := common registry training monitoring audit inference
 
-.PHONY: venv tools postgres up test lint protos bench-audit bench-registry clean
+.PHONY: venv tools postgres up test lint protos bench-audit bench-registry bench-training clean
 
 venv: $(VENV)/.installed
 
@@ -66,6 +66,9 @@ bench-audit: venv postgres
 
 bench-registry: venv
 	$(PY) bench/registry.py
+
+bench-training: venv
+	$(PY) bench/training.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS)
