@@ -100,6 +100,7 @@ class Batcher:
         return batch
 
     async def _drain(self) -> None:
+        # Never leaves a caller waiting: every failure settles the futures it concerns.
         try:
             while self._waiting:
                 if self._max_wait > 0 and sum(len(w.rows) for w in self._waiting) \
@@ -119,9 +120,8 @@ class Batcher:
         wanted: list[str] = []
         for item in batch:
             wanted.extend(name for name in item.outputs if name not in wanted)
-        stacked = np.concatenate([item.rows for item in batch])
         try:
-            merged = await self._call(stacked, wanted)
+            merged = await self._call(np.concatenate([item.rows for item in batch]), wanted)
         except Exception:
             for item in batch:  # isolate the request that made the merged call fail
                 await self._settle(item, item.rows, item.outputs)
