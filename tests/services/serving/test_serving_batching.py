@@ -57,7 +57,7 @@ async def test_random_concurrent_requests_get_their_own_answers(tmp_path: Path,
     reference = trained.model()
     slow = SlowModel(reference, delay=0.002)
     batcher = Batcher(served(slow), max_rows=64)
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311  (reproducible test data, not secrets)
     requests = []
     for _ in range(60):
         start = rng.randrange(len(ROWS))
@@ -104,7 +104,7 @@ async def test_a_failing_request_does_not_fail_its_batch_neighbours(tmp_path: Pa
 async def test_concurrent_clients_through_the_server(serving: Serving,
                                                      iris_models: list[Trained]) -> None:
     reference = iris_models[0].model()
-    rng = random.Random(3)
+    rng = random.Random(3)  # noqa: S311  (reproducible test data, not secrets)
 
     async def client(k: int) -> None:
         for _ in range(10):
