@@ -34,7 +34,7 @@ from support.training import (
 )
 
 # Short enough that lost-worker tests take seconds, long enough for a loaded CI machine.
-FAST_HEARTBEATS = {"heartbeat_seconds": 0.5, "heartbeat_timeout_seconds": 3.0}
+FAST_HEARTBEATS = {"heartbeat_seconds": 0.5, "heartbeat_timeout_seconds": 6.0}
 
 
 @pytest.fixture

@@ -111,7 +111,7 @@ async def test_a_worker_killed_mid_fit_loses_the_job_to_another_worker(
     spawned = await spawn(  # type: ignore[operator]
         "training", "--registry-target", registry.address,
         "--registry-token-file", str(service_token_file), "--data-root", str(data_root),
-        "--heartbeat-seconds", "0.5", "--heartbeat-timeout-seconds", "3",
+        "--heartbeat-seconds", "0.5", "--heartbeat-timeout-seconds", "6",
         "--poll-seconds", "0.1")
     async with start_training(registry.address, workers=0) as client:
         message = slow_job("models/phoenix")  # ~10 s of fit: long enough to kill it inside
@@ -222,7 +222,7 @@ async def test_a_job_that_keeps_losing_its_worker_fails_as_worker_lost(
     spawned = await spawn(  # type: ignore[operator]
         "training", "--registry-target", registry.address,
         "--registry-token-file", str(service_token_file), "--data-root", str(data_root),
-        "--heartbeat-seconds", "0.5", "--heartbeat-timeout-seconds", "3",
+        "--heartbeat-seconds", "0.5", "--heartbeat-timeout-seconds", "6",
         "--poll-seconds", "0.1")
     async with start_training(registry.address, workers=0) as client:
         created = await client.create(slow_job("models/unlucky"))

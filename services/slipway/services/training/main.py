@@ -53,6 +53,7 @@ def build(settings: TrainingSettings, db: Database) -> ServiceApp:
                      poll_seconds=settings.poll_seconds),
         count=settings.workers, worker_id=new_worker_id)
     servicer = TrainingServicer(jobs, supervisor)
+    supervisor.on_change = servicer.notify
     if settings.registry_token_file is not None and not settings.registry_token_file.exists():
         log.warning("no token for the registry; registration works only against a registry "
                     "that accepts calls without one", token_file=str(settings.registry_token_file))

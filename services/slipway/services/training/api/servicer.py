@@ -36,6 +36,7 @@ class TrainingServicer:
         self._jobs = jobs
         self._supervisor = supervisor
         self.stopping = asyncio.Event()
+        self._changed = asyncio.Event()
 
     @staticmethod
     async def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -110,6 +111,7 @@ class TrainingServicer:
         yield pb.WatchTrainingJobResponse(training_job=converters.job_to_pb(job))
         sent = job.revision
         while not job.state.terminal and not self.stopping.is_set():
+            woken = self._changed
             changes, after = await self._call(self._jobs.changes_after, job_id, after)
             for _, changed in changes:
                 if changed.revision <= sent:
@@ -120,9 +122,17 @@ class TrainingServicer:
                     return
             if not changes:
                 stop = asyncio.ensure_future(self.stopping.wait())
-                await asyncio.wait({stop}, timeout=WATCH_POLL_SECONDS)
+                change = asyncio.ensure_future(woken.wait())
+                await asyncio.wait({stop, change}, timeout=WATCH_POLL_SECONDS,
+                                   return_when=asyncio.FIRST_COMPLETED)
                 stop.cancel()
+                change.cancel()
         # Shutting down: the stream ends; the watcher reconnects (elsewhere) and reads the job.
+
+    def notify(self) -> None:
+        """A job changed in this process: wake the watchers (others find out by polling)."""
+        self._changed.set()
+        self._changed = asyncio.Event()
 
     def stop_watchers(self) -> None:
         self.stopping.set()

