@@ -1,0 +1,150 @@
+"""Live swaps and outages: alias moves under load with zero failed requests, a version that
+fails its checks is not switched to, the registry going away does not interrupt serving, and a
+restart during a registry outage comes up from the local cache."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import time
+from collections import Counter
+from pathlib import Path
+
+import grpc
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+
+from slipway.core.db import Database
+from slipway.inference.v2 import grpc_service_pb2 as pb
+from support.registry import Registry
+from support.serving import (
+    Serving,
+    StartServing,
+    Trained,
+    matrix_request,
+    output,
+    register,
+    set_alias,
+)
+from support.training import running_registry
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+ROWS = load_iris().data[::5]
+
+
+async def test_five_swaps_under_sixteen_clients_fail_no_request(
+        serving: Serving, registry: Registry, iris_registered: list[int],
+        iris_models: list[Trained]) -> None:
+    expected = {str(n): m.model() for n, m in zip(iris_registered, iris_models, strict=True)}
+    stop = asyncio.Event()
+    errors: list[str] = []
+    served: Counter[str] = Counter()
+
+    async def client(k: int) -> None:
+        count = 0
+        while not stop.is_set() and count < 5000:  # bounded in count, and by the swaps below
+            count += 1
+            rows = ROWS[k % 10: k % 10 + 3]
+            try:
+                reply = await serving.infer(matrix_request("iris", rows, raw=bool(k % 2)))
+            except grpc.aio.AioRpcError as error:
+                errors.append(f"{error.code().name}: {error.details()}")
+                continue
+            served[reply.model_version] += 1
+            model = expected[reply.model_version]  # the answer is the version it names
+            if not np.allclose(output(reply, "predict_proba"), model.predict_proba(rows)):
+                errors.append(f"answer does not match version {reply.model_version}")
+
+    clients = [asyncio.create_task(client(k)) for k in range(16)]
+    try:
+        order = [2, 3, 1, 3, 2]
+        for number in order:
+            await asyncio.sleep(0.3)
+            await set_alias(registry, "iris", "production", number)
+            await asyncio.wait_for(serving.wait_version("iris", number), 20)
+        await asyncio.sleep(0.3)
+    finally:
+        stop.set()
+        await asyncio.gather(*clients)
+    assert errors == []
+    assert set(served) == {"1", "2", "3"}
+    assert sum(served.values()) > 200
+
+
+async def test_a_version_that_fails_to_load_is_not_switched_to(
+        serving: Serving, registry: Registry, iris_registered: list[int],
+        service_token_file: Path, tmp_path: Path, data_root: Path) -> None:
+    # A READY version made by a scikit-learn this process cannot load safely.
+    from support.serving import iris_spec, train_locally
+    trained = train_locally(iris_spec(seed=9), tmp_path / "old", data_root)
+    versions = dict(trained.outcome.framework_versions, scikit_learn="0.20.4")
+    trained = dataclasses.replace(trained, outcome=dataclasses.replace(
+        trained.outcome, framework_versions=versions))
+    broken = await register(registry, service_token_file, "iris", trained)
+    await set_alias(registry, "iris", "production", broken)
+    await asyncio.sleep(1.0)
+    reply = await serving.infer(matrix_request("iris", ROWS))
+    assert reply.model_version == "1"  # still the old one, answering
+    index = await serving.stub.RepositoryIndex(pb.RepositoryIndexRequest(),
+                                               metadata=serving.as_("admin"))
+    assert index.models[0].version == "1"
+    assert "0.20.4" in index.models[0].reason  # why it was not switched to
+    # The next good version is switched to as usual.
+    await set_alias(registry, "iris", "production", iris_registered[1])
+    await serving.wait_version("iris", iris_registered[1])
+
+
+async def test_serving_outlives_the_registry_and_restarts_from_its_cache(
+        start_serving: StartServing, migrated_db: Database, tmp_path: Path,
+        tokens_file: Path, tokens: dict[str, str], service_token_file: Path,
+        iris_models: list[Trained]) -> None:
+    stack = contextlib.AsyncExitStack()
+    registry = await stack.enter_async_context(running_registry(
+        migrated_db, tmp_path / "reg", tokens_file, tokens, tmp_path / "artifacts"))
+    number = await register(registry, service_token_file, "iris", iris_models[0],
+                            alias="production")
+    address = registry.address
+    async with start_serving(address, deployments=["iris@production"],
+                             resync_seconds=0.5) as held:
+        assert (await held.infer(matrix_request("iris", ROWS))).model_version == "1"
+        await stack.aclose()  # the registry stops; serving keeps serving
+        await serving_through_outage(held, number)
+    # A new serving process, registry still down: it comes up from its cache.
+    async with start_serving(address, deployments=["iris@production"]) as restarted:
+        ready = await restarted.stub.ServerReady(pb.ServerReadyRequest(),
+                                                 metadata=restarted.as_())
+        assert ready.ready
+        reply = await restarted.infer(matrix_request("iris", ROWS))
+        assert reply.model_version == str(number)
+        assert np.array_equal(output(reply, "predict"), iris_models[0].model().predict(ROWS))
+
+
+async def serving_through_outage(held: Serving, number: int) -> None:
+    started = time.monotonic()
+    failures = 0
+    while time.monotonic() - started < 2.0:  # through several resyncs against a dead registry
+        try:
+            reply = await held.infer(matrix_request("iris", ROWS))
+        except grpc.aio.AioRpcError:
+            failures += 1
+            continue
+        assert reply.model_version == str(number)
+        await asyncio.sleep(0.02)
+    assert failures == 0
+
+
+async def test_not_ready_until_the_models_are_loaded(
+        start_serving: StartServing, registry: Registry, iris_registered: list[int],
+        tmp_path: Path) -> None:
+    async with start_serving(registry.address, deployments=["iris@production", "ghost@live"],
+                             wait_ready=False, cache_dir=tmp_path / "empty-cache") as serving:
+        await asyncio.sleep(1.0)
+        ready = await serving.stub.ServerReady(pb.ServerReadyRequest(), metadata=serving.as_())
+        assert not ready.ready  # ghost@live does not exist
+        assert (await serving.stub.ModelReady(pb.ModelReadyRequest(name="iris"),
+                                              metadata=serving.as_())).ready
+        assert not (await serving.stub.ModelReady(pb.ModelReadyRequest(name="ghost"),
+                                                  metadata=serving.as_())).ready
