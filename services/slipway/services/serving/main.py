@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,6 +11,7 @@ import numpy as np
 from prometheus_client import Counter, Gauge
 from prometheus_client.registry import Collector
 
+from slipway.core.audit import record
 from slipway.core.bootstrap import ServiceApp, audit_registration, run_service
 from slipway.core.db import Database
 from slipway.core.logs import get_logger
@@ -95,8 +98,19 @@ def build(settings: ServingSettings, db: Database) -> ServiceApp:
         max_batch_wait=settings.max_batch_wait_ms / 1000.0, batching=settings.batching,
         retry_seconds=settings.load_retry_seconds, resync_seconds=settings.resync_seconds,
         allow_pickle=settings.allow_pickle, on_swap=metrics.on_swap)
+    def record_change(action: str, resource: str, payload: dict[str, Any]) -> None:
+        # What a serving process serves lives in its memory, not the database: the audit event
+        # is written once the change is made.
+        with db.unit_of_work() as session:
+            record(session, service="serving", action=f"serving.{action}", resource=resource,
+                   payload=payload)
+
+    async def audit(action: str, resource: str, payload: dict[str, Any]) -> None:
+        await asyncio.to_thread(contextvars.copy_context().run, record_change, action,
+                                resource, payload)
+
     servicer = InferenceServicer(deployments, max_rows=settings.max_rows,
-                                 on_shadow=metrics.on_shadow)
+                                 on_shadow=metrics.on_shadow, audit=audit)
 
     async def on_ready() -> None:
         await deployments.start()

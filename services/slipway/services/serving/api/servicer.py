@@ -5,9 +5,8 @@ off the response path."""
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from importlib import metadata
 from typing import Any
 
@@ -28,6 +27,7 @@ EXTENSIONS = ["model_repository"]
 log = get_logger("slipway.serving")
 
 ShadowListener = Callable[[str, Live, Live, dict[str, Any], dict[str, Any]], None]
+Auditor = Callable[[str, str, dict[str, Any]], Awaitable[None]]
 
 
 def _version() -> str:
@@ -52,13 +52,14 @@ def parse_target(text: str, field: str = "model_name") -> Target:
 
 class InferenceServicer:
     def __init__(self, deployments: Deployments, *, max_rows: int,
-                 on_shadow: ShadowListener | None = None) -> None:
+                 on_shadow: ShadowListener | None = None, audit: Auditor | None = None) -> None:
         self.ready = False  # set once the process has started and every target is loaded
         self._deployments = deployments
         self._max_rows = max_rows
         self._version = _version()
         self._on_shadow = on_shadow
         self._shadows: set[asyncio.Task[None]] = set()
+        self._audit = audit
 
     async def ServerLive(self, request: pb.ServerLiveRequest, context: Context
                          ) -> pb.ServerLiveResponse:
@@ -154,10 +155,17 @@ class InferenceServicer:
             raise NotFoundError(f"could not load {target}: {slot.reason}",
                                 reason="MODEL_LOAD_FAILED", metadata={"model": str(target)})
         log.info("model loaded through the repository API", target=str(target),
-                 version=json.dumps(slot.live.info.name))
+                 version=slot.live.info.name)
+        if self._audit is not None:
+            await self._audit("RepositoryModelLoad", f"models/{target.model_id}",
+                              {"target": str(target), "version": slot.live.info.name})
         return pb.RepositoryModelLoadResponse()
 
     async def RepositoryModelUnload(self, request: pb.RepositoryModelUnloadRequest,
                                     context: Context) -> pb.RepositoryModelUnloadResponse:
-        self._deployments.remove(parse_target(request.model_name).model_id)
+        model_id = parse_target(request.model_name).model_id
+        self._deployments.remove(model_id)
+        if self._audit is not None:
+            await self._audit("RepositoryModelUnload", f"models/{model_id}",
+                              {"model": model_id})
         return pb.RepositoryModelUnloadResponse()
