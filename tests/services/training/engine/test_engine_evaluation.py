@@ -11,7 +11,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.svm import LinearSVC
 
-from slipway.services.training.engine.evaluation import evaluate
+from slipway.services.training.engine.evaluation import PREDICT_IS_ARGMAX, evaluate
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
 NAMES = np.array(["setosa", "versicolor", "virginica"], dtype=object)
@@ -56,3 +56,16 @@ def test_regression_metrics():
     assert metrics["rmse"] >= metrics["mae"] > 0
     assert 0 < metrics["r2"] < 1
     assert set(evaluate(model, x[:1], y[:1], task="regression")) == {"rmse", "mae"}
+
+
+@pytest.mark.parametrize("name", sorted(PREDICT_IS_ARGMAX))
+def test_one_pass_evaluation_gives_the_accuracy_of_predict(name: str) -> None:
+    from sklearn.datasets import load_wine
+    from sklearn.metrics import accuracy_score
+
+    from slipway.services.training.engine.estimators import ALLOWED
+
+    x, y = load_wine(return_X_y=True)
+    model = ALLOWED[name](random_state=0).fit(x[::2], y[::2])
+    metrics = evaluate(model, x[1::2], y[1::2], task="classification")
+    assert metrics["accuracy"] == accuracy_score(y[1::2], model.predict(x[1::2]))

@@ -31,10 +31,27 @@ from slipway.services.training.engine.spec import Task
 __all__ = ["evaluate"]
 
 
+# Classifiers whose ``predict`` is, in scikit-learn's own code, the class of the largest
+# ``predict_proba`` column: for them one pass gives both, which halves evaluation of a large
+# forest or boosted model.
+PREDICT_IS_ARGMAX = frozenset({"HistGradientBoostingClassifier", "RandomForestClassifier",
+                               "ExtraTreesClassifier", "DecisionTreeClassifier"})
+
+
+def _final(model: Any) -> Any:
+    steps = getattr(model, "steps", None)
+    return steps[-1][1] if steps else model
+
+
 def evaluate(model: Any, x: npt.NDArray[Any], y: npt.NDArray[Any], *,
              task: Task) -> dict[str, float]:
     """The holdout metrics of ``model`` on ``x`` and ``y`` (see the module docstring)."""
-    predicted = model.predict(x)
+    proba = None
+    if task == "classification" and type(_final(model)).__name__ in PREDICT_IS_ARGMAX:
+        proba = model.predict_proba(x)
+        predicted = np.asarray(model.classes_).take(np.argmax(proba, axis=1))
+    else:
+        predicted = model.predict(x)
     if task == "regression":
         metrics = {
             "rmse": root_mean_squared_error(y, predicted),
@@ -42,12 +59,13 @@ def evaluate(model: Any, x: npt.NDArray[Any], y: npt.NDArray[Any], *,
             "r2": r2_score(y, predicted) if len(y) > 1 else math.nan,
         }
     else:
-        metrics = _classification(model, x, y, predicted)
+        metrics = _classification(model, x, y, predicted, proba)
     return {name: float(value) for name, value in metrics.items() if math.isfinite(float(value))}
 
 
 def _classification(model: Any, x: npt.NDArray[Any], y: npt.NDArray[Any],
-                    predicted: npt.NDArray[Any]) -> dict[str, float]:
+                    predicted: npt.NDArray[Any],
+                    proba: npt.NDArray[Any] | None) -> dict[str, float]:
     classes = np.asarray(model.classes_)
     metrics = {"accuracy": float(accuracy_score(y, predicted))}
     seen = set(np.unique(np.concatenate([np.asarray(y, dtype=object),
@@ -58,7 +76,8 @@ def _classification(model: Any, x: npt.NDArray[Any], y: npt.NDArray[Any],
     else:
         metrics["f1"] = float(f1_score(y, predicted, average="macro", zero_division=0))
     if supports_proba(model) and set(np.unique(y).tolist()) == set(classes.tolist()):
-        proba = model.predict_proba(x)
+        if proba is None:
+            proba = model.predict_proba(x)
         if len(classes) == 2:
             metrics["roc_auc"] = float(roc_auc_score(y == classes[1], proba[:, 1]))
         else:
