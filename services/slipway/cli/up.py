@@ -89,9 +89,11 @@ def ensure_admin_token(home: Path) -> Path:
 
 
 def ensure_service_tokens(home: Path) -> None:
-    """The tokens the services present to each other (training registers in the registry):
+    """The tokens the services present to each other (training registers versions, serving
+    loads them, monitoring reads profiles):
     ``home/<service>.token``, role `service`, read by each service by default."""
-    _ensure_token(home, "training.token", "service:training", "service")
+    for service in ("training", "serving", "monitoring"):
+        _ensure_token(home, f"{service}.token", f"service:{service}", "service")
 
 
 def _port(base: int, index: int) -> int:
