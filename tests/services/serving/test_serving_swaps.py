@@ -148,3 +148,27 @@ async def test_not_ready_until_the_models_are_loaded(
                                               metadata=serving.as_())).ready
         assert not (await serving.stub.ModelReady(pb.ModelReadyRequest(name="ghost"),
                                                   metadata=serving.as_())).ready
+
+
+async def test_serving_keeps_answering_when_the_registry_process_is_killed(
+        start_serving: StartServing, database_url: str, migrated_db: Database, tmp_path: Path,
+        tokens_file: Path, tokens: dict[str, str], service_token_file: Path,
+        iris_models: list[Trained]) -> None:
+    from slipway.registry.v1 import registry_service_pb2_grpc
+    from support.training import ServiceProcess
+
+    child = ServiceProcess("registry", tmp_path / "child-registry", database_url, tokens_file,
+                           "--artifact-dir", str(tmp_path / "child-artifacts"))
+    try:
+        address = await asyncio.to_thread(child.wait_ready)
+        async with grpc.aio.insecure_channel(address) as channel:
+            registry = Registry(registry_service_pb2_grpc.RegistryServiceStub(channel),
+                                None, migrated_db, None, tokens, address)  # type: ignore[arg-type]
+            number = await register(registry, service_token_file, "iris", iris_models[0],
+                                    alias="production")
+            async with start_serving(address, deployments=["iris@production"],
+                                     resync_seconds=0.3) as serving:
+                await asyncio.to_thread(child.kill)  # SIGKILL: no goodbye to watchers
+                await serving_through_outage(serving, number)
+    finally:
+        child.kill()
