@@ -29,6 +29,10 @@ S = TypeVar("S", bound=ServiceSettings)
 
 AUDIT_SERVICE = audit_service_pb2.DESCRIPTOR.services_by_name["AuditService"]
 
+class ConfigurationError(ValueError):
+    """A setting the service cannot run with, found while it builds (exit code 2)."""
+
+
 EXIT_OK = 0
 EXIT_CONFIG = 2  # bad flags or settings
 EXIT_SCHEMA = 3  # database schema older (or newer) than the code
@@ -97,7 +101,7 @@ def run_service(
                                collectors=app.collectors)
         asyncio.run(run_until_signalled(server, on_ready=app.on_ready,
                                         on_stopping=app.on_stopping, on_stop=app.on_stop))
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ConfigurationError) as exc:
         print(f"slipway {settings.service_name}: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     finally:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -136,7 +137,8 @@ class RequestContextInterceptor(_WrappingInterceptor):
     @contextlib.asynccontextmanager
     async def around(self, method: str, ctx: Context, request: Any) -> AsyncIterator[None]:
         given = metadata_value(ctx, REQUEST_ID_HEADER)
-        request_id = (given or "").strip()[:MAX_REQUEST_ID_LENGTH] or uuid.uuid4().hex
+        # os.urandom is a third of uuid4's cost, which showed on the inference hot path.
+        request_id = (given or "").strip()[:MAX_REQUEST_ID_LENGTH] or os.urandom(16).hex()
         call_context.set_request_id(request_id)
         call_context.set_principal(ANONYMOUS)
         ctx.set_trailing_metadata(((REQUEST_ID_HEADER, request_id),))
@@ -166,6 +168,11 @@ class MetricsInterceptor(_WrappingInterceptor):
             self._metrics.handled(service, name, code.name, time.perf_counter() - start)
 
 
+def _INFO_ENABLED() -> bool:
+    # Skips building the line when info is filtered out (cached by the logging module).
+    return logging.getLogger("slipway").isEnabledFor(logging.INFO)
+
+
 class AccessLogInterceptor(_WrappingInterceptor):
     """One log line per finished call with its method, status and duration."""
 
@@ -180,11 +187,13 @@ class AccessLogInterceptor(_WrappingInterceptor):
             raise
         finally:
             code = status_of(ctx, error)
-            level = "info" if code == grpc.StatusCode.OK else "warning"
-            getattr(log, level)(
-                "rpc", method=method, code=code.name,
-                duration_ms=round((time.perf_counter() - start) * 1000, 3),
-            )
+            if code == grpc.StatusCode.OK:
+                if _INFO_ENABLED():
+                    log.info("rpc", method=method, code=code.name,
+                             duration_ms=round((time.perf_counter() - start) * 1000, 3))
+            else:
+                log.warning("rpc", method=method, code=code.name,
+                            duration_ms=round((time.perf_counter() - start) * 1000, 3))
 
 
 INSECURE_PRINCIPAL = Principal("local-insecure", frozenset({"admin"}))

@@ -202,8 +202,9 @@ def _base_type(hint: Any) -> Any:
 def _convert(name: str, hint: Any, raw: Any) -> Any:
     kind = _base_type(hint)
     if kind is list:
-        items: Sequence[str] = raw if isinstance(raw, list) else str(raw).split(",")
-        return [s.strip() for s in items if s.strip()]
+        # A flag may be repeated, and each value (like the environment's) may list several.
+        items: Sequence[str] = raw if isinstance(raw, list) else [str(raw)]
+        return [part.strip() for item in items for part in str(item).split(",") if part.strip()]
     if isinstance(raw, kind) and kind is not str:
         return raw
     text = str(raw).strip()

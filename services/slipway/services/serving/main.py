@@ -12,8 +12,14 @@ from prometheus_client import Counter, Gauge
 from prometheus_client.registry import Collector
 
 from slipway.core.audit import record
-from slipway.core.bootstrap import ServiceApp, audit_registration, run_service
+from slipway.core.bootstrap import (
+    ConfigurationError,
+    ServiceApp,
+    audit_registration,
+    run_service,
+)
 from slipway.core.db import Database
+from slipway.core.errors import InvalidArgumentError
 from slipway.core.logs import get_logger
 from slipway.core.peers import PeerTarget
 from slipway.core.server import ServiceRegistration
@@ -66,25 +72,29 @@ def parse_policies(canary: Sequence[str], shadow: Sequence[str]) -> dict[str, Po
         model, _, rest = text.partition("=")
         alias, _, percent = rest.partition(":")
         if not model or not alias or not percent:
-            raise ValueError(f"canary {text!r}: expected model=alias:percent")
+            raise ConfigurationError(f"canary {text!r}: expected model=alias:percent")
         value = float(percent)
         if not 0 < value <= 100:
-            raise ValueError(f"canary {text!r}: percent must be in (0, 100]")
+            raise ConfigurationError(f"canary {text!r}: percent must be in (0, 100]")
         policies[model] = Policy(alias, canary_percent=value)
     for text in shadow:
         model, _, alias = text.partition("=")
         if not model or not alias:
-            raise ValueError(f"shadow {text!r}: expected model=alias")
+            raise ConfigurationError(f"shadow {text!r}: expected model=alias")
         existing = policies.get(model)
         if existing is not None and existing.candidate_alias != alias:
-            raise ValueError(f"{model}: canary and shadow must name the same candidate alias")
+            raise ConfigurationError(f"{model}: canary and shadow must name the same "
+                                     "candidate alias")
         policies[model] = Policy(alias, existing.canary_percent if existing else 0.0, True)
     return policies
 
 
 def build(settings: ServingSettings, db: Database) -> ServiceApp:
     assert settings.cache_dir is not None
-    targets = [parse_target(text, "deployments") for text in settings.deployments]
+    try:  # a bad deployment is a configuration error at start, not a retry loop
+        targets = [parse_target(text, "deployments") for text in settings.deployments]
+    except InvalidArgumentError as exc:
+        raise ConfigurationError(f"--deployments: {exc.message}") from None
     metrics = ServingMetrics()
     source = VersionSource(PeerTarget(settings.registry_target, settings.registry_token_file,
                                       settings.registry_tls_ca_file),
@@ -114,7 +124,8 @@ def build(settings: ServingSettings, db: Database) -> ServiceApp:
 
     async def on_ready() -> None:
         await deployments.start()
-        # Health stays NOT_SERVING (and ServerReady false) until every target is loaded.
+        # Health stays NOT_SERVING (and ServerReady false) until every target is loaded; the
+        # wait is reported every ready_timeout_seconds.
         while not await deployments.wait_ready(settings.ready_timeout_seconds):
             log.warning("still waiting for models", index=deployments.index())
         servicer.ready = True

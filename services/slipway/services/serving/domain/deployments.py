@@ -197,16 +197,21 @@ class Deployments:
                 if slot.target.model_id == model_id and slot.target.alias == event.alias:
                     slot.reload.set()
 
+    def _current(self, slot: Slot) -> bool:
+        return self.slots.get(slot.target.model_id) is slot or \
+            self.candidates.get(slot.target.model_id) is slot
+
     async def _keep_loaded(self, slot: Slot) -> None:
         """Load the slot's target whenever asked (an alias event), retrying while it fails,
-        and re-checking followed aliases every ``resync`` seconds as a safety net."""
-        while not self._stop.is_set():
+        and re-checking followed aliases every ``resync`` seconds as a safety net. Ends when
+        the slot is unloaded or replaced."""
+        while not self._stop.is_set() and self._current(slot):
             with contextlib.suppress(TimeoutError):
                 wait = self._retry if slot.live is None else self._resync
                 if slot.target.number and slot.live is not None:
                     wait = 3600.0  # pinned: nothing moves
                 await asyncio.wait_for(slot.reload.wait(), wait)
-            if self._stop.is_set():
+            if self._stop.is_set() or not self._current(slot):
                 return
             slot.reload.clear()
             try:
@@ -264,8 +269,8 @@ class Deployments:
         """The version to answer with, and the candidate to shadow it (if any)."""
         slot = self.slots.get(model_id)
         if slot is None:
-            raise NotFoundError(f"model {model_id!r} is not served here",
-                                reason="MODEL_NOT_FOUND", metadata={"model": model_id})
+            raise NotFoundError(f"model {model_id!r} is not served here", reason="MODEL_NOT_FOUND",
+                            metadata={"model": model_id})
         candidate_slot = self.candidates.get(model_id)
         candidate = candidate_slot.live if candidate_slot is not None else None
         if version:
@@ -310,13 +315,21 @@ class Deployments:
         if slot is not None and slot.target == target:
             slot.reload.set()
             return slot
+        replaced = self.slots.get(target.model_id)
         slot = Slot(target)
-        self.slots[target.model_id] = slot
         await self._load(slot)
+        if slot.live is None:
+            return slot  # the current one (if any) keeps serving
+        self.slots[target.model_id] = slot
+        if replaced is not None:
+            replaced.reload.set()  # its loader ends
         self._tasks.append(asyncio.create_task(self._keep_loaded(slot)))
         return slot
 
     def remove(self, model_id: str) -> None:
-        if self.slots.pop(model_id, None) is None:
-            raise NotFoundError(f"model {model_id!r} is not served here",
-                                reason="MODEL_NOT_FOUND", metadata={"model": model_id})
+        slot = self.slots.pop(model_id, None)
+        if slot is not None:
+            slot.reload.set()  # its loader sees it is gone and ends; the model is released
+            return
+        raise NotFoundError(f"model {model_id!r} is not served here", reason="MODEL_NOT_FOUND",
+                            metadata={"model": model_id})

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import grpc
 
-from slipway.core.errors import NotFoundError, UnavailableError
+from slipway.core.errors import FailedPreconditionError, NotFoundError, UnavailableError
 from slipway.core.logs import get_logger
 from slipway.core.peers import PeerTarget
 from slipway.core.values import from_pb
@@ -36,6 +36,7 @@ _DATATYPES = {1: "BOOL", 2: "INT32", 3: "INT64", 4: "FP32", 5: "FP64", 6: "BYTES
 _FORMATS = {artifact_pb2.ARTIFACT_FORMAT_SKOPS: "skops", artifact_pb2.ARTIFACT_FORMAT_PICKLE:
             "pickle", artifact_pb2.ARTIFACT_FORMAT_JOBLIB: "joblib",
             artifact_pb2.ARTIFACT_FORMAT_ONNX: "onnx"}
+UNREACHABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 ALIAS_EVENTS = frozenset({model_event_pb2.MODEL_EVENT_TYPE_ALIAS_SET,
                           model_event_pb2.MODEL_EVENT_TYPE_ALIAS_MOVED,
                           model_event_pb2.MODEL_EVENT_TYPE_ALIAS_DELETED})
@@ -115,6 +116,11 @@ class VersionSource:
             if error.code() == grpc.StatusCode.NOT_FOUND:
                 raise NotFoundError(f"{target.registry_name}: {error.details()}",
                                     reason="VERSION_NOT_FOUND") from error
+            if error.code() not in UNREACHABLE:
+                # A refusal (a revoked token, say) is not an outage: never serve around it.
+                raise FailedPreconditionError(
+                    f"the registry refused {target.registry_name}: {error.code().name} "
+                    f"{error.details()}", reason="REGISTRY_REFUSED") from error
             cached = self._cache.last_resolution(str(target))
             if cached is None:
                 raise UnavailableError(f"the registry is unreachable ({error.code().name}) and "
