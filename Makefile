@@ -10,7 +10,7 @@ BUF := $(TOOLS)/node/node_modules/.bin/buf
 PROTO_FILES := $(shell find protos/slipway -name '*.proto' | sort)
 GENERATED_DIRS := common registry training monitoring audit inference
 
-.PHONY: venv tools postgres up test lint protos bench-audit bench-registry bench-training clean
+.PHONY: venv tools postgres up test lint protos bench-audit bench-registry bench-training bench-serving clean
 
 venv: $(VENV)/.installed
 
@@ -69,6 +69,9 @@ bench-registry: venv
 
 bench-training: venv
 	$(PY) bench/training.py
+
+bench-serving: venv
+	$(PY) bench/serving.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS)
