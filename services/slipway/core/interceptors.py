@@ -292,6 +292,24 @@ class ErrorInterceptor(_WrappingInterceptor):
             ))
 
 
+class EdgeInterceptor(_WrappingInterceptor):
+    """The interceptors above as one: each call goes through a single wrapper that enters
+    their ``around`` blocks in order, rather than through one grpc interceptor (an extra
+    coroutine and lookup per call) each; on the inference path that doubled the rate a
+    fixed-answer handler reaches."""
+
+    def __init__(self, parts: list[_WrappingInterceptor]) -> None:
+        super().__init__()
+        self._parts = tuple(parts)
+
+    @contextlib.asynccontextmanager
+    async def around(self, method: str, ctx: Context, request: Any) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            for part in self._parts:
+                await stack.enter_async_context(part.around(method, ctx, request))
+            yield
+
+
 def split_method(method: str) -> tuple[str, str]:
     """``/pkg.Service/Method`` -> (``pkg.Service``, ``Method``)."""
     _, service, name = method.split("/", 2) if method.count("/") >= 2 else ("", "", method)

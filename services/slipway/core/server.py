@@ -31,6 +31,7 @@ from slipway.core.handlers import service_handler
 from slipway.core.interceptors import (
     AccessLogInterceptor,
     AuthInterceptor,
+    EdgeInterceptor,
     ErrorInterceptor,
     MetricsInterceptor,
     RequestContextInterceptor,
@@ -110,7 +111,7 @@ class SlipwayServer:
     async def start(self) -> None:
         """Bind and start serving; health reports NOT_SERVING until ``set_serving``."""
         s = self.settings
-        interceptors: list[grpc.aio.ServerInterceptor] = [
+        interceptors: list[grpc.aio.ServerInterceptor] = [EdgeInterceptor([
             RequestContextInterceptor(),
             MetricsInterceptor(GrpcMetrics(self.metrics_registry)),
             AccessLogInterceptor(),
@@ -118,7 +119,7 @@ class SlipwayServer:
                             auditor=self._auditor),
             ErrorInterceptor(service=s.service_name, roles=self._role_table,
                              auditor=self._auditor),
-        ]
+        ])]
         server = grpc.aio.server(
             interceptors=interceptors,
             options=[
