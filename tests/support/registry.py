@@ -7,15 +7,9 @@ Every wait here is bounded in time.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import hashlib
 import io
-import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -36,12 +30,12 @@ from slipway.registry.v1 import registry_service_pb2_grpc as pb_grpc
 from slipway.services.registry.settings import RegistrySettings
 from support.harness import auth
 from support.probe import rich_details
+from support.processes import ServiceProcess
 
 MAX_ARTIFACT_BYTES = 256 * 1024  # small, so the size limit is cheap to cross
 CHUNK = 2048  # a tiny model (~9 kB) then arrives in several chunks
 WAIT_SECONDS = 15.0  # upper bound of every poll in these tests
 POLL_SECONDS = 0.05
-START_TIMEOUT = 30.0  # a child registry: interpreter, scikit-learn import, database check
 
 # For tests whose subject does not depend on the database (validation at the edge, the artifact
 # store, page tokens): they run on SQLite only, which keeps the folder fast.
@@ -245,43 +239,11 @@ class Registry:
         pytest.fail("more than 100 pages of audit events")
 
 
-class RegistryProcess:
+class RegistryProcess(ServiceProcess):
     """`slipway registry` in a child process on the test's database, logging JSON to a file."""
 
     def __init__(self, home: Path, database_url: str, tokens_file: Path, *extra: str) -> None:
-        self.home = home
-        self.ready_file = home / "ready.json"
-        self.log_file = home / "registry.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SLIPWAY_")}
-        with self.log_file.open("wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "slipway.cli.main", "registry", "--home", str(home),
-                 "--database-url", database_url, "--grpc-address", "127.0.0.1:0",
-                 "--metrics-address", "127.0.0.1:0", "--ready-file", str(self.ready_file),
-                 "--tokens-file", str(tokens_file), "--log-format", "json", *extra],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env)
-        self.address = ""
+        super().__init__("registry", home, database_url, tokens_file, *extra)
 
-    def log_text(self) -> str:
-        return self.log_file.read_text(errors="replace")
-
-    def wait_ready(self, timeout: float = START_TIMEOUT) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"registry exited with {self.process.returncode} before it was "
-                            f"ready:\n{self.log_text()}")
-            if self.ready_file.exists():
-                with contextlib.suppress(json.JSONDecodeError):  # still being written
-                    self.address = json.loads(self.ready_file.read_text())["grpc_address"]
-                    return self.address
-            time.sleep(POLL_SECONDS)
-        pytest.fail(f"registry not ready within {timeout} s:\n{self.log_text()}")
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown hook, no cleanup, as in a crash."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
 
 

@@ -8,11 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -43,7 +38,6 @@ from support.harness import auth, running_server, settings_for
 from support.registry import Registry
 
 WAIT_SECONDS = 90.0  # a whole job: fork, fit, register
-START_TIMEOUT = 30.0
 POLL_SECONDS = 0.05
 
 QUEUED = training_job_pb2.TRAINING_JOB_STATE_QUEUED
@@ -203,50 +197,3 @@ async def running_registry(db: Database, home: Path, tokens_file: Path, tokens: 
                            tokens, server.grpc_address)
         finally:
             await app.on_stopping()
-
-
-class ServiceProcess:
-    """`slipway <service>` in a child process on the test's database, logging JSON to a file."""
-
-    def __init__(self, service: str, home: Path, database_url: str, tokens_file: Path,
-                 *extra: str) -> None:
-        home.mkdir(parents=True, exist_ok=True)
-        self.service = service
-        self.ready_file = home / "ready.json"
-        self.log_file = home / f"{service}.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SLIPWAY_")}
-        with self.log_file.open("wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "slipway.cli.main", service, "--home", str(home),
-                 "--database-url", database_url, "--grpc-address", "127.0.0.1:0",
-                 "--metrics-address", "127.0.0.1:0", "--ready-file", str(self.ready_file),
-                 "--tokens-file", str(tokens_file), "--log-format", "json", *extra],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env)
-        self.address = ""
-
-    def log_text(self) -> str:
-        return self.log_file.read_text(errors="replace")
-
-    def wait_ready(self, timeout: float = START_TIMEOUT) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"{self.service} exited with {self.process.returncode} before it "
-                            f"was ready:\n{self.log_text()}")
-            if self.ready_file.exists():
-                with contextlib.suppress(json.JSONDecodeError):
-                    self.address = json.loads(self.ready_file.read_text())["grpc_address"]
-                    return self.address
-            time.sleep(POLL_SECONDS)
-        pytest.fail(f"{self.service} not ready within {timeout} s:\n{self.log_text()}")
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown hook, no cleanup, as in a crash."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=30)

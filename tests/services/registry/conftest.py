@@ -23,20 +23,8 @@ from slipway.core.db import Database
 from slipway.registry.v1 import registry_service_pb2_grpc as pb_grpc
 from slipway.services.registry import main as registry_main
 from slipway.services.registry.settings import RegistrySettings
-from support.harness import make_tokens, running_server, settings_for
+from support.harness import running_server, settings_for
 from support.registry import MAX_ARTIFACT_BYTES, Registry, RegistryProcess
-
-
-@pytest.fixture
-def tokens_file(tmp_path: Path) -> Path:
-    return tmp_path / "tokens.json"
-
-
-@pytest.fixture
-def tokens(tokens_file: Path) -> dict[str, str]:
-    """One token per role; the principal of role R is ``R-user``."""
-    return make_tokens(tokens_file)
-
 
 StartRegistry = Callable[..., contextlib.AbstractAsyncContextManager[Registry]]
 

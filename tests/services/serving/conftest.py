@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from slipway.core.db import Database
-from support.harness import make_tokens
 from support.registry import Registry
 from support.serving import (
     Serving,
@@ -24,16 +23,6 @@ from support.serving import (
     train_locally,
 )
 from support.training import running_registry, write_csv
-
-
-@pytest.fixture
-def tokens_file(tmp_path: Path) -> Path:
-    return tmp_path / "tokens.json"
-
-
-@pytest.fixture
-def tokens(tokens_file: Path) -> dict[str, str]:
-    return make_tokens(tokens_file)
 
 
 @pytest.fixture

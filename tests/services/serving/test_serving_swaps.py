@@ -155,7 +155,7 @@ async def test_serving_keeps_answering_when_the_registry_process_is_killed(
         tokens_file: Path, tokens: dict[str, str], service_token_file: Path,
         iris_models: list[Trained]) -> None:
     from slipway.registry.v1 import registry_service_pb2_grpc
-    from support.training import ServiceProcess
+    from support.processes import ServiceProcess
 
     child = ServiceProcess("registry", tmp_path / "child-registry", database_url, tokens_file,
                            "--artifact-dir", str(tmp_path / "child-artifacts"))

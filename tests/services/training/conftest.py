@@ -23,10 +23,10 @@ from slipway.core.db import Database
 from slipway.services.training import main as training_main
 from slipway.services.training.settings import TrainingSettings
 from slipway.training.v1 import training_service_pb2_grpc as pb_grpc
-from support.harness import make_tokens, running_server, settings_for
+from support.harness import running_server, settings_for
+from support.processes import ServiceProcess
 from support.registry import Registry
 from support.training import (
-    ServiceProcess,
     StartTraining,
     Training,
     running_registry,
@@ -35,17 +35,6 @@ from support.training import (
 
 # Short enough that lost-worker tests take seconds, long enough for a loaded CI machine.
 FAST_HEARTBEATS = {"heartbeat_seconds": 0.5, "heartbeat_timeout_seconds": 6.0}
-
-
-@pytest.fixture
-def tokens_file(tmp_path: Path) -> Path:
-    return tmp_path / "tokens.json"
-
-
-@pytest.fixture
-def tokens(tokens_file: Path) -> dict[str, str]:
-    """One token per role; the principal of role R is ``R-user``."""
-    return make_tokens(tokens_file)
 
 
 @pytest.fixture
