@@ -200,10 +200,15 @@ def _column(values: npt.NDArray[Any] | Any) -> _Column:
         if as_float is not None:
             finite = np.isfinite(as_float)
             return _Column(as_float[finite], int((~finite).sum()), len(array))
-        missing = np.array([v is None or (isinstance(v, float) and v != v) for v in array],
-                           dtype=bool)
+        missing = _none_or_nan(array)
         return _Column(array[~missing].astype(str), int(missing.sum()), len(array))
     return _Column(array.astype(str), 0, len(array))
+
+
+def _none_or_nan(values: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+    """Where an object array holds None or NaN (NaN is the one value unequal to itself)."""
+    equal: Any = np.equal  # numpy's stubs do not accept None as an operand
+    return np.asarray(equal(values, None) | (values != values), dtype=np.bool_)
 
 
 def _object_numbers(array: npt.NDArray[Any]) -> FloatArray | None:
