@@ -164,8 +164,7 @@ def test_overrides_per_feature_and_per_kind():
     assert result.method == "wasserstein"
     assert result.threshold == 0.0
     assert result.drifted
-    by_kind = DriftConfig(small_reference_methods={"numeric": "psi", "categorical": "chisquare",
-                                                   "binary": "ztest"},
+    by_kind = DriftConfig(small_reference_methods={"numeric": "psi"},
                           kind_thresholds={"numeric": 10.0})
     result = feature_drift("x", reference, current, config=by_kind)
     assert result.method == "psi"
@@ -195,3 +194,13 @@ def test_prediction_drift_uses_the_same_function():
                                                                 p=[0.2, 0.3, 0.5]))
     assert result.method == "chisquare"
     assert result.drifted
+
+
+def test_partial_overrides_fall_back_to_defaults_and_unknown_kinds_are_refused():
+    config = DriftConfig(small_reference_methods={"numeric": "psi"}, method_thresholds={})
+    result = feature_drift("c", np.array(["a", "b", "c"] * 10), np.array(["a", "b", "c"] * 10),
+                           config=config)
+    assert result.method == "chisquare"
+    assert result.threshold == 0.05
+    with pytest.raises(ValueError, match="kind"):
+        feature_drift("x", np.arange(10), np.arange(10), kind="ordinal")  # type: ignore[arg-type]

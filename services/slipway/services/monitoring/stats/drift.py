@@ -58,8 +58,8 @@ A dataset drifts when the share of drifted features is >= ``dataset_threshold`` 
 
 Thresholds: per method (``method_thresholds``), overridden per kind (``kind_thresholds``), and per
 feature (``feature_thresholds``); methods: per kind and reference size, overridden per feature
-(``feature_methods``). A method with a p-value flags drift when p <= threshold; a distance when
-distance >= threshold.
+(``feature_methods``). A mapping that leaves a kind or method out falls back to the default. A
+method with a p-value flags drift when p <= threshold; a distance when distance >= threshold.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ import numpy.typing as npt
 from scipy import stats  # type: ignore[import-untyped]
 from scipy.spatial.distance import jensenshannon  # type: ignore[import-untyped]
 
-from slipway.core.profiles import Kind, feature_stats
+from slipway.core.profiles import KINDS, Kind, feature_stats
 
 __all__ = [
     "METHODS",
@@ -335,7 +335,8 @@ def _choose(name: str, kind: Kind, ref: _Column, config: DriftConfig) -> Method:
         effective = "categorical"
     small = len(ref.present) <= config.small_reference_max
     methods = config.small_reference_methods if small else config.large_reference_methods
-    return methods[effective]
+    defaults = _small_defaults() if small else _large_defaults()
+    return methods.get(effective, defaults[effective])
 
 
 def _threshold(name: str, kind: Kind, method: Method, config: DriftConfig) -> float:
@@ -343,13 +344,15 @@ def _threshold(name: str, kind: Kind, method: Method, config: DriftConfig) -> fl
         return config.feature_thresholds[name]
     if kind in config.kind_thresholds:
         return config.kind_thresholds[kind]
-    return config.method_thresholds[method]
+    return config.method_thresholds.get(method, _threshold_defaults()[method])
 
 
 def feature_drift(name: str, reference: npt.NDArray[Any], current: npt.NDArray[Any],
                   kind: Kind | None = None, config: DriftConfig | None = None) -> FeatureDrift:
     """Drift of one column (1-D: numbers, text, or an object array of either)."""
     config = config or DriftConfig()
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"unknown feature kind {kind!r}; expected one of {', '.join(KINDS)}")
     ref, cur = _column(reference), _column(current)
     if kind is None:
         kind = feature_stats(name, np.asarray(reference).ravel()).kind
