@@ -27,7 +27,7 @@ from sqlalchemy import ColumnElement, Index, LargeBinary, String, UniqueConstrai
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from slipway.core.errors import AbortedError
+from slipway.core.errors import AbortedError, InvalidArgumentError
 from slipway.core.tables import Base, UtcDateTime
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "IdempotencyRecord",
     "find",
     "find_record",
+    "key_for",
     "purge_older_than",
     "remember",
 ]
@@ -53,6 +54,18 @@ class IdempotencyKey:
     """The client's `request_id` (a UUID by convention)."""
     principal: str
     """Who called: the same request id from another caller is a different request."""
+
+
+def key_for(service: str, method: str, request_id: str, principal: str
+            ) -> IdempotencyKey | None:
+    """The key of a mutating call, or None without a request id; a malformed request id is
+    INVALID_ARGUMENT (it must fit the table and be storable on every database)."""
+    if not request_id:
+        return None
+    if len(request_id) > 128 or "\x00" in request_id:
+        raise InvalidArgumentError.for_field("request_id", "at most 128 characters, no NUL",
+                                             reason="INVALID_REQUEST_ID")
+    return IdempotencyKey(service, method, request_id, principal)
 
 
 class DuplicateRequestError(AbortedError):

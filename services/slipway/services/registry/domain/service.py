@@ -27,7 +27,7 @@ from slipway.core.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from slipway.core.idempotency import IdempotencyKey, find, remember
+from slipway.core.idempotency import IdempotencyKey, find, key_for, remember
 from slipway.core.names import VersionRef, version_ref
 from slipway.services.registry.domain.entities import (
     ARTIFACT_FORMATS,
@@ -198,12 +198,7 @@ class RegistryDomain:
 
     @staticmethod
     def _idempotency(actor: Principal, method: str, request_id: str) -> IdempotencyKey | None:
-        if not request_id:
-            return None
-        if len(request_id) > 128 or "\x00" in request_id:
-            raise InvalidArgumentError.for_field("request_id", "at most 128 characters, no NUL",
-                                                 reason="INVALID_REQUEST_ID")
-        return IdempotencyKey(SERVICE, method, request_id, actor.name)
+        return key_for(SERVICE, method, request_id, actor.name)
 
     @staticmethod
     def _replayed(session: Session, key: IdempotencyKey | None) -> dict[str, Any] | None:

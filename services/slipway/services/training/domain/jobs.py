@@ -31,7 +31,7 @@ from slipway.core.errors import (
     InvalidArgumentError,
     NotFoundError,
 )
-from slipway.core.idempotency import IdempotencyKey, find, remember
+from slipway.core.idempotency import IdempotencyKey, find, key_for, remember
 from slipway.core.names import ALIAS, LABEL_KEY, MAX_LABEL_VALUE, MAX_TEXT, MODEL_ID
 from slipway.services.training.domain.entities import (
     ACTIVE,
@@ -200,12 +200,7 @@ class TrainingJobs:
 
     @staticmethod
     def _key(actor: Principal, method: str, request_id: str) -> IdempotencyKey | None:
-        if not request_id:
-            return None
-        if len(request_id) > 128 or "\x00" in request_id:
-            raise InvalidArgumentError.for_field("request_id", "at most 128 characters, no NUL",
-                                                 reason="INVALID_REQUEST_ID")
-        return IdempotencyKey(SERVICE, method, request_id, actor.name)
+        return key_for(SERVICE, method, request_id, actor.name)
 
     def create(self, actor: Principal, job: NewJob, *, request_id: str = "") -> TrainingJob:
         key = self._key(actor, "CreateTrainingJob", request_id)
