@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
+import socket
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +30,7 @@ from slipway.services.serving.api.servicer import InferenceServicer, parse_targe
 from slipway.services.serving.domain.deployments import Deployments, Live, Policy
 from slipway.services.serving.domain.served import PREDICT, VersionInfo
 from slipway.services.serving.settings import ServingSettings
+from slipway.services.serving.sinks.prediction_log import PredictionLog
 from slipway.services.serving.sources.cache import ArtifactCache
 from slipway.services.serving.sources.registry import VersionSource
 
@@ -119,10 +122,23 @@ def build(settings: ServingSettings, db: Database) -> ServiceApp:
         await asyncio.to_thread(contextvars.copy_context().run, record_change, action,
                                 resource, payload)
 
+    prediction_log = None
+    collectors = metrics.collectors()
+    if settings.monitoring_target:
+        prediction_log = PredictionLog(
+            PeerTarget(settings.monitoring_target, settings.monitoring_token_file,
+                       settings.registry_tls_ca_file),
+            sample_rate=settings.prediction_log_sample_rate,
+            capacity=settings.prediction_log_queue, batch_size=settings.prediction_log_batch,
+            sender=f"serving@{socket.gethostname()}:{os.getpid()}")
+        collectors += prediction_log.metrics.collectors()
     servicer = InferenceServicer(deployments, max_rows=settings.max_rows,
-                                 on_shadow=metrics.on_shadow, audit=audit)
+                                 on_shadow=metrics.on_shadow, audit=audit,
+                                 prediction_log=prediction_log)
 
     async def on_ready() -> None:
+        if prediction_log is not None:
+            prediction_log.start()
         await deployments.start()
         # Health stays NOT_SERVING (and ServerReady false) until every target is loaded; the
         # wait is reported every ready_timeout_seconds.
@@ -132,10 +148,12 @@ def build(settings: ServingSettings, db: Database) -> ServiceApp:
 
     async def on_stopping() -> None:
         await deployments.stop()
+        if prediction_log is not None:
+            await prediction_log.stop()
 
     return ServiceApp(
         services=[ServiceRegistration(SERVICE, servicer), audit_registration(db)],
-        on_ready=on_ready, on_stopping=on_stopping, collectors=metrics.collectors())
+        on_ready=on_ready, on_stopping=on_stopping, collectors=collectors)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -51,6 +51,18 @@ class ServingSettings(ServiceSettings):
     ready_timeout_seconds: float = setting(
         60.0, "While models are still loading, a warning naming them is logged this often "
               "(readiness stays false until they are all in).")
+    monitoring_target: str = setting(
+        "", "host:port of the monitoring service that prediction logs are sent to; empty "
+            "sends none.")
+    monitoring_token_file: Path | None = setting(
+        None, "Bearer token presented to monitoring (role `service`). Default: the registry "
+              "token file.")
+    prediction_log_sample_rate: float = setting(
+        1.0, "Share of requests whose inputs and outputs are logged to monitoring (0 to 1).")
+    prediction_log_queue: int = setting(
+        10_000, "Requests waiting to be sent at most; beyond it logs are dropped and counted, "
+                "never inference slowed.")
+    prediction_log_batch: int = setting(500, "Requests per IngestPredictions batch.")
     allow_pickle: bool = setting(
         False, "Load pickle/joblib artifacts, which can run code. Logged.")
 
@@ -60,5 +72,9 @@ class ServingSettings(ServiceSettings):
             object.__setattr__(self, "registry_token_file", self.home / "serving.token")
         if self.cache_dir is None:
             object.__setattr__(self, "cache_dir", self.home / "serving-cache")
+        if self.monitoring_token_file is None:
+            object.__setattr__(self, "monitoring_token_file", self.registry_token_file)
+        if not 0.0 <= self.prediction_log_sample_rate <= 1.0:
+            raise ValueError("prediction_log_sample_rate must be between 0 and 1")
         if self.max_rows < 1 or self.max_batch_rows < 1:
             raise ValueError("max_rows and max_batch_rows must be at least 1")

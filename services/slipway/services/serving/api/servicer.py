@@ -20,6 +20,7 @@ from slipway.core.names import ALIAS, MODEL_ID
 from slipway.inference.v2 import grpc_service_pb2 as pb
 from slipway.services.serving.api import tensors
 from slipway.services.serving.domain.deployments import Deployments, Live
+from slipway.services.serving.sinks.prediction_log import PredictionLog
 from slipway.services.serving.sources.registry import Target
 
 SERVER_NAME = "slipway"
@@ -55,7 +56,8 @@ def parse_target(text: str, field: str = "model_name") -> Target:
 
 class InferenceServicer:
     def __init__(self, deployments: Deployments, *, max_rows: int,
-                 on_shadow: ShadowListener | None = None, audit: Auditor | None = None) -> None:
+                 on_shadow: ShadowListener | None = None, audit: Auditor | None = None,
+                 prediction_log: PredictionLog | None = None) -> None:
         self.ready = False  # set once the process has started and every target is loaded
         self._deployments = deployments
         self._max_rows = max_rows
@@ -63,6 +65,7 @@ class InferenceServicer:
         self._on_shadow = on_shadow
         self._shadows: set[asyncio.Task[None]] = set()
         self._audit = audit
+        self._log = prediction_log
 
     async def ServerLive(self, request: pb.ServerLiveRequest, context: Context
                          ) -> pb.ServerLiveResponse:
@@ -122,15 +125,23 @@ class InferenceServicer:
         response.parameters["served_version"].string_param = live.info.name
         for name in outputs:
             tensors.encode(response, name, answers[name], live.info.output(name), decoded.raw)
+        if self._log is not None:
+            candidate = self._deployments.candidates.get(request.model_name)
+            canary = candidate is not None and candidate.live is live
+            slot = candidate if canary else self._deployments.slots.get(request.model_name)
+            self._log.record(live.info, alias=slot.target.alias if slot else "",
+                             role="canary" if canary else "primary", request_id=request_id,
+                             rows=decoded.rows, answers=answers)
         if shadow is not None:
             task = asyncio.create_task(self._shadow(request.model_name, live, shadow,
-                                                    decoded.rows, outputs, answers))
+                                                    decoded.rows, outputs, answers,
+                                                    request_id))
             self._shadows.add(task)
             task.add_done_callback(self._shadows.discard)
         return response
 
     async def _shadow(self, model: str, live: Live, shadow: Live, rows: np.ndarray[Any, Any],
-                      outputs: list[str], answers: dict[str, Any]) -> None:
+                      outputs: list[str], answers: dict[str, Any], request_id: str) -> None:
         wanted = [name for name in outputs if name in shadow.served.output_names]
         try:
             theirs = await shadow.batcher.predict(rows, wanted)
@@ -140,6 +151,10 @@ class InferenceServicer:
             return
         if self._on_shadow is not None:
             self._on_shadow(model, live, shadow, answers, theirs)
+        if self._log is not None:
+            candidate = self._deployments.candidates.get(model)
+            self._log.record(shadow.info, alias=candidate.target.alias if candidate else "",
+                             role="shadow", request_id=request_id, rows=rows, answers=theirs)
 
     async def RepositoryIndex(self, request: pb.RepositoryIndexRequest, context: Context
                               ) -> pb.RepositoryIndexResponse:

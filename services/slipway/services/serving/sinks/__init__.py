@@ -1,0 +1,1 @@
+"""Where serving sends what it did: prediction logs to monitoring."""

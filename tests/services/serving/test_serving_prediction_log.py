@@ -1,0 +1,109 @@
+"""Prediction logs to monitoring: each request's inputs and outputs arrive as raw tensors; when
+monitoring is down, inference goes on, logs are dropped and counted, and sending resumes by
+itself when it is back.
+
+Monitoring is stood in for by a real gRPC server implementing IngestPredictions that keeps what
+it receives (the monitoring service itself comes with its own issue).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+
+from slipway.monitoring.v1 import monitoring_service_pb2 as mpb
+from slipway.monitoring.v1 import monitoring_service_pb2_grpc as mpb_grpc
+from slipway.monitoring.v1 import prediction_record_pb2
+from support.registry import Registry
+from support.serving import StartServing, Trained, matrix_request, output
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+ROWS = load_iris().data[::10]
+
+
+class FakeMonitoring(mpb_grpc.MonitoringServiceServicer):
+    def __init__(self) -> None:
+        self.batches: list[mpb.IngestPredictionsRequest] = []
+
+    async def IngestPredictions(self, request_iterator: AsyncIterator[Any],
+                                context: Any) -> mpb.IngestPredictionsResponse:
+        count = 0
+        async for batch in request_iterator:
+            self.batches.append(batch)
+            count += len(batch.records)
+        return mpb.IngestPredictionsResponse(accepted_record_count=count)
+
+    @property
+    def records(self) -> list[prediction_record_pb2.PredictionRecord]:
+        return [r for b in self.batches for r in b.records]
+
+
+async def start_fake(port: int = 0) -> tuple[grpc.aio.Server, int, FakeMonitoring]:
+    fake = FakeMonitoring()
+    server = grpc.aio.server()
+    mpb_grpc.add_MonitoringServiceServicer_to_server(fake, server)
+    bound = server.add_insecure_port(f"127.0.0.1:{port}")
+    await server.start()
+    return server, bound, fake
+
+
+async def wait_for(check: Any, within: float = 10.0) -> None:
+    for _ in range(int(within / 0.05)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+async def test_logs_arrive_and_survive_a_monitoring_outage(
+        start_serving: StartServing, registry: Registry, iris_registered: list[int],
+        iris_models: list[Trained]) -> None:
+    server, port, fake = await start_fake()
+    try:
+        async with start_serving(registry.address, deployments=["iris@production"],
+                                 monitoring_target=f"127.0.0.1:{port}",
+                                 prediction_log_batch=5) as serving:
+            for i in range(5):
+                await serving.infer(matrix_request("iris", ROWS, request_id=f"a{i}",
+                                                   raw=True))
+            await wait_for(lambda: len(fake.records) == 5)
+            record = fake.records[0]
+            assert record.request_id == "a0"
+            assert record.model_version == "models/iris/versions/1"
+            assert record.alias == "production"
+            assert record.role == prediction_record_pb2.TRAFFIC_ROLE_PRIMARY
+            assert record.row_count == len(ROWS)
+            first = np.frombuffer(record.inputs[0].raw_contents, dtype="<f8")
+            assert np.array_equal(first, ROWS[:, 0])
+            predict = next(t for t in record.outputs if t.name == "predict")
+            assert np.array_equal(np.frombuffer(predict.raw_contents, dtype="<i8"),
+                                  iris_models[0].model().predict(ROWS))
+
+            # Monitoring goes away: inference does not notice; logs are dropped and counted.
+            await server.stop(grace=None)
+            for i in range(10):
+                reply = await serving.infer(matrix_request("iris", ROWS, request_id=f"b{i}"))
+                assert len(output(reply, "predict")) == len(ROWS)
+            log_metrics = serving.app.collectors[-2]  # ..._prediction_logs_dropped_total
+            await wait_for(lambda: sum(s.value for f in log_metrics.collect()
+                                       for s in f.samples if s.name.endswith("_total")) >= 10)
+
+            # It comes back on the same port: sending resumes by itself.
+            server, _, fake = await start_fake(port)
+            for i in range(200):  # bounded: about 10 s of traffic while the channel reconnects
+                await serving.infer(matrix_request("iris", ROWS, request_id=f"c{i}"))
+                if fake.records:
+                    break
+                await asyncio.sleep(0.05)
+            await wait_for(lambda: len(fake.records) >= 1)
+            assert all(r.request_id.startswith("c") for r in fake.records)
+            assert fake.batches[0].dropped_record_count >= 10  # the gap is reported
+    finally:
+        await server.stop(grace=None)
