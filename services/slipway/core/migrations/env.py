@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 import slipway.core.audit.tables
 import slipway.core.event_log
 import slipway.core.idempotency
+import slipway.services.monitoring.storage.tables
 import slipway.services.registry.storage.tables
 import slipway.services.training.storage.tables  # noqa: F401  (the services' tables)
 from slipway.core import schema

@@ -1,0 +1,1 @@
+"""The monitoring API: thin servicer over the domain."""

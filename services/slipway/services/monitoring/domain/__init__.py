@@ -1,0 +1,1 @@
+"""Monitoring rules: ingestion, joins, reports."""

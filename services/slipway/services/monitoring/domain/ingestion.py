@@ -1,0 +1,204 @@
+"""Prediction logs and ground truth in: checked, stored, joined on the request id, audited.
+
+A batch of prediction records is stored in one transaction with its audit event; malformed
+records are counted as rejected and the rest of the batch is kept (a sender cannot fix a record
+after the fact, and losing a whole batch for one bad record would hide traffic). A batch resent
+with the same request id is stored once. Labels whose prediction has not arrived yet wait in
+``monitoring_pending_labels`` and are joined when it does.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from slipway.common.v1 import tensor_pb2
+from slipway.core.audit import record as audit_record
+from slipway.core.context import Principal
+from slipway.core.db import Database
+from slipway.core.errors import InvalidArgumentError
+from slipway.core.idempotency import find, key_for, remember
+from slipway.core.names import MODEL_ID
+from slipway.monitoring.v1 import prediction_record_pb2
+from slipway.services.monitoring.storage.tables import PendingLabelRow, PredictionRow
+
+SERVICE = "monitoring"
+MAX_LABELS_PER_CALL = 10_000
+ROLES = {prediction_record_pb2.TRAFFIC_ROLE_UNSPECIFIED: "primary",
+         prediction_record_pb2.TRAFFIC_ROLE_PRIMARY: "primary",
+         prediction_record_pb2.TRAFFIC_ROLE_CANARY: "canary",
+         prediction_record_pb2.TRAFFIC_ROLE_SHADOW: "shadow"}
+_ITEM_BYTES = {tensor_pb2.DATA_TYPE_BOOL: 1, tensor_pb2.DATA_TYPE_INT32: 4,
+               tensor_pb2.DATA_TYPE_INT64: 8, tensor_pb2.DATA_TYPE_FP32: 4,
+               tensor_pb2.DATA_TYPE_FP64: 8}
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    accepted: int = 0
+    rows: int = 0
+    rejected: int = 0
+
+
+@dataclass(frozen=True)
+class LabelResult:
+    matched: int = 0
+    pending: int = 0
+    rejected: int = 0
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def model_of_version(name: str) -> str | None:
+    """``models/m`` for ``models/m/versions/n``; None when ``name`` is not a version name."""
+    parts = name.split("/")
+    if (len(parts) == 4 and parts[0] == "models" and parts[2] == "versions"
+            and MODEL_ID.fullmatch(parts[1]) and parts[3].isdigit() and parts[3][0] != "0"):
+        return f"models/{parts[1]}"
+    return None
+
+
+def _tensor_fits(tensor: tensor_pb2.Tensor, rows: int) -> bool:
+    shape = list(tensor.shape)
+    if not shape or shape[0] != rows or any(d < 0 for d in shape):
+        return False
+    count = 1
+    for d in shape:
+        count *= d
+    if tensor.missing_mask and len(tensor.missing_mask) != count:
+        return False
+    size = _ITEM_BYTES.get(tensor.data_type)
+    if size is not None:
+        return len(tensor.raw_contents) == count * size
+    return tensor.data_type == tensor_pb2.DATA_TYPE_BYTES
+
+
+def record_problem(record: prediction_record_pb2.PredictionRecord) -> str:
+    """Why a record cannot be stored ("" when it can)."""
+    if model_of_version(record.model_version) is None:
+        return "model_version must be models/{model}/versions/{n}"
+    if not record.request_id or len(record.request_id) > 128 or "\x00" in record.request_id:
+        return "request_id is required, at most 128 characters"
+    if record.row_count < 1:
+        return "row_count must be at least 1"
+    if not record.inputs:
+        return "inputs are required"
+    for tensor in (*record.inputs, *record.outputs):
+        if not _tensor_fits(tensor, record.row_count):
+            return f"tensor {tensor.name!r} does not match row_count and its datatype"
+    return ""
+
+
+class Ingestion:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def ingest_predictions(self, actor: Principal, records: list[
+            prediction_record_pb2.PredictionRecord], *, dropped: int, sender: str,
+            request_id: str) -> BatchResult:
+        key = key_for(SERVICE, "IngestPredictions", request_id, actor.name)
+        now = _now()
+        with self._db.unit_of_work() as session:
+            if key is not None and find(session, key) is not None:
+                return BatchResult(rejected=len(records))  # a resent batch: stored once
+            accepted = rows = rejected = 0
+            models: set[str] = set()
+            for item in records:
+                if record_problem(item):
+                    rejected += 1
+                    continue
+                model = model_of_version(item.model_version) or ""
+                time = item.time.ToDatetime(tzinfo=UTC) if item.HasField("time") else now
+                session.add(PredictionRow(
+                    model=model, model_version=item.model_version, request_id=item.request_id,
+                    role=ROLES.get(item.role, "primary"), alias=item.alias[:64], time=time,
+                    received_time=now, row_count=item.row_count,
+                    record=item.SerializeToString(), label=None, label_time=None))
+                accepted += 1
+                rows += item.row_count
+                models.add(model)
+            session.flush()
+            self._join_pending(session, [r.request_id for r in records])
+            audit_record(session, service=SERVICE, action="monitoring.IngestPredictions",
+                         resource=",".join(sorted(models))[:1024] or "predictionLogs",
+                         principal=actor, request_id=request_id or None,
+                         payload={"accepted": accepted, "rows": rows, "rejected": rejected,
+                                  "dropped_by_sender": dropped, "sender": sender[:256]})
+            if key is not None:
+                remember(session, key, "json", json.dumps({"accepted": accepted}).encode())
+            return BatchResult(accepted, rows, rejected)
+
+    @staticmethod
+    def _join_pending(session: Session, request_ids: list[str]) -> None:
+        if not request_ids:
+            return
+        pending = session.scalars(select(PendingLabelRow).where(
+            PendingLabelRow.request_id.in_(sorted(set(request_ids))))).all()
+        for label in pending:
+            prediction = session.scalars(
+                select(PredictionRow).where(PredictionRow.request_id == label.request_id,
+                                            PredictionRow.role != "shadow")
+                .order_by(PredictionRow.seq).limit(1)).one_or_none()
+            if prediction is None or not _label_fits(label.label, prediction.row_count):
+                continue
+            prediction.label, prediction.label_time = label.label, label.label_time
+            session.delete(label)
+
+    def ingest_ground_truth(self, actor: Principal,
+                            truths: list[prediction_record_pb2.GroundTruth], *,
+                            request_id: str) -> LabelResult:
+        if len(truths) > MAX_LABELS_PER_CALL:
+            raise InvalidArgumentError.for_field(
+                "ground_truths", f"at most {MAX_LABELS_PER_CALL} entries per call",
+                reason="TOO_MANY_LABELS")
+        key = key_for(SERVICE, "IngestGroundTruth", request_id, actor.name)
+        now = _now()
+        with self._db.unit_of_work() as session:
+            if key is not None and (done := find(session, key)) is not None:
+                return LabelResult(**json.loads(done))
+            matched = pending = rejected = 0
+            for truth in truths:
+                if not truth.request_id or len(truth.request_id) > 128 \
+                        or not truth.HasField("labels"):
+                    rejected += 1
+                    continue
+                label = truth.labels.SerializeToString()
+                time = truth.time.ToDatetime(tzinfo=UTC) if truth.HasField("time") else now
+                query = select(PredictionRow).where(PredictionRow.request_id == truth.request_id,
+                                                    PredictionRow.role != "shadow")
+                if truth.model:
+                    query = query.where(PredictionRow.model == truth.model)
+                prediction = session.scalars(query.order_by(PredictionRow.seq).limit(1)
+                                             ).one_or_none()
+                if prediction is None:
+                    session.add(PendingLabelRow(request_id=truth.request_id,
+                                                model=truth.model[:256], label=label,
+                                                label_time=time, received_time=now))
+                    pending += 1
+                elif not _label_fits(label, prediction.row_count):
+                    rejected += 1
+                else:
+                    session.execute(update(PredictionRow)
+                                    .where(PredictionRow.seq == prediction.seq)
+                                    .values(label=label, label_time=time))
+                    matched += 1
+            result = LabelResult(matched, pending, rejected)
+            audit_record(session, service=SERVICE, action="monitoring.IngestGroundTruth",
+                         resource="groundTruth", principal=actor, request_id=request_id or None,
+                         payload={"matched": matched, "pending": pending,
+                                  "rejected": rejected})
+            if key is not None:
+                remember(session, key, "json", json.dumps(result.__dict__).encode())
+            return result
+
+
+def _label_fits(label: bytes, rows: int) -> bool:
+    tensor = tensor_pb2.Tensor()
+    tensor.ParseFromString(label)
+    return _tensor_fits(tensor, rows)

@@ -1,0 +1,1 @@
+"""Monitoring storage: prediction logs and labels."""

@@ -1,0 +1,140 @@
+"""Prediction logs from a real serving process into a real monitoring service, and ground truth
+joined to them whether it arrives before or after the prediction; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import grpc
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+from sqlalchemy import select
+
+from slipway.common.v1 import tensor_pb2
+from slipway.core.audit.recorder import DatabaseEdgeAuditor
+from slipway.core.db import Database
+from slipway.monitoring.v1 import monitoring_service_pb2 as pb
+from slipway.monitoring.v1 import monitoring_service_pb2_grpc as pb_grpc
+from slipway.monitoring.v1 import prediction_record_pb2
+from slipway.services.monitoring import main as monitoring_main
+from slipway.services.monitoring.settings import MonitoringSettings
+from slipway.services.monitoring.storage.tables import PendingLabelRow, PredictionRow
+from support.harness import auth, running_server, settings_for
+from support.serving import (
+    iris_spec,
+    matrix_request,
+    register,
+    running_serving,
+    train_locally,
+)
+from support.training import running_registry
+
+ROWS = load_iris().data[::15]
+
+
+@contextlib.asynccontextmanager
+async def monitoring(db: Database, home: Path, tokens_file: Path
+                     ) -> AsyncIterator[tuple[pb_grpc.MonitoringServiceStub, str]]:
+    home.mkdir(parents=True, exist_ok=True)
+    settings = settings_for(MonitoringSettings, home, tokens_file=tokens_file)
+    app = monitoring_main.build(settings, db)
+    async with running_server(settings, app.services,
+                              auditor=DatabaseEdgeAuditor(db, "monitoring")) as server, \
+            grpc.aio.insecure_channel(server.grpc_address) as channel:
+        yield pb_grpc.MonitoringServiceStub(channel), server.grpc_address
+
+
+def labels(values: np.ndarray) -> tensor_pb2.Tensor:
+    array = np.ascontiguousarray(values, dtype="<i8")
+    return tensor_pb2.Tensor(name="label", data_type=tensor_pb2.DATA_TYPE_INT64,
+                             shape=[len(array)], raw_contents=array.tobytes())
+
+
+def stored(db: Database) -> list[PredictionRow]:
+    with db.unit_of_work(read_only=True) as session:
+        rows = list(session.scalars(select(PredictionRow).order_by(PredictionRow.seq)))
+        session.expunge_all()
+        return rows
+
+
+async def test_logs_from_serving_are_stored_and_labels_join(
+        migrated_db: Database, tmp_path: Path, tokens_file: Path,
+        tokens: dict[str, str]) -> None:
+    token_file = tmp_path / "service.token"
+    token_file.write_text(tokens["service"] + "\n")
+    trained = train_locally(iris_spec(), tmp_path / "iris", tmp_path)
+    async with running_registry(migrated_db, tmp_path / "registry", tokens_file, tokens,
+                                tmp_path / "artifacts") as registry, \
+            monitoring(migrated_db, tmp_path / "monitoring", tokens_file) as (stub, address):
+        await register(registry, token_file, "iris", trained, alias="production")
+        # A label that arrives before its prediction waits, then joins.
+        early = await stub.IngestGroundTruth(pb.IngestGroundTruthRequest(ground_truths=[
+            prediction_record_pb2.GroundTruth(request_id="r0", labels=labels(np.zeros(len(ROWS))))
+        ]), metadata=auth(tokens["developer"]))
+        assert (early.matched_count, early.pending_count) == (0, 1)
+        async with running_serving(migrated_db, tmp_path / "serving", tokens_file, tokens,
+                                   registry.address, token_file,
+                                   deployments=["iris@production"], monitoring_target=address,
+                                   prediction_log_batch=3) as serving:
+            for i in range(3):
+                await serving.infer(matrix_request("iris", ROWS, request_id=f"r{i}"))
+            for _ in range(200):
+                if len(await asyncio.to_thread(stored, migrated_db)) == 3:
+                    break
+                await asyncio.sleep(0.05)
+        rows = await asyncio.to_thread(stored, migrated_db)
+        assert [r.request_id for r in rows] == ["r0", "r1", "r2"]
+        assert {r.model_version for r in rows} == {"models/iris/versions/1"}
+        assert all(r.row_count == len(ROWS) and r.role == "primary" for r in rows)
+        assert rows[0].label is not None  # the early label joined
+        record = prediction_record_pb2.PredictionRecord.FromString(rows[1].record)
+        assert np.array_equal(np.frombuffer(record.inputs[2].raw_contents, dtype="<f8"),
+                              ROWS[:, 2])
+        # Labels after the fact; one with the wrong row count is rejected.
+        late = await stub.IngestGroundTruth(pb.IngestGroundTruthRequest(ground_truths=[
+            prediction_record_pb2.GroundTruth(request_id="r1", labels=labels(np.ones(len(ROWS)))),
+            prediction_record_pb2.GroundTruth(request_id="r2", labels=labels(np.ones(2))),
+        ], request_id="labels-1"), metadata=auth(tokens["developer"]))
+        assert (late.matched_count, late.pending_count, late.rejected_count) == (1, 0, 1)
+        again = await stub.IngestGroundTruth(pb.IngestGroundTruthRequest(request_id="labels-1"),
+                                             metadata=auth(tokens["developer"]))
+        assert (again.matched_count, again.rejected_count) == (1, 1)  # the first answer
+        with migrated_db.unit_of_work(read_only=True) as session:
+            assert not list(session.scalars(select(PendingLabelRow)))
+        events = await registry.audit_events(service="monitoring")
+        actions = [e.action for e in events]
+        assert "monitoring.IngestPredictions" in actions
+        assert actions.count("monitoring.IngestGroundTruth") == 2
+
+
+async def test_a_resent_batch_is_stored_once_and_bad_records_are_counted(
+        migrated_db: Database, tmp_path: Path, tokens_file: Path,
+        tokens: dict[str, str]) -> None:
+    good = prediction_record_pb2.PredictionRecord(
+        request_id="x1", model_version="models/m/versions/2", row_count=2,
+        inputs=[tensor_pb2.Tensor(name="a", data_type=tensor_pb2.DATA_TYPE_FP64, shape=[2],
+                                  raw_contents=np.zeros(2).tobytes())])
+    bad = prediction_record_pb2.PredictionRecord(
+        request_id="x2", model_version="models/m/versions/2", row_count=3,
+        inputs=[tensor_pb2.Tensor(name="a", data_type=tensor_pb2.DATA_TYPE_FP64, shape=[3],
+                                  raw_contents=b"short")])
+    batch = pb.IngestPredictionsRequest(records=[good, bad], request_id="batch-1", sender="t")
+
+    async def stream() -> AsyncIterator[pb.IngestPredictionsRequest]:
+        yield batch
+
+    async with monitoring(migrated_db, tmp_path / "monitoring", tokens_file) as (stub, _):
+        first = await stub.IngestPredictions(stream(), metadata=auth(tokens["service"]))
+        assert (first.accepted_record_count, first.accepted_row_count,
+                first.rejected_record_count) == (1, 2, 1)
+        second = await stub.IngestPredictions(stream(), metadata=auth(tokens["service"]))
+        assert second.accepted_record_count == 0
+        assert second.rejected_record_count == 2  # the whole resent batch
+        assert [r.request_id for r in await asyncio.to_thread(stored, migrated_db)] == ["x1"]
+        with pytest.raises(grpc.aio.AioRpcError) as caught:  # only senders may ingest
+            await stub.IngestPredictions(stream(), metadata=auth(tokens["developer"]))
+        assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
