@@ -39,7 +39,7 @@ ROWS = load_iris().data[::15]
 @contextlib.asynccontextmanager
 async def monitoring(db: Database, home: Path, tokens_file: Path
                      ) -> AsyncIterator[tuple[pb_grpc.MonitoringServiceStub, str]]:
-    home.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(home.mkdir, parents=True, exist_ok=True)
     settings = settings_for(MonitoringSettings, home, tokens_file=tokens_file)
     app = monitoring_main.build(settings, db)
     async with running_server(settings, app.services,
