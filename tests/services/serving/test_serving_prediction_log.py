@@ -23,7 +23,7 @@ from slipway.monitoring.v1 import prediction_record_pb2
 from support.registry import Registry
 from support.serving import StartServing, Trained, matrix_request, output
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 ROWS = load_iris().data[::10]
 
@@ -62,6 +62,7 @@ async def wait_for(check: Any, within: float = 10.0) -> None:
     raise AssertionError("condition not reached in time")
 
 
+@SQLITE_ONLY
 async def test_logs_arrive_and_survive_a_monitoring_outage(
         start_serving: StartServing, registry: Registry, iris_registered: list[int],
         iris_models: list[Trained]) -> None:
@@ -105,5 +106,29 @@ async def test_logs_arrive_and_survive_a_monitoring_outage(
             await wait_for(lambda: len(fake.records) >= 1)
             assert all(r.request_id.startswith("c") for r in fake.records)
             assert fake.batches[0].dropped_record_count >= 10  # the gap is reported
+    finally:
+        await server.stop(grace=None)
+
+
+async def test_stopping_sends_what_is_queued() -> None:
+    from slipway.core.peers import PeerTarget
+    from slipway.services.serving.domain.served import InputSpec, OutputSpec, VersionInfo
+    from slipway.services.serving.sinks.prediction_log import PredictionLog
+
+    server, port, fake = await start_fake()
+    try:
+        sink = PredictionLog(PeerTarget(f"127.0.0.1:{port}"), batch_size=100,
+                             flush_seconds=60.0)
+        info = VersionInfo("m", 1, (InputSpec("a", "FP64"), InputSpec("b", "BYTES")),
+                           (OutputSpec("predict", "INT64", (-1,)),), "0" * 64, "skops", {})
+        sink.start()
+        rows = np.array([[1.0, "x"], [2.0, None]], dtype=object)
+        for i in range(3):
+            sink.record(info, alias="production", role="primary", request_id=f"s{i}",
+                        rows=rows, answers={"predict": np.array([0, 1])})
+        await sink.stop()  # long before the 60 s flush
+        assert [r.request_id for r in fake.records] == ["s0", "s1", "s2"]
+        colour = fake.records[0].inputs[1]
+        assert colour.missing_mask == bytes([0, 1])  # the missing category is marked
     finally:
         await server.stop(grace=None)

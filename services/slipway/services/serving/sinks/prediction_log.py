@@ -140,10 +140,12 @@ class PredictionLog:
             self._wake.set()
 
     def start(self) -> None:
+        self._channel = self._monitoring.channel()
+        self._stub = pb_grpc.MonitoringServiceStub(self._channel)
         self._task = asyncio.create_task(self._send_forever())
 
     async def stop(self) -> None:
-        """Send what is queued (briefly), then stop."""
+        """Send what is queued (for up to two seconds), then stop."""
         if self._task is None:
             return
         self._task.cancel()
@@ -153,18 +155,17 @@ class PredictionLog:
         with contextlib.suppress(Exception):
             async with asyncio.timeout(2.0):
                 await self._flush()
+        await self._channel.close()
 
     async def _send_forever(self) -> None:
-        async with self._monitoring.channel() as channel:
-            self._stub = pb_grpc.MonitoringServiceStub(channel)
-            while True:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._flush_seconds)
-                self._wake.clear()
-                try:
-                    await self._flush()
-                except Exception:  # a bug here must not stop logging for good
-                    log.exception("sending prediction logs failed")
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._flush_seconds)
+            self._wake.clear()
+            try:
+                await self._flush()
+            except Exception:  # a bug here must not stop logging for good
+                log.exception("sending prediction logs failed")
 
     async def _flush(self) -> None:
         while self._queue:
