@@ -58,6 +58,7 @@ from slipway.core.logs import get_logger
 __all__ = [
     "FORMATS",
     "FUNCTION_TRANSFORMER",
+    "PREDICT_IS_ARGMAX",
     "TRUSTED_TYPES",
     "IncompatibleArtifactError",
     "MalformedArtifactError",
@@ -68,6 +69,7 @@ __all__ = [
     "dump_model",
     "inspect_artifact",
     "load_model",
+    "predict_is_argmax",
     "referenced_types",
 ]
 
@@ -199,6 +201,21 @@ class IncompatibleArtifactError(FailedPreconditionError):
     """The model was saved with library versions this process cannot load faithfully."""
 
     default_reason = "INCOMPATIBLE_FRAMEWORK"
+
+
+# Classifiers whose ``predict`` is, in scikit-learn's own code, the class of the largest
+# ``predict_proba`` column: one ``predict_proba`` pass gives both, which halves the cost of
+# evaluating or serving a forest or a boosted model.
+PREDICT_IS_ARGMAX = frozenset({"HistGradientBoostingClassifier", "RandomForestClassifier",
+                               "ExtraTreesClassifier", "DecisionTreeClassifier"})
+
+
+def predict_is_argmax(model: Any) -> bool:
+    """Whether ``model`` (or the last step of its Pipeline) predicts the argmax of its
+    probabilities."""
+    steps = getattr(model, "steps", None)
+    final = steps[-1][1] if steps else model
+    return type(final).__name__ in PREDICT_IS_ARGMAX
 
 
 def current_framework_versions() -> dict[str, str]:

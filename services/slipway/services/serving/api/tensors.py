@@ -10,7 +10,6 @@ Every problem is INVALID_ARGUMENT with a BadRequest field violation naming the i
 from __future__ import annotations
 
 import json
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,22 +18,16 @@ import numpy as np
 import numpy.typing as npt
 
 from slipway.core.errors import FieldViolation, InvalidArgumentError
+from slipway.core.tensors import NUMPY_TYPES, pack_bytes, unpack_bytes
 from slipway.inference.v2 import grpc_service_pb2 as pb
 from slipway.services.serving.domain.served import OutputSpec, VersionInfo
 
-NUMPY_TYPES: dict[str, np.dtype[Any]] = {
-    "BOOL": np.dtype("?"), "UINT8": np.dtype("u1"), "INT8": np.dtype("i1"),
-    "INT16": np.dtype("<i2"), "INT32": np.dtype("<i4"), "INT64": np.dtype("<i8"),
-    "UINT16": np.dtype("<u2"), "UINT32": np.dtype("<u4"), "UINT64": np.dtype("<u8"),
-    "FP16": np.dtype("<f2"), "FP32": np.dtype("<f4"), "FP64": np.dtype("<f8"),
-}
 CONTENTS = {"BOOL": "bool_contents", "INT8": "int_contents", "INT16": "int_contents",
             "INT32": "int_contents", "INT64": "int64_contents", "UINT8": "uint_contents",
             "UINT16": "uint_contents", "UINT32": "uint_contents", "UINT64": "uint64_contents",
             "FP32": "fp32_contents", "FP64": "fp64_contents", "BYTES": "bytes_contents"}
 NUMERIC_INPUTS = frozenset({"FP32", "FP64", "INT32", "INT64", "BOOL", "INT8", "INT16", "UINT8",
                             "UINT16", "UINT32", "UINT64", "FP16"})
-_LENGTH = struct.Struct("<I")
 
 
 @dataclass(frozen=True)
@@ -59,20 +52,10 @@ def _count(shape: Sequence[int], field: str) -> int:
 
 
 def _split_bytes(buffer: bytes, count: int, field: str) -> list[bytes]:
-    items: list[bytes] = []
-    offset = 0
-    for _ in range(count):
-        if offset + 4 > len(buffer):
-            raise _bad(field, "raw BYTES content is shorter than its shape", "INVALID_CONTENTS")
-        (length,) = _LENGTH.unpack_from(buffer, offset)
-        offset += 4
-        if offset + length > len(buffer):
-            raise _bad(field, "raw BYTES element overruns the content", "INVALID_CONTENTS")
-        items.append(buffer[offset:offset + length])
-        offset += length
-    if offset != len(buffer):
-        raise _bad(field, "raw BYTES content is longer than its shape", "INVALID_CONTENTS")
-    return items
+    try:
+        return unpack_bytes(buffer, count)
+    except ValueError as exc:
+        raise _bad(field, str(exc), "INVALID_CONTENTS") from None
 
 
 def _tensor(index: int, tensor: pb.ModelInferRequest.InferInputTensor, raw: bytes | None
@@ -251,8 +234,7 @@ def encode(response: pb.ModelInferResponse, name: str, values: npt.NDArray[Any],
     if datatype == "BYTES":
         items = [str(v).encode() for v in values.ravel().tolist()]
         if raw:
-            response.raw_output_contents.append(
-                b"".join(_LENGTH.pack(len(item)) + item for item in items))
+            response.raw_output_contents.append(pack_bytes(items))
         else:
             tensor.contents.bytes_contents.extend(items)
         return

@@ -15,12 +15,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from slipway.core.model_files import predict_is_argmax
+
 PREDICT = "predict"
 PREDICT_PROBA = "predict_proba"
-# Classifiers whose predict is, in scikit-learn's own code, the class of the largest
-# predict_proba column.
-PREDICT_IS_ARGMAX = frozenset({"HistGradientBoostingClassifier", "RandomForestClassifier",
-                               "ExtraTreesClassifier", "DecisionTreeClassifier"})
+
 
 
 @dataclass(frozen=True)
@@ -83,9 +82,8 @@ class ServedModel:
         self._methods = {PREDICT: self.model.predict}
         if self.info.output(PREDICT_PROBA) is not None and hasattr(self.model, "predict_proba"):
             self._methods[PREDICT_PROBA] = self.model.predict_proba
-        final = self.model.steps[-1][1] if hasattr(self.model, "steps") else self.model
         self.labels_from_proba = (PREDICT_PROBA in self._methods
-                                  and type(final).__name__ in PREDICT_IS_ARGMAX)
+                                  and predict_is_argmax(self.model))
         self._classes = np.asarray(getattr(self.model, "classes_", []))
 
     @property

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import struct
 import time
 import uuid
 from collections import deque
@@ -33,6 +32,7 @@ from prometheus_client.registry import Collector
 from slipway.common.v1 import tensor_pb2
 from slipway.core.logs import get_logger
 from slipway.core.peers import PeerTarget
+from slipway.core.tensors import DATA_TYPES, NUMPY_TYPES, pack_bytes
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
 from slipway.monitoring.v1 import monitoring_service_pb2_grpc as pb_grpc
 from slipway.monitoring.v1 import prediction_record_pb2
@@ -43,11 +43,6 @@ log = get_logger("slipway.serving.prediction_log")
 ROLES = {"primary": prediction_record_pb2.TRAFFIC_ROLE_PRIMARY,
          "canary": prediction_record_pb2.TRAFFIC_ROLE_CANARY,
          "shadow": prediction_record_pb2.TRAFFIC_ROLE_SHADOW}
-_TYPES = {"BOOL": tensor_pb2.DATA_TYPE_BOOL, "INT32": tensor_pb2.DATA_TYPE_INT32,
-          "INT64": tensor_pb2.DATA_TYPE_INT64, "FP32": tensor_pb2.DATA_TYPE_FP32,
-          "FP64": tensor_pb2.DATA_TYPE_FP64, "BYTES": tensor_pb2.DATA_TYPE_BYTES}
-_NUMPY = {"BOOL": "?", "INT32": "<i4", "INT64": "<i8", "FP32": "<f4", "FP64": "<f8"}
-_LENGTH = struct.Struct("<I")
 
 
 @dataclass(frozen=True)
@@ -63,17 +58,17 @@ class _Pending:
 
 def tensor(name: str, datatype: str, values: npt.NDArray[Any]) -> tensor_pb2.Tensor:
     """A ``common.v1.Tensor`` with raw contents; missing categorical values are masked."""
-    message = tensor_pb2.Tensor(name=name, data_type=_TYPES[datatype], shape=list(values.shape))
+    message = tensor_pb2.Tensor(name=name, data_type=DATA_TYPES[datatype], shape=list(values.shape))
     if datatype == "BYTES":
         flat = values.ravel()
         missing = np.fromiter((not isinstance(v, str) for v in flat), dtype=bool,
                               count=len(flat))
         items = [(v if isinstance(v, str) else "").encode() for v in flat.tolist()]
-        message.raw_contents = b"".join(_LENGTH.pack(len(i)) + i for i in items)
+        message.raw_contents = pack_bytes(items)
         if missing.any():
             message.missing_mask = missing.astype(np.uint8).tobytes()
         return message
-    message.raw_contents = np.ascontiguousarray(values, dtype=_NUMPY[datatype]).tobytes()
+    message.raw_contents = np.ascontiguousarray(values, dtype=NUMPY_TYPES[datatype]).tobytes()
     return message
 
 

@@ -22,6 +22,7 @@ import grpc
 from slipway.core.errors import FailedPreconditionError, NotFoundError, UnavailableError
 from slipway.core.logs import get_logger
 from slipway.core.peers import PeerTarget
+from slipway.core.tensors import DATA_TYPE_NAMES, DATA_TYPES
 from slipway.core.values import from_pb
 from slipway.registry.v1 import artifact_pb2, model_event_pb2, model_version_pb2
 from slipway.registry.v1 import registry_service_pb2 as pb
@@ -32,7 +33,6 @@ from slipway.services.serving.sources.cache import ArtifactCache
 log = get_logger("slipway.serving.registry")
 
 CALL_TIMEOUT = 30.0
-_DATATYPES = {1: "BOOL", 2: "INT32", 3: "INT64", 4: "FP32", 5: "FP64", 6: "BYTES"}
 _FORMATS = {artifact_pb2.ARTIFACT_FORMAT_SKOPS: "skops", artifact_pb2.ARTIFACT_FORMAT_PICKLE:
             "pickle", artifact_pb2.ARTIFACT_FORMAT_JOBLIB: "joblib",
             artifact_pb2.ARTIFACT_FORMAT_ONNX: "onnx"}
@@ -76,9 +76,9 @@ def version_info(message: model_version_pb2.ModelVersion) -> VersionInfo:
                  "numpy": versions.numpy, "scipy": versions.scipy, "skops": versions.skops}
     return VersionInfo(
         model_id=model_id, number=message.version_number,
-        inputs=tuple(InputSpec(f.name, "BYTES" if f.data_type == 6 else "FP64",
+        inputs=tuple(InputSpec(f.name, "BYTES" if f.data_type == DATA_TYPES["BYTES"] else "FP64",
                                tuple(f.categories)) for f in message.signature.inputs),
-        outputs=tuple(OutputSpec(o.name, _DATATYPES.get(o.data_type, "FP64"), tuple(o.shape),
+        outputs=tuple(OutputSpec(o.name, DATA_TYPE_NAMES.get(o.data_type, "FP64"), tuple(o.shape),
                                  tuple(from_pb(v) for v in o.class_labels))
                       for o in message.signature.outputs),
         artifact_sha256=message.artifact.sha256,

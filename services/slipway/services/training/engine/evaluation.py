@@ -25,29 +25,18 @@ from sklearn.metrics import (  # type: ignore[import-untyped]
     root_mean_squared_error,
 )
 
+from slipway.core.model_files import predict_is_argmax
 from slipway.services.training.engine.estimators import supports_proba
 from slipway.services.training.engine.spec import Task
 
 __all__ = ["evaluate"]
 
 
-# Classifiers whose ``predict`` is, in scikit-learn's own code, the class of the largest
-# ``predict_proba`` column: for them one pass gives both, which halves evaluation of a large
-# forest or boosted model.
-PREDICT_IS_ARGMAX = frozenset({"HistGradientBoostingClassifier", "RandomForestClassifier",
-                               "ExtraTreesClassifier", "DecisionTreeClassifier"})
-
-
-def _final(model: Any) -> Any:
-    steps = getattr(model, "steps", None)
-    return steps[-1][1] if steps else model
-
-
 def evaluate(model: Any, x: npt.NDArray[Any], y: npt.NDArray[Any], *,
              task: Task) -> dict[str, float]:
     """The holdout metrics of ``model`` on ``x`` and ``y`` (see the module docstring)."""
     proba = None
-    if task == "classification" and type(_final(model)).__name__ in PREDICT_IS_ARGMAX:
+    if task == "classification" and predict_is_argmax(model):
         proba = model.predict_proba(x)
         predicted = np.asarray(model.classes_).take(np.argmax(proba, axis=1))
     else:

@@ -17,9 +17,10 @@ import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from slipway.common.v1 import feature_pb2, tensor_pb2
+from slipway.common.v1 import feature_pb2
 from slipway.core import values
 from slipway.core.peers import PeerTarget
+from slipway.core.tensors import DATA_TYPES
 from slipway.registry.v1 import (
     artifact_pb2,
     lineage_pb2,
@@ -36,9 +37,6 @@ CHUNK_BYTES = 1024 * 1024
 CALL_TIMEOUT_SECONDS = 120.0
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)  # then every 8 s until the retry budget is spent
 
-_DATA_TYPES = {"BOOL": tensor_pb2.DATA_TYPE_BOOL, "INT32": tensor_pb2.DATA_TYPE_INT32,
-               "INT64": tensor_pb2.DATA_TYPE_INT64, "FP32": tensor_pb2.DATA_TYPE_FP32,
-               "FP64": tensor_pb2.DATA_TYPE_FP64, "BYTES": tensor_pb2.DATA_TYPE_BYTES}
 _KINDS = {"numeric": feature_pb2.FEATURE_KIND_NUMERIC,
           "categorical": feature_pb2.FEATURE_KIND_CATEGORICAL,
           "binary": feature_pb2.FEATURE_KIND_BINARY}
@@ -88,11 +86,11 @@ def version_message(job: TrainingJob, outcome: TrainingOutcome,
                     code_version: str) -> model_version_pb2.ModelVersion:
     """The registry's ModelVersion for what ``job`` trained."""
     signature = signature_pb2.Signature(
-        inputs=[signature_pb2.FeatureSpec(name=f.name, data_type=_DATA_TYPES[f.data_type],
+        inputs=[signature_pb2.FeatureSpec(name=f.name, data_type=DATA_TYPES[f.data_type],
                                           kind=_KINDS[f.kind], categories=list(f.categories))
                 for f in outcome.inputs],
         outputs=[signature_pb2.OutputSpec(
-            name=o.name, data_type=_DATA_TYPES[o.data_type], shape=list(o.shape),
+            name=o.name, data_type=DATA_TYPES[o.data_type], shape=list(o.shape),
             class_labels=[values.to_pb(label) for label in o.class_labels])
             for o in outcome.outputs])
     versions = dict(outcome.framework_versions)
