@@ -1,13 +1,15 @@
 """Typed values (`slipway.common.v1.Value`) to and from plain Python, keeping the type:
-``1``, ``1.0``, ``"1"`` and ``True`` stay distinct both ways."""
+``1``, ``1.0``, ``"1"`` and ``True`` stay distinct both ways; and times as Timestamps."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from google.protobuf import struct_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from slipway.common.v1 import value_pb2
 
@@ -76,3 +78,12 @@ def map_to_pb(values: Mapping[str, Any]) -> dict[str, value_pb2.Value]:
         except ValueTypeError:
             continue
     return out
+
+
+def timestamp(value: datetime | None) -> Timestamp | None:
+    """A Timestamp for an aware datetime (None stays None: an unset field)."""
+    if value is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp

@@ -9,10 +9,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
-
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from slipway.audit.v1 import audit_event_pb2 as event_pb
 from slipway.audit.v1 import audit_service_pb2 as pb
@@ -24,6 +22,7 @@ from slipway.core.errors import FieldViolation, InvalidArgumentError
 from slipway.core.handlers import Context
 from slipway.core.pagination import decode_page_token, encode_page_token, page_size
 from slipway.core.principals import principal_to_pb, roles_from_pb
+from slipway.core.values import timestamp
 
 EXPORT_BATCH = 500
 
@@ -40,16 +39,10 @@ _BREAK_TO_PB = {
 }
 
 
-def _timestamp(value: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
-
-
 def event_to_pb(entry: AuditEntry) -> event_pb.AuditEvent:
     return event_pb.AuditEvent(
         sequence=entry.sequence, event_id=entry.event_id,
-        event_time=_timestamp(entry.event_time), service=entry.service, action=entry.action,
+        event_time=timestamp(entry.event_time), service=entry.service, action=entry.action,
         principal=principal_to_pb(entry.principal, entry.roles),
         resource=entry.resource, outcome=_OUTCOME_TO_PB[entry.outcome],
         status_code=entry.status_code, error_reason=entry.error_reason, reason=entry.reason,

@@ -7,15 +7,14 @@ verbatim and turns back into the same message on the way out.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from google.protobuf import json_format
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from slipway.core.errors import InvalidArgumentError
 from slipway.core.principals import principal_to_pb
+from slipway.core.values import timestamp
 from slipway.registry.v1 import alias_history_pb2, artifact_pb2, model_event_pb2, model_pb2
 from slipway.registry.v1 import model_version_pb2 as version_pb
 from slipway.services.registry.domain.entities import (
@@ -54,14 +53,6 @@ EVENT_TYPE_TO_PB = {
     for name, number in model_event_pb2.ModelEventType.items() if number
 }
 EVENT_TYPE_FROM_PB = {v: k for k, v in EVENT_TYPE_TO_PB.items()}
-
-
-def timestamp(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
 
 
 def as_dict(message: Message) -> dict[str, Any]:

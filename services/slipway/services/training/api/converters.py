@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from google.protobuf.duration_pb2 import Duration
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from slipway.common.v1 import value_pb2
 from slipway.core import values
 from slipway.core.errors import FieldViolation, InvalidArgumentError
+from slipway.core.values import timestamp
 from slipway.services.training.domain.entities import JobState, NewJob, TrainingJob
 from slipway.services.training.engine import spec as s
 from slipway.training.v1 import (
@@ -234,14 +233,6 @@ def _search_pb(spec: s.SearchSpec) -> search_spec_pb2.SearchSpec:
     return message
 
 
-def _timestamp(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
-
-
 def job_to_pb(job: TrainingJob) -> training_job_pb2.TrainingJob:
     spec = job.spec
     dataset = dataset_spec_pb2.DatasetSpec(
@@ -272,8 +263,8 @@ def job_to_pb(job: TrainingJob) -> training_job_pb2.TrainingJob:
             message=job.progress.message),
         attempt_count=job.attempt_count, created_by=job.created_by,
         cancelled_by=job.cancelled_by, cancel_reason=job.cancel_reason,
-        create_time=_timestamp(job.create_time), start_time=_timestamp(job.start_time),
-        end_time=_timestamp(job.end_time), update_time=_timestamp(job.update_time),
+        create_time=timestamp(job.create_time), start_time=timestamp(job.start_time),
+        end_time=timestamp(job.end_time), update_time=timestamp(job.update_time),
         model_version=job.model_version, metrics=job.metrics,
         best_params=values.map_to_pb(job.best_params))
     if spec.search is not None:
