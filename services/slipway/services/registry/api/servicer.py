@@ -22,6 +22,7 @@ from slipway.core.names import (
     version_ref,
 )
 from slipway.core.pagination import decode_page_token, encode_page_token, page_size
+from slipway.core.waits import first_of
 from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.services.registry.api import converters
 from slipway.services.registry.api.read_cache import ReadCache
@@ -279,12 +280,7 @@ class RegistryServicer:
                 after = event.sequence
             if events:
                 continue
-            stop = asyncio.ensure_future(self.stopping.wait())
-            change = asyncio.ensure_future(woken.wait())
-            await asyncio.wait({stop, change}, timeout=WATCH_POLL_SECONDS,
-                               return_when=asyncio.FIRST_COMPLETED)
-            stop.cancel()
-            change.cancel()
+            await first_of(self.stopping, woken, within=WATCH_POLL_SECONDS)
         # Shutting down: end the stream; the watcher reconnects (elsewhere) from its sequence.
 
     def stop_watchers(self) -> None:

@@ -24,6 +24,7 @@ from slipway.core.logs import get_logger
 from slipway.core.peers import PeerTarget
 from slipway.core.tensors import DATA_TYPE_NAMES, DATA_TYPES
 from slipway.core.values import from_pb
+from slipway.core.waits import first_of
 from slipway.registry.v1 import artifact_pb2, model_event_pb2, model_version_pb2
 from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.registry.v1 import registry_service_pb2_grpc as pb_grpc
@@ -192,7 +193,5 @@ class VersionSource:
                     return
                 log.warning("registry event stream interrupted; reconnecting",
                             error=error.code().name, retry_in=delay)
-            stopped = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({stopped}, timeout=delay)
-            stopped.cancel()
+            await first_of(stop, within=delay)
             delay = min(delay * 2, 5.0)

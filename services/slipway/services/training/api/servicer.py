@@ -11,6 +11,7 @@ from slipway.core.errors import InvalidArgumentError
 from slipway.core.handlers import Context
 from slipway.core.names import MODEL_ID
 from slipway.core.pagination import decode_page_token, encode_page_token, page_size
+from slipway.core.waits import first_of
 from slipway.services.training.api import converters
 from slipway.services.training.domain.jobs import TrainingJobs
 from slipway.services.training.worker.supervisor import Supervisor
@@ -121,12 +122,7 @@ class TrainingServicer:
                 if job.state.terminal:
                     return
             if not changes:
-                stop = asyncio.ensure_future(self.stopping.wait())
-                change = asyncio.ensure_future(woken.wait())
-                await asyncio.wait({stop, change}, timeout=WATCH_POLL_SECONDS,
-                                   return_when=asyncio.FIRST_COMPLETED)
-                stop.cancel()
-                change.cancel()
+                await first_of(self.stopping, woken, within=WATCH_POLL_SECONDS)
         # Shutting down: the stream ends; the watcher reconnects (elsewhere) and reads the job.
 
     def notify(self) -> None:
