@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Self
 
 from slipway.core.db import default_database_url, mask_url
+from slipway.core.peers import PeerTarget
 
 ENV_PREFIX = "SLIPWAY_"
 MiB = 1024 * 1024
@@ -220,3 +221,26 @@ def _convert(name: str, hint: Any, raw: Any) -> Any:
         return kind(text)
     except ValueError as exc:
         raise ValueError(f"setting {name}: cannot read {text!r} as {kind.__name__}") from exc
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RegistryClientSettings(ServiceSettings):
+    """Settings of a service that calls the registry (training, serving, monitoring)."""
+
+    registry_target: str = setting("127.0.0.1:7101", "host:port of the registry.")
+    registry_token_file: Path | None = setting(
+        None, "Bearer token presented to the registry (a principal with the `service` role). "
+              "Default $SLIPWAY_HOME/<service>.token, as `slipway up` writes it.")
+    registry_tls_ca_file: Path | None = setting(
+        None, "PEM CA bundle to verify the registry's certificate; enables TLS to it.")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.registry_token_file is None:
+            object.__setattr__(self, "registry_token_file",
+                               self.home / f"{self.service_name}.token")
+
+    @property
+    def registry(self) -> PeerTarget:
+        return PeerTarget(self.registry_target, self.registry_token_file,
+                          self.registry_tls_ca_file)

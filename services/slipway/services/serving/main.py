@@ -99,9 +99,7 @@ def build(settings: ServingSettings, db: Database) -> ServiceApp:
     except InvalidArgumentError as exc:
         raise ConfigurationError(f"--deployments: {exc.message}") from None
     metrics = ServingMetrics()
-    source = VersionSource(PeerTarget(settings.registry_target, settings.registry_token_file,
-                                      settings.registry_tls_ca_file),
-                           ArtifactCache(settings.cache_dir))
+    source = VersionSource(settings.registry, ArtifactCache(settings.cache_dir))
     if settings.allow_pickle:
         log.warning("pickle/joblib artifacts are LOADED (--allow-pickle): loading them can run "
                     "arbitrary code")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from slipway.core.settings import ServiceSettings, setting
+from slipway.core.settings import RegistryClientSettings, setting
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class ServingSettings(ServiceSettings):
+class ServingSettings(RegistryClientSettings):
     """Slipway serving service: the Open Inference Protocol over gRPC."""
 
     service_name = "serving"
@@ -25,13 +25,6 @@ class ServingSettings(ServiceSettings):
     shadow: list[str] = setting(
         [], "Shadow policies, `model=alias`: the version behind the alias scores every request "
             "off the response path; callers get the deployed version's answer.")
-    registry_target: str = setting(
-        "127.0.0.1:7101", "host:port of the registry that versions are loaded from.")
-    registry_token_file: Path | None = setting(
-        None, "Bearer token presented to the registry (role `service`). Default "
-              "$SLIPWAY_HOME/serving.token, if it exists.")
-    registry_tls_ca_file: Path | None = setting(
-        None, "PEM CA bundle to verify the registry's certificate; enables TLS to it.")
     cache_dir: Path | None = setting(
         None, "Local cache of verified artifacts, so a restart works while the registry is "
               "down. Default $SLIPWAY_HOME/serving-cache.")
@@ -68,8 +61,6 @@ class ServingSettings(ServiceSettings):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.registry_token_file is None:
-            object.__setattr__(self, "registry_token_file", self.home / "serving.token")
         if self.cache_dir is None:
             object.__setattr__(self, "cache_dir", self.home / "serving-cache")
         if self.monitoring_token_file is None:

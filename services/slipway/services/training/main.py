@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from slipway.core.bootstrap import ServiceApp, audit_registration, run_service
 from slipway.core.db import Database
 from slipway.core.logs import get_logger
-from slipway.core.peers import PeerTarget
 from slipway.core.server import ServiceRegistration
 from slipway.services.training.api.servicer import TrainingServicer
 from slipway.services.training.domain.jobs import Limits, TrainingJobs, new_worker_id
@@ -42,10 +41,8 @@ def build(settings: TrainingSettings, db: Database) -> ServiceApp:
                       max_attempts=settings.max_attempts,
                       heartbeat_timeout_seconds=settings.heartbeat_timeout_seconds),
         protected_aliases=frozenset(settings.protected_aliases))
-    registrar = Registrar(
-        PeerTarget(settings.registry_target, settings.registry_token_file,
-                       settings.registry_tls_ca_file),
-        retry_seconds=settings.registry_retry_seconds, code_version=code_version())
+    registrar = Registrar(settings.registry, retry_seconds=settings.registry_retry_seconds,
+                          code_version=code_version())
     supervisor = Supervisor(
         jobs, registrar,
         WorkerConfig(data_root=settings.data_root, work_dir=settings.work_dir,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from slipway.core.settings import ServiceSettings, setting
+from slipway.core.settings import RegistryClientSettings, setting
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class TrainingSettings(ServiceSettings):
+class TrainingSettings(RegistryClientSettings):
     """Slipway training service: queued training jobs, run by workers, registered with lineage."""
 
     service_name = "training"
@@ -25,13 +25,6 @@ class TrainingSettings(ServiceSettings):
     workers: int = setting(
         1, "Jobs this process runs at once, each fit in its own child process. More replicas "
            "of the service on the same database simply add workers. 0 serves the API only.")
-    registry_target: str = setting(
-        "127.0.0.1:7101", "host:port of the registry that trained versions are registered in.")
-    registry_token_file: Path | None = setting(
-        None, "File holding the bearer token the service presents to the registry (a principal "
-              "with the `service` role). Default $SLIPWAY_HOME/training.token, if it exists.")
-    registry_tls_ca_file: Path | None = setting(
-        None, "PEM CA bundle to verify the registry's certificate; enables TLS to the registry.")
     registry_retry_seconds: float = setting(
         120.0, "How long registration keeps retrying while the registry is unreachable before "
                "the job fails with the retryable reason REGISTRY_UNAVAILABLE.")
@@ -59,8 +52,6 @@ class TrainingSettings(ServiceSettings):
             object.__setattr__(self, "data_root", self.home / "data")
         if self.work_dir is None:
             object.__setattr__(self, "work_dir", self.home / "training-work")
-        if self.registry_token_file is None:
-            object.__setattr__(self, "registry_token_file", self.home / "training.token")
         if self.workers < 0:
             raise ValueError("workers must not be negative")
         if self.max_attempts < 1:
