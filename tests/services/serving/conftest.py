@@ -20,24 +20,9 @@ from support.serving import (
     iris_spec,
     register,
     running_serving,
+    set_alias,
     train_locally,
 )
-from support.training import running_registry, write_csv
-
-
-@pytest.fixture
-def service_token_file(tmp_path: Path, tokens: dict[str, str]) -> Path:
-    path = tmp_path / "serving.token"
-    path.write_text(tokens["service"] + "\n")
-    return path
-
-
-@pytest.fixture
-def data_root(tmp_path: Path) -> Path:
-    root = tmp_path / "data"
-    root.mkdir()
-    write_csv(root / "fruit.csv")
-    return root
 
 
 @pytest.fixture
@@ -48,20 +33,11 @@ def iris_models(tmp_path: Path, data_root: Path) -> list[Trained]:
 
 
 @pytest.fixture
-async def registry(migrated_db: Database, tmp_path: Path, tokens_file: Path,
-                   tokens: dict[str, str]) -> AsyncIterator[Registry]:
-    async with running_registry(migrated_db, tmp_path / "registry", tokens_file, tokens,
-                                tmp_path / "artifacts") as running:
-        yield running
-
-
-@pytest.fixture
 async def iris_registered(registry: Registry, service_token_file: Path,
                           iris_models: list[Trained]) -> list[int]:
     """The three iris models as versions 1-3 of `iris`; `production` -> 1."""
     numbers = [await register(registry, service_token_file, "iris", trained)
                for trained in iris_models]
-    from support.serving import set_alias
     await set_alias(registry, "iris", "production", numbers[0])
     return numbers
 

@@ -29,36 +29,10 @@ from support.registry import Registry
 from support.training import (
     StartTraining,
     Training,
-    running_registry,
-    write_csv,
 )
 
 # Short enough that lost-worker tests take seconds, long enough for a loaded CI machine.
 FAST_HEARTBEATS = {"heartbeat_seconds": 0.5, "heartbeat_timeout_seconds": 6.0}
-
-
-@pytest.fixture
-def service_token_file(tmp_path: Path, tokens: dict[str, str]) -> Path:
-    """The token the training service presents to the registry (role `service`)."""
-    path = tmp_path / "training.token"
-    path.write_text(tokens["service"] + "\n")
-    return path
-
-
-@pytest.fixture
-def data_root(tmp_path: Path) -> Path:
-    root = tmp_path / "data"
-    root.mkdir()
-    write_csv(root / "fruit.csv")
-    return root
-
-
-@pytest.fixture
-async def registry(migrated_db: Database, tmp_path: Path, tokens_file: Path,
-                   tokens: dict[str, str]) -> AsyncIterator[Registry]:
-    async with running_registry(migrated_db, tmp_path / "registry", tokens_file, tokens,
-                                tmp_path / "artifacts") as running:
-        yield running
 
 
 @pytest.fixture
