@@ -225,10 +225,11 @@ class Deployments:
         target = slot.target
         current = slot.live.info if slot.live is not None else None
         try:
-            resolved = await self._source.resolve(target)
-            if current is not None and resolved.info.number == current.number:
+            found = await self._source.find(target)
+            if current is not None and found.info.number == current.number:
                 slot.state, slot.reason = "READY", ""
-                return
+                return  # unchanged: its files are neither fetched nor hashed again
+            resolved = await self._source.fetch(found)
             served = await asyncio.to_thread(load, resolved, allow_pickle=self._allow_pickle)
         except NotFoundError as exc:
             if target.alias and current is not None:

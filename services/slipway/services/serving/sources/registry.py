@@ -1,10 +1,10 @@
 """Where serving gets versions from: the registry's gRPC API, with a local cache behind it.
 
-``VersionSource.resolve`` asks the registry which version a target (``model@alias`` or
-``model@3``) means and makes sure its files are in the cache, verified; when the registry is
-unreachable it answers from the cache's record of the last resolution, so a restarted serving
-process comes up during a registry outage. ``events`` follows the registry's event stream and
-reconnects from the last sequence it saw.
+``VersionSource.find`` asks the registry which version a target (``model@alias`` or
+``model@3``) means, and ``fetch`` makes sure its files are in the cache, verified. When the
+registry is unreachable ``find`` answers from the cache's record of the last resolution, so a
+restarted serving process comes up during a registry outage. ``events`` follows the
+registry's event stream and reconnects from the last sequence it saw.
 """
 
 from __future__ import annotations
@@ -62,6 +62,14 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Found:
+    target: Target
+    message: model_version_pb2.ModelVersion
+    info: VersionInfo
+    from_cache: bool  # the registry was unreachable; this is the last known resolution
+
+
+@dataclass(frozen=True)
 class Resolved:
     info: VersionInfo
     model_file: Path
@@ -107,8 +115,9 @@ class VersionSource:
     def _metadata(self) -> tuple[tuple[str, str], ...]:
         return self._registry.metadata(uuid.uuid4().hex)
 
-    async def resolve(self, target: Target) -> Resolved:
-        """The version ``target`` means now, with its files cached and verified."""
+    async def find(self, target: Target) -> Found:
+        """Which version ``target`` means now (from the cache's last resolution while the
+        registry is unreachable); its files are fetched by ``fetch``, only when needed."""
         try:
             reply = await self._stub().GetModelVersion(
                 pb.GetModelVersionRequest(name=target.registry_name),
@@ -134,21 +143,24 @@ class VersionSource:
         else:
             message = reply.model_version
             from_cache = False
-        info = version_info(message)
-        model_file = await self._fetch(message.name, artifact_pb2.ARTIFACT_KIND_MODEL,
+        return Found(target, message, version_info(message), from_cache)
+
+    async def fetch(self, found: Found) -> Resolved:
+        """``found`` with its files cached and verified."""
+        info, name = found.info, found.message.name
+        model_file = await self._fetch(name, artifact_pb2.ARTIFACT_KIND_MODEL,
                                        info.artifact_sha256)
         sample_file = None
         if info.sample_sha256:
-            sample_file = await self._fetch(message.name,
-                                            artifact_pb2.ARTIFACT_KIND_REFERENCE_SAMPLE,
+            sample_file = await self._fetch(name, artifact_pb2.ARTIFACT_KIND_REFERENCE_SAMPLE,
                                             info.sample_sha256)
-        if not from_cache:
-            self._cache.remember_resolution(str(target), message)
-        return Resolved(info, model_file, sample_file, from_cache)
+        if not found.from_cache:
+            self._cache.remember_resolution(str(found.target), found.message)
+        return Resolved(info, model_file, sample_file, found.from_cache)
 
     async def _fetch(self, name: str, kind: artifact_pb2.ArtifactKind.ValueType,
                      sha256: str) -> Path:
-        cached = self._cache.path(sha256)
+        cached = await asyncio.to_thread(self._cache.path, sha256)  # re-hashes the file
         if cached is not None:
             return cached
         partial = self._cache.partial_path(sha256)
