@@ -23,7 +23,7 @@ EVIDENTLY_VERSION = "0.7.23"
 REQUIREMENTS = (f"evidently=={EVIDENTLY_VERSION}", "pandas<3")
 INSTALL_SECONDS = 900
 
-_CHECK = ("import sys; from importlib.metadata import version as v; import evidently; "
+_CHECK = ("import sys; from importlib.metadata import version as v; "
           f"sys.exit(0 if v('evidently') == {EVIDENTLY_VERSION!r} "
           "and int(v('pandas').split('.')[0]) < 3 else 1)")
 
@@ -32,10 +32,13 @@ def _say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def _ready(python: Path) -> bool:
+def _ready(python: Path, imports: bool = False) -> bool:
+    """The pinned versions are installed (read from package metadata, which is fast); with
+    ``imports`` also that Evidently imports (a few seconds)."""
     if not python.exists():
         return False
-    check = subprocess.run([str(python), "-c", _CHECK], capture_output=True, timeout=120)
+    code = _CHECK + ("; import evidently" if imports else "")
+    check = subprocess.run([str(python), "-c", code], capture_output=True, timeout=120)
     return check.returncode == 0
 
 
@@ -60,7 +63,7 @@ def ensure() -> Path:
         raise RuntimeError(f"the Evidently environment could not be installed "
                            f"({type(exc).__name__}): "
                            f"{detail.decode(errors='replace').strip()[-500:]}") from exc
-    if not _ready(python):
+    if not _ready(python, imports=True):
         raise RuntimeError(f"{VENV.relative_to(ROOT)} was installed but does not hold "
                            f"{' and '.join(REQUIREMENTS)}")
     _say(f"  installed in {time.monotonic() - began:.0f} s")
