@@ -1,18 +1,28 @@
 """Fixtures the services' tests share: a tokens file with one principal per role, the token a
 service presents to its peers, a data root with a small CSV, and an in-process registry on
-`migrated_db` (the registry's own tests start theirs with other settings)."""
+`migrated_db` (the registry's own tests start theirs with other settings), and
+`start_training(registry_address, **settings)` for in-process training services on the same
+database."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import grpc
 import pytest
 
+from slipway.audit.v1 import audit_service_pb2_grpc
+from slipway.core.audit.recorder import DatabaseEdgeAuditor
 from slipway.core.db import Database
-from support.harness import make_tokens
+from slipway.services.training import main as training_main
+from slipway.services.training.settings import TrainingSettings
+from slipway.training.v1 import training_service_pb2_grpc as training_grpc
+from support.harness import make_tokens, running_server, settings_for
 from support.registry import Registry
-from support.training import running_registry, write_csv
+from support.training import StartTraining, Training, running_registry, write_csv
 
 
 @pytest.fixture
@@ -48,3 +58,43 @@ async def registry(migrated_db: Database, tmp_path: Path, tokens_file: Path,
     async with running_registry(migrated_db, tmp_path / "registry", tokens_file, tokens,
                                 tmp_path / "artifacts") as running:
         yield running
+
+
+# Short enough that lost-worker tests take seconds, long enough for a loaded CI machine.
+FAST_HEARTBEATS = {"heartbeat_seconds": 0.5, "heartbeat_timeout_seconds": 6.0}
+
+
+@pytest.fixture
+def start_training(migrated_db: Database, tmp_path: Path, tokens: dict[str, str],
+                   tokens_file: Path, data_root: Path, service_token_file: Path
+                   ) -> StartTraining:
+    """``start_training(registry_address, **settings)``: a training service with workers."""
+    count = 0
+
+    @contextlib.asynccontextmanager
+    async def start(registry_address: str, **overrides: Any) -> AsyncIterator[Training]:
+        nonlocal count
+        count += 1
+        home = tmp_path / f"training{count}"
+        home.mkdir()
+        values: dict[str, Any] = {"tokens_file": tokens_file, "data_root": data_root,
+                                  "registry_target": registry_address,
+                                  "registry_token_file": service_token_file,
+                                  "poll_seconds": 0.1, **FAST_HEARTBEATS}
+        values.update(overrides)
+        settings = settings_for(TrainingSettings, home, **values)
+        app = training_main.build(settings, migrated_db)
+        auditor = DatabaseEdgeAuditor(migrated_db, "training")
+        async with running_server(settings, app.services, auditor=auditor) as server, \
+                grpc.aio.insecure_channel(server.grpc_address) as channel:
+            assert app.on_ready is not None
+            assert app.on_stopping is not None
+            await app.on_ready()
+            try:
+                yield Training(training_grpc.TrainingServiceStub(channel),  # type: ignore[arg-type]
+                               audit_service_pb2_grpc.AuditServiceStub(channel), migrated_db,
+                               tokens, server.grpc_address)
+            finally:
+                await app.on_stopping()
+
+    return start

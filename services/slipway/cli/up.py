@@ -32,7 +32,8 @@ from slipway.core.logs import configure_logging
 from slipway.core.schema import SchemaError, ensure_schema_current
 from slipway.core.settings import default_home
 
-SERVICES = ("registry", "training", "serving", "monitoring")
+SERVICES = ("registry", "training", "monitoring", "serving")  # in start order
+PORT_OFFSETS = {"registry": 0, "training": 1, "serving": 2, "monitoring": 3}
 DEFAULT_GRPC_PORT_BASE = 7101
 DEFAULT_METRICS_PORT_BASE = 9101
 ADMIN_PRINCIPAL = "local-admin"
@@ -239,14 +240,19 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     ensure_service_tokens(home)
-    # The registry first: the others are told where it listens (its port may be a free one).
-    children = [_start(SERVICES[0], 0, home, args, {})]
-    failure = _wait_ready(children, args.timeout, stop)
-    if failure is None:
-        peers = {"SLIPWAY_REGISTRY_TARGET": children[0].grpc_address}
-        children += [_start(name, i, home, args, peers)
-                     for i, name in enumerate(SERVICES) if i > 0]
-        failure = _wait_ready(children[1:], args.timeout, stop)
+    # One at a time, each told where the ones it calls listen (their ports may be free ones):
+    # training and serving call the registry, monitoring calls registry and training, and
+    # serving sends its prediction logs to monitoring.
+    children: list[Child] = []
+    peers: dict[str, str] = {}
+    failure = None
+    for name in SERVICES:
+        child = _start(name, PORT_OFFSETS[name], home, args, dict(peers))
+        children.append(child)
+        failure = _wait_ready([child], args.timeout, stop)
+        if failure is not None:
+            break
+        peers[f"SLIPWAY_{name.upper()}_TARGET"] = child.grpc_address
     if failure is not None:
         print(f"slipway up: {failure}", file=sys.stderr, flush=True)
         _stop_all(children, args.shutdown_grace)

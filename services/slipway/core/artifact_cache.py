@@ -1,5 +1,6 @@
-"""The serving process's local cache of verified artifacts, and of what each target last
-resolved to, so that a restart during a registry outage still finds its models.
+"""A service's local cache of verified registry artifacts (serving's models, monitoring's
+models and reference samples), and of what each target last resolved to, so that a restart
+during a registry outage still finds its models.
 
 Files are content-addressed (``sha256/<2 hex>/<64 hex>``) and only ever appear complete: a
 download goes to ``partial/`` and is renamed after its digest matched. A file is re-hashed
@@ -8,15 +9,22 @@ when it is used, so a corrupted cache is noticed and fetched again rather than s
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
 import os
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
+import grpc
+
 from slipway.core.artifacts import is_sha256
-from slipway.registry.v1 import model_version_pb2
+from slipway.core.errors import UnavailableError
+from slipway.registry.v1 import artifact_pb2, model_version_pb2
+from slipway.registry.v1 import registry_service_pb2 as pb
+from slipway.registry.v1 import registry_service_pb2_grpc as pb_grpc
 
 CHUNK = 1024 * 1024
 
@@ -81,3 +89,35 @@ class ArtifactCache:
         message = model_version_pb2.ModelVersion()
         message.ParseFromString(base64.b64decode(encoded))
         return message
+
+
+async def download(cache: ArtifactCache, stub: pb_grpc.RegistryServiceAsyncStub, name: str,
+                   kind: artifact_pb2.ArtifactKind.ValueType, sha256: str, *,
+                   metadata: Sequence[tuple[str, str]], deadline: float) -> Path:
+    """The cached file of version ``name``'s artifact ``kind``; streamed from the registry,
+    checked against ``sha256`` and committed to ``cache`` when it is not there yet."""
+    cached = await asyncio.to_thread(cache.path, sha256)  # re-hashes the file
+    if cached is not None:
+        return cached
+    partial = cache.partial_path(sha256)
+    digest = hashlib.sha256()
+    try:
+        with partial.open("wb") as out:
+            async for reply in stub.DownloadModelVersion(
+                    pb.DownloadModelVersionRequest(name=name, artifact_kind=kind),
+                    metadata=tuple(metadata), timeout=deadline):
+                if reply.HasField("header"):
+                    continue
+                digest.update(reply.chunk)
+                out.write(reply.chunk)
+            out.flush()
+            os.fsync(out.fileno())
+    except grpc.aio.AioRpcError as error:
+        partial.unlink(missing_ok=True)
+        raise UnavailableError(f"downloading {name}: {error.code().name} "
+                               f"{error.details()}", reason="REGISTRY_UNAVAILABLE") from error
+    if digest.hexdigest() != sha256:
+        partial.unlink(missing_ok=True)
+        raise UnavailableError(f"downloaded {name} does not match its SHA-256",
+                               reason="ARTIFACT_CORRUPT")
+    return cache.commit(partial, sha256)

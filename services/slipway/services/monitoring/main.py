@@ -2,24 +2,65 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
+from slipway.core.artifact_cache import ArtifactCache
 from slipway.core.bootstrap import ServiceApp, audit_registration, run_service
 from slipway.core.db import Database
+from slipway.core.logs import get_logger
 from slipway.core.server import ServiceRegistration
 from slipway.monitoring.v1 import monitoring_service_pb2
 from slipway.services.monitoring.api.servicer import MonitoringServicer
+from slipway.services.monitoring.domain.alerts import Alerts
+from slipway.services.monitoring.domain.evaluation import Evaluator
 from slipway.services.monitoring.domain.ingestion import Ingestion
+from slipway.services.monitoring.domain.policies import Policies
+from slipway.services.monitoring.metrics import MonitoringMetrics
+from slipway.services.monitoring.peers.registry import ReferenceSource
+from slipway.services.monitoring.peers.training import Retrainer
 from slipway.services.monitoring.settings import MonitoringSettings
 
 SERVICE = monitoring_service_pb2.DESCRIPTOR.services_by_name["MonitoringService"]
+log = get_logger("slipway.monitoring")
 
 
 def build(settings: MonitoringSettings, db: Database) -> ServiceApp:
-    # Ingestion is built; reports, policies and alerts answer UNIMPLEMENTED (behind the same
-    # auth, logging and metrics) until they are.
-    servicer = MonitoringServicer(Ingestion(db))
-    return ServiceApp(services=[ServiceRegistration(SERVICE, servicer), audit_registration(db)])
+    assert settings.cache_dir is not None
+    metrics = MonitoringMetrics()
+    policies = Policies(db, frozenset(settings.protected_aliases))
+    alerts = Alerts(db)
+    references = ReferenceSource(settings.registry, ArtifactCache(settings.cache_dir))
+    training = settings.training
+    retrainer = Retrainer(training) if training is not None else None
+    if retrainer is None:
+        log.warning("no training target: policies with the RETRAIN action will only alert")
+    evaluator = Evaluator(db, policies, alerts, references, retrainer,
+                          sample_rows=settings.window_sample_rows, metrics=metrics)
+    servicer = MonitoringServicer(Ingestion(db), policies, alerts, evaluator, references,
+                                  metrics)
+    evaluator.on_change = servicer.notify
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+
+    async def on_ready() -> None:
+        tasks.append(asyncio.create_task(
+            evaluator.run(stop, settings.evaluation_interval_seconds)))
+
+    async def on_stopping() -> None:
+        servicer.stop_watchers()
+        stop.set()
+        for task in tasks:
+            await task
+
+    async def on_stop() -> None:
+        await references.close()
+        if retrainer is not None:
+            await retrainer.close()
+
+    return ServiceApp(services=[ServiceRegistration(SERVICE, servicer), audit_registration(db)],
+                      on_ready=on_ready, on_stopping=on_stopping, on_stop=on_stop,
+                      collectors=metrics.collectors())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,14 +3,54 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
-from slipway.core.settings import ServiceSettings
+from slipway.core.peers import PeerTarget
+from slipway.core.settings import RegistryClientSettings, setting
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class MonitoringSettings(ServiceSettings):
-    """Slipway monitoring service."""
+class MonitoringSettings(RegistryClientSettings):
+    """Slipway monitoring service: drift, data quality, performance, alerts, retraining."""
 
     service_name = "monitoring"
     default_grpc_port = 7104
     default_metrics_port = 9104
+
+    training_target: str = setting(
+        "", "host:port of the training service that retraining jobs are created on; empty: "
+            "policies with the RETRAIN action only alert (and say why on the alert).")
+    training_token_file: Path | None = setting(
+        None, "Bearer token presented to training (role `service`). Default: the registry "
+              "token file.")
+    training_tls_ca_file: Path | None = setting(
+        None, "PEM CA bundle to verify the training service's certificate; enables TLS.")
+    evaluation_interval_seconds: float = setting(
+        10.0, "How often policies look for windows that are due.")
+    window_sample_rows: int = setting(
+        50_000, "Rows a window keeps as its uniform sample for the drift tests (the counts of "
+                "data quality and the row totals cover every row).")
+    cache_dir: Path | None = setting(
+        None, "Local cache of verified reference samples and models. Default "
+              "$SLIPWAY_HOME/monitoring-cache.")
+    protected_aliases: list[str] = setting(
+        ["production"], "Aliases a policy may not give a retrained version: an approver "
+                        "promotes to them. Keep in step with the registry's setting.")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.cache_dir is None:
+            object.__setattr__(self, "cache_dir", self.home / "monitoring-cache")
+        if self.training_token_file is None:
+            object.__setattr__(self, "training_token_file", self.registry_token_file)
+        if self.evaluation_interval_seconds <= 0:
+            raise ValueError("evaluation_interval_seconds must be positive")
+        if self.window_sample_rows < 100:
+            raise ValueError("window_sample_rows must be at least 100")
+
+    @property
+    def training(self) -> PeerTarget | None:
+        if not self.training_target:
+            return None
+        return PeerTarget(self.training_target, self.training_token_file,
+                          self.training_tls_ca_file)

@@ -13,6 +13,7 @@ import numpy as np
 from prometheus_client import Counter, Gauge
 from prometheus_client.registry import Collector
 
+from slipway.core.artifact_cache import ArtifactCache
 from slipway.core.audit import record
 from slipway.core.bootstrap import (
     ConfigurationError,
@@ -31,7 +32,6 @@ from slipway.services.serving.domain.deployments import Deployments, Live, Polic
 from slipway.services.serving.domain.served import PREDICT, VersionInfo
 from slipway.services.serving.settings import ServingSettings
 from slipway.services.serving.sinks.prediction_log import PredictionLog
-from slipway.services.serving.sources.cache import ArtifactCache
 from slipway.services.serving.sources.registry import VersionSource
 
 SERVICE = grpc_service_pb2.DESCRIPTOR.services_by_name["GRPCInferenceService"]

@@ -1,20 +1,71 @@
-"""The MonitoringService servicer. This release takes prediction logs and ground truth in;
-reports, policies and alerts answer UNIMPLEMENTED until they are built."""
+"""The MonitoringService servicer: decode and check requests, call the domain, encode answers."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC
+from typing import Any, TypeVar
 
 from slipway.core.context import current_principal
+from slipway.core.errors import InvalidArgumentError
 from slipway.core.handlers import Context
+from slipway.core.names import MODEL_ID, version_ref
+from slipway.core.pagination import decode_page_token, encode_page_token, page_size
+from slipway.core.waits import first_of
+from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
-from slipway.services.monitoring.domain.ingestion import Ingestion
+from slipway.services.monitoring.domain.alerts import KIND_NAMES, STATES, Alerts
+from slipway.services.monitoring.domain.evaluation import Evaluator
+from slipway.services.monitoring.domain.ingestion import Ingestion, model_of_version, record_problem
+from slipway.services.monitoring.domain.policies import Policies, policy_id_of
+from slipway.services.monitoring.metrics import MonitoringMetrics
+from slipway.services.monitoring.peers.registry import ReferenceSource
+
+T = TypeVar("T")
+TRANSITIONS = {"fired": pb.ALERT_TRANSITION_FIRED, "updated": pb.ALERT_TRANSITION_UPDATED,
+               "resolved": pb.ALERT_TRANSITION_RESOLVED}
+WATCH_POLL_SECONDS = 0.5  # how often a watcher looks for changes made by other processes
+DEFAULT_PAGE = 50
+
+
+def _model(name: str, field: str) -> str:
+    if name and (not name.startswith("models/")
+                 or not MODEL_ID.fullmatch(name[len("models/"):])):
+        raise InvalidArgumentError.for_field(field, "must look like models/{model}",
+                                             reason="INVALID_FILTER")
+    return name
 
 
 class MonitoringServicer:
-    def __init__(self, ingestion: Ingestion) -> None:
+    """``slipway.monitoring.v1.MonitoringService``."""
+
+    def __init__(self, ingestion: Ingestion, policies: Policies | None = None,
+                 alerts: Alerts | None = None, evaluator: Evaluator | None = None,
+                 references: ReferenceSource | None = None,
+                 metrics: MonitoringMetrics | None = None) -> None:
         self._ingestion = ingestion
+        self._policies = policies
+        self._alerts = alerts
+        self._evaluator = evaluator
+        self._references = references
+        self._metrics = metrics or MonitoringMetrics()
+        self.stopping = asyncio.Event()
+        self._changed = asyncio.Event()
+
+    @staticmethod
+    async def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    def _parts(self) -> tuple[Policies, Alerts, Evaluator, ReferenceSource]:
+        assert self._policies is not None
+        assert self._alerts is not None
+        assert self._evaluator is not None
+        assert self._references is not None
+        return self._policies, self._alerts, self._evaluator, self._references
+
+    # --- ingestion --------------------------------------------------------------------------
 
     async def IngestPredictions(self, request_iterator: AsyncIterator[pb.IngestPredictionsRequest],
                                 context: Context) -> pb.IngestPredictionsResponse:
@@ -28,15 +79,193 @@ class MonitoringServicer:
             accepted += result.accepted
             rows += result.rows
             rejected += result.rejected
+            self._count(batch, result.accepted)
         return pb.IngestPredictionsResponse(accepted_record_count=accepted,
                                             accepted_row_count=rows,
                                             rejected_record_count=rejected)
+
+    def _count(self, batch: pb.IngestPredictionsRequest, accepted: int) -> None:
+        metrics = self._metrics
+        if batch.dropped_record_count > 0:
+            metrics.sender_dropped.labels(batch.sender[:64] or "unknown").inc(
+                batch.dropped_record_count)
+        rejected = len(batch.records) - accepted
+        if rejected:
+            metrics.rejected_records.inc(rejected)
+        if not accepted:
+            return
+        records: Counter[str] = Counter()
+        rows: Counter[str] = Counter()
+        for item in batch.records:
+            if not record_problem(item):
+                model = model_of_version(item.model_version) or ""
+                records[model] += 1
+                rows[model] += item.row_count
+        for model, count in records.items():
+            metrics.ingested_records.labels(model).inc(count)
+            metrics.ingested_rows.labels(model).inc(rows[model])
 
     async def IngestGroundTruth(self, request: pb.IngestGroundTruthRequest,
                                 context: Context) -> pb.IngestGroundTruthResponse:
         result = await asyncio.to_thread(
             self._ingestion.ingest_ground_truth, current_principal(),
             list(request.ground_truths), request_id=request.request_id)
+        for outcome, count in (("matched", result.matched), ("pending", result.pending),
+                               ("rejected", result.rejected)):
+            if count:
+                self._metrics.labels.labels(outcome).inc(count)
         return pb.IngestGroundTruthResponse(matched_count=result.matched,
                                             pending_count=result.pending,
                                             rejected_count=result.rejected)
+
+    # --- reports ----------------------------------------------------------------------------
+
+    async def GetMonitoringReport(self, request: pb.GetMonitoringReportRequest,
+                                  context: Context) -> pb.GetMonitoringReportResponse:
+        policies, alerts, evaluator, references = self._parts()
+        if request.report:
+            return pb.GetMonitoringReportResponse(
+                report=await self._call(alerts.report, request.report))
+        if not request.model_version:
+            raise InvalidArgumentError.for_field("model_version", "is required",
+                                                 reason="INVALID_NAME")
+        ref = version_ref(request.model_version, "model_version")
+        model = f"models/{ref.model_id}"
+        start = (request.start_time.ToDatetime(tzinfo=UTC)
+                 if request.HasField("start_time") else None)
+        end = request.end_time.ToDatetime(tzinfo=UTC) if request.HasField("end_time") else None
+        if start is not None and end is not None and start >= end:
+            raise InvalidArgumentError.for_field("end_time", "must be after start_time",
+                                                 reason="INVALID_WINDOW")
+        if request.policy:
+            policy = await self._call(policies.get, policy_id_of(request.policy, "policy"))
+            if policy.model != model:
+                raise InvalidArgumentError.for_field(
+                    "policy", f"{request.policy} monitors {policy.model}, not {model}",
+                    reason="POLICY_MODEL_MISMATCH")
+        else:
+            found = await self._call(policies.first_enabled_for, model)
+            policy = found if found is not None else policy_pb2.MonitoringPolicy(model=model)
+        version = (await references.version(request.model_version)).name
+        report = await evaluator.report(version, policy, start, end)
+        return pb.GetMonitoringReportResponse(report=report)
+
+    # --- policies ---------------------------------------------------------------------------
+
+    async def CreateMonitoringPolicy(self, request: pb.CreateMonitoringPolicyRequest,
+                                     context: Context) -> pb.CreateMonitoringPolicyResponse:
+        policies = self._parts()[0]
+        if not request.HasField("monitoring_policy"):
+            raise InvalidArgumentError.for_field("monitoring_policy", "is required",
+                                                 reason="INVALID_POLICY")
+        created = await self._call(policies.create, current_principal(),
+                                   request.monitoring_policy,
+                                   policy_id=request.monitoring_policy_id,
+                                   reason=request.reason, request_id=request.request_id)
+        return pb.CreateMonitoringPolicyResponse(monitoring_policy=created)
+
+    async def GetMonitoringPolicy(self, request: pb.GetMonitoringPolicyRequest,
+                                  context: Context) -> pb.GetMonitoringPolicyResponse:
+        policy = await self._call(self._parts()[0].get, policy_id_of(request.name))
+        return pb.GetMonitoringPolicyResponse(monitoring_policy=policy)
+
+    async def ListMonitoringPolicies(self, request: pb.ListMonitoringPoliciesRequest,
+                                     context: Context) -> pb.ListMonitoringPoliciesResponse:
+        limit = page_size(request.page_size, default=DEFAULT_PAGE)
+        parameters = {"model": _model(request.model, "model")}
+        cursor = decode_page_token(request.page_token, parameters)
+        page = await self._call(self._parts()[0].list_policies, model=request.model, cursor=cursor,
+                                limit=limit)
+        token = encode_page_token(page.next_cursor, parameters) if page.next_cursor else ""
+        return pb.ListMonitoringPoliciesResponse(monitoring_policies=page.policies,
+                                                 next_page_token=token)
+
+    async def UpdateMonitoringPolicy(self, request: pb.UpdateMonitoringPolicyRequest,
+                                     context: Context) -> pb.UpdateMonitoringPolicyResponse:
+        if not request.HasField("monitoring_policy"):
+            raise InvalidArgumentError.for_field("monitoring_policy", "is required",
+                                                 reason="INVALID_POLICY")
+        updated = await self._call(self._parts()[0].update, current_principal(),
+                                   request.monitoring_policy, request.update_mask,
+                                   reason=request.reason, request_id=request.request_id)
+        return pb.UpdateMonitoringPolicyResponse(monitoring_policy=updated)
+
+    async def DeleteMonitoringPolicy(self, request: pb.DeleteMonitoringPolicyRequest,
+                                     context: Context) -> pb.DeleteMonitoringPolicyResponse:
+        await self._call(self._parts()[0].delete, current_principal(),
+                         policy_id_of(request.name), etag=request.etag, reason=request.reason,
+                         request_id=request.request_id)
+        return pb.DeleteMonitoringPolicyResponse()
+
+    # --- alerts -----------------------------------------------------------------------------
+
+    async def GetAlert(self, request: pb.GetAlertRequest,
+                       context: Context) -> pb.GetAlertResponse:
+        if not request.name.startswith("alerts/") or len(request.name) > 64:
+            raise InvalidArgumentError.for_field("name", "must look like alerts/{alert}",
+                                                 reason="INVALID_NAME")
+        return pb.GetAlertResponse(alert=await self._call(self._parts()[1].get, request.name))
+
+    async def ListAlerts(self, request: pb.ListAlertsRequest,
+                         context: Context) -> pb.ListAlertsResponse:
+        alerts = self._parts()[1]
+        limit = page_size(request.page_size, default=DEFAULT_PAGE)
+        states = []
+        for i, state in enumerate(request.states):
+            if state not in STATES:
+                raise InvalidArgumentError.for_field(f"states[{i}]", "unknown state",
+                                                     reason="INVALID_FILTER")
+            states.append(STATES[state])
+        kinds = []
+        for i, kind in enumerate(request.kinds):
+            if kind not in KIND_NAMES:
+                raise InvalidArgumentError.for_field(f"kinds[{i}]", "unknown kind",
+                                                     reason="INVALID_FILTER")
+            kinds.append(KIND_NAMES[kind])
+        if request.model_version:
+            version_ref(request.model_version, "model_version")
+        if request.policy:
+            policy_id_of(request.policy, "policy")
+        start = (request.start_time.ToDatetime(tzinfo=UTC)
+                 if request.HasField("start_time") else None)
+        end = request.end_time.ToDatetime(tzinfo=UTC) if request.HasField("end_time") else None
+        parameters = {"model": _model(request.model, "model"), "version": request.model_version,
+                      "policy": request.policy, "states": sorted(states),
+                      "kinds": sorted(kinds), "start": start.isoformat() if start else "",
+                      "end": end.isoformat() if end else ""}
+        cursor = decode_page_token(request.page_token, parameters)
+        page = await self._call(alerts.list_alerts, model=request.model,
+                                version=request.model_version, policy=request.policy,
+                                states=states, kinds=kinds, start=start, end=end,
+                                cursor=cursor, limit=limit)
+        token = encode_page_token(page.next_cursor, parameters) if page.next_cursor else ""
+        return pb.ListAlertsResponse(alerts=page.alerts, next_page_token=token)
+
+    async def WatchAlerts(self, request: pb.WatchAlertsRequest,
+                          context: Context) -> AsyncIterator[pb.WatchAlertsResponse]:
+        alerts = self._parts()[1]
+        model = _model(request.model, "model")
+        if request.include_firing:
+            firing, after = await self._call(alerts.firing, model)
+            for alert in firing:
+                yield pb.WatchAlertsResponse(alert=alert,
+                                             transition=pb.ALERT_TRANSITION_EXISTING)
+        else:
+            after = await self._call(alerts.position)
+        while not self.stopping.is_set():
+            woken = self._changed
+            changes, after = await self._call(alerts.changes_after, after, model)
+            for change in changes:
+                yield pb.WatchAlertsResponse(alert=change.alert,
+                                             transition=TRANSITIONS[change.transition])
+            if not changes:
+                await first_of(self.stopping, woken, within=WATCH_POLL_SECONDS)
+        # Shutting down: the stream ends; the watcher reconnects (elsewhere).
+
+    def notify(self) -> None:
+        """Alerts changed in this process: wake the watchers (others find out by polling)."""
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def stop_watchers(self) -> None:
+        self.stopping.set()

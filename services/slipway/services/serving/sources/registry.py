@@ -10,8 +10,6 @@ registry's event stream and reconnects from the last sequence it saw.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from pathlib import Path
 
 import grpc
 
+from slipway.core.artifact_cache import ArtifactCache, download
 from slipway.core.errors import FailedPreconditionError, NotFoundError, UnavailableError
 from slipway.core.logs import get_logger
 from slipway.core.peers import PeerTarget
@@ -29,7 +28,6 @@ from slipway.registry.v1 import artifact_pb2, model_event_pb2, model_version_pb2
 from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.registry.v1 import registry_service_pb2_grpc as pb_grpc
 from slipway.services.serving.domain.served import InputSpec, OutputSpec, VersionInfo
-from slipway.services.serving.sources.cache import ArtifactCache
 
 log = get_logger("slipway.serving.registry")
 
@@ -160,31 +158,8 @@ class VersionSource:
 
     async def _fetch(self, name: str, kind: artifact_pb2.ArtifactKind.ValueType,
                      sha256: str) -> Path:
-        cached = await asyncio.to_thread(self._cache.path, sha256)  # re-hashes the file
-        if cached is not None:
-            return cached
-        partial = self._cache.partial_path(sha256)
-        digest = hashlib.sha256()
-        try:
-            with partial.open("wb") as out:
-                async for reply in self._stub().DownloadModelVersion(
-                        pb.DownloadModelVersionRequest(name=name, artifact_kind=kind),
-                        metadata=self._metadata(), timeout=CALL_TIMEOUT * 10):
-                    if reply.HasField("header"):
-                        continue
-                    digest.update(reply.chunk)
-                    out.write(reply.chunk)
-                out.flush()
-                os.fsync(out.fileno())
-        except grpc.aio.AioRpcError as error:
-            partial.unlink(missing_ok=True)
-            raise UnavailableError(f"downloading {name}: {error.code().name} "
-                                   f"{error.details()}", reason="REGISTRY_UNAVAILABLE") from error
-        if digest.hexdigest() != sha256:
-            partial.unlink(missing_ok=True)
-            raise UnavailableError(f"downloaded {name} does not match its SHA-256",
-                                   reason="ARTIFACT_CORRUPT")
-        return self._cache.commit(partial, sha256)
+        return await download(self._cache, self._stub(), name, kind, sha256,
+                              metadata=self._metadata(), deadline=CALL_TIMEOUT * 10)
 
     async def events(self, stop: asyncio.Event) -> AsyncIterator[model_event_pb2.ModelEvent]:
         """Alias events, forever (until ``stop``), reconnecting from the last sequence seen."""

@@ -17,9 +17,10 @@ import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from slipway.common.v1 import feature_pb2
 from slipway.core import values
 from slipway.core.peers import PeerTarget
+from slipway.core.profile_messages import KINDS as _KINDS
+from slipway.core.profile_messages import feature_stats_to_pb
 from slipway.core.tensors import DATA_TYPES
 from slipway.registry.v1 import (
     artifact_pb2,
@@ -37,9 +38,6 @@ CHUNK_BYTES = 1024 * 1024
 CALL_TIMEOUT_SECONDS = 120.0
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)  # then every 8 s until the retry budget is spent
 
-_KINDS = {"numeric": feature_pb2.FEATURE_KIND_NUMERIC,
-          "categorical": feature_pb2.FEATURE_KIND_CATEGORICAL,
-          "binary": feature_pb2.FEATURE_KIND_BINARY}
 _FORMATS = {"skops": artifact_pb2.ARTIFACT_FORMAT_SKOPS, "npz": artifact_pb2.ARTIFACT_FORMAT_NPZ}
 # The codes after which trying again may work; everything else is a refusal.
 _TRANSIENT = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
@@ -54,27 +52,6 @@ def _reason(error: grpc.aio.AioRpcError) -> str:
         if detail.Unpack(info):
             return str(info.reason)
     return ""
-
-
-def feature_stats_to_pb(stats: dict[str, object]) -> feature_pb2.FeatureStatistics:
-    message = feature_pb2.FeatureStatistics(
-        name=str(stats.get("name", "")),
-        kind=_KINDS.get(str(stats.get("kind")), feature_pb2.FEATURE_KIND_UNSPECIFIED))
-    for key in ("count", "missing_count", "distinct_count"):
-        setattr(message, key, int(stats.get(key) or 0))  # type: ignore[call-overload]
-    for key in ("mean", "std", "min", "max"):
-        value = stats.get(key)
-        if isinstance(value, (int, float)) and value == value:  # NaN stays unset
-            setattr(message, key, float(value))
-    for probability, value in stats.get("quantiles") or ():  # type: ignore[attr-defined]
-        message.quantiles.add(probability=float(probability), value=float(value))
-    histogram = stats.get("histogram")
-    if isinstance(histogram, dict) and histogram.get("bin_edges"):
-        message.histogram.bin_edges.extend(float(e) for e in histogram["bin_edges"])
-        message.histogram.counts.extend(int(c) for c in histogram["counts"])
-    for value, count in stats.get("categories") or ():  # type: ignore[attr-defined]
-        message.categories.add(value=str(value), count=int(count))
-    return message
 
 
 def _artifact(file: ArtifactFile) -> artifact_pb2.Artifact:

@@ -1,0 +1,303 @@
+"""Evaluation: reports over windows of logged traffic, alerts from them, and retraining.
+
+``Evaluator.evaluate_once`` looks at every enabled policy and every version of its model with
+traffic. A count window (``row_count`` N) is evaluated each time N more rows arrived since the
+last evaluation (tumbling windows: the report covers the newest N rows); a time window
+(``duration`` D) every D, over the rows of the last D, once there is new traffic. Ground truth
+arrives later than its predictions: when more records of the last evaluated window got their
+labels, that same window is evaluated again, so performance is judged once labels arrive. The
+last window of each policy and version is stored (``monitoring_evaluations``) and claimed with a
+compare-and-set, so a restart neither skips nor repeats a window and two monitoring processes
+do not evaluate the same one.
+
+A report whose problems change alerts is stored with them; a policy with the RETRAIN action
+then asks the training service for a retraining job (trigger PERFORMANCE for performance and
+concept drift, DRIFT for data, prediction and target drift), at most one per evaluation, and
+records the decision on the alert.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from slipway.core.db import Database
+from slipway.core.logs import get_logger
+from slipway.monitoring.v1 import alert_pb2
+from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
+from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
+from slipway.services.monitoring.domain.alerts import Alerts, Change
+from slipway.services.monitoring.domain.policies import Policies
+from slipway.services.monitoring.domain.reference import Reference
+from slipway.services.monitoring.domain.reports import (
+    DEFAULT_WINDOW_ROWS,
+    build_report,
+    judged_kinds,
+    problems,
+)
+from slipway.services.monitoring.domain.window import WindowBuilder, WindowData
+from slipway.services.monitoring.metrics import MonitoringMetrics
+from slipway.services.monitoring.peers.registry import ReferenceSource
+from slipway.services.monitoring.peers.training import Retrainer
+from slipway.services.monitoring.storage import predictions
+from slipway.services.monitoring.storage.tables import EvaluationRow
+from slipway.training.v1 import training_job_pb2
+
+log = get_logger("slipway.monitoring.evaluation")
+
+DRIFT_KINDS = ("data_drift", "prediction_drift", "target_drift")
+PERFORMANCE_KINDS = ("performance", "concept_drift")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class WindowBounds:
+    rows: int | None = None
+    upto_seq: int | None = None
+    from_seq: int | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Due:
+    """A window to evaluate and the cursor state it is claimed against."""
+
+    bounds: WindowBounds
+    last_seq: int
+    expected: tuple[int, int] | None  # (last_seq, labeled_records) now stored; None: no cursor
+
+
+def bounds_of(policy: policy_pb2.MonitoringPolicy, now: datetime,
+              upto_seq: int | None = None) -> WindowBounds:
+    if policy.window.WhichOneof("size") == "duration":
+        return WindowBounds(start=now - policy.window.duration.ToTimedelta(), end=now,
+                            upto_seq=upto_seq)
+    rows = policy.window.row_count or DEFAULT_WINDOW_ROWS
+    return WindowBounds(rows=rows, upto_seq=upto_seq)
+
+
+def read_window(db: Database, reference: Reference, bounds: WindowBounds, *,
+                sample_rows: int) -> WindowData:
+    """The window of ``reference.version`` within ``bounds``, read newest first."""
+    builder = WindowBuilder(reference, sample_rows=sample_rows)
+    with db.unit_of_work(read_only=True) as session:
+        for stored in predictions.newest_first(session, reference.version,
+                                               upto_seq=bounds.upto_seq,
+                                               from_seq=bounds.from_seq, start=bounds.start,
+                                               end=bounds.end):
+            builder.add(stored.seq, stored.time, stored.record, stored.label)
+            if bounds.rows is not None and builder.rows >= bounds.rows:
+                break
+    return builder.result()
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    policy: str
+    version: str
+    report: report_pb2.MonitoringReport
+    changes: list[Change]
+
+
+class Evaluator:
+    def __init__(self, db: Database, policies: Policies, alerts: Alerts,
+                 references: ReferenceSource, retrainer: Retrainer | None, *,
+                 sample_rows: int, metrics: MonitoringMetrics | None = None,
+                 on_change: Callable[[], None] | None = None) -> None:
+        self._db = db
+        self._policies = policies
+        self._alerts = alerts
+        self._references = references
+        self._retrainer = retrainer
+        self._sample_rows = sample_rows
+        self._metrics = metrics
+        self.on_change = on_change
+
+    # --- ad-hoc reports ---------------------------------------------------------------------
+
+    async def report(self, version: str, policy: policy_pb2.MonitoringPolicy,
+                     start: datetime | None, end: datetime | None) -> report_pb2.MonitoringReport:
+        """A report computed now (not stored): the policy's window, or [start, end]."""
+        reference = await self._references.reference(version)
+        now = _now()
+        if start is not None or end is not None:
+            bounds = WindowBounds(start=start, end=end or now)
+        else:
+            bounds = bounds_of(policy, now)
+        window = await asyncio.to_thread(read_window, self._db, reference, bounds,
+                                         sample_rows=self._sample_rows)
+        return await asyncio.to_thread(build_report, reference, window, policy, now)
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event, interval: float) -> None:
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                await self.evaluate_once()
+            except Exception:
+                log.exception("evaluation failed; trying again at the next interval")
+            delay = max(0.0, interval - (time.monotonic() - started))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+
+    async def evaluate_once(self) -> list[Evaluated]:
+        done: list[Evaluated] = []
+        for policy in await asyncio.to_thread(self._policies.enabled):
+            with_traffic = await asyncio.to_thread(self._versions, policy.model)
+            for version, last_seq in sorted(with_traffic.items()):
+                try:
+                    evaluated = await self._evaluate(policy, version, last_seq)
+                except Exception as error:
+                    log.warning("a window could not be evaluated", policy=policy.name,
+                                version=version, error=str(error))
+                    continue
+                if evaluated is not None:
+                    done.append(evaluated)
+        return done
+
+    def _versions(self, model: str) -> dict[str, int]:
+        with self._db.unit_of_work(read_only=True) as session:
+            return predictions.versions_with_traffic(session, model)
+
+    def _due(self, policy: policy_pb2.MonitoringPolicy, version: str, last_seq: int,
+             now: datetime) -> Due | None:
+        """The window due for ``version``, if any: a new one, or the last one again when more
+        of its records got their labels."""
+        with self._db.unit_of_work(read_only=True) as session:
+            cursor = session.get(EvaluationRow, (policy.name.rsplit("/", 1)[-1], version))
+            if cursor is None:
+                due = True
+            elif cursor.last_seq >= last_seq:
+                due = False
+            elif policy.window.WhichOneof("size") == "duration":
+                due = now - cursor.evaluate_time >= policy.window.duration.ToTimedelta()
+            else:
+                rows = policy.window.row_count or DEFAULT_WINDOW_ROWS
+                due = predictions.rows_after(session, version, cursor.last_seq, last_seq) >= rows
+            if due:
+                expected = None if cursor is None else (cursor.last_seq, cursor.labeled_records)
+                return Due(bounds_of(policy, now, upto_seq=last_seq), last_seq, expected)
+            if cursor is None:
+                return None
+            labeled = predictions.labeled_records(session, version, cursor.first_seq,
+                                                  cursor.last_seq)
+            if labeled <= cursor.labeled_records:
+                return None
+            return Due(WindowBounds(from_seq=cursor.first_seq, upto_seq=cursor.last_seq),
+                       cursor.last_seq, (cursor.last_seq, cursor.labeled_records))
+
+    def _claim(self, policy_id: str, version: str, due: Due, now: datetime) -> bool:
+        try:
+            with self._db.unit_of_work() as session:
+                if due.expected is None:
+                    session.add(EvaluationRow(policy=policy_id, model_version=version,
+                                              first_seq=0, last_seq=due.last_seq,
+                                              labeled_records=0, evaluate_time=now))
+                    session.flush()
+                    return True
+                last_seq, labeled = due.expected
+                claimed = session.execute(
+                    update(EvaluationRow).where(
+                        EvaluationRow.policy == policy_id,
+                        EvaluationRow.model_version == version,
+                        EvaluationRow.last_seq == last_seq,
+                        EvaluationRow.labeled_records == labeled)
+                    .values(last_seq=due.last_seq, evaluate_time=now))
+                return bool(claimed.rowcount)  # type: ignore[attr-defined]
+        except IntegrityError:
+            return False  # another process made the cursor first
+
+    def _settle(self, policy_id: str, version: str, window: WindowData) -> None:
+        """Record which records the claimed window held and how many had labels."""
+        with self._db.unit_of_work() as session:
+            session.execute(update(EvaluationRow).where(
+                EvaluationRow.policy == policy_id, EvaluationRow.model_version == version)
+                .values(first_seq=window.first_seq or 0,
+                        labeled_records=window.labeled_records))
+
+    async def _evaluate(self, policy: policy_pb2.MonitoringPolicy, version: str,
+                        last_seq: int) -> Evaluated | None:
+        now = _now()
+        due = await asyncio.to_thread(self._due, policy, version, last_seq, now)
+        if due is None:
+            return None
+        reference = await self._references.reference(version)
+        policy_id = policy.name.rsplit("/", 1)[-1]
+        if not await asyncio.to_thread(self._claim, policy_id, version, due, now):
+            return None
+        started = time.perf_counter()
+        window = await asyncio.to_thread(read_window, self._db, reference, due.bounds,
+                                         sample_rows=self._sample_rows)
+        await asyncio.to_thread(self._settle, policy_id, version, window)
+        report = await asyncio.to_thread(build_report, reference, window, policy, now)
+        if self._metrics is not None:
+            self._metrics.evaluation_seconds.observe(time.perf_counter() - started)
+            self._metrics.observe_report(report)
+        verdicts = problems(report)
+        request_id = uuid.uuid4().hex
+        changes = await asyncio.to_thread(self._alerts.apply, policy, report, verdicts,
+                                          judged_kinds(report, policy), request_id)
+        for change in changes:
+            log.info("alert " + change.transition, alert=change.alert.name,
+                     summary=change.alert.summary, version=version, policy=policy.name)
+        if policy.action == policy_pb2.POLICY_ACTION_RETRAIN and self._retrainer is not None:
+            retrained = await self._retrain(policy, reference, changes, request_id, now)
+            if retrained is not None:
+                changes.append(retrained)
+        if changes:
+            if self._metrics is not None:
+                for change in changes:
+                    self._metrics.observe_alert(change.alert, change.transition)
+                counts = await asyncio.to_thread(self._alerts.firing_counts)
+                self._metrics.set_firing(counts)
+            if self.on_change is not None:
+                self.on_change()
+        return Evaluated(policy.name, version, report, changes)
+
+    async def _retrain(self, policy: policy_pb2.MonitoringPolicy, reference: Reference,
+                       changes: list[Change], request_id: str, now: datetime) -> Change | None:
+        firing = {alert_pb2.AlertKind.Name(c.alert.kind): c for c in changes
+                  if c.transition in ("fired", "updated")}
+        chosen: tuple[Change, training_job_pb2.TrainingTrigger.ValueType] | None = None
+        for kind in PERFORMANCE_KINDS:
+            change = firing.get(f"ALERT_KIND_{kind.upper()}")
+            if change is not None:
+                chosen = (change, training_job_pb2.TRAINING_TRIGGER_PERFORMANCE)
+                break
+        if chosen is None:
+            for kind in DRIFT_KINDS:
+                change = firing.get(f"ALERT_KIND_{kind.upper()}")
+                if change is not None:
+                    chosen = (change, training_job_pb2.TRAINING_TRIGGER_DRIFT)
+                    break
+        if chosen is None or self._retrainer is None:
+            return None
+        change, trigger = chosen
+        last = await asyncio.to_thread(self._alerts.last_retraining, policy.name, policy.model)
+        decision = await self._retrainer.decide(
+            policy=policy, alert=change.alert, trigger=trigger,
+            source_job=reference.training_job, last_trigger=last, now=now)
+        if self._metrics is not None:
+            self._metrics.observe_decision(policy.model, decision.decision)
+        log.info("retraining decision", alert=change.alert.name,
+                 decision=alert_pb2.RetrainingDecision.Name(decision.decision),
+                 training_job=decision.job, detail=decision.detail)
+        return await asyncio.to_thread(
+            self._alerts.record_retraining, change.alert.name, decision.decision,
+            job=decision.job, detail=decision.detail, request_id=request_id)
+
+
+__all__ = ["Evaluated", "Evaluator", "WindowBounds", "bounds_of", "read_window"]

@@ -1,0 +1,187 @@
+"""What a window is compared with: a model version's reference, built from what training
+registered with it (signature, holdout metrics, reference profile, the reference sample file) and
+the model's own outputs on that sample.
+
+The sample holds at most 1000 training rows (``slipway.core.profiles``), so by default the drift
+tests are the small-reference ones (KS, chi-square, z-test). The model's predictions on the same
+rows are the reference of prediction drift; the sample's target is the reference of target drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from slipway.core.logs import get_logger
+from slipway.core.model_files import load_model
+from slipway.core.profile_messages import KIND_NAMES
+from slipway.core.profiles import Kind, read_sample
+from slipway.core.tensors import DATA_TYPE_NAMES
+from slipway.core.values import from_pb
+from slipway.registry.v1 import artifact_pb2, model_version_pb2
+
+log = get_logger("slipway.monitoring.reference")
+
+PREDICT = "predict"
+PREDICT_PROBA = "predict_proba"
+_FORMATS = {artifact_pb2.ARTIFACT_FORMAT_SKOPS: "skops", artifact_pb2.ARTIFACT_FORMAT_PICKLE:
+            "pickle", artifact_pb2.ARTIFACT_FORMAT_JOBLIB: "joblib",
+            artifact_pb2.ARTIFACT_FORMAT_ONNX: "onnx"}
+Task = Literal["classification", "regression"]
+
+
+def label_text(value: Any) -> str:
+    """A class label as text, so that 1, 1.0 and "1" name the same class."""
+    if isinstance(value, bytes):
+        return value.decode(errors="replace")
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    return str(value)
+
+
+def proba_column(label: str) -> str:
+    """The name of one ``predict_proba`` column in prediction drift reports."""
+    return f"{PREDICT_PROBA}[{label}]"
+
+
+@dataclass(frozen=True)
+class FeatureRef:
+    """One input feature as training saw it."""
+
+    name: str
+    kind: Kind
+    data_type: str  # protocol datatype of the signature: FP64, BYTES, ...
+    categories: frozenset[str]  # seen in training: the signature's, else the profile's
+    minimum: float | None  # numeric features: the training range
+    maximum: float | None
+    missing_share: float
+
+
+@dataclass(frozen=True)
+class Reference:
+    version: str  # models/{model}/versions/{n}
+    model: str  # models/{model}
+    task: Task
+    features: tuple[FeatureRef, ...]
+    columns: dict[str, npt.NDArray[Any]]  # the reference sample, by feature
+    target: npt.NDArray[Any] | None
+    outputs: dict[str, npt.NDArray[Any]]  # the model's outputs on the sample
+    class_labels: tuple[str, ...]  # order of the predict_proba columns
+    holdout_metrics: dict[str, float]
+    training_job: str
+    profile_row_count: int
+    notes: tuple[str, ...] = field(default=())  # what could not be built, and why
+
+    @property
+    def kinds(self) -> dict[str, Kind]:
+        return {f.name: f.kind for f in self.features}
+
+    @property
+    def sample_rows(self) -> int:
+        return len(next(iter(self.columns.values()))) if self.columns else 0
+
+
+def _task(version: model_version_pb2.ModelVersion) -> tuple[Task, tuple[str, ...]]:
+    outputs = {o.name: o for o in version.signature.outputs}
+    proba = outputs.get(PREDICT_PROBA)
+    predict = outputs.get(PREDICT)
+    labels = proba.class_labels if proba is not None and proba.class_labels else (
+        predict.class_labels if predict is not None else [])
+    if labels or proba is not None:
+        return "classification", tuple(label_text(from_pb(v)) for v in labels)
+    return "regression", ()
+
+
+def _features(version: model_version_pb2.ModelVersion) -> tuple[FeatureRef, ...]:
+    profile = {s.name: s for s in version.reference_profile.features}
+    features = []
+    for spec in version.signature.inputs:
+        stats = profile.get(spec.name)
+        kind: Kind = KIND_NAMES.get(spec.kind) or (
+            KIND_NAMES.get(stats.kind, "numeric") if stats is not None else "numeric")
+        categories = frozenset(spec.categories) or frozenset(
+            c.value for c in (stats.categories if stats is not None else ()))
+        total = (stats.count + stats.missing_count) if stats is not None else 0
+        numeric = kind == "numeric" and stats is not None and stats.count > 0
+        features.append(FeatureRef(
+            name=spec.name, kind=kind, data_type=DATA_TYPE_NAMES.get(spec.data_type, "FP64"),
+            categories=categories,
+            minimum=stats.min if numeric and stats is not None else None,
+            maximum=stats.max if numeric and stats is not None else None,
+            missing_share=(stats.missing_count / total) if stats is not None and total else 0.0))
+    return tuple(features)
+
+
+def _matrix(features: tuple[FeatureRef, ...],
+            columns: dict[str, npt.NDArray[Any]]) -> npt.NDArray[Any]:
+    categorical = any(f.data_type == "BYTES" for f in features)
+    if categorical:
+        return np.column_stack([np.asarray(columns[f.name], dtype=object) for f in features])
+    return np.column_stack([np.asarray(columns[f.name], dtype=np.float64) for f in features])
+
+
+def _model_outputs(model: Any, rows: npt.NDArray[Any], task: Task,
+                   class_labels: tuple[str, ...]) -> dict[str, npt.NDArray[Any]]:
+    outputs: dict[str, npt.NDArray[Any]] = {PREDICT: np.asarray(model.predict(rows))}
+    if task == "classification" and hasattr(model, "predict_proba"):
+        proba = np.asarray(model.predict_proba(rows), dtype=np.float64)
+        labels = class_labels or tuple(label_text(c) for c in getattr(model, "classes_", ()))
+        for j, label in enumerate(labels[:proba.shape[1]]):
+            outputs[proba_column(label)] = proba[:, j]
+    if task == "classification":
+        outputs[PREDICT] = np.array([label_text(v) for v in outputs[PREDICT].tolist()],
+                                    dtype=object)
+    return outputs
+
+
+def build_reference(version: model_version_pb2.ModelVersion, *, sample_file: Path | None,
+                    model_file: Path | None, allow_pickle: bool = False) -> Reference:
+    """The reference of ``version`` from its message and its cached files (either may be
+    missing: drift is then reported without that part, with a note saying so)."""
+    task, class_labels = _task(version)
+    features = _features(version)
+    notes: list[str] = []
+    columns: dict[str, npt.NDArray[Any]] = {}
+    target: npt.NDArray[Any] | None = None
+    if sample_file is not None:
+        sample, target = read_sample(sample_file)
+        columns = {f.name: sample[f.name] for f in features if f.name in sample}
+        absent = [f.name for f in features if f.name not in sample]
+        if absent:
+            notes.append(f"the reference sample lacks {', '.join(absent)}")
+        if task == "classification" and target is not None:
+            target = np.array([label_text(v) for v in target.tolist()], dtype=object)
+    else:
+        notes.append("the version has no reference sample; drift cannot be measured")
+    outputs: dict[str, npt.NDArray[Any]] = {}
+    if model_file is not None and columns and len(columns) == len(features):
+        try:
+            model = load_model(
+                model_file, sha256=version.artifact.sha256,
+                fmt=_FORMATS.get(version.artifact.format, "skops"),
+                framework_versions=_framework(version), allow_pickle=allow_pickle)
+            outputs = _model_outputs(model, _matrix(features, columns), task, class_labels)
+        except Exception as error:
+            log.warning("the model could not score its reference sample",
+                        version=version.name, error=str(error))
+            notes.append(f"the model could not score its reference sample: {error}")
+    return Reference(
+        version=version.name, model=version.name.rsplit("/versions/", 1)[0], task=task,
+        features=features, columns=columns, target=target, outputs=outputs,
+        class_labels=class_labels, holdout_metrics=dict(version.metrics),
+        training_job=version.lineage.training_job,
+        profile_row_count=version.reference_profile.row_count, notes=tuple(notes))
+
+
+def _framework(version: model_version_pb2.ModelVersion) -> dict[str, str]:
+    framework = version.framework_versions
+    versions = {"python": framework.python, "scikit_learn": framework.scikit_learn,
+                "numpy": framework.numpy, "scipy": framework.scipy, "skops": framework.skops,
+                **dict(framework.others)}
+    return {k: v for k, v in versions.items() if v}

@@ -1,0 +1,342 @@
+"""One evaluation window of a model version: logged records decoded into columns, with what
+the report needs and nothing that grows with traffic.
+
+Records are read newest first and fed to a ``WindowBuilder``, which keeps
+
+* a uniform row sample of the features and outputs (``stats.windows.Reservoir``, at most
+  ``sample_rows`` rows) that the drift tests run on;
+* exact counters over every row: missing values, values outside the training range, categories
+  never seen in training (the most frequent 20 named), and schema problems per record;
+* the labeled rows (ground truth joined to the prediction), at most ``sample_rows`` of the
+  newest, returned oldest first so the concept drift detector sees them in time order.
+
+Inputs come as one ``[N]`` tensor per feature named as in the signature, or one ``[N, F]``
+tensor in signature order. A feature the record lacks is a schema issue and counts as missing
+in every row, so it cannot vanish from the data quality figures.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from slipway.common.v1 import tensor_pb2
+from slipway.core.tensors import DATA_TYPE_NAMES, NUMPY_TYPES, unpack_bytes
+from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
+from slipway.monitoring.v1 import prediction_record_pb2
+from slipway.services.monitoring.domain.reference import (
+    PREDICT,
+    PREDICT_PROBA,
+    FeatureRef,
+    Reference,
+    label_text,
+    proba_column,
+)
+from slipway.services.monitoring.stats.windows import Reservoir
+
+MAX_UNSEEN_KEPT = 1000  # distinct unseen categories counted per feature
+FLUSH_ROWS = 4096  # rows gathered before they go into the reservoir at once
+Array = npt.NDArray[Any]
+SchemaKind = int  # a report_pb2.SchemaIssueKind value
+
+
+@dataclass
+class FeatureCounts:
+    missing: int = 0
+    out_of_range: int = 0
+    unseen: Counter[str] = field(default_factory=Counter)
+    unseen_total: int = 0
+
+
+@dataclass
+class Labeled:
+    """Rows with ground truth, oldest first."""
+
+    truth: list[Any] = field(default_factory=list)  # label text, or a float for regression
+    predicted: list[Any] = field(default_factory=list)
+    proba: list[Array] = field(default_factory=list)  # rows of predict_proba, when logged
+    times: list[datetime] = field(default_factory=list)
+
+
+@dataclass
+class WindowData:
+    row_count: int
+    record_count: int
+    start_time: datetime | None
+    end_time: datetime | None
+    sample: dict[str, Array]  # features and outputs, sampled rows aligned
+    sample_rows: int
+    counts: dict[str, FeatureCounts]
+    schema_issues: dict[tuple[str, SchemaKind], tuple[int, str]]  # -> (records, detail)
+    labeled: Labeled
+    label_values: Array  # every label in the sample of labeled rows, for target drift
+    first_seq: int | None = None  # the oldest record in the window
+    labeled_records: int = 0  # records of the window with their labels
+
+
+def _decode(tensor: tensor_pb2.Tensor) -> Array:
+    """A logged tensor as numbers (float64, NaN where masked) or text (None where masked)."""
+    count = int(np.prod(tensor.shape)) if tensor.shape else 0
+    name = DATA_TYPE_NAMES.get(tensor.data_type, "")
+    mask = (np.frombuffer(tensor.missing_mask, dtype=np.uint8).astype(bool)
+            if tensor.missing_mask else None)
+    if name == "BYTES":
+        items = unpack_bytes(tensor.raw_contents, count)
+        values: Array = np.array([i.decode(errors="replace") for i in items], dtype=object)
+        if mask is not None:
+            values[mask] = None
+    else:
+        values = np.frombuffer(tensor.raw_contents, dtype=NUMPY_TYPES[name]).astype(np.float64)
+        if mask is not None:
+            values = values.copy()
+            values[mask] = np.nan
+    return values.reshape(tuple(tensor.shape))
+
+
+def _missing(values: Array) -> npt.NDArray[np.bool_]:
+    if values.dtype.kind == "f":
+        return np.asarray(~np.isfinite(values))
+    equal: Any = np.equal  # numpy's stubs do not accept None as an operand
+    return np.asarray(equal(values, None) | (values != values), dtype=np.bool_)
+
+
+class WindowBuilder:
+    def __init__(self, reference: Reference, *, sample_rows: int, seed: int = 0) -> None:
+        self._reference = reference
+        self._features = reference.features
+        self._names = {f.name for f in reference.features}
+        self._sample_rows = sample_rows
+        self._reservoir = Reservoir(sample_rows, seed)
+        self._pending: list[dict[str, Array]] = []
+        self._pending_rows = 0
+        self._output_names = self._outputs_of_reference()
+        self.counts = {f.name: FeatureCounts() for f in self._features}
+        self.issues: dict[tuple[str, SchemaKind], list[Any]] = {}
+        self.rows = 0
+        self.records = 0
+        self.first: datetime | None = None
+        self.last: datetime | None = None
+        self.first_seq: int | None = None  # the oldest record read
+        self.labeled_records = 0
+        self._labeled: list[tuple[datetime, list[Any], list[Any], Array | None]] = []
+        self._labeled_rows = 0
+
+    def _outputs_of_reference(self) -> tuple[str, ...]:
+        if self._reference.outputs:
+            return tuple(self._reference.outputs)
+        names = [PREDICT]
+        names.extend(proba_column(label) for label in self._reference.class_labels)
+        return tuple(names)
+
+    def _issue(self, feature: str, kind: SchemaKind, detail: str) -> None:
+        entry = self.issues.setdefault((feature, kind), [0, detail])
+        entry[0] += 1
+
+    def add(self, seq: int, time: datetime, record_bytes: bytes,
+            label_bytes: bytes | None) -> int:
+        """Add one stored record; returns its row count (0 when it could not be read)."""
+        self.first_seq = seq if self.first_seq is None else min(seq, self.first_seq)
+        if label_bytes is not None:
+            self.labeled_records += 1
+        record = prediction_record_pb2.PredictionRecord()
+        record.ParseFromString(record_bytes)
+        rows = int(record.row_count)
+        try:
+            columns = self._inputs(record, rows)
+            outputs = self._outputs(record, rows)
+        except ValueError as error:
+            self._issue("", report_pb2.SCHEMA_ISSUE_KIND_SHAPE_MISMATCH, str(error))
+            return 0
+        self.records += 1
+        self.rows += rows
+        self.first = time if self.first is None or time < self.first else self.first
+        self.last = time if self.last is None or time > self.last else self.last
+        self._count_quality(columns)
+        batch = {**columns, **outputs}
+        self._pending.append(batch)
+        self._pending_rows += rows
+        if self._pending_rows >= FLUSH_ROWS:
+            self._flush()
+        if label_bytes is not None and self._labeled_rows < self._sample_rows:
+            self._add_labels(time, label_bytes, rows, outputs, record)
+        return rows
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        names = self._pending[0].keys()
+        self._reservoir.add_batch({name: np.concatenate([b[name] for b in self._pending])
+                                   for name in names})
+        self._pending, self._pending_rows = [], 0
+
+    # --- inputs ---------------------------------------------------------------------------
+
+    def _inputs(self, record: prediction_record_pb2.PredictionRecord,
+                rows: int) -> dict[str, Array]:
+        tensors = {t.name: t for t in record.inputs}
+        columns: dict[str, Array] = {}
+        if len(record.inputs) == 1 and record.inputs[0].name not in self._names \
+                and len(record.inputs[0].shape) == 2:
+            matrix = _decode(record.inputs[0])
+            if matrix.shape[1] != len(self._features):
+                self._issue(record.inputs[0].name, report_pb2.SCHEMA_ISSUE_KIND_SHAPE_MISMATCH,
+                            f"a [N, {matrix.shape[1]}] input for {len(self._features)} features")
+                matrix = matrix[:, :0]
+            for j, feature in enumerate(self._features):
+                if j < matrix.shape[1]:
+                    columns[feature.name] = self._typed(feature, matrix[:, j])
+            tensors = {}
+        else:
+            for name in tensors:
+                if name not in self._names:
+                    self._issue(name, report_pb2.SCHEMA_ISSUE_KIND_UNEXPECTED_FEATURE,
+                                f"{name!r} is not an input of the signature")
+            for feature in self._features:
+                tensor = tensors.get(feature.name)
+                if tensor is None:
+                    continue
+                values = _decode(tensor)
+                if values.ndim != 1:
+                    if values.ndim == 2 and values.shape[1] == 1:
+                        values = values[:, 0]
+                    else:
+                        self._issue(feature.name, report_pb2.SCHEMA_ISSUE_KIND_SHAPE_MISMATCH,
+                                    f"shape {list(tensor.shape)} for one feature of {rows} rows")
+                        continue
+                got = DATA_TYPE_NAMES.get(tensor.data_type, "?")
+                if (got == "BYTES") != (feature.data_type == "BYTES"):
+                    self._issue(feature.name, report_pb2.SCHEMA_ISSUE_KIND_DATA_TYPE_MISMATCH,
+                                f"{got} where the signature has {feature.data_type}")
+                columns[feature.name] = self._typed(feature, values)
+        for feature in self._features:
+            if feature.name not in columns:
+                if not tensors or feature.name not in tensors:
+                    self._issue(feature.name, report_pb2.SCHEMA_ISSUE_KIND_MISSING_FEATURE,
+                                f"{feature.name!r} was not logged")
+                columns[feature.name] = self._absent(feature, rows)
+        return columns
+
+    @staticmethod
+    def _typed(feature: FeatureRef, values: Array) -> Array:
+        if feature.data_type == "BYTES" or feature.kind != "numeric":
+            if values.dtype.kind == "f":
+                return np.array([None if v != v else label_text(v) for v in values.tolist()],
+                               dtype=object)
+            return values.astype(object)
+        if values.dtype.kind == "f":
+            return values
+        numbers = np.full(len(values), np.nan)
+        for i, value in enumerate(values.tolist()):
+            try:
+                numbers[i] = float(value) if value is not None else np.nan
+            except (TypeError, ValueError):
+                numbers[i] = np.nan
+        return numbers
+
+    @staticmethod
+    def _absent(feature: FeatureRef, rows: int) -> Array:
+        if feature.data_type == "BYTES" or feature.kind != "numeric":
+            return np.full(rows, None, dtype=object)
+        return np.full(rows, np.nan)
+
+    def _count_quality(self, columns: dict[str, Array]) -> None:
+        for feature in self._features:
+            values = columns[feature.name]
+            missing = _missing(values)
+            counts = self.counts[feature.name]
+            counts.missing += int(missing.sum())
+            present = values[~missing]
+            if values.dtype.kind == "f":
+                if feature.minimum is not None and feature.maximum is not None:
+                    counts.out_of_range += int(((present < feature.minimum)
+                                                | (present > feature.maximum)).sum())
+            elif feature.categories:
+                unseen = [v for v in (label_text(p) for p in present.tolist())
+                          if v not in feature.categories]
+                counts.unseen_total += len(unseen)
+                for value in unseen:
+                    if value in counts.unseen or len(counts.unseen) < MAX_UNSEEN_KEPT:
+                        counts.unseen[value] += 1
+
+    # --- outputs and labels -------------------------------------------------------------------
+
+    def _outputs(self, record: prediction_record_pb2.PredictionRecord,
+                 rows: int) -> dict[str, Array]:
+        found: dict[str, Array] = {}
+        classification = self._reference.task == "classification"
+        for tensor in record.outputs:
+            values = _decode(tensor)
+            if tensor.name == PREDICT and values.ndim == 1:
+                found[PREDICT] = (np.array([None if v is None or v != v else label_text(v)
+                                            for v in values.tolist()], dtype=object)
+                                  if classification else values.astype(np.float64))
+            elif tensor.name == PREDICT_PROBA and values.ndim == 2:
+                for j, label in enumerate(self._reference.class_labels[:values.shape[1]]):
+                    found[proba_column(label)] = values[:, j].astype(np.float64)
+        outputs: dict[str, Array] = {}
+        for name in self._output_names:
+            if name in found:
+                outputs[name] = found[name]
+            elif name == PREDICT and classification:
+                outputs[name] = np.full(rows, None, dtype=object)
+            else:
+                outputs[name] = np.full(rows, np.nan)
+        return outputs
+
+    def _add_labels(self, time: datetime, label_bytes: bytes, rows: int,
+                    outputs: dict[str, Array],
+                    record: prediction_record_pb2.PredictionRecord) -> None:
+        tensor = tensor_pb2.Tensor()
+        tensor.ParseFromString(label_bytes)
+        try:
+            labels = _decode(tensor).ravel()
+        except (ValueError, KeyError):
+            self._issue("", report_pb2.SCHEMA_ISSUE_KIND_SHAPE_MISMATCH,
+                        "a label tensor could not be read")
+            return
+        if len(labels) != rows:
+            return
+        truth: list[Any]
+        if self._reference.task == "classification":
+            truth = [None if v is None or v != v else label_text(v) for v in labels.tolist()]
+        else:
+            truth = labels.astype(np.float64).tolist()
+        predicted = outputs[PREDICT].tolist()
+        proba = None
+        columns = [proba_column(label) for label in self._reference.class_labels]
+        if columns and all(c in outputs for c in columns):
+            proba = np.column_stack([outputs[c] for c in columns])
+        self._labeled.append((time, truth, predicted, proba))
+        self._labeled_rows += rows
+
+    # --- result -----------------------------------------------------------------------------
+
+    def result(self) -> WindowData:
+        self._flush()
+        sample = self._reservoir.sample()
+        labeled = Labeled()
+        for time, truth, predicted, proba in reversed(self._labeled):  # oldest first
+            for i, value in enumerate(truth):
+                if value is None or (isinstance(value, float) and value != value):
+                    continue
+                labeled.truth.append(value)
+                labeled.predicted.append(predicted[i])
+                labeled.times.append(time)
+                if proba is not None:
+                    labeled.proba.append(proba[i])
+        if labeled.proba and len(labeled.proba) != len(labeled.truth):
+            labeled.proba = []
+        label_values = np.array(labeled.truth, dtype=object if
+                                self._reference.task == "classification" else np.float64)
+        return WindowData(
+            row_count=self.rows, record_count=self.records, start_time=self.first,
+            end_time=self.last, sample=sample, sample_rows=len(self._reservoir),
+            counts=self.counts,
+            schema_issues={key: (int(v[0]), str(v[1])) for key, v in self.issues.items()},
+            labeled=labeled, label_values=label_values, first_seq=self.first_seq,
+            labeled_records=self.labeled_records)

@@ -1,0 +1,100 @@
+"""References from the registry: a version's message, its model and its reference sample
+(downloaded once into a local content-addressed cache, checked against their SHA-256), turned
+into a ``Reference`` and kept in memory per version (a READY version never changes)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import OrderedDict
+
+import grpc
+
+from slipway.core.artifact_cache import ArtifactCache, download
+from slipway.core.errors import FailedPreconditionError, NotFoundError, UnavailableError
+from slipway.core.peers import PeerTarget
+from slipway.registry.v1 import artifact_pb2, model_version_pb2
+from slipway.registry.v1 import registry_service_pb2 as pb
+from slipway.registry.v1 import registry_service_pb2_grpc as pb_grpc
+from slipway.services.monitoring.domain.reference import Reference, build_reference
+
+CALL_TIMEOUT = 30.0
+UNREACHABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+
+
+class ReferenceSource:
+    def __init__(self, registry: PeerTarget, cache: ArtifactCache, *, capacity: int = 64,
+                 allow_pickle: bool = False) -> None:
+        self._registry = registry
+        self._cache = cache
+        self._capacity = capacity
+        self._allow_pickle = allow_pickle
+        self._channel: grpc.aio.Channel | None = None
+        self._references: OrderedDict[str, Reference] = OrderedDict()
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def _stub(self) -> pb_grpc.RegistryServiceAsyncStub:
+        if self._channel is None:
+            self._channel = self._registry.channel()
+        return pb_grpc.RegistryServiceStub(self._channel)
+
+    def _metadata(self) -> tuple[tuple[str, str], ...]:
+        return self._registry.metadata(uuid.uuid4().hex)
+
+    async def close(self) -> None:
+        if self._channel is not None:
+            await self._channel.close()
+            self._channel = None
+
+    async def version(self, name: str) -> model_version_pb2.ModelVersion:
+        """The registry's message for ``name`` (a version name or ``models/m@alias``)."""
+        try:
+            reply = await self._stub().GetModelVersion(
+                pb.GetModelVersionRequest(name=name), metadata=self._metadata(),
+                timeout=CALL_TIMEOUT)
+        except grpc.aio.AioRpcError as error:
+            if error.code() == grpc.StatusCode.NOT_FOUND:
+                raise NotFoundError(f"{name}: {error.details()}",
+                                    reason="VERSION_NOT_FOUND") from error
+            if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
+                raise NotFoundError(f"{name}: {error.details()}",
+                                    reason="VERSION_NOT_FOUND") from error
+            if error.code() in UNREACHABLE:
+                raise UnavailableError(f"the registry is unreachable ({error.code().name})",
+                                       reason="REGISTRY_UNAVAILABLE") from error
+            raise FailedPreconditionError(f"the registry refused {name}: {error.code().name} "
+                                          f"{error.details()}",
+                                          reason="REGISTRY_REFUSED") from error
+        return reply.model_version
+
+    async def reference(self, name: str) -> Reference:
+        """The reference of version ``name`` (``models/m/versions/n``)."""
+        cached = self._references.get(name)
+        if cached is not None:
+            self._references.move_to_end(name)
+            return cached
+        lock = self._locks.setdefault(name, asyncio.Lock())
+        async with lock:
+            cached = self._references.get(name)
+            if cached is not None:
+                return cached
+            version = await self.version(name)
+            stub, deadline = self._stub(), CALL_TIMEOUT * 10
+            sample_file = model_file = None
+            if version.reference_profile.sample.sha256:
+                sample_file = await download(
+                    self._cache, stub, version.name, artifact_pb2.ARTIFACT_KIND_REFERENCE_SAMPLE,
+                    version.reference_profile.sample.sha256, metadata=self._metadata(),
+                    deadline=deadline)
+            if version.artifact.sha256:
+                model_file = await download(
+                    self._cache, stub, version.name, artifact_pb2.ARTIFACT_KIND_MODEL,
+                    version.artifact.sha256, metadata=self._metadata(), deadline=deadline)
+            reference = await asyncio.to_thread(
+                build_reference, version, sample_file=sample_file, model_file=model_file,
+                allow_pickle=self._allow_pickle)
+            self._references[name] = reference
+            while len(self._references) > self._capacity:
+                self._references.popitem(last=False)
+            self._locks.pop(name, None)
+            return reference

@@ -1,0 +1,111 @@
+"""Retraining through the training service: a new job from the spec of the job that trained
+the monitored version, with trigger DRIFT or PERFORMANCE and a reason citing the report; never
+while a job for the model is still queued or running, and not before the policy's cooldown."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import grpc
+
+from slipway.core.peers import PeerTarget
+from slipway.monitoring.v1 import alert_pb2
+from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
+from slipway.training.v1 import training_job_pb2
+from slipway.training.v1 import training_service_pb2 as pb
+from slipway.training.v1 import training_service_pb2_grpc as pb_grpc
+
+CALL_TIMEOUT = 30.0
+DEFAULT_COOLDOWN = timedelta(hours=1)
+DEFAULT_ALIAS = "challenger"
+ACTIVE = (training_job_pb2.TRAINING_JOB_STATE_QUEUED, training_job_pb2.TRAINING_JOB_STATE_RUNNING,
+          training_job_pb2.TRAINING_JOB_STATE_CANCELLING)
+# The parts of a job's spec a retraining job copies (never its outcome or its history).
+SPEC_FIELDS = ("model", "task", "estimator", "dataset", "split", "search", "limits", "labels")
+
+
+@dataclass(frozen=True)
+class Decision:
+    decision: alert_pb2.RetrainingDecision.ValueType
+    job: str = ""
+    detail: str = ""
+
+
+def cooldown_of(policy: policy_pb2.MonitoringPolicy) -> timedelta:
+    if policy.retraining.HasField("cooldown"):
+        return policy.retraining.cooldown.ToTimedelta()
+    return DEFAULT_COOLDOWN
+
+
+class Retrainer:
+    def __init__(self, training: PeerTarget) -> None:
+        self._training = training
+        self._channel: grpc.aio.Channel | None = None
+
+    def _stub(self) -> pb_grpc.TrainingServiceAsyncStub:
+        if self._channel is None:
+            self._channel = self._training.channel()
+        return pb_grpc.TrainingServiceStub(self._channel)
+
+    async def close(self) -> None:
+        if self._channel is not None:
+            await self._channel.close()
+            self._channel = None
+
+    async def decide(self, *, policy: policy_pb2.MonitoringPolicy, alert: alert_pb2.Alert,
+                     trigger: training_job_pb2.TrainingTrigger.ValueType,
+                     source_job: str, last_trigger: datetime | None,
+                     now: datetime) -> Decision:
+        """Start a retraining job for ``alert`` unless one is running or the cooldown holds."""
+        metadata = self._training.metadata(uuid.uuid4().hex)
+        try:
+            active = await self._stub().ListTrainingJobs(
+                pb.ListTrainingJobsRequest(model=policy.model, states=list(ACTIVE), page_size=1),
+                metadata=metadata, timeout=CALL_TIMEOUT)
+            if active.training_jobs:
+                job = active.training_jobs[0]
+                return Decision(alert_pb2.RETRAINING_DECISION_SKIPPED_JOB_RUNNING, job.name,
+                                f"{job.name} for {policy.model} is still "
+                                f"{training_job_pb2.TrainingJobState.Name(job.state)}")
+            cooldown = cooldown_of(policy)
+            if last_trigger is not None and now < last_trigger + cooldown:
+                return Decision(alert_pb2.RETRAINING_DECISION_SKIPPED_COOLDOWN, "",
+                                f"the last retraining started at {last_trigger.isoformat()}; "
+                                f"the cooldown is {cooldown}")
+            source = policy.retraining.source_training_job or source_job
+            if not source:
+                return Decision(alert_pb2.RETRAINING_DECISION_FAILED, "",
+                                f"{alert.model_version} has no training job in its lineage; "
+                                "set retraining.source_training_job on the policy")
+            spec = (await self._stub().GetTrainingJob(
+                pb.GetTrainingJobRequest(name=source), metadata=metadata,
+                timeout=CALL_TIMEOUT)).training_job
+            job = training_job_pb2.TrainingJob()
+            for field in SPEC_FIELDS:
+                if field == "labels":
+                    job.labels.update(spec.labels)
+                elif field in ("model",):
+                    job.model = spec.model
+                elif field == "task":
+                    job.task = spec.task
+                elif spec.HasField(field):  # type: ignore[arg-type]
+                    getattr(job, field).CopyFrom(getattr(spec, field))
+            if policy.retraining.dataset_path:
+                job.dataset.path = policy.retraining.dataset_path
+            job.alias_on_success = policy.retraining.alias_on_success or DEFAULT_ALIAS
+            job.trigger = trigger
+            job.trigger_source = alert.name
+            job.reason = f"{alert.summary} (report {alert.report.name}, policy {policy.name})"
+            job.parent_version = alert.model_version
+            created = await self._stub().CreateTrainingJob(
+                pb.CreateTrainingJobRequest(training_job=job,
+                                            request_id=f"retrain-{alert.report.name[-32:]}"),
+                metadata=metadata, timeout=CALL_TIMEOUT)
+        except grpc.aio.AioRpcError as error:
+            return Decision(alert_pb2.RETRAINING_DECISION_FAILED, "",
+                            f"the training service answered {error.code().name}: "
+                            f"{error.details()}")
+        return Decision(alert_pb2.RETRAINING_DECISION_TRIGGERED, created.training_job.name,
+                        f"{created.training_job.name} started from {source}")
