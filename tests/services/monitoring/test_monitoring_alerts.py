@@ -13,6 +13,7 @@ import grpc
 import numpy as np
 import pytest
 from google.protobuf import field_mask_pb2
+from prometheus_client import CollectorRegistry
 
 from slipway.audit.v1 import audit_service_pb2
 from slipway.core.db import Database
@@ -51,6 +52,24 @@ async def _audit(monitoring: Monitoring, action: str) -> list[audit_service_pb2.
         audit_service_pb2.ListAuditEventsRequest(page_size=1000),
         metadata=monitoring.as_("auditor"))
     return [e for e in reply.events if e.action == action]
+
+
+def _metrics(monitoring: Monitoring) -> dict[str, float]:
+    """The service's Prometheus series, by name and sorted labels."""
+    registry = CollectorRegistry()
+    for collector in monitoring.app.collectors:
+        registry.register(collector)
+    series = {}
+    for family in registry.collect():
+        for sample in family.samples:
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+            series[f"{sample.name}{{{labels}}}"] = sample.value
+    return series
+
+
+def _key(name: str, **labels: str) -> str:
+    text = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    return f"slipway_monitoring_{name}{{{text}}}"
 
 
 async def test_policies_are_checked_versioned_listed_and_audited(
@@ -176,6 +195,13 @@ async def test_drift_fires_an_alert_a_clean_window_resolves_it_and_watchers_see_
         assert alert.report.name.startswith("monitoringReports/")
         assert alert.report.window.row_count == 200
         assert alert.retraining_decision == alert_pb2.RETRAINING_DECISION_UNSPECIFIED
+        series = _metrics(monitoring)
+        model, version = "models/fruit", fruit.version
+        assert series[_key("dataset_drifted", model=model, version=version)] == 1.0
+        assert series[_key("feature_drifted", model=model, version=version,
+                           feature="weight")] == 1.0
+        assert series[_key("ingested_rows_total", model=model)] == 200
+        assert series[_key("alerts_firing", model=model, kind="data_drift")] == 1.0
         stored = await monitoring.stub.GetMonitoringReport(
             pb.GetMonitoringReportRequest(report=alert.report.name),
             metadata=monitoring.as_("viewer"))
