@@ -195,13 +195,18 @@ async def test_drift_fires_an_alert_a_clean_window_resolves_it_and_watchers_see_
         assert alert.report.name.startswith("monitoringReports/")
         assert alert.report.window.row_count == 200
         assert alert.retraining_decision == alert_pb2.RETRAINING_DECISION_UNSPECIFIED
-        series = _metrics(monitoring)
         model, version = "models/fruit", fruit.version
+        firing = _key("alerts_firing", model=model, kind="data_drift")
+        for _ in range(50):  # the gauges follow the stored alert by a moment
+            series = _metrics(monitoring)
+            if series.get(firing) == 1.0:
+                break
+            await asyncio.sleep(0.1)
         assert series[_key("dataset_drifted", model=model, version=version)] == 1.0
         assert series[_key("feature_drifted", model=model, version=version,
                            feature="weight")] == 1.0
         assert series[_key("ingested_rows_total", model=model)] == 200
-        assert series[_key("alerts_firing", model=model, kind="data_drift")] == 1.0
+        assert series[firing] == 1.0
         stored = await monitoring.stub.GetMonitoringReport(
             pb.GetMonitoringReportRequest(report=alert.report.name),
             metadata=monitoring.as_("viewer"))

@@ -178,15 +178,15 @@ class Evaluator:
         of its records got their labels."""
         with self._db.unit_of_work(read_only=True) as session:
             cursor = session.get(EvaluationRow, (policy.name.rsplit("/", 1)[-1], version))
-            if cursor is None:
-                due = True
-            elif cursor.last_seq >= last_seq:
+            after = cursor.last_seq if cursor is not None else 0
+            if after >= last_seq:
                 due = False
             elif policy.window.WhichOneof("size") == "duration":
-                due = now - cursor.evaluate_time >= policy.window.duration.ToTimedelta()
+                due = cursor is None or (now - cursor.evaluate_time
+                                         >= policy.window.duration.ToTimedelta())
             else:
                 rows = policy.window.row_count or DEFAULT_WINDOW_ROWS
-                due = predictions.rows_after(session, version, cursor.last_seq, last_seq) >= rows
+                due = predictions.rows_after(session, version, after, last_seq) >= rows
             if due:
                 expected = None if cursor is None else (cursor.last_seq, cursor.labeled_records)
                 return Due(bounds_of(policy, now, upto_seq=last_seq), last_seq, expected)
