@@ -6,6 +6,7 @@ PostgreSQL."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +14,19 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from sklearn.datasets import load_diabetes
 from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_error
+from sqlalchemy import select
 
+from slipway.core.artifact_cache import ArtifactCache
 from slipway.core.db import Database
+from slipway.core.peers import PeerTarget
 from slipway.monitoring.v1 import drift_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
+from slipway.services.monitoring.domain.alerts import Alerts
+from slipway.services.monitoring.domain.evaluation import Evaluator
+from slipway.services.monitoring.domain.policies import Policies
+from slipway.services.monitoring.peers.registry import ReferenceSource
+from slipway.services.monitoring.storage.tables import PredictionRow
 from slipway.services.serving.sinks.prediction_log import tensor
 from slipway.services.training.engine import spec as s
 from support.monitoring import (
@@ -142,3 +151,34 @@ async def test_time_windows_count_only_their_rows(
         assert default.policy == "monitoringPolicies/hourly"
         assert default.window.row_count == 150
         assert np.isfinite(default.data_drift.features[0].score)
+
+
+async def test_logs_past_the_retention_are_purged_and_the_purge_is_audited(
+        migrated_db: Database, tmp_path: Path, tokens_file: Path, tokens: dict[str, str],
+        registry: Registry, service_token_file: Path, fruit: Fruit) -> None:
+    window = traffic(tmp_path, 60, seed=61)
+    async with running_monitoring(migrated_db, tmp_path / "monitoring", tokens_file, tokens,
+                                  registry.address, service_token_file,
+                                  evaluate=False) as monitoring:
+        await monitoring.ingest(scored_records(fruit.version, fruit.model, window.rows,
+                                               FEATURES, prefix="p"))
+        await monitoring.label([("never-logged", np.array(["big"], dtype=object))])
+
+    def evaluator(retention: timedelta) -> Evaluator:
+        return Evaluator(migrated_db, Policies(migrated_db, frozenset()), Alerts(migrated_db),
+                         ReferenceSource(PeerTarget(registry.address),
+                                         ArtifactCache(tmp_path / "cache")),
+                         None, sample_rows=100, retention=retention)
+
+    def stored() -> int:
+        with migrated_db.unit_of_work(read_only=True) as session:
+            return len(list(session.scalars(select(PredictionRow.seq))))
+
+    assert evaluator(timedelta(hours=1)).purge() == (0, 0)
+    assert stored() == 6
+    assert evaluator(timedelta(0)).purge() == (6, 1)
+    assert stored() == 0
+    events = await registry.audit_events(service="monitoring")
+    purges = [e for e in events if e.action == "monitoring.PurgePredictionLogs"]
+    assert len(purges) == 1
+    assert purges[0].principal.name == "monitoring"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import timedelta
 
 from slipway.core.artifact_cache import ArtifactCache
 from slipway.core.bootstrap import ServiceApp, audit_registration, run_service
@@ -36,7 +37,8 @@ def build(settings: MonitoringSettings, db: Database) -> ServiceApp:
     if retrainer is None:
         log.warning("no training target: policies with the RETRAIN action will only alert")
     evaluator = Evaluator(db, policies, alerts, references, retrainer,
-                          sample_rows=settings.window_sample_rows, metrics=metrics)
+                          sample_rows=settings.window_sample_rows,
+                          retention=timedelta(days=settings.retention_days), metrics=metrics)
     servicer = MonitoringServicer(Ingestion(db), policies, alerts, evaluator, references,
                                   metrics)
     evaluator.on_change = servicer.notify

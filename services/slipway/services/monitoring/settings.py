@@ -30,6 +30,9 @@ class MonitoringSettings(RegistryClientSettings):
     window_sample_rows: int = setting(
         50_000, "Rows a window keeps as its uniform sample for the drift tests (the counts of "
                 "data quality and the row totals cover every row).")
+    retention_days: float = setting(
+        30.0, "Prediction logs and waiting labels older than this are deleted (alerts and the "
+              "reports behind them are kept).")
     cache_dir: Path | None = setting(
         None, "Local cache of verified reference samples and models. Default "
               "$SLIPWAY_HOME/monitoring-cache.")
@@ -45,6 +48,8 @@ class MonitoringSettings(RegistryClientSettings):
             object.__setattr__(self, "training_token_file", self.registry_token_file)
         if self.evaluation_interval_seconds <= 0:
             raise ValueError("evaluation_interval_seconds must be positive")
+        if self.retention_days <= 0:
+            raise ValueError("retention_days must be positive")
         if self.window_sample_rows < 100:
             raise ValueError("window_sample_rows must be at least 100")
 

@@ -41,29 +41,21 @@ def _model(name: str, field: str) -> str:
 class MonitoringServicer:
     """``slipway.monitoring.v1.MonitoringService``."""
 
-    def __init__(self, ingestion: Ingestion, policies: Policies | None = None,
-                 alerts: Alerts | None = None, evaluator: Evaluator | None = None,
-                 references: ReferenceSource | None = None,
-                 metrics: MonitoringMetrics | None = None) -> None:
+    def __init__(self, ingestion: Ingestion, policies: Policies, alerts: Alerts,
+                 evaluator: Evaluator, references: ReferenceSource,
+                 metrics: MonitoringMetrics) -> None:
         self._ingestion = ingestion
         self._policies = policies
         self._alerts = alerts
         self._evaluator = evaluator
         self._references = references
-        self._metrics = metrics or MonitoringMetrics()
+        self._metrics = metrics
         self.stopping = asyncio.Event()
         self._changed = asyncio.Event()
 
     @staticmethod
     async def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await asyncio.to_thread(fn, *args, **kwargs)
-
-    def _parts(self) -> tuple[Policies, Alerts, Evaluator, ReferenceSource]:
-        assert self._policies is not None
-        assert self._alerts is not None
-        assert self._evaluator is not None
-        assert self._references is not None
-        return self._policies, self._alerts, self._evaluator, self._references
 
     # --- ingestion --------------------------------------------------------------------------
 
@@ -122,7 +114,7 @@ class MonitoringServicer:
 
     async def GetMonitoringReport(self, request: pb.GetMonitoringReportRequest,
                                   context: Context) -> pb.GetMonitoringReportResponse:
-        policies, alerts, evaluator, references = self._parts()
+        policies, alerts = self._policies, self._alerts
         if request.report:
             return pb.GetMonitoringReportResponse(
                 report=await self._call(alerts.report, request.report))
@@ -146,15 +138,15 @@ class MonitoringServicer:
         else:
             found = await self._call(policies.first_enabled_for, model)
             policy = found if found is not None else policy_pb2.MonitoringPolicy(model=model)
-        version = (await references.version(request.model_version)).name
-        report = await evaluator.report(version, policy, start, end)
+        version = (await self._references.version(request.model_version)).name
+        report = await self._evaluator.report(version, policy, start, end)
         return pb.GetMonitoringReportResponse(report=report)
 
     # --- policies ---------------------------------------------------------------------------
 
     async def CreateMonitoringPolicy(self, request: pb.CreateMonitoringPolicyRequest,
                                      context: Context) -> pb.CreateMonitoringPolicyResponse:
-        policies = self._parts()[0]
+        policies = self._policies
         if not request.HasField("monitoring_policy"):
             raise InvalidArgumentError.for_field("monitoring_policy", "is required",
                                                  reason="INVALID_POLICY")
@@ -166,7 +158,7 @@ class MonitoringServicer:
 
     async def GetMonitoringPolicy(self, request: pb.GetMonitoringPolicyRequest,
                                   context: Context) -> pb.GetMonitoringPolicyResponse:
-        policy = await self._call(self._parts()[0].get, policy_id_of(request.name))
+        policy = await self._call(self._policies.get, policy_id_of(request.name))
         return pb.GetMonitoringPolicyResponse(monitoring_policy=policy)
 
     async def ListMonitoringPolicies(self, request: pb.ListMonitoringPoliciesRequest,
@@ -174,7 +166,7 @@ class MonitoringServicer:
         limit = page_size(request.page_size, default=DEFAULT_PAGE)
         parameters = {"model": _model(request.model, "model")}
         cursor = decode_page_token(request.page_token, parameters)
-        page = await self._call(self._parts()[0].list_policies, model=request.model, cursor=cursor,
+        page = await self._call(self._policies.list_policies, model=request.model, cursor=cursor,
                                 limit=limit)
         token = encode_page_token(page.next_cursor, parameters) if page.next_cursor else ""
         return pb.ListMonitoringPoliciesResponse(monitoring_policies=page.policies,
@@ -185,14 +177,14 @@ class MonitoringServicer:
         if not request.HasField("monitoring_policy"):
             raise InvalidArgumentError.for_field("monitoring_policy", "is required",
                                                  reason="INVALID_POLICY")
-        updated = await self._call(self._parts()[0].update, current_principal(),
+        updated = await self._call(self._policies.update, current_principal(),
                                    request.monitoring_policy, request.update_mask,
                                    reason=request.reason, request_id=request.request_id)
         return pb.UpdateMonitoringPolicyResponse(monitoring_policy=updated)
 
     async def DeleteMonitoringPolicy(self, request: pb.DeleteMonitoringPolicyRequest,
                                      context: Context) -> pb.DeleteMonitoringPolicyResponse:
-        await self._call(self._parts()[0].delete, current_principal(),
+        await self._call(self._policies.delete, current_principal(),
                          policy_id_of(request.name), etag=request.etag, reason=request.reason,
                          request_id=request.request_id)
         return pb.DeleteMonitoringPolicyResponse()
@@ -204,11 +196,11 @@ class MonitoringServicer:
         if not request.name.startswith("alerts/") or len(request.name) > 64:
             raise InvalidArgumentError.for_field("name", "must look like alerts/{alert}",
                                                  reason="INVALID_NAME")
-        return pb.GetAlertResponse(alert=await self._call(self._parts()[1].get, request.name))
+        return pb.GetAlertResponse(alert=await self._call(self._alerts.get, request.name))
 
     async def ListAlerts(self, request: pb.ListAlertsRequest,
                          context: Context) -> pb.ListAlertsResponse:
-        alerts = self._parts()[1]
+        alerts = self._alerts
         limit = page_size(request.page_size, default=DEFAULT_PAGE)
         states = []
         for i, state in enumerate(request.states):
@@ -243,7 +235,7 @@ class MonitoringServicer:
 
     async def WatchAlerts(self, request: pb.WatchAlertsRequest,
                           context: Context) -> AsyncIterator[pb.WatchAlertsResponse]:
-        alerts = self._parts()[1]
+        alerts = self._alerts
         model = _model(request.model, "model")
         if request.include_firing:
             firing, after = await self._call(alerts.firing, model)

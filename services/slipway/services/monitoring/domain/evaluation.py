@@ -24,17 +24,18 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from slipway.core.audit import record
 from slipway.core.db import Database
 from slipway.core.logs import get_logger
 from slipway.monitoring.v1 import alert_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
-from slipway.services.monitoring.domain.alerts import Alerts, Change
+from slipway.services.monitoring.domain.alerts import EVALUATOR, Alerts, Change
 from slipway.services.monitoring.domain.policies import Policies
 from slipway.services.monitoring.domain.reference import Reference
 from slipway.services.monitoring.domain.reports import (
@@ -54,6 +55,8 @@ from slipway.training.v1 import training_job_pb2
 log = get_logger("slipway.monitoring.evaluation")
 
 DRIFT_KINDS = ("data_drift", "prediction_drift", "target_drift")
+PURGE_EVERY_SECONDS = 600.0
+PURGE_BATCH = 5000
 PERFORMANCE_KINDS = ("performance", "concept_drift")
 
 
@@ -114,7 +117,8 @@ class Evaluated:
 class Evaluator:
     def __init__(self, db: Database, policies: Policies, alerts: Alerts,
                  references: ReferenceSource, retrainer: Retrainer | None, *,
-                 sample_rows: int, metrics: MonitoringMetrics | None = None,
+                 sample_rows: int, retention: timedelta = timedelta(days=30),
+                 metrics: MonitoringMetrics | None = None,
                  on_change: Callable[[], None] | None = None) -> None:
         self._db = db
         self._policies = policies
@@ -123,6 +127,8 @@ class Evaluator:
         self._retrainer = retrainer
         self._sample_rows = sample_rows
         self._metrics = metrics
+        self._retention = retention
+        self._next_purge = 0.0
         self.on_change = on_change
 
     # --- ad-hoc reports ---------------------------------------------------------------------
@@ -167,6 +173,25 @@ class Evaluator:
                 if evaluated is not None:
                     done.append(evaluated)
         return done
+
+    def purge(self) -> tuple[int, int]:
+        """Delete prediction logs and waiting labels past the retention, in batches, each
+        batch audited with what it deleted."""
+        cutoff = _now() - self._retention
+        total = (0, 0)
+        while True:
+            with self._db.unit_of_work() as session:
+                records, labels = predictions.purge_before(session, cutoff, PURGE_BATCH)
+                if not records and not labels:
+                    return total
+                record(session, service="monitoring", action="monitoring.PurgePredictionLogs",
+                       resource="predictionLogs", principal=EVALUATOR,
+                       reason=f"older than the {self._retention} retention",
+                       payload={"records": records, "labels": labels,
+                                "cutoff": cutoff.isoformat()})
+            total = (total[0] + records, total[1] + labels)
+            log.info("prediction logs purged", records=records, labels=labels,
+                     cutoff=cutoff.isoformat())
 
     def _versions(self, model: str) -> dict[str, int]:
         with self._db.unit_of_work(read_only=True) as session:

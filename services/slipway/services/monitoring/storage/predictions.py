@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from slipway.services.monitoring.storage.tables import PredictionRow
+from slipway.services.monitoring.storage.tables import PendingLabelRow, PredictionRow
 
 FETCH_ROWS = 500  # records fetched per round trip while a window is read
 
@@ -70,3 +70,18 @@ def newest_first(session: Session, version: str, *, upto_seq: int | None = None,
                              .execution_options(yield_per=FETCH_ROWS))
     for seq, time, row_count, record, label in result:
         yield StoredRecord(seq, time, row_count, record, label)
+
+
+def purge_before(session: Session, cutoff: datetime, limit: int) -> tuple[int, int]:
+    """Delete up to ``limit`` prediction records and waiting labels received before ``cutoff``,
+    oldest first; returns how many of each."""
+    oldest = select(PredictionRow.seq).where(PredictionRow.received_time < cutoff) \
+        .order_by(PredictionRow.seq).limit(limit)
+    seqs = list(session.scalars(oldest))
+    if seqs:
+        session.execute(delete(PredictionRow).where(PredictionRow.seq.in_(seqs)))
+    waiting = list(session.scalars(select(PendingLabelRow.id).where(
+        PendingLabelRow.received_time < cutoff).limit(limit)))
+    if waiting:
+        session.execute(delete(PendingLabelRow).where(PendingLabelRow.id.in_(waiting)))
+    return len(seqs), len(waiting)
