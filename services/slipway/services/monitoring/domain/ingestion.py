@@ -10,10 +10,13 @@ with the same request id is stored once. Labels whose prediction has not arrived
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from slipway.common.v1 import tensor_pb2
@@ -42,6 +45,9 @@ class BatchResult:
     accepted: int = 0
     rows: int = 0
     rejected: int = 0
+    by_model: tuple[tuple[str, int, int], ...] = ()
+    """(model, accepted records, their rows) per model, so that callers need not check the
+    records again to count them."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@lru_cache(maxsize=1024)  # a batch names a few versions many times
 def model_of_version(name: str) -> str | None:
     """``models/m`` for ``models/m/versions/n``; None when ``name`` is not a version name."""
     parts = name.split("/")
@@ -65,13 +72,18 @@ def model_of_version(name: str) -> str | None:
 
 
 def _tensor_fits(tensor: tensor_pb2.Tensor, rows: int) -> bool:
-    shape = list(tensor.shape)
-    if not shape or shape[0] != rows or any(d < 0 for d in shape):
+    # Called for every tensor of every record: the one-column case avoids min() and prod().
+    shape = tensor.shape
+    if len(shape) == 1:
+        if shape[0] != rows or rows < 0:
+            return False
+        count = rows
+    elif not shape or shape[0] != rows or min(shape) < 0:
         return False
-    count = 1
-    for d in shape:
-        count *= d
-    if tensor.missing_mask and len(tensor.missing_mask) != count:
+    else:
+        count = math.prod(shape)
+    mask = tensor.missing_mask
+    if mask and len(mask) != count:
         return False
     size = _ITEM_BYTES.get(tensor.data_type)
     if size is not None:
@@ -89,9 +101,11 @@ def record_problem(record: prediction_record_pb2.PredictionRecord) -> str:
         return "row_count must be at least 1"
     if not record.inputs:
         return "inputs are required"
-    for tensor in (*record.inputs, *record.outputs):
-        if not _tensor_fits(tensor, record.row_count):
-            return f"tensor {tensor.name!r} does not match row_count and its datatype"
+    rows = record.row_count
+    for tensors in (record.inputs, record.outputs):
+        for tensor in tensors:
+            if not _tensor_fits(tensor, rows):
+                return f"tensor {tensor.name!r} does not match row_count and its datatype"
     return ""
 
 
@@ -108,22 +122,27 @@ class Ingestion:
             if key is not None and find(session, key) is not None:
                 return BatchResult(rejected=len(records))  # a resent batch: stored once
             accepted = rows = rejected = 0
-            models: set[str] = set()
+            models: dict[str, list[int]] = {}
+            values: list[dict[str, Any]] = []
             for item in records:
                 if record_problem(item):
                     rejected += 1
                     continue
                 model = model_of_version(item.model_version) or ""
                 time = item.time.ToDatetime(tzinfo=UTC) if item.HasField("time") else now
-                session.add(PredictionRow(
-                    model=model, model_version=item.model_version, request_id=item.request_id,
-                    role=ROLES.get(item.role, "primary"), alias=item.alias[:64], time=time,
-                    received_time=now, row_count=item.row_count,
-                    record=item.SerializeToString(), label=None, label_time=None))
+                values.append({
+                    "model": model, "model_version": item.model_version,
+                    "request_id": item.request_id, "role": ROLES.get(item.role, "primary"),
+                    "alias": item.alias[:64], "time": time, "received_time": now,
+                    "row_count": item.row_count, "record": item.SerializeToString(),
+                    "label": None, "label_time": None})
                 accepted += 1
                 rows += item.row_count
-                models.add(model)
-            session.flush()
+                counts = models.setdefault(model, [0, 0])
+                counts[0] += 1
+                counts[1] += item.row_count
+            if values:  # one executemany, in order; no ORM object per record
+                session.execute(insert(PredictionRow), values)
             self._join_pending(session, [r.request_id for r in records])
             audit_record(session, service=SERVICE, action="monitoring.IngestPredictions",
                          resource=",".join(sorted(models))[:1024] or "predictionLogs",
@@ -132,7 +151,8 @@ class Ingestion:
                                   "dropped_by_sender": dropped, "sender": sender[:256]})
             if key is not None:
                 remember(session, key, "json", json.dumps({"accepted": accepted}).encode())
-            return BatchResult(accepted, rows, rejected)
+            return BatchResult(accepted, rows, rejected,
+                               tuple((m, c[0], c[1]) for m, c in sorted(models.items())))
 
     @staticmethod
     def _join_pending(session: Session, request_ids: list[str]) -> None:
