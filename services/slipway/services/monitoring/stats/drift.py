@@ -213,7 +213,7 @@ class _Column:
 def _column(values: npt.NDArray[Any] | Any) -> _Column:
     array = np.asarray(values).ravel()
     if array.dtype.kind in "biuf":
-        numbers = array.astype(np.float64)
+        numbers = np.asarray(array, dtype=np.float64)  # no copy of float64 values
         finite = np.isfinite(numbers)
         if finite.all():  # the usual case: no copy of the values for a mask
             return _Column(numbers, 0, len(array))
@@ -332,10 +332,16 @@ def _wasserstein(ref: _Column, cur: _Column) -> float:
     both = np.concatenate((u, v))
     order = np.argsort(both, kind="stable")  # a merge of two sorted runs
     merged = both[order]
-    u_at_or_below = np.cumsum(order[:-1] < len(u))
-    v_at_or_below = np.arange(1, len(merged)) - u_at_or_below
-    gaps = np.diff(merged)
-    return float(_dot(np.abs(u_at_or_below / len(u) - v_at_or_below / len(v)), gaps))
+    # Buffers are reused once their values are no longer needed: on large samples, fresh
+    # memory (page faults) costs as much as the arithmetic.
+    gaps = np.subtract(merged[1:], merged[:-1], out=both[:-1])
+    u_at_or_below = np.cumsum(order[:-1] < len(u), out=order[:-1])
+    v_at_or_below = np.arange(1, len(merged))
+    np.subtract(v_at_or_below, u_at_or_below, out=v_at_or_below)
+    u_cdf = np.divide(u_at_or_below, len(u), out=merged[:-1])
+    distance = np.divide(v_at_or_below, len(v))
+    np.subtract(u_cdf, distance, out=distance)
+    return float(_dot(np.abs(distance, out=distance), gaps))
 
 
 def _dot(a: FloatArray, b: FloatArray) -> Any:
