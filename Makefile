@@ -10,7 +10,7 @@ BUF := $(TOOLS)/node/node_modules/.bin/buf
 PROTO_FILES := $(shell find protos/slipway -name '*.proto' | sort)
 GENERATED_DIRS := common registry training monitoring audit inference
 
-.PHONY: venv tools postgres up test lint protos bench-audit bench-registry bench-training bench-serving clean
+.PHONY: venv tools postgres up test lint protos bench-audit bench-registry bench-training bench-serving bench-monitoring clean
 
 venv: $(VENV)/.installed
 
@@ -72,6 +72,9 @@ bench-training: venv
 
 bench-serving: venv
 	$(PY) bench/serving.py
+
+bench-monitoring: venv
+	$(PY) bench/monitoring.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS)
