@@ -329,9 +329,9 @@ def _categorical_frequency_change(rng: np.random.Generator) -> DriftCase:
     }
     current = dict(reference)
     # A reference of 5000 rows (over 1000), so the defaults use the Jensen-Shannon distance,
-    # threshold 0.1. Natural-log distances (Evidently's): channel to uniform 0.167, plan 0.7 ->
-    # 0.45 0.180, tier reversed 0.258; in base 2 (Slipway's) each is 1.2 times larger. Unchanged
-    # categories are exact, distance 0.
+    # threshold 0.1. Natural-log distances (Evidently's and Slipway's): channel to uniform
+    # 0.167, plan 0.7 -> 0.45 0.180, tier reversed 0.258. Unchanged categories are exact,
+    # distance 0.
     current["channel"] = categories(["web", "app", "store", "phone"], [0.25, 0.25, 0.25, 0.25])
     current["plan"] = categories(["basic", "premium"], [0.45, 0.55])
     current["tier"] = levels([1.0, 2.0, 3.0], [0.2, 0.3, 0.5])

@@ -35,7 +35,9 @@ class _DriftMethodEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DriftMeth
     DRIFT_METHOD_WASSERSTEIN: _DriftMethod.ValueType  # 4
     """Wasserstein-1 distance divided by the reference standard deviation; score is the distance."""
     DRIFT_METHOD_JENSEN_SHANNON: _DriftMethod.ValueType  # 5
-    """Jensen-Shannon distance (base 2, in [0, 1]); score is the distance."""
+    """Jensen-Shannon distance (natural logarithm, as Evidently, in [0, 0.833]); score is the
+    distance.
+    """
     DRIFT_METHOD_PSI: _DriftMethod.ValueType  # 6
     """Population stability index; score is the index."""
 
@@ -60,7 +62,9 @@ DRIFT_METHOD_Z_TEST: DriftMethod.ValueType  # 3
 DRIFT_METHOD_WASSERSTEIN: DriftMethod.ValueType  # 4
 """Wasserstein-1 distance divided by the reference standard deviation; score is the distance."""
 DRIFT_METHOD_JENSEN_SHANNON: DriftMethod.ValueType  # 5
-"""Jensen-Shannon distance (base 2, in [0, 1]); score is the distance."""
+"""Jensen-Shannon distance (natural logarithm, as Evidently, in [0, 0.833]); score is the
+distance.
+"""
 DRIFT_METHOD_PSI: DriftMethod.ValueType  # 6
 """Population stability index; score is the index."""
 Global___DriftMethod: _TypeAlias = DriftMethod  # noqa: Y015

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC
 from typing import Any, TypeVar
@@ -18,7 +17,7 @@ from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
 from slipway.services.monitoring.domain.alerts import KIND_NAMES, STATES, Alerts
 from slipway.services.monitoring.domain.evaluation import Evaluator
-from slipway.services.monitoring.domain.ingestion import Ingestion, model_of_version, record_problem
+from slipway.services.monitoring.domain.ingestion import BatchResult, Ingestion
 from slipway.services.monitoring.domain.policies import Policies, policy_id_of
 from slipway.services.monitoring.metrics import MonitoringMetrics
 from slipway.services.monitoring.peers.registry import ReferenceSource
@@ -71,31 +70,21 @@ class MonitoringServicer:
             accepted += result.accepted
             rows += result.rows
             rejected += result.rejected
-            self._count(batch, result.accepted)
+            self._count(batch, result)
         return pb.IngestPredictionsResponse(accepted_record_count=accepted,
                                             accepted_row_count=rows,
                                             rejected_record_count=rejected)
 
-    def _count(self, batch: pb.IngestPredictionsRequest, accepted: int) -> None:
+    def _count(self, batch: pb.IngestPredictionsRequest, result: BatchResult) -> None:
         metrics = self._metrics
         if batch.dropped_record_count > 0:
             metrics.sender_dropped.labels(batch.sender[:64] or "unknown").inc(
                 batch.dropped_record_count)
-        rejected = len(batch.records) - accepted
-        if rejected:
-            metrics.rejected_records.inc(rejected)
-        if not accepted:
-            return
-        records: Counter[str] = Counter()
-        rows: Counter[str] = Counter()
-        for item in batch.records:
-            if not record_problem(item):
-                model = model_of_version(item.model_version) or ""
-                records[model] += 1
-                rows[model] += item.row_count
-        for model, count in records.items():
-            metrics.ingested_records.labels(model).inc(count)
-            metrics.ingested_rows.labels(model).inc(rows[model])
+        if result.rejected:
+            metrics.rejected_records.inc(result.rejected)
+        for model, records, rows in result.by_model:
+            metrics.ingested_records.labels(model).inc(records)
+            metrics.ingested_rows.labels(model).inc(rows)
 
     async def IngestGroundTruth(self, request: pb.IngestGroundTruthRequest,
                                 context: Context) -> pb.IngestGroundTruthResponse:

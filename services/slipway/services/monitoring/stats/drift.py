@@ -32,9 +32,9 @@ with ``slipway.core.profiles.feature_stats``) and the size of the reference (pre
     (``ddof=0``), so it does not depend on the feature's unit; drift when >= 0.1. A constant
     reference (deviation 0) gives 0 when the current values equal it and infinity otherwise.
   * ``categorical``, ``binary`` and numeric with at most 5 distinct values: ``jensenshannon``, the
-    Jensen-Shannon distance (``scipy.spatial.distance.jensenshannon``, **base 2**, so it lies in
-    [0, 1]) between the category frequency vectors aligned on the union of categories; drift when
-    >= 0.1.
+    Jensen-Shannon distance (``scipy.spatial.distance.jensenshannon`` with its default natural
+    logarithm, as Evidently computes it, so it lies in [0, sqrt(ln 2)] = [0, 0.833]) between the
+    category frequency vectors aligned on the union of categories; drift when >= 0.1.
 
 * ``psi`` can be chosen as a method too (drift when >= 0.1).
 
@@ -368,8 +368,8 @@ def _measure(method: Method, ref: _Column, cur: _Column,
         return value, None
     _, ref_counts, cur_counts = _aligned_counts(ref, cur)
     if method == "jensenshannon":
-        distance = jensenshannon(ref_counts / ref_counts.sum(), cur_counts / cur_counts.sum(),
-                                 base=2)
+        # Natural logarithm, as Evidently: the same 0.1 threshold then gives the same verdicts.
+        distance = jensenshannon(ref_counts / ref_counts.sum(), cur_counts / cur_counts.sum())
         return float(distance), None
     if method == "ztest":
         z, p = _two_proportions(int(ref_counts[0]), int(ref_counts.sum()),
