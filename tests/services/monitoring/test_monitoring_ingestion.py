@@ -24,6 +24,8 @@ from slipway.services.monitoring import main as monitoring_main
 from slipway.services.monitoring.settings import MonitoringSettings
 from slipway.services.monitoring.storage.tables import PendingLabelRow, PredictionRow
 from support.harness import auth, running_server, settings_for
+from support.monitoring import prediction_record, running_monitoring
+from support.registry import Registry
 from support.serving import (
     iris_spec,
     matrix_request,
@@ -138,3 +140,33 @@ async def test_a_resent_batch_is_stored_once_and_bad_records_are_counted(
         with pytest.raises(grpc.aio.AioRpcError) as caught:  # only senders may ingest
             await stub.IngestPredictions(stream(), metadata=auth(tokens["developer"]))
         assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_a_label_joins_the_primary_and_the_shadow_record_of_its_request(
+        migrated_db: Database, tmp_path: Path, tokens_file: Path, tokens: dict[str, str],
+        registry: Registry, service_token_file: Path) -> None:
+    def record(version: int, request_id: str,
+               shadow: bool) -> prediction_record_pb2.PredictionRecord:
+        made = prediction_record(f"models/m/versions/{version}", request_id,
+                                 {"a": np.arange(3.0)}, {"predict": np.zeros(3, dtype=np.int64)})
+        if shadow:
+            made.role = prediction_record_pb2.TRAFFIC_ROLE_SHADOW
+        return made
+
+    async with running_monitoring(migrated_db, tmp_path / "monitoring", tokens_file, tokens,
+                                  registry.address, service_token_file,
+                                  evaluate=False) as monitoring:
+        # Both records first, then the label; then a label first, the primary, the shadow.
+        await monitoring.ingest([record(1, "both", False), record(2, "both", True)])
+        joined = await monitoring.label([("both", np.array([1, 0, 1]))])
+        assert joined.matched_count == 1
+        waiting = await monitoring.label([("early", np.array([0, 0, 1]))])
+        assert waiting.pending_count == 1
+        await monitoring.ingest([record(1, "early", False)])
+        await monitoring.ingest([record(2, "early", True)])
+    rows = await asyncio.to_thread(stored, migrated_db)
+    labelled = {(r.request_id, r.model_version, r.role): r.label is not None for r in rows}
+    assert labelled == {("both", "models/m/versions/1", "primary"): True,
+                        ("both", "models/m/versions/2", "shadow"): True,
+                        ("early", "models/m/versions/1", "primary"): True,
+                        ("early", "models/m/versions/2", "shadow"): True}

@@ -143,7 +143,7 @@ class Ingestion:
                 counts[1] += item.row_count
             if values:  # one executemany, in order; no ORM object per record
                 session.execute(insert(PredictionRow), values)
-            self._join_pending(session, [r.request_id for r in records])
+            self._join_pending(session, records)
             audit_record(session, service=SERVICE, action="monitoring.IngestPredictions",
                          resource=",".join(sorted(models))[:1024] or "predictionLogs",
                          principal=actor, request_id=request_id or None,
@@ -155,20 +155,41 @@ class Ingestion:
                                tuple((m, c[0], c[1]) for m, c in sorted(models.items())))
 
     @staticmethod
-    def _join_pending(session: Session, request_ids: list[str]) -> None:
+    def _join_pending(session: Session, records: list[prediction_record_pb2.PredictionRecord]
+                      ) -> None:
+        """Labels that were waiting for these records join them; a shadow record also takes the
+        label its request's primary record already has (the shadow version scored the same
+        rows, so its performance on live traffic can be compared)."""
+        request_ids = sorted({r.request_id for r in records})
         if not request_ids:
             return
         pending = session.scalars(select(PendingLabelRow).where(
-            PendingLabelRow.request_id.in_(sorted(set(request_ids))))).all()
+            PendingLabelRow.request_id.in_(request_ids))).all()
         for label in pending:
-            prediction = session.scalars(
-                select(PredictionRow).where(PredictionRow.request_id == label.request_id,
-                                            PredictionRow.role != "shadow")
-                .order_by(PredictionRow.seq).limit(1)).one_or_none()
-            if prediction is None or not _label_fits(label.label, prediction.row_count):
+            query = select(PredictionRow).where(PredictionRow.request_id == label.request_id,
+                                                PredictionRow.label.is_(None))
+            if label.model:
+                query = query.where(PredictionRow.model == label.model)
+            fitting = [p for p in session.scalars(query) if _label_fits(label.label, p.row_count)]
+            if not fitting:
                 continue
-            prediction.label, prediction.label_time = label.label, label.label_time
+            for prediction in fitting:
+                prediction.label, prediction.label_time = label.label, label.label_time
             session.delete(label)
+        shadows = sorted({r.request_id for r in records
+                          if r.role == prediction_record_pb2.TRAFFIC_ROLE_SHADOW})
+        if shadows:
+            session.flush()
+            labeled = session.execute(
+                select(PredictionRow.request_id, PredictionRow.model, PredictionRow.label,
+                       PredictionRow.label_time, PredictionRow.row_count)
+                .where(PredictionRow.request_id.in_(shadows), PredictionRow.label.is_not(None))
+            ).all()
+            for request, model, known, known_time, row_count in labeled:
+                session.execute(update(PredictionRow).where(
+                    PredictionRow.request_id == request, PredictionRow.model == model,
+                    PredictionRow.label.is_(None), PredictionRow.row_count == row_count)
+                    .values(label=known, label_time=known_time))
 
     def ingest_ground_truth(self, actor: Principal,
                             truths: list[prediction_record_pb2.GroundTruth], *,
@@ -190,24 +211,26 @@ class Ingestion:
                     continue
                 label = truth.labels.SerializeToString()
                 time = truth.time.ToDatetime(tzinfo=UTC) if truth.HasField("time") else now
-                query = select(PredictionRow).where(PredictionRow.request_id == truth.request_id,
-                                                    PredictionRow.role != "shadow")
+                # Every record of the request: the version that answered, and any canary or
+                # shadow version that scored the same rows.
+                query = select(PredictionRow.seq, PredictionRow.row_count).where(
+                    PredictionRow.request_id == truth.request_id)
                 if truth.model:
                     query = query.where(PredictionRow.model == truth.model)
-                prediction = session.scalars(query.order_by(PredictionRow.seq).limit(1)
-                                             ).one_or_none()
-                if prediction is None:
+                predictions = session.execute(query.order_by(PredictionRow.seq)).all()
+                if not predictions:
                     session.add(PendingLabelRow(request_id=truth.request_id,
                                                 model=truth.model[:256], label=label,
                                                 label_time=time, received_time=now))
                     pending += 1
-                elif not _label_fits(label, prediction.row_count):
+                    continue
+                fitting = [seq for seq, count in predictions if _label_fits(label, count)]
+                if not fitting:
                     rejected += 1
-                else:
-                    session.execute(update(PredictionRow)
-                                    .where(PredictionRow.seq == prediction.seq)
-                                    .values(label=label, label_time=time))
-                    matched += 1
+                    continue
+                session.execute(update(PredictionRow).where(PredictionRow.seq.in_(fitting))
+                                .values(label=label, label_time=time))
+                matched += 1
             result = LabelResult(matched, pending, rejected)
             audit_record(session, service=SERVICE, action="monitoring.IngestGroundTruth",
                          resource="groundTruth", principal=actor, request_id=request_id or None,
