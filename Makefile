@@ -10,7 +10,7 @@ BUF := $(TOOLS)/node/node_modules/.bin/buf
 PROTO_FILES := $(shell find protos/slipway -name '*.proto' | sort)
 GENERATED_DIRS := common registry training monitoring audit inference
 
-.PHONY: venv tools postgres up test lint protos bench-audit bench-registry bench-training bench-serving bench-monitoring clean
+.PHONY: venv tools postgres up demo test lint protos bench-audit bench-registry bench-training bench-serving bench-monitoring clean
 
 venv: $(VENV)/.installed
 
@@ -37,6 +37,10 @@ postgres:
 # Start the whole suite on the embedded default (SQLite and a local artifact folder in $SLIPWAY_HOME).
 up: venv
 	$(VENV)/bin/slipway up
+
+# The whole lifecycle on a fresh suite of its own (SQLite, a temporary data folder), with a summary.
+demo: venv
+	$(VENV)/bin/slipway demo $(DEMO_ARGS)
 
 # Every test: contracts, shared core, services, on SQLite and on a throwaway PostgreSQL.
 test: venv tools postgres

@@ -7,7 +7,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from slipway.cli import audit, db, tokens, up
+from slipway.cli import audit, db, demo, tokens, up
 
 # Each service is its own process: `slipway registry ...` hands every further flag to it.
 SERVICE_MODULES = {
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in SERVICE_MODULES:
         sub.add_parser(name, help=f"run the {name} service (flags: slipway {name} --help)")
     up.register(sub)
+    demo.register(sub)
     db.register(sub)
     audit.register(sub)
     tokens.register(sub)

@@ -20,6 +20,7 @@ from slipway.training.v1 import training_service_pb2_grpc as pb_grpc
 CALL_TIMEOUT = 30.0
 DEFAULT_COOLDOWN = timedelta(hours=1)
 DEFAULT_ALIAS = "challenger"
+BUNDLED_TARGET = "target"  # the target column of training's bundled datasets
 ACTIVE = (training_job_pb2.TRAINING_JOB_STATE_QUEUED, training_job_pb2.TRAINING_JOB_STATE_RUNNING,
           training_job_pb2.TRAINING_JOB_STATE_CANCELLING)
 # The parts of a job's spec a retraining job copies (never its outcome or its history).
@@ -93,7 +94,11 @@ class Retrainer:
                 elif spec.HasField(field):  # type: ignore[arg-type]
                     getattr(job, field).CopyFrom(getattr(spec, field))
             if policy.retraining.dataset_path:
+                bundled = job.dataset.WhichOneof("source") == "bundled"
                 job.dataset.path = policy.retraining.dataset_path
+                if bundled and not job.dataset.target_column:
+                    # A fresh export of a bundled dataset keeps its target column's name.
+                    job.dataset.target_column = BUNDLED_TARGET
             job.alias_on_success = policy.retraining.alias_on_success or DEFAULT_ALIAS
             job.trigger = trigger
             job.trigger_source = alert.name
