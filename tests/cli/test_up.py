@@ -17,6 +17,14 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from slipway.registry.v1 import registry_service_pb2, registry_service_pb2_grpc
+from slipway.training.v1 import (
+    training_job_pb2,
+    training_service_pb2,
+    training_service_pb2_grpc,
+)
+from support.training import bundled, job
+
 SERVICE_APIS = {
     "registry": "slipway.registry.v1.RegistryService",
     "training": "slipway.training.v1.TrainingService",
@@ -107,6 +115,37 @@ def test_up_brings_every_service_to_serving_and_stops_cleanly(home):
     assert code == 0, output
     assert "SIGTERM received" in output
     assert not (home / "suite.json").exists()
+
+
+@pytest.mark.slow
+def test_the_registry_finds_training_and_monitoring_started_after_it(home):
+    """On free ports: a lineage report has the training job, and asks monitoring for alerts."""
+    process = start_suite(home)
+    try:
+        suite = wait_for_suite(process, home)
+        metadata = (("authorization", f"Bearer {Path(suite['token_file']).read_text().strip()}"),)
+        with grpc.insecure_channel(suite["services"]["training"]["grpc_address"]) as channel:
+            training = training_service_pb2_grpc.TrainingServiceStub(channel)
+            created = training.CreateTrainingJob(training_service_pb2.CreateTrainingJobRequest(
+                training_job=job("models/iris", dataset=bundled("iris"))),
+                metadata=metadata, timeout=30).training_job
+            deadline = time.monotonic() + STARTUP_TIMEOUT
+            while (done := training.GetTrainingJob(training_service_pb2.GetTrainingJobRequest(
+                    name=created.name), metadata=metadata, timeout=30).training_job
+                   ).state != training_job_pb2.TRAINING_JOB_STATE_SUCCEEDED:
+                assert done.state != training_job_pb2.TRAINING_JOB_STATE_FAILED, done.failure
+                assert time.monotonic() < deadline, done
+                time.sleep(0.2)
+        with grpc.insecure_channel(suite["services"]["registry"]["grpc_address"]) as channel:
+            report = registry_service_pb2_grpc.RegistryServiceStub(channel).GetLineageReport(
+                registry_service_pb2.GetLineageReportRequest(name=done.model_version),
+                metadata=metadata, timeout=30).report
+    finally:
+        code, output = stop_suite(process)
+    assert code == 0, output
+    assert report.training_job.name == created.name
+    assert list(report.warnings) == []
+    assert (home / "registry.token").exists()
 
 
 @pytest.mark.slow

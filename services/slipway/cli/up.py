@@ -91,9 +91,9 @@ def ensure_admin_token(home: Path) -> Path:
 
 def ensure_service_tokens(home: Path) -> None:
     """The tokens the services present to each other (training registers versions, serving
-    loads them, monitoring reads profiles):
-    ``home/<service>.token``, role `service`, read by each service by default."""
-    for service in ("training", "serving", "monitoring"):
+    loads them, monitoring reads profiles, the registry reads jobs and alerts for lineage
+    reports): ``home/<service>.token``, role `service`, read by each service by default."""
+    for service in ("registry", "training", "serving", "monitoring"):
         _ensure_token(home, f"{service}.token", f"service:{service}", "service")
 
 
@@ -244,7 +244,9 @@ def run(args: argparse.Namespace) -> int:
     # training and serving call the registry, monitoring calls registry and training, and
     # serving sends its prediction logs to monitoring.
     children: list[Child] = []
-    peers: dict[str, str] = {}
+    # The registry starts first, so it reads where training and monitoring listen from the
+    # suite file (written below) when a lineage report asks them.
+    peers: dict[str, str] = {"SLIPWAY_REGISTRY_SUITE_FILE": str(home / "suite.json")}
     failure = None
     for name in SERVICES:
         child = _start(name, PORT_OFFSETS[name], home, args, dict(peers))

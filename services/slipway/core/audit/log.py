@@ -12,12 +12,22 @@ inside it, and only those, just as it discards the changes made inside it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from slipway.core.audit.chain import (
@@ -216,6 +226,29 @@ def list_events(
 ) -> tuple[list[AuditEntry], bool]:
     """A page of events after the keyset cursor ``after``; and whether more follow."""
     rows = session.scalars(_query(flt, after, descending).limit(limit + 1)).all()
+    return [to_entry(r) for r in rows[:limit]], len(rows) > limit
+
+
+def events_about(
+    session: Session, *, resources: Collection[str] = (),
+    service_resources: Collection[tuple[str, str]] = (), event_ids: Collection[str] = (),
+    limit: int,
+) -> tuple[list[AuditEntry], bool]:
+    """The oldest ``limit`` events on one of ``resources``, on a resource of
+    ``service_resources`` (``(service, resource)`` pairs) recorded by that service, or with one
+    of ``event_ids``, in sequence order; and whether more matched."""
+    row = AuditEventRow
+    wanted: list[ColumnElement[bool]] = []
+    if resources:
+        wanted.append(row.resource.in_(sorted(set(resources))))
+    wanted.extend(and_(row.service == service, row.resource == resource)
+                  for service, resource in sorted(set(service_resources)))
+    if event_ids:
+        wanted.append(row.event_id.in_(sorted(set(event_ids))))
+    if not wanted or limit <= 0:
+        return [], False
+    rows = session.scalars(select(row).where(or_(*wanted))
+                           .order_by(row.sequence.asc()).limit(limit + 1)).all()
     return [to_entry(r) for r in rows[:limit]], len(rows) > limit
 
 

@@ -14,7 +14,9 @@ from slipway.core.logs import get_logger
 from slipway.core.server import ServiceRegistration
 from slipway.registry.v1 import registry_service_pb2
 from slipway.services.registry.api.servicer import RegistryServicer
+from slipway.services.registry.domain.lineage import LineageReports
 from slipway.services.registry.domain.service import RegistryDomain
+from slipway.services.registry.peers.lineage import LineageSources, PeerLocator
 from slipway.services.registry.settings import RegistrySettings
 from slipway.services.registry.storage.repository import SqlRegistryRepository
 
@@ -34,7 +36,15 @@ def build(settings: RegistrySettings, db: Database) -> ServiceApp:
         allow_pickle=settings.allow_pickle, upload_lease_seconds=settings.upload_lease_seconds,
         inspect=model_files.inspect_artifact,  # uploaded skops files with untrusted types fail
     )
-    servicer = RegistryServicer(domain, read_cache_seconds=settings.read_cache_seconds)
+    def peer(service: str, target: str) -> PeerLocator:
+        return PeerLocator(service, target, suite_file=settings.suite_file,
+                           token_file=settings.peer_token_file,
+                           tls_ca_file=settings.peer_tls_ca_file)
+
+    peers = LineageSources(peer("training", settings.training_target),
+                           peer("monitoring", settings.monitoring_target))
+    servicer = RegistryServicer(domain, LineageReports(domain, peers),
+                                read_cache_seconds=settings.read_cache_seconds)
     sweeper: list[asyncio.Task[None]] = []
 
     async def sweep_forever() -> None:
@@ -57,7 +67,7 @@ def build(settings: RegistrySettings, db: Database) -> ServiceApp:
 
     return ServiceApp(
         services=[ServiceRegistration(SERVICE, servicer), audit_registration(db)],
-        on_ready=on_ready, on_stopping=on_stopping,
+        on_ready=on_ready, on_stopping=on_stopping, on_stop=peers.close,
     )
 
 

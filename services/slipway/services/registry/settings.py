@@ -32,8 +32,27 @@ class RegistrySettings(ServiceSettings):
     upload_lease_seconds: float = setting(
         60.0, "An upload that sends nothing for this long (its client or server died) is "
               "marked FAILED.")
+    training_target: str = setting(
+        "", "host:port of the training service, asked for the training job behind a lineage "
+            "report. Empty: read from --suite-file, else the report says it is missing.")
+    monitoring_target: str = setting(
+        "", "host:port of the monitoring service, asked for the alerts in a lineage report. "
+            "Empty: read from --suite-file, else the report says they are missing.")
+    peer_token_file: Path | None = setting(
+        None, "Bearer token presented to training and monitoring (a principal with the "
+              "`service` role). Default $SLIPWAY_HOME/registry.token, as `slipway up` writes "
+              "it.")
+    peer_tls_ca_file: Path | None = setting(
+        None, "PEM CA bundle to verify the certificates of training and monitoring; enables "
+              "TLS to them.")
+    suite_file: Path | None = setting(
+        None, "The suite description `slipway up` writes ($SLIPWAY_HOME/suite.json): the "
+              "training and monitoring addresses not given by their flags are read from it "
+              "for each lineage report, since those services start after the registry.")
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.artifact_dir is None:
             object.__setattr__(self, "artifact_dir", self.home / "artifacts")
+        if self.peer_token_file is None:
+            object.__setattr__(self, "peer_token_file", self.home / "registry.token")

@@ -66,17 +66,24 @@ class LineageReport(_message.Message):
 
     @_builtins.property
     def alerts(self) -> _containers.RepeatedCompositeFieldContainer[_alert_pb2.Alert]:
-        """Monitoring alerts on this version, and the alerts that started the retraining that produced
-        it, oldest first.
+        """Monitoring alerts on this version, and the alert that started the retraining that produced
+        it (the training job's `trigger_source`), oldest first; empty when monitoring could not be
+        reached (see `warnings`).
         """
 
     @_builtins.property
     def audit_events(self) -> _containers.RepeatedCompositeFieldContainer[_audit_event_pb2.AuditEvent]:
-        """The audit events on this version and its model, oldest first, at most 1000 (see `warnings`)."""
+        """The audit events about this version, oldest first, at most 1000 (see `warnings`): those on
+        the version, the registry's on its model, those on its training job, on the alerts above and
+        the policies that raised them, and the events of the alias moves in `alias_history`. Only
+        for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
+        """
 
     @_builtins.property
     def audit_verification(self) -> _chain_verification_pb2.ChainVerification:
-        """The verification of the audit chain up to the newest event in this report."""
+        """The verification of the audit chain from its first event up to the newest event in this
+        report. Only for callers with the `auditor` or `admin` role, like `audit_events`.
+        """
 
     @_builtins.property
     def generate_time(self) -> _timestamp_pb2.Timestamp:

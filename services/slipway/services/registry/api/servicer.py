@@ -27,6 +27,7 @@ from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.services.registry.api import converters
 from slipway.services.registry.api.read_cache import ReadCache
 from slipway.services.registry.domain.entities import ArtifactKind
+from slipway.services.registry.domain.lineage import LineageReports
 from slipway.services.registry.domain.service import Page, RegistryDomain
 
 WATCH_POLL_SECONDS = 0.25  # how often a watcher looks for events written by other processes
@@ -49,8 +50,10 @@ def _page_parameters(**values: Any) -> dict[str, Any]:
 class RegistryServicer:
     """The registry's gRPC API over :class:`RegistryDomain`."""
 
-    def __init__(self, domain: RegistryDomain, *, read_cache_seconds: float = 0.0) -> None:
+    def __init__(self, domain: RegistryDomain, lineage: LineageReports[Any, Any], *,
+                 read_cache_seconds: float = 0.0) -> None:
         self._domain = domain
+        self._lineage = lineage
         self.read_cache: ReadCache[pb.GetModelVersionResponse] = ReadCache(
             domain.last_event_sequence, read_cache_seconds)
         self._changed = asyncio.Event()  # wakes watchers in this process at once
@@ -257,6 +260,14 @@ class RegistryServicer:
             alias_history_entries=[converters.history_to_pb(e) for e in entries],
             next_page_token=encode_page_token({"after": entries[-1].id}, parameters)
             if more and entries else "")
+
+    # -- lineage ----------------------------------------------------------------------------
+
+    async def GetLineageReport(self, request: pb.GetLineageReportRequest, context: Context
+                               ) -> pb.GetLineageReportResponse:
+        report = await self._lineage.build(current_principal(), version_ref(request.name),
+                                           request.name)
+        return pb.GetLineageReportResponse(report=converters.lineage_report_to_pb(report))
 
     # -- events -----------------------------------------------------------------------------
 

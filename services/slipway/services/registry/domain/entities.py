@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from slipway.core.audit.chain import AuditEntry, Verification
+
 
 class VersionState(enum.Enum):
     PENDING = "PENDING"
@@ -146,3 +148,25 @@ class RegistryEvent:
     actor_roles: tuple[str, ...]
     reason: str
     event_time: datetime
+
+
+@dataclass(frozen=True)
+class VersionLineage:
+    """A version with its parent and every move of an alias to or away from it, oldest first;
+    ``notes`` say what could not be found."""
+
+    version: ModelVersion
+    parent: ModelVersion | None
+    alias_history: list[AliasHistoryEntry]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuditTrail:
+    """Audit events about a version, oldest first (``truncated`` when more matched), and the
+    verification of the chain up to the newest of them."""
+
+    events: list[AuditEntry]
+    truncated: bool
+    verification: Verification
+    chain_empty: bool

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from slipway.core import event_log
 from slipway.core.artifacts import ArtifactStore, ArtifactUpload, is_sha256
+from slipway.core.audit import log as audit_log
 from slipway.core.audit import record
 from slipway.core.context import Principal
 from slipway.core.db import Database
@@ -35,10 +36,12 @@ from slipway.services.registry.domain.entities import (
     AliasHistoryEntry,
     ArtifactInfo,
     ArtifactKind,
+    AuditTrail,
     Model,
     ModelVersion,
     NewVersion,
     RegistryEvent,
+    VersionLineage,
     VersionState,
 )
 from slipway.services.registry.domain.filters import parse_filter
@@ -626,6 +629,50 @@ class RegistryDomain:
                 session, f"models/{model_id}", alias=alias, version=version, after_id=after_id,
                 limit=limit + 1)
         return entries[:limit], len(entries) > limit
+
+    # -- lineage ----------------------------------------------------------------------------
+
+    def version_lineage(self, ref: VersionRef, *, history_limit: int = 1000) -> VersionLineage:
+        """The version behind ``ref``, its parent and every move of an alias to or away from
+        it, oldest first, read in one unit of work."""
+        with self._db.unit_of_work(read_only=True) as session:
+            version = self._resolve(session, ref)
+            notes: list[str] = []
+            parent = None
+            parent_name = str(version.lineage.get("parent_version", ""))
+            if parent_name:
+                try:
+                    parent_ref = version_ref(parent_name, "lineage.parent_version")
+                    parent = self._resolve(session, parent_ref)
+                except (NotFoundError, InvalidArgumentError):
+                    notes.append(f"the parent version {parent_name} no longer exists")
+                else:
+                    if parent_ref.alias:
+                        notes.append(f"the parent was recorded as the alias {parent_name}, "
+                                     f"which points to {parent.name} now")
+            history = self._repo.list_alias_history(
+                session, version.model_name, alias="", version=version.number, after_id=0,
+                limit=history_limit + 1)
+        if len(history) > history_limit:
+            notes.append(f"only the first {history_limit} alias moves are listed; "
+                         "ListAliasHistory has them all")
+        return VersionLineage(version, parent, history[:history_limit], tuple(notes))
+
+    def audit_trail(self, version: ModelVersion, resources: Collection[str],
+                    event_ids: Collection[str], *, limit: int) -> AuditTrail:
+        """The oldest ``limit`` audit events about ``version``: on the version, on its model by
+        the registry (other services also name the model, for every batch of predictions
+        logged), on ``resources`` or with ``event_ids``; and the verification of the chain from
+        its start to the newest of them."""
+        with self._db.unit_of_work(read_only=True) as session:
+            events, truncated = audit_log.events_about(
+                session, resources={version.name, *resources},
+                service_resources={(SERVICE, version.model_name)}, event_ids=event_ids,
+                limit=limit)
+            head, _ = audit_log.chain_head(session)
+            verification = audit_log.verify(session, start=1,
+                                            end=events[-1].sequence if events else 0)
+        return AuditTrail(events, truncated, verification, chain_empty=head == 0)
 
     # -- events -----------------------------------------------------------------------------
 

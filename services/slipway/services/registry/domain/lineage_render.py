@@ -1,0 +1,393 @@
+"""A lineage report (``slipway.registry.v1.LineageReport``) as Markdown for auditors, and as JSON.
+
+Pure functions of the message: what the `slipway lineage` command prints, what a reviewer pastes
+into a ticket. The Markdown answers, in order: which version, who trained it, on what data, with
+which spec, parameters and seed, how good it was, what it was retrained from, every move of an
+alias with who and why, the alerts that fired on it or started its retraining, and whether the
+audit log behind all of it verifies. Anything the report could not include is listed last.
+
+It renders the API message a client received, so unlike the rest of ``domain/`` it reads the
+generated types; it holds no rules and touches neither storage nor the network.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+from slipway.audit.v1 import audit_event_pb2, chain_verification_pb2
+from slipway.common.v1 import principal_pb2, value_pb2
+from slipway.core.values import ValueTypeError, from_pb
+from slipway.monitoring.v1 import alert_pb2
+from slipway.registry.v1 import (
+    alias_history_pb2,
+    artifact_pb2,
+    lineage_report_pb2,
+    model_version_pb2,
+)
+from slipway.training.v1 import (
+    dataset_spec_pb2,
+    estimator_spec_pb2,
+    search_spec_pb2,
+    training_job_pb2,
+)
+
+HASH_SHOWN = 16  # leading hex characters of a SHA-256 shown in tables
+
+
+def to_json(report: lineage_report_pb2.LineageReport) -> str:
+    """The whole report as indented JSON, field names as in the proto (for scripts)."""
+    document = json_format.MessageToDict(report, preserving_proto_field_name=True)
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def to_markdown(report: lineage_report_pb2.LineageReport) -> str:
+    """The report as a Markdown document an auditor reads from top to bottom."""
+    version = report.model_version
+    parts: list[str] = [f"# Lineage report: {version.name}", ""]
+    requested = (f"Requested as `{report.requested_name}`" if report.requested_name
+                 and report.requested_name != version.name else "")
+    generated = f"generated {_time(report, 'generate_time')}"
+    parts += [f"{requested}, {generated}." if requested else f"Report {generated}.", ""]
+    if report.warnings:
+        parts += [f"**This report is incomplete** ({len(report.warnings)} warning"
+                  f"{'s' if len(report.warnings) != 1 else ''}, listed at the end).", ""]
+    parts += _version_section(version)
+    parts += _training_section(report)
+    parts += _parent_section(report)
+    parts += _alias_section(report.alias_history)
+    parts += _alert_section(report.alerts)
+    parts += _audit_section(report)
+    parts += _warning_section(report.warnings)
+    return "\n".join(parts).rstrip() + "\n"
+
+
+# -- sections --------------------------------------------------------------------------------
+
+
+def _version_section(version: model_version_pb2.ModelVersion) -> list[str]:
+    rows: list[tuple[str, str]] = [
+        ("Version", f"`{version.name}`"),
+        ("State", _enum(model_version_pb2.ModelVersionState, version.state,
+                        "MODEL_VERSION_STATE_")
+         + (f" ({version.state_message})" if version.state_message else "")),
+        ("Aliases now", ", ".join(f"`{a}`" for a in version.aliases) or "none"),
+        ("Registered by", f"`{version.created_by}`" if version.created_by else "unknown"),
+        ("Registered", _time(version, "create_time")),
+    ]
+    if version.HasField("ready_time"):
+        rows.append(("Ready", _time(version, "ready_time")))
+    if version.HasField("archive_time"):
+        rows.append(("Archived", _time(version, "archive_time")))
+    if version.HasField("artifact"):
+        artifact = version.artifact
+        fmt = _enum(artifact_pb2.ArtifactFormat, artifact.format, "ARTIFACT_FORMAT_").lower()
+        rows.append(("Artifact", f"sha256 `{artifact.sha256}`, {fmt}, "
+                                 f"{artifact.size_bytes:,} bytes"))
+    if version.description:
+        rows.append(("Description", version.description))
+    if version.labels:
+        rows.append(("Labels", _pairs(version.labels)))
+    return ["## Version", "", *_key_values(rows), ""]
+
+
+def _training_section(report: lineage_report_pb2.LineageReport) -> list[str]:
+    version = report.model_version
+    lineage = version.lineage
+    job = report.training_job if report.HasField("training_job") else None
+    lines = ["## Training", ""]
+    rows: list[tuple[str, str]] = []
+    if lineage.training_job:
+        state = (f" ({_enum(training_job_pb2.TrainingJobState, job.state, 'TRAINING_JOB_STATE_')})"
+                 if job is not None else " (details unavailable, see the warnings)")
+        rows.append(("Training job", f"`{lineage.training_job}`{state}"))
+    else:
+        lines += ["No training job: the version was uploaded directly.", ""]
+    if lineage.created_by:
+        rows.append(("Asked for by", f"`{lineage.created_by}`"))
+    if job is not None:
+        if job.created_by and job.created_by != lineage.created_by:
+            rows.append(("Job created by", f"`{job.created_by}`"))
+        trigger = _enum(training_job_pb2.TrainingTrigger, job.trigger, "TRAINING_TRIGGER_") \
+            if job.trigger else "MANUAL"
+        if job.trigger_source:
+            trigger += f", started by `{job.trigger_source}`"
+        rows.append(("Trigger", trigger))
+        if job.reason:
+            rows.append(("Reason", job.reason))
+        if job.HasField("start_time") or job.HasField("end_time"):
+            rows.append(("Ran", f"{_time(job, 'start_time')} to {_time(job, 'end_time')}"
+                                f" ({job.attempt_count} attempt"
+                                f"{'s' if job.attempt_count != 1 else ''})"))
+    dataset = lineage.dataset
+    if dataset.uri or dataset.sha256:
+        rows.append(("Dataset", f"`{dataset.uri}`" if dataset.uri else "unknown"))
+        rows.append(("Dataset SHA-256", f"`{dataset.sha256}`" if dataset.sha256 else "unknown"))
+        rows.append(("Rows", f"{dataset.row_count:,}"))
+    if job is not None and job.HasField("dataset"):
+        rows.append(("Dataset spec", _dataset_spec(job.dataset)))
+    if job is not None and job.HasField("split"):
+        split = job.split
+        rows.append(("Holdout split", f"{split.test_fraction:g} of the rows"
+                                      f"{', stratified' if split.stratify else ''}"))
+    if lineage.training_job or lineage.random_seed:
+        rows.append(("Seed", str(lineage.random_seed)))
+    if lineage.code_version:
+        rows.append(("Code version", f"`{lineage.code_version}`"))
+    frameworks = _frameworks(version.framework_versions)
+    if frameworks:
+        rows.append(("Libraries", frameworks))
+    lines += _key_values(rows)
+    if rows:
+        lines.append("")
+    if job is not None and job.HasField("estimator"):
+        lines += ["### Estimator spec", "", "```", *_estimator(job.estimator), "```", ""]
+    if job is not None and job.HasField("search"):
+        search = job.search
+        lines += ["### Hyperparameter search", "",
+                  f"{_enum(search_spec_pb2.SearchStrategy, search.strategy, 'SEARCH_STRATEGY_')}"
+                  f" search, scored by {search.scoring or 'the default score'}"
+                  + (f", {search.cv_folds}-fold cross-validation" if search.cv_folds else "")
+                  + "."]
+        if job.best_params:
+            lines += ["", "Winning parameters:", "",
+                      *_table(("parameter", "value"),
+                              [(f"`{k}`", _value(v)) for k, v in sorted(job.best_params.items())])]
+        lines.append("")
+    lines += ["### Parameters", ""]
+    if version.params:
+        lines += _table(("parameter", "value"),
+                        [(f"`{k}`", _value(v)) for k, v in sorted(version.params.items())])
+    else:
+        lines.append("None recorded.")
+    lines += ["", "### Metrics (holdout)", ""]
+    if version.metrics:
+        lines += _table(("metric", "value"),
+                        [(f"`{k}`", _number(v)) for k, v in sorted(version.metrics.items())])
+    else:
+        lines.append("None recorded.")
+    lines.append("")
+    return lines
+
+
+def _parent_section(report: lineage_report_pb2.LineageReport) -> list[str]:
+    lines = ["## Parent version", ""]
+    recorded = report.model_version.lineage.parent_version
+    if report.HasField("parent_version"):
+        parent = report.parent_version
+        state = _enum(model_version_pb2.ModelVersionState, parent.state, "MODEL_VERSION_STATE_")
+        facts = [state]
+        if parent.HasField("create_time"):
+            facts.append(f"registered {_time(parent, 'create_time')}")
+        if parent.created_by:
+            facts.append(f"by `{parent.created_by}`")
+        if parent.lineage.training_job:
+            facts.append(f"training job `{parent.lineage.training_job}`")
+        lines.append(f"Retrained from `{parent.name}` ({', '.join(facts)}).")
+        if parent.metrics:
+            lines += ["", "| metric | parent | this version |", "|---|---|---|"]
+            names = sorted(set(parent.metrics) | set(report.model_version.metrics))
+            for name in names:
+                lines.append(_row((f"`{name}`", _number(parent.metrics.get(name)),
+                                   _number(report.model_version.metrics.get(name)))))
+    elif recorded:
+        lines.append(f"Recorded as `{recorded}`, which could not be read (see the warnings).")
+    else:
+        lines.append("None: this is a first version, not a retraining.")
+    lines.append("")
+    return lines
+
+
+def _alias_section(entries: Sequence[alias_history_pb2.AliasHistoryEntry]) -> list[str]:
+    lines = ["## Alias moves", ""]
+    if not entries:
+        return [*lines, "No alias ever pointed to this version.", ""]
+    rows = []
+    for entry in entries:
+        before = f"v{entry.from_version_number}" if entry.from_version_number else "none"
+        after = f"v{entry.to_version_number}" if entry.to_version_number else "deleted"
+        rows.append((_time(entry, "change_time"), f"`{entry.alias}`", f"{before} → {after}",
+                     _principal(entry.actor), entry.reason or "*no reason given*"))
+    return [*lines, *_table(("when", "alias", "from → to", "who", "why"), rows), ""]
+
+
+def _alert_section(alerts: Sequence[alert_pb2.Alert]) -> list[str]:
+    lines = ["## Monitoring alerts", ""]
+    if not alerts:
+        return [*lines, "No alerts on this version or on the retraining that produced it.", ""]
+    rows = []
+    for alert in alerts:
+        state = _enum(alert_pb2.AlertState, alert.state, "ALERT_STATE_")
+        if alert.HasField("resolve_time"):
+            state += f" ({_time(alert, 'resolve_time')})"
+        decision = ""
+        if alert.retraining_decision:
+            decision = _enum(alert_pb2.RetrainingDecision, alert.retraining_decision,
+                             "RETRAINING_DECISION_")
+            if alert.training_job:
+                decision += f": `{alert.training_job}`"
+        rows.append((_time(alert, "fire_time"), f"`{alert.name}`", f"`{alert.model_version}`",
+                     _enum(alert_pb2.AlertKind, alert.kind, "ALERT_KIND_"), state,
+                     alert.summary, decision or "none"))
+    return [*lines, *_table(("fired", "alert", "on version", "kind", "state", "summary",
+                             "retraining"), rows), ""]
+
+
+def _audit_section(report: lineage_report_pb2.LineageReport) -> list[str]:
+    lines = ["## Audit trail", ""]
+    if not report.HasField("audit_verification") and not report.audit_events:
+        return [*lines, "Not included (see the warnings).", ""]
+    if report.HasField("audit_verification"):
+        lines += [_verification(report.audit_verification), ""]
+    if report.audit_events:
+        lines += _table(("#", "when", "who", "action", "resource", "outcome", "reason"),
+                        [_event_row(e) for e in report.audit_events])
+        lines.append("")
+    return lines
+
+
+def _warning_section(warnings: Sequence[str]) -> list[str]:
+    if not warnings:
+        return []
+    return ["## Warnings", "", *(f"- {_line(w)}" for w in warnings), ""]
+
+
+# -- pieces ----------------------------------------------------------------------------------
+
+
+def _verification(result: chain_verification_pb2.ChainVerification) -> str:
+    status = _enum(chain_verification_pb2.ChainStatus, result.status, "CHAIN_STATUS_")
+    if result.status == chain_verification_pb2.CHAIN_STATUS_OK:
+        return (f"Audit chain: **{status}**. Events {result.first_sequence} to "
+                f"{result.last_sequence} ({result.event_count:,} events) are all present, in "
+                f"order and unchanged; the hash of event {result.last_sequence} is "
+                f"`{result.last_hash}` (verified {_time(result, 'verify_time')}).")
+    if result.status == chain_verification_pb2.CHAIN_STATUS_BROKEN:
+        kind = _enum(chain_verification_pb2.ChainBreakKind, result.break_kind,
+                     "CHAIN_BREAK_KIND_")
+        return (f"Audit chain: **{status}** at event {result.break_sequence} ({kind}): "
+                f"{_line(result.detail)}. Events from {result.break_sequence} on cannot be "
+                "relied on.")
+    return f"Audit chain: **{status}**."
+
+
+def _event_row(event: audit_event_pb2.AuditEvent) -> tuple[str, ...]:
+    outcome = _enum(audit_event_pb2.AuditOutcome, event.outcome, "AUDIT_OUTCOME_")
+    if event.error_reason:
+        outcome += f" ({event.error_reason})"
+    return (str(event.sequence), _time(event, "event_time"), _principal(event.principal),
+            f"`{event.action}`", f"`{event.resource}`", outcome, event.reason)
+
+
+def _principal(principal: principal_pb2.Principal) -> str:
+    roles = ", ".join(principal_pb2.Role.Name(r).removeprefix("ROLE_").lower()
+                      for r in principal.roles if r in principal_pb2.Role.values())
+    return f"`{principal.name}`" + (f" ({roles})" if roles else "")
+
+
+def _dataset_spec(spec: dataset_spec_pb2.DatasetSpec) -> str:
+    source = spec.WhichOneof("source")
+    if source == "bundled":
+        text = "bundled " + _enum(dataset_spec_pb2.BundledDataset, spec.bundled,
+                                  "BUNDLED_DATASET_").lower()
+    elif source == "path":
+        text = f"`{spec.path}`"
+    else:
+        text = "unknown"
+    if spec.target_column:
+        text += f", target `{spec.target_column}`"
+    if spec.feature_columns:
+        text += ", features " + ", ".join(f"`{c}`" for c in spec.feature_columns)
+    if spec.categorical_columns:
+        text += ", categorical " + ", ".join(f"`{c}`" for c in spec.categorical_columns)
+    return text
+
+
+def _estimator(spec: estimator_spec_pb2.EstimatorSpec, indent: str = "") -> list[str]:
+    """The spec as indented lines, scikit-learn style."""
+    kind = spec.WhichOneof("spec")
+    if kind == "estimator":
+        params = ", ".join(f"{k}={_value(v)}"
+                           for k, v in sorted(spec.estimator.hyperparameters.items()))
+        return [f"{indent}{spec.estimator.class_name}({params})"]
+    if kind == "pipeline":
+        lines = [f"{indent}Pipeline("]
+        for step in spec.pipeline.steps:
+            inner = _estimator(step.spec, indent + "    ")
+            lines += [f"{indent}  {step.name}:", *inner]
+        return [*lines, f"{indent})"]
+    if kind == "column_transformer":
+        transformer = spec.column_transformer
+        remainder = _enum(estimator_spec_pb2.ColumnRemainder, transformer.remainder,
+                          "COLUMN_REMAINDER_").lower() if transformer.remainder else "drop"
+        lines = [f"{indent}ColumnTransformer(remainder={remainder}"]
+        for entry in transformer.transformers:
+            columns = ", ".join(entry.columns)
+            lines += [f"{indent}  {entry.name} on [{columns}]:",
+                      *_estimator(entry.spec, indent + "    ")]
+        return [*lines, f"{indent})"]
+    return [f"{indent}(not set)"]
+
+
+def _frameworks(versions: model_version_pb2.FrameworkVersions) -> str:
+    named = [("scikit-learn", versions.scikit_learn), ("Python", versions.python),
+             ("NumPy", versions.numpy), ("SciPy", versions.scipy), ("skops", versions.skops),
+             *sorted(versions.others.items())]
+    return ", ".join(f"{name} {number}" for name, number in named if number)
+
+
+def _value(value: value_pb2.Value) -> str:
+    try:
+        python = from_pb(value)
+    except ValueTypeError:
+        return "(unset)"
+    if isinstance(python, float):
+        return _number(python)
+    return json.dumps(python, ensure_ascii=False)
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.6g}"
+
+
+def _pairs(values: Mapping[str, str]) -> str:
+    return ", ".join(f"`{k}`={v}" for k, v in sorted(values.items()))
+
+
+def _time(message: Message, field: str) -> str:
+    if not message.HasField(field):
+        return "-"
+    when = getattr(message, field).ToDatetime(tzinfo=UTC)
+    return str(when.strftime("%Y-%m-%d %H:%M:%S UTC"))
+
+
+def _enum(enum: Any, number: int, prefix: str) -> str:  # a generated enum type
+    try:
+        return str(enum.Name(number)).removeprefix(prefix)
+    except ValueError:
+        return str(number)
+
+
+def _line(text: str) -> str:
+    """Text on one line (a reason or detail may span several)."""
+    return " ".join(text.split())
+
+
+def _row(cells: Iterable[str]) -> str:
+    """A table row; pipes inside cells are escaped."""
+    return "| " + " | ".join(_line(c).replace("|", "\\|") for c in cells) + " |"
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    return [_row(header), "|" + "---|" * len(header), *(_row(r) for r in rows)]
+
+
+def _key_values(rows: Sequence[tuple[str, str]]) -> list[str]:
+    return [f"- **{name}**: {_line(value)}" for name, value in rows]

@@ -1,0 +1,157 @@
+"""Training jobs and monitoring alerts for lineage reports, over the peers' gRPC APIs.
+
+Where a peer listens is looked up at each report: its flag when given, else the suite file
+`slipway up` writes once every service is SERVING (training and monitoring start after the
+registry, possibly on free ports). Every failure becomes a :class:`PeerError` naming the
+service and why, which the report turns into a warning.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC
+from pathlib import Path
+
+import grpc
+
+from slipway.core.context import current_request_id
+from slipway.core.peers import PeerTarget
+from slipway.monitoring.v1 import alert_pb2
+from slipway.monitoring.v1 import monitoring_service_pb2 as monitoring_pb
+from slipway.monitoring.v1 import monitoring_service_pb2_grpc as monitoring_grpc
+from slipway.services.registry.domain.lineage import PeerAlert, PeerError, PeerJob
+from slipway.training.v1 import training_job_pb2
+from slipway.training.v1 import training_service_pb2 as training_pb
+from slipway.training.v1 import training_service_pb2_grpc as training_grpc
+
+CALL_TIMEOUT = 10.0
+PAGE_SIZE = 100
+RETRAINING_TRIGGERS = frozenset({training_job_pb2.TRAINING_TRIGGER_DRIFT,
+                                 training_job_pb2.TRAINING_TRIGGER_PERFORMANCE})
+UNREACHABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+
+
+class PeerLocator:
+    """One peer service: its address (the flag, else the suite file), token and CA, and one
+    open channel to its current address."""
+
+    def __init__(self, service: str, target: str = "", *, suite_file: Path | None = None,
+                 token_file: Path | None = None, tls_ca_file: Path | None = None) -> None:
+        self.service = service
+        self._target = target
+        self._suite_file = suite_file
+        self._token_file = token_file
+        self._tls_ca_file = tls_ca_file
+        self._peer: PeerTarget | None = None
+        self._channel: grpc.aio.Channel | None = None
+        self._retired: list[grpc.aio.Channel] = []  # to earlier addresses; closed at the end
+
+    def _address(self) -> str:
+        if self._target:
+            return self._target
+        if self._suite_file is not None:
+            try:
+                suite = json.loads(self._suite_file.read_text())
+                return str(suite["services"][self.service]["grpc_address"])
+            except (OSError, ValueError, KeyError, TypeError):
+                pass  # no suite running (yet): the same as not configured
+        raise PeerError(f"the {self.service} service is not configured "
+                          f"(--{self.service}-target)")
+
+    def channel(self) -> tuple[PeerTarget, grpc.aio.Channel]:
+        """The peer's current address and a channel to it (kept open across reports)."""
+        address = self._address()
+        if self._peer is None or self._channel is None or self._peer.target != address:
+            if self._channel is not None:
+                self._retired.append(self._channel)  # calls in flight may still use it
+                self._channel = None
+            peer = PeerTarget(address, self._token_file, self._tls_ca_file)
+            try:
+                self._channel = peer.channel()
+            except OSError as error:  # the CA file
+                raise PeerError(f"cannot open a channel to the {self.service} service: "
+                                  f"{error.strerror or error}") from error
+            self._peer = peer
+        return self._peer, self._channel
+
+    async def close(self) -> None:
+        channels = [*self._retired, *([self._channel] if self._channel is not None else [])]
+        self._retired, self._channel, self._peer = [], None, None
+        for channel in channels:
+            await channel.close()
+
+
+def _metadata(peer: PeerTarget) -> tuple[tuple[str, str], ...]:
+    return peer.metadata(current_request_id() or uuid.uuid4().hex)
+
+
+def _problem(peer: PeerTarget, service: str, error: grpc.aio.AioRpcError, what: str
+             ) -> PeerError:
+    code = error.code()
+    if code in UNREACHABLE:
+        return PeerError(f"the {service} service at {peer.target} is unreachable "
+                           f"({code.name})")
+    if code == grpc.StatusCode.NOT_FOUND:
+        return PeerError(f"the {service} service does not know {what}")
+    return PeerError(f"the {service} service refused to give {what}: {code.name} "
+                       f"{error.details() or ''}".rstrip())
+
+
+def _alert(message: alert_pb2.Alert) -> PeerAlert[alert_pb2.Alert]:
+    fired = message.fire_time.ToDatetime(tzinfo=UTC) if message.HasField("fire_time") else None
+    return PeerAlert(message.name, fired, message, message.policy)
+
+
+class LineageSources:
+    """:class:`~slipway.services.registry.domain.lineage.LineagePeers` over gRPC."""
+
+    def __init__(self, training: PeerLocator, monitoring: PeerLocator) -> None:
+        self._training = training
+        self._monitoring = monitoring
+
+    async def training_job(self, name: str) -> PeerJob[training_job_pb2.TrainingJob]:
+        peer, channel = self._training.channel()
+        try:
+            reply = await training_grpc.TrainingServiceStub(channel).GetTrainingJob(
+                training_pb.GetTrainingJobRequest(name=name), metadata=_metadata(peer),
+                timeout=CALL_TIMEOUT)
+        except grpc.aio.AioRpcError as error:
+            raise _problem(peer, "training", error, name) from error
+        job = reply.training_job
+        started_by = job.trigger_source if (job.trigger in RETRAINING_TRIGGERS and
+                                            job.trigger_source.startswith("alerts/")) else ""
+        return PeerJob(job, started_by)
+
+    async def alerts_on(self, version: str, limit: int
+                        ) -> tuple[list[PeerAlert[alert_pb2.Alert]], bool]:
+        peer, channel = self._monitoring.channel()
+        stub = monitoring_grpc.MonitoringServiceStub(channel)
+        alerts: list[PeerAlert[alert_pb2.Alert]] = []
+        token = ""
+        try:
+            while True:
+                reply = await stub.ListAlerts(monitoring_pb.ListAlertsRequest(
+                    model_version=version, page_size=PAGE_SIZE, page_token=token),
+                    metadata=_metadata(peer), timeout=CALL_TIMEOUT)
+                alerts.extend(_alert(a) for a in reply.alerts)  # newest first
+                token = reply.next_page_token
+                if not token or len(alerts) >= limit:
+                    break
+        except grpc.aio.AioRpcError as error:
+            raise _problem(peer, "monitoring", error, f"the alerts on {version}") from error
+        return alerts[:limit], len(alerts) > limit or bool(token)
+
+    async def alert(self, name: str) -> PeerAlert[alert_pb2.Alert]:
+        peer, channel = self._monitoring.channel()
+        try:
+            reply = await monitoring_grpc.MonitoringServiceStub(channel).GetAlert(
+                monitoring_pb.GetAlertRequest(name=name), metadata=_metadata(peer),
+                timeout=CALL_TIMEOUT)
+        except grpc.aio.AioRpcError as error:
+            raise _problem(peer, "monitoring", error, name) from error
+        return _alert(reply.alert)
+
+    async def close(self) -> None:
+        await self._training.close()
+        await self._monitoring.close()
