@@ -131,3 +131,18 @@ def write_private(path: Path, text: str) -> None:
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
     os.replace(tmp, path)
+
+
+def own_principal(token_file: Path | None, tokens_file: Path | None, *,
+                  fallback: str) -> Principal:
+    """The principal a service's own token stands for (the token it presents to its peers,
+    looked up in its tokens file), so that what the service does by itself is recorded under
+    the same name its calls carry; ``fallback`` (role ``service``) when either file is
+    missing or the token is not in the file."""
+    try:
+        if token_file is not None and tokens_file is not None:
+            token = token_file.read_text().strip()
+            return TokenStore.load(tokens_file).authenticate(f"Bearer {token}")
+    except (OSError, ValueError, UnauthenticatedError, InvalidArgumentError):
+        pass
+    return Principal(fallback, frozenset({"service"}))

@@ -234,7 +234,8 @@ async def test_drift_fires_an_alert_a_clean_window_resolves_it_and_watchers_see_
         resolved = await _audit(monitoring, "monitoring.AlertResolved")
         assert alert.name in [e.resource for e in fired]
         assert alert.name in [e.resource for e in resolved]
-        assert {e.principal.name for e in fired + resolved} == {"monitoring"}
+        # The principal of the token monitoring presents to its peers.
+        assert {e.principal.name for e in fired + resolved} == {"service-user"}
         assert all(e.request_id for e in fired + resolved)
 
 

@@ -34,7 +34,6 @@ REQUESTS_PER_WINDOW = 15  # of 10 rows each
 WAIT_SECONDS = 60.0
 DRIFT = training_job_pb2.TRAINING_TRIGGER_DRIFT
 TRIGGERED = alert_pb2.RETRAINING_DECISION_TRIGGERED
-SKIPPED_JOB_RUNNING = alert_pb2.RETRAINING_DECISION_SKIPPED_JOB_RUNNING
 
 
 def drifted_rows(seed: int) -> npt.NDArray[np.float64]:
@@ -74,6 +73,15 @@ def drift_alert(decision: alert_pb2.RetrainingDecision.ValueType, report: str = 
     def check(alerts: list[alert_pb2.Alert]) -> bool:
         return len(alerts) == 1 and alerts[0].state == alert_pb2.ALERT_STATE_FIRING and \
             alerts[0].retraining_decision == decision and alerts[0].report.name != report
+    return check
+
+
+def skipped_since(report: str) -> Callable[[list[alert_pb2.Alert]], bool]:
+    """A check of ``Monitoring.wait_alerts``: the firing alert was updated on another report
+    than ``report`` and says that retraining was skipped there."""
+    def check(alerts: list[alert_pb2.Alert]) -> bool:
+        return len(alerts) == 1 and alerts[0].report.name != report and \
+            "skipped" in alerts[0].retraining_detail
     return check
 
 
@@ -154,14 +162,15 @@ async def test_drift_through_serving_starts_one_retraining_job_while_it_runs(
         assert retraining.created_by == "service-user"
 
         # Second window of the same drift while the job is queued: the same alert is updated,
-        # and monitoring names the queued job instead of starting another.
+        # monitoring starts no other job, and the alert keeps naming the one it started.
         await send_window(serving, drifted_rows(seed=2), "second")
         (again,) = await monitoring.wait_alerts(
-            drift_alert(SKIPPED_JOB_RUNNING, report=alert.report.name), model=MODEL,
-            kinds=kinds)
+            skipped_since(alert.report.name), model=MODEL, kinds=kinds)
         assert again.name == alert.name
         assert again.report.window.row_count == WINDOW_ROWS
+        assert again.retraining_decision == TRIGGERED
         assert again.training_job == retraining.name
+        assert "skipped job running" in again.retraining_detail
         assert "TRAINING_JOB_STATE_QUEUED" in again.retraining_detail
         drift_jobs = await training_jobs(training, trigger=DRIFT)
         assert [j.name for j in drift_jobs] == [retraining.name]
@@ -173,7 +182,7 @@ async def test_drift_through_serving_starts_one_retraining_job_while_it_runs(
     assert [e.action for e in events] == [
         "monitoring.AlertFired", "monitoring.RetrainingTriggered",
         "monitoring.AlertUpdated", "monitoring.RetrainingSkipped"]
-    assert {e.principal.name for e in events} == {"monitoring"}
+    assert {e.principal.name for e in events} == {"service-user"}  # monitoring's own token
     assert retraining.name in events[1].payload_json
     assert "triggered" in events[1].payload_json
     assert "skipped_job_running" in events[3].payload_json

@@ -181,4 +181,4 @@ async def test_logs_past_the_retention_are_purged_and_the_purge_is_audited(
     events = await registry.audit_events(service="monitoring")
     purges = [e for e in events if e.action == "monitoring.PurgePredictionLogs"]
     assert len(purges) == 1
-    assert purges[0].principal.name == "monitoring"
+    assert purges[0].principal.name == "service:monitoring"  # no token of its own here

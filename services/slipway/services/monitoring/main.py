@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from slipway.core.artifact_cache import ArtifactCache
+from slipway.core.auth import own_principal
 from slipway.core.bootstrap import ServiceApp, audit_registration, run_service
 from slipway.core.db import Database
 from slipway.core.logs import get_logger
@@ -30,7 +31,9 @@ def build(settings: MonitoringSettings, db: Database) -> ServiceApp:
     assert settings.cache_dir is not None
     metrics = MonitoringMetrics()
     policies = Policies(db, frozenset(settings.protected_aliases))
-    alerts = Alerts(db)
+    actor = own_principal(settings.registry_token_file, settings.tokens_file,
+                          fallback="service:monitoring")
+    alerts = Alerts(db, actor)
     references = ReferenceSource(settings.registry, ArtifactCache(settings.cache_dir))
     training = settings.training
     retrainer = Retrainer(training) if training is not None else None

@@ -46,8 +46,12 @@ DECISIONS = {alert_pb2.RETRAINING_DECISION_TRIGGERED: "triggered",
              alert_pb2.RETRAINING_DECISION_SKIPPED_COOLDOWN: "skipped_cooldown",
              alert_pb2.RETRAINING_DECISION_SKIPPED_JOB_RUNNING: "skipped_job_running",
              alert_pb2.RETRAINING_DECISION_FAILED: "failed"}
-# Alerts and retraining decisions are the monitoring service's own acts.
-EVALUATOR = Principal(name="monitoring", roles=frozenset({"service"}))
+# Alerts and retraining decisions are the monitoring service's own acts, recorded under the
+# principal of its own token (see ``core.auth.own_principal``).
+DEFAULT_ACTOR = Principal(name="service:monitoring", roles=frozenset({"service"}))
+SKIPS = frozenset({alert_pb2.RETRAINING_DECISION_SKIPPED_COOLDOWN,
+                   alert_pb2.RETRAINING_DECISION_SKIPPED_JOB_RUNNING,
+                   alert_pb2.RETRAINING_DECISION_FAILED})
 
 
 def _now() -> datetime:
@@ -81,8 +85,9 @@ class AlertPage:
 
 
 class Alerts:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, actor: Principal = DEFAULT_ACTOR) -> None:
         self._db = db
+        self.actor = actor
 
     # --- from reports -----------------------------------------------------------------------
 
@@ -131,7 +136,7 @@ class Alerts:
               transition: str, action: str, request_id: str,
               extra: Mapping[str, Any] | None = None) -> Change:
         row.alert = alert.SerializeToString()
-        record(session, service=SERVICE, action=action, resource=alert.name, principal=EVALUATOR,
+        record(session, service=SERVICE, action=action, resource=alert.name, principal=self.actor,
                reason=alert.summary[:1024], request_id=request_id or None, payload={
                    "model_version": alert.model_version, "policy": alert.policy,
                    "kind": KIND_NAMES.get(alert.kind, ""), "report": alert.report.name,
@@ -198,9 +203,18 @@ class Alerts:
         with self._db.unit_of_work() as session:
             row = self._row(session, alert_name, lock=True)
             alert = message_of(row)
-            alert.retraining_decision = decision
-            alert.training_job = job
-            alert.retraining_detail = detail[:2048]
+            if alert.retraining_decision == alert_pb2.RETRAINING_DECISION_TRIGGERED \
+                    and decision in SKIPS:
+                # A later window's skip must not hide the job this alert started: the alert
+                # keeps the trigger and says what happened since (the audit log has each one).
+                alert.retraining_detail = (
+                    f"{alert.training_job} was started for this alert; then "
+                    f"{DECISIONS[decision].replace('_', ' ')} ({alert.report.name}): "
+                    f"{detail}")[:2048]
+            else:
+                alert.retraining_decision = decision
+                alert.training_job = job
+                alert.retraining_detail = detail[:2048]
             alert.update_time.FromDatetime(now)
             row.update_time = now
             if decision == alert_pb2.RETRAINING_DECISION_TRIGGERED:

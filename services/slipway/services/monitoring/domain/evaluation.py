@@ -35,7 +35,7 @@ from slipway.core.logs import get_logger
 from slipway.monitoring.v1 import alert_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
-from slipway.services.monitoring.domain.alerts import EVALUATOR, Alerts, Change
+from slipway.services.monitoring.domain.alerts import Alerts, Change
 from slipway.services.monitoring.domain.policies import Policies
 from slipway.services.monitoring.domain.reference import Reference
 from slipway.services.monitoring.domain.reports import (
@@ -185,7 +185,7 @@ class Evaluator:
                 if not records and not labels:
                     return total
                 record(session, service="monitoring", action="monitoring.PurgePredictionLogs",
-                       resource="predictionLogs", principal=EVALUATOR,
+                       resource="predictionLogs", principal=self._alerts.actor,
                        reason=f"older than the {self._retention} retention",
                        payload={"records": records, "labels": labels,
                                 "cutoff": cutoff.isoformat()})
