@@ -511,8 +511,9 @@ class ListModelVersionsRequest(_message.Message):
     `create_time` joined with AND, for example `state = READY AND metrics.accuracy >= 0.9`.
     """
     order_by: _builtins.str
-    """Optional. The order: `version_number desc` (default), `create_time` or `metrics.{name}`,
-    each optionally followed by `desc`.
+    """Optional. The order: `version_number` (default, oldest first), `create_time` or
+    `metrics.{name}`, each optionally followed by `desc` (`version_number desc` for the newest
+    first).
     """
     def __init__(
         self,
@@ -963,7 +964,7 @@ class ListAliasHistoryResponse(_message.Message):
     """A token for the next page; empty on the last page."""
     @_builtins.property
     def alias_history_entries(self) -> _containers.RepeatedCompositeFieldContainer[_alias_history_pb2.AliasHistoryEntry]:
-        """The entries, newest first."""
+        """The entries, oldest first (in the order the aliases moved)."""
 
     def __init__(
         self,

@@ -252,9 +252,10 @@ class RegistryDomain:
     def list_models(self, filter_text: str, order_by: str, cursor: Mapping[str, Any] | None,
                     limit: int) -> Page:
         predicate = parse_filter(filter_text, MODEL_FILTER_FIELDS, _field)
-        field, descending = _order(order_by, "model_id",
-                                   ("model_id", "create_time", "update_time",
+        field, descending = _order(order_by, "name",
+                                   ("name", "model_id", "create_time", "update_time",
                                     "latest_version_number"))
+        field = "model_id" if field == "name" else field  # the contract's name for the id
         with self._db.unit_of_work(read_only=True) as session:
             models = [m for m in self._repo.list_models(session) if predicate(m)]
         return _page(models, field, descending, lambda m: m.model_id, cursor, limit)
