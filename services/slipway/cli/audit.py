@@ -17,6 +17,7 @@ from slipway.audit.v1 import audit_service_pb2 as pb
 from slipway.audit.v1 import audit_service_pb2_grpc as pb_grpc
 from slipway.audit.v1 import chain_verification_pb2 as chain_pb
 from slipway.cli.connect import add_connection_arguments, connection_from, fail
+from slipway.cli.output import EXIT_FAILED
 from slipway.core.audit.api import event_from_pb
 from slipway.core.audit.chain import (
     GENESIS_HASH,
@@ -27,7 +28,7 @@ from slipway.core.audit.chain import (
     verify_entries,
 )
 
-EXIT_BROKEN = 1
+EXIT_BROKEN = EXIT_FAILED
 OUTCOMES = {"ok": event_pb.AUDIT_OUTCOME_OK, "denied": event_pb.AUDIT_OUTCOME_DENIED,
             "failed": event_pb.AUDIT_OUTCOME_FAILED}
 

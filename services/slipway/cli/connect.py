@@ -1,8 +1,11 @@
 """How command-line tools find and call a running suite.
 
-The target and token come from flags, then the environment (``SLIPWAY_TARGET``,
-``SLIPWAY_TOKEN`` or ``SLIPWAY_TOKEN_FILE``), then ``$SLIPWAY_HOME/suite.json`` written by
-``slipway up``. RPC errors become one line with the status code and ErrorInfo reason.
+Each service's address comes from, in order: ``--target`` (one address for every service, e.g.
+a gateway), ``SLIPWAY_<SERVICE>_TARGET`` (``SLIPWAY_REGISTRY_TARGET``, ``SLIPWAY_TRAINING_TARGET``,
+``SLIPWAY_SERVING_TARGET``, ``SLIPWAY_MONITORING_TARGET``), ``SLIPWAY_TARGET`` (every service),
+then ``$SLIPWAY_HOME/suite.json`` written by ``slipway up``. The token comes from
+``--token-file``, then ``SLIPWAY_TOKEN``, ``SLIPWAY_TOKEN_FILE``, then the suite's local admin
+token. RPC errors become one line with the status code and ErrorInfo reason.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,9 +23,15 @@ import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from slipway import client
+from slipway.cli.output import EXIT_CODES_HELP, EXIT_RPC_ERROR, EXIT_USAGE, CliError
 from slipway.core.settings import default_home
 
-EXIT_RPC_ERROR = 3
+SERVICES = ("registry", "training", "serving", "monitoring")
+
+__all__ = ["EXIT_RPC_ERROR", "SERVICES", "Connection", "add_connection_arguments", "clients",
+           "command", "connection_from", "describe_rpc_error", "fail", "seconds",
+           "targets_from"]
 
 
 @dataclass(frozen=True)
@@ -38,44 +49,175 @@ class Connection:
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("connection")
     group.add_argument("--target", default=None,
-                       help="host:port of any Slipway service (default: $SLIPWAY_TARGET, else "
-                            "the registry of the suite in $SLIPWAY_HOME/suite.json)")
+                       help="host:port serving every Slipway API (default: "
+                            "$SLIPWAY_<SERVICE>_TARGET, $SLIPWAY_TARGET, else each service of "
+                            "the suite in $SLIPWAY_HOME/suite.json)")
     group.add_argument("--token-file", type=Path, default=None,
                        help="file holding the bearer token (default: $SLIPWAY_TOKEN, "
                             "$SLIPWAY_TOKEN_FILE, else the suite's local admin token)")
     group.add_argument("--ca-file", type=Path, default=None,
                        help="PEM CA bundle: connect with TLS and trust this CA")
-    group.add_argument("--timeout", type=float, default=30.0, help="deadline of each call, s")
+    group.add_argument("--timeout", type=seconds, default=30.0, help="deadline of each call, s")
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a positive number of seconds."""
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive number of seconds")
+    return value
+
+
+def command(actions: argparse._SubParsersAction[argparse.ArgumentParser], name: str,
+            func: Callable[[argparse.Namespace], int], help_text: str, *,
+            json_output: bool = True, description: str = "", raw_description: bool = False
+            ) -> argparse.ArgumentParser:
+    """A subcommand that calls the suite: its connection flags and, with ``json_output``,
+    ``--json``. The caller adds its own arguments to the parser returned. ``raw_description``
+    keeps the description's lines as written (examples)."""
+    parser = actions.add_parser(
+        name, help=help_text, description=description or None, epilog=EXIT_CODES_HELP,
+        formatter_class=(argparse.RawDescriptionHelpFormatter if raw_description
+                         else argparse.HelpFormatter))
+    if json_output:
+        parser.add_argument("--json", action="store_true", help="print JSON for scripts")
+    add_connection_arguments(parser)
+    parser.set_defaults(func=func)
+    return parser
+
+
+def _suite_path() -> Path:
+    return default_home() / "suite.json"
 
 
 def _suite() -> dict[str, object]:
-    path = default_home() / "suite.json"
+    path = _suite_path()
     if not path.exists():
         return {}
-    loaded: dict[str, object] = json.loads(path.read_text())
+    try:
+        loaded: dict[str, object] = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise CliError(f"cannot read {path}: {exc}") from None
     return loaded
 
 
-def connection_from(args: argparse.Namespace, service: str = "registry") -> Connection:
-    suite = _suite()
-    target = args.target or os.environ.get("SLIPWAY_TARGET")
-    if not target:
-        services = suite.get("services")
-        if isinstance(services, dict) and service in services:
-            target = str(services[service]["grpc_address"])
-    if not target:
-        raise SystemExit("error: no target: pass --target, set SLIPWAY_TARGET, or start the "
-                         "suite with `slipway up`")
+def targets_from(args: argparse.Namespace, suite: dict[str, object] | None = None
+                 ) -> dict[str, str]:
+    """The address of each service that has one (see the module's docstring for the order)."""
+    flag = getattr(args, "target", None)
+    if flag:
+        return dict.fromkeys(SERVICES, flag)
+    suite = _suite() if suite is None else suite
+    listed = suite.get("services")
+    found: dict[str, str] = {}
+    for service in SERVICES:
+        target = (os.environ.get(f"SLIPWAY_{service.upper()}_TARGET")
+                  or os.environ.get("SLIPWAY_TARGET"))
+        if not target and isinstance(listed, dict) and isinstance(listed.get(service), dict):
+            target = str(listed[service].get("grpc_address", ""))
+        if target:
+            found[service] = target
+    return found
+
+
+def _no_target(service: str) -> CliError:
+    path = _suite_path()
+    found = f"{path} lists no {service}" if path.exists() else f"no {path}"
+    return CliError(f"no target for {service}: pass --target, set "
+                    f"SLIPWAY_{service.upper()}_TARGET or SLIPWAY_TARGET, or start the suite with "
+                    f"`slipway up` ({found})", EXIT_USAGE)
+
+
+def _token(args: argparse.Namespace, suite: dict[str, object]) -> str:
     token = os.environ.get("SLIPWAY_TOKEN", "")
     token_file = args.token_file or os.environ.get("SLIPWAY_TOKEN_FILE") or (
         None if token else suite.get("token_file"))
     if token_file:
-        token = Path(str(token_file)).read_text().strip()
+        try:
+            token = Path(str(token_file)).expanduser().read_text().strip()
+        except OSError as exc:
+            raise CliError(f"cannot read the token file {token_file}: {exc.strerror}",
+                           EXIT_USAGE) from None
+    return token
+
+
+def _ca(args: argparse.Namespace) -> bytes | None:
+    if args.ca_file is None:
+        return None
+    try:
+        ca: bytes = args.ca_file.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read the CA file {args.ca_file}: {exc.strerror}",
+                       EXIT_USAGE) from None
+    return ca
+
+
+def connection_from(args: argparse.Namespace, service: str = "registry") -> Connection:
+    """A raw channel's settings for ``service`` (the audit commands call the generated stubs)."""
+    suite = _suite()
+    target = targets_from(args, suite).get(service)
+    if not target:
+        raise _no_target(service)
+    token = _token(args, suite)
     metadata = (("authorization", f"Bearer {token}"),) if token else ()
-    credentials = None
-    if args.ca_file is not None:
-        credentials = grpc.ssl_channel_credentials(root_certificates=args.ca_file.read_bytes())
+    ca = _ca(args)
+    credentials = None if ca is None else grpc.ssl_channel_credentials(root_certificates=ca)
     return Connection(target, metadata, credentials)
+
+
+class Clients:
+    """The typed clients of the suite, each checked for a target before its first use."""
+
+    def __init__(self, connection: client.Connection, targets: dict[str, str],
+                 token_sent: bool) -> None:
+        self.connection = connection
+        self.targets = targets
+        self.token_sent = token_sent
+
+    def _need(self, service: str) -> None:
+        if service not in self.targets:
+            raise _no_target(service)
+
+    @property
+    def registry(self) -> client.RegistryClient:
+        self._need("registry")
+        return self.connection.registry
+
+    @property
+    def training(self) -> client.TrainingClient:
+        self._need("training")
+        return self.connection.training
+
+    @property
+    def inference(self) -> client.InferenceClient:
+        self._need("serving")
+        return self.connection.inference
+
+    @property
+    def monitoring(self) -> client.MonitoringClient:
+        self._need("monitoring")
+        return self.connection.monitoring
+
+
+@contextmanager
+def clients(args: argparse.Namespace) -> Iterator[Clients]:
+    """The suite's clients for one command, closed at its end. A refusal for want of a token
+    says where a token comes from."""
+    suite = _suite()
+    targets = targets_from(args, suite)
+    token = _token(args, suite)
+    ca = _ca(args)
+    connection = client.connect(targets, token=token or None,
+                                tls=ca if ca is not None else False, timeout=args.timeout)
+    try:
+        yield Clients(connection, targets, bool(token))
+    except client.Unauthenticated as error:
+        if not token:
+            error.message += (" (no token was sent: pass --token-file, set SLIPWAY_TOKEN or "
+                              "SLIPWAY_TOKEN_FILE, or start the suite with `slipway up`)")
+        raise
+    finally:
+        connection.close()
 
 
 def describe_rpc_error(error: grpc.RpcError) -> str:
