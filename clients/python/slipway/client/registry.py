@@ -116,7 +116,8 @@ class RegistryClient:
                       page_size: int = 0, timeout: float | None = None
                       ) -> Iterator[ModelVersion]:
         """Every version of ``model`` matching ``filter`` (e.g. ``state = READY AND
-        metrics.accuracy >= 0.9``), newest first unless ``order_by`` says otherwise."""
+        metrics.accuracy >= 0.9``), oldest first unless ``order_by`` says otherwise
+        (``version_number desc`` for the newest first)."""
         return self._call.pages(self._stub.ListModelVersions, pb.ListModelVersionsRequest(
             parent=model_name(model), filter=filter, order_by=order_by, page_size=page_size),
             lambda reply: reply.model_versions, timeout=timeout)
@@ -187,7 +188,7 @@ class RegistryClient:
                       page_size: int = 0, timeout: float | None = None
                       ) -> Iterator[alias_history_pb2.AliasHistoryEntry]:
         """Every alias move of ``model`` (only ``alias``'s, or only to or from
-        ``version_number``, when given), newest first."""
+        ``version_number``, when given), oldest first."""
         return self._call.pages(self._stub.ListAliasHistory, pb.ListAliasHistoryRequest(
             parent=model_name(model), alias=alias, version_number=version_number,
             page_size=page_size), lambda reply: reply.alias_history_entries, timeout=timeout)

@@ -168,7 +168,7 @@ class RegistryClient:
     def alias_history(self, model: str, *, alias: str = "", version_number: int = 0,
                       page_size: int = 0, timeout: float | None = None
                       ) -> AsyncIterator[alias_history_pb2.AliasHistoryEntry]:
-        """Every alias move of ``model``, newest first."""
+        """Every alias move of ``model``, oldest first."""
         return self._call.pages(self._stub.ListAliasHistory, pb.ListAliasHistoryRequest(
             parent=model_name(model), alias=alias, version_number=version_number,
             page_size=page_size), lambda reply: reply.alias_history_entries, timeout=timeout)
