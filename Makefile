@@ -10,7 +10,7 @@ BUF := $(TOOLS)/node/node_modules/.bin/buf
 PROTO_FILES := $(shell find protos/slipway -name '*.proto' | sort)
 GENERATED_DIRS := common registry training monitoring audit inference
 
-.PHONY: venv tools postgres up demo test lint protos bench-audit bench-registry bench-training bench-serving bench-monitoring clean
+.PHONY: venv tools postgres deploy-tools up demo test lint protos bench-audit bench-registry bench-training bench-serving bench-monitoring clean
 
 venv: $(VENV)/.installed
 
@@ -34,6 +34,22 @@ postgres:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
+# Tools of the deployment tests (tests/deploy): hadolint and kubernetes-validate come with the
+# venv (dev extras); kubectl (for `kubectl kustomize`) and promtool (alert rules) from Debian's
+# packages where missing. Debian's kubernetes-client is old (kustomize v2): the tests then name
+# the kustomize they need.
+deploy-tools: venv
+	@if ! command -v kubectl >/dev/null; then \
+	  echo "installing kubectl for the manifest tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client >/dev/null; \
+	fi
+	@if ! command -v promtool >/dev/null; then \
+	  echo "installing promtool for the alert-rule tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; \
+	fi
+	@test -x $(VENV)/bin/hadolint && test -x $(VENV)/bin/kubernetes-validate || \
+	  { echo "hadolint or kubernetes-validate missing from $(VENV): make venv"; exit 1; }
+
 # Start the whole suite on the embedded default (SQLite and a local artifact folder in $SLIPWAY_HOME).
 up: venv
 	$(VENV)/bin/slipway up
@@ -43,7 +59,7 @@ demo: venv
 	$(VENV)/bin/slipway demo $(DEMO_ARGS)
 
 # Every test: contracts, shared core, services, on SQLite and on a throwaway PostgreSQL.
-test: venv tools postgres
+test: venv tools postgres deploy-tools
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	PATH="$(CURDIR)/$(TOOLS)/node/node_modules/.bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
