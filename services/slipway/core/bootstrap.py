@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from prometheus_client.registry import Collector
@@ -18,6 +19,7 @@ from prometheus_client.registry import Collector
 from slipway.audit.v1 import audit_service_pb2
 from slipway.core.audit.api import AuditServicer
 from slipway.core.audit.recorder import DatabaseEdgeAuditor
+from slipway.core.audit.verifier import ChainVerifier
 from slipway.core.db import Database
 from slipway.core.logs import configure_logging, get_logger
 from slipway.core.schema import SchemaError, ensure_schema_current
@@ -54,6 +56,36 @@ class ServiceApp:
 def audit_registration(db: Database) -> ServiceRegistration:
     """The audit log API, answered by every service from the shared database."""
     return ServiceRegistration(AUDIT_SERVICE, AuditServicer(db))
+
+
+def with_audit_verifier(app: ServiceApp, db: Database, interval_seconds: float) -> ServiceApp:
+    """``app`` plus a background task that re-verifies the audit chain every
+    ``interval_seconds`` and exports the result on the service's /metrics
+    (``slipway_audit_chain_ok``, see :mod:`slipway.core.audit.verifier`); 0 returns ``app``."""
+    if interval_seconds <= 0:
+        return app
+    verifier = ChainVerifier(db)
+    first_ready, first_stopping = app.on_ready, app.on_stopping
+    tasks: list[asyncio.Task[None]] = []
+
+    async def on_ready() -> None:
+        # Started before the service's own readiness, which may take long (serving loads
+        # its models first).
+        tasks.append(asyncio.create_task(verifier.run(interval_seconds)))
+        if first_ready is not None:
+            await first_ready()
+
+    async def on_stopping() -> None:
+        verifier.stop()
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if first_stopping is not None:
+            await first_stopping()
+
+    return replace(app, on_ready=on_ready, on_stopping=on_stopping,
+                   collectors=[*app.collectors, verifier])
 
 
 def parse_settings(
@@ -95,7 +127,8 @@ def run_service(
         print(f"slipway {settings.service_name}: {exc}", file=sys.stderr)
         return EXIT_SCHEMA
     try:
-        app = build(settings, db)
+        app = with_audit_verifier(build(settings, db), db,
+                                  settings.audit_verify_interval_seconds)
         auditor = DatabaseEdgeAuditor(db, settings.service_name)
         server = SlipwayServer(settings, app.services, auditor=auditor,
                                collectors=app.collectors)

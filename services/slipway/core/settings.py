@@ -86,6 +86,12 @@ class ServiceSettings:
     ready_file: Path | None = setting(
         None, "Written (JSON: bound addresses) once the service is SERVING; used by `slipway up`."
     )
+    audit_verify_interval_seconds: float = setting(
+        300.0,
+        "Re-verify the audit hash chain this often in the background (each round walks the "
+        "events appended since the last one; the whole chain once a day) and export "
+        "slipway_audit_chain_ok on /metrics. 0 turns it off.",
+    )
 
     def __post_init__(self) -> None:
         if self.home is None:
@@ -102,6 +108,8 @@ class ServiceSettings:
             raise ValueError("tls_cert_file and tls_key_file must be set together")
         if self.tls_client_ca_file is not None and self.tls_cert_file is None:
             raise ValueError("mutual TLS (tls_client_ca_file) needs tls_cert_file and tls_key_file")
+        if self.audit_verify_interval_seconds < 0:
+            raise ValueError("audit_verify_interval_seconds must not be negative (0 turns it off)")
 
     @property
     def embedded_database(self) -> bool:
