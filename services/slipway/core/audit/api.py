@@ -1,7 +1,8 @@
 """``slipway.audit.v1.AuditService``, answered by every service: list, verify and export.
 
 Thin: requests are validated and converted here, the reading is done by ``audit.log`` in a
-read-only unit of work on a worker thread, and the results are converted back.
+read-only unit of work on a worker thread (verification in one read-only snapshot), and the
+results are converted back.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from slipway.audit.v1 import audit_service_pb2 as pb
 from slipway.audit.v1 import chain_verification_pb2 as chain_pb
 from slipway.core.audit import log
 from slipway.core.audit.chain import AuditEntry, BreakKind, Outcome, Verification
+from slipway.core.audit.verifier import read_snapshot, snapshot_engine
 from slipway.core.db import Database
 from slipway.core.errors import FieldViolation, InvalidArgumentError
 from slipway.core.handlers import Context
@@ -122,6 +124,7 @@ class AuditServicer:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._snapshot = snapshot_engine(db)
 
     def _list(self, flt: log.EventFilter, after: int | None, limit: int,
               descending: bool) -> tuple[list[AuditEntry], bool]:
@@ -146,7 +149,7 @@ class AuditServicer:
                                           next_page_token=token)
 
     def _verify(self, start: int, end: int) -> tuple[Verification, bool]:
-        with self._db.unit_of_work(read_only=True) as session:
+        with read_snapshot(self._snapshot) as session:
             head, _ = log.chain_head(session)
             return log.verify(session, start=start, end=end), head == 0
 
