@@ -5,6 +5,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -182,3 +183,30 @@ async def test_logs_past_the_retention_are_purged_and_the_purge_is_audited(
     purges = [e for e in events if e.action == "monitoring.PurgePredictionLogs"]
     assert len(purges) == 1
     assert purges[0].principal.name == "service:monitoring"  # no token of its own here
+
+
+async def test_the_running_service_purges_on_its_own(
+        migrated_db: Database, tmp_path: Path, tokens_file: Path, tokens: dict[str, str],
+        registry: Registry, service_token_file: Path, fruit: Fruit) -> None:
+    window = traffic(tmp_path, 30, seed=62)
+
+    def stored() -> int:
+        with migrated_db.unit_of_work(read_only=True) as session:
+            return len(list(session.scalars(select(PredictionRow.seq))))
+
+    async with running_monitoring(migrated_db, tmp_path / "first", tokens_file, tokens,
+                                  registry.address, service_token_file,
+                                  evaluate=False) as monitoring:
+        await monitoring.ingest(scored_records(fruit.version, fruit.model, window.rows,
+                                               FEATURES, prefix="old"))
+    assert stored() == 3
+    await asyncio.sleep(0.2)
+    # A retention of about 9 ms: everything logged before this process started is past it.
+    async with running_monitoring(migrated_db, tmp_path / "second", tokens_file, tokens,
+                                  registry.address, service_token_file,
+                                  retention_days=1e-7):
+        for _ in range(100):
+            if stored() == 0:
+                break
+            await asyncio.sleep(0.1)
+    assert stored() == 0

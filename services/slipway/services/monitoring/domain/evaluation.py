@@ -153,6 +153,11 @@ class Evaluator:
             started = time.monotonic()
             try:
                 await self.evaluate_once()
+                if self._metrics is not None:  # also right after a restart, before any change
+                    self._metrics.set_firing(await asyncio.to_thread(self._alerts.firing_counts))
+                if started >= self._next_purge:
+                    await asyncio.to_thread(self.purge)
+                    self._next_purge = started + PURGE_EVERY_SECONDS
             except Exception:
                 log.exception("evaluation failed; trying again at the next interval")
             delay = max(0.0, interval - (time.monotonic() - started))
