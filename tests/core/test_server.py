@@ -174,6 +174,27 @@ async def test_messages_over_the_configured_size_are_refused(tmp_path, tokens):
     assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
+@pytest.mark.parametrize("age", [0.0, 0.5])
+async def test_a_maximum_connection_age_makes_clients_reconnect(tmp_path, tokens, age):
+    settings = settings_for(ServiceSettings, tmp_path, tokens_file=tmp_path / "tokens.json",
+                            max_connection_age_seconds=age, shutdown_grace_seconds=0.2)
+    async with probe_server(settings) as server, \
+            grpc.aio.insecure_channel(server.grpc_address) as channel:
+        echo = channel.unary_unary(method("Echo"))
+        assert await echo(b"a", metadata=auth(tokens["viewer"]), timeout=10) == b"a"
+        assert channel.get_state() == grpc.ChannelConnectivity.READY
+        # After the age (plus jitter and grace) the server sends GOAWAY and the idle channel
+        # lets its connection go; without an age it stays connected.
+        for _ in range(40):
+            await asyncio.sleep(0.1)
+            if channel.get_state() != grpc.ChannelConnectivity.READY:
+                break
+        dropped = channel.get_state() != grpc.ChannelConnectivity.READY
+        assert dropped == (age > 0)
+        # Either way the next call simply works (on a new connection after a GOAWAY).
+        assert await echo(b"b", metadata=auth(tokens["viewer"]), timeout=10) == b"b"
+
+
 async def test_metrics_endpoint_counts_calls_by_code(settings, tokens):
     async with probe_server(settings) as server:
         await call(server, "Echo", metadata=auth(tokens["viewer"]))

@@ -120,14 +120,19 @@ class SlipwayServer:
             ErrorInterceptor(service=s.service_name, roles=self._role_table,
                              auditor=self._auditor),
         ])]
-        server = grpc.aio.server(
-            interceptors=interceptors,
-            options=[
-                ("grpc.max_receive_message_length", s.max_receive_message_bytes),
-                ("grpc.max_send_message_length", s.max_send_message_bytes),
-                ("grpc.so_reuseport", 0),
-            ],
-        )
+        options: list[tuple[str, int]] = [
+            ("grpc.max_receive_message_length", s.max_receive_message_bytes),
+            ("grpc.max_send_message_length", s.max_send_message_bytes),
+            ("grpc.so_reuseport", 0),
+        ]
+        if s.max_connection_age_seconds > 0:
+            # A GOAWAY after this age makes clients reconnect and re-resolve: behind a
+            # headless Service they then spread over replicas added since they connected.
+            options += [
+                ("grpc.max_connection_age_ms", int(s.max_connection_age_seconds * 1000)),
+                ("grpc.max_connection_age_grace_ms", int(s.shutdown_grace_seconds * 1000)),
+            ]
+        server = grpc.aio.server(interceptors=interceptors, options=options)
         server.add_generic_rpc_handlers([
             *(service_handler(s.descriptor, s.servicer) for s in self.services),
             *self._extra_handlers,

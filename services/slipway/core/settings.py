@@ -78,6 +78,10 @@ class ServiceSettings:
     )
     max_receive_message_bytes: int = setting(64 * MiB, "Largest request message accepted.")
     max_send_message_bytes: int = setting(64 * MiB, "Largest response message sent.")
+    max_connection_age_seconds: float = setting(
+        0.0, "Close each client connection after this long (in-flight calls get a grace of "
+             "the shutdown grace period), so clients re-resolve the name and reach pods added "
+             "since; 0 keeps connections open.")
     shutdown_grace_seconds: float = setting(
         30.0, "On SIGTERM, how long in-flight calls may run before they are cancelled."
     )
