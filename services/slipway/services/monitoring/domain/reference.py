@@ -20,17 +20,15 @@ from slipway.core.logs import get_logger
 from slipway.core.model_files import load_model
 from slipway.core.profile_messages import KIND_NAMES
 from slipway.core.profiles import Kind, read_sample
+from slipway.core.registry_versions import ARTIFACT_FORMATS, framework_versions
 from slipway.core.tensors import DATA_TYPE_NAMES
 from slipway.core.values import from_pb
-from slipway.registry.v1 import artifact_pb2, model_version_pb2
+from slipway.registry.v1 import model_version_pb2
 
 log = get_logger("slipway.monitoring.reference")
 
 PREDICT = "predict"
 PREDICT_PROBA = "predict_proba"
-_FORMATS = {artifact_pb2.ARTIFACT_FORMAT_SKOPS: "skops", artifact_pb2.ARTIFACT_FORMAT_PICKLE:
-            "pickle", artifact_pb2.ARTIFACT_FORMAT_JOBLIB: "joblib",
-            artifact_pb2.ARTIFACT_FORMAT_ONNX: "onnx"}
 Task = Literal["classification", "regression"]
 
 
@@ -164,8 +162,8 @@ def build_reference(version: model_version_pb2.ModelVersion, *, sample_file: Pat
         try:
             model = load_model(
                 model_file, sha256=version.artifact.sha256,
-                fmt=_FORMATS.get(version.artifact.format, "skops"),
-                framework_versions=_framework(version), allow_pickle=allow_pickle)
+                fmt=ARTIFACT_FORMATS.get(version.artifact.format, "skops"),
+                framework_versions=framework_versions(version), allow_pickle=allow_pickle)
             outputs = _model_outputs(model, _matrix(features, columns), task, class_labels)
         except Exception as error:
             log.warning("the model could not score its reference sample",
@@ -177,11 +175,3 @@ def build_reference(version: model_version_pb2.ModelVersion, *, sample_file: Pat
         class_labels=class_labels, holdout_metrics=dict(version.metrics),
         training_job=version.lineage.training_job,
         profile_row_count=version.reference_profile.row_count, notes=tuple(notes))
-
-
-def _framework(version: model_version_pb2.ModelVersion) -> dict[str, str]:
-    framework = version.framework_versions
-    versions = {"python": framework.python, "scikit_learn": framework.scikit_learn,
-                "numpy": framework.numpy, "scipy": framework.scipy, "skops": framework.skops,
-                **dict(framework.others)}
-    return {k: v for k, v in versions.items() if v}

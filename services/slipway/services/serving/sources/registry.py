@@ -21,6 +21,7 @@ from slipway.core.artifact_cache import ArtifactCache, download
 from slipway.core.errors import FailedPreconditionError, NotFoundError, UnavailableError
 from slipway.core.logs import get_logger
 from slipway.core.peers import PeerTarget
+from slipway.core.registry_versions import ARTIFACT_FORMATS, framework_versions
 from slipway.core.tensors import DATA_TYPE_NAMES, DATA_TYPES
 from slipway.core.values import from_pb
 from slipway.core.waits import first_of
@@ -32,9 +33,6 @@ from slipway.services.serving.domain.served import InputSpec, OutputSpec, Versio
 log = get_logger("slipway.serving.registry")
 
 CALL_TIMEOUT = 30.0
-_FORMATS = {artifact_pb2.ARTIFACT_FORMAT_SKOPS: "skops", artifact_pb2.ARTIFACT_FORMAT_PICKLE:
-            "pickle", artifact_pb2.ARTIFACT_FORMAT_JOBLIB: "joblib",
-            artifact_pb2.ARTIFACT_FORMAT_ONNX: "onnx"}
 UNREACHABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 ALIAS_EVENTS = frozenset({model_event_pb2.MODEL_EVENT_TYPE_ALIAS_SET,
                           model_event_pb2.MODEL_EVENT_TYPE_ALIAS_MOVED,
@@ -78,9 +76,6 @@ class Resolved:
 def version_info(message: model_version_pb2.ModelVersion) -> VersionInfo:
     """The serving view of a registry version."""
     model_id = message.name.split("/")[1]
-    versions = message.framework_versions
-    framework = {"python": versions.python, "scikit_learn": versions.scikit_learn,
-                 "numpy": versions.numpy, "scipy": versions.scipy, "skops": versions.skops}
     return VersionInfo(
         model_id=model_id, number=message.version_number,
         inputs=tuple(InputSpec(f.name, "BYTES" if f.data_type == DATA_TYPES["BYTES"] else "FP64",
@@ -89,8 +84,8 @@ def version_info(message: model_version_pb2.ModelVersion) -> VersionInfo:
                                  tuple(from_pb(v) for v in o.class_labels))
                       for o in message.signature.outputs),
         artifact_sha256=message.artifact.sha256,
-        artifact_format=_FORMATS.get(message.artifact.format, "unknown"),
-        framework_versions={k: v for k, v in framework.items() if v},
+        artifact_format=ARTIFACT_FORMATS.get(message.artifact.format, "unknown"),
+        framework_versions=framework_versions(message),
         sample_sha256=message.reference_profile.sample.sha256)
 
 
