@@ -37,6 +37,7 @@ from slipway.services.monitoring.domain.reference import (
     label_text,
     proba_column,
 )
+from slipway.services.monitoring.stats.missing import missing
 from slipway.services.monitoring.stats.windows import Reservoir
 
 MAX_UNSEEN_KEPT = 1000  # distinct unseen categories counted per feature
@@ -96,13 +97,6 @@ def _decode(tensor: tensor_pb2.Tensor) -> Array:
             values = values.copy()
             values[mask] = np.nan
     return values.reshape(tuple(tensor.shape))
-
-
-def _missing(values: Array) -> npt.NDArray[np.bool_]:
-    if values.dtype.kind == "f":
-        return np.asarray(~np.isfinite(values))
-    equal: Any = np.equal  # numpy's stubs do not accept None as an operand
-    return np.asarray(equal(values, None) | (values != values), dtype=np.bool_)
 
 
 class WindowBuilder:
@@ -247,10 +241,10 @@ class WindowBuilder:
     def _count_quality(self, columns: dict[str, Array]) -> None:
         for feature in self._features:
             values = columns[feature.name]
-            missing = _missing(values)
+            absent = missing(values)
             counts = self.counts[feature.name]
-            counts.missing += int(missing.sum())
-            present = values[~missing]
+            counts.missing += int(absent.sum())
+            present = values[~absent]
             if values.dtype.kind == "f":
                 if feature.minimum is not None and feature.maximum is not None:
                     counts.out_of_range += int(((present < feature.minimum)

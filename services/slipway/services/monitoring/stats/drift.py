@@ -75,6 +75,7 @@ from scipy import stats  # type: ignore[import-untyped]
 from scipy.spatial.distance import jensenshannon  # type: ignore[import-untyped]
 
 from slipway.core.profiles import KINDS, Kind, feature_stats
+from slipway.services.monitoring.stats.missing import none_or_nan
 
 __all__ = [
     "METHODS",
@@ -223,15 +224,9 @@ def _column(values: npt.NDArray[Any] | Any) -> _Column:
         if as_float is not None:
             finite = np.isfinite(as_float)
             return _Column(as_float[finite], int((~finite).sum()), len(array))
-        missing = _none_or_nan(array)
+        missing = none_or_nan(array)
         return _Column(array[~missing].astype(str), int(missing.sum()), len(array))
     return _Column(array.astype(str), 0, len(array))
-
-
-def _none_or_nan(values: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
-    """Where an object array holds None or NaN (NaN is the one value unequal to itself)."""
-    equal: Any = np.equal  # numpy's stubs do not accept None as an operand
-    return np.asarray(equal(values, None) | (values != values), dtype=np.bool_)
 
 
 def _object_numbers(array: npt.NDArray[Any]) -> FloatArray | None:

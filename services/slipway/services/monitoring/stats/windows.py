@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from slipway.core.profiles import MAX_CATEGORIES
+from slipway.services.monitoring.stats.missing import none_or_nan
 
 __all__ = ["ClosedWindow", "Reservoir", "StreamingStats", "Window"]
 
@@ -57,12 +58,6 @@ def _numbers(values: Array) -> npt.NDArray[np.float64] | None:
     if any(isinstance(v, str | bytes) for v in values):
         return None
     return numbers
-
-
-def _none_or_nan(values: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
-    """Where an object array holds None or NaN (NaN is the one value unequal to itself)."""
-    equal: Any = np.equal  # numpy's stubs do not accept None as an operand
-    return np.asarray(equal(values, None) | (values != values), dtype=np.bool_)
 
 
 def _number_labels(numbers: npt.NDArray[np.float64]) -> npt.NDArray[np.str_]:
@@ -170,7 +165,7 @@ class StreamingStats:
             self._add_labels(_number_labels(present))
         else:
             if values.dtype.kind == "O":
-                missing = _none_or_nan(values)
+                missing = none_or_nan(values)
             else:
                 missing = np.zeros(len(values), dtype=bool)
             text = values[~missing]
