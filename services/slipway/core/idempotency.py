@@ -20,8 +20,11 @@ unit of work rolls back; answering it with `find` in a new unit of work returns 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Index, LargeBinary, String, UniqueConstraint, delete, select
 from sqlalchemy.exc import IntegrityError
@@ -120,6 +123,23 @@ def find(session: Session, key: IdempotencyKey) -> bytes | None:
     return session.scalars(
         select(IdempotencyRecord.response).where(*_matching(key))
     ).one_or_none()
+
+
+def find_json(session: Session, key: IdempotencyKey | None) -> dict[str, Any] | None:
+    """The JSON object remembered for `key` (see `remember_json`), or None when this is a first
+    call or there is no key."""
+    if key is None:
+        return None
+    stored = find(session, key)
+    return None if stored is None else dict(json.loads(stored))
+
+
+def remember_json(session: Session, key: IdempotencyKey | None,
+                  response: Mapping[str, Any]) -> None:
+    """`remember` a JSON object (what a retry needs to answer as the first call did); nothing
+    without a key."""
+    if key is not None:
+        remember(session, key, "json", json.dumps(dict(response)).encode())
 
 
 def remember(

@@ -9,7 +9,6 @@ with the same request id is stored once. Labels whose prediction has not arrived
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,7 +23,7 @@ from slipway.core.audit import record as audit_record
 from slipway.core.context import Principal
 from slipway.core.db import Database
 from slipway.core.errors import InvalidArgumentError
-from slipway.core.idempotency import find, key_for, remember
+from slipway.core.idempotency import find, find_json, key_for, remember_json
 from slipway.core.names import MODEL_ID
 from slipway.monitoring.v1 import prediction_record_pb2
 from slipway.services.monitoring.storage.tables import PendingLabelRow, PredictionRow
@@ -149,8 +148,7 @@ class Ingestion:
                          principal=actor, request_id=request_id or None,
                          payload={"accepted": accepted, "rows": rows, "rejected": rejected,
                                   "dropped_by_sender": dropped, "sender": sender[:256]})
-            if key is not None:
-                remember(session, key, "json", json.dumps({"accepted": accepted}).encode())
+            remember_json(session, key, {"accepted": accepted})
             return BatchResult(accepted, rows, rejected,
                                tuple((m, c[0], c[1]) for m, c in sorted(models.items())))
 
@@ -201,8 +199,8 @@ class Ingestion:
         key = key_for(SERVICE, "IngestGroundTruth", request_id, actor.name)
         now = _now()
         with self._db.unit_of_work() as session:
-            if key is not None and (done := find(session, key)) is not None:
-                return LabelResult(**json.loads(done))
+            if (done := find_json(session, key)) is not None:
+                return LabelResult(**done)
             matched = pending = rejected = 0
             for truth in truths:
                 if not truth.request_id or len(truth.request_id) > 128 \
@@ -236,8 +234,7 @@ class Ingestion:
                          resource="groundTruth", principal=actor, request_id=request_id or None,
                          payload={"matched": matched, "pending": pending,
                                   "rejected": rejected})
-            if key is not None:
-                remember(session, key, "json", json.dumps(result.__dict__).encode())
+            remember_json(session, key, result.__dict__)
             return result
 
 

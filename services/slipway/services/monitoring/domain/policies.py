@@ -7,7 +7,6 @@ what the message's comments promise. Every violation of a request is reported at
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import uuid
 from collections.abc import Mapping
@@ -29,7 +28,7 @@ from slipway.core.errors import (
     InvalidArgumentError,
     NotFoundError,
 )
-from slipway.core.idempotency import find, key_for, remember
+from slipway.core.idempotency import find_json, key_for, remember_json
 from slipway.core.names import ALIAS, MODEL_ID
 from slipway.monitoring.v1 import drift_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
@@ -193,10 +192,7 @@ class Policies:
     def _replayed(self, session: Session, actor: Principal, method: str,
                   request_id: str) -> tuple[Any, dict[str, Any] | None]:
         key = key_for(SERVICE, method, request_id, actor.name)
-        if key is None:
-            return None, None
-        stored = find(session, key)
-        return key, (None if stored is None else dict(json.loads(stored)))
+        return key, find_json(session, key)
 
     @staticmethod
     def _row(session: Session, policy_id: str, *, lock: bool = False) -> PolicyRow:
@@ -239,8 +235,7 @@ class Policies:
             record(session, service=SERVICE, action="monitoring.CreateMonitoringPolicy",
                    resource=stored.name, principal=actor, reason=reason,
                    payload={"after": _summary(stored)})
-            if key is not None:
-                remember(session, key, "json", json.dumps({"id": policy_id}).encode())
+            remember_json(session, key, {"id": policy_id})
             return stored
 
     def get(self, policy_id: str) -> policy_pb2.MonitoringPolicy:
@@ -313,8 +308,7 @@ class Policies:
                    resource=after.name, principal=actor, reason=reason,
                    payload={"fields": paths, "before": _summary(before),
                             "after": _summary(after)})
-            if key is not None:
-                remember(session, key, "json", json.dumps({"id": policy_id}).encode())
+            remember_json(session, key, {"id": policy_id})
             return after
 
     def delete(self, actor: Principal, policy_id: str, *, etag: str, reason: str,
@@ -333,8 +327,7 @@ class Policies:
             record(session, service=SERVICE, action="monitoring.DeleteMonitoringPolicy",
                    resource=before.name, principal=actor, reason=reason,
                    payload={"before": _summary(before)})
-            if key is not None:
-                remember(session, key, "json", json.dumps({"id": policy_id}).encode())
+            remember_json(session, key, {"id": policy_id})
 
 
 _MESSAGE_FIELDS = frozenset({"window", "drift", "performance", "data_quality", "retraining"})

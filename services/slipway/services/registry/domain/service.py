@@ -3,7 +3,6 @@ stream event there, and so commits all of it together or nothing."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -28,7 +27,7 @@ from slipway.core.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from slipway.core.idempotency import IdempotencyKey, find, key_for, remember
+from slipway.core.idempotency import IdempotencyKey, find_json, key_for, remember_json
 from slipway.core.names import VersionRef, version_ref
 from slipway.services.registry.domain.entities import (
     ARTIFACT_FORMATS,
@@ -203,17 +202,6 @@ class RegistryDomain:
     def _idempotency(actor: Principal, method: str, request_id: str) -> IdempotencyKey | None:
         return key_for(SERVICE, method, request_id, actor.name)
 
-    @staticmethod
-    def _replayed(session: Session, key: IdempotencyKey | None) -> dict[str, Any] | None:
-        if key is None:
-            return None
-        stored = find(session, key)
-        return None if stored is None else dict(json.loads(stored))
-
-    @staticmethod
-    def _remember(session: Session, key: IdempotencyKey | None, result: dict[str, Any]) -> None:
-        if key is not None:
-            remember(session, key, "json", json.dumps(result).encode())
 
     def _publish(self, session: Session, type_: str, actor: Principal, *, model: str,
                  version: int = 0, alias: str = "", previous: int = 0, state: str = "",
@@ -230,7 +218,7 @@ class RegistryDomain:
                      labels: dict[str, str], request_id: str = "") -> Model:
         key = self._idempotency(actor, "CreateModel", request_id)
         with self._db.unit_of_work() as session:
-            if (done := self._replayed(session, key)) is not None:
+            if (done := find_json(session, key)) is not None:
                 return self._model(session, done["model_id"])
             if self._repo.get_model(session, model_id) is not None:
                 raise AlreadyExistsError(f"model models/{model_id} already exists",
@@ -242,7 +230,7 @@ class RegistryDomain:
                    principal=actor, payload={"after": {"description": description,
                                                        "labels": labels}})
             self._publish(session, "MODEL_CREATED", actor, model=model.name)
-            self._remember(session, key, {"model_id": model_id})
+            remember_json(session, key, {"model_id": model_id})
             return model
 
     def get_model(self, model_id: str) -> Model:
@@ -265,7 +253,7 @@ class RegistryDomain:
                      request_id: str = "") -> Model:
         key = self._idempotency(actor, "UpdateModel", request_id)
         with self._db.unit_of_work() as session:
-            if (done := self._replayed(session, key)) is not None:
+            if (done := find_json(session, key)) is not None:
                 return self._model(session, done["model_id"])
             before = self._model(session, model_id, lock=True)
             self._check_etag(etag, before.etag, before.name)
@@ -278,14 +266,14 @@ class RegistryDomain:
                        "before": {"description": before.description, "labels": before.labels},
                        "after": {"description": after.description, "labels": after.labels}})
             self._publish(session, "MODEL_UPDATED", actor, model=after.name, reason=reason)
-            self._remember(session, key, {"model_id": model_id})
+            remember_json(session, key, {"model_id": model_id})
             return after
 
     def delete_model(self, actor: Principal, model_id: str, *, force: bool, etag: str,
                      reason: str, request_id: str = "") -> None:
         key = self._idempotency(actor, "DeleteModel", request_id)
         with self._db.unit_of_work() as session:
-            if self._replayed(session, key) is not None:
+            if find_json(session, key) is not None:
                 return
             model = self._model(session, model_id, lock=True)
             self._check_etag(etag, model.etag, model.name)
@@ -312,7 +300,7 @@ class RegistryDomain:
                        "before": {"description": model.description, "labels": model.labels,
                                   "versions": [v.number for v in versions]}, "force": force})
             self._publish(session, "MODEL_DELETED", actor, model=model.name, reason=reason)
-            self._remember(session, key, {"model_id": model_id})
+            remember_json(session, key, {"model_id": model_id})
 
     # -- versions ---------------------------------------------------------------------------
 
@@ -345,7 +333,7 @@ class RegistryDomain:
         self._check_spec(spec)
         key = self._idempotency(actor, "CreateModelVersion", request_id)
         with self._db.unit_of_work() as session:
-            if (done := self._replayed(session, key)) is not None:
+            if (done := find_json(session, key)) is not None:
                 version = self._version(session, model_id, int(done["version"]))
                 self._check_replayable(version, request_id)
                 return VersionUpload(self, actor, version, replayed=True)
@@ -369,7 +357,7 @@ class RegistryDomain:
                        "metrics": spec.metrics})
             self._publish(session, "VERSION_CREATED", actor, model=version.model_name,
                           version=number, state="PENDING")
-            self._remember(session, key, {"version": number})
+            remember_json(session, key, {"version": number})
         return VersionUpload(self, actor, version, spec=spec)
 
     @staticmethod
@@ -470,7 +458,7 @@ class RegistryDomain:
         key = self._idempotency(actor, "UpdateModelVersion", request_id)
         with self._db.unit_of_work() as session:
             before = self._resolve(session, ref)
-            if self._replayed(session, key) is not None:
+            if find_json(session, key) is not None:
                 return before
             self._check_etag(etag, before.etag, before.name)
             changes: dict[str, Any] = {"update_time": _now()}
@@ -485,7 +473,7 @@ class RegistryDomain:
                        "after": {"description": after.description, "labels": after.labels}})
             self._publish(session, "VERSION_UPDATED", actor, model=after.model_name,
                           version=after.number, state=after.state.value, reason=reason)
-            self._remember(session, key, {"version": after.number})
+            remember_json(session, key, {"version": after.number})
             return after
 
     def archive_version(self, actor: Principal, ref: VersionRef, *, reason: str, etag: str,
@@ -493,7 +481,7 @@ class RegistryDomain:
         key = self._idempotency(actor, "ArchiveModelVersion", request_id)
         with self._db.unit_of_work() as session:
             version = self._resolve(session, ref)
-            if self._replayed(session, key) is not None:
+            if find_json(session, key) is not None:
                 return version
             self._check_etag(etag, version.etag, version.name)
             if version.aliases:
@@ -517,7 +505,7 @@ class RegistryDomain:
                             "after": {"state": "ARCHIVED"}})
             self._publish(session, "VERSION_ARCHIVED", actor, model=archived.model_name,
                           version=archived.number, state="ARCHIVED", reason=reason)
-            self._remember(session, key, {"version": archived.number})
+            remember_json(session, key, {"version": archived.number})
             return archived
 
     def download(self, ref: VersionRef, kind: ArtifactKind
@@ -557,7 +545,7 @@ class RegistryDomain:
             raise InvalidArgumentError.for_field("version_number", "must be a positive version",
                                                  reason="INVALID_VERSION_NUMBER")
         with self._db.unit_of_work() as session:
-            if self._replayed(session, key) is not None:
+            if find_json(session, key) is not None:
                 return self._model(session, model_id), None
             model = self._model(session, model_id, lock=True)
             self._check_protected(actor, model_name, alias, reason)
@@ -591,7 +579,7 @@ class RegistryDomain:
             self._publish(session, f"ALIAS_{change.value}", actor, model=model_name,
                           version=number, alias=alias, previous=current, reason=reason,
                           state=version.state.value)
-            self._remember(session, key, {"history": entry.id})
+            remember_json(session, key, {"history": entry.id})
             return self._model(session, model_id), entry
 
     def delete_alias(self, actor: Principal, model_id: str, alias: str, *, reason: str,
@@ -599,7 +587,7 @@ class RegistryDomain:
         key = self._idempotency(actor, "DeleteModelAlias", request_id)
         model_name = f"models/{model_id}"
         with self._db.unit_of_work() as session:
-            if self._replayed(session, key) is not None:
+            if find_json(session, key) is not None:
                 return self._model(session, model_id), None
             model = self._model(session, model_id, lock=True)
             self._check_protected(actor, model_name, alias, reason)
@@ -620,7 +608,7 @@ class RegistryDomain:
                 request_id=request_id, audit_event_id=event_id))
             self._publish(session, "ALIAS_DELETED", actor, model=model_name, alias=alias,
                           previous=current, reason=reason)
-            self._remember(session, key, {"history": entry.id})
+            remember_json(session, key, {"history": entry.id})
             return self._model(session, model_id), entry
 
     def alias_history(self, model_id: str, *, alias: str, version: int, after_id: int,

@@ -31,7 +31,7 @@ from slipway.core.errors import (
     InvalidArgumentError,
     NotFoundError,
 )
-from slipway.core.idempotency import IdempotencyKey, find, key_for, remember
+from slipway.core.idempotency import IdempotencyKey, find_json, key_for, remember_json
 from slipway.core.names import ALIAS, LABEL_KEY, MAX_LABEL_VALUE, MAX_TEXT, MODEL_ID
 from slipway.services.training.domain.entities import (
     ACTIVE,
@@ -206,13 +206,13 @@ class TrainingJobs:
         key = self._key(actor, "CreateTrainingJob", request_id)
         if key is not None:
             with self._db.unit_of_work(read_only=True) as session:
-                if (done := find(session, key)) is not None:
-                    return self._job(session, json.loads(done)["job_id"])
+                if (done := find_json(session, key)) is not None:
+                    return self._job(session, done["job_id"])
         self.validate(job)  # may read the dataset: outside the transaction
         runtime = job.max_runtime_seconds or self.limits.default_max_runtime_seconds
         with self._db.unit_of_work() as session:
-            if key is not None and (done := find(session, key)) is not None:
-                return self._job(session, json.loads(done)["job_id"])
+            if (done := find_json(session, key)) is not None:
+                return self._job(session, done["job_id"])
             created = self._repo.add(session, uuid.uuid4().hex, job, max_runtime_seconds=runtime,
                                      created_by=actor.name, now=_now())
             record(session, service=SERVICE, action="training.CreateTrainingJob",
@@ -223,8 +223,7 @@ class TrainingJobs:
                             "parent_version": job.parent_version,
                             "max_runtime_seconds": runtime})
             self._publish(session, "QUEUED", created)
-            if key is not None:
-                remember(session, key, "json", json.dumps({"job_id": created.job_id}).encode())
+            remember_json(session, key, {"job_id": created.job_id})
             return created
 
     def get(self, job_id: str) -> TrainingJob:
@@ -248,8 +247,8 @@ class TrainingJobs:
             raise InvalidArgumentError.for_field("reason", f"at most {MAX_TEXT} characters, "
                                                  "no NUL", reason="INVALID_REASON")
         with self._db.unit_of_work() as session:
-            if key is not None and (done := find(session, key)) is not None:
-                return self._job(session, json.loads(done)["job_id"])
+            if (done := find_json(session, key)) is not None:
+                return self._job(session, done["job_id"])
             job = self._job(session, job_id, lock=True)
             if job.state.terminal:
                 raise FailedPreconditionError(
@@ -271,8 +270,7 @@ class TrainingJobs:
                 job = self._transition(session, job, actor, "CancelTrainingJob", reason=reason,
                                        state=JobState.CANCELLING, cancelled_by=actor.name,
                                        cancel_reason=reason)
-            if key is not None:
-                remember(session, key, "json", json.dumps({"job_id": job.job_id}).encode())
+            remember_json(session, key, {"job_id": job.job_id})
             return job
 
     def changes_after(self, job_id: str, after: int) -> tuple[list[tuple[int, TrainingJob]], int]:
