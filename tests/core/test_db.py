@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session
 
 from slipway.cli import db as db_cli
 from slipway.core import idempotency, schema
-from slipway.core.db import Database, UnsupportedDatabaseError, default_database_url, make_engine
+from slipway.core.db import (
+    Database,
+    UnsupportedDatabaseError,
+    default_database_url,
+    is_conflict,
+    make_engine,
+)
 from slipway.core.idempotency import IdempotencyKey
 from support.writers import remember_many, start_service_schema_check
 
@@ -36,6 +42,28 @@ def _count(db: Database) -> int:
 
 def _key(n: int = 1) -> IdempotencyKey:
     return IdempotencyKey("registry", "CreateModel", f"req-{n}", "alice")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_a_lost_race_is_told_from_other_integrity_errors(migrated_db: Database) -> None:
+    """A unique violation is a conflict with a concurrent transaction; a broken NOT NULL or
+    foreign key is a bug and stays one."""
+    with migrated_db.unit_of_work() as session:
+        idempotency.remember(session, _key(), "x.Y", b"first")
+
+    def error_of(statement: sa.Executable) -> BaseException:
+        with pytest.raises(sa.exc.IntegrityError) as caught, \
+                migrated_db.unit_of_work() as session:
+            session.execute(statement)
+        return caught.value
+
+    table = idempotency.IdempotencyRecord.__table__
+    columns = [c for c in table.columns if c.name != "id"]  # the same key again
+    duplicate = sa.insert(table).from_select([c.name for c in columns], sa.select(*columns))
+    assert is_conflict(error_of(duplicate))
+    null_key = sa.update(idempotency.IdempotencyRecord).values(request_id=None)
+    assert not is_conflict(error_of(null_key))
+    assert not is_conflict(RuntimeError("not a database error"))
 
 
 # -- engine -------------------------------------------------------------------------------------

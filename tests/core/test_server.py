@@ -88,6 +88,20 @@ async def test_unexpected_exception_is_internal_without_internal_text(settings, 
     assert info.metadata["request_id"] == "req-crash"
 
 
+async def test_a_lost_database_race_is_aborted_and_other_database_errors_internal(settings,
+                                                                                    tokens):
+    async with probe_server(settings) as server:
+        with pytest.raises(grpc.aio.AioRpcError) as lost:
+            await call(server, "LoseRace", metadata=auth(tokens["developer"]))
+        with pytest.raises(grpc.aio.AioRpcError) as broken:
+            await call(server, "BreakNotNull", metadata=auth(tokens["developer"]))
+    assert lost.value.code() == grpc.StatusCode.ABORTED
+    assert rich_details(lost.value)["error_info"].reason == "CONCURRENT_CHANGE"
+    assert "retry" in lost.value.details()
+    assert "INSERT" not in lost.value.details()  # no SQL reaches the caller
+    assert broken.value.code() == grpc.StatusCode.INTERNAL
+
+
 async def test_domain_error_maps_to_status_with_error_info_and_field_violation(settings, tokens):
     async with probe_server(settings) as server:
         with pytest.raises(grpc.aio.AioRpcError) as caught:

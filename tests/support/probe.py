@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
+import sqlalchemy as sa
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
@@ -33,6 +34,26 @@ async def _crash_write(_request: bytes, _ctx: Any) -> bytes:
     raise RuntimeError("disk on fire")
 
 
+def _violate(constraint: str) -> None:
+    """Raises the database's own error for a broken ``constraint`` (unique or not null)."""
+    engine = sa.create_engine("sqlite://")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
+        connection.exec_driver_sql("INSERT INTO t VALUES ('a', 'x')")
+        row = "('a', 'y')" if constraint == "unique" else "('b', NULL)"
+        connection.exec_driver_sql(f"INSERT INTO t VALUES {row}")  # noqa: S608 (two literals)
+
+
+async def _lose_race(_request: bytes, _ctx: Any) -> bytes:
+    _violate("unique")
+    return b""
+
+
+async def _break_not_null(_request: bytes, _ctx: Any) -> bytes:
+    _violate("not null")
+    return b""
+
+
 async def _sleep(request: bytes, _ctx: Any) -> bytes:
     await asyncio.sleep(float(request.decode()))
     return b"slept"
@@ -55,6 +76,8 @@ def probe_handler() -> grpc.GenericRpcHandler:
         "Crash": unary(_crash),
         "CrashWrite": unary(_crash_write),
         "Invalid": unary(_invalid),
+        "LoseRace": unary(_lose_race),
+        "BreakNotNull": unary(_break_not_null),
         "Sleep": unary(_sleep),
         "WhoAmI": unary(_who_am_i),
         "Write": unary(_echo),
@@ -65,7 +88,8 @@ def probe_handler() -> grpc.GenericRpcHandler:
 PROBE_ROLES = RoleTable({
     **RULES,
     SERVICE: {"Echo": reads(), "Crash": reads(), "CrashWrite": changes(),
-              "Invalid": changes(), "Sleep": reads(),
+              "Invalid": changes(), "LoseRace": changes(), "BreakNotNull": changes(),
+              "Sleep": reads(),
               "WhoAmI": reads(), "Stream": reads(), "Write": changes()},
 })
 

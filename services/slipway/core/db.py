@@ -17,6 +17,7 @@ from typing import Final
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -24,11 +25,13 @@ from slipway.core import event_log
 from slipway.core.audit import log as audit_log
 
 __all__ = [
+    "CONFLICT_SQLSTATES",
     "READ_ONLY_OPTION",
     "SQLITE_BUSY_TIMEOUT_SECONDS",
     "Database",
     "UnsupportedDatabaseError",
     "default_database_url",
+    "is_conflict",
     "make_engine",
     "mask_url",
 ]
@@ -38,6 +41,24 @@ SQLITE_BUSY_TIMEOUT_SECONDS: Final = 30.0
 
 READ_ONLY_OPTION: Final = "slipway_read_only"
 """Execution option marking a connection that never writes: a plain (deferred) BEGIN on SQLite."""
+
+
+CONFLICT_SQLSTATES: Final = frozenset({"23505", "40001", "40P01"})
+"""PostgreSQL's unique violation, serialization failure and deadlock: what two transactions
+racing for the same row end in, where retrying the whole transaction succeeds or answers
+properly (the loser of a create race then sees the winner's row)."""
+
+
+def is_conflict(error: BaseException) -> bool:
+    """Whether ``error`` is a database conflict with a concurrent transaction (see
+    :data:`CONFLICT_SQLSTATES`); SQLite serializes writers, so only a unique violation counts."""
+    if not isinstance(error, DBAPIError):
+        return False
+    original = error.orig
+    if getattr(original, "sqlstate", None) in CONFLICT_SQLSTATES:
+        return True
+    return getattr(original, "sqlite_errorname", "") in (
+        "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
 
 
 class UnsupportedDatabaseError(ValueError):

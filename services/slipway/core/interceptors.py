@@ -23,7 +23,13 @@ from slipway.core import context as call_context
 from slipway.core.audit.recorder import EdgeAuditor
 from slipway.core.auth import TokenStore
 from slipway.core.context import ANONYMOUS, REQUEST_ID_HEADER, Principal
-from slipway.core.errors import PermissionDeniedError, SlipwayError, UnauthenticatedError
+from slipway.core.db import is_conflict
+from slipway.core.errors import (
+    AbortedError,
+    PermissionDeniedError,
+    SlipwayError,
+    UnauthenticatedError,
+)
 from slipway.core.handlers import Context
 from slipway.core.logs import get_logger
 from slipway.core.metrics import GrpcMetrics
@@ -281,8 +287,18 @@ class ErrorInterceptor(_WrappingInterceptor):
             await self._audit_failure(method, exc, request)
             await ctx.abort_with_status(to_rpc_status(
                 exc, service=self._service, request_id=call_context.current_request_id()))
-        except Exception:
+        except Exception as exc:
             request_id = call_context.current_request_id()
+            if is_conflict(exc):
+                # A race another transaction won (two creators of one row): its transaction
+                # rolled back whole, and the same call again succeeds or gets its proper answer.
+                log.info("conflict with a concurrent change", method=method,
+                         error=str(getattr(exc, "orig", exc)))
+                conflict = AbortedError("a concurrent change conflicted with this one; retry",
+                                        reason="CONCURRENT_CHANGE")
+                await self._audit_failure(method, conflict, request)
+                await ctx.abort_with_status(to_rpc_status(
+                    conflict, service=self._service, request_id=request_id))
             log.exception("unhandled error", method=method)
             await self._audit_failure(method, None, request)
             await ctx.abort_with_status(simple_status(

@@ -160,6 +160,40 @@ async def test_version_numbers_increase_and_are_never_reused(registry):
     assert model.latest_version_number == 6
 
 
+async def test_first_uploads_of_a_new_model_race_without_an_error(registry):
+    """Trainers registering a new model's first versions at once: each upload creates the model
+    if missing, one of them does (and is audited as its creator), none fails."""
+    models = [f"models/race-{i}" for i in range(3)]
+    uploads = [registry.stub.CreateModelVersion(
+        upload_requests(model, model_bytes(seed), version_spec(model_bytes(seed)),
+                        create_model=True), metadata=registry.as_("developer"), timeout=30)
+        for seed in range(6) for model in models]
+    done = await asyncio.gather(*uploads)
+    for model in models:
+        numbers = sorted(r.model_version.version_number for r in done
+                         if r.model_version.name.startswith(model + "/"))
+        assert numbers == [1, 2, 3, 4, 5, 6], model
+        creations = await registry.audit_events(action="registry.CreateModel", resource=model)
+        assert len(creations) == 1, model
+    assert all(r.model_version.state == READY for r in done)
+
+
+async def test_concurrent_creates_of_one_model_get_one_model_and_already_exists(registry):
+    calls = [registry.stub.CreateModel(pb.CreateModelRequest(model_id=f"twin-{i % 2}"),
+                                       metadata=registry.as_("developer"), timeout=30)
+             for i in range(8)]
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    created = [o for o in outcomes if not isinstance(o, BaseException)]
+    refused = [o for o in outcomes if isinstance(o, BaseException)]
+    assert sorted(o.model.name for o in created) == ["models/twin-0", "models/twin-1"]
+    assert len(refused) == 6
+    for error in refused:
+        assert isinstance(error, grpc.aio.AioRpcError), error
+        # Also when the race was lost inside the database: never INTERNAL.
+        assert error.code() == grpc.StatusCode.ALREADY_EXISTS, error
+        assert error_reason(error) == "MODEL_EXISTS", error
+
+
 async def test_a_retry_with_the_same_request_id_returns_the_same_version(registry):
     data = model_bytes()
     first = await registry.upload("models/churn", data, request_id="job-7", create_model=True)

@@ -220,12 +220,14 @@ class RegistryDomain:
         with self._db.unit_of_work() as session:
             if (done := find_json(session, key)) is not None:
                 return self._model(session, done["model_id"])
-            if self._repo.get_model(session, model_id) is not None:
+            model = None
+            if self._repo.get_model(session, model_id) is None:
+                model = self._repo.add_model(session, model_id, description, labels, actor.name,
+                                             _now())
+            if model is None:
                 raise AlreadyExistsError(f"model models/{model_id} already exists",
                                          reason="MODEL_EXISTS",
                                          metadata={"resource": f"models/{model_id}"})
-            model = self._repo.add_model(session, model_id, description, labels, actor.name,
-                                         _now())
             record(session, service=SERVICE, action="registry.CreateModel", resource=model.name,
                    principal=actor, payload={"after": {"description": description,
                                                        "labels": labels}})
@@ -340,11 +342,12 @@ class RegistryDomain:
             if self._repo.get_model(session, model_id) is None:
                 if not create_model:
                     self._model(session, model_id)  # raises NOT_FOUND
-                self._repo.add_model(session, model_id, "", {}, actor.name, _now())
-                record(session, service=SERVICE, action="registry.CreateModel",
-                       resource=f"models/{model_id}", principal=actor,
-                       payload={"after": {}, "created_with_version": True})
-                self._publish(session, "MODEL_CREATED", actor, model=f"models/{model_id}")
+                if self._repo.add_model(session, model_id, "", {}, actor.name,
+                                        _now()) is not None:  # else another upload created it
+                    record(session, service=SERVICE, action="registry.CreateModel",
+                           resource=f"models/{model_id}", principal=actor,
+                           payload={"after": {}, "created_with_version": True})
+                    self._publish(session, "MODEL_CREATED", actor, model=f"models/{model_id}")
             parent = spec.lineage.get("parent_version", "")
             if parent:
                 self._resolve(session, version_ref(parent, "model_version.lineage.parent_version"))

@@ -11,8 +11,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from slipway.core.db import is_conflict
 from slipway.services.registry.domain.entities import (
     AliasChange,
     AliasHistoryEntry,
@@ -43,7 +45,8 @@ class RegistryRepository(Protocol):
     def list_models(self, session: Session) -> list[Model]: ...
 
     def add_model(self, session: Session, model_id: str, description: str,
-                  labels: dict[str, str], created_by: str, now: datetime) -> Model: ...
+                  labels: dict[str, str], created_by: str, now: datetime) -> Model | None:
+        """The new model, or None when a concurrent transaction has just created it."""
 
     def save_model(self, session: Session, model_id: str, *, description: str,
                    labels: dict[str, str], now: datetime) -> Model: ...
@@ -125,12 +128,19 @@ class SqlRegistryRepository:
         return [self._model(r, aliases.get(r.id, {})) for r in rows]
 
     def add_model(self, session: Session, model_id: str, description: str,
-                  labels: dict[str, str], created_by: str, now: datetime) -> Model:
+                  labels: dict[str, str], created_by: str, now: datetime) -> Model | None:
         row = ModelRow(model_id=model_id, description=description, labels=_dumps(labels),
                        latest_version_number=0, created_by=created_by, create_time=now,
                        update_time=now, revision=1)
-        session.add(row)
-        session.flush()
+        # A savepoint: when a concurrent transaction created the model first (two trainers
+        # registering a model's first versions at once), only this insert is undone.
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError as error:
+            if not is_conflict(error):
+                raise
+            return None
         return self._model(row, {})
 
     def save_model(self, session: Session, model_id: str, *, description: str,
