@@ -299,6 +299,7 @@ def _alert(args: argparse.Namespace) -> int:
         ("subjects", ", ".join(alert.subjects)),
         ("fired", when(alert, "fire_time")),
         ("resolved", when(alert, "resolve_time") if alert.HasField("resolve_time") else ""),
+        ("because", alert.resolve_reason),
         ("retraining", enum(alert_pb2.RetrainingDecision, alert.retraining_decision,
                             "RETRAINING_DECISION_") if alert.retraining_decision else ""),
         ("training job", alert.training_job),

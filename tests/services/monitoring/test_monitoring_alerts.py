@@ -214,8 +214,11 @@ async def test_drift_fires_an_alert_a_clean_window_resolves_it_and_watchers_see_
         # A clean window resolves it.
         await monitoring.ingest(scored_records(fruit.version, fruit.model, clean.rows, FEATURES,
                                                prefix="clean"))
-        await monitoring.wait_alerts(lambda a: any(
+        after = await monitoring.wait_alerts(lambda a: any(
             x.name == alert.name and x.state == alert_pb2.ALERT_STATE_RESOLVED for x in a))
+        gone = next(a for a in after if a.name == alert.name)
+        assert gone.resolve_reason.startswith("a window within the policy's thresholds")
+        assert "monitoringReports/" in gone.resolve_reason
         firing = await monitoring.alerts(states=[alert_pb2.ALERT_STATE_FIRING],
                                          kinds=[alert_pb2.ALERT_KIND_DATA_DRIFT])
         assert firing == []
@@ -237,6 +240,49 @@ async def test_drift_fires_an_alert_a_clean_window_resolves_it_and_watchers_see_
         # The principal of the token monitoring presents to its peers.
         assert {e.principal.name for e in fired + resolved} == {"service-user"}
         assert all(e.request_id for e in fired + resolved)
+
+
+async def test_deleting_a_policy_resolves_its_firing_alerts_under_the_deleter(
+        migrated_db: Database, tmp_path: Path, tokens_file: Path, tokens: dict[str, str],
+        registry: Registry, service_token_file: Path, fruit: Fruit) -> None:
+    drifted = traffic(tmp_path, 200, seed=23)
+    drifted.rows[:, 1] = drifted.rows[:, 1].astype(float) + 40.0
+    drifted.rows[:, 0] = drifted.rows[:, 0].astype(float) * 1.5
+    async with running_monitoring(migrated_db, tmp_path / "monitoring", tokens_file, tokens,
+                                  registry.address, service_token_file) as monitoring:
+        doomed = await _create(monitoring, _policy(), "fruit-doomed")
+        kept = await _create(monitoring, _policy(), "fruit-kept")
+        await monitoring.ingest(scored_records(fruit.version, fruit.model, drifted.rows,
+                                               FEATURES, prefix="drift"))
+        alerts = await monitoring.wait_alerts(lambda a: {x.policy for x in a if
+                                                         x.kind == alert_pb2.ALERT_KIND_DATA_DRIFT}
+                                              == {doomed.name, kept.name})
+        alert = next(a for a in alerts if a.policy == doomed.name
+                     and a.kind == alert_pb2.ALERT_KIND_DATA_DRIFT)
+        firing_before = {a.name for a in alerts if a.policy == doomed.name
+                         and a.state == alert_pb2.ALERT_STATE_FIRING}
+
+        await monitoring.stub.DeleteMonitoringPolicy(
+            pb.DeleteMonitoringPolicyRequest(name=doomed.name, reason="feature set changed"),
+            metadata=monitoring.as_("developer"))
+
+        after = {a.name: a for a in await monitoring.alerts()}
+        for name in firing_before:  # every alert of the deleted policy, at once
+            assert after[name].state == alert_pb2.ALERT_STATE_RESOLVED, after[name]
+            assert after[name].resolve_reason == (
+                f"its policy {doomed.name} was deleted by developer-user: feature set changed")
+            assert after[name].HasField("resolve_time")
+        assert any(a.policy == kept.name and a.state == alert_pb2.ALERT_STATE_FIRING
+                   for a in after.values())  # the other policy's alerts are left alone
+        resolved = [e for e in await _audit(monitoring, "monitoring.AlertResolved")
+                    if e.resource in firing_before]
+        assert sorted(e.resource for e in resolved) == sorted(firing_before)
+        assert {e.principal.name for e in resolved} == {"developer-user"}
+        deleted = await _audit(monitoring, "monitoring.DeleteMonitoringPolicy")
+        assert alert.name in deleted[-1].payload_json
+        # One call: the deletion and the resolutions carry its request id.
+        assert {e.request_id for e in resolved} == {deleted[-1].request_id}
+        assert deleted[-1].request_id
 
 
 async def test_concept_drift_raises_a_performance_alert_once_labels_arrive_and_no_drift_alert(

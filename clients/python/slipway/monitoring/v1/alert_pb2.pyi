@@ -167,6 +167,7 @@ class Alert(_message.Message):
     RETRAINING_DECISION_FIELD_NUMBER: _builtins.int
     TRAINING_JOB_FIELD_NUMBER: _builtins.int
     RETRAINING_DETAIL_FIELD_NUMBER: _builtins.int
+    RESOLVE_REASON_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Output only. The resource name, `alerts/{alert}`."""
     model: _builtins.str
@@ -193,6 +194,10 @@ class Alert(_message.Message):
     """
     retraining_detail: _builtins.str
     """Output only. Details of the retraining decision."""
+    resolve_reason: _builtins.str
+    """Output only. Why a resolved alert resolved: a window within the policy's thresholds (the
+    report is named), or the deletion of its policy (by whom, and the reason given).
+    """
     @_builtins.property
     def subjects(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Output only. The features (or metrics) concerned."""
@@ -232,10 +237,11 @@ class Alert(_message.Message):
         retraining_decision: Global___RetrainingDecision.ValueType = ...,
         training_job: _builtins.str = ...,
         retraining_detail: _builtins.str = ...,
+        resolve_reason: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["fire_time", b"fire_time", "report", b"report", "resolve_time", b"resolve_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["fire_time", b"fire_time", "kind", b"kind", "model", b"model", "model_version", b"model_version", "name", b"name", "policy", b"policy", "report", b"report", "resolve_time", b"resolve_time", "retraining_decision", b"retraining_decision", "retraining_detail", b"retraining_detail", "severity", b"severity", "state", b"state", "subjects", b"subjects", "summary", b"summary", "training_job", b"training_job", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["fire_time", b"fire_time", "kind", b"kind", "model", b"model", "model_version", b"model_version", "name", b"name", "policy", b"policy", "report", b"report", "resolve_reason", b"resolve_reason", "resolve_time", b"resolve_time", "retraining_decision", b"retraining_decision", "retraining_detail", b"retraining_detail", "severity", b"severity", "state", b"state", "subjects", b"subjects", "summary", b"summary", "training_job", b"training_job", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -173,9 +173,11 @@ class MonitoringServicer:
 
     async def DeleteMonitoringPolicy(self, request: pb.DeleteMonitoringPolicyRequest,
                                      context: Context) -> pb.DeleteMonitoringPolicyResponse:
-        await self._call(self._policies.delete, current_principal(),
-                         policy_id_of(request.name), etag=request.etag, reason=request.reason,
-                         request_id=request.request_id)
+        resolved = await self._call(self._policies.delete, current_principal(),
+                                    policy_id_of(request.name), etag=request.etag,
+                                    reason=request.reason, request_id=request.request_id)
+        for change in resolved:
+            self._metrics.observe_alert(change.alert, change.transition)
         return pb.DeleteMonitoringPolicyResponse()
 
     # --- alerts -----------------------------------------------------------------------------

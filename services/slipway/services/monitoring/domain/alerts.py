@@ -84,6 +84,45 @@ class AlertPage:
     next_cursor: dict[str, Any] | None
 
 
+def _save(session: Session, row: AlertRow, alert: alert_pb2.Alert, transition: str,
+          action: str, actor: Principal, request_id: str,
+          extra: Mapping[str, Any] | None = None) -> Change:
+    row.alert = alert.SerializeToString()
+    record(session, service=SERVICE, action=action, resource=alert.name, principal=actor,
+           reason=(alert.resolve_reason or alert.summary)[:1024], request_id=request_id or None,
+           payload={"model_version": alert.model_version, "policy": alert.policy,
+                    "kind": KIND_NAMES.get(alert.kind, ""), "report": alert.report.name,
+                    "state": STATES.get(alert.state, ""), **(extra or {})})
+    event_log.publish(session, stream=STREAM, type=f"ALERT_{transition.upper()}",
+                      key=alert.model, payload={"alert": alert.name, "transition": transition})
+    return Change(alert, transition)
+
+
+def _resolved(row: AlertRow, now: datetime, reason: str) -> alert_pb2.Alert:
+    alert = message_of(row)
+    alert.state = alert_pb2.ALERT_STATE_RESOLVED
+    alert.resolve_reason = reason
+    alert.resolve_time.FromDatetime(now)
+    alert.update_time.FromDatetime(now)
+    row.state, row.update_time = "resolved", now
+    return alert
+
+
+def resolve_for_deleted_policy(session: Session, policy: str, actor: Principal, reason: str,
+                               request_id: str) -> list[Change]:
+    """Resolves the firing alerts of ``policy``, which is being deleted in this transaction:
+    nothing would evaluate them again, so they would fire for ever (and page through
+    Prometheus). Each is audited under the principal that deleted the policy."""
+    now = _now()
+    why = f"its policy {policy} was deleted by {actor.name}" + (f": {reason}" if reason else "")
+    rows = session.scalars(select(AlertRow).where(
+        AlertRow.policy == policy, AlertRow.state == "firing").order_by(AlertRow.fire_time)
+        .with_for_update()).all()
+    return [_save(session, row, _resolved(row, now, why[:1024]), "resolved",
+                  "monitoring.AlertResolved", actor, request_id,
+                  {"resolved_by_policy_deletion": True}) for row in rows]
+
+
 class Alerts:
     def __init__(self, db: Database, actor: Principal = DEFAULT_ACTOR) -> None:
         self._db = db
@@ -135,16 +174,7 @@ class Alerts:
     def _save(self, session: Session, row: AlertRow, alert: alert_pb2.Alert,
               transition: str, action: str, request_id: str,
               extra: Mapping[str, Any] | None = None) -> Change:
-        row.alert = alert.SerializeToString()
-        record(session, service=SERVICE, action=action, resource=alert.name, principal=self.actor,
-               reason=alert.summary[:1024], request_id=request_id or None, payload={
-                   "model_version": alert.model_version, "policy": alert.policy,
-                   "kind": KIND_NAMES.get(alert.kind, ""), "report": alert.report.name,
-                   "state": STATES.get(alert.state, ""), **(extra or {})})
-        event_log.publish(session, stream=STREAM, type=f"ALERT_{transition.upper()}",
-                          key=alert.model, payload={"alert": alert.name,
-                                                    "transition": transition})
-        return Change(alert, transition)
+        return _save(session, row, alert, transition, action, self.actor, request_id, extra)
 
     def _fire(self, session: Session, policy: policy_pb2.MonitoringPolicy,
               report: report_pb2.MonitoringReport, kind: str, now: datetime,
@@ -177,11 +207,7 @@ class Alerts:
 
     def _resolve(self, session: Session, row: AlertRow, report: report_pb2.MonitoringReport,
                  now: datetime, request_id: str) -> Change:
-        alert = message_of(row)
-        alert.state = alert_pb2.ALERT_STATE_RESOLVED
-        alert.resolve_time.FromDatetime(now)
-        alert.update_time.FromDatetime(now)
-        row.state, row.update_time = "resolved", now
+        alert = _resolved(row, now, f"a window within the policy's thresholds ({report.name})")
         return self._save(session, row, alert, "resolved", "monitoring.AlertResolved",
                           request_id, {"resolved_by_report": report.name})
 

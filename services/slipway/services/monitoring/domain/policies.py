@@ -32,6 +32,7 @@ from slipway.core.idempotency import find_json, key_for, remember_json
 from slipway.core.names import ALIAS, MODEL_ID
 from slipway.monitoring.v1 import drift_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
+from slipway.services.monitoring.domain.alerts import Change, resolve_for_deleted_policy
 from slipway.services.monitoring.domain.performance import METRICS
 from slipway.services.monitoring.domain.reports import METHODS, NUMERIC_ONLY
 from slipway.services.monitoring.storage.tables import PolicyRow
@@ -312,11 +313,12 @@ class Policies:
             return after
 
     def delete(self, actor: Principal, policy_id: str, *, etag: str, reason: str,
-               request_id: str) -> None:
+               request_id: str) -> list[Change]:
+        """Deletes the policy and resolves its firing alerts; returns those resolutions."""
         with self._db.unit_of_work() as session:
             key, done = self._replayed(session, actor, "DeleteMonitoringPolicy", request_id)
             if done is not None:
-                return
+                return []
             row = self._row(session, policy_id, lock=True)
             if etag and etag != row.etag:
                 raise AbortedError(f"{PREFIX}{policy_id} changed since it was read; read it "
@@ -324,10 +326,14 @@ class Policies:
                                    metadata={"resource": f"{PREFIX}{policy_id}"})
             before = _message(row)
             session.delete(row)
+            resolved = resolve_for_deleted_policy(session, before.name, actor, reason,
+                                                  request_id)
             record(session, service=SERVICE, action="monitoring.DeleteMonitoringPolicy",
                    resource=before.name, principal=actor, reason=reason,
-                   payload={"before": _summary(before)})
+                   payload={"before": _summary(before),
+                            "resolved_alerts": [c.alert.name for c in resolved]})
             remember_json(session, key, {"id": policy_id})
+            return resolved
 
 
 _MESSAGE_FIELDS = frozenset({"window", "drift", "performance", "data_quality", "retraining"})
