@@ -7,6 +7,7 @@ that CA must not accept the server, and the server must not accept that client c
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime
 import ipaddress
@@ -18,7 +19,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from slipway.core.server import SlipwayServer
 from slipway.core.settings import ServiceSettings
 from support.harness import auth, make_tokens, running_server, settings_for
 from support.probe import PROBE_ROLES, method, probe_handler
@@ -199,6 +202,47 @@ async def test_tls_server_still_answers_after_refusing_clients(tmp_path, pki, to
                              tokens["viewer"])
         async with secure_channel(server.grpc_address, pki.ca) as channel:
             assert await echo(channel, b"still here", tokens["viewer"]) == b"still here"
+
+
+async def test_a_plaintext_health_port_answers_health_checks_and_nothing_else(
+        tmp_path, pki, tokens):
+    """The kubelet's native grpc probe speaks plaintext only: a TLS service (here with mutual
+    TLS) can still be probed on its health port, which serves the same statuses and no other
+    method, not even with a valid token."""
+    settings = dataclasses.replace(tls_settings(tmp_path, pki, mutual=True),
+                                   health_address="127.0.0.1:0")
+    server = SlipwayServer(settings, [], role_table=PROBE_ROLES,
+                           extra_handlers=[probe_handler()])
+    await server.start()
+    try:
+        assert server.health_address
+        assert server.health_address != server.grpc_address
+        async with grpc.aio.insecure_channel(server.health_address) as plain:
+            health = health_pb2_grpc.HealthStub(plain)
+
+            async def status() -> int:
+                reply = await health.Check(health_pb2.HealthCheckRequest(service=""),
+                                           timeout=CALL_TIMEOUT)
+                return reply.status
+
+            assert await status() == health_pb2.HealthCheckResponse.NOT_SERVING
+            await server.set_serving()
+            assert await status() == health_pb2.HealthCheckResponse.SERVING
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await echo(plain, b"not here", tokens["admin"])
+            assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        # The main port still refuses plaintext.
+        await expect_refused(grpc.aio.insecure_channel(server.grpc_address), tokens["viewer"])
+        async with grpc.aio.insecure_channel(server.health_address) as plain:
+            watch = health_pb2_grpc.HealthStub(plain).Watch(
+                health_pb2.HealthCheckRequest(service=""), timeout=CALL_TIMEOUT)
+            assert (await watch.read()).status == health_pb2.HealthCheckResponse.SERVING
+            stopping = asyncio.ensure_future(server.stop(grace=0.5))
+            # Shutdown shows on the health port before it closes.
+            assert (await watch.read()).status == health_pb2.HealthCheckResponse.NOT_SERVING
+            await stopping
+    finally:
+        await server.stop(grace=0.5)
 
 
 # --- mutual TLS ----------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ from typing import Any
 import psycopg
 import pytest
 
-from slipway.core import health_probe
 from slipway.core.auth import token_hash
 from slipway.services.monitoring.settings import MonitoringSettings
 from slipway.services.registry.settings import RegistrySettings
@@ -45,6 +44,7 @@ ENVIRONMENTS = ("dev", "prod")
 OVERLAYS = tuple(f"{env}/{part}" for env in ENVIRONMENTS for part in (*SERVICES, "migrate"))
 GRPC_PORT = {"registry": 7101, "training": 7102, "serving": 7103, "monitoring": 7104}
 METRICS_PORT = {"registry": 9101, "training": 9102, "serving": 9103, "monitoring": 9104}
+HEALTH_PORT = {"registry": 8101, "training": 8102, "serving": 8103, "monitoring": 8104}
 # caller -> callee: every gRPC call between the services (README, architecture).
 CALLS = {("training", "registry"), ("serving", "registry"), ("serving", "monitoring"),
          ("monitoring", "registry"), ("monitoring", "training"),
@@ -206,38 +206,32 @@ def test_strict_validation_rejects_an_unknown_field(tmp_path):
 # --- pods ------------------------------------------------------------------------------------
 
 
-def test_probes_check_the_grpc_health_service_on_the_grpc_port(rendered):
-    """Native gRPC probes on a plaintext port; through slipway.core.health_probe with TLS,
-    which Kubernetes' native probe cannot speak."""
+def test_probes_are_native_grpc_probes_on_the_plaintext_health_port(rendered):
+    """The kubelet's native gRPC probe speaks plaintext only: every overlay, TLS (prod) or not
+    (dev), probes the health-only listener, which serves grpc.health.v1 and nothing else. No
+    probe starts a process in the container, and no Service exposes the health port."""
     for r in service_overlays(rendered):
         workload = deployment(r)
         (container,) = pod_spec(workload)["containers"]
-        port = GRPC_PORT[r.part]
+        port, health = GRPC_PORT[r.part], HEALTH_PORT[r.part]
         assert {"name": "grpc", "containerPort": port, "protocol": "TCP"} in container["ports"]
         assert {"name": "metrics", "containerPort": METRICS_PORT[r.part],
                 "protocol": "TCP"} in container["ports"]
+        assert {"name": "health", "containerPort": health, "protocol": "TCP"} in \
+            container["ports"]
         settings = config(r, container)
-        assert settings[f"SLIPWAY_{r.part.upper()}_GRPC_ADDRESS"] == f"0.0.0.0:{port}"
-        assert settings[f"SLIPWAY_{r.part.upper()}_METRICS_ADDRESS"] == \
-            f"0.0.0.0:{METRICS_PORT[r.part]}"
-        tls = "SLIPWAY_TLS_CERT_FILE" in settings
-        assert tls == (r.env == "prod"), r.overlay
+        prefix = f"SLIPWAY_{r.part.upper()}"
+        assert settings[f"{prefix}_GRPC_ADDRESS"] == f"0.0.0.0:{port}"
+        assert settings[f"{prefix}_METRICS_ADDRESS"] == f"0.0.0.0:{METRICS_PORT[r.part]}"
+        assert settings[f"{prefix}_HEALTH_ADDRESS"] == f"0.0.0.0:{health}"
+        assert ("SLIPWAY_TLS_CERT_FILE" in settings) == (r.env == "prod"), r.overlay
         for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
             probe = container[kind]
-            assert len(PROBE_HANDLERS & probe.keys()) == 1, (r.overlay, kind, probe)
-            if not tls:
-                assert probe["grpc"] == {"port": port}, (r.overlay, kind)
-                continue
-            command = probe["exec"]["command"]
-            assert command[:3] == ["python", "-m", "slipway.core.health_probe"], command
-            args = health_probe.build_parser().parse_args(command[3:])
-            assert args.address == f"127.0.0.1:{port}"
-            assert args.service == ""
-            assert args.server_name == f"slipway-{r.part}"
-            found = mount_of(str(args.tls_ca_file), mounts(workload, container))
-            assert found is not None, (r.overlay, args.tls_ca_file)
-            assert "secret" in found[1], (r.overlay, args.tls_ca_file)
-            assert probe["timeoutSeconds"] > args.timeout
+            assert PROBE_HANDLERS & probe.keys() == {"grpc"}, (r.overlay, kind, probe)
+            assert probe["grpc"] == {"port": health}, (r.overlay, kind)
+        for service in r.of("Service"):
+            exposed = {p["port"] for p in service["spec"]["ports"]}
+            assert health not in exposed, (r.overlay, service["metadata"]["name"])
 
 
 def test_every_container_has_requests_and_limits(rendered):

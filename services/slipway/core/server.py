@@ -2,9 +2,10 @@
 
 ``SlipwayServer`` owns a ``grpc.aio`` server with the interceptor chain (request context, metrics,
 access log, auth, error translation), the standard health service (NOT_SERVING until the service
-says it is ready and again during shutdown), reflection for grpcurl, TLS or mutual TLS, message
-size limits and a Prometheus endpoint. ``run`` adds signal handling: on SIGTERM or SIGINT the
-server stops accepting calls, lets in-flight calls finish within the grace period and returns.
+says it is ready and again during shutdown; optionally also on a plaintext health-only port),
+reflection for grpcurl, TLS or mutual TLS, message size limits and a Prometheus endpoint.
+``run`` adds signal handling: on SIGTERM or SIGINT the server stops accepting calls, lets
+in-flight calls finish within the grace period and returns.
 """
 
 from __future__ import annotations
@@ -85,13 +86,22 @@ class SlipwayServer:
         self._auditor = auditor
         self._extra_handlers = tuple(extra_handlers)
         self._server: grpc.aio.Server | None = None
+        self._health_server: grpc.aio.Server | None = None
         self._metrics_endpoint: MetricsEndpoint | None = None
         self.grpc_port = 0
+        self.health_port = 0
 
     @property
     def grpc_address(self) -> str:
         host: str = self.settings.grpc_address.rpartition(":")[0]
         return f"{host}:{self.grpc_port!s}"
+
+    @property
+    def health_address(self) -> str:
+        """The plaintext health-only listener, "" without one."""
+        if not self.health_port:
+            return ""
+        return f"{self.settings.health_address.rpartition(':')[0]}:{self.health_port}"
 
     @property
     def metrics_address(self) -> str:
@@ -143,6 +153,8 @@ class SlipwayServer:
         reflection.enable_server_reflection(
             [*self.service_names, HEALTH_SERVICE, reflection.SERVICE_NAME], server)
         self.grpc_port = self._bind(server)
+        if s.health_address:
+            await self._start_health_listener(s.health_address)
         await server.start()
         self._server = server
         if s.metrics_enabled:
@@ -150,7 +162,20 @@ class SlipwayServer:
                 s.metrics_address, self.metrics_registry
             )
         log.info("listening", grpc_address=self.grpc_address, metrics_address=self.metrics_address,
-                 tls=s.tls_cert_file is not None, mutual_tls=s.tls_client_ca_file is not None)
+                 health_address=self.health_address, tls=s.tls_cert_file is not None,
+                 mutual_tls=s.tls_client_ca_file is not None)
+
+    async def _start_health_listener(self, address: str) -> None:
+        """A server of its own with the same health servicer (so the same statuses) and nothing
+        else: a probe that only speaks plaintext can check a TLS service, and no other method is
+        reachable without TLS and a token."""
+        server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+        port = server.add_insecure_port(address)
+        if port == 0:
+            raise OSError(f"cannot bind health address {address}")
+        await server.start()
+        self._health_server, self.health_port = server, port
 
     def _bind(self, server: grpc.aio.Server) -> int:
         s = self.settings
@@ -177,6 +202,7 @@ class SlipwayServer:
                 "service": self.settings.service_name,
                 "grpc_address": self.grpc_address,
                 "metrics_address": self.metrics_address,
+                "health_address": self.health_address,
                 "tls": self.settings.tls_cert_file is not None,
             }))
         log.info("serving", services=self.service_names)
@@ -188,6 +214,9 @@ class SlipwayServer:
         if self._server is not None:
             await self._server.stop(grace)
             self._server = None
+        if self._health_server is not None:  # NOT_SERVING until the very end
+            await self._health_server.stop(0)
+            self._health_server = None
         if self._metrics_endpoint is not None:
             await asyncio.to_thread(self._metrics_endpoint.stop)
             self._metrics_endpoint = None

@@ -60,6 +60,9 @@ class ServiceSettings:
         "in production run `slipway db upgrade` as a separate step instead.",
     )
     grpc_address: str = setting("", "host:port the gRPC server binds (port 0 picks a free one).")
+    health_address: str = setting(
+        "", "host:port of a second, plaintext listener that serves only grpc.health.v1, for "
+            "probes that cannot speak TLS (the kubelet's native grpc probe); empty: none.")
     metrics_address: str = setting(
         "", "host:port of the Prometheus /metrics endpoint; 'off' disables it."
     )
