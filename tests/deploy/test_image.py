@@ -103,17 +103,20 @@ def test_one_target_per_service_with_its_command_ports_and_health_check():
         assert stage.base == "runtime"
         command = stage.last("CMD")
         assert exec_form(command or "[]") == [service]
-        assert stage.last("EXPOSE") == f"{grpc_port} {metrics_port}"
+        health_port = grpc_port + 1000
+        assert stage.last("EXPOSE") == f"{grpc_port} {metrics_port} {health_port}"
         env = " ".join(stage.all("ENV"))
         assert f"SLIPWAY_{service.upper()}_GRPC_ADDRESS=0.0.0.0:{grpc_port}" in env
         assert f"SLIPWAY_{service.upper()}_METRICS_ADDRESS=0.0.0.0:{metrics_port}" in env
+        # The check reaches the plaintext health-only listener, TLS on the gRPC port or not.
+        assert f"SLIPWAY_{service.upper()}_HEALTH_ADDRESS=0.0.0.0:{health_port}" in env
         check = stage.last("HEALTHCHECK")
         assert check is not None
         options, _, probe = check.partition(" CMD ")
         assert "--interval=" in options
         assert "--timeout=" in options
         assert exec_form(probe) == ["python", "-m", "slipway.core.health_probe",
-                                    f"127.0.0.1:{grpc_port}"]
+                                    f"127.0.0.1:{health_port}"]
     migrate = found["migrate"]
     assert exec_form(migrate.last("CMD") or "[]") == ["db", "upgrade"]
     assert migrate.last("HEALTHCHECK") == "NONE"
