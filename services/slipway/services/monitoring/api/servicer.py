@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from slipway.core.context import current_principal
@@ -15,9 +15,15 @@ from slipway.core.pagination import decode_page_token, encode_page_token, page_s
 from slipway.core.waits import first_of
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
-from slipway.services.monitoring.domain.alerts import KIND_NAMES, STATES, Alerts
+from slipway.services.monitoring.domain.alerts import (
+    KIND_NAMES,
+    STATES,
+    Alerts,
+    alert_id_of,
+    report_id_of,
+)
 from slipway.services.monitoring.domain.evaluation import Evaluator
-from slipway.services.monitoring.domain.ingestion import BatchResult, Ingestion
+from slipway.services.monitoring.domain.ingestion import BatchResult, Ingestion, valid_time
 from slipway.services.monitoring.domain.policies import Policies, policy_id_of
 from slipway.services.monitoring.metrics import MonitoringMetrics
 from slipway.services.monitoring.peers.registry import ReferenceSource
@@ -35,6 +41,19 @@ def _model(name: str, field: str) -> str:
         raise InvalidArgumentError.for_field(field, "must look like models/{model}",
                                              reason="INVALID_FILTER")
     return name
+
+
+def _time(request: Any, field: str) -> datetime | None:
+    """The request's timestamp ``field``, None when unset; out of range is the caller's error,
+    not a ValueError from the conversion."""
+    if not request.HasField(field):
+        return None
+    stamp = getattr(request, field)
+    if not valid_time(stamp):
+        raise InvalidArgumentError.for_field(field, "must lie within years 1 to 9999",
+                                             reason="INVALID_TIME")
+    time: datetime = stamp.ToDatetime(tzinfo=UTC)
+    return time
 
 
 class MonitoringServicer:
@@ -105,6 +124,7 @@ class MonitoringServicer:
                                   context: Context) -> pb.GetMonitoringReportResponse:
         policies, alerts = self._policies, self._alerts
         if request.report:
+            report_id_of(request.report)
             return pb.GetMonitoringReportResponse(
                 report=await self._call(alerts.report, request.report))
         if not request.model_version:
@@ -112,9 +132,7 @@ class MonitoringServicer:
                                                  reason="INVALID_NAME")
         ref = version_ref(request.model_version, "model_version")
         model = f"models/{ref.model_id}"
-        start = (request.start_time.ToDatetime(tzinfo=UTC)
-                 if request.HasField("start_time") else None)
-        end = request.end_time.ToDatetime(tzinfo=UTC) if request.HasField("end_time") else None
+        start, end = _time(request, "start_time"), _time(request, "end_time")
         if start is not None and end is not None and start >= end:
             raise InvalidArgumentError.for_field("end_time", "must be after start_time",
                                                  reason="INVALID_WINDOW")
@@ -184,9 +202,7 @@ class MonitoringServicer:
 
     async def GetAlert(self, request: pb.GetAlertRequest,
                        context: Context) -> pb.GetAlertResponse:
-        if not request.name.startswith("alerts/") or len(request.name) > 64:
-            raise InvalidArgumentError.for_field("name", "must look like alerts/{alert}",
-                                                 reason="INVALID_NAME")
+        alert_id_of(request.name)
         return pb.GetAlertResponse(alert=await self._call(self._alerts.get, request.name))
 
     async def ListAlerts(self, request: pb.ListAlertsRequest,
@@ -209,9 +225,7 @@ class MonitoringServicer:
             version_ref(request.model_version, "model_version")
         if request.policy:
             policy_id_of(request.policy, "policy")
-        start = (request.start_time.ToDatetime(tzinfo=UTC)
-                 if request.HasField("start_time") else None)
-        end = request.end_time.ToDatetime(tzinfo=UTC) if request.HasField("end_time") else None
+        start, end = _time(request, "start_time"), _time(request, "end_time")
         parameters = {"model": _model(request.model, "model"), "version": request.model_version,
                       "policy": request.policy, "states": sorted(states),
                       "kinds": sorted(kinds), "start": start.isoformat() if start else "",

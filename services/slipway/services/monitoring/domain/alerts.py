@@ -9,6 +9,7 @@ resolves it; the next window with it fires a new alert.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from slipway.core import event_log
 from slipway.core.audit import record
 from slipway.core.context import Principal
 from slipway.core.db import Database
-from slipway.core.errors import NotFoundError
+from slipway.core.errors import InvalidArgumentError, NotFoundError
 from slipway.monitoring.v1 import alert_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
@@ -33,6 +34,8 @@ SERVICE = "monitoring"
 STREAM = "monitoring"
 ALERT_PREFIX = "alerts/"
 REPORT_PREFIX = "monitoringReports/"
+# Ids are uuid4 hex; any id of letters, digits and '-' is well formed (so NOT_FOUND, not refused).
+RESOURCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
 KINDS: dict[str, alert_pb2.AlertKind.ValueType] = {
     "data_drift": alert_pb2.ALERT_KIND_DATA_DRIFT,
     "prediction_drift": alert_pb2.ALERT_KIND_PREDICTION_DRIFT,
@@ -52,6 +55,24 @@ DEFAULT_ACTOR = Principal(name="service:monitoring", roles=frozenset({"service"}
 SKIPS = frozenset({alert_pb2.RETRAINING_DECISION_SKIPPED_COOLDOWN,
                    alert_pb2.RETRAINING_DECISION_SKIPPED_JOB_RUNNING,
                    alert_pb2.RETRAINING_DECISION_FAILED})
+
+
+def _id_of(name: str, prefix: str, field: str) -> str:
+    resource_id = name[len(prefix):] if name.startswith(prefix) else ""
+    if not RESOURCE_ID.fullmatch(resource_id):
+        raise InvalidArgumentError.for_field(field, f"must look like {prefix}{{id}}",
+                                             reason="INVALID_NAME")
+    return resource_id
+
+
+def alert_id_of(name: str, field: str = "name") -> str:
+    """The id in ``alerts/{alert}``; INVALID_ARGUMENT on ``field`` for anything else."""
+    return _id_of(name, ALERT_PREFIX, field)
+
+
+def report_id_of(name: str, field: str = "report") -> str:
+    """The id in ``monitoringReports/{monitoring_report}``."""
+    return _id_of(name, REPORT_PREFIX, field)
 
 
 def _now() -> datetime:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from google.protobuf import timestamp_pb2
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
@@ -34,6 +35,8 @@ ROLES = {prediction_record_pb2.TRAFFIC_ROLE_UNSPECIFIED: "primary",
          prediction_record_pb2.TRAFFIC_ROLE_PRIMARY: "primary",
          prediction_record_pb2.TRAFFIC_ROLE_CANARY: "canary",
          prediction_record_pb2.TRAFFIC_ROLE_SHADOW: "shadow"}
+# google.protobuf.Timestamp's documented range, 0001-01-01 to 9999-12-31: what datetime holds.
+MIN_TIME_SECONDS, MAX_TIME_SECONDS = -62_135_596_800, 253_402_300_799
 _ITEM_BYTES = {tensor_pb2.DATA_TYPE_BOOL: 1, tensor_pb2.DATA_TYPE_INT32: 4,
                tensor_pb2.DATA_TYPE_INT64: 8, tensor_pb2.DATA_TYPE_FP32: 4,
                tensor_pb2.DATA_TYPE_FP64: 8}
@@ -70,6 +73,17 @@ def model_of_version(name: str) -> str | None:
     return None
 
 
+def valid_time(stamp: timestamp_pb2.Timestamp) -> bool:
+    """Whether ``stamp`` is a real instant (converting any other one raises)."""
+    return (MIN_TIME_SECONDS <= stamp.seconds <= MAX_TIME_SECONDS
+            and 0 <= stamp.nanos < 1_000_000_000)
+
+
+def _storable_id(text: str) -> bool:
+    # PostgreSQL text cannot hold NUL: refused on both databases alike.
+    return 0 < len(text) <= 128 and "\x00" not in text
+
+
 def _tensor_fits(tensor: tensor_pb2.Tensor, rows: int) -> bool:
     # Called for every tensor of every record: the one-column case avoids min() and prod().
     shape = tensor.shape
@@ -94,8 +108,12 @@ def record_problem(record: prediction_record_pb2.PredictionRecord) -> str:
     """Why a record cannot be stored ("" when it can)."""
     if model_of_version(record.model_version) is None:
         return "model_version must be models/{model}/versions/{n}"
-    if not record.request_id or len(record.request_id) > 128 or "\x00" in record.request_id:
+    if not _storable_id(record.request_id):
         return "request_id is required, at most 128 characters"
+    if "\x00" in record.alias:
+        return "alias must not contain NUL"
+    if record.HasField("time") and not valid_time(record.time):
+        return "time is not a valid timestamp"
     if record.row_count < 1:
         return "row_count must be at least 1"
     if not record.inputs:
@@ -123,10 +141,12 @@ class Ingestion:
             accepted = rows = rejected = 0
             models: dict[str, list[int]] = {}
             values: list[dict[str, Any]] = []
+            stored: list[prediction_record_pb2.PredictionRecord] = []
             for item in records:
                 if record_problem(item):
                     rejected += 1
                     continue
+                stored.append(item)
                 model = model_of_version(item.model_version) or ""
                 time = item.time.ToDatetime(tzinfo=UTC) if item.HasField("time") else now
                 values.append({
@@ -142,7 +162,8 @@ class Ingestion:
                 counts[1] += item.row_count
             if values:  # one executemany, in order; no ORM object per record
                 session.execute(insert(PredictionRow), values)
-            self._join_pending(session, records)
+            # Only stored records join: a rejected one's request id may not even be storable.
+            self._join_pending(session, stored)
             audit_record(session, service=SERVICE, action="monitoring.IngestPredictions",
                          resource=",".join(sorted(models))[:1024] or "predictionLogs",
                          principal=actor, request_id=request_id or None,
@@ -203,8 +224,7 @@ class Ingestion:
                 return LabelResult(**done)
             matched = pending = rejected = 0
             for truth in truths:
-                if not truth.request_id or len(truth.request_id) > 128 \
-                        or not truth.HasField("labels"):
+                if label_problem(truth):
                     rejected += 1
                     continue
                 label = truth.labels.SerializeToString()
@@ -236,6 +256,20 @@ class Ingestion:
                                   "rejected": rejected})
             remember_json(session, key, result.__dict__)
             return result
+
+
+def label_problem(truth: prediction_record_pb2.GroundTruth) -> str:
+    """Why a ground truth entry cannot be stored or ever joined ("" when it can)."""
+    if not _storable_id(truth.request_id):
+        return "request_id is required, at most 128 characters"
+    if not truth.HasField("labels"):
+        return "labels are required"
+    if truth.model and not (truth.model.startswith("models/")
+                            and MODEL_ID.fullmatch(truth.model[len("models/"):])):
+        return "model must look like models/{model}"
+    if truth.HasField("time") and not valid_time(truth.time):
+        return "time is not a valid timestamp"
+    return ""
 
 
 def _label_fits(label: bytes, rows: int) -> bool:

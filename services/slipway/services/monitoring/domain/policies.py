@@ -1,12 +1,14 @@
 """Monitoring policies: checked, stored, changed with optimistic concurrency, audited.
 
 A policy is kept as its ``MonitoringPolicy`` message (a settings document); the checks here are
-what the message's comments promise. Every violation of a request is reported at once.
+what the message's comments promise. Every violation of a request is reported at once, as far
+as the status still fits in the trailers clients accept (see ``MAX_ERROR_BYTES``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import uuid
 from collections.abc import Mapping
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from google.protobuf import field_mask_pb2
+from google.protobuf import duration_pb2, field_mask_pb2
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -46,6 +48,13 @@ MUTABLE_FIELDS = ("description", "disabled", "window", "min_samples", "drift", "
                   "data_quality", "action", "retraining")
 PH_PARAMETERS = frozenset({"delta", "threshold", "alpha", "min_instances"})
 ADWIN_PARAMETERS = frozenset({"delta"})
+MAX_MIN_INSTANCES = 100_000  # the detector is primed with this many reference errors, in memory
+MAX_DAYS = 366  # windows and cooldowns; also keeps `last trigger + cooldown` within datetime
+# An error's message and details travel in trailers that clients refuse beyond 8 KiB (at
+# random between 8 and 16 KiB), the message percent-encoded: hostile keys and long lists of
+# problems are cut so that a refusal arrives as INVALID_ARGUMENT, not RESOURCE_EXHAUSTED.
+MAX_ERROR_BYTES = 1500
+MAX_ECHO = 64  # the longest map key or mask path quoted back in an error
 
 
 def policy_id_of(name: str, field: str = "name") -> str:
@@ -69,6 +78,20 @@ def _etag(policy: policy_pb2.MonitoringPolicy) -> str:
     return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()[:32]
 
 
+def _quoted(text: str) -> str:
+    """``text`` as an error may quote it (see ``MAX_ERROR_BYTES``)."""
+    return text if len(text) <= MAX_ECHO else f"{text[:MAX_ECHO]}..."
+
+
+def _seconds(duration: duration_pb2.Duration) -> float | None:
+    """The duration in seconds; None when it breaks google.protobuf.Duration's own rules
+    (nanos beyond a second, or of the other sign), which converters refuse later."""
+    seconds, nanos = duration.seconds, duration.nanos
+    if abs(nanos) >= 1_000_000_000 or (seconds < 0 < nanos) or (nanos < 0 < seconds):
+        return None
+    return seconds + nanos / 1e9
+
+
 def _drift_test(test: policy_pb2.DriftTest, path: str, kind: str,
                 problems: list[FieldViolation]) -> None:
     if test.method not in METHODS and test.method != drift_pb2.DRIFT_METHOD_UNSPECIFIED:
@@ -84,8 +107,8 @@ def _drift_test(test: policy_pb2.DriftTest, path: str, kind: str,
         if method in ("ks", "chisquare", "ztest") and not 0 < test.threshold < 1:
             problems.append(FieldViolation(f"{path}.threshold", "a p-value threshold must lie "
                                            "in (0, 1)"))
-        elif not test.threshold > 0 or test.threshold != test.threshold:
-            problems.append(FieldViolation(f"{path}.threshold", "must be positive"))
+        elif not 0 < test.threshold < math.inf:  # also refuses NaN
+            problems.append(FieldViolation(f"{path}.threshold", "must be positive and finite"))
 
 
 def check_policy(policy: policy_pb2.MonitoringPolicy, prefix: str = "monitoring_policy",
@@ -105,16 +128,17 @@ def check_policy(policy: policy_pb2.MonitoringPolicy, prefix: str = "monitoring_
     if which == "row_count" and not 0 < policy.window.row_count <= MAX_WINDOW_ROWS:
         bad("window.row_count", f"must be 1 to {MAX_WINDOW_ROWS}")
     if which == "duration":
-        seconds = policy.window.duration.seconds + policy.window.duration.nanos / 1e9
-        if seconds < 1 or seconds > 366 * 86400:
-            bad("window.duration", "must be 1 s to 366 days")
+        seconds = _seconds(policy.window.duration)
+        if seconds is None or not 1 <= seconds <= MAX_DAYS * 86400:
+            bad("window.duration", f"must be 1 s to {MAX_DAYS} days")
     if policy.min_samples < 0:
         bad("min_samples", "must not be negative")
     for kind, test in (("numeric", policy.drift.numeric), ("categorical",
                        policy.drift.categorical), ("binary", policy.drift.binary)):
         _drift_test(test, f"{prefix}.drift.{kind}", kind, problems)
     for name, test in policy.drift.feature_overrides.items():
-        _drift_test(test, f'{prefix}.drift.feature_overrides["{name}"]', "any", problems)
+        _drift_test(test, f'{prefix}.drift.feature_overrides["{_quoted(name)}"]', "any",
+                    problems)
     if policy.drift.HasField("dataset_drift_share") and \
             not 0 < policy.drift.dataset_drift_share <= 1:
         bad("drift.dataset_drift_share", "must lie in (0, 1]")
@@ -126,8 +150,11 @@ def check_policy(policy: policy_pb2.MonitoringPolicy, prefix: str = "monitoring_
             bad(f"{path}.metric", f"must be one of {', '.join(sorted(METRICS))}")
         if not threshold.HasField("max_degradation") and not threshold.HasField("bound"):
             bad(path, "set max_degradation, bound, or both")
-        if threshold.HasField("max_degradation") and not threshold.max_degradation >= 0:
-            bad(f"{path}.max_degradation", "must not be negative")
+        if threshold.HasField("max_degradation") and \
+                not 0 <= threshold.max_degradation < math.inf:
+            bad(f"{path}.max_degradation", "must be finite and not negative")
+        if threshold.HasField("bound") and not math.isfinite(threshold.bound):
+            bad(f"{path}.bound", "must be finite")
     detector = policy.performance.concept_drift_detector
     if detector not in drift_pb2.ConceptDriftDetector.values():
         bad("performance.concept_drift_detector", "unknown detector")
@@ -135,11 +162,11 @@ def check_policy(policy: policy_pb2.MonitoringPolicy, prefix: str = "monitoring_
         else PH_PARAMETERS
     for key, value in policy.performance.concept_drift_parameters.items():
         if key not in allowed:
-            bad(f'performance.concept_drift_parameters["{key}"]',
+            bad(f'performance.concept_drift_parameters["{_quoted(key)}"]',
                 f"unknown parameter; this detector takes {', '.join(sorted(allowed))}")
-        elif not value > 0 or (key in ("alpha",) and value > 1) or (
+        elif not 0 < value < math.inf or (key in ("alpha",) and value > 1) or (
                 key == "delta" and detector == drift_pb2.CONCEPT_DRIFT_DETECTOR_ADWIN
-                and value >= 1):
+                and value >= 1) or (key == "min_instances" and value > MAX_MIN_INSTANCES):
             bad(f'performance.concept_drift_parameters["{key}"]', "out of range")
     for field in ("max_missing_share", "max_out_of_range_share"):
         if policy.data_quality.HasField(field) and \
@@ -148,8 +175,9 @@ def check_policy(policy: policy_pb2.MonitoringPolicy, prefix: str = "monitoring_
     if policy.action not in policy_pb2.PolicyAction.values():
         bad("action", "unknown action")
     retraining = policy.retraining
-    if retraining.cooldown.seconds < 0 or retraining.cooldown.nanos < 0:
-        bad("retraining.cooldown", "must not be negative")
+    cooldown = _seconds(retraining.cooldown)
+    if cooldown is None or not 0 <= cooldown <= MAX_DAYS * 86400:
+        bad("retraining.cooldown", f"must be 0 s to {MAX_DAYS} days")
     if retraining.alias_on_success:
         if not ALIAS.fullmatch(retraining.alias_on_success):
             bad("retraining.alias_on_success", "is not a valid alias")
@@ -169,9 +197,14 @@ def check_policy(policy: policy_pb2.MonitoringPolicy, prefix: str = "monitoring_
         if severity not in (0, 1, 2, 3):
             bad(field, "unknown severity")
     if problems:
-        raise InvalidArgumentError(
-            "; ".join(f"{p.field}: {p.description}" for p in problems),
-            reason="INVALID_POLICY", field_violations=problems)
+        lines = [f"{p.field}: {p.description}" for p in problems]
+        shown, size = 1, len(lines[0].encode())
+        while shown < len(lines) and size + len(lines[shown].encode()) <= MAX_ERROR_BYTES:
+            size += len(lines[shown].encode())
+            shown += 1
+        more = f"; and {len(lines) - shown} more" if shown < len(lines) else ""
+        raise InvalidArgumentError("; ".join(lines[:shown]) + more, reason="INVALID_POLICY",
+                                   field_violations=problems[:shown])
 
 
 def _now() -> datetime:
@@ -283,8 +316,8 @@ class Policies:
         unknown = [p for p in paths if p not in MUTABLE_FIELDS]
         if unknown:
             raise InvalidArgumentError.for_field(
-                "update_mask", f"cannot change {', '.join(unknown)}; changeable fields: "
-                f"{', '.join(MUTABLE_FIELDS)}", reason="INVALID_UPDATE_MASK")
+                "update_mask", f"cannot change {', '.join(map(_quoted, unknown[:3]))}; "
+                f"changeable fields: {', '.join(MUTABLE_FIELDS)}", reason="INVALID_UPDATE_MASK")
         with self._db.unit_of_work() as session:
             key, done = self._replayed(session, actor, "UpdateMonitoringPolicy", request_id)
             if done is not None:
