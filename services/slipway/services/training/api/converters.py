@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from google.protobuf.duration_pb2 import Duration
 
 from slipway.common.v1 import value_pb2
 from slipway.core import values
-from slipway.core.errors import FieldViolation, InvalidArgumentError
+from slipway.core.errors import FieldViolation
 from slipway.core.values import timestamp
 from slipway.services.training.domain.entities import JobState, NewJob, TrainingJob
+from slipway.services.training.domain.jobs import invalid_job
 from slipway.services.training.engine import spec as s
 from slipway.training.v1 import (
     dataset_spec_pb2,
@@ -59,6 +61,9 @@ FORMATS_PB = {v: k for k, v in FORMATS.items()}
 STRATEGIES = {search_spec_pb2.SEARCH_STRATEGY_GRID: "grid",
               search_spec_pb2.SEARCH_STRATEGY_RANDOM: "random"}
 STRATEGIES_PB = {v: k for k, v in STRATEGIES.items()}
+REMAINDERS = frozenset({estimator_spec_pb2.COLUMN_REMAINDER_UNSPECIFIED,
+                        estimator_spec_pb2.COLUMN_REMAINDER_DROP,
+                        estimator_spec_pb2.COLUMN_REMAINDER_PASSTHROUGH})
 MAX_SPEC_DEPTH = 8
 
 
@@ -85,7 +90,8 @@ def _estimator(message: estimator_spec_pb2.EstimatorSpec, field: str, bad: _Viol
     kind = message.WhichOneof("spec")
     if kind == "estimator":
         est = message.estimator
-        params = {name: bad.value(value, f"{field}.estimator.hyperparameters[{name!r}]")
+        # Keys quoted as the domain quotes them, so one field has one name.
+        params = {name: bad.value(value, f"{field}.estimator.hyperparameters[{json.dumps(name)}]")
                   for name, value in sorted(est.hyperparameters.items())}
         return s.Estimator(est.class_name, params)
     if kind == "pipeline":
@@ -95,6 +101,8 @@ def _estimator(message: estimator_spec_pb2.EstimatorSpec, field: str, bad: _Viol
             for i, step in enumerate(message.pipeline.steps)))
     if kind == "column_transformer":
         ct = message.column_transformer
+        if ct.remainder not in REMAINDERS:
+            bad.add(f"{field}.column_transformer.remainder", "unknown remainder")
         passthrough = ct.remainder == estimator_spec_pb2.COLUMN_REMAINDER_PASSTHROUGH
         remainder: Literal["drop", "passthrough"] = "passthrough" if passthrough else "drop"
         return s.ColumnTransformer(tuple(
@@ -181,11 +189,13 @@ def new_job(message: training_job_pb2.TrainingJob) -> NewJob:
     trigger = TRIGGERS.get(message.trigger)
     if trigger is None:
         bad.add(f"{P}.trigger", "unknown trigger")
-    runtime = message.limits.max_runtime.ToTimedelta().total_seconds()
+    try:
+        runtime = message.limits.max_runtime.ToTimedelta().total_seconds()
+    except (OverflowError, ValueError):  # beyond what a timedelta holds (about 2.7 million years)
+        bad.add(f"{P}.limits.max_runtime", "out of range")
+        runtime = 0.0
     if bad.found:
-        first = bad.found[0]
-        raise InvalidArgumentError(f"{first.field}: {first.description}",
-                                   reason="INVALID_TRAINING_JOB", field_violations=bad.found)
+        raise invalid_job(bad.found)
     spec = s.JobSpec(task=task or "classification",  # type: ignore[arg-type]
                      estimator=estimator, dataset=dataset,
                      split=s.SplitSpec(test_fraction=split.test_fraction or 0.2,

@@ -24,7 +24,8 @@ WATCH_POLL_SECONDS = 0.2  # how often a watcher looks for changes made by other 
 def job_id_of(name: str, field: str = "name") -> str:
     prefix = "trainingJobs/"
     job_id = name[len(prefix):] if name.startswith(prefix) else ""
-    if not job_id or len(job_id) > 64 or not job_id.isalnum():
+    # ASCII only: str.isalnum() also accepts letters and digits of every other script.
+    if not job_id or len(job_id) > 64 or not (job_id.isascii() and job_id.isalnum()):
         raise InvalidArgumentError.for_field(field, "must look like trainingJobs/{id}",
                                              reason="INVALID_NAME")
     return job_id
@@ -79,6 +80,9 @@ class TrainingServicer:
                               or not MODEL_ID.fullmatch(request.model[len("models/"):])):
             raise InvalidArgumentError.for_field("model", "must look like models/{model}",
                                                  reason="INVALID_FILTER")
+        if "\x00" in request.created_by:  # PostgreSQL text cannot hold NUL, even in a filter
+            raise InvalidArgumentError.for_field("created_by", "must not contain NUL characters",
+                                                 reason="INVALID_FILTER")
         trigger = ""
         if request.trigger:
             if request.trigger not in converters.TRIGGERS:
@@ -88,6 +92,13 @@ class TrainingServicer:
         parameters = {"states": sorted(s.value for s in states), "model": request.model,
                       "created_by": request.created_by, "trigger": trigger}
         cursor = decode_page_token(request.page_token, parameters)
+        # The checksum only catches accidents: a forged token can carry any cursor, and one the
+        # query cannot take (not an integer, beyond BIGINT) must not become INTERNAL.
+        seq = None if cursor is None else cursor.get("seq")
+        if cursor is not None and (type(seq) is not int or not 0 < seq < 2**63):
+            raise InvalidArgumentError.for_field(
+                "page_token", "is not a page token returned by this method for this request",
+                reason="INVALID_PAGE_TOKEN")
         page = await self._call(self._jobs.list_jobs, states=states, model=request.model,
                                 created_by=request.created_by, trigger=trigger, cursor=cursor,
                                 limit=limit)

@@ -13,7 +13,7 @@ import json
 import os
 import socket
 import uuid
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,6 +51,7 @@ SERVICE = "training"
 STREAM = "training"
 PREFIX = "training_job"
 VERSION_NAME = "models/{model}/versions/{n}"
+MAX_TRIGGER_SOURCE = 1024  # its column's size: PostgreSQL refuses longer text, SQLite would not
 
 Validator = Callable[[Any, Path], list[Violation]]
 
@@ -86,10 +87,40 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+# Violations echo what was sent (a 10 kB class name, a path). gRPC clients refuse trailers past
+# 8 to 16 KiB by default, and would then see RESOURCE_EXHAUSTED instead of the refusal.
+MAX_VIOLATION_FIELD = 400  # the deepest spec's paths are shorter
+MAX_VIOLATION_DESCRIPTION = 300
+MAX_VIOLATIONS_BYTES = 2048
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def invalid_job(violations: Sequence[FieldViolation]) -> InvalidArgumentError:
+    """INVALID_ARGUMENT for a refused job: its (one or more) violations, each cut short, as many
+    as fit in a small answer (at least the first)."""
+    kept: list[FieldViolation] = []
+    size = 0
+    for violation in violations:
+        cut = FieldViolation(_cut(violation.field, MAX_VIOLATION_FIELD),
+                             _cut(violation.description, MAX_VIOLATION_DESCRIPTION))
+        size += len(cut.field.encode()) + len(cut.description.encode())
+        if kept and size > MAX_VIOLATIONS_BYTES:
+            break
+        kept.append(cut)
+    first = kept[0]
+    more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
+    return InvalidArgumentError(f"{first.field}: {_cut(first.description, 160)}{more}",
+                                reason="INVALID_TRAINING_JOB", field_violations=kept)
+
+
 def _is_version_name(name: str) -> bool:
     parts = name.split("/")
     return (len(parts) == 4 and parts[0] == "models" and parts[2] == "versions"
-            and MODEL_ID.fullmatch(parts[1]) is not None and parts[3].isdigit()
+            and MODEL_ID.fullmatch(parts[1]) is not None and ".." not in parts[1]
+            and parts[3].isascii() and parts[3].isdigit()  # str.isdigit() also takes '²', '٣'
             and not parts[3].startswith("0") and len(parts[3]) <= 18)
 
 
@@ -150,9 +181,11 @@ class TrainingJobs:
         def bad(field: str, description: str) -> None:
             found.append(FieldViolation(f"{PREFIX}.{field}", description))
 
-        if not MODEL_ID.fullmatch(job.model_id):
+        # The registry's rule (core.names.check_model_id): an id it would refuse at
+        # registration is refused here, before the job is queued.
+        if not MODEL_ID.fullmatch(job.model_id) or ".." in job.model_id:
             bad("model", "must be models/{model}: 1-128 letters, digits, '.', '_', '-', "
-                         "starting and ending with a letter or digit")
+                         "starting and ending with a letter or digit (no '..')")
         if job.alias_on_success:
             if not ALIAS.fullmatch(job.alias_on_success):
                 bad("alias_on_success", "aliases are 1-63 lowercase letters, digits, '_', '-', "
@@ -167,9 +200,10 @@ class TrainingJobs:
         if job.trigger in ("DRIFT", "PERFORMANCE") and not job.reason.strip():
             bad("reason", "is required when the trigger is DRIFT or PERFORMANCE (cite the "
                           "monitoring report)")
-        for field, text in (("reason", job.reason), ("trigger_source", job.trigger_source)):
-            if len(text) > MAX_TEXT or "\x00" in text:
-                bad(field, f"at most {MAX_TEXT} characters, no NUL")
+        for field, text, most in (("reason", job.reason, MAX_TEXT),
+                                  ("trigger_source", job.trigger_source, MAX_TRIGGER_SOURCE)):
+            if len(text) > most or "\x00" in text:
+                bad(field, f"at most {most} characters, no NUL")
         if job.parent_version and not _is_version_name(job.parent_version):
             bad("parent_version", "must look like models/{model}/versions/{n}")
         if len(job.labels) > 64:
@@ -190,11 +224,7 @@ class TrainingJobs:
         """Raise INVALID_ARGUMENT with every field violation of ``job``, if it has any."""
         violations = self._violations(job)
         if violations:
-            first = violations[0]
-            more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
-            raise InvalidArgumentError(f"{first.field}: {first.description}{more}",
-                                       reason="INVALID_TRAINING_JOB",
-                                       field_violations=violations)
+            raise invalid_job(violations)
 
     # -- the API ----------------------------------------------------------------------------
 

@@ -153,10 +153,15 @@ def resolve_path(data_root: Path, relative: str) -> Path:
     if ".." in path.parts or ".." in relative.split("\\"):
         raise DatasetPathError(f"{relative!r} contains '..'; paths stay inside the data root")
     root = data_root.resolve()
-    resolved = (root / path).resolve()
-    if not resolved.is_relative_to(root):
+    try:
+        resolved = (root / path).resolve()
+        outside = not resolved.is_relative_to(root)
+        is_file = not outside and resolved.is_file()
+    except (OSError, RuntimeError):  # a name too long; a symbolic link loop (RuntimeError)
+        outside, is_file = False, False
+    if outside:
         raise DatasetPathError(f"{relative!r} leads outside the data root (a symbolic link)")
-    if not resolved.is_file():
+    if not is_file:
         raise DatasetPathError(f"{relative!r} is not a file under the data root")
     return resolved
 

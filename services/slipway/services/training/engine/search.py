@@ -99,7 +99,9 @@ def domain_size(parameter: SearchParameter) -> int:
     if parameter.values is not None:
         return len(parameter.values)
     if parameter.int_range is not None:
-        return len(_int_grid(parameter.int_range))
+        low, high, step = parameter.int_range
+        # Counted, not measured: len() of a range past sys.maxsize values raises OverflowError.
+        return max(0, (high - low) // (step or 1) + 1)
     if parameter.double_range is not None:
         return parameter.double_range[3] or DEFAULT_GRID_POINTS
     return 0
