@@ -102,6 +102,26 @@ async def test_a_lost_database_race_is_aborted_and_other_database_errors_interna
     assert broken.value.code() == grpc.StatusCode.INTERNAL
 
 
+async def test_an_error_quoting_too_much_still_reaches_the_caller_as_itself(settings, tokens):
+    """Statuses travel in trailers, which clients refuse over 8 KiB: an error echoing a huge
+    request is cut down, not turned into RESOURCE_EXHAUSTED by the caller's own library."""
+    async with probe_server(settings) as server:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await call(server, "EchoEverything", metadata=auth(tokens["developer"]))
+    error = caught.value
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, error
+    assert error.details().startswith("模型/")
+    assert error.details().endswith("...")
+    details = rich_details(error)
+    assert details["error_info"].reason == "ECHOED"
+    assert details["error_info"].metadata["resource"].startswith("模型/")
+    *shown, rest = details["bad_request"].field_violations
+    assert shown, "the first violations are kept"
+    assert [v.description.split(":")[0] for v in shown] == [str(i) for i in range(len(shown))]
+    assert all(v.field.startswith("labels[模型/") for v in shown)
+    assert rest.description == f"and {300 - len(shown)} more"
+
+
 async def test_domain_error_maps_to_status_with_error_info_and_field_violation(settings, tokens):
     async with probe_server(settings) as server:
         with pytest.raises(grpc.aio.AioRpcError) as caught:

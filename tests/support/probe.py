@@ -12,7 +12,7 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from slipway.core.context import current_principal, current_request_id
-from slipway.core.errors import InvalidArgumentError, NotFoundError
+from slipway.core.errors import FieldViolation, InvalidArgumentError, NotFoundError
 from slipway.core.roles import RULES, RoleTable, changes, reads
 
 SERVICE = "slipway.testing.Probe"
@@ -32,6 +32,15 @@ async def _invalid(_request: bytes, _ctx: Any) -> bytes:
 
 async def _crash_write(_request: bytes, _ctx: Any) -> bytes:
     raise RuntimeError("disk on fire")
+
+
+async def _echo_everything(_request: bytes, _ctx: Any) -> bytes:
+    """An error that quotes far too much: a 20 kB message and resource, 300 long violations."""
+    name = "模型/" * 5_000
+    raise InvalidArgumentError(
+        f"{name} is wrong", reason="ECHOED", metadata={"resource": name},
+        field_violations=[FieldViolation(f"labels[{name}{i}]", f"{i}: {name}")
+                          for i in range(300)])
 
 
 def _violate(constraint: str) -> None:
@@ -77,6 +86,7 @@ def probe_handler() -> grpc.GenericRpcHandler:
         "CrashWrite": unary(_crash_write),
         "Invalid": unary(_invalid),
         "LoseRace": unary(_lose_race),
+        "EchoEverything": unary(_echo_everything),
         "BreakNotNull": unary(_break_not_null),
         "Sleep": unary(_sleep),
         "WhoAmI": unary(_who_am_i),
@@ -89,6 +99,7 @@ PROBE_ROLES = RoleTable({
     **RULES,
     SERVICE: {"Echo": reads(), "Crash": reads(), "CrashWrite": changes(),
               "Invalid": changes(), "LoseRace": changes(), "BreakNotNull": changes(),
+              "EchoEverything": changes(),
               "Sleep": reads(),
               "WhoAmI": reads(), "Stream": reads(), "Write": changes()},
 })

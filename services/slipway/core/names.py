@@ -13,6 +13,8 @@ from slipway.core.errors import InvalidArgumentError
 
 MODEL_ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,126}[A-Za-z0-9])?")
 ALIAS = re.compile(r"[a-z](?:[a-z0-9_-]{0,62})")
+# ASCII digits only: str.isdigit() also takes '²' (which int() refuses) and '٣' (which it reads).
+VERSION_NUMBER = re.compile(r"[1-9][0-9]{0,17}")
 LABEL_KEY = re.compile(r"[a-z][a-z0-9_.-]{0,62}")
 MAX_LABELS = 64
 MAX_LABEL_VALUE = 256
@@ -68,7 +70,7 @@ def version_ref(name: str, field: str = "name") -> VersionRef:
                     "INVALID_NAME")
     model_id = check_model_id(parts[1], field)
     number_text = parts[3]
-    if not number_text.isdigit() or number_text.startswith("0") or len(number_text) > 18:
+    if not VERSION_NUMBER.fullmatch(number_text):
         raise _fail(field, "version number must be a positive integer", "INVALID_VERSION_NUMBER")
     return VersionRef(model_id, number=int(number_text))
 

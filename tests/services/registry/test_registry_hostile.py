@@ -86,6 +86,11 @@ async def test_hostile_model_ids_and_aliases_are_refused_and_create_nothing(regi
         assert await invalid_field(download_all, pb.DownloadModelVersionRequest(
             name=f"models/m/versions/{name}"), dev) == "name", name
 
+    # Digits of other scripts: '²' made int() fail (INTERNAL), '٣' was read as version 3.
+    for number in ("²", "٣", "1²", "¹"):
+        assert await invalid_field(stub.GetModelVersion, pb.GetModelVersionRequest(
+            name=f"models/m/versions/{number}"), dev) == "name", number
+
     models = (await stub.ListModels(pb.ListModelsRequest(), metadata=dev)).models
     assert [(m.name, dict(m.aliases), m.latest_version_number) for m in models] == \
         [("models/m", {}, 1)]

@@ -116,6 +116,11 @@ async def test_repository_extension_is_for_admins(serving: Serving, registry: Re
         await serving.stub.RepositoryModelLoad(
             pb.RepositoryModelLoadRequest(model_name="ghost@nope"), metadata=serving.as_("admin"))
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    for hostile in ("iris@²", "iris@٣", "iris@0", "../iris", "iris@" + "9" * 19):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await serving.stub.RepositoryModelLoad(
+                pb.RepositoryModelLoadRequest(model_name=hostile), metadata=serving.as_("admin"))
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT, hostile
     events = await registry.audit_events(service="serving")
     assert [(e.action, e.principal.name) for e in events][-2:] == [
         ("serving.RepositoryModelUnload", "admin-user"),

@@ -25,7 +25,7 @@ from slipway.core.context import Principal
 from slipway.core.db import Database
 from slipway.core.errors import InvalidArgumentError
 from slipway.core.idempotency import find, find_json, key_for, remember_json
-from slipway.core.names import MODEL_ID
+from slipway.core.names import MODEL_ID, VERSION_NUMBER
 from slipway.monitoring.v1 import prediction_record_pb2
 from slipway.services.monitoring.storage.tables import PendingLabelRow, PredictionRow
 
@@ -68,7 +68,7 @@ def model_of_version(name: str) -> str | None:
     """``models/m`` for ``models/m/versions/n``; None when ``name`` is not a version name."""
     parts = name.split("/")
     if (len(parts) == 4 and parts[0] == "models" and parts[2] == "versions"
-            and MODEL_ID.fullmatch(parts[1]) and parts[3].isdigit() and parts[3][0] != "0"):
+            and MODEL_ID.fullmatch(parts[1]) and VERSION_NUMBER.fullmatch(parts[3])):
         return f"models/{parts[1]}"
     return None
 

@@ -1,8 +1,8 @@
 """Monitoring policies: checked, stored, changed with optimistic concurrency, audited.
 
 A policy is kept as its ``MonitoringPolicy`` message (a settings document); the checks here are
-what the message's comments promise. Every violation of a request is reported at once, as far
-as the status still fits in the trailers clients accept (see ``MAX_ERROR_BYTES``).
+what the message's comments promise. Every violation of a request is reported at once (the
+status mapping cuts what would not fit in the trailers clients accept, see ``core.status``).
 """
 
 from __future__ import annotations
@@ -50,10 +50,6 @@ PH_PARAMETERS = frozenset({"delta", "threshold", "alpha", "min_instances"})
 ADWIN_PARAMETERS = frozenset({"delta"})
 MAX_MIN_INSTANCES = 100_000  # the detector is primed with this many reference errors, in memory
 MAX_DAYS = 366  # windows and cooldowns; also keeps `last trigger + cooldown` within datetime
-# An error's message and details travel in trailers that clients refuse beyond 8 KiB (at
-# random between 8 and 16 KiB), the message percent-encoded: hostile keys and long lists of
-# problems are cut so that a refusal arrives as INVALID_ARGUMENT, not RESOURCE_EXHAUSTED.
-MAX_ERROR_BYTES = 1500
 MAX_ECHO = 64  # the longest map key or mask path quoted back in an error
 
 
@@ -79,7 +75,7 @@ def _etag(policy: policy_pb2.MonitoringPolicy) -> str:
 
 
 def _quoted(text: str) -> str:
-    """``text`` as an error may quote it (see ``MAX_ERROR_BYTES``)."""
+    """``text`` as an error may quote it: a hostile key is not echoed whole."""
     return text if len(text) <= MAX_ECHO else f"{text[:MAX_ECHO]}..."
 
 
@@ -197,14 +193,8 @@ def check_policy(policy: policy_pb2.MonitoringPolicy, prefix: str = "monitoring_
         if severity not in (0, 1, 2, 3):
             bad(field, "unknown severity")
     if problems:
-        lines = [f"{p.field}: {p.description}" for p in problems]
-        shown, size = 1, len(lines[0].encode())
-        while shown < len(lines) and size + len(lines[shown].encode()) <= MAX_ERROR_BYTES:
-            size += len(lines[shown].encode())
-            shown += 1
-        more = f"; and {len(lines) - shown} more" if shown < len(lines) else ""
-        raise InvalidArgumentError("; ".join(lines[:shown]) + more, reason="INVALID_POLICY",
-                                   field_violations=problems[:shown])
+        raise InvalidArgumentError("; ".join(f"{p.field}: {p.description}" for p in problems),
+                                   reason="INVALID_POLICY", field_violations=problems)
 
 
 def _now() -> datetime:

@@ -32,7 +32,7 @@ from slipway.core.errors import (
     NotFoundError,
 )
 from slipway.core.idempotency import IdempotencyKey, find_json, key_for, remember_json
-from slipway.core.names import ALIAS, LABEL_KEY, MAX_LABEL_VALUE, MAX_TEXT, MODEL_ID
+from slipway.core.names import ALIAS, LABEL_KEY, MAX_LABEL_VALUE, MAX_TEXT, MODEL_ID, VERSION_NUMBER
 from slipway.services.training.domain.entities import (
     ACTIVE,
     TRIGGERS,
@@ -87,41 +87,20 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-# Violations echo what was sent (a 10 kB class name, a path). gRPC clients refuse trailers past
-# 8 to 16 KiB by default, and would then see RESOURCE_EXHAUSTED instead of the refusal.
-MAX_VIOLATION_FIELD = 400  # the deepest spec's paths are shorter
-MAX_VIOLATION_DESCRIPTION = 300
-MAX_VIOLATIONS_BYTES = 2048
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
 def invalid_job(violations: Sequence[FieldViolation]) -> InvalidArgumentError:
-    """INVALID_ARGUMENT for a refused job: its (one or more) violations, each cut short, as many
-    as fit in a small answer (at least the first)."""
-    kept: list[FieldViolation] = []
-    size = 0
-    for violation in violations:
-        cut = FieldViolation(_cut(violation.field, MAX_VIOLATION_FIELD),
-                             _cut(violation.description, MAX_VIOLATION_DESCRIPTION))
-        size += len(cut.field.encode()) + len(cut.description.encode())
-        if kept and size > MAX_VIOLATIONS_BYTES:
-            break
-        kept.append(cut)
-    first = kept[0]
+    """INVALID_ARGUMENT for a refused job: the first violation in the message, all of them in
+    the details (``core.status`` cuts what would not fit in an answer)."""
+    first = violations[0]
     more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
-    return InvalidArgumentError(f"{first.field}: {_cut(first.description, 160)}{more}",
-                                reason="INVALID_TRAINING_JOB", field_violations=kept)
+    return InvalidArgumentError(f"{first.field}: {first.description}{more}",
+                                reason="INVALID_TRAINING_JOB", field_violations=violations)
 
 
 def _is_version_name(name: str) -> bool:
     parts = name.split("/")
     return (len(parts) == 4 and parts[0] == "models" and parts[2] == "versions"
             and MODEL_ID.fullmatch(parts[1]) is not None and ".." not in parts[1]
-            and parts[3].isascii() and parts[3].isdigit()  # str.isdigit() also takes '²', '٣'
-            and not parts[3].startswith("0") and len(parts[3]) <= 18)
+            and VERSION_NUMBER.fullmatch(parts[3]) is not None)
 
 
 class TrainingJobs:
