@@ -124,7 +124,11 @@ async def test_a_resent_batch_is_stored_once_and_bad_records_are_counted(
         request_id="x2", model_version="models/m/versions/2", row_count=3,
         inputs=[tensor_pb2.Tensor(name="a", data_type=tensor_pb2.DATA_TYPE_FP64, shape=[3],
                                   raw_contents=b"short")])
-    batch = pb.IngestPredictionsRequest(records=[good, bad], request_id="batch-1", sender="t")
+    unknown_role = prediction_record_pb2.PredictionRecord()
+    unknown_role.CopyFrom(good)
+    unknown_role.request_id, unknown_role.role = "x3", 999  # type: ignore[assignment]
+    batch = pb.IngestPredictionsRequest(records=[good, bad, unknown_role], request_id="batch-1",
+                                        sender="t")
 
     async def stream() -> AsyncIterator[pb.IngestPredictionsRequest]:
         yield batch
@@ -132,10 +136,10 @@ async def test_a_resent_batch_is_stored_once_and_bad_records_are_counted(
     async with monitoring(migrated_db, tmp_path / "monitoring", tokens_file) as (stub, _):
         first = await stub.IngestPredictions(stream(), metadata=auth(tokens["service"]))
         assert (first.accepted_record_count, first.accepted_row_count,
-                first.rejected_record_count) == (1, 2, 1)
+                first.rejected_record_count) == (1, 2, 2)
         second = await stub.IngestPredictions(stream(), metadata=auth(tokens["service"]))
         assert second.accepted_record_count == 0
-        assert second.rejected_record_count == 2  # the whole resent batch
+        assert second.rejected_record_count == 3  # the whole resent batch
         assert [r.request_id for r in await asyncio.to_thread(stored, migrated_db)] == ["x1"]
         with pytest.raises(grpc.aio.AioRpcError) as caught:  # only senders may ingest
             await stub.IngestPredictions(stream(), metadata=auth(tokens["developer"]))

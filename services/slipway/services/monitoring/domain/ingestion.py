@@ -112,6 +112,8 @@ def record_problem(record: prediction_record_pb2.PredictionRecord) -> str:
         return "request_id is required, at most 128 characters"
     if "\x00" in record.alias:
         return "alias must not contain NUL"
+    if record.role not in ROLES:  # not counted as primary traffic by mistake
+        return "role is not a known traffic role"
     if record.HasField("time") and not valid_time(record.time):
         return "time is not a valid timestamp"
     if record.row_count < 1:
@@ -151,7 +153,7 @@ class Ingestion:
                 time = item.time.ToDatetime(tzinfo=UTC) if item.HasField("time") else now
                 values.append({
                     "model": model, "model_version": item.model_version,
-                    "request_id": item.request_id, "role": ROLES.get(item.role, "primary"),
+                    "request_id": item.request_id, "role": ROLES[item.role],
                     "alias": item.alias[:64], "time": time, "received_time": now,
                     "row_count": item.row_count, "record": item.SerializeToString(),
                     "label": None, "label_time": None})
