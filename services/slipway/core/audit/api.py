@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from slipway.audit.v1 import audit_event_pb2 as event_pb
 from slipway.audit.v1 import audit_service_pb2 as pb
@@ -27,6 +27,10 @@ from slipway.core.principals import principal_to_pb, roles_from_pb
 from slipway.core.values import timestamp
 
 EXPORT_BATCH = 500
+# google.protobuf.Timestamp's documented range, 0001-01-01 to 9999-12-31: what datetime holds.
+MIN_TIME_SECONDS, MAX_TIME_SECONDS = -62_135_596_800, 253_402_300_799
+MAX_SEQUENCE = 2**63 - 1  # a BIGINT; a larger cursor cannot be bound on SQLite
+TEXT_FILTERS = ("principal", "action", "resource", "resource_prefix", "service")
 
 _OUTCOME_TO_PB = {
     Outcome.OK: event_pb.AUDIT_OUTCOME_OK,
@@ -68,17 +72,39 @@ def event_from_pb(message: event_pb.AuditEvent) -> AuditEntry:
     )
 
 
+def _time(message: event_pb.AuditEventFilter, name: Literal["start_time", "end_time"],
+          field: str, problems: list[FieldViolation]) -> datetime | None:
+    """The filter's timestamp ``name`` (None when unset); converting one outside years 1 to 9999
+    or with nanos out of range raises, so those are the caller's error, found here."""
+    if not message.HasField(name):
+        return None
+    stamp = getattr(message, name)
+    if not (MIN_TIME_SECONDS <= stamp.seconds <= MAX_TIME_SECONDS
+            and 0 <= stamp.nanos < 1_000_000_000):
+        problems.append(FieldViolation(f"{field}.{name}", "must be a valid time within years 1 "
+                                                          "to 9999"))
+        return None
+    when: datetime = stamp.ToDatetime(tzinfo=UTC)
+    return when
+
+
 def filter_from_pb(message: event_pb.AuditEventFilter, field: str = "filter") -> log.EventFilter:
     """Validate and convert a filter; every problem is reported as a field violation."""
     problems: list[FieldViolation] = []
-    start = message.start_time.ToDatetime(tzinfo=UTC) if message.HasField("start_time") else None
-    end = message.end_time.ToDatetime(tzinfo=UTC) if message.HasField("end_time") else None
+    start = _time(message, "start_time", field, problems)
+    end = _time(message, "end_time", field, problems)
     if start is not None and end is not None and end <= start:
         problems.append(FieldViolation(f"{field}.end_time", "must be after start_time"))
+    for name in TEXT_FILTERS:
+        if "\x00" in getattr(message, name):
+            # PostgreSQL text cannot hold NUL, even as a parameter; the log stores a NUL of a
+            # recorded value escaped, so that is what to search for.
+            problems.append(FieldViolation(f"{field}.{name}", "must not contain NUL characters "
+                                                              "(stored ones read \\x00)"))
     for name in ("min_sequence", "max_sequence"):
         if getattr(message, name) < 0:
             problems.append(FieldViolation(f"{field}.{name}", "must not be negative"))
-    if message.max_sequence and message.min_sequence > message.max_sequence:
+    if message.min_sequence >= 0 and 0 < message.max_sequence < message.min_sequence:
         problems.append(FieldViolation(f"{field}.max_sequence", "must be >= min_sequence"))
     if message.resource and message.resource_prefix:
         problems.append(FieldViolation(f"{field}.resource_prefix",
@@ -158,7 +184,7 @@ class AuditServicer:
     ) -> pb.VerifyAuditLogResponse:
         problems = [FieldViolation(name, "must not be negative")
                     for name in ("start_sequence", "end_sequence") if getattr(request, name) < 0]
-        if request.end_sequence and request.start_sequence > request.end_sequence:
+        if request.start_sequence >= 0 and 0 < request.end_sequence < request.start_sequence:
             problems.append(FieldViolation("end_sequence", "must be >= start_sequence"))
         if problems:
             raise InvalidArgumentError(
@@ -166,6 +192,8 @@ class AuditServicer:
                 reason="INVALID_RANGE", field_violations=problems)
         result, empty = await asyncio.to_thread(
             self._verify, request.start_sequence or 1, request.end_sequence)
+        # A range past the head holds no events: EMPTY, as documented, not a verified OK.
+        empty = empty or (result.ok and result.event_count == 0)
         return pb.VerifyAuditLogResponse(verification=verification_to_pb(result, empty))
 
     async def ExportAuditEvents(
@@ -194,7 +222,8 @@ def _cursor_sequence(cursor: dict[str, Any] | None) -> int | None:
     if cursor is None:
         return None
     after = cursor.get("after")
-    if not isinstance(after, int) or after < 0:
+    # The checksum is no signature: a hand-made token may carry any JSON (true, 2**64).
+    if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after <= MAX_SEQUENCE:
         raise InvalidArgumentError.for_field("page_token", "is not a valid page token",
                                              reason="INVALID_PAGE_TOKEN")
     return after

@@ -82,11 +82,20 @@ def _tensor(index: int, tensor: pb.ModelInferRequest.InferInputTensor, raw: byte
             raise _bad(field, f"raw content is {len(raw)} bytes; shape {list(tensor.shape)} of "
                               f"{datatype} needs {count * dtype.itemsize}", "INVALID_SHAPE")
         return np.frombuffer(raw, dtype=dtype)
-    values = getattr(tensor.contents, CONTENTS[datatype])
+    contents = CONTENTS.get(datatype)
+    if contents is None:  # FP16: the protocol has no typed field for it
+        raise _bad(field, f"{datatype} values have no typed contents; send them in "
+                          "raw_input_contents", "INVALID_CONTENTS")
+    values = getattr(tensor.contents, contents)
     if len(values) != count:
         raise _bad(field, f"holds {len(values)} values; shape {list(tensor.shape)} needs "
                           f"{count}", "INVALID_SHAPE")
-    return np.asarray(values, dtype=dtype)
+    try:
+        return np.asarray(values, dtype=dtype)
+    except OverflowError:
+        # INT8, INT16, UINT8 and UINT16 travel in 32-bit fields, which hold wider values.
+        raise _bad(field, f"holds a value outside the range of {datatype}",
+                   "INVALID_CONTENTS") from None
 
 
 def _check_numbers(values: npt.NDArray[Any], field: str, accepts_nan: bool) -> None:
