@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import grpc
 from google.protobuf import message_factory
 from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
+from google.protobuf.message import DecodeError
 from grpc.aio import ServicerContext
 
-from slipway.core.errors import UnimplementedError
+from slipway.core.errors import InvalidArgumentError, UnimplementedError
 
 # The servicer context type for annotations in every servicer.
 if TYPE_CHECKING:  # the runtime class is not subscriptable; the typing stubs are generic
@@ -33,17 +35,74 @@ def _answer(method: MethodDescriptor) -> UnimplementedError:
     )
 
 
+@dataclass(frozen=True)
+class Undecodable:
+    """What the deserializer hands on for bytes that are not the request message (bad wire
+    format, a string field that is not UTF-8). gRPC would answer a deserializer's exception with
+    UNKNOWN and the exception's class name, before any interceptor runs; the handler raises
+    INVALID_ARGUMENT for it instead, after authentication, like any other bad request."""
+
+    message_type: str
+    detail: str
+
+    def error(self) -> InvalidArgumentError:
+        return InvalidArgumentError(
+            f"the request is not a valid {self.message_type}: {self.detail}",
+            reason="INVALID_REQUEST_ENCODING")
+
+
 def _serializers(method: MethodDescriptor) -> dict[str, Any]:
     request_class = message_factory.GetMessageClass(method.input_type)
     response_class = message_factory.GetMessageClass(method.output_type)
-    return {
-        "request_deserializer": request_class.FromString,
-        "response_serializer": response_class.SerializeToString,
-    }
+
+    def decode(data: bytes) -> Any:
+        try:
+            return request_class.FromString(data)
+        except DecodeError as error:
+            return Undecodable(method.input_type.full_name, str(error))
+
+    return {"request_deserializer": decode,
+            "response_serializer": response_class.SerializeToString}
+
+
+async def _checked_requests(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async for request in requests:
+        if isinstance(request, Undecodable):
+            raise request.error()
+        yield request
+
+
+def _checked(method: MethodDescriptor, behaviour: Any) -> Any:
+    """``behaviour`` refusing undecodable requests (see :class:`Undecodable`)."""
+    if method.client_streaming:
+        if method.server_streaming:
+            async def stream_stream(requests: AsyncIterator[Any],
+                                    ctx: Context) -> AsyncIterator[Any]:
+                async for reply in behaviour(_checked_requests(requests), ctx):
+                    yield reply
+            return stream_stream
+
+        async def stream_unary(requests: AsyncIterator[Any], ctx: Context) -> Any:
+            return await behaviour(_checked_requests(requests), ctx)
+        return stream_unary
+    if method.server_streaming:
+        async def unary_stream(request: Any, ctx: Context) -> AsyncIterator[Any]:
+            if isinstance(request, Undecodable):
+                raise request.error()
+            async for reply in behaviour(request, ctx):
+                yield reply
+        return unary_stream
+
+    async def unary_unary(request: Any, ctx: Context) -> Any:
+        if isinstance(request, Undecodable):
+            raise request.error()
+        return await behaviour(request, ctx)
+    return unary_unary
 
 
 def _implemented(method: MethodDescriptor, behaviour: Any) -> grpc.RpcMethodHandler[Any, Any]:
     kwargs = _serializers(method)
+    behaviour = _checked(method, behaviour)
     if method.client_streaming and method.server_streaming:
         return grpc.stream_stream_rpc_method_handler(behaviour, **kwargs)
     if method.client_streaming:

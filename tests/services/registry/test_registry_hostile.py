@@ -209,3 +209,44 @@ async def test_tampered_truncated_or_foreign_page_tokens_are_refused(registry):
         if not token:
             break
     assert names == ["models/a", "models/b", "models/c"]
+
+
+# Bytes that are not the request message: a string field that is not UTF-8, and broken wire
+# format (a field header promising more bytes than follow).
+UNDECODABLE = [b"\x0a\x02\xff\xfe", b"\x0a\x7f", b"\xff\xff\xff\xff"]
+
+
+async def test_requests_that_do_not_decode_are_invalid_argument_after_authentication(registry):
+    """gRPC answers a failing deserializer with UNKNOWN and an internal class name; every call
+    shape here gets INVALID_ARGUMENT instead, and only once the caller is authenticated."""
+    service = "/slipway.registry.v1.RegistryService/"
+    async with grpc.aio.insecure_channel(registry.address) as channel:
+        unary = channel.unary_unary(service + "GetModel")
+        server_stream = channel.unary_stream(service + "DownloadModelVersion")
+        client_stream = channel.stream_unary(service + "CreateModelVersion")
+
+        async def download(data, metadata):
+            return [reply async for reply in server_stream(data, metadata=metadata, timeout=10)]
+
+        async def upload(data, metadata):
+            async def requests():
+                yield data
+            return await client_stream(requests(), metadata=metadata, timeout=10)
+
+        async def get(data, metadata):
+            return await unary(data, metadata=metadata, timeout=10)
+
+        for call in (get, download, upload):
+            for data in UNDECODABLE:
+                with pytest.raises(grpc.aio.AioRpcError) as refused:
+                    await call(data, registry.as_("developer"))
+                error = refused.value
+                assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, (call, data, error)
+                assert rich_details(error)["error_info"].reason == "INVALID_REQUEST_ENCODING"
+                assert "slipway.registry.v1." in error.details()
+                assert "class" not in error.details()
+            with pytest.raises(grpc.aio.AioRpcError) as anonymous:
+                await call(UNDECODABLE[0], ())
+            assert anonymous.value.code() == grpc.StatusCode.UNAUTHENTICATED, call
+    assert (await registry.stub.ListModels(pb.ListModelsRequest(),
+                                           metadata=registry.as_("viewer"))).models == []
