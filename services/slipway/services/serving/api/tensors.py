@@ -122,6 +122,11 @@ def decode(request: pb.ModelInferRequest, info: VersionInfo, *, max_rows: int,
     if raw and len(raw_contents) != len(tensors):
         raise _bad("raw_input_contents", f"has {len(raw_contents)} entries for "
                    f"{len(tensors)} inputs", "INVALID_CONTENTS")
+    if raw:  # the protocol forbids both forms in one request (Triton refuses it too)
+        for i, tensor in enumerate(tensors):
+            if tensor.HasField("contents"):
+                raise _bad(f"inputs[{i}].contents", "must be empty when raw_input_contents "
+                           "is used", "INVALID_CONTENTS")
     single = len(tensors) == 1 and len(tensors[0].shape) == 2
     if single and (len(info.inputs) > 1 or tensors[0].name != info.inputs[0].name):
         rows = _matrix(tensors[0], raw_contents[0] if raw else None, info, max_rows,
