@@ -8,6 +8,7 @@ UNIMPLEMENTED with an ErrorInfo naming the method, rather than a bare "method no
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -78,8 +79,10 @@ def _checked(method: MethodDescriptor, behaviour: Any) -> Any:
         if method.server_streaming:
             async def stream_stream(requests: AsyncIterator[Any],
                                     ctx: Context) -> AsyncIterator[Any]:
-                async for reply in behaviour(_checked_requests(requests), ctx):
-                    yield reply
+                async with contextlib.aclosing(behaviour(_checked_requests(requests),
+                                                         ctx)) as replies:
+                    async for reply in replies:
+                        yield reply
             return stream_stream
 
         async def stream_unary(requests: AsyncIterator[Any], ctx: Context) -> Any:
@@ -89,8 +92,9 @@ def _checked(method: MethodDescriptor, behaviour: Any) -> Any:
         async def unary_stream(request: Any, ctx: Context) -> AsyncIterator[Any]:
             if isinstance(request, Undecodable):
                 raise request.error()
-            async for reply in behaviour(request, ctx):
-                yield reply
+            async with contextlib.aclosing(behaviour(request, ctx)) as replies:
+                async for reply in replies:  # closed at once if this stream is closed
+                    yield reply
         return unary_stream
 
     async def unary_unary(request: Any, ctx: Context) -> Any:
