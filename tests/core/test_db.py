@@ -46,8 +46,8 @@ def _key(n: int = 1) -> IdempotencyKey:
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_a_lost_race_is_told_from_other_integrity_errors(migrated_db: Database) -> None:
-    """A unique violation is a conflict with a concurrent transaction; a broken NOT NULL or
-    foreign key is a bug and stays one."""
+    """On PostgreSQL a unique violation is a conflict with a concurrent transaction; on SQLite,
+    where writers take the lock first, it is a bug, as a broken NOT NULL is on both."""
     with migrated_db.unit_of_work() as session:
         idempotency.remember(session, _key(), "x.Y", b"first")
 
@@ -60,7 +60,7 @@ def test_a_lost_race_is_told_from_other_integrity_errors(migrated_db: Database) 
     table = idempotency.IdempotencyRecord.__table__
     columns = [c for c in table.columns if c.name != "id"]  # the same key again
     duplicate = sa.insert(table).from_select([c.name for c in columns], sa.select(*columns))
-    assert is_conflict(error_of(duplicate))
+    assert is_conflict(error_of(duplicate)) == (migrated_db.engine.dialect.name == "postgresql")
     null_key = sa.update(idempotency.IdempotencyRecord).values(request_id=None)
     assert not is_conflict(error_of(null_key))
     assert not is_conflict(RuntimeError("not a database error"))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
+import socket
 import urllib.request
 
 import grpc
@@ -12,6 +14,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from slipway.core.logs import configure_logging
+from slipway.core.server import SlipwayServer
 from slipway.core.settings import ServiceSettings
 from support.harness import auth, make_tokens, running_server, settings_for
 from support.probe import PROBE_ROLES, method, probe_handler, rich_details
@@ -95,6 +98,9 @@ async def test_a_lost_database_race_is_aborted_and_other_database_errors_interna
             await call(server, "LoseRace", metadata=auth(tokens["developer"]))
         with pytest.raises(grpc.aio.AioRpcError) as broken:
             await call(server, "BreakNotNull", metadata=auth(tokens["developer"]))
+        with pytest.raises(grpc.aio.AioRpcError) as bug:
+            await call(server, "BreakUniqueOnSqlite", metadata=auth(tokens["developer"]))
+    assert bug.value.code() == grpc.StatusCode.INTERNAL
     assert lost.value.code() == grpc.StatusCode.ABORTED
     assert rich_details(lost.value)["error_info"].reason == "CONCURRENT_CHANGE"
     assert "retry" in lost.value.details()
@@ -120,6 +126,21 @@ async def test_an_error_quoting_too_much_still_reaches_the_caller_as_itself(sett
     assert [v.description.split(":")[0] for v in shown] == [str(i) for i in range(len(shown))]
     assert all(v.field.startswith("labels[模型/") for v in shown)
     assert rest.description == f"and {300 - len(shown)} more"
+
+
+async def test_a_health_port_that_cannot_be_bound_leaves_nothing_listening(settings):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        server = SlipwayServer(dataclasses.replace(
+            settings, health_address=f"127.0.0.1:{taken.getsockname()[1]}"), [])
+        with pytest.raises(OSError, match="health address"):
+            await server.start()
+        with socket.socket() as probe:  # the gRPC port it had bound is closed again
+            assert probe.connect_ex(("127.0.0.1", server.grpc_port)) != 0
+    finally:
+        taken.close()
 
 
 async def test_domain_error_maps_to_status_with_error_info_and_field_violation(settings, tokens):

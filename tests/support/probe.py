@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
+import psycopg
 import sqlalchemy as sa
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
@@ -54,7 +55,14 @@ def _violate(constraint: str) -> None:
 
 
 async def _lose_race(_request: bytes, _ctx: Any) -> bytes:
-    _violate("unique")
+    # What PostgreSQL raises for the loser of two concurrent inserts of one key (the database
+    # tests raise it for real; this server has no PostgreSQL of its own).
+    raise sa.exc.IntegrityError("INSERT INTO t VALUES ('a')", {}, psycopg.errors.UniqueViolation(
+        "duplicate key value violates unique constraint \"t_pkey\""))
+
+
+async def _break_unique_on_sqlite(_request: bytes, _ctx: Any) -> bytes:
+    _violate("unique")  # SQLite serializes writers: a bug, never a lost race
     return b""
 
 
@@ -88,6 +96,7 @@ def probe_handler() -> grpc.GenericRpcHandler:
         "LoseRace": unary(_lose_race),
         "EchoEverything": unary(_echo_everything),
         "BreakNotNull": unary(_break_not_null),
+        "BreakUniqueOnSqlite": unary(_break_unique_on_sqlite),
         "Sleep": unary(_sleep),
         "WhoAmI": unary(_who_am_i),
         "Write": unary(_echo),
@@ -99,6 +108,7 @@ PROBE_ROLES = RoleTable({
     **RULES,
     SERVICE: {"Echo": reads(), "Crash": reads(), "CrashWrite": changes(),
               "Invalid": changes(), "LoseRace": changes(), "BreakNotNull": changes(),
+              "BreakUniqueOnSqlite": changes(),
               "EchoEverything": changes(),
               "Sleep": reads(),
               "WhoAmI": reads(), "Stream": reads(), "Write": changes()},

@@ -51,14 +51,10 @@ properly (the loser of a create race then sees the winner's row)."""
 
 def is_conflict(error: BaseException) -> bool:
     """Whether ``error`` is a database conflict with a concurrent transaction (see
-    :data:`CONFLICT_SQLSTATES`); SQLite serializes writers, so only a unique violation counts."""
-    if not isinstance(error, DBAPIError):
-        return False
-    original = error.orig
-    if getattr(original, "sqlstate", None) in CONFLICT_SQLSTATES:
-        return True
-    return getattr(original, "sqlite_errorname", "") in (
-        "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
+    :data:`CONFLICT_SQLSTATES`). Never on SQLite: every writing transaction there takes the
+    write lock first (``BEGIN IMMEDIATE``), so a unique violation is a bug, not a lost race."""
+    return isinstance(error, DBAPIError) and \
+        getattr(error.orig, "sqlstate", None) in CONFLICT_SQLSTATES
 
 
 class UnsupportedDatabaseError(ValueError):

@@ -68,8 +68,9 @@ def wrap_handler(
     if inner_us:
 
         async def unary_stream(request: Any, ctx: Context) -> AsyncIterator[Any]:
-            async with around(method, ctx, request):
-                async for item in inner_us(request, ctx):
+            async with around(method, ctx, request), \
+                    contextlib.aclosing(inner_us(request, ctx)) as items:
+                async for item in items:  # closed at once when this stream is
                     yield item
 
         return grpc.unary_stream_rpc_method_handler(unary_stream, **kwargs)
@@ -81,8 +82,9 @@ def wrap_handler(
 
         return grpc.stream_unary_rpc_method_handler(stream_unary, **kwargs)
     async def stream_stream(requests: Any, ctx: Context) -> AsyncIterator[Any]:
-        async with around(method, ctx, None):
-            async for item in inner_ss(requests, ctx):
+        async with around(method, ctx, None), \
+                contextlib.aclosing(inner_ss(requests, ctx)) as items:
+            async for item in items:
                 yield item
 
     return grpc.stream_stream_rpc_method_handler(stream_stream, **kwargs)
@@ -292,8 +294,8 @@ class ErrorInterceptor(_WrappingInterceptor):
             if is_conflict(exc):
                 # A race another transaction won (two creators of one row): its transaction
                 # rolled back whole, and the same call again succeeds or gets its proper answer.
-                log.info("conflict with a concurrent change", method=method,
-                         error=str(getattr(exc, "orig", exc)))
+                log.warning("conflict with a concurrent change", method=method,
+                            error=str(getattr(exc, "orig", exc)))
                 conflict = AbortedError("a concurrent change conflicted with this one; retry",
                                         reason="CONCURRENT_CHANGE")
                 await self._audit_failure(method, conflict, request)

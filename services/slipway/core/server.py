@@ -153,9 +153,13 @@ class SlipwayServer:
         reflection.enable_server_reflection(
             [*self.service_names, HEALTH_SERVICE, reflection.SERVICE_NAME], server)
         self.grpc_port = self._bind(server)
-        if s.health_address:
-            await self._start_health_listener(s.health_address)
         await server.start()
+        if s.health_address:
+            try:
+                await self._start_health_listener(s.health_address)
+            except BaseException:
+                await server.stop(0)  # nothing is left listening
+                raise
         self._server = server
         if s.metrics_enabled:
             self._metrics_endpoint = start_metrics_endpoint(
@@ -171,7 +175,10 @@ class SlipwayServer:
         reachable without TLS and a token."""
         server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
-        port = server.add_insecure_port(address)
+        try:
+            port = server.add_insecure_port(address)
+        except RuntimeError as error:  # grpc.aio raises where grpc returned 0
+            raise OSError(f"cannot bind health address {address}: {error}") from None
         if port == 0:
             raise OSError(f"cannot bind health address {address}")
         await server.start()

@@ -30,6 +30,7 @@ MAX_VIOLATIONS = 50
 MAX_FIELD_BYTES = 400  # the deepest training spec's paths are shorter
 MAX_DESCRIPTION_BYTES = 300
 MAX_METADATA_BYTES = 256
+MAX_METADATA_ENTRIES = 8  # request_id first
 
 
 def clip(text: str, limit: int) -> str:
@@ -68,10 +69,12 @@ def _status(
     code: int, message: str, *, reason: str, service: str, metadata: dict[str, str],
     violations: tuple[FieldViolation, ...] = (),
 ) -> grpc.Status:
-    metadata = {clip(k, MAX_FIELD_BYTES): clip(v, MAX_METADATA_BYTES) for k, v in metadata.items()}
+    entries = sorted(metadata.items(), key=lambda item: item[0] != "request_id")
+    metadata = {clip(k, MAX_FIELD_BYTES): clip(v, MAX_METADATA_BYTES)
+                for k, v in entries[:MAX_METADATA_ENTRIES]}
     info = any_pb2.Any()
     info.Pack(error_details_pb2.ErrorInfo(
-        reason=reason, domain=error_domain(service), metadata=metadata))
+        reason=clip(reason, MAX_FIELD_BYTES), domain=error_domain(service), metadata=metadata))
     shown = [error_details_pb2.BadRequest.FieldViolation(
         field=clip(v.field, MAX_FIELD_BYTES), description=clip(v.description,
                                                                MAX_DESCRIPTION_BYTES))

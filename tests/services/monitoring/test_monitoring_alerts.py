@@ -20,6 +20,7 @@ from slipway.core.db import Database
 from slipway.monitoring.v1 import alert_pb2, drift_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
+from slipway.services.monitoring.domain.alerts import Alerts
 from support.monitoring import (
     FEATURES,
     Fruit,
@@ -283,6 +284,16 @@ async def test_deleting_a_policy_resolves_its_firing_alerts_under_the_deleter(
         # One call: the deletion and the resolutions carry its request id.
         assert {e.request_id for e in resolved} == {deleted[-1].request_id}
         assert deleted[-1].request_id
+
+        # An evaluation that read the policy before the deletion and judges after it (the
+        # evaluator holds its copy for a whole round) fires nothing: that alert would fire for
+        # ever, with no policy left to resolve it.
+        late = Alerts(migrated_db).apply(doomed, alert.report, {"data_drift": True},
+                                         {"data_drift"}, "")
+        assert late == []
+        await asyncio.sleep(0.5)  # an evaluation round of the running service, too
+        assert [a.name for a in await monitoring.alerts(states=[alert_pb2.ALERT_STATE_FIRING])
+                if a.policy == doomed.name] == []
 
 
 async def test_concept_drift_raises_a_performance_alert_once_labels_arrive_and_no_drift_alert(

@@ -194,6 +194,19 @@ async def test_concurrent_creates_of_one_model_get_one_model_and_already_exists(
         assert error_reason(error) == "MODEL_EXISTS", error
 
 
+async def test_retries_of_one_create_racing_each_other_all_get_the_model(registry):
+    """A client that retries while its first call is still committing: every call with the
+    request id answers with the one model, none ALREADY_EXISTS."""
+    calls = [registry.stub.CreateModel(pb.CreateModelRequest(
+        model_id=f"retried-{i % 2}", request_id=f"create-{i % 2}"),
+        metadata=registry.as_("developer"), timeout=30) for i in range(8)]
+    done = await asyncio.gather(*calls)
+    assert sorted(r.model.name for r in done) == ["models/retried-0"] * 4 + \
+        ["models/retried-1"] * 4
+    creations = await registry.audit_events(action="registry.CreateModel")
+    assert sorted(e.resource for e in creations) == ["models/retried-0", "models/retried-1"]
+
+
 async def test_a_retry_with_the_same_request_id_returns_the_same_version(registry):
     data = model_bytes()
     first = await registry.upload("models/churn", data, request_id="job-7", create_model=True)

@@ -196,6 +196,8 @@ class MonitoringServicer:
                                     reason=request.reason, request_id=request.request_id)
         for change in resolved:
             self._metrics.observe_alert(change.alert, change.transition)
+        if resolved:
+            self.notify()
         return pb.DeleteMonitoringPolicyResponse()
 
     # --- alerts -----------------------------------------------------------------------------

@@ -28,12 +28,13 @@ from slipway.monitoring.v1 import alert_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
 from slipway.services.monitoring.domain.reports import summary_of
-from slipway.services.monitoring.storage.tables import AlertRow, ReportRow
+from slipway.services.monitoring.storage.tables import AlertRow, PolicyRow, ReportRow
 
 SERVICE = "monitoring"
 STREAM = "monitoring"
 ALERT_PREFIX = "alerts/"
 REPORT_PREFIX = "monitoringReports/"
+POLICY_PREFIX = "monitoringPolicies/"
 # Ids are uuid4 hex; any id of letters, digits and '-' is well formed (so NOT_FOUND, not refused).
 RESOURCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
 KINDS: dict[str, alert_pb2.AlertKind.ValueType] = {
@@ -159,6 +160,13 @@ class Alerts:
         now = _now()
         changes: list[Change] = []
         with self._db.unit_of_work() as session:
+            # The evaluator read the policy a while ago: if it was deleted since, its alerts
+            # were resolved with it, and one fired now would fire for ever. The row lock
+            # (policy, then alerts, as the deletion takes them) orders the two.
+            if session.scalar(select(PolicyRow.id).where(
+                    PolicyRow.id == policy.name.removeprefix(POLICY_PREFIX))
+                    .with_for_update()) is None:
+                return []
             report_name = ""
             for kind in sorted(judged):
                 open_row = self._open(session, policy.name, report.model_version, kind)

@@ -224,6 +224,9 @@ class RegistryDomain:
             if self._repo.get_model(session, model_id) is None:
                 model = self._repo.add_model(session, model_id, description, labels, actor.name,
                                              _now())
+                if model is None and (done := find_json(session, key)) is not None:
+                    # Lost the race to a retry of this very request: the same answer.
+                    return self._model(session, done["model_id"])
             if model is None:
                 raise AlreadyExistsError(f"model models/{model_id} already exists",
                                          reason="MODEL_EXISTS",
