@@ -20,6 +20,7 @@ from slipway.core.errors import InvalidArgumentError
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
+MAX_POSITION = 2**63 - 1  # a BIGINT: a larger value cannot even be bound on SQLite
 _VERSION = 1
 
 
@@ -49,13 +50,31 @@ def encode_page_token(cursor: Mapping[str, Any], parameters: Mapping[str, Any]) 
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _invalid() -> InvalidArgumentError:
+    return InvalidArgumentError.for_field(
+        "page_token", "is not a page token returned by this method for this request",
+        reason="INVALID_PAGE_TOKEN")
+
+
+def cursor_position(cursor: Mapping[str, Any] | None, key: str, *, minimum: int = 0
+                    ) -> int | None:
+    """The integer ``cursor[key]`` (None on the first page). The checksum is no signature: a
+    hand-made token may carry any JSON there (true, 2**64, text), which is refused rather than
+    handed to a query that fails on it."""
+    if cursor is None:
+        return None
+    value = cursor.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) \
+            or not minimum <= value <= MAX_POSITION:
+        raise _invalid()
+    return value
+
+
 def decode_page_token(token: str, parameters: Mapping[str, Any]) -> dict[str, Any] | None:
     """The cursor in ``token`` (None for an empty token, i.e. the first page)."""
     if not token:
         return None
-    invalid = InvalidArgumentError.for_field(
-        "page_token", "is not a page token returned by this method for this request",
-        reason="INVALID_PAGE_TOKEN")
+    invalid = _invalid()
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         body, _, checksum = raw.rpartition(b".")

@@ -80,6 +80,16 @@ def map_to_pb(values: Mapping[str, Any]) -> dict[str, value_pb2.Value]:
     return out
 
 
+# google.protobuf.Timestamp's documented range, 0001-01-01 to 9999-12-31: what datetime holds.
+MIN_TIMESTAMP_SECONDS, MAX_TIMESTAMP_SECONDS = -62_135_596_800, 253_402_300_799
+
+
+def valid_timestamp(stamp: Timestamp) -> bool:
+    """Whether ``stamp`` is a real instant; converting any other one to a datetime raises."""
+    return (MIN_TIMESTAMP_SECONDS <= stamp.seconds <= MAX_TIMESTAMP_SECONDS
+            and 0 <= stamp.nanos < 1_000_000_000)
+
+
 def timestamp(value: datetime | None) -> Timestamp | None:
     """A Timestamp for an aware datetime (None stays None: an unset field)."""
     if value is None:

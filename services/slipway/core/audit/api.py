@@ -22,14 +22,16 @@ from slipway.core.audit.verifier import read_snapshot, snapshot_engine
 from slipway.core.db import Database
 from slipway.core.errors import FieldViolation, InvalidArgumentError
 from slipway.core.handlers import Context
-from slipway.core.pagination import decode_page_token, encode_page_token, page_size
+from slipway.core.pagination import (
+    cursor_position,
+    decode_page_token,
+    encode_page_token,
+    page_size,
+)
 from slipway.core.principals import principal_to_pb, roles_from_pb
-from slipway.core.values import timestamp
+from slipway.core.values import timestamp, valid_timestamp
 
 EXPORT_BATCH = 500
-# google.protobuf.Timestamp's documented range, 0001-01-01 to 9999-12-31: what datetime holds.
-MIN_TIME_SECONDS, MAX_TIME_SECONDS = -62_135_596_800, 253_402_300_799
-MAX_SEQUENCE = 2**63 - 1  # a BIGINT; a larger cursor cannot be bound on SQLite
 TEXT_FILTERS = ("principal", "action", "resource", "resource_prefix", "service")
 
 _OUTCOME_TO_PB = {
@@ -79,8 +81,7 @@ def _time(message: event_pb.AuditEventFilter, name: Literal["start_time", "end_t
     if not message.HasField(name):
         return None
     stamp = getattr(message, name)
-    if not (MIN_TIME_SECONDS <= stamp.seconds <= MAX_TIME_SECONDS
-            and 0 <= stamp.nanos < 1_000_000_000):
+    if not valid_timestamp(stamp):
         problems.append(FieldViolation(f"{field}.{name}", "must be a valid time within years 1 "
                                                           "to 9999"))
         return None
@@ -168,7 +169,7 @@ class AuditServicer:
             "descending": request.descending,
         }
         cursor = decode_page_token(request.page_token, parameters)
-        after = _cursor_sequence(cursor)
+        after = cursor_position(cursor, "after")
         entries, more = await asyncio.to_thread(self._list, flt, after, limit, request.descending)
         token = encode_page_token({"after": entries[-1].sequence}, parameters) if more else ""
         return pb.ListAuditEventsResponse(events=[event_to_pb(e) for e in entries],
@@ -218,13 +219,4 @@ class AuditServicer:
             return log.chain_head(session)[0]
 
 
-def _cursor_sequence(cursor: dict[str, Any] | None) -> int | None:
-    if cursor is None:
-        return None
-    after = cursor.get("after")
-    # The checksum is no signature: a hand-made token may carry any JSON (true, 2**64).
-    if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after <= MAX_SEQUENCE:
-        raise InvalidArgumentError.for_field("page_token", "is not a valid page token",
-                                             reason="INVALID_PAGE_TOKEN")
-    return after
 

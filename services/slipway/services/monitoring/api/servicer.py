@@ -12,6 +12,7 @@ from slipway.core.errors import InvalidArgumentError
 from slipway.core.handlers import Context
 from slipway.core.names import MODEL_ID, version_ref
 from slipway.core.pagination import decode_page_token, encode_page_token, page_size
+from slipway.core.values import valid_timestamp
 from slipway.core.waits import first_of
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
@@ -23,7 +24,7 @@ from slipway.services.monitoring.domain.alerts import (
     report_id_of,
 )
 from slipway.services.monitoring.domain.evaluation import Evaluator
-from slipway.services.monitoring.domain.ingestion import BatchResult, Ingestion, valid_time
+from slipway.services.monitoring.domain.ingestion import BatchResult, Ingestion
 from slipway.services.monitoring.domain.policies import Policies, policy_id_of
 from slipway.services.monitoring.metrics import MonitoringMetrics
 from slipway.services.monitoring.peers.registry import ReferenceSource
@@ -49,7 +50,7 @@ def _time(request: Any, field: str) -> datetime | None:
     if not request.HasField(field):
         return None
     stamp = getattr(request, field)
-    if not valid_time(stamp):
+    if not valid_timestamp(stamp):
         raise InvalidArgumentError.for_field(field, "must lie within years 1 to 9999",
                                              reason="INVALID_TIME")
     time: datetime = stamp.ToDatetime(tzinfo=UTC)

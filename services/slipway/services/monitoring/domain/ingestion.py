@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from google.protobuf import timestamp_pb2
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
@@ -26,6 +25,7 @@ from slipway.core.db import Database
 from slipway.core.errors import InvalidArgumentError
 from slipway.core.idempotency import find, find_json, key_for, remember_json
 from slipway.core.names import MODEL_ID, VERSION_NUMBER
+from slipway.core.values import valid_timestamp
 from slipway.monitoring.v1 import prediction_record_pb2
 from slipway.services.monitoring.storage.tables import PendingLabelRow, PredictionRow
 
@@ -35,8 +35,6 @@ ROLES = {prediction_record_pb2.TRAFFIC_ROLE_UNSPECIFIED: "primary",
          prediction_record_pb2.TRAFFIC_ROLE_PRIMARY: "primary",
          prediction_record_pb2.TRAFFIC_ROLE_CANARY: "canary",
          prediction_record_pb2.TRAFFIC_ROLE_SHADOW: "shadow"}
-# google.protobuf.Timestamp's documented range, 0001-01-01 to 9999-12-31: what datetime holds.
-MIN_TIME_SECONDS, MAX_TIME_SECONDS = -62_135_596_800, 253_402_300_799
 _ITEM_BYTES = {tensor_pb2.DATA_TYPE_BOOL: 1, tensor_pb2.DATA_TYPE_INT32: 4,
                tensor_pb2.DATA_TYPE_INT64: 8, tensor_pb2.DATA_TYPE_FP32: 4,
                tensor_pb2.DATA_TYPE_FP64: 8}
@@ -71,12 +69,6 @@ def model_of_version(name: str) -> str | None:
             and MODEL_ID.fullmatch(parts[1]) and VERSION_NUMBER.fullmatch(parts[3])):
         return f"models/{parts[1]}"
     return None
-
-
-def valid_time(stamp: timestamp_pb2.Timestamp) -> bool:
-    """Whether ``stamp`` is a real instant (converting any other one raises)."""
-    return (MIN_TIME_SECONDS <= stamp.seconds <= MAX_TIME_SECONDS
-            and 0 <= stamp.nanos < 1_000_000_000)
 
 
 def _storable_id(text: str) -> bool:
@@ -114,7 +106,7 @@ def record_problem(record: prediction_record_pb2.PredictionRecord) -> str:
         return "alias must not contain NUL"
     if record.role not in ROLES:  # not counted as primary traffic by mistake
         return "role is not a known traffic role"
-    if record.HasField("time") and not valid_time(record.time):
+    if record.HasField("time") and not valid_timestamp(record.time):
         return "time is not a valid timestamp"
     if record.row_count < 1:
         return "row_count must be at least 1"
@@ -269,7 +261,7 @@ def label_problem(truth: prediction_record_pb2.GroundTruth) -> str:
     if truth.model and not (truth.model.startswith("models/")
                             and MODEL_ID.fullmatch(truth.model[len("models/"):])):
         return "model must look like models/{model}"
-    if truth.HasField("time") and not valid_time(truth.time):
+    if truth.HasField("time") and not valid_timestamp(truth.time):
         return "time is not a valid timestamp"
     return ""
 

@@ -34,6 +34,7 @@ from slipway.core.idempotency import find_json, key_for, remember_json
 from slipway.core.names import ALIAS, MODEL_ID
 from slipway.monitoring.v1 import drift_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
+from slipway.services.monitoring.domain.alerts import POLICY_PREFIX as PREFIX
 from slipway.services.monitoring.domain.alerts import Change, resolve_for_deleted_policy
 from slipway.services.monitoring.domain.performance import METRICS
 from slipway.services.monitoring.domain.reports import METHODS, NUMERIC_ONLY
@@ -41,7 +42,6 @@ from slipway.services.monitoring.storage.tables import PolicyRow
 
 SERVICE = "monitoring"
 POLICY_ID = re.compile(r"[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?")
-PREFIX = "monitoringPolicies/"
 MAX_DESCRIPTION = 2048
 MAX_WINDOW_ROWS = 10_000_000
 MUTABLE_FIELDS = ("description", "disabled", "window", "min_samples", "drift", "performance",

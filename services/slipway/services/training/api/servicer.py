@@ -10,7 +10,12 @@ from slipway.core.context import current_principal
 from slipway.core.errors import InvalidArgumentError
 from slipway.core.handlers import Context
 from slipway.core.names import MODEL_ID
-from slipway.core.pagination import decode_page_token, encode_page_token, page_size
+from slipway.core.pagination import (
+    cursor_position,
+    decode_page_token,
+    encode_page_token,
+    page_size,
+)
 from slipway.core.waits import first_of
 from slipway.services.training.api import converters
 from slipway.services.training.domain.jobs import TrainingJobs
@@ -92,13 +97,7 @@ class TrainingServicer:
         parameters = {"states": sorted(s.value for s in states), "model": request.model,
                       "created_by": request.created_by, "trigger": trigger}
         cursor = decode_page_token(request.page_token, parameters)
-        # The checksum only catches accidents: a forged token can carry any cursor, and one the
-        # query cannot take (not an integer, beyond BIGINT) must not become INTERNAL.
-        seq = None if cursor is None else cursor.get("seq")
-        if cursor is not None and (type(seq) is not int or not 0 < seq < 2**63):
-            raise InvalidArgumentError.for_field(
-                "page_token", "is not a page token returned by this method for this request",
-                reason="INVALID_PAGE_TOKEN")
+        cursor_position(cursor, "seq", minimum=1)  # a forged cursor must not reach the query
         page = await self._call(self._jobs.list_jobs, states=states, model=request.model,
                                 created_by=request.created_by, trigger=trigger, cursor=cursor,
                                 limit=limit)
