@@ -32,7 +32,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +62,7 @@ from slipway.training.v1 import training_service_pb2_grpc as training_grpc
 from support.harness import auth, make_tokens
 from support.postgres import PostgresCluster, find_bindir
 from support.processes import ServiceProcess
+from support.registry import wait_until
 from support.training import bundled, job
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -132,15 +133,6 @@ def scrape(address: str) -> dict[str, float]:
         for sample in family.samples:
             totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
     return totals
-
-
-async def wait_until(check: Callable[[], Awaitable[bool]], what: str,
-                     within: float = WAIT_SECONDS) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {within} s")
-        await asyncio.sleep(0.1)
 
 
 @dataclass
@@ -309,7 +301,7 @@ class Traffic:
         async def enough() -> bool:
             return self.answered >= target
 
-        await wait_until(enough, f"{count} more answered requests")
+        await wait_until(enough, f"{count} more answered requests", within=WAIT_SECONDS)
 
 
 @contextlib.asynccontextmanager
@@ -389,7 +381,8 @@ async def test_each_service_restarts_alone_while_the_others_keep_working(
                         stored = await asyncio.to_thread(stored_request_indexes, owner_db)
                         return any(index >= after for index in stored)
 
-                    await wait_until(logs_resumed, "prediction logs stored after the restart")
+                    await wait_until(logs_resumed, "prediction logs stored after the restart",
+                                     within=WAIT_SECONDS)
                 await traffic.wait_answers(10)
                 timings[f"{name} restart"] = time.monotonic() - started
 

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from slipway.core.db import Database
 from slipway.services.monitoring.storage.tables import PredictionRow
 from support.processes import ServiceProcess
-from support.registry import Registry
+from support.registry import Registry, wait_until
 from support.serving import (
     Serving,
     iris_spec,
@@ -88,15 +88,6 @@ def stored_ids(db: Database) -> list[str]:
     with db.unit_of_work(read_only=True) as session:
         return list(session.scalars(select(PredictionRow.request_id)
                                     .order_by(PredictionRow.seq)))
-
-
-async def wait_until(check: Callable[[], Awaitable[bool]], what: str,
-                     within: float = WAIT_SECONDS) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {within} s")
-        await asyncio.sleep(0.05)
 
 
 @dataclass
