@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from slipway.core.artifacts import LocalArtifactStore
+from slipway.ml.artifacts import LocalArtifactStore
 
 MiB = 1 << 20
 

@@ -36,11 +36,13 @@ sys.path.insert(0, str(ROOT / "tests"))  # the throwaway PostgreSQL cluster of t
 
 from sqlalchemy.orm import Session  # noqa: E402
 
-from slipway.core import idempotency, schema  # noqa: E402
+from slipway.core import idempotency  # noqa: E402
 from slipway.core.audit import record  # noqa: E402
 from slipway.core.audit.log import verify  # noqa: E402
+from slipway.core.bootstrap import connect_database  # noqa: E402
 from slipway.core.context import Principal  # noqa: E402
 from slipway.core.db import Database  # noqa: E402
+from slipway.schema import migrate as schema  # noqa: E402
 from support.postgres import PostgresUnavailableError, find_bindir, running_cluster  # noqa: E402
 
 BENCH = Principal("bench", frozenset({"developer"}))
@@ -61,7 +63,7 @@ def _mutation(session: Session, tag: str, i: int, audited: bool) -> None:
 def _writer(url: str, tag: str, count: int, seconds: float, barrier: Barrier,
             results: Queue[tuple[int, float, float]]) -> None:
     """One writer process: audited mutations until `count` are done or `seconds` pass."""
-    db = Database.from_url(url)
+    db = connect_database(url)
     try:
         barrier.wait(timeout=60)
         began = time.monotonic()  # system-wide clock: comparable between the processes
@@ -152,7 +154,7 @@ def cost(db: Database, pairs: int, seconds: float) -> Cost:
 
 def bench(label: str, url: str, args: argparse.Namespace) -> None:
     schema.upgrade(url)
-    db = Database.from_url(url)
+    db = connect_database(url)
     try:
         with db.engine.connect() as conn:
             if db.dialect_name == "sqlite":

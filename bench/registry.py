@@ -52,7 +52,7 @@ from registry_mlflow_driver import timed  # the MLflow side's measuring loop, sh
 from sklearn.linear_model import LogisticRegression
 
 from slipway.core.auth import add_token
-from slipway.core.model_files import dump_model
+from slipway.ml.model_files import dump_model
 from slipway.registry.v1 import artifact_pb2, model_pb2, model_version_pb2, reference_profile_pb2
 from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.registry.v1 import registry_service_pb2_grpc as pb_grpc

@@ -61,10 +61,10 @@ import numpy.typing as npt
 from sklearn.datasets import make_classification
 
 from slipway.core.auth import add_token
-from slipway.core.model_files import current_framework_versions, load_model
 from slipway.core.peers import PeerTarget
 from slipway.inference.v2 import grpc_service_pb2 as pb
 from slipway.inference.v2 import grpc_service_pb2_grpc as pb_grpc
+from slipway.ml.model_files import current_framework_versions, load_model
 from slipway.registry.v1 import registry_service_pb2 as registry_pb
 from slipway.registry.v1 import registry_service_pb2_grpc as registry_grpc
 from slipway.services.training.domain.entities import JobState, Progress, TrainingJob

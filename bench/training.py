@@ -63,9 +63,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from slipway.core import schema
 from slipway.core.auth import add_token
 from slipway.core.values import to_pb
+from slipway.schema import migrate as schema
 from slipway.services.training.api.converters import new_job
 from slipway.services.training.engine.outcome import Progress
 from slipway.services.training.engine.run import train

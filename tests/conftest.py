@@ -14,8 +14,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from slipway.core.db import Database, make_engine
-from slipway.core.schema import upgrade
+from slipway.core.bootstrap import connect_database
+from slipway.core.db import Database
+from slipway.schema.migrate import upgrade
 from support.postgres import PostgresCluster, PostgresUnavailableError, find_bindir, running_cluster
 
 _CLUSTER_START = pytest.StashKey[float]()
@@ -60,7 +61,7 @@ def database_url(
 def migrated_db(database_url: str) -> Iterator[Database]:
     """A `Database` on `database_url`, migrated to head the way `slipway db upgrade` does it."""
     upgrade(database_url)
-    db = Database(make_engine(database_url))
+    db = connect_database(database_url)
     try:
         yield db
     finally:

@@ -31,9 +31,10 @@ from slipway.core.audit.log import (
     verify,
 )
 from slipway.core.audit.tables import AuditChainHead, AuditEventRow
+from slipway.core.bootstrap import connect_database
 from slipway.core.context import Principal
 from slipway.core.db import Database
-from slipway.core.schema import upgrade
+from slipway.schema.migrate import upgrade
 from support.audit_writers import audited_mutations, resource_of
 from support.postgres import PostgresCluster
 
@@ -253,7 +254,7 @@ def postgresql_db(postgres_cluster: PostgresCluster) -> Iterator[Database]:
     name = postgres_cluster.create_database()
     url = postgres_cluster.url(name)
     upgrade(url)
-    db = Database.from_url(url)
+    db = connect_database(url)
     try:
         yield db
     finally:

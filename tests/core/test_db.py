@@ -14,7 +14,8 @@ from alembic import command
 from sqlalchemy.orm import Session
 
 from slipway.cli import db as db_cli
-from slipway.core import idempotency, schema
+from slipway.core import idempotency
+from slipway.core.bootstrap import connect_database
 from slipway.core.db import (
     Database,
     UnsupportedDatabaseError,
@@ -23,6 +24,7 @@ from slipway.core.db import (
     make_engine,
 )
 from slipway.core.idempotency import IdempotencyKey
+from slipway.schema import migrate as schema
 from support.writers import remember_many, start_service_schema_check
 
 
@@ -84,11 +86,11 @@ def test_other_databases_are_refused(url: str) -> None:
 def test_plain_postgresql_url_means_psycopg3() -> None:
     engine = make_engine("postgresql://u:secret@localhost/db")
     assert engine.dialect.driver == "psycopg"
-    assert "secret" not in repr(Database(engine))
+    assert "secret" not in repr(Database(engine, commit_writers=()))
 
 
 def test_sqlite_settings(tmp_path: Path) -> None:
-    db = Database.from_url(f"sqlite:///{tmp_path / 'new' / 'slipway.db'}")  # folder made
+    db = connect_database(f"sqlite:///{tmp_path / 'new' / 'slipway.db'}")  # folder made
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -110,7 +112,7 @@ def test_empty_database_is_refused_with_the_command_to_run(database_url: str) ->
     url = sa.make_url(database_url)
     if url.get_backend_name() == "postgresql":
         url = url.set(password="hunter2")  # the test cluster trusts loopback: any password works
-    db = Database.from_url(url.render_as_string(hide_password=False))
+    db = connect_database(url.render_as_string(hide_password=False))
     try:
         with pytest.raises(schema.SchemaOutOfDateError) as caught:
             schema.ensure_schema_current(db, auto_upgrade=False)
@@ -278,7 +280,7 @@ def test_sqlite_processes_share_the_file_without_lock_errors(tmp_path: Path) -> 
     for process in processes:
         process.join(timeout=240)
     assert [p.exitcode for p in processes] == [0] * workers  # any "database is locked" exits 1
-    db = Database.from_url(url)
+    db = connect_database(url)
     try:
         assert _count(db) == workers * per_worker
     finally:

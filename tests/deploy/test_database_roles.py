@@ -11,10 +11,10 @@ from sqlalchemy.exc import ProgrammingError
 
 from slipway.core.audit import record
 from slipway.core.audit.log import verify
+from slipway.core.bootstrap import connect_database
 from slipway.core.context import Principal
-from slipway.core.db import Database
 from slipway.core.idempotency import IdempotencyKey, remember
-from slipway.core.schema import upgrade
+from slipway.schema.migrate import upgrade
 
 ROLES_SQL = Path(__file__).resolve().parents[2] / "deploy" / "postgres" / "roles.sql"
 
@@ -35,7 +35,7 @@ def test_app_role_appends_audit_events_but_cannot_change_them(postgres_cluster):
         connection.execute(ROLES_SQL.read_text())
         connection.execute(ROLES_SQL.read_text())  # idempotent: safe after every upgrade
 
-    app = Database.from_url(as_role(owner_url, "slipway_app"))
+    app = connect_database(as_role(owner_url, "slipway_app"))
     try:
         with app.unit_of_work() as session:
             remember(session, IdempotencyKey("registry", "CreateModel", "r-1", "alice"),
@@ -55,7 +55,7 @@ def test_app_role_appends_audit_events_but_cannot_change_them(postgres_cluster):
     finally:
         app.dispose()
 
-    auditor = Database.from_url(as_role(owner_url, "slipway_auditor"))
+    auditor = connect_database(as_role(owner_url, "slipway_auditor"))
     try:
         with auditor.unit_of_work(read_only=True) as session:
             assert verify(session).ok

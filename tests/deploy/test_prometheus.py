@@ -26,7 +26,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.metrics import MetricWrapperBase
 
 from slipway.core.audit.verifier import ChainVerifier
-from slipway.core.db import Database
+from slipway.core.bootstrap import connect_database
 from slipway.core.metrics import GrpcMetrics
 from slipway.services.monitoring.domain.alerts import KINDS
 from slipway.services.monitoring.metrics import MonitoringMetrics
@@ -200,7 +200,7 @@ def catalogue(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
                 labels = set(metric._labelnames)  # prometheus_client keeps them here
                 for name in _exposed(family.name, family.type):
                     found[name] = labels | ({"le"} if name.endswith("_bucket") else set())
-    db = Database.from_url(f"sqlite:///{tmp_path_factory.mktemp('db') / 'slipway.db'}")
+    db = connect_database(f"sqlite:///{tmp_path_factory.mktemp('db') / 'slipway.db'}")
     try:
         for family in ChainVerifier(db).describe():
             found[family.name] = set()

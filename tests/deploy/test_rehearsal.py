@@ -46,15 +46,16 @@ from sqlalchemy import select
 
 from slipway.core.audit import record
 from slipway.core.audit.log import verify
+from slipway.core.bootstrap import connect_database
 from slipway.core.context import Principal
 from slipway.core.db import Database
-from slipway.core.schema import upgrade
 from slipway.inference.v2 import grpc_service_pb2 as infer_pb
 from slipway.inference.v2 import grpc_service_pb2_grpc as infer_grpc
 from slipway.monitoring.v1 import monitoring_service_pb2 as monitoring_pb
 from slipway.monitoring.v1 import monitoring_service_pb2_grpc as monitoring_grpc
 from slipway.registry.v1 import registry_service_pb2 as registry_pb
 from slipway.registry.v1 import registry_service_pb2_grpc as registry_grpc
+from slipway.schema.migrate import upgrade
 from slipway.services.monitoring.storage.tables import PredictionRow
 from slipway.training.v1 import training_job_pb2
 from slipway.training.v1 import training_service_pb2 as training_pb
@@ -331,7 +332,7 @@ async def test_each_service_restarts_alone_while_the_others_keep_working(
     service_token_file = tmp_path / "service.token"
     service_token_file.write_text(tokens["service"] + "\n")
     suite = Suite(tmp_path / "suite", app_url, tokens_file, service_token_file)
-    owner_db = Database.from_url(database_url)
+    owner_db = connect_database(database_url)
     channels = {name: grpc.aio.insecure_channel(suite.address(name), options=CHANNEL_OPTIONS)
                 for name in DEPLOY_ORDER}
     clients = Clients(registry_grpc.RegistryServiceStub(channels["registry"]),
@@ -453,7 +454,7 @@ def _slipway(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _audit_some_changes(url: str, count: int) -> None:
-    db = Database.from_url(url)
+    db = connect_database(url)
     try:
         for n in range(count):
             with db.unit_of_work() as session:
@@ -478,7 +479,7 @@ def test_backup_and_restore_keep_the_audit_chain_verifiable(
     auditor_token.write_text(tokens["auditor"] + "\n")
 
     # Before the backup: the last hash, kept where the database administrators cannot change it.
-    owner = Database.from_url(database_url)
+    owner = connect_database(database_url)
     try:
         with owner.unit_of_work(read_only=True) as session:
             before = verify(session)

@@ -6,8 +6,8 @@ from multiprocessing.synchronize import Barrier
 
 from slipway.core import idempotency
 from slipway.core.audit import record
+from slipway.core.bootstrap import connect_database
 from slipway.core.context import Principal
-from slipway.core.db import Database
 
 
 def resource_of(worker: int, i: int) -> str:
@@ -19,7 +19,7 @@ def audited_mutations(url: str, worker: int, count: int, barrier: Barrier) -> No
     """`count` audited mutations, one transaction each: a real change (an idempotency record
     with a key of its own) and its audit event, committed together. The barrier lines the
     processes up so their appends really compete for the chain head."""
-    db = Database.from_url(url)
+    db = connect_database(url)
     principal = Principal(f"worker-{worker}", frozenset({"developer"}))
     try:
         barrier.wait(timeout=60)

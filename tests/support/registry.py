@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 
 from slipway.audit.v1 import audit_event_pb2, audit_service_pb2, audit_service_pb2_grpc
 from slipway.core.db import Database
-from slipway.core.model_files import dump_model
+from slipway.ml.model_files import dump_model
 from slipway.registry.v1 import artifact_pb2, model_pb2, model_version_pb2
 from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.registry.v1 import registry_service_pb2_grpc as pb_grpc

@@ -21,10 +21,10 @@ import numpy.typing as npt
 import pytest
 
 from slipway.core.db import Database
-from slipway.core.model_files import current_framework_versions, load_model
 from slipway.core.peers import PeerTarget
 from slipway.inference.v2 import grpc_service_pb2 as pb
 from slipway.inference.v2 import grpc_service_pb2_grpc as pb_grpc
+from slipway.ml.model_files import current_framework_versions, load_model
 from slipway.registry.v1 import registry_service_pb2 as registry_pb
 from slipway.services.serving import main as serving_main
 from slipway.services.serving.settings import ServingSettings

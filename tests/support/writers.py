@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from multiprocessing.synchronize import Barrier
 
-from slipway.core import idempotency, schema
-from slipway.core.db import Database
+from slipway.core import idempotency
+from slipway.core.bootstrap import connect_database
+from slipway.schema import migrate as schema
 
 
 def remember_many(url: str, worker: int, count: int) -> None:
     """`count` small transactions, each a read then a write: the pattern that makes SQLite's
     deferred transactions fail with "database is locked" when the read lock cannot be upgraded."""
-    db = Database.from_url(url)
+    db = connect_database(url)
     try:
         for i in range(count):
             key = idempotency.IdempotencyKey("test", "Write", f"{worker}-{i}", f"worker-{worker}")
@@ -25,7 +26,7 @@ def remember_many(url: str, worker: int, count: int) -> None:
 def start_service_schema_check(url: str, barrier: Barrier) -> None:
     """What a service does at start on the embedded default: check the schema, migrate if behind.
     The barrier lines the processes up so their upgrades really overlap."""
-    db = Database.from_url(url)
+    db = connect_database(url)
     try:
         barrier.wait(timeout=60)
         schema.ensure_schema_current(db, auto_upgrade=True)

@@ -20,8 +20,9 @@ from typing import Any, Final
 from alembic.util.exc import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
-from slipway.core import schema
-from slipway.core.db import Database, UnsupportedDatabaseError, default_database_url, mask_url
+from slipway.core.bootstrap import connect_database
+from slipway.core.db import UnsupportedDatabaseError, default_database_url, mask_url
+from slipway.schema import migrate as schema
 
 __all__ = ["EXIT_AHEAD", "EXIT_BEHIND", "EXIT_ERROR", "EXIT_OK", "register"]
 
@@ -48,7 +49,7 @@ def _describe(revision: str | None) -> str:
 def _upgrade(args: argparse.Namespace) -> int:
     url = _url(args)
     schema.upgrade(url, args.revision)
-    db = Database.from_url(url)
+    db = connect_database(url)
     try:
         current = schema.current_revision(db.engine)
     finally:
@@ -59,7 +60,7 @@ def _upgrade(args: argparse.Namespace) -> int:
 
 def _current(args: argparse.Namespace) -> int:
     url = _url(args)
-    db = Database.from_url(url)
+    db = connect_database(url)
     try:
         current = schema.current_revision(db.engine)
     finally:
@@ -71,7 +72,7 @@ def _current(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    db = Database.from_url(_url(args))
+    db = connect_database(_url(args))
     try:
         schema.ensure_schema_current(db, auto_upgrade=False)
     except schema.SchemaOutOfDateError as exc:

@@ -27,10 +27,11 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from slipway.core.auth import add_token, parse_entries, token_hash, write_private
-from slipway.core.db import Database, default_database_url, mask_url
+from slipway.core.bootstrap import connect_database
+from slipway.core.db import default_database_url, mask_url
 from slipway.core.logs import configure_logging
-from slipway.core.schema import SchemaError, ensure_schema_current
 from slipway.core.settings import default_home
+from slipway.schema.migrate import SchemaError, ensure_schema_current
 
 SERVICES = ("registry", "training", "monitoring", "serving")  # in start order
 PORT_OFFSETS = {"registry": 0, "training": 1, "serving": 2, "monitoring": 3}
@@ -211,7 +212,7 @@ def _write_suite_file(home: Path, children: list[Child], token_file: Path, url: 
 
 def _prepare_database(url: str, embedded: bool) -> None:
     """Migrate the embedded database once here, so four services do not race to do it."""
-    db = Database.from_url(url)
+    db = connect_database(url)
     try:
         ensure_schema_current(db, auto_upgrade=embedded)
     finally:

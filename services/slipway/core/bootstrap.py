@@ -17,14 +17,16 @@ from typing import Any, TypeVar
 from prometheus_client.registry import Collector
 
 from slipway.audit.v1 import audit_service_pb2
+from slipway.core import event_log
+from slipway.core.audit import log as audit_log
 from slipway.core.audit.api import AuditServicer
 from slipway.core.audit.recorder import DatabaseEdgeAuditor
 from slipway.core.audit.verifier import ChainVerifier
-from slipway.core.db import Database
+from slipway.core.db import Database, make_engine
 from slipway.core.logs import configure_logging, get_logger
-from slipway.core.schema import SchemaError, ensure_schema_current
 from slipway.core.server import ServiceRegistration, SlipwayServer, run_until_signalled
 from slipway.core.settings import ServiceSettings
+from slipway.schema.migrate import SchemaError, ensure_schema_current
 
 log = get_logger("slipway.bootstrap")
 S = TypeVar("S", bound=ServiceSettings)
@@ -104,9 +106,19 @@ def parse_settings(
         raise  # unreachable: parser.error exits
 
 
+def connect_database(url: str) -> Database:
+    """The suite's database at ``url``, wired so that a unit of work writes, as it commits, the
+    audit events recorded on its session and then the stream events published on it (this order
+    is also the order their head rows are locked in, in every transaction). Every process that
+    writes to the database builds it here."""
+    return Database(
+        make_engine(url), commit_writers=(audit_log.COMMIT_WRITER, event_log.COMMIT_WRITER)
+    )
+
+
 def open_database(settings: ServiceSettings) -> Database:
     """Connect to the shared database and make sure its schema matches the code."""
-    db = Database.from_url(settings.effective_database_url)
+    db = connect_database(settings.effective_database_url)
     ensure_schema_current(db, auto_upgrade=settings.embedded_database or settings.auto_migrate)
     return db
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -21,8 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from slipway.core import event_log
-from slipway.core.audit import log as audit_log
+from slipway.core.pending import CommitQueue
 
 __all__ = [
     "CONFLICT_SQLSTATES",
@@ -158,25 +157,25 @@ def _postgresql_engine(url: URL) -> Engine:
 
 
 class Database:
-    """The suite's database: the engine plus the unit of work the domain layer opens."""
+    """The suite's database: the engine plus the unit of work the domain layer opens.
 
-    def __init__(self, engine: Engine) -> None:
+    ``commit_writers`` are the queues whose items a unit of work writes right before it commits,
+    in the order given (the audit log and the event log: see ``slipway.core.bootstrap.
+    open_database``, where a service's database is wired). They are a required argument so the
+    place where a session's audit and event rows are written is always visible at the call that
+    builds the database.
+    """
+
+    def __init__(self, engine: Engine, *, commit_writers: Sequence[CommitQueue[Any]]) -> None:
         self._engine = engine
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
-        # Audit events, then stream events, are written as the unit of work commits (this order
-        # is also the order their head rows are locked in, in every transaction).
-        audit_log.install(self._sessions)
-        event_log.install(self._sessions)
+        for writer in commit_writers:
+            writer.install(self._sessions)
         read_only_engine = engine.execution_options(
             **{READ_ONLY_OPTION: True},
             **({"postgresql_readonly": True} if engine.dialect.name == "postgresql" else {}),
         )
         self._read_only_sessions = sessionmaker(bind=read_only_engine, expire_on_commit=False)
-
-    @classmethod
-    def from_url(cls, url: str) -> Database:
-        """A database on a new engine made by `make_engine`."""
-        return cls(make_engine(url))
 
     @property
     def engine(self) -> Engine:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Index, String, Text, bindparam, insert, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from slipway.core.errors import InvalidArgumentError
 from slipway.core.pending import CommitQueue
@@ -75,7 +75,7 @@ def publish(session: Session, *, stream: str, type: str, key: str,
     """Queue an event on ``session``; it is numbered and stored when the session commits."""
     if stream not in STREAMS:
         raise InvalidArgumentError(f"unknown event stream {stream!r}")
-    _QUEUE.add(session, _Draft(stream, type, key, json.dumps(dict(payload), sort_keys=True)))
+    COMMIT_WRITER.add(session, _Draft(stream, type, key, json.dumps(dict(payload), sort_keys=True)))
 
 
 def _append(session: Session, drafts: list[_Draft]) -> None:
@@ -92,12 +92,9 @@ def _append(session: Session, drafts: list[_Draft]) -> None:
         connection.execute(_MOVE_HEAD, {"head": stream, "to_sequence": sequence})
 
 
-_QUEUE: CommitQueue[_Draft] = CommitQueue("slipway.event_log.pending", _append)
+COMMIT_WRITER: CommitQueue[_Draft] = CommitQueue("slipway.event_log.pending", _append)
+"""Stores the events published on a session as it commits (wired by ``bootstrap.open_database``)."""
 
-
-def install(sessions: sessionmaker[Session]) -> None:
-    """Store published events when sessions made by ``sessions`` commit."""
-    _QUEUE.install(sessions)
 
 
 def read_after(

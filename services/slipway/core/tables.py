@@ -4,7 +4,7 @@ All tables share one `MetaData` (`Base.metadata`), so Alembic sees the whole sui
 place. Constraint names follow a fixed convention: migrations can then drop or alter a constraint
 by name on every database (SQLite batch mode needs names to find them).
 
-Tables are created by the Alembic migrations in `slipway.core.migrations`, never by
+Tables are created by the Alembic migrations in `slipway.schema.migrations`, never by
 `metadata.create_all()`.
 """
 

@@ -13,7 +13,7 @@ from scipy import stats
 from sklearn.metrics import accuracy_score
 
 from slipway.core.db import Database
-from slipway.core.profiles import read_sample
+from slipway.ml.profiles import read_sample
 from slipway.monitoring.v1 import drift_pb2
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
 from support.monitoring import FEATURES, Fruit, running_monitoring, scored_records, traffic

@@ -17,9 +17,9 @@ from sklearn.datasets import load_diabetes
 from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_error
 from sqlalchemy import select
 
-from slipway.core.artifact_cache import ArtifactCache
 from slipway.core.db import Database
 from slipway.core.peers import PeerTarget
+from slipway.ml.artifact_cache import ArtifactCache
 from slipway.monitoring.v1 import drift_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb

@@ -15,8 +15,8 @@ from pathlib import Path
 import grpc
 import pytest
 
-from slipway.core.artifacts import ArtifactCorruptError
-from slipway.core.model_files import current_framework_versions, load_model
+from slipway.ml.artifacts import ArtifactCorruptError
+from slipway.ml.model_files import current_framework_versions, load_model
 from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.registry.v1 import registry_service_pb2_grpc as pb_grpc
 from support.probe import rich_details

@@ -27,12 +27,12 @@ from sklearn.datasets import load_iris
 
 from slipway.audit.v1 import audit_event_pb2, chain_verification_pb2
 from slipway.common.v1 import principal_pb2
-from slipway.core.artifacts import LocalArtifactStore
 from slipway.core.context import Principal
 from slipway.core.db import Database
-from slipway.core.model_files import load_model
 from slipway.core.names import version_ref
 from slipway.core.values import to_pb
+from slipway.ml.artifacts import LocalArtifactStore
+from slipway.ml.model_files import load_model
 from slipway.monitoring.v1 import alert_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2 as monitoring_pb

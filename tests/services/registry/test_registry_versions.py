@@ -13,7 +13,7 @@ import pytest
 from sklearn.preprocessing import FunctionTransformer
 
 from slipway.common.v1 import feature_pb2, tensor_pb2, value_pb2
-from slipway.core.model_files import current_framework_versions, dump_model
+from slipway.ml.model_files import current_framework_versions, dump_model
 from slipway.registry.v1 import (
     artifact_pb2,
     lineage_pb2,

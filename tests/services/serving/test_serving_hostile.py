@@ -16,8 +16,8 @@ import grpc
 import numpy as np
 import pytest
 
-from slipway.core.tensors import pack_bytes
 from slipway.inference.v2 import grpc_service_pb2 as pb
+from slipway.ml.tensors import pack_bytes
 from support.registry import Registry, error_reason, violated_fields
 from support.serving import (
     Serving,

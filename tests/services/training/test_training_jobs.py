@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_wine
 
-from slipway.core.model_files import current_framework_versions, load_model
+from slipway.ml.model_files import current_framework_versions, load_model
 from slipway.registry.v1 import artifact_pb2, model_version_pb2
 from slipway.training.v1 import dataset_spec_pb2, estimator_spec_pb2, training_job_pb2
 from slipway.training.v1 import training_service_pb2 as pb

@@ -28,7 +28,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from slipway.core.audit.chain import (
     GENESIS_HASH,
@@ -110,7 +110,7 @@ def record(
         request_id=_column(current_request_id() if request_id is None else request_id, 128),
         status_code=status_code, error_reason=_column(error_reason, 128),
     )
-    _QUEUE.add(session, draft)
+    COMMIT_WRITER.add(session, draft)
     return draft.event_id
 
 
@@ -138,12 +138,9 @@ def _append(session: Session, drafts: list[_Draft]) -> None:
     connection.execute(_MOVE_HEAD, {"to_sequence": sequence, "to_hash": previous})
 
 
-_QUEUE: CommitQueue[_Draft] = CommitQueue(PENDING, _append)
+COMMIT_WRITER: CommitQueue[_Draft] = CommitQueue(PENDING, _append)
+"""Writes the events recorded on a session as it commits (wired by ``bootstrap.open_database``)."""
 
-
-def install(sessions: sessionmaker[Session]) -> None:
-    """Append recorded events when sessions made by ``sessions`` commit."""
-    _QUEUE.install(sessions)
 
 
 def _row_values(entry: AuditEntry, digest: str) -> dict[str, object]:

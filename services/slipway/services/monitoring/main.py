@@ -6,12 +6,12 @@ import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
 
-from slipway.core.artifact_cache import ArtifactCache
 from slipway.core.auth import own_principal
 from slipway.core.bootstrap import ServiceApp, audit_registration, run_service
 from slipway.core.db import Database
 from slipway.core.logs import get_logger
 from slipway.core.server import ServiceRegistration
+from slipway.ml.artifact_cache import ArtifactCache
 from slipway.monitoring.v1 import monitoring_service_pb2
 from slipway.services.monitoring.api.servicer import MonitoringServicer
 from slipway.services.monitoring.domain.alerts import Alerts

@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 
-from slipway.core import model_files
-from slipway.core.artifacts import LocalArtifactStore
 from slipway.core.bootstrap import ServiceApp, audit_registration, run_service
 from slipway.core.db import Database
 from slipway.core.logs import get_logger
 from slipway.core.server import ServiceRegistration
+from slipway.ml import model_files
+from slipway.ml.artifacts import LocalArtifactStore
 from slipway.registry.v1 import registry_service_pb2
 from slipway.services.registry.api.servicer import RegistryServicer
 from slipway.services.registry.domain.lineage import LineageReports

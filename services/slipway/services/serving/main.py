@@ -13,7 +13,6 @@ import numpy as np
 from prometheus_client import Counter, Gauge
 from prometheus_client.registry import Collector
 
-from slipway.core.artifact_cache import ArtifactCache
 from slipway.core.audit import record
 from slipway.core.bootstrap import (
     ConfigurationError,
@@ -27,6 +26,7 @@ from slipway.core.logs import get_logger
 from slipway.core.peers import PeerTarget
 from slipway.core.server import ServiceRegistration
 from slipway.inference.v2 import grpc_service_pb2
+from slipway.ml.artifact_cache import ArtifactCache
 from slipway.services.serving.api.servicer import InferenceServicer, parse_target
 from slipway.services.serving.domain.deployments import Deployments, Live, Policy
 from slipway.services.serving.domain.served import PREDICT, VersionInfo

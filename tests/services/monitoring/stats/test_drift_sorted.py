@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from slipway.core.profiles import feature_stats
+from slipway.ml.profiles import feature_stats
 from slipway.services.monitoring.stats.drift import feature_drift, psi
 
 

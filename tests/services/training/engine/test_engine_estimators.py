@@ -10,7 +10,7 @@ from sklearn.base import is_classifier, is_regressor
 from sklearn.compose import ColumnTransformer as SkColumnTransformer
 from sklearn.pipeline import Pipeline as SkPipeline
 
-from slipway.core.model_files import (
+from slipway.ml.model_files import (
     TRUSTED_TYPES,
     current_framework_versions,
     dump_model,

@@ -11,7 +11,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.svm import LinearSVC
 
-from slipway.core.model_files import PREDICT_IS_ARGMAX
+from slipway.ml.model_files import PREDICT_IS_ARGMAX
 from slipway.services.training.engine.evaluation import evaluate
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)

@@ -11,8 +11,8 @@ import pyarrow as pa
 import pytest
 from sklearn.model_selection import train_test_split
 
-from slipway.core.model_files import load_model
-from slipway.core.profiles import read_sample
+from slipway.ml.model_files import load_model
+from slipway.ml.profiles import read_sample
 from slipway.services.training.engine import datasets
 from slipway.services.training.engine.outcome import (
     FeatureSignature,

@@ -2,7 +2,7 @@
 registered with it (signature, holdout metrics, reference profile, the reference sample file) and
 the model's own outputs on that sample.
 
-The sample holds at most 1000 training rows (``slipway.core.profiles``), so by default the drift
+The sample holds at most 1000 training rows (``slipway.ml.profiles``), so by default the drift
 tests are the small-reference ones (KS, chi-square, z-test). The model's predictions on the same
 rows are the reference of prediction drift; the sample's target is the reference of target drift.
 """
@@ -17,12 +17,12 @@ import numpy as np
 import numpy.typing as npt
 
 from slipway.core.logs import get_logger
-from slipway.core.model_files import load_model
-from slipway.core.profile_messages import KIND_NAMES
-from slipway.core.profiles import Kind, read_sample
-from slipway.core.registry_versions import ARTIFACT_FORMATS, framework_versions
-from slipway.core.tensors import DATA_TYPE_NAMES
 from slipway.core.values import from_pb
+from slipway.ml.model_files import load_model
+from slipway.ml.profile_messages import KIND_NAMES
+from slipway.ml.profiles import Kind, read_sample
+from slipway.ml.registry_versions import ARTIFACT_FORMATS, framework_versions
+from slipway.ml.tensors import DATA_TYPE_NAMES
 from slipway.registry.v1 import model_version_pb2
 
 log = get_logger("slipway.monitoring.reference")

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from slipway.core.profile_messages import KINDS, feature_stats_to_pb
-from slipway.core.profiles import Kind, feature_stats
+from slipway.ml.profile_messages import KINDS, feature_stats_to_pb
+from slipway.ml.profiles import Kind, feature_stats
 from slipway.monitoring.v1 import drift_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from slipway.common.v1 import tensor_pb2
-from slipway.core.tensors import DATA_TYPE_NAMES, NUMPY_TYPES, unpack_bytes
+from slipway.ml.tensors import DATA_TYPE_NAMES, NUMPY_TYPES, unpack_bytes
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
 from slipway.monitoring.v1 import prediction_record_pb2
 from slipway.services.monitoring.domain.reference import (

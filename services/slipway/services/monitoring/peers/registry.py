@@ -10,9 +10,9 @@ from collections import OrderedDict
 
 import grpc
 
-from slipway.core.artifact_cache import ArtifactCache, download
 from slipway.core.errors import FailedPreconditionError, NotFoundError, UnavailableError
 from slipway.core.peers import PeerTarget
+from slipway.ml.artifact_cache import ArtifactCache, download
 from slipway.registry.v1 import artifact_pb2, model_version_pb2
 from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.registry.v1 import registry_service_pb2_grpc as pb_grpc

@@ -5,7 +5,7 @@ drift (pass the labels). Defaults follow Evidently's data drift preset, with two
 differences marked below.
 
 Choice of method (``DriftConfig``), from the feature's kind (given, or inferred from the reference
-with ``slipway.core.profiles.feature_stats``) and the size of the reference (present values):
+with ``slipway.ml.profiles.feature_stats``) and the size of the reference (present values):
 
 * reference of at most ``small_reference_max`` (1000) values:
 
@@ -74,7 +74,7 @@ import numpy.typing as npt
 from scipy import stats  # type: ignore[import-untyped]
 from scipy.spatial.distance import jensenshannon  # type: ignore[import-untyped]
 
-from slipway.core.profiles import KINDS, Kind, feature_stats
+from slipway.ml.profiles import KINDS, Kind, feature_stats
 from slipway.services.monitoring.stats.missing import none_or_nan
 
 __all__ = [

@@ -1,5 +1,5 @@
 """Which values are missing: None and NaN in object arrays, and for numbers also the
-infinities (as ``slipway.core.profiles`` counts them)."""
+infinities (as ``slipway.ml.profiles`` counts them)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ column, a fixed set of numbers and at most ``max_categories`` category counts.
   labels is a sample of requests. Numeric columns are stored as ``float64`` (NaN for missing),
   others as object arrays. Seeded with an ``int`` or a ``numpy.random.Generator``.
 * ``StreamingStats`` aggregates one column batch by batch: count of present values, missing count
-  (None, NaN and infinities, as in ``slipway.core.profiles``), mean and variance (Chan et al.'s
+  (None, NaN and infinities, as in ``slipway.ml.profiles``), mean and variance (Chan et al.'s
   pairwise update of Welford's sums, exact up to rounding), min and max over numbers, and category
   counts. Categories are text labels (a whole number is written without ``.0``). The first
   ``max_categories`` (100) distinct categories keep counts, a batch admitting its most frequent
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from slipway.core.profiles import MAX_CATEGORIES
+from slipway.ml.profiles import MAX_CATEGORIES
 from slipway.services.monitoring.stats.missing import none_or_nan
 
 __all__ = ["ClosedWindow", "Reservoir", "StreamingStats", "Window"]

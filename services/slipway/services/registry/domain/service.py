@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from slipway.core import event_log
-from slipway.core.artifacts import ArtifactStore, ArtifactUpload, is_sha256
 from slipway.core.audit import log as audit_log
 from slipway.core.audit import record
 from slipway.core.context import Principal
@@ -29,6 +28,7 @@ from slipway.core.errors import (
 )
 from slipway.core.idempotency import IdempotencyKey, find_json, key_for, remember_json
 from slipway.core.names import VersionRef, version_ref
+from slipway.ml.artifacts import ArtifactStore, ArtifactUpload, is_sha256
 from slipway.services.registry.domain.entities import (
     ARTIFACT_FORMATS,
     AliasChange,

@@ -18,8 +18,8 @@ import numpy as np
 import numpy.typing as npt
 
 from slipway.core.errors import FieldViolation, InvalidArgumentError
-from slipway.core.tensors import NUMPY_TYPES, pack_bytes, unpack_bytes
 from slipway.inference.v2 import grpc_service_pb2 as pb
+from slipway.ml.tensors import NUMPY_TYPES, pack_bytes, unpack_bytes
 from slipway.services.serving.domain.served import OutputSpec, VersionInfo
 
 CONTENTS = {"BOOL": "bool_contents", "INT8": "int_contents", "INT16": "int_contents",

@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from slipway.core import model_files
 from slipway.core.errors import NotFoundError, SlipwayError
 from slipway.core.logs import get_logger
-from slipway.core.profiles import read_sample
+from slipway.ml import model_files
+from slipway.ml.profiles import read_sample
 from slipway.services.serving.domain.batching import Batcher
 from slipway.services.serving.domain.served import (
     PREDICT,

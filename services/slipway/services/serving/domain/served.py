@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from slipway.core.model_files import predict_is_argmax
+from slipway.ml.model_files import predict_is_argmax
 
 PREDICT = "predict"
 PREDICT_PROBA = "predict_proba"

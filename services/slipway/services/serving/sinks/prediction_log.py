@@ -32,7 +32,7 @@ from prometheus_client.registry import Collector
 from slipway.common.v1 import tensor_pb2
 from slipway.core.logs import get_logger
 from slipway.core.peers import PeerTarget
-from slipway.core.tensors import DATA_TYPES, NUMPY_TYPES, pack_bytes
+from slipway.ml.tensors import DATA_TYPES, NUMPY_TYPES, pack_bytes
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
 from slipway.monitoring.v1 import monitoring_service_pb2_grpc as pb_grpc
 from slipway.monitoring.v1 import prediction_record_pb2

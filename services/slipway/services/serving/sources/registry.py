@@ -17,14 +17,14 @@ from pathlib import Path
 
 import grpc
 
-from slipway.core.artifact_cache import ArtifactCache, download
 from slipway.core.errors import FailedPreconditionError, NotFoundError, UnavailableError
 from slipway.core.logs import get_logger
 from slipway.core.peers import PeerTarget
-from slipway.core.registry_versions import ARTIFACT_FORMATS, framework_versions
-from slipway.core.tensors import DATA_TYPE_NAMES, DATA_TYPES
 from slipway.core.values import from_pb
 from slipway.core.waits import first_of
+from slipway.ml.artifact_cache import ArtifactCache, download
+from slipway.ml.registry_versions import ARTIFACT_FORMATS, framework_versions
+from slipway.ml.tensors import DATA_TYPE_NAMES, DATA_TYPES
 from slipway.registry.v1 import artifact_pb2, model_event_pb2, model_version_pb2
 from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.registry.v1 import registry_service_pb2_grpc as pb_grpc

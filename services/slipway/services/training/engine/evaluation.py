@@ -25,7 +25,7 @@ from sklearn.metrics import (  # type: ignore[import-untyped]
     root_mean_squared_error,
 )
 
-from slipway.core.model_files import predict_is_argmax
+from slipway.ml.model_files import predict_is_argmax
 from slipway.services.training.engine.estimators import supports_proba
 from slipway.services.training.engine.spec import Task
 

@@ -22,8 +22,8 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.model_selection import train_test_split  # type: ignore[import-untyped]
 
-from slipway.core import model_files
-from slipway.core.profiles import FeatureStats, Kind, feature_stats, write_sample
+from slipway.ml import model_files
+from slipway.ml.profiles import FeatureStats, Kind, feature_stats, write_sample
 from slipway.services.training.engine import datasets
 from slipway.services.training.engine.estimators import build, supports_proba
 from slipway.services.training.engine.evaluation import evaluate

@@ -19,9 +19,9 @@ from grpc_status import rpc_status
 
 from slipway.core import values
 from slipway.core.peers import PeerTarget
-from slipway.core.profile_messages import KINDS as _KINDS
-from slipway.core.profile_messages import feature_stats_to_pb
-from slipway.core.tensors import DATA_TYPES
+from slipway.ml.profile_messages import KINDS as _KINDS
+from slipway.ml.profile_messages import feature_stats_to_pb
+from slipway.ml.tensors import DATA_TYPES
 from slipway.registry.v1 import (
     artifact_pb2,
     lineage_pb2,

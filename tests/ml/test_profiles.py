@@ -8,7 +8,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from slipway.core.profiles import (
+from slipway.ml.profiles import (
     MAX_CATEGORIES,
     QUANTILES,
     FeatureStats,

@@ -55,10 +55,10 @@ from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from structlog.testing import capture_logs
 
-from slipway.core import model_files
-from slipway.core.artifacts import ArtifactCorruptError
 from slipway.core.errors import FailedPreconditionError, InvalidArgumentError
-from slipway.core.model_files import (
+from slipway.ml import model_files
+from slipway.ml.artifacts import ArtifactCorruptError
+from slipway.ml.model_files import (
     FUNCTION_TRANSFORMER,
     TRUSTED_TYPES,
     IncompatibleArtifactError,

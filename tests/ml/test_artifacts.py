@@ -17,20 +17,20 @@ from pathlib import Path
 
 import pytest
 
-from slipway.core.artifacts import (
-    ArtifactCorruptError,
-    ArtifactTooLargeError,
-    DigestMismatchError,
-    LocalArtifactStore,
-    StoredArtifact,
-    validate_sha256,
-)
 from slipway.core.errors import (
     AbortedError,
     FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
     ResourceExhaustedError,
+)
+from slipway.ml.artifacts import (
+    ArtifactCorruptError,
+    ArtifactTooLargeError,
+    DigestMismatchError,
+    LocalArtifactStore,
+    StoredArtifact,
+    validate_sha256,
 )
 
 MiB = 1 << 20

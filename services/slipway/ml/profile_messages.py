@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from slipway.common.v1 import feature_pb2
-from slipway.core.profiles import FeatureStats, Kind
+from slipway.ml.profiles import FeatureStats, Kind
 
 KINDS: dict[str, feature_pb2.FeatureKind.ValueType] = {
     "numeric": feature_pb2.FEATURE_KIND_NUMERIC,

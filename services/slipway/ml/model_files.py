@@ -51,9 +51,9 @@ from sklearn.ensemble._hist_gradient_boosting.predictor import (  # type: ignore
 from sklearn.neighbors import BallTree, KDTree  # type: ignore[import-untyped]
 from sklearn.tree._tree import Tree  # type: ignore[import-untyped]
 
-from slipway.core.artifacts import ArtifactCorruptError, validate_sha256
 from slipway.core.errors import FailedPreconditionError, InvalidArgumentError
 from slipway.core.logs import get_logger
+from slipway.ml.artifacts import ArtifactCorruptError, validate_sha256
 
 __all__ = [
     "FORMATS",

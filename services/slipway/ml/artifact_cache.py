@@ -20,8 +20,8 @@ from pathlib import Path
 
 import grpc
 
-from slipway.core.artifacts import is_sha256
 from slipway.core.errors import UnavailableError
+from slipway.ml.artifacts import is_sha256
 from slipway.registry.v1 import artifact_pb2, model_version_pb2
 from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.registry.v1 import registry_service_pb2_grpc as pb_grpc

@@ -1,11 +1,11 @@
 """Alembic environment for the suite's database.
 
-`slipway.core.schema` runs the migrations and hands over a connection that is already inside the
+`slipway.schema.migrate` runs the migrations and hands over a connection that is already inside the
 transaction (`config.attributes["connection"]`), so a whole upgrade commits or rolls back as one.
 Without one (the `alembic` command line with `sqlalchemy.url` set), the URL is opened the same way.
 Offline mode (`--sql`) prints the SQL instead, for a DBA to review.
 
-Every module that maps tables must be imported here, so autogenerate sees the full schema.
+Every table comes from `slipway.schema.metadata`, so autogenerate sees the full schema.
 """
 
 from __future__ import annotations
@@ -13,18 +13,12 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-import slipway.core.audit.tables
-import slipway.core.event_log
-import slipway.core.idempotency
-import slipway.services.monitoring.storage.tables
-import slipway.services.registry.storage.tables
-import slipway.services.training.storage.tables  # noqa: F401  (the services' tables)
-from slipway.core import schema
 from slipway.core.db import make_engine
-from slipway.core.tables import Base
+from slipway.schema import migrate as schema
+from slipway.schema.metadata import METADATA
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = METADATA
 
 
 def run_migrations(connection: Connection) -> None:

@@ -1,1 +1,0 @@
-"""Alembic migrations of the suite's shared database (run through `slipway.core.schema`)."""

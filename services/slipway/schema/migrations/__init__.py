@@ -1,0 +1,1 @@
+"""Alembic migrations of the suite's shared database (run through `slipway.schema.migrate`)."""
