@@ -71,8 +71,10 @@ def main() -> None:
                 assert size == total
             store.delete(stored.sha256)
 
-    print(f"local artifact store: {args.mib} MiB artifact in {args.chunk_kib} KiB chunks, "
-          f"median of {args.rounds} rounds")
+    print(
+        f"local artifact store: {args.mib} MiB artifact in {args.chunk_kib} KiB chunks, "
+        f"median of {args.rounds} rounds"
+    )
     print(f"  sha256 only (ceiling)        {rate(hashing)}")
     print(f"  upload (hash+write+fsync)    {rate(uploads)}")
     print(f"  read + verify, page cache    {rate(warm)}")

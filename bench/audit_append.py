@@ -55,13 +55,26 @@ def _mutation(session: Session, tag: str, i: int, audited: bool) -> None:
     key = idempotency.IdempotencyKey("registry", "CreateModel", name, BENCH.name)
     idempotency.remember(session, key, "slipway.registry.v1.Model", name.encode())
     if audited:
-        record(session, service="registry", action="registry.CreateModel",
-               resource=f"models/{name}", payload={"after": {"name": name, "n": i}},
-               reason="benchmark", principal=BENCH, request_id=name)
+        record(
+            session,
+            service="registry",
+            action="registry.CreateModel",
+            resource=f"models/{name}",
+            payload={"after": {"name": name, "n": i}},
+            reason="benchmark",
+            principal=BENCH,
+            request_id=name,
+        )
 
 
-def _writer(url: str, tag: str, count: int, seconds: float, barrier: Barrier,
-            results: Queue[tuple[int, float, float]]) -> None:
+def _writer(
+    url: str,
+    tag: str,
+    count: int,
+    seconds: float,
+    barrier: Barrier,
+    results: Queue[tuple[int, float, float]],
+) -> None:
     """One writer process: audited mutations until `count` are done or `seconds` pass."""
     db = connect_database(url)
     try:
@@ -85,8 +98,9 @@ def throughput(url: str, writers: int, count: int, seconds: float) -> tuple[int,
     results: Queue[tuple[int, float, float]] = ctx.Queue()
     run = uuid.uuid4().hex[:8]
     processes = [
-        ctx.Process(target=_writer,
-                    args=(url, f"w{writers}-{run}-{w}", count, seconds, barrier, results))
+        ctx.Process(
+            target=_writer, args=(url, f"w{writers}-{run}-{w}", count, seconds, barrier, results)
+        )
         for w in range(writers)
     ]
     for process in processes:
@@ -159,29 +173,40 @@ def bench(label: str, url: str, args: argparse.Namespace) -> None:
         with db.engine.connect() as conn:
             if db.dialect_name == "sqlite":
                 synchronous = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}[
-                    conn.exec_driver_sql("PRAGMA synchronous").scalar_one()]
+                    conn.exec_driver_sql("PRAGMA synchronous").scalar_one()
+                ]
                 setup = f"file, WAL, synchronous={synchronous}"
             else:
                 version = conn.exec_driver_sql("SHOW server_version").scalar_one()
-                setup = (f"PostgreSQL {version}, throwaway cluster on loopback TCP, fsync=off, "
-                         "synchronous_commit=off")
+                setup = (
+                    f"PostgreSQL {version}, throwaway cluster on loopback TCP, fsync=off, "
+                    "synchronous_commit=off"
+                )
         print(f"{label} ({setup})", flush=True)
         for writers in args.writers:
             events, wall = throughput(url, writers, args.count, args.seconds)
             noun = "writer " if writers == 1 else "writers"
-            print(f"  audited appends/s, {writers} {noun}: {events / wall:8.0f}"
-                  f"   ({events} events in {wall:.2f} s)", flush=True)
+            print(
+                f"  audited appends/s, {writers} {noun}: {events / wall:8.0f}"
+                f"   ({events} events in {wall:.2f} s)",
+                flush=True,
+            )
         result = cost(db, args.pairs, args.seconds)
-        print(f"  one mutation, audited vs not:   {result.ratio:8.2f}x"
-              f"  (median {result.audited_ms:.3f} ms vs {result.plain_ms:.3f} ms, "
-              f"{result.pairs} interleaved pairs)", flush=True)
+        print(
+            f"  one mutation, audited vs not:   {result.ratio:8.2f}x"
+            f"  (median {result.audited_ms:.3f} ms vs {result.plain_ms:.3f} ms, "
+            f"{result.pairs} interleaved pairs)",
+            flush=True,
+        )
         began = time.monotonic()
         with db.unit_of_work(read_only=True) as session:
             check = verify(session)
         if not check.ok:
             raise RuntimeError(f"the chain does not verify: {check.detail}")
-        print(f"  chain verified: {check.event_count} events OK "
-              f"in {time.monotonic() - began:.2f} s", flush=True)
+        print(
+            f"  chain verified: {check.event_count} events OK in {time.monotonic() - began:.2f} s",
+            flush=True,
+        )
     finally:
         db.dispose()
 
@@ -204,24 +229,42 @@ def _counts(text: str) -> list[int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--count", type=int, default=2000,
-                        help="audited mutations per writer process (default: 2000)")
-    parser.add_argument("--seconds", type=float, default=20.0,
-                        help="time cap of each measurement (default: 20)")
-    parser.add_argument("--writers", type=_counts, default=[1, 4],
-                        help="comma-separated writer process counts (default: 1,4)")
-    parser.add_argument("--pairs", type=int, default=2000,
-                        help="interleaved audited/unaudited pairs for the cost (default: 2000)")
-    parser.add_argument("--databases", default="sqlite,postgresql",
-                        help="comma-separated: sqlite, postgresql (default: both)")
+    parser.add_argument(
+        "--count",
+        type=int,
+        default=2000,
+        help="audited mutations per writer process (default: 2000)",
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=20.0, help="time cap of each measurement (default: 20)"
+    )
+    parser.add_argument(
+        "--writers",
+        type=_counts,
+        default=[1, 4],
+        help="comma-separated writer process counts (default: 1,4)",
+    )
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=2000,
+        help="interleaved audited/unaudited pairs for the cost (default: 2000)",
+    )
+    parser.add_argument(
+        "--databases",
+        default="sqlite,postgresql",
+        help="comma-separated: sqlite, postgresql (default: both)",
+    )
     args = parser.parse_args(argv)
     databases = args.databases.split(",")
     unknown = set(databases) - {"sqlite", "postgresql"}
     if unknown:
         parser.error(f"unknown databases: {sorted(unknown)}")
 
-    print(f"audit log benchmark: {args.count} audited mutations per writer (cap {args.seconds:g}"
-          f" s), each one transaction with an idempotency record and its event")
+    print(
+        f"audit log benchmark: {args.count} audited mutations per writer (cap {args.seconds:g}"
+        f" s), each one transaction with an idempotency record and its event"
+    )
     runs: dict[str, Callable[[], None]] = {}
     with tempfile.TemporaryDirectory(prefix="slipway-bench-") as folder:
         runs["sqlite"] = lambda: bench("sqlite", f"sqlite:///{folder}/bench.db", args)

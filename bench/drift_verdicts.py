@@ -58,8 +58,13 @@ DRIVER_TIMEOUT = 600
 SHORT = {CONTINGENCY: "contingency", MISSING_SHARE: "missing share"}
 # Slipway's methods by the names Evidently's equivalents have here; its chi-square is the
 # two-sample (contingency) test.
-SLIPWAY_METHOD = {"ks": "ks", "ztest": "z", "chisquare": "contingency",
-                  "wasserstein": "wasserstein", "jensenshannon": "jensenshannon"}
+SLIPWAY_METHOD = {
+    "ks": "ks",
+    "ztest": "z",
+    "chisquare": "contingency",
+    "wasserstein": "wasserstein",
+    "jensenshannon": "jensenshannon",
+}
 
 
 def probe() -> DriftCase:
@@ -69,9 +74,14 @@ def probe() -> DriftCase:
     rng = np.random.default_rng(7)
     reference = {"share": categories(["a", "b"], [0.5, 0.5])(rng, 5_000)}
     current = {"share": categories(["a", "b"], [0.62, 0.38])(rng, 2_000)}
-    return DriftCase(name="probe_js_base", reference=reference, current=current,
-                     drifted=frozenset(), dataset_drifted=False,
-                     note="probe, no ground truth: binary share 50 % -> 62 %, 5000/2000 rows")
+    return DriftCase(
+        name="probe_js_base",
+        reference=reference,
+        current=current,
+        drifted=frozenset(),
+        dataset_drifted=False,
+        note="probe, no ground truth: binary share 50 % -> 62 %, 5000/2000 rows",
+    )
 
 
 def write_cases(cases: list[DriftCase], folder: Path) -> None:
@@ -80,8 +90,10 @@ def write_cases(cases: list[DriftCase], folder: Path) -> None:
         columns = []
         for index, name in enumerate(case.features):
             column: dict[str, Any] = {"name": name}
-            for side, values in (("reference", case.reference[name]),
-                                 ("current", case.current[name])):
+            for side, values in (
+                ("reference", case.reference[name]),
+                ("current", case.current[name]),
+            ):
                 if values.dtype.kind == "f":
                     path = f"c{number}_{index}_{side}.npy"
                     np.save(folder / path, values)
@@ -99,9 +111,13 @@ def run_evidently(cases: list[DriftCase]) -> tuple[dict[str, Any], float]:
         folder = Path(scratch)
         write_cases(cases, folder)
         began = time.perf_counter()
-        run = subprocess.run([str(python), str(BENCH / "drift_verdicts_evidently.py"),
-                              str(folder)], capture_output=True, text=True,
-                             timeout=DRIVER_TIMEOUT, check=False)
+        run = subprocess.run(
+            [str(python), str(BENCH / "drift_verdicts_evidently.py"), str(folder)],
+            capture_output=True,
+            text=True,
+            timeout=DRIVER_TIMEOUT,
+            check=False,
+        )
         seconds = time.perf_counter() - began
         if run.returncode != 0:
             raise RuntimeError(f"the Evidently run failed: {run.stderr.strip()[-2000:]}")
@@ -127,12 +143,15 @@ def same_score(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-15) or (math.isinf(a) and a == b)
 
 
-def compare(case: DriftCase, ours: DatasetDrift, oracle: DatasetVerdict,
-            real: dict[str, Any] | None) -> list[str]:
+def compare(
+    case: DriftCase, ours: DatasetDrift, oracle: DatasetVerdict, real: dict[str, Any] | None
+) -> list[str]:
     """Print the table of one case; return the ways the real Evidently and the oracle differ."""
     print(f"\n{case.name}: {case.note}")
-    header = (f"  {'feature':<14} {'truth':<6} {'Slipway':<30} {'oracle':<28} "
-              f"{'Evidently 0.7.23':<28} note")
+    header = (
+        f"  {'feature':<14} {'truth':<6} {'Slipway':<30} {'oracle':<28} "
+        f"{'Evidently 0.7.23':<28} note"
+    )
     print(header)
     print("  " + "-" * (len(header) - 2))
     mismatches: list[str] = []
@@ -141,9 +160,11 @@ def compare(case: DriftCase, ours: DatasetDrift, oracle: DatasetVerdict,
         theirs = oracle.columns[name]
         truth = "drift" if name in case.drifted else "-"
         score = feature.p_value if feature.p_value is not None else feature.statistic
-        mine = (f"{SLIPWAY_METHOD[feature.method]} {score_text(score)}"
-                + (" +missing" if feature.missing_drifted else "")
-                + (" DRIFT" if feature.drifted else ""))
+        mine = (
+            f"{SLIPWAY_METHOD[feature.method]} {score_text(score)}"
+            + (" +missing" if feature.missing_drifted else "")
+            + (" DRIFT" if feature.drifted else "")
+        )
         guess = f"{theirs.method} {score_text(theirs.score)}" + (" DRIFT" if theirs.drifted else "")
         notes = []
         if name in case.evidently_differs:
@@ -157,30 +178,36 @@ def compare(case: DriftCase, ours: DatasetDrift, oracle: DatasetVerdict,
                 real_text = "no result"
                 mismatches.append(f"{case.name}.{name}: no result from Evidently")
             else:
-                real_text = (f"{column['method']} {score_text(column['score'])}"
-                             + (" DRIFT" if column["drifted"] else ""))
+                real_text = f"{column['method']} {score_text(column['score'])}" + (
+                    " DRIFT" if column["drifted"] else ""
+                )
                 if column["method"] != theirs.method:
-                    mismatches.append(f"{case.name}.{name}: method {column['method']} vs "
-                                      f"{theirs.method}")
+                    mismatches.append(
+                        f"{case.name}.{name}: method {column['method']} vs {theirs.method}"
+                    )
                 if not same_score(float(column["score"]), theirs.score):
-                    mismatches.append(f"{case.name}.{name}: score {column['score']!r} vs "
-                                      f"{theirs.score!r}")
+                    mismatches.append(
+                        f"{case.name}.{name}: score {column['score']!r} vs {theirs.score!r}"
+                    )
                 if column["drifted"] != theirs.drifted:
-                    mismatches.append(f"{case.name}.{name}: verdict {column['drifted']} vs "
-                                      f"{theirs.drifted}")
-        print(f"  {name:<14} {truth:<6} {mine:<30} {guess:<28} {real_text:<28} "
-              f"{'; '.join(notes)}")
+                    mismatches.append(
+                        f"{case.name}.{name}: verdict {column['drifted']} vs {theirs.drifted}"
+                    )
+        print(f"  {name:<14} {truth:<6} {mine:<30} {guess:<28} {real_text:<28} {'; '.join(notes)}")
     if real is not None and real["dataset_drifted"] != oracle.drifted:
-        mismatches.append(f"{case.name}: dataset verdict {real['dataset_drifted']} vs "
-                          f"{oracle.drifted}")
+        mismatches.append(
+            f"{case.name}: dataset verdict {real['dataset_drifted']} vs {oracle.drifted}"
+        )
     return mismatches
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--skip-evidently", action="store_true",
-                        help="compare Slipway with the oracle only")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--skip-evidently", action="store_true", help="compare Slipway with the oracle only"
+    )
     args = parser.parse_args(argv)
 
     cases = [*build_cases(), probe()]
@@ -190,30 +217,37 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_evidently:
         try:
             real, seconds = run_evidently(cases)
-            print(f"Evidently 0.7.23 (DataDriftPreset, defaults) ran {len(cases)} cases in "
-                  f"{seconds:.1f} s, {sum(r['seconds'] for r in real.values()):.1f} s of it in "
-                  "the reports")
+            print(
+                f"Evidently 0.7.23 (DataDriftPreset, defaults) ran {len(cases)} cases in "
+                f"{seconds:.1f} s, {sum(r['seconds'] for r in real.values()):.1f} s of it in "
+                "the reports"
+            )
         except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
             print(f"Evidently not run: {exc}")
 
     mismatches: list[str] = []
     for case in cases:
-        mismatches += compare(case, ours[case.name], oracle[case.name],
-                              None if real is None else real.get(case.name))
+        mismatches += compare(
+            case, ours[case.name], oracle[case.name], None if real is None else real.get(case.name)
+        )
 
     print("\nsummary (drifted features and dataset verdict)")
     rows = [("case", "ground truth", "Slipway", "oracle", "Evidently 0.7.23")]
     for case in cases:
         result = ours[case.name]
-        truth = ("(probe)" if case.name == "probe_js_base"
-                 else verdict_text(case.drifted, case.dataset_drifted))
+        truth = (
+            "(probe)"
+            if case.name == "probe_js_base"
+            else verdict_text(case.drifted, case.dataset_drifted)
+        )
         mine = verdict_text(set(result.drifted_features), result.drifted)
         guess = verdict_text(oracle[case.name].drifted_features, oracle[case.name].drifted)
         actual = "not run"
         if real is not None and case.name in real:
             found = real[case.name]
-            actual = verdict_text({n for n, c in found["columns"].items() if c["drifted"]},
-                                  found["dataset_drifted"])
+            actual = verdict_text(
+                {n for n, c in found["columns"].items() if c["drifted"]}, found["dataset_drifted"]
+            )
         rows.append((case.name, truth, mine, guess, actual))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for number, row in enumerate(rows):
@@ -221,9 +255,12 @@ def main(argv: list[str] | None = None) -> int:
         if number == 0:
             print("  " + "-+-".join("-" * width for width in widths))
 
-    truth_ok = all(set(ours[c.name].drifted_features) == c.drifted
-                   and ours[c.name].drifted == c.dataset_drifted
-                   for c in cases if c.name != "probe_js_base")
+    truth_ok = all(
+        set(ours[c.name].drifted_features) == c.drifted
+        and ours[c.name].drifted == c.dataset_drifted
+        for c in cases
+        if c.name != "probe_js_base"
+    )
     print(f"\nSlipway matches the ground truth on every case: {'yes' if truth_ok else 'NO'}")
     if real is None:
         print("real Evidently against the oracle: not run")
@@ -233,8 +270,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {line}")
     else:
         count = sum(len(c.features) for c in cases)
-        print(f"real Evidently against the oracle: the same method, score and verdict on all "
-              f"{count} features of {len(cases)} cases, and the same dataset verdicts")
+        print(
+            f"real Evidently against the oracle: the same method, score and verdict on all "
+            f"{count} features of {len(cases)} cases, and the same dataset verdicts"
+        )
     return 0
 
 

@@ -56,8 +56,10 @@ def verdicts(snapshot: Any) -> dict[str, Any]:
     for metric in report["metrics"]:
         config = metric["config"]
         if config["type"].endswith(":ValueDrift"):
-            columns[config["column"]] = {"method": METHODS.get(config["method"], config["method"]),
-                                         "score": float(metric["value"])}
+            columns[config["column"]] = {
+                "method": METHODS.get(config["method"], config["method"]),
+                "score": float(metric["value"]),
+            }
         elif config["type"].endswith(":DriftedColumnsCount"):
             share = float(metric["value"]["share"])
     dataset_drifted = None
@@ -82,7 +84,8 @@ def main(folder: Path) -> None:
             # never had; the infinite statistic (p = 0) is the result being recorded.
             warnings.simplefilter("ignore", RuntimeWarning)
             snapshot = Report([DataDriftPreset()], include_tests=True).run(
-                current_data=current, reference_data=reference)
+                current_data=current, reference_data=reference
+            )
         results[case["name"]] = {**verdicts(snapshot), "seconds": time.perf_counter() - began}
     (folder / "evidently.json").write_text(json.dumps(results, indent=1))
 

@@ -23,9 +23,11 @@ EVIDENTLY_VERSION = "0.7.23"
 REQUIREMENTS = (f"evidently=={EVIDENTLY_VERSION}", "pandas<3")
 INSTALL_SECONDS = 900
 
-_CHECK = ("import sys; from importlib.metadata import version as v; "
-          f"sys.exit(0 if v('evidently') == {EVIDENTLY_VERSION!r} "
-          "and int(v('pandas').split('.')[0]) < 3 else 1)")
+_CHECK = (
+    "import sys; from importlib.metadata import version as v; "
+    f"sys.exit(0 if v('evidently') == {EVIDENTLY_VERSION!r} "
+    "and int(v('pandas').split('.')[0]) < 3 else 1)"
+)
 
 
 def _say(text: str) -> None:
@@ -50,22 +52,35 @@ def ensure() -> Path:
     python = VENV / "bin" / "python"
     if _ready(python):
         return python
-    _say(f"installing {' '.join(REQUIREMENTS)} into {VENV.relative_to(ROOT)} (once; bounded to "
-         f"{INSTALL_SECONDS} s) ...")
+    _say(
+        f"installing {' '.join(REQUIREMENTS)} into {VENV.relative_to(ROOT)} (once; bounded to "
+        f"{INSTALL_SECONDS} s) ..."
+    )
     began = time.monotonic()
     try:
-        subprocess.run([shutil.which("python3") or sys.executable, "-m", "venv", "--clear",
-                        str(VENV)], check=True, capture_output=True, timeout=120)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *REQUIREMENTS],
-                       check=True, capture_output=True, timeout=INSTALL_SECONDS)
+        subprocess.run(
+            [shutil.which("python3") or sys.executable, "-m", "venv", "--clear", str(VENV)],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", *REQUIREMENTS],
+            check=True,
+            capture_output=True,
+            timeout=INSTALL_SECONDS,
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         detail = getattr(exc, "stderr", b"") or b""
-        raise RuntimeError(f"the Evidently environment could not be installed "
-                           f"({type(exc).__name__}): "
-                           f"{detail.decode(errors='replace').strip()[-500:]}") from exc
+        raise RuntimeError(
+            f"the Evidently environment could not be installed "
+            f"({type(exc).__name__}): "
+            f"{detail.decode(errors='replace').strip()[-500:]}"
+        ) from exc
     if not _ready(python, imports=True):
-        raise RuntimeError(f"{VENV.relative_to(ROOT)} was installed but does not hold "
-                           f"{' and '.join(REQUIREMENTS)}")
+        raise RuntimeError(
+            f"{VENV.relative_to(ROOT)} was installed but does not hold {' and '.join(REQUIREMENTS)}"
+        )
     _say(f"  installed in {time.monotonic() - began:.0f} s")
     return python
 

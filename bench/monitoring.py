@@ -87,8 +87,8 @@ METHOD = "/slipway.monitoring.v1.MonitoringService/IngestPredictions"
 
 # -- data ----------------------------------------------------------------------------------------
 
-def make_data(reference_rows: int, current_rows: int, seed: int
-              ) -> tuple[np.ndarray, np.ndarray]:
+
+def make_data(reference_rows: int, current_rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Reference and current matrices, each feature normal with its own mean and scale; the
     features in `SHIFTED` differ in the current, the others are drawn from the same law."""
     rng = np.random.default_rng(seed)
@@ -118,6 +118,7 @@ def exact_scores(reference: np.ndarray, current: np.ndarray, test: str) -> list[
 
 # -- one drift case --------------------------------------------------------------------------------
 
+
 @dataclass
 class Case:
     label: str
@@ -133,15 +134,29 @@ class Case:
 def run_driver(python: Path, side: str, folder: Path) -> dict[str, Any]:
     config = folder / f"{side}.json"
     result = folder / f"{side}-result.json"
-    config.write_text(json.dumps({
-        "side": side, "reference": str(folder / "reference.npy"),
-        "current": str(folder / "current.npy"), "repeats": REPEATS, "budget": REPEAT_BUDGET}))
-    done = subprocess.run([str(python), str(DRIVER), str(config), str(result)],
-                          capture_output=True, timeout=DRIVER_TIMEOUT, cwd=BENCH,
-                          stdin=subprocess.DEVNULL)
+    config.write_text(
+        json.dumps(
+            {
+                "side": side,
+                "reference": str(folder / "reference.npy"),
+                "current": str(folder / "current.npy"),
+                "repeats": REPEATS,
+                "budget": REPEAT_BUDGET,
+            }
+        )
+    )
+    done = subprocess.run(
+        [str(python), str(DRIVER), str(config), str(result)],
+        capture_output=True,
+        timeout=DRIVER_TIMEOUT,
+        cwd=BENCH,
+        stdin=subprocess.DEVNULL,
+    )
     if done.returncode != 0:
-        raise RuntimeError(f"{side} exited with {done.returncode}: "
-                           f"{done.stderr.decode(errors='replace').strip()[-800:]}")
+        raise RuntimeError(
+            f"{side} exited with {done.returncode}: "
+            f"{done.stderr.decode(errors='replace').strip()[-800:]}"
+        )
     data: dict[str, Any] = json.loads(result.read_text())
     return data
 
@@ -199,14 +214,19 @@ def fmt(value: float | None, spec: str) -> str:
 
 
 def rows_label(n: int) -> str:
-    return f"{n // 1_000_000}M" if n >= 1_000_000 and n % 1_000_000 == 0 else (
-        f"{n // 1000}k" if n % 1000 == 0 else str(n))
+    return (
+        f"{n // 1_000_000}M"
+        if n >= 1_000_000 and n % 1_000_000 == 0
+        else (f"{n // 1000}k" if n % 1000 == 0 else str(n))
+    )
 
 
 def print_drift(cases: list[Case]) -> list[tuple[str, bool | None]]:
-    header = (f"{'reference x current':20} | {'method':11} | {'Slipway s':>9} | "
-              f"{'Evidently s':>11} | {'Evidently/Slipway':>17} | {'aim 20x':>7} | "
-              f"{'Slipway +MB':>11} | {'Evidently +MB':>13}")
+    header = (
+        f"{'reference x current':20} | {'method':11} | {'Slipway s':>9} | "
+        f"{'Evidently s':>11} | {'Evidently/Slipway':>17} | {'aim 20x':>7} | "
+        f"{'Slipway +MB':>11} | {'Evidently +MB':>13}"
+    )
     print(header)
     print("-" * len(header))
     aims: list[tuple[str, bool | None]] = []
@@ -218,31 +238,39 @@ def print_drift(cases: list[Case]) -> list[tuple[str, bool | None]]:
             shown = "n/a"
         else:
             shown = "-" if met is None else ("met" if met else "MISSED")
-            aims.append((f"drift report {case.label}: at least {AIM_RATIO:.0f}x faster than "
-                         f"Evidently", met))
+            aims.append(
+                (f"drift report {case.label}: at least {AIM_RATIO:.0f}x faster than Evidently", met)
+            )
 
         def runs(result: dict[str, Any] | None) -> str:
             if result is None:
                 return "-"
-            return f"{result['median']:.3f}" + (f" ({len(result['seconds'])})"
-                                                 if len(result["seconds"]) > 1 else "")
+            return f"{result['median']:.3f}" + (
+                f" ({len(result['seconds'])})" if len(result["seconds"]) > 1 else ""
+            )
 
         def extra(result: dict[str, Any] | None) -> float | None:
             if result is None or result["rss_peak_mb"] is None:
                 return None
             return float(result["rss_peak_mb"] - result["rss_before_mb"])
 
-        print(f"{case.label:20} | {case.test:11} | {runs(ours):>9} | {runs(theirs):>11} | "
-              f"{fmt(ratio, '.1f') + 'x' if ratio else '-':>17} | "
-              f"{shown:>7} | "
-              f"{fmt(extra(ours), '.0f'):>11} | {fmt(extra(theirs), '.0f'):>13}")
-    print("(seconds: median of the runs in brackets, one run when there is no bracket; "
-          "+MB: peak RSS during the report over RSS before it;\n the KS case is no aim: both "
-          "sides spend most of it in the same exact scipy.stats.ks_2samp p-value)")
+        print(
+            f"{case.label:20} | {case.test:11} | {runs(ours):>9} | {runs(theirs):>11} | "
+            f"{fmt(ratio, '.1f') + 'x' if ratio else '-':>17} | "
+            f"{shown:>7} | "
+            f"{fmt(extra(ours), '.0f'):>11} | {fmt(extra(theirs), '.0f'):>13}"
+        )
+    print(
+        "(seconds: median of the runs in brackets, one run when there is no bracket; "
+        "+MB: peak RSS during the report over RSS before it;\n the KS case is no aim: both "
+        "sides spend most of it in the same exact scipy.stats.ks_2samp p-value)"
+    )
     print()
-    header = (f"{'reference x current':20} | {'Slipway vs scipy':>16} | "
-              f"{'Evidently vs scipy':>18} | {'Slipway vs Evidently':>20} | "
-              f"{'verdicts agree':>14} | drifted (Slipway / Evidently)")
+    header = (
+        f"{'reference x current':20} | {'Slipway vs scipy':>16} | "
+        f"{'Evidently vs scipy':>18} | {'Slipway vs Evidently':>20} | "
+        f"{'verdicts agree':>14} | drifted (Slipway / Evidently)"
+    )
     print(header)
     print("-" * len(header))
     for case in cases:
@@ -250,33 +278,50 @@ def print_drift(cases: list[Case]) -> list[tuple[str, bool | None]]:
         a, b = verdicts(case.slipway), verdicts(case.evidently)
         agree = None if a is None or b is None else sum(x == y for x, y in zip(a, b, strict=True))
         agreement = worst(ours_scores, case.exact)
-        aims.append((f"drift report {case.label}: Slipway within {TOLERANCE:g} of scipy",
-                     None if agreement is None else agreement <= TOLERANCE))
+        aims.append(
+            (
+                f"drift report {case.label}: Slipway within {TOLERANCE:g} of scipy",
+                None if agreement is None else agreement <= TOLERANCE,
+            )
+        )
         if their_scores is not None:
             both = worst(ours_scores, their_scores)
-            aims.append((f"drift report {case.label}: Slipway within {TOLERANCE:g} of Evidently, "
-                         f"same verdicts", None if both is None or agree is None
-                         else both <= TOLERANCE and agree == len(ours_scores or [])))
+            aims.append(
+                (
+                    f"drift report {case.label}: Slipway within {TOLERANCE:g} of Evidently, "
+                    f"same verdicts",
+                    None
+                    if both is None or agree is None
+                    else both <= TOLERANCE and agree == len(ours_scores or []),
+                )
+            )
 
         def share(result: dict[str, Any] | None) -> str:
             if result is None:
                 return "-"
-            return (f"{round(result['drifted_share'] * FEATURES)}/{FEATURES}"
-                    f"{' dataset' if result['dataset_drifted'] else ''}")
+            return (
+                f"{round(result['drifted_share'] * FEATURES)}/{FEATURES}"
+                f"{' dataset' if result['dataset_drifted'] else ''}"
+            )
 
-        print(f"{case.label:20} | {fmt(agreement, '.1e'):>16} | "
-              f"{fmt(worst(their_scores, case.exact), '.1e'):>18} | "
-              f"{fmt(worst(ours_scores, their_scores), '.1e'):>20} | "
-              f"{'-' if agree is None else f'{agree}/{FEATURES}':>14} | "
-              f"{share(case.slipway)} / {share(case.evidently)}")
+        print(
+            f"{case.label:20} | {fmt(agreement, '.1e'):>16} | "
+            f"{fmt(worst(their_scores, case.exact), '.1e'):>18} | "
+            f"{fmt(worst(ours_scores, their_scores), '.1e'):>20} | "
+            f"{'-' if agree is None else f'{agree}/{FEATURES}':>14} | "
+            f"{share(case.slipway)} / {share(case.evidently)}"
+        )
         if case.note:
             print(f"  note: {case.note.strip()}")
-    print("(largest relative difference over the 20 features of the figure each side reports: "
-          "normed Wasserstein distance, or KS p-value)")
+    print(
+        "(largest relative difference over the 20 features of the figure each side reports: "
+        "normed Wasserstein distance, or KS p-value)"
+    )
     return aims
 
 
 # -- ingest --------------------------------------------------------------------------------------
+
 
 def _varint(value: int) -> bytes:
     out = bytearray()
@@ -306,28 +351,49 @@ def record_templates(rows: int, count: int, seed: int) -> list[tuple[bytes, byte
         matrix = rng.standard_normal((rows, FEATURES))
         proba = rng.random(rows)
         record = prediction_record_pb2.PredictionRecord(
-            request_id=placeholder, model_version="models/bench/versions/1", alias="production",
-            role=prediction_record_pb2.TRAFFIC_ROLE_PRIMARY, time=stamp, row_count=rows)
+            request_id=placeholder,
+            model_version="models/bench/versions/1",
+            alias="production",
+            role=prediction_record_pb2.TRAFFIC_ROLE_PRIMARY,
+            time=stamp,
+            row_count=rows,
+        )
         for j in range(FEATURES):
-            record.inputs.append(tensor_pb2.Tensor(
-                name=f"f{j:02d}", data_type=tensor_pb2.DATA_TYPE_FP64, shape=[rows],
-                raw_contents=np.ascontiguousarray(matrix[:, j], dtype="<f8").tobytes()))
-        record.outputs.append(tensor_pb2.Tensor(
-            name="predict", data_type=tensor_pb2.DATA_TYPE_INT64, shape=[rows],
-            raw_contents=(proba > 0.5).astype("<i8").tobytes()))
-        record.outputs.append(tensor_pb2.Tensor(
-            name="predict_proba", data_type=tensor_pb2.DATA_TYPE_FP64, shape=[rows, 2],
-            raw_contents=np.column_stack([1 - proba, proba]).astype("<f8").tobytes()))
+            record.inputs.append(
+                tensor_pb2.Tensor(
+                    name=f"f{j:02d}",
+                    data_type=tensor_pb2.DATA_TYPE_FP64,
+                    shape=[rows],
+                    raw_contents=np.ascontiguousarray(matrix[:, j], dtype="<f8").tobytes(),
+                )
+            )
+        record.outputs.append(
+            tensor_pb2.Tensor(
+                name="predict",
+                data_type=tensor_pb2.DATA_TYPE_INT64,
+                shape=[rows],
+                raw_contents=(proba > 0.5).astype("<i8").tobytes(),
+            )
+        )
+        record.outputs.append(
+            tensor_pb2.Tensor(
+                name="predict_proba",
+                data_type=tensor_pb2.DATA_TYPE_FP64,
+                shape=[rows, 2],
+                raw_contents=np.column_stack([1 - proba, proba]).astype("<f8").tobytes(),
+            )
+        )
         data = record.SerializeToString()
         head = _field(1, placeholder.encode())
         if not data.startswith(head):
             raise RuntimeError("a PredictionRecord does not start with its request id")
-        templates.append((data[:2], data[len(head):]))
+        templates.append((data[:2], data[len(head) :]))
     return templates
 
 
-def batch_bytes(templates: list[tuple[bytes, bytes]], records: int, batch: int
-                ) -> tuple[bytes, list[str]]:
+def batch_bytes(
+    templates: list[tuple[bytes, bytes]], records: int, batch: int
+) -> tuple[bytes, list[str]]:
     """One serialised `IngestPredictionsRequest`: `records` records with fresh request ids."""
     ids = [uuid.uuid4().hex for _ in range(records)]
     parts = []
@@ -368,10 +434,15 @@ def ingest(rows_per_record: int, seconds: float, seed: int, home: Path) -> Inges
     home.mkdir()
     tokens = home / "tokens.json"
     token = add_token(tokens, "bench-sender", ["service"])
-    settings = MonitoringSettings(home=home, grpc_address="127.0.0.1:0",
-                                  metrics_address="127.0.0.1:0", log_format="console",
-                                  log_level="warning", tokens_file=tokens,
-                                  shutdown_grace_seconds=5.0)
+    settings = MonitoringSettings(
+        home=home,
+        grpc_address="127.0.0.1:0",
+        metrics_address="127.0.0.1:0",
+        log_format="console",
+        log_level="warning",
+        tokens_file=tokens,
+        shutdown_grace_seconds=5.0,
+    )
     templates = record_templates(rows_per_record, 16, seed)
     check, _ = batch_bytes(templates, 2, 0)
     parsed = pb.IngestPredictionsRequest.FromString(check)  # the hand-made bytes are valid
@@ -379,23 +450,35 @@ def ingest(rows_per_record: int, seconds: float, seed: int, home: Path) -> Inges
         raise RuntimeError("the hand-made IngestPredictionsRequest does not parse back")
     db = open_database(settings)  # embedded SQLite, migrated as `slipway monitoring` does
     try:
-        result = asyncio.run(_serve_and_send(settings, db, token, templates, rows_per_record,
-                                             seconds))
+        result = asyncio.run(
+            _serve_and_send(settings, db, token, templates, rows_per_record, seconds)
+        )
         with db.unit_of_work(read_only=True) as session:
-            result.stored_records = session.scalar(select(func.count()).select_from(
-                PredictionRow)) or 0
+            result.stored_records = (
+                session.scalar(select(func.count()).select_from(PredictionRow)) or 0
+            )
             result.stored_rows = session.scalar(select(func.sum(PredictionRow.row_count))) or 0
-            result.audit_events = session.scalar(select(func.count()).select_from(
-                AuditEventRow).where(AuditEventRow.action == "monitoring.IngestPredictions")
-                ) or 0
+            result.audit_events = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(AuditEventRow)
+                    .where(AuditEventRow.action == "monitoring.IngestPredictions")
+                )
+                or 0
+            )
         return result
     finally:
         db.dispose()
 
 
-async def _serve_and_send(settings: MonitoringSettings, db: Database, token: str,
-                          templates: list[tuple[bytes, bytes]], rows_per_record: int,
-                          seconds: float) -> IngestResult:
+async def _serve_and_send(
+    settings: MonitoringSettings,
+    db: Database,
+    token: str,
+    templates: list[tuple[bytes, bytes]],
+    rows_per_record: int,
+    seconds: float,
+) -> IngestResult:
     app = monitoring_main.build(settings, db)
     server = SlipwayServer(settings, app.services, auditor=DatabaseEdgeAuditor(db, "monitoring"))
     await server.start()
@@ -405,8 +488,10 @@ async def _serve_and_send(settings: MonitoringSettings, db: Database, token: str
     try:
         async with grpc.aio.insecure_channel(server.grpc_address) as channel:
             call: Any = channel.stream_unary(
-                METHOD, request_serializer=None,
-                response_deserializer=pb.IngestPredictionsResponse.FromString)
+                METHOD,
+                request_serializer=None,
+                response_deserializer=pb.IngestPredictionsResponse.FromString,
+            )
             metadata = (("authorization", f"Bearer {token}"),)
             return await _send(call, metadata, templates, rows_per_record, seconds)
     finally:
@@ -417,9 +502,13 @@ async def _serve_and_send(settings: MonitoringSettings, db: Database, token: str
             await app.on_stop()
 
 
-async def _send(call: Any, metadata: tuple[tuple[str, str], ...],
-                templates: list[tuple[bytes, bytes]], rows_per_record: int,
-                seconds: float) -> IngestResult:
+async def _send(
+    call: Any,
+    metadata: tuple[tuple[str, str], ...],
+    templates: list[tuple[bytes, bytes]],
+    rows_per_record: int,
+    seconds: float,
+) -> IngestResult:
     result = IngestResult(rows_per_record, 0, 0, 0, 0.0, [], 0, 0, 0)
     # Two untimed batches: connection, first queries.
     for warm in range(2):
@@ -446,8 +535,9 @@ async def _send(call: Any, metadata: tuple[tuple[str, str], ...],
     return result
 
 
-async def _one(call: Any, metadata: tuple[tuple[str, str], ...], request: bytes
-               ) -> pb.IngestPredictionsResponse:
+async def _one(
+    call: Any, metadata: tuple[tuple[str, str], ...], request: bytes
+) -> pb.IngestPredictionsResponse:
     async def one() -> Any:
         yield request
 
@@ -456,9 +546,11 @@ async def _one(call: Any, metadata: tuple[tuple[str, str], ...], request: bytes
 
 
 def print_ingest(results: list[IngestResult]) -> list[tuple[str, bool | None]]:
-    header = (f"{'rows/record':>11} | {'rows/s':>9} | {'records/s':>9} | {'batches':>7} | "
-              f"{'s':>5} | {'batch p50 ms':>12} | {'batch p99 ms':>12} | stored records, "
-              f"audit events (warm-up included)")
+    header = (
+        f"{'rows/record':>11} | {'rows/s':>9} | {'records/s':>9} | {'batches':>7} | "
+        f"{'s':>5} | {'batch p50 ms':>12} | {'batch p99 ms':>12} | stored records, "
+        f"audit events (warm-up included)"
+    )
     print(header)
     print("-" * len(header))
     aims: list[tuple[str, bool | None]] = []
@@ -467,33 +559,50 @@ def print_ingest(results: list[IngestResult]) -> list[tuple[str, bool | None]]:
         p50 = statistics.median(ordered) * 1000 if ordered else None
         p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000 if ordered else None
         expected = (r.batches + 2) * RECORDS_PER_BATCH
-        checks = (f"{r.stored_records} of {expected}, {r.audit_events} of {r.batches + 2}"
-                  + (" OK" if r.stored_records == expected and r.audit_events == r.batches + 2
-                     else " MISMATCH"))
-        print(f"{r.rows_per_record:>11} | {r.rows_per_second:>9,.0f} | "
-              f"{r.records_per_second:>9,.0f} | {r.batches:>7} | {r.seconds:>5.1f} | "
-              f"{fmt(p50, '.1f'):>12} | {fmt(p99, '.1f'):>12} | {checks}")
+        checks = f"{r.stored_records} of {expected}, {r.audit_events} of {r.batches + 2}" + (
+            " OK"
+            if r.stored_records == expected and r.audit_events == r.batches + 2
+            else " MISMATCH"
+        )
+        print(
+            f"{r.rows_per_record:>11} | {r.rows_per_second:>9,.0f} | "
+            f"{r.records_per_second:>9,.0f} | {r.batches:>7} | {r.seconds:>5.1f} | "
+            f"{fmt(p50, '.1f'):>12} | {fmt(p99, '.1f'):>12} | {checks}"
+        )
         if r.error:
             print(f"  error: {r.error}")
-        aims.append((f"ingest, {r.rows_per_record} row(s)/record: at least "
-                     f"{AIM_ROWS_PER_SECOND:,} rows/s",
-                     None if r.error else r.rows_per_second >= AIM_ROWS_PER_SECOND))
-    print(f"(batches of {RECORDS_PER_BATCH} records, one IngestPredictions call each, one sender; "
-          f"SQLite file, WAL)")
+        aims.append(
+            (
+                f"ingest, {r.rows_per_record} row(s)/record: at least "
+                f"{AIM_ROWS_PER_SECOND:,} rows/s",
+                None if r.error else r.rows_per_second >= AIM_ROWS_PER_SECOND,
+            )
+        )
+    print(
+        f"(batches of {RECORDS_PER_BATCH} records, one IngestPredictions call each, one sender; "
+        f"SQLite file, WAL)"
+    )
     return aims
 
 
 # -- main ----------------------------------------------------------------------------------------
 
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="10000,100000,1000000",
-                        help="rows of reference and of current, comma-separated")
-    parser.add_argument("--ingest-seconds", type=float, default=20.0,
-                        help="time cap of each ingest measurement")
-    parser.add_argument("--quick", action="store_true",
-                        help="10k rows only and 3 s of ingest per case")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sizes",
+        default="10000,100000,1000000",
+        help="rows of reference and of current, comma-separated",
+    )
+    parser.add_argument(
+        "--ingest-seconds", type=float, default=20.0, help="time cap of each ingest measurement"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="10k rows only and 3 s of ingest per case"
+    )
     parser.add_argument("--skip-evidently", action="store_true")
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--seed", type=int, default=7)
@@ -502,8 +611,10 @@ def main(argv: list[str] | None = None) -> int:
     ingest_seconds = 3.0 if args.quick else args.ingest_seconds
     configure_logging("console", "error", service="monitoring")
     began = time.monotonic()
-    print(f"monitoring benchmark: {os.cpu_count()} CPUs, load average "
-          f"{os.getloadavg()[0]:.2f}", flush=True)
+    print(
+        f"monitoring benchmark: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
 
     evidently: Path | None = None
     if not args.skip_evidently:
@@ -512,12 +623,22 @@ def main(argv: list[str] | None = None) -> int:
         except RuntimeError as exc:
             print(f"Evidently: skipped ({exc})")
     cases = [Case(f"{rows_label(n)} x {rows_label(n)}", n, n, "wasserstein") for n in sizes]
-    cases.append(Case(f"{rows_label(SMALL_REFERENCE)} x {rows_label(SMALL_CURRENT)}",
-                      SMALL_REFERENCE, SMALL_CURRENT, "ks"))
+    cases.append(
+        Case(
+            f"{rows_label(SMALL_REFERENCE)} x {rows_label(SMALL_CURRENT)}",
+            SMALL_REFERENCE,
+            SMALL_CURRENT,
+            "ks",
+        )
+    )
     aims: list[tuple[str, bool | None]] = []
     with tempfile.TemporaryDirectory(prefix="slipway-bench-monitoring-") as scratch:
-        print(f"drift report: {FEATURES} numeric features (shifted in the current: "
-              + ", ".join(f"f{j:02d} {what}" for j, what in SHIFTED.items()) + ")", flush=True)
+        print(
+            f"drift report: {FEATURES} numeric features (shifted in the current: "
+            + ", ".join(f"f{j:02d} {what}" for j, what in SHIFTED.items())
+            + ")",
+            flush=True,
+        )
         for case in cases:
             measure_case(case, args.seed, evidently, Path(scratch))
         print()

@@ -66,9 +66,13 @@ def measure(report: Callable[[], Any], repeats: int, budget: float) -> dict[str,
         if sum(times) + max(times) > budget:
             break
     peak = status_kb("VmHWM") if peak_reset else None
-    return {"seconds": times, "median": statistics.median(times),
-            "rss_before_mb": before / 1024 if before else None,
-            "rss_peak_mb": peak / 1024 if peak else None, "result": result}
+    return {
+        "seconds": times,
+        "median": statistics.median(times),
+        "rss_before_mb": before / 1024 if before else None,
+        "rss_peak_mb": peak / 1024 if peak else None,
+        "result": result,
+    }
 
 
 def names(count: int) -> list[str]:
@@ -77,8 +81,10 @@ def names(count: int) -> list[str]:
 
 # -- Slipway ---------------------------------------------------------------------------------------
 
-def slipway_side(reference: np.ndarray, current: np.ndarray, repeats: int, budget: float
-                 ) -> dict[str, Any]:
+
+def slipway_side(
+    reference: np.ndarray, current: np.ndarray, repeats: int, budget: float
+) -> dict[str, Any]:
     from slipway.services.monitoring.stats.drift import DatasetDrift, dataset_drift
 
     columns = names(reference.shape[1])
@@ -91,9 +97,15 @@ def slipway_side(reference: np.ndarray, current: np.ndarray, repeats: int, budge
     measured = measure(lambda: dataset_drift(ref, cur), repeats, budget)
     drift: DatasetDrift = measured.pop("result")
     measured["columns"] = {
-        f.name: {"method": f.method, "statistic": f.statistic, "p_value": f.p_value,
-                 "score": f.p_value if f.p_value is not None else f.statistic,
-                 "drifted": f.drifted} for f in drift.features}
+        f.name: {
+            "method": f.method,
+            "statistic": f.statistic,
+            "p_value": f.p_value,
+            "score": f.p_value if f.p_value is not None else f.statistic,
+            "drifted": f.drifted,
+        }
+        for f in drift.features
+    }
     measured["drifted_share"] = drift.drifted_share
     measured["dataset_drifted"] = drift.drifted
     return measured
@@ -101,8 +113,10 @@ def slipway_side(reference: np.ndarray, current: np.ndarray, repeats: int, budge
 
 # -- Evidently -------------------------------------------------------------------------------------
 
-def evidently_side(reference: np.ndarray, current: np.ndarray, repeats: int, budget: float
-                   ) -> dict[str, Any]:
+
+def evidently_side(
+    reference: np.ndarray, current: np.ndarray, repeats: int, budget: float
+) -> dict[str, Any]:
     import pandas as pd
     from evidently import Report
     from evidently.presets import DataDriftPreset
@@ -126,8 +140,10 @@ def evidently_side(reference: np.ndarray, current: np.ndarray, repeats: int, bud
             method, threshold, value = config["method"], config["threshold"], metric["value"]
             test = "p_value" in method  # a test's p-value, otherwise a distance
             found[config["column"]] = {
-                "method": method, "score": value,
-                "drifted": bool(value <= threshold if test else value >= threshold)}
+                "method": method,
+                "score": value,
+                "drifted": bool(value <= threshold if test else value >= threshold),
+            }
         elif config["type"].endswith(":DriftedColumnsCount"):
             share = metric["value"]["share"]
     measured["columns"] = found

@@ -30,8 +30,9 @@ ALIAS = "staging"
 WARM_UP = 20
 
 
-def timed(call: Callable[[int], Any], count: int, seconds: float, deadline: float
-          ) -> dict[str, Any]:
+def timed(
+    call: Callable[[int], Any], count: int, seconds: float, deadline: float
+) -> dict[str, Any]:
     """Run `call(i)` up to `count` times, one after the other, after `WARM_UP` untimed calls;
     stop early after `seconds` or at `deadline` (a `time.monotonic()` value).
 
@@ -67,8 +68,14 @@ def summary(times: list[float], wall: float) -> dict[str, Any]:
     }
 
 
-def raw_rest(url: str, source: str, run_id: str, counts: dict[str, int],
-             caps: dict[str, float], deadline: float) -> dict[str, Any]:
+def raw_rest(
+    url: str,
+    source: str,
+    run_id: str,
+    counts: dict[str, int],
+    caps: dict[str, float],
+    deadline: float,
+) -> dict[str, Any]:
     """The same three calls as plain HTTP requests on a new connection each (urllib).
 
     `MlflowClient` keeps its connection open; on this server that costs about 40 ms a call
@@ -78,27 +85,34 @@ def raw_rest(url: str, source: str, run_id: str, counts: dict[str, int],
 
     def post(path: str, body: dict[str, Any]) -> None:
         request = urllib.request.Request(  # noqa: S310
-            f"{api}/{path}", data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"})
+            f"{api}/{path}",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             response.read()
 
     def get(_: int) -> None:
         query = urllib.parse.urlencode({"name": MODEL, "alias": ALIAS})
         with urllib.request.urlopen(  # noqa: S310
-                f"{api}/registered-models/alias?{query}", timeout=30) as response:
+            f"{api}/registered-models/alias?{query}", timeout=30
+        ) as response:
             assert json.loads(response.read())["model_version"]["version"] in ("1", "2")
 
     def set_alias(i: int) -> None:
-        post("registered-models/alias",
-             {"name": MODEL, "alias": ALIAS, "version": "2" if i % 2 == 0 else "1"})
+        post(
+            "registered-models/alias",
+            {"name": MODEL, "alias": ALIAS, "version": "2" if i % 2 == 0 else "1"},
+        )
 
     def create(_: int) -> None:
         post("model-versions/create", {"name": MODEL, "source": source, "run_id": run_id})
 
-    return {"get_by_alias": timed(get, counts["get"], caps["get"], deadline),
-            "set_alias": timed(set_alias, counts["set"], caps["set"], deadline),
-            "create_version": timed(create, counts["create"], caps["create"], deadline)}
+    return {
+        "get_by_alias": timed(get, counts["get"], caps["get"], deadline),
+        "set_alias": timed(set_alias, counts["set"], caps["set"], deadline),
+        "create_version": timed(create, counts["create"], caps["create"], deadline),
+    }
 
 
 def main(config_path: str, result_path: str) -> int:

@@ -93,7 +93,11 @@ CHECK_ROWS = 1000
 MiB = 1 << 20
 
 SLIPWAY, MLSERVER, MLSERVER_BATCHING, CEILING_SERVER = (
-    "Slipway", "MLServer", "MLServer batching", "no-model ceiling")
+    "Slipway",
+    "MLServer",
+    "MLServer batching",
+    "no-model ceiling",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,10 +110,12 @@ class Plan:
     cap_minutes: float  # the whole measurement stops after this
 
 
-FULL = Plan(rounds=3, seconds=5.0, count=20_000, warmup_seconds=1.0, warmup_count=500,
-            cap_minutes=30)
-QUICK = Plan(rounds=1, seconds=1.5, count=5_000, warmup_seconds=0.4, warmup_count=100,
-             cap_minutes=8)
+FULL = Plan(
+    rounds=3, seconds=5.0, count=20_000, warmup_seconds=1.0, warmup_count=500, cap_minutes=30
+)
+QUICK = Plan(
+    rounds=1, seconds=1.5, count=5_000, warmup_seconds=0.4, warmup_count=100, cap_minutes=8
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,20 +126,24 @@ class Cell:
 
     @property
     def label(self) -> str:
-        return (f"{self.model.upper()} ({MODELS[self.model]}), {self.clients} "
-                f"client{'s' if self.clients > 1 else ''}, {self.rows} "
-                f"row{'s' if self.rows > 1 else ''}/request")
+        return (
+            f"{self.model.upper()} ({MODELS[self.model]}), {self.clients} "
+            f"client{'s' if self.clients > 1 else ''}, {self.rows} "
+            f"row{'s' if self.rows > 1 else ''}/request"
+        )
 
     @property
     def key(self) -> str:
         return f"{self.model}-c{self.clients}-r{self.rows}"
 
 
-CELLS = [Cell(model, clients, rows) for model in MODELS for clients in (1, 32)
-         for rows in (1, 1000)]
+CELLS = [
+    Cell(model, clients, rows) for model in MODELS for clients in (1, 32) for rows in (1, 1000)
+]
 
 
 # -- child processes -------------------------------------------------------------------------------
+
 
 class Children:
     """Every process this benchmark starts, each in its own process group, stopped at the end."""
@@ -143,9 +153,14 @@ class Children:
 
     def start(self, command: list[str], log: Path, **kwargs: Any) -> subprocess.Popen[bytes]:
         with log.open("ab") as output:
-            process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, start_new_session=True,
-                                       **kwargs)
+            process = subprocess.Popen(
+                command,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                **kwargs,
+            )
         self._processes.append(process)
         return process
 
@@ -177,8 +192,9 @@ def tail(path: Path, lines: int = 20) -> str:
         return "(no log)"
 
 
-def wait_for_file(path: Path, process: subprocess.Popen[Any], log: Path, what: str,
-                  timeout: float = START_SECONDS) -> dict[str, Any]:
+def wait_for_file(
+    path: Path, process: subprocess.Popen[Any], log: Path, what: str, timeout: float = START_SECONDS
+) -> dict[str, Any]:
     give_up = time.monotonic() + timeout
     while not path.exists():
         if process.poll() is not None:
@@ -208,7 +224,7 @@ def _stat_fields(pid: int) -> list[str] | None:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return text[text.rindex(")") + 2:].split()  # after "pid (comm) "
+    return text[text.rindex(")") + 2 :].split()  # after "pid (comm) "
 
 
 def process_tree(root: int) -> list[int]:
@@ -292,6 +308,7 @@ class MemorySampler:
 
 # -- data, models, registration --------------------------------------------------------------------
 
+
 @dataclasses.dataclass
 class Trained:
     spec: s.JobSpec
@@ -304,16 +321,25 @@ class Trained:
 
     def model(self) -> Any:
         """The fitted model exactly as Slipway loads it from the registered skops file."""
-        return load_model(self.model_file, sha256=self.outcome.model.sha256, fmt="skops",
-                          framework_versions=current_framework_versions())
+        return load_model(
+            self.model_file,
+            sha256=self.outcome.model.sha256,
+            fmt="skops",
+            framework_versions=current_framework_versions(),
+        )
 
 
 def make_data(root: Path) -> npt.NDArray[np.float32]:
     """A 3-class problem with 20 numeric features, written as CSV; returns its rows as FP32,
     as read back from the file (what the models were trained on, and what the clients send)."""
-    features, labels = make_classification(n_samples=DATA_ROWS, n_features=FEATURES,
-                                           n_informative=12, n_redundant=4, n_classes=3,
-                                           random_state=0)
+    features, labels = make_classification(
+        n_samples=DATA_ROWS,
+        n_features=FEATURES,
+        n_informative=12,
+        n_redundant=4,
+        n_classes=3,
+        random_state=0,
+    )
     path = root / "bench.csv"
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -327,10 +353,12 @@ def make_data(root: Path) -> npt.NDArray[np.float32]:
 def train_models(data_root: Path, folder: Path) -> dict[str, Trained]:
     trained = {}
     for name, class_name in MODELS.items():
-        job_spec = s.JobSpec(task="classification",
-                             estimator=s.Estimator(class_name, HYPERPARAMETERS[name]),
-                             dataset=s.DatasetSpec(path="bench.csv", target_column="label"),
-                             split=s.SplitSpec(seed=0))
+        job_spec = s.JobSpec(
+            task="classification",
+            estimator=s.Estimator(class_name, HYPERPARAMETERS[name]),
+            dataset=s.DatasetSpec(path="bench.csv", target_column="label"),
+            split=s.SplitSpec(seed=0),
+        )
         out = folder / name
         out.mkdir(parents=True)
         outcome = train(job_spec, data_root=data_root, out_dir=out, progress=lambda p: None)
@@ -342,18 +370,40 @@ def _job(model_id: str, job_spec: s.JobSpec) -> TrainingJob:
     now = datetime.now(UTC)
     key = f"bench-{model_id}-{time.time_ns()}"
     return TrainingJob(
-        job_id=key, model_id=model_id, spec=job_spec, max_runtime_seconds=600,
-        alias_on_success="", trigger="MANUAL", trigger_source="", reason="serving benchmark",
-        parent_version="", labels={}, state=JobState.RUNNING, progress=Progress(),
-        failure=None, attempt_count=1, worker="bench", registration_key=key,
-        created_by="bench-service", cancelled_by="", cancel_reason="", create_time=now,
-        start_time=now, end_time=None, update_time=now, heartbeat_time=now,
-        attempt_start_time=now, model_version="", metrics={}, best_params={}, revision=1)
+        job_id=key,
+        model_id=model_id,
+        spec=job_spec,
+        max_runtime_seconds=600,
+        alias_on_success="",
+        trigger="MANUAL",
+        trigger_source="",
+        reason="serving benchmark",
+        parent_version="",
+        labels={},
+        state=JobState.RUNNING,
+        progress=Progress(),
+        failure=None,
+        attempt_count=1,
+        worker="bench",
+        registration_key=key,
+        created_by="bench-service",
+        cancelled_by="",
+        cancel_reason="",
+        create_time=now,
+        start_time=now,
+        end_time=None,
+        update_time=now,
+        heartbeat_time=now,
+        attempt_start_time=now,
+        model_version="",
+        metrics={},
+        best_params={},
+        revision=1,
+    )
 
 
 async def _register(address: str, token_file: Path, model_id: str, trained: Trained) -> int:
-    registrar = Registrar(PeerTarget(address, token_file), retry_seconds=60,
-                          code_version="bench")
+    registrar = Registrar(PeerTarget(address, token_file), retry_seconds=60, code_version="bench")
 
     async def no_new_key(n: int) -> str:
         raise RuntimeError("the registry refused the upload")
@@ -361,25 +411,38 @@ async def _register(address: str, token_file: Path, model_id: str, trained: Trai
     async def nothing() -> None:
         return None
 
-    name = await registrar.register(_job(model_id, trained.spec), trained.outcome, trained.folder,
-                                    new_key=no_new_key, between_tries=nothing)
+    name = await registrar.register(
+        _job(model_id, trained.spec),
+        trained.outcome,
+        trained.folder,
+        new_key=no_new_key,
+        between_tries=nothing,
+    )
     return int(name.rsplit("/", 1)[1])
 
 
-def register_models(address: str, service_token_file: Path, approver_token: str,
-                    trained: dict[str, Trained]) -> None:
+def register_models(
+    address: str, service_token_file: Path, approver_token: str, trained: dict[str, Trained]
+) -> None:
     """Each model as a version in the registry, with `production` pointing at it."""
     with grpc.insecure_channel(address) as channel:
         stub = registry_grpc.RegistryServiceStub(channel)
         for model_id, model in trained.items():
             number = asyncio.run(_register(address, service_token_file, model_id, model))
-            stub.SetModelAlias(registry_pb.SetModelAliasRequest(
-                model=f"models/{model_id}", alias="production", version_number=number,
-                reason="serving benchmark"),
-                metadata=(("authorization", f"Bearer {approver_token}"),), timeout=60)
+            stub.SetModelAlias(
+                registry_pb.SetModelAliasRequest(
+                    model=f"models/{model_id}",
+                    alias="production",
+                    version_number=number,
+                    reason="serving benchmark",
+                ),
+                metadata=(("authorization", f"Bearer {approver_token}"),),
+                timeout=60,
+            )
 
 
 # -- servers ---------------------------------------------------------------------------------------
+
 
 @dataclasses.dataclass
 class Server:
@@ -404,34 +467,82 @@ def start_slipway(folder: Path, children: Children, trained: dict[str, Trained])
     service_token_file.write_text(service_token + "\n")
     service_token_file.chmod(0o600)
     database = f"sqlite:///{folder / 'slipway.db'}"
-    common = ["--database-url", database, "--grpc-address", "127.0.0.1:0",
-              "--metrics-address", "off", "--tokens-file", str(tokens), "--log-format", "json",
-              "--log-level", "warning", "--shutdown-grace-seconds", "2"]
+    common = [
+        "--database-url",
+        database,
+        "--grpc-address",
+        "127.0.0.1:0",
+        "--metrics-address",
+        "off",
+        "--tokens-file",
+        str(tokens),
+        "--log-format",
+        "json",
+        "--log-level",
+        "warning",
+        "--shutdown-grace-seconds",
+        "2",
+    ]
     python = sys.executable
-    subprocess.run([python, "-m", "slipway.cli.main", "db", "upgrade", "--database-url",
-                    database], check=True, capture_output=True, timeout=120, cwd=folder)
+    subprocess.run(
+        [python, "-m", "slipway.cli.main", "db", "upgrade", "--database-url", database],
+        check=True,
+        capture_output=True,
+        timeout=120,
+        cwd=folder,
+    )
 
     ready = folder / "registry-ready.json"
     log = folder / "registry.log"
-    process = children.start([python, "-m", "slipway.cli.main", "registry", "--home",
-                              str(folder / "registry-home"), "--ready-file", str(ready),
-                              *common], log, cwd=folder)
-    registry = Server("registry", wait_for_file(ready, process, log, "slipway registry")
-                      ["grpc_address"], process, log)
+    process = children.start(
+        [
+            python,
+            "-m",
+            "slipway.cli.main",
+            "registry",
+            "--home",
+            str(folder / "registry-home"),
+            "--ready-file",
+            str(ready),
+            *common,
+        ],
+        log,
+        cwd=folder,
+    )
+    registry = Server(
+        "registry",
+        wait_for_file(ready, process, log, "slipway registry")["grpc_address"],
+        process,
+        log,
+    )
     register_models(registry.address, service_token_file, approver_token, trained)
 
     ready = folder / "serving-ready.json"
     log = folder / "serving.log"
-    process = children.start([python, "-m", "slipway.cli.main", "serving", "--home",
-                              str(folder / "serving-home"), "--ready-file", str(ready), *common,
-                              "--registry-target", registry.address,
-                              "--registry-token-file", str(service_token_file),
-                              # A list flag is repeated; commas split only in the environment.
-                              *(arg for m in MODELS for arg in ("--deployments",
-                                                                f"{m}@production"))],
-                             log, cwd=folder)
-    serving = Server(SLIPWAY, wait_for_file(ready, process, log, "slipway serving")
-                     ["grpc_address"], process, log)
+    process = children.start(
+        [
+            python,
+            "-m",
+            "slipway.cli.main",
+            "serving",
+            "--home",
+            str(folder / "serving-home"),
+            "--ready-file",
+            str(ready),
+            *common,
+            "--registry-target",
+            registry.address,
+            "--registry-token-file",
+            str(service_token_file),
+            # A list flag is repeated; commas split only in the environment.
+            *(arg for m in MODELS for arg in ("--deployments", f"{m}@production")),
+        ],
+        log,
+        cwd=folder,
+    )
+    serving = Server(
+        SLIPWAY, wait_for_file(ready, process, log, "slipway serving")["grpc_address"], process, log
+    )
     return Slipway(serving, registry, service_token)
 
 
@@ -439,53 +550,84 @@ def start_ceiling(folder: Path, children: Children) -> Server:
     ready = folder / "ceiling-ready.json"
     log = folder / "ceiling.log"
     process = children.start([sys.executable, str(CEILING), str(ready)], log, cwd=folder)
-    return Server(CEILING_SERVER, wait_for_file(ready, process, log, "the ceiling server")
-                  ["grpc_address"], process, log)
+    return Server(
+        CEILING_SERVER,
+        wait_for_file(ready, process, log, "the ceiling server")["grpc_address"],
+        process,
+        log,
+    )
 
 
 def mlserver_python() -> Path | None:
     """MLServer's environment, installed on first use with our scikit-learn and numpy (so the
     joblib files load the same classes); None when that is not possible."""
     python = MLSERVER_VENV / "bin" / "python"
-    pins = [*MLSERVER_PINS, f"scikit-learn=={package_metadata.version('scikit-learn')}",
-            f"numpy=={package_metadata.version('numpy')}",
-            f"joblib=={package_metadata.version('joblib')}"]
-    check = [str(python), "-c",
-             "import sys; from importlib.metadata import version as v; "
-             "import mlserver_sklearn; "
-             f"want = {json.dumps({p.split('==')[0]: p.split('==')[1] for p in pins})}; "
-             "sys.exit(0 if all(v(k) == w for k, w in want.items()) else 1)"]
+    pins = [
+        *MLSERVER_PINS,
+        f"scikit-learn=={package_metadata.version('scikit-learn')}",
+        f"numpy=={package_metadata.version('numpy')}",
+        f"joblib=={package_metadata.version('joblib')}",
+    ]
+    check = [
+        str(python),
+        "-c",
+        "import sys; from importlib.metadata import version as v; "
+        "import mlserver_sklearn; "
+        f"want = {json.dumps({p.split('==')[0]: p.split('==')[1] for p in pins})}; "
+        "sys.exit(0 if all(v(k) == w for k, w in want.items()) else 1)",
+    ]
     if python.exists() and subprocess.run(check, capture_output=True, timeout=120).returncode == 0:
         return python
-    print(f"installing {' '.join(pins)} into {MLSERVER_VENV.relative_to(ROOT)} (once; bounded "
-          f"to {INSTALL_SECONDS} s, not counted in the time cap) ...", flush=True)
+    print(
+        f"installing {' '.join(pins)} into {MLSERVER_VENV.relative_to(ROOT)} (once; bounded "
+        f"to {INSTALL_SECONDS} s, not counted in the time cap) ...",
+        flush=True,
+    )
     began = time.monotonic()
     try:
-        subprocess.run([shutil.which("python3") or sys.executable, "-m", "venv", "--clear",
-                        str(MLSERVER_VENV)], check=True, capture_output=True, timeout=120)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *pins], check=True,
-                       capture_output=True, timeout=INSTALL_SECONDS)
+        subprocess.run(
+            [
+                shutil.which("python3") or sys.executable,
+                "-m",
+                "venv",
+                "--clear",
+                str(MLSERVER_VENV),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", *pins],
+            check=True,
+            capture_output=True,
+            timeout=INSTALL_SECONDS,
+        )
         subprocess.run(check, check=True, capture_output=True, timeout=120)
     except (OSError, subprocess.SubprocessError) as exc:
         detail = getattr(exc, "stderr", b"") or b""
-        print(f"MLServer: skipped, the install failed ({type(exc).__name__}): "
-              f"{detail.decode(errors='replace').strip()[-500:]}", flush=True)
+        print(
+            f"MLServer: skipped, the install failed ({type(exc).__name__}): "
+            f"{detail.decode(errors='replace').strip()[-500:]}",
+            flush=True,
+        )
         return None
     print(f"  installed in {time.monotonic() - began:.0f} s", flush=True)
     return python
 
 
-def write_mlserver_repository(folder: Path, trained: dict[str, Trained], batching: bool
-                              ) -> Path:
+def write_mlserver_repository(folder: Path, trained: dict[str, Trained], batching: bool) -> Path:
     """A model repository: each model's registered skops file, loaded and saved with joblib."""
     repository = folder / ("mlserver-batching" if batching else "mlserver")
     for name, model in trained.items():
         target = repository / name
         target.mkdir(parents=True)
         joblib.dump(model.model(), target / "model.joblib")
-        settings: dict[str, Any] = {"name": name,
-                                    "implementation": "mlserver_sklearn.SKLearnModel",
-                                    "parameters": {"uri": "./model.joblib", "version": "1"}}
+        settings: dict[str, Any] = {
+            "name": name,
+            "implementation": "mlserver_sklearn.SKLearnModel",
+            "parameters": {"uri": "./model.joblib", "version": "1"},
+        }
         if batching:
             settings.update(max_batch_size=32, max_batch_time=0.005)
         (target / "model-settings.json").write_text(json.dumps(settings, indent=2))
@@ -498,8 +640,9 @@ def _mlserver_ready(address: str) -> bool:
             stub = pb_grpc.GRPCInferenceServiceStub(channel)
             if not stub.ServerReady(pb.ServerReadyRequest(), timeout=2).ready:
                 return False
-            return all(stub.ModelReady(pb.ModelReadyRequest(name=name), timeout=2).ready
-                       for name in MODELS)
+            return all(
+                stub.ModelReady(pb.ModelReadyRequest(name=name), timeout=2).ready for name in MODELS
+            )
     except grpc.RpcError:
         return False
 
@@ -510,12 +653,22 @@ def start_mlserver(python: Path, repository: Path, name: str, children: Children
     log = repository / "mlserver.log"
     for _attempt in range(3):
         grpc_port, http_port = free_port(), free_port()
-        (repository / "settings.json").write_text(json.dumps({
-            "host": "127.0.0.1", "grpc_port": grpc_port, "http_port": http_port,
-            "metrics_endpoint": None, "debug": False}, indent=2))
+        (repository / "settings.json").write_text(
+            json.dumps(
+                {
+                    "host": "127.0.0.1",
+                    "grpc_port": grpc_port,
+                    "http_port": http_port,
+                    "metrics_endpoint": None,
+                    "debug": False,
+                },
+                indent=2,
+            )
+        )
         address = f"127.0.0.1:{grpc_port}"
-        process = children.start([str(python.parent / "mlserver"), "start", str(repository)],
-                                 log, cwd=repository)
+        process = children.start(
+            [str(python.parent / "mlserver"), "start", str(repository)], log, cwd=repository
+        )
         give_up = time.monotonic() + START_SECONDS
         while process.poll() is None and time.monotonic() < give_up:
             if _mlserver_ready(address):
@@ -527,6 +680,7 @@ def start_mlserver(python: Path, repository: Path, name: str, children: Children
 
 # -- requests and the prediction check -------------------------------------------------------------
 
+
 def infer_request(model: str, rows: npt.NDArray[np.float32]) -> pb.ModelInferRequest:
     request = pb.ModelInferRequest(model_name=model)
     request.inputs.add(name="input-0", datatype="FP32", shape=list(rows.shape))
@@ -535,8 +689,12 @@ def infer_request(model: str, rows: npt.NDArray[np.float32]) -> pb.ModelInferReq
     return request
 
 
-TYPES = {"INT64": ("<i8", "int64_contents"), "INT32": ("<i4", "int_contents"),
-         "FP64": ("<f8", "fp64_contents"), "FP32": ("<f4", "fp32_contents")}
+TYPES = {
+    "INT64": ("<i8", "int64_contents"),
+    "INT32": ("<i4", "int_contents"),
+    "FP64": ("<f8", "fp64_contents"),
+    "FP32": ("<f4", "fp32_contents"),
+}
 
 
 def predictions(reply: pb.ModelInferResponse) -> npt.NDArray[Any]:
@@ -549,35 +707,49 @@ def predictions(reply: pb.ModelInferResponse) -> npt.NDArray[Any]:
         if reply.raw_output_contents:
             return np.frombuffer(reply.raw_output_contents[index], dtype=dtype).ravel()
         return np.asarray(getattr(tensor.contents, contents), dtype=dtype).ravel()
-    raise RuntimeError(f"no predict output in the reply (outputs: "
-                       f"{[t.name for t in reply.outputs]})")
+    raise RuntimeError(
+        f"no predict output in the reply (outputs: {[t.name for t in reply.outputs]})"
+    )
 
 
-def check_predictions(servers: list[Server], rows: npt.NDArray[np.float32],
-                      trained: dict[str, Trained], auth: tuple[tuple[str, str], ...]) -> None:
+def check_predictions(
+    servers: list[Server],
+    rows: npt.NDArray[np.float32],
+    trained: dict[str, Trained],
+    auth: tuple[tuple[str, str], ...],
+) -> None:
     """Every model server answers `predict` exactly as the model does, on 1000 rows and on 1."""
     for name, model in trained.items():
         expected = np.asarray(model.model().predict(rows)).ravel()
         for server in servers:
-            with grpc.insecure_channel(server.address, options=[
-                    ("grpc.max_receive_message_length", 64 * MiB)]) as channel:
+            with grpc.insecure_channel(
+                server.address, options=[("grpc.max_receive_message_length", 64 * MiB)]
+            ) as channel:
                 stub = pb_grpc.GRPCInferenceServiceStub(channel)
                 for subset in (rows, rows[:1]):
-                    reply = stub.ModelInfer(infer_request(name, subset), metadata=auth,
-                                            timeout=60)
+                    reply = stub.ModelInfer(infer_request(name, subset), metadata=auth, timeout=60)
                     got = predictions(reply)
-                    want = expected[:len(subset)]
+                    want = expected[: len(subset)]
                     if got.shape != want.shape or not np.array_equal(got, want):
-                        wrong = (int(np.sum(got != want)) if got.shape == want.shape
-                                 else f"shape {got.shape} vs {want.shape}")
-                        raise RuntimeError(f"{server.name} disagrees with {name}.predict on "
-                                           f"{len(subset)} rows: {wrong} differ")
+                        wrong = (
+                            int(np.sum(got != want))
+                            if got.shape == want.shape
+                            else f"shape {got.shape} vs {want.shape}"
+                        )
+                        raise RuntimeError(
+                            f"{server.name} disagrees with {name}.predict on "
+                            f"{len(subset)} rows: {wrong} differ"
+                        )
         counts = np.bincount(expected.astype(np.int64))
-        print(f"  {name}: all servers agree with the model on {len(rows)} rows "
-              f"(classes predicted: {counts.tolist()})", flush=True)
+        print(
+            f"  {name}: all servers agree with the model on {len(rows)} rows "
+            f"(classes predicted: {counts.tolist()})",
+            flush=True,
+        )
 
 
 # -- the load generator ----------------------------------------------------------------------------
+
 
 class LoadClients:
     """`serving_load.py` processes, fed JSON commands; their figures are merged."""
@@ -587,9 +759,15 @@ class LoadClients:
         self._lines: list[queue.Queue[str]] = []
         for index in range(count):
             log = (folder / f"load{index}.log").open("ab")
-            process = subprocess.Popen([sys.executable, str(LOAD)], stdin=subprocess.PIPE,
-                                       stdout=subprocess.PIPE, stderr=log, text=True,
-                                       start_new_session=True, cwd=folder)
+            process = subprocess.Popen(
+                [sys.executable, str(LOAD)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                start_new_session=True,
+                cwd=folder,
+            )
             log.close()
             children.adopt(process)
             lines: queue.Queue[str] = queue.Queue()
@@ -608,27 +786,38 @@ class LoadClients:
         try:
             line = self._lines[index].get(timeout=timeout)
         except queue.Empty:
-            raise RuntimeError(f"load generator {index} did not answer within "
-                               f"{timeout:.0f} s") from None
+            raise RuntimeError(
+                f"load generator {index} did not answer within {timeout:.0f} s"
+            ) from None
         if not line:
             raise RuntimeError(f"load generator {index} exited")
         data: dict[str, Any] = json.loads(line)
         return data
 
-    def run(self, server: Server, request_file: Path, auth: tuple[tuple[str, str], ...],
-            clients: int, plan: Plan) -> dict[str, Any]:
+    def run(
+        self,
+        server: Server,
+        request_file: Path,
+        auth: tuple[tuple[str, str], ...],
+        clients: int,
+        plan: Plan,
+    ) -> dict[str, Any]:
         """One measurement of `server`, with the server tree's peak RSS and CPU time."""
         used = min(clients, len(self._processes))
         shares = [clients // used + (1 if i < clients % used else 0) for i in range(used)]
         pids = process_tree(server.process.pid)
         with MemorySampler(server.process.pid) as memory:
             for index, share in enumerate(shares):
-                command = {"target": server.address, "request_file": str(request_file),
-                           "metadata": [list(item) for item in auth], "concurrency": share,
-                           "warmup_count": max(1, plan.warmup_count * share // clients),
-                           "warmup_seconds": plan.warmup_seconds,
-                           "count": max(1, plan.count * share // clients),
-                           "seconds": plan.seconds}
+                command = {
+                    "target": server.address,
+                    "request_file": str(request_file),
+                    "metadata": [list(item) for item in auth],
+                    "concurrency": share,
+                    "warmup_count": max(1, plan.warmup_count * share // clients),
+                    "warmup_seconds": plan.warmup_seconds,
+                    "count": max(1, plan.count * share // clients),
+                    "seconds": plan.seconds,
+                }
                 process = self._processes[index]
                 assert process.stdin is not None
                 process.stdin.write(json.dumps(command) + "\n")
@@ -655,11 +844,17 @@ class LoadClients:
         return {
             "rps": completed / wall if wall > 0 else 0.0,
             "p50": latencies[len(latencies) // 2] if latencies else float("nan"),
-            "p99": (latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-                    if latencies else float("nan")),
-            "errors": sum(codes.values()), "codes": codes,
+            "p99": (
+                latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+                if latencies
+                else float("nan")
+            ),
+            "errors": sum(codes.values()),
+            "codes": codes,
             "first_error": next((p["first_error"] for p in parts if p["first_error"]), ""),
-            "calls": completed, "peak_mb": memory.peak / 1e6, "pss_mb": pss / 1e6,
+            "calls": completed,
+            "peak_mb": memory.peak / 1e6,
+            "pss_mb": pss / 1e6,
             "server_cpu": cpu_used / span if span > 0 else 0.0,
             "client_cpu": sum(p["cpu"] for p in parts) / wall if wall > 0 else 0.0,
         }
@@ -682,13 +877,30 @@ LEAVES = [  # samples whose innermost frame says what the thread was doing
 ]
 CATEGORIES = [  # else the first match, innermost frame first, names the sample
     ("predict", ("sklearn/", "scipy/", "served.py")),
-    ("tensor decode", ("api/tensors.py:decode", "api/tensors.py:_matrix",
-                       "api/tensors.py:_tensor", "api/tensors.py:_check")),
+    (
+        "tensor decode",
+        (
+            "api/tensors.py:decode",
+            "api/tensors.py:_matrix",
+            "api/tensors.py:_tensor",
+            "api/tensors.py:_check",
+        ),
+    ),
     ("tensor encode", ("api/tensors.py:encode", "api/tensors.py:_labels")),
     ("batching", ("domain/batching.py",)),
     ("servicer", ("api/servicer.py", "domain/deployments.py")),
-    ("interceptors", ("core/interceptors.py", "core/metrics.py", "core/auth.py",
-                      "core/context.py", "core/logs.py", "structlog/", "prometheus_client/")),
+    (
+        "interceptors",
+        (
+            "core/interceptors.py",
+            "core/metrics.py",
+            "core/auth.py",
+            "core/context.py",
+            "core/logs.py",
+            "structlog/",
+            "prometheus_client/",
+        ),
+    ),
     ("protobuf", ("google/protobuf",)),
     ("gRPC / asyncio (Python)", ("grpc/", "asyncio/", "cygrpc")),
 ]
@@ -699,10 +911,18 @@ def pyspy() -> Path | None:
     if binary.exists():
         return binary
     try:
-        subprocess.run([shutil.which("python3") or sys.executable, "-m", "venv", "--clear",
-                        str(PYSPY_VENV)], check=True, capture_output=True, timeout=120)
-        subprocess.run([str(PYSPY_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                        "py-spy"], check=True, capture_output=True, timeout=INSTALL_SECONDS)
+        subprocess.run(
+            [shutil.which("python3") or sys.executable, "-m", "venv", "--clear", str(PYSPY_VENV)],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        subprocess.run(
+            [str(PYSPY_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", "py-spy"],
+            check=True,
+            capture_output=True,
+            timeout=INSTALL_SECONDS,
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         print(f"profiling off: py-spy could not be installed ({type(exc).__name__})")
         return None
@@ -710,10 +930,25 @@ def pyspy() -> Path | None:
 
 
 def start_profile(binary: Path, pid: int, out: Path, seconds: float) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([str(binary), "record", "--pid", str(pid), "--format", "raw",
-                             "--rate", "250", "--duration", str(max(1, round(seconds))),
-                             "--nonblocking", "--output", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [
+            str(binary),
+            "record",
+            "--pid",
+            str(pid),
+            "--format",
+            "raw",
+            "--rate",
+            "250",
+            "--duration",
+            str(max(1, round(seconds))),
+            "--nonblocking",
+            "--output",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def summarise_profile(path: Path) -> tuple[dict[str, float], list[tuple[str, float]]]:
@@ -730,11 +965,13 @@ def summarise_profile(path: Path) -> tuple[dict[str, float], list[tuple[str, flo
         total += count
         leaf = frames[-1]
         own[leaf] = own.get(leaf, 0) + count
-        category = next((name for name, marks in LEAVES
-                         if any(mark in leaf for mark in marks)), "other")
+        category = next(
+            (name for name, marks in LEAVES if any(mark in leaf for mark in marks)), "other"
+        )
         for frame in reversed(frames if category == "other" else []):
-            found = next((name for name, marks in CATEGORIES
-                          if any(mark in frame for mark in marks)), None)
+            found = next(
+                (name for name, marks in CATEGORIES if any(mark in frame for mark in marks)), None
+            )
             if found is not None:
                 category = found
                 break
@@ -747,6 +984,7 @@ def summarise_profile(path: Path) -> tuple[dict[str, float], list[tuple[str, flo
 
 
 # -- the run ---------------------------------------------------------------------------------------
+
 
 @dataclasses.dataclass
 class Results:
@@ -772,9 +1010,14 @@ def servers_for(cell: Cell, available: dict[str, Server]) -> list[str]:
     return [name for name in names if name in available]
 
 
-def measure(servers: dict[str, Server], load: LoadClients, requests: dict[tuple[str, int], Path],
-            auth: tuple[tuple[str, str], ...], plan: Plan,
-            profile: tuple[Path, Path] | None) -> Results:
+def measure(
+    servers: dict[str, Server],
+    load: LoadClients,
+    requests: dict[tuple[str, int], Path],
+    auth: tuple[tuple[str, str], ...],
+    plan: Plan,
+    profile: tuple[Path, Path] | None,
+) -> Results:
     results = Results()
     stop_at = time.monotonic() + plan.cap_minutes * 60
     for round_index in range(plan.rounds):
@@ -784,8 +1027,9 @@ def measure(servers: dict[str, Server], load: LoadClients, requests: dict[tuple[
             shift = (round_index + cell_index) % len(names)
             for name in names[shift:] + names[:shift]:
                 if time.monotonic() > stop_at:
-                    print(f"  time cap of {plan.cap_minutes:g} min reached: stopping here",
-                          flush=True)
+                    print(
+                        f"  time cap of {plan.cap_minutes:g} min reached: stopping here", flush=True
+                    )
                     return results
                 server = servers[name]
                 if server.process.poll() is not None:
@@ -793,24 +1037,31 @@ def measure(servers: dict[str, Server], load: LoadClients, requests: dict[tuple[
                 profiler = None
                 if profile is not None and name == SLIPWAY and round_index == 0:
                     binary, folder = profile
-                    profiler = start_profile(binary, server.process.pid,
-                                             folder / f"{cell.key}.txt",
-                                             plan.warmup_seconds + plan.seconds)
-                figures = load.run(server, requests[(cell.model, cell.rows)], auth,
-                                   cell.clients, plan)
+                    profiler = start_profile(
+                        binary,
+                        server.process.pid,
+                        folder / f"{cell.key}.txt",
+                        plan.warmup_seconds + plan.seconds,
+                    )
+                figures = load.run(
+                    server, requests[(cell.model, cell.rows)], auth, cell.clients, plan
+                )
                 if profiler is not None:
                     with contextlib.suppress(subprocess.TimeoutExpired):
                         profiler.wait(timeout=30)
                     if profiler.poll() is None:
                         profiler.kill()
                 results.add(cell, name, figures)
-        print(f"  round {round_index + 1}/{plan.rounds} done in "
-              f"{time.monotonic() - began:.0f} s (load average {os.getloadavg()[0]:.2f})",
-              flush=True)
+        print(
+            f"  round {round_index + 1}/{plan.rounds} done in "
+            f"{time.monotonic() - began:.0f} s (load average {os.getloadavg()[0]:.2f})",
+            flush=True,
+        )
     return results
 
 
 # -- report ----------------------------------------------------------------------------------------
+
 
 def _num(value: float | None, digits: int = 3) -> str:
     if value is None or value != value:
@@ -840,28 +1091,54 @@ def _spread(values: list[float]) -> str:
 
 
 def print_cell(cell: Cell, results: Results, names: list[str]) -> None:
-    header = ("server", "rps", "rows/s", "p50 ms", "p99 ms", "peak MB", "errors",
-              "srv CPU", "cli CPU", "rps over rounds", "Slipway/this rps", "this/Slipway p99")
+    header = (
+        "server",
+        "rps",
+        "rows/s",
+        "p50 ms",
+        "p99 ms",
+        "peak MB",
+        "errors",
+        "srv CPU",
+        "cli CPU",
+        "rps over rounds",
+        "Slipway/this rps",
+        "this/Slipway p99",
+    )
     lines = [header]
     ours_rps = results.median(cell, SLIPWAY, "rps")
     ours_p99 = results.median(cell, SLIPWAY, "p99")
     for name in names:
         rps = results.median(cell, name, "rps")
         p99 = results.median(cell, name, "p99")
-        lines.append((
-            name, _num(rps), _num(None if rps is None else rps * cell.rows), _num(
-                results.median(cell, name, "p50")), _num(p99),
-            _num(results.median(cell, name, "peak_mb")), str(results.total(cell, name, "errors")),
-            _num(results.median(cell, name, "server_cpu"), 2),
-            _num(results.median(cell, name, "client_cpu"), 2),
-            _spread([run["rps"] for run in results.runs.get((cell.key, name), [])]),
-            "" if name == SLIPWAY else _times(_ratio(ours_rps, rps)),
-            "" if name == SLIPWAY else _times(_ratio(p99, ours_p99))))
+        lines.append(
+            (
+                name,
+                _num(rps),
+                _num(None if rps is None else rps * cell.rows),
+                _num(results.median(cell, name, "p50")),
+                _num(p99),
+                _num(results.median(cell, name, "peak_mb")),
+                str(results.total(cell, name, "errors")),
+                _num(results.median(cell, name, "server_cpu"), 2),
+                _num(results.median(cell, name, "client_cpu"), 2),
+                _spread([run["rps"] for run in results.runs.get((cell.key, name), [])]),
+                "" if name == SLIPWAY else _times(_ratio(ours_rps, rps)),
+                "" if name == SLIPWAY else _times(_ratio(p99, ours_p99)),
+            )
+        )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     print(cell.label)
     for n, line in enumerate(lines):
-        print(("  " + " | ".join(text.ljust(widths[i]) if i == 0 else text.rjust(widths[i])
-                                 for i, text in enumerate(line))).rstrip())
+        print(
+            (
+                "  "
+                + " | ".join(
+                    text.ljust(widths[i]) if i == 0 else text.rjust(widths[i])
+                    for i, text in enumerate(line)
+                )
+            ).rstrip()
+        )
         if n == 0:
             print("  " + "-+-".join("-" * w for w in widths))
     for name in names:
@@ -885,17 +1162,20 @@ def print_aims(results: Results, servers: dict[str, Server]) -> None:
             continue
         ours = results.median(cell, SLIPWAY, "rps")
         ratio = _ratio(ours, results.median(cell, MLSERVER, "rps"))
-        check(f"{cell.key}: rps >= 3x MLServer", _times(ratio),
-              None if ratio is None else ratio >= 3)
+        check(
+            f"{cell.key}: rps >= 3x MLServer", _times(ratio), None if ratio is None else ratio >= 3
+        )
         share = _ratio(ours, results.median(cell, CEILING_SERVER, "rps"))
-        check(f"{cell.key}: rps >= 60% of the no-model ceiling",
-              "-" if share is None else f"{share:.0%}", None if share is None else share >= 0.6)
+        check(
+            f"{cell.key}: rps >= 60% of the no-model ceiling",
+            "-" if share is None else f"{share:.0%}",
+            None if share is None else share >= 0.6,
+        )
     rf = Cell("rf", 32, 1)
     ours = results.median(rf, SLIPWAY, "rps")
     for name in (MLSERVER, MLSERVER_BATCHING):
         ratio = _ratio(ours, results.median(rf, name, "rps"))
-        check(f"{rf.key}: rps >= 10x {name}", _times(ratio),
-              None if ratio is None else ratio >= 10)
+        check(f"{rf.key}: rps >= 10x {name}", _times(ratio), None if ratio is None else ratio >= 10)
     for cell in CELLS:
         ours_p99 = results.median(cell, SLIPWAY, "p99")
         for name in servers_for(cell, servers):
@@ -903,19 +1183,32 @@ def print_aims(results: Results, servers: dict[str, Server]) -> None:
                 continue
             theirs = results.median(cell, name, "p99")
             ok = None if ours_p99 is None or theirs is None else ours_p99 < theirs
-            check(f"{cell.key}: p99 lower than {name}",
-                  f"{_num(ours_p99)} vs {_num(theirs)} ms", ok)
+            check(
+                f"{cell.key}: p99 lower than {name}", f"{_num(ours_p99)} vs {_num(theirs)} ms", ok
+            )
     for figure, what in (("peak_mb", "peak RSS"), ("pss_mb", "largest PSS after a cell")):
-        largest = {name: max((run[figure] for (_, server), runs in results.runs.items()
-                              if server == name for run in runs), default=None)
-                   for name in (SLIPWAY, MLSERVER, MLSERVER_BATCHING)}
+        largest = {
+            name: max(
+                (
+                    run[figure]
+                    for (_, server), runs in results.runs.items()
+                    if server == name
+                    for run in runs
+                ),
+                default=None,
+            )
+            for name in (SLIPWAY, MLSERVER, MLSERVER_BATCHING)
+        }
         ours = largest[SLIPWAY]
         for name in (MLSERVER, MLSERVER_BATCHING):
             theirs = largest[name]
             if ours is None or theirs is None:
                 continue
-            check(f"{what} at most half of {name}'s",
-                  f"{ours:.0f} vs {theirs:.0f} MB ({ours / theirs:.0%})", ours / theirs <= 0.5)
+            check(
+                f"{what} at most half of {name}'s",
+                f"{ours:.0f} vs {theirs:.0f} MB ({ours / theirs:.0%})",
+                ours / theirs <= 0.5,
+            )
     width = max(len(label) for label, _, _ in rows)
     shown_width = max(len(shown) for _, shown, _ in rows)
     print("aims:")
@@ -950,15 +1243,31 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="short cells, one round")
     parser.add_argument("--rounds", type=int, default=None, help="rounds (default 3; quick 1)")
-    parser.add_argument("--seconds", type=float, default=None,
-                        help="measurement cap of one server in one cell (default 5; quick 1.5)")
-    parser.add_argument("--skip-mlserver", action="store_true",
-                        help="Slipway and the no-model ceiling only (no MLServer install)")
-    parser.add_argument("--client-processes", type=int, default=2,
-                        help="load generator processes sharing the 32 clients (default 2)")
-    parser.add_argument("--profile", type=Path, default=None, metavar="DIR",
-                        help="record Slipway with py-spy in each cell of the first round into "
-                             "DIR and print where its time goes (skews Slipway's figures)")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help="measurement cap of one server in one cell (default 5; quick 1.5)",
+    )
+    parser.add_argument(
+        "--skip-mlserver",
+        action="store_true",
+        help="Slipway and the no-model ceiling only (no MLServer install)",
+    )
+    parser.add_argument(
+        "--client-processes",
+        type=int,
+        default=2,
+        help="load generator processes sharing the 32 clients (default 2)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="record Slipway with py-spy in each cell of the first round into "
+        "DIR and print where its time goes (skews Slipway's figures)",
+    )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     if args.rounds is not None:
@@ -978,31 +1287,47 @@ def main(argv: list[str] | None = None) -> int:
             data_root = folder / "data"
             data_root.mkdir()
             rows = make_data(data_root)
-            print(f"serving benchmark: {len(CELLS)} cells x {plan.rounds} round(s), each "
-                  f"server {plan.warmup_count} warm-up calls (cap {plan.warmup_seconds:g} s) "
-                  f"then up to {plan.count} calls or {plan.seconds:g} s; {os.cpu_count()} CPUs, "
-                  f"load average {os.getloadavg()[0]:.2f}", flush=True)
+            print(
+                f"serving benchmark: {len(CELLS)} cells x {plan.rounds} round(s), each "
+                f"server {plan.warmup_count} warm-up calls (cap {plan.warmup_seconds:g} s) "
+                f"then up to {plan.count} calls or {plan.seconds:g} s; {os.cpu_count()} CPUs, "
+                f"load average {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
             trained = train_models(data_root, folder / "trained")
-            print(f"  trained {', '.join(MODELS.values())} on {DATA_ROWS} rows x {FEATURES} "
-                  f"features ({time.monotonic() - began:.0f} s so far)", flush=True)
+            print(
+                f"  trained {', '.join(MODELS.values())} on {DATA_ROWS} rows x {FEATURES} "
+                f"features ({time.monotonic() - began:.0f} s so far)",
+                flush=True,
+            )
             slipway = start_slipway(folder, children, trained)
             servers = {SLIPWAY: slipway.serving}
             if python is not None:
                 for name, batching in ((MLSERVER, False), (MLSERVER_BATCHING, True)):
                     servers[name] = start_mlserver(
-                        python, write_mlserver_repository(folder, trained, batching), name,
-                        children)
+                        python, write_mlserver_repository(folder, trained, batching), name, children
+                    )
             elif not args.skip_mlserver:
                 print("MLServer: not measured (see above)")
             servers[CEILING_SERVER] = start_ceiling(folder, children)
             auth = (("authorization", f"Bearer {slipway.service_token}"),)
-            print(f"  servers up ({time.monotonic() - began:.0f} s so far); checking "
-                  "predictions", flush=True)
-            check_predictions([servers[n] for n in (SLIPWAY, MLSERVER, MLSERVER_BATCHING)
-                               if n in servers], rows[:CHECK_ROWS], trained, auth)
-            memory = {name: (rss_bytes(process_tree(server.process.pid)),
-                             pss_bytes(process_tree(server.process.pid)))
-                      for name, server in servers.items()}
+            print(
+                f"  servers up ({time.monotonic() - began:.0f} s so far); checking predictions",
+                flush=True,
+            )
+            check_predictions(
+                [servers[n] for n in (SLIPWAY, MLSERVER, MLSERVER_BATCHING) if n in servers],
+                rows[:CHECK_ROWS],
+                trained,
+                auth,
+            )
+            memory = {
+                name: (
+                    rss_bytes(process_tree(server.process.pid)),
+                    pss_bytes(process_tree(server.process.pid)),
+                )
+                for name, server in servers.items()
+            }
             requests: dict[tuple[str, int], Path] = {}
             for model in MODELS:
                 for count in sorted({cell.rows for cell in CELLS}):
@@ -1024,22 +1349,28 @@ def main(argv: list[str] | None = None) -> int:
     for cell in CELLS:
         print_cell(cell, results, servers_for(cell, servers))
         print()
-    print("memory after loading and the prediction check, before any load (RSS / PSS of the "
-          "process tree):")
+    print(
+        "memory after loading and the prediction check, before any load (RSS / PSS of the "
+        "process tree):"
+    )
     for name, (rss, pss) in memory.items():
         print(f"  {name:<18} {rss / 1e6:7.0f} MB / {pss / 1e6:7.0f} MB")
     print()
     print_aims(results, servers)
     print()
-    print(f"Slipway's serving log: {len(complaints)} warning(s) or error(s)"
-          + "".join(f"\n  {line}" for line in complaints[:5]))
+    print(
+        f"Slipway's serving log: {len(complaints)} warning(s) or error(s)"
+        + "".join(f"\n  {line}" for line in complaints[:5])
+    )
     print()
     print(NOTES)
     if profile is not None:
         print()
         print_profiles(profile[1])
-    print(f"total time: {time.monotonic() - began:.0f} s; load average at the end "
-          f"{os.getloadavg()[0]:.2f} (other processes on this machine skew the figures)")
+    print(
+        f"total time: {time.monotonic() - began:.0f} s; load average at the end "
+        f"{os.getloadavg()[0]:.2f} (other processes on this machine skew the figures)"
+    )
     return 0
 
 
@@ -1053,22 +1384,28 @@ def logged_problems(log: Path) -> list[str]:
             problems.append(line[:300])
             continue
         if isinstance(entry, dict) and entry.get("level") in ("warning", "error", "critical"):
-            rest = {k: v for k, v in entry.items()
-                    if k not in ("level", "event", "timestamp", "service")}
+            rest = {
+                k: v
+                for k, v in entry.items()
+                if k not in ("level", "event", "timestamp", "service")
+            }
             problems.append(f"{entry['level']}: {entry.get('event')} {json.dumps(rest)}"[:300])
     return problems
 
 
 def print_profiles(folder: Path) -> None:
-    print(f"where Slipway's serving process spends its time (py-spy, active threads, "
-          f"first round; raw stacks in {folder}):")
+    print(
+        f"where Slipway's serving process spends its time (py-spy, active threads, "
+        f"first round; raw stacks in {folder}):"
+    )
     for cell in CELLS:
         path = folder / f"{cell.key}.txt"
         if not path.exists():
             continue
         shares, top = summarise_profile(path)
-        print(f"  {cell.key}: " + ", ".join(f"{name} {share:.0%}"
-                                           for name, share in shares.items()))
+        print(
+            f"  {cell.key}: " + ", ".join(f"{name} {share:.0%}" for name, share in shares.items())
+        )
         for name, share in top[:5]:
             print(f"      {share:5.1%}  {name}")
 

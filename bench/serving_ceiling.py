@@ -41,19 +41,25 @@ class CeilingServicer(pb_grpc.GRPCInferenceServiceServicer):
     def __init__(self) -> None:
         self._answer = _answer()
 
-    async def ModelInfer(self, request: pb.ModelInferRequest,
-                         context: Any) -> pb.ModelInferResponse:
+    async def ModelInfer(
+        self, request: pb.ModelInferRequest, context: Any
+    ) -> pb.ModelInferResponse:
         return self._answer
 
-    async def ServerReady(self, request: pb.ServerReadyRequest,
-                          context: Any) -> pb.ServerReadyResponse:
+    async def ServerReady(
+        self, request: pb.ServerReadyRequest, context: Any
+    ) -> pb.ServerReadyResponse:
         return pb.ServerReadyResponse(ready=True)
 
 
 async def serve(ready_file: Path) -> None:
-    server = grpc.aio.server(options=[("grpc.max_receive_message_length", 64 * MiB),
-                                      ("grpc.max_send_message_length", 64 * MiB),
-                                      ("grpc.so_reuseport", 0)])
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", 64 * MiB),
+            ("grpc.max_send_message_length", 64 * MiB),
+            ("grpc.so_reuseport", 0),
+        ]
+    )
     pb_grpc.add_GRPCInferenceServiceServicer_to_server(CeilingServicer(), server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()

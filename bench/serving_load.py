@@ -49,9 +49,16 @@ class Budget:
         return True
 
 
-async def _phase(call: Any, request: bytes, metadata: tuple[tuple[str, str], ...],
-                 concurrency: int, budget: Budget, latencies: list[float] | None,
-                 codes: dict[str, int], first_error: list[str]) -> int:
+async def _phase(
+    call: Any,
+    request: bytes,
+    metadata: tuple[tuple[str, str], ...],
+    concurrency: int,
+    budget: Budget,
+    latencies: list[float] | None,
+    codes: dict[str, int],
+    first_error: list[str],
+) -> int:
     done = 0
 
     async def client() -> None:
@@ -81,11 +88,12 @@ def announce(state: dict[str, bool]) -> None:
         print(json.dumps({"phase": "measuring"}), flush=True)
 
 
-async def run(command: dict[str, Any], request: bytes, state: dict[str, bool]
-              ) -> dict[str, Any]:
+async def run(command: dict[str, Any], request: bytes, state: dict[str, bool]) -> dict[str, Any]:
     metadata = tuple((str(k), str(v)) for k, v in command["metadata"])
-    options = [("grpc.max_receive_message_length", 64 * MiB),
-               ("grpc.max_send_message_length", 64 * MiB)]
+    options = [
+        ("grpc.max_receive_message_length", 64 * MiB),
+        ("grpc.max_send_message_length", 64 * MiB),
+    ]
     async with grpc.aio.insecure_channel(command["target"], options=options) as channel:
         await asyncio.wait_for(channel.channel_ready(), CONNECT_TIMEOUT)
         # No serialisers: the request goes out as the bytes given, the reply stays bytes.
@@ -93,22 +101,42 @@ async def run(command: dict[str, Any], request: bytes, state: dict[str, bool]
         concurrency = int(command["concurrency"])
         codes: dict[str, int] = {}
         first_error: list[str] = []
-        warmed = await _phase(call, request, metadata, concurrency,
-                              Budget(int(command["warmup_count"]),
-                                     float(command["warmup_seconds"])),
-                              None, {}, first_error)
+        warmed = await _phase(
+            call,
+            request,
+            metadata,
+            concurrency,
+            Budget(int(command["warmup_count"]), float(command["warmup_seconds"])),
+            None,
+            {},
+            first_error,
+        )
         announce(state)
         latencies: list[float] = []
         cpu = time.process_time()
         began = time.perf_counter()
-        completed = await _phase(call, request, metadata, concurrency,
-                                 Budget(int(command["count"]), float(command["seconds"])),
-                                 latencies, codes, first_error)
+        completed = await _phase(
+            call,
+            request,
+            metadata,
+            concurrency,
+            Budget(int(command["count"]), float(command["seconds"])),
+            latencies,
+            codes,
+            first_error,
+        )
         wall = time.perf_counter() - began
         cpu = time.process_time() - cpu
-    return {"latencies_ms": [round(x, 4) for x in latencies], "completed": completed,
-            "errors": sum(codes.values()), "codes": codes, "wall": wall, "cpu": cpu,
-            "warmup_completed": warmed, "first_error": first_error[0] if first_error else ""}
+    return {
+        "latencies_ms": [round(x, 4) for x in latencies],
+        "completed": completed,
+        "errors": sum(codes.values()),
+        "codes": codes,
+        "wall": wall,
+        "cpu": cpu,
+        "warmup_completed": warmed,
+        "first_error": first_error[0] if first_error else "",
+    }
 
 
 def main() -> int:

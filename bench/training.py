@@ -90,8 +90,13 @@ SINGLE_TINY_JOBS = 5  # tiny jobs run one at a time for the fixed cost (after on
 
 RUNNING = training_job_pb2.TRAINING_JOB_STATE_RUNNING
 SUCCEEDED = training_job_pb2.TRAINING_JOB_STATE_SUCCEEDED
-TERMINAL = frozenset({SUCCEEDED, training_job_pb2.TRAINING_JOB_STATE_FAILED,
-                      training_job_pb2.TRAINING_JOB_STATE_CANCELLED})
+TERMINAL = frozenset(
+    {
+        SUCCEEDED,
+        training_job_pb2.TRAINING_JOB_STATE_FAILED,
+        training_job_pb2.TRAINING_JOB_STATE_CANCELLED,
+    }
+)
 STAGE = training_job_pb2.TrainingStage
 
 
@@ -106,10 +111,12 @@ class Plan:
     queue_reserve: float  # of the cap, kept for the queue measurements
 
 
-FULL = Plan(rows=100_000, features=20, rounds=3, jobs=100, queue_rounds=2, seconds=570,
-            queue_reserve=330)
-QUICK = Plan(rows=10_000, features=10, rounds=2, jobs=20, queue_rounds=2, seconds=240,
-             queue_reserve=90)
+FULL = Plan(
+    rows=100_000, features=20, rounds=3, jobs=100, queue_rounds=2, seconds=570, queue_reserve=330
+)
+QUICK = Plan(
+    rows=10_000, features=10, rounds=2, jobs=20, queue_rounds=2, seconds=240, queue_reserve=90
+)
 
 
 # What this run started and where it writes, for a SIGTERM to clean up wherever it lands.
@@ -136,15 +143,23 @@ def _terminate(signum: int, _frame: Any) -> NoReturn:
 
 # -- what is trained -----------------------------------------------------------------------------
 
+
 def estimator(class_name: str, **hyperparameters: Any) -> estimator_spec_pb2.EstimatorSpec:
-    return estimator_spec_pb2.EstimatorSpec(estimator=estimator_spec_pb2.Estimator(
-        class_name=class_name, hyperparameters={k: to_pb(v) for k, v in hyperparameters.items()}))
+    return estimator_spec_pb2.EstimatorSpec(
+        estimator=estimator_spec_pb2.Estimator(
+            class_name=class_name, hyperparameters={k: to_pb(v) for k, v in hyperparameters.items()}
+        )
+    )
 
 
-def pipeline(*steps: tuple[str, estimator_spec_pb2.EstimatorSpec]
-             ) -> estimator_spec_pb2.EstimatorSpec:
-    return estimator_spec_pb2.EstimatorSpec(pipeline=estimator_spec_pb2.Pipeline(steps=[
-        estimator_spec_pb2.PipelineStep(name=name, spec=spec) for name, spec in steps]))
+def pipeline(
+    *steps: tuple[str, estimator_spec_pb2.EstimatorSpec],
+) -> estimator_spec_pb2.EstimatorSpec:
+    return estimator_spec_pb2.EstimatorSpec(
+        pipeline=estimator_spec_pb2.Pipeline(
+            steps=[estimator_spec_pb2.PipelineStep(name=name, spec=spec) for name, spec in steps]
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -159,58 +174,99 @@ class Workload:
 
 WORKLOADS = (
     Workload(
-        "hgb", f"StandardScaler + HistGradientBoostingClassifier(max_iter={HGB_ITERATIONS}, "
-               "early_stopping=False)",
-        pipeline(("scale", estimator("StandardScaler")),
-                 ("model", estimator("HistGradientBoostingClassifier", max_iter=HGB_ITERATIONS,
-                                     early_stopping=False))),
-        lambda seed: Pipeline([("scale", StandardScaler()),
-                               ("model", HistGradientBoostingClassifier(
-                                   max_iter=HGB_ITERATIONS, early_stopping=False,
-                                   random_state=seed))])),
+        "hgb",
+        f"StandardScaler + HistGradientBoostingClassifier(max_iter={HGB_ITERATIONS}, "
+        "early_stopping=False)",
+        pipeline(
+            ("scale", estimator("StandardScaler")),
+            (
+                "model",
+                estimator(
+                    "HistGradientBoostingClassifier", max_iter=HGB_ITERATIONS, early_stopping=False
+                ),
+            ),
+        ),
+        lambda seed: Pipeline(
+            [
+                ("scale", StandardScaler()),
+                (
+                    "model",
+                    HistGradientBoostingClassifier(
+                        max_iter=HGB_ITERATIONS, early_stopping=False, random_state=seed
+                    ),
+                ),
+            ]
+        ),
+    ),
     Workload(
-        "logreg", "StandardScaler + LogisticRegression(max_iter=1000)",
-        pipeline(("scale", estimator("StandardScaler")),
-                 ("model", estimator("LogisticRegression", max_iter=1000))),
-        lambda seed: Pipeline([("scale", StandardScaler()), ("model", LogisticRegression(
-            max_iter=1000, random_state=seed))])),
+        "logreg",
+        "StandardScaler + LogisticRegression(max_iter=1000)",
+        pipeline(
+            ("scale", estimator("StandardScaler")),
+            ("model", estimator("LogisticRegression", max_iter=1000)),
+        ),
+        lambda seed: Pipeline(
+            [
+                ("scale", StandardScaler()),
+                ("model", LogisticRegression(max_iter=1000, random_state=seed)),
+            ]
+        ),
+    ),
 )
 
 
-def job_message(model: str, spec: estimator_spec_pb2.EstimatorSpec,
-                dataset: dataset_spec_pb2.DatasetSpec, timeout: float
-                ) -> training_job_pb2.TrainingJob:
+def job_message(
+    model: str,
+    spec: estimator_spec_pb2.EstimatorSpec,
+    dataset: dataset_spec_pb2.DatasetSpec,
+    timeout: float,
+) -> training_job_pb2.TrainingJob:
     message = training_job_pb2.TrainingJob(
-        model=f"models/{model}", task=training_job_pb2.TASK_TYPE_CLASSIFICATION, estimator=spec,
-        dataset=dataset, reason="training benchmark",
-        split=dataset_spec_pb2.SplitSpec(test_fraction=TEST_FRACTION, stratify=True, seed=SEED))
+        model=f"models/{model}",
+        task=training_job_pb2.TASK_TYPE_CLASSIFICATION,
+        estimator=spec,
+        dataset=dataset,
+        reason="training benchmark",
+        split=dataset_spec_pb2.SplitSpec(test_fraction=TEST_FRACTION, stratify=True, seed=SEED),
+    )
     message.limits.max_runtime.FromSeconds(int(timeout))  # the service stops it too
     return message
 
 
 def big_job(model: str, workload: Workload) -> training_job_pb2.TrainingJob:
-    return job_message(model, workload.spec, dataset_spec_pb2.DatasetSpec(
-        path=DATASET, target_column=TARGET), BIG_JOB_TIMEOUT)
+    return job_message(
+        model,
+        workload.spec,
+        dataset_spec_pb2.DatasetSpec(path=DATASET, target_column=TARGET),
+        BIG_JOB_TIMEOUT,
+    )
 
 
 def tiny_job(model: str) -> training_job_pb2.TrainingJob:
-    return job_message(model, estimator("LogisticRegression", max_iter=500),
-                       dataset_spec_pb2.DatasetSpec(bundled=dataset_spec_pb2.BUNDLED_DATASET_IRIS),
-                       TINY_JOB_TIMEOUT)
+    return job_message(
+        model,
+        estimator("LogisticRegression", max_iter=500),
+        dataset_spec_pb2.DatasetSpec(bundled=dataset_spec_pb2.BUNDLED_DATASET_IRIS),
+        TINY_JOB_TIMEOUT,
+    )
 
 
 def write_dataset(path: Path, rows: int, features: int) -> None:
     """A linear rule with one interaction and noise: about 90% reachable accuracy."""
     rng = np.random.default_rng(SEED)
     x = rng.normal(size=(rows, features))
-    score = (x @ rng.normal(size=features) / np.sqrt(features) + 0.5 * x[:, 0] * x[:, 1]
-             + rng.normal(scale=0.4, size=rows))
+    score = (
+        x @ rng.normal(size=features) / np.sqrt(features)
+        + 0.5 * x[:, 0] * x[:, 1]
+        + rng.normal(scale=0.4, size=rows)
+    )
     columns: dict[str, Any] = {f"f{j:02d}": x[:, j] for j in range(features)}
     columns[TARGET] = (score > 0).astype(np.int64)
     pacsv.write_csv(pa.table(columns), path)
 
 
 # -- the two in-process baselines ----------------------------------------------------------------
+
 
 def plain_fit(path: Path, workload: Workload) -> tuple[float, float]:
     """A: seconds to read, split, fit and predict the holdout; and the holdout accuracy."""
@@ -220,7 +276,8 @@ def plain_fit(path: Path, workload: Workload) -> tuple[float, float]:
     x = np.column_stack([table[name].to_numpy() for name in names]).astype(np.float64)
     y = table[TARGET].to_numpy()
     x_train, x_test, y_train, y_test = train_test_split(
-        x, y, test_size=TEST_FRACTION, stratify=y, random_state=SEED)
+        x, y, test_size=TEST_FRACTION, stratify=y, random_state=SEED
+    )
     predicted = workload.make(SEED).fit(x_train, y_train).predict(x_test)
     elapsed = time.perf_counter() - began
     return elapsed, float(accuracy_score(y_test, predicted))
@@ -229,8 +286,9 @@ def plain_fit(path: Path, workload: Workload) -> tuple[float, float]:
 ENGINE_STAGES = ("loading", "fitting", "evaluating", "profiling")
 
 
-def engine_fit(data_root: Path, message: training_job_pb2.TrainingJob, out_dir: Path
-               ) -> tuple[float, float, dict[str, float]]:
+def engine_fit(
+    data_root: Path, message: training_job_pb2.TrainingJob, out_dir: Path
+) -> tuple[float, float, dict[str, float]]:
     """A': seconds of the engine's `train()`, the holdout accuracy, and seconds per stage."""
     spec = new_job(message).spec
     marks: list[tuple[float, str]] = []
@@ -263,29 +321,55 @@ def _fill(bounds: Sequence[float | None]) -> list[float]:
 
 # -- the servers ---------------------------------------------------------------------------------
 
+
 def thread_limit(threads: int) -> dict[str, str]:
     """The environment that limits native thread pools to ``threads`` (0: no limit)."""
     return {name: str(threads) for name in THREAD_VARIABLES} if threads else {}
 
 
 @contextlib.contextmanager
-def service(name: str, home: Path, flags: Sequence[str], threads: int
-            ) -> Iterator[tuple[str, Path]]:
+def service(
+    name: str, home: Path, flags: Sequence[str], threads: int
+) -> Iterator[tuple[str, Path]]:
     """`slipway <name>` as a child process on 127.0.0.1:0: (address, JSON log file)."""
     home.mkdir(parents=True, exist_ok=True)
     ready = home / "ready.json"
     log = home / f"{name}.log"
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("SLIPWAY_") and k not in THREAD_VARIABLES}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("SLIPWAY_") and k not in THREAD_VARIABLES
+    }
     env.update(thread_limit(threads))
-    command = [sys.executable, "-m", "slipway.cli.main", name, "--home", str(home),
-               "--grpc-address", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0",
-               "--ready-file", str(ready), "--log-format", "json",
-               "--shutdown-grace-seconds", "5", *flags]
+    command = [
+        sys.executable,
+        "-m",
+        "slipway.cli.main",
+        name,
+        "--home",
+        str(home),
+        "--grpc-address",
+        "127.0.0.1:0",
+        "--metrics-address",
+        "127.0.0.1:0",
+        "--ready-file",
+        str(ready),
+        "--log-format",
+        "json",
+        "--shutdown-grace-seconds",
+        "5",
+        *flags,
+    ]
     with log.open("wb") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True, cwd=home,
-                                   env=env)
+        process = subprocess.Popen(
+            command,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=home,
+            env=env,
+        )
     _LIVE[process.pid] = process
     try:
         give_up = time.monotonic() + START_TIMEOUT
@@ -319,8 +403,12 @@ def make_setup(folder: Path, database_url: str | None, threads: int) -> Setup:
     tokens_file = folder / "tokens.json"
     token = add_token(tokens_file, "bench-developer", ["developer"], "training benchmark")
     service_token_file = folder / "training.token"
-    service_token_file.write_text(add_token(tokens_file, "bench-training", ["service"],
-                                            "training benchmark: registers versions") + "\n")
+    service_token_file.write_text(
+        add_token(
+            tokens_file, "bench-training", ["service"], "training benchmark: registers versions"
+        )
+        + "\n"
+    )
     data_root = folder / "data"
     data_root.mkdir()
     return Setup(folder, url, tokens_file, token, service_token_file, data_root, threads)
@@ -331,10 +419,20 @@ def registry_flags(setup: Setup) -> list[str]:
 
 
 def training_flags(setup: Setup, registry_address: str, workers: int) -> list[str]:
-    return ["--database-url", setup.database_url, "--tokens-file", str(setup.tokens_file),
-            "--registry-target", registry_address,
-            "--registry-token-file", str(setup.service_token_file),
-            "--data-root", str(setup.data_root), "--workers", str(workers)]
+    return [
+        "--database-url",
+        setup.database_url,
+        "--tokens-file",
+        str(setup.tokens_file),
+        "--registry-target",
+        registry_address,
+        "--registry-token-file",
+        str(setup.service_token_file),
+        "--data-root",
+        str(setup.data_root),
+        "--workers",
+        str(workers),
+    ]
 
 
 class Client:
@@ -350,19 +448,24 @@ class Client:
         self.channel.close()
 
     def create(self, message: training_job_pb2.TrainingJob) -> training_job_pb2.TrainingJob:
-        return self.stub.CreateTrainingJob(pb.CreateTrainingJobRequest(training_job=message),
-                                           metadata=self.auth, timeout=RPC_TIMEOUT).training_job
+        return self.stub.CreateTrainingJob(
+            pb.CreateTrainingJobRequest(training_job=message),
+            metadata=self.auth,
+            timeout=RPC_TIMEOUT,
+        ).training_job
 
     def get(self, name: str) -> training_job_pb2.TrainingJob:
-        return self.stub.GetTrainingJob(pb.GetTrainingJobRequest(name=name),
-                                        metadata=self.auth, timeout=RPC_TIMEOUT).training_job
+        return self.stub.GetTrainingJob(
+            pb.GetTrainingJobRequest(name=name), metadata=self.auth, timeout=RPC_TIMEOUT
+        ).training_job
 
     def watch(self, name: str, timeout: float) -> list[tuple[float, training_job_pb2.TrainingJob]]:
         """Every snapshot the stream sends until the job ends, with the time it arrived."""
         seen = []
         try:
-            for reply in self.stub.WatchTrainingJob(pb.WatchTrainingJobRequest(name=name),
-                                                    metadata=self.auth, timeout=timeout):
+            for reply in self.stub.WatchTrainingJob(
+                pb.WatchTrainingJobRequest(name=name), metadata=self.auth, timeout=timeout
+            ):
                 seen.append((time.time(), reply.training_job))
         except grpc.RpcError as error:
             if error.code() is not grpc.StatusCode.DEADLINE_EXCEEDED:
@@ -373,16 +476,21 @@ class Client:
 
     def cancel(self, name: str) -> None:
         with contextlib.suppress(grpc.RpcError):
-            self.stub.CancelTrainingJob(pb.CancelTrainingJobRequest(name=name),
-                                        metadata=self.auth, timeout=RPC_TIMEOUT)
+            self.stub.CancelTrainingJob(
+                pb.CancelTrainingJobRequest(name=name), metadata=self.auth, timeout=RPC_TIMEOUT
+            )
 
     def jobs_of(self, model: str) -> list[training_job_pb2.TrainingJob]:
         jobs: list[training_job_pb2.TrainingJob] = []
         token = ""
         while True:
-            reply = self.stub.ListTrainingJobs(pb.ListTrainingJobsRequest(
-                model=f"models/{model}", page_size=1000, page_token=token),
-                metadata=self.auth, timeout=RPC_TIMEOUT)
+            reply = self.stub.ListTrainingJobs(
+                pb.ListTrainingJobsRequest(
+                    model=f"models/{model}", page_size=1000, page_token=token
+                ),
+                metadata=self.auth,
+                timeout=RPC_TIMEOUT,
+            )
             jobs.extend(reply.training_jobs)
             token = reply.next_page_token
             if not token:
@@ -409,7 +517,8 @@ def log_events(path: Path, event: str) -> dict[str, float]:
                 if event == "rpc":
                     method = str(entry.get("method", "")).rsplit("/", 1)[-1]
                     found[f"{method}:{entry.get('request_id', '')}"] = (
-                        float(entry["duration_ms"]) / 1000)
+                        float(entry["duration_ms"]) / 1000
+                    )
                 else:
                     found[entry["job"]] = datetime.fromisoformat(entry["timestamp"]).timestamp()
     return found
@@ -440,8 +549,13 @@ class ServiceRun:
     create_call: float  # from this client's CreateTrainingJob to the job's create time
 
 
-def run_watched(client: Client, message: training_job_pb2.TrainingJob, timeout: float,
-                training_log: Path, registry_log: Path) -> ServiceRun:
+def run_watched(
+    client: Client,
+    message: training_job_pb2.TrainingJob,
+    timeout: float,
+    training_log: Path,
+    registry_log: Path,
+) -> ServiceRun:
     """B: create a job, watch it to its end, and split its time by the stages the stream shows."""
     began = time.time()
     created = client.create(message)
@@ -449,8 +563,9 @@ def run_watched(client: Client, message: training_job_pb2.TrainingJob, timeout: 
     received, final = seen[-1]
     if final.state != SUCCEEDED:
         state = training_job_pb2.TrainingJobState.Name(final.state)
-        raise RuntimeError(f"{final.name} ended {state}: {final.failure.message}\n"
-                           f"{tail(training_log)}")
+        raise RuntimeError(
+            f"{final.name} ended {state}: {final.failure.message}\n{tail(training_log)}"
+        )
     stage_at: dict[int, float] = {}
     for _, job in seen:
         # The claim writes stage LOADING with the message "starting"; the fit process's first
@@ -465,21 +580,35 @@ def run_watched(client: Client, message: training_job_pb2.TrainingJob, timeout: 
         if forked is not None:
             break
         time.sleep(0.05)
-    bounds = _fill([began, seconds(final.create_time), seconds(final.start_time), forked,
-                    stage_at.get(STAGE.TRAINING_STAGE_LOADING),
-                    stage_at.get(STAGE.TRAINING_STAGE_FITTING),
-                    stage_at.get(STAGE.TRAINING_STAGE_EVALUATING),
-                    stage_at.get(STAGE.TRAINING_STAGE_PROFILING),
-                    stage_at.get(STAGE.TRAINING_STAGE_REGISTERING),
-                    seconds(final.end_time), received])
+    bounds = _fill(
+        [
+            began,
+            seconds(final.create_time),
+            seconds(final.start_time),
+            forked,
+            stage_at.get(STAGE.TRAINING_STAGE_LOADING),
+            stage_at.get(STAGE.TRAINING_STAGE_FITTING),
+            stage_at.get(STAGE.TRAINING_STAGE_EVALUATING),
+            stage_at.get(STAGE.TRAINING_STAGE_PROFILING),
+            stage_at.get(STAGE.TRAINING_STAGE_REGISTERING),
+            seconds(final.end_time),
+            received,
+        ]
+    )
     segments = {key: bounds[i + 1] - bounds[i] for i, (key, _) in enumerate(SEGMENTS)}
     job_id = final.name.split("/", 1)[1]
     registry_call = log_events(registry_log, "rpc").get(f"CreateModelVersion:{job_id}.register")
-    return ServiceRun(received - began, final.metrics["accuracy"], segments, registry_call,
-                      seconds(final.create_time) - began)
+    return ServiceRun(
+        received - began,
+        final.metrics["accuracy"],
+        segments,
+        registry_call,
+        seconds(final.create_time) - began,
+    )
 
 
 # -- 1. overhead ---------------------------------------------------------------------------------
+
 
 @dataclass
 class Overhead:
@@ -490,43 +619,76 @@ class Overhead:
     accuracies: set[tuple[str, float]] = field(default_factory=set)
 
 
-def measure_overhead(setup: Setup, registry_address: str, registry_log: Path, plan: Plan,
-                     deadline: Deadline, run_tag: str) -> tuple[dict[str, Overhead], int]:
+def measure_overhead(
+    setup: Setup,
+    registry_address: str,
+    registry_log: Path,
+    plan: Plan,
+    deadline: Deadline,
+    run_tag: str,
+) -> tuple[dict[str, Overhead], int]:
     results = {workload.key: Overhead() for workload in WORKLOADS}
     home = setup.folder / "training-overhead"
-    with service("training", home, training_flags(setup, registry_address, 1),
-                 setup.threads) as (address, log):
+    with service("training", home, training_flags(setup, registry_address, 1), setup.threads) as (
+        address,
+        log,
+    ):
         client = Client(address, setup.token)
         try:
             # The fork server starts with the first job: a warm-up job pays for it.
-            run_watched(client, tiny_job(f"{run_tag}-warmup"), TINY_JOB_TIMEOUT, log,
-                        registry_log)
+            run_watched(client, tiny_job(f"{run_tag}-warmup"), TINY_JOB_TIMEOUT, log, registry_log)
             rounds_done = 0
             round_seconds = 0.0
             for round_ in range(plan.rounds):
                 needed = plan.queue_reserve + 1.2 * round_seconds
                 if deadline.left() < needed:
-                    print(f"  round {round_ + 1} skipped: {deadline.left():.0f} s left of the "
-                          f"cap, about {needed:.0f} s needed", flush=True)
+                    print(
+                        f"  round {round_ + 1} skipped: {deadline.left():.0f} s left of the "
+                        f"cap, about {needed:.0f} s needed",
+                        flush=True,
+                    )
                     break
                 began = time.monotonic()
                 for workload in WORKLOADS:
-                    _one_round(setup, client, workload, results[workload.key], round_, log,
-                               registry_log, f"{run_tag}-{workload.key}")
+                    _one_round(
+                        setup,
+                        client,
+                        workload,
+                        results[workload.key],
+                        round_,
+                        log,
+                        registry_log,
+                        f"{run_tag}-{workload.key}",
+                    )
                 round_seconds = time.monotonic() - began
                 rounds_done += 1
-                print(f"  round {round_ + 1}: " + "; ".join(
-                    f"{w.key} A {results[w.key].plain[-1]:.2f} s, A' "
-                    f"{results[w.key].engine[-1]:.2f} s, B {results[w.key].served[-1].total:.2f} s"
-                    f" (create call {results[w.key].served[-1].create_call:.2f} s)"
-                    for w in WORKLOADS) + f" ({round_seconds:.0f} s)", flush=True)
+                print(
+                    f"  round {round_ + 1}: "
+                    + "; ".join(
+                        f"{w.key} A {results[w.key].plain[-1]:.2f} s, A' "
+                        f"{results[w.key].engine[-1]:.2f} s, "
+                        f"B {results[w.key].served[-1].total:.2f} s"
+                        f" (create call {results[w.key].served[-1].create_call:.2f} s)"
+                        for w in WORKLOADS
+                    )
+                    + f" ({round_seconds:.0f} s)",
+                    flush=True,
+                )
         finally:
             client.close()
     return results, rounds_done
 
 
-def _one_round(setup: Setup, client: Client, workload: Workload, result: Overhead, round_: int,
-               training_log: Path, registry_log: Path, model: str) -> None:
+def _one_round(
+    setup: Setup,
+    client: Client,
+    workload: Workload,
+    result: Overhead,
+    round_: int,
+    training_log: Path,
+    registry_log: Path,
+    model: str,
+) -> None:
     message = big_job(model, workload)
 
     def plain() -> None:
@@ -536,8 +698,10 @@ def _one_round(setup: Setup, client: Client, workload: Workload, result: Overhea
         result.accuracies.add(("A", round(accuracy, 6)))
 
     def engine() -> None:
-        with tempfile.TemporaryDirectory(dir=setup.folder) as out_dir, \
-                threadpool_limits(limits=setup.threads or None):
+        with (
+            tempfile.TemporaryDirectory(dir=setup.folder) as out_dir,
+            threadpool_limits(limits=setup.threads or None),
+        ):
             elapsed, accuracy, stages = engine_fit(setup.data_root, message, Path(out_dir))
         result.engine.append(elapsed)
         result.engine_stages.append(stages)
@@ -556,6 +720,7 @@ def _one_round(setup: Setup, client: Client, workload: Workload, result: Overhea
 
 # -- 2. queue throughput -------------------------------------------------------------------------
 
+
 @dataclass
 class QueueRun:
     workers: int
@@ -569,33 +734,55 @@ class QueueRun:
     registry_calls: list[float]  # the registry's CreateModelVersion time per job
 
 
-def measure_queue(setup: Setup, registry_address: str, registry_log: Path, workers: int,
-                  plan: Plan, deadline: Deadline, run_tag: str, singles: int
-                  ) -> tuple[QueueRun, list[ServiceRun]]:
+def measure_queue(
+    setup: Setup,
+    registry_address: str,
+    registry_log: Path,
+    workers: int,
+    plan: Plan,
+    deadline: Deadline,
+    run_tag: str,
+    singles: int,
+) -> tuple[QueueRun, list[ServiceRun]]:
     home = setup.folder / f"training-queue-{run_tag}-w{workers}"
-    with service("training", home, training_flags(setup, registry_address, workers),
-                 setup.threads) as (address, log):
+    with service(
+        "training", home, training_flags(setup, registry_address, workers), setup.threads
+    ) as (address, log):
         client = Client(address, setup.token)
         try:
             alone = []
             for i in range(1 + singles):  # the first one starts the fork server
-                run = run_watched(client, tiny_job(f"{run_tag}-single"), TINY_JOB_TIMEOUT, log,
-                                  registry_log)
+                run = run_watched(
+                    client, tiny_job(f"{run_tag}-single"), TINY_JOB_TIMEOUT, log, registry_log
+                )
                 if i:
                     alone.append(run)
-            return _drain(client, f"{run_tag}-w{workers}", workers, plan.jobs, deadline, log,
-                          registry_log), alone
+            return _drain(
+                client, f"{run_tag}-w{workers}", workers, plan.jobs, deadline, log, registry_log
+            ), alone
         finally:
             client.close()
 
 
-def _drain(client: Client, model: str, workers: int, count: int, deadline: Deadline,
-           training_log: Path, registry_log: Path) -> QueueRun:
+def _drain(
+    client: Client,
+    model: str,
+    workers: int,
+    count: int,
+    deadline: Deadline,
+    training_log: Path,
+    registry_log: Path,
+) -> QueueRun:
     message = tiny_job(model)
     began = time.monotonic()
-    futures = [client.stub.CreateTrainingJob.future(
-        pb.CreateTrainingJobRequest(training_job=message), metadata=client.auth,
-        timeout=RPC_TIMEOUT) for _ in range(count)]
+    futures = [
+        client.stub.CreateTrainingJob.future(
+            pb.CreateTrainingJobRequest(training_job=message),
+            metadata=client.auth,
+            timeout=RPC_TIMEOUT,
+        )
+        for _ in range(count)
+    ]
     names = [future.result().training_job.name for future in futures]
     created = time.monotonic() - began
     # Past the global cap by at most a minute: a run that nearly finished is not thrown away.
@@ -615,51 +802,82 @@ def _drain(client: Client, model: str, workers: int, count: int, deadline: Deadl
         time.sleep(0.25)
     failed = [job for job in jobs if job.state != SUCCEEDED]
     if failed:
-        raise RuntimeError(f"{len(failed)} of {count} tiny jobs did not succeed, for example "
-                           f"{failed[0].name}: {failed[0].failure.message}")
+        raise RuntimeError(
+            f"{len(failed)} of {count} tiny jobs did not succeed, for example "
+            f"{failed[0].name}: {failed[0].failure.message}"
+        )
     jobs.sort(key=lambda job: seconds(job.start_time))
     first_create = min(seconds(job.create_time) for job in jobs)
     last_end = max(seconds(job.end_time) for job in jobs)
-    gaps = [seconds(b.start_time) - seconds(a.end_time)
-            for a, b in itertools.pairwise(jobs)] if workers == 1 else []
+    gaps = (
+        [seconds(b.start_time) - seconds(a.end_time) for a, b in itertools.pairwise(jobs)]
+        if workers == 1
+        else []
+    )
     forked = log_events(training_log, "fit process started")
     calls = log_events(registry_log, "rpc")
     return QueueRun(
-        workers=workers, jobs=count, create_seconds=created,
+        workers=workers,
+        jobs=count,
+        create_seconds=created,
         rate=count / (last_end - first_create),
         latencies=[seconds(job.end_time) - seconds(job.create_time) for job in jobs],
         run_times=[seconds(job.end_time) - seconds(job.start_time) for job in jobs],
         gaps=gaps,
         forks=[forked[job.name] - seconds(job.start_time) for job in jobs if job.name in forked],
-        registry_calls=[calls[key] for job in jobs
-                        if (key := f"CreateModelVersion:{job.name.split('/', 1)[1]}.register")
-                        in calls])
+        registry_calls=[
+            calls[key]
+            for job in jobs
+            if (key := f"CreateModelVersion:{job.name.split('/', 1)[1]}.register") in calls
+        ],
+    )
 
 
-def measure_queues(setup: Setup, registry_address: str, registry_log: Path, plan: Plan,
-                   deadline: Deadline, run_tag: str, queue: dict[int, list[QueueRun]],
-                   alone: list[ServiceRun]) -> None:
+def measure_queues(
+    setup: Setup,
+    registry_address: str,
+    registry_log: Path,
+    plan: Plan,
+    deadline: Deadline,
+    run_tag: str,
+    queue: dict[int, list[QueueRun]],
+    alone: list[ServiceRun],
+) -> None:
     """Queue rounds, 1 worker then 2 and 2 then 1 in turn, into ``queue`` and ``alone``."""
     round_seconds = 0.0
     for round_ in range(plan.queue_rounds):
         if round_ and deadline.left() < 1.1 * round_seconds:
-            print(f"  round {round_ + 1} skipped: {deadline.left():.0f} s left of the cap, "
-                  f"about {1.1 * round_seconds:.0f} s needed", flush=True)
+            print(
+                f"  round {round_ + 1} skipped: {deadline.left():.0f} s left of the cap, "
+                f"about {1.1 * round_seconds:.0f} s needed",
+                flush=True,
+            )
             return
         began = time.monotonic()
-        for workers in ((1, 2) if round_ % 2 == 0 else (2, 1)):
-            run, singles = measure_queue(setup, registry_address, registry_log, workers, plan,
-                                         deadline, f"{run_tag}-q{round_}",
-                                         SINGLE_TINY_JOBS if workers == 1 else 0)
+        for workers in (1, 2) if round_ % 2 == 0 else (2, 1):
+            run, singles = measure_queue(
+                setup,
+                registry_address,
+                registry_log,
+                workers,
+                plan,
+                deadline,
+                f"{run_tag}-q{round_}",
+                SINGLE_TINY_JOBS if workers == 1 else 0,
+            )
             queue[workers].append(run)
             alone.extend(singles)
-            print(f"  round {round_ + 1}, {workers} worker{'s' if workers > 1 else ''}: "
-                  f"{run.rate:.2f} jobs/s, latency p50 {median(run.latencies):.2f} s, "
-                  f"p95 {quantile(run.latencies, 0.95):.2f} s", flush=True)
+            print(
+                f"  round {round_ + 1}, {workers} worker{'s' if workers > 1 else ''}: "
+                f"{run.rate:.2f} jobs/s, latency p50 {median(run.latencies):.2f} s, "
+                f"p95 {quantile(run.latencies, 0.95):.2f} s",
+                flush=True,
+            )
         round_seconds = time.monotonic() - began
 
 
 # -- report --------------------------------------------------------------------------------------
+
 
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
@@ -673,15 +891,20 @@ def quantile(values: Sequence[float], q: float) -> float:
 def table(rows: Sequence[Sequence[str]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for n, row in enumerate(rows):
-        print(" | ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i])
-                         for i, cell in enumerate(row)))
+        print(
+            " | ".join(
+                cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i])
+                for i, cell in enumerate(row)
+            )
+        )
         if n == 0:
             print("-+-".join("-" * w for w in widths))
 
 
 def print_overhead(results: dict[str, Overhead], rounds: int) -> None:
-    rows: list[list[str]] = [[f"overhead, seconds (median of {rounds})",
-                              *(w.key for w in WORKLOADS)]]
+    rows: list[list[str]] = [
+        [f"overhead, seconds (median of {rounds})", *(w.key for w in WORKLOADS)]
+    ]
     a = {w.key: median(results[w.key].plain) for w in WORKLOADS}
     a2 = {w.key: median(results[w.key].engine) for w in WORKLOADS}
     b = {w.key: median([run.total for run in results[w.key].served]) for w in WORKLOADS}
@@ -701,15 +924,23 @@ def print_overhead(results: dict[str, Overhead], rounds: int) -> None:
     row("same model (holdout accuracy A, A', B)", lambda k: _accuracy_check(results[k]))
     rows.append(["where B goes (A' in-process)", *("" for _ in WORKLOADS)])
     for key, label in SEGMENTS:
+
         def cell(k: str, key: str = key) -> str:
             served = median([run.segments[key] for run in results[k].served])
             if key in ENGINE_STAGES:
                 inproc = median([stages[key] for stages in results[k].engine_stages])
                 return f"{served:.2f} ({inproc:.2f})"
             return f"{served:.2f}"
+
         row(f"  {label}", cell)
-    row("    of which the registry's CreateModelVersion", lambda k: _fmt(median(
-        [run.registry_call for run in results[k].served if run.registry_call is not None])))
+    row(
+        "    of which the registry's CreateModelVersion",
+        lambda k: _fmt(
+            median(
+                [run.registry_call for run in results[k].served if run.registry_call is not None]
+            )
+        ),
+    )
     table(rows)
 
 
@@ -722,8 +953,9 @@ def _accuracy_check(result: Overhead) -> str:
     values = {value for _, value in result.accuracies}
     if len(values) == 1:
         return f"yes, {values.pop():.4f}"
-    return "DIFFERENT: " + ", ".join(f"{who} {value:.4f}" for who, value in
-                                     sorted(result.accuracies))
+    return "DIFFERENT: " + ", ".join(
+        f"{who} {value:.4f}" for who, value in sorted(result.accuracies)
+    )
 
 
 def _fmt(value: float) -> str:
@@ -732,8 +964,10 @@ def _fmt(value: float) -> str:
 
 def print_queue(runs: dict[int, list[QueueRun]], alone: list[ServiceRun], jobs: int) -> None:
     counts = sorted(runs)
-    header = [f"queue: {jobs} tiny jobs (LogisticRegression, iris)",
-              *(f"{n} worker{'s' if n > 1 else ''}" for n in counts)]
+    header = [
+        f"queue: {jobs} tiny jobs (LogisticRegression, iris)",
+        *(f"{n} worker{'s' if n > 1 else ''}" for n in counts),
+    ]
     if len(counts) == 2:
         header.append(f"{counts[1]}w / {counts[0]}w")
     rows: list[list[str]] = [header]
@@ -755,15 +989,21 @@ def print_queue(runs: dict[int, list[QueueRun]], alone: list[ServiceRun], jobs: 
     row("registry CreateModelVersion p50 (s)", lambda r: median(r.registry_calls), False)
     row(f"all {jobs} creates answered (s)", lambda r: r.create_seconds, False)
     if runs.get(1):
-        row("1 worker: end -> next claim p50 (s)", lambda r: median(r.gaps) if r.gaps
-            else float("nan"), False)
+        row(
+            "1 worker: end -> next claim p50 (s)",
+            lambda r: median(r.gaps) if r.gaps else float("nan"),
+            False,
+        )
     table(rows)
     if alone:
         total = median([run.total for run in alone])
-        parts = ", ".join(f"{label} {median([run.segments[key] for run in alone]):.3f}"
-                          for key, label in SEGMENTS)
-        print(f"one tiny job alone, create -> SUCCEEDED seen: {total:.3f} s (median of "
-              f"{len(alone)}): {parts}")
+        parts = ", ".join(
+            f"{label} {median([run.segments[key] for run in alone]):.3f}" for key, label in SEGMENTS
+        )
+        print(
+            f"one tiny job alone, create -> SUCCEEDED seen: {total:.3f} s (median of "
+            f"{len(alone)}): {parts}"
+        )
         per_job = 1 / median([run.rate for run in runs.get(1, [])]) if runs.get(1) else None
         if per_job is not None:
             print(f"per-job fixed cost with 1 worker, from the rate: {per_job:.3f} s a job")
@@ -792,31 +1032,52 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, help="rows of the CSV (default 100000; --quick 10000)")
     parser.add_argument("--features", type=int, help="numeric features (default 20; --quick 10)")
-    parser.add_argument("--rounds", type=int, help="rounds of the overhead measurement "
-                                                   "(default 3; --quick 2)")
-    parser.add_argument("--jobs", type=int, help="tiny jobs per queue run (default 100; "
-                                                 "--quick 20)")
-    parser.add_argument("--queue-rounds", type=int,
-                        help="rounds of the queue measurement, each with 1 and 2 workers "
-                             "(default 2)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="native threads per fit, on every side (default 1: steadier on a "
-                             "shared machine; 0: the libraries' default, every core)")
+    parser.add_argument(
+        "--rounds", type=int, help="rounds of the overhead measurement (default 3; --quick 2)"
+    )
+    parser.add_argument(
+        "--jobs", type=int, help="tiny jobs per queue run (default 100; --quick 20)"
+    )
+    parser.add_argument(
+        "--queue-rounds",
+        type=int,
+        help="rounds of the queue measurement, each with 1 and 2 workers (default 2)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="native threads per fit, on every side (default 1: steadier on a "
+        "shared machine; 0: the libraries' default, every core)",
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    parser.add_argument("--database-url", default=None,
-                        help="shared database of both services (default: SQLite in a temporary "
-                             "folder); a PostgreSQL URL is migrated to the current schema first")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="shared database of both services (default: SQLite in a temporary "
+        "folder); a PostgreSQL URL is migrated to the current schema first",
+    )
     parser.add_argument("--seconds", type=float, help="global time cap (default 570; --quick 240)")
     args = parser.parse_args(argv)
     base = QUICK if args.quick else FULL
-    plan = Plan(rows=args.rows or base.rows, features=args.features or base.features,
-                rounds=args.rounds or base.rounds, jobs=args.jobs or base.jobs,
-                queue_rounds=args.queue_rounds or base.queue_rounds,
-                seconds=args.seconds or base.seconds, queue_reserve=base.queue_reserve)
-    if min(plan.features, plan.rounds, plan.jobs, plan.queue_rounds) < 1 or plan.rows < 100 \
-            or args.threads < 0:
-        parser.error("--rows must be at least 100; --features, --rounds, --jobs and "
-                     "--queue-rounds positive; --threads not negative")
+    plan = Plan(
+        rows=args.rows or base.rows,
+        features=args.features or base.features,
+        rounds=args.rounds or base.rounds,
+        jobs=args.jobs or base.jobs,
+        queue_rounds=args.queue_rounds or base.queue_rounds,
+        seconds=args.seconds or base.seconds,
+        queue_reserve=base.queue_reserve,
+    )
+    if (
+        min(plan.features, plan.rounds, plan.jobs, plan.queue_rounds) < 1
+        or plan.rows < 100
+        or args.threads < 0
+    ):
+        parser.error(
+            "--rows must be at least 100; --features, --rounds, --jobs and "
+            "--queue-rounds positive; --threads not negative"
+        )
     signal.signal(signal.SIGTERM, _terminate)
     if args.threads:
         pa.set_cpu_count(args.threads)  # A and A' parse the CSV with as many threads as B
@@ -831,26 +1092,35 @@ def main(argv: list[str] | None = None) -> int:
         write_dataset(setup.data_root / DATASET, plan.rows, plan.features)
         size = (setup.data_root / DATASET).stat().st_size
         database = "SQLite file" if setup.database_url.startswith("sqlite") else "PostgreSQL"
-        print(f"training benchmark: {plan.rows:,} rows x {plan.features} features + label "
-              f"(CSV, {size / 1e6:.1f} MB), {plan.rounds} overhead rounds, "
-              f"{plan.queue_rounds} queue rounds of {plan.jobs} tiny jobs; "
-              f"{database}; {os.cpu_count()} CPUs, load average {load_start:.2f}; "
-              f"cap {plan.seconds:.0f} s", flush=True)
+        print(
+            f"training benchmark: {plan.rows:,} rows x {plan.features} features + label "
+            f"(CSV, {size / 1e6:.1f} MB), {plan.rounds} overhead rounds, "
+            f"{plan.queue_rounds} queue rounds of {plan.jobs} tiny jobs; "
+            f"{database}; {os.cpu_count()} CPUs, load average {load_start:.2f}; "
+            f"cap {plan.seconds:.0f} s",
+            flush=True,
+        )
         for workload in WORKLOADS:
             print(f"  {workload.key}: {workload.label}", flush=True)
-        print(f"  every fit uses {args.threads or 'all'} thread{'s' if args.threads != 1 else ''}"
-              f" (--threads; {THREAD_VARIABLES[0]} and the like for the services)", flush=True)
-        with service("registry", setup.folder / "registry", registry_flags(setup),
-                     setup.threads) as (registry_address, registry_log):
+        print(
+            f"  every fit uses {args.threads or 'all'} thread{'s' if args.threads != 1 else ''}"
+            f" (--threads; {THREAD_VARIABLES[0]} and the like for the services)",
+            flush=True,
+        )
+        with service(
+            "registry", setup.folder / "registry", registry_flags(setup), setup.threads
+        ) as (registry_address, registry_log):
             print("1. overhead of the service over an in-process fit", flush=True)
-            overhead, rounds = measure_overhead(setup, registry_address, registry_log, plan,
-                                                deadline, run_tag)
+            overhead, rounds = measure_overhead(
+                setup, registry_address, registry_log, plan, deadline, run_tag
+            )
             print(f"2. queue throughput ({time.monotonic() - began:.0f} s so far)", flush=True)
             queue: dict[int, list[QueueRun]] = {1: [], 2: []}
             alone: list[ServiceRun] = []
             try:
-                measure_queues(setup, registry_address, registry_log, plan, deadline, run_tag,
-                               queue, alone)
+                measure_queues(
+                    setup, registry_address, registry_log, plan, deadline, run_tag, queue, alone
+                )
             except RuntimeError as exc:  # a failed job, or out of time: say so, show the rest
                 print(f"queue measurement stopped: {exc}", file=sys.stderr, flush=True)
                 status = 1
@@ -862,9 +1132,11 @@ def main(argv: list[str] | None = None) -> int:
         print()
     print()
     print(NOTES)
-    print(f"total time: {time.monotonic() - began:.0f} s; load average {load_start:.2f} at the "
-          f"start, {os.getloadavg()[0]:.2f} at the end (other processes on this machine skew "
-          f"the figures)")
+    print(
+        f"total time: {time.monotonic() - began:.0f} s; load average {load_start:.2f} at the "
+        f"start, {os.getloadavg()[0]:.2f} at the end (other processes on this machine skew "
+        f"the figures)"
+    )
     return status
 
 

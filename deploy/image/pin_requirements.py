@@ -42,8 +42,10 @@ def runtime_closure(root: str = "slipway") -> dict[NormalizedName, tuple[str, se
 
 def main() -> int:
     print("# Runtime dependencies of the image, pinned to the versions the tests ran against.")
-    print("# Regenerate: .venv/bin/python deploy/image/pin_requirements.py "
-          "> deploy/image/requirements.txt")
+    print(
+        "# Regenerate: .venv/bin/python deploy/image/pin_requirements.py "
+        "> deploy/image/requirements.txt"
+    )
     for name, (version, extras) in sorted(runtime_closure().items()):
         if name in LOCAL:
             continue

@@ -54,9 +54,23 @@ def suite(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLIPWAY_")}
     env.update(SLIPWAY_HOME=str(home), SLIPWAY_MONITORING_EVALUATION_INTERVAL_SECONDS="1")
     process = subprocess.Popen(
-        [sys.executable, "-m", "slipway.cli.main", "up", "--grpc-port-base", "0",
-         "--metrics-port-base", "0", "--shutdown-grace", "2"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "slipway.cli.main",
+            "up",
+            "--grpc-port-base",
+            "0",
+            "--metrics-port-base",
+            "0",
+            "--shutdown-grace",
+            "2",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         while not (home / "suite.json").exists():
@@ -106,7 +120,9 @@ def flowers(suite):
     with grpc.insecure_channel(address(suite, "serving")) as channel:
         infer_grpc.GRPCInferenceServiceStub(channel).RepositoryModelLoad(
             infer_pb.RepositoryModelLoadRequest(model_name="flowers@production"),
-            metadata=(("authorization", f"Bearer {suite['token']}"),), timeout=WAIT_SECONDS)
+            metadata=(("authorization", f"Bearer {suite['token']}"),),
+            timeout=WAIT_SECONDS,
+        )
     return done
 
 
@@ -127,10 +143,28 @@ def lines(text):
 
 def test_train_waits_with_a_progress_bar_and_the_job_is_listed(suite, capsys):
     code, out, err = run(
-        capsys, "train", "--model", "iris", "--dataset", "bundled:iris",
-        "--estimator", "LogisticRegression", "--param", "max_iter=300", "--search", "grid",
-        "--search-param", "C=0.5,1.0", "--cv-folds", "3", "--alias-on-success", "challenger",
-        "--reason", "first iris from the command line", "--wait")
+        capsys,
+        "train",
+        "--model",
+        "iris",
+        "--dataset",
+        "bundled:iris",
+        "--estimator",
+        "LogisticRegression",
+        "--param",
+        "max_iter=300",
+        "--search",
+        "grid",
+        "--search-param",
+        "C=0.5,1.0",
+        "--cv-folds",
+        "3",
+        "--alias-on-success",
+        "challenger",
+        "--reason",
+        "first iris from the command line",
+        "--wait",
+    )
     assert code == 0, err
     progress = [line for line in err.splitlines() if line.startswith("[")]
     assert "\r" not in err  # not a terminal: one line per change
@@ -157,9 +191,20 @@ def test_train_waits_with_a_progress_bar_and_the_job_is_listed(suite, capsys):
 
 def test_a_job_that_fails_exits_1_with_its_reason(suite, capsys):
     code, _, err = run(
-        capsys, "train", "--model", "slow", "--dataset", "bundled:digits",
-        "--estimator", "ExtraTreesClassifier", "--param", "n_estimators=20000",
-        "--max-runtime", "0.5", "--wait")
+        capsys,
+        "train",
+        "--model",
+        "slow",
+        "--dataset",
+        "bundled:digits",
+        "--estimator",
+        "ExtraTreesClassifier",
+        "--param",
+        "n_estimators=20000",
+        "--max-runtime",
+        "0.5",
+        "--wait",
+    )
     assert code == 1
     assert lines(err)[-1].startswith("error: trainingJobs/")
     assert "failed (TIMEOUT)" in lines(err)[-1]
@@ -168,11 +213,13 @@ def test_a_job_that_fails_exits_1_with_its_reason(suite, capsys):
 def test_a_spec_file_is_validated_with_flags_over_it(suite, capsys, tmp_path):
     spec = tmp_path / "job.json"
     spec.write_text(json_format.MessageToJson(job("models/wine", dataset=bundled("wine"))))
-    code, out, _ = run(capsys, "train", "--spec", spec, "--model", "other", "--validate-only",
-                       "--json")
+    code, out, _ = run(
+        capsys, "train", "--spec", spec, "--model", "other", "--validate-only", "--json"
+    )
     assert (code, json.loads(out)) == (0, {"valid": True})
-    code, _, err = run(capsys, "train", "--spec", spec, "--estimator", "NoSuchEstimator",
-                       "--validate-only")
+    code, _, err = run(
+        capsys, "train", "--spec", spec, "--estimator", "NoSuchEstimator", "--validate-only"
+    )
     assert code == 3
     assert lines(err)[0].startswith("error: INVALID_ARGUMENT (")
     assert "NoSuchEstimator" in err
@@ -202,20 +249,33 @@ def test_models_versions_and_aliases_as_tables_and_json(flowers, capsys):
     assert "state:" in out
     assert f"training job: {flowers.name}" in out
 
-    code, out, _ = run(capsys, "aliases", "set", "flowers", "staging", "1", "--reason",
-                       "ready for the shadow test")
+    code, out, _ = run(
+        capsys, "aliases", "set", "flowers", "staging", "1", "--reason", "ready for the shadow test"
+    )
     assert (code, out.strip()) == (0, "flowers@staging set: v1")
     code, out, _ = run(capsys, "aliases", "history", "flowers")
     assert code == 0
     header, *rows = lines(out)
     assert header.split() == ["WHEN", "ALIAS", "CHANGE", "FROM", "TO", "WHO", "REASON"]
-    assert rows[-1].split()[2:] == ["staging", "set", "-", "v1", "local-admin", "ready", "for",
-                                   "the", "shadow", "test"]
-    code, out, _ = run(capsys, "aliases", "history", "flowers", "--alias", "production",
-                       "--json")
+    assert rows[-1].split()[2:] == [
+        "staging",
+        "set",
+        "-",
+        "v1",
+        "local-admin",
+        "ready",
+        "for",
+        "the",
+        "shadow",
+        "test",
+    ]
+    code, out, _ = run(capsys, "aliases", "history", "flowers", "--alias", "production", "--json")
     [entry] = json.loads(out)
     assert (entry["alias"], entry["reason"], entry["actor"]["name"]) == (
-        "production", "first flowers", "local-admin")
+        "production",
+        "first flowers",
+        "local-admin",
+    )
 
     code, out, _ = run(capsys, "versions", "download", "flowers@production")
     assert code == 0
@@ -226,8 +286,19 @@ def test_models_versions_and_aliases_as_tables_and_json(flowers, capsys):
 
 def test_model_create_update_delete(suite, capsys):
     assert run(capsys, "models", "create", "churn", "--label", "team=fraud")[0] == 0
-    code, out, _ = run(capsys, "models", "update", "churn", "--description", "who leaves",
-                       "--label", "tier=gold", "--remove-label", "team", "--json")
+    code, out, _ = run(
+        capsys,
+        "models",
+        "update",
+        "churn",
+        "--description",
+        "who leaves",
+        "--label",
+        "tier=gold",
+        "--remove-label",
+        "team",
+        "--json",
+    )
     assert code == 0
     assert json.loads(out)["labels"] == {"tier": "gold"}
     code, out, _ = run(capsys, "models", "delete", "churn", "--reason", "not needed")
@@ -257,8 +328,9 @@ def test_predict_reads_csv_json_and_standard_input(flowers, capsys, tmp_path, mo
     assert np.allclose(np.sum(answer["outputs"]["predict_proba"], axis=1), 1.0)
 
     monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps({"instances": ROWS[:1]})))
-    code, out, _ = run(capsys, "predict", "flowers:1", "--input", "-", "--output", "predict",
-                       "--json")
+    code, out, _ = run(
+        capsys, "predict", "flowers:1", "--input", "-", "--output", "predict", "--json"
+    )
     assert (code, json.loads(out)["outputs"]) == (0, {"predict": [0]})
 
 
@@ -267,13 +339,30 @@ def test_predict_reads_csv_json_and_standard_input(flowers, capsys, tmp_path, mo
 
 def test_policies_alerts_and_a_drift_report(flowers, capsys, tmp_path):
     policy = tmp_path / "policy.json"
-    policy.write_text(json.dumps({"model": "models/flowers", "description": "flowers inputs",
-                                  "window": {"row_count": 40}, "min_samples": 40,
-                                  "action": "POLICY_ACTION_ALERT"}))
-    code, out, _ = run(capsys, "monitor", "policies", "create", "--file", policy, "--id",
-                       "flowers-drift", "--reason", "watch the flowers")
-    assert (code, out.strip()) == (0, "created monitoringPolicies/flowers-drift for "
-                                      "models/flowers")
+    policy.write_text(
+        json.dumps(
+            {
+                "model": "models/flowers",
+                "description": "flowers inputs",
+                "window": {"row_count": 40},
+                "min_samples": 40,
+                "action": "POLICY_ACTION_ALERT",
+            }
+        )
+    )
+    code, out, _ = run(
+        capsys,
+        "monitor",
+        "policies",
+        "create",
+        "--file",
+        policy,
+        "--id",
+        "flowers-drift",
+        "--reason",
+        "watch the flowers",
+    )
+    assert (code, out.strip()) == (0, "created monitoringPolicies/flowers-drift for models/flowers")
     code, out, _ = run(capsys, "monitor", "policies", "list", "--model", "flowers")
     assert lines(out)[1].split()[:5] == ["flowers-drift", "flowers", "40", "rows", "40"]
     code, out, _ = run(capsys, "monitor", "policies", "get", "flowers-drift", "--json")
@@ -287,8 +376,18 @@ def test_policies_alerts_and_a_drift_report(flowers, capsys, tmp_path):
 
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
-        code, out, _ = run(capsys, "monitor", "alerts", "--model", "flowers", "--state",
-                           "firing", "--kind", "data_drift", "--json")
+        code, out, _ = run(
+            capsys,
+            "monitor",
+            "alerts",
+            "--model",
+            "flowers",
+            "--state",
+            "firing",
+            "--kind",
+            "data_drift",
+            "--json",
+        )
         assert code == 0
         if json.loads(out):
             break
@@ -301,15 +400,17 @@ def test_policies_alerts_and_a_drift_report(flowers, capsys, tmp_path):
     header, *rows = lines(out)
     assert header.split()[:4] == ["FIRED", "ALERT", "VERSION", "KIND"]
     assert any("data_drift" in row and "firing" in row for row in rows)
-    code, out, _ = run(capsys, "monitor", "alerts", "--model", "flowers", "--watch",
-                       "--watch-for", "1")
+    code, out, _ = run(
+        capsys, "monitor", "alerts", "--model", "flowers", "--watch", "--watch-for", "1"
+    )
     assert code == 0
     assert any(line.startswith("EXISTING") and "data_drift" in line for line in lines(out))
     code, out, _ = run(capsys, "monitor", "alert", alert["name"].removeprefix("alerts/"))
     assert "Data drift: DRIFT" in out
 
-    code, out, _ = run(capsys, "monitor", "report", "flowers@production", "--policy",
-                       "flowers-drift")
+    code, out, _ = run(
+        capsys, "monitor", "report", "flowers@production", "--policy", "flowers-drift"
+    )
     assert code == 0
     assert "Data drift: DRIFT" in out
     sepal = next(line for line in lines(out) if line.startswith("sepal length (cm)"))
@@ -321,13 +422,11 @@ def test_policies_alerts_and_a_drift_report(flowers, capsys, tmp_path):
     assert code == 1
     report = json.loads(out)
     assert report["data_drift"]["drifted"] is True
-    code, _, err = run(capsys, "monitor", "report", "flowers:1", "--since", "1h",
-                       "--until", "2h")
+    code, _, err = run(capsys, "monitor", "report", "flowers:1", "--since", "1h", "--until", "2h")
     assert code == 3
     assert "INVALID_ARGUMENT (INVALID_WINDOW)" in err
 
-    code, out, _ = run(capsys, "monitor", "policies", "delete", "flowers-drift", "--reason",
-                       "done")
+    code, out, _ = run(capsys, "monitor", "policies", "delete", "flowers-drift", "--reason", "done")
     assert (code, out.strip()) == (0, "deleted monitoringPolicies/flowers-drift")
 
 
@@ -374,8 +473,9 @@ def test_unreachable_and_unauthenticated_calls_exit_3(suite, capsys, monkeypatch
     with socket.socket() as closed:  # bound, never listening: connections are refused
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-        code, _, err = run(capsys, "models", "list", "--target", f"127.0.0.1:{port}",
-                           "--timeout", "5")
+        code, _, err = run(
+            capsys, "models", "list", "--target", f"127.0.0.1:{port}", "--timeout", "5"
+        )
     assert code == 3
     [line] = lines(err)
     assert line.startswith("error: UNAVAILABLE: ")
@@ -403,8 +503,10 @@ def test_no_target_and_bad_usage_exit_2(capsys, monkeypatch, tmp_path):
     assert "SLIPWAY_TRAINING_TARGET" in err
     monkeypatch.setenv("SLIPWAY_TARGET", "127.0.0.1:1")
     code, _, err = run(capsys, "versions", "get", "flowers")
-    assert (code, lines(err)) == (2, ["error: 'flowers' names a model, not a version; write "
-                                      "flowers:NUMBER or flowers@ALIAS"])
+    assert (code, lines(err)) == (
+        2,
+        ["error: 'flowers' names a model, not a version; write flowers:NUMBER or flowers@ALIAS"],
+    )
     code, _, err = run(capsys, "predict", "flowers", "--input", tmp_path / "missing.csv")
     assert code == 2
     assert "cannot read" in err
@@ -453,6 +555,8 @@ def test_names_people_write():
 
 
 def test_markdown_tables_and_code_become_plain_text():
-    text = markdown_to_text("# Title\n\n| a | b `c` |\n|---|---|\n| 1 \\| 2 | **x** |\n\n"
-                            "```\nLogisticRegression()\n```\n")
+    text = markdown_to_text(
+        "# Title\n\n| a | b `c` |\n|---|---|\n| 1 \\| 2 | **x** |\n\n"
+        "```\nLogisticRegression()\n```\n"
+    )
     assert text == ("Title\n=====\n\nA      B C\n1 | 2  x\n\n    LogisticRegression()\n")

@@ -44,9 +44,23 @@ def start_suite(home: Path, *extra: str) -> subprocess.Popen[str]:
     env = dict(os.environ, SLIPWAY_HOME=str(home))
     env.pop("SLIPWAY_DATABASE_URL", None)
     return subprocess.Popen(
-        [sys.executable, "-m", "slipway.cli.main", "up", "--grpc-port-base", "0",
-         "--metrics-port-base", "0", "--shutdown-grace", "5", *extra],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "slipway.cli.main",
+            "up",
+            "--grpc-port-base",
+            "0",
+            "--metrics-port-base",
+            "0",
+            "--shutdown-grace",
+            "5",
+            *extra,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -92,21 +106,36 @@ def test_up_brings_every_service_to_serving_and_stops_cleanly(home):
         for name, info in suite["services"].items():
             with grpc.insecure_channel(info["grpc_address"]) as channel:
                 check = health_pb2_grpc.HealthStub(channel).Check(
-                    health_pb2.HealthCheckRequest(service=SERVICE_APIS[name]), timeout=5)
+                    health_pb2.HealthCheckRequest(service=SERVICE_APIS[name]), timeout=5
+                )
                 assert check.status == health_pb2.HealthCheckResponse.SERVING, name
             listed = subprocess.run(
-                [grpcurl(), "-plaintext", "-H", f"authorization: Bearer {token}",
-                 info["grpc_address"], "list"],
-                capture_output=True, text=True, timeout=30, check=True).stdout.split()
+                [
+                    grpcurl(),
+                    "-plaintext",
+                    "-H",
+                    f"authorization: Bearer {token}",
+                    info["grpc_address"],
+                    "list",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=True,
+            ).stdout.split()
             assert SERVICE_APIS[name] in listed, (name, listed)
             assert "slipway.audit.v1.AuditService" in listed
             refused = subprocess.run(
                 [grpcurl(), "-plaintext", info["grpc_address"], "list"],
-                capture_output=True, text=True, timeout=30)
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
             assert refused.returncode != 0
             assert "Unauthenticated" in refused.stderr
             with urllib.request.urlopen(
-                    f"http://{info['metrics_address']}/metrics", timeout=5) as response:
+                f"http://{info['metrics_address']}/metrics", timeout=5
+            ) as response:
                 body = response.read().decode()
             assert "grpc_server_handled_total" in body
             assert 'grpc_code="UNAUTHENTICATED"' in body
@@ -126,20 +155,34 @@ def test_the_registry_finds_training_and_monitoring_started_after_it(home):
         metadata = (("authorization", f"Bearer {Path(suite['token_file']).read_text().strip()}"),)
         with grpc.insecure_channel(suite["services"]["training"]["grpc_address"]) as channel:
             training = training_service_pb2_grpc.TrainingServiceStub(channel)
-            created = training.CreateTrainingJob(training_service_pb2.CreateTrainingJobRequest(
-                training_job=job("models/iris", dataset=bundled("iris"))),
-                metadata=metadata, timeout=30).training_job
+            created = training.CreateTrainingJob(
+                training_service_pb2.CreateTrainingJobRequest(
+                    training_job=job("models/iris", dataset=bundled("iris"))
+                ),
+                metadata=metadata,
+                timeout=30,
+            ).training_job
             deadline = time.monotonic() + STARTUP_TIMEOUT
-            while (done := training.GetTrainingJob(training_service_pb2.GetTrainingJobRequest(
-                    name=created.name), metadata=metadata, timeout=30).training_job
-                   ).state != training_job_pb2.TRAINING_JOB_STATE_SUCCEEDED:
+            while (
+                done := training.GetTrainingJob(
+                    training_service_pb2.GetTrainingJobRequest(name=created.name),
+                    metadata=metadata,
+                    timeout=30,
+                ).training_job
+            ).state != training_job_pb2.TRAINING_JOB_STATE_SUCCEEDED:
                 assert done.state != training_job_pb2.TRAINING_JOB_STATE_FAILED, done.failure
                 assert time.monotonic() < deadline, done
                 time.sleep(0.2)
         with grpc.insecure_channel(suite["services"]["registry"]["grpc_address"]) as channel:
-            report = registry_service_pb2_grpc.RegistryServiceStub(channel).GetLineageReport(
-                registry_service_pb2.GetLineageReportRequest(name=done.model_version),
-                metadata=metadata, timeout=30).report
+            report = (
+                registry_service_pb2_grpc.RegistryServiceStub(channel)
+                .GetLineageReport(
+                    registry_service_pb2.GetLineageReportRequest(name=done.model_version),
+                    metadata=metadata,
+                    timeout=30,
+                )
+                .report
+            )
     finally:
         code, output = stop_suite(process)
     assert code == 0, output
@@ -172,14 +215,31 @@ def test_a_service_that_dies_is_named_and_the_suite_stops(home):
 def test_up_on_postgresql_needs_a_migrated_database(home, postgres_cluster):
     url = postgres_cluster.url(postgres_cluster.create_database())
     refused = subprocess.run(
-        [sys.executable, "-m", "slipway.cli.main", "up", "--database-url", url,
-         "--grpc-port-base", "0", "--metrics-port-base", "0"],
-        env=dict(os.environ, SLIPWAY_HOME=str(home)), capture_output=True, text=True,
-        timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "slipway.cli.main",
+            "up",
+            "--database-url",
+            url,
+            "--grpc-port-base",
+            "0",
+            "--metrics-port-base",
+            "0",
+        ],
+        env=dict(os.environ, SLIPWAY_HOME=str(home)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert refused.returncode == 3
     assert "slipway db upgrade" in refused.stderr
-    subprocess.run([sys.executable, "-m", "slipway.cli.main", "db", "upgrade",
-                    "--database-url", url], check=True, timeout=120, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "slipway.cli.main", "db", "upgrade", "--database-url", url],
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
     process = start_suite(home, "--database-url", url)
     try:
         suite = wait_for_suite(process, home)

@@ -49,66 +49,98 @@ class ScriptedRegistry(pb_grpc.RegistryServiceServicer):
             context.abort(self.code, f"attempt {count} fails")
         return count
 
-    def GetModel(self, request: pb.GetModelRequest, context: grpc.ServicerContext
-                 ) -> pb.GetModelResponse:
+    def GetModel(
+        self, request: pb.GetModelRequest, context: grpc.ServicerContext
+    ) -> pb.GetModelResponse:
         self._attempt("GetModel", request, context)
         return pb.GetModelResponse(model=model_pb2.Model(name=request.name))
 
-    def CreateModel(self, request: pb.CreateModelRequest, context: grpc.ServicerContext
-                    ) -> pb.CreateModelResponse:
+    def CreateModel(
+        self, request: pb.CreateModelRequest, context: grpc.ServicerContext
+    ) -> pb.CreateModelResponse:
         self._attempt("CreateModel", request, context)
         return pb.CreateModelResponse(model=model_pb2.Model(name=f"models/{request.model_id}"))
 
-    def GetModelVersion(self, request: pb.GetModelVersionRequest,
-                        context: grpc.ServicerContext) -> pb.GetModelVersionResponse:
+    def GetModelVersion(
+        self, request: pb.GetModelVersionRequest, context: grpc.ServicerContext
+    ) -> pb.GetModelVersionResponse:
         time.sleep(2.0)  # slower than any deadline the tests set
         return pb.GetModelVersionResponse()
 
-    def UpdateModel(self, request: pb.UpdateModelRequest, context: grpc.ServicerContext
-                    ) -> pb.UpdateModelResponse:
+    def UpdateModel(
+        self, request: pb.UpdateModelRequest, context: grpc.ServicerContext
+    ) -> pb.UpdateModelResponse:
         info = any_pb2.Any()
-        info.Pack(error_details_pb2.ErrorInfo(reason="INVALID_UPDATE_MASK",
-                                              domain="registry.slipway",
-                                              metadata={"request_id": "req-7"}))
+        info.Pack(
+            error_details_pb2.ErrorInfo(
+                reason="INVALID_UPDATE_MASK",
+                domain="registry.slipway",
+                metadata={"request_id": "req-7"},
+            )
+        )
         bad = any_pb2.Any()
-        bad.Pack(error_details_pb2.BadRequest(field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(field="update_mask",
-                                                        description="unknown path color")]))
-        context.abort_with_status(rpc_status.to_status(status_pb2.Status(
-            code=code_pb2.INVALID_ARGUMENT, message="update_mask: unknown path color",
-            details=[info, bad])))
+        bad.Pack(
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(
+                        field="update_mask", description="unknown path color"
+                    )
+                ]
+            )
+        )
+        context.abort_with_status(
+            rpc_status.to_status(
+                status_pb2.Status(
+                    code=code_pb2.INVALID_ARGUMENT,
+                    message="update_mask: unknown path color",
+                    details=[info, bad],
+                )
+            )
+        )
         raise AssertionError("abort_with_status returns only by raising")
 
-    def ListModels(self, request: pb.ListModelsRequest, context: grpc.ServicerContext
-                   ) -> pb.ListModelsResponse:
+    def ListModels(
+        self, request: pb.ListModelsRequest, context: grpc.ServicerContext
+    ) -> pb.ListModelsResponse:
         self._attempt("ListModels", request, context)
         start = int(request.page_token or 0)
         names = [f"models/m{i}" for i in range(start, min(start + request.page_size, 5))]
         following = start + request.page_size
-        return pb.ListModelsResponse(models=[model_pb2.Model(name=n) for n in names],
-                                     next_page_token=str(following) if following < 5 else "")
+        return pb.ListModelsResponse(
+            models=[model_pb2.Model(name=n) for n in names],
+            next_page_token=str(following) if following < 5 else "",
+        )
 
-    def WatchModelEvents(self, request: pb.WatchModelEventsRequest,
-                         context: grpc.ServicerContext) -> Iterator[pb.WatchModelEventsResponse]:
+    def WatchModelEvents(
+        self, request: pb.WatchModelEventsRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.WatchModelEventsResponse]:
         """Events 1 and 2 then a broken stream; resumed after 2, event 3 and the end."""
         count = self._attempt("WatchModelEvents", request, context)
         first = request.after_sequence + 1 if request.HasField("after_sequence") else 1
         for sequence in range(first, 4):
-            yield pb.WatchModelEventsResponse(event=model_event_pb2.ModelEvent(
-                sequence=sequence, type=model_event_pb2.MODEL_EVENT_TYPE_MODEL_CREATED))
+            yield pb.WatchModelEventsResponse(
+                event=model_event_pb2.ModelEvent(
+                    sequence=sequence, type=model_event_pb2.MODEL_EVENT_TYPE_MODEL_CREATED
+                )
+            )
             if count == self.failures + 1 and sequence == 2:
                 context.abort(grpc.StatusCode.UNAVAILABLE, "the registry restarts")
 
-    def DownloadModelVersion(self, request: pb.DownloadModelVersionRequest,
-                             context: grpc.ServicerContext
-                             ) -> Iterator[pb.DownloadModelVersionResponse]:
+    def DownloadModelVersion(
+        self, request: pb.DownloadModelVersionRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.DownloadModelVersionResponse]:
         """Declares the digest of b"model" and sends b"model" or, for `.../2`, b"modem"."""
-        yield pb.DownloadModelVersionResponse(header=pb.DownloadHeader(
-            model_version=request.name, artifact=artifact_pb2.Artifact(
-                sha256=hashlib.sha256(b"model").hexdigest(), size_bytes=5)))
+        yield pb.DownloadModelVersionResponse(
+            header=pb.DownloadHeader(
+                model_version=request.name,
+                artifact=artifact_pb2.Artifact(
+                    sha256=hashlib.sha256(b"model").hexdigest(), size_bytes=5
+                ),
+            )
+        )
         data = b"modem" if request.name.endswith("/2") else b"model"
         for offset in range(0, 5, 2):
-            yield pb.DownloadModelVersionResponse(chunk=data[offset:offset + 2])
+            yield pb.DownloadModelVersionResponse(chunk=data[offset : offset + 2])
 
     def attempts(self, method: str) -> int:
         return len(self.calls.get(method, []))
@@ -180,8 +212,7 @@ def test_retries_stop_after_the_last_attempt(scripted):
         suite.registry.get_model("churn")
     assert servicer.attempts("GetModel") == 4
 
-    with client.connect(target, retry=client.NO_RETRY) as suite, \
-            pytest.raises(client.Unavailable):
+    with client.connect(target, retry=client.NO_RETRY) as suite, pytest.raises(client.Unavailable):
         suite.registry.get_model("churn")
     assert servicer.attempts("GetModel") == 5
 
@@ -189,11 +220,12 @@ def test_retries_stop_after_the_last_attempt(scripted):
 def test_retries_never_outlast_the_deadline(scripted):
     servicer, target = scripted
     servicer.failures = 1000
-    policy = client.RetryPolicy(max_attempts=1000, initial_backoff=0.2, multiplier=1.0,
-                                jitter=0.0)
+    policy = client.RetryPolicy(max_attempts=1000, initial_backoff=0.2, multiplier=1.0, jitter=0.0)
     started = time.monotonic()
-    with client.connect(target, retry=policy, timeout=1.0) as suite, \
-            pytest.raises(client.Unavailable):
+    with (
+        client.connect(target, retry=policy, timeout=1.0) as suite,
+        pytest.raises(client.Unavailable),
+    ):
         suite.registry.get_model("churn")
     assert time.monotonic() - started < 1.5
     assert 3 <= servicer.attempts("GetModel") <= 6  # about every 0.2 s within 1 s
@@ -221,10 +253,10 @@ def test_errors_carry_the_reason_metadata_and_field_violations(scripted):
     assert failure.reason == "INVALID_UPDATE_MASK"
     assert failure.domain == "registry.slipway"
     assert failure.request_id == "req-7"
-    assert failure.field_violations == (
-        client.FieldViolation("update_mask", "unknown path color"),)
-    assert str(failure) == ("INVALID_ARGUMENT (INVALID_UPDATE_MASK): update_mask: unknown path "
-                            "color [request req-7]")
+    assert failure.field_violations == (client.FieldViolation("update_mask", "unknown path color"),)
+    assert str(failure) == (
+        "INVALID_ARGUMENT (INVALID_UPDATE_MASK): update_mask: unknown path color [request req-7]"
+    )
     assert isinstance(failure.__cause__, grpc.RpcError)
 
 

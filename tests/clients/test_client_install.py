@@ -15,8 +15,17 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 BUDGET_SECONDS = 300.0
-SERVER_ONLY = {"scikit-learn", "sqlalchemy", "alembic", "structlog", "slipway", "scipy",
-               "skops", "psycopg", "prometheus-client"}
+SERVER_ONLY = {
+    "scikit-learn",
+    "sqlalchemy",
+    "alembic",
+    "structlog",
+    "slipway",
+    "scipy",
+    "skops",
+    "psycopg",
+    "prometheus-client",
+}
 
 CHECK = """
 import importlib.util, json
@@ -36,8 +45,15 @@ print(json.dumps({
 
 def _run(args: list[str], deadline: float, cwd: Path) -> str:
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
-    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True,
-                            timeout=max(1.0, deadline - time.monotonic()), check=False)
+    result = subprocess.run(
+        args,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=max(1.0, deadline - time.monotonic()),
+        check=False,
+    )
     assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout
 
@@ -48,11 +64,27 @@ def test_the_client_installs_alone_without_server_dependencies(tmp_path: Path):
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", str(venv)], deadline, tmp_path)
     python = venv / "bin" / "python"
-    _run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-          str(REPO / "clients" / "python")], deadline, tmp_path)
+    _run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            str(REPO / "clients" / "python"),
+        ],
+        deadline,
+        tmp_path,
+    )
 
-    listed = json.loads(_run([str(python), "-m", "pip", "list", "--format=json",
-                              "--disable-pip-version-check"], deadline, tmp_path))
+    listed = json.loads(
+        _run(
+            [str(python), "-m", "pip", "list", "--format=json", "--disable-pip-version-check"],
+            deadline,
+            tmp_path,
+        )
+    )
     installed = {p["name"].lower().replace("_", "-") for p in listed}
     assert {"slipway-client", "numpy", "grpcio", "grpcio-status", "protobuf"} <= installed
     assert not installed & SERVER_ONLY, installed & SERVER_ONLY

@@ -17,8 +17,15 @@ SERVICES = {
 }
 READ_ONLY_VERBS = ("Get", "List", "Watch", "Download", "Verify", "Export")
 NEEDS_REASON = {
-    "DeleteModel", "UpdateModel", "UpdateModelVersion", "ArchiveModelVersion", "SetModelAlias",
-    "DeleteModelAlias", "CancelTrainingJob", "CreateMonitoringPolicy", "UpdateMonitoringPolicy",
+    "DeleteModel",
+    "UpdateModel",
+    "UpdateModelVersion",
+    "ArchiveModelVersion",
+    "SetModelAlias",
+    "DeleteModelAlias",
+    "CancelTrainingJob",
+    "CreateMonitoringPolicy",
+    "UpdateMonitoringPolicy",
     "DeleteMonitoringPolicy",
 }
 
@@ -99,8 +106,10 @@ def test_lists_paginate() -> None:
         request = method.input_type.fields_by_name
         response = method.output_type.fields_by_name
         if not (
-            request.get("page_size") and request["page_size"].type == FieldDescriptor.TYPE_INT32
-            and request.get("page_token") and response.get("next_page_token")
+            request.get("page_size")
+            and request["page_size"].type == FieldDescriptor.TYPE_INT32
+            and request.get("page_token")
+            and response.get("next_page_token")
         ):
             wrong.append(method.full_name)
     assert not wrong, f"lists without page_size/page_token/next_page_token: {wrong}"
@@ -135,15 +144,24 @@ def test_times_are_timestamps() -> None:
 def test_issue_rpcs_exist() -> None:
     names = {m.containing_service.name + "." + m.name for m in all_methods()}
     expected = {
-        "RegistryService.SetModelAlias", "RegistryService.DeleteModelAlias",
-        "RegistryService.ListAliasHistory", "RegistryService.ArchiveModelVersion",
-        "RegistryService.WatchModelEvents", "RegistryService.GetLineageReport",
-        "RegistryService.CreateModelVersion", "RegistryService.DownloadModelVersion",
-        "TrainingService.CancelTrainingJob", "TrainingService.WatchTrainingJob",
-        "MonitoringService.GetMonitoringReport", "MonitoringService.IngestPredictions",
-        "MonitoringService.IngestGroundTruth", "MonitoringService.WatchAlerts",
-        "MonitoringService.ListAlerts", "AuditService.ListAuditEvents",
-        "AuditService.VerifyAuditLog", "AuditService.ExportAuditEvents",
+        "RegistryService.SetModelAlias",
+        "RegistryService.DeleteModelAlias",
+        "RegistryService.ListAliasHistory",
+        "RegistryService.ArchiveModelVersion",
+        "RegistryService.WatchModelEvents",
+        "RegistryService.GetLineageReport",
+        "RegistryService.CreateModelVersion",
+        "RegistryService.DownloadModelVersion",
+        "TrainingService.CancelTrainingJob",
+        "TrainingService.WatchTrainingJob",
+        "MonitoringService.GetMonitoringReport",
+        "MonitoringService.IngestPredictions",
+        "MonitoringService.IngestGroundTruth",
+        "MonitoringService.WatchAlerts",
+        "MonitoringService.ListAlerts",
+        "AuditService.ListAuditEvents",
+        "AuditService.VerifyAuditLog",
+        "AuditService.ExportAuditEvents",
     }
     assert expected <= names, sorted(expected - names)
 
@@ -152,6 +170,11 @@ def test_streaming_shapes() -> None:
     shapes = {m.name: (m.client_streaming, m.server_streaming) for m in all_methods()}
     assert shapes["CreateModelVersion"] == (True, False)
     assert shapes["IngestPredictions"] == (True, False)
-    for name in ("DownloadModelVersion", "WatchModelEvents", "WatchTrainingJob", "WatchAlerts",
-                 "ExportAuditEvents"):
+    for name in (
+        "DownloadModelVersion",
+        "WatchModelEvents",
+        "WatchTrainingJob",
+        "WatchAlerts",
+        "ExportAuditEvents",
+    ):
         assert shapes[name] == (False, True), name

@@ -26,14 +26,23 @@ def generate(out: Path) -> None:
     protos = sorted(p.relative_to(REPO).as_posix() for p in (PROTOS / "slipway").rglob("*.proto"))
     subprocess.run(
         [
-            sys.executable, "-m", "grpc_tools.protoc", "-Iprotos",
+            sys.executable,
+            "-m",
+            "grpc_tools.protoc",
+            "-Iprotos",
             f"--plugin=protoc-gen-mypy={BIN / 'protoc-gen-mypy'}",
             f"--plugin=protoc-gen-mypy_grpc={BIN / 'protoc-gen-mypy_grpc'}",
-            f"--python_out={out}", f"--grpc_python_out={out}",
-            f"--mypy_out={out}", f"--mypy_grpc_out={out}",
+            f"--python_out={out}",
+            f"--grpc_python_out={out}",
+            f"--mypy_out={out}",
+            f"--mypy_grpc_out={out}",
             *protos,
         ],
-        cwd=REPO, check=True, capture_output=True, text=True, timeout=300,
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     for name in generated_dirs():
         package = out / "slipway" / name

@@ -71,7 +71,10 @@ def methods(file: descriptor_pb2.FileDescriptorProto) -> dict[str, tuple[str, st
 def triton() -> descriptor_pb2.FileDescriptorProto:
     result = subprocess.run(
         [sys.executable, "-c", DUMP_TRITON],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     if result.returncode != 0:
         message = f"cannot load tritonclient's descriptors: {result.stderr.strip()[-500:]}"
@@ -87,9 +90,19 @@ def triton() -> descriptor_pb2.FileDescriptorProto:
 def ours(tmp_path_factory: pytest.TempPathFactory) -> descriptor_pb2.FileDescriptorProto:
     out = tmp_path_factory.mktemp("oip") / "oip.binpb"
     subprocess.run(
-        [sys.executable, "-m", "grpc_tools.protoc", "-Iprotos",
-         f"--descriptor_set_out={out}", f"protos/{OIP_PROTO}"],
-        cwd=REPO, check=True, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "grpc_tools.protoc",
+            "-Iprotos",
+            f"--descriptor_set_out={out}",
+            f"protos/{OIP_PROTO}",
+        ],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     files = descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes())
     return next(f for f in files.file if f.name == OIP_PROTO)
@@ -139,8 +152,15 @@ def test_every_rpc_matches(
     theirs = methods(triton)
     mine = methods(ours)
     required = {
-        "ServerLive", "ServerReady", "ModelReady", "ServerMetadata", "ModelMetadata", "ModelInfer",
-        "RepositoryIndex", "RepositoryModelLoad", "RepositoryModelUnload",
+        "ServerLive",
+        "ServerReady",
+        "ModelReady",
+        "ServerMetadata",
+        "ModelMetadata",
+        "ModelInfer",
+        "RepositoryIndex",
+        "RepositoryModelLoad",
+        "RepositoryModelUnload",
     }
     assert required <= mine.keys()
     for name, signature in sorted(mine.items()):

@@ -50,16 +50,24 @@ def registry_server(settings, db):
 def seed(db, count, *, action="registry.CreateModel", principal=ALICE):
     for i in range(count):
         with db.unit_of_work() as session:
-            record(session, service="registry", action=action, resource=f"models/m{i}",
-                   payload={"after": {"i": i}}, reason=f"seed {i}", principal=principal,
-                   request_id=f"seed-{i}")
+            record(
+                session,
+                service="registry",
+                action=action,
+                resource=f"models/m{i}",
+                payload={"after": {"i": i}},
+                reason=f"seed {i}",
+                principal=principal,
+                request_id=f"seed-{i}",
+            )
 
 
 async def list_all(stub, token, **fields):
     events, page_token = [], ""
     while True:
         page = await stub.ListAuditEvents(
-            pb.ListAuditEventsRequest(page_token=page_token, **fields), metadata=auth(token))
+            pb.ListAuditEventsRequest(page_token=page_token, **fields), metadata=auth(token)
+        )
         events.extend(page.events)
         page_token = page.next_page_token
         if not page_token:
@@ -67,22 +75,31 @@ async def list_all(stub, token, **fields):
 
 
 async def test_refused_calls_are_recorded_as_denied_with_principal(migrated_db, settings, tokens):
-    async with registry_server(settings, migrated_db) as server, \
-            grpc.aio.insecure_channel(server.grpc_address) as channel:
+    async with (
+        registry_server(settings, migrated_db) as server,
+        grpc.aio.insecure_channel(server.grpc_address) as channel,
+    ):
         registry = registry_grpc.RegistryServiceStub(channel)
         with pytest.raises(grpc.aio.AioRpcError) as anonymous:
-            await registry.DeleteModel(registry_pb.DeleteModelRequest(name="models/churn"),
-                                       metadata=(("x-request-id", "req-anon"),))
+            await registry.DeleteModel(
+                registry_pb.DeleteModelRequest(name="models/churn"),
+                metadata=(("x-request-id", "req-anon"),),
+            )
         assert anonymous.value.code() == grpc.StatusCode.UNAUTHENTICATED
         with pytest.raises(grpc.aio.AioRpcError) as viewer:
             await registry.SetModelAlias(
-                registry_pb.SetModelAliasRequest(model="models/churn", alias="production",
-                                                 reason="ship it"),
-                metadata=auth(tokens["viewer"]))
+                registry_pb.SetModelAliasRequest(
+                    model="models/churn", alias="production", reason="ship it"
+                ),
+                metadata=auth(tokens["viewer"]),
+            )
         assert viewer.value.code() == grpc.StatusCode.PERMISSION_DENIED
         audit = pb_grpc.AuditServiceStub(channel)
-        events = await list_all(audit, tokens["auditor"], filter=event_pb.AuditEventFilter(
-            outcome=event_pb.AUDIT_OUTCOME_DENIED))
+        events = await list_all(
+            audit,
+            tokens["auditor"],
+            filter=event_pb.AuditEventFilter(outcome=event_pb.AUDIT_OUTCOME_DENIED),
+        )
     by_principal = {e.principal.name: e for e in events}
     anon = by_principal["anonymous"]
     assert anon.action == "registry.DeleteModel"
@@ -102,16 +119,20 @@ async def test_refused_calls_are_recorded_as_denied_with_principal(migrated_db, 
 async def test_refusals_with_hostile_values_are_still_recorded(migrated_db, settings, tokens):
     """A refused call may carry anything: its event must not be lost to a NUL or a huge name."""
     huge = "models/" + "x" * 10_000
-    async with registry_server(settings, migrated_db) as server, \
-            grpc.aio.insecure_channel(server.grpc_address) as channel:
+    async with (
+        registry_server(settings, migrated_db) as server,
+        grpc.aio.insecure_channel(server.grpc_address) as channel,
+    ):
         registry = registry_grpc.RegistryServiceStub(channel)
         with pytest.raises(grpc.aio.AioRpcError):
             await registry.DeleteModel(
                 registry_pb.DeleteModelRequest(name=huge, reason="nul\x00inside"),
-                metadata=auth(tokens["viewer"]))
+                metadata=auth(tokens["viewer"]),
+            )
     with migrated_db.unit_of_work(read_only=True) as session:
-        resource, reason = session.execute(text(
-            "SELECT resource, reason FROM audit_events WHERE outcome = 'DENIED'")).one()
+        resource, reason = session.execute(
+            text("SELECT resource, reason FROM audit_events WHERE outcome = 'DENIED'")
+        ).one()
     assert resource.startswith("models/xxx")
     assert resource.endswith("…[truncated]")
     assert len(resource) <= 1024
@@ -119,17 +140,26 @@ async def test_refusals_with_hostile_values_are_still_recorded(migrated_db, sett
 
 
 async def test_failed_changes_are_recorded_as_failed(migrated_db, settings, tokens):
-    async with running_server(settings, [], extra_handlers=[probe_handler()],
-                              role_table=PROBE_ROLES,
-                              auditor=DatabaseEdgeAuditor(migrated_db, "registry")) as server, \
-            grpc.aio.insecure_channel(server.grpc_address) as channel:
+    async with (
+        running_server(
+            settings,
+            [],
+            extra_handlers=[probe_handler()],
+            role_table=PROBE_ROLES,
+            auditor=DatabaseEdgeAuditor(migrated_db, "registry"),
+        ) as server,
+        grpc.aio.insecure_channel(server.grpc_address) as channel,
+    ):
         for name in ("Invalid", "CrashWrite", "Crash"):
             with pytest.raises(grpc.aio.AioRpcError):
                 await channel.unary_unary(method(name))(b"", metadata=auth(tokens["developer"]))
     with migrated_db.unit_of_work(read_only=True) as session:
-        rows = session.execute(text(
-            "SELECT action, outcome, status_code, error_reason, principal FROM audit_events "
-            "ORDER BY sequence")).all()
+        rows = session.execute(
+            text(
+                "SELECT action, outcome, status_code, error_reason, principal FROM audit_events "
+                "ORDER BY sequence"
+            )
+        ).all()
     # Crash is a read: its failure is logged but not audited; the two changes are.
     assert [tuple(r) for r in rows] == [
         ("testing.Invalid", "FAILED", "INVALID_ARGUMENT", "NAME_EMPTY", "developer-user"),
@@ -139,27 +169,38 @@ async def test_failed_changes_are_recorded_as_failed(migrated_db, settings, toke
 
 async def test_only_auditors_and_admins_read_the_log(migrated_db, settings, tokens):
     seed(migrated_db, 2)
-    async with registry_server(settings, migrated_db) as server, \
-            grpc.aio.insecure_channel(server.grpc_address) as channel:
+    async with (
+        registry_server(settings, migrated_db) as server,
+        grpc.aio.insecure_channel(server.grpc_address) as channel,
+    ):
         audit = pb_grpc.AuditServiceStub(channel)
         for role in ("viewer", "developer", "approver", "service"):
             with pytest.raises(grpc.aio.AioRpcError) as caught:
-                await audit.ListAuditEvents(pb.ListAuditEventsRequest(),
-                                            metadata=auth(tokens[role]))
+                await audit.ListAuditEvents(
+                    pb.ListAuditEventsRequest(), metadata=auth(tokens[role])
+                )
             assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED, role
         for role in ("auditor", "admin"):
-            page = await audit.ListAuditEvents(pb.ListAuditEventsRequest(),
-                                               metadata=auth(tokens[role]))
+            page = await audit.ListAuditEvents(
+                pb.ListAuditEventsRequest(), metadata=auth(tokens[role])
+            )
             assert len(page.events) >= 2
 
 
 async def test_list_filters_and_pages_with_tokens_bound_to_the_request(
-        migrated_db, settings, tokens):
+    migrated_db, settings, tokens
+):
     seed(migrated_db, 7)
-    seed(migrated_db, 2, action="registry.SetModelAlias",
-         principal=Principal("bob", frozenset({"approver"})))
-    async with registry_server(settings, migrated_db) as server, \
-            grpc.aio.insecure_channel(server.grpc_address) as channel:
+    seed(
+        migrated_db,
+        2,
+        action="registry.SetModelAlias",
+        principal=Principal("bob", frozenset({"approver"})),
+    )
+    async with (
+        registry_server(settings, migrated_db) as server,
+        grpc.aio.insecure_channel(server.grpc_address) as channel,
+    ):
         audit = pb_grpc.AuditServiceStub(channel)
         alice = event_pb.AuditEventFilter(principal="alice")
         pages = []
@@ -167,7 +208,8 @@ async def test_list_filters_and_pages_with_tokens_bound_to_the_request(
         while True:
             page = await audit.ListAuditEvents(
                 pb.ListAuditEventsRequest(filter=alice, page_size=3, page_token=token),
-                metadata=auth(tokens["auditor"]))
+                metadata=auth(tokens["auditor"]),
+            )
             pages.append([e.sequence for e in page.events])
             token = page.next_page_token
             if not token:
@@ -176,33 +218,51 @@ async def test_list_filters_and_pages_with_tokens_bound_to_the_request(
         assert pages == [[1, 2, 3], [4, 5, 6], [7]]
         newest = await audit.ListAuditEvents(
             pb.ListAuditEventsRequest(page_size=2, descending=True),
-            metadata=auth(tokens["auditor"]))
+            metadata=auth(tokens["auditor"]),
+        )
         assert [e.sequence for e in newest.events] == [9, 8]
-        aliases = await list_all(audit, tokens["auditor"], filter=event_pb.AuditEventFilter(
-            action="registry.SetModelAlias", resource_prefix="models/m"))
+        aliases = await list_all(
+            audit,
+            tokens["auditor"],
+            filter=event_pb.AuditEventFilter(
+                action="registry.SetModelAlias", resource_prefix="models/m"
+            ),
+        )
         assert [(e.principal.name, e.resource) for e in aliases] == [
-            ("bob", "models/m0"), ("bob", "models/m1")]
+            ("bob", "models/m0"),
+            ("bob", "models/m1"),
+        ]
 
-        for bad_token, reason in [(last_token[:-2], "INVALID_PAGE_TOKEN"),
-                                  ("not-a-token", "INVALID_PAGE_TOKEN"),
-                                  (last_token[:10] + "A" + last_token[11:], "INVALID_PAGE_TOKEN")]:
+        for bad_token, reason in [
+            (last_token[:-2], "INVALID_PAGE_TOKEN"),
+            ("not-a-token", "INVALID_PAGE_TOKEN"),
+            (last_token[:10] + "A" + last_token[11:], "INVALID_PAGE_TOKEN"),
+        ]:
             with pytest.raises(grpc.aio.AioRpcError) as caught:
                 await audit.ListAuditEvents(
                     pb.ListAuditEventsRequest(filter=alice, page_size=3, page_token=bad_token),
-                    metadata=auth(tokens["auditor"]))
+                    metadata=auth(tokens["auditor"]),
+                )
             assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
             details = rich_details(caught.value)
             assert details["error_info"].reason in (reason, "PAGE_TOKEN_MISMATCH")
             assert details["bad_request"].field_violations[0].field == "page_token"
         with pytest.raises(grpc.aio.AioRpcError) as mismatch:
             await audit.ListAuditEvents(
-                pb.ListAuditEventsRequest(filter=event_pb.AuditEventFilter(principal="bob"),
-                                          page_size=3, page_token=last_token),
-                metadata=auth(tokens["auditor"]))
+                pb.ListAuditEventsRequest(
+                    filter=event_pb.AuditEventFilter(principal="bob"),
+                    page_size=3,
+                    page_token=last_token,
+                ),
+                metadata=auth(tokens["auditor"]),
+            )
         assert rich_details(mismatch.value)["error_info"].reason == "PAGE_TOKEN_MISMATCH"
-        for bad in [pb.ListAuditEventsRequest(page_size=-1),
-                    pb.ListAuditEventsRequest(filter=event_pb.AuditEventFilter(
-                        min_sequence=5, max_sequence=2))]:
+        for bad in [
+            pb.ListAuditEventsRequest(page_size=-1),
+            pb.ListAuditEventsRequest(
+                filter=event_pb.AuditEventFilter(min_sequence=5, max_sequence=2)
+            ),
+        ]:
             with pytest.raises(grpc.aio.AioRpcError) as caught:
                 await audit.ListAuditEvents(bad, metadata=auth(tokens["auditor"]))
             assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -220,25 +280,33 @@ def tamper(db, statement):
 
 
 async def test_verify_reports_ok_then_the_tampered_sequence(migrated_db, settings, tokens):
-    async with registry_server(settings, migrated_db) as server, \
-            grpc.aio.insecure_channel(server.grpc_address) as channel:
+    async with (
+        registry_server(settings, migrated_db) as server,
+        grpc.aio.insecure_channel(server.grpc_address) as channel,
+    ):
         audit = pb_grpc.AuditServiceStub(channel)
-        empty = await audit.VerifyAuditLog(pb.VerifyAuditLogRequest(),
-                                           metadata=auth(tokens["auditor"]))
+        empty = await audit.VerifyAuditLog(
+            pb.VerifyAuditLogRequest(), metadata=auth(tokens["auditor"])
+        )
         assert empty.verification.status == chain_pb.CHAIN_STATUS_EMPTY
         seed(migrated_db, 6)
-        ok = (await audit.VerifyAuditLog(pb.VerifyAuditLogRequest(),
-                                         metadata=auth(tokens["auditor"]))).verification
+        ok = (
+            await audit.VerifyAuditLog(pb.VerifyAuditLogRequest(), metadata=auth(tokens["auditor"]))
+        ).verification
         assert ok.status == chain_pb.CHAIN_STATUS_OK
         assert (ok.first_sequence, ok.last_sequence, ok.event_count) == (1, 6, 6)
         tamper(migrated_db, "UPDATE audit_events SET payload = '{}' WHERE sequence = 4")
-        broken = (await audit.VerifyAuditLog(pb.VerifyAuditLogRequest(),
-                                             metadata=auth(tokens["admin"]))).verification
+        broken = (
+            await audit.VerifyAuditLog(pb.VerifyAuditLogRequest(), metadata=auth(tokens["admin"]))
+        ).verification
         assert broken.status == chain_pb.CHAIN_STATUS_BROKEN
         assert broken.break_sequence == 4
         assert broken.break_kind == chain_pb.CHAIN_BREAK_KIND_CHANGED_ROW
-        before = (await audit.VerifyAuditLog(pb.VerifyAuditLogRequest(end_sequence=3),
-                                             metadata=auth(tokens["admin"]))).verification
+        before = (
+            await audit.VerifyAuditLog(
+                pb.VerifyAuditLogRequest(end_sequence=3), metadata=auth(tokens["admin"])
+            )
+        ).verification
         assert before.status == chain_pb.CHAIN_STATUS_OK
 
 
@@ -253,19 +321,29 @@ async def test_verify_during_concurrent_appends_reports_ok(migrated_db, settings
             if stop.is_set():
                 return
             with migrated_db.unit_of_work() as session:
-                record(session, service="registry", action="registry.CreateModel",
-                       resource=f"models/m{i}", principal=ALICE)
+                record(
+                    session,
+                    service="registry",
+                    action="registry.CreateModel",
+                    resource=f"models/m{i}",
+                    principal=ALICE,
+                )
 
     writer = threading.Thread(target=append)
-    async with registry_server(settings, migrated_db) as server, \
-            grpc.aio.insecure_channel(server.grpc_address) as channel:
+    async with (
+        registry_server(settings, migrated_db) as server,
+        grpc.aio.insecure_channel(server.grpc_address) as channel,
+    ):
         audit = pb_grpc.AuditServiceStub(channel)
         writer.start()
         try:
             statuses = []
             for _ in range(30):
-                answer = (await audit.VerifyAuditLog(pb.VerifyAuditLogRequest(),
-                                                     metadata=auth(tokens["auditor"]))).verification
+                answer = (
+                    await audit.VerifyAuditLog(
+                        pb.VerifyAuditLogRequest(), metadata=auth(tokens["auditor"])
+                    )
+                ).verification
                 statuses.append((answer.status, answer.detail))
         finally:
             stop.set()
@@ -275,38 +353,58 @@ async def test_verify_during_concurrent_appends_reports_ok(migrated_db, settings
 
 async def test_export_streams_every_field_and_reverifies_offline(migrated_db, settings, tokens):
     seed(migrated_db, 1201)  # more than two export batches
-    async with registry_server(settings, migrated_db) as server, \
-            grpc.aio.insecure_channel(server.grpc_address) as channel:
+    async with (
+        registry_server(settings, migrated_db) as server,
+        grpc.aio.insecure_channel(server.grpc_address) as channel,
+    ):
         audit = pb_grpc.AuditServiceStub(channel)
         exported = []
-        async for batch in audit.ExportAuditEvents(pb.ExportAuditEventsRequest(),
-                                                   metadata=auth(tokens["auditor"])):
+        async for batch in audit.ExportAuditEvents(
+            pb.ExportAuditEventsRequest(), metadata=auth(tokens["auditor"])
+        ):
             exported.extend(batch.events)
-        head = (await audit.VerifyAuditLog(pb.VerifyAuditLogRequest(),
-                                           metadata=auth(tokens["auditor"]))).verification
+        head = (
+            await audit.VerifyAuditLog(pb.VerifyAuditLogRequest(), metadata=auth(tokens["auditor"]))
+        ).verification
     assert [e.sequence for e in exported] == list(range(1, 1202))
     entries = [event_from_pb(e) for e in exported]
     assert entries[0].previous_hash == GENESIS_HASH
-    result = verify_entries(entries, start=1, anchor_hash=GENESIS_HASH,
-                            sequence_of_hash={e.hash: e.sequence for e in entries}.get)
+    result = verify_entries(
+        entries,
+        start=1,
+        anchor_hash=GENESIS_HASH,
+        sequence_of_hash={e.hash: e.sequence for e in entries}.get,
+    )
     assert result.ok
     assert result.last_hash == head.last_hash
 
 
 async def run_cli(*args, env):
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "slipway.cli.main", "audit", *args, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "slipway.cli.main",
+        "audit",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(process.communicate(), timeout=120)
     return process.returncode, out.decode(), err.decode()
 
 
 async def test_command_line_lists_verifies_exports_and_checks_an_export_offline(
-        migrated_db, settings, tokens, tmp_path):
+    migrated_db, settings, tokens, tmp_path
+):
     seed(migrated_db, 5)
     async with registry_server(settings, migrated_db) as server:
-        env = dict(os.environ, SLIPWAY_TARGET=server.grpc_address,
-                   SLIPWAY_TOKEN=tokens["auditor"], SLIPWAY_HOME=str(tmp_path / "none"))
+        env = dict(
+            os.environ,
+            SLIPWAY_TARGET=server.grpc_address,
+            SLIPWAY_TOKEN=tokens["auditor"],
+            SLIPWAY_HOME=str(tmp_path / "none"),
+        )
         code, out, _ = await run_cli("list", "--principal", "alice", "--json", env=env)
         assert code == 0
         assert [json.loads(line)["sequence"] for line in out.splitlines()] == [5, 4, 3, 2, 1]
@@ -340,4 +438,3 @@ async def test_command_line_lists_verifies_exports_and_checks_an_export_offline(
         assert code == 3
         assert err.strip().startswith("error: PERMISSION_DENIED (ROLE_NOT_ALLOWED):")
         assert "Traceback" not in err
-

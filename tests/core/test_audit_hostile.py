@@ -33,20 +33,61 @@ from support.probe import rich_details
 
 SQL = "x'; DROP TABLE audit_events;--"
 # Resources chosen so that a prefix read as a LIKE pattern (or case-blind) would match too much.
-RESOURCES = ["models/a%b", "models/a%b/versions/1", "models/aXb/versions/1", "models/a_b",
-             "models/acb", "models/A%B", "%root", "_x", "models/модель 🚀", "models/back\\slash",
-             "models/sl/ash", SQL]
-PREFIXES = ["%", "_", "models/a%", "models/a_", "models/a%b", "models/A", "models/a", "/",
-            "models/\\", "models/back\\", "models/sl/", "models/модель", "models/модель 🚀", SQL,
-            "MODELS/", "x" * 10_000]
-HOSTILE = [SQL, "%", "_", "*", "модель 🚀 ✓ 模型", "../../etc/passwd", "x" * 10_000,
-           "' OR '1'='1", "\\", "line\nbreak"]
+RESOURCES = [
+    "models/a%b",
+    "models/a%b/versions/1",
+    "models/aXb/versions/1",
+    "models/a_b",
+    "models/acb",
+    "models/A%B",
+    "%root",
+    "_x",
+    "models/модель 🚀",
+    "models/back\\slash",
+    "models/sl/ash",
+    SQL,
+]
+PREFIXES = [
+    "%",
+    "_",
+    "models/a%",
+    "models/a_",
+    "models/a%b",
+    "models/A",
+    "models/a",
+    "/",
+    "models/\\",
+    "models/back\\",
+    "models/sl/",
+    "models/модель",
+    "models/модель 🚀",
+    SQL,
+    "MODELS/",
+    "x" * 10_000,
+]
+HOSTILE = [
+    SQL,
+    "%",
+    "_",
+    "*",
+    "модель 🚀 ✓ 模型",
+    "../../etc/passwd",
+    "x" * 10_000,
+    "' OR '1'='1",
+    "\\",
+    "line\nbreak",
+]
 STRING_FIELDS = ("principal", "action", "resource", "resource_prefix", "service")
 MAX_INT64 = 2**63 - 1
 # Outside google.protobuf.Timestamp's range (years 1 to 9999), or with nanos out of [0, 1e9).
-BAD_TIMES = [Timestamp(seconds=10**12), Timestamp(seconds=-10**12),
-             Timestamp(seconds=253_402_300_800), Timestamp(seconds=-62_135_596_801),
-             Timestamp(seconds=1, nanos=-1), Timestamp(seconds=1, nanos=10**9)]
+BAD_TIMES = [
+    Timestamp(seconds=10**12),
+    Timestamp(seconds=-(10**12)),
+    Timestamp(seconds=253_402_300_800),
+    Timestamp(seconds=-62_135_596_801),
+    Timestamp(seconds=1, nanos=-1),
+    Timestamp(seconds=1, nanos=10**9),
+]
 LEAKS = ("Traceback", 'File "', "SELECT ", "sqlalchemy", "psycopg", "sqlite3", "Overflow")
 ALICE = Principal("alice", frozenset({"developer"}))
 
@@ -61,8 +102,9 @@ class Audit:
         return auth(self.tokens[role])
 
     async def listed(self, **fields: Any) -> list[event_pb.AuditEvent]:
-        page = await self.stub.ListAuditEvents(pb.ListAuditEventsRequest(
-            page_size=1000, **fields), metadata=self.as_())
+        page = await self.stub.ListAuditEvents(
+            pb.ListAuditEventsRequest(page_size=1000, **fields), metadata=self.as_()
+        )
         assert not page.next_page_token
         return list(page.events)
 
@@ -77,18 +119,39 @@ async def audit(migrated_db: Database, tmp_path: Path) -> AsyncIterator[Audit]:
     settings = settings_for(RegistrySettings, tmp_path, tokens_file=tmp_path / "tokens.json")
     with migrated_db.unit_of_work() as session:
         for i, resource in enumerate(RESOURCES):
-            record(session, service="registry", action="registry.CreateModel",
-                   resource=resource, principal=ALICE, request_id=f"seed-{i}")
-        record(session, service="registry", action=SQL, resource="models/m",
-               principal=Principal("модель 🚀 ✓", frozenset({"admin"})), request_id="odd")
-    async with running_server(settings, [audit_registration(migrated_db)],
-                              auditor=DatabaseEdgeAuditor(migrated_db, "registry")) as server, \
-            grpc.aio.insecure_channel(server.grpc_address) as channel:
+            record(
+                session,
+                service="registry",
+                action="registry.CreateModel",
+                resource=resource,
+                principal=ALICE,
+                request_id=f"seed-{i}",
+            )
+        record(
+            session,
+            service="registry",
+            action=SQL,
+            resource="models/m",
+            principal=Principal("модель 🚀 ✓", frozenset({"admin"})),
+            request_id="odd",
+        )
+    async with (
+        running_server(
+            settings,
+            [audit_registration(migrated_db)],
+            auditor=DatabaseEdgeAuditor(migrated_db, "registry"),
+        ) as server,
+        grpc.aio.insecure_channel(server.grpc_address) as channel,
+    ):
         yield Audit(pb_grpc.AuditServiceStub(channel), tokens, migrated_db)
 
 
-async def refused(call: Callable[..., Awaitable[Any]], request: Any, metadata: Any,
-                  code: grpc.StatusCode = grpc.StatusCode.INVALID_ARGUMENT) -> grpc.aio.AioRpcError:
+async def refused(
+    call: Callable[..., Awaitable[Any]],
+    request: Any,
+    metadata: Any,
+    code: grpc.StatusCode = grpc.StatusCode.INVALID_ARGUMENT,
+) -> grpc.aio.AioRpcError:
     """The error ``call(request)`` fails with, checked to have ``code`` and a clean message."""
     with pytest.raises(grpc.aio.AioRpcError) as failure:
         async with asyncio.timeout(10):  # a hang fails the test
@@ -100,8 +163,9 @@ async def refused(call: Callable[..., Awaitable[Any]], request: Any, metadata: A
     return error
 
 
-async def invalid_fields(call: Callable[..., Awaitable[Any]], request: Any,
-                         metadata: Any) -> list[str]:
+async def invalid_fields(
+    call: Callable[..., Awaitable[Any]], request: Any, metadata: Any
+) -> list[str]:
     bad = rich_details(await refused(call, request, metadata))["bad_request"]
     assert bad is not None
     assert all(v.description for v in bad.field_violations)
@@ -110,11 +174,16 @@ async def invalid_fields(call: Callable[..., Awaitable[Any]], request: Any,
 
 def exported(stub: pb_grpc.AuditServiceStub) -> Callable[..., Awaitable[Any]]:
     """ExportAuditEvents as a call returning every event (with a deadline: it must not hang)."""
-    async def call(request: pb.ExportAuditEventsRequest, metadata: Any
-                   ) -> list[event_pb.AuditEvent]:
-        return [e async for batch in stub.ExportAuditEvents(request, metadata=metadata,
-                                                            timeout=10)
-                for e in batch.events]
+
+    async def call(
+        request: pb.ExportAuditEventsRequest, metadata: Any
+    ) -> list[event_pb.AuditEvent]:
+        return [
+            e
+            async for batch in stub.ExportAuditEvents(request, metadata=metadata, timeout=10)
+            for e in batch.events
+        ]
+
     return call
 
 
@@ -136,8 +205,9 @@ def matching(field: str, value: str) -> list[str]:
 async def test_resource_prefix_wildcards_and_hostile_strings_match_literally(audit: Audit) -> None:
     for prefix in PREFIXES:
         found = await audit.listed(filter=event_pb.AuditEventFilter(resource_prefix=prefix))
-        assert [e.resource for e in found] == [r for r in RESOURCES if r.startswith(prefix)], \
+        assert [e.resource for e in found] == [r for r in RESOURCES if r.startswith(prefix)], (
             prefix[:40]
+        )
     for resource in RESOURCES:  # exact matches, wildcards and all
         found = await audit.listed(filter=event_pb.AuditEventFilter(resource=resource))
         assert [e.resource for e in found] == [resource]
@@ -153,18 +223,27 @@ async def test_resource_prefix_wildcards_and_hostile_strings_match_literally(aud
 
 async def test_impossible_filters_are_refused_on_the_field_at_fault(audit: Audit) -> None:
     stub, auditor = audit.stub, audit.as_()
-    calls = [(stub.ListAuditEvents, pb.ListAuditEventsRequest),
-             (exported(stub), pb.ExportAuditEventsRequest)]
+    calls = [
+        (stub.ListAuditEvents, pb.ListAuditEventsRequest),
+        (exported(stub), pb.ExportAuditEventsRequest),
+    ]
     cases: list[tuple[dict[str, Any], list[str]]] = [
-        *[({field: f"nul\x00{field}"}, [f"filter.{field}"]) for field in STRING_FIELDS
-          if field != "resource_prefix"],  # both resource fields at once are refused too
+        *[
+            ({field: f"nul\x00{field}"}, [f"filter.{field}"])
+            for field in STRING_FIELDS
+            if field != "resource_prefix"
+        ],  # both resource fields at once are refused too
         ({"resource_prefix": "models/\x00"}, ["filter.resource_prefix"]),
         *[({"start_time": t}, ["filter.start_time"]) for t in BAD_TIMES],
         *[({"end_time": t}, ["filter.end_time"]) for t in BAD_TIMES],
-        ({"start_time": Timestamp(seconds=20), "end_time": Timestamp(seconds=10)},
-         ["filter.end_time"]),
-        ({"start_time": Timestamp(seconds=10), "end_time": Timestamp(seconds=10)},
-         ["filter.end_time"]),
+        (
+            {"start_time": Timestamp(seconds=20), "end_time": Timestamp(seconds=10)},
+            ["filter.end_time"],
+        ),
+        (
+            {"start_time": Timestamp(seconds=10), "end_time": Timestamp(seconds=10)},
+            ["filter.end_time"],
+        ),
         ({"min_sequence": -1}, ["filter.min_sequence"]),
         ({"max_sequence": -(2**63)}, ["filter.max_sequence"]),
         ({"min_sequence": MAX_INT64, "max_sequence": 1}, ["filter.max_sequence"]),
@@ -174,58 +253,91 @@ async def test_impossible_filters_are_refused_on_the_field_at_fault(audit: Audit
     ]
     for call, request in calls:
         for fields, problem in cases:
-            assert await invalid_fields(call, request(filter=event_pb.AuditEventFilter(
-                **fields)), auditor) == problem, fields
+            assert (
+                await invalid_fields(
+                    call, request(filter=event_pb.AuditEventFilter(**fields)), auditor
+                )
+                == problem
+            ), fields
     # Several faults at once: each is named.
-    assert await invalid_fields(stub.ListAuditEvents, pb.ListAuditEventsRequest(
-        filter=event_pb.AuditEventFilter(start_time=BAD_TIMES[0], min_sequence=-1,
-                                         principal="\x00")), auditor) == [
-        "filter.start_time", "filter.principal", "filter.min_sequence"]
+    assert await invalid_fields(
+        stub.ListAuditEvents,
+        pb.ListAuditEventsRequest(
+            filter=event_pb.AuditEventFilter(
+                start_time=BAD_TIMES[0], min_sequence=-1, principal="\x00"
+            )
+        ),
+        auditor,
+    ) == ["filter.start_time", "filter.principal", "filter.min_sequence"]
 
     # Valid but far-fetched ranges are answered, not refused.
     head = len(RESOURCES) + 1
-    for fields, sequences in [({"min_sequence": MAX_INT64}, []),
-                              ({"max_sequence": MAX_INT64}, list(range(1, head + 1))),
-                              ({"min_sequence": head, "max_sequence": MAX_INT64}, [head]),
-                              ({"start_time": Timestamp(seconds=-62_135_596_800),
-                                "end_time": Timestamp(seconds=253_402_300_799,
-                                                      nanos=999_999_999)},
-                               list(range(1, head + 1))),
-                              ({"end_time": Timestamp(seconds=1)}, [])]:
+    for fields, sequences in [
+        ({"min_sequence": MAX_INT64}, []),
+        ({"max_sequence": MAX_INT64}, list(range(1, head + 1))),
+        ({"min_sequence": head, "max_sequence": MAX_INT64}, [head]),
+        (
+            {
+                "start_time": Timestamp(seconds=-62_135_596_800),
+                "end_time": Timestamp(seconds=253_402_300_799, nanos=999_999_999),
+            },
+            list(range(1, head + 1)),
+        ),
+        ({"end_time": Timestamp(seconds=1)}, []),
+    ]:
         flt = event_pb.AuditEventFilter(**fields)
         assert [e.sequence for e in await audit.listed(filter=flt)] == sequences, fields
-        assert [e.sequence for e in await exported(stub)(
-            pb.ExportAuditEventsRequest(filter=flt), auditor)] == sequences, fields
+        assert [
+            e.sequence
+            for e in await exported(stub)(pb.ExportAuditEventsRequest(filter=flt), auditor)
+        ] == sequences, fields
 
 
 async def test_verify_ranges_and_page_sizes_are_checked(audit: Audit) -> None:
     stub, auditor = audit.stub, audit.as_()
     head = len(RESOURCES) + 1
-    for fields, problem in [({"start_sequence": -1}, ["start_sequence"]),
-                            ({"end_sequence": -(2**63)}, ["end_sequence"]),
-                            ({"start_sequence": -1, "end_sequence": -1},
-                             ["start_sequence", "end_sequence"]),
-                            ({"start_sequence": MAX_INT64, "end_sequence": 1}, ["end_sequence"]),
-                            ({"start_sequence": 3, "end_sequence": 2}, ["end_sequence"])]:
-        assert await invalid_fields(stub.VerifyAuditLog, pb.VerifyAuditLogRequest(**fields),
-                                    auditor) == problem, fields
-    whole = (await stub.VerifyAuditLog(pb.VerifyAuditLogRequest(
-        end_sequence=MAX_INT64), metadata=auditor)).verification
+    for fields, problem in [
+        ({"start_sequence": -1}, ["start_sequence"]),
+        ({"end_sequence": -(2**63)}, ["end_sequence"]),
+        ({"start_sequence": -1, "end_sequence": -1}, ["start_sequence", "end_sequence"]),
+        ({"start_sequence": MAX_INT64, "end_sequence": 1}, ["end_sequence"]),
+        ({"start_sequence": 3, "end_sequence": 2}, ["end_sequence"]),
+    ]:
+        assert (
+            await invalid_fields(stub.VerifyAuditLog, pb.VerifyAuditLogRequest(**fields), auditor)
+            == problem
+        ), fields
+    whole = (
+        await stub.VerifyAuditLog(
+            pb.VerifyAuditLogRequest(end_sequence=MAX_INT64), metadata=auditor
+        )
+    ).verification
     assert (whole.status, whole.first_sequence, whole.last_sequence, whole.event_count) == (
-        chain_pb.CHAIN_STATUS_OK, 1, head, head)
+        chain_pb.CHAIN_STATUS_OK,
+        1,
+        head,
+        head,
+    )
     # A range past the head holds no events: it is EMPTY, not a verified OK.
     for start in (head + 1, MAX_INT64):
-        beyond = (await stub.VerifyAuditLog(pb.VerifyAuditLogRequest(
-            start_sequence=start), metadata=auditor)).verification
+        beyond = (
+            await stub.VerifyAuditLog(
+                pb.VerifyAuditLogRequest(start_sequence=start), metadata=auditor
+            )
+        ).verification
         assert (beyond.status, beyond.event_count) == (chain_pb.CHAIN_STATUS_EMPTY, 0), start
 
     for size in (-1, -(2**31)):
-        assert await invalid_fields(stub.ListAuditEvents, pb.ListAuditEventsRequest(
-            page_size=size), auditor) == ["page_size"]
-    capped = await stub.ListAuditEvents(pb.ListAuditEventsRequest(page_size=2**31 - 1),
-                                        metadata=auditor)
+        assert await invalid_fields(
+            stub.ListAuditEvents, pb.ListAuditEventsRequest(page_size=size), auditor
+        ) == ["page_size"]
+    capped = await stub.ListAuditEvents(
+        pb.ListAuditEventsRequest(page_size=2**31 - 1), metadata=auditor
+    )
     assert ([e.sequence for e in capped.events], capped.next_page_token) == (
-        list(range(1, head + 1)), "")
+        list(range(1, head + 1)),
+        "",
+    )
 
 
 async def test_altered_forged_or_foreign_page_tokens_are_refused(audit: Audit) -> None:
@@ -233,66 +345,102 @@ async def test_altered_forged_or_foreign_page_tokens_are_refused(audit: Audit) -
     first = await stub.ListAuditEvents(pb.ListAuditEventsRequest(page_size=2), metadata=auditor)
     token = first.next_page_token
     middle = len(token) // 2
-    flipped = token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1:]
-    for bad in (flipped, token[:-4], token[:middle], token + "x", "not-a-token", "%%%", "été",
-                "nul\x00", "x" * 10_000, "=" * 8):
-        error = await refused(stub.ListAuditEvents, pb.ListAuditEventsRequest(
-            page_size=2, page_token=bad), auditor)
+    flipped = token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1 :]
+    for bad in (
+        flipped,
+        token[:-4],
+        token[:middle],
+        token + "x",
+        "not-a-token",
+        "%%%",
+        "été",
+        "nul\x00",
+        "x" * 10_000,
+        "=" * 8,
+    ):
+        error = await refused(
+            stub.ListAuditEvents, pb.ListAuditEventsRequest(page_size=2, page_token=bad), auditor
+        )
         assert [v.field for v in rich_details(error)["bad_request"].field_violations] == [
-            "page_token"], bad[:40]
+            "page_token"
+        ], bad[:40]
     # Issued for another filter, or for the other order.
-    for other in (pb.ListAuditEventsRequest(page_size=2, page_token=token, descending=True),
-                  pb.ListAuditEventsRequest(page_token=token, filter=event_pb.AuditEventFilter(
-                      resource_prefix="%"))):
+    for other in (
+        pb.ListAuditEventsRequest(page_size=2, page_token=token, descending=True),
+        pb.ListAuditEventsRequest(
+            page_token=token, filter=event_pb.AuditEventFilter(resource_prefix="%")
+        ),
+    ):
         error = await refused(stub.ListAuditEvents, other, auditor)
         assert rich_details(error)["error_info"].reason == "PAGE_TOKEN_MISMATCH"
-    newest = await stub.ListAuditEvents(pb.ListAuditEventsRequest(page_size=2, descending=True),
-                                        metadata=auditor)
-    error = await refused(stub.ListAuditEvents, pb.ListAuditEventsRequest(
-        page_size=2, page_token=newest.next_page_token), auditor)
+    newest = await stub.ListAuditEvents(
+        pb.ListAuditEventsRequest(page_size=2, descending=True), metadata=auditor
+    )
+    error = await refused(
+        stub.ListAuditEvents,
+        pb.ListAuditEventsRequest(page_size=2, page_token=newest.next_page_token),
+        auditor,
+    )
     assert rich_details(error)["error_info"].reason == "PAGE_TOKEN_MISMATCH"
 
     # The checksum is not a signature: a token can be forged. Its cursor must still be sane.
     parameters = {"filter": "", "descending": False}
     for after in (-1, 2**63, 10**30, 1.5, "7", None, True, [1]):
         forged = encode_page_token({"after": after}, parameters)
-        assert await invalid_fields(stub.ListAuditEvents, pb.ListAuditEventsRequest(
-            page_token=forged), auditor) == ["page_token"], after
-    at_end = await stub.ListAuditEvents(pb.ListAuditEventsRequest(
-        page_token=encode_page_token({"after": MAX_INT64}, parameters)), metadata=auditor)
+        assert await invalid_fields(
+            stub.ListAuditEvents, pb.ListAuditEventsRequest(page_token=forged), auditor
+        ) == ["page_token"], after
+    at_end = await stub.ListAuditEvents(
+        pb.ListAuditEventsRequest(page_token=encode_page_token({"after": MAX_INT64}, parameters)),
+        metadata=auditor,
+    )
     assert (list(at_end.events), at_end.next_page_token) == ([], "")
 
     # The untouched tokens still page through everything, both ways.
     for descending, page in ((False, first), (True, newest)):
         sequences = [e.sequence for e in page.events]
         while page.next_page_token:
-            page = await stub.ListAuditEvents(pb.ListAuditEventsRequest(
-                page_size=2, page_token=page.next_page_token, descending=descending),
-                metadata=auditor)
+            page = await stub.ListAuditEvents(
+                pb.ListAuditEventsRequest(
+                    page_size=2, page_token=page.next_page_token, descending=descending
+                ),
+                metadata=auditor,
+            )
             sequences.extend(e.sequence for e in page.events)
         assert sequences == sorted(range(1, len(RESOURCES) + 2), reverse=descending)
 
 
 async def test_hostile_reads_write_only_the_denied_calls_and_the_chain_verifies(
-        audit: Audit) -> None:
+    audit: Audit,
+) -> None:
     before = event_count(audit.db)
-    hostile = event_pb.AuditEventFilter(resource_prefix=SQL + "%\x00",
-                                        start_time=BAD_TIMES[0])
+    hostile = event_pb.AuditEventFilter(resource_prefix=SQL + "%\x00", start_time=BAD_TIMES[0])
     for _ in range(3):
-        await refused(audit.stub.ListAuditEvents, pb.ListAuditEventsRequest(filter=hostile),
-                      audit.as_())
+        await refused(
+            audit.stub.ListAuditEvents, pb.ListAuditEventsRequest(filter=hostile), audit.as_()
+        )
         await audit.listed(filter=event_pb.AuditEventFilter(resource=SQL, principal=SQL))
     assert event_count(audit.db) == before
     # Callers without the auditor role are refused before validation, and that is recorded.
-    await refused(audit.stub.ListAuditEvents, pb.ListAuditEventsRequest(filter=hostile),
-                  audit.as_("viewer"), grpc.StatusCode.PERMISSION_DENIED)
-    await refused(exported(audit.stub), pb.ExportAuditEventsRequest(filter=hostile),
-                  audit.as_("developer"), grpc.StatusCode.PERMISSION_DENIED)
-    denied = await audit.listed(filter=event_pb.AuditEventFilter(
-        outcome=event_pb.AUDIT_OUTCOME_DENIED))
+    await refused(
+        audit.stub.ListAuditEvents,
+        pb.ListAuditEventsRequest(filter=hostile),
+        audit.as_("viewer"),
+        grpc.StatusCode.PERMISSION_DENIED,
+    )
+    await refused(
+        exported(audit.stub),
+        pb.ExportAuditEventsRequest(filter=hostile),
+        audit.as_("developer"),
+        grpc.StatusCode.PERMISSION_DENIED,
+    )
+    denied = await audit.listed(
+        filter=event_pb.AuditEventFilter(outcome=event_pb.AUDIT_OUTCOME_DENIED)
+    )
     assert [(e.principal.name, e.action, e.status_code) for e in denied] == [
         ("viewer-user", "audit.ListAuditEvents", "PERMISSION_DENIED"),
-        ("developer-user", "audit.ExportAuditEvents", "PERMISSION_DENIED")]
+        ("developer-user", "audit.ExportAuditEvents", "PERMISSION_DENIED"),
+    ]
     assert event_count(audit.db) == before + 2
     ok = await audit.verified()
     assert (ok.status, ok.event_count, ok.detail) == (chain_pb.CHAIN_STATUS_OK, before + 2, "")

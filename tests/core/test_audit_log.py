@@ -51,8 +51,12 @@ def _key(name: str) -> idempotency.IdempotencyKey:
 
 def _audit(session: Session, resource: str, **fields: Any) -> None:
     values: dict[str, Any] = {
-        "service": "registry", "action": "registry.CreateModel", "payload": {"name": resource},
-        "reason": "", "principal": ALICE, "request_id": f"req-{resource}",
+        "service": "registry",
+        "action": "registry.CreateModel",
+        "payload": {"name": resource},
+        "reason": "",
+        "principal": ALICE,
+        "request_id": f"req-{resource}",
     }
     values.update(fields)
     record(session, resource=resource, **values)
@@ -190,10 +194,17 @@ def test_change_failing_at_commit_rolls_back_the_appended_event(migrated_db: Dat
         # The duplicate is flushed only at commit, after the before-commit hook appended the event.
         with migrated_db.unit_of_work() as session:
             _audit(session, "models/a-again")
-            session.add(idempotency.IdempotencyRecord(
-                service="registry", method="CreateModel", request_id="models/a",
-                principal="alice", response_type="x.Model", response=b"dup",
-                created_at=datetime.now(UTC)))
+            session.add(
+                idempotency.IdempotencyRecord(
+                    service="registry",
+                    method="CreateModel",
+                    request_id="models/a",
+                    principal="alice",
+                    response_type="x.Model",
+                    response=b"dup",
+                    created_at=datetime.now(UTC),
+                )
+            )
 
     with pytest.raises(sa.exc.IntegrityError):
         record_then_conflict_at_commit()
@@ -276,7 +287,10 @@ def test_append_uses_the_current_head_after_an_earlier_read(postgresql_db: Datab
         idempotency.remember(session, _key("models/c"), "x.Model", b"")
         _audit(session, "models/c")
     assert [(e.sequence, e.resource) for e in _events(migrated_db)] == [
-        (1, "models/a"), (2, "models/b"), (3, "models/c")]
+        (1, "models/a"),
+        (2, "models/b"),
+        (3, "models/c"),
+    ]
     assert _verify(migrated_db).ok
 
 
@@ -286,8 +300,9 @@ EVENT_COUNT = 10
 
 
 def _edit_payload(conn: sa.Connection) -> None:
-    conn.execute(EVENTS.update().where(EVENTS.c.sequence == 4)
-                 .values(payload='{"name":"models/forged"}'))
+    conn.execute(
+        EVENTS.update().where(EVENTS.c.sequence == 4).values(payload='{"name":"models/forged"}')
+    )
 
 
 def _edit_and_rehash(conn: sa.Connection) -> None:
@@ -296,8 +311,7 @@ def _edit_and_rehash(conn: sa.Connection) -> None:
         row = session.get(AuditEventRow, 4)
         assert row is not None
         forged = compute_hash(replace(to_entry(row), reason="forged"))
-    conn.execute(EVENTS.update().where(EVENTS.c.sequence == 4)
-                 .values(reason="forged", hash=forged))
+    conn.execute(EVENTS.update().where(EVENTS.c.sequence == 4).values(reason="forged", hash=forged))
 
 
 def _delete_middle(conn: sa.Connection) -> None:
@@ -313,6 +327,7 @@ def _swap(first: int, second: int) -> Callable[[sa.Connection], None]:
         _move(conn, first, -1)
         _move(conn, second, first)
         _move(conn, -1, second)
+
     return swap
 
 
@@ -325,17 +340,36 @@ def _delete_and_renumber(conn: sa.Connection) -> None:
 def _delete_renumber_and_move_head(conn: sa.Connection) -> None:
     _delete_and_renumber(conn)
     last_hash = conn.scalar(sa.select(EVENTS.c.hash).where(EVENTS.c.sequence == EVENT_COUNT - 1))
-    conn.execute(sa.update(AuditChainHead.__table__)
-                 .values(last_sequence=EVENT_COUNT - 1, last_hash=last_hash))
+    conn.execute(
+        sa.update(AuditChainHead.__table__).values(
+            last_sequence=EVENT_COUNT - 1, last_hash=last_hash
+        )
+    )
 
 
 def _append_forged(conn: sa.Connection) -> None:
     """A row added after the last one, without moving the chain head."""
-    conn.execute(EVENTS.insert().values(
-        sequence=EVENT_COUNT + 1, event_id=str(uuid.uuid4()), event_time=datetime.now(UTC),
-        service="registry", action="registry.DeleteModel", principal="mallory", roles="admin",
-        resource="models/x", outcome="OK", status_code="OK", error_reason="", reason="",
-        request_id="", payload="{}", previous_hash="f" * 64, hash="e" * 64, hash_version=1))
+    conn.execute(
+        EVENTS.insert().values(
+            sequence=EVENT_COUNT + 1,
+            event_id=str(uuid.uuid4()),
+            event_time=datetime.now(UTC),
+            service="registry",
+            action="registry.DeleteModel",
+            principal="mallory",
+            roles="admin",
+            resource="models/x",
+            outcome="OK",
+            status_code="OK",
+            error_reason="",
+            reason="",
+            request_id="",
+            payload="{}",
+            previous_hash="f" * 64,
+            hash="e" * 64,
+            hash_version=1,
+        )
+    )
 
 
 @pytest.mark.parametrize(
@@ -348,13 +382,16 @@ def _append_forged(conn: sa.Connection) -> None:
         pytest.param(_swap(3, 7), BreakKind.REORDERED_ROW, 3, id="swap-apart"),
         pytest.param(_swap(5, 6), BreakKind.REORDERED_ROW, 5, id="swap-adjacent"),
         pytest.param(_delete_and_renumber, BreakKind.MISSING_ROW, 5, id="delete-renumber"),
-        pytest.param(_delete_renumber_and_move_head, BreakKind.MISSING_ROW, 5,
-                     id="delete-renumber-move-head"),
+        pytest.param(
+            _delete_renumber_and_move_head, BreakKind.MISSING_ROW, 5, id="delete-renumber-move-head"
+        ),
         pytest.param(_append_forged, BreakKind.CHANGED_ROW, EVENT_COUNT + 1, id="append-forged"),
     ],
 )
 def test_tampering_is_found_at_the_exact_sequence(
-    migrated_db: Database, tamper: Callable[[sa.Connection], None], kind: BreakKind,
+    migrated_db: Database,
+    tamper: Callable[[sa.Connection], None],
+    kind: BreakKind,
     sequence: int,
 ) -> None:
     for n in range(1, EVENT_COUNT + 1):
@@ -365,8 +402,9 @@ def test_tampering_is_found_at_the_exact_sequence(
         tamper(conn)
 
     result = _verify(migrated_db)
-    assert (result.ok, result.break_kind, result.break_sequence) == (False, kind, sequence), \
+    assert (result.ok, result.break_kind, result.break_sequence) == (False, kind, sequence), (
         result.detail
+    )
     assert result.detail
 
 
@@ -378,10 +416,15 @@ def test_verify_over_a_range(migrated_db: Database) -> None:
         _delete(conn, 8)
 
     for start, end, expected in [
-        (1, 3, None), (2, 3, None), (5, 7, None),  # clean ranges before and between the breaks
-        (1, 0, (BreakKind.CHANGED_ROW, 4)), (3, 6, (BreakKind.CHANGED_ROW, 4)),
-        (4, 4, (BreakKind.CHANGED_ROW, 4)), (5, 0, (BreakKind.MISSING_ROW, 8)),
-        (6, 9, (BreakKind.MISSING_ROW, 8)), (9, 10, (BreakKind.MISSING_ROW, 8)),
+        (1, 3, None),
+        (2, 3, None),
+        (5, 7, None),  # clean ranges before and between the breaks
+        (1, 0, (BreakKind.CHANGED_ROW, 4)),
+        (3, 6, (BreakKind.CHANGED_ROW, 4)),
+        (4, 4, (BreakKind.CHANGED_ROW, 4)),
+        (5, 0, (BreakKind.MISSING_ROW, 8)),
+        (6, 9, (BreakKind.MISSING_ROW, 8)),
+        (9, 10, (BreakKind.MISSING_ROW, 8)),
     ]:
         result = _verify(migrated_db, start, end)
         found = None if result.ok else (result.break_kind, result.break_sequence)
@@ -406,8 +449,10 @@ def test_the_database_refuses_to_change_or_remove_events(migrated_db: Database) 
     if migrated_db.dialect_name == "postgresql":
         statements.append("TRUNCATE audit_events")
     for statement in statements:
-        with pytest.raises(sa.exc.DBAPIError, match="append-only"), \
-                migrated_db.unit_of_work() as session:
+        with (
+            pytest.raises(sa.exc.DBAPIError, match="append-only"),
+            migrated_db.unit_of_work() as session,
+        ):
             session.execute(sa.text(statement))
     assert _events(migrated_db) == before
     assert _verify(migrated_db).ok
@@ -423,9 +468,15 @@ def _hash_from_the_docstring(row: sa.Row[Any]) -> str:
         "sequence": row.sequence,
         "event_id": row.event_id,
         "event_time": row.event_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "service": row.service, "action": row.action, "principal": row.principal,
-        "resource": row.resource, "outcome": row.outcome, "status_code": row.status_code,
-        "error_reason": row.error_reason, "reason": row.reason, "request_id": row.request_id,
+        "service": row.service,
+        "action": row.action,
+        "principal": row.principal,
+        "resource": row.resource,
+        "outcome": row.outcome,
+        "status_code": row.status_code,
+        "error_reason": row.error_reason,
+        "reason": row.reason,
+        "request_id": row.request_id,
         "roles": sorted(r for r in row.roles.split(",") if r),
         "payload": row.payload,
         "previous_hash": row.previous_hash,
@@ -436,8 +487,13 @@ def _hash_from_the_docstring(row: sa.Row[Any]) -> str:
 
 NESTED_PAYLOAD = {
     "before": None,
-    "after": {"alias": "production", "version": 7, "score": 0.9375, "enabled": True,
-              "tags": ["λ", "β", {"deep": [1, [2, [3]], {"z": "ж", "a": ""}]}]},
+    "after": {
+        "alias": "production",
+        "version": 7,
+        "score": 0.9375,
+        "enabled": True,
+        "tags": ["λ", "β", {"deep": [1, [2, [3]], {"z": "ж", "a": ""}]}],
+    },
     "note": "Freigabe für Produktion ✓ — 模型 🚀",
     "quote": 'he said "ok"\\ and left\n',
 }
@@ -447,12 +503,24 @@ def test_canonical_encoding_can_be_recomputed_from_its_documentation(
     migrated_db: Database,
 ) -> None:
     with migrated_db.unit_of_work() as session:  # several events in one transaction
-        _audit(session, "models/café-模型", payload=NESTED_PAYLOAD,
-               principal=Principal("zoë", frozenset({"viewer", "admin", "developer"})),
-               reason="Zurück auf v6: Drift über 5 %", action="registry.SetModelAlias")
-        _audit(session, "models/plain", payload={}, principal=Principal("anonymous"),
-               outcome=Outcome.DENIED, status_code="PERMISSION_DENIED",
-               error_reason="ROLE_REQUIRED", request_id="")
+        _audit(
+            session,
+            "models/café-模型",
+            payload=NESTED_PAYLOAD,
+            principal=Principal("zoë", frozenset({"viewer", "admin", "developer"})),
+            reason="Zurück auf v6: Drift über 5 %",
+            action="registry.SetModelAlias",
+        )
+        _audit(
+            session,
+            "models/plain",
+            payload={},
+            principal=Principal("anonymous"),
+            outcome=Outcome.DENIED,
+            status_code="PERMISSION_DENIED",
+            error_reason="ROLE_REQUIRED",
+            request_id="",
+        )
     _mutate(migrated_db, "models/next")
 
     with migrated_db.engine.connect() as conn:
@@ -467,16 +535,23 @@ def test_canonical_encoding_can_be_recomputed_from_its_documentation(
     assert stored.resource == "models/café-模型"
     assert stored.principal == "zoë"
     assert json.loads(stored.payload) == NESTED_PAYLOAD
-    assert stored.payload == json.dumps(NESTED_PAYLOAD, sort_keys=True, separators=(",", ":"),
-                                        ensure_ascii=False)
+    assert stored.payload == json.dumps(
+        NESTED_PAYLOAD, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
     assert "Produktion ✓" in stored.payload  # kept as UTF-8 text, not \\u escapes
 
 
 # -- filters and paging -------------------------------------------------------------------------
 
 RESOURCES = [
-    "models/fraud", "models/fraud/versions/1", "models/fraud_v2", "models/fraudXv2",
-    "models/Fraud", "models/100%/x", "models/100x", "jobs/7",
+    "models/fraud",
+    "models/fraud/versions/1",
+    "models/fraud_v2",
+    "models/fraudXv2",
+    "models/Fraud",
+    "models/100%/x",
+    "models/100x",
+    "jobs/7",
 ]
 PRINCIPALS = ["alice", "bob", "anonymous"]
 ACTIONS = ["registry.CreateModel", "registry.SetModelAlias", "training.CancelTrainingJob"]
@@ -490,11 +565,15 @@ def mixed_log(migrated_db: Database) -> list[AuditEntry]:
         with migrated_db.unit_of_work() as session:
             for k in (2 * n, 2 * n + 1):
                 outcome = OUTCOMES[k % len(OUTCOMES)]
-                _audit(session, RESOURCES[k % len(RESOURCES)],
-                       principal=Principal(PRINCIPALS[k % 3]),
-                       action=ACTIONS[k % len(ACTIONS)],
-                       outcome=outcome, status_code="OK" if outcome is Outcome.OK else "X",
-                       service=ACTIONS[k % len(ACTIONS)].split(".")[0])
+                _audit(
+                    session,
+                    RESOURCES[k % len(RESOURCES)],
+                    principal=Principal(PRINCIPALS[k % 3]),
+                    action=ACTIONS[k % len(ACTIONS)],
+                    outcome=outcome,
+                    status_code="OK" if outcome is Outcome.OK else "X",
+                    service=ACTIONS[k % len(ACTIONS)].split(".")[0],
+                )
     events = _events(migrated_db)
     assert len(events) == 32
     return events
@@ -505,8 +584,7 @@ def _page_through(db: Database, flt: EventFilter, limit: int, descending: bool) 
     after: int | None = None
     with db.unit_of_work(read_only=True) as session:
         while True:
-            page, more = list_events(session, flt, after=after, limit=limit,
-                                     descending=descending)
+            page, more = list_events(session, flt, after=after, limit=limit, descending=descending)
             assert len(page) == limit if more else len(page) <= limit
             seen += [e.sequence for e in page]
             if not more:
@@ -515,7 +593,8 @@ def _page_through(db: Database, flt: EventFilter, limit: int, descending: bool) 
 
 
 def test_filters_return_exactly_the_matching_events(
-    migrated_db: Database, mixed_log: list[AuditEntry],
+    migrated_db: Database,
+    mixed_log: list[AuditEntry],
 ) -> None:
     times = sorted({e.event_time for e in mixed_log})
     assert len(times) >= 4
@@ -529,24 +608,39 @@ def test_filters_return_exactly_the_matching_events(
         (EventFilter(principal="bob"), lambda e: e.principal == "bob"),
         (EventFilter(principal="anonymous"), lambda e: e.principal == "anonymous"),
         (EventFilter(principal="BOB"), lambda e: False),
-        (EventFilter(action="registry.SetModelAlias"),
-         lambda e: e.action == "registry.SetModelAlias"),
+        (
+            EventFilter(action="registry.SetModelAlias"),
+            lambda e: e.action == "registry.SetModelAlias",
+        ),
         (EventFilter(service="training"), lambda e: e.service == "training"),
         (EventFilter(resource="models/fraud"), lambda e: e.resource == "models/fraud"),
-        (EventFilter(resource_prefix="models/fraud"),
-         lambda e: e.resource.startswith("models/fraud")),
-        (EventFilter(resource_prefix="models/fraud_"),  # "_" is not a wildcard
-         lambda e: e.resource == "models/fraud_v2"),
-        (EventFilter(resource_prefix="models/100%"),  # nor is "%"
-         lambda e: e.resource == "models/100%/x"),
-        (EventFilter(resource_prefix="models/F"),  # case-sensitive on both databases
-         lambda e: e.resource == "models/Fraud"),
+        (
+            EventFilter(resource_prefix="models/fraud"),
+            lambda e: e.resource.startswith("models/fraud"),
+        ),
+        (
+            EventFilter(resource_prefix="models/fraud_"),  # "_" is not a wildcard
+            lambda e: e.resource == "models/fraud_v2",
+        ),
+        (
+            EventFilter(resource_prefix="models/100%"),  # nor is "%"
+            lambda e: e.resource == "models/100%/x",
+        ),
+        (
+            EventFilter(resource_prefix="models/F"),  # case-sensitive on both databases
+            lambda e: e.resource == "models/Fraud",
+        ),
         (EventFilter(resource_prefix="jobs/"), lambda e: e.resource == "jobs/7"),
         (EventFilter(outcome=Outcome.DENIED), lambda e: e.outcome is Outcome.DENIED),
         (EventFilter(outcome=Outcome.FAILED), lambda e: e.outcome is Outcome.FAILED),
-        (EventFilter(principal="alice", outcome=Outcome.OK, resource_prefix="models/"),
-         lambda e: e.principal == "alice" and e.outcome is Outcome.OK
-         and e.resource.startswith("models/")),
+        (
+            EventFilter(principal="alice", outcome=Outcome.OK, resource_prefix="models/"),
+            lambda e: (
+                e.principal == "alice"
+                and e.outcome is Outcome.OK
+                and e.resource.startswith("models/")
+            ),
+        ),
         (EventFilter(min_sequence=5, max_sequence=9), lambda e: 5 <= e.sequence <= 9),
     ]
     with migrated_db.unit_of_work(read_only=True) as session:

@@ -37,9 +37,15 @@ EVENTS = AuditEventRow.__table__
 def _append(db: Database, count: int, start: int = 0) -> None:
     for n in range(start, start + count):
         with db.unit_of_work() as session:
-            record(session, service="registry", action="registry.CreateModel",
-                   resource=f"models/m{n}", payload={"n": n}, principal=ALICE,
-                   request_id=f"req-{n}")
+            record(
+                session,
+                service="registry",
+                action="registry.CreateModel",
+                resource=f"models/m{n}",
+                payload={"n": n},
+                principal=ALICE,
+                request_id=f"req-{n}",
+            )
 
 
 @contextmanager
@@ -64,6 +70,7 @@ def _edit(sequence: int, *, rehash: bool = False) -> Callable[[sa.Connection], N
                 assert row is not None
                 values["hash"] = compute_hash(replace(to_entry(row), reason="forged"))
         conn.execute(EVENTS.update().where(EVENTS.c.sequence == sequence).values(**values))
+
     return edit
 
 
@@ -77,8 +84,7 @@ def _round(verifier: ChainVerifier) -> Verification:
 def _series(verifier: ChainVerifier) -> dict[str, float]:
     registry = CollectorRegistry()
     registry.register(verifier)
-    return {sample.name: sample.value for family in registry.collect()
-            for sample in family.samples}
+    return {sample.name: sample.value for family in registry.collect() for sample in family.samples}
 
 
 def test_rounds_verify_the_chain_and_export_the_result(migrated_db: Database) -> None:
@@ -111,20 +117,30 @@ def test_rounds_verify_the_chain_and_export_the_result(migrated_db: Database) ->
     ("tamper", "kind", "sequence"),
     [
         pytest.param(_edit(6), BreakKind.CHANGED_ROW, 6, id="edit-new-event"),
-        pytest.param(_edit(4, rehash=True), BreakKind.CHANGED_ROW, 4,
-                     id="edit-and-rehash-the-anchor"),
+        pytest.param(
+            _edit(4, rehash=True), BreakKind.CHANGED_ROW, 4, id="edit-and-rehash-the-anchor"
+        ),
         pytest.param(_edit(4), BreakKind.CHANGED_ROW, 4, id="edit-the-anchor"),
-        pytest.param(lambda conn: conn.execute(EVENTS.delete().where(EVENTS.c.sequence >= 4)),
-                     BreakKind.MISSING_ROW, 4, id="delete-the-end"),
-        pytest.param(lambda conn: (
-            conn.execute(EVENTS.delete().where(EVENTS.c.sequence >= 4)),
-            conn.execute(sa.update(AuditChainHead.__table__).values(last_sequence=3))),
-            BreakKind.MISSING_ROW, 4, id="delete-the-end-and-move-the-head-back"),
+        pytest.param(
+            lambda conn: conn.execute(EVENTS.delete().where(EVENTS.c.sequence >= 4)),
+            BreakKind.MISSING_ROW,
+            4,
+            id="delete-the-end",
+        ),
+        pytest.param(
+            lambda conn: (
+                conn.execute(EVENTS.delete().where(EVENTS.c.sequence >= 4)),
+                conn.execute(sa.update(AuditChainHead.__table__).values(last_sequence=3)),
+            ),
+            BreakKind.MISSING_ROW,
+            4,
+            id="delete-the-end-and-move-the-head-back",
+        ),
     ],
 )
 def test_a_tampered_chain_turns_the_gauge_to_zero(
-        migrated_db: Database, tamper: Callable[[sa.Connection], object], kind: BreakKind,
-        sequence: int) -> None:
+    migrated_db: Database, tamper: Callable[[sa.Connection], object], kind: BreakKind, sequence: int
+) -> None:
     _append(migrated_db, 4)
     verifier = ChainVerifier(migrated_db)
     assert _round(verifier).ok
@@ -134,8 +150,9 @@ def test_a_tampered_chain_turns_the_gauge_to_zero(
         tamper(conn)
 
     broken = _round(verifier)
-    assert (broken.ok, broken.break_kind, broken.break_sequence) == (False, kind, sequence), \
+    assert (broken.ok, broken.break_kind, broken.break_sequence) == (False, kind, sequence), (
         broken.detail
+    )
     series = _series(verifier)
     assert series[OK] == 0.0
     assert series[VERIFIED_EVENTS] == sequence - 1
@@ -143,8 +160,7 @@ def test_a_tampered_chain_turns_the_gauge_to_zero(
     assert _series(verifier)[OK] == 0.0
 
 
-def test_an_edit_behind_the_anchor_is_found_by_the_next_full_walk(
-        migrated_db: Database) -> None:
+def test_an_edit_behind_the_anchor_is_found_by_the_next_full_walk(migrated_db: Database) -> None:
     """The price of cheap rounds: an incremental round does not re-read verified events; the
     full walk (daily by default, here every round once due) does."""
     _append(migrated_db, 10)
@@ -220,8 +236,12 @@ def test_rounds_during_concurrent_appends_stay_whole(migrated_db: Database) -> N
 
 def test_the_interval_setting(tmp_path: Path) -> None:
     assert ServiceSettings(home=tmp_path).audit_verify_interval_seconds == 300.0
-    assert ServiceSettings.from_sources(
-        None, {"SLIPWAY_AUDIT_VERIFY_INTERVAL_SECONDS": "0"}).audit_verify_interval_seconds == 0
+    assert (
+        ServiceSettings.from_sources(
+            None, {"SLIPWAY_AUDIT_VERIFY_INTERVAL_SECONDS": "0"}
+        ).audit_verify_interval_seconds
+        == 0
+    )
     with pytest.raises(ValueError, match="audit_verify_interval_seconds"):
         ServiceSettings(home=tmp_path, audit_verify_interval_seconds=-1)
 
@@ -234,8 +254,12 @@ def test_interval_zero_leaves_the_service_as_it_is(migrated_db: Database) -> Non
 def _scrape(address: str) -> dict[str, float]:
     with urllib.request.urlopen(f"http://{address}/metrics", timeout=5) as reply:
         text = reply.read().decode()
-    return {sample.name: sample.value for family in text_string_to_metric_families(text)
-            for sample in family.samples if sample.name.startswith("slipway_audit_chain")}
+    return {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name.startswith("slipway_audit_chain")
+    }
 
 
 async def _until(check: Callable[[], bool], what: str, within: float = 10.0) -> None:
@@ -247,7 +271,8 @@ async def _until(check: Callable[[], bool], what: str, within: float = 10.0) -> 
 
 
 async def test_a_service_verifies_in_the_background_and_serves_the_gauge(
-        migrated_db: Database, tmp_path: Path) -> None:
+    migrated_db: Database, tmp_path: Path
+) -> None:
     _append(migrated_db, 3)
     hooks: list[str] = []
 
@@ -257,10 +282,15 @@ async def test_a_service_verifies_in_the_background_and_serves_the_gauge(
     async def stopping() -> None:
         hooks.append("stopping")
 
-    app = with_audit_verifier(ServiceApp(services=[], on_ready=ready, on_stopping=stopping),
-                              migrated_db, 0.05)
-    settings = ServiceSettings(home=tmp_path, grpc_address="127.0.0.1:0",
-                               metrics_address="127.0.0.1:0", insecure_no_auth=True)
+    app = with_audit_verifier(
+        ServiceApp(services=[], on_ready=ready, on_stopping=stopping), migrated_db, 0.05
+    )
+    settings = ServiceSettings(
+        home=tmp_path,
+        grpc_address="127.0.0.1:0",
+        metrics_address="127.0.0.1:0",
+        insecure_no_auth=True,
+    )
     server = SlipwayServer(settings, app.services, collectors=app.collectors)
     await server.start()
     try:
@@ -275,8 +305,9 @@ async def test_a_service_verifies_in_the_background_and_serves_the_gauge(
 
         await _until(whole, "slipway_audit_chain_ok 1")
         _append(migrated_db, 2, start=3)
-        await _until(lambda: _scrape(address).get(VERIFIED_EVENTS) == 5.0,
-                     "the new events verified")
+        await _until(
+            lambda: _scrape(address).get(VERIFIED_EVENTS) == 5.0, "the new events verified"
+        )
 
         with _attacker(migrated_db) as conn:
             _edit(5)(conn)

@@ -39,8 +39,14 @@ def test_unknown_roles_are_refused(tmp_path):
     with pytest.raises(InvalidArgumentError, match="unknown roles"):
         add_token(tmp_path / "tokens.json", "mallory", ["superuser"])
     path = tmp_path / "hand-written.json"
-    path.write_text(json.dumps({"version": 1, "tokens": [
-        {"principal": "x", "roles": ["root"], "sha256": token_hash("t")}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "tokens": [{"principal": "x", "roles": ["root"], "sha256": token_hash("t")}],
+            }
+        )
+    )
     with pytest.raises(InvalidArgumentError, match="unknown roles"):
         TokenStore.load(path)
 

@@ -54,8 +54,7 @@ def test_a_lost_race_is_told_from_other_integrity_errors(migrated_db: Database) 
         idempotency.remember(session, _key(), "x.Y", b"first")
 
     def error_of(statement: sa.Executable) -> BaseException:
-        with pytest.raises(sa.exc.IntegrityError) as caught, \
-                migrated_db.unit_of_work() as session:
+        with pytest.raises(sa.exc.IntegrityError) as caught, migrated_db.unit_of_work() as session:
             session.execute(statement)
         return caught.value
 
@@ -302,8 +301,10 @@ def test_cli_check_upgrade_current(database_url: str, capsys: pytest.CaptureFixt
     assert "slipway db upgrade" in capsys.readouterr().err
 
     assert _cli("db", "current", "--database-url", database_url) == db_cli.EXIT_OK
-    assert (f"none (empty database) (this release needs {schema.head_revision()})"
-            in capsys.readouterr().out)
+    assert (
+        f"none (empty database) (this release needs {schema.head_revision()})"
+        in capsys.readouterr().out
+    )
 
     assert _cli("db", "upgrade", "--database-url", database_url) == db_cli.EXIT_OK
     assert f"revision {schema.head_revision()}" in capsys.readouterr().out

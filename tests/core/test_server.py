@@ -36,8 +36,9 @@ def fetch(url):
 
 
 def probe_server(settings, **kwargs):
-    return running_server(settings, [], extra_handlers=[probe_handler()], role_table=PROBE_ROLES,
-                          **kwargs)
+    return running_server(
+        settings, [], extra_handlers=[probe_handler()], role_table=PROBE_ROLES, **kwargs
+    )
 
 
 async def call(server, name, payload=b"", *, metadata=()):
@@ -60,8 +61,9 @@ async def test_health_needs_no_token_and_reports_readiness(settings):
 
 async def test_request_id_is_taken_from_the_caller_and_returned(settings, tokens):
     async with probe_server(settings) as server:
-        reply, call_ = await call(server, "WhoAmI", metadata=(
-            *auth(tokens["viewer"]), ("x-request-id", "req-42")))
+        reply, call_ = await call(
+            server, "WhoAmI", metadata=(*auth(tokens["viewer"]), ("x-request-id", "req-42"))
+        )
         assert reply == b"viewer-user|req-42"
         assert ("x-request-id", "req-42") in tuple(await call_.trailing_metadata())
 
@@ -78,8 +80,9 @@ async def test_request_id_is_generated_when_missing(settings, tokens):
 async def test_unexpected_exception_is_internal_without_internal_text(settings, tokens):
     async with probe_server(settings) as server:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await call(server, "Crash", metadata=(*auth(tokens["viewer"]),
-                                                  ("x-request-id", "req-crash")))
+            await call(
+                server, "Crash", metadata=(*auth(tokens["viewer"]), ("x-request-id", "req-crash"))
+            )
     error = caught.value
     assert error.code() == grpc.StatusCode.INTERNAL
     assert "req-crash" in error.details()
@@ -91,8 +94,7 @@ async def test_unexpected_exception_is_internal_without_internal_text(settings, 
     assert info.metadata["request_id"] == "req-crash"
 
 
-async def test_a_lost_database_race_is_aborted_and_other_database_errors_internal(settings,
-                                                                                    tokens):
+async def test_a_lost_database_race_is_aborted_and_other_database_errors_internal(settings, tokens):
     async with probe_server(settings) as server:
         with pytest.raises(grpc.aio.AioRpcError) as lost:
             await call(server, "LoseRace", metadata=auth(tokens["developer"]))
@@ -133,8 +135,9 @@ async def test_a_health_port_that_cannot_be_bound_leaves_nothing_listening(setti
     taken.bind(("127.0.0.1", 0))
     taken.listen()
     try:
-        server = SlipwayServer(dataclasses.replace(
-            settings, health_address=f"127.0.0.1:{taken.getsockname()[1]}"), [])
+        server = SlipwayServer(
+            dataclasses.replace(settings, health_address=f"127.0.0.1:{taken.getsockname()[1]}"), []
+        )
         with pytest.raises(OSError, match="health address"):
             await server.start()
         with socket.socket() as probe:  # the gRPC port it had bound is closed again
@@ -166,8 +169,10 @@ async def test_error_after_some_stream_messages_keeps_messages_and_status(settin
         async for item in stream:
             received.append(item)
 
-    async with probe_server(settings) as server, \
-            grpc.aio.insecure_channel(server.grpc_address) as channel:
+    async with (
+        probe_server(settings) as server,
+        grpc.aio.insecure_channel(server.grpc_address) as channel,
+    ):
         stream = channel.unary_stream(method("Stream"))(b"", metadata=auth(tokens["viewer"]))
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await consume(stream)
@@ -176,11 +181,14 @@ async def test_error_after_some_stream_messages_keeps_messages_and_status(settin
     assert rich_details(caught.value)["error_info"].reason == "SOURCE_GONE"
 
 
-@pytest.mark.parametrize(("metadata", "reason"), [
-    ((), "TOKEN_MISSING"),
-    ((("authorization", "Basic abc"),), "TOKEN_MALFORMED"),
-    ((("authorization", "Bearer not-a-real-token"),), "TOKEN_INVALID"),
-])
+@pytest.mark.parametrize(
+    ("metadata", "reason"),
+    [
+        ((), "TOKEN_MISSING"),
+        ((("authorization", "Basic abc"),), "TOKEN_MALFORMED"),
+        ((("authorization", "Bearer not-a-real-token"),), "TOKEN_INVALID"),
+    ],
+)
 async def test_calls_without_a_valid_token_are_unauthenticated(settings, metadata, reason):
     async with probe_server(settings) as server:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
@@ -204,8 +212,9 @@ async def test_method_missing_from_the_role_table_is_refused_even_to_admins(tmp_
     from slipway.core.roles import ROLE_TABLE
 
     settings = settings_for(ServiceSettings, tmp_path, tokens_file=tmp_path / "tokens.json")
-    async with running_server(settings, [], extra_handlers=[probe_handler()],
-                              role_table=ROLE_TABLE) as server:
+    async with running_server(
+        settings, [], extra_handlers=[probe_handler()], role_table=ROLE_TABLE
+    ) as server:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await call(server, "Echo", metadata=auth(tokens["admin"]))
     assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
@@ -219,8 +228,12 @@ async def test_insecure_no_auth_accepts_calls_without_a_token(tmp_path):
 
 
 async def test_messages_over_the_configured_size_are_refused(tmp_path, tokens):
-    settings = settings_for(ServiceSettings, tmp_path, tokens_file=tmp_path / "tokens.json",
-                            max_receive_message_bytes=1024)
+    settings = settings_for(
+        ServiceSettings,
+        tmp_path,
+        tokens_file=tmp_path / "tokens.json",
+        max_receive_message_bytes=1024,
+    )
     async with probe_server(settings) as server:
         reply, _ = await call(server, "Echo", b"x" * 512, metadata=auth(tokens["viewer"]))
         assert reply == b"x" * 512
@@ -231,10 +244,17 @@ async def test_messages_over_the_configured_size_are_refused(tmp_path, tokens):
 
 @pytest.mark.parametrize("age", [0.0, 0.5])
 async def test_a_maximum_connection_age_makes_clients_reconnect(tmp_path, tokens, age):
-    settings = settings_for(ServiceSettings, tmp_path, tokens_file=tmp_path / "tokens.json",
-                            max_connection_age_seconds=age, shutdown_grace_seconds=0.2)
-    async with probe_server(settings) as server, \
-            grpc.aio.insecure_channel(server.grpc_address) as channel:
+    settings = settings_for(
+        ServiceSettings,
+        tmp_path,
+        tokens_file=tmp_path / "tokens.json",
+        max_connection_age_seconds=age,
+        shutdown_grace_seconds=0.2,
+    )
+    async with (
+        probe_server(settings) as server,
+        grpc.aio.insecure_channel(server.grpc_address) as channel,
+    ):
         echo = channel.unary_unary(method("Echo"))
         assert await echo(b"a", metadata=auth(tokens["viewer"]), timeout=10) == b"a"
         assert channel.get_state() == grpc.ChannelConnectivity.READY
@@ -261,9 +281,11 @@ async def test_metrics_endpoint_counts_calls_by_code(settings, tokens):
         url = f"http://{server.metrics_address}/metrics"
 
         def sample(method_name, code):
-            pattern = (rf'grpc_server_handled_total\{{grpc_code="{code}",'
-                       rf'grpc_method="{method_name}",'
-                       rf'grpc_service="slipway.testing.Probe"\}} (\S+)')
+            pattern = (
+                rf'grpc_server_handled_total\{{grpc_code="{code}",'
+                rf'grpc_method="{method_name}",'
+                rf'grpc_service="slipway.testing.Probe"\}} (\S+)'
+            )
             found = re.search(pattern, body)
             return float(found.group(1)) if found else None
 
@@ -284,8 +306,9 @@ async def test_log_lines_carry_request_id_and_principal(settings, tokens, capsys
     configure_logging("json", "info", service="probe")
     async with probe_server(settings) as server:
         await call(server, "Echo", metadata=(*auth(tokens["approver"]), ("x-request-id", "r-7")))
-    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()
-             if line.startswith("{")]
+    lines = [
+        json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")
+    ]
     rpc_lines = [line for line in lines if line.get("event") == "rpc"]
     assert rpc_lines, lines
     assert rpc_lines[-1]["request_id"] == "r-7"

@@ -30,25 +30,34 @@ def test_defaults_come_from_the_service_and_home(tmp_path):
 
 
 def test_flag_beats_service_env_beats_shared_env(tmp_path):
-    env = {"SLIPWAY_HOME": str(tmp_path), "SLIPWAY_GRPC_ADDRESS": "127.0.0.1:1",
-           "SLIPWAY_REGISTRY_GRPC_ADDRESS": "127.0.0.1:2", "SLIPWAY_LOG_LEVEL": "debug",
-           "SLIPWAY_INSECURE_NO_AUTH": "true", "SLIPWAY_MAX_RECEIVE_MESSAGE_BYTES": "2048"}
+    env = {
+        "SLIPWAY_HOME": str(tmp_path),
+        "SLIPWAY_GRPC_ADDRESS": "127.0.0.1:1",
+        "SLIPWAY_REGISTRY_GRPC_ADDRESS": "127.0.0.1:2",
+        "SLIPWAY_LOG_LEVEL": "debug",
+        "SLIPWAY_INSECURE_NO_AUTH": "true",
+        "SLIPWAY_MAX_RECEIVE_MESSAGE_BYTES": "2048",
+    }
     from_env = parse(RegistrySettings, [], env)
     assert from_env.grpc_address == "127.0.0.1:2"
     assert from_env.log_level == "debug"
     assert from_env.insecure_no_auth is True
     assert from_env.max_receive_message_bytes == 2048
-    from_flag = parse(RegistrySettings, ["--grpc-address", "127.0.0.1:3", "--no-insecure-no-auth"],
-                      env)
+    from_flag = parse(
+        RegistrySettings, ["--grpc-address", "127.0.0.1:3", "--no-insecure-no-auth"], env
+    )
     assert from_flag.grpc_address == "127.0.0.1:3"
     assert from_flag.insecure_no_auth is False
 
 
-@pytest.mark.parametrize(("env", "message"), [
-    ({"SLIPWAY_MAX_RECEIVE_MESSAGE_BYTES": "lots"}, "max_receive_message_bytes"),
-    ({"SLIPWAY_INSECURE_NO_AUTH": "maybe"}, "insecure_no_auth"),
-    ({"SLIPWAY_LOG_FORMAT": "xml"}, "log_format"),
-])
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SLIPWAY_MAX_RECEIVE_MESSAGE_BYTES": "lots"}, "max_receive_message_bytes"),
+        ({"SLIPWAY_INSECURE_NO_AUTH": "maybe"}, "insecure_no_auth"),
+        ({"SLIPWAY_LOG_FORMAT": "xml"}, "log_format"),
+    ],
+)
 def test_bad_values_are_refused_with_the_setting_named(env, message):
     with pytest.raises(ValueError, match=message):
         parse(ServiceSettings, [], env)
@@ -56,7 +65,8 @@ def test_bad_values_are_refused_with_the_setting_named(env, message):
 
 def test_database_password_is_masked_in_the_description(tmp_path):
     settings = RegistrySettings(
-        home=tmp_path, database_url="postgresql+psycopg://slipway:s3cret@127.0.0.1:5432/slipway")
+        home=tmp_path, database_url="postgresql+psycopg://slipway:s3cret@127.0.0.1:5432/slipway"
+    )
     described = settings.describe()
     assert "s3cret" not in described["database_url"]
     assert "slipway" in described["database_url"]
@@ -65,14 +75,19 @@ def test_database_password_is_masked_in_the_description(tmp_path):
 def test_help_lists_every_setting_with_its_environment_variable():
     result = subprocess.run(
         [sys.executable, "-m", "slipway.cli.main", "registry", "--help"],
-        capture_output=True, text=True, timeout=60, check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
         cwd=Path(__file__).parents[2],
     )
     text = " ".join(result.stdout.split())
-    for flag, env in [("--grpc-address", "SLIPWAY_REGISTRY_GRPC_ADDRESS"),
-                      ("--database-url", "SLIPWAY_DATABASE_URL"),
-                      ("--insecure-no-auth", "SLIPWAY_INSECURE_NO_AUTH"),
-                      ("--tls-client-ca-file", "SLIPWAY_TLS_CLIENT_CA_FILE"),
-                      ("--metrics-address", "SLIPWAY_REGISTRY_METRICS_ADDRESS")]:
+    for flag, env in [
+        ("--grpc-address", "SLIPWAY_REGISTRY_GRPC_ADDRESS"),
+        ("--database-url", "SLIPWAY_DATABASE_URL"),
+        ("--insecure-no-auth", "SLIPWAY_INSECURE_NO_AUTH"),
+        ("--tls-client-ca-file", "SLIPWAY_TLS_CLIENT_CA_FILE"),
+        ("--metrics-address", "SLIPWAY_REGISTRY_METRICS_ADDRESS"),
+    ]:
         assert flag in text
         assert env in text

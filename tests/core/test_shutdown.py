@@ -46,10 +46,24 @@ class ServerProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SLIPWAY_")}
         with self.log_file.open("wb") as log:
             self.process = subprocess.Popen(
-                [*argv, "--home", str(home), "--ready-file", str(self.ready_file),
-                 "--grpc-address", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0",
-                 "--log-format", "json", "--insecure-no-auth"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                [
+                    *argv,
+                    "--home",
+                    str(home),
+                    "--ready-file",
+                    str(self.ready_file),
+                    "--grpc-address",
+                    "127.0.0.1:0",
+                    "--metrics-address",
+                    "127.0.0.1:0",
+                    "--log-format",
+                    "json",
+                    "--insecure-no-auth",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
             )
         self.ready: dict[str, str] = {}
 
@@ -70,8 +84,10 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                pytest.fail(f"server exited with {self.process.returncode} before it was ready:\n"
-                            f"{self.log_text()}")
+                pytest.fail(
+                    f"server exited with {self.process.returncode} before it was ready:\n"
+                    f"{self.log_text()}"
+                )
             if self.ready_file.exists():
                 self.ready = json.loads(self.ready_file.read_text())
                 return self.ready
@@ -104,7 +120,8 @@ class ServerProcess:
             body = response.read().decode()
         found = re.search(
             rf'grpc_server_started_total\{{grpc_method="{name}",grpc_service="{SERVICE}"\}} (\S+)',
-            body)
+            body,
+        )
         return float(found.group(1)) if found else 0.0
 
     def wait_call_started(self, name: str, timeout: float = 5.0) -> None:
@@ -147,7 +164,8 @@ def slow_server(grace_seconds: float) -> list[str]:
 async def health_status(address: str, service: str = "") -> int:
     async with grpc.aio.insecure_channel(address) as channel:
         reply = await health_pb2_grpc.HealthStub(channel).Check(
-            health_pb2.HealthCheckRequest(service=service), timeout=5)
+            health_pb2.HealthCheckRequest(service=service), timeout=5
+        )
     status: int = reply.status
     return status
 
@@ -174,7 +192,9 @@ async def test_sigterm_lets_the_in_flight_call_finish_refuses_new_ones_and_exits
 
         # After SIGTERM: health says NOT_SERVING, or the server no longer takes calls at all.
         assert await health_status_or_error(address) in {
-            health_pb2.HealthCheckResponse.NOT_SERVING, *REFUSED}
+            health_pb2.HealthCheckResponse.NOT_SERVING,
+            *REFUSED,
+        }
         # A new call, on a new connection or on the draining one, does not reach the service.
         async with grpc.aio.insecure_channel(address) as fresh:
             with pytest.raises(grpc.aio.AioRpcError) as on_fresh:
@@ -197,8 +217,11 @@ async def test_sigterm_lets_the_in_flight_call_finish_refuses_new_ones_and_exits
     names = [e["event"] for e in events]
     assert names.index("shutting down") < names.index("stopped")
     # Server side: the slow call finished OK and neither late call ever reached a handler.
-    probe_calls = [(e["method"], e["code"]) for e in events
-                   if e["event"] == "rpc" and str(e["method"]).startswith(f"/{SERVICE}/")]
+    probe_calls = [
+        (e["method"], e["code"])
+        for e in events
+        if e["event"] == "rpc" and str(e["method"]).startswith(f"/{SERVICE}/")
+    ]
     assert probe_calls == [(method("Sleep"), "OK")]
     assert "Traceback" not in server.log_text()
 
@@ -215,8 +238,9 @@ async def test_calls_longer_than_the_grace_period_are_cut_off_and_the_process_ex
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await sleep
         cut_off = time.monotonic()
-    assert caught.value.code() in {grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE}, \
+    assert caught.value.code() in {grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE}, (
         caught.value
+    )
 
     code = await asyncio.to_thread(server.wait_exit, 10.0)
     exited = time.monotonic()
@@ -228,12 +252,13 @@ async def test_calls_longer_than_the_grace_period_are_cut_off_and_the_process_ex
 
 
 async def test_a_service_entry_point_exits_0_on_sigterm(spawn):
-    server = await asyncio.to_thread(
-        spawn, sys.executable, "-m", "slipway.cli.main", "registry")
+    server = await asyncio.to_thread(spawn, sys.executable, "-m", "slipway.cli.main", "registry")
     address = server.ready["grpc_address"]
     assert server.ready["service"] == "registry"
-    assert await health_status(address, "slipway.registry.v1.RegistryService") == \
-        health_pb2.HealthCheckResponse.SERVING
+    assert (
+        await health_status(address, "slipway.registry.v1.RegistryService")
+        == health_pb2.HealthCheckResponse.SERVING
+    )
 
     server.terminate()
     code = await asyncio.to_thread(server.wait_exit, 10.0)

@@ -42,10 +42,12 @@ class Issued:
 
 
 def _name(common_name: str) -> x509.Name:
-    return x509.Name([
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Slipway tests"),
-        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-    ])
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Slipway tests"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
 
 
 def _issue(
@@ -70,25 +72,36 @@ def _issue(
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(
-            digital_signature=not is_ca, content_commitment=False, key_encipherment=False,
-            data_encipherment=False, key_agreement=False, key_cert_sign=is_ca, crl_sign=is_ca,
-            encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                       critical=False)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=not is_ca,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=is_ca,
+                crl_sign=is_ca,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     )
     if issuer is not None:
         builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
-            critical=False)
+            critical=False,
+        )
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
     if usage is not None:
         builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
     cert = builder.sign(issuer.key if issuer else key, hashes.SHA256())
     cert_pem = cert.public_bytes(serialization.Encoding.PEM)
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     cert_file, key_file = folder / f"{stem}.crt", folder / f"{stem}.key"
     cert_file.write_bytes(cert_pem)
     key_file.write_bytes(key_pem)
@@ -109,14 +122,21 @@ class Pki:
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     folder = tmp_path_factory.mktemp("pki")
     ca = _issue(folder, "ca", "Slipway Test CA")
-    server = _issue(folder, "server", "localhost", issuer=ca, sans=[
-        x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))],
-        usage=ExtendedKeyUsageOID.SERVER_AUTH)
-    client = _issue(folder, "client", "trusted-client", issuer=ca,
-                    usage=ExtendedKeyUsageOID.CLIENT_AUTH)
+    server = _issue(
+        folder,
+        "server",
+        "localhost",
+        issuer=ca,
+        sans=[x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))],
+        usage=ExtendedKeyUsageOID.SERVER_AUTH,
+    )
+    client = _issue(
+        folder, "client", "trusted-client", issuer=ca, usage=ExtendedKeyUsageOID.CLIENT_AUTH
+    )
     other_ca = _issue(folder, "other-ca", "Unrelated Test CA")
-    other_client = _issue(folder, "other-client", "stranger", issuer=other_ca,
-                          usage=ExtendedKeyUsageOID.CLIENT_AUTH)
+    other_client = _issue(
+        folder, "other-client", "stranger", issuer=other_ca, usage=ExtendedKeyUsageOID.CLIENT_AUTH
+    )
     return Pki(ca, server, client, other_ca, other_client)
 
 
@@ -128,8 +148,13 @@ def tokens(tmp_path):
 def tls_settings(tmp_path, pki: Pki, *, mutual: bool = False) -> ServiceSettings:
     extra = {"tls_client_ca_file": pki.ca.cert_file} if mutual else {}
     settings: ServiceSettings = settings_for(
-        ServiceSettings, tmp_path, tokens_file=tmp_path / "tokens.json",
-        tls_cert_file=pki.server.cert_file, tls_key_file=pki.server.key_file, **extra)
+        ServiceSettings,
+        tmp_path,
+        tokens_file=tmp_path / "tokens.json",
+        tls_cert_file=pki.server.cert_file,
+        tls_key_file=pki.server.key_file,
+        **extra,
+    )
     return settings
 
 
@@ -137,12 +162,11 @@ def probe_server(settings: ServiceSettings):
     return running_server(settings, [], extra_handlers=[probe_handler()], role_table=PROBE_ROLES)
 
 
-async def echo(
-    channel: grpc.aio.Channel, payload: bytes, token: str | None
-) -> bytes:
+async def echo(channel: grpc.aio.Channel, payload: bytes, token: str | None) -> bytes:
     metadata = auth(token) if token is not None else ()
     reply: bytes = await channel.unary_unary(method("Echo"))(
-        payload, metadata=metadata, timeout=CALL_TIMEOUT)
+        payload, metadata=metadata, timeout=CALL_TIMEOUT
+    )
     return reply
 
 
@@ -172,8 +196,10 @@ async def expect_refused(channel: grpc.aio.Channel, token: str) -> grpc.aio.AioR
 
 @pytest.mark.parametrize("name_override", [False, True], ids=["ip-san", "dns-san"])
 async def test_tls_client_trusting_the_ca_gets_answers(tmp_path, pki, tokens, name_override):
-    async with probe_server(tls_settings(tmp_path, pki)) as server, \
-            secure_channel(server.grpc_address, pki.ca, name_override=name_override) as channel:
+    async with (
+        probe_server(tls_settings(tmp_path, pki)) as server,
+        secure_channel(server.grpc_address, pki.ca, name_override=name_override) as channel,
+    ):
         assert await echo(channel, b"over tls", tokens["viewer"]) == b"over tls"
         # TLS protects the channel; it does not replace the bearer token.
         with pytest.raises(grpc.aio.AioRpcError) as caught:
@@ -188,8 +214,9 @@ async def test_tls_server_refuses_plaintext_clients(tmp_path, pki, tokens):
 
 async def test_tls_client_rejects_a_server_signed_by_another_ca(tmp_path, pki, tokens):
     async with probe_server(tls_settings(tmp_path, pki)) as server:
-        error = await expect_refused(secure_channel(server.grpc_address, pki.other_ca),
-                                     tokens["viewer"])
+        error = await expect_refused(
+            secure_channel(server.grpc_address, pki.other_ca), tokens["viewer"]
+        )
     # The client itself refused the server's certificate (not, say, a closed port).
     assert "CERTIFICATE_VERIFY_FAILED" in (error.details() or "")
 
@@ -198,21 +225,21 @@ async def test_tls_server_still_answers_after_refusing_clients(tmp_path, pki, to
     """A failed handshake costs the server nothing: the next good client is served."""
     async with probe_server(tls_settings(tmp_path, pki)) as server:
         await expect_refused(grpc.aio.insecure_channel(server.grpc_address), tokens["viewer"])
-        await expect_refused(secure_channel(server.grpc_address, pki.other_ca),
-                             tokens["viewer"])
+        await expect_refused(secure_channel(server.grpc_address, pki.other_ca), tokens["viewer"])
         async with secure_channel(server.grpc_address, pki.ca) as channel:
             assert await echo(channel, b"still here", tokens["viewer"]) == b"still here"
 
 
 async def test_a_plaintext_health_port_answers_health_checks_and_nothing_else(
-        tmp_path, pki, tokens):
+    tmp_path, pki, tokens
+):
     """The kubelet's native grpc probe speaks plaintext only: a TLS service (here with mutual
     TLS) can still be probed on its health port, which serves the same statuses and no other
     method, not even with a valid token."""
-    settings = dataclasses.replace(tls_settings(tmp_path, pki, mutual=True),
-                                   health_address="127.0.0.1:0")
-    server = SlipwayServer(settings, [], role_table=PROBE_ROLES,
-                           extra_handlers=[probe_handler()])
+    settings = dataclasses.replace(
+        tls_settings(tmp_path, pki, mutual=True), health_address="127.0.0.1:0"
+    )
+    server = SlipwayServer(settings, [], role_table=PROBE_ROLES, extra_handlers=[probe_handler()])
     await server.start()
     try:
         assert server.health_address
@@ -221,8 +248,9 @@ async def test_a_plaintext_health_port_answers_health_checks_and_nothing_else(
             health = health_pb2_grpc.HealthStub(plain)
 
             async def status() -> int:
-                reply = await health.Check(health_pb2.HealthCheckRequest(service=""),
-                                           timeout=CALL_TIMEOUT)
+                reply = await health.Check(
+                    health_pb2.HealthCheckRequest(service=""), timeout=CALL_TIMEOUT
+                )
                 return reply.status
 
             assert await status() == health_pb2.HealthCheckResponse.NOT_SERVING
@@ -235,7 +263,8 @@ async def test_a_plaintext_health_port_answers_health_checks_and_nothing_else(
         await expect_refused(grpc.aio.insecure_channel(server.grpc_address), tokens["viewer"])
         async with grpc.aio.insecure_channel(server.health_address) as plain:
             watch = health_pb2_grpc.HealthStub(plain).Watch(
-                health_pb2.HealthCheckRequest(service=""), timeout=CALL_TIMEOUT)
+                health_pb2.HealthCheckRequest(service=""), timeout=CALL_TIMEOUT
+            )
             assert (await watch.read()).status == health_pb2.HealthCheckResponse.SERVING
             stopping = asyncio.ensure_future(server.stop(grace=0.5))
             # Shutdown shows on the health port before it closes.
@@ -251,8 +280,10 @@ async def test_a_plaintext_health_port_answers_health_checks_and_nothing_else(
 async def test_mutual_tls_accepts_a_client_certificate_signed_by_the_client_ca(
     tmp_path, pki, tokens
 ):
-    async with probe_server(tls_settings(tmp_path, pki, mutual=True)) as server, \
-            secure_channel(server.grpc_address, pki.ca, client=pki.client) as channel:
+    async with (
+        probe_server(tls_settings(tmp_path, pki, mutual=True)) as server,
+        secure_channel(server.grpc_address, pki.ca, client=pki.client) as channel,
+    ):
         assert await echo(channel, b"mutual", tokens["viewer"]) == b"mutual"
 
 

@@ -38,13 +38,26 @@ def test_app_role_appends_audit_events_but_cannot_change_them(postgres_cluster):
     app = connect_database(as_role(owner_url, "slipway_app"))
     try:
         with app.unit_of_work() as session:
-            remember(session, IdempotencyKey("registry", "CreateModel", "r-1", "alice"),
-                     "CreateModelResponse", b"ok")
-            record(session, service="registry", action="registry.CreateModel",
-                   resource="models/a", principal=Principal("alice", frozenset({"developer"})))
-        for statement in ("UPDATE audit_events SET reason = 'x'", "DELETE FROM audit_events",
-                          "TRUNCATE audit_events", "DELETE FROM audit_chain_head",
-                          "DROP TABLE audit_events"):
+            remember(
+                session,
+                IdempotencyKey("registry", "CreateModel", "r-1", "alice"),
+                "CreateModelResponse",
+                b"ok",
+            )
+            record(
+                session,
+                service="registry",
+                action="registry.CreateModel",
+                resource="models/a",
+                principal=Principal("alice", frozenset({"developer"})),
+            )
+        for statement in (
+            "UPDATE audit_events SET reason = 'x'",
+            "DELETE FROM audit_events",
+            "TRUNCATE audit_events",
+            "DELETE FROM audit_chain_head",
+            "DROP TABLE audit_events",
+        ):
             refused = pytest.raises(ProgrammingError, match=r"permission denied|must be owner")
             with refused as caught, app.unit_of_work() as session:
                 session.execute(text(statement))
@@ -59,8 +72,10 @@ def test_app_role_appends_audit_events_but_cannot_change_them(postgres_cluster):
     try:
         with auditor.unit_of_work(read_only=True) as session:
             assert verify(session).ok
-        with pytest.raises(ProgrammingError, match="permission denied"), \
-                auditor.unit_of_work() as session:
+        with (
+            pytest.raises(ProgrammingError, match="permission denied"),
+            auditor.unit_of_work() as session,
+        ):
             session.execute(text("INSERT INTO audit_chain_head VALUES (2, 0, 'x')"))
     finally:
         auditor.dispose()

@@ -18,18 +18,28 @@ from support.tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = ROOT / "deploy" / "image"
-SERVICES = {"registry": (7101, 9101), "training": (7102, 9102), "serving": (7103, 9103),
-            "monitoring": (7104, 9104)}
+SERVICES = {
+    "registry": (7101, 9101),
+    "training": (7102, 9102),
+    "serving": (7103, 9103),
+    "monitoring": (7104, 9104),
+}
 # Words that mean a compiler or a package manager at work in a stage.
-BUILD_TOOLS = re.compile(r"\b(apt-get|apt|apk|gcc|g\+\+|cc|make|build-essential|pip install"
-                         r"|pip wheel)\b")
+BUILD_TOOLS = re.compile(
+    r"\b(apt-get|apt|apk|gcc|g\+\+|cc|make|build-essential|pip install"
+    r"|pip wheel)\b"
+)
 
 
 def test_hadolint_passes_at_the_warning_threshold():
     hadolint = require_tool("hadolint")
-    done = subprocess.run([hadolint, "--failure-threshold", "warning", "--format", "tty",
-                           str(DOCKERFILE)], capture_output=True, text=True, timeout=120,
-                          check=False)
+    done = subprocess.run(
+        [hadolint, "--failure-threshold", "warning", "--format", "tty", str(DOCKERFILE)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -38,8 +48,13 @@ def test_hadolint_fails_a_dockerfile_with_warnings(tmp_path):
     hadolint = require_tool("hadolint")
     bad = tmp_path / "Dockerfile"
     bad.write_text("FROM python:latest\nRUN pip install requests\n")
-    done = subprocess.run([hadolint, "--failure-threshold", "warning", str(bad)],
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [hadolint, "--failure-threshold", "warning", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode != 0
     assert "DL3007" in done.stdout
 
@@ -76,8 +91,9 @@ def test_builder_makes_the_wheels_and_the_final_stages_build_nothing():
         for run in stage.all("RUN"):
             assert not BUILD_TOOLS.search(run), f"stage {name} builds or installs: {run}"
         for copy in stage.all("COPY"):
-            assert "--from=" in copy or not copy.startswith(("services", "clients")), \
+            assert "--from=" in copy or not copy.startswith(("services", "clients")), (
                 f"stage {name} copies sources: {copy}"
+            )
     assert "pip uninstall --yes pip setuptools wheel" in " ".join(found["runtime"].all("RUN"))
 
 
@@ -115,8 +131,12 @@ def test_one_target_per_service_with_its_command_ports_and_health_check():
         options, _, probe = check.partition(" CMD ")
         assert "--interval=" in options
         assert "--timeout=" in options
-        assert exec_form(probe) == ["python", "-m", "slipway.core.health_probe",
-                                    f"127.0.0.1:{health_port}"]
+        assert exec_form(probe) == [
+            "python",
+            "-m",
+            "slipway.core.health_probe",
+            f"127.0.0.1:{health_port}",
+        ]
     migrate = found["migrate"]
     assert exec_form(migrate.last("CMD") or "[]") == ["db", "upgrade"]
     assert migrate.last("HEALTHCHECK") == "NONE"
@@ -146,16 +166,19 @@ def test_pinned_requirements_satisfy_both_pyprojects():
                 continue
             assert key in pinned, f"{wanted.name} ({pyproject.name}) is not pinned"
             (version,) = [s.version for s in pinned[key].specifier]
-            assert wanted.specifier.contains(version, prereleases=True), \
+            assert wanted.specifier.contains(version, prereleases=True), (
                 f"{key}=={version} does not satisfy {wanted} in {pyproject}"
+            )
             assert set(wanted.extras) <= set(pinned[key].extras), wanted
 
 
 def test_build_context_ignore_file_keeps_what_the_build_copies():
     """deploy/image/Dockerfile.dockerignore allow-lists the context (the repository root)."""
-    rules = [line.strip() for line in
-             (IMAGE / "Dockerfile.dockerignore").read_text().splitlines()
-             if line.strip() and not line.startswith("#")]
+    rules = [
+        line.strip()
+        for line in (IMAGE / "Dockerfile.dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert rules[0] == "*"
     allowed = {rule[1:] for rule in rules if rule.startswith("!")}
     for name, stage in stages().items():
@@ -166,5 +189,6 @@ def test_build_context_ignore_file_keeps_what_the_build_copies():
             for source in sources:
                 source = source.removeprefix("./")
                 assert (ROOT / source).exists(), f"{name}: COPY {source} does not exist"
-                assert any(source == a or source.startswith(f"{a}/") for a in allowed), \
+                assert any(source == a or source.startswith(f"{a}/") for a in allowed), (
                     f"{name}: COPY {source} is excluded from the build context"
+                )

@@ -46,14 +46,24 @@ GRPC_PORT = {"registry": 7101, "training": 7102, "serving": 7103, "monitoring": 
 METRICS_PORT = {"registry": 9101, "training": 9102, "serving": 9103, "monitoring": 9104}
 HEALTH_PORT = {"registry": 8101, "training": 8102, "serving": 8103, "monitoring": 8104}
 # caller -> callee: every gRPC call between the services (README, architecture).
-CALLS = {("training", "registry"), ("serving", "registry"), ("serving", "monitoring"),
-         ("monitoring", "registry"), ("monitoring", "training"),
-         ("registry", "training"), ("registry", "monitoring")}
+CALLS = {
+    ("training", "registry"),
+    ("serving", "registry"),
+    ("serving", "monitoring"),
+    ("monitoring", "registry"),
+    ("monitoring", "training"),
+    ("registry", "training"),
+    ("registry", "monitoring"),
+}
 # The oldest Kubernetes release the manifests are for, and the newest the validator knows.
 KUBERNETES_VERSIONS = ("1.31.0", validate_utils.latest_version())
 IMAGE_HOME = "/var/lib/slipway"  # SLIPWAY_HOME in the image (tests/deploy/test_image.py)
-SETTINGS = {"registry": RegistrySettings, "training": TrainingSettings,
-            "serving": ServingSettings, "monitoring": MonitoringSettings}
+SETTINGS = {
+    "registry": RegistrySettings,
+    "training": TrainingSettings,
+    "serving": ServingSettings,
+    "monitoring": MonitoringSettings,
+}
 PROBE_HANDLERS = {"grpc", "exec", "httpGet", "tcpSocket"}
 
 
@@ -83,10 +93,16 @@ class Rendered:
 @pytest.fixture(scope="module")
 def kubectl():
     path = require_tool("kubectl", "apt-get install kubernetes-client, or make deploy-tools")
-    done = subprocess.run([path, "version", "--client", "-o", "json"], capture_output=True,
-                          text=True, timeout=60, check=False)
-    version = json.loads(done.stdout or "{}").get("kustomizeVersion", "") if done.returncode == 0 \
-        else ""
+    done = subprocess.run(
+        [path, "version", "--client", "-o", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    version = (
+        json.loads(done.stdout or "{}").get("kustomizeVersion", "") if done.returncode == 0 else ""
+    )
     match = re.match(r"v(\d+)\.", version)
     if match is None or int(match.group(1)) < 5:
         unavailable(f"kubectl's kustomize is {version or 'unknown'}; the manifests need v5")
@@ -98,8 +114,13 @@ def rendered(kubectl, tmp_path_factory) -> dict[str, Rendered]:
     folder = tmp_path_factory.mktemp("rendered")
     out: dict[str, Rendered] = {}
     for overlay in OVERLAYS:
-        done = subprocess.run([kubectl, "kustomize", str(K8S / "overlays" / overlay)],
-                              capture_output=True, text=True, timeout=120, check=False)
+        done = subprocess.run(
+            [kubectl, "kustomize", str(K8S / "overlays" / overlay)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert done.returncode == 0, f"kubectl kustomize {overlay} failed:\n{done.stderr}"
         path = folder / f"{overlay.replace('/', '-')}.yaml"
         path.write_text(done.stdout)
@@ -168,9 +189,11 @@ def test_overlay_renders_what_it_deploys(rendered, overlay):
         assert not r.of("Deployment")
         return
     expected = {"Deployment", "Service", "ConfigMap", "PodDisruptionBudget", "NetworkPolicy"}
-    expected |= {"serving": {"HorizontalPodAutoscaler"},
-                 "registry": {"PersistentVolumeClaim"},
-                 "training": {"PersistentVolumeClaim"}}.get(r.part, set())
+    expected |= {
+        "serving": {"HorizontalPodAutoscaler"},
+        "registry": {"PersistentVolumeClaim"},
+        "training": {"PersistentVolumeClaim"},
+    }.get(r.part, set())
     assert expected <= set(kinds), kinds
     assert set(kinds) - expected <= {"Secret"}, kinds
     namespaces = {o["metadata"].get("namespace") for o in r.objects}
@@ -181,8 +204,13 @@ def test_overlay_renders_what_it_deploys(rendered, overlay):
 def test_every_rendered_object_validates_strictly(rendered, version):
     validator = require_tool("kubernetes-validate")
     files = [str(r.path) for r in rendered.values()]
-    done = subprocess.run([validator, "--strict", "--kubernetes-version", version, *files],
-                          capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [validator, "--strict", "--kubernetes-version", version, *files],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     total = sum(len(r.objects) for r in rendered.values())
@@ -196,9 +224,13 @@ def test_strict_validation_rejects_an_unknown_field(tmp_path):
     validator = require_tool("kubernetes-validate")
     bad = tmp_path / "bad.yaml"
     bad.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labelz: {}\n")
-    done = subprocess.run([validator, "--strict", "--kubernetes-version",
-                           KUBERNETES_VERSIONS[0], str(bad)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [validator, "--strict", "--kubernetes-version", KUBERNETES_VERSIONS[0], str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode != 0
     assert "labelz" in done.stdout + done.stderr
 
@@ -215,10 +247,12 @@ def test_probes_are_native_grpc_probes_on_the_plaintext_health_port(rendered):
         (container,) = pod_spec(workload)["containers"]
         port, health = GRPC_PORT[r.part], HEALTH_PORT[r.part]
         assert {"name": "grpc", "containerPort": port, "protocol": "TCP"} in container["ports"]
-        assert {"name": "metrics", "containerPort": METRICS_PORT[r.part],
-                "protocol": "TCP"} in container["ports"]
-        assert {"name": "health", "containerPort": health, "protocol": "TCP"} in \
-            container["ports"]
+        assert {
+            "name": "metrics",
+            "containerPort": METRICS_PORT[r.part],
+            "protocol": "TCP",
+        } in container["ports"]
+        assert {"name": "health", "containerPort": health, "protocol": "TCP"} in container["ports"]
         settings = config(r, container)
         prefix = f"SLIPWAY_{r.part.upper()}"
         assert settings[f"{prefix}_GRPC_ADDRESS"] == f"0.0.0.0:{port}"
@@ -240,8 +274,11 @@ def test_every_container_has_requests_and_limits(rendered):
             for container in containers(workload):
                 resources = container["resources"]
                 for part in ("requests", "limits"):
-                    assert {"cpu", "memory"} <= resources[part].keys(), \
-                        (r.overlay, container["name"], part)
+                    assert {"cpu", "memory"} <= resources[part].keys(), (
+                        r.overlay,
+                        container["name"],
+                        part,
+                    )
 
 
 def test_pods_run_locked_down(rendered):
@@ -281,11 +318,21 @@ def test_every_writable_path_is_a_volume_and_every_file_a_secret(rendered):
             assert found is not None, f"{r.overlay}: {key}={path}"
             assert "secret" in found[1], f"{r.overlay}: {key}={path}"
         expected_peer_token = {"registry": "SLIPWAY_REGISTRY_PEER_TOKEN_FILE"}.get(
-            r.part, f"SLIPWAY_{r.part.upper()}_REGISTRY_TOKEN_FILE")
+            r.part, f"SLIPWAY_{r.part.upper()}_REGISTRY_TOKEN_FILE"
+        )
         assert expected_peer_token in files
         database = [e for e in container["env"] if e["name"] == "SLIPWAY_DATABASE_URL"]
-        assert database == [{"name": "SLIPWAY_DATABASE_URL", "valueFrom": {"secretKeyRef": {
-            "name": database[0]["valueFrom"]["secretKeyRef"]["name"], "key": "url"}}}]
+        assert database == [
+            {
+                "name": "SLIPWAY_DATABASE_URL",
+                "valueFrom": {
+                    "secretKeyRef": {
+                        "name": database[0]["valueFrom"]["secretKeyRef"]["name"],
+                        "key": "url",
+                    }
+                },
+            }
+        ]
 
 
 def test_dev_generates_every_secret_prod_references(rendered):
@@ -301,8 +348,9 @@ def test_dev_generates_every_secret_prod_references(rendered):
                 for name, keys in referenced_secrets(r, workload).items():
                     if env == "prod":
                         assert re.fullmatch(r"slipway-[a-z-]+", name), name
-                        assert name in (K8S / "README.md").read_text(), \
+                        assert name in (K8S / "README.md").read_text(), (
                             f"deploy/k8s/README.md does not name the Secret {name}"
+                        )
                         continue
                     assert name in secrets, (r.overlay, name)
                     assert keys <= secrets[name]["data"].keys(), (r.overlay, name, keys)
@@ -376,9 +424,12 @@ def test_services_select_their_pods_on_named_ports(rendered):
 
 def test_peer_targets_name_services_of_the_same_environment(rendered):
     for env in ENVIRONMENTS:
-        services = {(s["metadata"]["name"], p["port"])
-                    for part in SERVICES for s in rendered[f"{env}/{part}"].of("Service")
-                    for p in s["spec"]["ports"]}
+        services = {
+            (s["metadata"]["name"], p["port"])
+            for part in SERVICES
+            for s in rendered[f"{env}/{part}"].of("Service")
+            for p in s["spec"]["ports"]
+        }
         for part in SERVICES:
             r = rendered[f"{env}/{part}"]
             (container,) = pod_spec(deployment(r))["containers"]
@@ -394,8 +445,11 @@ def test_serving_scales_with_an_autoscaler_and_a_headless_service(rendered):
         workload = deployment(r)
         assert "replicas" not in workload["spec"], "the autoscaler owns serving's replica count"
         (hpa,) = r.of("HorizontalPodAutoscaler")
-        assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
-                                                 "name": "slipway-serving"}
+        assert hpa["spec"]["scaleTargetRef"] == {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": "slipway-serving",
+        }
         assert 1 <= hpa["spec"]["minReplicas"] < hpa["spec"]["maxReplicas"]
         assert hpa["spec"]["metrics"][0]["resource"]["name"] == "cpu"
         headless = r.one("Service", "slipway-serving-headless")
@@ -419,8 +473,10 @@ def test_every_service_has_a_disruption_budget(rendered):
         pod_labels = deployment(r)["spec"]["template"]["metadata"]["labels"]
         (pdb,) = r.of("PodDisruptionBudget")
         assert labels_match(pdb["spec"]["selector"]["matchLabels"], pod_labels)
-        assert pdb["spec"]["selector"]["matchLabels"] == deployment(r)["spec"]["selector"][
-            "matchLabels"]
+        assert (
+            pdb["spec"]["selector"]["matchLabels"]
+            == deployment(r)["spec"]["selector"]["matchLabels"]
+        )
         assert pdb["spec"]["maxUnavailable"] == 1
 
 
@@ -435,8 +491,9 @@ def _peer(entry: dict[str, Any]) -> str:
             return "clients"
         if namespaces == {} and pods == {"app.kubernetes.io/name": "prometheus"}:
             return "prometheus"
-        if namespaces == {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}} and \
-                pods == {"k8s-app": "kube-dns"}:
+        if namespaces == {
+            "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+        } and pods == {"k8s-app": "kube-dns"}:
             return "dns"
         raise AssertionError(f"unexpected peer {entry}")
     assert set(entry) == {"podSelector"}, entry
@@ -464,8 +521,10 @@ def test_network_policies_allow_exactly_the_architectures_calls(rendered):
     for r in service_overlays(rendered):
         workload = deployment(r)
         (policy,) = r.of("NetworkPolicy")
-        assert policy["spec"]["podSelector"]["matchLabels"] == workload["spec"]["selector"][
-            "matchLabels"]
+        assert (
+            policy["spec"]["podSelector"]["matchLabels"]
+            == workload["spec"]["selector"]["matchLabels"]
+        )
         assert sorted(policy["spec"]["policyTypes"]) == ["Egress", "Ingress"]
         me = r.part
         callers = {caller for caller, callee in CALLS if callee == me}
@@ -475,7 +534,8 @@ def test_network_policies_allow_exactly_the_architectures_calls(rendered):
             ("prometheus", METRICS_PORT[me], "TCP"),
         }, r.overlay
         assert allowed(policy, "egress") == BASE_EGRESS | {
-            (c, GRPC_PORT[c], "TCP") for c in callees}, r.overlay
+            (c, GRPC_PORT[c], "TCP") for c in callees
+        }, r.overlay
         # The policy and the configuration agree: each peer it may call is one it is told to.
         (container,) = pod_spec(workload)["containers"]
         targets = {v for k, v in config(r, container).items() if k.endswith("_TARGET")}
@@ -487,8 +547,10 @@ def test_the_migration_talks_to_postgresql_only(rendered):
         r = rendered[f"{env}/migrate"]
         (policy,) = r.of("NetworkPolicy")
         (job,) = r.of("Job")
-        assert labels_match(policy["spec"]["podSelector"]["matchLabels"],
-                            job["spec"]["template"]["metadata"]["labels"])
+        assert labels_match(
+            policy["spec"]["podSelector"]["matchLabels"],
+            job["spec"]["template"]["metadata"]["labels"],
+        )
         assert sorted(policy["spec"]["policyTypes"]) == ["Egress", "Ingress"]
         assert allowed(policy, "ingress") == set()
         assert allowed(policy, "egress") == BASE_EGRESS
@@ -499,10 +561,12 @@ def test_the_migration_talks_to_postgresql_only(rendered):
 
 def _runs_migrations(container: dict[str, Any], settings: dict[str, str]) -> bool:
     words = [*container.get("command", []), *container.get("args", [])]
-    upgrade = any(words[i:i + 2] == ["db", "upgrade"] for i in range(len(words)))
+    upgrade = any(words[i : i + 2] == ["db", "upgrade"] for i in range(len(words)))
     auto = settings.get("SLIPWAY_AUTO_MIGRATE", "").lower() in {"1", "true", "yes", "on"}
-    auto |= any(k.endswith("_AUTO_MIGRATE") and v.lower() in {"1", "true", "yes", "on"}
-                for k, v in settings.items())
+    auto |= any(
+        k.endswith("_AUTO_MIGRATE") and v.lower() in {"1", "true", "yes", "on"}
+        for k, v in settings.items()
+    )
     return upgrade or auto
 
 
@@ -513,8 +577,9 @@ def test_migrations_run_in_the_job_and_never_at_service_start(rendered):
             assert not _runs_migrations(container, config(r, container)), r.overlay
             url = next(e for e in container["env"] if e["name"] == "SLIPWAY_DATABASE_URL")
             assert url["valueFrom"]["secretKeyRef"]["name"].startswith("slipway-database")
-            assert "owner" not in url["valueFrom"]["secretKeyRef"]["name"], \
+            assert "owner" not in url["valueFrom"]["secretKeyRef"]["name"], (
                 "services connect as slipway_app, not the owner"
+            )
     for env in ENVIRONMENTS:
         (job,) = rendered[f"{env}/migrate"].of("Job")
         spec = pod_spec(job)
@@ -527,8 +592,9 @@ def test_migrations_run_in_the_job_and_never_at_service_start(rendered):
             assert "slipway-database-owner" in url["valueFrom"]["secretKeyRef"]["name"]
         roles_sql = next(e["value"] for e in roles["env"] if e["name"] == "SLIPWAY_ROLES_SQL")
         copies = [text.split() for text in stages()["runtime"].all("COPY")]
-        assert ["deploy/postgres/roles.sql", roles_sql] in copies, \
+        assert ["deploy/postgres/roles.sql", roles_sql] in copies, (
             "the image does not carry roles.sql where the Job reads it"
+        )
 
 
 @pytest.mark.postgres
@@ -540,20 +606,30 @@ def test_the_migration_jobs_commands_migrate_and_apply_the_roles(rendered, postg
     (roles,) = spec["containers"]
     name = postgres_cluster.create_database()
     try:
-        env = {**os.environ, "SLIPWAY_DATABASE_URL": postgres_cluster.url(name),
-               "SLIPWAY_ROLES_SQL": str(ROOT / "deploy" / "postgres" / "roles.sql")}
+        env = {
+            **os.environ,
+            "SLIPWAY_DATABASE_URL": postgres_cluster.url(name),
+            "SLIPWAY_ROLES_SQL": str(ROOT / "deploy" / "postgres" / "roles.sql"),
+        }
         slipway = str(Path(sys.executable).parent / "slipway")
-        for argv in ([slipway, *upgrade["args"]],
-                     [sys.executable, *roles["command"][1:]],
-                     [sys.executable, *roles["command"][1:]],  # idempotent: every release
-                     [slipway, "db", "check"]):
-            done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120,
-                                  check=False)
+        for argv in (
+            [slipway, *upgrade["args"]],
+            [sys.executable, *roles["command"][1:]],
+            [sys.executable, *roles["command"][1:]],  # idempotent: every release
+            [slipway, "db", "check"],
+        ):
+            done = subprocess.run(
+                argv, env=env, capture_output=True, text=True, timeout=120, check=False
+            )
             assert done.returncode == 0, f"{argv[:2]}: {done.stdout}\n{done.stderr}"
         plain = postgres_cluster.url(name).replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(plain) as connection:
-            names = {row[0] for row in connection.execute(
-                "SELECT rolname FROM pg_roles WHERE rolname LIKE 'slipway_%'")}
+            names = {
+                row[0]
+                for row in connection.execute(
+                    "SELECT rolname FROM pg_roles WHERE rolname LIKE 'slipway_%'"
+                )
+            }
         assert {"slipway_app", "slipway_auditor"} <= names
     finally:
         postgres_cluster.drop_database(name)
@@ -563,8 +639,11 @@ def test_every_setting_in_the_manifests_is_one_the_service_reads(rendered):
     """Unknown SLIPWAY_ variables are ignored silently; a typo here would go unnoticed."""
     for r in service_overlays(rendered):
         settings_class = SETTINGS[r.part]
-        known = {"SLIPWAY_HOME"} | {name for f in dataclasses.fields(settings_class)
-                                    for name in settings_class.env_names(f.name)}
+        known = {"SLIPWAY_HOME"} | {
+            name
+            for f in dataclasses.fields(settings_class)
+            for name in settings_class.env_names(f.name)
+        }
         (container,) = pod_spec(deployment(r))["containers"]
         names = set(config(r, container)) | {e["name"] for e in container["env"]}
         assert names - known == set(), r.overlay

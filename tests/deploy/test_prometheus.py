@@ -50,8 +50,12 @@ KUBERNETES_CONFIG = PROMETHEUS / "prometheus-kubernetes.yml"
 DASHBOARD = ROOT / "deploy" / "grafana" / "slipway.json"
 RUNBOOK = ROOT / "deploy" / "README.md"
 
-SERVICES = {"registry": RegistrySettings, "training": TrainingSettings,
-            "serving": ServingSettings, "monitoring": MonitoringSettings}
+SERVICES = {
+    "registry": RegistrySettings,
+    "training": TrainingSettings,
+    "serving": ServingSettings,
+    "monitoring": MonitoringSettings,
+}
 # Labels every target gets from the scrape configurations, besides each series' own.
 TARGET_LABELS = {"job", "instance", "service", "namespace", "pod"}
 # What the issue asks alerts for, and the alerts that answer it.
@@ -76,15 +80,19 @@ def promtool() -> str:
     found = shutil.which("promtool")
     if found is None:
         if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true and promtool is missing: install the Debian package "
-                        "`prometheus` (`make deploy-tools`)", pytrace=False)
+            pytest.fail(
+                "CI=true and promtool is missing: install the Debian package "
+                "`prometheus` (`make deploy-tools`)",
+                pytrace=False,
+            )
         pytest.skip("promtool not found: install the Debian package `prometheus`")
     return found
 
 
 def run(promtool: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([promtool, *args], capture_output=True, text=True, timeout=120,
-                          check=False)
+    return subprocess.run(
+        [promtool, *args], capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def test_the_rules_pass_promtool_check(promtool: str) -> None:
@@ -112,8 +120,12 @@ def test_the_kubernetes_config_passes_promtool_check(promtool: str, tmp_path: Pa
         text = KUBERNETES_CONFIG.read_text()
         assert text.count("kubernetes_sd_configs:\n      - role: pod\n") == 1
         copy = tmp_path / KUBERNETES_CONFIG.name
-        copy.write_text(text.replace("kubernetes_sd_configs:\n      - role: pod\n",
-                                     "file_sd_configs:\n      - files: [pods.json]\n"))
+        copy.write_text(
+            text.replace(
+                "kubernetes_sd_configs:\n      - role: pod\n",
+                "file_sd_configs:\n      - files: [pods.json]\n",
+            )
+        )
         (tmp_path / "pods.json").write_text("[]")
         shutil.copytree(RULES.parent, tmp_path / RULES.parent.name)
         done = run(promtool, "check", "config", str(copy))
@@ -122,8 +134,10 @@ def test_the_kubernetes_config_passes_promtool_check(promtool: str, tmp_path: Pa
 
 def test_dashboard_expressions_are_valid_promql(promtool: str, tmp_path: Path) -> None:
     """Each panel query, with Grafana's variables filled in, as a recording rule."""
-    rules = [{"record": f"dashboard:panel_{n}", "expr": grafana_to_promql(expr)}
-             for n, (_, expr) in enumerate(dashboard_expressions())]
+    rules = [
+        {"record": f"dashboard:panel_{n}", "expr": grafana_to_promql(expr)}
+        for n, (_, expr) in enumerate(dashboard_expressions())
+    ]
     path = tmp_path / "dashboard.rules.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
     done = run(promtool, "check", "rules", str(path))
@@ -145,8 +159,11 @@ def github_anchor(heading: str) -> str:
 
 
 def runbook_anchors() -> set[str]:
-    return {github_anchor(line.lstrip("#")) for line in RUNBOOK.read_text().splitlines()
-            if line.startswith("#")}
+    return {
+        github_anchor(line.lstrip("#"))
+        for line in RUNBOOK.read_text().splitlines()
+        if line.startswith("#")
+    }
 
 
 def test_the_issue_asks_for_these_alerts() -> None:
@@ -168,8 +185,12 @@ def test_every_alert_has_a_severity_and_a_runbook_section(rule: dict[str, Any]) 
 
 @pytest.mark.parametrize("rule", alerts(), ids=lambda rule: rule["alert"])
 def test_every_alert_fires_and_stays_quiet_in_the_unit_tests(rule: dict[str, Any]) -> None:
-    cases = [case for test in yaml.safe_load(RULE_TESTS.read_text())["tests"]
-             for case in test.get("alert_rule_test", []) if case["alertname"] == rule["alert"]]
+    cases = [
+        case
+        for test in yaml.safe_load(RULE_TESTS.read_text())["tests"]
+        for case in test.get("alert_rule_test", [])
+        if case["alertname"] == rule["alert"]
+    ]
     assert any(case.get("exp_alerts") for case in cases), f"{rule['alert']} never fires"
     assert any(not case.get("exp_alerts") for case in cases), f"{rule['alert']} never quiet"
 
@@ -190,8 +211,13 @@ def _exposed(name: str, kind: str) -> list[str]:
 def catalogue(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
     """Every series name the services export, with its label names, from their metric
     classes."""
-    holders: list[object] = [GrpcMetrics(CollectorRegistry()), ServingMetrics(),
-                             PredictionLogMetrics(), TrainingMetrics(), MonitoringMetrics()]
+    holders: list[object] = [
+        GrpcMetrics(CollectorRegistry()),
+        ServingMetrics(),
+        PredictionLogMetrics(),
+        TrainingMetrics(),
+        MonitoringMetrics(),
+    ]
     found: dict[str, set[str]] = {}
     for holder in holders:
         for metric in vars(holder).values():
@@ -210,16 +236,21 @@ def catalogue(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
 
 
 def test_the_catalogue_misses_no_series_named_in_the_sources(
-        catalogue: dict[str, set[str]]) -> None:
-    named = {match for path in SOURCES.rglob("*.py")
-             for match in re.findall(r"[\"']((?:slipway|grpc_server)_[a-z0-9_]+)[\"']",
-                                     path.read_text())}
+    catalogue: dict[str, set[str]],
+) -> None:
+    named = {
+        match
+        for path in SOURCES.rglob("*.py")
+        for match in re.findall(r"[\"']((?:slipway|grpc_server)_[a-z0-9_]+)[\"']", path.read_text())
+    }
     bases = {re.sub(r"_(total|created|bucket|count|sum)$", "", name) for name in catalogue}
-    unknown = {name for name in named - NOT_SERIES
-               if name not in catalogue and name not in bases}
+    unknown = {name for name in named - NOT_SERIES if name not in catalogue and name not in bases}
     assert unknown == set(), "series defined outside the metric classes this test reads"
-    assert {"slipway_audit_chain_ok", "grpc_server_handled_total",
-            "slipway_training_jobs_finished_total"} <= set(catalogue)
+    assert {
+        "slipway_audit_chain_ok",
+        "grpc_server_handled_total",
+        "slipway_training_jobs_finished_total",
+    } <= set(catalogue)
 
 
 # Label values the rules and the dashboard match on, as the code writes them.
@@ -234,19 +265,23 @@ LABEL_VALUES: dict[str, set[str]] = {
     "state": {state.name for state in JobState},
     "category": set(CATEGORIES_PB),
     "kind": set(KINDS),
-    "outcome": _literals_in(SERVING / "domain" / "deployments.py",
-                            {"loaded", "swapped", "failed"}),
-    "reason": _literals_in(SERVING / "sinks" / "prediction_log.py",
-                           {"queue_full", "monitoring_unavailable"}),
+    "outcome": _literals_in(SERVING / "domain" / "deployments.py", {"loaded", "swapped", "failed"}),
+    "reason": _literals_in(
+        SERVING / "sinks" / "prediction_log.py", {"queue_full", "monitoring_unavailable"}
+    ),
     "agreed": _literals_in(SERVING / "main.py", {"true", "false"}),
 }
 
 
 def grafana_to_promql(expr: str) -> str:
     """A dashboard query as Prometheus takes it: Grafana's variables filled in."""
-    return (expr.replace("$__rate_interval", "5m").replace("$__range", "1h")
-            .replace("$job", ".*").replace("$model", ".*")
-            .replace("$service", "registry|training|serving|monitoring"))
+    return (
+        expr.replace("$__rate_interval", "5m")
+        .replace("$__range", "1h")
+        .replace("$job", ".*")
+        .replace("$model", ".*")
+        .replace("$service", "registry|training|serving|monitoring")
+    )
 
 
 def dashboard_expressions() -> Iterator[tuple[str, str]]:
@@ -267,10 +302,14 @@ _MATCHER = re.compile(r'([a-zA-Z_]\w*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"')
 _GROUPING = re.compile(r"\b(?:by|without|on|ignoring)\s*\(([^)]*)\)")
 
 
-@pytest.mark.parametrize(("where", "expr"), [*rule_expressions(), *dashboard_expressions()],
-                         ids=lambda value: value if value.startswith(("rule", "panel")) else "")
+@pytest.mark.parametrize(
+    ("where", "expr"),
+    [*rule_expressions(), *dashboard_expressions()],
+    ids=lambda value: value if value.startswith(("rule", "panel")) else "",
+)
 def test_expressions_name_series_and_labels_that_exist(
-        where: str, expr: str, catalogue: dict[str, set[str]]) -> None:
+    where: str, expr: str, catalogue: dict[str, set[str]]
+) -> None:
     expr = grafana_to_promql(expr)
     bare = _STRING.sub('""', expr)
     used: set[str] = set()
@@ -301,8 +340,9 @@ def test_static_targets_are_each_service_on_its_default_metrics_port() -> None:
     config = yaml.safe_load(CONFIG.read_text())
     (job,) = [job for job in config["scrape_configs"] if job["job_name"] == "slipway"]
     targets = {group["labels"]["service"]: group["targets"] for group in job["static_configs"]}
-    assert targets == {name: [f"127.0.0.1:{settings.default_metrics_port}"]
-                       for name, settings in SERVICES.items()}
+    assert targets == {
+        name: [f"127.0.0.1:{settings.default_metrics_port}"] for name, settings in SERVICES.items()
+    }
     assert config["rule_files"] == ["rules/slipway.rules.yml"]
 
 
@@ -312,7 +352,8 @@ def relabel(labels: dict[str, str], configs: list[dict[str, Any]]) -> dict[str, 
     for config in configs:
         action = config.get("action", "replace")
         value = config.get("separator", ";").join(
-            labels.get(name, "") for name in config.get("source_labels", []))
+            labels.get(name, "") for name in config.get("source_labels", [])
+        )
         match = re.fullmatch(config.get("regex", "(.*)"), value)
         if action == "keep" and match is None:
             return None
@@ -324,10 +365,17 @@ def relabel(labels: dict[str, str], configs: list[dict[str, Any]]) -> dict[str, 
     return {k: v for k, v in labels.items() if not k.startswith("__meta_")}
 
 
-def pod(component: str = "serving", *, port: str = "metrics", scrape: str = "true",
-        part_of: str = "slipway", phase: str = "Running") -> dict[str, str]:
+def pod(
+    component: str = "serving",
+    *,
+    port: str = "metrics",
+    scrape: str = "true",
+    part_of: str = "slipway",
+    phase: str = "Running",
+) -> dict[str, str]:
     return {
-        "__address__": "10.1.2.3:9103", "__meta_kubernetes_namespace": "ml",
+        "__address__": "10.1.2.3:9103",
+        "__meta_kubernetes_namespace": "ml",
         "__meta_kubernetes_pod_name": f"{component}-abc",
         "__meta_kubernetes_pod_phase": phase,
         "__meta_kubernetes_pod_container_port_name": port,
@@ -344,8 +392,11 @@ def test_kubernetes_discovery_keeps_the_metrics_port_of_the_suites_pods() -> Non
     rules = job["relabel_configs"]
     for service in SERVICES:
         assert relabel(pod(service), rules) == {
-            "__address__": "10.1.2.3:9103", "service": service, "namespace": "ml",
-            "pod": f"{service}-abc"}
+            "__address__": "10.1.2.3:9103",
+            "service": service,
+            "namespace": "ml",
+            "pod": f"{service}-abc",
+        }
     assert relabel(pod(port="grpc"), rules) is None  # the gRPC port answers no HTTP
     assert relabel(pod(scrape="false"), rules) is None
     assert relabel(pod(part_of="other"), rules) is None
@@ -376,11 +427,18 @@ def test_the_dashboard_loads_and_every_panel_queries() -> None:
         grid = panel["gridPos"]
         assert grid["x"] + grid["w"] <= 24, panel["title"]
     every = " ".join(expr for _, expr in dashboard_expressions())
-    for needed in ("grpc_server_handled_total", "grpc_server_handling_seconds_bucket",
-                   "slipway_serving_version", "slipway_serving_swaps_total",
-                   "slipway_serving_prediction_log_queue",
-                   "slipway_serving_prediction_logs_dropped_total",
-                   "slipway_training_jobs_finished_total", "slipway_training_jobs_running",
-                   "slipway_monitoring_alerts_firing", "slipway_monitoring_dataset_drifted",
-                   "slipway_monitoring_performance", "slipway_audit_chain_ok"):
+    for needed in (
+        "grpc_server_handled_total",
+        "grpc_server_handling_seconds_bucket",
+        "slipway_serving_version",
+        "slipway_serving_swaps_total",
+        "slipway_serving_prediction_log_queue",
+        "slipway_serving_prediction_logs_dropped_total",
+        "slipway_training_jobs_finished_total",
+        "slipway_training_jobs_running",
+        "slipway_monitoring_alerts_firing",
+        "slipway_monitoring_dataset_drifted",
+        "slipway_monitoring_performance",
+        "slipway_audit_chain_ok",
+    ):
         assert needed in every, f"the dashboard shows no {needed}"

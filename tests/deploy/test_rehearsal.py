@@ -76,12 +76,17 @@ MAX_REQUESTS = 8000  # a ceiling on the traffic whatever happens; the phases bel
 PAUSE = 0.02  # between requests
 WAIT_SECONDS = 60.0  # the longest any single step may take
 SUCCEEDED = training_job_pb2.TRAINING_JOB_STATE_SUCCEEDED
-TERMINAL = {SUCCEEDED, training_job_pb2.TRAINING_JOB_STATE_FAILED,
-            training_job_pb2.TRAINING_JOB_STATE_CANCELLED}
+TERMINAL = {
+    SUCCEEDED,
+    training_job_pb2.TRAINING_JOB_STATE_FAILED,
+    training_job_pb2.TRAINING_JOB_STATE_CANCELLED,
+}
 # A client that finds a restarted service within a fraction of a second (grpc's default
 # reconnect backoff grows to two minutes).
-CHANNEL_OPTIONS = [("grpc.initial_reconnect_backoff_ms", 100),
-                   ("grpc.max_reconnect_backoff_ms", 500)]
+CHANNEL_OPTIONS = [
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 500),
+]
 RECONNECT_SLACK = 2.0  # the longest backoff, plus a loaded machine's scheduling
 
 
@@ -160,32 +165,70 @@ class Suite:
         return f"127.0.0.1:{self.ports[name][1]}"
 
     def _arguments(self, name: str) -> list[str]:
-        peer = ["--registry-target", self.address("registry"),
-                "--registry-token-file", str(self.service_token_file)]
-        common = ["--grpc-address", self.address(name),
-                  "--metrics-address", self.metrics_address(name),
-                  "--shutdown-grace-seconds", "5", "--audit-verify-interval-seconds", "1"]
+        peer = [
+            "--registry-target",
+            self.address("registry"),
+            "--registry-token-file",
+            str(self.service_token_file),
+        ]
+        common = [
+            "--grpc-address",
+            self.address(name),
+            "--metrics-address",
+            self.metrics_address(name),
+            "--shutdown-grace-seconds",
+            "5",
+            "--audit-verify-interval-seconds",
+            "1",
+        ]
         own = {
-            "registry": ["--artifact-dir", str(self.root / "artifacts"),
-                         "--training-target", self.address("training"),
-                         "--monitoring-target", self.address("monitoring"),
-                         "--peer-token-file", str(self.service_token_file)],
+            "registry": [
+                "--artifact-dir",
+                str(self.root / "artifacts"),
+                "--training-target",
+                self.address("training"),
+                "--monitoring-target",
+                self.address("monitoring"),
+                "--peer-token-file",
+                str(self.service_token_file),
+            ],
             "training": [*peer, "--data-root", str(self.root / "data"), "--poll-seconds", "0.2"],
-            "monitoring": [*peer, "--training-target", self.address("training"),
-                           "--training-token-file", str(self.service_token_file),
-                           "--evaluation-interval-seconds", "1",
-                           "--cache-dir", str(self.root / "monitoring-cache")],
-            "serving": [*peer, "--deployments", "iris@production",
-                        "--monitoring-target", self.address("monitoring"),
-                        "--cache-dir", str(self.root / "serving-cache"),
-                        "--prediction-log-batch", "10", "--load-retry-seconds", "0.5"],
+            "monitoring": [
+                *peer,
+                "--training-target",
+                self.address("training"),
+                "--training-token-file",
+                str(self.service_token_file),
+                "--evaluation-interval-seconds",
+                "1",
+                "--cache-dir",
+                str(self.root / "monitoring-cache"),
+            ],
+            "serving": [
+                *peer,
+                "--deployments",
+                "iris@production",
+                "--monitoring-target",
+                self.address("monitoring"),
+                "--cache-dir",
+                str(self.root / "serving-cache"),
+                "--prediction-log-batch",
+                "10",
+                "--load-retry-seconds",
+                "0.5",
+            ],
         }[name]
         return [*common, *own]
 
     def start(self, name: str) -> ServiceProcess:
         assert name not in self.running
-        child = ServiceProcess(name, self.root / f"{name}-{len(self.started) + 1}",
-                               self.database_url, self.tokens_file, *self._arguments(name))
+        child = ServiceProcess(
+            name,
+            self.root / f"{name}-{len(self.started) + 1}",
+            self.database_url,
+            self.tokens_file,
+            *self._arguments(name),
+        )
         self.running[name] = child
         self.started.append(child)
         return child
@@ -193,7 +236,8 @@ class Suite:
     async def start_and_wait(self, *names: str) -> None:
         children = [self.start(name) for name in names]
         addresses = await asyncio.gather(
-            *(asyncio.to_thread(child.wait_ready, WAIT_SECONDS) for child in children))
+            *(asyncio.to_thread(child.wait_ready, WAIT_SECONDS) for child in children)
+        )
         for name, address in zip(names, addresses, strict=True):
             assert address == self.address(name)
 
@@ -205,7 +249,9 @@ class Suite:
         """The last lines of every process's log, for a failure's report."""
         return "\n".join(
             f"--- {child.log_file.parent.name} (exit {child.process.poll()}):\n"
-            + "\n".join(child.log_text().splitlines()[-lines:]) for child in self.started)
+            + "\n".join(child.log_text().splitlines()[-lines:])
+            for child in self.started
+        )
 
     def kill_all(self) -> None:
         for child in self.running.values():
@@ -226,35 +272,53 @@ class Clients:
         return auth(self.tokens[role])
 
     async def registry_answers(self) -> None:
-        reply = await self.registry.GetModel(registry_pb.GetModelRequest(name="models/iris"),
-                                             metadata=self.as_("viewer"), timeout=10,
-                                             wait_for_ready=True)
+        reply = await self.registry.GetModel(
+            registry_pb.GetModelRequest(name="models/iris"),
+            metadata=self.as_("viewer"),
+            timeout=10,
+            wait_for_ready=True,
+        )
         assert reply.model.name == "models/iris"
 
     async def training_answers(self) -> None:
         reply = await self.training.ListTrainingJobs(
-            training_pb.ListTrainingJobsRequest(page_size=1), metadata=self.as_("viewer"),
-            timeout=10, wait_for_ready=True)
+            training_pb.ListTrainingJobsRequest(page_size=1),
+            metadata=self.as_("viewer"),
+            timeout=10,
+            wait_for_ready=True,
+        )
         assert reply.training_jobs
 
     async def monitoring_answers(self) -> None:
-        await self.monitoring.ListAlerts(monitoring_pb.ListAlertsRequest(page_size=1),
-                                         metadata=self.as_("viewer"), timeout=10,
-                                         wait_for_ready=True)
+        await self.monitoring.ListAlerts(
+            monitoring_pb.ListAlertsRequest(page_size=1),
+            metadata=self.as_("viewer"),
+            timeout=10,
+            wait_for_ready=True,
+        )
 
     async def train(self) -> training_job_pb2.TrainingJob:
         """A small job on iris, through the training service, to its end."""
         created = await self.training.CreateTrainingJob(
             training_pb.CreateTrainingJobRequest(
-                training_job=job("models/iris", dataset=bundled("iris"),
-                                 reason="deployment rehearsal")),
-            metadata=self.as_("developer"), timeout=10, wait_for_ready=True)
+                training_job=job(
+                    "models/iris", dataset=bundled("iris"), reason="deployment rehearsal"
+                )
+            ),
+            metadata=self.as_("developer"),
+            timeout=10,
+            wait_for_ready=True,
+        )
         name = created.training_job.name
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
-            current = (await self.training.GetTrainingJob(
-                training_pb.GetTrainingJobRequest(name=name), metadata=self.as_("viewer"),
-                timeout=10)).training_job
+            current = (
+                await self.training.GetTrainingJob(
+                    training_pb.GetTrainingJobRequest(name=name),
+                    metadata=self.as_("viewer"),
+                    timeout=10,
+                )
+            ).training_job
             if current.state in TERMINAL:
                 return current
             if time.monotonic() > deadline:
@@ -283,16 +347,15 @@ class Traffic:
         while not self.stop.is_set() and self.sent < MAX_REQUESTS:
             request.id = f"q{self.sent:05d}"
             try:
-                reply = await self.serving.ModelInfer(request, metadata=self.metadata,
-                                                      timeout=5.0)
+                reply = await self.serving.ModelInfer(request, metadata=self.metadata, timeout=5.0)
                 assert reply.model_name == "iris"
                 assert reply.outputs
                 self.answered += 1
             except grpc.aio.AioRpcError as error:
-                self.errors.append((self.sent, self.phase, error.code().name,
-                                    time.monotonic()))
-                self.details.append(f"{self.sent} {self.phase}: {error.code().name} "
-                                    f"{error.details()}")
+                self.errors.append((self.sent, self.phase, error.code().name, time.monotonic()))
+                self.details.append(
+                    f"{self.sent} {self.phase}: {error.code().name} {error.details()}"
+                )
             self.sent += 1
             await asyncio.sleep(PAUSE)
 
@@ -323,7 +386,8 @@ def stored_request_indexes(db: Database) -> set[int]:
 
 @POSTGRESQL_ONLY
 async def test_each_service_restarts_alone_while_the_others_keep_working(
-        database_url: str, tmp_path: Path) -> None:
+    database_url: str, tmp_path: Path
+) -> None:
     begin = time.monotonic()
     timings: dict[str, float] = {}
     app_url = await asyncio.to_thread(prepare_database, database_url)
@@ -333,12 +397,17 @@ async def test_each_service_restarts_alone_while_the_others_keep_working(
     service_token_file.write_text(tokens["service"] + "\n")
     suite = Suite(tmp_path / "suite", app_url, tokens_file, service_token_file)
     owner_db = connect_database(database_url)
-    channels = {name: grpc.aio.insecure_channel(suite.address(name), options=CHANNEL_OPTIONS)
-                for name in DEPLOY_ORDER}
-    clients = Clients(registry_grpc.RegistryServiceStub(channels["registry"]),
-                      training_grpc.TrainingServiceStub(channels["training"]),
-                      monitoring_grpc.MonitoringServiceStub(channels["monitoring"]),
-                      infer_grpc.GRPCInferenceServiceStub(channels["serving"]), tokens)
+    channels = {
+        name: grpc.aio.insecure_channel(suite.address(name), options=CHANNEL_OPTIONS)
+        for name in DEPLOY_ORDER
+    }
+    clients = Clients(
+        registry_grpc.RegistryServiceStub(channels["registry"]),
+        training_grpc.TrainingServiceStub(channels["training"]),
+        monitoring_grpc.MonitoringServiceStub(channels["monitoring"]),
+        infer_grpc.GRPCInferenceServiceStub(channels["serving"]),
+        tokens,
+    )
     try:
         # Deploy order: the registry, then training and monitoring (monitoring only needs
         # training's address), then serving once a version is in production.
@@ -348,18 +417,25 @@ async def test_each_service_restarts_alone_while_the_others_keep_working(
         assert trained.state == SUCCEEDED, trained.failure
         first_version = int(trained.model_version.rsplit("/", 1)[1])
         await clients.registry.SetModelAlias(
-            registry_pb.SetModelAliasRequest(model="models/iris", alias="production",
-                                             version_number=first_version,
-                                             reason="rehearsal: first release"),
-            metadata=clients.as_("approver"), timeout=10)
+            registry_pb.SetModelAliasRequest(
+                model="models/iris",
+                alias="production",
+                version_number=first_version,
+                reason="rehearsal: first release",
+            ),
+            metadata=clients.as_("approver"),
+            timeout=10,
+        )
         await suite.start_and_wait("serving")
         timings["suite up"] = time.monotonic() - begin
 
         async with traffic_on(clients) as traffic:
             await traffic.wait_answers(20)
-            others = {"registry": clients.registry_answers,
-                      "training": clients.training_answers,
-                      "monitoring": clients.monitoring_answers}
+            others = {
+                "registry": clients.registry_answers,
+                "training": clients.training_answers,
+                "monitoring": clients.monitoring_answers,
+            }
 
             for name in ("registry", "training", "monitoring"):
                 started = time.monotonic()
@@ -378,12 +454,16 @@ async def test_each_service_restarts_alone_while_the_others_keep_working(
                     assert again.state == SUCCEEDED, again.failure
                     assert int(again.model_version.rsplit("/", 1)[1]) > first_version
                 else:
+
                     async def logs_resumed(after: int = restarted_at) -> bool:
                         stored = await asyncio.to_thread(stored_request_indexes, owner_db)
                         return any(index >= after for index in stored)
 
-                    await wait_until(logs_resumed, "prediction logs stored after the restart",
-                                     within=WAIT_SECONDS)
+                    await wait_until(
+                        logs_resumed,
+                        "prediction logs stored after the restart",
+                        within=WAIT_SECONDS,
+                    )
                 await traffic.wait_answers(10)
                 timings[f"{name} restart"] = time.monotonic() - started
 
@@ -435,9 +515,11 @@ async def test_each_service_restarts_alone_while_the_others_keep_working(
         owner_db.dispose()
 
     timings["total"] = time.monotonic() - begin
-    print(f"requests {traffic.sent}, answered {traffic.answered}; serving's own restart "
-          f"refused {len(window)} over {outage:.1f} s; audit events {chain.last_sequence}; "
-          + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
+    print(
+        f"requests {traffic.sent}, answered {traffic.answered}; serving's own restart "
+        f"refused {len(window)} over {outage:.1f} s; audit events {chain.last_sequence}; "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
+    )
 
 
 # -- backup and restore ---------------------------------------------------------------------------
@@ -449,8 +531,14 @@ def _client_tool(name: str) -> str:
 
 def _slipway(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLIPWAY_")}
-    return subprocess.run([sys.executable, "-m", "slipway.cli.main", *args], env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "slipway.cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def _audit_some_changes(url: str, count: int) -> None:
@@ -458,16 +546,23 @@ def _audit_some_changes(url: str, count: int) -> None:
     try:
         for n in range(count):
             with db.unit_of_work() as session:
-                record(session, service="registry", action="registry.CreateModel",
-                       resource=f"models/m{n}", payload={"n": n}, reason="rehearsal",
-                       principal=Principal("alice", frozenset({"developer"})))
+                record(
+                    session,
+                    service="registry",
+                    action="registry.CreateModel",
+                    resource=f"models/m{n}",
+                    payload={"n": n},
+                    reason="rehearsal",
+                    principal=Principal("alice", frozenset({"developer"})),
+                )
     finally:
         db.dispose()
 
 
 @POSTGRESQL_ONLY
 def test_backup_and_restore_keep_the_audit_chain_verifiable(
-        database_url: str, postgres_cluster: PostgresCluster, tmp_path: Path) -> None:
+    database_url: str, postgres_cluster: PostgresCluster, tmp_path: Path
+) -> None:
     """The runbook's procedure: record the last hash, pg_dump, pg_restore into a new database,
     apply the roles, start a service on it, `slipway audit verify`, export and verify-export
     with the recorded hash; the restored suite then appends to the same chain."""
@@ -489,33 +584,61 @@ def test_backup_and_restore_keep_the_audit_chain_verifiable(
     assert before.last_sequence == 12
 
     dump = tmp_path / "slipway.dump"
-    subprocess.run([_client_tool("pg_dump"), "--format=custom", "--file", str(dump),
-                    "--dbname", libpq_url(database_url)], check=True, timeout=60)
+    subprocess.run(
+        [
+            _client_tool("pg_dump"),
+            "--format=custom",
+            "--file",
+            str(dump),
+            "--dbname",
+            libpq_url(database_url),
+        ],
+        check=True,
+        timeout=60,
+    )
     restored_name = postgres_cluster.create_database()
     restored = postgres_cluster.url(restored_name)
     try:
-        subprocess.run([_client_tool("pg_restore"), "--exit-on-error", "--dbname",
-                        libpq_url(restored), str(dump)], check=True, timeout=60)
+        subprocess.run(
+            [
+                _client_tool("pg_restore"),
+                "--exit-on-error",
+                "--dbname",
+                libpq_url(restored),
+                str(dump),
+            ],
+            check=True,
+            timeout=60,
+        )
         with psycopg.connect(libpq_url(restored), autocommit=True) as connection:
             connection.execute(ROLES_SQL.read_text())
 
-        service = ServiceProcess("registry", tmp_path / "registry", as_role(restored,
-                                 "slipway_app"), tokens_file,
-                                 "--artifact-dir", str(tmp_path / "artifacts"))
+        service = ServiceProcess(
+            "registry",
+            tmp_path / "registry",
+            as_role(restored, "slipway_app"),
+            tokens_file,
+            "--artifact-dir",
+            str(tmp_path / "artifacts"),
+        )
         try:
             target = service.wait_ready()
             connection_args = ["--target", target, "--token-file", str(auditor_token)]
             checked = _slipway("audit", "verify", "--json", *connection_args)
             assert checked.returncode == 0, checked.stdout + checked.stderr
             answer = json.loads(checked.stdout)
-            assert (answer["status"], answer["last_sequence"], answer["last_hash"]) == \
-                ("OK", 12, before.last_hash)
+            assert (answer["status"], answer["last_sequence"], answer["last_hash"]) == (
+                "OK",
+                12,
+                before.last_hash,
+            )
 
             export = tmp_path / "audit.jsonl"
             exported = _slipway("audit", "export", "-o", str(export), *connection_args)
             assert exported.returncode == 0, exported.stderr
-            offline = _slipway("audit", "verify-export", str(export),
-                               "--expected-last-hash", before.last_hash)
+            offline = _slipway(
+                "audit", "verify-export", str(export), "--expected-last-hash", before.last_hash
+            )
             assert offline.returncode == 0, offline.stdout + offline.stderr
             assert offline.stdout.startswith("OK: 12 events")
 

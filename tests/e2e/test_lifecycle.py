@@ -19,23 +19,38 @@ DEMO_SECONDS = 240
 
 
 def _run_demo(home: Path, database_url: str) -> dict[str, Any]:
-    command = [sys.executable, "-m", "slipway.cli.main", "demo", "--home", str(home), "--json",
-               "--timeout", "120", "--database-url", database_url]
+    command = [
+        sys.executable,
+        "-m",
+        "slipway.cli.main",
+        "demo",
+        "--home",
+        str(home),
+        "--json",
+        "--timeout",
+        "120",
+        "--database-url",
+        database_url,
+    ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLIPWAY_")}
-    done = subprocess.run(command, capture_output=True, text=True, timeout=DEMO_SECONDS,
-                          env=env, check=False)
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=DEMO_SECONDS, env=env, check=False
+    )
     summary_file = home / "demo-summary.json"
     assert summary_file.exists(), done.stderr[-4000:]
     summary: dict[str, Any] = json.loads(summary_file.read_text())
-    assert done.returncode == 0, (summary.get("error"), done.stderr[-4000:],
-                                  (home / "up.log").read_text()[-4000:]
-                                  if (home / "up.log").exists() else "")
+    assert done.returncode == 0, (
+        summary.get("error"),
+        done.stderr[-4000:],
+        (home / "up.log").read_text()[-4000:] if (home / "up.log").exists() else "",
+    )
     return summary
 
 
 @pytest.mark.slow
 def test_the_lifecycle_from_training_to_a_retrained_production_version(
-        database_url: str, tmp_path: Path) -> None:
+    database_url: str, tmp_path: Path
+) -> None:
     summary = _run_demo(tmp_path / "demo", database_url)
     assert summary["ok"]
     steps = {s["step"]: s for s in summary["steps"]}
@@ -43,8 +58,9 @@ def test_the_lifecycle_from_training_to_a_retrained_production_version(
 
     started = steps[1]
     assert set(started["services"]) == {"registry", "training", "monitoring", "serving"}
-    assert started["database"] == ("sqlite" if database_url.startswith("sqlite")
-                                   else database_url.split("@")[-1])
+    assert started["database"] == (
+        "sqlite" if database_url.startswith("sqlite") else database_url.split("@")[-1]
+    )
 
     trained = steps[2]
     assert trained["version"] == "models/demo/versions/1"
@@ -80,8 +96,10 @@ def test_the_lifecycle_from_training_to_a_retrained_production_version(
     assert lineage["version"] == "models/demo/versions/2"
     moves = [(m["alias"], m["to"], m["reason"]) for m in lineage["alias_moves"]]
     assert ("challenger", 2, moves[0][2]) == moves[0]  # set by the retraining job
-    assert any(alias == "production" and to == 2 and reason == swap["reason"]
-               for alias, to, reason in moves)
+    assert any(
+        alias == "production" and to == 2 and reason == swap["reason"]
+        for alias, to, reason in moves
+    )
     assert drift["alert"] in lineage["alerts"]
     assert lineage["training_job"] == drift["training_job"]
     assert lineage["trigger"] == "TRAINING_TRIGGER_DRIFT"

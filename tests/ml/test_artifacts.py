@@ -56,8 +56,9 @@ def digest_of(parts: Iterator[bytes]) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def upload(store: LocalArtifactStore, parts: Iterator[bytes] | list[bytes],
-           expected: str | None = None) -> StoredArtifact:
+def upload(
+    store: LocalArtifactStore, parts: Iterator[bytes] | list[bytes], expected: str | None = None
+) -> StoredArtifact:
     with store.begin_upload() as up:
         for part in parts:
             up.write(part)
@@ -423,11 +424,27 @@ def test_malformed_digests_are_refused_before_touching_the_file_system(name, sto
     def no_file_system(*args, **kwargs):
         raise AssertionError(f"the file system was touched for {name!r}")
 
-    for target, attribute in ((os, "stat"), (os, "lstat"), (os, "open"), (os, "unlink"),
-                              (os, "scandir"), (builtins, "open"), (Path, "open")):
+    for target, attribute in (
+        (os, "stat"),
+        (os, "lstat"),
+        (os, "open"),
+        (os, "unlink"),
+        (os, "scandir"),
+        (builtins, "open"),
+        (Path, "open"),
+    ):
         monkeypatch.setattr(target, attribute, no_file_system)
-    calls = (store.exists, store.size, store.read, store.verify, store.local_path, store.uri,
-             store.delete, store.path_of, validate_sha256)
+    calls = (
+        store.exists,
+        store.size,
+        store.read,
+        store.verify,
+        store.local_path,
+        store.uri,
+        store.delete,
+        store.path_of,
+        validate_sha256,
+    )
     for call in calls:
         with pytest.raises(InvalidArgumentError) as caught:
             call(name)

@@ -117,10 +117,12 @@ class Case:
 
 
 def _numeric_and_colour() -> ColumnTransformer:
-    return ColumnTransformer([
-        ("numbers", make_pipeline(SimpleImputer(), StandardScaler()), [0, 1, 2]),
-        ("colour", OneHotEncoder(handle_unknown="ignore"), [3]),
-    ])
+    return ColumnTransformer(
+        [
+            ("numbers", make_pipeline(SimpleImputer(), StandardScaler()), [0, 1, 2]),
+            ("colour", OneHotEncoder(handle_unknown="ignore"), [3]),
+        ]
+    )
 
 
 # The families the training service may build (its allow-list must stay within this one), with
@@ -134,53 +136,102 @@ CASES = [
     Case("ridge-classifier", lambda: RidgeClassifier(), "multiclass"),
     Case("lasso", lambda: Lasso(alpha=0.1), "regression"),
     Case("elastic-net", lambda: ElasticNet(alpha=0.1), "regression"),
-    *(Case(f"sgd-classifier-{loss}",
-           lambda loss=loss: SGDClassifier(loss=loss, max_iter=50, tol=None, random_state=0),
-           "multiclass")
-      for loss in ("hinge", "log_loss", "modified_huber", "perceptron")),
-    *(Case(f"sgd-regressor-{loss}",
-           lambda loss=loss: SGDRegressor(loss=loss, max_iter=50, tol=None, random_state=0),
-           "regression")
-      for loss in ("squared_error", "huber", "epsilon_insensitive")),
+    *(
+        Case(
+            f"sgd-classifier-{loss}",
+            lambda loss=loss: SGDClassifier(loss=loss, max_iter=50, tol=None, random_state=0),
+            "multiclass",
+        )
+        for loss in ("hinge", "log_loss", "modified_huber", "perceptron")
+    ),
+    *(
+        Case(
+            f"sgd-regressor-{loss}",
+            lambda loss=loss: SGDRegressor(loss=loss, max_iter=50, tol=None, random_state=0),
+            "regression",
+        )
+        for loss in ("squared_error", "huber", "epsilon_insensitive")
+    ),
     # trees and forests
     Case("decision-tree-classifier", lambda: DecisionTreeClassifier(max_depth=4), "multiclass"),
     Case("decision-tree-regressor", lambda: DecisionTreeRegressor(max_depth=4), "regression"),
-    Case("random-forest-classifier",
-         lambda: RandomForestClassifier(n_estimators=3, max_depth=4, random_state=0), "binary"),
-    Case("random-forest-regressor",
-         lambda: RandomForestRegressor(n_estimators=3, max_depth=4, random_state=0),
-         "regression"),
-    Case("extra-trees-classifier",
-         lambda: ExtraTreesClassifier(n_estimators=3, max_depth=4, random_state=0), "multiclass"),
-    Case("extra-trees-regressor",
-         lambda: ExtraTreesRegressor(n_estimators=3, max_depth=4, random_state=0), "regression"),
+    Case(
+        "random-forest-classifier",
+        lambda: RandomForestClassifier(n_estimators=3, max_depth=4, random_state=0),
+        "binary",
+    ),
+    Case(
+        "random-forest-regressor",
+        lambda: RandomForestRegressor(n_estimators=3, max_depth=4, random_state=0),
+        "regression",
+    ),
+    Case(
+        "extra-trees-classifier",
+        lambda: ExtraTreesClassifier(n_estimators=3, max_depth=4, random_state=0),
+        "multiclass",
+    ),
+    Case(
+        "extra-trees-regressor",
+        lambda: ExtraTreesRegressor(n_estimators=3, max_depth=4, random_state=0),
+        "regression",
+    ),
     # gradient boosting
-    Case("gradient-boosting-binary",
-         lambda: GradientBoostingClassifier(n_estimators=3, max_depth=2), "binary"),
-    Case("gradient-boosting-multiclass",
-         lambda: GradientBoostingClassifier(n_estimators=3, max_depth=2), "multiclass"),
-    Case("gradient-boosting-exponential",
-         lambda: GradientBoostingClassifier(n_estimators=3, max_depth=2, loss="exponential"),
-         "binary"),
-    *(Case(f"gradient-boosting-regressor-{loss}",
-           lambda loss=loss: GradientBoostingRegressor(n_estimators=3, max_depth=2, loss=loss),
-           "regression")
-      for loss in ("squared_error", "absolute_error", "huber", "quantile")),
-    Case("hist-gradient-boosting-binary",
-         lambda: HistGradientBoostingClassifier(max_iter=3), "binary"),
-    Case("hist-gradient-boosting-multiclass",
-         lambda: HistGradientBoostingClassifier(max_iter=3), "multiclass"),
-    Case("hist-gradient-boosting-categorical",
-         lambda: HistGradientBoostingClassifier(max_iter=3, categorical_features=[4]),
-         "categorical_codes"),
-    Case("hist-gradient-boosting-missing",
-         lambda: HistGradientBoostingClassifier(max_iter=3), "missing"),
-    *(Case(f"hist-gradient-boosting-regressor-{loss}",
-           lambda loss=loss: HistGradientBoostingRegressor(max_iter=3, loss=loss), "positive")
-      for loss in ("squared_error", "absolute_error", "gamma", "poisson")),
-    Case("hist-gradient-boosting-regressor-quantile",
-         lambda: HistGradientBoostingRegressor(max_iter=3, loss="quantile", quantile=0.9),
-         "positive"),
+    Case(
+        "gradient-boosting-binary",
+        lambda: GradientBoostingClassifier(n_estimators=3, max_depth=2),
+        "binary",
+    ),
+    Case(
+        "gradient-boosting-multiclass",
+        lambda: GradientBoostingClassifier(n_estimators=3, max_depth=2),
+        "multiclass",
+    ),
+    Case(
+        "gradient-boosting-exponential",
+        lambda: GradientBoostingClassifier(n_estimators=3, max_depth=2, loss="exponential"),
+        "binary",
+    ),
+    *(
+        Case(
+            f"gradient-boosting-regressor-{loss}",
+            lambda loss=loss: GradientBoostingRegressor(n_estimators=3, max_depth=2, loss=loss),
+            "regression",
+        )
+        for loss in ("squared_error", "absolute_error", "huber", "quantile")
+    ),
+    Case(
+        "hist-gradient-boosting-binary",
+        lambda: HistGradientBoostingClassifier(max_iter=3),
+        "binary",
+    ),
+    Case(
+        "hist-gradient-boosting-multiclass",
+        lambda: HistGradientBoostingClassifier(max_iter=3),
+        "multiclass",
+    ),
+    Case(
+        "hist-gradient-boosting-categorical",
+        lambda: HistGradientBoostingClassifier(max_iter=3, categorical_features=[4]),
+        "categorical_codes",
+    ),
+    Case(
+        "hist-gradient-boosting-missing",
+        lambda: HistGradientBoostingClassifier(max_iter=3),
+        "missing",
+    ),
+    *(
+        Case(
+            f"hist-gradient-boosting-regressor-{loss}",
+            lambda loss=loss: HistGradientBoostingRegressor(max_iter=3, loss=loss),
+            "positive",
+        )
+        for loss in ("squared_error", "absolute_error", "gamma", "poisson")
+    ),
+    Case(
+        "hist-gradient-boosting-regressor-quantile",
+        lambda: HistGradientBoostingRegressor(max_iter=3, loss="quantile", quantile=0.9),
+        "positive",
+    ),
     # support vector machines
     Case("svc-rbf", lambda: SVC(), "multiclass"),
     Case("svc-linear", lambda: SVC(kernel="linear"), "binary"),
@@ -190,12 +241,18 @@ CASES = [
     Case("linear-svr", lambda: LinearSVR(), "regression"),
     # nearest neighbours (the search tree and metric kept in the model vary)
     Case("knn-kd-tree", lambda: KNeighborsClassifier(n_neighbors=3), "multiclass"),
-    Case("knn-ball-tree",
-         lambda: KNeighborsClassifier(n_neighbors=3, algorithm="ball_tree"), "binary"),
+    Case(
+        "knn-ball-tree",
+        lambda: KNeighborsClassifier(n_neighbors=3, algorithm="ball_tree"),
+        "binary",
+    ),
     Case("knn-brute", lambda: KNeighborsClassifier(n_neighbors=3, algorithm="brute"), "binary"),
     Case("knn-manhattan", lambda: KNeighborsClassifier(n_neighbors=3, p=1), "binary"),
-    Case("knn-regressor",
-         lambda: KNeighborsRegressor(n_neighbors=3, weights="distance"), "regression"),
+    Case(
+        "knn-regressor",
+        lambda: KNeighborsRegressor(n_neighbors=3, weights="distance"),
+        "regression",
+    ),
     # naive Bayes
     Case("gaussian-nb", lambda: GaussianNB(), "multiclass"),
     Case("multinomial-nb", lambda: MultinomialNB(), "counts"),
@@ -208,31 +265,50 @@ CASES = [
     Case("max-abs-scaler", lambda: MaxAbsScaler(), "regression"),
     Case("robust-scaler", lambda: RobustScaler(), "regression"),
     Case("one-hot-encoder", lambda: OneHotEncoder(handle_unknown="ignore"), "colours"),
-    Case("one-hot-encoder-dense",
-         lambda: OneHotEncoder(drop="first", sparse_output=False), "colours"),
-    Case("ordinal-encoder",
-         lambda: OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), "colours"),
+    Case(
+        "one-hot-encoder-dense", lambda: OneHotEncoder(drop="first", sparse_output=False), "colours"
+    ),
+    Case(
+        "ordinal-encoder",
+        lambda: OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
+        "colours",
+    ),
     Case("target-encoder", lambda: TargetEncoder(random_state=0), "colours"),
     Case("simple-imputer", lambda: SimpleImputer(add_indicator=True), "missing"),
-    Case("simple-imputer-most-frequent",
-         lambda: SimpleImputer(strategy="most_frequent"), "mixed"),
+    Case("simple-imputer-most-frequent", lambda: SimpleImputer(strategy="most_frequent"), "mixed"),
     Case("knn-imputer", lambda: KNNImputer(n_neighbors=3), "missing"),
     # composition
-    Case("pipeline",
-         lambda: make_pipeline(SimpleImputer(), StandardScaler(), LogisticRegression()),
-         "missing"),
+    Case(
+        "pipeline",
+        lambda: make_pipeline(SimpleImputer(), StandardScaler(), LogisticRegression()),
+        "missing",
+    ),
     Case("column-transformer", _numeric_and_colour, "mixed"),
-    Case("column-transformer-passthrough",
-         lambda: ColumnTransformer([("scale", StandardScaler(), [0, 1])],
-                                   remainder="passthrough"), "regression"),
-    Case("pipeline-column-transformer-forest",
-         lambda: Pipeline([("prepare", _numeric_and_colour()),
-                           ("model", RandomForestClassifier(n_estimators=3, random_state=0))]),
-         "mixed"),
-    Case("pipeline-column-transformer-hgb",
-         lambda: Pipeline([("prepare", _numeric_and_colour()),
-                           ("model", HistGradientBoostingClassifier(max_iter=3))]),
-         "mixed"),
+    Case(
+        "column-transformer-passthrough",
+        lambda: ColumnTransformer([("scale", StandardScaler(), [0, 1])], remainder="passthrough"),
+        "regression",
+    ),
+    Case(
+        "pipeline-column-transformer-forest",
+        lambda: Pipeline(
+            [
+                ("prepare", _numeric_and_colour()),
+                ("model", RandomForestClassifier(n_estimators=3, random_state=0)),
+            ]
+        ),
+        "mixed",
+    ),
+    Case(
+        "pipeline-column-transformer-hgb",
+        lambda: Pipeline(
+            [
+                ("prepare", _numeric_and_colour()),
+                ("model", HistGradientBoostingClassifier(max_iter=3)),
+            ]
+        ),
+        "mixed",
+    ),
 ]
 
 
@@ -295,8 +371,10 @@ def test_trusted_types_are_exactly_what_the_allowed_families_need(dumped):
 def test_the_trust_list_leaves_out_what_runs_code():
     assert FUNCTION_TRANSFORMER not in TRUSTED_TYPES
     assert "sklearn.tree._tree.Tree" in TRUSTED_TYPES
-    assert not any(name.startswith(("builtins.eval", "builtins.exec", "os.", "subprocess."))
-                   for name in TRUSTED_TYPES)
+    assert not any(
+        name.startswith(("builtins.eval", "builtins.exec", "os.", "subprocess."))
+        for name in TRUSTED_TYPES
+    )
 
 
 # --- refusals ----------------------------------------------------------------------------------
@@ -317,15 +395,27 @@ class HomeMadeScaler:
         return np.asarray(features) * self.scale_
 
 
-@pytest.mark.parametrize(("model", "named"), [
-    (FunctionTransformer(np.log1p), ["numpy.log1p", FUNCTION_TRANSFORMER]),
-    (FunctionTransformer(_log1p), ["test_model_files._log1p", FUNCTION_TRANSFORMER]),
-    # Even a function that is trusted elsewhere, or an inverse only: the type itself is refused.
-    (FunctionTransformer(inverse_func=np.expm1), ["numpy.expm1", FUNCTION_TRANSFORMER]),
-    (FunctionTransformer(kw_args={"copy": True}), [FUNCTION_TRANSFORMER]),
-    (make_pipeline(HomeMadeScaler(), LogisticRegression()), ["test_model_files.HomeMadeScaler"]),
-], ids=["function-transformer-ufunc", "function-transformer-function",
-        "function-transformer-inverse", "function-transformer-kwargs", "custom-class"])
+@pytest.mark.parametrize(
+    ("model", "named"),
+    [
+        (FunctionTransformer(np.log1p), ["numpy.log1p", FUNCTION_TRANSFORMER]),
+        (FunctionTransformer(_log1p), ["test_model_files._log1p", FUNCTION_TRANSFORMER]),
+        # Even a function that is trusted elsewhere, or an inverse only: the type itself is refused.
+        (FunctionTransformer(inverse_func=np.expm1), ["numpy.expm1", FUNCTION_TRANSFORMER]),
+        (FunctionTransformer(kw_args={"copy": True}), [FUNCTION_TRANSFORMER]),
+        (
+            make_pipeline(HomeMadeScaler(), LogisticRegression()),
+            ["test_model_files.HomeMadeScaler"],
+        ),
+    ],
+    ids=[
+        "function-transformer-ufunc",
+        "function-transformer-function",
+        "function-transformer-inverse",
+        "function-transformer-kwargs",
+        "custom-class",
+    ],
+)
 def test_a_file_with_untrusted_types_is_refused_naming_them(model, named, tmp_path):
     model.fit(X_COUNTS, Y_BIN)
     data = dump_model(model)
@@ -385,14 +475,18 @@ def test_a_corrupted_byte_is_refused(dumped, tmp_path):
     assert sha256 in caught.value.message
 
 
-@pytest.mark.parametrize(("library", "recorded"), [
-    ("scikit_learn", "other-minor"),
-    ("scikit_learn", "other-major"),
-    ("scikit_learn", ""),
-    ("numpy", "other-major"),
-])
-def test_an_artifact_of_incompatible_library_versions_is_refused(library, recorded, dumped,
-                                                                  tmp_path):
+@pytest.mark.parametrize(
+    ("library", "recorded"),
+    [
+        ("scikit_learn", "other-minor"),
+        ("scikit_learn", "other-major"),
+        ("scikit_learn", ""),
+        ("numpy", "other-major"),
+    ],
+)
+def test_an_artifact_of_incompatible_library_versions_is_refused(
+    library, recorded, dumped, tmp_path
+):
     _case, _model, data = dumped["logistic-binary"]
     path, sha256 = _write(tmp_path, data)
     versions = current_framework_versions()
@@ -512,15 +606,18 @@ def _crafted_boosting_width(model) -> None:
     model.estimators_ = np.repeat(model.estimators_, 3, axis=1)
 
 
-@pytest.mark.parametrize(("case_id", "edit"), [
-    ("decision-tree-classifier", _crafted_tree),
-    ("decision-tree-regressor", _crafted_feature),
-    ("random-forest-classifier", _crafted_forest),
-    ("hist-gradient-boosting-binary", _crafted_predictor),
-    ("knn-kd-tree", _crafted_neighbours),
-    ("knn-ball-tree", _crafted_neighbours),
-    ("gradient-boosting-binary", _crafted_boosting_width),
-])
+@pytest.mark.parametrize(
+    ("case_id", "edit"),
+    [
+        ("decision-tree-classifier", _crafted_tree),
+        ("decision-tree-regressor", _crafted_feature),
+        ("random-forest-classifier", _crafted_forest),
+        ("hist-gradient-boosting-binary", _crafted_predictor),
+        ("knn-kd-tree", _crafted_neighbours),
+        ("knn-ball-tree", _crafted_neighbours),
+        ("gradient-boosting-binary", _crafted_boosting_width),
+    ],
+)
 def test_crafted_index_structures_are_refused(case_id, edit, dumped, tmp_path):
     _case, _model, data = dumped[case_id]
     crafted = _rewrite(data, edit)

@@ -53,10 +53,12 @@ def data_root(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def registry(migrated_db: Database, tmp_path: Path, tokens_file: Path,
-                   tokens: dict[str, str]) -> AsyncIterator[Registry]:
-    async with running_registry(migrated_db, tmp_path / "registry", tokens_file, tokens,
-                                tmp_path / "artifacts") as running:
+async def registry(
+    migrated_db: Database, tmp_path: Path, tokens_file: Path, tokens: dict[str, str]
+) -> AsyncIterator[Registry]:
+    async with running_registry(
+        migrated_db, tmp_path / "registry", tokens_file, tokens, tmp_path / "artifacts"
+    ) as running:
         yield running
 
 
@@ -65,9 +67,14 @@ FAST_HEARTBEATS = {"heartbeat_seconds": 0.5, "heartbeat_timeout_seconds": 6.0}
 
 
 @pytest.fixture
-def start_training(migrated_db: Database, tmp_path: Path, tokens: dict[str, str],
-                   tokens_file: Path, data_root: Path, service_token_file: Path
-                   ) -> StartTraining:
+def start_training(
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens: dict[str, str],
+    tokens_file: Path,
+    data_root: Path,
+    service_token_file: Path,
+) -> StartTraining:
     """``start_training(registry_address, **settings)``: a training service with workers."""
     count = 0
 
@@ -77,23 +84,33 @@ def start_training(migrated_db: Database, tmp_path: Path, tokens: dict[str, str]
         count += 1
         home = tmp_path / f"training{count}"
         home.mkdir()
-        values: dict[str, Any] = {"tokens_file": tokens_file, "data_root": data_root,
-                                  "registry_target": registry_address,
-                                  "registry_token_file": service_token_file,
-                                  "poll_seconds": 0.1, **FAST_HEARTBEATS}
+        values: dict[str, Any] = {
+            "tokens_file": tokens_file,
+            "data_root": data_root,
+            "registry_target": registry_address,
+            "registry_token_file": service_token_file,
+            "poll_seconds": 0.1,
+            **FAST_HEARTBEATS,
+        }
         values.update(overrides)
         settings = settings_for(TrainingSettings, home, **values)
         app = training_main.build(settings, migrated_db)
         auditor = DatabaseEdgeAuditor(migrated_db, "training")
-        async with running_server(settings, app.services, auditor=auditor) as server, \
-                grpc.aio.insecure_channel(server.grpc_address) as channel:
+        async with (
+            running_server(settings, app.services, auditor=auditor) as server,
+            grpc.aio.insecure_channel(server.grpc_address) as channel,
+        ):
             assert app.on_ready is not None
             assert app.on_stopping is not None
             await app.on_ready()
             try:
-                yield Training(training_grpc.TrainingServiceStub(channel),  # type: ignore[arg-type]
-                               audit_service_pb2_grpc.AuditServiceStub(channel), migrated_db,
-                               tokens, server.grpc_address)
+                yield Training(
+                    training_grpc.TrainingServiceStub(channel),  # type: ignore[arg-type]
+                    audit_service_pb2_grpc.AuditServiceStub(channel),
+                    migrated_db,
+                    tokens,
+                    server.grpc_address,
+                )
             finally:
                 await app.on_stopping()
 

@@ -17,13 +17,25 @@ from support.harness import auth, make_tokens, running_server, settings_for
 from support.probe import rich_details
 from support.services import ALL_APIS, AUDIT_API, SERVICES
 
-MUTATING_PREFIXES = ("Create", "Update", "Delete", "Set", "Archive", "Cancel", "Ingest",
-                     "RepositoryModel")
+MUTATING_PREFIXES = (
+    "Create",
+    "Update",
+    "Delete",
+    "Set",
+    "Archive",
+    "Cancel",
+    "Ingest",
+    "RepositoryModel",
+)
 
 
 def test_every_rpc_of_every_service_has_a_role_table_entry():
-    missing = [f"/{api.full_name}/{m.name}" for api in ALL_APIS for m in api.methods
-               if f"/{api.full_name}/{m.name}" not in ROLE_TABLE]
+    missing = [
+        f"/{api.full_name}/{m.name}"
+        for api in ALL_APIS
+        for m in api.methods
+        if f"/{api.full_name}/{m.name}" not in ROLE_TABLE
+    ]
     assert missing == []
     for api in ALL_APIS:
         for m in api.methods:
@@ -95,8 +107,10 @@ async def test_access_rules_hold_for_every_rpc(service, tmp_path, tokens):
     db = open_database(settings)
     app = service.build(settings, db)
     try:
-        async with running_server(settings, app.services) as server, \
-                grpc.aio.insecure_channel(server.grpc_address) as channel:
+        async with (
+            running_server(settings, app.services) as server,
+            grpc.aio.insecure_channel(server.grpc_address) as channel,
+        ):
             health = health_pb2_grpc.HealthStub(channel)
             for name in ("", service.api.full_name, AUDIT_API.full_name):
                 answer = await health.Check(health_pb2.HealthCheckRequest(service=name))
@@ -116,8 +130,10 @@ async def test_access_rules_hold_for_every_rpc(service, tmp_path, tokens):
                         assert viewer_code == grpc.StatusCode.PERMISSION_DENIED, method.full_name
                         assert info.reason == "ROLE_NOT_ALLOWED"
                     admin_code, _ = await _code(channel, api, method, auth(tokens["admin"]))
-                    assert admin_code not in (grpc.StatusCode.UNAUTHENTICATED,
-                                              grpc.StatusCode.PERMISSION_DENIED), method.full_name
+                    assert admin_code not in (
+                        grpc.StatusCode.UNAUTHENTICATED,
+                        grpc.StatusCode.PERMISSION_DENIED,
+                    ), method.full_name
     finally:
         db.dispose()
 
@@ -129,8 +145,10 @@ async def test_unimplemented_rpcs_say_so_with_a_reason(tmp_path, tokens):
     settings = settings_for(service.settings_class, tmp_path, tokens_file=tmp_path / "tokens.json")
     db = open_database(settings)
     try:
-        async with running_server(settings, [ServiceRegistration(service.api)]) as server, \
-                grpc.aio.insecure_channel(server.grpc_address) as channel:
+        async with (
+            running_server(settings, [ServiceRegistration(service.api)]) as server,
+            grpc.aio.insecure_channel(server.grpc_address) as channel,
+        ):
             method = service.api.methods_by_name["GetLineageReport"]
             code, info = await _code(channel, service.api, method, auth(tokens["viewer"]))
     finally:
@@ -149,8 +167,10 @@ async def test_serving_answers_server_level_calls(tmp_path, tokens):
     db = open_database(settings)
     app = service.build(settings, db)
     try:
-        async with running_server(settings, app.services) as server, \
-                grpc.aio.insecure_channel(server.grpc_address) as channel:
+        async with (
+            running_server(settings, app.services) as server,
+            grpc.aio.insecure_channel(server.grpc_address) as channel,
+        ):
             stub = pb_grpc.GRPCInferenceServiceStub(channel)
             meta = auth(tokens["service"])
             assert (await stub.ServerLive(pb.ServerLiveRequest(), metadata=meta)).live
@@ -162,4 +182,3 @@ async def test_serving_answers_server_level_calls(tmp_path, tokens):
             assert info.version
     finally:
         db.dispose()
-

@@ -29,9 +29,14 @@ def audited_mutations(url: str, worker: int, count: int, barrier: Barrier) -> No
             with db.unit_of_work() as session:
                 idempotency.remember(session, key, "slipway.registry.v1.Model", resource.encode())
                 record(
-                    session, service="registry", action="registry.CreateModel",
-                    resource=resource, payload={"worker": worker, "i": i},
-                    reason="concurrency test", principal=principal, request_id=f"{worker}-{i}",
+                    session,
+                    service="registry",
+                    action="registry.CreateModel",
+                    resource=resource,
+                    payload={"worker": worker, "i": i},
+                    reason="concurrency test",
+                    principal=principal,
+                    request_id=f"{worker}-{i}",
                 )
     finally:
         db.dispose()

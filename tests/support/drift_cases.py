@@ -109,12 +109,29 @@ class DriftCase:
 
 # Rational approximation of the standard normal quantile function (P. J. Acklam's coefficients;
 # relative error below 1.2e-9, far finer than any sample here can resolve).
-_A = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02, 1.383577518672690e02,
-      -3.066479806614716e01, 2.506628277459239e00)
-_B = (-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02, 6.680131188771972e01,
-      -1.328068155288572e01)
-_C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00,
-      -2.549732539343734e00, 4.374664141464968e00, 2.938163982698783e00)
+_A = (
+    -3.969683028665376e01,
+    2.209460984245205e02,
+    -2.759285104469687e02,
+    1.383577518672690e02,
+    -3.066479806614716e01,
+    2.506628277459239e00,
+)
+_B = (
+    -5.447609879822406e01,
+    1.615858368580409e02,
+    -1.556989798598866e02,
+    6.680131188771972e01,
+    -1.328068155288572e01,
+)
+_C = (
+    -7.784894002430293e-03,
+    -3.223964580411365e-01,
+    -2.400758277161838e00,
+    -2.549732539343734e00,
+    4.374664141464968e00,
+    2.938163982698783e00,
+)
 _D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00)
 _TAIL = 0.02425
 
@@ -182,7 +199,7 @@ def _exact_counts(probabilities: Sequence[float], n: int) -> npt.NDArray[np.int6
     raw = share * n
     counts: npt.NDArray[np.int64] = np.floor(raw).astype(np.int64)
     order = np.argsort(-(raw - counts), kind="stable")
-    counts[order[:n - int(counts.sum())]] += 1
+    counts[order[: n - int(counts.sum())]] += 1
     return counts
 
 
@@ -190,20 +207,23 @@ def categories(values: Sequence[str], probabilities: Sequence[float]) -> Sampler
     def sample(rng: np.random.Generator, n: int) -> Column:
         column = np.repeat(np.array(values, dtype=object), _exact_counts(probabilities, n))
         return rng.permutation(column)
+
     return sample
 
 
 def levels(values: Sequence[float], probabilities: Sequence[float]) -> Sampler:
     """A numeric feature with a few values (a rating, a 0/1 flag), as floats."""
+
     def sample(rng: np.random.Generator, n: int) -> Column:
-        column = np.repeat(np.asarray(values, dtype=np.float64),
-                           _exact_counts(probabilities, n))
+        column = np.repeat(np.asarray(values, dtype=np.float64), _exact_counts(probabilities, n))
         return rng.permutation(column)
+
     return sample
 
 
 def with_missing(sampler: Sampler, share: float) -> Sampler:
     """Exactly round(share * n) values, at random positions, replaced by NaN (numbers) or None."""
+
     def sample(rng: np.random.Generator, n: int) -> Column:
         column = sampler(rng, n)
         gone = rng.choice(n, size=round(share * n), replace=False)
@@ -212,6 +232,7 @@ def with_missing(sampler: Sampler, share: float) -> Sampler:
         else:
             column[gone] = None
         return column
+
     return sample
 
 
@@ -249,8 +270,9 @@ def _twenty_features() -> dict[str, Sampler]:
         "rating": levels([1.0, 2.0, 3.0, 4.0], [0.1, 0.2, 0.3, 0.4]),
         "is_returning": levels([0.0, 1.0], [0.7, 0.3]),
         "color": categories(["red", "green", "blue"], [0.5, 0.3, 0.2]),
-        "region": categories(["north", "south", "east", "west", "central"],
-                             [0.3, 0.25, 0.2, 0.15, 0.1]),
+        "region": categories(
+            ["north", "south", "east", "west", "central"], [0.3, 0.25, 0.2, 0.15, 0.1]
+        ),
         "plan": categories(["basic", "premium"], [0.65, 0.35]),
         "channel": categories(["web", "app", "store", "phone"], [0.4, 0.3, 0.2, 0.1]),
     }
@@ -265,7 +287,7 @@ def _no_drift(rng: np.random.Generator) -> DriftCase:
         drifted=frozenset(),
         dataset_drifted=False,
         note="20 features (14 continuous or many-valued numbers, a 4-level rating, a 0/1 flag, "
-             "four categorical) drawn from the same populations in reference and current.",
+        "four categorical) drawn from the same populations in reference and current.",
     )
 
 
@@ -284,7 +306,7 @@ def _mean_shift(rng: np.random.Generator) -> DriftCase:
         drifted=frozenset({"score", "income", "utilisation"}),
         dataset_drifted=False,
         note="The twenty features; three (normal, lognormal, uniform) move by half a standard "
-             "deviation. 3 of 20 is below the 50 % dataset threshold.",
+        "deviation. 3 of 20 is below the 50 % dataset threshold.",
     )
 
 
@@ -312,7 +334,7 @@ def _variance_change(rng: np.random.Generator) -> DriftCase:
         drifted=frozenset({"wider", "narrower", "spread_uniform"}),
         dataset_drifted=False,
         note="Three features keep their mean and change their spread (x2, x0.5, uniform range "
-             "x1.5); a test of means would miss them, KS does not. 3 of 8 features.",
+        "x1.5); a test of means would miss them, KS does not. 3 of 8 features.",
     )
 
 
@@ -321,8 +343,9 @@ def _categorical_frequency_change(rng: np.random.Generator) -> DriftCase:
         "channel": categories(["web", "app", "store", "phone"], [0.4, 0.3, 0.2, 0.1]),
         "plan": categories(["basic", "premium"], [0.7, 0.3]),
         "tier": levels([1.0, 2.0, 3.0], [0.5, 0.3, 0.2]),
-        "region": categories(["north", "south", "east", "west", "central"],
-                             [0.3, 0.25, 0.2, 0.15, 0.1]),
+        "region": categories(
+            ["north", "south", "east", "west", "central"], [0.3, 0.25, 0.2, 0.15, 0.1]
+        ),
         "color": categories(["red", "green", "blue"], [0.5, 0.3, 0.2]),
         "amount": lognormal(4.0, 0.7),
         "score": normal(0.0, 1.0),
@@ -342,8 +365,8 @@ def _categorical_frequency_change(rng: np.random.Generator) -> DriftCase:
         drifted=frozenset({"channel", "plan", "tier"}),
         dataset_drifted=False,
         note="Large reference (5000 rows): category frequencies change in a 4-category, a "
-             "2-category and a 3-level numeric feature; Jensen-Shannon distances 0.17-0.26 "
-             "(natural log) against 0.1. 3 of 7 features.",
+        "2-category and a 3-level numeric feature; Jensen-Shannon distances 0.17-0.26 "
+        "(natural log) against 0.1. 3 of 7 features.",
     )
 
 
@@ -352,8 +375,9 @@ def _unseen_category(rng: np.random.Generator) -> DriftCase:
         "color": categories(["red", "green", "blue"], [0.5, 0.3, 0.2]),
         "plan": categories(["yes", "no"], [0.6, 0.4]),
         "device": categories(["ios", "android", "web"], [0.45, 0.35, 0.2]),
-        "region": categories(["north", "south", "east", "west", "central"],
-                             [0.3, 0.25, 0.2, 0.15, 0.1]),
+        "region": categories(
+            ["north", "south", "east", "west", "central"], [0.3, 0.25, 0.2, 0.15, 0.1]
+        ),
         "amount": lognormal(4.0, 0.7),
         "score": normal(0.0, 1.0),
         "visits": whole_numbers(0, 30),
@@ -378,8 +402,8 @@ def _unseen_category(rng: np.random.Generator) -> DriftCase:
         drifted=frozenset({"color", "plan"}),
         dataset_drifted=False,
         note="A new category at 15 % (color), a binary feature gaining a third value at 20 % "
-             "(plan), and a single stray new value in 500 (device), which only the "
-             "goodness-of-fit chi-square flags.",
+        "(plan), and a single stray new value in 500 (device), which only the "
+        "goodness-of-fit chi-square flags.",
         evidently_differs={"device": CONTINGENCY},
     )
 
@@ -392,8 +416,9 @@ def _missing_values(rng: np.random.Generator) -> DriftCase:
         "age": with_missing(normal(40.0, 10.0), 0.10),
         "balance": normal(1_000.0, 250.0),
         "visits": whole_numbers(0, 30),
-        "region": categories(["north", "south", "east", "west", "central"],
-                             [0.3, 0.25, 0.2, 0.15, 0.1]),
+        "region": categories(
+            ["north", "south", "east", "west", "central"], [0.3, 0.25, 0.2, 0.15, 0.1]
+        ),
         "plan": categories(["basic", "premium"], [0.65, 0.35]),
     }
     current = dict(reference)
@@ -401,8 +426,7 @@ def _missing_values(rng: np.random.Generator) -> DriftCase:
     # unchanged. segment: the same with 20 % None. The missing-share z-test gives |z| > 10 for
     # both; Evidently drops missing values first and sees two identical distributions.
     current["income"] = with_missing(lognormal(10.0, 0.5), 0.30)
-    current["segment"] = with_missing(categories(["a", "b", "c", "d"], [0.4, 0.3, 0.2, 0.1]),
-                                      0.20)
+    current["segment"] = with_missing(categories(["a", "b", "c", "d"], [0.4, 0.3, 0.2, 0.1]), 0.20)
     # age: 10 % missing on both sides and a shift of one standard deviation (KS gap 0.38).
     current["age"] = with_missing(normal(50.0, 10.0), 0.10)
     return DriftCase(
@@ -412,9 +436,9 @@ def _missing_values(rng: np.random.Generator) -> DriftCase:
         drifted=frozenset({"income", "segment", "age"}),
         dataset_drifted=False,
         note="A numeric and a categorical feature start missing 30 % and 20 % of the time with "
-             "unchanged present values (drifted: the feature as served changed; Evidently drops "
-             "missing values and does not see it); a feature missing 5 % on both sides stays "
-             "put; one missing 10 % on both sides also shifts. 3 of 8 features.",
+        "unchanged present values (drifted: the feature as served changed; Evidently drops "
+        "missing values and does not see it); a feature missing 5 % on both sides stays "
+        "put; one missing 10 % on both sides also shifts. 3 of 8 features.",
         evidently_differs={"income": MISSING_SHARE, "segment": MISSING_SHARE},
     )
 
@@ -451,8 +475,8 @@ def _small_current(rng: np.random.Generator) -> DriftCase:
         drifted=frozenset({"score", "balance", "color", "plan"}),
         dataset_drifted=False,
         note="A current window of 50 rows: two numeric features shifted by 1.5 standard "
-             "deviations and two categorical ones with reversed frequencies, effects chosen so "
-             "that a window of 50 detects them with near certainty. 4 of 10 features.",
+        "deviations and two categorical ones with reversed frequencies, effects chosen so "
+        "that a window of 50 detects them with near certainty. 4 of 10 features.",
     )
 
 
@@ -482,8 +506,8 @@ def _large_tiny_shift(rng: np.random.Generator) -> DriftCase:
         drifted=frozenset(),
         dataset_drifted=False,
         note="200,000 rows on each side; two numeric features shift by 0.02 standard deviations "
-             "(KS p ~ 1e-5, normed Wasserstein 0.02) and a category share moves by one point: "
-             "real but negligible, below the distance thresholds.",
+        "(KS p ~ 1e-5, normed Wasserstein 0.02) and a category share moves by one point: "
+        "real but negligible, below the distance thresholds.",
     )
 
 
@@ -518,9 +542,9 @@ def _concept_drift(rng: np.random.Generator) -> DriftCase:
         drifted=frozenset(),
         dataset_drifted=False,
         note="Inputs, predictions and labels keep their distributions (reference 5000, current "
-             "4000 rows), but halfway through the current window the labelling rule changes and "
-             "the error rate jumps from 5 % to about 50 %: no data drift, concept drift that "
-             "Page-Hinkley and ADWIN detect on the error stream.",
+        "4000 rows), but halfway through the current window the labelling rule changes and "
+        "the error rate jumps from 5 % to about 50 %: no data drift, concept drift that "
+        "Page-Hinkley and ADWIN detect on the error stream.",
         concept=ConceptStream(predictions=predictions, labels=labels, change_at=change_at),
     )
 
@@ -534,8 +558,9 @@ def _majority_drifted(rng: np.random.Generator) -> DriftCase:
         "plan": categories(["basic", "premium"], [0.7, 0.3]),
         "amount": lognormal(4.0, 0.7),
         "visits": whole_numbers(0, 30),
-        "region": categories(["north", "south", "east", "west", "central"],
-                             [0.3, 0.25, 0.2, 0.15, 0.1]),
+        "region": categories(
+            ["north", "south", "east", "west", "central"], [0.3, 0.25, 0.2, 0.15, 0.1]
+        ),
     }
     current = dict(reference)
     # Five of eight features change, each by far more than the tests need at 800/500 rows: a
@@ -553,19 +578,34 @@ def _majority_drifted(rng: np.random.Generator) -> DriftCase:
         drifted=frozenset({"score", "spread", "rating", "color", "plan"}),
         dataset_drifted=True,
         note="5 of 8 features drift (shift, spread, a rating's levels, a categorical's and a "
-             "binary's frequencies): the share 0.625 passes the 50 % dataset threshold.",
+        "binary's frequencies): the share 0.625 passes the 50 % dataset threshold.",
     )
 
 
 _BUILDERS: tuple[Callable[[np.random.Generator], DriftCase], ...] = (
-    _no_drift, _mean_shift, _variance_change, _categorical_frequency_change, _unseen_category,
-    _missing_values, _small_current, _large_tiny_shift, _concept_drift, _majority_drifted,
+    _no_drift,
+    _mean_shift,
+    _variance_change,
+    _categorical_frequency_change,
+    _unseen_category,
+    _missing_values,
+    _small_current,
+    _large_tiny_shift,
+    _concept_drift,
+    _majority_drifted,
 )
 
 CASE_NAMES: tuple[str, ...] = (
-    "no_drift", "mean_shift_3_of_20", "variance_change", "categorical_frequency_change",
-    "unseen_category", "missing_values", "small_current_n50", "large_tiny_shift",
-    "concept_drift_unchanged_inputs", "majority_drifted",
+    "no_drift",
+    "mean_shift_3_of_20",
+    "variance_change",
+    "categorical_frequency_change",
+    "unseen_category",
+    "missing_values",
+    "small_current_n50",
+    "large_tiny_shift",
+    "concept_drift_unchanged_inputs",
+    "majority_drifted",
 )
 
 

@@ -92,8 +92,10 @@ def _missing_mask(values: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
     if values.dtype.kind == "f":
         return np.asarray(~np.isfinite(values), dtype=np.bool_)
     if values.dtype.kind == "O":
-        return np.array([v is None or (isinstance(v, float) and not np.isfinite(v))
-                         for v in values.tolist()], dtype=np.bool_)
+        return np.array(
+            [v is None or (isinstance(v, float) and not np.isfinite(v)) for v in values.tolist()],
+            dtype=np.bool_,
+        )
     return np.zeros(len(values), dtype=np.bool_)
 
 
@@ -120,12 +122,13 @@ def column_type(current: npt.NDArray[Any]) -> str:
     raise NotImplementedError(f"a column of dtype {values.dtype} has no Evidently type here")
 
 
-def _union_counts(reference: npt.NDArray[Any], current: npt.NDArray[Any]
-                  ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+def _union_counts(
+    reference: npt.NDArray[Any], current: npt.NDArray[Any]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Counts of each value of the union (sorted) in reference and current."""
     keys, inverse = np.unique(np.concatenate([reference, current]), return_inverse=True)
-    ref_counts = np.bincount(inverse[:len(reference)], minlength=len(keys))
-    cur_counts = np.bincount(inverse[len(reference):], minlength=len(keys))
+    ref_counts = np.bincount(inverse[: len(reference)], minlength=len(keys))
+    cur_counts = np.bincount(inverse[len(reference) :], minlength=len(keys))
     return ref_counts.astype(np.float64), cur_counts.astype(np.float64)
 
 
@@ -156,8 +159,9 @@ def _two_proportions_p(hits_a: int, total_a: int, hits_b: int, total_b: int) -> 
     return float(2 * stats.norm.sf(abs(z)))
 
 
-def _value_verdict(name: str, kind: str, ref: npt.NDArray[Any], cur: npt.NDArray[Any],
-                   contingency: bool) -> ColumnVerdict:
+def _value_verdict(
+    name: str, kind: str, ref: npt.NDArray[Any], cur: npt.NDArray[Any], contingency: bool
+) -> ColumnVerdict:
     distinct = len(np.unique(np.concatenate([ref, cur])))
     few = kind == "categorical" or distinct <= FEW_VALUES_MAX
     if len(ref) <= SMALL_REFERENCE_MAX:
@@ -169,8 +173,9 @@ def _value_verdict(name: str, kind: str, ref: npt.NDArray[Any], cur: npt.NDArray
             return ColumnVerdict(name, kind, "z", p, p < P_THRESHOLD)
         ref_counts, cur_counts = _union_counts(ref, cur)
         if contingency:
-            p = float(stats.chi2_contingency(np.vstack([ref_counts, cur_counts]),
-                                             correction=False).pvalue)
+            p = float(
+                stats.chi2_contingency(np.vstack([ref_counts, cur_counts]), correction=False).pvalue
+            )
             return ColumnVerdict(name, kind, "contingency", p, p <= P_THRESHOLD)
         expected = ref_counts * (len(cur) / len(ref))
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -186,8 +191,12 @@ def _value_verdict(name: str, kind: str, ref: npt.NDArray[Any], cur: npt.NDArray
     return ColumnVerdict(name, kind, "jensenshannon", distance, distance >= DISTANCE_THRESHOLD)
 
 
-def column_verdict(name: str, reference: npt.NDArray[Any], current: npt.NDArray[Any],
-                   deviations: Collection[str] = ()) -> ColumnVerdict:
+def column_verdict(
+    name: str,
+    reference: npt.NDArray[Any],
+    current: npt.NDArray[Any],
+    deviations: Collection[str] = (),
+) -> ColumnVerdict:
     """Evidently's default verdict on one column, with the named deviations switched on."""
     unknown = set(deviations) - _KNOWN_DEVIATIONS
     if unknown:
@@ -197,8 +206,9 @@ def column_verdict(name: str, reference: npt.NDArray[Any], current: npt.NDArray[
     ref, cur = _present(reference), _present(current)
     missing_drifted = False
     if MISSING_SHARE in deviations:
-        missing_p = _two_proportions_p(len(reference) - len(ref), len(reference),
-                                       len(current) - len(cur), len(current))
+        missing_p = _two_proportions_p(
+            len(reference) - len(ref), len(reference), len(current) - len(cur), len(current)
+        )
         missing_drifted = missing_p <= P_THRESHOLD
         if len(ref) == 0 or len(cur) == 0:
             return ColumnVerdict(name, kind, "missing share", missing_p, missing_drifted)
@@ -210,12 +220,16 @@ def column_verdict(name: str, reference: npt.NDArray[Any], current: npt.NDArray[
     return verdict
 
 
-def dataset_verdict(reference: Mapping[str, npt.NDArray[Any]],
-                    current: Mapping[str, npt.NDArray[Any]],
-                    deviations: Collection[str] = ()) -> DatasetVerdict:
+def dataset_verdict(
+    reference: Mapping[str, npt.NDArray[Any]],
+    current: Mapping[str, npt.NDArray[Any]],
+    deviations: Collection[str] = (),
+) -> DatasetVerdict:
     """Evidently's default verdicts on every reference column and on the dataset."""
-    columns = {name: column_verdict(name, reference[name], current[name], deviations)
-               for name in reference}
+    columns = {
+        name: column_verdict(name, reference[name], current[name], deviations) for name in reference
+    }
     share = sum(v.drifted for v in columns.values()) / len(columns) if columns else 0.0
-    return DatasetVerdict(columns=columns, share=share,
-                          drifted=bool(columns) and share >= DRIFT_SHARE)
+    return DatasetVerdict(
+        columns=columns, share=share, drifted=bool(columns) and share >= DRIFT_SHARE
+    )

@@ -48,8 +48,9 @@ async def running_server(
     serving: bool = True,
     auditor: EdgeAuditor | None = None,
 ) -> AsyncIterator[SlipwayServer]:
-    server = SlipwayServer(settings, services, role_table=role_table,
-                           extra_handlers=extra_handlers, auditor=auditor)
+    server = SlipwayServer(
+        settings, services, role_table=role_table, extra_handlers=extra_handlers, auditor=auditor
+    )
     await server.start()
     if serving:
         await server.set_serving()

@@ -81,45 +81,63 @@ class Monitoring:
     def as_(self, role: str = "service") -> tuple[tuple[str, str], ...]:
         return auth(self.tokens[role])
 
-    async def ingest(self, records: Sequence[prediction_record_pb2.PredictionRecord],
-                     **fields: Any) -> pb.IngestPredictionsResponse:
+    async def ingest(
+        self, records: Sequence[prediction_record_pb2.PredictionRecord], **fields: Any
+    ) -> pb.IngestPredictionsResponse:
         async def batches() -> AsyncIterator[pb.IngestPredictionsRequest]:
             yield pb.IngestPredictionsRequest(records=records, **fields)
 
         reply: pb.IngestPredictionsResponse = await self.stub.IngestPredictions(
-            batches(), metadata=self.as_("service"))
+            batches(), metadata=self.as_("service")
+        )
         return reply
 
-    async def label(self, truths: Sequence[tuple[str, npt.NDArray[Any]]]
-                    ) -> pb.IngestGroundTruthResponse:
+    async def label(
+        self, truths: Sequence[tuple[str, npt.NDArray[Any]]]
+    ) -> pb.IngestGroundTruthResponse:
         reply: pb.IngestGroundTruthResponse = await self.stub.IngestGroundTruth(
-            pb.IngestGroundTruthRequest(ground_truths=[
-                prediction_record_pb2.GroundTruth(request_id=request_id,
-                                                  labels=label_tensor(values))
-                for request_id, values in truths]), metadata=self.as_("developer"))
+            pb.IngestGroundTruthRequest(
+                ground_truths=[
+                    prediction_record_pb2.GroundTruth(
+                        request_id=request_id, labels=label_tensor(values)
+                    )
+                    for request_id, values in truths
+                ]
+            ),
+            metadata=self.as_("developer"),
+        )
         return reply
 
     async def report(self, version: str, **fields: Any) -> Any:
         reply = await self.stub.GetMonitoringReport(
             pb.GetMonitoringReportRequest(model_version=version, **fields),
-            metadata=self.as_("viewer"))
+            metadata=self.as_("viewer"),
+        )
         return reply.report
 
     async def alerts(self, **fields: Any) -> list[alert_pb2.Alert]:
-        reply = await self.stub.ListAlerts(pb.ListAlertsRequest(**fields),
-                                           metadata=self.as_("viewer"))
+        reply = await self.stub.ListAlerts(
+            pb.ListAlertsRequest(**fields), metadata=self.as_("viewer")
+        )
         return list(reply.alerts)
 
-    async def wait_alerts(self, check: Callable[[list[alert_pb2.Alert]], bool], *,
-                          within: float = WAIT_SECONDS, **fields: Any) -> list[alert_pb2.Alert]:
+    async def wait_alerts(
+        self,
+        check: Callable[[list[alert_pb2.Alert]], bool],
+        *,
+        within: float = WAIT_SECONDS,
+        **fields: Any,
+    ) -> list[alert_pb2.Alert]:
         deadline = time.monotonic() + within
         while True:
             alerts = await self.alerts(**fields)
             if check(alerts):
                 return alerts
             if time.monotonic() > deadline:
-                pytest.fail(f"alerts not as expected within {within} s: "
-                            f"{[(a.kind, a.state, a.summary) for a in alerts]}")
+                pytest.fail(
+                    f"alerts not as expected within {within} s: "
+                    f"{[(a.kind, a.state, a.summary) for a in alerts]}"
+                )
             await asyncio.sleep(0.1)
 
 
@@ -132,71 +150,122 @@ def label_tensor(values: npt.NDArray[Any]) -> tensor_pb2.Tensor:
     return tensor("label", "BYTES", array.astype(object))
 
 
-def prediction_record(version: str, request_id: str, features: dict[str, npt.NDArray[Any]],
-                      outputs: dict[str, npt.NDArray[Any]], *,
-                      when: float | None = None) -> prediction_record_pb2.PredictionRecord:
+def prediction_record(
+    version: str,
+    request_id: str,
+    features: dict[str, npt.NDArray[Any]],
+    outputs: dict[str, npt.NDArray[Any]],
+    *,
+    when: float | None = None,
+) -> prediction_record_pb2.PredictionRecord:
     """A record shaped as serving's sender shapes it: one [N] tensor per feature (FP64, or BYTES
     for text), ``predict`` [N] and ``predict_proba`` [N, C]."""
     rows = len(next(iter(features.values())))
     record = prediction_record_pb2.PredictionRecord(
-        request_id=request_id, model_version=version, row_count=rows,
-        role=prediction_record_pb2.TRAFFIC_ROLE_PRIMARY)
+        request_id=request_id,
+        model_version=version,
+        row_count=rows,
+        role=prediction_record_pb2.TRAFFIC_ROLE_PRIMARY,
+    )
     record.time.FromNanoseconds(int((when if when is not None else time.time()) * 1e9))
     for name, values in features.items():
         array = np.asarray(values)
-        text = array.dtype.kind in "US" or (array.dtype.kind == "O" and any(
-            isinstance(v, str) for v in array.tolist()))
-        record.inputs.append(tensor(name, "BYTES", array.astype(object)) if text
-                             else tensor(name, "FP64", array.astype(np.float64)))
+        text = array.dtype.kind in "US" or (
+            array.dtype.kind == "O" and any(isinstance(v, str) for v in array.tolist())
+        )
+        record.inputs.append(
+            tensor(name, "BYTES", array.astype(object))
+            if text
+            else tensor(name, "FP64", array.astype(np.float64))
+        )
     for name, values in outputs.items():
         array = np.asarray(values)
-        datatype = ("BYTES" if array.dtype.kind in "OUS" else
-                    "INT64" if array.dtype.kind in "iu" else "FP64")
-        record.outputs.append(tensor(name, datatype, array if datatype == "BYTES"
-                                     else array.astype(np.float64 if datatype == "FP64"
-                                                       else np.int64)))
+        datatype = (
+            "BYTES"
+            if array.dtype.kind in "OUS"
+            else "INT64"
+            if array.dtype.kind in "iu"
+            else "FP64"
+        )
+        record.outputs.append(
+            tensor(
+                name,
+                datatype,
+                array
+                if datatype == "BYTES"
+                else array.astype(np.float64 if datatype == "FP64" else np.int64),
+            )
+        )
     return record
 
 
-def scored_records(version: str, model: Any, rows: npt.NDArray[Any], names: Sequence[str], *,
-                   prefix: str, per_record: int = 10
-                   ) -> list[prediction_record_pb2.PredictionRecord]:
+def scored_records(
+    version: str,
+    model: Any,
+    rows: npt.NDArray[Any],
+    names: Sequence[str],
+    *,
+    prefix: str,
+    per_record: int = 10,
+) -> list[prediction_record_pb2.PredictionRecord]:
     """Records of ``rows`` as ``model`` answered them, ``per_record`` rows each."""
     records = []
     for start in range(0, len(rows), per_record):
-        chunk = rows[start:start + per_record]
+        chunk = rows[start : start + per_record]
         outputs: dict[str, npt.NDArray[Any]] = {"predict": np.asarray(model.predict(chunk))}
         if hasattr(model, "predict_proba"):
             outputs["predict_proba"] = np.asarray(model.predict_proba(chunk))
-        records.append(prediction_record(
-            version, f"{prefix}-{start // per_record}",
-            {name: chunk[:, j] for j, name in enumerate(names)}, outputs))
+        records.append(
+            prediction_record(
+                version,
+                f"{prefix}-{start // per_record}",
+                {name: chunk[:, j] for j, name in enumerate(names)},
+                outputs,
+            )
+        )
     return records
 
 
 @contextlib.asynccontextmanager
-async def running_monitoring(db: Database, home: Path, tokens_file: Path, tokens: dict[str, str],
-                             registry_address: str, token_file: Path, *,
-                             evaluate: bool = True, **overrides: Any
-                             ) -> AsyncIterator[Monitoring]:
+async def running_monitoring(
+    db: Database,
+    home: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+    registry_address: str,
+    token_file: Path,
+    *,
+    evaluate: bool = True,
+    **overrides: Any,
+) -> AsyncIterator[Monitoring]:
     """A monitoring service on ``db``; its evaluator runs every 0.2 s unless ``evaluate`` is
     False."""
     await asyncio.to_thread(home.mkdir, parents=True, exist_ok=True)
-    values: dict[str, Any] = {"tokens_file": tokens_file, "registry_target": registry_address,
-                              "registry_token_file": token_file,
-                              "evaluation_interval_seconds": 0.2}
+    values: dict[str, Any] = {
+        "tokens_file": tokens_file,
+        "registry_target": registry_address,
+        "registry_token_file": token_file,
+        "evaluation_interval_seconds": 0.2,
+    }
     values.update(overrides)
     settings = settings_for(MonitoringSettings, home, **values)
     app = monitoring_main.build(settings, db)
-    async with running_server(settings, app.services,
-                              auditor=DatabaseEdgeAuditor(db, "monitoring")) as server, \
-            grpc.aio.insecure_channel(server.grpc_address) as channel:
+    async with (
+        running_server(
+            settings, app.services, auditor=DatabaseEdgeAuditor(db, "monitoring")
+        ) as server,
+        grpc.aio.insecure_channel(server.grpc_address) as channel,
+    ):
         if evaluate:
             await app.on_ready()
         try:
-            yield Monitoring(pb_grpc.MonitoringServiceStub(channel),
-                             audit_service_pb2_grpc.AuditServiceStub(channel), tokens,
-                             server.grpc_address, app)
+            yield Monitoring(
+                pb_grpc.MonitoringServiceStub(channel),
+                audit_service_pb2_grpc.AuditServiceStub(channel),
+                tokens,
+                server.grpc_address,
+                app,
+            )
         finally:
             await app.on_stopping()
             await app.on_stop()

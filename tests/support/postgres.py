@@ -88,22 +88,45 @@ class PostgresCluster:
             os.chown(self.root, account.pw_uid, account.pw_gid)
             self._as_postgres = ["runuser", "-u", SUPERUSER, "--"]
         done = self._run(
-            str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", SUPERUSER,
-            "--auth-local=trust", "--auth-host=trust", "--encoding=UTF8", "--locale=C",
-            "--no-sync", "--no-instructions",
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.datadir),
+            "-U",
+            SUPERUSER,
+            "--auth-local=trust",
+            "--auth-host=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+            "--no-instructions",
         )
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed:\n{done.stdout}\n{done.stderr}")
         for _ in range(START_ATTEMPTS):
             self.port = _free_port()
-            options = " ".join([
-                f"-p {self.port}", "-c listen_addresses=127.0.0.1",
-                f"-c unix_socket_directories={self.root}", "-c fsync=off",
-                "-c synchronous_commit=off", "-c full_page_writes=off", "-c max_connections=200",
-            ])
+            options = " ".join(
+                [
+                    f"-p {self.port}",
+                    "-c listen_addresses=127.0.0.1",
+                    f"-c unix_socket_directories={self.root}",
+                    "-c fsync=off",
+                    "-c synchronous_commit=off",
+                    "-c full_page_writes=off",
+                    "-c max_connections=200",
+                ]
+            )
             done = self._run(
-                str(self.bindir / "pg_ctl"), "start", "-D", str(self.datadir), "-w", "-t", "60",
-                "-l", str(self.logfile), "-o", options,
+                str(self.bindir / "pg_ctl"),
+                "start",
+                "-D",
+                str(self.datadir),
+                "-w",
+                "-t",
+                "60",
+                "-l",
+                str(self.logfile),
+                "-o",
+                options,
             )
             if done.returncode == 0:
                 self.started_in = time.monotonic() - began
@@ -118,8 +141,15 @@ class PostgresCluster:
         """Stop at once (no checkpoint: the data is thrown away) and delete the folder."""
         try:
             if (self.datadir / "postmaster.pid").exists():
-                self._run(str(self.bindir / "pg_ctl"), "stop", "-D", str(self.datadir),
-                          "-m", "immediate", "-w")
+                self._run(
+                    str(self.bindir / "pg_ctl"),
+                    "stop",
+                    "-D",
+                    str(self.datadir),
+                    "-m",
+                    "immediate",
+                    "-w",
+                )
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 

@@ -39,9 +39,11 @@ async def _echo_everything(_request: bytes, _ctx: Any) -> bytes:
     """An error that quotes far too much: a 20 kB message and resource, 300 long violations."""
     name = "模型/" * 5_000
     raise InvalidArgumentError(
-        f"{name} is wrong", reason="ECHOED", metadata={"resource": name},
-        field_violations=[FieldViolation(f"labels[{name}{i}]", f"{i}: {name}")
-                          for i in range(300)])
+        f"{name} is wrong",
+        reason="ECHOED",
+        metadata={"resource": name},
+        field_violations=[FieldViolation(f"labels[{name}{i}]", f"{i}: {name}") for i in range(300)],
+    )
 
 
 def _violate(constraint: str) -> None:
@@ -57,8 +59,11 @@ def _violate(constraint: str) -> None:
 async def _lose_race(_request: bytes, _ctx: Any) -> bytes:
     # What PostgreSQL raises for the loser of two concurrent inserts of one key (the database
     # tests raise it for real; this server has no PostgreSQL of its own).
-    raise sa.exc.IntegrityError("INSERT INTO t VALUES ('a')", {}, psycopg.errors.UniqueViolation(
-        "duplicate key value violates unique constraint \"t_pkey\""))
+    raise sa.exc.IntegrityError(
+        "INSERT INTO t VALUES ('a')",
+        {},
+        psycopg.errors.UniqueViolation('duplicate key value violates unique constraint "t_pkey"'),
+    )
 
 
 async def _break_unique_on_sqlite(_request: bytes, _ctx: Any) -> bytes:
@@ -88,31 +93,44 @@ async def _stream(_request: bytes, _ctx: Any) -> AsyncIterator[bytes]:
 
 def probe_handler() -> grpc.GenericRpcHandler:
     unary = grpc.unary_unary_rpc_method_handler
-    return grpc.method_handlers_generic_handler(SERVICE, {
-        "Echo": unary(_echo),
-        "Crash": unary(_crash),
-        "CrashWrite": unary(_crash_write),
-        "Invalid": unary(_invalid),
-        "LoseRace": unary(_lose_race),
-        "EchoEverything": unary(_echo_everything),
-        "BreakNotNull": unary(_break_not_null),
-        "BreakUniqueOnSqlite": unary(_break_unique_on_sqlite),
-        "Sleep": unary(_sleep),
-        "WhoAmI": unary(_who_am_i),
-        "Write": unary(_echo),
-        "Stream": grpc.unary_stream_rpc_method_handler(_stream),
-    })
+    return grpc.method_handlers_generic_handler(
+        SERVICE,
+        {
+            "Echo": unary(_echo),
+            "Crash": unary(_crash),
+            "CrashWrite": unary(_crash_write),
+            "Invalid": unary(_invalid),
+            "LoseRace": unary(_lose_race),
+            "EchoEverything": unary(_echo_everything),
+            "BreakNotNull": unary(_break_not_null),
+            "BreakUniqueOnSqlite": unary(_break_unique_on_sqlite),
+            "Sleep": unary(_sleep),
+            "WhoAmI": unary(_who_am_i),
+            "Write": unary(_echo),
+            "Stream": grpc.unary_stream_rpc_method_handler(_stream),
+        },
+    )
 
 
-PROBE_ROLES = RoleTable({
-    **RULES,
-    SERVICE: {"Echo": reads(), "Crash": reads(), "CrashWrite": changes(),
-              "Invalid": changes(), "LoseRace": changes(), "BreakNotNull": changes(),
-              "BreakUniqueOnSqlite": changes(),
-              "EchoEverything": changes(),
-              "Sleep": reads(),
-              "WhoAmI": reads(), "Stream": reads(), "Write": changes()},
-})
+PROBE_ROLES = RoleTable(
+    {
+        **RULES,
+        SERVICE: {
+            "Echo": reads(),
+            "Crash": reads(),
+            "CrashWrite": changes(),
+            "Invalid": changes(),
+            "LoseRace": changes(),
+            "BreakNotNull": changes(),
+            "BreakUniqueOnSqlite": changes(),
+            "EchoEverything": changes(),
+            "Sleep": reads(),
+            "WhoAmI": reads(),
+            "Stream": reads(),
+            "Write": changes(),
+        },
+    }
+)
 
 
 def method(name: str) -> str:

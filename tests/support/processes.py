@@ -23,8 +23,9 @@ POLL_SECONDS = 0.05
 class ServiceProcess:
     """`slipway <service>` in a child process on the test's database, logging JSON to a file."""
 
-    def __init__(self, service: str, home: Path, database_url: str, tokens_file: Path,
-                 *extra: str) -> None:
+    def __init__(
+        self, service: str, home: Path, database_url: str, tokens_file: Path, *extra: str
+    ) -> None:
         home.mkdir(parents=True, exist_ok=True)
         self.service = service
         self.ready_file = home / "ready.json"
@@ -32,11 +33,32 @@ class ServiceProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SLIPWAY_")}
         with self.log_file.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "slipway.cli.main", service, "--home", str(home),
-                 "--database-url", database_url, "--grpc-address", "127.0.0.1:0",
-                 "--metrics-address", "127.0.0.1:0", "--ready-file", str(self.ready_file),
-                 "--tokens-file", str(tokens_file), "--log-format", "json", *extra],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env)
+                [
+                    sys.executable,
+                    "-m",
+                    "slipway.cli.main",
+                    service,
+                    "--home",
+                    str(home),
+                    "--database-url",
+                    database_url,
+                    "--grpc-address",
+                    "127.0.0.1:0",
+                    "--metrics-address",
+                    "127.0.0.1:0",
+                    "--ready-file",
+                    str(self.ready_file),
+                    "--tokens-file",
+                    str(tokens_file),
+                    "--log-format",
+                    "json",
+                    *extra,
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
         self.address = ""
 
     def log_text(self) -> str:
@@ -46,8 +68,10 @@ class ServiceProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                pytest.fail(f"{self.service} exited with {self.process.returncode} before it "
-                            f"was ready:\n{self.log_text()}")
+                pytest.fail(
+                    f"{self.service} exited with {self.process.returncode} before it "
+                    f"was ready:\n{self.log_text()}"
+                )
             if self.ready_file.exists():
                 with contextlib.suppress(json.JSONDecodeError):
                     self.address = json.loads(self.ready_file.read_text())["grpc_address"]

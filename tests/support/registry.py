@@ -93,41 +93,65 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def version_spec(data: bytes, *, sample: bytes | None = None, digest: str | None = None,
-                 fmt: int = SKOPS, **fields: Any) -> model_version_pb2.ModelVersion:
+def version_spec(
+    data: bytes,
+    *,
+    sample: bytes | None = None,
+    digest: str | None = None,
+    fmt: int = SKOPS,
+    **fields: Any,
+) -> model_version_pb2.ModelVersion:
     """The ModelVersion a client declares for ``data`` (and its reference sample)."""
     spec = model_version_pb2.ModelVersion(
-        artifact=artifact_pb2.Artifact(sha256=digest or sha256(data), format=fmt), **fields)
+        artifact=artifact_pb2.Artifact(sha256=digest or sha256(data), format=fmt), **fields
+    )
     if sample is not None:
-        spec.reference_profile.sample.CopyFrom(artifact_pb2.Artifact(
-            sha256=sha256(sample), format=artifact_pb2.ARTIFACT_FORMAT_NPZ))
+        spec.reference_profile.sample.CopyFrom(
+            artifact_pb2.Artifact(sha256=sha256(sample), format=artifact_pb2.ARTIFACT_FORMAT_NPZ)
+        )
     return spec
 
 
 async def upload_requests(
-    parent: str, data: bytes, spec: model_version_pb2.ModelVersion, *,
-    sample: bytes | None = None, request_id: str = "", create_model: bool = False,
-    chunk_size: int = CHUNK, gate: asyncio.Event | None = None,
+    parent: str,
+    data: bytes,
+    spec: model_version_pb2.ModelVersion,
+    *,
+    sample: bytes | None = None,
+    request_id: str = "",
+    create_model: bool = False,
+    chunk_size: int = CHUNK,
+    gate: asyncio.Event | None = None,
 ) -> AsyncIterator[pb.CreateModelVersionRequest]:
     """The client stream of CreateModelVersion: metadata, then the bytes in chunks.
 
     With ``gate``, the stream pauses after its first chunk until the gate opens.
     """
-    yield pb.CreateModelVersionRequest(metadata=pb.CreateModelVersionMetadata(
-        parent=parent, model_version=spec, request_id=request_id, create_model=create_model))
+    yield pb.CreateModelVersionRequest(
+        metadata=pb.CreateModelVersionMetadata(
+            parent=parent, model_version=spec, request_id=request_id, create_model=create_model
+        )
+    )
     for offset in range(0, len(data), chunk_size):
-        yield pb.CreateModelVersionRequest(chunk=pb.ArtifactChunk(
-            artifact_kind=MODEL_KIND, data=data[offset:offset + chunk_size]))
+        yield pb.CreateModelVersionRequest(
+            chunk=pb.ArtifactChunk(
+                artifact_kind=MODEL_KIND, data=data[offset : offset + chunk_size]
+            )
+        )
         if gate is not None and offset == 0:
             await asyncio.wait_for(gate.wait(), WAIT_SECONDS)
     if sample is not None:
         for offset in range(0, len(sample), chunk_size):
-            yield pb.CreateModelVersionRequest(chunk=pb.ArtifactChunk(
-                artifact_kind=SAMPLE_KIND, data=sample[offset:offset + chunk_size]))
+            yield pb.CreateModelVersionRequest(
+                chunk=pb.ArtifactChunk(
+                    artifact_kind=SAMPLE_KIND, data=sample[offset : offset + chunk_size]
+                )
+            )
 
 
-async def wait_until(check: Callable[[], Awaitable[Any]], what: str,
-                     within: float = WAIT_SECONDS) -> Any:
+async def wait_until(
+    check: Callable[[], Awaitable[Any]], what: str, within: float = WAIT_SECONDS
+) -> Any:
     """Poll ``check`` until it returns something truthy; fail after ``within`` seconds."""
     deadline = time.monotonic() + within
     while True:
@@ -169,51 +193,67 @@ class Registry:
     def store(self) -> tuple[set[str], list[str]]:
         return store_contents(self.artifact_dir)
 
-    async def create_model(self, model_id: str, *, role: str = "developer",
-                           **fields: Any) -> model_pb2.Model:
-        reply = await self.stub.CreateModel(pb.CreateModelRequest(
-            model_id=model_id, model=model_pb2.Model(**fields)), metadata=self.as_(role))
+    async def create_model(
+        self, model_id: str, *, role: str = "developer", **fields: Any
+    ) -> model_pb2.Model:
+        reply = await self.stub.CreateModel(
+            pb.CreateModelRequest(model_id=model_id, model=model_pb2.Model(**fields)),
+            metadata=self.as_(role),
+        )
         return reply.model
 
-    async def upload(self, parent: str, data: bytes | None = None, *,
-                     spec: model_version_pb2.ModelVersion | None = None,
-                     role: str = "developer", **options: Any) -> model_version_pb2.ModelVersion:
+    async def upload(
+        self,
+        parent: str,
+        data: bytes | None = None,
+        *,
+        spec: model_version_pb2.ModelVersion | None = None,
+        role: str = "developer",
+        **options: Any,
+    ) -> model_version_pb2.ModelVersion:
         """Stream ``data`` (default: the seed-0 model) as a new version of ``parent``."""
         data = model_bytes() if data is None else data
         spec = spec if spec is not None else version_spec(data, sample=options.get("sample"))
         reply = await self.stub.CreateModelVersion(
-            upload_requests(parent, data, spec, **options), metadata=self.as_(role),
-            timeout=WAIT_SECONDS)
+            upload_requests(parent, data, spec, **options),
+            metadata=self.as_(role),
+            timeout=WAIT_SECONDS,
+        )
         return reply.model_version
 
-    async def ready_version(self, model_id: str, seed: int = 0,
-                            **fields: Any) -> model_version_pb2.ModelVersion:
+    async def ready_version(
+        self, model_id: str, seed: int = 0, **fields: Any
+    ) -> model_version_pb2.ModelVersion:
         data = model_bytes(seed)
-        version = await self.upload(f"models/{model_id}", data,
-                                    spec=version_spec(data, **fields))
+        version = await self.upload(f"models/{model_id}", data, spec=version_spec(data, **fields))
         assert version.state == READY, version.state_message
         return version
 
-    async def get_version(self, name: str, role: str = "viewer"
-                          ) -> model_version_pb2.ModelVersion:
-        reply = await self.stub.GetModelVersion(pb.GetModelVersionRequest(name=name),
-                                                metadata=self.as_(role))
+    async def get_version(self, name: str, role: str = "viewer") -> model_version_pb2.ModelVersion:
+        reply = await self.stub.GetModelVersion(
+            pb.GetModelVersionRequest(name=name), metadata=self.as_(role)
+        )
         return reply.model_version
 
-    async def list_versions(self, parent: str, **fields: Any
-                            ) -> list[model_version_pb2.ModelVersion]:
+    async def list_versions(
+        self, parent: str, **fields: Any
+    ) -> list[model_version_pb2.ModelVersion]:
         reply = await self.stub.ListModelVersions(
-            pb.ListModelVersionsRequest(parent=parent, **fields), metadata=self.as_("viewer"))
+            pb.ListModelVersionsRequest(parent=parent, **fields), metadata=self.as_("viewer")
+        )
         return list(reply.model_versions)
 
-    async def download(self, name: str, *, kind: int = MODEL_KIND, role: str = "viewer"
-                       ) -> tuple[pb.DownloadHeader, bytes]:
+    async def download(
+        self, name: str, *, kind: int = MODEL_KIND, role: str = "viewer"
+    ) -> tuple[pb.DownloadHeader, bytes]:
         """The header (sent first) and the bytes of a version's artifact."""
         header: pb.DownloadHeader | None = None
         parts: list[bytes] = []
         async for reply in self.stub.DownloadModelVersion(
-                pb.DownloadModelVersionRequest(name=name, artifact_kind=kind),
-                metadata=self.as_(role), timeout=WAIT_SECONDS):
+            pb.DownloadModelVersionRequest(name=name, artifact_kind=kind),
+            metadata=self.as_(role),
+            timeout=WAIT_SECONDS,
+        ):
             if reply.HasField("header"):
                 assert header is None, "the header comes once"
                 assert not parts, "the header comes before any chunk"
@@ -229,9 +269,14 @@ class Registry:
         events: list[audit_event_pb2.AuditEvent] = []
         token = ""
         for _ in range(100):
-            page = await self.audit.ListAuditEvents(audit_service_pb2.ListAuditEventsRequest(
-                filter=audit_event_pb2.AuditEventFilter(**filter_fields), page_size=1000,
-                page_token=token), metadata=self.as_("auditor"))
+            page = await self.audit.ListAuditEvents(
+                audit_service_pb2.ListAuditEventsRequest(
+                    filter=audit_event_pb2.AuditEventFilter(**filter_fields),
+                    page_size=1000,
+                    page_token=token,
+                ),
+                metadata=self.as_("auditor"),
+            )
             events.extend(page.events)
             token = page.next_page_token
             if not token:
@@ -244,6 +289,3 @@ class RegistryProcess(ServiceProcess):
 
     def __init__(self, home: Path, database_url: str, tokens_file: Path, *extra: str) -> None:
         super().__init__("registry", home, database_url, tokens_file, *extra)
-
-
-

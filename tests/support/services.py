@@ -38,14 +38,30 @@ class ServiceUnderTest:
 AUDIT_API = audit_service_pb2.DESCRIPTOR.services_by_name["AuditService"]
 
 SERVICES = [
-    ServiceUnderTest("registry", RegistrySettings, registry_main,
-                     registry_service_pb2.DESCRIPTOR.services_by_name["RegistryService"]),
-    ServiceUnderTest("training", TrainingSettings, training_main,
-                     training_service_pb2.DESCRIPTOR.services_by_name["TrainingService"]),
-    ServiceUnderTest("serving", ServingSettings, serving_main,
-                     grpc_service_pb2.DESCRIPTOR.services_by_name["GRPCInferenceService"]),
-    ServiceUnderTest("monitoring", MonitoringSettings, monitoring_main,
-                     monitoring_service_pb2.DESCRIPTOR.services_by_name["MonitoringService"]),
+    ServiceUnderTest(
+        "registry",
+        RegistrySettings,
+        registry_main,
+        registry_service_pb2.DESCRIPTOR.services_by_name["RegistryService"],
+    ),
+    ServiceUnderTest(
+        "training",
+        TrainingSettings,
+        training_main,
+        training_service_pb2.DESCRIPTOR.services_by_name["TrainingService"],
+    ),
+    ServiceUnderTest(
+        "serving",
+        ServingSettings,
+        serving_main,
+        grpc_service_pb2.DESCRIPTOR.services_by_name["GRPCInferenceService"],
+    ),
+    ServiceUnderTest(
+        "monitoring",
+        MonitoringSettings,
+        monitoring_main,
+        monitoring_service_pb2.DESCRIPTOR.services_by_name["MonitoringService"],
+    ),
 ]
 
 ALL_APIS = [*(s.api for s in SERVICES), AUDIT_API]

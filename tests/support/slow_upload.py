@@ -29,25 +29,36 @@ PAUSE_SECONDS = 1.0
 
 
 async def requests(parent: str, data: bytes) -> AsyncIterator[pb.CreateModelVersionRequest]:
-    spec = model_version_pb2.ModelVersion(artifact=artifact_pb2.Artifact(
-        sha256=hashlib.sha256(data).hexdigest(), format=artifact_pb2.ARTIFACT_FORMAT_SKOPS))
-    yield pb.CreateModelVersionRequest(metadata=pb.CreateModelVersionMetadata(
-        parent=parent, model_version=spec))
-    yield pb.CreateModelVersionRequest(chunk=pb.ArtifactChunk(
-        artifact_kind=artifact_pb2.ARTIFACT_KIND_MODEL, data=data[:FIRST_CHUNK]))
+    spec = model_version_pb2.ModelVersion(
+        artifact=artifact_pb2.Artifact(
+            sha256=hashlib.sha256(data).hexdigest(), format=artifact_pb2.ARTIFACT_FORMAT_SKOPS
+        )
+    )
+    yield pb.CreateModelVersionRequest(
+        metadata=pb.CreateModelVersionMetadata(parent=parent, model_version=spec)
+    )
+    yield pb.CreateModelVersionRequest(
+        chunk=pb.ArtifactChunk(
+            artifact_kind=artifact_pb2.ARTIFACT_KIND_MODEL, data=data[:FIRST_CHUNK]
+        )
+    )
     print("streaming", flush=True)
     for offset in range(FIRST_CHUNK, len(data), LATER_CHUNK):
         await asyncio.sleep(PAUSE_SECONDS)
-        yield pb.CreateModelVersionRequest(chunk=pb.ArtifactChunk(
-            artifact_kind=artifact_pb2.ARTIFACT_KIND_MODEL,
-            data=data[offset:offset + LATER_CHUNK]))
+        yield pb.CreateModelVersionRequest(
+            chunk=pb.ArtifactChunk(
+                artifact_kind=artifact_pb2.ARTIFACT_KIND_MODEL,
+                data=data[offset : offset + LATER_CHUNK],
+            )
+        )
 
 
 async def main(address: str, token: str, parent: str, data: bytes) -> int:
     async with grpc.aio.insecure_channel(address) as channel:
         stub = pb_grpc.RegistryServiceStub(channel)
-        await stub.CreateModelVersion(requests(parent, data),
-                                      metadata=(("authorization", f"Bearer {token}"),))
+        await stub.CreateModelVersion(
+            requests(parent, data), metadata=(("authorization", f"Bearer {token}"),)
+        )
     return 0
 
 

@@ -53,59 +53,95 @@ REGRESSION = training_job_pb2.TASK_TYPE_REGRESSION
 
 def value(python: Any) -> value_pb2.Value:
     from slipway.core.values import to_pb
+
     return to_pb(python)
 
 
 def estimator(class_name: str, **hyperparameters: Any) -> estimator_spec_pb2.EstimatorSpec:
-    return estimator_spec_pb2.EstimatorSpec(estimator=estimator_spec_pb2.Estimator(
-        class_name=class_name, hyperparameters={k: value(v) for k, v in hyperparameters.items()}))
+    return estimator_spec_pb2.EstimatorSpec(
+        estimator=estimator_spec_pb2.Estimator(
+            class_name=class_name, hyperparameters={k: value(v) for k, v in hyperparameters.items()}
+        )
+    )
 
 
-def pipeline(*steps: tuple[str, estimator_spec_pb2.EstimatorSpec]
-             ) -> estimator_spec_pb2.EstimatorSpec:
-    return estimator_spec_pb2.EstimatorSpec(pipeline=estimator_spec_pb2.Pipeline(steps=[
-        estimator_spec_pb2.PipelineStep(name=name, spec=spec) for name, spec in steps]))
+def pipeline(
+    *steps: tuple[str, estimator_spec_pb2.EstimatorSpec],
+) -> estimator_spec_pb2.EstimatorSpec:
+    return estimator_spec_pb2.EstimatorSpec(
+        pipeline=estimator_spec_pb2.Pipeline(
+            steps=[estimator_spec_pb2.PipelineStep(name=name, spec=spec) for name, spec in steps]
+        )
+    )
 
 
 def bundled(name: str) -> dataset_spec_pb2.DatasetSpec:
     return dataset_spec_pb2.DatasetSpec(
-        bundled=getattr(dataset_spec_pb2, f"BUNDLED_DATASET_{name.upper()}"))
+        bundled=getattr(dataset_spec_pb2, f"BUNDLED_DATASET_{name.upper()}")
+    )
 
 
-def job(model: str = "models/wine", *, spec: estimator_spec_pb2.EstimatorSpec | None = None,
-        dataset: dataset_spec_pb2.DatasetSpec | None = None, task: int = CLASSIFICATION,
-        seed: int = 7, max_runtime: float = 0.0, **fields: Any) -> training_job_pb2.TrainingJob:
+def job(
+    model: str = "models/wine",
+    *,
+    spec: estimator_spec_pb2.EstimatorSpec | None = None,
+    dataset: dataset_spec_pb2.DatasetSpec | None = None,
+    task: int = CLASSIFICATION,
+    seed: int = 7,
+    max_runtime: float = 0.0,
+    **fields: Any,
+) -> training_job_pb2.TrainingJob:
     """A small, quick classification job on a bundled dataset unless told otherwise."""
     message = training_job_pb2.TrainingJob(
-        model=model, task=task,
-        estimator=spec or pipeline(("scale", estimator("StandardScaler")),
-                                   ("model", estimator("LogisticRegression", max_iter=500))),
+        model=model,
+        task=task,
+        estimator=spec
+        or pipeline(
+            ("scale", estimator("StandardScaler")),
+            ("model", estimator("LogisticRegression", max_iter=500)),
+        ),
         dataset=dataset or bundled("wine"),
-        split=dataset_spec_pb2.SplitSpec(test_fraction=0.25, stratify=True, seed=seed), **fields)
+        split=dataset_spec_pb2.SplitSpec(test_fraction=0.25, stratify=True, seed=seed),
+        **fields,
+    )
     if max_runtime:
-        message.limits.max_runtime.CopyFrom(duration_pb2.Duration(
-            seconds=int(max_runtime), nanos=int((max_runtime % 1) * 1e9)))
+        message.limits.max_runtime.CopyFrom(
+            duration_pb2.Duration(seconds=int(max_runtime), nanos=int((max_runtime % 1) * 1e9))
+        )
     return message
 
 
 def wine_random_search(model: str = "models/wine") -> training_job_pb2.TrainingJob:
     """The issue's example: a forest on wine with a small random search."""
     message = job(model, spec=estimator("RandomForestClassifier", n_estimators=20))
-    message.search.CopyFrom(search_spec_pb2.SearchSpec(
-        strategy=search_spec_pb2.SEARCH_STRATEGY_RANDOM, n_iter=4, cv_folds=3,
-        scoring="accuracy", parameters=[
-            search_spec_pb2.SearchParameter(name="max_depth", int_range=search_spec_pb2.IntRange(
-                min=2, max=8)),
-            search_spec_pb2.SearchParameter(name="min_samples_leaf", values=value_pb2.ValueList(
-                values=[value(1), value(2), value(4)])),
-        ]))
+    message.search.CopyFrom(
+        search_spec_pb2.SearchSpec(
+            strategy=search_spec_pb2.SEARCH_STRATEGY_RANDOM,
+            n_iter=4,
+            cv_folds=3,
+            scoring="accuracy",
+            parameters=[
+                search_spec_pb2.SearchParameter(
+                    name="max_depth", int_range=search_spec_pb2.IntRange(min=2, max=8)
+                ),
+                search_spec_pb2.SearchParameter(
+                    name="min_samples_leaf",
+                    values=value_pb2.ValueList(values=[value(1), value(2), value(4)]),
+                ),
+            ],
+        )
+    )
     return message
 
 
 def slow_job(model: str = "models/slow", **fields: Any) -> training_job_pb2.TrainingJob:
     """A fit that takes minutes on these machines (thousands of unpruned trees on digits)."""
-    return job(model, spec=estimator("ExtraTreesClassifier", n_estimators=20_000, n_jobs=1),
-               dataset=bundled("digits"), **fields)
+    return job(
+        model,
+        spec=estimator("ExtraTreesClassifier", n_estimators=20_000, n_jobs=1),
+        dataset=bundled("digits"),
+        **fields,
+    )
 
 
 def write_csv(path: Path, rows: int = 300, seed: int = 0) -> Path:
@@ -136,19 +172,23 @@ class Training:
     def as_(self, role: str) -> tuple[tuple[str, str], ...]:
         return auth(self.tokens[role])
 
-    async def create(self, message: training_job_pb2.TrainingJob, *, role: str = "developer",
-                     **fields: Any) -> training_job_pb2.TrainingJob:
+    async def create(
+        self, message: training_job_pb2.TrainingJob, *, role: str = "developer", **fields: Any
+    ) -> training_job_pb2.TrainingJob:
         reply = await self.stub.CreateTrainingJob(
-            pb.CreateTrainingJobRequest(training_job=message, **fields), metadata=self.as_(role))
+            pb.CreateTrainingJobRequest(training_job=message, **fields), metadata=self.as_(role)
+        )
         return reply.training_job
 
     async def get(self, name: str) -> training_job_pb2.TrainingJob:
-        reply = await self.stub.GetTrainingJob(pb.GetTrainingJobRequest(name=name),
-                                               metadata=self.as_("viewer"))
+        reply = await self.stub.GetTrainingJob(
+            pb.GetTrainingJobRequest(name=name), metadata=self.as_("viewer")
+        )
         return reply.training_job
 
-    async def wait_for(self, name: str, states: Sequence[int], *, within: float = WAIT_SECONDS,
-                       stage: int = 0) -> training_job_pb2.TrainingJob:
+    async def wait_for(
+        self, name: str, states: Sequence[int], *, within: float = WAIT_SECONDS, stage: int = 0
+    ) -> training_job_pb2.TrainingJob:
         deadline = time.monotonic() + within
         while True:
             current = await self.get(name)
@@ -158,16 +198,18 @@ class Training:
                 pytest.fail(f"{name} not in {list(states)} within {within} s: {current}")
             await asyncio.sleep(POLL_SECONDS)
 
-    async def finished(self, name: str, within: float = WAIT_SECONDS
-                       ) -> training_job_pb2.TrainingJob:
+    async def finished(
+        self, name: str, within: float = WAIT_SECONDS
+    ) -> training_job_pb2.TrainingJob:
         return await self.wait_for(name, sorted(TERMINAL), within=within)
 
-    async def watch(self, name: str, within: float = WAIT_SECONDS
-                    ) -> list[training_job_pb2.TrainingJob]:
+    async def watch(
+        self, name: str, within: float = WAIT_SECONDS
+    ) -> list[training_job_pb2.TrainingJob]:
         seen = []
-        async for reply in self.stub.WatchTrainingJob(pb.WatchTrainingJobRequest(name=name),
-                                                      metadata=self.as_("viewer"),
-                                                      timeout=within):
+        async for reply in self.stub.WatchTrainingJob(
+            pb.WatchTrainingJobRequest(name=name), metadata=self.as_("viewer"), timeout=within
+        ):
             seen.append(reply.training_job)
         return seen
 
@@ -176,24 +218,42 @@ StartTraining = Callable[..., contextlib.AbstractAsyncContextManager[Training]]
 
 
 @contextlib.asynccontextmanager
-async def running_registry(db: Database, home: Path, tokens_file: Path, tokens: dict[str, str],
-                           artifact_dir: Path, grpc_address: str = "127.0.0.1:0"
-                           ) -> AsyncIterator[Registry]:
+async def running_registry(
+    db: Database,
+    home: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+    artifact_dir: Path,
+    grpc_address: str = "127.0.0.1:0",
+) -> AsyncIterator[Registry]:
     """An in-process registry on ``db`` (with its sweeper of interrupted uploads)."""
     await asyncio.to_thread(home.mkdir, parents=True, exist_ok=True)
-    settings = settings_for(RegistrySettings, home, tokens_file=tokens_file,
-                            artifact_dir=artifact_dir, grpc_address=grpc_address,
-                            upload_lease_seconds=5.0)
+    settings = settings_for(
+        RegistrySettings,
+        home,
+        tokens_file=tokens_file,
+        artifact_dir=artifact_dir,
+        grpc_address=grpc_address,
+        upload_lease_seconds=5.0,
+    )
     app = registry_main.build(settings, db)
-    async with running_server(settings, app.services,
-                              auditor=DatabaseEdgeAuditor(db, "registry")) as server, \
-            grpc.aio.insecure_channel(server.grpc_address) as channel:
+    async with (
+        running_server(
+            settings, app.services, auditor=DatabaseEdgeAuditor(db, "registry")
+        ) as server,
+        grpc.aio.insecure_channel(server.grpc_address) as channel,
+    ):
         assert app.on_ready is not None
         assert app.on_stopping is not None
         await app.on_ready()
         try:
-            yield Registry(registry_grpc.RegistryServiceStub(channel),
-                           audit_service_pb2_grpc.AuditServiceStub(channel), db, settings,
-                           tokens, server.grpc_address)
+            yield Registry(
+                registry_grpc.RegistryServiceStub(channel),
+                audit_service_pb2_grpc.AuditServiceStub(channel),
+                db,
+                settings,
+                tokens,
+                server.grpc_address,
+            )
         finally:
             await app.on_stopping()

@@ -26,15 +26,19 @@ def main() -> None:
     }
     meta = client.get_model_metadata(model, headers=headers, as_json=True)
     out["inputs"] = [(i["name"], i["datatype"]) for i in meta["inputs"]]
-    out["outputs"] = [(o["name"], o["datatype"], [int(d) for d in o["shape"]])
-                      for o in meta["outputs"]]
+    out["outputs"] = [
+        (o["name"], o["datatype"], [int(d) for d in o["shape"]]) for o in meta["outputs"]
+    ]
     for datatype, dtype in (("FP32", np.float32), ("FP64", np.float64)):
         tensor = triton.InferInput("input-0", list(rows.shape), datatype)
         tensor.set_data_from_numpy(rows.astype(dtype))
-        wanted = [triton.InferRequestedOutput("predict"),
-                  triton.InferRequestedOutput("predict_proba")]
-        result = client.infer(model, [tensor], outputs=wanted, headers=headers,
-                              request_id=f"triton-{datatype}")
+        wanted = [
+            triton.InferRequestedOutput("predict"),
+            triton.InferRequestedOutput("predict_proba"),
+        ]
+        result = client.infer(
+            model, [tensor], outputs=wanted, headers=headers, request_id=f"triton-{datatype}"
+        )
         response = result.get_response()
         out[datatype] = {
             "predict": result.as_numpy("predict").tolist(),

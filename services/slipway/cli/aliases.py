@@ -13,8 +13,10 @@ from slipway.registry.v1 import alias_history_pb2
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
-        "aliases", help="set, delete and list aliases; their history",
-        description="Protected aliases (production) need the approver role and a reason.")
+        "aliases",
+        help="set, delete and list aliases; their history",
+        description="Protected aliases (production) need the approver role and a reason.",
+    )
     actions = parser.add_subparsers(dest="aliases_command", required=True, metavar="ACTION")
 
     listing = command(actions, "list", _list, "the aliases of a model")
@@ -25,8 +27,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     set_.add_argument("alias", help="e.g. production, challenger")
     set_.add_argument("version", type=int, help="the version number")
     set_.add_argument("--reason", default="", help="why (required for protected aliases)")
-    set_.add_argument("--expect", type=int, default=None, metavar="NUMBER",
-                      help="only if the alias points at this version now (0: does not exist)")
+    set_.add_argument(
+        "--expect",
+        type=int,
+        default=None,
+        metavar="NUMBER",
+        help="only if the alias points at this version now (0: does not exist)",
+    )
 
     delete = command(actions, "delete", _delete, "remove an alias")
     delete.add_argument("model", help="MODEL or models/MODEL")
@@ -51,8 +58,11 @@ def _version(number: int) -> str:
 def describe(entry: alias_history_pb2.AliasHistoryEntry) -> str:
     change = enum(alias_history_pb2.AliasChange, entry.change, "ALIAS_CHANGE_")
     model = entry.model.removeprefix("models/")
-    moved = (f"{_version(entry.from_version_number)} -> {_version(entry.to_version_number)}"
-             if entry.from_version_number else _version(entry.to_version_number))
+    moved = (
+        f"{_version(entry.from_version_number)} -> {_version(entry.to_version_number)}"
+        if entry.from_version_number
+        else _version(entry.to_version_number)
+    )
     if entry.change == alias_history_pb2.ALIAS_CHANGE_DELETED:
         moved = f"was {_version(entry.from_version_number)}"
     return f"{model}@{entry.alias} {change}: {moved}"
@@ -64,16 +74,23 @@ def _list(args: argparse.Namespace) -> int:
     if args.json:
         print_json(dict(model.aliases))
     else:
-        table(("alias", "version"), [(a, n) for a, n in sorted(model.aliases.items())],
-              empty=f"{model.name} has no aliases")
+        table(
+            ("alias", "version"),
+            [(a, n) for a, n in sorted(model.aliases.items())],
+            empty=f"{model.name} has no aliases",
+        )
     return EXIT_OK
 
 
 def _set(args: argparse.Namespace) -> int:
     with clients(args) as suite:
-        answer = suite.registry.set_alias(names.model(args.model), args.alias, args.version,
-                                          reason=args.reason,
-                                          expected_version_number=args.expect)
+        answer = suite.registry.set_alias(
+            names.model(args.model),
+            args.alias,
+            args.version,
+            reason=args.reason,
+            expected_version_number=args.expect,
+        )
     if args.json:
         print_json(answer)
     else:
@@ -83,8 +100,9 @@ def _set(args: argparse.Namespace) -> int:
 
 def _delete(args: argparse.Namespace) -> int:
     with clients(args) as suite:
-        answer = suite.registry.delete_alias(names.model(args.model), args.alias,
-                                             reason=args.reason)
+        answer = suite.registry.delete_alias(
+            names.model(args.model), args.alias, reason=args.reason
+        )
     if args.json:
         print_json(answer)
     else:
@@ -95,17 +113,29 @@ def _delete(args: argparse.Namespace) -> int:
 def _history(args: argparse.Namespace) -> int:
     with clients(args) as suite:
         entries = []
-        for entry in suite.registry.alias_history(names.model(args.model), alias=args.alias,
-                                                  version_number=args.version):
+        for entry in suite.registry.alias_history(
+            names.model(args.model), alias=args.alias, version_number=args.version
+        ):
             entries.append(entry)
             if args.limit and len(entries) >= args.limit:
                 break
     if args.json:
         print_json(entries)
         return EXIT_OK
-    table(("when", "alias", "change", "from", "to", "who", "reason"),
-          [(when(e, "change_time"), e.alias,
-            enum(alias_history_pb2.AliasChange, e.change, "ALIAS_CHANGE_"),
-            _version(e.from_version_number), _version(e.to_version_number), actor(e.actor),
-            e.reason or "-") for e in entries], empty="no alias moves")
+    table(
+        ("when", "alias", "change", "from", "to", "who", "reason"),
+        [
+            (
+                when(e, "change_time"),
+                e.alias,
+                enum(alias_history_pb2.AliasChange, e.change, "ALIAS_CHANGE_"),
+                _version(e.from_version_number),
+                _version(e.to_version_number),
+                actor(e.actor),
+                e.reason or "-",
+            )
+            for e in entries
+        ],
+        empty="no alias moves",
+    )
     return EXIT_OK

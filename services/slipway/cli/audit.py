@@ -29,15 +29,20 @@ from slipway.core.audit.chain import (
 )
 
 EXIT_BROKEN = EXIT_FAILED
-OUTCOMES = {"ok": event_pb.AUDIT_OUTCOME_OK, "denied": event_pb.AUDIT_OUTCOME_DENIED,
-            "failed": event_pb.AUDIT_OUTCOME_FAILED}
+OUTCOMES = {
+    "ok": event_pb.AUDIT_OUTCOME_OK,
+    "denied": event_pb.AUDIT_OUTCOME_DENIED,
+    "failed": event_pb.AUDIT_OUTCOME_FAILED,
+}
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
-        "audit", help="list, verify and export the audit log",
+        "audit",
+        help="list, verify and export the audit log",
         description="Exit codes: 0 done (chain intact), 1 chain broken, 2 bad usage, "
-                    "3 the call failed (status and reason printed).")
+        "3 the call failed (status and reason printed).",
+    )
     actions = parser.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
 
     listing = actions.add_parser("list", help="list events, newest first")
@@ -56,20 +61,28 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     verify.set_defaults(func=_verify)
 
     export = actions.add_parser(
-        "export", help="write events with every field and hash as JSON lines")
+        "export", help="write events with every field and hash as JSON lines"
+    )
     _add_filter_arguments(export)
     export.add_argument("--output", "-o", type=Path, default=None, help="file (default stdout)")
     add_connection_arguments(export)
     export.set_defaults(func=_export)
 
     offline = actions.add_parser(
-        "verify-export", help="re-verify the chain of an export file, without any server")
+        "verify-export", help="re-verify the chain of an export file, without any server"
+    )
     offline.add_argument("file", type=Path, help="an export of the whole log, or of a range")
-    offline.add_argument("--anchor-hash", default=None,
-                         help="hash of the event before the first exported one "
-                              "(default: the first event's previous_hash if it is not event 1)")
-    offline.add_argument("--expected-last-hash", default=None,
-                         help="a last hash recorded earlier: the export must end with it")
+    offline.add_argument(
+        "--anchor-hash",
+        default=None,
+        help="hash of the event before the first exported one "
+        "(default: the first event's previous_hash if it is not event 1)",
+    )
+    offline.add_argument(
+        "--expected-last-hash",
+        default=None,
+        help="a last hash recorded earlier: the export must end with it",
+    )
     offline.set_defaults(func=_verify_export)
 
 
@@ -92,9 +105,13 @@ def _time(text: str) -> datetime:
 
 def _filter(args: argparse.Namespace) -> event_pb.AuditEventFilter:
     flt = event_pb.AuditEventFilter(
-        principal=args.principal, action=args.action, resource=args.resource,
-        resource_prefix=args.resource_prefix, service=args.service,
-        outcome=OUTCOMES[args.outcome] if args.outcome else event_pb.AUDIT_OUTCOME_UNSPECIFIED)
+        principal=args.principal,
+        action=args.action,
+        resource=args.resource,
+        resource_prefix=args.resource_prefix,
+        service=args.service,
+        outcome=OUTCOMES[args.outcome] if args.outcome else event_pb.AUDIT_OUTCOME_UNSPECIFIED,
+    )
     if args.since:
         flt.start_time.FromDatetime(_time(args.since))
     if args.until:
@@ -115,10 +132,16 @@ def _list(args: argparse.Namespace) -> int:
     try:
         with channel:
             while len(shown) < args.limit:
-                page = stub.ListAuditEvents(pb.ListAuditEventsRequest(
-                    filter=_filter(args), page_size=min(1000, args.limit - len(shown)),
-                    page_token=token, descending=not args.oldest_first),
-                    metadata=metadata, timeout=args.timeout)
+                page = stub.ListAuditEvents(
+                    pb.ListAuditEventsRequest(
+                        filter=_filter(args),
+                        page_size=min(1000, args.limit - len(shown)),
+                        page_token=token,
+                        descending=not args.oldest_first,
+                    ),
+                    metadata=metadata,
+                    timeout=args.timeout,
+                )
                 shown.extend(event_from_pb(e) for e in page.events)
                 token = page.next_page_token
                 if not token:
@@ -129,12 +152,16 @@ def _list(args: argparse.Namespace) -> int:
         for entry in shown:
             print(json.dumps(entry_to_json(entry), ensure_ascii=False))
         return 0
-    print(f"{'SEQ':>6}  {'TIME (UTC)':<26}  {'OUTCOME':<7}  {'PRINCIPAL':<16}  "
-          f"{'ACTION':<30}  {'RESOURCE':<30}  REASON")
+    print(
+        f"{'SEQ':>6}  {'TIME (UTC)':<26}  {'OUTCOME':<7}  {'PRINCIPAL':<16}  "
+        f"{'ACTION':<30}  {'RESOURCE':<30}  REASON"
+    )
     for e in shown:
-        print(f"{e.sequence:>6}  {format_time(e.event_time):<26}  {e.outcome.value:<7}  "
-              f"{e.principal[:16]:<16}  {e.action[:30]:<30}  {e.resource[:30]:<30}  "
-              f"{e.reason or e.error_reason}")
+        print(
+            f"{e.sequence:>6}  {format_time(e.event_time):<26}  {e.outcome.value:<7}  "
+            f"{e.principal[:16]:<16}  {e.action[:30]:<30}  {e.resource[:30]:<30}  "
+            f"{e.reason or e.error_reason}"
+        )
     return 0
 
 
@@ -144,23 +171,37 @@ def _verify(args: argparse.Namespace) -> int:
         with channel:
             answer = stub.VerifyAuditLog(
                 pb.VerifyAuditLogRequest(start_sequence=args.start, end_sequence=args.end),
-                metadata=metadata, timeout=args.timeout).verification
+                metadata=metadata,
+                timeout=args.timeout,
+            ).verification
     except grpc.RpcError as error:
         return fail(error)
     status = chain_pb.ChainStatus.Name(answer.status).removeprefix("CHAIN_STATUS_")
     if args.json:
-        print(json.dumps({
-            "status": status, "first_sequence": answer.first_sequence,
-            "last_sequence": answer.last_sequence, "event_count": answer.event_count,
-            "last_hash": answer.last_hash, "break_sequence": answer.break_sequence,
-            "break_kind": chain_pb.ChainBreakKind.Name(answer.break_kind)
-            .removeprefix("CHAIN_BREAK_KIND_"), "detail": answer.detail}))
+        print(
+            json.dumps(
+                {
+                    "status": status,
+                    "first_sequence": answer.first_sequence,
+                    "last_sequence": answer.last_sequence,
+                    "event_count": answer.event_count,
+                    "last_hash": answer.last_hash,
+                    "break_sequence": answer.break_sequence,
+                    "break_kind": chain_pb.ChainBreakKind.Name(answer.break_kind).removeprefix(
+                        "CHAIN_BREAK_KIND_"
+                    ),
+                    "detail": answer.detail,
+                }
+            )
+        )
     elif answer.status == chain_pb.CHAIN_STATUS_BROKEN:
         kind = chain_pb.ChainBreakKind.Name(answer.break_kind).removeprefix("CHAIN_BREAK_KIND_")
         print(f"BROKEN at sequence {answer.break_sequence} ({kind}): {answer.detail}")
     else:
-        print(f"{status}: {answer.event_count} events, {answer.first_sequence}.."
-              f"{answer.last_sequence}, last hash {answer.last_hash or '-'}")
+        print(
+            f"{status}: {answer.event_count} events, {answer.first_sequence}.."
+            f"{answer.last_sequence}, last hash {answer.last_hash or '-'}"
+        )
     return EXIT_BROKEN if answer.status == chain_pb.CHAIN_STATUS_BROKEN else 0
 
 
@@ -171,11 +212,14 @@ def _export(args: argparse.Namespace) -> int:
     try:
         with channel:
             for batch in stub.ExportAuditEvents(
-                    pb.ExportAuditEventsRequest(filter=_filter(args)), metadata=metadata,
-                    timeout=args.timeout * 20):
+                pb.ExportAuditEventsRequest(filter=_filter(args)),
+                metadata=metadata,
+                timeout=args.timeout * 20,
+            ):
                 for message in batch.events:
-                    out.write(json.dumps(entry_to_json(event_from_pb(message)),
-                                         ensure_ascii=False) + "\n")
+                    out.write(
+                        json.dumps(entry_to_json(event_from_pb(message)), ensure_ascii=False) + "\n"
+                    )
                     count += 1
     except grpc.RpcError as error:
         return fail(error)
@@ -201,16 +245,21 @@ def _verify_export(args: argparse.Namespace) -> int:
     first = entries[0]
     anchor = args.anchor_hash or (GENESIS_HASH if first.sequence == 1 else first.previous_hash)
     by_hash = {e.hash: e.sequence for e in entries}
-    result = verify_entries(entries, start=first.sequence, anchor_hash=anchor,
-                            sequence_of_hash=by_hash.get)
+    result = verify_entries(
+        entries, start=first.sequence, anchor_hash=anchor, sequence_of_hash=by_hash.get
+    )
     if not result.ok:
         kind = result.break_kind.value if result.break_kind else ""
         print(f"BROKEN at sequence {result.break_sequence} ({kind}): {result.detail}")
         return EXIT_BROKEN
     if args.expected_last_hash and result.last_hash != args.expected_last_hash:
-        print(f"BROKEN: the export ends with hash {result.last_hash}, "
-              f"not the recorded {args.expected_last_hash}")
+        print(
+            f"BROKEN: the export ends with hash {result.last_hash}, "
+            f"not the recorded {args.expected_last_hash}"
+        )
         return EXIT_BROKEN
-    print(f"OK: {result.event_count} events, {result.first_sequence}..{result.last_sequence}, "
-          f"last hash {result.last_hash}")
+    print(
+        f"OK: {result.event_count} events, {result.first_sequence}..{result.last_sequence}, "
+        f"last hash {result.last_hash}"
+    )
     return 0

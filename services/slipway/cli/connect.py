@@ -29,9 +29,19 @@ from slipway.core.settings import default_home
 
 SERVICES = ("registry", "training", "serving", "monitoring")
 
-__all__ = ["EXIT_RPC_ERROR", "SERVICES", "Connection", "add_connection_arguments", "clients",
-           "command", "connection_from", "describe_rpc_error", "fail", "seconds",
-           "targets_from"]
+__all__ = [
+    "EXIT_RPC_ERROR",
+    "SERVICES",
+    "Connection",
+    "add_connection_arguments",
+    "clients",
+    "command",
+    "connection_from",
+    "describe_rpc_error",
+    "fail",
+    "seconds",
+    "targets_from",
+]
 
 
 @dataclass(frozen=True)
@@ -48,15 +58,26 @@ class Connection:
 
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("connection")
-    group.add_argument("--target", default=None,
-                       help="host:port serving every Slipway API (default: "
-                            "$SLIPWAY_<SERVICE>_TARGET, $SLIPWAY_TARGET, else each service of "
-                            "the suite in $SLIPWAY_HOME/suite.json)")
-    group.add_argument("--token-file", type=Path, default=None,
-                       help="file holding the bearer token (default: $SLIPWAY_TOKEN, "
-                            "$SLIPWAY_TOKEN_FILE, else the suite's local admin token)")
-    group.add_argument("--ca-file", type=Path, default=None,
-                       help="PEM CA bundle: connect with TLS and trust this CA")
+    group.add_argument(
+        "--target",
+        default=None,
+        help="host:port serving every Slipway API (default: "
+        "$SLIPWAY_<SERVICE>_TARGET, $SLIPWAY_TARGET, else each service of "
+        "the suite in $SLIPWAY_HOME/suite.json)",
+    )
+    group.add_argument(
+        "--token-file",
+        type=Path,
+        default=None,
+        help="file holding the bearer token (default: $SLIPWAY_TOKEN, "
+        "$SLIPWAY_TOKEN_FILE, else the suite's local admin token)",
+    )
+    group.add_argument(
+        "--ca-file",
+        type=Path,
+        default=None,
+        help="PEM CA bundle: connect with TLS and trust this CA",
+    )
     group.add_argument("--timeout", type=seconds, default=30.0, help="deadline of each call, s")
 
 
@@ -68,17 +89,28 @@ def seconds(text: str) -> float:
     return value
 
 
-def command(actions: argparse._SubParsersAction[argparse.ArgumentParser], name: str,
-            func: Callable[[argparse.Namespace], int], help_text: str, *,
-            json_output: bool = True, description: str = "", raw_description: bool = False
-            ) -> argparse.ArgumentParser:
+def command(
+    actions: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    func: Callable[[argparse.Namespace], int],
+    help_text: str,
+    *,
+    json_output: bool = True,
+    description: str = "",
+    raw_description: bool = False,
+) -> argparse.ArgumentParser:
     """A subcommand that calls the suite: its connection flags and, with ``json_output``,
     ``--json``. The caller adds its own arguments to the parser returned. ``raw_description``
     keeps the description's lines as written (examples)."""
     parser = actions.add_parser(
-        name, help=help_text, description=description or None, epilog=EXIT_CODES_HELP,
-        formatter_class=(argparse.RawDescriptionHelpFormatter if raw_description
-                         else argparse.HelpFormatter))
+        name,
+        help=help_text,
+        description=description or None,
+        epilog=EXIT_CODES_HELP,
+        formatter_class=(
+            argparse.RawDescriptionHelpFormatter if raw_description else argparse.HelpFormatter
+        ),
+    )
     if json_output:
         parser.add_argument("--json", action="store_true", help="print JSON for scripts")
     add_connection_arguments(parser)
@@ -101,8 +133,9 @@ def _suite() -> dict[str, object]:
     return loaded
 
 
-def targets_from(args: argparse.Namespace, suite: dict[str, object] | None = None
-                 ) -> dict[str, str]:
+def targets_from(
+    args: argparse.Namespace, suite: dict[str, object] | None = None
+) -> dict[str, str]:
     """The address of each service that has one (see the module's docstring for the order)."""
     flag = getattr(args, "target", None)
     if flag:
@@ -111,8 +144,9 @@ def targets_from(args: argparse.Namespace, suite: dict[str, object] | None = Non
     listed = suite.get("services")
     found: dict[str, str] = {}
     for service in SERVICES:
-        target = (os.environ.get(f"SLIPWAY_{service.upper()}_TARGET")
-                  or os.environ.get("SLIPWAY_TARGET"))
+        target = os.environ.get(f"SLIPWAY_{service.upper()}_TARGET") or os.environ.get(
+            "SLIPWAY_TARGET"
+        )
         if not target and isinstance(listed, dict) and isinstance(listed.get(service), dict):
             target = str(listed[service].get("grpc_address", ""))
         if target:
@@ -123,21 +157,28 @@ def targets_from(args: argparse.Namespace, suite: dict[str, object] | None = Non
 def _no_target(service: str) -> CliError:
     path = _suite_path()
     found = f"{path} lists no {service}" if path.exists() else f"no {path}"
-    return CliError(f"no target for {service}: pass --target, set "
-                    f"SLIPWAY_{service.upper()}_TARGET or SLIPWAY_TARGET, or start the suite with "
-                    f"`slipway up` ({found})", EXIT_USAGE)
+    return CliError(
+        f"no target for {service}: pass --target, set "
+        f"SLIPWAY_{service.upper()}_TARGET or SLIPWAY_TARGET, or start the suite with "
+        f"`slipway up` ({found})",
+        EXIT_USAGE,
+    )
 
 
 def _token(args: argparse.Namespace, suite: dict[str, object]) -> str:
     token = os.environ.get("SLIPWAY_TOKEN", "")
-    token_file = args.token_file or os.environ.get("SLIPWAY_TOKEN_FILE") or (
-        None if token else suite.get("token_file"))
+    token_file = (
+        args.token_file
+        or os.environ.get("SLIPWAY_TOKEN_FILE")
+        or (None if token else suite.get("token_file"))
+    )
     if token_file:
         try:
             token = Path(str(token_file)).expanduser().read_text().strip()
         except OSError as exc:
-            raise CliError(f"cannot read the token file {token_file}: {exc.strerror}",
-                           EXIT_USAGE) from None
+            raise CliError(
+                f"cannot read the token file {token_file}: {exc.strerror}", EXIT_USAGE
+            ) from None
     return token
 
 
@@ -147,8 +188,9 @@ def _ca(args: argparse.Namespace) -> bytes | None:
     try:
         ca: bytes = args.ca_file.read_bytes()
     except OSError as exc:
-        raise CliError(f"cannot read the CA file {args.ca_file}: {exc.strerror}",
-                       EXIT_USAGE) from None
+        raise CliError(
+            f"cannot read the CA file {args.ca_file}: {exc.strerror}", EXIT_USAGE
+        ) from None
     return ca
 
 
@@ -168,8 +210,9 @@ def connection_from(args: argparse.Namespace, service: str = "registry") -> Conn
 class Clients:
     """The typed clients of the suite, each checked for a target before its first use."""
 
-    def __init__(self, connection: client.Connection, targets: dict[str, str],
-                 token_sent: bool) -> None:
+    def __init__(
+        self, connection: client.Connection, targets: dict[str, str], token_sent: bool
+    ) -> None:
         self.connection = connection
         self.targets = targets
         self.token_sent = token_sent
@@ -207,14 +250,17 @@ def clients(args: argparse.Namespace) -> Iterator[Clients]:
     targets = targets_from(args, suite)
     token = _token(args, suite)
     ca = _ca(args)
-    connection = client.connect(targets, token=token or None,
-                                tls=ca if ca is not None else False, timeout=args.timeout)
+    connection = client.connect(
+        targets, token=token or None, tls=ca if ca is not None else False, timeout=args.timeout
+    )
     try:
         yield Clients(connection, targets, bool(token))
     except client.Unauthenticated as error:
         if not token:
-            error.message += (" (no token was sent: pass --token-file, set SLIPWAY_TOKEN or "
-                              "SLIPWAY_TOKEN_FILE, or start the suite with `slipway up`)")
+            error.message += (
+                " (no token was sent: pass --token-file, set SLIPWAY_TOKEN or "
+                "SLIPWAY_TOKEN_FILE, or start the suite with `slipway up`)"
+            )
         raise
     finally:
         connection.close()

@@ -67,9 +67,11 @@ FRESH_EXPORT = "breast-cancer-recalibrated.csv"
 WINDOW_ROWS = 200
 ROWS_PER_REQUEST = 10
 CALL_TIMEOUT = 30.0
-TERMINAL = {training_job_pb2.TRAINING_JOB_STATE_SUCCEEDED,
-            training_job_pb2.TRAINING_JOB_STATE_FAILED,
-            training_job_pb2.TRAINING_JOB_STATE_CANCELLED}
+TERMINAL = {
+    training_job_pb2.TRAINING_JOB_STATE_SUCCEEDED,
+    training_job_pb2.TRAINING_JOB_STATE_FAILED,
+    training_job_pb2.TRAINING_JOB_STATE_CANCELLED,
+}
 
 
 class DemoError(Exception):
@@ -78,19 +80,32 @@ class DemoError(Exception):
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
-        "demo", help="run the whole lifecycle on a fresh suite and print a summary",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--home", type=Path, default=None,
-                        help="data folder of the demo's suite (default: a new temporary one)")
-    parser.add_argument("--database-url", default="",
-                        help="shared database (migrated first); empty: SQLite in the folder")
-    parser.add_argument("--keep-running", action="store_true",
-                        help="leave the suite running at the end (stop it with Ctrl-C in its "
-                             "terminal or `kill` the printed pid)")
+        "demo",
+        help="run the whole lifecycle on a fresh suite and print a summary",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--home",
+        type=Path,
+        default=None,
+        help="data folder of the demo's suite (default: a new temporary one)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="shared database (migrated first); empty: SQLite in the folder",
+    )
+    parser.add_argument(
+        "--keep-running",
+        action="store_true",
+        help="leave the suite running at the end (stop it with Ctrl-C in its "
+        "terminal or `kill` the printed pid)",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--seed", type=int, default=7, help="seed of the demo's traffic")
-    parser.add_argument("--timeout", type=float, default=150.0,
-                        help="seconds each waiting step may take at most")
+    parser.add_argument(
+        "--timeout", type=float, default=150.0, help="seconds each waiting step may take at most"
+    )
     parser.set_defaults(func=run)
 
 
@@ -112,17 +127,20 @@ class World:
         )
 
         data = load_breast_cancer()
-        return World(np.asarray(data.data, dtype=np.float64),
-                     np.asarray(data.target, dtype=np.int64),
-                     tuple(str(n) for n in data.feature_names))
+        return World(
+            np.asarray(data.data, dtype=np.float64),
+            np.asarray(data.target, dtype=np.int64),
+            tuple(str(n) for n in data.feature_names),
+        )
 
     def recalibrated(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         drifted = x.copy()
         drifted[:, :DRIFTED_FEATURES] *= DRIFT_FACTOR
         return drifted
 
-    def traffic(self, rng: np.random.Generator, rows: int, *, drifted: bool
-                ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    def traffic(
+        self, rng: np.random.Generator, rows: int, *, drifted: bool
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
         chosen = rng.integers(0, len(self.x), rows)
         x = self.x[chosen]
         return (self.recalibrated(x) if drifted else x), self.y[chosen]
@@ -131,8 +149,10 @@ class World:
         """The recalibrated data with its labels, as the data team would export it."""
         x = self.recalibrated(self.x)
         lines = [",".join([*self.names, "target"])]
-        lines += [",".join([*(f"{v:.6g}" for v in row), str(int(label))])
-                  for row, label in zip(x, self.y, strict=True)]
+        lines += [
+            ",".join([*(f"{v:.6g}" for v in row), str(int(label))])
+            for row, label in zip(x, self.y, strict=True)
+        ]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join(lines) + "\n")
 
@@ -194,30 +214,45 @@ class Suite:
 def _tokens(home: Path) -> dict[str, str]:
     """Local principals for the demo's roles (the suite adds its admin and service tokens)."""
     tokens_file = home / "tokens.json"
-    return {role: add_token(tokens_file, f"demo-{role}", [role], "created by slipway demo")
-            for role in ("developer", "approver", "auditor", "viewer")}
+    return {
+        role: add_token(tokens_file, f"demo-{role}", [role], "created by slipway demo")
+        for role in ("developer", "approver", "auditor", "viewer")
+    }
 
 
 def start_suite(home: Path, database_url: str, timeout: float) -> Suite:
     home.mkdir(parents=True, exist_ok=True)
     tokens = _tokens(home)
-    env = dict(os.environ, SLIPWAY_HOME=str(home),
-               # serving: shadow the challenger once it exists; monitoring: evaluate often.
-               SLIPWAY_SERVING_SHADOW=f"{MODEL}=challenger",
-               SLIPWAY_SERVING_LOAD_RETRY_SECONDS="1", SLIPWAY_SERVING_PREDICTION_LOG_BATCH="20",
-               SLIPWAY_MONITORING_EVALUATION_INTERVAL_SECONDS="1")
+    env = dict(
+        os.environ,
+        SLIPWAY_HOME=str(home),
+        # serving: shadow the challenger once it exists; monitoring: evaluate often.
+        SLIPWAY_SERVING_SHADOW=f"{MODEL}=challenger",
+        SLIPWAY_SERVING_LOAD_RETRY_SECONDS="1",
+        SLIPWAY_SERVING_PREDICTION_LOG_BATCH="20",
+        SLIPWAY_MONITORING_EVALUATION_INTERVAL_SECONDS="1",
+    )
     command = [sys.executable, "-m", "slipway.cli.main"]
     if database_url:
-        subprocess.run([*command, "db", "upgrade", "--database-url", database_url], env=env,
-                       check=True, stdout=subprocess.DEVNULL, timeout=120)
+        subprocess.run(
+            [*command, "db", "upgrade", "--database-url", database_url],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            timeout=120,
+        )
         env["SLIPWAY_DATABASE_URL"] = database_url
     suite_file = home / "suite.json"
     suite_file.unlink(missing_ok=True)
     log = (home / "up.log").open("ab")
     process = subprocess.Popen(
-        [*command, "up", "--home", str(home), "--grpc-port-base", "0",
-         "--metrics-port-base", "0"], env=env, stdout=log, stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL, start_new_session=True)
+        [*command, "up", "--home", str(home), "--grpc-port-base", "0", "--metrics-port-base", "0"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + timeout
     while not suite_file.exists():
         if process.poll() is not None:
@@ -228,15 +263,18 @@ def start_suite(home: Path, database_url: str, timeout: float) -> Suite:
         time.sleep(0.2)
     suite = json.loads(suite_file.read_text())
     tokens["admin"] = Path(suite["token_file"]).read_text().strip()
-    return Suite(home, process, {name: info["grpc_address"]
-                                 for name, info in suite["services"].items()}, tokens)
+    return Suite(
+        home,
+        process,
+        {name: info["grpc_address"] for name, info in suite["services"].items()},
+        tokens,
+    )
 
 
 # --- inference ---------------------------------------------------------------------------------
 
 
-def infer_request(rows: npt.NDArray[np.float64], request_id: str
-                  ) -> infer_pb.ModelInferRequest:
+def infer_request(rows: npt.NDArray[np.float64], request_id: str) -> infer_pb.ModelInferRequest:
     request = infer_pb.ModelInferRequest(model_name=MODEL, id=request_id)
     request.inputs.add(name="input-0", datatype="FP64", shape=list(rows.shape))
     request.raw_input_contents.append(np.ascontiguousarray(rows, dtype="<f8").tobytes())
@@ -264,40 +302,56 @@ class Traffic:
     labels: list[tuple[str, npt.NDArray[np.int64]]] = field(default_factory=list)
     correct: int = 0
 
-    def send(self, suite: Suite, rows: npt.NDArray[np.float64], labels: npt.NDArray[np.int64],
-             prefix: str) -> None:
+    def send(
+        self,
+        suite: Suite,
+        rows: npt.NDArray[np.float64],
+        labels: npt.NDArray[np.int64],
+        prefix: str,
+    ) -> None:
         for start in range(0, len(rows), ROWS_PER_REQUEST):
-            chunk = rows[start:start + ROWS_PER_REQUEST]
+            chunk = rows[start : start + ROWS_PER_REQUEST]
             request_id = f"{prefix}-{self.sent:05d}"
             self.sent += 1
             try:
-                reply = suite.inference.ModelInfer(infer_request(chunk, request_id),
-                                                   metadata=suite.auth("viewer"),
-                                                   timeout=CALL_TIMEOUT)
+                reply = suite.inference.ModelInfer(
+                    infer_request(chunk, request_id),
+                    metadata=suite.auth("viewer"),
+                    timeout=CALL_TIMEOUT,
+                )
             except grpc.RpcError:
                 self.failed += 1
                 continue
             self.rows += len(chunk)
             self.versions[reply.model_version] = self.versions.get(reply.model_version, 0) + 1
-            truth = labels[start:start + ROWS_PER_REQUEST]
+            truth = labels[start : start + ROWS_PER_REQUEST]
             self.correct += int(np.sum(predicted(reply) == truth))
             self.labels.append((request_id, truth))
 
     def send_labels(self, suite: Suite) -> int:
         matched = 0
         for start in range(0, len(self.labels), 500):
-            batch = self.labels[start:start + 500]
+            batch = self.labels[start : start + 500]
             reply = suite.monitoring.IngestGroundTruth(
                 monitoring_pb.IngestGroundTruthRequest(
-                    ground_truths=[prediction_record_pb2.GroundTruth(
-                        request_id=request_id, model=f"models/{MODEL}",
-                        labels=tensor_pb2.Tensor(
-                            name="label", data_type=tensor_pb2.DATA_TYPE_INT64,
-                            shape=[len(values)],
-                            raw_contents=np.ascontiguousarray(values, "<i8").tobytes()))
-                        for request_id, values in batch],
-                    request_id=uuid.uuid4().hex),
-                metadata=suite.auth("developer"), timeout=CALL_TIMEOUT)
+                    ground_truths=[
+                        prediction_record_pb2.GroundTruth(
+                            request_id=request_id,
+                            model=f"models/{MODEL}",
+                            labels=tensor_pb2.Tensor(
+                                name="label",
+                                data_type=tensor_pb2.DATA_TYPE_INT64,
+                                shape=[len(values)],
+                                raw_contents=np.ascontiguousarray(values, "<i8").tobytes(),
+                            ),
+                        )
+                        for request_id, values in batch
+                    ],
+                    request_id=uuid.uuid4().hex,
+                ),
+                metadata=suite.auth("developer"),
+                timeout=CALL_TIMEOUT,
+            )
             matched += reply.matched_count + reply.pending_count
         self.labels.clear()
         return matched
@@ -319,11 +373,23 @@ def _triton_once(suite: Suite, rows: npt.NDArray[np.float64]) -> dict[str, Any]:
         "            request_id='triton-demo')\n"
         "print(json.dumps({'ready': c.is_server_ready(headers=h),\n"
         "                  'model_version': r.get_response().model_version,\n"
-        "                  'predict': r.as_numpy('predict').tolist()}))\n")
+        "                  'predict': r.as_numpy('predict').tolist()}))\n"
+    )
     try:
-        done = subprocess.run([sys.executable, "-c", script, suite.services["serving"],
-                               suite.tokens["viewer"], json.dumps(rows.tolist())],
-                              capture_output=True, text=True, timeout=60, check=False)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                script,
+                suite.services["serving"],
+                suite.tokens["viewer"],
+                json.dumps(rows.tolist()),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         return {"ok": False, "detail": "tritonclient did not answer within 60 s"}
     if done.returncode != 0:
@@ -374,21 +440,33 @@ def _bar(percent: float, width: int = 30) -> str:
     return "#" * filled + "-" * (width - filled)
 
 
-def watch_job(suite: Suite, name: str, progress: Progress, timeout: float
-              ) -> training_job_pb2.TrainingJob:
+def watch_job(
+    suite: Suite, name: str, progress: Progress, timeout: float
+) -> training_job_pb2.TrainingJob:
     job = training_job_pb2.TrainingJob()
     tty = sys.stdout.isatty()
     last = ""
     for reply in suite.training.WatchTrainingJob(
-            training_pb.WatchTrainingJobRequest(name=name), metadata=suite.auth("viewer"),
-            timeout=timeout):
+        training_pb.WatchTrainingJobRequest(name=name),
+        metadata=suite.auth("viewer"),
+        timeout=timeout,
+    ):
         job = reply.training_job
-        stage = training_job_pb2.TrainingStage.Name(job.progress.stage).removeprefix(
-            "TRAINING_STAGE_").lower()
-        trial = (f" trial {job.progress.trial}/{job.progress.trial_count}"
-                 if job.progress.trial_count else "")
-        state = training_job_pb2.TrainingJobState.Name(job.state).removeprefix(
-            "TRAINING_JOB_STATE_").lower()
+        stage = (
+            training_job_pb2.TrainingStage.Name(job.progress.stage)
+            .removeprefix("TRAINING_STAGE_")
+            .lower()
+        )
+        trial = (
+            f" trial {job.progress.trial}/{job.progress.trial_count}"
+            if job.progress.trial_count
+            else ""
+        )
+        state = (
+            training_job_pb2.TrainingJobState.Name(job.state)
+            .removeprefix("TRAINING_JOB_STATE_")
+            .lower()
+        )
         line = f"[{_bar(job.progress.percent)}] {job.progress.percent:5.1f}% {state}"
         if job.state == training_job_pb2.TRAINING_JOB_STATE_RUNNING:
             line += f" {stage}{trial}"
@@ -402,26 +480,40 @@ def watch_job(suite: Suite, name: str, progress: Progress, timeout: float
     if tty and not progress.quiet:
         print(flush=True)
     if job.state != training_job_pb2.TRAINING_JOB_STATE_SUCCEEDED:
-        raise DemoError(f"{name} ended {training_job_pb2.TrainingJobState.Name(job.state)}: "
-                         f"{job.failure.message}")
+        raise DemoError(
+            f"{name} ended {training_job_pb2.TrainingJobState.Name(job.state)}: "
+            f"{job.failure.message}"
+        )
     return job
 
 
 def initial_job() -> training_job_pb2.TrainingJob:
     job = training_job_pb2.TrainingJob(
-        model=f"models/{MODEL}", task=training_job_pb2.TASK_TYPE_CLASSIFICATION,
+        model=f"models/{MODEL}",
+        task=training_job_pb2.TASK_TYPE_CLASSIFICATION,
         dataset=dataset_spec_pb2.DatasetSpec(
-            bundled=dataset_spec_pb2.BUNDLED_DATASET_BREAST_CANCER),
+            bundled=dataset_spec_pb2.BUNDLED_DATASET_BREAST_CANCER
+        ),
         split=dataset_spec_pb2.SplitSpec(test_fraction=0.25, stratify=True, seed=1),
-        estimator=estimator_spec_pb2.EstimatorSpec(estimator=estimator_spec_pb2.Estimator(
-            class_name="RandomForestClassifier",
-            hyperparameters={"n_estimators": _value(40), "random_state": _value(0)})),
-        reason="first model for the demo")
-    job.search.CopyFrom(search_spec_pb2.SearchSpec(
-        strategy=search_spec_pb2.SEARCH_STRATEGY_GRID, cv_folds=3, scoring="accuracy",
-        parameters=[search_spec_pb2.SearchParameter(
-            name="max_depth", values=_values([4, 8])), search_spec_pb2.SearchParameter(
-            name="min_samples_leaf", values=_values([1, 3]))]))
+        estimator=estimator_spec_pb2.EstimatorSpec(
+            estimator=estimator_spec_pb2.Estimator(
+                class_name="RandomForestClassifier",
+                hyperparameters={"n_estimators": _value(40), "random_state": _value(0)},
+            )
+        ),
+        reason="first model for the demo",
+    )
+    job.search.CopyFrom(
+        search_spec_pb2.SearchSpec(
+            strategy=search_spec_pb2.SEARCH_STRATEGY_GRID,
+            cv_folds=3,
+            scoring="accuracy",
+            parameters=[
+                search_spec_pb2.SearchParameter(name="max_depth", values=_values([4, 8])),
+                search_spec_pb2.SearchParameter(name="min_samples_leaf", values=_values([1, 3])),
+            ],
+        )
+    )
     return job
 
 
@@ -443,41 +535,59 @@ def _version_number(name: str) -> int:
 
 def _set_alias(suite: Suite, alias: str, number: int, reason: str) -> None:
     suite.registry.SetModelAlias(
-        registry_pb.SetModelAliasRequest(model=f"models/{MODEL}", alias=alias,
-                                         version_number=number, reason=reason,
-                                         request_id=uuid.uuid4().hex),
-        metadata=suite.auth("approver"), timeout=CALL_TIMEOUT)
+        registry_pb.SetModelAliasRequest(
+            model=f"models/{MODEL}",
+            alias=alias,
+            version_number=number,
+            reason=reason,
+            request_id=uuid.uuid4().hex,
+        ),
+        metadata=suite.auth("approver"),
+        timeout=CALL_TIMEOUT,
+    )
 
 
 def _accuracy(suite: Suite, version: int, start: Any, end: Any) -> tuple[float, int]:
     report = suite.monitoring.GetMonitoringReport(
         monitoring_pb.GetMonitoringReportRequest(
-            model_version=f"models/{MODEL}/versions/{version}", start_time=start, end_time=end),
-        metadata=suite.auth("viewer"), timeout=CALL_TIMEOUT).report
+            model_version=f"models/{MODEL}/versions/{version}", start_time=start, end_time=end
+        ),
+        metadata=suite.auth("viewer"),
+        timeout=CALL_TIMEOUT,
+    ).report
     for metric in report.performance.metrics:
         if metric.metric == "accuracy":
             return metric.value, report.performance.labeled_row_count
     return float("nan"), report.performance.labeled_row_count
 
 
-def lifecycle(suite: Suite, world: World, rng: np.random.Generator, progress: Progress,
-              timeout: float) -> dict[str, Any]:
+def lifecycle(
+    suite: Suite, world: World, rng: np.random.Generator, progress: Progress, timeout: float
+) -> dict[str, Any]:
     summary: dict[str, Any] = {}
     traffic = Traffic()
 
     with progress.step(2, "train a classifier on a bundled dataset with a grid search") as out:
         created = suite.training.CreateTrainingJob(
-            training_pb.CreateTrainingJobRequest(training_job=initial_job(),
-                                                 request_id=uuid.uuid4().hex),
-            metadata=suite.auth("developer"), timeout=CALL_TIMEOUT).training_job
+            training_pb.CreateTrainingJobRequest(
+                training_job=initial_job(), request_id=uuid.uuid4().hex
+            ),
+            metadata=suite.auth("developer"),
+            timeout=CALL_TIMEOUT,
+        ).training_job
         progress.say(f"      {created.name} queued by demo-developer")
         job = watch_job(suite, created.name, progress, timeout)
         champion = _version_number(job.model_version)
-        out.update(job=job.name, version=job.model_version, metrics=dict(job.metrics),
-                   best_params={k: json_format.MessageToDict(v)
-                                for k, v in job.best_params.items()})
-        progress.say(f"      {job.model_version}: accuracy {job.metrics['accuracy']:.3f}, "
-                     f"best params {out['best_params']}")
+        out.update(
+            job=job.name,
+            version=job.model_version,
+            metrics=dict(job.metrics),
+            best_params={k: json_format.MessageToDict(v) for k, v in job.best_params.items()},
+        )
+        progress.say(
+            f"      {job.model_version}: accuracy {job.metrics['accuracy']:.3f}, "
+            f"best params {out['best_params']}"
+        )
 
     with progress.step(3, "an approver promotes it to production, with a reason") as out:
         reason = "holdout accuracy above 0.9; reviewed by the demo approver"
@@ -485,34 +595,54 @@ def lifecycle(suite: Suite, world: World, rng: np.random.Generator, progress: Pr
         out.update(alias="production", version=champion, reason=reason)
         suite.inference.RepositoryModelLoad(
             infer_pb.RepositoryModelLoadRequest(model_name=f"{MODEL}@production"),
-            metadata=suite.auth("admin"), timeout=CALL_TIMEOUT)
+            metadata=suite.auth("admin"),
+            timeout=CALL_TIMEOUT,
+        )
         progress.say(f"      models/{MODEL}@production -> version {champion}; serving follows it")
 
     with progress.step(4, "traffic through the Open Inference Protocol") as out:
         x, y = world.traffic(rng, 300, drifted=False)
         traffic.send(suite, x, y, "normal")
         triton = _triton_once(suite, x[:3])
-        out.update(requests=traffic.sent, failed=traffic.failed, rows=traffic.rows,
-                   accuracy=traffic.correct / max(traffic.rows, 1), tritonclient=triton)
-        via_triton = (f"answered by version {triton.get('model_version')}" if triton["ok"]
-                      else triton["detail"])
-        progress.say(f"      {traffic.sent} requests ({traffic.rows} rows), {traffic.failed} "
-                     f"failed, live accuracy {out['accuracy']:.3f}; tritonclient: {via_triton}")
+        out.update(
+            requests=traffic.sent,
+            failed=traffic.failed,
+            rows=traffic.rows,
+            accuracy=traffic.correct / max(traffic.rows, 1),
+            tritonclient=triton,
+        )
+        via_triton = (
+            f"answered by version {triton.get('model_version')}"
+            if triton["ok"]
+            else triton["detail"]
+        )
+        progress.say(
+            f"      {traffic.sent} requests ({traffic.rows} rows), {traffic.failed} "
+            f"failed, live accuracy {out['accuracy']:.3f}; tritonclient: {via_triton}"
+        )
         traffic.send_labels(suite)
 
     with progress.step(5, "inject drift: monitoring alerts and retrains") as out:
         world.write_fresh_export(suite.home / "data" / FRESH_EXPORT)
         policy = monitoring_policy_pb2.MonitoringPolicy(
-            model=f"models/{MODEL}", description="retrain the demo model when its inputs drift",
-            window=monitoring_policy_pb2.WindowSpec(row_count=WINDOW_ROWS), min_samples=100,
-            action=monitoring_policy_pb2.POLICY_ACTION_RETRAIN)
+            model=f"models/{MODEL}",
+            description="retrain the demo model when its inputs drift",
+            window=monitoring_policy_pb2.WindowSpec(row_count=WINDOW_ROWS),
+            min_samples=100,
+            action=monitoring_policy_pb2.POLICY_ACTION_RETRAIN,
+        )
         policy.retraining.dataset_path = FRESH_EXPORT
         policy.retraining.alias_on_success = "challenger"
         suite.monitoring.CreateMonitoringPolicy(
             monitoring_pb.CreateMonitoringPolicyRequest(
-                monitoring_policy=policy, monitoring_policy_id="demo-drift",
-                reason="watch the demo model", request_id=uuid.uuid4().hex),
-            metadata=suite.auth("developer"), timeout=CALL_TIMEOUT)
+                monitoring_policy=policy,
+                monitoring_policy_id="demo-drift",
+                reason="watch the demo model",
+                request_id=uuid.uuid4().hex,
+            ),
+            metadata=suite.auth("developer"),
+            timeout=CALL_TIMEOUT,
+        )
         before = traffic.correct, traffic.rows
         x, y = world.traffic(rng, 2 * WINDOW_ROWS, drifted=True)
         traffic.send(suite, x, y, "drifted")
@@ -521,28 +651,47 @@ def lifecycle(suite: Suite, world: World, rng: np.random.Generator, progress: Pr
 
         def triggered() -> alert_pb2.Alert | None:
             alerts = suite.monitoring.ListAlerts(
-                monitoring_pb.ListAlertsRequest(model=f"models/{MODEL}",
-                                                kinds=[alert_pb2.ALERT_KIND_DATA_DRIFT]),
-                metadata=suite.auth("viewer"), timeout=CALL_TIMEOUT).alerts
+                monitoring_pb.ListAlertsRequest(
+                    model=f"models/{MODEL}", kinds=[alert_pb2.ALERT_KIND_DATA_DRIFT]
+                ),
+                metadata=suite.auth("viewer"),
+                timeout=CALL_TIMEOUT,
+            ).alerts
             return next((a for a in alerts if a.retraining_decision), None)
 
         alert = _wait("a drift alert with a retraining decision", triggered, timeout)
         if alert.retraining_decision != alert_pb2.RETRAINING_DECISION_TRIGGERED:
             raise DemoError(f"retraining was not triggered: {alert.retraining_detail}")
-        out.update(alert=alert.name, summary=alert.summary, training_job=alert.training_job,
-                   report=alert.report.name, champion_accuracy_on_drift=drifted_accuracy)
+        out.update(
+            alert=alert.name,
+            summary=alert.summary,
+            training_job=alert.training_job,
+            report=alert.report.name,
+            champion_accuracy_on_drift=drifted_accuracy,
+        )
         progress.say(f"      champion accuracy on drifted traffic: {drifted_accuracy:.3f}")
         progress.say(f"      {alert.name}: {alert.summary}")
         progress.say(f"      retraining {alert.training_job} (trigger DRIFT) on {FRESH_EXPORT}")
         retrained = watch_job(suite, alert.training_job, progress, timeout)
         challenger = _version_number(retrained.model_version)
-        out.update(version=retrained.model_version, trigger=training_job_pb2.TrainingTrigger.Name(
-            retrained.trigger), parent=retrained.parent_version)
+        out.update(
+            version=retrained.model_version,
+            trigger=training_job_pb2.TrainingTrigger.Name(retrained.trigger),
+            parent=retrained.parent_version,
+        )
 
     with progress.step(6, "the challenger scores live traffic in shadow") as out:
-        _wait("serving loads the challenger as its shadow", lambda: suite.inference.ModelReady(
-            infer_pb.ModelReadyRequest(name=MODEL, version=str(challenger)),
-            metadata=suite.auth("viewer"), timeout=CALL_TIMEOUT).ready, timeout)
+        _wait(
+            "serving loads the challenger as its shadow",
+            lambda: (
+                suite.inference.ModelReady(
+                    infer_pb.ModelReadyRequest(name=MODEL, version=str(challenger)),
+                    metadata=suite.auth("viewer"),
+                    timeout=CALL_TIMEOUT,
+                ).ready
+            ),
+            timeout,
+        )
         start = _timestamp()
         x, y = world.traffic(rng, 300, drifted=True)
         traffic.send(suite, x, y, "shadowed")
@@ -553,11 +702,12 @@ def lifecycle(suite: Suite, world: World, rng: np.random.Generator, progress: Pr
             ours = _accuracy(suite, champion, start, end), _accuracy(suite, challenger, start, end)
             return ours if ours[0][1] >= 300 and ours[1][1] >= 300 else None
 
-        (champ, _), (chall, labeled) = _wait("labels joined for both versions", compared,
-                                             timeout)
+        (champ, _), (chall, labeled) = _wait("labels joined for both versions", compared, timeout)
         out.update(champion_accuracy=champ, challenger_accuracy=chall, labeled_rows=labeled)
-        progress.say(f"      on the same {labeled} live rows: champion (v{champion}) accuracy "
-                     f"{champ:.3f}, challenger (v{challenger}) {chall:.3f}")
+        progress.say(
+            f"      on the same {labeled} live rows: champion (v{champion}) accuracy "
+            f"{champ:.3f}, challenger (v{challenger}) {chall:.3f}"
+        )
         if not chall > champ:
             raise DemoError("the challenger is not better than the champion on live traffic")
 
@@ -574,44 +724,71 @@ def lifecycle(suite: Suite, world: World, rng: np.random.Generator, progress: Pr
         sender = threading.Thread(target=keep_sending, daemon=True)
         sender.start()
         time.sleep(0.5)
-        reason = (f"challenger accuracy {chall:.3f} against {champ:.3f} on live traffic after "
-                  f"the recalibration ({alert.name})")
+        reason = (
+            f"challenger accuracy {chall:.3f} against {champ:.3f} on live traffic after "
+            f"the recalibration ({alert.name})"
+        )
         _set_alias(suite, "production", challenger, reason)
-        _wait("serving answers with the new version",
-              lambda: live.versions.get(str(challenger), 0) >= 20, timeout, every=0.1)
+        _wait(
+            "serving answers with the new version",
+            lambda: live.versions.get(str(challenger), 0) >= 20,
+            timeout,
+            every=0.1,
+        )
         stop.set()
         sender.join(timeout=CALL_TIMEOUT)
         live.send_labels(suite)
-        out.update(version=challenger, reason=reason, requests=live.sent, failed=live.failed,
-                   by_version=live.versions)
-        progress.say(f"      {live.sent} requests during the swap, {live.failed} failed; "
-                     f"answered by version: {live.versions}")
+        out.update(
+            version=challenger,
+            reason=reason,
+            requests=live.sent,
+            failed=live.failed,
+            by_version=live.versions,
+        )
+        progress.say(
+            f"      {live.sent} requests during the swap, {live.failed} failed; "
+            f"answered by version: {live.versions}"
+        )
         if live.failed:
             raise DemoError(f"{live.failed} requests failed during the swap")
 
     with progress.step(8, "lineage and audit report of the production version") as out:
         report = suite.registry.GetLineageReport(
             registry_pb.GetLineageReportRequest(name=f"models/{MODEL}@production"),
-            metadata=suite.auth("auditor"), timeout=CALL_TIMEOUT).report
+            metadata=suite.auth("auditor"),
+            timeout=CALL_TIMEOUT,
+        ).report
         from slipway.services.registry.domain.lineage_render import to_markdown
 
         text = to_markdown(report)
         (suite.home / "lineage-report.md").write_text(text)
         progress.say("")
         progress.say(text)
-        verified = suite.audit.VerifyAuditLog(audit_service_pb2.VerifyAuditLogRequest(),
-                                              metadata=suite.auth("auditor"),
-                                              timeout=CALL_TIMEOUT).verification
+        verified = suite.audit.VerifyAuditLog(
+            audit_service_pb2.VerifyAuditLogRequest(),
+            metadata=suite.auth("auditor"),
+            timeout=CALL_TIMEOUT,
+        ).verification
         status = chain_verification_pb2.ChainStatus.Name(verified.status)
-        out.update(version=report.model_version.name,
-                   alias_moves=[{"alias": e.alias, "to": e.to_version_number,
-                                 "by": e.actor.name, "reason": e.reason}
-                                for e in report.alias_history],
-                   alerts=[a.name for a in report.alerts],
-                   training_job=report.training_job.name,
-                   trigger=training_job_pb2.TrainingTrigger.Name(report.training_job.trigger),
-                   audit_events=len(report.audit_events), chain=status,
-                   chain_events=verified.event_count, warnings=list(report.warnings))
+        out.update(
+            version=report.model_version.name,
+            alias_moves=[
+                {
+                    "alias": e.alias,
+                    "to": e.to_version_number,
+                    "by": e.actor.name,
+                    "reason": e.reason,
+                }
+                for e in report.alias_history
+            ],
+            alerts=[a.name for a in report.alerts],
+            training_job=report.training_job.name,
+            trigger=training_job_pb2.TrainingTrigger.Name(report.training_job.trigger),
+            audit_events=len(report.audit_events),
+            chain=status,
+            chain_events=verified.event_count,
+            warnings=list(report.warnings),
+        )
         progress.say(f"      audit chain: {status}, {verified.event_count} events verified")
     summary["traffic"] = {"requests": traffic.sent, "failed": traffic.failed}
     return summary
@@ -636,29 +813,38 @@ def run(args: argparse.Namespace) -> int:
         with progress.step(1, "start the suite with local tokens") as out:
             suite = start_suite(home, args.database_url, args.timeout)
             url = args.database_url
-            out.update(services=suite.services, pid=suite.process.pid,
-                       database="sqlite" if not url or url.startswith("sqlite")
-                       else url.split("@")[-1])
+            out.update(
+                services=suite.services,
+                pid=suite.process.pid,
+                database="sqlite" if not url or url.startswith("sqlite") else url.split("@")[-1],
+            )
             progress.say(f"      {', '.join(f'{k} {v}' for k, v in suite.services.items())}")
-            progress.say(f"      data folder {home}; tokens for demo-developer, -approver, "
-                         "-auditor, -viewer")
+            progress.say(
+                f"      data folder {home}; tokens for demo-developer, -approver, -auditor, -viewer"
+            )
         summary.update(lifecycle(suite, world, rng, progress, args.timeout))
         summary["ok"] = True
     except (DemoError, grpc.RpcError, subprocess.SubprocessError, OSError) as error:
-        detail = (f"{error.code().name}: {error.details()}"
-                  if isinstance(error, grpc.RpcError) and hasattr(error, "code") else str(error))
+        detail = (
+            f"{error.code().name}: {error.details()}"
+            if isinstance(error, grpc.RpcError) and hasattr(error, "code")
+            else str(error)
+        )
         summary["error"] = detail
         print(f"slipway demo: step {len(progress.steps)} failed: {detail}", file=sys.stderr)
     finally:
-        with progress.step(9, "stop the suite" if not args.keep_running
-                           else "leave the suite running") as out:
+        with progress.step(
+            9, "stop the suite" if not args.keep_running else "leave the suite running"
+        ) as out:
             if suite is not None and not args.keep_running:
                 suite.stop()
                 out.update(stopped=True, exit_code=suite.process.returncode)
             elif suite is not None:
                 out.update(stopped=False, pid=suite.process.pid)
-                progress.say(f"      the suite keeps running (pid {suite.process.pid}); "
-                             f"SLIPWAY_HOME={home} slipway ... talks to it")
+                progress.say(
+                    f"      the suite keeps running (pid {suite.process.pid}); "
+                    f"SLIPWAY_HOME={home} slipway ... talks to it"
+                )
     summary["steps"] = progress.steps
     summary["seconds"] = round(time.monotonic() - progress.started, 1)
     (home / "demo-summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
@@ -673,7 +859,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
     print("\nSummary")
     for step in summary["steps"]:
         print(f"  [{step['step']}/9] {step['title']:<62} {step['seconds']:6.1f} s")
-    verdict = "every step reached its outcome" if summary["ok"] else \
-        f"stopped: {summary.get('error')}"
+    verdict = (
+        "every step reached its outcome" if summary["ok"] else f"stopped: {summary.get('error')}"
+    )
     print(f"  total {summary['seconds']:.1f} s; {verdict}")
     print(f"  data folder: {summary['home']} (demo-summary.json, lineage-report.md)")

@@ -27,23 +27,38 @@ _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = command(subparsers, "lineage", _lineage,
-                     "the lineage and audit report of a version",
-                     description="Who trained the version, on what data, with which spec, "
-                                 "how good it was, its parent, every alias move, the alerts, "
-                                 "and the audit events behind them with the chain's status. "
-                                 "A bare MODEL means MODEL@production. Exit 1 when the audit "
-                                 "chain is broken.", json_output=False)
-    parser.add_argument("version", help="MODEL, MODEL@ALIAS, MODEL:NUMBER or an API name such "
-                                        "as models/MODEL@production")
+    parser = command(
+        subparsers,
+        "lineage",
+        _lineage,
+        "the lineage and audit report of a version",
+        description="Who trained the version, on what data, with which spec, "
+        "how good it was, its parent, every alias move, the alerts, "
+        "and the audit events behind them with the chain's status. "
+        "A bare MODEL means MODEL@production. Exit 1 when the audit "
+        "chain is broken.",
+        json_output=False,
+    )
+    parser.add_argument(
+        "version",
+        help="MODEL, MODEL@ALIAS, MODEL:NUMBER or an API name such as models/MODEL@production",
+    )
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
-    parser.add_argument("--output", "-o", type=Path, default=None,
-                        help="write the report to this file instead of stdout")
+    parser.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        default=None,
+        help="write the report to this file instead of stdout",
+    )
 
 
 def _table(lines: list[str]) -> list[str]:
-    rows = [[c.strip().replace("\\|", "|") for c in _CELL_SPLIT.split(line.strip())[1:-1]]
-            for line in lines if not re.fullmatch(r"\|(-+\|)+", line.strip())]
+    rows = [
+        [c.strip().replace("\\|", "|") for c in _CELL_SPLIT.split(line.strip())[1:-1]]
+        for line in lines
+        if not re.fullmatch(r"\|(-+\|)+", line.strip())
+    ]
     widths = [max(len(r[i]) for r in rows if i < len(r)) for i in range(len(rows[0]))]
     rows[0] = [h.upper() for h in rows[0]]
     return ["  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in rows]
@@ -98,11 +113,17 @@ def _lineage(args: argparse.Namespace) -> int:
             args.output.write_text(text)
         except OSError as exc:
             raise CliError(f"cannot write {args.output}: {exc.strerror}") from None
-        print(f"wrote the lineage report of {report.model_version.name} to {args.output}",
-              file=sys.stderr)
-    broken = (report.HasField("audit_verification") and report.audit_verification.status
-              == chain_verification_pb2.CHAIN_STATUS_BROKEN)
+        print(
+            f"wrote the lineage report of {report.model_version.name} to {args.output}",
+            file=sys.stderr,
+        )
+    broken = (
+        report.HasField("audit_verification")
+        and report.audit_verification.status == chain_verification_pb2.CHAIN_STATUS_BROKEN
+    )
     if broken:
-        print(f"error: the audit chain is broken at event "
-              f"{report.audit_verification.break_sequence}", file=sys.stderr)
+        print(
+            f"error: the audit chain is broken at event {report.audit_verification.break_sequence}",
+            file=sys.stderr,
+        )
     return EXIT_FAILED if broken else EXIT_OK

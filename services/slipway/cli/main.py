@@ -43,9 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="slipway",
         description="Slipway: take scikit-learn models from a notebook to production.",
         epilog=f"{EXIT_CODES_HELP}. The suite is found through --target, SLIPWAY_TARGET (or "
-               "SLIPWAY_<SERVICE>_TARGET), else $SLIPWAY_HOME/suite.json from `slipway up`; "
-               "the token through --token-file, SLIPWAY_TOKEN, SLIPWAY_TOKEN_FILE, else the "
-               "suite's admin token.",
+        "SLIPWAY_<SERVICE>_TARGET), else $SLIPWAY_HOME/suite.json from `slipway up`; "
+        "the token through --token-file, SLIPWAY_TOKEN, SLIPWAY_TOKEN_FILE, else the "
+        "suite's admin token.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in SERVICE_MODULES:

@@ -23,8 +23,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     actions = parser.add_subparsers(dest="models_command", required=True, metavar="ACTION")
 
     listing = command(actions, "list", _list, "list models")
-    listing.add_argument("--filter", default="",
-                         help='AIP-160 filter, e.g. \'labels.team = "fraud"\'')
+    listing.add_argument(
+        "--filter", default="", help="AIP-160 filter, e.g. 'labels.team = \"fraud\"'"
+    )
     listing.add_argument("--order-by", default="", help="e.g. 'name desc'")
     listing.add_argument("--limit", type=int, default=0, help="at most this many (0: all)")
 
@@ -34,23 +35,32 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     create = command(actions, "create", _create, "create a model")
     create.add_argument("model_id", help="the new model's id, e.g. churn")
     create.add_argument("--description", default="")
-    create.add_argument("--label", action="append", default=[], metavar="KEY=VALUE",
-                        help="a label (repeatable)")
+    create.add_argument(
+        "--label", action="append", default=[], metavar="KEY=VALUE", help="a label (repeatable)"
+    )
 
     update = command(actions, "update", _update, "change a model's description or labels")
     update.add_argument("model", help="MODEL or models/MODEL")
     update.add_argument("--description", default=None)
-    update.add_argument("--label", action="append", default=[], metavar="KEY=VALUE",
-                        help="set a label (repeatable)")
-    update.add_argument("--remove-label", action="append", default=[], metavar="KEY",
-                        help="remove a label (repeatable)")
+    update.add_argument(
+        "--label", action="append", default=[], metavar="KEY=VALUE", help="set a label (repeatable)"
+    )
+    update.add_argument(
+        "--remove-label",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="remove a label (repeatable)",
+    )
     update.add_argument("--reason", default="", help="why (recorded in the audit log)")
 
-    delete = command(actions, "delete", _delete, "delete a model without live versions",
-                     json_output=False)
+    delete = command(
+        actions, "delete", _delete, "delete a model without live versions", json_output=False
+    )
     delete.add_argument("model", help="MODEL or models/MODEL")
-    delete.add_argument("--force", action="store_true",
-                        help="admin: also when every version is archived or failed")
+    delete.add_argument(
+        "--force", action="store_true", help="admin: also when every version is archived or failed"
+    )
     delete.add_argument("--etag", default="", help="only if the model is unchanged since")
     delete.add_argument("--reason", default="", help="why (required with --force)")
 
@@ -67,17 +77,19 @@ def labels(items: list[str]) -> dict[str, str]:
 
 
 def show(model: model_pb2.Model) -> None:
-    fields([
-        ("name", model.name),
-        ("description", model.description),
-        ("labels", pairs(model.labels)),
-        ("aliases", " ".join(f"{a}=v{n}" for a, n in sorted(model.aliases.items())) or "none"),
-        ("latest version", model.latest_version_number or "none"),
-        ("created by", model.created_by),
-        ("created", when(model, "create_time")),
-        ("updated", when(model, "update_time")),
-        ("etag", model.etag),
-    ])
+    fields(
+        [
+            ("name", model.name),
+            ("description", model.description),
+            ("labels", pairs(model.labels)),
+            ("aliases", " ".join(f"{a}=v{n}" for a, n in sorted(model.aliases.items())) or "none"),
+            ("latest version", model.latest_version_number or "none"),
+            ("created by", model.created_by),
+            ("created", when(model, "create_time")),
+            ("updated", when(model, "update_time")),
+            ("etag", model.etag),
+        ]
+    )
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -90,11 +102,22 @@ def _list(args: argparse.Namespace) -> int:
     if args.json:
         print_json(found)
         return EXIT_OK
-    table(("model", "latest", "aliases", "labels", "created by", "updated", "description"),
-          [(m.name.removeprefix("models/"), m.latest_version_number or "-",
-            " ".join(f"{a}=v{n}" for a, n in sorted(m.aliases.items())) or "-",
-            pairs(m.labels, limit=3) or "-", m.created_by, when(m, "update_time"),
-            m.description) for m in found], empty="no models")
+    table(
+        ("model", "latest", "aliases", "labels", "created by", "updated", "description"),
+        [
+            (
+                m.name.removeprefix("models/"),
+                m.latest_version_number or "-",
+                " ".join(f"{a}=v{n}" for a, n in sorted(m.aliases.items())) or "-",
+                pairs(m.labels, limit=3) or "-",
+                m.created_by,
+                when(m, "update_time"),
+                m.description,
+            )
+            for m in found
+        ],
+        empty="no models",
+    )
     return EXIT_OK
 
 

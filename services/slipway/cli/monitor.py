@@ -41,20 +41,30 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser("monitor", help="reports, alerts and policies of monitoring")
     actions = parser.add_subparsers(dest="monitor_command", required=True, metavar="ACTION")
 
-    report = command(actions, "report", _report,
-                     "a version's drift, data quality and performance report",
-                     description="Over the policy's window (default: the model's first enabled "
-                                 "policy), or --since/--until. Times are ISO (UTC when naive) "
-                                 "or a duration ago: 30m, 2h, 1d.")
+    report = command(
+        actions,
+        "report",
+        _report,
+        "a version's drift, data quality and performance report",
+        description="Over the policy's window (default: the model's first enabled "
+        "policy), or --since/--until. Times are ISO (UTC when naive) "
+        "or a duration ago: 30m, 2h, 1d.",
+    )
     report.add_argument("version", help="MODEL:NUMBER or MODEL@ALIAS")
     report.add_argument("--policy", default="", help="ID or monitoringPolicies/ID")
     report.add_argument("--since", default=None, metavar="TIME")
     report.add_argument("--until", default=None, metavar="TIME")
-    report.add_argument("--all-features", action="store_true",
-                        help="data quality of every feature, not only flagged ones")
-    report.add_argument("--fail-on-drift", action="store_true",
-                        help="exit 1 when data, prediction or target drift, degraded "
-                             "performance or concept drift is found")
+    report.add_argument(
+        "--all-features",
+        action="store_true",
+        help="data quality of every feature, not only flagged ones",
+    )
+    report.add_argument(
+        "--fail-on-drift",
+        action="store_true",
+        help="exit 1 when data, prediction or target drift, degraded "
+        "performance or concept drift is found",
+    )
 
     alerts = command(actions, "alerts", _alerts, "list alerts, newest first (or --watch)")
     alerts.add_argument("--model", default="", help="only this model's")
@@ -65,33 +75,46 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     alerts.add_argument("--since", default=None, metavar="TIME", help="fired at or after")
     alerts.add_argument("--until", default=None, metavar="TIME", help="fired before")
     alerts.add_argument("--limit", type=int, default=50, help="at most this many (0: all)")
-    alerts.add_argument("--watch", action="store_true",
-                        help="print the alerts firing now, then every change as it happens "
-                             "(until Ctrl-C or --watch-for)")
+    alerts.add_argument(
+        "--watch",
+        action="store_true",
+        help="print the alerts firing now, then every change as it happens "
+        "(until Ctrl-C or --watch-for)",
+    )
     alerts.add_argument("--watch-for", type=seconds, default=None, metavar="SECONDS")
 
     alert = command(actions, "alert", _alert, "show one alert and the report behind it")
     alert.add_argument("alert", help="ID or alerts/ID")
 
     policies = actions.add_parser("policies", help="list, show, create, update, delete policies")
-    policy_actions = policies.add_subparsers(dest="policies_command", required=True,
-                                             metavar="ACTION")
+    policy_actions = policies.add_subparsers(
+        dest="policies_command", required=True, metavar="ACTION"
+    )
     listing = command(policy_actions, "list", _policies_list, "list policies")
     listing.add_argument("--model", default="", help="only this model's")
     get = command(policy_actions, "get", _policies_get, "show one policy")
     get.add_argument("policy", help="ID or monitoringPolicies/ID")
-    create = command(policy_actions, "create", _policies_create,
-                     "create a policy from a MonitoringPolicy in JSON")
+    create = command(
+        policy_actions,
+        "create",
+        _policies_create,
+        "create a policy from a MonitoringPolicy in JSON",
+    )
     create.add_argument("--file", "-f", type=Path, required=True, metavar="POLICY.json")
     create.add_argument("--id", default="", help="the policy's id (default: chosen by the service)")
     create.add_argument("--reason", default="", help="why (recorded in the audit log)")
-    update = command(policy_actions, "update", _policies_update,
-                     "change the fields a JSON file gives (the others are kept)")
+    update = command(
+        policy_actions,
+        "update",
+        _policies_update,
+        "change the fields a JSON file gives (the others are kept)",
+    )
     update.add_argument("policy", help="ID or monitoringPolicies/ID")
     update.add_argument("--file", "-f", type=Path, required=True, metavar="POLICY.json")
     update.add_argument("--reason", default="", help="why (recorded in the audit log)")
-    delete = command(policy_actions, "delete", _policies_delete, "delete a policy",
-                     json_output=False)
+    delete = command(
+        policy_actions, "delete", _policies_delete, "delete a policy", json_output=False
+    )
     delete.add_argument("policy", help="ID or monitoringPolicies/ID")
     delete.add_argument("--etag", default="", help="only if the policy is unchanged since")
     delete.add_argument("--reason", default="", help="why (recorded in the audit log)")
@@ -113,88 +136,140 @@ def _method(feature: monitoring_report_pb2.FeatureDrift) -> str:
 
 
 def _drift_rows(features: list[monitoring_report_pb2.FeatureDrift]) -> list[tuple[object, ...]]:
-    return [(f.feature, enum(feature_pb2.FeatureKind, f.kind, "FEATURE_KIND_"), _method(f),
-             number(f.score), number(f.threshold), "DRIFT" if f.drifted else "no",
-             number(f.psi.value) if f.HasField("psi") else "-",
-             number(f.reference.mean) if f.HasField("reference") else "-",
-             number(f.current.mean) if f.HasField("current") else "-", f.note)
-            for f in features]
+    return [
+        (
+            f.feature,
+            enum(feature_pb2.FeatureKind, f.kind, "FEATURE_KIND_"),
+            _method(f),
+            number(f.score),
+            number(f.threshold),
+            "DRIFT" if f.drifted else "no",
+            number(f.psi.value) if f.HasField("psi") else "-",
+            number(f.reference.mean) if f.HasField("reference") else "-",
+            number(f.current.mean) if f.HasField("current") else "-",
+            f.note,
+        )
+        for f in features
+    ]
 
 
-DRIFT_HEADERS = ("feature", "kind", "method", "score", "threshold", "drifted", "psi",
-                 "ref mean", "cur mean", "note")
+DRIFT_HEADERS = (
+    "feature",
+    "kind",
+    "method",
+    "score",
+    "threshold",
+    "drifted",
+    "psi",
+    "ref mean",
+    "cur mean",
+    "note",
+)
 
 
 def _dataset_drift(title: str, drift: monitoring_report_pb2.DatasetDrift) -> None:
     verdict = "DRIFT" if drift.drifted else "no drift"
-    print(f"\n{title}: {verdict} ({drift.drifted_count} of {len(drift.features)} drifted, "
-          f"{_percent(drift.drifted_share)}; dataset threshold "
-          f"{_percent(drift.share_threshold)})")
+    print(
+        f"\n{title}: {verdict} ({drift.drifted_count} of {len(drift.features)} drifted, "
+        f"{_percent(drift.drifted_share)}; dataset threshold "
+        f"{_percent(drift.share_threshold)})"
+    )
     table(DRIFT_HEADERS, _drift_rows(list(drift.features)))
 
 
 def show_report(report: monitoring_report_pb2.MonitoringReport, all_features: bool) -> None:
     window = report.window
-    fields([
-        ("report", report.name),
-        ("version", report.model_version),
-        ("policy", report.policy or "defaults"),
-        ("window", f"{when(window, 'start_time')} to {when(window, 'end_time')} UTC"),
-        ("rows", f"{window.row_count:,} (drift tested on {window.sample_row_count:,}); "
-                 f"reference {report.reference_row_count:,}"),
-        ("samples", "sufficient" if report.sufficient_samples
-         else "NOT sufficient: verdicts are provisional"),
-    ])
+    fields(
+        [
+            ("report", report.name),
+            ("version", report.model_version),
+            ("policy", report.policy or "defaults"),
+            ("window", f"{when(window, 'start_time')} to {when(window, 'end_time')} UTC"),
+            (
+                "rows",
+                f"{window.row_count:,} (drift tested on {window.sample_row_count:,}); "
+                f"reference {report.reference_row_count:,}",
+            ),
+            (
+                "samples",
+                "sufficient"
+                if report.sufficient_samples
+                else "NOT sufficient: verdicts are provisional",
+            ),
+        ]
+    )
     if report.HasField("data_drift"):
         _dataset_drift("Data drift", report.data_drift)
     if report.HasField("prediction_drift") and report.prediction_drift.features:
         _dataset_drift("Prediction drift", report.prediction_drift)
     if report.HasField("target_drift"):
         target = report.target_drift
-        print(f"\nTarget drift: {'DRIFT' if target.drifted else 'no drift'} "
-              f"({_method(target)} score {number(target.score)}, threshold "
-              f"{number(target.threshold)})")
+        print(
+            f"\nTarget drift: {'DRIFT' if target.drifted else 'no drift'} "
+            f"({_method(target)} score {number(target.score)}, threshold "
+            f"{number(target.threshold)})"
+        )
     quality = report.data_quality
     print(f"\nData quality: {'ISSUES' if quality.issues_found else 'no issues'}")
     shown = [q for q in quality.features if all_features or q.flagged]
-    table(("feature", "missing", "ref missing", "out of range", "unseen categories", "flagged"),
-          [(q.feature, f"{q.missing_count} ({_percent(q.missing_share)})",
-            _percent(q.reference_missing_share),
-            f"{q.out_of_range_count} ({_percent(q.out_of_range_share)})",
-            ", ".join(q.unseen_categories[:5]) or q.unseen_category_count or "-",
-            "FLAGGED" if q.flagged else "no") for q in shown])
+    table(
+        ("feature", "missing", "ref missing", "out of range", "unseen categories", "flagged"),
+        [
+            (
+                q.feature,
+                f"{q.missing_count} ({_percent(q.missing_share)})",
+                _percent(q.reference_missing_share),
+                f"{q.out_of_range_count} ({_percent(q.out_of_range_share)})",
+                ", ".join(q.unseen_categories[:5]) or q.unseen_category_count or "-",
+                "FLAGGED" if q.flagged else "no",
+            )
+            for q in shown
+        ],
+    )
     for issue in quality.schema_issues:
         kind = enum(monitoring_report_pb2.SchemaIssueKind, issue.kind, "SCHEMA_ISSUE_KIND_")
-        print(f"  schema: {issue.feature}: {kind} in {issue.record_count} records: "
-              f"{issue.detail}")
+        print(f"  schema: {issue.feature}: {kind} in {issue.record_count} records: {issue.detail}")
     performance = report.performance
     if not performance.labeled_row_count:
         print("\nPerformance: no labeled rows in the window")
         return
-    print(f"\nPerformance: {'DEGRADED' if performance.degraded else 'ok'} "
-          f"({performance.labeled_row_count:,} labeled rows, "
-          f"{_percent(performance.label_coverage)} of the window)")
-    table(("metric", "value", "reference", "degradation", "max degradation", "bound",
-           "degraded"),
-          [(m.metric, number(m.value),
-            number(m.reference_value) if m.HasField("reference_value") else "-",
-            number(m.degradation),
-            number(m.max_degradation) if m.HasField("max_degradation") else "-",
-            number(m.bound) if m.HasField("bound") else "-", "DEGRADED" if m.degraded else "no")
-           for m in performance.metrics])
+    print(
+        f"\nPerformance: {'DEGRADED' if performance.degraded else 'ok'} "
+        f"({performance.labeled_row_count:,} labeled rows, "
+        f"{_percent(performance.label_coverage)} of the window)"
+    )
+    table(
+        ("metric", "value", "reference", "degradation", "max degradation", "bound", "degraded"),
+        [
+            (
+                m.metric,
+                number(m.value),
+                number(m.reference_value) if m.HasField("reference_value") else "-",
+                number(m.degradation),
+                number(m.max_degradation) if m.HasField("max_degradation") else "-",
+                number(m.bound) if m.HasField("bound") else "-",
+                "DEGRADED" if m.degraded else "no",
+            )
+            for m in performance.metrics
+        ],
+    )
     concept = performance.concept_drift
     if concept.detector and concept.detector != drift_pb2.CONCEPT_DRIFT_DETECTOR_DISABLED:
-        detector = enum(drift_pb2.ConceptDriftDetector, concept.detector,
-                        "CONCEPT_DRIFT_DETECTOR_")
-        found = (f"DETECTED at {when(concept, 'detection_time')}" if concept.detected
-                 else "not detected")
+        detector = enum(drift_pb2.ConceptDriftDetector, concept.detector, "CONCEPT_DRIFT_DETECTOR_")
+        found = (
+            f"DETECTED at {when(concept, 'detection_time')}" if concept.detected else "not detected"
+        )
         print(f"Concept drift ({detector}): {found}, statistic {number(concept.statistic)}")
 
 
 def found_drift(report: monitoring_report_pb2.MonitoringReport) -> bool:
-    return (report.data_drift.drifted or report.prediction_drift.drifted
-            or report.target_drift.drifted or report.performance.degraded
-            or report.performance.concept_drift.detected)
+    return (
+        report.data_drift.drifted
+        or report.prediction_drift.drifted
+        or report.target_drift.drifted
+        or report.performance.degraded
+        or report.performance.concept_drift.detected
+    )
 
 
 def resolve_version(suite: Clients, text: str) -> str:
@@ -210,9 +285,12 @@ def _report(args: argparse.Namespace) -> int:
     until = names.moment(args.until) if args.until else None
     with clients(args) as suite:
         version = resolve_version(suite, args.version)
-        report = suite.monitoring.report(version, policy=names.policy(args.policy)
-                                         if args.policy else "", start_time=since,
-                                         end_time=until)
+        report = suite.monitoring.report(
+            version,
+            policy=names.policy(args.policy) if args.policy else "",
+            start_time=since,
+            end_time=until,
+        )
     if args.json:
         print_json(report)
     else:
@@ -224,33 +302,42 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def alert_row(alert: alert_pb2.Alert) -> tuple[object, ...]:
-    decision = (enum(alert_pb2.RetrainingDecision, alert.retraining_decision,
-                     "RETRAINING_DECISION_") if alert.retraining_decision else "-")
+    decision = (
+        enum(alert_pb2.RetrainingDecision, alert.retraining_decision, "RETRAINING_DECISION_")
+        if alert.retraining_decision
+        else "-"
+    )
     if alert.training_job:
         decision += f" {alert.training_job.removeprefix('trainingJobs/')}"
-    return (when(alert, "fire_time"), alert.name.removeprefix("alerts/"),
-            alert.model_version.removeprefix("models/"),
-            enum(alert_pb2.AlertKind, alert.kind, "ALERT_KIND_"),
-            enum(alert_pb2.AlertSeverity, alert.severity, "ALERT_SEVERITY_"),
-            enum(alert_pb2.AlertState, alert.state, "ALERT_STATE_"), decision, alert.summary)
+    return (
+        when(alert, "fire_time"),
+        alert.name.removeprefix("alerts/"),
+        alert.model_version.removeprefix("models/"),
+        enum(alert_pb2.AlertKind, alert.kind, "ALERT_KIND_"),
+        enum(alert_pb2.AlertSeverity, alert.severity, "ALERT_SEVERITY_"),
+        enum(alert_pb2.AlertState, alert.state, "ALERT_STATE_"),
+        decision,
+        alert.summary,
+    )
 
 
-ALERT_HEADERS = ("fired", "alert", "version", "kind", "severity", "state", "retraining",
-                 "summary")
+ALERT_HEADERS = ("fired", "alert", "version", "kind", "severity", "state", "retraining", "summary")
 
 
 def _watch(suite: Clients, args: argparse.Namespace) -> int:
     model = names.model(args.model) if args.model else ""
     try:
-        for change in suite.monitoring.watch_alerts(model=model, include_firing=True,
-                                                    timeout=args.watch_for):
+        for change in suite.monitoring.watch_alerts(
+            model=model, include_firing=True, timeout=args.watch_for
+        ):
             if args.json:
                 print_json_line(change)
                 continue
-            transition = enum(service_pb2.AlertTransition, change.transition,
-                              "ALERT_TRANSITION_")
-            print(f"{transition.upper():<8}  " + "  ".join(str(c) for c in alert_row(change.alert)),
-                  flush=True)
+            transition = enum(service_pb2.AlertTransition, change.transition, "ALERT_TRANSITION_")
+            print(
+                f"{transition.upper():<8}  " + "  ".join(str(c) for c in alert_row(change.alert)),
+                flush=True,
+            )
     except client.DeadlineExceeded:
         if args.watch_for is None:
             raise
@@ -258,8 +345,7 @@ def _watch(suite: Clients, args: argparse.Namespace) -> int:
 
 
 def _alerts(args: argparse.Namespace) -> int:
-    states = [alert_pb2.AlertState.Value(f"ALERT_STATE_{args.state.upper()}")] if args.state \
-        else []
+    states = [alert_pb2.AlertState.Value(f"ALERT_STATE_{args.state.upper()}")] if args.state else []
     kinds = [alert_pb2.AlertKind.Value(f"ALERT_KIND_{k.upper()}") for k in args.kind]
     since = names.moment(args.since) if args.since else None
     until = names.moment(args.until) if args.until else None
@@ -269,9 +355,14 @@ def _alerts(args: argparse.Namespace) -> int:
         found = []
         version = resolve_version(suite, args.version) if args.version else ""
         for alert in suite.monitoring.list_alerts(
-                model=names.model(args.model) if args.model else "", model_version=version,
-                policy=names.policy(args.policy) if args.policy else "", states=states,
-                kinds=kinds, start_time=since, end_time=until):
+            model=names.model(args.model) if args.model else "",
+            model_version=version,
+            policy=names.policy(args.policy) if args.policy else "",
+            states=states,
+            kinds=kinds,
+            start_time=since,
+            end_time=until,
+        ):
             found.append(alert)
             if args.limit and len(found) >= args.limit:
                 break
@@ -288,23 +379,31 @@ def _alert(args: argparse.Namespace) -> int:
     if args.json:
         print_json(alert)
         return EXIT_OK
-    fields([
-        ("alert", alert.name),
-        ("state", enum(alert_pb2.AlertState, alert.state, "ALERT_STATE_")),
-        ("kind", enum(alert_pb2.AlertKind, alert.kind, "ALERT_KIND_")),
-        ("severity", enum(alert_pb2.AlertSeverity, alert.severity, "ALERT_SEVERITY_")),
-        ("version", alert.model_version),
-        ("policy", alert.policy),
-        ("summary", alert.summary),
-        ("subjects", ", ".join(alert.subjects)),
-        ("fired", when(alert, "fire_time")),
-        ("resolved", when(alert, "resolve_time") if alert.HasField("resolve_time") else ""),
-        ("because", alert.resolve_reason),
-        ("retraining", enum(alert_pb2.RetrainingDecision, alert.retraining_decision,
-                            "RETRAINING_DECISION_") if alert.retraining_decision else ""),
-        ("training job", alert.training_job),
-        ("detail", alert.retraining_detail),
-    ])
+    fields(
+        [
+            ("alert", alert.name),
+            ("state", enum(alert_pb2.AlertState, alert.state, "ALERT_STATE_")),
+            ("kind", enum(alert_pb2.AlertKind, alert.kind, "ALERT_KIND_")),
+            ("severity", enum(alert_pb2.AlertSeverity, alert.severity, "ALERT_SEVERITY_")),
+            ("version", alert.model_version),
+            ("policy", alert.policy),
+            ("summary", alert.summary),
+            ("subjects", ", ".join(alert.subjects)),
+            ("fired", when(alert, "fire_time")),
+            ("resolved", when(alert, "resolve_time") if alert.HasField("resolve_time") else ""),
+            ("because", alert.resolve_reason),
+            (
+                "retraining",
+                enum(
+                    alert_pb2.RetrainingDecision, alert.retraining_decision, "RETRAINING_DECISION_"
+                )
+                if alert.retraining_decision
+                else "",
+            ),
+            ("training job", alert.training_job),
+            ("detail", alert.retraining_detail),
+        ]
+    )
     if alert.HasField("report"):
         print()
         show_report(alert.report, all_features=False)
@@ -350,15 +449,28 @@ def read_policy(path: Path) -> tuple[monitoring_policy_pb2.MonitoringPolicy, lis
 
 def _policies_list(args: argparse.Namespace) -> int:
     with clients(args) as suite:
-        found = list(suite.monitoring.list_policies(
-            model=names.model(args.model) if args.model else ""))
+        found = list(
+            suite.monitoring.list_policies(model=names.model(args.model) if args.model else "")
+        )
     if args.json:
         print_json(found)
         return EXIT_OK
-    table(("policy", "model", "window", "min samples", "action", "enabled", "description"),
-          [(p.name.removeprefix("monitoringPolicies/"), p.model.removeprefix("models/"),
-            _window(p), p.min_samples or "-", _action(p), _yes(not p.disabled), p.description)
-           for p in found], empty="no policies")
+    table(
+        ("policy", "model", "window", "min samples", "action", "enabled", "description"),
+        [
+            (
+                p.name.removeprefix("monitoringPolicies/"),
+                p.model.removeprefix("models/"),
+                _window(p),
+                p.min_samples or "-",
+                _action(p),
+                _yes(not p.disabled),
+                p.description,
+            )
+            for p in found
+        ],
+        empty="no policies",
+    )
     return EXIT_OK
 
 
@@ -368,13 +480,26 @@ def _policies_get(args: argparse.Namespace) -> int:
     if args.json:
         print_json(policy)
         return EXIT_OK
-    fields([("name", policy.name), ("model", policy.model), ("description", policy.description),
-            ("enabled", _yes(not policy.disabled)), ("window", _window(policy)),
-            ("min samples", policy.min_samples or "default"), ("action", _action(policy)),
-            ("created by", policy.created_by), ("created", when(policy, "create_time")),
-            ("updated", when(policy, "update_time")), ("etag", policy.etag)])
-    config = {k: v for k, v in to_dict(policy).items()
-              if k in ("drift", "performance", "data_quality", "retraining")}
+    fields(
+        [
+            ("name", policy.name),
+            ("model", policy.model),
+            ("description", policy.description),
+            ("enabled", _yes(not policy.disabled)),
+            ("window", _window(policy)),
+            ("min samples", policy.min_samples or "default"),
+            ("action", _action(policy)),
+            ("created by", policy.created_by),
+            ("created", when(policy, "create_time")),
+            ("updated", when(policy, "update_time")),
+            ("etag", policy.etag),
+        ]
+    )
+    config = {
+        k: v
+        for k, v in to_dict(policy).items()
+        if k in ("drift", "performance", "data_quality", "retraining")
+    }
     if config:
         print("config:")
         print(json.dumps(config, indent=2, ensure_ascii=False))
@@ -394,8 +519,9 @@ def _policies_create(args: argparse.Namespace) -> int:
 
 def _policies_update(args: argparse.Namespace) -> int:
     changes, given = read_policy(args.file)
-    mask = [f for f in given if f not in ("name", "etag", "create_time", "update_time",
-                                          "created_by")]
+    mask = [
+        f for f in given if f not in ("name", "etag", "create_time", "update_time", "created_by")
+    ]
     if not mask:
         raise CliError(f"{args.file} changes nothing")
     with clients(args) as suite:

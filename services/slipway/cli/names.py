@@ -1,11 +1,11 @@
 """How people write resource names and times on the command line, and the API's names for them.
 
-    iris, models/iris                              the model models/iris
-    iris:3, iris/versions/3, models/iris/versions/3 version 3 of it
-    iris@production, models/iris@production        the version behind an alias
-    abc123, trainingJobs/abc123                    a training job
-    drift, monitoringPolicies/drift                a monitoring policy
-    2025-05-01T12:00, 2025-05-01, 90m, 2h, 1d       a time; a bare duration means that long ago
+iris, models/iris                              the model models/iris
+iris:3, iris/versions/3, models/iris/versions/3 version 3 of it
+iris@production, models/iris@production        the version behind an alias
+abc123, trainingJobs/abc123                    a training job
+drift, monitoringPolicies/drift                a monitoring policy
+2025-05-01T12:00, 2025-05-01, 90m, 2h, 1d       a time; a bare duration means that long ago
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from slipway.cli.output import CliError
 _MODEL_ID = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 _VERSION = re.compile(
     rf"^(?:models/)?(?P<model>{_MODEL_ID})"
-    rf"(?:(?::|/versions/)(?P<number>\d+)|@(?P<alias>[A-Za-z0-9][A-Za-z0-9._-]*))?$")
+    rf"(?:(?::|/versions/)(?P<number>\d+)|@(?P<alias>[A-Za-z0-9][A-Za-z0-9._-]*))?$"
+)
 _AGO = re.compile(r"^(?P<amount>\d+(?:\.\d+)?)(?P<unit>[smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -57,8 +58,10 @@ def version_ref(text: str, *, default_alias: str = "") -> VersionRef:
     ``default_alias`` of it when one is given."""
     match = _VERSION.match(text.strip())
     if match is None:
-        raise CliError(f"{text!r} names no model version; write MODEL, MODEL:NUMBER, "
-                       "MODEL@ALIAS or models/MODEL/versions/NUMBER")
+        raise CliError(
+            f"{text!r} names no model version; write MODEL, MODEL:NUMBER, "
+            "MODEL@ALIAS or models/MODEL/versions/NUMBER"
+        )
     number = int(match["number"]) if match["number"] else 0
     alias = match["alias"] or ("" if number else default_alias)
     return VersionRef(match["model"], number, alias)
@@ -68,8 +71,9 @@ def required_version(text: str) -> VersionRef:
     """A version reference that must name a version (by number or alias)."""
     ref = version_ref(text)
     if not ref.pinned:
-        raise CliError(f"{text!r} names a model, not a version; write {text}:NUMBER or "
-                       f"{text}@ALIAS")
+        raise CliError(
+            f"{text!r} names a model, not a version; write {text}:NUMBER or {text}@ALIAS"
+        )
     return ref
 
 
@@ -105,6 +109,8 @@ def moment(text: str, now: datetime | None = None) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise CliError(f"{text!r} is not a time; write an ISO time such as 2025-05-01T12:00 "
-                       "or a duration ago such as 30m, 2h, 1d") from None
+        raise CliError(
+            f"{text!r} is not a time; write an ISO time such as 2025-05-01T12:00 "
+            "or a duration ago such as 30m, 2h, 1d"
+        ) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)

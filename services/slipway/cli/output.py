@@ -37,7 +37,8 @@ EXIT_INTERRUPTED: Final = 130
 
 EXIT_CODES_HELP: Final = (
     "exit codes: 0 done, 1 the thing asked for failed (job failed, chain broken), 2 bad usage "
-    "(flags, input files, no target or token), 3 the call failed (status and reason printed)")
+    "(flags, input files, no target or token), 3 the call failed (status and reason printed)"
+)
 
 CELL_WIDTH = 48  # columns other than the last are cut to this many characters
 
@@ -58,8 +59,11 @@ def error_lines(error: SlipwayError) -> list[str]:
     """The error line of a failed call, then one indented line per invalid field that the
     message does not already name."""
     lines = [f"error: {error}"]
-    lines += [f"  {v.field}: {v.description}" for v in error.field_violations
-              if f"{v.field}: {v.description}" not in error.message]
+    lines += [
+        f"  {v.field}: {v.description}"
+        for v in error.field_violations
+        if f"{v.field}: {v.description}" not in error.message
+    ]
     return lines
 
 
@@ -112,18 +116,24 @@ def print_json_line(document: Any) -> None:
 def _cell(value: object, width: int | None) -> str:
     text = " ".join(str(value).split())
     if width is not None and len(text) > width:
-        return text[:width - 1] + "…"
+        return text[: width - 1] + "…"
     return text
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[object]], *, empty: str = "",
-          out: TextIO | None = None) -> None:
+def table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    empty: str = "",
+    out: TextIO | None = None,
+) -> None:
     """Rows under upper-case headers in aligned columns; ``empty`` is printed when there are
     none. Cells are put on one line; all but the last column are cut at ``CELL_WIDTH``."""
     stream = out or sys.stdout
     last = len(headers) - 1
-    cells = [[_cell(v, None if i == last else CELL_WIDTH) for i, v in enumerate(row)]
-             for row in rows]
+    cells = [
+        [_cell(v, None if i == last else CELL_WIDTH) for i, v in enumerate(row)] for row in rows
+    ]
     if not cells:
         if empty:
             print(empty, file=stream)

@@ -30,18 +30,39 @@ from slipway.client.tensors import Inputs
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = command(subparsers, "predict", _predict, "score rows with a served model",
-                     description=(__doc__ or "").split("\n\n", 1)[-1],
-                     raw_description=True)
+    parser = command(
+        subparsers,
+        "predict",
+        _predict,
+        "score rows with a served model",
+        description=(__doc__ or "").split("\n\n", 1)[-1],
+        raw_description=True,
+    )
     parser.add_argument("model", help="MODEL, MODEL@ALIAS or MODEL:NUMBER")
-    parser.add_argument("--input", "-i", required=True, metavar="FILE",
-                        help="rows as .csv or .json; - reads standard input")
-    parser.add_argument("--format", choices=("csv", "json"), default=None,
-                        help="of the input (default: from the file name, else its content)")
-    parser.add_argument("--output", action="append", default=[], dest="outputs",
-                        metavar="NAME", help="only this output, e.g. predict (repeatable)")
-    parser.add_argument("--request-id", default=None,
-                        help="the request's id (monitoring joins ground truth on it)")
+    parser.add_argument(
+        "--input",
+        "-i",
+        required=True,
+        metavar="FILE",
+        help="rows as .csv or .json; - reads standard input",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("csv", "json"),
+        default=None,
+        help="of the input (default: from the file name, else its content)",
+    )
+    parser.add_argument(
+        "--output",
+        action="append",
+        default=[],
+        dest="outputs",
+        metavar="NAME",
+        help="only this output, e.g. predict (repeatable)",
+    )
+    parser.add_argument(
+        "--request-id", default=None, help="the request's id (monitoring joins ground truth on it)"
+    )
 
 
 # -- rows --------------------------------------------------------------------------------------
@@ -58,8 +79,7 @@ def _number(text: str) -> float | None:
 
 def _column(values: list[Any]) -> np.ndarray[Any, Any]:
     """Numbers (None and empty as NaN) as float64, anything else as text."""
-    if all(v is None or (isinstance(v, int | float) and not isinstance(v, bool))
-           for v in values):
+    if all(v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in values):
         return np.asarray([math.nan if v is None else v for v in values], dtype=np.float64)
     return np.asarray([None if v is None else str(v) for v in values], dtype=object)
 
@@ -68,8 +88,7 @@ def _columns(rows: list[dict[str, Any]]) -> dict[str, np.ndarray[Any, Any]]:
     keys = list(rows[0])
     for index, row in enumerate(rows):
         if list(row) != keys and set(row) != set(keys):
-            raise CliError(f"row {index + 1} has the features {sorted(row)}, row 1 "
-                           f"{sorted(keys)}")
+            raise CliError(f"row {index + 1} has the features {sorted(row)}, row 1 {sorted(keys)}")
     return {k: _column([row[k] for row in rows]) for k in keys}
 
 
@@ -93,13 +112,17 @@ def rows_from_json(text: str) -> Inputs:
         if len({len(r) for r in data}) > 1:
             raise CliError("the input's rows have different lengths")
         try:
-            return np.asarray([[math.nan if v is None else v for v in r] for r in data],
-                              dtype=np.float64)
+            return np.asarray(
+                [[math.nan if v is None else v for v in r] for r in data], dtype=np.float64
+            )
         except (TypeError, ValueError):
-            raise CliError("rows given as lists must hold numbers; give rows as objects by "
-                           "feature name for text features") from None
-    raise CliError("no rows in the input: give a list of rows, an object of columns, or "
-                   '{"instances": [...]}')
+            raise CliError(
+                "rows given as lists must hold numbers; give rows as objects by "
+                "feature name for text features"
+            ) from None
+    raise CliError(
+        'no rows in the input: give a list of rows, an object of columns, or {"instances": [...]}'
+    )
 
 
 def rows_from_csv(text: str) -> Inputs:
@@ -119,15 +142,16 @@ def rows_from_csv(text: str) -> Inputs:
         raise CliError("the CSV has a header but no rows")
     for index, row in enumerate(body):
         if len(row) != len(header):
-            raise CliError(f"CSV row {index + 2} has {len(row)} values, the header "
-                           f"{len(header)}")
+            raise CliError(f"CSV row {index + 2} has {len(row)} values, the header {len(header)}")
     columns: dict[str, np.ndarray[Any, Any]] = {}
     for position, name in enumerate(header):
         cells = [row[position] for row in body]
         numbers = [_number(c) for c in cells]
-        columns[name] = (np.asarray(numbers, dtype=np.float64)
-                         if all(n is not None for n in numbers)
-                         else np.asarray([c if c != "" else None for c in cells], dtype=object))
+        columns[name] = (
+            np.asarray(numbers, dtype=np.float64)
+            if all(n is not None for n in numbers)
+            else np.asarray([c if c != "" else None for c in cells], dtype=object)
+        )
     return columns
 
 
@@ -142,8 +166,15 @@ def read_rows(source: str, fmt: str | None) -> Inputs:
             raise CliError(f"cannot read {source}: {exc.strerror}") from None
     if fmt is None:
         suffix = Path(source).suffix.lower()
-        fmt = ("json" if suffix == ".json" else "csv" if suffix == ".csv"
-               else "json" if text.lstrip()[:1] in ("[", "{") else "csv")
+        fmt = (
+            "json"
+            if suffix == ".json"
+            else "csv"
+            if suffix == ".csv"
+            else "json"
+            if text.lstrip()[:1] in ("[", "{")
+            else "csv"
+        )
     return rows_from_json(text) if fmt == "json" else rows_from_csv(text)
 
 
@@ -155,9 +186,12 @@ def _plain(value: Any) -> Any:
 
 
 def answer_json(prediction: Prediction) -> dict[str, Any]:
-    return {"model_version": prediction.model_version, "id": prediction.id,
-            "outputs": {k: np.asarray(v).tolist() for k, v in prediction.outputs.items()},
-            "class_labels": prediction.class_labels}
+    return {
+        "model_version": prediction.model_version,
+        "id": prediction.id,
+        "outputs": {k: np.asarray(v).tolist() for k, v in prediction.outputs.items()},
+        "class_labels": prediction.class_labels,
+    }
 
 
 def answer_table(prediction: Prediction) -> None:
@@ -176,8 +210,10 @@ def answer_table(prediction: Prediction) -> None:
                 columns.append([f"{float(v):.4f}" for v in array[:, index]])
     count = max((len(c) for c in columns), default=0)
     table(headers, [(i, *(c[i] for c in columns)) for i in range(count)], empty="no rows")
-    print(f"answered by version {prediction.model_version}, request id {prediction.id}",
-          file=sys.stderr)
+    print(
+        f"answered by version {prediction.model_version}, request id {prediction.id}",
+        file=sys.stderr,
+    )
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -190,9 +226,13 @@ def _predict(args: argparse.Namespace) -> int:
         elif ref.alias:  # serving pins numbers: the alias is read from the registry now
             version = str(suite.registry.get_version(ref.name).version_number)
         try:
-            prediction = suite.inference.infer(ref.model_id, rows, version=version,
-                                               outputs=args.outputs or None,
-                                               request_id=args.request_id)
+            prediction = suite.inference.infer(
+                ref.model_id,
+                rows,
+                version=version,
+                outputs=args.outputs or None,
+                request_id=args.request_id,
+            )
         except ValueError as exc:  # rows the protocol cannot carry
             raise CliError(str(exc)) from None
     if args.json:

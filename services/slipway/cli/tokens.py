@@ -16,11 +16,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     actions = parser.add_subparsers(dest="tokens_command", required=True, metavar="ACTION")
     create = actions.add_parser("create", help="add a token; prints it once, stores its hash")
     create.add_argument("--principal", required=True, help="who the token belongs to")
-    create.add_argument("--role", action="append", required=True, choices=sorted(ROLES),
-                        help="a role of the principal (repeatable)")
+    create.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        choices=sorted(ROLES),
+        help="a role of the principal (repeatable)",
+    )
     create.add_argument("--description", default="", help="where the token is used")
-    create.add_argument("--tokens-file", type=Path, default=None,
-                        help="tokens file (default $SLIPWAY_HOME/tokens.json)")
+    create.add_argument(
+        "--tokens-file",
+        type=Path,
+        default=None,
+        help="tokens file (default $SLIPWAY_HOME/tokens.json)",
+    )
     create.set_defaults(func=_create)
     listing = actions.add_parser("list", help="list principals and roles (never tokens)")
     listing.add_argument("--tokens-file", type=Path, default=None)

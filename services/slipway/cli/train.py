@@ -41,52 +41,94 @@ from slipway.training.v1 import (
 BAR_WIDTH = 30
 REGRESSORS = {"LinearRegression", "Ridge", "Lasso", "ElasticNet", "SVR", "LinearSVR"}
 SUCCEEDED = training_job_pb2.TRAINING_JOB_STATE_SUCCEEDED
-BUNDLED = {name.removeprefix("BUNDLED_DATASET_").lower(): number
-           for name, number in dataset_spec_pb2.BundledDataset.items() if number}
+BUNDLED = {
+    name.removeprefix("BUNDLED_DATASET_").lower(): number
+    for name, number in dataset_spec_pb2.BundledDataset.items()
+    if number
+}
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = command(
-        subparsers, "train", _train, "create a training job (and follow it with --wait)",
+        subparsers,
+        "train",
+        _train,
+        "create a training job (and follow it with --wait)",
         description="Create a training job from flags, or from a TrainingJob in JSON (--spec; "
-                    "flags given as well override its fields). The dataset is bundled "
-                    "(bundled:iris, wine, breast_cancer, diabetes, digits) or a CSV/Parquet "
-                    "path under the training service's data root.")
+        "flags given as well override its fields). The dataset is bundled "
+        "(bundled:iris, wine, breast_cancer, diabetes, digits) or a CSV/Parquet "
+        "path under the training service's data root.",
+    )
     spec = parser.add_argument_group("job")
-    spec.add_argument("--spec", type=Path, default=None, metavar="JOB.json",
-                      help="a TrainingJob in JSON (proto field names)")
+    spec.add_argument(
+        "--spec",
+        type=Path,
+        default=None,
+        metavar="JOB.json",
+        help="a TrainingJob in JSON (proto field names)",
+    )
     spec.add_argument("--model", default=None, help="model to register the result as")
     spec.add_argument("--dataset", default=None, metavar="bundled:NAME|PATH")
     spec.add_argument("--target-column", default=None)
-    spec.add_argument("--feature-column", action="append", default=[], metavar="COLUMN",
-                      help="a feature column, in order (repeatable; default: all others)")
+    spec.add_argument(
+        "--feature-column",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="a feature column, in order (repeatable; default: all others)",
+    )
     spec.add_argument("--categorical-column", action="append", default=[], metavar="COLUMN")
-    spec.add_argument("--task", choices=("classification", "regression"), default=None,
-                      help="default: from the estimator's name and the dataset")
-    spec.add_argument("--estimator", default=None, metavar="CLASS",
-                      help="scikit-learn class name, e.g. RandomForestClassifier")
-    spec.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                      help="a hyperparameter; VALUE is typed as JSON (4, 0.5, true, null, "
-                           "\"text\"), else taken as text (repeatable)")
+    spec.add_argument(
+        "--task",
+        choices=("classification", "regression"),
+        default=None,
+        help="default: from the estimator's name and the dataset",
+    )
+    spec.add_argument(
+        "--estimator",
+        default=None,
+        metavar="CLASS",
+        help="scikit-learn class name, e.g. RandomForestClassifier",
+    )
+    spec.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a hyperparameter; VALUE is typed as JSON (4, 0.5, true, null, "
+        '"text"), else taken as text (repeatable)',
+    )
     spec.add_argument("--search", choices=("grid", "random"), default=None)
-    spec.add_argument("--search-param", action="append", default=[],
-                      metavar="NAME=V1,V2,...", help="values to search (repeatable)")
+    spec.add_argument(
+        "--search-param",
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2,...",
+        help="values to search (repeatable)",
+    )
     spec.add_argument("--cv-folds", type=int, default=None)
     spec.add_argument("--scoring", default=None, help="e.g. accuracy, f1_macro, r2")
     spec.add_argument("--n-iter", type=int, default=None, help="random search: candidates")
     spec.add_argument("--test-fraction", type=float, default=None)
     spec.add_argument("--seed", type=int, default=None)
     spec.add_argument("--max-runtime", type=seconds, default=None, metavar="SECONDS")
-    spec.add_argument("--alias-on-success", default=None,
-                      help="alias to give the new version (never a protected one)")
+    spec.add_argument(
+        "--alias-on-success",
+        default=None,
+        help="alias to give the new version (never a protected one)",
+    )
     spec.add_argument("--parent-version", default=None, metavar="MODEL:NUMBER")
     spec.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
     spec.add_argument("--reason", default=None, help="why (recorded with the job)")
-    spec.add_argument("--validate-only", action="store_true",
-                      help="check the spec without queueing a job")
+    spec.add_argument(
+        "--validate-only", action="store_true", help="check the spec without queueing a job"
+    )
     follow = parser.add_argument_group("following")
-    follow.add_argument("--wait", action="store_true",
-                        help="follow the job until it ends; exit 1 unless it succeeded")
+    follow.add_argument(
+        "--wait",
+        action="store_true",
+        help="follow the job until it ends; exit 1 unless it succeeded",
+    )
     follow.add_argument("--wait-timeout", type=seconds, default=3600.0, metavar="SECONDS")
 
 
@@ -112,8 +154,9 @@ def _dataset(text: str, job: training_job_pb2.TrainingJob) -> None:
     kind, sep, rest = text.partition(":")
     if sep and kind == "bundled":
         if rest.lower() not in BUNDLED:
-            raise CliError(f"--dataset {text!r}: no bundled dataset {rest!r} (one of "
-                           f"{', '.join(BUNDLED)})")
+            raise CliError(
+                f"--dataset {text!r}: no bundled dataset {rest!r} (one of {', '.join(BUNDLED)})"
+            )
         job.dataset.bundled = BUNDLED[rest.lower()]
     else:
         job.dataset.path = text
@@ -156,12 +199,17 @@ def build_job(args: argparse.Namespace) -> training_job_pb2.TrainingJob:
     if args.categorical_column:
         job.dataset.categorical_columns[:] = args.categorical_column
     if args.estimator:
-        job.estimator.CopyFrom(estimator_spec_pb2.EstimatorSpec(
-            estimator=estimator_spec_pb2.Estimator(class_name=args.estimator)))
+        job.estimator.CopyFrom(
+            estimator_spec_pb2.EstimatorSpec(
+                estimator=estimator_spec_pb2.Estimator(class_name=args.estimator)
+            )
+        )
     if args.param:
         if job.estimator.WhichOneof("spec") != "estimator":
-            raise CliError("--param needs --estimator (or a spec with a single estimator); "
-                           "give pipelines' parameters in --spec")
+            raise CliError(
+                "--param needs --estimator (or a spec with a single estimator); "
+                "give pipelines' parameters in --spec"
+            )
         for item in args.param:
             name, value = _assignment(item, "--param")
             job.estimator.estimator.hyperparameters[name].CopyFrom(to_pb(typed(value)))
@@ -184,10 +232,15 @@ def build_job(args: argparse.Namespace) -> training_job_pb2.TrainingJob:
         job.task = training_job_pb2.TaskType.Value(f"TASK_TYPE_{args.task.upper()}")
     elif not job.task:
         job.task = _task(job)
-    missing = [flag for flag, present in (("--model", job.model),
-                                          ("--dataset", job.dataset.WhichOneof("source")),
-                                          ("--estimator", job.estimator.WhichOneof("spec")))
-               if not present]
+    missing = [
+        flag
+        for flag, present in (
+            ("--model", job.model),
+            ("--dataset", job.dataset.WhichOneof("source")),
+            ("--estimator", job.estimator.WhichOneof("spec")),
+        )
+        if not present
+    ]
     if missing:
         raise CliError(f"the job needs {', '.join(missing)} (or a --spec that has them)")
     return job
@@ -196,12 +249,16 @@ def build_job(args: argparse.Namespace) -> training_job_pb2.TrainingJob:
 def _search(args: argparse.Namespace, job: training_job_pb2.TrainingJob) -> None:
     if args.search:
         job.search.strategy = search_spec_pb2.SearchStrategy.Value(
-            f"SEARCH_STRATEGY_{args.search.upper()}")
+            f"SEARCH_STRATEGY_{args.search.upper()}"
+        )
     for item in args.search_param:
         name, values = _assignment(item, "--search-param")
-        job.search.parameters.append(search_spec_pb2.SearchParameter(
-            name=name, values=value_pb2.ValueList(
-                values=[to_pb(typed(v)) for v in values.split(",")])))
+        job.search.parameters.append(
+            search_spec_pb2.SearchParameter(
+                name=name,
+                values=value_pb2.ValueList(values=[to_pb(typed(v)) for v in values.split(",")]),
+            )
+        )
     if args.cv_folds is not None:
         job.search.cv_folds = args.cv_folds
     if args.scoring is not None:
@@ -209,8 +266,9 @@ def _search(args: argparse.Namespace, job: training_job_pb2.TrainingJob) -> None
     if args.n_iter is not None:
         job.search.n_iter = args.n_iter
     if job.HasField("search") and not job.search.strategy:
-        raise CliError("--search-param, --cv-folds, --scoring and --n-iter need --search "
-                       "grid or random")
+        raise CliError(
+            "--search-param, --cv-folds, --scoring and --n-iter need --search grid or random"
+        )
 
 
 # -- following ---------------------------------------------------------------------------------
@@ -259,8 +317,9 @@ class ProgressBar:
             self.stream.flush()
 
 
-def follow(suite: Clients, name: str, timeout: float, quiet: bool = False
-           ) -> training_job_pb2.TrainingJob:
+def follow(
+    suite: Clients, name: str, timeout: float, quiet: bool = False
+) -> training_job_pb2.TrainingJob:
     """Wait for the job, showing its progress (unless ``quiet``), and return it as it ended."""
     bar = ProgressBar()
     try:
@@ -285,10 +344,14 @@ def outcome(job: training_job_pb2.TrainingJob, as_json: bool, *, summary: bool =
         if job.alias_on_success:
             print(f"  alias {job.alias_on_success} -> {job.model_version}")
     if job.state != SUCCEEDED:
-        category = enum(training_job_pb2.FailureCategory, job.failure.category,
-                        "FAILURE_CATEGORY_")
-        why = (f" ({category.upper()}): {job.failure.message}" if job.failure.message
-               else f" by {job.cancelled_by}: {job.cancel_reason}" if job.cancelled_by else "")
+        category = enum(training_job_pb2.FailureCategory, job.failure.category, "FAILURE_CATEGORY_")
+        why = (
+            f" ({category.upper()}): {job.failure.message}"
+            if job.failure.message
+            else f" by {job.cancelled_by}: {job.cancel_reason}"
+            if job.cancelled_by
+            else ""
+        )
         print(f"error: {job.name} {state(job)}{why}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
@@ -305,8 +368,10 @@ def _train(args: argparse.Namespace) -> int:
             if args.json:
                 print_json(created)
             else:
-                print(f"{created.name} {state(created)}; follow it with "
-                      f"`slipway jobs watch {created.name.removeprefix('trainingJobs/')}`")
+                print(
+                    f"{created.name} {state(created)}; follow it with "
+                    f"`slipway jobs watch {created.name.removeprefix('trainingJobs/')}`"
+                )
             return EXIT_OK
         print(f"{created.name} {state(created)}", file=sys.stderr)
         done = follow(suite, created.name, args.wait_timeout)

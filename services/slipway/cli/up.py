@@ -53,21 +53,42 @@ class Child:
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
-        "up", help="start the whole suite (registry, training, serving, monitoring)",
+        "up",
+        help="start the whole suite (registry, training, serving, monitoring)",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--home", type=Path, default=None,
-                        help="data folder (default $SLIPWAY_HOME or ~/.slipway)")
-    parser.add_argument("--database-url", default=os.environ.get("SLIPWAY_DATABASE_URL", ""),
-                        help="shared database; empty: SQLite in the data folder")
-    parser.add_argument("--grpc-port-base", type=int, default=DEFAULT_GRPC_PORT_BASE,
-                        help="gRPC port of the registry; the others follow; 0 picks free ports")
-    parser.add_argument("--metrics-port-base", type=int, default=DEFAULT_METRICS_PORT_BASE,
-                        help="metrics port of the registry; the others follow; 0 picks free ports")
-    parser.add_argument("--timeout", type=float, default=120.0,
-                        help="seconds to wait for every service to report SERVING")
-    parser.add_argument("--shutdown-grace", type=float, default=10.0,
-                        help="seconds in-flight calls may take when the suite stops")
+    parser.add_argument(
+        "--home", type=Path, default=None, help="data folder (default $SLIPWAY_HOME or ~/.slipway)"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("SLIPWAY_DATABASE_URL", ""),
+        help="shared database; empty: SQLite in the data folder",
+    )
+    parser.add_argument(
+        "--grpc-port-base",
+        type=int,
+        default=DEFAULT_GRPC_PORT_BASE,
+        help="gRPC port of the registry; the others follow; 0 picks free ports",
+    )
+    parser.add_argument(
+        "--metrics-port-base",
+        type=int,
+        default=DEFAULT_METRICS_PORT_BASE,
+        help="metrics port of the registry; the others follow; 0 picks free ports",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        help="seconds to wait for every service to report SERVING",
+    )
+    parser.add_argument(
+        "--shutdown-grace",
+        type=float,
+        default=10.0,
+        help="seconds in-flight calls may take when the suite stops",
+    )
     parser.set_defaults(func=run)
 
 
@@ -76,8 +97,10 @@ def _ensure_token(home: Path, filename: str, principal: str, role: str) -> Path:
     token_file = home / filename
     tokens_file = home / "tokens.json"
     if token_file.exists() and tokens_file.exists():
-        known = {e.sha256 for e in parse_entries(json.loads(tokens_file.read_text()),
-                                                 source=str(tokens_file))}
+        known = {
+            e.sha256
+            for e in parse_entries(json.loads(tokens_file.read_text()), source=str(tokens_file))
+        }
         if token_hash(token_file.read_text().strip()) in known:
             return token_file
     token = add_token(tokens_file, principal, [role], "created by slipway up")
@@ -102,8 +125,9 @@ def _port(base: int, index: int) -> int:
     return 0 if base == 0 else base + index
 
 
-def _start(name: str, index: int, home: Path, args: argparse.Namespace,
-           peers: dict[str, str]) -> Child:
+def _start(
+    name: str, index: int, home: Path, args: argparse.Namespace, peers: dict[str, str]
+) -> Child:
     run_dir = home / "run"
     log_dir = home / "logs"
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -116,15 +140,24 @@ def _start(name: str, index: int, home: Path, args: argparse.Namespace,
     if args.database_url:
         env["SLIPWAY_DATABASE_URL"] = args.database_url
     command = [
-        sys.executable, "-m", "slipway.cli.main", name,
-        "--grpc-address", f"127.0.0.1:{_port(args.grpc_port_base, index)}",
-        "--metrics-address", f"127.0.0.1:{_port(args.metrics_port_base, index)}",
-        "--ready-file", str(ready_file),
-        "--log-format", "json",
-        "--shutdown-grace-seconds", str(args.shutdown_grace),
+        sys.executable,
+        "-m",
+        "slipway.cli.main",
+        name,
+        "--grpc-address",
+        f"127.0.0.1:{_port(args.grpc_port_base, index)}",
+        "--metrics-address",
+        f"127.0.0.1:{_port(args.metrics_port_base, index)}",
+        "--ready-file",
+        str(ready_file),
+        "--log-format",
+        "json",
+        "--shutdown-grace-seconds",
+        str(args.shutdown_grace),
     ]
-    process = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, env=env, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+    )
     return Child(name, process, ready_file, log_file, handle)
 
 
@@ -161,8 +194,10 @@ def _wait_ready(children: list[Child], timeout: float, stop: list[int]) -> str |
         for name, child in list(pending.items()):
             code = child.process.poll()
             if code is not None:
-                return (f"{name} {_describe_exit(code)} before it was ready; last log lines "
-                        f"({child.log_file}):\n{_tail(child.log_file)}")
+                return (
+                    f"{name} {_describe_exit(code)} before it was ready; last log lines "
+                    f"({child.log_file}):\n{_tail(child.log_file)}"
+                )
             if child.ready_file.exists():
                 info = json.loads(child.ready_file.read_text())
                 if _health_serving(info["grpc_address"]):
@@ -200,8 +235,12 @@ def _write_suite_file(home: Path, children: list[Child], token_file: Path, url: 
         "token_file": str(token_file),
         "tokens_file": str(home / "tokens.json"),
         "services": {
-            c.name: {"grpc_address": c.grpc_address, "metrics_address": c.metrics_address,
-                     "pid": c.process.pid, "log_file": str(c.log_file)}
+            c.name: {
+                "grpc_address": c.grpc_address,
+                "metrics_address": c.metrics_address,
+                "pid": c.process.pid,
+                "log_file": str(c.log_file),
+            }
             for c in children
         },
     }
@@ -267,9 +306,12 @@ def run(args: argparse.Namespace) -> int:
     while not stop:
         dead = next((c for c in children if c.process.poll() is not None), None)
         if dead is not None:
-            print(f"slipway up: {dead.name} {_describe_exit(dead.process.returncode)}; "
-                  f"stopping the suite. Last log lines ({dead.log_file}):\n{_tail(dead.log_file)}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"slipway up: {dead.name} {_describe_exit(dead.process.returncode)}; "
+                f"stopping the suite. Last log lines ({dead.log_file}):\n{_tail(dead.log_file)}",
+                file=sys.stderr,
+                flush=True,
+            )
             exit_code = 1
             break
         time.sleep(0.2)
@@ -286,8 +328,10 @@ def _print_summary(children: list[Child], token_file: Path, suite_file: Path, ho
     lines = [
         "",
         "Slipway is up. Endpoints (gRPC, metrics):",
-        *(f"  {c.name:<11} {c.grpc_address:<22} http://{c.metrics_address}/metrics"
-          for c in children),
+        *(
+            f"  {c.name:<11} {c.grpc_address:<22} http://{c.metrics_address}/metrics"
+            for c in children
+        ),
         "",
         f"Authenticate with the local admin token in {token_file} (readable only by you):",
         f'  TOKEN="$(cat {token_file})"',

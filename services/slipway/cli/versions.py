@@ -26,15 +26,20 @@ FORMAT_SUFFIX = {"skops": ".skops", "pickle": ".pkl", "joblib": ".joblib", "npz"
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
-        "versions", help="list, show, update, archive, download model versions",
+        "versions",
+        help="list, show, update, archive, download model versions",
         description="Versions are written MODEL:NUMBER, MODEL@ALIAS or "
-                    "models/MODEL/versions/NUMBER.")
+        "models/MODEL/versions/NUMBER.",
+    )
     actions = parser.add_subparsers(dest="versions_command", required=True, metavar="ACTION")
 
     listing = command(actions, "list", _list, "list a model's versions, newest first")
     listing.add_argument("model", help="MODEL or models/MODEL")
-    listing.add_argument("--filter", default="",
-                         help="AIP-160 filter, e.g. 'state = READY AND metrics.accuracy >= 0.9'")
+    listing.add_argument(
+        "--filter",
+        default="",
+        help="AIP-160 filter, e.g. 'state = READY AND metrics.accuracy >= 0.9'",
+    )
     listing.add_argument("--order-by", default="", help="e.g. 'metrics.accuracy desc'")
     listing.add_argument("--limit", type=int, default=0, help="at most this many (0: all)")
 
@@ -53,13 +58,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     archive.add_argument("--reason", default="", help="why (recorded in the audit log)")
     archive.add_argument("--etag", default="", help="only if the version is unchanged since")
 
-    download = command(actions, "download", _download,
-                       "download a version's artifact; its size and SHA-256 are checked")
+    download = command(
+        actions,
+        "download",
+        _download,
+        "download a version's artifact; its size and SHA-256 are checked",
+    )
     download.add_argument("version", help="MODEL:NUMBER or MODEL@ALIAS")
-    download.add_argument("--output", "-o", type=Path, default=None,
-                          help="file to write (default: MODEL-vNUMBER.FORMAT here)")
-    download.add_argument("--reference-sample", action="store_true",
-                          help="the version's reference sample (.npz) instead of the model")
+    download.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        default=None,
+        help="file to write (default: MODEL-vNUMBER.FORMAT here)",
+    )
+    download.add_argument(
+        "--reference-sample",
+        action="store_true",
+        help="the version's reference sample (.npz) instead of the model",
+    )
 
 
 def state(version: model_version_pb2.ModelVersion) -> str:
@@ -71,48 +88,74 @@ def show(version: model_version_pb2.ModelVersion) -> None:
     lineage = version.lineage
     params = {k: from_pb(v) for k, v in version.params.items()}
     features = ", ".join(f.name for f in version.signature.inputs)
-    fields([
-        ("name", version.name),
-        ("state", state(version) + (f" ({version.state_message})"
-                                    if version.state_message else "")),
-        ("aliases", ", ".join(version.aliases) or "none"),
-        ("description", version.description),
-        ("labels", pairs(version.labels)),
-        ("metrics", pairs(version.metrics)),
-        ("params", pairs(params)),
-        ("features", features),
-        ("training job", lineage.training_job),
-        ("dataset", f"{lineage.dataset.uri} ({lineage.dataset.row_count} rows, sha256 "
-                    f"{lineage.dataset.sha256[:16]}…)" if lineage.dataset.uri else ""),
-        ("parent", lineage.parent_version),
-        ("artifact", f"{enum(artifact_pb2.ArtifactFormat, artifact.format, 'ARTIFACT_FORMAT_')}"
-                     f", {artifact.size_bytes:,} bytes, sha256 {artifact.sha256}"
-                     if artifact.sha256 else ""),
-        ("scikit-learn", version.framework_versions.scikit_learn),
-        ("created by", version.created_by),
-        ("created", when(version, "create_time")),
-        ("ready", when(version, "ready_time") if version.HasField("ready_time") else ""),
-        ("archived", when(version, "archive_time") if version.HasField("archive_time") else ""),
-        ("etag", version.etag),
-    ])
+    fields(
+        [
+            ("name", version.name),
+            (
+                "state",
+                state(version) + (f" ({version.state_message})" if version.state_message else ""),
+            ),
+            ("aliases", ", ".join(version.aliases) or "none"),
+            ("description", version.description),
+            ("labels", pairs(version.labels)),
+            ("metrics", pairs(version.metrics)),
+            ("params", pairs(params)),
+            ("features", features),
+            ("training job", lineage.training_job),
+            (
+                "dataset",
+                f"{lineage.dataset.uri} ({lineage.dataset.row_count} rows, sha256 "
+                f"{lineage.dataset.sha256[:16]}…)"
+                if lineage.dataset.uri
+                else "",
+            ),
+            ("parent", lineage.parent_version),
+            (
+                "artifact",
+                f"{enum(artifact_pb2.ArtifactFormat, artifact.format, 'ARTIFACT_FORMAT_')}"
+                f", {artifact.size_bytes:,} bytes, sha256 {artifact.sha256}"
+                if artifact.sha256
+                else "",
+            ),
+            ("scikit-learn", version.framework_versions.scikit_learn),
+            ("created by", version.created_by),
+            ("created", when(version, "create_time")),
+            ("ready", when(version, "ready_time") if version.HasField("ready_time") else ""),
+            ("archived", when(version, "archive_time") if version.HasField("archive_time") else ""),
+            ("etag", version.etag),
+        ]
+    )
 
 
 def _list(args: argparse.Namespace) -> int:
     model = names.model(args.model)
     with clients(args) as suite:
         found = []
-        for version in suite.registry.list_versions(model, filter=args.filter,
-                                                    order_by=args.order_by):
+        for version in suite.registry.list_versions(
+            model, filter=args.filter, order_by=args.order_by
+        ):
             found.append(version)
             if args.limit and len(found) >= args.limit:
                 break
     if args.json:
         print_json(found)
         return EXIT_OK
-    table(("version", "state", "aliases", "metrics", "training job", "created by", "created"),
-          [(v.version_number, state(v), ",".join(v.aliases) or "-",
-            pairs(v.metrics, limit=3) or "-", v.lineage.training_job or "-", v.created_by,
-            when(v, "create_time")) for v in found], empty=f"{model} has no versions")
+    table(
+        ("version", "state", "aliases", "metrics", "training job", "created by", "created"),
+        [
+            (
+                v.version_number,
+                state(v),
+                ",".join(v.aliases) or "-",
+                pairs(v.metrics, limit=3) or "-",
+                v.lineage.training_job or "-",
+                v.created_by,
+                when(v, "create_time"),
+            )
+            for v in found
+        ],
+        empty=f"{model} has no versions",
+    )
     return EXIT_OK
 
 
@@ -164,8 +207,11 @@ def _archive(args: argparse.Namespace) -> int:
 
 def _download(args: argparse.Namespace) -> int:
     ref = names.required_version(args.version)
-    kind = (artifact_pb2.ARTIFACT_KIND_REFERENCE_SAMPLE if args.reference_sample
-            else artifact_pb2.ARTIFACT_KIND_MODEL)
+    kind = (
+        artifact_pb2.ARTIFACT_KIND_REFERENCE_SAMPLE
+        if args.reference_sample
+        else artifact_pb2.ARTIFACT_KIND_MODEL
+    )
     # Without --output the file's name needs the resolved number and the format, which only
     # the stream's header says: it is received under a temporary name first.
     path = args.output or Path(f".{ref.model_id}.download")
@@ -186,12 +232,17 @@ def _download(args: argparse.Namespace) -> int:
         finally:
             path.unlink(missing_ok=True)
         path = final
-    summary = {"path": str(path), "model_version": header.model_version,
-               "sha256": header.artifact.sha256, "size_bytes": header.artifact.size_bytes}
+    summary = {
+        "path": str(path),
+        "model_version": header.model_version,
+        "sha256": header.artifact.sha256,
+        "size_bytes": header.artifact.size_bytes,
+    }
     if args.json:
         print_json(summary)
     else:
-        print(f"wrote {path} from {header.model_version}: {header.artifact.size_bytes:,} bytes, "
-              f"sha256 {header.artifact.sha256} (checked)")
+        print(
+            f"wrote {path} from {header.model_version}: {header.artifact.size_bytes:,} bytes, "
+            f"sha256 {header.artifact.sha256} (checked)"
+        )
     return EXIT_OK
-

@@ -42,8 +42,12 @@ class TokenEntry:
     description: str = ""
 
     def to_json(self) -> dict[str, object]:
-        return {"principal": self.principal, "roles": sorted(self.roles), "sha256": self.sha256,
-                "description": self.description}
+        return {
+            "principal": self.principal,
+            "roles": sorted(self.roles),
+            "sha256": self.sha256,
+            "description": self.description,
+        }
 
 
 class TokenStore:
@@ -95,12 +99,14 @@ def parse_entries(document: object, *, source: str) -> list[TokenEntry]:
     entries = []
     for i, item in enumerate(document["tokens"]):
         try:
-            entries.append(TokenEntry(
-                principal=str(item["principal"]),
-                roles=frozenset(str(r) for r in item["roles"]),
-                sha256=str(item["sha256"]).lower(),
-                description=str(item.get("description", "")),
-            ))
+            entries.append(
+                TokenEntry(
+                    principal=str(item["principal"]),
+                    roles=frozenset(str(r) for r in item["roles"]),
+                    sha256=str(item["sha256"]).lower(),
+                    description=str(item.get("description", "")),
+                )
+            )
         except (KeyError, TypeError) as exc:
             raise InvalidArgumentError(f"{source}: token entry {i} lacks {exc}") from exc
     return entries
@@ -118,8 +124,9 @@ def add_token(path: Path, principal: str, roles: Iterable[str], description: str
     token = new_token()
     entries = parse_entries(document, source=str(path))
     entries.append(TokenEntry(principal, roles, token_hash(token), description))
-    write_private(path, json.dumps(
-        {"version": 1, "tokens": [e.to_json() for e in entries]}, indent=2) + "\n")
+    write_private(
+        path, json.dumps({"version": 1, "tokens": [e.to_json() for e in entries]}, indent=2) + "\n"
+    )
     return token
 
 
@@ -133,8 +140,7 @@ def write_private(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def own_principal(token_file: Path | None, tokens_file: Path | None, *,
-                  fallback: str) -> Principal:
+def own_principal(token_file: Path | None, tokens_file: Path | None, *, fallback: str) -> Principal:
     """The principal a service's own token stands for (the token it presents to its peers,
     looked up in its tokens file), so that what the service does by itself is recorded under
     the same name its calls carry; ``fallback`` (role ``service``) when either file is

@@ -33,6 +33,7 @@ S = TypeVar("S", bound=ServiceSettings)
 
 AUDIT_SERVICE = audit_service_pb2.DESCRIPTOR.services_by_name["AuditService"]
 
+
 class ConfigurationError(ValueError):
     """A setting the service cannot run with, found while it builds (exit code 2)."""
 
@@ -86,13 +87,12 @@ def with_audit_verifier(app: ServiceApp, db: Database, interval_seconds: float) 
         if first_stopping is not None:
             await first_stopping()
 
-    return replace(app, on_ready=on_ready, on_stopping=on_stopping,
-                   collectors=[*app.collectors, verifier])
+    return replace(
+        app, on_ready=on_ready, on_stopping=on_stopping, collectors=[*app.collectors, verifier]
+    )
 
 
-def parse_settings(
-    settings_class: type[S], argv: Sequence[str] | None, prog: str
-) -> S:
+def parse_settings(settings_class: type[S], argv: Sequence[str] | None, prog: str) -> S:
     parser = argparse.ArgumentParser(
         prog=prog,
         description=(settings_class.__doc__ or "").strip(),
@@ -139,13 +139,14 @@ def run_service(
         print(f"slipway {settings.service_name}: {exc}", file=sys.stderr)
         return EXIT_SCHEMA
     try:
-        app = with_audit_verifier(build(settings, db), db,
-                                  settings.audit_verify_interval_seconds)
+        app = with_audit_verifier(build(settings, db), db, settings.audit_verify_interval_seconds)
         auditor = DatabaseEdgeAuditor(db, settings.service_name)
-        server = SlipwayServer(settings, app.services, auditor=auditor,
-                               collectors=app.collectors)
-        asyncio.run(run_until_signalled(server, on_ready=app.on_ready,
-                                        on_stopping=app.on_stopping, on_stop=app.on_stop))
+        server = SlipwayServer(settings, app.services, auditor=auditor, collectors=app.collectors)
+        asyncio.run(
+            run_until_signalled(
+                server, on_ready=app.on_ready, on_stopping=app.on_stopping, on_stop=app.on_stop
+            )
+        )
     except (FileNotFoundError, ConfigurationError) as exc:
         print(f"slipway {settings.service_name}: {exc}", file=sys.stderr)
         return EXIT_CONFIG

@@ -52,8 +52,10 @@ def is_conflict(error: BaseException) -> bool:
     """Whether ``error`` is a database conflict with a concurrent transaction (see
     :data:`CONFLICT_SQLSTATES`). Never on SQLite: every writing transaction there takes the
     write lock first (``BEGIN IMMEDIATE``), so a unique violation is a bug, not a lost race."""
-    return isinstance(error, DBAPIError) and \
-        getattr(error.orig, "sqlstate", None) in CONFLICT_SQLSTATES
+    return (
+        isinstance(error, DBAPIError)
+        and getattr(error.orig, "sqlstate", None) in CONFLICT_SQLSTATES
+    )
 
 
 class UnsupportedDatabaseError(ValueError):

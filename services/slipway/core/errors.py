@@ -68,8 +68,11 @@ class InvalidArgumentError(SlipwayError):
         cls, field: str, description: str, *, reason: str | None = None
     ) -> InvalidArgumentError:
         """The common case: one field is wrong."""
-        return cls(f"{field}: {description}", reason=reason,
-                   field_violations=[FieldViolation(field, description)])
+        return cls(
+            f"{field}: {description}",
+            reason=reason,
+            field_violations=[FieldViolation(field, description)],
+        )
 
 
 class NotFoundError(SlipwayError):

@@ -64,14 +64,19 @@ class _Draft:
 
 _HEADS = Base.metadata.tables[EventStreamHead.__tablename__]
 _EVENTS = Base.metadata.tables[StreamEventRow.__tablename__]
-_LOCK_HEAD = (select(_HEADS.c.last_sequence).where(_HEADS.c.stream == bindparam("head"))
-              .with_for_update())
-_MOVE_HEAD = (update(_HEADS).where(_HEADS.c.stream == bindparam("head"))
-              .values(last_sequence=bindparam("to_sequence")))
+_LOCK_HEAD = (
+    select(_HEADS.c.last_sequence).where(_HEADS.c.stream == bindparam("head")).with_for_update()
+)
+_MOVE_HEAD = (
+    update(_HEADS)
+    .where(_HEADS.c.stream == bindparam("head"))
+    .values(last_sequence=bindparam("to_sequence"))
+)
 
 
-def publish(session: Session, *, stream: str, type: str, key: str,
-            payload: Mapping[str, Any]) -> None:
+def publish(
+    session: Session, *, stream: str, type: str, key: str, payload: Mapping[str, Any]
+) -> None:
     """Queue an event on ``session``; it is numbered and stored when the session commits."""
     if stream not in STREAMS:
         raise InvalidArgumentError(f"unknown event stream {stream!r}")
@@ -86,8 +91,16 @@ def _append(session: Session, drafts: list[_Draft]) -> None:
         rows = []
         for draft in (d for d in drafts if d.stream == stream):
             sequence += 1
-            rows.append({"stream": stream, "sequence": sequence, "type": draft.type,
-                         "key": draft.key, "payload": draft.payload, "event_time": now})
+            rows.append(
+                {
+                    "stream": stream,
+                    "sequence": sequence,
+                    "type": draft.type,
+                    "key": draft.key,
+                    "payload": draft.payload,
+                    "event_time": now,
+                }
+            )
         connection.execute(insert(_EVENTS), rows)
         connection.execute(_MOVE_HEAD, {"head": stream, "to_sequence": sequence})
 
@@ -96,21 +109,28 @@ COMMIT_WRITER: CommitQueue[_Draft] = CommitQueue("slipway.event_log.pending", _a
 """Stores the events published on a session as it commits (wired by ``bootstrap.open_database``)."""
 
 
-
 def read_after(
-    session: Session, *, stream: str, after: int, limit: int, key: str | None = None,
+    session: Session,
+    *,
+    stream: str,
+    after: int,
+    limit: int,
+    key: str | None = None,
     types: Collection[str] = (),
 ) -> list[StreamEvent]:
     """Events of ``stream`` with a sequence above ``after``, oldest first."""
-    query = select(StreamEventRow).where(StreamEventRow.stream == stream,
-                                         StreamEventRow.sequence > after)
+    query = select(StreamEventRow).where(
+        StreamEventRow.stream == stream, StreamEventRow.sequence > after
+    )
     if key is not None:
         query = query.where(StreamEventRow.key == key)
     if types:
         query = query.where(StreamEventRow.type.in_(list(types)))
     rows = session.scalars(query.order_by(StreamEventRow.sequence).limit(limit)).all()
-    return [StreamEvent(r.stream, r.sequence, r.type, r.key, json.loads(r.payload), r.event_time)
-            for r in rows]
+    return [
+        StreamEvent(r.stream, r.sequence, r.type, r.key, json.loads(r.payload), r.event_time)
+        for r in rows
+    ]
 
 
 def last_sequence(session: Session, stream: str) -> int:

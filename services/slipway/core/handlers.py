@@ -32,7 +32,8 @@ else:
 def _answer(method: MethodDescriptor) -> UnimplementedError:
     return UnimplementedError(
         f"{method.full_name} is part of the contract but not implemented in this release",
-        reason="NOT_IMPLEMENTED_YET", metadata={"method": method.full_name},
+        reason="NOT_IMPLEMENTED_YET",
+        metadata={"method": method.full_name},
     )
 
 
@@ -49,7 +50,8 @@ class Undecodable:
     def error(self) -> InvalidArgumentError:
         return InvalidArgumentError(
             f"the request is not a valid {self.message_type}: {self.detail}",
-            reason="INVALID_REQUEST_ENCODING")
+            reason="INVALID_REQUEST_ENCODING",
+        )
 
 
 def _serializers(method: MethodDescriptor) -> dict[str, Any]:
@@ -62,8 +64,7 @@ def _serializers(method: MethodDescriptor) -> dict[str, Any]:
         except DecodeError as error:
             return Undecodable(method.input_type.full_name, str(error))
 
-    return {"request_deserializer": decode,
-            "response_serializer": response_class.SerializeToString}
+    return {"request_deserializer": decode, "response_serializer": response_class.SerializeToString}
 
 
 async def _checked_requests(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -77,30 +78,38 @@ def _checked(method: MethodDescriptor, behaviour: Any) -> Any:
     """``behaviour`` refusing undecodable requests (see :class:`Undecodable`)."""
     if method.client_streaming:
         if method.server_streaming:
-            async def stream_stream(requests: AsyncIterator[Any],
-                                    ctx: Context) -> AsyncIterator[Any]:
-                async with contextlib.aclosing(behaviour(_checked_requests(requests),
-                                                         ctx)) as replies:
+
+            async def stream_stream(
+                requests: AsyncIterator[Any], ctx: Context
+            ) -> AsyncIterator[Any]:
+                async with contextlib.aclosing(
+                    behaviour(_checked_requests(requests), ctx)
+                ) as replies:
                     async for reply in replies:
                         yield reply
+
             return stream_stream
 
         async def stream_unary(requests: AsyncIterator[Any], ctx: Context) -> Any:
             return await behaviour(_checked_requests(requests), ctx)
+
         return stream_unary
     if method.server_streaming:
+
         async def unary_stream(request: Any, ctx: Context) -> AsyncIterator[Any]:
             if isinstance(request, Undecodable):
                 raise request.error()
             async with contextlib.aclosing(behaviour(request, ctx)) as replies:
                 async for reply in replies:  # closed at once if this stream is closed
                     yield reply
+
         return unary_stream
 
     async def unary_unary(request: Any, ctx: Context) -> Any:
         if isinstance(request, Undecodable):
             raise request.error()
         return await behaviour(request, ctx)
+
     return unary_unary
 
 
@@ -119,17 +128,20 @@ def _implemented(method: MethodDescriptor, behaviour: Any) -> grpc.RpcMethodHand
 def _unimplemented(method: MethodDescriptor) -> grpc.RpcMethodHandler[Any, Any]:
     kwargs = _serializers(method)
     if method.client_streaming and method.server_streaming:
+
         async def stream_stream(_requests: Any, _ctx: Context) -> AsyncIterator[Any]:
             raise _answer(method)
             yield  # makes this an async generator, as gRPC expects for streaming responses
 
         return grpc.stream_stream_rpc_method_handler(stream_stream, **kwargs)
     if method.client_streaming:
+
         async def stream_unary(_requests: Any, _ctx: Context) -> Any:
             raise _answer(method)
 
         return grpc.stream_unary_rpc_method_handler(stream_unary, **kwargs)
     if method.server_streaming:
+
         async def unary_stream(_request: Any, _ctx: Context) -> AsyncIterator[Any]:
             raise _answer(method)
             yield  # makes this an async generator, as gRPC expects for streaming responses
@@ -163,4 +175,3 @@ def service_handler(service: ServiceDescriptor, servicer: object | None) -> grpc
             _implemented(method, behaviour) if behaviour else _unimplemented(method)
         )
     return grpc.method_handlers_generic_handler(service.full_name, handlers)
-

@@ -49,8 +49,9 @@ def _channel(address: str, tls: ProbeTLS | None) -> grpc.Channel:
     return grpc.secure_channel(address, credentials, options=options)
 
 
-def check(address: str, *, service: str = "", timeout: float = 3.0,
-          tls: ProbeTLS | None = None) -> str:
+def check(
+    address: str, *, service: str = "", timeout: float = 3.0, tls: ProbeTLS | None = None
+) -> str:
     """The health status of ``service`` at ``address``, or why there is none."""
     with _channel(address, tls) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
@@ -66,18 +67,27 @@ def check(address: str, *, service: str = "", timeout: float = 3.0,
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m slipway.core.health_probe",
-        description="Exit 0 when the gRPC health service at ADDRESS answers SERVING, else 1.")
+        description="Exit 0 when the gRPC health service at ADDRESS answers SERVING, else 1.",
+    )
     parser.add_argument("address", metavar="ADDRESS", help="host:port of the gRPC server")
-    parser.add_argument("--service", default="",
-                        help="service name to check (default: the whole server)")
+    parser.add_argument(
+        "--service", default="", help="service name to check (default: the whole server)"
+    )
     parser.add_argument("--timeout", type=float, default=3.0, help="seconds to wait (default 3)")
-    parser.add_argument("--tls-ca-file", type=Path,
-                        help="PEM CA bundle that signed the server certificate; enables TLS")
-    parser.add_argument("--tls-cert-file", type=Path,
-                        help="PEM client certificate, for a server that requires mutual TLS")
+    parser.add_argument(
+        "--tls-ca-file",
+        type=Path,
+        help="PEM CA bundle that signed the server certificate; enables TLS",
+    )
+    parser.add_argument(
+        "--tls-cert-file",
+        type=Path,
+        help="PEM client certificate, for a server that requires mutual TLS",
+    )
     parser.add_argument("--tls-key-file", type=Path, help="PEM key of the client certificate")
-    parser.add_argument("--server-name",
-                        help="name the server certificate must carry (default: ADDRESS's host)")
+    parser.add_argument(
+        "--server-name", help="name the server certificate must carry (default: ADDRESS's host)"
+    )
     return parser
 
 

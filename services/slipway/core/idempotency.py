@@ -59,15 +59,15 @@ class IdempotencyKey:
     """Who called: the same request id from another caller is a different request."""
 
 
-def key_for(service: str, method: str, request_id: str, principal: str
-            ) -> IdempotencyKey | None:
+def key_for(service: str, method: str, request_id: str, principal: str) -> IdempotencyKey | None:
     """The key of a mutating call, or None without a request id; a malformed request id is
     INVALID_ARGUMENT (it must fit the table and be storable on every database)."""
     if not request_id:
         return None
     if len(request_id) > 128 or "\x00" in request_id:
-        raise InvalidArgumentError.for_field("request_id", "at most 128 characters, no NUL",
-                                             reason="INVALID_REQUEST_ID")
+        raise InvalidArgumentError.for_field(
+            "request_id", "at most 128 characters, no NUL", reason="INVALID_REQUEST_ID"
+        )
     return IdempotencyKey(service, method, request_id, principal)
 
 
@@ -120,9 +120,7 @@ def find_record(session: Session, key: IdempotencyKey) -> IdempotencyRecord | No
 
 def find(session: Session, key: IdempotencyKey) -> bytes | None:
     """The serialized response remembered for `key`, or None when this is a first call."""
-    return session.scalars(
-        select(IdempotencyRecord.response).where(*_matching(key))
-    ).one_or_none()
+    return session.scalars(select(IdempotencyRecord.response).where(*_matching(key))).one_or_none()
 
 
 def find_json(session: Session, key: IdempotencyKey | None) -> dict[str, Any] | None:
@@ -134,17 +132,16 @@ def find_json(session: Session, key: IdempotencyKey | None) -> dict[str, Any] | 
     return None if stored is None else dict(json.loads(stored))
 
 
-def remember_json(session: Session, key: IdempotencyKey | None,
-                  response: Mapping[str, Any]) -> None:
+def remember_json(
+    session: Session, key: IdempotencyKey | None, response: Mapping[str, Any]
+) -> None:
     """`remember` a JSON object (what a retry needs to answer as the first call did); nothing
     without a key."""
     if key is not None:
         remember(session, key, "json", json.dumps(dict(response)).encode())
 
 
-def remember(
-    session: Session, key: IdempotencyKey, response_type: str, response: bytes
-) -> None:
+def remember(session: Session, key: IdempotencyKey, response_type: str, response: bytes) -> None:
     """Store the response for `key` in the caller's transaction.
 
     The session is flushed at once, so a concurrent duplicate surfaces here as
@@ -170,7 +167,5 @@ def remember(
 
 def purge_older_than(session: Session, cutoff: datetime) -> int:
     """Forget responses stored before `cutoff`; returns how many were deleted."""
-    result = session.execute(
-        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)
-    )
+    result = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff))
     return int(getattr(result, "rowcount", 0) or 0)

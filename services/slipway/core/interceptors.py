@@ -47,12 +47,12 @@ else:
 Around = Callable[[str, Context, Any], contextlib.AbstractAsyncContextManager[None]]
 
 
-def wrap_handler(
-    handler: Handler, method: str, around: Around
-) -> Handler:
+def wrap_handler(handler: Handler, method: str, around: Around) -> Handler:
     """A copy of ``handler`` whose behaviour runs inside ``around(method, context)``."""
-    kwargs = {"request_deserializer": handler.request_deserializer,
-              "response_serializer": handler.response_serializer}
+    kwargs = {
+        "request_deserializer": handler.request_deserializer,
+        "response_serializer": handler.response_serializer,
+    }
     # The stubs type behaviours as sync callables; on a grpc.aio server they are async.
     inner_uu: Any = handler.unary_unary
     inner_us: Any = handler.unary_stream
@@ -68,8 +68,10 @@ def wrap_handler(
     if inner_us:
 
         async def unary_stream(request: Any, ctx: Context) -> AsyncIterator[Any]:
-            async with around(method, ctx, request), \
-                    contextlib.aclosing(inner_us(request, ctx)) as items:
+            async with (
+                around(method, ctx, request),
+                contextlib.aclosing(inner_us(request, ctx)) as items,
+            ):
                 async for item in items:  # closed at once when this stream is
                     yield item
 
@@ -81,9 +83,9 @@ def wrap_handler(
                 return await inner_su(requests, ctx)
 
         return grpc.stream_unary_rpc_method_handler(stream_unary, **kwargs)
+
     async def stream_stream(requests: Any, ctx: Context) -> AsyncIterator[Any]:
-        async with around(method, ctx, None), \
-                contextlib.aclosing(inner_ss(requests, ctx)) as items:
+        async with around(method, ctx, None), contextlib.aclosing(inner_ss(requests, ctx)) as items:
             async for item in items:
                 yield item
 
@@ -197,11 +199,19 @@ class AccessLogInterceptor(_WrappingInterceptor):
             code = status_of(ctx, error)
             if code == grpc.StatusCode.OK:
                 if _INFO_ENABLED():
-                    log.info("rpc", method=method, code=code.name,
-                             duration_ms=round((time.perf_counter() - start) * 1000, 3))
+                    log.info(
+                        "rpc",
+                        method=method,
+                        code=code.name,
+                        duration_ms=round((time.perf_counter() - start) * 1000, 3),
+                    )
             else:
-                log.warning("rpc", method=method, code=code.name,
-                            duration_ms=round((time.perf_counter() - start) * 1000, 3))
+                log.warning(
+                    "rpc",
+                    method=method,
+                    code=code.name,
+                    duration_ms=round((time.perf_counter() - start) * 1000, 3),
+                )
 
 
 INSECURE_PRINCIPAL = Principal("local-insecure", frozenset({"admin"}))
@@ -215,7 +225,11 @@ class AuthInterceptor(_WrappingInterceptor):
     """
 
     def __init__(
-        self, tokens: TokenStore | None, roles: RoleTable, *, service: str,
+        self,
+        tokens: TokenStore | None,
+        roles: RoleTable,
+        *,
+        service: str,
         auditor: EdgeAuditor | None = None,
     ) -> None:
         super().__init__()
@@ -248,8 +262,7 @@ class AuthInterceptor(_WrappingInterceptor):
             principal = self.authorize(method, metadata_value(ctx, "authorization"))
         except (UnauthenticatedError, PermissionDeniedError) as exc:
             if self._auditor is not None:
-                await self._auditor.refused(method, call_context.current_principal(), exc,
-                                            request)
+                await self._auditor.refused(method, call_context.current_principal(), exc, request)
             request_id = call_context.current_request_id()
             await ctx.abort_with_status(
                 to_rpc_status(exc, service=self._service, request_id=request_id)
@@ -257,7 +270,6 @@ class AuthInterceptor(_WrappingInterceptor):
             raise  # unreachable: abort raises; keeps the generator from yielding twice
         call_context.set_principal(principal)  # also for --insecure-no-auth
         yield
-
 
 
 class ErrorInterceptor(_WrappingInterceptor):
@@ -287,27 +299,40 @@ class ErrorInterceptor(_WrappingInterceptor):
             raise
         except SlipwayError as exc:
             await self._audit_failure(method, exc, request)
-            await ctx.abort_with_status(to_rpc_status(
-                exc, service=self._service, request_id=call_context.current_request_id()))
+            await ctx.abort_with_status(
+                to_rpc_status(
+                    exc, service=self._service, request_id=call_context.current_request_id()
+                )
+            )
         except Exception as exc:
             request_id = call_context.current_request_id()
             if is_conflict(exc):
                 # A race another transaction won (two creators of one row): its transaction
                 # rolled back whole, and the same call again succeeds or gets its proper answer.
-                log.warning("conflict with a concurrent change", method=method,
-                            error=str(getattr(exc, "orig", exc)))
-                conflict = AbortedError("a concurrent change conflicted with this one; retry",
-                                        reason="CONCURRENT_CHANGE")
+                log.warning(
+                    "conflict with a concurrent change",
+                    method=method,
+                    error=str(getattr(exc, "orig", exc)),
+                )
+                conflict = AbortedError(
+                    "a concurrent change conflicted with this one; retry",
+                    reason="CONCURRENT_CHANGE",
+                )
                 await self._audit_failure(method, conflict, request)
-                await ctx.abort_with_status(to_rpc_status(
-                    conflict, service=self._service, request_id=request_id))
+                await ctx.abort_with_status(
+                    to_rpc_status(conflict, service=self._service, request_id=request_id)
+                )
             log.exception("unhandled error", method=method)
             await self._audit_failure(method, None, request)
-            await ctx.abort_with_status(simple_status(
-                grpc.StatusCode.INTERNAL,
-                f"internal error; quote request id {request_id} when reporting it",
-                reason="INTERNAL", service=self._service, request_id=request_id,
-            ))
+            await ctx.abort_with_status(
+                simple_status(
+                    grpc.StatusCode.INTERNAL,
+                    f"internal error; quote request id {request_id} when reporting it",
+                    reason="INTERNAL",
+                    service=self._service,
+                    request_id=request_id,
+                )
+            )
 
 
 class EdgeInterceptor(_WrappingInterceptor):

@@ -14,8 +14,24 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app
 from prometheus_client.exposition import ThreadingWSGIServer
 
-LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-                   5.0, 10.0, 30.0, 60.0)
+LATENCY_BUCKETS = (
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+    60.0,
+)
 
 
 class GrpcMetrics:
@@ -26,13 +42,21 @@ class GrpcMetrics:
         self.registry = registry
         labels = ["grpc_service", "grpc_method"]
         self._started = Counter(
-            "grpc_server_started_total", "RPCs started on the server.", labels, registry=registry)
+            "grpc_server_started_total", "RPCs started on the server.", labels, registry=registry
+        )
         self._handled = Counter(
-            "grpc_server_handled_total", "RPCs completed on the server, by status code.",
-            [*labels, "grpc_code"], registry=registry)
+            "grpc_server_handled_total",
+            "RPCs completed on the server, by status code.",
+            [*labels, "grpc_code"],
+            registry=registry,
+        )
         self._latency = Histogram(
-            "grpc_server_handling_seconds", "Time from the start of an RPC to its status.",
-            labels, buckets=LATENCY_BUCKETS, registry=registry)
+            "grpc_server_handling_seconds",
+            "Time from the start of an RPC to its status.",
+            labels,
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
 
     def started(self, service: str, method: str) -> None:
         self._started.labels(service, method).inc()
@@ -73,9 +97,18 @@ def start_metrics_endpoint(address: str, registry: CollectorRegistry) -> Metrics
     of 500 ms, so stopping a service (and every test server) does not wait half a second.
     """
     host, _, port = address.rpartition(":")
-    server = make_server(host.strip("[]") or "127.0.0.1", int(port), make_wsgi_app(registry),
-                         ThreadingWSGIServer, handler_class=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="metrics-endpoint", daemon=True)
+    server = make_server(
+        host.strip("[]") or "127.0.0.1",
+        int(port),
+        make_wsgi_app(registry),
+        ThreadingWSGIServer,
+        handler_class=_QuietHandler,
+    )
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="metrics-endpoint",
+        daemon=True,
+    )
     thread.start()
     return MetricsEndpoint(server, thread)

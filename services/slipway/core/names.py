@@ -29,8 +29,12 @@ def check_model_id(model_id: str, field: str = "model_id") -> str:
     if not model_id:
         raise _fail(field, "is required", "MODEL_ID_REQUIRED")
     if not MODEL_ID.fullmatch(model_id) or ".." in model_id:
-        raise _fail(field, "must be 1-128 letters, digits, '.', '_' or '-', starting and ending "
-                           "with a letter or digit (no '..')", "INVALID_MODEL_ID")
+        raise _fail(
+            field,
+            "must be 1-128 letters, digits, '.', '_' or '-', starting and ending "
+            "with a letter or digit (no '..')",
+            "INVALID_MODEL_ID",
+        )
     return model_id
 
 
@@ -38,8 +42,11 @@ def check_alias(alias: str, field: str = "alias") -> str:
     if not alias:
         raise _fail(field, "is required", "ALIAS_REQUIRED")
     if not ALIAS.fullmatch(alias):
-        raise _fail(field, "must be 1-63 lowercase letters, digits, '_' or '-', starting with a "
-                           "letter", "INVALID_ALIAS")
+        raise _fail(
+            field,
+            "must be 1-63 lowercase letters, digits, '_' or '-', starting with a letter",
+            "INVALID_ALIAS",
+        )
     return alias
 
 
@@ -66,8 +73,11 @@ def version_ref(name: str, field: str = "name") -> VersionRef:
         return VersionRef(model_id_of(model_part, field), alias=check_alias(alias, field))
     parts = name.split("/")
     if len(parts) != 4 or parts[0] != "models" or parts[2] != "versions":
-        raise _fail(field, "must look like models/{model}/versions/{n} or models/{model}@{alias}",
-                    "INVALID_NAME")
+        raise _fail(
+            field,
+            "must look like models/{model}/versions/{n} or models/{model}@{alias}",
+            "INVALID_NAME",
+        )
     model_id = check_model_id(parts[1], field)
     number_text = parts[3]
     if not VERSION_NUMBER.fullmatch(number_text):
@@ -80,11 +90,18 @@ def check_labels(labels: dict[str, str], field: str = "labels") -> dict[str, str
         raise _fail(field, f"at most {MAX_LABELS} labels", "TOO_MANY_LABELS")
     for key, value in labels.items():
         if not LABEL_KEY.fullmatch(key):
-            raise _fail(f"{field}[{key!r}]"[:200], "label keys are 1-63 lowercase letters, "
-                        "digits, '_', '.', '-', starting with a letter", "INVALID_LABEL")
+            raise _fail(
+                f"{field}[{key!r}]"[:200],
+                "label keys are 1-63 lowercase letters, "
+                "digits, '_', '.', '-', starting with a letter",
+                "INVALID_LABEL",
+            )
         if len(value) > MAX_LABEL_VALUE:
-            raise _fail(f"{field}[{key}]", f"label values are at most {MAX_LABEL_VALUE} "
-                        "characters", "INVALID_LABEL")
+            raise _fail(
+                f"{field}[{key}]",
+                f"label values are at most {MAX_LABEL_VALUE} characters",
+                "INVALID_LABEL",
+            )
         _check_storable(value, f"{field}[{key}]")
     return dict(labels)
 

@@ -24,12 +24,14 @@ MAX_POSITION = 2**63 - 1  # a BIGINT: a larger value cannot even be bound on SQL
 _VERSION = 1
 
 
-def page_size(requested: int, *, default: int = DEFAULT_PAGE_SIZE,
-              maximum: int = MAX_PAGE_SIZE) -> int:
+def page_size(
+    requested: int, *, default: int = DEFAULT_PAGE_SIZE, maximum: int = MAX_PAGE_SIZE
+) -> int:
     """The page size to use: the default for 0, capped at ``maximum``; negative is refused."""
     if requested < 0:
-        raise InvalidArgumentError.for_field("page_size", "must not be negative",
-                                             reason="INVALID_PAGE_SIZE")
+        raise InvalidArgumentError.for_field(
+            "page_size", "must not be negative", reason="INVALID_PAGE_SIZE"
+        )
     return min(requested or default, maximum)
 
 
@@ -44,28 +46,35 @@ def _checksum(body: bytes) -> str:
 
 
 def encode_page_token(cursor: Mapping[str, Any], parameters: Mapping[str, Any]) -> str:
-    body = json.dumps({"v": _VERSION, "c": dict(cursor), "q": fingerprint(parameters)},
-                      sort_keys=True, separators=(",", ":")).encode()
+    body = json.dumps(
+        {"v": _VERSION, "c": dict(cursor), "q": fingerprint(parameters)},
+        sort_keys=True,
+        separators=(",", ":"),
+    ).encode()
     raw = body + b"." + _checksum(body).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def _invalid() -> InvalidArgumentError:
     return InvalidArgumentError.for_field(
-        "page_token", "is not a page token returned by this method for this request",
-        reason="INVALID_PAGE_TOKEN")
+        "page_token",
+        "is not a page token returned by this method for this request",
+        reason="INVALID_PAGE_TOKEN",
+    )
 
 
-def cursor_position(cursor: Mapping[str, Any] | None, key: str, *, minimum: int = 0
-                    ) -> int | None:
+def cursor_position(cursor: Mapping[str, Any] | None, key: str, *, minimum: int = 0) -> int | None:
     """The integer ``cursor[key]`` (None on the first page). The checksum is no signature: a
     hand-made token may carry any JSON there (true, 2**64, text), which is refused rather than
     handed to a query that fails on it."""
     if cursor is None:
         return None
     value = cursor.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) \
-            or not minimum <= value <= MAX_POSITION:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not minimum <= value <= MAX_POSITION
+    ):
         raise _invalid()
     return value
 
@@ -83,12 +92,17 @@ def decode_page_token(token: str, parameters: Mapping[str, Any]) -> dict[str, An
         document = json.loads(body)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise invalid from exc
-    if (not isinstance(document, dict) or document.get("v") != _VERSION
-            or not isinstance(document.get("c"), dict)):
+    if (
+        not isinstance(document, dict)
+        or document.get("v") != _VERSION
+        or not isinstance(document.get("c"), dict)
+    ):
         raise invalid
     if document.get("q") != fingerprint(parameters):
         raise InvalidArgumentError.for_field(
-            "page_token", "was issued for a request with different parameters (filter, order)",
-            reason="PAGE_TOKEN_MISMATCH")
+            "page_token",
+            "was issued for a request with different parameters (filter, order)",
+            reason="PAGE_TOKEN_MISMATCH",
+        )
     cursor: dict[str, Any] = document["c"]
     return cursor

@@ -23,12 +23,14 @@ class PeerTarget:
     tls_ca_file: Path | None = None
 
     def channel(self) -> grpc.aio.Channel:
-        options = [("grpc.max_send_message_length", MESSAGE_LIMIT),
-                   ("grpc.max_receive_message_length", MESSAGE_LIMIT),
-                   # A peer that restarts is found again within seconds, not after grpc's
-                   # default backoff of up to two minutes.
-                   ("grpc.initial_reconnect_backoff_ms", 200),
-                   ("grpc.max_reconnect_backoff_ms", 2000)]
+        options = [
+            ("grpc.max_send_message_length", MESSAGE_LIMIT),
+            ("grpc.max_receive_message_length", MESSAGE_LIMIT),
+            # A peer that restarts is found again within seconds, not after grpc's
+            # default backoff of up to two minutes.
+            ("grpc.initial_reconnect_backoff_ms", 200),
+            ("grpc.max_reconnect_backoff_ms", 2000),
+        ]
         if self.tls_ca_file is not None:
             credentials = grpc.ssl_channel_credentials(self.tls_ca_file.read_bytes())
             return grpc.aio.secure_channel(self.target, credentials, options=options)

@@ -52,8 +52,9 @@ class CommitQueue(Generic[T]):
             return
         pending = session.info.get(self._key)
         if pending:
-            pending[:] = [(where, item) for where, item in pending
-                          if not _within(where, rolled_back)]
+            pending[:] = [
+                (where, item) for where, item in pending if not _within(where, rolled_back)
+            ]
 
     def install(self, sessions: sessionmaker[Session]) -> None:
         """Flush queued items when sessions made by ``sessions`` commit (in install order)."""

@@ -28,12 +28,13 @@ INFER = frozenset({VIEWER, DEVELOPER, APPROVER, ADMIN, SERVICE})
 INGEST = frozenset({SERVICE, ADMIN})
 
 # Probes cannot send a token: the standard health service answers everyone.
-EXEMPT_METHODS = frozenset({
-    "/grpc.health.v1.Health/Check",
-    "/grpc.health.v1.Health/Watch",
-    "/grpc.health.v1.Health/List",
-})
-
+EXEMPT_METHODS = frozenset(
+    {
+        "/grpc.health.v1.Health/Check",
+        "/grpc.health.v1.Health/Watch",
+        "/grpc.health.v1.Health/List",
+    }
+)
 
 
 @dataclass(frozen=True)

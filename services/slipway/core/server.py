@@ -121,15 +121,24 @@ class SlipwayServer:
     async def start(self) -> None:
         """Bind and start serving; health reports NOT_SERVING until ``set_serving``."""
         s = self.settings
-        interceptors: list[grpc.aio.ServerInterceptor] = [EdgeInterceptor([
-            RequestContextInterceptor(),
-            MetricsInterceptor(GrpcMetrics(self.metrics_registry)),
-            AccessLogInterceptor(),
-            AuthInterceptor(self._tokens(), self._role_table, service=s.service_name,
-                            auditor=self._auditor),
-            ErrorInterceptor(service=s.service_name, roles=self._role_table,
-                             auditor=self._auditor),
-        ])]
+        interceptors: list[grpc.aio.ServerInterceptor] = [
+            EdgeInterceptor(
+                [
+                    RequestContextInterceptor(),
+                    MetricsInterceptor(GrpcMetrics(self.metrics_registry)),
+                    AccessLogInterceptor(),
+                    AuthInterceptor(
+                        self._tokens(),
+                        self._role_table,
+                        service=s.service_name,
+                        auditor=self._auditor,
+                    ),
+                    ErrorInterceptor(
+                        service=s.service_name, roles=self._role_table, auditor=self._auditor
+                    ),
+                ]
+            )
+        ]
         options: list[tuple[str, int]] = [
             ("grpc.max_receive_message_length", s.max_receive_message_bytes),
             ("grpc.max_send_message_length", s.max_send_message_bytes),
@@ -143,15 +152,18 @@ class SlipwayServer:
                 ("grpc.max_connection_age_grace_ms", int(s.shutdown_grace_seconds * 1000)),
             ]
         server = grpc.aio.server(interceptors=interceptors, options=options)
-        server.add_generic_rpc_handlers([
-            *(service_handler(s.descriptor, s.servicer) for s in self.services),
-            *self._extra_handlers,
-        ])
+        server.add_generic_rpc_handlers(
+            [
+                *(service_handler(s.descriptor, s.servicer) for s in self.services),
+                *self._extra_handlers,
+            ]
+        )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         for name in ("", *self.service_names):
             await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
         reflection.enable_server_reflection(
-            [*self.service_names, HEALTH_SERVICE, reflection.SERVICE_NAME], server)
+            [*self.service_names, HEALTH_SERVICE, reflection.SERVICE_NAME], server
+        )
         self.grpc_port = self._bind(server)
         await server.start()
         if s.health_address:
@@ -165,9 +177,14 @@ class SlipwayServer:
             self._metrics_endpoint = start_metrics_endpoint(
                 s.metrics_address, self.metrics_registry
             )
-        log.info("listening", grpc_address=self.grpc_address, metrics_address=self.metrics_address,
-                 health_address=self.health_address, tls=s.tls_cert_file is not None,
-                 mutual_tls=s.tls_client_ca_file is not None)
+        log.info(
+            "listening",
+            grpc_address=self.grpc_address,
+            metrics_address=self.metrics_address,
+            health_address=self.health_address,
+            tls=s.tls_cert_file is not None,
+            mutual_tls=s.tls_client_ca_file is not None,
+        )
 
     async def _start_health_listener(self, address: str) -> None:
         """A server of its own with the same health servicer (so the same statuses) and nothing
@@ -205,13 +222,18 @@ class SlipwayServer:
         for name in ("", *self.service_names):
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         if self.settings.ready_file is not None:
-            write_private(self.settings.ready_file, json.dumps({
-                "service": self.settings.service_name,
-                "grpc_address": self.grpc_address,
-                "metrics_address": self.metrics_address,
-                "health_address": self.health_address,
-                "tls": self.settings.tls_cert_file is not None,
-            }))
+            write_private(
+                self.settings.ready_file,
+                json.dumps(
+                    {
+                        "service": self.settings.service_name,
+                        "grpc_address": self.grpc_address,
+                        "metrics_address": self.metrics_address,
+                        "health_address": self.health_address,
+                        "tls": self.settings.tls_cert_file is not None,
+                    }
+                ),
+            )
         log.info("serving", services=self.service_names)
 
     async def stop(self, grace: float | None = None) -> None:

@@ -61,8 +61,10 @@ class ServiceSettings:
     )
     grpc_address: str = setting("", "host:port the gRPC server binds (port 0 picks a free one).")
     health_address: str = setting(
-        "", "host:port of a second, plaintext listener that serves only grpc.health.v1, for "
-            "probes that cannot speak TLS (the kubelet's native grpc probe); empty: none.")
+        "",
+        "host:port of a second, plaintext listener that serves only grpc.health.v1, for "
+        "probes that cannot speak TLS (the kubelet's native grpc probe); empty: none.",
+    )
     metrics_address: str = setting(
         "", "host:port of the Prometheus /metrics endpoint; 'off' disables it."
     )
@@ -82,9 +84,11 @@ class ServiceSettings:
     max_receive_message_bytes: int = setting(64 * MiB, "Largest request message accepted.")
     max_send_message_bytes: int = setting(64 * MiB, "Largest response message sent.")
     max_connection_age_seconds: float = setting(
-        0.0, "Close each client connection after this long (in-flight calls get a grace of "
-             "the shutdown grace period), so clients re-resolve the name and reach pods added "
-             "since; 0 keeps connections open.")
+        0.0,
+        "Close each client connection after this long (in-flight calls get a grace of "
+        "the shutdown grace period), so clients re-resolve the name and reach pods added "
+        "since; 0 keeps connections open.",
+    )
     shutdown_grace_seconds: float = setting(
         30.0, "On SIGTERM, how long in-flight calls may run before they are cancelled."
     )
@@ -149,7 +153,10 @@ class ServiceSettings:
             help_text = f"{f.metadata.get('help', '')} [env: {envs}]{default}"
             if kind is bool:
                 parser.add_argument(
-                    flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None,
+                    flag,
+                    dest=f.name,
+                    action=argparse.BooleanOptionalAction,
+                    default=None,
                     help=help_text,
                 )
             elif kind is list:
@@ -244,18 +251,21 @@ class RegistryClientSettings(ServiceSettings):
 
     registry_target: str = setting("127.0.0.1:7101", "host:port of the registry.")
     registry_token_file: Path | None = setting(
-        None, "Bearer token presented to the registry (a principal with the `service` role). "
-              "Default $SLIPWAY_HOME/<service>.token, as `slipway up` writes it.")
+        None,
+        "Bearer token presented to the registry (a principal with the `service` role). "
+        "Default $SLIPWAY_HOME/<service>.token, as `slipway up` writes it.",
+    )
     registry_tls_ca_file: Path | None = setting(
-        None, "PEM CA bundle to verify the registry's certificate; enables TLS to it.")
+        None, "PEM CA bundle to verify the registry's certificate; enables TLS to it."
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.registry_token_file is None:
-            object.__setattr__(self, "registry_token_file",
-                               self.home / f"{self.service_name}.token")
+            object.__setattr__(
+                self, "registry_token_file", self.home / f"{self.service_name}.token"
+            )
 
     @property
     def registry(self) -> PeerTarget:
-        return PeerTarget(self.registry_target, self.registry_token_file,
-                          self.registry_tls_ca_file)
+        return PeerTarget(self.registry_target, self.registry_token_file, self.registry_tls_ca_file)

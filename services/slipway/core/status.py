@@ -38,7 +38,7 @@ def clip(text: str, limit: int) -> str:
     data = text.encode("utf-8")
     if len(data) <= limit:
         return text
-    return data[:limit - 3].decode("utf-8", errors="ignore") + "..."
+    return data[: limit - 3].decode("utf-8", errors="ignore") + "..."
 
 
 def _trailer_bytes(message: str, status: status_pb2.Status) -> int:
@@ -66,19 +66,32 @@ def grpc_code(error: SlipwayError) -> grpc.StatusCode:
 
 
 def _status(
-    code: int, message: str, *, reason: str, service: str, metadata: dict[str, str],
+    code: int,
+    message: str,
+    *,
+    reason: str,
+    service: str,
+    metadata: dict[str, str],
     violations: tuple[FieldViolation, ...] = (),
 ) -> grpc.Status:
     entries = sorted(metadata.items(), key=lambda item: item[0] != "request_id")
-    metadata = {clip(k, MAX_FIELD_BYTES): clip(v, MAX_METADATA_BYTES)
-                for k, v in entries[:MAX_METADATA_ENTRIES]}
+    metadata = {
+        clip(k, MAX_FIELD_BYTES): clip(v, MAX_METADATA_BYTES)
+        for k, v in entries[:MAX_METADATA_ENTRIES]
+    }
     info = any_pb2.Any()
-    info.Pack(error_details_pb2.ErrorInfo(
-        reason=clip(reason, MAX_FIELD_BYTES), domain=error_domain(service), metadata=metadata))
-    shown = [error_details_pb2.BadRequest.FieldViolation(
-        field=clip(v.field, MAX_FIELD_BYTES), description=clip(v.description,
-                                                               MAX_DESCRIPTION_BYTES))
-        for v in violations[:MAX_VIOLATIONS]]
+    info.Pack(
+        error_details_pb2.ErrorInfo(
+            reason=clip(reason, MAX_FIELD_BYTES), domain=error_domain(service), metadata=metadata
+        )
+    )
+    shown = [
+        error_details_pb2.BadRequest.FieldViolation(
+            field=clip(v.field, MAX_FIELD_BYTES),
+            description=clip(v.description, MAX_DESCRIPTION_BYTES),
+        )
+        for v in violations[:MAX_VIOLATIONS]
+    ]
     message = clip(message, MAX_MESSAGE_BYTES)
     for _ in range(64):  # each round halves the message or drops a quarter of the violations
         details = [info]
@@ -93,15 +106,14 @@ def _status(
             break
         size = len(message.encode("utf-8"))
         if size > 512 and (size > 1024 or not shown):  # a long message says less than the
-            message = clip(message, size // 2)        # violations, which name the fields
+            message = clip(message, size // 2)  # violations, which name the fields
         elif shown:
-            del shown[-max(1, len(shown) // 4):]
+            del shown[-max(1, len(shown) // 4) :]
         elif size > 64:
             message = clip(message, size // 2)
         else:
             break
-    trailers: list[tuple[str, str | bytes]] = [
-        (STATUS_DETAILS_KEY, status.SerializeToString())]
+    trailers: list[tuple[str, str | bytes]] = [(STATUS_DETAILS_KEY, status.SerializeToString())]
     if metadata.get("request_id"):
         # abort_with_status replaces trailers set earlier, so the request id goes in again.
         trailers.append((REQUEST_ID_HEADER, metadata["request_id"]))
@@ -113,8 +125,14 @@ def to_rpc_status(error: SlipwayError, *, service: str, request_id: str = "") ->
     metadata = dict(error.metadata)
     if request_id:
         metadata.setdefault("request_id", request_id)
-    return _status(getattr(code_pb2, error.kind.value), error.message, reason=error.reason,
-                   service=service, metadata=metadata, violations=error.field_violations)
+    return _status(
+        getattr(code_pb2, error.kind.value),
+        error.message,
+        reason=error.reason,
+        service=service,
+        metadata=metadata,
+        violations=error.field_violations,
+    )
 
 
 def simple_status(

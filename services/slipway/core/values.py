@@ -38,13 +38,15 @@ def to_pb(value: Any, _depth: int = 0) -> value_pb2.Value:
     if isinstance(value, str):
         return value_pb2.Value(string_value=value)
     if isinstance(value, (list, tuple)):
-        return value_pb2.Value(list_value=value_pb2.ValueList(
-            values=[to_pb(v, _depth + 1) for v in value]))
+        return value_pb2.Value(
+            list_value=value_pb2.ValueList(values=[to_pb(v, _depth + 1) for v in value])
+        )
     if isinstance(value, Mapping):
         if not all(isinstance(k, str) for k in value):
             raise ValueTypeError("map keys must be strings")
-        return value_pb2.Value(map_value=value_pb2.ValueMap(
-            values={k: to_pb(v, _depth + 1) for k, v in value.items()}))
+        return value_pb2.Value(
+            map_value=value_pb2.ValueMap(values={k: to_pb(v, _depth + 1) for k, v in value.items()})
+        )
     raise ValueTypeError(f"{type(value).__name__} has no typed value representation")
 
 
@@ -64,8 +66,10 @@ def from_pb(message: value_pb2.Value, *, finite: bool = False, _depth: int = 0) 
     if kind == "list_value":
         return [from_pb(v, finite=finite, _depth=_depth + 1) for v in message.list_value.values]
     if kind == "map_value":
-        return {k: from_pb(v, finite=finite, _depth=_depth + 1)
-                for k, v in message.map_value.values.items()}
+        return {
+            k: from_pb(v, finite=finite, _depth=_depth + 1)
+            for k, v in message.map_value.values.items()
+        }
     return getattr(message, kind)
 
 
@@ -86,8 +90,10 @@ MIN_TIMESTAMP_SECONDS, MAX_TIMESTAMP_SECONDS = -62_135_596_800, 253_402_300_799
 
 def valid_timestamp(stamp: Timestamp) -> bool:
     """Whether ``stamp`` is a real instant; converting any other one to a datetime raises."""
-    return (MIN_TIMESTAMP_SECONDS <= stamp.seconds <= MAX_TIMESTAMP_SECONDS
-            and 0 <= stamp.nanos < 1_000_000_000)
+    return (
+        MIN_TIMESTAMP_SECONDS <= stamp.seconds <= MAX_TIMESTAMP_SECONDS
+        and 0 <= stamp.nanos < 1_000_000_000
+    )
 
 
 def timestamp(value: datetime | None) -> Timestamp | None:

@@ -91,9 +91,16 @@ class ArtifactCache:
         return message
 
 
-async def download(cache: ArtifactCache, stub: pb_grpc.RegistryServiceAsyncStub, name: str,
-                   kind: artifact_pb2.ArtifactKind.ValueType, sha256: str, *,
-                   metadata: Sequence[tuple[str, str]], deadline: float) -> Path:
+async def download(
+    cache: ArtifactCache,
+    stub: pb_grpc.RegistryServiceAsyncStub,
+    name: str,
+    kind: artifact_pb2.ArtifactKind.ValueType,
+    sha256: str,
+    *,
+    metadata: Sequence[tuple[str, str]],
+    deadline: float,
+) -> Path:
     """The cached file of version ``name``'s artifact ``kind``; streamed from the registry,
     checked against ``sha256`` and committed to ``cache`` when it is not there yet."""
     cached = await asyncio.to_thread(cache.path, sha256)  # re-hashes the file
@@ -104,8 +111,10 @@ async def download(cache: ArtifactCache, stub: pb_grpc.RegistryServiceAsyncStub,
     try:
         with partial.open("wb") as out:
             async for reply in stub.DownloadModelVersion(
-                    pb.DownloadModelVersionRequest(name=name, artifact_kind=kind),
-                    metadata=tuple(metadata), timeout=deadline):
+                pb.DownloadModelVersionRequest(name=name, artifact_kind=kind),
+                metadata=tuple(metadata),
+                timeout=deadline,
+            ):
                 if reply.HasField("header"):
                     continue
                 digest.update(reply.chunk)
@@ -114,10 +123,13 @@ async def download(cache: ArtifactCache, stub: pb_grpc.RegistryServiceAsyncStub,
             os.fsync(out.fileno())
     except grpc.aio.AioRpcError as error:
         partial.unlink(missing_ok=True)
-        raise UnavailableError(f"downloading {name}: {error.code().name} "
-                               f"{error.details()}", reason="REGISTRY_UNAVAILABLE") from error
+        raise UnavailableError(
+            f"downloading {name}: {error.code().name} {error.details()}",
+            reason="REGISTRY_UNAVAILABLE",
+        ) from error
     if digest.hexdigest() != sha256:
         partial.unlink(missing_ok=True)
-        raise UnavailableError(f"downloaded {name} does not match its SHA-256",
-                               reason="ARTIFACT_CORRUPT")
+        raise UnavailableError(
+            f"downloaded {name} does not match its SHA-256", reason="ARTIFACT_CORRUPT"
+        )
     return cache.commit(partial, sha256)

@@ -167,8 +167,10 @@ def validate_sha256(value: object, *, field: str = "sha256") -> str:
     """
     if not is_sha256(value):
         raise InvalidArgumentError.for_field(
-            field, "must be a SHA-256 digest: 64 lowercase hexadecimal characters",
-            reason="INVALID_SHA256")
+            field,
+            "must be a SHA-256 digest: 64 lowercase hexadecimal characters",
+            reason="INVALID_SHA256",
+        )
     return str(value)
 
 
@@ -190,14 +192,18 @@ def _fsync_directory(path: Path) -> None:
 
 
 def _missing(sha256: str) -> NotFoundError:
-    return NotFoundError(f"artifact sha256:{sha256} is not in the store",
-                         reason="ARTIFACT_MISSING", metadata={"sha256": sha256})
+    return NotFoundError(
+        f"artifact sha256:{sha256} is not in the store",
+        reason="ARTIFACT_MISSING",
+        metadata={"sha256": sha256},
+    )
 
 
 def _corrupt(sha256: str, actual: str) -> ArtifactCorruptError:
     return ArtifactCorruptError(
         f"artifact sha256:{sha256} is corrupt: its stored bytes hash to {actual}",
-        metadata={"sha256": sha256, "actual_sha256": actual})
+        metadata={"sha256": sha256, "actual_sha256": actual},
+    )
 
 
 class LocalArtifactUpload:
@@ -225,8 +231,9 @@ class LocalArtifactUpload:
 
     def _open_file(self) -> IO[bytes]:
         if self._file is None:
-            raise FailedPreconditionError("the upload was already committed or aborted",
-                                          reason="UPLOAD_CLOSED")
+            raise FailedPreconditionError(
+                "the upload was already committed or aborted", reason="UPLOAD_CLOSED"
+            )
         return self._file
 
     def write(self, chunk: bytes) -> None:
@@ -238,7 +245,8 @@ class LocalArtifactUpload:
             self.abort()
             raise ArtifactTooLargeError(
                 f"the artifact is larger than the limit of {self._store.max_bytes} bytes",
-                metadata={"max_bytes": str(self._store.max_bytes)})
+                metadata={"max_bytes": str(self._store.max_bytes)},
+            )
         file.write(chunk)
         self._digest.update(chunk)
         self._size = size
@@ -269,7 +277,8 @@ class LocalArtifactUpload:
             raise DigestMismatchError(
                 f"the artifact's bytes hash to sha256:{actual}, "
                 f"not to the declared sha256:{expected_sha256}",
-                metadata={"expected_sha256": expected_sha256, "actual_sha256": actual})
+                metadata={"expected_sha256": expected_sha256, "actual_sha256": actual},
+            )
         final = self._store.path_of(actual)
         fan_out = final.parent
         if not fan_out.is_dir():
@@ -279,8 +288,9 @@ class LocalArtifactUpload:
             os.replace(self._part, final)
         except FileNotFoundError:
             # cleanup_stale_uploads removed the part file of an upload idle for too long.
-            raise AbortedError("the upload expired before it was committed; upload again",
-                               reason="UPLOAD_EXPIRED") from None
+            raise AbortedError(
+                "the upload expired before it was committed; upload again", reason="UPLOAD_EXPIRED"
+            ) from None
         _fsync_directory(fan_out)
         return StoredArtifact(actual, self._size, final.as_uri())
 
@@ -293,8 +303,12 @@ class LocalArtifactUpload:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.abort()
 
     def __del__(self) -> None:

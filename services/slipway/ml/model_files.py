@@ -86,102 +86,104 @@ _CHECK_ARRAY = "sklearn.utils.validation.check_array"
 
 # Generated, then reviewed: tests/core/test_model_files.py dumps every allowed estimator family and
 # fails if a type they need is missing here, or if an entry here is no longer needed.
-TRUSTED_TYPES: frozenset[str] = frozenset({
-    "builtins.dict",
-    "builtins.list",
-    "builtins.slice",
-    "builtins.str",
-    "builtins.tuple",
-    "functools.partial",
-    "numpy.dtype",
-    "numpy.float64",
-    "numpy.int64",
-    "numpy.ndarray",
-    "numpy.random._generator.Generator",
-    "numpy.random.mtrand.RandomState",
-    "numpy.uint64",
-    "sklearn._loss._loss.CyAbsoluteError",
-    "sklearn._loss._loss.CyExponentialLoss",
-    "sklearn._loss._loss.CyHalfBinomialLoss",
-    "sklearn._loss._loss.CyHalfGammaLoss",
-    "sklearn._loss._loss.CyHalfMultinomialLoss",
-    "sklearn._loss._loss.CyHalfPoissonLoss",
-    "sklearn._loss._loss.CyHalfSquaredError",
-    "sklearn._loss._loss.CyHuberLoss",
-    "sklearn._loss._loss.CyPinballLoss",
-    "sklearn._loss.link.HalfLogitLink",
-    "sklearn._loss.link.IdentityLink",
-    "sklearn._loss.link.Interval",
-    "sklearn._loss.link.LogLink",
-    "sklearn._loss.link.LogitLink",
-    "sklearn._loss.link.MultinomialLogit",
-    "sklearn._loss.loss.AbsoluteError",
-    "sklearn._loss.loss.ExponentialLoss",
-    "sklearn._loss.loss.HalfBinomialLoss",
-    "sklearn._loss.loss.HalfGammaLoss",
-    "sklearn._loss.loss.HalfMultinomialLoss",
-    "sklearn._loss.loss.HalfPoissonLoss",
-    "sklearn._loss.loss.HalfSquaredError",
-    "sklearn._loss.loss.HuberLoss",
-    "sklearn._loss.loss.PinballLoss",
-    "sklearn.compose._column_transformer.ColumnTransformer",
-    "sklearn.dummy.DummyClassifier",
-    "sklearn.dummy.DummyRegressor",
-    "sklearn.ensemble._forest.ExtraTreesClassifier",
-    "sklearn.ensemble._forest.ExtraTreesRegressor",
-    "sklearn.ensemble._forest.RandomForestClassifier",
-    "sklearn.ensemble._forest.RandomForestRegressor",
-    "sklearn.ensemble._gb.GradientBoostingClassifier",
-    "sklearn.ensemble._gb.GradientBoostingRegressor",
-    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
-    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
-    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingRegressor",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "sklearn.impute._base.MissingIndicator",
-    "sklearn.impute._base.SimpleImputer",
-    "sklearn.impute._knn.KNNImputer",
-    "sklearn.linear_model._base.LinearRegression",
-    "sklearn.linear_model._coordinate_descent.ElasticNet",
-    "sklearn.linear_model._coordinate_descent.Lasso",
-    "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.linear_model._ridge.Ridge",
-    "sklearn.linear_model._ridge.RidgeClassifier",
-    "sklearn.linear_model._sgd_fast.Hinge",
-    "sklearn.linear_model._sgd_fast.ModifiedHuber",
-    "sklearn.linear_model._stochastic_gradient.SGDClassifier",
-    "sklearn.linear_model._stochastic_gradient.SGDRegressor",
-    "sklearn.metrics._dist_metrics.EuclideanDistance64",
-    "sklearn.metrics._dist_metrics.ManhattanDistance64",
-    "sklearn.naive_bayes.BernoulliNB",
-    "sklearn.naive_bayes.CategoricalNB",
-    "sklearn.naive_bayes.ComplementNB",
-    "sklearn.naive_bayes.GaussianNB",
-    "sklearn.naive_bayes.MultinomialNB",
-    "sklearn.neighbors._ball_tree.BallTree",
-    "sklearn.neighbors._classification.KNeighborsClassifier",
-    "sklearn.neighbors._kd_tree.KDTree",
-    "sklearn.neighbors._regression.KNeighborsRegressor",
-    "sklearn.pipeline.Pipeline",
-    "sklearn.preprocessing._data.MaxAbsScaler",
-    "sklearn.preprocessing._data.MinMaxScaler",
-    "sklearn.preprocessing._data.RobustScaler",
-    "sklearn.preprocessing._data.StandardScaler",
-    "sklearn.preprocessing._encoders.OneHotEncoder",
-    "sklearn.preprocessing._encoders.OrdinalEncoder",
-    "sklearn.preprocessing._label.LabelBinarizer",
-    "sklearn.preprocessing._label.LabelEncoder",
-    "sklearn.preprocessing._target_encoder.TargetEncoder",
-    "sklearn.svm._classes.LinearSVC",
-    "sklearn.svm._classes.LinearSVR",
-    "sklearn.svm._classes.SVC",
-    "sklearn.svm._classes.SVR",
-    "sklearn.tree._classes.DecisionTreeClassifier",
-    "sklearn.tree._classes.DecisionTreeRegressor",
-    "sklearn.tree._classes.ExtraTreeClassifier",
-    "sklearn.tree._classes.ExtraTreeRegressor",
-    "sklearn.tree._tree.Tree",
-    "sklearn.utils.validation.check_array",
-})
+TRUSTED_TYPES: frozenset[str] = frozenset(
+    {
+        "builtins.dict",
+        "builtins.list",
+        "builtins.slice",
+        "builtins.str",
+        "builtins.tuple",
+        "functools.partial",
+        "numpy.dtype",
+        "numpy.float64",
+        "numpy.int64",
+        "numpy.ndarray",
+        "numpy.random._generator.Generator",
+        "numpy.random.mtrand.RandomState",
+        "numpy.uint64",
+        "sklearn._loss._loss.CyAbsoluteError",
+        "sklearn._loss._loss.CyExponentialLoss",
+        "sklearn._loss._loss.CyHalfBinomialLoss",
+        "sklearn._loss._loss.CyHalfGammaLoss",
+        "sklearn._loss._loss.CyHalfMultinomialLoss",
+        "sklearn._loss._loss.CyHalfPoissonLoss",
+        "sklearn._loss._loss.CyHalfSquaredError",
+        "sklearn._loss._loss.CyHuberLoss",
+        "sklearn._loss._loss.CyPinballLoss",
+        "sklearn._loss.link.HalfLogitLink",
+        "sklearn._loss.link.IdentityLink",
+        "sklearn._loss.link.Interval",
+        "sklearn._loss.link.LogLink",
+        "sklearn._loss.link.LogitLink",
+        "sklearn._loss.link.MultinomialLogit",
+        "sklearn._loss.loss.AbsoluteError",
+        "sklearn._loss.loss.ExponentialLoss",
+        "sklearn._loss.loss.HalfBinomialLoss",
+        "sklearn._loss.loss.HalfGammaLoss",
+        "sklearn._loss.loss.HalfMultinomialLoss",
+        "sklearn._loss.loss.HalfPoissonLoss",
+        "sklearn._loss.loss.HalfSquaredError",
+        "sklearn._loss.loss.HuberLoss",
+        "sklearn._loss.loss.PinballLoss",
+        "sklearn.compose._column_transformer.ColumnTransformer",
+        "sklearn.dummy.DummyClassifier",
+        "sklearn.dummy.DummyRegressor",
+        "sklearn.ensemble._forest.ExtraTreesClassifier",
+        "sklearn.ensemble._forest.ExtraTreesRegressor",
+        "sklearn.ensemble._forest.RandomForestClassifier",
+        "sklearn.ensemble._forest.RandomForestRegressor",
+        "sklearn.ensemble._gb.GradientBoostingClassifier",
+        "sklearn.ensemble._gb.GradientBoostingRegressor",
+        "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+        "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+        "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingRegressor",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+        "sklearn.impute._base.MissingIndicator",
+        "sklearn.impute._base.SimpleImputer",
+        "sklearn.impute._knn.KNNImputer",
+        "sklearn.linear_model._base.LinearRegression",
+        "sklearn.linear_model._coordinate_descent.ElasticNet",
+        "sklearn.linear_model._coordinate_descent.Lasso",
+        "sklearn.linear_model._logistic.LogisticRegression",
+        "sklearn.linear_model._ridge.Ridge",
+        "sklearn.linear_model._ridge.RidgeClassifier",
+        "sklearn.linear_model._sgd_fast.Hinge",
+        "sklearn.linear_model._sgd_fast.ModifiedHuber",
+        "sklearn.linear_model._stochastic_gradient.SGDClassifier",
+        "sklearn.linear_model._stochastic_gradient.SGDRegressor",
+        "sklearn.metrics._dist_metrics.EuclideanDistance64",
+        "sklearn.metrics._dist_metrics.ManhattanDistance64",
+        "sklearn.naive_bayes.BernoulliNB",
+        "sklearn.naive_bayes.CategoricalNB",
+        "sklearn.naive_bayes.ComplementNB",
+        "sklearn.naive_bayes.GaussianNB",
+        "sklearn.naive_bayes.MultinomialNB",
+        "sklearn.neighbors._ball_tree.BallTree",
+        "sklearn.neighbors._classification.KNeighborsClassifier",
+        "sklearn.neighbors._kd_tree.KDTree",
+        "sklearn.neighbors._regression.KNeighborsRegressor",
+        "sklearn.pipeline.Pipeline",
+        "sklearn.preprocessing._data.MaxAbsScaler",
+        "sklearn.preprocessing._data.MinMaxScaler",
+        "sklearn.preprocessing._data.RobustScaler",
+        "sklearn.preprocessing._data.StandardScaler",
+        "sklearn.preprocessing._encoders.OneHotEncoder",
+        "sklearn.preprocessing._encoders.OrdinalEncoder",
+        "sklearn.preprocessing._label.LabelBinarizer",
+        "sklearn.preprocessing._label.LabelEncoder",
+        "sklearn.preprocessing._target_encoder.TargetEncoder",
+        "sklearn.svm._classes.LinearSVC",
+        "sklearn.svm._classes.LinearSVR",
+        "sklearn.svm._classes.SVC",
+        "sklearn.svm._classes.SVR",
+        "sklearn.tree._classes.DecisionTreeClassifier",
+        "sklearn.tree._classes.DecisionTreeRegressor",
+        "sklearn.tree._classes.ExtraTreeClassifier",
+        "sklearn.tree._classes.ExtraTreeRegressor",
+        "sklearn.tree._tree.Tree",
+        "sklearn.utils.validation.check_array",
+    }
+)
 
 
 class UnsafeArtifactError(FailedPreconditionError):
@@ -206,8 +208,14 @@ class IncompatibleArtifactError(FailedPreconditionError):
 # Classifiers whose ``predict`` is, in scikit-learn's own code, the class of the largest
 # ``predict_proba`` column: one ``predict_proba`` pass gives both, which halves the cost of
 # evaluating or serving a forest or a boosted model.
-PREDICT_IS_ARGMAX = frozenset({"HistGradientBoostingClassifier", "RandomForestClassifier",
-                               "ExtraTreesClassifier", "DecisionTreeClassifier"})
+PREDICT_IS_ARGMAX = frozenset(
+    {
+        "HistGradientBoostingClassifier",
+        "RandomForestClassifier",
+        "ExtraTreesClassifier",
+        "DecisionTreeClassifier",
+    }
+)
 
 
 def predict_is_argmax(model: Any) -> bool:
@@ -247,8 +255,10 @@ _MAX_MEMBERS = 1_000_000
 def _check_format(fmt: str) -> None:
     if fmt not in FORMATS:
         raise InvalidArgumentError.for_field(
-            "format", f"must be one of {', '.join(sorted(FORMATS))}",
-            reason="UNKNOWN_ARTIFACT_FORMAT")
+            "format",
+            f"must be one of {', '.join(sorted(FORMATS))}",
+            reason="UNKNOWN_ARTIFACT_FORMAT",
+        )
 
 
 def _malformed(what: str) -> MalformedArtifactError:
@@ -259,8 +269,10 @@ def _read_schema(data: bytes | Path) -> Any:
     try:
         with zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data) as archive:
             members = archive.infolist()
-            if (len(members) > _MAX_MEMBERS
-                    or sum(member.file_size for member in members) > _MAX_UNPACKED_BYTES):
+            if (
+                len(members) > _MAX_MEMBERS
+                or sum(member.file_size for member in members) > _MAX_UNPACKED_BYTES
+            ):
                 raise _malformed("it unpacks to more than a model file may hold")
             return json.loads(archive.read("schema.json"))
     except (MalformedArtifactError, FileNotFoundError):
@@ -270,8 +282,11 @@ def _read_schema(data: bytes | Path) -> Any:
 
 
 def _is_null(state: Any) -> bool:
-    return (isinstance(state, dict) and state.get("__loader__") == "JsonNode"
-            and state.get("content") == "null")
+    return (
+        isinstance(state, dict)
+        and state.get("__loader__") == "JsonNode"
+        and state.get("content") == "null"
+    )
 
 
 def _is_check_array(state: Any) -> bool:
@@ -280,8 +295,11 @@ def _is_check_array(state: Any) -> bool:
         return False
     content = state.get("content")
     func = content.get("func") if isinstance(content, dict) else None
-    return (isinstance(func, dict) and func.get("__loader__") == "FunctionNode"
-            and f"{func.get('__module__')}.{func.get('__class__')}" == _CHECK_ARRAY)
+    return (
+        isinstance(func, dict)
+        and func.get("__loader__") == "FunctionNode"
+        and f"{func.get('__module__')}.{func.get('__class__')}" == _CHECK_ARRAY
+    )
 
 
 def _made_by_sklearn(state: dict[str, Any]) -> bool:
@@ -291,8 +309,9 @@ def _made_by_sklearn(state: dict[str, Any]) -> bool:
     attrs = attrs.get("content") if isinstance(attrs, dict) else None
     if not isinstance(attrs, dict):
         return False
-    return ((_is_null(attrs.get("func")) or _is_check_array(attrs.get("func")))
-            and all(_is_null(attrs.get(key)) for key in ("inverse_func", "kw_args", "inv_kw_args")))
+    return (_is_null(attrs.get("func")) or _is_check_array(attrs.get("func"))) and all(
+        _is_null(attrs.get(key)) for key in ("inverse_func", "kw_args", "inv_kw_args")
+    )
 
 
 def _scan_schema(schema: Any) -> tuple[set[str], bool]:
@@ -369,7 +388,10 @@ def _refuse_pickle_unless(allowed: bool, fmt: str) -> None:
     if not allowed:
         raise UnsafeArtifactError(
             f"{fmt} model files can run arbitrary code when loaded and are not allowed here; "
-            "save the model with skops", reason="PICKLE_REFUSED", metadata={"format": fmt})
+            "save the model with skops",
+            reason="PICKLE_REFUSED",
+            metadata={"format": fmt},
+        )
 
 
 # --- compatibility -----------------------------------------------------------------------------
@@ -401,15 +423,25 @@ def check_framework_versions(recorded: Mapping[str, str]) -> None:
             raise IncompatibleArtifactError(
                 f"the model was saved with {label} {recorded.get(key) or '(unrecorded)'}; "
                 f"this process runs {running[key]} and loads only the same {scope} version",
-                metadata={"library": label, "recorded": recorded.get(key, ""),
-                          "running": running[key]})
+                metadata={
+                    "library": label,
+                    "recorded": recorded.get(key, ""),
+                    "running": running[key],
+                },
+            )
 
 
 # --- loading -----------------------------------------------------------------------------------
 
 
-def load_model(path: Path, *, sha256: str, fmt: str, framework_versions: Mapping[str, str],
-               allow_pickle: bool = False) -> object:
+def load_model(
+    path: Path,
+    *,
+    sha256: str,
+    fmt: str,
+    framework_versions: Mapping[str, str],
+    allow_pickle: bool = False,
+) -> object:
     """Load a model file that must hash to ``sha256``.
 
     In order: the format must be known and, for pickle and joblib, allowed
@@ -429,10 +461,10 @@ def load_model(path: Path, *, sha256: str, fmt: str, framework_versions: Mapping
     if (actual := hashlib.sha256(data).hexdigest()) != sha256:
         raise ArtifactCorruptError(
             f"the model file hashes to sha256:{actual}, not to the recorded sha256:{sha256}",
-            metadata={"sha256": sha256, "actual_sha256": actual})
+            metadata={"sha256": sha256, "actual_sha256": actual},
+        )
     if fmt != "skops":
-        _log.warning("loading a model file that can run arbitrary code", format=fmt,
-                     sha256=sha256)
+        _log.warning("loading a model file that can run arbitrary code", format=fmt, sha256=sha256)
         if fmt == "joblib":
             return joblib.load(io.BytesIO(data))
         return pickle.loads(data)  # noqa: S301 - explicitly allowed by the caller, logged above
@@ -440,7 +472,8 @@ def load_model(path: Path, *, sha256: str, fmt: str, framework_versions: Mapping
     if untrusted:
         raise UnsafeArtifactError(
             f"the model file contains types that are not trusted: {', '.join(untrusted)}",
-            metadata={"untrusted_types": ",".join(untrusted)})
+            metadata={"untrusted_types": ",".join(untrusted)},
+        )
     try:
         model: object = sio.loads(data, trusted=sorted(TRUSTED_TYPES))
     except Exception as exc:  # skops raises many kinds for a bad file; none is ours to propagate
@@ -484,60 +517,91 @@ def _check_tree(tree: Any, n_features: int) -> None:
     left = np.asarray(tree.children_left)
     right = np.asarray(tree.children_right)
     feature = np.asarray(tree.feature)
-    _require(int(tree.n_features) == n_features and n >= 1
-             and left.shape == right.shape == feature.shape == (n,), "inconsistent tree")
+    _require(
+        int(tree.n_features) == n_features
+        and n >= 1
+        and left.shape == right.shape == feature.shape == (n,),
+        "inconsistent tree",
+    )
     leaf = left == -1
     index = np.arange(n)
     inner = ~leaf
     # Children after their parent: every path ends at a leaf, none loops.
-    _require(bool(np.all(right[leaf] == -1)
-                  and np.all((left[inner] > index[inner]) & (left[inner] < n))
-                  and np.all((right[inner] > index[inner]) & (right[inner] < n))
-                  and np.all((feature[inner] >= 0) & (feature[inner] < n_features))),
-             "a tree node points outside its tree or its features")
+    _require(
+        bool(
+            np.all(right[leaf] == -1)
+            and np.all((left[inner] > index[inner]) & (left[inner] < n))
+            and np.all((right[inner] > index[inner]) & (right[inner] < n))
+            and np.all((feature[inner] >= 0) & (feature[inner] < n_features))
+        ),
+        "a tree node points outside its tree or its features",
+    )
 
 
 def _check_predictor(predictor: Any, owner: Any) -> None:
     nodes = predictor.nodes
-    _require(isinstance(nodes, np.ndarray) and nodes.dtype == PREDICTOR_RECORD_DTYPE
-             and nodes.ndim == 1 and len(nodes) >= 1, "inconsistent gradient boosting tree")
+    _require(
+        isinstance(nodes, np.ndarray)
+        and nodes.dtype == PREDICTOR_RECORD_DTYPE
+        and nodes.ndim == 1
+        and len(nodes) >= 1,
+        "inconsistent gradient boosting tree",
+    )
     n = len(nodes)
     index = np.arange(n)
     inner = nodes["is_leaf"] == 0
-    left, right, feature = (nodes[key][inner].astype(np.int64)
-                            for key in ("left", "right", "feature_idx"))
+    left, right, feature = (
+        nodes[key][inner].astype(np.int64) for key in ("left", "right", "feature_idx")
+    )
     width = int(owner.n_features_in_)
-    _require(bool(np.all((left > index[inner]) & (left < n))
-                  and np.all((right > index[inner]) & (right < n))
-                  and np.all((feature >= 0) & (feature < width))),
-             "a gradient boosting tree node points outside its tree or its features")
+    _require(
+        bool(
+            np.all((left > index[inner]) & (left < n))
+            and np.all((right > index[inner]) & (right < n))
+            and np.all((feature >= 0) & (feature < width))
+        ),
+        "a gradient boosting tree node points outside its tree or its features",
+    )
     categorical = inner & (nodes["is_categorical"] != 0)
     if categorical.any():
         raw = predictor.raw_left_cat_bitsets
         is_categorical = np.asarray(owner._bin_mapper.is_categorical_)
         bitsets = nodes["bitset_idx"][categorical].astype(np.int64)
         features = nodes["feature_idx"][categorical].astype(np.int64)
-        _require(raw.ndim == 2 and raw.shape[1] >= 8 and is_categorical.shape == (width,)
-                 and bool(np.all((bitsets >= 0) & (bitsets < raw.shape[0])))
-                 and bool(np.all(is_categorical[features] != 0)),
-                 "a categorical split points outside its category sets")
+        _require(
+            raw.ndim == 2
+            and raw.shape[1] >= 8
+            and is_categorical.shape == (width,)
+            and bool(np.all((bitsets >= 0) & (bitsets < raw.shape[0])))
+            and bool(np.all(is_categorical[features] != 0)),
+            "a categorical split points outside its category sets",
+        )
 
 
 def _check_binary_tree(tree: Any) -> None:
     data, idx, node_data, node_bounds = (np.asarray(a) for a in tree.get_arrays())
     state = tree.__getstate__()
     n_levels, n_nodes = int(state[5]), int(state[6])
-    _require(data.ndim == 2 and idx.shape == (data.shape[0],)
-             and np.array_equal(np.sort(idx), np.arange(data.shape[0]))
-             and 1 <= n_levels <= 64 and n_nodes == 2**n_levels - 1
-             and node_data.shape == (n_nodes,) and node_bounds.ndim == 3
-             and node_bounds.shape[1:] == (n_nodes, data.shape[1]),
-             "inconsistent neighbours tree")
+    _require(
+        data.ndim == 2
+        and idx.shape == (data.shape[0],)
+        and np.array_equal(np.sort(idx), np.arange(data.shape[0]))
+        and 1 <= n_levels <= 64
+        and n_nodes == 2**n_levels - 1
+        and node_data.shape == (n_nodes,)
+        and node_bounds.ndim == 3
+        and node_bounds.shape[1:] == (n_nodes, data.shape[1]),
+        "inconsistent neighbours tree",
+    )
     start, end = node_data["idx_start"], node_data["idx_end"]
     inner = np.flatnonzero(node_data["is_leaf"] == 0)
-    _require(bool(np.all((start >= 0) & (start <= end) & (end <= data.shape[0]))
-                  and np.all(2 * inner + 2 < n_nodes)),
-             "a neighbours tree node points outside its data")
+    _require(
+        bool(
+            np.all((start >= 0) & (start <= end) & (end <= data.shape[0]))
+            and np.all(2 * inner + 2 < n_nodes)
+        ),
+        "a neighbours tree node points outside its data",
+    )
 
 
 def check_structure(model: object) -> None:
@@ -577,8 +641,10 @@ def _check_structure(model: object) -> None:
             # Ensembles validate the input's width once, then hand it to every member unchecked.
             width = int(getattr(obj, "n_features_in_", -1))
             members = np.asarray(obj.estimators_, dtype=object).ravel()
-            _require(all(getattr(m, "n_features_in_", None) == width for m in members),
-                     "ensemble members disagree on the number of features")
+            _require(
+                all(getattr(m, "n_features_in_", None) == width for m in members),
+                "ensemble members disagree on the number of features",
+            )
         if isinstance(obj, BaseGradientBoosting) and hasattr(obj, "estimators_"):
             boosting.append(obj)
     _require(all(id(obj) in checked for obj in found), "a tree outside any estimator")
@@ -591,8 +657,10 @@ def _check_gradient_boosting(model: Any) -> None:
     # Each stage adds one tree per column of the raw predictions, written without bounds checks:
     # the init estimator's output must be at least as wide as a stage.
     stages = model.estimators_
-    _require(isinstance(stages, np.ndarray) and stages.ndim == 2 and stages.shape[0] >= 1,
-             "inconsistent gradient boosting stages")
+    _require(
+        isinstance(stages, np.ndarray) and stages.ndim == 2 and stages.shape[0] >= 1,
+        "inconsistent gradient boosting stages",
+    )
     try:
         width = model._raw_predict_init(np.zeros((1, int(model.n_features_in_)))).shape[1]
     except Exception:

@@ -12,11 +12,13 @@ from slipway.ml.profiles import FeatureStats, Kind
 KINDS: dict[str, feature_pb2.FeatureKind.ValueType] = {
     "numeric": feature_pb2.FEATURE_KIND_NUMERIC,
     "categorical": feature_pb2.FEATURE_KIND_CATEGORICAL,
-    "binary": feature_pb2.FEATURE_KIND_BINARY}
+    "binary": feature_pb2.FEATURE_KIND_BINARY,
+}
 KIND_NAMES: dict[int, Kind] = {
     feature_pb2.FEATURE_KIND_NUMERIC: "numeric",
     feature_pb2.FEATURE_KIND_CATEGORICAL: "categorical",
-    feature_pb2.FEATURE_KIND_BINARY: "binary"}
+    feature_pb2.FEATURE_KIND_BINARY: "binary",
+}
 
 
 def feature_stats_to_pb(stats: FeatureStats | Mapping[str, Any]) -> feature_pb2.FeatureStatistics:
@@ -24,7 +26,8 @@ def feature_stats_to_pb(stats: FeatureStats | Mapping[str, Any]) -> feature_pb2.
     data = stats.to_dict() if isinstance(stats, FeatureStats) else stats
     message = feature_pb2.FeatureStatistics(
         name=str(data.get("name", "")),
-        kind=KINDS.get(str(data.get("kind")), feature_pb2.FEATURE_KIND_UNSPECIFIED))
+        kind=KINDS.get(str(data.get("kind")), feature_pb2.FEATURE_KIND_UNSPECIFIED),
+    )
     for key in ("count", "missing_count", "distinct_count"):
         setattr(message, key, int(data.get(key) or 0))
     for key in ("mean", "std", "min", "max"):

@@ -104,14 +104,20 @@ class FeatureStats:
     def from_dict(cls, data: Mapping[str, Any]) -> FeatureStats:
         histogram = data.get("histogram") or {}
         return cls(
-            name=str(data["name"]), kind=_kind(data["kind"]), count=int(data["count"]),
+            name=str(data["name"]),
+            kind=_kind(data["kind"]),
+            count=int(data["count"]),
             missing_count=int(data["missing_count"]),
             distinct_count=int(data["distinct_count"]),
-            mean=float(data.get("mean", 0.0)), std=float(data.get("std", 0.0)),
-            min=float(data.get("min", 0.0)), max=float(data.get("max", 0.0)),
+            mean=float(data.get("mean", 0.0)),
+            std=float(data.get("std", 0.0)),
+            min=float(data.get("min", 0.0)),
+            max=float(data.get("max", 0.0)),
             quantiles=tuple((float(p), float(v)) for p, v in data.get("quantiles", ())),
-            histogram=Histogram(tuple(float(e) for e in histogram.get("bin_edges", ())),
-                                tuple(int(c) for c in histogram.get("counts", ()))),
+            histogram=Histogram(
+                tuple(float(e) for e in histogram.get("bin_edges", ())),
+                tuple(int(c) for c in histogram.get("counts", ())),
+            ),
             categories=tuple((str(v), int(c)) for v, c in data.get("categories", ())),
         )
 
@@ -133,8 +139,14 @@ def _as_numbers(values: npt.NDArray[Any]) -> npt.NDArray[np.float64] | None:
     if values.dtype.kind != "O":
         return None
     numbers = np.fromiter(
-        ((isinstance(v, int | float | np.number) and not isinstance(v, bool | np.bool_))
-         or v is None for v in values), dtype=bool, count=len(values))
+        (
+            (isinstance(v, int | float | np.number) and not isinstance(v, bool | np.bool_))
+            or v is None
+            for v in values
+        ),
+        dtype=bool,
+        count=len(values),
+    )
     if not numbers.all():
         return None
     return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
@@ -153,7 +165,9 @@ def _text_missing(values: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
         return np.zeros(len(values), dtype=bool)
     return np.fromiter(
         (v is None or (isinstance(v, float | np.floating) and math.isnan(v)) for v in values),
-        dtype=bool, count=len(values))
+        dtype=bool,
+        count=len(values),
+    )
 
 
 def _categories(present: npt.NDArray[Any]) -> tuple[tuple[str, int], ...]:
@@ -195,15 +209,21 @@ def feature_stats(name: str, values: npt.NDArray[Any], kind: str | None = None) 
             "min": low,
             "max": high,
             "quantiles": tuple(
-                (p, float(q)) for p, q in zip(QUANTILES, np.quantile(present_numbers, QUANTILES),
-                                              strict=True)),
-            "histogram": Histogram(tuple(float(e) for e in edges),
-                                   tuple(int(c) for c in counts)),
+                (p, float(q))
+                for p, q in zip(QUANTILES, np.quantile(present_numbers, QUANTILES), strict=True)
+            ),
+            "histogram": Histogram(tuple(float(e) for e in edges), tuple(int(c) for c in counts)),
         }
     if given != "numeric":
         stats["categories"] = _categories(present)
-    return FeatureStats(name=name, kind=given, count=len(present),
-                        missing_count=int(missing.sum()), distinct_count=distinct, **stats)
+    return FeatureStats(
+        name=name,
+        kind=given,
+        count=len(present),
+        missing_count=int(missing.sum()),
+        distinct_count=distinct,
+        **stats,
+    )
 
 
 # --- reference sample files --------------------------------------------------------------------
@@ -243,16 +263,19 @@ def _decode(key: str, archive: Mapping[str, npt.NDArray[Any]]) -> npt.NDArray[An
     return result
 
 
-def write_sample(path: Path, columns: Mapping[str, npt.NDArray[Any]],
-                 target: npt.NDArray[Any]) -> None:
+def write_sample(
+    path: Path, columns: Mapping[str, npt.NDArray[Any]], target: npt.NDArray[Any]
+) -> None:
     """Write the columns (all the same length as ``target``) and the target as a sample file."""
     names = list(columns)
     arrays: dict[str, npt.NDArray[Any]] = {
-        _COLUMNS_KEY: np.array(names, dtype=str) if names else np.array([], dtype="<U1")}
+        _COLUMNS_KEY: np.array(names, dtype=str) if names else np.array([], dtype="<U1")
+    }
     for i, name in enumerate(names):
         if len(columns[name]) != len(target):
-            raise ValueError(f"column {name!r} has {len(columns[name])} values, the target "
-                             f"{len(target)}")
+            raise ValueError(
+                f"column {name!r} has {len(columns[name])} values, the target {len(target)}"
+            )
         _encode(f"c{i}", columns[name], arrays)
     _encode(_TARGET_KEY, target, arrays)
     with path.open("wb") as file:

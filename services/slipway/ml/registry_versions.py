@@ -6,15 +6,22 @@ from __future__ import annotations
 
 from slipway.registry.v1 import artifact_pb2, model_version_pb2
 
-ARTIFACT_FORMATS = {artifact_pb2.ARTIFACT_FORMAT_SKOPS: "skops",
-                    artifact_pb2.ARTIFACT_FORMAT_PICKLE: "pickle",
-                    artifact_pb2.ARTIFACT_FORMAT_JOBLIB: "joblib",
-                    artifact_pb2.ARTIFACT_FORMAT_ONNX: "onnx"}
+ARTIFACT_FORMATS = {
+    artifact_pb2.ARTIFACT_FORMAT_SKOPS: "skops",
+    artifact_pb2.ARTIFACT_FORMAT_PICKLE: "pickle",
+    artifact_pb2.ARTIFACT_FORMAT_JOBLIB: "joblib",
+    artifact_pb2.ARTIFACT_FORMAT_ONNX: "onnx",
+}
 
 
 def framework_versions(message: model_version_pb2.ModelVersion) -> dict[str, str]:
     """The recorded versions of the libraries ``core.model_files`` checks, unset ones left out."""
     versions = message.framework_versions
-    recorded = {"python": versions.python, "scikit_learn": versions.scikit_learn,
-                "numpy": versions.numpy, "scipy": versions.scipy, "skops": versions.skops}
+    recorded = {
+        "python": versions.python,
+        "scikit_learn": versions.scikit_learn,
+        "numpy": versions.numpy,
+        "scipy": versions.scipy,
+        "skops": versions.skops,
+    }
     return {k: v for k, v in recorded.items() if v}

@@ -17,17 +17,28 @@ import numpy as np
 from slipway.common.v1 import tensor_pb2
 
 DATA_TYPES: dict[str, tensor_pb2.DataType.ValueType] = {
-    "BOOL": tensor_pb2.DATA_TYPE_BOOL, "INT32": tensor_pb2.DATA_TYPE_INT32,
-    "INT64": tensor_pb2.DATA_TYPE_INT64, "FP32": tensor_pb2.DATA_TYPE_FP32,
-    "FP64": tensor_pb2.DATA_TYPE_FP64, "BYTES": tensor_pb2.DATA_TYPE_BYTES,
+    "BOOL": tensor_pb2.DATA_TYPE_BOOL,
+    "INT32": tensor_pb2.DATA_TYPE_INT32,
+    "INT64": tensor_pb2.DATA_TYPE_INT64,
+    "FP32": tensor_pb2.DATA_TYPE_FP32,
+    "FP64": tensor_pb2.DATA_TYPE_FP64,
+    "BYTES": tensor_pb2.DATA_TYPE_BYTES,
 }
 DATA_TYPE_NAMES: dict[int, str] = {value: name for name, value in DATA_TYPES.items()}
 
 NUMPY_TYPES: dict[str, np.dtype[Any]] = {
-    "BOOL": np.dtype("?"), "UINT8": np.dtype("u1"), "INT8": np.dtype("i1"),
-    "INT16": np.dtype("<i2"), "INT32": np.dtype("<i4"), "INT64": np.dtype("<i8"),
-    "UINT16": np.dtype("<u2"), "UINT32": np.dtype("<u4"), "UINT64": np.dtype("<u8"),
-    "FP16": np.dtype("<f2"), "FP32": np.dtype("<f4"), "FP64": np.dtype("<f8"),
+    "BOOL": np.dtype("?"),
+    "UINT8": np.dtype("u1"),
+    "INT8": np.dtype("i1"),
+    "INT16": np.dtype("<i2"),
+    "INT32": np.dtype("<i4"),
+    "INT64": np.dtype("<i8"),
+    "UINT16": np.dtype("<u2"),
+    "UINT32": np.dtype("<u4"),
+    "UINT64": np.dtype("<u8"),
+    "FP16": np.dtype("<f2"),
+    "FP32": np.dtype("<f4"),
+    "FP64": np.dtype("<f8"),
 }
 """The little-endian numpy type of each fixed-size protocol datatype."""
 
@@ -50,7 +61,7 @@ def unpack_bytes(buffer: bytes, count: int) -> list[bytes]:
         offset += 4
         if offset + length > len(buffer):
             raise ValueError("raw BYTES element overruns the content")
-        items.append(buffer[offset:offset + length])
+        items.append(buffer[offset : offset + length])
         offset += length
     if offset != len(buffer):
         raise ValueError("raw BYTES content is longer than its shape")

@@ -215,4 +215,3 @@ def ensure_schema_current(db: Database, *, auto_upgrade: bool) -> None:
         current=current,
         required=required,
     )
-

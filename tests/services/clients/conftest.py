@@ -29,8 +29,9 @@ def connect_as(tokens: dict[str, str]) -> Iterator[Connect]:
     """``connect_as(target, role="developer", **options)``: a blocking connection."""
     opened: list[client.Connection] = []
 
-    def connect(target: str | Mapping[str, str], role: str = "developer",
-                **options: object) -> client.Connection:
+    def connect(
+        target: str | Mapping[str, str], role: str = "developer", **options: object
+    ) -> client.Connection:
         options.setdefault("retry", TEST_RETRY)
         connection = client.connect(target, token=tokens[role], **options)  # type: ignore[arg-type]
         opened.append(connection)
@@ -46,8 +47,9 @@ async def aio_connect_as(tokens: dict[str, str]) -> AsyncIterator[AsyncConnect]:
     """``aio_connect_as(target, role="developer", **options)``: an asyncio connection."""
     opened: list[aio.Connection] = []
 
-    def connect(target: str | Mapping[str, str], role: str = "developer",
-                **options: object) -> aio.Connection:
+    def connect(
+        target: str | Mapping[str, str], role: str = "developer", **options: object
+    ) -> aio.Connection:
         options.setdefault("retry", TEST_RETRY)
         connection = aio.connect(target, token=tokens[role], **options)  # type: ignore[arg-type]
         opened.append(connection)
@@ -65,13 +67,25 @@ def iris_model(tmp_path: Path, data_root: Path) -> Trained:
 
 
 @pytest.fixture
-async def serving(migrated_db: Database, tmp_path: Path, tokens_file: Path,
-                  tokens: dict[str, str], registry: Registry, service_token_file: Path,
-                  iris_model: Trained) -> AsyncIterator[Serving]:
+async def serving(
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+    registry: Registry,
+    service_token_file: Path,
+    iris_model: Trained,
+) -> AsyncIterator[Serving]:
     """Serving ``iris@production``, version 1 of ``models/iris``."""
     await register(registry, service_token_file, "iris", iris_model, alias="production")
-    async with running_serving(migrated_db, tmp_path / "serving", tokens_file, tokens,
-                               registry.address, service_token_file,
-                               cache_dir=tmp_path / "serving-cache",
-                               deployments=["iris@production"]) as running:
+    async with running_serving(
+        migrated_db,
+        tmp_path / "serving",
+        tokens_file,
+        tokens,
+        registry.address,
+        service_token_file,
+        cache_dir=tmp_path / "serving-cache",
+        deployments=["iris@production"],
+    ) as running:
         yield running

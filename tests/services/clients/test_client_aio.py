@@ -24,15 +24,37 @@ pytestmark = SQLITE_ONLY
 
 
 async def test_asyncio_clients_against_the_suite(
-        migrated_db: Database, tmp_path: Path, tokens_file: Path, tokens: dict[str, str],
-        registry: Registry, service_token_file: Path, start_training: StartTraining,
-        serving: Serving, iris_model: Trained, aio_connect_as):
-    async with start_training(registry.address) as training, \
-            running_monitoring(migrated_db, tmp_path / "monitoring", tokens_file, tokens,
-                               registry.address, service_token_file,
-                               evaluate=False) as monitoring:
-        suite = aio_connect_as({"registry": registry.address, "training": training.address,
-                                "serving": serving.address, "monitoring": monitoring.address})
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+    registry: Registry,
+    service_token_file: Path,
+    start_training: StartTraining,
+    serving: Serving,
+    iris_model: Trained,
+    aio_connect_as,
+):
+    async with (
+        start_training(registry.address) as training,
+        running_monitoring(
+            migrated_db,
+            tmp_path / "monitoring",
+            tokens_file,
+            tokens,
+            registry.address,
+            service_token_file,
+            evaluate=False,
+        ) as monitoring,
+    ):
+        suite = aio_connect_as(
+            {
+                "registry": registry.address,
+                "training": training.address,
+                "serving": serving.address,
+                "monitoring": monitoring.address,
+            }
+        )
 
         for model_id in ("a", "b", "c"):
             await suite.registry.create_model(model_id)
@@ -46,8 +68,7 @@ async def test_asyncio_clients_against_the_suite(
         model = iris_model.model()
         outputs = await suite.inference.predict("iris", rows)
         np.testing.assert_array_equal(outputs["predict"], model.predict(rows))
-        np.testing.assert_allclose(outputs["predict_proba"], model.predict_proba(rows),
-                                   rtol=1e-12)
+        np.testing.assert_allclose(outputs["predict_proba"], model.predict_proba(rows), rtol=1e-12)
 
         seen: list[training_job_pb2.TrainingJob] = []
 
@@ -62,10 +83,12 @@ async def test_asyncio_clients_against_the_suite(
         assert seen[-1] == done
         assert [j.state async for j in suite.training.watch(created.name)] == [SUCCEEDED]
 
-        await suite.monitoring.create_policy(monitoring_policy_pb2.MonitoringPolicy(
-            model="models/wine"), policy_id="wine")
+        await suite.monitoring.create_policy(
+            monitoring_policy_pb2.MonitoringPolicy(model="models/wine"), policy_id="wine"
+        )
         assert [p.name async for p in suite.monitoring.list_policies()] == [
-            "monitoringPolicies/wine"]
+            "monitoringPolicies/wine"
+        ]
         alerts = [a async for a in suite.monitoring.list_alerts()]
         assert alerts == []
 
@@ -83,10 +106,11 @@ class CountingRetries(client.RetryPolicy):
 
 
 async def test_a_read_waits_out_a_registry_that_starts_after_its_first_attempt(
-        migrated_db: Database, tmp_path: Path, tokens_file: Path, tokens: dict[str, str],
-        aio_connect_as):
-    async with running_registry(migrated_db, tmp_path / "first", tokens_file, tokens,
-                                tmp_path / "artifacts") as first:
+    migrated_db: Database, tmp_path: Path, tokens_file: Path, tokens: dict[str, str], aio_connect_as
+):
+    async with running_registry(
+        migrated_db, tmp_path / "first", tokens_file, tokens, tmp_path / "artifacts"
+    ) as first:
         address = first.address  # a port that was free a moment ago, so free again soon
     policy = CountingRetries(max_attempts=50, initial_backoff=0.05, max_backoff=0.2)
     suite = aio_connect_as(address, retry=policy, timeout=30.0)
@@ -97,8 +121,14 @@ async def test_a_read_waits_out_a_registry_that_starts_after_its_first_attempt(
         await asyncio.sleep(0.02)
     assert policy.granted, "the first attempt should have failed: nothing listened yet"
     assert not reading.done()
-    async with running_registry(migrated_db, tmp_path / "second", tokens_file, tokens,
-                                tmp_path / "artifacts", grpc_address=address):
+    async with running_registry(
+        migrated_db,
+        tmp_path / "second",
+        tokens_file,
+        tokens,
+        tmp_path / "artifacts",
+        grpc_address=address,
+    ):
         with pytest.raises(client.NotFound) as missing:  # an answer: the registry was reached
             await asyncio.wait_for(reading, 30)
     assert missing.value.reason == "MODEL_NOT_FOUND"

@@ -22,32 +22,52 @@ pytestmark = SQLITE_ONLY
 
 def policy(model: str) -> monitoring_policy_pb2.MonitoringPolicy:
     return monitoring_policy_pb2.MonitoringPolicy(
-        model=model, min_samples=100, window=monitoring_policy_pb2.WindowSpec(row_count=200))
+        model=model, min_samples=100, window=monitoring_policy_pb2.WindowSpec(row_count=200)
+    )
 
 
 async def test_policies_ground_truth_reports_and_alerts(
-        migrated_db: Database, tmp_path: Path, tokens_file: Path, tokens: dict[str, str],
-        registry: Registry, service_token_file: Path, iris_model: Trained, connect_as):
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+    registry: Registry,
+    service_token_file: Path,
+    iris_model: Trained,
+    connect_as,
+):
     await register(registry, service_token_file, "iris", iris_model, alias="production")
-    async with running_monitoring(migrated_db, tmp_path / "monitoring", tokens_file, tokens,
-                                  registry.address, service_token_file,
-                                  evaluate=False) as monitoring:
+    async with running_monitoring(
+        migrated_db,
+        tmp_path / "monitoring",
+        tokens_file,
+        tokens,
+        registry.address,
+        service_token_file,
+        evaluate=False,
+    ) as monitoring:
         suite = connect_as({"monitoring": monitoring.address})
 
         def scenario() -> None:
-            created = [suite.monitoring.create_policy(policy(f"models/m{i}"),
-                                                      policy_id=f"p{i}", reason="watch")
-                       for i in range(3)]
+            created = [
+                suite.monitoring.create_policy(
+                    policy(f"models/m{i}"), policy_id=f"p{i}", reason="watch"
+                )
+                for i in range(3)
+            ]
             assert [p.name for p in suite.monitoring.list_policies(page_size=2)] == [
-                p.name for p in created]
+                p.name for p in created
+            ]
             assert [p.name for p in suite.monitoring.list_policies(model="m1")] == [
-                "monitoringPolicies/p1"]
+                "monitoringPolicies/p1"
+            ]
             with pytest.raises(client.InvalidArgument) as invalid:
                 suite.monitoring.create_policy(policy("m9"))
             assert "monitoring_policy.model" in [v.field for v in invalid.value.field_violations]
 
             change = monitoring_policy_pb2.MonitoringPolicy(
-                name=created[0].name, etag=created[0].etag, description="fruit drift")
+                name=created[0].name, etag=created[0].etag, description="fruit drift"
+            )
             updated = suite.monitoring.update_policy(change, ["description"], reason="say why")
             assert updated.description == "fruit drift"
             with pytest.raises(client.Aborted):
@@ -57,8 +77,9 @@ async def test_policies_ground_truth_reports_and_alerts(
                 suite.monitoring.get_policy(created[2].name)
             assert gone.value.reason == "POLICY_NOT_FOUND"
 
-            labelled = suite.monitoring.ingest_ground_truth([
-                client.ground_truth("not-yet-predicted", np.array([0, 2, 1]), model="iris")])
+            labelled = suite.monitoring.ingest_ground_truth(
+                [client.ground_truth("not-yet-predicted", np.array([0, 2, 1]), model="iris")]
+            )
             assert (labelled.matched_count, labelled.pending_count) == (0, 1)
             report = suite.monitoring.report("models/iris@production")
             assert report.model_version == "models/iris/versions/1"
@@ -67,7 +88,6 @@ async def test_policies_ground_truth_reports_and_alerts(
             with pytest.raises(client.NotFound):
                 suite.monitoring.get_alert("alerts/nope")
             with pytest.raises(client.DeadlineExceeded):
-                list(suite.monitoring.watch_alerts(model="iris", include_firing=True,
-                                                   timeout=0.5))
+                list(suite.monitoring.watch_alerts(model="iris", include_firing=True, timeout=0.5))
 
         await asyncio.to_thread(scenario)

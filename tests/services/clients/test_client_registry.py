@@ -24,20 +24,22 @@ async def test_models_are_listed_across_pages_with_filters(registry: Registry, c
 
     def scenario() -> None:
         for index in range(5):
-            suite.registry.create_model(f"m{index}", model_pb2.Model(
-                labels={"team": "fraud" if index % 2 else "churn"}))
+            suite.registry.create_model(
+                f"m{index}", model_pb2.Model(labels={"team": "fraud" if index % 2 else "churn"})
+            )
         assert [m.name for m in suite.registry.list_models(page_size=2)] == [
-            f"models/m{i}" for i in range(5)]
-        fraud = suite.registry.list_models(filter='labels.team = "fraud"', order_by="model_id desc",
-                                           page_size=1)
+            f"models/m{i}" for i in range(5)
+        ]
+        fraud = suite.registry.list_models(
+            filter='labels.team = "fraud"', order_by="model_id desc", page_size=1
+        )
         assert [m.name for m in fraud] == ["models/m3", "models/m1"]
         assert suite.registry.get_model("m2").labels["team"] == "churn"
 
     await asyncio.to_thread(scenario)
 
 
-async def test_errors_are_typed_with_code_reason_and_request_id(registry: Registry,
-                                                               connect_as):
+async def test_errors_are_typed_with_code_reason_and_request_id(registry: Registry, connect_as):
     developer = connect_as(registry.address)
     viewer = connect_as(registry.address, role="viewer")
     stranger = client.connect(registry.address, token="not-a-token")
@@ -66,11 +68,13 @@ async def test_errors_are_typed_with_code_reason_and_request_id(registry: Regist
             stranger.registry.get_model("churn")
 
         stale = developer.registry.get_model("churn")
-        developer.registry.update_model(model_pb2.Model(name=stale.name, description="a",
-                                                        etag=stale.etag), ["description"])
+        developer.registry.update_model(
+            model_pb2.Model(name=stale.name, description="a", etag=stale.etag), ["description"]
+        )
         with pytest.raises(client.Aborted):
-            developer.registry.update_model(model_pb2.Model(name=stale.name, description="b",
-                                                            etag=stale.etag), ["description"])
+            developer.registry.update_model(
+                model_pb2.Model(name=stale.name, description="b", etag=stale.etag), ["description"]
+            )
 
     try:
         await asyncio.to_thread(scenario)
@@ -89,8 +93,9 @@ async def test_a_repeated_key_returns_the_first_result(registry: Registry, conne
     await asyncio.to_thread(scenario)
 
 
-async def test_versions_aliases_downloads_events_and_lineage(registry: Registry, connect_as,
-                                                             tmp_path: Path):
+async def test_versions_aliases_downloads_events_and_lineage(
+    registry: Registry, connect_as, tmp_path: Path
+):
     developer = connect_as(registry.address)
     approver = connect_as(registry.address, role="approver")
     model_file = tmp_path / "model.skops"
@@ -101,35 +106,46 @@ async def test_versions_aliases_downloads_events_and_lineage(registry: Registry,
     other_file.write_bytes(model_bytes(1))
 
     def scenario() -> None:
-        first = developer.registry.create_version("iris", model_file, sample_file=sample_file,
-                                                  create_model=True)
+        first = developer.registry.create_version(
+            "iris", model_file, sample_file=sample_file, create_model=True
+        )
         second = developer.registry.create_version("models/iris", other_file)
         assert first.name == "models/iris/versions/1"
         assert first.artifact.sha256 == hashlib.sha256(model_bytes(0)).hexdigest()
-        assert [v.version_number for v in developer.registry.list_versions(
-            "iris", order_by="version_number desc", page_size=1)] == [2, 1]
+        assert [
+            v.version_number
+            for v in developer.registry.list_versions(
+                "iris", order_by="version_number desc", page_size=1
+            )
+        ] == [2, 1]
         assert developer.registry.get_version(client.version_name("iris", 2)) == second
 
         moved = approver.registry.set_alias("iris", "production", 1, reason="first release")
         assert moved.model.aliases["production"] == 1
-        approver.registry.set_alias("iris", "production", 2, reason="better",
-                                    expected_version_number=1)
+        approver.registry.set_alias(
+            "iris", "production", 2, reason="better", expected_version_number=1
+        )
         with pytest.raises(client.Aborted):
-            approver.registry.set_alias("iris", "production", 1, reason="stale",
-                                        expected_version_number=1)
+            approver.registry.set_alias(
+                "iris", "production", 1, reason="stale", expected_version_number=1
+            )
         with pytest.raises(client.FailedPrecondition):
             developer.registry.archive_version("models/iris/versions/2", reason="in use")
-        history = list(developer.registry.alias_history("iris", alias="production",
-                                                        page_size=1))
+        history = list(developer.registry.alias_history("iris", alias="production", page_size=1))
         assert sorted((h.to_version_number, h.reason) for h in history) == [
-            (1, "first release"), (2, "better")]
+            (1, "first release"),
+            (2, "better"),
+        ]
 
         target = tmp_path / "downloads" / "production.skops"
         header = developer.registry.download("models/iris@production", target)
         assert header.model_version == "models/iris/versions/2"
         assert target.read_bytes() == model_bytes(1)
-        developer.registry.download("models/iris/versions/1", tmp_path / "sample.npz.copy",
-                                    kind=artifact_pb2.ARTIFACT_KIND_REFERENCE_SAMPLE)
+        developer.registry.download(
+            "models/iris/versions/1",
+            tmp_path / "sample.npz.copy",
+            kind=artifact_pb2.ARTIFACT_KIND_REFERENCE_SAMPLE,
+        )
         assert (tmp_path / "sample.npz.copy").read_bytes() == sample_bytes(0)
         with pytest.raises(client.NotFound) as missing:
             developer.registry.download("models/iris/versions/9", tmp_path / "nine")
@@ -142,8 +158,7 @@ async def test_versions_aliases_downloads_events_and_lineage(registry: Registry,
         assert archived.state == model_version_pb2.MODEL_VERSION_STATE_ARCHIVED
 
         kinds = []
-        for event in developer.registry.watch_events(model="iris", after_sequence=0,
-                                                     timeout=15):
+        for event in developer.registry.watch_events(model="iris", after_sequence=0, timeout=15):
             kinds.append(event.type)
             if event.type == model_event_pb2.MODEL_EVENT_TYPE_VERSION_ARCHIVED:
                 break

@@ -26,15 +26,16 @@ async def test_predictions_match_the_model(serving: Serving, iris_model: Trained
         outputs = suite.inference.predict("iris", rows)
         assert sorted(outputs) == ["predict", "predict_proba"]
         np.testing.assert_array_equal(outputs["predict"], model.predict(rows))
-        np.testing.assert_allclose(outputs["predict_proba"], model.predict_proba(rows),
-                                   rtol=1e-12)
+        np.testing.assert_allclose(outputs["predict_proba"], model.predict_proba(rows), rtol=1e-12)
         assert outputs["predict_proba"].shape == (len(rows), 3)
 
-        answer = suite.inference.infer("iris", rows.astype(np.float32), outputs=["predict"],
-                                       request_id="batch-1")
+        answer = suite.inference.infer(
+            "iris", rows.astype(np.float32), outputs=["predict"], request_id="batch-1"
+        )
         assert list(answer.outputs) == ["predict"]
-        np.testing.assert_array_equal(answer.outputs["predict"],
-                                      model.predict(rows.astype(np.float32)))
+        np.testing.assert_array_equal(
+            answer.outputs["predict"], model.predict(rows.astype(np.float32))
+        )
         assert answer.model_version == "1"
         assert answer.id == "batch-1"
 
@@ -43,12 +44,14 @@ async def test_predictions_match_the_model(serving: Serving, iris_model: Trained
         assert len(names) == rows.shape[1]
         columns = {name: rows[:, j] for j, name in enumerate(names)}
         by_column = suite.inference.infer("iris", columns, version="1")
-        np.testing.assert_allclose(by_column.outputs["predict_proba"],
-                                   model.predict_proba(rows), rtol=1e-12)
+        np.testing.assert_allclose(
+            by_column.outputs["predict_proba"], model.predict_proba(rows), rtol=1e-12
+        )
         assert by_column.class_labels["predict_proba"] == [int(c) for c in model.classes_]
 
-        ints = suite.inference.predict("iris", np.rint(rows).astype(np.int64),
-                                       outputs=("predict", "predict_proba"))
+        ints = suite.inference.predict(
+            "iris", np.rint(rows).astype(np.int64), outputs=("predict", "predict_proba")
+        )
         np.testing.assert_array_equal(ints["predict"], model.predict(np.rint(rows)))
 
     await asyncio.to_thread(scenario)

@@ -20,7 +20,8 @@ WAIT_SECONDS = 90.0  # a whole job: fork, fit, register
 
 
 async def test_jobs_are_created_listed_watched_and_waited_for(
-        registry: Registry, start_training: StartTraining, connect_as):
+    registry: Registry, start_training: StartTraining, connect_as
+):
     async with start_training(registry.address) as training:
         suite = connect_as({"training": training.address, "registry": registry.address})
 
@@ -33,8 +34,7 @@ async def test_jobs_are_created_listed_watched_and_waited_for(
             checked = suite.training.create(job("models/wine"), validate_only=True)
             assert not checked.name
 
-            names = [suite.training.create(job("models/wine", seed=seed)).name
-                     for seed in range(3)]
+            names = [suite.training.create(job("models/wine", seed=seed)).name for seed in range(3)]
             listed = [j.name for j in suite.training.list(model="wine", page_size=2)]
             assert listed == names[::-1]  # newest first, across two pages
 
@@ -49,14 +49,16 @@ async def test_jobs_are_created_listed_watched_and_waited_for(
             assert version.lineage.training_job == names[0]
             for name in names[1:]:
                 assert suite.training.wait(name, timeout=WAIT_SECONDS).state == SUCCEEDED
-            assert [j.name for j in suite.training.list(
-                states=[SUCCEEDED], page_size=1)] == names[::-1]
+            assert [j.name for j in suite.training.list(states=[SUCCEEDED], page_size=1)] == names[
+                ::-1
+            ]
 
         await asyncio.to_thread(scenario)
 
 
 async def test_a_job_is_cancelled_and_a_wait_runs_out_of_time(
-        registry: Registry, start_training: StartTraining, connect_as):
+    registry: Registry, start_training: StartTraining, connect_as
+):
     async with start_training(registry.address) as training:
         suite = connect_as(training.address)
 

@@ -17,33 +17,56 @@ from slipway.services.monitoring.storage.tables import PredictionRow
 SENDER = Principal("serving-0", frozenset({"service"}))
 
 
-def record(request_id: str, version: str, rows: int, *, broken: bool = False
-           ) -> prediction_record_pb2.PredictionRecord:
+def record(
+    request_id: str, version: str, rows: int, *, broken: bool = False
+) -> prediction_record_pb2.PredictionRecord:
     values = np.arange(rows * 2, dtype="<f8").reshape(rows, 2)
     raw = values.tobytes()[:-1] if broken else values.tobytes()
     return prediction_record_pb2.PredictionRecord(
-        request_id=request_id, model_version=version, row_count=rows,
-        inputs=[tensor_pb2.Tensor(name="a", data_type=tensor_pb2.DATA_TYPE_FP64,
-                                  shape=[rows, 2], raw_contents=raw)],
-        outputs=[tensor_pb2.Tensor(name="predict", data_type=tensor_pb2.DATA_TYPE_INT64,
-                                   shape=[rows], raw_contents=np.zeros(rows, "<i8").tobytes())])
+        request_id=request_id,
+        model_version=version,
+        row_count=rows,
+        inputs=[
+            tensor_pb2.Tensor(
+                name="a", data_type=tensor_pb2.DATA_TYPE_FP64, shape=[rows, 2], raw_contents=raw
+            )
+        ],
+        outputs=[
+            tensor_pb2.Tensor(
+                name="predict",
+                data_type=tensor_pb2.DATA_TYPE_INT64,
+                shape=[rows],
+                raw_contents=np.zeros(rows, "<i8").tobytes(),
+            )
+        ],
+    )
 
 
 def test_a_batch_is_counted_per_model_and_stored_in_order(migrated_db: Database) -> None:
-    batch = [record("r1", "models/a/versions/1", 1), record("r2", "models/b/versions/3", 2),
-             record("r3", "models/a/versions/2", 3), record("r4", "models/a/versions/1", 2,
-                                                           broken=True)]
+    batch = [
+        record("r1", "models/a/versions/1", 1),
+        record("r2", "models/b/versions/3", 2),
+        record("r3", "models/a/versions/2", 3),
+        record("r4", "models/a/versions/1", 2, broken=True),
+    ]
     ingestion = Ingestion(migrated_db)
     result = ingestion.ingest_predictions(SENDER, batch, dropped=0, sender="s", request_id="b-1")
-    assert result == BatchResult(accepted=3, rows=6, rejected=1,
-                                 by_model=(("models/a", 2, 4), ("models/b", 1, 2)))
+    assert result == BatchResult(
+        accepted=3, rows=6, rejected=1, by_model=(("models/a", 2, 4), ("models/b", 1, 2))
+    )
     again = ingestion.ingest_predictions(SENDER, batch, dropped=0, sender="s", request_id="b-1")
     assert again == BatchResult(rejected=4)
     with migrated_db.unit_of_work(read_only=True) as session:
         stored = list(session.scalars(select(PredictionRow).order_by(PredictionRow.seq)))
         assert [(r.request_id, r.model, r.row_count) for r in stored] == [
-            ("r1", "models/a", 1), ("r2", "models/b", 2), ("r3", "models/a", 3)]
+            ("r1", "models/a", 1),
+            ("r2", "models/b", 2),
+            ("r3", "models/a", 3),
+        ]
         assert prediction_record_pb2.PredictionRecord.FromString(stored[1].record) == batch[1]
-        events = list(session.scalars(select(AuditEventRow).where(
-            AuditEventRow.action == "monitoring.IngestPredictions")))
+        events = list(
+            session.scalars(
+                select(AuditEventRow).where(AuditEventRow.action == "monitoring.IngestPredictions")
+            )
+        )
         assert [e.resource for e in events] == ["models/a,models/b"]

@@ -39,21 +39,29 @@ ROWS = load_iris().data[::15]
 
 
 @contextlib.asynccontextmanager
-async def monitoring(db: Database, home: Path, tokens_file: Path
-                     ) -> AsyncIterator[tuple[pb_grpc.MonitoringServiceStub, str]]:
+async def monitoring(
+    db: Database, home: Path, tokens_file: Path
+) -> AsyncIterator[tuple[pb_grpc.MonitoringServiceStub, str]]:
     await asyncio.to_thread(home.mkdir, parents=True, exist_ok=True)
     settings = settings_for(MonitoringSettings, home, tokens_file=tokens_file)
     app = monitoring_main.build(settings, db)
-    async with running_server(settings, app.services,
-                              auditor=DatabaseEdgeAuditor(db, "monitoring")) as server, \
-            grpc.aio.insecure_channel(server.grpc_address) as channel:
+    async with (
+        running_server(
+            settings, app.services, auditor=DatabaseEdgeAuditor(db, "monitoring")
+        ) as server,
+        grpc.aio.insecure_channel(server.grpc_address) as channel,
+    ):
         yield pb_grpc.MonitoringServiceStub(channel), server.grpc_address
 
 
 def labels(values: np.ndarray) -> tensor_pb2.Tensor:
     array = np.ascontiguousarray(values, dtype="<i8")
-    return tensor_pb2.Tensor(name="label", data_type=tensor_pb2.DATA_TYPE_INT64,
-                             shape=[len(array)], raw_contents=array.tobytes())
+    return tensor_pb2.Tensor(
+        name="label",
+        data_type=tensor_pb2.DATA_TYPE_INT64,
+        shape=[len(array)],
+        raw_contents=array.tobytes(),
+    )
 
 
 def stored(db: Database) -> list[PredictionRow]:
@@ -64,24 +72,41 @@ def stored(db: Database) -> list[PredictionRow]:
 
 
 async def test_logs_from_serving_are_stored_and_labels_join(
-        migrated_db: Database, tmp_path: Path, tokens_file: Path,
-        tokens: dict[str, str]) -> None:
+    migrated_db: Database, tmp_path: Path, tokens_file: Path, tokens: dict[str, str]
+) -> None:
     token_file = tmp_path / "service.token"
     token_file.write_text(tokens["service"] + "\n")
     trained = train_locally(iris_spec(), tmp_path / "iris", tmp_path)
-    async with running_registry(migrated_db, tmp_path / "registry", tokens_file, tokens,
-                                tmp_path / "artifacts") as registry, \
-            monitoring(migrated_db, tmp_path / "monitoring", tokens_file) as (stub, address):
+    async with (
+        running_registry(
+            migrated_db, tmp_path / "registry", tokens_file, tokens, tmp_path / "artifacts"
+        ) as registry,
+        monitoring(migrated_db, tmp_path / "monitoring", tokens_file) as (stub, address),
+    ):
         await register(registry, token_file, "iris", trained, alias="production")
         # A label that arrives before its prediction waits, then joins.
-        early = await stub.IngestGroundTruth(pb.IngestGroundTruthRequest(ground_truths=[
-            prediction_record_pb2.GroundTruth(request_id="r0", labels=labels(np.zeros(len(ROWS))))
-        ]), metadata=auth(tokens["developer"]))
+        early = await stub.IngestGroundTruth(
+            pb.IngestGroundTruthRequest(
+                ground_truths=[
+                    prediction_record_pb2.GroundTruth(
+                        request_id="r0", labels=labels(np.zeros(len(ROWS)))
+                    )
+                ]
+            ),
+            metadata=auth(tokens["developer"]),
+        )
         assert (early.matched_count, early.pending_count) == (0, 1)
-        async with running_serving(migrated_db, tmp_path / "serving", tokens_file, tokens,
-                                   registry.address, token_file,
-                                   deployments=["iris@production"], monitoring_target=address,
-                                   prediction_log_batch=3) as serving:
+        async with running_serving(
+            migrated_db,
+            tmp_path / "serving",
+            tokens_file,
+            tokens,
+            registry.address,
+            token_file,
+            deployments=["iris@production"],
+            monitoring_target=address,
+            prediction_log_batch=3,
+        ) as serving:
             for i in range(3):
                 await serving.infer(matrix_request("iris", ROWS, request_id=f"r{i}"))
             for _ in range(200):
@@ -94,16 +119,24 @@ async def test_logs_from_serving_are_stored_and_labels_join(
         assert all(r.row_count == len(ROWS) and r.role == "primary" for r in rows)
         assert rows[0].label is not None  # the early label joined
         record = prediction_record_pb2.PredictionRecord.FromString(rows[1].record)
-        assert np.array_equal(np.frombuffer(record.inputs[2].raw_contents, dtype="<f8"),
-                              ROWS[:, 2])
+        assert np.array_equal(np.frombuffer(record.inputs[2].raw_contents, dtype="<f8"), ROWS[:, 2])
         # Labels after the fact; one with the wrong row count is rejected.
-        late = await stub.IngestGroundTruth(pb.IngestGroundTruthRequest(ground_truths=[
-            prediction_record_pb2.GroundTruth(request_id="r1", labels=labels(np.ones(len(ROWS)))),
-            prediction_record_pb2.GroundTruth(request_id="r2", labels=labels(np.ones(2))),
-        ], request_id="labels-1"), metadata=auth(tokens["developer"]))
+        late = await stub.IngestGroundTruth(
+            pb.IngestGroundTruthRequest(
+                ground_truths=[
+                    prediction_record_pb2.GroundTruth(
+                        request_id="r1", labels=labels(np.ones(len(ROWS)))
+                    ),
+                    prediction_record_pb2.GroundTruth(request_id="r2", labels=labels(np.ones(2))),
+                ],
+                request_id="labels-1",
+            ),
+            metadata=auth(tokens["developer"]),
+        )
         assert (late.matched_count, late.pending_count, late.rejected_count) == (1, 0, 1)
-        again = await stub.IngestGroundTruth(pb.IngestGroundTruthRequest(request_id="labels-1"),
-                                             metadata=auth(tokens["developer"]))
+        again = await stub.IngestGroundTruth(
+            pb.IngestGroundTruthRequest(request_id="labels-1"), metadata=auth(tokens["developer"])
+        )
         assert (again.matched_count, again.rejected_count) == (1, 1)  # the first answer
         with migrated_db.unit_of_work(read_only=True) as session:
             assert not list(session.scalars(select(PendingLabelRow)))
@@ -114,29 +147,48 @@ async def test_logs_from_serving_are_stored_and_labels_join(
 
 
 async def test_a_resent_batch_is_stored_once_and_bad_records_are_counted(
-        migrated_db: Database, tmp_path: Path, tokens_file: Path,
-        tokens: dict[str, str]) -> None:
+    migrated_db: Database, tmp_path: Path, tokens_file: Path, tokens: dict[str, str]
+) -> None:
     good = prediction_record_pb2.PredictionRecord(
-        request_id="x1", model_version="models/m/versions/2", row_count=2,
-        inputs=[tensor_pb2.Tensor(name="a", data_type=tensor_pb2.DATA_TYPE_FP64, shape=[2],
-                                  raw_contents=np.zeros(2).tobytes())])
+        request_id="x1",
+        model_version="models/m/versions/2",
+        row_count=2,
+        inputs=[
+            tensor_pb2.Tensor(
+                name="a",
+                data_type=tensor_pb2.DATA_TYPE_FP64,
+                shape=[2],
+                raw_contents=np.zeros(2).tobytes(),
+            )
+        ],
+    )
     bad = prediction_record_pb2.PredictionRecord(
-        request_id="x2", model_version="models/m/versions/2", row_count=3,
-        inputs=[tensor_pb2.Tensor(name="a", data_type=tensor_pb2.DATA_TYPE_FP64, shape=[3],
-                                  raw_contents=b"short")])
+        request_id="x2",
+        model_version="models/m/versions/2",
+        row_count=3,
+        inputs=[
+            tensor_pb2.Tensor(
+                name="a", data_type=tensor_pb2.DATA_TYPE_FP64, shape=[3], raw_contents=b"short"
+            )
+        ],
+    )
     unknown_role = prediction_record_pb2.PredictionRecord()
     unknown_role.CopyFrom(good)
     unknown_role.request_id, unknown_role.role = "x3", 999  # type: ignore[assignment]
-    batch = pb.IngestPredictionsRequest(records=[good, bad, unknown_role], request_id="batch-1",
-                                        sender="t")
+    batch = pb.IngestPredictionsRequest(
+        records=[good, bad, unknown_role], request_id="batch-1", sender="t"
+    )
 
     async def stream() -> AsyncIterator[pb.IngestPredictionsRequest]:
         yield batch
 
     async with monitoring(migrated_db, tmp_path / "monitoring", tokens_file) as (stub, _):
         first = await stub.IngestPredictions(stream(), metadata=auth(tokens["service"]))
-        assert (first.accepted_record_count, first.accepted_row_count,
-                first.rejected_record_count) == (1, 2, 2)
+        assert (
+            first.accepted_record_count,
+            first.accepted_row_count,
+            first.rejected_record_count,
+        ) == (1, 2, 2)
         second = await stub.IngestPredictions(stream(), metadata=auth(tokens["service"]))
         assert second.accepted_record_count == 0
         assert second.rejected_record_count == 3  # the whole resent batch
@@ -147,19 +199,35 @@ async def test_a_resent_batch_is_stored_once_and_bad_records_are_counted(
 
 
 async def test_a_label_joins_the_primary_and_the_shadow_record_of_its_request(
-        migrated_db: Database, tmp_path: Path, tokens_file: Path, tokens: dict[str, str],
-        registry: Registry, service_token_file: Path) -> None:
-    def record(version: int, request_id: str,
-               shadow: bool) -> prediction_record_pb2.PredictionRecord:
-        made = prediction_record(f"models/m/versions/{version}", request_id,
-                                 {"a": np.arange(3.0)}, {"predict": np.zeros(3, dtype=np.int64)})
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+    registry: Registry,
+    service_token_file: Path,
+) -> None:
+    def record(
+        version: int, request_id: str, shadow: bool
+    ) -> prediction_record_pb2.PredictionRecord:
+        made = prediction_record(
+            f"models/m/versions/{version}",
+            request_id,
+            {"a": np.arange(3.0)},
+            {"predict": np.zeros(3, dtype=np.int64)},
+        )
         if shadow:
             made.role = prediction_record_pb2.TRAFFIC_ROLE_SHADOW
         return made
 
-    async with running_monitoring(migrated_db, tmp_path / "monitoring", tokens_file, tokens,
-                                  registry.address, service_token_file,
-                                  evaluate=False) as monitoring:
+    async with running_monitoring(
+        migrated_db,
+        tmp_path / "monitoring",
+        tokens_file,
+        tokens,
+        registry.address,
+        service_token_file,
+        evaluate=False,
+    ) as monitoring:
         # Both records first, then the label; then a label first, the primary, the shadow.
         await monitoring.ingest([record(1, "both", False), record(2, "both", True)])
         joined = await monitoring.label([("both", np.array([1, 0, 1]))])
@@ -170,7 +238,9 @@ async def test_a_label_joins_the_primary_and_the_shadow_record_of_its_request(
         await monitoring.ingest([record(2, "early", True)])
     rows = await asyncio.to_thread(stored, migrated_db)
     labelled = {(r.request_id, r.model_version, r.role): r.label is not None for r in rows}
-    assert labelled == {("both", "models/m/versions/1", "primary"): True,
-                        ("both", "models/m/versions/2", "shadow"): True,
-                        ("early", "models/m/versions/1", "primary"): True,
-                        ("early", "models/m/versions/2", "shadow"): True}
+    assert labelled == {
+        ("both", "models/m/versions/1", "primary"): True,
+        ("both", "models/m/versions/2", "shadow"): True,
+        ("early", "models/m/versions/1", "primary"): True,
+        ("early", "models/m/versions/2", "shadow"): True,
+    }

@@ -70,24 +70,32 @@ def index_of(rid: str) -> int:
 
 def counter(serving: Serving, name: str, **labels: str) -> float:
     """The value of one of serving's own series, summed over the other labels."""
-    return float(sum(sample.value for collector in serving.app.collectors
-                     for family in collector.collect() for sample in family.samples
-                     if sample.name == name
-                     and all(sample.labels.get(k) == v for k, v in labels.items())))
+    return float(
+        sum(
+            sample.value
+            for collector in serving.app.collectors
+            for family in collector.collect()
+            for sample in family.samples
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
+        )
+    )
 
 
 def scrape(address: str, name: str) -> float:
     """A series of a child process's /metrics, summed over its labels."""
     with urllib.request.urlopen(f"http://{address}/metrics", timeout=5.0) as reply:
         text = reply.read().decode()
-    return sum(sample.value for family in text_string_to_metric_families(text)
-               for sample in family.samples if sample.name == name)
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name
+    )
 
 
 def stored_ids(db: Database) -> list[str]:
     with db.unit_of_work(read_only=True) as session:
-        return list(session.scalars(select(PredictionRow.request_id)
-                                    .order_by(PredictionRow.seq)))
+        return list(session.scalars(select(PredictionRow.request_id).order_by(PredictionRow.seq)))
 
 
 @dataclass
@@ -104,33 +112,47 @@ class Traffic:
         while not self.stop.is_set() and self.sent < MAX_REQUESTS:
             started = time.monotonic()
             try:
-                reply = await self.serving.infer(matrix_request(
-                    "iris", ROWS, request_id=request_id(self.sent), raw=True))
+                reply = await self.serving.infer(
+                    matrix_request("iris", ROWS, request_id=request_id(self.sent), raw=True)
+                )
                 if len(output(reply, "predict")) != len(ROWS):
                     self.errors.append(f"{request_id(self.sent)}: short answer")
             except grpc.aio.AioRpcError as error:
-                self.errors.append(f"{request_id(self.sent)}: {error.code().name} "
-                                   f"{error.details()}")
+                self.errors.append(
+                    f"{request_id(self.sent)}: {error.code().name} {error.details()}"
+                )
             self.slowest = max(self.slowest, time.monotonic() - started)
             self.sent += 1
             await asyncio.sleep(PAUSE)
 
 
 @pytest.fixture
-def start_monitoring(database_url: str, migrated_db: Database, tmp_path: Path,
-                     tokens_file: Path, registry: Registry, service_token_file: Path
-                     ) -> Iterator[Callable[[int], Awaitable[ServiceProcess]]]:
+def start_monitoring(
+    database_url: str,
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    registry: Registry,
+    service_token_file: Path,
+) -> Iterator[Callable[[int], Awaitable[ServiceProcess]]]:
     """``await start_monitoring(port)``: `slipway monitoring` as a child process on
     ``127.0.0.1:port``; killed at the end if still running."""
     started: list[ServiceProcess] = []
 
     async def start(port: int) -> ServiceProcess:
         # The later --grpc-address wins over the port-0 default ServiceProcess passes.
-        child = ServiceProcess("monitoring", tmp_path / f"monitoring{len(started)}",
-                               database_url, tokens_file,
-                               "--grpc-address", f"127.0.0.1:{port}",
-                               "--registry-target", registry.address,
-                               "--registry-token-file", str(service_token_file))
+        child = ServiceProcess(
+            "monitoring",
+            tmp_path / f"monitoring{len(started)}",
+            database_url,
+            tokens_file,
+            "--grpc-address",
+            f"127.0.0.1:{port}",
+            "--registry-target",
+            registry.address,
+            "--registry-token-file",
+            str(service_token_file),
+        )
         started.append(child)
         address = await asyncio.to_thread(child.wait_ready)
         assert address.endswith(f":{port}")
@@ -153,21 +175,33 @@ async def traffic_on(serving: Serving) -> AsyncIterator[Traffic]:
 
 
 async def test_monitoring_killed_during_traffic_costs_no_inference_and_logging_resumes(
-        start_monitoring: Callable[[int], Awaitable[ServiceProcess]], registry: Registry,
-        migrated_db: Database, tmp_path: Path, data_root: Path, tokens_file: Path,
-        tokens: dict[str, str], service_token_file: Path) -> None:
+    start_monitoring: Callable[[int], Awaitable[ServiceProcess]],
+    registry: Registry,
+    migrated_db: Database,
+    tmp_path: Path,
+    data_root: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+    service_token_file: Path,
+) -> None:
     trained = await asyncio.to_thread(train_locally, iris_spec(), tmp_path / "iris", data_root)
     await register(registry, service_token_file, "iris", trained, alias="production")
     port = free_port()
     first = await start_monitoring(port)
     begin = time.monotonic()
 
-    async with running_serving(migrated_db, tmp_path / "serving", tokens_file, tokens,
-                               registry.address, service_token_file,
-                               cache_dir=tmp_path / "serving-cache",
-                               deployments=["iris@production"],
-                               monitoring_target=f"127.0.0.1:{port}",
-                               prediction_log_batch=BATCH) as serving:
+    async with running_serving(
+        migrated_db,
+        tmp_path / "serving",
+        tokens_file,
+        tokens,
+        registry.address,
+        service_token_file,
+        cache_dir=tmp_path / "serving-cache",
+        deployments=["iris@production"],
+        monitoring_target=f"127.0.0.1:{port}",
+        prediction_log_batch=BATCH,
+    ) as serving:
 
         async def logs_sent() -> bool:
             return counter(serving, SENT) >= 20
@@ -230,8 +264,9 @@ async def test_monitoring_killed_during_traffic_costs_no_inference_and_logging_r
     assert len(gap) <= dropped <= len(gap) + BATCH
 
     # The restarted monitoring audited the batches it took in, and was told of the gap.
-    events = await registry.audit_events(service="monitoring",
-                                         action="monitoring.IngestPredictions")
+    events = await registry.audit_events(
+        service="monitoring", action="monitoring.IngestPredictions"
+    )
     after = [e for e in events if e.event_time.ToNanoseconds() / 1e9 >= relaunched]
     assert after, "no IngestPredictions audit event after the restart"
     reported = sum(json.loads(e.payload_json)["dropped_by_sender"] for e in after)
@@ -240,7 +275,9 @@ async def test_monitoring_killed_during_traffic_costs_no_inference_and_logging_r
     assert await asyncio.to_thread(scrape, metrics_address, SENDER_DROPPED) == dropped
 
     elapsed = time.monotonic() - begin
-    print(f"requests {traffic.sent}, killed at {killed_at}, restarted at {restarted_at}, "
-          f"resumed at {resumed_at}; sent {sent:.0f}, dropped {dropped:.0f}, stored {len(ids)},"
-          f" gap {gap[0]}-{gap[-1]}; slowest inference {traffic.slowest * 1000:.0f} ms; "
-          f"{elapsed:.1f} s")
+    print(
+        f"requests {traffic.sent}, killed at {killed_at}, restarted at {restarted_at}, "
+        f"resumed at {resumed_at}; sent {sent:.0f}, dropped {dropped:.0f}, stored {len(ids)},"
+        f" gap {gap[0]}-{gap[-1]}; slowest inference {traffic.slowest * 1000:.0f} ms; "
+        f"{elapsed:.1f} s"
+    )

@@ -26,14 +26,27 @@ def _present(values: np.ndarray) -> np.ndarray:
 
 
 async def test_a_report_compares_the_window_with_the_registered_reference(
-        migrated_db: Database, tmp_path: Path, tokens_file: Path, tokens: dict[str, str],
-        registry: Registry, service_token_file: Path, fruit: Fruit) -> None:
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+    registry: Registry,
+    service_token_file: Path,
+    fruit: Fruit,
+) -> None:
     window = traffic(tmp_path, 600, seed=7)
-    async with running_monitoring(migrated_db, tmp_path / "monitoring", tokens_file, tokens,
-                                  registry.address, service_token_file,
-                                  evaluate=False) as monitoring:
-        records = scored_records(fruit.version, fruit.model, window.rows, FEATURES,
-                                 prefix="clean", per_record=20)
+    async with running_monitoring(
+        migrated_db,
+        tmp_path / "monitoring",
+        tokens_file,
+        tokens,
+        registry.address,
+        service_token_file,
+        evaluate=False,
+    ) as monitoring:
+        records = scored_records(
+            fruit.version, fruit.model, window.rows, FEATURES, prefix="clean", per_record=20
+        )
         reply = await monitoring.ingest(records)
         assert (reply.accepted_record_count, reply.accepted_row_count) == (30, 600)
         report = await monitoring.report("models/fruit@production")
@@ -54,8 +67,12 @@ async def test_a_report_compares_the_window_with_the_registered_reference(
             assert by_name[name].score == pytest.approx(expected.pvalue, rel=1e-12)
             assert by_name[name].statistic == pytest.approx(expected.statistic, rel=1e-12)
         categories = ["blue", "green", "red"]
-        table = np.array([[int(np.sum(sample["colour"] == c)) for c in categories],
-                          [int(np.sum(window.rows[:, 2] == c)) for c in categories]])
+        table = np.array(
+            [
+                [int(np.sum(sample["colour"] == c)) for c in categories],
+                [int(np.sum(window.rows[:, 2] == c)) for c in categories],
+            ]
+        )
         chi = stats.chi2_contingency(table, correction=False)
         assert by_name["colour"].method == drift_pb2.DRIFT_METHOD_CHI_SQUARE
         assert by_name["colour"].score == pytest.approx(chi.pvalue, rel=1e-12)
@@ -67,23 +84,27 @@ async def test_a_report_compares_the_window_with_the_registered_reference(
         assert outputs == ["predict", "predict_proba[big]", "predict_proba[small]"]
         assert not report.prediction_drift.drifted
         quality = {q.feature: q for q in report.data_quality.features}
-        assert quality["size"].missing_count == int(np.sum(np.isnan(
-            window.rows[:, 0].astype(float))))
+        assert quality["size"].missing_count == int(
+            np.sum(np.isnan(window.rows[:, 0].astype(float)))
+        )
         assert not report.data_quality.issues_found
         assert not report.HasField("performance")
         assert not report.HasField("target_drift")
 
         # Labels arrive: performance against the holdout metrics, and target drift.
-        joined = await monitoring.label([(r.request_id, window.labels[i * 20:(i + 1) * 20])
-                                         for i, r in enumerate(records)])
+        joined = await monitoring.label(
+            [(r.request_id, window.labels[i * 20 : (i + 1) * 20]) for i, r in enumerate(records)]
+        )
         assert joined.matched_count == 30
         report = await monitoring.report(fruit.version)
         performance = {m.metric: m for m in report.performance.metrics}
         predicted = fruit.model.predict(window.rows)
         assert performance["accuracy"].value == pytest.approx(
-            accuracy_score(window.labels.astype(str), predicted.astype(str)))
+            accuracy_score(window.labels.astype(str), predicted.astype(str))
+        )
         assert performance["accuracy"].reference_value == pytest.approx(
-            fruit.trained.outcome.metrics["accuracy"])
+            fruit.trained.outcome.metrics["accuracy"]
+        )
         assert set(performance) == {"accuracy", "f1", "roc_auc", "log_loss"}
         assert report.performance.labeled_row_count == 600
         assert report.performance.label_coverage == 1.0
@@ -93,21 +114,33 @@ async def test_a_report_compares_the_window_with_the_registered_reference(
 
 
 async def test_drift_missing_values_out_of_range_and_unseen_categories_are_reported(
-        migrated_db: Database, tmp_path: Path, tokens_file: Path, tokens: dict[str, str],
-        registry: Registry, service_token_file: Path, fruit: Fruit) -> None:
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+    registry: Registry,
+    service_token_file: Path,
+    fruit: Fruit,
+) -> None:
     window = traffic(tmp_path, 400, seed=11)
     rows = window.rows.copy()
     rows[:, 1] = rows[:, 1].astype(float) + 40.0  # weight: +4 standard deviations
     rows[::3, 0] = np.nan  # size: a third missing
     rows[::4, 2] = "purple"  # colour: a category training never saw
-    async with running_monitoring(migrated_db, tmp_path / "monitoring", tokens_file, tokens,
-                                  registry.address, service_token_file,
-                                  evaluate=False) as monitoring:
+    async with running_monitoring(
+        migrated_db,
+        tmp_path / "monitoring",
+        tokens_file,
+        tokens,
+        registry.address,
+        service_token_file,
+        evaluate=False,
+    ) as monitoring:
         scored = rows.copy()
         scored[:, 0] = np.where(np.isnan(scored[:, 0].astype(float)), 10.0, scored[:, 0])
         records = scored_records(fruit.version, fruit.model, scored, FEATURES, prefix="drift")
         for record, start in zip(records, range(0, 400, 10), strict=True):
-            record.inputs[0].CopyFrom(_size_tensor(rows[start:start + 10, 0]))
+            record.inputs[0].CopyFrom(_size_tensor(rows[start : start + 10, 0]))
         await monitoring.ingest(records)
         report = await monitoring.report(fruit.version)
     by_name = {f.feature: f for f in report.data_drift.features}
@@ -135,14 +168,25 @@ def _size_tensor(values: np.ndarray) -> object:
 
 
 async def test_schema_problems_and_bad_requests_are_explained(
-        migrated_db: Database, tmp_path: Path, tokens_file: Path, tokens: dict[str, str],
-        registry: Registry, service_token_file: Path, fruit: Fruit) -> None:
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+    registry: Registry,
+    service_token_file: Path,
+    fruit: Fruit,
+) -> None:
     window = traffic(tmp_path, 120, seed=3)
-    async with running_monitoring(migrated_db, tmp_path / "monitoring", tokens_file, tokens,
-                                  registry.address, service_token_file,
-                                  evaluate=False) as monitoring:
-        records = scored_records(fruit.version, fruit.model, window.rows, FEATURES,
-                                 prefix="schema")
+    async with running_monitoring(
+        migrated_db,
+        tmp_path / "monitoring",
+        tokens_file,
+        tokens,
+        registry.address,
+        service_token_file,
+        evaluate=False,
+    ) as monitoring:
+        records = scored_records(fruit.version, fruit.model, window.rows, FEATURES, prefix="schema")
         for record in records[:4]:
             del record.inputs[1]  # weight not logged
             record.inputs[0].name = "sise"  # a misspelt feature
@@ -155,9 +199,11 @@ async def test_schema_problems_and_bad_requests_are_explained(
         assert report.data_quality.issues_found
         quality = {q.feature: q for q in report.data_quality.features}
         assert quality["weight"].missing_count == 40  # counted, not dropped
-        for bad, code in (("models/fruit/versions/9", grpc.StatusCode.NOT_FOUND),
-                          ("fruit", grpc.StatusCode.INVALID_ARGUMENT),
-                          ("", grpc.StatusCode.INVALID_ARGUMENT)):
+        for bad, code in (
+            ("models/fruit/versions/9", grpc.StatusCode.NOT_FOUND),
+            ("fruit", grpc.StatusCode.INVALID_ARGUMENT),
+            ("", grpc.StatusCode.INVALID_ARGUMENT),
+        ):
             with pytest.raises(grpc.aio.AioRpcError) as failure:
                 await monitoring.report(bad)
             assert failure.value.code() == code, bad

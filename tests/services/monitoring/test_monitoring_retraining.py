@@ -47,7 +47,7 @@ def drifted_rows(seed: int) -> npt.NDArray[np.float64]:
 async def send_window(serving: Serving, rows: npt.NDArray[np.float64], prefix: str) -> None:
     per_request = WINDOW_ROWS // REQUESTS_PER_WINDOW
     for i in range(REQUESTS_PER_WINDOW):
-        chunk = rows[i * per_request:(i + 1) * per_request]
+        chunk = rows[i * per_request : (i + 1) * per_request]
         reply = await serving.infer(matrix_request("iris", chunk, request_id=f"{prefix}-{i}"))
         assert reply.model_version == "1"
 
@@ -61,36 +61,51 @@ async def wait_stored(monitoring: Monitoring, version: str, rows: int) -> None:
             assert report.data_drift.drifted  # the injected drift is visible
             return
         if time.monotonic() > deadline:
-            pytest.fail(f"{rows} rows not logged within {WAIT_SECONDS} s: "
-                        f"{report.window.row_count}")
+            pytest.fail(
+                f"{rows} rows not logged within {WAIT_SECONDS} s: {report.window.row_count}"
+            )
         await asyncio.sleep(0.1)
 
 
-def drift_alert(decision: alert_pb2.RetrainingDecision.ValueType, report: str = ""
-                ) -> Callable[[list[alert_pb2.Alert]], bool]:
+def drift_alert(
+    decision: alert_pb2.RetrainingDecision.ValueType, report: str = ""
+) -> Callable[[list[alert_pb2.Alert]], bool]:
     """A check of ``Monitoring.wait_alerts``: one firing data drift alert with ``decision``,
     raised on another report than ``report``."""
+
     def check(alerts: list[alert_pb2.Alert]) -> bool:
-        return len(alerts) == 1 and alerts[0].state == alert_pb2.ALERT_STATE_FIRING and \
-            alerts[0].retraining_decision == decision and alerts[0].report.name != report
+        return (
+            len(alerts) == 1
+            and alerts[0].state == alert_pb2.ALERT_STATE_FIRING
+            and alerts[0].retraining_decision == decision
+            and alerts[0].report.name != report
+        )
+
     return check
 
 
 def skipped_since(report: str) -> Callable[[list[alert_pb2.Alert]], bool]:
     """A check of ``Monitoring.wait_alerts``: the firing alert was updated on another report
     than ``report`` and says that retraining was skipped there."""
+
     def check(alerts: list[alert_pb2.Alert]) -> bool:
-        return len(alerts) == 1 and alerts[0].report.name != report and \
-            "skipped" in alerts[0].retraining_detail
+        return (
+            len(alerts) == 1
+            and alerts[0].report.name != report
+            and "skipped" in alerts[0].retraining_detail
+        )
+
     return check
 
 
-async def train_first_version(start_training: StartTraining,
-                              registry: Registry) -> training_job_pb2.TrainingJob:
+async def train_first_version(
+    start_training: StartTraining, registry: Registry
+) -> training_job_pb2.TrainingJob:
     """Version 1 of models/iris, trained by a real job and promoted to production."""
     async with start_training(registry.address) as training:
-        created = await training.create(job(MODEL, dataset=bundled("iris"),
-                                            alias_on_success="staging", reason="first model"))
+        created = await training.create(
+            job(MODEL, dataset=bundled("iris"), alias_on_success="staging", reason="first model")
+        )
         done = await training.finished(created.name, within=WAIT_SECONDS)
     assert done.state == SUCCEEDED, done.failure
     assert done.model_version == f"{MODEL}/versions/1"
@@ -98,17 +113,23 @@ async def train_first_version(start_training: StartTraining,
     return done
 
 
-async def training_jobs(training: Training, **fields: object
-                        ) -> list[training_job_pb2.TrainingJob]:
+async def training_jobs(training: Training, **fields: object) -> list[training_job_pb2.TrainingJob]:
     reply = await training.stub.ListTrainingJobs(
         training_pb.ListTrainingJobsRequest(model=MODEL, **fields),  # type: ignore[arg-type]
-        metadata=training.as_("viewer"))
+        metadata=training.as_("viewer"),
+    )
     return list(reply.training_jobs)
 
 
 async def test_drift_through_serving_starts_one_retraining_job_while_it_runs(
-        migrated_db: Database, tmp_path: Path, tokens_file: Path, tokens: dict[str, str],
-        registry: Registry, service_token_file: Path, start_training: StartTraining) -> None:
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+    registry: Registry,
+    service_token_file: Path,
+    start_training: StartTraining,
+) -> None:
     source = await train_first_version(start_training, registry)
     version = source.model_version
     lineage = (await registry.get_version(version)).lineage
@@ -116,21 +137,46 @@ async def test_drift_through_serving_starts_one_retraining_job_while_it_runs(
 
     # Training now serves its API only: the retraining job stays queued, i.e. still running
     # as far as monitoring is concerned, for as long as the test needs.
-    async with start_training(registry.address, workers=0) as training, \
-            running_monitoring(migrated_db, tmp_path / "monitoring", tokens_file, tokens,
-                               registry.address, service_token_file, evaluate=False,
-                               training_target=training.address) as monitoring, \
-            running_serving(migrated_db, tmp_path / "serving", tokens_file, tokens,
-                            registry.address, service_token_file,
-                            deployments=["iris@production"], monitoring_target=monitoring.address,
-                            prediction_log_batch=5) as serving:
-        policy = (await monitoring.stub.CreateMonitoringPolicy(pb.CreateMonitoringPolicyRequest(
-            monitoring_policy=policy_pb2.MonitoringPolicy(
-                model=MODEL, window=policy_pb2.WindowSpec(row_count=WINDOW_ROWS),
-                min_samples=100, action=policy_pb2.POLICY_ACTION_RETRAIN,
-                retraining=policy_pb2.RetrainingConfig(cooldown=duration_pb2.Duration())),
-            monitoring_policy_id="iris-drift", reason="retrain on drift"),
-            metadata=monitoring.as_("developer"))).monitoring_policy
+    async with (
+        start_training(registry.address, workers=0) as training,
+        running_monitoring(
+            migrated_db,
+            tmp_path / "monitoring",
+            tokens_file,
+            tokens,
+            registry.address,
+            service_token_file,
+            evaluate=False,
+            training_target=training.address,
+        ) as monitoring,
+        running_serving(
+            migrated_db,
+            tmp_path / "serving",
+            tokens_file,
+            tokens,
+            registry.address,
+            service_token_file,
+            deployments=["iris@production"],
+            monitoring_target=monitoring.address,
+            prediction_log_batch=5,
+        ) as serving,
+    ):
+        policy = (
+            await monitoring.stub.CreateMonitoringPolicy(
+                pb.CreateMonitoringPolicyRequest(
+                    monitoring_policy=policy_pb2.MonitoringPolicy(
+                        model=MODEL,
+                        window=policy_pb2.WindowSpec(row_count=WINDOW_ROWS),
+                        min_samples=100,
+                        action=policy_pb2.POLICY_ACTION_RETRAIN,
+                        retraining=policy_pb2.RetrainingConfig(cooldown=duration_pb2.Duration()),
+                    ),
+                    monitoring_policy_id="iris-drift",
+                    reason="retrain on drift",
+                ),
+                metadata=monitoring.as_("developer"),
+            )
+        ).monitoring_policy
         assert policy.retraining.HasField("cooldown")  # zero: only a running job holds back
 
         # First window. The evaluator starts once all of it is logged, so the first window it
@@ -165,7 +211,8 @@ async def test_drift_through_serving_starts_one_retraining_job_while_it_runs(
         # monitoring starts no other job, and the alert keeps naming the one it started.
         await send_window(serving, drifted_rows(seed=2), "second")
         (again,) = await monitoring.wait_alerts(
-            skipped_since(alert.report.name), model=MODEL, kinds=kinds)
+            skipped_since(alert.report.name), model=MODEL, kinds=kinds
+        )
         assert again.name == alert.name
         assert again.report.window.row_count == WINDOW_ROWS
         assert again.retraining_decision == TRIGGERED
@@ -180,15 +227,19 @@ async def test_drift_through_serving_starts_one_retraining_job_while_it_runs(
     # Every decision is audited by monitoring on the alert, and the job's creation by training.
     events = await registry.audit_events(service="monitoring", resource=alert.name)
     assert [e.action for e in events] == [
-        "monitoring.AlertFired", "monitoring.RetrainingTriggered",
-        "monitoring.AlertUpdated", "monitoring.RetrainingSkipped"]
+        "monitoring.AlertFired",
+        "monitoring.RetrainingTriggered",
+        "monitoring.AlertUpdated",
+        "monitoring.RetrainingSkipped",
+    ]
     assert {e.principal.name for e in events} == {"service-user"}  # monitoring's own token
     assert retraining.name in events[1].payload_json
     assert "triggered" in events[1].payload_json
     assert "skipped_job_running" in events[3].payload_json
     triggered = await registry.audit_events(action="monitoring.RetrainingTriggered")
     assert [e.resource for e in triggered] == [alert.name]
-    created = await registry.audit_events(action="training.CreateTrainingJob",
-                                          resource=retraining.name)
+    created = await registry.audit_events(
+        action="training.CreateTrainingJob", resource=retraining.name
+    )
     assert [e.principal.name for e in created] == ["service-user"]
     assert alert.report.name in created[0].reason

@@ -43,10 +43,19 @@ from support.serving import register, train_locally
 
 
 async def test_a_regression_version_logged_as_one_matrix(
-        migrated_db: Database, tmp_path: Path, tokens_file: Path, tokens: dict[str, str],
-        registry: Registry, service_token_file: Path) -> None:
-    spec = s.JobSpec(task="regression", estimator=s.Estimator("Ridge", {"alpha": 0.1}),
-                     dataset=s.DatasetSpec(bundled="diabetes"), split=s.SplitSpec(seed=1))
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+    registry: Registry,
+    service_token_file: Path,
+) -> None:
+    spec = s.JobSpec(
+        task="regression",
+        estimator=s.Estimator("Ridge", {"alpha": 0.1}),
+        dataset=s.DatasetSpec(bundled="diabetes"),
+        split=s.SplitSpec(seed=1),
+    )
     trained = train_locally(spec, tmp_path / "diabetes", tmp_path)
     number = await register(registry, service_token_file, "diabetes", trained)
     version = f"models/diabetes/versions/{number}"
@@ -55,18 +64,26 @@ async def test_a_regression_version_logged_as_one_matrix(
     x, y = data.data[:300], data.target[:300]
     records = []
     for start in range(0, 300, 30):
-        rows = x[start:start + 30]
-        record = prediction_record(version, f"d{start}", {"f": rows[:, 0]},
-                                   {"predict": model.predict(rows)})
+        rows = x[start : start + 30]
+        record = prediction_record(
+            version, f"d{start}", {"f": rows[:, 0]}, {"predict": model.predict(rows)}
+        )
         del record.inputs[:]
         record.inputs.append(tensor("input", "FP64", rows))  # one [N, F] tensor
         records.append(record)
-    async with running_monitoring(migrated_db, tmp_path / "monitoring", tokens_file, tokens,
-                                  registry.address, service_token_file,
-                                  evaluate=False) as monitoring:
+    async with running_monitoring(
+        migrated_db,
+        tmp_path / "monitoring",
+        tokens_file,
+        tokens,
+        registry.address,
+        service_token_file,
+        evaluate=False,
+    ) as monitoring:
         await monitoring.ingest(records)
-        await monitoring.label([(f"d{start}", y[start:start + 30])
-                                for start in range(0, 300, 30)])
+        await monitoring.label(
+            [(f"d{start}", y[start : start + 30]) for start in range(0, 300, 30)]
+        )
         report = await monitoring.report(version)
     assert [f.feature for f in report.data_drift.features] == list(data.feature_names)
     assert not report.data_quality.schema_issues
@@ -79,14 +96,19 @@ async def test_a_regression_version_logged_as_one_matrix(
     assert metrics["r2"].value == pytest.approx(r2_score(y, predicted))
     assert metrics["rmse"].reference_value == pytest.approx(trained.outcome.metrics["rmse"])
     # The default bound: RMSE may worsen by 10 % of the holdout value.
-    assert metrics["rmse"].max_degradation == pytest.approx(
-        0.1 * trained.outcome.metrics["rmse"])
+    assert metrics["rmse"].max_degradation == pytest.approx(0.1 * trained.outcome.metrics["rmse"])
     assert report.target_drift.method == drift_pb2.DRIFT_METHOD_KS
 
 
 async def test_policy_overrides_choose_methods_and_thresholds(
-        migrated_db: Database, tmp_path: Path, tokens_file: Path, tokens: dict[str, str],
-        registry: Registry, service_token_file: Path, fruit: Fruit) -> None:
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+    registry: Registry,
+    service_token_file: Path,
+    fruit: Fruit,
+) -> None:
     window = traffic(tmp_path, 300, seed=41)
     policy = policy_pb2.MonitoringPolicy(model="models/fruit")
     policy.drift.numeric.threshold = 0.999  # KS: nearly everything counts as drift
@@ -95,15 +117,24 @@ async def test_policy_overrides_choose_methods_and_thresholds(
     policy.drift.feature_overrides["weight"].threshold = 5.0
     policy.drift.dataset_drift_share = 0.3
     policy.drift.psi_bins = 4
-    async with running_monitoring(migrated_db, tmp_path / "monitoring", tokens_file, tokens,
-                                  registry.address, service_token_file,
-                                  evaluate=False) as monitoring:
+    async with running_monitoring(
+        migrated_db,
+        tmp_path / "monitoring",
+        tokens_file,
+        tokens,
+        registry.address,
+        service_token_file,
+        evaluate=False,
+    ) as monitoring:
         created = await monitoring.stub.CreateMonitoringPolicy(
-            pb.CreateMonitoringPolicyRequest(monitoring_policy=policy,
-                                             monitoring_policy_id="strict"),
-            metadata=monitoring.as_("developer"))
-        await monitoring.ingest(scored_records(fruit.version, fruit.model, window.rows,
-                                               FEATURES, prefix="o"))
+            pb.CreateMonitoringPolicyRequest(
+                monitoring_policy=policy, monitoring_policy_id="strict"
+            ),
+            metadata=monitoring.as_("developer"),
+        )
+        await monitoring.ingest(
+            scored_records(fruit.version, fruit.model, window.rows, FEATURES, prefix="o")
+        )
         report = await monitoring.report(fruit.version)  # the model's first enabled policy
     assert report.policy == created.monitoring_policy.name
     by_name = {f.feature: f for f in report.data_drift.features}
@@ -120,26 +151,39 @@ async def test_policy_overrides_choose_methods_and_thresholds(
 
 
 async def test_time_windows_count_only_their_rows(
-        migrated_db: Database, tmp_path: Path, tokens_file: Path, tokens: dict[str, str],
-        registry: Registry, service_token_file: Path, fruit: Fruit) -> None:
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+    registry: Registry,
+    service_token_file: Path,
+    fruit: Fruit,
+) -> None:
     old = traffic(tmp_path, 100, seed=51)
     recent = traffic(tmp_path, 150, seed=52)
     two_hours_ago = time.time() - 7200
-    async with running_monitoring(migrated_db, tmp_path / "monitoring", tokens_file, tokens,
-                                  registry.address, service_token_file,
-                                  evaluate=False) as monitoring:
+    async with running_monitoring(
+        migrated_db,
+        tmp_path / "monitoring",
+        tokens_file,
+        tokens,
+        registry.address,
+        service_token_file,
+        evaluate=False,
+    ) as monitoring:
         records = scored_records(fruit.version, fruit.model, old.rows, FEATURES, prefix="old")
         for record in records:
             record.time.FromNanoseconds(int(two_hours_ago * 1e9))
-        records += scored_records(fruit.version, fruit.model, recent.rows, FEATURES,
-                                  prefix="new")
+        records += scored_records(fruit.version, fruit.model, recent.rows, FEATURES, prefix="new")
         await monitoring.ingest(records)
         policy = policy_pb2.MonitoringPolicy(model="models/fruit")
         policy.window.duration.FromSeconds(3600)
         await monitoring.stub.CreateMonitoringPolicy(
-            pb.CreateMonitoringPolicyRequest(monitoring_policy=policy,
-                                             monitoring_policy_id="hourly"),
-            metadata=monitoring.as_("developer"))
+            pb.CreateMonitoringPolicyRequest(
+                monitoring_policy=policy, monitoring_policy_id="hourly"
+            ),
+            metadata=monitoring.as_("developer"),
+        )
         hourly = await monitoring.report(fruit.version, policy="monitoringPolicies/hourly")
         assert hourly.window.row_count == 150
         start, end = Timestamp(), Timestamp()
@@ -155,21 +199,39 @@ async def test_time_windows_count_only_their_rows(
 
 
 async def test_logs_past_the_retention_are_purged_and_the_purge_is_audited(
-        migrated_db: Database, tmp_path: Path, tokens_file: Path, tokens: dict[str, str],
-        registry: Registry, service_token_file: Path, fruit: Fruit) -> None:
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+    registry: Registry,
+    service_token_file: Path,
+    fruit: Fruit,
+) -> None:
     window = traffic(tmp_path, 60, seed=61)
-    async with running_monitoring(migrated_db, tmp_path / "monitoring", tokens_file, tokens,
-                                  registry.address, service_token_file,
-                                  evaluate=False) as monitoring:
-        await monitoring.ingest(scored_records(fruit.version, fruit.model, window.rows,
-                                               FEATURES, prefix="p"))
+    async with running_monitoring(
+        migrated_db,
+        tmp_path / "monitoring",
+        tokens_file,
+        tokens,
+        registry.address,
+        service_token_file,
+        evaluate=False,
+    ) as monitoring:
+        await monitoring.ingest(
+            scored_records(fruit.version, fruit.model, window.rows, FEATURES, prefix="p")
+        )
         await monitoring.label([("never-logged", np.array(["big"], dtype=object))])
 
     def evaluator(retention: timedelta) -> Evaluator:
-        return Evaluator(migrated_db, Policies(migrated_db, frozenset()), Alerts(migrated_db),
-                         ReferenceSource(PeerTarget(registry.address),
-                                         ArtifactCache(tmp_path / "cache")),
-                         None, sample_rows=100, retention=retention)
+        return Evaluator(
+            migrated_db,
+            Policies(migrated_db, frozenset()),
+            Alerts(migrated_db),
+            ReferenceSource(PeerTarget(registry.address), ArtifactCache(tmp_path / "cache")),
+            None,
+            sample_rows=100,
+            retention=retention,
+        )
 
     def stored() -> int:
         with migrated_db.unit_of_work(read_only=True) as session:
@@ -186,25 +248,44 @@ async def test_logs_past_the_retention_are_purged_and_the_purge_is_audited(
 
 
 async def test_the_running_service_purges_on_its_own(
-        migrated_db: Database, tmp_path: Path, tokens_file: Path, tokens: dict[str, str],
-        registry: Registry, service_token_file: Path, fruit: Fruit) -> None:
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+    registry: Registry,
+    service_token_file: Path,
+    fruit: Fruit,
+) -> None:
     window = traffic(tmp_path, 30, seed=62)
 
     def stored() -> int:
         with migrated_db.unit_of_work(read_only=True) as session:
             return len(list(session.scalars(select(PredictionRow.seq))))
 
-    async with running_monitoring(migrated_db, tmp_path / "first", tokens_file, tokens,
-                                  registry.address, service_token_file,
-                                  evaluate=False) as monitoring:
-        await monitoring.ingest(scored_records(fruit.version, fruit.model, window.rows,
-                                               FEATURES, prefix="old"))
+    async with running_monitoring(
+        migrated_db,
+        tmp_path / "first",
+        tokens_file,
+        tokens,
+        registry.address,
+        service_token_file,
+        evaluate=False,
+    ) as monitoring:
+        await monitoring.ingest(
+            scored_records(fruit.version, fruit.model, window.rows, FEATURES, prefix="old")
+        )
     assert stored() == 3
     await asyncio.sleep(0.2)
     # A retention of about 9 ms: everything logged before this process started is past it.
-    async with running_monitoring(migrated_db, tmp_path / "second", tokens_file, tokens,
-                                  registry.address, service_token_file,
-                                  retention_days=1e-7):
+    async with running_monitoring(
+        migrated_db,
+        tmp_path / "second",
+        tokens_file,
+        tokens,
+        registry.address,
+        service_token_file,
+        retention_days=1e-7,
+    ):
         for _ in range(100):
             if stored() == 0:
                 break

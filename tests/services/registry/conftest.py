@@ -30,8 +30,9 @@ StartRegistry = Callable[..., contextlib.AbstractAsyncContextManager[Registry]]
 
 
 @pytest.fixture
-def start_registry(migrated_db: Database, tmp_path: Path, tokens: dict[str, str],
-                   tokens_file: Path) -> StartRegistry:
+def start_registry(
+    migrated_db: Database, tmp_path: Path, tokens: dict[str, str], tokens_file: Path
+) -> StartRegistry:
     """Starts an in-process registry on the test's database: ``start_registry(**settings)``.
 
     ``sweep=True`` also runs the start-up hook, i.e. the sweeper of interrupted uploads.
@@ -44,22 +45,31 @@ def start_registry(migrated_db: Database, tmp_path: Path, tokens: dict[str, str]
         count += 1
         home = tmp_path / f"registry{count}"
         home.mkdir()
-        values: dict[str, Any] = {"tokens_file": tokens_file,
-                                  "max_artifact_bytes": MAX_ARTIFACT_BYTES,
-                                  "artifact_dir": tmp_path / "artifacts"}
+        values: dict[str, Any] = {
+            "tokens_file": tokens_file,
+            "max_artifact_bytes": MAX_ARTIFACT_BYTES,
+            "artifact_dir": tmp_path / "artifacts",
+        }
         values.update(overrides)
         settings = settings_for(RegistrySettings, home, **values)
         app = registry_main.build(settings, migrated_db)
         auditor = DatabaseEdgeAuditor(migrated_db, "registry")
-        async with running_server(settings, app.services, auditor=auditor) as server, \
-                grpc.aio.insecure_channel(server.grpc_address) as channel:
+        async with (
+            running_server(settings, app.services, auditor=auditor) as server,
+            grpc.aio.insecure_channel(server.grpc_address) as channel,
+        ):
             if sweep:
                 assert app.on_ready is not None
                 await app.on_ready()
             try:
-                yield Registry(pb_grpc.RegistryServiceStub(channel),
-                               audit_service_pb2_grpc.AuditServiceStub(channel), migrated_db,
-                               settings, tokens, server.grpc_address)
+                yield Registry(
+                    pb_grpc.RegistryServiceStub(channel),
+                    audit_service_pb2_grpc.AuditServiceStub(channel),
+                    migrated_db,
+                    settings,
+                    tokens,
+                    server.grpc_address,
+                )
             finally:
                 if app.on_stopping is not None:
                     await app.on_stopping()  # ends watchers and the sweeper, as at shutdown
@@ -75,9 +85,13 @@ async def registry(start_registry: StartRegistry) -> AsyncIterator[Registry]:
 
 
 @pytest.fixture
-def spawn_registry(database_url: str, migrated_db: Database, tmp_path: Path,
-                   tokens_file: Path, tokens: dict[str, str]
-                   ) -> Iterator[Callable[..., Awaitable[RegistryProcess]]]:
+def spawn_registry(
+    database_url: str,
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+) -> Iterator[Callable[..., Awaitable[RegistryProcess]]]:
     """Starts child registries on the test's (migrated) database; kills leftovers at the end.
 
     Extra arguments are passed on the command line; the artifact store is shared with

@@ -32,22 +32,28 @@ MOVED = alias_history_pb2.ALIAS_CHANGE_MOVED
 DELETED = alias_history_pb2.ALIAS_CHANGE_DELETED
 
 
-async def set_alias(registry, role: str, alias: str, version: int, reason: str = "",
-                    **fields) -> pb.SetModelAliasResponse:
-    return await registry.stub.SetModelAlias(pb.SetModelAliasRequest(
-        model="models/churn", alias=alias, version_number=version, reason=reason, **fields),
-        metadata=registry.as_(role))
+async def set_alias(
+    registry, role: str, alias: str, version: int, reason: str = "", **fields
+) -> pb.SetModelAliasResponse:
+    return await registry.stub.SetModelAlias(
+        pb.SetModelAliasRequest(
+            model="models/churn", alias=alias, version_number=version, reason=reason, **fields
+        ),
+        metadata=registry.as_(role),
+    )
 
 
-async def refused_set(registry, role: str, alias: str, version: int, reason: str = "",
-                      **fields) -> grpc.aio.AioRpcError:
+async def refused_set(
+    registry, role: str, alias: str, version: int, reason: str = "", **fields
+) -> grpc.aio.AioRpcError:
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await set_alias(registry, role, alias, version, reason, **fields)
     return refused.value
 
 
 async def test_a_developer_sets_staging_but_only_an_approver_sets_production_and_both_are_audited(
-        registry):
+    registry,
+):
     await registry.create_model("churn")
     await registry.ready_version("churn")
 
@@ -69,8 +75,11 @@ async def test_a_developer_sets_staging_but_only_an_approver_sets_production_and
     assert (await registry.get_version("models/churn@production")).version_number == 1
 
     events = await registry.audit_events(action="registry.SetModelAlias")
-    assert [(e.outcome, e.principal.name, e.reason, e.error_reason) for e in events
-            if e.outcome in (OK, DENIED)] == [
+    assert [
+        (e.outcome, e.principal.name, e.reason, e.error_reason)
+        for e in events
+        if e.outcome in (OK, DENIED)
+    ] == [
         (OK, "developer-user", "", ""),
         (DENIED, "developer-user", "ship it", "PROTECTED_ALIAS"),
         (OK, "approver-user", "passed review #12", ""),
@@ -96,12 +105,19 @@ async def test_a_protected_alias_only_points_to_a_ready_version(registry):
     await registry.create_model("churn")
     await registry.ready_version("churn")
     with pytest.raises(grpc.aio.AioRpcError):  # version 2 FAILED
-        await registry.upload("models/churn", model_bytes(2),
-                              spec=version_spec(model_bytes(2), digest=sha256(b"x")))
+        await registry.upload(
+            "models/churn", model_bytes(2), spec=version_spec(model_bytes(2), digest=sha256(b"x"))
+        )
     gate = asyncio.Event()  # version 3 stays PENDING until the gate opens
-    uploading = asyncio.ensure_future(registry.stub.CreateModelVersion(
-        upload_requests("models/churn", model_bytes(3), version_spec(model_bytes(3)), gate=gate),
-        metadata=registry.as_("developer"), timeout=30))
+    uploading = asyncio.ensure_future(
+        registry.stub.CreateModelVersion(
+            upload_requests(
+                "models/churn", model_bytes(3), version_spec(model_bytes(3)), gate=gate
+            ),
+            metadata=registry.as_("developer"),
+            timeout=30,
+        )
+    )
 
     async def pending() -> list[model_version_pb2.ModelVersion]:
         return await registry.list_versions("models/churn", filter="state = PENDING")
@@ -116,12 +132,15 @@ async def test_a_protected_alias_only_points_to_a_ready_version(registry):
     gate.set()
     await uploading
 
-    await registry.stub.ArchiveModelVersion(pb.ArchiveModelVersionRequest(
-        name="models/churn/versions/1", reason="old"), metadata=registry.as_("developer"))
+    await registry.stub.ArchiveModelVersion(
+        pb.ArchiveModelVersionRequest(name="models/churn/versions/1", reason="old"),
+        metadata=registry.as_("developer"),
+    )
     archived = await refused_set(registry, "approver", "production", 1, "go")
     assert archived.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert (await set_alias(registry, "approver", "production", 3, "go")).model.aliases == \
-        {"production": 3}
+    assert (await set_alias(registry, "approver", "production", 3, "go")).model.aliases == {
+        "production": 3
+    }
 
 
 async def test_alias_history_keeps_every_move_and_cites_its_audit_event(registry):
@@ -135,14 +154,20 @@ async def test_alias_history_keeps_every_move_and_cites_its_audit_event(registry
     assert not unchanged.HasField("alias_history_entry")
     await set_alias(registry, "approver", "production", 1, "launch")
     await set_alias(registry, "approver", "production", 2, "roll forward")
-    await registry.stub.DeleteModelAlias(pb.DeleteModelAliasRequest(
-        model="models/churn", alias="staging", reason="retire staging"),
-        metadata=registry.as_("developer"))
+    await registry.stub.DeleteModelAlias(
+        pb.DeleteModelAliasRequest(model="models/churn", alias="staging", reason="retire staging"),
+        metadata=registry.as_("developer"),
+    )
 
-    history = (await registry.stub.ListAliasHistory(pb.ListAliasHistoryRequest(
-        parent="models/churn"), metadata=registry.as_("viewer"))).alias_history_entries
-    assert [(e.alias, e.change, e.from_version_number, e.to_version_number, e.actor.name,
-             e.reason) for e in history] == [
+    history = (
+        await registry.stub.ListAliasHistory(
+            pb.ListAliasHistoryRequest(parent="models/churn"), metadata=registry.as_("viewer")
+        )
+    ).alias_history_entries
+    assert [
+        (e.alias, e.change, e.from_version_number, e.to_version_number, e.actor.name, e.reason)
+        for e in history
+    ] == [
         ("staging", SET, 0, 1, "developer-user", ""),
         ("staging", MOVED, 1, 2, "developer-user", "better auc"),
         ("production", SET, 0, 1, "approver-user", "launch"),
@@ -153,8 +178,10 @@ async def test_alias_history_keeps_every_move_and_cites_its_audit_event(registry
     assert all(e.change_time.seconds > 0 and e.model == "models/churn" for e in history)
     assert list(history[2].actor.roles) == [principal_pb2.ROLE_APPROVER]
 
-    audited = {e.event_id: e for e in await registry.audit_events(
-        resource_prefix="models/churn@", outcome=OK)}
+    audited = {
+        e.event_id: e
+        for e in await registry.audit_events(resource_prefix="models/churn@", outcome=OK)
+    }
     for entry in history:
         event = audited[entry.audit_event_id]
         assert event.resource == f"models/churn@{entry.alias}"
@@ -162,19 +189,24 @@ async def test_alias_history_keeps_every_move_and_cites_its_audit_event(registry
         assert event.principal.name == entry.actor.name
     assert len(audited) == len(history)
 
-    staging_only = (await registry.stub.ListAliasHistory(pb.ListAliasHistoryRequest(
-        parent="models/churn", alias="staging"), metadata=registry.as_("viewer")))
+    staging_only = await registry.stub.ListAliasHistory(
+        pb.ListAliasHistoryRequest(parent="models/churn", alias="staging"),
+        metadata=registry.as_("viewer"),
+    )
     assert [e.change for e in staging_only.alias_history_entries] == [SET, MOVED, DELETED]
-    touching_1 = (await registry.stub.ListAliasHistory(pb.ListAliasHistoryRequest(
-        parent="models/churn", version_number=1), metadata=registry.as_("viewer")))
+    touching_1 = await registry.stub.ListAliasHistory(
+        pb.ListAliasHistoryRequest(parent="models/churn", version_number=1),
+        metadata=registry.as_("viewer"),
+    )
     assert len(touching_1.alias_history_entries) == 4
 
     paged: list[str] = []
     token = ""
     for _ in range(10):
-        page = await registry.stub.ListAliasHistory(pb.ListAliasHistoryRequest(
-            parent="models/churn", page_size=1, page_token=token),
-            metadata=registry.as_("viewer"))
+        page = await registry.stub.ListAliasHistory(
+            pb.ListAliasHistoryRequest(parent="models/churn", page_size=1, page_token=token),
+            metadata=registry.as_("viewer"),
+        )
         assert len(page.alias_history_entries) == 1
         paged.append(page.alias_history_entries[0].name)
         token = page.next_page_token
@@ -203,16 +235,24 @@ async def test_a_version_holding_an_alias_cannot_be_archived(registry):
     await set_alias(registry, "developer", "staging", 1)
 
     with pytest.raises(grpc.aio.AioRpcError) as held:
-        await registry.stub.ArchiveModelVersion(pb.ArchiveModelVersionRequest(
-            name="models/churn@staging", reason="old"), metadata=registry.as_("developer"))
+        await registry.stub.ArchiveModelVersion(
+            pb.ArchiveModelVersionRequest(name="models/churn@staging", reason="old"),
+            metadata=registry.as_("developer"),
+        )
     assert held.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert error_reason(held.value) == "VERSION_HAS_ALIASES"
     assert (await registry.get_version(version.name)).aliases == ["staging"]
 
-    await registry.stub.DeleteModelAlias(pb.DeleteModelAliasRequest(
-        model="models/churn", alias="staging"), metadata=registry.as_("developer"))
-    archived = (await registry.stub.ArchiveModelVersion(pb.ArchiveModelVersionRequest(
-        name=version.name, reason="old"), metadata=registry.as_("developer"))).model_version
+    await registry.stub.DeleteModelAlias(
+        pb.DeleteModelAliasRequest(model="models/churn", alias="staging"),
+        metadata=registry.as_("developer"),
+    )
+    archived = (
+        await registry.stub.ArchiveModelVersion(
+            pb.ArchiveModelVersionRequest(name=version.name, reason="old"),
+            metadata=registry.as_("developer"),
+        )
+    ).model_version
     assert archived.state == ARCHIVED
     assert list(archived.aliases) == []
     _, data = await registry.download(version.name)  # archived versions keep their bytes

@@ -44,11 +44,15 @@ class Watcher:
         self.call.cancel()
 
 
-async def set_alias(registry: Registry, role: str, alias: str, version: int,
-                    reason: str = "") -> None:
-    await registry.stub.SetModelAlias(pb.SetModelAliasRequest(
-        model="models/churn", alias=alias, version_number=version, reason=reason),
-        metadata=registry.as_(role))
+async def set_alias(
+    registry: Registry, role: str, alias: str, version: int, reason: str = ""
+) -> None:
+    await registry.stub.SetModelAlias(
+        pb.SetModelAliasRequest(
+            model="models/churn", alias=alias, version_number=version, reason=reason
+        ),
+        metadata=registry.as_(role),
+    )
 
 
 async def test_a_watcher_that_reconnects_receives_the_alias_moves_it_missed(registry):
@@ -72,16 +76,28 @@ async def test_a_watcher_that_reconnects_receives_the_alias_moves_it_missed(regi
 
     again = Watcher(registry, "models/churn", after=last)
     missed = await again.take(2)
-    assert [(e.sequence, e.type, e.alias, e.previous_version_number, e.version_number,
-             e.actor.name, e.reason) for e in missed] == [
+    assert [
+        (
+            e.sequence,
+            e.type,
+            e.alias,
+            e.previous_version_number,
+            e.version_number,
+            e.actor.name,
+            e.reason,
+        )
+        for e in missed
+    ] == [
         (last + 1, ALIAS_MOVED, "staging", 1, 2, "developer-user", ""),
         (last + 2, ALIAS_MOVED, "production", 1, 2, "approver-user", "roll forward"),
     ]
     assert missed[0].model == "models/churn"
     assert missed[1].model_version == "models/churn/versions/2"
     # ... and it stays live.
-    await registry.stub.DeleteModelAlias(pb.DeleteModelAliasRequest(
-        model="models/churn", alias="staging"), metadata=registry.as_("developer"))
+    await registry.stub.DeleteModelAlias(
+        pb.DeleteModelAliasRequest(model="models/churn", alias="staging"),
+        metadata=registry.as_("developer"),
+    )
     [live] = await again.take(1)
     assert (live.sequence, live.type, live.alias) == (last + 3, ALIAS_DELETED, "staging")
     again.close()
@@ -89,11 +105,18 @@ async def test_a_watcher_that_reconnects_receives_the_alias_moves_it_missed(regi
 
 @pytest.mark.slow
 async def test_events_from_another_registry_process_reach_a_watcher_in_order(
-        registry, spawn_registry):
+    registry, spawn_registry
+):
     child = await spawn_registry()
     async with grpc.aio.insecure_channel(child.address) as channel:
-        other = Registry(pb_grpc.RegistryServiceStub(channel), registry.audit, registry.db,
-                         registry.settings, registry.tokens, child.address)
+        other = Registry(
+            pb_grpc.RegistryServiceStub(channel),
+            registry.audit,
+            registry.db,
+            registry.settings,
+            registry.tokens,
+            child.address,
+        )
         watcher = Watcher(registry, "models/churn", after=0)
         await other.create_model("churn")
         for seed in (1, 2):
@@ -112,13 +135,18 @@ async def test_events_from_another_registry_process_reach_a_watcher_in_order(
 
     assert [e.sequence for e in events] == list(range(1, len(events) + 1))
     for alias in ("staging", "canary"):
-        assert [(e.type, e.version_number) for e in events if e.alias == alias] == \
-            [(ALIAS_SET, 1)] + [(ALIAS_MOVED, 1 + i % 2) for i in range(1, moves)]
+        assert [(e.type, e.version_number) for e in events if e.alias == alias] == [
+            (ALIAS_SET, 1)
+        ] + [(ALIAS_MOVED, 1 + i % 2) for i in range(1, moves)]
     # The stream's order is the order in which the moves were committed.
-    history = (await registry.stub.ListAliasHistory(pb.ListAliasHistoryRequest(
-        parent="models/churn"), metadata=registry.as_("viewer"))).alias_history_entries
-    assert [(h.alias, h.to_version_number) for h in history] == \
-        [(e.alias, e.version_number) for e in events if e.type in ALIAS_TYPES]
+    history = (
+        await registry.stub.ListAliasHistory(
+            pb.ListAliasHistoryRequest(parent="models/churn"), metadata=registry.as_("viewer")
+        )
+    ).alias_history_entries
+    assert [(h.alias, h.to_version_number) for h in history] == [
+        (e.alias, e.version_number) for e in events if e.type in ALIAS_TYPES
+    ]
 
 
 async def test_a_watcher_without_a_sequence_starts_now_and_types_filter_the_stream(registry):
@@ -142,17 +170,25 @@ async def test_a_watcher_without_a_sequence_starts_now_and_types_filter_the_stre
     assert first.sequence > before
     assert first.type == ALIAS_SET
 
-    typed = registry.stub.WatchModelEvents(pb.WatchModelEventsRequest(
-        model="models/churn", after_sequence=0, types=[VERSION_READY, ALIAS_DELETED]),
-        metadata=registry.as_("viewer"))
-    await registry.stub.DeleteModelAlias(pb.DeleteModelAliasRequest(
-        model="models/churn", alias="a0"), metadata=registry.as_("developer"))
+    typed = registry.stub.WatchModelEvents(
+        pb.WatchModelEventsRequest(
+            model="models/churn", after_sequence=0, types=[VERSION_READY, ALIAS_DELETED]
+        ),
+        metadata=registry.as_("viewer"),
+    )
+    await registry.stub.DeleteModelAlias(
+        pb.DeleteModelAliasRequest(model="models/churn", alias="a0"),
+        metadata=registry.as_("developer"),
+    )
     received = [(await asyncio.wait_for(typed.read(), WAIT_SECONDS)).event for _ in range(2)]
     typed.cancel()
     assert [(e.type, e.alias) for e in received] == [(VERSION_READY, ""), (ALIAS_DELETED, "a0")]
 
     with pytest.raises(grpc.aio.AioRpcError) as negative:
-        async for _ in registry.stub.WatchModelEvents(pb.WatchModelEventsRequest(
-                after_sequence=-1), metadata=registry.as_("viewer"), timeout=WAIT_SECONDS):
+        async for _ in registry.stub.WatchModelEvents(
+            pb.WatchModelEventsRequest(after_sequence=-1),
+            metadata=registry.as_("viewer"),
+            timeout=WAIT_SECONDS,
+        ):
             pass
     assert negative.value.code() == grpc.StatusCode.INVALID_ARGUMENT

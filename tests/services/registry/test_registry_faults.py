@@ -42,15 +42,24 @@ async def collect(call, into: list) -> None:
 
 
 async def test_a_client_killed_mid_upload_leaves_a_failed_version_and_no_artifact(
-        registry, tmp_path):
+    registry, tmp_path
+):
     await registry.create_model("churn")
     model_file = tmp_path / "model.skops"
     model_file.write_bytes(model_bytes())
     client = await asyncio.create_subprocess_exec(
-        sys.executable, str(SLOW_UPLOAD), registry.address, registry.tokens["developer"],
-        "models/churn", str(model_file),
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        sys.executable,
+        str(SLOW_UPLOAD),
+        registry.address,
+        registry.tokens["developer"],
+        "models/churn",
+        str(model_file),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
+
         async def receiving() -> bool:
             versions = await registry.list_versions("models/churn")
             return [v.state for v in versions] == [PENDING] and bool(registry.store()[1])
@@ -66,23 +75,30 @@ async def test_a_client_killed_mid_upload_leaves_a_failed_version_and_no_artifac
     [version] = await wait_until(failed, "the interrupted upload to be marked FAILED")
     # The server sees the call cancelled or, at times, the stream ended early: then the partial
     # bytes fail the SHA-256 check. Either way nothing partial becomes READY.
-    assert "cancelled" in version.state_message or "not to the declared sha256" in \
-        version.state_message, version.state_message
+    assert (
+        "cancelled" in version.state_message
+        or "not to the declared sha256" in version.state_message
+    ), version.state_message
     assert registry.store() == (set(), [])
     assert await registry.list_versions("models/churn", filter="state = READY") == []
 
 
 @pytest.mark.slow
 async def test_a_registry_killed_mid_upload_leaves_pending_until_a_restarted_sweeper_fails_it(
-        registry, spawn_registry, start_registry):
+    registry, spawn_registry, start_registry
+):
     await registry.create_model("churn")
     first = await spawn_registry("--upload-lease-seconds", "2")
     gate = asyncio.Event()  # never opened before the kill: the upload stays in flight
     data = model_bytes()
     async with grpc.aio.insecure_channel(first.address) as channel:
-        upload = asyncio.ensure_future(pb_grpc.RegistryServiceStub(channel).CreateModelVersion(
-            upload_requests("models/churn", data, version_spec(data), gate=gate),
-            metadata=registry.as_("developer"), timeout=WAIT_SECONDS))
+        upload = asyncio.ensure_future(
+            pb_grpc.RegistryServiceStub(channel).CreateModelVersion(
+                upload_requests("models/churn", data, version_spec(data), gate=gate),
+                metadata=registry.as_("developer"),
+                timeout=WAIT_SECONDS,
+            )
+        )
 
         async def receiving() -> bool:
             versions = await registry.list_versions("models/churn")
@@ -105,6 +121,7 @@ async def test_a_registry_killed_mid_upload_leaves_pending_until_a_restarted_swe
     # Restarted the way `slipway registry` starts (same build and start-up hook, so the same
     # sweeper), on the same database and artifact store.
     async with start_registry(sweep=True, upload_lease_seconds=2):
+
         async def swept() -> list:
             return await registry.list_versions("models/churn", filter="state = FAILED")
 
@@ -116,8 +133,9 @@ async def test_a_registry_killed_mid_upload_leaves_pending_until_a_restarted_swe
 
         await wait_until(part_removed, "the part file to be cleaned up")
     assert await registry.list_versions("models/churn", filter="state = READY") == []
-    [sweep] = await registry.audit_events(action="registry.CreateModelVersion",
-                                          resource=version.name, principal="registry")
+    [sweep] = await registry.audit_events(
+        action="registry.CreateModelVersion", resource=version.name, principal="registry"
+    )
     assert '"FAILED"' in sweep.payload_json
 
 
@@ -136,9 +154,14 @@ async def test_a_corrupted_artifact_is_detected_on_download_and_on_load(registry
 
     replies: list[pb.DownloadModelVersionResponse] = []
     with pytest.raises(grpc.aio.AioRpcError) as corrupt:
-        await collect(registry.stub.DownloadModelVersion(
-            pb.DownloadModelVersionRequest(name="models/churn/versions/1"),
-            metadata=registry.as_("viewer"), timeout=WAIT_SECONDS), replies)
+        await collect(
+            registry.stub.DownloadModelVersion(
+                pb.DownloadModelVersionRequest(name="models/churn/versions/1"),
+                metadata=registry.as_("viewer"),
+                timeout=WAIT_SECONDS,
+            ),
+            replies,
+        )
     assert corrupt.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert rich_details(corrupt.value)["error_info"].reason == "ARTIFACT_CORRUPT"
     header, *chunks = replies
@@ -147,8 +170,9 @@ async def test_a_corrupted_artifact_is_detected_on_download_and_on_load(registry
     # The client's own check fails too.
     assert sha256(b"".join(c.chunk for c in chunks)) != header.header.artifact.sha256
     with pytest.raises(ArtifactCorruptError):
-        load_model(path, sha256=digest, fmt="skops",
-                   framework_versions=current_framework_versions())
+        load_model(
+            path, sha256=digest, fmt="skops", framework_versions=current_framework_versions()
+        )
 
     # Uploading the same content again stores a fresh, whole copy under the same name.
     again = await registry.ready_version("churn")
@@ -177,7 +201,9 @@ async def test_a_live_upload_longer_than_the_lease_is_not_swept(start_registry):
         # the lease. Chunks of 2 kB keep its part file's mtime fresh too (the store's
         # cleanup of part files goes by mtime, and a 4 kB write buffer delays it).
         reply = await registry.stub.CreateModelVersion(
-            paced(upload_requests("models/churn", data, version_spec(data), chunk_size=2048),
-                  0.55), metadata=registry.as_("developer"), timeout=WAIT_SECONDS)
+            paced(upload_requests("models/churn", data, version_spec(data), chunk_size=2048), 0.55),
+            metadata=registry.as_("developer"),
+            timeout=WAIT_SECONDS,
+        )
         assert loop.time() - started > 3.0
     assert reply.model_version.state == READY

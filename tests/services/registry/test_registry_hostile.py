@@ -31,7 +31,7 @@ HOSTILE_TEXT = [
     "../../etc/passwd",
     "x'; DROP TABLE registry_models;--",
     "модель 🚀 ✓ 模型",
-    '"quoted" \\back\\slash\\ \'single\'',
+    "\"quoted\" \\back\\slash\\ 'single'",
     "line\nbreak\ttab",
     "<script>alert(1)</script>",
     "%s %d {0} ${HOME}",
@@ -62,40 +62,77 @@ async def test_hostile_model_ids_and_aliases_are_refused_and_create_nothing(regi
     async def upload_to(parent, metadata):
         data = model_bytes()
         return await stub.CreateModelVersion(
-            upload_requests(parent, data, version_spec(data), create_model=True),
-            metadata=metadata)
+            upload_requests(parent, data, version_spec(data), create_model=True), metadata=metadata
+        )
 
     for name in HOSTILE_NAMES:
-        assert await invalid_field(stub.CreateModel, pb.CreateModelRequest(model_id=name),
-                                   dev) == "model_id", name
-        assert await invalid_field(stub.GetModel, pb.GetModelRequest(name=f"models/{name}"),
-                                   dev) == "name", name
-        assert await invalid_field(stub.DeleteModel,
-                                   pb.DeleteModelRequest(name=f"models/{name}"), dev) == "name"
-        assert await invalid_field(
-            stub.ListModelVersions, pb.ListModelVersionsRequest(parent=f"models/{name}"),
-            dev) == "parent", name
+        assert (
+            await invalid_field(stub.CreateModel, pb.CreateModelRequest(model_id=name), dev)
+            == "model_id"
+        ), name
+        assert (
+            await invalid_field(stub.GetModel, pb.GetModelRequest(name=f"models/{name}"), dev)
+            == "name"
+        ), name
+        assert (
+            await invalid_field(stub.DeleteModel, pb.DeleteModelRequest(name=f"models/{name}"), dev)
+            == "name"
+        )
+        assert (
+            await invalid_field(
+                stub.ListModelVersions, pb.ListModelVersionsRequest(parent=f"models/{name}"), dev
+            )
+            == "parent"
+        ), name
         assert await invalid_field(upload_to, f"models/{name}", dev) == "metadata.parent"
 
-        assert await invalid_field(stub.SetModelAlias, pb.SetModelAliasRequest(
-            model="models/m", alias=name, version_number=1, reason="r"), approver) == "alias"
-        assert await invalid_field(stub.DeleteModelAlias, pb.DeleteModelAliasRequest(
-            model="models/m", alias=name, reason="r"), approver) == "alias", name
-        assert await invalid_field(stub.GetModelVersion, pb.GetModelVersionRequest(
-            name=f"models/m@{name}"), dev) == "name", name
-        assert await invalid_field(download_all, pb.DownloadModelVersionRequest(
-            name=f"models/m/versions/{name}"), dev) == "name", name
+        assert (
+            await invalid_field(
+                stub.SetModelAlias,
+                pb.SetModelAliasRequest(model="models/m", alias=name, version_number=1, reason="r"),
+                approver,
+            )
+            == "alias"
+        )
+        assert (
+            await invalid_field(
+                stub.DeleteModelAlias,
+                pb.DeleteModelAliasRequest(model="models/m", alias=name, reason="r"),
+                approver,
+            )
+            == "alias"
+        ), name
+        assert (
+            await invalid_field(
+                stub.GetModelVersion, pb.GetModelVersionRequest(name=f"models/m@{name}"), dev
+            )
+            == "name"
+        ), name
+        assert (
+            await invalid_field(
+                download_all, pb.DownloadModelVersionRequest(name=f"models/m/versions/{name}"), dev
+            )
+            == "name"
+        ), name
 
     # Digits of other scripts: '²' made int() fail (INTERNAL), '٣' was read as version 3.
     for number in ("²", "٣", "1²", "¹"):
-        assert await invalid_field(stub.GetModelVersion, pb.GetModelVersionRequest(
-            name=f"models/m/versions/{number}"), dev) == "name", number
+        assert (
+            await invalid_field(
+                stub.GetModelVersion,
+                pb.GetModelVersionRequest(name=f"models/m/versions/{number}"),
+                dev,
+            )
+            == "name"
+        ), number
 
     models = (await stub.ListModels(pb.ListModelsRequest(), metadata=dev)).models
-    assert [(m.name, dict(m.aliases), m.latest_version_number) for m in models] == \
-        [("models/m", {}, 1)]
-    history = await stub.ListAliasHistory(pb.ListAliasHistoryRequest(parent="models/m"),
-                                          metadata=dev)
+    assert [(m.name, dict(m.aliases), m.latest_version_number) for m in models] == [
+        ("models/m", {}, 1)
+    ]
+    history = await stub.ListAliasHistory(
+        pb.ListAliasHistoryRequest(parent="models/m"), metadata=dev
+    )
     assert list(history.alias_history_entries) == []
     with registry.db.unit_of_work(read_only=True) as session:
         assert session.execute(text("SELECT count(*) FROM registry_models")).scalar_one() == 1
@@ -110,63 +147,108 @@ async def test_hostile_text_in_labels_descriptions_and_reasons_is_kept_verbatim(
     created = await registry.create_model("m", description=description, labels=labels)
     assert created.description == description
     assert dict(created.labels) == labels
-    got = (await registry.stub.GetModel(pb.GetModelRequest(name="models/m"),
-                                        metadata=registry.as_("viewer"))).model
+    got = (
+        await registry.stub.GetModel(
+            pb.GetModelRequest(name="models/m"), metadata=registry.as_("viewer")
+        )
+    ).model
     assert (got.description, dict(got.labels)) == (description, labels)
 
     data = model_bytes()
-    version = await registry.upload("models/m", data, spec=version_spec(
-        data, description=description, labels=labels))
+    version = await registry.upload(
+        "models/m", data, spec=version_spec(data, description=description, labels=labels)
+    )
     assert (version.description, dict(version.labels)) == (description, labels)
-    updated = (await registry.stub.UpdateModelVersion(pb.UpdateModelVersionRequest(
-        model_version=model_version_pb2.ModelVersion(
-            name=version.name, labels={"sql": HOSTILE_TEXT[1], "path": HOSTILE_TEXT[0]}),
-        update_mask=FieldMask(paths=["labels"]), reason=HOSTILE_TEXT[2]),
-        metadata=registry.as_("developer"))).model_version
+    updated = (
+        await registry.stub.UpdateModelVersion(
+            pb.UpdateModelVersionRequest(
+                model_version=model_version_pb2.ModelVersion(
+                    name=version.name, labels={"sql": HOSTILE_TEXT[1], "path": HOSTILE_TEXT[0]}
+                ),
+                update_mask=FieldMask(paths=["labels"]),
+                reason=HOSTILE_TEXT[2],
+            ),
+            metadata=registry.as_("developer"),
+        )
+    ).model_version
     assert dict(updated.labels) == {"sql": HOSTILE_TEXT[1], "path": HOSTILE_TEXT[0]}
     assert updated.description == description
 
     for reason in HOSTILE_TEXT[:4]:
-        await registry.stub.SetModelAlias(pb.SetModelAliasRequest(
-            model="models/m", alias="production", version_number=1, reason=reason,
-            request_id=reason[:20]), metadata=registry.as_("approver"))
-        await registry.stub.DeleteModelAlias(pb.DeleteModelAliasRequest(
-            model="models/m", alias="production", reason=reason), metadata=registry.as_("admin"))
-    history = (await registry.stub.ListAliasHistory(pb.ListAliasHistoryRequest(
-        parent="models/m"), metadata=registry.as_("viewer"))).alias_history_entries
+        await registry.stub.SetModelAlias(
+            pb.SetModelAliasRequest(
+                model="models/m",
+                alias="production",
+                version_number=1,
+                reason=reason,
+                request_id=reason[:20],
+            ),
+            metadata=registry.as_("approver"),
+        )
+        await registry.stub.DeleteModelAlias(
+            pb.DeleteModelAliasRequest(model="models/m", alias="production", reason=reason),
+            metadata=registry.as_("admin"),
+        )
+    history = (
+        await registry.stub.ListAliasHistory(
+            pb.ListAliasHistoryRequest(parent="models/m"), metadata=registry.as_("viewer")
+        )
+    ).alias_history_entries
     assert [e.reason for e in history] == [r for r in HOSTILE_TEXT[:4] for _ in (1, 2)]
 
     # Filters find such values too, quoted, with backslash escapes for quotes and backslashes.
     for key, value in labels.items():
         quoted = value.replace("\\", "\\\\").replace('"', '\\"')
-        found = await registry.stub.ListModels(pb.ListModelsRequest(
-            filter=f'labels.{key} = "{quoted}"'), metadata=registry.as_("viewer"))
+        found = await registry.stub.ListModels(
+            pb.ListModelsRequest(filter=f'labels.{key} = "{quoted}"'),
+            metadata=registry.as_("viewer"),
+        )
         assert [m.name for m in found.models] == ["models/m"], value
     assert (await registry.get_version("models/m/versions/1")).labels == updated.labels
 
 
 async def test_text_the_database_cannot_hold_is_refused_on_both_databases(registry):
-    for model in (model_pb2.Model(description="nul\x00byte"),
-                  model_pb2.Model(labels={"team": "nul\x00byte"})):
-        field = await invalid_field(registry.stub.CreateModel, pb.CreateModelRequest(
-            model_id="m", model=model), registry.as_("developer"))
+    for model in (
+        model_pb2.Model(description="nul\x00byte"),
+        model_pb2.Model(labels={"team": "nul\x00byte"}),
+    ):
+        field = await invalid_field(
+            registry.stub.CreateModel,
+            pb.CreateModelRequest(model_id="m", model=model),
+            registry.as_("developer"),
+        )
         assert field.startswith(("model.description", "model.labels"))
-    oversized = await invalid_field(registry.stub.CreateModel, pb.CreateModelRequest(
-        model_id="m", model=model_pb2.Model(labels={"team": "v" * 10_000})),
-        registry.as_("developer"))
+    oversized = await invalid_field(
+        registry.stub.CreateModel,
+        pb.CreateModelRequest(model_id="m", model=model_pb2.Model(labels={"team": "v" * 10_000})),
+        registry.as_("developer"),
+    )
     assert oversized.startswith("model.labels")
-    assert await invalid_field(registry.stub.CreateModel, pb.CreateModelRequest(
-        model_id="m", request_id="r\x00"), registry.as_("developer")) == "request_id"
-    models = await registry.stub.ListModels(pb.ListModelsRequest(),
-                                            metadata=registry.as_("viewer"))
+    assert (
+        await invalid_field(
+            registry.stub.CreateModel,
+            pb.CreateModelRequest(model_id="m", request_id="r\x00"),
+            registry.as_("developer"),
+        )
+        == "request_id"
+    )
+    models = await registry.stub.ListModels(pb.ListModelsRequest(), metadata=registry.as_("viewer"))
     assert list(models.models) == []
 
     created = await registry.create_model("m")
-    assert await invalid_field(registry.stub.UpdateModel, pb.UpdateModelRequest(
-        model=model_pb2.Model(name="models/m", description="ok"), reason="why\x00"),
-        registry.as_("developer")) == "reason"
-    got = await registry.stub.GetModel(pb.GetModelRequest(name="models/m"),
-                                       metadata=registry.as_("viewer"))
+    assert (
+        await invalid_field(
+            registry.stub.UpdateModel,
+            pb.UpdateModelRequest(
+                model=model_pb2.Model(name="models/m", description="ok"), reason="why\x00"
+            ),
+            registry.as_("developer"),
+        )
+        == "reason"
+    )
+    got = await registry.stub.GetModel(
+        pb.GetModelRequest(name="models/m"), metadata=registry.as_("viewer")
+    )
     assert got.model == created
 
 
@@ -177,33 +259,66 @@ async def test_tampered_truncated_or_foreign_page_tokens_are_refused(registry):
     await registry.ready_version("a", seed=1)
     await registry.ready_version("a", seed=2)
     viewer = registry.as_("viewer")
-    models_page = await registry.stub.ListModels(pb.ListModelsRequest(page_size=1),
-                                                 metadata=viewer)
+    models_page = await registry.stub.ListModels(pb.ListModelsRequest(page_size=1), metadata=viewer)
     token = models_page.next_page_token
     assert token
-    versions_page = await registry.stub.ListModelVersions(pb.ListModelVersionsRequest(
-        parent="models/a", page_size=1), metadata=viewer)
+    versions_page = await registry.stub.ListModelVersions(
+        pb.ListModelVersionsRequest(parent="models/a", page_size=1), metadata=viewer
+    )
     assert versions_page.next_page_token
 
     middle = len(token) // 2
-    flipped = token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1:]
-    for bad in (flipped, token[:-4], token[: len(token) // 2], token + "x", "not-a-token",
-                "%%%", "\u00e9t\u00e9", versions_page.next_page_token):
-        assert await invalid_field(registry.stub.ListModels, pb.ListModelsRequest(
-            page_size=1, page_token=bad), viewer) == "page_token", bad
+    flipped = token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1 :]
+    for bad in (
+        flipped,
+        token[:-4],
+        token[: len(token) // 2],
+        token + "x",
+        "not-a-token",
+        "%%%",
+        "\u00e9t\u00e9",
+        versions_page.next_page_token,
+    ):
+        assert (
+            await invalid_field(
+                registry.stub.ListModels, pb.ListModelsRequest(page_size=1, page_token=bad), viewer
+            )
+            == "page_token"
+        ), bad
     # A good token, but for a different request: another filter, order, or parent.
-    assert await invalid_field(registry.stub.ListModels, pb.ListModelsRequest(
-        page_size=1, page_token=token, order_by="model_id desc"), viewer) == "page_token"
-    assert await invalid_field(registry.stub.ListModelVersions, pb.ListModelVersionsRequest(
-        parent="models/b", page_token=versions_page.next_page_token), viewer) == "page_token"
-    assert await invalid_field(registry.stub.ListModelVersions, pb.ListModelVersionsRequest(
-        parent="models/a", page_token=token), viewer) == "page_token"
+    assert (
+        await invalid_field(
+            registry.stub.ListModels,
+            pb.ListModelsRequest(page_size=1, page_token=token, order_by="model_id desc"),
+            viewer,
+        )
+        == "page_token"
+    )
+    assert (
+        await invalid_field(
+            registry.stub.ListModelVersions,
+            pb.ListModelVersionsRequest(
+                parent="models/b", page_token=versions_page.next_page_token
+            ),
+            viewer,
+        )
+        == "page_token"
+    )
+    assert (
+        await invalid_field(
+            registry.stub.ListModelVersions,
+            pb.ListModelVersionsRequest(parent="models/a", page_token=token),
+            viewer,
+        )
+        == "page_token"
+    )
 
     # The untouched token still works, through every page.
     names = [m.name for m in models_page.models]
     for _ in range(5):
-        page = await registry.stub.ListModels(pb.ListModelsRequest(
-            page_size=1, page_token=token), metadata=viewer)
+        page = await registry.stub.ListModels(
+            pb.ListModelsRequest(page_size=1, page_token=token), metadata=viewer
+        )
         names.extend(m.name for m in page.models)
         token = page.next_page_token
         if not token:
@@ -231,6 +346,7 @@ async def test_requests_that_do_not_decode_are_invalid_argument_after_authentica
         async def upload(data, metadata):
             async def requests():
                 yield data
+
             return await client_stream(requests(), metadata=metadata, timeout=10)
 
         async def get(data, metadata):
@@ -248,5 +364,6 @@ async def test_requests_that_do_not_decode_are_invalid_argument_after_authentica
             with pytest.raises(grpc.aio.AioRpcError) as anonymous:
                 await call(UNDECODABLE[0], ())
             assert anonymous.value.code() == grpc.StatusCode.UNAUTHENTICATED, call
-    assert (await registry.stub.ListModels(pb.ListModelsRequest(),
-                                           metadata=registry.as_("viewer"))).models == []
+    assert (
+        await registry.stub.ListModels(pb.ListModelsRequest(), metadata=registry.as_("viewer"))
+    ).models == []

@@ -76,17 +76,20 @@ MOVED = alias_history_pb2.ALIAS_CHANGE_MOVED
 CHAIN_OK = chain_verification_pb2.CHAIN_STATUS_OK
 
 
-async def report_of(registry: Registry, name: str, role: str
-                    ) -> lineage_report_pb2.LineageReport:
-    reply = await registry.stub.GetLineageReport(pb.GetLineageReportRequest(name=name),
-                                                 metadata=registry.as_(role), timeout=30)
+async def report_of(registry: Registry, name: str, role: str) -> lineage_report_pb2.LineageReport:
+    reply = await registry.stub.GetLineageReport(
+        pb.GetLineageReportRequest(name=name), metadata=registry.as_(role), timeout=30
+    )
     return reply.report
 
 
 async def promote(registry: Registry, number: int, reason: str) -> None:
-    await registry.stub.SetModelAlias(pb.SetModelAliasRequest(
-        model=MODEL, alias="production", version_number=number, reason=reason),
-        metadata=registry.as_("approver"))
+    await registry.stub.SetModelAlias(
+        pb.SetModelAliasRequest(
+            model=MODEL, alias="production", version_number=number, reason=reason
+        ),
+        metadata=registry.as_("approver"),
+    )
 
 
 def drifted_rows(seed: int) -> npt.NDArray[np.float64]:
@@ -96,40 +99,63 @@ def drifted_rows(seed: int) -> npt.NDArray[np.float64]:
     return np.asarray(rows + 5.0 * data.std(axis=0), dtype=np.float64)
 
 
-async def loaded_model(registry: Registry, version: model_version_pb2.ModelVersion,
-                       folder: Path) -> object:
+async def loaded_model(
+    registry: Registry, version: model_version_pb2.ModelVersion, folder: Path
+) -> object:
     _, data = await registry.download(version.name)
     path = folder / "model.skops"
     await asyncio.to_thread(path.write_bytes, data)
     framework = version.framework_versions
-    versions = {"python": framework.python, "scikit_learn": framework.scikit_learn,
-                "numpy": framework.numpy, "scipy": framework.scipy, "skops": framework.skops}
-    return load_model(path, sha256=version.artifact.sha256, fmt="skops",
-                      framework_versions={k: v for k, v in versions.items() if v})
+    versions = {
+        "python": framework.python,
+        "scikit_learn": framework.scikit_learn,
+        "numpy": framework.numpy,
+        "scipy": framework.scipy,
+        "skops": framework.skops,
+    }
+    return load_model(
+        path,
+        sha256=version.artifact.sha256,
+        fmt="skops",
+        framework_versions={k: v for k, v in versions.items() if v},
+    )
 
 
-async def drift_until_retrained(registry: Registry, training: Training, monitoring: Monitoring,
-                                first: model_version_pb2.ModelVersion, folder: Path
-                                ) -> alert_pb2.Alert:
+async def drift_until_retrained(
+    registry: Registry,
+    training: Training,
+    monitoring: Monitoring,
+    first: model_version_pb2.ModelVersion,
+    folder: Path,
+) -> alert_pb2.Alert:
     """Drifted traffic on ``first`` until monitoring fires a data drift alert that starts a
     retraining; returns the alert once that job succeeded."""
-    await monitoring.stub.CreateMonitoringPolicy(monitoring_pb.CreateMonitoringPolicyRequest(
-        monitoring_policy=policy_pb2.MonitoringPolicy(
-            model=MODEL, window=policy_pb2.WindowSpec(row_count=WINDOW_ROWS),
-            min_samples=100, action=policy_pb2.POLICY_ACTION_RETRAIN,
-            retraining=policy_pb2.RetrainingConfig(cooldown=duration_pb2.Duration())),
-        monitoring_policy_id="iris-drift", reason="retrain iris when its inputs drift"),
-        metadata=monitoring.as_("developer"))
+    await monitoring.stub.CreateMonitoringPolicy(
+        monitoring_pb.CreateMonitoringPolicyRequest(
+            monitoring_policy=policy_pb2.MonitoringPolicy(
+                model=MODEL,
+                window=policy_pb2.WindowSpec(row_count=WINDOW_ROWS),
+                min_samples=100,
+                action=policy_pb2.POLICY_ACTION_RETRAIN,
+                retraining=policy_pb2.RetrainingConfig(cooldown=duration_pb2.Duration()),
+            ),
+            monitoring_policy_id="iris-drift",
+            reason="retrain iris when its inputs drift",
+        ),
+        metadata=monitoring.as_("developer"),
+    )
     model = await loaded_model(registry, first, folder)
     names = [feature.name for feature in first.signature.inputs]
-    await monitoring.ingest(scored_records(first.name, model, drifted_rows(seed=1), names,
-                                           prefix="drifted"))
+    await monitoring.ingest(
+        scored_records(first.name, model, drifted_rows(seed=1), names, prefix="drifted")
+    )
 
     def triggered(alerts: list[alert_pb2.Alert]) -> bool:
         return any(a.retraining_decision == TRIGGERED for a in alerts)
 
-    alerts = await monitoring.wait_alerts(triggered, model_version=first.name,
-                                          kinds=[alert_pb2.ALERT_KIND_DATA_DRIFT])
+    alerts = await monitoring.wait_alerts(
+        triggered, model_version=first.name, kinds=[alert_pb2.ALERT_KIND_DATA_DRIFT]
+    )
     alert = next(a for a in alerts if a.retraining_decision == TRIGGERED)
     retraining = await training.finished(alert.training_job, within=WAIT_SECONDS)
     assert retraining.state == SUCCEEDED, retraining.failure
@@ -137,15 +163,31 @@ async def drift_until_retrained(registry: Registry, training: Training, monitori
 
 
 async def test_report_of_a_retrained_production_version_explains_why_it_is_there(
-        migrated_db: Database, tmp_path: Path, tokens_file: Path, tokens: dict[str, str],
-        registry: Registry, start_registry: StartRegistry, service_token_file: Path,
-        start_training: StartTraining) -> None:
-    async with start_training(registry.address) as training, \
-            running_monitoring(migrated_db, tmp_path / "monitoring", tokens_file, tokens,
-                               registry.address, service_token_file, evaluate=False,
-                               training_target=training.address) as monitoring:
-        source = await training.create(job(MODEL, dataset=bundled("iris"), seed=11,
-                                           reason="first model of iris"))
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+    registry: Registry,
+    start_registry: StartRegistry,
+    service_token_file: Path,
+    start_training: StartTraining,
+) -> None:
+    async with (
+        start_training(registry.address) as training,
+        running_monitoring(
+            migrated_db,
+            tmp_path / "monitoring",
+            tokens_file,
+            tokens,
+            registry.address,
+            service_token_file,
+            evaluate=False,
+            training_target=training.address,
+        ) as monitoring,
+    ):
+        source = await training.create(
+            job(MODEL, dataset=bundled("iris"), seed=11, reason="first model of iris")
+        )
         source = await training.finished(source.name, within=WAIT_SECONDS)
         assert source.state == SUCCEEDED, source.failure
         await promote(registry, 1, FIRST_REASON)
@@ -158,9 +200,11 @@ async def test_report_of_a_retrained_production_version_explains_why_it_is_there
         await promote(registry, 2, SECOND_REASON)
 
         # A registry that knows its peers (training and monitoring started after the first).
-        async with start_registry(training_target=training.address,
-                                  monitoring_target=monitoring.address,
-                                  peer_token_file=service_token_file) as reporting:
+        async with start_registry(
+            training_target=training.address,
+            monitoring_target=monitoring.address,
+            peer_token_file=service_token_file,
+        ) as reporting:
             report = await report_of(reporting, f"{MODEL}@production", "auditor")
             viewed = await report_of(reporting, f"{MODEL}@production", "viewer")
             by_number = await report_of(reporting, f"{MODEL}/versions/2", "admin")
@@ -188,10 +232,14 @@ async def test_report_of_a_retrained_production_version_explains_why_it_is_there
     # Where it came from, and how it got where it is.
     assert report.parent_version.name == first.name
     assert report.parent_version.lineage.training_job == source.name
-    moves = [(e.alias, e.change, e.from_version_number, e.to_version_number, e.actor.name)
-             for e in report.alias_history]
-    assert moves == [("challenger", SET, 0, 2, "service-user"),
-                     ("production", MOVED, 1, 2, "approver-user")]
+    moves = [
+        (e.alias, e.change, e.from_version_number, e.to_version_number, e.actor.name)
+        for e in report.alias_history
+    ]
+    assert moves == [
+        ("challenger", SET, 0, 2, "service-user"),
+        ("production", MOVED, 1, 2, "approver-user"),
+    ]
     assert alert.report.name in report.alias_history[0].reason
     assert report.alias_history[1].reason == SECOND_REASON
 
@@ -209,12 +257,14 @@ async def test_report_of_a_retrained_production_version_explains_why_it_is_there
     assert sequences == sorted(sequences)
     assert len(set(sequences)) == len(sequences)
     actions = {(e.action, e.resource) for e in events}
-    assert {("registry.CreateModelVersion", version.name),
-            ("training.CreateTrainingJob", alert.training_job),
-            ("monitoring.AlertFired", alert.name),
-            ("monitoring.RetrainingTriggered", alert.name),
-            ("registry.SetModelAlias", f"{MODEL}@challenger"),
-            ("registry.SetModelAlias", f"{MODEL}@production")} <= actions
+    assert {
+        ("registry.CreateModelVersion", version.name),
+        ("training.CreateTrainingJob", alert.training_job),
+        ("monitoring.AlertFired", alert.name),
+        ("monitoring.RetrainingTriggered", alert.name),
+        ("registry.SetModelAlias", f"{MODEL}@challenger"),
+        ("registry.SetModelAlias", f"{MODEL}@production"),
+    } <= actions
     by_id = {e.event_id: e for e in events}
     for entry in report.alias_history:
         assert by_id[entry.audit_event_id].reason == entry.reason
@@ -225,8 +275,14 @@ async def test_report_of_a_retrained_production_version_explains_why_it_is_there
     # Not the traffic: monitoring audits each batch of predictions on the model.
     assert "monitoring.IngestPredictions" not in {e.action for e in events}
     assert {e.resource for e in events} <= {
-        version.name, MODEL, alert.training_job, alert.name, alert.policy,
-        f"{MODEL}@challenger", f"{MODEL}@production"}
+        version.name,
+        MODEL,
+        alert.training_job,
+        alert.name,
+        alert.policy,
+        f"{MODEL}@challenger",
+        f"{MODEL}@production",
+    }
     verification = report.audit_verification
     assert verification.status == CHAIN_OK
     assert verification.first_sequence == 1
@@ -257,21 +313,32 @@ async def test_report_of_a_retrained_production_version_explains_why_it_is_there
 
 
 async def test_report_without_reachable_peers_has_warnings_and_the_rest(
-        registry: Registry, start_registry: StartRegistry, tmp_path: Path,
-        service_token_file: Path) -> None:
+    registry: Registry, start_registry: StartRegistry, tmp_path: Path, service_token_file: Path
+) -> None:
     # A version that names a training job, uploaded by hand; nobody listens on the peers' port.
-    spec = version_spec(model_bytes(), metrics={"accuracy": 0.9}, lineage=lineage_pb2.Lineage(
-        training_job="trainingJobs/gone", random_seed=3,
-        dataset=lineage_pb2.DatasetReference(uri="file:fruit.csv", sha256="a" * 64,
-                                             row_count=300)))
+    spec = version_spec(
+        model_bytes(),
+        metrics={"accuracy": 0.9},
+        lineage=lineage_pb2.Lineage(
+            training_job="trainingJobs/gone",
+            random_seed=3,
+            dataset=lineage_pb2.DatasetReference(
+                uri="file:fruit.csv", sha256="a" * 64, row_count=300
+            ),
+        ),
+    )
     await registry.stub.CreateModelVersion(
         upload_requests(MODEL, model_bytes(), spec, create_model=True),
-        metadata=registry.as_("developer"))
+        metadata=registry.as_("developer"),
+    )
     await promote(registry, 1, FIRST_REASON)
     closed = "127.0.0.1:1"
-    async with start_registry(training_target=closed, monitoring_target=closed,
-                              peer_token_file=service_token_file) as unreachable, \
-            start_registry() as unconfigured:
+    async with (
+        start_registry(
+            training_target=closed, monitoring_target=closed, peer_token_file=service_token_file
+        ) as unreachable,
+        start_registry() as unconfigured,
+    ):
         started = time.monotonic()
         report = await report_of(unreachable, f"{MODEL}@production", "auditor")
         assert time.monotonic() - started < 20
@@ -288,30 +355,39 @@ async def test_report_without_reachable_peers_has_warnings_and_the_rest(
     assert report.audit_verification.status == CHAIN_OK
     assert "registry.SetModelAlias" in {e.action for e in report.audit_events}
 
-    assert "the training service is not configured (--training-target)" in "\n".join(
-        alone.warnings)
+    assert "the training service is not configured (--training-target)" in "\n".join(alone.warnings)
     assert "the monitoring service is not configured (--monitoring-target)" in "\n".join(
-        alone.warnings)
+        alone.warnings
+    )
     assert alone.alias_history == report.alias_history
 
     assert "## Warnings" in to_markdown(report)
 
 
 async def test_peers_are_found_in_the_suite_file_when_not_configured(
-        registry: Registry, start_registry: StartRegistry, tmp_path: Path,
-        service_token_file: Path) -> None:
+    registry: Registry, start_registry: StartRegistry, tmp_path: Path, service_token_file: Path
+) -> None:
     """As under `slipway up`: the registry starts before training and monitoring, and finds
     them in the suite file written once they run."""
     await registry.stub.CreateModelVersion(
         upload_requests(MODEL, model_bytes(), version_spec(model_bytes()), create_model=True),
-        metadata=registry.as_("developer"))
+        metadata=registry.as_("developer"),
+    )
     suite_file = tmp_path / "suite.json"
-    async with start_registry(suite_file=suite_file,
-                              peer_token_file=service_token_file) as reporting:
+    async with start_registry(
+        suite_file=suite_file, peer_token_file=service_token_file
+    ) as reporting:
         before = await report_of(reporting, f"{MODEL}/versions/1", "viewer")
-        suite_file.write_text(json.dumps({"services": {
-            "training": {"grpc_address": "127.0.0.1:1"},
-            "monitoring": {"grpc_address": "127.0.0.1:1"}}}))
+        suite_file.write_text(
+            json.dumps(
+                {
+                    "services": {
+                        "training": {"grpc_address": "127.0.0.1:1"},
+                        "monitoring": {"grpc_address": "127.0.0.1:1"},
+                    }
+                }
+            )
+        )
         after = await report_of(reporting, f"{MODEL}/versions/1", "viewer")
     assert any("monitoring service is not configured" in w for w in before.warnings)
     assert any("monitoring service at 127.0.0.1:1 is unreachable" in w for w in after.warnings)
@@ -320,15 +396,17 @@ async def test_peers_are_found_in_the_suite_file_when_not_configured(
 async def test_unknown_and_malformed_names(registry: Registry) -> None:
     await registry.stub.CreateModelVersion(
         upload_requests(MODEL, model_bytes(), version_spec(model_bytes()), create_model=True),
-        metadata=registry.as_("developer"))
+        metadata=registry.as_("developer"),
+    )
     for name, code, reason in (
-            ("models/nope/versions/1", grpc.StatusCode.NOT_FOUND, "VERSION_NOT_FOUND"),
-            (f"{MODEL}/versions/9", grpc.StatusCode.NOT_FOUND, "VERSION_NOT_FOUND"),
-            (f"{MODEL}@production", grpc.StatusCode.NOT_FOUND, "ALIAS_NOT_FOUND"),
-            ("models/nope@production", grpc.StatusCode.NOT_FOUND, "MODEL_NOT_FOUND"),
-            ("", grpc.StatusCode.INVALID_ARGUMENT, "INVALID_NAME"),
-            (f"{MODEL}/versions/0", grpc.StatusCode.INVALID_ARGUMENT, "INVALID_VERSION_NUMBER"),
-            ("trainingJobs/x", grpc.StatusCode.INVALID_ARGUMENT, "INVALID_NAME")):
+        ("models/nope/versions/1", grpc.StatusCode.NOT_FOUND, "VERSION_NOT_FOUND"),
+        (f"{MODEL}/versions/9", grpc.StatusCode.NOT_FOUND, "VERSION_NOT_FOUND"),
+        (f"{MODEL}@production", grpc.StatusCode.NOT_FOUND, "ALIAS_NOT_FOUND"),
+        ("models/nope@production", grpc.StatusCode.NOT_FOUND, "MODEL_NOT_FOUND"),
+        ("", grpc.StatusCode.INVALID_ARGUMENT, "INVALID_NAME"),
+        (f"{MODEL}/versions/0", grpc.StatusCode.INVALID_ARGUMENT, "INVALID_VERSION_NUMBER"),
+        ("trainingJobs/x", grpc.StatusCode.INVALID_ARGUMENT, "INVALID_NAME"),
+    ):
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await report_of(registry, name, "viewer")
         assert caught.value.code() == code, name
@@ -354,13 +432,16 @@ class FakePeers:
 
 
 async def test_alerts_are_merged_oldest_first_and_truncation_is_reported(
-        migrated_db: Database, registry: Registry, tmp_path: Path) -> None:
+    migrated_db: Database, registry: Registry, tmp_path: Path
+) -> None:
     spec = version_spec(model_bytes(), lineage=lineage_pb2.Lineage(training_job="trainingJobs/j"))
     await registry.stub.CreateModelVersion(
         upload_requests(MODEL, model_bytes(), spec, create_model=True),
-        metadata=registry.as_("developer"))
-    domain = RegistryDomain(migrated_db, SqlRegistryRepository(),
-                            LocalArtifactStore(tmp_path / "artifacts"))
+        metadata=registry.as_("developer"),
+    )
+    domain = RegistryDomain(
+        migrated_db, SqlRegistryRepository(), LocalArtifactStore(tmp_path / "artifacts")
+    )
     later = PeerAlert("alerts/later", datetime(2025, 2, 1, tzinfo=UTC), "a later alert")
     peers = FakePeers([later, PeerAlert("alerts/started-it", None, "listed too")], more=True)
     reports = LineageReports(domain, peers, audit_event_limit=2, alert_limit=1)
@@ -371,15 +452,18 @@ async def test_alerts_are_merged_oldest_first_and_truncation_is_reported(
     assert report.training_job == "job trainingJobs/j"
     assert report.alerts == ["the drift that started it", "a later alert"]
     assert report.audit is not None
-    assert [e.action for e in report.audit.events] == ["registry.CreateModel",
-                                                       "registry.CreateModelVersion"]
+    assert [e.action for e in report.audit.events] == [
+        "registry.CreateModel",
+        "registry.CreateModelVersion",
+    ]
     assert report.audit.truncated
     assert report.audit.verification.ok
     assert report.audit.verification.last_sequence == report.audit.events[-1].sequence
     assert report.warnings == [
         "only the newest 1 alerts on models/iris/versions/1 are listed; ListAlerts has the rest",
         "only the oldest 2 audit events are listed; ListAuditEvents with a resource filter has "
-        "the rest"]
+        "the rest",
+    ]
 
     # The alert that started the job is not asked for again when it is listed already.
     peers.alerts = [PeerAlert("alerts/started-it", None, "listed")]
@@ -394,8 +478,9 @@ async def test_alerts_are_merged_oldest_first_and_truncation_is_reported(
 
 
 def _rendered_report() -> lineage_report_pb2.LineageReport:
-    report = lineage_report_pb2.LineageReport(requested_name="models/fraud@production",
-                                              warnings=["monitoring unreachable | retry"])
+    report = lineage_report_pb2.LineageReport(
+        requested_name="models/fraud@production", warnings=["monitoring unreachable | retry"]
+    )
     report.generate_time.FromJsonString("2025-03-04T10:00:00Z")
     version = report.model_version
     version.name = "models/fraud/versions/2"
@@ -406,11 +491,17 @@ def _rendered_report() -> lineage_report_pb2.LineageReport:
     version.params["C"].CopyFrom(to_pb(0.5))
     version.params["penalty"].CopyFrom(to_pb("l2"))
     version.framework_versions.scikit_learn = "1.6.1"
-    version.lineage.CopyFrom(lineage_pb2.Lineage(
-        training_job="trainingJobs/j2", random_seed=42, created_by="alice",
-        parent_version="models/fraud/versions/1",
-        dataset=lineage_pb2.DatasetReference(uri="file:fraud.csv", sha256="ab" * 32,
-                                             row_count=12000)))
+    version.lineage.CopyFrom(
+        lineage_pb2.Lineage(
+            training_job="trainingJobs/j2",
+            random_seed=42,
+            created_by="alice",
+            parent_version="models/fraud/versions/1",
+            dataset=lineage_pb2.DatasetReference(
+                uri="file:fraud.csv", sha256="ab" * 32, row_count=12000
+            ),
+        )
+    )
     training = report.training_job
     training.name = "trainingJobs/j2"
     training.state = training_job_pb2.TRAINING_JOB_STATE_SUCCEEDED
@@ -418,8 +509,7 @@ def _rendered_report() -> lineage_report_pb2.LineageReport:
     training.trigger_source = "alerts/a1"
     training.reason = "data drift: 3 of 20 features drifted"
     training.created_by = "service:monitoring"
-    training.estimator.pipeline.steps.add(name="scale").spec.estimator.class_name = \
-        "StandardScaler"
+    training.estimator.pipeline.steps.add(name="scale").spec.estimator.class_name = "StandardScaler"
     step = training.estimator.pipeline.steps.add(name="model")
     step.spec.estimator.class_name = "LogisticRegression"
     step.spec.estimator.hyperparameters["C"].CopyFrom(to_pb(0.5))
@@ -427,29 +517,47 @@ def _rendered_report() -> lineage_report_pb2.LineageReport:
     training.dataset.target_column = "is_fraud"
     report.parent_version.name = "models/fraud/versions/1"
     report.parent_version.metrics["accuracy"] = 0.95
-    moves = [("challenger", SET, 0, 2, "service:training", "retrained on drift"),
-             ("production", MOVED, 1, 2, "bob", "challenger wins | A/B test ML-7")]
+    moves = [
+        ("challenger", SET, 0, 2, "service:training", "retrained on drift"),
+        ("production", MOVED, 1, 2, "bob", "challenger wins | A/B test ML-7"),
+    ]
     for alias, change, before, after, who, why in moves:
-        entry = report.alias_history.add(alias=alias, change=change, from_version_number=before,
-                                         to_version_number=after, reason=why)
+        entry = report.alias_history.add(
+            alias=alias,
+            change=change,
+            from_version_number=before,
+            to_version_number=after,
+            reason=why,
+        )
         entry.actor.name = who
         entry.actor.roles.append(principal_pb2.ROLE_APPROVER)
         entry.change_time.FromJsonString("2025-03-03T09:00:00Z")
-    alert = report.alerts.add(name="alerts/a1", model_version="models/fraud/versions/1",
-                              kind=alert_pb2.ALERT_KIND_DATA_DRIFT,
-                              state=alert_pb2.ALERT_STATE_RESOLVED,
-                              summary="data drift: 3 of 20 features drifted (amount, hour, mcc)",
-                              retraining_decision=TRIGGERED, training_job="trainingJobs/j2")
+    alert = report.alerts.add(
+        name="alerts/a1",
+        model_version="models/fraud/versions/1",
+        kind=alert_pb2.ALERT_KIND_DATA_DRIFT,
+        state=alert_pb2.ALERT_STATE_RESOLVED,
+        summary="data drift: 3 of 20 features drifted (amount, hour, mcc)",
+        retraining_decision=TRIGGERED,
+        training_job="trainingJobs/j2",
+    )
     alert.fire_time.FromJsonString("2025-03-01T08:00:00Z")
-    event = report.audit_events.add(sequence=7, action="registry.SetModelAlias",
-                                    resource="models/fraud@production",
-                                    outcome=audit_event_pb2.AUDIT_OUTCOME_OK,
-                                    reason="challenger wins | A/B test ML-7")
+    event = report.audit_events.add(
+        sequence=7,
+        action="registry.SetModelAlias",
+        resource="models/fraud@production",
+        outcome=audit_event_pb2.AUDIT_OUTCOME_OK,
+        reason="challenger wins | A/B test ML-7",
+    )
     event.principal.name = "bob"
-    report.audit_verification.CopyFrom(chain_verification_pb2.ChainVerification(
-        status=chain_verification_pb2.CHAIN_STATUS_BROKEN, break_sequence=5,
-        break_kind=chain_verification_pb2.CHAIN_BREAK_KIND_CHANGED_ROW,
-        detail="event 5 does not hash to its stored hash"))
+    report.audit_verification.CopyFrom(
+        chain_verification_pb2.ChainVerification(
+            status=chain_verification_pb2.CHAIN_STATUS_BROKEN,
+            break_sequence=5,
+            break_kind=chain_verification_pb2.CHAIN_BREAK_KIND_CHANGED_ROW,
+            detail="event 5 does not hash to its stored hash",
+        )
+    )
     return report
 
 
@@ -459,9 +567,18 @@ def test_markdown_reads_as_an_audit_record() -> None:
     assert lines[0] == "# Lineage report: models/fraud/versions/2"
     headings = [line for line in lines if line.startswith("#")]
     assert headings == [
-        "# Lineage report: models/fraud/versions/2", "## Version", "## Training",
-        "### Estimator spec", "### Parameters", "### Metrics (holdout)", "## Parent version",
-        "## Alias moves", "## Monitoring alerts", "## Audit trail", "## Warnings"]
+        "# Lineage report: models/fraud/versions/2",
+        "## Version",
+        "## Training",
+        "### Estimator spec",
+        "### Parameters",
+        "### Metrics (holdout)",
+        "## Parent version",
+        "## Alias moves",
+        "## Monitoring alerts",
+        "## Audit trail",
+        "## Warnings",
+    ]
     assert "Requested as `models/fraud@production`, generated 2025-03-04 10:00:00 UTC." in text
     assert "**This report is incomplete** (1 warning, listed at the end)." in text
     # Training: who, data, spec, params, seed, metrics.
@@ -473,8 +590,10 @@ def test_markdown_reads_as_an_audit_record() -> None:
     assert "- **Rows**: 12,000" in lines
     assert "- **Seed**: 42" in lines
     assert "- **Libraries**: scikit-learn 1.6.1" in lines
-    assert "```\nPipeline(\n  scale:\n    StandardScaler()\n  model:\n" \
-           "    LogisticRegression(C=0.5)\n)\n```" in text
+    assert (
+        "```\nPipeline(\n  scale:\n    StandardScaler()\n  model:\n"
+        "    LogisticRegression(C=0.5)\n)\n```" in text
+    )
     assert "| `C` | 0.5 |" in lines
     assert '| `penalty` | "l2" |' in lines
     assert "| `accuracy` | 0.931 |" in lines
@@ -482,26 +601,37 @@ def test_markdown_reads_as_an_audit_record() -> None:
     assert "| `accuracy` | 0.95 | 0.931 |" in lines
     assert "| `f1` | - | 0.9 |" in lines
     # Alias moves: a table row per move, pipes in reasons escaped.
-    assert ("| 2025-03-03 09:00:00 UTC | `production` | v1 → v2 | `bob` (approver) | "
-            "challenger wins \\| A/B test ML-7 |") in lines
-    assert ("| 2025-03-03 09:00:00 UTC | `challenger` | none → v2 | `service:training` "
-            "(approver) | retrained on drift |") in lines
+    assert (
+        "| 2025-03-03 09:00:00 UTC | `production` | v1 → v2 | `bob` (approver) | "
+        "challenger wins \\| A/B test ML-7 |"
+    ) in lines
+    assert (
+        "| 2025-03-03 09:00:00 UTC | `challenger` | none → v2 | `service:training` "
+        "(approver) | retrained on drift |"
+    ) in lines
     # Alerts, with the retraining they started.
-    assert ("| 2025-03-01 08:00:00 UTC | `alerts/a1` | `models/fraud/versions/1` | DATA_DRIFT | "
-            "RESOLVED | data drift: 3 of 20 features drifted (amount, hour, mcc) | "
-            "TRIGGERED: `trainingJobs/j2` |") in lines
+    assert (
+        "| 2025-03-01 08:00:00 UTC | `alerts/a1` | `models/fraud/versions/1` | DATA_DRIFT | "
+        "RESOLVED | data drift: 3 of 20 features drifted (amount, hour, mcc) | "
+        "TRIGGERED: `trainingJobs/j2` |"
+    ) in lines
     # The chain's status comes first in the audit section, then the events.
-    assert ("Audit chain: **BROKEN** at event 5 (CHANGED_ROW): event 5 does not hash to its "
-            "stored hash. Events from 5 on cannot be relied on.") in lines
-    assert ("| 7 | - | `bob` | `registry.SetModelAlias` | `models/fraud@production` | OK | "
-            "challenger wins \\| A/B test ML-7 |") in lines
+    assert (
+        "Audit chain: **BROKEN** at event 5 (CHANGED_ROW): event 5 does not hash to its "
+        "stored hash. Events from 5 on cannot be relied on."
+    ) in lines
+    assert (
+        "| 7 | - | `bob` | `registry.SetModelAlias` | `models/fraud@production` | OK | "
+        "challenger wins \\| A/B test ML-7 |"
+    ) in lines
     assert lines[-1] == "- monitoring unreachable | retry"
 
 
 def test_markdown_of_a_hand_uploaded_first_version_says_so() -> None:
     report = lineage_report_pb2.LineageReport(
         model_version=model_version_pb2.ModelVersion(name="models/m/versions/1"),
-        requested_name="models/m/versions/1")
+        requested_name="models/m/versions/1",
+    )
     report.audit_verification.status = CHAIN_OK
     report.audit_verification.first_sequence = 1
     report.audit_verification.last_sequence = 3

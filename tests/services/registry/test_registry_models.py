@@ -14,8 +14,9 @@ from support.registry import ARCHIVED, error_reason, violated_fields
 
 
 async def test_create_get_list_and_update_a_model(registry):
-    created = await registry.create_model("churn", description="churn model",
-                                          labels={"team": "growth"})
+    created = await registry.create_model(
+        "churn", description="churn model", labels={"team": "growth"}
+    )
     assert created.name == "models/churn"
     assert created.description == "churn model"
     assert dict(created.labels) == {"team": "growth"}
@@ -29,82 +30,117 @@ async def test_create_get_list_and_update_a_model(registry):
     assert duplicate.value.code() == grpc.StatusCode.ALREADY_EXISTS
     assert error_reason(duplicate.value) == "MODEL_EXISTS"
 
-    got = await registry.stub.GetModel(pb.GetModelRequest(name="models/churn"),
-                                       metadata=registry.as_("viewer"))
+    got = await registry.stub.GetModel(
+        pb.GetModelRequest(name="models/churn"), metadata=registry.as_("viewer")
+    )
     assert got.model == created
     with pytest.raises(grpc.aio.AioRpcError) as missing:
-        await registry.stub.GetModel(pb.GetModelRequest(name="models/nope"),
-                                     metadata=registry.as_("viewer"))
+        await registry.stub.GetModel(
+            pb.GetModelRequest(name="models/nope"), metadata=registry.as_("viewer")
+        )
     assert missing.value.code() == grpc.StatusCode.NOT_FOUND
     assert error_reason(missing.value) == "MODEL_NOT_FOUND"
 
     await registry.create_model("fraud", labels={"team": "risk"})
     await registry.create_model("upsell", labels={"team": "growth"})
-    listed = await registry.stub.ListModels(pb.ListModelsRequest(
-        filter='labels.team = "growth"', order_by="model_id desc"),
-        metadata=registry.as_("viewer"))
+    listed = await registry.stub.ListModels(
+        pb.ListModelsRequest(filter='labels.team = "growth"', order_by="model_id desc"),
+        metadata=registry.as_("viewer"),
+    )
     assert [m.name for m in listed.models] == ["models/upsell", "models/churn"]
     assert listed.next_page_token == ""
 
     # Only the masked field changes; the etag moves with it.
-    updated = (await registry.stub.UpdateModel(pb.UpdateModelRequest(
-        model=model_pb2.Model(name="models/churn", description="v2 text",
-                              labels={"ignored": "yes"}, etag=created.etag),
-        update_mask=FieldMask(paths=["description"]), reason="clearer"),
-        metadata=registry.as_("developer"))).model
+    updated = (
+        await registry.stub.UpdateModel(
+            pb.UpdateModelRequest(
+                model=model_pb2.Model(
+                    name="models/churn",
+                    description="v2 text",
+                    labels={"ignored": "yes"},
+                    etag=created.etag,
+                ),
+                update_mask=FieldMask(paths=["description"]),
+                reason="clearer",
+            ),
+            metadata=registry.as_("developer"),
+        )
+    ).model
     assert updated.description == "v2 text"
     assert dict(updated.labels) == {"team": "growth"}
     assert updated.etag != created.etag
 
     # No mask: both updatable fields are replaced.
-    relabelled = (await registry.stub.UpdateModel(pb.UpdateModelRequest(
-        model=model_pb2.Model(name="models/churn", description="v3", labels={"team": "core"})),
-        metadata=registry.as_("developer"))).model
+    relabelled = (
+        await registry.stub.UpdateModel(
+            pb.UpdateModelRequest(
+                model=model_pb2.Model(
+                    name="models/churn", description="v3", labels={"team": "core"}
+                )
+            ),
+            metadata=registry.as_("developer"),
+        )
+    ).model
     assert (relabelled.description, dict(relabelled.labels)) == ("v3", {"team": "core"})
 
     # A stale etag loses: ABORTED, and nothing changes.
     with pytest.raises(grpc.aio.AioRpcError) as stale:
-        await registry.stub.UpdateModel(pb.UpdateModelRequest(
-            model=model_pb2.Model(name="models/churn", description="lost", etag=updated.etag),
-            update_mask=FieldMask(paths=["description"])), metadata=registry.as_("developer"))
+        await registry.stub.UpdateModel(
+            pb.UpdateModelRequest(
+                model=model_pb2.Model(name="models/churn", description="lost", etag=updated.etag),
+                update_mask=FieldMask(paths=["description"]),
+            ),
+            metadata=registry.as_("developer"),
+        )
     assert stale.value.code() == grpc.StatusCode.ABORTED
     assert error_reason(stale.value) == "ETAG_MISMATCH"
 
     with pytest.raises(grpc.aio.AioRpcError) as bad_mask:
-        await registry.stub.UpdateModel(pb.UpdateModelRequest(
-            model=model_pb2.Model(name="models/churn"), update_mask=FieldMask(paths=["aliases"])),
-            metadata=registry.as_("developer"))
+        await registry.stub.UpdateModel(
+            pb.UpdateModelRequest(
+                model=model_pb2.Model(name="models/churn"), update_mask=FieldMask(paths=["aliases"])
+            ),
+            metadata=registry.as_("developer"),
+        )
     assert bad_mask.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert violated_fields(bad_mask.value) == ["update_mask"]
 
     with pytest.raises(grpc.aio.AioRpcError) as update_missing:
-        await registry.stub.UpdateModel(pb.UpdateModelRequest(
-            model=model_pb2.Model(name="models/nope", description="x")),
-            metadata=registry.as_("developer"))
+        await registry.stub.UpdateModel(
+            pb.UpdateModelRequest(model=model_pb2.Model(name="models/nope", description="x")),
+            metadata=registry.as_("developer"),
+        )
     assert update_missing.value.code() == grpc.StatusCode.NOT_FOUND
 
-    final = await registry.stub.GetModel(pb.GetModelRequest(name="models/churn"),
-                                         metadata=registry.as_("viewer"))
+    final = await registry.stub.GetModel(
+        pb.GetModelRequest(name="models/churn"), metadata=registry.as_("viewer")
+    )
     assert final.model == relabelled
 
     # Each change is in the audit log with its before and after.
-    updates = await registry.audit_events(action="registry.UpdateModel",
-                                          resource="models/churn",
-                                          outcome=audit_event_pb2.AUDIT_OUTCOME_OK)
+    updates = await registry.audit_events(
+        action="registry.UpdateModel",
+        resource="models/churn",
+        outcome=audit_event_pb2.AUDIT_OUTCOME_OK,
+    )
     assert [e.reason for e in updates] == ["clearer", ""]
 
 
 async def test_delete_needs_no_versions_or_an_admin_forcing_over_archived_ones(registry):
     await registry.create_model("empty")
-    await registry.stub.DeleteModel(pb.DeleteModelRequest(name="models/empty", reason="unused"),
-                                    metadata=registry.as_("developer"))
+    await registry.stub.DeleteModel(
+        pb.DeleteModelRequest(name="models/empty", reason="unused"),
+        metadata=registry.as_("developer"),
+    )
     with pytest.raises(grpc.aio.AioRpcError) as gone:
-        await registry.stub.GetModel(pb.GetModelRequest(name="models/empty"),
-                                     metadata=registry.as_("viewer"))
+        await registry.stub.GetModel(
+            pb.GetModelRequest(name="models/empty"), metadata=registry.as_("viewer")
+        )
     assert gone.value.code() == grpc.StatusCode.NOT_FOUND
     with pytest.raises(grpc.aio.AioRpcError) as twice:
-        await registry.stub.DeleteModel(pb.DeleteModelRequest(name="models/empty"),
-                                        metadata=registry.as_("developer"))
+        await registry.stub.DeleteModel(
+            pb.DeleteModelRequest(name="models/empty"), metadata=registry.as_("developer")
+        )
     assert twice.value.code() == grpc.StatusCode.NOT_FOUND
 
     await registry.create_model("churn")
@@ -114,7 +150,8 @@ async def test_delete_needs_no_versions_or_an_admin_forcing_over_archived_ones(r
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await registry.stub.DeleteModel(
                 pb.DeleteModelRequest(name="models/churn", force=force, reason="cleanup"),
-                metadata=registry.as_(role))
+                metadata=registry.as_(role),
+            )
         return refused
 
     no_force = await delete("admin", force=False)
@@ -129,18 +166,22 @@ async def test_delete_needs_no_versions_or_an_admin_forcing_over_archived_ones(r
 
     archived = await registry.stub.ArchiveModelVersion(
         pb.ArchiveModelVersionRequest(name=version.name, reason="superseded"),
-        metadata=registry.as_("developer"))
+        metadata=registry.as_("developer"),
+    )
     assert archived.model_version.state == ARCHIVED
     await registry.stub.DeleteModel(
         pb.DeleteModelRequest(name="models/churn", force=True, reason="retired"),
-        metadata=registry.as_("admin"))
+        metadata=registry.as_("admin"),
+    )
     with pytest.raises(grpc.aio.AioRpcError) as deleted:
         await registry.get_version(version.name)
     assert deleted.value.code() == grpc.StatusCode.NOT_FOUND
 
     events = await registry.audit_events(action="registry.DeleteModel", resource="models/churn")
-    outcomes = [(audit_event_pb2.AuditOutcome.Name(e.outcome), e.principal.name, e.error_reason)
-                for e in events]
+    outcomes = [
+        (audit_event_pb2.AuditOutcome.Name(e.outcome), e.principal.name, e.error_reason)
+        for e in events
+    ]
     assert outcomes == [
         ("AUDIT_OUTCOME_FAILED", "admin-user", "MODEL_HAS_VERSIONS"),
         ("AUDIT_OUTCOME_DENIED", "developer-user", "FORCE_DELETE_NEEDS_ADMIN"),

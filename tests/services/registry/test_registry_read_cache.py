@@ -19,14 +19,14 @@ def test_a_read_that_straddles_a_change_is_not_kept():
     cache: ReadCache[str] = ReadCache(lambda: 7, refresh_seconds=0.1)
     cache.sequence = 7
     mark = cache.mark()
-    cache.invalidate()          # a change commits while the read runs
-    cache.sequence = 7          # even if the follower then reports the old sequence
+    cache.invalidate()  # a change commits while the read runs
+    cache.sequence = 7  # even if the follower then reports the old sequence
     cache.put("models/m@staging", mark, "stale")
     assert cache.get("models/m@staging") is None
     fresh = cache.mark()
     cache.put("models/m@staging", fresh, "fresh")
     assert cache.get("models/m@staging") == "fresh"
-    cache.sequence = 8          # another process changed something
+    cache.sequence = 8  # another process changed something
     assert cache.get("models/m@staging") is None
 
 
@@ -41,22 +41,24 @@ def test_nothing_is_served_before_the_sequence_is_known_or_when_disabled():
     assert off.get("k") is None
 
 
-
 async def get_alias(registry: Registry, name: str) -> int:
-    reply = await registry.stub.GetModelVersion(pb.GetModelVersionRequest(name=name),
-                                                metadata=registry.as_("viewer"))
+    reply = await registry.stub.GetModelVersion(
+        pb.GetModelVersionRequest(name=name), metadata=registry.as_("viewer")
+    )
     return reply.model_version.version_number
 
 
 async def set_alias(registry: Registry, version: int) -> None:
-    await registry.stub.SetModelAlias(pb.SetModelAliasRequest(
-        model="models/churn", alias="staging", version_number=version),
-        metadata=registry.as_("developer"))
+    await registry.stub.SetModelAlias(
+        pb.SetModelAliasRequest(model="models/churn", alias="staging", version_number=version),
+        metadata=registry.as_("developer"),
+    )
 
 
 @pytest.mark.slow
 async def test_changes_here_show_at_once_and_changes_elsewhere_within_the_refresh(
-        start_registry, spawn_registry):
+    start_registry, spawn_registry
+):
     async with start_registry(sweep=True, read_cache_seconds=0.1) as registry:
         await registry.create_model("churn")
         for seed in (1, 2):
@@ -69,8 +71,14 @@ async def test_changes_here_show_at_once_and_changes_elsewhere_within_the_refres
 
         child = await spawn_registry()
         async with grpc.aio.insecure_channel(child.address) as channel:
-            other = Registry(pb_grpc.RegistryServiceStub(channel), registry.audit, registry.db,
-                             registry.settings, registry.tokens, child.address)
+            other = Registry(
+                pb_grpc.RegistryServiceStub(channel),
+                registry.audit,
+                registry.db,
+                registry.settings,
+                registry.tokens,
+                child.address,
+            )
             assert await get_alias(registry, "models/churn@staging") == 2
             moved_at = time.monotonic()
             await set_alias(other, 1)

@@ -46,37 +46,67 @@ def full_spec(data: bytes, sample: bytes) -> model_version_pb2.ModelVersion:
     """A version declaring everything a training job records."""
     fp64, int64 = tensor_pb2.DATA_TYPE_FP64, tensor_pb2.DATA_TYPE_INT64
     spec = version_spec(
-        data, sample=sample, description="logistic regression, 3 features",
+        data,
+        sample=sample,
+        description="logistic regression, 3 features",
         labels={"stage": "candidate", "team": "fraud"},
         signature=signature_pb2.Signature(
-            inputs=[signature_pb2.FeatureSpec(name=f"f{i}", data_type=fp64,
-                                              kind=feature_pb2.FEATURE_KIND_NUMERIC)
-                    for i in range(3)],
+            inputs=[
+                signature_pb2.FeatureSpec(
+                    name=f"f{i}", data_type=fp64, kind=feature_pb2.FEATURE_KIND_NUMERIC
+                )
+                for i in range(3)
+            ],
             outputs=[
-                signature_pb2.OutputSpec(name="predict", data_type=int64, shape=[-1],
-                                         class_labels=[value_pb2.Value(int_value=0),
-                                                       value_pb2.Value(int_value=1)]),
+                signature_pb2.OutputSpec(
+                    name="predict",
+                    data_type=int64,
+                    shape=[-1],
+                    class_labels=[value_pb2.Value(int_value=0), value_pb2.Value(int_value=1)],
+                ),
                 signature_pb2.OutputSpec(name="predict_proba", data_type=fp64, shape=[-1, 2]),
-            ]),
+            ],
+        ),
         framework_versions=model_version_pb2.FrameworkVersions(**current_framework_versions()),
         metrics={"accuracy": 0.93, "roc_auc": 0.971},
-        params={"C": value_pb2.Value(double_value=1.0),
-                "penalty": value_pb2.Value(string_value="l2"),
-                "max_iter": value_pb2.Value(int_value=100),
-                "class_weight": value_pb2.Value(null_value=0),
-                "features": value_pb2.Value(list_value=value_pb2.ValueList(values=[
-                    value_pb2.Value(string_value="f0"), value_pb2.Value(string_value="f1")]))},
+        params={
+            "C": value_pb2.Value(double_value=1.0),
+            "penalty": value_pb2.Value(string_value="l2"),
+            "max_iter": value_pb2.Value(int_value=100),
+            "class_weight": value_pb2.Value(null_value=0),
+            "features": value_pb2.Value(
+                list_value=value_pb2.ValueList(
+                    values=[value_pb2.Value(string_value="f0"), value_pb2.Value(string_value="f1")]
+                )
+            ),
+        },
         lineage=lineage_pb2.Lineage(
             training_job="trainingJobs/42",
-            dataset=lineage_pb2.DatasetReference(uri="s3://data/churn.parquet",
-                                                 sha256="ab" * 32, row_count=40),
-            code_version="git:0123abc", random_seed=7, created_by="trainer"),
+            dataset=lineage_pb2.DatasetReference(
+                uri="s3://data/churn.parquet", sha256="ab" * 32, row_count=40
+            ),
+            code_version="git:0123abc",
+            random_seed=7,
+            created_by="trainer",
+        ),
     )
-    spec.reference_profile.MergeFrom(reference_profile_pb2.ReferenceProfile(
-        row_count=40, sample_row_count=16,
-        features=[feature_pb2.FeatureStatistics(name="f0", kind=feature_pb2.FEATURE_KIND_NUMERIC,
-                                                count=40, mean=0.5, std=0.29, min=0.01,
-                                                max=0.99)]))
+    spec.reference_profile.MergeFrom(
+        reference_profile_pb2.ReferenceProfile(
+            row_count=40,
+            sample_row_count=16,
+            features=[
+                feature_pb2.FeatureStatistics(
+                    name="f0",
+                    kind=feature_pb2.FEATURE_KIND_NUMERIC,
+                    count=40,
+                    mean=0.5,
+                    std=0.29,
+                    min=0.01,
+                    max=0.99,
+                )
+            ],
+        )
+    )
     return spec
 
 
@@ -111,9 +141,10 @@ async def test_a_streamed_upload_becomes_ready_with_everything_it_declared(regis
     got = await registry.get_version("models/churn/versions/1")
     assert got == version
 
-    await registry.stub.SetModelAlias(pb.SetModelAliasRequest(
-        model="models/churn", alias="staging", version_number=1),
-        metadata=registry.as_("developer"))
+    await registry.stub.SetModelAlias(
+        pb.SetModelAliasRequest(model="models/churn", alias="staging", version_number=1),
+        metadata=registry.as_("developer"),
+    )
     by_number, bytes_by_number = await registry.download("models/churn/versions/1")
     by_alias, bytes_by_alias = await registry.download("models/churn@staging")
     assert bytes_by_number == bytes_by_alias == data
@@ -131,16 +162,27 @@ async def test_version_numbers_increase_and_are_never_reused(registry):
     await registry.create_model("churn")
     assert (await registry.ready_version("churn", seed=1)).version_number == 1
     with pytest.raises(grpc.aio.AioRpcError):  # version 2 fails and keeps its number
-        await registry.upload("models/churn", model_bytes(2),
-                              spec=version_spec(model_bytes(2), digest=sha256(b"other")))
+        await registry.upload(
+            "models/churn",
+            model_bytes(2),
+            spec=version_spec(model_bytes(2), digest=sha256(b"other")),
+        )
     assert (await registry.ready_version("churn", seed=3)).version_number == 3
 
     # Three uploads in flight at once: each reserves its number before any finishes.
     gate = asyncio.Event()
-    uploads = [asyncio.ensure_future(registry.stub.CreateModelVersion(
-        upload_requests("models/churn", model_bytes(seed), version_spec(model_bytes(seed)),
-                        gate=gate), metadata=registry.as_("developer"), timeout=30))
-        for seed in (4, 5, 6)]
+    uploads = [
+        asyncio.ensure_future(
+            registry.stub.CreateModelVersion(
+                upload_requests(
+                    "models/churn", model_bytes(seed), version_spec(model_bytes(seed)), gate=gate
+                ),
+                metadata=registry.as_("developer"),
+                timeout=30,
+            )
+        )
+        for seed in (4, 5, 6)
+    ]
 
     async def three_pending() -> bool:
         versions = await registry.list_versions("models/churn", filter="state = PENDING")
@@ -154,9 +196,18 @@ async def test_version_numbers_increase_and_are_never_reused(registry):
 
     listed = await registry.list_versions("models/churn")
     assert [(v.version_number, v.state) for v in listed] == [
-        (1, READY), (2, FAILED), (3, READY), (4, READY), (5, READY), (6, READY)]
-    model = (await registry.stub.GetModel(pb.GetModelRequest(name="models/churn"),
-                                          metadata=registry.as_("viewer"))).model
+        (1, READY),
+        (2, FAILED),
+        (3, READY),
+        (4, READY),
+        (5, READY),
+        (6, READY),
+    ]
+    model = (
+        await registry.stub.GetModel(
+            pb.GetModelRequest(name="models/churn"), metadata=registry.as_("viewer")
+        )
+    ).model
     assert model.latest_version_number == 6
 
 
@@ -164,14 +215,24 @@ async def test_first_uploads_of_a_new_model_race_without_an_error(registry):
     """Trainers registering a new model's first versions at once: each upload creates the model
     if missing, one of them does (and is audited as its creator), none fails."""
     models = [f"models/race-{i}" for i in range(3)]
-    uploads = [registry.stub.CreateModelVersion(
-        upload_requests(model, model_bytes(seed), version_spec(model_bytes(seed)),
-                        create_model=True), metadata=registry.as_("developer"), timeout=30)
-        for seed in range(6) for model in models]
+    uploads = [
+        registry.stub.CreateModelVersion(
+            upload_requests(
+                model, model_bytes(seed), version_spec(model_bytes(seed)), create_model=True
+            ),
+            metadata=registry.as_("developer"),
+            timeout=30,
+        )
+        for seed in range(6)
+        for model in models
+    ]
     done = await asyncio.gather(*uploads)
     for model in models:
-        numbers = sorted(r.model_version.version_number for r in done
-                         if r.model_version.name.startswith(model + "/"))
+        numbers = sorted(
+            r.model_version.version_number
+            for r in done
+            if r.model_version.name.startswith(model + "/")
+        )
         assert numbers == [1, 2, 3, 4, 5, 6], model
         creations = await registry.audit_events(action="registry.CreateModel", resource=model)
         assert len(creations) == 1, model
@@ -179,9 +240,14 @@ async def test_first_uploads_of_a_new_model_race_without_an_error(registry):
 
 
 async def test_concurrent_creates_of_one_model_get_one_model_and_already_exists(registry):
-    calls = [registry.stub.CreateModel(pb.CreateModelRequest(model_id=f"twin-{i % 2}"),
-                                       metadata=registry.as_("developer"), timeout=30)
-             for i in range(8)]
+    calls = [
+        registry.stub.CreateModel(
+            pb.CreateModelRequest(model_id=f"twin-{i % 2}"),
+            metadata=registry.as_("developer"),
+            timeout=30,
+        )
+        for i in range(8)
+    ]
     outcomes = await asyncio.gather(*calls, return_exceptions=True)
     created = [o for o in outcomes if not isinstance(o, BaseException)]
     refused = [o for o in outcomes if isinstance(o, BaseException)]
@@ -197,12 +263,16 @@ async def test_concurrent_creates_of_one_model_get_one_model_and_already_exists(
 async def test_retries_of_one_create_racing_each_other_all_get_the_model(registry):
     """A client that retries while its first call is still committing: every call with the
     request id answers with the one model, none ALREADY_EXISTS."""
-    calls = [registry.stub.CreateModel(pb.CreateModelRequest(
-        model_id=f"retried-{i % 2}", request_id=f"create-{i % 2}"),
-        metadata=registry.as_("developer"), timeout=30) for i in range(8)]
+    calls = [
+        registry.stub.CreateModel(
+            pb.CreateModelRequest(model_id=f"retried-{i % 2}", request_id=f"create-{i % 2}"),
+            metadata=registry.as_("developer"),
+            timeout=30,
+        )
+        for i in range(8)
+    ]
     done = await asyncio.gather(*calls)
-    assert sorted(r.model.name for r in done) == ["models/retried-0"] * 4 + \
-        ["models/retried-1"] * 4
+    assert sorted(r.model.name for r in done) == ["models/retried-0"] * 4 + ["models/retried-1"] * 4
     creations = await registry.audit_events(action="registry.CreateModel")
     assert sorted(e.resource for e in creations) == ["models/retried-0", "models/retried-1"]
 
@@ -214,8 +284,9 @@ async def test_a_retry_with_the_same_request_id_returns_the_same_version(registr
     assert first.state == READY
     assert again == first
     assert [v.name for v in await registry.list_versions("models/churn")] == [first.name]
-    creations = await registry.audit_events(action="registry.CreateModelVersion",
-                                            resource=first.name)
+    creations = await registry.audit_events(
+        action="registry.CreateModelVersion", resource=first.name
+    )
     assert len(creations) == 2  # PENDING, then READY: the retry wrote nothing
 
     # The same request id from another caller is another request.
@@ -227,17 +298,27 @@ async def test_a_retry_is_not_answered_ok_when_its_first_upload_failed_or_still_
     await registry.create_model("churn")
     data = model_bytes()
     with pytest.raises(grpc.aio.AioRpcError):
-        await registry.upload("models/churn", data, request_id="job-8",
-                              spec=version_spec(data, digest=sha256(b"wrong")))
+        await registry.upload(
+            "models/churn",
+            data,
+            request_id="job-8",
+            spec=version_spec(data, digest=sha256(b"wrong")),
+        )
     with pytest.raises(grpc.aio.AioRpcError) as after_failure:
         await registry.upload("models/churn", data, request_id="job-8")
     assert after_failure.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert error_reason(after_failure.value) == "REQUEST_FAILED"
 
     gate = asyncio.Event()
-    first = asyncio.ensure_future(registry.stub.CreateModelVersion(
-        upload_requests("models/churn", data, version_spec(data), request_id="job-9",
-                        gate=gate), metadata=registry.as_("developer"), timeout=30))
+    first = asyncio.ensure_future(
+        registry.stub.CreateModelVersion(
+            upload_requests(
+                "models/churn", data, version_spec(data), request_id="job-9", gate=gate
+            ),
+            metadata=registry.as_("developer"),
+            timeout=30,
+        )
+    )
 
     async def pending() -> list[model_version_pb2.ModelVersion]:
         return await registry.list_versions("models/churn", filter="state = PENDING")
@@ -251,8 +332,10 @@ async def test_a_retry_is_not_answered_ok_when_its_first_upload_failed_or_still_
     done = (await first).model_version
     assert done.state == READY
     assert await registry.upload("models/churn", data, request_id="job-9") == done
-    assert [(v.version_number, v.state) for v in await registry.list_versions(
-        "models/churn")] == [(1, FAILED), (2, READY)]
+    assert [(v.version_number, v.state) for v in await registry.list_versions("models/churn")] == [
+        (1, FAILED),
+        (2, READY),
+    ]
 
 
 async def test_a_sha256_mismatch_fails_the_version_and_stores_nothing(registry):
@@ -290,7 +373,8 @@ async def test_an_artifact_over_the_size_limit_is_refused_while_streaming(regist
 
 @SQLITE_ONLY
 async def test_pickle_and_joblib_are_refused_unless_the_server_allows_them(
-        registry, start_registry):
+    registry, start_registry
+):
     await registry.create_model("churn")
     data = pickle.dumps({"coef": [0.5, -1.25]})
     for fmt in (artifact_pb2.ARTIFACT_FORMAT_PICKLE, artifact_pb2.ARTIFACT_FORMAT_JOBLIB):
@@ -303,8 +387,8 @@ async def test_pickle_and_joblib_are_refused_unless_the_server_allows_them(
 
     async with start_registry(allow_pickle=True) as permissive:
         version = await permissive.upload(
-            "models/churn", data,
-            spec=version_spec(data, fmt=artifact_pb2.ARTIFACT_FORMAT_PICKLE))
+            "models/churn", data, spec=version_spec(data, fmt=artifact_pb2.ARTIFACT_FORMAT_PICKLE)
+        )
     assert version.state == READY
     assert version.artifact.format == artifact_pb2.ARTIFACT_FORMAT_PICKLE
 
@@ -330,8 +414,9 @@ async def test_the_first_message_of_an_upload_must_be_its_metadata(registry):
     await registry.create_model("churn")
 
     async def chunk_first():
-        yield pb.CreateModelVersionRequest(chunk=pb.ArtifactChunk(
-            artifact_kind=MODEL_KIND, data=b"bytes before any metadata"))
+        yield pb.CreateModelVersionRequest(
+            chunk=pb.ArtifactChunk(artifact_kind=MODEL_KIND, data=b"bytes before any metadata")
+        )
 
     async def nothing():
         return
@@ -352,8 +437,13 @@ async def test_versions_are_filtered_ordered_and_paged(registry):
         data = model_bytes(seed)
         digest = sha256(b"wrong") if seed == 3 else None  # version 4 fails
         try:
-            await registry.upload("models/churn", data, spec=version_spec(
-                data, digest=digest, metrics={"accuracy": accuracy}, labels={"team": team}))
+            await registry.upload(
+                "models/churn",
+                data,
+                spec=version_spec(
+                    data, digest=digest, metrics={"accuracy": accuracy}, labels={"team": team}
+                ),
+            )
         except grpc.aio.AioRpcError:
             assert seed == 3
 
@@ -366,15 +456,27 @@ async def test_versions_are_filtered_ordered_and_paged(registry):
     assert await numbers(order_by="metrics.accuracy desc") == [4, 1, 3, 2]
     assert await numbers(order_by="version_number desc") == [4, 3, 2, 1]
 
-    for order_by in ("", "version_number desc", "metrics.accuracy", "create_time",
-                     "update_time desc"):
+    for order_by in (
+        "",
+        "version_number desc",
+        "metrics.accuracy",
+        "create_time",
+        "update_time desc",
+    ):
         for filter_text in ("", "state = READY"):
             pages: list[list[int]] = []
             token = ""
             for _ in range(10):
-                reply = await registry.stub.ListModelVersions(pb.ListModelVersionsRequest(
-                    parent="models/churn", page_size=1, page_token=token, filter=filter_text,
-                    order_by=order_by), metadata=registry.as_("viewer"))
+                reply = await registry.stub.ListModelVersions(
+                    pb.ListModelVersionsRequest(
+                        parent="models/churn",
+                        page_size=1,
+                        page_token=token,
+                        filter=filter_text,
+                        order_by=order_by,
+                    ),
+                    metadata=registry.as_("viewer"),
+                )
                 pages.append([v.version_number for v in reply.model_versions])
                 token = reply.next_page_token
                 if not token:
@@ -393,9 +495,13 @@ async def test_versions_are_filtered_ordered_and_paged(registry):
 async def test_a_pending_version_has_nothing_to_download(registry):
     await registry.create_model("churn")
     gate = asyncio.Event()
-    upload = asyncio.ensure_future(registry.stub.CreateModelVersion(
-        upload_requests("models/churn", model_bytes(), version_spec(model_bytes()), gate=gate),
-        metadata=registry.as_("developer"), timeout=30))
+    upload = asyncio.ensure_future(
+        registry.stub.CreateModelVersion(
+            upload_requests("models/churn", model_bytes(), version_spec(model_bytes()), gate=gate),
+            metadata=registry.as_("developer"),
+            timeout=30,
+        )
+    )
 
     async def pending() -> list[model_version_pb2.ModelVersion]:
         return await registry.list_versions("models/churn", filter="state = PENDING")

@@ -21,32 +21,37 @@ ROWS = load_iris().data[::7]  # 22 rows of all three classes
 
 async def test_server_and_model_metadata_come_from_the_signature(serving: Serving) -> None:
     assert (await serving.stub.ServerLive(pb.ServerLiveRequest(), metadata=serving.as_())).live
-    assert (await serving.stub.ServerReady(pb.ServerReadyRequest(),
-                                           metadata=serving.as_())).ready
-    meta = await serving.stub.ModelMetadata(pb.ModelMetadataRequest(name="iris"),
-                                            metadata=serving.as_())
+    assert (await serving.stub.ServerReady(pb.ServerReadyRequest(), metadata=serving.as_())).ready
+    meta = await serving.stub.ModelMetadata(
+        pb.ModelMetadataRequest(name="iris"), metadata=serving.as_()
+    )
     assert meta.name == "iris"
     assert list(meta.versions) == ["1"]
     assert [i.name for i in meta.inputs] == load_iris().feature_names
     assert {i.datatype for i in meta.inputs} == {"FP64"}
     assert [(o.name, o.datatype, list(o.shape)) for o in meta.outputs] == [
-        ("predict", "INT64", [-1]), ("predict_proba", "FP64", [-1, 3])]
-    ready = await serving.stub.ModelReady(pb.ModelReadyRequest(name="iris"),
-                                          metadata=serving.as_())
+        ("predict", "INT64", [-1]),
+        ("predict_proba", "FP64", [-1, 3]),
+    ]
+    ready = await serving.stub.ModelReady(pb.ModelReadyRequest(name="iris"), metadata=serving.as_())
     assert ready.ready
-    unknown = await serving.stub.ModelReady(pb.ModelReadyRequest(name="nope"),
-                                            metadata=serving.as_())
+    unknown = await serving.stub.ModelReady(
+        pb.ModelReadyRequest(name="nope"), metadata=serving.as_()
+    )
     assert not unknown.ready
 
 
-@pytest.mark.parametrize(("datatype", "raw"), [("FP64", False), ("FP64", True),
-                                               ("FP32", True), ("FP32", False),
-                                               ("INT64", False)])
-async def test_matrix_inputs_match_scikit_learn(serving: Serving, iris_models: list[Trained],
-                                                datatype: str, raw: bool) -> None:
+@pytest.mark.parametrize(
+    ("datatype", "raw"),
+    [("FP64", False), ("FP64", True), ("FP32", True), ("FP32", False), ("INT64", False)],
+)
+async def test_matrix_inputs_match_scikit_learn(
+    serving: Serving, iris_models: list[Trained], datatype: str, raw: bool
+) -> None:
     rows = ROWS if datatype != "INT64" else np.round(ROWS)
-    reply = await serving.infer(matrix_request("iris", rows, datatype=datatype, raw=raw,
-                                               request_id="abc"))
+    reply = await serving.infer(
+        matrix_request("iris", rows, datatype=datatype, raw=raw, request_id="abc")
+    )
     assert reply.model_version == "1"
     assert reply.id == "abc"
     assert reply.parameters["served_version"].string_param == "models/iris/versions/1"
@@ -82,6 +87,7 @@ async def test_pinned_and_unknown_versions(serving: Serving) -> None:
         await serving.infer(matrix_request("nope", ROWS))
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await serving.stub.ModelMetadata(pb.ModelMetadataRequest(name="nope"),
-                                         metadata=serving.as_())
+        await serving.stub.ModelMetadata(
+            pb.ModelMetadataRequest(name="nope"), metadata=serving.as_()
+        )
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND

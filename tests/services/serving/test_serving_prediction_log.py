@@ -32,8 +32,9 @@ class FakeMonitoring(mpb_grpc.MonitoringServiceServicer):
     def __init__(self) -> None:
         self.batches: list[mpb.IngestPredictionsRequest] = []
 
-    async def IngestPredictions(self, request_iterator: AsyncIterator[Any],
-                                context: Any) -> mpb.IngestPredictionsResponse:
+    async def IngestPredictions(
+        self, request_iterator: AsyncIterator[Any], context: Any
+    ) -> mpb.IngestPredictionsResponse:
         count = 0
         async for batch in request_iterator:
             self.batches.append(batch)
@@ -64,16 +65,21 @@ async def wait_for(check: Any, within: float = 10.0) -> None:
 
 @SQLITE_ONLY
 async def test_logs_arrive_and_survive_a_monitoring_outage(
-        start_serving: StartServing, registry: Registry, iris_registered: list[int],
-        iris_models: list[Trained]) -> None:
+    start_serving: StartServing,
+    registry: Registry,
+    iris_registered: list[int],
+    iris_models: list[Trained],
+) -> None:
     server, port, fake = await start_fake()
     try:
-        async with start_serving(registry.address, deployments=["iris@production"],
-                                 monitoring_target=f"127.0.0.1:{port}",
-                                 prediction_log_batch=5) as serving:
+        async with start_serving(
+            registry.address,
+            deployments=["iris@production"],
+            monitoring_target=f"127.0.0.1:{port}",
+            prediction_log_batch=5,
+        ) as serving:
             for i in range(5):
-                await serving.infer(matrix_request("iris", ROWS, request_id=f"a{i}",
-                                                   raw=True))
+                await serving.infer(matrix_request("iris", ROWS, request_id=f"a{i}", raw=True))
             await wait_for(lambda: len(fake.records) == 5)
             record = fake.records[0]
             assert record.request_id == "a0"
@@ -84,8 +90,10 @@ async def test_logs_arrive_and_survive_a_monitoring_outage(
             first = np.frombuffer(record.inputs[0].raw_contents, dtype="<f8")
             assert np.array_equal(first, ROWS[:, 0])
             predict = next(t for t in record.outputs if t.name == "predict")
-            assert np.array_equal(np.frombuffer(predict.raw_contents, dtype="<i8"),
-                                  iris_models[0].model().predict(ROWS))
+            assert np.array_equal(
+                np.frombuffer(predict.raw_contents, dtype="<i8"),
+                iris_models[0].model().predict(ROWS),
+            )
 
             # Monitoring goes away: inference does not notice; logs are dropped and counted.
             await server.stop(grace=None)
@@ -93,8 +101,17 @@ async def test_logs_arrive_and_survive_a_monitoring_outage(
                 reply = await serving.infer(matrix_request("iris", ROWS, request_id=f"b{i}"))
                 assert len(output(reply, "predict")) == len(ROWS)
             log_metrics = serving.app.collectors[-2]  # ..._prediction_logs_dropped_total
-            await wait_for(lambda: sum(s.value for f in log_metrics.collect()
-                                       for s in f.samples if s.name.endswith("_total")) >= 10)
+            await wait_for(
+                lambda: (
+                    sum(
+                        s.value
+                        for f in log_metrics.collect()
+                        for s in f.samples
+                        if s.name.endswith("_total")
+                    )
+                    >= 10
+                )
+            )
 
             # It comes back on the same port: sending resumes by itself.
             server, _, fake = await start_fake(port)
@@ -117,15 +134,27 @@ async def test_stopping_sends_what_is_queued() -> None:
 
     server, port, fake = await start_fake()
     try:
-        sink = PredictionLog(PeerTarget(f"127.0.0.1:{port}"), batch_size=100,
-                             flush_seconds=60.0)
-        info = VersionInfo("m", 1, (InputSpec("a", "FP64"), InputSpec("b", "BYTES")),
-                           (OutputSpec("predict", "INT64", (-1,)),), "0" * 64, "skops", {})
+        sink = PredictionLog(PeerTarget(f"127.0.0.1:{port}"), batch_size=100, flush_seconds=60.0)
+        info = VersionInfo(
+            "m",
+            1,
+            (InputSpec("a", "FP64"), InputSpec("b", "BYTES")),
+            (OutputSpec("predict", "INT64", (-1,)),),
+            "0" * 64,
+            "skops",
+            {},
+        )
         sink.start()
         rows = np.array([[1.0, "x"], [2.0, None]], dtype=object)
         for i in range(3):
-            sink.record(info, alias="production", role="primary", request_id=f"s{i}",
-                        rows=rows, answers={"predict": np.array([0, 1])})
+            sink.record(
+                info,
+                alias="production",
+                role="primary",
+                request_id=f"s{i}",
+                rows=rows,
+                answers={"predict": np.array([0, 1])},
+            )
         await sink.stop()  # long before the 60 s flush
         assert [r.request_id for r in fake.records] == ["s0", "s1", "s2"]
         colour = fake.records[0].inputs[1]

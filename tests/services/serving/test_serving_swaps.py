@@ -36,8 +36,8 @@ ROWS = load_iris().data[::5]
 
 
 async def test_five_swaps_under_sixteen_clients_fail_no_request(
-        serving: Serving, registry: Registry, iris_registered: list[int],
-        iris_models: list[Trained]) -> None:
+    serving: Serving, registry: Registry, iris_registered: list[int], iris_models: list[Trained]
+) -> None:
     expected = {str(n): m.model() for n, m in zip(iris_registered, iris_models, strict=True)}
     stop = asyncio.Event()
     errors: list[str] = []
@@ -47,7 +47,7 @@ async def test_five_swaps_under_sixteen_clients_fail_no_request(
         count = 0
         while not stop.is_set() and count < 5000:  # bounded in count, and by the swaps below
             count += 1
-            rows = ROWS[k % 10: k % 10 + 3]
+            rows = ROWS[k % 10 : k % 10 + 3]
             try:
                 reply = await serving.infer(matrix_request("iris", rows, raw=bool(k % 2)))
             except grpc.aio.AioRpcError as error:
@@ -75,21 +75,29 @@ async def test_five_swaps_under_sixteen_clients_fail_no_request(
 
 
 async def test_a_version_that_fails_to_load_is_not_switched_to(
-        serving: Serving, registry: Registry, iris_registered: list[int],
-        service_token_file: Path, tmp_path: Path, data_root: Path) -> None:
+    serving: Serving,
+    registry: Registry,
+    iris_registered: list[int],
+    service_token_file: Path,
+    tmp_path: Path,
+    data_root: Path,
+) -> None:
     # A READY version made by a scikit-learn this process cannot load safely.
     from support.serving import iris_spec, train_locally
+
     trained = train_locally(iris_spec(seed=9), tmp_path / "old", data_root)
     versions = dict(trained.outcome.framework_versions, scikit_learn="0.20.4")
-    trained = dataclasses.replace(trained, outcome=dataclasses.replace(
-        trained.outcome, framework_versions=versions))
+    trained = dataclasses.replace(
+        trained, outcome=dataclasses.replace(trained.outcome, framework_versions=versions)
+    )
     broken = await register(registry, service_token_file, "iris", trained)
     await set_alias(registry, "iris", "production", broken)
     await asyncio.sleep(1.0)
     reply = await serving.infer(matrix_request("iris", ROWS))
     assert reply.model_version == "1"  # still the old one, answering
-    index = await serving.stub.RepositoryIndex(pb.RepositoryIndexRequest(),
-                                               metadata=serving.as_("admin"))
+    index = await serving.stub.RepositoryIndex(
+        pb.RepositoryIndexRequest(), metadata=serving.as_("admin")
+    )
     assert index.models[0].version == "1"
     assert "0.20.4" in index.models[0].reason  # why it was not switched to
     # The next good version is switched to as usual.
@@ -98,24 +106,29 @@ async def test_a_version_that_fails_to_load_is_not_switched_to(
 
 
 async def test_serving_outlives_the_registry_and_restarts_from_its_cache(
-        start_serving: StartServing, migrated_db: Database, tmp_path: Path,
-        tokens_file: Path, tokens: dict[str, str], service_token_file: Path,
-        iris_models: list[Trained]) -> None:
+    start_serving: StartServing,
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+    service_token_file: Path,
+    iris_models: list[Trained],
+) -> None:
     stack = contextlib.AsyncExitStack()
-    registry = await stack.enter_async_context(running_registry(
-        migrated_db, tmp_path / "reg", tokens_file, tokens, tmp_path / "artifacts"))
-    number = await register(registry, service_token_file, "iris", iris_models[0],
-                            alias="production")
+    registry = await stack.enter_async_context(
+        running_registry(migrated_db, tmp_path / "reg", tokens_file, tokens, tmp_path / "artifacts")
+    )
+    number = await register(
+        registry, service_token_file, "iris", iris_models[0], alias="production"
+    )
     address = registry.address
-    async with start_serving(address, deployments=["iris@production"],
-                             resync_seconds=0.5) as held:
+    async with start_serving(address, deployments=["iris@production"], resync_seconds=0.5) as held:
         assert (await held.infer(matrix_request("iris", ROWS))).model_version == "1"
         await stack.aclose()  # the registry stops; serving keeps serving
         await serving_through_outage(held, number)
     # A new serving process, registry still down: it comes up from its cache.
     async with start_serving(address, deployments=["iris@production"]) as restarted:
-        ready = await restarted.stub.ServerReady(pb.ServerReadyRequest(),
-                                                 metadata=restarted.as_())
+        ready = await restarted.stub.ServerReady(pb.ServerReadyRequest(), metadata=restarted.as_())
         assert ready.ready
         reply = await restarted.infer(matrix_request("iris", ROWS))
         assert reply.model_version == str(number)
@@ -137,37 +150,65 @@ async def serving_through_outage(held: Serving, number: int) -> None:
 
 
 async def test_not_ready_until_the_models_are_loaded(
-        start_serving: StartServing, registry: Registry, iris_registered: list[int],
-        tmp_path: Path) -> None:
-    async with start_serving(registry.address, deployments=["iris@production", "ghost@live"],
-                             wait_ready=False, cache_dir=tmp_path / "empty-cache") as serving:
+    start_serving: StartServing, registry: Registry, iris_registered: list[int], tmp_path: Path
+) -> None:
+    async with start_serving(
+        registry.address,
+        deployments=["iris@production", "ghost@live"],
+        wait_ready=False,
+        cache_dir=tmp_path / "empty-cache",
+    ) as serving:
         await asyncio.sleep(1.0)
         ready = await serving.stub.ServerReady(pb.ServerReadyRequest(), metadata=serving.as_())
         assert not ready.ready  # ghost@live does not exist
-        assert (await serving.stub.ModelReady(pb.ModelReadyRequest(name="iris"),
-                                              metadata=serving.as_())).ready
-        assert not (await serving.stub.ModelReady(pb.ModelReadyRequest(name="ghost"),
-                                                  metadata=serving.as_())).ready
+        assert (
+            await serving.stub.ModelReady(pb.ModelReadyRequest(name="iris"), metadata=serving.as_())
+        ).ready
+        assert not (
+            await serving.stub.ModelReady(
+                pb.ModelReadyRequest(name="ghost"), metadata=serving.as_()
+            )
+        ).ready
 
 
 async def test_serving_keeps_answering_when_the_registry_process_is_killed(
-        start_serving: StartServing, database_url: str, migrated_db: Database, tmp_path: Path,
-        tokens_file: Path, tokens: dict[str, str], service_token_file: Path,
-        iris_models: list[Trained]) -> None:
+    start_serving: StartServing,
+    database_url: str,
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+    service_token_file: Path,
+    iris_models: list[Trained],
+) -> None:
     from slipway.registry.v1 import registry_service_pb2_grpc
     from support.processes import ServiceProcess
 
-    child = ServiceProcess("registry", tmp_path / "child-registry", database_url, tokens_file,
-                           "--artifact-dir", str(tmp_path / "child-artifacts"))
+    child = ServiceProcess(
+        "registry",
+        tmp_path / "child-registry",
+        database_url,
+        tokens_file,
+        "--artifact-dir",
+        str(tmp_path / "child-artifacts"),
+    )
     try:
         address = await asyncio.to_thread(child.wait_ready)
         async with grpc.aio.insecure_channel(address) as channel:
-            registry = Registry(registry_service_pb2_grpc.RegistryServiceStub(channel),
-                                None, migrated_db, None, tokens, address)  # type: ignore[arg-type]
-            number = await register(registry, service_token_file, "iris", iris_models[0],
-                                    alias="production")
-            async with start_serving(address, deployments=["iris@production"],
-                                     resync_seconds=0.3) as serving:
+            registry = Registry(
+                registry_service_pb2_grpc.RegistryServiceStub(channel),
+                None,
+                migrated_db,
+                None,
+                tokens,
+                address,
+            )  # type: ignore[arg-type]
+            number = await register(
+                registry, service_token_file, "iris", iris_models[0], alias="production"
+            )
+            async with start_serving(
+                address, deployments=["iris@production"], resync_seconds=0.3
+            ) as serving:
                 await asyncio.to_thread(child.kill)  # SIGKILL: no goodbye to watchers
                 await serving_through_outage(serving, number)
     finally:

@@ -21,14 +21,18 @@ SCRIPT = Path(__file__).parents[2] / "support" / "triton_client.py"
 
 
 async def test_tritonclient_reads_metadata_and_infers_with_raw_fp32_and_fp64(
-        serving: Serving, iris_models: list[Trained], tokens: dict[str, str],
-        tmp_path: Path) -> None:
+    serving: Serving, iris_models: list[Trained], tokens: dict[str, str], tmp_path: Path
+) -> None:
     rows = load_iris().data[::6]
     rows_file = tmp_path / "rows.json"
     rows_file.write_text(json.dumps(rows.tolist()))
     done = await asyncio.to_thread(
-        subprocess.run, [sys.executable, str(SCRIPT), serving.address, tokens["service"], "iris",
-                         str(rows_file)], capture_output=True, text=True, timeout=60)
+        subprocess.run,
+        [sys.executable, str(SCRIPT), serving.address, tokens["service"], "iris", str(rows_file)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     got = json.loads(done.stdout)
     assert got["live"]

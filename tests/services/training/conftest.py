@@ -21,22 +21,27 @@ from support.training import StartTraining, Training
 
 
 @pytest.fixture
-async def training(start_training: StartTraining, registry: Registry
-                   ) -> AsyncIterator[Training]:
+async def training(start_training: StartTraining, registry: Registry) -> AsyncIterator[Training]:
     async with start_training(registry.address) as running:
         yield running
 
 
 @pytest.fixture
-def spawn(database_url: str, migrated_db: Database, tmp_path: Path, tokens_file: Path,
-          tokens: dict[str, str]) -> Iterator[Callable[..., Awaitable[ServiceProcess]]]:
+def spawn(
+    database_url: str,
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+) -> Iterator[Callable[..., Awaitable[ServiceProcess]]]:
     """``await spawn("training", *flags)``: a child service on the test's database; killed at
     the end if still running."""
     started: list[ServiceProcess] = []
 
     async def run(service: str, *extra: str) -> ServiceProcess:
-        child = ServiceProcess(service, tmp_path / f"{service}-child{len(started)}",
-                               database_url, tokens_file, *extra)
+        child = ServiceProcess(
+            service, tmp_path / f"{service}-child{len(started)}", database_url, tokens_file, *extra
+        )
         started.append(child)
         await asyncio.to_thread(child.wait_ready)
         return child

@@ -63,16 +63,17 @@ def alive(pid: int) -> bool:
 
 
 async def test_cancel_stops_a_running_fit_within_two_seconds(
-        training: Training, registry: Registry) -> None:
+    training: Training, registry: Registry
+) -> None:
     created = await training.create(slow_job())
     await training.wait_for(created.name, [RUNNING], stage=FITTING)
     await asyncio.sleep(0.5)  # well inside the fit
     started = time.monotonic()
     reply = await training.stub.CancelTrainingJob(
         pb.CancelTrainingJobRequest(name=created.name, reason="wrong dataset"),
-        metadata=training.as_("developer"))
-    assert reply.training_job.state in (training_job_pb2.TRAINING_JOB_STATE_CANCELLING,
-                                        CANCELLED)
+        metadata=training.as_("developer"),
+    )
+    assert reply.training_job.state in (training_job_pb2.TRAINING_JOB_STATE_CANCELLING, CANCELLED)
     done = await training.wait_for(created.name, [CANCELLED], within=5)
     elapsed = time.monotonic() - started
     assert elapsed < 2.0, f"cancel took {elapsed:.2f} s"
@@ -80,19 +81,25 @@ async def test_cancel_stops_a_running_fit_within_two_seconds(
     assert not done.model_version
     assert not await registered_versions(registry, "models/slow")  # nothing registered
     events = await registry.audit_events(resource=created.name)
-    assert [e.action for e in events][-2:] == ["training.CancelTrainingJob",
-                                               "training.CancelledTrainingJob"]
+    assert [e.action for e in events][-2:] == [
+        "training.CancelTrainingJob",
+        "training.CancelledTrainingJob",
+    ]
 
 
 async def test_cancel_from_another_process_is_seen_by_the_worker(
-        start_training: StartTraining, registry: Registry) -> None:
-    async with start_training(registry.address) as worker, \
-            start_training(registry.address, workers=0) as api_only:
+    start_training: StartTraining, registry: Registry
+) -> None:
+    async with (
+        start_training(registry.address) as worker,
+        start_training(registry.address, workers=0) as api_only,
+    ):
         created = await worker.create(slow_job("models/slow2"))
         await worker.wait_for(created.name, [RUNNING], stage=FITTING)
         started = time.monotonic()
         await api_only.stub.CancelTrainingJob(
-            pb.CancelTrainingJobRequest(name=created.name), metadata=api_only.as_("developer"))
+            pb.CancelTrainingJobRequest(name=created.name), metadata=api_only.as_("developer")
+        )
         await api_only.wait_for(created.name, [CANCELLED], within=5)
         assert time.monotonic() - started < 2.0
 
@@ -106,13 +113,27 @@ async def test_max_runtime_fails_the_job_with_timeout(training: Training) -> Non
 
 
 async def test_a_worker_killed_mid_fit_loses_the_job_to_another_worker(
-        spawn: object, registry: Registry, start_training: StartTraining,
-        service_token_file: Path, data_root: Path) -> None:
+    spawn: object,
+    registry: Registry,
+    start_training: StartTraining,
+    service_token_file: Path,
+    data_root: Path,
+) -> None:
     spawned = await spawn(  # type: ignore[operator]
-        "training", "--registry-target", registry.address,
-        "--registry-token-file", str(service_token_file), "--data-root", str(data_root),
-        "--heartbeat-seconds", "0.5", "--heartbeat-timeout-seconds", "6",
-        "--poll-seconds", "0.1")
+        "training",
+        "--registry-target",
+        registry.address,
+        "--registry-token-file",
+        str(service_token_file),
+        "--data-root",
+        str(data_root),
+        "--heartbeat-seconds",
+        "0.5",
+        "--heartbeat-timeout-seconds",
+        "6",
+        "--poll-seconds",
+        "0.1",
+    )
     async with start_training(registry.address, workers=0) as client:
         message = slow_job("models/phoenix")  # ~10 s of fit: long enough to kill it inside
         message.estimator.estimator.hyperparameters["n_estimators"].int_value = 1500
@@ -145,21 +166,33 @@ async def test_a_worker_killed_mid_fit_loses_the_job_to_another_worker(
 
 
 async def test_registry_down_during_registration_then_back(
-        start_training: StartTraining, migrated_db: Database, tmp_path: Path,
-        tokens_file: Path, tokens: dict[str, str]) -> None:
+    start_training: StartTraining,
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+) -> None:
     # Learn a free port from a registry, stop it, and train against the silent port.
-    async with running_registry(migrated_db, tmp_path / "r1", tokens_file, tokens,
-                                tmp_path / "artifacts") as first:
+    async with running_registry(
+        migrated_db, tmp_path / "r1", tokens_file, tokens, tmp_path / "artifacts"
+    ) as first:
         address = first.address
     async with start_training(address, registry_retry_seconds=60) as training:
         created = await training.create(job("models/patient"))
         registering = await training.wait_for(
-            created.name, [RUNNING], stage=training_job_pb2.TRAINING_STAGE_REGISTERING)
+            created.name, [RUNNING], stage=training_job_pb2.TRAINING_STAGE_REGISTERING
+        )
         assert registering.progress.percent >= 95
         await asyncio.sleep(1.5)  # a few refused tries
         assert (await training.get(created.name)).state == RUNNING
-        async with running_registry(migrated_db, tmp_path / "r2", tokens_file, tokens,
-                                    tmp_path / "artifacts", grpc_address=address) as second:
+        async with running_registry(
+            migrated_db,
+            tmp_path / "r2",
+            tokens_file,
+            tokens,
+            tmp_path / "artifacts",
+            grpc_address=address,
+        ) as second:
             done = await training.finished(created.name, within=30)
             assert done.state == SUCCEEDED, done.failure
             versions = await second.list_versions("models/patient")
@@ -167,10 +200,15 @@ async def test_registry_down_during_registration_then_back(
 
 
 async def test_registry_down_for_good_fails_with_a_retryable_reason(
-        start_training: StartTraining, migrated_db: Database, tmp_path: Path,
-        tokens_file: Path, tokens: dict[str, str]) -> None:
-    async with running_registry(migrated_db, tmp_path / "r1", tokens_file, tokens,
-                                tmp_path / "artifacts") as first:
+    start_training: StartTraining,
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+) -> None:
+    async with running_registry(
+        migrated_db, tmp_path / "r1", tokens_file, tokens, tmp_path / "artifacts"
+    ) as first:
         address = first.address
     async with start_training(address, registry_retry_seconds=2) as training:
         created = await training.create(job("models/lonely"))
@@ -182,8 +220,12 @@ async def test_registry_down_for_good_fails_with_a_retryable_reason(
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_registering_twice_after_a_crash_returns_the_same_version(
-        training: Training, registry: Registry, tmp_path: Path, data_root: Path,
-        service_token_file: Path) -> None:
+    training: Training,
+    registry: Registry,
+    tmp_path: Path,
+    data_root: Path,
+    service_token_file: Path,
+) -> None:
     """What a worker does after it crashed between the registry's answer and recording it."""
     from slipway.core.peers import PeerTarget
     from slipway.services.training.domain.jobs import TrainingJobs
@@ -195,14 +237,14 @@ async def test_registering_twice_after_a_crash_returns_the_same_version(
     created = await training.create(job("models/once"))
     done = await training.finished(created.name)
     assert done.state == SUCCEEDED, done.failure
-    jobs = TrainingJobs(training.db, SqlJobRepository(), data_root=data_root,
-                        validator=validate)
+    jobs = TrainingJobs(training.db, SqlJobRepository(), data_root=data_root, validator=validate)
     stored = jobs.get(created.name.split("/")[1])
     out = tmp_path / "again"
     out.mkdir()
     outcome = train(stored.spec, data_root=data_root, out_dir=out, progress=lambda p: None)
-    registrar = Registrar(PeerTarget(registry.address, service_token_file),
-                          retry_seconds=5, code_version="test")
+    registrar = Registrar(
+        PeerTarget(registry.address, service_token_file), retry_seconds=5, code_version="test"
+    )
 
     async def no_new_key(n: int) -> str:
         raise AssertionError("the first upload succeeded; no new key is needed")
@@ -210,20 +252,35 @@ async def test_registering_twice_after_a_crash_returns_the_same_version(
     async def nothing() -> None:
         return None
 
-    again = await registrar.register(stored, outcome, out, new_key=no_new_key,
-                                     between_tries=nothing)
+    again = await registrar.register(
+        stored, outcome, out, new_key=no_new_key, between_tries=nothing
+    )
     assert again == done.model_version
     assert [v.name for v in await registry.list_versions("models/once")] == [again]
 
 
 async def test_a_job_that_keeps_losing_its_worker_fails_as_worker_lost(
-        spawn: object, registry: Registry, start_training: StartTraining,
-        service_token_file: Path, data_root: Path) -> None:
+    spawn: object,
+    registry: Registry,
+    start_training: StartTraining,
+    service_token_file: Path,
+    data_root: Path,
+) -> None:
     spawned = await spawn(  # type: ignore[operator]
-        "training", "--registry-target", registry.address,
-        "--registry-token-file", str(service_token_file), "--data-root", str(data_root),
-        "--heartbeat-seconds", "0.5", "--heartbeat-timeout-seconds", "6",
-        "--poll-seconds", "0.1")
+        "training",
+        "--registry-target",
+        registry.address,
+        "--registry-token-file",
+        str(service_token_file),
+        "--data-root",
+        str(data_root),
+        "--heartbeat-seconds",
+        "0.5",
+        "--heartbeat-timeout-seconds",
+        "6",
+        "--poll-seconds",
+        "0.1",
+    )
     async with start_training(registry.address, workers=0) as client:
         created = await client.create(slow_job("models/unlucky"))
         await client.wait_for(created.name, [RUNNING], stage=FITTING)
@@ -239,12 +296,23 @@ async def test_a_job_that_keeps_losing_its_worker_fails_as_worker_lost(
 
 
 async def test_a_stopped_service_gives_its_running_job_back_to_the_queue(
-        spawn: object, registry: Registry, start_training: StartTraining,
-        service_token_file: Path, data_root: Path) -> None:
+    spawn: object,
+    registry: Registry,
+    start_training: StartTraining,
+    service_token_file: Path,
+    data_root: Path,
+) -> None:
     spawned = await spawn(  # type: ignore[operator]
-        "training", "--registry-target", registry.address,
-        "--registry-token-file", str(service_token_file), "--data-root", str(data_root),
-        "--poll-seconds", "0.1")
+        "training",
+        "--registry-target",
+        registry.address,
+        "--registry-token-file",
+        str(service_token_file),
+        "--data-root",
+        str(data_root),
+        "--poll-seconds",
+        "0.1",
+    )
     async with start_training(registry.address, workers=0) as client:
         created = await client.create(slow_job("models/polite"))
         await client.wait_for(created.name, [RUNNING], stage=FITTING)

@@ -41,11 +41,29 @@ from support.training import (
     write_csv,
 )
 
-HOSTILE_IDS = ["../../etc/passwd", "a/b", "..", "x" * 10_000, "", "задача", "٣٤", "job-🚀",
-               "x'; DROP TABLE training_jobs;--", "nul\x00byte", "0123456789abcdef/../x"]
-HOSTILE_TEXT = ["../../etc/passwd", "x'; DROP TABLE training_jobs;--", "задача 🚀 ✓ 模型",
-                '"quoted" \\back\\slash\\ \'single\'', "line\nbreak\ttab",
-                "<script>alert(1)</script>", "%s %d {0} ${HOME}", ""]
+HOSTILE_IDS = [
+    "../../etc/passwd",
+    "a/b",
+    "..",
+    "x" * 10_000,
+    "",
+    "задача",
+    "٣٤",
+    "job-🚀",
+    "x'; DROP TABLE training_jobs;--",
+    "nul\x00byte",
+    "0123456789abcdef/../x",
+]
+HOSTILE_TEXT = [
+    "../../etc/passwd",
+    "x'; DROP TABLE training_jobs;--",
+    "задача 🚀 ✓ 模型",
+    "\"quoted\" \\back\\slash\\ 'single'",
+    "line\nbreak\ttab",
+    "<script>alert(1)</script>",
+    "%s %d {0} ${HOME}",
+    "",
+]
 UNIMPORTED = ("tabnanny", "wave")  # never imported by the suite, harmless if they were
 LEAKS = ("Traceback", 'File "', "sqlalchemy", "psycopg", "sqlite3", "SELECT ", "site-packages")
 MISSING_JOB = "trainingJobs/" + "0" * 32
@@ -89,9 +107,12 @@ async def queue(start_training: StartTraining, registry: Registry) -> AsyncItera
         yield running
 
 
-async def refused(call: Call, request: Any, metadata: Any,
-                  code: grpc.StatusCode = grpc.StatusCode.INVALID_ARGUMENT,
-                  ) -> grpc.aio.AioRpcError:
+async def refused(
+    call: Call,
+    request: Any,
+    metadata: Any,
+    code: grpc.StatusCode = grpc.StatusCode.INVALID_ARGUMENT,
+) -> grpc.aio.AioRpcError:
     try:
         await call(request, metadata=metadata)
     except grpc.aio.AioRpcError as caught:
@@ -114,8 +135,9 @@ async def invalid(call: Call, request: Any, metadata: Any) -> list[str]:
 
 
 async def listed(training: Training) -> list[tuple[str, int]]:
-    reply = await training.stub.ListTrainingJobs(pb.ListTrainingJobsRequest(page_size=1000),
-                                                 metadata=training.as_("viewer"))
+    reply = await training.stub.ListTrainingJobs(
+        pb.ListTrainingJobsRequest(page_size=1000), metadata=training.as_("viewer")
+    )
     return [(j.name, j.state) for j in reply.training_jobs]
 
 
@@ -140,32 +162,42 @@ async def test_hostile_job_names_are_refused_on_every_rpc(queue: Training) -> No
 
     for raw in HOSTILE_IDS:
         for name in (f"trainingJobs/{raw}", raw):
-            assert await invalid(stub.GetTrainingJob, pb.GetTrainingJobRequest(name=name),
-                                 viewer) == ["name"], name
-            assert await invalid(stub.CancelTrainingJob, pb.CancelTrainingJobRequest(
-                name=name, reason="r"), dev) == ["name"], name
-            assert await invalid(watch, pb.WatchTrainingJobRequest(name=name),
-                                 viewer) == ["name"], name
-        assert "training_job.model" in await invalid(stub.CreateTrainingJob, create(
-            job(f"models/{raw}")), dev), raw
-        assert await invalid(stub.ListTrainingJobs, pb.ListTrainingJobsRequest(
-            model=f"models/{raw}"), viewer) == ["model"], raw
+            assert await invalid(
+                stub.GetTrainingJob, pb.GetTrainingJobRequest(name=name), viewer
+            ) == ["name"], name
+            assert await invalid(
+                stub.CancelTrainingJob, pb.CancelTrainingJobRequest(name=name, reason="r"), dev
+            ) == ["name"], name
+            assert await invalid(watch, pb.WatchTrainingJobRequest(name=name), viewer) == [
+                "name"
+            ], name
+        assert "training_job.model" in await invalid(
+            stub.CreateTrainingJob, create(job(f"models/{raw}")), dev
+        ), raw
+        assert await invalid(
+            stub.ListTrainingJobs, pb.ListTrainingJobsRequest(model=f"models/{raw}"), viewer
+        ) == ["model"], raw
     # The registry refuses '..' inside a model id: such a job could never register.
-    assert "training_job.model" in await invalid(stub.CreateTrainingJob, create(
-        job("models/a..b")), dev)
+    assert "training_job.model" in await invalid(
+        stub.CreateTrainingJob, create(job("models/a..b")), dev
+    )
     for request_id in ("r\x00", "r" * 129):
-        assert await invalid(stub.CreateTrainingJob, create(job("models/m"),
-                             request_id=request_id), dev) == ["request_id"]
+        assert await invalid(
+            stub.CreateTrainingJob, create(job("models/m"), request_id=request_id), dev
+        ) == ["request_id"]
 
-    for call, request in ((stub.GetTrainingJob, pb.GetTrainingJobRequest(name=MISSING_JOB)),
-                          (stub.CancelTrainingJob, pb.CancelTrainingJobRequest(
-                              name=MISSING_JOB, reason="r")),
-                          (watch, pb.WatchTrainingJobRequest(name=MISSING_JOB))):
+    for call, request in (
+        (stub.GetTrainingJob, pb.GetTrainingJobRequest(name=MISSING_JOB)),
+        (stub.CancelTrainingJob, pb.CancelTrainingJobRequest(name=MISSING_JOB, reason="r")),
+        (watch, pb.WatchTrainingJobRequest(name=MISSING_JOB)),
+    ):
         error = await refused(call, request, dev, grpc.StatusCode.NOT_FOUND)
         assert rich_details(error)["error_info"].reason == "TRAINING_JOB_NOT_FOUND"
     # The role is checked before anything in the request is looked at.
-    for method, denied in ((stub.CreateTrainingJob, create(job("models/../x"))), (
-            stub.CancelTrainingJob, pb.CancelTrainingJobRequest(name="../../etc/passwd"))):
+    for method, denied in (
+        (stub.CreateTrainingJob, create(job("models/../x"))),
+        (stub.CancelTrainingJob, pb.CancelTrainingJobRequest(name="../../etc/passwd")),
+    ):
         await refused(method, denied, viewer, grpc.StatusCode.PERMISSION_DENIED)
     assert await listed(queue) == [(existing.name, QUEUED)]
 
@@ -184,23 +216,48 @@ def outside(tmp_path: Path, data_root: Path) -> Path:
 
 
 def on_file(path: str) -> tj.TrainingJob:
-    return job("models/files", dataset=ds.DatasetSpec(
-        path=path, target_column="label", feature_columns=["size", "weight"]))
+    return job(
+        "models/files",
+        dataset=ds.DatasetSpec(
+            path=path, target_column="label", feature_columns=["size", "weight"]
+        ),
+    )
 
 
 async def test_dataset_paths_that_leave_the_data_root_are_refused_unread(
-        queue: Training, data_root: Path, outside: Path) -> None:
-    paths = ["../outside/secret.csv", str(outside), "/etc/passwd", "file:///etc/passwd",
-             f"file://{outside}", "http://127.0.0.1:9/secret.csv", "s3://bucket/secret.csv",
-             "..\\outside\\secret.csv", "./../outside/secret.csv", "link.csv",
-             "linkdir/secret.csv", "etc.csv", "loop.csv", "~/secret.csv", ".", "",
-             "x" * 10_000, "a/" * 2_100 + "x.csv", "nul\x00.csv", "данные.csv",
-             "x'; DROP TABLE training_jobs;--"]
+    queue: Training, data_root: Path, outside: Path
+) -> None:
+    paths = [
+        "../outside/secret.csv",
+        str(outside),
+        "/etc/passwd",
+        "file:///etc/passwd",
+        f"file://{outside}",
+        "http://127.0.0.1:9/secret.csv",
+        "s3://bucket/secret.csv",
+        "..\\outside\\secret.csv",
+        "./../outside/secret.csv",
+        "link.csv",
+        "linkdir/secret.csv",
+        "etc.csv",
+        "loop.csv",
+        "~/secret.csv",
+        ".",
+        "",
+        "x" * 10_000,
+        "a/" * 2_100 + "x.csv",
+        "nul\x00.csv",
+        "данные.csv",
+        "x'; DROP TABLE training_jobs;--",
+    ]
     with recording() as seen:
         for path in paths:
             for validate_only in (False, True):
-                error = await refused(queue.stub.CreateTrainingJob, create(
-                    on_file(path), validate_only=validate_only), queue.as_("developer"))
+                error = await refused(
+                    queue.stub.CreateTrainingJob,
+                    create(on_file(path), validate_only=validate_only),
+                    queue.as_("developer"),
+                )
                 [violation] = rich_details(error)["bad_request"].field_violations
                 assert violation.field == "training_job.dataset.path", path
                 # Nor does the answer tell where the data root is.
@@ -232,17 +289,34 @@ def values(*items: value_pb2.Value, name: str = "C") -> ss.SearchParameter:
 
 
 def columns(entry: es.EstimatorSpec, remainder: Any = 0) -> es.EstimatorSpec:
-    return es.EstimatorSpec(column_transformer=es.ColumnTransformer(
-        remainder=remainder, transformers=[es.ColumnTransformerEntry(
-            name="c", columns=["size"], spec=entry)]))
+    return es.EstimatorSpec(
+        column_transformer=es.ColumnTransformer(
+            remainder=remainder,
+            transformers=[es.ColumnTransformerEntry(name="c", columns=["size"], spec=entry)],
+        )
+    )
 
 
 E, S, NAN, INF = "training_job.estimator", "training_job.search", math.nan, math.inf
 FRUIT: dict[str, Any] = {"path": "fruit.csv", "target_column": "label"}
-CLASSES = ["os.system", "subprocess.Popen", "builtins.eval", "tabnanny.check", "wave.open",
-           "sklearn.linear_model.LogisticRegression", "eval", "__import__", "Pipeline",
-           "BaseEstimator", "", "x" * 10_000, "ЛогистическаяРегрессия", "x'; DROP TABLE t;--",
-           "LogisticRegression; import os", "LogisticRegression\x00"]
+CLASSES = [
+    "os.system",
+    "subprocess.Popen",
+    "builtins.eval",
+    "tabnanny.check",
+    "wave.open",
+    "sklearn.linear_model.LogisticRegression",
+    "eval",
+    "__import__",
+    "Pipeline",
+    "BaseEstimator",
+    "",
+    "x" * 10_000,
+    "ЛогистическаяРегрессия",
+    "x'; DROP TABLE t;--",
+    "LogisticRegression; import os",
+    "LogisticRegression\x00",
+]
 
 
 def bad_specs() -> Iterator[tuple[str, tj.TrainingJob]]:
@@ -250,10 +324,17 @@ def bad_specs() -> Iterator[tuple[str, tj.TrainingJob]]:
     for name in CLASSES:
         yield f"{E}.estimator.class_name", job("models/c", spec=estimator(name))
     step, prep = f"{E}.pipeline.steps[0]", f"{E}.column_transformer"
-    yield f"{prep}.transformers[0].spec.estimator.class_name", variant(
-        dataset=ds.DatasetSpec(**FRUIT), estimator=columns(estimator("wave.open")))
-    yield f"{prep}.remainder", variant(dataset=ds.DatasetSpec(**FRUIT), estimator=columns(
-        estimator("StandardScaler"), remainder=UNKNOWN))
+    yield (
+        f"{prep}.transformers[0].spec.estimator.class_name",
+        variant(dataset=ds.DatasetSpec(**FRUIT), estimator=columns(estimator("wave.open"))),
+    )
+    yield (
+        f"{prep}.remainder",
+        variant(
+            dataset=ds.DatasetSpec(**FRUIT),
+            estimator=columns(estimator("StandardScaler"), remainder=UNKNOWN),
+        ),
+    )
     nested, deep = estimator("Ridge"), value(1.0)
     for _ in range(20):
         nested = pipeline(("inner", nested))
@@ -261,48 +342,94 @@ def bad_specs() -> Iterator[tuple[str, tj.TrainingJob]]:
     yield E + ".pipeline.steps[0].spec" * 9, variant(estimator=nested)  # refused at depth 9
     for name in ("../x", "__", "Шаг", "step\x00", ""):
         yield f"{step}.name", variant(estimator=pipeline((name, estimator("Ridge"))))
-    for raw in (value_pb2.Value(double_value=NAN), value_pb2.Value(double_value=INF),
-                value_pb2.Value(double_value=-INF), value_pb2.Value(), value([1.0]),
-                value({"a": 1}), value(None), value(True), value(-1.0), value("1.0"),
-                deep):
+    for raw in (
+        value_pb2.Value(double_value=NAN),
+        value_pb2.Value(double_value=INF),
+        value_pb2.Value(double_value=-INF),
+        value_pb2.Value(),
+        value([1.0]),
+        value({"a": 1}),
+        value(None),
+        value(True),
+        value(-1.0),
+        value("1.0"),
+        deep,
+    ):
         yield f'{E}.estimator.hyperparameters["C"]', hyper("C", raw)
     for name in ("__class__", "x'; DROP TABLE t;--", "", "n" * 10_000, "C\x00", "C.__globals__"):
         yield f"{E}.estimator.hyperparameters[{json.dumps(name)}]", hyper(name, value(1))
 
     for top in (20_000, 2**63 - 1):  # grids too big to run, or even to measure with len()
-        yield f"{S}.parameters", search(ss.SearchParameter(
-            name="max_iter", int_range=ss.IntRange(min=0, max=top)))
+        yield (
+            f"{S}.parameters",
+            search(ss.SearchParameter(name="max_iter", int_range=ss.IntRange(min=0, max=top))),
+        )
     for low, high, points in ((NAN, 1.0, 5), (-INF, INF, 5), (0.1, 1.0, 10**9)):
         field = f"{S}.parameters[0].double_range" + (".grid_points" if points > 5 else "")
-        yield field, search(ss.SearchParameter(name="C", double_range=ss.DoubleRange(
-            min=low, max=high, grid_points=points)))
+        yield (
+            field,
+            search(
+                ss.SearchParameter(
+                    name="C", double_range=ss.DoubleRange(min=low, max=high, grid_points=points)
+                )
+            ),
+        )
     for raw in (value_pb2.Value(double_value=NAN), value("os.system")):
         yield f"{S}.parameters[0].values.values[0]", search(values(raw))
     for name in ("__class__", "", "x'; DROP TABLE t;--", "model__C"):
         yield f"{S}.parameters[0].name", search(values(name=name))
     yield f"{S}.parameters[0]", search(ss.SearchParameter(name="C"))
-    for field, changes in (("strategy", {"strategy": UNKNOWN}), ("n_iter", {"n_iter": -1}),
-                           ("n_iter", {"n_iter": 2**31 - 1}), ("cv_folds", {"cv_folds": -1}),
-                           ("max_parallel_trials", {"max_parallel_trials": 10**9}),
-                           ("scoring", {"scoring": "x'; DROP TABLE training_jobs;--"})):
+    for field, changes in (
+        ("strategy", {"strategy": UNKNOWN}),
+        ("n_iter", {"n_iter": -1}),
+        ("n_iter", {"n_iter": 2**31 - 1}),
+        ("cv_folds", {"cv_folds": -1}),
+        ("max_parallel_trials", {"max_parallel_trials": 10**9}),
+        ("scoring", {"scoring": "x'; DROP TABLE training_jobs;--"}),
+    ):
         yield f"{S}.{field}", search(**{"strategy": ss.SEARCH_STRATEGY_RANDOM, **changes})
 
     for field, key, options in (
-            ("split.test_fraction", "split",
-             [ds.SplitSpec(test_fraction=fraction) for fraction in (NAN, INF, -0.1, 1e308)]),
-            ("limits.max_runtime", "limits", [tj.TrainingLimits(max_runtime=Duration(
-                seconds=seconds)) for seconds in (-1, 10**15, -(10**15))]),
-            ("task", "task", [UNKNOWN]), ("trigger", "trigger", [UNKNOWN]),
-            ("dataset.bundled", "dataset", [ds.DatasetSpec(bundled=UNKNOWN)]),
-            ("dataset.format", "dataset", [ds.DatasetSpec(**FRUIT, format=UNKNOWN)]),
-            ("dataset.feature_columns[0]", "dataset",
-             [ds.DatasetSpec(**FRUIT, feature_columns=[name]) for name in ("\x00", "c" * 10_000)]),
-            ("alias_on_success", "alias_on_success",
-             ["../x", "x" * 10_000, "прод", "Production", "a\x00"]),
-            ("parent_version", "parent_version", ["models/m/versions/٣", "models/m/versions/²",
-                                                  "models/../versions/1", "../../etc/passwd"]),
-            ("reason", "reason", ["r\x00", "r" * 16_385]),
-            ("trigger_source", "trigger_source", ["t\x00", "t" * 1_025])):
+        (
+            "split.test_fraction",
+            "split",
+            [ds.SplitSpec(test_fraction=fraction) for fraction in (NAN, INF, -0.1, 1e308)],
+        ),
+        (
+            "limits.max_runtime",
+            "limits",
+            [
+                tj.TrainingLimits(max_runtime=Duration(seconds=seconds))
+                for seconds in (-1, 10**15, -(10**15))
+            ],
+        ),
+        ("task", "task", [UNKNOWN]),
+        ("trigger", "trigger", [UNKNOWN]),
+        ("dataset.bundled", "dataset", [ds.DatasetSpec(bundled=UNKNOWN)]),
+        ("dataset.format", "dataset", [ds.DatasetSpec(**FRUIT, format=UNKNOWN)]),
+        (
+            "dataset.feature_columns[0]",
+            "dataset",
+            [ds.DatasetSpec(**FRUIT, feature_columns=[name]) for name in ("\x00", "c" * 10_000)],
+        ),
+        (
+            "alias_on_success",
+            "alias_on_success",
+            ["../x", "x" * 10_000, "прод", "Production", "a\x00"],
+        ),
+        (
+            "parent_version",
+            "parent_version",
+            [
+                "models/m/versions/٣",
+                "models/m/versions/²",
+                "models/../versions/1",
+                "../../etc/passwd",
+            ],
+        ),
+        ("reason", "reason", ["r\x00", "r" * 16_385]),
+        ("trigger_source", "trigger_source", ["t\x00", "t" * 1_025]),
+    ):
         for option in options:
             yield f"training_job.{field}", variant(**{key: option})
     for key, label in (("../x", "v"), ("Key", "v"), ("", "v"), ("k", "\x00"), ("k", "v" * 257)):
@@ -310,46 +437,79 @@ def bad_specs() -> Iterator[tuple[str, tj.TrainingJob]]:
 
 
 async def test_refused_specs_name_the_field_import_nothing_and_queue_nothing(
-        queue: Training) -> None:
+    queue: Training,
+) -> None:
     assert not any(name in sys.modules for name in UNIMPORTED)  # or the check below is void
     for field, message in bad_specs():
         for validate_only in (False, True):
-            fields = await invalid(queue.stub.CreateTrainingJob, create(
-                message, validate_only=validate_only), queue.as_("developer"))
+            fields = await invalid(
+                queue.stub.CreateTrainingJob,
+                create(message, validate_only=validate_only),
+                queue.as_("developer"),
+            )
             assert any(names(f, field) for f in fields), (field, fields)
     assert not any(name in sys.modules for name in UNIMPORTED)
     assert await listed(queue) == []
 
 
 async def test_list_refuses_forged_cut_or_foreign_page_tokens_sizes_and_enums(
-        queue: Training) -> None:
+    queue: Training,
+) -> None:
     names = [(await queue.create(job(f"models/{model}"))).name for model in ("a", "a", "b")]
     viewer, list_jobs = queue.as_("viewer"), queue.stub.ListTrainingJobs
-    first, of_a = [await list_jobs(pb.ListTrainingJobsRequest(page_size=1, model=model),
-                                   metadata=viewer) for model in ("", "models/a")]
+    first, of_a = [
+        await list_jobs(pb.ListTrainingJobsRequest(page_size=1, model=model), metadata=viewer)
+        for model in ("", "models/a")
+    ]
     token = first.next_page_token
     middle = len(token) // 2
-    flipped = token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1:]
+    flipped = token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1 :]
     # The checksum is no secret: a client that read the source can seal a token for this very
     # request around any cursor.
     unfiltered = {"states": [], "model": "", "created_by": "", "trigger": ""}
-    forged = [encode_page_token(cursor, unfiltered) for cursor in (
-        {}, {"seq": "x'; DROP TABLE training_jobs;--"}, {"seq": 2**70}, {"seq": [1]},
-        {"seq": 1.5}, {"seq": None}, {"seq": True}, {"seq": -(2**63) - 1})]
-    for bad in (flipped, token[:-4], token[:middle], token + "x", "not-a-token", "%%%", "été",
-                "nul\x00", of_a.next_page_token, *forged):
-        assert await invalid(list_jobs, pb.ListTrainingJobsRequest(page_size=1, page_token=bad),
-                             viewer) == ["page_token"], bad
+    forged = [
+        encode_page_token(cursor, unfiltered)
+        for cursor in (
+            {},
+            {"seq": "x'; DROP TABLE training_jobs;--"},
+            {"seq": 2**70},
+            {"seq": [1]},
+            {"seq": 1.5},
+            {"seq": None},
+            {"seq": True},
+            {"seq": -(2**63) - 1},
+        )
+    ]
+    for bad in (
+        flipped,
+        token[:-4],
+        token[:middle],
+        token + "x",
+        "not-a-token",
+        "%%%",
+        "été",
+        "nul\x00",
+        of_a.next_page_token,
+        *forged,
+    ):
+        assert await invalid(
+            list_jobs, pb.ListTrainingJobsRequest(page_size=1, page_token=bad), viewer
+        ) == ["page_token"], bad
     for request, field in (
-            (pb.ListTrainingJobsRequest(page_token=token, states=[QUEUED]), "page_token"),
-            (pb.ListTrainingJobsRequest(page_token=token, model="models/b"), "page_token"),
-            (pb.ListTrainingJobsRequest(page_size=-1), "page_size"),
-            (pb.ListTrainingJobsRequest(page_size=-(2**31)), "page_size"),
-            (pb.ListTrainingJobsRequest(states=[UNKNOWN]), "states[0]"),
-            (pb.ListTrainingJobsRequest(states=[tj.TRAINING_JOB_STATE_QUEUED,
-                                                tj.TRAINING_JOB_STATE_UNSPECIFIED]), "states[1]"),
-            (pb.ListTrainingJobsRequest(trigger=UNKNOWN), "trigger"),
-            (pb.ListTrainingJobsRequest(created_by="nul\x00"), "created_by")):
+        (pb.ListTrainingJobsRequest(page_token=token, states=[QUEUED]), "page_token"),
+        (pb.ListTrainingJobsRequest(page_token=token, model="models/b"), "page_token"),
+        (pb.ListTrainingJobsRequest(page_size=-1), "page_size"),
+        (pb.ListTrainingJobsRequest(page_size=-(2**31)), "page_size"),
+        (pb.ListTrainingJobsRequest(states=[UNKNOWN]), "states[0]"),
+        (
+            pb.ListTrainingJobsRequest(
+                states=[tj.TRAINING_JOB_STATE_QUEUED, tj.TRAINING_JOB_STATE_UNSPECIFIED]
+            ),
+            "states[1]",
+        ),
+        (pb.ListTrainingJobsRequest(trigger=UNKNOWN), "trigger"),
+        (pb.ListTrainingJobsRequest(created_by="nul\x00"), "created_by"),
+    ):
         assert await invalid(list_jobs, request, viewer) == [field], request
     # Other hostile text is only a filter that matches nothing.
     for text in [*HOSTILE_TEXT[:-1], "c" * 10_000]:
@@ -357,15 +517,17 @@ async def test_list_refuses_forged_cut_or_foreign_page_tokens_sizes_and_enums(
         assert list(found.training_jobs) == [], text
 
     # The untouched token still works, with a huge page size too: capped, not refused.
-    rest = await list_jobs(pb.ListTrainingJobsRequest(page_size=2**31 - 1, page_token=token),
-                           metadata=viewer)
+    rest = await list_jobs(
+        pb.ListTrainingJobsRequest(page_size=2**31 - 1, page_token=token), metadata=viewer
+    )
     assert [j.name for j in (*first.training_jobs, *rest.training_jobs)] == names[::-1]
     assert not rest.next_page_token
     assert {state for _, state in await listed(queue)} == {QUEUED}
 
 
 async def test_hostile_free_text_is_stored_and_returned_verbatim(
-        queue: Training, registry: Registry) -> None:
+    queue: Training, registry: Registry
+) -> None:
     reason = "\n".join(HOSTILE_TEXT) + "y" * 10_000
     labels = {f"k{i}": text for i, text in enumerate(HOSTILE_TEXT)}
     trigger_source = ("alerts/" + "".join(HOSTILE_TEXT) * 20)[:1_024]
@@ -374,20 +536,29 @@ async def test_hostile_free_text_is_stored_and_returned_verbatim(
     created = await queue.create(message, request_id=request_id)
     again = await queue.create(message, request_id=request_id)
     assert again.name == created.name  # an ordinary idempotency key
-    [listed_job] = (await queue.stub.ListTrainingJobs(pb.ListTrainingJobsRequest(
-        created_by="developer-user"), metadata=queue.as_("viewer"))).training_jobs
-    watched = await queue.stub.WatchTrainingJob(pb.WatchTrainingJobRequest(
-        name=created.name), metadata=queue.as_("viewer"), timeout=10).read()
+    [listed_job] = (
+        await queue.stub.ListTrainingJobs(
+            pb.ListTrainingJobsRequest(created_by="developer-user"), metadata=queue.as_("viewer")
+        )
+    ).training_jobs
+    watched = await queue.stub.WatchTrainingJob(
+        pb.WatchTrainingJobRequest(name=created.name), metadata=queue.as_("viewer"), timeout=10
+    ).read()
     assert isinstance(watched, pb.WatchTrainingJobResponse)  # its first message: the job now
     for got in (created, await queue.get(created.name), listed_job, watched.training_job):
-        assert (got.reason, got.trigger_source, dict(got.labels)) == \
-            (reason, trigger_source, labels)
+        assert (got.reason, got.trigger_source, dict(got.labels)) == (
+            reason,
+            trigger_source,
+            labels,
+        )
 
     # Cancel reasons, each on its own job: kept on the job and in the audit log.
     for text in HOSTILE_TEXT:
         queued = await queue.create(job("models/text"))
-        reply = await queue.stub.CancelTrainingJob(pb.CancelTrainingJobRequest(
-            name=queued.name, reason=text), metadata=queue.as_("developer"))
+        reply = await queue.stub.CancelTrainingJob(
+            pb.CancelTrainingJobRequest(name=queued.name, reason=text),
+            metadata=queue.as_("developer"),
+        )
         assert (reply.training_job.state, reply.training_job.cancel_reason) == (CANCELLED, text)
         assert (await queue.get(queued.name)).cancel_reason == text
         events = await registry.audit_events(resource=queued.name)

@@ -49,8 +49,11 @@ async def test_wine_random_search_runs_end_to_end(training: Training, registry: 
     assert trials, seen
     assert trials[-1].trial_count == 4 * 3, trials
     stages = {m.progress.stage for m in seen}
-    assert {STAGE.TRAINING_STAGE_LOADING, STAGE.TRAINING_STAGE_SEARCHING,
-            STAGE.TRAINING_STAGE_REGISTERING} <= stages
+    assert {
+        STAGE.TRAINING_STAGE_LOADING,
+        STAGE.TRAINING_STAGE_SEARCHING,
+        STAGE.TRAINING_STAGE_REGISTERING,
+    } <= stages
 
     done = seen[-1]
     assert done.model_version == "models/wine/versions/1"
@@ -90,7 +93,8 @@ async def test_wine_random_search_runs_end_to_end(training: Training, registry: 
     rows = load_wine().data[:5]
     assert model.predict(rows).shape == (5,)
     _, sample = await registry.download(
-        done.model_version, kind=artifact_pb2.ARTIFACT_KIND_REFERENCE_SAMPLE)
+        done.model_version, kind=artifact_pb2.ARTIFACT_KIND_REFERENCE_SAMPLE
+    )
     with np.load(io.BytesIO(sample), allow_pickle=False) as arrays:
         assert len(arrays.files) >= len(names)
 
@@ -110,25 +114,38 @@ def load_model_bytes(data: bytes, sha256: str) -> object:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.skops"
         path.write_bytes(data)
-        return load_model(path, sha256=sha256, fmt="skops",
-                          framework_versions=current_framework_versions())
+        return load_model(
+            path, sha256=sha256, fmt="skops", framework_versions=current_framework_versions()
+        )
 
 
 async def test_a_csv_with_a_categorical_column_trains_a_column_transformer(
-        training: Training, registry: Registry) -> None:
+    training: Training, registry: Registry
+) -> None:
     columns = estimator_spec_pb2.EstimatorSpec(
-        column_transformer=estimator_spec_pb2.ColumnTransformer(transformers=[
-            estimator_spec_pb2.ColumnTransformerEntry(
-                name="numbers", columns=["size", "weight"],
-                spec=pipeline(("impute", estimator("SimpleImputer")),
-                              ("scale", estimator("StandardScaler")))),
-            estimator_spec_pb2.ColumnTransformerEntry(
-                name="colour", columns=["colour"],
-                spec=estimator("OneHotEncoder", handle_unknown="ignore")),
-        ]))
-    message = job("models/fruit", spec=pipeline(
-        ("prepare", columns), ("model", estimator("LogisticRegression"))),
-        dataset=dataset_spec_pb2.DatasetSpec(path="fruit.csv", target_column="label"))
+        column_transformer=estimator_spec_pb2.ColumnTransformer(
+            transformers=[
+                estimator_spec_pb2.ColumnTransformerEntry(
+                    name="numbers",
+                    columns=["size", "weight"],
+                    spec=pipeline(
+                        ("impute", estimator("SimpleImputer")),
+                        ("scale", estimator("StandardScaler")),
+                    ),
+                ),
+                estimator_spec_pb2.ColumnTransformerEntry(
+                    name="colour",
+                    columns=["colour"],
+                    spec=estimator("OneHotEncoder", handle_unknown="ignore"),
+                ),
+            ]
+        )
+    )
+    message = job(
+        "models/fruit",
+        spec=pipeline(("prepare", columns), ("model", estimator("LogisticRegression"))),
+        dataset=dataset_spec_pb2.DatasetSpec(path="fruit.csv", target_column="label"),
+    )
     created = await training.create(message)
     done = await training.finished(created.name)
     assert done.state == SUCCEEDED, done.failure
@@ -138,15 +155,25 @@ async def test_a_csv_with_a_categorical_column_trains_a_column_transformer(
     assert sorted(inputs["colour"].categories) == ["blue", "green", "red"]
     assert version.lineage.dataset.uri == "file:fruit.csv"
     predict = version.signature.outputs[0]
-    assert sorted(label.string_value for label in predict.class_labels) == ["big", "small"] or \
-        sorted(label.string_value for label in version.signature.outputs[1].class_labels) == \
-        ["big", "small"]
+    assert sorted(label.string_value for label in predict.class_labels) == [
+        "big",
+        "small",
+    ] or sorted(label.string_value for label in version.signature.outputs[1].class_labels) == [
+        "big",
+        "small",
+    ]
 
 
 async def test_regression_and_alias_on_success(training: Training, registry: Registry) -> None:
-    message = job("models/diabetes", spec=estimator("Ridge", alpha=0.5),
-                  dataset=bundled("diabetes"), task=REGRESSION, alias_on_success="challenger",
-                  reason="first model", labels={"team": "health"})
+    message = job(
+        "models/diabetes",
+        spec=estimator("Ridge", alpha=0.5),
+        dataset=bundled("diabetes"),
+        task=REGRESSION,
+        alias_on_success="challenger",
+        reason="first model",
+        labels={"team": "health"},
+    )
     message.split.stratify = False
     done = await training.finished((await training.create(message)).name)
     assert done.state == SUCCEEDED, done.failure
@@ -157,7 +184,8 @@ async def test_regression_and_alias_on_success(training: Training, registry: Reg
 
 
 async def test_same_spec_data_and_seed_give_identical_predictions(
-        training: Training, registry: Registry) -> None:
+    training: Training, registry: Registry
+) -> None:
     spec = estimator("RandomForestClassifier", n_estimators=15, max_features=0.5)
     first = await training.create(job("models/twins", spec=spec, seed=3))
     second = await training.create(job("models/twins", spec=spec, seed=3))
@@ -175,37 +203,58 @@ async def test_same_spec_data_and_seed_give_identical_predictions(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-@pytest.mark.parametrize(("mutate", "field"), [
-    (lambda m: m.estimator.estimator.__setattr__("class_name", "os.system"),
-     "training_job.estimator.estimator.class_name"),
-    (lambda m: m.estimator.estimator.__setattr__("class_name", "NoSuchForest"),
-     "training_job.estimator.estimator.class_name"),
-    (lambda m: m.estimator.estimator.hyperparameters["C"].__setattr__("string_value", "high"),
-     'training_job.estimator.estimator.hyperparameters["C"]'),
-    (lambda m: m.dataset.__setattr__("path", "../outside.csv"), "training_job.dataset.path"),
-    (lambda m: m.dataset.__setattr__("path", "/etc/passwd"), "training_job.dataset.path"),
-    (lambda m: m.dataset.feature_columns.append("no_such_column"),
-     "training_job.dataset.feature_columns"),
-    (lambda m: m.__setattr__("alias_on_success", "production"), "training_job.alias_on_success"),
-    (lambda m: m.__setattr__("model", "wine"), "training_job.model"),
-    (lambda m: m.__setattr__("task", REGRESSION), "training_job.task"),
-    (lambda m: m.__setattr__("trigger", training_job_pb2.TRAINING_TRIGGER_DRIFT),
-     "training_job.reason"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (
+            lambda m: m.estimator.estimator.__setattr__("class_name", "os.system"),
+            "training_job.estimator.estimator.class_name",
+        ),
+        (
+            lambda m: m.estimator.estimator.__setattr__("class_name", "NoSuchForest"),
+            "training_job.estimator.estimator.class_name",
+        ),
+        (
+            lambda m: m.estimator.estimator.hyperparameters["C"].__setattr__(
+                "string_value", "high"
+            ),
+            'training_job.estimator.estimator.hyperparameters["C"]',
+        ),
+        (lambda m: m.dataset.__setattr__("path", "../outside.csv"), "training_job.dataset.path"),
+        (lambda m: m.dataset.__setattr__("path", "/etc/passwd"), "training_job.dataset.path"),
+        (
+            lambda m: m.dataset.feature_columns.append("no_such_column"),
+            "training_job.dataset.feature_columns",
+        ),
+        (
+            lambda m: m.__setattr__("alias_on_success", "production"),
+            "training_job.alias_on_success",
+        ),
+        (lambda m: m.__setattr__("model", "wine"), "training_job.model"),
+        (lambda m: m.__setattr__("task", REGRESSION), "training_job.task"),
+        (
+            lambda m: m.__setattr__("trigger", training_job_pb2.TRAINING_TRIGGER_DRIFT),
+            "training_job.reason",
+        ),
+    ],
+)
 async def test_invalid_specs_are_refused_at_create_with_the_field(
-        training: Training, mutate: object, field: str) -> None:
+    training: Training, mutate: object, field: str
+) -> None:
     message = job("models/bad", spec=estimator("LogisticRegression", C=1.0))
     if field == "training_job.dataset.path" or "feature_columns" in field:
-        message.dataset.CopyFrom(dataset_spec_pb2.DatasetSpec(path="fruit.csv",
-                                                              target_column="label"))
+        message.dataset.CopyFrom(
+            dataset_spec_pb2.DatasetSpec(path="fruit.csv", target_column="label")
+        )
     mutate(message)  # type: ignore[operator]
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await training.create(message)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT, caught.value.details()
     fields = violated_fields(caught.value)
     assert any(f.startswith(field) for f in fields), (field, fields)
-    listed = await training.stub.ListTrainingJobs(pb.ListTrainingJobsRequest(),
-                                                  metadata=training.as_("viewer"))
+    listed = await training.stub.ListTrainingJobs(
+        pb.ListTrainingJobsRequest(), metadata=training.as_("viewer")
+    )
     assert not listed.training_jobs  # nothing was queued
 
 
@@ -215,8 +264,11 @@ async def test_a_target_with_one_class_is_refused(training: Training, data_root:
 
     assert isinstance(data_root, Path)
     (data_root / "one.csv").write_text("a,b,label\n1,2,x\n3,4,x\n5,6,x\n7,8,x\n")
-    message = job("models/one", spec=estimator("LogisticRegression"),
-                  dataset=dataset_spec_pb2.DatasetSpec(path="one.csv", target_column="label"))
+    message = job(
+        "models/one",
+        spec=estimator("LogisticRegression"),
+        dataset=dataset_spec_pb2.DatasetSpec(path="one.csv", target_column="label"),
+    )
     message.split.stratify = False
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await training.create(message)
@@ -229,54 +281,64 @@ async def test_validate_only_queues_nothing(training: Training) -> None:
     reply = await training.create(job("models/dry"), validate_only=True)
     assert reply.name == ""
     assert reply.model == "models/dry"
-    listed = await training.stub.ListTrainingJobs(pb.ListTrainingJobsRequest(),
-                                                  metadata=training.as_("viewer"))
+    listed = await training.stub.ListTrainingJobs(
+        pb.ListTrainingJobsRequest(), metadata=training.as_("viewer")
+    )
     assert not listed.training_jobs
 
 
-async def test_queue_api_without_workers(start_training: StartTraining,
-                                         registry: Registry) -> None:
+async def test_queue_api_without_workers(start_training: StartTraining, registry: Registry) -> None:
     async with start_training(registry.address, workers=0) as training:
         first = await training.create(job("models/a"), request_id="same")
         again = await training.create(job("models/a"), request_id="same")
         assert again.name == first.name  # idempotent create
-        others = [await training.create(job("models/b"), role=role)
-                  for role in ("developer", "approver", "developer")]
+        others = [
+            await training.create(job("models/b"), role=role)
+            for role in ("developer", "approver", "developer")
+        ]
 
         # Newest first, paginated, filtered.
-        page = await training.stub.ListTrainingJobs(pb.ListTrainingJobsRequest(page_size=2),
-                                                    metadata=training.as_("viewer"))
+        page = await training.stub.ListTrainingJobs(
+            pb.ListTrainingJobsRequest(page_size=2), metadata=training.as_("viewer")
+        )
         assert [j.name for j in page.training_jobs] == [others[2].name, others[1].name]
         rest = await training.stub.ListTrainingJobs(
             pb.ListTrainingJobsRequest(page_size=2, page_token=page.next_page_token),
-            metadata=training.as_("viewer"))
+            metadata=training.as_("viewer"),
+        )
         assert [j.name for j in rest.training_jobs] == [others[0].name, first.name]
         assert not rest.next_page_token
         by_model = await training.stub.ListTrainingJobs(
-            pb.ListTrainingJobsRequest(model="models/a"), metadata=training.as_("viewer"))
+            pb.ListTrainingJobsRequest(model="models/a"), metadata=training.as_("viewer")
+        )
         assert [j.name for j in by_model.training_jobs] == [first.name]
         by_creator = await training.stub.ListTrainingJobs(
-            pb.ListTrainingJobsRequest(created_by="approver-user"),
-            metadata=training.as_("viewer"))
+            pb.ListTrainingJobsRequest(created_by="approver-user"), metadata=training.as_("viewer")
+        )
         assert [j.name for j in by_creator.training_jobs] == [others[1].name]
 
         # Cancelling someone else's job needs a reason; a queued job cancels at once.
         with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await training.stub.CancelTrainingJob(pb.CancelTrainingJobRequest(
-                name=others[1].name), metadata=training.as_("developer"))
+            await training.stub.CancelTrainingJob(
+                pb.CancelTrainingJobRequest(name=others[1].name), metadata=training.as_("developer")
+            )
         assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-        reply = await training.stub.CancelTrainingJob(pb.CancelTrainingJobRequest(
-            name=others[1].name, reason="duplicate of another job"),
-            metadata=training.as_("developer"))
+        reply = await training.stub.CancelTrainingJob(
+            pb.CancelTrainingJobRequest(name=others[1].name, reason="duplicate of another job"),
+            metadata=training.as_("developer"),
+        )
         assert reply.training_job.state == CANCELLED
         assert reply.training_job.cancelled_by == "developer-user"
         with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await training.stub.CancelTrainingJob(pb.CancelTrainingJobRequest(
-                name=others[1].name, reason="again"), metadata=training.as_("developer"))
+            await training.stub.CancelTrainingJob(
+                pb.CancelTrainingJobRequest(name=others[1].name, reason="again"),
+                metadata=training.as_("developer"),
+            )
         assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
         assert error_reason(caught.value) == "JOB_ALREADY_ENDED"
         cancelled = await training.stub.ListTrainingJobs(
-            pb.ListTrainingJobsRequest(states=[CANCELLED]), metadata=training.as_("viewer"))
+            pb.ListTrainingJobsRequest(states=[CANCELLED]), metadata=training.as_("viewer")
+        )
         assert [j.name for j in cancelled.training_jobs] == [others[1].name]
 
         # Unknown jobs and malformed names.
@@ -298,10 +360,12 @@ async def test_queue_api_without_workers(start_training: StartTraining,
 
 
 async def test_a_hyperparameter_the_estimator_rejects_at_fit_fails_as_bad_spec(
-        training: Training) -> None:
+    training: Training,
+) -> None:
     # Valid types and ranges, but an impossible combination only the fit can see.
-    message = job("models/combo", spec=estimator("LogisticRegression", penalty="l1",
-                                                 solver="lbfgs"))
+    message = job(
+        "models/combo", spec=estimator("LogisticRegression", penalty="l1", solver="lbfgs")
+    )
     created = await training.create(message)
     done = await training.finished(created.name)
     assert done.state == FAILED

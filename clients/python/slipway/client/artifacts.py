@@ -63,8 +63,10 @@ class Download:
             raise DataLoss(
                 f"{header.model_version}: received {self._size} bytes with SHA-256 {digest}; "
                 f"the registry declared {expected.size_bytes} bytes with SHA-256 "
-                f"{expected.sha256}", reason="ARTIFACT_CHECKSUM_MISMATCH",
-                metadata={"resource": header.model_version})
+                f"{expected.sha256}",
+                reason="ARTIFACT_CHECKSUM_MISMATCH",
+                metadata={"resource": header.model_version},
+            )
         self.part.replace(self.path)
         return header
 
@@ -90,17 +92,25 @@ def file_digest(path: PathLike) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _declare(artifact: artifact_pb2.Artifact, path: PathLike,
-             default_format: artifact_pb2.ArtifactFormat.ValueType) -> None:
+def _declare(
+    artifact: artifact_pb2.Artifact,
+    path: PathLike,
+    default_format: artifact_pb2.ArtifactFormat.ValueType,
+) -> None:
     artifact.sha256, artifact.size_bytes = file_digest(path)
     if not artifact.format:
         artifact.format = default_format
 
 
-def upload_metadata(model: str, model_file: PathLike,
-                    version: model_version_pb2.ModelVersion | None, *,
-                    sample_file: PathLike | None, create_model: bool, key: str
-                    ) -> pb.CreateModelVersionMetadata:
+def upload_metadata(
+    model: str,
+    model_file: PathLike,
+    version: model_version_pb2.ModelVersion | None,
+    *,
+    sample_file: PathLike | None,
+    create_model: bool,
+    key: str,
+) -> pb.CreateModelVersionMetadata:
     """The first message of an upload: ``version`` with the files' SHA-256 and sizes filled in
     (format default skops for the model, npz for the reference sample)."""
     spec = model_version_pb2.ModelVersion()
@@ -109,12 +119,14 @@ def upload_metadata(model: str, model_file: PathLike,
     _declare(spec.artifact, model_file, artifact_pb2.ARTIFACT_FORMAT_SKOPS)
     if sample_file is not None:
         _declare(spec.reference_profile.sample, sample_file, artifact_pb2.ARTIFACT_FORMAT_NPZ)
-    return pb.CreateModelVersionMetadata(parent=model_name(model), model_version=spec,
-                                         create_model=create_model, request_id=key)
+    return pb.CreateModelVersionMetadata(
+        parent=model_name(model), model_version=spec, create_model=create_model, request_id=key
+    )
 
 
-def upload_requests(metadata: pb.CreateModelVersionMetadata, model_file: PathLike,
-                    sample_file: PathLike | None) -> Iterator[pb.CreateModelVersionRequest]:
+def upload_requests(
+    metadata: pb.CreateModelVersionMetadata, model_file: PathLike, sample_file: PathLike | None
+) -> Iterator[pb.CreateModelVersionRequest]:
     """The CreateModelVersion stream: the metadata, then each file's bytes in chunks."""
     yield pb.CreateModelVersionRequest(metadata=metadata)
     files = [(artifact_pb2.ARTIFACT_KIND_MODEL, model_file)]
@@ -124,4 +136,5 @@ def upload_requests(metadata: pb.CreateModelVersionMetadata, model_file: PathLik
         with Path(path).open("rb") as handle:
             while block := handle.read(CHUNK_BYTES):
                 yield pb.CreateModelVersionRequest(
-                    chunk=pb.ArtifactChunk(artifact_kind=kind, data=block))
+                    chunk=pb.ArtifactChunk(artifact_kind=kind, data=block)
+                )

@@ -49,8 +49,15 @@ class Caller:
         """The deadline of a call: its own, else the connection's."""
         return self.options.timeout if timeout is None else timeout
 
-    def unary(self, method: grpc.UnaryUnaryMultiCallable[Req, Resp], request: Req, *,
-              timeout: float | None, idempotent: bool, key: str = "") -> Resp:
+    def unary(
+        self,
+        method: grpc.UnaryUnaryMultiCallable[Req, Resp],
+        request: Req,
+        *,
+        timeout: float | None,
+        idempotent: bool,
+        key: str = "",
+    ) -> Resp:
         """One request, one response. Retried on UNAVAILABLE when ``idempotent``."""
         attempts = Attempts(self.options.retry, self.timeout(timeout), idempotent=idempotent)
         metadata = call_metadata(self.options, key)
@@ -63,9 +70,15 @@ class Caller:
                     raise from_rpc_error(error) from error
             time.sleep(delay)
 
-    def client_stream(self, method: grpc.StreamUnaryMultiCallable[Req, Resp],
-                      requests: Callable[[], Iterator[Req]], *, timeout: float | None,
-                      idempotent: bool, key: str = "") -> Resp:
+    def client_stream(
+        self,
+        method: grpc.StreamUnaryMultiCallable[Req, Resp],
+        requests: Callable[[], Iterator[Req]],
+        *,
+        timeout: float | None,
+        idempotent: bool,
+        key: str = "",
+    ) -> Resp:
         """A stream of requests (made anew by ``requests`` for each attempt), one response."""
         attempts = Attempts(self.options.retry, self.timeout(timeout), idempotent=idempotent)
         metadata = call_metadata(self.options, key)
@@ -78,9 +91,14 @@ class Caller:
                     raise from_rpc_error(error) from error
             time.sleep(delay)
 
-    def stream(self, method: grpc.UnaryStreamMultiCallable[Req, Resp], request: Req, *,
-               timeout: float | None, resume: Callable[[Req, Resp], Req] | None = None
-               ) -> Iterator[Resp]:
+    def stream(
+        self,
+        method: grpc.UnaryStreamMultiCallable[Req, Resp],
+        request: Req,
+        *,
+        timeout: float | None,
+        resume: Callable[[Req, Resp], Req] | None = None,
+    ) -> Iterator[Resp]:
         """The responses of a server stream; ``timeout`` None means no deadline.
 
         A stream that fails with UNAVAILABLE before its first response is opened again. One that
@@ -109,9 +127,14 @@ class Caller:
                 request = resume(request, last)
             time.sleep(delay)
 
-    def pages(self, method: grpc.UnaryUnaryMultiCallable[PReq, PResp], request: PReq,
-              items: Callable[[PResp], Iterable[Item]], *, timeout: float | None
-              ) -> Iterator[Item]:
+    def pages(
+        self,
+        method: grpc.UnaryUnaryMultiCallable[PReq, PResp],
+        request: PReq,
+        items: Callable[[PResp], Iterable[Item]],
+        *,
+        timeout: float | None,
+    ) -> Iterator[Item]:
         """Every item of a List call, page after page, fetched as the iteration needs them.
 
         ``timeout`` is the deadline of each page.

@@ -68,8 +68,12 @@ class Connection:
     def __enter__(self) -> Connection:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         self.close()
 
     def __repr__(self) -> str:
@@ -96,5 +100,8 @@ def connect(
     retried on UNAVAILABLE (default ``RetryPolicy()``; ``NO_RETRY`` turns retries off).
     Channels open lazily: nothing is dialled here.
     """
-    return Connection(options_from(target, token=token, token_file=token_file, tls=tls,
-                                   timeout=timeout, retry=retry))
+    return Connection(
+        options_from(
+            target, token=token, token_file=token_file, tls=tls, timeout=timeout, retry=retry
+        )
+    )

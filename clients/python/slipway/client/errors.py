@@ -146,10 +146,25 @@ class Unauthenticated(SlipwayError):
 
 
 ERRORS: dict[grpc.StatusCode, type[SlipwayError]] = {
-    cls.code: cls for cls in (
-        Cancelled, Unknown, InvalidArgument, DeadlineExceeded, NotFound, AlreadyExists,
-        PermissionDenied, ResourceExhausted, FailedPrecondition, Aborted, OutOfRange,
-        Unimplemented, Internal, Unavailable, DataLoss, Unauthenticated)
+    cls.code: cls
+    for cls in (
+        Cancelled,
+        Unknown,
+        InvalidArgument,
+        DeadlineExceeded,
+        NotFound,
+        AlreadyExists,
+        PermissionDenied,
+        ResourceExhausted,
+        FailedPrecondition,
+        Aborted,
+        OutOfRange,
+        Unimplemented,
+        Internal,
+        Unavailable,
+        DataLoss,
+        Unauthenticated,
+    )
 }
 """The error class of each non-OK status code."""
 
@@ -184,8 +199,9 @@ def from_rpc_error(error: grpc.RpcError) -> SlipwayError:
     details_of = getattr(error, "details", None)
     message = (details_of() if details_of is not None else None) or str(code.value[1])
     trailers = _trailers(error)
-    request_id = next((str(v) for k, v in trailers if k == REQUEST_ID_KEY and isinstance(v, str)),
-                      "")
+    request_id = next(
+        (str(v) for k, v in trailers if k == REQUEST_ID_KEY and isinstance(v, str)), ""
+    )
     reason = domain = ""
     metadata: dict[str, str] = {}
     violations: list[FieldViolation] = []
@@ -197,9 +213,16 @@ def from_rpc_error(error: grpc.RpcError) -> SlipwayError:
             reason, domain = str(info.reason), str(info.domain)
             metadata = {str(k): str(v) for k, v in info.metadata.items()}
         elif detail.Unpack(bad):
-            violations.extend(FieldViolation(str(v.field), str(v.description))
-                              for v in bad.field_violations)
+            violations.extend(
+                FieldViolation(str(v.field), str(v.description)) for v in bad.field_violations
+            )
     cls = ERRORS.get(code, SlipwayError)
-    return cls(message, reason=reason, domain=domain, metadata=metadata,
-               field_violations=violations, request_id=request_id or metadata.get("request_id", ""),
-               code=None if cls is not SlipwayError else code)
+    return cls(
+        message,
+        reason=reason,
+        domain=domain,
+        metadata=metadata,
+        field_violations=violations,
+        request_id=request_id or metadata.get("request_id", ""),
+        code=None if cls is not SlipwayError else code,
+    )

@@ -26,9 +26,16 @@ class InferenceClient:
         self._stub = pb_grpc.GRPCInferenceServiceStub(channel)
         self._call = caller
 
-    def infer(self, model: str, x: Inputs, *, version: str = "",
-              outputs: Sequence[str] | None = None, request_id: str | None = None,
-              timeout: float | None = None) -> Prediction:
+    def infer(
+        self,
+        model: str,
+        x: Inputs,
+        *,
+        version: str = "",
+        outputs: Sequence[str] | None = None,
+        request_id: str | None = None,
+        timeout: float | None = None,
+    ) -> Prediction:
         """Score ``x`` and return the outputs with the answering version and request id.
 
         ``x`` is an ``[N, F]`` array with the features in signature order, or a dict of one
@@ -37,37 +44,59 @@ class InferenceClient:
         for classifiers); ``version`` pins a loaded version.
         """
         key = idempotency_key(request_id)
-        reply = self._call.unary(self._stub.ModelInfer, infer_request(
-            model, x, version=version, outputs=outputs, request_id=key),
-            timeout=timeout, idempotent=bool(key), key=key)
+        reply = self._call.unary(
+            self._stub.ModelInfer,
+            infer_request(model, x, version=version, outputs=outputs, request_id=key),
+            timeout=timeout,
+            idempotent=bool(key),
+            key=key,
+        )
         return prediction(reply)
 
-    def predict(self, model: str, x: Inputs, *, version: str = "",
-                outputs: Sequence[str] | None = None, request_id: str | None = None,
-                timeout: float | None = None) -> dict[str, Array]:
+    def predict(
+        self,
+        model: str,
+        x: Inputs,
+        *,
+        version: str = "",
+        outputs: Sequence[str] | None = None,
+        request_id: str | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Array]:
         """Score ``x`` (as in ``infer``); the outputs by name, e.g. ``predict`` ``[N]`` and
         ``predict_proba`` ``[N, classes]``."""
-        return self.infer(model, x, version=version, outputs=outputs, request_id=request_id,
-                          timeout=timeout).outputs
+        return self.infer(
+            model, x, version=version, outputs=outputs, request_id=request_id, timeout=timeout
+        ).outputs
 
-    def model_metadata(self, model: str, *, version: str = "", timeout: float | None = None
-                       ) -> pb.ModelMetadataResponse:
+    def model_metadata(
+        self, model: str, *, version: str = "", timeout: float | None = None
+    ) -> pb.ModelMetadataResponse:
         """The model's versions, inputs (the signature's features) and outputs."""
-        return self._call.unary(self._stub.ModelMetadata, pb.ModelMetadataRequest(
-            name=model, version=version), timeout=timeout, idempotent=True)
+        return self._call.unary(
+            self._stub.ModelMetadata,
+            pb.ModelMetadataRequest(name=model, version=version),
+            timeout=timeout,
+            idempotent=True,
+        )
 
-    def model_ready(self, model: str, *, version: str = "", timeout: float | None = None
-                    ) -> bool:
+    def model_ready(self, model: str, *, version: str = "", timeout: float | None = None) -> bool:
         """Whether the model (or that version of it) is loaded and answers."""
-        return self._call.unary(self._stub.ModelReady, pb.ModelReadyRequest(
-            name=model, version=version), timeout=timeout, idempotent=True).ready
+        return self._call.unary(
+            self._stub.ModelReady,
+            pb.ModelReadyRequest(name=model, version=version),
+            timeout=timeout,
+            idempotent=True,
+        ).ready
 
     def server_live(self, *, timeout: float | None = None) -> bool:
         """Whether serving is up."""
-        return self._call.unary(self._stub.ServerLive, pb.ServerLiveRequest(),
-                                timeout=timeout, idempotent=True).live
+        return self._call.unary(
+            self._stub.ServerLive, pb.ServerLiveRequest(), timeout=timeout, idempotent=True
+        ).live
 
     def server_ready(self, *, timeout: float | None = None) -> bool:
         """Whether serving has loaded every deployment."""
-        return self._call.unary(self._stub.ServerReady, pb.ServerReadyRequest(),
-                                timeout=timeout, idempotent=True).ready
+        return self._call.unary(
+            self._stub.ServerReady, pb.ServerReadyRequest(), timeout=timeout, idempotent=True
+        ).ready

@@ -24,21 +24,39 @@ Alert = alert_pb2.Alert
 Time = datetime | timestamp_pb2.Timestamp
 
 
-def report_request(model_version: str, *, policy: str, start_time: Time | None,
-                   end_time: Time | None, report: str) -> pb.GetMonitoringReportRequest:
-    return pb.GetMonitoringReportRequest(model_version=model_version, policy=policy,
-                                         start_time=timestamp(start_time),
-                                         end_time=timestamp(end_time), report=report)
+def report_request(
+    model_version: str, *, policy: str, start_time: Time | None, end_time: Time | None, report: str
+) -> pb.GetMonitoringReportRequest:
+    return pb.GetMonitoringReportRequest(
+        model_version=model_version,
+        policy=policy,
+        start_time=timestamp(start_time),
+        end_time=timestamp(end_time),
+        report=report,
+    )
 
 
-def alerts_request(*, model: str, model_version: str, policy: str,
-                   states: Iterable[alert_pb2.AlertState.ValueType],
-                   kinds: Iterable[alert_pb2.AlertKind.ValueType], start_time: Time | None,
-                   end_time: Time | None, page_size: int) -> pb.ListAlertsRequest:
-    return pb.ListAlertsRequest(model=model_name(model) if model else "",
-                                model_version=model_version, policy=policy, states=list(states),
-                                kinds=list(kinds), start_time=timestamp(start_time),
-                                end_time=timestamp(end_time), page_size=page_size)
+def alerts_request(
+    *,
+    model: str,
+    model_version: str,
+    policy: str,
+    states: Iterable[alert_pb2.AlertState.ValueType],
+    kinds: Iterable[alert_pb2.AlertKind.ValueType],
+    start_time: Time | None,
+    end_time: Time | None,
+    page_size: int,
+) -> pb.ListAlertsRequest:
+    return pb.ListAlertsRequest(
+        model=model_name(model) if model else "",
+        model_version=model_version,
+        policy=policy,
+        states=list(states),
+        kinds=list(kinds),
+        start_time=timestamp(start_time),
+        end_time=timestamp(end_time),
+        page_size=page_size,
+    )
 
 
 class MonitoringClient:
@@ -53,98 +71,189 @@ class MonitoringClient:
         self._stub = pb_grpc.MonitoringServiceStub(channel)
         self._call = caller
 
-    def ingest_ground_truth(self, ground_truths: Sequence[prediction_record_pb2.GroundTruth], *,
-                            request_id: str | None = None, timeout: float | None = None
-                            ) -> pb.IngestGroundTruthResponse:
+    def ingest_ground_truth(
+        self,
+        ground_truths: Sequence[prediction_record_pb2.GroundTruth],
+        *,
+        request_id: str | None = None,
+        timeout: float | None = None,
+    ) -> pb.IngestGroundTruthResponse:
         """Send true labels of earlier predictions (at most 10000 per call; build them with
         ``slipway.client.ground_truth``). Returns how many joined, wait or were rejected."""
         key = idempotency_key(request_id)
-        return self._call.unary(self._stub.IngestGroundTruth, pb.IngestGroundTruthRequest(
-            ground_truths=ground_truths, request_id=key),
-            timeout=timeout, idempotent=bool(key), key=key)
+        return self._call.unary(
+            self._stub.IngestGroundTruth,
+            pb.IngestGroundTruthRequest(ground_truths=ground_truths, request_id=key),
+            timeout=timeout,
+            idempotent=bool(key),
+            key=key,
+        )
 
-    def report(self, model_version: str, *, policy: str = "", start_time: Time | None = None,
-               end_time: Time | None = None, report: str = "", timeout: float | None = None
-               ) -> monitoring_report_pb2.MonitoringReport:
+    def report(
+        self,
+        model_version: str,
+        *,
+        policy: str = "",
+        start_time: Time | None = None,
+        end_time: Time | None = None,
+        report: str = "",
+        timeout: float | None = None,
+    ) -> monitoring_report_pb2.MonitoringReport:
         """The drift, data quality and performance report of a version over the policy's window
         (or ``start_time``..``end_time``), or the stored report named ``report``."""
-        return self._call.unary(self._stub.GetMonitoringReport, report_request(
-            model_version, policy=policy, start_time=start_time, end_time=end_time,
-            report=report), timeout=timeout, idempotent=True).report
+        return self._call.unary(
+            self._stub.GetMonitoringReport,
+            report_request(
+                model_version,
+                policy=policy,
+                start_time=start_time,
+                end_time=end_time,
+                report=report,
+            ),
+            timeout=timeout,
+            idempotent=True,
+        ).report
 
     # Policies
 
-    def create_policy(self, policy: MonitoringPolicy, *, policy_id: str = "", reason: str = "",
-                      request_id: str | None = None, timeout: float | None = None
-                      ) -> MonitoringPolicy:
+    def create_policy(
+        self,
+        policy: MonitoringPolicy,
+        *,
+        policy_id: str = "",
+        reason: str = "",
+        request_id: str | None = None,
+        timeout: float | None = None,
+    ) -> MonitoringPolicy:
         """Create a policy (id chosen by the service when ``policy_id`` is empty)."""
         key = idempotency_key(request_id)
-        return self._call.unary(self._stub.CreateMonitoringPolicy,
-                                pb.CreateMonitoringPolicyRequest(
-                                    monitoring_policy=policy, monitoring_policy_id=policy_id,
-                                    reason=reason, request_id=key),
-                                timeout=timeout, idempotent=bool(key),
-                                key=key).monitoring_policy
+        return self._call.unary(
+            self._stub.CreateMonitoringPolicy,
+            pb.CreateMonitoringPolicyRequest(
+                monitoring_policy=policy,
+                monitoring_policy_id=policy_id,
+                reason=reason,
+                request_id=key,
+            ),
+            timeout=timeout,
+            idempotent=bool(key),
+            key=key,
+        ).monitoring_policy
 
     def get_policy(self, name: str, *, timeout: float | None = None) -> MonitoringPolicy:
         """One policy."""
-        return self._call.unary(self._stub.GetMonitoringPolicy, pb.GetMonitoringPolicyRequest(
-            name=name), timeout=timeout, idempotent=True).monitoring_policy
+        return self._call.unary(
+            self._stub.GetMonitoringPolicy,
+            pb.GetMonitoringPolicyRequest(name=name),
+            timeout=timeout,
+            idempotent=True,
+        ).monitoring_policy
 
-    def list_policies(self, *, model: str = "", page_size: int = 0,
-                      timeout: float | None = None) -> Iterator[MonitoringPolicy]:
+    def list_policies(
+        self, *, model: str = "", page_size: int = 0, timeout: float | None = None
+    ) -> Iterator[MonitoringPolicy]:
         """Every policy (of ``model``), by name, page by page (``timeout`` per page)."""
-        return self._call.pages(self._stub.ListMonitoringPolicies,
-                                pb.ListMonitoringPoliciesRequest(
-                                    model=model_name(model) if model else "",
-                                    page_size=page_size),
-                                lambda reply: reply.monitoring_policies, timeout=timeout)
+        return self._call.pages(
+            self._stub.ListMonitoringPolicies,
+            pb.ListMonitoringPoliciesRequest(
+                model=model_name(model) if model else "", page_size=page_size
+            ),
+            lambda reply: reply.monitoring_policies,
+            timeout=timeout,
+        )
 
-    def update_policy(self, policy: MonitoringPolicy, update_mask: Sequence[str], *,
-                      reason: str = "", request_id: str | None = None,
-                      timeout: float | None = None) -> MonitoringPolicy:
+    def update_policy(
+        self,
+        policy: MonitoringPolicy,
+        update_mask: Sequence[str],
+        *,
+        reason: str = "",
+        request_id: str | None = None,
+        timeout: float | None = None,
+    ) -> MonitoringPolicy:
         """Change the fields named in ``update_mask`` (``*``: every field that is not output
         only); with ``policy.etag`` set, Aborted when the policy changed since."""
         key = idempotency_key(request_id)
-        return self._call.unary(self._stub.UpdateMonitoringPolicy,
-                                pb.UpdateMonitoringPolicyRequest(
-                                    monitoring_policy=policy,
-                                    update_mask=field_mask(update_mask), reason=reason,
-                                    request_id=key),
-                                timeout=timeout, idempotent=bool(key),
-                                key=key).monitoring_policy
+        return self._call.unary(
+            self._stub.UpdateMonitoringPolicy,
+            pb.UpdateMonitoringPolicyRequest(
+                monitoring_policy=policy,
+                update_mask=field_mask(update_mask),
+                reason=reason,
+                request_id=key,
+            ),
+            timeout=timeout,
+            idempotent=bool(key),
+            key=key,
+        ).monitoring_policy
 
-    def delete_policy(self, name: str, *, etag: str = "", reason: str = "",
-                      request_id: str | None = None, timeout: float | None = None) -> None:
+    def delete_policy(
+        self,
+        name: str,
+        *,
+        etag: str = "",
+        reason: str = "",
+        request_id: str | None = None,
+        timeout: float | None = None,
+    ) -> None:
         """Delete a policy; its alerts and reports are kept."""
         key = idempotency_key(request_id)
-        self._call.unary(self._stub.DeleteMonitoringPolicy, pb.DeleteMonitoringPolicyRequest(
-            name=name, etag=etag, reason=reason, request_id=key),
-            timeout=timeout, idempotent=bool(key), key=key)
+        self._call.unary(
+            self._stub.DeleteMonitoringPolicy,
+            pb.DeleteMonitoringPolicyRequest(name=name, etag=etag, reason=reason, request_id=key),
+            timeout=timeout,
+            idempotent=bool(key),
+            key=key,
+        )
 
     # Alerts
 
     def get_alert(self, name: str, *, timeout: float | None = None) -> Alert:
         """One alert."""
-        return self._call.unary(self._stub.GetAlert, pb.GetAlertRequest(name=name),
-                                timeout=timeout, idempotent=True).alert
+        return self._call.unary(
+            self._stub.GetAlert, pb.GetAlertRequest(name=name), timeout=timeout, idempotent=True
+        ).alert
 
-    def list_alerts(self, *, model: str = "", model_version: str = "", policy: str = "",
-                    states: Iterable[alert_pb2.AlertState.ValueType] = (),
-                    kinds: Iterable[alert_pb2.AlertKind.ValueType] = (),
-                    start_time: Time | None = None, end_time: Time | None = None,
-                    page_size: int = 0, timeout: float | None = None) -> Iterator[Alert]:
+    def list_alerts(
+        self,
+        *,
+        model: str = "",
+        model_version: str = "",
+        policy: str = "",
+        states: Iterable[alert_pb2.AlertState.ValueType] = (),
+        kinds: Iterable[alert_pb2.AlertKind.ValueType] = (),
+        start_time: Time | None = None,
+        end_time: Time | None = None,
+        page_size: int = 0,
+        timeout: float | None = None,
+    ) -> Iterator[Alert]:
         """Every alert matching the filters, newest first, page by page."""
-        return self._call.pages(self._stub.ListAlerts, alerts_request(
-            model=model, model_version=model_version, policy=policy, states=states,
-            kinds=kinds, start_time=start_time, end_time=end_time, page_size=page_size),
-            lambda reply: reply.alerts, timeout=timeout)
+        return self._call.pages(
+            self._stub.ListAlerts,
+            alerts_request(
+                model=model,
+                model_version=model_version,
+                policy=policy,
+                states=states,
+                kinds=kinds,
+                start_time=start_time,
+                end_time=end_time,
+                page_size=page_size,
+            ),
+            lambda reply: reply.alerts,
+            timeout=timeout,
+        )
 
-    def watch_alerts(self, *, model: str = "", include_firing: bool = False,
-                     timeout: float | None = None) -> Iterator[pb.WatchAlertsResponse]:
+    def watch_alerts(
+        self, *, model: str = "", include_firing: bool = False, timeout: float | None = None
+    ) -> Iterator[pb.WatchAlertsResponse]:
         """Alert changes (fired, updated, resolved, each with its ``transition``) as they
         happen, the alerts firing now first with ``include_firing``, until the caller stops
         iterating or ``timeout`` (default none) passes."""
-        return self._call.stream(self._stub.WatchAlerts, pb.WatchAlertsRequest(
-            model=model_name(model) if model else "", include_firing=include_firing),
-            timeout=timeout)
+        return self._call.stream(
+            self._stub.WatchAlerts,
+            pb.WatchAlertsRequest(
+                model=model_name(model) if model else "", include_firing=include_firing
+            ),
+            timeout=timeout,
+        )

@@ -21,6 +21,7 @@ SERVICES = ("registry", "training", "serving", "monitoring")
 MESSAGE_LIMIT = 64 * 1024 * 1024
 """Largest message sent or received (inference batches, artifact chunks)."""
 
+
 @dataclass(frozen=True)
 class TLSConfig:
     """TLS towards the services; with a client certificate and key, mutual TLS."""
@@ -38,8 +39,10 @@ class TLSConfig:
         if (self.client_certificate is None) != (self.client_key is None):
             raise ValueError("a client certificate needs its key, and a key its certificate")
         return grpc.ssl_channel_credentials(
-            root_certificates=self.root_certificates, private_key=self.client_key,
-            certificate_chain=self.client_certificate)
+            root_certificates=self.root_certificates,
+            private_key=self.client_key,
+            certificate_chain=self.client_certificate,
+        )
 
 
 TLS: TypeAlias = bool | bytes | str | os.PathLike[str] | TLSConfig
@@ -66,8 +69,10 @@ class ClientOptions:
         """The target of ``service``; ValueError when the connection has none for it."""
         target = self.targets.get(service) or self.targets.get("")
         if not target:
-            raise ValueError(f"this connection has no target for {service}; pass "
-                             f"connect({{{service!r}: 'host:port', ...}})")
+            raise ValueError(
+                f"this connection has no target for {service}; pass "
+                f"connect({{{service!r}: 'host:port', ...}})"
+            )
         return target
 
     def channel_options(self) -> list[tuple[str, Any]]:
@@ -103,8 +108,9 @@ def _targets(target: str | Mapping[str, str]) -> dict[str, str]:
         return {"": target}
     unknown = sorted(set(target) - set(SERVICES))
     if unknown:
-        raise ValueError(f"unknown service(s) {', '.join(unknown)}; the services are "
-                         f"{', '.join(SERVICES)}")
+        raise ValueError(
+            f"unknown service(s) {', '.join(unknown)}; the services are {', '.join(SERVICES)}"
+        )
     return dict(target)
 
 
@@ -125,8 +131,13 @@ def options_from(
     if token_file is not None:
         token = Path(token_file).read_text().strip()
     metadata = (("authorization", f"Bearer {token}"),) if token else ()
-    return ClientOptions(targets=_targets(target), metadata=metadata, tls=_tls(tls),
-                         timeout=timeout, retry=retry if retry is not None else RetryPolicy())
+    return ClientOptions(
+        targets=_targets(target),
+        metadata=metadata,
+        tls=_tls(tls),
+        timeout=timeout,
+        retry=retry if retry is not None else RetryPolicy(),
+    )
 
 
 def open_channel(options: ClientOptions, service: str) -> grpc.Channel:
@@ -134,8 +145,7 @@ def open_channel(options: ClientOptions, service: str) -> grpc.Channel:
     target = options.target(service)
     if options.tls is None:
         return grpc.insecure_channel(target, options=options.channel_options())
-    return grpc.secure_channel(target, options.tls.credentials(),
-                               options=options.channel_options())
+    return grpc.secure_channel(target, options.tls.credentials(), options=options.channel_options())
 
 
 def open_aio_channel(options: ClientOptions, service: str) -> grpc.aio.Channel:
@@ -143,5 +153,6 @@ def open_aio_channel(options: ClientOptions, service: str) -> grpc.aio.Channel:
     target = options.target(service)
     if options.tls is None:
         return grpc.aio.insecure_channel(target, options=options.channel_options())
-    return grpc.aio.secure_channel(target, options.tls.credentials(),
-                                   options=options.channel_options())
+    return grpc.aio.secure_channel(
+        target, options.tls.credentials(), options=options.channel_options()
+    )

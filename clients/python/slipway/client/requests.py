@@ -13,11 +13,13 @@ from slipway.registry.v1 import model_event_pb2
 from slipway.registry.v1 import registry_service_pb2 as registry_pb
 from slipway.training.v1 import training_job_pb2
 
-TERMINAL_JOB_STATES = frozenset({
-    training_job_pb2.TRAINING_JOB_STATE_SUCCEEDED,
-    training_job_pb2.TRAINING_JOB_STATE_FAILED,
-    training_job_pb2.TRAINING_JOB_STATE_CANCELLED,
-})
+TERMINAL_JOB_STATES = frozenset(
+    {
+        training_job_pb2.TRAINING_JOB_STATE_SUCCEEDED,
+        training_job_pb2.TRAINING_JOB_STATE_FAILED,
+        training_job_pb2.TRAINING_JOB_STATE_CANCELLED,
+    }
+)
 """Training job states after which nothing changes."""
 
 
@@ -57,18 +59,22 @@ def timestamp(value: datetime | timestamp_pb2.Timestamp | None) -> timestamp_pb2
     return stamp
 
 
-def watch_events_request(model: str, after_sequence: int | None,
-                         types: Iterable[model_event_pb2.ModelEventType.ValueType]
-                         ) -> registry_pb.WatchModelEventsRequest:
-    request = registry_pb.WatchModelEventsRequest(model=model_name(model) if model else "",
-                                                  types=list(types))
+def watch_events_request(
+    model: str,
+    after_sequence: int | None,
+    types: Iterable[model_event_pb2.ModelEventType.ValueType],
+) -> registry_pb.WatchModelEventsRequest:
+    request = registry_pb.WatchModelEventsRequest(
+        model=model_name(model) if model else "", types=list(types)
+    )
     if after_sequence is not None:
         request.after_sequence = after_sequence
     return request
 
 
-def after_event(request: registry_pb.WatchModelEventsRequest,
-                last: registry_pb.WatchModelEventsResponse) -> registry_pb.WatchModelEventsRequest:
+def after_event(
+    request: registry_pb.WatchModelEventsRequest, last: registry_pb.WatchModelEventsResponse
+) -> registry_pb.WatchModelEventsRequest:
     """The request that resumes an event stream after the last event received (events are
     stored, so none is lost or repeated)."""
     resumed = registry_pb.WatchModelEventsRequest()
@@ -77,12 +83,22 @@ def after_event(request: registry_pb.WatchModelEventsRequest,
     return resumed
 
 
-def set_alias_request(model: str, alias: str, version_number: int, *, reason: str,
-                      expected_version_number: int | None, key: str
-                      ) -> registry_pb.SetModelAliasRequest:
-    request = registry_pb.SetModelAliasRequest(model=model_name(model), alias=alias,
-                                               version_number=version_number, reason=reason,
-                                               request_id=key)
+def set_alias_request(
+    model: str,
+    alias: str,
+    version_number: int,
+    *,
+    reason: str,
+    expected_version_number: int | None,
+    key: str,
+) -> registry_pb.SetModelAliasRequest:
+    request = registry_pb.SetModelAliasRequest(
+        model=model_name(model),
+        alias=alias,
+        version_number=version_number,
+        reason=reason,
+        request_id=key,
+    )
     if expected_version_number is not None:
         request.expected_version_number = expected_version_number
     return request

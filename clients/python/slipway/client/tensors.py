@@ -36,18 +36,41 @@ _NUMERIC = {
     "f": {2: "FP16", 4: "FP32", 8: "FP64"},
 }
 _DTYPES: dict[str, np.dtype[Any]] = {
-    "BOOL": np.dtype("?"), "INT8": np.dtype("i1"), "INT16": np.dtype("<i2"),
-    "INT32": np.dtype("<i4"), "INT64": np.dtype("<i8"), "UINT8": np.dtype("u1"),
-    "UINT16": np.dtype("<u2"), "UINT32": np.dtype("<u4"), "UINT64": np.dtype("<u8"),
-    "FP16": np.dtype("<f2"), "FP32": np.dtype("<f4"), "FP64": np.dtype("<f8"),
+    "BOOL": np.dtype("?"),
+    "INT8": np.dtype("i1"),
+    "INT16": np.dtype("<i2"),
+    "INT32": np.dtype("<i4"),
+    "INT64": np.dtype("<i8"),
+    "UINT8": np.dtype("u1"),
+    "UINT16": np.dtype("<u2"),
+    "UINT32": np.dtype("<u4"),
+    "UINT64": np.dtype("<u8"),
+    "FP16": np.dtype("<f2"),
+    "FP32": np.dtype("<f4"),
+    "FP64": np.dtype("<f8"),
 }
-_CONTENTS = {"BOOL": "bool_contents", "INT8": "int_contents", "INT16": "int_contents",
-             "INT32": "int_contents", "INT64": "int64_contents", "UINT8": "uint_contents",
-             "UINT16": "uint_contents", "UINT32": "uint_contents", "UINT64": "uint64_contents",
-             "FP32": "fp32_contents", "FP64": "fp64_contents", "BYTES": "bytes_contents"}
-_SLIPWAY_TYPES = {"BOOL": tensor_pb2.DATA_TYPE_BOOL, "INT32": tensor_pb2.DATA_TYPE_INT32,
-                  "INT64": tensor_pb2.DATA_TYPE_INT64, "FP32": tensor_pb2.DATA_TYPE_FP32,
-                  "FP64": tensor_pb2.DATA_TYPE_FP64, "BYTES": tensor_pb2.DATA_TYPE_BYTES}
+_CONTENTS = {
+    "BOOL": "bool_contents",
+    "INT8": "int_contents",
+    "INT16": "int_contents",
+    "INT32": "int_contents",
+    "INT64": "int64_contents",
+    "UINT8": "uint_contents",
+    "UINT16": "uint_contents",
+    "UINT32": "uint_contents",
+    "UINT64": "uint64_contents",
+    "FP32": "fp32_contents",
+    "FP64": "fp64_contents",
+    "BYTES": "bytes_contents",
+}
+_SLIPWAY_TYPES = {
+    "BOOL": tensor_pb2.DATA_TYPE_BOOL,
+    "INT32": tensor_pb2.DATA_TYPE_INT32,
+    "INT64": tensor_pb2.DATA_TYPE_INT64,
+    "FP32": tensor_pb2.DATA_TYPE_FP32,
+    "FP64": tensor_pb2.DATA_TYPE_FP64,
+    "BYTES": tensor_pb2.DATA_TYPE_BYTES,
+}
 _LENGTH = struct.Struct("<I")
 
 
@@ -82,7 +105,7 @@ def unpack_bytes(buffer: bytes, count: int) -> list[bytes]:
         offset += _LENGTH.size
         if offset + length > len(buffer):
             raise ValueError("raw BYTES element overruns the content")
-        items.append(buffer[offset:offset + length])
+        items.append(buffer[offset : offset + length])
         offset += length
     if offset != len(buffer):
         raise ValueError("raw BYTES content is longer than its shape")
@@ -96,8 +119,9 @@ def raw_contents(array: Array, name: str) -> bytes:
     return np.ascontiguousarray(array, dtype=_DTYPES[name]).tobytes()
 
 
-def infer_request(model: str, x: Inputs, *, version: str = "", outputs: Sequence[str] | None,
-                  request_id: str = "") -> pb.ModelInferRequest:
+def infer_request(
+    model: str, x: Inputs, *, version: str = "", outputs: Sequence[str] | None, request_id: str = ""
+) -> pb.ModelInferRequest:
     """A ModelInfer request for ``x``; ``outputs`` None asks for every output of the model."""
     request = pb.ModelInferRequest(model_name=model, model_version=version, id=request_id)
     if isinstance(x, Mapping):
@@ -107,8 +131,10 @@ def infer_request(model: str, x: Inputs, *, version: str = "", outputs: Sequence
     else:
         matrix = np.asarray(x)
         if matrix.ndim != 2:
-            raise ValueError(f"x must be an [N, F] matrix (got shape {list(matrix.shape)}); "
-                             "pass a dict of [N] columns to send one input per feature")
+            raise ValueError(
+                f"x must be an [N, F] matrix (got shape {list(matrix.shape)}); "
+                "pass a dict of [N] columns to send one input per feature"
+            )
         columns = {MATRIX_INPUT: matrix}
     for name, values in columns.items():
         kind = datatype(values)
@@ -123,8 +149,9 @@ def _decode(tensor: pb.ModelInferResponse.InferOutputTensor, raw: bytes | None) 
     shape = tuple(tensor.shape)
     count = int(np.prod(shape, dtype=np.int64)) if shape else 1
     if tensor.datatype == "BYTES":
-        items = (unpack_bytes(raw, count) if raw is not None
-                 else list(tensor.contents.bytes_contents))
+        items = (
+            unpack_bytes(raw, count) if raw is not None else list(tensor.contents.bytes_contents)
+        )
         values = np.empty(len(items), dtype=object)
         values[:] = [_text(item) for item in items]
         return values.reshape(shape)
@@ -133,8 +160,9 @@ def _decode(tensor: pb.ModelInferResponse.InferOutputTensor, raw: bytes | None) 
         raise ValueError(f"output {tensor.name!r} has the unknown datatype {tensor.datatype!r}")
     if raw is not None:
         return np.frombuffer(raw, dtype=dtype).reshape(shape)
-    return np.asarray(getattr(tensor.contents, _CONTENTS[tensor.datatype]),
-                      dtype=dtype).reshape(shape)
+    return np.asarray(getattr(tensor.contents, _CONTENTS[tensor.datatype]), dtype=dtype).reshape(
+        shape
+    )
 
 
 def _text(item: bytes) -> str | bytes:
@@ -181,8 +209,7 @@ def slipway_tensor(name: str, values: npt.ArrayLike) -> tensor_pb2.Tensor:
         kind = datatype(array)
         if kind not in _SLIPWAY_TYPES:
             raise ValueError(f"arrays of dtype {array.dtype} cannot be sent as labels")
-    message = tensor_pb2.Tensor(name=name, data_type=_SLIPWAY_TYPES[kind],
-                                shape=list(array.shape))
+    message = tensor_pb2.Tensor(name=name, data_type=_SLIPWAY_TYPES[kind], shape=list(array.shape))
     if kind == "BYTES":
         flat = array.ravel().tolist()
         message.raw_contents = pack_bytes([b"" if v is None else _element(v) for v in flat])
@@ -194,15 +221,18 @@ def slipway_tensor(name: str, values: npt.ArrayLike) -> tensor_pb2.Tensor:
     return message
 
 
-def ground_truth(request_id: str, labels: npt.ArrayLike, *, model: str = "",
-                 time: datetime | None = None) -> prediction_record_pb2.GroundTruth:
+def ground_truth(
+    request_id: str, labels: npt.ArrayLike, *, model: str = "", time: datetime | None = None
+) -> prediction_record_pb2.GroundTruth:
     """The true labels of an earlier prediction, joined on its request id (``Prediction.id``).
 
     ``labels`` holds one label per row of that request: numbers or text.
     """
-    truth = prediction_record_pb2.GroundTruth(request_id=request_id,
-                                              model=model_name(model) if model else "",
-                                              labels=slipway_tensor("label", labels))
+    truth = prediction_record_pb2.GroundTruth(
+        request_id=request_id,
+        model=model_name(model) if model else "",
+        labels=slipway_tensor("label", labels),
+    )
     stamp = timestamp(time)
     if stamp is not None:
         truth.time.CopyFrom(stamp)

@@ -18,16 +18,20 @@ TrainingJob = training_job_pb2.TrainingJob
 REWATCH_SECONDS = 0.2
 
 
-def same_request(request: pb.WatchTrainingJobRequest,
-                 _last: pb.WatchTrainingJobResponse) -> pb.WatchTrainingJobRequest:
+def same_request(
+    request: pb.WatchTrainingJobRequest, _last: pb.WatchTrainingJobResponse
+) -> pb.WatchTrainingJobRequest:
     """A job watch resumes with the same request: the service sends the job as it is now."""
     return request
 
 
 def unfinished(name: str, last: TrainingJob | None) -> DeadlineExceeded:
     state = training_job_pb2.TrainingJobState.Name(last.state) if last is not None else "unknown"
-    return DeadlineExceeded(f"{name} did not finish in time (last state {state})",
-                            reason="WAIT_TIMEOUT", metadata={"resource": name})
+    return DeadlineExceeded(
+        f"{name} did not finish in time (last state {state})",
+        reason="WAIT_TIMEOUT",
+        metadata={"resource": name},
+    )
 
 
 class TrainingClient:
@@ -41,50 +45,95 @@ class TrainingClient:
         self._stub = pb_grpc.TrainingServiceStub(channel)
         self._call = caller
 
-    def create(self, job: TrainingJob, *, validate_only: bool = False,
-               request_id: str | None = None, timeout: float | None = None) -> TrainingJob:
+    def create(
+        self,
+        job: TrainingJob,
+        *,
+        validate_only: bool = False,
+        request_id: str | None = None,
+        timeout: float | None = None,
+    ) -> TrainingJob:
         """Validate and queue ``job``. An invalid spec raises InvalidArgument naming every
         wrong field in ``field_violations``; ``validate_only`` checks without queueing."""
         key = idempotency_key(request_id)
-        return self._call.unary(self._stub.CreateTrainingJob, pb.CreateTrainingJobRequest(
-            training_job=job, validate_only=validate_only, request_id=key),
-            timeout=timeout, idempotent=bool(key), key=key).training_job
+        return self._call.unary(
+            self._stub.CreateTrainingJob,
+            pb.CreateTrainingJobRequest(
+                training_job=job, validate_only=validate_only, request_id=key
+            ),
+            timeout=timeout,
+            idempotent=bool(key),
+            key=key,
+        ).training_job
 
     def get(self, name: str, *, timeout: float | None = None) -> TrainingJob:
         """One job."""
-        return self._call.unary(self._stub.GetTrainingJob, pb.GetTrainingJobRequest(name=name),
-                                timeout=timeout, idempotent=True).training_job
+        return self._call.unary(
+            self._stub.GetTrainingJob,
+            pb.GetTrainingJobRequest(name=name),
+            timeout=timeout,
+            idempotent=True,
+        ).training_job
 
-    def list(self, *, states: Iterable[training_job_pb2.TrainingJobState.ValueType] = (),
-             model: str = "", created_by: str = "",
-             trigger: training_job_pb2.TrainingTrigger.ValueType = (
-                 training_job_pb2.TRAINING_TRIGGER_UNSPECIFIED), page_size: int = 0,
-             timeout: float | None = None) -> Iterator[TrainingJob]:
+    def list(
+        self,
+        *,
+        states: Iterable[training_job_pb2.TrainingJobState.ValueType] = (),
+        model: str = "",
+        created_by: str = "",
+        trigger: training_job_pb2.TrainingTrigger.ValueType = (
+            training_job_pb2.TRAINING_TRIGGER_UNSPECIFIED
+        ),
+        page_size: int = 0,
+        timeout: float | None = None,
+    ) -> Iterator[TrainingJob]:
         """Every job matching the filters, newest first, page by page (``timeout`` per page)."""
-        return self._call.pages(self._stub.ListTrainingJobs, pb.ListTrainingJobsRequest(
-            states=list(states), model=model_name(model) if model else "",
-            created_by=created_by, trigger=trigger, page_size=page_size),
-            lambda reply: reply.training_jobs, timeout=timeout)
+        return self._call.pages(
+            self._stub.ListTrainingJobs,
+            pb.ListTrainingJobsRequest(
+                states=list(states),
+                model=model_name(model) if model else "",
+                created_by=created_by,
+                trigger=trigger,
+                page_size=page_size,
+            ),
+            lambda reply: reply.training_jobs,
+            timeout=timeout,
+        )
 
-    def cancel(self, name: str, *, reason: str = "", request_id: str | None = None,
-               timeout: float | None = None) -> TrainingJob:
+    def cancel(
+        self,
+        name: str,
+        *,
+        reason: str = "",
+        request_id: str | None = None,
+        timeout: float | None = None,
+    ) -> TrainingJob:
         """Cancel a queued or running job (FailedPrecondition once it ended); returns it
         CANCELLING or CANCELLED."""
         key = idempotency_key(request_id)
-        return self._call.unary(self._stub.CancelTrainingJob, pb.CancelTrainingJobRequest(
-            name=name, reason=reason, request_id=key),
-            timeout=timeout, idempotent=bool(key), key=key).training_job
+        return self._call.unary(
+            self._stub.CancelTrainingJob,
+            pb.CancelTrainingJobRequest(name=name, reason=reason, request_id=key),
+            timeout=timeout,
+            idempotent=bool(key),
+            key=key,
+        ).training_job
 
     def watch(self, name: str, *, timeout: float | None = None) -> Iterator[TrainingJob]:
         """The job now, then after every state or progress change, until it ends (or
         ``timeout``, default none, passes). A stream broken by UNAVAILABLE is reopened."""
-        replies = self._call.stream(self._stub.WatchTrainingJob,
-                                    pb.WatchTrainingJobRequest(name=name),
-                                    timeout=timeout, resume=same_request)
+        replies = self._call.stream(
+            self._stub.WatchTrainingJob,
+            pb.WatchTrainingJobRequest(name=name),
+            timeout=timeout,
+            resume=same_request,
+        )
         return (reply.training_job for reply in replies)
 
-    def wait(self, name: str, timeout: float,
-             on_progress: Callable[[TrainingJob], None] | None = None) -> TrainingJob:
+    def wait(
+        self, name: str, timeout: float, on_progress: Callable[[TrainingJob], None] | None = None
+    ) -> TrainingJob:
         """Wait until the job ends and return it (SUCCEEDED, FAILED or CANCELLED: check
         ``state``). ``on_progress`` is called with the job at every change. DeadlineExceeded
         when it has not ended within ``timeout`` seconds."""

@@ -49,41 +49,63 @@ _BREAK_TO_PB = {
 
 def event_to_pb(entry: AuditEntry) -> event_pb.AuditEvent:
     return event_pb.AuditEvent(
-        sequence=entry.sequence, event_id=entry.event_id,
-        event_time=timestamp(entry.event_time), service=entry.service, action=entry.action,
+        sequence=entry.sequence,
+        event_id=entry.event_id,
+        event_time=timestamp(entry.event_time),
+        service=entry.service,
+        action=entry.action,
         principal=principal_to_pb(entry.principal, entry.roles),
-        resource=entry.resource, outcome=_OUTCOME_TO_PB[entry.outcome],
-        status_code=entry.status_code, error_reason=entry.error_reason, reason=entry.reason,
-        request_id=entry.request_id, payload_json=entry.payload,
-        previous_hash=entry.previous_hash, hash=entry.hash, hash_version=entry.hash_version,
+        resource=entry.resource,
+        outcome=_OUTCOME_TO_PB[entry.outcome],
+        status_code=entry.status_code,
+        error_reason=entry.error_reason,
+        reason=entry.reason,
+        request_id=entry.request_id,
+        payload_json=entry.payload,
+        previous_hash=entry.previous_hash,
+        hash=entry.hash,
+        hash_version=entry.hash_version,
     )
 
 
 def event_from_pb(message: event_pb.AuditEvent) -> AuditEntry:
     """The stored event back from its message (for clients re-verifying an export)."""
     return AuditEntry(
-        sequence=message.sequence, event_id=message.event_id,
-        event_time=message.event_time.ToDatetime(tzinfo=UTC), service=message.service,
-        action=message.action, principal=message.principal.name,
+        sequence=message.sequence,
+        event_id=message.event_id,
+        event_time=message.event_time.ToDatetime(tzinfo=UTC),
+        service=message.service,
+        action=message.action,
+        principal=message.principal.name,
         roles=roles_from_pb(message.principal),
-        resource=message.resource, outcome=_OUTCOME_FROM_PB[message.outcome],
-        status_code=message.status_code, error_reason=message.error_reason,
-        reason=message.reason, request_id=message.request_id, payload=message.payload_json,
-        previous_hash=message.previous_hash, hash=message.hash,
+        resource=message.resource,
+        outcome=_OUTCOME_FROM_PB[message.outcome],
+        status_code=message.status_code,
+        error_reason=message.error_reason,
+        reason=message.reason,
+        request_id=message.request_id,
+        payload=message.payload_json,
+        previous_hash=message.previous_hash,
+        hash=message.hash,
         hash_version=message.hash_version,
     )
 
 
-def _time(message: event_pb.AuditEventFilter, name: Literal["start_time", "end_time"],
-          field: str, problems: list[FieldViolation]) -> datetime | None:
+def _time(
+    message: event_pb.AuditEventFilter,
+    name: Literal["start_time", "end_time"],
+    field: str,
+    problems: list[FieldViolation],
+) -> datetime | None:
     """The filter's timestamp ``name`` (None when unset); converting one outside years 1 to 9999
     or with nanos out of range raises, so those are the caller's error, found here."""
     if not message.HasField(name):
         return None
     stamp = getattr(message, name)
     if not valid_timestamp(stamp):
-        problems.append(FieldViolation(f"{field}.{name}", "must be a valid time within years 1 "
-                                                          "to 9999"))
+        problems.append(
+            FieldViolation(f"{field}.{name}", "must be a valid time within years 1 to 9999")
+        )
         return None
     when: datetime = stamp.ToDatetime(tzinfo=UTC)
     return when
@@ -100,16 +122,22 @@ def filter_from_pb(message: event_pb.AuditEventFilter, field: str = "filter") ->
         if "\x00" in getattr(message, name):
             # PostgreSQL text cannot hold NUL, even as a parameter; the log stores a NUL of a
             # recorded value escaped, so that is what to search for.
-            problems.append(FieldViolation(f"{field}.{name}", "must not contain NUL characters "
-                                                              "(stored ones read \\x00)"))
+            problems.append(
+                FieldViolation(
+                    f"{field}.{name}", "must not contain NUL characters (stored ones read \\x00)"
+                )
+            )
     for name in ("min_sequence", "max_sequence"):
         if getattr(message, name) < 0:
             problems.append(FieldViolation(f"{field}.{name}", "must not be negative"))
     if message.min_sequence >= 0 and 0 < message.max_sequence < message.min_sequence:
         problems.append(FieldViolation(f"{field}.max_sequence", "must be >= min_sequence"))
     if message.resource and message.resource_prefix:
-        problems.append(FieldViolation(f"{field}.resource_prefix",
-                                       "give either resource or resource_prefix, not both"))
+        problems.append(
+            FieldViolation(
+                f"{field}.resource_prefix", "give either resource or resource_prefix, not both"
+            )
+        )
     outcome = None
     if message.outcome != event_pb.AUDIT_OUTCOME_UNSPECIFIED:
         outcome = _OUTCOME_FROM_PB.get(message.outcome)
@@ -118,11 +146,19 @@ def filter_from_pb(message: event_pb.AuditEventFilter, field: str = "filter") ->
     if problems:
         raise InvalidArgumentError(
             "; ".join(f"{p.field}: {p.description}" for p in problems),
-            reason="INVALID_FILTER", field_violations=problems)
+            reason="INVALID_FILTER",
+            field_violations=problems,
+        )
     return log.EventFilter(
-        start_time=start, end_time=end, principal=message.principal, action=message.action,
-        resource=message.resource, resource_prefix=message.resource_prefix, outcome=outcome,
-        service=message.service, min_sequence=message.min_sequence,
+        start_time=start,
+        end_time=end,
+        principal=message.principal,
+        action=message.action,
+        resource=message.resource,
+        resource_prefix=message.resource_prefix,
+        outcome=outcome,
+        service=message.service,
+        min_sequence=message.min_sequence,
         max_sequence=message.max_sequence,
     )
 
@@ -135,9 +171,12 @@ def verification_to_pb(result: Verification, head_empty: bool) -> chain_pb.Chain
     else:
         status = chain_pb.CHAIN_STATUS_BROKEN
     verification = chain_pb.ChainVerification(
-        status=status, first_sequence=result.first_sequence,
-        last_sequence=result.last_sequence, event_count=result.event_count,
-        last_hash=result.last_hash, detail=result.detail,
+        status=status,
+        first_sequence=result.first_sequence,
+        last_sequence=result.last_sequence,
+        event_count=result.event_count,
+        last_hash=result.last_hash,
+        detail=result.detail,
     )
     if result.break_kind is not None:
         verification.break_sequence = result.break_sequence
@@ -153,11 +192,11 @@ class AuditServicer:
         self._db = db
         self._snapshot = snapshot_engine(db)
 
-    def _list(self, flt: log.EventFilter, after: int | None, limit: int,
-              descending: bool) -> tuple[list[AuditEntry], bool]:
+    def _list(
+        self, flt: log.EventFilter, after: int | None, limit: int, descending: bool
+    ) -> tuple[list[AuditEntry], bool]:
         with self._db.unit_of_work(read_only=True) as session:
-            return log.list_events(session, flt, after=after, limit=limit,
-                                   descending=descending)
+            return log.list_events(session, flt, after=after, limit=limit, descending=descending)
 
     async def ListAuditEvents(
         self, request: pb.ListAuditEventsRequest, context: Context
@@ -172,8 +211,9 @@ class AuditServicer:
         after = cursor_position(cursor, "after")
         entries, more = await asyncio.to_thread(self._list, flt, after, limit, request.descending)
         token = encode_page_token({"after": entries[-1].sequence}, parameters) if more else ""
-        return pb.ListAuditEventsResponse(events=[event_to_pb(e) for e in entries],
-                                          next_page_token=token)
+        return pb.ListAuditEventsResponse(
+            events=[event_to_pb(e) for e in entries], next_page_token=token
+        )
 
     def _verify(self, start: int, end: int) -> tuple[Verification, bool]:
         with read_snapshot(self._snapshot) as session:
@@ -183,16 +223,22 @@ class AuditServicer:
     async def VerifyAuditLog(
         self, request: pb.VerifyAuditLogRequest, context: Context
     ) -> pb.VerifyAuditLogResponse:
-        problems = [FieldViolation(name, "must not be negative")
-                    for name in ("start_sequence", "end_sequence") if getattr(request, name) < 0]
+        problems = [
+            FieldViolation(name, "must not be negative")
+            for name in ("start_sequence", "end_sequence")
+            if getattr(request, name) < 0
+        ]
         if request.start_sequence >= 0 and 0 < request.end_sequence < request.start_sequence:
             problems.append(FieldViolation("end_sequence", "must be >= start_sequence"))
         if problems:
             raise InvalidArgumentError(
                 "; ".join(f"{p.field}: {p.description}" for p in problems),
-                reason="INVALID_RANGE", field_violations=problems)
+                reason="INVALID_RANGE",
+                field_violations=problems,
+            )
         result, empty = await asyncio.to_thread(
-            self._verify, request.start_sequence or 1, request.end_sequence)
+            self._verify, request.start_sequence or 1, request.end_sequence
+        )
         # A range past the head holds no events: EMPTY, as documented, not a verified OK.
         empty = empty or (result.ok and result.event_count == 0)
         return pb.VerifyAuditLogResponse(verification=verification_to_pb(result, empty))
@@ -217,6 +263,3 @@ class AuditServicer:
     def _head(self) -> int:
         with self._db.unit_of_work(read_only=True) as session:
             return log.chain_head(session)[0]
-
-
-

@@ -90,36 +90,55 @@ def canonical_bytes(entry: AuditEntry) -> bytes:
         "payload": entry.payload,
         "previous_hash": entry.previous_hash,
     }
-    return json.dumps(document, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode("utf-8")
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
 
 
 def entry_to_json(entry: AuditEntry) -> dict[str, object]:
     """An event as one line of an export (JSON Lines): every stored field, hashes included."""
     return {
-        "sequence": entry.sequence, "event_id": entry.event_id,
-        "event_time": format_time(entry.event_time), "service": entry.service,
-        "action": entry.action, "principal": entry.principal, "roles": sorted(entry.roles),
-        "resource": entry.resource, "outcome": entry.outcome.value,
-        "status_code": entry.status_code, "error_reason": entry.error_reason,
-        "reason": entry.reason, "request_id": entry.request_id, "payload": entry.payload,
-        "previous_hash": entry.previous_hash, "hash": entry.hash,
+        "sequence": entry.sequence,
+        "event_id": entry.event_id,
+        "event_time": format_time(entry.event_time),
+        "service": entry.service,
+        "action": entry.action,
+        "principal": entry.principal,
+        "roles": sorted(entry.roles),
+        "resource": entry.resource,
+        "outcome": entry.outcome.value,
+        "status_code": entry.status_code,
+        "error_reason": entry.error_reason,
+        "reason": entry.reason,
+        "request_id": entry.request_id,
+        "payload": entry.payload,
+        "previous_hash": entry.previous_hash,
+        "hash": entry.hash,
         "hash_version": entry.hash_version,
     }
 
 
 def entry_from_json(document: dict[str, Any]) -> AuditEntry:
     return AuditEntry(
-        sequence=int(document["sequence"]), event_id=document["event_id"],
-        event_time=datetime.strptime(document["event_time"], "%Y-%m-%dT%H:%M:%S.%fZ")
-        .replace(tzinfo=UTC),
-        service=document["service"], action=document["action"],
-        principal=document["principal"], roles=tuple(document["roles"]),
-        resource=document["resource"], outcome=Outcome(document["outcome"]),
-        status_code=document["status_code"], error_reason=document["error_reason"],
-        reason=document["reason"], request_id=document["request_id"],
-        payload=document["payload"], previous_hash=document["previous_hash"],
-        hash=document["hash"], hash_version=int(document["hash_version"]),
+        sequence=int(document["sequence"]),
+        event_id=document["event_id"],
+        event_time=datetime.strptime(document["event_time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+            tzinfo=UTC
+        ),
+        service=document["service"],
+        action=document["action"],
+        principal=document["principal"],
+        roles=tuple(document["roles"]),
+        resource=document["resource"],
+        outcome=Outcome(document["outcome"]),
+        status_code=document["status_code"],
+        error_reason=document["error_reason"],
+        reason=document["reason"],
+        request_id=document["request_id"],
+        payload=document["payload"],
+        previous_hash=document["previous_hash"],
+        hash=document["hash"],
+        hash_version=int(document["hash_version"]),
     )
 
 
@@ -131,8 +150,9 @@ def compute_hash(entry: AuditEntry) -> str:
 
 def canonical_payload(payload: object) -> str:
     """Payload JSON text in a stable form (sorted keys, no whitespace)."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=str)
+    return json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
 
 
 class BreakKind(enum.Enum):
@@ -173,7 +193,9 @@ def _hash_as_if(entry: AuditEntry, sequence: int) -> str:
 
 
 def _diagnose(
-    entry: AuditEntry, expected: int, previous_hash: str,
+    entry: AuditEntry,
+    expected: int,
+    previous_hash: str,
     sequence_of_hash: Callable[[str], int | None],
 ) -> tuple[BreakKind, int, str]:
     """Why the event standing at ``expected`` does not verify; returns (kind, sequence, detail)."""
@@ -181,24 +203,39 @@ def _diagnose(
     if self_ok:
         # The event is intact but does not link to the one before it: that one was changed
         # (and re-hashed), or events before it were removed and the rest re-hashed.
-        return (BreakKind.CHANGED_ROW, expected - 1,
-                f"event {expected} names previous hash {entry.previous_hash[:12]}…, but event "
-                f"{expected - 1} hashes to {previous_hash[:12]}…: event {expected - 1} was changed")
+        return (
+            BreakKind.CHANGED_ROW,
+            expected - 1,
+            f"event {expected} names previous hash {entry.previous_hash[:12]}…, but event "
+            f"{expected - 1} hashes to {previous_hash[:12]}…: event {expected - 1} was changed",
+        )
     points_to = sequence_of_hash(entry.previous_hash)
     if points_to is not None and points_to >= expected:
-        return (BreakKind.REORDERED_ROW, expected,
-                f"event {expected} follows event {points_to} in the chain: rows were reordered")
+        return (
+            BreakKind.REORDERED_ROW,
+            expected,
+            f"event {expected} follows event {points_to} in the chain: rows were reordered",
+        )
     if entry.previous_hash == previous_hash:
-        return (BreakKind.CHANGED_ROW, expected,
-                f"event {expected} does not hash to its stored hash: its content was changed")
+        return (
+            BreakKind.CHANGED_ROW,
+            expected,
+            f"event {expected} does not hash to its stored hash: its content was changed",
+        )
     for offset in range(1, RENUMBER_SEARCH):
         if _hash_as_if(entry, expected + offset) == entry.hash:
-            return (BreakKind.MISSING_ROW, expected,
-                    f"event {expected + offset} was renumbered to {expected}: "
-                    f"{offset} event(s) from {expected} on are missing")
-    return (BreakKind.CHANGED_ROW, expected,
-            f"event {expected} neither hashes to its stored hash nor links to event "
-            f"{expected - 1}: it was changed")
+            return (
+                BreakKind.MISSING_ROW,
+                expected,
+                f"event {expected + offset} was renumbered to {expected}: "
+                f"{offset} event(s) from {expected} on are missing",
+            )
+    return (
+        BreakKind.CHANGED_ROW,
+        expected,
+        f"event {expected} neither hashes to its stored hash nor links to event "
+        f"{expected - 1}: it was changed",
+    )
 
 
 def verify_entries(
@@ -221,8 +258,10 @@ def verify_entries(
     for entry in entries:
         if entry.sequence != expected:
             return result.broken(
-                expected, BreakKind.MISSING_ROW,
-                f"no event with sequence {expected}; the next one stored is {entry.sequence}")
+                expected,
+                BreakKind.MISSING_ROW,
+                f"no event with sequence {expected}; the next one stored is {entry.sequence}",
+            )
         if entry.previous_hash != previous_hash or compute_hash(entry) != entry.hash:
             kind, sequence, detail = _diagnose(entry, expected, previous_hash, sequence_of_hash)
             return result.broken(sequence, kind, detail)
@@ -233,6 +272,8 @@ def verify_entries(
         expected += 1
     if expected_last is not None and expected <= expected_last:
         return result.broken(
-            expected, BreakKind.MISSING_ROW,
-            f"the chain head is at {expected_last}, but events from {expected} on are missing")
+            expected,
+            BreakKind.MISSING_ROW,
+            f"the chain head is at {expected_last}, but events from {expected} on are missing",
+        )
     return result

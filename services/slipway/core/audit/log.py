@@ -50,11 +50,15 @@ HEAD_ID = 1
 _EVENTS = Base.metadata.tables[AuditEventRow.__tablename__]
 _HEAD = Base.metadata.tables[AuditChainHead.__tablename__]
 # The append's statements, built once: lock and read the head, add the events, move the head.
-_LOCK_HEAD = (select(_HEAD.c.last_sequence, _HEAD.c.last_hash)
-              .where(_HEAD.c.id == HEAD_ID).with_for_update())
+_LOCK_HEAD = (
+    select(_HEAD.c.last_sequence, _HEAD.c.last_hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
+)
 _INSERT_EVENTS = insert(_EVENTS)
-_MOVE_HEAD = (update(_HEAD).where(_HEAD.c.id == HEAD_ID)
-              .values(last_sequence=bindparam("to_sequence"), last_hash=bindparam("to_hash")))
+_MOVE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == HEAD_ID)
+    .values(last_sequence=bindparam("to_sequence"), last_hash=bindparam("to_hash"))
+)
 BATCH = 1000
 
 
@@ -78,7 +82,7 @@ def _column(text: str, limit: int) -> str:
     hostile value (a NUL, 10 kB), and losing its audit event over that is worse than escaping
     the NUL and marking the cut."""
     text = text.replace("\x00", "\\x00")
-    return text if len(text) <= limit else text[:limit - 12] + "…[truncated]"
+    return text if len(text) <= limit else text[: limit - 12] + "…[truncated]"
 
 
 def record(
@@ -103,12 +107,17 @@ def record(
     is known now (records that cite the event can store it); the sequence and hash at commit.
     """
     draft = _Draft(
-        event_id=str(uuid.uuid4()), service=service, action=_column(action, 128),
-        resource=_column(resource, 1024), outcome=outcome, reason=_column(reason, 16_384),
+        event_id=str(uuid.uuid4()),
+        service=service,
+        action=_column(action, 128),
+        resource=_column(resource, 1024),
+        outcome=outcome,
+        reason=_column(reason, 16_384),
         payload=canonical_payload(dict(payload or {})),
         principal=principal or current_principal(),
         request_id=_column(current_request_id() if request_id is None else request_id, 128),
-        status_code=status_code, error_reason=_column(error_reason, 128),
+        status_code=status_code,
+        error_reason=_column(error_reason, 128),
     )
     COMMIT_WRITER.add(session, draft)
     return draft.event_id
@@ -124,12 +133,21 @@ def _append(session: Session, drafts: list[_Draft]) -> None:
     for draft in drafts:
         sequence += 1
         entry = AuditEntry(
-            sequence=sequence, event_id=draft.event_id, event_time=now,
-            service=draft.service, action=draft.action, principal=draft.principal.name,
-            roles=tuple(sorted(draft.principal.roles)), resource=draft.resource,
-            outcome=draft.outcome, status_code=draft.status_code,
-            error_reason=draft.error_reason, reason=draft.reason,
-            request_id=draft.request_id, payload=draft.payload, previous_hash=previous,
+            sequence=sequence,
+            event_id=draft.event_id,
+            event_time=now,
+            service=draft.service,
+            action=draft.action,
+            principal=draft.principal.name,
+            roles=tuple(sorted(draft.principal.roles)),
+            resource=draft.resource,
+            outcome=draft.outcome,
+            status_code=draft.status_code,
+            error_reason=draft.error_reason,
+            reason=draft.reason,
+            request_id=draft.request_id,
+            payload=draft.payload,
+            previous_hash=previous,
         )
         digest = compute_hash(entry)
         rows.append(_row_values(entry, digest))
@@ -142,27 +160,46 @@ COMMIT_WRITER: CommitQueue[_Draft] = CommitQueue(PENDING, _append)
 """Writes the events recorded on a session as it commits (wired by ``bootstrap.open_database``)."""
 
 
-
 def _row_values(entry: AuditEntry, digest: str) -> dict[str, object]:
     return {
-        "sequence": entry.sequence, "event_id": entry.event_id, "event_time": entry.event_time,
-        "service": entry.service, "action": entry.action, "principal": entry.principal,
-        "roles": ",".join(entry.roles), "resource": entry.resource,
-        "outcome": entry.outcome.value, "status_code": entry.status_code,
-        "error_reason": entry.error_reason, "reason": entry.reason,
-        "request_id": entry.request_id, "payload": entry.payload,
-        "previous_hash": entry.previous_hash, "hash": digest, "hash_version": entry.hash_version,
+        "sequence": entry.sequence,
+        "event_id": entry.event_id,
+        "event_time": entry.event_time,
+        "service": entry.service,
+        "action": entry.action,
+        "principal": entry.principal,
+        "roles": ",".join(entry.roles),
+        "resource": entry.resource,
+        "outcome": entry.outcome.value,
+        "status_code": entry.status_code,
+        "error_reason": entry.error_reason,
+        "reason": entry.reason,
+        "request_id": entry.request_id,
+        "payload": entry.payload,
+        "previous_hash": entry.previous_hash,
+        "hash": digest,
+        "hash_version": entry.hash_version,
     }
 
 
 def to_entry(row: AuditEventRow) -> AuditEntry:
     return AuditEntry(
-        sequence=row.sequence, event_id=row.event_id, event_time=row.event_time,
-        service=row.service, action=row.action, principal=row.principal,
-        roles=tuple(r for r in row.roles.split(",") if r), resource=row.resource,
-        outcome=Outcome(row.outcome), status_code=row.status_code,
-        error_reason=row.error_reason, reason=row.reason, request_id=row.request_id,
-        payload=row.payload, previous_hash=row.previous_hash, hash=row.hash,
+        sequence=row.sequence,
+        event_id=row.event_id,
+        event_time=row.event_time,
+        service=row.service,
+        action=row.action,
+        principal=row.principal,
+        roles=tuple(r for r in row.roles.split(",") if r),
+        resource=row.resource,
+        outcome=Outcome(row.outcome),
+        status_code=row.status_code,
+        error_reason=row.error_reason,
+        reason=row.reason,
+        request_id=row.request_id,
+        payload=row.payload,
+        previous_hash=row.previous_hash,
+        hash=row.hash,
         hash_version=row.hash_version,
     )
 
@@ -189,8 +226,12 @@ class EventFilter:
             out.append(row.event_time >= self.start_time)
         if self.end_time is not None:
             out.append(row.event_time < self.end_time)
-        for column, value in ((row.principal, self.principal), (row.action, self.action),
-                              (row.resource, self.resource), (row.service, self.service)):
+        for column, value in (
+            (row.principal, self.principal),
+            (row.action, self.action),
+            (row.resource, self.resource),
+            (row.service, self.service),
+        ):
             if value:
                 out.append(column == value)
         if self.resource_prefix:
@@ -212,13 +253,18 @@ def _query(flt: EventFilter, after: int | None, descending: bool) -> Select[Audi
     query = select(AuditEventRow).where(*flt.conditions())
     if after is not None:
         query = query.where(
-            AuditEventRow.sequence < after if descending else AuditEventRow.sequence > after)
+            AuditEventRow.sequence < after if descending else AuditEventRow.sequence > after
+        )
     order = AuditEventRow.sequence.desc() if descending else AuditEventRow.sequence.asc()
     return query.order_by(order)
 
 
 def list_events(
-    session: Session, flt: EventFilter, *, after: int | None, limit: int,
+    session: Session,
+    flt: EventFilter,
+    *,
+    after: int | None,
+    limit: int,
     descending: bool = False,
 ) -> tuple[list[AuditEntry], bool]:
     """A page of events after the keyset cursor ``after``; and whether more follow."""
@@ -227,8 +273,11 @@ def list_events(
 
 
 def events_about(
-    session: Session, *, resources: Collection[str] = (),
-    service_resources: Collection[tuple[str, str]] = (), event_ids: Collection[str] = (),
+    session: Session,
+    *,
+    resources: Collection[str] = (),
+    service_resources: Collection[tuple[str, str]] = (),
+    event_ids: Collection[str] = (),
     limit: int,
 ) -> tuple[list[AuditEntry], bool]:
     """The oldest ``limit`` events on one of ``resources``, on a resource of
@@ -238,14 +287,17 @@ def events_about(
     wanted: list[ColumnElement[bool]] = []
     if resources:
         wanted.append(row.resource.in_(sorted(set(resources))))
-    wanted.extend(and_(row.service == service, row.resource == resource)
-                  for service, resource in sorted(set(service_resources)))
+    wanted.extend(
+        and_(row.service == service, row.resource == resource)
+        for service, resource in sorted(set(service_resources))
+    )
     if event_ids:
         wanted.append(row.event_id.in_(sorted(set(event_ids))))
     if not wanted or limit <= 0:
         return [], False
-    rows = session.scalars(select(row).where(or_(*wanted))
-                           .order_by(row.sequence.asc()).limit(limit + 1)).all()
+    rows = session.scalars(
+        select(row).where(or_(*wanted)).order_by(row.sequence.asc()).limit(limit + 1)
+    ).all()
     return [to_entry(r) for r in rows[:limit]], len(rows) > limit
 
 
@@ -281,21 +333,35 @@ def verify(session: Session, start: int = 1, end: int = 0) -> Verification:
         before = session.get(AuditEventRow, start - 1)
         if before is None:
             return Verification(first_sequence=start).broken(
-                start - 1, BreakKind.MISSING_ROW, f"no event with sequence {start - 1}")
+                start - 1, BreakKind.MISSING_ROW, f"no event with sequence {start - 1}"
+            )
         anchor = before.hash
 
     def sequence_of_hash(digest: str) -> int | None:
         found: int | None = session.scalar(
-            select(AuditEventRow.sequence).where(AuditEventRow.hash == digest))
+            select(AuditEventRow.sequence).where(AuditEventRow.hash == digest)
+        )
         return found
 
     entries = iter_events(session, EventFilter(min_sequence=start, max_sequence=last))
-    result = verify_entries(entries, start=start, anchor_hash=anchor,
-                            sequence_of_hash=sequence_of_hash, expected_last=last)
+    result = verify_entries(
+        entries,
+        start=start,
+        anchor_hash=anchor,
+        sequence_of_hash=sequence_of_hash,
+        expected_last=last,
+    )
     if result.ok and end <= 0:
-        beyond = session.scalar(select(AuditEventRow.sequence).where(
-            AuditEventRow.sequence > last_sequence).order_by(AuditEventRow.sequence).limit(1))
+        beyond = session.scalar(
+            select(AuditEventRow.sequence)
+            .where(AuditEventRow.sequence > last_sequence)
+            .order_by(AuditEventRow.sequence)
+            .limit(1)
+        )
         if beyond is not None:
-            return result.broken(beyond, BreakKind.CHANGED_ROW,
-                                 f"event {beyond} was added without moving the chain head")
+            return result.broken(
+                beyond,
+                BreakKind.CHANGED_ROW,
+                f"event {beyond} was added without moving the chain head",
+            )
     return result

@@ -26,11 +26,13 @@ _RESOURCE_FIELDS = ("name", "parent", "model", "model_name")
 class EdgeAuditor(Protocol):
     """What the interceptors call; see :class:`DatabaseEdgeAuditor`."""
 
-    async def refused(self, method: str, principal: Principal, error: SlipwayError,
-                      request: Any) -> None: ...
+    async def refused(
+        self, method: str, principal: Principal, error: SlipwayError, request: Any
+    ) -> None: ...
 
-    async def failed(self, method: str, principal: Principal, error: SlipwayError | None,
-                     request: Any) -> None: ...
+    async def failed(
+        self, method: str, principal: Principal, error: SlipwayError | None, request: Any
+    ) -> None: ...
 
 
 def action_of(method: str) -> str:
@@ -55,8 +57,11 @@ def resource_of(request: Any, error: SlipwayError | None = None) -> str:
         if isinstance(value, str) and value:
             return value
     for field in request.DESCRIPTOR.fields:
-        if field.message_type is not None and not field.is_repeated \
-                and request.HasField(field.name):
+        if (
+            field.message_type is not None
+            and not field.is_repeated
+            and request.HasField(field.name)
+        ):
             inner = getattr(request, field.name)
             if "name" in inner.DESCRIPTOR.fields_by_name and inner.name:
                 return str(inner.name)
@@ -76,35 +81,76 @@ class DatabaseEdgeAuditor:
         self._db = db
         self._service = service
 
-    def _write(self, method: str, principal: Principal, outcome: Outcome, status_code: str,
-               error_reason: str, message: str, request: Any,
-               error: SlipwayError | None = None) -> None:
+    def _write(
+        self,
+        method: str,
+        principal: Principal,
+        outcome: Outcome,
+        status_code: str,
+        error_reason: str,
+        message: str,
+        request: Any,
+        error: SlipwayError | None = None,
+    ) -> None:
         with self._db.unit_of_work() as session:
-            record(session, service=self._service, action=action_of(method),
-                   resource=resource_of(request, error), reason=reason_of(request),
-                   outcome=outcome,
-                   status_code=status_code, error_reason=error_reason, principal=principal,
-                   payload={"method": method, "message": message})
+            record(
+                session,
+                service=self._service,
+                action=action_of(method),
+                resource=resource_of(request, error),
+                reason=reason_of(request),
+                outcome=outcome,
+                status_code=status_code,
+                error_reason=error_reason,
+                principal=principal,
+                payload={"method": method, "message": message},
+            )
 
     async def _write_safely(self, *args: Any) -> None:
         try:
             await asyncio.to_thread(self._write, *args)
         except Exception:
             # The caller gets its answer regardless; a lost edge event must at least be loud.
-            log.exception("could not write the audit event of a refused or failed call",
-                          method=args[0])
+            log.exception(
+                "could not write the audit event of a refused or failed call", method=args[0]
+            )
 
-    async def refused(self, method: str, principal: Principal, error: SlipwayError,
-                      request: Any) -> None:
-        await self._write_safely(method, principal, Outcome.DENIED, error.kind.value,
-                                 error.reason, error.message, request, error)
+    async def refused(
+        self, method: str, principal: Principal, error: SlipwayError, request: Any
+    ) -> None:
+        await self._write_safely(
+            method,
+            principal,
+            Outcome.DENIED,
+            error.kind.value,
+            error.reason,
+            error.message,
+            request,
+            error,
+        )
 
-    async def failed(self, method: str, principal: Principal, error: SlipwayError | None,
-                     request: Any) -> None:
+    async def failed(
+        self, method: str, principal: Principal, error: SlipwayError | None, request: Any
+    ) -> None:
         if error is None:
-            await self._write_safely(method, principal, Outcome.FAILED, "INTERNAL", "INTERNAL",
-                                     "unexpected error", request)
+            await self._write_safely(
+                method,
+                principal,
+                Outcome.FAILED,
+                "INTERNAL",
+                "INTERNAL",
+                "unexpected error",
+                request,
+            )
             return
         denied = error.kind in (ErrorKind.PERMISSION_DENIED, ErrorKind.UNAUTHENTICATED)
-        await self._write_safely(method, principal, Outcome.DENIED if denied else Outcome.FAILED,
-                                 error.kind.value, error.reason, error.message, request, error)
+        await self._write_safely(
+            method,
+            principal,
+            Outcome.DENIED if denied else Outcome.FAILED,
+            error.kind.value,
+            error.reason,
+            error.message,
+            request,
+            error,
+        )

@@ -61,8 +61,9 @@ class _Exported:
 def snapshot_engine(db: Database) -> Engine:
     """``db``'s engine for read-only transactions that see one snapshot throughout."""
     if db.dialect_name == "postgresql":
-        return db.engine.execution_options(isolation_level="REPEATABLE READ",
-                                           postgresql_readonly=True)
+        return db.engine.execution_options(
+            isolation_level="REPEATABLE READ", postgresql_readonly=True
+        )
     return db.engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
@@ -79,8 +80,14 @@ class ChainVerifier(Collector):
     """Verifies the audit chain round after round (:meth:`check`, blocking; :meth:`run`, a
     loop) and is the Prometheus collector of the result."""
 
-    def __init__(self, db: Database, *, full_walk_seconds: float = FULL_WALK_SECONDS,
-                 chunk: int = CHUNK, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        full_walk_seconds: float = FULL_WALK_SECONDS,
+        chunk: int = CHUNK,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._engine = snapshot_engine(db)
         self._full_walk_seconds = full_walk_seconds
         self._chunk = max(1, chunk)
@@ -106,30 +113,40 @@ class ChainVerifier(Collector):
         return result
 
     def _full_walk_due(self) -> bool:
-        return (self._sequence == 0 or self._last_full_walk is None
-                or time.monotonic() - self._last_full_walk >= self._full_walk_seconds)
+        return (
+            self._sequence == 0
+            or self._last_full_walk is None
+            or time.monotonic() - self._last_full_walk >= self._full_walk_seconds
+        )
 
     def _walk(self, session: Session, sequence: int, digest: str) -> Verification | None:
         head_sequence, head_hash = chain_head(session)
-        result = Verification(first_sequence=sequence + 1, last_sequence=sequence,
-                              last_hash=digest)
+        result = Verification(first_sequence=sequence + 1, last_sequence=sequence, last_hash=digest)
         if head_sequence < sequence:
-            return result.broken(head_sequence + 1, BreakKind.MISSING_ROW,
-                                 f"the chain head moved back from {sequence} to {head_sequence}:"
-                                 f" events from {head_sequence + 1} on were removed")
+            return result.broken(
+                head_sequence + 1,
+                BreakKind.MISSING_ROW,
+                f"the chain head moved back from {sequence} to {head_sequence}:"
+                f" events from {head_sequence + 1} on were removed",
+            )
         if sequence > 0:
             anchor = session.get(AuditEventRow, sequence)
             if anchor is None:
-                return result.broken(sequence, BreakKind.MISSING_ROW,
-                                     f"event {sequence}, verified before, is gone")
+                return result.broken(
+                    sequence, BreakKind.MISSING_ROW, f"event {sequence}, verified before, is gone"
+                )
             if anchor.hash != digest or compute_hash(to_entry(anchor)) != digest:
-                return result.broken(sequence, BreakKind.CHANGED_ROW,
-                                     f"event {sequence} changed since it was verified")
+                return result.broken(
+                    sequence,
+                    BreakKind.CHANGED_ROW,
+                    f"event {sequence} changed since it was verified",
+                )
         while sequence < head_sequence:
             if self._stopping.is_set():
                 return None
-            part = verify(session, start=sequence + 1,
-                          end=min(sequence + self._chunk, head_sequence))
+            part = verify(
+                session, start=sequence + 1, end=min(sequence + self._chunk, head_sequence)
+            )
             result.event_count += part.event_count
             if not part.ok:
                 assert part.break_kind is not None
@@ -137,14 +154,21 @@ class ChainVerifier(Collector):
             sequence, digest = part.last_sequence, part.last_hash
             result.last_sequence, result.last_hash = sequence, digest
         if head_hash != digest:
-            return result.broken(head_sequence, BreakKind.CHANGED_ROW,
-                                 f"the chain head names hash {head_hash[:12]}…, but event "
-                                 f"{head_sequence} hashes to {digest[:12]}…")
-        beyond = session.scalar(select(func.min(AuditEventRow.sequence))
-                                .where(AuditEventRow.sequence > head_sequence))
+            return result.broken(
+                head_sequence,
+                BreakKind.CHANGED_ROW,
+                f"the chain head names hash {head_hash[:12]}…, but event "
+                f"{head_sequence} hashes to {digest[:12]}…",
+            )
+        beyond = session.scalar(
+            select(func.min(AuditEventRow.sequence)).where(AuditEventRow.sequence > head_sequence)
+        )
         if beyond is not None:
-            return result.broken(beyond, BreakKind.CHANGED_ROW,
-                                 f"event {beyond} was added without moving the chain head")
+            return result.broken(
+                beyond,
+                BreakKind.CHANGED_ROW,
+                f"event {beyond} was added without moving the chain head",
+            )
         return result
 
     def _finish(self, result: Verification, full: bool) -> None:
@@ -161,10 +185,12 @@ class ChainVerifier(Collector):
             # again (a database restored from a good backup, say).
             self._sequence, self._hash, self._last_full_walk = 0, GENESIS_HASH, None
             verified = max(0, result.break_sequence - 1)
-            log.error("audit chain verification failed: run `slipway audit verify`",
-                      break_sequence=result.break_sequence,
-                      break_kind=result.break_kind.value if result.break_kind else "",
-                      detail=result.detail)
+            log.error(
+                "audit chain verification failed: run `slipway audit verify`",
+                break_sequence=result.break_sequence,
+                break_kind=result.break_kind.value if result.break_kind else "",
+                detail=result.detail,
+            )
         self._exported = _Exported(result.ok, verified, self._clock())
 
     async def run(self, interval_seconds: float) -> None:
@@ -194,9 +220,11 @@ class ChainVerifier(Collector):
     def _families(exported: _Exported | None) -> Iterator[Metric]:
         ok = GaugeMetricFamily(OK, "1 while the audit hash chain verifies, 0 once it is broken.")
         verified = GaugeMetricFamily(
-            VERIFIED_EVENTS, "Audit events verified intact from the start of the chain.")
+            VERIFIED_EVENTS, "Audit events verified intact from the start of the chain."
+        )
         finished = GaugeMetricFamily(
-            LAST_VERIFY, "Unix time the last audit chain verification round finished.")
+            LAST_VERIFY, "Unix time the last audit chain verification round finished."
+        )
         if exported is not None:
             ok.add_metric([], 1.0 if exported.ok else 0.0)
             verified.add_metric([], float(exported.verified_events))

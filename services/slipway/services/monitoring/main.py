@@ -31,26 +31,32 @@ def build(settings: MonitoringSettings, db: Database) -> ServiceApp:
     assert settings.cache_dir is not None
     metrics = MonitoringMetrics()
     policies = Policies(db, frozenset(settings.protected_aliases))
-    actor = own_principal(settings.registry_token_file, settings.tokens_file,
-                          fallback="service:monitoring")
+    actor = own_principal(
+        settings.registry_token_file, settings.tokens_file, fallback="service:monitoring"
+    )
     alerts = Alerts(db, actor)
     references = ReferenceSource(settings.registry, ArtifactCache(settings.cache_dir))
     training = settings.training
     retrainer = Retrainer(training) if training is not None else None
     if retrainer is None:
         log.warning("no training target: policies with the RETRAIN action will only alert")
-    evaluator = Evaluator(db, policies, alerts, references, retrainer,
-                          sample_rows=settings.window_sample_rows,
-                          retention=timedelta(days=settings.retention_days), metrics=metrics)
-    servicer = MonitoringServicer(Ingestion(db), policies, alerts, evaluator, references,
-                                  metrics)
+    evaluator = Evaluator(
+        db,
+        policies,
+        alerts,
+        references,
+        retrainer,
+        sample_rows=settings.window_sample_rows,
+        retention=timedelta(days=settings.retention_days),
+        metrics=metrics,
+    )
+    servicer = MonitoringServicer(Ingestion(db), policies, alerts, evaluator, references, metrics)
     evaluator.on_change = servicer.notify
     stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
 
     async def on_ready() -> None:
-        tasks.append(asyncio.create_task(
-            evaluator.run(stop, settings.evaluation_interval_seconds)))
+        tasks.append(asyncio.create_task(evaluator.run(stop, settings.evaluation_interval_seconds)))
 
     async def on_stopping() -> None:
         servicer.stop_watchers()
@@ -63,9 +69,13 @@ def build(settings: MonitoringSettings, db: Database) -> ServiceApp:
         if retrainer is not None:
             await retrainer.close()
 
-    return ServiceApp(services=[ServiceRegistration(SERVICE, servicer), audit_registration(db)],
-                      on_ready=on_ready, on_stopping=on_stopping, on_stop=on_stop,
-                      collectors=metrics.collectors())
+    return ServiceApp(
+        services=[ServiceRegistration(SERVICE, servicer), audit_registration(db)],
+        on_ready=on_ready,
+        on_stopping=on_stopping,
+        on_stop=on_stop,
+        collectors=metrics.collectors(),
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

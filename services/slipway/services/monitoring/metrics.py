@@ -14,79 +14,131 @@ from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
 class MonitoringMetrics:
     def __init__(self) -> None:
         self.ingested_rows = Counter(
-            "slipway_monitoring_ingested_rows_total", "Prediction rows accepted, by model.",
-            ["model"], registry=None)
+            "slipway_monitoring_ingested_rows_total",
+            "Prediction rows accepted, by model.",
+            ["model"],
+            registry=None,
+        )
         self.ingested_records = Counter(
             "slipway_monitoring_ingested_records_total",
-            "Prediction records (requests) accepted, by model.", ["model"], registry=None)
+            "Prediction records (requests) accepted, by model.",
+            ["model"],
+            registry=None,
+        )
         self.rejected_records = Counter(
             "slipway_monitoring_rejected_records_total",
-            "Prediction records refused (malformed, or a resent batch).", registry=None)
+            "Prediction records refused (malformed, or a resent batch).",
+            registry=None,
+        )
         self.sender_dropped = Counter(
             "slipway_monitoring_sender_dropped_records_total",
             "Records senders reported dropping before they reached monitoring, by sender.",
-            ["sender"], registry=None)
+            ["sender"],
+            registry=None,
+        )
         self.labels = Counter(
             "slipway_monitoring_ground_truth_total",
-            "Ground truth entries, by outcome (matched, pending, rejected).", ["outcome"],
-            registry=None)
+            "Ground truth entries, by outcome (matched, pending, rejected).",
+            ["outcome"],
+            registry=None,
+        )
         self.drift_score = Gauge(
             "slipway_monitoring_drift_score",
             "Drift score of the last window: p-value (ks, chi-square, z-test) or distance "
             "(wasserstein, jensen-shannon, psi), by method.",
-            ["model", "version", "feature", "method"], registry=None)
+            ["model", "version", "feature", "method"],
+            registry=None,
+        )
         self.drifted = Gauge(
-            "slipway_monitoring_feature_drifted", "1 when the feature drifted in the last window.",
-            ["model", "version", "feature"], registry=None)
+            "slipway_monitoring_feature_drifted",
+            "1 when the feature drifted in the last window.",
+            ["model", "version", "feature"],
+            registry=None,
+        )
         self.dataset_drifted = Gauge(
             "slipway_monitoring_dataset_drifted",
-            "1 when the last window's inputs drifted as a dataset.", ["model", "version"],
-            registry=None)
+            "1 when the last window's inputs drifted as a dataset.",
+            ["model", "version"],
+            registry=None,
+        )
         self.drifted_share = Gauge(
             "slipway_monitoring_drifted_feature_share",
-            "Share of drifted features in the last window.", ["model", "version"],
-            registry=None)
+            "Share of drifted features in the last window.",
+            ["model", "version"],
+            registry=None,
+        )
         self.missing_share = Gauge(
-            "slipway_monitoring_missing_share", "Share of missing values in the last window.",
-            ["model", "version", "feature"], registry=None)
+            "slipway_monitoring_missing_share",
+            "Share of missing values in the last window.",
+            ["model", "version", "feature"],
+            registry=None,
+        )
         self.metric = Gauge(
             "slipway_monitoring_performance",
             "A performance metric of the last window's labeled rows (accuracy, f1, roc_auc, "
-            "log_loss, rmse, mae, r2).", ["model", "version", "metric"], registry=None)
+            "log_loss, rmse, mae, r2).",
+            ["model", "version", "metric"],
+            registry=None,
+        )
         self.window_rows = Gauge(
-            "slipway_monitoring_window_rows", "Rows in the last evaluated window.",
-            ["model", "version"], registry=None)
+            "slipway_monitoring_window_rows",
+            "Rows in the last evaluated window.",
+            ["model", "version"],
+            registry=None,
+        )
         self.alerts = Counter(
             "slipway_monitoring_alert_transitions_total",
             "Alert changes, by kind and transition (fired, updated, resolved).",
-            ["model", "kind", "transition"], registry=None)
+            ["model", "kind", "transition"],
+            registry=None,
+        )
         self.firing = Gauge(
-            "slipway_monitoring_alerts_firing", "Alerts firing now, by model and kind.",
-            ["model", "kind"], registry=None)
+            "slipway_monitoring_alerts_firing",
+            "Alerts firing now, by model and kind.",
+            ["model", "kind"],
+            registry=None,
+        )
         self.retraining = Counter(
             "slipway_monitoring_retraining_decisions_total",
             "Retraining decisions (triggered, skipped_cooldown, skipped_job_running, failed).",
-            ["model", "decision"], registry=None)
+            ["model", "decision"],
+            registry=None,
+        )
         self.evaluation_seconds = Histogram(
             "slipway_monitoring_evaluation_seconds",
-            "Time to read a window and compute its report.", registry=None,
-            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
+            "Time to read a window and compute its report.",
+            registry=None,
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+        )
 
     def collectors(self) -> list[Collector]:
-        return [self.ingested_rows, self.ingested_records, self.rejected_records,
-                self.sender_dropped, self.labels, self.drift_score, self.drifted,
-                self.dataset_drifted, self.drifted_share, self.missing_share, self.metric,
-                self.window_rows, self.alerts, self.firing, self.retraining,
-                self.evaluation_seconds]
+        return [
+            self.ingested_rows,
+            self.ingested_records,
+            self.rejected_records,
+            self.sender_dropped,
+            self.labels,
+            self.drift_score,
+            self.drifted,
+            self.dataset_drifted,
+            self.drifted_share,
+            self.missing_share,
+            self.metric,
+            self.window_rows,
+            self.alerts,
+            self.firing,
+            self.retraining,
+            self.evaluation_seconds,
+        ]
 
     def observe_report(self, report: report_pb2.MonitoringReport) -> None:
         model, version = report.model, report.model_version
         self.window_rows.labels(model, version).set(report.window.row_count)
         for feature in report.data_drift.features:
             method = drift_pb2.DriftMethod.Name(feature.method)
-            self.drift_score.labels(model, version, feature.feature,
-                                    method.removeprefix("DRIFT_METHOD_").lower()
-                                    ).set(feature.score)
+            self.drift_score.labels(
+                model, version, feature.feature, method.removeprefix("DRIFT_METHOD_").lower()
+            ).set(feature.score)
             self.drifted.labels(model, version, feature.feature).set(float(feature.drifted))
         self.dataset_drifted.labels(model, version).set(float(report.data_drift.drifted))
         self.drifted_share.labels(model, version).set(report.data_drift.drifted_share)
@@ -100,8 +152,9 @@ class MonitoringMetrics:
         kind = alert_pb2.AlertKind.Name(alert.kind).removeprefix("ALERT_KIND_").lower()
         self.alerts.labels(alert.model, kind, transition).inc()
 
-    def observe_decision(self, model: str,
-                         decision: alert_pb2.RetrainingDecision.ValueType) -> None:
+    def observe_decision(
+        self, model: str, decision: alert_pb2.RetrainingDecision.ValueType
+    ) -> None:
         name = alert_pb2.RetrainingDecision.Name(decision).removeprefix("RETRAINING_DECISION_")
         self.retraining.labels(model, name.lower()).inc()
 

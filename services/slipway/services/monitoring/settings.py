@@ -18,27 +18,40 @@ class MonitoringSettings(RegistryClientSettings):
     default_metrics_port = 9104
 
     training_target: str = setting(
-        "", "host:port of the training service that retraining jobs are created on; empty: "
-            "policies with the RETRAIN action only alert (and say why on the alert).")
+        "",
+        "host:port of the training service that retraining jobs are created on; empty: "
+        "policies with the RETRAIN action only alert (and say why on the alert).",
+    )
     training_token_file: Path | None = setting(
-        None, "Bearer token presented to training (role `service`). Default: the registry "
-              "token file.")
+        None,
+        "Bearer token presented to training (role `service`). Default: the registry token file.",
+    )
     training_tls_ca_file: Path | None = setting(
-        None, "PEM CA bundle to verify the training service's certificate; enables TLS.")
+        None, "PEM CA bundle to verify the training service's certificate; enables TLS."
+    )
     evaluation_interval_seconds: float = setting(
-        10.0, "How often policies look for windows that are due.")
+        10.0, "How often policies look for windows that are due."
+    )
     window_sample_rows: int = setting(
-        50_000, "Rows a window keeps as its uniform sample for the drift tests (the counts of "
-                "data quality and the row totals cover every row).")
+        50_000,
+        "Rows a window keeps as its uniform sample for the drift tests (the counts of "
+        "data quality and the row totals cover every row).",
+    )
     retention_days: float = setting(
-        30.0, "Prediction logs and waiting labels older than this are deleted (alerts and the "
-              "reports behind them are kept).")
+        30.0,
+        "Prediction logs and waiting labels older than this are deleted (alerts and the "
+        "reports behind them are kept).",
+    )
     cache_dir: Path | None = setting(
-        None, "Local cache of verified reference samples and models. Default "
-              "$SLIPWAY_HOME/monitoring-cache.")
+        None,
+        "Local cache of verified reference samples and models. Default "
+        "$SLIPWAY_HOME/monitoring-cache.",
+    )
     protected_aliases: list[str] = setting(
-        ["production"], "Aliases a policy may not give a retrained version: an approver "
-                        "promotes to them. Keep in step with the registry's setting.")
+        ["production"],
+        "Aliases a policy may not give a retrained version: an approver "
+        "promotes to them. Keep in step with the registry's setting.",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -57,5 +70,4 @@ class MonitoringSettings(RegistryClientSettings):
     def training(self) -> PeerTarget | None:
         if not self.training_target:
             return None
-        return PeerTarget(self.training_target, self.training_token_file,
-                          self.training_tls_ca_file)
+        return PeerTarget(self.training_target, self.training_token_file, self.training_tls_ca_file)

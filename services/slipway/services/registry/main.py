@@ -27,24 +27,36 @@ log = get_logger("slipway.registry")
 def build(settings: RegistrySettings, db: Database) -> ServiceApp:
     assert settings.artifact_dir is not None
     if settings.allow_pickle:
-        log.warning("pickle/joblib artifacts are ACCEPTED (--allow-pickle): loading them can "
-                    "run arbitrary code")
+        log.warning(
+            "pickle/joblib artifacts are ACCEPTED (--allow-pickle): loading them can "
+            "run arbitrary code"
+        )
     store = LocalArtifactStore(settings.artifact_dir, max_bytes=settings.max_artifact_bytes)
     domain = RegistryDomain(
-        db, SqlRegistryRepository(), store,
+        db,
+        SqlRegistryRepository(),
+        store,
         protected_aliases=frozenset(settings.protected_aliases),
-        allow_pickle=settings.allow_pickle, upload_lease_seconds=settings.upload_lease_seconds,
+        allow_pickle=settings.allow_pickle,
+        upload_lease_seconds=settings.upload_lease_seconds,
         inspect=model_files.inspect_artifact,  # uploaded skops files with untrusted types fail
     )
-    def peer(service: str, target: str) -> PeerLocator:
-        return PeerLocator(service, target, suite_file=settings.suite_file,
-                           token_file=settings.peer_token_file,
-                           tls_ca_file=settings.peer_tls_ca_file)
 
-    peers = LineageSources(peer("training", settings.training_target),
-                           peer("monitoring", settings.monitoring_target))
-    servicer = RegistryServicer(domain, LineageReports(domain, peers),
-                                read_cache_seconds=settings.read_cache_seconds)
+    def peer(service: str, target: str) -> PeerLocator:
+        return PeerLocator(
+            service,
+            target,
+            suite_file=settings.suite_file,
+            token_file=settings.peer_token_file,
+            tls_ca_file=settings.peer_tls_ca_file,
+        )
+
+    peers = LineageSources(
+        peer("training", settings.training_target), peer("monitoring", settings.monitoring_target)
+    )
+    servicer = RegistryServicer(
+        domain, LineageReports(domain, peers), read_cache_seconds=settings.read_cache_seconds
+    )
     sweeper: list[asyncio.Task[None]] = []
 
     async def sweep_forever() -> None:
@@ -67,7 +79,9 @@ def build(settings: RegistrySettings, db: Database) -> ServiceApp:
 
     return ServiceApp(
         services=[ServiceRegistration(SERVICE, servicer), audit_registration(db)],
-        on_ready=on_ready, on_stopping=on_stopping, on_stop=peers.close,
+        on_ready=on_ready,
+        on_stopping=on_stopping,
+        on_stop=peers.close,
     )
 
 

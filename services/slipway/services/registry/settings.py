@@ -17,38 +17,55 @@ class RegistrySettings(ServiceSettings):
     default_metrics_port = 9101
 
     artifact_dir: Path | None = setting(
-        None, "Folder of the content-addressed artifact store. Default $SLIPWAY_HOME/artifacts.")
-    max_artifact_bytes: int = setting(2 * 1024**3, "Largest artifact accepted, checked while "
-                                                   "streaming.")
+        None, "Folder of the content-addressed artifact store. Default $SLIPWAY_HOME/artifacts."
+    )
+    max_artifact_bytes: int = setting(
+        2 * 1024**3, "Largest artifact accepted, checked while streaming."
+    )
     protected_aliases: list[str] = setting(
-        ["production"], "Aliases only an approver or admin may move, with a reason, and only to "
-                        "a READY version (comma-separated in the environment).")
+        ["production"],
+        "Aliases only an approver or admin may move, with a reason, and only to "
+        "a READY version (comma-separated in the environment).",
+    )
     allow_pickle: bool = setting(
-        False, "Accept pickle/joblib artifacts, which can run code when loaded. Logged.")
+        False, "Accept pickle/joblib artifacts, which can run code when loaded. Logged."
+    )
     read_cache_seconds: float = setting(
-        0.1, "Version reads are answered from memory while the registry is unchanged; changes "
-             "made through another registry process are noticed within this many seconds. "
-             "0 turns the cache off.")
+        0.1,
+        "Version reads are answered from memory while the registry is unchanged; changes "
+        "made through another registry process are noticed within this many seconds. "
+        "0 turns the cache off.",
+    )
     upload_lease_seconds: float = setting(
-        60.0, "An upload that sends nothing for this long (its client or server died) is "
-              "marked FAILED.")
+        60.0,
+        "An upload that sends nothing for this long (its client or server died) is marked FAILED.",
+    )
     training_target: str = setting(
-        "", "host:port of the training service, asked for the training job behind a lineage "
-            "report. Empty: read from --suite-file, else the report says it is missing.")
+        "",
+        "host:port of the training service, asked for the training job behind a lineage "
+        "report. Empty: read from --suite-file, else the report says it is missing.",
+    )
     monitoring_target: str = setting(
-        "", "host:port of the monitoring service, asked for the alerts in a lineage report. "
-            "Empty: read from --suite-file, else the report says they are missing.")
+        "",
+        "host:port of the monitoring service, asked for the alerts in a lineage report. "
+        "Empty: read from --suite-file, else the report says they are missing.",
+    )
     peer_token_file: Path | None = setting(
-        None, "Bearer token presented to training and monitoring (a principal with the "
-              "`service` role). Default $SLIPWAY_HOME/registry.token, as `slipway up` writes "
-              "it.")
+        None,
+        "Bearer token presented to training and monitoring (a principal with the "
+        "`service` role). Default $SLIPWAY_HOME/registry.token, as `slipway up` writes "
+        "it.",
+    )
     peer_tls_ca_file: Path | None = setting(
-        None, "PEM CA bundle to verify the certificates of training and monitoring; enables "
-              "TLS to them.")
+        None,
+        "PEM CA bundle to verify the certificates of training and monitoring; enables TLS to them.",
+    )
     suite_file: Path | None = setting(
-        None, "The suite description `slipway up` writes ($SLIPWAY_HOME/suite.json): the "
-              "training and monitoring addresses not given by their flags are read from it "
-              "for each lineage report, since those services start after the registry.")
+        None,
+        "The suite description `slipway up` writes ($SLIPWAY_HOME/suite.json): the "
+        "training and monitoring addresses not given by their flags are read from it "
+        "for each lineage report, since those services start after the registry.",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -42,26 +42,39 @@ class ServingMetrics:
     """The serving service's own series; registered on its server's /metrics."""
 
     def __init__(self) -> None:
-        self.swaps = Counter("slipway_serving_swaps_total",
-                             "Version loads and live swaps, by target and outcome "
-                             "(loaded, swapped, failed).", ["target", "outcome"], registry=None)
-        self.version = Gauge("slipway_serving_version", "The version number each target "
-                             "serves now.", ["target"], registry=None)
-        self.shadow = Counter("slipway_serving_shadow_predictions_total",
-                              "Rows scored by shadow candidates, by model and whether the "
-                              "candidate's predict agreed.", ["model", "agreed"], registry=None)
+        self.swaps = Counter(
+            "slipway_serving_swaps_total",
+            "Version loads and live swaps, by target and outcome (loaded, swapped, failed).",
+            ["target", "outcome"],
+            registry=None,
+        )
+        self.version = Gauge(
+            "slipway_serving_version",
+            "The version number each target serves now.",
+            ["target"],
+            registry=None,
+        )
+        self.shadow = Counter(
+            "slipway_serving_shadow_predictions_total",
+            "Rows scored by shadow candidates, by model and whether the "
+            "candidate's predict agreed.",
+            ["model", "agreed"],
+            registry=None,
+        )
 
     def collectors(self) -> list[Collector]:
         return [self.swaps, self.version, self.shadow]
 
-    def on_swap(self, target: str, outcome: str, old: VersionInfo | None,
-                new: VersionInfo | None, why: str) -> None:
+    def on_swap(
+        self, target: str, outcome: str, old: VersionInfo | None, new: VersionInfo | None, why: str
+    ) -> None:
         self.swaps.labels(target, outcome).inc()
         if outcome != "failed" and new is not None:
             self.version.labels(target).set(new.number)
 
-    def on_shadow(self, model: str, live: Live, shadow: Live, ours: dict[str, Any],
-                  theirs: dict[str, Any]) -> None:
+    def on_shadow(
+        self, model: str, live: Live, shadow: Live, ours: dict[str, Any], theirs: dict[str, Any]
+    ) -> None:
         if PREDICT in ours and PREDICT in theirs:
             same = int(np.sum(np.asarray(ours[PREDICT]) == np.asarray(theirs[PREDICT])))
             self.shadow.labels(model, "true").inc(same)
@@ -86,8 +99,9 @@ def parse_policies(canary: Sequence[str], shadow: Sequence[str]) -> dict[str, Po
             raise ConfigurationError(f"shadow {text!r}: expected model=alias")
         existing = policies.get(model)
         if existing is not None and existing.candidate_alias != alias:
-            raise ConfigurationError(f"{model}: canary and shadow must name the same "
-                                     "candidate alias")
+            raise ConfigurationError(
+                f"{model}: canary and shadow must name the same candidate alias"
+            )
         policies[model] = Policy(alias, existing.canary_percent if existing else 0.0, True)
     return policies
 
@@ -101,38 +115,62 @@ def build(settings: ServingSettings, db: Database) -> ServiceApp:
     metrics = ServingMetrics()
     source = VersionSource(settings.registry, ArtifactCache(settings.cache_dir))
     if settings.allow_pickle:
-        log.warning("pickle/joblib artifacts are LOADED (--allow-pickle): loading them can run "
-                    "arbitrary code")
+        log.warning(
+            "pickle/joblib artifacts are LOADED (--allow-pickle): loading them can run "
+            "arbitrary code"
+        )
     deployments = Deployments(
-        source, targets, policies=parse_policies(settings.canary, settings.shadow),
+        source,
+        targets,
+        policies=parse_policies(settings.canary, settings.shadow),
         max_batch_rows=settings.max_batch_rows,
-        max_batch_wait=settings.max_batch_wait_ms / 1000.0, batching=settings.batching,
-        retry_seconds=settings.load_retry_seconds, resync_seconds=settings.resync_seconds,
-        allow_pickle=settings.allow_pickle, on_swap=metrics.on_swap)
+        max_batch_wait=settings.max_batch_wait_ms / 1000.0,
+        batching=settings.batching,
+        retry_seconds=settings.load_retry_seconds,
+        resync_seconds=settings.resync_seconds,
+        allow_pickle=settings.allow_pickle,
+        on_swap=metrics.on_swap,
+    )
+
     def record_change(action: str, resource: str, payload: dict[str, Any]) -> None:
         # What a serving process serves lives in its memory, not the database: the audit event
         # is written once the change is made.
         with db.unit_of_work() as session:
-            record(session, service="serving", action=f"serving.{action}", resource=resource,
-                   payload=payload)
+            record(
+                session,
+                service="serving",
+                action=f"serving.{action}",
+                resource=resource,
+                payload=payload,
+            )
 
     async def audit(action: str, resource: str, payload: dict[str, Any]) -> None:
-        await asyncio.to_thread(contextvars.copy_context().run, record_change, action,
-                                resource, payload)
+        await asyncio.to_thread(
+            contextvars.copy_context().run, record_change, action, resource, payload
+        )
 
     prediction_log = None
     collectors = metrics.collectors()
     if settings.monitoring_target:
         prediction_log = PredictionLog(
-            PeerTarget(settings.monitoring_target, settings.monitoring_token_file,
-                       settings.registry_tls_ca_file),
+            PeerTarget(
+                settings.monitoring_target,
+                settings.monitoring_token_file,
+                settings.registry_tls_ca_file,
+            ),
             sample_rate=settings.prediction_log_sample_rate,
-            capacity=settings.prediction_log_queue, batch_size=settings.prediction_log_batch,
-            sender=f"serving@{socket.gethostname()}:{os.getpid()}")
+            capacity=settings.prediction_log_queue,
+            batch_size=settings.prediction_log_batch,
+            sender=f"serving@{socket.gethostname()}:{os.getpid()}",
+        )
         collectors += prediction_log.metrics.collectors()
-    servicer = InferenceServicer(deployments, max_rows=settings.max_rows,
-                                 on_shadow=metrics.on_shadow, audit=audit,
-                                 prediction_log=prediction_log)
+    servicer = InferenceServicer(
+        deployments,
+        max_rows=settings.max_rows,
+        on_shadow=metrics.on_shadow,
+        audit=audit,
+        prediction_log=prediction_log,
+    )
 
     async def on_ready() -> None:
         if prediction_log is not None:
@@ -151,7 +189,10 @@ def build(settings: ServingSettings, db: Database) -> ServiceApp:
 
     return ServiceApp(
         services=[ServiceRegistration(SERVICE, servicer), audit_registration(db)],
-        on_ready=on_ready, on_stopping=on_stopping, collectors=collectors)
+        on_ready=on_ready,
+        on_stopping=on_stopping,
+        collectors=collectors,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

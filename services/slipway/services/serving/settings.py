@@ -17,47 +17,68 @@ class ServingSettings(RegistryClientSettings):
     default_metrics_port = 9103
 
     deployments: list[str] = setting(
-        [], "What to serve: `model@alias` (follows the alias live) or `model@3` (pinned), "
-            "comma-separated in the environment. A bare `model` means `model@production`.")
+        [],
+        "What to serve: `model@alias` (follows the alias live) or `model@3` (pinned), "
+        "comma-separated in the environment. A bare `model` means `model@production`.",
+    )
     canary: list[str] = setting(
-        [], "Canary policies, `model=alias:percent`: that share of the model's traffic goes to "
-            "the version behind the alias (sticky per request id).")
+        [],
+        "Canary policies, `model=alias:percent`: that share of the model's traffic goes to "
+        "the version behind the alias (sticky per request id).",
+    )
     shadow: list[str] = setting(
-        [], "Shadow policies, `model=alias`: the version behind the alias scores every request "
-            "off the response path; callers get the deployed version's answer.")
+        [],
+        "Shadow policies, `model=alias`: the version behind the alias scores every request "
+        "off the response path; callers get the deployed version's answer.",
+    )
     cache_dir: Path | None = setting(
-        None, "Local cache of verified artifacts, so a restart works while the registry is "
-              "down. Default $SLIPWAY_HOME/serving-cache.")
+        None,
+        "Local cache of verified artifacts, so a restart works while the registry is "
+        "down. Default $SLIPWAY_HOME/serving-cache.",
+    )
     max_rows: int = setting(100_000, "Most rows one request may carry.")
     batching: bool = setting(
-        True, "Merge concurrent requests to a model into one prediction (adaptive batching).")
+        True, "Merge concurrent requests to a model into one prediction (adaptive batching)."
+    )
     max_batch_rows: int = setting(
-        32_768, "Most rows in one merged prediction (large requests merge too: one call over "
-                "32k rows of a forest costs far less than 32 calls over 1000).")
+        32_768,
+        "Most rows in one merged prediction (large requests merge too: one call over "
+        "32k rows of a forest costs far less than 32 calls over 1000).",
+    )
     max_batch_wait_ms: float = setting(
-        0.0, "How long a request may wait for others to join its batch; 0 merges only "
-             "requests that arrive while a prediction runs.")
+        0.0,
+        "How long a request may wait for others to join its batch; 0 merges only "
+        "requests that arrive while a prediction runs.",
+    )
     load_retry_seconds: float = setting(
-        5.0, "How often a target that could not be loaded is tried again.")
+        5.0, "How often a target that could not be loaded is tried again."
+    )
     resync_seconds: float = setting(
-        30.0, "Followed aliases are re-read this often, besides the registry's events.")
+        30.0, "Followed aliases are re-read this often, besides the registry's events."
+    )
     ready_timeout_seconds: float = setting(
-        60.0, "While models are still loading, a warning naming them is logged this often "
-              "(readiness stays false until they are all in).")
+        60.0,
+        "While models are still loading, a warning naming them is logged this often "
+        "(readiness stays false until they are all in).",
+    )
     monitoring_target: str = setting(
-        "", "host:port of the monitoring service that prediction logs are sent to; empty "
-            "sends none.")
+        "",
+        "host:port of the monitoring service that prediction logs are sent to; empty sends none.",
+    )
     monitoring_token_file: Path | None = setting(
-        None, "Bearer token presented to monitoring (role `service`). Default: the registry "
-              "token file.")
+        None,
+        "Bearer token presented to monitoring (role `service`). Default: the registry token file.",
+    )
     prediction_log_sample_rate: float = setting(
-        1.0, "Share of requests whose inputs and outputs are logged to monitoring (0 to 1).")
+        1.0, "Share of requests whose inputs and outputs are logged to monitoring (0 to 1)."
+    )
     prediction_log_queue: int = setting(
-        10_000, "Requests waiting to be sent at most; beyond it logs are dropped and counted, "
-                "never inference slowed.")
+        10_000,
+        "Requests waiting to be sent at most; beyond it logs are dropped and counted, "
+        "never inference slowed.",
+    )
     prediction_log_batch: int = setting(500, "Requests per IngestPredictions batch.")
-    allow_pickle: bool = setting(
-        False, "Load pickle/joblib artifacts, which can run code. Logged.")
+    allow_pickle: bool = setting(False, "Load pickle/joblib artifacts, which can run code. Logged.")
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -35,25 +35,43 @@ def build(settings: TrainingSettings, db: Database) -> ServiceApp:
     settings.data_root.mkdir(parents=True, exist_ok=True)
     settings.work_dir.mkdir(parents=True, exist_ok=True)
     jobs = TrainingJobs(
-        db, SqlJobRepository(), data_root=settings.data_root, validator=validate,
-        limits=Limits(default_max_runtime_seconds=settings.default_max_runtime_seconds,
-                      max_runtime_limit_seconds=settings.max_runtime_limit_seconds,
-                      max_attempts=settings.max_attempts,
-                      heartbeat_timeout_seconds=settings.heartbeat_timeout_seconds),
-        protected_aliases=frozenset(settings.protected_aliases))
-    registrar = Registrar(settings.registry, retry_seconds=settings.registry_retry_seconds,
-                          code_version=code_version())
+        db,
+        SqlJobRepository(),
+        data_root=settings.data_root,
+        validator=validate,
+        limits=Limits(
+            default_max_runtime_seconds=settings.default_max_runtime_seconds,
+            max_runtime_limit_seconds=settings.max_runtime_limit_seconds,
+            max_attempts=settings.max_attempts,
+            heartbeat_timeout_seconds=settings.heartbeat_timeout_seconds,
+        ),
+        protected_aliases=frozenset(settings.protected_aliases),
+    )
+    registrar = Registrar(
+        settings.registry,
+        retry_seconds=settings.registry_retry_seconds,
+        code_version=code_version(),
+    )
     supervisor = Supervisor(
-        jobs, registrar,
-        WorkerConfig(data_root=settings.data_root, work_dir=settings.work_dir,
-                     heartbeat_seconds=settings.heartbeat_seconds,
-                     poll_seconds=settings.poll_seconds),
-        count=settings.workers, worker_id=new_worker_id)
+        jobs,
+        registrar,
+        WorkerConfig(
+            data_root=settings.data_root,
+            work_dir=settings.work_dir,
+            heartbeat_seconds=settings.heartbeat_seconds,
+            poll_seconds=settings.poll_seconds,
+        ),
+        count=settings.workers,
+        worker_id=new_worker_id,
+    )
     servicer = TrainingServicer(jobs, supervisor)
     supervisor.on_change = servicer.notify
     if settings.registry_token_file is not None and not settings.registry_token_file.exists():
-        log.warning("no token for the registry; registration works only against a registry "
-                    "that accepts calls without one", token_file=str(settings.registry_token_file))
+        log.warning(
+            "no token for the registry; registration works only against a registry "
+            "that accepts calls without one",
+            token_file=str(settings.registry_token_file),
+        )
 
     async def on_ready() -> None:
         await supervisor.start()
@@ -62,9 +80,12 @@ def build(settings: TrainingSettings, db: Database) -> ServiceApp:
         servicer.stop_watchers()
         await supervisor.stop()  # running fits are killed; a reaper queues their jobs again
 
-    return ServiceApp(services=[ServiceRegistration(SERVICE, servicer), audit_registration(db)],
-                      on_ready=on_ready, on_stopping=on_stopping,
-                      collectors=supervisor.metrics.collectors())
+    return ServiceApp(
+        services=[ServiceRegistration(SERVICE, servicer), audit_registration(db)],
+        on_ready=on_ready,
+        on_stopping=on_stopping,
+        collectors=supervisor.metrics.collectors(),
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

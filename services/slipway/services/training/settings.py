@@ -17,34 +17,47 @@ class TrainingSettings(RegistryClientSettings):
     default_metrics_port = 9102
 
     data_root: Path | None = setting(
-        None, "Folder that dataset paths are relative to; nothing outside it can be read. "
-              "Default $SLIPWAY_HOME/data.")
+        None,
+        "Folder that dataset paths are relative to; nothing outside it can be read. "
+        "Default $SLIPWAY_HOME/data.",
+    )
     work_dir: Path | None = setting(
-        None, "Scratch folder for the files a job produces before they are registered. "
-              "Default $SLIPWAY_HOME/training-work.")
+        None,
+        "Scratch folder for the files a job produces before they are registered. "
+        "Default $SLIPWAY_HOME/training-work.",
+    )
     workers: int = setting(
-        1, "Jobs this process runs at once, each fit in its own child process. More replicas "
-           "of the service on the same database simply add workers. 0 serves the API only.")
+        1,
+        "Jobs this process runs at once, each fit in its own child process. More replicas "
+        "of the service on the same database simply add workers. 0 serves the API only.",
+    )
     registry_retry_seconds: float = setting(
-        120.0, "How long registration keeps retrying while the registry is unreachable before "
-               "the job fails with the retryable reason REGISTRY_UNAVAILABLE.")
+        120.0,
+        "How long registration keeps retrying while the registry is unreachable before "
+        "the job fails with the retryable reason REGISTRY_UNAVAILABLE.",
+    )
     heartbeat_seconds: float = setting(
-        2.0, "How often a worker proves a running job is alive (and notices cancellations).")
+        2.0, "How often a worker proves a running job is alive (and notices cancellations)."
+    )
     heartbeat_timeout_seconds: float = setting(
-        15.0, "A running job whose heartbeat is older than this lost its worker: it is queued "
-              "again, or failed with WORKER_LOST after max attempts.")
-    max_attempts: int = setting(
-        3, "How many times a job is started before a lost worker fails it.")
+        15.0,
+        "A running job whose heartbeat is older than this lost its worker: it is queued "
+        "again, or failed with WORKER_LOST after max attempts.",
+    )
+    max_attempts: int = setting(3, "How many times a job is started before a lost worker fails it.")
     default_max_runtime_seconds: float = setting(
-        3600.0, "Runtime limit per attempt for jobs that set none.")
+        3600.0, "Runtime limit per attempt for jobs that set none."
+    )
     max_runtime_limit_seconds: float = setting(
-        86400.0, "The largest runtime limit a job may ask for.")
-    poll_seconds: float = setting(
-        0.5, "How often an idle worker looks for queued jobs.")
+        86400.0, "The largest runtime limit a job may ask for."
+    )
+    poll_seconds: float = setting(0.5, "How often an idle worker looks for queued jobs.")
     protected_aliases: list[str] = setting(
-        ["production"], "Aliases a job may not set on success: they are moved by an approver "
-                        "(SetModelAlias with a reason), never by training. Keep in step with "
-                        "the registry's setting.")
+        ["production"],
+        "Aliases a job may not set on success: they are moved by an approver "
+        "(SetModelAlias with a reason), never by training. Keep in step with "
+        "the registry's setting.",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()

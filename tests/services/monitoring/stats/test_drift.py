@@ -57,8 +57,9 @@ def test_new_category_is_detected_and_same_distribution_is_not():
     assert result.kind == "categorical"
     assert result.method == "chisquare"
     assert not result.drifted
-    shifted = feature_drift("c", reference,
-                            rng.choice(["a", "b", "c", "d"], size=400, p=[0.4, 0.2, 0.2, 0.2]))
+    shifted = feature_drift(
+        "c", reference, rng.choice(["a", "b", "c", "d"], size=400, p=[0.4, 0.2, 0.2, 0.2])
+    )
     assert shifted.drifted
     assert shifted.p_value is not None
     assert shifted.p_value < 1e-6
@@ -95,8 +96,9 @@ def test_binary_uses_the_two_proportion_z_test():
 def test_large_reference_categorical_uses_natural_log_jensen_shannon():
     rng = np.random.default_rng(5)
     reference = rng.choice(["a", "b"], size=3000, p=[0.5, 0.5]).astype(object)
-    disjoint = feature_drift("c", reference, np.array(["z"] * 100, dtype=object),
-                             kind="categorical")
+    disjoint = feature_drift(
+        "c", reference, np.array(["z"] * 100, dtype=object), kind="categorical"
+    )
     assert disjoint.method == "jensenshannon"
     # Natural logarithm (as Evidently): disjoint supports are at distance sqrt(ln 2).
     assert disjoint.statistic == pytest.approx(np.sqrt(np.log(2)))
@@ -165,8 +167,9 @@ def test_overrides_per_feature_and_per_kind():
     assert result.method == "wasserstein"
     assert result.threshold == 0.0
     assert result.drifted
-    by_kind = DriftConfig(small_reference_methods={"numeric": "psi"},
-                          kind_thresholds={"numeric": 10.0})
+    by_kind = DriftConfig(
+        small_reference_methods={"numeric": "psi"}, kind_thresholds={"numeric": 10.0}
+    )
     result = feature_drift("x", reference, current, config=by_kind)
     assert result.method == "psi"
     assert result.threshold == 10.0
@@ -175,10 +178,18 @@ def test_overrides_per_feature_and_per_kind():
 
 def test_dataset_drift_share_and_verdict():
     rng = np.random.default_rng(9)
-    reference = {"a": rng.normal(size=400), "b": rng.normal(size=400),
-                 "c": rng.choice(["x", "y"], size=400), "d": rng.normal(size=400)}
-    current = {"a": rng.normal(2, 1, size=300), "b": rng.normal(2, 1, size=300),
-               "c": rng.choice(["x", "y"], size=300), "d": rng.normal(size=300)}
+    reference = {
+        "a": rng.normal(size=400),
+        "b": rng.normal(size=400),
+        "c": rng.choice(["x", "y"], size=400),
+        "d": rng.normal(size=400),
+    }
+    current = {
+        "a": rng.normal(2, 1, size=300),
+        "b": rng.normal(2, 1, size=300),
+        "c": rng.choice(["x", "y"], size=300),
+        "d": rng.normal(size=300),
+    }
     result = dataset_drift(reference, current)
     assert result.drifted_features == ("a", "b")
     assert result.drifted_share == 0.5
@@ -191,16 +202,18 @@ def test_dataset_drift_share_and_verdict():
 def test_prediction_drift_uses_the_same_function():
     rng = np.random.default_rng(10)
     outputs = rng.choice([0, 1, 2], size=500, p=[0.6, 0.3, 0.1])
-    result = feature_drift("prediction", outputs, rng.choice([0, 1, 2], size=500,
-                                                                p=[0.2, 0.3, 0.5]))
+    result = feature_drift(
+        "prediction", outputs, rng.choice([0, 1, 2], size=500, p=[0.2, 0.3, 0.5])
+    )
     assert result.method == "chisquare"
     assert result.drifted
 
 
 def test_partial_overrides_fall_back_to_defaults_and_unknown_kinds_are_refused():
     config = DriftConfig(small_reference_methods={"numeric": "psi"}, method_thresholds={})
-    result = feature_drift("c", np.array(["a", "b", "c"] * 10), np.array(["a", "b", "c"] * 10),
-                           config=config)
+    result = feature_drift(
+        "c", np.array(["a", "b", "c"] * 10), np.array(["a", "b", "c"] * 10), config=config
+    )
     assert result.method == "chisquare"
     assert result.threshold == 0.05
     with pytest.raises(ValueError, match="kind"):

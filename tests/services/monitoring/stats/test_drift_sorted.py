@@ -11,7 +11,8 @@ from slipway.services.monitoring.stats.drift import feature_drift, psi
 
 
 @pytest.mark.parametrize(
-    "case", ["continuous", "ties", "shared values", "unequal sizes", "one value"])
+    "case", ["continuous", "ties", "shared values", "unequal sizes", "one value"]
+)
 def test_normed_wasserstein_is_scipys(case: str) -> None:
     rng = np.random.default_rng(11)
     reference, current = rng.normal(size=3000), rng.normal(0.4, 1.3, size=3000)
@@ -37,8 +38,7 @@ def test_psi_bins_count_values_on_their_edges_to_the_right() -> None:
     inner = np.unique(np.quantile(reference, np.linspace(0, 1, 11)[1:-1]))
     shares = []
     for values in (reference, current):
-        counts = np.bincount(np.searchsorted(inner, values, side="right"),
-                             minlength=len(inner) + 1)
+        counts = np.bincount(np.searchsorted(inner, values, side="right"), minlength=len(inner) + 1)
         share = counts / counts.sum()
         shares.append(np.where(share == 0, 1e-4, share))
     expected = float(np.sum((shares[1] - shares[0]) * np.log(shares[1] / shares[0])))
@@ -46,12 +46,16 @@ def test_psi_bins_count_values_on_their_edges_to_the_right() -> None:
     assert len(bins) == len(inner) + 1
 
 
-@pytest.mark.parametrize("values", [
-    np.array([0.0, 1.0, 1.0, 0.0, np.nan]),  # two values and a missing one: binary
-    np.array([-0.0, 0.0, 2.0]),  # -0 and 0 are one value
-    np.array([3, 3, 3]),
-    np.array([True, False, True]),
-    np.arange(50) % 7,
-], ids=["binary-with-nan", "signed-zero", "constant", "bool", "seven-values"])
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([0.0, 1.0, 1.0, 0.0, np.nan]),  # two values and a missing one: binary
+        np.array([-0.0, 0.0, 2.0]),  # -0 and 0 are one value
+        np.array([3, 3, 3]),
+        np.array([True, False, True]),
+        np.arange(50) % 7,
+    ],
+    ids=["binary-with-nan", "signed-zero", "constant", "bool", "seven-values"],
+)
 def test_inferred_kind_of_numbers_is_feature_stats_kind(values: np.ndarray) -> None:
     assert feature_drift("x", values, values).kind == feature_stats("x", values).kind

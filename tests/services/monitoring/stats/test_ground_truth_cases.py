@@ -39,8 +39,13 @@ from support.evidently_oracle import DatasetVerdict, column_verdict, dataset_ver
 BOTH = frozenset({CONTINGENCY, MISSING_SHARE})
 
 # Slipway's method names and Evidently's for the same test.
-EVIDENTLY_METHOD = {"ks": "ks", "ztest": "z", "chisquare": "chisquare",
-                    "wasserstein": "wasserstein", "jensenshannon": "jensenshannon"}
+EVIDENTLY_METHOD = {
+    "ks": "ks",
+    "ztest": "z",
+    "chisquare": "chisquare",
+    "wasserstein": "wasserstein",
+    "jensenshannon": "jensenshannon",
+}
 
 
 @functools.cache
@@ -77,7 +82,8 @@ def test_the_evidently_oracle_gives_the_verdicts_the_case_expects_of_evidently(n
 
 @pytest.mark.parametrize("name", CASE_NAMES)
 def test_verdicts_differ_from_evidently_only_where_a_documented_difference_is_the_reason(
-        name: str) -> None:
+    name: str,
+) -> None:
     built = case(name)
     mine = verdicts(ours(name))
     theirs = evidently(name)
@@ -121,8 +127,9 @@ def test_a_tiny_shift_in_200k_rows_is_statistically_real_but_not_drift() -> None
     # defaults use distances there.
     forced = DriftConfig(feature_methods={"score": "ks", "amount": "ks"})
     for name in ("score", "amount"):
-        assert feature_drift(name, built.reference[name], built.current[name],
-                             config=forced).drifted
+        assert feature_drift(
+            name, built.reference[name], built.current[name], config=forced
+        ).drifted
 
 
 def test_concept_drift_leaves_the_data_unchanged_and_the_error_detectors_see_it() -> None:
@@ -172,12 +179,20 @@ def test_cases_are_reproducible_and_shaped_as_documented(name: str) -> None:
 
 def test_the_case_module_imports_in_a_plain_script_with_numpy_only() -> None:
     tests = Path(__file__).resolve().parents[3]
-    script = ("import sys; sys.path.insert(0, sys.argv[1]); "
-              "from support.drift_cases import build_cases; cases = build_cases(); "
-              "bad = {'pytest', 'scipy', 'slipway'} & {m.split('.')[0] for m in sys.modules}; "
-              "assert not bad, bad; print(len(cases))")
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); "
+        "from support.drift_cases import build_cases; cases = build_cases(); "
+        "bad = {'pytest', 'scipy', 'slipway'} & {m.split('.')[0] for m in sys.modules}; "
+        "assert not bad, bad; print(len(cases))"
+    )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    run = subprocess.run([sys.executable, "-c", script, str(tests)], capture_output=True,
-                         text=True, timeout=60, env=env, check=False)
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(tests)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == str(len(CASE_NAMES))

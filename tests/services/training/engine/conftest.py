@@ -25,8 +25,7 @@ def _people_table(rows: int = 120, seed: int = 0) -> pa.Table:
     bought = np.where(score + rng.normal(0, 0.5, rows) > 0.3, "yes", "no")
     income_column = pa.array(income.tolist(), mask=np.arange(rows) == 3)
     city_column = pa.array(city.tolist(), mask=np.arange(rows) == 5)
-    return pa.table({"age": age, "income": income_column, "city": city_column,
-                     "bought": bought})
+    return pa.table({"age": age, "income": income_column, "city": city_column, "bought": bought})
 
 
 def _write_csv(path: Path, table: pa.Table) -> Path:

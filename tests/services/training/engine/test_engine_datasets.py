@@ -32,17 +32,19 @@ def test_resolve_path_finds_files_under_the_root(data_root):
     assert resolve_path(data_root, "./sub/x.csv") == (data_root / "sub" / "x.csv").resolve()
 
 
-@pytest.mark.parametrize(("relative", "text"), [
-    ("", "required"),
-    ("../secret.csv", "'..'"),
-    ("sub/../../secret.csv", "'..'"),
-    ("/etc/passwd", "absolute"),
-    ("missing.csv", "not a file"),
-    (".", "not a file"),
-    ("bad\x00.csv", "NUL"),
-])
-def test_resolve_path_refuses_paths_that_leave_the_root_or_name_nothing(data_root, relative,
-                                                                        text):
+@pytest.mark.parametrize(
+    ("relative", "text"),
+    [
+        ("", "required"),
+        ("../secret.csv", "'..'"),
+        ("sub/../../secret.csv", "'..'"),
+        ("/etc/passwd", "absolute"),
+        ("missing.csv", "not a file"),
+        (".", "not a file"),
+        ("bad\x00.csv", "NUL"),
+    ],
+)
+def test_resolve_path_refuses_paths_that_leave_the_root_or_name_nothing(data_root, relative, text):
     (data_root.parent / "secret.csv").write_text("a\n1\n")
     with pytest.raises(DatasetPathError, match=text):
         resolve_path(data_root, relative)
@@ -96,17 +98,26 @@ def test_parquet_loads_like_the_csv(data_root):
     assert from_parquet.feature_names == from_csv.feature_names
     assert from_parquet.categorical == from_csv.categorical
     np.testing.assert_array_equal(from_parquet.y, from_csv.y)
-    np.testing.assert_allclose(from_parquet.X[:, :2].astype(float),
-                               from_csv.X[:, :2].astype(float))
+    np.testing.assert_allclose(from_parquet.X[:, :2].astype(float), from_csv.X[:, :2].astype(float))
     assert from_parquet.reference.uri == "file:people.parquet"
 
 
 def test_numeric_features_only_give_a_float_matrix_and_int_labels(data_root):
-    pq.write_table(pa.table({"a": [1, 2, 3, None], "b": [0.5, 1.5, None, 2.0],
-                             "flag": [True, False, True, True], "y": [0, 1, 0, 1]}),
-                   data_root / "numbers.pq")
-    data = load(DatasetSpec(path="numbers.pq", target_column="y",
-                            feature_columns=("b", "a", "flag")), data_root)
+    pq.write_table(
+        pa.table(
+            {
+                "a": [1, 2, 3, None],
+                "b": [0.5, 1.5, None, 2.0],
+                "flag": [True, False, True, True],
+                "y": [0, 1, 0, 1],
+            }
+        ),
+        data_root / "numbers.pq",
+    )
+    data = load(
+        DatasetSpec(path="numbers.pq", target_column="y", feature_columns=("b", "a", "flag")),
+        data_root,
+    )
     assert data.X.dtype == np.float64
     np.testing.assert_array_equal(data.X[:, 2], [1.0, 0.0, 1.0, 1.0])
     assert np.isnan(data.X[3, 1])
@@ -115,11 +126,19 @@ def test_numeric_features_only_give_a_float_matrix_and_int_labels(data_root):
 
 
 def test_categorical_columns_override_the_types(data_root, write_csv):
-    write_csv(data_root / "codes.csv", pa.table({"zip": [10115, 75001, 10115, 75001],
-                                                 "size": ["1", "2.5", "3", ""],
-                                                 "y": [1.5, 2.5, 3.5, 4.5]}))
-    data = load(DatasetSpec(path="codes.csv", target_column="y",
-                            categorical_columns=("zip",)), data_root)
+    write_csv(
+        data_root / "codes.csv",
+        pa.table(
+            {
+                "zip": [10115, 75001, 10115, 75001],
+                "size": ["1", "2.5", "3", ""],
+                "y": [1.5, 2.5, 3.5, 4.5],
+            }
+        ),
+    )
+    data = load(
+        DatasetSpec(path="codes.csv", target_column="y", categorical_columns=("zip",)), data_root
+    )
     assert data.categorical == (True, False)
     assert data.X[:, 0].tolist() == ["10115", "75001", "10115", "75001"]
     assert data.X[:2, 1].tolist() == [1.0, 2.5]
@@ -128,33 +147,48 @@ def test_categorical_columns_override_the_types(data_root, write_csv):
 
 
 def test_text_in_a_numeric_column_is_bad_data(data_root, write_csv):
-    write_csv(data_root / "text.csv", pa.table({"size": ["1", "big"], "colour": ["a", "b"],
-                                                "y": [0, 1]}))
+    write_csv(
+        data_root / "text.csv", pa.table({"size": ["1", "big"], "colour": ["a", "b"], "y": [0, 1]})
+    )
     with pytest.raises(TrainingFailed, match="'size' is not numeric") as caught:
-        load(DatasetSpec(path="text.csv", target_column="y", categorical_columns=("colour",)),
-             data_root)
+        load(
+            DatasetSpec(path="text.csv", target_column="y", categorical_columns=("colour",)),
+            data_root,
+        )
     assert caught.value.category == "bad_data"
 
 
-@pytest.mark.parametrize(("spec", "text"), [
-    (DatasetSpec(path="people.csv", target_column="nope"), "target column 'nope'"),
-    (DatasetSpec(path="people.csv", target_column="bought", feature_columns=("age", "height")),
-     "height"),
-    (DatasetSpec(path="people.csv", target_column="bought", feature_columns=("bought",)),
-     "other than the target"),
-])
+@pytest.mark.parametrize(
+    ("spec", "text"),
+    [
+        (DatasetSpec(path="people.csv", target_column="nope"), "target column 'nope'"),
+        (
+            DatasetSpec(
+                path="people.csv", target_column="bought", feature_columns=("age", "height")
+            ),
+            "height",
+        ),
+        (
+            DatasetSpec(path="people.csv", target_column="bought", feature_columns=("bought",)),
+            "other than the target",
+        ),
+    ],
+)
 def test_missing_columns_are_bad_data(data_root, spec, text):
     with pytest.raises(TrainingFailed, match=text) as caught:
         load(spec, data_root)
     assert caught.value.category == "bad_data"
 
 
-@pytest.mark.parametrize(("name", "content", "text"), [
-    ("empty.csv", b"a,y\n", "no rows"),
-    ("broken.parquet", b"PAR1 not really", "cannot read file:broken.parquet as parquet"),
-    ("ragged.csv", b"a,y\n1,2\n3,4,5\n", "cannot read file:ragged.csv as csv"),
-    ("gaps.csv", b"a,y\n1,\n2,1\n", "missing values"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "text"),
+    [
+        ("empty.csv", b"a,y\n", "no rows"),
+        ("broken.parquet", b"PAR1 not really", "cannot read file:broken.parquet as parquet"),
+        ("ragged.csv", b"a,y\n1,2\n3,4,5\n", "cannot read file:ragged.csv as csv"),
+        ("gaps.csv", b"a,y\n1,\n2,1\n", "missing values"),
+    ],
+)
 def test_unreadable_or_empty_files_are_bad_data(data_root, name, content, text):
     (data_root / name).write_bytes(content)
     with pytest.raises(TrainingFailed, match=text) as caught:
@@ -174,12 +208,17 @@ def test_the_format_comes_from_the_spec_or_the_extension(data_root):
 # --- bundled datasets --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "rows", "features", "label_kind"), [
-    ("iris", 150, 4, "i"), ("wine", 178, 13, "i"), ("breast_cancer", 569, 30, "i"),
-    ("diabetes", 442, 10, "f"), ("digits", 1797, 64, "i"),
-])
-def test_bundled_datasets_load_with_their_feature_names(name, rows, features, label_kind,
-                                                        tmp_path):
+@pytest.mark.parametrize(
+    ("name", "rows", "features", "label_kind"),
+    [
+        ("iris", 150, 4, "i"),
+        ("wine", 178, 13, "i"),
+        ("breast_cancer", 569, 30, "i"),
+        ("diabetes", 442, 10, "f"),
+        ("digits", 1797, 64, "i"),
+    ],
+)
+def test_bundled_datasets_load_with_their_feature_names(name, rows, features, label_kind, tmp_path):
     data = load(DatasetSpec(bundled=name), tmp_path)
     assert data.X.shape == (rows, features)
     assert data.X.dtype == np.float64

@@ -27,15 +27,15 @@ def test_binary_metrics_use_the_second_class_as_positive():
     predicted = model.predict(x)
     assert metrics["f1"] == pytest.approx(f1_score(y, predicted, pos_label="virginica"))
     assert metrics["roc_auc"] == pytest.approx(
-        roc_auc_score(y == "virginica", model.predict_proba(x)[:, 1]))
+        roc_auc_score(y == "virginica", model.predict_proba(x)[:, 1])
+    )
     assert all(isinstance(v, float) and math.isfinite(v) for v in metrics.values())
 
 
 def test_multiclass_metrics_are_macro_averaged():
     model = LogisticRegression(max_iter=500).fit(X_IRIS, Y_IRIS)
     metrics = evaluate(model, X_IRIS, Y_IRIS, task="classification")
-    assert metrics["f1"] == pytest.approx(f1_score(Y_IRIS, model.predict(X_IRIS),
-                                                   average="macro"))
+    assert metrics["f1"] == pytest.approx(f1_score(Y_IRIS, model.predict(X_IRIS), average="macro"))
     assert 0.9 < metrics["roc_auc"] <= 1.0
     assert metrics["log_loss"] > 0
 
@@ -45,8 +45,9 @@ def test_probability_metrics_need_probabilities_and_every_class_in_the_holdout()
     assert set(evaluate(no_proba, X_IRIS, Y_IRIS, task="classification")) == {"accuracy", "f1"}
     model = LogisticRegression(max_iter=500).fit(X_IRIS, Y_IRIS)
     two_classes = Y_IRIS < 2
-    assert set(evaluate(model, X_IRIS[two_classes], Y_IRIS[two_classes],
-                        task="classification")) == {"accuracy", "f1"}
+    assert set(
+        evaluate(model, X_IRIS[two_classes], Y_IRIS[two_classes], task="classification")
+    ) == {"accuracy", "f1"}
 
 
 def test_regression_metrics():

@@ -39,21 +39,49 @@ WINE_SEARCH = JobSpec(
     estimator=Estimator("RandomForestClassifier", {"n_estimators": 5}),
     dataset=DatasetSpec(bundled="wine"),
     split=SplitSpec(test_fraction=0.25, stratify=True, seed=11),
-    search=SearchSpec("random", (SearchParameter("max_depth", int_range=(2, 8, 1)),
-                                 SearchParameter("min_samples_leaf", values=(1, 2, 4))),
-                      cv_folds=3, n_iter=3, scoring="f1_macro"))
+    search=SearchSpec(
+        "random",
+        (
+            SearchParameter("max_depth", int_range=(2, 8, 1)),
+            SearchParameter("min_samples_leaf", values=(1, 2, 4)),
+        ),
+        cv_folds=3,
+        n_iter=3,
+        scoring="f1_macro",
+    ),
+)
 PEOPLE_JOB = JobSpec(
     task="classification",
-    estimator=Pipeline((
-        PipelineStep("prepare", ColumnTransformer((
-            ColumnEntry("numbers", Pipeline((
-                PipelineStep("impute", Estimator("SimpleImputer")),
-                PipelineStep("scale", Estimator("StandardScaler")))), ("age", "income")),
-            ColumnEntry("city", Estimator("OneHotEncoder", {"handle_unknown": "ignore"}),
-                        ("city",))))),
-        PipelineStep("model", Estimator("LogisticRegression")))),
+    estimator=Pipeline(
+        (
+            PipelineStep(
+                "prepare",
+                ColumnTransformer(
+                    (
+                        ColumnEntry(
+                            "numbers",
+                            Pipeline(
+                                (
+                                    PipelineStep("impute", Estimator("SimpleImputer")),
+                                    PipelineStep("scale", Estimator("StandardScaler")),
+                                )
+                            ),
+                            ("age", "income"),
+                        ),
+                        ColumnEntry(
+                            "city",
+                            Estimator("OneHotEncoder", {"handle_unknown": "ignore"}),
+                            ("city",),
+                        ),
+                    )
+                ),
+            ),
+            PipelineStep("model", Estimator("LogisticRegression")),
+        )
+    ),
     dataset=DatasetSpec(path="people.csv", target_column="bought"),
-    split=SplitSpec(seed=3))
+    split=SplitSpec(seed=3),
+)
 
 
 def _train(spec, data_root, out_dir):
@@ -64,15 +92,24 @@ def _train(spec, data_root, out_dir):
 
 
 def _load(outcome, out_dir):
-    return load_model(out_dir / outcome.model.filename, sha256=outcome.model.sha256, fmt="skops",
-                      framework_versions=outcome.framework_versions)
+    return load_model(
+        out_dir / outcome.model.filename,
+        sha256=outcome.model.sha256,
+        fmt="skops",
+        framework_versions=outcome.framework_versions,
+    )
 
 
 def _holdout(spec, data_root):
     data = datasets.load(spec.dataset, data_root)
     stratify = data.y if spec.split.stratify else None
-    return train_test_split(data.X, data.y, test_size=spec.split.test_fraction,
-                            stratify=stratify, random_state=spec.split.seed)[1::2]
+    return train_test_split(
+        data.X,
+        data.y,
+        test_size=spec.split.test_fraction,
+        stratify=stratify,
+        random_state=spec.split.seed,
+    )[1::2]
 
 
 def test_a_random_search_on_wine_reports_progress_and_produces_a_servable_model(tmp_path):
@@ -83,8 +120,9 @@ def test_a_random_search_on_wine_reports_progress_and_produces_a_servable_model(
     assert percents[0] == 0.0
     assert percents[-1] == 95.0
     stages = [e.stage for e in events]
-    assert stages == sorted(stages, key=["loading", "searching", "fitting", "evaluating",
-                                         "profiling"].index)
+    assert stages == sorted(
+        stages, key=["loading", "searching", "fitting", "evaluating", "profiling"].index
+    )
     searching = [e for e in events if e.stage == "searching"]
     assert [e.trial for e in searching] == list(range(1, 10))
     assert {e.trial_count for e in searching} == {9}
@@ -113,7 +151,8 @@ def test_a_random_search_on_wine_reports_progress_and_produces_a_servable_model(
     assert len(outcome.inputs) == 13
     assert outcome.outputs == (
         OutputSignature("predict", "INT64", (-1,), (0, 1, 2)),
-        OutputSignature("predict_proba", "FP64", (-1, 3), (0, 1, 2)))
+        OutputSignature("predict_proba", "FP64", (-1, 3), (0, 1, 2)),
+    )
 
     columns, target = read_sample(tmp_path / "out" / outcome.sample.filename)
     assert outcome.sample_row_count == len(target) == outcome.profile_row_count == 133
@@ -126,13 +165,13 @@ def test_a_random_search_on_wine_reports_progress_and_produces_a_servable_model(
     json.dumps(dataclasses.asdict(outcome), allow_nan=False)  # JSON types only
 
 
-def test_a_csv_with_a_categorical_column_trains_through_a_column_transformer(data_root,
-                                                                             tmp_path):
+def test_a_csv_with_a_categorical_column_trains_through_a_column_transformer(data_root, tmp_path):
     outcome, _events = _train(PEOPLE_JOB, data_root, tmp_path / "out")
     assert outcome.inputs == (
         FeatureSignature("age", "FP64", "numeric"),
         FeatureSignature("income", "FP64", "numeric"),
-        FeatureSignature("city", "BYTES", "categorical", ("berlin", "paris", "rome")))
+        FeatureSignature("city", "BYTES", "categorical", ("berlin", "paris", "rome")),
+    )
     assert outcome.outputs[0] == OutputSignature("predict", "BYTES", (-1,), ("no", "yes"))
     assert outcome.outputs[1].shape == (-1, 2)
     assert set(outcome.metrics) == {"accuracy", "f1", "roc_auc", "log_loss"}
@@ -155,9 +194,12 @@ def test_a_csv_with_a_categorical_column_trains_through_a_column_transformer(dat
 
 def test_a_parquet_file_trains(data_root, tmp_path):
     spec = dataclasses.replace(
-        PEOPLE_JOB, dataset=dataclasses.replace(PEOPLE_JOB.dataset, path="people.parquet"),
-        search=SearchSpec("grid", (SearchParameter("model__C", double_range=(0.1, 10, True, 3)),),
-                          cv_folds=3))
+        PEOPLE_JOB,
+        dataset=dataclasses.replace(PEOPLE_JOB.dataset, path="people.parquet"),
+        search=SearchSpec(
+            "grid", (SearchParameter("model__C", double_range=(0.1, 10, True, 3)),), cv_folds=3
+        ),
+    )
     outcome, events = _train(spec, data_root, tmp_path / "out")
     assert outcome.dataset.uri == "file:people.parquet"
     assert {e.trial_count for e in events if e.stage == "searching"} == {9}
@@ -165,10 +207,16 @@ def test_a_parquet_file_trains(data_root, tmp_path):
 
 
 def test_a_regression_on_diabetes(tmp_path):
-    spec = JobSpec(task="regression", estimator=Pipeline((
-        PipelineStep("scale", Estimator("StandardScaler")),
-        PipelineStep("model", Estimator("Ridge", {"alpha": 1.0})))),
-        dataset=DatasetSpec(bundled="diabetes"))
+    spec = JobSpec(
+        task="regression",
+        estimator=Pipeline(
+            (
+                PipelineStep("scale", Estimator("StandardScaler")),
+                PipelineStep("model", Estimator("Ridge", {"alpha": 1.0})),
+            )
+        ),
+        dataset=DatasetSpec(bundled="diabetes"),
+    )
     outcome, events = _train(spec, tmp_path, tmp_path / "out")
     assert set(outcome.metrics) == {"rmse", "mae", "r2"}
     assert outcome.metrics["r2"] > 0.3
@@ -182,11 +230,21 @@ def test_a_regression_on_diabetes(tmp_path):
 
 
 def test_the_same_spec_data_and_seed_give_the_same_model(data_root, tmp_path):
-    spec = dataclasses.replace(PEOPLE_JOB, estimator=Pipeline((
-        PEOPLE_JOB.estimator.steps[0],
-        PipelineStep("model", Estimator("RandomForestClassifier", {"n_estimators": 5})))),
-        search=SearchSpec("random", (SearchParameter("model__max_depth", int_range=(2, 6, 1)),),
-                          cv_folds=2, n_iter=2))
+    spec = dataclasses.replace(
+        PEOPLE_JOB,
+        estimator=Pipeline(
+            (
+                PEOPLE_JOB.estimator.steps[0],
+                PipelineStep("model", Estimator("RandomForestClassifier", {"n_estimators": 5})),
+            )
+        ),
+        search=SearchSpec(
+            "random",
+            (SearchParameter("model__max_depth", int_range=(2, 6, 1)),),
+            cv_folds=2,
+            n_iter=2,
+        ),
+    )
     first, _ = _train(spec, data_root, tmp_path / "one")
     second, _ = _train(spec, data_root, tmp_path / "two")
     x_test, _y = _holdout(spec, data_root)
@@ -211,8 +269,11 @@ def _fails(spec, data_root, tmp_path) -> TrainingFailed:
 
 
 def test_a_parameter_combination_the_estimator_refuses_is_a_bad_spec(tmp_path):
-    spec = dataclasses.replace(WINE_SEARCH, search=None, estimator=Estimator(
-        "LogisticRegression", {"solver": "lbfgs", "l1_ratio": 1.0}))
+    spec = dataclasses.replace(
+        WINE_SEARCH,
+        search=None,
+        estimator=Estimator("LogisticRegression", {"solver": "lbfgs", "l1_ratio": 1.0}),
+    )
     failure = _fails(spec, tmp_path, tmp_path)
     assert failure.category == "bad_spec"
     assert "fitting failed" in failure.message
@@ -228,20 +289,27 @@ def test_text_reaching_a_numeric_estimator_is_bad_data(data_root, tmp_path):
 
 def test_a_single_class_in_the_training_split_is_bad_data(data_root, tmp_path, write_csv):
     labels = np.array(["a"] * 8 + ["b"] * 2)
-    seed = next(s for s in range(1000)
-                if len(set(train_test_split(labels, test_size=0.2, random_state=s)[0])) == 1)
+    seed = next(
+        s
+        for s in range(1000)
+        if len(set(train_test_split(labels, test_size=0.2, random_state=s)[0])) == 1
+    )
     write_csv(data_root / "rare.csv", pa.table({"x": np.arange(10.0), "y": labels}))
-    spec = JobSpec(task="classification", estimator=Estimator("LogisticRegression"),
-                   dataset=DatasetSpec(path="rare.csv", target_column="y"),
-                   split=SplitSpec(seed=seed))
+    spec = JobSpec(
+        task="classification",
+        estimator=Estimator("LogisticRegression"),
+        dataset=DatasetSpec(path="rare.csv", target_column="y"),
+        split=SplitSpec(seed=seed),
+    )
     failure = _fails(spec, data_root, tmp_path)
     assert failure.category == "bad_data"
     assert "single class" in failure.message
 
 
 def test_a_model_holding_untrusted_types_is_not_written(tmp_path):
-    spec = dataclasses.replace(WINE_SEARCH, search=None,
-                               estimator=Estimator("KNeighborsClassifier", {"p": 3}))
+    spec = dataclasses.replace(
+        WINE_SEARCH, search=None, estimator=Estimator("KNeighborsClassifier", {"p": 3})
+    )
     failure = _fails(spec, tmp_path, tmp_path)
     assert failure.category == "bad_spec"
     assert "MinkowskiDistance" in failure.message
@@ -249,6 +317,5 @@ def test_a_model_holding_untrusted_types_is_not_written(tmp_path):
 
 
 def test_a_path_outside_the_root_fails_even_without_validation(data_root, tmp_path):
-    spec = dataclasses.replace(PEOPLE_JOB, dataset=DatasetSpec(path="../x.csv",
-                                                               target_column="y"))
+    spec = dataclasses.replace(PEOPLE_JOB, dataset=DatasetSpec(path="../x.csv", target_column="y"))
     assert _fails(spec, data_root, tmp_path).category == "bad_spec"

@@ -23,8 +23,15 @@ class AsyncCaller:
         """The deadline of a call: its own, else the connection's."""
         return self.options.timeout if timeout is None else timeout
 
-    async def unary(self, method: grpc.aio.UnaryUnaryMultiCallable[Req, Resp], request: Req, *,
-                    timeout: float | None, idempotent: bool, key: str = "") -> Resp:
+    async def unary(
+        self,
+        method: grpc.aio.UnaryUnaryMultiCallable[Req, Resp],
+        request: Req,
+        *,
+        timeout: float | None,
+        idempotent: bool,
+        key: str = "",
+    ) -> Resp:
         """One request, one response. Retried on UNAVAILABLE when ``idempotent``."""
         attempts = Attempts(self.options.retry, self.timeout(timeout), idempotent=idempotent)
         metadata = call_metadata(self.options, key)
@@ -37,9 +44,15 @@ class AsyncCaller:
                     raise from_rpc_error(error) from error
             await asyncio.sleep(delay)
 
-    async def client_stream(self, method: grpc.aio.StreamUnaryMultiCallable[Req, Resp],
-                            requests: Callable[[], Iterator[Req]], *, timeout: float | None,
-                            idempotent: bool, key: str = "") -> Resp:
+    async def client_stream(
+        self,
+        method: grpc.aio.StreamUnaryMultiCallable[Req, Resp],
+        requests: Callable[[], Iterator[Req]],
+        *,
+        timeout: float | None,
+        idempotent: bool,
+        key: str = "",
+    ) -> Resp:
         """A stream of requests (made anew by ``requests`` for each attempt), one response."""
         attempts = Attempts(self.options.retry, self.timeout(timeout), idempotent=idempotent)
         metadata = call_metadata(self.options, key)
@@ -52,9 +65,14 @@ class AsyncCaller:
                     raise from_rpc_error(error) from error
             await asyncio.sleep(delay)
 
-    async def stream(self, method: grpc.aio.UnaryStreamMultiCallable[Req, Resp], request: Req,
-                     *, timeout: float | None, resume: Callable[[Req, Resp], Req] | None = None
-                     ) -> AsyncIterator[Resp]:
+    async def stream(
+        self,
+        method: grpc.aio.UnaryStreamMultiCallable[Req, Resp],
+        request: Req,
+        *,
+        timeout: float | None,
+        resume: Callable[[Req, Resp], Req] | None = None,
+    ) -> AsyncIterator[Resp]:
         """The responses of a server stream, reopened as ``Caller.stream`` reopens it."""
         attempts = Attempts(self.options.retry, timeout, idempotent=True)
         while True:
@@ -77,9 +95,14 @@ class AsyncCaller:
                 request = resume(request, last)
             await asyncio.sleep(delay)
 
-    async def pages(self, method: grpc.aio.UnaryUnaryMultiCallable[PReq, PResp], request: PReq,
-                    items: Callable[[PResp], Iterable[Item]], *, timeout: float | None
-                    ) -> AsyncIterator[Item]:
+    async def pages(
+        self,
+        method: grpc.aio.UnaryUnaryMultiCallable[PReq, PResp],
+        request: PReq,
+        items: Callable[[PResp], Iterable[Item]],
+        *,
+        timeout: float | None,
+    ) -> AsyncIterator[Item]:
         """Every item of a List call, page after page (``timeout`` per page)."""
         while True:
             reply = await self.unary(method, request, timeout=timeout, idempotent=True)

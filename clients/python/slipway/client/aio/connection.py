@@ -64,8 +64,12 @@ class Connection:
     async def __aenter__(self) -> Connection:
         return self
 
-    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                        traceback: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         await self.close()
 
     def __repr__(self) -> str:
@@ -83,5 +87,8 @@ def connect(
 ) -> Connection:
     """Connect to a Slipway suite, for asyncio; the arguments are those of
     ``slipway.client.connect``. Nothing is dialled here."""
-    return Connection(options_from(target, token=token, token_file=token_file, tls=tls,
-                                   timeout=timeout, retry=retry))
+    return Connection(
+        options_from(
+            target, token=token, token_file=token_file, tls=tls, timeout=timeout, retry=retry
+        )
+    )

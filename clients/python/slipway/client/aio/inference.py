@@ -20,45 +20,76 @@ class InferenceClient:
         self._stub = pb_grpc.GRPCInferenceServiceStub(channel)
         self._call = caller
 
-    async def infer(self, model: str, x: Inputs, *, version: str = "",
-                    outputs: Sequence[str] | None = None, request_id: str | None = None,
-                    timeout: float | None = None) -> Prediction:
+    async def infer(
+        self,
+        model: str,
+        x: Inputs,
+        *,
+        version: str = "",
+        outputs: Sequence[str] | None = None,
+        request_id: str | None = None,
+        timeout: float | None = None,
+    ) -> Prediction:
         """Score ``x``; the outputs with the answering version and request id."""
         key = idempotency_key(request_id)
-        reply = await self._call.unary(self._stub.ModelInfer, infer_request(
-            model, x, version=version, outputs=outputs, request_id=key),
-            timeout=timeout, idempotent=bool(key), key=key)
+        reply = await self._call.unary(
+            self._stub.ModelInfer,
+            infer_request(model, x, version=version, outputs=outputs, request_id=key),
+            timeout=timeout,
+            idempotent=bool(key),
+            key=key,
+        )
         return prediction(reply)
 
-    async def predict(self, model: str, x: Inputs, *, version: str = "",
-                      outputs: Sequence[str] | None = None, request_id: str | None = None,
-                      timeout: float | None = None) -> dict[str, Array]:
+    async def predict(
+        self,
+        model: str,
+        x: Inputs,
+        *,
+        version: str = "",
+        outputs: Sequence[str] | None = None,
+        request_id: str | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Array]:
         """Score ``x``; the outputs by name."""
-        answer = await self.infer(model, x, version=version, outputs=outputs,
-                                  request_id=request_id, timeout=timeout)
+        answer = await self.infer(
+            model, x, version=version, outputs=outputs, request_id=request_id, timeout=timeout
+        )
         return answer.outputs
 
-    async def model_metadata(self, model: str, *, version: str = "",
-                             timeout: float | None = None) -> pb.ModelMetadataResponse:
+    async def model_metadata(
+        self, model: str, *, version: str = "", timeout: float | None = None
+    ) -> pb.ModelMetadataResponse:
         """The model's versions, inputs and outputs."""
-        return await self._call.unary(self._stub.ModelMetadata, pb.ModelMetadataRequest(
-            name=model, version=version), timeout=timeout, idempotent=True)
+        return await self._call.unary(
+            self._stub.ModelMetadata,
+            pb.ModelMetadataRequest(name=model, version=version),
+            timeout=timeout,
+            idempotent=True,
+        )
 
-    async def model_ready(self, model: str, *, version: str = "",
-                          timeout: float | None = None) -> bool:
+    async def model_ready(
+        self, model: str, *, version: str = "", timeout: float | None = None
+    ) -> bool:
         """Whether the model (or that version) is loaded and answers."""
-        reply = await self._call.unary(self._stub.ModelReady, pb.ModelReadyRequest(
-            name=model, version=version), timeout=timeout, idempotent=True)
+        reply = await self._call.unary(
+            self._stub.ModelReady,
+            pb.ModelReadyRequest(name=model, version=version),
+            timeout=timeout,
+            idempotent=True,
+        )
         return reply.ready
 
     async def server_live(self, *, timeout: float | None = None) -> bool:
         """Whether serving is up."""
-        reply = await self._call.unary(self._stub.ServerLive, pb.ServerLiveRequest(),
-                                       timeout=timeout, idempotent=True)
+        reply = await self._call.unary(
+            self._stub.ServerLive, pb.ServerLiveRequest(), timeout=timeout, idempotent=True
+        )
         return reply.live
 
     async def server_ready(self, *, timeout: float | None = None) -> bool:
         """Whether serving has loaded every deployment."""
-        reply = await self._call.unary(self._stub.ServerReady, pb.ServerReadyRequest(),
-                                       timeout=timeout, idempotent=True)
+        reply = await self._call.unary(
+            self._stub.ServerReady, pb.ServerReadyRequest(), timeout=timeout, idempotent=True
+        )
         return reply.ready

@@ -27,94 +27,185 @@ class MonitoringClient:
         self._stub = pb_grpc.MonitoringServiceStub(channel)
         self._call = caller
 
-    async def ingest_ground_truth(self, ground_truths: Sequence[prediction_record_pb2.GroundTruth],
-                                  *, request_id: str | None = None,
-                                  timeout: float | None = None) -> pb.IngestGroundTruthResponse:
+    async def ingest_ground_truth(
+        self,
+        ground_truths: Sequence[prediction_record_pb2.GroundTruth],
+        *,
+        request_id: str | None = None,
+        timeout: float | None = None,
+    ) -> pb.IngestGroundTruthResponse:
         """Send true labels of earlier predictions."""
         key = idempotency_key(request_id)
-        return await self._call.unary(self._stub.IngestGroundTruth, pb.IngestGroundTruthRequest(
-            ground_truths=ground_truths, request_id=key),
-            timeout=timeout, idempotent=bool(key), key=key)
+        return await self._call.unary(
+            self._stub.IngestGroundTruth,
+            pb.IngestGroundTruthRequest(ground_truths=ground_truths, request_id=key),
+            timeout=timeout,
+            idempotent=bool(key),
+            key=key,
+        )
 
-    async def report(self, model_version: str, *, policy: str = "",
-                     start_time: Time | None = None, end_time: Time | None = None,
-                     report: str = "", timeout: float | None = None
-                     ) -> monitoring_report_pb2.MonitoringReport:
+    async def report(
+        self,
+        model_version: str,
+        *,
+        policy: str = "",
+        start_time: Time | None = None,
+        end_time: Time | None = None,
+        report: str = "",
+        timeout: float | None = None,
+    ) -> monitoring_report_pb2.MonitoringReport:
         """The monitoring report of a version over a window, or a stored one."""
-        reply = await self._call.unary(self._stub.GetMonitoringReport, report_request(
-            model_version, policy=policy, start_time=start_time, end_time=end_time,
-            report=report), timeout=timeout, idempotent=True)
+        reply = await self._call.unary(
+            self._stub.GetMonitoringReport,
+            report_request(
+                model_version,
+                policy=policy,
+                start_time=start_time,
+                end_time=end_time,
+                report=report,
+            ),
+            timeout=timeout,
+            idempotent=True,
+        )
         return reply.report
 
-    async def create_policy(self, policy: MonitoringPolicy, *, policy_id: str = "",
-                            reason: str = "", request_id: str | None = None,
-                            timeout: float | None = None) -> MonitoringPolicy:
+    async def create_policy(
+        self,
+        policy: MonitoringPolicy,
+        *,
+        policy_id: str = "",
+        reason: str = "",
+        request_id: str | None = None,
+        timeout: float | None = None,
+    ) -> MonitoringPolicy:
         """Create a policy."""
         key = idempotency_key(request_id)
         reply = await self._call.unary(
-            self._stub.CreateMonitoringPolicy, pb.CreateMonitoringPolicyRequest(
-                monitoring_policy=policy, monitoring_policy_id=policy_id, reason=reason,
-                request_id=key), timeout=timeout, idempotent=bool(key), key=key)
+            self._stub.CreateMonitoringPolicy,
+            pb.CreateMonitoringPolicyRequest(
+                monitoring_policy=policy,
+                monitoring_policy_id=policy_id,
+                reason=reason,
+                request_id=key,
+            ),
+            timeout=timeout,
+            idempotent=bool(key),
+            key=key,
+        )
         return reply.monitoring_policy
 
     async def get_policy(self, name: str, *, timeout: float | None = None) -> MonitoringPolicy:
         """One policy."""
-        reply = await self._call.unary(self._stub.GetMonitoringPolicy,
-                                       pb.GetMonitoringPolicyRequest(name=name),
-                                       timeout=timeout, idempotent=True)
+        reply = await self._call.unary(
+            self._stub.GetMonitoringPolicy,
+            pb.GetMonitoringPolicyRequest(name=name),
+            timeout=timeout,
+            idempotent=True,
+        )
         return reply.monitoring_policy
 
-    def list_policies(self, *, model: str = "", page_size: int = 0,
-                      timeout: float | None = None) -> AsyncIterator[MonitoringPolicy]:
+    def list_policies(
+        self, *, model: str = "", page_size: int = 0, timeout: float | None = None
+    ) -> AsyncIterator[MonitoringPolicy]:
         """Every policy (of ``model``), page by page."""
-        return self._call.pages(self._stub.ListMonitoringPolicies,
-                                pb.ListMonitoringPoliciesRequest(
-                                    model=model_name(model) if model else "",
-                                    page_size=page_size),
-                                lambda reply: reply.monitoring_policies, timeout=timeout)
+        return self._call.pages(
+            self._stub.ListMonitoringPolicies,
+            pb.ListMonitoringPoliciesRequest(
+                model=model_name(model) if model else "", page_size=page_size
+            ),
+            lambda reply: reply.monitoring_policies,
+            timeout=timeout,
+        )
 
-    async def update_policy(self, policy: MonitoringPolicy, update_mask: Sequence[str], *,
-                            reason: str = "", request_id: str | None = None,
-                            timeout: float | None = None) -> MonitoringPolicy:
+    async def update_policy(
+        self,
+        policy: MonitoringPolicy,
+        update_mask: Sequence[str],
+        *,
+        reason: str = "",
+        request_id: str | None = None,
+        timeout: float | None = None,
+    ) -> MonitoringPolicy:
         """Change the fields named in ``update_mask``."""
         key = idempotency_key(request_id)
         reply = await self._call.unary(
-            self._stub.UpdateMonitoringPolicy, pb.UpdateMonitoringPolicyRequest(
-                monitoring_policy=policy, update_mask=field_mask(update_mask), reason=reason,
-                request_id=key), timeout=timeout, idempotent=bool(key), key=key)
+            self._stub.UpdateMonitoringPolicy,
+            pb.UpdateMonitoringPolicyRequest(
+                monitoring_policy=policy,
+                update_mask=field_mask(update_mask),
+                reason=reason,
+                request_id=key,
+            ),
+            timeout=timeout,
+            idempotent=bool(key),
+            key=key,
+        )
         return reply.monitoring_policy
 
-    async def delete_policy(self, name: str, *, etag: str = "", reason: str = "",
-                            request_id: str | None = None, timeout: float | None = None
-                            ) -> None:
+    async def delete_policy(
+        self,
+        name: str,
+        *,
+        etag: str = "",
+        reason: str = "",
+        request_id: str | None = None,
+        timeout: float | None = None,
+    ) -> None:
         """Delete a policy."""
         key = idempotency_key(request_id)
-        await self._call.unary(self._stub.DeleteMonitoringPolicy,
-                               pb.DeleteMonitoringPolicyRequest(
-                                   name=name, etag=etag, reason=reason, request_id=key),
-                               timeout=timeout, idempotent=bool(key), key=key)
+        await self._call.unary(
+            self._stub.DeleteMonitoringPolicy,
+            pb.DeleteMonitoringPolicyRequest(name=name, etag=etag, reason=reason, request_id=key),
+            timeout=timeout,
+            idempotent=bool(key),
+            key=key,
+        )
 
     async def get_alert(self, name: str, *, timeout: float | None = None) -> Alert:
         """One alert."""
-        reply = await self._call.unary(self._stub.GetAlert, pb.GetAlertRequest(name=name),
-                                       timeout=timeout, idempotent=True)
+        reply = await self._call.unary(
+            self._stub.GetAlert, pb.GetAlertRequest(name=name), timeout=timeout, idempotent=True
+        )
         return reply.alert
 
-    def list_alerts(self, *, model: str = "", model_version: str = "", policy: str = "",
-                    states: Iterable[alert_pb2.AlertState.ValueType] = (),
-                    kinds: Iterable[alert_pb2.AlertKind.ValueType] = (),
-                    start_time: Time | None = None, end_time: Time | None = None,
-                    page_size: int = 0, timeout: float | None = None
-                    ) -> AsyncIterator[Alert]:
+    def list_alerts(
+        self,
+        *,
+        model: str = "",
+        model_version: str = "",
+        policy: str = "",
+        states: Iterable[alert_pb2.AlertState.ValueType] = (),
+        kinds: Iterable[alert_pb2.AlertKind.ValueType] = (),
+        start_time: Time | None = None,
+        end_time: Time | None = None,
+        page_size: int = 0,
+        timeout: float | None = None,
+    ) -> AsyncIterator[Alert]:
         """Every alert matching the filters, newest first, page by page."""
-        return self._call.pages(self._stub.ListAlerts, alerts_request(
-            model=model, model_version=model_version, policy=policy, states=states,
-            kinds=kinds, start_time=start_time, end_time=end_time, page_size=page_size),
-            lambda reply: reply.alerts, timeout=timeout)
+        return self._call.pages(
+            self._stub.ListAlerts,
+            alerts_request(
+                model=model,
+                model_version=model_version,
+                policy=policy,
+                states=states,
+                kinds=kinds,
+                start_time=start_time,
+                end_time=end_time,
+                page_size=page_size,
+            ),
+            lambda reply: reply.alerts,
+            timeout=timeout,
+        )
 
-    def watch_alerts(self, *, model: str = "", include_firing: bool = False,
-                     timeout: float | None = None) -> AsyncIterator[pb.WatchAlertsResponse]:
+    def watch_alerts(
+        self, *, model: str = "", include_firing: bool = False, timeout: float | None = None
+    ) -> AsyncIterator[pb.WatchAlertsResponse]:
         """Alert changes as they happen."""
-        return self._call.stream(self._stub.WatchAlerts, pb.WatchAlertsRequest(
-            model=model_name(model) if model else "", include_firing=include_firing),
-            timeout=timeout)
+        return self._call.stream(
+            self._stub.WatchAlerts,
+            pb.WatchAlertsRequest(
+                model=model_name(model) if model else "", include_firing=include_firing
+            ),
+            timeout=timeout,
+        )

@@ -24,53 +24,98 @@ class TrainingClient:
         self._stub = pb_grpc.TrainingServiceStub(channel)
         self._call = caller
 
-    async def create(self, job: TrainingJob, *, validate_only: bool = False,
-                     request_id: str | None = None, timeout: float | None = None
-                     ) -> TrainingJob:
+    async def create(
+        self,
+        job: TrainingJob,
+        *,
+        validate_only: bool = False,
+        request_id: str | None = None,
+        timeout: float | None = None,
+    ) -> TrainingJob:
         """Validate and queue ``job``."""
         key = idempotency_key(request_id)
-        reply = await self._call.unary(self._stub.CreateTrainingJob, pb.CreateTrainingJobRequest(
-            training_job=job, validate_only=validate_only, request_id=key),
-            timeout=timeout, idempotent=bool(key), key=key)
+        reply = await self._call.unary(
+            self._stub.CreateTrainingJob,
+            pb.CreateTrainingJobRequest(
+                training_job=job, validate_only=validate_only, request_id=key
+            ),
+            timeout=timeout,
+            idempotent=bool(key),
+            key=key,
+        )
         return reply.training_job
 
     async def get(self, name: str, *, timeout: float | None = None) -> TrainingJob:
         """One job."""
-        reply = await self._call.unary(self._stub.GetTrainingJob, pb.GetTrainingJobRequest(
-            name=name), timeout=timeout, idempotent=True)
+        reply = await self._call.unary(
+            self._stub.GetTrainingJob,
+            pb.GetTrainingJobRequest(name=name),
+            timeout=timeout,
+            idempotent=True,
+        )
         return reply.training_job
 
-    def list(self, *, states: Iterable[training_job_pb2.TrainingJobState.ValueType] = (),
-             model: str = "", created_by: str = "",
-             trigger: training_job_pb2.TrainingTrigger.ValueType = (
-                 training_job_pb2.TRAINING_TRIGGER_UNSPECIFIED), page_size: int = 0,
-             timeout: float | None = None) -> AsyncIterator[TrainingJob]:
+    def list(
+        self,
+        *,
+        states: Iterable[training_job_pb2.TrainingJobState.ValueType] = (),
+        model: str = "",
+        created_by: str = "",
+        trigger: training_job_pb2.TrainingTrigger.ValueType = (
+            training_job_pb2.TRAINING_TRIGGER_UNSPECIFIED
+        ),
+        page_size: int = 0,
+        timeout: float | None = None,
+    ) -> AsyncIterator[TrainingJob]:
         """Every job matching the filters, newest first, page by page."""
-        return self._call.pages(self._stub.ListTrainingJobs, pb.ListTrainingJobsRequest(
-            states=list(states), model=model_name(model) if model else "",
-            created_by=created_by, trigger=trigger, page_size=page_size),
-            lambda reply: reply.training_jobs, timeout=timeout)
+        return self._call.pages(
+            self._stub.ListTrainingJobs,
+            pb.ListTrainingJobsRequest(
+                states=list(states),
+                model=model_name(model) if model else "",
+                created_by=created_by,
+                trigger=trigger,
+                page_size=page_size,
+            ),
+            lambda reply: reply.training_jobs,
+            timeout=timeout,
+        )
 
-    async def cancel(self, name: str, *, reason: str = "", request_id: str | None = None,
-                     timeout: float | None = None) -> TrainingJob:
+    async def cancel(
+        self,
+        name: str,
+        *,
+        reason: str = "",
+        request_id: str | None = None,
+        timeout: float | None = None,
+    ) -> TrainingJob:
         """Cancel a queued or running job."""
         key = idempotency_key(request_id)
-        reply = await self._call.unary(self._stub.CancelTrainingJob, pb.CancelTrainingJobRequest(
-            name=name, reason=reason, request_id=key),
-            timeout=timeout, idempotent=bool(key), key=key)
+        reply = await self._call.unary(
+            self._stub.CancelTrainingJob,
+            pb.CancelTrainingJobRequest(name=name, reason=reason, request_id=key),
+            timeout=timeout,
+            idempotent=bool(key),
+            key=key,
+        )
         return reply.training_job
 
-    async def watch(self, name: str, *, timeout: float | None = None
-                    ) -> AsyncIterator[TrainingJob]:
+    async def watch(self, name: str, *, timeout: float | None = None) -> AsyncIterator[TrainingJob]:
         """The job now, then after every change, until it ends (or ``timeout`` passes)."""
-        async for reply in self._call.stream(self._stub.WatchTrainingJob,
-                                             pb.WatchTrainingJobRequest(name=name),
-                                             timeout=timeout, resume=same_request):
+        async for reply in self._call.stream(
+            self._stub.WatchTrainingJob,
+            pb.WatchTrainingJobRequest(name=name),
+            timeout=timeout,
+            resume=same_request,
+        ):
             yield reply.training_job
 
-    async def wait(self, name: str, timeout: float,
-                   on_progress: Callable[[TrainingJob], Awaitable[None] | None] | None = None
-                   ) -> TrainingJob:
+    async def wait(
+        self,
+        name: str,
+        timeout: float,
+        on_progress: Callable[[TrainingJob], Awaitable[None] | None] | None = None,
+    ) -> TrainingJob:
         """Wait until the job ends and return it; ``on_progress`` (a function or a coroutine
         function) sees every change. DeadlineExceeded when it has not ended in ``timeout``."""
         deadline = time.monotonic() + timeout

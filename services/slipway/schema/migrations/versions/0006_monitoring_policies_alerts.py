@@ -18,9 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("monitoring_predictions", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_monitoring_predictions_model_seq", ["model", "seq"], unique=False
-        )
+        batch_op.create_index("ix_monitoring_predictions_model_seq", ["model", "seq"], unique=False)
     op.create_table(
         "monitoring_alerts",
         sa.Column("id", sa.String(length=32), nullable=False),

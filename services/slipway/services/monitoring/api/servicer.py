@@ -30,17 +30,20 @@ from slipway.services.monitoring.metrics import MonitoringMetrics
 from slipway.services.monitoring.peers.registry import ReferenceSource
 
 T = TypeVar("T")
-TRANSITIONS = {"fired": pb.ALERT_TRANSITION_FIRED, "updated": pb.ALERT_TRANSITION_UPDATED,
-               "resolved": pb.ALERT_TRANSITION_RESOLVED}
+TRANSITIONS = {
+    "fired": pb.ALERT_TRANSITION_FIRED,
+    "updated": pb.ALERT_TRANSITION_UPDATED,
+    "resolved": pb.ALERT_TRANSITION_RESOLVED,
+}
 WATCH_POLL_SECONDS = 0.5  # how often a watcher looks for changes made by other processes
 DEFAULT_PAGE = 50
 
 
 def _model(name: str, field: str) -> str:
-    if name and (not name.startswith("models/")
-                 or not MODEL_ID.fullmatch(name[len("models/"):])):
-        raise InvalidArgumentError.for_field(field, "must look like models/{model}",
-                                             reason="INVALID_FILTER")
+    if name and (not name.startswith("models/") or not MODEL_ID.fullmatch(name[len("models/") :])):
+        raise InvalidArgumentError.for_field(
+            field, "must look like models/{model}", reason="INVALID_FILTER"
+        )
     return name
 
 
@@ -51,8 +54,9 @@ def _time(request: Any, field: str) -> datetime | None:
         return None
     stamp = getattr(request, field)
     if not valid_timestamp(stamp):
-        raise InvalidArgumentError.for_field(field, "must lie within years 1 to 9999",
-                                             reason="INVALID_TIME")
+        raise InvalidArgumentError.for_field(
+            field, "must lie within years 1 to 9999", reason="INVALID_TIME"
+        )
     time: datetime = stamp.ToDatetime(tzinfo=UTC)
     return time
 
@@ -60,9 +64,15 @@ def _time(request: Any, field: str) -> datetime | None:
 class MonitoringServicer:
     """``slipway.monitoring.v1.MonitoringService``."""
 
-    def __init__(self, ingestion: Ingestion, policies: Policies, alerts: Alerts,
-                 evaluator: Evaluator, references: ReferenceSource,
-                 metrics: MonitoringMetrics) -> None:
+    def __init__(
+        self,
+        ingestion: Ingestion,
+        policies: Policies,
+        alerts: Alerts,
+        evaluator: Evaluator,
+        references: ReferenceSource,
+        metrics: MonitoringMetrics,
+    ) -> None:
         self._ingestion = ingestion
         self._policies = policies
         self._alerts = alerts
@@ -78,71 +88,92 @@ class MonitoringServicer:
 
     # --- ingestion --------------------------------------------------------------------------
 
-    async def IngestPredictions(self, request_iterator: AsyncIterator[pb.IngestPredictionsRequest],
-                                context: Context) -> pb.IngestPredictionsResponse:
+    async def IngestPredictions(
+        self, request_iterator: AsyncIterator[pb.IngestPredictionsRequest], context: Context
+    ) -> pb.IngestPredictionsResponse:
         actor = current_principal()
         accepted = rows = rejected = 0
         async for batch in request_iterator:  # one transaction per batch, not per stream
             result = await asyncio.to_thread(
-                self._ingestion.ingest_predictions, actor, list(batch.records),
-                dropped=batch.dropped_record_count, sender=batch.sender,
-                request_id=batch.request_id)
+                self._ingestion.ingest_predictions,
+                actor,
+                list(batch.records),
+                dropped=batch.dropped_record_count,
+                sender=batch.sender,
+                request_id=batch.request_id,
+            )
             accepted += result.accepted
             rows += result.rows
             rejected += result.rejected
             self._count(batch, result)
-        return pb.IngestPredictionsResponse(accepted_record_count=accepted,
-                                            accepted_row_count=rows,
-                                            rejected_record_count=rejected)
+        return pb.IngestPredictionsResponse(
+            accepted_record_count=accepted, accepted_row_count=rows, rejected_record_count=rejected
+        )
 
     def _count(self, batch: pb.IngestPredictionsRequest, result: BatchResult) -> None:
         metrics = self._metrics
         if batch.dropped_record_count > 0:
             metrics.sender_dropped.labels(batch.sender[:64] or "unknown").inc(
-                batch.dropped_record_count)
+                batch.dropped_record_count
+            )
         if result.rejected:
             metrics.rejected_records.inc(result.rejected)
         for model, records, rows in result.by_model:
             metrics.ingested_records.labels(model).inc(records)
             metrics.ingested_rows.labels(model).inc(rows)
 
-    async def IngestGroundTruth(self, request: pb.IngestGroundTruthRequest,
-                                context: Context) -> pb.IngestGroundTruthResponse:
+    async def IngestGroundTruth(
+        self, request: pb.IngestGroundTruthRequest, context: Context
+    ) -> pb.IngestGroundTruthResponse:
         result = await asyncio.to_thread(
-            self._ingestion.ingest_ground_truth, current_principal(),
-            list(request.ground_truths), request_id=request.request_id)
-        for outcome, count in (("matched", result.matched), ("pending", result.pending),
-                               ("rejected", result.rejected)):
+            self._ingestion.ingest_ground_truth,
+            current_principal(),
+            list(request.ground_truths),
+            request_id=request.request_id,
+        )
+        for outcome, count in (
+            ("matched", result.matched),
+            ("pending", result.pending),
+            ("rejected", result.rejected),
+        ):
             if count:
                 self._metrics.labels.labels(outcome).inc(count)
-        return pb.IngestGroundTruthResponse(matched_count=result.matched,
-                                            pending_count=result.pending,
-                                            rejected_count=result.rejected)
+        return pb.IngestGroundTruthResponse(
+            matched_count=result.matched,
+            pending_count=result.pending,
+            rejected_count=result.rejected,
+        )
 
     # --- reports ----------------------------------------------------------------------------
 
-    async def GetMonitoringReport(self, request: pb.GetMonitoringReportRequest,
-                                  context: Context) -> pb.GetMonitoringReportResponse:
+    async def GetMonitoringReport(
+        self, request: pb.GetMonitoringReportRequest, context: Context
+    ) -> pb.GetMonitoringReportResponse:
         policies, alerts = self._policies, self._alerts
         if request.report:
             report_id_of(request.report)
             return pb.GetMonitoringReportResponse(
-                report=await self._call(alerts.report, request.report))
+                report=await self._call(alerts.report, request.report)
+            )
         if not request.model_version:
-            raise InvalidArgumentError.for_field("model_version", "is required",
-                                                 reason="INVALID_NAME")
+            raise InvalidArgumentError.for_field(
+                "model_version", "is required", reason="INVALID_NAME"
+            )
         ref = version_ref(request.model_version, "model_version")
         model = f"models/{ref.model_id}"
         start, end = _time(request, "start_time"), _time(request, "end_time")
         if start is not None and end is not None and start >= end:
-            raise InvalidArgumentError.for_field("end_time", "must be after start_time",
-                                                 reason="INVALID_WINDOW")
+            raise InvalidArgumentError.for_field(
+                "end_time", "must be after start_time", reason="INVALID_WINDOW"
+            )
         if request.policy:
             policy = await self._call(policies.get, policy_id_of(request.policy, "policy"))
             if policy.model != model:
                 raise InvalidArgumentError.for_field(
-                    "policy", f"{request.policy} monitors {policy.model}, not {model}",
-                    reason="POLICY_MODEL_MISMATCH")
+                    "policy",
+                    f"{request.policy} monitors {policy.model}, not {model}",
+                    reason="POLICY_MODEL_MISMATCH",
+                )
         else:
             found = await self._call(policies.first_enabled_for, model)
             policy = found if found is not None else policy_pb2.MonitoringPolicy(model=model)
@@ -152,49 +183,72 @@ class MonitoringServicer:
 
     # --- policies ---------------------------------------------------------------------------
 
-    async def CreateMonitoringPolicy(self, request: pb.CreateMonitoringPolicyRequest,
-                                     context: Context) -> pb.CreateMonitoringPolicyResponse:
+    async def CreateMonitoringPolicy(
+        self, request: pb.CreateMonitoringPolicyRequest, context: Context
+    ) -> pb.CreateMonitoringPolicyResponse:
         policies = self._policies
         if not request.HasField("monitoring_policy"):
-            raise InvalidArgumentError.for_field("monitoring_policy", "is required",
-                                                 reason="INVALID_POLICY")
-        created = await self._call(policies.create, current_principal(),
-                                   request.monitoring_policy,
-                                   policy_id=request.monitoring_policy_id,
-                                   reason=request.reason, request_id=request.request_id)
+            raise InvalidArgumentError.for_field(
+                "monitoring_policy", "is required", reason="INVALID_POLICY"
+            )
+        created = await self._call(
+            policies.create,
+            current_principal(),
+            request.monitoring_policy,
+            policy_id=request.monitoring_policy_id,
+            reason=request.reason,
+            request_id=request.request_id,
+        )
         return pb.CreateMonitoringPolicyResponse(monitoring_policy=created)
 
-    async def GetMonitoringPolicy(self, request: pb.GetMonitoringPolicyRequest,
-                                  context: Context) -> pb.GetMonitoringPolicyResponse:
+    async def GetMonitoringPolicy(
+        self, request: pb.GetMonitoringPolicyRequest, context: Context
+    ) -> pb.GetMonitoringPolicyResponse:
         policy = await self._call(self._policies.get, policy_id_of(request.name))
         return pb.GetMonitoringPolicyResponse(monitoring_policy=policy)
 
-    async def ListMonitoringPolicies(self, request: pb.ListMonitoringPoliciesRequest,
-                                     context: Context) -> pb.ListMonitoringPoliciesResponse:
+    async def ListMonitoringPolicies(
+        self, request: pb.ListMonitoringPoliciesRequest, context: Context
+    ) -> pb.ListMonitoringPoliciesResponse:
         limit = page_size(request.page_size, default=DEFAULT_PAGE)
         parameters = {"model": _model(request.model, "model")}
         cursor = decode_page_token(request.page_token, parameters)
-        page = await self._call(self._policies.list_policies, model=request.model, cursor=cursor,
-                                limit=limit)
+        page = await self._call(
+            self._policies.list_policies, model=request.model, cursor=cursor, limit=limit
+        )
         token = encode_page_token(page.next_cursor, parameters) if page.next_cursor else ""
-        return pb.ListMonitoringPoliciesResponse(monitoring_policies=page.policies,
-                                                 next_page_token=token)
+        return pb.ListMonitoringPoliciesResponse(
+            monitoring_policies=page.policies, next_page_token=token
+        )
 
-    async def UpdateMonitoringPolicy(self, request: pb.UpdateMonitoringPolicyRequest,
-                                     context: Context) -> pb.UpdateMonitoringPolicyResponse:
+    async def UpdateMonitoringPolicy(
+        self, request: pb.UpdateMonitoringPolicyRequest, context: Context
+    ) -> pb.UpdateMonitoringPolicyResponse:
         if not request.HasField("monitoring_policy"):
-            raise InvalidArgumentError.for_field("monitoring_policy", "is required",
-                                                 reason="INVALID_POLICY")
-        updated = await self._call(self._policies.update, current_principal(),
-                                   request.monitoring_policy, request.update_mask,
-                                   reason=request.reason, request_id=request.request_id)
+            raise InvalidArgumentError.for_field(
+                "monitoring_policy", "is required", reason="INVALID_POLICY"
+            )
+        updated = await self._call(
+            self._policies.update,
+            current_principal(),
+            request.monitoring_policy,
+            request.update_mask,
+            reason=request.reason,
+            request_id=request.request_id,
+        )
         return pb.UpdateMonitoringPolicyResponse(monitoring_policy=updated)
 
-    async def DeleteMonitoringPolicy(self, request: pb.DeleteMonitoringPolicyRequest,
-                                     context: Context) -> pb.DeleteMonitoringPolicyResponse:
-        resolved = await self._call(self._policies.delete, current_principal(),
-                                    policy_id_of(request.name), etag=request.etag,
-                                    reason=request.reason, request_id=request.request_id)
+    async def DeleteMonitoringPolicy(
+        self, request: pb.DeleteMonitoringPolicyRequest, context: Context
+    ) -> pb.DeleteMonitoringPolicyResponse:
+        resolved = await self._call(
+            self._policies.delete,
+            current_principal(),
+            policy_id_of(request.name),
+            etag=request.etag,
+            reason=request.reason,
+            request_id=request.request_id,
+        )
         for change in resolved:
             self._metrics.observe_alert(change.alert, change.transition)
         if resolved:
@@ -203,61 +257,77 @@ class MonitoringServicer:
 
     # --- alerts -----------------------------------------------------------------------------
 
-    async def GetAlert(self, request: pb.GetAlertRequest,
-                       context: Context) -> pb.GetAlertResponse:
+    async def GetAlert(self, request: pb.GetAlertRequest, context: Context) -> pb.GetAlertResponse:
         alert_id_of(request.name)
         return pb.GetAlertResponse(alert=await self._call(self._alerts.get, request.name))
 
-    async def ListAlerts(self, request: pb.ListAlertsRequest,
-                         context: Context) -> pb.ListAlertsResponse:
+    async def ListAlerts(
+        self, request: pb.ListAlertsRequest, context: Context
+    ) -> pb.ListAlertsResponse:
         alerts = self._alerts
         limit = page_size(request.page_size, default=DEFAULT_PAGE)
         states = []
         for i, state in enumerate(request.states):
             if state not in STATES:
-                raise InvalidArgumentError.for_field(f"states[{i}]", "unknown state",
-                                                     reason="INVALID_FILTER")
+                raise InvalidArgumentError.for_field(
+                    f"states[{i}]", "unknown state", reason="INVALID_FILTER"
+                )
             states.append(STATES[state])
         kinds = []
         for i, kind in enumerate(request.kinds):
             if kind not in KIND_NAMES:
-                raise InvalidArgumentError.for_field(f"kinds[{i}]", "unknown kind",
-                                                     reason="INVALID_FILTER")
+                raise InvalidArgumentError.for_field(
+                    f"kinds[{i}]", "unknown kind", reason="INVALID_FILTER"
+                )
             kinds.append(KIND_NAMES[kind])
         if request.model_version:
             version_ref(request.model_version, "model_version")
         if request.policy:
             policy_id_of(request.policy, "policy")
         start, end = _time(request, "start_time"), _time(request, "end_time")
-        parameters = {"model": _model(request.model, "model"), "version": request.model_version,
-                      "policy": request.policy, "states": sorted(states),
-                      "kinds": sorted(kinds), "start": start.isoformat() if start else "",
-                      "end": end.isoformat() if end else ""}
+        parameters = {
+            "model": _model(request.model, "model"),
+            "version": request.model_version,
+            "policy": request.policy,
+            "states": sorted(states),
+            "kinds": sorted(kinds),
+            "start": start.isoformat() if start else "",
+            "end": end.isoformat() if end else "",
+        }
         cursor = decode_page_token(request.page_token, parameters)
-        page = await self._call(alerts.list_alerts, model=request.model,
-                                version=request.model_version, policy=request.policy,
-                                states=states, kinds=kinds, start=start, end=end,
-                                cursor=cursor, limit=limit)
+        page = await self._call(
+            alerts.list_alerts,
+            model=request.model,
+            version=request.model_version,
+            policy=request.policy,
+            states=states,
+            kinds=kinds,
+            start=start,
+            end=end,
+            cursor=cursor,
+            limit=limit,
+        )
         token = encode_page_token(page.next_cursor, parameters) if page.next_cursor else ""
         return pb.ListAlertsResponse(alerts=page.alerts, next_page_token=token)
 
-    async def WatchAlerts(self, request: pb.WatchAlertsRequest,
-                          context: Context) -> AsyncIterator[pb.WatchAlertsResponse]:
+    async def WatchAlerts(
+        self, request: pb.WatchAlertsRequest, context: Context
+    ) -> AsyncIterator[pb.WatchAlertsResponse]:
         alerts = self._alerts
         model = _model(request.model, "model")
         if request.include_firing:
             firing, after = await self._call(alerts.firing, model)
             for alert in firing:
-                yield pb.WatchAlertsResponse(alert=alert,
-                                             transition=pb.ALERT_TRANSITION_EXISTING)
+                yield pb.WatchAlertsResponse(alert=alert, transition=pb.ALERT_TRANSITION_EXISTING)
         else:
             after = await self._call(alerts.position)
         while not self.stopping.is_set():
             woken = self._changed
             changes, after = await self._call(alerts.changes_after, after, model)
             for change in changes:
-                yield pb.WatchAlertsResponse(alert=change.alert,
-                                             transition=TRANSITIONS[change.transition])
+                yield pb.WatchAlertsResponse(
+                    alert=change.alert, transition=TRANSITIONS[change.transition]
+                )
             if not changes:
                 await first_of(self.stopping, woken, within=WATCH_POLL_SECONDS)
         # Shutting down: the stream ends; the watcher reconnects (elsewhere).

@@ -43,26 +43,34 @@ KINDS: dict[str, alert_pb2.AlertKind.ValueType] = {
     "target_drift": alert_pb2.ALERT_KIND_TARGET_DRIFT,
     "performance": alert_pb2.ALERT_KIND_PERFORMANCE,
     "concept_drift": alert_pb2.ALERT_KIND_CONCEPT_DRIFT,
-    "data_quality": alert_pb2.ALERT_KIND_DATA_QUALITY}
+    "data_quality": alert_pb2.ALERT_KIND_DATA_QUALITY,
+}
 KIND_NAMES = {value: name for name, value in KINDS.items()}
 STATES = {alert_pb2.ALERT_STATE_FIRING: "firing", alert_pb2.ALERT_STATE_RESOLVED: "resolved"}
-DECISIONS = {alert_pb2.RETRAINING_DECISION_TRIGGERED: "triggered",
-             alert_pb2.RETRAINING_DECISION_SKIPPED_COOLDOWN: "skipped_cooldown",
-             alert_pb2.RETRAINING_DECISION_SKIPPED_JOB_RUNNING: "skipped_job_running",
-             alert_pb2.RETRAINING_DECISION_FAILED: "failed"}
+DECISIONS = {
+    alert_pb2.RETRAINING_DECISION_TRIGGERED: "triggered",
+    alert_pb2.RETRAINING_DECISION_SKIPPED_COOLDOWN: "skipped_cooldown",
+    alert_pb2.RETRAINING_DECISION_SKIPPED_JOB_RUNNING: "skipped_job_running",
+    alert_pb2.RETRAINING_DECISION_FAILED: "failed",
+}
 # Alerts and retraining decisions are the monitoring service's own acts, recorded under the
 # principal of its own token (see ``core.auth.own_principal``).
 DEFAULT_ACTOR = Principal(name="service:monitoring", roles=frozenset({"service"}))
-SKIPS = frozenset({alert_pb2.RETRAINING_DECISION_SKIPPED_COOLDOWN,
-                   alert_pb2.RETRAINING_DECISION_SKIPPED_JOB_RUNNING,
-                   alert_pb2.RETRAINING_DECISION_FAILED})
+SKIPS = frozenset(
+    {
+        alert_pb2.RETRAINING_DECISION_SKIPPED_COOLDOWN,
+        alert_pb2.RETRAINING_DECISION_SKIPPED_JOB_RUNNING,
+        alert_pb2.RETRAINING_DECISION_FAILED,
+    }
+)
 
 
 def _id_of(name: str, prefix: str, field: str) -> str:
-    resource_id = name[len(prefix):] if name.startswith(prefix) else ""
+    resource_id = name[len(prefix) :] if name.startswith(prefix) else ""
     if not RESOURCE_ID.fullmatch(resource_id):
-        raise InvalidArgumentError.for_field(field, f"must look like {prefix}{{id}}",
-                                             reason="INVALID_NAME")
+        raise InvalidArgumentError.for_field(
+            field, f"must look like {prefix}{{id}}", reason="INVALID_NAME"
+        )
     return resource_id
 
 
@@ -106,17 +114,41 @@ class AlertPage:
     next_cursor: dict[str, Any] | None
 
 
-def _save(session: Session, row: AlertRow, alert: alert_pb2.Alert, transition: str,
-          action: str, actor: Principal, request_id: str,
-          extra: Mapping[str, Any] | None = None) -> Change:
+def _save(
+    session: Session,
+    row: AlertRow,
+    alert: alert_pb2.Alert,
+    transition: str,
+    action: str,
+    actor: Principal,
+    request_id: str,
+    extra: Mapping[str, Any] | None = None,
+) -> Change:
     row.alert = alert.SerializeToString()
-    record(session, service=SERVICE, action=action, resource=alert.name, principal=actor,
-           reason=(alert.resolve_reason or alert.summary)[:1024], request_id=request_id or None,
-           payload={"model_version": alert.model_version, "policy": alert.policy,
-                    "kind": KIND_NAMES.get(alert.kind, ""), "report": alert.report.name,
-                    "state": STATES.get(alert.state, ""), **(extra or {})})
-    event_log.publish(session, stream=STREAM, type=f"ALERT_{transition.upper()}",
-                      key=alert.model, payload={"alert": alert.name, "transition": transition})
+    record(
+        session,
+        service=SERVICE,
+        action=action,
+        resource=alert.name,
+        principal=actor,
+        reason=(alert.resolve_reason or alert.summary)[:1024],
+        request_id=request_id or None,
+        payload={
+            "model_version": alert.model_version,
+            "policy": alert.policy,
+            "kind": KIND_NAMES.get(alert.kind, ""),
+            "report": alert.report.name,
+            "state": STATES.get(alert.state, ""),
+            **(extra or {}),
+        },
+    )
+    event_log.publish(
+        session,
+        stream=STREAM,
+        type=f"ALERT_{transition.upper()}",
+        key=alert.model,
+        payload={"alert": alert.name, "transition": transition},
+    )
     return Change(alert, transition)
 
 
@@ -130,19 +162,33 @@ def _resolved(row: AlertRow, now: datetime, reason: str) -> alert_pb2.Alert:
     return alert
 
 
-def resolve_for_deleted_policy(session: Session, policy: str, actor: Principal, reason: str,
-                               request_id: str) -> list[Change]:
+def resolve_for_deleted_policy(
+    session: Session, policy: str, actor: Principal, reason: str, request_id: str
+) -> list[Change]:
     """Resolves the firing alerts of ``policy``, which is being deleted in this transaction:
     nothing would evaluate them again, so they would fire for ever (and page through
     Prometheus). Each is audited under the principal that deleted the policy."""
     now = _now()
     why = f"its policy {policy} was deleted by {actor.name}" + (f": {reason}" if reason else "")
-    rows = session.scalars(select(AlertRow).where(
-        AlertRow.policy == policy, AlertRow.state == "firing").order_by(AlertRow.fire_time)
-        .with_for_update()).all()
-    return [_save(session, row, _resolved(row, now, why[:1024]), "resolved",
-                  "monitoring.AlertResolved", actor, request_id,
-                  {"resolved_by_policy_deletion": True}) for row in rows]
+    rows = session.scalars(
+        select(AlertRow)
+        .where(AlertRow.policy == policy, AlertRow.state == "firing")
+        .order_by(AlertRow.fire_time)
+        .with_for_update()
+    ).all()
+    return [
+        _save(
+            session,
+            row,
+            _resolved(row, now, why[:1024]),
+            "resolved",
+            "monitoring.AlertResolved",
+            actor,
+            request_id,
+            {"resolved_by_policy_deletion": True},
+        )
+        for row in rows
+    ]
 
 
 class Alerts:
@@ -152,9 +198,14 @@ class Alerts:
 
     # --- from reports -----------------------------------------------------------------------
 
-    def apply(self, policy: policy_pb2.MonitoringPolicy, report: report_pb2.MonitoringReport,
-              verdicts: Mapping[str, bool], judged: Collection[str],
-              request_id: str) -> list[Change]:
+    def apply(
+        self,
+        policy: policy_pb2.MonitoringPolicy,
+        report: report_pb2.MonitoringReport,
+        verdicts: Mapping[str, bool],
+        judged: Collection[str],
+        request_id: str,
+    ) -> list[Change]:
         """Fire, update or resolve the alerts of ``policy`` for the report's version, for each
         kind the report could judge. The report is stored when an alert refers to it."""
         now = _now()
@@ -163,9 +214,14 @@ class Alerts:
             # The evaluator read the policy a while ago: if it was deleted since, its alerts
             # were resolved with it, and one fired now would fire for ever. The row lock
             # (policy, then alerts, as the deletion takes them) orders the two.
-            if session.scalar(select(PolicyRow.id).where(
-                    PolicyRow.id == policy.name.removeprefix(POLICY_PREFIX))
-                    .with_for_update()) is None:
+            if (
+                session.scalar(
+                    select(PolicyRow.id)
+                    .where(PolicyRow.id == policy.name.removeprefix(POLICY_PREFIX))
+                    .with_for_update()
+                )
+                is None
+            ):
                 return []
             report_name = ""
             for kind in sorted(judged):
@@ -178,53 +234,101 @@ class Alerts:
                 if holds and open_row is None:
                     changes.append(self._fire(session, policy, report, kind, now, request_id))
                 elif holds and open_row is not None:
-                    changes.append(self._update(session, open_row, report, kind, now,
-                                                request_id))
+                    changes.append(self._update(session, open_row, report, kind, now, request_id))
                 elif open_row is not None:
                     changes.append(self._resolve(session, open_row, report, now, request_id))
         return changes
 
     @staticmethod
     def _open(session: Session, policy: str, version: str, kind: str) -> AlertRow | None:
-        return session.scalars(select(AlertRow).where(
-            AlertRow.policy == policy, AlertRow.model_version == version, AlertRow.kind == kind,
-            AlertRow.state == "firing").with_for_update().limit(1)).one_or_none()
+        return session.scalars(
+            select(AlertRow)
+            .where(
+                AlertRow.policy == policy,
+                AlertRow.model_version == version,
+                AlertRow.kind == kind,
+                AlertRow.state == "firing",
+            )
+            .with_for_update()
+            .limit(1)
+        ).one_or_none()
 
     @staticmethod
-    def _store_report(session: Session, report: report_pb2.MonitoringReport,
-                      now: datetime) -> str:
+    def _store_report(session: Session, report: report_pb2.MonitoringReport, now: datetime) -> str:
         report_id = uuid.uuid4().hex
         report.name = f"{REPORT_PREFIX}{report_id}"
-        session.add(ReportRow(id=report_id, model_version=report.model_version,
-                              policy=report.policy, create_time=now,
-                              report=report.SerializeToString()))
+        session.add(
+            ReportRow(
+                id=report_id,
+                model_version=report.model_version,
+                policy=report.policy,
+                create_time=now,
+                report=report.SerializeToString(),
+            )
+        )
         return report.name
 
-    def _save(self, session: Session, row: AlertRow, alert: alert_pb2.Alert,
-              transition: str, action: str, request_id: str,
-              extra: Mapping[str, Any] | None = None) -> Change:
+    def _save(
+        self,
+        session: Session,
+        row: AlertRow,
+        alert: alert_pb2.Alert,
+        transition: str,
+        action: str,
+        request_id: str,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Change:
         return _save(session, row, alert, transition, action, self.actor, request_id, extra)
 
-    def _fire(self, session: Session, policy: policy_pb2.MonitoringPolicy,
-              report: report_pb2.MonitoringReport, kind: str, now: datetime,
-              request_id: str) -> Change:
+    def _fire(
+        self,
+        session: Session,
+        policy: policy_pb2.MonitoringPolicy,
+        report: report_pb2.MonitoringReport,
+        kind: str,
+        now: datetime,
+        request_id: str,
+    ) -> Change:
         alert_id = uuid.uuid4().hex
         summary, subjects = summary_of(kind, report)
         alert = alert_pb2.Alert(
-            name=f"{ALERT_PREFIX}{alert_id}", model=report.model,
-            model_version=report.model_version, policy=policy.name, kind=KINDS[kind],
-            severity=_severity(kind, policy), state=alert_pb2.ALERT_STATE_FIRING,
-            summary=summary, subjects=subjects, report=report)
+            name=f"{ALERT_PREFIX}{alert_id}",
+            model=report.model,
+            model_version=report.model_version,
+            policy=policy.name,
+            kind=KINDS[kind],
+            severity=_severity(kind, policy),
+            state=alert_pb2.ALERT_STATE_FIRING,
+            summary=summary,
+            subjects=subjects,
+            report=report,
+        )
         alert.fire_time.FromDatetime(now)
         alert.update_time.FromDatetime(now)
-        row = AlertRow(id=alert_id, model=report.model, model_version=report.model_version,
-                       policy=policy.name, kind=kind, state="firing", fire_time=now,
-                       update_time=now, retraining_time=None, alert=b"")
+        row = AlertRow(
+            id=alert_id,
+            model=report.model,
+            model_version=report.model_version,
+            policy=policy.name,
+            kind=kind,
+            state="firing",
+            fire_time=now,
+            update_time=now,
+            retraining_time=None,
+            alert=b"",
+        )
         session.add(row)
         return self._save(session, row, alert, "fired", "monitoring.AlertFired", request_id)
 
-    def _update(self, session: Session, row: AlertRow, report: report_pb2.MonitoringReport,
-                kind: str, now: datetime, request_id: str) -> Change:
+    def _update(
+        self,
+        session: Session,
+        row: AlertRow,
+        report: report_pb2.MonitoringReport,
+        kind: str,
+        now: datetime,
+        request_id: str,
+    ) -> Change:
         alert = message_of(row)
         alert.summary, subjects = summary_of(kind, report)
         del alert.subjects[:]
@@ -234,11 +338,24 @@ class Alerts:
         row.update_time = now
         return self._save(session, row, alert, "updated", "monitoring.AlertUpdated", request_id)
 
-    def _resolve(self, session: Session, row: AlertRow, report: report_pb2.MonitoringReport,
-                 now: datetime, request_id: str) -> Change:
+    def _resolve(
+        self,
+        session: Session,
+        row: AlertRow,
+        report: report_pb2.MonitoringReport,
+        now: datetime,
+        request_id: str,
+    ) -> Change:
         alert = _resolved(row, now, f"a window within the policy's thresholds ({report.name})")
-        return self._save(session, row, alert, "resolved", "monitoring.AlertResolved",
-                          request_id, {"resolved_by_report": report.name})
+        return self._save(
+            session,
+            row,
+            alert,
+            "resolved",
+            "monitoring.AlertResolved",
+            request_id,
+            {"resolved_by_report": report.name},
+        )
 
     # --- retraining -------------------------------------------------------------------------
 
@@ -246,26 +363,38 @@ class Alerts:
         """When this policy last started a retraining job for ``model``."""
         with self._db.unit_of_work(read_only=True) as session:
             last: datetime | None = session.scalar(
-                select(func.max(AlertRow.retraining_time)).where(AlertRow.policy == policy,
-                                                                 AlertRow.model == model))
+                select(func.max(AlertRow.retraining_time)).where(
+                    AlertRow.policy == policy, AlertRow.model == model
+                )
+            )
         return last
 
-    def record_retraining(self, alert_name: str, decision: alert_pb2.RetrainingDecision.ValueType,
-                          *, job: str, detail: str, request_id: str) -> Change:
+    def record_retraining(
+        self,
+        alert_name: str,
+        decision: alert_pb2.RetrainingDecision.ValueType,
+        *,
+        job: str,
+        detail: str,
+        request_id: str,
+    ) -> Change:
         """The retraining decision taken on an alert, audited (a trigger as
         ``monitoring.RetrainingTriggered``)."""
         now = _now()
         with self._db.unit_of_work() as session:
             row = self._row(session, alert_name, lock=True)
             alert = message_of(row)
-            if alert.retraining_decision == alert_pb2.RETRAINING_DECISION_TRIGGERED \
-                    and decision in SKIPS:
+            if (
+                alert.retraining_decision == alert_pb2.RETRAINING_DECISION_TRIGGERED
+                and decision in SKIPS
+            ):
                 # A later window's skip must not hide the job this alert started: the alert
                 # keeps the trigger and says what happened since (the audit log has each one).
                 alert.retraining_detail = (
                     f"{alert.training_job} was started for this alert; then "
                     f"{DECISIONS[decision].replace('_', ' ')} ({alert.report.name}): "
-                    f"{detail}")[:2048]
+                    f"{detail}"
+                )[:2048]
             else:
                 alert.retraining_decision = decision
                 alert.training_job = job
@@ -274,28 +403,44 @@ class Alerts:
             row.update_time = now
             if decision == alert_pb2.RETRAINING_DECISION_TRIGGERED:
                 row.retraining_time = now
-            action = ("monitoring.RetrainingTriggered"
-                      if decision == alert_pb2.RETRAINING_DECISION_TRIGGERED
-                      else "monitoring.RetrainingSkipped"
-                      if decision in (alert_pb2.RETRAINING_DECISION_SKIPPED_COOLDOWN,
-                                      alert_pb2.RETRAINING_DECISION_SKIPPED_JOB_RUNNING)
-                      else "monitoring.RetrainingFailed")
-            return self._save(session, row, alert, "updated", action, request_id,
-                              {"decision": DECISIONS.get(decision, ""), "training_job": job,
-                               "detail": detail[:1024]})
+            action = (
+                "monitoring.RetrainingTriggered"
+                if decision == alert_pb2.RETRAINING_DECISION_TRIGGERED
+                else "monitoring.RetrainingSkipped"
+                if decision
+                in (
+                    alert_pb2.RETRAINING_DECISION_SKIPPED_COOLDOWN,
+                    alert_pb2.RETRAINING_DECISION_SKIPPED_JOB_RUNNING,
+                )
+                else "monitoring.RetrainingFailed"
+            )
+            return self._save(
+                session,
+                row,
+                alert,
+                "updated",
+                action,
+                request_id,
+                {
+                    "decision": DECISIONS.get(decision, ""),
+                    "training_job": job,
+                    "detail": detail[:1024],
+                },
+            )
 
     # --- reads ------------------------------------------------------------------------------
 
     @staticmethod
     def _row(session: Session, name: str, *, lock: bool = False) -> AlertRow:
-        alert_id = name[len(ALERT_PREFIX):] if name.startswith(ALERT_PREFIX) else ""
+        alert_id = name[len(ALERT_PREFIX) :] if name.startswith(ALERT_PREFIX) else ""
         query = select(AlertRow).where(AlertRow.id == alert_id)
         if lock:
             query = query.with_for_update()
         row = session.scalars(query).one_or_none()
         if row is None:
-            raise NotFoundError(f"{name} does not exist", reason="ALERT_NOT_FOUND",
-                                metadata={"resource": name})
+            raise NotFoundError(
+                f"{name} does not exist", reason="ALERT_NOT_FOUND", metadata={"resource": name}
+            )
         return row
 
     def get(self, name: str) -> alert_pb2.Alert:
@@ -303,20 +448,30 @@ class Alerts:
             return message_of(self._row(session, name))
 
     def report(self, name: str) -> report_pb2.MonitoringReport:
-        report_id = name[len(REPORT_PREFIX):] if name.startswith(REPORT_PREFIX) else ""
+        report_id = name[len(REPORT_PREFIX) :] if name.startswith(REPORT_PREFIX) else ""
         with self._db.unit_of_work(read_only=True) as session:
             row = session.get(ReportRow, report_id) if report_id else None
             if row is None:
-                raise NotFoundError(f"{name} does not exist", reason="REPORT_NOT_FOUND",
-                                    metadata={"resource": name})
+                raise NotFoundError(
+                    f"{name} does not exist", reason="REPORT_NOT_FOUND", metadata={"resource": name}
+                )
             report = report_pb2.MonitoringReport()
             report.ParseFromString(row.report)
             return report
 
-    def list_alerts(self, *, model: str = "", version: str = "", policy: str = "",
-             states: Collection[str] = (), kinds: Collection[str] = (),
-             start: datetime | None = None, end: datetime | None = None,
-             cursor: Mapping[str, Any] | None = None, limit: int = 50) -> AlertPage:
+    def list_alerts(
+        self,
+        *,
+        model: str = "",
+        version: str = "",
+        policy: str = "",
+        states: Collection[str] = (),
+        kinds: Collection[str] = (),
+        start: datetime | None = None,
+        end: datetime | None = None,
+        cursor: Mapping[str, Any] | None = None,
+        limit: int = 50,
+    ) -> AlertPage:
         query = select(AlertRow)
         if model:
             query = query.where(AlertRow.model == model)
@@ -334,16 +489,21 @@ class Alerts:
             query = query.where(AlertRow.fire_time < end)
         if cursor is not None:
             at = datetime.fromisoformat(str(cursor["fire_time"]))
-            query = query.where((AlertRow.fire_time < at) | (
-                (AlertRow.fire_time == at) & (AlertRow.id < str(cursor["id"]))))
+            query = query.where(
+                (AlertRow.fire_time < at)
+                | ((AlertRow.fire_time == at) & (AlertRow.id < str(cursor["id"])))
+            )
         query = query.order_by(AlertRow.fire_time.desc(), AlertRow.id.desc()).limit(limit + 1)
         with self._db.unit_of_work(read_only=True) as session:
             rows = session.scalars(query).all()
             more = len(rows) > limit
             rows = rows[:limit]
             alerts = [message_of(r) for r in rows]
-            next_cursor = ({"fire_time": rows[-1].fire_time.isoformat(), "id": rows[-1].id}
-                           if more and rows else None)
+            next_cursor = (
+                {"fire_time": rows[-1].fire_time.isoformat(), "id": rows[-1].id}
+                if more and rows
+                else None
+            )
         return AlertPage(alerts, next_cursor)
 
     def firing(self, model: str = "") -> tuple[list[alert_pb2.Alert], int]:
@@ -358,29 +518,34 @@ class Alerts:
 
     def firing_counts(self) -> dict[tuple[str, str], int]:
         with self._db.unit_of_work(read_only=True) as session:
-            rows = session.execute(select(AlertRow.model, AlertRow.kind, func.count())
-                                   .where(AlertRow.state == "firing")
-                                   .group_by(AlertRow.model, AlertRow.kind)).all()
+            rows = session.execute(
+                select(AlertRow.model, AlertRow.kind, func.count())
+                .where(AlertRow.state == "firing")
+                .group_by(AlertRow.model, AlertRow.kind)
+            ).all()
         return {(model, kind): int(count) for model, kind, count in rows}
 
     def position(self) -> int:
         with self._db.unit_of_work(read_only=True) as session:
             return event_log.last_sequence(session, STREAM)
 
-    def changes_after(self, after: int, model: str = "", limit: int = 100
-                      ) -> tuple[list[Change], int]:
+    def changes_after(
+        self, after: int, model: str = "", limit: int = 100
+    ) -> tuple[list[Change], int]:
         """Alert changes published after ``after``, oldest first, and the new position."""
         with self._db.unit_of_work(read_only=True) as session:
-            events = event_log.read_after(session, stream=STREAM, after=after, limit=limit,
-                                          key=model or None)
+            events = event_log.read_after(
+                session, stream=STREAM, after=after, limit=limit, key=model or None
+            )
             changes = []
             for event in events:
                 after = event.sequence
                 name = str(event.payload.get("alert", ""))
                 if not name.startswith(ALERT_PREFIX):
                     continue
-                row = session.get(AlertRow, name[len(ALERT_PREFIX):])
+                row = session.get(AlertRow, name[len(ALERT_PREFIX) :])
                 if row is not None:
-                    changes.append(Change(message_of(row),
-                                          str(event.payload.get("transition", "updated"))))
+                    changes.append(
+                        Change(message_of(row), str(event.payload.get("transition", "updated")))
+                    )
         return changes, after

@@ -82,24 +82,31 @@ class Due:
     expected: tuple[int, int] | None  # (last_seq, labeled_records) now stored; None: no cursor
 
 
-def bounds_of(policy: policy_pb2.MonitoringPolicy, now: datetime,
-              upto_seq: int | None = None) -> WindowBounds:
+def bounds_of(
+    policy: policy_pb2.MonitoringPolicy, now: datetime, upto_seq: int | None = None
+) -> WindowBounds:
     if policy.window.WhichOneof("size") == "duration":
-        return WindowBounds(start=now - policy.window.duration.ToTimedelta(), end=now,
-                            upto_seq=upto_seq)
+        return WindowBounds(
+            start=now - policy.window.duration.ToTimedelta(), end=now, upto_seq=upto_seq
+        )
     rows = policy.window.row_count or DEFAULT_WINDOW_ROWS
     return WindowBounds(rows=rows, upto_seq=upto_seq)
 
 
-def read_window(db: Database, reference: Reference, bounds: WindowBounds, *,
-                sample_rows: int) -> WindowData:
+def read_window(
+    db: Database, reference: Reference, bounds: WindowBounds, *, sample_rows: int
+) -> WindowData:
     """The window of ``reference.version`` within ``bounds``, read newest first."""
     builder = WindowBuilder(reference, sample_rows=sample_rows)
     with db.unit_of_work(read_only=True) as session:
-        for stored in predictions.newest_first(session, reference.version,
-                                               upto_seq=bounds.upto_seq,
-                                               from_seq=bounds.from_seq, start=bounds.start,
-                                               end=bounds.end):
+        for stored in predictions.newest_first(
+            session,
+            reference.version,
+            upto_seq=bounds.upto_seq,
+            from_seq=bounds.from_seq,
+            start=bounds.start,
+            end=bounds.end,
+        ):
             builder.add(stored.seq, stored.time, stored.record, stored.label)
             if bounds.rows is not None and builder.rows >= bounds.rows:
                 break
@@ -115,11 +122,19 @@ class Evaluated:
 
 
 class Evaluator:
-    def __init__(self, db: Database, policies: Policies, alerts: Alerts,
-                 references: ReferenceSource, retrainer: Retrainer | None, *,
-                 sample_rows: int, retention: timedelta = timedelta(days=30),
-                 metrics: MonitoringMetrics | None = None,
-                 on_change: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        policies: Policies,
+        alerts: Alerts,
+        references: ReferenceSource,
+        retrainer: Retrainer | None,
+        *,
+        sample_rows: int,
+        retention: timedelta = timedelta(days=30),
+        metrics: MonitoringMetrics | None = None,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
         self._db = db
         self._policies = policies
         self._alerts = alerts
@@ -133,8 +148,13 @@ class Evaluator:
 
     # --- ad-hoc reports ---------------------------------------------------------------------
 
-    async def report(self, version: str, policy: policy_pb2.MonitoringPolicy,
-                     start: datetime | None, end: datetime | None) -> report_pb2.MonitoringReport:
+    async def report(
+        self,
+        version: str,
+        policy: policy_pb2.MonitoringPolicy,
+        start: datetime | None,
+        end: datetime | None,
+    ) -> report_pb2.MonitoringReport:
         """A report computed now (not stored): the policy's window, or [start, end]."""
         reference = await self._references.reference(version)
         now = _now()
@@ -142,8 +162,9 @@ class Evaluator:
             bounds = WindowBounds(start=start, end=end or now)
         else:
             bounds = bounds_of(policy, now)
-        window = await asyncio.to_thread(read_window, self._db, reference, bounds,
-                                         sample_rows=self._sample_rows)
+        window = await asyncio.to_thread(
+            read_window, self._db, reference, bounds, sample_rows=self._sample_rows
+        )
         return await asyncio.to_thread(build_report, reference, window, policy, now)
 
     # --- the loop ---------------------------------------------------------------------------
@@ -172,8 +193,12 @@ class Evaluator:
                 try:
                     evaluated = await self._evaluate(policy, version, last_seq)
                 except Exception as error:
-                    log.warning("a window could not be evaluated", policy=policy.name,
-                                version=version, error=str(error))
+                    log.warning(
+                        "a window could not be evaluated",
+                        policy=policy.name,
+                        version=version,
+                        error=str(error),
+                    )
                     continue
                 if evaluated is not None:
                     done.append(evaluated)
@@ -189,21 +214,27 @@ class Evaluator:
                 records, labels = predictions.purge_before(session, cutoff, PURGE_BATCH)
                 if not records and not labels:
                     return total
-                record(session, service="monitoring", action="monitoring.PurgePredictionLogs",
-                       resource="predictionLogs", principal=self._alerts.actor,
-                       reason=f"older than the {self._retention} retention",
-                       payload={"records": records, "labels": labels,
-                                "cutoff": cutoff.isoformat()})
+                record(
+                    session,
+                    service="monitoring",
+                    action="monitoring.PurgePredictionLogs",
+                    resource="predictionLogs",
+                    principal=self._alerts.actor,
+                    reason=f"older than the {self._retention} retention",
+                    payload={"records": records, "labels": labels, "cutoff": cutoff.isoformat()},
+                )
             total = (total[0] + records, total[1] + labels)
-            log.info("prediction logs purged", records=records, labels=labels,
-                     cutoff=cutoff.isoformat())
+            log.info(
+                "prediction logs purged", records=records, labels=labels, cutoff=cutoff.isoformat()
+            )
 
     def _versions(self, model: str) -> dict[str, int]:
         with self._db.unit_of_work(read_only=True) as session:
             return predictions.versions_with_traffic(session, model)
 
-    def _due(self, policy: policy_pb2.MonitoringPolicy, version: str, last_seq: int,
-             now: datetime) -> Due | None:
+    def _due(
+        self, policy: policy_pb2.MonitoringPolicy, version: str, last_seq: int, now: datetime
+    ) -> Due | None:
         """The window due for ``version``, if any: a new one, or the last one again when more
         of its records got their labels."""
         with self._db.unit_of_work(read_only=True) as session:
@@ -212,8 +243,9 @@ class Evaluator:
             if after >= last_seq:
                 due = False
             elif policy.window.WhichOneof("size") == "duration":
-                due = cursor is None or (now - cursor.evaluate_time
-                                         >= policy.window.duration.ToTimedelta())
+                due = cursor is None or (
+                    now - cursor.evaluate_time >= policy.window.duration.ToTimedelta()
+                )
             else:
                 rows = policy.window.row_count or DEFAULT_WINDOW_ROWS
                 due = predictions.rows_after(session, version, after, last_seq) >= rows
@@ -222,30 +254,44 @@ class Evaluator:
                 return Due(bounds_of(policy, now, upto_seq=last_seq), last_seq, expected)
             if cursor is None:
                 return None
-            labeled = predictions.labeled_records(session, version, cursor.first_seq,
-                                                  cursor.last_seq)
+            labeled = predictions.labeled_records(
+                session, version, cursor.first_seq, cursor.last_seq
+            )
             if labeled <= cursor.labeled_records:
                 return None
-            return Due(WindowBounds(from_seq=cursor.first_seq, upto_seq=cursor.last_seq),
-                       cursor.last_seq, (cursor.last_seq, cursor.labeled_records))
+            return Due(
+                WindowBounds(from_seq=cursor.first_seq, upto_seq=cursor.last_seq),
+                cursor.last_seq,
+                (cursor.last_seq, cursor.labeled_records),
+            )
 
     def _claim(self, policy_id: str, version: str, due: Due, now: datetime) -> bool:
         try:
             with self._db.unit_of_work() as session:
                 if due.expected is None:
-                    session.add(EvaluationRow(policy=policy_id, model_version=version,
-                                              first_seq=0, last_seq=due.last_seq,
-                                              labeled_records=0, evaluate_time=now))
+                    session.add(
+                        EvaluationRow(
+                            policy=policy_id,
+                            model_version=version,
+                            first_seq=0,
+                            last_seq=due.last_seq,
+                            labeled_records=0,
+                            evaluate_time=now,
+                        )
+                    )
                     session.flush()
                     return True
                 last_seq, labeled = due.expected
                 claimed = session.execute(
-                    update(EvaluationRow).where(
+                    update(EvaluationRow)
+                    .where(
                         EvaluationRow.policy == policy_id,
                         EvaluationRow.model_version == version,
                         EvaluationRow.last_seq == last_seq,
-                        EvaluationRow.labeled_records == labeled)
-                    .values(last_seq=due.last_seq, evaluate_time=now))
+                        EvaluationRow.labeled_records == labeled,
+                    )
+                    .values(last_seq=due.last_seq, evaluate_time=now)
+                )
                 return bool(claimed.rowcount)  # type: ignore[attr-defined]
         except IntegrityError:
             return False  # another process made the cursor first
@@ -253,13 +299,15 @@ class Evaluator:
     def _settle(self, policy_id: str, version: str, window: WindowData) -> None:
         """Record which records the claimed window held and how many had labels."""
         with self._db.unit_of_work() as session:
-            session.execute(update(EvaluationRow).where(
-                EvaluationRow.policy == policy_id, EvaluationRow.model_version == version)
-                .values(first_seq=window.first_seq or 0,
-                        labeled_records=window.labeled_records))
+            session.execute(
+                update(EvaluationRow)
+                .where(EvaluationRow.policy == policy_id, EvaluationRow.model_version == version)
+                .values(first_seq=window.first_seq or 0, labeled_records=window.labeled_records)
+            )
 
-    async def _evaluate(self, policy: policy_pb2.MonitoringPolicy, version: str,
-                        last_seq: int) -> Evaluated | None:
+    async def _evaluate(
+        self, policy: policy_pb2.MonitoringPolicy, version: str, last_seq: int
+    ) -> Evaluated | None:
         now = _now()
         due = await asyncio.to_thread(self._due, policy, version, last_seq, now)
         if due is None:
@@ -269,8 +317,9 @@ class Evaluator:
         if not await asyncio.to_thread(self._claim, policy_id, version, due, now):
             return None
         started = time.perf_counter()
-        window = await asyncio.to_thread(read_window, self._db, reference, due.bounds,
-                                         sample_rows=self._sample_rows)
+        window = await asyncio.to_thread(
+            read_window, self._db, reference, due.bounds, sample_rows=self._sample_rows
+        )
         await asyncio.to_thread(self._settle, policy_id, version, window)
         report = await asyncio.to_thread(build_report, reference, window, policy, now)
         if self._metrics is not None:
@@ -278,11 +327,17 @@ class Evaluator:
             self._metrics.observe_report(report)
         verdicts = problems(report)
         request_id = uuid.uuid4().hex
-        changes = await asyncio.to_thread(self._alerts.apply, policy, report, verdicts,
-                                          judged_kinds(report, policy), request_id)
+        changes = await asyncio.to_thread(
+            self._alerts.apply, policy, report, verdicts, judged_kinds(report, policy), request_id
+        )
         for change in changes:
-            log.info("alert " + change.transition, alert=change.alert.name,
-                     summary=change.alert.summary, version=version, policy=policy.name)
+            log.info(
+                "alert " + change.transition,
+                alert=change.alert.name,
+                summary=change.alert.summary,
+                version=version,
+                policy=policy.name,
+            )
         if policy.action == policy_pb2.POLICY_ACTION_RETRAIN and self._retrainer is not None:
             retrained = await self._retrain(policy, reference, changes, request_id, now)
             if retrained is not None:
@@ -297,10 +352,19 @@ class Evaluator:
                 self.on_change()
         return Evaluated(policy.name, version, report, changes)
 
-    async def _retrain(self, policy: policy_pb2.MonitoringPolicy, reference: Reference,
-                       changes: list[Change], request_id: str, now: datetime) -> Change | None:
-        firing = {alert_pb2.AlertKind.Name(c.alert.kind): c for c in changes
-                  if c.transition in ("fired", "updated")}
+    async def _retrain(
+        self,
+        policy: policy_pb2.MonitoringPolicy,
+        reference: Reference,
+        changes: list[Change],
+        request_id: str,
+        now: datetime,
+    ) -> Change | None:
+        firing = {
+            alert_pb2.AlertKind.Name(c.alert.kind): c
+            for c in changes
+            if c.transition in ("fired", "updated")
+        }
         chosen: tuple[Change, training_job_pb2.TrainingTrigger.ValueType] | None = None
         for kind in PERFORMANCE_KINDS:
             change = firing.get(f"ALERT_KIND_{kind.upper()}")
@@ -318,16 +382,30 @@ class Evaluator:
         change, trigger = chosen
         last = await asyncio.to_thread(self._alerts.last_retraining, policy.name, policy.model)
         decision = await self._retrainer.decide(
-            policy=policy, alert=change.alert, trigger=trigger,
-            source_job=reference.training_job, last_trigger=last, now=now)
+            policy=policy,
+            alert=change.alert,
+            trigger=trigger,
+            source_job=reference.training_job,
+            last_trigger=last,
+            now=now,
+        )
         if self._metrics is not None:
             self._metrics.observe_decision(policy.model, decision.decision)
-        log.info("retraining decision", alert=change.alert.name,
-                 decision=alert_pb2.RetrainingDecision.Name(decision.decision),
-                 training_job=decision.job, detail=decision.detail)
+        log.info(
+            "retraining decision",
+            alert=change.alert.name,
+            decision=alert_pb2.RetrainingDecision.Name(decision.decision),
+            training_job=decision.job,
+            detail=decision.detail,
+        )
         return await asyncio.to_thread(
-            self._alerts.record_retraining, change.alert.name, decision.decision,
-            job=decision.job, detail=decision.detail, request_id=request_id)
+            self._alerts.record_retraining,
+            change.alert.name,
+            decision.decision,
+            job=decision.job,
+            detail=decision.detail,
+            request_id=request_id,
+        )
 
 
 __all__ = ["Evaluated", "Evaluator", "WindowBounds", "bounds_of", "read_window"]

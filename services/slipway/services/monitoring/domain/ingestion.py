@@ -31,13 +31,19 @@ from slipway.services.monitoring.storage.tables import PendingLabelRow, Predicti
 
 SERVICE = "monitoring"
 MAX_LABELS_PER_CALL = 10_000
-ROLES = {prediction_record_pb2.TRAFFIC_ROLE_UNSPECIFIED: "primary",
-         prediction_record_pb2.TRAFFIC_ROLE_PRIMARY: "primary",
-         prediction_record_pb2.TRAFFIC_ROLE_CANARY: "canary",
-         prediction_record_pb2.TRAFFIC_ROLE_SHADOW: "shadow"}
-_ITEM_BYTES = {tensor_pb2.DATA_TYPE_BOOL: 1, tensor_pb2.DATA_TYPE_INT32: 4,
-               tensor_pb2.DATA_TYPE_INT64: 8, tensor_pb2.DATA_TYPE_FP32: 4,
-               tensor_pb2.DATA_TYPE_FP64: 8}
+ROLES = {
+    prediction_record_pb2.TRAFFIC_ROLE_UNSPECIFIED: "primary",
+    prediction_record_pb2.TRAFFIC_ROLE_PRIMARY: "primary",
+    prediction_record_pb2.TRAFFIC_ROLE_CANARY: "canary",
+    prediction_record_pb2.TRAFFIC_ROLE_SHADOW: "shadow",
+}
+_ITEM_BYTES = {
+    tensor_pb2.DATA_TYPE_BOOL: 1,
+    tensor_pb2.DATA_TYPE_INT32: 4,
+    tensor_pb2.DATA_TYPE_INT64: 8,
+    tensor_pb2.DATA_TYPE_FP32: 4,
+    tensor_pb2.DATA_TYPE_FP64: 8,
+}
 
 
 @dataclass(frozen=True)
@@ -65,8 +71,13 @@ def _now() -> datetime:
 def model_of_version(name: str) -> str | None:
     """``models/m`` for ``models/m/versions/n``; None when ``name`` is not a version name."""
     parts = name.split("/")
-    if (len(parts) == 4 and parts[0] == "models" and parts[2] == "versions"
-            and MODEL_ID.fullmatch(parts[1]) and VERSION_NUMBER.fullmatch(parts[3])):
+    if (
+        len(parts) == 4
+        and parts[0] == "models"
+        and parts[2] == "versions"
+        and MODEL_ID.fullmatch(parts[1])
+        and VERSION_NUMBER.fullmatch(parts[3])
+    ):
         return f"models/{parts[1]}"
     return None
 
@@ -124,9 +135,15 @@ class Ingestion:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def ingest_predictions(self, actor: Principal, records: list[
-            prediction_record_pb2.PredictionRecord], *, dropped: int, sender: str,
-            request_id: str) -> BatchResult:
+    def ingest_predictions(
+        self,
+        actor: Principal,
+        records: list[prediction_record_pb2.PredictionRecord],
+        *,
+        dropped: int,
+        sender: str,
+        request_id: str,
+    ) -> BatchResult:
         key = key_for(SERVICE, "IngestPredictions", request_id, actor.name)
         now = _now()
         with self._db.unit_of_work() as session:
@@ -143,12 +160,21 @@ class Ingestion:
                 stored.append(item)
                 model = model_of_version(item.model_version) or ""
                 time = item.time.ToDatetime(tzinfo=UTC) if item.HasField("time") else now
-                values.append({
-                    "model": model, "model_version": item.model_version,
-                    "request_id": item.request_id, "role": ROLES[item.role],
-                    "alias": item.alias[:64], "time": time, "received_time": now,
-                    "row_count": item.row_count, "record": item.SerializeToString(),
-                    "label": None, "label_time": None})
+                values.append(
+                    {
+                        "model": model,
+                        "model_version": item.model_version,
+                        "request_id": item.request_id,
+                        "role": ROLES[item.role],
+                        "alias": item.alias[:64],
+                        "time": time,
+                        "received_time": now,
+                        "row_count": item.row_count,
+                        "record": item.SerializeToString(),
+                        "label": None,
+                        "label_time": None,
+                    }
+                )
                 accepted += 1
                 rows += item.row_count
                 counts = models.setdefault(model, [0, 0])
@@ -158,29 +184,43 @@ class Ingestion:
                 session.execute(insert(PredictionRow), values)
             # Only stored records join: a rejected one's request id may not even be storable.
             self._join_pending(session, stored)
-            audit_record(session, service=SERVICE, action="monitoring.IngestPredictions",
-                         resource=",".join(sorted(models))[:1024] or "predictionLogs",
-                         principal=actor, request_id=request_id or None,
-                         payload={"accepted": accepted, "rows": rows, "rejected": rejected,
-                                  "dropped_by_sender": dropped, "sender": sender[:256]})
+            audit_record(
+                session,
+                service=SERVICE,
+                action="monitoring.IngestPredictions",
+                resource=",".join(sorted(models))[:1024] or "predictionLogs",
+                principal=actor,
+                request_id=request_id or None,
+                payload={
+                    "accepted": accepted,
+                    "rows": rows,
+                    "rejected": rejected,
+                    "dropped_by_sender": dropped,
+                    "sender": sender[:256],
+                },
+            )
             remember_json(session, key, {"accepted": accepted})
-            return BatchResult(accepted, rows, rejected,
-                               tuple((m, c[0], c[1]) for m, c in sorted(models.items())))
+            return BatchResult(
+                accepted, rows, rejected, tuple((m, c[0], c[1]) for m, c in sorted(models.items()))
+            )
 
     @staticmethod
-    def _join_pending(session: Session, records: list[prediction_record_pb2.PredictionRecord]
-                      ) -> None:
+    def _join_pending(
+        session: Session, records: list[prediction_record_pb2.PredictionRecord]
+    ) -> None:
         """Labels that were waiting for these records join them; a shadow record also takes the
         label its request's primary record already has (the shadow version scored the same
         rows, so its performance on live traffic can be compared)."""
         request_ids = sorted({r.request_id for r in records})
         if not request_ids:
             return
-        pending = session.scalars(select(PendingLabelRow).where(
-            PendingLabelRow.request_id.in_(request_ids))).all()
+        pending = session.scalars(
+            select(PendingLabelRow).where(PendingLabelRow.request_id.in_(request_ids))
+        ).all()
         for label in pending:
-            query = select(PredictionRow).where(PredictionRow.request_id == label.request_id,
-                                                PredictionRow.label.is_(None))
+            query = select(PredictionRow).where(
+                PredictionRow.request_id == label.request_id, PredictionRow.label.is_(None)
+            )
             if label.model:
                 query = query.where(PredictionRow.model == label.model)
             fitting = [p for p in session.scalars(query) if _label_fits(label.label, p.row_count)]
@@ -189,28 +229,41 @@ class Ingestion:
             for prediction in fitting:
                 prediction.label, prediction.label_time = label.label, label.label_time
             session.delete(label)
-        shadows = sorted({r.request_id for r in records
-                          if r.role == prediction_record_pb2.TRAFFIC_ROLE_SHADOW})
+        shadows = sorted(
+            {r.request_id for r in records if r.role == prediction_record_pb2.TRAFFIC_ROLE_SHADOW}
+        )
         if shadows:
             session.flush()
             labeled = session.execute(
-                select(PredictionRow.request_id, PredictionRow.model, PredictionRow.label,
-                       PredictionRow.label_time, PredictionRow.row_count)
-                .where(PredictionRow.request_id.in_(shadows), PredictionRow.label.is_not(None))
+                select(
+                    PredictionRow.request_id,
+                    PredictionRow.model,
+                    PredictionRow.label,
+                    PredictionRow.label_time,
+                    PredictionRow.row_count,
+                ).where(PredictionRow.request_id.in_(shadows), PredictionRow.label.is_not(None))
             ).all()
             for request, model, known, known_time, row_count in labeled:
-                session.execute(update(PredictionRow).where(
-                    PredictionRow.request_id == request, PredictionRow.model == model,
-                    PredictionRow.label.is_(None), PredictionRow.row_count == row_count)
-                    .values(label=known, label_time=known_time))
+                session.execute(
+                    update(PredictionRow)
+                    .where(
+                        PredictionRow.request_id == request,
+                        PredictionRow.model == model,
+                        PredictionRow.label.is_(None),
+                        PredictionRow.row_count == row_count,
+                    )
+                    .values(label=known, label_time=known_time)
+                )
 
-    def ingest_ground_truth(self, actor: Principal,
-                            truths: list[prediction_record_pb2.GroundTruth], *,
-                            request_id: str) -> LabelResult:
+    def ingest_ground_truth(
+        self, actor: Principal, truths: list[prediction_record_pb2.GroundTruth], *, request_id: str
+    ) -> LabelResult:
         if len(truths) > MAX_LABELS_PER_CALL:
             raise InvalidArgumentError.for_field(
-                "ground_truths", f"at most {MAX_LABELS_PER_CALL} entries per call",
-                reason="TOO_MANY_LABELS")
+                "ground_truths",
+                f"at most {MAX_LABELS_PER_CALL} entries per call",
+                reason="TOO_MANY_LABELS",
+            )
         key = key_for(SERVICE, "IngestGroundTruth", request_id, actor.name)
         now = _now()
         with self._db.unit_of_work() as session:
@@ -226,28 +279,43 @@ class Ingestion:
                 # Every record of the request: the version that answered, and any canary or
                 # shadow version that scored the same rows.
                 query = select(PredictionRow.seq, PredictionRow.row_count).where(
-                    PredictionRow.request_id == truth.request_id)
+                    PredictionRow.request_id == truth.request_id
+                )
                 if truth.model:
                     query = query.where(PredictionRow.model == truth.model)
                 predictions = session.execute(query.order_by(PredictionRow.seq)).all()
                 if not predictions:
-                    session.add(PendingLabelRow(request_id=truth.request_id,
-                                                model=truth.model[:256], label=label,
-                                                label_time=time, received_time=now))
+                    session.add(
+                        PendingLabelRow(
+                            request_id=truth.request_id,
+                            model=truth.model[:256],
+                            label=label,
+                            label_time=time,
+                            received_time=now,
+                        )
+                    )
                     pending += 1
                     continue
                 fitting = [seq for seq, count in predictions if _label_fits(label, count)]
                 if not fitting:
                     rejected += 1
                     continue
-                session.execute(update(PredictionRow).where(PredictionRow.seq.in_(fitting))
-                                .values(label=label, label_time=time))
+                session.execute(
+                    update(PredictionRow)
+                    .where(PredictionRow.seq.in_(fitting))
+                    .values(label=label, label_time=time)
+                )
                 matched += 1
             result = LabelResult(matched, pending, rejected)
-            audit_record(session, service=SERVICE, action="monitoring.IngestGroundTruth",
-                         resource="groundTruth", principal=actor, request_id=request_id or None,
-                         payload={"matched": matched, "pending": pending,
-                                  "rejected": rejected})
+            audit_record(
+                session,
+                service=SERVICE,
+                action="monitoring.IngestGroundTruth",
+                resource="groundTruth",
+                principal=actor,
+                request_id=request_id or None,
+                payload={"matched": matched, "pending": pending, "rejected": rejected},
+            )
             remember_json(session, key, result.__dict__)
             return result
 
@@ -258,8 +326,9 @@ def label_problem(truth: prediction_record_pb2.GroundTruth) -> str:
         return "request_id is required, at most 128 characters"
     if not truth.HasField("labels"):
         return "labels are required"
-    if truth.model and not (truth.model.startswith("models/")
-                            and MODEL_ID.fullmatch(truth.model[len("models/"):])):
+    if truth.model and not (
+        truth.model.startswith("models/") and MODEL_ID.fullmatch(truth.model[len("models/") :])
+    ):
         return "model must look like models/{model}"
     if truth.HasField("time") and not valid_timestamp(truth.time):
         return "time is not a valid timestamp"

@@ -44,8 +44,7 @@ CLASSIFICATION_METRICS = ("accuracy", "f1", "roc_auc", "log_loss")
 REGRESSION_METRICS = ("rmse", "mae", "r2")
 METRICS = frozenset(CLASSIFICATION_METRICS + REGRESSION_METRICS)
 DEFAULT_RELATIVE_DEGRADATION = 0.10
-PAGE_HINKLEY_DEFAULTS = {"delta": 0.005, "threshold": 50.0, "alpha": 0.9999,
-                         "min_instances": 30.0}
+PAGE_HINKLEY_DEFAULTS = {"delta": 0.005, "threshold": 50.0, "alpha": 0.9999, "min_instances": 30.0}
 ADWIN_DEFAULTS = {"delta": 0.002}
 
 
@@ -55,8 +54,9 @@ def _classification(reference: Reference, labeled: Labeled) -> dict[str, float]:
     metrics = {"accuracy": float(accuracy_score(truth, predicted))}
     classes = list(reference.class_labels)
     if len(classes) == 2:
-        metrics["f1"] = float(f1_score(truth, predicted, pos_label=classes[1], average="binary",
-                                       zero_division=0))
+        metrics["f1"] = float(
+            f1_score(truth, predicted, pos_label=classes[1], average="binary", zero_division=0)
+        )
     else:
         metrics["f1"] = float(f1_score(truth, predicted, average="macro", zero_division=0))
     if labeled.proba and classes:
@@ -67,8 +67,11 @@ def _classification(reference: Reference, labeled: Labeled) -> dict[str, float]:
                 if len(classes) == 2:
                     metrics["roc_auc"] = float(roc_auc_score(truth == classes[1], proba[:, 1]))
                 elif len(set(truth.tolist())) == len(classes):
-                    metrics["roc_auc"] = float(roc_auc_score(
-                        truth, proba, multi_class="ovr", average="macro", labels=classes))
+                    metrics["roc_auc"] = float(
+                        roc_auc_score(
+                            truth, proba, multi_class="ovr", average="macro", labels=classes
+                        )
+                    )
             metrics["log_loss"] = float(log_loss(truth, proba, labels=classes))
     return metrics
 
@@ -80,9 +83,11 @@ def _regression(labeled: Labeled) -> dict[str, float]:
     truth, predicted = truth[keep], predicted[keep]
     if len(truth) == 0:
         return {}
-    return {"rmse": float(root_mean_squared_error(truth, predicted)),
-            "mae": float(mean_absolute_error(truth, predicted)),
-            "r2": float(r2_score(truth, predicted)) if len(truth) > 1 else math.nan}
+    return {
+        "rmse": float(root_mean_squared_error(truth, predicted)),
+        "mae": float(mean_absolute_error(truth, predicted)),
+        "r2": float(r2_score(truth, predicted)) if len(truth) > 1 else math.nan,
+    }
 
 
 def metrics_of(reference: Reference, labeled: Labeled) -> dict[str, float]:
@@ -93,20 +98,25 @@ def metrics_of(reference: Reference, labeled: Labeled) -> dict[str, float]:
     return _regression(labeled)
 
 
-def _thresholds(reference: Reference, config: policy_pb2.PerformanceConfig
-                ) -> list[policy_pb2.MetricThreshold]:
+def _thresholds(
+    reference: Reference, config: policy_pb2.PerformanceConfig
+) -> list[policy_pb2.MetricThreshold]:
     if config.thresholds:
         return list(config.thresholds)
     metric = "accuracy" if reference.task == "classification" else "rmse"
     holdout = reference.holdout_metrics.get(metric)
     if holdout is None or not math.isfinite(holdout):
         return []
-    return [policy_pb2.MetricThreshold(
-        metric=metric, max_degradation=abs(holdout) * DEFAULT_RELATIVE_DEGRADATION)]
+    return [
+        policy_pb2.MetricThreshold(
+            metric=metric, max_degradation=abs(holdout) * DEFAULT_RELATIVE_DEGRADATION
+        )
+    ]
 
 
-def compare(metric: str, value: float, holdout: float | None,
-            threshold: policy_pb2.MetricThreshold | None) -> report_pb2.MetricComparison:
+def compare(
+    metric: str, value: float, holdout: float | None, threshold: policy_pb2.MetricThreshold | None
+) -> report_pb2.MetricComparison:
     comparison = report_pb2.MetricComparison(metric=metric, value=value)
     higher = metric in HIGHER_IS_BETTER
     if holdout is not None and math.isfinite(holdout):
@@ -127,10 +137,13 @@ def compare(metric: str, value: float, holdout: float | None,
 
 def _errors(reference: Reference, labeled: Labeled) -> list[float]:
     if reference.task == "classification":
-        return [float(str(t) != str(p)) for t, p in zip(labeled.truth, labeled.predicted,
-                                                          strict=True)]
-    return [abs(float(t) - float(p)) if p is not None and p == p else 0.0
-            for t, p in zip(labeled.truth, labeled.predicted, strict=True)]
+        return [
+            float(str(t) != str(p)) for t, p in zip(labeled.truth, labeled.predicted, strict=True)
+        ]
+    return [
+        abs(float(t) - float(p)) if p is not None and p == p else 0.0
+        for t, p in zip(labeled.truth, labeled.predicted, strict=True)
+    ]
 
 
 def _reference_segment(reference: Reference, length: int) -> list[float]:
@@ -147,22 +160,32 @@ def _reference_segment(reference: Reference, length: int) -> list[float]:
     return [float(mae)] * length
 
 
-def concept_drift(reference: Reference, labeled: Labeled,
-                  detector: drift_pb2.ConceptDriftDetector.ValueType,
-                  parameters: Mapping[str, float]) -> report_pb2.ConceptDriftResult:
+def concept_drift(
+    reference: Reference,
+    labeled: Labeled,
+    detector: drift_pb2.ConceptDriftDetector.ValueType,
+    parameters: Mapping[str, float],
+) -> report_pb2.ConceptDriftResult:
     if detector == drift_pb2.CONCEPT_DRIFT_DETECTOR_UNSPECIFIED:
         detector = drift_pb2.CONCEPT_DRIFT_DETECTOR_PAGE_HINKLEY
     result = report_pb2.ConceptDriftResult(detector=detector)
     if detector == drift_pb2.CONCEPT_DRIFT_DETECTOR_DISABLED:
         return result
-    defaults = (PAGE_HINKLEY_DEFAULTS if detector == drift_pb2.CONCEPT_DRIFT_DETECTOR_PAGE_HINKLEY
-                else ADWIN_DEFAULTS)
+    defaults = (
+        PAGE_HINKLEY_DEFAULTS
+        if detector == drift_pb2.CONCEPT_DRIFT_DETECTOR_PAGE_HINKLEY
+        else ADWIN_DEFAULTS
+    )
     used = {**defaults, **{k: float(v) for k, v in parameters.items() if k in defaults}}
     result.parameters.update(used)
     model: PageHinkley | Adwin
     if detector == drift_pb2.CONCEPT_DRIFT_DETECTOR_PAGE_HINKLEY:
-        model = PageHinkley(delta=used["delta"], threshold=used["threshold"],
-                            alpha=used["alpha"], min_samples=int(used["min_instances"]))
+        model = PageHinkley(
+            delta=used["delta"],
+            threshold=used["threshold"],
+            alpha=used["alpha"],
+            min_samples=int(used["min_instances"]),
+        )
     else:
         model = Adwin(delta=used["delta"])
     errors = _errors(reference, labeled)
@@ -174,36 +197,53 @@ def concept_drift(reference: Reference, labeled: Labeled,
             result.detected = True
             result.detection_time.FromDatetime(time)
             break
-    result.statistic = (model.cumulative if isinstance(model, PageHinkley) else model.mean)
+    result.statistic = model.cumulative if isinstance(model, PageHinkley) else model.mean
     return result
 
 
-def performance_report(reference: Reference, labeled: Labeled, config: policy_pb2.PerformanceConfig,
-                       *, window_rows: int, min_samples: int) -> report_pb2.PerformanceReport:
+def performance_report(
+    reference: Reference,
+    labeled: Labeled,
+    config: policy_pb2.PerformanceConfig,
+    *,
+    window_rows: int,
+    min_samples: int,
+) -> report_pb2.PerformanceReport:
     """The performance section of a report; verdicts only with at least ``min_samples``
     labeled rows."""
     report = report_pb2.PerformanceReport(
         labeled_row_count=len(labeled.truth),
-        label_coverage=len(labeled.truth) / window_rows if window_rows else 0.0)
+        label_coverage=len(labeled.truth) / window_rows if window_rows else 0.0,
+    )
     values = metrics_of(reference, labeled)
     thresholds = {t.metric: t for t in _thresholds(reference, config)}
-    names: Sequence[str] = (CLASSIFICATION_METRICS if reference.task == "classification"
-                            else REGRESSION_METRICS)
+    names: Sequence[str] = (
+        CLASSIFICATION_METRICS if reference.task == "classification" else REGRESSION_METRICS
+    )
     for metric in names:
         if metric in values:
-            report.metrics.append(compare(metric, values[metric],
-                                          reference.holdout_metrics.get(metric),
-                                          thresholds.get(metric)))
-    report.concept_drift.CopyFrom(concept_drift(
-        reference, labeled, config.concept_drift_detector, config.concept_drift_parameters))
+            report.metrics.append(
+                compare(
+                    metric,
+                    values[metric],
+                    reference.holdout_metrics.get(metric),
+                    thresholds.get(metric),
+                )
+            )
+    report.concept_drift.CopyFrom(
+        concept_drift(
+            reference, labeled, config.concept_drift_detector, config.concept_drift_parameters
+        )
+    )
     enough = len(labeled.truth) >= min_samples
     if not enough:
         for comparison in report.metrics:
             comparison.degraded = False
         report.concept_drift.detected = False
         report.concept_drift.ClearField("detection_time")
-    report.degraded = enough and (any(m.degraded for m in report.metrics)
-                                  or report.concept_drift.detected)
+    report.degraded = enough and (
+        any(m.degraded for m in report.metrics) or report.concept_drift.detected
+    )
     return report
 
 

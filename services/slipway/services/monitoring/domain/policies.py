@@ -44,8 +44,17 @@ SERVICE = "monitoring"
 POLICY_ID = re.compile(r"[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?")
 MAX_DESCRIPTION = 2048
 MAX_WINDOW_ROWS = 10_000_000
-MUTABLE_FIELDS = ("description", "disabled", "window", "min_samples", "drift", "performance",
-                  "data_quality", "action", "retraining")
+MUTABLE_FIELDS = (
+    "description",
+    "disabled",
+    "window",
+    "min_samples",
+    "drift",
+    "performance",
+    "data_quality",
+    "action",
+    "retraining",
+)
 PH_PARAMETERS = frozenset({"delta", "threshold", "alpha", "min_instances"})
 ADWIN_PARAMETERS = frozenset({"delta"})
 MAX_MIN_INSTANCES = 100_000  # the detector is primed with this many reference errors, in memory
@@ -54,10 +63,11 @@ MAX_ECHO = 64  # the longest map key or mask path quoted back in an error
 
 
 def policy_id_of(name: str, field: str = "name") -> str:
-    policy_id = name[len(PREFIX):] if name.startswith(PREFIX) else ""
+    policy_id = name[len(PREFIX) :] if name.startswith(PREFIX) else ""
     if not POLICY_ID.fullmatch(policy_id):
-        raise InvalidArgumentError.for_field(field, "must look like monitoringPolicies/{id}",
-                                             reason="INVALID_NAME")
+        raise InvalidArgumentError.for_field(
+            field, "must look like monitoringPolicies/{id}", reason="INVALID_NAME"
+        )
     return policy_id
 
 
@@ -88,34 +98,44 @@ def _seconds(duration: duration_pb2.Duration) -> float | None:
     return seconds + nanos / 1e9
 
 
-def _drift_test(test: policy_pb2.DriftTest, path: str, kind: str,
-                problems: list[FieldViolation]) -> None:
+def _drift_test(
+    test: policy_pb2.DriftTest, path: str, kind: str, problems: list[FieldViolation]
+) -> None:
     if test.method not in METHODS and test.method != drift_pb2.DRIFT_METHOD_UNSPECIFIED:
         problems.append(FieldViolation(f"{path}.method", "unknown method"))
     elif kind != "numeric" and METHODS.get(test.method) in NUMERIC_ONLY:
-        problems.append(FieldViolation(f"{path}.method", f"{METHODS[test.method]} needs numbers; "
-                                       f"{kind} features take chi-square, z-test, "
-                                       "Jensen-Shannon or PSI"))
+        problems.append(
+            FieldViolation(
+                f"{path}.method",
+                f"{METHODS[test.method]} needs numbers; "
+                f"{kind} features take chi-square, z-test, "
+                "Jensen-Shannon or PSI",
+            )
+        )
     elif kind == "numeric" and METHODS.get(test.method) == "ztest":
         problems.append(FieldViolation(f"{path}.method", "the z-test is for binary features"))
     if test.HasField("threshold"):
         method = METHODS.get(test.method)
         if method in ("ks", "chisquare", "ztest") and not 0 < test.threshold < 1:
-            problems.append(FieldViolation(f"{path}.threshold", "a p-value threshold must lie "
-                                           "in (0, 1)"))
+            problems.append(
+                FieldViolation(f"{path}.threshold", "a p-value threshold must lie in (0, 1)")
+            )
         elif not 0 < test.threshold < math.inf:  # also refuses NaN
             problems.append(FieldViolation(f"{path}.threshold", "must be positive and finite"))
 
 
-def check_policy(policy: policy_pb2.MonitoringPolicy, prefix: str = "monitoring_policy",
-                 protected_aliases: frozenset[str] = frozenset({"production"})) -> None:
+def check_policy(
+    policy: policy_pb2.MonitoringPolicy,
+    prefix: str = "monitoring_policy",
+    protected_aliases: frozenset[str] = frozenset({"production"}),
+) -> None:
     """Raise InvalidArgumentError naming every problem of ``policy``."""
     problems: list[FieldViolation] = []
 
     def bad(field: str, description: str) -> None:
         problems.append(FieldViolation(f"{prefix}.{field}", description))
 
-    model = policy.model[len("models/"):] if policy.model.startswith("models/") else ""
+    model = policy.model[len("models/") :] if policy.model.startswith("models/") else ""
     if not MODEL_ID.fullmatch(model):
         bad("model", "is required and must look like models/{model}")
     if len(policy.description) > MAX_DESCRIPTION:
@@ -129,14 +149,18 @@ def check_policy(policy: policy_pb2.MonitoringPolicy, prefix: str = "monitoring_
             bad("window.duration", f"must be 1 s to {MAX_DAYS} days")
     if policy.min_samples < 0:
         bad("min_samples", "must not be negative")
-    for kind, test in (("numeric", policy.drift.numeric), ("categorical",
-                       policy.drift.categorical), ("binary", policy.drift.binary)):
+    for kind, test in (
+        ("numeric", policy.drift.numeric),
+        ("categorical", policy.drift.categorical),
+        ("binary", policy.drift.binary),
+    ):
         _drift_test(test, f"{prefix}.drift.{kind}", kind, problems)
     for name, test in policy.drift.feature_overrides.items():
-        _drift_test(test, f'{prefix}.drift.feature_overrides["{_quoted(name)}"]', "any",
-                    problems)
-    if policy.drift.HasField("dataset_drift_share") and \
-            not 0 < policy.drift.dataset_drift_share <= 1:
+        _drift_test(test, f'{prefix}.drift.feature_overrides["{_quoted(name)}"]', "any", problems)
+    if (
+        policy.drift.HasField("dataset_drift_share")
+        and not 0 < policy.drift.dataset_drift_share <= 1
+    ):
         bad("drift.dataset_drift_share", "must lie in (0, 1]")
     if not 0 <= policy.drift.psi_bins <= 100 or policy.drift.psi_bins == 1:
         bad("drift.psi_bins", "must be 2 to 100 (0 means 10)")
@@ -146,27 +170,36 @@ def check_policy(policy: policy_pb2.MonitoringPolicy, prefix: str = "monitoring_
             bad(f"{path}.metric", f"must be one of {', '.join(sorted(METRICS))}")
         if not threshold.HasField("max_degradation") and not threshold.HasField("bound"):
             bad(path, "set max_degradation, bound, or both")
-        if threshold.HasField("max_degradation") and \
-                not 0 <= threshold.max_degradation < math.inf:
+        if threshold.HasField("max_degradation") and not 0 <= threshold.max_degradation < math.inf:
             bad(f"{path}.max_degradation", "must be finite and not negative")
         if threshold.HasField("bound") and not math.isfinite(threshold.bound):
             bad(f"{path}.bound", "must be finite")
     detector = policy.performance.concept_drift_detector
     if detector not in drift_pb2.ConceptDriftDetector.values():
         bad("performance.concept_drift_detector", "unknown detector")
-    allowed = ADWIN_PARAMETERS if detector == drift_pb2.CONCEPT_DRIFT_DETECTOR_ADWIN \
-        else PH_PARAMETERS
+    allowed = (
+        ADWIN_PARAMETERS if detector == drift_pb2.CONCEPT_DRIFT_DETECTOR_ADWIN else PH_PARAMETERS
+    )
     for key, value in policy.performance.concept_drift_parameters.items():
         if key not in allowed:
-            bad(f'performance.concept_drift_parameters["{_quoted(key)}"]',
-                f"unknown parameter; this detector takes {', '.join(sorted(allowed))}")
-        elif not 0 < value < math.inf or (key in ("alpha",) and value > 1) or (
-                key == "delta" and detector == drift_pb2.CONCEPT_DRIFT_DETECTOR_ADWIN
-                and value >= 1) or (key == "min_instances" and value > MAX_MIN_INSTANCES):
+            bad(
+                f'performance.concept_drift_parameters["{_quoted(key)}"]',
+                f"unknown parameter; this detector takes {', '.join(sorted(allowed))}",
+            )
+        elif (
+            not 0 < value < math.inf
+            or (key in ("alpha",) and value > 1)
+            or (
+                key == "delta" and detector == drift_pb2.CONCEPT_DRIFT_DETECTOR_ADWIN and value >= 1
+            )
+            or (key == "min_instances" and value > MAX_MIN_INSTANCES)
+        ):
             bad(f'performance.concept_drift_parameters["{key}"]', "out of range")
     for field in ("max_missing_share", "max_out_of_range_share"):
-        if policy.data_quality.HasField(field) and \
-                not 0 <= getattr(policy.data_quality, field) <= 1:
+        if (
+            policy.data_quality.HasField(field)
+            and not 0 <= getattr(policy.data_quality, field) <= 1
+        ):
             bad(f"data_quality.{field}", "must lie in [0, 1]")
     if policy.action not in policy_pb2.PolicyAction.values():
         bad("action", "unknown action")
@@ -178,23 +211,33 @@ def check_policy(policy: policy_pb2.MonitoringPolicy, prefix: str = "monitoring_
         if not ALIAS.fullmatch(retraining.alias_on_success):
             bad("retraining.alias_on_success", "is not a valid alias")
         elif retraining.alias_on_success in protected_aliases:
-            bad("retraining.alias_on_success", f"{retraining.alias_on_success!r} is protected: "
-                "an approver promotes a retrained version to it")
+            bad(
+                "retraining.alias_on_success",
+                f"{retraining.alias_on_success!r} is protected: "
+                "an approver promotes a retrained version to it",
+            )
     if retraining.source_training_job and not re.fullmatch(
-            r"trainingJobs/[A-Za-z0-9]{1,64}", retraining.source_training_job):
+        r"trainingJobs/[A-Za-z0-9]{1,64}", retraining.source_training_job
+    ):
         bad("retraining.source_training_job", "must look like trainingJobs/{id}")
     path = retraining.dataset_path
-    if path and (path.startswith("/") or ".." in path.split("/") or "\\" in path
-                 or len(path) > 1024):
+    if path and (
+        path.startswith("/") or ".." in path.split("/") or "\\" in path or len(path) > 1024
+    ):
         bad("retraining.dataset_path", "must be a relative path under the training data root")
-    for severity, field in ((policy.drift.severity, "drift.severity"),
-                            (policy.performance.severity, "performance.severity"),
-                            (policy.data_quality.severity, "data_quality.severity")):
+    for severity, field in (
+        (policy.drift.severity, "drift.severity"),
+        (policy.performance.severity, "performance.severity"),
+        (policy.data_quality.severity, "data_quality.severity"),
+    ):
         if severity not in (0, 1, 2, 3):
             bad(field, "unknown severity")
     if problems:
-        raise InvalidArgumentError("; ".join(f"{p.field}: {p.description}" for p in problems),
-                                   reason="INVALID_POLICY", field_violations=problems)
+        raise InvalidArgumentError(
+            "; ".join(f"{p.field}: {p.description}" for p in problems),
+            reason="INVALID_POLICY",
+            field_violations=problems,
+        )
 
 
 def _now() -> datetime:
@@ -213,8 +256,9 @@ class Policies:
         self._protected = protected_aliases
         self.on_change: list[Any] = []
 
-    def _replayed(self, session: Session, actor: Principal, method: str,
-                  request_id: str) -> tuple[Any, dict[str, Any] | None]:
+    def _replayed(
+        self, session: Session, actor: Principal, method: str, request_id: str
+    ) -> tuple[Any, dict[str, Any] | None]:
         key = key_for(SERVICE, method, request_id, actor.name)
         return key, find_json(session, key)
 
@@ -225,16 +269,28 @@ class Policies:
             query = query.with_for_update()
         row = session.scalars(query).one_or_none()
         if row is None:
-            raise NotFoundError(f"{PREFIX}{policy_id} does not exist", reason="POLICY_NOT_FOUND",
-                                metadata={"resource": f"{PREFIX}{policy_id}"})
+            raise NotFoundError(
+                f"{PREFIX}{policy_id} does not exist",
+                reason="POLICY_NOT_FOUND",
+                metadata={"resource": f"{PREFIX}{policy_id}"},
+            )
         return row
 
-    def create(self, actor: Principal, policy: policy_pb2.MonitoringPolicy, *, policy_id: str,
-               reason: str, request_id: str) -> policy_pb2.MonitoringPolicy:
+    def create(
+        self,
+        actor: Principal,
+        policy: policy_pb2.MonitoringPolicy,
+        *,
+        policy_id: str,
+        reason: str,
+        request_id: str,
+    ) -> policy_pb2.MonitoringPolicy:
         if policy_id and not POLICY_ID.fullmatch(policy_id):
             raise InvalidArgumentError.for_field(
-                "monitoring_policy_id", "1 to 63 lowercase letters, digits and '-', starting "
-                "with a letter", reason="INVALID_NAME")
+                "monitoring_policy_id",
+                "1 to 63 lowercase letters, digits and '-', starting with a letter",
+                reason="INVALID_NAME",
+            )
         check_policy(policy, protected_aliases=self._protected)
         with self._db.unit_of_work() as session:
             key, done = self._replayed(session, actor, "CreateMonitoringPolicy", request_id)
@@ -242,9 +298,11 @@ class Policies:
                 return _message(self._row(session, done["id"]))
             policy_id = policy_id or f"p{uuid.uuid4().hex[:12]}"
             if session.get(PolicyRow, policy_id) is not None:
-                raise AlreadyExistsError(f"{PREFIX}{policy_id} already exists",
-                                         reason="POLICY_EXISTS",
-                                         metadata={"resource": f"{PREFIX}{policy_id}"})
+                raise AlreadyExistsError(
+                    f"{PREFIX}{policy_id} already exists",
+                    reason="POLICY_EXISTS",
+                    metadata={"resource": f"{PREFIX}{policy_id}"},
+                )
             now = _now()
             stored = policy_pb2.MonitoringPolicy()
             stored.CopyFrom(policy)
@@ -253,12 +311,27 @@ class Policies:
             stored.create_time.FromDatetime(now)
             stored.update_time.FromDatetime(now)
             stored.etag = _etag(stored)
-            session.add(PolicyRow(id=policy_id, model=stored.model, disabled=stored.disabled,
-                                  policy=stored.SerializeToString(), created_by=actor.name,
-                                  create_time=now, update_time=now, etag=stored.etag))
-            record(session, service=SERVICE, action="monitoring.CreateMonitoringPolicy",
-                   resource=stored.name, principal=actor, reason=reason,
-                   payload={"after": _summary(stored)})
+            session.add(
+                PolicyRow(
+                    id=policy_id,
+                    model=stored.model,
+                    disabled=stored.disabled,
+                    policy=stored.SerializeToString(),
+                    created_by=actor.name,
+                    create_time=now,
+                    update_time=now,
+                    etag=stored.etag,
+                )
+            )
+            record(
+                session,
+                service=SERVICE,
+                action="monitoring.CreateMonitoringPolicy",
+                resource=stored.name,
+                principal=actor,
+                reason=reason,
+                payload={"after": _summary(stored)},
+            )
             remember_json(session, key, {"id": policy_id})
             return stored
 
@@ -266,8 +339,9 @@ class Policies:
         with self._db.unit_of_work(read_only=True) as session:
             return _message(self._row(session, policy_id))
 
-    def list_policies(self, *, model: str, cursor: Mapping[str, Any] | None,
-                      limit: int) -> PolicyPage:
+    def list_policies(
+        self, *, model: str, cursor: Mapping[str, Any] | None, limit: int
+    ) -> PolicyPage:
         with self._db.unit_of_work(read_only=True) as session:
             query = select(PolicyRow).order_by(PolicyRow.id)
             if model:
@@ -277,37 +351,52 @@ class Policies:
             rows = session.scalars(query.limit(limit + 1)).all()
         more = len(rows) > limit
         rows = rows[:limit]
-        return PolicyPage([_message(r) for r in rows],
-                          {"after": rows[-1].id} if more and rows else None)
+        return PolicyPage(
+            [_message(r) for r in rows], {"after": rows[-1].id} if more and rows else None
+        )
 
     def enabled(self) -> list[policy_pb2.MonitoringPolicy]:
         with self._db.unit_of_work(read_only=True) as session:
-            rows = session.scalars(select(PolicyRow).where(PolicyRow.disabled.is_(False))
-                                   .order_by(PolicyRow.id)).all()
+            rows = session.scalars(
+                select(PolicyRow).where(PolicyRow.disabled.is_(False)).order_by(PolicyRow.id)
+            ).all()
         return [_message(r) for r in rows]
 
     def first_enabled_for(self, model: str) -> policy_pb2.MonitoringPolicy | None:
         with self._db.unit_of_work(read_only=True) as session:
-            row = session.scalars(select(PolicyRow).where(
-                PolicyRow.model == model, PolicyRow.disabled.is_(False))
-                .order_by(PolicyRow.create_time, PolicyRow.id).limit(1)).one_or_none()
+            row = session.scalars(
+                select(PolicyRow)
+                .where(PolicyRow.model == model, PolicyRow.disabled.is_(False))
+                .order_by(PolicyRow.create_time, PolicyRow.id)
+                .limit(1)
+            ).one_or_none()
         return None if row is None else _message(row)
 
-    def update(self, actor: Principal, policy: policy_pb2.MonitoringPolicy,
-               mask: field_mask_pb2.FieldMask, *, reason: str,
-               request_id: str) -> policy_pb2.MonitoringPolicy:
+    def update(
+        self,
+        actor: Principal,
+        policy: policy_pb2.MonitoringPolicy,
+        mask: field_mask_pb2.FieldMask,
+        *,
+        reason: str,
+        request_id: str,
+    ) -> policy_pb2.MonitoringPolicy:
         policy_id = policy_id_of(policy.name, "monitoring_policy.name")
         paths = list(mask.paths)
         if not paths:
-            raise InvalidArgumentError.for_field("update_mask", "name the fields to change, or *",
-                                                 reason="INVALID_UPDATE_MASK")
+            raise InvalidArgumentError.for_field(
+                "update_mask", "name the fields to change, or *", reason="INVALID_UPDATE_MASK"
+            )
         if paths == ["*"]:
             paths = list(MUTABLE_FIELDS)
         unknown = [p for p in paths if p not in MUTABLE_FIELDS]
         if unknown:
             raise InvalidArgumentError.for_field(
-                "update_mask", f"cannot change {', '.join(map(_quoted, unknown[:3]))}; "
-                f"changeable fields: {', '.join(MUTABLE_FIELDS)}", reason="INVALID_UPDATE_MASK")
+                "update_mask",
+                f"cannot change {', '.join(map(_quoted, unknown[:3]))}; "
+                f"changeable fields: {', '.join(MUTABLE_FIELDS)}",
+                reason="INVALID_UPDATE_MASK",
+            )
         with self._db.unit_of_work() as session:
             key, done = self._replayed(session, actor, "UpdateMonitoringPolicy", request_id)
             if done is not None:
@@ -315,9 +404,11 @@ class Policies:
             row = self._row(session, policy_id, lock=True)
             before = _message(row)
             if policy.etag and policy.etag != before.etag:
-                raise AbortedError(f"{before.name} changed since it was read; read it again "
-                                   "and retry", reason="ETAG_MISMATCH",
-                                   metadata={"resource": before.name})
+                raise AbortedError(
+                    f"{before.name} changed since it was read; read it again and retry",
+                    reason="ETAG_MISMATCH",
+                    metadata={"resource": before.name},
+                )
             after = policy_pb2.MonitoringPolicy()
             after.CopyFrom(before)
             for path in paths:
@@ -327,16 +418,26 @@ class Policies:
             after.update_time.FromDatetime(now)
             after.etag = _etag(after)
             row.policy, row.disabled, row.update_time, row.etag = (
-                after.SerializeToString(), after.disabled, now, after.etag)
-            record(session, service=SERVICE, action="monitoring.UpdateMonitoringPolicy",
-                   resource=after.name, principal=actor, reason=reason,
-                   payload={"fields": paths, "before": _summary(before),
-                            "after": _summary(after)})
+                after.SerializeToString(),
+                after.disabled,
+                now,
+                after.etag,
+            )
+            record(
+                session,
+                service=SERVICE,
+                action="monitoring.UpdateMonitoringPolicy",
+                resource=after.name,
+                principal=actor,
+                reason=reason,
+                payload={"fields": paths, "before": _summary(before), "after": _summary(after)},
+            )
             remember_json(session, key, {"id": policy_id})
             return after
 
-    def delete(self, actor: Principal, policy_id: str, *, etag: str, reason: str,
-               request_id: str) -> list[Change]:
+    def delete(
+        self, actor: Principal, policy_id: str, *, etag: str, reason: str, request_id: str
+    ) -> list[Change]:
         """Deletes the policy and resolves its firing alerts; returns those resolutions."""
         with self._db.unit_of_work() as session:
             key, done = self._replayed(session, actor, "DeleteMonitoringPolicy", request_id)
@@ -344,17 +445,26 @@ class Policies:
                 return []
             row = self._row(session, policy_id, lock=True)
             if etag and etag != row.etag:
-                raise AbortedError(f"{PREFIX}{policy_id} changed since it was read; read it "
-                                   "again and retry", reason="ETAG_MISMATCH",
-                                   metadata={"resource": f"{PREFIX}{policy_id}"})
+                raise AbortedError(
+                    f"{PREFIX}{policy_id} changed since it was read; read it again and retry",
+                    reason="ETAG_MISMATCH",
+                    metadata={"resource": f"{PREFIX}{policy_id}"},
+                )
             before = _message(row)
             session.delete(row)
-            resolved = resolve_for_deleted_policy(session, before.name, actor, reason,
-                                                  request_id)
-            record(session, service=SERVICE, action="monitoring.DeleteMonitoringPolicy",
-                   resource=before.name, principal=actor, reason=reason,
-                   payload={"before": _summary(before),
-                            "resolved_alerts": [c.alert.name for c in resolved]})
+            resolved = resolve_for_deleted_policy(session, before.name, actor, reason, request_id)
+            record(
+                session,
+                service=SERVICE,
+                action="monitoring.DeleteMonitoringPolicy",
+                resource=before.name,
+                principal=actor,
+                reason=reason,
+                payload={
+                    "before": _summary(before),
+                    "resolved_alerts": [c.alert.name for c in resolved],
+                },
+            )
             remember_json(session, key, {"id": policy_id})
             return resolved
 
@@ -362,8 +472,9 @@ class Policies:
 _MESSAGE_FIELDS = frozenset({"window", "drift", "performance", "data_quality", "retraining"})
 
 
-def setattr_or_copy(target: policy_pb2.MonitoringPolicy, source: policy_pb2.MonitoringPolicy,
-                    path: str) -> None:
+def setattr_or_copy(
+    target: policy_pb2.MonitoringPolicy, source: policy_pb2.MonitoringPolicy, path: str
+) -> None:
     if path in _MESSAGE_FIELDS:
         target.ClearField(path)  # type: ignore[arg-type]
         if source.HasField(path):  # type: ignore[arg-type]

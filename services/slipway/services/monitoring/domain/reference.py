@@ -89,8 +89,11 @@ def _task(version: model_version_pb2.ModelVersion) -> tuple[Task, tuple[str, ...
     outputs = {o.name: o for o in version.signature.outputs}
     proba = outputs.get(PREDICT_PROBA)
     predict = outputs.get(PREDICT)
-    labels = proba.class_labels if proba is not None and proba.class_labels else (
-        predict.class_labels if predict is not None else [])
+    labels = (
+        proba.class_labels
+        if proba is not None and proba.class_labels
+        else (predict.class_labels if predict is not None else [])
+    )
     if labels or proba is not None:
         return "classification", tuple(label_text(from_pb(v)) for v in labels)
     return "regression", ()
@@ -102,44 +105,59 @@ def _features(version: model_version_pb2.ModelVersion) -> tuple[FeatureRef, ...]
     for spec in version.signature.inputs:
         stats = profile.get(spec.name)
         kind: Kind = KIND_NAMES.get(spec.kind) or (
-            KIND_NAMES.get(stats.kind, "numeric") if stats is not None else "numeric")
+            KIND_NAMES.get(stats.kind, "numeric") if stats is not None else "numeric"
+        )
         categories = frozenset(spec.categories) or frozenset(
-            c.value for c in (stats.categories if stats is not None else ()))
+            c.value for c in (stats.categories if stats is not None else ())
+        )
         total = (stats.count + stats.missing_count) if stats is not None else 0
         numeric = kind == "numeric" and stats is not None and stats.count > 0
-        features.append(FeatureRef(
-            name=spec.name, kind=kind, data_type=DATA_TYPE_NAMES.get(spec.data_type, "FP64"),
-            categories=categories,
-            minimum=stats.min if numeric and stats is not None else None,
-            maximum=stats.max if numeric and stats is not None else None,
-            missing_share=(stats.missing_count / total) if stats is not None and total else 0.0))
+        features.append(
+            FeatureRef(
+                name=spec.name,
+                kind=kind,
+                data_type=DATA_TYPE_NAMES.get(spec.data_type, "FP64"),
+                categories=categories,
+                minimum=stats.min if numeric and stats is not None else None,
+                maximum=stats.max if numeric and stats is not None else None,
+                missing_share=(stats.missing_count / total) if stats is not None and total else 0.0,
+            )
+        )
     return tuple(features)
 
 
-def _matrix(features: tuple[FeatureRef, ...],
-            columns: dict[str, npt.NDArray[Any]]) -> npt.NDArray[Any]:
+def _matrix(
+    features: tuple[FeatureRef, ...], columns: dict[str, npt.NDArray[Any]]
+) -> npt.NDArray[Any]:
     categorical = any(f.data_type == "BYTES" for f in features)
     if categorical:
         return np.column_stack([np.asarray(columns[f.name], dtype=object) for f in features])
     return np.column_stack([np.asarray(columns[f.name], dtype=np.float64) for f in features])
 
 
-def _model_outputs(model: Any, rows: npt.NDArray[Any], task: Task,
-                   class_labels: tuple[str, ...]) -> dict[str, npt.NDArray[Any]]:
+def _model_outputs(
+    model: Any, rows: npt.NDArray[Any], task: Task, class_labels: tuple[str, ...]
+) -> dict[str, npt.NDArray[Any]]:
     outputs: dict[str, npt.NDArray[Any]] = {PREDICT: np.asarray(model.predict(rows))}
     if task == "classification" and hasattr(model, "predict_proba"):
         proba = np.asarray(model.predict_proba(rows), dtype=np.float64)
         labels = class_labels or tuple(label_text(c) for c in getattr(model, "classes_", ()))
-        for j, label in enumerate(labels[:proba.shape[1]]):
+        for j, label in enumerate(labels[: proba.shape[1]]):
             outputs[proba_column(label)] = proba[:, j]
     if task == "classification":
-        outputs[PREDICT] = np.array([label_text(v) for v in outputs[PREDICT].tolist()],
-                                    dtype=object)
+        outputs[PREDICT] = np.array(
+            [label_text(v) for v in outputs[PREDICT].tolist()], dtype=object
+        )
     return outputs
 
 
-def build_reference(version: model_version_pb2.ModelVersion, *, sample_file: Path | None,
-                    model_file: Path | None, allow_pickle: bool = False) -> Reference:
+def build_reference(
+    version: model_version_pb2.ModelVersion,
+    *,
+    sample_file: Path | None,
+    model_file: Path | None,
+    allow_pickle: bool = False,
+) -> Reference:
     """The reference of ``version`` from its message and its cached files (either may be
     missing: drift is then reported without that part, with a note saying so)."""
     task, class_labels = _task(version)
@@ -161,17 +179,31 @@ def build_reference(version: model_version_pb2.ModelVersion, *, sample_file: Pat
     if model_file is not None and columns and len(columns) == len(features):
         try:
             model = load_model(
-                model_file, sha256=version.artifact.sha256,
+                model_file,
+                sha256=version.artifact.sha256,
                 fmt=ARTIFACT_FORMATS.get(version.artifact.format, "skops"),
-                framework_versions=framework_versions(version), allow_pickle=allow_pickle)
+                framework_versions=framework_versions(version),
+                allow_pickle=allow_pickle,
+            )
             outputs = _model_outputs(model, _matrix(features, columns), task, class_labels)
         except Exception as error:
-            log.warning("the model could not score its reference sample",
-                        version=version.name, error=str(error))
+            log.warning(
+                "the model could not score its reference sample",
+                version=version.name,
+                error=str(error),
+            )
             notes.append(f"the model could not score its reference sample: {error}")
     return Reference(
-        version=version.name, model=version.name.rsplit("/versions/", 1)[0], task=task,
-        features=features, columns=columns, target=target, outputs=outputs,
-        class_labels=class_labels, holdout_metrics=dict(version.metrics),
+        version=version.name,
+        model=version.name.rsplit("/versions/", 1)[0],
+        task=task,
+        features=features,
+        columns=columns,
+        target=target,
+        outputs=outputs,
+        class_labels=class_labels,
+        holdout_metrics=dict(version.metrics),
         training_job=version.lineage.training_job,
-        profile_row_count=version.reference_profile.row_count, notes=tuple(notes))
+        profile_row_count=version.reference_profile.row_count,
+        notes=tuple(notes),
+    )

@@ -33,13 +33,24 @@ MAX_UNSEEN_LISTED = 20
 PSI_DEFAULT_THRESHOLD = 0.2
 
 METHODS: dict[int, drift.Method] = {
-    drift_pb2.DRIFT_METHOD_KS: "ks", drift_pb2.DRIFT_METHOD_CHI_SQUARE: "chisquare",
-    drift_pb2.DRIFT_METHOD_Z_TEST: "ztest", drift_pb2.DRIFT_METHOD_WASSERSTEIN: "wasserstein",
-    drift_pb2.DRIFT_METHOD_JENSEN_SHANNON: "jensenshannon", drift_pb2.DRIFT_METHOD_PSI: "psi"}
+    drift_pb2.DRIFT_METHOD_KS: "ks",
+    drift_pb2.DRIFT_METHOD_CHI_SQUARE: "chisquare",
+    drift_pb2.DRIFT_METHOD_Z_TEST: "ztest",
+    drift_pb2.DRIFT_METHOD_WASSERSTEIN: "wasserstein",
+    drift_pb2.DRIFT_METHOD_JENSEN_SHANNON: "jensenshannon",
+    drift_pb2.DRIFT_METHOD_PSI: "psi",
+}
 METHOD_ENUMS: dict[str, drift_pb2.DriftMethod.ValueType] = {
-    name: drift_pb2.DriftMethod.Value(f"DRIFT_METHOD_{key}") for name, key in (
-        ("ks", "KS"), ("chisquare", "CHI_SQUARE"), ("ztest", "Z_TEST"),
-        ("wasserstein", "WASSERSTEIN"), ("jensenshannon", "JENSEN_SHANNON"), ("psi", "PSI"))}
+    name: drift_pb2.DriftMethod.Value(f"DRIFT_METHOD_{key}")
+    for name, key in (
+        ("ks", "KS"),
+        ("chisquare", "CHI_SQUARE"),
+        ("ztest", "Z_TEST"),
+        ("wasserstein", "WASSERSTEIN"),
+        ("jensenshannon", "JENSEN_SHANNON"),
+        ("psi", "PSI"),
+    )
+}
 NUMERIC_ONLY = frozenset({"ks", "wasserstein"})
 
 
@@ -55,8 +66,10 @@ def drift_config(config: policy_pb2.DriftConfig) -> drift.DriftConfig:
     thresholds = {**base.method_thresholds, "psi": PSI_DEFAULT_THRESHOLD}
     kind_thresholds: dict[Kind, float] = {}
     tests: tuple[tuple[Kind, policy_pb2.DriftTest], ...] = (
-        ("numeric", config.numeric), ("categorical", config.categorical),
-        ("binary", config.binary))
+        ("numeric", config.numeric),
+        ("categorical", config.categorical),
+        ("binary", config.binary),
+    )
     for kind, test in tests:
         if test.method in METHODS:
             small[kind] = large[kind] = METHODS[test.method]
@@ -70,12 +83,20 @@ def drift_config(config: policy_pb2.DriftConfig) -> drift.DriftConfig:
         if test.HasField("threshold"):
             feature_thresholds[name] = test.threshold
     return replace(
-        base, small_reference_methods=small, large_reference_methods=large,
-        method_thresholds=thresholds, kind_thresholds=kind_thresholds,
-        feature_methods=feature_methods, feature_thresholds=feature_thresholds,
-        dataset_threshold=(config.dataset_drift_share if config.HasField("dataset_drift_share")
-                           else base.dataset_threshold),
-        psi_bins=config.psi_bins or base.psi_bins)
+        base,
+        small_reference_methods=small,
+        large_reference_methods=large,
+        method_thresholds=thresholds,
+        kind_thresholds=kind_thresholds,
+        feature_methods=feature_methods,
+        feature_thresholds=feature_thresholds,
+        dataset_threshold=(
+            config.dataset_drift_share
+            if config.HasField("dataset_drift_share")
+            else base.dataset_threshold
+        ),
+        psi_bins=config.psi_bins or base.psi_bins,
+    )
 
 
 def _psi_edges(reference: npt.NDArray[Any], bins: int) -> list[float]:
@@ -88,21 +109,31 @@ def _psi_edges(reference: npt.NDArray[Any], bins: int) -> list[float]:
     return [-np.inf, *inner.tolist(), np.inf]
 
 
-def _feature_drift(name: str, reference: npt.NDArray[Any], current: npt.NDArray[Any],
-                   kind: Kind, config: drift.DriftConfig, verdicts: bool
-                   ) -> report_pb2.FeatureDrift:
+def _feature_drift(
+    name: str,
+    reference: npt.NDArray[Any],
+    current: npt.NDArray[Any],
+    kind: Kind,
+    config: drift.DriftConfig,
+    verdicts: bool,
+) -> report_pb2.FeatureDrift:
     notes = []
     try:
         result = drift.feature_drift(name, reference, current, kind, config)
     except ValueError as error:  # a numeric method set for a text column: use the default
         notes.append(f"{error}; the default method was used")
         methods = {k: v for k, v in config.feature_methods.items() if k != name}
-        result = drift.feature_drift(name, reference, current, kind,
-                                     replace(config, feature_methods=methods))
+        result = drift.feature_drift(
+            name, reference, current, kind, replace(config, feature_methods=methods)
+        )
     message = report_pb2.FeatureDrift(
-        feature=name, kind=KINDS[kind], method=METHOD_ENUMS[result.method],
+        feature=name,
+        kind=KINDS[kind],
+        method=METHOD_ENUMS[result.method],
         score=(result.p_value if result.p_value is not None else result.statistic),
-        statistic=result.statistic, threshold=result.threshold)
+        statistic=result.statistic,
+        threshold=result.threshold,
+    )
     message.psi.value = result.psi
     message.psi.bin_count = len(result.psi_bins)
     if kind == "numeric" and result.current_count and result.reference_count:
@@ -112,9 +143,11 @@ def _feature_drift(name: str, reference: npt.NDArray[Any], current: npt.NDArray[
     if result.reference_count == 0 or result.current_count == 0:
         notes.append("no present value on one side: only the missing share was compared")
     if result.missing_drifted:
-        notes.append(f"the missing share changed: {result.current_missing_share:.3f} against "
-                     f"{result.reference_missing_share:.3f} in the reference "
-                     f"(p={result.missing_p_value:.3g})")
+        notes.append(
+            f"the missing share changed: {result.current_missing_share:.3f} against "
+            f"{result.reference_missing_share:.3f} in the reference "
+            f"(p={result.missing_p_value:.3g})"
+        )
     if not verdicts:
         notes.append("fewer rows than min_samples: no verdict")
     message.drifted = verdicts and result.drifted
@@ -122,53 +155,71 @@ def _feature_drift(name: str, reference: npt.NDArray[Any], current: npt.NDArray[
     return message
 
 
-def _dataset(features: list[report_pb2.FeatureDrift], share_threshold: float,
-             verdicts: bool) -> report_pb2.DatasetDrift:
+def _dataset(
+    features: list[report_pb2.FeatureDrift], share_threshold: float, verdicts: bool
+) -> report_pb2.DatasetDrift:
     drifted = sum(f.drifted for f in features)
     share = drifted / len(features) if features else 0.0
     return report_pb2.DatasetDrift(
-        features=features, drifted_count=drifted, drifted_share=share,
+        features=features,
+        drifted_count=drifted,
+        drifted_share=share,
         share_threshold=share_threshold,
-        drifted=verdicts and bool(features) and share >= share_threshold)
+        drifted=verdicts and bool(features) and share >= share_threshold,
+    )
 
 
-def _data_quality(reference: Reference, window: WindowData,
-                  config: policy_pb2.DataQualityConfig, verdicts: bool
-                  ) -> report_pb2.DataQuality:
+def _data_quality(
+    reference: Reference, window: WindowData, config: policy_pb2.DataQualityConfig, verdicts: bool
+) -> report_pb2.DataQuality:
     quality = report_pb2.DataQuality()
-    max_out = (config.max_out_of_range_share if config.HasField("max_out_of_range_share")
-               else DEFAULT_OUT_OF_RANGE_SHARE)
+    max_out = (
+        config.max_out_of_range_share
+        if config.HasField("max_out_of_range_share")
+        else DEFAULT_OUT_OF_RANGE_SHARE
+    )
     for feature in reference.features:
         counts = window.counts[feature.name]
         rows = window.row_count
         entry = report_pb2.FeatureQuality(
-            feature=feature.name, missing_count=counts.missing,
+            feature=feature.name,
+            missing_count=counts.missing,
             missing_share=counts.missing / rows if rows else 0.0,
             reference_missing_share=feature.missing_share,
             out_of_range_count=counts.out_of_range,
             out_of_range_share=counts.out_of_range / rows if rows else 0.0,
             unseen_category_count=counts.unseen_total,
-            unseen_categories=[v for v, _ in counts.unseen.most_common(MAX_UNSEEN_LISTED)])
-        max_missing = (config.max_missing_share if config.HasField("max_missing_share")
-                       else feature.missing_share + DEFAULT_MISSING_MARGIN)
+            unseen_categories=[v for v, _ in counts.unseen.most_common(MAX_UNSEEN_LISTED)],
+        )
+        max_missing = (
+            config.max_missing_share
+            if config.HasField("max_missing_share")
+            else feature.missing_share + DEFAULT_MISSING_MARGIN
+        )
         entry.flagged = verdicts and (
-            entry.missing_share > max_missing or entry.out_of_range_share > max_out
-            or (config.alert_on_unseen_categories and counts.unseen_total > 0))
+            entry.missing_share > max_missing
+            or entry.out_of_range_share > max_out
+            or (config.alert_on_unseen_categories and counts.unseen_total > 0)
+        )
         quality.features.append(entry)
     for (name, issue), (records, detail) in sorted(window.schema_issues.items()):
-        quality.schema_issues.add(feature=name, kind=issue,
-                                  detail=detail, record_count=records)
-    quality.issues_found = verdicts and (any(f.flagged for f in quality.features)
-                                         or bool(quality.schema_issues))
+        quality.schema_issues.add(feature=name, kind=issue, detail=detail, record_count=records)
+    quality.issues_found = verdicts and (
+        any(f.flagged for f in quality.features) or bool(quality.schema_issues)
+    )
     return quality
 
 
-def build_report(reference: Reference, window: WindowData, policy: policy_pb2.MonitoringPolicy,
-                 now: datetime) -> report_pb2.MonitoringReport:
+def build_report(
+    reference: Reference, window: WindowData, policy: policy_pb2.MonitoringPolicy, now: datetime
+) -> report_pb2.MonitoringReport:
     """The report of ``window`` under ``policy`` (its name empty when the defaults apply)."""
     report = report_pb2.MonitoringReport(
-        model=reference.model, model_version=reference.version, policy=policy.name,
-        reference_row_count=reference.sample_rows)
+        model=reference.model,
+        model_version=reference.version,
+        policy=policy.name,
+        reference_row_count=reference.sample_rows,
+    )
     report.create_time.FromDatetime(now)
     report.window.row_count = window.row_count
     report.window.sample_row_count = window.sample_rows
@@ -179,30 +230,60 @@ def build_report(reference: Reference, window: WindowData, policy: policy_pb2.Mo
     report.sufficient_samples = verdicts
     config = drift_config(policy.drift)
     if window.sample_rows and reference.columns:
-        report.data_drift.CopyFrom(_dataset(
-            [_feature_drift(f.name, reference.columns[f.name], window.sample[f.name], f.kind,
-                            config, verdicts)
-             for f in reference.features if f.name in reference.columns],
-            config.dataset_threshold, verdicts))
+        report.data_drift.CopyFrom(
+            _dataset(
+                [
+                    _feature_drift(
+                        f.name,
+                        reference.columns[f.name],
+                        window.sample[f.name],
+                        f.kind,
+                        config,
+                        verdicts,
+                    )
+                    for f in reference.features
+                    if f.name in reference.columns
+                ],
+                config.dataset_threshold,
+                verdicts,
+            )
+        )
         outputs: list[report_pb2.FeatureDrift] = []
         for name, values in reference.outputs.items():
             if name in window.sample:
-                kind: Kind = ("categorical" if name == PREDICT
-                              and reference.task == "classification" else "numeric")
-                outputs.append(_feature_drift(name, values, window.sample[name], kind, config,
-                                              verdicts))
+                kind: Kind = (
+                    "categorical"
+                    if name == PREDICT and reference.task == "classification"
+                    else "numeric"
+                )
+                outputs.append(
+                    _feature_drift(name, values, window.sample[name], kind, config, verdicts)
+                )
         report.prediction_drift.CopyFrom(_dataset(outputs, config.dataset_threshold, verdicts))
     labeled = window.labeled
     if labeled.truth and reference.target is not None and len(reference.target):
         kind = "categorical" if reference.task == "classification" else "numeric"
-        report.target_drift.CopyFrom(_feature_drift(
-            "target", reference.target, window.label_values, kind, config,
-            verdicts and len(labeled.truth) >= min_samples(policy)))
+        report.target_drift.CopyFrom(
+            _feature_drift(
+                "target",
+                reference.target,
+                window.label_values,
+                kind,
+                config,
+                verdicts and len(labeled.truth) >= min_samples(policy),
+            )
+        )
     report.data_quality.CopyFrom(_data_quality(reference, window, policy.data_quality, verdicts))
     if labeled.truth:
-        report.performance.CopyFrom(performance_report(
-            reference, labeled, policy.performance, window_rows=window.row_count,
-            min_samples=min_samples(policy)))
+        report.performance.CopyFrom(
+            performance_report(
+                reference,
+                labeled,
+                policy.performance,
+                window_rows=window.row_count,
+                min_samples=min_samples(policy),
+            )
+        )
     return report
 
 
@@ -214,29 +295,47 @@ def summary_of(kind: str, report: report_pb2.MonitoringReport) -> tuple[str, lis
     """A one-line summary of a problem found in ``report``, and its subjects."""
     if kind == "data_drift":
         names = drifted_names(report.data_drift)
-        return (f"data drift: {len(names)} of {len(report.data_drift.features)} features "
-                f"drifted ({', '.join(names[:10])}{', ...' if len(names) > 10 else ''})", names)
+        return (
+            f"data drift: {len(names)} of {len(report.data_drift.features)} features "
+            f"drifted ({', '.join(names[:10])}{', ...' if len(names) > 10 else ''})",
+            names,
+        )
     if kind == "prediction_drift":
         names = drifted_names(report.prediction_drift)
         return f"prediction drift: {', '.join(names)} drifted", names
     if kind == "target_drift":
-        return (f"target drift: {drift_pb2.DriftMethod.Name(report.target_drift.method)} score "
-                f"{report.target_drift.score:.3g}", ["target"])
+        return (
+            f"target drift: {drift_pb2.DriftMethod.Name(report.target_drift.method)} score "
+            f"{report.target_drift.score:.3g}",
+            ["target"],
+        )
     if kind == "performance":
         worse = [m for m in report.performance.metrics if m.degraded]
-        parts = [f"{m.metric} {m.value:.3f} against {m.reference_value:.3f} in holdout"
-                 if m.HasField("reference_value") else f"{m.metric} {m.value:.3f}" for m in worse]
+        parts = [
+            f"{m.metric} {m.value:.3f} against {m.reference_value:.3f} in holdout"
+            if m.HasField("reference_value")
+            else f"{m.metric} {m.value:.3f}"
+            for m in worse
+        ]
         return "performance: " + "; ".join(parts), [m.metric for m in worse]
     if kind == "concept_drift":
         result = report.performance.concept_drift
-        return (f"concept drift: {drift_pb2.ConceptDriftDetector.Name(result.detector)} detected "
-                f"a rise of the error rate (statistic {result.statistic:.3g})", ["errors"])
+        return (
+            f"concept drift: {drift_pb2.ConceptDriftDetector.Name(result.detector)} detected "
+            f"a rise of the error rate (statistic {result.statistic:.3g})",
+            ["errors"],
+        )
     flagged = [f.feature for f in report.data_quality.features if f.flagged]
     issues = [f"{i.feature or 'record'}: {i.detail}" for i in report.data_quality.schema_issues]
     subjects = flagged + [i.feature for i in report.data_quality.schema_issues if i.feature]
-    return ("data quality: " + "; ".join(
-        ([f"{len(flagged)} feature(s) flagged ({', '.join(flagged[:10])})"] if flagged else [])
-        + issues[:5]), sorted(set(subjects)))
+    return (
+        "data quality: "
+        + "; ".join(
+            ([f"{len(flagged)} feature(s) flagged ({', '.join(flagged[:10])})"] if flagged else [])
+            + issues[:5]
+        ),
+        sorted(set(subjects)),
+    )
 
 
 def problems(report: report_pb2.MonitoringReport) -> dict[str, bool]:
@@ -246,18 +345,18 @@ def problems(report: report_pb2.MonitoringReport) -> dict[str, bool]:
     return {
         "data_drift": enough and report.data_drift.drifted,
         "prediction_drift": enough and report.prediction_drift.drifted,
-        "target_drift": enough and report.HasField("target_drift")
-        and report.target_drift.drifted,
-        "performance": enough and performance is not None
+        "target_drift": enough and report.HasField("target_drift") and report.target_drift.drifted,
+        "performance": enough
+        and performance is not None
         and any(m.degraded for m in performance.metrics),
-        "concept_drift": enough and performance is not None
-        and performance.concept_drift.detected,
+        "concept_drift": enough and performance is not None and performance.concept_drift.detected,
         "data_quality": enough and report.data_quality.issues_found,
     }
 
 
-def judged_kinds(report: report_pb2.MonitoringReport,
-                 policy: policy_pb2.MonitoringPolicy) -> set[str]:
+def judged_kinds(
+    report: report_pb2.MonitoringReport, policy: policy_pb2.MonitoringPolicy
+) -> set[str]:
     """The kinds the report could judge: only those fire or resolve an alert (a window too
     small for a verdict, or without labels, leaves a firing alert as it is)."""
     if not report.sufficient_samples:
@@ -265,7 +364,8 @@ def judged_kinds(report: report_pb2.MonitoringReport,
     kinds = {"data_drift", "prediction_drift", "data_quality"}
     if report.HasField("target_drift"):
         kinds.add("target_drift")
-    if report.HasField("performance") and \
-            report.performance.labeled_row_count >= min_samples(policy):
+    if report.HasField("performance") and report.performance.labeled_row_count >= min_samples(
+        policy
+    ):
         kinds |= {"performance", "concept_drift"}
     return kinds

@@ -84,8 +84,11 @@ def _decode(tensor: tensor_pb2.Tensor) -> Array:
     """A logged tensor as numbers (float64, NaN where masked) or text (None where masked)."""
     count = int(np.prod(tensor.shape)) if tensor.shape else 0
     name = DATA_TYPE_NAMES.get(tensor.data_type, "")
-    mask = (np.frombuffer(tensor.missing_mask, dtype=np.uint8).astype(bool)
-            if tensor.missing_mask else None)
+    mask = (
+        np.frombuffer(tensor.missing_mask, dtype=np.uint8).astype(bool)
+        if tensor.missing_mask
+        else None
+    )
     if name == "BYTES":
         items = unpack_bytes(tensor.raw_contents, count)
         values: Array = np.array([i.decode(errors="replace") for i in items], dtype=object)
@@ -131,8 +134,7 @@ class WindowBuilder:
         entry = self.issues.setdefault((feature, kind), [0, detail])
         entry[0] += 1
 
-    def add(self, seq: int, time: datetime, record_bytes: bytes,
-            label_bytes: bytes | None) -> int:
+    def add(self, seq: int, time: datetime, record_bytes: bytes, label_bytes: bytes | None) -> int:
         """Add one stored record; returns its row count (0 when it could not be read)."""
         self.first_seq = seq if self.first_seq is None else min(seq, self.first_seq)
         if label_bytes is not None:
@@ -164,22 +166,30 @@ class WindowBuilder:
         if not self._pending:
             return
         names = self._pending[0].keys()
-        self._reservoir.add_batch({name: np.concatenate([b[name] for b in self._pending])
-                                   for name in names})
+        self._reservoir.add_batch(
+            {name: np.concatenate([b[name] for b in self._pending]) for name in names}
+        )
         self._pending, self._pending_rows = [], 0
 
     # --- inputs ---------------------------------------------------------------------------
 
-    def _inputs(self, record: prediction_record_pb2.PredictionRecord,
-                rows: int) -> dict[str, Array]:
+    def _inputs(
+        self, record: prediction_record_pb2.PredictionRecord, rows: int
+    ) -> dict[str, Array]:
         tensors = {t.name: t for t in record.inputs}
         columns: dict[str, Array] = {}
-        if len(record.inputs) == 1 and record.inputs[0].name not in self._names \
-                and len(record.inputs[0].shape) == 2:
+        if (
+            len(record.inputs) == 1
+            and record.inputs[0].name not in self._names
+            and len(record.inputs[0].shape) == 2
+        ):
             matrix = _decode(record.inputs[0])
             if matrix.shape[1] != len(self._features):
-                self._issue(record.inputs[0].name, report_pb2.SCHEMA_ISSUE_KIND_SHAPE_MISMATCH,
-                            f"a [N, {matrix.shape[1]}] input for {len(self._features)} features")
+                self._issue(
+                    record.inputs[0].name,
+                    report_pb2.SCHEMA_ISSUE_KIND_SHAPE_MISMATCH,
+                    f"a [N, {matrix.shape[1]}] input for {len(self._features)} features",
+                )
                 matrix = matrix[:, :0]
             for j, feature in enumerate(self._features):
                 if j < matrix.shape[1]:
@@ -188,8 +198,11 @@ class WindowBuilder:
         else:
             for name in tensors:
                 if name not in self._names:
-                    self._issue(name, report_pb2.SCHEMA_ISSUE_KIND_UNEXPECTED_FEATURE,
-                                f"{name!r} is not an input of the signature")
+                    self._issue(
+                        name,
+                        report_pb2.SCHEMA_ISSUE_KIND_UNEXPECTED_FEATURE,
+                        f"{name!r} is not an input of the signature",
+                    )
             for feature in self._features:
                 tensor = tensors.get(feature.name)
                 if tensor is None:
@@ -199,19 +212,28 @@ class WindowBuilder:
                     if values.ndim == 2 and values.shape[1] == 1:
                         values = values[:, 0]
                     else:
-                        self._issue(feature.name, report_pb2.SCHEMA_ISSUE_KIND_SHAPE_MISMATCH,
-                                    f"shape {list(tensor.shape)} for one feature of {rows} rows")
+                        self._issue(
+                            feature.name,
+                            report_pb2.SCHEMA_ISSUE_KIND_SHAPE_MISMATCH,
+                            f"shape {list(tensor.shape)} for one feature of {rows} rows",
+                        )
                         continue
                 got = DATA_TYPE_NAMES.get(tensor.data_type, "?")
                 if (got == "BYTES") != (feature.data_type == "BYTES"):
-                    self._issue(feature.name, report_pb2.SCHEMA_ISSUE_KIND_DATA_TYPE_MISMATCH,
-                                f"{got} where the signature has {feature.data_type}")
+                    self._issue(
+                        feature.name,
+                        report_pb2.SCHEMA_ISSUE_KIND_DATA_TYPE_MISMATCH,
+                        f"{got} where the signature has {feature.data_type}",
+                    )
                 columns[feature.name] = self._typed(feature, values)
         for feature in self._features:
             if feature.name not in columns:
                 if not tensors or feature.name not in tensors:
-                    self._issue(feature.name, report_pb2.SCHEMA_ISSUE_KIND_MISSING_FEATURE,
-                                f"{feature.name!r} was not logged")
+                    self._issue(
+                        feature.name,
+                        report_pb2.SCHEMA_ISSUE_KIND_MISSING_FEATURE,
+                        f"{feature.name!r} was not logged",
+                    )
                 columns[feature.name] = self._absent(feature, rows)
         return columns
 
@@ -219,8 +241,9 @@ class WindowBuilder:
     def _typed(feature: FeatureRef, values: Array) -> Array:
         if feature.data_type == "BYTES" or feature.kind != "numeric":
             if values.dtype.kind == "f":
-                return np.array([None if v != v else label_text(v) for v in values.tolist()],
-                               dtype=object)
+                return np.array(
+                    [None if v != v else label_text(v) for v in values.tolist()], dtype=object
+                )
             return values.astype(object)
         if values.dtype.kind == "f":
             return values
@@ -247,11 +270,15 @@ class WindowBuilder:
             present = values[~absent]
             if values.dtype.kind == "f":
                 if feature.minimum is not None and feature.maximum is not None:
-                    counts.out_of_range += int(((present < feature.minimum)
-                                                | (present > feature.maximum)).sum())
+                    counts.out_of_range += int(
+                        ((present < feature.minimum) | (present > feature.maximum)).sum()
+                    )
             elif feature.categories:
-                unseen = [v for v in (label_text(p) for p in present.tolist())
-                          if v not in feature.categories]
+                unseen = [
+                    v
+                    for v in (label_text(p) for p in present.tolist())
+                    if v not in feature.categories
+                ]
                 counts.unseen_total += len(unseen)
                 for value in unseen:
                     if value in counts.unseen or len(counts.unseen) < MAX_UNSEEN_KEPT:
@@ -259,18 +286,24 @@ class WindowBuilder:
 
     # --- outputs and labels -------------------------------------------------------------------
 
-    def _outputs(self, record: prediction_record_pb2.PredictionRecord,
-                 rows: int) -> dict[str, Array]:
+    def _outputs(
+        self, record: prediction_record_pb2.PredictionRecord, rows: int
+    ) -> dict[str, Array]:
         found: dict[str, Array] = {}
         classification = self._reference.task == "classification"
         for tensor in record.outputs:
             values = _decode(tensor)
             if tensor.name == PREDICT and values.ndim == 1:
-                found[PREDICT] = (np.array([None if v is None or v != v else label_text(v)
-                                            for v in values.tolist()], dtype=object)
-                                  if classification else values.astype(np.float64))
+                found[PREDICT] = (
+                    np.array(
+                        [None if v is None or v != v else label_text(v) for v in values.tolist()],
+                        dtype=object,
+                    )
+                    if classification
+                    else values.astype(np.float64)
+                )
             elif tensor.name == PREDICT_PROBA and values.ndim == 2:
-                for j, label in enumerate(self._reference.class_labels[:values.shape[1]]):
+                for j, label in enumerate(self._reference.class_labels[: values.shape[1]]):
                     found[proba_column(label)] = values[:, j].astype(np.float64)
         outputs: dict[str, Array] = {}
         for name in self._output_names:
@@ -282,16 +315,22 @@ class WindowBuilder:
                 outputs[name] = np.full(rows, np.nan)
         return outputs
 
-    def _add_labels(self, time: datetime, label_bytes: bytes, rows: int,
-                    outputs: dict[str, Array],
-                    record: prediction_record_pb2.PredictionRecord) -> None:
+    def _add_labels(
+        self,
+        time: datetime,
+        label_bytes: bytes,
+        rows: int,
+        outputs: dict[str, Array],
+        record: prediction_record_pb2.PredictionRecord,
+    ) -> None:
         tensor = tensor_pb2.Tensor()
         tensor.ParseFromString(label_bytes)
         try:
             labels = _decode(tensor).ravel()
         except (ValueError, KeyError):
-            self._issue("", report_pb2.SCHEMA_ISSUE_KIND_SHAPE_MISMATCH,
-                        "a label tensor could not be read")
+            self._issue(
+                "", report_pb2.SCHEMA_ISSUE_KIND_SHAPE_MISMATCH, "a label tensor could not be read"
+            )
             return
         if len(labels) != rows:
             return
@@ -325,12 +364,20 @@ class WindowBuilder:
                     labeled.proba.append(proba[i])
         if labeled.proba and len(labeled.proba) != len(labeled.truth):
             labeled.proba = []
-        label_values = np.array(labeled.truth, dtype=object if
-                                self._reference.task == "classification" else np.float64)
+        label_values = np.array(
+            labeled.truth, dtype=object if self._reference.task == "classification" else np.float64
+        )
         return WindowData(
-            row_count=self.rows, record_count=self.records, start_time=self.first,
-            end_time=self.last, sample=sample, sample_rows=len(self._reservoir),
+            row_count=self.rows,
+            record_count=self.records,
+            start_time=self.first,
+            end_time=self.last,
+            sample=sample,
+            sample_rows=len(self._reservoir),
             counts=self.counts,
             schema_issues={key: (int(v[0]), str(v[1])) for key, v in self.issues.items()},
-            labeled=labeled, label_values=label_values, first_seq=self.first_seq,
-            labeled_records=self.labeled_records)
+            labeled=labeled,
+            label_values=label_values,
+            first_seq=self.first_seq,
+            labeled_records=self.labeled_records,
+        )

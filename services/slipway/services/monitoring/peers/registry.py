@@ -23,8 +23,14 @@ UNREACHABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_E
 
 
 class ReferenceSource:
-    def __init__(self, registry: PeerTarget, cache: ArtifactCache, *, capacity: int = 64,
-                 allow_pickle: bool = False) -> None:
+    def __init__(
+        self,
+        registry: PeerTarget,
+        cache: ArtifactCache,
+        *,
+        capacity: int = 64,
+        allow_pickle: bool = False,
+    ) -> None:
         self._registry = registry
         self._cache = cache
         self._capacity = capacity
@@ -50,21 +56,28 @@ class ReferenceSource:
         """The registry's message for ``name`` (a version name or ``models/m@alias``)."""
         try:
             reply = await self._stub().GetModelVersion(
-                pb.GetModelVersionRequest(name=name), metadata=self._metadata(),
-                timeout=CALL_TIMEOUT)
+                pb.GetModelVersionRequest(name=name),
+                metadata=self._metadata(),
+                timeout=CALL_TIMEOUT,
+            )
         except grpc.aio.AioRpcError as error:
             if error.code() == grpc.StatusCode.NOT_FOUND:
-                raise NotFoundError(f"{name}: {error.details()}",
-                                    reason="VERSION_NOT_FOUND") from error
+                raise NotFoundError(
+                    f"{name}: {error.details()}", reason="VERSION_NOT_FOUND"
+                ) from error
             if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
-                raise NotFoundError(f"{name}: {error.details()}",
-                                    reason="VERSION_NOT_FOUND") from error
+                raise NotFoundError(
+                    f"{name}: {error.details()}", reason="VERSION_NOT_FOUND"
+                ) from error
             if error.code() in UNREACHABLE:
-                raise UnavailableError(f"the registry is unreachable ({error.code().name})",
-                                       reason="REGISTRY_UNAVAILABLE") from error
-            raise FailedPreconditionError(f"the registry refused {name}: {error.code().name} "
-                                          f"{error.details()}",
-                                          reason="REGISTRY_REFUSED") from error
+                raise UnavailableError(
+                    f"the registry is unreachable ({error.code().name})",
+                    reason="REGISTRY_UNAVAILABLE",
+                ) from error
+            raise FailedPreconditionError(
+                f"the registry refused {name}: {error.code().name} {error.details()}",
+                reason="REGISTRY_REFUSED",
+            ) from error
         return reply.model_version
 
     async def reference(self, name: str) -> Reference:
@@ -83,16 +96,31 @@ class ReferenceSource:
             sample_file = model_file = None
             if version.reference_profile.sample.sha256:
                 sample_file = await download(
-                    self._cache, stub, version.name, artifact_pb2.ARTIFACT_KIND_REFERENCE_SAMPLE,
-                    version.reference_profile.sample.sha256, metadata=self._metadata(),
-                    deadline=deadline)
+                    self._cache,
+                    stub,
+                    version.name,
+                    artifact_pb2.ARTIFACT_KIND_REFERENCE_SAMPLE,
+                    version.reference_profile.sample.sha256,
+                    metadata=self._metadata(),
+                    deadline=deadline,
+                )
             if version.artifact.sha256:
                 model_file = await download(
-                    self._cache, stub, version.name, artifact_pb2.ARTIFACT_KIND_MODEL,
-                    version.artifact.sha256, metadata=self._metadata(), deadline=deadline)
+                    self._cache,
+                    stub,
+                    version.name,
+                    artifact_pb2.ARTIFACT_KIND_MODEL,
+                    version.artifact.sha256,
+                    metadata=self._metadata(),
+                    deadline=deadline,
+                )
             reference = await asyncio.to_thread(
-                build_reference, version, sample_file=sample_file, model_file=model_file,
-                allow_pickle=self._allow_pickle)
+                build_reference,
+                version,
+                sample_file=sample_file,
+                model_file=model_file,
+                allow_pickle=self._allow_pickle,
+            )
             self._references[name] = reference
             while len(self._references) > self._capacity:
                 self._references.popitem(last=False)

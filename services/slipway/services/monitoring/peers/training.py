@@ -21,8 +21,11 @@ CALL_TIMEOUT = 30.0
 DEFAULT_COOLDOWN = timedelta(hours=1)
 DEFAULT_ALIAS = "challenger"
 BUNDLED_TARGET = "target"  # the target column of training's bundled datasets
-ACTIVE = (training_job_pb2.TRAINING_JOB_STATE_QUEUED, training_job_pb2.TRAINING_JOB_STATE_RUNNING,
-          training_job_pb2.TRAINING_JOB_STATE_CANCELLING)
+ACTIVE = (
+    training_job_pb2.TRAINING_JOB_STATE_QUEUED,
+    training_job_pb2.TRAINING_JOB_STATE_RUNNING,
+    training_job_pb2.TRAINING_JOB_STATE_CANCELLING,
+)
 # The parts of a job's spec a retraining job copies (never its outcome or its history).
 SPEC_FIELDS = ("model", "task", "estimator", "dataset", "split", "search", "limits", "labels")
 
@@ -55,34 +58,53 @@ class Retrainer:
             await self._channel.close()
             self._channel = None
 
-    async def decide(self, *, policy: policy_pb2.MonitoringPolicy, alert: alert_pb2.Alert,
-                     trigger: training_job_pb2.TrainingTrigger.ValueType,
-                     source_job: str, last_trigger: datetime | None,
-                     now: datetime) -> Decision:
+    async def decide(
+        self,
+        *,
+        policy: policy_pb2.MonitoringPolicy,
+        alert: alert_pb2.Alert,
+        trigger: training_job_pb2.TrainingTrigger.ValueType,
+        source_job: str,
+        last_trigger: datetime | None,
+        now: datetime,
+    ) -> Decision:
         """Start a retraining job for ``alert`` unless one is running or the cooldown holds."""
         metadata = self._training.metadata(uuid.uuid4().hex)
         try:
             active = await self._stub().ListTrainingJobs(
                 pb.ListTrainingJobsRequest(model=policy.model, states=list(ACTIVE), page_size=1),
-                metadata=metadata, timeout=CALL_TIMEOUT)
+                metadata=metadata,
+                timeout=CALL_TIMEOUT,
+            )
             if active.training_jobs:
                 job = active.training_jobs[0]
-                return Decision(alert_pb2.RETRAINING_DECISION_SKIPPED_JOB_RUNNING, job.name,
-                                f"{job.name} for {policy.model} is still "
-                                f"{training_job_pb2.TrainingJobState.Name(job.state)}")
+                return Decision(
+                    alert_pb2.RETRAINING_DECISION_SKIPPED_JOB_RUNNING,
+                    job.name,
+                    f"{job.name} for {policy.model} is still "
+                    f"{training_job_pb2.TrainingJobState.Name(job.state)}",
+                )
             cooldown = cooldown_of(policy)
             if last_trigger is not None and now < last_trigger + cooldown:
-                return Decision(alert_pb2.RETRAINING_DECISION_SKIPPED_COOLDOWN, "",
-                                f"the last retraining started at {last_trigger.isoformat()}; "
-                                f"the cooldown is {cooldown}")
+                return Decision(
+                    alert_pb2.RETRAINING_DECISION_SKIPPED_COOLDOWN,
+                    "",
+                    f"the last retraining started at {last_trigger.isoformat()}; "
+                    f"the cooldown is {cooldown}",
+                )
             source = policy.retraining.source_training_job or source_job
             if not source:
-                return Decision(alert_pb2.RETRAINING_DECISION_FAILED, "",
-                                f"{alert.model_version} has no training job in its lineage; "
-                                "set retraining.source_training_job on the policy")
-            spec = (await self._stub().GetTrainingJob(
-                pb.GetTrainingJobRequest(name=source), metadata=metadata,
-                timeout=CALL_TIMEOUT)).training_job
+                return Decision(
+                    alert_pb2.RETRAINING_DECISION_FAILED,
+                    "",
+                    f"{alert.model_version} has no training job in its lineage; "
+                    "set retraining.source_training_job on the policy",
+                )
+            spec = (
+                await self._stub().GetTrainingJob(
+                    pb.GetTrainingJobRequest(name=source), metadata=metadata, timeout=CALL_TIMEOUT
+                )
+            ).training_job
             job = training_job_pb2.TrainingJob()
             for field in SPEC_FIELDS:
                 if field == "labels":
@@ -105,12 +127,20 @@ class Retrainer:
             job.reason = f"{alert.summary} (report {alert.report.name}, policy {policy.name})"
             job.parent_version = alert.model_version
             created = await self._stub().CreateTrainingJob(
-                pb.CreateTrainingJobRequest(training_job=job,
-                                            request_id=f"retrain-{alert.report.name[-32:]}"),
-                metadata=metadata, timeout=CALL_TIMEOUT)
+                pb.CreateTrainingJobRequest(
+                    training_job=job, request_id=f"retrain-{alert.report.name[-32:]}"
+                ),
+                metadata=metadata,
+                timeout=CALL_TIMEOUT,
+            )
         except grpc.aio.AioRpcError as error:
-            return Decision(alert_pb2.RETRAINING_DECISION_FAILED, "",
-                            f"the training service answered {error.code().name}: "
-                            f"{error.details()}")
-        return Decision(alert_pb2.RETRAINING_DECISION_TRIGGERED, created.training_job.name,
-                        f"{created.training_job.name} started from {source}")
+            return Decision(
+                alert_pb2.RETRAINING_DECISION_FAILED,
+                "",
+                f"the training service answered {error.code().name}: {error.details()}",
+            )
+        return Decision(
+            alert_pb2.RETRAINING_DECISION_TRIGGERED,
+            created.training_job.name,
+            f"{created.training_job.name} started from {source}",
+        )

@@ -42,8 +42,14 @@ __all__ = ["Adwin", "PageHinkley"]
 class PageHinkley:
     """Page-Hinkley test for an increase of the mean (see the module docstring)."""
 
-    def __init__(self, *, delta: float = 0.005, threshold: float = 50.0, alpha: float = 0.9999,
-                 min_samples: int = 30) -> None:
+    def __init__(
+        self,
+        *,
+        delta: float = 0.005,
+        threshold: float = 50.0,
+        alpha: float = 0.9999,
+        min_samples: int = 30,
+    ) -> None:
         if threshold <= 0 or not 0 < alpha <= 1 or min_samples < 1:
             raise ValueError("threshold must be > 0, alpha in (0, 1], min_samples >= 1")
         self.delta = delta
@@ -79,15 +85,25 @@ class _Bucket:
 def _merge(older: _Bucket, newer: _Bucket) -> _Bucket:
     n0, n1 = older.size, newer.size
     gap = older.total / n0 - newer.total / n1
-    return _Bucket(n0 + n1, older.total + newer.total,
-                   older.variance + newer.variance + n0 * n1 / (n0 + n1) * gap * gap)
+    return _Bucket(
+        n0 + n1,
+        older.total + newer.total,
+        older.variance + newer.variance + n0 * n1 / (n0 + n1) * gap * gap,
+    )
 
 
 class Adwin:
     """ADWIN2 over an exponential histogram (see the module docstring)."""
 
-    def __init__(self, *, delta: float = 0.002, max_buckets: int = 5, min_window: int = 5,
-                 clock: int = 32, detect_decrease: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        delta: float = 0.002,
+        max_buckets: int = 5,
+        min_window: int = 5,
+        clock: int = 32,
+        detect_decrease: bool = False,
+    ) -> None:
         if not 0 < delta < 1 or max_buckets < 2 or min_window < 1 or clock < 1:
             raise ValueError("delta must be in (0, 1), max_buckets >= 2, min_window and clock >= 1")
         self.delta = delta
@@ -146,8 +162,9 @@ class Adwin:
         rest = self.width - bucket.size
         rest_mean = (self.total - bucket.total) / rest if rest else 0.0
         gap = bucket.total / bucket.size - rest_mean
-        self.variance = max(0.0, self.variance - bucket.variance
-                            - bucket.size * rest / self.width * gap * gap)
+        self.variance = max(
+            0.0, self.variance - bucket.variance - bucket.size * rest / self.width * gap * gap
+        )
         self.width = rest
         self.total -= bucket.total
 

@@ -105,8 +105,14 @@ def _large_defaults() -> dict[Kind, Method]:
 
 
 def _threshold_defaults() -> dict[Method, float]:
-    return {"ks": 0.05, "chisquare": 0.05, "ztest": 0.05, "wasserstein": 0.1,
-            "jensenshannon": 0.1, "psi": 0.1}
+    return {
+        "ks": 0.05,
+        "chisquare": 0.05,
+        "ztest": 0.05,
+        "wasserstein": 0.1,
+        "jensenshannon": 0.1,
+        "psi": 0.1,
+    }
 
 
 @dataclass(frozen=True)
@@ -239,16 +245,17 @@ def _object_numbers(array: npt.NDArray[Any]) -> FloatArray | None:
     return numbers
 
 
-def _aligned_counts(reference: _Column, current: _Column
-                    ) -> tuple[npt.NDArray[Any], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+def _aligned_counts(
+    reference: _Column, current: _Column
+) -> tuple[npt.NDArray[Any], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Categories of the union (sorted) and the count of each in reference and current."""
     ref, cur = reference.present, current.present
     if ref.dtype.kind != cur.dtype.kind:  # numbers on one side, text on the other
         ref, cur = ref.astype(str), cur.astype(str)
     categories, inverse = np.unique(np.concatenate([ref, cur]), return_inverse=True)
     size = len(categories)
-    ref_counts = np.bincount(inverse[:len(ref)], minlength=size).astype(np.int64)
-    cur_counts = np.bincount(inverse[len(ref):], minlength=size).astype(np.int64)
+    ref_counts = np.bincount(inverse[: len(ref)], minlength=size).astype(np.int64)
+    cur_counts = np.bincount(inverse[len(ref) :], minlength=size).astype(np.int64)
     return categories, ref_counts, cur_counts
 
 
@@ -279,8 +286,14 @@ def _shares(counts: npt.NDArray[np.int64], epsilon: float) -> FloatArray:
     return np.where(shares == 0, epsilon, shares).astype(np.float64)
 
 
-def psi(reference: npt.NDArray[Any], current: npt.NDArray[Any], *, numeric: bool | None = None,
-        bins: int = 10, epsilon: float = 1e-4) -> tuple[float, tuple[str, ...]]:
+def psi(
+    reference: npt.NDArray[Any],
+    current: npt.NDArray[Any],
+    *,
+    numeric: bool | None = None,
+    bins: int = 10,
+    epsilon: float = 1e-4,
+) -> tuple[float, tuple[str, ...]]:
     """Population stability index of the present values and the names of its bins.
 
     Numeric values (``numeric`` None decides from the values) use ``bins`` quantile bins of the
@@ -292,8 +305,9 @@ def psi(reference: npt.NDArray[Any], current: npt.NDArray[Any], *, numeric: bool
     return _psi(ref, cur, numeric=numeric, bins=bins, epsilon=epsilon)
 
 
-def _psi(ref: _Column, cur: _Column, *, numeric: bool, bins: int,
-         epsilon: float) -> tuple[float, tuple[str, ...]]:
+def _psi(
+    ref: _Column, cur: _Column, *, numeric: bool, bins: int, epsilon: float
+) -> tuple[float, tuple[str, ...]]:
     if len(ref.present) == 0 or len(cur.present) == 0:
         return float("nan"), ()
     if numeric and ref.numeric and cur.numeric:
@@ -344,8 +358,9 @@ def _dot(a: FloatArray, b: FloatArray) -> Any:
     return vecdot(a, b) if vecdot is not None else np.sum(a * b)
 
 
-def _measure(method: Method, ref: _Column, cur: _Column,
-             config: DriftConfig) -> tuple[float, float | None]:
+def _measure(
+    method: Method, ref: _Column, cur: _Column, config: DriftConfig
+) -> tuple[float, float | None]:
     if method in _NUMERIC_METHODS and not (ref.numeric and cur.numeric):
         raise ValueError(f"method {method} needs numbers on both sides")
     if method == "ks":
@@ -358,8 +373,9 @@ def _measure(method: Method, ref: _Column, cur: _Column,
             return distance / scale, None
         return (0.0 if distance == 0 else float("inf")), None
     if method == "psi":
-        value, _ = _psi(ref, cur, numeric=ref.numeric, bins=config.psi_bins,
-                        epsilon=config.psi_epsilon)
+        value, _ = _psi(
+            ref, cur, numeric=ref.numeric, bins=config.psi_bins, epsilon=config.psi_epsilon
+        )
         return value, None
     _, ref_counts, cur_counts = _aligned_counts(ref, cur)
     if method == "jensenshannon":
@@ -367,8 +383,9 @@ def _measure(method: Method, ref: _Column, cur: _Column,
         distance = jensenshannon(ref_counts / ref_counts.sum(), cur_counts / cur_counts.sum())
         return float(distance), None
     if method == "ztest":
-        z, p = _two_proportions(int(ref_counts[0]), int(ref_counts.sum()),
-                                int(cur_counts[0]), int(cur_counts.sum()))
+        z, p = _two_proportions(
+            int(ref_counts[0]), int(ref_counts.sum()), int(cur_counts[0]), int(cur_counts.sum())
+        )
         return z, p
     # chisquare
     if len(ref_counts) < 2:
@@ -407,8 +424,13 @@ def _inferred_kind(name: str, reference: npt.NDArray[Any], ref: _Column) -> Kind
     return feature_stats(name, array).kind
 
 
-def feature_drift(name: str, reference: npt.NDArray[Any], current: npt.NDArray[Any],
-                  kind: Kind | None = None, config: DriftConfig | None = None) -> FeatureDrift:
+def feature_drift(
+    name: str,
+    reference: npt.NDArray[Any],
+    current: npt.NDArray[Any],
+    kind: Kind | None = None,
+    config: DriftConfig | None = None,
+) -> FeatureDrift:
     """Drift of one column (1-D: numbers, text, or an object array of either)."""
     config = config or DriftConfig()
     if kind is not None and kind not in KINDS:
@@ -428,32 +450,49 @@ def feature_drift(name: str, reference: npt.NDArray[Any], current: npt.NDArray[A
             value_drifted = p_value is not None and p_value <= threshold
         else:
             value_drifted = statistic >= threshold
-    psi_value, psi_bins = _psi(ref, cur, numeric=kind == "numeric", bins=config.psi_bins,
-                               epsilon=config.psi_epsilon)
+    psi_value, psi_bins = _psi(
+        ref, cur, numeric=kind == "numeric", bins=config.psi_bins, epsilon=config.psi_epsilon
+    )
     _, missing_p = _two_proportions(ref.missing, ref.total, cur.missing, cur.total)
     return FeatureDrift(
-        name=name, kind=kind, method=method, statistic=statistic, p_value=p_value,
-        threshold=threshold, value_drifted=bool(value_drifted), psi=psi_value,
+        name=name,
+        kind=kind,
+        method=method,
+        statistic=statistic,
+        p_value=p_value,
+        threshold=threshold,
+        value_drifted=bool(value_drifted),
+        psi=psi_value,
         psi_bins=psi_bins,
         reference_missing_share=ref.missing / ref.total if ref.total else 0.0,
         current_missing_share=cur.missing / cur.total if cur.total else 0.0,
-        missing_p_value=missing_p, missing_drifted=missing_p <= config.missing_threshold,
-        reference_count=len(ref.present), current_count=len(cur.present))
+        missing_p_value=missing_p,
+        missing_drifted=missing_p <= config.missing_threshold,
+        reference_count=len(ref.present),
+        current_count=len(cur.present),
+    )
 
 
-def dataset_drift(reference: Mapping[str, npt.NDArray[Any]],
-                  current: Mapping[str, npt.NDArray[Any]],
-                  kinds: Mapping[str, Kind] | None = None,
-                  config: DriftConfig | None = None) -> DatasetDrift:
+def dataset_drift(
+    reference: Mapping[str, npt.NDArray[Any]],
+    current: Mapping[str, npt.NDArray[Any]],
+    kinds: Mapping[str, Kind] | None = None,
+    config: DriftConfig | None = None,
+) -> DatasetDrift:
     """Drift of every reference column; ``current`` must hold each of them."""
     config = config or DriftConfig()
     absent = [name for name in reference if name not in current]
     if absent:
         raise ValueError(f"current data lacks the columns {', '.join(absent)}")
     kinds = kinds or {}
-    features = tuple(feature_drift(name, reference[name], current[name], kinds.get(name), config)
-                     for name in reference)
+    features = tuple(
+        feature_drift(name, reference[name], current[name], kinds.get(name), config)
+        for name in reference
+    )
     share = sum(f.drifted for f in features) / len(features) if features else 0.0
-    return DatasetDrift(features=features, drifted_share=share,
-                        drifted=bool(features) and share >= config.dataset_threshold,
-                        threshold=config.dataset_threshold)
+    return DatasetDrift(
+        features=features,
+        drifted_share=share,
+        drifted=bool(features) and share >= config.dataset_threshold,
+        threshold=config.dataset_threshold,
+    )

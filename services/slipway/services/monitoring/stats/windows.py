@@ -101,8 +101,9 @@ class Reservoir:
             self._store(name, np.asarray(values).ravel(), slots, sources)
         self.seen += size
 
-    def _store(self, name: str, values: Array, slots: npt.NDArray[np.int64],
-               sources: npt.NDArray[np.int64]) -> None:
+    def _store(
+        self, name: str, values: Array, slots: npt.NDArray[np.int64], sources: npt.NDArray[np.int64]
+    ) -> None:
         numbers = _numbers(values)
         storage = self._columns.get(name)
         if storage is None:
@@ -121,7 +122,7 @@ class Reservoir:
 
     def sample(self) -> dict[str, Array]:
         """Copies of the sampled rows, column by column."""
-        return {name: values[:len(self)].copy() for name, values in self._columns.items()}
+        return {name: values[: len(self)].copy() for name, values in self._columns.items()}
 
 
 class StreamingStats:
@@ -222,13 +223,21 @@ class ClosedWindow:
 class Window:
     """A count- and/or time-bounded window of records (see the module docstring)."""
 
-    def __init__(self, *, max_records: int | None = None, max_seconds: float | None = None,
-                 reservoir_size: int = 1000, max_categories: int = MAX_CATEGORIES,
-                 seed: int | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        max_records: int | None = None,
+        max_seconds: float | None = None,
+        reservoir_size: int = 1000,
+        max_categories: int = MAX_CATEGORIES,
+        seed: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if max_records is None and max_seconds is None:
             raise ValueError("a window needs max_records, max_seconds or both")
         if (max_records is not None and max_records < 1) or (
-                max_seconds is not None and max_seconds <= 0):
+            max_seconds is not None and max_seconds <= 0
+        ):
             raise ValueError("max_records must be >= 1 and max_seconds > 0")
         self.max_records = max_records
         self.max_seconds = max_seconds
@@ -246,8 +255,13 @@ class Window:
 
     def close(self) -> ClosedWindow:
         """Close the current window (whatever its size) and open the next."""
-        closed = ClosedWindow(opened=self.opened, closed=self._clock(), count=self.count,
-                              stats=self._stats, sample=self._reservoir.sample())
+        closed = ClosedWindow(
+            opened=self.opened,
+            closed=self._clock(),
+            count=self.count,
+            stats=self._stats,
+            sample=self._reservoir.sample(),
+        )
         self._open()
         return closed
 

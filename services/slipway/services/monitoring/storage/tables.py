@@ -26,7 +26,8 @@ class PredictionRow(Base):
     )
 
     seq: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True)
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
     model: Mapped[str] = mapped_column(String(256))
     model_version: Mapped[str] = mapped_column(String(512))
     request_id: Mapped[str] = mapped_column(String(128))
@@ -47,7 +48,8 @@ class PendingLabelRow(Base):
     __table_args__ = (Index("ix_monitoring_pending_labels_request_id", "request_id"),)
 
     id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True)
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
     request_id: Mapped[str] = mapped_column(String(128))
     model: Mapped[str] = mapped_column(String(256))
     label: Mapped[bytes] = mapped_column(LargeBinary)

@@ -39,9 +39,12 @@ from slipway.services.registry.domain.lineage import LineageReport
 from slipway.training.v1 import training_job_pb2
 
 FORMAT_TO_PB = {
-    "skops": artifact_pb2.ARTIFACT_FORMAT_SKOPS, "pickle": artifact_pb2.ARTIFACT_FORMAT_PICKLE,
-    "joblib": artifact_pb2.ARTIFACT_FORMAT_JOBLIB, "onnx": artifact_pb2.ARTIFACT_FORMAT_ONNX,
-    "npz": artifact_pb2.ARTIFACT_FORMAT_NPZ, "parquet": artifact_pb2.ARTIFACT_FORMAT_PARQUET,
+    "skops": artifact_pb2.ARTIFACT_FORMAT_SKOPS,
+    "pickle": artifact_pb2.ARTIFACT_FORMAT_PICKLE,
+    "joblib": artifact_pb2.ARTIFACT_FORMAT_JOBLIB,
+    "onnx": artifact_pb2.ARTIFACT_FORMAT_ONNX,
+    "npz": artifact_pb2.ARTIFACT_FORMAT_NPZ,
+    "parquet": artifact_pb2.ARTIFACT_FORMAT_PARQUET,
 }
 FORMAT_FROM_PB = {v: k for k, v in FORMAT_TO_PB.items()}
 KIND_FROM_PB = {
@@ -56,12 +59,14 @@ STATE_TO_PB = {
     "ARCHIVED": version_pb.MODEL_VERSION_STATE_ARCHIVED,
 }
 CHANGE_TO_PB = {
-    "SET": alias_history_pb2.ALIAS_CHANGE_SET, "MOVED": alias_history_pb2.ALIAS_CHANGE_MOVED,
+    "SET": alias_history_pb2.ALIAS_CHANGE_SET,
+    "MOVED": alias_history_pb2.ALIAS_CHANGE_MOVED,
     "DELETED": alias_history_pb2.ALIAS_CHANGE_DELETED,
 }
 EVENT_TYPE_TO_PB = {
     name.removeprefix("MODEL_EVENT_TYPE_"): number
-    for name, number in model_event_pb2.ModelEventType.items() if number
+    for name, number in model_event_pb2.ModelEventType.items()
+    if number
 }
 EVENT_TYPE_FROM_PB = {v: k for k, v in EVENT_TYPE_TO_PB.items()}
 
@@ -72,10 +77,15 @@ def as_dict(message: Message) -> dict[str, Any]:
 
 def model_to_pb(model: Model) -> model_pb2.Model:
     return model_pb2.Model(
-        name=model.name, description=model.description, labels=model.labels,
-        aliases=model.aliases, latest_version_number=model.latest_version_number,
-        created_by=model.created_by, create_time=timestamp(model.create_time),
-        update_time=timestamp(model.update_time), etag=model.etag,
+        name=model.name,
+        description=model.description,
+        labels=model.labels,
+        aliases=model.aliases,
+        latest_version_number=model.latest_version_number,
+        created_by=model.created_by,
+        create_time=timestamp(model.create_time),
+        update_time=timestamp(model.update_time),
+        etag=model.etag,
     )
 
 
@@ -83,25 +93,40 @@ def artifact_to_pb(artifact: ArtifactInfo | None) -> artifact_pb2.Artifact | Non
     if artifact is None:
         return None
     fmt = FORMAT_TO_PB.get(artifact.format, artifact_pb2.ARTIFACT_FORMAT_UNSPECIFIED)
-    return artifact_pb2.Artifact(sha256=artifact.sha256, size_bytes=artifact.size, format=fmt,
-                                 uri=artifact.uri)
+    return artifact_pb2.Artifact(
+        sha256=artifact.sha256, size_bytes=artifact.size, format=fmt, uri=artifact.uri
+    )
 
 
 def version_to_pb(version: ModelVersion) -> version_pb.ModelVersion:
     message = version_pb.ModelVersion(
-        name=version.name, version_number=version.number,
-        state=STATE_TO_PB[version.state.value], state_message=version.state_message,
-        description=version.description, labels=version.labels, aliases=version.aliases,
-        artifact=artifact_to_pb(version.artifact), metrics=version.metrics,
-        created_by=version.created_by, create_time=timestamp(version.create_time),
-        update_time=timestamp(version.update_time), ready_time=timestamp(version.ready_time),
-        archive_time=timestamp(version.archive_time), etag=version.etag,
+        name=version.name,
+        version_number=version.number,
+        state=STATE_TO_PB[version.state.value],
+        state_message=version.state_message,
+        description=version.description,
+        labels=version.labels,
+        aliases=version.aliases,
+        artifact=artifact_to_pb(version.artifact),
+        metrics=version.metrics,
+        created_by=version.created_by,
+        create_time=timestamp(version.create_time),
+        update_time=timestamp(version.update_time),
+        ready_time=timestamp(version.ready_time),
+        archive_time=timestamp(version.archive_time),
+        etag=version.etag,
     )
-    json_format.ParseDict({"signature": version.signature,
-                           "framework_versions": version.framework_versions,
-                           "params": version.params, "lineage": version.lineage,
-                           "reference_profile": version.reference_profile}, message,
-                          ignore_unknown_fields=True)
+    json_format.ParseDict(
+        {
+            "signature": version.signature,
+            "framework_versions": version.framework_versions,
+            "params": version.params,
+            "lineage": version.lineage,
+            "reference_profile": version.reference_profile,
+        },
+        message,
+        ignore_unknown_fields=True,
+    )
     sample = artifact_to_pb(version.sample)
     if sample is not None:
         message.reference_profile.sample.CopyFrom(sample)
@@ -112,45 +137,63 @@ def new_version(message: version_pb.ModelVersion) -> NewVersion:
     """What an upload declares; output-only fields of the message are ignored."""
     fmt = FORMAT_FROM_PB.get(message.artifact.format, "") if message.artifact.format else "skops"
     if message.artifact.format and not fmt:
-        raise InvalidArgumentError.for_field("model_version.artifact.format", "unknown format",
-                                             reason="INVALID_FORMAT")
+        raise InvalidArgumentError.for_field(
+            "model_version.artifact.format", "unknown format", reason="INVALID_FORMAT"
+        )
     profile = as_dict(message.reference_profile)
     sample = profile.pop("sample", {})
-    sample_format = FORMAT_FROM_PB.get(message.reference_profile.sample.format, "npz") \
-        if sample else ""
+    sample_format = (
+        FORMAT_FROM_PB.get(message.reference_profile.sample.format, "npz") if sample else ""
+    )
     params = as_dict(version_pb.ModelVersion(params=message.params)).get("params", {})
     return NewVersion(
-        description=message.description, labels=dict(message.labels),
+        description=message.description,
+        labels=dict(message.labels),
         signature=as_dict(message.signature),
         framework_versions=as_dict(message.framework_versions),
-        metrics=dict(message.metrics), params=params, lineage=as_dict(message.lineage),
-        reference_profile=profile, artifact_format=fmt,
+        metrics=dict(message.metrics),
+        params=params,
+        lineage=as_dict(message.lineage),
+        reference_profile=profile,
+        artifact_format=fmt,
         artifact_sha256=message.artifact.sha256.lower(),
-        sample_format=sample_format, sample_sha256=str(sample.get("sha256", "")).lower(),
+        sample_format=sample_format,
+        sample_sha256=str(sample.get("sha256", "")).lower(),
     )
 
 
 def history_to_pb(entry: AliasHistoryEntry) -> alias_history_pb2.AliasHistoryEntry:
     return alias_history_pb2.AliasHistoryEntry(
-        name=entry.name, model=entry.model, alias=entry.alias,
-        change=CHANGE_TO_PB[entry.change.value], from_version_number=entry.from_version,
-        to_version_number=entry.to_version, actor=principal_to_pb(entry.actor, entry.actor_roles),
-        reason=entry.reason, change_time=timestamp(entry.change_time),
-        request_id=entry.request_id, audit_event_id=entry.audit_event_id,
+        name=entry.name,
+        model=entry.model,
+        alias=entry.alias,
+        change=CHANGE_TO_PB[entry.change.value],
+        from_version_number=entry.from_version,
+        to_version_number=entry.to_version,
+        actor=principal_to_pb(entry.actor, entry.actor_roles),
+        reason=entry.reason,
+        change_time=timestamp(entry.change_time),
+        request_id=entry.request_id,
+        audit_event_id=entry.audit_event_id,
     )
 
 
 def event_to_pb(event: RegistryEvent) -> model_event_pb2.ModelEvent:
     return model_event_pb2.ModelEvent(
-        sequence=event.sequence, model=event.model,
+        sequence=event.sequence,
+        model=event.model,
         type=EVENT_TYPE_TO_PB.get(event.type, model_event_pb2.MODEL_EVENT_TYPE_UNSPECIFIED),
-        model_version=(f"{event.model}/versions/{event.version_number}"
-                       if event.version_number else ""),
-        version_number=event.version_number, alias=event.alias,
+        model_version=(
+            f"{event.model}/versions/{event.version_number}" if event.version_number else ""
+        ),
+        version_number=event.version_number,
+        alias=event.alias,
         previous_version_number=event.previous_version_number,
-        version_state=STATE_TO_PB.get(event.version_state,
-                                      version_pb.MODEL_VERSION_STATE_UNSPECIFIED),
-        actor=principal_to_pb(event.actor, event.actor_roles), reason=event.reason,
+        version_state=STATE_TO_PB.get(
+            event.version_state, version_pb.MODEL_VERSION_STATE_UNSPECIFIED
+        ),
+        actor=principal_to_pb(event.actor, event.actor_roles),
+        reason=event.reason,
         event_time=timestamp(event.event_time),
     )
 
@@ -159,15 +202,18 @@ def lineage_report_to_pb(
     report: LineageReport[training_job_pb2.TrainingJob, alert_pb2.Alert],
 ) -> lineage_report_pb2.LineageReport:
     message = lineage_report_pb2.LineageReport(
-        model_version=version_to_pb(report.version), requested_name=report.requested_name,
+        model_version=version_to_pb(report.version),
+        requested_name=report.requested_name,
         training_job=report.training_job,
         parent_version=version_to_pb(report.parent) if report.parent is not None else None,
         alias_history=[history_to_pb(e) for e in report.alias_history],
-        alerts=report.alerts, generate_time=timestamp(report.generate_time),
+        alerts=report.alerts,
+        generate_time=timestamp(report.generate_time),
         warnings=report.warnings,
     )
     if report.audit is not None:
         message.audit_events.extend(audit_event_to_pb(e) for e in report.audit.events)
         message.audit_verification.CopyFrom(
-            verification_to_pb(report.audit.verification, report.audit.chain_empty))
+            verification_to_pb(report.audit.verification, report.audit.chain_empty)
+        )
     return message

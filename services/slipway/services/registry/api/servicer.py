@@ -38,8 +38,10 @@ def _mask(paths: list[str], field: str = "update_mask") -> set[str]:
     unknown = sorted(set(paths) - UPDATABLE)
     if unknown:
         raise InvalidArgumentError.for_field(
-            field, f"cannot update {', '.join(unknown)}; updatable: description, labels",
-            reason="INVALID_UPDATE_MASK")
+            field,
+            f"cannot update {', '.join(unknown)}; updatable: description, labels",
+            reason="INVALID_UPDATE_MASK",
+        )
     return set(paths) or set(UPDATABLE)
 
 
@@ -50,12 +52,18 @@ def _page_parameters(**values: Any) -> dict[str, Any]:
 class RegistryServicer:
     """The registry's gRPC API over :class:`RegistryDomain`."""
 
-    def __init__(self, domain: RegistryDomain, lineage: LineageReports[Any, Any], *,
-                 read_cache_seconds: float = 0.0) -> None:
+    def __init__(
+        self,
+        domain: RegistryDomain,
+        lineage: LineageReports[Any, Any],
+        *,
+        read_cache_seconds: float = 0.0,
+    ) -> None:
         self._domain = domain
         self._lineage = lineage
         self.read_cache: ReadCache[pb.GetModelVersionResponse] = ReadCache(
-            domain.last_event_sequence, read_cache_seconds)
+            domain.last_event_sequence, read_cache_seconds
+        )
         self._changed = asyncio.Event()  # wakes watchers in this process at once
         self.stopping = asyncio.Event()  # set at shutdown: watchers end their streams
 
@@ -75,51 +83,76 @@ class RegistryServicer:
 
     # -- models -----------------------------------------------------------------------------
 
-    async def CreateModel(self, request: pb.CreateModelRequest, context: Context
-                          ) -> pb.CreateModelResponse:
+    async def CreateModel(
+        self, request: pb.CreateModelRequest, context: Context
+    ) -> pb.CreateModelResponse:
         model_id = check_model_id(request.model_id or request.model.name.removeprefix("models/"))
         model = await self._mutate(
-            self._domain.create_model, current_principal(), model_id,
+            self._domain.create_model,
+            current_principal(),
+            model_id,
             check_text(request.model.description, "model.description"),
-            check_labels(dict(request.model.labels), "model.labels"), request.request_id)
+            check_labels(dict(request.model.labels), "model.labels"),
+            request.request_id,
+        )
         return pb.CreateModelResponse(model=converters.model_to_pb(model))
 
-    async def GetModel(self, request: pb.GetModelRequest, context: Context
-                       ) -> pb.GetModelResponse:
+    async def GetModel(self, request: pb.GetModelRequest, context: Context) -> pb.GetModelResponse:
         model = await self._call(self._domain.get_model, model_id_of(request.name))
         return pb.GetModelResponse(model=converters.model_to_pb(model))
 
-    async def ListModels(self, request: pb.ListModelsRequest, context: Context
-                         ) -> pb.ListModelsResponse:
+    async def ListModels(
+        self, request: pb.ListModelsRequest, context: Context
+    ) -> pb.ListModelsResponse:
         parameters = _page_parameters(filter=request.filter, order_by=request.order_by)
         cursor = decode_page_token(request.page_token, parameters)
-        page: Page = await self._call(self._domain.list_models, request.filter,
-                                      request.order_by, cursor, page_size(request.page_size))
+        page: Page = await self._call(
+            self._domain.list_models,
+            request.filter,
+            request.order_by,
+            cursor,
+            page_size(request.page_size),
+        )
         return pb.ListModelsResponse(
             models=[converters.model_to_pb(m) for m in page.items],
             next_page_token=encode_page_token(page.next_cursor, parameters)
-            if page.next_cursor else "")
+            if page.next_cursor
+            else "",
+        )
 
-    async def UpdateModel(self, request: pb.UpdateModelRequest, context: Context
-                          ) -> pb.UpdateModelResponse:
+    async def UpdateModel(
+        self, request: pb.UpdateModelRequest, context: Context
+    ) -> pb.UpdateModelResponse:
         model_id = model_id_of(request.model.name, "model.name")
         paths = _mask(list(request.update_mask.paths))
         model = await self._mutate(
-            self._domain.update_model, current_principal(), model_id,
+            self._domain.update_model,
+            current_principal(),
+            model_id,
             description=check_text(request.model.description, "model.description")
-            if "description" in paths else None,
+            if "description" in paths
+            else None,
             labels=check_labels(dict(request.model.labels), "model.labels")
-            if "labels" in paths else None,
-            etag=request.model.etag, reason=check_text(request.reason, "reason"),
-            request_id=request.request_id)
+            if "labels" in paths
+            else None,
+            etag=request.model.etag,
+            reason=check_text(request.reason, "reason"),
+            request_id=request.request_id,
+        )
         return pb.UpdateModelResponse(model=converters.model_to_pb(model))
 
-    async def DeleteModel(self, request: pb.DeleteModelRequest, context: Context
-                          ) -> pb.DeleteModelResponse:
-        await self._mutate(self._domain.delete_model, current_principal(),
-                           model_id_of(request.name), force=request.force, etag=request.etag,
-                           reason=check_text(request.reason, "reason"),
-                           request_id=request.request_id)
+    async def DeleteModel(
+        self, request: pb.DeleteModelRequest, context: Context
+    ) -> pb.DeleteModelResponse:
+        await self._mutate(
+            self._domain.delete_model,
+            current_principal(),
+            model_id_of(request.name),
+            force=request.force,
+            etag=request.etag,
+            reason=check_text(request.reason, "reason"),
+            request_id=request.request_id,
+        )
         return pb.DeleteModelResponse()
 
     # -- versions ---------------------------------------------------------------------------
@@ -130,36 +163,48 @@ class RegistryServicer:
         first = await anext(aiter(request_iterator), None)
         if first is None or not first.HasField("metadata"):
             raise InvalidArgumentError.for_field(
-                "metadata", "the first message must carry the version's metadata",
-                reason="METADATA_FIRST")
+                "metadata",
+                "the first message must carry the version's metadata",
+                reason="METADATA_FIRST",
+            )
         meta = first.metadata
         model_id = model_id_of(meta.parent, "metadata.parent")
         spec = converters.new_version(meta.model_version)
         check_labels(spec.labels, "metadata.model_version.labels")
         check_text(spec.description, "metadata.model_version.description")
-        upload = await self._mutate(self._domain.start_version, current_principal(), model_id,
-                                    spec, create_model=meta.create_model,
-                                    request_id=meta.request_id)
+        upload = await self._mutate(
+            self._domain.start_version,
+            current_principal(),
+            model_id,
+            spec,
+            create_model=meta.create_model,
+            request_id=meta.request_id,
+        )
         try:
             async for message in request_iterator:
                 if not message.HasField("chunk"):
                     raise InvalidArgumentError.for_field(
-                        "metadata", "only the first message may carry metadata",
-                        reason="METADATA_REPEATED")
-                kind = converters.KIND_FROM_PB.get(message.chunk.artifact_kind,
-                                                   ArtifactKind.MODEL)
+                        "metadata",
+                        "only the first message may carry metadata",
+                        reason="METADATA_REPEATED",
+                    )
+                kind = converters.KIND_FROM_PB.get(message.chunk.artifact_kind, ArtifactKind.MODEL)
                 await asyncio.to_thread(upload.write, kind, message.chunk.data)
             version = await self._mutate(upload.finish)
         except BaseException as exc:
             # Also when the client went away (cancelled): nothing partial may stay visible.
-            message_text = ("the client cancelled the upload"
-                            if isinstance(exc, asyncio.CancelledError) else str(exc))
+            message_text = (
+                "the client cancelled the upload"
+                if isinstance(exc, asyncio.CancelledError)
+                else str(exc)
+            )
             await asyncio.shield(self._mutate(upload.fail, message_text))
             raise
         return pb.CreateModelVersionResponse(model_version=converters.version_to_pb(version))
 
-    async def GetModelVersion(self, request: pb.GetModelVersionRequest, context: Context
-                              ) -> pb.GetModelVersionResponse:
+    async def GetModelVersion(
+        self, request: pb.GetModelVersionRequest, context: Context
+    ) -> pb.GetModelVersionResponse:
         cached = self.read_cache.get(request.name)
         if cached is not None:
             return cached
@@ -169,117 +214,174 @@ class RegistryServicer:
         self.read_cache.put(request.name, mark, response)
         return response
 
-    async def ListModelVersions(self, request: pb.ListModelVersionsRequest, context: Context
-                                ) -> pb.ListModelVersionsResponse:
+    async def ListModelVersions(
+        self, request: pb.ListModelVersionsRequest, context: Context
+    ) -> pb.ListModelVersionsResponse:
         model_id = model_id_of(request.parent, "parent")
-        parameters = _page_parameters(parent=request.parent, filter=request.filter,
-                                      order_by=request.order_by)
+        parameters = _page_parameters(
+            parent=request.parent, filter=request.filter, order_by=request.order_by
+        )
         cursor = decode_page_token(request.page_token, parameters)
-        page: Page = await self._call(self._domain.list_versions, model_id, request.filter,
-                                      request.order_by, cursor, page_size(request.page_size))
+        page: Page = await self._call(
+            self._domain.list_versions,
+            model_id,
+            request.filter,
+            request.order_by,
+            cursor,
+            page_size(request.page_size),
+        )
         return pb.ListModelVersionsResponse(
             model_versions=[converters.version_to_pb(v) for v in page.items],
             next_page_token=encode_page_token(page.next_cursor, parameters)
-            if page.next_cursor else "")
+            if page.next_cursor
+            else "",
+        )
 
-    async def UpdateModelVersion(self, request: pb.UpdateModelVersionRequest, context: Context
-                                 ) -> pb.UpdateModelVersionResponse:
+    async def UpdateModelVersion(
+        self, request: pb.UpdateModelVersionRequest, context: Context
+    ) -> pb.UpdateModelVersionResponse:
         ref = version_ref(request.model_version.name, "model_version.name")
         paths = _mask(list(request.update_mask.paths))
         version = await self._mutate(
-            self._domain.update_version, current_principal(), ref,
-            description=check_text(request.model_version.description,
-                                   "model_version.description")
-            if "description" in paths else None,
+            self._domain.update_version,
+            current_principal(),
+            ref,
+            description=check_text(request.model_version.description, "model_version.description")
+            if "description" in paths
+            else None,
             labels=check_labels(dict(request.model_version.labels), "model_version.labels")
-            if "labels" in paths else None,
-            etag=request.model_version.etag, reason=check_text(request.reason, "reason"),
-            request_id=request.request_id)
+            if "labels" in paths
+            else None,
+            etag=request.model_version.etag,
+            reason=check_text(request.reason, "reason"),
+            request_id=request.request_id,
+        )
         return pb.UpdateModelVersionResponse(model_version=converters.version_to_pb(version))
 
-    async def ArchiveModelVersion(self, request: pb.ArchiveModelVersionRequest, context: Context
-                                  ) -> pb.ArchiveModelVersionResponse:
-        version = await self._mutate(self._domain.archive_version, current_principal(),
-                                     version_ref(request.name),
-                                     reason=check_text(request.reason, "reason"),
-                                     etag=request.etag, request_id=request.request_id)
+    async def ArchiveModelVersion(
+        self, request: pb.ArchiveModelVersionRequest, context: Context
+    ) -> pb.ArchiveModelVersionResponse:
+        version = await self._mutate(
+            self._domain.archive_version,
+            current_principal(),
+            version_ref(request.name),
+            reason=check_text(request.reason, "reason"),
+            etag=request.etag,
+            request_id=request.request_id,
+        )
         return pb.ArchiveModelVersionResponse(model_version=converters.version_to_pb(version))
 
-    async def DownloadModelVersion(self, request: pb.DownloadModelVersionRequest,
-                                   context: Context
-                                   ) -> AsyncIterator[pb.DownloadModelVersionResponse]:
-        kind = converters.KIND_FROM_PB.get(request.artifact_kind, ArtifactKind.MODEL) \
-            if request.artifact_kind else ArtifactKind.MODEL
-        version, artifact, chunks = await self._call(self._domain.download,
-                                                     version_ref(request.name), kind)
-        yield pb.DownloadModelVersionResponse(header=pb.DownloadHeader(
-            model_version=version.name, artifact_kind=converters.KIND_TO_PB[kind],
-            artifact=converters.artifact_to_pb(artifact)))
+    async def DownloadModelVersion(
+        self, request: pb.DownloadModelVersionRequest, context: Context
+    ) -> AsyncIterator[pb.DownloadModelVersionResponse]:
+        kind = (
+            converters.KIND_FROM_PB.get(request.artifact_kind, ArtifactKind.MODEL)
+            if request.artifact_kind
+            else ArtifactKind.MODEL
+        )
+        version, artifact, chunks = await self._call(
+            self._domain.download, version_ref(request.name), kind
+        )
+        yield pb.DownloadModelVersionResponse(
+            header=pb.DownloadHeader(
+                model_version=version.name,
+                artifact_kind=converters.KIND_TO_PB[kind],
+                artifact=converters.artifact_to_pb(artifact),
+            )
+        )
         iterator: Iterator[bytes] = iter(chunks)
         while (chunk := await asyncio.to_thread(next, iterator, None)) is not None:
             yield pb.DownloadModelVersionResponse(chunk=chunk)
 
     # -- aliases ----------------------------------------------------------------------------
 
-    async def SetModelAlias(self, request: pb.SetModelAliasRequest, context: Context
-                            ) -> pb.SetModelAliasResponse:
+    async def SetModelAlias(
+        self, request: pb.SetModelAliasRequest, context: Context
+    ) -> pb.SetModelAliasResponse:
         model, entry = await self._mutate(
-            self._domain.set_alias, current_principal(), model_id_of(request.model, "model"),
-            check_alias(request.alias), request.version_number,
+            self._domain.set_alias,
+            current_principal(),
+            model_id_of(request.model, "model"),
+            check_alias(request.alias),
+            request.version_number,
             reason=check_text(request.reason, "reason"),
             expected=request.expected_version_number
-            if request.HasField("expected_version_number") else None,
-            request_id=request.request_id)
+            if request.HasField("expected_version_number")
+            else None,
+            request_id=request.request_id,
+        )
         return pb.SetModelAliasResponse(
             model=converters.model_to_pb(model),
-            alias_history_entry=converters.history_to_pb(entry) if entry else None)
+            alias_history_entry=converters.history_to_pb(entry) if entry else None,
+        )
 
-    async def DeleteModelAlias(self, request: pb.DeleteModelAliasRequest, context: Context
-                               ) -> pb.DeleteModelAliasResponse:
+    async def DeleteModelAlias(
+        self, request: pb.DeleteModelAliasRequest, context: Context
+    ) -> pb.DeleteModelAliasResponse:
         model, entry = await self._mutate(
-            self._domain.delete_alias, current_principal(), model_id_of(request.model, "model"),
-            check_alias(request.alias), reason=check_text(request.reason, "reason"),
-            request_id=request.request_id)
+            self._domain.delete_alias,
+            current_principal(),
+            model_id_of(request.model, "model"),
+            check_alias(request.alias),
+            reason=check_text(request.reason, "reason"),
+            request_id=request.request_id,
+        )
         return pb.DeleteModelAliasResponse(
             model=converters.model_to_pb(model),
-            alias_history_entry=converters.history_to_pb(entry) if entry else None)
+            alias_history_entry=converters.history_to_pb(entry) if entry else None,
+        )
 
-    async def ListAliasHistory(self, request: pb.ListAliasHistoryRequest, context: Context
-                               ) -> pb.ListAliasHistoryResponse:
+    async def ListAliasHistory(
+        self, request: pb.ListAliasHistoryRequest, context: Context
+    ) -> pb.ListAliasHistoryResponse:
         model_id = model_id_of(request.parent, "parent")
         alias = check_alias(request.alias) if request.alias else ""
-        parameters = _page_parameters(parent=request.parent, alias=alias,
-                                      version=request.version_number)
+        parameters = _page_parameters(
+            parent=request.parent, alias=alias, version=request.version_number
+        )
         cursor = decode_page_token(request.page_token, parameters)
         after = int(cursor.get("after", 0)) if cursor else 0
         entries, more = await self._call(
-            self._domain.alias_history, model_id, alias=alias,
-            version=request.version_number, after_id=after,
-            limit=page_size(request.page_size))
+            self._domain.alias_history,
+            model_id,
+            alias=alias,
+            version=request.version_number,
+            after_id=after,
+            limit=page_size(request.page_size),
+        )
         return pb.ListAliasHistoryResponse(
             alias_history_entries=[converters.history_to_pb(e) for e in entries],
             next_page_token=encode_page_token({"after": entries[-1].id}, parameters)
-            if more and entries else "")
+            if more and entries
+            else "",
+        )
 
     # -- lineage ----------------------------------------------------------------------------
 
-    async def GetLineageReport(self, request: pb.GetLineageReportRequest, context: Context
-                               ) -> pb.GetLineageReportResponse:
-        report = await self._lineage.build(current_principal(), version_ref(request.name),
-                                           request.name)
+    async def GetLineageReport(
+        self, request: pb.GetLineageReportRequest, context: Context
+    ) -> pb.GetLineageReportResponse:
+        report = await self._lineage.build(
+            current_principal(), version_ref(request.name), request.name
+        )
         return pb.GetLineageReportResponse(report=converters.lineage_report_to_pb(report))
 
     # -- events -----------------------------------------------------------------------------
 
-    async def WatchModelEvents(self, request: pb.WatchModelEventsRequest, context: Context
-                               ) -> AsyncIterator[pb.WatchModelEventsResponse]:
+    async def WatchModelEvents(
+        self, request: pb.WatchModelEventsRequest, context: Context
+    ) -> AsyncIterator[pb.WatchModelEventsResponse]:
         model = f"models/{model_id_of(request.model, 'model')}" if request.model else None
-        types = frozenset(converters.EVENT_TYPE_FROM_PB[t] for t in request.types
-                          if t in converters.EVENT_TYPE_FROM_PB)
+        types = frozenset(
+            converters.EVENT_TYPE_FROM_PB[t]
+            for t in request.types
+            if t in converters.EVENT_TYPE_FROM_PB
+        )
         if request.HasField("after_sequence"):
             if request.after_sequence < 0:
-                raise InvalidArgumentError.for_field("after_sequence", "must not be negative",
-                                                     reason="INVALID_SEQUENCE")
+                raise InvalidArgumentError.for_field(
+                    "after_sequence", "must not be negative", reason="INVALID_SEQUENCE"
+                )
             after = request.after_sequence
         else:
             after = await self._call(self._domain.last_event_sequence)

@@ -20,8 +20,12 @@ _TOKEN = re.compile(
     r"|(?P<word>[A-Za-z0-9_.+\-]+))"
 )
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-    ">": operator.gt, ">=": operator.ge,
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 MAX_FILTER = 2048
 
@@ -58,9 +62,7 @@ def _unquote(raw: str) -> str:
         raise _invalid(f"bad escape in {raw[:40]!r}") from exc
 
 
-def parse_filter(
-    text: str, fields: Mapping[str, type], get: Getter
-) -> Predicate:
+def parse_filter(text: str, fields: Mapping[str, type], get: Getter) -> Predicate:
     """A predicate for ``text``; ``fields`` maps a field (or ``map.`` prefix) to its value type."""
     if len(text) > MAX_FILTER:
         raise _invalid(f"at most {MAX_FILTER} characters")
@@ -72,7 +74,7 @@ def parse_filter(
     while True:
         if index + 3 > len(tokens):
             raise _invalid("each term needs a field, an operator and a value")
-        (field_kind, field), (op_kind, op), (value_kind, raw) = tokens[index:index + 3]
+        (field_kind, field), (op_kind, op), (value_kind, raw) = tokens[index : index + 3]
         if field_kind != "word" or op_kind != "op" or value_kind not in ("word", "str"):
             raise _invalid(f"expected 'field op value' near {field!r}")
         terms.append(_term(field, op, raw, value_kind == "str", fields, get))
@@ -85,8 +87,9 @@ def parse_filter(
     return lambda entity: all(term(entity) for term in terms)
 
 
-def _term(field: str, op: str, raw: str, quoted: bool, fields: Mapping[str, type],
-          get: Getter) -> Predicate:
+def _term(
+    field: str, op: str, raw: str, quoted: bool, fields: Mapping[str, type], get: Getter
+) -> Predicate:
     kind = fields.get(field) or fields.get(field.split(".", 1)[0] + ".")
     if kind is None:
         raise _invalid(f"unknown field {field!r}; known: {', '.join(sorted(fields))}")

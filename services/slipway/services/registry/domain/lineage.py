@@ -31,8 +31,10 @@ A = TypeVar("A")  # an alert as the monitoring service describes it
 
 AUDIT_EVENT_LIMIT = 1000
 ALERT_LIMIT = 200
-AUDIT_ROLE_NEEDED = ("audit events need the auditor role (or admin): the audit events and the "
-                     "verification of the audit chain are left out")
+AUDIT_ROLE_NEEDED = (
+    "audit events need the auditor role (or admin): the audit events and the "
+    "verification of the audit chain are left out"
+)
 
 
 class PeerError(Exception):
@@ -99,17 +101,24 @@ def _now() -> datetime:
 class LineageReports(Generic[J, A]):
     """Builds lineage reports from the registry, its peers and the audit log."""
 
-    def __init__(self, domain: RegistryDomain, peers: LineagePeers[J, A], *,
-                 audit_event_limit: int = AUDIT_EVENT_LIMIT, alert_limit: int = ALERT_LIMIT,
-                 clock: Callable[[], datetime] = _now) -> None:
+    def __init__(
+        self,
+        domain: RegistryDomain,
+        peers: LineagePeers[J, A],
+        *,
+        audit_event_limit: int = AUDIT_EVENT_LIMIT,
+        alert_limit: int = ALERT_LIMIT,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
         self._domain = domain
         self._peers = peers
         self._audit_event_limit = audit_event_limit
         self._alert_limit = alert_limit
         self._clock = clock
 
-    async def build(self, actor: Principal, ref: VersionRef, requested_name: str
-                    ) -> LineageReport[J, A]:
+    async def build(
+        self, actor: Principal, ref: VersionRef, requested_name: str
+    ) -> LineageReport[J, A]:
         lineage = await asyncio.to_thread(self._domain.version_lineage, ref)
         version = lineage.version
         warnings = _Warnings(lineage.notes)
@@ -117,8 +126,10 @@ class LineageReports(Generic[J, A]):
 
         # Both asked at once; their warnings are added in this order whichever answers first.
         job_warnings, alert_warnings = _Warnings(), _Warnings()
-        job, on_version = await asyncio.gather(self._training_job(job_name, job_warnings),
-                                               self._alerts_on(version.name, alert_warnings))
+        job, on_version = await asyncio.gather(
+            self._training_job(job_name, job_warnings),
+            self._alerts_on(version.name, alert_warnings),
+        )
         for text in (*job_warnings, *alert_warnings):
             warnings.add(text)
         alerts = {a.name: a for a in on_version}
@@ -127,10 +138,17 @@ class LineageReports(Generic[J, A]):
             try:
                 alerts[trigger_alert] = await self._peers.alert(trigger_alert)
             except PeerError as problem:
-                warnings.add(f"the alert that started the retraining ({trigger_alert}) is "
-                             f"missing: {problem}")
-        ordered = sorted(alerts.values(), key=lambda a: (
-            a.fire_time is None, a.fire_time or datetime.min.replace(tzinfo=UTC), a.name))
+                warnings.add(
+                    f"the alert that started the retraining ({trigger_alert}) is missing: {problem}"
+                )
+        ordered = sorted(
+            alerts.values(),
+            key=lambda a: (
+                a.fire_time is None,
+                a.fire_time or datetime.min.replace(tzinfo=UTC),
+                a.name,
+            ),
+        )
 
         audit = None
         if actor.has_any(AUDIT):
@@ -139,25 +157,37 @@ class LineageReports(Generic[J, A]):
             resources = {*alerts, *(a.policy for a in alerts.values() if a.policy)}
             resources.update(r for r in (job_name, trigger_alert) if r)
             audit = await asyncio.to_thread(
-                self._domain.audit_trail, version, resources,
+                self._domain.audit_trail,
+                version,
+                resources,
                 {e.audit_event_id for e in lineage.alias_history if e.audit_event_id},
-                limit=self._audit_event_limit)
+                limit=self._audit_event_limit,
+            )
             if audit.truncated:
-                warnings.add(f"only the oldest {self._audit_event_limit} audit events are "
-                             "listed; ListAuditEvents with a resource filter has the rest")
+                warnings.add(
+                    f"only the oldest {self._audit_event_limit} audit events are "
+                    "listed; ListAuditEvents with a resource filter has the rest"
+                )
             if not audit.verification.ok:
-                warnings.add(f"the audit chain is BROKEN at event "
-                             f"{audit.verification.break_sequence}: "
-                             f"{audit.verification.detail}")
+                warnings.add(
+                    f"the audit chain is BROKEN at event "
+                    f"{audit.verification.break_sequence}: "
+                    f"{audit.verification.detail}"
+                )
         else:
             warnings.add(AUDIT_ROLE_NEEDED)
 
         return LineageReport(
-            requested_name=requested_name, version=version, parent=lineage.parent,
+            requested_name=requested_name,
+            version=version,
+            parent=lineage.parent,
             alias_history=lineage.alias_history,
             training_job=job.message if job is not None else None,
-            alerts=[a.message for a in ordered], audit=audit, generate_time=self._clock(),
-            warnings=list(warnings))
+            alerts=[a.message for a in ordered],
+            audit=audit,
+            generate_time=self._clock(),
+            warnings=list(warnings),
+        )
 
     async def _training_job(self, name: str, warnings: _Warnings) -> PeerJob[J] | None:
         if not name:
@@ -175,6 +205,8 @@ class LineageReports(Generic[J, A]):
             warnings.add(f"the monitoring alerts are missing: {problem}")
             return []
         if more:
-            warnings.add(f"only the newest {self._alert_limit} alerts on {version} are listed; "
-                         "ListAlerts has the rest")
+            warnings.add(
+                f"only the newest {self._alert_limit} alerts on {version} are listed; "
+                "ListAlerts has the rest"
+            )
         return alerts

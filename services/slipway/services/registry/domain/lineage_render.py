@@ -50,13 +50,19 @@ def to_markdown(report: lineage_report_pb2.LineageReport) -> str:
     """The report as a Markdown document an auditor reads from top to bottom."""
     version = report.model_version
     parts: list[str] = [f"# Lineage report: {version.name}", ""]
-    requested = (f"Requested as `{report.requested_name}`" if report.requested_name
-                 and report.requested_name != version.name else "")
+    requested = (
+        f"Requested as `{report.requested_name}`"
+        if report.requested_name and report.requested_name != version.name
+        else ""
+    )
     generated = f"generated {_time(report, 'generate_time')}"
     parts += [f"{requested}, {generated}." if requested else f"Report {generated}.", ""]
     if report.warnings:
-        parts += [f"**This report is incomplete** ({len(report.warnings)} warning"
-                  f"{'s' if len(report.warnings) != 1 else ''}, listed at the end).", ""]
+        parts += [
+            f"**This report is incomplete** ({len(report.warnings)} warning"
+            f"{'s' if len(report.warnings) != 1 else ''}, listed at the end).",
+            "",
+        ]
     parts += _version_section(version)
     parts += _training_section(report)
     parts += _parent_section(report)
@@ -73,9 +79,11 @@ def to_markdown(report: lineage_report_pb2.LineageReport) -> str:
 def _version_section(version: model_version_pb2.ModelVersion) -> list[str]:
     rows: list[tuple[str, str]] = [
         ("Version", f"`{version.name}`"),
-        ("State", _enum(model_version_pb2.ModelVersionState, version.state,
-                        "MODEL_VERSION_STATE_")
-         + (f" ({version.state_message})" if version.state_message else "")),
+        (
+            "State",
+            _enum(model_version_pb2.ModelVersionState, version.state, "MODEL_VERSION_STATE_")
+            + (f" ({version.state_message})" if version.state_message else ""),
+        ),
         ("Aliases now", ", ".join(f"`{a}`" for a in version.aliases) or "none"),
         ("Registered by", f"`{version.created_by}`" if version.created_by else "unknown"),
         ("Registered", _time(version, "create_time")),
@@ -87,8 +95,9 @@ def _version_section(version: model_version_pb2.ModelVersion) -> list[str]:
     if version.HasField("artifact"):
         artifact = version.artifact
         fmt = _enum(artifact_pb2.ArtifactFormat, artifact.format, "ARTIFACT_FORMAT_").lower()
-        rows.append(("Artifact", f"sha256 `{artifact.sha256}`, {fmt}, "
-                                 f"{artifact.size_bytes:,} bytes"))
+        rows.append(
+            ("Artifact", f"sha256 `{artifact.sha256}`, {fmt}, {artifact.size_bytes:,} bytes")
+        )
     if version.description:
         rows.append(("Description", version.description))
     if version.labels:
@@ -103,8 +112,11 @@ def _training_section(report: lineage_report_pb2.LineageReport) -> list[str]:
     lines = ["## Training", ""]
     rows: list[tuple[str, str]] = []
     if lineage.training_job:
-        state = (f" ({_enum(training_job_pb2.TrainingJobState, job.state, 'TRAINING_JOB_STATE_')})"
-                 if job is not None else " (details unavailable, see the warnings)")
+        state = (
+            f" ({_enum(training_job_pb2.TrainingJobState, job.state, 'TRAINING_JOB_STATE_')})"
+            if job is not None
+            else " (details unavailable, see the warnings)"
+        )
         rows.append(("Training job", f"`{lineage.training_job}`{state}"))
     else:
         lines += ["No training job: the version was uploaded directly.", ""]
@@ -113,17 +125,25 @@ def _training_section(report: lineage_report_pb2.LineageReport) -> list[str]:
     if job is not None:
         if job.created_by and job.created_by != lineage.created_by:
             rows.append(("Job created by", f"`{job.created_by}`"))
-        trigger = _enum(training_job_pb2.TrainingTrigger, job.trigger, "TRAINING_TRIGGER_") \
-            if job.trigger else "MANUAL"
+        trigger = (
+            _enum(training_job_pb2.TrainingTrigger, job.trigger, "TRAINING_TRIGGER_")
+            if job.trigger
+            else "MANUAL"
+        )
         if job.trigger_source:
             trigger += f", started by `{job.trigger_source}`"
         rows.append(("Trigger", trigger))
         if job.reason:
             rows.append(("Reason", job.reason))
         if job.HasField("start_time") or job.HasField("end_time"):
-            rows.append(("Ran", f"{_time(job, 'start_time')} to {_time(job, 'end_time')}"
-                                f" ({job.attempt_count} attempt"
-                                f"{'s' if job.attempt_count != 1 else ''})"))
+            rows.append(
+                (
+                    "Ran",
+                    f"{_time(job, 'start_time')} to {_time(job, 'end_time')}"
+                    f" ({job.attempt_count} attempt"
+                    f"{'s' if job.attempt_count != 1 else ''})",
+                )
+            )
     dataset = lineage.dataset
     if dataset.uri or dataset.sha256:
         rows.append(("Dataset", f"`{dataset.uri}`" if dataset.uri else "unknown"))
@@ -133,8 +153,12 @@ def _training_section(report: lineage_report_pb2.LineageReport) -> list[str]:
         rows.append(("Dataset spec", _dataset_spec(job.dataset)))
     if job is not None and job.HasField("split"):
         split = job.split
-        rows.append(("Holdout split", f"{split.test_fraction:g} of the rows"
-                                      f"{', stratified' if split.stratify else ''}"))
+        rows.append(
+            (
+                "Holdout split",
+                f"{split.test_fraction:g} of the rows{', stratified' if split.stratify else ''}",
+            )
+        )
     if lineage.training_job or lineage.random_seed:
         rows.append(("Seed", str(lineage.random_seed)))
     if lineage.code_version:
@@ -149,26 +173,39 @@ def _training_section(report: lineage_report_pb2.LineageReport) -> list[str]:
         lines += ["### Estimator spec", "", "```", *_estimator(job.estimator), "```", ""]
     if job is not None and job.HasField("search"):
         search = job.search
-        lines += ["### Hyperparameter search", "",
-                  f"{_enum(search_spec_pb2.SearchStrategy, search.strategy, 'SEARCH_STRATEGY_')}"
-                  f" search, scored by {search.scoring or 'the default score'}"
-                  + (f", {search.cv_folds}-fold cross-validation" if search.cv_folds else "")
-                  + "."]
+        lines += [
+            "### Hyperparameter search",
+            "",
+            f"{_enum(search_spec_pb2.SearchStrategy, search.strategy, 'SEARCH_STRATEGY_')}"
+            f" search, scored by {search.scoring or 'the default score'}"
+            + (f", {search.cv_folds}-fold cross-validation" if search.cv_folds else "")
+            + ".",
+        ]
         if job.best_params:
-            lines += ["", "Winning parameters:", "",
-                      *_table(("parameter", "value"),
-                              [(f"`{k}`", _value(v)) for k, v in sorted(job.best_params.items())])]
+            lines += [
+                "",
+                "Winning parameters:",
+                "",
+                *_table(
+                    ("parameter", "value"),
+                    [(f"`{k}`", _value(v)) for k, v in sorted(job.best_params.items())],
+                ),
+            ]
         lines.append("")
     lines += ["### Parameters", ""]
     if version.params:
-        lines += _table(("parameter", "value"),
-                        [(f"`{k}`", _value(v)) for k, v in sorted(version.params.items())])
+        lines += _table(
+            ("parameter", "value"),
+            [(f"`{k}`", _value(v)) for k, v in sorted(version.params.items())],
+        )
     else:
         lines.append("None recorded.")
     lines += ["", "### Metrics (holdout)", ""]
     if version.metrics:
-        lines += _table(("metric", "value"),
-                        [(f"`{k}`", _number(v)) for k, v in sorted(version.metrics.items())])
+        lines += _table(
+            ("metric", "value"),
+            [(f"`{k}`", _number(v)) for k, v in sorted(version.metrics.items())],
+        )
     else:
         lines.append("None recorded.")
     lines.append("")
@@ -193,8 +230,15 @@ def _parent_section(report: lineage_report_pb2.LineageReport) -> list[str]:
             lines += ["", "| metric | parent | this version |", "|---|---|---|"]
             names = sorted(set(parent.metrics) | set(report.model_version.metrics))
             for name in names:
-                lines.append(_row((f"`{name}`", _number(parent.metrics.get(name)),
-                                   _number(report.model_version.metrics.get(name)))))
+                lines.append(
+                    _row(
+                        (
+                            f"`{name}`",
+                            _number(parent.metrics.get(name)),
+                            _number(report.model_version.metrics.get(name)),
+                        )
+                    )
+                )
     elif recorded:
         lines.append(f"Recorded as `{recorded}`, which could not be read (see the warnings).")
     else:
@@ -211,8 +255,15 @@ def _alias_section(entries: Sequence[alias_history_pb2.AliasHistoryEntry]) -> li
     for entry in entries:
         before = f"v{entry.from_version_number}" if entry.from_version_number else "none"
         after = f"v{entry.to_version_number}" if entry.to_version_number else "deleted"
-        rows.append((_time(entry, "change_time"), f"`{entry.alias}`", f"{before} → {after}",
-                     _principal(entry.actor), entry.reason or "*no reason given*"))
+        rows.append(
+            (
+                _time(entry, "change_time"),
+                f"`{entry.alias}`",
+                f"{before} → {after}",
+                _principal(entry.actor),
+                entry.reason or "*no reason given*",
+            )
+        )
     return [*lines, *_table(("when", "alias", "from → to", "who", "why"), rows), ""]
 
 
@@ -227,15 +278,27 @@ def _alert_section(alerts: Sequence[alert_pb2.Alert]) -> list[str]:
             state += f" ({_time(alert, 'resolve_time')})"
         decision = ""
         if alert.retraining_decision:
-            decision = _enum(alert_pb2.RetrainingDecision, alert.retraining_decision,
-                             "RETRAINING_DECISION_")
+            decision = _enum(
+                alert_pb2.RetrainingDecision, alert.retraining_decision, "RETRAINING_DECISION_"
+            )
             if alert.training_job:
                 decision += f": `{alert.training_job}`"
-        rows.append((_time(alert, "fire_time"), f"`{alert.name}`", f"`{alert.model_version}`",
-                     _enum(alert_pb2.AlertKind, alert.kind, "ALERT_KIND_"), state,
-                     alert.summary, decision or "none"))
-    return [*lines, *_table(("fired", "alert", "on version", "kind", "state", "summary",
-                             "retraining"), rows), ""]
+        rows.append(
+            (
+                _time(alert, "fire_time"),
+                f"`{alert.name}`",
+                f"`{alert.model_version}`",
+                _enum(alert_pb2.AlertKind, alert.kind, "ALERT_KIND_"),
+                state,
+                alert.summary,
+                decision or "none",
+            )
+        )
+    return [
+        *lines,
+        *_table(("fired", "alert", "on version", "kind", "state", "summary", "retraining"), rows),
+        "",
+    ]
 
 
 def _audit_section(report: lineage_report_pb2.LineageReport) -> list[str]:
@@ -245,8 +308,10 @@ def _audit_section(report: lineage_report_pb2.LineageReport) -> list[str]:
     if report.HasField("audit_verification"):
         lines += [_verification(report.audit_verification), ""]
     if report.audit_events:
-        lines += _table(("#", "when", "who", "action", "resource", "outcome", "reason"),
-                        [_event_row(e) for e in report.audit_events])
+        lines += _table(
+            ("#", "when", "who", "action", "resource", "outcome", "reason"),
+            [_event_row(e) for e in report.audit_events],
+        )
         lines.append("")
     return lines
 
@@ -263,16 +328,19 @@ def _warning_section(warnings: Sequence[str]) -> list[str]:
 def _verification(result: chain_verification_pb2.ChainVerification) -> str:
     status = _enum(chain_verification_pb2.ChainStatus, result.status, "CHAIN_STATUS_")
     if result.status == chain_verification_pb2.CHAIN_STATUS_OK:
-        return (f"Audit chain: **{status}**. Events {result.first_sequence} to "
-                f"{result.last_sequence} ({result.event_count:,} events) are all present, in "
-                f"order and unchanged; the hash of event {result.last_sequence} is "
-                f"`{result.last_hash}` (verified {_time(result, 'verify_time')}).")
+        return (
+            f"Audit chain: **{status}**. Events {result.first_sequence} to "
+            f"{result.last_sequence} ({result.event_count:,} events) are all present, in "
+            f"order and unchanged; the hash of event {result.last_sequence} is "
+            f"`{result.last_hash}` (verified {_time(result, 'verify_time')})."
+        )
     if result.status == chain_verification_pb2.CHAIN_STATUS_BROKEN:
-        kind = _enum(chain_verification_pb2.ChainBreakKind, result.break_kind,
-                     "CHAIN_BREAK_KIND_")
-        return (f"Audit chain: **{status}** at event {result.break_sequence} ({kind}): "
-                f"{_line(result.detail)}. Events from {result.break_sequence} on cannot be "
-                "relied on.")
+        kind = _enum(chain_verification_pb2.ChainBreakKind, result.break_kind, "CHAIN_BREAK_KIND_")
+        return (
+            f"Audit chain: **{status}** at event {result.break_sequence} ({kind}): "
+            f"{_line(result.detail)}. Events from {result.break_sequence} on cannot be "
+            "relied on."
+        )
     return f"Audit chain: **{status}**."
 
 
@@ -280,21 +348,33 @@ def _event_row(event: audit_event_pb2.AuditEvent) -> tuple[str, ...]:
     outcome = _enum(audit_event_pb2.AuditOutcome, event.outcome, "AUDIT_OUTCOME_")
     if event.error_reason:
         outcome += f" ({event.error_reason})"
-    return (str(event.sequence), _time(event, "event_time"), _principal(event.principal),
-            f"`{event.action}`", f"`{event.resource}`", outcome, event.reason)
+    return (
+        str(event.sequence),
+        _time(event, "event_time"),
+        _principal(event.principal),
+        f"`{event.action}`",
+        f"`{event.resource}`",
+        outcome,
+        event.reason,
+    )
 
 
 def _principal(principal: principal_pb2.Principal) -> str:
-    roles = ", ".join(principal_pb2.Role.Name(r).removeprefix("ROLE_").lower()
-                      for r in principal.roles if r in principal_pb2.Role.values())
+    roles = ", ".join(
+        principal_pb2.Role.Name(r).removeprefix("ROLE_").lower()
+        for r in principal.roles
+        if r in principal_pb2.Role.values()
+    )
     return f"`{principal.name}`" + (f" ({roles})" if roles else "")
 
 
 def _dataset_spec(spec: dataset_spec_pb2.DatasetSpec) -> str:
     source = spec.WhichOneof("source")
     if source == "bundled":
-        text = "bundled " + _enum(dataset_spec_pb2.BundledDataset, spec.bundled,
-                                  "BUNDLED_DATASET_").lower()
+        text = (
+            "bundled "
+            + _enum(dataset_spec_pb2.BundledDataset, spec.bundled, "BUNDLED_DATASET_").lower()
+        )
     elif source == "path":
         text = f"`{spec.path}`"
     else:
@@ -312,8 +392,9 @@ def _estimator(spec: estimator_spec_pb2.EstimatorSpec, indent: str = "") -> list
     """The spec as indented lines, scikit-learn style."""
     kind = spec.WhichOneof("spec")
     if kind == "estimator":
-        params = ", ".join(f"{k}={_value(v)}"
-                           for k, v in sorted(spec.estimator.hyperparameters.items()))
+        params = ", ".join(
+            f"{k}={_value(v)}" for k, v in sorted(spec.estimator.hyperparameters.items())
+        )
         return [f"{indent}{spec.estimator.class_name}({params})"]
     if kind == "pipeline":
         lines = [f"{indent}Pipeline("]
@@ -323,21 +404,33 @@ def _estimator(spec: estimator_spec_pb2.EstimatorSpec, indent: str = "") -> list
         return [*lines, f"{indent})"]
     if kind == "column_transformer":
         transformer = spec.column_transformer
-        remainder = _enum(estimator_spec_pb2.ColumnRemainder, transformer.remainder,
-                          "COLUMN_REMAINDER_").lower() if transformer.remainder else "drop"
+        remainder = (
+            _enum(
+                estimator_spec_pb2.ColumnRemainder, transformer.remainder, "COLUMN_REMAINDER_"
+            ).lower()
+            if transformer.remainder
+            else "drop"
+        )
         lines = [f"{indent}ColumnTransformer(remainder={remainder}"]
         for entry in transformer.transformers:
             columns = ", ".join(entry.columns)
-            lines += [f"{indent}  {entry.name} on [{columns}]:",
-                      *_estimator(entry.spec, indent + "    ")]
+            lines += [
+                f"{indent}  {entry.name} on [{columns}]:",
+                *_estimator(entry.spec, indent + "    "),
+            ]
         return [*lines, f"{indent})"]
     return [f"{indent}(not set)"]
 
 
 def _frameworks(versions: model_version_pb2.FrameworkVersions) -> str:
-    named = [("scikit-learn", versions.scikit_learn), ("Python", versions.python),
-             ("NumPy", versions.numpy), ("SciPy", versions.scipy), ("skops", versions.skops),
-             *sorted(versions.others.items())]
+    named = [
+        ("scikit-learn", versions.scikit_learn),
+        ("Python", versions.python),
+        ("NumPy", versions.numpy),
+        ("SciPy", versions.scipy),
+        ("skops", versions.skops),
+        *sorted(versions.others.items()),
+    ]
     return ", ".join(f"{name} {number}" for name, number in named if number)
 
 

@@ -53,10 +53,19 @@ APPROVERS = frozenset({"approver", "admin"})
 # Inspects a stored artifact file: returns the types it would load that are not trusted.
 Inspector = Callable[[Path, str], list[str]]
 
-MODEL_FILTER_FIELDS: dict[str, type] = {"model_id": str, "created_by": str, "labels.": str,
-                                        "latest_version_number": int}
-VERSION_FILTER_FIELDS: dict[str, type] = {"state": str, "version_number": int,
-                                          "created_by": str, "labels.": str, "metrics.": float}
+MODEL_FILTER_FIELDS: dict[str, type] = {
+    "model_id": str,
+    "created_by": str,
+    "labels.": str,
+    "latest_version_number": int,
+}
+VERSION_FILTER_FIELDS: dict[str, type] = {
+    "state": str,
+    "version_number": int,
+    "created_by": str,
+    "labels.": str,
+    "metrics.": float,
+}
 
 
 def _now() -> datetime:
@@ -100,16 +109,26 @@ def _order(order_by: str, default: str, allowed: tuple[str, ...]) -> tuple[str, 
     text = " ".join(order_by.split()) or default
     field, _, direction = text.partition(" ")
     if direction not in ("", "asc", "desc") or not (
-            field in allowed or any(field.startswith(a) for a in allowed if a.endswith("."))):
+        field in allowed or any(field.startswith(a) for a in allowed if a.endswith("."))
+    ):
         raise InvalidArgumentError.for_field(
-            "order_by", f"use one of {', '.join(allowed)} optionally followed by desc",
-            reason="INVALID_ORDER_BY")
+            "order_by",
+            f"use one of {', '.join(allowed)} optionally followed by desc",
+            reason="INVALID_ORDER_BY",
+        )
     return field, direction == "desc"
 
 
-def _page(items: list[Any], order_field: str, descending: bool, identity: Callable[[Any], Any],
-          cursor: Mapping[str, Any] | None, limit: int) -> Page:
+def _page(
+    items: list[Any],
+    order_field: str,
+    descending: bool,
+    identity: Callable[[Any], Any],
+    cursor: Mapping[str, Any] | None,
+    limit: int,
+) -> Page:
     """Sort by (field, identity) and return the page after ``cursor`` (a keyset, not an offset)."""
+
     def key(item: Any) -> tuple[int, Any, Any]:
         value = _sort_value(item, order_field)
         # Items without the value sort last either way; mixed types never compare.
@@ -118,15 +137,22 @@ def _page(items: list[Any], order_field: str, descending: bool, identity: Callab
 
     ordered = sorted(items, key=key, reverse=descending)
     if descending:  # keep "missing values last" under reverse as well
-        ordered = ([i for i in ordered if _sort_value(i, order_field) is not None]
-                   + [i for i in ordered if _sort_value(i, order_field) is None])
+        ordered = [i for i in ordered if _sort_value(i, order_field) is not None] + [
+            i for i in ordered if _sort_value(i, order_field) is None
+        ]
     if cursor is not None:
-        position = next((n for n, item in enumerate(ordered)
-                         if _cursor_of(item, order_field, identity) == cursor), None)
+        position = next(
+            (
+                n
+                for n, item in enumerate(ordered)
+                if _cursor_of(item, order_field, identity) == cursor
+            ),
+            None,
+        )
         if position is None:
             ordered = [i for i in ordered if _after(key(i), cursor, descending)]
         else:
-            ordered = ordered[position + 1:]
+            ordered = ordered[position + 1 :]
     page = ordered[:limit]
     more = len(ordered) > limit
     return Page(page, _cursor_of(page[-1], order_field, identity) if more and page else None)
@@ -149,9 +175,14 @@ class RegistryDomain:
     """Models, versions, aliases: the rules, the transactions, the audit trail."""
 
     def __init__(
-        self, db: Database, repository: RegistryRepository, artifacts: ArtifactStore, *,
+        self,
+        db: Database,
+        repository: RegistryRepository,
+        artifacts: ArtifactStore,
+        *,
         protected_aliases: frozenset[str] = frozenset({"production"}),
-        allow_pickle: bool = False, upload_lease_seconds: float = 60.0,
+        allow_pickle: bool = False,
+        upload_lease_seconds: float = 60.0,
         inspect: Inspector | None = None,
     ) -> None:
         self._db = db
@@ -167,17 +198,22 @@ class RegistryDomain:
     def _model(self, session: Session, model_id: str, *, lock: bool = False) -> Model:
         model = self._repo.get_model(session, model_id, lock=lock)
         if model is None:
-            raise NotFoundError(f"model models/{model_id} does not exist",
-                                reason="MODEL_NOT_FOUND",
-                                metadata={"resource": f"models/{model_id}"})
+            raise NotFoundError(
+                f"model models/{model_id} does not exist",
+                reason="MODEL_NOT_FOUND",
+                metadata={"resource": f"models/{model_id}"},
+            )
         return model
 
     def _version(self, session: Session, model_id: str, number: int) -> ModelVersion:
         version = self._repo.get_version(session, model_id, number)
         if version is None:
             name = f"models/{model_id}/versions/{number}"
-            raise NotFoundError(f"model version {name} does not exist",
-                                reason="VERSION_NOT_FOUND", metadata={"resource": name})
+            raise NotFoundError(
+                f"model version {name} does not exist",
+                reason="VERSION_NOT_FOUND",
+                metadata={"resource": name},
+            )
         return version
 
     def _resolve(self, session: Session, ref: VersionRef) -> ModelVersion:
@@ -187,53 +223,91 @@ class RegistryDomain:
                 return version
             self._model(session, ref.model_id)  # NOT_FOUND for the model, if that is why
             name = f"models/{ref.model_id}@{ref.alias}"
-            raise NotFoundError(f"alias {name} is not set", reason="ALIAS_NOT_FOUND",
-                                metadata={"resource": name})
+            raise NotFoundError(
+                f"alias {name} is not set", reason="ALIAS_NOT_FOUND", metadata={"resource": name}
+            )
         return self._version(session, ref.model_id, ref.number)
 
     @staticmethod
     def _check_etag(given: str, current: str, resource: str) -> None:
         if given and given != current:
-            raise AbortedError(f"{resource} changed since it was read (etag {given!r}, now "
-                               f"{current!r}); read it again and retry", reason="ETAG_MISMATCH",
-                               metadata={"resource": resource})
+            raise AbortedError(
+                f"{resource} changed since it was read (etag {given!r}, now "
+                f"{current!r}); read it again and retry",
+                reason="ETAG_MISMATCH",
+                metadata={"resource": resource},
+            )
 
     @staticmethod
     def _idempotency(actor: Principal, method: str, request_id: str) -> IdempotencyKey | None:
         return key_for(SERVICE, method, request_id, actor.name)
 
-
-    def _publish(self, session: Session, type_: str, actor: Principal, *, model: str,
-                 version: int = 0, alias: str = "", previous: int = 0, state: str = "",
-                 reason: str = "") -> None:
-        event_log.publish(session, stream=STREAM, type=type_, key=model, payload={
-            "model": model, "version_number": version, "alias": alias,
-            "previous_version_number": previous, "version_state": state,
-            "actor": actor.name, "actor_roles": sorted(actor.roles), "reason": reason,
-        })
+    def _publish(
+        self,
+        session: Session,
+        type_: str,
+        actor: Principal,
+        *,
+        model: str,
+        version: int = 0,
+        alias: str = "",
+        previous: int = 0,
+        state: str = "",
+        reason: str = "",
+    ) -> None:
+        event_log.publish(
+            session,
+            stream=STREAM,
+            type=type_,
+            key=model,
+            payload={
+                "model": model,
+                "version_number": version,
+                "alias": alias,
+                "previous_version_number": previous,
+                "version_state": state,
+                "actor": actor.name,
+                "actor_roles": sorted(actor.roles),
+                "reason": reason,
+            },
+        )
 
     # -- models -----------------------------------------------------------------------------
 
-    def create_model(self, actor: Principal, model_id: str, description: str,
-                     labels: dict[str, str], request_id: str = "") -> Model:
+    def create_model(
+        self,
+        actor: Principal,
+        model_id: str,
+        description: str,
+        labels: dict[str, str],
+        request_id: str = "",
+    ) -> Model:
         key = self._idempotency(actor, "CreateModel", request_id)
         with self._db.unit_of_work() as session:
             if (done := find_json(session, key)) is not None:
                 return self._model(session, done["model_id"])
             model = None
             if self._repo.get_model(session, model_id) is None:
-                model = self._repo.add_model(session, model_id, description, labels, actor.name,
-                                             _now())
+                model = self._repo.add_model(
+                    session, model_id, description, labels, actor.name, _now()
+                )
                 if model is None and (done := find_json(session, key)) is not None:
                     # Lost the race to a retry of this very request: the same answer.
                     return self._model(session, done["model_id"])
             if model is None:
-                raise AlreadyExistsError(f"model models/{model_id} already exists",
-                                         reason="MODEL_EXISTS",
-                                         metadata={"resource": f"models/{model_id}"})
-            record(session, service=SERVICE, action="registry.CreateModel", resource=model.name,
-                   principal=actor, payload={"after": {"description": description,
-                                                       "labels": labels}})
+                raise AlreadyExistsError(
+                    f"model models/{model_id} already exists",
+                    reason="MODEL_EXISTS",
+                    metadata={"resource": f"models/{model_id}"},
+                )
+            record(
+                session,
+                service=SERVICE,
+                action="registry.CreateModel",
+                resource=model.name,
+                principal=actor,
+                payload={"after": {"description": description, "labels": labels}},
+            )
             self._publish(session, "MODEL_CREATED", actor, model=model.name)
             remember_json(session, key, {"model_id": model_id})
             return model
@@ -242,20 +316,31 @@ class RegistryDomain:
         with self._db.unit_of_work(read_only=True) as session:
             return self._model(session, model_id)
 
-    def list_models(self, filter_text: str, order_by: str, cursor: Mapping[str, Any] | None,
-                    limit: int) -> Page:
+    def list_models(
+        self, filter_text: str, order_by: str, cursor: Mapping[str, Any] | None, limit: int
+    ) -> Page:
         predicate = parse_filter(filter_text, MODEL_FILTER_FIELDS, _field)
-        field, descending = _order(order_by, "name",
-                                   ("name", "model_id", "create_time", "update_time",
-                                    "latest_version_number"))
+        field, descending = _order(
+            order_by,
+            "name",
+            ("name", "model_id", "create_time", "update_time", "latest_version_number"),
+        )
         field = "model_id" if field == "name" else field  # the contract's name for the id
         with self._db.unit_of_work(read_only=True) as session:
             models = [m for m in self._repo.list_models(session) if predicate(m)]
         return _page(models, field, descending, lambda m: m.model_id, cursor, limit)
 
-    def update_model(self, actor: Principal, model_id: str, *, description: str | None,
-                     labels: dict[str, str] | None, etag: str, reason: str,
-                     request_id: str = "") -> Model:
+    def update_model(
+        self,
+        actor: Principal,
+        model_id: str,
+        *,
+        description: str | None,
+        labels: dict[str, str] | None,
+        etag: str,
+        reason: str,
+        request_id: str = "",
+    ) -> Model:
         key = self._idempotency(actor, "UpdateModel", request_id)
         with self._db.unit_of_work() as session:
             if (done := find_json(session, key)) is not None:
@@ -263,19 +348,38 @@ class RegistryDomain:
             before = self._model(session, model_id, lock=True)
             self._check_etag(etag, before.etag, before.name)
             after = self._repo.save_model(
-                session, model_id,
+                session,
+                model_id,
                 description=before.description if description is None else description,
-                labels=before.labels if labels is None else labels, now=_now())
-            record(session, service=SERVICE, action="registry.UpdateModel", resource=after.name,
-                   principal=actor, reason=reason, payload={
-                       "before": {"description": before.description, "labels": before.labels},
-                       "after": {"description": after.description, "labels": after.labels}})
+                labels=before.labels if labels is None else labels,
+                now=_now(),
+            )
+            record(
+                session,
+                service=SERVICE,
+                action="registry.UpdateModel",
+                resource=after.name,
+                principal=actor,
+                reason=reason,
+                payload={
+                    "before": {"description": before.description, "labels": before.labels},
+                    "after": {"description": after.description, "labels": after.labels},
+                },
+            )
             self._publish(session, "MODEL_UPDATED", actor, model=after.name, reason=reason)
             remember_json(session, key, {"model_id": model_id})
             return after
 
-    def delete_model(self, actor: Principal, model_id: str, *, force: bool, etag: str,
-                     reason: str, request_id: str = "") -> None:
+    def delete_model(
+        self,
+        actor: Principal,
+        model_id: str,
+        *,
+        force: bool,
+        etag: str,
+        reason: str,
+        request_id: str = "",
+    ) -> None:
         key = self._idempotency(actor, "DeleteModel", request_id)
         with self._db.unit_of_work() as session:
             if find_json(session, key) is not None:
@@ -288,22 +392,40 @@ class RegistryDomain:
                 if not force:
                     raise FailedPreconditionError(
                         f"{model.name} has {len(versions)} version(s); archive them all and "
-                        "delete with force (admin only)", reason="MODEL_HAS_VERSIONS",
-                        metadata={"resource": model.name})
+                        "delete with force (admin only)",
+                        reason="MODEL_HAS_VERSIONS",
+                        metadata={"resource": model.name},
+                    )
                 if "admin" not in actor.roles:
-                    raise PermissionDeniedError("only an admin may force-delete a model with "
-                                                "versions", reason="FORCE_DELETE_NEEDS_ADMIN",
-                                                metadata={"resource": model.name})
+                    raise PermissionDeniedError(
+                        "only an admin may force-delete a model with versions",
+                        reason="FORCE_DELETE_NEEDS_ADMIN",
+                        metadata={"resource": model.name},
+                    )
                 if live:
                     raise FailedPreconditionError(
                         f"{model.name} has versions that are not archived: "
-                        f"{', '.join(map(str, live))}", reason="VERSIONS_NOT_ARCHIVED",
-                        metadata={"resource": model.name})
+                        f"{', '.join(map(str, live))}",
+                        reason="VERSIONS_NOT_ARCHIVED",
+                        metadata={"resource": model.name},
+                    )
             self._repo.delete_model(session, model_id)
-            record(session, service=SERVICE, action="registry.DeleteModel", resource=model.name,
-                   principal=actor, reason=reason, payload={
-                       "before": {"description": model.description, "labels": model.labels,
-                                  "versions": [v.number for v in versions]}, "force": force})
+            record(
+                session,
+                service=SERVICE,
+                action="registry.DeleteModel",
+                resource=model.name,
+                principal=actor,
+                reason=reason,
+                payload={
+                    "before": {
+                        "description": model.description,
+                        "labels": model.labels,
+                        "versions": [v.number for v in versions],
+                    },
+                    "force": force,
+                },
+            )
             self._publish(session, "MODEL_DELETED", actor, model=model.name, reason=reason)
             remember_json(session, key, {"model_id": model_id})
 
@@ -316,10 +438,13 @@ class RegistryDomain:
         if spec.artifact_format in ("pickle", "joblib") and not self._allow_pickle:
             raise FailedPreconditionError(
                 "pickle and joblib artifacts can run code when loaded; this registry only "
-                "accepts them when started with --allow-pickle", reason="PICKLE_REFUSED")
-        for field, digest in (("model_version.artifact.sha256", spec.artifact_sha256),
-                              ("model_version.reference_profile.sample.sha256",
-                               spec.sample_sha256)):
+                "accepts them when started with --allow-pickle",
+                reason="PICKLE_REFUSED",
+            )
+        for field, digest in (
+            ("model_version.artifact.sha256", spec.artifact_sha256),
+            ("model_version.reference_profile.sample.sha256", spec.sample_sha256),
+        ):
             if field.endswith("artifact.sha256") and not digest:
                 problems.append((field, "is required: the SHA-256 of the artifact being sent"))
             elif digest and not is_sha256(digest):
@@ -329,11 +454,20 @@ class RegistryDomain:
                 problems.append((f"model_version.metrics[{name}]", "must be a finite number"))
         if problems:
             raise InvalidArgumentError(
-                "; ".join(f"{f}: {d}" for f, d in problems), reason="INVALID_MODEL_VERSION",
-                field_violations=[FieldViolation(f, d) for f, d in problems])
+                "; ".join(f"{f}: {d}" for f, d in problems),
+                reason="INVALID_MODEL_VERSION",
+                field_violations=[FieldViolation(f, d) for f, d in problems],
+            )
 
-    def start_version(self, actor: Principal, model_id: str, spec: NewVersion, *,
-                      create_model: bool, request_id: str = "") -> VersionUpload:
+    def start_version(
+        self,
+        actor: Principal,
+        model_id: str,
+        spec: NewVersion,
+        *,
+        create_model: bool,
+        request_id: str = "",
+    ) -> VersionUpload:
         """Reserve the next version number (PENDING) and return the upload that fills it."""
         self._check_spec(spec)
         key = self._idempotency(actor, "CreateModelVersion", request_id)
@@ -345,24 +479,45 @@ class RegistryDomain:
             if self._repo.get_model(session, model_id) is None:
                 if not create_model:
                     self._model(session, model_id)  # raises NOT_FOUND
-                if self._repo.add_model(session, model_id, "", {}, actor.name,
-                                        _now()) is not None:  # else another upload created it
-                    record(session, service=SERVICE, action="registry.CreateModel",
-                           resource=f"models/{model_id}", principal=actor,
-                           payload={"after": {}, "created_with_version": True})
+                if (
+                    self._repo.add_model(session, model_id, "", {}, actor.name, _now()) is not None
+                ):  # else another upload created it
+                    record(
+                        session,
+                        service=SERVICE,
+                        action="registry.CreateModel",
+                        resource=f"models/{model_id}",
+                        principal=actor,
+                        payload={"after": {}, "created_with_version": True},
+                    )
                     self._publish(session, "MODEL_CREATED", actor, model=f"models/{model_id}")
             parent = spec.lineage.get("parent_version", "")
             if parent:
                 self._resolve(session, version_ref(parent, "model_version.lineage.parent_version"))
             number = self._repo.next_version_number(session, model_id, _now())
             version = self._repo.add_version(session, model_id, number, spec, actor.name, _now())
-            record(session, service=SERVICE, action="registry.CreateModelVersion",
-                   resource=version.name, principal=actor, payload={
-                       "state": "PENDING", "artifact_sha256": spec.artifact_sha256,
-                       "artifact_format": spec.artifact_format, "lineage": spec.lineage,
-                       "metrics": spec.metrics})
-            self._publish(session, "VERSION_CREATED", actor, model=version.model_name,
-                          version=number, state="PENDING")
+            record(
+                session,
+                service=SERVICE,
+                action="registry.CreateModelVersion",
+                resource=version.name,
+                principal=actor,
+                payload={
+                    "state": "PENDING",
+                    "artifact_sha256": spec.artifact_sha256,
+                    "artifact_format": spec.artifact_format,
+                    "lineage": spec.lineage,
+                    "metrics": spec.metrics,
+                },
+            )
+            self._publish(
+                session,
+                "VERSION_CREATED",
+                actor,
+                model=version.model_name,
+                version=number,
+                state="PENDING",
+            )
             remember_json(session, key, {"version": number})
         return VersionUpload(self, actor, version, spec=spec)
 
@@ -374,35 +529,66 @@ class RegistryDomain:
             raise FailedPreconditionError(
                 f"request {request_id!r} created {version.name}, whose upload failed "
                 f"({version.state_message[:200]}); upload again with a new request_id",
-                reason="REQUEST_FAILED", metadata={"resource": version.name})
+                reason="REQUEST_FAILED",
+                metadata={"resource": version.name},
+            )
         if version.state == VersionState.PENDING:
             raise AbortedError(
                 f"request {request_id!r} created {version.name}, which is still uploading; "
-                "retry later", reason="UPLOAD_IN_PROGRESS", metadata={"resource": version.name})
+                "retry later",
+                reason="UPLOAD_IN_PROGRESS",
+                metadata={"resource": version.name},
+            )
 
-    def _complete(self, actor: Principal, version: ModelVersion, model: ArtifactInfo,
-                  sample: ArtifactInfo | None) -> ModelVersion:
+    def _complete(
+        self,
+        actor: Principal,
+        version: ModelVersion,
+        model: ArtifactInfo,
+        sample: ArtifactInfo | None,
+    ) -> ModelVersion:
         with self._db.unit_of_work() as session:
             current = self._version(session, version.model_id, version.number)
             if current.state != VersionState.PENDING:
                 raise FailedPreconditionError(
                     f"{version.name} is {current.state.value}, not PENDING: the upload came "
-                    "too late", reason="UPLOAD_EXPIRED", metadata={"resource": version.name})
+                    "too late",
+                    reason="UPLOAD_EXPIRED",
+                    metadata={"resource": version.name},
+                )
             now = _now()
             changes: dict[str, Any] = {
-                "state": VersionState.READY, "state_message": "", "artifact_sha256": model.sha256,
-                "artifact_size": model.size, "ready_time": now, "update_time": now}
+                "state": VersionState.READY,
+                "state_message": "",
+                "artifact_sha256": model.sha256,
+                "artifact_size": model.size,
+                "ready_time": now,
+                "update_time": now,
+            }
             if sample is not None:
                 changes.update(sample_sha256=sample.sha256, sample_size=sample.size)
-            ready = self._repo.update_version(session, version.model_id, version.number,
-                                              **changes)
-            record(session, service=SERVICE, action="registry.CreateModelVersion",
-                   resource=ready.name, principal=actor, payload={
-                       "state": "READY", "artifact_sha256": model.sha256,
-                       "artifact_size": model.size,
-                       "sample_sha256": sample.sha256 if sample else ""})
-            self._publish(session, "VERSION_READY", actor, model=ready.model_name,
-                          version=ready.number, state="READY")
+            ready = self._repo.update_version(session, version.model_id, version.number, **changes)
+            record(
+                session,
+                service=SERVICE,
+                action="registry.CreateModelVersion",
+                resource=ready.name,
+                principal=actor,
+                payload={
+                    "state": "READY",
+                    "artifact_sha256": model.sha256,
+                    "artifact_size": model.size,
+                    "sample_sha256": sample.sha256 if sample else "",
+                },
+            )
+            self._publish(
+                session,
+                "VERSION_READY",
+                actor,
+                model=ready.model_name,
+                version=ready.number,
+                state="READY",
+            )
             return ready
 
     def _fail(self, actor: Principal, version: ModelVersion, message: str) -> ModelVersion:
@@ -411,21 +597,39 @@ class RegistryDomain:
             if current.state != VersionState.PENDING:
                 return current
             failed = self._repo.update_version(
-                session, version.model_id, version.number, state=VersionState.FAILED,
-                state_message=message[:2000], update_time=_now())
-            record(session, service=SERVICE, action="registry.CreateModelVersion",
-                   resource=failed.name, principal=actor,
-                   payload={"state": "FAILED", "message": message[:2000]})
-            self._publish(session, "VERSION_FAILED", actor, model=failed.model_name,
-                          version=failed.number, state="FAILED", reason=message[:500])
+                session,
+                version.model_id,
+                version.number,
+                state=VersionState.FAILED,
+                state_message=message[:2000],
+                update_time=_now(),
+            )
+            record(
+                session,
+                service=SERVICE,
+                action="registry.CreateModelVersion",
+                resource=failed.name,
+                principal=actor,
+                payload={"state": "FAILED", "message": message[:2000]},
+            )
+            self._publish(
+                session,
+                "VERSION_FAILED",
+                actor,
+                model=failed.model_name,
+                version=failed.number,
+                state="FAILED",
+                reason=message[:500],
+            )
             return failed
 
     def _heartbeat(self, version: ModelVersion) -> None:
         with self._db.unit_of_work() as session:
             current = self._version(session, version.model_id, version.number)
             if current.state == VersionState.PENDING:
-                self._repo.update_version(session, version.model_id, version.number,
-                                          update_time=_now())
+                self._repo.update_version(
+                    session, version.model_id, version.number, update_time=_now()
+                )
 
     def sweep_stale_uploads(self) -> int:
         """Mark PENDING versions whose upload stopped (its process died) as FAILED."""
@@ -434,8 +638,12 @@ class RegistryDomain:
             stale = self._repo.stale_pending_versions(session, cutoff)
         system = Principal("registry", frozenset({"service"}))
         for version in stale:
-            self._fail(system, version, "upload interrupted: no data for "
-                                        f"{self.upload_lease_seconds:.0f}s (client or server gone)")
+            self._fail(
+                system,
+                version,
+                "upload interrupted: no data for "
+                f"{self.upload_lease_seconds:.0f}s (client or server gone)",
+            )
         self._artifacts_cleanup()
         return len(stale)
 
@@ -448,19 +656,34 @@ class RegistryDomain:
         with self._db.unit_of_work(read_only=True) as session:
             return self._resolve(session, ref)
 
-    def list_versions(self, model_id: str, filter_text: str, order_by: str,
-                      cursor: Mapping[str, Any] | None, limit: int) -> Page:
+    def list_versions(
+        self,
+        model_id: str,
+        filter_text: str,
+        order_by: str,
+        cursor: Mapping[str, Any] | None,
+        limit: int,
+    ) -> Page:
         predicate = parse_filter(filter_text, VERSION_FILTER_FIELDS, _field)
-        field, descending = _order(order_by, "version_number",
-                                   ("version_number", "create_time", "update_time", "metrics."))
+        field, descending = _order(
+            order_by, "version_number", ("version_number", "create_time", "update_time", "metrics.")
+        )
         with self._db.unit_of_work(read_only=True) as session:
             self._model(session, model_id)
             versions = [v for v in self._repo.list_versions(session, model_id) if predicate(v)]
         return _page(versions, field, descending, lambda v: v.number, cursor, limit)
 
-    def update_version(self, actor: Principal, ref: VersionRef, *, description: str | None,
-                       labels: dict[str, str] | None, etag: str, reason: str,
-                       request_id: str = "") -> ModelVersion:
+    def update_version(
+        self,
+        actor: Principal,
+        ref: VersionRef,
+        *,
+        description: str | None,
+        labels: dict[str, str] | None,
+        etag: str,
+        reason: str,
+        request_id: str = "",
+    ) -> ModelVersion:
         key = self._idempotency(actor, "UpdateModelVersion", request_id)
         with self._db.unit_of_work() as session:
             before = self._resolve(session, ref)
@@ -473,17 +696,33 @@ class RegistryDomain:
             if labels is not None:
                 changes["labels"] = labels
             after = self._repo.update_version(session, before.model_id, before.number, **changes)
-            record(session, service=SERVICE, action="registry.UpdateModelVersion",
-                   resource=after.name, principal=actor, reason=reason, payload={
-                       "before": {"description": before.description, "labels": before.labels},
-                       "after": {"description": after.description, "labels": after.labels}})
-            self._publish(session, "VERSION_UPDATED", actor, model=after.model_name,
-                          version=after.number, state=after.state.value, reason=reason)
+            record(
+                session,
+                service=SERVICE,
+                action="registry.UpdateModelVersion",
+                resource=after.name,
+                principal=actor,
+                reason=reason,
+                payload={
+                    "before": {"description": before.description, "labels": before.labels},
+                    "after": {"description": after.description, "labels": after.labels},
+                },
+            )
+            self._publish(
+                session,
+                "VERSION_UPDATED",
+                actor,
+                model=after.model_name,
+                version=after.number,
+                state=after.state.value,
+                reason=reason,
+            )
             remember_json(session, key, {"version": after.number})
             return after
 
-    def archive_version(self, actor: Principal, ref: VersionRef, *, reason: str, etag: str,
-                        request_id: str = "") -> ModelVersion:
+    def archive_version(
+        self, actor: Principal, ref: VersionRef, *, reason: str, etag: str, request_id: str = ""
+    ) -> ModelVersion:
         key = self._idempotency(actor, "ArchiveModelVersion", request_id)
         with self._db.unit_of_work() as session:
             version = self._resolve(session, ref)
@@ -493,38 +732,66 @@ class RegistryDomain:
             if version.aliases:
                 raise FailedPreconditionError(
                     f"{version.name} holds alias(es) {', '.join(version.aliases)}; move or "
-                    "delete them first", reason="VERSION_HAS_ALIASES",
-                    metadata={"resource": version.name, "aliases": ",".join(version.aliases)})
+                    "delete them first",
+                    reason="VERSION_HAS_ALIASES",
+                    metadata={"resource": version.name, "aliases": ",".join(version.aliases)},
+                )
             if version.state == VersionState.ARCHIVED:
                 return version
             if version.state == VersionState.PENDING:
-                raise FailedPreconditionError(f"{version.name} is still uploading",
-                                              reason="VERSION_PENDING",
-                                              metadata={"resource": version.name})
+                raise FailedPreconditionError(
+                    f"{version.name} is still uploading",
+                    reason="VERSION_PENDING",
+                    metadata={"resource": version.name},
+                )
             now = _now()
-            archived = self._repo.update_version(session, version.model_id, version.number,
-                                                 state=VersionState.ARCHIVED, archive_time=now,
-                                                 update_time=now)
-            record(session, service=SERVICE, action="registry.ArchiveModelVersion",
-                   resource=archived.name, principal=actor, reason=reason,
-                   payload={"before": {"state": version.state.value},
-                            "after": {"state": "ARCHIVED"}})
-            self._publish(session, "VERSION_ARCHIVED", actor, model=archived.model_name,
-                          version=archived.number, state="ARCHIVED", reason=reason)
+            archived = self._repo.update_version(
+                session,
+                version.model_id,
+                version.number,
+                state=VersionState.ARCHIVED,
+                archive_time=now,
+                update_time=now,
+            )
+            record(
+                session,
+                service=SERVICE,
+                action="registry.ArchiveModelVersion",
+                resource=archived.name,
+                principal=actor,
+                reason=reason,
+                payload={"before": {"state": version.state.value}, "after": {"state": "ARCHIVED"}},
+            )
+            self._publish(
+                session,
+                "VERSION_ARCHIVED",
+                actor,
+                model=archived.model_name,
+                version=archived.number,
+                state="ARCHIVED",
+                reason=reason,
+            )
             remember_json(session, key, {"version": archived.number})
             return archived
 
-    def download(self, ref: VersionRef, kind: ArtifactKind
-                 ) -> tuple[ModelVersion, ArtifactInfo, Iterator[bytes]]:
+    def download(
+        self, ref: VersionRef, kind: ArtifactKind
+    ) -> tuple[ModelVersion, ArtifactInfo, Iterator[bytes]]:
         version = self.get_version(ref)
         if version.state not in (VersionState.READY, VersionState.ARCHIVED):
             raise FailedPreconditionError(
                 f"{version.name} is {version.state.value}: only READY or ARCHIVED versions have "
-                "artifacts", reason="VERSION_NOT_READY", metadata={"resource": version.name})
+                "artifacts",
+                reason="VERSION_NOT_READY",
+                metadata={"resource": version.name},
+            )
         artifact = version.artifact if kind == ArtifactKind.MODEL else version.sample
         if artifact is None:
-            raise NotFoundError(f"{version.name} has no {kind.value.lower()} artifact",
-                                reason="ARTIFACT_NOT_FOUND", metadata={"resource": version.name})
+            raise NotFoundError(
+                f"{version.name} has no {kind.value.lower()} artifact",
+                reason="ARTIFACT_NOT_FOUND",
+                metadata={"resource": version.name},
+            )
         artifact = replace(artifact, uri=self._artifacts.uri(artifact.sha256))
         return version, artifact, self._artifacts.read(artifact.sha256)
 
@@ -536,20 +803,33 @@ class RegistryDomain:
         if actor.roles.isdisjoint(APPROVERS):
             raise PermissionDeniedError(
                 f"alias {alias!r} is protected: only an approver or admin may move it",
-                reason="PROTECTED_ALIAS", metadata={"resource": f"{model}@{alias}"})
+                reason="PROTECTED_ALIAS",
+                metadata={"resource": f"{model}@{alias}"},
+            )
         if not reason.strip():
             raise InvalidArgumentError.for_field(
-                "reason", f"is required to change the protected alias {alias!r}",
-                reason="REASON_REQUIRED")
+                "reason",
+                f"is required to change the protected alias {alias!r}",
+                reason="REASON_REQUIRED",
+            )
 
-    def set_alias(self, actor: Principal, model_id: str, alias: str, number: int, *,
-                  reason: str, expected: int | None, request_id: str = ""
-                  ) -> tuple[Model, AliasHistoryEntry | None]:
+    def set_alias(
+        self,
+        actor: Principal,
+        model_id: str,
+        alias: str,
+        number: int,
+        *,
+        reason: str,
+        expected: int | None,
+        request_id: str = "",
+    ) -> tuple[Model, AliasHistoryEntry | None]:
         key = self._idempotency(actor, "SetModelAlias", request_id)
         model_name = f"models/{model_id}"
         if number <= 0:
-            raise InvalidArgumentError.for_field("version_number", "must be a positive version",
-                                                 reason="INVALID_VERSION_NUMBER")
+            raise InvalidArgumentError.for_field(
+                "version_number", "must be a positive version", reason="INVALID_VERSION_NUMBER"
+            )
         with self._db.unit_of_work() as session:
             if find_json(session, key) is not None:
                 return self._model(session, model_id), None
@@ -559,37 +839,70 @@ class RegistryDomain:
             if expected is not None and expected != current:
                 raise AbortedError(
                     f"{model_name}@{alias} points to {current or 'nothing'}, not {expected}",
-                    reason="ALIAS_CHANGED", metadata={"resource": f"{model_name}@{alias}"})
+                    reason="ALIAS_CHANGED",
+                    metadata={"resource": f"{model_name}@{alias}"},
+                )
             version = self._version(session, model_id, number)
-            allowed = ((VersionState.READY,) if alias in self.protected_aliases
-                       else (VersionState.READY, VersionState.PENDING))
+            allowed = (
+                (VersionState.READY,)
+                if alias in self.protected_aliases
+                else (VersionState.READY, VersionState.PENDING)
+            )
             if version.state not in allowed:
                 raise FailedPreconditionError(
                     f"{version.name} is {version.state.value}; {alias!r} can only point to a "
                     f"{' or '.join(s.value for s in allowed)} version",
-                    reason="VERSION_NOT_READY", metadata={"resource": version.name})
+                    reason="VERSION_NOT_READY",
+                    metadata={"resource": version.name},
+                )
             if current == number:
                 return model, None
             change = AliasChange.MOVED if current else AliasChange.SET
             now = _now()
             self._repo.set_alias(session, model_id, alias, number, now)
-            event_id = record(session, service=SERVICE, action="registry.SetModelAlias",
-                              resource=f"{model_name}@{alias}", principal=actor, reason=reason,
-                              payload={"alias": alias, "before": current or None,
-                                       "after": number})
-            entry = self._repo.add_alias_history(session, AliasHistoryEntry(
-                id=0, model=model_name, alias=alias, change=change, from_version=current,
-                to_version=number, actor=actor.name, actor_roles=tuple(sorted(actor.roles)),
-                reason=reason, change_time=now, request_id=request_id,
-                audit_event_id=event_id))
-            self._publish(session, f"ALIAS_{change.value}", actor, model=model_name,
-                          version=number, alias=alias, previous=current, reason=reason,
-                          state=version.state.value)
+            event_id = record(
+                session,
+                service=SERVICE,
+                action="registry.SetModelAlias",
+                resource=f"{model_name}@{alias}",
+                principal=actor,
+                reason=reason,
+                payload={"alias": alias, "before": current or None, "after": number},
+            )
+            entry = self._repo.add_alias_history(
+                session,
+                AliasHistoryEntry(
+                    id=0,
+                    model=model_name,
+                    alias=alias,
+                    change=change,
+                    from_version=current,
+                    to_version=number,
+                    actor=actor.name,
+                    actor_roles=tuple(sorted(actor.roles)),
+                    reason=reason,
+                    change_time=now,
+                    request_id=request_id,
+                    audit_event_id=event_id,
+                ),
+            )
+            self._publish(
+                session,
+                f"ALIAS_{change.value}",
+                actor,
+                model=model_name,
+                version=number,
+                alias=alias,
+                previous=current,
+                reason=reason,
+                state=version.state.value,
+            )
             remember_json(session, key, {"history": entry.id})
             return self._model(session, model_id), entry
 
-    def delete_alias(self, actor: Principal, model_id: str, alias: str, *, reason: str,
-                     request_id: str = "") -> tuple[Model, AliasHistoryEntry | None]:
+    def delete_alias(
+        self, actor: Principal, model_id: str, alias: str, *, reason: str, request_id: str = ""
+    ) -> tuple[Model, AliasHistoryEntry | None]:
         key = self._idempotency(actor, "DeleteModelAlias", request_id)
         model_name = f"models/{model_id}"
         with self._db.unit_of_work() as session:
@@ -599,30 +912,63 @@ class RegistryDomain:
             self._check_protected(actor, model_name, alias, reason)
             current = model.aliases.get(alias)
             if current is None:
-                raise NotFoundError(f"alias {model_name}@{alias} is not set",
-                                    reason="ALIAS_NOT_FOUND",
-                                    metadata={"resource": f"{model_name}@{alias}"})
+                raise NotFoundError(
+                    f"alias {model_name}@{alias} is not set",
+                    reason="ALIAS_NOT_FOUND",
+                    metadata={"resource": f"{model_name}@{alias}"},
+                )
             now = _now()
             self._repo.delete_alias(session, model_id, alias, now)
-            event_id = record(session, service=SERVICE, action="registry.DeleteModelAlias",
-                              resource=f"{model_name}@{alias}", principal=actor, reason=reason,
-                              payload={"alias": alias, "before": current, "after": None})
-            entry = self._repo.add_alias_history(session, AliasHistoryEntry(
-                id=0, model=model_name, alias=alias, change=AliasChange.DELETED,
-                from_version=current, to_version=0, actor=actor.name,
-                actor_roles=tuple(sorted(actor.roles)), reason=reason, change_time=now,
-                request_id=request_id, audit_event_id=event_id))
-            self._publish(session, "ALIAS_DELETED", actor, model=model_name, alias=alias,
-                          previous=current, reason=reason)
+            event_id = record(
+                session,
+                service=SERVICE,
+                action="registry.DeleteModelAlias",
+                resource=f"{model_name}@{alias}",
+                principal=actor,
+                reason=reason,
+                payload={"alias": alias, "before": current, "after": None},
+            )
+            entry = self._repo.add_alias_history(
+                session,
+                AliasHistoryEntry(
+                    id=0,
+                    model=model_name,
+                    alias=alias,
+                    change=AliasChange.DELETED,
+                    from_version=current,
+                    to_version=0,
+                    actor=actor.name,
+                    actor_roles=tuple(sorted(actor.roles)),
+                    reason=reason,
+                    change_time=now,
+                    request_id=request_id,
+                    audit_event_id=event_id,
+                ),
+            )
+            self._publish(
+                session,
+                "ALIAS_DELETED",
+                actor,
+                model=model_name,
+                alias=alias,
+                previous=current,
+                reason=reason,
+            )
             remember_json(session, key, {"history": entry.id})
             return self._model(session, model_id), entry
 
-    def alias_history(self, model_id: str, *, alias: str, version: int, after_id: int,
-                      limit: int) -> tuple[list[AliasHistoryEntry], bool]:
+    def alias_history(
+        self, model_id: str, *, alias: str, version: int, after_id: int, limit: int
+    ) -> tuple[list[AliasHistoryEntry], bool]:
         with self._db.unit_of_work(read_only=True) as session:
             entries = self._repo.list_alias_history(
-                session, f"models/{model_id}", alias=alias, version=version, after_id=after_id,
-                limit=limit + 1)
+                session,
+                f"models/{model_id}",
+                alias=alias,
+                version=version,
+                after_id=after_id,
+                limit=limit + 1,
+            )
         return entries[:limit], len(entries) > limit
 
     # -- lineage ----------------------------------------------------------------------------
@@ -643,46 +989,76 @@ class RegistryDomain:
                     notes.append(f"the parent version {parent_name} no longer exists")
                 else:
                     if parent_ref.alias:
-                        notes.append(f"the parent was recorded as the alias {parent_name}, "
-                                     f"which points to {parent.name} now")
+                        notes.append(
+                            f"the parent was recorded as the alias {parent_name}, "
+                            f"which points to {parent.name} now"
+                        )
             history = self._repo.list_alias_history(
-                session, version.model_name, alias="", version=version.number, after_id=0,
-                limit=history_limit + 1)
+                session,
+                version.model_name,
+                alias="",
+                version=version.number,
+                after_id=0,
+                limit=history_limit + 1,
+            )
         if len(history) > history_limit:
-            notes.append(f"only the first {history_limit} alias moves are listed; "
-                         "ListAliasHistory has them all")
+            notes.append(
+                f"only the first {history_limit} alias moves are listed; "
+                "ListAliasHistory has them all"
+            )
         return VersionLineage(version, parent, history[:history_limit], tuple(notes))
 
-    def audit_trail(self, version: ModelVersion, resources: Collection[str],
-                    event_ids: Collection[str], *, limit: int) -> AuditTrail:
+    def audit_trail(
+        self,
+        version: ModelVersion,
+        resources: Collection[str],
+        event_ids: Collection[str],
+        *,
+        limit: int,
+    ) -> AuditTrail:
         """The oldest ``limit`` audit events about ``version``: on the version, on its model by
         the registry (other services also name the model, for every batch of predictions
         logged), on ``resources`` or with ``event_ids``; and the verification of the chain from
         its start to the newest of them."""
         with self._db.unit_of_work(read_only=True) as session:
             events, truncated = audit_log.events_about(
-                session, resources={version.name, *resources},
-                service_resources={(SERVICE, version.model_name)}, event_ids=event_ids,
-                limit=limit)
+                session,
+                resources={version.name, *resources},
+                service_resources={(SERVICE, version.model_name)},
+                event_ids=event_ids,
+                limit=limit,
+            )
             head, _ = audit_log.chain_head(session)
-            verification = audit_log.verify(session, start=1,
-                                            end=events[-1].sequence if events else 0)
+            verification = audit_log.verify(
+                session, start=1, end=events[-1].sequence if events else 0
+            )
         return AuditTrail(events, truncated, verification, chain_empty=head == 0)
 
     # -- events -----------------------------------------------------------------------------
 
-    def events_after(self, model: str | None, after: int, types: frozenset[str],
-                     limit: int = 500) -> list[RegistryEvent]:
+    def events_after(
+        self, model: str | None, after: int, types: frozenset[str], limit: int = 500
+    ) -> list[RegistryEvent]:
         with self._db.unit_of_work(read_only=True) as session:
-            stored = event_log.read_after(session, stream=STREAM, after=after, limit=limit,
-                                          key=model, types=types)
-        return [RegistryEvent(
-            sequence=e.sequence, type=e.type, model=e.payload["model"],
-            version_number=e.payload["version_number"], alias=e.payload["alias"],
-            previous_version_number=e.payload["previous_version_number"],
-            version_state=e.payload["version_state"], actor=e.payload["actor"],
-            actor_roles=tuple(e.payload["actor_roles"]), reason=e.payload["reason"],
-            event_time=e.event_time) for e in stored]
+            stored = event_log.read_after(
+                session, stream=STREAM, after=after, limit=limit, key=model, types=types
+            )
+        return [
+            RegistryEvent(
+                sequence=e.sequence,
+                type=e.type,
+                model=e.payload["model"],
+                version_number=e.payload["version_number"],
+                alias=e.payload["alias"],
+                previous_version_number=e.payload["previous_version_number"],
+                version_state=e.payload["version_state"],
+                actor=e.payload["actor"],
+                actor_roles=tuple(e.payload["actor_roles"]),
+                reason=e.payload["reason"],
+                event_time=e.event_time,
+            )
+            for e in stored
+        ]
 
     def last_event_sequence(self) -> int:
         with self._db.unit_of_work(read_only=True) as session:
@@ -695,8 +1071,15 @@ class VersionUpload:
 
     HEARTBEAT_SECONDS = 5.0
 
-    def __init__(self, domain: RegistryDomain, actor: Principal, version: ModelVersion, *,
-                 spec: NewVersion | None = None, replayed: bool = False) -> None:
+    def __init__(
+        self,
+        domain: RegistryDomain,
+        actor: Principal,
+        version: ModelVersion,
+        *,
+        spec: NewVersion | None = None,
+        replayed: bool = False,
+    ) -> None:
         self._domain = domain
         self._actor = actor
         self.version = version
@@ -710,11 +1093,15 @@ class VersionUpload:
 
     def _upload(self, kind: ArtifactKind) -> ArtifactUpload:
         if kind not in self._uploads:
-            if kind == ArtifactKind.REFERENCE_SAMPLE and not (self._spec and
-                                                              self._spec.sample_sha256):
+            if kind == ArtifactKind.REFERENCE_SAMPLE and not (
+                self._spec and self._spec.sample_sha256
+            ):
                 raise InvalidArgumentError.for_field(
-                    "chunk.artifact_kind", "a reference sample needs its sha256 declared in "
-                    "model_version.reference_profile.sample", reason="UNDECLARED_ARTIFACT")
+                    "chunk.artifact_kind",
+                    "a reference sample needs its sha256 declared in "
+                    "model_version.reference_profile.sample",
+                    reason="UNDECLARED_ARTIFACT",
+                )
             self._uploads[kind] = self._domain._artifacts.begin_upload()
         return self._uploads[kind]
 
@@ -736,23 +1123,30 @@ class VersionUpload:
         assert self._spec is not None
         try:
             if ArtifactKind.MODEL not in self._uploads:
-                raise InvalidArgumentError.for_field("chunk", "no model artifact bytes were sent",
-                                                     reason="ARTIFACT_EMPTY")
+                raise InvalidArgumentError.for_field(
+                    "chunk", "no model artifact bytes were sent", reason="ARTIFACT_EMPTY"
+                )
             model = self._uploads[ArtifactKind.MODEL].commit(self._spec.artifact_sha256)
             sample = None
             if self._spec.sample_sha256:
                 if ArtifactKind.REFERENCE_SAMPLE not in self._uploads:
                     raise InvalidArgumentError.for_field(
-                        "chunk", "the declared reference sample was not sent",
-                        reason="ARTIFACT_EMPTY")
+                        "chunk",
+                        "the declared reference sample was not sent",
+                        reason="ARTIFACT_EMPTY",
+                    )
                 sample = self._uploads[ArtifactKind.REFERENCE_SAMPLE].commit(
-                    self._spec.sample_sha256)
+                    self._spec.sample_sha256
+                )
             self._check_safe(model.sha256)
             self.version = self._domain._complete(
-                self._actor, self.version,
+                self._actor,
+                self.version,
                 ArtifactInfo(model.sha256, model.size, self._spec.artifact_format),
                 ArtifactInfo(sample.sha256, sample.size, self._spec.sample_format)
-                if sample else None)
+                if sample
+                else None,
+            )
         except BaseException as exc:
             self.fail(str(exc) if not isinstance(exc, KeyboardInterrupt) else "interrupted")
             raise
@@ -769,8 +1163,10 @@ class VersionUpload:
             self._domain._artifacts.delete(sha256)
             raise FailedPreconditionError(
                 "the artifact contains types outside the trusted list: "
-                f"{', '.join(sorted(untrusted)[:10])}", reason="UNTRUSTED_TYPES",
-                metadata={"types": ",".join(sorted(untrusted)[:20])})
+                f"{', '.join(sorted(untrusted)[:10])}",
+                reason="UNTRUSTED_TYPES",
+                metadata={"types": ",".join(sorted(untrusted)[:20])},
+            )
 
     def fail(self, message: str) -> None:
         """Abort the uploads (nothing becomes visible) and mark the version FAILED."""

@@ -27,8 +27,9 @@ from slipway.training.v1 import training_service_pb2_grpc as training_grpc
 
 CALL_TIMEOUT = 10.0
 PAGE_SIZE = 100
-RETRAINING_TRIGGERS = frozenset({training_job_pb2.TRAINING_TRIGGER_DRIFT,
-                                 training_job_pb2.TRAINING_TRIGGER_PERFORMANCE})
+RETRAINING_TRIGGERS = frozenset(
+    {training_job_pb2.TRAINING_TRIGGER_DRIFT, training_job_pb2.TRAINING_TRIGGER_PERFORMANCE}
+)
 UNREACHABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 
 
@@ -36,8 +37,15 @@ class PeerLocator:
     """One peer service: its address (the flag, else the suite file), token and CA, and one
     open channel to its current address."""
 
-    def __init__(self, service: str, target: str = "", *, suite_file: Path | None = None,
-                 token_file: Path | None = None, tls_ca_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        service: str,
+        target: str = "",
+        *,
+        suite_file: Path | None = None,
+        token_file: Path | None = None,
+        tls_ca_file: Path | None = None,
+    ) -> None:
         self.service = service
         self._target = target
         self._suite_file = suite_file
@@ -56,8 +64,7 @@ class PeerLocator:
                 return str(suite["services"][self.service]["grpc_address"])
             except (OSError, ValueError, KeyError, TypeError):
                 pass  # no suite running (yet): the same as not configured
-        raise PeerError(f"the {self.service} service is not configured "
-                          f"(--{self.service}-target)")
+        raise PeerError(f"the {self.service} service is not configured (--{self.service}-target)")
 
     def channel(self) -> tuple[PeerTarget, grpc.aio.Channel]:
         """The peer's current address and a channel to it (kept open across reports)."""
@@ -70,8 +77,10 @@ class PeerLocator:
             try:
                 self._channel = peer.channel()
             except OSError as error:  # the CA file
-                raise PeerError(f"cannot open a channel to the {self.service} service: "
-                                  f"{error.strerror or error}") from error
+                raise PeerError(
+                    f"cannot open a channel to the {self.service} service: "
+                    f"{error.strerror or error}"
+                ) from error
             self._peer = peer
         return self._peer, self._channel
 
@@ -86,16 +95,16 @@ def _metadata(peer: PeerTarget) -> tuple[tuple[str, str], ...]:
     return peer.metadata(current_request_id() or uuid.uuid4().hex)
 
 
-def _problem(peer: PeerTarget, service: str, error: grpc.aio.AioRpcError, what: str
-             ) -> PeerError:
+def _problem(peer: PeerTarget, service: str, error: grpc.aio.AioRpcError, what: str) -> PeerError:
     code = error.code()
     if code in UNREACHABLE:
-        return PeerError(f"the {service} service at {peer.target} is unreachable "
-                           f"({code.name})")
+        return PeerError(f"the {service} service at {peer.target} is unreachable ({code.name})")
     if code == grpc.StatusCode.NOT_FOUND:
         return PeerError(f"the {service} service does not know {what}")
-    return PeerError(f"the {service} service refused to give {what}: {code.name} "
-                       f"{error.details() or ''}".rstrip())
+    return PeerError(
+        f"the {service} service refused to give {what}: {code.name} "
+        f"{error.details() or ''}".rstrip()
+    )
 
 
 def _alert(message: alert_pb2.Alert) -> PeerAlert[alert_pb2.Alert]:
@@ -114,26 +123,36 @@ class LineageSources:
         peer, channel = self._training.channel()
         try:
             reply = await training_grpc.TrainingServiceStub(channel).GetTrainingJob(
-                training_pb.GetTrainingJobRequest(name=name), metadata=_metadata(peer),
-                timeout=CALL_TIMEOUT)
+                training_pb.GetTrainingJobRequest(name=name),
+                metadata=_metadata(peer),
+                timeout=CALL_TIMEOUT,
+            )
         except grpc.aio.AioRpcError as error:
             raise _problem(peer, "training", error, name) from error
         job = reply.training_job
-        started_by = job.trigger_source if (job.trigger in RETRAINING_TRIGGERS and
-                                            job.trigger_source.startswith("alerts/")) else ""
+        started_by = (
+            job.trigger_source
+            if (job.trigger in RETRAINING_TRIGGERS and job.trigger_source.startswith("alerts/"))
+            else ""
+        )
         return PeerJob(job, started_by)
 
-    async def alerts_on(self, version: str, limit: int
-                        ) -> tuple[list[PeerAlert[alert_pb2.Alert]], bool]:
+    async def alerts_on(
+        self, version: str, limit: int
+    ) -> tuple[list[PeerAlert[alert_pb2.Alert]], bool]:
         peer, channel = self._monitoring.channel()
         stub = monitoring_grpc.MonitoringServiceStub(channel)
         alerts: list[PeerAlert[alert_pb2.Alert]] = []
         token = ""
         try:
             while True:
-                reply = await stub.ListAlerts(monitoring_pb.ListAlertsRequest(
-                    model_version=version, page_size=PAGE_SIZE, page_token=token),
-                    metadata=_metadata(peer), timeout=CALL_TIMEOUT)
+                reply = await stub.ListAlerts(
+                    monitoring_pb.ListAlertsRequest(
+                        model_version=version, page_size=PAGE_SIZE, page_token=token
+                    ),
+                    metadata=_metadata(peer),
+                    timeout=CALL_TIMEOUT,
+                )
                 alerts.extend(_alert(a) for a in reply.alerts)  # newest first
                 token = reply.next_page_token
                 if not token or len(alerts) >= limit:
@@ -146,8 +165,10 @@ class LineageSources:
         peer, channel = self._monitoring.channel()
         try:
             reply = await monitoring_grpc.MonitoringServiceStub(channel).GetAlert(
-                monitoring_pb.GetAlertRequest(name=name), metadata=_metadata(peer),
-                timeout=CALL_TIMEOUT)
+                monitoring_pb.GetAlertRequest(name=name),
+                metadata=_metadata(peer),
+                timeout=CALL_TIMEOUT,
+            )
         except grpc.aio.AioRpcError as error:
             raise _problem(peer, "monitoring", error, name) from error
         return _alert(reply.alert)

@@ -39,50 +39,74 @@ def _dumps(value: Any) -> str:
 class RegistryRepository(Protocol):
     """What the registry domain needs from storage."""
 
-    def get_model(self, session: Session, model_id: str, *, lock: bool = False) -> Model | None:
-        ...
+    def get_model(self, session: Session, model_id: str, *, lock: bool = False) -> Model | None: ...
 
     def list_models(self, session: Session) -> list[Model]: ...
 
-    def add_model(self, session: Session, model_id: str, description: str,
-                  labels: dict[str, str], created_by: str, now: datetime) -> Model | None:
+    def add_model(
+        self,
+        session: Session,
+        model_id: str,
+        description: str,
+        labels: dict[str, str],
+        created_by: str,
+        now: datetime,
+    ) -> Model | None:
         """The new model, or None when a concurrent transaction has just created it."""
 
-    def save_model(self, session: Session, model_id: str, *, description: str,
-                   labels: dict[str, str], now: datetime) -> Model: ...
+    def save_model(
+        self,
+        session: Session,
+        model_id: str,
+        *,
+        description: str,
+        labels: dict[str, str],
+        now: datetime,
+    ) -> Model: ...
 
     def next_version_number(self, session: Session, model_id: str, now: datetime) -> int: ...
 
     def delete_model(self, session: Session, model_id: str) -> None: ...
 
-    def get_version(self, session: Session, model_id: str, number: int) -> ModelVersion | None:
-        ...
+    def get_version(self, session: Session, model_id: str, number: int) -> ModelVersion | None: ...
 
-    def get_version_by_alias(self, session: Session, model_id: str,
-                             alias: str) -> ModelVersion | None: ...
+    def get_version_by_alias(
+        self, session: Session, model_id: str, alias: str
+    ) -> ModelVersion | None: ...
 
     def list_versions(self, session: Session, model_id: str) -> list[ModelVersion]: ...
 
-    def add_version(self, session: Session, model_id: str, number: int, spec: NewVersion,
-                    created_by: str, now: datetime) -> ModelVersion: ...
+    def add_version(
+        self,
+        session: Session,
+        model_id: str,
+        number: int,
+        spec: NewVersion,
+        created_by: str,
+        now: datetime,
+    ) -> ModelVersion: ...
 
-    def update_version(self, session: Session, model_id: str, number: int,
-                       **changes: Any) -> ModelVersion: ...
+    def update_version(
+        self, session: Session, model_id: str, number: int, **changes: Any
+    ) -> ModelVersion: ...
 
-    def set_alias(self, session: Session, model_id: str, alias: str, number: int,
-                  now: datetime) -> None: ...
+    def set_alias(
+        self, session: Session, model_id: str, alias: str, number: int, now: datetime
+    ) -> None: ...
 
-    def delete_alias(self, session: Session, model_id: str, alias: str, now: datetime) -> None:
-        ...
+    def delete_alias(self, session: Session, model_id: str, alias: str, now: datetime) -> None: ...
 
-    def add_alias_history(self, session: Session, entry: AliasHistoryEntry) -> AliasHistoryEntry:
-        ...
+    def add_alias_history(
+        self, session: Session, entry: AliasHistoryEntry
+    ) -> AliasHistoryEntry: ...
 
-    def list_alias_history(self, session: Session, model: str, *, alias: str, version: int,
-                           after_id: int, limit: int) -> list[AliasHistoryEntry]: ...
+    def list_alias_history(
+        self, session: Session, model: str, *, alias: str, version: int, after_id: int, limit: int
+    ) -> list[AliasHistoryEntry]: ...
 
-    def stale_pending_versions(self, session: Session, older_than: datetime) -> list[ModelVersion]:
-        ...
+    def stale_pending_versions(
+        self, session: Session, older_than: datetime
+    ) -> list[ModelVersion]: ...
 
 
 class SqlRegistryRepository:
@@ -97,15 +121,21 @@ class SqlRegistryRepository:
         return session.scalars(query).one_or_none()
 
     def _aliases(self, session: Session, model_pk: int) -> dict[str, int]:
-        rows = session.execute(select(AliasRow.alias, AliasRow.version_number)
-                               .where(AliasRow.model_pk == model_pk)).all()
+        rows = session.execute(
+            select(AliasRow.alias, AliasRow.version_number).where(AliasRow.model_pk == model_pk)
+        ).all()
         return {alias: number for alias, number in rows}
 
     def _model(self, row: ModelRow, aliases: dict[str, int]) -> Model:
         return Model(
-            model_id=row.model_id, description=row.description, labels=json.loads(row.labels),
-            aliases=aliases, latest_version_number=row.latest_version_number,
-            created_by=row.created_by, create_time=row.create_time, update_time=row.update_time,
+            model_id=row.model_id,
+            description=row.description,
+            labels=json.loads(row.labels),
+            aliases=aliases,
+            latest_version_number=row.latest_version_number,
+            created_by=row.created_by,
+            create_time=row.create_time,
+            update_time=row.update_time,
             revision=row.revision,
         )
 
@@ -123,15 +153,30 @@ class SqlRegistryRepository:
         rows = session.scalars(select(ModelRow).order_by(ModelRow.model_id)).all()
         aliases: dict[int, dict[str, int]] = {}
         for pk, alias, number in session.execute(
-                select(AliasRow.model_pk, AliasRow.alias, AliasRow.version_number)).all():
+            select(AliasRow.model_pk, AliasRow.alias, AliasRow.version_number)
+        ).all():
             aliases.setdefault(pk, {})[alias] = number
         return [self._model(r, aliases.get(r.id, {})) for r in rows]
 
-    def add_model(self, session: Session, model_id: str, description: str,
-                  labels: dict[str, str], created_by: str, now: datetime) -> Model | None:
-        row = ModelRow(model_id=model_id, description=description, labels=_dumps(labels),
-                       latest_version_number=0, created_by=created_by, create_time=now,
-                       update_time=now, revision=1)
+    def add_model(
+        self,
+        session: Session,
+        model_id: str,
+        description: str,
+        labels: dict[str, str],
+        created_by: str,
+        now: datetime,
+    ) -> Model | None:
+        row = ModelRow(
+            model_id=model_id,
+            description=description,
+            labels=_dumps(labels),
+            latest_version_number=0,
+            created_by=created_by,
+            create_time=now,
+            update_time=now,
+            revision=1,
+        )
         # A savepoint: when a concurrent transaction created the model first (two trainers
         # registering a model's first versions at once), only this insert is undone.
         try:
@@ -143,8 +188,15 @@ class SqlRegistryRepository:
             return None
         return self._model(row, {})
 
-    def save_model(self, session: Session, model_id: str, *, description: str,
-                   labels: dict[str, str], now: datetime) -> Model:
+    def save_model(
+        self,
+        session: Session,
+        model_id: str,
+        *,
+        description: str,
+        labels: dict[str, str],
+        now: datetime,
+    ) -> Model:
         row = self._require_model_row(session, model_id)
         row.description = description
         row.labels = _dumps(labels)
@@ -177,30 +229,44 @@ class SqlRegistryRepository:
             return ArtifactInfo(sha, size, fmt) if sha else None
 
         return ModelVersion(
-            model_id=model_id, number=row.number, state=VersionState(row.state),
-            state_message=row.state_message, description=row.description,
+            model_id=model_id,
+            number=row.number,
+            state=VersionState(row.state),
+            state_message=row.state_message,
+            description=row.description,
             labels=json.loads(row.labels),
             aliases=tuple(sorted(a for a, n in aliases.items() if n == row.number)),
             artifact=artifact(row.artifact_sha256, row.artifact_size, row.artifact_format),
             sample=artifact(row.sample_sha256, row.sample_size, row.sample_format),
             signature=json.loads(row.signature),
             framework_versions=json.loads(row.framework_versions),
-            metrics=json.loads(row.metrics), params=json.loads(row.params),
-            lineage=json.loads(row.lineage), reference_profile=json.loads(row.reference_profile),
-            created_by=row.created_by, create_time=row.create_time, update_time=row.update_time,
-            ready_time=row.ready_time, archive_time=row.archive_time, revision=row.revision,
+            metrics=json.loads(row.metrics),
+            params=json.loads(row.params),
+            lineage=json.loads(row.lineage),
+            reference_profile=json.loads(row.reference_profile),
+            created_by=row.created_by,
+            create_time=row.create_time,
+            update_time=row.update_time,
+            ready_time=row.ready_time,
+            archive_time=row.archive_time,
+            revision=row.revision,
         )
 
     def _version_row(self, session: Session, model_pk: int, number: int) -> VersionRow | None:
-        return session.scalars(select(VersionRow).where(
-            VersionRow.model_pk == model_pk, VersionRow.number == number)).one_or_none()
+        return session.scalars(
+            select(VersionRow).where(VersionRow.model_pk == model_pk, VersionRow.number == number)
+        ).one_or_none()
 
-    def _joined_version(self, session: Session, model_id: str,
-                        *conditions: Any) -> ModelVersion | None:
+    def _joined_version(
+        self, session: Session, model_id: str, *conditions: Any
+    ) -> ModelVersion | None:
         # One query for the version (joined to its model), one for the model's aliases: the
         # read path behind get-by-alias, the registry's hottest call.
-        query = (select(VersionRow, ModelRow.id).join(ModelRow, ModelRow.id == VersionRow.model_pk)
-                 .where(ModelRow.model_id == model_id, *conditions))
+        query = (
+            select(VersionRow, ModelRow.id)
+            .join(ModelRow, ModelRow.id == VersionRow.model_pk)
+            .where(ModelRow.model_id == model_id, *conditions)
+        )
         found = session.execute(query).first()
         if found is None:
             return None
@@ -210,42 +276,82 @@ class SqlRegistryRepository:
     def get_version(self, session: Session, model_id: str, number: int) -> ModelVersion | None:
         return self._joined_version(session, model_id, VersionRow.number == number)
 
-    def get_version_by_alias(self, session: Session, model_id: str,
-                             alias: str) -> ModelVersion | None:
-        return self._joined_version(session, model_id, VersionRow.number.in_(
-            select(AliasRow.version_number).where(AliasRow.model_pk == ModelRow.id,
-                                                  AliasRow.alias == alias).scalar_subquery()))
+    def get_version_by_alias(
+        self, session: Session, model_id: str, alias: str
+    ) -> ModelVersion | None:
+        return self._joined_version(
+            session,
+            model_id,
+            VersionRow.number.in_(
+                select(AliasRow.version_number)
+                .where(AliasRow.model_pk == ModelRow.id, AliasRow.alias == alias)
+                .scalar_subquery()
+            ),
+        )
 
     def list_versions(self, session: Session, model_id: str) -> list[ModelVersion]:
         model = self._require_model_row(session, model_id)
         aliases = self._aliases(session, model.id)
-        rows = session.scalars(select(VersionRow).where(VersionRow.model_pk == model.id)
-                               .order_by(VersionRow.number)).all()
+        rows = session.scalars(
+            select(VersionRow).where(VersionRow.model_pk == model.id).order_by(VersionRow.number)
+        ).all()
         return [self._version(r, model_id, aliases) for r in rows]
 
-    def add_version(self, session: Session, model_id: str, number: int, spec: NewVersion,
-                    created_by: str, now: datetime) -> ModelVersion:
+    def add_version(
+        self,
+        session: Session,
+        model_id: str,
+        number: int,
+        spec: NewVersion,
+        created_by: str,
+        now: datetime,
+    ) -> ModelVersion:
         model = self._require_model_row(session, model_id)
         row = VersionRow(
-            model_pk=model.id, number=number, state=VersionState.PENDING.value,
-            state_message="upload in progress", description=spec.description,
-            labels=_dumps(spec.labels), artifact_sha256=None, artifact_size=0,
-            artifact_format=spec.artifact_format, sample_sha256=None, sample_size=0,
-            sample_format=spec.sample_format, signature=_dumps(spec.signature),
-            framework_versions=_dumps(spec.framework_versions), metrics=_dumps(spec.metrics),
-            params=_dumps(spec.params), lineage=_dumps(spec.lineage),
-            reference_profile=_dumps(spec.reference_profile), created_by=created_by,
-            create_time=now, update_time=now, ready_time=None, archive_time=None, revision=1,
+            model_pk=model.id,
+            number=number,
+            state=VersionState.PENDING.value,
+            state_message="upload in progress",
+            description=spec.description,
+            labels=_dumps(spec.labels),
+            artifact_sha256=None,
+            artifact_size=0,
+            artifact_format=spec.artifact_format,
+            sample_sha256=None,
+            sample_size=0,
+            sample_format=spec.sample_format,
+            signature=_dumps(spec.signature),
+            framework_versions=_dumps(spec.framework_versions),
+            metrics=_dumps(spec.metrics),
+            params=_dumps(spec.params),
+            lineage=_dumps(spec.lineage),
+            reference_profile=_dumps(spec.reference_profile),
+            created_by=created_by,
+            create_time=now,
+            update_time=now,
+            ready_time=None,
+            archive_time=None,
+            revision=1,
         )
         session.add(row)
         session.flush()
         return self._version(row, model_id, {})
 
-    _JSON_FIELDS = frozenset({"labels", "signature", "framework_versions", "metrics", "params",
-                              "lineage", "reference_profile"})
+    _JSON_FIELDS = frozenset(
+        {
+            "labels",
+            "signature",
+            "framework_versions",
+            "metrics",
+            "params",
+            "lineage",
+            "reference_profile",
+        }
+    )
 
-    def update_version(self, session: Session, model_id: str, number: int,
-                       **changes: Any) -> ModelVersion:
+    def update_version(
+        self, session: Session, model_id: str, number: int, **changes: Any
+    ) -> ModelVersion:
         model = self._require_model_row(session, model_id)
         row = self._version_row(session, model.id, number)
         if row is None:
@@ -262,15 +368,19 @@ class SqlRegistryRepository:
 
     def stale_pending_versions(self, session: Session, older_than: datetime) -> list[ModelVersion]:
         rows = session.execute(
-            select(VersionRow, ModelRow.model_id).join(ModelRow, ModelRow.id == VersionRow.model_pk)
-            .where(VersionRow.state == VersionState.PENDING.value,
-                   VersionRow.update_time < older_than)).all()
+            select(VersionRow, ModelRow.model_id)
+            .join(ModelRow, ModelRow.id == VersionRow.model_pk)
+            .where(
+                VersionRow.state == VersionState.PENDING.value, VersionRow.update_time < older_than
+            )
+        ).all()
         return [self._version(row, model_id, {}) for row, model_id in rows]
 
     # -- aliases ----------------------------------------------------------------------------
 
-    def set_alias(self, session: Session, model_id: str, alias: str, number: int,
-                  now: datetime) -> None:
+    def set_alias(
+        self, session: Session, model_id: str, alias: str, number: int, now: datetime
+    ) -> None:
         model = self._require_model_row(session, model_id)
         row = session.get(AliasRow, (model.id, alias))
         if row is None:
@@ -281,41 +391,59 @@ class SqlRegistryRepository:
 
     def delete_alias(self, session: Session, model_id: str, alias: str, now: datetime) -> None:
         model = self._require_model_row(session, model_id)
-        session.execute(delete(AliasRow).where(AliasRow.model_pk == model.id,
-                                               AliasRow.alias == alias))
+        session.execute(
+            delete(AliasRow).where(AliasRow.model_pk == model.id, AliasRow.alias == alias)
+        )
         self._touch(session, model, now)
 
     def add_alias_history(self, session: Session, entry: AliasHistoryEntry) -> AliasHistoryEntry:
         row = AliasHistoryRow(
-            model=entry.model, alias=entry.alias, change=entry.change.value,
-            from_version=entry.from_version, to_version=entry.to_version, actor=entry.actor,
-            actor_roles=",".join(entry.actor_roles), reason=entry.reason,
-            change_time=entry.change_time, request_id=entry.request_id,
+            model=entry.model,
+            alias=entry.alias,
+            change=entry.change.value,
+            from_version=entry.from_version,
+            to_version=entry.to_version,
+            actor=entry.actor,
+            actor_roles=",".join(entry.actor_roles),
+            reason=entry.reason,
+            change_time=entry.change_time,
+            request_id=entry.request_id,
             audit_event_id=entry.audit_event_id,
         )
         session.add(row)
         session.flush()
         return _history(row)
 
-    def list_alias_history(self, session: Session, model: str, *, alias: str, version: int,
-                           after_id: int, limit: int) -> list[AliasHistoryEntry]:
-        query = select(AliasHistoryRow).where(AliasHistoryRow.model == model,
-                                              AliasHistoryRow.id > after_id)
+    def list_alias_history(
+        self, session: Session, model: str, *, alias: str, version: int, after_id: int, limit: int
+    ) -> list[AliasHistoryEntry]:
+        query = select(AliasHistoryRow).where(
+            AliasHistoryRow.model == model, AliasHistoryRow.id > after_id
+        )
         if alias:
             query = query.where(AliasHistoryRow.alias == alias)
         if version:
-            query = query.where((AliasHistoryRow.from_version == version)
-                                | (AliasHistoryRow.to_version == version))
+            query = query.where(
+                (AliasHistoryRow.from_version == version) | (AliasHistoryRow.to_version == version)
+            )
         rows: Sequence[AliasHistoryRow] = session.scalars(
-            query.order_by(AliasHistoryRow.id).limit(limit)).all()
+            query.order_by(AliasHistoryRow.id).limit(limit)
+        ).all()
         return [_history(r) for r in rows]
 
 
 def _history(row: AliasHistoryRow) -> AliasHistoryEntry:
     return AliasHistoryEntry(
-        id=row.id, model=row.model, alias=row.alias, change=AliasChange(row.change),
-        from_version=row.from_version, to_version=row.to_version, actor=row.actor,
-        actor_roles=tuple(r for r in row.actor_roles.split(",") if r), reason=row.reason,
-        change_time=row.change_time, request_id=row.request_id,
+        id=row.id,
+        model=row.model,
+        alias=row.alias,
+        change=AliasChange(row.change),
+        from_version=row.from_version,
+        to_version=row.to_version,
+        actor=row.actor,
+        actor_roles=tuple(r for r in row.actor_roles.split(",") if r),
+        reason=row.reason,
+        change_time=row.change_time,
+        request_id=row.request_id,
         audit_event_id=row.audit_event_id,
     )

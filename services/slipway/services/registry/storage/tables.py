@@ -60,7 +60,8 @@ class AliasRow(Base):
     __tablename__ = "registry_aliases"
 
     model_pk: Mapped[int] = mapped_column(
-        ForeignKey("registry_models.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("registry_models.id", ondelete="CASCADE"), primary_key=True
+    )
     alias: Mapped[str] = mapped_column(String(64), primary_key=True)
     version_number: Mapped[int] = mapped_column(BigInteger)
 
@@ -72,8 +73,9 @@ class AliasHistoryRow(Base):
     __tablename__ = "registry_alias_history"
     __table_args__ = (Index("ix_registry_alias_history_model_alias", "model", "alias", "id"),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
-                                    primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     model: Mapped[str] = mapped_column(String(256))
     alias: Mapped[str] = mapped_column(String(64))
     change: Mapped[str] = mapped_column(String(16))

@@ -22,12 +22,36 @@ from slipway.inference.v2 import grpc_service_pb2 as pb
 from slipway.ml.tensors import NUMPY_TYPES, pack_bytes, unpack_bytes
 from slipway.services.serving.domain.served import OutputSpec, VersionInfo
 
-CONTENTS = {"BOOL": "bool_contents", "INT8": "int_contents", "INT16": "int_contents",
-            "INT32": "int_contents", "INT64": "int64_contents", "UINT8": "uint_contents",
-            "UINT16": "uint_contents", "UINT32": "uint_contents", "UINT64": "uint64_contents",
-            "FP32": "fp32_contents", "FP64": "fp64_contents", "BYTES": "bytes_contents"}
-NUMERIC_INPUTS = frozenset({"FP32", "FP64", "INT32", "INT64", "BOOL", "INT8", "INT16", "UINT8",
-                            "UINT16", "UINT32", "UINT64", "FP16"})
+CONTENTS = {
+    "BOOL": "bool_contents",
+    "INT8": "int_contents",
+    "INT16": "int_contents",
+    "INT32": "int_contents",
+    "INT64": "int64_contents",
+    "UINT8": "uint_contents",
+    "UINT16": "uint_contents",
+    "UINT32": "uint_contents",
+    "UINT64": "uint64_contents",
+    "FP32": "fp32_contents",
+    "FP64": "fp64_contents",
+    "BYTES": "bytes_contents",
+}
+NUMERIC_INPUTS = frozenset(
+    {
+        "FP32",
+        "FP64",
+        "INT32",
+        "INT64",
+        "BOOL",
+        "INT8",
+        "INT16",
+        "UINT8",
+        "UINT16",
+        "UINT32",
+        "UINT64",
+        "FP16",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -37,8 +61,11 @@ class DecodedRequest:
 
 
 def _bad(field: str, description: str, reason: str) -> InvalidArgumentError:
-    return InvalidArgumentError(f"{field}: {description}", reason=reason,
-                                field_violations=[FieldViolation(field, description)])
+    return InvalidArgumentError(
+        f"{field}: {description}",
+        reason=reason,
+        field_violations=[FieldViolation(field, description)],
+    )
 
 
 def _field(index: int, tensor: pb.ModelInferRequest.InferInputTensor) -> str:
@@ -58,18 +85,25 @@ def _split_bytes(buffer: bytes, count: int, field: str) -> list[bytes]:
         raise _bad(field, str(exc), "INVALID_CONTENTS") from None
 
 
-def _tensor(index: int, tensor: pb.ModelInferRequest.InferInputTensor, raw: bytes | None
-            ) -> npt.NDArray[Any]:
+def _tensor(
+    index: int, tensor: pb.ModelInferRequest.InferInputTensor, raw: bytes | None
+) -> npt.NDArray[Any]:
     """The tensor's values as a flat array (object array of str for BYTES)."""
     field = _field(index, tensor)
     datatype = tensor.datatype
     count = _count(tensor.shape, field)
     if datatype == "BYTES":
-        values = (_split_bytes(raw, count, field) if raw is not None
-                  else list(tensor.contents.bytes_contents))
+        values = (
+            _split_bytes(raw, count, field)
+            if raw is not None
+            else list(tensor.contents.bytes_contents)
+        )
         if len(values) != count:
-            raise _bad(field, f"holds {len(values)} values; shape {list(tensor.shape)} needs "
-                              f"{count}", "INVALID_SHAPE")
+            raise _bad(
+                field,
+                f"holds {len(values)} values; shape {list(tensor.shape)} needs {count}",
+                "INVALID_SHAPE",
+            )
         try:
             return np.array([v.decode() for v in values], dtype=object)
         except UnicodeDecodeError:
@@ -79,23 +113,34 @@ def _tensor(index: int, tensor: pb.ModelInferRequest.InferInputTensor, raw: byte
         raise _bad(field, f"unknown datatype {datatype!r}", "INVALID_DATATYPE")
     if raw is not None:
         if len(raw) != count * dtype.itemsize:
-            raise _bad(field, f"raw content is {len(raw)} bytes; shape {list(tensor.shape)} of "
-                              f"{datatype} needs {count * dtype.itemsize}", "INVALID_SHAPE")
+            raise _bad(
+                field,
+                f"raw content is {len(raw)} bytes; shape {list(tensor.shape)} of "
+                f"{datatype} needs {count * dtype.itemsize}",
+                "INVALID_SHAPE",
+            )
         return np.frombuffer(raw, dtype=dtype)
     contents = CONTENTS.get(datatype)
     if contents is None:  # FP16: the protocol has no typed field for it
-        raise _bad(field, f"{datatype} values have no typed contents; send them in "
-                          "raw_input_contents", "INVALID_CONTENTS")
+        raise _bad(
+            field,
+            f"{datatype} values have no typed contents; send them in raw_input_contents",
+            "INVALID_CONTENTS",
+        )
     values = getattr(tensor.contents, contents)
     if len(values) != count:
-        raise _bad(field, f"holds {len(values)} values; shape {list(tensor.shape)} needs "
-                          f"{count}", "INVALID_SHAPE")
+        raise _bad(
+            field,
+            f"holds {len(values)} values; shape {list(tensor.shape)} needs {count}",
+            "INVALID_SHAPE",
+        )
     try:
         return np.asarray(values, dtype=dtype)
     except OverflowError:
         # INT8, INT16, UINT8 and UINT16 travel in 32-bit fields, which hold wider values.
-        raise _bad(field, f"holds a value outside the range of {datatype}",
-                   "INVALID_CONTENTS") from None
+        raise _bad(
+            field, f"holds a value outside the range of {datatype}", "INVALID_CONTENTS"
+        ) from None
 
 
 def _check_numbers(values: npt.NDArray[Any], field: str, accepts_nan: bool) -> None:
@@ -107,12 +152,14 @@ def _check_numbers(values: npt.NDArray[Any], field: str, accepts_nan: bool) -> N
     if np.isinf(values).any():
         raise _bad(field, "holds an infinite value", "NON_FINITE_INPUT")
     if not accepts_nan:
-        raise _bad(field, "holds NaN, which this model cannot take (it has no imputer)",
-                   "NON_FINITE_INPUT")
+        raise _bad(
+            field, "holds NaN, which this model cannot take (it has no imputer)", "NON_FINITE_INPUT"
+        )
 
 
-def decode(request: pb.ModelInferRequest, info: VersionInfo, *, max_rows: int,
-           accepts_nan: bool) -> DecodedRequest:
+def decode(
+    request: pb.ModelInferRequest, info: VersionInfo, *, max_rows: int, accepts_nan: bool
+) -> DecodedRequest:
     """The rows a request carries, in the signature's column order."""
     tensors = request.inputs
     if not tensors:
@@ -120,17 +167,22 @@ def decode(request: pb.ModelInferRequest, info: VersionInfo, *, max_rows: int,
     raw_contents = request.raw_input_contents
     raw = len(raw_contents) > 0
     if raw and len(raw_contents) != len(tensors):
-        raise _bad("raw_input_contents", f"has {len(raw_contents)} entries for "
-                   f"{len(tensors)} inputs", "INVALID_CONTENTS")
+        raise _bad(
+            "raw_input_contents",
+            f"has {len(raw_contents)} entries for {len(tensors)} inputs",
+            "INVALID_CONTENTS",
+        )
     if raw:  # the protocol forbids both forms in one request (Triton refuses it too)
         for i, tensor in enumerate(tensors):
             if tensor.HasField("contents"):
-                raise _bad(f"inputs[{i}].contents", "must be empty when raw_input_contents "
-                           "is used", "INVALID_CONTENTS")
+                raise _bad(
+                    f"inputs[{i}].contents",
+                    "must be empty when raw_input_contents is used",
+                    "INVALID_CONTENTS",
+                )
     single = len(tensors) == 1 and len(tensors[0].shape) == 2
     if single and (len(info.inputs) > 1 or tensors[0].name != info.inputs[0].name):
-        rows = _matrix(tensors[0], raw_contents[0] if raw else None, info, max_rows,
-                       accepts_nan)
+        rows = _matrix(tensors[0], raw_contents[0] if raw else None, info, max_rows, accepts_nan)
     else:
         rows = _columns(tensors, raw_contents if raw else None, info, max_rows, accepts_nan)
     return DecodedRequest(rows, raw)
@@ -138,27 +190,46 @@ def decode(request: pb.ModelInferRequest, info: VersionInfo, *, max_rows: int,
 
 def _check_rows(count: int, field: str, max_rows: int) -> None:
     if count > max_rows:
-        raise _bad(field, f"{count} rows exceed this server's limit of {max_rows} per request",
-                   "TOO_MANY_ROWS")
+        raise _bad(
+            field,
+            f"{count} rows exceed this server's limit of {max_rows} per request",
+            "TOO_MANY_ROWS",
+        )
 
 
-def _matrix(tensor: pb.ModelInferRequest.InferInputTensor, raw: bytes | None,
-            info: VersionInfo, max_rows: int, accepts_nan: bool) -> npt.NDArray[Any]:
+def _matrix(
+    tensor: pb.ModelInferRequest.InferInputTensor,
+    raw: bytes | None,
+    info: VersionInfo,
+    max_rows: int,
+    accepts_nan: bool,
+) -> npt.NDArray[Any]:
     field = _field(0, tensor)
     rows, width = tensor.shape
     if width != len(info.inputs):
-        raise _bad(field, f"has {width} features per row; the model takes {len(info.inputs)} "
-                          f"({', '.join(i.name for i in info.inputs)})", "WRONG_FEATURE_COUNT")
+        raise _bad(
+            field,
+            f"has {width} features per row; the model takes {len(info.inputs)} "
+            f"({', '.join(i.name for i in info.inputs)})",
+            "WRONG_FEATURE_COUNT",
+        )
     _check_rows(rows, field, max_rows)
     if not info.categorical and tensor.datatype not in NUMERIC_INPUTS:
-        raise _bad(field, f"datatype {tensor.datatype} cannot feed numeric features; use "
-                          "FP32, FP64, INT32, INT64 or BOOL", "INVALID_DATATYPE")
+        raise _bad(
+            field,
+            f"datatype {tensor.datatype} cannot feed numeric features; use "
+            "FP32, FP64, INT32, INT64 or BOOL",
+            "INVALID_DATATYPE",
+        )
     values = _tensor(0, tensor, raw)
     if info.categorical:
         if tensor.datatype != "BYTES":
-            raise _bad(field, "this model has categorical inputs: send them as BYTES, one "
-                              "tensor per feature, or the whole matrix as BYTES",
-                       "INVALID_DATATYPE")
+            raise _bad(
+                field,
+                "this model has categorical inputs: send them as BYTES, one "
+                "tensor per feature, or the whole matrix as BYTES",
+                "INVALID_DATATYPE",
+            )
         matrix = values.reshape(rows, width)
         out = np.empty((rows, width), dtype=object)
         for j, spec in enumerate(info.inputs):
@@ -168,15 +239,21 @@ def _matrix(tensor: pb.ModelInferRequest.InferInputTensor, raw: bytes | None,
                 try:
                     out[:, j] = matrix[:, j].astype(np.float64)
                 except ValueError:
-                    raise _bad(field, f"column {j} ({spec.name}) must hold numbers",
-                               "INVALID_CONTENTS") from None
+                    raise _bad(
+                        field, f"column {j} ({spec.name}) must hold numbers", "INVALID_CONTENTS"
+                    ) from None
         return out
     _check_numbers(values, field, accepts_nan)
     return values.reshape(rows, width)
 
 
-def _columns(tensors: Sequence[pb.ModelInferRequest.InferInputTensor], raw: Sequence[bytes] | None,
-             info: VersionInfo, max_rows: int, accepts_nan: bool) -> npt.NDArray[Any]:
+def _columns(
+    tensors: Sequence[pb.ModelInferRequest.InferInputTensor],
+    raw: Sequence[bytes] | None,
+    info: VersionInfo,
+    max_rows: int,
+    accepts_nan: bool,
+) -> npt.NDArray[Any]:
     position = {spec.name: j for j, spec in enumerate(info.inputs)}
     seen: dict[str, npt.NDArray[Any]] = {}
     rows = -1
@@ -184,26 +261,32 @@ def _columns(tensors: Sequence[pb.ModelInferRequest.InferInputTensor], raw: Sequ
         field = _field(index, tensor)
         j = position.get(tensor.name)
         if j is None:
-            raise _bad(field, f"unknown input {tensor.name!r}; the model takes "
-                              f"{', '.join(position)} (or one [N, {len(position)}] tensor)",
-                       "UNKNOWN_INPUT")
+            raise _bad(
+                field,
+                f"unknown input {tensor.name!r}; the model takes "
+                f"{', '.join(position)} (or one [N, {len(position)}] tensor)",
+                "UNKNOWN_INPUT",
+            )
         if tensor.name in seen:
             raise _bad(field, f"input {tensor.name!r} is given twice", "DUPLICATE_INPUT")
         shape = list(tensor.shape)
         if not (len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)):
-            raise _bad(field, f"shape {shape}: a per-feature input is [N] or [N, 1]",
-                       "INVALID_SHAPE")
+            raise _bad(
+                field, f"shape {shape}: a per-feature input is [N] or [N, 1]", "INVALID_SHAPE"
+            )
         if rows >= 0 and shape[0] != rows:
-            raise _bad(field, f"has {shape[0]} rows; the other inputs have {rows}",
-                       "INVALID_SHAPE")
+            raise _bad(field, f"has {shape[0]} rows; the other inputs have {rows}", "INVALID_SHAPE")
         rows = shape[0]
         _check_rows(rows, field, max_rows)
         spec = info.inputs[j]
         if spec.categorical and tensor.datatype != "BYTES":
             raise _bad(field, f"{spec.name} is categorical: send it as BYTES", "INVALID_DATATYPE")
         if not spec.categorical and tensor.datatype not in NUMERIC_INPUTS:
-            raise _bad(field, f"{spec.name} is numeric: datatype {tensor.datatype} cannot feed "
-                              "it", "INVALID_DATATYPE")
+            raise _bad(
+                field,
+                f"{spec.name} is numeric: datatype {tensor.datatype} cannot feed it",
+                "INVALID_DATATYPE",
+            )
         values = _tensor(index, tensor, None if raw is None else raw[index])
         if not spec.categorical:
             _check_numbers(values, field, accepts_nan)
@@ -217,8 +300,11 @@ def _columns(tensors: Sequence[pb.ModelInferRequest.InferInputTensor], raw: Sequ
             column = seen[name]
             out[:, j] = column if info.inputs[j].categorical else column.astype(np.float64)
         return out
-    return np.column_stack([seen[name].astype(np.float64, copy=False) for name in position]) \
-        if len(position) > 1 else seen[next(iter(position))].astype(np.float64).reshape(rows, 1)
+    return (
+        np.column_stack([seen[name].astype(np.float64, copy=False) for name in position])
+        if len(position) > 1
+        else seen[next(iter(position))].astype(np.float64).reshape(rows, 1)
+    )
 
 
 def requested_outputs(request: pb.ModelInferRequest, available: Sequence[str]) -> list[str]:
@@ -227,8 +313,11 @@ def requested_outputs(request: pb.ModelInferRequest, available: Sequence[str]) -
     names = []
     for index, output in enumerate(request.outputs):
         if output.name not in available:
-            raise _bad(f"outputs[{index}]", f"unknown output {output.name!r}; this model has "
-                                            f"{', '.join(available)}", "UNKNOWN_OUTPUT")
+            raise _bad(
+                f"outputs[{index}]",
+                f"unknown output {output.name!r}; this model has {', '.join(available)}",
+                "UNKNOWN_OUTPUT",
+            )
         if output.name not in names:
             names.append(output.name)
     return names
@@ -238,8 +327,13 @@ def _labels_parameter(spec: OutputSpec) -> pb.InferParameter:
     return pb.InferParameter(string_param=json.dumps(list(spec.class_labels)))
 
 
-def encode(response: pb.ModelInferResponse, name: str, values: npt.NDArray[Any],
-           spec: OutputSpec | None, raw: bool) -> None:
+def encode(
+    response: pb.ModelInferResponse,
+    name: str,
+    values: npt.NDArray[Any],
+    spec: OutputSpec | None,
+    raw: bool,
+) -> None:
     """Append output ``name`` to ``response``, raw when the request was raw."""
     datatype = spec.datatype if spec is not None else "FP64"
     tensor = response.outputs.add(name=name, datatype=datatype, shape=list(values.shape))

@@ -46,8 +46,14 @@ class BatchStats:
 
 
 class Batcher:
-    def __init__(self, served: ServedModel, *, max_rows: int = 1024, max_wait: float = 0.0,
-                 enabled: bool = True) -> None:
+    def __init__(
+        self,
+        served: ServedModel,
+        *,
+        max_rows: int = 1024,
+        max_wait: float = 0.0,
+        enabled: bool = True,
+    ) -> None:
         self.served = served
         self._max_rows = max_rows
         self._max_wait = max_wait
@@ -65,8 +71,9 @@ class Batcher:
         started = time.perf_counter()
         result = self.served.predict(rows, outputs)
         spent = time.perf_counter() - started
-        self._seconds_per_call = (spent if self.stats.calls == 0
-                                  else 0.9 * self._seconds_per_call + 0.1 * spent)
+        self._seconds_per_call = (
+            spent if self.stats.calls == 0 else 0.9 * self._seconds_per_call + 0.1 * spent
+        )
         self.stats.calls += 1
         if len(self.stats.sizes) < 10_000:
             self.stats.sizes.append(len(rows))
@@ -92,8 +99,7 @@ class Batcher:
     def _take(self) -> list[_Waiting]:
         batch: list[_Waiting] = []
         rows = 0
-        while self._waiting and (not batch or rows + len(self._waiting[0].rows)
-                                 <= self._max_rows):
+        while self._waiting and (not batch or rows + len(self._waiting[0].rows) <= self._max_rows):
             item = self._waiting.pop(0)
             batch.append(item)
             rows += len(item.rows)
@@ -103,8 +109,7 @@ class Batcher:
         # Never leaves a caller waiting: every failure settles the futures it concerns.
         try:
             while self._waiting:
-                if self._max_wait > 0 and sum(len(w.rows) for w in self._waiting) \
-                        < self._max_rows:
+                if self._max_wait > 0 and sum(len(w.rows) for w in self._waiting) < self._max_rows:
                     await asyncio.sleep(self._max_wait)
                 batch = self._take()
                 self.stats.largest = max(self.stats.largest, len(batch))
@@ -133,8 +138,9 @@ class Batcher:
                 item.future.set_result({name: merged[name][start:end] for name in item.outputs})
             start = end
 
-    async def _settle(self, item: _Waiting, rows: npt.NDArray[Any],
-                      outputs: tuple[str, ...]) -> None:
+    async def _settle(
+        self, item: _Waiting, rows: npt.NDArray[Any], outputs: tuple[str, ...]
+    ) -> None:
         try:
             result = await self._call(rows, outputs)
         except Exception as exc:

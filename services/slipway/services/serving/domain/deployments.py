@@ -91,34 +91,40 @@ def reference_rows(info: VersionInfo, sample: Path | None) -> npt.NDArray[Any]:
         values = columns.get(spec.name)
         if values is None:
             return empty_rows(info)
-        rows[:, j] = values[:count] if spec.categorical else \
-            np.asarray(values[:count], dtype=np.float64)
+        rows[:, j] = (
+            values[:count] if spec.categorical else np.asarray(values[:count], dtype=np.float64)
+        )
     return rows
 
 
 def load(resolved: Resolved, *, allow_pickle: bool = False) -> ServedModel:
     """Load and smoke-test a resolved version (CPU-bound: run it in a thread)."""
     info = resolved.info
-    model = model_files.load_model(resolved.model_file, sha256=info.artifact_sha256,
-                                   fmt=info.artifact_format,
-                                   framework_versions=info.framework_versions,
-                                   allow_pickle=allow_pickle)
+    model = model_files.load_model(
+        resolved.model_file,
+        sha256=info.artifact_sha256,
+        fmt=info.artifact_format,
+        framework_versions=info.framework_versions,
+        allow_pickle=allow_pickle,
+    )
     rows = reference_rows(info, resolved.sample_file)
     served = ServedModel(info, model, find_accepts_nan(model, rows), rows)
     if len(rows):
         try:
             answers = served.predict(rows, served.output_names)
         except Exception as exc:
-            raise SmokeTestError(f"{info.name} failed on its reference rows: "
-                                 f"{type(exc).__name__}: {exc}"[:500]) from exc
+            raise SmokeTestError(
+                f"{info.name} failed on its reference rows: {type(exc).__name__}: {exc}"[:500]
+            ) from exc
         for name, values in answers.items():
             if len(values) != len(rows):
-                raise SmokeTestError(f"{info.name}: {name} gave {len(values)} rows for "
-                                     f"{len(rows)}")
+                raise SmokeTestError(f"{info.name}: {name} gave {len(values)} rows for {len(rows)}")
             spec = info.output(name)
             if name == PREDICT_PROBA and spec is not None and values.shape[1:] != spec.shape[1:]:
-                raise SmokeTestError(f"{info.name}: predict_proba shape {values.shape} does not "
-                                     f"match the signature {spec.shape}")
+                raise SmokeTestError(
+                    f"{info.name}: predict_proba shape {values.shape} does not "
+                    f"match the signature {spec.shape}"
+                )
     elif PREDICT not in served.output_names:
         raise SmokeTestError(f"{info.name} has no predict output")
     return served
@@ -129,11 +135,20 @@ SwapListener = Callable[[str, str, VersionInfo | None, VersionInfo | None, str],
 
 
 class Deployments:
-    def __init__(self, source: VersionSource, targets: list[Target], *,
-                 policies: dict[str, Policy] | None = None, max_batch_rows: int = 1024,
-                 max_batch_wait: float = 0.0, batching: bool = True,
-                 retry_seconds: float = 5.0, resync_seconds: float = 30.0,
-                 allow_pickle: bool = False, on_swap: SwapListener | None = None) -> None:
+    def __init__(
+        self,
+        source: VersionSource,
+        targets: list[Target],
+        *,
+        policies: dict[str, Policy] | None = None,
+        max_batch_rows: int = 1024,
+        max_batch_wait: float = 0.0,
+        batching: bool = True,
+        retry_seconds: float = 5.0,
+        resync_seconds: float = 30.0,
+        allow_pickle: bool = False,
+        on_swap: SwapListener | None = None,
+    ) -> None:
         self._source = source
         self.slots: dict[str, Slot] = {t.model_id: Slot(t) for t in targets}
         if len(self.slots) != len(targets):
@@ -141,9 +156,9 @@ class Deployments:
         self.policies = policies or {}
         self.candidates: dict[str, Slot] = {
             model: Slot(Target(model, alias=policy.candidate_alias))
-            for model, policy in self.policies.items()}
-        self._batch = {"max_rows": max_batch_rows, "max_wait": max_batch_wait,
-                       "enabled": batching}
+            for model, policy in self.policies.items()
+        }
+        self._batch = {"max_rows": max_batch_rows, "max_wait": max_batch_wait, "enabled": batching}
         self._retry = retry_seconds
         self._resync = resync_seconds
         self._allow_pickle = allow_pickle
@@ -198,8 +213,10 @@ class Deployments:
                     slot.reload.set()
 
     def _current(self, slot: Slot) -> bool:
-        return self.slots.get(slot.target.model_id) is slot or \
-            self.candidates.get(slot.target.model_id) is slot
+        return (
+            self.slots.get(slot.target.model_id) is slot
+            or self.candidates.get(slot.target.model_id) is slot
+        )
 
     async def _keep_loaded(self, slot: Slot) -> None:
         """Load the slot's target whenever asked (an alias event), retrying while it fails,
@@ -218,8 +235,12 @@ class Deployments:
                 await self._load(slot)
             except Exception as exc:  # never let one bad load end the slot's loop
                 log.exception("loading failed unexpectedly", target=str(slot.target))
-                self._failed(slot, slot.live.info if slot.live else None, None,
-                             f"{type(exc).__name__}: {exc}")
+                self._failed(
+                    slot,
+                    slot.live.info if slot.live else None,
+                    None,
+                    f"{type(exc).__name__}: {exc}",
+                )
 
     async def _load(self, slot: Slot) -> None:
         target = slot.target
@@ -235,32 +256,50 @@ class Deployments:
             if target.alias and current is not None:
                 # The alias was deleted: keep serving what it pointed to, and say so.
                 slot.reason = f"{target} no longer exists in the registry ({exc.message})"
-                log.warning("alias gone; still serving the last version", target=str(target),
-                            version=current.name)
+                log.warning(
+                    "alias gone; still serving the last version",
+                    target=str(target),
+                    version=current.name,
+                )
                 return
             self._failed(slot, current, None, str(exc))
             return
-        except (SlipwayError, SmokeTestError, model_files.IncompatibleArtifactError,
-                OSError, ValueError) as exc:
+        except (
+            SlipwayError,
+            SmokeTestError,
+            model_files.IncompatibleArtifactError,
+            OSError,
+            ValueError,
+        ) as exc:
             self._failed(slot, current, None, str(exc))
             return
         slot.live = Live(served, Batcher(served, **self._batch))  # type: ignore[arg-type]
         slot.state, slot.reason = "READY", ""
         self._changed.set()
-        log.info("serving version", target=str(target), version=served.info.name,
-                 previous=current.name if current else None, from_cache=resolved.from_cache)
+        log.info(
+            "serving version",
+            target=str(target),
+            version=served.info.name,
+            previous=current.name if current else None,
+            from_cache=resolved.from_cache,
+        )
         if self._on_swap is not None:
-            self._on_swap(str(target), "swapped" if current else "loaded", current,
-                          served.info, "")
+            self._on_swap(str(target), "swapped" if current else "loaded", current, served.info, "")
 
-    def _failed(self, slot: Slot, current: VersionInfo | None, new: VersionInfo | None,
-                why: str) -> None:
+    def _failed(
+        self, slot: Slot, current: VersionInfo | None, new: VersionInfo | None, why: str
+    ) -> None:
         slot.reason = why[:500]
         if slot.live is None:
             slot.state = "UNAVAILABLE"
-        log.error("could not load a version; the current one keeps serving" if current
-                  else "could not load a version", target=str(slot.target),
-                  current=current.name if current else None, error=why[:500])
+        log.error(
+            "could not load a version; the current one keeps serving"
+            if current
+            else "could not load a version",
+            target=str(slot.target),
+            current=current.name if current else None,
+            error=why[:500],
+        )
         if self._on_swap is not None:
             self._on_swap(str(slot.target), "failed", current, new, why)
 
@@ -270,27 +309,38 @@ class Deployments:
         """The version to answer with, and the candidate to shadow it (if any)."""
         slot = self.slots.get(model_id)
         if slot is None:
-            raise NotFoundError(f"model {model_id!r} is not served here", reason="MODEL_NOT_FOUND",
-                            metadata={"model": model_id})
+            raise NotFoundError(
+                f"model {model_id!r} is not served here",
+                reason="MODEL_NOT_FOUND",
+                metadata={"model": model_id},
+            )
         candidate_slot = self.candidates.get(model_id)
         candidate = candidate_slot.live if candidate_slot is not None else None
         if version:
             for live in (slot.live, candidate):
                 if live is not None and str(live.info.number) == version:
                     return live, None
-            raise NotFoundError(f"version {version!r} of {model_id!r} is not loaded here",
-                                reason="VERSION_NOT_FOUND",
-                                metadata={"model": model_id, "version": version})
+            raise NotFoundError(
+                f"version {version!r} of {model_id!r} is not loaded here",
+                reason="VERSION_NOT_FOUND",
+                metadata={"model": model_id, "version": version},
+            )
         if slot.live is None:
             why = slot.reason or "loading"
-            raise NotFoundError(f"model {model_id!r} is not loaded yet ({why})",
-                                reason="MODEL_NOT_READY", metadata={"model": model_id})
+            raise NotFoundError(
+                f"model {model_id!r} is not loaded yet ({why})",
+                reason="MODEL_NOT_READY",
+                metadata={"model": model_id},
+            )
         policy = self.policies.get(model_id)
         if policy is None or candidate is None:
             return slot.live, None
         if policy.canary_percent > 0:
-            bucket = zlib.crc32(request_id.encode()) % 10_000 / 100.0 if request_id else \
-                float(np.random.random() * 100.0)
+            bucket = (
+                zlib.crc32(request_id.encode()) % 10_000 / 100.0
+                if request_id
+                else float(np.random.random() * 100.0)
+            )
             if bucket < policy.canary_percent:
                 return candidate, None
         return slot.live, candidate if policy.shadow else None
@@ -332,5 +382,8 @@ class Deployments:
         if slot is not None:
             slot.reload.set()  # its loader sees it is gone and ends; the model is released
             return
-        raise NotFoundError(f"model {model_id!r} is not served here", reason="MODEL_NOT_FOUND",
-                            metadata={"model": model_id})
+        raise NotFoundError(
+            f"model {model_id!r} is not served here",
+            reason="MODEL_NOT_FOUND",
+            metadata={"model": model_id},
+        )

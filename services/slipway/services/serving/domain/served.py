@@ -21,7 +21,6 @@ PREDICT = "predict"
 PREDICT_PROBA = "predict_proba"
 
 
-
 @dataclass(frozen=True)
 class InputSpec:
     name: str
@@ -82,16 +81,16 @@ class ServedModel:
         self._methods = {PREDICT: self.model.predict}
         if self.info.output(PREDICT_PROBA) is not None and hasattr(self.model, "predict_proba"):
             self._methods[PREDICT_PROBA] = self.model.predict_proba
-        self.labels_from_proba = (PREDICT_PROBA in self._methods
-                                  and predict_is_argmax(self.model))
+        self.labels_from_proba = PREDICT_PROBA in self._methods and predict_is_argmax(self.model)
         self._classes = np.asarray(getattr(self.model, "classes_", []))
 
     @property
     def output_names(self) -> tuple[str, ...]:
         return tuple(o.name for o in self.info.outputs if o.name in self._methods)
 
-    def predict(self, rows: npt.NDArray[Any], outputs: Collection[str]
-                ) -> dict[str, npt.NDArray[Any]]:
+    def predict(
+        self, rows: npt.NDArray[Any], outputs: Collection[str]
+    ) -> dict[str, npt.NDArray[Any]]:
         """The requested outputs for ``rows`` (already in signature column order)."""
         if self.labels_from_proba and PREDICT in outputs and PREDICT_PROBA in outputs:
             # One pass over a forest instead of two: its predict is this argmax.
@@ -113,8 +112,7 @@ def find_accepts_nan(model: Any, rows: npt.NDArray[Any]) -> bool:
     if len(rows) == 0:
         return False
     probe = rows[:1].copy()
-    numeric = [j for j in range(probe.shape[1])
-                if not isinstance(probe[0, j], str)]
+    numeric = [j for j in range(probe.shape[1]) if not isinstance(probe[0, j], str)]
     if not numeric:
         return False
     probe[0, numeric[0]] = np.nan

@@ -40,9 +40,11 @@ from slipway.services.serving.domain.served import VersionInfo
 
 log = get_logger("slipway.serving.prediction_log")
 
-ROLES = {"primary": prediction_record_pb2.TRAFFIC_ROLE_PRIMARY,
-         "canary": prediction_record_pb2.TRAFFIC_ROLE_CANARY,
-         "shadow": prediction_record_pb2.TRAFFIC_ROLE_SHADOW}
+ROLES = {
+    "primary": prediction_record_pb2.TRAFFIC_ROLE_PRIMARY,
+    "canary": prediction_record_pb2.TRAFFIC_ROLE_CANARY,
+    "shadow": prediction_record_pb2.TRAFFIC_ROLE_SHADOW,
+}
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,7 @@ def tensor(name: str, datatype: str, values: npt.NDArray[Any]) -> tensor_pb2.Ten
     message = tensor_pb2.Tensor(name=name, data_type=DATA_TYPES[datatype], shape=list(values.shape))
     if datatype == "BYTES":
         flat = values.ravel()
-        missing = np.fromiter((not isinstance(v, str) for v in flat), dtype=bool,
-                              count=len(flat))
+        missing = np.fromiter((not isinstance(v, str) for v in flat), dtype=bool, count=len(flat))
         items = [(v if isinstance(v, str) else "").encode() for v in flat.tolist()]
         message.raw_contents = pack_bytes(items)
         if missing.any():
@@ -76,12 +77,20 @@ def to_record(item: _Pending) -> prediction_record_pb2.PredictionRecord:
     stamp = Timestamp()
     stamp.FromDatetime(datetime.fromtimestamp(item.time, UTC))
     record = prediction_record_pb2.PredictionRecord(
-        request_id=item.request_id, model_version=item.info.name, alias=item.alias,
-        role=ROLES[item.role], time=stamp, row_count=len(item.rows))
+        request_id=item.request_id,
+        model_version=item.info.name,
+        alias=item.alias,
+        role=ROLES[item.role],
+        time=stamp,
+        row_count=len(item.rows),
+    )
     for j, spec in enumerate(item.info.inputs):
         column = item.rows[:, j]
-        record.inputs.append(tensor(spec.name, spec.datatype, column if spec.categorical
-                                    else column.astype(np.float64)))
+        record.inputs.append(
+            tensor(
+                spec.name, spec.datatype, column if spec.categorical else column.astype(np.float64)
+            )
+        )
     for name, values in item.answers.items():
         out = item.info.output(name)
         record.outputs.append(tensor(name, out.datatype if out else "FP64", values))
@@ -90,23 +99,39 @@ def to_record(item: _Pending) -> prediction_record_pb2.PredictionRecord:
 
 class PredictionLogMetrics:
     def __init__(self) -> None:
-        self.sent = Counter("slipway_serving_prediction_logs_sent_total",
-                            "Prediction records monitoring accepted.", registry=None)
-        self.dropped = Counter("slipway_serving_prediction_logs_dropped_total",
-                               "Prediction records dropped, by reason (queue_full, "
-                               "monitoring_unavailable).", ["reason"], registry=None)
-        self.queued = Gauge("slipway_serving_prediction_log_queue",
-                            "Prediction records waiting to be sent.", registry=None)
+        self.sent = Counter(
+            "slipway_serving_prediction_logs_sent_total",
+            "Prediction records monitoring accepted.",
+            registry=None,
+        )
+        self.dropped = Counter(
+            "slipway_serving_prediction_logs_dropped_total",
+            "Prediction records dropped, by reason (queue_full, monitoring_unavailable).",
+            ["reason"],
+            registry=None,
+        )
+        self.queued = Gauge(
+            "slipway_serving_prediction_log_queue",
+            "Prediction records waiting to be sent.",
+            registry=None,
+        )
 
     def collectors(self) -> list[Collector]:
         return [self.sent, self.dropped, self.queued]
 
 
 class PredictionLog:
-    def __init__(self, monitoring: PeerTarget, *, sample_rate: float = 1.0,
-                 capacity: int = 10_000, batch_size: int = 500,
-                 flush_seconds: float = 0.5, sender: str = "serving",
-                 metrics: PredictionLogMetrics | None = None) -> None:
+    def __init__(
+        self,
+        monitoring: PeerTarget,
+        *,
+        sample_rate: float = 1.0,
+        capacity: int = 10_000,
+        batch_size: int = 500,
+        flush_seconds: float = 0.5,
+        sender: str = "serving",
+        metrics: PredictionLogMetrics | None = None,
+    ) -> None:
         self._monitoring = monitoring
         self._sample_rate = sample_rate
         self._queue: deque[_Pending] = deque()
@@ -121,8 +146,16 @@ class PredictionLog:
         self._down_since: float | None = None
         self._random = random.Random()  # noqa: S311  (sampling, not secrets)
 
-    def record(self, info: VersionInfo, *, alias: str, role: str, request_id: str,
-               rows: npt.NDArray[Any], answers: dict[str, npt.NDArray[Any]]) -> None:
+    def record(
+        self,
+        info: VersionInfo,
+        *,
+        alias: str,
+        role: str,
+        request_id: str,
+        rows: npt.NDArray[Any],
+        answers: dict[str, npt.NDArray[Any]],
+    ) -> None:
         """Queue one request's log; never blocks, never raises."""
         if self._sample_rate < 1.0 and self._random.random() >= self._sample_rate:
             return
@@ -164,35 +197,42 @@ class PredictionLog:
 
     async def _flush(self) -> None:
         while self._queue:
-            batch = [self._queue.popleft()
-                     for _ in range(min(self._batch_size, len(self._queue)))]
+            batch = [self._queue.popleft() for _ in range(min(self._batch_size, len(self._queue)))]
             self.metrics.queued.set(len(self._queue))
             await self._send(batch)
 
     async def _send(self, batch: list[_Pending]) -> None:
         request = pb.IngestPredictionsRequest(
             records=[to_record(item) for item in batch],
-            dropped_record_count=self._dropped_since_sent, sender=self._sender,
-            request_id=uuid.uuid4().hex)
+            dropped_record_count=self._dropped_since_sent,
+            sender=self._sender,
+            request_id=uuid.uuid4().hex,
+        )
 
         async def one() -> AsyncIterator[pb.IngestPredictionsRequest]:
             yield request
 
         try:
             reply = await self._stub.IngestPredictions(
-                one(), metadata=self._monitoring.metadata(request.request_id), timeout=10.0)
+                one(), metadata=self._monitoring.metadata(request.request_id), timeout=10.0
+            )
         except grpc.aio.AioRpcError as error:
             self._dropped_since_sent += len(batch)
             self.metrics.dropped.labels("monitoring_unavailable").inc(len(batch))
             if self._down_since is None:
                 self._down_since = time.monotonic()
-                log.warning("monitoring unreachable; dropping prediction logs until it is back",
-                            error=error.code().name, dropped=len(batch))
+                log.warning(
+                    "monitoring unreachable; dropping prediction logs until it is back",
+                    error=error.code().name,
+                    dropped=len(batch),
+                )
             return
         if self._down_since is not None:
-            log.info("monitoring reachable again; sending prediction logs",
-                     dropped_total=self._dropped_since_sent,
-                     outage_seconds=round(time.monotonic() - self._down_since, 1))
+            log.info(
+                "monitoring reachable again; sending prediction logs",
+                dropped_total=self._dropped_since_sent,
+                outage_seconds=round(time.monotonic() - self._down_since, 1),
+            )
             self._down_since = None
         self._dropped_since_sent = 0
         self.metrics.sent.inc(reply.accepted_record_count)

@@ -34,9 +34,13 @@ log = get_logger("slipway.serving.registry")
 
 CALL_TIMEOUT = 30.0
 UNREACHABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
-ALIAS_EVENTS = frozenset({model_event_pb2.MODEL_EVENT_TYPE_ALIAS_SET,
-                          model_event_pb2.MODEL_EVENT_TYPE_ALIAS_MOVED,
-                          model_event_pb2.MODEL_EVENT_TYPE_ALIAS_DELETED})
+ALIAS_EVENTS = frozenset(
+    {
+        model_event_pb2.MODEL_EVENT_TYPE_ALIAS_SET,
+        model_event_pb2.MODEL_EVENT_TYPE_ALIAS_MOVED,
+        model_event_pb2.MODEL_EVENT_TYPE_ALIAS_DELETED,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -77,16 +81,30 @@ def version_info(message: model_version_pb2.ModelVersion) -> VersionInfo:
     """The serving view of a registry version."""
     model_id = message.name.split("/")[1]
     return VersionInfo(
-        model_id=model_id, number=message.version_number,
-        inputs=tuple(InputSpec(f.name, "BYTES" if f.data_type == DATA_TYPES["BYTES"] else "FP64",
-                               tuple(f.categories)) for f in message.signature.inputs),
-        outputs=tuple(OutputSpec(o.name, DATA_TYPE_NAMES.get(o.data_type, "FP64"), tuple(o.shape),
-                                 tuple(from_pb(v) for v in o.class_labels))
-                      for o in message.signature.outputs),
+        model_id=model_id,
+        number=message.version_number,
+        inputs=tuple(
+            InputSpec(
+                f.name,
+                "BYTES" if f.data_type == DATA_TYPES["BYTES"] else "FP64",
+                tuple(f.categories),
+            )
+            for f in message.signature.inputs
+        ),
+        outputs=tuple(
+            OutputSpec(
+                o.name,
+                DATA_TYPE_NAMES.get(o.data_type, "FP64"),
+                tuple(o.shape),
+                tuple(from_pb(v) for v in o.class_labels),
+            )
+            for o in message.signature.outputs
+        ),
         artifact_sha256=message.artifact.sha256,
         artifact_format=ARTIFACT_FORMATS.get(message.artifact.format, "unknown"),
         framework_versions=framework_versions(message),
-        sample_sha256=message.reference_profile.sample.sha256)
+        sample_sha256=message.reference_profile.sample.sha256,
+    )
 
 
 class VersionSource:
@@ -114,23 +132,34 @@ class VersionSource:
         try:
             reply = await self._stub().GetModelVersion(
                 pb.GetModelVersionRequest(name=target.registry_name),
-                metadata=self._metadata(), timeout=CALL_TIMEOUT)
+                metadata=self._metadata(),
+                timeout=CALL_TIMEOUT,
+            )
         except grpc.aio.AioRpcError as error:
             if error.code() == grpc.StatusCode.NOT_FOUND:
-                raise NotFoundError(f"{target.registry_name}: {error.details()}",
-                                    reason="VERSION_NOT_FOUND") from error
+                raise NotFoundError(
+                    f"{target.registry_name}: {error.details()}", reason="VERSION_NOT_FOUND"
+                ) from error
             if error.code() not in UNREACHABLE:
                 # A refusal (a revoked token, say) is not an outage: never serve around it.
                 raise FailedPreconditionError(
                     f"the registry refused {target.registry_name}: {error.code().name} "
-                    f"{error.details()}", reason="REGISTRY_REFUSED") from error
+                    f"{error.details()}",
+                    reason="REGISTRY_REFUSED",
+                ) from error
             cached = self._cache.last_resolution(str(target))
             if cached is None:
-                raise UnavailableError(f"the registry is unreachable ({error.code().name}) and "
-                                       f"{target} was never cached here",
-                                       reason="REGISTRY_UNAVAILABLE") from error
-            log.warning("registry unreachable; serving the cached resolution",
-                        target=str(target), version=cached.name, error=error.code().name)
+                raise UnavailableError(
+                    f"the registry is unreachable ({error.code().name}) and "
+                    f"{target} was never cached here",
+                    reason="REGISTRY_UNAVAILABLE",
+                ) from error
+            log.warning(
+                "registry unreachable; serving the cached resolution",
+                target=str(target),
+                version=cached.name,
+                error=error.code().name,
+            )
             message = cached
             from_cache = True
         else:
@@ -141,20 +170,28 @@ class VersionSource:
     async def fetch(self, found: Found) -> Resolved:
         """``found`` with its files cached and verified."""
         info, name = found.info, found.message.name
-        model_file = await self._fetch(name, artifact_pb2.ARTIFACT_KIND_MODEL,
-                                       info.artifact_sha256)
+        model_file = await self._fetch(name, artifact_pb2.ARTIFACT_KIND_MODEL, info.artifact_sha256)
         sample_file = None
         if info.sample_sha256:
-            sample_file = await self._fetch(name, artifact_pb2.ARTIFACT_KIND_REFERENCE_SAMPLE,
-                                            info.sample_sha256)
+            sample_file = await self._fetch(
+                name, artifact_pb2.ARTIFACT_KIND_REFERENCE_SAMPLE, info.sample_sha256
+            )
         if not found.from_cache:
             self._cache.remember_resolution(str(found.target), found.message)
         return Resolved(info, model_file, sample_file, found.from_cache)
 
-    async def _fetch(self, name: str, kind: artifact_pb2.ArtifactKind.ValueType,
-                     sha256: str) -> Path:
-        return await download(self._cache, self._stub(), name, kind, sha256,
-                              metadata=self._metadata(), deadline=CALL_TIMEOUT * 10)
+    async def _fetch(
+        self, name: str, kind: artifact_pb2.ArtifactKind.ValueType, sha256: str
+    ) -> Path:
+        return await download(
+            self._cache,
+            self._stub(),
+            name,
+            kind,
+            sha256,
+            metadata=self._metadata(),
+            deadline=CALL_TIMEOUT * 10,
+        )
 
     async def events(self, stop: asyncio.Event) -> AsyncIterator[model_event_pb2.ModelEvent]:
         """Alias events, forever (until ``stop``), reconnecting from the last sequence seen."""
@@ -173,7 +210,10 @@ class VersionSource:
             except grpc.aio.AioRpcError as error:
                 if stop.is_set():
                     return
-                log.warning("registry event stream interrupted; reconnecting",
-                            error=error.code().name, retry_in=delay)
+                log.warning(
+                    "registry event stream interrupted; reconnecting",
+                    error=error.code().name,
+                    retry_in=delay,
+                )
             await first_of(stop, within=delay)
             delay = min(delay * 2, 5.0)

@@ -24,24 +24,31 @@ from slipway.training.v1 import (
 
 P = "training_job"
 
-TASKS = {training_job_pb2.TASK_TYPE_CLASSIFICATION: "classification",
-         training_job_pb2.TASK_TYPE_REGRESSION: "regression"}
+TASKS = {
+    training_job_pb2.TASK_TYPE_CLASSIFICATION: "classification",
+    training_job_pb2.TASK_TYPE_REGRESSION: "regression",
+}
 TASKS_PB = {v: k for k, v in TASKS.items()}
-TRIGGERS = {training_job_pb2.TRAINING_TRIGGER_UNSPECIFIED: "MANUAL",
-            training_job_pb2.TRAINING_TRIGGER_MANUAL: "MANUAL",
-            training_job_pb2.TRAINING_TRIGGER_SCHEDULE: "SCHEDULE",
-            training_job_pb2.TRAINING_TRIGGER_DRIFT: "DRIFT",
-            training_job_pb2.TRAINING_TRIGGER_PERFORMANCE: "PERFORMANCE"}
+TRIGGERS = {
+    training_job_pb2.TRAINING_TRIGGER_UNSPECIFIED: "MANUAL",
+    training_job_pb2.TRAINING_TRIGGER_MANUAL: "MANUAL",
+    training_job_pb2.TRAINING_TRIGGER_SCHEDULE: "SCHEDULE",
+    training_job_pb2.TRAINING_TRIGGER_DRIFT: "DRIFT",
+    training_job_pb2.TRAINING_TRIGGER_PERFORMANCE: "PERFORMANCE",
+}
 TRIGGERS_PB = {v: k for k, v in TRIGGERS.items() if k}
-STATES_PB = {state: getattr(training_job_pb2, f"TRAINING_JOB_STATE_{state.value}")
-             for state in JobState}
+STATES_PB = {
+    state: getattr(training_job_pb2, f"TRAINING_JOB_STATE_{state.value}") for state in JobState
+}
 STATES = {v: k for k, v in STATES_PB.items()}
-STAGES_PB = {"loading": training_job_pb2.TRAINING_STAGE_LOADING,
-             "fitting": training_job_pb2.TRAINING_STAGE_FITTING,
-             "searching": training_job_pb2.TRAINING_STAGE_SEARCHING,
-             "evaluating": training_job_pb2.TRAINING_STAGE_EVALUATING,
-             "profiling": training_job_pb2.TRAINING_STAGE_PROFILING,
-             "registering": training_job_pb2.TRAINING_STAGE_REGISTERING}
+STAGES_PB = {
+    "loading": training_job_pb2.TRAINING_STAGE_LOADING,
+    "fitting": training_job_pb2.TRAINING_STAGE_FITTING,
+    "searching": training_job_pb2.TRAINING_STAGE_SEARCHING,
+    "evaluating": training_job_pb2.TRAINING_STAGE_EVALUATING,
+    "profiling": training_job_pb2.TRAINING_STAGE_PROFILING,
+    "registering": training_job_pb2.TRAINING_STAGE_REGISTERING,
+}
 CATEGORIES_PB = {
     "bad_spec": training_job_pb2.FAILURE_CATEGORY_BAD_SPEC,
     "bad_data": training_job_pb2.FAILURE_CATEGORY_BAD_DATA,
@@ -51,19 +58,29 @@ CATEGORIES_PB = {
     "registry_rejected": training_job_pb2.FAILURE_CATEGORY_REGISTRY_REJECTED,
     "internal": training_job_pb2.FAILURE_CATEGORY_INTERNAL,
 }
-BUNDLED = {getattr(dataset_spec_pb2, f"BUNDLED_DATASET_{name.upper()}"): name
-           for name in s.BUNDLED_DATASETS}
+BUNDLED = {
+    getattr(dataset_spec_pb2, f"BUNDLED_DATASET_{name.upper()}"): name
+    for name in s.BUNDLED_DATASETS
+}
 BUNDLED_PB = {v: k for k, v in BUNDLED.items()}
-FORMATS = {dataset_spec_pb2.DATASET_FORMAT_UNSPECIFIED: "",
-           dataset_spec_pb2.DATASET_FORMAT_CSV: "csv",
-           dataset_spec_pb2.DATASET_FORMAT_PARQUET: "parquet"}
+FORMATS = {
+    dataset_spec_pb2.DATASET_FORMAT_UNSPECIFIED: "",
+    dataset_spec_pb2.DATASET_FORMAT_CSV: "csv",
+    dataset_spec_pb2.DATASET_FORMAT_PARQUET: "parquet",
+}
 FORMATS_PB = {v: k for k, v in FORMATS.items()}
-STRATEGIES = {search_spec_pb2.SEARCH_STRATEGY_GRID: "grid",
-              search_spec_pb2.SEARCH_STRATEGY_RANDOM: "random"}
+STRATEGIES = {
+    search_spec_pb2.SEARCH_STRATEGY_GRID: "grid",
+    search_spec_pb2.SEARCH_STRATEGY_RANDOM: "random",
+}
 STRATEGIES_PB = {v: k for k, v in STRATEGIES.items()}
-REMAINDERS = frozenset({estimator_spec_pb2.COLUMN_REMAINDER_UNSPECIFIED,
-                        estimator_spec_pb2.COLUMN_REMAINDER_DROP,
-                        estimator_spec_pb2.COLUMN_REMAINDER_PASSTHROUGH})
+REMAINDERS = frozenset(
+    {
+        estimator_spec_pb2.COLUMN_REMAINDER_UNSPECIFIED,
+        estimator_spec_pb2.COLUMN_REMAINDER_DROP,
+        estimator_spec_pb2.COLUMN_REMAINDER_PASSTHROUGH,
+    }
+)
 MAX_SPEC_DEPTH = 8
 
 
@@ -82,8 +99,9 @@ class _Violations:
             return None
 
 
-def _estimator(message: estimator_spec_pb2.EstimatorSpec, field: str, bad: _Violations,
-               depth: int = 0) -> s.EstimatorSpec:
+def _estimator(
+    message: estimator_spec_pb2.EstimatorSpec, field: str, bad: _Violations, depth: int = 0
+) -> s.EstimatorSpec:
     if depth > MAX_SPEC_DEPTH:
         bad.add(field, f"nested more than {MAX_SPEC_DEPTH} levels deep")
         return s.Estimator("")
@@ -91,26 +109,43 @@ def _estimator(message: estimator_spec_pb2.EstimatorSpec, field: str, bad: _Viol
     if kind == "estimator":
         est = message.estimator
         # Keys quoted as the domain quotes them, so one field has one name.
-        params = {name: bad.value(value, f"{field}.estimator.hyperparameters[{json.dumps(name)}]")
-                  for name, value in sorted(est.hyperparameters.items())}
+        params = {
+            name: bad.value(value, f"{field}.estimator.hyperparameters[{json.dumps(name)}]")
+            for name, value in sorted(est.hyperparameters.items())
+        }
         return s.Estimator(est.class_name, params)
     if kind == "pipeline":
-        return s.Pipeline(tuple(
-            s.PipelineStep(step.name, _estimator(step.spec, f"{field}.pipeline.steps[{i}].spec",
-                                                 bad, depth + 1))
-            for i, step in enumerate(message.pipeline.steps)))
+        return s.Pipeline(
+            tuple(
+                s.PipelineStep(
+                    step.name,
+                    _estimator(step.spec, f"{field}.pipeline.steps[{i}].spec", bad, depth + 1),
+                )
+                for i, step in enumerate(message.pipeline.steps)
+            )
+        )
     if kind == "column_transformer":
         ct = message.column_transformer
         if ct.remainder not in REMAINDERS:
             bad.add(f"{field}.column_transformer.remainder", "unknown remainder")
         passthrough = ct.remainder == estimator_spec_pb2.COLUMN_REMAINDER_PASSTHROUGH
         remainder: Literal["drop", "passthrough"] = "passthrough" if passthrough else "drop"
-        return s.ColumnTransformer(tuple(
-            s.ColumnEntry(entry.name,
-                          _estimator(entry.spec, f"{field}.column_transformer.transformers[{i}]"
-                                                 ".spec", bad, depth + 1),
-                          tuple(entry.columns))
-            for i, entry in enumerate(ct.transformers)), remainder)
+        return s.ColumnTransformer(
+            tuple(
+                s.ColumnEntry(
+                    entry.name,
+                    _estimator(
+                        entry.spec,
+                        f"{field}.column_transformer.transformers[{i}].spec",
+                        bad,
+                        depth + 1,
+                    ),
+                    tuple(entry.columns),
+                )
+                for i, entry in enumerate(ct.transformers)
+            ),
+            remainder,
+        )
     bad.add(field, "is required: set estimator, pipeline or column_transformer")
     return s.Estimator("")
 
@@ -130,11 +165,14 @@ def _dataset(message: dataset_spec_pb2.DatasetSpec, bad: _Violations) -> s.Datas
         bad.add(f"{P}.dataset", "is required: set path or bundled")
     if message.format not in FORMATS:
         bad.add(f"{P}.dataset.format", "unknown format")
-    return s.DatasetSpec(path=path, bundled=bundled,
-                         format=FORMATS.get(message.format, ""),  # type: ignore[arg-type]
-                         target_column=message.target_column,
-                         feature_columns=tuple(message.feature_columns),
-                         categorical_columns=tuple(message.categorical_columns))
+    return s.DatasetSpec(
+        path=path,
+        bundled=bundled,
+        format=FORMATS.get(message.format, ""),  # type: ignore[arg-type]
+        target_column=message.target_column,
+        feature_columns=tuple(message.feature_columns),
+        categorical_columns=tuple(message.categorical_columns),
+    )
 
 
 def _search(message: search_spec_pb2.SearchSpec, bad: _Violations) -> s.SearchSpec:
@@ -147,25 +185,33 @@ def _search(message: search_spec_pb2.SearchSpec, bad: _Violations) -> s.SearchSp
         where = f"{field}.parameters[{i}]"
         domain = param.WhichOneof("domain")
         if domain == "values":
-            candidates = tuple(bad.value(v, f"{where}.values.values[{j}]")
-                               for j, v in enumerate(param.values.values))
+            candidates = tuple(
+                bad.value(v, f"{where}.values.values[{j}]")
+                for j, v in enumerate(param.values.values)
+            )
             if not candidates:
                 bad.add(f"{where}.values", "needs at least one value")
             parameters.append(s.SearchParameter(param.name, values=candidates))
         elif domain == "int_range":
             r = param.int_range
-            parameters.append(s.SearchParameter(param.name,
-                                                int_range=(r.min, r.max, r.step or 1)))
+            parameters.append(s.SearchParameter(param.name, int_range=(r.min, r.max, r.step or 1)))
         elif domain == "double_range":
             d = param.double_range
-            parameters.append(s.SearchParameter(
-                param.name, double_range=(d.min, d.max, d.log_scale, d.grid_points or 5)))
+            parameters.append(
+                s.SearchParameter(
+                    param.name, double_range=(d.min, d.max, d.log_scale, d.grid_points or 5)
+                )
+            )
         else:
             bad.add(where, "needs a domain: values, int_range or double_range")
-    return s.SearchSpec(strategy=strategy or "grid",  # type: ignore[arg-type]
-                        parameters=tuple(parameters), cv_folds=message.cv_folds or 5,
-                        scoring=message.scoring, n_iter=message.n_iter or 10,
-                        max_parallel_trials=message.max_parallel_trials or 1)
+    return s.SearchSpec(
+        strategy=strategy or "grid",  # type: ignore[arg-type]
+        parameters=tuple(parameters),
+        cv_folds=message.cv_folds or 5,
+        scoring=message.scoring,
+        n_iter=message.n_iter or 10,
+        max_parallel_trials=message.max_parallel_trials or 1,
+    )
 
 
 def new_job(message: training_job_pb2.TrainingJob) -> NewJob:
@@ -175,10 +221,10 @@ def new_job(message: training_job_pb2.TrainingJob) -> NewJob:
     model_id = ""
     if not message.model:
         bad.add(f"{P}.model", "is required, as models/{model}")
-    elif not message.model.startswith("models/") or "/" in message.model[len("models/"):]:
+    elif not message.model.startswith("models/") or "/" in message.model[len("models/") :]:
         bad.add(f"{P}.model", "must look like models/{model}")
     else:
-        model_id = message.model[len("models/"):]
+        model_id = message.model[len("models/") :]
     task = TASKS.get(message.task)
     if task is None:
         bad.add(f"{P}.task", "is required: CLASSIFICATION or REGRESSION")
@@ -196,50 +242,90 @@ def new_job(message: training_job_pb2.TrainingJob) -> NewJob:
         runtime = 0.0
     if bad.found:
         raise invalid_job(bad.found)
-    spec = s.JobSpec(task=task or "classification",  # type: ignore[arg-type]
-                     estimator=estimator, dataset=dataset,
-                     split=s.SplitSpec(test_fraction=split.test_fraction or 0.2,
-                                       stratify=split.stratify, seed=split.seed),
-                     search=search)
-    return NewJob(model_id=model_id, spec=spec, max_runtime_seconds=runtime,
-                  alias_on_success=message.alias_on_success, trigger=trigger or "MANUAL",
-                  trigger_source=message.trigger_source, reason=message.reason,
-                  parent_version=message.parent_version, labels=dict(message.labels))
+    spec = s.JobSpec(
+        task=task or "classification",  # type: ignore[arg-type]
+        estimator=estimator,
+        dataset=dataset,
+        split=s.SplitSpec(
+            test_fraction=split.test_fraction or 0.2, stratify=split.stratify, seed=split.seed
+        ),
+        search=search,
+    )
+    return NewJob(
+        model_id=model_id,
+        spec=spec,
+        max_runtime_seconds=runtime,
+        alias_on_success=message.alias_on_success,
+        trigger=trigger or "MANUAL",
+        trigger_source=message.trigger_source,
+        reason=message.reason,
+        parent_version=message.parent_version,
+        labels=dict(message.labels),
+    )
 
 
 # -- domain to API --------------------------------------------------------------------------
 
+
 def _estimator_pb(spec: s.EstimatorSpec) -> estimator_spec_pb2.EstimatorSpec:
     if isinstance(spec, s.Estimator):
-        return estimator_spec_pb2.EstimatorSpec(estimator=estimator_spec_pb2.Estimator(
-            class_name=spec.class_name, hyperparameters=values.map_to_pb(spec.hyperparameters)))
+        return estimator_spec_pb2.EstimatorSpec(
+            estimator=estimator_spec_pb2.Estimator(
+                class_name=spec.class_name, hyperparameters=values.map_to_pb(spec.hyperparameters)
+            )
+        )
     if isinstance(spec, s.Pipeline):
-        return estimator_spec_pb2.EstimatorSpec(pipeline=estimator_spec_pb2.Pipeline(steps=[
-            estimator_spec_pb2.PipelineStep(name=step.name, spec=_estimator_pb(step.spec))
-            for step in spec.steps]))
-    remainder = (estimator_spec_pb2.COLUMN_REMAINDER_PASSTHROUGH
-                 if spec.remainder == "passthrough" else estimator_spec_pb2.COLUMN_REMAINDER_DROP)
-    return estimator_spec_pb2.EstimatorSpec(column_transformer=estimator_spec_pb2.ColumnTransformer(
-        transformers=[estimator_spec_pb2.ColumnTransformerEntry(
-            name=entry.name, spec=_estimator_pb(entry.spec), columns=list(entry.columns))
-            for entry in spec.transformers], remainder=remainder))
+        return estimator_spec_pb2.EstimatorSpec(
+            pipeline=estimator_spec_pb2.Pipeline(
+                steps=[
+                    estimator_spec_pb2.PipelineStep(name=step.name, spec=_estimator_pb(step.spec))
+                    for step in spec.steps
+                ]
+            )
+        )
+    remainder = (
+        estimator_spec_pb2.COLUMN_REMAINDER_PASSTHROUGH
+        if spec.remainder == "passthrough"
+        else estimator_spec_pb2.COLUMN_REMAINDER_DROP
+    )
+    return estimator_spec_pb2.EstimatorSpec(
+        column_transformer=estimator_spec_pb2.ColumnTransformer(
+            transformers=[
+                estimator_spec_pb2.ColumnTransformerEntry(
+                    name=entry.name, spec=_estimator_pb(entry.spec), columns=list(entry.columns)
+                )
+                for entry in spec.transformers
+            ],
+            remainder=remainder,
+        )
+    )
 
 
 def _search_pb(spec: s.SearchSpec) -> search_spec_pb2.SearchSpec:
     message = search_spec_pb2.SearchSpec(
-        strategy=STRATEGIES_PB[spec.strategy], cv_folds=spec.cv_folds, scoring=spec.scoring,
-        n_iter=spec.n_iter, max_parallel_trials=spec.max_parallel_trials)
+        strategy=STRATEGIES_PB[spec.strategy],
+        cv_folds=spec.cv_folds,
+        scoring=spec.scoring,
+        n_iter=spec.n_iter,
+        max_parallel_trials=spec.max_parallel_trials,
+    )
     for param in spec.parameters:
         entry = message.parameters.add(name=param.name)
         if param.values is not None:
             entry.values.values.extend(values.to_pb(v) for v in param.values)
         elif param.int_range is not None:
-            entry.int_range.CopyFrom(search_spec_pb2.IntRange(
-                min=param.int_range[0], max=param.int_range[1], step=param.int_range[2]))
+            entry.int_range.CopyFrom(
+                search_spec_pb2.IntRange(
+                    min=param.int_range[0], max=param.int_range[1], step=param.int_range[2]
+                )
+            )
         elif param.double_range is not None:
             low, high, log_scale, points = param.double_range
-            entry.double_range.CopyFrom(search_spec_pb2.DoubleRange(
-                min=low, max=high, log_scale=log_scale, grid_points=points))
+            entry.double_range.CopyFrom(
+                search_spec_pb2.DoubleRange(
+                    min=low, max=high, log_scale=log_scale, grid_points=points
+                )
+            )
     return message
 
 
@@ -249,7 +335,8 @@ def job_to_pb(job: TrainingJob) -> training_job_pb2.TrainingJob:
         format=FORMATS_PB.get(spec.dataset.format, dataset_spec_pb2.DATASET_FORMAT_UNSPECIFIED),
         target_column=spec.dataset.target_column,
         feature_columns=list(spec.dataset.feature_columns),
-        categorical_columns=list(spec.dataset.categorical_columns))
+        categorical_columns=list(spec.dataset.categorical_columns),
+    )
     if spec.dataset.bundled:
         dataset.bundled = BUNDLED_PB[spec.dataset.bundled]
     else:
@@ -257,31 +344,53 @@ def job_to_pb(job: TrainingJob) -> training_job_pb2.TrainingJob:
     runtime = Duration()
     runtime.FromMilliseconds(int(job.max_runtime_seconds * 1000))
     message = training_job_pb2.TrainingJob(
-        name=job.name, model=job.model, task=TASKS_PB[spec.task],
-        estimator=_estimator_pb(spec.estimator), dataset=dataset,
-        split=dataset_spec_pb2.SplitSpec(test_fraction=spec.split.test_fraction,
-                                         stratify=spec.split.stratify, seed=spec.split.seed),
+        name=job.name,
+        model=job.model,
+        task=TASKS_PB[spec.task],
+        estimator=_estimator_pb(spec.estimator),
+        dataset=dataset,
+        split=dataset_spec_pb2.SplitSpec(
+            test_fraction=spec.split.test_fraction,
+            stratify=spec.split.stratify,
+            seed=spec.split.seed,
+        ),
         limits=training_job_pb2.TrainingLimits(max_runtime=runtime),
         alias_on_success=job.alias_on_success,
         trigger=TRIGGERS_PB.get(job.trigger, training_job_pb2.TRAINING_TRIGGER_MANUAL),
-        trigger_source=job.trigger_source, reason=job.reason,
-        parent_version=job.parent_version, labels=job.labels, state=STATES_PB[job.state],
+        trigger_source=job.trigger_source,
+        reason=job.reason,
+        parent_version=job.parent_version,
+        labels=job.labels,
+        state=STATES_PB[job.state],
         progress=training_job_pb2.TrainingProgress(
             stage=STAGES_PB.get(job.progress.stage, training_job_pb2.TRAINING_STAGE_UNSPECIFIED),
             trial=job.progress.trial,
-            trial_count=job.progress.trial_count, percent=job.progress.percent,
-            message=job.progress.message),
-        attempt_count=job.attempt_count, created_by=job.created_by,
-        cancelled_by=job.cancelled_by, cancel_reason=job.cancel_reason,
-        create_time=timestamp(job.create_time), start_time=timestamp(job.start_time),
-        end_time=timestamp(job.end_time), update_time=timestamp(job.update_time),
-        model_version=job.model_version, metrics=job.metrics,
-        best_params=values.map_to_pb(job.best_params))
+            trial_count=job.progress.trial_count,
+            percent=job.progress.percent,
+            message=job.progress.message,
+        ),
+        attempt_count=job.attempt_count,
+        created_by=job.created_by,
+        cancelled_by=job.cancelled_by,
+        cancel_reason=job.cancel_reason,
+        create_time=timestamp(job.create_time),
+        start_time=timestamp(job.start_time),
+        end_time=timestamp(job.end_time),
+        update_time=timestamp(job.update_time),
+        model_version=job.model_version,
+        metrics=job.metrics,
+        best_params=values.map_to_pb(job.best_params),
+    )
     if spec.search is not None:
         message.search.CopyFrom(_search_pb(spec.search))
     if job.failure is not None:
-        message.failure.CopyFrom(training_job_pb2.TrainingFailure(
-            category=CATEGORIES_PB.get(job.failure.category,
-                                       training_job_pb2.FAILURE_CATEGORY_INTERNAL),
-            message=job.failure.message, retryable=job.failure.retryable))
+        message.failure.CopyFrom(
+            training_job_pb2.TrainingFailure(
+                category=CATEGORIES_PB.get(
+                    job.failure.category, training_job_pb2.FAILURE_CATEGORY_INTERNAL
+                ),
+                message=job.failure.message,
+                retryable=job.failure.retryable,
+            )
+        )
     return message

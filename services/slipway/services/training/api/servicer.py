@@ -28,11 +28,12 @@ WATCH_POLL_SECONDS = 0.2  # how often a watcher looks for changes made by other 
 
 def job_id_of(name: str, field: str = "name") -> str:
     prefix = "trainingJobs/"
-    job_id = name[len(prefix):] if name.startswith(prefix) else ""
+    job_id = name[len(prefix) :] if name.startswith(prefix) else ""
     # ASCII only: str.isalnum() also accepts letters and digits of every other script.
     if not job_id or len(job_id) > 64 or not (job_id.isascii() and job_id.isalnum()):
-        raise InvalidArgumentError.for_field(field, "must look like trainingJobs/{id}",
-                                             reason="INVALID_NAME")
+        raise InvalidArgumentError.for_field(
+            field, "must look like trainingJobs/{id}", reason="INVALID_NAME"
+        )
     return job_id
 
 
@@ -49,11 +50,13 @@ class TrainingServicer:
     async def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await asyncio.to_thread(fn, *args, **kwargs)
 
-    async def CreateTrainingJob(self, request: pb.CreateTrainingJobRequest,
-                                context: Context) -> pb.CreateTrainingJobResponse:
+    async def CreateTrainingJob(
+        self, request: pb.CreateTrainingJobRequest, context: Context
+    ) -> pb.CreateTrainingJobResponse:
         if not request.HasField("training_job"):
-            raise InvalidArgumentError.for_field("training_job", "is required",
-                                                 reason="INVALID_TRAINING_JOB")
+            raise InvalidArgumentError.for_field(
+                "training_job", "is required", reason="INVALID_TRAINING_JOB"
+            )
         job = converters.new_job(request.training_job)
         actor = current_principal()
         if request.validate_only:
@@ -67,56 +70,81 @@ class TrainingServicer:
             self._supervisor.job_queued()
         return pb.CreateTrainingJobResponse(training_job=converters.job_to_pb(created))
 
-    async def GetTrainingJob(self, request: pb.GetTrainingJobRequest,
-                             context: Context) -> pb.GetTrainingJobResponse:
+    async def GetTrainingJob(
+        self, request: pb.GetTrainingJobRequest, context: Context
+    ) -> pb.GetTrainingJobResponse:
         job = await self._call(self._jobs.get, job_id_of(request.name))
         return pb.GetTrainingJobResponse(training_job=converters.job_to_pb(job))
 
-    async def ListTrainingJobs(self, request: pb.ListTrainingJobsRequest,
-                               context: Context) -> pb.ListTrainingJobsResponse:
+    async def ListTrainingJobs(
+        self, request: pb.ListTrainingJobsRequest, context: Context
+    ) -> pb.ListTrainingJobsResponse:
         limit = page_size(request.page_size)
         states = []
         for i, state in enumerate(request.states):
             if state not in converters.STATES:
-                raise InvalidArgumentError.for_field(f"states[{i}]", "unknown state",
-                                                     reason="INVALID_FILTER")
+                raise InvalidArgumentError.for_field(
+                    f"states[{i}]", "unknown state", reason="INVALID_FILTER"
+                )
             states.append(converters.STATES[state])
-        if request.model and (not request.model.startswith("models/")
-                              or not MODEL_ID.fullmatch(request.model[len("models/"):])):
-            raise InvalidArgumentError.for_field("model", "must look like models/{model}",
-                                                 reason="INVALID_FILTER")
+        if request.model and (
+            not request.model.startswith("models/")
+            or not MODEL_ID.fullmatch(request.model[len("models/") :])
+        ):
+            raise InvalidArgumentError.for_field(
+                "model", "must look like models/{model}", reason="INVALID_FILTER"
+            )
         if "\x00" in request.created_by:  # PostgreSQL text cannot hold NUL, even in a filter
-            raise InvalidArgumentError.for_field("created_by", "must not contain NUL characters",
-                                                 reason="INVALID_FILTER")
+            raise InvalidArgumentError.for_field(
+                "created_by", "must not contain NUL characters", reason="INVALID_FILTER"
+            )
         trigger = ""
         if request.trigger:
             if request.trigger not in converters.TRIGGERS:
-                raise InvalidArgumentError.for_field("trigger", "unknown trigger",
-                                                     reason="INVALID_FILTER")
+                raise InvalidArgumentError.for_field(
+                    "trigger", "unknown trigger", reason="INVALID_FILTER"
+                )
             trigger = converters.TRIGGERS[request.trigger]
-        parameters = {"states": sorted(s.value for s in states), "model": request.model,
-                      "created_by": request.created_by, "trigger": trigger}
+        parameters = {
+            "states": sorted(s.value for s in states),
+            "model": request.model,
+            "created_by": request.created_by,
+            "trigger": trigger,
+        }
         cursor = decode_page_token(request.page_token, parameters)
         cursor_position(cursor, "seq", minimum=1)  # a forged cursor must not reach the query
-        page = await self._call(self._jobs.list_jobs, states=states, model=request.model,
-                                created_by=request.created_by, trigger=trigger, cursor=cursor,
-                                limit=limit)
+        page = await self._call(
+            self._jobs.list_jobs,
+            states=states,
+            model=request.model,
+            created_by=request.created_by,
+            trigger=trigger,
+            cursor=cursor,
+            limit=limit,
+        )
         token = encode_page_token(page.next_cursor, parameters) if page.next_cursor else ""
         return pb.ListTrainingJobsResponse(
-            training_jobs=[converters.job_to_pb(job) for job in page.jobs],
-            next_page_token=token)
+            training_jobs=[converters.job_to_pb(job) for job in page.jobs], next_page_token=token
+        )
 
-    async def CancelTrainingJob(self, request: pb.CancelTrainingJobRequest,
-                                context: Context) -> pb.CancelTrainingJobResponse:
+    async def CancelTrainingJob(
+        self, request: pb.CancelTrainingJobRequest, context: Context
+    ) -> pb.CancelTrainingJobResponse:
         job_id = job_id_of(request.name)
-        job = await self._call(self._jobs.cancel, current_principal(), job_id,
-                               reason=request.reason, request_id=request.request_id)
+        job = await self._call(
+            self._jobs.cancel,
+            current_principal(),
+            job_id,
+            reason=request.reason,
+            request_id=request.request_id,
+        )
         if self._supervisor is not None:
             self._supervisor.job_cancelled(job_id)
         return pb.CancelTrainingJobResponse(training_job=converters.job_to_pb(job))
 
-    async def WatchTrainingJob(self, request: pb.WatchTrainingJobRequest, context: Context
-                               ) -> AsyncIterator[pb.WatchTrainingJobResponse]:
+    async def WatchTrainingJob(
+        self, request: pb.WatchTrainingJobRequest, context: Context
+    ) -> AsyncIterator[pb.WatchTrainingJobResponse]:
         job_id = job_id_of(request.name)
         job, after = await self._call(self._jobs.watch_start, job_id)
         yield pb.WatchTrainingJobResponse(training_job=converters.job_to_pb(job))

@@ -104,6 +104,7 @@ class TrainingJob:
 
 # -- snapshots: a job as JSON, carried by the training event stream to watchers ------------------
 
+
 def _time(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
@@ -118,8 +119,14 @@ def to_snapshot(job: TrainingJob) -> dict[str, Any]:
     data["state"] = job.state.value
     data["progress"] = asdict(job.progress)
     data["failure"] = None if job.failure is None else asdict(job.failure)
-    for key in ("create_time", "start_time", "end_time", "update_time", "heartbeat_time",
-                "attempt_start_time"):
+    for key in (
+        "create_time",
+        "start_time",
+        "end_time",
+        "update_time",
+        "heartbeat_time",
+        "attempt_start_time",
+    ):
         data[key] = _time(data[key])
     return data
 
@@ -130,7 +137,13 @@ def from_snapshot(data: dict[str, Any]) -> TrainingJob:
     values["state"] = JobState(values["state"])
     values["progress"] = Progress(**values["progress"])
     values["failure"] = None if values["failure"] is None else Failure(**values["failure"])
-    for key in ("create_time", "start_time", "end_time", "update_time", "heartbeat_time",
-                "attempt_start_time"):
+    for key in (
+        "create_time",
+        "start_time",
+        "end_time",
+        "update_time",
+        "heartbeat_time",
+        "attempt_start_time",
+    ):
         values[key] = _parse_time(values[key])
     return TrainingJob(**values)

@@ -92,23 +92,38 @@ def invalid_job(violations: Sequence[FieldViolation]) -> InvalidArgumentError:
     the details (``core.status`` cuts what would not fit in an answer)."""
     first = violations[0]
     more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
-    return InvalidArgumentError(f"{first.field}: {first.description}{more}",
-                                reason="INVALID_TRAINING_JOB", field_violations=violations)
+    return InvalidArgumentError(
+        f"{first.field}: {first.description}{more}",
+        reason="INVALID_TRAINING_JOB",
+        field_violations=violations,
+    )
 
 
 def _is_version_name(name: str) -> bool:
     parts = name.split("/")
-    return (len(parts) == 4 and parts[0] == "models" and parts[2] == "versions"
-            and MODEL_ID.fullmatch(parts[1]) is not None and ".." not in parts[1]
-            and VERSION_NUMBER.fullmatch(parts[3]) is not None)
+    return (
+        len(parts) == 4
+        and parts[0] == "models"
+        and parts[2] == "versions"
+        and MODEL_ID.fullmatch(parts[1]) is not None
+        and ".." not in parts[1]
+        and VERSION_NUMBER.fullmatch(parts[3]) is not None
+    )
 
 
 class TrainingJobs:
     """Create, read, cancel and run training jobs."""
 
-    def __init__(self, db: Database, repository: JobRepository, *, data_root: Path,
-                 validator: Validator, limits: Limits = Limits(),
-                 protected_aliases: frozenset[str] = frozenset({"production"})) -> None:
+    def __init__(
+        self,
+        db: Database,
+        repository: JobRepository,
+        *,
+        data_root: Path,
+        validator: Validator,
+        limits: Limits = Limits(),
+        protected_aliases: frozenset[str] = frozenset({"production"}),
+    ) -> None:
         self._db = db
         self._repo = repository
         self._data_root = data_root
@@ -122,33 +137,58 @@ class TrainingJobs:
         job = self._repo.get(session, job_id, lock=lock)
         if job is None:
             name = f"trainingJobs/{job_id}"
-            raise NotFoundError(f"training job {name} does not exist",
-                                reason="TRAINING_JOB_NOT_FOUND", metadata={"resource": name})
+            raise NotFoundError(
+                f"training job {name} does not exist",
+                reason="TRAINING_JOB_NOT_FOUND",
+                metadata={"resource": name},
+            )
         return job
 
     @staticmethod
     def _publish(session: Session, type_: str, job: TrainingJob) -> None:
-        event_log.publish(session, stream=STREAM, type=type_, key=job.name,
-                          payload=to_snapshot(job))
+        event_log.publish(
+            session, stream=STREAM, type=type_, key=job.name, payload=to_snapshot(job)
+        )
 
-    def _transition(self, session: Session, job: TrainingJob, actor: Principal, action: str,
-                    *, reason: str = "", request_id: str | None = None,
-                    **changes: Any) -> TrainingJob:
+    def _transition(
+        self,
+        session: Session,
+        job: TrainingJob,
+        actor: Principal,
+        action: str,
+        *,
+        reason: str = "",
+        request_id: str | None = None,
+        **changes: Any,
+    ) -> TrainingJob:
         before = job.state
         updated = self._repo.update(session, job.job_id, update_time=_now(), **changes)
-        payload: dict[str, Any] = {"from_state": before.value, "to_state": updated.state.value,
-                                   "attempt": updated.attempt_count}
+        payload: dict[str, Any] = {
+            "from_state": before.value,
+            "to_state": updated.state.value,
+            "attempt": updated.attempt_count,
+        }
         if updated.failure is not None:
-            payload["failure"] = {"category": updated.failure.category,
-                                  "message": updated.failure.message,
-                                  "retryable": updated.failure.retryable}
+            payload["failure"] = {
+                "category": updated.failure.category,
+                "message": updated.failure.message,
+                "retryable": updated.failure.retryable,
+            }
         if updated.model_version and updated.state is JobState.SUCCEEDED:
             payload["model_version"] = updated.model_version
             payload["metrics"] = updated.metrics
         if updated.worker:
             payload["worker"] = updated.worker
-        record(session, service=SERVICE, action=f"training.{action}", resource=job.name,
-               principal=actor, payload=payload, reason=reason, request_id=request_id)
+        record(
+            session,
+            service=SERVICE,
+            action=f"training.{action}",
+            resource=job.name,
+            principal=actor,
+            payload=payload,
+            reason=reason,
+            request_id=request_id,
+        )
         self._publish(session, updated.state.value, updated)
         return updated
 
@@ -163,24 +203,35 @@ class TrainingJobs:
         # The registry's rule (core.names.check_model_id): an id it would refuse at
         # registration is refused here, before the job is queued.
         if not MODEL_ID.fullmatch(job.model_id) or ".." in job.model_id:
-            bad("model", "must be models/{model}: 1-128 letters, digits, '.', '_', '-', "
-                         "starting and ending with a letter or digit (no '..')")
+            bad(
+                "model",
+                "must be models/{model}: 1-128 letters, digits, '.', '_', '-', "
+                "starting and ending with a letter or digit (no '..')",
+            )
         if job.alias_on_success:
             if not ALIAS.fullmatch(job.alias_on_success):
-                bad("alias_on_success", "aliases are 1-63 lowercase letters, digits, '_', '-', "
-                                        "starting with a letter")
+                bad(
+                    "alias_on_success",
+                    "aliases are 1-63 lowercase letters, digits, '_', '-', starting with a letter",
+                )
             elif job.alias_on_success in self._protected:
-                bad("alias_on_success",
+                bad(
+                    "alias_on_success",
                     f"{job.alias_on_success!r} is a protected alias: an approver moves it with "
                     "SetModelAlias and a reason once the version is reviewed; training may set "
-                    "only unprotected aliases such as 'challenger'")
+                    "only unprotected aliases such as 'challenger'",
+                )
         if job.trigger not in TRIGGERS:
             bad("trigger", f"must be one of {', '.join(TRIGGERS)}")
         if job.trigger in ("DRIFT", "PERFORMANCE") and not job.reason.strip():
-            bad("reason", "is required when the trigger is DRIFT or PERFORMANCE (cite the "
-                          "monitoring report)")
-        for field, text, most in (("reason", job.reason, MAX_TEXT),
-                                  ("trigger_source", job.trigger_source, MAX_TRIGGER_SOURCE)):
+            bad(
+                "reason",
+                "is required when the trigger is DRIFT or PERFORMANCE (cite the monitoring report)",
+            )
+        for field, text, most in (
+            ("reason", job.reason, MAX_TEXT),
+            ("trigger_source", job.trigger_source, MAX_TRIGGER_SOURCE),
+        ):
             if len(text) > most or "\x00" in text:
                 bad(field, f"at most {most} characters, no NUL")
         if job.parent_version and not _is_version_name(job.parent_version):
@@ -189,14 +240,22 @@ class TrainingJobs:
             bad("labels", "at most 64 labels")
         for key, value in job.labels.items():
             if not LABEL_KEY.fullmatch(key) or len(value) > MAX_LABEL_VALUE or "\x00" in value:
-                bad(f"labels[{key!r}]"[:200], "label keys are 1-63 lowercase letters, digits, "
-                    f"'_', '.', '-'; values at most {MAX_LABEL_VALUE} characters")
+                bad(
+                    f"labels[{key!r}]"[:200],
+                    "label keys are 1-63 lowercase letters, digits, "
+                    f"'_', '.', '-'; values at most {MAX_LABEL_VALUE} characters",
+                )
         limit = self.limits.max_runtime_limit_seconds
         if job.max_runtime_seconds < 0 or job.max_runtime_seconds > limit:
-            bad("limits.max_runtime", f"must be between 0 (the default, "
-                f"{self.limits.default_max_runtime_seconds:g} s) and {limit:g} s")
-        found.extend(FieldViolation(v.field, v.description)
-                     for v in self._validator(job.spec, self._data_root))
+            bad(
+                "limits.max_runtime",
+                f"must be between 0 (the default, "
+                f"{self.limits.default_max_runtime_seconds:g} s) and {limit:g} s",
+            )
+        found.extend(
+            FieldViolation(v.field, v.description)
+            for v in self._validator(job.spec, self._data_root)
+        )
         return found
 
     def validate(self, job: NewJob) -> None:
@@ -222,15 +281,31 @@ class TrainingJobs:
         with self._db.unit_of_work() as session:
             if (done := find_json(session, key)) is not None:
                 return self._job(session, done["job_id"])
-            created = self._repo.add(session, uuid.uuid4().hex, job, max_runtime_seconds=runtime,
-                                     created_by=actor.name, now=_now())
-            record(session, service=SERVICE, action="training.CreateTrainingJob",
-                   resource=created.name, principal=actor, reason=job.reason,
-                   payload={"model": created.model, "spec": json.loads(job.spec.to_json()),
-                            "trigger": job.trigger, "trigger_source": job.trigger_source,
-                            "alias_on_success": job.alias_on_success,
-                            "parent_version": job.parent_version,
-                            "max_runtime_seconds": runtime})
+            created = self._repo.add(
+                session,
+                uuid.uuid4().hex,
+                job,
+                max_runtime_seconds=runtime,
+                created_by=actor.name,
+                now=_now(),
+            )
+            record(
+                session,
+                service=SERVICE,
+                action="training.CreateTrainingJob",
+                resource=created.name,
+                principal=actor,
+                reason=job.reason,
+                payload={
+                    "model": created.model,
+                    "spec": json.loads(job.spec.to_json()),
+                    "trigger": job.trigger,
+                    "trigger_source": job.trigger_source,
+                    "alias_on_success": job.alias_on_success,
+                    "parent_version": job.parent_version,
+                    "max_runtime_seconds": runtime,
+                },
+            )
             self._publish(session, "QUEUED", created)
             remember_json(session, key, {"job_id": created.job_id})
             return created
@@ -239,22 +314,39 @@ class TrainingJobs:
         with self._db.unit_of_work(read_only=True) as session:
             return self._job(session, job_id)
 
-    def list_jobs(self, *, states: Collection[JobState], model: str, created_by: str, trigger: str,
-             cursor: Mapping[str, Any] | None, limit: int) -> Page:
+    def list_jobs(
+        self,
+        *,
+        states: Collection[JobState],
+        model: str,
+        created_by: str,
+        trigger: str,
+        cursor: Mapping[str, Any] | None,
+        limit: int,
+    ) -> Page:
         before = None if cursor is None else int(cursor["seq"])
         with self._db.unit_of_work(read_only=True) as session:
-            jobs = self._repo.list_jobs(session, states=states, model=model, created_by=created_by,
-                                   trigger=trigger, before_seq=before, limit=limit + 1)
+            jobs = self._repo.list_jobs(
+                session,
+                states=states,
+                model=model,
+                created_by=created_by,
+                trigger=trigger,
+                before_seq=before,
+                limit=limit + 1,
+            )
         more = len(jobs) > limit
         jobs = jobs[:limit]
         return Page(jobs, {"seq": jobs[-1].seq} if more and jobs else None)
 
-    def cancel(self, actor: Principal, job_id: str, *, reason: str,
-               request_id: str = "") -> TrainingJob:
+    def cancel(
+        self, actor: Principal, job_id: str, *, reason: str, request_id: str = ""
+    ) -> TrainingJob:
         key = self._key(actor, "CancelTrainingJob", request_id)
         if len(reason) > MAX_TEXT or "\x00" in reason:
-            raise InvalidArgumentError.for_field("reason", f"at most {MAX_TEXT} characters, "
-                                                 "no NUL", reason="INVALID_REASON")
+            raise InvalidArgumentError.for_field(
+                "reason", f"at most {MAX_TEXT} characters, no NUL", reason="INVALID_REASON"
+            )
         with self._db.unit_of_work() as session:
             if (done := find_json(session, key)) is not None:
                 return self._job(session, done["job_id"])
@@ -262,31 +354,51 @@ class TrainingJobs:
             if job.state.terminal:
                 raise FailedPreconditionError(
                     f"{job.name} already ended ({job.state.value}); only queued or running jobs "
-                    "can be cancelled", reason="JOB_ALREADY_ENDED",
-                    metadata={"resource": job.name, "state": job.state.value})
+                    "can be cancelled",
+                    reason="JOB_ALREADY_ENDED",
+                    metadata={"resource": job.name, "state": job.state.value},
+                )
             if job.created_by != actor.name and not reason.strip():
                 raise InvalidArgumentError.for_field(
-                    "reason", f"is required to cancel a job created by {job.created_by}",
-                    reason="REASON_REQUIRED")
+                    "reason",
+                    f"is required to cancel a job created by {job.created_by}",
+                    reason="REASON_REQUIRED",
+                )
             if job.state is JobState.CANCELLING:
                 return job
             now = _now()
             if job.state is JobState.QUEUED:
-                job = self._transition(session, job, actor, "CancelTrainingJob", reason=reason,
-                                       state=JobState.CANCELLED, cancelled_by=actor.name,
-                                       cancel_reason=reason, end_time=now)
+                job = self._transition(
+                    session,
+                    job,
+                    actor,
+                    "CancelTrainingJob",
+                    reason=reason,
+                    state=JobState.CANCELLED,
+                    cancelled_by=actor.name,
+                    cancel_reason=reason,
+                    end_time=now,
+                )
             else:  # RUNNING: its worker sees CANCELLING at its next heartbeat and stops the fit
-                job = self._transition(session, job, actor, "CancelTrainingJob", reason=reason,
-                                       state=JobState.CANCELLING, cancelled_by=actor.name,
-                                       cancel_reason=reason)
+                job = self._transition(
+                    session,
+                    job,
+                    actor,
+                    "CancelTrainingJob",
+                    reason=reason,
+                    state=JobState.CANCELLING,
+                    cancelled_by=actor.name,
+                    cancel_reason=reason,
+                )
             remember_json(session, key, {"job_id": job.job_id})
             return job
 
     def changes_after(self, job_id: str, after: int) -> tuple[list[tuple[int, TrainingJob]], int]:
         """The job snapshots published after sequence ``after``, and the sequence read up to."""
         with self._db.unit_of_work(read_only=True) as session:
-            events = event_log.read_after(session, stream=STREAM, after=after, limit=200,
-                                          key=f"trainingJobs/{job_id}")
+            events = event_log.read_after(
+                session, stream=STREAM, after=after, limit=200, key=f"trainingJobs/{job_id}"
+            )
         if not events:
             return [], after
         return [(e.sequence, from_snapshot(e.payload)) for e in events], events[-1].sequence
@@ -312,11 +424,19 @@ class TrainingJobs:
             if job is None:
                 return None
             return self._transition(
-                session, job, worker_principal(worker), "StartTrainingJob",
-                request_id=job.job_id, state=JobState.RUNNING, worker=worker,
-                attempt_count=job.attempt_count + 1, heartbeat_time=now,
-                attempt_start_time=now, start_time=job.start_time or now,
-                progress=Progress(stage="loading", message="starting"))
+                session,
+                job,
+                worker_principal(worker),
+                "StartTrainingJob",
+                request_id=job.job_id,
+                state=JobState.RUNNING,
+                worker=worker,
+                attempt_count=job.attempt_count + 1,
+                heartbeat_time=now,
+                attempt_start_time=now,
+                start_time=job.start_time or now,
+                progress=Progress(stage="loading", message="starting"),
+            )
 
     def _held(self, session: Session, job_id: str, worker: str) -> TrainingJob:
         job = self._repo.get(session, job_id, lock=True)
@@ -334,8 +454,9 @@ class TrainingJobs:
         with self._db.unit_of_work() as session:
             self._held(session, job_id, worker)
             now = _now()
-            job = self._repo.update(session, job_id, progress=progress, update_time=now,
-                                    heartbeat_time=now)
+            job = self._repo.update(
+                session, job_id, progress=progress, update_time=now, heartbeat_time=now
+            )
             self._publish(session, "PROGRESS", job)
             return job
 
@@ -344,31 +465,64 @@ class TrainingJobs:
             self._held(session, job_id, worker)
             return self._repo.update(session, job_id, registration_key=key)
 
-    def succeed(self, job_id: str, worker: str, *, model_version: str,
-                metrics: dict[str, float], best_params: dict[str, Any]) -> TrainingJob:
+    def succeed(
+        self,
+        job_id: str,
+        worker: str,
+        *,
+        model_version: str,
+        metrics: dict[str, float],
+        best_params: dict[str, Any],
+    ) -> TrainingJob:
         with self._db.unit_of_work() as session:
             job = self._held(session, job_id, worker)
             return self._transition(
-                session, job, worker_principal(worker), "CompleteTrainingJob",
-                request_id=job_id, state=JobState.SUCCEEDED, end_time=_now(),
-                model_version=model_version, metrics=metrics, best_params=best_params,
-                progress=replace(job.progress, stage="registering", percent=100.0,
-                                 message=f"registered {model_version}"))
+                session,
+                job,
+                worker_principal(worker),
+                "CompleteTrainingJob",
+                request_id=job_id,
+                state=JobState.SUCCEEDED,
+                end_time=_now(),
+                model_version=model_version,
+                metrics=metrics,
+                best_params=best_params,
+                progress=replace(
+                    job.progress,
+                    stage="registering",
+                    percent=100.0,
+                    message=f"registered {model_version}",
+                ),
+            )
 
     def fail(self, job_id: str, worker: str, failure: Failure) -> TrainingJob:
         with self._db.unit_of_work() as session:
             job = self._held(session, job_id, worker)
-            return self._transition(session, job, worker_principal(worker), "FailTrainingJob",
-                                    request_id=job_id, reason=failure.message,
-                                    state=JobState.FAILED, end_time=_now(), failure=failure)
+            return self._transition(
+                session,
+                job,
+                worker_principal(worker),
+                "FailTrainingJob",
+                request_id=job_id,
+                reason=failure.message,
+                state=JobState.FAILED,
+                end_time=_now(),
+                failure=failure,
+            )
 
     def confirm_cancelled(self, job_id: str, worker: str) -> TrainingJob:
         with self._db.unit_of_work() as session:
             job = self._held(session, job_id, worker)
-            return self._transition(session, job, worker_principal(worker),
-                                    "CancelledTrainingJob", request_id=job_id,
-                                    reason=job.cancel_reason, state=JobState.CANCELLED,
-                                    end_time=_now())
+            return self._transition(
+                session,
+                job,
+                worker_principal(worker),
+                "CancelledTrainingJob",
+                request_id=job_id,
+                reason=job.cancel_reason,
+                state=JobState.CANCELLED,
+                end_time=_now(),
+            )
 
     def release(self, job_id: str, worker: str, why: str) -> TrainingJob:
         """Give a running job back to the queue (its service is stopping); the attempt it used
@@ -376,14 +530,28 @@ class TrainingJobs:
         with self._db.unit_of_work() as session:
             job = self._held(session, job_id, worker)
             if job.state is JobState.CANCELLING:
-                return self._transition(session, job, worker_principal(worker),
-                                        "CancelledTrainingJob", request_id=job_id,
-                                        reason=job.cancel_reason, state=JobState.CANCELLED,
-                                        end_time=_now())
-            return self._transition(session, job, worker_principal(worker), "RequeueTrainingJob",
-                                    request_id=job_id, reason=why, state=JobState.QUEUED,
-                                    worker="", attempt_count=job.attempt_count - 1,
-                                    progress=Progress(message=f"queued again: {why}"))
+                return self._transition(
+                    session,
+                    job,
+                    worker_principal(worker),
+                    "CancelledTrainingJob",
+                    request_id=job_id,
+                    reason=job.cancel_reason,
+                    state=JobState.CANCELLED,
+                    end_time=_now(),
+                )
+            return self._transition(
+                session,
+                job,
+                worker_principal(worker),
+                "RequeueTrainingJob",
+                request_id=job_id,
+                reason=why,
+                state=JobState.QUEUED,
+                worker="",
+                attempt_count=job.attempt_count - 1,
+                progress=Progress(message=f"queued again: {why}"),
+            )
 
     def reap(self, reaper: str) -> list[TrainingJob]:
         """Re-queue (or fail, after max attempts) jobs whose worker stopped heartbeating."""
@@ -397,18 +565,48 @@ class TrainingJobs:
                 actor = worker_principal(reaper)
                 lost = f"worker {job.worker} stopped heartbeating (last {job.heartbeat_time})"
                 if job.state is JobState.CANCELLING:
-                    changed.append(self._transition(
-                        session, job, actor, "CancelledTrainingJob", request_id=job.job_id,
-                        reason=job.cancel_reason, state=JobState.CANCELLED, end_time=_now()))
+                    changed.append(
+                        self._transition(
+                            session,
+                            job,
+                            actor,
+                            "CancelledTrainingJob",
+                            request_id=job.job_id,
+                            reason=job.cancel_reason,
+                            state=JobState.CANCELLED,
+                            end_time=_now(),
+                        )
+                    )
                 elif job.attempt_count < self.limits.max_attempts:
-                    changed.append(self._transition(
-                        session, job, actor, "RequeueTrainingJob", request_id=job.job_id,
-                        reason=lost, state=JobState.QUEUED, worker="",
-                        progress=Progress(message=f"queued again: {lost}")))
+                    changed.append(
+                        self._transition(
+                            session,
+                            job,
+                            actor,
+                            "RequeueTrainingJob",
+                            request_id=job.job_id,
+                            reason=lost,
+                            state=JobState.QUEUED,
+                            worker="",
+                            progress=Progress(message=f"queued again: {lost}"),
+                        )
+                    )
                 else:
-                    changed.append(self._transition(
-                        session, job, actor, "FailTrainingJob", request_id=job.job_id,
-                        reason=lost, state=JobState.FAILED, end_time=_now(),
-                        failure=Failure("worker_lost", f"{lost}; gave up after "
-                                        f"{job.attempt_count} attempts", True)))
+                    changed.append(
+                        self._transition(
+                            session,
+                            job,
+                            actor,
+                            "FailTrainingJob",
+                            request_id=job.job_id,
+                            reason=lost,
+                            state=JobState.FAILED,
+                            end_time=_now(),
+                            failure=Failure(
+                                "worker_lost",
+                                f"{lost}; gave up after {job.attempt_count} attempts",
+                                True,
+                            ),
+                        )
+                    )
         return changed

@@ -54,12 +54,18 @@ Format = Literal["csv", "parquet"]
 ColumnKind = Literal["numeric", "text", "other"]
 
 BUNDLED_TARGET = "target"
-BUNDLED_TASKS = {"iris": "classification", "wine": "classification",
-                 "breast_cancer": "classification", "diabetes": "regression",
-                 "digits": "classification"}
+BUNDLED_TASKS = {
+    "iris": "classification",
+    "wine": "classification",
+    "breast_cancer": "classification",
+    "diabetes": "regression",
+    "digits": "classification",
+}
 _BUNDLED_LOADERS: dict[str, Callable[[], Any]] = {
-    "iris": sk_datasets.load_iris, "wine": sk_datasets.load_wine,
-    "breast_cancer": sk_datasets.load_breast_cancer, "diabetes": sk_datasets.load_diabetes,
+    "iris": sk_datasets.load_iris,
+    "wine": sk_datasets.load_wine,
+    "breast_cancer": sk_datasets.load_breast_cancer,
+    "diabetes": sk_datasets.load_diabetes,
     "digits": sk_datasets.load_digits,
 }
 _EXTENSIONS: dict[str, Format] = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -171,8 +177,10 @@ def file_format(spec: DatasetSpec, path: Path) -> Format:
         return spec.format
     fmt = _EXTENSIONS.get(path.suffix.lower())
     if fmt is None:
-        raise DatasetFormatError(f"cannot tell the format of {path.name!r} from its extension; "
-                                 "set the format (csv or parquet)")
+        raise DatasetFormatError(
+            f"cannot tell the format of {path.name!r} from its extension; "
+            "set the format (csv or parquet)"
+        )
     return fmt
 
 
@@ -196,8 +204,10 @@ def _read_file(path: Path, fmt: Format, uri: str) -> tuple[pa.Table, str]:
     try:
         if fmt == "csv":
             # Empty fields of text columns are missing values, as in numeric columns.
-            table = pacsv.read_csv(pa.BufferReader(data), convert_options=pacsv.ConvertOptions(
-                strings_can_be_null=True))
+            table = pacsv.read_csv(
+                pa.BufferReader(data),
+                convert_options=pacsv.ConvertOptions(strings_can_be_null=True),
+            )
         else:
             table = pq.read_table(pa.BufferReader(data))
     except (pa.ArrowException, OSError, ValueError) as exc:
@@ -224,8 +234,7 @@ def _bundled(name: str) -> tuple[pa.Table, str]:
     digest = hashlib.sha256()
     for part in (features.tobytes(), target.tobytes(), "\n".join([*names, BUNDLED_TARGET])):
         digest.update(part if isinstance(part, bytes) else part.encode())
-    table = pa.table({**{n: features[:, j] for j, n in enumerate(names)},
-                      BUNDLED_TARGET: target})
+    table = pa.table({**{n: features[:, j] for j, n in enumerate(names)}, BUNDLED_TARGET: target})
     return table, digest.hexdigest()
 
 
@@ -252,12 +261,19 @@ def _plain(column: pa.ChunkedArray) -> pa.ChunkedArray:
 def _kind(data_type: pa.DataType) -> ColumnKind:
     if pa.types.is_dictionary(data_type):
         data_type = data_type.value_type
-    if (pa.types.is_integer(data_type) or pa.types.is_floating(data_type)
-            or pa.types.is_boolean(data_type) or pa.types.is_decimal(data_type)
-            or pa.types.is_null(data_type)):
+    if (
+        pa.types.is_integer(data_type)
+        or pa.types.is_floating(data_type)
+        or pa.types.is_boolean(data_type)
+        or pa.types.is_decimal(data_type)
+        or pa.types.is_null(data_type)
+    ):
         return "numeric"
-    if (pa.types.is_string(data_type) or pa.types.is_large_string(data_type)
-            or pa.types.is_string_view(data_type)):
+    if (
+        pa.types.is_string(data_type)
+        or pa.types.is_large_string(data_type)
+        or pa.types.is_string_view(data_type)
+    ):
         return "text"
     return "other"
 
@@ -288,30 +304,44 @@ def _column_info(name: str, column: pa.ChunkedArray) -> ColumnInfo:
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             numeric_text = False
     integral = kind == "numeric"
-    if integral and len(present) and (pa.types.is_floating(present.type)
-                                      or pa.types.is_decimal(present.type)):
+    if (
+        integral
+        and len(present)
+        and (pa.types.is_floating(present.type) or pa.types.is_decimal(present.type))
+    ):
         as_float = pc.cast(present, pa.float64())
         integral = bool(pc.all(pc.equal(pc.floor(as_float), as_float)).as_py())
     return ColumnInfo(
-        name=name, kind=kind, type_name=str(column.type),
-        missing_count=len(column) - len(present), distinct_count=len(counts),
+        name=name,
+        kind=kind,
+        type_name=str(column.type),
+        missing_count=len(column) - len(present),
+        distinct_count=len(counts),
         smallest_class=int(pc.min(counts).as_py()) if len(counts) else 0,
-        numeric_text=numeric_text, integral=integral)
+        numeric_text=numeric_text,
+        integral=integral,
+    )
 
 
-def _numeric_feature(column: pa.ChunkedArray, name: str, kind: ColumnKind,
-                     ) -> npt.NDArray[np.float64]:
+def _numeric_feature(
+    column: pa.ChunkedArray,
+    name: str,
+    kind: ColumnKind,
+) -> npt.NDArray[np.float64]:
     if kind == "text":
         try:
             column = _parse_numbers(column)
         except pa.ArrowInvalid as exc:
-            raise _bad_data(f"column {name!r} is not numeric ({_first_line(exc)}); list it in "
-                            "categorical_columns to treat it as categorical") from None
+            raise _bad_data(
+                f"column {name!r} is not numeric ({_first_line(exc)}); list it in "
+                "categorical_columns to treat it as categorical"
+            ) from None
     elif kind == "other":
-        raise _bad_data(f"column {name!r} has type {column.type}, neither numeric nor text; "
-                        "list it in categorical_columns or leave it out of the features")
-    values: npt.NDArray[np.float64] = (
-        column.cast(pa.float64()).fill_null(float("nan")).to_numpy())
+        raise _bad_data(
+            f"column {name!r} has type {column.type}, neither numeric nor text; "
+            "list it in categorical_columns or leave it out of the features"
+        )
+    values: npt.NDArray[np.float64] = column.cast(pa.float64()).fill_null(float("nan")).to_numpy()
     return values
 
 
@@ -326,15 +356,18 @@ def _text_values(column: pa.ChunkedArray) -> npt.NDArray[Any]:
 def _target(column: pa.ChunkedArray, name: str, categorical: bool) -> npt.NDArray[Any]:
     present = _present(column)
     if len(present) < len(column):
-        raise _bad_data(f"the target column {name!r} has {len(column) - len(present)} missing "
-                        "values; drop those rows first")
+        raise _bad_data(
+            f"the target column {name!r} has {len(column) - len(present)} missing "
+            "values; drop those rows first"
+        )
     kind = _kind(column.type)
     data_type = column.type
     if categorical or kind == "text":
         return _text_values(column)
     if kind == "other":
-        raise _bad_data(f"the target column {name!r} has type {data_type}; it must be numeric "
-                        "or text")
+        raise _bad_data(
+            f"the target column {name!r} has type {data_type}; it must be numeric or text"
+        )
     if pa.types.is_boolean(data_type):
         result: npt.NDArray[Any] = column.to_numpy().astype(bool)
     elif pa.types.is_integer(data_type):
@@ -369,9 +402,11 @@ def load(spec: DatasetSpec, data_root: Path) -> TrainingData:
         raise _bad_data(f"{reference.uri} has no rows")
     categorical = tuple(is_categorical(spec, name, _kind(table[name].type)) for name in features)
     arrays = [
-        _text_values(_plain(table[name])) if cat
+        _text_values(_plain(table[name]))
+        if cat
         else _numeric_feature(_plain(table[name]), name, _kind(table[name].type))
-        for name, cat in zip(features, categorical, strict=True)]
+        for name, cat in zip(features, categorical, strict=True)
+    ]
     if any(categorical):
         matrix = np.empty((table.num_rows, len(features)), dtype=object)
         for j, values in enumerate(arrays):
@@ -379,16 +414,27 @@ def load(spec: DatasetSpec, data_root: Path) -> TrainingData:
     else:
         matrix = np.column_stack(arrays).astype(np.float64)
     y = _target(_plain(table[target]), target, target in spec.categorical_columns)
-    return TrainingData(X=matrix, y=y, feature_names=features, categorical=categorical,
-                        reference=reference, columns=columns)
+    return TrainingData(
+        X=matrix,
+        y=y,
+        feature_names=features,
+        categorical=categorical,
+        reference=reference,
+        columns=columns,
+    )
 
 
 # --- describing (for validation) ---------------------------------------------------------------
 
 
 def _info(table: pa.Table, uri: str) -> DatasetInfo:
-    return DatasetInfo(uri=uri, row_count=table.num_rows, columns=tuple(
-        _column_info(str(name), table.column(i)) for i, name in enumerate(table.column_names)))
+    return DatasetInfo(
+        uri=uri,
+        row_count=table.num_rows,
+        columns=tuple(
+            _column_info(str(name), table.column(i)) for i, name in enumerate(table.column_names)
+        ),
+    )
 
 
 @functools.lru_cache(maxsize=_DESCRIBE_CACHE_SIZE)

@@ -91,23 +91,58 @@ __all__ = [
 SkEstimator: TypeAlias = Any
 Role = Literal["classifier", "regressor", "transformer"]
 
-ALLOWED: Mapping[str, type] = MappingProxyType({cls.__name__: cls for cls in (
-    # linear models
-    LogisticRegression, LinearRegression, Ridge, RidgeClassifier, Lasso, ElasticNet,
-    SGDClassifier, SGDRegressor,
-    # trees, forests and boosting
-    DecisionTreeClassifier, DecisionTreeRegressor, RandomForestClassifier, RandomForestRegressor,
-    ExtraTreesClassifier, ExtraTreesRegressor, GradientBoostingClassifier,
-    GradientBoostingRegressor, HistGradientBoostingClassifier, HistGradientBoostingRegressor,
-    # support vector machines, neighbours, naive Bayes, baselines
-    SVC, SVR, LinearSVC, LinearSVR, KNeighborsClassifier, KNeighborsRegressor,
-    GaussianNB, MultinomialNB, BernoulliNB, ComplementNB, CategoricalNB,
-    DummyClassifier, DummyRegressor,
-    # scalers, encoders, imputers
-    StandardScaler, MinMaxScaler, RobustScaler, MaxAbsScaler,
-    OneHotEncoder, OrdinalEncoder, TargetEncoder,
-    SimpleImputer, KNNImputer, MissingIndicator,
-)})
+ALLOWED: Mapping[str, type] = MappingProxyType(
+    {
+        cls.__name__: cls
+        for cls in (
+            # linear models
+            LogisticRegression,
+            LinearRegression,
+            Ridge,
+            RidgeClassifier,
+            Lasso,
+            ElasticNet,
+            SGDClassifier,
+            SGDRegressor,
+            # trees, forests and boosting
+            DecisionTreeClassifier,
+            DecisionTreeRegressor,
+            RandomForestClassifier,
+            RandomForestRegressor,
+            ExtraTreesClassifier,
+            ExtraTreesRegressor,
+            GradientBoostingClassifier,
+            GradientBoostingRegressor,
+            HistGradientBoostingClassifier,
+            HistGradientBoostingRegressor,
+            # support vector machines, neighbours, naive Bayes, baselines
+            SVC,
+            SVR,
+            LinearSVC,
+            LinearSVR,
+            KNeighborsClassifier,
+            KNeighborsRegressor,
+            GaussianNB,
+            MultinomialNB,
+            BernoulliNB,
+            ComplementNB,
+            CategoricalNB,
+            DummyClassifier,
+            DummyRegressor,
+            # scalers, encoders, imputers
+            StandardScaler,
+            MinMaxScaler,
+            RobustScaler,
+            MaxAbsScaler,
+            OneHotEncoder,
+            OrdinalEncoder,
+            TargetEncoder,
+            SimpleImputer,
+            KNNImputer,
+            MissingIndicator,
+        )
+    }
+)
 
 ENCODERS = frozenset({"OneHotEncoder", "OrdinalEncoder", "TargetEncoder"})
 """Transformers that turn text categories into numbers."""
@@ -160,8 +195,11 @@ def _sklearn_problem(cls: type, name: str, value: Any) -> str | None:
 def coerce(cls: type, name: str, value: Any) -> Any:
     """A JSON value as the parameter takes it: JSON has no tuples, so a list becomes a tuple
     where the parameter takes a tuple but not a list (``MinMaxScaler.feature_range``)."""
-    if (isinstance(value, list) and _sklearn_problem(cls, name, value) is not None
-            and _sklearn_problem(cls, name, tuple(value)) is None):
+    if (
+        isinstance(value, list)
+        and _sklearn_problem(cls, name, value) is not None
+        and _sklearn_problem(cls, name, tuple(value)) is None
+    ):
         return tuple(value)
     return value
 
@@ -171,8 +209,7 @@ def value_problem(cls: type, name: str, value: Any) -> str | None:
     if name not in _params_of(cls):
         return f"{cls.__name__} has no hyperparameter {name!r}"
     if isinstance(value, bool) and not _accepts_bool(cls, name):
-        return (f"the {name!r} parameter of {cls.__name__} does not take a boolean; "
-                f"got {value!r}")
+        return f"the {name!r} parameter of {cls.__name__} does not take a boolean; got {value!r}"
     return _sklearn_problem(cls, name, coerce(cls, name, value))
 
 
@@ -201,13 +238,20 @@ def _build(spec: EstimatorSpec, positions: Mapping[str, int], seed: int) -> SkEs
     if isinstance(spec, Pipeline):
         return SkPipeline([(step.name, _build(step.spec, positions, seed)) for step in spec.steps])
     return SkColumnTransformer(
-        [(entry.name, _build(entry.spec, positions, seed),
-          [positions[column] for column in entry.columns]) for entry in spec.transformers],
+        [
+            (
+                entry.name,
+                _build(entry.spec, positions, seed),
+                [positions[column] for column in entry.columns],
+            )
+            for entry in spec.transformers
+        ],
         remainder=spec.remainder,
         # Always dense: several allowed estimators (HistGradientBoosting, GaussianNB, KNNImputer)
         # refuse sparse input, and what the next step receives should not depend on how many
         # categories the training data had.
-        sparse_threshold=0.0)
+        sparse_threshold=0.0,
+    )
 
 
 def final_role(spec: EstimatorSpec) -> Role | None:
@@ -244,8 +288,10 @@ def resolve_parameter(model: SkEstimator, name: str) -> tuple[type, str]:
     owner = deep[prefix] if prefix else model
     cls = type(owner)
     if ALLOWED.get(cls.__name__) is not cls or hasattr(deep[name], "get_params"):
-        raise ValueError(f"{name!r} is not a hyperparameter of an estimator; search parameters "
-                         "address one, for example 'C' or '{step}__C'")
+        raise ValueError(
+            f"{name!r} is not a hyperparameter of an estimator; search parameters "
+            "address one, for example 'C' or '{step}__C'"
+        )
     return cls, leaf
 
 
@@ -258,8 +304,12 @@ class _Context:
     raw_input: bool  # this spec receives the dataset's feature columns themselves
 
 
-def hyperparameter_violations(spec: EstimatorSpec, path_prefix: str = "training_job.estimator",
-                              *, columns: Sequence[str] | None = None) -> list[Violation]:
+def hyperparameter_violations(
+    spec: EstimatorSpec,
+    path_prefix: str = "training_job.estimator",
+    *,
+    columns: Sequence[str] | None = None,
+) -> list[Violation]:
     """What is wrong in an estimator spec, each at its field path: classes, hyperparameters,
     step and entry names, the structure of pipelines and column transformers, and (given the
     feature ``columns``) the columns a ColumnTransformer selects."""
@@ -274,8 +324,9 @@ def _check(spec: EstimatorSpec, path: str, context: _Context) -> list[Violation]
         return _check_pipeline(spec, f"{path}.pipeline", context)
     if isinstance(spec, ColumnTransformer):
         return _check_column_transformer(spec, f"{path}.column_transformer", context)
-    return [Violation(path, "exactly one of estimator, pipeline and column_transformer is "
-                            "required")]
+    return [
+        Violation(path, "exactly one of estimator, pipeline and column_transformer is required")
+    ]
 
 
 def _check_estimator(spec: Estimator, path: str) -> list[Violation]:
@@ -283,14 +334,21 @@ def _check_estimator(spec: Estimator, path: str) -> list[Violation]:
     if not name:
         return [Violation(f"{path}.class_name", "an estimator class name is required")]
     if "." in name:
-        return [Violation(f"{path}.class_name",
-                          f"{name!r} is an import path; name an allowed class instead, for "
-                          "example 'LogisticRegression'")]
+        return [
+            Violation(
+                f"{path}.class_name",
+                f"{name!r} is an import path; name an allowed class instead, for "
+                "example 'LogisticRegression'",
+            )
+        ]
     cls = ALLOWED.get(name)
     if cls is None:
-        return [Violation(f"{path}.class_name",
-                          f"{name!r} is not an allowed estimator; allowed: "
-                          f"{', '.join(sorted(ALLOWED))}")]
+        return [
+            Violation(
+                f"{path}.class_name",
+                f"{name!r} is not an allowed estimator; allowed: {', '.join(sorted(ALLOWED))}",
+            )
+        ]
     violations = []
     for param, value in spec.hyperparameters.items():
         problem = value_problem(cls, param, value)
@@ -299,15 +357,23 @@ def _check_estimator(spec: Estimator, path: str) -> list[Violation]:
     return violations
 
 
-def _check_names(names: Sequence[str], path: str, item: str, reserved: frozenset[str],
-                 ) -> list[Violation]:
+def _check_names(
+    names: Sequence[str],
+    path: str,
+    item: str,
+    reserved: frozenset[str],
+) -> list[Violation]:
     violations = []
     seen: set[str] = set()
     for i, name in enumerate(names):
         where = f"{path}[{i}].name"
         if not _STEP_NAME.fullmatch(name) or "__" in name:
-            violations.append(Violation(where, f"{item} names use lowercase letters, digits and "
-                                               f"'_' (not '__'); got {name!r}"))
+            violations.append(
+                Violation(
+                    where,
+                    f"{item} names use lowercase letters, digits and '_' (not '__'); got {name!r}",
+                )
+            )
         elif name in reserved:
             violations.append(Violation(where, f"{name!r} is reserved by scikit-learn"))
         elif name in seen:
@@ -319,30 +385,50 @@ def _check_names(names: Sequence[str], path: str, item: str, reserved: frozenset
 def _check_pipeline(spec: Pipeline, path: str, context: _Context) -> list[Violation]:
     if not spec.steps:
         return [Violation(f"{path}.steps", "a pipeline needs at least one step")]
-    violations = _check_names([step.name for step in spec.steps], f"{path}.steps", "step",
-                              _PIPELINE_PARAMS)
+    violations = _check_names(
+        [step.name for step in spec.steps], f"{path}.steps", "step", _PIPELINE_PARAMS
+    )
     last = len(spec.steps) - 1
     for i, step in enumerate(spec.steps):
         step_path = f"{path}.steps[{i}].spec"
-        inner = _check(step.spec, step_path,
-                       _Context(context.columns, raw_input=context.raw_input and i == 0))
+        inner = _check(
+            step.spec, step_path, _Context(context.columns, raw_input=context.raw_input and i == 0)
+        )
         violations += inner
         if i < last and not inner and final_role(step.spec) != "transformer":
-            violations.append(Violation(step_path, "every pipeline step but the last must be a "
-                                                   "transformer (have a transform method)"))
+            violations.append(
+                Violation(
+                    step_path,
+                    "every pipeline step but the last must be a "
+                    "transformer (have a transform method)",
+                )
+            )
     return violations
 
 
-def _check_column_transformer(spec: ColumnTransformer, path: str, context: _Context,
-                              ) -> list[Violation]:
+def _check_column_transformer(
+    spec: ColumnTransformer,
+    path: str,
+    context: _Context,
+) -> list[Violation]:
     if not context.raw_input:
-        return [Violation(path, "a ColumnTransformer selects dataset columns by name: it must be "
-                                "the estimator itself or the first step of its pipeline")]
+        return [
+            Violation(
+                path,
+                "a ColumnTransformer selects dataset columns by name: it must be "
+                "the estimator itself or the first step of its pipeline",
+            )
+        ]
     if not spec.transformers:
-        return [Violation(f"{path}.transformers", "a ColumnTransformer needs at least one "
-                                                  "transformer")]
-    violations = _check_names([entry.name for entry in spec.transformers], f"{path}.transformers",
-                              "transformer", _COLUMN_TRANSFORMER_PARAMS)
+        return [
+            Violation(f"{path}.transformers", "a ColumnTransformer needs at least one transformer")
+        ]
+    violations = _check_names(
+        [entry.name for entry in spec.transformers],
+        f"{path}.transformers",
+        "transformer",
+        _COLUMN_TRANSFORMER_PARAMS,
+    )
     if spec.remainder not in ("drop", "passthrough"):
         violations.append(Violation(f"{path}.remainder", "must be drop or passthrough"))
     for i, entry in enumerate(spec.transformers):
@@ -350,14 +436,18 @@ def _check_column_transformer(spec: ColumnTransformer, path: str, context: _Cont
         inner = _check(entry.spec, f"{entry_path}.spec", _Context(context.columns, False))
         violations += inner
         if not inner and final_role(entry.spec) != "transformer":
-            violations.append(Violation(f"{entry_path}.spec", "a ColumnTransformer entry must be "
-                                                              "a transformer"))
+            violations.append(
+                Violation(f"{entry_path}.spec", "a ColumnTransformer entry must be a transformer")
+            )
         if not entry.columns:
-            violations.append(Violation(f"{entry_path}.columns", "at least one column is "
-                                                                 "required"))
+            violations.append(Violation(f"{entry_path}.columns", "at least one column is required"))
         elif context.columns is not None:
             violations += [
-                Violation(f"{entry_path}.columns[{j}]",
-                          f"{column!r} is not a feature column of the dataset")
-                for j, column in enumerate(entry.columns) if column not in context.columns]
+                Violation(
+                    f"{entry_path}.columns[{j}]",
+                    f"{column!r} is not a feature column of the dataset",
+                )
+                for j, column in enumerate(entry.columns)
+                if column not in context.columns
+            ]
     return violations

@@ -32,8 +32,9 @@ from slipway.services.training.engine.spec import Task
 __all__ = ["evaluate"]
 
 
-def evaluate(model: Any, x: npt.NDArray[Any], y: npt.NDArray[Any], *,
-             task: Task) -> dict[str, float]:
+def evaluate(
+    model: Any, x: npt.NDArray[Any], y: npt.NDArray[Any], *, task: Task
+) -> dict[str, float]:
     """The holdout metrics of ``model`` on ``x`` and ``y`` (see the module docstring)."""
     proba = None
     if task == "classification" and predict_is_argmax(model):
@@ -52,16 +53,24 @@ def evaluate(model: Any, x: npt.NDArray[Any], y: npt.NDArray[Any], *,
     return {name: float(value) for name, value in metrics.items() if math.isfinite(float(value))}
 
 
-def _classification(model: Any, x: npt.NDArray[Any], y: npt.NDArray[Any],
-                    predicted: npt.NDArray[Any],
-                    proba: npt.NDArray[Any] | None) -> dict[str, float]:
+def _classification(
+    model: Any,
+    x: npt.NDArray[Any],
+    y: npt.NDArray[Any],
+    predicted: npt.NDArray[Any],
+    proba: npt.NDArray[Any] | None,
+) -> dict[str, float]:
     classes = np.asarray(model.classes_)
     metrics = {"accuracy": float(accuracy_score(y, predicted))}
-    seen = set(np.unique(np.concatenate([np.asarray(y, dtype=object),
-                                         np.asarray(predicted, dtype=object)])).tolist())
+    seen = set(
+        np.unique(
+            np.concatenate([np.asarray(y, dtype=object), np.asarray(predicted, dtype=object)])
+        ).tolist()
+    )
     if len(classes) == 2 and seen <= set(classes.tolist()):
-        metrics["f1"] = float(f1_score(y, predicted, pos_label=classes[1], average="binary",
-                                       zero_division=0))
+        metrics["f1"] = float(
+            f1_score(y, predicted, pos_label=classes[1], average="binary", zero_division=0)
+        )
     else:
         metrics["f1"] = float(f1_score(y, predicted, average="macro", zero_division=0))
     if supports_proba(model) and set(np.unique(y).tolist()) == set(classes.tolist()):
@@ -70,7 +79,8 @@ def _classification(model: Any, x: npt.NDArray[Any], y: npt.NDArray[Any],
         if len(classes) == 2:
             metrics["roc_auc"] = float(roc_auc_score(y == classes[1], proba[:, 1]))
         else:
-            metrics["roc_auc"] = float(roc_auc_score(y, proba, multi_class="ovr",
-                                                     average="macro", labels=classes))
+            metrics["roc_auc"] = float(
+                roc_auc_score(y, proba, multi_class="ovr", average="macro", labels=classes)
+            )
         metrics["log_loss"] = float(log_loss(y, proba, labels=classes))
     return metrics

@@ -40,14 +40,15 @@ _DATA_PROBLEMS = (
     "cannot have number of splits",
     "only one class",
 )
-_CATEGORICAL_HINT = ("; categorical columns need an encoder first, for example OneHotEncoder in "
-                     "a ColumnTransformer")
+_CATEGORICAL_HINT = (
+    "; categorical columns need an encoder first, for example OneHotEncoder in a ColumnTransformer"
+)
 
 
 def short_message(exc: BaseException) -> str:
     """The exception's text on one line, at most ``MAX_MESSAGE`` characters."""
     text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE - 3] + "..."
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
 
 
 def category_of(exc: BaseException) -> FailureCategory:

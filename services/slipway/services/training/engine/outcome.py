@@ -11,8 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Stage = Literal["loading", "fitting", "searching", "evaluating", "profiling", "registering"]
-FailureCategory = Literal["bad_spec", "bad_data", "timeout", "worker_lost",
-                          "registry_unavailable", "registry_rejected", "internal"]
+FailureCategory = Literal[
+    "bad_spec",
+    "bad_data",
+    "timeout",
+    "worker_lost",
+    "registry_unavailable",
+    "registry_rejected",
+    "internal",
+]
 DataType = Literal["BOOL", "INT32", "INT64", "FP32", "FP64", "BYTES"]
 FeatureKind = Literal["numeric", "categorical", "binary"]
 
@@ -29,8 +36,7 @@ class Progress:
 class TrainingFailed(Exception):  # noqa: N818  (an outcome the job reports, not a bug)
     """A job that cannot succeed as specified (or not now): reported, never retried blindly."""
 
-    def __init__(self, category: FailureCategory, message: str, *,
-                 retryable: bool = False) -> None:
+    def __init__(self, category: FailureCategory, message: str, *, retryable: bool = False) -> None:
         super().__init__(message)
         self.category: FailureCategory = category
         self.message = message

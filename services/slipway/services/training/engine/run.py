@@ -42,8 +42,13 @@ from slipway.services.training.engine.search import SearchResult, cv_folds, sear
 from slipway.services.training.engine.spec import Estimator, JobSpec
 from slipway.services.training.engine.validation import test_fraction
 
-__all__ = ["MAX_SAMPLE_ROWS", "MAX_SIGNATURE_CATEGORIES", "MODEL_FILENAME", "SAMPLE_FILENAME",
-           "train"]
+__all__ = [
+    "MAX_SAMPLE_ROWS",
+    "MAX_SIGNATURE_CATEGORIES",
+    "MODEL_FILENAME",
+    "SAMPLE_FILENAME",
+    "train",
+]
 
 MODEL_FILENAME = "model.skops"
 SAMPLE_FILENAME = "reference_sample.npz"
@@ -54,8 +59,9 @@ MAX_REPORTED_CANDIDATES = 100  # the best search candidates kept in the outcome'
 MAX_SIGNATURE_CATEGORIES = 1000
 
 
-def train(spec: JobSpec, *, data_root: Path, out_dir: Path,
-          progress: Callable[[Progress], None]) -> TrainingOutcome:
+def train(
+    spec: JobSpec, *, data_root: Path, out_dir: Path, progress: Callable[[Progress], None]
+) -> TrainingOutcome:
     """Train, evaluate and profile the model ``spec`` describes; ``TrainingFailed`` when the spec
     or the data does not allow it (see ``failures``)."""
     seed = spec.split.seed
@@ -65,11 +71,19 @@ def train(spec: JobSpec, *, data_root: Path, out_dir: Path,
     except (datasets.DatasetPathError, datasets.DatasetFormatError) as exc:
         raise TrainingFailed("bad_spec", str(exc)) from None
     x_train, x_test, y_train, y_test = _split(spec, data)
-    progress(Progress(stage="loading", percent=5.0,
-                      message=f"{len(y_train)} training rows, {len(y_test)} holdout rows"))
+    progress(
+        Progress(
+            stage="loading",
+            percent=5.0,
+            message=f"{len(y_train)} training rows, {len(y_test)} holdout rows",
+        )
+    )
     if spec.task == "classification" and len(np.unique(y_train)) < 2:
-        raise TrainingFailed("bad_data", "the training split holds a single class of the target; "
-                                         "a classification needs at least 2")
+        raise TrainingFailed(
+            "bad_data",
+            "the training split holds a single class of the target; "
+            "a classification needs at least 2",
+        )
     try:
         model = build(spec.estimator, data.feature_names, seed=seed)
     except (ValueError, KeyError) as exc:  # a spec that validation would have refused
@@ -78,12 +92,12 @@ def train(spec: JobSpec, *, data_root: Path, out_dir: Path,
     found: SearchResult | None = None
     fit_start = 5.0
     if spec.search is not None:
-        found = search(model, spec.search, x_train, y_train, seed=seed, progress=progress,
-                       percent=(5.0, 80.0))
+        found = search(
+            model, spec.search, x_train, y_train, seed=seed, progress=progress, percent=(5.0, 80.0)
+        )
         model.set_params(**found.best_params)
         fit_start = 80.0
-    progress(Progress(stage="fitting", percent=fit_start,
-                      message="fitting on the training split"))
+    progress(Progress(stage="fitting", percent=fit_start, message="fitting on the training split"))
     try:
         model.fit(x_train, y_train)
     except FITTING_ERRORS as exc:
@@ -99,17 +113,24 @@ def train(spec: JobSpec, *, data_root: Path, out_dir: Path,
         predicted = model.predict(x_train if profiled is None else x_train[profiled])
     except FITTING_ERRORS as exc:
         raise failure(exc, "predicting") from None
-    progress(Progress(stage="evaluating", percent=90.0,
-                      message=", ".join(f"{k} {v:.4g}" for k, v in sorted(metrics.items()))))
+    progress(
+        Progress(
+            stage="evaluating",
+            percent=90.0,
+            message=", ".join(f"{k} {v:.4g}" for k, v in sorted(metrics.items())),
+        )
+    )
 
     progress(Progress(stage="profiling", percent=90.0, message="profiling the training data"))
     out_dir.mkdir(parents=True, exist_ok=True)
     target_kind = _target_kind(spec, model)
     # Numeric columns of an object matrix hold floats: cast them, so statistics stay vectorised.
-    features = tuple(feature_stats(name, x_train[:, j] if categorical
-                                   else x_train[:, j].astype(np.float64))
-                     for j, (name, categorical) in enumerate(zip(data.feature_names,
-                                                                 data.categorical, strict=True)))
+    features = tuple(
+        feature_stats(name, x_train[:, j] if categorical else x_train[:, j].astype(np.float64))
+        for j, (name, categorical) in enumerate(
+            zip(data.feature_names, data.categorical, strict=True)
+        )
+    )
     outputs = (feature_stats("predict", predicted, target_kind),)
     target = feature_stats(datasets.target_column(spec.dataset), y_train, target_kind)
     sample, sample_rows = _write_sample(out_dir / SAMPLE_FILENAME, data, x_train, y_train, seed)
@@ -143,16 +164,21 @@ def _profile_rows(count: int, seed: int) -> npt.NDArray[np.int64] | None:
     """Which training rows the outputs' profile predicts (None: all of them)."""
     if count <= MAX_OUTPUT_PROFILE_ROWS:
         return None
-    return np.sort(np.random.default_rng(seed + 1).choice(count, MAX_OUTPUT_PROFILE_ROWS,
-                                                         replace=False))
+    return np.sort(
+        np.random.default_rng(seed + 1).choice(count, MAX_OUTPUT_PROFILE_ROWS, replace=False)
+    )
 
 
 def _split(spec: JobSpec, data: datasets.TrainingData) -> tuple[npt.NDArray[Any], ...]:
     stratify = data.y if spec.split.stratify and spec.task == "classification" else None
     try:
         parts: list[npt.NDArray[Any]] = train_test_split(
-            data.X, data.y, test_size=test_fraction(spec), stratify=stratify,
-            random_state=spec.split.seed)
+            data.X,
+            data.y,
+            test_size=test_fraction(spec),
+            stratify=stratify,
+            random_state=spec.split.seed,
+        )
     except ValueError as exc:
         raise TrainingFailed("bad_data", failure(exc, "splitting").message) from None
     return tuple(parts)
@@ -173,19 +199,30 @@ def _write_model(path: Path, model: Any) -> ArtifactFile:
     # Minkowski distance with p=3); such a model could be registered but never served.
     untrusted = model_files.inspect_artifact(data, "skops")
     if untrusted:
-        raise TrainingFailed("bad_spec", "the fitted model holds types that model files may not "
-                                         f"contain ({', '.join(untrusted)}); choose other "
-                                         "hyperparameters")
+        raise TrainingFailed(
+            "bad_spec",
+            "the fitted model holds types that model files may not "
+            f"contain ({', '.join(untrusted)}); choose other "
+            "hyperparameters",
+        )
     path.write_bytes(data)
     return ArtifactFile(path.name, hashlib.sha256(data).hexdigest(), len(data), "skops")
 
 
-def _write_sample(path: Path, data: datasets.TrainingData, x_train: npt.NDArray[Any],
-                  y_train: npt.NDArray[Any], seed: int) -> tuple[ArtifactFile, int]:
+def _write_sample(
+    path: Path,
+    data: datasets.TrainingData,
+    x_train: npt.NDArray[Any],
+    y_train: npt.NDArray[Any],
+    seed: int,
+) -> tuple[ArtifactFile, int]:
     rows = min(MAX_SAMPLE_ROWS, len(y_train))
     chosen = np.sort(np.random.default_rng(seed).choice(len(y_train), size=rows, replace=False))
-    write_sample(path, {name: x_train[chosen, j] for j, name in enumerate(data.feature_names)},
-                 y_train[chosen])
+    write_sample(
+        path,
+        {name: x_train[chosen, j] for j, name in enumerate(data.feature_names)},
+        y_train[chosen],
+    )
     content = path.read_bytes()
     return ArtifactFile(path.name, hashlib.sha256(content).hexdigest(), len(content), "npz"), rows
 
@@ -193,18 +230,24 @@ def _write_sample(path: Path, data: datasets.TrainingData, x_train: npt.NDArray[
 # --- signature ---------------------------------------------------------------------------------
 
 
-def _inputs(data: datasets.TrainingData, x_train: npt.NDArray[Any],
-            stats: tuple[FeatureStats, ...]) -> tuple[FeatureSignature, ...]:
+def _inputs(
+    data: datasets.TrainingData, x_train: npt.NDArray[Any], stats: tuple[FeatureStats, ...]
+) -> tuple[FeatureSignature, ...]:
     inputs = []
-    for j, (name, categorical) in enumerate(zip(data.feature_names, data.categorical,
-                                                strict=True)):
+    for j, (name, categorical) in enumerate(zip(data.feature_names, data.categorical, strict=True)):
         categories: tuple[str, ...] = ()
         if categorical:
             seen = {v for v in x_train[:, j].tolist() if isinstance(v, str)}
             if len(seen) <= MAX_SIGNATURE_CATEGORIES:
                 categories = tuple(sorted(seen))
-        inputs.append(FeatureSignature(name=name, data_type="BYTES" if categorical else "FP64",
-                                       kind=stats[j].kind, categories=categories))
+        inputs.append(
+            FeatureSignature(
+                name=name,
+                data_type="BYTES" if categorical else "FP64",
+                kind=stats[j].kind,
+                categories=categories,
+            )
+        )
     return tuple(inputs)
 
 
@@ -219,8 +262,11 @@ def _label_type(labels: npt.NDArray[Any]) -> DataType:
     return "BYTES"
 
 
-def _outputs(spec: JobSpec, model: Any, y_train: npt.NDArray[Any],
-             ) -> tuple[OutputSignature, ...]:
+def _outputs(
+    spec: JobSpec,
+    model: Any,
+    y_train: npt.NDArray[Any],
+) -> tuple[OutputSignature, ...]:
     if spec.task == "regression":
         return (OutputSignature("predict", "FP64", (-1,)),)
     classes = np.asarray(model.classes_)
@@ -231,8 +277,9 @@ def _outputs(spec: JobSpec, model: Any, y_train: npt.NDArray[Any],
     return tuple(outputs)
 
 
-def _extra(spec: JobSpec, train_rows: int, test_rows: int,
-           found: SearchResult | None) -> dict[str, Any]:
+def _extra(
+    spec: JobSpec, train_rows: int, test_rows: int, found: SearchResult | None
+) -> dict[str, Any]:
     extra: dict[str, Any] = {"train_row_count": train_rows, "test_row_count": test_rows}
     if found is not None and spec.search is not None:
         ranked = sorted(range(len(found.candidates)), key=lambda i: -found.mean_scores[i])
@@ -243,8 +290,12 @@ def _extra(spec: JobSpec, train_rows: int, test_rows: int,
             "candidate_count": len(found.candidates),
             "best_score": json_value(found.best_score)[1],
             # The best candidates, best first; a failed one scores "-inf".
-            "candidates": [{"params": json_params(found.candidates[i]),
-                            "mean_score": json_value(found.mean_scores[i])[1]}
-                           for i in ranked[:MAX_REPORTED_CANDIDATES]],
+            "candidates": [
+                {
+                    "params": json_params(found.candidates[i]),
+                    "mean_score": json_value(found.mean_scores[i])[1],
+                }
+                for i in ranked[:MAX_REPORTED_CANDIDATES]
+            ],
         }
     return extra

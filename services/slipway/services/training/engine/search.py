@@ -136,8 +136,9 @@ def candidates(model: Any, spec: SearchSpec, *, seed: int) -> list[dict[str, Any
         return [coerce(cls, leaf, value) for value in values]
 
     if spec.strategy == "grid":
-        return list(ParameterGrid({p.name: coerced(p.name, grid_values(p))
-                                   for p in spec.parameters}))
+        return list(
+            ParameterGrid({p.name: coerced(p.name, grid_values(p)) for p in spec.parameters})
+        )
     domains = {p.name: _random_domain(p) for p in spec.parameters}
     count = n_iter(spec)
     if all(isinstance(domain, list) for domain in domains.values()):
@@ -146,8 +147,10 @@ def candidates(model: Any, spec: SearchSpec, *, seed: int) -> list[dict[str, Any
         count = min(count, math.prod(len(domain) for domain in domains.values()))
         domains = {name: coerced(name, domain) for name, domain in domains.items()}
     else:
-        domains = {name: coerced(name, domain) if isinstance(domain, list) else domain
-                   for name, domain in domains.items()}
+        domains = {
+            name: coerced(name, domain) if isinstance(domain, list) else domain
+            for name, domain in domains.items()
+        }
     return list(ParameterSampler(domains, count, random_state=seed))
 
 
@@ -163,9 +166,17 @@ class _Fit:
     category: FailureCategory
 
 
-def _fit_and_score(candidate: int, fold: int, model: Any, params: dict[str, Any],
-                   x: npt.NDArray[Any], y: npt.NDArray[Any], train: npt.NDArray[np.intp],
-                   test: npt.NDArray[np.intp], scoring: str) -> _Fit:
+def _fit_and_score(
+    candidate: int,
+    fold: int,
+    model: Any,
+    params: dict[str, Any],
+    x: npt.NDArray[Any],
+    y: npt.NDArray[Any],
+    train: npt.NDArray[np.intp],
+    test: npt.NDArray[np.intp],
+    scoring: str,
+) -> _Fit:
     try:
         estimator = clone(model).set_params(**params)
         estimator.fit(x[train], y[train])
@@ -183,13 +194,21 @@ def _run(jobs: list[tuple[Any, ...]], workers: int) -> Iterable[_Fit]:
         return (_fit_and_score(*job) for job in jobs)
     # Unordered, so that progress is reported as each fit finishes.
     results: Iterator[_Fit] = Parallel(n_jobs=workers, return_as="generator_unordered")(
-        delayed(_fit_and_score)(*job) for job in jobs)
+        delayed(_fit_and_score)(*job) for job in jobs
+    )
     return results
 
 
-def search(model: Any, spec: SearchSpec, x: npt.NDArray[Any], y: npt.NDArray[Any], *,
-           seed: int, progress: Callable[[Progress], None],
-           percent: tuple[float, float] = (5.0, 80.0)) -> SearchResult:
+def search(
+    model: Any,
+    spec: SearchSpec,
+    x: npt.NDArray[Any],
+    y: npt.NDArray[Any],
+    *,
+    seed: int,
+    progress: Callable[[Progress], None],
+    percent: tuple[float, float] = (5.0, 80.0),
+) -> SearchResult:
     """Cross-validate every candidate of ``spec`` for the unfitted ``model`` on ``x`` and ``y``.
 
     Reports ``Progress(stage="searching")`` after each fit, its percent rising from
@@ -204,8 +223,11 @@ def search(model: Any, spec: SearchSpec, x: npt.NDArray[Any], y: npt.NDArray[Any
     except ValueError as exc:
         raise failure(exc, "splitting the training data into folds") from None
     total = len(params) * len(splits)
-    jobs = [(c, f, model, params[c], x, y, train, test, spec.scoring)
-            for c in range(len(params)) for f, (train, test) in enumerate(splits)]
+    jobs = [
+        (c, f, model, params[c], x, y, train, test, spec.scoring)
+        for c in range(len(params))
+        for f, (train, test) in enumerate(splits)
+    ]
     scores = np.full((len(params), len(splits)), -math.inf)
     errors: dict[tuple[int, int], _Fit] = {}
     start, end = percent
@@ -214,20 +236,35 @@ def search(model: Any, spec: SearchSpec, x: npt.NDArray[Any], y: npt.NDArray[Any
             errors[fit.candidate, fit.fold] = fit
         elif math.isfinite(fit.score):
             scores[fit.candidate, fit.fold] = fit.score
-        progress(Progress(stage="searching", percent=start + (end - start) * done / total,
-                          message=f"fitted candidate {fit.candidate + 1}/{len(params)}, "
-                                  f"fold {fit.fold + 1}/{len(splits)}",
-                          trial=done, trial_count=total))
+        progress(
+            Progress(
+                stage="searching",
+                percent=start + (end - start) * done / total,
+                message=f"fitted candidate {fit.candidate + 1}/{len(params)}, "
+                f"fold {fit.fold + 1}/{len(splits)}",
+                trial=done,
+                trial_count=total,
+            )
+        )
     failed = {candidate for candidate, _fold in errors}
     if len(failed) == len(params):
         first = errors[min(errors)]
-        raise TrainingFailed(first.category, short_message(ValueError(
-            f"every search candidate failed; the first error: {first.error}")))
+        raise TrainingFailed(
+            first.category,
+            short_message(
+                ValueError(f"every search candidate failed; the first error: {first.error}")
+            ),
+        )
     means = [float(row.mean()) for row in scores]  # any -inf fold makes the mean -inf
     best = 0
     for index, mean in enumerate(means):
         if mean > means[best]:
             best = index
-    return SearchResult(best_params=dict(params[best]), best_score=means[best],
-                        candidates=tuple(dict(p) for p in params), mean_scores=tuple(means),
-                        folds=len(splits), scoring=spec.scoring)
+    return SearchResult(
+        best_params=dict(params[best]),
+        best_score=means[best],
+        candidates=tuple(dict(p) for p in params),
+        mean_scores=tuple(means),
+        folds=len(splits),
+        scoring=spec.scoring,
+    )

@@ -110,21 +110,36 @@ class JobSpec:
 
 # -- JSON encoding: dataclasses become dicts, the estimator union is tagged by kind --------------
 
+
 def _encode(value: Any) -> Any:
     if isinstance(value, Estimator):
-        return {"kind": "estimator", "class_name": value.class_name,
-                "hyperparameters": value.hyperparameters}
+        return {
+            "kind": "estimator",
+            "class_name": value.class_name,
+            "hyperparameters": value.hyperparameters,
+        }
     if isinstance(value, Pipeline):
-        return {"kind": "pipeline",
-                "steps": [{"name": s.name, "spec": _encode(s.spec)} for s in value.steps]}
+        return {
+            "kind": "pipeline",
+            "steps": [{"name": s.name, "spec": _encode(s.spec)} for s in value.steps],
+        }
     if isinstance(value, ColumnTransformer):
-        return {"kind": "column_transformer", "remainder": value.remainder,
-                "transformers": [{"name": t.name, "spec": _encode(t.spec),
-                                  "columns": list(t.columns)} for t in value.transformers]}
+        return {
+            "kind": "column_transformer",
+            "remainder": value.remainder,
+            "transformers": [
+                {"name": t.name, "spec": _encode(t.spec), "columns": list(t.columns)}
+                for t in value.transformers
+            ],
+        }
     if isinstance(value, JobSpec):
-        return {"task": value.task, "estimator": _encode(value.estimator),
-                "dataset": asdict(value.dataset), "split": asdict(value.split),
-                "search": None if value.search is None else asdict(value.search)}
+        return {
+            "task": value.task,
+            "estimator": _encode(value.estimator),
+            "dataset": asdict(value.dataset),
+            "split": asdict(value.split),
+            "search": None if value.search is None else asdict(value.search),
+        }
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
@@ -133,12 +148,17 @@ def _decode_estimator(data: dict[str, Any]) -> EstimatorSpec:
     if kind == "estimator":
         return Estimator(data["class_name"], dict(data["hyperparameters"]))
     if kind == "pipeline":
-        return Pipeline(tuple(PipelineStep(s["name"], _decode_estimator(s["spec"]))
-                              for s in data["steps"]))
+        return Pipeline(
+            tuple(PipelineStep(s["name"], _decode_estimator(s["spec"])) for s in data["steps"])
+        )
     if kind == "column_transformer":
         return ColumnTransformer(
-            tuple(ColumnEntry(t["name"], _decode_estimator(t["spec"]), tuple(t["columns"]))
-                  for t in data["transformers"]), data["remainder"])
+            tuple(
+                ColumnEntry(t["name"], _decode_estimator(t["spec"]), tuple(t["columns"]))
+                for t in data["transformers"]
+            ),
+            data["remainder"],
+        )
     raise ValueError(f"unknown estimator kind {kind!r}")
 
 
@@ -154,10 +174,19 @@ def _decode_job(data: dict[str, Any]) -> JobSpec:
     if data.get("search") is not None:
         raw = dict(data["search"])
         raw["parameters"] = tuple(
-            SearchParameter(p["name"], _tuple_or_none(p["values"]),
-                            _tuple_or_none(p["int_range"]), _tuple_or_none(p["double_range"]))
-            for p in raw["parameters"])
+            SearchParameter(
+                p["name"],
+                _tuple_or_none(p["values"]),
+                _tuple_or_none(p["int_range"]),
+                _tuple_or_none(p["double_range"]),
+            )
+            for p in raw["parameters"]
+        )
         search = SearchSpec(**raw)
-    return JobSpec(task=data["task"], estimator=_decode_estimator(data["estimator"]),
-                   dataset=DatasetSpec(**dataset), split=SplitSpec(**data["split"]),
-                   search=search)
+    return JobSpec(
+        task=data["task"],
+        estimator=_decode_estimator(data["estimator"]),
+        dataset=DatasetSpec(**dataset),
+        split=SplitSpec(**data["split"]),
+        search=search,
+    )

@@ -82,18 +82,22 @@ def validate(spec: JobSpec, data_root: Path) -> list[Violation]:
         violations.append(Violation(f"{_JOB}.task", "must be classification or regression"))
     info, features, categorical, dataset_violations = _dataset(spec, data_root)
     violations += dataset_violations
-    estimator_violations = hyperparameter_violations(spec.estimator, f"{_JOB}.estimator",
-                                                     columns=features)
+    estimator_violations = hyperparameter_violations(
+        spec.estimator, f"{_JOB}.estimator", columns=features
+    )
     violations += estimator_violations
     if not estimator_violations:
         violations += _role(spec)
         unencoded = _unencoded(spec.estimator, categorical)
         if unencoded:
-            violations.append(Violation(
-                f"{_JOB}.estimator",
-                f"the categorical columns {', '.join(map(repr, unencoded))} reach an estimator "
-                "that needs numbers; encode them first, for example with OneHotEncoder in a "
-                "ColumnTransformer"))
+            violations.append(
+                Violation(
+                    f"{_JOB}.estimator",
+                    f"the categorical columns {', '.join(map(repr, unencoded))} reach an estimator "
+                    "that needs numbers; encode them first, for example with OneHotEncoder in a "
+                    "ColumnTransformer",
+                )
+            )
     violations += _split(spec, info)
     if spec.search is not None:
         model = None
@@ -107,9 +111,10 @@ def validate(spec: JobSpec, data_root: Path) -> list[Violation]:
 # --- dataset -----------------------------------------------------------------------------------
 
 
-def _dataset(spec: JobSpec, data_root: Path,
-             ) -> tuple[DatasetInfo | None, tuple[str, ...] | None, tuple[str, ...],
-                        list[Violation]]:
+def _dataset(
+    spec: JobSpec,
+    data_root: Path,
+) -> tuple[DatasetInfo | None, tuple[str, ...] | None, tuple[str, ...], list[Violation]]:
     """The dataset's summary, feature columns and categorical features (when known), and the
     violations."""
     dataset = spec.dataset
@@ -120,16 +125,29 @@ def _dataset(spec: JobSpec, data_root: Path,
         violations.append(Violation(f"{_DATASET}.format", "must be csv or parquet"))
     if dataset.bundled:
         if dataset.bundled not in BUNDLED_DATASETS:
-            return None, None, (), [*violations, Violation(
-                f"{_DATASET}.bundled", f"unknown bundled dataset {dataset.bundled!r}; one of "
-                                       f"{', '.join(BUNDLED_DATASETS)}")]
+            return (
+                None,
+                None,
+                (),
+                [
+                    *violations,
+                    Violation(
+                        f"{_DATASET}.bundled",
+                        f"unknown bundled dataset {dataset.bundled!r}; one of "
+                        f"{', '.join(BUNDLED_DATASETS)}",
+                    ),
+                ],
+            )
         if dataset.format:
             violations.append(Violation(f"{_DATASET}.format", "only for files"))
         task = BUNDLED_TASKS[dataset.bundled]
         if spec.task in TASKS and task != spec.task and not dataset.target_column:
-            violations.append(Violation(
-                f"{_DATASET}.bundled", f"{dataset.bundled} is a {task} dataset; the job's task "
-                                       f"is {spec.task}"))
+            violations.append(
+                Violation(
+                    f"{_DATASET}.bundled",
+                    f"{dataset.bundled} is a {task} dataset; the job's task is {spec.task}",
+                )
+            )
     if violations:
         return None, None, (), violations
     try:
@@ -144,8 +162,9 @@ def _dataset(spec: JobSpec, data_root: Path,
     if violations:
         return info, None, (), violations
     features = datasets.feature_columns(dataset, info.names)
-    categorical = tuple(name for name in features if datasets.is_categorical(
-        dataset, name, _known(info, name).kind))
+    categorical = tuple(
+        name for name in features if datasets.is_categorical(dataset, name, _known(info, name).kind)
+    )
     return info, features, categorical, violations
 
 
@@ -163,16 +182,18 @@ def _columns(spec: JobSpec, info: DatasetInfo) -> list[Violation]:
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:
         where = "path" if dataset.path else "bundled"
-        violations.append(Violation(f"{_DATASET}.{where}",
-                                    f"duplicate column names: {', '.join(duplicated)}"))
+        violations.append(
+            Violation(f"{_DATASET}.{where}", f"duplicate column names: {', '.join(duplicated)}")
+        )
     if info.row_count == 0:
         violations.append(Violation(f"{_DATASET}.path", "the file has no rows"))
     target = datasets.target_column(dataset)
     if not target:
         violations.append(Violation(f"{_DATASET}.target_column", "required for a file"))
     elif target not in names:
-        violations.append(Violation(f"{_DATASET}.target_column",
-                                    f"{target!r} is not a column of the dataset"))
+        violations.append(
+            Violation(f"{_DATASET}.target_column", f"{target!r} is not a column of the dataset")
+        )
     else:
         violations += _target(spec, _known(info, target))
     seen: set[str] = set()
@@ -187,51 +208,86 @@ def _columns(spec: JobSpec, info: DatasetInfo) -> list[Violation]:
         seen.add(name)
     features = datasets.feature_columns(dataset, names)
     if not features:
-        violations.append(Violation(f"{_DATASET}.feature_columns",
-                                    "the dataset has no column besides the target"))
+        violations.append(
+            Violation(f"{_DATASET}.feature_columns", "the dataset has no column besides the target")
+        )
     for i, name in enumerate(dataset.categorical_columns):
         if name not in features and name != target:
-            violations.append(Violation(f"{_DATASET}.categorical_columns[{i}]",
-                                        f"{name!r} is not a feature column"))
+            violations.append(
+                Violation(
+                    f"{_DATASET}.categorical_columns[{i}]", f"{name!r} is not a feature column"
+                )
+            )
     for name in features:
         column = info.column(name)
         if column is None or datasets.is_categorical(dataset, name, column.kind):
             continue
         if column.kind == "text" and not column.numeric_text:
-            violations.append(Violation(
-                f"{_DATASET}.categorical_columns",
-                f"the feature {name!r} holds text that is not numbers; list it here to treat it "
-                "as categorical"))
+            violations.append(
+                Violation(
+                    f"{_DATASET}.categorical_columns",
+                    f"the feature {name!r} holds text that is not numbers; list it here to treat "
+                    "it as categorical",
+                )
+            )
         elif column.kind == "other":
-            violations.append(Violation(
-                f"{_DATASET}.categorical_columns",
-                f"the feature {name!r} has type {column.type_name}, neither numeric nor text; "
-                "list it here to treat it as categorical, or leave it out of the features"))
+            violations.append(
+                Violation(
+                    f"{_DATASET}.categorical_columns",
+                    f"the feature {name!r} has type {column.type_name}, neither numeric nor text; "
+                    "list it here to treat it as categorical, or leave it out of the features",
+                )
+            )
     return violations
 
 
 def _target(spec: JobSpec, column: datasets.ColumnInfo) -> list[Violation]:
     where = f"{_DATASET}.target_column"
     if column.missing_count:
-        return [Violation(where, f"the target {column.name!r} has {column.missing_count} "
-                                 "missing values; drop those rows first")]
+        return [
+            Violation(
+                where,
+                f"the target {column.name!r} has {column.missing_count} "
+                "missing values; drop those rows first",
+            )
+        ]
     categorical = column.name in spec.dataset.categorical_columns
     if spec.task == "regression":
         if column.kind != "numeric" or categorical:
-            return [Violation(where, f"the target {column.name!r} is not numeric; a regression "
-                                     "needs a numeric target")]
+            return [
+                Violation(
+                    where,
+                    f"the target {column.name!r} is not numeric; a regression "
+                    "needs a numeric target",
+                )
+            ]
         return []
     if spec.task != "classification":
         return []
     if column.kind == "other" and not categorical:
-        return [Violation(where, f"the target {column.name!r} has type {column.type_name}; "
-                                 "list it in categorical_columns to use its values as classes")]
+        return [
+            Violation(
+                where,
+                f"the target {column.name!r} has type {column.type_name}; "
+                "list it in categorical_columns to use its values as classes",
+            )
+        ]
     if column.kind == "numeric" and not column.integral and not categorical:
-        return [Violation(where, f"the target {column.name!r} holds continuous values; a "
-                                 "classification needs class labels")]
+        return [
+            Violation(
+                where,
+                f"the target {column.name!r} holds continuous values; a "
+                "classification needs class labels",
+            )
+        ]
     if column.distinct_count < 2:
-        return [Violation(where, f"the target {column.name!r} has {column.distinct_count} "
-                                 "class; a classification needs at least 2")]
+        return [
+            Violation(
+                where,
+                f"the target {column.name!r} has {column.distinct_count} "
+                "class; a classification needs at least 2",
+            )
+        ]
     return []
 
 
@@ -241,8 +297,11 @@ def _target(spec: JobSpec, column: datasets.ColumnInfo) -> list[Violation]:
 def _role(spec: JobSpec) -> list[Violation]:
     role = final_role(spec.estimator)
     if role == "transformer":
-        return [Violation(f"{_JOB}.estimator", "the estimator must be, or end in, a classifier or "
-                                               "a regressor")]
+        return [
+            Violation(
+                f"{_JOB}.estimator", "the estimator must be, or end in, a classifier or a regressor"
+            )
+        ]
     expected = {"classification": "classifier", "regression": "regressor"}.get(spec.task)
     if role is not None and expected is not None and role != expected:
         return [Violation(f"{_JOB}.task", f"the estimator is a {role}; the task is {spec.task}")]
@@ -269,9 +328,11 @@ def _encodes_text(spec: EstimatorSpec) -> bool:
         for step in spec.steps:
             if _encodes_text(step.spec):
                 return True
-            passes_text = (isinstance(step.spec, Estimator)
-                           and step.spec.class_name == "SimpleImputer"
-                           and step.spec.hyperparameters.get("strategy") in _TEXT_IMPUTING)
+            passes_text = (
+                isinstance(step.spec, Estimator)
+                and step.spec.class_name == "SimpleImputer"
+                and step.spec.hyperparameters.get("strategy") in _TEXT_IMPUTING
+            )
             if not passes_text:
                 return False
     return False
@@ -304,8 +365,9 @@ def _split(spec: JobSpec, info: DatasetInfo | None) -> list[Violation]:
     violations = []
     fraction = test_fraction(spec)
     if not (isinstance(fraction, int | float) and 0 < fraction <= MAX_TEST_FRACTION):
-        violations.append(Violation(f"{_SPLIT}.test_fraction",
-                                    f"must be in (0, {MAX_TEST_FRACTION}]"))
+        violations.append(
+            Violation(f"{_SPLIT}.test_fraction", f"must be in (0, {MAX_TEST_FRACTION}]")
+        )
         fraction = DEFAULT_TEST_FRACTION
     if split.stratify and spec.task == "regression":
         violations.append(Violation(f"{_SPLIT}.stratify", "only for classification"))
@@ -317,20 +379,32 @@ def _split(spec: JobSpec, info: DatasetInfo | None) -> list[Violation]:
     test_rows = math.ceil(fraction * rows)
     train_rows = rows - test_rows
     if train_rows < 2:
-        violations.append(Violation(_DATASET, f"the dataset has {rows} rows: too few to hold "
-                                              "out a test split and train on the rest"))
+        violations.append(
+            Violation(
+                _DATASET,
+                f"the dataset has {rows} rows: too few to hold "
+                "out a test split and train on the rest",
+            )
+        )
         return violations
     target = info.column(datasets.target_column(spec.dataset))
     if split.stratify and spec.task == "classification" and target is not None:
         if target.smallest_class < 2:
-            violations.append(Violation(
-                f"{_SPLIT}.stratify", f"the rarest class of {target.name!r} has "
-                                      f"{target.smallest_class} row; stratifying needs 2"))
+            violations.append(
+                Violation(
+                    f"{_SPLIT}.stratify",
+                    f"the rarest class of {target.name!r} has "
+                    f"{target.smallest_class} row; stratifying needs 2",
+                )
+            )
         elif min(test_rows, train_rows) < target.distinct_count:
-            violations.append(Violation(
-                f"{_SPLIT}.test_fraction",
-                f"a stratified split of {rows} rows into {train_rows} and {test_rows} cannot "
-                f"hold every one of the {target.distinct_count} classes on both sides"))
+            violations.append(
+                Violation(
+                    f"{_SPLIT}.test_fraction",
+                    f"a stratified split of {rows} rows into {train_rows} and {test_rows} cannot "
+                    f"hold every one of the {target.distinct_count} classes on both sides",
+                )
+            )
     return violations
 
 
@@ -345,8 +419,11 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _parameter(parameter: SearchParameter, path: str, model: Any,
-               ) -> tuple[list[Violation], int]:
+def _parameter(
+    parameter: SearchParameter,
+    path: str,
+    model: Any,
+) -> tuple[list[Violation], int]:
     """The violations of one search parameter, and its number of grid values (0 if invalid)."""
     owner: tuple[type, str] | None = None
     if not parameter.name:
@@ -356,11 +433,11 @@ def _parameter(parameter: SearchParameter, path: str, model: Any,
             owner = resolve_parameter(model, parameter.name)
         except ValueError as exc:
             return [Violation(f"{path}.name", str(exc))], 0
-    domains = [d for d in (parameter.values, parameter.int_range, parameter.double_range)
-               if d is not None]
+    domains = [
+        d for d in (parameter.values, parameter.int_range, parameter.double_range) if d is not None
+    ]
     if len(domains) != 1:
-        return [Violation(path, "exactly one of values, int_range and double_range is "
-                                "required")], 0
+        return [Violation(path, "exactly one of values, int_range and double_range is required")], 0
 
     def problem(value: Any) -> str | None:
         return None if owner is None else value_problem(owner[0], owner[1], value)
@@ -415,27 +492,32 @@ def _scoring(search: SearchSpec, task: str) -> list[Violation]:
     if not search.scoring:
         return []
     if search.scoring not in get_scorer_names():
-        return [Violation(f"{_SEARCH}.scoring", f"{search.scoring!r} is not a scikit-learn "
-                                                "scoring name, for example 'accuracy', "
-                                                "'f1_macro' or 'neg_root_mean_squared_error'")]
+        return [
+            Violation(
+                f"{_SEARCH}.scoring",
+                f"{search.scoring!r} is not a scikit-learn "
+                "scoring name, for example 'accuracy', "
+                "'f1_macro' or 'neg_root_mean_squared_error'",
+            )
+        ]
     # A private attribute, read only to refuse an obvious mismatch early; without it the
     # mismatch surfaces when the search runs.
     module = getattr(getattr(get_scorer(search.scoring), "_score_func", None), "__module__", "")
-    if ((task == "regression" and module in _CLASSIFICATION_METRICS)
-            or (task == "classification" and module in _REGRESSION_METRICS)):
-        return [Violation(f"{_SEARCH}.scoring", f"{search.scoring!r} does not apply to "
-                                                f"{task}")]
+    if (task == "regression" and module in _CLASSIFICATION_METRICS) or (
+        task == "classification" and module in _REGRESSION_METRICS
+    ):
+        return [Violation(f"{_SEARCH}.scoring", f"{search.scoring!r} does not apply to {task}")]
     return []
 
 
-def _search(spec: JobSpec, search: SearchSpec, model: Any,
-            info: DatasetInfo | None) -> list[Violation]:
+def _search(
+    spec: JobSpec, search: SearchSpec, model: Any, info: DatasetInfo | None
+) -> list[Violation]:
     violations = []
     if search.strategy not in ("grid", "random"):
         violations.append(Violation(f"{_SEARCH}.strategy", "must be grid or random"))
     if not search.parameters:
-        violations.append(Violation(f"{_SEARCH}.parameters", "at least one parameter is "
-                                                             "required"))
+        violations.append(Violation(f"{_SEARCH}.parameters", "at least one parameter is required"))
     sizes = []
     seen: set[str] = set()
     for i, parameter in enumerate(search.parameters):
@@ -448,9 +530,12 @@ def _search(spec: JobSpec, search: SearchSpec, model: Any,
         violations += found
         sizes.append(size)
     if search.strategy == "grid" and all(sizes) and math.prod(sizes) > MAX_CANDIDATES:
-        violations.append(Violation(f"{_SEARCH}.parameters",
-                                    f"the grid has {math.prod(sizes)} candidates; at most "
-                                    f"{MAX_CANDIDATES}"))
+        violations.append(
+            Violation(
+                f"{_SEARCH}.parameters",
+                f"the grid has {math.prod(sizes)} candidates; at most {MAX_CANDIDATES}",
+            )
+        )
     if search.strategy == "random" and not 1 <= n_iter(search) <= MAX_CANDIDATES:
         violations.append(Violation(f"{_SEARCH}.n_iter", f"must be in [1, {MAX_CANDIDATES}]"))
     folds = cv_folds(search)
@@ -459,12 +544,18 @@ def _search(spec: JobSpec, search: SearchSpec, model: Any,
     elif info is not None and info.row_count:
         train_rows = info.row_count - math.ceil(test_fraction(spec) * info.row_count)
         if 0 < train_rows < folds:
-            violations.append(Violation(f"{_SEARCH}.cv_folds",
-                                        f"the training split has {train_rows} rows, fewer than "
-                                        f"{folds} folds"))
+            violations.append(
+                Violation(
+                    f"{_SEARCH}.cv_folds",
+                    f"the training split has {train_rows} rows, fewer than {folds} folds",
+                )
+            )
     violations += _scoring(search, spec.task)
     cpus = os.cpu_count() or 1
     if not 1 <= parallel_trials(search) <= cpus:
-        violations.append(Violation(f"{_SEARCH}.max_parallel_trials",
-                                    f"must be in [1, {cpus}] (the number of CPUs)"))
+        violations.append(
+            Violation(
+                f"{_SEARCH}.max_parallel_trials", f"must be in [1, {cpus}] (the number of CPUs)"
+            )
+        )
     return violations

@@ -35,15 +35,30 @@ def _dumps(value: Any) -> str:
 class JobRepository(Protocol):
     """What the training domain needs from storage."""
 
-    def add(self, session: Session, job_id: str, job: NewJob, *, max_runtime_seconds: float,
-            created_by: str, now: datetime) -> TrainingJob: ...
+    def add(
+        self,
+        session: Session,
+        job_id: str,
+        job: NewJob,
+        *,
+        max_runtime_seconds: float,
+        created_by: str,
+        now: datetime,
+    ) -> TrainingJob: ...
 
-    def get(self, session: Session, job_id: str, *, lock: bool = False) -> TrainingJob | None:
-        ...
+    def get(self, session: Session, job_id: str, *, lock: bool = False) -> TrainingJob | None: ...
 
-    def list_jobs(self, session: Session, *, states: Collection[JobState], model: str,
-             created_by: str, trigger: str, before_seq: int | None,
-             limit: int) -> list[TrainingJob]: ...
+    def list_jobs(
+        self,
+        session: Session,
+        *,
+        states: Collection[JobState],
+        model: str,
+        created_by: str,
+        trigger: str,
+        before_seq: int | None,
+        limit: int,
+    ) -> list[TrainingJob]: ...
 
     def claim_next(self, session: Session) -> TrainingJob | None: ...
 
@@ -59,23 +74,42 @@ class JobRepository(Protocol):
 
 
 def to_job(row: TrainingJobRow) -> TrainingJob:
-    failure = (Failure(row.failure_category, row.failure_message, row.failure_retryable)
-               if row.failure_category else None)
+    failure = (
+        Failure(row.failure_category, row.failure_message, row.failure_retryable)
+        if row.failure_category
+        else None
+    )
     return TrainingJob(
-        job_id=row.job_id, model_id=row.model.removeprefix("models/"),
-        spec=JobSpec.from_json(row.spec), max_runtime_seconds=row.max_runtime_seconds,
-        alias_on_success=row.alias_on_success, trigger=row.trigger,
-        trigger_source=row.trigger_source, reason=row.reason,
-        parent_version=row.parent_version, labels=json.loads(row.labels),
-        state=JobState(row.state), progress=Progress(**json.loads(row.progress)),
-        failure=failure, attempt_count=row.attempt_count, worker=row.worker,
-        registration_key=row.registration_key, created_by=row.created_by,
-        cancelled_by=row.cancelled_by, cancel_reason=row.cancel_reason,
-        create_time=row.create_time, start_time=row.start_time, end_time=row.end_time,
-        update_time=row.update_time, heartbeat_time=row.heartbeat_time,
-        attempt_start_time=row.attempt_start_time, model_version=row.model_version,
-        metrics=json.loads(row.metrics), best_params=json.loads(row.best_params),
-        revision=row.revision, seq=row.seq,
+        job_id=row.job_id,
+        model_id=row.model.removeprefix("models/"),
+        spec=JobSpec.from_json(row.spec),
+        max_runtime_seconds=row.max_runtime_seconds,
+        alias_on_success=row.alias_on_success,
+        trigger=row.trigger,
+        trigger_source=row.trigger_source,
+        reason=row.reason,
+        parent_version=row.parent_version,
+        labels=json.loads(row.labels),
+        state=JobState(row.state),
+        progress=Progress(**json.loads(row.progress)),
+        failure=failure,
+        attempt_count=row.attempt_count,
+        worker=row.worker,
+        registration_key=row.registration_key,
+        created_by=row.created_by,
+        cancelled_by=row.cancelled_by,
+        cancel_reason=row.cancel_reason,
+        create_time=row.create_time,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        update_time=row.update_time,
+        heartbeat_time=row.heartbeat_time,
+        attempt_start_time=row.attempt_start_time,
+        model_version=row.model_version,
+        metrics=json.loads(row.metrics),
+        best_params=json.loads(row.best_params),
+        revision=row.revision,
+        seq=row.seq,
     )
 
 
@@ -101,20 +135,49 @@ def _column_values(changes: dict[str, Any]) -> dict[str, Any]:
 class SqlJobRepository:
     """The queue in the shared database."""
 
-    def add(self, session: Session, job_id: str, job: NewJob, *, max_runtime_seconds: float,
-            created_by: str, now: datetime) -> TrainingJob:
+    def add(
+        self,
+        session: Session,
+        job_id: str,
+        job: NewJob,
+        *,
+        max_runtime_seconds: float,
+        created_by: str,
+        now: datetime,
+    ) -> TrainingJob:
         row = TrainingJobRow(
-            job_id=job_id, model=f"models/{job.model_id}", task=job.spec.task,
-            spec=job.spec.to_json(), max_runtime_seconds=max_runtime_seconds,
-            alias_on_success=job.alias_on_success, trigger=job.trigger,
-            trigger_source=job.trigger_source, reason=job.reason,
-            parent_version=job.parent_version, labels=_dumps(job.labels),
-            state=JobState.QUEUED.value, progress=_dumps(asdict(Progress())),
-            failure_category="", failure_message="", failure_retryable=False, attempt_count=0,
-            worker="", heartbeat_time=None, attempt_start_time=None, registration_key=job_id,
-            created_by=created_by, cancelled_by="", cancel_reason="", create_time=now,
-            start_time=None, end_time=None, update_time=now, model_version="",
-            metrics="{}", best_params="{}", revision=1,
+            job_id=job_id,
+            model=f"models/{job.model_id}",
+            task=job.spec.task,
+            spec=job.spec.to_json(),
+            max_runtime_seconds=max_runtime_seconds,
+            alias_on_success=job.alias_on_success,
+            trigger=job.trigger,
+            trigger_source=job.trigger_source,
+            reason=job.reason,
+            parent_version=job.parent_version,
+            labels=_dumps(job.labels),
+            state=JobState.QUEUED.value,
+            progress=_dumps(asdict(Progress())),
+            failure_category="",
+            failure_message="",
+            failure_retryable=False,
+            attempt_count=0,
+            worker="",
+            heartbeat_time=None,
+            attempt_start_time=None,
+            registration_key=job_id,
+            created_by=created_by,
+            cancelled_by="",
+            cancel_reason="",
+            create_time=now,
+            start_time=None,
+            end_time=None,
+            update_time=now,
+            model_version="",
+            metrics="{}",
+            best_params="{}",
+            revision=1,
         )
         session.add(row)
         session.flush()
@@ -131,9 +194,17 @@ class SqlJobRepository:
         row = self._row(session, job_id, lock=lock)
         return None if row is None else to_job(row)
 
-    def list_jobs(self, session: Session, *, states: Collection[JobState], model: str,
-             created_by: str, trigger: str, before_seq: int | None,
-             limit: int) -> list[TrainingJob]:
+    def list_jobs(
+        self,
+        session: Session,
+        *,
+        states: Collection[JobState],
+        model: str,
+        created_by: str,
+        trigger: str,
+        before_seq: int | None,
+        limit: int,
+    ) -> list[TrainingJob]:
         query: Select[Any] = select(TrainingJobRow)
         if states:
             query = query.where(TrainingJobRow.state.in_([s.value for s in states]))
@@ -149,27 +220,48 @@ class SqlJobRepository:
         return [to_job(row) for row in rows]
 
     def claim_next(self, session: Session) -> TrainingJob | None:
-        query = (select(TrainingJobRow).where(TrainingJobRow.state == JobState.QUEUED.value)
-                 .order_by(TrainingJobRow.seq).limit(1).with_for_update(skip_locked=True))
+        query = (
+            select(TrainingJobRow)
+            .where(TrainingJobRow.state == JobState.QUEUED.value)
+            .order_by(TrainingJobRow.seq)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
         row = session.scalars(query).one_or_none()
         return None if row is None else to_job(row)
 
     def has_queued(self, session: Session) -> bool:
-        return session.scalars(select(TrainingJobRow.seq).where(
-            TrainingJobRow.state == JobState.QUEUED.value).limit(1)).first() is not None
+        return (
+            session.scalars(
+                select(TrainingJobRow.seq)
+                .where(TrainingJobRow.state == JobState.QUEUED.value)
+                .limit(1)
+            ).first()
+            is not None
+        )
 
     def has_stale(self, session: Session, heartbeat_before: datetime) -> bool:
-        return session.scalars(select(TrainingJobRow.seq).where(
-            TrainingJobRow.state.in_([JobState.RUNNING.value, JobState.CANCELLING.value]),
-            TrainingJobRow.heartbeat_time < heartbeat_before).limit(1)).first() is not None
+        return (
+            session.scalars(
+                select(TrainingJobRow.seq)
+                .where(
+                    TrainingJobRow.state.in_([JobState.RUNNING.value, JobState.CANCELLING.value]),
+                    TrainingJobRow.heartbeat_time < heartbeat_before,
+                )
+                .limit(1)
+            ).first()
+            is not None
+        )
 
     def stale(self, session: Session, heartbeat_before: datetime) -> list[TrainingJob]:
         rows = session.scalars(
             select(TrainingJobRow)
-            .where(TrainingJobRow.state.in_([JobState.RUNNING.value,
-                                             JobState.CANCELLING.value]),
-                   TrainingJobRow.heartbeat_time < heartbeat_before)
-            .order_by(TrainingJobRow.seq).with_for_update(skip_locked=True)
+            .where(
+                TrainingJobRow.state.in_([JobState.RUNNING.value, JobState.CANCELLING.value]),
+                TrainingJobRow.heartbeat_time < heartbeat_before,
+            )
+            .order_by(TrainingJobRow.seq)
+            .with_for_update(skip_locked=True)
         ).all()
         return [to_job(row) for row in rows]
 
@@ -177,8 +269,10 @@ class SqlJobRepository:
         rows = session.scalars(
             select(TrainingJobRow).where(
                 TrainingJobRow.model == f"models/{model_id}",
-                TrainingJobRow.state.in_([JobState.QUEUED.value, JobState.RUNNING.value,
-                                          JobState.CANCELLING.value]))
+                TrainingJobRow.state.in_(
+                    [JobState.QUEUED.value, JobState.RUNNING.value, JobState.CANCELLING.value]
+                ),
+            )
         ).all()
         return [to_job(row) for row in rows]
 

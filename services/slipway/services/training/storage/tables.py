@@ -24,7 +24,8 @@ class TrainingJobRow(Base):
 
     # Queue order and list order (newest first); also the page-token cursor.
     seq: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True)
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
     job_id: Mapped[str] = mapped_column(String(64), unique=True)
     model: Mapped[str] = mapped_column(String(256))
     task: Mapped[str] = mapped_column(String(32))

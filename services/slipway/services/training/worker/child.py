@@ -41,8 +41,7 @@ def _context() -> ForkServerContext:
         # Imported once in the fork server; every child starts with them loaded. A child also
         # re-imports the parent's main module (multiprocessing's rule): preloading it too
         # saves each fit about 0.4 s of importing the whole command-line tool again.
-        preload = ["slipway.services.training.worker.child",
-                   "slipway.services.training.engine.run"]
+        preload = ["slipway.services.training.worker.child", "slipway.services.training.engine.run"]
         main_spec = getattr(sys.modules.get("__main__"), "__spec__", None)
         if main_spec is not None and main_spec.name:
             preload.append(main_spec.name)
@@ -64,8 +63,9 @@ def _exit_when_orphaned(lifeline: Connection) -> None:
     os._exit(70)
 
 
-def _main(spec_json: str, data_root: str, out_dir: str, results: Connection,
-          lifeline: Connection) -> None:
+def _main(
+    spec_json: str, data_root: str, out_dir: str, results: Connection, lifeline: Connection
+) -> None:
     os.setsid()
     threading.Thread(target=_exit_when_orphaned, args=(lifeline,), daemon=True).start()
     from slipway.services.training.engine.run import train
@@ -75,8 +75,12 @@ def _main(spec_json: str, data_root: str, out_dir: str, results: Connection,
         results.send(("progress", asdict(progress)))
 
     try:
-        outcome = train(JobSpec.from_json(spec_json), data_root=Path(data_root),
-                        out_dir=Path(out_dir), progress=report)
+        outcome = train(
+            JobSpec.from_json(spec_json),
+            data_root=Path(data_root),
+            out_dir=Path(out_dir),
+            progress=report,
+        )
     except TrainingFailed as exc:
         results.send(("failed", exc.category, exc.message[:2000], exc.retryable))
     except MemoryError:
@@ -96,8 +100,11 @@ class TrainingProcess:
         self._results, child_results = context.Pipe(duplex=False)
         child_lifeline, self._lifeline = context.Pipe(duplex=False)
         self._process: BaseProcess = context.Process(
-            target=_main, name="slipway-training-fit", daemon=False,
-            args=(spec_json, str(data_root), str(out_dir), child_results, child_lifeline))
+            target=_main,
+            name="slipway-training-fit",
+            daemon=False,
+            args=(spec_json, str(data_root), str(out_dir), child_results, child_lifeline),
+        )
         self._process.start()
         child_results.close()
         child_lifeline.close()

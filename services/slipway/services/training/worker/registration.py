@@ -40,9 +40,15 @@ RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)  # then every 8 s until the retry budge
 
 _FORMATS = {"skops": artifact_pb2.ARTIFACT_FORMAT_SKOPS, "npz": artifact_pb2.ARTIFACT_FORMAT_NPZ}
 # The codes after which trying again may work; everything else is a refusal.
-_TRANSIENT = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
-                        grpc.StatusCode.ABORTED, grpc.StatusCode.RESOURCE_EXHAUSTED,
-                        grpc.StatusCode.CANCELLED})
+_TRANSIENT = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.CANCELLED,
+    }
+)
 
 
 def _reason(error: grpc.aio.AioRpcError) -> str:
@@ -55,74 +61,117 @@ def _reason(error: grpc.aio.AioRpcError) -> str:
 
 
 def _artifact(file: ArtifactFile) -> artifact_pb2.Artifact:
-    return artifact_pb2.Artifact(sha256=file.sha256, size_bytes=file.size_bytes,
-                                 format=_FORMATS[file.format])
+    return artifact_pb2.Artifact(
+        sha256=file.sha256, size_bytes=file.size_bytes, format=_FORMATS[file.format]
+    )
 
 
-def version_message(job: TrainingJob, outcome: TrainingOutcome,
-                    code_version: str) -> model_version_pb2.ModelVersion:
+def version_message(
+    job: TrainingJob, outcome: TrainingOutcome, code_version: str
+) -> model_version_pb2.ModelVersion:
     """The registry's ModelVersion for what ``job`` trained."""
     signature = signature_pb2.Signature(
-        inputs=[signature_pb2.FeatureSpec(name=f.name, data_type=DATA_TYPES[f.data_type],
-                                          kind=_KINDS[f.kind], categories=list(f.categories))
-                for f in outcome.inputs],
-        outputs=[signature_pb2.OutputSpec(
-            name=o.name, data_type=DATA_TYPES[o.data_type], shape=list(o.shape),
-            class_labels=[values.to_pb(label) for label in o.class_labels])
-            for o in outcome.outputs])
+        inputs=[
+            signature_pb2.FeatureSpec(
+                name=f.name,
+                data_type=DATA_TYPES[f.data_type],
+                kind=_KINDS[f.kind],
+                categories=list(f.categories),
+            )
+            for f in outcome.inputs
+        ],
+        outputs=[
+            signature_pb2.OutputSpec(
+                name=o.name,
+                data_type=DATA_TYPES[o.data_type],
+                shape=list(o.shape),
+                class_labels=[values.to_pb(label) for label in o.class_labels],
+            )
+            for o in outcome.outputs
+        ],
+    )
     versions = dict(outcome.framework_versions)
     framework = model_version_pb2.FrameworkVersions(
-        python=versions.pop("python", ""), scikit_learn=versions.pop("scikit_learn", ""),
-        numpy=versions.pop("numpy", ""), scipy=versions.pop("scipy", ""),
-        skops=versions.pop("skops", ""), others=versions)
+        python=versions.pop("python", ""),
+        scikit_learn=versions.pop("scikit_learn", ""),
+        numpy=versions.pop("numpy", ""),
+        scipy=versions.pop("scipy", ""),
+        skops=versions.pop("skops", ""),
+        others=versions,
+    )
     profile = reference_profile_pb2.ReferenceProfile(
         row_count=outcome.profile_row_count,
         features=[feature_stats_to_pb(s) for s in outcome.profile_features],
         outputs=[feature_stats_to_pb(s) for s in outcome.profile_outputs],
         target=feature_stats_to_pb(outcome.profile_target),
-        sample_row_count=outcome.sample_row_count, sample=_artifact(outcome.sample))
+        sample_row_count=outcome.sample_row_count,
+        sample=_artifact(outcome.sample),
+    )
     params = dict(outcome.params)
     params.update(outcome.best_params)
     return model_version_pb2.ModelVersion(
         description=f"Trained by {job.name}" + (f": {job.reason}" if job.reason else ""),
-        labels=job.labels, artifact=_artifact(outcome.model), signature=signature,
-        framework_versions=framework, metrics=outcome.metrics,
+        labels=job.labels,
+        artifact=_artifact(outcome.model),
+        signature=signature,
+        framework_versions=framework,
+        metrics=outcome.metrics,
         params=values.map_to_pb(params),
         lineage=lineage_pb2.Lineage(
             training_job=job.name,
-            dataset=lineage_pb2.DatasetReference(uri=outcome.dataset.uri,
-                                                 sha256=outcome.dataset.sha256,
-                                                 row_count=outcome.dataset.row_count),
-            code_version=code_version, random_seed=outcome.seed,
-            parent_version=job.parent_version, created_by=job.created_by),
-        reference_profile=profile)
+            dataset=lineage_pb2.DatasetReference(
+                uri=outcome.dataset.uri,
+                sha256=outcome.dataset.sha256,
+                row_count=outcome.dataset.row_count,
+            ),
+            code_version=code_version,
+            random_seed=outcome.seed,
+            parent_version=job.parent_version,
+            created_by=job.created_by,
+        ),
+        reference_profile=profile,
+    )
 
 
-async def _upload_requests(job: TrainingJob, message: model_version_pb2.ModelVersion,
-                           out_dir: Path, outcome: TrainingOutcome,
-                           key: str) -> AsyncIterator[pb.CreateModelVersionRequest]:
-    yield pb.CreateModelVersionRequest(metadata=pb.CreateModelVersionMetadata(
-        parent=job.model, model_version=message, create_model=True, request_id=key))
-    for kind, file in ((artifact_pb2.ARTIFACT_KIND_MODEL, outcome.model),
-                       (artifact_pb2.ARTIFACT_KIND_REFERENCE_SAMPLE, outcome.sample)):
+async def _upload_requests(
+    job: TrainingJob,
+    message: model_version_pb2.ModelVersion,
+    out_dir: Path,
+    outcome: TrainingOutcome,
+    key: str,
+) -> AsyncIterator[pb.CreateModelVersionRequest]:
+    yield pb.CreateModelVersionRequest(
+        metadata=pb.CreateModelVersionMetadata(
+            parent=job.model, model_version=message, create_model=True, request_id=key
+        )
+    )
+    for kind, file in (
+        (artifact_pb2.ARTIFACT_KIND_MODEL, outcome.model),
+        (artifact_pb2.ARTIFACT_KIND_REFERENCE_SAMPLE, outcome.sample),
+    ):
         with (out_dir / file.filename).open("rb") as handle:
             while chunk := handle.read(CHUNK_BYTES):
                 yield pb.CreateModelVersionRequest(
-                    chunk=pb.ArtifactChunk(artifact_kind=kind, data=chunk))
+                    chunk=pb.ArtifactChunk(artifact_kind=kind, data=chunk)
+                )
 
 
 class Registrar:
     """Uploads trained versions and sets aliases, retrying what may succeed later."""
 
-    def __init__(self, target: PeerTarget, *, retry_seconds: float,
-                 code_version: str) -> None:
+    def __init__(self, target: PeerTarget, *, retry_seconds: float, code_version: str) -> None:
         self._target = target
         self._retry_seconds = retry_seconds
         self._code_version = code_version
 
     async def register(
-        self, job: TrainingJob, outcome: TrainingOutcome, out_dir: Path, *,
-        new_key: Callable[[int], Awaitable[str]], between_tries: Callable[[], Awaitable[None]],
+        self,
+        job: TrainingJob,
+        outcome: TrainingOutcome,
+        out_dir: Path,
+        *,
+        new_key: Callable[[int], Awaitable[str]],
+        between_tries: Callable[[], Awaitable[None]],
     ) -> str:
         """Registers the version (and its alias); returns the version name.
 
@@ -141,26 +190,33 @@ class Registrar:
                     response = await stub.CreateModelVersion(
                         _upload_requests(job, message, out_dir, outcome, key),
                         metadata=self._target.metadata(f"{job.job_id}.register"),
-                        timeout=CALL_TIMEOUT_SECONDS)
+                        timeout=CALL_TIMEOUT_SECONDS,
+                    )
                     version = response.model_version
                     break
                 except grpc.aio.AioRpcError as error:
                     reason = _reason(error)
                     last_error = f"{error.code().name}: {error.details()}"
-                    if error.code() is grpc.StatusCode.FAILED_PRECONDITION and \
-                            reason == "REQUEST_FAILED":
+                    if (
+                        error.code() is grpc.StatusCode.FAILED_PRECONDITION
+                        and reason == "REQUEST_FAILED"
+                    ):
                         key = await new_key(tries + 1)  # the earlier upload can never finish
-                    elif error.code() is grpc.StatusCode.FAILED_PRECONDITION and \
-                            reason == "UPLOAD_IN_PROGRESS":
+                    elif (
+                        error.code() is grpc.StatusCode.FAILED_PRECONDITION
+                        and reason == "UPLOAD_IN_PROGRESS"
+                    ):
                         pass  # an earlier attempt's upload: wait until it ends either way
                     elif error.code() not in _TRANSIENT:
-                        raise TrainingFailed("registry_rejected",
-                                             f"the registry refused the version: {last_error}"
-                                             ) from error
+                        raise TrainingFailed(
+                            "registry_rejected", f"the registry refused the version: {last_error}"
+                        ) from error
                 if time.monotonic() >= deadline:
                     raise TrainingFailed(
-                        "registry_unavailable", f"could not register within "
-                        f"{self._retry_seconds:g} s: {last_error}", retryable=True)
+                        "registry_unavailable",
+                        f"could not register within {self._retry_seconds:g} s: {last_error}",
+                        retryable=True,
+                    )
                 await between_tries()
                 await asyncio.sleep(RETRY_DELAYS[min(tries, len(RETRY_DELAYS) - 1)])
                 tries += 1
@@ -168,29 +224,40 @@ class Registrar:
                 await self._set_alias(stub, job, version.version_number, deadline)
         return str(version.name)
 
-    async def _set_alias(self, stub: pb_grpc.RegistryServiceAsyncStub, job: TrainingJob,
-                         number: int, deadline: float) -> None:
+    async def _set_alias(
+        self, stub: pb_grpc.RegistryServiceAsyncStub, job: TrainingJob, number: int, deadline: float
+    ) -> None:
         reason = job.reason or f"trained by {job.name}"
         tries = 0
         while True:
             try:
                 await stub.SetModelAlias(
-                    pb.SetModelAliasRequest(model=job.model, alias=job.alias_on_success,
-                                            version_number=number, reason=reason,
-                                            request_id=f"{job.job_id}.alias"),
+                    pb.SetModelAliasRequest(
+                        model=job.model,
+                        alias=job.alias_on_success,
+                        version_number=number,
+                        reason=reason,
+                        request_id=f"{job.job_id}.alias",
+                    ),
                     metadata=self._target.metadata(f"{job.job_id}.alias"),
-                    timeout=CALL_TIMEOUT_SECONDS)
+                    timeout=CALL_TIMEOUT_SECONDS,
+                )
                 return
             except grpc.aio.AioRpcError as error:
                 detail = f"{error.code().name}: {error.details()}"
                 name = f"{job.model}/versions/{number}"
                 if error.code() not in _TRANSIENT:
                     raise TrainingFailed(
-                        "registry_rejected", f"registered {name}, but the registry refused "
-                        f"alias {job.alias_on_success!r}: {detail}") from error
+                        "registry_rejected",
+                        f"registered {name}, but the registry refused "
+                        f"alias {job.alias_on_success!r}: {detail}",
+                    ) from error
                 if time.monotonic() >= deadline:
                     raise TrainingFailed(
-                        "registry_unavailable", f"registered {name}, but could not set alias "
-                        f"{job.alias_on_success!r}: {detail}", retryable=True) from error
+                        "registry_unavailable",
+                        f"registered {name}, but could not set alias "
+                        f"{job.alias_on_success!r}: {detail}",
+                        retryable=True,
+                    ) from error
             await asyncio.sleep(RETRY_DELAYS[min(tries, len(RETRY_DELAYS) - 1)])
             tries += 1

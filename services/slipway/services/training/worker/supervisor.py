@@ -35,21 +35,33 @@ TICK_SECONDS = 0.02  # how often a supervisor reads its child's messages (a pipe
 CANCEL_CHECK_SECONDS = 0.5
 PROGRESS_WRITE_SECONDS = 0.5  # at most this often, unless the stage changes
 
+
 class TrainingMetrics:
     """The training service's own series; registered on its server's /metrics."""
 
     def __init__(self) -> None:
-        self.finished = Counter("slipway_training_jobs_finished_total",
-                                "Training jobs that ended here, by final state and failure "
-                                "category.", ["state", "category"], registry=None)
-        self.running = Gauge("slipway_training_jobs_running",
-                             "Training jobs this process is running now.", registry=None)
+        self.finished = Counter(
+            "slipway_training_jobs_finished_total",
+            "Training jobs that ended here, by final state and failure category.",
+            ["state", "category"],
+            registry=None,
+        )
+        self.running = Gauge(
+            "slipway_training_jobs_running",
+            "Training jobs this process is running now.",
+            registry=None,
+        )
         self.attempt_seconds = Histogram(
-            "slipway_training_attempt_seconds", "Wall time of training attempts, claim to end.",
-            buckets=(1, 5, 15, 60, 300, 900, 3600, 14400), registry=None)
-        self.requeued = Counter("slipway_training_jobs_requeued_total",
-                                "Jobs whose worker was lost, queued again or failed by this "
-                                "process's reaper.", registry=None)
+            "slipway_training_attempt_seconds",
+            "Wall time of training attempts, claim to end.",
+            buckets=(1, 5, 15, 60, 300, 900, 3600, 14400),
+            registry=None,
+        )
+        self.requeued = Counter(
+            "slipway_training_jobs_requeued_total",
+            "Jobs whose worker was lost, queued again or failed by this process's reaper.",
+            registry=None,
+        )
 
     def collectors(self) -> list[Collector]:
         return [self.finished, self.running, self.attempt_seconds, self.requeued]
@@ -66,9 +78,16 @@ class WorkerConfig:
 class Supervisor:
     """Runs ``count`` workers against the shared queue, plus a reaper for lost jobs."""
 
-    def __init__(self, jobs: TrainingJobs, registrar: Registrar, config: WorkerConfig, *,
-                 count: int, worker_id: Callable[[], str],
-                 metrics: TrainingMetrics | None = None) -> None:
+    def __init__(
+        self,
+        jobs: TrainingJobs,
+        registrar: Registrar,
+        config: WorkerConfig,
+        *,
+        count: int,
+        worker_id: Callable[[], str],
+        metrics: TrainingMetrics | None = None,
+    ) -> None:
         self.metrics = metrics or TrainingMetrics()
         self.on_change: Callable[[], None] | None = None
         self._jobs = jobs
@@ -120,8 +139,12 @@ class Supervisor:
             try:
                 for job in await self._db(self._jobs.reap, reaper):
                     self.metrics.requeued.inc()
-                    log.warning("lost worker", job=job.name, state=job.state.value,
-                                attempts=job.attempt_count)
+                    log.warning(
+                        "lost worker",
+                        job=job.name,
+                        state=job.state.value,
+                        attempts=job.attempt_count,
+                    )
                     if job.state is JobState.QUEUED:
                         self._wake.set()
             except Exception:
@@ -148,16 +171,23 @@ class Supervisor:
                 log.warning("job taken away from this worker; stopped", job=job.name)
             except asyncio.CancelledError:
                 with contextlib.suppress(Exception):  # else a reaper re-queues it later
-                    await self._db(self._jobs.release, job.job_id, worker,
-                                   "the training service stopped")
+                    await self._db(
+                        self._jobs.release, job.job_id, worker, "the training service stopped"
+                    )
                     log.info("released job to the queue", job=job.name)
                 raise
             except Exception:
                 log.exception("supervising a job failed", job=job.name)
                 with contextlib.suppress(Exception):
-                    await self._finish_failed(job, worker, Failure(
-                        "internal", "the training service failed while supervising the job; "
-                                    "see its logs", True))
+                    await self._finish_failed(
+                        job,
+                        worker,
+                        Failure(
+                            "internal",
+                            "the training service failed while supervising the job; see its logs",
+                            True,
+                        ),
+                    )
             finally:
                 self.metrics.running.dec()
                 self.metrics.attempt_seconds.observe(time.monotonic() - started)
@@ -165,16 +195,19 @@ class Supervisor:
     async def _finish_failed(self, job: TrainingJob, worker: str, failure: Failure) -> None:
         await self._db(self._jobs.fail, job.job_id, worker, failure)
         self.metrics.finished.labels(state="FAILED", category=failure.category).inc()
-        log.warning("training job failed", job=job.name, category=failure.category,
-                    message=failure.message[:300])
+        log.warning(
+            "training job failed",
+            job=job.name,
+            category=failure.category,
+            message=failure.message[:300],
+        )
 
     async def _run(self, job: TrainingJob, worker: str) -> None:
         out_dir = self._config.work_dir / f"{job.job_id}-{job.attempt_count}"
         shutil.rmtree(out_dir, ignore_errors=True)
         out_dir.mkdir(parents=True)
         cancel = self._cancels.setdefault(job.job_id, asyncio.Event())
-        log.info("training job started", job=job.name, attempt=job.attempt_count,
-                 worker=worker)
+        log.info("training job started", job=job.name, attempt=job.attempt_count, worker=worker)
         try:
             outcome = await self._fit(job, worker, out_dir, cancel)
             if outcome is None:
@@ -189,11 +222,13 @@ class Supervisor:
         self.metrics.finished.labels(state="CANCELLED", category="").inc()
         log.info("training job cancelled", job=job.name)
 
-    async def _fit(self, job: TrainingJob, worker: str, out_dir: Path,
-                   cancel: asyncio.Event) -> TrainingOutcome | None:
+    async def _fit(
+        self, job: TrainingJob, worker: str, out_dir: Path, cancel: asyncio.Event
+    ) -> TrainingOutcome | None:
         """Run the attempt's child process to its end; None when the job ended another way."""
-        child = await asyncio.to_thread(TrainingProcess, job.spec.to_json(),
-                                        data_root=self._config.data_root, out_dir=out_dir)
+        child = await asyncio.to_thread(
+            TrainingProcess, job.spec.to_json(), data_root=self._config.data_root, out_dir=out_dir
+        )
         log.info("fit process started", job=job.name, pid=child.pid)
         deadline = time.monotonic() + job.max_runtime_seconds
         next_heartbeat = time.monotonic() + self._config.heartbeat_seconds
@@ -216,9 +251,12 @@ class Supervisor:
                     elif message[0] == "failed":
                         failure = Failure(message[1], message[2], bool(message[3]))
                 now = time.monotonic()
-                if pending is not None and (pending.stage != written.stage or outcome
-                                            or failure or now - written_at
-                                            >= PROGRESS_WRITE_SECONDS):
+                if pending is not None and (
+                    pending.stage != written.stage
+                    or outcome
+                    or failure
+                    or now - written_at >= PROGRESS_WRITE_SECONDS
+                ):
                     await self._db(self._jobs.report_progress, job.job_id, worker, pending)
                     written, written_at, pending = pending, now, None
                     next_heartbeat = now + self._config.heartbeat_seconds
@@ -228,9 +266,16 @@ class Supervisor:
                     await self._finish_failed(job, worker, failure)
                     return None
                 if not alive:
-                    await self._finish_failed(job, worker, Failure(
-                        "internal", f"the training process ended without a result (exit code "
-                                    f"{child.exit_code}; killed for memory?)", True))
+                    await self._finish_failed(
+                        job,
+                        worker,
+                        Failure(
+                            "internal",
+                            f"the training process ended without a result (exit code "
+                            f"{child.exit_code}; killed for memory?)",
+                            True,
+                        ),
+                    )
                     return None
                 if cancel.is_set() or now >= next_cancel_check:
                     next_cancel_check = now + CANCEL_CHECK_SECONDS
@@ -245,23 +290,39 @@ class Supervisor:
                         return None
                 if now >= deadline:
                     await asyncio.to_thread(child.kill)
-                    await self._finish_failed(job, worker, Failure(
-                        "timeout", f"exceeded the runtime limit of {job.max_runtime_seconds:g} s "
-                                   f"(attempt {job.attempt_count})", False))
+                    await self._finish_failed(
+                        job,
+                        worker,
+                        Failure(
+                            "timeout",
+                            f"exceeded the runtime limit of {job.max_runtime_seconds:g} s "
+                            f"(attempt {job.attempt_count})",
+                            False,
+                        ),
+                    )
                     return None
                 await asyncio.sleep(TICK_SECONDS)
         finally:
             await asyncio.to_thread(child.close)
 
-    async def _register(self, job: TrainingJob, worker: str, out_dir: Path,
-                        outcome: TrainingOutcome, cancel: asyncio.Event) -> None:
+    async def _register(
+        self,
+        job: TrainingJob,
+        worker: str,
+        out_dir: Path,
+        outcome: TrainingOutcome,
+        cancel: asyncio.Event,
+    ) -> None:
         current = await self._db(self._jobs.heartbeat, job.job_id, worker)
         if cancel.is_set() or current.state is JobState.CANCELLING:
             await self._cancelled(job, worker)  # nothing registered yet: a clean cancel
             return
-        await self._db(self._jobs.report_progress, job.job_id, worker,
-                       Progress(stage="registering", percent=96.0,
-                                message=f"registering in {job.model}"))
+        await self._db(
+            self._jobs.report_progress,
+            job.job_id,
+            worker,
+            Progress(stage="registering", percent=96.0, message=f"registering in {job.model}"),
+        )
 
         async def new_key(n: int) -> str:
             key = f"{job.job_id}.r{n}"
@@ -278,11 +339,13 @@ class Supervisor:
 
         beating = asyncio.create_task(heartbeat_forever())
         try:
-            name = await self._registrar.register(current, outcome, out_dir, new_key=new_key,
-                                                  between_tries=between_tries)
+            name = await self._registrar.register(
+                current, outcome, out_dir, new_key=new_key, between_tries=between_tries
+            )
         except TrainingFailed as failed:
-            await self._finish_failed(job, worker, Failure(failed.category, failed.message,
-                                                           failed.retryable))
+            await self._finish_failed(
+                job, worker, Failure(failed.category, failed.message, failed.retryable)
+            )
             return
         finally:
             beating.cancel()
@@ -290,9 +353,13 @@ class Supervisor:
                 await beating  # a lost job shows at `succeed`, below
         # A cancel that arrives while the version is being registered is too late: the job
         # ends SUCCEEDED with the version it registered (the cancel is in the audit log).
-        await self._db(self._jobs.succeed, job.job_id, worker, model_version=name,
-                       metrics=outcome.metrics, best_params=outcome.best_params)
+        await self._db(
+            self._jobs.succeed,
+            job.job_id,
+            worker,
+            model_version=name,
+            metrics=outcome.metrics,
+            best_params=outcome.best_params,
+        )
         self.metrics.finished.labels(state="SUCCEEDED", category="").inc()
-        log.info("training job succeeded", job=job.name, version=name,
-                 metrics=outcome.metrics)
-
+        log.info("training job succeeded", job=job.name, version=name, metrics=outcome.metrics)
