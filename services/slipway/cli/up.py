@@ -4,21 +4,26 @@ It prepares the data folder (SQLite database migrated once, a local admin token 
 the user), starts each service as its own process, waits until every one reports SERVING on the
 standard health service, writes ``$SLIPWAY_HOME/suite.json`` so tools and scripts can find the
 running suite, and then supervises: SIGINT/SIGTERM stop every service cleanly; a service that dies
-is reported by name with its exit status and last log lines, and the suite stops rather than
-limping on (nothing is restarted silently).
+is reported by name with its exit status and last log lines and restarted on the same addresses
+after a backoff, each restart logged and counted in suite.json; a service that keeps crashing
+(more than ``--max-restarts`` times within ``--restart-window`` seconds) stops the suite with a
+message naming it. One suite runs per data folder: ``suite.lock`` is held while it runs, a
+second ``up`` names the one that holds it, and the children stop when ``up`` itself dies.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
+import fcntl
 import json
 import os
 import signal
-import subprocess
+import socket
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import IO
@@ -26,6 +31,7 @@ from typing import IO
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from slipway.cli.supervisor import Child, RestartPolicy, describe_exit, stop_all, tail
 from slipway.core.auth import add_token, parse_entries, token_hash, write_private
 from slipway.core.bootstrap import connect_database
 from slipway.core.db import default_database_url, mask_url
@@ -38,17 +44,6 @@ PORT_OFFSETS = {"registry": 0, "training": 1, "serving": 2, "monitoring": 3}
 DEFAULT_GRPC_PORT_BASE = 7101
 DEFAULT_METRICS_PORT_BASE = 9101
 ADMIN_PRINCIPAL = "local-admin"
-
-
-@dataclass
-class Child:
-    name: str
-    process: subprocess.Popen[bytes]
-    ready_file: Path
-    log_file: Path
-    log_handle: IO[bytes]
-    grpc_address: str = ""
-    metrics_address: str = ""
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -89,6 +84,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=10.0,
         help="seconds in-flight calls may take when the suite stops",
     )
+    parser.add_argument(
+        "--max-restarts",
+        type=int,
+        default=RestartPolicy.max_restarts,
+        help="crashes of one service within --restart-window that are restarted; one more "
+        "stops the suite (0: the first crash stops it)",
+    )
+    parser.add_argument(
+        "--restart-window",
+        type=float,
+        default=RestartPolicy.restart_window,
+        help="seconds over which a service's crashes are counted",
+    )
     parser.set_defaults(func=run)
 
 
@@ -125,6 +133,27 @@ def _port(base: int, index: int) -> int:
     return 0 if base == 0 else base + index
 
 
+def _command(
+    name: str, grpc_address: str, metrics_address: str, ready_file: Path, args: argparse.Namespace
+) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "slipway.cli.main",
+        name,
+        "--grpc-address",
+        grpc_address,
+        "--metrics-address",
+        metrics_address,
+        "--ready-file",
+        str(ready_file),
+        "--log-format",
+        "json",
+        "--shutdown-grace-seconds",
+        str(args.shutdown_grace),
+    ]
+
+
 def _start(
     name: str, index: int, home: Path, args: argparse.Namespace, peers: dict[str, str]
 ) -> Child:
@@ -133,45 +162,19 @@ def _start(
     run_dir.mkdir(parents=True, exist_ok=True)
     log_dir.mkdir(parents=True, exist_ok=True)
     ready_file = run_dir / f"{name}.json"
-    ready_file.unlink(missing_ok=True)
-    log_file = log_dir / f"{name}.log"
-    handle = log_file.open("ab")
     env = dict(os.environ, SLIPWAY_HOME=str(home), **peers)
     if args.database_url:
         env["SLIPWAY_DATABASE_URL"] = args.database_url
-    command = [
-        sys.executable,
-        "-m",
-        "slipway.cli.main",
+    command = _command(
         name,
-        "--grpc-address",
         f"127.0.0.1:{_port(args.grpc_port_base, index)}",
-        "--metrics-address",
         f"127.0.0.1:{_port(args.metrics_port_base, index)}",
-        "--ready-file",
-        str(ready_file),
-        "--log-format",
-        "json",
-        "--shutdown-grace-seconds",
-        str(args.shutdown_grace),
-    ]
-    process = subprocess.Popen(
-        command, env=env, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        ready_file,
+        args,
     )
-    return Child(name, process, ready_file, log_file, handle)
-
-
-def _tail(path: Path, lines: int = 8) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
-def _describe_exit(code: int) -> str:
-    if code < 0:
-        return f"killed by signal {signal.Signals(-code).name}"
-    return f"exited with code {code}"
+    child = Child(name, command, env, ready_file, log_dir / f"{name}.log")
+    child.spawn()
+    return child
 
 
 def _health_serving(address: str) -> bool:
@@ -192,11 +195,11 @@ def _wait_ready(children: list[Child], timeout: float, stop: list[int]) -> str |
         if stop:
             return "interrupted"
         for name, child in list(pending.items()):
-            code = child.process.poll()
+            code = child.exit_code()
             if code is not None:
                 return (
-                    f"{name} {_describe_exit(code)} before it was ready; last log lines "
-                    f"({child.log_file}):\n{_tail(child.log_file)}"
+                    f"{name} {describe_exit(code)} before it was ready; last log lines "
+                    f"({child.log_file}):\n{tail(child.log_file)}"
                 )
             if child.ready_file.exists():
                 info = json.loads(child.ready_file.read_text())
@@ -204,32 +207,20 @@ def _wait_ready(children: list[Child], timeout: float, stop: list[int]) -> str |
                     child.grpc_address = info["grpc_address"]
                     child.metrics_address = info["metrics_address"]
                     del pending[name]
-                    print(f"  {name:<11} SERVING on {child.grpc_address}", flush=True)
+                    if not child.restarts:
+                        print(f"  {name:<11} SERVING on {child.grpc_address}", flush=True)
         if time.monotonic() > deadline:
             return f"timed out after {timeout:.0f}s waiting for: {', '.join(sorted(pending))}"
         time.sleep(0.1)
     return None
 
 
-def _stop_all(children: list[Child], grace: float) -> None:
-    for child in children:
-        if child.process.poll() is None:
-            child.process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + grace + 5
-    for child in children:
-        try:
-            child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            print(f"  {child.name} did not stop in time; killing it", flush=True)
-            child.process.kill()
-            child.process.wait()
-        child.log_handle.close()
-
-
-def _write_suite_file(home: Path, children: list[Child], token_file: Path, url: str) -> Path:
+def _write_suite_file(
+    home: Path, children: list[Child], token_file: Path, url: str, started_at: str
+) -> Path:
     suite = {
         "pid": os.getpid(),
-        "started_at": dt.datetime.now(dt.UTC).isoformat(),
+        "started_at": started_at,
         "home": str(home),
         "database_url": mask_url(url),
         "token_file": str(token_file),
@@ -238,8 +229,9 @@ def _write_suite_file(home: Path, children: list[Child], token_file: Path, url: 
             c.name: {
                 "grpc_address": c.grpc_address,
                 "metrics_address": c.metrics_address,
-                "pid": c.process.pid,
+                "pid": c.pid,
                 "log_file": str(c.log_file),
+                "restarts": c.restarts,
             }
             for c in children
         },
@@ -258,12 +250,100 @@ def _prepare_database(url: str, embedded: bool) -> None:
         db.dispose()
 
 
+class SuiteLockedError(Exception):
+    """Another `slipway up` holds this data folder."""
+
+
+def _lock_home(home: Path, started_at: str) -> IO[str]:
+    """Hold ``home/suite.lock`` for as long as this process lives (the kernel drops the lock
+    when it dies, even by SIGKILL); the file names the holder for the next one who tries."""
+    handle = (home / "suite.lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno not in (errno.EAGAIN, errno.EACCES):
+            raise
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown holder"
+        handle.close()
+        raise SuiteLockedError(holder) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"slipway up pid {os.getpid()}, started {started_at}\n")
+    handle.flush()
+    return handle
+
+
+def _remove_stale_suite_file(home: Path) -> None:
+    """A suite.json found while holding the lock was left by a suite that died without
+    cleaning up: tools must not send calls to the addresses it names."""
+    path = home / "suite.json"
+    if not path.exists():
+        return
+    try:
+        pid = json.loads(path.read_text()).get("pid", "?")
+    except (OSError, ValueError):
+        pid = "?"
+    path.unlink(missing_ok=True)
+    print(
+        f"Slipway: removed {path}, left by a suite that is no longer running (pid {pid})",
+        flush=True,
+    )
+
+
+def _busy_port(args: argparse.Namespace) -> str | None:
+    """The first fixed port that cannot be bound, as a one-line error; None when all are free.
+
+    Checked before any service starts, so the answer names the port and the service instead of
+    a service's start-up traceback."""
+    for base, kind, flag in (
+        (args.grpc_port_base, "gRPC", "--grpc-port-base"),
+        (args.metrics_port_base, "metrics", "--metrics-port-base"),
+    ):
+        if base == 0:
+            continue
+        for name in SERVICES:
+            port = base + PORT_OFFSETS[name]
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    return (
+                        f"port {port} ({name} {kind}) on 127.0.0.1 is in use; stop what holds "
+                        f"it or choose other ports with {flag}"
+                    )
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     home: Path = (args.home or default_home()).expanduser().resolve()
     home.mkdir(parents=True, exist_ok=True)
     home.chmod(0o700)
     url = args.database_url or default_database_url(home)
     configure_logging("console", "warning")  # the services log to their own files
+    started_at = dt.datetime.now(dt.UTC).isoformat()
+    try:
+        lock = _lock_home(home, started_at)
+    except SuiteLockedError as holder:
+        print(
+            f"slipway up: another suite is running in {home} ({holder}); stop it first, "
+            "or start this one with another --home",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        return _run_locked(args, home, url, started_at)
+    finally:
+        lock.close()
+
+
+def _run_locked(args: argparse.Namespace, home: Path, url: str, started_at: str) -> int:
+    _remove_stale_suite_file(home)
+    busy = _busy_port(args)
+    if busy is not None:
+        print(f"slipway up: {busy}", file=sys.stderr)
+        return 1
     print(f"Slipway: starting the suite in {home}", flush=True)
     try:
         _prepare_database(url, embedded=not args.database_url)
@@ -297,30 +377,87 @@ def run(args: argparse.Namespace) -> int:
         peers[f"SLIPWAY_{name.upper()}_TARGET"] = child.grpc_address
     if failure is not None:
         print(f"slipway up: {failure}", file=sys.stderr, flush=True)
-        _stop_all(children, args.shutdown_grace)
+        stop_all(children, args.shutdown_grace)
         return 0 if failure == "interrupted" else 1
-    suite_file = _write_suite_file(home, children, token_file, url)
-    _print_summary(children, token_file, suite_file, home)
 
-    exit_code = 0
-    while not stop:
-        dead = next((c for c in children if c.process.poll() is not None), None)
-        if dead is not None:
-            print(
-                f"slipway up: {dead.name} {_describe_exit(dead.process.returncode)}; "
-                f"stopping the suite. Last log lines ({dead.log_file}):\n{_tail(dead.log_file)}",
-                file=sys.stderr,
-                flush=True,
-            )
-            exit_code = 1
-            break
-        time.sleep(0.2)
+    def write_suite_file() -> Path:
+        return _write_suite_file(home, children, token_file, url, started_at)
+
+    suite_file = write_suite_file()
+    _print_summary(children, token_file, suite_file, home)
+    policy = RestartPolicy(max_restarts=args.max_restarts, restart_window=args.restart_window)
+    exit_code = _supervise(children, policy, args, stop, write_suite_file)
     if stop:
         print(f"Slipway: {signal.Signals(stop[0]).name} received, stopping", flush=True)
-    _stop_all(children, args.shutdown_grace)
+    stop_all(children, args.shutdown_grace)
     suite_file.unlink(missing_ok=True)
     print("Slipway: stopped", flush=True)
     return exit_code
+
+
+def _supervise(
+    children: list[Child],
+    policy: RestartPolicy,
+    args: argparse.Namespace,
+    stop: list[int],
+    write_suite_file: Callable[[], Path],
+) -> int:
+    """Until a stop signal: restart each crashed child in place; 1 when one keeps crashing."""
+    while not stop:
+        dead = next((c for c in children if c.exit_code() is not None), None)
+        if dead is None:
+            time.sleep(0.2)
+            continue
+        code = dead.exit_code()
+        assert code is not None
+        crashes = dead.record_crash(time.monotonic(), policy)
+        what = f"{dead.name} {describe_exit(code)}"
+        if crashes > policy.max_restarts:
+            print(
+                f"slipway up: {what}; it crashed {crashes} time(s) within "
+                f"{policy.restart_window:.0f}s, more than --max-restarts {policy.max_restarts}, "
+                f"so the suite stops. Last log lines ({dead.log_file}):\n{tail(dead.log_file)}",
+                file=sys.stderr,
+                flush=True,
+            )
+            return 1
+        delay = policy.backoff(crashes)
+        print(
+            f"slipway up: {what}; restarting it in {delay:.1f}s on {dead.grpc_address} "
+            f"(crash {crashes} of at most {policy.max_restarts} within "
+            f"{policy.restart_window:.0f}s). Last log lines ({dead.log_file}):\n"
+            f"{tail(dead.log_file)}",
+            file=sys.stderr,
+            flush=True,
+        )
+        if _sleep_unless_stopped(delay, stop):
+            break
+        # In place: the addresses it had, which its peers and the suite file already name.
+        dead.spawn(
+            _command(dead.name, dead.grpc_address, dead.metrics_address, dead.ready_file, args)
+        )
+        dead.restarts += 1
+        failure = _wait_ready([dead], args.timeout, stop)
+        if failure is None:
+            write_suite_file()
+            print(f"Slipway: {dead.name} restarted (restart {dead.restarts})", flush=True)
+        elif failure != "interrupted":
+            # It died again before it was ready: the next turn counts the crash; a restart
+            # that hangs is stopped so that it does too.
+            print(f"slipway up: restart of {dead.name} failed: {failure}", file=sys.stderr)
+            if dead.exit_code() is None:
+                stop_all([dead], args.shutdown_grace)
+    return 0
+
+
+def _sleep_unless_stopped(seconds: float, stop: list[int]) -> bool:
+    """Sleep in small steps; True when a stop signal arrived meanwhile."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if stop:
+            return True
+        time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+    return bool(stop)
 
 
 def _print_summary(children: list[Child], token_file: Path, suite_file: Path, home: Path) -> None:

@@ -1,0 +1,94 @@
+"""`slipway up` as a test drives it: a real process on free ports, found through suite.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+STARTUP_TIMEOUT = 90.0
+
+
+def start_suite(
+    home: Path, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """`slipway up` on free ports in ``home``, its output captured."""
+    environment = dict(os.environ, SLIPWAY_HOME=str(home), **(env or {}))
+    environment.pop("SLIPWAY_DATABASE_URL", None)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "slipway.cli.main",
+            "up",
+            "--grpc-port-base",
+            "0",
+            "--metrics-port-base",
+            "0",
+            "--shutdown-grace",
+            "5",
+            *extra,
+        ],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_for_suite(process: subprocess.Popen[str], home: Path) -> dict[str, Any]:
+    """The suite description once every service reported SERVING."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    suite_file = home / "suite.json"
+    while time.monotonic() < deadline:
+        if suite_file.exists():
+            loaded: dict[str, Any] = json.loads(suite_file.read_text())
+            if loaded.get("pid") == process.pid:
+                return loaded
+        if process.poll() is not None:
+            assert process.stdout is not None
+            pytest.fail(f"slipway up exited {process.returncode}:\n{process.stdout.read()}")
+        time.sleep(0.2)
+    process.kill()
+    pytest.fail(f"no suite.json after {STARTUP_TIMEOUT}s:\n{process.communicate()[0]}")
+
+
+def stop_suite(process: subprocess.Popen[str]) -> tuple[int, str]:
+    """SIGTERM, then its exit code and whole output."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        output, _ = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+        pytest.fail(f"slipway up did not stop on SIGTERM:\n{output}")
+    return process.returncode, output
+
+
+def running(pid: int) -> bool:
+    """Whether a process exists (a zombie child of the test counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ", 1)[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def wait_for(condition: Callable[[], Any], what: str, timeout: float = STARTUP_TIMEOUT) -> Any:
+    """Poll until ``condition()`` is truthy and return it; fail naming ``what`` otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
