@@ -46,7 +46,7 @@ postgres:
 # venv (dev extras); kubectl (for `kubectl kustomize`) and promtool (alert rules) from Debian's
 # packages where missing. Debian's kubernetes-client is old (kustomize v2): the tests then name
 # the kustomize they need.
-deploy-tools: venv
+deploy-tools: $(VENV_READY)
 	@if ! command -v kubectl >/dev/null; then \
 	  echo "installing kubectl for the manifest tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client >/dev/null; \
@@ -67,7 +67,7 @@ demo: venv
 	$(VENV)/bin/slipway demo $(DEMO_ARGS)
 
 # Every test: contracts, shared core, services, on SQLite and on a throwaway PostgreSQL.
-test: venv tools postgres deploy-tools
+test: $(VENV_READY) tools postgres deploy-tools
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
@@ -93,7 +93,7 @@ fmt: $(VENV_READY)
 	$(VENV)/bin/ruff check --select I --fix .
 	$(VENV)/bin/ruff format .
 
-lint: venv
+lint: $(VENV_READY)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
