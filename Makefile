@@ -4,13 +4,21 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# A virtual environment named on the command line (`make check VENV=/path/to/.venv`) is used as it
+# is: nothing is installed into it, since it may serve other checkouts as well.
+VENV_READY := $(if $(filter command line,$(origin VENV)),,venv)
+# The checkout being checked is the one imported, even when the venv's editable install points at
+# another checkout of the repository.
+SOURCE_PATH := PYTHONPATH="$(CURDIR)/services:$(CURDIR)/clients/python$${PYTHONPATH:+:$$PYTHONPATH}"
+# pytest-xdist workers for `make check`: one per core.
+CHECK_WORKERS ?= auto
 TOOLS := .tools
 BUF_VERSION := 1.61.0
 BUF := $(TOOLS)/node/node_modules/.bin/buf
 PROTO_FILES := $(shell find protos/slipway -name '*.proto' | sort)
 GENERATED_DIRS := common registry training monitoring audit inference
 
-.PHONY: venv tools postgres deploy-tools up demo test lint protos bench-audit bench-registry bench-training bench-serving bench-monitoring clean
+.PHONY: venv tools postgres deploy-tools up demo test check check-types check-tests fmt lint protos bench-audit bench-registry bench-training bench-serving bench-monitoring clean
 
 venv: $(VENV)/.installed
 
@@ -38,7 +46,7 @@ postgres:
 # venv (dev extras); kubectl (for `kubectl kustomize`) and promtool (alert rules) from Debian's
 # packages where missing. Debian's kubernetes-client is old (kustomize v2): the tests then name
 # the kustomize they need.
-deploy-tools: venv
+deploy-tools: $(VENV_READY)
 	@if ! command -v kubectl >/dev/null; then \
 	  echo "installing kubectl for the manifest tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client >/dev/null; \
@@ -59,13 +67,35 @@ demo: venv
 	$(VENV)/bin/slipway demo $(DEMO_ARGS)
 
 # Every test: contracts, shared core, services, on SQLite and on a throwaway PostgreSQL.
-test: venv tools postgres deploy-tools
+test: $(VENV_READY) tools postgres deploy-tools
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	PATH="$(CURDIR)/$(TOOLS)/node/node_modules/.bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
+	PATH="$(abspath $(TOOLS))/node/node_modules/.bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
 
-lint: venv
+# Before every commit (about two minutes): lint and formatting, then the types and the fast tests
+# side by side (the tests mostly wait on servers and processes, so mypy costs little beside them).
+# Fast means neither `postgres` nor `slow`; `make test` runs those as well.
+check: $(VENV_READY) tools
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	@$(MAKE) --no-print-directory -j 2 --output-sync=target check-types check-tests
+
+check-types:
+	$(SOURCE_PATH) $(VENV)/bin/mypy
+
+check-tests:
+	$(SOURCE_PATH) PATH="$(abspath $(TOOLS))/node/node_modules/.bin:$$PATH" \
+	  $(PY) -m pytest -n $(CHECK_WORKERS) -m "not postgres and not slow" $(PYTEST_ARGS)
+
+# Format the tree and sort imports the way `make check` expects.
+fmt: $(VENV_READY)
+	$(VENV)/bin/ruff check --select I --fix .
+	$(VENV)/bin/ruff format .
+
+lint: $(VENV_READY)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 # Regenerate the Python API in clients/python from protos/ with the pinned generator.

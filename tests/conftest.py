@@ -2,9 +2,11 @@
 
 Database fixtures: a test that takes `database_url` (or `migrated_db`) runs twice, on an SQLite
 file (`[sqlite]`) and on a fresh database in a throwaway PostgreSQL cluster (`[postgresql]`, marked
-`postgres`; select with `-m postgres` or `-m "not postgres"`). The cluster starts once per session,
-only if a PostgreSQL test runs. Without PostgreSQL binaries those tests skip, except under
-`CI=true`, where they fail: CI must run them.
+`postgres`; select with `-m postgres` or `-m "not postgres"`). A test that overrides the
+parameter (`@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)`) or takes
+`postgres_cluster` gets the marker at collection too (`pytest_collection_modifyitems` below).
+The cluster starts once per session, only if a PostgreSQL test runs. Without PostgreSQL
+binaries those tests skip, except under `CI=true`, where they fail: CI must run them.
 """
 
 from __future__ import annotations
@@ -66,6 +68,25 @@ def migrated_db(database_url: str) -> Iterator[Database]:
         yield db
     finally:
         db.dispose()
+
+
+def uses_postgres(item: pytest.Item) -> bool:
+    """Whether the test runs on PostgreSQL: it needs the cluster (directly or through a fixture
+    that asks for it) or it is the `postgresql` case of `database_url`."""
+    if "postgres_cluster" in getattr(item, "fixturenames", ()):
+        return True
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and callspec.params.get("database_url") == "postgresql"
+
+
+# tryfirst: the marker must be on the item before `-m` deselects. An indirect parametrize of
+# `database_url` replaces the fixture's params, marks included, so the marker is added here
+# rather than trusted to every test's own parametrize.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if uses_postgres(item) and item.get_closest_marker("postgres") is None:
+            item.add_marker(pytest.mark.postgres)
 
 
 def pytest_terminal_summary(

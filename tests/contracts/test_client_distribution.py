@@ -9,10 +9,13 @@ import zipfile
 from email.parser import Parser
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 ALLOWED_TOP_LEVEL = {"common", "registry", "training", "monitoring", "audit", "inference", "client"}
 
 
+@pytest.mark.slow  # builds a wheel
 def test_client_wheel_holds_the_api_and_clients_and_needs_only_light_dependencies(tmp_path):
     subprocess.run(
         [

@@ -351,6 +351,7 @@ async def test_verify_during_concurrent_appends_reports_ok(migrated_db, settings
     assert statuses == [(chain_pb.CHAIN_STATUS_OK, "")] * 30
 
 
+@pytest.mark.slow  # a large export verified by a CLI process
 async def test_export_streams_every_field_and_reverifies_offline(migrated_db, settings, tokens):
     seed(migrated_db, 1201)  # more than two export batches
     async with (
@@ -394,6 +395,7 @@ async def run_cli(*args, env):
     return process.returncode, out.decode(), err.decode()
 
 
+@pytest.mark.slow  # one CLI process per command
 async def test_command_line_lists_verifies_exports_and_checks_an_export_offline(
     migrated_db, settings, tokens, tmp_path
 ):

@@ -166,6 +166,7 @@ def test_a_failed_upgrade_leaves_the_schema_as_it_was(database_url: str) -> None
         engine.dispose()
 
 
+@pytest.mark.slow  # four spawned processes
 def test_services_starting_together_migrate_a_fresh_database_once(database_url: str) -> None:
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(4)

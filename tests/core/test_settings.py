@@ -72,6 +72,7 @@ def test_database_password_is_masked_in_the_description(tmp_path):
     assert "slipway" in described["database_url"]
 
 
+@pytest.mark.slow  # a fresh interpreter imports the whole command line
 def test_help_lists_every_setting_with_its_environment_variable():
     result = subprocess.run(
         [sys.executable, "-m", "slipway.cli.main", "registry", "--help"],

@@ -200,6 +200,7 @@ def test_overlay_renders_what_it_deploys(rendered, overlay):
     assert namespaces == {"slipway" if r.env == "prod" else "slipway-dev"}
 
 
+@pytest.mark.slow  # validates every object against the schemas
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
 def test_every_rendered_object_validates_strictly(rendered, version):
     validator = require_tool("kubernetes-validate")

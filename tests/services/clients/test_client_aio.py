@@ -23,6 +23,7 @@ from support.training import SUCCEEDED, StartTraining, job, running_registry
 pytestmark = SQLITE_ONLY
 
 
+@pytest.mark.slow  # the whole suite over the asyncio clients
 async def test_asyncio_clients_against_the_suite(
     migrated_db: Database,
     tmp_path: Path,

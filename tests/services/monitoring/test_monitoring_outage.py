@@ -174,6 +174,7 @@ async def traffic_on(serving: Serving) -> AsyncIterator[Traffic]:
         await asyncio.wait_for(task, WAIT_SECONDS)
 
 
+@pytest.mark.slow  # kills and restarts a monitoring process
 async def test_monitoring_killed_during_traffic_costs_no_inference_and_logging_resumes(
     start_monitoring: Callable[[int], Awaitable[ServiceProcess]],
     registry: Registry,

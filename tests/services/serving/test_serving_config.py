@@ -29,6 +29,7 @@ from support.serving import StartServing
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
+@pytest.mark.slow  # starts a serving process per case
 @pytest.mark.parametrize("deployment", ["lr@production,rf@Bad Alias", "a/b@production", "iris@07"])
 def test_a_bad_deployment_is_a_configuration_error(tmp_path: Path, deployment: str) -> None:
     done = subprocess.run(

@@ -171,6 +171,7 @@ async def test_not_ready_until_the_models_are_loaded(
         ).ready
 
 
+@pytest.mark.slow  # kills a registry process
 async def test_serving_keeps_answering_when_the_registry_process_is_killed(
     start_serving: StartServing,
     database_url: str,

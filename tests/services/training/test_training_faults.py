@@ -112,6 +112,7 @@ async def test_max_runtime_fails_the_job_with_timeout(training: Training) -> Non
     assert "1.5 s" in done.failure.message
 
 
+@pytest.mark.slow  # waits out heartbeat timeouts of killed workers
 async def test_a_worker_killed_mid_fit_loses_the_job_to_another_worker(
     spawn: object,
     registry: Registry,
@@ -165,6 +166,7 @@ async def test_a_worker_killed_mid_fit_loses_the_job_to_another_worker(
     assert not any(alive(pid) for pid in orphans)
 
 
+@pytest.mark.slow  # waits out registration retries
 async def test_registry_down_during_registration_then_back(
     start_training: StartTraining,
     migrated_db: Database,
@@ -199,6 +201,7 @@ async def test_registry_down_during_registration_then_back(
             assert [v.name for v in versions] == [done.model_version]
 
 
+@pytest.mark.slow  # waits out registration retries
 async def test_registry_down_for_good_fails_with_a_retryable_reason(
     start_training: StartTraining,
     migrated_db: Database,
@@ -259,6 +262,7 @@ async def test_registering_twice_after_a_crash_returns_the_same_version(
     assert [v.name for v in await registry.list_versions("models/once")] == [again]
 
 
+@pytest.mark.slow  # waits out heartbeat timeouts of killed workers
 async def test_a_job_that_keeps_losing_its_worker_fails_as_worker_lost(
     spawn: object,
     registry: Registry,
@@ -295,6 +299,7 @@ async def test_a_job_that_keeps_losing_its_worker_fails_as_worker_lost(
         assert not await registered_versions(registry, "models/unlucky")
 
 
+@pytest.mark.slow  # waits out heartbeat timeouts of killed workers
 async def test_a_stopped_service_gives_its_running_job_back_to_the_queue(
     spawn: object,
     registry: Registry,

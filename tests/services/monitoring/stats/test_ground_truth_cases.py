@@ -64,7 +64,14 @@ def verdicts(result: DatasetDrift) -> dict[str, bool]:
     return {f.name: f.drifted for f in result.features}
 
 
-@pytest.mark.parametrize("name", CASE_NAMES)
+# The 200k-row case takes seconds per test; it runs with the slow tests.
+CASE_PARAMS = [
+    pytest.param(name, marks=pytest.mark.slow) if name.startswith("large_") else name
+    for name in CASE_NAMES
+]
+
+
+@pytest.mark.parametrize("name", CASE_PARAMS)
 def test_feature_and_dataset_verdicts_match_the_ground_truth(name: str) -> None:
     built = case(name)
     result = ours(name)
@@ -72,7 +79,7 @@ def test_feature_and_dataset_verdicts_match_the_ground_truth(name: str) -> None:
     assert result.drifted is built.dataset_drifted
 
 
-@pytest.mark.parametrize("name", CASE_NAMES)
+@pytest.mark.parametrize("name", CASE_PARAMS)
 def test_the_evidently_oracle_gives_the_verdicts_the_case_expects_of_evidently(name: str) -> None:
     built = case(name)
     verdict = evidently(name)
@@ -80,7 +87,7 @@ def test_the_evidently_oracle_gives_the_verdicts_the_case_expects_of_evidently(n
     assert verdict.drifted is built.evidently_dataset_drifted
 
 
-@pytest.mark.parametrize("name", CASE_NAMES)
+@pytest.mark.parametrize("name", CASE_PARAMS)
 def test_verdicts_differ_from_evidently_only_where_a_documented_difference_is_the_reason(
     name: str,
 ) -> None:
@@ -100,7 +107,7 @@ def test_verdicts_differ_from_evidently_only_where_a_documented_difference_is_th
     assert explained.drifted is ours(name).drifted
 
 
-@pytest.mark.parametrize("name", CASE_NAMES)
+@pytest.mark.parametrize("name", CASE_PARAMS)
 def test_the_same_test_is_chosen_as_by_evidently_and_scores_agree(name: str) -> None:
     theirs = evidently(name)
     for feature in ours(name).features:
@@ -114,6 +121,7 @@ def test_the_same_test_is_chosen_as_by_evidently_and_scores_agree(name: str) -> 
         # chisquare: a different test by design (the contingency difference), p-values differ.
 
 
+@pytest.mark.slow  # 200k rows
 def test_a_tiny_shift_in_200k_rows_is_statistically_real_but_not_drift() -> None:
     built = case("large_tiny_shift")
     result = {f.name: f for f in ours("large_tiny_shift").features}
@@ -160,7 +168,7 @@ def test_jensen_shannon_verdict_matches_evidently_near_the_threshold() -> None:
     assert mine.drifted == theirs.drifted
 
 
-@pytest.mark.parametrize("name", CASE_NAMES)
+@pytest.mark.parametrize("name", CASE_PARAMS)
 def test_cases_are_reproducible_and_shaped_as_documented(name: str) -> None:
     built = case(name)
     again = case.__wrapped__(name)  # a fresh build from the same seed, past the cache

@@ -152,6 +152,7 @@ def test_ties_go_to_the_first_candidate():
     assert result.best_params == {"strategy": "prior"}
 
 
+@pytest.mark.slow  # a process pool of trials
 def test_parallel_trials_give_the_serial_result():
     spec = SearchSpec(
         "random", (SearchParameter("max_depth", int_range=(1, 6, 1)),), cv_folds=3, n_iter=3
