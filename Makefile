@@ -18,7 +18,7 @@ BUF := $(TOOLS)/node/node_modules/.bin/buf
 PROTO_FILES := $(shell find protos/slipway -name '*.proto' | sort)
 GENERATED_DIRS := common registry training monitoring audit inference
 
-.PHONY: venv tools postgres deploy-tools up demo test check check-types check-tests fmt lint protos bench-audit bench-registry bench-training bench-serving bench-monitoring clean
+.PHONY: venv tools postgres deploy-tools up demo test check check-types check-tests fmt lint protos docs bench-audit bench-registry bench-training bench-serving bench-monitoring clean
 
 venv: $(VENV)/.installed
 
@@ -109,6 +109,10 @@ protos: venv
 	  $(PROTO_FILES)
 	find $(addprefix clients/python/slipway/,$(GENERATED_DIRS)) -type d -exec touch {}/__init__.py \;
 	for d in $(GENERATED_DIRS); do touch clients/python/slipway/$$d/py.typed; done
+
+# Reference pages generated from the code; tests/core/test_reasons.py fails when one is stale.
+docs: venv
+	PYTHONPATH=services $(PY) -m slipway.core.reasons_doc > docs/errors.md
 
 # Benchmarks print figures; they start what they need (a throwaway PostgreSQL included).
 bench-audit: venv postgres

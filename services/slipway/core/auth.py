@@ -20,6 +20,7 @@ from pathlib import Path
 
 from slipway.core.context import Principal
 from slipway.core.errors import InvalidArgumentError, UnauthenticatedError
+from slipway.core.reasons import Reason
 from slipway.core.roles import ROLES
 
 TOKEN_PREFIX = "slw_"  # noqa: S105  (a prefix that makes leaked tokens easy to spot)
@@ -80,16 +81,16 @@ class TokenStore:
         if not authorization:
             raise UnauthenticatedError(
                 "missing bearer token: send metadata 'authorization: Bearer <token>'",
-                reason="TOKEN_MISSING",
+                reason=Reason.TOKEN_MISSING,
             )
         scheme, _, token = authorization.strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise UnauthenticatedError(
-                "authorization metadata must be 'Bearer <token>'", reason="TOKEN_MALFORMED"
+                "authorization metadata must be 'Bearer <token>'", reason=Reason.TOKEN_MALFORMED
             )
         principal = self._by_hash.get(token_hash(token.strip()))
         if principal is None:
-            raise UnauthenticatedError("invalid bearer token", reason="TOKEN_INVALID")
+            raise UnauthenticatedError("invalid bearer token", reason=Reason.TOKEN_INVALID)
         return principal
 
 

@@ -1,9 +1,9 @@
 """The domain-error tree. Domain code raises these; the gRPC edge maps them to status codes once.
 
 This module imports nothing from grpc so the domain layer can use it freely. Each error names a
-kind (which becomes the status code), an UPPER_SNAKE ``reason`` (which becomes
-``google.rpc.ErrorInfo.reason``), optional ``metadata`` and, for invalid arguments, the field
-violations (``google.rpc.BadRequest``).
+kind (which becomes the status code), a ``reason`` from the catalogue in ``slipway.core.reasons``
+(which becomes ``google.rpc.ErrorInfo.reason``), optional ``metadata`` and, for invalid arguments,
+the field violations (``google.rpc.BadRequest``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
+
+from slipway.core.reasons import Reason
 
 
 class ErrorKind(enum.Enum):
@@ -42,26 +44,29 @@ class SlipwayError(Exception):
     """Base of every error a caller is meant to see. The message is safe to send on the wire."""
 
     kind: ClassVar[ErrorKind] = ErrorKind.FAILED_PRECONDITION
-    default_reason: ClassVar[str] = "FAILED_PRECONDITION"
+    default_reason: ClassVar[Reason] = Reason.FAILED_PRECONDITION
 
     def __init__(
         self,
         message: str,
         *,
+        # str rather than Reason while some services still pass literals; the scan in
+        # tests/core/test_reasons.py keeps every one of them inside the catalogue.
         reason: str | None = None,
         metadata: Mapping[str, str] | None = None,
         field_violations: Sequence[FieldViolation] = (),
     ) -> None:
         super().__init__(message)
         self.message = message
-        self.reason = reason or self.default_reason
+        # A plain str, as before the catalogue: loggers and the audit chain see the wire string.
+        self.reason = str(reason or self.default_reason)
         self.metadata = dict(metadata or {})
         self.field_violations = tuple(field_violations)
 
 
 class InvalidArgumentError(SlipwayError):
     kind = ErrorKind.INVALID_ARGUMENT
-    default_reason = "INVALID_ARGUMENT"
+    default_reason = Reason.INVALID_ARGUMENT
 
     @classmethod
     def for_field(
@@ -77,51 +82,51 @@ class InvalidArgumentError(SlipwayError):
 
 class NotFoundError(SlipwayError):
     kind = ErrorKind.NOT_FOUND
-    default_reason = "NOT_FOUND"
+    default_reason = Reason.NOT_FOUND
 
 
 class AlreadyExistsError(SlipwayError):
     kind = ErrorKind.ALREADY_EXISTS
-    default_reason = "ALREADY_EXISTS"
+    default_reason = Reason.ALREADY_EXISTS
 
 
 class FailedPreconditionError(SlipwayError):
     kind = ErrorKind.FAILED_PRECONDITION
-    default_reason = "FAILED_PRECONDITION"
+    default_reason = Reason.FAILED_PRECONDITION
 
 
 class AbortedError(SlipwayError):
     """A concurrency conflict (stale etag, lost race); the caller may retry."""
 
     kind = ErrorKind.ABORTED
-    default_reason = "ABORTED"
+    default_reason = Reason.ABORTED
 
 
 class PermissionDeniedError(SlipwayError):
     kind = ErrorKind.PERMISSION_DENIED
-    default_reason = "PERMISSION_DENIED"
+    default_reason = Reason.PERMISSION_DENIED
 
 
 class UnauthenticatedError(SlipwayError):
     kind = ErrorKind.UNAUTHENTICATED
-    default_reason = "UNAUTHENTICATED"
+    default_reason = Reason.UNAUTHENTICATED
 
 
 class ResourceExhaustedError(SlipwayError):
     kind = ErrorKind.RESOURCE_EXHAUSTED
-    default_reason = "RESOURCE_EXHAUSTED"
+    default_reason = Reason.RESOURCE_EXHAUSTED
 
 
 class UnavailableError(SlipwayError):
     kind = ErrorKind.UNAVAILABLE
-    default_reason = "UNAVAILABLE"
+    default_reason = Reason.UNAVAILABLE
 
 
 class DeadlineExceededError(SlipwayError):
     kind = ErrorKind.DEADLINE_EXCEEDED
-    default_reason = "DEADLINE_EXCEEDED"
+    default_reason = Reason.DEADLINE_EXCEEDED
 
 
 class UnimplementedError(SlipwayError):
     kind = ErrorKind.UNIMPLEMENTED
-    default_reason = "UNIMPLEMENTED"
+    default_reason = Reason.UNIMPLEMENTED

@@ -21,6 +21,7 @@ from google.protobuf.message import DecodeError
 from grpc.aio import ServicerContext
 
 from slipway.core.errors import InvalidArgumentError, UnimplementedError
+from slipway.core.reasons import Reason
 
 # The servicer context type for annotations in every servicer.
 if TYPE_CHECKING:  # the runtime class is not subscriptable; the typing stubs are generic
@@ -32,7 +33,7 @@ else:
 def _answer(method: MethodDescriptor) -> UnimplementedError:
     return UnimplementedError(
         f"{method.full_name} is part of the contract but not implemented in this release",
-        reason="NOT_IMPLEMENTED_YET",
+        reason=Reason.NOT_IMPLEMENTED_YET,
         metadata={"method": method.full_name},
     )
 
@@ -50,7 +51,7 @@ class Undecodable:
     def error(self) -> InvalidArgumentError:
         return InvalidArgumentError(
             f"the request is not a valid {self.message_type}: {self.detail}",
-            reason="INVALID_REQUEST_ENCODING",
+            reason=Reason.INVALID_REQUEST_ENCODING,
         )
 
 

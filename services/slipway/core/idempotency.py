@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from slipway.core.errors import AbortedError, InvalidArgumentError
+from slipway.core.reasons import Reason
 from slipway.core.tables import Base, UtcDateTime
 
 __all__ = [
@@ -66,7 +67,7 @@ def key_for(service: str, method: str, request_id: str, principal: str) -> Idemp
         return None
     if len(request_id) > 128 or "\x00" in request_id:
         raise InvalidArgumentError.for_field(
-            "request_id", "at most 128 characters, no NUL", reason="INVALID_REQUEST_ID"
+            "request_id", "at most 128 characters, no NUL", reason=Reason.INVALID_REQUEST_ID
         )
     return IdempotencyKey(service, method, request_id, principal)
 
@@ -79,7 +80,7 @@ class DuplicateRequestError(AbortedError):
         super().__init__(
             f"request {key.request_id!r} of {key.principal!r} to {key.service}.{key.method} "
             "was answered by a concurrent call with the same request id; retry to get its answer",
-            reason="DUPLICATE_REQUEST",
+            reason=Reason.DUPLICATE_REQUEST,
         )
         self.key = key
 

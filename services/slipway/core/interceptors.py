@@ -33,6 +33,7 @@ from slipway.core.errors import (
 from slipway.core.handlers import Context
 from slipway.core.logs import get_logger
 from slipway.core.metrics import GrpcMetrics
+from slipway.core.reasons import Reason
 from slipway.core.roles import EXEMPT_METHODS, RoleTable
 from slipway.core.status import simple_status, to_rpc_status
 
@@ -248,7 +249,7 @@ class AuthInterceptor(_WrappingInterceptor):
             raise PermissionDeniedError(
                 f"principal {principal.name!r} with roles {sorted(principal.roles)} may not call "
                 f"{method}; it needs one of {sorted(allowed)}",
-                reason="ROLE_NOT_ALLOWED",
+                reason=Reason.ROLE_NOT_ALLOWED,
                 metadata={"method": method, "principal": principal.name},
             )
         return principal
@@ -316,7 +317,7 @@ class ErrorInterceptor(_WrappingInterceptor):
                 )
                 conflict = AbortedError(
                     "a concurrent change conflicted with this one; retry",
-                    reason="CONCURRENT_CHANGE",
+                    reason=Reason.CONCURRENT_CHANGE,
                 )
                 await self._audit_failure(method, conflict, request)
                 await ctx.abort_with_status(
@@ -328,7 +329,7 @@ class ErrorInterceptor(_WrappingInterceptor):
                 simple_status(
                     grpc.StatusCode.INTERNAL,
                     f"internal error; quote request id {request_id} when reporting it",
-                    reason="INTERNAL",
+                    reason=Reason.INTERNAL,
                     service=self._service,
                     request_id=request_id,
                 )

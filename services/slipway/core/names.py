@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from slipway.core.errors import InvalidArgumentError
+from slipway.core.reasons import Reason
 
 MODEL_ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,126}[A-Za-z0-9])?")
 ALIAS = re.compile(r"[a-z](?:[a-z0-9_-]{0,62})")
@@ -21,31 +22,31 @@ MAX_LABEL_VALUE = 256
 MAX_TEXT = 16_384
 
 
-def _fail(field: str, what: str, reason: str) -> InvalidArgumentError:
+def _fail(field: str, what: str, reason: Reason) -> InvalidArgumentError:
     return InvalidArgumentError.for_field(field, what, reason=reason)
 
 
 def check_model_id(model_id: str, field: str = "model_id") -> str:
     if not model_id:
-        raise _fail(field, "is required", "MODEL_ID_REQUIRED")
+        raise _fail(field, "is required", Reason.MODEL_ID_REQUIRED)
     if not MODEL_ID.fullmatch(model_id) or ".." in model_id:
         raise _fail(
             field,
             "must be 1-128 letters, digits, '.', '_' or '-', starting and ending "
             "with a letter or digit (no '..')",
-            "INVALID_MODEL_ID",
+            Reason.INVALID_MODEL_ID,
         )
     return model_id
 
 
 def check_alias(alias: str, field: str = "alias") -> str:
     if not alias:
-        raise _fail(field, "is required", "ALIAS_REQUIRED")
+        raise _fail(field, "is required", Reason.ALIAS_REQUIRED)
     if not ALIAS.fullmatch(alias):
         raise _fail(
             field,
             "must be 1-63 lowercase letters, digits, '_' or '-', starting with a letter",
-            "INVALID_ALIAS",
+            Reason.INVALID_ALIAS,
         )
     return alias
 
@@ -54,7 +55,7 @@ def model_id_of(name: str, field: str = "name") -> str:
     """``models/{model}`` -> the model id."""
     prefix, _, model_id = name.partition("/")
     if prefix != "models" or not model_id:
-        raise _fail(field, "must look like models/{model}", "INVALID_NAME")
+        raise _fail(field, "must look like models/{model}", Reason.INVALID_NAME)
     return check_model_id(model_id, field)
 
 
@@ -76,31 +77,33 @@ def version_ref(name: str, field: str = "name") -> VersionRef:
         raise _fail(
             field,
             "must look like models/{model}/versions/{n} or models/{model}@{alias}",
-            "INVALID_NAME",
+            Reason.INVALID_NAME,
         )
     model_id = check_model_id(parts[1], field)
     number_text = parts[3]
     if not VERSION_NUMBER.fullmatch(number_text):
-        raise _fail(field, "version number must be a positive integer", "INVALID_VERSION_NUMBER")
+        raise _fail(
+            field, "version number must be a positive integer", Reason.INVALID_VERSION_NUMBER
+        )
     return VersionRef(model_id, number=int(number_text))
 
 
 def check_labels(labels: dict[str, str], field: str = "labels") -> dict[str, str]:
     if len(labels) > MAX_LABELS:
-        raise _fail(field, f"at most {MAX_LABELS} labels", "TOO_MANY_LABELS")
+        raise _fail(field, f"at most {MAX_LABELS} labels", Reason.TOO_MANY_LABELS)
     for key, value in labels.items():
         if not LABEL_KEY.fullmatch(key):
             raise _fail(
                 f"{field}[{key!r}]"[:200],
                 "label keys are 1-63 lowercase letters, "
                 "digits, '_', '.', '-', starting with a letter",
-                "INVALID_LABEL",
+                Reason.INVALID_LABEL,
             )
         if len(value) > MAX_LABEL_VALUE:
             raise _fail(
                 f"{field}[{key}]",
                 f"label values are at most {MAX_LABEL_VALUE} characters",
-                "INVALID_LABEL",
+                Reason.INVALID_LABEL,
             )
         _check_storable(value, f"{field}[{key}]")
     return dict(labels)
@@ -108,12 +111,12 @@ def check_labels(labels: dict[str, str], field: str = "labels") -> dict[str, str
 
 def check_text(value: str, field: str) -> str:
     if len(value) > MAX_TEXT:
-        raise _fail(field, f"at most {MAX_TEXT} characters", "TEXT_TOO_LONG")
+        raise _fail(field, f"at most {MAX_TEXT} characters", Reason.TEXT_TOO_LONG)
     return _check_storable(value, field)
 
 
 def _check_storable(value: str, field: str) -> str:
     # PostgreSQL text cannot hold NUL, and SQLite would: refused alike on both.
     if "\x00" in value:
-        raise _fail(field, "must not contain NUL characters", "INVALID_CHARACTER")
+        raise _fail(field, "must not contain NUL characters", Reason.INVALID_CHARACTER)
     return value

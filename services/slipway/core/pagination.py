@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from slipway.core.errors import InvalidArgumentError
+from slipway.core.reasons import Reason
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -30,7 +31,7 @@ def page_size(
     """The page size to use: the default for 0, capped at ``maximum``; negative is refused."""
     if requested < 0:
         raise InvalidArgumentError.for_field(
-            "page_size", "must not be negative", reason="INVALID_PAGE_SIZE"
+            "page_size", "must not be negative", reason=Reason.INVALID_PAGE_SIZE
         )
     return min(requested or default, maximum)
 
@@ -59,7 +60,7 @@ def _invalid() -> InvalidArgumentError:
     return InvalidArgumentError.for_field(
         "page_token",
         "is not a page token returned by this method for this request",
-        reason="INVALID_PAGE_TOKEN",
+        reason=Reason.INVALID_PAGE_TOKEN,
     )
 
 
@@ -102,7 +103,7 @@ def decode_page_token(token: str, parameters: Mapping[str, Any]) -> dict[str, An
         raise InvalidArgumentError.for_field(
             "page_token",
             "was issued for a request with different parameters (filter, order)",
-            reason="PAGE_TOKEN_MISMATCH",
+            reason=Reason.PAGE_TOKEN_MISMATCH,
         )
     cursor: dict[str, Any] = document["c"]
     return cursor

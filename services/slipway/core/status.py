@@ -82,7 +82,9 @@ def _status(
     info = any_pb2.Any()
     info.Pack(
         error_details_pb2.ErrorInfo(
-            reason=clip(reason, MAX_FIELD_BYTES), domain=error_domain(service), metadata=metadata
+            reason=clip(str(reason), MAX_FIELD_BYTES),
+            domain=error_domain(service),
+            metadata=metadata,
         )
     )
     shown = [

@@ -21,6 +21,7 @@ from pathlib import Path
 import grpc
 
 from slipway.core.errors import UnavailableError
+from slipway.core.reasons import Reason
 from slipway.ml.artifacts import is_sha256
 from slipway.registry.v1 import artifact_pb2, model_version_pb2
 from slipway.registry.v1 import registry_service_pb2 as pb
@@ -125,11 +126,11 @@ async def download(
         partial.unlink(missing_ok=True)
         raise UnavailableError(
             f"downloading {name}: {error.code().name} {error.details()}",
-            reason="REGISTRY_UNAVAILABLE",
+            reason=Reason.REGISTRY_UNAVAILABLE,
         ) from error
     if digest.hexdigest() != sha256:
         partial.unlink(missing_ok=True)
         raise UnavailableError(
-            f"downloaded {name} does not match its SHA-256", reason="ARTIFACT_CORRUPT"
+            f"downloaded {name} does not match its SHA-256", reason=Reason.ARTIFACT_CORRUPT
         )
     return cache.commit(partial, sha256)

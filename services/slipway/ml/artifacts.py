@@ -44,6 +44,7 @@ from slipway.core.errors import (
     NotFoundError,
     ResourceExhaustedError,
 )
+from slipway.core.reasons import Reason
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -69,17 +70,17 @@ _READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 class ArtifactCorruptError(FailedPreconditionError):
     """The stored bytes no longer hash to the artifact's name."""
 
-    default_reason = "ARTIFACT_CORRUPT"
+    default_reason = Reason.ARTIFACT_CORRUPT
 
 
 class ArtifactTooLargeError(ResourceExhaustedError):
-    default_reason = "ARTIFACT_TOO_LARGE"
+    default_reason = Reason.ARTIFACT_TOO_LARGE
 
 
 class DigestMismatchError(InvalidArgumentError):
     """The bytes received do not hash to the digest the client declared."""
 
-    default_reason = "SHA256_MISMATCH"
+    default_reason = Reason.SHA256_MISMATCH
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +170,7 @@ def validate_sha256(value: object, *, field: str = "sha256") -> str:
         raise InvalidArgumentError.for_field(
             field,
             "must be a SHA-256 digest: 64 lowercase hexadecimal characters",
-            reason="INVALID_SHA256",
+            reason=Reason.INVALID_SHA256,
         )
     return str(value)
 
@@ -194,7 +195,7 @@ def _fsync_directory(path: Path) -> None:
 def _missing(sha256: str) -> NotFoundError:
     return NotFoundError(
         f"artifact sha256:{sha256} is not in the store",
-        reason="ARTIFACT_MISSING",
+        reason=Reason.ARTIFACT_MISSING,
         metadata={"sha256": sha256},
     )
 
@@ -232,7 +233,7 @@ class LocalArtifactUpload:
     def _open_file(self) -> IO[bytes]:
         if self._file is None:
             raise FailedPreconditionError(
-                "the upload was already committed or aborted", reason="UPLOAD_CLOSED"
+                "the upload was already committed or aborted", reason=Reason.UPLOAD_CLOSED
             )
         return self._file
 
@@ -289,7 +290,8 @@ class LocalArtifactUpload:
         except FileNotFoundError:
             # cleanup_stale_uploads removed the part file of an upload idle for too long.
             raise AbortedError(
-                "the upload expired before it was committed; upload again", reason="UPLOAD_EXPIRED"
+                "the upload expired before it was committed; upload again",
+                reason=Reason.UPLOAD_EXPIRED,
             ) from None
         _fsync_directory(fan_out)
         return StoredArtifact(actual, self._size, final.as_uri())

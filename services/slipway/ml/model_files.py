@@ -53,6 +53,7 @@ from sklearn.tree._tree import Tree  # type: ignore[import-untyped]
 
 from slipway.core.errors import FailedPreconditionError, InvalidArgumentError
 from slipway.core.logs import get_logger
+from slipway.core.reasons import Reason
 from slipway.ml.artifacts import ArtifactCorruptError, validate_sha256
 
 __all__ = [
@@ -190,19 +191,19 @@ class UnsafeArtifactError(FailedPreconditionError):
     """The file names types outside ``TRUSTED_TYPES`` (``UNTRUSTED_TYPES``), or is a pickle and
     pickles are not allowed (``PICKLE_REFUSED``)."""
 
-    default_reason = "UNTRUSTED_TYPES"
+    default_reason = Reason.UNTRUSTED_TYPES
 
 
 class MalformedArtifactError(UnsafeArtifactError):
     """The file is not a readable model file, or the model in it is structurally inconsistent."""
 
-    default_reason = "MALFORMED_ARTIFACT"
+    default_reason = Reason.MALFORMED_ARTIFACT
 
 
 class IncompatibleArtifactError(FailedPreconditionError):
     """The model was saved with library versions this process cannot load faithfully."""
 
-    default_reason = "INCOMPATIBLE_FRAMEWORK"
+    default_reason = Reason.INCOMPATIBLE_FRAMEWORK
 
 
 # Classifiers whose ``predict`` is, in scikit-learn's own code, the class of the largest
@@ -257,7 +258,7 @@ def _check_format(fmt: str) -> None:
         raise InvalidArgumentError.for_field(
             "format",
             f"must be one of {', '.join(sorted(FORMATS))}",
-            reason="UNKNOWN_ARTIFACT_FORMAT",
+            reason=Reason.UNKNOWN_ARTIFACT_FORMAT,
         )
 
 
@@ -389,7 +390,7 @@ def _refuse_pickle_unless(allowed: bool, fmt: str) -> None:
         raise UnsafeArtifactError(
             f"{fmt} model files can run arbitrary code when loaded and are not allowed here; "
             "save the model with skops",
-            reason="PICKLE_REFUSED",
+            reason=Reason.PICKLE_REFUSED,
             metadata={"format": fmt},
         )
 

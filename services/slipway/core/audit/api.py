@@ -29,6 +29,7 @@ from slipway.core.pagination import (
     page_size,
 )
 from slipway.core.principals import principal_to_pb, roles_from_pb
+from slipway.core.reasons import Reason
 from slipway.core.values import timestamp, valid_timestamp
 
 EXPORT_BATCH = 500
@@ -146,7 +147,7 @@ def filter_from_pb(message: event_pb.AuditEventFilter, field: str = "filter") ->
     if problems:
         raise InvalidArgumentError(
             "; ".join(f"{p.field}: {p.description}" for p in problems),
-            reason="INVALID_FILTER",
+            reason=Reason.INVALID_FILTER,
             field_violations=problems,
         )
     return log.EventFilter(
@@ -233,7 +234,7 @@ class AuditServicer:
         if problems:
             raise InvalidArgumentError(
                 "; ".join(f"{p.field}: {p.description}" for p in problems),
-                reason="INVALID_RANGE",
+                reason=Reason.INVALID_RANGE,
                 field_violations=problems,
             )
         result, empty = await asyncio.to_thread(

@@ -18,6 +18,7 @@ from slipway.core.context import Principal
 from slipway.core.db import Database
 from slipway.core.errors import ErrorKind, SlipwayError
 from slipway.core.logs import get_logger
+from slipway.core.reasons import Reason
 
 log = get_logger("slipway.audit")
 _RESOURCE_FIELDS = ("name", "parent", "model", "model_name")
@@ -138,7 +139,7 @@ class DatabaseEdgeAuditor:
                 principal,
                 Outcome.FAILED,
                 "INTERNAL",
-                "INTERNAL",
+                Reason.INTERNAL,
                 "unexpected error",
                 request,
             )

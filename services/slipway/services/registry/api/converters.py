@@ -16,6 +16,7 @@ from slipway.core.audit.api import event_to_pb as audit_event_to_pb
 from slipway.core.audit.api import verification_to_pb
 from slipway.core.errors import InvalidArgumentError
 from slipway.core.principals import principal_to_pb
+from slipway.core.reasons import Reason
 from slipway.core.values import timestamp
 from slipway.monitoring.v1 import alert_pb2
 from slipway.registry.v1 import (
@@ -138,7 +139,7 @@ def new_version(message: version_pb.ModelVersion) -> NewVersion:
     fmt = FORMAT_FROM_PB.get(message.artifact.format, "") if message.artifact.format else "skops"
     if message.artifact.format and not fmt:
         raise InvalidArgumentError.for_field(
-            "model_version.artifact.format", "unknown format", reason="INVALID_FORMAT"
+            "model_version.artifact.format", "unknown format", reason=Reason.INVALID_FORMAT
         )
     profile = as_dict(message.reference_profile)
     sample = profile.pop("sample", {})

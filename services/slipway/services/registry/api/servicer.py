@@ -22,6 +22,7 @@ from slipway.core.names import (
     version_ref,
 )
 from slipway.core.pagination import decode_page_token, encode_page_token, page_size
+from slipway.core.reasons import Reason
 from slipway.core.waits import first_of
 from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.services.registry.api import converters
@@ -40,7 +41,7 @@ def _mask(paths: list[str], field: str = "update_mask") -> set[str]:
         raise InvalidArgumentError.for_field(
             field,
             f"cannot update {', '.join(unknown)}; updatable: description, labels",
-            reason="INVALID_UPDATE_MASK",
+            reason=Reason.INVALID_UPDATE_MASK,
         )
     return set(paths) or set(UPDATABLE)
 
@@ -165,7 +166,7 @@ class RegistryServicer:
             raise InvalidArgumentError.for_field(
                 "metadata",
                 "the first message must carry the version's metadata",
-                reason="METADATA_FIRST",
+                reason=Reason.METADATA_FIRST,
             )
         meta = first.metadata
         model_id = model_id_of(meta.parent, "metadata.parent")
@@ -186,7 +187,7 @@ class RegistryServicer:
                     raise InvalidArgumentError.for_field(
                         "metadata",
                         "only the first message may carry metadata",
-                        reason="METADATA_REPEATED",
+                        reason=Reason.METADATA_REPEATED,
                     )
                 kind = converters.KIND_FROM_PB.get(message.chunk.artifact_kind, ArtifactKind.MODEL)
                 await asyncio.to_thread(upload.write, kind, message.chunk.data)
@@ -380,7 +381,7 @@ class RegistryServicer:
         if request.HasField("after_sequence"):
             if request.after_sequence < 0:
                 raise InvalidArgumentError.for_field(
-                    "after_sequence", "must not be negative", reason="INVALID_SEQUENCE"
+                    "after_sequence", "must not be negative", reason=Reason.INVALID_SEQUENCE
                 )
             after = request.after_sequence
         else:

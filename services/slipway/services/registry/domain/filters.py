@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from slipway.core.errors import InvalidArgumentError
+from slipway.core.reasons import Reason
 
 _TOKEN = re.compile(
     r'\s*(?:(?P<op><=|>=|!=|=|<|>)|(?P<and>AND\b)|(?P<str>"(?:[^"\\]|\\.)*")'
@@ -35,7 +36,7 @@ Getter = Callable[[Any, str], Any]
 
 
 def _invalid(message: str) -> InvalidArgumentError:
-    return InvalidArgumentError.for_field("filter", message, reason="INVALID_FILTER")
+    return InvalidArgumentError.for_field("filter", message, reason=Reason.INVALID_FILTER)
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:

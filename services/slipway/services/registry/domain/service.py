@@ -28,6 +28,7 @@ from slipway.core.errors import (
 )
 from slipway.core.idempotency import IdempotencyKey, find_json, key_for, remember_json
 from slipway.core.names import VersionRef, version_ref
+from slipway.core.reasons import Reason
 from slipway.ml.artifacts import ArtifactStore, ArtifactUpload, is_sha256
 from slipway.services.registry.domain.entities import (
     ARTIFACT_FORMATS,
@@ -114,7 +115,7 @@ def _order(order_by: str, default: str, allowed: tuple[str, ...]) -> tuple[str, 
         raise InvalidArgumentError.for_field(
             "order_by",
             f"use one of {', '.join(allowed)} optionally followed by desc",
-            reason="INVALID_ORDER_BY",
+            reason=Reason.INVALID_ORDER_BY,
         )
     return field, direction == "desc"
 
@@ -200,7 +201,7 @@ class RegistryDomain:
         if model is None:
             raise NotFoundError(
                 f"model models/{model_id} does not exist",
-                reason="MODEL_NOT_FOUND",
+                reason=Reason.MODEL_NOT_FOUND,
                 metadata={"resource": f"models/{model_id}"},
             )
         return model
@@ -211,7 +212,7 @@ class RegistryDomain:
             name = f"models/{model_id}/versions/{number}"
             raise NotFoundError(
                 f"model version {name} does not exist",
-                reason="VERSION_NOT_FOUND",
+                reason=Reason.VERSION_NOT_FOUND,
                 metadata={"resource": name},
             )
         return version
@@ -224,7 +225,9 @@ class RegistryDomain:
             self._model(session, ref.model_id)  # NOT_FOUND for the model, if that is why
             name = f"models/{ref.model_id}@{ref.alias}"
             raise NotFoundError(
-                f"alias {name} is not set", reason="ALIAS_NOT_FOUND", metadata={"resource": name}
+                f"alias {name} is not set",
+                reason=Reason.ALIAS_NOT_FOUND,
+                metadata={"resource": name},
             )
         return self._version(session, ref.model_id, ref.number)
 
@@ -234,7 +237,7 @@ class RegistryDomain:
             raise AbortedError(
                 f"{resource} changed since it was read (etag {given!r}, now "
                 f"{current!r}); read it again and retry",
-                reason="ETAG_MISMATCH",
+                reason=Reason.ETAG_MISMATCH,
                 metadata={"resource": resource},
             )
 
@@ -297,7 +300,7 @@ class RegistryDomain:
             if model is None:
                 raise AlreadyExistsError(
                     f"model models/{model_id} already exists",
-                    reason="MODEL_EXISTS",
+                    reason=Reason.MODEL_EXISTS,
                     metadata={"resource": f"models/{model_id}"},
                 )
             record(
@@ -393,20 +396,20 @@ class RegistryDomain:
                     raise FailedPreconditionError(
                         f"{model.name} has {len(versions)} version(s); archive them all and "
                         "delete with force (admin only)",
-                        reason="MODEL_HAS_VERSIONS",
+                        reason=Reason.MODEL_HAS_VERSIONS,
                         metadata={"resource": model.name},
                     )
                 if "admin" not in actor.roles:
                     raise PermissionDeniedError(
                         "only an admin may force-delete a model with versions",
-                        reason="FORCE_DELETE_NEEDS_ADMIN",
+                        reason=Reason.FORCE_DELETE_NEEDS_ADMIN,
                         metadata={"resource": model.name},
                     )
                 if live:
                     raise FailedPreconditionError(
                         f"{model.name} has versions that are not archived: "
                         f"{', '.join(map(str, live))}",
-                        reason="VERSIONS_NOT_ARCHIVED",
+                        reason=Reason.VERSIONS_NOT_ARCHIVED,
                         metadata={"resource": model.name},
                     )
             self._repo.delete_model(session, model_id)
@@ -439,7 +442,7 @@ class RegistryDomain:
             raise FailedPreconditionError(
                 "pickle and joblib artifacts can run code when loaded; this registry only "
                 "accepts them when started with --allow-pickle",
-                reason="PICKLE_REFUSED",
+                reason=Reason.PICKLE_REFUSED,
             )
         for field, digest in (
             ("model_version.artifact.sha256", spec.artifact_sha256),
@@ -455,7 +458,7 @@ class RegistryDomain:
         if problems:
             raise InvalidArgumentError(
                 "; ".join(f"{f}: {d}" for f, d in problems),
-                reason="INVALID_MODEL_VERSION",
+                reason=Reason.INVALID_MODEL_VERSION,
                 field_violations=[FieldViolation(f, d) for f, d in problems],
             )
 
@@ -529,14 +532,14 @@ class RegistryDomain:
             raise FailedPreconditionError(
                 f"request {request_id!r} created {version.name}, whose upload failed "
                 f"({version.state_message[:200]}); upload again with a new request_id",
-                reason="REQUEST_FAILED",
+                reason=Reason.REQUEST_FAILED,
                 metadata={"resource": version.name},
             )
         if version.state == VersionState.PENDING:
             raise AbortedError(
                 f"request {request_id!r} created {version.name}, which is still uploading; "
                 "retry later",
-                reason="UPLOAD_IN_PROGRESS",
+                reason=Reason.UPLOAD_IN_PROGRESS,
                 metadata={"resource": version.name},
             )
 
@@ -553,7 +556,7 @@ class RegistryDomain:
                 raise FailedPreconditionError(
                     f"{version.name} is {current.state.value}, not PENDING: the upload came "
                     "too late",
-                    reason="UPLOAD_EXPIRED",
+                    reason=Reason.UPLOAD_EXPIRED,
                     metadata={"resource": version.name},
                 )
             now = _now()
@@ -733,7 +736,7 @@ class RegistryDomain:
                 raise FailedPreconditionError(
                     f"{version.name} holds alias(es) {', '.join(version.aliases)}; move or "
                     "delete them first",
-                    reason="VERSION_HAS_ALIASES",
+                    reason=Reason.VERSION_HAS_ALIASES,
                     metadata={"resource": version.name, "aliases": ",".join(version.aliases)},
                 )
             if version.state == VersionState.ARCHIVED:
@@ -741,7 +744,7 @@ class RegistryDomain:
             if version.state == VersionState.PENDING:
                 raise FailedPreconditionError(
                     f"{version.name} is still uploading",
-                    reason="VERSION_PENDING",
+                    reason=Reason.VERSION_PENDING,
                     metadata={"resource": version.name},
                 )
             now = _now()
@@ -782,14 +785,14 @@ class RegistryDomain:
             raise FailedPreconditionError(
                 f"{version.name} is {version.state.value}: only READY or ARCHIVED versions have "
                 "artifacts",
-                reason="VERSION_NOT_READY",
+                reason=Reason.VERSION_NOT_READY,
                 metadata={"resource": version.name},
             )
         artifact = version.artifact if kind == ArtifactKind.MODEL else version.sample
         if artifact is None:
             raise NotFoundError(
                 f"{version.name} has no {kind.value.lower()} artifact",
-                reason="ARTIFACT_NOT_FOUND",
+                reason=Reason.ARTIFACT_NOT_FOUND,
                 metadata={"resource": version.name},
             )
         artifact = replace(artifact, uri=self._artifacts.uri(artifact.sha256))
@@ -803,14 +806,14 @@ class RegistryDomain:
         if actor.roles.isdisjoint(APPROVERS):
             raise PermissionDeniedError(
                 f"alias {alias!r} is protected: only an approver or admin may move it",
-                reason="PROTECTED_ALIAS",
+                reason=Reason.PROTECTED_ALIAS,
                 metadata={"resource": f"{model}@{alias}"},
             )
         if not reason.strip():
             raise InvalidArgumentError.for_field(
                 "reason",
                 f"is required to change the protected alias {alias!r}",
-                reason="REASON_REQUIRED",
+                reason=Reason.REASON_REQUIRED,
             )
 
     def set_alias(
@@ -828,7 +831,7 @@ class RegistryDomain:
         model_name = f"models/{model_id}"
         if number <= 0:
             raise InvalidArgumentError.for_field(
-                "version_number", "must be a positive version", reason="INVALID_VERSION_NUMBER"
+                "version_number", "must be a positive version", reason=Reason.INVALID_VERSION_NUMBER
             )
         with self._db.unit_of_work() as session:
             if find_json(session, key) is not None:
@@ -839,7 +842,7 @@ class RegistryDomain:
             if expected is not None and expected != current:
                 raise AbortedError(
                     f"{model_name}@{alias} points to {current or 'nothing'}, not {expected}",
-                    reason="ALIAS_CHANGED",
+                    reason=Reason.ALIAS_CHANGED,
                     metadata={"resource": f"{model_name}@{alias}"},
                 )
             version = self._version(session, model_id, number)
@@ -852,7 +855,7 @@ class RegistryDomain:
                 raise FailedPreconditionError(
                     f"{version.name} is {version.state.value}; {alias!r} can only point to a "
                     f"{' or '.join(s.value for s in allowed)} version",
-                    reason="VERSION_NOT_READY",
+                    reason=Reason.VERSION_NOT_READY,
                     metadata={"resource": version.name},
                 )
             if current == number:
@@ -914,7 +917,7 @@ class RegistryDomain:
             if current is None:
                 raise NotFoundError(
                     f"alias {model_name}@{alias} is not set",
-                    reason="ALIAS_NOT_FOUND",
+                    reason=Reason.ALIAS_NOT_FOUND,
                     metadata={"resource": f"{model_name}@{alias}"},
                 )
             now = _now()
@@ -1100,7 +1103,7 @@ class VersionUpload:
                     "chunk.artifact_kind",
                     "a reference sample needs its sha256 declared in "
                     "model_version.reference_profile.sample",
-                    reason="UNDECLARED_ARTIFACT",
+                    reason=Reason.UNDECLARED_ARTIFACT,
                 )
             self._uploads[kind] = self._domain._artifacts.begin_upload()
         return self._uploads[kind]
@@ -1124,7 +1127,7 @@ class VersionUpload:
         try:
             if ArtifactKind.MODEL not in self._uploads:
                 raise InvalidArgumentError.for_field(
-                    "chunk", "no model artifact bytes were sent", reason="ARTIFACT_EMPTY"
+                    "chunk", "no model artifact bytes were sent", reason=Reason.ARTIFACT_EMPTY
                 )
             model = self._uploads[ArtifactKind.MODEL].commit(self._spec.artifact_sha256)
             sample = None
@@ -1133,7 +1136,7 @@ class VersionUpload:
                     raise InvalidArgumentError.for_field(
                         "chunk",
                         "the declared reference sample was not sent",
-                        reason="ARTIFACT_EMPTY",
+                        reason=Reason.ARTIFACT_EMPTY,
                     )
                 sample = self._uploads[ArtifactKind.REFERENCE_SAMPLE].commit(
                     self._spec.sample_sha256
@@ -1164,7 +1167,7 @@ class VersionUpload:
             raise FailedPreconditionError(
                 "the artifact contains types outside the trusted list: "
                 f"{', '.join(sorted(untrusted)[:10])}",
-                reason="UNTRUSTED_TYPES",
+                reason=Reason.UNTRUSTED_TYPES,
                 metadata={"types": ",".join(sorted(untrusted)[:20])},
             )
 

@@ -16,6 +16,7 @@ from slipway.core.pagination import (
     encode_page_token,
     page_size,
 )
+from slipway.core.reasons import Reason
 from slipway.core.waits import first_of
 from slipway.services.training.api import converters
 from slipway.services.training.domain.jobs import TrainingJobs
@@ -32,7 +33,7 @@ def job_id_of(name: str, field: str = "name") -> str:
     # ASCII only: str.isalnum() also accepts letters and digits of every other script.
     if not job_id or len(job_id) > 64 or not (job_id.isascii() and job_id.isalnum()):
         raise InvalidArgumentError.for_field(
-            field, "must look like trainingJobs/{id}", reason="INVALID_NAME"
+            field, "must look like trainingJobs/{id}", reason=Reason.INVALID_NAME
         )
     return job_id
 
@@ -55,7 +56,7 @@ class TrainingServicer:
     ) -> pb.CreateTrainingJobResponse:
         if not request.HasField("training_job"):
             raise InvalidArgumentError.for_field(
-                "training_job", "is required", reason="INVALID_TRAINING_JOB"
+                "training_job", "is required", reason=Reason.INVALID_TRAINING_JOB
             )
         job = converters.new_job(request.training_job)
         actor = current_principal()
@@ -84,7 +85,7 @@ class TrainingServicer:
         for i, state in enumerate(request.states):
             if state not in converters.STATES:
                 raise InvalidArgumentError.for_field(
-                    f"states[{i}]", "unknown state", reason="INVALID_FILTER"
+                    f"states[{i}]", "unknown state", reason=Reason.INVALID_FILTER
                 )
             states.append(converters.STATES[state])
         if request.model and (
@@ -92,17 +93,17 @@ class TrainingServicer:
             or not MODEL_ID.fullmatch(request.model[len("models/") :])
         ):
             raise InvalidArgumentError.for_field(
-                "model", "must look like models/{model}", reason="INVALID_FILTER"
+                "model", "must look like models/{model}", reason=Reason.INVALID_FILTER
             )
         if "\x00" in request.created_by:  # PostgreSQL text cannot hold NUL, even in a filter
             raise InvalidArgumentError.for_field(
-                "created_by", "must not contain NUL characters", reason="INVALID_FILTER"
+                "created_by", "must not contain NUL characters", reason=Reason.INVALID_FILTER
             )
         trigger = ""
         if request.trigger:
             if request.trigger not in converters.TRIGGERS:
                 raise InvalidArgumentError.for_field(
-                    "trigger", "unknown trigger", reason="INVALID_FILTER"
+                    "trigger", "unknown trigger", reason=Reason.INVALID_FILTER
                 )
             trigger = converters.TRIGGERS[request.trigger]
         parameters = {

@@ -33,6 +33,7 @@ from slipway.core.errors import (
 )
 from slipway.core.idempotency import IdempotencyKey, find_json, key_for, remember_json
 from slipway.core.names import ALIAS, LABEL_KEY, MAX_LABEL_VALUE, MAX_TEXT, MODEL_ID, VERSION_NUMBER
+from slipway.core.reasons import Reason
 from slipway.services.training.domain.entities import (
     ACTIVE,
     TRIGGERS,
@@ -94,7 +95,7 @@ def invalid_job(violations: Sequence[FieldViolation]) -> InvalidArgumentError:
     more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
     return InvalidArgumentError(
         f"{first.field}: {first.description}{more}",
-        reason="INVALID_TRAINING_JOB",
+        reason=Reason.INVALID_TRAINING_JOB,
         field_violations=violations,
     )
 
@@ -139,7 +140,7 @@ class TrainingJobs:
             name = f"trainingJobs/{job_id}"
             raise NotFoundError(
                 f"training job {name} does not exist",
-                reason="TRAINING_JOB_NOT_FOUND",
+                reason=Reason.TRAINING_JOB_NOT_FOUND,
                 metadata={"resource": name},
             )
         return job
@@ -345,7 +346,7 @@ class TrainingJobs:
         key = self._key(actor, "CancelTrainingJob", request_id)
         if len(reason) > MAX_TEXT or "\x00" in reason:
             raise InvalidArgumentError.for_field(
-                "reason", f"at most {MAX_TEXT} characters, no NUL", reason="INVALID_REASON"
+                "reason", f"at most {MAX_TEXT} characters, no NUL", reason=Reason.INVALID_REASON
             )
         with self._db.unit_of_work() as session:
             if (done := find_json(session, key)) is not None:
@@ -355,14 +356,14 @@ class TrainingJobs:
                 raise FailedPreconditionError(
                     f"{job.name} already ended ({job.state.value}); only queued or running jobs "
                     "can be cancelled",
-                    reason="JOB_ALREADY_ENDED",
+                    reason=Reason.JOB_ALREADY_ENDED,
                     metadata={"resource": job.name, "state": job.state.value},
                 )
             if job.created_by != actor.name and not reason.strip():
                 raise InvalidArgumentError.for_field(
                     "reason",
                     f"is required to cancel a job created by {job.created_by}",
-                    reason="REASON_REQUIRED",
+                    reason=Reason.REASON_REQUIRED,
                 )
             if job.state is JobState.CANCELLING:
                 return job

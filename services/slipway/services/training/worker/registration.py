@@ -19,6 +19,7 @@ from grpc_status import rpc_status
 
 from slipway.core import values
 from slipway.core.peers import PeerTarget
+from slipway.core.reasons import Reason
 from slipway.ml.profile_messages import KINDS as _KINDS
 from slipway.ml.profile_messages import feature_stats_to_pb
 from slipway.ml.tensors import DATA_TYPES
@@ -199,12 +200,12 @@ class Registrar:
                     last_error = f"{error.code().name}: {error.details()}"
                     if (
                         error.code() is grpc.StatusCode.FAILED_PRECONDITION
-                        and reason == "REQUEST_FAILED"
+                        and reason == Reason.REQUEST_FAILED
                     ):
                         key = await new_key(tries + 1)  # the earlier upload can never finish
                     elif (
                         error.code() is grpc.StatusCode.FAILED_PRECONDITION
-                        and reason == "UPLOAD_IN_PROGRESS"
+                        and reason == Reason.UPLOAD_IN_PROGRESS
                     ):
                         pass  # an earlier attempt's upload: wait until it ends either way
                     elif error.code() not in _TRANSIENT:
