@@ -7,9 +7,10 @@ chunks through the domain's upload and the artifact store the same way.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, ParamSpec, TypeVar
 
+from slipway.core.blocking import run_blocking
 from slipway.core.context import current_principal
 from slipway.core.errors import InvalidArgumentError
 from slipway.core.handlers import Context
@@ -30,6 +31,8 @@ from slipway.services.registry.domain.entities import ArtifactKind
 from slipway.services.registry.domain.lineage import LineageReports
 from slipway.services.registry.domain.service import Page, RegistryDomain
 
+P = ParamSpec("P")
+T = TypeVar("T")
 WATCH_POLL_SECONDS = 0.25  # how often a watcher looks for events written by other processes
 UPDATABLE = frozenset({"description", "labels"})
 
@@ -72,12 +75,10 @@ class RegistryServicer:
         self._changed.set()
         self._changed = asyncio.Event()
 
-    async def _call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
-        return await asyncio.to_thread(function, *args, **kwargs)
-
-    async def _mutate(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+    async def _mutate(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """A blocking change: afterwards (also when it failed) the cache and watchers learn."""
         try:
-            return await asyncio.to_thread(function, *args, **kwargs)
+            return await run_blocking(fn, *args, **kwargs)
         finally:
             self._notify()
 
@@ -98,7 +99,7 @@ class RegistryServicer:
         return pb.CreateModelResponse(model=converters.model_to_pb(model))
 
     async def GetModel(self, request: pb.GetModelRequest, context: Context) -> pb.GetModelResponse:
-        model = await self._call(self._domain.get_model, model_id_of(request.name))
+        model = await run_blocking(self._domain.get_model, model_id_of(request.name))
         return pb.GetModelResponse(model=converters.model_to_pb(model))
 
     async def ListModels(
@@ -106,7 +107,7 @@ class RegistryServicer:
     ) -> pb.ListModelsResponse:
         parameters = _page_parameters(filter=request.filter, order_by=request.order_by)
         cursor = decode_page_token(request.page_token, parameters)
-        page: Page = await self._call(
+        page: Page = await run_blocking(
             self._domain.list_models,
             request.filter,
             request.order_by,
@@ -189,7 +190,7 @@ class RegistryServicer:
                         reason="METADATA_REPEATED",
                     )
                 kind = converters.KIND_FROM_PB.get(message.chunk.artifact_kind, ArtifactKind.MODEL)
-                await asyncio.to_thread(upload.write, kind, message.chunk.data)
+                await run_blocking(upload.write, kind, message.chunk.data)
             version = await self._mutate(upload.finish)
         except BaseException as exc:
             # Also when the client went away (cancelled): nothing partial may stay visible.
@@ -209,7 +210,7 @@ class RegistryServicer:
         if cached is not None:
             return cached
         mark = self.read_cache.mark()  # before the read: a change meanwhile voids it
-        version = await self._call(self._domain.get_version, version_ref(request.name))
+        version = await run_blocking(self._domain.get_version, version_ref(request.name))
         response = pb.GetModelVersionResponse(model_version=converters.version_to_pb(version))
         self.read_cache.put(request.name, mark, response)
         return response
@@ -222,7 +223,7 @@ class RegistryServicer:
             parent=request.parent, filter=request.filter, order_by=request.order_by
         )
         cursor = decode_page_token(request.page_token, parameters)
-        page: Page = await self._call(
+        page: Page = await run_blocking(
             self._domain.list_versions,
             model_id,
             request.filter,
@@ -279,7 +280,7 @@ class RegistryServicer:
             if request.artifact_kind
             else ArtifactKind.MODEL
         )
-        version, artifact, chunks = await self._call(
+        version, artifact, chunks = await run_blocking(
             self._domain.download, version_ref(request.name), kind
         )
         yield pb.DownloadModelVersionResponse(
@@ -290,7 +291,7 @@ class RegistryServicer:
             )
         )
         iterator: Iterator[bytes] = iter(chunks)
-        while (chunk := await asyncio.to_thread(next, iterator, None)) is not None:
+        while (chunk := await run_blocking(next, iterator, None)) is not None:
             yield pb.DownloadModelVersionResponse(chunk=chunk)
 
     # -- aliases ----------------------------------------------------------------------------
@@ -341,7 +342,7 @@ class RegistryServicer:
         )
         cursor = decode_page_token(request.page_token, parameters)
         after = int(cursor.get("after", 0)) if cursor else 0
-        entries, more = await self._call(
+        entries, more = await run_blocking(
             self._domain.alias_history,
             model_id,
             alias=alias,
@@ -384,10 +385,10 @@ class RegistryServicer:
                 )
             after = request.after_sequence
         else:
-            after = await self._call(self._domain.last_event_sequence)
+            after = await run_blocking(self._domain.last_event_sequence)
         while not self.stopping.is_set():
             woken = self._changed
-            events = await self._call(self._domain.events_after, model, after, types)
+            events = await run_blocking(self._domain.events_after, model, after, types)
             for event in events:
                 yield pb.WatchModelEventsResponse(event=converters.event_to_pb(event))
                 after = event.sequence
