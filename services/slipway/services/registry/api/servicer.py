@@ -23,11 +23,11 @@ from slipway.core.names import (
     version_ref,
 )
 from slipway.core.pagination import decode_page_token, encode_page_token, page_size
-from slipway.core.waits import first_of
+from slipway.core.watchers import ChangeSignal
 from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.services.registry.api import converters
 from slipway.services.registry.api.read_cache import ReadCache
-from slipway.services.registry.domain.entities import ArtifactKind
+from slipway.services.registry.domain.entities import ArtifactKind, RegistryEvent
 from slipway.services.registry.domain.lineage import LineageReports
 from slipway.services.registry.domain.service import Page, RegistryDomain
 
@@ -67,13 +67,16 @@ class RegistryServicer:
         self.read_cache: ReadCache[pb.GetModelVersionResponse] = ReadCache(
             domain.last_event_sequence, read_cache_seconds
         )
-        self._changed = asyncio.Event()  # wakes watchers in this process at once
-        self.stopping = asyncio.Event()  # set at shutdown: watchers end their streams
+        self._watchers = ChangeSignal(WATCH_POLL_SECONDS)
+
+    @property
+    def stopping(self) -> asyncio.Event:
+        """Set at shutdown: watchers end their streams (the read cache stops following)."""
+        return self._watchers.stopping
 
     def _notify(self) -> None:
         self.read_cache.invalidate()
-        self._changed.set()
-        self._changed = asyncio.Event()
+        self._watchers.notify()
 
     async def _mutate(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """A blocking change: afterwards (also when it failed) the cache and watchers learn."""
@@ -386,16 +389,15 @@ class RegistryServicer:
             after = request.after_sequence
         else:
             after = await run_blocking(self._domain.last_event_sequence)
-        while not self.stopping.is_set():
-            woken = self._changed
-            events = await run_blocking(self._domain.events_after, model, after, types)
+
+        def read_after(position: int) -> tuple[list[RegistryEvent], int]:
+            events = self._domain.events_after(model, position, types)
+            return events, events[-1].sequence if events else position
+
+        async for events in self._watchers.batches(read_after, after):
             for event in events:
                 yield pb.WatchModelEventsResponse(event=converters.event_to_pb(event))
-                after = event.sequence
-            if events:
-                continue
-            await first_of(self.stopping, woken, within=WATCH_POLL_SECONDS)
         # Shutting down: end the stream; the watcher reconnects (elsewhere) from its sequence.
 
     def stop_watchers(self) -> None:
-        self.stopping.set()
+        self._watchers.stop()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
+import functools
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 from slipway.core.blocking import run_blocking
 from slipway.core.context import current_principal
@@ -16,7 +17,7 @@ from slipway.core.pagination import (
     encode_page_token,
     page_size,
 )
-from slipway.core.waits import first_of
+from slipway.core.watchers import ChangeSignal
 from slipway.services.training.api import converters
 from slipway.services.training.domain.jobs import TrainingJobs
 from slipway.services.training.worker.supervisor import Supervisor
@@ -42,8 +43,7 @@ class TrainingServicer:
     def __init__(self, jobs: TrainingJobs, supervisor: Supervisor | None = None) -> None:
         self._jobs = jobs
         self._supervisor = supervisor
-        self.stopping = asyncio.Event()
-        self._changed = asyncio.Event()
+        self._watchers = ChangeSignal(WATCH_POLL_SECONDS)
 
     async def CreateTrainingJob(
         self, request: pb.CreateTrainingJobRequest, context: Context
@@ -144,24 +144,23 @@ class TrainingServicer:
         job, after = await run_blocking(self._jobs.watch_start, job_id)
         yield pb.WatchTrainingJobResponse(training_job=converters.job_to_pb(job))
         sent = job.revision
-        while not job.state.terminal and not self.stopping.is_set():
-            woken = self._changed
-            changes, after = await run_blocking(self._jobs.changes_after, job_id, after)
-            for _, changed in changes:
-                if changed.revision <= sent:
-                    continue  # already in what was sent (read after the event was written)
-                job, sent = changed, changed.revision
-                yield pb.WatchTrainingJobResponse(training_job=converters.job_to_pb(job))
-                if job.state.terminal:
-                    return
-            if not changes:
-                await first_of(self.stopping, woken, within=WATCH_POLL_SECONDS)
+        if job.state.terminal:
+            return
+        read_after = functools.partial(self._jobs.changes_after, job_id)
+        async with aclosing(self._watchers.batches(read_after, after)) as batches:
+            async for changes in batches:
+                for _, changed in changes:
+                    if changed.revision <= sent:
+                        continue  # already in what was sent (read after the event was written)
+                    job, sent = changed, changed.revision
+                    yield pb.WatchTrainingJobResponse(training_job=converters.job_to_pb(job))
+                    if job.state.terminal:
+                        return
         # Shutting down: the stream ends; the watcher reconnects (elsewhere) and reads the job.
 
     def notify(self) -> None:
         """A job changed in this process: wake the watchers (others find out by polling)."""
-        self._changed.set()
-        self._changed = asyncio.Event()
+        self._watchers.notify()
 
     def stop_watchers(self) -> None:
-        self.stopping.set()
+        self._watchers.stop()
