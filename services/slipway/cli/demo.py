@@ -43,6 +43,7 @@ from google.protobuf import json_format
 
 from slipway import client
 from slipway.audit.v1 import chain_verification_pb2
+from slipway.cli.lineage_render import to_markdown
 from slipway.common.v1 import tensor_pb2
 from slipway.core.auth import add_token
 from slipway.inference.v2 import grpc_service_pb2 as infer_pb
@@ -764,8 +765,6 @@ def lifecycle(
             metadata=suite.auth("auditor"),
             timeout=CALL_TIMEOUT,
         ).report
-        from slipway.services.registry.domain.lineage_render import to_markdown
-
         text = to_markdown(report)
         (suite.home / "lineage-report.md").write_text(text)
         progress.say("")
