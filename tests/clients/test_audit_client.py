@@ -1,5 +1,5 @@
 """``AuditClient`` against a real registry: list with filters and pages, verify, export, and
-typed errors for a caller without the auditor role."""
+typed errors for a caller without the auditor role; blocking and asyncio."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from slipway import client
 from slipway.audit.v1 import audit_event_pb2 as event_pb
 from slipway.audit.v1 import chain_verification_pb2 as chain_pb
+from slipway.client import aio
 from slipway.core.audit import record
 from slipway.core.audit.recorder import DatabaseEdgeAuditor
 from slipway.core.context import Principal
@@ -100,3 +101,28 @@ async def test_list_verify_and_export(
     assert exported[-1].hash == verified.last_hash
     assert got["export_bob"] == [2, 4, 6]
     assert denial.reason == "ROLE_NOT_ALLOWED"
+
+
+async def test_the_asyncio_client_answers_the_same(
+    migrated_db: Database, tmp_path: Path, tokens: dict[str, str]
+) -> None:
+    _seed(migrated_db, 5)
+    settings = settings_for(RegistrySettings, tmp_path, tokens_file=tmp_path / "tokens.json")
+    app = registry_main.build(settings, migrated_db)
+    auditor = DatabaseEdgeAuditor(migrated_db, "registry")
+    async with (
+        running_server(settings, app.services, auditor=auditor) as server,
+        aio.connect(server.grpc_address, token=tokens["auditor"]) as suite,
+    ):
+        newest = [e.sequence async for e in suite.audit.list(page_size=2)]
+        bob = [e.sequence async for e in suite.audit.list(client.AuditFilter(principal="bob"))]
+        verified = await suite.audit.verify()
+        exported = [e async for e in suite.audit.export()]
+        async with aio.connect(server.grpc_address, token=tokens["viewer"]) as viewer:
+            with pytest.raises(client.PermissionDenied):
+                await viewer.audit.verify()
+    assert newest == [5, 4, 3, 2, 1]
+    assert bob == [4, 2]
+    assert (verified.status, verified.event_count) == (chain_pb.CHAIN_STATUS_OK, 5)
+    assert [e.sequence for e in exported] == [1, 2, 3, 4, 5]
+    assert exported[-1].hash == verified.last_hash

@@ -8,7 +8,7 @@
 
 ``connect`` returns a ``Connection`` whose ``registry``, ``training``, ``inference`` and
 ``monitoring`` attributes are the blocking clients; ``slipway.client.aio`` has the same API for
-asyncio. ``audit`` (blocking only) reads and verifies the shared audit log. Methods take and
+asyncio. ``audit`` reads, verifies and exports the shared audit log. Methods take and
 return the generated messages (numpy arrays for predictions), apply a deadline to every call,
 retry idempotent calls on UNAVAILABLE, iterate over every page of List calls, and raise the
 typed errors of ``slipway.client.errors``.
