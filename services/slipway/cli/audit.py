@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-import grpc
-
+from slipway import client
 from slipway.audit.v1 import audit_event_pb2 as event_pb
-from slipway.audit.v1 import audit_service_pb2 as pb
-from slipway.audit.v1 import audit_service_pb2_grpc as pb_grpc
 from slipway.audit.v1 import chain_verification_pb2 as chain_pb
-from slipway.cli.connect import add_connection_arguments, connection_from, fail
+from slipway.cli.connect import add_connection_arguments, clients
 from slipway.cli.output import EXIT_FAILED
 from slipway.core.audit.api import event_from_pb
 from slipway.core.audit.chain import (
@@ -103,51 +101,28 @@ def _time(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _filter(args: argparse.Namespace) -> event_pb.AuditEventFilter:
-    flt = event_pb.AuditEventFilter(
+def _filter(args: argparse.Namespace) -> client.AuditFilter:
+    return client.AuditFilter(
         principal=args.principal,
         action=args.action,
         resource=args.resource,
         resource_prefix=args.resource_prefix,
         service=args.service,
         outcome=OUTCOMES[args.outcome] if args.outcome else event_pb.AUDIT_OUTCOME_UNSPECIFIED,
+        start_time=_time(args.since) if args.since else None,
+        end_time=_time(args.until) if args.until else None,
     )
-    if args.since:
-        flt.start_time.FromDatetime(_time(args.since))
-    if args.until:
-        flt.end_time.FromDatetime(_time(args.until))
-    return flt
-
-
-def _stub(args: argparse.Namespace) -> tuple[pb_grpc.AuditServiceStub, Any, grpc.Channel]:
-    connection = connection_from(args)
-    channel = connection.channel()
-    return pb_grpc.AuditServiceStub(channel), connection.metadata, channel
 
 
 def _list(args: argparse.Namespace) -> int:
-    stub, metadata, channel = _stub(args)
-    shown: list[AuditEntry] = []
-    token = ""
-    try:
-        with channel:
-            while len(shown) < args.limit:
-                page = stub.ListAuditEvents(
-                    pb.ListAuditEventsRequest(
-                        filter=_filter(args),
-                        page_size=min(1000, args.limit - len(shown)),
-                        page_token=token,
-                        descending=not args.oldest_first,
-                    ),
-                    metadata=metadata,
-                    timeout=args.timeout,
-                )
-                shown.extend(event_from_pb(e) for e in page.events)
-                token = page.next_page_token
-                if not token:
-                    break
-    except grpc.RpcError as error:
-        return fail(error)
+    with clients(args) as suite:
+        events = suite.audit.list(
+            _filter(args),
+            oldest_first=args.oldest_first,
+            page_size=min(1000, args.limit),
+            timeout=args.timeout,
+        )
+        shown = [event_from_pb(e) for e in itertools.islice(events, max(0, args.limit))]
     if args.json:
         for entry in shown:
             print(json.dumps(entry_to_json(entry), ensure_ascii=False))
@@ -166,16 +141,10 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    stub, metadata, channel = _stub(args)
-    try:
-        with channel:
-            answer = stub.VerifyAuditLog(
-                pb.VerifyAuditLogRequest(start_sequence=args.start, end_sequence=args.end),
-                metadata=metadata,
-                timeout=args.timeout,
-            ).verification
-    except grpc.RpcError as error:
-        return fail(error)
+    with clients(args) as suite:
+        answer = suite.audit.verify(
+            start_sequence=args.start, end_sequence=args.end, timeout=args.timeout
+        )
     status = chain_pb.ChainStatus.Name(answer.status).removeprefix("CHAIN_STATUS_")
     if args.json:
         print(
@@ -206,23 +175,15 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    stub, metadata, channel = _stub(args)
     out: TextIO = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
     count = 0
     try:
-        with channel:
-            for batch in stub.ExportAuditEvents(
-                pb.ExportAuditEventsRequest(filter=_filter(args)),
-                metadata=metadata,
-                timeout=args.timeout * 20,
-            ):
-                for message in batch.events:
-                    out.write(
-                        json.dumps(entry_to_json(event_from_pb(message)), ensure_ascii=False) + "\n"
-                    )
-                    count += 1
-    except grpc.RpcError as error:
-        return fail(error)
+        with clients(args) as suite:
+            for message in suite.audit.export(_filter(args), timeout=args.timeout * 20):
+                out.write(
+                    json.dumps(entry_to_json(event_from_pb(message)), ensure_ascii=False) + "\n"
+                )
+                count += 1
     finally:
         if args.output:
             out.close()

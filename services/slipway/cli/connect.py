@@ -5,7 +5,8 @@ a gateway), ``SLIPWAY_<SERVICE>_TARGET`` (``SLIPWAY_REGISTRY_TARGET``, ``SLIPWAY
 ``SLIPWAY_SERVING_TARGET``, ``SLIPWAY_MONITORING_TARGET``), ``SLIPWAY_TARGET`` (every service),
 then ``$SLIPWAY_HOME/suite.json`` written by ``slipway up``. The token comes from
 ``--token-file``, then ``SLIPWAY_TOKEN``, ``SLIPWAY_TOKEN_FILE``, then the suite's local admin
-token. RPC errors become one line with the status code and ErrorInfo reason.
+token. Failed calls raise the typed client errors, which ``slipway.cli.output`` prints as one
+line with the status code and ErrorInfo reason.
 """
 
 from __future__ import annotations
@@ -13,15 +14,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-
-import grpc
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from slipway import client
 from slipway.cli.output import EXIT_CODES_HELP, EXIT_RPC_ERROR, EXIT_USAGE, CliError
@@ -32,28 +27,12 @@ SERVICES = ("registry", "training", "serving", "monitoring")
 __all__ = [
     "EXIT_RPC_ERROR",
     "SERVICES",
-    "Connection",
     "add_connection_arguments",
     "clients",
     "command",
-    "connection_from",
-    "describe_rpc_error",
-    "fail",
     "seconds",
     "targets_from",
 ]
-
-
-@dataclass(frozen=True)
-class Connection:
-    target: str
-    metadata: tuple[tuple[str, str], ...]
-    channel_credentials: grpc.ChannelCredentials | None
-
-    def channel(self) -> grpc.Channel:
-        if self.channel_credentials is None:
-            return grpc.insecure_channel(self.target)
-        return grpc.secure_channel(self.target, self.channel_credentials)
 
 
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
@@ -211,19 +190,6 @@ def _ca(args: argparse.Namespace) -> bytes | None:
     return ca
 
 
-def connection_from(args: argparse.Namespace, service: str = "registry") -> Connection:
-    """A raw channel's settings for ``service`` (the audit commands call the generated stubs)."""
-    suite = _suite()
-    target = targets_from(args, suite).get(service)
-    if not target:
-        raise _no_target(service)
-    token = _token(args, suite)
-    metadata = (("authorization", f"Bearer {token}"),) if token else ()
-    ca = _ca(args)
-    credentials = None if ca is None else grpc.ssl_channel_credentials(root_certificates=ca)
-    return Connection(target, metadata, credentials)
-
-
 class Clients:
     """The typed clients of the suite, each checked for a target before its first use."""
 
@@ -258,6 +224,11 @@ class Clients:
         self._need("monitoring")
         return self.connection.monitoring
 
+    @property
+    def audit(self) -> client.AuditClient:
+        self._need("registry")  # every service answers it; the client asks the registry
+        return self.connection.audit
+
 
 @contextmanager
 def clients(args: argparse.Namespace) -> Iterator[Clients]:
@@ -281,25 +252,3 @@ def clients(args: argparse.Namespace) -> Iterator[Clients]:
         raise
     finally:
         connection.close()
-
-
-def describe_rpc_error(error: grpc.RpcError) -> str:
-    """``PERMISSION_DENIED (ROLE_NOT_ALLOWED): message`` for an RPC error."""
-    code = error.code()
-    message = error.details()
-    reason = ""
-    try:
-        status = rpc_status.from_call(error)
-    except ValueError:
-        status = None
-    if status is not None:
-        for detail in status.details:
-            info = error_details_pb2.ErrorInfo()
-            if detail.Unpack(info):
-                reason = f" ({info.reason})"
-    return f"{code.name}{reason}: {message}"
-
-
-def fail(error: grpc.RpcError) -> int:
-    print(f"error: {describe_rpc_error(error)}", file=sys.stderr)
-    return EXIT_RPC_ERROR

@@ -41,7 +41,9 @@ import numpy as np
 import numpy.typing as npt
 from google.protobuf import json_format
 
-from slipway.audit.v1 import audit_service_pb2, audit_service_pb2_grpc, chain_verification_pb2
+from slipway import client
+from slipway.audit.v1 import chain_verification_pb2
+from slipway.cli.lineage_render import to_markdown
 from slipway.common.v1 import tensor_pb2
 from slipway.core.auth import add_token
 from slipway.inference.v2 import grpc_service_pb2 as infer_pb
@@ -167,6 +169,7 @@ class Suite:
     services: dict[str, str]  # name -> grpc address
     tokens: dict[str, str]  # role -> token
     channels: dict[str, grpc.Channel] = field(default_factory=dict)
+    connections: dict[str, client.Connection] = field(default_factory=dict)  # role -> typed
 
     def channel(self, service: str) -> grpc.Channel:
         if service not in self.channels:
@@ -195,11 +198,15 @@ class Suite:
     def inference(self) -> infer_grpc.GRPCInferenceServiceStub:
         return infer_grpc.GRPCInferenceServiceStub(self.channel("serving"))
 
-    @property
-    def audit(self) -> audit_service_pb2_grpc.AuditServiceStub:
-        return audit_service_pb2_grpc.AuditServiceStub(self.channel("registry"))
+    def as_role(self, role: str) -> client.Connection:
+        """The typed clients, calling with the token of ``role``."""
+        if role not in self.connections:
+            self.connections[role] = client.connect(self.services, token=self.tokens[role])
+        return self.connections[role]
 
     def stop(self) -> None:
+        for connection in self.connections.values():
+            connection.close()
         for channel in self.channels.values():
             channel.close()
         if self.process.poll() is None:
@@ -758,17 +765,11 @@ def lifecycle(
             metadata=suite.auth("auditor"),
             timeout=CALL_TIMEOUT,
         ).report
-        from slipway.services.registry.domain.lineage_render import to_markdown
-
         text = to_markdown(report)
         (suite.home / "lineage-report.md").write_text(text)
         progress.say("")
         progress.say(text)
-        verified = suite.audit.VerifyAuditLog(
-            audit_service_pb2.VerifyAuditLogRequest(),
-            metadata=suite.auth("auditor"),
-            timeout=CALL_TIMEOUT,
-        ).verification
+        verified = suite.as_role("auditor").audit.verify(timeout=CALL_TIMEOUT)
         status = chain_verification_pb2.ChainStatus.Name(verified.status)
         out.update(
             version=report.model_version.name,
@@ -824,7 +825,13 @@ def run(args: argparse.Namespace) -> int:
             )
         summary.update(lifecycle(suite, world, rng, progress, args.timeout))
         summary["ok"] = True
-    except (DemoError, grpc.RpcError, subprocess.SubprocessError, OSError) as error:
+    except (
+        DemoError,
+        grpc.RpcError,
+        client.SlipwayError,
+        subprocess.SubprocessError,
+        OSError,
+    ) as error:
         detail = (
             f"{error.code().name}: {error.details()}"
             if isinstance(error, grpc.RpcError) and hasattr(error, "code")

@@ -19,8 +19,8 @@ from pathlib import Path
 from slipway.audit.v1 import chain_verification_pb2
 from slipway.cli import names
 from slipway.cli.connect import clients, command
+from slipway.cli.lineage_render import to_json, to_markdown
 from slipway.cli.output import EXIT_FAILED, EXIT_OK, CliError
-from slipway.services.registry.domain.lineage_render import to_json, to_markdown
 
 _MARKUP = re.compile(r"\*\*|`")
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")

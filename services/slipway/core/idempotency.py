@@ -5,14 +5,15 @@ call's response is remembered in the same transaction as the change it made; a r
 same key (service, method, request id, caller) gets the stored response instead of doing the
 work twice. The functions take the session of the caller's unit of work and never commit.
 
-Typical use in a domain service::
+Typical use in a domain service (``mutation`` opens the unit of work and looks the key up)::
 
-    with db.unit_of_work() as session:
-        if (stored := idempotency.find(session, key)) is not None:
-            return Response.FromString(stored)
-        response = ...  # the change itself, through the same session
-        idempotency.remember(session, key, Response.DESCRIPTOR.full_name,
-                             response.SerializeToString())
+    key = key_for(SERVICE, "CreateModel", request_id, actor.name)
+    with mutation(db, key) as (session, call):
+        if (done := call.answered) is not None:
+            return load(session, done["model_id"])  # a retry: the first call's answer
+        model = ...  # the change itself, through the same session
+        call.remember(model_id=model.model_id)
+        return model
 
 When two identical requests race, the second `remember` raises `DuplicateRequestError` and its
 unit of work rolls back; answering it with `find` in a new unit of work returns the first result.
@@ -21,7 +22,8 @@ unit of work rolls back; answering it with `find` in a new unit of work returns 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +32,7 @@ from sqlalchemy import ColumnElement, Index, LargeBinary, String, UniqueConstrai
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from slipway.core.db import Database
 from slipway.core.errors import AbortedError, InvalidArgumentError
 from slipway.core.reasons import Reason
 from slipway.core.tables import Base, UtcDateTime
@@ -38,9 +41,11 @@ __all__ = [
     "DuplicateRequestError",
     "IdempotencyKey",
     "IdempotencyRecord",
+    "Mutation",
     "find",
     "find_record",
     "key_for",
+    "mutation",
     "purge_older_than",
     "remember",
 ]
@@ -170,3 +175,35 @@ def purge_older_than(session: Session, cutoff: datetime) -> int:
     """Forget responses stored before `cutoff`; returns how many were deleted."""
     result = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Mutation:
+    """One mutating call inside its unit of work, with what an identical earlier call answered."""
+
+    session: Session
+    """The unit of work's session: the change, its audit event and its answer share it."""
+    key: IdempotencyKey | None
+    """None without a request id: nothing is looked up or remembered."""
+    answered: dict[str, Any] | None
+    """What an earlier call with the same key remembered (a retry), or None on a first call."""
+
+    def find(self) -> dict[str, Any] | None:
+        """Look again: a concurrent identical call may have answered since the block began."""
+        return find_json(self.session, self.key)
+
+    def remember(self, **answer: Any) -> None:
+        """Remember this call's answer (what a retry needs to answer the same), with the change."""
+        remember_json(self.session, self.key, answer)
+
+
+@contextmanager
+def mutation(db: Database, key: IdempotencyKey | None) -> Iterator[tuple[Session, Mutation]]:
+    """A read-write unit of work for an idempotent mutating call.
+
+    The shape every mutating domain method shares: open the unit of work, answer a retry from
+    what the first call remembered, else make the change and :meth:`Mutation.remember` the
+    answer in the same transaction (so the change and its answer commit or roll back together).
+    """
+    with db.unit_of_work() as session:
+        yield session, Mutation(session, key, find_json(session, key))

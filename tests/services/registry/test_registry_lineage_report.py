@@ -26,6 +26,7 @@ from google.protobuf import duration_pb2, json_format
 from sklearn.datasets import load_iris
 
 from slipway.audit.v1 import audit_event_pb2, chain_verification_pb2
+from slipway.cli.lineage_render import to_json, to_markdown
 from slipway.common.v1 import principal_pb2
 from slipway.core.context import Principal
 from slipway.core.db import Database
@@ -49,7 +50,6 @@ from slipway.services.registry.domain.lineage import (
     PeerError,
     PeerJob,
 )
-from slipway.services.registry.domain.lineage_render import to_json, to_markdown
 from slipway.services.registry.domain.service import RegistryDomain
 from slipway.services.registry.storage.repository import SqlRegistryRepository
 from slipway.training.v1 import training_job_pb2

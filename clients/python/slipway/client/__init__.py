@@ -8,11 +8,13 @@
 
 ``connect`` returns a ``Connection`` whose ``registry``, ``training``, ``inference`` and
 ``monitoring`` attributes are the blocking clients; ``slipway.client.aio`` has the same API for
-asyncio. Methods take and return the generated messages (numpy arrays for predictions), apply a
-deadline to every call, retry idempotent calls on UNAVAILABLE, iterate over every page of List
-calls, and raise the typed errors of ``slipway.client.errors``.
+asyncio. ``audit`` reads, verifies and exports the shared audit log. Methods take and
+return the generated messages (numpy arrays for predictions), apply a deadline to every call,
+retry idempotent calls on UNAVAILABLE, iterate over every page of List calls, and raise the
+typed errors of ``slipway.client.errors``.
 """
 
+from slipway.client.audit import AuditClient, AuditFilter
 from slipway.client.connection import Connection, connect
 from slipway.client.errors import (
     Aborted,
@@ -45,6 +47,8 @@ __all__ = [
     "NO_RETRY",
     "Aborted",
     "AlreadyExists",
+    "AuditClient",
+    "AuditFilter",
     "Connection",
     "DataLoss",
     "DeadlineExceeded",

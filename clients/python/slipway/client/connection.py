@@ -1,4 +1,4 @@
-"""``connect``: one connection to a Slipway suite, which makes the four blocking clients."""
+"""``connect``: one connection to a Slipway suite, which makes its blocking clients."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from types import TracebackType
 
 import grpc
 
+from slipway.client.audit import AuditClient
 from slipway.client.calls import Caller
 from slipway.client.inference import InferenceClient
 from slipway.client.monitoring import MonitoringClient
@@ -22,7 +23,8 @@ from slipway.client.training import TrainingClient
 class Connection:
     """Channels to the services of one suite (one per distinct target, opened on first use)
     and a client for each: ``registry``, ``training``, ``inference`` (serving) and
-    ``monitoring``. Close it (or use it as a context manager) to close the channels."""
+    ``monitoring``, and ``audit`` for the shared audit log. Close it (or use it as a context
+    manager) to close the channels."""
 
     def __init__(self, options: ClientOptions) -> None:
         self.options = options
@@ -57,6 +59,11 @@ class Connection:
     def monitoring(self) -> MonitoringClient:
         """The monitoring service."""
         return MonitoringClient(self.channel("monitoring"), self._caller)
+
+    @cached_property
+    def audit(self) -> AuditClient:
+        """The shared audit log, asked through the registry (every service answers it)."""
+        return AuditClient(self.channel("registry"), self._caller)
 
     def close(self) -> None:
         """Close every channel; calls in flight are cancelled."""

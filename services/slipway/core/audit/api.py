@@ -7,7 +7,6 @@ results are converted back.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from slipway.audit.v1 import chain_verification_pb2 as chain_pb
 from slipway.core.audit import log
 from slipway.core.audit.chain import AuditEntry, BreakKind, Outcome, Verification
 from slipway.core.audit.verifier import read_snapshot, snapshot_engine
+from slipway.core.blocking import run_blocking
 from slipway.core.db import Database
 from slipway.core.errors import FieldViolation, InvalidArgumentError
 from slipway.core.handlers import Context
@@ -210,7 +210,7 @@ class AuditServicer:
         }
         cursor = decode_page_token(request.page_token, parameters)
         after = cursor_position(cursor, "after")
-        entries, more = await asyncio.to_thread(self._list, flt, after, limit, request.descending)
+        entries, more = await run_blocking(self._list, flt, after, limit, request.descending)
         token = encode_page_token({"after": entries[-1].sequence}, parameters) if more else ""
         return pb.ListAuditEventsResponse(
             events=[event_to_pb(e) for e in entries], next_page_token=token
@@ -237,7 +237,7 @@ class AuditServicer:
                 reason=Reason.INVALID_RANGE,
                 field_violations=problems,
             )
-        result, empty = await asyncio.to_thread(
+        result, empty = await run_blocking(
             self._verify, request.start_sequence or 1, request.end_sequence
         )
         # A range past the head holds no events: EMPTY, as documented, not a verified OK.
@@ -249,12 +249,12 @@ class AuditServicer:
     ) -> AsyncIterator[pb.ExportAuditEventsResponse]:
         flt = filter_from_pb(request.filter)
         # A snapshot: events appended while the export runs are left for the next export.
-        head = await asyncio.to_thread(self._head)
+        head = await run_blocking(self._head)
         if not flt.max_sequence or flt.max_sequence > head:
             flt = replace(flt, max_sequence=head)
         after: int | None = None
         while head:
-            entries, more = await asyncio.to_thread(self._list, flt, after, EXPORT_BATCH, False)
+            entries, more = await run_blocking(self._list, flt, after, EXPORT_BATCH, False)
             if entries:
                 yield pb.ExportAuditEventsResponse(events=[event_to_pb(e) for e in entries])
                 after = entries[-1].sequence

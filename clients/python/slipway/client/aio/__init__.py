@@ -9,6 +9,7 @@
 Errors, retry policies, TLS settings and helpers are those of ``slipway.client``.
 """
 
+from slipway.client.aio.audit import AuditClient
 from slipway.client.aio.connection import Connection, connect
 from slipway.client.aio.inference import InferenceClient
 from slipway.client.aio.monitoring import MonitoringClient
@@ -16,6 +17,7 @@ from slipway.client.aio.registry import RegistryClient
 from slipway.client.aio.training import TrainingClient
 
 __all__ = [
+    "AuditClient",
     "Connection",
     "InferenceClient",
     "MonitoringClient",

@@ -1,4 +1,4 @@
-"""``connect`` for asyncio: one connection to a Slipway suite, which makes the four clients."""
+"""``connect`` for asyncio: one connection to a Slipway suite, which makes its clients."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from types import TracebackType
 
 import grpc
 
+from slipway.client.aio.audit import AuditClient
 from slipway.client.aio.calls import AsyncCaller
 from slipway.client.aio.inference import InferenceClient
 from slipway.client.aio.monitoring import MonitoringClient
@@ -54,6 +55,11 @@ class Connection:
     def monitoring(self) -> MonitoringClient:
         """The monitoring service."""
         return MonitoringClient(self.channel("monitoring"), self._caller)
+
+    @cached_property
+    def audit(self) -> AuditClient:
+        """The shared audit log, asked through the registry (every service answers it)."""
+        return AuditClient(self.channel("registry"), self._caller)
 
     async def close(self, grace: float | None = None) -> None:
         """Close every channel, letting calls in flight finish for ``grace`` seconds."""

@@ -7,9 +7,10 @@ chunks through the domain's upload and the artifact store the same way.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, ParamSpec, TypeVar
 
+from slipway.core.blocking import run_blocking
 from slipway.core.context import current_principal
 from slipway.core.errors import InvalidArgumentError
 from slipway.core.handlers import Context
@@ -23,14 +24,16 @@ from slipway.core.names import (
 )
 from slipway.core.pagination import decode_page_token, encode_page_token, page_size
 from slipway.core.reasons import Reason
-from slipway.core.waits import first_of
+from slipway.core.watchers import ChangeSignal
 from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.services.registry.api import converters
 from slipway.services.registry.api.read_cache import ReadCache
-from slipway.services.registry.domain.entities import ArtifactKind
+from slipway.services.registry.domain.entities import ArtifactKind, RegistryEvent
 from slipway.services.registry.domain.lineage import LineageReports
 from slipway.services.registry.domain.service import Page, RegistryDomain
 
+P = ParamSpec("P")
+T = TypeVar("T")
 WATCH_POLL_SECONDS = 0.25  # how often a watcher looks for events written by other processes
 UPDATABLE = frozenset({"description", "labels"})
 
@@ -65,20 +68,21 @@ class RegistryServicer:
         self.read_cache: ReadCache[pb.GetModelVersionResponse] = ReadCache(
             domain.last_event_sequence, read_cache_seconds
         )
-        self._changed = asyncio.Event()  # wakes watchers in this process at once
-        self.stopping = asyncio.Event()  # set at shutdown: watchers end their streams
+        self._watchers = ChangeSignal(WATCH_POLL_SECONDS)
+
+    @property
+    def stopping(self) -> asyncio.Event:
+        """Set at shutdown: watchers end their streams (the read cache stops following)."""
+        return self._watchers.stopping
 
     def _notify(self) -> None:
         self.read_cache.invalidate()
-        self._changed.set()
-        self._changed = asyncio.Event()
+        self._watchers.notify()
 
-    async def _call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
-        return await asyncio.to_thread(function, *args, **kwargs)
-
-    async def _mutate(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+    async def _mutate(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """A blocking change: afterwards (also when it failed) the cache and watchers learn."""
         try:
-            return await asyncio.to_thread(function, *args, **kwargs)
+            return await run_blocking(fn, *args, **kwargs)
         finally:
             self._notify()
 
@@ -99,7 +103,7 @@ class RegistryServicer:
         return pb.CreateModelResponse(model=converters.model_to_pb(model))
 
     async def GetModel(self, request: pb.GetModelRequest, context: Context) -> pb.GetModelResponse:
-        model = await self._call(self._domain.get_model, model_id_of(request.name))
+        model = await run_blocking(self._domain.get_model, model_id_of(request.name))
         return pb.GetModelResponse(model=converters.model_to_pb(model))
 
     async def ListModels(
@@ -107,7 +111,7 @@ class RegistryServicer:
     ) -> pb.ListModelsResponse:
         parameters = _page_parameters(filter=request.filter, order_by=request.order_by)
         cursor = decode_page_token(request.page_token, parameters)
-        page: Page = await self._call(
+        page: Page = await run_blocking(
             self._domain.list_models,
             request.filter,
             request.order_by,
@@ -190,7 +194,7 @@ class RegistryServicer:
                         reason=Reason.METADATA_REPEATED,
                     )
                 kind = converters.KIND_FROM_PB.get(message.chunk.artifact_kind, ArtifactKind.MODEL)
-                await asyncio.to_thread(upload.write, kind, message.chunk.data)
+                await run_blocking(upload.write, kind, message.chunk.data)
             version = await self._mutate(upload.finish)
         except BaseException as exc:
             # Also when the client went away (cancelled): nothing partial may stay visible.
@@ -210,7 +214,7 @@ class RegistryServicer:
         if cached is not None:
             return cached
         mark = self.read_cache.mark()  # before the read: a change meanwhile voids it
-        version = await self._call(self._domain.get_version, version_ref(request.name))
+        version = await run_blocking(self._domain.get_version, version_ref(request.name))
         response = pb.GetModelVersionResponse(model_version=converters.version_to_pb(version))
         self.read_cache.put(request.name, mark, response)
         return response
@@ -223,7 +227,7 @@ class RegistryServicer:
             parent=request.parent, filter=request.filter, order_by=request.order_by
         )
         cursor = decode_page_token(request.page_token, parameters)
-        page: Page = await self._call(
+        page: Page = await run_blocking(
             self._domain.list_versions,
             model_id,
             request.filter,
@@ -280,7 +284,7 @@ class RegistryServicer:
             if request.artifact_kind
             else ArtifactKind.MODEL
         )
-        version, artifact, chunks = await self._call(
+        version, artifact, chunks = await run_blocking(
             self._domain.download, version_ref(request.name), kind
         )
         yield pb.DownloadModelVersionResponse(
@@ -291,7 +295,7 @@ class RegistryServicer:
             )
         )
         iterator: Iterator[bytes] = iter(chunks)
-        while (chunk := await asyncio.to_thread(next, iterator, None)) is not None:
+        while (chunk := await run_blocking(next, iterator, None)) is not None:
             yield pb.DownloadModelVersionResponse(chunk=chunk)
 
     # -- aliases ----------------------------------------------------------------------------
@@ -342,7 +346,7 @@ class RegistryServicer:
         )
         cursor = decode_page_token(request.page_token, parameters)
         after = int(cursor.get("after", 0)) if cursor else 0
-        entries, more = await self._call(
+        entries, more = await run_blocking(
             self._domain.alias_history,
             model_id,
             alias=alias,
@@ -385,17 +389,16 @@ class RegistryServicer:
                 )
             after = request.after_sequence
         else:
-            after = await self._call(self._domain.last_event_sequence)
-        while not self.stopping.is_set():
-            woken = self._changed
-            events = await self._call(self._domain.events_after, model, after, types)
+            after = await run_blocking(self._domain.last_event_sequence)
+
+        def read_after(position: int) -> tuple[list[RegistryEvent], int]:
+            events = self._domain.events_after(model, position, types)
+            return events, events[-1].sequence if events else position
+
+        async for events in self._watchers.batches(read_after, after):
             for event in events:
                 yield pb.WatchModelEventsResponse(event=converters.event_to_pb(event))
-                after = event.sequence
-            if events:
-                continue
-            await first_of(self.stopping, woken, within=WATCH_POLL_SECONDS)
         # Shutting down: end the stream; the watcher reconnects (elsewhere) from its sequence.
 
     def stop_watchers(self) -> None:
-        self.stopping.set()
+        self._watchers.stop()

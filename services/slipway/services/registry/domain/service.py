@@ -26,7 +26,7 @@ from slipway.core.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from slipway.core.idempotency import IdempotencyKey, find_json, key_for, remember_json
+from slipway.core.idempotency import IdempotencyKey, key_for, mutation
 from slipway.core.names import VersionRef, version_ref
 from slipway.core.reasons import Reason
 from slipway.ml.artifacts import ArtifactStore, ArtifactUpload, is_sha256
@@ -286,15 +286,15 @@ class RegistryDomain:
         request_id: str = "",
     ) -> Model:
         key = self._idempotency(actor, "CreateModel", request_id)
-        with self._db.unit_of_work() as session:
-            if (done := find_json(session, key)) is not None:
+        with mutation(self._db, key) as (session, call):
+            if (done := call.answered) is not None:
                 return self._model(session, done["model_id"])
             model = None
             if self._repo.get_model(session, model_id) is None:
                 model = self._repo.add_model(
                     session, model_id, description, labels, actor.name, _now()
                 )
-                if model is None and (done := find_json(session, key)) is not None:
+                if model is None and (done := call.find()) is not None:
                     # Lost the race to a retry of this very request: the same answer.
                     return self._model(session, done["model_id"])
             if model is None:
@@ -312,7 +312,7 @@ class RegistryDomain:
                 payload={"after": {"description": description, "labels": labels}},
             )
             self._publish(session, "MODEL_CREATED", actor, model=model.name)
-            remember_json(session, key, {"model_id": model_id})
+            call.remember(model_id=model_id)
             return model
 
     def get_model(self, model_id: str) -> Model:
@@ -345,8 +345,8 @@ class RegistryDomain:
         request_id: str = "",
     ) -> Model:
         key = self._idempotency(actor, "UpdateModel", request_id)
-        with self._db.unit_of_work() as session:
-            if (done := find_json(session, key)) is not None:
+        with mutation(self._db, key) as (session, call):
+            if (done := call.answered) is not None:
                 return self._model(session, done["model_id"])
             before = self._model(session, model_id, lock=True)
             self._check_etag(etag, before.etag, before.name)
@@ -370,7 +370,7 @@ class RegistryDomain:
                 },
             )
             self._publish(session, "MODEL_UPDATED", actor, model=after.name, reason=reason)
-            remember_json(session, key, {"model_id": model_id})
+            call.remember(model_id=model_id)
             return after
 
     def delete_model(
@@ -384,8 +384,8 @@ class RegistryDomain:
         request_id: str = "",
     ) -> None:
         key = self._idempotency(actor, "DeleteModel", request_id)
-        with self._db.unit_of_work() as session:
-            if find_json(session, key) is not None:
+        with mutation(self._db, key) as (session, call):
+            if call.answered is not None:
                 return
             model = self._model(session, model_id, lock=True)
             self._check_etag(etag, model.etag, model.name)
@@ -430,7 +430,7 @@ class RegistryDomain:
                 },
             )
             self._publish(session, "MODEL_DELETED", actor, model=model.name, reason=reason)
-            remember_json(session, key, {"model_id": model_id})
+            call.remember(model_id=model_id)
 
     # -- versions ---------------------------------------------------------------------------
 
@@ -474,8 +474,8 @@ class RegistryDomain:
         """Reserve the next version number (PENDING) and return the upload that fills it."""
         self._check_spec(spec)
         key = self._idempotency(actor, "CreateModelVersion", request_id)
-        with self._db.unit_of_work() as session:
-            if (done := find_json(session, key)) is not None:
+        with mutation(self._db, key) as (session, call):
+            if (done := call.answered) is not None:
                 version = self._version(session, model_id, int(done["version"]))
                 self._check_replayable(version, request_id)
                 return VersionUpload(self, actor, version, replayed=True)
@@ -521,7 +521,7 @@ class RegistryDomain:
                 version=number,
                 state="PENDING",
             )
-            remember_json(session, key, {"version": number})
+            call.remember(version=number)
         return VersionUpload(self, actor, version, spec=spec)
 
     @staticmethod
@@ -688,9 +688,9 @@ class RegistryDomain:
         request_id: str = "",
     ) -> ModelVersion:
         key = self._idempotency(actor, "UpdateModelVersion", request_id)
-        with self._db.unit_of_work() as session:
+        with mutation(self._db, key) as (session, call):
             before = self._resolve(session, ref)
-            if find_json(session, key) is not None:
+            if call.answered is not None:
                 return before
             self._check_etag(etag, before.etag, before.name)
             changes: dict[str, Any] = {"update_time": _now()}
@@ -720,16 +720,16 @@ class RegistryDomain:
                 state=after.state.value,
                 reason=reason,
             )
-            remember_json(session, key, {"version": after.number})
+            call.remember(version=after.number)
             return after
 
     def archive_version(
         self, actor: Principal, ref: VersionRef, *, reason: str, etag: str, request_id: str = ""
     ) -> ModelVersion:
         key = self._idempotency(actor, "ArchiveModelVersion", request_id)
-        with self._db.unit_of_work() as session:
+        with mutation(self._db, key) as (session, call):
             version = self._resolve(session, ref)
-            if find_json(session, key) is not None:
+            if call.answered is not None:
                 return version
             self._check_etag(etag, version.etag, version.name)
             if version.aliases:
@@ -774,7 +774,7 @@ class RegistryDomain:
                 state="ARCHIVED",
                 reason=reason,
             )
-            remember_json(session, key, {"version": archived.number})
+            call.remember(version=archived.number)
             return archived
 
     def download(
@@ -833,8 +833,8 @@ class RegistryDomain:
             raise InvalidArgumentError.for_field(
                 "version_number", "must be a positive version", reason=Reason.INVALID_VERSION_NUMBER
             )
-        with self._db.unit_of_work() as session:
-            if find_json(session, key) is not None:
+        with mutation(self._db, key) as (session, call):
+            if call.answered is not None:
                 return self._model(session, model_id), None
             model = self._model(session, model_id, lock=True)
             self._check_protected(actor, model_name, alias, reason)
@@ -900,7 +900,7 @@ class RegistryDomain:
                 reason=reason,
                 state=version.state.value,
             )
-            remember_json(session, key, {"history": entry.id})
+            call.remember(history=entry.id)
             return self._model(session, model_id), entry
 
     def delete_alias(
@@ -908,8 +908,8 @@ class RegistryDomain:
     ) -> tuple[Model, AliasHistoryEntry | None]:
         key = self._idempotency(actor, "DeleteModelAlias", request_id)
         model_name = f"models/{model_id}"
-        with self._db.unit_of_work() as session:
-            if find_json(session, key) is not None:
+        with mutation(self._db, key) as (session, call):
+            if call.answered is not None:
                 return self._model(session, model_id), None
             model = self._model(session, model_id, lock=True)
             self._check_protected(actor, model_name, alias, reason)
@@ -957,7 +957,7 @@ class RegistryDomain:
                 previous=current,
                 reason=reason,
             )
-            remember_json(session, key, {"history": entry.id})
+            call.remember(history=entry.id)
             return self._model(session, model_id), entry
 
     def alias_history(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
+import functools
+from collections.abc import AsyncIterator
+from contextlib import aclosing
 
+from slipway.core.blocking import run_blocking
 from slipway.core.context import current_principal
 from slipway.core.errors import InvalidArgumentError
 from slipway.core.handlers import Context
@@ -17,13 +18,12 @@ from slipway.core.pagination import (
     page_size,
 )
 from slipway.core.reasons import Reason
-from slipway.core.waits import first_of
+from slipway.core.watchers import ChangeSignal
 from slipway.services.training.api import converters
 from slipway.services.training.domain.jobs import TrainingJobs
 from slipway.services.training.worker.supervisor import Supervisor
 from slipway.training.v1 import training_service_pb2 as pb
 
-T = TypeVar("T")
 WATCH_POLL_SECONDS = 0.2  # how often a watcher looks for changes made by other processes
 
 
@@ -44,12 +44,7 @@ class TrainingServicer:
     def __init__(self, jobs: TrainingJobs, supervisor: Supervisor | None = None) -> None:
         self._jobs = jobs
         self._supervisor = supervisor
-        self.stopping = asyncio.Event()
-        self._changed = asyncio.Event()
-
-    @staticmethod
-    async def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await asyncio.to_thread(fn, *args, **kwargs)
+        self._watchers = ChangeSignal(WATCH_POLL_SECONDS)
 
     async def CreateTrainingJob(
         self, request: pb.CreateTrainingJobRequest, context: Context
@@ -61,12 +56,12 @@ class TrainingServicer:
         job = converters.new_job(request.training_job)
         actor = current_principal()
         if request.validate_only:
-            await self._call(self._jobs.validate, job)
+            await run_blocking(self._jobs.validate, job)
             echo = pb.CreateTrainingJobResponse(training_job=request.training_job)
             for field in ("name", "state", "progress", "failure", "create_time"):
                 echo.training_job.ClearField(field)
             return echo
-        created = await self._call(self._jobs.create, actor, job, request_id=request.request_id)
+        created = await run_blocking(self._jobs.create, actor, job, request_id=request.request_id)
         if self._supervisor is not None:
             self._supervisor.job_queued()
         return pb.CreateTrainingJobResponse(training_job=converters.job_to_pb(created))
@@ -74,7 +69,7 @@ class TrainingServicer:
     async def GetTrainingJob(
         self, request: pb.GetTrainingJobRequest, context: Context
     ) -> pb.GetTrainingJobResponse:
-        job = await self._call(self._jobs.get, job_id_of(request.name))
+        job = await run_blocking(self._jobs.get, job_id_of(request.name))
         return pb.GetTrainingJobResponse(training_job=converters.job_to_pb(job))
 
     async def ListTrainingJobs(
@@ -114,7 +109,7 @@ class TrainingServicer:
         }
         cursor = decode_page_token(request.page_token, parameters)
         cursor_position(cursor, "seq", minimum=1)  # a forged cursor must not reach the query
-        page = await self._call(
+        page = await run_blocking(
             self._jobs.list_jobs,
             states=states,
             model=request.model,
@@ -132,7 +127,7 @@ class TrainingServicer:
         self, request: pb.CancelTrainingJobRequest, context: Context
     ) -> pb.CancelTrainingJobResponse:
         job_id = job_id_of(request.name)
-        job = await self._call(
+        job = await run_blocking(
             self._jobs.cancel,
             current_principal(),
             job_id,
@@ -147,27 +142,26 @@ class TrainingServicer:
         self, request: pb.WatchTrainingJobRequest, context: Context
     ) -> AsyncIterator[pb.WatchTrainingJobResponse]:
         job_id = job_id_of(request.name)
-        job, after = await self._call(self._jobs.watch_start, job_id)
+        job, after = await run_blocking(self._jobs.watch_start, job_id)
         yield pb.WatchTrainingJobResponse(training_job=converters.job_to_pb(job))
         sent = job.revision
-        while not job.state.terminal and not self.stopping.is_set():
-            woken = self._changed
-            changes, after = await self._call(self._jobs.changes_after, job_id, after)
-            for _, changed in changes:
-                if changed.revision <= sent:
-                    continue  # already in what was sent (read after the event was written)
-                job, sent = changed, changed.revision
-                yield pb.WatchTrainingJobResponse(training_job=converters.job_to_pb(job))
-                if job.state.terminal:
-                    return
-            if not changes:
-                await first_of(self.stopping, woken, within=WATCH_POLL_SECONDS)
+        if job.state.terminal:
+            return
+        read_after = functools.partial(self._jobs.changes_after, job_id)
+        async with aclosing(self._watchers.batches(read_after, after)) as batches:
+            async for changes in batches:
+                for _, changed in changes:
+                    if changed.revision <= sent:
+                        continue  # already in what was sent (read after the event was written)
+                    job, sent = changed, changed.revision
+                    yield pb.WatchTrainingJobResponse(training_job=converters.job_to_pb(job))
+                    if job.state.terminal:
+                        return
         # Shutting down: the stream ends; the watcher reconnects (elsewhere) and reads the job.
 
     def notify(self) -> None:
         """A job changed in this process: wake the watchers (others find out by polling)."""
-        self._changed.set()
-        self._changed = asyncio.Event()
+        self._watchers.notify()
 
     def stop_watchers(self) -> None:
-        self.stopping.set()
+        self._watchers.stop()

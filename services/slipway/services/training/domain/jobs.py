@@ -31,7 +31,7 @@ from slipway.core.errors import (
     InvalidArgumentError,
     NotFoundError,
 )
-from slipway.core.idempotency import IdempotencyKey, find_json, key_for, remember_json
+from slipway.core.idempotency import IdempotencyKey, find_json, key_for, mutation
 from slipway.core.names import ALIAS, LABEL_KEY, MAX_LABEL_VALUE, MAX_TEXT, MODEL_ID, VERSION_NUMBER
 from slipway.core.reasons import Reason
 from slipway.services.training.domain.entities import (
@@ -279,8 +279,8 @@ class TrainingJobs:
                     return self._job(session, done["job_id"])
         self.validate(job)  # may read the dataset: outside the transaction
         runtime = job.max_runtime_seconds or self.limits.default_max_runtime_seconds
-        with self._db.unit_of_work() as session:
-            if (done := find_json(session, key)) is not None:
+        with mutation(self._db, key) as (session, call):
+            if (done := call.answered) is not None:
                 return self._job(session, done["job_id"])
             created = self._repo.add(
                 session,
@@ -308,7 +308,7 @@ class TrainingJobs:
                 },
             )
             self._publish(session, "QUEUED", created)
-            remember_json(session, key, {"job_id": created.job_id})
+            call.remember(job_id=created.job_id)
             return created
 
     def get(self, job_id: str) -> TrainingJob:
@@ -348,8 +348,8 @@ class TrainingJobs:
             raise InvalidArgumentError.for_field(
                 "reason", f"at most {MAX_TEXT} characters, no NUL", reason=Reason.INVALID_REASON
             )
-        with self._db.unit_of_work() as session:
-            if (done := find_json(session, key)) is not None:
+        with mutation(self._db, key) as (session, call):
+            if (done := call.answered) is not None:
                 return self._job(session, done["job_id"])
             job = self._job(session, job_id, lock=True)
             if job.state.terminal:
@@ -391,7 +391,7 @@ class TrainingJobs:
                     cancelled_by=actor.name,
                     cancel_reason=reason,
                 )
-            remember_json(session, key, {"job_id": job.job_id})
+            call.remember(job_id=job.job_id)
             return job
 
     def changes_after(self, job_id: str, after: int) -> tuple[list[tuple[int, TrainingJob]], int]:

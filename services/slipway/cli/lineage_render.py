@@ -6,8 +6,8 @@ which spec, parameters and seed, how good it was, what it was retrained from, ev
 alias with who and why, the alerts that fired on it or started its retraining, and whether the
 audit log behind all of it verifies. Anything the report could not include is listed last.
 
-It renders the API message a client received, so unlike the rest of ``domain/`` it reads the
-generated types; it holds no rules and touches neither storage nor the network.
+It renders the API message a client received: it holds no rules and touches neither storage
+nor the network, so it lives with the command line that prints it, not in the registry's domain.
 """
 
 from __future__ import annotations
