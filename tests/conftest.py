@@ -4,12 +4,11 @@ Database fixtures: a test that takes `database_url` (or `migrated_db`) runs twic
 file (`[sqlite]`) and on a fresh database in a throwaway PostgreSQL cluster (`[postgresql]`, marked
 `postgres`; select with `-m postgres` or `-m "not postgres"`). The cluster starts once per session,
 only if a PostgreSQL test runs. Without PostgreSQL binaries those tests skip, except under
-`CI=true`, where they fail: CI must run them.
+CI (`CI=true`, `1` or `yes`: `support.ci`), where they fail: CI must run them.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +16,7 @@ import pytest
 from slipway.core.bootstrap import connect_database
 from slipway.core.db import Database
 from slipway.schema.migrate import upgrade
+from support.ci import unavailable
 from support.postgres import PostgresCluster, PostgresUnavailableError, find_bindir, running_cluster
 
 _CLUSTER_START = pytest.StashKey[float]()
@@ -28,9 +28,7 @@ def postgres_cluster(pytestconfig: pytest.Config) -> Iterator[PostgresCluster]:
     try:
         find_bindir()
     except PostgresUnavailableError as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true and PostgreSQL is missing: {exc}", pytrace=False)
-        pytest.skip(str(exc))
+        unavailable(f"PostgreSQL is missing: {exc}")
     with running_cluster() as cluster:
         pytestconfig.stash[_CLUSTER_START] = cluster.started_in
         yield cluster
