@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import inspect
 import io
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -150,12 +151,21 @@ async def upload_requests(
 
 
 async def wait_until(
-    check: Callable[[], Awaitable[Any]], what: str, within: float = WAIT_SECONDS
+    check: Callable[[], Awaitable[Any]] | Callable[[], Any],
+    what: str,
+    within: float = WAIT_SECONDS,
 ) -> Any:
-    """Poll ``check`` until it returns something truthy; fail after ``within`` seconds."""
+    """Poll ``check`` (a coroutine function or a plain one) until it returns something truthy,
+    and return that; fail after ``within`` seconds.
+
+    Tests wait on the condition they mean, never for a fixed time: a fixed sleep is too short on
+    a loaded machine and wasted on an idle one.
+    """
     deadline = time.monotonic() + within
     while True:
-        value = await check()
+        value = check()
+        if inspect.isawaitable(value):
+            value = await value
         if value:
             return value
         if time.monotonic() > deadline:
