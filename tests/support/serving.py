@@ -34,7 +34,8 @@ from slipway.services.training.engine.outcome import TrainingOutcome
 from slipway.services.training.engine.run import train
 from slipway.services.training.worker.registration import Registrar
 from support.harness import auth, running_server, settings_for
-from support.registry import Registry, wait_until
+from support.registry import Registry
+from support.waiting import wait_until
 
 WAIT_SECONDS = 30.0
 

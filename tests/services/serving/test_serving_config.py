@@ -22,8 +22,9 @@ from slipway.services.serving.domain.served import (
     ServedModel,
     VersionInfo,
 )
-from support.registry import Registry, wait_until
+from support.registry import Registry
 from support.serving import StartServing
+from support.waiting import wait_until
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

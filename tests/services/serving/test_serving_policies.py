@@ -10,7 +10,7 @@ import pytest
 from sklearn.datasets import load_iris
 
 from slipway.inference.v2 import grpc_service_pb2 as pb
-from support.registry import Registry, wait_until
+from support.registry import Registry
 from support.serving import (
     Serving,
     StartServing,
@@ -21,6 +21,7 @@ from support.serving import (
     set_alias,
     train_locally,
 )
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

@@ -19,8 +19,9 @@ from sklearn.datasets import load_iris
 from slipway.monitoring.v1 import monitoring_service_pb2 as mpb
 from slipway.monitoring.v1 import monitoring_service_pb2_grpc as mpb_grpc
 from slipway.monitoring.v1 import prediction_record_pb2
-from support.registry import Registry, wait_until
+from support.registry import Registry
 from support.serving import StartServing, Trained, matrix_request, output
+from support.waiting import wait_until
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

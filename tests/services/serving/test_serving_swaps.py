@@ -18,7 +18,7 @@ from sklearn.datasets import load_iris
 
 from slipway.core.db import Database
 from slipway.inference.v2 import grpc_service_pb2 as pb
-from support.registry import Registry, wait_until
+from support.registry import Registry
 from support.serving import (
     Serving,
     StartServing,
@@ -29,6 +29,7 @@ from support.serving import (
     set_alias,
 )
 from support.training import running_registry
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
