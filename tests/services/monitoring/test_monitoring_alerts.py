@@ -30,6 +30,7 @@ from support.monitoring import (
     traffic,
 )
 from support.registry import Registry
+from support.waiting import wait_until
 
 
 def _policy(model: str = "models/fruit", **fields: object) -> policy_pb2.MonitoringPolicy:
@@ -421,7 +422,11 @@ async def test_concept_drift_raises_a_performance_alert_once_labels_arrive_and_n
         )
         await monitoring.ingest(records)
         # The window is evaluated without labels first: nothing to say about performance.
-        await asyncio.sleep(1.0)
+        # Waited for (its report's row count), not slept through: a sleep on a slow machine
+        # may end before the evaluation and prove nothing. The alerts of the evaluation are
+        # stored right after its report, in the same step of the evaluator.
+        rows = _key("window_rows", model="models/fruit", version=fruit.version)
+        await wait_until(lambda: _metrics(monitoring).get(rows) == 400, "the unlabeled window")
         assert [
             a for a in await monitoring.alerts() if a.kind != alert_pb2.ALERT_KIND_DATA_QUALITY
         ] == []
