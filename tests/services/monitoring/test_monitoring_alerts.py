@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from google.protobuf import field_mask_pb2
 from prometheus_client import CollectorRegistry
+from sqlalchemy import func, select
 
 from slipway.audit.v1 import audit_service_pb2
 from slipway.core.db import Database
@@ -22,6 +23,7 @@ from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
 from slipway.services.monitoring.domain.alerts import Alerts
+from slipway.services.monitoring.storage.tables import EvaluationRow, PredictionRow
 from support.monitoring import (
     FEATURES,
     Fruit,
@@ -72,6 +74,19 @@ def _metrics(monitoring: Monitoring) -> dict[str, float]:
             labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
             series[f"{sample.name}{{{labels}}}"] = sample.value
     return series
+
+
+def _last_seq(db: Database) -> int:
+    """The sequence number of the newest logged prediction."""
+    with db.unit_of_work(read_only=True) as session:
+        return int(session.scalar(select(func.max(PredictionRow.seq))) or 0)
+
+
+def _evaluated_upto(db: Database, policy: policy_pb2.MonitoringPolicy, version: str) -> int:
+    """The last logged prediction the evaluator has taken into a window of ``policy``."""
+    with db.unit_of_work(read_only=True) as session:
+        row = session.get(EvaluationRow, (policy.name.rsplit("/", 1)[-1], version))
+        return row.last_seq if row is not None else 0
 
 
 def _key(name: str, **labels: str) -> str:
@@ -400,7 +415,20 @@ async def test_deleting_a_policy_resolves_its_firing_alerts_under_the_deleter(
             doomed, alert.report, {"data_drift": True}, {"data_drift"}, ""
         )
         assert late == []
-        await asyncio.sleep(0.5)  # an evaluation round of the running service, too
+        # Nor does the running service: waited for until a round that began after the
+        # deletion has ended, not slept through. The kept policy's second window from now
+        # is evaluated in a round that began after its first one (itself of rows logged after
+        # the deletion) ended, and that round no longer knows the deleted policy.
+        for seed in (24, 25):
+            clean = traffic(tmp_path, 200, seed=seed)
+            await monitoring.ingest(
+                scored_records(fruit.version, fruit.model, clean.rows, FEATURES, prefix=f"c{seed}")
+            )
+            logged = await asyncio.to_thread(_last_seq, migrated_db)
+            await wait_until(
+                lambda upto=logged: _evaluated_upto(migrated_db, kept, fruit.version) >= upto,
+                "the kept policy's next window",
+            )
         assert [
             a.name
             for a in await monitoring.alerts(states=[alert_pb2.ALERT_STATE_FIRING])
