@@ -6,12 +6,12 @@ file (`[sqlite]`) and on a fresh database in a throwaway PostgreSQL cluster (`[p
 parameter (`@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)`) or takes
 `postgres_cluster` gets the marker at collection too (`pytest_collection_modifyitems` below).
 The cluster starts once per session, only if a PostgreSQL test runs. Without PostgreSQL
-binaries those tests skip, except under `CI=true`, where they fail: CI must run them.
+binaries those tests skip, except under CI
+(`CI=true`, `1` or `yes`: `support.ci`), where they fail: CI must run them.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -19,6 +19,7 @@ import pytest
 from slipway.core.bootstrap import connect_database
 from slipway.core.db import Database
 from slipway.schema.migrate import upgrade
+from support.ci import unavailable
 from support.postgres import PostgresCluster, PostgresUnavailableError, find_bindir, running_cluster
 
 _CLUSTER_START = pytest.StashKey[float]()
@@ -30,9 +31,7 @@ def postgres_cluster(pytestconfig: pytest.Config) -> Iterator[PostgresCluster]:
     try:
         find_bindir()
     except PostgresUnavailableError as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true and PostgreSQL is missing: {exc}", pytrace=False)
-        pytest.skip(str(exc))
+        unavailable(f"PostgreSQL is missing: {exc}")
     with running_cluster() as cluster:
         pytestconfig.stash[_CLUSTER_START] = cluster.started_in
         yield cluster

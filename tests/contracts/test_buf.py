@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from support.ci import unavailable
 
 REPO = Path(__file__).resolve().parents[2]
 PROTOS = REPO / "protos"
@@ -22,12 +23,9 @@ def buf() -> str:
     if found:
         return found
     local = REPO / ".tools" / "node" / "node_modules" / ".bin" / "buf"
-    if local.exists():
-        return str(local)
-    message = "buf not found on PATH or in .tools/ (run `make tools`)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    if not local.exists():
+        unavailable("buf not found on PATH or in .tools/ (run `make tools`)")
+    return str(local)
 
 
 def run_buf(buf: str, *args: str, cwd: Path = PROTOS) -> subprocess.CompletedProcess[str]:

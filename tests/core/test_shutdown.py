@@ -124,7 +124,7 @@ class ServerProcess:
         )
         return float(found.group(1)) if found else 0.0
 
-    def wait_call_started(self, name: str, timeout: float = 5.0) -> None:
+    def wait_call_started(self, name: str, timeout: float = 15.0) -> None:
         """Until the server has started handling a call of ``name``: then it is in flight."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -179,15 +179,18 @@ async def health_status_or_error(address: str) -> int | grpc.StatusCode:
 
 
 async def test_sigterm_lets_the_in_flight_call_finish_refuses_new_ones_and_exits_0(spawn):
-    server = await asyncio.to_thread(spawn, *slow_server(grace_seconds=10))
+    # The call lasts 8 s, long enough for the checks below to run while it is in flight on a
+    # loaded machine; the grace of 30 s is far longer, so a drain that waited out the grace
+    # instead of the call shows in the bounds at the end.
+    server = await asyncio.to_thread(spawn, *slow_server(grace_seconds=30))
     address = server.ready["grpc_address"]
     assert await health_status(address) == health_pb2.HealthCheckResponse.SERVING
 
     async with grpc.aio.insecure_channel(address) as channel:
-        sleep = asyncio.ensure_future(channel.unary_unary(method("Sleep"))(b"3", timeout=30))
+        sleep = asyncio.ensure_future(channel.unary_unary(method("Sleep"))(b"8", timeout=60))
         await asyncio.to_thread(server.wait_call_started, "Sleep")
         sent = server.terminate()
-        await asyncio.to_thread(server.wait_for_event, "shutting down", 5.0)
+        await asyncio.to_thread(server.wait_for_event, "shutting down", 15.0)
         assert not sleep.done(), "the slow call must still be in flight for this test to mean much"
 
         # After SIGTERM: health says NOT_SERVING, or the server no longer takes calls at all.
@@ -208,11 +211,11 @@ async def test_sigterm_lets_the_in_flight_call_finish_refuses_new_ones_and_exits
         assert await sleep == b"slept"
         finished = time.monotonic()
 
-    code = await asyncio.to_thread(server.wait_exit, 10.0)
+    code = await asyncio.to_thread(server.wait_exit, 20.0)
     exited = time.monotonic()
     assert code == 0, server.log_text()
-    assert finished - sent < 6.0
-    assert exited - finished < 5.0, "the process lingered after the drain"
+    assert finished - sent < 15.0, "the drain should end with the 8 s call, not the 30 s grace"
+    assert exited - finished < 10.0, "the process lingered after the drain"
     events = server.log_events()
     names = [e["event"] for e in events]
     assert names.index("shutting down") < names.index("stopped")
@@ -230,9 +233,10 @@ async def test_calls_longer_than_the_grace_period_are_cut_off_and_the_process_ex
     server = await asyncio.to_thread(spawn, *slow_server(grace_seconds=1))
     address = server.ready["grpc_address"]
 
-    # The call would take 10 s; with a 1 s grace period neither it nor the process may last that.
+    # The call would take 30 s; with a 1 s grace period neither it nor the process may last
+    # that. The bounds below leave a loaded machine room and stay far below the call.
     async with grpc.aio.insecure_channel(address) as channel:
-        sleep = asyncio.ensure_future(channel.unary_unary(method("Sleep"))(b"10", timeout=30))
+        sleep = asyncio.ensure_future(channel.unary_unary(method("Sleep"))(b"30", timeout=60))
         await asyncio.to_thread(server.wait_call_started, "Sleep")
         sent = server.terminate()
         with pytest.raises(grpc.aio.AioRpcError) as caught:
@@ -242,11 +246,11 @@ async def test_calls_longer_than_the_grace_period_are_cut_off_and_the_process_ex
         caught.value
     )
 
-    code = await asyncio.to_thread(server.wait_exit, 10.0)
+    code = await asyncio.to_thread(server.wait_exit, 20.0)
     exited = time.monotonic()
     assert code == 0, server.log_text()
-    assert 0.5 < cut_off - sent < 5.0, "the call should run for about the 1 s grace period"
-    assert exited - sent < 6.0
+    assert 0.5 < cut_off - sent < 15.0, "the call should run for about the 1 s grace period"
+    assert exited - sent < 20.0
     rpc_lines = [e for e in server.log_events() if e.get("event") == "rpc"]
     assert [(e["method"], e["code"]) for e in rpc_lines] == [(method("Sleep"), "CANCELLED")]
 
@@ -261,7 +265,7 @@ async def test_a_service_entry_point_exits_0_on_sigterm(spawn):
     )
 
     server.terminate()
-    code = await asyncio.to_thread(server.wait_exit, 10.0)
+    code = await asyncio.to_thread(server.wait_exit, 30.0)  # only bounds a hang
     assert code == 0, server.log_text()
     assert "stopped" in [e["event"] for e in server.log_events()]
     assert "Traceback" not in server.log_text()

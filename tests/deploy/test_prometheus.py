@@ -11,7 +11,6 @@ none. `promtool` is the Debian package `prometheus`: without it these tests skip
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -39,6 +38,7 @@ from slipway.services.training.api.converters import CATEGORIES_PB
 from slipway.services.training.domain.entities import JobState
 from slipway.services.training.settings import TrainingSettings
 from slipway.services.training.worker.supervisor import TrainingMetrics
+from support.ci import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ROOT / "services" / "slipway"
@@ -79,13 +79,9 @@ NOT_SERIES = {"slipway_read_only"}  # a SQLAlchemy execution option (core/db.py)
 def promtool() -> str:
     found = shutil.which("promtool")
     if found is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(
-                "CI=true and promtool is missing: install the Debian package "
-                "`prometheus` (`make deploy-tools`)",
-                pytrace=False,
-            )
-        pytest.skip("promtool not found: install the Debian package `prometheus`")
+        unavailable(
+            "promtool is missing: install the Debian package `prometheus` (`make deploy-tools`)"
+        )
     return found
 
 

@@ -10,8 +10,7 @@ import asyncio
 import functools
 import hashlib
 import io
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,11 +30,11 @@ from slipway.services.registry.settings import RegistrySettings
 from support.harness import auth
 from support.probe import rich_details
 from support.processes import ServiceProcess
+from support.waiting import wait_until as wait_until  # re-exported: older tests import it here
 
 MAX_ARTIFACT_BYTES = 256 * 1024  # small, so the size limit is cheap to cross
 CHUNK = 2048  # a tiny model (~9 kB) then arrives in several chunks
 WAIT_SECONDS = 15.0  # upper bound of every poll in these tests
-POLL_SECONDS = 0.05
 
 # For tests whose subject does not depend on the database (validation at the edge, the artifact
 # store, page tokens): they run on SQLite only, which keeps the folder fast.
@@ -147,20 +146,6 @@ async def upload_requests(
                     artifact_kind=SAMPLE_KIND, data=sample[offset : offset + chunk_size]
                 )
             )
-
-
-async def wait_until(
-    check: Callable[[], Awaitable[Any]], what: str, within: float = WAIT_SECONDS
-) -> Any:
-    """Poll ``check`` until it returns something truthy; fail after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {within} s waiting for {what}")
-        await asyncio.sleep(POLL_SECONDS)
 
 
 def store_contents(artifact_dir: Path) -> tuple[set[str], list[str]]:

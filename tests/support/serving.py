@@ -35,6 +35,7 @@ from slipway.services.training.engine.run import train
 from slipway.services.training.worker.registration import Registrar
 from support.harness import auth, running_server, settings_for
 from support.registry import Registry
+from support.waiting import wait_until
 
 WAIT_SECONDS = 30.0
 
@@ -202,6 +203,21 @@ class Serving:
             request, metadata=self.as_(role), timeout=WAIT_SECONDS
         )
         return reply
+
+    async def wait_loaded(self, model: str, number: int, within: float = WAIT_SECONDS) -> None:
+        """Wait until version ``number`` of ``model`` answers when asked for by number: loaded,
+        as the deployed version or as a canary/shadow candidate."""
+
+        async def answers() -> bool:
+            try:
+                await self.infer(matrix_request(model, np.zeros((1, 4)), version=str(number)))
+            except grpc.aio.AioRpcError as error:
+                if error.code() != grpc.StatusCode.NOT_FOUND:
+                    raise
+                return False
+            return True
+
+        await wait_until(answers, f"version {number} of {model} to load", within)
 
     async def wait_version(self, model: str, number: int, within: float = WAIT_SECONDS) -> None:
         deadline = time.monotonic() + within

@@ -1,21 +1,18 @@
 """External command-line tools the deployment tests run (kubectl, kubernetes-validate, hadolint).
 
-`make deploy-tools` installs them. Without one, a test skips locally; under `CI=true` it fails,
-since CI must run every check.
+`make deploy-tools` installs them. Without one, a test skips locally; under CI it fails, since
+CI must run every check (`support.ci`).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
 
-import pytest
+from support.ci import in_ci, unavailable
 
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
+__all__ = ["in_ci", "require_tool", "unavailable"]
 
 
 def require_tool(name: str, install_hint: str = "make deploy-tools") -> str:
@@ -26,10 +23,3 @@ def require_tool(name: str, install_hint: str = "make deploy-tools") -> str:
         unavailable(f"{name} is not installed ({install_hint})")
     assert path is not None
     return path
-
-
-def unavailable(reason: str) -> None:
-    """Skip the test, or fail it under CI=true."""
-    if in_ci():
-        pytest.fail(f"CI=true and {reason}", pytrace=False)
-    pytest.skip(reason)

@@ -234,7 +234,10 @@ async def running_registry(
         tokens_file=tokens_file,
         artifact_dir=artifact_dir,
         grpc_address=grpc_address,
-        upload_lease_seconds=5.0,
+        # An upload whose chunks stop for this long is swept as abandoned. 5 s swept live
+        # uploads of large models on a loaded machine (the registry, the trainer and the test
+        # share one process here); no test of these services waits for a sweep.
+        upload_lease_seconds=30.0,
     )
     app = registry_main.build(settings, db)
     async with (

@@ -19,6 +19,7 @@ from support.monitoring import running_monitoring
 from support.registry import SQLITE_ONLY, Registry
 from support.serving import Serving, Trained
 from support.training import SUCCEEDED, StartTraining, job, running_registry
+from support.waiting import wait_until
 
 pytestmark = SQLITE_ONLY
 
@@ -116,10 +117,7 @@ async def test_a_read_waits_out_a_registry_that_starts_after_its_first_attempt(
     policy = CountingRetries(max_attempts=50, initial_backoff=0.05, max_backoff=0.2)
     suite = aio_connect_as(address, retry=policy, timeout=30.0)
     reading = asyncio.create_task(suite.registry.get_model("churn"))
-    for _ in range(200):
-        if policy.granted or reading.done():
-            break
-        await asyncio.sleep(0.02)
+    await wait_until(lambda: policy.granted or reading.done(), "the first attempt to end")
     assert policy.granted, "the first attempt should have failed: nothing listened yet"
     assert not reading.done()
     async with running_registry(

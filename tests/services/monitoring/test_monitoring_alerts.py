@@ -14,13 +14,16 @@ import numpy as np
 import pytest
 from google.protobuf import field_mask_pb2
 from prometheus_client import CollectorRegistry
+from sqlalchemy import func, select
 
 from slipway.audit.v1 import audit_service_pb2
 from slipway.core.db import Database
 from slipway.monitoring.v1 import alert_pb2, drift_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
+from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
 from slipway.services.monitoring.domain.alerts import Alerts
+from slipway.services.monitoring.storage.tables import EvaluationRow, PredictionRow
 from support.monitoring import (
     FEATURES,
     Fruit,
@@ -30,6 +33,7 @@ from support.monitoring import (
     traffic,
 )
 from support.registry import Registry
+from support.waiting import wait_until
 
 
 def _policy(model: str = "models/fruit", **fields: object) -> policy_pb2.MonitoringPolicy:
@@ -70,6 +74,19 @@ def _metrics(monitoring: Monitoring) -> dict[str, float]:
             labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
             series[f"{sample.name}{{{labels}}}"] = sample.value
     return series
+
+
+def _last_seq(db: Database) -> int:
+    """The sequence number of the newest logged prediction."""
+    with db.unit_of_work(read_only=True) as session:
+        return int(session.scalar(select(func.max(PredictionRow.seq))) or 0)
+
+
+def _evaluated_upto(db: Database, policy: policy_pb2.MonitoringPolicy, version: str) -> int:
+    """The last logged prediction the evaluator has taken into a window of ``policy``."""
+    with db.unit_of_work(read_only=True) as session:
+        row = session.get(EvaluationRow, (policy.name.rsplit("/", 1)[-1], version))
+        return row.last_seq if row is not None else 0
 
 
 def _key(name: str, **labels: str) -> str:
@@ -227,13 +244,22 @@ async def test_drift_fires_an_alert_a_clean_window_resolves_it_and_watchers_see_
         seen: list[pb.WatchAlertsResponse] = []
 
         async def watch() -> None:
+            request = pb.WatchAlertsRequest(model="models/fruit", include_firing=True)
             async for reply in monitoring.stub.WatchAlerts(
-                pb.WatchAlertsRequest(model="models/fruit"), metadata=monitoring.as_("viewer")
+                request, metadata=monitoring.as_("viewer")
             ):
                 seen.append(reply)
 
         watcher = asyncio.create_task(watch())
-        await asyncio.sleep(0.3)
+        # The watch must be subscribed before the drift fires, or it misses the FIRED change.
+        # Proof of it: a data-quality alert of the model fired here (the checks below look at
+        # drift only), which the watch reports as FIRED or, when it subscribed later, EXISTING.
+        probe = report_pb2.MonitoringReport(model="models/fruit", model_version=fruit.version)
+        quality = {"data_quality": True}
+        [probed] = await asyncio.to_thread(
+            Alerts(migrated_db).apply, policy, probe, quality, set(quality), "probe"
+        )
+        await wait_until(lambda: seen, "the watch to report the probe alert")
         await monitoring.ingest(
             scored_records(fruit.version, fruit.model, drifted.rows, FEATURES, prefix="drift")
         )
@@ -304,8 +330,10 @@ async def test_drift_fires_an_alert_a_clean_window_resolves_it_and_watchers_see_
         resolved = await _audit(monitoring, "monitoring.AlertResolved")
         assert alert.name in [e.resource for e in fired]
         assert alert.name in [e.resource for e in resolved]
-        # The principal of the token monitoring presents to its peers.
-        assert {e.principal.name for e in fired + resolved} == {"service-user"}
+        # The principal of the token monitoring presents to its peers (the probe was fired
+        # here, outside the service).
+        principals = {e.principal.name for e in fired + resolved if e.resource != probed.alert.name}
+        assert principals == {"service-user"}
         assert all(e.request_id for e in fired + resolved)
 
 
@@ -387,7 +415,20 @@ async def test_deleting_a_policy_resolves_its_firing_alerts_under_the_deleter(
             doomed, alert.report, {"data_drift": True}, {"data_drift"}, ""
         )
         assert late == []
-        await asyncio.sleep(0.5)  # an evaluation round of the running service, too
+        # Nor does the running service: waited for until a round that began after the
+        # deletion has ended, not slept through. The kept policy's second window from now
+        # is evaluated in a round that began after its first one (itself of rows logged after
+        # the deletion) ended, and that round no longer knows the deleted policy.
+        for seed in (24, 25):
+            clean = traffic(tmp_path, 200, seed=seed)
+            await monitoring.ingest(
+                scored_records(fruit.version, fruit.model, clean.rows, FEATURES, prefix=f"c{seed}")
+            )
+            logged = await asyncio.to_thread(_last_seq, migrated_db)
+            await wait_until(
+                lambda upto=logged: _evaluated_upto(migrated_db, kept, fruit.version) >= upto,
+                "the kept policy's next window",
+            )
         assert [
             a.name
             for a in await monitoring.alerts(states=[alert_pb2.ALERT_STATE_FIRING])
@@ -421,7 +462,11 @@ async def test_concept_drift_raises_a_performance_alert_once_labels_arrive_and_n
         )
         await monitoring.ingest(records)
         # The window is evaluated without labels first: nothing to say about performance.
-        await asyncio.sleep(1.0)
+        # Waited for (its report's row count), not slept through: a sleep on a slow machine
+        # may end before the evaluation and prove nothing. The alerts of the evaluation are
+        # stored right after its report, in the same step of the evaluator.
+        rows = _key("window_rows", model="models/fruit", version=fruit.version)
+        await wait_until(lambda: _metrics(monitoring).get(rows) == 400, "the unlabeled window")
         assert [
             a for a in await monitoring.alerts() if a.kind != alert_pb2.ALERT_KIND_DATA_QUALITY
         ] == []

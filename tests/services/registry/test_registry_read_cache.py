@@ -3,7 +3,6 @@ another registry process within the refresh interval."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import grpc
@@ -13,6 +12,9 @@ from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.registry.v1 import registry_service_pb2_grpc as pb_grpc
 from slipway.services.registry.api.read_cache import UNKNOWN, ReadCache
 from support.registry import Registry
+from support.waiting import wait_until
+
+NOTICED_WITHIN = 3.0  # seconds: how soon a registry sees another process's change (refresh 0.1 s)
 
 
 def test_a_read_that_straddles_a_change_is_not_kept():
@@ -80,14 +82,14 @@ async def test_changes_here_show_at_once_and_changes_elsewhere_within_the_refres
                 child.address,
             )
             assert await get_alias(registry, "models/churn@staging") == 2
+            await set_alias(other, 1)  # committed when it returns
             moved_at = time.monotonic()
-            await set_alias(other, 1)
-            seen = None
-            while time.monotonic() - moved_at < 5:
-                seen = await get_alias(registry, "models/churn@staging")
-                if seen == 1:
-                    break
-                await asyncio.sleep(0.01)
+
+            async def moved() -> bool:
+                return await get_alias(registry, "models/churn@staging") == 1
+
+            await wait_until(moved, "the other process's move to show", within=NOTICED_WITHIN)
             lag = time.monotonic() - moved_at
-    assert seen == 1
-    assert lag < 1.0, f"the other process's move showed after {lag:.2f} s"
+    # The refresh is 0.1 s; the bound leaves room for a loaded machine and still fails a
+    # cache that outlives its refresh by far (or never notices another process at all).
+    assert lag < NOTICED_WITHIN, f"the other process's move showed after {lag:.2f} s"

@@ -4,7 +4,6 @@ scikit-learn's."""
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +24,7 @@ from slipway.services.serving.domain.served import (
 )
 from support.registry import Registry
 from support.serving import StartServing
+from support.waiting import wait_until
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -70,10 +70,14 @@ async def test_a_registry_that_refuses_the_token_is_not_an_outage(
         wait_ready=False,
         cache_dir=tmp_path / "fresh-cache",
     ) as serving:
-        await asyncio.sleep(1.0)
-        index = await serving.stub.RepositoryIndex(
-            pb.RepositoryIndexRequest(), metadata=serving.as_("admin")
-        )
+
+        async def refused() -> pb.RepositoryIndexResponse | None:
+            index = await serving.stub.RepositoryIndex(
+                pb.RepositoryIndexRequest(), metadata=serving.as_("admin")
+            )
+            return index if index.models[0].reason else None
+
+        index = await wait_until(refused, "the registry to refuse serving's token")
         assert index.models[0].state == "UNAVAILABLE"
         assert "refused" in index.models[0].reason
         assert "UNAUTHENTICATED" in index.models[0].reason

@@ -8,7 +8,6 @@ it receives (the monitoring service itself comes with its own issue).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,6 +21,7 @@ from slipway.monitoring.v1 import monitoring_service_pb2_grpc as mpb_grpc
 from slipway.monitoring.v1 import prediction_record_pb2
 from support.registry import Registry
 from support.serving import StartServing, Trained, matrix_request, output
+from support.waiting import wait_until
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -55,14 +55,6 @@ async def start_fake(port: int = 0) -> tuple[grpc.aio.Server, int, FakeMonitorin
     return server, bound, fake
 
 
-async def wait_for(check: Any, within: float = 10.0) -> None:
-    for _ in range(int(within / 0.05)):
-        if check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not reached in time")
-
-
 @SQLITE_ONLY
 async def test_logs_arrive_and_survive_a_monitoring_outage(
     start_serving: StartServing,
@@ -80,7 +72,7 @@ async def test_logs_arrive_and_survive_a_monitoring_outage(
         ) as serving:
             for i in range(5):
                 await serving.infer(matrix_request("iris", ROWS, request_id=f"a{i}", raw=True))
-            await wait_for(lambda: len(fake.records) == 5)
+            await wait_until(lambda: len(fake.records) == 5, "the batch of five records")
             record = fake.records[0]
             assert record.request_id == "a0"
             assert record.model_version == "models/iris/versions/1"
@@ -101,7 +93,7 @@ async def test_logs_arrive_and_survive_a_monitoring_outage(
                 reply = await serving.infer(matrix_request("iris", ROWS, request_id=f"b{i}"))
                 assert len(output(reply, "predict")) == len(ROWS)
             log_metrics = serving.app.collectors[-2]  # ..._prediction_logs_dropped_total
-            await wait_for(
+            await wait_until(
                 lambda: (
                     sum(
                         s.value
@@ -110,17 +102,22 @@ async def test_logs_arrive_and_survive_a_monitoring_outage(
                         if s.name.endswith("_total")
                     )
                     >= 10
-                )
+                ),
+                "ten dropped logs to be counted",
             )
 
             # It comes back on the same port: sending resumes by itself.
             server, _, fake = await start_fake(port)
-            for i in range(200):  # bounded: about 10 s of traffic while the channel reconnects
-                await serving.infer(matrix_request("iris", ROWS, request_id=f"c{i}"))
-                if fake.records:
-                    break
-                await asyncio.sleep(0.05)
-            await wait_for(lambda: len(fake.records) >= 1)
+            sent = 0
+
+            async def resumed() -> bool:
+                # Traffic while the channel reconnects (gRPC backs off up to seconds).
+                nonlocal sent
+                await serving.infer(matrix_request("iris", ROWS, request_id=f"c{sent}"))
+                sent += 1
+                return bool(fake.records)
+
+            await wait_until(resumed, "sending to resume", within=30)
             assert all(r.request_id.startswith("c") for r in fake.records)
             assert fake.batches[0].dropped_record_count >= 10  # the gap is reported
     finally:

@@ -29,10 +29,12 @@ from support.serving import (
     set_alias,
 )
 from support.training import running_registry
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 ROWS = load_iris().data[::5]
+PER_PHASE = 40  # answers counted before each swap and after the last one
 
 
 async def test_five_swaps_under_sixteen_clients_fail_no_request(
@@ -58,20 +60,26 @@ async def test_five_swaps_under_sixteen_clients_fail_no_request(
             if not np.allclose(output(reply, "predict_proba"), model.predict_proba(rows)):
                 errors.append(f"answer does not match version {reply.model_version}")
 
+    async def answered(more: int) -> None:
+        # Traffic between swaps is counted, not timed: every version gets its share of answers
+        # however slow the machine is.
+        target = sum(served.values()) + more
+        await wait_until(lambda: sum(served.values()) >= target or errors, f"{more} answers")
+
     clients = [asyncio.create_task(client(k)) for k in range(16)]
     try:
         order = [2, 3, 1, 3, 2]
         for number in order:
-            await asyncio.sleep(0.3)
+            await answered(PER_PHASE)
             await set_alias(registry, "iris", "production", number)
             await asyncio.wait_for(serving.wait_version("iris", number), 20)
-        await asyncio.sleep(0.3)
+        await answered(PER_PHASE)
     finally:
         stop.set()
         await asyncio.gather(*clients)
     assert errors == []
     assert set(served) == {"1", "2", "3"}
-    assert sum(served.values()) > 200
+    assert sum(served.values()) >= PER_PHASE * (len(order) + 1)
 
 
 async def test_a_version_that_fails_to_load_is_not_switched_to(
@@ -92,7 +100,14 @@ async def test_a_version_that_fails_to_load_is_not_switched_to(
     )
     broken = await register(registry, service_token_file, "iris", trained)
     await set_alias(registry, "iris", "production", broken)
-    await asyncio.sleep(1.0)
+
+    async def refused() -> str:
+        index = await serving.stub.RepositoryIndex(
+            pb.RepositoryIndexRequest(), metadata=serving.as_("admin")
+        )
+        return "0.20.4" in index.models[0].reason
+
+    await wait_until(refused, "serving to try the broken version and refuse it")
     reply = await serving.infer(matrix_request("iris", ROWS))
     assert reply.model_version == "1"  # still the old one, answering
     index = await serving.stub.RepositoryIndex(
@@ -158,7 +173,16 @@ async def test_not_ready_until_the_models_are_loaded(
         wait_ready=False,
         cache_dir=tmp_path / "empty-cache",
     ) as serving:
-        await asyncio.sleep(1.0)
+
+        async def both_tried() -> bool:
+            # iris loaded, and ghost's load tried and refused (its slot says why).
+            index = await serving.stub.RepositoryIndex(
+                pb.RepositoryIndexRequest(), metadata=serving.as_("admin")
+            )
+            states = {m.name.split("@")[0]: (m.version, m.reason) for m in index.models}
+            return bool(states["iris"][0]) and bool(states["ghost"][1])
+
+        await wait_until(both_tried, "iris to load and ghost to be refused")
         ready = await serving.stub.ServerReady(pb.ServerReadyRequest(), metadata=serving.as_())
         assert not ready.ready  # ghost@live does not exist
         assert (

@@ -294,10 +294,13 @@ class RegistryDomain:
                 model = self._repo.add_model(
                     session, model_id, description, labels, actor.name, _now()
                 )
-                if model is None and (done := call.find()) is not None:
-                    # Lost the race to a retry of this very request: the same answer.
-                    return self._model(session, done["model_id"])
             if model is None:
+                # The model exists. A retry of this very request may have committed it after the
+                # lookup above: either the model lookup saw that commit (PostgreSQL's READ
+                # COMMITTED gives each statement a fresh snapshot) or the insert collided with
+                # it. Its answer was stored in the same commit, so look again: the same answer.
+                if (done := call.find()) is not None:
+                    return self._model(session, done["model_id"])
                 raise AlreadyExistsError(
                     f"model models/{model_id} already exists",
                     reason=Reason.MODEL_EXISTS,

@@ -1,0 +1,39 @@
+"""Waiting on a condition with a deadline: the one poll loop of the tests.
+
+Tests wait on the condition they mean, never for a fixed time: a fixed sleep is too short on a
+loaded machine and wasted on an idle one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+__all__ = ["POLL_SECONDS", "WAIT_SECONDS", "wait_until"]
+
+WAIT_SECONDS = 15.0  # default upper bound of a wait
+POLL_SECONDS = 0.05
+
+
+async def wait_until(
+    check: Callable[[], Awaitable[Any]] | Callable[[], Any],
+    what: str,
+    within: float = WAIT_SECONDS,
+) -> Any:
+    """Poll ``check`` (a coroutine function or a plain one) until it returns something truthy,
+    and return that; fail after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        value = check()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {within} s waiting for {what}")
+        await asyncio.sleep(POLL_SECONDS)
