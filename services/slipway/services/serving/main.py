@@ -27,12 +27,13 @@ from slipway.core.peers import PeerTarget
 from slipway.core.server import ServiceRegistration
 from slipway.inference.v2 import grpc_service_pb2
 from slipway.ml.artifact_cache import ArtifactCache
-from slipway.services.serving.api.servicer import InferenceServicer, parse_target
+from slipway.services.serving.api.servicer import InferenceServicer
 from slipway.services.serving.domain.deployments import Deployments, Live, Policy
 from slipway.services.serving.domain.served import PREDICT, VersionInfo
+from slipway.services.serving.domain.targets import parse_target
 from slipway.services.serving.settings import ServingSettings
 from slipway.services.serving.sinks.prediction_log import PredictionLog
-from slipway.services.serving.sources.registry import VersionSource
+from slipway.services.serving.sources.registry import RegistryVersionSource
 
 SERVICE = grpc_service_pb2.DESCRIPTOR.services_by_name["GRPCInferenceService"]
 log = get_logger("slipway.serving")
@@ -113,7 +114,7 @@ def build(settings: ServingSettings, db: Database) -> ServiceApp:
     except InvalidArgumentError as exc:
         raise ConfigurationError(f"--deployments: {exc.message}") from None
     metrics = ServingMetrics()
-    source = VersionSource(settings.registry, ArtifactCache(settings.cache_dir))
+    source = RegistryVersionSource(settings.registry, ArtifactCache(settings.cache_dir))
     if settings.allow_pickle:
         log.warning(
             "pickle/joblib artifacts are LOADED (--allow-pickle): loading them can run "

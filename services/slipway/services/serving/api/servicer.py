@@ -16,12 +16,11 @@ from slipway.core.context import current_request_id
 from slipway.core.errors import InvalidArgumentError, NotFoundError
 from slipway.core.handlers import Context
 from slipway.core.logs import get_logger
-from slipway.core.names import ALIAS, MODEL_ID, VERSION_NUMBER
 from slipway.inference.v2 import grpc_service_pb2 as pb
 from slipway.services.serving.api import tensors
 from slipway.services.serving.domain.deployments import Deployments, Live
+from slipway.services.serving.domain.targets import parse_target
 from slipway.services.serving.sinks.prediction_log import PredictionLog
-from slipway.services.serving.sources.registry import Target
 
 SERVER_NAME = "slipway"
 PLATFORM = "sklearn"
@@ -37,24 +36,6 @@ def _version() -> str:
         return metadata.version("slipway")
     except metadata.PackageNotFoundError:  # running from a source tree without install
         return "0+unknown"
-
-
-def parse_target(text: str, field: str = "model_name") -> Target:
-    """``model``, ``model@alias`` or ``model@3``; a bare model means its `production` alias."""
-    model_id, _, ref = text.partition("@")
-    if not MODEL_ID.fullmatch(model_id) or (
-        ref and not ALIAS.fullmatch(ref) and not VERSION_NUMBER.fullmatch(ref)
-    ):
-        raise InvalidArgumentError.for_field(
-            field,
-            f"{text!r} is not a model id with an optional @alias or @version",
-            reason="INVALID_NAME",
-        )
-    if not ref:
-        return Target(model_id, alias="production")
-    if VERSION_NUMBER.fullmatch(ref):
-        return Target(model_id, number=int(ref))
-    return Target(model_id, alias=ref)
 
 
 class InferenceServicer:

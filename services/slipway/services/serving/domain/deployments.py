@@ -38,7 +38,8 @@ from slipway.services.serving.domain.served import (
     empty_rows,
     find_accepts_nan,
 )
-from slipway.services.serving.sources.registry import Resolved, Target, VersionSource
+from slipway.services.serving.domain.targets import Target
+from slipway.services.serving.domain.versions import Resolved, VersionSource
 
 log = get_logger("slipway.serving.deployments")
 
@@ -137,7 +138,7 @@ SwapListener = Callable[[str, str, VersionInfo | None, VersionInfo | None, str],
 class Deployments:
     def __init__(
         self,
-        source: VersionSource,
+        source: VersionSource[Any],
         targets: list[Target],
         *,
         policies: dict[str, Policy] | None = None,
@@ -207,9 +208,8 @@ class Deployments:
 
     async def _follow(self) -> None:
         async for event in self._source.events(self._stop):
-            model_id = event.model.split("/")[-1]
             for slot in self._all_slots():
-                if slot.target.model_id == model_id and slot.target.alias == event.alias:
+                if slot.target.model_id == event.model_id and slot.target.alias == event.alias:
                     slot.reload.set()
 
     def _current(self, slot: Slot) -> bool:
