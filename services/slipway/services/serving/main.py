@@ -120,6 +120,21 @@ def build(settings: ServingSettings, db: Database) -> ServiceApp:
             "pickle/joblib artifacts are LOADED (--allow-pickle): loading them can run "
             "arbitrary code"
         )
+    prediction_log = None
+    collectors = metrics.collectors()
+    if settings.monitoring_target:
+        prediction_log = PredictionLog(
+            PeerTarget(
+                settings.monitoring_target,
+                settings.monitoring_token_file,
+                settings.registry_tls_ca_file,
+            ),
+            sample_rate=settings.prediction_log_sample_rate,
+            capacity=settings.prediction_log_queue,
+            batch_size=settings.prediction_log_batch,
+            sender=f"serving@{socket.gethostname()}:{os.getpid()}",
+        )
+        collectors += prediction_log.metrics.collectors()
     deployments = Deployments(
         source,
         targets,
@@ -131,6 +146,8 @@ def build(settings: ServingSettings, db: Database) -> ServiceApp:
         resync_seconds=settings.resync_seconds,
         allow_pickle=settings.allow_pickle,
         on_swap=metrics.on_swap,
+        on_shadow=metrics.on_shadow,
+        sink=prediction_log,
     )
 
     def record_change(action: str, resource: str, payload: dict[str, Any]) -> None:
@@ -150,27 +167,10 @@ def build(settings: ServingSettings, db: Database) -> ServiceApp:
             contextvars.copy_context().run, record_change, action, resource, payload
         )
 
-    prediction_log = None
-    collectors = metrics.collectors()
-    if settings.monitoring_target:
-        prediction_log = PredictionLog(
-            PeerTarget(
-                settings.monitoring_target,
-                settings.monitoring_token_file,
-                settings.registry_tls_ca_file,
-            ),
-            sample_rate=settings.prediction_log_sample_rate,
-            capacity=settings.prediction_log_queue,
-            batch_size=settings.prediction_log_batch,
-            sender=f"serving@{socket.gethostname()}:{os.getpid()}",
-        )
-        collectors += prediction_log.metrics.collectors()
     servicer = InferenceServicer(
         deployments,
         max_rows=settings.max_rows,
-        on_shadow=metrics.on_shadow,
         audit=audit,
-        prediction_log=prediction_log,
     )
 
     async def on_ready() -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -25,11 +26,20 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from slipway.core.errors import NotFoundError, SlipwayError
+from slipway.core.context import current_request_id
+from slipway.core.errors import InvalidArgumentError, NotFoundError, SlipwayError
 from slipway.core.logs import get_logger
 from slipway.ml import model_files
 from slipway.ml.profiles import read_sample
 from slipway.services.serving.domain.batching import Batcher
+from slipway.services.serving.domain.inference import (
+    Answers,
+    Inference,
+    InputReader,
+    ModelView,
+    PredictionSink,
+    ShadowListener,
+)
 from slipway.services.serving.domain.served import (
     PREDICT,
     PREDICT_PROBA,
@@ -42,6 +52,8 @@ from slipway.services.serving.domain.targets import Target
 from slipway.services.serving.domain.versions import Resolved, VersionSource
 
 log = get_logger("slipway.serving.deployments")
+# The request path's events keep the logger they had when the servicer wrote them.
+request_log = get_logger("slipway.serving")
 
 SMOKE_ROWS = 32
 
@@ -149,6 +161,8 @@ class Deployments:
         resync_seconds: float = 30.0,
         allow_pickle: bool = False,
         on_swap: SwapListener | None = None,
+        on_shadow: ShadowListener | None = None,
+        sink: PredictionSink | None = None,
     ) -> None:
         self._source = source
         self.slots: dict[str, Slot] = {t.model_id: Slot(t) for t in targets}
@@ -164,6 +178,9 @@ class Deployments:
         self._resync = resync_seconds
         self._allow_pickle = allow_pickle
         self._on_swap = on_swap
+        self._on_shadow = on_shadow
+        self._sink = sink
+        self._shadows: set[asyncio.Task[None]] = set()  # held so they are not collected
         self._stop = asyncio.Event()
         self._changed = asyncio.Event()  # a slot loaded or failed
         self._tasks: list[asyncio.Task[None]] = []
@@ -344,6 +361,90 @@ class Deployments:
             if bucket < policy.canary_percent:
                 return candidate, None
         return slot.live, candidate if policy.shadow else None
+
+    def describe(self, model_id: str, version: str) -> ModelView:
+        """What the metadata of ``model_id`` (at ``version``, or the one it serves) shows."""
+        live, _ = self.choose(model_id, version, "")
+        versions = {str(live.info.number)}
+        candidate = self.candidates.get(model_id)
+        for other in (self.slots[model_id].live, candidate.live if candidate else None):
+            if other is not None:
+                versions.add(str(other.info.number))
+        return ModelView(live.info, sorted(versions, key=int), live.served.output_names)
+
+    async def infer(
+        self, model_id: str, version: str, request_id: str, read: InputReader
+    ) -> Inference:
+        """Answer one request: choose the version (primary, or the canary for its share of
+        request ids), read the request's rows for it, predict through its batcher, hand the
+        answer to the sink and start the shadow's scoring, which runs off the response path.
+        ``request_id`` is the caller's (canary stickiness follows it; none draws at random)."""
+        log_id = request_id or current_request_id() or uuid.uuid4().hex
+        live, shadow = self.choose(model_id, version, request_id)
+        inputs = read(live.served)
+        try:
+            answers = await live.batcher.predict(inputs.rows, inputs.outputs)
+        except (ValueError, TypeError) as exc:
+            # The rows passed every protocol check but the model refused them (an unseen
+            # category with handle_unknown='error', say): the caller's input, not our fault.
+            raise InvalidArgumentError.for_field(
+                "inputs",
+                f"the model refused the rows: {str(exc)[:300]}",
+                reason="MODEL_REFUSED_INPUT",
+            ) from exc
+        if self._sink is not None:
+            candidate = self.candidates.get(model_id)
+            canary = candidate is not None and candidate.live is live
+            slot = candidate if canary else self.slots.get(model_id)
+            self._sink.record(
+                live.info,
+                alias=slot.target.alias if slot else "",
+                role="canary" if canary else "primary",
+                request_id=log_id,
+                rows=inputs.rows,
+                answers=answers,
+            )
+        if shadow is not None:
+            task = asyncio.create_task(
+                self._shadow(model_id, live, shadow, inputs.rows, inputs.outputs, answers, log_id)
+            )
+            self._shadows.add(task)
+            task.add_done_callback(self._shadows.discard)
+        return Inference(log_id, live.info, inputs.outputs, answers)
+
+    async def _shadow(
+        self,
+        model_id: str,
+        live: Live,
+        shadow: Live,
+        rows: npt.NDArray[Any],
+        outputs: list[str],
+        answers: Answers,
+        request_id: str,
+    ) -> None:
+        wanted = [name for name in outputs if name in shadow.served.output_names]
+        try:
+            theirs = await shadow.batcher.predict(rows, wanted)
+        except Exception as exc:  # a failing shadow never affects callers
+            request_log.warning(
+                "shadow prediction failed",
+                model=model_id,
+                version=shadow.info.name,
+                error=f"{type(exc).__name__}: {exc}"[:300],
+            )
+            return
+        if self._on_shadow is not None:
+            self._on_shadow(model_id, live, shadow, answers, theirs)
+        if self._sink is not None:
+            candidate = self.candidates.get(model_id)
+            self._sink.record(
+                shadow.info,
+                alias=candidate.target.alias if candidate else "",
+                role="shadow",
+                request_id=request_id,
+                rows=rows,
+                answers=theirs,
+            )
 
     def model_ready(self, model_id: str, version: str) -> bool:
         try:
