@@ -135,20 +135,6 @@ def build(settings: ServingSettings, db: Database) -> ServiceApp:
             sender=f"serving@{socket.gethostname()}:{os.getpid()}",
         )
         collectors += prediction_log.metrics.collectors()
-    deployments = Deployments(
-        source,
-        targets,
-        policies=parse_policies(settings.canary, settings.shadow),
-        max_batch_rows=settings.max_batch_rows,
-        max_batch_wait=settings.max_batch_wait_ms / 1000.0,
-        batching=settings.batching,
-        retry_seconds=settings.load_retry_seconds,
-        resync_seconds=settings.resync_seconds,
-        allow_pickle=settings.allow_pickle,
-        on_swap=metrics.on_swap,
-        on_shadow=metrics.on_shadow,
-        sink=prediction_log,
-    )
 
     def record_change(action: str, resource: str, payload: dict[str, Any]) -> None:
         # What a serving process serves lives in its memory, not the database: the audit event
@@ -167,11 +153,22 @@ def build(settings: ServingSettings, db: Database) -> ServiceApp:
             contextvars.copy_context().run, record_change, action, resource, payload
         )
 
-    servicer = InferenceServicer(
-        deployments,
-        max_rows=settings.max_rows,
+    deployments = Deployments(
+        source,
+        targets,
+        policies=parse_policies(settings.canary, settings.shadow),
+        max_batch_rows=settings.max_batch_rows,
+        max_batch_wait=settings.max_batch_wait_ms / 1000.0,
+        batching=settings.batching,
+        retry_seconds=settings.load_retry_seconds,
+        resync_seconds=settings.resync_seconds,
+        allow_pickle=settings.allow_pickle,
+        on_swap=metrics.on_swap,
+        on_shadow=metrics.on_shadow,
+        sink=prediction_log,
         audit=audit,
     )
+    servicer = InferenceServicer(deployments, max_rows=settings.max_rows)
 
     async def on_ready() -> None:
         if prediction_log is not None:

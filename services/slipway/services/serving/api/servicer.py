@@ -4,11 +4,8 @@ in which role, and where the answer is logged are the domain's decisions."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from importlib import metadata
-from typing import Any
 
-from slipway.core.errors import NotFoundError
 from slipway.core.handlers import Context
 from slipway.core.logs import get_logger
 from slipway.inference.v2 import grpc_service_pb2 as pb
@@ -20,8 +17,6 @@ SERVER_NAME = "slipway"
 PLATFORM = "sklearn"
 EXTENSIONS = ["model_repository"]
 log = get_logger("slipway.serving")
-
-Auditor = Callable[[str, str, dict[str, Any]], Awaitable[None]]
 
 
 def _version() -> str:
@@ -37,13 +32,11 @@ class InferenceServicer:
         deployments: Deployments,
         *,
         max_rows: int,
-        audit: Auditor | None = None,
     ) -> None:
         self.ready = False  # set once the process has started and every target is loaded
         self._deployments = deployments
         self._max_rows = max_rows
         self._version = _version()
-        self._audit = audit
 
     async def ServerLive(
         self, request: pb.ServerLiveRequest, context: Context
@@ -115,32 +108,11 @@ class InferenceServicer:
     async def RepositoryModelLoad(
         self, request: pb.RepositoryModelLoadRequest, context: Context
     ) -> pb.RepositoryModelLoadResponse:
-        target = parse_target(request.model_name)
-        slot = await self._deployments.add(target)
-        if slot.live is None:
-            raise NotFoundError(
-                f"could not load {target}: {slot.reason}",
-                reason="MODEL_LOAD_FAILED",
-                metadata={"model": str(target)},
-            )
-        log.info(
-            "model loaded through the repository API",
-            target=str(target),
-            version=slot.live.info.name,
-        )
-        if self._audit is not None:
-            await self._audit(
-                "RepositoryModelLoad",
-                f"models/{target.model_id}",
-                {"target": str(target), "version": slot.live.info.name},
-            )
+        await self._deployments.deploy(parse_target(request.model_name))
         return pb.RepositoryModelLoadResponse()
 
     async def RepositoryModelUnload(
         self, request: pb.RepositoryModelUnloadRequest, context: Context
     ) -> pb.RepositoryModelUnloadResponse:
-        model_id = parse_target(request.model_name).model_id
-        self._deployments.remove(model_id)
-        if self._audit is not None:
-            await self._audit("RepositoryModelUnload", f"models/{model_id}", {"model": model_id})
+        await self._deployments.undeploy(parse_target(request.model_name).model_id)
         return pb.RepositoryModelUnloadResponse()

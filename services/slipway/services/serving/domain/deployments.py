@@ -21,7 +21,7 @@ import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -144,6 +144,14 @@ def load(resolved: Resolved, *, allow_pickle: bool = False) -> ServedModel:
 
 
 Loader = Callable[[Resolved], Awaitable[ServedModel]]
+
+
+class Auditor(Protocol):
+    """Writes an audit event for a change of what this process serves."""
+
+    async def __call__(self, action: str, resource: str, payload: dict[str, Any]) -> None: ...
+
+
 SwapListener = Callable[[str, str, VersionInfo | None, VersionInfo | None, str], None]
 
 
@@ -163,6 +171,7 @@ class Deployments:
         on_swap: SwapListener | None = None,
         on_shadow: ShadowListener | None = None,
         sink: PredictionSink | None = None,
+        audit: Auditor | None = None,
     ) -> None:
         self._source = source
         self.slots: dict[str, Slot] = {t.model_id: Slot(t) for t in targets}
@@ -180,6 +189,7 @@ class Deployments:
         self._on_swap = on_swap
         self._on_shadow = on_shadow
         self._sink = sink
+        self._audit = audit
         self._shadows: set[asyncio.Task[None]] = set()  # held so they are not collected
         self._stop = asyncio.Event()
         self._changed = asyncio.Event()  # a slot loaded or failed
@@ -488,3 +498,33 @@ class Deployments:
             reason="MODEL_NOT_FOUND",
             metadata={"model": model_id},
         )
+
+    # -- the repository extension -------------------------------------------------------------
+
+    async def deploy(self, target: Target) -> VersionInfo:
+        """Serve ``target`` (the repository extension's load) and audit it; the version it
+        serves, or ``NotFoundError`` when it could not be loaded."""
+        slot = await self.add(target)
+        if slot.live is None:
+            raise NotFoundError(
+                f"could not load {target}: {slot.reason}",
+                reason="MODEL_LOAD_FAILED",
+                metadata={"model": str(target)},
+            )
+        info = slot.live.info
+        request_log.info(
+            "model loaded through the repository API", target=str(target), version=info.name
+        )
+        if self._audit is not None:
+            await self._audit(
+                "RepositoryModelLoad",
+                f"models/{target.model_id}",
+                {"target": str(target), "version": info.name},
+            )
+        return info
+
+    async def undeploy(self, model_id: str) -> None:
+        """Stop serving ``model_id`` (the repository extension's unload) and audit it."""
+        self.remove(model_id)
+        if self._audit is not None:
+            await self._audit("RepositoryModelUnload", f"models/{model_id}", {"model": model_id})
