@@ -28,7 +28,8 @@ from slipway.core.server import ServiceRegistration
 from slipway.inference.v2 import grpc_service_pb2
 from slipway.ml.artifact_cache import ArtifactCache
 from slipway.services.serving.api.servicer import InferenceServicer
-from slipway.services.serving.domain.deployments import Deployments, Live, Policy
+from slipway.services.serving.domain.deployments import Deployments, Policy
+from slipway.services.serving.domain.inference import Live
 from slipway.services.serving.domain.served import PREDICT, VersionInfo
 from slipway.services.serving.domain.targets import parse_target
 from slipway.services.serving.settings import ServingSettings

@@ -13,17 +13,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy.typing as npt
 
+from slipway.services.serving.domain.batching import Batcher
 from slipway.services.serving.domain.served import ServedModel, VersionInfo
-
-if TYPE_CHECKING:
-    from slipway.services.serving.domain.deployments import Live
 
 Role = Literal["primary", "canary", "shadow"]
 Answers = dict[str, npt.NDArray[Any]]
+
+
+@dataclass
+class Live:
+    """A version in memory with its batcher."""
+
+    served: ServedModel
+    batcher: Batcher
+
+    @property
+    def info(self) -> VersionInfo:
+        return self.served.info
 
 
 @dataclass(frozen=True)
@@ -78,4 +88,4 @@ class PredictionSink(Protocol):
 
 
 # (model, primary, shadow, primary's answers, shadow's answers): told after each shadow scoring
-ShadowListener = Callable[[str, "Live", "Live", dict[str, Any], dict[str, Any]], None]
+ShadowListener = Callable[[str, Live, Live, dict[str, Any], dict[str, Any]], None]
