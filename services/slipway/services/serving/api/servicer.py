@@ -7,7 +7,6 @@ from __future__ import annotations
 from importlib import metadata
 
 from slipway.core.handlers import Context
-from slipway.core.logs import get_logger
 from slipway.inference.v2 import grpc_service_pb2 as pb
 from slipway.services.serving.api import tensors
 from slipway.services.serving.domain.deployments import Deployments
@@ -16,7 +15,6 @@ from slipway.services.serving.domain.targets import parse_target
 SERVER_NAME = "slipway"
 PLATFORM = "sklearn"
 EXTENSIONS = ["model_repository"]
-log = get_logger("slipway.serving")
 
 
 def _version() -> str:
@@ -27,12 +25,7 @@ def _version() -> str:
 
 
 class InferenceServicer:
-    def __init__(
-        self,
-        deployments: Deployments,
-        *,
-        max_rows: int,
-    ) -> None:
+    def __init__(self, deployments: Deployments, *, max_rows: int) -> None:
         self.ready = False  # set once the process has started and every target is loaded
         self._deployments = deployments
         self._max_rows = max_rows
