@@ -27,12 +27,14 @@ from slipway.core.peers import PeerTarget
 from slipway.core.server import ServiceRegistration
 from slipway.inference.v2 import grpc_service_pb2
 from slipway.ml.artifact_cache import ArtifactCache
-from slipway.services.serving.api.servicer import InferenceServicer, parse_target
-from slipway.services.serving.domain.deployments import Deployments, Live, Policy
+from slipway.services.serving.api.servicer import InferenceServicer
+from slipway.services.serving.domain.deployments import Deployments, Policy
+from slipway.services.serving.domain.inference import Live
 from slipway.services.serving.domain.served import PREDICT, VersionInfo
+from slipway.services.serving.domain.targets import parse_target
 from slipway.services.serving.settings import ServingSettings
 from slipway.services.serving.sinks.prediction_log import PredictionLog
-from slipway.services.serving.sources.registry import VersionSource
+from slipway.services.serving.sources.registry import RegistryVersionSource
 
 SERVICE = grpc_service_pb2.DESCRIPTOR.services_by_name["GRPCInferenceService"]
 log = get_logger("slipway.serving")
@@ -113,24 +115,27 @@ def build(settings: ServingSettings, db: Database) -> ServiceApp:
     except InvalidArgumentError as exc:
         raise ConfigurationError(f"--deployments: {exc.message}") from None
     metrics = ServingMetrics()
-    source = VersionSource(settings.registry, ArtifactCache(settings.cache_dir))
+    source = RegistryVersionSource(settings.registry, ArtifactCache(settings.cache_dir))
     if settings.allow_pickle:
         log.warning(
             "pickle/joblib artifacts are LOADED (--allow-pickle): loading them can run "
             "arbitrary code"
         )
-    deployments = Deployments(
-        source,
-        targets,
-        policies=parse_policies(settings.canary, settings.shadow),
-        max_batch_rows=settings.max_batch_rows,
-        max_batch_wait=settings.max_batch_wait_ms / 1000.0,
-        batching=settings.batching,
-        retry_seconds=settings.load_retry_seconds,
-        resync_seconds=settings.resync_seconds,
-        allow_pickle=settings.allow_pickle,
-        on_swap=metrics.on_swap,
-    )
+    prediction_log = None
+    collectors = metrics.collectors()
+    if settings.monitoring_target:
+        prediction_log = PredictionLog(
+            PeerTarget(
+                settings.monitoring_target,
+                settings.monitoring_token_file,
+                settings.registry_tls_ca_file,
+            ),
+            sample_rate=settings.prediction_log_sample_rate,
+            capacity=settings.prediction_log_queue,
+            batch_size=settings.prediction_log_batch,
+            sender=f"serving@{socket.gethostname()}:{os.getpid()}",
+        )
+        collectors += prediction_log.metrics.collectors()
 
     def record_change(action: str, resource: str, payload: dict[str, Any]) -> None:
         # What a serving process serves lives in its memory, not the database: the audit event
@@ -149,28 +154,22 @@ def build(settings: ServingSettings, db: Database) -> ServiceApp:
             contextvars.copy_context().run, record_change, action, resource, payload
         )
 
-    prediction_log = None
-    collectors = metrics.collectors()
-    if settings.monitoring_target:
-        prediction_log = PredictionLog(
-            PeerTarget(
-                settings.monitoring_target,
-                settings.monitoring_token_file,
-                settings.registry_tls_ca_file,
-            ),
-            sample_rate=settings.prediction_log_sample_rate,
-            capacity=settings.prediction_log_queue,
-            batch_size=settings.prediction_log_batch,
-            sender=f"serving@{socket.gethostname()}:{os.getpid()}",
-        )
-        collectors += prediction_log.metrics.collectors()
-    servicer = InferenceServicer(
-        deployments,
-        max_rows=settings.max_rows,
+    deployments = Deployments(
+        source,
+        targets,
+        policies=parse_policies(settings.canary, settings.shadow),
+        max_batch_rows=settings.max_batch_rows,
+        max_batch_wait=settings.max_batch_wait_ms / 1000.0,
+        batching=settings.batching,
+        retry_seconds=settings.load_retry_seconds,
+        resync_seconds=settings.resync_seconds,
+        allow_pickle=settings.allow_pickle,
+        on_swap=metrics.on_swap,
         on_shadow=metrics.on_shadow,
+        sink=prediction_log,
         audit=audit,
-        prediction_log=prediction_log,
     )
+    servicer = InferenceServicer(deployments, max_rows=settings.max_rows)
 
     async def on_ready() -> None:
         if prediction_log is not None:

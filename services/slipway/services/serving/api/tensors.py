@@ -20,7 +20,8 @@ import numpy.typing as npt
 from slipway.core.errors import FieldViolation, InvalidArgumentError
 from slipway.inference.v2 import grpc_service_pb2 as pb
 from slipway.ml.tensors import NUMPY_TYPES, pack_bytes, unpack_bytes
-from slipway.services.serving.domain.served import OutputSpec, VersionInfo
+from slipway.services.serving.domain.inference import InputReader, Inputs
+from slipway.services.serving.domain.served import OutputSpec, ServedModel, VersionInfo
 
 CONTENTS = {
     "BOOL": "bool_contents",
@@ -186,6 +187,16 @@ def decode(
     else:
         rows = _columns(tensors, raw_contents if raw else None, info, max_rows, accepts_nan)
     return DecodedRequest(rows, raw)
+
+
+def reader(request: pb.ModelInferRequest, *, max_rows: int) -> InputReader:
+    """Reads ``request`` for the version the domain chooses to answer it."""
+
+    def read(served: ServedModel) -> Inputs:
+        decoded = decode(request, served.info, max_rows=max_rows, accepts_nan=served.accepts_nan)
+        return Inputs(decoded.rows, requested_outputs(request, served.output_names))
+
+    return read
 
 
 def _check_rows(count: int, field: str, max_rows: int) -> None:

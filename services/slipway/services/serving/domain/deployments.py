@@ -16,37 +16,37 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from slipway.core.errors import NotFoundError, SlipwayError
+from slipway.core.context import current_request_id
+from slipway.core.errors import InvalidArgumentError, NotFoundError, SlipwayError
 from slipway.core.logs import get_logger
 from slipway.ml import model_files
-from slipway.ml.profiles import read_sample
 from slipway.services.serving.domain.batching import Batcher
-from slipway.services.serving.domain.served import (
-    PREDICT,
-    PREDICT_PROBA,
-    ServedModel,
-    VersionInfo,
-    empty_rows,
-    find_accepts_nan,
+from slipway.services.serving.domain.inference import (
+    Answers,
+    Inference,
+    InputReader,
+    Live,
+    ModelView,
+    PredictionSink,
+    ShadowListener,
 )
-from slipway.services.serving.sources.registry import Resolved, Target, VersionSource
+from slipway.services.serving.domain.loading import SmokeTestError, load
+from slipway.services.serving.domain.served import ServedModel, VersionInfo
+from slipway.services.serving.domain.targets import Target
+from slipway.services.serving.domain.versions import Resolved, VersionSource
 
 log = get_logger("slipway.serving.deployments")
-
-SMOKE_ROWS = 32
-
-
-class SmokeTestError(Exception):
-    """A loaded version that does not answer its own reference rows properly."""
+# The request path's events keep the logger they had when the servicer wrote them.
+request_log = get_logger("slipway.serving")
 
 
 @dataclass(frozen=True)
@@ -60,18 +60,6 @@ class Policy:
 
 
 @dataclass
-class Live:
-    """A version in memory with its batcher."""
-
-    served: ServedModel
-    batcher: Batcher
-
-    @property
-    def info(self) -> VersionInfo:
-        return self.served.info
-
-
-@dataclass
 class Slot:
     target: Target
     live: Live | None = None
@@ -80,64 +68,22 @@ class Slot:
     reload: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-def reference_rows(info: VersionInfo, sample: Path | None) -> npt.NDArray[Any]:
-    """Up to SMOKE_ROWS training rows in signature order, from the version's sample file."""
-    if sample is None:
-        return empty_rows(info)
-    columns, _ = read_sample(sample)
-    count = min(SMOKE_ROWS, min((len(v) for v in columns.values()), default=0))
-    rows = empty_rows(info, count)
-    for j, spec in enumerate(info.inputs):
-        values = columns.get(spec.name)
-        if values is None:
-            return empty_rows(info)
-        rows[:, j] = (
-            values[:count] if spec.categorical else np.asarray(values[:count], dtype=np.float64)
-        )
-    return rows
-
-
-def load(resolved: Resolved, *, allow_pickle: bool = False) -> ServedModel:
-    """Load and smoke-test a resolved version (CPU-bound: run it in a thread)."""
-    info = resolved.info
-    model = model_files.load_model(
-        resolved.model_file,
-        sha256=info.artifact_sha256,
-        fmt=info.artifact_format,
-        framework_versions=info.framework_versions,
-        allow_pickle=allow_pickle,
-    )
-    rows = reference_rows(info, resolved.sample_file)
-    served = ServedModel(info, model, find_accepts_nan(model, rows), rows)
-    if len(rows):
-        try:
-            answers = served.predict(rows, served.output_names)
-        except Exception as exc:
-            raise SmokeTestError(
-                f"{info.name} failed on its reference rows: {type(exc).__name__}: {exc}"[:500]
-            ) from exc
-        for name, values in answers.items():
-            if len(values) != len(rows):
-                raise SmokeTestError(f"{info.name}: {name} gave {len(values)} rows for {len(rows)}")
-            spec = info.output(name)
-            if name == PREDICT_PROBA and spec is not None and values.shape[1:] != spec.shape[1:]:
-                raise SmokeTestError(
-                    f"{info.name}: predict_proba shape {values.shape} does not "
-                    f"match the signature {spec.shape}"
-                )
-    elif PREDICT not in served.output_names:
-        raise SmokeTestError(f"{info.name} has no predict output")
-    return served
-
-
 Loader = Callable[[Resolved], Awaitable[ServedModel]]
+
+
+class Auditor(Protocol):
+    """Writes an audit event for a change of what this process serves."""
+
+    async def __call__(self, action: str, resource: str, payload: dict[str, Any]) -> None: ...
+
+
 SwapListener = Callable[[str, str, VersionInfo | None, VersionInfo | None, str], None]
 
 
 class Deployments:
     def __init__(
         self,
-        source: VersionSource,
+        source: VersionSource[Any],
         targets: list[Target],
         *,
         policies: dict[str, Policy] | None = None,
@@ -148,6 +94,9 @@ class Deployments:
         resync_seconds: float = 30.0,
         allow_pickle: bool = False,
         on_swap: SwapListener | None = None,
+        on_shadow: ShadowListener | None = None,
+        sink: PredictionSink | None = None,
+        audit: Auditor | None = None,
     ) -> None:
         self._source = source
         self.slots: dict[str, Slot] = {t.model_id: Slot(t) for t in targets}
@@ -163,6 +112,10 @@ class Deployments:
         self._resync = resync_seconds
         self._allow_pickle = allow_pickle
         self._on_swap = on_swap
+        self._on_shadow = on_shadow
+        self._sink = sink
+        self._audit = audit
+        self._shadows: set[asyncio.Task[None]] = set()  # held so they are not collected
         self._stop = asyncio.Event()
         self._changed = asyncio.Event()  # a slot loaded or failed
         self._tasks: list[asyncio.Task[None]] = []
@@ -207,9 +160,8 @@ class Deployments:
 
     async def _follow(self) -> None:
         async for event in self._source.events(self._stop):
-            model_id = event.model.split("/")[-1]
             for slot in self._all_slots():
-                if slot.target.model_id == model_id and slot.target.alias == event.alias:
+                if slot.target.model_id == event.model_id and slot.target.alias == event.alias:
                     slot.reload.set()
 
     def _current(self, slot: Slot) -> bool:
@@ -345,6 +297,90 @@ class Deployments:
                 return candidate, None
         return slot.live, candidate if policy.shadow else None
 
+    def describe(self, model_id: str, version: str) -> ModelView:
+        """What the metadata of ``model_id`` (at ``version``, or the one it serves) shows."""
+        live, _ = self.choose(model_id, version, "")
+        versions = {str(live.info.number)}
+        candidate = self.candidates.get(model_id)
+        for other in (self.slots[model_id].live, candidate.live if candidate else None):
+            if other is not None:
+                versions.add(str(other.info.number))
+        return ModelView(live.info, sorted(versions, key=int), live.served.output_names)
+
+    async def infer(
+        self, model_id: str, version: str, request_id: str, read: InputReader
+    ) -> Inference:
+        """Answer one request: choose the version (primary, or the canary for its share of
+        request ids), read the request's rows for it, predict through its batcher, hand the
+        answer to the sink and start the shadow's scoring, which runs off the response path.
+        ``request_id`` is the caller's (canary stickiness follows it; none draws at random)."""
+        log_id = request_id or current_request_id() or uuid.uuid4().hex
+        live, shadow = self.choose(model_id, version, request_id)
+        inputs = read(live.served)
+        try:
+            answers = await live.batcher.predict(inputs.rows, inputs.outputs)
+        except (ValueError, TypeError) as exc:
+            # The rows passed every protocol check but the model refused them (an unseen
+            # category with handle_unknown='error', say): the caller's input, not our fault.
+            raise InvalidArgumentError.for_field(
+                "inputs",
+                f"the model refused the rows: {str(exc)[:300]}",
+                reason="MODEL_REFUSED_INPUT",
+            ) from exc
+        if self._sink is not None:
+            candidate = self.candidates.get(model_id)
+            canary = candidate is not None and candidate.live is live
+            slot = candidate if canary else self.slots.get(model_id)
+            self._sink.record(
+                live.info,
+                alias=slot.target.alias if slot else "",
+                role="canary" if canary else "primary",
+                request_id=log_id,
+                rows=inputs.rows,
+                answers=answers,
+            )
+        if shadow is not None:
+            task = asyncio.create_task(
+                self._shadow(model_id, live, shadow, inputs.rows, inputs.outputs, answers, log_id)
+            )
+            self._shadows.add(task)
+            task.add_done_callback(self._shadows.discard)
+        return Inference(log_id, live.info, inputs.outputs, answers)
+
+    async def _shadow(
+        self,
+        model_id: str,
+        live: Live,
+        shadow: Live,
+        rows: npt.NDArray[Any],
+        outputs: list[str],
+        answers: Answers,
+        request_id: str,
+    ) -> None:
+        wanted = [name for name in outputs if name in shadow.served.output_names]
+        try:
+            theirs = await shadow.batcher.predict(rows, wanted)
+        except Exception as exc:  # a failing shadow never affects callers
+            request_log.warning(
+                "shadow prediction failed",
+                model=model_id,
+                version=shadow.info.name,
+                error=f"{type(exc).__name__}: {exc}"[:300],
+            )
+            return
+        if self._on_shadow is not None:
+            self._on_shadow(model_id, live, shadow, answers, theirs)
+        if self._sink is not None:
+            candidate = self.candidates.get(model_id)
+            self._sink.record(
+                shadow.info,
+                alias=candidate.target.alias if candidate else "",
+                role="shadow",
+                request_id=request_id,
+                rows=rows,
+                answers=theirs,
+            )
+
     def model_ready(self, model_id: str, version: str) -> bool:
         try:
             self.choose(model_id, version, "")
@@ -387,3 +423,33 @@ class Deployments:
             reason="MODEL_NOT_FOUND",
             metadata={"model": model_id},
         )
+
+    # -- the repository extension -------------------------------------------------------------
+
+    async def deploy(self, target: Target) -> VersionInfo:
+        """Serve ``target`` (the repository extension's load) and audit it; the version it
+        serves, or ``NotFoundError`` when it could not be loaded."""
+        slot = await self.add(target)
+        if slot.live is None:
+            raise NotFoundError(
+                f"could not load {target}: {slot.reason}",
+                reason="MODEL_LOAD_FAILED",
+                metadata={"model": str(target)},
+            )
+        info = slot.live.info
+        request_log.info(
+            "model loaded through the repository API", target=str(target), version=info.name
+        )
+        if self._audit is not None:
+            await self._audit(
+                "RepositoryModelLoad",
+                f"models/{target.model_id}",
+                {"target": str(target), "version": info.name},
+            )
+        return info
+
+    async def undeploy(self, model_id: str) -> None:
+        """Stop serving ``model_id`` (the repository extension's unload) and audit it."""
+        self.remove(model_id)
+        if self._audit is not None:
+            await self._audit("RepositoryModelUnload", f"models/{model_id}", {"model": model_id})

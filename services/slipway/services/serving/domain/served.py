@@ -2,7 +2,7 @@
 take.
 
 Everything here is plain Python and numpy; the registry's messages are converted at the edge
-(``registry_client``) and the protocol's tensors in ``api/tensors``.
+(``sources/registry``) and the protocol's tensors in ``api/tensors``.
 """
 
 from __future__ import annotations

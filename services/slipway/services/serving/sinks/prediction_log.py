@@ -36,6 +36,7 @@ from slipway.ml.tensors import DATA_TYPES, NUMPY_TYPES, pack_bytes
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
 from slipway.monitoring.v1 import monitoring_service_pb2_grpc as pb_grpc
 from slipway.monitoring.v1 import prediction_record_pb2
+from slipway.services.serving.domain.inference import Role
 from slipway.services.serving.domain.served import VersionInfo
 
 log = get_logger("slipway.serving.prediction_log")
@@ -51,7 +52,7 @@ ROLES = {
 class _Pending:
     info: VersionInfo
     alias: str
-    role: str
+    role: Role
     request_id: str
     time: float
     rows: npt.NDArray[Any]
@@ -121,6 +122,9 @@ class PredictionLogMetrics:
 
 
 class PredictionLog:
+    """The domain's :class:`~slipway.services.serving.domain.inference.PredictionSink`,
+    sending to monitoring."""
+
     def __init__(
         self,
         monitoring: PeerTarget,
@@ -151,7 +155,7 @@ class PredictionLog:
         info: VersionInfo,
         *,
         alias: str,
-        role: str,
+        role: Role,
         request_id: str,
         rows: npt.NDArray[Any],
         answers: dict[str, npt.NDArray[Any]],

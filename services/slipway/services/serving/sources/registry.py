@@ -1,6 +1,6 @@
 """Where serving gets versions from: the registry's gRPC API, with a local cache behind it.
 
-``VersionSource.find`` asks the registry which version a target (``model@alias`` or
+``RegistryVersionSource.find`` asks the registry which version a target (``model@alias`` or
 ``model@3``) means, and ``fetch`` makes sure its files are in the cache, verified. When the
 registry is unreachable ``find`` answers from the cache's record of the last resolution, so a
 restarted serving process comes up during a registry outage. ``events`` follows the
@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -28,7 +27,10 @@ from slipway.ml.tensors import DATA_TYPE_NAMES, DATA_TYPES
 from slipway.registry.v1 import artifact_pb2, model_event_pb2, model_version_pb2
 from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.registry.v1 import registry_service_pb2_grpc as pb_grpc
+from slipway.services.serving.domain import versions
 from slipway.services.serving.domain.served import InputSpec, OutputSpec, VersionInfo
+from slipway.services.serving.domain.targets import Target
+from slipway.services.serving.domain.versions import AliasEvent, Resolved
 
 log = get_logger("slipway.serving.registry")
 
@@ -43,38 +45,14 @@ ALIAS_EVENTS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Target:
-    """What a deployment serves: a model by alias (followed) or by version number (pinned)."""
-
-    model_id: str
-    alias: str = ""
-    number: int = 0
-
-    @property
-    def registry_name(self) -> str:
-        if self.alias:
-            return f"models/{self.model_id}@{self.alias}"
-        return f"models/{self.model_id}/versions/{self.number}"
-
-    def __str__(self) -> str:
-        return f"{self.model_id}@{self.alias or self.number}"
+def registry_name(target: Target) -> str:
+    """The registry's resource name for ``target``."""
+    if target.alias:
+        return f"models/{target.model_id}@{target.alias}"
+    return f"models/{target.model_id}/versions/{target.number}"
 
 
-@dataclass(frozen=True)
-class Found:
-    target: Target
-    message: model_version_pb2.ModelVersion
-    info: VersionInfo
-    from_cache: bool  # the registry was unreachable; this is the last known resolution
-
-
-@dataclass(frozen=True)
-class Resolved:
-    info: VersionInfo
-    model_file: Path
-    sample_file: Path | None
-    from_cache: bool  # the registry was unreachable; this is the last known resolution
+Found = versions.Found[model_version_pb2.ModelVersion]
 
 
 def version_info(message: model_version_pb2.ModelVersion) -> VersionInfo:
@@ -107,7 +85,10 @@ def version_info(message: model_version_pb2.ModelVersion) -> VersionInfo:
     )
 
 
-class VersionSource:
+class RegistryVersionSource:
+    """:class:`~slipway.services.serving.domain.versions.VersionSource` over the registry's
+    gRPC API, with the artifact cache behind it."""
+
     def __init__(self, registry: PeerTarget, cache: ArtifactCache) -> None:
         self._registry = registry
         self._cache = cache
@@ -131,19 +112,19 @@ class VersionSource:
         registry is unreachable); its files are fetched by ``fetch``, only when needed."""
         try:
             reply = await self._stub().GetModelVersion(
-                pb.GetModelVersionRequest(name=target.registry_name),
+                pb.GetModelVersionRequest(name=registry_name(target)),
                 metadata=self._metadata(),
                 timeout=CALL_TIMEOUT,
             )
         except grpc.aio.AioRpcError as error:
             if error.code() == grpc.StatusCode.NOT_FOUND:
                 raise NotFoundError(
-                    f"{target.registry_name}: {error.details()}", reason="VERSION_NOT_FOUND"
+                    f"{registry_name(target)}: {error.details()}", reason="VERSION_NOT_FOUND"
                 ) from error
             if error.code() not in UNREACHABLE:
                 # A refusal (a revoked token, say) is not an outage: never serve around it.
                 raise FailedPreconditionError(
-                    f"the registry refused {target.registry_name}: {error.code().name} "
+                    f"the registry refused {registry_name(target)}: {error.code().name} "
                     f"{error.details()}",
                     reason="REGISTRY_REFUSED",
                 ) from error
@@ -193,7 +174,7 @@ class VersionSource:
             deadline=CALL_TIMEOUT * 10,
         )
 
-    async def events(self, stop: asyncio.Event) -> AsyncIterator[model_event_pb2.ModelEvent]:
+    async def events(self, stop: asyncio.Event) -> AsyncIterator[AliasEvent]:
         """Alias events, forever (until ``stop``), reconnecting from the last sequence seen."""
         after: int | None = None
         delay = 0.2
@@ -206,7 +187,7 @@ class VersionSource:
                 async for reply in call:
                     delay = 0.2
                     after = reply.event.sequence
-                    yield reply.event
+                    yield AliasEvent(reply.event.model.split("/")[-1], reply.event.alias)
             except grpc.aio.AioRpcError as error:
                 if stop.is_set():
                     return
