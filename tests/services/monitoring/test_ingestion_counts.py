@@ -12,6 +12,7 @@ from slipway.core.context import Principal
 from slipway.core.db import Database
 from slipway.monitoring.v1 import prediction_record_pb2
 from slipway.services.monitoring.domain.ingestion import BatchResult, Ingestion
+from slipway.services.monitoring.storage.repository import SqlMonitoringRepository
 from slipway.services.monitoring.storage.tables import PredictionRow
 
 SENDER = Principal("serving-0", frozenset({"service"}))
@@ -49,7 +50,7 @@ def test_a_batch_is_counted_per_model_and_stored_in_order(migrated_db: Database)
         record("r3", "models/a/versions/2", 3),
         record("r4", "models/a/versions/1", 2, broken=True),
     ]
-    ingestion = Ingestion(migrated_db)
+    ingestion = Ingestion(migrated_db, SqlMonitoringRepository())
     result = ingestion.ingest_predictions(SENDER, batch, dropped=0, sender="s", request_id="b-1")
     assert result == BatchResult(
         accepted=3, rows=6, rejected=1, by_model=(("models/a", 2, 4), ("models/b", 1, 2))

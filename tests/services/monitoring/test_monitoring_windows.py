@@ -27,6 +27,7 @@ from slipway.services.monitoring.domain.alerts import Alerts
 from slipway.services.monitoring.domain.evaluation import Evaluator
 from slipway.services.monitoring.domain.policies import Policies
 from slipway.services.monitoring.peers.registry import ReferenceSource
+from slipway.services.monitoring.storage.repository import SqlMonitoringRepository
 from slipway.services.monitoring.storage.tables import PredictionRow
 from slipway.services.serving.sinks.prediction_log import tensor
 from slipway.services.training.engine import spec as s
@@ -225,8 +226,9 @@ async def test_logs_past_the_retention_are_purged_and_the_purge_is_audited(
     def evaluator(retention: timedelta) -> Evaluator:
         return Evaluator(
             migrated_db,
-            Policies(migrated_db, frozenset()),
-            Alerts(migrated_db),
+            SqlMonitoringRepository(),
+            Policies(migrated_db, frozenset(), SqlMonitoringRepository()),
+            Alerts(migrated_db, SqlMonitoringRepository()),
             ReferenceSource(PeerTarget(registry.address), ArtifactCache(tmp_path / "cache")),
             None,
             sample_rows=100,

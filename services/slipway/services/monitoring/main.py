@@ -22,6 +22,7 @@ from slipway.services.monitoring.metrics import MonitoringMetrics
 from slipway.services.monitoring.peers.registry import ReferenceSource
 from slipway.services.monitoring.peers.training import Retrainer
 from slipway.services.monitoring.settings import MonitoringSettings
+from slipway.services.monitoring.storage.repository import SqlMonitoringRepository
 
 SERVICE = monitoring_service_pb2.DESCRIPTOR.services_by_name["MonitoringService"]
 log = get_logger("slipway.monitoring")
@@ -30,11 +31,12 @@ log = get_logger("slipway.monitoring")
 def build(settings: MonitoringSettings, db: Database) -> ServiceApp:
     assert settings.cache_dir is not None
     metrics = MonitoringMetrics()
-    policies = Policies(db, frozenset(settings.protected_aliases))
+    repository = SqlMonitoringRepository()
+    policies = Policies(db, frozenset(settings.protected_aliases), repository)
     actor = own_principal(
         settings.registry_token_file, settings.tokens_file, fallback="service:monitoring"
     )
-    alerts = Alerts(db, actor)
+    alerts = Alerts(db, repository, actor)
     references = ReferenceSource(settings.registry, ArtifactCache(settings.cache_dir))
     training = settings.training
     retrainer = Retrainer(training) if training is not None else None
@@ -42,6 +44,7 @@ def build(settings: MonitoringSettings, db: Database) -> ServiceApp:
         log.warning("no training target: policies with the RETRAIN action will only alert")
     evaluator = Evaluator(
         db,
+        repository,
         policies,
         alerts,
         references,
@@ -50,7 +53,9 @@ def build(settings: MonitoringSettings, db: Database) -> ServiceApp:
         retention=timedelta(days=settings.retention_days),
         metrics=metrics,
     )
-    servicer = MonitoringServicer(Ingestion(db), policies, alerts, evaluator, references, metrics)
+    servicer = MonitoringServicer(
+        Ingestion(db, repository), policies, alerts, evaluator, references, metrics
+    )
     evaluator.on_change = servicer.notify
     stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []

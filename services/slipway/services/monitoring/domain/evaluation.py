@@ -26,9 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
-
 from slipway.core.audit import record
 from slipway.core.db import Database
 from slipway.core.logs import get_logger
@@ -48,8 +45,7 @@ from slipway.services.monitoring.domain.window import WindowBuilder, WindowData
 from slipway.services.monitoring.metrics import MonitoringMetrics
 from slipway.services.monitoring.peers.registry import ReferenceSource
 from slipway.services.monitoring.peers.training import Retrainer
-from slipway.services.monitoring.storage import predictions
-from slipway.services.monitoring.storage.tables import EvaluationRow
+from slipway.services.monitoring.storage.repository import MonitoringRepository
 from slipway.training.v1 import training_job_pb2
 
 log = get_logger("slipway.monitoring.evaluation")
@@ -94,12 +90,17 @@ def bounds_of(
 
 
 def read_window(
-    db: Database, reference: Reference, bounds: WindowBounds, *, sample_rows: int
+    db: Database,
+    repository: MonitoringRepository,
+    reference: Reference,
+    bounds: WindowBounds,
+    *,
+    sample_rows: int,
 ) -> WindowData:
     """The window of ``reference.version`` within ``bounds``, read newest first."""
     builder = WindowBuilder(reference, sample_rows=sample_rows)
     with db.unit_of_work(read_only=True) as session:
-        for stored in predictions.newest_first(
+        for stored in repository.newest_first(
             session,
             reference.version,
             upto_seq=bounds.upto_seq,
@@ -125,6 +126,7 @@ class Evaluator:
     def __init__(
         self,
         db: Database,
+        repository: MonitoringRepository,
         policies: Policies,
         alerts: Alerts,
         references: ReferenceSource,
@@ -136,6 +138,7 @@ class Evaluator:
         on_change: Callable[[], None] | None = None,
     ) -> None:
         self._db = db
+        self._repo = repository
         self._policies = policies
         self._alerts = alerts
         self._references = references
@@ -163,7 +166,7 @@ class Evaluator:
         else:
             bounds = bounds_of(policy, now)
         window = await asyncio.to_thread(
-            read_window, self._db, reference, bounds, sample_rows=self._sample_rows
+            read_window, self._db, self._repo, reference, bounds, sample_rows=self._sample_rows
         )
         return await asyncio.to_thread(build_report, reference, window, policy, now)
 
@@ -211,7 +214,7 @@ class Evaluator:
         total = (0, 0)
         while True:
             with self._db.unit_of_work() as session:
-                records, labels = predictions.purge_before(session, cutoff, PURGE_BATCH)
+                records, labels = self._repo.purge_before(session, cutoff, PURGE_BATCH)
                 if not records and not labels:
                     return total
                 record(
@@ -230,7 +233,7 @@ class Evaluator:
 
     def _versions(self, model: str) -> dict[str, int]:
         with self._db.unit_of_work(read_only=True) as session:
-            return predictions.versions_with_traffic(session, model)
+            return self._repo.versions_with_traffic(session, model)
 
     def _due(
         self, policy: policy_pb2.MonitoringPolicy, version: str, last_seq: int, now: datetime
@@ -238,7 +241,7 @@ class Evaluator:
         """The window due for ``version``, if any: a new one, or the last one again when more
         of its records got their labels."""
         with self._db.unit_of_work(read_only=True) as session:
-            cursor = session.get(EvaluationRow, (policy.name.rsplit("/", 1)[-1], version))
+            cursor = self._repo.get_cursor(session, policy.name.rsplit("/", 1)[-1], version)
             after = cursor.last_seq if cursor is not None else 0
             if after >= last_seq:
                 due = False
@@ -248,13 +251,13 @@ class Evaluator:
                 )
             else:
                 rows = policy.window.row_count or DEFAULT_WINDOW_ROWS
-                due = predictions.rows_after(session, version, after, last_seq) >= rows
+                due = self._repo.rows_after(session, version, after, last_seq) >= rows
             if due:
                 expected = None if cursor is None else (cursor.last_seq, cursor.labeled_records)
                 return Due(bounds_of(policy, now, upto_seq=last_seq), last_seq, expected)
             if cursor is None:
                 return None
-            labeled = predictions.labeled_records(
+            labeled = self._repo.labeled_records(
                 session, version, cursor.first_seq, cursor.last_seq
             )
             if labeled <= cursor.labeled_records:
@@ -266,43 +269,20 @@ class Evaluator:
             )
 
     def _claim(self, policy_id: str, version: str, due: Due, now: datetime) -> bool:
-        try:
-            with self._db.unit_of_work() as session:
-                if due.expected is None:
-                    session.add(
-                        EvaluationRow(
-                            policy=policy_id,
-                            model_version=version,
-                            first_seq=0,
-                            last_seq=due.last_seq,
-                            labeled_records=0,
-                            evaluate_time=now,
-                        )
-                    )
-                    session.flush()
-                    return True
-                last_seq, labeled = due.expected
-                claimed = session.execute(
-                    update(EvaluationRow)
-                    .where(
-                        EvaluationRow.policy == policy_id,
-                        EvaluationRow.model_version == version,
-                        EvaluationRow.last_seq == last_seq,
-                        EvaluationRow.labeled_records == labeled,
-                    )
-                    .values(last_seq=due.last_seq, evaluate_time=now)
-                )
-                return bool(claimed.rowcount)  # type: ignore[attr-defined]
-        except IntegrityError:
-            return False  # another process made the cursor first
+        """Claim the window: a compare-and-set on the cursor, so that a restart neither skips
+        nor repeats it and two processes do not both evaluate it."""
+        with self._db.unit_of_work() as session:
+            if due.expected is None:
+                return self._repo.add_cursor(session, policy_id, version, due.last_seq, now)
+            return self._repo.advance_cursor(
+                session, policy_id, version, due.expected, due.last_seq, now
+            )
 
     def _settle(self, policy_id: str, version: str, window: WindowData) -> None:
         """Record which records the claimed window held and how many had labels."""
         with self._db.unit_of_work() as session:
-            session.execute(
-                update(EvaluationRow)
-                .where(EvaluationRow.policy == policy_id, EvaluationRow.model_version == version)
-                .values(first_seq=window.first_seq or 0, labeled_records=window.labeled_records)
+            self._repo.settle_cursor(
+                session, policy_id, version, window.first_seq or 0, window.labeled_records
             )
 
     async def _evaluate(
@@ -318,7 +298,7 @@ class Evaluator:
             return None
         started = time.perf_counter()
         window = await asyncio.to_thread(
-            read_window, self._db, reference, due.bounds, sample_rows=self._sample_rows
+            read_window, self._db, self._repo, reference, due.bounds, sample_rows=self._sample_rows
         )
         await asyncio.to_thread(self._settle, policy_id, version, window)
         report = await asyncio.to_thread(build_report, reference, window, policy, now)

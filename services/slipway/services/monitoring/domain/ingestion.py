@@ -13,9 +13,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
 
-from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from slipway.common.v1 import tensor_pb2
@@ -27,7 +25,8 @@ from slipway.core.idempotency import find, find_json, key_for, remember_json
 from slipway.core.names import MODEL_ID, VERSION_NUMBER
 from slipway.core.values import valid_timestamp
 from slipway.monitoring.v1 import prediction_record_pb2
-from slipway.services.monitoring.storage.tables import PendingLabelRow, PredictionRow
+from slipway.services.monitoring.domain.entities import NewPrediction
+from slipway.services.monitoring.storage.repository import MonitoringRepository
 
 SERVICE = "monitoring"
 MAX_LABELS_PER_CALL = 10_000
@@ -132,8 +131,9 @@ def record_problem(record: prediction_record_pb2.PredictionRecord) -> str:
 
 
 class Ingestion:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, repository: MonitoringRepository) -> None:
         self._db = db
+        self._repo = repository
 
     def ingest_predictions(
         self,
@@ -151,7 +151,7 @@ class Ingestion:
                 return BatchResult(rejected=len(records))  # a resent batch: stored once
             accepted = rows = rejected = 0
             models: dict[str, list[int]] = {}
-            values: list[dict[str, Any]] = []
+            values: list[NewPrediction] = []
             stored: list[prediction_record_pb2.PredictionRecord] = []
             for item in records:
                 if record_problem(item):
@@ -161,27 +161,24 @@ class Ingestion:
                 model = model_of_version(item.model_version) or ""
                 time = item.time.ToDatetime(tzinfo=UTC) if item.HasField("time") else now
                 values.append(
-                    {
-                        "model": model,
-                        "model_version": item.model_version,
-                        "request_id": item.request_id,
-                        "role": ROLES[item.role],
-                        "alias": item.alias[:64],
-                        "time": time,
-                        "received_time": now,
-                        "row_count": item.row_count,
-                        "record": item.SerializeToString(),
-                        "label": None,
-                        "label_time": None,
-                    }
+                    NewPrediction(
+                        model=model,
+                        model_version=item.model_version,
+                        request_id=item.request_id,
+                        role=ROLES[item.role],
+                        alias=item.alias[:64],
+                        time=time,
+                        received_time=now,
+                        row_count=item.row_count,
+                        record=item.SerializeToString(),
+                    )
                 )
                 accepted += 1
                 rows += item.row_count
                 counts = models.setdefault(model, [0, 0])
                 counts[0] += 1
                 counts[1] += item.row_count
-            if values:  # one executemany, in order; no ORM object per record
-                session.execute(insert(PredictionRow), values)
+            self._repo.add_predictions(session, values)
             # Only stored records join: a rejected one's request id may not even be storable.
             self._join_pending(session, stored)
             audit_record(
@@ -204,9 +201,8 @@ class Ingestion:
                 accepted, rows, rejected, tuple((m, c[0], c[1]) for m, c in sorted(models.items()))
             )
 
-    @staticmethod
     def _join_pending(
-        session: Session, records: list[prediction_record_pb2.PredictionRecord]
+        self, session: Session, records: list[prediction_record_pb2.PredictionRecord]
     ) -> None:
         """Labels that were waiting for these records join them; a shadow record also takes the
         label its request's primary record already has (the shadow version scored the same
@@ -214,46 +210,22 @@ class Ingestion:
         request_ids = sorted({r.request_id for r in records})
         if not request_ids:
             return
-        pending = session.scalars(
-            select(PendingLabelRow).where(PendingLabelRow.request_id.in_(request_ids))
-        ).all()
-        for label in pending:
-            query = select(PredictionRow).where(
-                PredictionRow.request_id == label.request_id, PredictionRow.label.is_(None)
+        repo = self._repo
+        for label in repo.pending_labels(session, request_ids):
+            waiting = repo.predictions_of_request(
+                session, label.request_id, label.model, unlabeled=True
             )
-            if label.model:
-                query = query.where(PredictionRow.model == label.model)
-            fitting = [p for p in session.scalars(query) if _label_fits(label.label, p.row_count)]
+            fitting = [seq for seq, rows in waiting if _label_fits(label.label, rows)]
             if not fitting:
                 continue
-            for prediction in fitting:
-                prediction.label, prediction.label_time = label.label, label.label_time
-            session.delete(label)
+            repo.set_labels(session, fitting, label.label, label.label_time)
+            repo.delete_pending_label(session, label.id)
         shadows = sorted(
             {r.request_id for r in records if r.role == prediction_record_pb2.TRAFFIC_ROLE_SHADOW}
         )
         if shadows:
-            session.flush()
-            labeled = session.execute(
-                select(
-                    PredictionRow.request_id,
-                    PredictionRow.model,
-                    PredictionRow.label,
-                    PredictionRow.label_time,
-                    PredictionRow.row_count,
-                ).where(PredictionRow.request_id.in_(shadows), PredictionRow.label.is_not(None))
-            ).all()
-            for request, model, known, known_time, row_count in labeled:
-                session.execute(
-                    update(PredictionRow)
-                    .where(
-                        PredictionRow.request_id == request,
-                        PredictionRow.model == model,
-                        PredictionRow.label.is_(None),
-                        PredictionRow.row_count == row_count,
-                    )
-                    .values(label=known, label_time=known_time)
-                )
+            for known in repo.known_labels(session, shadows):
+                repo.label_unlabeled(session, known)
 
     def ingest_ground_truth(
         self, actor: Principal, truths: list[prediction_record_pb2.GroundTruth], *, request_id: str
@@ -278,21 +250,17 @@ class Ingestion:
                 time = truth.time.ToDatetime(tzinfo=UTC) if truth.HasField("time") else now
                 # Every record of the request: the version that answered, and any canary or
                 # shadow version that scored the same rows.
-                query = select(PredictionRow.seq, PredictionRow.row_count).where(
-                    PredictionRow.request_id == truth.request_id
+                predictions = self._repo.predictions_of_request(
+                    session, truth.request_id, truth.model
                 )
-                if truth.model:
-                    query = query.where(PredictionRow.model == truth.model)
-                predictions = session.execute(query.order_by(PredictionRow.seq)).all()
                 if not predictions:
-                    session.add(
-                        PendingLabelRow(
-                            request_id=truth.request_id,
-                            model=truth.model[:256],
-                            label=label,
-                            label_time=time,
-                            received_time=now,
-                        )
+                    self._repo.add_pending_label(
+                        session,
+                        request_id=truth.request_id,
+                        model=truth.model[:256],
+                        label=label,
+                        label_time=time,
+                        received_time=now,
                     )
                     pending += 1
                     continue
@@ -300,11 +268,7 @@ class Ingestion:
                 if not fitting:
                     rejected += 1
                     continue
-                session.execute(
-                    update(PredictionRow)
-                    .where(PredictionRow.seq.in_(fitting))
-                    .values(label=label, label_time=time)
-                )
+                self._repo.set_labels(session, fitting, label, time)
                 matched += 1
             result = LabelResult(matched, pending, rejected)
             audit_record(

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf import duration_pb2, field_mask_pb2
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from slipway.core.audit import record
@@ -38,7 +37,7 @@ from slipway.services.monitoring.domain.alerts import POLICY_PREFIX as PREFIX
 from slipway.services.monitoring.domain.alerts import Change, resolve_for_deleted_policy
 from slipway.services.monitoring.domain.performance import METRICS
 from slipway.services.monitoring.domain.reports import METHODS, NUMERIC_ONLY
-from slipway.services.monitoring.storage.tables import PolicyRow
+from slipway.services.monitoring.storage.repository import MonitoringRepository
 
 SERVICE = "monitoring"
 POLICY_ID = re.compile(r"[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?")
@@ -244,15 +243,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _message(row: PolicyRow) -> policy_pb2.MonitoringPolicy:
-    policy = policy_pb2.MonitoringPolicy()
-    policy.ParseFromString(row.policy)
-    return policy
-
-
 class Policies:
-    def __init__(self, db: Database, protected_aliases: frozenset[str]) -> None:
+    def __init__(
+        self, db: Database, protected_aliases: frozenset[str], repository: MonitoringRepository
+    ) -> None:
         self._db = db
+        self._repo = repository
         self._protected = protected_aliases
         self.on_change: list[Any] = []
 
@@ -262,12 +258,10 @@ class Policies:
         key = key_for(SERVICE, method, request_id, actor.name)
         return key, find_json(session, key)
 
-    @staticmethod
-    def _row(session: Session, policy_id: str, *, lock: bool = False) -> PolicyRow:
-        query = select(PolicyRow).where(PolicyRow.id == policy_id)
-        if lock:
-            query = query.with_for_update()
-        row = session.scalars(query).one_or_none()
+    def _row(
+        self, session: Session, policy_id: str, *, lock: bool = False
+    ) -> policy_pb2.MonitoringPolicy:
+        row = self._repo.get_policy(session, policy_id, lock=lock)
         if row is None:
             raise NotFoundError(
                 f"{PREFIX}{policy_id} does not exist",
@@ -295,9 +289,9 @@ class Policies:
         with self._db.unit_of_work() as session:
             key, done = self._replayed(session, actor, "CreateMonitoringPolicy", request_id)
             if done is not None:
-                return _message(self._row(session, done["id"]))
+                return self._row(session, done["id"])
             policy_id = policy_id or f"p{uuid.uuid4().hex[:12]}"
-            if session.get(PolicyRow, policy_id) is not None:
+            if self._repo.policy_exists(session, policy_id):
                 raise AlreadyExistsError(
                     f"{PREFIX}{policy_id} already exists",
                     reason="POLICY_EXISTS",
@@ -311,18 +305,7 @@ class Policies:
             stored.create_time.FromDatetime(now)
             stored.update_time.FromDatetime(now)
             stored.etag = _etag(stored)
-            session.add(
-                PolicyRow(
-                    id=policy_id,
-                    model=stored.model,
-                    disabled=stored.disabled,
-                    policy=stored.SerializeToString(),
-                    created_by=actor.name,
-                    create_time=now,
-                    update_time=now,
-                    etag=stored.etag,
-                )
-            )
+            self._repo.add_policy(session, policy_id, stored, actor.name, now)
             record(
                 session,
                 service=SERVICE,
@@ -337,40 +320,28 @@ class Policies:
 
     def get(self, policy_id: str) -> policy_pb2.MonitoringPolicy:
         with self._db.unit_of_work(read_only=True) as session:
-            return _message(self._row(session, policy_id))
+            return self._row(session, policy_id)
 
     def list_policies(
         self, *, model: str, cursor: Mapping[str, Any] | None, limit: int
     ) -> PolicyPage:
         with self._db.unit_of_work(read_only=True) as session:
-            query = select(PolicyRow).order_by(PolicyRow.id)
-            if model:
-                query = query.where(PolicyRow.model == model)
-            if cursor is not None:
-                query = query.where(PolicyRow.id > str(cursor.get("after", "")))
-            rows = session.scalars(query.limit(limit + 1)).all()
+            after = None if cursor is None else str(cursor.get("after", ""))
+            rows = self._repo.list_policies(session, model=model, after=after, limit=limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
         return PolicyPage(
-            [_message(r) for r in rows], {"after": rows[-1].id} if more and rows else None
+            rows, {"after": rows[-1].name.removeprefix(PREFIX)} if more and rows else None
         )
 
     def enabled(self) -> list[policy_pb2.MonitoringPolicy]:
         with self._db.unit_of_work(read_only=True) as session:
-            rows = session.scalars(
-                select(PolicyRow).where(PolicyRow.disabled.is_(False)).order_by(PolicyRow.id)
-            ).all()
-        return [_message(r) for r in rows]
+            return self._repo.enabled_policies(session)
 
     def first_enabled_for(self, model: str) -> policy_pb2.MonitoringPolicy | None:
         with self._db.unit_of_work(read_only=True) as session:
-            row = session.scalars(
-                select(PolicyRow)
-                .where(PolicyRow.model == model, PolicyRow.disabled.is_(False))
-                .order_by(PolicyRow.create_time, PolicyRow.id)
-                .limit(1)
-            ).one_or_none()
-        return None if row is None else _message(row)
+            found = self._repo.enabled_policies(session, model, limit=1)
+        return found[0] if found else None
 
     def update(
         self,
@@ -400,9 +371,8 @@ class Policies:
         with self._db.unit_of_work() as session:
             key, done = self._replayed(session, actor, "UpdateMonitoringPolicy", request_id)
             if done is not None:
-                return _message(self._row(session, policy_id))
-            row = self._row(session, policy_id, lock=True)
-            before = _message(row)
+                return self._row(session, policy_id)
+            before = self._row(session, policy_id, lock=True)
             if policy.etag and policy.etag != before.etag:
                 raise AbortedError(
                     f"{before.name} changed since it was read; read it again and retry",
@@ -417,12 +387,7 @@ class Policies:
             now = _now()
             after.update_time.FromDatetime(now)
             after.etag = _etag(after)
-            row.policy, row.disabled, row.update_time, row.etag = (
-                after.SerializeToString(),
-                after.disabled,
-                now,
-                after.etag,
-            )
+            self._repo.save_policy(session, policy_id, after, now)
             record(
                 session,
                 service=SERVICE,
@@ -443,16 +408,17 @@ class Policies:
             key, done = self._replayed(session, actor, "DeleteMonitoringPolicy", request_id)
             if done is not None:
                 return []
-            row = self._row(session, policy_id, lock=True)
-            if etag and etag != row.etag:
+            before = self._row(session, policy_id, lock=True)
+            if etag and etag != before.etag:
                 raise AbortedError(
                     f"{PREFIX}{policy_id} changed since it was read; read it again and retry",
                     reason="ETAG_MISMATCH",
                     metadata={"resource": f"{PREFIX}{policy_id}"},
                 )
-            before = _message(row)
-            session.delete(row)
-            resolved = resolve_for_deleted_policy(session, before.name, actor, reason, request_id)
+            self._repo.delete_policy(session, policy_id)
+            resolved = resolve_for_deleted_policy(
+                self._repo, session, before.name, actor, reason, request_id
+            )
             record(
                 session,
                 service=SERVICE,
