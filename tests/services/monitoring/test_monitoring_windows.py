@@ -26,7 +26,7 @@ from slipway.monitoring.v1 import monitoring_service_pb2 as pb
 from slipway.services.monitoring.domain.alerts import Alerts
 from slipway.services.monitoring.domain.evaluation import Evaluator
 from slipway.services.monitoring.domain.policies import Policies
-from slipway.services.monitoring.peers.registry import ReferenceSource
+from slipway.services.monitoring.peers.registry import RegistryReferenceSource
 from slipway.services.monitoring.storage.repository import SqlMonitoringRepository
 from slipway.services.monitoring.storage.tables import PredictionRow
 from slipway.services.serving.sinks.prediction_log import tensor
@@ -229,7 +229,9 @@ async def test_logs_past_the_retention_are_purged_and_the_purge_is_audited(
             SqlMonitoringRepository(),
             Policies(migrated_db, frozenset(), SqlMonitoringRepository()),
             Alerts(migrated_db, SqlMonitoringRepository()),
-            ReferenceSource(PeerTarget(registry.address), ArtifactCache(tmp_path / "cache")),
+            RegistryReferenceSource(
+                PeerTarget(registry.address), ArtifactCache(tmp_path / "cache")
+            ),
             None,
             sample_rows=100,
             retention=retention,

@@ -19,8 +19,8 @@ from slipway.services.monitoring.domain.evaluation import Evaluator
 from slipway.services.monitoring.domain.ingestion import Ingestion
 from slipway.services.monitoring.domain.policies import Policies
 from slipway.services.monitoring.metrics import MonitoringMetrics
-from slipway.services.monitoring.peers.registry import ReferenceSource
-from slipway.services.monitoring.peers.training import Retrainer
+from slipway.services.monitoring.peers.registry import RegistryReferenceSource
+from slipway.services.monitoring.peers.training import TrainingRetrainer
 from slipway.services.monitoring.settings import MonitoringSettings
 from slipway.services.monitoring.storage.repository import SqlMonitoringRepository
 
@@ -37,9 +37,9 @@ def build(settings: MonitoringSettings, db: Database) -> ServiceApp:
         settings.registry_token_file, settings.tokens_file, fallback="service:monitoring"
     )
     alerts = Alerts(db, repository, actor)
-    references = ReferenceSource(settings.registry, ArtifactCache(settings.cache_dir))
+    references = RegistryReferenceSource(settings.registry, ArtifactCache(settings.cache_dir))
     training = settings.training
-    retrainer = Retrainer(training) if training is not None else None
+    retrainer = TrainingRetrainer(training) if training is not None else None
     if retrainer is None:
         log.warning("no training target: policies with the RETRAIN action will only alert")
     evaluator = Evaluator(

@@ -9,6 +9,7 @@ from prometheus_client.registry import Collector
 
 from slipway.monitoring.v1 import alert_pb2, drift_pb2
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
+from slipway.services.monitoring.domain.entities import RetrainingDecision
 
 
 class MonitoringMetrics:
@@ -152,11 +153,8 @@ class MonitoringMetrics:
         kind = alert_pb2.AlertKind.Name(alert.kind).removeprefix("ALERT_KIND_").lower()
         self.alerts.labels(alert.model, kind, transition).inc()
 
-    def observe_decision(
-        self, model: str, decision: alert_pb2.RetrainingDecision.ValueType
-    ) -> None:
-        name = alert_pb2.RetrainingDecision.Name(decision).removeprefix("RETRAINING_DECISION_")
-        self.retraining.labels(model, name.lower()).inc()
+    def observe_decision(self, model: str, decision: RetrainingDecision) -> None:
+        self.retraining.labels(model, decision.name.lower()).inc()
 
     def set_firing(self, counts: dict[tuple[str, str], int]) -> None:
         """Alerts firing now, by (model, kind), as read from the database."""

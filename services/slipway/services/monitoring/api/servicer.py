@@ -25,9 +25,9 @@ from slipway.services.monitoring.domain.alerts import (
 )
 from slipway.services.monitoring.domain.evaluation import Evaluator
 from slipway.services.monitoring.domain.ingestion import BatchResult, Ingestion
+from slipway.services.monitoring.domain.peers import ReferenceSource
 from slipway.services.monitoring.domain.policies import Policies, policy_id_of
 from slipway.services.monitoring.metrics import MonitoringMetrics
-from slipway.services.monitoring.peers.registry import ReferenceSource
 
 T = TypeVar("T")
 TRANSITIONS = {
@@ -177,7 +177,7 @@ class MonitoringServicer:
         else:
             found = await self._call(policies.first_enabled_for, model)
             policy = found if found is not None else policy_pb2.MonitoringPolicy(model=model)
-        version = (await self._references.version(request.model_version)).name
+        version = await self._references.version_name(request.model_version)
         report = await self._evaluator.report(version, policy, start, end)
         return pb.GetMonitoringReportResponse(report=report)
 

@@ -26,6 +26,7 @@ from slipway.core.errors import InvalidArgumentError, NotFoundError
 from slipway.monitoring.v1 import alert_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
+from slipway.services.monitoring.domain.entities import RetrainingDecision
 from slipway.services.monitoring.domain.reports import summary_of
 from slipway.services.monitoring.storage.repository import MonitoringRepository
 
@@ -47,19 +48,19 @@ KINDS: dict[str, alert_pb2.AlertKind.ValueType] = {
 KIND_NAMES = {value: name for name, value in KINDS.items()}
 STATES = {alert_pb2.ALERT_STATE_FIRING: "firing", alert_pb2.ALERT_STATE_RESOLVED: "resolved"}
 DECISIONS = {
-    alert_pb2.RETRAINING_DECISION_TRIGGERED: "triggered",
-    alert_pb2.RETRAINING_DECISION_SKIPPED_COOLDOWN: "skipped_cooldown",
-    alert_pb2.RETRAINING_DECISION_SKIPPED_JOB_RUNNING: "skipped_job_running",
-    alert_pb2.RETRAINING_DECISION_FAILED: "failed",
+    RetrainingDecision.TRIGGERED: alert_pb2.RETRAINING_DECISION_TRIGGERED,
+    RetrainingDecision.SKIPPED_COOLDOWN: alert_pb2.RETRAINING_DECISION_SKIPPED_COOLDOWN,
+    RetrainingDecision.SKIPPED_JOB_RUNNING: alert_pb2.RETRAINING_DECISION_SKIPPED_JOB_RUNNING,
+    RetrainingDecision.FAILED: alert_pb2.RETRAINING_DECISION_FAILED,
 }
 # Alerts and retraining decisions are the monitoring service's own acts, recorded under the
 # principal of its own token (see ``core.auth.own_principal``).
 DEFAULT_ACTOR = Principal(name="service:monitoring", roles=frozenset({"service"}))
 SKIPS = frozenset(
     {
-        alert_pb2.RETRAINING_DECISION_SKIPPED_COOLDOWN,
-        alert_pb2.RETRAINING_DECISION_SKIPPED_JOB_RUNNING,
-        alert_pb2.RETRAINING_DECISION_FAILED,
+        RetrainingDecision.SKIPPED_COOLDOWN,
+        RetrainingDecision.SKIPPED_JOB_RUNNING,
+        RetrainingDecision.FAILED,
     }
 )
 
@@ -324,7 +325,7 @@ class Alerts:
     def record_retraining(
         self,
         alert_name: str,
-        decision: alert_pb2.RetrainingDecision.ValueType,
+        decision: RetrainingDecision,
         *,
         job: str,
         detail: str,
@@ -343,11 +344,11 @@ class Alerts:
                 # keeps the trigger and says what happened since (the audit log has each one).
                 alert.retraining_detail = (
                     f"{alert.training_job} was started for this alert; then "
-                    f"{DECISIONS[decision].replace('_', ' ')} ({alert.report.name}): "
+                    f"{decision.name.lower().replace('_', ' ')} ({alert.report.name}): "
                     f"{detail}"
                 )[:2048]
             else:
-                alert.retraining_decision = decision
+                alert.retraining_decision = DECISIONS[decision]
                 alert.training_job = job
                 alert.retraining_detail = detail[:2048]
             alert.update_time.FromDatetime(now)
@@ -356,17 +357,14 @@ class Alerts:
                 alert,
                 state=STATES.get(alert.state, ""),
                 now=now,
-                retrained=decision == alert_pb2.RETRAINING_DECISION_TRIGGERED,
+                retrained=decision is RetrainingDecision.TRIGGERED,
             )
             action = (
                 "monitoring.RetrainingTriggered"
-                if decision == alert_pb2.RETRAINING_DECISION_TRIGGERED
+                if decision is RetrainingDecision.TRIGGERED
                 else "monitoring.RetrainingSkipped"
                 if decision
-                in (
-                    alert_pb2.RETRAINING_DECISION_SKIPPED_COOLDOWN,
-                    alert_pb2.RETRAINING_DECISION_SKIPPED_JOB_RUNNING,
-                )
+                in (RetrainingDecision.SKIPPED_COOLDOWN, RetrainingDecision.SKIPPED_JOB_RUNNING)
                 else "monitoring.RetrainingFailed"
             )
             return self._save(
@@ -376,7 +374,7 @@ class Alerts:
                 action,
                 request_id,
                 {
-                    "decision": DECISIONS.get(decision, ""),
+                    "decision": decision.name.lower(),
                     "training_job": job,
                     "detail": detail[:1024],
                 },

@@ -29,10 +29,11 @@ from datetime import UTC, datetime, timedelta
 from slipway.core.audit import record
 from slipway.core.db import Database
 from slipway.core.logs import get_logger
-from slipway.monitoring.v1 import alert_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
-from slipway.services.monitoring.domain.alerts import Alerts, Change
+from slipway.services.monitoring.domain.alerts import KIND_NAMES, Alerts, Change
+from slipway.services.monitoring.domain.entities import RetrainingRequest, RetrainingTrigger
+from slipway.services.monitoring.domain.peers import ReferenceSource, Retrainer
 from slipway.services.monitoring.domain.policies import Policies
 from slipway.services.monitoring.domain.reference import Reference
 from slipway.services.monitoring.domain.reports import (
@@ -43,10 +44,7 @@ from slipway.services.monitoring.domain.reports import (
 )
 from slipway.services.monitoring.domain.window import WindowBuilder, WindowData
 from slipway.services.monitoring.metrics import MonitoringMetrics
-from slipway.services.monitoring.peers.registry import ReferenceSource
-from slipway.services.monitoring.peers.training import Retrainer
 from slipway.services.monitoring.storage.repository import MonitoringRepository
-from slipway.training.v1 import training_job_pb2
 
 log = get_logger("slipway.monitoring.evaluation")
 
@@ -54,6 +52,7 @@ DRIFT_KINDS = ("data_drift", "prediction_drift", "target_drift")
 PURGE_EVERY_SECONDS = 600.0
 PURGE_BATCH = 5000
 PERFORMANCE_KINDS = ("performance", "concept_drift")
+DEFAULT_COOLDOWN = timedelta(hours=1)
 
 
 def _now() -> datetime:
@@ -341,40 +340,54 @@ class Evaluator:
         now: datetime,
     ) -> Change | None:
         firing = {
-            alert_pb2.AlertKind.Name(c.alert.kind): c
+            KIND_NAMES.get(c.alert.kind, ""): c
             for c in changes
             if c.transition in ("fired", "updated")
         }
-        chosen: tuple[Change, training_job_pb2.TrainingTrigger.ValueType] | None = None
+        chosen: tuple[Change, RetrainingTrigger] | None = None
         for kind in PERFORMANCE_KINDS:
-            change = firing.get(f"ALERT_KIND_{kind.upper()}")
+            change = firing.get(kind)
             if change is not None:
-                chosen = (change, training_job_pb2.TRAINING_TRIGGER_PERFORMANCE)
+                chosen = (change, RetrainingTrigger.PERFORMANCE)
                 break
         if chosen is None:
             for kind in DRIFT_KINDS:
-                change = firing.get(f"ALERT_KIND_{kind.upper()}")
+                change = firing.get(kind)
                 if change is not None:
-                    chosen = (change, training_job_pb2.TRAINING_TRIGGER_DRIFT)
+                    chosen = (change, RetrainingTrigger.DRIFT)
                     break
         if chosen is None or self._retrainer is None:
             return None
         change, trigger = chosen
         last = await asyncio.to_thread(self._alerts.last_retraining, policy.name, policy.model)
+        retraining = policy.retraining
         decision = await self._retrainer.decide(
-            policy=policy,
-            alert=change.alert,
-            trigger=trigger,
-            source_job=reference.training_job,
-            last_trigger=last,
-            now=now,
+            RetrainingRequest(
+                model=policy.model,
+                model_version=change.alert.model_version,
+                policy=policy.name,
+                alert=change.alert.name,
+                summary=change.alert.summary,
+                report=change.alert.report.name,
+                trigger=trigger,
+                source_job=retraining.source_training_job or reference.training_job,
+                dataset_path=retraining.dataset_path,
+                alias_on_success=retraining.alias_on_success,
+                cooldown=(
+                    retraining.cooldown.ToTimedelta()
+                    if retraining.HasField("cooldown")
+                    else DEFAULT_COOLDOWN
+                ),
+                last_trigger=last,
+                now=now,
+            )
         )
         if self._metrics is not None:
             self._metrics.observe_decision(policy.model, decision.decision)
         log.info(
             "retraining decision",
             alert=change.alert.name,
-            decision=alert_pb2.RetrainingDecision.Name(decision.decision),
+            decision=f"RETRAINING_DECISION_{decision.decision.name}",
             training_job=decision.job,
             detail=decision.detail,
         )

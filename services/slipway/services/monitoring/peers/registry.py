@@ -22,7 +22,9 @@ CALL_TIMEOUT = 30.0
 UNREACHABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 
 
-class ReferenceSource:
+class RegistryReferenceSource:
+    """The domain's ``ReferenceSource`` over the registry."""
+
     def __init__(
         self,
         registry: PeerTarget,
@@ -79,6 +81,10 @@ class ReferenceSource:
                 reason="REGISTRY_REFUSED",
             ) from error
         return reply.model_version
+
+    async def version_name(self, name: str) -> str:
+        """``models/m/versions/n`` for a version name or ``models/m@alias``."""
+        return (await self.version(name)).name
 
     async def reference(self, name: str) -> Reference:
         """The reference of version ``name`` (``models/m/versions/n``)."""
