@@ -23,6 +23,7 @@ from slipway.ml.artifact_cache import ArtifactCache
 from slipway.monitoring.v1 import drift_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
+from slipway.services.monitoring.api.converters import PolicyDocuments
 from slipway.services.monitoring.domain.alerts import Alerts
 from slipway.services.monitoring.domain.evaluation import Evaluator
 from slipway.services.monitoring.domain.policies import Policies
@@ -227,7 +228,7 @@ async def test_logs_past_the_retention_are_purged_and_the_purge_is_audited(
         return Evaluator(
             migrated_db,
             SqlMonitoringRepository(),
-            Policies(migrated_db, frozenset(), SqlMonitoringRepository()),
+            Policies(migrated_db, frozenset(), SqlMonitoringRepository(), PolicyDocuments()),
             Alerts(migrated_db, SqlMonitoringRepository()),
             RegistryReferenceSource(
                 PeerTarget(registry.address), ArtifactCache(tmp_path / "cache")

@@ -13,6 +13,7 @@ from slipway.core.logs import get_logger
 from slipway.core.server import ServiceRegistration
 from slipway.ml.artifact_cache import ArtifactCache
 from slipway.monitoring.v1 import monitoring_service_pb2
+from slipway.services.monitoring.api.converters import PolicyDocuments
 from slipway.services.monitoring.api.servicer import MonitoringServicer
 from slipway.services.monitoring.domain.alerts import Alerts
 from slipway.services.monitoring.domain.evaluation import Evaluator
@@ -32,7 +33,7 @@ def build(settings: MonitoringSettings, db: Database) -> ServiceApp:
     assert settings.cache_dir is not None
     metrics = MonitoringMetrics()
     repository = SqlMonitoringRepository()
-    policies = Policies(db, frozenset(settings.protected_aliases), repository)
+    policies = Policies(db, frozenset(settings.protected_aliases), repository, PolicyDocuments())
     actor = own_principal(
         settings.registry_token_file, settings.tokens_file, fallback="service:monitoring"
     )

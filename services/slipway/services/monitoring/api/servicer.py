@@ -14,8 +14,8 @@ from slipway.core.names import MODEL_ID, version_ref
 from slipway.core.pagination import decode_page_token, encode_page_token, page_size
 from slipway.core.values import valid_timestamp
 from slipway.core.waits import first_of
-from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
+from slipway.services.monitoring.api.converters import policy_from_pb, policy_to_pb
 from slipway.services.monitoring.domain.alerts import (
     KIND_NAMES,
     STATES,
@@ -23,6 +23,7 @@ from slipway.services.monitoring.domain.alerts import (
     alert_id_of,
     report_id_of,
 )
+from slipway.services.monitoring.domain.entities import Policy
 from slipway.services.monitoring.domain.evaluation import Evaluator
 from slipway.services.monitoring.domain.ingestion import BatchResult, Ingestion
 from slipway.services.monitoring.domain.peers import ReferenceSource
@@ -176,7 +177,7 @@ class MonitoringServicer:
                 )
         else:
             found = await self._call(policies.first_enabled_for, model)
-            policy = found if found is not None else policy_pb2.MonitoringPolicy(model=model)
+            policy = found if found is not None else Policy(model=model)
         version = await self._references.version_name(request.model_version)
         report = await self._evaluator.report(version, policy, start, end)
         return pb.GetMonitoringReportResponse(report=report)
@@ -194,18 +195,18 @@ class MonitoringServicer:
         created = await self._call(
             policies.create,
             current_principal(),
-            request.monitoring_policy,
+            policy_from_pb(request.monitoring_policy),
             policy_id=request.monitoring_policy_id,
             reason=request.reason,
             request_id=request.request_id,
         )
-        return pb.CreateMonitoringPolicyResponse(monitoring_policy=created)
+        return pb.CreateMonitoringPolicyResponse(monitoring_policy=policy_to_pb(created))
 
     async def GetMonitoringPolicy(
         self, request: pb.GetMonitoringPolicyRequest, context: Context
     ) -> pb.GetMonitoringPolicyResponse:
         policy = await self._call(self._policies.get, policy_id_of(request.name))
-        return pb.GetMonitoringPolicyResponse(monitoring_policy=policy)
+        return pb.GetMonitoringPolicyResponse(monitoring_policy=policy_to_pb(policy))
 
     async def ListMonitoringPolicies(
         self, request: pb.ListMonitoringPoliciesRequest, context: Context
@@ -218,7 +219,7 @@ class MonitoringServicer:
         )
         token = encode_page_token(page.next_cursor, parameters) if page.next_cursor else ""
         return pb.ListMonitoringPoliciesResponse(
-            monitoring_policies=page.policies, next_page_token=token
+            monitoring_policies=[policy_to_pb(p) for p in page.policies], next_page_token=token
         )
 
     async def UpdateMonitoringPolicy(
@@ -231,12 +232,12 @@ class MonitoringServicer:
         updated = await self._call(
             self._policies.update,
             current_principal(),
-            request.monitoring_policy,
-            request.update_mask,
+            policy_from_pb(request.monitoring_policy),
+            list(request.update_mask.paths),
             reason=request.reason,
             request_id=request.request_id,
         )
-        return pb.UpdateMonitoringPolicyResponse(monitoring_policy=updated)
+        return pb.UpdateMonitoringPolicyResponse(monitoring_policy=policy_to_pb(updated))
 
     async def DeleteMonitoringPolicy(
         self, request: pb.DeleteMonitoringPolicyRequest, context: Context

@@ -24,9 +24,8 @@ from slipway.core.context import Principal
 from slipway.core.db import Database
 from slipway.core.errors import InvalidArgumentError, NotFoundError
 from slipway.monitoring.v1 import alert_pb2
-from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
-from slipway.services.monitoring.domain.entities import RetrainingDecision
+from slipway.services.monitoring.domain.entities import Policy, RetrainingDecision, Severity
 from slipway.services.monitoring.domain.reports import summary_of
 from slipway.services.monitoring.storage.repository import MonitoringRepository
 
@@ -88,12 +87,17 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _severity(kind: str, policy: policy_pb2.MonitoringPolicy) -> alert_pb2.AlertSeverity.ValueType:
+def _severity(kind: str, policy: Policy) -> alert_pb2.AlertSeverity.ValueType:
+    chosen: Severity | None
     if kind in ("performance", "concept_drift"):
-        return policy.performance.severity or alert_pb2.ALERT_SEVERITY_CRITICAL
-    if kind == "data_quality":
-        return policy.data_quality.severity or alert_pb2.ALERT_SEVERITY_WARNING
-    return policy.drift.severity or alert_pb2.ALERT_SEVERITY_WARNING
+        chosen, default = policy.performance_settings.severity, Severity.CRITICAL
+    elif kind == "data_quality":
+        chosen, default = policy.data_quality_settings.severity, Severity.WARNING
+    else:
+        chosen, default = policy.drift_settings.severity, Severity.WARNING
+    if chosen is None or chosen is Severity.UNSPECIFIED:
+        chosen = default
+    return alert_pb2.AlertSeverity.Value(f"ALERT_SEVERITY_{chosen.name}")
 
 
 @dataclass(frozen=True)
@@ -195,7 +199,7 @@ class Alerts:
 
     def apply(
         self,
-        policy: policy_pb2.MonitoringPolicy,
+        policy: Policy,
         report: report_pb2.MonitoringReport,
         verdicts: Mapping[str, bool],
         judged: Collection[str],
@@ -249,7 +253,7 @@ class Alerts:
     def _fire(
         self,
         session: Session,
-        policy: policy_pb2.MonitoringPolicy,
+        policy: Policy,
         report: report_pb2.MonitoringReport,
         kind: str,
         now: datetime,

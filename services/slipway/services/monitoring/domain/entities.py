@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 
@@ -105,3 +106,163 @@ class RetrainingOutcome:
     decision: RetrainingDecision
     job: str = ""  # trainingJobs/{id}: the job started, or the one still running
     detail: str = ""
+
+
+# --- policies ---------------------------------------------------------------------------------
+# A policy is a settings document: a field left unset (None) differs from one set to its zero,
+# as in the API (an unset cooldown takes the default, a zero one holds nothing back). An enum
+# value this server does not know arrives as None, so that the checks can name it.
+
+
+class DriftMethod(enum.Enum):
+    UNSPECIFIED = "UNSPECIFIED"
+    KS = "KS"
+    CHI_SQUARE = "CHI_SQUARE"
+    Z_TEST = "Z_TEST"
+    WASSERSTEIN = "WASSERSTEIN"
+    JENSEN_SHANNON = "JENSEN_SHANNON"
+    PSI = "PSI"
+
+
+class ConceptDriftDetector(enum.Enum):
+    UNSPECIFIED = "UNSPECIFIED"
+    PAGE_HINKLEY = "PAGE_HINKLEY"
+    ADWIN = "ADWIN"
+    DISABLED = "DISABLED"
+
+
+class Severity(enum.Enum):
+    UNSPECIFIED = "UNSPECIFIED"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    CRITICAL = "CRITICAL"
+
+
+class PolicyAction(enum.Enum):
+    UNSPECIFIED = "UNSPECIFIED"
+    ALERT = "ALERT"
+    RETRAIN = "RETRAIN"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A length of time exactly as given: whole seconds and nanoseconds."""
+
+    seconds: int = 0
+    nanos: int = 0
+
+    def total_seconds(self) -> float | None:
+        """The length in seconds; None when the nanoseconds pass a second or have the other
+        sign (what google.protobuf.Duration forbids)."""
+        seconds, nanos = self.seconds, self.nanos
+        if abs(nanos) >= 1_000_000_000 or (seconds < 0 < nanos) or (nanos < 0 < seconds):
+            return None
+        return seconds + nanos / 1e9
+
+    def as_timedelta(self) -> timedelta:
+        """To the microsecond, rounded toward zero."""
+        micros = abs(self.nanos) // 1000
+        return timedelta(seconds=self.seconds, microseconds=micros if self.nanos >= 0 else -micros)
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """At most one of the two is set."""
+
+    row_count: int | None = None
+    duration: Span | None = None
+
+
+@dataclass(frozen=True)
+class DriftTest:
+    method: DriftMethod | None = DriftMethod.UNSPECIFIED
+    threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class DriftSettings:
+    numeric: DriftTest | None = None
+    categorical: DriftTest | None = None
+    binary: DriftTest | None = None
+    feature_overrides: Mapping[str, DriftTest] = field(default_factory=dict)
+    dataset_drift_share: float | None = None
+    psi_bins: int = 0
+    severity: Severity | None = Severity.UNSPECIFIED
+
+
+@dataclass(frozen=True)
+class MetricThreshold:
+    metric: str
+    max_degradation: float | None = None
+    bound: float | None = None
+
+
+@dataclass(frozen=True)
+class PerformanceSettings:
+    thresholds: tuple[MetricThreshold, ...] = ()
+    concept_drift_detector: ConceptDriftDetector | None = ConceptDriftDetector.UNSPECIFIED
+    concept_drift_parameters: Mapping[str, float] = field(default_factory=dict)
+    severity: Severity | None = Severity.UNSPECIFIED
+
+
+@dataclass(frozen=True)
+class DataQualitySettings:
+    max_missing_share: float | None = None
+    max_out_of_range_share: float | None = None
+    alert_on_unseen_categories: bool = False
+    severity: Severity | None = Severity.UNSPECIFIED
+
+
+@dataclass(frozen=True)
+class RetrainingSettings:
+    cooldown: Span | None = None
+    alias_on_success: str = ""
+    source_training_job: str = ""
+    dataset_path: str = ""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A monitoring policy: what to watch on a model's traffic, when to alert, what to do."""
+
+    name: str = ""  # monitoringPolicies/{id}
+    model: str = ""
+    description: str = ""
+    disabled: bool = False
+    window: WindowSpec | None = None
+    min_samples: int = 0
+    drift: DriftSettings | None = None
+    performance: PerformanceSettings | None = None
+    data_quality: DataQualitySettings | None = None
+    action: PolicyAction | None = PolicyAction.UNSPECIFIED
+    retraining: RetrainingSettings | None = None
+    created_by: str = ""
+    create_time: datetime | None = None
+    update_time: datetime | None = None
+    etag: str = ""
+
+    @property
+    def drift_settings(self) -> DriftSettings:
+        return self.drift or DriftSettings()
+
+    @property
+    def performance_settings(self) -> PerformanceSettings:
+        return self.performance or PerformanceSettings()
+
+    @property
+    def data_quality_settings(self) -> DataQualitySettings:
+        return self.data_quality or DataQualitySettings()
+
+    @property
+    def retraining_settings(self) -> RetrainingSettings:
+        return self.retraining or RetrainingSettings()
+
+    @property
+    def window_duration(self) -> Span | None:
+        """The time window's length; None for a count window."""
+        return None if self.window is None else self.window.duration
+
+    @property
+    def window_rows(self) -> int:
+        """The count window's rows; 0 when unset (the default applies)."""
+        return (self.window.row_count or 0) if self.window is not None else 0

@@ -29,10 +29,14 @@ from datetime import UTC, datetime, timedelta
 from slipway.core.audit import record
 from slipway.core.db import Database
 from slipway.core.logs import get_logger
-from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
 from slipway.services.monitoring.domain.alerts import KIND_NAMES, Alerts, Change
-from slipway.services.monitoring.domain.entities import RetrainingRequest, RetrainingTrigger
+from slipway.services.monitoring.domain.entities import (
+    Policy,
+    PolicyAction,
+    RetrainingRequest,
+    RetrainingTrigger,
+)
 from slipway.services.monitoring.domain.peers import ReferenceSource, Retrainer
 from slipway.services.monitoring.domain.policies import Policies
 from slipway.services.monitoring.domain.reference import Reference
@@ -77,14 +81,11 @@ class Due:
     expected: tuple[int, int] | None  # (last_seq, labeled_records) now stored; None: no cursor
 
 
-def bounds_of(
-    policy: policy_pb2.MonitoringPolicy, now: datetime, upto_seq: int | None = None
-) -> WindowBounds:
-    if policy.window.WhichOneof("size") == "duration":
-        return WindowBounds(
-            start=now - policy.window.duration.ToTimedelta(), end=now, upto_seq=upto_seq
-        )
-    rows = policy.window.row_count or DEFAULT_WINDOW_ROWS
+def bounds_of(policy: Policy, now: datetime, upto_seq: int | None = None) -> WindowBounds:
+    duration = policy.window_duration
+    if duration is not None:
+        return WindowBounds(start=now - duration.as_timedelta(), end=now, upto_seq=upto_seq)
+    rows = policy.window_rows or DEFAULT_WINDOW_ROWS
     return WindowBounds(rows=rows, upto_seq=upto_seq)
 
 
@@ -153,7 +154,7 @@ class Evaluator:
     async def report(
         self,
         version: str,
-        policy: policy_pb2.MonitoringPolicy,
+        policy: Policy,
         start: datetime | None,
         end: datetime | None,
     ) -> report_pb2.MonitoringReport:
@@ -234,9 +235,7 @@ class Evaluator:
         with self._db.unit_of_work(read_only=True) as session:
             return self._repo.versions_with_traffic(session, model)
 
-    def _due(
-        self, policy: policy_pb2.MonitoringPolicy, version: str, last_seq: int, now: datetime
-    ) -> Due | None:
+    def _due(self, policy: Policy, version: str, last_seq: int, now: datetime) -> Due | None:
         """The window due for ``version``, if any: a new one, or the last one again when more
         of its records got their labels."""
         with self._db.unit_of_work(read_only=True) as session:
@@ -244,12 +243,10 @@ class Evaluator:
             after = cursor.last_seq if cursor is not None else 0
             if after >= last_seq:
                 due = False
-            elif policy.window.WhichOneof("size") == "duration":
-                due = cursor is None or (
-                    now - cursor.evaluate_time >= policy.window.duration.ToTimedelta()
-                )
+            elif (duration := policy.window_duration) is not None:
+                due = cursor is None or (now - cursor.evaluate_time >= duration.as_timedelta())
             else:
-                rows = policy.window.row_count or DEFAULT_WINDOW_ROWS
+                rows = policy.window_rows or DEFAULT_WINDOW_ROWS
                 due = self._repo.rows_after(session, version, after, last_seq) >= rows
             if due:
                 expected = None if cursor is None else (cursor.last_seq, cursor.labeled_records)
@@ -284,9 +281,7 @@ class Evaluator:
                 session, policy_id, version, window.first_seq or 0, window.labeled_records
             )
 
-    async def _evaluate(
-        self, policy: policy_pb2.MonitoringPolicy, version: str, last_seq: int
-    ) -> Evaluated | None:
+    async def _evaluate(self, policy: Policy, version: str, last_seq: int) -> Evaluated | None:
         now = _now()
         due = await asyncio.to_thread(self._due, policy, version, last_seq, now)
         if due is None:
@@ -317,7 +312,7 @@ class Evaluator:
                 version=version,
                 policy=policy.name,
             )
-        if policy.action == policy_pb2.POLICY_ACTION_RETRAIN and self._retrainer is not None:
+        if policy.action is PolicyAction.RETRAIN and self._retrainer is not None:
             retrained = await self._retrain(policy, reference, changes, request_id, now)
             if retrained is not None:
                 changes.append(retrained)
@@ -333,7 +328,7 @@ class Evaluator:
 
     async def _retrain(
         self,
-        policy: policy_pb2.MonitoringPolicy,
+        policy: Policy,
         reference: Reference,
         changes: list[Change],
         request_id: str,
@@ -360,7 +355,7 @@ class Evaluator:
             return None
         change, trigger = chosen
         last = await asyncio.to_thread(self._alerts.last_retraining, policy.name, policy.model)
-        retraining = policy.retraining
+        retraining = policy.retraining_settings
         decision = await self._retrainer.decide(
             RetrainingRequest(
                 model=policy.model,
@@ -374,8 +369,8 @@ class Evaluator:
                 dataset_path=retraining.dataset_path,
                 alias_on_success=retraining.alias_on_success,
                 cooldown=(
-                    retraining.cooldown.ToTimedelta()
-                    if retraining.HasField("cooldown")
+                    retraining.cooldown.as_timedelta()
+                    if retraining.cooldown is not None
                     else DEFAULT_COOLDOWN
                 ),
                 last_trigger=last,

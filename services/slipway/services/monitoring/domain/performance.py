@@ -33,8 +33,12 @@ from sklearn.metrics import (  # type: ignore[import-untyped]
 )
 
 from slipway.monitoring.v1 import drift_pb2
-from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
+from slipway.services.monitoring.domain.entities import (
+    ConceptDriftDetector,
+    MetricThreshold,
+    PerformanceSettings,
+)
 from slipway.services.monitoring.domain.reference import Reference
 from slipway.services.monitoring.domain.window import Labeled
 from slipway.services.monitoring.stats.concept import Adwin, PageHinkley
@@ -98,9 +102,7 @@ def metrics_of(reference: Reference, labeled: Labeled) -> dict[str, float]:
     return _regression(labeled)
 
 
-def _thresholds(
-    reference: Reference, config: policy_pb2.PerformanceConfig
-) -> list[policy_pb2.MetricThreshold]:
+def _thresholds(reference: Reference, config: PerformanceSettings) -> list[MetricThreshold]:
     if config.thresholds:
         return list(config.thresholds)
     metric = "accuracy" if reference.task == "classification" else "rmse"
@@ -108,14 +110,12 @@ def _thresholds(
     if holdout is None or not math.isfinite(holdout):
         return []
     return [
-        policy_pb2.MetricThreshold(
-            metric=metric, max_degradation=abs(holdout) * DEFAULT_RELATIVE_DEGRADATION
-        )
+        MetricThreshold(metric=metric, max_degradation=abs(holdout) * DEFAULT_RELATIVE_DEGRADATION)
     ]
 
 
 def compare(
-    metric: str, value: float, holdout: float | None, threshold: policy_pb2.MetricThreshold | None
+    metric: str, value: float, holdout: float | None, threshold: MetricThreshold | None
 ) -> report_pb2.MetricComparison:
     comparison = report_pb2.MetricComparison(metric=metric, value=value)
     higher = metric in HIGHER_IS_BETTER
@@ -124,11 +124,11 @@ def compare(
         comparison.degradation = (holdout - value) if higher else (value - holdout)
     degraded = False
     if threshold is not None:
-        if threshold.HasField("max_degradation"):
+        if threshold.max_degradation is not None:
             comparison.max_degradation = threshold.max_degradation
             if comparison.HasField("reference_value"):
                 degraded |= comparison.degradation > threshold.max_degradation
-        if threshold.HasField("bound"):
+        if threshold.bound is not None:
             comparison.bound = threshold.bound
             degraded |= value < threshold.bound if higher else value > threshold.bound
     comparison.degraded = bool(degraded and math.isfinite(value))
@@ -163,23 +163,23 @@ def _reference_segment(reference: Reference, length: int) -> list[float]:
 def concept_drift(
     reference: Reference,
     labeled: Labeled,
-    detector: drift_pb2.ConceptDriftDetector.ValueType,
+    detector: ConceptDriftDetector | None,
     parameters: Mapping[str, float],
 ) -> report_pb2.ConceptDriftResult:
-    if detector == drift_pb2.CONCEPT_DRIFT_DETECTOR_UNSPECIFIED:
-        detector = drift_pb2.CONCEPT_DRIFT_DETECTOR_PAGE_HINKLEY
-    result = report_pb2.ConceptDriftResult(detector=detector)
-    if detector == drift_pb2.CONCEPT_DRIFT_DETECTOR_DISABLED:
+    if detector is None or detector is ConceptDriftDetector.UNSPECIFIED:
+        detector = ConceptDriftDetector.PAGE_HINKLEY
+    result = report_pb2.ConceptDriftResult(
+        detector=drift_pb2.ConceptDriftDetector.Value(f"CONCEPT_DRIFT_DETECTOR_{detector.name}")
+    )
+    if detector is ConceptDriftDetector.DISABLED:
         return result
     defaults = (
-        PAGE_HINKLEY_DEFAULTS
-        if detector == drift_pb2.CONCEPT_DRIFT_DETECTOR_PAGE_HINKLEY
-        else ADWIN_DEFAULTS
+        PAGE_HINKLEY_DEFAULTS if detector is ConceptDriftDetector.PAGE_HINKLEY else ADWIN_DEFAULTS
     )
     used = {**defaults, **{k: float(v) for k, v in parameters.items() if k in defaults}}
     result.parameters.update(used)
     model: PageHinkley | Adwin
-    if detector == drift_pb2.CONCEPT_DRIFT_DETECTOR_PAGE_HINKLEY:
+    if detector is ConceptDriftDetector.PAGE_HINKLEY:
         model = PageHinkley(
             delta=used["delta"],
             threshold=used["threshold"],
@@ -204,7 +204,7 @@ def concept_drift(
 def performance_report(
     reference: Reference,
     labeled: Labeled,
-    config: policy_pb2.PerformanceConfig,
+    config: PerformanceSettings,
     *,
     window_rows: int,
     min_samples: int,

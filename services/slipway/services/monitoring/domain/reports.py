@@ -18,8 +18,14 @@ import numpy.typing as npt
 from slipway.ml.profile_messages import KINDS, feature_stats_to_pb
 from slipway.ml.profiles import Kind, feature_stats
 from slipway.monitoring.v1 import drift_pb2
-from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
+from slipway.services.monitoring.domain.entities import (
+    DataQualitySettings,
+    DriftMethod,
+    DriftSettings,
+    DriftTest,
+    Policy,
+)
 from slipway.services.monitoring.domain.performance import performance_report
 from slipway.services.monitoring.domain.reference import PREDICT, Reference
 from slipway.services.monitoring.domain.window import WindowData
@@ -32,13 +38,13 @@ DEFAULT_OUT_OF_RANGE_SHARE = 0.05
 MAX_UNSEEN_LISTED = 20
 PSI_DEFAULT_THRESHOLD = 0.2
 
-METHODS: dict[int, drift.Method] = {
-    drift_pb2.DRIFT_METHOD_KS: "ks",
-    drift_pb2.DRIFT_METHOD_CHI_SQUARE: "chisquare",
-    drift_pb2.DRIFT_METHOD_Z_TEST: "ztest",
-    drift_pb2.DRIFT_METHOD_WASSERSTEIN: "wasserstein",
-    drift_pb2.DRIFT_METHOD_JENSEN_SHANNON: "jensenshannon",
-    drift_pb2.DRIFT_METHOD_PSI: "psi",
+METHODS: dict[DriftMethod | None, drift.Method] = {
+    DriftMethod.KS: "ks",
+    DriftMethod.CHI_SQUARE: "chisquare",
+    DriftMethod.Z_TEST: "ztest",
+    DriftMethod.WASSERSTEIN: "wasserstein",
+    DriftMethod.JENSEN_SHANNON: "jensenshannon",
+    DriftMethod.PSI: "psi",
 }
 METHOD_ENUMS: dict[str, drift_pb2.DriftMethod.ValueType] = {
     name: drift_pb2.DriftMethod.Value(f"DRIFT_METHOD_{key}")
@@ -54,33 +60,35 @@ METHOD_ENUMS: dict[str, drift_pb2.DriftMethod.ValueType] = {
 NUMERIC_ONLY = frozenset({"ks", "wasserstein"})
 
 
-def min_samples(policy: policy_pb2.MonitoringPolicy) -> int:
+def min_samples(policy: Policy) -> int:
     return int(policy.min_samples) if policy.min_samples > 0 else DEFAULT_MIN_SAMPLES
 
 
-def drift_config(config: policy_pb2.DriftConfig) -> drift.DriftConfig:
+def drift_config(config: DriftSettings) -> drift.DriftConfig:
     """The statistics' configuration for a policy's drift settings."""
     base = drift.DriftConfig()
     small = dict(base.small_reference_methods)
     large = dict(base.large_reference_methods)
     thresholds = {**base.method_thresholds, "psi": PSI_DEFAULT_THRESHOLD}
     kind_thresholds: dict[Kind, float] = {}
-    tests: tuple[tuple[Kind, policy_pb2.DriftTest], ...] = (
+    tests: tuple[tuple[Kind, DriftTest | None], ...] = (
         ("numeric", config.numeric),
         ("categorical", config.categorical),
         ("binary", config.binary),
     )
     for kind, test in tests:
+        if test is None:
+            continue
         if test.method in METHODS:
             small[kind] = large[kind] = METHODS[test.method]
-        if test.HasField("threshold"):
+        if test.threshold is not None:
             kind_thresholds[kind] = test.threshold
     feature_methods: dict[str, drift.Method] = {}
     feature_thresholds: dict[str, float] = {}
     for name, test in config.feature_overrides.items():
         if test.method in METHODS:
             feature_methods[name] = METHODS[test.method]
-        if test.HasField("threshold"):
+        if test.threshold is not None:
             feature_thresholds[name] = test.threshold
     return replace(
         base,
@@ -92,7 +100,7 @@ def drift_config(config: policy_pb2.DriftConfig) -> drift.DriftConfig:
         feature_thresholds=feature_thresholds,
         dataset_threshold=(
             config.dataset_drift_share
-            if config.HasField("dataset_drift_share")
+            if config.dataset_drift_share is not None
             else base.dataset_threshold
         ),
         psi_bins=config.psi_bins or base.psi_bins,
@@ -170,12 +178,12 @@ def _dataset(
 
 
 def _data_quality(
-    reference: Reference, window: WindowData, config: policy_pb2.DataQualityConfig, verdicts: bool
+    reference: Reference, window: WindowData, config: DataQualitySettings, verdicts: bool
 ) -> report_pb2.DataQuality:
     quality = report_pb2.DataQuality()
     max_out = (
         config.max_out_of_range_share
-        if config.HasField("max_out_of_range_share")
+        if config.max_out_of_range_share is not None
         else DEFAULT_OUT_OF_RANGE_SHARE
     )
     for feature in reference.features:
@@ -193,7 +201,7 @@ def _data_quality(
         )
         max_missing = (
             config.max_missing_share
-            if config.HasField("max_missing_share")
+            if config.max_missing_share is not None
             else feature.missing_share + DEFAULT_MISSING_MARGIN
         )
         entry.flagged = verdicts and (
@@ -211,7 +219,7 @@ def _data_quality(
 
 
 def build_report(
-    reference: Reference, window: WindowData, policy: policy_pb2.MonitoringPolicy, now: datetime
+    reference: Reference, window: WindowData, policy: Policy, now: datetime
 ) -> report_pb2.MonitoringReport:
     """The report of ``window`` under ``policy`` (its name empty when the defaults apply)."""
     report = report_pb2.MonitoringReport(
@@ -228,7 +236,7 @@ def build_report(
         report.window.end_time.FromDatetime(window.end_time)
     verdicts = window.row_count >= min_samples(policy) and window.sample_rows > 0
     report.sufficient_samples = verdicts
-    config = drift_config(policy.drift)
+    config = drift_config(policy.drift_settings)
     if window.sample_rows and reference.columns:
         report.data_drift.CopyFrom(
             _dataset(
@@ -273,13 +281,15 @@ def build_report(
                 verdicts and len(labeled.truth) >= min_samples(policy),
             )
         )
-    report.data_quality.CopyFrom(_data_quality(reference, window, policy.data_quality, verdicts))
+    report.data_quality.CopyFrom(
+        _data_quality(reference, window, policy.data_quality_settings, verdicts)
+    )
     if labeled.truth:
         report.performance.CopyFrom(
             performance_report(
                 reference,
                 labeled,
-                policy.performance,
+                policy.performance_settings,
                 window_rows=window.row_count,
                 min_samples=min_samples(policy),
             )
@@ -354,9 +364,7 @@ def problems(report: report_pb2.MonitoringReport) -> dict[str, bool]:
     }
 
 
-def judged_kinds(
-    report: report_pb2.MonitoringReport, policy: policy_pb2.MonitoringPolicy
-) -> set[str]:
+def judged_kinds(report: report_pb2.MonitoringReport, policy: Policy) -> set[str]:
     """The kinds the report could judge: only those fire or resolve an alert (a window too
     small for a verdict, or without labels, leaves a firing alert as it is)."""
     if not report.sufficient_samples:

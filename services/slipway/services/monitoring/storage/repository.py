@@ -1,8 +1,8 @@
 """Monitoring's storage: a repository that receives the session of the caller's unit of work.
 
 Policies, alerts and reports are kept as their API messages (see ``tables``); the repository
-parses and serializes them and keeps the columns beside them in step. The domain never sees a
-row or a SQL statement.
+parses and serializes them (a policy through the API's converters) and keeps the columns beside
+them in step. The domain never sees a row or a SQL statement.
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ from sqlalchemy.orm import Session
 from slipway.monitoring.v1 import alert_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
+from slipway.services.monitoring.api.converters import policy_from_pb, policy_to_pb
 from slipway.services.monitoring.domain.entities import (
     EvaluationCursor,
     KnownLabel,
     NewPrediction,
     PendingLabel,
+    Policy,
     StoredRecord,
 )
 from slipway.services.monitoring.storage.tables import (
@@ -37,10 +39,10 @@ from slipway.services.monitoring.storage.tables import (
 FETCH_ROWS = 500  # records fetched per round trip while a window is read
 
 
-def _policy(row: PolicyRow) -> policy_pb2.MonitoringPolicy:
-    policy = policy_pb2.MonitoringPolicy()
-    policy.ParseFromString(row.policy)
-    return policy
+def _policy(row: PolicyRow) -> Policy:
+    message = policy_pb2.MonitoringPolicy()
+    message.ParseFromString(row.policy)
+    return policy_from_pb(message)
 
 
 def _alert(row: AlertRow) -> alert_pb2.Alert:
@@ -60,7 +62,7 @@ class MonitoringRepository(Protocol):
 
     def get_policy(
         self, session: Session, policy_id: str, *, lock: bool = False
-    ) -> policy_pb2.MonitoringPolicy | None: ...
+    ) -> Policy | None: ...
 
     def policy_exists(self, session: Session, policy_id: str) -> bool: ...
 
@@ -71,26 +73,26 @@ class MonitoringRepository(Protocol):
         self,
         session: Session,
         policy_id: str,
-        policy: policy_pb2.MonitoringPolicy,
+        policy: Policy,
         created_by: str,
         now: datetime,
     ) -> None: ...
 
     def save_policy(
-        self, session: Session, policy_id: str, policy: policy_pb2.MonitoringPolicy, now: datetime
+        self, session: Session, policy_id: str, policy: Policy, now: datetime
     ) -> None: ...
 
     def delete_policy(self, session: Session, policy_id: str) -> None: ...
 
     def list_policies(
         self, session: Session, *, model: str, after: str | None, limit: int
-    ) -> list[policy_pb2.MonitoringPolicy]:
+    ) -> list[Policy]:
         """Up to ``limit`` policies ordered by id, of ``model`` (all when empty), after the id
         ``after``."""
 
     def enabled_policies(
         self, session: Session, model: str = "", *, limit: int | None = None
-    ) -> list[policy_pb2.MonitoringPolicy]:
+    ) -> list[Policy]:
         """The enabled policies by id; of ``model`` only, oldest first, when it is given."""
 
     # -- alerts -----------------------------------------------------------------------------
@@ -255,9 +257,7 @@ class SqlMonitoringRepository:
             query = query.with_for_update()
         return session.scalars(query).one_or_none()
 
-    def get_policy(
-        self, session: Session, policy_id: str, *, lock: bool = False
-    ) -> policy_pb2.MonitoringPolicy | None:
+    def get_policy(self, session: Session, policy_id: str, *, lock: bool = False) -> Policy | None:
         row = self._policy_row(session, policy_id, lock)
         return None if row is None else _policy(row)
 
@@ -274,7 +274,7 @@ class SqlMonitoringRepository:
         self,
         session: Session,
         policy_id: str,
-        policy: policy_pb2.MonitoringPolicy,
+        policy: Policy,
         created_by: str,
         now: datetime,
     ) -> None:
@@ -283,7 +283,7 @@ class SqlMonitoringRepository:
                 id=policy_id,
                 model=policy.model,
                 disabled=policy.disabled,
-                policy=policy.SerializeToString(),
+                policy=policy_to_pb(policy).SerializeToString(),
                 created_by=created_by,
                 create_time=now,
                 update_time=now,
@@ -291,14 +291,12 @@ class SqlMonitoringRepository:
             )
         )
 
-    def save_policy(
-        self, session: Session, policy_id: str, policy: policy_pb2.MonitoringPolicy, now: datetime
-    ) -> None:
+    def save_policy(self, session: Session, policy_id: str, policy: Policy, now: datetime) -> None:
         row = self._policy_row(session, policy_id)
         if row is None:
             raise LookupError(policy_id)
         row.policy, row.disabled, row.update_time, row.etag = (
-            policy.SerializeToString(),
+            policy_to_pb(policy).SerializeToString(),
             policy.disabled,
             now,
             policy.etag,
@@ -311,7 +309,7 @@ class SqlMonitoringRepository:
 
     def list_policies(
         self, session: Session, *, model: str, after: str | None, limit: int
-    ) -> list[policy_pb2.MonitoringPolicy]:
+    ) -> list[Policy]:
         query = select(PolicyRow).order_by(PolicyRow.id)
         if model:
             query = query.where(PolicyRow.model == model)
@@ -321,7 +319,7 @@ class SqlMonitoringRepository:
 
     def enabled_policies(
         self, session: Session, model: str = "", *, limit: int | None = None
-    ) -> list[policy_pb2.MonitoringPolicy]:
+    ) -> list[Policy]:
         query = select(PolicyRow).where(PolicyRow.disabled.is_(False))
         if model:
             query = query.where(PolicyRow.model == model).order_by(

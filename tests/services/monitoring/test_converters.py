@@ -1,0 +1,74 @@
+"""The policy converters: a message survives the trip through the domain's entity unchanged
+(field presence included), and wire values the server does not know arrive as None."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from google.protobuf import duration_pb2
+
+from slipway.monitoring.v1 import alert_pb2, drift_pb2
+from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
+from slipway.services.monitoring.api.converters import (
+    PolicyDocuments,
+    policy_from_pb,
+    policy_to_pb,
+)
+from slipway.services.monitoring.domain.entities import Span
+
+
+def _full() -> policy_pb2.MonitoringPolicy:
+    policy = policy_pb2.MonitoringPolicy(
+        name="monitoringPolicies/p",
+        model="models/fruit",
+        description="d",
+        window=policy_pb2.WindowSpec(duration=duration_pb2.Duration(seconds=3600, nanos=5)),
+        min_samples=7,
+        drift=policy_pb2.DriftConfig(
+            numeric=policy_pb2.DriftTest(method=drift_pb2.DRIFT_METHOD_KS, threshold=0.01),
+            categorical=policy_pb2.DriftTest(),
+            feature_overrides={"x": policy_pb2.DriftTest(method=drift_pb2.DRIFT_METHOD_PSI)},
+            dataset_drift_share=0.5,
+            psi_bins=12,
+            severity=alert_pb2.ALERT_SEVERITY_CRITICAL,
+        ),
+        performance=policy_pb2.PerformanceConfig(
+            thresholds=[policy_pb2.MetricThreshold(metric="accuracy", bound=0.0)],
+            concept_drift_detector=drift_pb2.CONCEPT_DRIFT_DETECTOR_ADWIN,
+            concept_drift_parameters={"delta": 0.01},
+        ),
+        data_quality=policy_pb2.DataQualityConfig(max_missing_share=0.0),
+        action=policy_pb2.POLICY_ACTION_RETRAIN,
+        retraining=policy_pb2.RetrainingConfig(cooldown=duration_pb2.Duration()),
+        created_by="user:a",
+        etag="e",
+    )
+    policy.create_time.FromDatetime(datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC))
+    return policy
+
+
+def test_a_policy_survives_the_round_trip() -> None:
+    for message in (_full(), policy_pb2.MonitoringPolicy(model="models/m")):
+        assert policy_to_pb(policy_from_pb(message)) == message
+    count = policy_pb2.MonitoringPolicy(window=policy_pb2.WindowSpec(row_count=0))
+    assert policy_to_pb(policy_from_pb(count)).window.WhichOneof("size") == "row_count"
+
+
+def test_presence_and_unknown_values() -> None:
+    policy = policy_from_pb(_full())
+    assert policy.retraining is not None
+    assert policy.retraining.cooldown == Span(0, 0)
+    assert policy.drift is not None
+    assert policy.drift.binary is None
+    assert policy.data_quality is not None
+    assert policy.data_quality.max_missing_share == 0.0
+    unknown = policy_from_pb(policy_pb2.MonitoringPolicy(action=99))  # type: ignore[arg-type]
+    assert unknown.action is None
+
+
+def test_the_etag_ignores_the_etag_itself() -> None:
+    documents = PolicyDocuments()
+    policy = policy_from_pb(_full())
+    other = policy_from_pb(_full())
+    assert documents.etag(policy) == documents.etag(other)
+    assert "etag" not in documents.summary(policy)
