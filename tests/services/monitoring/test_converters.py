@@ -3,18 +3,38 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from google.protobuf import duration_pb2
 
+from slipway.ml.profiles import FeatureStats
 from slipway.monitoring.v1 import alert_pb2, drift_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.services.monitoring.api.converters import (
     PolicyDocuments,
     policy_from_pb,
     policy_to_pb,
+    report_from_pb,
+    report_to_pb,
 )
-from slipway.services.monitoring.domain.entities import Span
+from slipway.services.monitoring.domain.entities import (
+    ConceptDriftDetector,
+    ConceptDriftResult,
+    DataQuality,
+    DatasetDrift,
+    DriftMethod,
+    FeatureDrift,
+    FeatureQuality,
+    MetricComparison,
+    PerformanceReport,
+    PsiResult,
+    Report,
+    ReportWindow,
+    SchemaIssue,
+    SchemaIssueKind,
+    Span,
+)
 
 
 def _full() -> policy_pb2.MonitoringPolicy:
@@ -72,3 +92,52 @@ def test_the_etag_ignores_the_etag_itself() -> None:
     other = policy_from_pb(_full())
     assert documents.etag(policy) == documents.etag(other)
     assert "etag" not in documents.summary(policy)
+
+
+def test_a_report_survives_the_round_trip() -> None:
+    stats = FeatureStats("x", "numeric", 3, 1, 3, 1.5, 0.5, 1.0, 2.0, ((0.5, 1.5),))
+    drift = FeatureDrift(
+        "x",
+        "numeric",
+        DriftMethod.KS,
+        0.01,
+        0.4,
+        0.05,
+        True,
+        PsiResult(0.3, 2, (0.0, 1.0)),
+        stats,
+        stats,
+        "note",
+    )
+    when = datetime(2026, 1, 2, tzinfo=UTC)
+    report = Report(
+        model="models/m",
+        model_version="models/m/versions/1",
+        policy="monitoringPolicies/p",
+        window=ReportWindow(when, when, 10, 5),
+        create_time=when,
+        reference_row_count=100,
+        sufficient_samples=True,
+        data_quality=DataQuality(
+            (FeatureQuality("x", 1, 0.1, unseen_categories=("a",), flagged=True),),
+            (SchemaIssue("y", SchemaIssueKind.MISSING_FEATURE, "gone", 2),),
+            True,
+        ),
+        data_drift=DatasetDrift((drift,), 1, 1.0, 0.5, True),
+        prediction_drift=DatasetDrift(),
+        target_drift=drift,
+        performance=PerformanceReport(
+            8,
+            0.8,
+            (MetricComparison("accuracy", 0.5, reference_value=0.9, bound=0.6, degraded=True),),
+            ConceptDriftResult(ConceptDriftDetector.ADWIN, {"delta": 0.1}, True, 0.2, when),
+            True,
+        ),
+        name="monitoringReports/r",
+    )
+    message = report_to_pb(report)
+    assert report_from_pb(message) == report
+    assert report_to_pb(report_from_pb(message)) == message
+    bare = replace(report, data_drift=None, prediction_drift=None, performance=None)
+    assert not report_to_pb(bare).HasField("performance")
+    assert report_from_pb(report_to_pb(bare)) == bare

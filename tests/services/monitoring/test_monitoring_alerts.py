@@ -20,7 +20,7 @@ from slipway.core.db import Database
 from slipway.monitoring.v1 import alert_pb2, drift_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
-from slipway.services.monitoring.api.converters import policy_from_pb
+from slipway.services.monitoring.api.converters import policy_from_pb, report_from_pb
 from slipway.services.monitoring.domain.alerts import Alerts
 from slipway.services.monitoring.storage.repository import SqlMonitoringRepository
 from support.monitoring import (
@@ -386,7 +386,11 @@ async def test_deleting_a_policy_resolves_its_firing_alerts_under_the_deleter(
         # evaluator holds its copy for a whole round) fires nothing: that alert would fire for
         # ever, with no policy left to resolve it.
         late = Alerts(migrated_db, SqlMonitoringRepository()).apply(
-            policy_from_pb(doomed), alert.report, {"data_drift": True}, {"data_drift"}, ""
+            policy_from_pb(doomed),
+            report_from_pb(alert.report),
+            {"data_drift": True},
+            {"data_drift"},
+            "",
         )
         assert late == []
         await asyncio.sleep(0.5)  # an evaluation round of the running service, too

@@ -7,9 +7,8 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 from prometheus_client.registry import Collector
 
-from slipway.monitoring.v1 import alert_pb2, drift_pb2
-from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
-from slipway.services.monitoring.domain.entities import RetrainingDecision
+from slipway.monitoring.v1 import alert_pb2
+from slipway.services.monitoring.domain.entities import DatasetDrift, Report, RetrainingDecision
 
 
 class MonitoringMetrics:
@@ -132,20 +131,20 @@ class MonitoringMetrics:
             self.evaluation_seconds,
         ]
 
-    def observe_report(self, report: report_pb2.MonitoringReport) -> None:
+    def observe_report(self, report: Report) -> None:
         model, version = report.model, report.model_version
         self.window_rows.labels(model, version).set(report.window.row_count)
-        for feature in report.data_drift.features:
-            method = drift_pb2.DriftMethod.Name(feature.method)
+        data_drift = report.data_drift or DatasetDrift()  # an uncomputed section reads as empty
+        for feature in data_drift.features:
             self.drift_score.labels(
-                model, version, feature.feature, method.removeprefix("DRIFT_METHOD_").lower()
+                model, version, feature.feature, feature.method.name.lower()
             ).set(feature.score)
             self.drifted.labels(model, version, feature.feature).set(float(feature.drifted))
-        self.dataset_drifted.labels(model, version).set(float(report.data_drift.drifted))
-        self.drifted_share.labels(model, version).set(report.data_drift.drifted_share)
+        self.dataset_drifted.labels(model, version).set(float(data_drift.drifted))
+        self.drifted_share.labels(model, version).set(data_drift.drifted_share)
         for quality in report.data_quality.features:
             self.missing_share.labels(model, version, quality.feature).set(quality.missing_share)
-        if report.HasField("performance"):
+        if report.performance is not None:
             for metric in report.performance.metrics:
                 self.metric.labels(model, version, metric.metric).set(metric.value)
 

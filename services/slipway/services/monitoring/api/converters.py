@@ -7,24 +7,40 @@ name them (``check_policy``); they are never stored.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
-from google.protobuf import duration_pb2, json_format
+from google.protobuf import duration_pb2, json_format, timestamp_pb2
 
+from slipway.common.v1 import feature_pb2
+from slipway.ml.profile_messages import KIND_NAMES, KINDS, feature_stats_to_pb
+from slipway.ml.profiles import FeatureStats, Histogram
 from slipway.monitoring.v1 import alert_pb2, drift_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
+from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
 from slipway.services.monitoring.domain.entities import (
     ConceptDriftDetector,
+    ConceptDriftResult,
+    DataQuality,
     DataQualitySettings,
+    DatasetDrift,
     DriftMethod,
     DriftSettings,
     DriftTest,
+    FeatureDrift,
+    FeatureQuality,
+    MetricComparison,
     MetricThreshold,
+    PerformanceReport,
     PerformanceSettings,
     Policy,
     PolicyAction,
+    PsiResult,
+    Report,
+    ReportWindow,
     RetrainingSettings,
+    SchemaIssue,
+    SchemaIssueKind,
     Severity,
     Span,
     WindowSpec,
@@ -231,3 +247,245 @@ class PolicyDocuments:
         for field in ("create_time", "update_time", "etag", "created_by"):
             data.pop(field, None)
         return data
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+ISSUE_KINDS_TO_PB = {
+    k: report_pb2.SchemaIssueKind.Value(f"SCHEMA_ISSUE_KIND_{k.name}") for k in SchemaIssueKind
+}
+ISSUE_KINDS = {v: k for k, v in ISSUE_KINDS_TO_PB.items()}
+
+
+def _time(stamp: timestamp_pb2.Timestamp) -> datetime:
+    return stamp.ToDatetime(tzinfo=UTC)
+
+
+def stats_from_pb(message: feature_pb2.FeatureStatistics) -> FeatureStats:
+    return FeatureStats(
+        name=message.name,
+        kind=KIND_NAMES.get(message.kind, "numeric"),
+        count=message.count,
+        missing_count=message.missing_count,
+        distinct_count=message.distinct_count,
+        mean=message.mean,
+        std=message.std,
+        min=message.min,
+        max=message.max,
+        quantiles=tuple((q.probability, q.value) for q in message.quantiles),
+        histogram=Histogram(tuple(message.histogram.bin_edges), tuple(message.histogram.counts)),
+        categories=tuple((c.value, c.count) for c in message.categories),
+    )
+
+
+def _feature_drift_pb(drift: FeatureDrift, out: report_pb2.FeatureDrift) -> None:
+    out.SetInParent()
+    out.feature = drift.feature
+    out.kind = KINDS[drift.kind]
+    out.method = DRIFT_METHODS_TO_PB[drift.method]
+    out.score = drift.score
+    out.statistic = drift.statistic
+    out.threshold = drift.threshold
+    out.drifted = drift.drifted
+    out.psi.value = drift.psi.value
+    out.psi.bin_count = drift.psi.bin_count
+    out.psi.bin_edges.extend(drift.psi.bin_edges)
+    out.reference.CopyFrom(feature_stats_to_pb(drift.reference))
+    out.current.CopyFrom(feature_stats_to_pb(drift.current))
+    out.note = drift.note
+
+
+def _feature_drift(message: report_pb2.FeatureDrift) -> FeatureDrift:
+    return FeatureDrift(
+        feature=message.feature,
+        kind=KIND_NAMES.get(message.kind, "numeric"),
+        method=DRIFT_METHODS.get(message.method, DriftMethod.UNSPECIFIED),
+        score=message.score,
+        statistic=message.statistic,
+        threshold=message.threshold,
+        drifted=message.drifted,
+        psi=PsiResult(message.psi.value, message.psi.bin_count, tuple(message.psi.bin_edges)),
+        reference=stats_from_pb(message.reference),
+        current=stats_from_pb(message.current),
+        note=message.note,
+    )
+
+
+def _dataset_pb(dataset: DatasetDrift, out: report_pb2.DatasetDrift) -> None:
+    out.SetInParent()
+    for feature in dataset.features:
+        _feature_drift_pb(feature, out.features.add())
+    out.drifted_count = dataset.drifted_count
+    out.drifted_share = dataset.drifted_share
+    out.share_threshold = dataset.share_threshold
+    out.drifted = dataset.drifted
+
+
+def _dataset(message: report_pb2.DatasetDrift) -> DatasetDrift:
+    return DatasetDrift(
+        features=tuple(_feature_drift(f) for f in message.features),
+        drifted_count=message.drifted_count,
+        drifted_share=message.drifted_share,
+        share_threshold=message.share_threshold,
+        drifted=message.drifted,
+    )
+
+
+def _performance_pb(performance: PerformanceReport, out: report_pb2.PerformanceReport) -> None:
+    out.SetInParent()
+    out.labeled_row_count = performance.labeled_row_count
+    out.label_coverage = performance.label_coverage
+    for m in performance.metrics:
+        metric = out.metrics.add(metric=m.metric, value=m.value, degradation=m.degradation)
+        if m.reference_value is not None:
+            metric.reference_value = m.reference_value
+        if m.max_degradation is not None:
+            metric.max_degradation = m.max_degradation
+        if m.bound is not None:
+            metric.bound = m.bound
+        metric.degraded = m.degraded
+    concept, result = performance.concept_drift, out.concept_drift
+    result.SetInParent()
+    result.detector = DETECTORS_TO_PB[concept.detector]
+    result.parameters.update(concept.parameters)
+    result.detected = concept.detected
+    result.statistic = concept.statistic
+    if concept.detection_time is not None:
+        result.detection_time.FromDatetime(concept.detection_time)
+    out.degraded = performance.degraded
+
+
+def _performance(message: report_pb2.PerformanceReport) -> PerformanceReport:
+    concept = message.concept_drift
+    return PerformanceReport(
+        labeled_row_count=message.labeled_row_count,
+        label_coverage=message.label_coverage,
+        metrics=tuple(
+            MetricComparison(
+                metric=m.metric,
+                value=m.value,
+                reference_value=m.reference_value if m.HasField("reference_value") else None,
+                degradation=m.degradation,
+                max_degradation=m.max_degradation if m.HasField("max_degradation") else None,
+                bound=m.bound if m.HasField("bound") else None,
+                degraded=m.degraded,
+            )
+            for m in message.metrics
+        ),
+        concept_drift=ConceptDriftResult(
+            detector=DETECTORS.get(concept.detector, ConceptDriftDetector.UNSPECIFIED),
+            parameters=dict(concept.parameters),
+            detected=concept.detected,
+            statistic=concept.statistic,
+            detection_time=(
+                _time(concept.detection_time) if concept.HasField("detection_time") else None
+            ),
+        ),
+        degraded=message.degraded,
+    )
+
+
+def report_to_pb(report: Report) -> report_pb2.MonitoringReport:
+    message = report_pb2.MonitoringReport(
+        name=report.name,
+        model=report.model,
+        model_version=report.model_version,
+        policy=report.policy,
+        reference_row_count=report.reference_row_count,
+        sufficient_samples=report.sufficient_samples,
+    )
+    message.create_time.FromDatetime(report.create_time)
+    window = message.window
+    window.SetInParent()
+    window.row_count = report.window.row_count
+    window.sample_row_count = report.window.sample_row_count
+    if report.window.start_time is not None:
+        window.start_time.FromDatetime(report.window.start_time)
+    if report.window.end_time is not None:
+        window.end_time.FromDatetime(report.window.end_time)
+    if report.data_drift is not None:
+        _dataset_pb(report.data_drift, message.data_drift)
+    if report.prediction_drift is not None:
+        _dataset_pb(report.prediction_drift, message.prediction_drift)
+    if report.target_drift is not None:
+        _feature_drift_pb(report.target_drift, message.target_drift)
+    quality = message.data_quality
+    quality.SetInParent()
+    for f in report.data_quality.features:
+        quality.features.add(
+            feature=f.feature,
+            missing_count=f.missing_count,
+            missing_share=f.missing_share,
+            reference_missing_share=f.reference_missing_share,
+            out_of_range_count=f.out_of_range_count,
+            out_of_range_share=f.out_of_range_share,
+            unseen_category_count=f.unseen_category_count,
+            unseen_categories=list(f.unseen_categories),
+            flagged=f.flagged,
+        )
+    for issue in report.data_quality.schema_issues:
+        quality.schema_issues.add(
+            feature=issue.feature,
+            kind=ISSUE_KINDS_TO_PB[issue.kind],
+            detail=issue.detail,
+            record_count=issue.record_count,
+        )
+    quality.issues_found = report.data_quality.issues_found
+    if report.performance is not None:
+        _performance_pb(report.performance, message.performance)
+    return message
+
+
+def report_from_pb(message: report_pb2.MonitoringReport) -> Report:
+    window, quality = message.window, message.data_quality
+    return Report(
+        name=message.name,
+        model=message.model,
+        model_version=message.model_version,
+        policy=message.policy,
+        window=ReportWindow(
+            start_time=_time(window.start_time) if window.HasField("start_time") else None,
+            end_time=_time(window.end_time) if window.HasField("end_time") else None,
+            row_count=window.row_count,
+            sample_row_count=window.sample_row_count,
+        ),
+        create_time=_time(message.create_time),
+        reference_row_count=message.reference_row_count,
+        sufficient_samples=message.sufficient_samples,
+        data_quality=DataQuality(
+            features=tuple(
+                FeatureQuality(
+                    feature=f.feature,
+                    missing_count=f.missing_count,
+                    missing_share=f.missing_share,
+                    reference_missing_share=f.reference_missing_share,
+                    out_of_range_count=f.out_of_range_count,
+                    out_of_range_share=f.out_of_range_share,
+                    unseen_category_count=f.unseen_category_count,
+                    unseen_categories=tuple(f.unseen_categories),
+                    flagged=f.flagged,
+                )
+                for f in quality.features
+            ),
+            schema_issues=tuple(
+                SchemaIssue(
+                    feature=i.feature,
+                    kind=ISSUE_KINDS.get(i.kind, SchemaIssueKind.UNSPECIFIED),
+                    detail=i.detail,
+                    record_count=i.record_count,
+                )
+                for i in quality.schema_issues
+            ),
+            issues_found=quality.issues_found,
+        ),
+        data_drift=_dataset(message.data_drift) if message.HasField("data_drift") else None,
+        prediction_drift=(
+            _dataset(message.prediction_drift) if message.HasField("prediction_drift") else None
+        ),
+        target_drift=(
+            _feature_drift(message.target_drift) if message.HasField("target_drift") else None
+        ),
+        performance=(
+            _performance(message.performance) if message.HasField("performance") else None
+        ),
+    )

@@ -15,7 +15,11 @@ from slipway.core.pagination import decode_page_token, encode_page_token, page_s
 from slipway.core.values import valid_timestamp
 from slipway.core.waits import first_of
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
-from slipway.services.monitoring.api.converters import policy_from_pb, policy_to_pb
+from slipway.services.monitoring.api.converters import (
+    policy_from_pb,
+    policy_to_pb,
+    report_to_pb,
+)
 from slipway.services.monitoring.domain.alerts import (
     KIND_NAMES,
     STATES,
@@ -154,7 +158,7 @@ class MonitoringServicer:
         if request.report:
             report_id_of(request.report)
             return pb.GetMonitoringReportResponse(
-                report=await self._call(alerts.report, request.report)
+                report=report_to_pb(await self._call(alerts.report, request.report))
             )
         if not request.model_version:
             raise InvalidArgumentError.for_field(
@@ -180,7 +184,7 @@ class MonitoringServicer:
             policy = found if found is not None else Policy(model=model)
         version = await self._references.version_name(request.model_version)
         report = await self._evaluator.report(version, policy, start, end)
-        return pb.GetMonitoringReportResponse(report=report)
+        return pb.GetMonitoringReportResponse(report=report_to_pb(report))
 
     # --- policies ---------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,8 +24,8 @@ from slipway.core.context import Principal
 from slipway.core.db import Database
 from slipway.core.errors import InvalidArgumentError, NotFoundError
 from slipway.monitoring.v1 import alert_pb2
-from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
-from slipway.services.monitoring.domain.entities import Policy, RetrainingDecision, Severity
+from slipway.services.monitoring.api.converters import report_to_pb
+from slipway.services.monitoring.domain.entities import Policy, Report, RetrainingDecision, Severity
 from slipway.services.monitoring.domain.reports import summary_of
 from slipway.services.monitoring.storage.repository import MonitoringRepository
 
@@ -200,7 +200,7 @@ class Alerts:
     def apply(
         self,
         policy: Policy,
-        report: report_pb2.MonitoringReport,
+        report: Report,
         verdicts: Mapping[str, bool],
         judged: Collection[str],
         request_id: str,
@@ -222,7 +222,8 @@ class Alerts:
                 if not holds and open_row is None:
                     continue
                 if not report_name:
-                    report_name = self._store_report(session, report, now)
+                    report = self._store_report(session, report, now)
+                    report_name = report.name
                 if holds and open_row is None:
                     changes.append(self._fire(session, policy, report, kind, now, request_id))
                 elif holds and open_row is not None:
@@ -231,13 +232,11 @@ class Alerts:
                     changes.append(self._resolve(session, open_row, report, now, request_id))
         return changes
 
-    def _store_report(
-        self, session: Session, report: report_pb2.MonitoringReport, now: datetime
-    ) -> str:
+    def _store_report(self, session: Session, report: Report, now: datetime) -> Report:
         report_id = uuid.uuid4().hex
-        report.name = f"{REPORT_PREFIX}{report_id}"
+        report = replace(report, name=f"{REPORT_PREFIX}{report_id}")
         self._repo.add_report(session, report_id, report, now)
-        return report.name
+        return report
 
     def _save(
         self,
@@ -254,7 +253,7 @@ class Alerts:
         self,
         session: Session,
         policy: Policy,
-        report: report_pb2.MonitoringReport,
+        report: Report,
         kind: str,
         now: datetime,
         request_id: str,
@@ -271,7 +270,7 @@ class Alerts:
             state=alert_pb2.ALERT_STATE_FIRING,
             summary=summary,
             subjects=subjects,
-            report=report,
+            report=report_to_pb(report),
         )
         alert.fire_time.FromDatetime(now)
         alert.update_time.FromDatetime(now)
@@ -282,7 +281,7 @@ class Alerts:
         self,
         session: Session,
         alert: alert_pb2.Alert,
-        report: report_pb2.MonitoringReport,
+        report: Report,
         kind: str,
         now: datetime,
         request_id: str,
@@ -290,7 +289,7 @@ class Alerts:
         alert.summary, subjects = summary_of(kind, report)
         del alert.subjects[:]
         alert.subjects.extend(subjects)
-        alert.report.CopyFrom(report)
+        alert.report.CopyFrom(report_to_pb(report))
         alert.update_time.FromDatetime(now)
         self._repo.save_alert(session, alert, state="firing", now=now)
         return self._save(session, alert, "updated", "monitoring.AlertUpdated", request_id)
@@ -299,7 +298,7 @@ class Alerts:
         self,
         session: Session,
         open_alert: alert_pb2.Alert,
-        report: report_pb2.MonitoringReport,
+        report: Report,
         now: datetime,
         request_id: str,
     ) -> Change:
@@ -399,7 +398,7 @@ class Alerts:
         with self._db.unit_of_work(read_only=True) as session:
             return self._row(session, name)
 
-    def report(self, name: str) -> report_pb2.MonitoringReport:
+    def report(self, name: str) -> Report:
         report_id = name[len(REPORT_PREFIX) :] if name.startswith(REPORT_PREFIX) else ""
         with self._db.unit_of_work(read_only=True) as session:
             report = self._repo.get_report(session, report_id) if report_id else None

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from slipway.ml.profiles import FeatureStats, Kind
+
 
 @dataclass(frozen=True)
 class StoredRecord:
@@ -266,3 +268,130 @@ class Policy:
     def window_rows(self) -> int:
         """The count window's rows; 0 when unset (the default applies)."""
         return (self.window.row_count or 0) if self.window is not None else 0
+
+
+# --- reports ----------------------------------------------------------------------------------
+# A section the report could not compute is None (the API leaves it unset).
+
+
+class SchemaIssueKind(enum.Enum):
+    UNSPECIFIED = "UNSPECIFIED"
+    MISSING_FEATURE = "MISSING_FEATURE"
+    UNEXPECTED_FEATURE = "UNEXPECTED_FEATURE"
+    DATA_TYPE_MISMATCH = "DATA_TYPE_MISMATCH"
+    SHAPE_MISMATCH = "SHAPE_MISMATCH"
+
+
+@dataclass(frozen=True)
+class ReportWindow:
+    start_time: datetime | None = None  # both set for a time window
+    end_time: datetime | None = None
+    row_count: int = 0
+    sample_row_count: int = 0
+
+
+@dataclass(frozen=True)
+class PsiResult:
+    value: float = 0.0
+    bin_count: int = 0
+    bin_edges: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class FeatureDrift:
+    feature: str
+    kind: Kind
+    method: DriftMethod
+    score: float  # the p-value where the method has one, else the statistic
+    statistic: float
+    threshold: float
+    drifted: bool
+    psi: PsiResult
+    reference: FeatureStats
+    current: FeatureStats
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class DatasetDrift:
+    features: tuple[FeatureDrift, ...] = ()
+    drifted_count: int = 0
+    drifted_share: float = 0.0
+    share_threshold: float = 0.0
+    drifted: bool = False
+
+
+@dataclass(frozen=True)
+class FeatureQuality:
+    feature: str
+    missing_count: int = 0
+    missing_share: float = 0.0
+    reference_missing_share: float = 0.0
+    out_of_range_count: int = 0
+    out_of_range_share: float = 0.0
+    unseen_category_count: int = 0
+    unseen_categories: tuple[str, ...] = ()
+    flagged: bool = False
+
+
+@dataclass(frozen=True)
+class SchemaIssue:
+    feature: str
+    kind: SchemaIssueKind
+    detail: str
+    record_count: int
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    features: tuple[FeatureQuality, ...] = ()
+    schema_issues: tuple[SchemaIssue, ...] = ()
+    issues_found: bool = False
+
+
+@dataclass(frozen=True)
+class MetricComparison:
+    metric: str
+    value: float
+    reference_value: float | None = None
+    degradation: float = 0.0
+    max_degradation: float | None = None
+    bound: float | None = None
+    degraded: bool = False
+
+
+@dataclass(frozen=True)
+class ConceptDriftResult:
+    detector: ConceptDriftDetector = ConceptDriftDetector.UNSPECIFIED
+    parameters: Mapping[str, float] = field(default_factory=dict)
+    detected: bool = False
+    statistic: float = 0.0
+    detection_time: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PerformanceReport:
+    labeled_row_count: int = 0
+    label_coverage: float = 0.0
+    metrics: tuple[MetricComparison, ...] = ()
+    concept_drift: ConceptDriftResult = field(default_factory=ConceptDriftResult)
+    degraded: bool = False
+
+
+@dataclass(frozen=True)
+class Report:
+    """One version's window compared with its reference under a policy."""
+
+    model: str
+    model_version: str
+    policy: str  # "" when the defaults applied
+    window: ReportWindow
+    create_time: datetime
+    reference_row_count: int
+    sufficient_samples: bool
+    data_quality: DataQuality
+    data_drift: DatasetDrift | None = None
+    prediction_drift: DatasetDrift | None = None
+    target_drift: FeatureDrift | None = None
+    performance: PerformanceReport | None = None
+    name: str = ""  # monitoringReports/{id} once stored

@@ -29,11 +29,11 @@ from datetime import UTC, datetime, timedelta
 from slipway.core.audit import record
 from slipway.core.db import Database
 from slipway.core.logs import get_logger
-from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
 from slipway.services.monitoring.domain.alerts import KIND_NAMES, Alerts, Change
 from slipway.services.monitoring.domain.entities import (
     Policy,
     PolicyAction,
+    Report,
     RetrainingRequest,
     RetrainingTrigger,
 )
@@ -118,7 +118,7 @@ def read_window(
 class Evaluated:
     policy: str
     version: str
-    report: report_pb2.MonitoringReport
+    report: Report
     changes: list[Change]
 
 
@@ -157,7 +157,7 @@ class Evaluator:
         policy: Policy,
         start: datetime | None,
         end: datetime | None,
-    ) -> report_pb2.MonitoringReport:
+    ) -> Report:
         """A report computed now (not stored): the policy's window, or [start, end]."""
         reference = await self._references.reference(version)
         now = _now()

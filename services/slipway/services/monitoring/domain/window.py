@@ -27,8 +27,8 @@ import numpy.typing as npt
 
 from slipway.common.v1 import tensor_pb2
 from slipway.ml.tensors import DATA_TYPE_NAMES, NUMPY_TYPES, unpack_bytes
-from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
 from slipway.monitoring.v1 import prediction_record_pb2
+from slipway.services.monitoring.domain.entities import SchemaIssueKind
 from slipway.services.monitoring.domain.reference import (
     PREDICT,
     PREDICT_PROBA,
@@ -43,7 +43,7 @@ from slipway.services.monitoring.stats.windows import Reservoir
 MAX_UNSEEN_KEPT = 1000  # distinct unseen categories counted per feature
 FLUSH_ROWS = 4096  # rows gathered before they go into the reservoir at once
 Array = npt.NDArray[Any]
-SchemaKind = int  # a report_pb2.SchemaIssueKind value
+SchemaKind = SchemaIssueKind
 
 
 @dataclass
@@ -146,7 +146,7 @@ class WindowBuilder:
             columns = self._inputs(record, rows)
             outputs = self._outputs(record, rows)
         except ValueError as error:
-            self._issue("", report_pb2.SCHEMA_ISSUE_KIND_SHAPE_MISMATCH, str(error))
+            self._issue("", SchemaIssueKind.SHAPE_MISMATCH, str(error))
             return 0
         self.records += 1
         self.rows += rows
@@ -187,7 +187,7 @@ class WindowBuilder:
             if matrix.shape[1] != len(self._features):
                 self._issue(
                     record.inputs[0].name,
-                    report_pb2.SCHEMA_ISSUE_KIND_SHAPE_MISMATCH,
+                    SchemaIssueKind.SHAPE_MISMATCH,
                     f"a [N, {matrix.shape[1]}] input for {len(self._features)} features",
                 )
                 matrix = matrix[:, :0]
@@ -200,7 +200,7 @@ class WindowBuilder:
                 if name not in self._names:
                     self._issue(
                         name,
-                        report_pb2.SCHEMA_ISSUE_KIND_UNEXPECTED_FEATURE,
+                        SchemaIssueKind.UNEXPECTED_FEATURE,
                         f"{name!r} is not an input of the signature",
                     )
             for feature in self._features:
@@ -214,7 +214,7 @@ class WindowBuilder:
                     else:
                         self._issue(
                             feature.name,
-                            report_pb2.SCHEMA_ISSUE_KIND_SHAPE_MISMATCH,
+                            SchemaIssueKind.SHAPE_MISMATCH,
                             f"shape {list(tensor.shape)} for one feature of {rows} rows",
                         )
                         continue
@@ -222,7 +222,7 @@ class WindowBuilder:
                 if (got == "BYTES") != (feature.data_type == "BYTES"):
                     self._issue(
                         feature.name,
-                        report_pb2.SCHEMA_ISSUE_KIND_DATA_TYPE_MISMATCH,
+                        SchemaIssueKind.DATA_TYPE_MISMATCH,
                         f"{got} where the signature has {feature.data_type}",
                     )
                 columns[feature.name] = self._typed(feature, values)
@@ -231,7 +231,7 @@ class WindowBuilder:
                 if not tensors or feature.name not in tensors:
                     self._issue(
                         feature.name,
-                        report_pb2.SCHEMA_ISSUE_KIND_MISSING_FEATURE,
+                        SchemaIssueKind.MISSING_FEATURE,
                         f"{feature.name!r} was not logged",
                     )
                 columns[feature.name] = self._absent(feature, rows)
@@ -328,9 +328,7 @@ class WindowBuilder:
         try:
             labels = _decode(tensor).ravel()
         except (ValueError, KeyError):
-            self._issue(
-                "", report_pb2.SCHEMA_ISSUE_KIND_SHAPE_MISMATCH, "a label tensor could not be read"
-            )
+            self._issue("", SchemaIssueKind.SHAPE_MISMATCH, "a label tensor could not be read")
             return
         if len(labels) != rows:
             return

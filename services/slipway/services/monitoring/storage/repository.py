@@ -18,13 +18,19 @@ from sqlalchemy.orm import Session
 from slipway.monitoring.v1 import alert_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
-from slipway.services.monitoring.api.converters import policy_from_pb, policy_to_pb
+from slipway.services.monitoring.api.converters import (
+    policy_from_pb,
+    policy_to_pb,
+    report_from_pb,
+    report_to_pb,
+)
 from slipway.services.monitoring.domain.entities import (
     EvaluationCursor,
     KnownLabel,
     NewPrediction,
     PendingLabel,
     Policy,
+    Report,
     StoredRecord,
 )
 from slipway.services.monitoring.storage.tables import (
@@ -153,13 +159,11 @@ class MonitoringRepository(Protocol):
         self,
         session: Session,
         report_id: str,
-        report: report_pb2.MonitoringReport,
+        report: Report,
         now: datetime,
     ) -> None: ...
 
-    def get_report(
-        self, session: Session, report_id: str
-    ) -> report_pb2.MonitoringReport | None: ...
+    def get_report(self, session: Session, report_id: str) -> Report | None: ...
 
     # -- prediction logs and ground truth ---------------------------------------------------
 
@@ -471,7 +475,7 @@ class SqlMonitoringRepository:
         self,
         session: Session,
         report_id: str,
-        report: report_pb2.MonitoringReport,
+        report: Report,
         now: datetime,
     ) -> None:
         session.add(
@@ -480,17 +484,17 @@ class SqlMonitoringRepository:
                 model_version=report.model_version,
                 policy=report.policy,
                 create_time=now,
-                report=report.SerializeToString(),
+                report=report_to_pb(report).SerializeToString(),
             )
         )
 
-    def get_report(self, session: Session, report_id: str) -> report_pb2.MonitoringReport | None:
+    def get_report(self, session: Session, report_id: str) -> Report | None:
         row = session.get(ReportRow, report_id)
         if row is None:
             return None
-        report = report_pb2.MonitoringReport()
-        report.ParseFromString(row.report)
-        return report
+        message = report_pb2.MonitoringReport()
+        message.ParseFromString(row.report)
+        return report_from_pb(message)
 
     # -- prediction logs and ground truth ---------------------------------------------------
 
