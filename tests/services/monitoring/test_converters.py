@@ -13,12 +13,15 @@ from slipway.monitoring.v1 import alert_pb2, drift_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.services.monitoring.api.converters import (
     PolicyDocuments,
+    alert_from_pb,
+    alert_to_pb,
     policy_from_pb,
     policy_to_pb,
     report_from_pb,
     report_to_pb,
 )
 from slipway.services.monitoring.domain.entities import (
+    AlertKind,
     ConceptDriftDetector,
     ConceptDriftResult,
     DataQuality,
@@ -141,3 +144,26 @@ def test_a_report_survives_the_round_trip() -> None:
     bare = replace(report, data_drift=None, prediction_drift=None, performance=None)
     assert not report_to_pb(bare).HasField("performance")
     assert report_from_pb(report_to_pb(bare)) == bare
+
+
+def test_an_alert_survives_the_round_trip() -> None:
+    when = datetime(2026, 1, 2, tzinfo=UTC)
+    message = alert_pb2.Alert(
+        name="alerts/a",
+        model="models/m",
+        model_version="models/m/versions/1",
+        policy="monitoringPolicies/p",
+        kind=alert_pb2.ALERT_KIND_CONCEPT_DRIFT,
+        severity=alert_pb2.ALERT_SEVERITY_CRITICAL,
+        state=alert_pb2.ALERT_STATE_RESOLVED,
+        summary="s",
+        subjects=["errors"],
+        resolve_reason="r",
+        retraining_decision=alert_pb2.RETRAINING_DECISION_SKIPPED_COOLDOWN,
+        training_job="trainingJobs/j",
+        retraining_detail="d",
+    )
+    message.fire_time.FromDatetime(when)
+    message.resolve_time.FromDatetime(when)
+    assert alert_to_pb(alert_from_pb(message)) == message
+    assert alert_from_pb(message).kind is AlertKind.CONCEPT_DRIFT

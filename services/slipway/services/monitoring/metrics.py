@@ -7,8 +7,12 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 from prometheus_client.registry import Collector
 
-from slipway.monitoring.v1 import alert_pb2
-from slipway.services.monitoring.domain.entities import DatasetDrift, Report, RetrainingDecision
+from slipway.services.monitoring.domain.entities import (
+    Alert,
+    DatasetDrift,
+    Report,
+    RetrainingDecision,
+)
 
 
 class MonitoringMetrics:
@@ -148,9 +152,8 @@ class MonitoringMetrics:
             for metric in report.performance.metrics:
                 self.metric.labels(model, version, metric.metric).set(metric.value)
 
-    def observe_alert(self, alert: alert_pb2.Alert, transition: str) -> None:
-        kind = alert_pb2.AlertKind.Name(alert.kind).removeprefix("ALERT_KIND_").lower()
-        self.alerts.labels(alert.model, kind, transition).inc()
+    def observe_alert(self, alert: Alert, transition: str) -> None:
+        self.alerts.labels(alert.model, alert.kind.value, transition).inc()
 
     def observe_decision(self, model: str, decision: RetrainingDecision) -> None:
         self.retraining.labels(model, decision.name.lower()).inc()

@@ -19,6 +19,9 @@ from slipway.monitoring.v1 import alert_pb2, drift_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
 from slipway.services.monitoring.domain.entities import (
+    Alert,
+    AlertKind,
+    AlertState,
     ConceptDriftDetector,
     ConceptDriftResult,
     DataQuality,
@@ -38,6 +41,7 @@ from slipway.services.monitoring.domain.entities import (
     PsiResult,
     Report,
     ReportWindow,
+    RetrainingDecision,
     RetrainingSettings,
     SchemaIssue,
     SchemaIssueKind,
@@ -488,4 +492,68 @@ def report_from_pb(message: report_pb2.MonitoringReport) -> Report:
         performance=(
             _performance(message.performance) if message.HasField("performance") else None
         ),
+    )
+
+
+# --- alerts -----------------------------------------------------------------------------------
+
+ALERT_KINDS_TO_PB = {k: alert_pb2.AlertKind.Value(f"ALERT_KIND_{k.name}") for k in AlertKind}
+ALERT_KINDS = {v: k for k, v in ALERT_KINDS_TO_PB.items()}
+ALERT_STATES_TO_PB = {s: alert_pb2.AlertState.Value(f"ALERT_STATE_{s.name}") for s in AlertState}
+ALERT_STATES = {v: k for k, v in ALERT_STATES_TO_PB.items()}
+DECISIONS_TO_PB = {
+    d: alert_pb2.RetrainingDecision.Value(f"RETRAINING_DECISION_{d.name}")
+    for d in RetrainingDecision
+}
+DECISIONS = {v: k for k, v in DECISIONS_TO_PB.items()}
+
+
+def alert_to_pb(alert: Alert) -> alert_pb2.Alert:
+    message = alert_pb2.Alert(
+        name=alert.name,
+        model=alert.model,
+        model_version=alert.model_version,
+        policy=alert.policy,
+        kind=ALERT_KINDS_TO_PB[alert.kind],
+        severity=SEVERITIES_TO_PB[alert.severity],
+        state=ALERT_STATES_TO_PB[alert.state],
+        summary=alert.summary,
+        subjects=list(alert.subjects),
+        resolve_reason=alert.resolve_reason,
+        training_job=alert.training_job,
+        retraining_detail=alert.retraining_detail,
+    )
+    if alert.report is not None:
+        message.report.CopyFrom(report_to_pb(alert.report))
+    for field in ("fire_time", "update_time", "resolve_time"):
+        value = getattr(alert, field)
+        if value is not None:
+            getattr(message, field).FromDatetime(value)
+    if alert.retraining_decision is not None:
+        message.retraining_decision = DECISIONS_TO_PB[alert.retraining_decision]
+    return message
+
+
+def alert_from_pb(message: alert_pb2.Alert) -> Alert:
+    def time(field: str) -> datetime | None:
+        return _time(getattr(message, field)) if message.HasField(field) else None  # type: ignore[arg-type]
+
+    return Alert(
+        name=message.name,
+        model=message.model,
+        model_version=message.model_version,
+        policy=message.policy,
+        kind=ALERT_KINDS[message.kind],
+        severity=SEVERITIES.get(message.severity, Severity.UNSPECIFIED),
+        state=ALERT_STATES[message.state],
+        summary=message.summary,
+        subjects=tuple(message.subjects),
+        report=report_from_pb(message.report) if message.HasField("report") else None,
+        fire_time=time("fire_time"),
+        update_time=time("update_time"),
+        resolve_time=time("resolve_time"),
+        resolve_reason=message.resolve_reason,
+        retraining_decision=DECISIONS.get(message.retraining_decision),
+        training_job=message.training_job,
+        retraining_detail=message.retraining_detail,
     )

@@ -16,13 +16,14 @@ from slipway.core.values import valid_timestamp
 from slipway.core.waits import first_of
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
 from slipway.services.monitoring.api.converters import (
+    ALERT_KINDS,
+    ALERT_STATES,
+    alert_to_pb,
     policy_from_pb,
     policy_to_pb,
     report_to_pb,
 )
 from slipway.services.monitoring.domain.alerts import (
-    KIND_NAMES,
-    STATES,
     Alerts,
     alert_id_of,
     report_id_of,
@@ -264,7 +265,9 @@ class MonitoringServicer:
 
     async def GetAlert(self, request: pb.GetAlertRequest, context: Context) -> pb.GetAlertResponse:
         alert_id_of(request.name)
-        return pb.GetAlertResponse(alert=await self._call(self._alerts.get, request.name))
+        return pb.GetAlertResponse(
+            alert=alert_to_pb(await self._call(self._alerts.get, request.name))
+        )
 
     async def ListAlerts(
         self, request: pb.ListAlertsRequest, context: Context
@@ -273,18 +276,18 @@ class MonitoringServicer:
         limit = page_size(request.page_size, default=DEFAULT_PAGE)
         states = []
         for i, state in enumerate(request.states):
-            if state not in STATES:
+            if state not in ALERT_STATES:
                 raise InvalidArgumentError.for_field(
                     f"states[{i}]", "unknown state", reason="INVALID_FILTER"
                 )
-            states.append(STATES[state])
+            states.append(ALERT_STATES[state].value)
         kinds = []
         for i, kind in enumerate(request.kinds):
-            if kind not in KIND_NAMES:
+            if kind not in ALERT_KINDS:
                 raise InvalidArgumentError.for_field(
                     f"kinds[{i}]", "unknown kind", reason="INVALID_FILTER"
                 )
-            kinds.append(KIND_NAMES[kind])
+            kinds.append(ALERT_KINDS[kind].value)
         if request.model_version:
             version_ref(request.model_version, "model_version")
         if request.policy:
@@ -313,7 +316,9 @@ class MonitoringServicer:
             limit=limit,
         )
         token = encode_page_token(page.next_cursor, parameters) if page.next_cursor else ""
-        return pb.ListAlertsResponse(alerts=page.alerts, next_page_token=token)
+        return pb.ListAlertsResponse(
+            alerts=[alert_to_pb(a) for a in page.alerts], next_page_token=token
+        )
 
     async def WatchAlerts(
         self, request: pb.WatchAlertsRequest, context: Context
@@ -323,7 +328,9 @@ class MonitoringServicer:
         if request.include_firing:
             firing, after = await self._call(alerts.firing, model)
             for alert in firing:
-                yield pb.WatchAlertsResponse(alert=alert, transition=pb.ALERT_TRANSITION_EXISTING)
+                yield pb.WatchAlertsResponse(
+                    alert=alert_to_pb(alert), transition=pb.ALERT_TRANSITION_EXISTING
+                )
         else:
             after = await self._call(alerts.position)
         while not self.stopping.is_set():
@@ -331,7 +338,7 @@ class MonitoringServicer:
             changes, after = await self._call(alerts.changes_after, after, model)
             for change in changes:
                 yield pb.WatchAlertsResponse(
-                    alert=change.alert, transition=TRANSITIONS[change.transition]
+                    alert=alert_to_pb(change.alert), transition=TRANSITIONS[change.transition]
                 )
             if not changes:
                 await first_of(self.stopping, woken, within=WATCH_POLL_SECONDS)

@@ -23,9 +23,15 @@ from slipway.core.audit import record
 from slipway.core.context import Principal
 from slipway.core.db import Database
 from slipway.core.errors import InvalidArgumentError, NotFoundError
-from slipway.monitoring.v1 import alert_pb2
-from slipway.services.monitoring.api.converters import report_to_pb
-from slipway.services.monitoring.domain.entities import Policy, Report, RetrainingDecision, Severity
+from slipway.services.monitoring.domain.entities import (
+    Alert,
+    AlertKind,
+    AlertState,
+    Policy,
+    Report,
+    RetrainingDecision,
+    Severity,
+)
 from slipway.services.monitoring.domain.reports import summary_of
 from slipway.services.monitoring.storage.repository import MonitoringRepository
 
@@ -36,22 +42,7 @@ REPORT_PREFIX = "monitoringReports/"
 POLICY_PREFIX = "monitoringPolicies/"
 # Ids are uuid4 hex; any id of letters, digits and '-' is well formed (so NOT_FOUND, not refused).
 RESOURCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
-KINDS: dict[str, alert_pb2.AlertKind.ValueType] = {
-    "data_drift": alert_pb2.ALERT_KIND_DATA_DRIFT,
-    "prediction_drift": alert_pb2.ALERT_KIND_PREDICTION_DRIFT,
-    "target_drift": alert_pb2.ALERT_KIND_TARGET_DRIFT,
-    "performance": alert_pb2.ALERT_KIND_PERFORMANCE,
-    "concept_drift": alert_pb2.ALERT_KIND_CONCEPT_DRIFT,
-    "data_quality": alert_pb2.ALERT_KIND_DATA_QUALITY,
-}
-KIND_NAMES = {value: name for name, value in KINDS.items()}
-STATES = {alert_pb2.ALERT_STATE_FIRING: "firing", alert_pb2.ALERT_STATE_RESOLVED: "resolved"}
-DECISIONS = {
-    RetrainingDecision.TRIGGERED: alert_pb2.RETRAINING_DECISION_TRIGGERED,
-    RetrainingDecision.SKIPPED_COOLDOWN: alert_pb2.RETRAINING_DECISION_SKIPPED_COOLDOWN,
-    RetrainingDecision.SKIPPED_JOB_RUNNING: alert_pb2.RETRAINING_DECISION_SKIPPED_JOB_RUNNING,
-    RetrainingDecision.FAILED: alert_pb2.RETRAINING_DECISION_FAILED,
-}
+KINDS = tuple(kind.value for kind in AlertKind)  # the kinds an alert can have, by name
 # Alerts and retraining decisions are the monitoring service's own acts, recorded under the
 # principal of its own token (see ``core.auth.own_principal``).
 DEFAULT_ACTOR = Principal(name="service:monitoring", roles=frozenset({"service"}))
@@ -87,7 +78,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _severity(kind: str, policy: Policy) -> alert_pb2.AlertSeverity.ValueType:
+def _severity(kind: str, policy: Policy) -> Severity:
     chosen: Severity | None
     if kind in ("performance", "concept_drift"):
         chosen, default = policy.performance_settings.severity, Severity.CRITICAL
@@ -97,24 +88,24 @@ def _severity(kind: str, policy: Policy) -> alert_pb2.AlertSeverity.ValueType:
         chosen, default = policy.drift_settings.severity, Severity.WARNING
     if chosen is None or chosen is Severity.UNSPECIFIED:
         chosen = default
-    return alert_pb2.AlertSeverity.Value(f"ALERT_SEVERITY_{chosen.name}")
+    return chosen
 
 
 @dataclass(frozen=True)
 class Change:
-    alert: alert_pb2.Alert
+    alert: Alert
     transition: str  # fired, updated, resolved
 
 
 @dataclass(frozen=True)
 class AlertPage:
-    alerts: list[alert_pb2.Alert]
+    alerts: list[Alert]
     next_cursor: dict[str, Any] | None
 
 
 def _audit(
     session: Session,
-    alert: alert_pb2.Alert,
+    alert: Alert,
     transition: str,
     action: str,
     actor: Principal,
@@ -133,9 +124,9 @@ def _audit(
         payload={
             "model_version": alert.model_version,
             "policy": alert.policy,
-            "kind": KIND_NAMES.get(alert.kind, ""),
-            "report": alert.report.name,
-            "state": STATES.get(alert.state, ""),
+            "kind": alert.kind.value,
+            "report": alert.report.name if alert.report is not None else "",
+            "state": alert.state.value,
             **(extra or {}),
         },
     )
@@ -150,13 +141,16 @@ def _audit(
 
 
 def _resolved(
-    repo: MonitoringRepository, session: Session, alert: alert_pb2.Alert, now: datetime, reason: str
-) -> alert_pb2.Alert:
-    alert.state = alert_pb2.ALERT_STATE_RESOLVED
-    alert.resolve_reason = reason
-    alert.resolve_time.FromDatetime(now)
-    alert.update_time.FromDatetime(now)
-    repo.save_alert(session, alert, state="resolved", now=now)
+    repo: MonitoringRepository, session: Session, alert: Alert, now: datetime, reason: str
+) -> Alert:
+    alert = replace(
+        alert,
+        state=AlertState.RESOLVED,
+        resolve_reason=reason,
+        resolve_time=now,
+        update_time=now,
+    )
+    repo.save_alert(session, alert, now=now)
     return alert
 
 
@@ -241,7 +235,7 @@ class Alerts:
     def _save(
         self,
         session: Session,
-        alert: alert_pb2.Alert,
+        alert: Alert,
         transition: str,
         action: str,
         request_id: str,
@@ -260,44 +254,43 @@ class Alerts:
     ) -> Change:
         alert_id = uuid.uuid4().hex
         summary, subjects = summary_of(kind, report)
-        alert = alert_pb2.Alert(
+        alert = Alert(
             name=f"{ALERT_PREFIX}{alert_id}",
             model=report.model,
             model_version=report.model_version,
             policy=policy.name,
-            kind=KINDS[kind],
+            kind=AlertKind(kind),
             severity=_severity(kind, policy),
-            state=alert_pb2.ALERT_STATE_FIRING,
+            state=AlertState.FIRING,
             summary=summary,
-            subjects=subjects,
-            report=report_to_pb(report),
+            subjects=tuple(subjects),
+            report=report,
+            fire_time=now,
+            update_time=now,
         )
-        alert.fire_time.FromDatetime(now)
-        alert.update_time.FromDatetime(now)
-        self._repo.add_alert(session, alert, kind=kind, now=now)
+        self._repo.add_alert(session, alert, now=now)
         return self._save(session, alert, "fired", "monitoring.AlertFired", request_id)
 
     def _update(
         self,
         session: Session,
-        alert: alert_pb2.Alert,
+        alert: Alert,
         report: Report,
         kind: str,
         now: datetime,
         request_id: str,
     ) -> Change:
-        alert.summary, subjects = summary_of(kind, report)
-        del alert.subjects[:]
-        alert.subjects.extend(subjects)
-        alert.report.CopyFrom(report_to_pb(report))
-        alert.update_time.FromDatetime(now)
-        self._repo.save_alert(session, alert, state="firing", now=now)
+        summary, subjects = summary_of(kind, report)
+        alert = replace(
+            alert, summary=summary, subjects=tuple(subjects), report=report, update_time=now
+        )
+        self._repo.save_alert(session, alert, now=now)
         return self._save(session, alert, "updated", "monitoring.AlertUpdated", request_id)
 
     def _resolve(
         self,
         session: Session,
-        open_alert: alert_pb2.Alert,
+        open_alert: Alert,
         report: Report,
         now: datetime,
         request_id: str,
@@ -339,28 +332,28 @@ class Alerts:
         now = _now()
         with self._db.unit_of_work() as session:
             alert = self._row(session, alert_name, lock=True)
-            if (
-                alert.retraining_decision == alert_pb2.RETRAINING_DECISION_TRIGGERED
-                and decision in SKIPS
-            ):
+            if alert.retraining_decision is RetrainingDecision.TRIGGERED and decision in SKIPS:
                 # A later window's skip must not hide the job this alert started: the alert
                 # keeps the trigger and says what happened since (the audit log has each one).
-                alert.retraining_detail = (
-                    f"{alert.training_job} was started for this alert; then "
-                    f"{decision.name.lower().replace('_', ' ')} ({alert.report.name}): "
-                    f"{detail}"
-                )[:2048]
+                report_name = alert.report.name if alert.report is not None else ""
+                alert = replace(
+                    alert,
+                    retraining_detail=(
+                        f"{alert.training_job} was started for this alert; then "
+                        f"{decision.name.lower().replace('_', ' ')} ({report_name}): "
+                        f"{detail}"
+                    )[:2048],
+                )
             else:
-                alert.retraining_decision = DECISIONS[decision]
-                alert.training_job = job
-                alert.retraining_detail = detail[:2048]
-            alert.update_time.FromDatetime(now)
+                alert = replace(
+                    alert,
+                    retraining_decision=decision,
+                    training_job=job,
+                    retraining_detail=detail[:2048],
+                )
+            alert = replace(alert, update_time=now)
             self._repo.save_alert(
-                session,
-                alert,
-                state=STATES.get(alert.state, ""),
-                now=now,
-                retrained=decision is RetrainingDecision.TRIGGERED,
+                session, alert, now=now, retrained=decision is RetrainingDecision.TRIGGERED
             )
             action = (
                 "monitoring.RetrainingTriggered"
@@ -385,7 +378,7 @@ class Alerts:
 
     # --- reads ------------------------------------------------------------------------------
 
-    def _row(self, session: Session, name: str, *, lock: bool = False) -> alert_pb2.Alert:
+    def _row(self, session: Session, name: str, *, lock: bool = False) -> Alert:
         alert_id = name[len(ALERT_PREFIX) :] if name.startswith(ALERT_PREFIX) else ""
         row = self._repo.get_alert(session, alert_id, lock=lock)
         if row is None:
@@ -394,7 +387,7 @@ class Alerts:
             )
         return row
 
-    def get(self, name: str) -> alert_pb2.Alert:
+    def get(self, name: str) -> Alert:
         with self._db.unit_of_work(read_only=True) as session:
             return self._row(session, name)
 
@@ -445,7 +438,7 @@ class Alerts:
         )
         return AlertPage(alerts, next_cursor)
 
-    def firing(self, model: str = "") -> tuple[list[alert_pb2.Alert], int]:
+    def firing(self, model: str = "") -> tuple[list[Alert], int]:
         """The alerts firing now, and the event stream's position they were read at."""
         with self._db.unit_of_work(read_only=True) as session:
             after = event_log.last_sequence(session, STREAM)

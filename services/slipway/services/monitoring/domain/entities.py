@@ -395,3 +395,45 @@ class Report:
     target_drift: FeatureDrift | None = None
     performance: PerformanceReport | None = None
     name: str = ""  # monitoringReports/{id} once stored
+
+
+# --- alerts -----------------------------------------------------------------------------------
+
+
+class AlertKind(enum.Enum):
+    """What an alert is about; the values are the names the store and the metrics use."""
+
+    DATA_DRIFT = "data_drift"
+    PREDICTION_DRIFT = "prediction_drift"
+    TARGET_DRIFT = "target_drift"
+    PERFORMANCE = "performance"
+    CONCEPT_DRIFT = "concept_drift"
+    DATA_QUALITY = "data_quality"
+
+
+class AlertState(enum.Enum):
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A problem one policy found in one version's traffic, with the report behind it."""
+
+    name: str  # alerts/{id}
+    model: str
+    model_version: str
+    policy: str  # monitoringPolicies/{id}
+    kind: AlertKind
+    severity: Severity
+    state: AlertState
+    summary: str
+    subjects: tuple[str, ...]
+    report: Report | None
+    fire_time: datetime | None = None
+    update_time: datetime | None = None
+    resolve_time: datetime | None = None
+    resolve_reason: str = ""
+    retraining_decision: RetrainingDecision | None = None  # None: nothing decided yet
+    training_job: str = ""
+    retraining_detail: str = ""

@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from slipway.core.audit import record
 from slipway.core.db import Database
 from slipway.core.logs import get_logger
-from slipway.services.monitoring.domain.alerts import KIND_NAMES, Alerts, Change
+from slipway.services.monitoring.domain.alerts import Alerts, Change
 from slipway.services.monitoring.domain.entities import (
     Policy,
     PolicyAction,
@@ -334,11 +334,7 @@ class Evaluator:
         request_id: str,
         now: datetime,
     ) -> Change | None:
-        firing = {
-            KIND_NAMES.get(c.alert.kind, ""): c
-            for c in changes
-            if c.transition in ("fired", "updated")
-        }
+        firing = {c.alert.kind.value: c for c in changes if c.transition in ("fired", "updated")}
         chosen: tuple[Change, RetrainingTrigger] | None = None
         for kind in PERFORMANCE_KINDS:
             change = firing.get(kind)
@@ -363,7 +359,7 @@ class Evaluator:
                 policy=policy.name,
                 alert=change.alert.name,
                 summary=change.alert.summary,
-                report=change.alert.report.name,
+                report=change.alert.report.name if change.alert.report is not None else "",
                 trigger=trigger,
                 source_job=retraining.source_training_job or reference.training_job,
                 dataset_path=retraining.dataset_path,

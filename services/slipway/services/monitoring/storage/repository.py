@@ -19,12 +19,15 @@ from slipway.monitoring.v1 import alert_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
 from slipway.services.monitoring.api.converters import (
+    alert_from_pb,
+    alert_to_pb,
     policy_from_pb,
     policy_to_pb,
     report_from_pb,
     report_to_pb,
 )
 from slipway.services.monitoring.domain.entities import (
+    Alert,
     EvaluationCursor,
     KnownLabel,
     NewPrediction,
@@ -51,10 +54,10 @@ def _policy(row: PolicyRow) -> Policy:
     return policy_from_pb(message)
 
 
-def _alert(row: AlertRow) -> alert_pb2.Alert:
-    alert = alert_pb2.Alert()
-    alert.ParseFromString(row.alert)
-    return alert
+def _alert(row: AlertRow) -> Alert:
+    message = alert_pb2.Alert()
+    message.ParseFromString(row.alert)
+    return alert_from_pb(message)
 
 
 def _alert_id(name: str) -> str:
@@ -103,30 +106,18 @@ class MonitoringRepository(Protocol):
 
     # -- alerts -----------------------------------------------------------------------------
 
-    def get_alert(
-        self, session: Session, alert_id: str, *, lock: bool = False
-    ) -> alert_pb2.Alert | None: ...
+    def get_alert(self, session: Session, alert_id: str, *, lock: bool = False) -> Alert | None: ...
 
-    def open_alert(
-        self, session: Session, policy: str, version: str, kind: str
-    ) -> alert_pb2.Alert | None:
+    def open_alert(self, session: Session, policy: str, version: str, kind: str) -> Alert | None:
         """The firing alert of (policy, version, kind), locked."""
 
-    def firing_alerts_of_policy(self, session: Session, policy: str) -> list[alert_pb2.Alert]:
+    def firing_alerts_of_policy(self, session: Session, policy: str) -> list[Alert]:
         """The firing alerts of ``policy``, oldest first, locked."""
 
-    def add_alert(
-        self, session: Session, alert: alert_pb2.Alert, *, kind: str, now: datetime
-    ) -> None: ...
+    def add_alert(self, session: Session, alert: Alert, *, now: datetime) -> None: ...
 
     def save_alert(
-        self,
-        session: Session,
-        alert: alert_pb2.Alert,
-        *,
-        state: str,
-        now: datetime,
-        retrained: bool = False,
+        self, session: Session, alert: Alert, *, now: datetime, retrained: bool = False
     ) -> None:
         """Store ``alert`` over its stored self; ``retrained``: a job was created for it now."""
 
@@ -145,11 +136,11 @@ class MonitoringRepository(Protocol):
         end: datetime | None,
         after: tuple[datetime, str] | None,
         limit: int,
-    ) -> list[tuple[alert_pb2.Alert, datetime, str]]:
+    ) -> list[tuple[Alert, datetime, str]]:
         """Up to ``limit`` alerts newest first, after the (fire time, id) ``after``, each with
         its fire time and id."""
 
-    def firing_alerts(self, session: Session, model: str = "") -> list[alert_pb2.Alert]: ...
+    def firing_alerts(self, session: Session, model: str = "") -> list[Alert]: ...
 
     def firing_counts(self, session: Session) -> dict[tuple[str, str], int]: ...
 
@@ -344,15 +335,11 @@ class SqlMonitoringRepository:
             query = query.with_for_update()
         return session.scalars(query).one_or_none()
 
-    def get_alert(
-        self, session: Session, alert_id: str, *, lock: bool = False
-    ) -> alert_pb2.Alert | None:
+    def get_alert(self, session: Session, alert_id: str, *, lock: bool = False) -> Alert | None:
         row = self._alert_row(session, alert_id, lock)
         return None if row is None else _alert(row)
 
-    def open_alert(
-        self, session: Session, policy: str, version: str, kind: str
-    ) -> alert_pb2.Alert | None:
+    def open_alert(self, session: Session, policy: str, version: str, kind: str) -> Alert | None:
         row = session.scalars(
             select(AlertRow)
             .where(
@@ -366,7 +353,7 @@ class SqlMonitoringRepository:
         ).one_or_none()
         return None if row is None else _alert(row)
 
-    def firing_alerts_of_policy(self, session: Session, policy: str) -> list[alert_pb2.Alert]:
+    def firing_alerts_of_policy(self, session: Session, policy: str) -> list[Alert]:
         rows = session.scalars(
             select(AlertRow)
             .where(AlertRow.policy == policy, AlertRow.state == "firing")
@@ -375,38 +362,31 @@ class SqlMonitoringRepository:
         ).all()
         return [_alert(r) for r in rows]
 
-    def add_alert(
-        self, session: Session, alert: alert_pb2.Alert, *, kind: str, now: datetime
-    ) -> None:
+    def add_alert(self, session: Session, alert: Alert, *, now: datetime) -> None:
         session.add(
             AlertRow(
                 id=_alert_id(alert.name),
                 model=alert.model,
                 model_version=alert.model_version,
                 policy=alert.policy,
-                kind=kind,
-                state="firing",
+                kind=alert.kind.value,
+                state=alert.state.value,
                 fire_time=now,
                 update_time=now,
                 retraining_time=None,
-                alert=alert.SerializeToString(),
+                alert=alert_to_pb(alert).SerializeToString(),
             )
         )
 
     def save_alert(
-        self,
-        session: Session,
-        alert: alert_pb2.Alert,
-        *,
-        state: str,
-        now: datetime,
-        retrained: bool = False,
+        self, session: Session, alert: Alert, *, now: datetime, retrained: bool = False
     ) -> None:
         # Already loaded (and locked) in this transaction: the identity map answers.
         row = session.get(AlertRow, _alert_id(alert.name))
         if row is None:
             raise LookupError(alert.name)
-        row.alert, row.state, row.update_time = alert.SerializeToString(), state, now
+        row.alert = alert_to_pb(alert).SerializeToString()
+        row.state, row.update_time = alert.state.value, now
         if retrained:
             row.retraining_time = now
 
@@ -431,7 +411,7 @@ class SqlMonitoringRepository:
         end: datetime | None,
         after: tuple[datetime, str] | None,
         limit: int,
-    ) -> list[tuple[alert_pb2.Alert, datetime, str]]:
+    ) -> list[tuple[Alert, datetime, str]]:
         query = select(AlertRow)
         if model:
             query = query.where(AlertRow.model == model)
@@ -455,7 +435,7 @@ class SqlMonitoringRepository:
         query = query.order_by(AlertRow.fire_time.desc(), AlertRow.id.desc()).limit(limit)
         return [(_alert(r), r.fire_time, r.id) for r in session.scalars(query)]
 
-    def firing_alerts(self, session: Session, model: str = "") -> list[alert_pb2.Alert]:
+    def firing_alerts(self, session: Session, model: str = "") -> list[Alert]:
         query = select(AlertRow).where(AlertRow.state == "firing")
         if model:
             query = query.where(AlertRow.model == model)
