@@ -12,10 +12,12 @@ from typing import Any
 
 from google.protobuf import duration_pb2, json_format, timestamp_pb2
 
-from slipway.common.v1 import feature_pb2
+from slipway.common.v1 import feature_pb2, tensor_pb2
+from slipway.core.values import valid_timestamp
 from slipway.ml.profile_messages import KIND_NAMES, KINDS, feature_stats_to_pb
 from slipway.ml.profiles import FeatureStats, Histogram
-from slipway.monitoring.v1 import alert_pb2, drift_pb2
+from slipway.ml.tensors import DATA_TYPE_NAMES, DATA_TYPES
+from slipway.monitoring.v1 import alert_pb2, drift_pb2, prediction_record_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
 from slipway.services.monitoring.domain.entities import (
@@ -32,12 +34,14 @@ from slipway.services.monitoring.domain.entities import (
     DriftTest,
     FeatureDrift,
     FeatureQuality,
+    GroundTruth,
     MetricComparison,
     MetricThreshold,
     PerformanceReport,
     PerformanceSettings,
     Policy,
     PolicyAction,
+    PredictionRecord,
     PsiResult,
     Report,
     ReportWindow,
@@ -47,6 +51,8 @@ from slipway.services.monitoring.domain.entities import (
     SchemaIssueKind,
     Severity,
     Span,
+    Tensor,
+    TrafficRole,
     WindowSpec,
 )
 
@@ -556,4 +562,80 @@ def alert_from_pb(message: alert_pb2.Alert) -> Alert:
         retraining_decision=DECISIONS.get(message.retraining_decision),
         training_job=message.training_job,
         retraining_detail=message.retraining_detail,
+    )
+
+
+# --- prediction logs ----------------------------------------------------------------------------
+
+ROLES_TO_PB = {
+    r: prediction_record_pb2.TrafficRole.Value(f"TRAFFIC_ROLE_{r.name}") for r in TrafficRole
+}
+ROLES = {v: k for k, v in ROLES_TO_PB.items()}
+
+
+def tensor_from_pb(message: tensor_pb2.Tensor) -> Tensor:
+    return Tensor(
+        name=message.name,
+        data_type=DATA_TYPE_NAMES.get(message.data_type, ""),
+        shape=tuple(message.shape),
+        raw_contents=message.raw_contents,
+        missing_mask=message.missing_mask,
+    )
+
+
+def tensor_to_pb(tensor: Tensor) -> tensor_pb2.Tensor:
+    return tensor_pb2.Tensor(
+        name=tensor.name,
+        data_type=DATA_TYPES.get(tensor.data_type, tensor_pb2.DATA_TYPE_UNSPECIFIED),
+        shape=list(tensor.shape),
+        raw_contents=tensor.raw_contents,
+        missing_mask=tensor.missing_mask,
+    )
+
+
+def _stamp(stamp: timestamp_pb2.Timestamp) -> tuple[datetime | None, bool]:
+    """(the time, whether a time was given that no datetime can hold)."""
+    if not valid_timestamp(stamp):
+        return None, True
+    return _time(stamp), False
+
+
+def record_from_pb(message: prediction_record_pb2.PredictionRecord) -> PredictionRecord:
+    time, invalid = _stamp(message.time) if message.HasField("time") else (None, False)
+    return PredictionRecord(
+        request_id=message.request_id,
+        model_version=message.model_version,
+        alias=message.alias,
+        role=ROLES.get(message.role),
+        time=time,
+        row_count=message.row_count,
+        inputs=tuple(tensor_from_pb(t) for t in message.inputs),
+        outputs=tuple(tensor_from_pb(t) for t in message.outputs),
+        time_invalid=invalid,
+    )
+
+
+def record_to_pb(record: PredictionRecord) -> prediction_record_pb2.PredictionRecord:
+    message = prediction_record_pb2.PredictionRecord(
+        request_id=record.request_id,
+        model_version=record.model_version,
+        alias=record.alias,
+        role=ROLES_TO_PB[record.role or TrafficRole.UNSPECIFIED],
+        row_count=record.row_count,
+        inputs=[tensor_to_pb(t) for t in record.inputs],
+        outputs=[tensor_to_pb(t) for t in record.outputs],
+    )
+    if record.time is not None:
+        message.time.FromDatetime(record.time)
+    return message
+
+
+def ground_truth_from_pb(message: prediction_record_pb2.GroundTruth) -> GroundTruth:
+    time, invalid = _stamp(message.time) if message.HasField("time") else (None, False)
+    return GroundTruth(
+        request_id=message.request_id,
+        labels=tensor_from_pb(message.labels) if message.HasField("labels") else None,
+        time=time,
+        model=message.model,
+        time_invalid=invalid,
     )

@@ -19,8 +19,10 @@ from slipway.services.monitoring.api.converters import (
     ALERT_KINDS,
     ALERT_STATES,
     alert_to_pb,
+    ground_truth_from_pb,
     policy_from_pb,
     policy_to_pb,
+    record_from_pb,
     report_to_pb,
 )
 from slipway.services.monitoring.domain.alerts import (
@@ -103,7 +105,7 @@ class MonitoringServicer:
             result = await asyncio.to_thread(
                 self._ingestion.ingest_predictions,
                 actor,
-                list(batch.records),
+                [record_from_pb(r) for r in batch.records],
                 dropped=batch.dropped_record_count,
                 sender=batch.sender,
                 request_id=batch.request_id,
@@ -134,7 +136,7 @@ class MonitoringServicer:
         result = await asyncio.to_thread(
             self._ingestion.ingest_ground_truth,
             current_principal(),
-            list(request.ground_truths),
+            [ground_truth_from_pb(t) for t in request.ground_truths],
             request_id=request.request_id,
         )
         for outcome, count in (

@@ -10,6 +10,50 @@ from datetime import datetime, timedelta
 from slipway.ml.profiles import FeatureStats, Kind
 
 
+class TrafficRole(enum.Enum):
+    UNSPECIFIED = "UNSPECIFIED"  # counted as primary
+    PRIMARY = "PRIMARY"
+    CANARY = "CANARY"
+    SHADOW = "SHADOW"
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """A logged tensor, packed: the values of ``shape`` in row-major order."""
+
+    name: str
+    data_type: str  # the protocol's datatype name (FP64, BYTES, ...); "" when unknown
+    shape: tuple[int, ...]
+    raw_contents: bytes = b""
+    missing_mask: bytes = b""  # one byte per value; 1 where the value is missing
+
+
+@dataclass(frozen=True)
+class PredictionRecord:
+    """One request's inputs and outputs as a server logged them."""
+
+    request_id: str
+    model_version: str
+    alias: str
+    role: TrafficRole | None  # None: a role this server does not know
+    time: datetime | None  # None when not given (or not valid, see time_invalid)
+    row_count: int
+    inputs: tuple[Tensor, ...]
+    outputs: tuple[Tensor, ...] = ()
+    time_invalid: bool = False  # a time was given outside years 1 to 9999
+
+
+@dataclass(frozen=True)
+class GroundTruth:
+    """The true labels of one request's rows."""
+
+    request_id: str
+    labels: Tensor | None
+    time: datetime | None
+    model: str = ""  # models/{model}; "" for every model that served the request
+    time_invalid: bool = False
+
+
 @dataclass(frozen=True)
 class StoredRecord:
     """A logged prediction record as a window reads it back."""
@@ -17,8 +61,8 @@ class StoredRecord:
     seq: int
     time: datetime
     row_count: int
-    record: bytes  # PredictionRecord, as it arrived
-    label: bytes | None  # Tensor, once its ground truth arrived
+    record: PredictionRecord
+    label: Tensor | None  # once its ground truth arrived
 
 
 @dataclass(frozen=True)
@@ -33,7 +77,7 @@ class NewPrediction:
     time: datetime
     received_time: datetime
     row_count: int
-    record: bytes  # PredictionRecord, as it arrived
+    record: PredictionRecord
 
 
 @dataclass(frozen=True)
@@ -43,7 +87,7 @@ class PendingLabel:
     id: int
     request_id: str
     model: str
-    label: bytes  # Tensor
+    label: Tensor
     label_time: datetime
 
 
@@ -53,7 +97,7 @@ class KnownLabel:
 
     request_id: str
     model: str
-    label: bytes
+    label: Tensor
     label_time: datetime | None
     row_count: int
 

@@ -16,33 +16,30 @@ from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
-from slipway.common.v1 import tensor_pb2
 from slipway.core.audit import record as audit_record
 from slipway.core.context import Principal
 from slipway.core.db import Database
 from slipway.core.errors import InvalidArgumentError
 from slipway.core.idempotency import find, find_json, key_for, remember_json
 from slipway.core.names import MODEL_ID, VERSION_NUMBER
-from slipway.core.values import valid_timestamp
-from slipway.monitoring.v1 import prediction_record_pb2
-from slipway.services.monitoring.domain.entities import NewPrediction
+from slipway.services.monitoring.domain.entities import (
+    GroundTruth,
+    NewPrediction,
+    PredictionRecord,
+    Tensor,
+    TrafficRole,
+)
 from slipway.services.monitoring.storage.repository import MonitoringRepository
 
 SERVICE = "monitoring"
 MAX_LABELS_PER_CALL = 10_000
 ROLES = {
-    prediction_record_pb2.TRAFFIC_ROLE_UNSPECIFIED: "primary",
-    prediction_record_pb2.TRAFFIC_ROLE_PRIMARY: "primary",
-    prediction_record_pb2.TRAFFIC_ROLE_CANARY: "canary",
-    prediction_record_pb2.TRAFFIC_ROLE_SHADOW: "shadow",
+    TrafficRole.UNSPECIFIED: "primary",
+    TrafficRole.PRIMARY: "primary",
+    TrafficRole.CANARY: "canary",
+    TrafficRole.SHADOW: "shadow",
 }
-_ITEM_BYTES = {
-    tensor_pb2.DATA_TYPE_BOOL: 1,
-    tensor_pb2.DATA_TYPE_INT32: 4,
-    tensor_pb2.DATA_TYPE_INT64: 8,
-    tensor_pb2.DATA_TYPE_FP32: 4,
-    tensor_pb2.DATA_TYPE_FP64: 8,
-}
+_ITEM_BYTES = {"BOOL": 1, "INT32": 4, "INT64": 8, "FP32": 4, "FP64": 8}
 
 
 @dataclass(frozen=True)
@@ -86,7 +83,7 @@ def _storable_id(text: str) -> bool:
     return 0 < len(text) <= 128 and "\x00" not in text
 
 
-def _tensor_fits(tensor: tensor_pb2.Tensor, rows: int) -> bool:
+def _tensor_fits(tensor: Tensor, rows: int) -> bool:
     # Called for every tensor of every record: the one-column case avoids min() and prod().
     shape = tensor.shape
     if len(shape) == 1:
@@ -103,10 +100,10 @@ def _tensor_fits(tensor: tensor_pb2.Tensor, rows: int) -> bool:
     size = _ITEM_BYTES.get(tensor.data_type)
     if size is not None:
         return len(tensor.raw_contents) == count * size
-    return tensor.data_type == tensor_pb2.DATA_TYPE_BYTES
+    return tensor.data_type == "BYTES"
 
 
-def record_problem(record: prediction_record_pb2.PredictionRecord) -> str:
+def record_problem(record: PredictionRecord) -> str:
     """Why a record cannot be stored ("" when it can)."""
     if model_of_version(record.model_version) is None:
         return "model_version must be models/{model}/versions/{n}"
@@ -116,7 +113,7 @@ def record_problem(record: prediction_record_pb2.PredictionRecord) -> str:
         return "alias must not contain NUL"
     if record.role not in ROLES:  # not counted as primary traffic by mistake
         return "role is not a known traffic role"
-    if record.HasField("time") and not valid_timestamp(record.time):
+    if record.time_invalid:
         return "time is not a valid timestamp"
     if record.row_count < 1:
         return "row_count must be at least 1"
@@ -138,7 +135,7 @@ class Ingestion:
     def ingest_predictions(
         self,
         actor: Principal,
-        records: list[prediction_record_pb2.PredictionRecord],
+        records: list[PredictionRecord],
         *,
         dropped: int,
         sender: str,
@@ -152,25 +149,25 @@ class Ingestion:
             accepted = rows = rejected = 0
             models: dict[str, list[int]] = {}
             values: list[NewPrediction] = []
-            stored: list[prediction_record_pb2.PredictionRecord] = []
+            stored: list[PredictionRecord] = []
             for item in records:
                 if record_problem(item):
                     rejected += 1
                     continue
                 stored.append(item)
                 model = model_of_version(item.model_version) or ""
-                time = item.time.ToDatetime(tzinfo=UTC) if item.HasField("time") else now
+                time = item.time if item.time is not None else now
                 values.append(
                     NewPrediction(
                         model=model,
                         model_version=item.model_version,
                         request_id=item.request_id,
-                        role=ROLES[item.role],
+                        role=ROLES[item.role or TrafficRole.UNSPECIFIED],
                         alias=item.alias[:64],
                         time=time,
                         received_time=now,
                         row_count=item.row_count,
-                        record=item.SerializeToString(),
+                        record=item,
                     )
                 )
                 accepted += 1
@@ -201,9 +198,7 @@ class Ingestion:
                 accepted, rows, rejected, tuple((m, c[0], c[1]) for m, c in sorted(models.items()))
             )
 
-    def _join_pending(
-        self, session: Session, records: list[prediction_record_pb2.PredictionRecord]
-    ) -> None:
+    def _join_pending(self, session: Session, records: list[PredictionRecord]) -> None:
         """Labels that were waiting for these records join them; a shadow record also takes the
         label its request's primary record already has (the shadow version scored the same
         rows, so its performance on live traffic can be compared)."""
@@ -215,20 +210,18 @@ class Ingestion:
             waiting = repo.predictions_of_request(
                 session, label.request_id, label.model, unlabeled=True
             )
-            fitting = [seq for seq, rows in waiting if _label_fits(label.label, rows)]
+            fitting = [seq for seq, rows in waiting if _tensor_fits(label.label, rows)]
             if not fitting:
                 continue
             repo.set_labels(session, fitting, label.label, label.label_time)
             repo.delete_pending_label(session, label.id)
-        shadows = sorted(
-            {r.request_id for r in records if r.role == prediction_record_pb2.TRAFFIC_ROLE_SHADOW}
-        )
+        shadows = sorted({r.request_id for r in records if r.role is TrafficRole.SHADOW})
         if shadows:
             for known in repo.known_labels(session, shadows):
                 repo.label_unlabeled(session, known)
 
     def ingest_ground_truth(
-        self, actor: Principal, truths: list[prediction_record_pb2.GroundTruth], *, request_id: str
+        self, actor: Principal, truths: list[GroundTruth], *, request_id: str
     ) -> LabelResult:
         if len(truths) > MAX_LABELS_PER_CALL:
             raise InvalidArgumentError.for_field(
@@ -243,11 +236,11 @@ class Ingestion:
                 return LabelResult(**done)
             matched = pending = rejected = 0
             for truth in truths:
-                if label_problem(truth):
+                label = truth.labels
+                if label_problem(truth) or label is None:
                     rejected += 1
                     continue
-                label = truth.labels.SerializeToString()
-                time = truth.time.ToDatetime(tzinfo=UTC) if truth.HasField("time") else now
+                time = truth.time if truth.time is not None else now
                 # Every record of the request: the version that answered, and any canary or
                 # shadow version that scored the same rows.
                 predictions = self._repo.predictions_of_request(
@@ -264,7 +257,7 @@ class Ingestion:
                     )
                     pending += 1
                     continue
-                fitting = [seq for seq, count in predictions if _label_fits(label, count)]
+                fitting = [seq for seq, count in predictions if _tensor_fits(label, count)]
                 if not fitting:
                     rejected += 1
                     continue
@@ -284,22 +277,16 @@ class Ingestion:
             return result
 
 
-def label_problem(truth: prediction_record_pb2.GroundTruth) -> str:
+def label_problem(truth: GroundTruth) -> str:
     """Why a ground truth entry cannot be stored or ever joined ("" when it can)."""
     if not _storable_id(truth.request_id):
         return "request_id is required, at most 128 characters"
-    if not truth.HasField("labels"):
+    if truth.labels is None:
         return "labels are required"
     if truth.model and not (
         truth.model.startswith("models/") and MODEL_ID.fullmatch(truth.model[len("models/") :])
     ):
         return "model must look like models/{model}"
-    if truth.HasField("time") and not valid_timestamp(truth.time):
+    if truth.time_invalid:
         return "time is not a valid timestamp"
     return ""
-
-
-def _label_fits(label: bytes, rows: int) -> bool:
-    tensor = tensor_pb2.Tensor()
-    tensor.ParseFromString(label)
-    return _tensor_fits(tensor, rows)

@@ -15,7 +15,8 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from slipway.monitoring.v1 import alert_pb2
+from slipway.common.v1 import tensor_pb2
+from slipway.monitoring.v1 import alert_pb2, prediction_record_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
 from slipway.services.monitoring.api.converters import (
@@ -23,8 +24,12 @@ from slipway.services.monitoring.api.converters import (
     alert_to_pb,
     policy_from_pb,
     policy_to_pb,
+    record_from_pb,
+    record_to_pb,
     report_from_pb,
     report_to_pb,
+    tensor_from_pb,
+    tensor_to_pb,
 )
 from slipway.services.monitoring.domain.entities import (
     Alert,
@@ -35,6 +40,7 @@ from slipway.services.monitoring.domain.entities import (
     Policy,
     Report,
     StoredRecord,
+    Tensor,
 )
 from slipway.services.monitoring.storage.tables import (
     AlertRow,
@@ -58,6 +64,12 @@ def _alert(row: AlertRow) -> Alert:
     message = alert_pb2.Alert()
     message.ParseFromString(row.alert)
     return alert_from_pb(message)
+
+
+def _tensor(data: bytes) -> Tensor:
+    message = tensor_pb2.Tensor()
+    message.ParseFromString(data)
+    return tensor_from_pb(message)
 
 
 def _alert_id(name: str) -> str:
@@ -170,7 +182,7 @@ class MonitoringRepository(Protocol):
         *,
         request_id: str,
         model: str,
-        label: bytes,
+        label: Tensor,
         label_time: datetime,
         received_time: datetime,
     ) -> None: ...
@@ -183,7 +195,7 @@ class MonitoringRepository(Protocol):
         """(seq, row count) of the records of a request, of ``model`` when given."""
 
     def set_labels(
-        self, session: Session, seqs: Sequence[int], label: bytes, label_time: datetime | None
+        self, session: Session, seqs: Sequence[int], label: Tensor, label_time: datetime | None
     ) -> None: ...
 
     def known_labels(self, session: Session, request_ids: Sequence[str]) -> list[KnownLabel]: ...
@@ -494,7 +506,7 @@ class SqlMonitoringRepository:
                     "time": r.time,
                     "received_time": r.received_time,
                     "row_count": r.row_count,
-                    "record": r.record,
+                    "record": record_to_pb(r.record).SerializeToString(),
                     "label": None,
                     "label_time": None,
                 }
@@ -506,7 +518,9 @@ class SqlMonitoringRepository:
         rows = session.scalars(
             select(PendingLabelRow).where(PendingLabelRow.request_id.in_(request_ids))
         ).all()
-        return [PendingLabel(r.id, r.request_id, r.model, r.label, r.label_time) for r in rows]
+        return [
+            PendingLabel(r.id, r.request_id, r.model, _tensor(r.label), r.label_time) for r in rows
+        ]
 
     def add_pending_label(
         self,
@@ -514,7 +528,7 @@ class SqlMonitoringRepository:
         *,
         request_id: str,
         model: str,
-        label: bytes,
+        label: Tensor,
         label_time: datetime,
         received_time: datetime,
     ) -> None:
@@ -522,7 +536,7 @@ class SqlMonitoringRepository:
             PendingLabelRow(
                 request_id=request_id,
                 model=model,
-                label=label,
+                label=tensor_to_pb(label).SerializeToString(),
                 label_time=label_time,
                 received_time=received_time,
             )
@@ -544,13 +558,13 @@ class SqlMonitoringRepository:
         return [(seq, count) for seq, count in session.execute(query.order_by(PredictionRow.seq))]
 
     def set_labels(
-        self, session: Session, seqs: Sequence[int], label: bytes, label_time: datetime | None
+        self, session: Session, seqs: Sequence[int], label: Tensor, label_time: datetime | None
     ) -> None:
         if seqs:
             session.execute(
                 update(PredictionRow)
                 .where(PredictionRow.seq.in_(list(seqs)))
-                .values(label=label, label_time=label_time)
+                .values(label=tensor_to_pb(label).SerializeToString(), label_time=label_time)
             )
 
     def known_labels(self, session: Session, request_ids: Sequence[str]) -> list[KnownLabel]:
@@ -563,7 +577,11 @@ class SqlMonitoringRepository:
                 PredictionRow.row_count,
             ).where(PredictionRow.request_id.in_(request_ids), PredictionRow.label.is_not(None))
         ).all()
-        return [KnownLabel(r, m, label, t, n) for r, m, label, t, n in rows if label is not None]
+        return [
+            KnownLabel(r, m, _tensor(label), t, n)
+            for r, m, label, t, n in rows
+            if label is not None
+        ]
 
     def label_unlabeled(self, session: Session, known: KnownLabel) -> None:
         session.execute(
@@ -574,7 +592,9 @@ class SqlMonitoringRepository:
                 PredictionRow.label.is_(None),
                 PredictionRow.row_count == known.row_count,
             )
-            .values(label=known.label, label_time=known.label_time)
+            .values(
+                label=tensor_to_pb(known.label).SerializeToString(), label_time=known.label_time
+            )
         )
 
     def versions_with_traffic(self, session: Session, model: str) -> dict[str, int]:
@@ -642,7 +662,15 @@ class SqlMonitoringRepository:
             query.order_by(PredictionRow.seq.desc()).execution_options(yield_per=FETCH_ROWS)
         )
         for seq, time, row_count, record, label in result:
-            yield StoredRecord(seq, time, row_count, record, label)
+            message = prediction_record_pb2.PredictionRecord()
+            message.ParseFromString(record)
+            yield StoredRecord(
+                seq,
+                time,
+                row_count,
+                record_from_pb(message),
+                _tensor(label) if label is not None else None,
+            )
 
     def purge_before(self, session: Session, cutoff: datetime, limit: int) -> tuple[int, int]:
         """Delete up to ``limit`` prediction records and waiting labels received before
