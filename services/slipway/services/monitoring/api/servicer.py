@@ -30,10 +30,8 @@ from slipway.services.monitoring.domain.alerts import (
     alert_id_of,
     report_id_of,
 )
-from slipway.services.monitoring.domain.entities import Policy
 from slipway.services.monitoring.domain.evaluation import Evaluator
 from slipway.services.monitoring.domain.ingestion import BatchResult, Ingestion
-from slipway.services.monitoring.domain.peers import ReferenceSource
 from slipway.services.monitoring.domain.policies import Policies, policy_id_of
 from slipway.services.monitoring.metrics import MonitoringMetrics
 
@@ -78,14 +76,12 @@ class MonitoringServicer:
         policies: Policies,
         alerts: Alerts,
         evaluator: Evaluator,
-        references: ReferenceSource,
         metrics: MonitoringMetrics,
     ) -> None:
         self._ingestion = ingestion
         self._policies = policies
         self._alerts = alerts
         self._evaluator = evaluator
-        self._references = references
         self._metrics = metrics
         self.stopping = asyncio.Event()
         self._changed = asyncio.Event()
@@ -157,11 +153,10 @@ class MonitoringServicer:
     async def GetMonitoringReport(
         self, request: pb.GetMonitoringReportRequest, context: Context
     ) -> pb.GetMonitoringReportResponse:
-        policies, alerts = self._policies, self._alerts
         if request.report:
             report_id_of(request.report)
             return pb.GetMonitoringReportResponse(
-                report=report_to_pb(await self._call(alerts.report, request.report))
+                report=report_to_pb(await self._call(self._alerts.report, request.report))
             )
         if not request.model_version:
             raise InvalidArgumentError.for_field(
@@ -174,19 +169,10 @@ class MonitoringServicer:
             raise InvalidArgumentError.for_field(
                 "end_time", "must be after start_time", reason="INVALID_WINDOW"
             )
-        if request.policy:
-            policy = await self._call(policies.get, policy_id_of(request.policy, "policy"))
-            if policy.model != model:
-                raise InvalidArgumentError.for_field(
-                    "policy",
-                    f"{request.policy} monitors {policy.model}, not {model}",
-                    reason="POLICY_MODEL_MISMATCH",
-                )
-        else:
-            found = await self._call(policies.first_enabled_for, model)
-            policy = found if found is not None else Policy(model=model)
-        version = await self._references.version_name(request.model_version)
-        report = await self._evaluator.report(version, policy, start, end)
+        policy_id = policy_id_of(request.policy, "policy") if request.policy else ""
+        report = await self._evaluator.report_for(
+            request.model_version, model, policy_id=policy_id, start=start, end=end
+        )
         return pb.GetMonitoringReportResponse(report=report_to_pb(report))
 
     # --- policies ---------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 from slipway.core.audit import record
 from slipway.core.db import Database
+from slipway.core.errors import InvalidArgumentError
 from slipway.core.logs import get_logger
 from slipway.services.monitoring.domain.alerts import Alerts, Change
 from slipway.services.monitoring.domain.entities import (
@@ -169,6 +170,32 @@ class Evaluator:
             read_window, self._db, self._repo, reference, bounds, sample_rows=self._sample_rows
         )
         return await asyncio.to_thread(build_report, reference, window, policy, now)
+
+    async def report_for(
+        self,
+        version: str,
+        model: str,
+        *,
+        policy_id: str,
+        start: datetime | None,
+        end: datetime | None,
+    ) -> Report:
+        """A report computed now for ``version`` (a version name or ``models/m@alias`` of
+        ``model``), under the policy ``policy_id``; without one, under the model's first
+        enabled policy, else the defaults."""
+        if policy_id:
+            policy = await asyncio.to_thread(self._policies.get, policy_id)
+            if policy.model != model:
+                raise InvalidArgumentError.for_field(
+                    "policy",
+                    f"{policy.name} monitors {policy.model}, not {model}",
+                    reason="POLICY_MODEL_MISMATCH",
+                )
+        else:
+            found = await asyncio.to_thread(self._policies.first_enabled_for, model)
+            policy = found if found is not None else Policy(model=model)
+        name = await self._references.version_name(version)
+        return await self.report(name, policy, start, end)
 
     # --- the loop ---------------------------------------------------------------------------
 
