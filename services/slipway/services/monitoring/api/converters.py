@@ -1,7 +1,9 @@
-"""Protobuf <-> monitoring domain objects. Symmetric; protobuf never enters the domain.
+"""Protobuf <-> monitoring domain objects (policies, reports, alerts, prediction records).
+Symmetric; protobuf never enters the domain. The servicer decodes and encodes with these, and
+the repository with them keeps policies, reports, alerts and records as their message bytes.
 
 Enum values this server does not know become None on the way in, so that the domain's checks
-name them (``check_policy``); they are never stored.
+name them (``check_policy``, ``record_problem``); they are never stored.
 """
 
 from __future__ import annotations
@@ -541,9 +543,6 @@ def alert_to_pb(alert: Alert) -> alert_pb2.Alert:
 
 
 def alert_from_pb(message: alert_pb2.Alert) -> Alert:
-    def time(field: str) -> datetime | None:
-        return _time(getattr(message, field)) if message.HasField(field) else None  # type: ignore[arg-type]
-
     return Alert(
         name=message.name,
         model=message.model,
@@ -555,9 +554,9 @@ def alert_from_pb(message: alert_pb2.Alert) -> Alert:
         summary=message.summary,
         subjects=tuple(message.subjects),
         report=report_from_pb(message.report) if message.HasField("report") else None,
-        fire_time=time("fire_time"),
-        update_time=time("update_time"),
-        resolve_time=time("resolve_time"),
+        fire_time=_time(message.fire_time) if message.HasField("fire_time") else None,
+        update_time=_time(message.update_time) if message.HasField("update_time") else None,
+        resolve_time=_time(message.resolve_time) if message.HasField("resolve_time") else None,
         resolve_reason=message.resolve_reason,
         retraining_decision=DECISIONS.get(message.retraining_decision),
         training_job=message.training_job,
