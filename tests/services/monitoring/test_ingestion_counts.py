@@ -11,7 +11,9 @@ from slipway.core.audit.tables import AuditEventRow
 from slipway.core.context import Principal
 from slipway.core.db import Database
 from slipway.monitoring.v1 import prediction_record_pb2
+from slipway.services.monitoring.api.converters import record_from_pb
 from slipway.services.monitoring.domain.ingestion import BatchResult, Ingestion
+from slipway.services.monitoring.storage.repository import SqlMonitoringRepository
 from slipway.services.monitoring.storage.tables import PredictionRow
 
 SENDER = Principal("serving-0", frozenset({"service"}))
@@ -49,12 +51,13 @@ def test_a_batch_is_counted_per_model_and_stored_in_order(migrated_db: Database)
         record("r3", "models/a/versions/2", 3),
         record("r4", "models/a/versions/1", 2, broken=True),
     ]
-    ingestion = Ingestion(migrated_db)
-    result = ingestion.ingest_predictions(SENDER, batch, dropped=0, sender="s", request_id="b-1")
+    ingestion = Ingestion(migrated_db, SqlMonitoringRepository())
+    records = [record_from_pb(r) for r in batch]
+    result = ingestion.ingest_predictions(SENDER, records, dropped=0, sender="s", request_id="b-1")
     assert result == BatchResult(
         accepted=3, rows=6, rejected=1, by_model=(("models/a", 2, 4), ("models/b", 1, 2))
     )
-    again = ingestion.ingest_predictions(SENDER, batch, dropped=0, sender="s", request_id="b-1")
+    again = ingestion.ingest_predictions(SENDER, records, dropped=0, sender="s", request_id="b-1")
     assert again == BatchResult(rejected=4)
     with migrated_db.unit_of_work(read_only=True) as session:
         stored = list(session.scalars(select(PredictionRow).order_by(PredictionRow.seq)))

@@ -22,7 +22,9 @@ from slipway.monitoring.v1 import alert_pb2, drift_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
+from slipway.services.monitoring.api.converters import policy_from_pb, report_from_pb
 from slipway.services.monitoring.domain.alerts import Alerts
+from slipway.services.monitoring.storage.repository import SqlMonitoringRepository
 from slipway.services.monitoring.storage.tables import EvaluationRow, PredictionRow
 from support.monitoring import (
     FEATURES,
@@ -411,8 +413,12 @@ async def test_deleting_a_policy_resolves_its_firing_alerts_under_the_deleter(
         # An evaluation that read the policy before the deletion and judges after it (the
         # evaluator holds its copy for a whole round) fires nothing: that alert would fire for
         # ever, with no policy left to resolve it.
-        late = Alerts(migrated_db).apply(
-            doomed, alert.report, {"data_drift": True}, {"data_drift"}, ""
+        late = Alerts(migrated_db, SqlMonitoringRepository()).apply(
+            policy_from_pb(doomed),
+            report_from_pb(alert.report),
+            {"data_drift": True},
+            {"data_drift"},
+            "",
         )
         assert late == []
         # Nor does the running service: waited for until a round that began after the

@@ -23,10 +23,12 @@ from slipway.ml.artifact_cache import ArtifactCache
 from slipway.monitoring.v1 import drift_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
+from slipway.services.monitoring.api.converters import PolicyDocuments
 from slipway.services.monitoring.domain.alerts import Alerts
 from slipway.services.monitoring.domain.evaluation import Evaluator
 from slipway.services.monitoring.domain.policies import Policies
-from slipway.services.monitoring.peers.registry import ReferenceSource
+from slipway.services.monitoring.peers.registry import RegistryReferenceSource
+from slipway.services.monitoring.storage.repository import SqlMonitoringRepository
 from slipway.services.monitoring.storage.tables import PredictionRow
 from slipway.services.serving.sinks.prediction_log import tensor
 from slipway.services.training.engine import spec as s
@@ -225,9 +227,12 @@ async def test_logs_past_the_retention_are_purged_and_the_purge_is_audited(
     def evaluator(retention: timedelta) -> Evaluator:
         return Evaluator(
             migrated_db,
-            Policies(migrated_db, frozenset()),
-            Alerts(migrated_db),
-            ReferenceSource(PeerTarget(registry.address), ArtifactCache(tmp_path / "cache")),
+            SqlMonitoringRepository(),
+            Policies(migrated_db, frozenset(), SqlMonitoringRepository(), PolicyDocuments()),
+            Alerts(migrated_db, SqlMonitoringRepository()),
+            RegistryReferenceSource(
+                PeerTarget(registry.address), ArtifactCache(tmp_path / "cache")
+            ),
             None,
             sample_rows=100,
             retention=retention,

@@ -13,15 +13,17 @@ from slipway.core.logs import get_logger
 from slipway.core.server import ServiceRegistration
 from slipway.ml.artifact_cache import ArtifactCache
 from slipway.monitoring.v1 import monitoring_service_pb2
+from slipway.services.monitoring.api.converters import PolicyDocuments
 from slipway.services.monitoring.api.servicer import MonitoringServicer
 from slipway.services.monitoring.domain.alerts import Alerts
 from slipway.services.monitoring.domain.evaluation import Evaluator
 from slipway.services.monitoring.domain.ingestion import Ingestion
 from slipway.services.monitoring.domain.policies import Policies
 from slipway.services.monitoring.metrics import MonitoringMetrics
-from slipway.services.monitoring.peers.registry import ReferenceSource
-from slipway.services.monitoring.peers.training import Retrainer
+from slipway.services.monitoring.peers.registry import RegistryReferenceSource
+from slipway.services.monitoring.peers.training import TrainingRetrainer
 from slipway.services.monitoring.settings import MonitoringSettings
+from slipway.services.monitoring.storage.repository import SqlMonitoringRepository
 
 SERVICE = monitoring_service_pb2.DESCRIPTOR.services_by_name["MonitoringService"]
 log = get_logger("slipway.monitoring")
@@ -30,18 +32,20 @@ log = get_logger("slipway.monitoring")
 def build(settings: MonitoringSettings, db: Database) -> ServiceApp:
     assert settings.cache_dir is not None
     metrics = MonitoringMetrics()
-    policies = Policies(db, frozenset(settings.protected_aliases))
+    repository = SqlMonitoringRepository()
+    policies = Policies(db, frozenset(settings.protected_aliases), repository, PolicyDocuments())
     actor = own_principal(
         settings.registry_token_file, settings.tokens_file, fallback="service:monitoring"
     )
-    alerts = Alerts(db, actor)
-    references = ReferenceSource(settings.registry, ArtifactCache(settings.cache_dir))
+    alerts = Alerts(db, repository, actor)
+    references = RegistryReferenceSource(settings.registry, ArtifactCache(settings.cache_dir))
     training = settings.training
-    retrainer = Retrainer(training) if training is not None else None
+    retrainer = TrainingRetrainer(training) if training is not None else None
     if retrainer is None:
         log.warning("no training target: policies with the RETRAIN action will only alert")
     evaluator = Evaluator(
         db,
+        repository,
         policies,
         alerts,
         references,
@@ -50,7 +54,7 @@ def build(settings: MonitoringSettings, db: Database) -> ServiceApp:
         retention=timedelta(days=settings.retention_days),
         metrics=metrics,
     )
-    servicer = MonitoringServicer(Ingestion(db), policies, alerts, evaluator, references, metrics)
+    servicer = MonitoringServicer(Ingestion(db, repository), policies, alerts, evaluator, metrics)
     evaluator.on_change = servicer.notify
     stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []

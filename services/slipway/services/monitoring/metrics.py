@@ -7,8 +7,12 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 from prometheus_client.registry import Collector
 
-from slipway.monitoring.v1 import alert_pb2, drift_pb2
-from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
+from slipway.services.monitoring.domain.entities import (
+    Alert,
+    DatasetDrift,
+    Report,
+    RetrainingDecision,
+)
 
 
 class MonitoringMetrics:
@@ -131,32 +135,28 @@ class MonitoringMetrics:
             self.evaluation_seconds,
         ]
 
-    def observe_report(self, report: report_pb2.MonitoringReport) -> None:
+    def observe_report(self, report: Report) -> None:
         model, version = report.model, report.model_version
         self.window_rows.labels(model, version).set(report.window.row_count)
-        for feature in report.data_drift.features:
-            method = drift_pb2.DriftMethod.Name(feature.method)
+        data_drift = report.data_drift or DatasetDrift()  # an uncomputed section reads as empty
+        for feature in data_drift.features:
             self.drift_score.labels(
-                model, version, feature.feature, method.removeprefix("DRIFT_METHOD_").lower()
+                model, version, feature.feature, feature.method.name.lower()
             ).set(feature.score)
             self.drifted.labels(model, version, feature.feature).set(float(feature.drifted))
-        self.dataset_drifted.labels(model, version).set(float(report.data_drift.drifted))
-        self.drifted_share.labels(model, version).set(report.data_drift.drifted_share)
+        self.dataset_drifted.labels(model, version).set(float(data_drift.drifted))
+        self.drifted_share.labels(model, version).set(data_drift.drifted_share)
         for quality in report.data_quality.features:
             self.missing_share.labels(model, version, quality.feature).set(quality.missing_share)
-        if report.HasField("performance"):
+        if report.performance is not None:
             for metric in report.performance.metrics:
                 self.metric.labels(model, version, metric.metric).set(metric.value)
 
-    def observe_alert(self, alert: alert_pb2.Alert, transition: str) -> None:
-        kind = alert_pb2.AlertKind.Name(alert.kind).removeprefix("ALERT_KIND_").lower()
-        self.alerts.labels(alert.model, kind, transition).inc()
+    def observe_alert(self, alert: Alert, transition: str) -> None:
+        self.alerts.labels(alert.model, alert.kind.value, transition).inc()
 
-    def observe_decision(
-        self, model: str, decision: alert_pb2.RetrainingDecision.ValueType
-    ) -> None:
-        name = alert_pb2.RetrainingDecision.Name(decision).removeprefix("RETRAINING_DECISION_")
-        self.retraining.labels(model, name.lower()).inc()
+    def observe_decision(self, model: str, decision: RetrainingDecision) -> None:
+        self.retraining.labels(model, decision.name.lower()).inc()
 
     def set_firing(self, counts: dict[tuple[str, str], int]) -> None:
         """Alerts firing now, by (model, kind), as read from the database."""

@@ -14,11 +14,18 @@ from slipway.core.names import MODEL_ID, version_ref
 from slipway.core.pagination import decode_page_token, encode_page_token, page_size
 from slipway.core.values import valid_timestamp
 from slipway.core.waits import first_of
-from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
+from slipway.services.monitoring.api.converters import (
+    ALERT_KINDS,
+    ALERT_STATES,
+    alert_to_pb,
+    ground_truth_from_pb,
+    policy_from_pb,
+    policy_to_pb,
+    record_from_pb,
+    report_to_pb,
+)
 from slipway.services.monitoring.domain.alerts import (
-    KIND_NAMES,
-    STATES,
     Alerts,
     alert_id_of,
     report_id_of,
@@ -27,7 +34,6 @@ from slipway.services.monitoring.domain.evaluation import Evaluator
 from slipway.services.monitoring.domain.ingestion import BatchResult, Ingestion
 from slipway.services.monitoring.domain.policies import Policies, policy_id_of
 from slipway.services.monitoring.metrics import MonitoringMetrics
-from slipway.services.monitoring.peers.registry import ReferenceSource
 
 T = TypeVar("T")
 TRANSITIONS = {
@@ -70,14 +76,12 @@ class MonitoringServicer:
         policies: Policies,
         alerts: Alerts,
         evaluator: Evaluator,
-        references: ReferenceSource,
         metrics: MonitoringMetrics,
     ) -> None:
         self._ingestion = ingestion
         self._policies = policies
         self._alerts = alerts
         self._evaluator = evaluator
-        self._references = references
         self._metrics = metrics
         self.stopping = asyncio.Event()
         self._changed = asyncio.Event()
@@ -97,7 +101,7 @@ class MonitoringServicer:
             result = await asyncio.to_thread(
                 self._ingestion.ingest_predictions,
                 actor,
-                list(batch.records),
+                [record_from_pb(r) for r in batch.records],
                 dropped=batch.dropped_record_count,
                 sender=batch.sender,
                 request_id=batch.request_id,
@@ -128,7 +132,7 @@ class MonitoringServicer:
         result = await asyncio.to_thread(
             self._ingestion.ingest_ground_truth,
             current_principal(),
-            list(request.ground_truths),
+            [ground_truth_from_pb(t) for t in request.ground_truths],
             request_id=request.request_id,
         )
         for outcome, count in (
@@ -149,11 +153,10 @@ class MonitoringServicer:
     async def GetMonitoringReport(
         self, request: pb.GetMonitoringReportRequest, context: Context
     ) -> pb.GetMonitoringReportResponse:
-        policies, alerts = self._policies, self._alerts
         if request.report:
             report_id_of(request.report)
             return pb.GetMonitoringReportResponse(
-                report=await self._call(alerts.report, request.report)
+                report=report_to_pb(await self._call(self._alerts.report, request.report))
             )
         if not request.model_version:
             raise InvalidArgumentError.for_field(
@@ -166,20 +169,11 @@ class MonitoringServicer:
             raise InvalidArgumentError.for_field(
                 "end_time", "must be after start_time", reason="INVALID_WINDOW"
             )
-        if request.policy:
-            policy = await self._call(policies.get, policy_id_of(request.policy, "policy"))
-            if policy.model != model:
-                raise InvalidArgumentError.for_field(
-                    "policy",
-                    f"{request.policy} monitors {policy.model}, not {model}",
-                    reason="POLICY_MODEL_MISMATCH",
-                )
-        else:
-            found = await self._call(policies.first_enabled_for, model)
-            policy = found if found is not None else policy_pb2.MonitoringPolicy(model=model)
-        version = (await self._references.version(request.model_version)).name
-        report = await self._evaluator.report(version, policy, start, end)
-        return pb.GetMonitoringReportResponse(report=report)
+        policy_id = policy_id_of(request.policy, "policy") if request.policy else ""
+        report = await self._evaluator.report_for(
+            request.model_version, model, policy_id=policy_id, start=start, end=end
+        )
+        return pb.GetMonitoringReportResponse(report=report_to_pb(report))
 
     # --- policies ---------------------------------------------------------------------------
 
@@ -194,18 +188,18 @@ class MonitoringServicer:
         created = await self._call(
             policies.create,
             current_principal(),
-            request.monitoring_policy,
+            policy_from_pb(request.monitoring_policy),
             policy_id=request.monitoring_policy_id,
             reason=request.reason,
             request_id=request.request_id,
         )
-        return pb.CreateMonitoringPolicyResponse(monitoring_policy=created)
+        return pb.CreateMonitoringPolicyResponse(monitoring_policy=policy_to_pb(created))
 
     async def GetMonitoringPolicy(
         self, request: pb.GetMonitoringPolicyRequest, context: Context
     ) -> pb.GetMonitoringPolicyResponse:
         policy = await self._call(self._policies.get, policy_id_of(request.name))
-        return pb.GetMonitoringPolicyResponse(monitoring_policy=policy)
+        return pb.GetMonitoringPolicyResponse(monitoring_policy=policy_to_pb(policy))
 
     async def ListMonitoringPolicies(
         self, request: pb.ListMonitoringPoliciesRequest, context: Context
@@ -218,7 +212,7 @@ class MonitoringServicer:
         )
         token = encode_page_token(page.next_cursor, parameters) if page.next_cursor else ""
         return pb.ListMonitoringPoliciesResponse(
-            monitoring_policies=page.policies, next_page_token=token
+            monitoring_policies=[policy_to_pb(p) for p in page.policies], next_page_token=token
         )
 
     async def UpdateMonitoringPolicy(
@@ -231,12 +225,12 @@ class MonitoringServicer:
         updated = await self._call(
             self._policies.update,
             current_principal(),
-            request.monitoring_policy,
-            request.update_mask,
+            policy_from_pb(request.monitoring_policy),
+            list(request.update_mask.paths),
             reason=request.reason,
             request_id=request.request_id,
         )
-        return pb.UpdateMonitoringPolicyResponse(monitoring_policy=updated)
+        return pb.UpdateMonitoringPolicyResponse(monitoring_policy=policy_to_pb(updated))
 
     async def DeleteMonitoringPolicy(
         self, request: pb.DeleteMonitoringPolicyRequest, context: Context
@@ -259,7 +253,9 @@ class MonitoringServicer:
 
     async def GetAlert(self, request: pb.GetAlertRequest, context: Context) -> pb.GetAlertResponse:
         alert_id_of(request.name)
-        return pb.GetAlertResponse(alert=await self._call(self._alerts.get, request.name))
+        return pb.GetAlertResponse(
+            alert=alert_to_pb(await self._call(self._alerts.get, request.name))
+        )
 
     async def ListAlerts(
         self, request: pb.ListAlertsRequest, context: Context
@@ -268,18 +264,18 @@ class MonitoringServicer:
         limit = page_size(request.page_size, default=DEFAULT_PAGE)
         states = []
         for i, state in enumerate(request.states):
-            if state not in STATES:
+            if state not in ALERT_STATES:
                 raise InvalidArgumentError.for_field(
                     f"states[{i}]", "unknown state", reason="INVALID_FILTER"
                 )
-            states.append(STATES[state])
+            states.append(ALERT_STATES[state].value)
         kinds = []
         for i, kind in enumerate(request.kinds):
-            if kind not in KIND_NAMES:
+            if kind not in ALERT_KINDS:
                 raise InvalidArgumentError.for_field(
                     f"kinds[{i}]", "unknown kind", reason="INVALID_FILTER"
                 )
-            kinds.append(KIND_NAMES[kind])
+            kinds.append(ALERT_KINDS[kind].value)
         if request.model_version:
             version_ref(request.model_version, "model_version")
         if request.policy:
@@ -308,7 +304,9 @@ class MonitoringServicer:
             limit=limit,
         )
         token = encode_page_token(page.next_cursor, parameters) if page.next_cursor else ""
-        return pb.ListAlertsResponse(alerts=page.alerts, next_page_token=token)
+        return pb.ListAlertsResponse(
+            alerts=[alert_to_pb(a) for a in page.alerts], next_page_token=token
+        )
 
     async def WatchAlerts(
         self, request: pb.WatchAlertsRequest, context: Context
@@ -318,7 +316,9 @@ class MonitoringServicer:
         if request.include_firing:
             firing, after = await self._call(alerts.firing, model)
             for alert in firing:
-                yield pb.WatchAlertsResponse(alert=alert, transition=pb.ALERT_TRANSITION_EXISTING)
+                yield pb.WatchAlertsResponse(
+                    alert=alert_to_pb(alert), transition=pb.ALERT_TRANSITION_EXISTING
+                )
         else:
             after = await self._call(alerts.position)
         while not self.stopping.is_set():
@@ -326,7 +326,7 @@ class MonitoringServicer:
             changes, after = await self._call(alerts.changes_after, after, model)
             for change in changes:
                 yield pb.WatchAlertsResponse(
-                    alert=change.alert, transition=TRANSITIONS[change.transition]
+                    alert=alert_to_pb(change.alert), transition=TRANSITIONS[change.transition]
                 )
             if not changes:
                 await first_of(self.stopping, woken, within=WATCH_POLL_SECONDS)

@@ -12,11 +12,10 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from slipway.core import event_log
@@ -24,11 +23,17 @@ from slipway.core.audit import record
 from slipway.core.context import Principal
 from slipway.core.db import Database
 from slipway.core.errors import InvalidArgumentError, NotFoundError
-from slipway.monitoring.v1 import alert_pb2
-from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
-from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
+from slipway.services.monitoring.domain.entities import (
+    Alert,
+    AlertKind,
+    AlertState,
+    Policy,
+    Report,
+    RetrainingDecision,
+    Severity,
+)
 from slipway.services.monitoring.domain.reports import summary_of
-from slipway.services.monitoring.storage.tables import AlertRow, PolicyRow, ReportRow
+from slipway.services.monitoring.storage.repository import MonitoringRepository
 
 SERVICE = "monitoring"
 STREAM = "monitoring"
@@ -37,30 +42,15 @@ REPORT_PREFIX = "monitoringReports/"
 POLICY_PREFIX = "monitoringPolicies/"
 # Ids are uuid4 hex; any id of letters, digits and '-' is well formed (so NOT_FOUND, not refused).
 RESOURCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
-KINDS: dict[str, alert_pb2.AlertKind.ValueType] = {
-    "data_drift": alert_pb2.ALERT_KIND_DATA_DRIFT,
-    "prediction_drift": alert_pb2.ALERT_KIND_PREDICTION_DRIFT,
-    "target_drift": alert_pb2.ALERT_KIND_TARGET_DRIFT,
-    "performance": alert_pb2.ALERT_KIND_PERFORMANCE,
-    "concept_drift": alert_pb2.ALERT_KIND_CONCEPT_DRIFT,
-    "data_quality": alert_pb2.ALERT_KIND_DATA_QUALITY,
-}
-KIND_NAMES = {value: name for name, value in KINDS.items()}
-STATES = {alert_pb2.ALERT_STATE_FIRING: "firing", alert_pb2.ALERT_STATE_RESOLVED: "resolved"}
-DECISIONS = {
-    alert_pb2.RETRAINING_DECISION_TRIGGERED: "triggered",
-    alert_pb2.RETRAINING_DECISION_SKIPPED_COOLDOWN: "skipped_cooldown",
-    alert_pb2.RETRAINING_DECISION_SKIPPED_JOB_RUNNING: "skipped_job_running",
-    alert_pb2.RETRAINING_DECISION_FAILED: "failed",
-}
+KINDS = tuple(kind.value for kind in AlertKind)  # the kinds an alert can have, by name
 # Alerts and retraining decisions are the monitoring service's own acts, recorded under the
 # principal of its own token (see ``core.auth.own_principal``).
 DEFAULT_ACTOR = Principal(name="service:monitoring", roles=frozenset({"service"}))
 SKIPS = frozenset(
     {
-        alert_pb2.RETRAINING_DECISION_SKIPPED_COOLDOWN,
-        alert_pb2.RETRAINING_DECISION_SKIPPED_JOB_RUNNING,
-        alert_pb2.RETRAINING_DECISION_FAILED,
+        RetrainingDecision.SKIPPED_COOLDOWN,
+        RetrainingDecision.SKIPPED_JOB_RUNNING,
+        RetrainingDecision.FAILED,
     }
 )
 
@@ -88,43 +78,41 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _severity(kind: str, policy: policy_pb2.MonitoringPolicy) -> alert_pb2.AlertSeverity.ValueType:
+def _severity(kind: str, policy: Policy) -> Severity:
+    chosen: Severity | None
     if kind in ("performance", "concept_drift"):
-        return policy.performance.severity or alert_pb2.ALERT_SEVERITY_CRITICAL
-    if kind == "data_quality":
-        return policy.data_quality.severity or alert_pb2.ALERT_SEVERITY_WARNING
-    return policy.drift.severity or alert_pb2.ALERT_SEVERITY_WARNING
-
-
-def message_of(row: AlertRow) -> alert_pb2.Alert:
-    alert = alert_pb2.Alert()
-    alert.ParseFromString(row.alert)
-    return alert
+        chosen, default = policy.performance_settings.severity, Severity.CRITICAL
+    elif kind == "data_quality":
+        chosen, default = policy.data_quality_settings.severity, Severity.WARNING
+    else:
+        chosen, default = policy.drift_settings.severity, Severity.WARNING
+    if chosen is None or chosen is Severity.UNSPECIFIED:
+        chosen = default
+    return chosen
 
 
 @dataclass(frozen=True)
 class Change:
-    alert: alert_pb2.Alert
+    alert: Alert
     transition: str  # fired, updated, resolved
 
 
 @dataclass(frozen=True)
 class AlertPage:
-    alerts: list[alert_pb2.Alert]
+    alerts: list[Alert]
     next_cursor: dict[str, Any] | None
 
 
-def _save(
+def _audit(
     session: Session,
-    row: AlertRow,
-    alert: alert_pb2.Alert,
+    alert: Alert,
     transition: str,
     action: str,
     actor: Principal,
     request_id: str,
     extra: Mapping[str, Any] | None = None,
 ) -> Change:
-    row.alert = alert.SerializeToString()
+    """Audit and publish a change of ``alert``, which is stored already."""
     record(
         session,
         service=SERVICE,
@@ -136,9 +124,9 @@ def _save(
         payload={
             "model_version": alert.model_version,
             "policy": alert.policy,
-            "kind": KIND_NAMES.get(alert.kind, ""),
-            "report": alert.report.name,
-            "state": STATES.get(alert.state, ""),
+            "kind": alert.kind.value,
+            "report": alert.report.name if alert.report is not None else "",
+            "state": alert.state.value,
             **(extra or {}),
         },
     )
@@ -152,56 +140,61 @@ def _save(
     return Change(alert, transition)
 
 
-def _resolved(row: AlertRow, now: datetime, reason: str) -> alert_pb2.Alert:
-    alert = message_of(row)
-    alert.state = alert_pb2.ALERT_STATE_RESOLVED
-    alert.resolve_reason = reason
-    alert.resolve_time.FromDatetime(now)
-    alert.update_time.FromDatetime(now)
-    row.state, row.update_time = "resolved", now
+def _resolved(
+    repo: MonitoringRepository, session: Session, alert: Alert, now: datetime, reason: str
+) -> Alert:
+    alert = replace(
+        alert,
+        state=AlertState.RESOLVED,
+        resolve_reason=reason,
+        resolve_time=now,
+        update_time=now,
+    )
+    repo.save_alert(session, alert, now=now)
     return alert
 
 
 def resolve_for_deleted_policy(
-    session: Session, policy: str, actor: Principal, reason: str, request_id: str
+    repo: MonitoringRepository,
+    session: Session,
+    policy: str,
+    actor: Principal,
+    reason: str,
+    request_id: str,
 ) -> list[Change]:
     """Resolves the firing alerts of ``policy``, which is being deleted in this transaction:
     nothing would evaluate them again, so they would fire for ever (and page through
     Prometheus). Each is audited under the principal that deleted the policy."""
     now = _now()
     why = f"its policy {policy} was deleted by {actor.name}" + (f": {reason}" if reason else "")
-    rows = session.scalars(
-        select(AlertRow)
-        .where(AlertRow.policy == policy, AlertRow.state == "firing")
-        .order_by(AlertRow.fire_time)
-        .with_for_update()
-    ).all()
     return [
-        _save(
+        _audit(
             session,
-            row,
-            _resolved(row, now, why[:1024]),
+            _resolved(repo, session, alert, now, why[:1024]),
             "resolved",
             "monitoring.AlertResolved",
             actor,
             request_id,
             {"resolved_by_policy_deletion": True},
         )
-        for row in rows
+        for alert in repo.firing_alerts_of_policy(session, policy)
     ]
 
 
 class Alerts:
-    def __init__(self, db: Database, actor: Principal = DEFAULT_ACTOR) -> None:
+    def __init__(
+        self, db: Database, repository: MonitoringRepository, actor: Principal = DEFAULT_ACTOR
+    ) -> None:
         self._db = db
+        self._repo = repository
         self.actor = actor
 
     # --- from reports -----------------------------------------------------------------------
 
     def apply(
         self,
-        policy: policy_pb2.MonitoringPolicy,
-        report: report_pb2.MonitoringReport,
+        policy: Policy,
+        report: Report,
         verdicts: Mapping[str, bool],
         judged: Collection[str],
         request_id: str,
@@ -214,23 +207,17 @@ class Alerts:
             # The evaluator read the policy a while ago: if it was deleted since, its alerts
             # were resolved with it, and one fired now would fire for ever. The row lock
             # (policy, then alerts, as the deletion takes them) orders the two.
-            if (
-                session.scalar(
-                    select(PolicyRow.id)
-                    .where(PolicyRow.id == policy.name.removeprefix(POLICY_PREFIX))
-                    .with_for_update()
-                )
-                is None
-            ):
+            if not self._repo.lock_policy(session, policy.name.removeprefix(POLICY_PREFIX)):
                 return []
             report_name = ""
             for kind in sorted(judged):
-                open_row = self._open(session, policy.name, report.model_version, kind)
+                open_row = self._repo.open_alert(session, policy.name, report.model_version, kind)
                 holds = verdicts.get(kind, False)
                 if not holds and open_row is None:
                     continue
                 if not report_name:
-                    report_name = self._store_report(session, report, now)
+                    report = self._store_report(session, report, now)
+                    report_name = report.name
                 if holds and open_row is None:
                     changes.append(self._fire(session, policy, report, kind, now, request_id))
                 elif holds and open_row is not None:
@@ -239,117 +226,84 @@ class Alerts:
                     changes.append(self._resolve(session, open_row, report, now, request_id))
         return changes
 
-    @staticmethod
-    def _open(session: Session, policy: str, version: str, kind: str) -> AlertRow | None:
-        return session.scalars(
-            select(AlertRow)
-            .where(
-                AlertRow.policy == policy,
-                AlertRow.model_version == version,
-                AlertRow.kind == kind,
-                AlertRow.state == "firing",
-            )
-            .with_for_update()
-            .limit(1)
-        ).one_or_none()
-
-    @staticmethod
-    def _store_report(session: Session, report: report_pb2.MonitoringReport, now: datetime) -> str:
+    def _store_report(self, session: Session, report: Report, now: datetime) -> Report:
         report_id = uuid.uuid4().hex
-        report.name = f"{REPORT_PREFIX}{report_id}"
-        session.add(
-            ReportRow(
-                id=report_id,
-                model_version=report.model_version,
-                policy=report.policy,
-                create_time=now,
-                report=report.SerializeToString(),
-            )
-        )
-        return report.name
+        report = replace(report, name=f"{REPORT_PREFIX}{report_id}")
+        self._repo.add_report(session, report_id, report, now)
+        return report
 
     def _save(
         self,
         session: Session,
-        row: AlertRow,
-        alert: alert_pb2.Alert,
+        alert: Alert,
         transition: str,
         action: str,
         request_id: str,
         extra: Mapping[str, Any] | None = None,
     ) -> Change:
-        return _save(session, row, alert, transition, action, self.actor, request_id, extra)
+        return _audit(session, alert, transition, action, self.actor, request_id, extra)
 
     def _fire(
         self,
         session: Session,
-        policy: policy_pb2.MonitoringPolicy,
-        report: report_pb2.MonitoringReport,
+        policy: Policy,
+        report: Report,
         kind: str,
         now: datetime,
         request_id: str,
     ) -> Change:
         alert_id = uuid.uuid4().hex
         summary, subjects = summary_of(kind, report)
-        alert = alert_pb2.Alert(
+        alert = Alert(
             name=f"{ALERT_PREFIX}{alert_id}",
             model=report.model,
             model_version=report.model_version,
             policy=policy.name,
-            kind=KINDS[kind],
+            kind=AlertKind(kind),
             severity=_severity(kind, policy),
-            state=alert_pb2.ALERT_STATE_FIRING,
+            state=AlertState.FIRING,
             summary=summary,
-            subjects=subjects,
+            subjects=tuple(subjects),
             report=report,
-        )
-        alert.fire_time.FromDatetime(now)
-        alert.update_time.FromDatetime(now)
-        row = AlertRow(
-            id=alert_id,
-            model=report.model,
-            model_version=report.model_version,
-            policy=policy.name,
-            kind=kind,
-            state="firing",
             fire_time=now,
             update_time=now,
-            retraining_time=None,
-            alert=b"",
         )
-        session.add(row)
-        return self._save(session, row, alert, "fired", "monitoring.AlertFired", request_id)
+        self._repo.add_alert(session, alert, now=now)
+        return self._save(session, alert, "fired", "monitoring.AlertFired", request_id)
 
     def _update(
         self,
         session: Session,
-        row: AlertRow,
-        report: report_pb2.MonitoringReport,
+        alert: Alert,
+        report: Report,
         kind: str,
         now: datetime,
         request_id: str,
     ) -> Change:
-        alert = message_of(row)
-        alert.summary, subjects = summary_of(kind, report)
-        del alert.subjects[:]
-        alert.subjects.extend(subjects)
-        alert.report.CopyFrom(report)
-        alert.update_time.FromDatetime(now)
-        row.update_time = now
-        return self._save(session, row, alert, "updated", "monitoring.AlertUpdated", request_id)
+        summary, subjects = summary_of(kind, report)
+        alert = replace(
+            alert, summary=summary, subjects=tuple(subjects), report=report, update_time=now
+        )
+        self._repo.save_alert(session, alert, now=now)
+        return self._save(session, alert, "updated", "monitoring.AlertUpdated", request_id)
 
     def _resolve(
         self,
         session: Session,
-        row: AlertRow,
-        report: report_pb2.MonitoringReport,
+        open_alert: Alert,
+        report: Report,
         now: datetime,
         request_id: str,
     ) -> Change:
-        alert = _resolved(row, now, f"a window within the policy's thresholds ({report.name})")
+        alert = _resolved(
+            self._repo,
+            session,
+            open_alert,
+            now,
+            f"a window within the policy's thresholds ({report.name})",
+        )
         return self._save(
             session,
-            row,
             alert,
             "resolved",
             "monitoring.AlertResolved",
@@ -362,17 +316,12 @@ class Alerts:
     def last_retraining(self, policy: str, model: str) -> datetime | None:
         """When this policy last started a retraining job for ``model``."""
         with self._db.unit_of_work(read_only=True) as session:
-            last: datetime | None = session.scalar(
-                select(func.max(AlertRow.retraining_time)).where(
-                    AlertRow.policy == policy, AlertRow.model == model
-                )
-            )
-        return last
+            return self._repo.last_retraining(session, policy, model)
 
     def record_retraining(
         self,
         alert_name: str,
-        decision: alert_pb2.RetrainingDecision.ValueType,
+        decision: RetrainingDecision,
         *,
         job: str,
         detail: str,
@@ -382,47 +331,46 @@ class Alerts:
         ``monitoring.RetrainingTriggered``)."""
         now = _now()
         with self._db.unit_of_work() as session:
-            row = self._row(session, alert_name, lock=True)
-            alert = message_of(row)
-            if (
-                alert.retraining_decision == alert_pb2.RETRAINING_DECISION_TRIGGERED
-                and decision in SKIPS
-            ):
+            alert = self._row(session, alert_name, lock=True)
+            if alert.retraining_decision is RetrainingDecision.TRIGGERED and decision in SKIPS:
                 # A later window's skip must not hide the job this alert started: the alert
                 # keeps the trigger and says what happened since (the audit log has each one).
-                alert.retraining_detail = (
-                    f"{alert.training_job} was started for this alert; then "
-                    f"{DECISIONS[decision].replace('_', ' ')} ({alert.report.name}): "
-                    f"{detail}"
-                )[:2048]
+                report_name = alert.report.name if alert.report is not None else ""
+                alert = replace(
+                    alert,
+                    retraining_detail=(
+                        f"{alert.training_job} was started for this alert; then "
+                        f"{decision.name.lower().replace('_', ' ')} ({report_name}): "
+                        f"{detail}"
+                    )[:2048],
+                )
             else:
-                alert.retraining_decision = decision
-                alert.training_job = job
-                alert.retraining_detail = detail[:2048]
-            alert.update_time.FromDatetime(now)
-            row.update_time = now
-            if decision == alert_pb2.RETRAINING_DECISION_TRIGGERED:
-                row.retraining_time = now
+                alert = replace(
+                    alert,
+                    retraining_decision=decision,
+                    training_job=job,
+                    retraining_detail=detail[:2048],
+                )
+            alert = replace(alert, update_time=now)
+            self._repo.save_alert(
+                session, alert, now=now, retrained=decision is RetrainingDecision.TRIGGERED
+            )
             action = (
                 "monitoring.RetrainingTriggered"
-                if decision == alert_pb2.RETRAINING_DECISION_TRIGGERED
+                if decision is RetrainingDecision.TRIGGERED
                 else "monitoring.RetrainingSkipped"
                 if decision
-                in (
-                    alert_pb2.RETRAINING_DECISION_SKIPPED_COOLDOWN,
-                    alert_pb2.RETRAINING_DECISION_SKIPPED_JOB_RUNNING,
-                )
+                in (RetrainingDecision.SKIPPED_COOLDOWN, RetrainingDecision.SKIPPED_JOB_RUNNING)
                 else "monitoring.RetrainingFailed"
             )
             return self._save(
                 session,
-                row,
                 alert,
                 "updated",
                 action,
                 request_id,
                 {
-                    "decision": DECISIONS.get(decision, ""),
+                    "decision": decision.name.lower(),
                     "training_job": job,
                     "detail": detail[:1024],
                 },
@@ -430,33 +378,27 @@ class Alerts:
 
     # --- reads ------------------------------------------------------------------------------
 
-    @staticmethod
-    def _row(session: Session, name: str, *, lock: bool = False) -> AlertRow:
+    def _row(self, session: Session, name: str, *, lock: bool = False) -> Alert:
         alert_id = name[len(ALERT_PREFIX) :] if name.startswith(ALERT_PREFIX) else ""
-        query = select(AlertRow).where(AlertRow.id == alert_id)
-        if lock:
-            query = query.with_for_update()
-        row = session.scalars(query).one_or_none()
+        row = self._repo.get_alert(session, alert_id, lock=lock)
         if row is None:
             raise NotFoundError(
                 f"{name} does not exist", reason="ALERT_NOT_FOUND", metadata={"resource": name}
             )
         return row
 
-    def get(self, name: str) -> alert_pb2.Alert:
+    def get(self, name: str) -> Alert:
         with self._db.unit_of_work(read_only=True) as session:
-            return message_of(self._row(session, name))
+            return self._row(session, name)
 
-    def report(self, name: str) -> report_pb2.MonitoringReport:
+    def report(self, name: str) -> Report:
         report_id = name[len(REPORT_PREFIX) :] if name.startswith(REPORT_PREFIX) else ""
         with self._db.unit_of_work(read_only=True) as session:
-            row = session.get(ReportRow, report_id) if report_id else None
-            if row is None:
+            report = self._repo.get_report(session, report_id) if report_id else None
+            if report is None:
                 raise NotFoundError(
                     f"{name} does not exist", reason="REPORT_NOT_FOUND", metadata={"resource": name}
                 )
-            report = report_pb2.MonitoringReport()
-            report.ParseFromString(row.report)
             return report
 
     def list_alerts(
@@ -472,58 +414,39 @@ class Alerts:
         cursor: Mapping[str, Any] | None = None,
         limit: int = 50,
     ) -> AlertPage:
-        query = select(AlertRow)
-        if model:
-            query = query.where(AlertRow.model == model)
-        if version:
-            query = query.where(AlertRow.model_version == version)
-        if policy:
-            query = query.where(AlertRow.policy == policy)
-        if states:
-            query = query.where(AlertRow.state.in_(sorted(states)))
-        if kinds:
-            query = query.where(AlertRow.kind.in_(sorted(kinds)))
-        if start is not None:
-            query = query.where(AlertRow.fire_time >= start)
-        if end is not None:
-            query = query.where(AlertRow.fire_time < end)
+        after = None
         if cursor is not None:
-            at = datetime.fromisoformat(str(cursor["fire_time"]))
-            query = query.where(
-                (AlertRow.fire_time < at)
-                | ((AlertRow.fire_time == at) & (AlertRow.id < str(cursor["id"])))
-            )
-        query = query.order_by(AlertRow.fire_time.desc(), AlertRow.id.desc()).limit(limit + 1)
+            after = (datetime.fromisoformat(str(cursor["fire_time"])), str(cursor["id"]))
         with self._db.unit_of_work(read_only=True) as session:
-            rows = session.scalars(query).all()
-            more = len(rows) > limit
-            rows = rows[:limit]
-            alerts = [message_of(r) for r in rows]
-            next_cursor = (
-                {"fire_time": rows[-1].fire_time.isoformat(), "id": rows[-1].id}
-                if more and rows
-                else None
+            rows = self._repo.list_alerts(
+                session,
+                model=model,
+                version=version,
+                policy=policy,
+                states=states,
+                kinds=kinds,
+                start=start,
+                end=end,
+                after=after,
+                limit=limit + 1,
             )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        alerts = [alert for alert, _, _ in rows]
+        next_cursor = (
+            {"fire_time": rows[-1][1].isoformat(), "id": rows[-1][2]} if more and rows else None
+        )
         return AlertPage(alerts, next_cursor)
 
-    def firing(self, model: str = "") -> tuple[list[alert_pb2.Alert], int]:
+    def firing(self, model: str = "") -> tuple[list[Alert], int]:
         """The alerts firing now, and the event stream's position they were read at."""
         with self._db.unit_of_work(read_only=True) as session:
             after = event_log.last_sequence(session, STREAM)
-            query = select(AlertRow).where(AlertRow.state == "firing")
-            if model:
-                query = query.where(AlertRow.model == model)
-            rows = session.scalars(query.order_by(AlertRow.fire_time, AlertRow.id)).all()
-            return [message_of(r) for r in rows], after
+            return self._repo.firing_alerts(session, model), after
 
     def firing_counts(self) -> dict[tuple[str, str], int]:
         with self._db.unit_of_work(read_only=True) as session:
-            rows = session.execute(
-                select(AlertRow.model, AlertRow.kind, func.count())
-                .where(AlertRow.state == "firing")
-                .group_by(AlertRow.model, AlertRow.kind)
-            ).all()
-        return {(model, kind): int(count) for model, kind, count in rows}
+            return self._repo.firing_counts(session)
 
     def position(self) -> int:
         with self._db.unit_of_work(read_only=True) as session:
@@ -543,9 +466,7 @@ class Alerts:
                 name = str(event.payload.get("alert", ""))
                 if not name.startswith(ALERT_PREFIX):
                     continue
-                row = session.get(AlertRow, name[len(ALERT_PREFIX) :])
-                if row is not None:
-                    changes.append(
-                        Change(message_of(row), str(event.payload.get("transition", "updated")))
-                    )
+                alert = self._repo.get_alert(session, name[len(ALERT_PREFIX) :])
+                if alert is not None:
+                    changes.append(Change(alert, str(event.payload.get("transition", "updated"))))
         return changes, after

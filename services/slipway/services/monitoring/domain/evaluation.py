@@ -26,16 +26,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
-
 from slipway.core.audit import record
 from slipway.core.db import Database
+from slipway.core.errors import InvalidArgumentError
 from slipway.core.logs import get_logger
-from slipway.monitoring.v1 import alert_pb2
-from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
-from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
 from slipway.services.monitoring.domain.alerts import Alerts, Change
+from slipway.services.monitoring.domain.entities import (
+    Policy,
+    PolicyAction,
+    Report,
+    RetrainingRequest,
+    RetrainingTrigger,
+)
+from slipway.services.monitoring.domain.peers import ReferenceSource, Retrainer
 from slipway.services.monitoring.domain.policies import Policies
 from slipway.services.monitoring.domain.reference import Reference
 from slipway.services.monitoring.domain.reports import (
@@ -46,11 +49,7 @@ from slipway.services.monitoring.domain.reports import (
 )
 from slipway.services.monitoring.domain.window import WindowBuilder, WindowData
 from slipway.services.monitoring.metrics import MonitoringMetrics
-from slipway.services.monitoring.peers.registry import ReferenceSource
-from slipway.services.monitoring.peers.training import Retrainer
-from slipway.services.monitoring.storage import predictions
-from slipway.services.monitoring.storage.tables import EvaluationRow
-from slipway.training.v1 import training_job_pb2
+from slipway.services.monitoring.storage.repository import MonitoringRepository
 
 log = get_logger("slipway.monitoring.evaluation")
 
@@ -58,6 +57,7 @@ DRIFT_KINDS = ("data_drift", "prediction_drift", "target_drift")
 PURGE_EVERY_SECONDS = 600.0
 PURGE_BATCH = 5000
 PERFORMANCE_KINDS = ("performance", "concept_drift")
+DEFAULT_COOLDOWN = timedelta(hours=1)
 
 
 def _now() -> datetime:
@@ -82,24 +82,26 @@ class Due:
     expected: tuple[int, int] | None  # (last_seq, labeled_records) now stored; None: no cursor
 
 
-def bounds_of(
-    policy: policy_pb2.MonitoringPolicy, now: datetime, upto_seq: int | None = None
-) -> WindowBounds:
-    if policy.window.WhichOneof("size") == "duration":
-        return WindowBounds(
-            start=now - policy.window.duration.ToTimedelta(), end=now, upto_seq=upto_seq
-        )
-    rows = policy.window.row_count or DEFAULT_WINDOW_ROWS
+def bounds_of(policy: Policy, now: datetime, upto_seq: int | None = None) -> WindowBounds:
+    duration = policy.window_duration
+    if duration is not None:
+        return WindowBounds(start=now - duration.as_timedelta(), end=now, upto_seq=upto_seq)
+    rows = policy.window_rows or DEFAULT_WINDOW_ROWS
     return WindowBounds(rows=rows, upto_seq=upto_seq)
 
 
 def read_window(
-    db: Database, reference: Reference, bounds: WindowBounds, *, sample_rows: int
+    db: Database,
+    repository: MonitoringRepository,
+    reference: Reference,
+    bounds: WindowBounds,
+    *,
+    sample_rows: int,
 ) -> WindowData:
     """The window of ``reference.version`` within ``bounds``, read newest first."""
     builder = WindowBuilder(reference, sample_rows=sample_rows)
     with db.unit_of_work(read_only=True) as session:
-        for stored in predictions.newest_first(
+        for stored in repository.newest_first(
             session,
             reference.version,
             upto_seq=bounds.upto_seq,
@@ -117,7 +119,7 @@ def read_window(
 class Evaluated:
     policy: str
     version: str
-    report: report_pb2.MonitoringReport
+    report: Report
     changes: list[Change]
 
 
@@ -125,6 +127,7 @@ class Evaluator:
     def __init__(
         self,
         db: Database,
+        repository: MonitoringRepository,
         policies: Policies,
         alerts: Alerts,
         references: ReferenceSource,
@@ -136,6 +139,7 @@ class Evaluator:
         on_change: Callable[[], None] | None = None,
     ) -> None:
         self._db = db
+        self._repo = repository
         self._policies = policies
         self._alerts = alerts
         self._references = references
@@ -151,10 +155,10 @@ class Evaluator:
     async def report(
         self,
         version: str,
-        policy: policy_pb2.MonitoringPolicy,
+        policy: Policy,
         start: datetime | None,
         end: datetime | None,
-    ) -> report_pb2.MonitoringReport:
+    ) -> Report:
         """A report computed now (not stored): the policy's window, or [start, end]."""
         reference = await self._references.reference(version)
         now = _now()
@@ -163,9 +167,35 @@ class Evaluator:
         else:
             bounds = bounds_of(policy, now)
         window = await asyncio.to_thread(
-            read_window, self._db, reference, bounds, sample_rows=self._sample_rows
+            read_window, self._db, self._repo, reference, bounds, sample_rows=self._sample_rows
         )
         return await asyncio.to_thread(build_report, reference, window, policy, now)
+
+    async def report_for(
+        self,
+        version: str,
+        model: str,
+        *,
+        policy_id: str,
+        start: datetime | None,
+        end: datetime | None,
+    ) -> Report:
+        """A report computed now for ``version`` (a version name or ``models/m@alias`` of
+        ``model``), under the policy ``policy_id``; without one, under the model's first
+        enabled policy, else the defaults."""
+        if policy_id:
+            policy = await asyncio.to_thread(self._policies.get, policy_id)
+            if policy.model != model:
+                raise InvalidArgumentError.for_field(
+                    "policy",
+                    f"{policy.name} monitors {policy.model}, not {model}",
+                    reason="POLICY_MODEL_MISMATCH",
+                )
+        else:
+            found = await asyncio.to_thread(self._policies.first_enabled_for, model)
+            policy = found if found is not None else Policy(model=model)
+        name = await self._references.version_name(version)
+        return await self.report(name, policy, start, end)
 
     # --- the loop ---------------------------------------------------------------------------
 
@@ -211,7 +241,7 @@ class Evaluator:
         total = (0, 0)
         while True:
             with self._db.unit_of_work() as session:
-                records, labels = predictions.purge_before(session, cutoff, PURGE_BATCH)
+                records, labels = self._repo.purge_before(session, cutoff, PURGE_BATCH)
                 if not records and not labels:
                     return total
                 record(
@@ -230,31 +260,27 @@ class Evaluator:
 
     def _versions(self, model: str) -> dict[str, int]:
         with self._db.unit_of_work(read_only=True) as session:
-            return predictions.versions_with_traffic(session, model)
+            return self._repo.versions_with_traffic(session, model)
 
-    def _due(
-        self, policy: policy_pb2.MonitoringPolicy, version: str, last_seq: int, now: datetime
-    ) -> Due | None:
+    def _due(self, policy: Policy, version: str, last_seq: int, now: datetime) -> Due | None:
         """The window due for ``version``, if any: a new one, or the last one again when more
         of its records got their labels."""
         with self._db.unit_of_work(read_only=True) as session:
-            cursor = session.get(EvaluationRow, (policy.name.rsplit("/", 1)[-1], version))
+            cursor = self._repo.get_cursor(session, policy.name.rsplit("/", 1)[-1], version)
             after = cursor.last_seq if cursor is not None else 0
             if after >= last_seq:
                 due = False
-            elif policy.window.WhichOneof("size") == "duration":
-                due = cursor is None or (
-                    now - cursor.evaluate_time >= policy.window.duration.ToTimedelta()
-                )
+            elif (duration := policy.window_duration) is not None:
+                due = cursor is None or (now - cursor.evaluate_time >= duration.as_timedelta())
             else:
-                rows = policy.window.row_count or DEFAULT_WINDOW_ROWS
-                due = predictions.rows_after(session, version, after, last_seq) >= rows
+                rows = policy.window_rows or DEFAULT_WINDOW_ROWS
+                due = self._repo.rows_after(session, version, after, last_seq) >= rows
             if due:
                 expected = None if cursor is None else (cursor.last_seq, cursor.labeled_records)
                 return Due(bounds_of(policy, now, upto_seq=last_seq), last_seq, expected)
             if cursor is None:
                 return None
-            labeled = predictions.labeled_records(
+            labeled = self._repo.labeled_records(
                 session, version, cursor.first_seq, cursor.last_seq
             )
             if labeled <= cursor.labeled_records:
@@ -266,48 +292,23 @@ class Evaluator:
             )
 
     def _claim(self, policy_id: str, version: str, due: Due, now: datetime) -> bool:
-        try:
-            with self._db.unit_of_work() as session:
-                if due.expected is None:
-                    session.add(
-                        EvaluationRow(
-                            policy=policy_id,
-                            model_version=version,
-                            first_seq=0,
-                            last_seq=due.last_seq,
-                            labeled_records=0,
-                            evaluate_time=now,
-                        )
-                    )
-                    session.flush()
-                    return True
-                last_seq, labeled = due.expected
-                claimed = session.execute(
-                    update(EvaluationRow)
-                    .where(
-                        EvaluationRow.policy == policy_id,
-                        EvaluationRow.model_version == version,
-                        EvaluationRow.last_seq == last_seq,
-                        EvaluationRow.labeled_records == labeled,
-                    )
-                    .values(last_seq=due.last_seq, evaluate_time=now)
-                )
-                return bool(claimed.rowcount)  # type: ignore[attr-defined]
-        except IntegrityError:
-            return False  # another process made the cursor first
+        """Claim the window: a compare-and-set on the cursor, so that a restart neither skips
+        nor repeats it and two processes do not both evaluate it."""
+        with self._db.unit_of_work() as session:
+            if due.expected is None:
+                return self._repo.add_cursor(session, policy_id, version, due.last_seq, now)
+            return self._repo.advance_cursor(
+                session, policy_id, version, due.expected, due.last_seq, now
+            )
 
     def _settle(self, policy_id: str, version: str, window: WindowData) -> None:
         """Record which records the claimed window held and how many had labels."""
         with self._db.unit_of_work() as session:
-            session.execute(
-                update(EvaluationRow)
-                .where(EvaluationRow.policy == policy_id, EvaluationRow.model_version == version)
-                .values(first_seq=window.first_seq or 0, labeled_records=window.labeled_records)
+            self._repo.settle_cursor(
+                session, policy_id, version, window.first_seq or 0, window.labeled_records
             )
 
-    async def _evaluate(
-        self, policy: policy_pb2.MonitoringPolicy, version: str, last_seq: int
-    ) -> Evaluated | None:
+    async def _evaluate(self, policy: Policy, version: str, last_seq: int) -> Evaluated | None:
         now = _now()
         due = await asyncio.to_thread(self._due, policy, version, last_seq, now)
         if due is None:
@@ -318,7 +319,7 @@ class Evaluator:
             return None
         started = time.perf_counter()
         window = await asyncio.to_thread(
-            read_window, self._db, reference, due.bounds, sample_rows=self._sample_rows
+            read_window, self._db, self._repo, reference, due.bounds, sample_rows=self._sample_rows
         )
         await asyncio.to_thread(self._settle, policy_id, version, window)
         report = await asyncio.to_thread(build_report, reference, window, policy, now)
@@ -338,7 +339,7 @@ class Evaluator:
                 version=version,
                 policy=policy.name,
             )
-        if policy.action == policy_pb2.POLICY_ACTION_RETRAIN and self._retrainer is not None:
+        if policy.action is PolicyAction.RETRAIN and self._retrainer is not None:
             retrained = await self._retrain(policy, reference, changes, request_id, now)
             if retrained is not None:
                 changes.append(retrained)
@@ -354,47 +355,57 @@ class Evaluator:
 
     async def _retrain(
         self,
-        policy: policy_pb2.MonitoringPolicy,
+        policy: Policy,
         reference: Reference,
         changes: list[Change],
         request_id: str,
         now: datetime,
     ) -> Change | None:
-        firing = {
-            alert_pb2.AlertKind.Name(c.alert.kind): c
-            for c in changes
-            if c.transition in ("fired", "updated")
-        }
-        chosen: tuple[Change, training_job_pb2.TrainingTrigger.ValueType] | None = None
+        firing = {c.alert.kind.value: c for c in changes if c.transition in ("fired", "updated")}
+        chosen: tuple[Change, RetrainingTrigger] | None = None
         for kind in PERFORMANCE_KINDS:
-            change = firing.get(f"ALERT_KIND_{kind.upper()}")
+            change = firing.get(kind)
             if change is not None:
-                chosen = (change, training_job_pb2.TRAINING_TRIGGER_PERFORMANCE)
+                chosen = (change, RetrainingTrigger.PERFORMANCE)
                 break
         if chosen is None:
             for kind in DRIFT_KINDS:
-                change = firing.get(f"ALERT_KIND_{kind.upper()}")
+                change = firing.get(kind)
                 if change is not None:
-                    chosen = (change, training_job_pb2.TRAINING_TRIGGER_DRIFT)
+                    chosen = (change, RetrainingTrigger.DRIFT)
                     break
         if chosen is None or self._retrainer is None:
             return None
         change, trigger = chosen
         last = await asyncio.to_thread(self._alerts.last_retraining, policy.name, policy.model)
+        retraining = policy.retraining_settings
         decision = await self._retrainer.decide(
-            policy=policy,
-            alert=change.alert,
-            trigger=trigger,
-            source_job=reference.training_job,
-            last_trigger=last,
-            now=now,
+            RetrainingRequest(
+                model=policy.model,
+                model_version=change.alert.model_version,
+                policy=policy.name,
+                alert=change.alert.name,
+                summary=change.alert.summary,
+                report=change.alert.report.name if change.alert.report is not None else "",
+                trigger=trigger,
+                source_job=retraining.source_training_job or reference.training_job,
+                dataset_path=retraining.dataset_path,
+                alias_on_success=retraining.alias_on_success,
+                cooldown=(
+                    retraining.cooldown.as_timedelta()
+                    if retraining.cooldown is not None
+                    else DEFAULT_COOLDOWN
+                ),
+                last_trigger=last,
+                now=now,
+            )
         )
         if self._metrics is not None:
             self._metrics.observe_decision(policy.model, decision.decision)
         log.info(
             "retraining decision",
             alert=change.alert.name,
-            decision=alert_pb2.RetrainingDecision.Name(decision.decision),
+            decision=f"RETRAINING_DECISION_{decision.decision.name}",
             training_job=decision.job,
             detail=decision.detail,
         )

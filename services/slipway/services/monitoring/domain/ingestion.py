@@ -13,37 +13,33 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
 
-from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from slipway.common.v1 import tensor_pb2
 from slipway.core.audit import record as audit_record
 from slipway.core.context import Principal
 from slipway.core.db import Database
 from slipway.core.errors import InvalidArgumentError
 from slipway.core.idempotency import find, find_json, key_for, remember_json
 from slipway.core.names import MODEL_ID, VERSION_NUMBER
-from slipway.core.values import valid_timestamp
-from slipway.monitoring.v1 import prediction_record_pb2
-from slipway.services.monitoring.storage.tables import PendingLabelRow, PredictionRow
+from slipway.services.monitoring.domain.entities import (
+    GroundTruth,
+    NewPrediction,
+    PredictionRecord,
+    Tensor,
+    TrafficRole,
+)
+from slipway.services.monitoring.storage.repository import MonitoringRepository
 
 SERVICE = "monitoring"
 MAX_LABELS_PER_CALL = 10_000
 ROLES = {
-    prediction_record_pb2.TRAFFIC_ROLE_UNSPECIFIED: "primary",
-    prediction_record_pb2.TRAFFIC_ROLE_PRIMARY: "primary",
-    prediction_record_pb2.TRAFFIC_ROLE_CANARY: "canary",
-    prediction_record_pb2.TRAFFIC_ROLE_SHADOW: "shadow",
+    TrafficRole.UNSPECIFIED: "primary",
+    TrafficRole.PRIMARY: "primary",
+    TrafficRole.CANARY: "canary",
+    TrafficRole.SHADOW: "shadow",
 }
-_ITEM_BYTES = {
-    tensor_pb2.DATA_TYPE_BOOL: 1,
-    tensor_pb2.DATA_TYPE_INT32: 4,
-    tensor_pb2.DATA_TYPE_INT64: 8,
-    tensor_pb2.DATA_TYPE_FP32: 4,
-    tensor_pb2.DATA_TYPE_FP64: 8,
-}
+_ITEM_BYTES = {"BOOL": 1, "INT32": 4, "INT64": 8, "FP32": 4, "FP64": 8}
 
 
 @dataclass(frozen=True)
@@ -87,7 +83,7 @@ def _storable_id(text: str) -> bool:
     return 0 < len(text) <= 128 and "\x00" not in text
 
 
-def _tensor_fits(tensor: tensor_pb2.Tensor, rows: int) -> bool:
+def _tensor_fits(tensor: Tensor, rows: int) -> bool:
     # Called for every tensor of every record: the one-column case avoids min() and prod().
     shape = tensor.shape
     if len(shape) == 1:
@@ -104,10 +100,10 @@ def _tensor_fits(tensor: tensor_pb2.Tensor, rows: int) -> bool:
     size = _ITEM_BYTES.get(tensor.data_type)
     if size is not None:
         return len(tensor.raw_contents) == count * size
-    return tensor.data_type == tensor_pb2.DATA_TYPE_BYTES
+    return tensor.data_type == "BYTES"
 
 
-def record_problem(record: prediction_record_pb2.PredictionRecord) -> str:
+def record_problem(record: PredictionRecord) -> str:
     """Why a record cannot be stored ("" when it can)."""
     if model_of_version(record.model_version) is None:
         return "model_version must be models/{model}/versions/{n}"
@@ -117,7 +113,7 @@ def record_problem(record: prediction_record_pb2.PredictionRecord) -> str:
         return "alias must not contain NUL"
     if record.role not in ROLES:  # not counted as primary traffic by mistake
         return "role is not a known traffic role"
-    if record.HasField("time") and not valid_timestamp(record.time):
+    if record.time_invalid:
         return "time is not a valid timestamp"
     if record.row_count < 1:
         return "row_count must be at least 1"
@@ -132,13 +128,14 @@ def record_problem(record: prediction_record_pb2.PredictionRecord) -> str:
 
 
 class Ingestion:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, repository: MonitoringRepository) -> None:
         self._db = db
+        self._repo = repository
 
     def ingest_predictions(
         self,
         actor: Principal,
-        records: list[prediction_record_pb2.PredictionRecord],
+        records: list[PredictionRecord],
         *,
         dropped: int,
         sender: str,
@@ -151,37 +148,34 @@ class Ingestion:
                 return BatchResult(rejected=len(records))  # a resent batch: stored once
             accepted = rows = rejected = 0
             models: dict[str, list[int]] = {}
-            values: list[dict[str, Any]] = []
-            stored: list[prediction_record_pb2.PredictionRecord] = []
+            values: list[NewPrediction] = []
+            stored: list[PredictionRecord] = []
             for item in records:
                 if record_problem(item):
                     rejected += 1
                     continue
                 stored.append(item)
                 model = model_of_version(item.model_version) or ""
-                time = item.time.ToDatetime(tzinfo=UTC) if item.HasField("time") else now
+                time = item.time if item.time is not None else now
                 values.append(
-                    {
-                        "model": model,
-                        "model_version": item.model_version,
-                        "request_id": item.request_id,
-                        "role": ROLES[item.role],
-                        "alias": item.alias[:64],
-                        "time": time,
-                        "received_time": now,
-                        "row_count": item.row_count,
-                        "record": item.SerializeToString(),
-                        "label": None,
-                        "label_time": None,
-                    }
+                    NewPrediction(
+                        model=model,
+                        model_version=item.model_version,
+                        request_id=item.request_id,
+                        role=ROLES[item.role or TrafficRole.UNSPECIFIED],
+                        alias=item.alias[:64],
+                        time=time,
+                        received_time=now,
+                        row_count=item.row_count,
+                        record=item,
+                    )
                 )
                 accepted += 1
                 rows += item.row_count
                 counts = models.setdefault(model, [0, 0])
                 counts[0] += 1
                 counts[1] += item.row_count
-            if values:  # one executemany, in order; no ORM object per record
-                session.execute(insert(PredictionRow), values)
+            self._repo.add_predictions(session, values)
             # Only stored records join: a rejected one's request id may not even be storable.
             self._join_pending(session, stored)
             audit_record(
@@ -204,59 +198,30 @@ class Ingestion:
                 accepted, rows, rejected, tuple((m, c[0], c[1]) for m, c in sorted(models.items()))
             )
 
-    @staticmethod
-    def _join_pending(
-        session: Session, records: list[prediction_record_pb2.PredictionRecord]
-    ) -> None:
+    def _join_pending(self, session: Session, records: list[PredictionRecord]) -> None:
         """Labels that were waiting for these records join them; a shadow record also takes the
         label its request's primary record already has (the shadow version scored the same
         rows, so its performance on live traffic can be compared)."""
         request_ids = sorted({r.request_id for r in records})
         if not request_ids:
             return
-        pending = session.scalars(
-            select(PendingLabelRow).where(PendingLabelRow.request_id.in_(request_ids))
-        ).all()
-        for label in pending:
-            query = select(PredictionRow).where(
-                PredictionRow.request_id == label.request_id, PredictionRow.label.is_(None)
+        repo = self._repo
+        for label in repo.pending_labels(session, request_ids):
+            waiting = repo.predictions_of_request(
+                session, label.request_id, label.model, unlabeled=True
             )
-            if label.model:
-                query = query.where(PredictionRow.model == label.model)
-            fitting = [p for p in session.scalars(query) if _label_fits(label.label, p.row_count)]
+            fitting = [seq for seq, rows in waiting if _tensor_fits(label.label, rows)]
             if not fitting:
                 continue
-            for prediction in fitting:
-                prediction.label, prediction.label_time = label.label, label.label_time
-            session.delete(label)
-        shadows = sorted(
-            {r.request_id for r in records if r.role == prediction_record_pb2.TRAFFIC_ROLE_SHADOW}
-        )
+            repo.set_labels(session, fitting, label.label, label.label_time)
+            repo.delete_pending_label(session, label.id)
+        shadows = sorted({r.request_id for r in records if r.role is TrafficRole.SHADOW})
         if shadows:
-            session.flush()
-            labeled = session.execute(
-                select(
-                    PredictionRow.request_id,
-                    PredictionRow.model,
-                    PredictionRow.label,
-                    PredictionRow.label_time,
-                    PredictionRow.row_count,
-                ).where(PredictionRow.request_id.in_(shadows), PredictionRow.label.is_not(None))
-            ).all()
-            for request, model, known, known_time, row_count in labeled:
-                session.execute(
-                    update(PredictionRow)
-                    .where(
-                        PredictionRow.request_id == request,
-                        PredictionRow.model == model,
-                        PredictionRow.label.is_(None),
-                        PredictionRow.row_count == row_count,
-                    )
-                    .values(label=known, label_time=known_time)
-                )
+            for known in repo.known_labels(session, shadows):
+                repo.label_unlabeled(session, known)
 
     def ingest_ground_truth(
-        self, actor: Principal, truths: list[prediction_record_pb2.GroundTruth], *, request_id: str
+        self, actor: Principal, truths: list[GroundTruth], *, request_id: str
     ) -> LabelResult:
         if len(truths) > MAX_LABELS_PER_CALL:
             raise InvalidArgumentError.for_field(
@@ -271,40 +236,32 @@ class Ingestion:
                 return LabelResult(**done)
             matched = pending = rejected = 0
             for truth in truths:
-                if label_problem(truth):
+                label = truth.labels
+                if label_problem(truth) or label is None:
                     rejected += 1
                     continue
-                label = truth.labels.SerializeToString()
-                time = truth.time.ToDatetime(tzinfo=UTC) if truth.HasField("time") else now
+                time = truth.time if truth.time is not None else now
                 # Every record of the request: the version that answered, and any canary or
                 # shadow version that scored the same rows.
-                query = select(PredictionRow.seq, PredictionRow.row_count).where(
-                    PredictionRow.request_id == truth.request_id
+                predictions = self._repo.predictions_of_request(
+                    session, truth.request_id, truth.model
                 )
-                if truth.model:
-                    query = query.where(PredictionRow.model == truth.model)
-                predictions = session.execute(query.order_by(PredictionRow.seq)).all()
                 if not predictions:
-                    session.add(
-                        PendingLabelRow(
-                            request_id=truth.request_id,
-                            model=truth.model[:256],
-                            label=label,
-                            label_time=time,
-                            received_time=now,
-                        )
+                    self._repo.add_pending_label(
+                        session,
+                        request_id=truth.request_id,
+                        model=truth.model[:256],
+                        label=label,
+                        label_time=time,
+                        received_time=now,
                     )
                     pending += 1
                     continue
-                fitting = [seq for seq, count in predictions if _label_fits(label, count)]
+                fitting = [seq for seq, count in predictions if _tensor_fits(label, count)]
                 if not fitting:
                     rejected += 1
                     continue
-                session.execute(
-                    update(PredictionRow)
-                    .where(PredictionRow.seq.in_(fitting))
-                    .values(label=label, label_time=time)
-                )
+                self._repo.set_labels(session, fitting, label, time)
                 matched += 1
             result = LabelResult(matched, pending, rejected)
             audit_record(
@@ -320,22 +277,16 @@ class Ingestion:
             return result
 
 
-def label_problem(truth: prediction_record_pb2.GroundTruth) -> str:
+def label_problem(truth: GroundTruth) -> str:
     """Why a ground truth entry cannot be stored or ever joined ("" when it can)."""
     if not _storable_id(truth.request_id):
         return "request_id is required, at most 128 characters"
-    if not truth.HasField("labels"):
+    if truth.labels is None:
         return "labels are required"
     if truth.model and not (
         truth.model.startswith("models/") and MODEL_ID.fullmatch(truth.model[len("models/") :])
     ):
         return "model must look like models/{model}"
-    if truth.HasField("time") and not valid_timestamp(truth.time):
+    if truth.time_invalid:
         return "time is not a valid timestamp"
     return ""
-
-
-def _label_fits(label: bytes, rows: int) -> bool:
-    tensor = tensor_pb2.Tensor()
-    tensor.ParseFromString(label)
-    return _tensor_fits(tensor, rows)

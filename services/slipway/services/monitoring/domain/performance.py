@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 from sklearn.metrics import (  # type: ignore[import-untyped]
@@ -32,9 +33,14 @@ from sklearn.metrics import (  # type: ignore[import-untyped]
     root_mean_squared_error,
 )
 
-from slipway.monitoring.v1 import drift_pb2
-from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
-from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
+from slipway.services.monitoring.domain.entities import (
+    ConceptDriftDetector,
+    ConceptDriftResult,
+    MetricComparison,
+    MetricThreshold,
+    PerformanceReport,
+    PerformanceSettings,
+)
 from slipway.services.monitoring.domain.reference import Reference
 from slipway.services.monitoring.domain.window import Labeled
 from slipway.services.monitoring.stats.concept import Adwin, PageHinkley
@@ -98,9 +104,7 @@ def metrics_of(reference: Reference, labeled: Labeled) -> dict[str, float]:
     return _regression(labeled)
 
 
-def _thresholds(
-    reference: Reference, config: policy_pb2.PerformanceConfig
-) -> list[policy_pb2.MetricThreshold]:
+def _thresholds(reference: Reference, config: PerformanceSettings) -> list[MetricThreshold]:
     if config.thresholds:
         return list(config.thresholds)
     metric = "accuracy" if reference.task == "classification" else "rmse"
@@ -108,31 +112,38 @@ def _thresholds(
     if holdout is None or not math.isfinite(holdout):
         return []
     return [
-        policy_pb2.MetricThreshold(
-            metric=metric, max_degradation=abs(holdout) * DEFAULT_RELATIVE_DEGRADATION
-        )
+        MetricThreshold(metric=metric, max_degradation=abs(holdout) * DEFAULT_RELATIVE_DEGRADATION)
     ]
 
 
 def compare(
-    metric: str, value: float, holdout: float | None, threshold: policy_pb2.MetricThreshold | None
-) -> report_pb2.MetricComparison:
-    comparison = report_pb2.MetricComparison(metric=metric, value=value)
+    metric: str, value: float, holdout: float | None, threshold: MetricThreshold | None
+) -> MetricComparison:
     higher = metric in HIGHER_IS_BETTER
+    reference_value: float | None = None
+    degradation = 0.0
     if holdout is not None and math.isfinite(holdout):
-        comparison.reference_value = holdout
-        comparison.degradation = (holdout - value) if higher else (value - holdout)
+        reference_value = holdout
+        degradation = (holdout - value) if higher else (value - holdout)
     degraded = False
+    max_degradation = bound = None
     if threshold is not None:
-        if threshold.HasField("max_degradation"):
-            comparison.max_degradation = threshold.max_degradation
-            if comparison.HasField("reference_value"):
-                degraded |= comparison.degradation > threshold.max_degradation
-        if threshold.HasField("bound"):
-            comparison.bound = threshold.bound
+        if threshold.max_degradation is not None:
+            max_degradation = threshold.max_degradation
+            if reference_value is not None:
+                degraded |= degradation > threshold.max_degradation
+        if threshold.bound is not None:
+            bound = threshold.bound
             degraded |= value < threshold.bound if higher else value > threshold.bound
-    comparison.degraded = bool(degraded and math.isfinite(value))
-    return comparison
+    return MetricComparison(
+        metric=metric,
+        value=value,
+        reference_value=reference_value,
+        degradation=degradation,
+        max_degradation=max_degradation,
+        bound=bound,
+        degraded=bool(degraded and math.isfinite(value)),
+    )
 
 
 def _errors(reference: Reference, labeled: Labeled) -> list[float]:
@@ -163,23 +174,19 @@ def _reference_segment(reference: Reference, length: int) -> list[float]:
 def concept_drift(
     reference: Reference,
     labeled: Labeled,
-    detector: drift_pb2.ConceptDriftDetector.ValueType,
+    detector: ConceptDriftDetector | None,
     parameters: Mapping[str, float],
-) -> report_pb2.ConceptDriftResult:
-    if detector == drift_pb2.CONCEPT_DRIFT_DETECTOR_UNSPECIFIED:
-        detector = drift_pb2.CONCEPT_DRIFT_DETECTOR_PAGE_HINKLEY
-    result = report_pb2.ConceptDriftResult(detector=detector)
-    if detector == drift_pb2.CONCEPT_DRIFT_DETECTOR_DISABLED:
-        return result
+) -> ConceptDriftResult:
+    if detector is None or detector is ConceptDriftDetector.UNSPECIFIED:
+        detector = ConceptDriftDetector.PAGE_HINKLEY
+    if detector is ConceptDriftDetector.DISABLED:
+        return ConceptDriftResult(detector)
     defaults = (
-        PAGE_HINKLEY_DEFAULTS
-        if detector == drift_pb2.CONCEPT_DRIFT_DETECTOR_PAGE_HINKLEY
-        else ADWIN_DEFAULTS
+        PAGE_HINKLEY_DEFAULTS if detector is ConceptDriftDetector.PAGE_HINKLEY else ADWIN_DEFAULTS
     )
     used = {**defaults, **{k: float(v) for k, v in parameters.items() if k in defaults}}
-    result.parameters.update(used)
     model: PageHinkley | Adwin
-    if detector == drift_pb2.CONCEPT_DRIFT_DETECTOR_PAGE_HINKLEY:
+    if detector is ConceptDriftDetector.PAGE_HINKLEY:
         model = PageHinkley(
             delta=used["delta"],
             threshold=used["threshold"],
@@ -192,29 +199,31 @@ def concept_drift(
     prefix = _reference_segment(reference, max(len(errors), int(used.get("min_instances", 30))))
     for value in prefix:
         model.update(value)
+    detection_time = None
     for value, time in zip(errors, labeled.times, strict=True):
         if model.update(value):
-            result.detected = True
-            result.detection_time.FromDatetime(time)
+            detection_time = time
             break
-    result.statistic = model.cumulative if isinstance(model, PageHinkley) else model.mean
-    return result
+    return ConceptDriftResult(
+        detector=detector,
+        parameters=used,
+        detected=detection_time is not None,
+        statistic=model.cumulative if isinstance(model, PageHinkley) else model.mean,
+        detection_time=detection_time,
+    )
 
 
 def performance_report(
     reference: Reference,
     labeled: Labeled,
-    config: policy_pb2.PerformanceConfig,
+    config: PerformanceSettings,
     *,
     window_rows: int,
     min_samples: int,
-) -> report_pb2.PerformanceReport:
+) -> PerformanceReport:
     """The performance section of a report; verdicts only with at least ``min_samples``
     labeled rows."""
-    report = report_pb2.PerformanceReport(
-        labeled_row_count=len(labeled.truth),
-        label_coverage=len(labeled.truth) / window_rows if window_rows else 0.0,
-    )
+    comparisons: list[MetricComparison] = []
     values = metrics_of(reference, labeled)
     thresholds = {t.metric: t for t in _thresholds(reference, config)}
     names: Sequence[str] = (
@@ -222,7 +231,7 @@ def performance_report(
     )
     for metric in names:
         if metric in values:
-            report.metrics.append(
+            comparisons.append(
                 compare(
                     metric,
                     values[metric],
@@ -230,21 +239,20 @@ def performance_report(
                     thresholds.get(metric),
                 )
             )
-    report.concept_drift.CopyFrom(
-        concept_drift(
-            reference, labeled, config.concept_drift_detector, config.concept_drift_parameters
-        )
+    concept = concept_drift(
+        reference, labeled, config.concept_drift_detector, config.concept_drift_parameters
     )
     enough = len(labeled.truth) >= min_samples
     if not enough:
-        for comparison in report.metrics:
-            comparison.degraded = False
-        report.concept_drift.detected = False
-        report.concept_drift.ClearField("detection_time")
-    report.degraded = enough and (
-        any(m.degraded for m in report.metrics) or report.concept_drift.detected
+        comparisons = [replace(c, degraded=False) for c in comparisons]
+        concept = replace(concept, detected=False, detection_time=None)
+    return PerformanceReport(
+        labeled_row_count=len(labeled.truth),
+        label_coverage=len(labeled.truth) / window_rows if window_rows else 0.0,
+        metrics=tuple(comparisons),
+        concept_drift=concept,
+        degraded=enough and (any(m.degraded for m in comparisons) or concept.detected),
     )
-    return report
 
 
 __all__ = ["METRICS", "compare", "concept_drift", "metrics_of", "performance_report"]

@@ -1,23 +1,21 @@
 """Monitoring policies: checked, stored, changed with optimistic concurrency, audited.
 
-A policy is kept as its ``MonitoringPolicy`` message (a settings document); the checks here are
-what the message's comments promise. Every violation of a request is reported at once (the
-status mapping cuts what would not fit in the trailers clients accept, see ``core.status``).
+A policy is a settings document (``entities.Policy``, the ``MonitoringPolicy`` message on the
+wire); the checks here are what the message's comments promise. Every violation of a request
+is reported at once (the status mapping cuts what would not fit in the trailers clients
+accept, see ``core.status``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from google.protobuf import duration_pb2, field_mask_pb2
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from slipway.core.audit import record
@@ -32,13 +30,19 @@ from slipway.core.errors import (
 )
 from slipway.core.idempotency import find_json, key_for, remember_json
 from slipway.core.names import ALIAS, MODEL_ID
-from slipway.monitoring.v1 import drift_pb2
-from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.services.monitoring.domain.alerts import POLICY_PREFIX as PREFIX
 from slipway.services.monitoring.domain.alerts import Change, resolve_for_deleted_policy
+from slipway.services.monitoring.domain.entities import (
+    ConceptDriftDetector,
+    DriftMethod,
+    DriftTest,
+    Policy,
+    Severity,
+    Span,
+)
 from slipway.services.monitoring.domain.performance import METRICS
 from slipway.services.monitoring.domain.reports import METHODS, NUMERIC_ONLY
-from slipway.services.monitoring.storage.tables import PolicyRow
+from slipway.services.monitoring.storage.repository import MonitoringRepository
 
 SERVICE = "monitoring"
 POLICY_ID = re.compile(r"[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?")
@@ -73,15 +77,18 @@ def policy_id_of(name: str, field: str = "name") -> str:
 
 @dataclass(frozen=True)
 class PolicyPage:
-    policies: list[policy_pb2.MonitoringPolicy]
+    policies: list[Policy]
     next_cursor: dict[str, Any] | None
 
 
-def _etag(policy: policy_pb2.MonitoringPolicy) -> str:
-    copy = policy_pb2.MonitoringPolicy()
-    copy.CopyFrom(policy)
-    copy.ClearField("etag")
-    return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()[:32]
+class PolicyDocuments(Protocol):
+    """A policy as the document clients exchange: its etag and its form in the audit log."""
+
+    def etag(self, policy: Policy) -> str:
+        """A digest of every field but the etag."""
+
+    def summary(self, policy: Policy) -> dict[str, Any]:
+        """The policy's settings as JSON (no times, etag or creator)."""
 
 
 def _quoted(text: str) -> str:
@@ -89,19 +96,8 @@ def _quoted(text: str) -> str:
     return text if len(text) <= MAX_ECHO else f"{text[:MAX_ECHO]}..."
 
 
-def _seconds(duration: duration_pb2.Duration) -> float | None:
-    """The duration in seconds; None when it breaks google.protobuf.Duration's own rules
-    (nanos beyond a second, or of the other sign), which converters refuse later."""
-    seconds, nanos = duration.seconds, duration.nanos
-    if abs(nanos) >= 1_000_000_000 or (seconds < 0 < nanos) or (nanos < 0 < seconds):
-        return None
-    return seconds + nanos / 1e9
-
-
-def _drift_test(
-    test: policy_pb2.DriftTest, path: str, kind: str, problems: list[FieldViolation]
-) -> None:
-    if test.method not in METHODS and test.method != drift_pb2.DRIFT_METHOD_UNSPECIFIED:
+def _drift_test(test: DriftTest, path: str, kind: str, problems: list[FieldViolation]) -> None:
+    if test.method not in METHODS and test.method is not DriftMethod.UNSPECIFIED:
         problems.append(FieldViolation(f"{path}.method", "unknown method"))
     elif kind != "numeric" and METHODS.get(test.method) in NUMERIC_ONLY:
         problems.append(
@@ -114,7 +110,7 @@ def _drift_test(
         )
     elif kind == "numeric" and METHODS.get(test.method) == "ztest":
         problems.append(FieldViolation(f"{path}.method", "the z-test is for binary features"))
-    if test.HasField("threshold"):
+    if test.threshold is not None:
         method = METHODS.get(test.method)
         if method in ("ks", "chisquare", "ztest") and not 0 < test.threshold < 1:
             problems.append(
@@ -125,7 +121,7 @@ def _drift_test(
 
 
 def check_policy(
-    policy: policy_pb2.MonitoringPolicy,
+    policy: Policy,
     prefix: str = "monitoring_policy",
     protected_aliases: frozenset[str] = frozenset({"production"}),
 ) -> None:
@@ -140,47 +136,51 @@ def check_policy(
         bad("model", "is required and must look like models/{model}")
     if len(policy.description) > MAX_DESCRIPTION:
         bad("description", f"at most {MAX_DESCRIPTION} characters")
-    which = policy.window.WhichOneof("size")
-    if which == "row_count" and not 0 < policy.window.row_count <= MAX_WINDOW_ROWS:
+    window = policy.window
+    if (
+        window is not None
+        and window.row_count is not None
+        and not (0 < window.row_count <= MAX_WINDOW_ROWS)
+    ):
         bad("window.row_count", f"must be 1 to {MAX_WINDOW_ROWS}")
-    if which == "duration":
-        seconds = _seconds(policy.window.duration)
+    if window is not None and window.duration is not None:
+        seconds = window.duration.total_seconds()
         if seconds is None or not 1 <= seconds <= MAX_DAYS * 86400:
             bad("window.duration", f"must be 1 s to {MAX_DAYS} days")
     if policy.min_samples < 0:
         bad("min_samples", "must not be negative")
+    drift = policy.drift_settings
     for kind, test in (
-        ("numeric", policy.drift.numeric),
-        ("categorical", policy.drift.categorical),
-        ("binary", policy.drift.binary),
+        ("numeric", drift.numeric),
+        ("categorical", drift.categorical),
+        ("binary", drift.binary),
     ):
-        _drift_test(test, f"{prefix}.drift.{kind}", kind, problems)
-    for name, test in policy.drift.feature_overrides.items():
+        _drift_test(test or DriftTest(), f"{prefix}.drift.{kind}", kind, problems)
+    for name, test in drift.feature_overrides.items():
         _drift_test(test, f'{prefix}.drift.feature_overrides["{_quoted(name)}"]', "any", problems)
-    if (
-        policy.drift.HasField("dataset_drift_share")
-        and not 0 < policy.drift.dataset_drift_share <= 1
-    ):
+    if drift.dataset_drift_share is not None and not 0 < drift.dataset_drift_share <= 1:
         bad("drift.dataset_drift_share", "must lie in (0, 1]")
-    if not 0 <= policy.drift.psi_bins <= 100 or policy.drift.psi_bins == 1:
+    if not 0 <= drift.psi_bins <= 100 or drift.psi_bins == 1:
         bad("drift.psi_bins", "must be 2 to 100 (0 means 10)")
-    for i, threshold in enumerate(policy.performance.thresholds):
+    performance = policy.performance_settings
+    for i, threshold in enumerate(performance.thresholds):
         path = f"performance.thresholds[{i}]"
         if threshold.metric not in METRICS:
             bad(f"{path}.metric", f"must be one of {', '.join(sorted(METRICS))}")
-        if not threshold.HasField("max_degradation") and not threshold.HasField("bound"):
+        if threshold.max_degradation is None and threshold.bound is None:
             bad(path, "set max_degradation, bound, or both")
-        if threshold.HasField("max_degradation") and not 0 <= threshold.max_degradation < math.inf:
+        if threshold.max_degradation is not None and not (
+            0 <= threshold.max_degradation < math.inf
+        ):
             bad(f"{path}.max_degradation", "must be finite and not negative")
-        if threshold.HasField("bound") and not math.isfinite(threshold.bound):
+        if threshold.bound is not None and not math.isfinite(threshold.bound):
             bad(f"{path}.bound", "must be finite")
-    detector = policy.performance.concept_drift_detector
-    if detector not in drift_pb2.ConceptDriftDetector.values():
+    detector = performance.concept_drift_detector
+    if detector is None:
         bad("performance.concept_drift_detector", "unknown detector")
-    allowed = (
-        ADWIN_PARAMETERS if detector == drift_pb2.CONCEPT_DRIFT_DETECTOR_ADWIN else PH_PARAMETERS
-    )
-    for key, value in policy.performance.concept_drift_parameters.items():
+    adwin = detector is ConceptDriftDetector.ADWIN
+    allowed = ADWIN_PARAMETERS if adwin else PH_PARAMETERS
+    for key, value in performance.concept_drift_parameters.items():
         if key not in allowed:
             bad(
                 f'performance.concept_drift_parameters["{_quoted(key)}"]',
@@ -189,22 +189,22 @@ def check_policy(
         elif (
             not 0 < value < math.inf
             or (key in ("alpha",) and value > 1)
-            or (
-                key == "delta" and detector == drift_pb2.CONCEPT_DRIFT_DETECTOR_ADWIN and value >= 1
-            )
+            or (key == "delta" and adwin and value >= 1)
             or (key == "min_instances" and value > MAX_MIN_INSTANCES)
         ):
             bad(f'performance.concept_drift_parameters["{key}"]', "out of range")
-    for field in ("max_missing_share", "max_out_of_range_share"):
-        if (
-            policy.data_quality.HasField(field)
-            and not 0 <= getattr(policy.data_quality, field) <= 1
-        ):
+    quality = policy.data_quality_settings
+    for field, share in (
+        ("max_missing_share", quality.max_missing_share),
+        ("max_out_of_range_share", quality.max_out_of_range_share),
+    ):
+        if share is not None and not 0 <= share <= 1:
             bad(f"data_quality.{field}", "must lie in [0, 1]")
-    if policy.action not in policy_pb2.PolicyAction.values():
+    if policy.action is None:
         bad("action", "unknown action")
-    retraining = policy.retraining
-    cooldown = _seconds(retraining.cooldown)
+    retraining = policy.retraining_settings
+    # An unset cooldown checks as zero (the default applies later).
+    cooldown = (retraining.cooldown or Span()).total_seconds()
     if cooldown is None or not 0 <= cooldown <= MAX_DAYS * 86400:
         bad("retraining.cooldown", f"must be 0 s to {MAX_DAYS} days")
     if retraining.alias_on_success:
@@ -225,12 +225,13 @@ def check_policy(
         path.startswith("/") or ".." in path.split("/") or "\\" in path or len(path) > 1024
     ):
         bad("retraining.dataset_path", "must be a relative path under the training data root")
-    for severity, field in (
-        (policy.drift.severity, "drift.severity"),
-        (policy.performance.severity, "performance.severity"),
-        (policy.data_quality.severity, "data_quality.severity"),
-    ):
-        if severity not in (0, 1, 2, 3):
+    severities: tuple[tuple[Severity | None, str], ...] = (
+        (drift.severity, "drift.severity"),
+        (performance.severity, "performance.severity"),
+        (quality.severity, "data_quality.severity"),
+    )
+    for severity, field in severities:
+        if severity is None:
             bad(field, "unknown severity")
     if problems:
         raise InvalidArgumentError(
@@ -244,15 +245,17 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _message(row: PolicyRow) -> policy_pb2.MonitoringPolicy:
-    policy = policy_pb2.MonitoringPolicy()
-    policy.ParseFromString(row.policy)
-    return policy
-
-
 class Policies:
-    def __init__(self, db: Database, protected_aliases: frozenset[str]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        protected_aliases: frozenset[str],
+        repository: MonitoringRepository,
+        documents: PolicyDocuments,
+    ) -> None:
         self._db = db
+        self._repo = repository
+        self._documents = documents
         self._protected = protected_aliases
         self.on_change: list[Any] = []
 
@@ -262,12 +265,8 @@ class Policies:
         key = key_for(SERVICE, method, request_id, actor.name)
         return key, find_json(session, key)
 
-    @staticmethod
-    def _row(session: Session, policy_id: str, *, lock: bool = False) -> PolicyRow:
-        query = select(PolicyRow).where(PolicyRow.id == policy_id)
-        if lock:
-            query = query.with_for_update()
-        row = session.scalars(query).one_or_none()
+    def _row(self, session: Session, policy_id: str, *, lock: bool = False) -> Policy:
+        row = self._repo.get_policy(session, policy_id, lock=lock)
         if row is None:
             raise NotFoundError(
                 f"{PREFIX}{policy_id} does not exist",
@@ -279,12 +278,12 @@ class Policies:
     def create(
         self,
         actor: Principal,
-        policy: policy_pb2.MonitoringPolicy,
+        policy: Policy,
         *,
         policy_id: str,
         reason: str,
         request_id: str,
-    ) -> policy_pb2.MonitoringPolicy:
+    ) -> Policy:
         if policy_id and not POLICY_ID.fullmatch(policy_id):
             raise InvalidArgumentError.for_field(
                 "monitoring_policy_id",
@@ -295,34 +294,24 @@ class Policies:
         with self._db.unit_of_work() as session:
             key, done = self._replayed(session, actor, "CreateMonitoringPolicy", request_id)
             if done is not None:
-                return _message(self._row(session, done["id"]))
+                return self._row(session, done["id"])
             policy_id = policy_id or f"p{uuid.uuid4().hex[:12]}"
-            if session.get(PolicyRow, policy_id) is not None:
+            if self._repo.policy_exists(session, policy_id):
                 raise AlreadyExistsError(
                     f"{PREFIX}{policy_id} already exists",
                     reason="POLICY_EXISTS",
                     metadata={"resource": f"{PREFIX}{policy_id}"},
                 )
             now = _now()
-            stored = policy_pb2.MonitoringPolicy()
-            stored.CopyFrom(policy)
-            stored.name = f"{PREFIX}{policy_id}"
-            stored.created_by = actor.name
-            stored.create_time.FromDatetime(now)
-            stored.update_time.FromDatetime(now)
-            stored.etag = _etag(stored)
-            session.add(
-                PolicyRow(
-                    id=policy_id,
-                    model=stored.model,
-                    disabled=stored.disabled,
-                    policy=stored.SerializeToString(),
-                    created_by=actor.name,
-                    create_time=now,
-                    update_time=now,
-                    etag=stored.etag,
-                )
+            stored = replace(
+                policy,
+                name=f"{PREFIX}{policy_id}",
+                created_by=actor.name,
+                create_time=now,
+                update_time=now,
             )
+            stored = replace(stored, etag=self._documents.etag(stored))
+            self._repo.add_policy(session, policy_id, stored, actor.name, now)
             record(
                 session,
                 service=SERVICE,
@@ -330,59 +319,47 @@ class Policies:
                 resource=stored.name,
                 principal=actor,
                 reason=reason,
-                payload={"after": _summary(stored)},
+                payload={"after": self._documents.summary(stored)},
             )
             remember_json(session, key, {"id": policy_id})
             return stored
 
-    def get(self, policy_id: str) -> policy_pb2.MonitoringPolicy:
+    def get(self, policy_id: str) -> Policy:
         with self._db.unit_of_work(read_only=True) as session:
-            return _message(self._row(session, policy_id))
+            return self._row(session, policy_id)
 
     def list_policies(
         self, *, model: str, cursor: Mapping[str, Any] | None, limit: int
     ) -> PolicyPage:
         with self._db.unit_of_work(read_only=True) as session:
-            query = select(PolicyRow).order_by(PolicyRow.id)
-            if model:
-                query = query.where(PolicyRow.model == model)
-            if cursor is not None:
-                query = query.where(PolicyRow.id > str(cursor.get("after", "")))
-            rows = session.scalars(query.limit(limit + 1)).all()
+            after = None if cursor is None else str(cursor.get("after", ""))
+            rows = self._repo.list_policies(session, model=model, after=after, limit=limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
         return PolicyPage(
-            [_message(r) for r in rows], {"after": rows[-1].id} if more and rows else None
+            rows, {"after": rows[-1].name.removeprefix(PREFIX)} if more and rows else None
         )
 
-    def enabled(self) -> list[policy_pb2.MonitoringPolicy]:
+    def enabled(self) -> list[Policy]:
         with self._db.unit_of_work(read_only=True) as session:
-            rows = session.scalars(
-                select(PolicyRow).where(PolicyRow.disabled.is_(False)).order_by(PolicyRow.id)
-            ).all()
-        return [_message(r) for r in rows]
+            return self._repo.enabled_policies(session)
 
-    def first_enabled_for(self, model: str) -> policy_pb2.MonitoringPolicy | None:
+    def first_enabled_for(self, model: str) -> Policy | None:
         with self._db.unit_of_work(read_only=True) as session:
-            row = session.scalars(
-                select(PolicyRow)
-                .where(PolicyRow.model == model, PolicyRow.disabled.is_(False))
-                .order_by(PolicyRow.create_time, PolicyRow.id)
-                .limit(1)
-            ).one_or_none()
-        return None if row is None else _message(row)
+            found = self._repo.enabled_policies(session, model, limit=1)
+        return found[0] if found else None
 
     def update(
         self,
         actor: Principal,
-        policy: policy_pb2.MonitoringPolicy,
-        mask: field_mask_pb2.FieldMask,
+        policy: Policy,
+        mask: Sequence[str],
         *,
         reason: str,
         request_id: str,
-    ) -> policy_pb2.MonitoringPolicy:
+    ) -> Policy:
         policy_id = policy_id_of(policy.name, "monitoring_policy.name")
-        paths = list(mask.paths)
+        paths = list(mask)
         if not paths:
             raise InvalidArgumentError.for_field(
                 "update_mask", "name the fields to change, or *", reason="INVALID_UPDATE_MASK"
@@ -400,29 +377,21 @@ class Policies:
         with self._db.unit_of_work() as session:
             key, done = self._replayed(session, actor, "UpdateMonitoringPolicy", request_id)
             if done is not None:
-                return _message(self._row(session, policy_id))
-            row = self._row(session, policy_id, lock=True)
-            before = _message(row)
+                return self._row(session, policy_id)
+            before = self._row(session, policy_id, lock=True)
             if policy.etag and policy.etag != before.etag:
                 raise AbortedError(
                     f"{before.name} changed since it was read; read it again and retry",
                     reason="ETAG_MISMATCH",
                     metadata={"resource": before.name},
                 )
-            after = policy_pb2.MonitoringPolicy()
-            after.CopyFrom(before)
-            for path in paths:
-                setattr_or_copy(after, policy, path)
+            # A field named in the mask takes the request's value, unset included.
+            after = replace(before, **{path: getattr(policy, path) for path in paths})
             check_policy(after, protected_aliases=self._protected)
             now = _now()
-            after.update_time.FromDatetime(now)
-            after.etag = _etag(after)
-            row.policy, row.disabled, row.update_time, row.etag = (
-                after.SerializeToString(),
-                after.disabled,
-                now,
-                after.etag,
-            )
+            after = replace(after, update_time=now)
+            after = replace(after, etag=self._documents.etag(after))
+            self._repo.save_policy(session, policy_id, after, now)
             record(
                 session,
                 service=SERVICE,
@@ -430,7 +399,11 @@ class Policies:
                 resource=after.name,
                 principal=actor,
                 reason=reason,
-                payload={"fields": paths, "before": _summary(before), "after": _summary(after)},
+                payload={
+                    "fields": paths,
+                    "before": self._documents.summary(before),
+                    "after": self._documents.summary(after),
+                },
             )
             remember_json(session, key, {"id": policy_id})
             return after
@@ -443,16 +416,17 @@ class Policies:
             key, done = self._replayed(session, actor, "DeleteMonitoringPolicy", request_id)
             if done is not None:
                 return []
-            row = self._row(session, policy_id, lock=True)
-            if etag and etag != row.etag:
+            before = self._row(session, policy_id, lock=True)
+            if etag and etag != before.etag:
                 raise AbortedError(
                     f"{PREFIX}{policy_id} changed since it was read; read it again and retry",
                     reason="ETAG_MISMATCH",
                     metadata={"resource": f"{PREFIX}{policy_id}"},
                 )
-            before = _message(row)
-            session.delete(row)
-            resolved = resolve_for_deleted_policy(session, before.name, actor, reason, request_id)
+            self._repo.delete_policy(session, policy_id)
+            resolved = resolve_for_deleted_policy(
+                self._repo, session, before.name, actor, reason, request_id
+            )
             record(
                 session,
                 service=SERVICE,
@@ -461,33 +435,9 @@ class Policies:
                 principal=actor,
                 reason=reason,
                 payload={
-                    "before": _summary(before),
+                    "before": self._documents.summary(before),
                     "resolved_alerts": [c.alert.name for c in resolved],
                 },
             )
             remember_json(session, key, {"id": policy_id})
             return resolved
-
-
-_MESSAGE_FIELDS = frozenset({"window", "drift", "performance", "data_quality", "retraining"})
-
-
-def setattr_or_copy(
-    target: policy_pb2.MonitoringPolicy, source: policy_pb2.MonitoringPolicy, path: str
-) -> None:
-    if path in _MESSAGE_FIELDS:
-        target.ClearField(path)  # type: ignore[arg-type]
-        if source.HasField(path):  # type: ignore[arg-type]
-            getattr(target, path).CopyFrom(getattr(source, path))
-    else:
-        setattr(target, path, getattr(source, path))
-
-
-def _summary(policy: policy_pb2.MonitoringPolicy) -> dict[str, Any]:
-    """The policy's settings as JSON for the audit log."""
-    from google.protobuf import json_format
-
-    data = json_format.MessageToDict(policy, preserving_proto_field_name=True)
-    for field in ("create_time", "update_time", "etag", "created_by"):
-        data.pop(field, None)
-    return data

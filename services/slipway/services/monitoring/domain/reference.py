@@ -17,13 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from slipway.core.logs import get_logger
-from slipway.core.values import from_pb
 from slipway.ml.model_files import load_model
-from slipway.ml.profile_messages import KIND_NAMES
 from slipway.ml.profiles import Kind, read_sample
-from slipway.ml.registry_versions import ARTIFACT_FORMATS, framework_versions
-from slipway.ml.tensors import DATA_TYPE_NAMES
-from slipway.registry.v1 import model_version_pb2
 
 log = get_logger("slipway.monitoring.reference")
 
@@ -62,6 +57,22 @@ class FeatureRef:
 
 
 @dataclass(frozen=True)
+class VersionFacts:
+    """What the registry says of a version that its reference is built from."""
+
+    name: str  # models/{model}/versions/{n}
+    task: Task
+    class_labels: tuple[str, ...]  # the signature's, as text
+    features: tuple[FeatureRef, ...]
+    artifact_sha256: str
+    artifact_format: str  # skops, pickle, joblib, onnx
+    framework_versions: dict[str, str]  # recorded library versions, unset ones left out
+    holdout_metrics: dict[str, float]
+    training_job: str
+    profile_row_count: int
+
+
+@dataclass(frozen=True)
 class Reference:
     version: str  # models/{model}/versions/{n}
     model: str  # models/{model}
@@ -83,47 +94,6 @@ class Reference:
     @property
     def sample_rows(self) -> int:
         return len(next(iter(self.columns.values()))) if self.columns else 0
-
-
-def _task(version: model_version_pb2.ModelVersion) -> tuple[Task, tuple[str, ...]]:
-    outputs = {o.name: o for o in version.signature.outputs}
-    proba = outputs.get(PREDICT_PROBA)
-    predict = outputs.get(PREDICT)
-    labels = (
-        proba.class_labels
-        if proba is not None and proba.class_labels
-        else (predict.class_labels if predict is not None else [])
-    )
-    if labels or proba is not None:
-        return "classification", tuple(label_text(from_pb(v)) for v in labels)
-    return "regression", ()
-
-
-def _features(version: model_version_pb2.ModelVersion) -> tuple[FeatureRef, ...]:
-    profile = {s.name: s for s in version.reference_profile.features}
-    features = []
-    for spec in version.signature.inputs:
-        stats = profile.get(spec.name)
-        kind: Kind = KIND_NAMES.get(spec.kind) or (
-            KIND_NAMES.get(stats.kind, "numeric") if stats is not None else "numeric"
-        )
-        categories = frozenset(spec.categories) or frozenset(
-            c.value for c in (stats.categories if stats is not None else ())
-        )
-        total = (stats.count + stats.missing_count) if stats is not None else 0
-        numeric = kind == "numeric" and stats is not None and stats.count > 0
-        features.append(
-            FeatureRef(
-                name=spec.name,
-                kind=kind,
-                data_type=DATA_TYPE_NAMES.get(spec.data_type, "FP64"),
-                categories=categories,
-                minimum=stats.min if numeric and stats is not None else None,
-                maximum=stats.max if numeric and stats is not None else None,
-                missing_share=(stats.missing_count / total) if stats is not None and total else 0.0,
-            )
-        )
-    return tuple(features)
 
 
 def _matrix(
@@ -152,16 +122,15 @@ def _model_outputs(
 
 
 def build_reference(
-    version: model_version_pb2.ModelVersion,
+    version: VersionFacts,
     *,
     sample_file: Path | None,
     model_file: Path | None,
     allow_pickle: bool = False,
 ) -> Reference:
-    """The reference of ``version`` from its message and its cached files (either may be
-    missing: drift is then reported without that part, with a note saying so)."""
-    task, class_labels = _task(version)
-    features = _features(version)
+    """The reference of ``version`` from the registry's facts and its cached files (either may
+    be missing: drift is then reported without that part, with a note saying so)."""
+    task, class_labels, features = version.task, version.class_labels, version.features
     notes: list[str] = []
     columns: dict[str, npt.NDArray[Any]] = {}
     target: npt.NDArray[Any] | None = None
@@ -180,9 +149,9 @@ def build_reference(
         try:
             model = load_model(
                 model_file,
-                sha256=version.artifact.sha256,
-                fmt=ARTIFACT_FORMATS.get(version.artifact.format, "skops"),
-                framework_versions=framework_versions(version),
+                sha256=version.artifact_sha256,
+                fmt=version.artifact_format,
+                framework_versions=version.framework_versions,
                 allow_pickle=allow_pickle,
             )
             outputs = _model_outputs(model, _matrix(features, columns), task, class_labels)
@@ -202,8 +171,8 @@ def build_reference(
         target=target,
         outputs=outputs,
         class_labels=class_labels,
-        holdout_metrics=dict(version.metrics),
-        training_job=version.lineage.training_job,
-        profile_row_count=version.reference_profile.row_count,
+        holdout_metrics=dict(version.holdout_metrics),
+        training_job=version.training_job,
+        profile_row_count=version.profile_row_count,
         notes=tuple(notes),
     )

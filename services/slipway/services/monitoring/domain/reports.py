@@ -15,11 +15,24 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from slipway.ml.profile_messages import KINDS, feature_stats_to_pb
 from slipway.ml.profiles import Kind, feature_stats
-from slipway.monitoring.v1 import drift_pb2
-from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
-from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
+from slipway.services.monitoring.domain.entities import (
+    DataQuality,
+    DataQualitySettings,
+    DatasetDrift,
+    DriftMethod,
+    DriftSettings,
+    DriftTest,
+    FeatureDrift,
+    FeatureQuality,
+    PerformanceReport,
+    Policy,
+    PsiResult,
+    Report,
+    ReportWindow,
+    SchemaIssue,
+    SchemaIssueKind,
+)
 from slipway.services.monitoring.domain.performance import performance_report
 from slipway.services.monitoring.domain.reference import PREDICT, Reference
 from slipway.services.monitoring.domain.window import WindowData
@@ -32,55 +45,50 @@ DEFAULT_OUT_OF_RANGE_SHARE = 0.05
 MAX_UNSEEN_LISTED = 20
 PSI_DEFAULT_THRESHOLD = 0.2
 
-METHODS: dict[int, drift.Method] = {
-    drift_pb2.DRIFT_METHOD_KS: "ks",
-    drift_pb2.DRIFT_METHOD_CHI_SQUARE: "chisquare",
-    drift_pb2.DRIFT_METHOD_Z_TEST: "ztest",
-    drift_pb2.DRIFT_METHOD_WASSERSTEIN: "wasserstein",
-    drift_pb2.DRIFT_METHOD_JENSEN_SHANNON: "jensenshannon",
-    drift_pb2.DRIFT_METHOD_PSI: "psi",
+METHODS: dict[DriftMethod | None, drift.Method] = {
+    DriftMethod.KS: "ks",
+    DriftMethod.CHI_SQUARE: "chisquare",
+    DriftMethod.Z_TEST: "ztest",
+    DriftMethod.WASSERSTEIN: "wasserstein",
+    DriftMethod.JENSEN_SHANNON: "jensenshannon",
+    DriftMethod.PSI: "psi",
 }
-METHOD_ENUMS: dict[str, drift_pb2.DriftMethod.ValueType] = {
-    name: drift_pb2.DriftMethod.Value(f"DRIFT_METHOD_{key}")
-    for name, key in (
-        ("ks", "KS"),
-        ("chisquare", "CHI_SQUARE"),
-        ("ztest", "Z_TEST"),
-        ("wasserstein", "WASSERSTEIN"),
-        ("jensenshannon", "JENSEN_SHANNON"),
-        ("psi", "PSI"),
-    )
+METHOD_ENUMS: dict[str, DriftMethod] = {
+    name: method for method, name in METHODS.items() if method is not None
 }
+ISSUE_ORDER = {kind: i for i, kind in enumerate(SchemaIssueKind)}  # as the API numbers them
 NUMERIC_ONLY = frozenset({"ks", "wasserstein"})
 
 
-def min_samples(policy: policy_pb2.MonitoringPolicy) -> int:
+def min_samples(policy: Policy) -> int:
     return int(policy.min_samples) if policy.min_samples > 0 else DEFAULT_MIN_SAMPLES
 
 
-def drift_config(config: policy_pb2.DriftConfig) -> drift.DriftConfig:
+def drift_config(config: DriftSettings) -> drift.DriftConfig:
     """The statistics' configuration for a policy's drift settings."""
     base = drift.DriftConfig()
     small = dict(base.small_reference_methods)
     large = dict(base.large_reference_methods)
     thresholds = {**base.method_thresholds, "psi": PSI_DEFAULT_THRESHOLD}
     kind_thresholds: dict[Kind, float] = {}
-    tests: tuple[tuple[Kind, policy_pb2.DriftTest], ...] = (
+    tests: tuple[tuple[Kind, DriftTest | None], ...] = (
         ("numeric", config.numeric),
         ("categorical", config.categorical),
         ("binary", config.binary),
     )
     for kind, test in tests:
+        if test is None:
+            continue
         if test.method in METHODS:
             small[kind] = large[kind] = METHODS[test.method]
-        if test.HasField("threshold"):
+        if test.threshold is not None:
             kind_thresholds[kind] = test.threshold
     feature_methods: dict[str, drift.Method] = {}
     feature_thresholds: dict[str, float] = {}
     for name, test in config.feature_overrides.items():
         if test.method in METHODS:
             feature_methods[name] = METHODS[test.method]
-        if test.HasField("threshold"):
+        if test.threshold is not None:
             feature_thresholds[name] = test.threshold
     return replace(
         base,
@@ -92,7 +100,7 @@ def drift_config(config: policy_pb2.DriftConfig) -> drift.DriftConfig:
         feature_thresholds=feature_thresholds,
         dataset_threshold=(
             config.dataset_drift_share
-            if config.HasField("dataset_drift_share")
+            if config.dataset_drift_share is not None
             else base.dataset_threshold
         ),
         psi_bins=config.psi_bins or base.psi_bins,
@@ -116,7 +124,7 @@ def _feature_drift(
     kind: Kind,
     config: drift.DriftConfig,
     verdicts: bool,
-) -> report_pb2.FeatureDrift:
+) -> FeatureDrift:
     notes = []
     try:
         result = drift.feature_drift(name, reference, current, kind, config)
@@ -126,20 +134,9 @@ def _feature_drift(
         result = drift.feature_drift(
             name, reference, current, kind, replace(config, feature_methods=methods)
         )
-    message = report_pb2.FeatureDrift(
-        feature=name,
-        kind=KINDS[kind],
-        method=METHOD_ENUMS[result.method],
-        score=(result.p_value if result.p_value is not None else result.statistic),
-        statistic=result.statistic,
-        threshold=result.threshold,
-    )
-    message.psi.value = result.psi
-    message.psi.bin_count = len(result.psi_bins)
+    edges: list[float] = []
     if kind == "numeric" and result.current_count and result.reference_count:
-        message.psi.bin_edges.extend(_psi_edges(reference, config.psi_bins))
-    message.reference.CopyFrom(feature_stats_to_pb(feature_stats(name, reference, kind)))
-    message.current.CopyFrom(feature_stats_to_pb(feature_stats(name, current, kind)))
+        edges = _psi_edges(reference, config.psi_bins)
     if result.reference_count == 0 or result.current_count == 0:
         notes.append("no present value on one side: only the missing share was compared")
     if result.missing_drifted:
@@ -150,18 +147,26 @@ def _feature_drift(
         )
     if not verdicts:
         notes.append("fewer rows than min_samples: no verdict")
-    message.drifted = verdicts and result.drifted
-    message.note = "; ".join(notes)
-    return message
+    return FeatureDrift(
+        feature=name,
+        kind=kind,
+        method=METHOD_ENUMS[result.method],
+        score=(result.p_value if result.p_value is not None else result.statistic),
+        statistic=result.statistic,
+        threshold=result.threshold,
+        drifted=verdicts and result.drifted,
+        psi=PsiResult(result.psi, len(result.psi_bins), tuple(edges)),
+        reference=feature_stats(name, reference, kind),
+        current=feature_stats(name, current, kind),
+        note="; ".join(notes),
+    )
 
 
-def _dataset(
-    features: list[report_pb2.FeatureDrift], share_threshold: float, verdicts: bool
-) -> report_pb2.DatasetDrift:
+def _dataset(features: list[FeatureDrift], share_threshold: float, verdicts: bool) -> DatasetDrift:
     drifted = sum(f.drifted for f in features)
     share = drifted / len(features) if features else 0.0
-    return report_pb2.DatasetDrift(
-        features=features,
+    return DatasetDrift(
+        features=tuple(features),
         drifted_count=drifted,
         drifted_share=share,
         share_threshold=share_threshold,
@@ -170,85 +175,83 @@ def _dataset(
 
 
 def _data_quality(
-    reference: Reference, window: WindowData, config: policy_pb2.DataQualityConfig, verdicts: bool
-) -> report_pb2.DataQuality:
-    quality = report_pb2.DataQuality()
+    reference: Reference, window: WindowData, config: DataQualitySettings, verdicts: bool
+) -> DataQuality:
+    features: list[FeatureQuality] = []
     max_out = (
         config.max_out_of_range_share
-        if config.HasField("max_out_of_range_share")
+        if config.max_out_of_range_share is not None
         else DEFAULT_OUT_OF_RANGE_SHARE
     )
     for feature in reference.features:
         counts = window.counts[feature.name]
         rows = window.row_count
-        entry = report_pb2.FeatureQuality(
-            feature=feature.name,
-            missing_count=counts.missing,
-            missing_share=counts.missing / rows if rows else 0.0,
-            reference_missing_share=feature.missing_share,
-            out_of_range_count=counts.out_of_range,
-            out_of_range_share=counts.out_of_range / rows if rows else 0.0,
-            unseen_category_count=counts.unseen_total,
-            unseen_categories=[v for v, _ in counts.unseen.most_common(MAX_UNSEEN_LISTED)],
-        )
+        missing_share = counts.missing / rows if rows else 0.0
+        out_of_range_share = counts.out_of_range / rows if rows else 0.0
         max_missing = (
             config.max_missing_share
-            if config.HasField("max_missing_share")
+            if config.max_missing_share is not None
             else feature.missing_share + DEFAULT_MISSING_MARGIN
         )
-        entry.flagged = verdicts and (
-            entry.missing_share > max_missing
-            or entry.out_of_range_share > max_out
-            or (config.alert_on_unseen_categories and counts.unseen_total > 0)
-        )
-        quality.features.append(entry)
-    for (name, issue), (records, detail) in sorted(window.schema_issues.items()):
-        quality.schema_issues.add(feature=name, kind=issue, detail=detail, record_count=records)
-    quality.issues_found = verdicts and (
-        any(f.flagged for f in quality.features) or bool(quality.schema_issues)
-    )
-    return quality
-
-
-def build_report(
-    reference: Reference, window: WindowData, policy: policy_pb2.MonitoringPolicy, now: datetime
-) -> report_pb2.MonitoringReport:
-    """The report of ``window`` under ``policy`` (its name empty when the defaults apply)."""
-    report = report_pb2.MonitoringReport(
-        model=reference.model,
-        model_version=reference.version,
-        policy=policy.name,
-        reference_row_count=reference.sample_rows,
-    )
-    report.create_time.FromDatetime(now)
-    report.window.row_count = window.row_count
-    report.window.sample_row_count = window.sample_rows
-    if window.start_time is not None and window.end_time is not None:
-        report.window.start_time.FromDatetime(window.start_time)
-        report.window.end_time.FromDatetime(window.end_time)
-    verdicts = window.row_count >= min_samples(policy) and window.sample_rows > 0
-    report.sufficient_samples = verdicts
-    config = drift_config(policy.drift)
-    if window.sample_rows and reference.columns:
-        report.data_drift.CopyFrom(
-            _dataset(
-                [
-                    _feature_drift(
-                        f.name,
-                        reference.columns[f.name],
-                        window.sample[f.name],
-                        f.kind,
-                        config,
-                        verdicts,
-                    )
-                    for f in reference.features
-                    if f.name in reference.columns
-                ],
-                config.dataset_threshold,
-                verdicts,
+        features.append(
+            FeatureQuality(
+                feature=feature.name,
+                missing_count=counts.missing,
+                missing_share=missing_share,
+                reference_missing_share=feature.missing_share,
+                out_of_range_count=counts.out_of_range,
+                out_of_range_share=out_of_range_share,
+                unseen_category_count=counts.unseen_total,
+                unseen_categories=tuple(v for v, _ in counts.unseen.most_common(MAX_UNSEEN_LISTED)),
+                flagged=verdicts
+                and (
+                    missing_share > max_missing
+                    or out_of_range_share > max_out
+                    or (config.alert_on_unseen_categories and counts.unseen_total > 0)
+                ),
             )
         )
-        outputs: list[report_pb2.FeatureDrift] = []
+    issues = tuple(
+        SchemaIssue(feature=name, kind=issue, detail=detail, record_count=records)
+        for (name, issue), (records, detail) in sorted(
+            window.schema_issues.items(), key=lambda item: (item[0][0], ISSUE_ORDER[item[0][1]])
+        )
+    )
+    return DataQuality(
+        features=tuple(features),
+        schema_issues=issues,
+        issues_found=verdicts and (any(f.flagged for f in features) or bool(issues)),
+    )
+
+
+def build_report(reference: Reference, window: WindowData, policy: Policy, now: datetime) -> Report:
+    """The report of ``window`` under ``policy`` (its name empty when the defaults apply)."""
+    report_window = ReportWindow(row_count=window.row_count, sample_row_count=window.sample_rows)
+    if window.start_time is not None and window.end_time is not None:
+        report_window = replace(
+            report_window, start_time=window.start_time, end_time=window.end_time
+        )
+    verdicts = window.row_count >= min_samples(policy) and window.sample_rows > 0
+    config = drift_config(policy.drift_settings)
+    data_drift = prediction_drift = None
+    if window.sample_rows and reference.columns:
+        data_drift = _dataset(
+            [
+                _feature_drift(
+                    f.name,
+                    reference.columns[f.name],
+                    window.sample[f.name],
+                    f.kind,
+                    config,
+                    verdicts,
+                )
+                for f in reference.features
+                if f.name in reference.columns
+            ],
+            config.dataset_threshold,
+            verdicts,
+        )
+        outputs: list[FeatureDrift] = []
         for name, values in reference.outputs.items():
             if name in window.sample:
                 kind: Kind = (
@@ -259,69 +262,85 @@ def build_report(
                 outputs.append(
                     _feature_drift(name, values, window.sample[name], kind, config, verdicts)
                 )
-        report.prediction_drift.CopyFrom(_dataset(outputs, config.dataset_threshold, verdicts))
+        prediction_drift = _dataset(outputs, config.dataset_threshold, verdicts)
     labeled = window.labeled
+    target_drift = None
     if labeled.truth and reference.target is not None and len(reference.target):
         kind = "categorical" if reference.task == "classification" else "numeric"
-        report.target_drift.CopyFrom(
-            _feature_drift(
-                "target",
-                reference.target,
-                window.label_values,
-                kind,
-                config,
-                verdicts and len(labeled.truth) >= min_samples(policy),
-            )
+        target_drift = _feature_drift(
+            "target",
+            reference.target,
+            window.label_values,
+            kind,
+            config,
+            verdicts and len(labeled.truth) >= min_samples(policy),
         )
-    report.data_quality.CopyFrom(_data_quality(reference, window, policy.data_quality, verdicts))
+    performance = None
     if labeled.truth:
-        report.performance.CopyFrom(
-            performance_report(
-                reference,
-                labeled,
-                policy.performance,
-                window_rows=window.row_count,
-                min_samples=min_samples(policy),
-            )
+        performance = performance_report(
+            reference,
+            labeled,
+            policy.performance_settings,
+            window_rows=window.row_count,
+            min_samples=min_samples(policy),
         )
-    return report
+    return Report(
+        model=reference.model,
+        model_version=reference.version,
+        policy=policy.name,
+        window=report_window,
+        create_time=now,
+        reference_row_count=reference.sample_rows,
+        sufficient_samples=verdicts,
+        data_quality=_data_quality(reference, window, policy.data_quality_settings, verdicts),
+        data_drift=data_drift,
+        prediction_drift=prediction_drift,
+        target_drift=target_drift,
+        performance=performance,
+    )
 
 
-def drifted_names(drift_section: report_pb2.DatasetDrift) -> list[str]:
+def drifted_names(drift_section: DatasetDrift | None) -> list[str]:
+    if drift_section is None:
+        return []
     return [f.feature for f in drift_section.features if f.drifted]
 
 
-def summary_of(kind: str, report: report_pb2.MonitoringReport) -> tuple[str, list[str]]:
+def summary_of(kind: str, report: Report) -> tuple[str, list[str]]:
     """A one-line summary of a problem found in ``report``, and its subjects."""
     if kind == "data_drift":
         names = drifted_names(report.data_drift)
+        total = len(report.data_drift.features) if report.data_drift is not None else 0
         return (
-            f"data drift: {len(names)} of {len(report.data_drift.features)} features "
+            f"data drift: {len(names)} of {total} features "
             f"drifted ({', '.join(names[:10])}{', ...' if len(names) > 10 else ''})",
             names,
         )
     if kind == "prediction_drift":
         names = drifted_names(report.prediction_drift)
         return f"prediction drift: {', '.join(names)} drifted", names
+    performance = report.performance or PerformanceReport()
     if kind == "target_drift":
+        target = report.target_drift
+        method = target.method if target is not None else DriftMethod.UNSPECIFIED
         return (
-            f"target drift: {drift_pb2.DriftMethod.Name(report.target_drift.method)} score "
-            f"{report.target_drift.score:.3g}",
+            f"target drift: DRIFT_METHOD_{method.name} score "
+            f"{target.score if target is not None else 0.0:.3g}",
             ["target"],
         )
     if kind == "performance":
-        worse = [m for m in report.performance.metrics if m.degraded]
+        worse = [m for m in performance.metrics if m.degraded]
         parts = [
             f"{m.metric} {m.value:.3f} against {m.reference_value:.3f} in holdout"
-            if m.HasField("reference_value")
+            if m.reference_value is not None
             else f"{m.metric} {m.value:.3f}"
             for m in worse
         ]
         return "performance: " + "; ".join(parts), [m.metric for m in worse]
     if kind == "concept_drift":
-        result = report.performance.concept_drift
+        result = performance.concept_drift
         return (
-            f"concept drift: {drift_pb2.ConceptDriftDetector.Name(result.detector)} detected "
+            f"concept drift: CONCEPT_DRIFT_DETECTOR_{result.detector.name} detected "
             f"a rise of the error rate (statistic {result.statistic:.3g})",
             ["errors"],
         )
@@ -338,14 +357,16 @@ def summary_of(kind: str, report: report_pb2.MonitoringReport) -> tuple[str, lis
     )
 
 
-def problems(report: report_pb2.MonitoringReport) -> dict[str, bool]:
+def problems(report: Report) -> dict[str, bool]:
     """Which problems the report shows, by alert kind (all False without sufficient samples)."""
     enough = report.sufficient_samples
-    performance = report.performance if report.HasField("performance") else None
+    performance = report.performance
     return {
-        "data_drift": enough and report.data_drift.drifted,
-        "prediction_drift": enough and report.prediction_drift.drifted,
-        "target_drift": enough and report.HasField("target_drift") and report.target_drift.drifted,
+        "data_drift": enough and report.data_drift is not None and report.data_drift.drifted,
+        "prediction_drift": enough
+        and report.prediction_drift is not None
+        and report.prediction_drift.drifted,
+        "target_drift": enough and report.target_drift is not None and report.target_drift.drifted,
         "performance": enough
         and performance is not None
         and any(m.degraded for m in performance.metrics),
@@ -354,17 +375,15 @@ def problems(report: report_pb2.MonitoringReport) -> dict[str, bool]:
     }
 
 
-def judged_kinds(
-    report: report_pb2.MonitoringReport, policy: policy_pb2.MonitoringPolicy
-) -> set[str]:
+def judged_kinds(report: Report, policy: Policy) -> set[str]:
     """The kinds the report could judge: only those fire or resolve an alert (a window too
     small for a verdict, or without labels, leaves a firing alert as it is)."""
     if not report.sufficient_samples:
         return set()
     kinds = {"data_drift", "prediction_drift", "data_quality"}
-    if report.HasField("target_drift"):
+    if report.target_drift is not None:
         kinds.add("target_drift")
-    if report.HasField("performance") and report.performance.labeled_row_count >= min_samples(
+    if report.performance is not None and report.performance.labeled_row_count >= min_samples(
         policy
     ):
         kinds |= {"performance", "concept_drift"}

@@ -25,10 +25,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from slipway.common.v1 import tensor_pb2
-from slipway.ml.tensors import DATA_TYPE_NAMES, NUMPY_TYPES, unpack_bytes
-from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
-from slipway.monitoring.v1 import prediction_record_pb2
+from slipway.ml.tensors import NUMPY_TYPES, unpack_bytes
+from slipway.services.monitoring.domain.entities import PredictionRecord, SchemaIssueKind, Tensor
 from slipway.services.monitoring.domain.reference import (
     PREDICT,
     PREDICT_PROBA,
@@ -43,7 +41,7 @@ from slipway.services.monitoring.stats.windows import Reservoir
 MAX_UNSEEN_KEPT = 1000  # distinct unseen categories counted per feature
 FLUSH_ROWS = 4096  # rows gathered before they go into the reservoir at once
 Array = npt.NDArray[Any]
-SchemaKind = int  # a report_pb2.SchemaIssueKind value
+SchemaKind = SchemaIssueKind
 
 
 @dataclass
@@ -80,10 +78,10 @@ class WindowData:
     labeled_records: int = 0  # records of the window with their labels
 
 
-def _decode(tensor: tensor_pb2.Tensor) -> Array:
+def _decode(tensor: Tensor) -> Array:
     """A logged tensor as numbers (float64, NaN where masked) or text (None where masked)."""
     count = int(np.prod(tensor.shape)) if tensor.shape else 0
-    name = DATA_TYPE_NAMES.get(tensor.data_type, "")
+    name = tensor.data_type
     mask = (
         np.frombuffer(tensor.missing_mask, dtype=np.uint8).astype(bool)
         if tensor.missing_mask
@@ -134,19 +132,17 @@ class WindowBuilder:
         entry = self.issues.setdefault((feature, kind), [0, detail])
         entry[0] += 1
 
-    def add(self, seq: int, time: datetime, record_bytes: bytes, label_bytes: bytes | None) -> int:
+    def add(self, seq: int, time: datetime, record: PredictionRecord, label: Tensor | None) -> int:
         """Add one stored record; returns its row count (0 when it could not be read)."""
         self.first_seq = seq if self.first_seq is None else min(seq, self.first_seq)
-        if label_bytes is not None:
+        if label is not None:
             self.labeled_records += 1
-        record = prediction_record_pb2.PredictionRecord()
-        record.ParseFromString(record_bytes)
         rows = int(record.row_count)
         try:
             columns = self._inputs(record, rows)
             outputs = self._outputs(record, rows)
         except ValueError as error:
-            self._issue("", report_pb2.SCHEMA_ISSUE_KIND_SHAPE_MISMATCH, str(error))
+            self._issue("", SchemaIssueKind.SHAPE_MISMATCH, str(error))
             return 0
         self.records += 1
         self.rows += rows
@@ -158,8 +154,8 @@ class WindowBuilder:
         self._pending_rows += rows
         if self._pending_rows >= FLUSH_ROWS:
             self._flush()
-        if label_bytes is not None and self._labeled_rows < self._sample_rows:
-            self._add_labels(time, label_bytes, rows, outputs, record)
+        if label is not None and self._labeled_rows < self._sample_rows:
+            self._add_labels(time, label, rows, outputs)
         return rows
 
     def _flush(self) -> None:
@@ -173,9 +169,7 @@ class WindowBuilder:
 
     # --- inputs ---------------------------------------------------------------------------
 
-    def _inputs(
-        self, record: prediction_record_pb2.PredictionRecord, rows: int
-    ) -> dict[str, Array]:
+    def _inputs(self, record: PredictionRecord, rows: int) -> dict[str, Array]:
         tensors = {t.name: t for t in record.inputs}
         columns: dict[str, Array] = {}
         if (
@@ -187,7 +181,7 @@ class WindowBuilder:
             if matrix.shape[1] != len(self._features):
                 self._issue(
                     record.inputs[0].name,
-                    report_pb2.SCHEMA_ISSUE_KIND_SHAPE_MISMATCH,
+                    SchemaIssueKind.SHAPE_MISMATCH,
                     f"a [N, {matrix.shape[1]}] input for {len(self._features)} features",
                 )
                 matrix = matrix[:, :0]
@@ -200,7 +194,7 @@ class WindowBuilder:
                 if name not in self._names:
                     self._issue(
                         name,
-                        report_pb2.SCHEMA_ISSUE_KIND_UNEXPECTED_FEATURE,
+                        SchemaIssueKind.UNEXPECTED_FEATURE,
                         f"{name!r} is not an input of the signature",
                     )
             for feature in self._features:
@@ -214,15 +208,15 @@ class WindowBuilder:
                     else:
                         self._issue(
                             feature.name,
-                            report_pb2.SCHEMA_ISSUE_KIND_SHAPE_MISMATCH,
+                            SchemaIssueKind.SHAPE_MISMATCH,
                             f"shape {list(tensor.shape)} for one feature of {rows} rows",
                         )
                         continue
-                got = DATA_TYPE_NAMES.get(tensor.data_type, "?")
+                got = tensor.data_type or "?"
                 if (got == "BYTES") != (feature.data_type == "BYTES"):
                     self._issue(
                         feature.name,
-                        report_pb2.SCHEMA_ISSUE_KIND_DATA_TYPE_MISMATCH,
+                        SchemaIssueKind.DATA_TYPE_MISMATCH,
                         f"{got} where the signature has {feature.data_type}",
                     )
                 columns[feature.name] = self._typed(feature, values)
@@ -231,7 +225,7 @@ class WindowBuilder:
                 if not tensors or feature.name not in tensors:
                     self._issue(
                         feature.name,
-                        report_pb2.SCHEMA_ISSUE_KIND_MISSING_FEATURE,
+                        SchemaIssueKind.MISSING_FEATURE,
                         f"{feature.name!r} was not logged",
                     )
                 columns[feature.name] = self._absent(feature, rows)
@@ -286,9 +280,7 @@ class WindowBuilder:
 
     # --- outputs and labels -------------------------------------------------------------------
 
-    def _outputs(
-        self, record: prediction_record_pb2.PredictionRecord, rows: int
-    ) -> dict[str, Array]:
+    def _outputs(self, record: PredictionRecord, rows: int) -> dict[str, Array]:
         found: dict[str, Array] = {}
         classification = self._reference.task == "classification"
         for tensor in record.outputs:
@@ -318,19 +310,14 @@ class WindowBuilder:
     def _add_labels(
         self,
         time: datetime,
-        label_bytes: bytes,
+        label: Tensor,
         rows: int,
         outputs: dict[str, Array],
-        record: prediction_record_pb2.PredictionRecord,
     ) -> None:
-        tensor = tensor_pb2.Tensor()
-        tensor.ParseFromString(label_bytes)
         try:
-            labels = _decode(tensor).ravel()
+            labels = _decode(label).ravel()
         except (ValueError, KeyError):
-            self._issue(
-                "", report_pb2.SCHEMA_ISSUE_KIND_SHAPE_MISMATCH, "a label tensor could not be read"
-            )
+            self._issue("", SchemaIssueKind.SHAPE_MISMATCH, "a label tensor could not be read")
             return
         if len(labels) != rows:
             return

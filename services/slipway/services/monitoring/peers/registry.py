@@ -12,17 +12,91 @@ import grpc
 
 from slipway.core.errors import FailedPreconditionError, NotFoundError, UnavailableError
 from slipway.core.peers import PeerTarget
+from slipway.core.values import from_pb
 from slipway.ml.artifact_cache import ArtifactCache, download
+from slipway.ml.profile_messages import KIND_NAMES
+from slipway.ml.profiles import Kind
+from slipway.ml.registry_versions import ARTIFACT_FORMATS, framework_versions
+from slipway.ml.tensors import DATA_TYPE_NAMES
 from slipway.registry.v1 import artifact_pb2, model_version_pb2
 from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.registry.v1 import registry_service_pb2_grpc as pb_grpc
-from slipway.services.monitoring.domain.reference import Reference, build_reference
+from slipway.services.monitoring.domain.reference import (
+    PREDICT,
+    PREDICT_PROBA,
+    FeatureRef,
+    Reference,
+    Task,
+    VersionFacts,
+    build_reference,
+    label_text,
+)
 
 CALL_TIMEOUT = 30.0
 UNREACHABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 
 
-class ReferenceSource:
+def _task(version: model_version_pb2.ModelVersion) -> tuple[Task, tuple[str, ...]]:
+    outputs = {o.name: o for o in version.signature.outputs}
+    proba = outputs.get(PREDICT_PROBA)
+    predict = outputs.get(PREDICT)
+    labels = (
+        proba.class_labels
+        if proba is not None and proba.class_labels
+        else (predict.class_labels if predict is not None else [])
+    )
+    if labels or proba is not None:
+        return "classification", tuple(label_text(from_pb(v)) for v in labels)
+    return "regression", ()
+
+
+def _features(version: model_version_pb2.ModelVersion) -> tuple[FeatureRef, ...]:
+    profile = {s.name: s for s in version.reference_profile.features}
+    features = []
+    for spec in version.signature.inputs:
+        stats = profile.get(spec.name)
+        kind: Kind = KIND_NAMES.get(spec.kind) or (
+            KIND_NAMES.get(stats.kind, "numeric") if stats is not None else "numeric"
+        )
+        categories = frozenset(spec.categories) or frozenset(
+            c.value for c in (stats.categories if stats is not None else ())
+        )
+        total = (stats.count + stats.missing_count) if stats is not None else 0
+        numeric = kind == "numeric" and stats is not None and stats.count > 0
+        features.append(
+            FeatureRef(
+                name=spec.name,
+                kind=kind,
+                data_type=DATA_TYPE_NAMES.get(spec.data_type, "FP64"),
+                categories=categories,
+                minimum=stats.min if numeric and stats is not None else None,
+                maximum=stats.max if numeric and stats is not None else None,
+                missing_share=(stats.missing_count / total) if stats is not None and total else 0.0,
+            )
+        )
+    return tuple(features)
+
+
+def version_facts(version: model_version_pb2.ModelVersion) -> VersionFacts:
+    """What the domain needs of the registry's message for a version."""
+    task, class_labels = _task(version)
+    return VersionFacts(
+        name=version.name,
+        task=task,
+        class_labels=class_labels,
+        features=_features(version),
+        artifact_sha256=version.artifact.sha256,
+        artifact_format=ARTIFACT_FORMATS.get(version.artifact.format, "skops"),
+        framework_versions=framework_versions(version),
+        holdout_metrics=dict(version.metrics),
+        training_job=version.lineage.training_job,
+        profile_row_count=version.reference_profile.row_count,
+    )
+
+
+class RegistryReferenceSource:
+    """The domain's ``ReferenceSource`` over the registry."""
+
     def __init__(
         self,
         registry: PeerTarget,
@@ -80,6 +154,10 @@ class ReferenceSource:
             ) from error
         return reply.model_version
 
+    async def version_name(self, name: str) -> str:
+        """``models/m/versions/n`` for a version name or ``models/m@alias``."""
+        return (await self.version(name)).name
+
     async def reference(self, name: str) -> Reference:
         """The reference of version ``name`` (``models/m/versions/n``)."""
         cached = self._references.get(name)
@@ -116,7 +194,7 @@ class ReferenceSource:
                 )
             reference = await asyncio.to_thread(
                 build_reference,
-                version,
+                version_facts(version),
                 sample_file=sample_file,
                 model_file=model_file,
                 allow_pickle=self._allow_pickle,

@@ -1,0 +1,640 @@
+"""Protobuf <-> monitoring domain objects (policies, reports, alerts, prediction records).
+Symmetric; protobuf never enters the domain. The servicer decodes and encodes with these, and
+the repository with them keeps policies, reports, alerts and records as their message bytes.
+
+Enum values this server does not know become None on the way in, so that the domain's checks
+name them (``check_policy``, ``record_problem``); they are never stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf import duration_pb2, json_format, timestamp_pb2
+
+from slipway.common.v1 import feature_pb2, tensor_pb2
+from slipway.core.values import valid_timestamp
+from slipway.ml.profile_messages import KIND_NAMES, KINDS, feature_stats_to_pb
+from slipway.ml.profiles import FeatureStats, Histogram
+from slipway.ml.tensors import DATA_TYPE_NAMES, DATA_TYPES
+from slipway.monitoring.v1 import alert_pb2, drift_pb2, prediction_record_pb2
+from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
+from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
+from slipway.services.monitoring.domain.entities import (
+    Alert,
+    AlertKind,
+    AlertState,
+    ConceptDriftDetector,
+    ConceptDriftResult,
+    DataQuality,
+    DataQualitySettings,
+    DatasetDrift,
+    DriftMethod,
+    DriftSettings,
+    DriftTest,
+    FeatureDrift,
+    FeatureQuality,
+    GroundTruth,
+    MetricComparison,
+    MetricThreshold,
+    PerformanceReport,
+    PerformanceSettings,
+    Policy,
+    PolicyAction,
+    PredictionRecord,
+    PsiResult,
+    Report,
+    ReportWindow,
+    RetrainingDecision,
+    RetrainingSettings,
+    SchemaIssue,
+    SchemaIssueKind,
+    Severity,
+    Span,
+    Tensor,
+    TrafficRole,
+    WindowSpec,
+)
+
+# Each enum's members are named as the wire's values, without their prefix.
+DRIFT_METHODS_TO_PB = {
+    m: drift_pb2.DriftMethod.Value(f"DRIFT_METHOD_{m.name}") for m in DriftMethod
+}
+DETECTORS_TO_PB = {
+    d: drift_pb2.ConceptDriftDetector.Value(f"CONCEPT_DRIFT_DETECTOR_{d.name}")
+    for d in ConceptDriftDetector
+}
+SEVERITIES_TO_PB = {s: alert_pb2.AlertSeverity.Value(f"ALERT_SEVERITY_{s.name}") for s in Severity}
+ACTIONS_TO_PB = {a: policy_pb2.PolicyAction.Value(f"POLICY_ACTION_{a.name}") for a in PolicyAction}
+DRIFT_METHODS = {v: k for k, v in DRIFT_METHODS_TO_PB.items()}
+DETECTORS = {v: k for k, v in DETECTORS_TO_PB.items()}
+SEVERITIES = {v: k for k, v in SEVERITIES_TO_PB.items()}
+ACTIONS = {v: k for k, v in ACTIONS_TO_PB.items()}
+
+
+# --- policies ---------------------------------------------------------------------------------
+
+
+def _span(duration: duration_pb2.Duration) -> Span:
+    return Span(duration.seconds, duration.nanos)
+
+
+def _duration(span: Span) -> duration_pb2.Duration:
+    return duration_pb2.Duration(seconds=span.seconds, nanos=span.nanos)
+
+
+def _test(test: policy_pb2.DriftTest) -> DriftTest:
+    return DriftTest(
+        DRIFT_METHODS.get(test.method), test.threshold if test.HasField("threshold") else None
+    )
+
+
+def _test_pb(test: DriftTest, out: policy_pb2.DriftTest) -> None:
+    out.SetInParent()
+    out.method = DRIFT_METHODS_TO_PB[test.method or DriftMethod.UNSPECIFIED]
+    if test.threshold is not None:
+        out.threshold = test.threshold
+
+
+def policy_from_pb(message: policy_pb2.MonitoringPolicy) -> Policy:
+    window = drift = performance = quality = retraining = None
+    if message.HasField("window"):
+        which = message.window.WhichOneof("size")
+        window = WindowSpec(
+            row_count=message.window.row_count if which == "row_count" else None,
+            duration=_span(message.window.duration) if which == "duration" else None,
+        )
+    if message.HasField("drift"):
+        d = message.drift
+        drift = DriftSettings(
+            numeric=_test(d.numeric) if d.HasField("numeric") else None,
+            categorical=_test(d.categorical) if d.HasField("categorical") else None,
+            binary=_test(d.binary) if d.HasField("binary") else None,
+            feature_overrides={k: _test(v) for k, v in d.feature_overrides.items()},
+            dataset_drift_share=(
+                d.dataset_drift_share if d.HasField("dataset_drift_share") else None
+            ),
+            psi_bins=d.psi_bins,
+            severity=SEVERITIES.get(d.severity),
+        )
+    if message.HasField("performance"):
+        p = message.performance
+        performance = PerformanceSettings(
+            thresholds=tuple(
+                MetricThreshold(
+                    t.metric,
+                    t.max_degradation if t.HasField("max_degradation") else None,
+                    t.bound if t.HasField("bound") else None,
+                )
+                for t in p.thresholds
+            ),
+            concept_drift_detector=DETECTORS.get(p.concept_drift_detector),
+            concept_drift_parameters=dict(p.concept_drift_parameters),
+            severity=SEVERITIES.get(p.severity),
+        )
+    if message.HasField("data_quality"):
+        q = message.data_quality
+        quality = DataQualitySettings(
+            max_missing_share=q.max_missing_share if q.HasField("max_missing_share") else None,
+            max_out_of_range_share=(
+                q.max_out_of_range_share if q.HasField("max_out_of_range_share") else None
+            ),
+            alert_on_unseen_categories=q.alert_on_unseen_categories,
+            severity=SEVERITIES.get(q.severity),
+        )
+    if message.HasField("retraining"):
+        r = message.retraining
+        retraining = RetrainingSettings(
+            cooldown=_span(r.cooldown) if r.HasField("cooldown") else None,
+            alias_on_success=r.alias_on_success,
+            source_training_job=r.source_training_job,
+            dataset_path=r.dataset_path,
+        )
+    return Policy(
+        name=message.name,
+        model=message.model,
+        description=message.description,
+        disabled=message.disabled,
+        window=window,
+        min_samples=message.min_samples,
+        drift=drift,
+        performance=performance,
+        data_quality=quality,
+        action=ACTIONS.get(message.action),
+        retraining=retraining,
+        created_by=message.created_by,
+        create_time=(
+            message.create_time.ToDatetime(tzinfo=UTC) if message.HasField("create_time") else None
+        ),
+        update_time=(
+            message.update_time.ToDatetime(tzinfo=UTC) if message.HasField("update_time") else None
+        ),
+        etag=message.etag,
+    )
+
+
+def policy_to_pb(policy: Policy) -> policy_pb2.MonitoringPolicy:
+    """The policy's message; enum values the domain could not name (None) were refused by its
+    checks before, and go out unspecified."""
+    message = policy_pb2.MonitoringPolicy(
+        name=policy.name,
+        model=policy.model,
+        description=policy.description,
+        disabled=policy.disabled,
+        min_samples=policy.min_samples,
+        action=ACTIONS_TO_PB[policy.action or PolicyAction.UNSPECIFIED],
+        created_by=policy.created_by,
+        etag=policy.etag,
+    )
+    if policy.window is not None:
+        message.window.SetInParent()
+        if policy.window.row_count is not None:
+            message.window.row_count = policy.window.row_count
+        elif policy.window.duration is not None:
+            message.window.duration.CopyFrom(_duration(policy.window.duration))
+    if policy.drift is not None:
+        d, out = policy.drift, message.drift
+        out.SetInParent()
+        for field in ("numeric", "categorical", "binary"):
+            test = getattr(d, field)
+            if test is not None:
+                _test_pb(test, getattr(out, field))
+        for name, test in d.feature_overrides.items():
+            _test_pb(test, out.feature_overrides[name])
+        if d.dataset_drift_share is not None:
+            out.dataset_drift_share = d.dataset_drift_share
+        out.psi_bins = d.psi_bins
+        out.severity = SEVERITIES_TO_PB[d.severity or Severity.UNSPECIFIED]
+    if policy.performance is not None:
+        p, perf = policy.performance, message.performance
+        perf.SetInParent()
+        for t in p.thresholds:
+            threshold = perf.thresholds.add(metric=t.metric)
+            if t.max_degradation is not None:
+                threshold.max_degradation = t.max_degradation
+            if t.bound is not None:
+                threshold.bound = t.bound
+        perf.concept_drift_detector = DETECTORS_TO_PB[
+            p.concept_drift_detector or ConceptDriftDetector.UNSPECIFIED
+        ]
+        perf.concept_drift_parameters.update(p.concept_drift_parameters)
+        perf.severity = SEVERITIES_TO_PB[p.severity or Severity.UNSPECIFIED]
+    if policy.data_quality is not None:
+        q, quality = policy.data_quality, message.data_quality
+        quality.SetInParent()
+        if q.max_missing_share is not None:
+            quality.max_missing_share = q.max_missing_share
+        if q.max_out_of_range_share is not None:
+            quality.max_out_of_range_share = q.max_out_of_range_share
+        quality.alert_on_unseen_categories = q.alert_on_unseen_categories
+        quality.severity = SEVERITIES_TO_PB[q.severity or Severity.UNSPECIFIED]
+    if policy.retraining is not None:
+        r, retraining = policy.retraining, message.retraining
+        retraining.SetInParent()
+        if r.cooldown is not None:
+            retraining.cooldown.CopyFrom(_duration(r.cooldown))
+        retraining.alias_on_success = r.alias_on_success
+        retraining.source_training_job = r.source_training_job
+        retraining.dataset_path = r.dataset_path
+    if policy.create_time is not None:
+        message.create_time.FromDatetime(policy.create_time)
+    if policy.update_time is not None:
+        message.update_time.FromDatetime(policy.update_time)
+    return message
+
+
+class PolicyDocuments:
+    """The domain's ``PolicyDocuments`` over the policy's message: its etag hashes the message
+    (so an etag never changes meaning across releases) and its audit form is the message's JSON."""
+
+    def etag(self, policy: Policy) -> str:
+        message = policy_to_pb(policy)
+        message.ClearField("etag")
+        return hashlib.sha256(message.SerializeToString(deterministic=True)).hexdigest()[:32]
+
+    def summary(self, policy: Policy) -> dict[str, Any]:
+        data = json_format.MessageToDict(policy_to_pb(policy), preserving_proto_field_name=True)
+        for field in ("create_time", "update_time", "etag", "created_by"):
+            data.pop(field, None)
+        return data
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+ISSUE_KINDS_TO_PB = {
+    k: report_pb2.SchemaIssueKind.Value(f"SCHEMA_ISSUE_KIND_{k.name}") for k in SchemaIssueKind
+}
+ISSUE_KINDS = {v: k for k, v in ISSUE_KINDS_TO_PB.items()}
+
+
+def _time(stamp: timestamp_pb2.Timestamp) -> datetime:
+    return stamp.ToDatetime(tzinfo=UTC)
+
+
+def stats_from_pb(message: feature_pb2.FeatureStatistics) -> FeatureStats:
+    return FeatureStats(
+        name=message.name,
+        kind=KIND_NAMES.get(message.kind, "numeric"),
+        count=message.count,
+        missing_count=message.missing_count,
+        distinct_count=message.distinct_count,
+        mean=message.mean,
+        std=message.std,
+        min=message.min,
+        max=message.max,
+        quantiles=tuple((q.probability, q.value) for q in message.quantiles),
+        histogram=Histogram(tuple(message.histogram.bin_edges), tuple(message.histogram.counts)),
+        categories=tuple((c.value, c.count) for c in message.categories),
+    )
+
+
+def _feature_drift_pb(drift: FeatureDrift, out: report_pb2.FeatureDrift) -> None:
+    out.SetInParent()
+    out.feature = drift.feature
+    out.kind = KINDS[drift.kind]
+    out.method = DRIFT_METHODS_TO_PB[drift.method]
+    out.score = drift.score
+    out.statistic = drift.statistic
+    out.threshold = drift.threshold
+    out.drifted = drift.drifted
+    out.psi.value = drift.psi.value
+    out.psi.bin_count = drift.psi.bin_count
+    out.psi.bin_edges.extend(drift.psi.bin_edges)
+    out.reference.CopyFrom(feature_stats_to_pb(drift.reference))
+    out.current.CopyFrom(feature_stats_to_pb(drift.current))
+    out.note = drift.note
+
+
+def _feature_drift(message: report_pb2.FeatureDrift) -> FeatureDrift:
+    return FeatureDrift(
+        feature=message.feature,
+        kind=KIND_NAMES.get(message.kind, "numeric"),
+        method=DRIFT_METHODS.get(message.method, DriftMethod.UNSPECIFIED),
+        score=message.score,
+        statistic=message.statistic,
+        threshold=message.threshold,
+        drifted=message.drifted,
+        psi=PsiResult(message.psi.value, message.psi.bin_count, tuple(message.psi.bin_edges)),
+        reference=stats_from_pb(message.reference),
+        current=stats_from_pb(message.current),
+        note=message.note,
+    )
+
+
+def _dataset_pb(dataset: DatasetDrift, out: report_pb2.DatasetDrift) -> None:
+    out.SetInParent()
+    for feature in dataset.features:
+        _feature_drift_pb(feature, out.features.add())
+    out.drifted_count = dataset.drifted_count
+    out.drifted_share = dataset.drifted_share
+    out.share_threshold = dataset.share_threshold
+    out.drifted = dataset.drifted
+
+
+def _dataset(message: report_pb2.DatasetDrift) -> DatasetDrift:
+    return DatasetDrift(
+        features=tuple(_feature_drift(f) for f in message.features),
+        drifted_count=message.drifted_count,
+        drifted_share=message.drifted_share,
+        share_threshold=message.share_threshold,
+        drifted=message.drifted,
+    )
+
+
+def _performance_pb(performance: PerformanceReport, out: report_pb2.PerformanceReport) -> None:
+    out.SetInParent()
+    out.labeled_row_count = performance.labeled_row_count
+    out.label_coverage = performance.label_coverage
+    for m in performance.metrics:
+        metric = out.metrics.add(metric=m.metric, value=m.value, degradation=m.degradation)
+        if m.reference_value is not None:
+            metric.reference_value = m.reference_value
+        if m.max_degradation is not None:
+            metric.max_degradation = m.max_degradation
+        if m.bound is not None:
+            metric.bound = m.bound
+        metric.degraded = m.degraded
+    concept, result = performance.concept_drift, out.concept_drift
+    result.SetInParent()
+    result.detector = DETECTORS_TO_PB[concept.detector]
+    result.parameters.update(concept.parameters)
+    result.detected = concept.detected
+    result.statistic = concept.statistic
+    if concept.detection_time is not None:
+        result.detection_time.FromDatetime(concept.detection_time)
+    out.degraded = performance.degraded
+
+
+def _performance(message: report_pb2.PerformanceReport) -> PerformanceReport:
+    concept = message.concept_drift
+    return PerformanceReport(
+        labeled_row_count=message.labeled_row_count,
+        label_coverage=message.label_coverage,
+        metrics=tuple(
+            MetricComparison(
+                metric=m.metric,
+                value=m.value,
+                reference_value=m.reference_value if m.HasField("reference_value") else None,
+                degradation=m.degradation,
+                max_degradation=m.max_degradation if m.HasField("max_degradation") else None,
+                bound=m.bound if m.HasField("bound") else None,
+                degraded=m.degraded,
+            )
+            for m in message.metrics
+        ),
+        concept_drift=ConceptDriftResult(
+            detector=DETECTORS.get(concept.detector, ConceptDriftDetector.UNSPECIFIED),
+            parameters=dict(concept.parameters),
+            detected=concept.detected,
+            statistic=concept.statistic,
+            detection_time=(
+                _time(concept.detection_time) if concept.HasField("detection_time") else None
+            ),
+        ),
+        degraded=message.degraded,
+    )
+
+
+def report_to_pb(report: Report) -> report_pb2.MonitoringReport:
+    message = report_pb2.MonitoringReport(
+        name=report.name,
+        model=report.model,
+        model_version=report.model_version,
+        policy=report.policy,
+        reference_row_count=report.reference_row_count,
+        sufficient_samples=report.sufficient_samples,
+    )
+    message.create_time.FromDatetime(report.create_time)
+    window = message.window
+    window.SetInParent()
+    window.row_count = report.window.row_count
+    window.sample_row_count = report.window.sample_row_count
+    if report.window.start_time is not None:
+        window.start_time.FromDatetime(report.window.start_time)
+    if report.window.end_time is not None:
+        window.end_time.FromDatetime(report.window.end_time)
+    if report.data_drift is not None:
+        _dataset_pb(report.data_drift, message.data_drift)
+    if report.prediction_drift is not None:
+        _dataset_pb(report.prediction_drift, message.prediction_drift)
+    if report.target_drift is not None:
+        _feature_drift_pb(report.target_drift, message.target_drift)
+    quality = message.data_quality
+    quality.SetInParent()
+    for f in report.data_quality.features:
+        quality.features.add(
+            feature=f.feature,
+            missing_count=f.missing_count,
+            missing_share=f.missing_share,
+            reference_missing_share=f.reference_missing_share,
+            out_of_range_count=f.out_of_range_count,
+            out_of_range_share=f.out_of_range_share,
+            unseen_category_count=f.unseen_category_count,
+            unseen_categories=list(f.unseen_categories),
+            flagged=f.flagged,
+        )
+    for issue in report.data_quality.schema_issues:
+        quality.schema_issues.add(
+            feature=issue.feature,
+            kind=ISSUE_KINDS_TO_PB[issue.kind],
+            detail=issue.detail,
+            record_count=issue.record_count,
+        )
+    quality.issues_found = report.data_quality.issues_found
+    if report.performance is not None:
+        _performance_pb(report.performance, message.performance)
+    return message
+
+
+def report_from_pb(message: report_pb2.MonitoringReport) -> Report:
+    window, quality = message.window, message.data_quality
+    return Report(
+        name=message.name,
+        model=message.model,
+        model_version=message.model_version,
+        policy=message.policy,
+        window=ReportWindow(
+            start_time=_time(window.start_time) if window.HasField("start_time") else None,
+            end_time=_time(window.end_time) if window.HasField("end_time") else None,
+            row_count=window.row_count,
+            sample_row_count=window.sample_row_count,
+        ),
+        create_time=_time(message.create_time),
+        reference_row_count=message.reference_row_count,
+        sufficient_samples=message.sufficient_samples,
+        data_quality=DataQuality(
+            features=tuple(
+                FeatureQuality(
+                    feature=f.feature,
+                    missing_count=f.missing_count,
+                    missing_share=f.missing_share,
+                    reference_missing_share=f.reference_missing_share,
+                    out_of_range_count=f.out_of_range_count,
+                    out_of_range_share=f.out_of_range_share,
+                    unseen_category_count=f.unseen_category_count,
+                    unseen_categories=tuple(f.unseen_categories),
+                    flagged=f.flagged,
+                )
+                for f in quality.features
+            ),
+            schema_issues=tuple(
+                SchemaIssue(
+                    feature=i.feature,
+                    kind=ISSUE_KINDS.get(i.kind, SchemaIssueKind.UNSPECIFIED),
+                    detail=i.detail,
+                    record_count=i.record_count,
+                )
+                for i in quality.schema_issues
+            ),
+            issues_found=quality.issues_found,
+        ),
+        data_drift=_dataset(message.data_drift) if message.HasField("data_drift") else None,
+        prediction_drift=(
+            _dataset(message.prediction_drift) if message.HasField("prediction_drift") else None
+        ),
+        target_drift=(
+            _feature_drift(message.target_drift) if message.HasField("target_drift") else None
+        ),
+        performance=(
+            _performance(message.performance) if message.HasField("performance") else None
+        ),
+    )
+
+
+# --- alerts -----------------------------------------------------------------------------------
+
+ALERT_KINDS_TO_PB = {k: alert_pb2.AlertKind.Value(f"ALERT_KIND_{k.name}") for k in AlertKind}
+ALERT_KINDS = {v: k for k, v in ALERT_KINDS_TO_PB.items()}
+ALERT_STATES_TO_PB = {s: alert_pb2.AlertState.Value(f"ALERT_STATE_{s.name}") for s in AlertState}
+ALERT_STATES = {v: k for k, v in ALERT_STATES_TO_PB.items()}
+DECISIONS_TO_PB = {
+    d: alert_pb2.RetrainingDecision.Value(f"RETRAINING_DECISION_{d.name}")
+    for d in RetrainingDecision
+}
+DECISIONS = {v: k for k, v in DECISIONS_TO_PB.items()}
+
+
+def alert_to_pb(alert: Alert) -> alert_pb2.Alert:
+    message = alert_pb2.Alert(
+        name=alert.name,
+        model=alert.model,
+        model_version=alert.model_version,
+        policy=alert.policy,
+        kind=ALERT_KINDS_TO_PB[alert.kind],
+        severity=SEVERITIES_TO_PB[alert.severity],
+        state=ALERT_STATES_TO_PB[alert.state],
+        summary=alert.summary,
+        subjects=list(alert.subjects),
+        resolve_reason=alert.resolve_reason,
+        training_job=alert.training_job,
+        retraining_detail=alert.retraining_detail,
+    )
+    if alert.report is not None:
+        message.report.CopyFrom(report_to_pb(alert.report))
+    for field in ("fire_time", "update_time", "resolve_time"):
+        value = getattr(alert, field)
+        if value is not None:
+            getattr(message, field).FromDatetime(value)
+    if alert.retraining_decision is not None:
+        message.retraining_decision = DECISIONS_TO_PB[alert.retraining_decision]
+    return message
+
+
+def alert_from_pb(message: alert_pb2.Alert) -> Alert:
+    return Alert(
+        name=message.name,
+        model=message.model,
+        model_version=message.model_version,
+        policy=message.policy,
+        kind=ALERT_KINDS[message.kind],
+        severity=SEVERITIES.get(message.severity, Severity.UNSPECIFIED),
+        state=ALERT_STATES[message.state],
+        summary=message.summary,
+        subjects=tuple(message.subjects),
+        report=report_from_pb(message.report) if message.HasField("report") else None,
+        fire_time=_time(message.fire_time) if message.HasField("fire_time") else None,
+        update_time=_time(message.update_time) if message.HasField("update_time") else None,
+        resolve_time=_time(message.resolve_time) if message.HasField("resolve_time") else None,
+        resolve_reason=message.resolve_reason,
+        retraining_decision=DECISIONS.get(message.retraining_decision),
+        training_job=message.training_job,
+        retraining_detail=message.retraining_detail,
+    )
+
+
+# --- prediction logs ----------------------------------------------------------------------------
+
+ROLES_TO_PB = {
+    r: prediction_record_pb2.TrafficRole.Value(f"TRAFFIC_ROLE_{r.name}") for r in TrafficRole
+}
+ROLES = {v: k for k, v in ROLES_TO_PB.items()}
+
+
+def tensor_from_pb(message: tensor_pb2.Tensor) -> Tensor:
+    return Tensor(
+        name=message.name,
+        data_type=DATA_TYPE_NAMES.get(message.data_type, ""),
+        shape=tuple(message.shape),
+        raw_contents=message.raw_contents,
+        missing_mask=message.missing_mask,
+    )
+
+
+def tensor_to_pb(tensor: Tensor) -> tensor_pb2.Tensor:
+    return tensor_pb2.Tensor(
+        name=tensor.name,
+        data_type=DATA_TYPES.get(tensor.data_type, tensor_pb2.DATA_TYPE_UNSPECIFIED),
+        shape=list(tensor.shape),
+        raw_contents=tensor.raw_contents,
+        missing_mask=tensor.missing_mask,
+    )
+
+
+def _stamp(stamp: timestamp_pb2.Timestamp) -> tuple[datetime | None, bool]:
+    """(the time, whether a time was given that no datetime can hold)."""
+    if not valid_timestamp(stamp):
+        return None, True
+    return _time(stamp), False
+
+
+def record_from_pb(message: prediction_record_pb2.PredictionRecord) -> PredictionRecord:
+    time, invalid = _stamp(message.time) if message.HasField("time") else (None, False)
+    return PredictionRecord(
+        request_id=message.request_id,
+        model_version=message.model_version,
+        alias=message.alias,
+        role=ROLES.get(message.role),
+        time=time,
+        row_count=message.row_count,
+        inputs=tuple(tensor_from_pb(t) for t in message.inputs),
+        outputs=tuple(tensor_from_pb(t) for t in message.outputs),
+        time_invalid=invalid,
+    )
+
+
+def record_to_pb(record: PredictionRecord) -> prediction_record_pb2.PredictionRecord:
+    message = prediction_record_pb2.PredictionRecord(
+        request_id=record.request_id,
+        model_version=record.model_version,
+        alias=record.alias,
+        role=ROLES_TO_PB[record.role or TrafficRole.UNSPECIFIED],
+        row_count=record.row_count,
+        inputs=[tensor_to_pb(t) for t in record.inputs],
+        outputs=[tensor_to_pb(t) for t in record.outputs],
+    )
+    if record.time is not None:
+        message.time.FromDatetime(record.time)
+    return message
+
+
+def ground_truth_from_pb(message: prediction_record_pb2.GroundTruth) -> GroundTruth:
+    time, invalid = _stamp(message.time) if message.HasField("time") else (None, False)
+    return GroundTruth(
+        request_id=message.request_id,
+        labels=tensor_from_pb(message.labels) if message.HasField("labels") else None,
+        time=time,
+        model=message.model,
+        time_invalid=invalid,
+    )

@@ -1,0 +1,25 @@
+"""What the monitoring domain needs from other services; ``monitoring/peers/`` implements it
+over gRPC, so no wire type enters the domain."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from slipway.services.monitoring.domain.entities import RetrainingOutcome, RetrainingRequest
+from slipway.services.monitoring.domain.reference import Reference
+
+
+class ReferenceSource(Protocol):
+    """The registry's view of a version: its name and its reference (sample and model)."""
+
+    async def version_name(self, name: str) -> str:
+        """``models/m/versions/n`` for a version name or ``models/m@alias``."""
+
+    async def reference(self, name: str) -> Reference:
+        """The reference of version ``name`` (``models/m/versions/n``)."""
+
+
+class Retrainer(Protocol):
+    """Starts retraining jobs, unless one is running or the policy's cooldown holds."""
+
+    async def decide(self, request: RetrainingRequest) -> RetrainingOutcome: ...

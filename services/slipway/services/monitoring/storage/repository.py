@@ -1,0 +1,755 @@
+"""Monitoring's storage: a repository that receives the session of the caller's unit of work.
+
+Policies, alerts and reports are kept as their API messages (see ``tables``); the repository
+parses and serializes them (a policy through the API's converters) and keeps the columns beside
+them in step. The domain never sees a row or a SQL statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from slipway.common.v1 import tensor_pb2
+from slipway.monitoring.v1 import alert_pb2, prediction_record_pb2
+from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
+from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
+from slipway.services.monitoring.api.converters import (
+    alert_from_pb,
+    alert_to_pb,
+    policy_from_pb,
+    policy_to_pb,
+    record_from_pb,
+    record_to_pb,
+    report_from_pb,
+    report_to_pb,
+    tensor_from_pb,
+    tensor_to_pb,
+)
+from slipway.services.monitoring.domain.entities import (
+    Alert,
+    EvaluationCursor,
+    KnownLabel,
+    NewPrediction,
+    PendingLabel,
+    Policy,
+    Report,
+    StoredRecord,
+    Tensor,
+)
+from slipway.services.monitoring.storage.tables import (
+    AlertRow,
+    EvaluationRow,
+    PendingLabelRow,
+    PolicyRow,
+    PredictionRow,
+    ReportRow,
+)
+
+FETCH_ROWS = 500  # records fetched per round trip while a window is read
+
+
+def _policy(row: PolicyRow) -> Policy:
+    message = policy_pb2.MonitoringPolicy()
+    message.ParseFromString(row.policy)
+    return policy_from_pb(message)
+
+
+def _alert(row: AlertRow) -> Alert:
+    message = alert_pb2.Alert()
+    message.ParseFromString(row.alert)
+    return alert_from_pb(message)
+
+
+def _tensor(data: bytes) -> Tensor:
+    message = tensor_pb2.Tensor()
+    message.ParseFromString(data)
+    return tensor_from_pb(message)
+
+
+def _alert_id(name: str) -> str:
+    return name.rsplit("/", 1)[-1]
+
+
+class MonitoringRepository(Protocol):
+    """What the monitoring domain needs from storage."""
+
+    # -- policies ---------------------------------------------------------------------------
+
+    def get_policy(
+        self, session: Session, policy_id: str, *, lock: bool = False
+    ) -> Policy | None: ...
+
+    def policy_exists(self, session: Session, policy_id: str) -> bool: ...
+
+    def lock_policy(self, session: Session, policy_id: str) -> bool:
+        """Lock the policy's row for this transaction; False when it does not exist."""
+
+    def add_policy(
+        self,
+        session: Session,
+        policy_id: str,
+        policy: Policy,
+        created_by: str,
+        now: datetime,
+    ) -> None: ...
+
+    def save_policy(
+        self, session: Session, policy_id: str, policy: Policy, now: datetime
+    ) -> None: ...
+
+    def delete_policy(self, session: Session, policy_id: str) -> None: ...
+
+    def list_policies(
+        self, session: Session, *, model: str, after: str | None, limit: int
+    ) -> list[Policy]:
+        """Up to ``limit`` policies ordered by id, of ``model`` (all when empty), after the id
+        ``after``."""
+
+    def enabled_policies(
+        self, session: Session, model: str = "", *, limit: int | None = None
+    ) -> list[Policy]:
+        """The enabled policies by id; of ``model`` only, oldest first, when it is given."""
+
+    # -- alerts -----------------------------------------------------------------------------
+
+    def get_alert(self, session: Session, alert_id: str, *, lock: bool = False) -> Alert | None: ...
+
+    def open_alert(self, session: Session, policy: str, version: str, kind: str) -> Alert | None:
+        """The firing alert of (policy, version, kind), locked."""
+
+    def firing_alerts_of_policy(self, session: Session, policy: str) -> list[Alert]:
+        """The firing alerts of ``policy``, oldest first, locked."""
+
+    def add_alert(self, session: Session, alert: Alert, *, now: datetime) -> None: ...
+
+    def save_alert(
+        self, session: Session, alert: Alert, *, now: datetime, retrained: bool = False
+    ) -> None:
+        """Store ``alert`` over its stored self; ``retrained``: a job was created for it now."""
+
+    def last_retraining(self, session: Session, policy: str, model: str) -> datetime | None: ...
+
+    def list_alerts(
+        self,
+        session: Session,
+        *,
+        model: str,
+        version: str,
+        policy: str,
+        states: Collection[str],
+        kinds: Collection[str],
+        start: datetime | None,
+        end: datetime | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[tuple[Alert, datetime, str]]:
+        """Up to ``limit`` alerts newest first, after the (fire time, id) ``after``, each with
+        its fire time and id."""
+
+    def firing_alerts(self, session: Session, model: str = "") -> list[Alert]: ...
+
+    def firing_counts(self, session: Session) -> dict[tuple[str, str], int]: ...
+
+    # -- reports ----------------------------------------------------------------------------
+
+    def add_report(
+        self,
+        session: Session,
+        report_id: str,
+        report: Report,
+        now: datetime,
+    ) -> None: ...
+
+    def get_report(self, session: Session, report_id: str) -> Report | None: ...
+
+    # -- prediction logs and ground truth ---------------------------------------------------
+
+    def add_predictions(self, session: Session, records: Sequence[NewPrediction]) -> None: ...
+
+    def pending_labels(
+        self, session: Session, request_ids: Sequence[str]
+    ) -> list[PendingLabel]: ...
+
+    def add_pending_label(
+        self,
+        session: Session,
+        *,
+        request_id: str,
+        model: str,
+        label: Tensor,
+        label_time: datetime,
+        received_time: datetime,
+    ) -> None: ...
+
+    def delete_pending_label(self, session: Session, label_id: int) -> None: ...
+
+    def predictions_of_request(
+        self, session: Session, request_id: str, model: str, *, unlabeled: bool = False
+    ) -> list[tuple[int, int]]:
+        """(seq, row count) of the records of a request, of ``model`` when given."""
+
+    def set_labels(
+        self, session: Session, seqs: Sequence[int], label: Tensor, label_time: datetime | None
+    ) -> None: ...
+
+    def known_labels(self, session: Session, request_ids: Sequence[str]) -> list[KnownLabel]: ...
+
+    def label_unlabeled(self, session: Session, known: KnownLabel) -> None:
+        """Give ``known``'s label to the unlabeled records of its request, model and rows."""
+
+    def versions_with_traffic(self, session: Session, model: str) -> dict[str, int]: ...
+
+    def rows_after(self, session: Session, version: str, after_seq: int, upto_seq: int) -> int: ...
+
+    def labeled_records(
+        self, session: Session, version: str, first_seq: int, last_seq: int
+    ) -> int: ...
+
+    def newest_first(
+        self,
+        session: Session,
+        version: str,
+        *,
+        upto_seq: int | None = None,
+        from_seq: int | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> Iterator[StoredRecord]: ...
+
+    def purge_before(self, session: Session, cutoff: datetime, limit: int) -> tuple[int, int]: ...
+
+    # -- evaluation cursors -----------------------------------------------------------------
+
+    def get_cursor(
+        self, session: Session, policy_id: str, version: str
+    ) -> EvaluationCursor | None: ...
+
+    def add_cursor(
+        self, session: Session, policy_id: str, version: str, last_seq: int, now: datetime
+    ) -> bool:
+        """Create the cursor; False when another process created it first."""
+
+    def advance_cursor(
+        self,
+        session: Session,
+        policy_id: str,
+        version: str,
+        expected: tuple[int, int],
+        last_seq: int,
+        now: datetime,
+    ) -> bool:
+        """Compare-and-set: move the cursor to ``last_seq`` if it still holds ``expected``
+        (last_seq, labeled_records)."""
+
+    def settle_cursor(
+        self, session: Session, policy_id: str, version: str, first_seq: int, labeled: int
+    ) -> None: ...
+
+
+class SqlMonitoringRepository:
+    """The SQLAlchemy implementation of :class:`MonitoringRepository`."""
+
+    # -- policies ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _policy_row(session: Session, policy_id: str, lock: bool = False) -> PolicyRow | None:
+        query = select(PolicyRow).where(PolicyRow.id == policy_id)
+        if lock:
+            query = query.with_for_update()
+        return session.scalars(query).one_or_none()
+
+    def get_policy(self, session: Session, policy_id: str, *, lock: bool = False) -> Policy | None:
+        row = self._policy_row(session, policy_id, lock)
+        return None if row is None else _policy(row)
+
+    def policy_exists(self, session: Session, policy_id: str) -> bool:
+        return session.get(PolicyRow, policy_id) is not None
+
+    def lock_policy(self, session: Session, policy_id: str) -> bool:
+        found = session.scalar(
+            select(PolicyRow.id).where(PolicyRow.id == policy_id).with_for_update()
+        )
+        return found is not None
+
+    def add_policy(
+        self,
+        session: Session,
+        policy_id: str,
+        policy: Policy,
+        created_by: str,
+        now: datetime,
+    ) -> None:
+        session.add(
+            PolicyRow(
+                id=policy_id,
+                model=policy.model,
+                disabled=policy.disabled,
+                policy=policy_to_pb(policy).SerializeToString(),
+                created_by=created_by,
+                create_time=now,
+                update_time=now,
+                etag=policy.etag,
+            )
+        )
+
+    def save_policy(self, session: Session, policy_id: str, policy: Policy, now: datetime) -> None:
+        row = self._policy_row(session, policy_id)
+        if row is None:
+            raise LookupError(policy_id)
+        row.policy, row.disabled, row.update_time, row.etag = (
+            policy_to_pb(policy).SerializeToString(),
+            policy.disabled,
+            now,
+            policy.etag,
+        )
+
+    def delete_policy(self, session: Session, policy_id: str) -> None:
+        row = self._policy_row(session, policy_id)
+        if row is not None:
+            session.delete(row)
+
+    def list_policies(
+        self, session: Session, *, model: str, after: str | None, limit: int
+    ) -> list[Policy]:
+        query = select(PolicyRow).order_by(PolicyRow.id)
+        if model:
+            query = query.where(PolicyRow.model == model)
+        if after is not None:
+            query = query.where(PolicyRow.id > after)
+        return [_policy(r) for r in session.scalars(query.limit(limit))]
+
+    def enabled_policies(
+        self, session: Session, model: str = "", *, limit: int | None = None
+    ) -> list[Policy]:
+        query = select(PolicyRow).where(PolicyRow.disabled.is_(False))
+        if model:
+            query = query.where(PolicyRow.model == model).order_by(
+                PolicyRow.create_time, PolicyRow.id
+            )
+        else:
+            query = query.order_by(PolicyRow.id)
+        if limit is not None:
+            query = query.limit(limit)
+        return [_policy(r) for r in session.scalars(query)]
+
+    # -- alerts -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _alert_row(session: Session, alert_id: str, lock: bool = False) -> AlertRow | None:
+        query = select(AlertRow).where(AlertRow.id == alert_id)
+        if lock:
+            query = query.with_for_update()
+        return session.scalars(query).one_or_none()
+
+    def get_alert(self, session: Session, alert_id: str, *, lock: bool = False) -> Alert | None:
+        row = self._alert_row(session, alert_id, lock)
+        return None if row is None else _alert(row)
+
+    def open_alert(self, session: Session, policy: str, version: str, kind: str) -> Alert | None:
+        row = session.scalars(
+            select(AlertRow)
+            .where(
+                AlertRow.policy == policy,
+                AlertRow.model_version == version,
+                AlertRow.kind == kind,
+                AlertRow.state == "firing",
+            )
+            .with_for_update()
+            .limit(1)
+        ).one_or_none()
+        return None if row is None else _alert(row)
+
+    def firing_alerts_of_policy(self, session: Session, policy: str) -> list[Alert]:
+        rows = session.scalars(
+            select(AlertRow)
+            .where(AlertRow.policy == policy, AlertRow.state == "firing")
+            .order_by(AlertRow.fire_time)
+            .with_for_update()
+        ).all()
+        return [_alert(r) for r in rows]
+
+    def add_alert(self, session: Session, alert: Alert, *, now: datetime) -> None:
+        session.add(
+            AlertRow(
+                id=_alert_id(alert.name),
+                model=alert.model,
+                model_version=alert.model_version,
+                policy=alert.policy,
+                kind=alert.kind.value,
+                state=alert.state.value,
+                fire_time=now,
+                update_time=now,
+                retraining_time=None,
+                alert=alert_to_pb(alert).SerializeToString(),
+            )
+        )
+
+    def save_alert(
+        self, session: Session, alert: Alert, *, now: datetime, retrained: bool = False
+    ) -> None:
+        # Already loaded (and locked) in this transaction: the identity map answers.
+        row = session.get(AlertRow, _alert_id(alert.name))
+        if row is None:
+            raise LookupError(alert.name)
+        row.alert = alert_to_pb(alert).SerializeToString()
+        row.state, row.update_time = alert.state.value, now
+        if retrained:
+            row.retraining_time = now
+
+    def last_retraining(self, session: Session, policy: str, model: str) -> datetime | None:
+        last: datetime | None = session.scalar(
+            select(func.max(AlertRow.retraining_time)).where(
+                AlertRow.policy == policy, AlertRow.model == model
+            )
+        )
+        return last
+
+    def list_alerts(
+        self,
+        session: Session,
+        *,
+        model: str,
+        version: str,
+        policy: str,
+        states: Collection[str],
+        kinds: Collection[str],
+        start: datetime | None,
+        end: datetime | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[tuple[Alert, datetime, str]]:
+        query = select(AlertRow)
+        if model:
+            query = query.where(AlertRow.model == model)
+        if version:
+            query = query.where(AlertRow.model_version == version)
+        if policy:
+            query = query.where(AlertRow.policy == policy)
+        if states:
+            query = query.where(AlertRow.state.in_(sorted(states)))
+        if kinds:
+            query = query.where(AlertRow.kind.in_(sorted(kinds)))
+        if start is not None:
+            query = query.where(AlertRow.fire_time >= start)
+        if end is not None:
+            query = query.where(AlertRow.fire_time < end)
+        if after is not None:
+            at, last_id = after
+            query = query.where(
+                (AlertRow.fire_time < at) | ((AlertRow.fire_time == at) & (AlertRow.id < last_id))
+            )
+        query = query.order_by(AlertRow.fire_time.desc(), AlertRow.id.desc()).limit(limit)
+        return [(_alert(r), r.fire_time, r.id) for r in session.scalars(query)]
+
+    def firing_alerts(self, session: Session, model: str = "") -> list[Alert]:
+        query = select(AlertRow).where(AlertRow.state == "firing")
+        if model:
+            query = query.where(AlertRow.model == model)
+        return [_alert(r) for r in session.scalars(query.order_by(AlertRow.fire_time, AlertRow.id))]
+
+    def firing_counts(self, session: Session) -> dict[tuple[str, str], int]:
+        rows = session.execute(
+            select(AlertRow.model, AlertRow.kind, func.count())
+            .where(AlertRow.state == "firing")
+            .group_by(AlertRow.model, AlertRow.kind)
+        ).all()
+        return {(model, kind): int(count) for model, kind, count in rows}
+
+    # -- reports ----------------------------------------------------------------------------
+
+    def add_report(
+        self,
+        session: Session,
+        report_id: str,
+        report: Report,
+        now: datetime,
+    ) -> None:
+        session.add(
+            ReportRow(
+                id=report_id,
+                model_version=report.model_version,
+                policy=report.policy,
+                create_time=now,
+                report=report_to_pb(report).SerializeToString(),
+            )
+        )
+
+    def get_report(self, session: Session, report_id: str) -> Report | None:
+        row = session.get(ReportRow, report_id)
+        if row is None:
+            return None
+        message = report_pb2.MonitoringReport()
+        message.ParseFromString(row.report)
+        return report_from_pb(message)
+
+    # -- prediction logs and ground truth ---------------------------------------------------
+
+    def add_predictions(self, session: Session, records: Sequence[NewPrediction]) -> None:
+        if not records:
+            return
+        # One executemany, in order; no ORM object per record.
+        session.execute(
+            insert(PredictionRow),
+            [
+                {
+                    "model": r.model,
+                    "model_version": r.model_version,
+                    "request_id": r.request_id,
+                    "role": r.role,
+                    "alias": r.alias,
+                    "time": r.time,
+                    "received_time": r.received_time,
+                    "row_count": r.row_count,
+                    "record": record_to_pb(r.record).SerializeToString(),
+                    "label": None,
+                    "label_time": None,
+                }
+                for r in records
+            ],
+        )
+
+    def pending_labels(self, session: Session, request_ids: Sequence[str]) -> list[PendingLabel]:
+        rows = session.scalars(
+            select(PendingLabelRow).where(PendingLabelRow.request_id.in_(request_ids))
+        ).all()
+        return [
+            PendingLabel(r.id, r.request_id, r.model, _tensor(r.label), r.label_time) for r in rows
+        ]
+
+    def add_pending_label(
+        self,
+        session: Session,
+        *,
+        request_id: str,
+        model: str,
+        label: Tensor,
+        label_time: datetime,
+        received_time: datetime,
+    ) -> None:
+        session.add(
+            PendingLabelRow(
+                request_id=request_id,
+                model=model,
+                label=tensor_to_pb(label).SerializeToString(),
+                label_time=label_time,
+                received_time=received_time,
+            )
+        )
+
+    def delete_pending_label(self, session: Session, label_id: int) -> None:
+        session.execute(delete(PendingLabelRow).where(PendingLabelRow.id == label_id))
+
+    def predictions_of_request(
+        self, session: Session, request_id: str, model: str, *, unlabeled: bool = False
+    ) -> list[tuple[int, int]]:
+        query = select(PredictionRow.seq, PredictionRow.row_count).where(
+            PredictionRow.request_id == request_id
+        )
+        if unlabeled:
+            query = query.where(PredictionRow.label.is_(None))
+        if model:
+            query = query.where(PredictionRow.model == model)
+        return [(seq, count) for seq, count in session.execute(query.order_by(PredictionRow.seq))]
+
+    def set_labels(
+        self, session: Session, seqs: Sequence[int], label: Tensor, label_time: datetime | None
+    ) -> None:
+        if seqs:
+            session.execute(
+                update(PredictionRow)
+                .where(PredictionRow.seq.in_(list(seqs)))
+                .values(label=tensor_to_pb(label).SerializeToString(), label_time=label_time)
+            )
+
+    def known_labels(self, session: Session, request_ids: Sequence[str]) -> list[KnownLabel]:
+        rows = session.execute(
+            select(
+                PredictionRow.request_id,
+                PredictionRow.model,
+                PredictionRow.label,
+                PredictionRow.label_time,
+                PredictionRow.row_count,
+            ).where(PredictionRow.request_id.in_(request_ids), PredictionRow.label.is_not(None))
+        ).all()
+        return [
+            KnownLabel(r, m, _tensor(label), t, n)
+            for r, m, label, t, n in rows
+            if label is not None
+        ]
+
+    def label_unlabeled(self, session: Session, known: KnownLabel) -> None:
+        session.execute(
+            update(PredictionRow)
+            .where(
+                PredictionRow.request_id == known.request_id,
+                PredictionRow.model == known.model,
+                PredictionRow.label.is_(None),
+                PredictionRow.row_count == known.row_count,
+            )
+            .values(
+                label=tensor_to_pb(known.label).SerializeToString(), label_time=known.label_time
+            )
+        )
+
+    def versions_with_traffic(self, session: Session, model: str) -> dict[str, int]:
+        """The versions of ``model`` with logged predictions and the last sequence of each."""
+        rows = session.execute(
+            select(PredictionRow.model_version, func.max(PredictionRow.seq))
+            .where(PredictionRow.model == model)
+            .group_by(PredictionRow.model_version)
+        ).all()
+        return {version: int(last) for version, last in rows}
+
+    def rows_after(self, session: Session, version: str, after_seq: int, upto_seq: int) -> int:
+        """The prediction rows of ``version`` logged after ``after_seq``, up to ``upto_seq``."""
+        total = session.scalar(
+            select(func.coalesce(func.sum(PredictionRow.row_count), 0)).where(
+                PredictionRow.model_version == version,
+                PredictionRow.seq > after_seq,
+                PredictionRow.seq <= upto_seq,
+            )
+        )
+        return int(total or 0)
+
+    def labeled_records(self, session: Session, version: str, first_seq: int, last_seq: int) -> int:
+        """The records of ``version`` between two sequences (inclusive) that have labels."""
+        total = session.scalar(
+            select(func.count())
+            .select_from(PredictionRow)
+            .where(
+                PredictionRow.model_version == version,
+                PredictionRow.seq >= first_seq,
+                PredictionRow.seq <= last_seq,
+                PredictionRow.label.is_not(None),
+            )
+        )
+        return int(total or 0)
+
+    def newest_first(
+        self,
+        session: Session,
+        version: str,
+        *,
+        upto_seq: int | None = None,
+        from_seq: int | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> Iterator[StoredRecord]:
+        """The records of ``version`` (between ``from_seq`` and ``upto_seq``, within [start,
+        end]) newest first; the caller stops reading when its window is full."""
+        query = select(
+            PredictionRow.seq,
+            PredictionRow.time,
+            PredictionRow.row_count,
+            PredictionRow.record,
+            PredictionRow.label,
+        ).where(PredictionRow.model_version == version)
+        if from_seq is not None:
+            query = query.where(PredictionRow.seq >= from_seq)
+        if upto_seq is not None:
+            query = query.where(PredictionRow.seq <= upto_seq)
+        if start is not None:
+            query = query.where(PredictionRow.time >= start)
+        if end is not None:
+            query = query.where(PredictionRow.time <= end)
+        result = session.execute(
+            query.order_by(PredictionRow.seq.desc()).execution_options(yield_per=FETCH_ROWS)
+        )
+        for seq, time, row_count, record, label in result:
+            message = prediction_record_pb2.PredictionRecord()
+            message.ParseFromString(record)
+            yield StoredRecord(
+                seq,
+                time,
+                row_count,
+                record_from_pb(message),
+                _tensor(label) if label is not None else None,
+            )
+
+    def purge_before(self, session: Session, cutoff: datetime, limit: int) -> tuple[int, int]:
+        """Delete up to ``limit`` prediction records and waiting labels received before
+        ``cutoff``, oldest first; returns how many of each."""
+        oldest = (
+            select(PredictionRow.seq)
+            .where(PredictionRow.received_time < cutoff)
+            .order_by(PredictionRow.seq)
+            .limit(limit)
+        )
+        seqs = list(session.scalars(oldest))
+        if seqs:
+            session.execute(delete(PredictionRow).where(PredictionRow.seq.in_(seqs)))
+        waiting = list(
+            session.scalars(
+                select(PendingLabelRow.id)
+                .where(PendingLabelRow.received_time < cutoff)
+                .limit(limit)
+            )
+        )
+        if waiting:
+            session.execute(delete(PendingLabelRow).where(PendingLabelRow.id.in_(waiting)))
+        return len(seqs), len(waiting)
+
+    # -- evaluation cursors -----------------------------------------------------------------
+
+    def get_cursor(self, session: Session, policy_id: str, version: str) -> EvaluationCursor | None:
+        row = session.get(EvaluationRow, (policy_id, version))
+        if row is None:
+            return None
+        return EvaluationCursor(row.first_seq, row.last_seq, row.labeled_records, row.evaluate_time)
+
+    def add_cursor(
+        self, session: Session, policy_id: str, version: str, last_seq: int, now: datetime
+    ) -> bool:
+        # A savepoint: when another process made the cursor first, only this insert is undone.
+        try:
+            with session.begin_nested():
+                session.add(
+                    EvaluationRow(
+                        policy=policy_id,
+                        model_version=version,
+                        first_seq=0,
+                        last_seq=last_seq,
+                        labeled_records=0,
+                        evaluate_time=now,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def advance_cursor(
+        self,
+        session: Session,
+        policy_id: str,
+        version: str,
+        expected: tuple[int, int],
+        last_seq: int,
+        now: datetime,
+    ) -> bool:
+        expected_seq, labeled = expected
+        claimed = session.execute(
+            update(EvaluationRow)
+            .where(
+                EvaluationRow.policy == policy_id,
+                EvaluationRow.model_version == version,
+                EvaluationRow.last_seq == expected_seq,
+                EvaluationRow.labeled_records == labeled,
+            )
+            .values(last_seq=last_seq, evaluate_time=now)
+        )
+        return bool(claimed.rowcount)  # type: ignore[attr-defined]
+
+    def settle_cursor(
+        self, session: Session, policy_id: str, version: str, first_seq: int, labeled: int
+    ) -> None:
+        session.execute(
+            update(EvaluationRow)
+            .where(EvaluationRow.policy == policy_id, EvaluationRow.model_version == version)
+            .values(first_seq=first_seq, labeled_records=labeled)
+        )
