@@ -6,9 +6,7 @@ fails to import still gets checked) and applies one rule per forbidden arrow. An
 wherever it appears: at the top, inside a function, or under ``TYPE_CHECKING`` (a type-only
 dependency still couples the layers).
 
-``KNOWN_VIOLATIONS`` lists the arrows that exist today and are being removed. The test fails on
-any violation not listed, and also on a listed one that no longer occurs, so the list can only
-shrink: whoever removes an arrow deletes its line here.
+There is no allowlist: every rule holds for the whole tree.
 """
 
 from __future__ import annotations
@@ -187,78 +185,6 @@ RULES: dict[str, Rule] = {
     "client-is-standalone": client_is_standalone,
 }
 
-# Arrows that exist today in domains being reshaped (monitoring's domain still speaks protobuf
-# and builds queries; the registry's lineage report renders messages), as file (under
-# services/slipway/services/) -> imported names. THIS LIST MUST END EMPTY: never add to it;
-# delete a line when its import goes (the test fails until you do).
-_KNOWN: dict[str, tuple[str, ...]] = {
-    "monitoring/domain/alerts.py": (
-        "slipway.monitoring.v1.alert_pb2",
-        "slipway.monitoring.v1.monitoring_policy_pb2",
-        "slipway.monitoring.v1.monitoring_report_pb2",
-        "sqlalchemy.func",
-        "sqlalchemy.select",
-    ),
-    "monitoring/domain/evaluation.py": (
-        "slipway.monitoring.v1.alert_pb2",
-        "slipway.monitoring.v1.monitoring_policy_pb2",
-        "slipway.monitoring.v1.monitoring_report_pb2",
-        "slipway.training.v1.training_job_pb2",
-        "sqlalchemy.exc.IntegrityError",
-        "sqlalchemy.update",
-    ),
-    "monitoring/domain/ingestion.py": (
-        "slipway.common.v1.tensor_pb2",
-        "slipway.monitoring.v1.prediction_record_pb2",
-        "sqlalchemy.insert",
-        "sqlalchemy.select",
-        "sqlalchemy.update",
-    ),
-    "monitoring/domain/performance.py": (
-        "slipway.monitoring.v1.drift_pb2",
-        "slipway.monitoring.v1.monitoring_policy_pb2",
-        "slipway.monitoring.v1.monitoring_report_pb2",
-    ),
-    "monitoring/domain/policies.py": (
-        "google.protobuf.duration_pb2",
-        "google.protobuf.field_mask_pb2",
-        "slipway.monitoring.v1.drift_pb2",
-        "slipway.monitoring.v1.monitoring_policy_pb2",
-        "sqlalchemy.select",
-    ),
-    "monitoring/domain/reference.py": ("slipway.registry.v1.model_version_pb2",),
-    "monitoring/domain/reports.py": (
-        "slipway.monitoring.v1.drift_pb2",
-        "slipway.monitoring.v1.monitoring_policy_pb2",
-        "slipway.monitoring.v1.monitoring_report_pb2",
-    ),
-    "monitoring/domain/window.py": (
-        "slipway.common.v1.tensor_pb2",
-        "slipway.monitoring.v1.monitoring_report_pb2",
-        "slipway.monitoring.v1.prediction_record_pb2",
-    ),
-    "registry/domain/lineage_render.py": (
-        "slipway.audit.v1.audit_event_pb2",
-        "slipway.audit.v1.chain_verification_pb2",
-        "slipway.common.v1.principal_pb2",
-        "slipway.common.v1.value_pb2",
-        "slipway.monitoring.v1.alert_pb2",
-        "slipway.registry.v1.alias_history_pb2",
-        "slipway.registry.v1.artifact_pb2",
-        "slipway.registry.v1.lineage_report_pb2",
-        "slipway.registry.v1.model_version_pb2",
-        "slipway.training.v1.dataset_spec_pb2",
-        "slipway.training.v1.estimator_spec_pb2",
-        "slipway.training.v1.search_spec_pb2",
-        "slipway.training.v1.training_job_pb2",
-    ),
-}
-KNOWN_VIOLATIONS: frozenset[tuple[str, str]] = frozenset(
-    ("services/slipway/services/" + path, target)
-    for path, targets in _KNOWN.items()
-    for target in targets
-)
-
 
 @dataclass(frozen=True)
 class Violation:
@@ -293,17 +219,9 @@ def violations() -> list[Violation]:
 
 
 @pytest.mark.parametrize("rule", sorted(RULES))
-def test_no_new_violation(rule, violations):
-    new = [v for v in violations if v.rule == rule and v.key not in KNOWN_VIOLATIONS]
-    assert not new, f"layering rule {rule!r} broken:\n" + "\n".join(map(str, new))
-
-
-def test_known_violations_still_occur(violations):
-    gone = sorted(KNOWN_VIOLATIONS - {v.key for v in violations})
-    assert not gone, (
-        "these KNOWN_VIOLATIONS no longer occur; delete them from tests/test_layering.py:\n"
-        + "\n".join(f"    {pair!r}," for pair in gone)
-    )
+def test_no_violation(rule, violations):
+    broken = [v for v in violations if v.rule == rule]
+    assert not broken, f"layering rule {rule!r} broken:\n" + "\n".join(map(str, broken))
 
 
 @pytest.mark.parametrize(

@@ -24,24 +24,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ROOT / "services"
 UPPER_SNAKE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
 
-# Files that still pass reasons as string literals rather than Reason members: monitoring and
-# serving, reshaped in parallel when the catalogue came. Their literals must already be in the
-# catalogue; swapping them for members is a search and replace, after which the file leaves
-# this list. The list must end empty (then drop it and the test of its entries).
-LITERALS_ALLOWED = frozenset(
-    {
-        "services/slipway/services/monitoring/api/servicer.py",
-        "services/slipway/services/monitoring/domain/alerts.py",
-        "services/slipway/services/monitoring/domain/ingestion.py",
-        "services/slipway/services/monitoring/domain/policies.py",
-        "services/slipway/services/monitoring/peers/registry.py",
-        "services/slipway/services/serving/api/servicer.py",
-        "services/slipway/services/serving/api/tensors.py",
-        "services/slipway/services/serving/domain/deployments.py",
-        "services/slipway/services/serving/sources/registry.py",
-    }
-)
-
 # The status code of each error class of slipway.core.errors, by class name.
 _BASE_KINDS = {
     cls.__name__: cls.kind.value
@@ -247,15 +229,9 @@ def test_every_reason_in_the_code_is_in_the_catalogue(uses: list[Use]) -> None:
     assert not unknown, "add these reasons to slipway.core.reasons.Reason:\n" + "\n".join(unknown)
 
 
-def test_reasons_are_members_outside_the_allowlist(uses: list[Use]) -> None:
-    literals = [str(u) for u in uses if u.literal and u.path not in LITERALS_ALLOWED]
+def test_reasons_are_members_never_literals(uses: list[Use]) -> None:
+    literals = [str(u) for u in uses if u.literal]
     assert not literals, "use Reason members instead of these literals:\n" + "\n".join(literals)
-
-
-def test_the_allowlist_only_names_files_that_still_need_it(uses: list[Use]) -> None:
-    with_literals = {use.path for use in uses if use.literal}
-    done = sorted(LITERALS_ALLOWED - with_literals)
-    assert not done, f"no reason literals left in {done}: drop them from LITERALS_ALLOWED"
 
 
 def test_each_reason_is_sent_with_its_catalogued_code(uses: list[Use]) -> None:

@@ -50,9 +50,7 @@ class SlipwayError(Exception):
         self,
         message: str,
         *,
-        # str rather than Reason while some services still pass literals; the scan in
-        # tests/core/test_reasons.py keeps every one of them inside the catalogue.
-        reason: str | None = None,
+        reason: Reason | None = None,
         metadata: Mapping[str, str] | None = None,
         field_violations: Sequence[FieldViolation] = (),
     ) -> None:
@@ -70,7 +68,7 @@ class InvalidArgumentError(SlipwayError):
 
     @classmethod
     def for_field(
-        cls, field: str, description: str, *, reason: str | None = None
+        cls, field: str, description: str, *, reason: Reason | None = None
     ) -> InvalidArgumentError:
         """The common case: one field is wrong."""
         return cls(

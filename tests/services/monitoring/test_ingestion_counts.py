@@ -11,8 +11,8 @@ from slipway.core.audit.tables import AuditEventRow
 from slipway.core.context import Principal
 from slipway.core.db import Database
 from slipway.monitoring.v1 import prediction_record_pb2
-from slipway.services.monitoring.api.converters import record_from_pb
 from slipway.services.monitoring.domain.ingestion import BatchResult, Ingestion
+from slipway.services.monitoring.messages import record_from_pb
 from slipway.services.monitoring.storage.repository import SqlMonitoringRepository
 from slipway.services.monitoring.storage.tables import PredictionRow
 

@@ -22,8 +22,8 @@ from slipway.monitoring.v1 import alert_pb2, drift_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
-from slipway.services.monitoring.api.converters import policy_from_pb, report_from_pb
 from slipway.services.monitoring.domain.alerts import Alerts
+from slipway.services.monitoring.messages import policy_from_pb, report_from_pb
 from slipway.services.monitoring.storage.repository import SqlMonitoringRepository
 from slipway.services.monitoring.storage.tables import EvaluationRow, PredictionRow
 from support.monitoring import (

@@ -23,10 +23,10 @@ from slipway.ml.artifact_cache import ArtifactCache
 from slipway.monitoring.v1 import drift_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
-from slipway.services.monitoring.api.converters import PolicyDocuments
 from slipway.services.monitoring.domain.alerts import Alerts
 from slipway.services.monitoring.domain.evaluation import Evaluator
 from slipway.services.monitoring.domain.policies import Policies
+from slipway.services.monitoring.messages import PolicyDocuments
 from slipway.services.monitoring.peers.registry import RegistryReferenceSource
 from slipway.services.monitoring.storage.repository import SqlMonitoringRepository
 from slipway.services.monitoring.storage.tables import PredictionRow

@@ -13,12 +13,12 @@ from slipway.core.logs import get_logger
 from slipway.core.server import ServiceRegistration
 from slipway.ml.artifact_cache import ArtifactCache
 from slipway.monitoring.v1 import monitoring_service_pb2
-from slipway.services.monitoring.api.converters import PolicyDocuments
 from slipway.services.monitoring.api.servicer import MonitoringServicer
 from slipway.services.monitoring.domain.alerts import Alerts
 from slipway.services.monitoring.domain.evaluation import Evaluator
 from slipway.services.monitoring.domain.ingestion import Ingestion
 from slipway.services.monitoring.domain.policies import Policies
+from slipway.services.monitoring.messages import PolicyDocuments
 from slipway.services.monitoring.metrics import MonitoringMetrics
 from slipway.services.monitoring.peers.registry import RegistryReferenceSource
 from slipway.services.monitoring.peers.training import TrainingRetrainer

@@ -12,10 +12,19 @@ from slipway.core.errors import InvalidArgumentError
 from slipway.core.handlers import Context
 from slipway.core.names import MODEL_ID, version_ref
 from slipway.core.pagination import decode_page_token, encode_page_token, page_size
+from slipway.core.reasons import Reason
 from slipway.core.values import valid_timestamp
 from slipway.core.waits import first_of
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
-from slipway.services.monitoring.api.converters import (
+from slipway.services.monitoring.domain.alerts import (
+    Alerts,
+    alert_id_of,
+    report_id_of,
+)
+from slipway.services.monitoring.domain.evaluation import Evaluator
+from slipway.services.monitoring.domain.ingestion import BatchResult, Ingestion
+from slipway.services.monitoring.domain.policies import Policies, policy_id_of
+from slipway.services.monitoring.messages import (
     ALERT_KINDS,
     ALERT_STATES,
     alert_to_pb,
@@ -25,14 +34,6 @@ from slipway.services.monitoring.api.converters import (
     record_from_pb,
     report_to_pb,
 )
-from slipway.services.monitoring.domain.alerts import (
-    Alerts,
-    alert_id_of,
-    report_id_of,
-)
-from slipway.services.monitoring.domain.evaluation import Evaluator
-from slipway.services.monitoring.domain.ingestion import BatchResult, Ingestion
-from slipway.services.monitoring.domain.policies import Policies, policy_id_of
 from slipway.services.monitoring.metrics import MonitoringMetrics
 
 T = TypeVar("T")
@@ -48,7 +49,7 @@ DEFAULT_PAGE = 50
 def _model(name: str, field: str) -> str:
     if name and (not name.startswith("models/") or not MODEL_ID.fullmatch(name[len("models/") :])):
         raise InvalidArgumentError.for_field(
-            field, "must look like models/{model}", reason="INVALID_FILTER"
+            field, "must look like models/{model}", reason=Reason.INVALID_FILTER
         )
     return name
 
@@ -61,7 +62,7 @@ def _time(request: Any, field: str) -> datetime | None:
     stamp = getattr(request, field)
     if not valid_timestamp(stamp):
         raise InvalidArgumentError.for_field(
-            field, "must lie within years 1 to 9999", reason="INVALID_TIME"
+            field, "must lie within years 1 to 9999", reason=Reason.INVALID_TIME
         )
     time: datetime = stamp.ToDatetime(tzinfo=UTC)
     return time
@@ -160,14 +161,14 @@ class MonitoringServicer:
             )
         if not request.model_version:
             raise InvalidArgumentError.for_field(
-                "model_version", "is required", reason="INVALID_NAME"
+                "model_version", "is required", reason=Reason.INVALID_NAME
             )
         ref = version_ref(request.model_version, "model_version")
         model = f"models/{ref.model_id}"
         start, end = _time(request, "start_time"), _time(request, "end_time")
         if start is not None and end is not None and start >= end:
             raise InvalidArgumentError.for_field(
-                "end_time", "must be after start_time", reason="INVALID_WINDOW"
+                "end_time", "must be after start_time", reason=Reason.INVALID_WINDOW
             )
         policy_id = policy_id_of(request.policy, "policy") if request.policy else ""
         report = await self._evaluator.report_for(
@@ -183,7 +184,7 @@ class MonitoringServicer:
         policies = self._policies
         if not request.HasField("monitoring_policy"):
             raise InvalidArgumentError.for_field(
-                "monitoring_policy", "is required", reason="INVALID_POLICY"
+                "monitoring_policy", "is required", reason=Reason.INVALID_POLICY
             )
         created = await self._call(
             policies.create,
@@ -220,7 +221,7 @@ class MonitoringServicer:
     ) -> pb.UpdateMonitoringPolicyResponse:
         if not request.HasField("monitoring_policy"):
             raise InvalidArgumentError.for_field(
-                "monitoring_policy", "is required", reason="INVALID_POLICY"
+                "monitoring_policy", "is required", reason=Reason.INVALID_POLICY
             )
         updated = await self._call(
             self._policies.update,
@@ -266,14 +267,14 @@ class MonitoringServicer:
         for i, state in enumerate(request.states):
             if state not in ALERT_STATES:
                 raise InvalidArgumentError.for_field(
-                    f"states[{i}]", "unknown state", reason="INVALID_FILTER"
+                    f"states[{i}]", "unknown state", reason=Reason.INVALID_FILTER
                 )
             states.append(ALERT_STATES[state].value)
         kinds = []
         for i, kind in enumerate(request.kinds):
             if kind not in ALERT_KINDS:
                 raise InvalidArgumentError.for_field(
-                    f"kinds[{i}]", "unknown kind", reason="INVALID_FILTER"
+                    f"kinds[{i}]", "unknown kind", reason=Reason.INVALID_FILTER
                 )
             kinds.append(ALERT_KINDS[kind].value)
         if request.model_version:

@@ -23,6 +23,7 @@ from slipway.core.audit import record
 from slipway.core.context import Principal
 from slipway.core.db import Database
 from slipway.core.errors import InvalidArgumentError, NotFoundError
+from slipway.core.reasons import Reason
 from slipway.services.monitoring.domain.entities import (
     Alert,
     AlertKind,
@@ -59,7 +60,7 @@ def _id_of(name: str, prefix: str, field: str) -> str:
     resource_id = name[len(prefix) :] if name.startswith(prefix) else ""
     if not RESOURCE_ID.fullmatch(resource_id):
         raise InvalidArgumentError.for_field(
-            field, f"must look like {prefix}{{id}}", reason="INVALID_NAME"
+            field, f"must look like {prefix}{{id}}", reason=Reason.INVALID_NAME
         )
     return resource_id
 
@@ -383,7 +384,7 @@ class Alerts:
         row = self._repo.get_alert(session, alert_id, lock=lock)
         if row is None:
             raise NotFoundError(
-                f"{name} does not exist", reason="ALERT_NOT_FOUND", metadata={"resource": name}
+                f"{name} does not exist", reason=Reason.ALERT_NOT_FOUND, metadata={"resource": name}
             )
         return row
 
@@ -397,7 +398,9 @@ class Alerts:
             report = self._repo.get_report(session, report_id) if report_id else None
             if report is None:
                 raise NotFoundError(
-                    f"{name} does not exist", reason="REPORT_NOT_FOUND", metadata={"resource": name}
+                    f"{name} does not exist",
+                    reason=Reason.REPORT_NOT_FOUND,
+                    metadata={"resource": name},
                 )
             return report
 

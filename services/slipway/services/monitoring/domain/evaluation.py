@@ -30,6 +30,7 @@ from slipway.core.audit import record
 from slipway.core.db import Database
 from slipway.core.errors import InvalidArgumentError
 from slipway.core.logs import get_logger
+from slipway.core.reasons import Reason
 from slipway.services.monitoring.domain.alerts import Alerts, Change
 from slipway.services.monitoring.domain.entities import (
     Policy,
@@ -189,7 +190,7 @@ class Evaluator:
                 raise InvalidArgumentError.for_field(
                     "policy",
                     f"{policy.name} monitors {policy.model}, not {model}",
-                    reason="POLICY_MODEL_MISMATCH",
+                    reason=Reason.POLICY_MODEL_MISMATCH,
                 )
         else:
             found = await asyncio.to_thread(self._policies.first_enabled_for, model)

@@ -22,6 +22,7 @@ from slipway.core.db import Database
 from slipway.core.errors import InvalidArgumentError
 from slipway.core.idempotency import find, find_json, key_for, remember_json
 from slipway.core.names import MODEL_ID, VERSION_NUMBER
+from slipway.core.reasons import Reason
 from slipway.services.monitoring.domain.entities import (
     GroundTruth,
     NewPrediction,
@@ -227,7 +228,7 @@ class Ingestion:
             raise InvalidArgumentError.for_field(
                 "ground_truths",
                 f"at most {MAX_LABELS_PER_CALL} entries per call",
-                reason="TOO_MANY_LABELS",
+                reason=Reason.TOO_MANY_LABELS,
             )
         key = key_for(SERVICE, "IngestGroundTruth", request_id, actor.name)
         now = _now()

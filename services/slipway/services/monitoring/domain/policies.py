@@ -30,6 +30,7 @@ from slipway.core.errors import (
 )
 from slipway.core.idempotency import find_json, key_for, remember_json
 from slipway.core.names import ALIAS, MODEL_ID
+from slipway.core.reasons import Reason
 from slipway.services.monitoring.domain.alerts import POLICY_PREFIX as PREFIX
 from slipway.services.monitoring.domain.alerts import Change, resolve_for_deleted_policy
 from slipway.services.monitoring.domain.entities import (
@@ -70,7 +71,7 @@ def policy_id_of(name: str, field: str = "name") -> str:
     policy_id = name[len(PREFIX) :] if name.startswith(PREFIX) else ""
     if not POLICY_ID.fullmatch(policy_id):
         raise InvalidArgumentError.for_field(
-            field, "must look like monitoringPolicies/{id}", reason="INVALID_NAME"
+            field, "must look like monitoringPolicies/{id}", reason=Reason.INVALID_NAME
         )
     return policy_id
 
@@ -236,7 +237,7 @@ def check_policy(
     if problems:
         raise InvalidArgumentError(
             "; ".join(f"{p.field}: {p.description}" for p in problems),
-            reason="INVALID_POLICY",
+            reason=Reason.INVALID_POLICY,
             field_violations=problems,
         )
 
@@ -270,7 +271,7 @@ class Policies:
         if row is None:
             raise NotFoundError(
                 f"{PREFIX}{policy_id} does not exist",
-                reason="POLICY_NOT_FOUND",
+                reason=Reason.POLICY_NOT_FOUND,
                 metadata={"resource": f"{PREFIX}{policy_id}"},
             )
         return row
@@ -288,7 +289,7 @@ class Policies:
             raise InvalidArgumentError.for_field(
                 "monitoring_policy_id",
                 "1 to 63 lowercase letters, digits and '-', starting with a letter",
-                reason="INVALID_NAME",
+                reason=Reason.INVALID_NAME,
             )
         check_policy(policy, protected_aliases=self._protected)
         with self._db.unit_of_work() as session:
@@ -299,7 +300,7 @@ class Policies:
             if self._repo.policy_exists(session, policy_id):
                 raise AlreadyExistsError(
                     f"{PREFIX}{policy_id} already exists",
-                    reason="POLICY_EXISTS",
+                    reason=Reason.POLICY_EXISTS,
                     metadata={"resource": f"{PREFIX}{policy_id}"},
                 )
             now = _now()
@@ -362,7 +363,7 @@ class Policies:
         paths = list(mask)
         if not paths:
             raise InvalidArgumentError.for_field(
-                "update_mask", "name the fields to change, or *", reason="INVALID_UPDATE_MASK"
+                "update_mask", "name the fields to change, or *", reason=Reason.INVALID_UPDATE_MASK
             )
         if paths == ["*"]:
             paths = list(MUTABLE_FIELDS)
@@ -372,7 +373,7 @@ class Policies:
                 "update_mask",
                 f"cannot change {', '.join(map(_quoted, unknown[:3]))}; "
                 f"changeable fields: {', '.join(MUTABLE_FIELDS)}",
-                reason="INVALID_UPDATE_MASK",
+                reason=Reason.INVALID_UPDATE_MASK,
             )
         with self._db.unit_of_work() as session:
             key, done = self._replayed(session, actor, "UpdateMonitoringPolicy", request_id)
@@ -382,7 +383,7 @@ class Policies:
             if policy.etag and policy.etag != before.etag:
                 raise AbortedError(
                     f"{before.name} changed since it was read; read it again and retry",
-                    reason="ETAG_MISMATCH",
+                    reason=Reason.ETAG_MISMATCH,
                     metadata={"resource": before.name},
                 )
             # A field named in the mask takes the request's value, unset included.
@@ -420,7 +421,7 @@ class Policies:
             if etag and etag != before.etag:
                 raise AbortedError(
                     f"{PREFIX}{policy_id} changed since it was read; read it again and retry",
-                    reason="ETAG_MISMATCH",
+                    reason=Reason.ETAG_MISMATCH,
                     metadata={"resource": f"{PREFIX}{policy_id}"},
                 )
             self._repo.delete_policy(session, policy_id)

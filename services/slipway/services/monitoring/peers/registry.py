@@ -12,6 +12,7 @@ import grpc
 
 from slipway.core.errors import FailedPreconditionError, NotFoundError, UnavailableError
 from slipway.core.peers import PeerTarget
+from slipway.core.reasons import Reason
 from slipway.core.values import from_pb
 from slipway.ml.artifact_cache import ArtifactCache, download
 from slipway.ml.profile_messages import KIND_NAMES
@@ -137,20 +138,20 @@ class RegistryReferenceSource:
         except grpc.aio.AioRpcError as error:
             if error.code() == grpc.StatusCode.NOT_FOUND:
                 raise NotFoundError(
-                    f"{name}: {error.details()}", reason="VERSION_NOT_FOUND"
+                    f"{name}: {error.details()}", reason=Reason.VERSION_NOT_FOUND
                 ) from error
             if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
                 raise NotFoundError(
-                    f"{name}: {error.details()}", reason="VERSION_NOT_FOUND"
+                    f"{name}: {error.details()}", reason=Reason.VERSION_NOT_FOUND
                 ) from error
             if error.code() in UNREACHABLE:
                 raise UnavailableError(
                     f"the registry is unreachable ({error.code().name})",
-                    reason="REGISTRY_UNAVAILABLE",
+                    reason=Reason.REGISTRY_UNAVAILABLE,
                 ) from error
             raise FailedPreconditionError(
                 f"the registry refused {name}: {error.code().name} {error.details()}",
-                reason="REGISTRY_REFUSED",
+                reason=Reason.REGISTRY_REFUSED,
             ) from error
         return reply.model_version
 

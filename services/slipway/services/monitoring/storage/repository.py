@@ -1,7 +1,7 @@
 """Monitoring's storage: a repository that receives the session of the caller's unit of work.
 
 Policies, alerts and reports are kept as their API messages (see ``tables``); the repository
-parses and serializes them (a policy through the API's converters) and keeps the columns beside
+parses and serializes them (with the message mapping in ..messages) and keeps the columns beside
 them in step. The domain never sees a row or a SQL statement.
 """
 
@@ -19,18 +19,6 @@ from slipway.common.v1 import tensor_pb2
 from slipway.monitoring.v1 import alert_pb2, prediction_record_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
-from slipway.services.monitoring.api.converters import (
-    alert_from_pb,
-    alert_to_pb,
-    policy_from_pb,
-    policy_to_pb,
-    record_from_pb,
-    record_to_pb,
-    report_from_pb,
-    report_to_pb,
-    tensor_from_pb,
-    tensor_to_pb,
-)
 from slipway.services.monitoring.domain.entities import (
     Alert,
     EvaluationCursor,
@@ -41,6 +29,18 @@ from slipway.services.monitoring.domain.entities import (
     Report,
     StoredRecord,
     Tensor,
+)
+from slipway.services.monitoring.messages import (
+    alert_from_pb,
+    alert_to_pb,
+    policy_from_pb,
+    policy_to_pb,
+    record_from_pb,
+    record_to_pb,
+    report_from_pb,
+    report_to_pb,
+    tensor_from_pb,
+    tensor_to_pb,
 )
 from slipway.services.monitoring.storage.tables import (
     AlertRow,

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from slipway.core.errors import FieldViolation, InvalidArgumentError
+from slipway.core.reasons import Reason
 from slipway.inference.v2 import grpc_service_pb2 as pb
 from slipway.ml.tensors import NUMPY_TYPES, pack_bytes, unpack_bytes
 from slipway.services.serving.domain.inference import InputReader, Inputs
@@ -61,7 +62,7 @@ class DecodedRequest:
     raw: bool  # the request used raw_input_contents: answer the same way
 
 
-def _bad(field: str, description: str, reason: str) -> InvalidArgumentError:
+def _bad(field: str, description: str, reason: Reason) -> InvalidArgumentError:
     return InvalidArgumentError(
         f"{field}: {description}",
         reason=reason,
@@ -75,7 +76,7 @@ def _field(index: int, tensor: pb.ModelInferRequest.InferInputTensor) -> str:
 
 def _count(shape: Sequence[int], field: str) -> int:
     if any(d < 0 for d in shape):
-        raise _bad(field, f"shape {list(shape)} has a negative dimension", "INVALID_SHAPE")
+        raise _bad(field, f"shape {list(shape)} has a negative dimension", Reason.INVALID_SHAPE)
     return int(np.prod(shape, dtype=np.int64)) if shape else 1
 
 
@@ -83,7 +84,7 @@ def _split_bytes(buffer: bytes, count: int, field: str) -> list[bytes]:
     try:
         return unpack_bytes(buffer, count)
     except ValueError as exc:
-        raise _bad(field, str(exc), "INVALID_CONTENTS") from None
+        raise _bad(field, str(exc), Reason.INVALID_CONTENTS) from None
 
 
 def _tensor(
@@ -103,22 +104,22 @@ def _tensor(
             raise _bad(
                 field,
                 f"holds {len(values)} values; shape {list(tensor.shape)} needs {count}",
-                "INVALID_SHAPE",
+                Reason.INVALID_SHAPE,
             )
         try:
             return np.array([v.decode() for v in values], dtype=object)
         except UnicodeDecodeError:
-            raise _bad(field, "BYTES values must be UTF-8 text", "INVALID_CONTENTS") from None
+            raise _bad(field, "BYTES values must be UTF-8 text", Reason.INVALID_CONTENTS) from None
     dtype = NUMPY_TYPES.get(datatype)
     if dtype is None:
-        raise _bad(field, f"unknown datatype {datatype!r}", "INVALID_DATATYPE")
+        raise _bad(field, f"unknown datatype {datatype!r}", Reason.INVALID_DATATYPE)
     if raw is not None:
         if len(raw) != count * dtype.itemsize:
             raise _bad(
                 field,
                 f"raw content is {len(raw)} bytes; shape {list(tensor.shape)} of "
                 f"{datatype} needs {count * dtype.itemsize}",
-                "INVALID_SHAPE",
+                Reason.INVALID_SHAPE,
             )
         return np.frombuffer(raw, dtype=dtype)
     contents = CONTENTS.get(datatype)
@@ -126,21 +127,21 @@ def _tensor(
         raise _bad(
             field,
             f"{datatype} values have no typed contents; send them in raw_input_contents",
-            "INVALID_CONTENTS",
+            Reason.INVALID_CONTENTS,
         )
     values = getattr(tensor.contents, contents)
     if len(values) != count:
         raise _bad(
             field,
             f"holds {len(values)} values; shape {list(tensor.shape)} needs {count}",
-            "INVALID_SHAPE",
+            Reason.INVALID_SHAPE,
         )
     try:
         return np.asarray(values, dtype=dtype)
     except OverflowError:
         # INT8, INT16, UINT8 and UINT16 travel in 32-bit fields, which hold wider values.
         raise _bad(
-            field, f"holds a value outside the range of {datatype}", "INVALID_CONTENTS"
+            field, f"holds a value outside the range of {datatype}", Reason.INVALID_CONTENTS
         ) from None
 
 
@@ -151,10 +152,12 @@ def _check_numbers(values: npt.NDArray[Any], field: str, accepts_nan: bool) -> N
     if finite.all():
         return
     if np.isinf(values).any():
-        raise _bad(field, "holds an infinite value", "NON_FINITE_INPUT")
+        raise _bad(field, "holds an infinite value", Reason.NON_FINITE_INPUT)
     if not accepts_nan:
         raise _bad(
-            field, "holds NaN, which this model cannot take (it has no imputer)", "NON_FINITE_INPUT"
+            field,
+            "holds NaN, which this model cannot take (it has no imputer)",
+            Reason.NON_FINITE_INPUT,
         )
 
 
@@ -164,14 +167,14 @@ def decode(
     """The rows a request carries, in the signature's column order."""
     tensors = request.inputs
     if not tensors:
-        raise _bad("inputs", "at least one input tensor is required", "MISSING_INPUT")
+        raise _bad("inputs", "at least one input tensor is required", Reason.MISSING_INPUT)
     raw_contents = request.raw_input_contents
     raw = len(raw_contents) > 0
     if raw and len(raw_contents) != len(tensors):
         raise _bad(
             "raw_input_contents",
             f"has {len(raw_contents)} entries for {len(tensors)} inputs",
-            "INVALID_CONTENTS",
+            Reason.INVALID_CONTENTS,
         )
     if raw:  # the protocol forbids both forms in one request (Triton refuses it too)
         for i, tensor in enumerate(tensors):
@@ -179,7 +182,7 @@ def decode(
                 raise _bad(
                     f"inputs[{i}].contents",
                     "must be empty when raw_input_contents is used",
-                    "INVALID_CONTENTS",
+                    Reason.INVALID_CONTENTS,
                 )
     single = len(tensors) == 1 and len(tensors[0].shape) == 2
     if single and (len(info.inputs) > 1 or tensors[0].name != info.inputs[0].name):
@@ -204,7 +207,7 @@ def _check_rows(count: int, field: str, max_rows: int) -> None:
         raise _bad(
             field,
             f"{count} rows exceed this server's limit of {max_rows} per request",
-            "TOO_MANY_ROWS",
+            Reason.TOO_MANY_ROWS,
         )
 
 
@@ -222,7 +225,7 @@ def _matrix(
             field,
             f"has {width} features per row; the model takes {len(info.inputs)} "
             f"({', '.join(i.name for i in info.inputs)})",
-            "WRONG_FEATURE_COUNT",
+            Reason.WRONG_FEATURE_COUNT,
         )
     _check_rows(rows, field, max_rows)
     if not info.categorical and tensor.datatype not in NUMERIC_INPUTS:
@@ -230,7 +233,7 @@ def _matrix(
             field,
             f"datatype {tensor.datatype} cannot feed numeric features; use "
             "FP32, FP64, INT32, INT64 or BOOL",
-            "INVALID_DATATYPE",
+            Reason.INVALID_DATATYPE,
         )
     values = _tensor(0, tensor, raw)
     if info.categorical:
@@ -239,7 +242,7 @@ def _matrix(
                 field,
                 "this model has categorical inputs: send them as BYTES, one "
                 "tensor per feature, or the whole matrix as BYTES",
-                "INVALID_DATATYPE",
+                Reason.INVALID_DATATYPE,
             )
         matrix = values.reshape(rows, width)
         out = np.empty((rows, width), dtype=object)
@@ -251,7 +254,9 @@ def _matrix(
                     out[:, j] = matrix[:, j].astype(np.float64)
                 except ValueError:
                     raise _bad(
-                        field, f"column {j} ({spec.name}) must hold numbers", "INVALID_CONTENTS"
+                        field,
+                        f"column {j} ({spec.name}) must hold numbers",
+                        Reason.INVALID_CONTENTS,
                     ) from None
         return out
     _check_numbers(values, field, accepts_nan)
@@ -276,27 +281,31 @@ def _columns(
                 field,
                 f"unknown input {tensor.name!r}; the model takes "
                 f"{', '.join(position)} (or one [N, {len(position)}] tensor)",
-                "UNKNOWN_INPUT",
+                Reason.UNKNOWN_INPUT,
             )
         if tensor.name in seen:
-            raise _bad(field, f"input {tensor.name!r} is given twice", "DUPLICATE_INPUT")
+            raise _bad(field, f"input {tensor.name!r} is given twice", Reason.DUPLICATE_INPUT)
         shape = list(tensor.shape)
         if not (len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)):
             raise _bad(
-                field, f"shape {shape}: a per-feature input is [N] or [N, 1]", "INVALID_SHAPE"
+                field, f"shape {shape}: a per-feature input is [N] or [N, 1]", Reason.INVALID_SHAPE
             )
         if rows >= 0 and shape[0] != rows:
-            raise _bad(field, f"has {shape[0]} rows; the other inputs have {rows}", "INVALID_SHAPE")
+            raise _bad(
+                field, f"has {shape[0]} rows; the other inputs have {rows}", Reason.INVALID_SHAPE
+            )
         rows = shape[0]
         _check_rows(rows, field, max_rows)
         spec = info.inputs[j]
         if spec.categorical and tensor.datatype != "BYTES":
-            raise _bad(field, f"{spec.name} is categorical: send it as BYTES", "INVALID_DATATYPE")
+            raise _bad(
+                field, f"{spec.name} is categorical: send it as BYTES", Reason.INVALID_DATATYPE
+            )
         if not spec.categorical and tensor.datatype not in NUMERIC_INPUTS:
             raise _bad(
                 field,
                 f"{spec.name} is numeric: datatype {tensor.datatype} cannot feed it",
-                "INVALID_DATATYPE",
+                Reason.INVALID_DATATYPE,
             )
         values = _tensor(index, tensor, None if raw is None else raw[index])
         if not spec.categorical:
@@ -304,7 +313,7 @@ def _columns(
         seen[tensor.name] = values
     missing = [name for name in position if name not in seen]
     if missing:
-        raise _bad("inputs", f"missing input(s) {', '.join(missing)}", "MISSING_INPUT")
+        raise _bad("inputs", f"missing input(s) {', '.join(missing)}", Reason.MISSING_INPUT)
     if info.categorical:
         out = np.empty((rows, len(position)), dtype=object)
         for name, j in position.items():
@@ -327,7 +336,7 @@ def requested_outputs(request: pb.ModelInferRequest, available: Sequence[str]) -
             raise _bad(
                 f"outputs[{index}]",
                 f"unknown output {output.name!r}; this model has {', '.join(available)}",
-                "UNKNOWN_OUTPUT",
+                Reason.UNKNOWN_OUTPUT,
             )
         if output.name not in names:
             names.append(output.name)

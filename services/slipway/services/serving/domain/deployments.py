@@ -28,6 +28,7 @@ import numpy.typing as npt
 from slipway.core.context import current_request_id
 from slipway.core.errors import InvalidArgumentError, NotFoundError, SlipwayError
 from slipway.core.logs import get_logger
+from slipway.core.reasons import Reason
 from slipway.ml import model_files
 from slipway.services.serving.domain.batching import Batcher
 from slipway.services.serving.domain.inference import (
@@ -263,7 +264,7 @@ class Deployments:
         if slot is None:
             raise NotFoundError(
                 f"model {model_id!r} is not served here",
-                reason="MODEL_NOT_FOUND",
+                reason=Reason.MODEL_NOT_FOUND,
                 metadata={"model": model_id},
             )
         candidate_slot = self.candidates.get(model_id)
@@ -274,14 +275,14 @@ class Deployments:
                     return live, None
             raise NotFoundError(
                 f"version {version!r} of {model_id!r} is not loaded here",
-                reason="VERSION_NOT_FOUND",
+                reason=Reason.VERSION_NOT_FOUND,
                 metadata={"model": model_id, "version": version},
             )
         if slot.live is None:
             why = slot.reason or "loading"
             raise NotFoundError(
                 f"model {model_id!r} is not loaded yet ({why})",
-                reason="MODEL_NOT_READY",
+                reason=Reason.MODEL_NOT_READY,
                 metadata={"model": model_id},
             )
         policy = self.policies.get(model_id)
@@ -325,7 +326,7 @@ class Deployments:
             raise InvalidArgumentError.for_field(
                 "inputs",
                 f"the model refused the rows: {str(exc)[:300]}",
-                reason="MODEL_REFUSED_INPUT",
+                reason=Reason.MODEL_REFUSED_INPUT,
             ) from exc
         if self._sink is not None:
             candidate = self.candidates.get(model_id)
@@ -420,7 +421,7 @@ class Deployments:
             return
         raise NotFoundError(
             f"model {model_id!r} is not served here",
-            reason="MODEL_NOT_FOUND",
+            reason=Reason.MODEL_NOT_FOUND,
             metadata={"model": model_id},
         )
 
@@ -433,7 +434,7 @@ class Deployments:
         if slot.live is None:
             raise NotFoundError(
                 f"could not load {target}: {slot.reason}",
-                reason="MODEL_LOAD_FAILED",
+                reason=Reason.MODEL_LOAD_FAILED,
                 metadata={"model": str(target)},
             )
         info = slot.live.info

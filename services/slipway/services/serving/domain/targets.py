@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from slipway.core.errors import InvalidArgumentError
 from slipway.core.names import ALIAS, MODEL_ID, VERSION_NUMBER
+from slipway.core.reasons import Reason
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ def parse_target(text: str, field: str = "model_name") -> Target:
         raise InvalidArgumentError.for_field(
             field,
             f"{text!r} is not a model id with an optional @alias or @version",
-            reason="INVALID_NAME",
+            reason=Reason.INVALID_NAME,
         )
     if not ref:
         return Target(model_id, alias="production")

@@ -19,6 +19,7 @@ import grpc
 from slipway.core.errors import FailedPreconditionError, NotFoundError, UnavailableError
 from slipway.core.logs import get_logger
 from slipway.core.peers import PeerTarget
+from slipway.core.reasons import Reason
 from slipway.core.values import from_pb
 from slipway.core.waits import first_of
 from slipway.ml.artifact_cache import ArtifactCache, download
@@ -119,21 +120,21 @@ class RegistryVersionSource:
         except grpc.aio.AioRpcError as error:
             if error.code() == grpc.StatusCode.NOT_FOUND:
                 raise NotFoundError(
-                    f"{registry_name(target)}: {error.details()}", reason="VERSION_NOT_FOUND"
+                    f"{registry_name(target)}: {error.details()}", reason=Reason.VERSION_NOT_FOUND
                 ) from error
             if error.code() not in UNREACHABLE:
                 # A refusal (a revoked token, say) is not an outage: never serve around it.
                 raise FailedPreconditionError(
                     f"the registry refused {registry_name(target)}: {error.code().name} "
                     f"{error.details()}",
-                    reason="REGISTRY_REFUSED",
+                    reason=Reason.REGISTRY_REFUSED,
                 ) from error
             cached = self._cache.last_resolution(str(target))
             if cached is None:
                 raise UnavailableError(
                     f"the registry is unreachable ({error.code().name}) and "
                     f"{target} was never cached here",
-                    reason="REGISTRY_UNAVAILABLE",
+                    reason=Reason.REGISTRY_UNAVAILABLE,
                 ) from error
             log.warning(
                 "registry unreachable; serving the cached resolution",

@@ -11,15 +11,6 @@ from google.protobuf import duration_pb2
 from slipway.ml.profiles import FeatureStats
 from slipway.monitoring.v1 import alert_pb2, drift_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
-from slipway.services.monitoring.api.converters import (
-    PolicyDocuments,
-    alert_from_pb,
-    alert_to_pb,
-    policy_from_pb,
-    policy_to_pb,
-    report_from_pb,
-    report_to_pb,
-)
 from slipway.services.monitoring.domain.entities import (
     AlertKind,
     ConceptDriftDetector,
@@ -37,6 +28,15 @@ from slipway.services.monitoring.domain.entities import (
     SchemaIssue,
     SchemaIssueKind,
     Span,
+)
+from slipway.services.monitoring.messages import (
+    PolicyDocuments,
+    alert_from_pb,
+    alert_to_pb,
+    policy_from_pb,
+    policy_to_pb,
+    report_from_pb,
+    report_to_pb,
 )
 
 

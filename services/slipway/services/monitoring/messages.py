@@ -1,6 +1,8 @@
 """Protobuf <-> monitoring domain objects (policies, reports, alerts, prediction records).
 Symmetric; protobuf never enters the domain. The servicer decodes and encodes with these, and
-the repository with them keeps policies, reports, alerts and records as their message bytes.
+the repository with them keeps policies, reports, alerts and records as their message bytes:
+the stored documents are the wire's messages, so this mapping sits beside both layers rather
+than inside api/ (storage never imports api; see docs/decisions).
 
 Enum values this server does not know become None on the way in, so that the domain's checks
 name them (``check_policy``, ``record_problem``); they are never stored.
