@@ -259,7 +259,12 @@ async def test_drift_fires_an_alert_a_clean_window_resolves_it_and_watchers_see_
         probe = report_pb2.MonitoringReport(model="models/fruit", model_version=fruit.version)
         quality = {"data_quality": True}
         [probed] = await asyncio.to_thread(
-            Alerts(migrated_db).apply, policy, probe, quality, set(quality), "probe"
+            Alerts(migrated_db, SqlMonitoringRepository()).apply,
+            policy_from_pb(policy),
+            report_from_pb(probe),
+            quality,
+            set(quality),
+            "probe",
         )
         await wait_until(lambda: seen, "the watch to report the probe alert")
         await monitoring.ingest(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from slipway.core.blocking import run_blocking
 from slipway.core.context import current_principal
 from slipway.core.errors import InvalidArgumentError
 from slipway.core.handlers import Context
@@ -14,7 +14,7 @@ from slipway.core.names import MODEL_ID, version_ref
 from slipway.core.pagination import decode_page_token, encode_page_token, page_size
 from slipway.core.reasons import Reason
 from slipway.core.values import valid_timestamp
-from slipway.core.waits import first_of
+from slipway.core.watchers import ChangeSignal
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
 from slipway.services.monitoring.domain.alerts import (
     Alerts,
@@ -84,12 +84,7 @@ class MonitoringServicer:
         self._alerts = alerts
         self._evaluator = evaluator
         self._metrics = metrics
-        self.stopping = asyncio.Event()
-        self._changed = asyncio.Event()
-
-    @staticmethod
-    async def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await asyncio.to_thread(fn, *args, **kwargs)
+        self._watchers = ChangeSignal(WATCH_POLL_SECONDS)
 
     # --- ingestion --------------------------------------------------------------------------
 
@@ -99,7 +94,7 @@ class MonitoringServicer:
         actor = current_principal()
         accepted = rows = rejected = 0
         async for batch in request_iterator:  # one transaction per batch, not per stream
-            result = await asyncio.to_thread(
+            result = await run_blocking(
                 self._ingestion.ingest_predictions,
                 actor,
                 [record_from_pb(r) for r in batch.records],
@@ -130,7 +125,7 @@ class MonitoringServicer:
     async def IngestGroundTruth(
         self, request: pb.IngestGroundTruthRequest, context: Context
     ) -> pb.IngestGroundTruthResponse:
-        result = await asyncio.to_thread(
+        result = await run_blocking(
             self._ingestion.ingest_ground_truth,
             current_principal(),
             [ground_truth_from_pb(t) for t in request.ground_truths],
@@ -157,7 +152,7 @@ class MonitoringServicer:
         if request.report:
             report_id_of(request.report)
             return pb.GetMonitoringReportResponse(
-                report=report_to_pb(await self._call(self._alerts.report, request.report))
+                report=report_to_pb(await run_blocking(self._alerts.report, request.report))
             )
         if not request.model_version:
             raise InvalidArgumentError.for_field(
@@ -186,7 +181,7 @@ class MonitoringServicer:
             raise InvalidArgumentError.for_field(
                 "monitoring_policy", "is required", reason=Reason.INVALID_POLICY
             )
-        created = await self._call(
+        created = await run_blocking(
             policies.create,
             current_principal(),
             policy_from_pb(request.monitoring_policy),
@@ -199,7 +194,7 @@ class MonitoringServicer:
     async def GetMonitoringPolicy(
         self, request: pb.GetMonitoringPolicyRequest, context: Context
     ) -> pb.GetMonitoringPolicyResponse:
-        policy = await self._call(self._policies.get, policy_id_of(request.name))
+        policy = await run_blocking(self._policies.get, policy_id_of(request.name))
         return pb.GetMonitoringPolicyResponse(monitoring_policy=policy_to_pb(policy))
 
     async def ListMonitoringPolicies(
@@ -208,7 +203,7 @@ class MonitoringServicer:
         limit = page_size(request.page_size, default=DEFAULT_PAGE)
         parameters = {"model": _model(request.model, "model")}
         cursor = decode_page_token(request.page_token, parameters)
-        page = await self._call(
+        page = await run_blocking(
             self._policies.list_policies, model=request.model, cursor=cursor, limit=limit
         )
         token = encode_page_token(page.next_cursor, parameters) if page.next_cursor else ""
@@ -223,7 +218,7 @@ class MonitoringServicer:
             raise InvalidArgumentError.for_field(
                 "monitoring_policy", "is required", reason=Reason.INVALID_POLICY
             )
-        updated = await self._call(
+        updated = await run_blocking(
             self._policies.update,
             current_principal(),
             policy_from_pb(request.monitoring_policy),
@@ -236,7 +231,7 @@ class MonitoringServicer:
     async def DeleteMonitoringPolicy(
         self, request: pb.DeleteMonitoringPolicyRequest, context: Context
     ) -> pb.DeleteMonitoringPolicyResponse:
-        resolved = await self._call(
+        resolved = await run_blocking(
             self._policies.delete,
             current_principal(),
             policy_id_of(request.name),
@@ -255,7 +250,7 @@ class MonitoringServicer:
     async def GetAlert(self, request: pb.GetAlertRequest, context: Context) -> pb.GetAlertResponse:
         alert_id_of(request.name)
         return pb.GetAlertResponse(
-            alert=alert_to_pb(await self._call(self._alerts.get, request.name))
+            alert=alert_to_pb(await run_blocking(self._alerts.get, request.name))
         )
 
     async def ListAlerts(
@@ -292,7 +287,7 @@ class MonitoringServicer:
             "end": end.isoformat() if end else "",
         }
         cursor = decode_page_token(request.page_token, parameters)
-        page = await self._call(
+        page = await run_blocking(
             alerts.list_alerts,
             model=request.model,
             version=request.model_version,
@@ -315,28 +310,25 @@ class MonitoringServicer:
         alerts = self._alerts
         model = _model(request.model, "model")
         if request.include_firing:
-            firing, after = await self._call(alerts.firing, model)
+            firing, after = await run_blocking(alerts.firing, model)
             for alert in firing:
                 yield pb.WatchAlertsResponse(
                     alert=alert_to_pb(alert), transition=pb.ALERT_TRANSITION_EXISTING
                 )
         else:
-            after = await self._call(alerts.position)
-        while not self.stopping.is_set():
-            woken = self._changed
-            changes, after = await self._call(alerts.changes_after, after, model)
+            after = await run_blocking(alerts.position)
+        async for changes in self._watchers.batches(
+            lambda position: alerts.changes_after(position, model), after
+        ):
             for change in changes:
                 yield pb.WatchAlertsResponse(
                     alert=alert_to_pb(change.alert), transition=TRANSITIONS[change.transition]
                 )
-            if not changes:
-                await first_of(self.stopping, woken, within=WATCH_POLL_SECONDS)
         # Shutting down: the stream ends; the watcher reconnects (elsewhere).
 
     def notify(self) -> None:
         """Alerts changed in this process: wake the watchers (others find out by polling)."""
-        self._changed.set()
-        self._changed = asyncio.Event()
+        self._watchers.notify()
 
     def stop_watchers(self) -> None:
-        self.stopping.set()
+        self._watchers.stop()

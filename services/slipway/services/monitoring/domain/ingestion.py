@@ -20,7 +20,7 @@ from slipway.core.audit import record as audit_record
 from slipway.core.context import Principal
 from slipway.core.db import Database
 from slipway.core.errors import InvalidArgumentError
-from slipway.core.idempotency import find, find_json, key_for, remember_json
+from slipway.core.idempotency import key_for, mutation
 from slipway.core.names import MODEL_ID, VERSION_NUMBER
 from slipway.core.reasons import Reason
 from slipway.services.monitoring.domain.entities import (
@@ -144,8 +144,8 @@ class Ingestion:
     ) -> BatchResult:
         key = key_for(SERVICE, "IngestPredictions", request_id, actor.name)
         now = _now()
-        with self._db.unit_of_work() as session:
-            if key is not None and find(session, key) is not None:
+        with mutation(self._db, key) as (session, call):
+            if call.answered is not None:
                 return BatchResult(rejected=len(records))  # a resent batch: stored once
             accepted = rows = rejected = 0
             models: dict[str, list[int]] = {}
@@ -194,7 +194,7 @@ class Ingestion:
                     "sender": sender[:256],
                 },
             )
-            remember_json(session, key, {"accepted": accepted})
+            call.remember(accepted=accepted)
             return BatchResult(
                 accepted, rows, rejected, tuple((m, c[0], c[1]) for m, c in sorted(models.items()))
             )
@@ -232,8 +232,8 @@ class Ingestion:
             )
         key = key_for(SERVICE, "IngestGroundTruth", request_id, actor.name)
         now = _now()
-        with self._db.unit_of_work() as session:
-            if (done := find_json(session, key)) is not None:
+        with mutation(self._db, key) as (session, call):
+            if (done := call.answered) is not None:
                 return LabelResult(**done)
             matched = pending = rejected = 0
             for truth in truths:
@@ -274,7 +274,7 @@ class Ingestion:
                 request_id=request_id or None,
                 payload={"matched": matched, "pending": pending, "rejected": rejected},
             )
-            remember_json(session, key, result.__dict__)
+            call.remember(**result.__dict__)
             return result
 
 
