@@ -15,10 +15,11 @@ from slipway import client
 from slipway.audit.v1 import audit_event_pb2 as event_pb
 from slipway.audit.v1 import chain_verification_pb2 as chain_pb
 from slipway.cli.connect import add_connection_arguments, clients
-from slipway.cli.output import EXIT_FAILED
+from slipway.cli.output import EXIT_FAILED, CliError
 from slipway.core.audit.api import event_from_pb
 from slipway.core.audit.chain import (
     GENESIS_HASH,
+    HASH_VERSION,
     AuditEntry,
     entry_from_json,
     entry_to_json,
@@ -191,11 +192,76 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+EVENT_TIME_FORM = "YYYY-MM-DDTHH:MM:SS.ffffffZ"
+# Every field of an export line (core.audit.chain.entry_to_json writes them).
+EXPORT_FIELDS = frozenset(
+    {
+        "sequence",
+        "event_id",
+        "event_time",
+        "service",
+        "action",
+        "principal",
+        "roles",
+        "resource",
+        "outcome",
+        "status_code",
+        "error_reason",
+        "reason",
+        "request_id",
+        "payload",
+        "previous_hash",
+        "hash",
+        "hash_version",
+    }
+)
+
+
 def _read_export(path: Path) -> Iterator[AuditEntry]:
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                yield entry_from_json(json.loads(line))
+    """The entries of an export file; a CliError (exit 1) naming the first line that is not
+    one, and what is wrong with it. A line that parses is checked by the chain, not here."""
+    with path.open(encoding="utf-8", errors="strict") as handle:
+        try:
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    yield _entry_of_line(line, number)
+        except UnicodeDecodeError as exc:
+            raise CliError(f"{path}: not UTF-8 text ({exc.reason})", EXIT_FAILED) from None
+
+
+def _entry_of_line(line: str, number: int) -> AuditEntry:
+    where = f"line {number}"
+    try:
+        document = json.loads(line)
+    except json.JSONDecodeError as exc:
+        truncated = " (truncated?)" if exc.pos >= len(line.rstrip("\n")) else ""
+        raise CliError(f"{where}: not JSON: {exc.msg}{truncated}", EXIT_FAILED) from None
+    if not isinstance(document, dict):
+        raise CliError(f"{where}: not an audit event (a JSON object)", EXIT_FAILED)
+    missing = sorted(EXPORT_FIELDS - document.keys())
+    if missing:
+        raise CliError(f"{where}: missing field(s) {', '.join(missing)}", EXIT_FAILED)
+    version = document["hash_version"]
+    if version != HASH_VERSION:
+        raise CliError(
+            f"{where}: hash_version {version!r} is not one this tool knows ({HASH_VERSION}); "
+            "verify it with a Slipway that wrote it",
+            EXIT_FAILED,
+        )
+    stamp = document["event_time"]
+    try:
+        datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ")
+    except (TypeError, ValueError):
+        raise CliError(
+            f"{where}: event_time {stamp!r} is not in the export's form {EVENT_TIME_FORM}",
+            EXIT_FAILED,
+        ) from None
+    try:
+        return entry_from_json(document)
+    except (ValueError, TypeError) as exc:
+        raise CliError(
+            f"{where}: a field has the wrong type or value: {exc}", EXIT_FAILED
+        ) from None
 
 
 def _verify_export(args: argparse.Namespace) -> int:
