@@ -101,6 +101,10 @@ def show(version: model_version_pb2.ModelVersion) -> None:
             ("metrics", pairs(version.metrics)),
             ("params", pairs(params)),
             ("features", features),
+            (
+                "takes NaN",
+                "yes" if version.signature.accepts_missing_values else "no (INVALID_ARGUMENT)",
+            ),
             ("training job", lineage.training_job),
             (
                 "dataset",

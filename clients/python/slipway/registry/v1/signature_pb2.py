@@ -27,17 +27,17 @@ from slipway.common.v1 import tensor_pb2 as slipway_dot_common_dot_v1_dot_tensor
 from slipway.common.v1 import value_pb2 as slipway_dot_common_dot_v1_dot_value__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#slipway/registry/v1/signature.proto\x12\x13slipway.registry.v1\x1a\x1fslipway/common/v1/feature.proto\x1a\x1eslipway/common/v1/tensor.proto\x1a\x1dslipway/common/v1/value.proto\"o\n\tSignature\x12\x30\n\x06inputs\x18\x01 \x03(\x0b\x32 .slipway.registry.v1.FeatureSpec\x12\x30\n\x07outputs\x18\x02 \x03(\x0b\x32\x1f.slipway.registry.v1.OutputSpec\"\xa2\x01\n\x0b\x46\x65\x61tureSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12.\n\tdata_type\x18\x02 \x01(\x0e\x32\x1b.slipway.common.v1.DataType\x12,\n\x04kind\x18\x03 \x01(\x0e\x32\x1e.slipway.common.v1.FeatureKind\x12\x12\n\ncategories\x18\x04 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\"\x9e\x01\n\nOutputSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12.\n\tdata_type\x18\x02 \x01(\x0e\x32\x1b.slipway.common.v1.DataType\x12\r\n\x05shape\x18\x03 \x03(\x03\x12.\n\x0c\x63lass_labels\x18\x04 \x03(\x0b\x32\x18.slipway.common.v1.Value\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#slipway/registry/v1/signature.proto\x12\x13slipway.registry.v1\x1a\x1fslipway/common/v1/feature.proto\x1a\x1eslipway/common/v1/tensor.proto\x1a\x1dslipway/common/v1/value.proto\"\x8f\x01\n\tSignature\x12\x30\n\x06inputs\x18\x01 \x03(\x0b\x32 .slipway.registry.v1.FeatureSpec\x12\x30\n\x07outputs\x18\x02 \x03(\x0b\x32\x1f.slipway.registry.v1.OutputSpec\x12\x1e\n\x16\x61\x63\x63\x65pts_missing_values\x18\x03 \x01(\x08\"\xa2\x01\n\x0b\x46\x65\x61tureSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12.\n\tdata_type\x18\x02 \x01(\x0e\x32\x1b.slipway.common.v1.DataType\x12,\n\x04kind\x18\x03 \x01(\x0e\x32\x1e.slipway.common.v1.FeatureKind\x12\x12\n\ncategories\x18\x04 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\"\x9e\x01\n\nOutputSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12.\n\tdata_type\x18\x02 \x01(\x0e\x32\x1b.slipway.common.v1.DataType\x12\r\n\x05shape\x18\x03 \x03(\x03\x12.\n\x0c\x63lass_labels\x18\x04 \x03(\x0b\x32\x18.slipway.common.v1.Value\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'slipway.registry.v1.signature_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SIGNATURE']._serialized_start=156
-  _globals['_SIGNATURE']._serialized_end=267
-  _globals['_FEATURESPEC']._serialized_start=270
-  _globals['_FEATURESPEC']._serialized_end=432
-  _globals['_OUTPUTSPEC']._serialized_start=435
-  _globals['_OUTPUTSPEC']._serialized_end=593
+  _globals['_SIGNATURE']._serialized_start=157
+  _globals['_SIGNATURE']._serialized_end=300
+  _globals['_FEATURESPEC']._serialized_start=303
+  _globals['_FEATURESPEC']._serialized_end=465
+  _globals['_OUTPUTSPEC']._serialized_start=468
+  _globals['_OUTPUTSPEC']._serialized_end=626
 # @@protoc_insertion_point(module_scope)

@@ -31,6 +31,14 @@ class Signature(_message.Message):
 
     INPUTS_FIELD_NUMBER: _builtins.int
     OUTPUTS_FIELD_NUMBER: _builtins.int
+    ACCEPTS_MISSING_VALUES_FIELD_NUMBER: _builtins.int
+    accepts_missing_values: _builtins.bool
+    """Whether the model predicts on rows with missing (NaN) numeric values: true for pipelines
+    with an imputer, HistGradientBoosting, and (scikit-learn 1.4 and later) decision trees,
+    random forests and extra trees; false for most others, whose inference requests with NaN
+    are refused with INVALID_ARGUMENT (reason NON_FINITE_INPUT). Set by training, which asks
+    the fitted model; false when the registering client does not say.
+    """
     @_builtins.property
     def inputs(self) -> _containers.RepeatedCompositeFieldContainer[Global___FeatureSpec]:
         """Required. The input features, in the column order the model expects."""
@@ -44,10 +52,11 @@ class Signature(_message.Message):
         *,
         inputs: _abc.Iterable[Global___FeatureSpec] | None = ...,
         outputs: _abc.Iterable[Global___OutputSpec] | None = ...,
+        accepts_missing_values: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["inputs", b"inputs", "outputs", b"outputs"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepts_missing_values", b"accepts_missing_values", "inputs", b"inputs", "outputs", b"outputs"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

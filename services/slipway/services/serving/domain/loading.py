@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from slipway.ml import model_files
+from slipway.ml.missing_values import accepts_missing_values
 from slipway.ml.profiles import read_sample
 from slipway.services.serving.domain.served import (
     PREDICT,
@@ -17,7 +18,6 @@ from slipway.services.serving.domain.served import (
     ServedModel,
     VersionInfo,
     empty_rows,
-    find_accepts_nan,
 )
 from slipway.services.serving.domain.versions import Resolved
 
@@ -56,7 +56,7 @@ def load(resolved: Resolved, *, allow_pickle: bool = False) -> ServedModel:
         allow_pickle=allow_pickle,
     )
     rows = reference_rows(info, resolved.sample_file)
-    served = ServedModel(info, model, find_accepts_nan(model, rows), rows)
+    served = ServedModel(info, model, accepts_missing_values(model, rows), rows)
     if len(rows):
         try:
             answers = served.predict(rows, served.output_names)

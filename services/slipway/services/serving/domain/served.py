@@ -106,22 +106,5 @@ def empty_rows(info: VersionInfo, count: int = 0) -> npt.NDArray[Any]:
     return np.empty((count, len(info.inputs)), dtype=dtype)
 
 
-def find_accepts_nan(model: Any, rows: npt.NDArray[Any]) -> bool:
-    """Whether the model predicts on rows with missing values (imputers, HistGradientBoosting,
-    trees in recent scikit-learn) rather than raising: asked once, at load."""
-    if len(rows) == 0:
-        return False
-    probe = rows[:1].copy()
-    numeric = [j for j in range(probe.shape[1]) if not isinstance(probe[0, j], str)]
-    if not numeric:
-        return False
-    probe[0, numeric[0]] = np.nan
-    try:
-        model.predict(probe)
-    except ValueError:
-        return False
-    return True
-
-
 def column_names(info: VersionInfo) -> Sequence[str]:
     return [i.name for i in info.inputs]

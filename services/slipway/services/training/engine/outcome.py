@@ -104,3 +104,5 @@ class TrainingOutcome:
     sample: ArtifactFile
     sample_row_count: int
     extra: dict[str, Any] = field(default_factory=dict)
+    # Whether the fitted model predicts on rows with NaN (ml.missing_values), for the signature.
+    accepts_missing_values: bool = False

@@ -23,6 +23,7 @@ import numpy.typing as npt
 from sklearn.model_selection import train_test_split  # type: ignore[import-untyped]
 
 from slipway.ml import model_files
+from slipway.ml.missing_values import accepts_missing_values
 from slipway.ml.profiles import FeatureStats, Kind, feature_stats, write_sample
 from slipway.services.training.engine import datasets
 from slipway.services.training.engine.estimators import build, supports_proba
@@ -154,6 +155,7 @@ def train(
         sample=sample,
         sample_row_count=sample_rows,
         extra=_extra(spec, len(y_train), len(y_test), found),
+        accepts_missing_values=accepts_missing_values(model, x_train[:1]),
     )
 
 

@@ -90,6 +90,7 @@ def version_message(
             )
             for o in outcome.outputs
         ],
+        accepts_missing_values=outcome.accepts_missing_values,
     )
     versions = dict(outcome.framework_versions)
     framework = model_version_pb2.FrameworkVersions(
