@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import os
 import time
@@ -66,6 +67,15 @@ def wrap_handler(handler: Handler, method: str, around: Around) -> Handler:
                 return await inner_uu(request, ctx)
 
         return grpc.unary_unary_rpc_method_handler(unary_unary, **kwargs)
+    if inner_us and not inspect.isasyncgenfunction(inner_us):
+        # A streaming behaviour may also be a coroutine that sends with ``ctx.write`` (the
+        # standard health service's Watch does): run it as one, not as a generator.
+
+        async def unary_stream_writer(request: Any, ctx: Context) -> None:
+            async with around(method, ctx, request):
+                await inner_us(request, ctx)
+
+        return grpc.unary_stream_rpc_method_handler(unary_stream_writer, **kwargs)
     if inner_us:
 
         async def unary_stream(request: Any, ctx: Context) -> AsyncIterator[Any]:
@@ -84,6 +94,14 @@ def wrap_handler(handler: Handler, method: str, around: Around) -> Handler:
                 return await inner_su(requests, ctx)
 
         return grpc.stream_unary_rpc_method_handler(stream_unary, **kwargs)
+
+    if not inspect.isasyncgenfunction(inner_ss):
+
+        async def stream_stream_writer(requests: Any, ctx: Context) -> None:
+            async with around(method, ctx, None):
+                await inner_ss(requests, ctx)
+
+        return grpc.stream_stream_rpc_method_handler(stream_stream_writer, **kwargs)
 
     async def stream_stream(requests: Any, ctx: Context) -> AsyncIterator[Any]:
         async with around(method, ctx, None), contextlib.aclosing(inner_ss(requests, ctx)) as items:

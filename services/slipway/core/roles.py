@@ -115,7 +115,10 @@ RULES: Mapping[str, Mapping[str, Access]] = {
 }
 
 
-NO_ACCESS = Access(frozenset(), mutates=True)
+# A method outside the table: nobody may call it (so a new RPC is closed until its rule is
+# written), and it is not a change: a failure of it (reflection, the health service's Watch)
+# must not be written to the audit log as a failed change.
+NO_ACCESS = Access(frozenset(), mutates=False)
 
 
 class RoleTable:
