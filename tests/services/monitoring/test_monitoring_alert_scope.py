@@ -11,12 +11,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import grpc
+from google.protobuf import field_mask_pb2
+from sqlalchemy import select
 
 from slipway.audit.v1 import audit_service_pb2
 from slipway.core.db import Database
 from slipway.monitoring.v1 import alert_pb2, prediction_record_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
+from slipway.services.monitoring.storage.tables import EvaluationRow
 from support.monitoring import FEATURES, Fruit, Monitoring, running_monitoring, scored_records
 from support.monitoring import traffic as draw_traffic
 from support.registry import Registry
@@ -46,6 +49,15 @@ async def _audit(monitoring: Monitoring, action: str) -> list[audit_service_pb2.
         audit_service_pb2.ListAuditEventsRequest(page_size=1000), metadata=monitoring.as_("auditor")
     )
     return [e for e in reply.events if e.action == action]
+
+
+def _cursor(db: Database, policy: policy_pb2.MonitoringPolicy) -> tuple[int, int] | None:
+    """The (first, last) sequence of the last window ``policy`` evaluated of fruit's version."""
+    with db.unit_of_work(read_only=True) as session:
+        row = session.scalars(
+            select(EvaluationRow).where(EvaluationRow.policy == policy.name.rsplit("/", 1)[-1])
+        ).one_or_none()
+        return None if row is None else (row.first_seq, row.last_seq)
 
 
 def _drifted_records(
@@ -205,3 +217,27 @@ async def test_a_new_policy_fires_on_traffic_after_its_creation_not_on_older_win
         assert [a.name for a in await monitoring.alerts() if a.policy == late.name] == [
             a.name for a in alerts if a.policy == late.name
         ]
+
+        # An updated policy keeps its place: the next window is the next traffic, which is
+        # clean and resolves the alert.
+        cursor = await asyncio.to_thread(_cursor, migrated_db, late)
+        assert cursor is not None
+        late.description = "watch fruit, described"
+        await monitoring.stub.UpdateMonitoringPolicy(
+            pb.UpdateMonitoringPolicyRequest(
+                monitoring_policy=late,
+                update_mask=field_mask_pb2.FieldMask(paths=["description"]),
+                reason="describe it",
+            ),
+            metadata=monitoring.as_("developer"),
+        )
+        assert await asyncio.to_thread(_cursor, migrated_db, late) == cursor
+        clean = draw_traffic(tmp_path, 200, seed=34)
+        await monitoring.ingest(
+            scored_records(fruit.version, fruit.model, clean.rows, FEATURES, prefix="clean")
+        )
+        await monitoring.wait_alerts(
+            lambda found: any(
+                a.name == alert.name and a.state == alert_pb2.ALERT_STATE_RESOLVED for a in found
+            )
+        )

@@ -231,7 +231,12 @@ class Evaluator:
                 await asyncio.wait_for(stop.wait(), timeout=delay)
 
     async def evaluate_once(self) -> list[Evaluated]:
-        departed = await self._resolve_departed()
+        try:
+            departed = await self._resolve_departed()
+        except Exception:
+            # The windows do not depend on it: a failure here must not stop them.
+            log.exception("the alerts of versions that left their aliases could not be resolved")
+            departed = set()
         done: list[Evaluated] = []
         for policy in await asyncio.to_thread(self._policies.enabled):
             with_traffic = await asyncio.to_thread(self._versions, policy.model)
