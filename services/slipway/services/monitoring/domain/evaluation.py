@@ -38,6 +38,7 @@ from slipway.core.audit import record
 from slipway.core.db import Database
 from slipway.core.errors import InvalidArgumentError, SlipwayError
 from slipway.core.logs import get_logger
+from slipway.core.names import ALIAS
 from slipway.core.reasons import Reason
 from slipway.services.monitoring.domain.alerts import Alerts, Change
 from slipway.services.monitoring.domain.entities import (
@@ -271,7 +272,13 @@ class Evaluator:
         departed: set[str] = set()
         changes: list[Change] = []
         for version, model in sorted(firing.items()):
-            aliases = await asyncio.to_thread(self._recent_aliases, version)
+            # A sender may log any text as the alias; one that is no alias name cannot be
+            # looked up, and says nothing about where the traffic goes.
+            aliases = {
+                alias
+                for alias in await asyncio.to_thread(self._recent_aliases, version)
+                if ALIAS.fullmatch(alias)
+            }
             try:
                 for alias in sorted(aliases):
                     if (model, alias) not in targets:
