@@ -196,7 +196,8 @@ class Alert(_message.Message):
     """Output only. Details of the retraining decision."""
     resolve_reason: _builtins.str
     """Output only. Why a resolved alert resolved: a window within the policy's thresholds (the
-    report is named), or the deletion of its policy (by whom, and the reason given).
+    report is named), the deletion of its policy (by whom, and the reason given), or the
+    version leaving every alias its traffic came through (each alias and where it points now).
     """
     @_builtins.property
     def subjects(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:

@@ -312,6 +312,38 @@ class Alerts:
             {"resolved_by_report": report.name},
         )
 
+    def firing_versions(self) -> dict[str, str]:
+        """The versions with firing alerts, each with its model."""
+        with self._db.unit_of_work(read_only=True) as session:
+            return {a.model_version: a.model for a in self._repo.firing_alerts(session)}
+
+    def resolve_departed(
+        self, version: str, departures: Mapping[str, str | None], request_id: str
+    ) -> list[Change]:
+        """Resolves the firing alerts of ``version``, which left every alias its traffic came
+        through (``departures``: each alias and the version it points to now, None when it is
+        not set): the traffic they judged goes elsewhere, so no later window would resolve
+        them and they would fire for ever."""
+        moves = ", ".join(
+            f"{alias} (now {target})" if target else f"{alias} (now unset)"
+            for alias, target in sorted(departures.items())
+        )
+        plural = "es" if len(departures) > 1 else ""
+        why = f"{version} left the alias{plural} it was watched under: {moves}"[:1024]
+        now = _now()
+        with self._db.unit_of_work() as session:
+            return [
+                self._save(
+                    session,
+                    _resolved(self._repo, session, alert, now, why),
+                    "resolved",
+                    "monitoring.AlertResolved",
+                    request_id,
+                    {"resolved_by_alias_departure": dict(sorted(departures.items()))},
+                )
+                for alert in self._repo.firing_alerts_of_version(session, version)
+            ]
+
     # --- retraining -------------------------------------------------------------------------
 
     def last_retraining(self, policy: str, model: str) -> datetime | None:

@@ -14,6 +14,14 @@ A report whose problems change alerts is stored with them; a policy with the RET
 then asks the training service for a retraining job (trigger PERFORMANCE for performance and
 concept drift, DRIFT for data, prediction and target drift), at most one per evaluation, and
 records the decision on the alert.
+
+A version's traffic arrives through aliases (``production``, ``canary``): when a version with
+firing alerts no longer holds any alias its newest traffic came through, its traffic goes to
+another version and no later window of it would resolve them, so they resolve with that reason.
+
+A policy judges the traffic logged after it was created: its first window of a version starts
+at its creation (the records received before it belong to no window of it), so a new policy
+does not fire on old traffic. An updated policy keeps its cursor.
 """
 
 from __future__ import annotations
@@ -28,8 +36,9 @@ from datetime import UTC, datetime, timedelta
 
 from slipway.core.audit import record
 from slipway.core.db import Database
-from slipway.core.errors import InvalidArgumentError
+from slipway.core.errors import InvalidArgumentError, SlipwayError
 from slipway.core.logs import get_logger
+from slipway.core.names import ALIAS
 from slipway.core.reasons import Reason
 from slipway.services.monitoring.domain.alerts import Alerts, Change
 from slipway.services.monitoring.domain.entities import (
@@ -59,6 +68,8 @@ PURGE_EVERY_SECONDS = 600.0
 PURGE_BATCH = 5000
 PERFORMANCE_KINDS = ("performance", "concept_drift")
 DEFAULT_COOLDOWN = timedelta(hours=1)
+# How many of a version's newest records say which aliases it is watched under.
+ALIAS_RECORDS = 1000
 
 
 def _now() -> datetime:
@@ -83,12 +94,16 @@ class Due:
     expected: tuple[int, int] | None  # (last_seq, labeled_records) now stored; None: no cursor
 
 
-def bounds_of(policy: Policy, now: datetime, upto_seq: int | None = None) -> WindowBounds:
+def bounds_of(
+    policy: Policy, now: datetime, upto_seq: int | None = None, from_seq: int | None = None
+) -> WindowBounds:
     duration = policy.window_duration
     if duration is not None:
-        return WindowBounds(start=now - duration.as_timedelta(), end=now, upto_seq=upto_seq)
+        return WindowBounds(
+            start=now - duration.as_timedelta(), end=now, upto_seq=upto_seq, from_seq=from_seq
+        )
     rows = policy.window_rows or DEFAULT_WINDOW_ROWS
-    return WindowBounds(rows=rows, upto_seq=upto_seq)
+    return WindowBounds(rows=rows, upto_seq=upto_seq, from_seq=from_seq)
 
 
 def read_window(
@@ -217,10 +232,18 @@ class Evaluator:
                 await asyncio.wait_for(stop.wait(), timeout=delay)
 
     async def evaluate_once(self) -> list[Evaluated]:
+        try:
+            departed = await self._resolve_departed()
+        except Exception:
+            # The windows do not depend on it: a failure here must not stop them.
+            log.exception("the alerts of versions that left their aliases could not be resolved")
+            departed = set()
         done: list[Evaluated] = []
         for policy in await asyncio.to_thread(self._policies.enabled):
             with_traffic = await asyncio.to_thread(self._versions, policy.model)
             for version, last_seq in sorted(with_traffic.items()):
+                if version in departed:  # its last records must not fire again what resolved
+                    continue
                 try:
                     evaluated = await self._evaluate(policy, version, last_seq)
                 except Exception as error:
@@ -234,6 +257,69 @@ class Evaluator:
                 if evaluated is not None:
                     done.append(evaluated)
         return done
+
+    def _recent_aliases(self, version: str) -> set[str]:
+        with self._db.unit_of_work(read_only=True) as session:
+            return self._repo.recent_aliases(session, version, ALIAS_RECORDS)
+
+    async def _resolve_departed(self) -> set[str]:
+        """Resolves the firing alerts of each version that left every alias its newest traffic
+        came through; returns those versions. A version watched by its own name (traffic
+        without an alias) never leaves, and one whose aliases the registry cannot resolve now
+        is looked at again in the next evaluation."""
+        firing = await asyncio.to_thread(self._alerts.firing_versions)
+        targets: dict[tuple[str, str], str | None] = {}  # one registry call per alias and pass
+        departed: set[str] = set()
+        changes: list[Change] = []
+        for version, model in sorted(firing.items()):
+            # A sender may log any text as the alias; one that is no alias name cannot be
+            # looked up, and says nothing about where the traffic goes.
+            aliases = {
+                alias
+                for alias in await asyncio.to_thread(self._recent_aliases, version)
+                if ALIAS.fullmatch(alias)
+            }
+            try:
+                for alias in sorted(aliases):
+                    if (model, alias) not in targets:
+                        targets[model, alias] = await self._references.alias_target(model, alias)
+            except SlipwayError as error:
+                log.warning(
+                    "the aliases of a version could not be resolved",
+                    version=version,
+                    error=str(error),
+                )
+                continue
+            now_at = {alias: targets[model, alias] for alias in aliases}
+            if not now_at or version in now_at.values():
+                continue
+            departed.add(version)
+            resolved = await asyncio.to_thread(
+                self._alerts.resolve_departed, version, now_at, uuid.uuid4().hex
+            )
+            for change in resolved:
+                log.info(
+                    "alert resolved",
+                    alert=change.alert.name,
+                    reason=change.alert.resolve_reason,
+                    version=version,
+                    policy=change.alert.policy,
+                )
+            changes.extend(resolved)
+        await self._announce(changes)
+        return departed
+
+    async def _announce(self, changes: list[Change]) -> None:
+        """Metrics and watchers learn of ``changes``."""
+        if not changes:
+            return
+        if self._metrics is not None:
+            for change in changes:
+                self._metrics.observe_alert(change.alert, change.transition)
+            counts = await asyncio.to_thread(self._alerts.firing_counts)
+            self._metrics.set_firing(counts)
+        if self.on_change is not None:
+            self.on_change()
 
     def purge(self) -> tuple[int, int]:
         """Delete prediction logs and waiting labels past the retention, in batches, each
@@ -268,7 +354,17 @@ class Evaluator:
         of its records got their labels."""
         with self._db.unit_of_work(read_only=True) as session:
             cursor = self._repo.get_cursor(session, policy.name.rsplit("/", 1)[-1], version)
-            after = cursor.last_seq if cursor is not None else 0
+            if cursor is not None:
+                after, start_seq = cursor.last_seq, None
+            else:
+                # The policy's first window: it starts with the first record received after
+                # the policy was created, not with the oldest one stored.
+                after = (
+                    self._repo.last_seq_before(session, version, policy.create_time)
+                    if policy.create_time is not None
+                    else 0
+                )
+                start_seq = after + 1
             if after >= last_seq:
                 due = False
             elif (duration := policy.window_duration) is not None:
@@ -278,7 +374,11 @@ class Evaluator:
                 due = self._repo.rows_after(session, version, after, last_seq) >= rows
             if due:
                 expected = None if cursor is None else (cursor.last_seq, cursor.labeled_records)
-                return Due(bounds_of(policy, now, upto_seq=last_seq), last_seq, expected)
+                return Due(
+                    bounds_of(policy, now, upto_seq=last_seq, from_seq=start_seq),
+                    last_seq,
+                    expected,
+                )
             if cursor is None:
                 return None
             labeled = self._repo.labeled_records(
@@ -344,14 +444,7 @@ class Evaluator:
             retrained = await self._retrain(policy, reference, changes, request_id, now)
             if retrained is not None:
                 changes.append(retrained)
-        if changes:
-            if self._metrics is not None:
-                for change in changes:
-                    self._metrics.observe_alert(change.alert, change.transition)
-                counts = await asyncio.to_thread(self._alerts.firing_counts)
-                self._metrics.set_firing(counts)
-            if self.on_change is not None:
-                self.on_change()
+        await self._announce(changes)
         return Evaluated(policy.name, version, report, changes)
 
     async def _retrain(

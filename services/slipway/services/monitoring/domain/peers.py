@@ -18,6 +18,10 @@ class ReferenceSource(Protocol):
     async def reference(self, name: str) -> Reference:
         """The reference of version ``name`` (``models/m/versions/n``)."""
 
+    async def alias_target(self, model: str, alias: str) -> str | None:
+        """The version ``models/m@alias`` points to now; None when the alias is not set.
+        Raises when the registry cannot say (unreachable, refused)."""
+
 
 class Retrainer(Protocol):
     """Starts retraining jobs, unless one is running or the policy's cooldown holds."""

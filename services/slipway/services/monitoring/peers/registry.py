@@ -159,6 +159,13 @@ class RegistryReferenceSource:
         """``models/m/versions/n`` for a version name or ``models/m@alias``."""
         return (await self.version(name)).name
 
+    async def alias_target(self, model: str, alias: str) -> str | None:
+        """The version ``models/m@alias`` points to now; None when the alias is not set."""
+        try:
+            return (await self.version(f"{model}@{alias}")).name
+        except NotFoundError:
+            return None
+
     async def reference(self, name: str) -> Reference:
         """The reference of version ``name`` (``models/m/versions/n``)."""
         cached = self._references.get(name)

@@ -126,6 +126,9 @@ class MonitoringRepository(Protocol):
     def firing_alerts_of_policy(self, session: Session, policy: str) -> list[Alert]:
         """The firing alerts of ``policy``, oldest first, locked."""
 
+    def firing_alerts_of_version(self, session: Session, version: str) -> list[Alert]:
+        """The firing alerts of ``version`` (under any policy), oldest first, locked."""
+
     def add_alert(self, session: Session, alert: Alert, *, now: datetime) -> None: ...
 
     def save_alert(
@@ -206,6 +209,12 @@ class MonitoringRepository(Protocol):
     def versions_with_traffic(self, session: Session, model: str) -> dict[str, int]: ...
 
     def rows_after(self, session: Session, version: str, after_seq: int, upto_seq: int) -> int: ...
+
+    def recent_aliases(self, session: Session, version: str, records: int) -> set[str]:
+        """The aliases (not "") the newest ``records`` records of ``version`` came through."""
+
+    def last_seq_before(self, session: Session, version: str, received_before: datetime) -> int:
+        """The sequence of the newest record of ``version`` received before a time; 0: none."""
 
     def labeled_records(
         self, session: Session, version: str, first_seq: int, last_seq: int
@@ -369,6 +378,15 @@ class SqlMonitoringRepository:
         rows = session.scalars(
             select(AlertRow)
             .where(AlertRow.policy == policy, AlertRow.state == "firing")
+            .order_by(AlertRow.fire_time)
+            .with_for_update()
+        ).all()
+        return [_alert(r) for r in rows]
+
+    def firing_alerts_of_version(self, session: Session, version: str) -> list[Alert]:
+        rows = session.scalars(
+            select(AlertRow)
+            .where(AlertRow.model_version == version, AlertRow.state == "firing")
             .order_by(AlertRow.fire_time)
             .with_for_update()
         ).all()
@@ -616,6 +634,28 @@ class SqlMonitoringRepository:
             )
         )
         return int(total or 0)
+
+    def recent_aliases(self, session: Session, version: str, records: int) -> set[str]:
+        # The newest records only, read through the (version, seq) index: a version's whole
+        # history would be a scan, and what matters is how its traffic arrives now.
+        newest = (
+            select(PredictionRow.alias)
+            .where(PredictionRow.model_version == version)
+            .order_by(PredictionRow.seq.desc())
+            .limit(records)
+            .subquery()
+        )
+        found = session.scalars(select(newest.c.alias).distinct()).all()
+        return {alias for alias in found if alias}
+
+    def last_seq_before(self, session: Session, version: str, received_before: datetime) -> int:
+        last = session.scalar(
+            select(func.max(PredictionRow.seq)).where(
+                PredictionRow.model_version == version,
+                PredictionRow.received_time < received_before,
+            )
+        )
+        return int(last or 0)
 
     def labeled_records(self, session: Session, version: str, first_seq: int, last_seq: int) -> int:
         """The records of ``version`` between two sequences (inclusive) that have labels."""
