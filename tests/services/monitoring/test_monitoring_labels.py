@@ -1,0 +1,119 @@
+"""Ground truth that cannot be a label of its version: rejected at ingest with a reason, counted
+and audited; and whatever labels are stored, a report answers OK, with the metrics that cannot
+be computed marked unavailable; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+
+from slipway.core.db import Database
+from slipway.monitoring.v1 import prediction_record_pb2
+from slipway.services.monitoring.domain.performance import computed_metrics
+from slipway.services.monitoring.domain.reference import Reference
+from slipway.services.monitoring.domain.window import Labeled
+from slipway.services.monitoring.messages import ground_truth_from_pb
+from slipway.services.monitoring.storage.repository import SqlMonitoringRepository
+from support.monitoring import (
+    FEATURES,
+    Fruit,
+    label_tensor,
+    running_monitoring,
+    scored_records,
+    traffic,
+)
+from support.registry import Registry
+
+
+def store_label_bypassing_ingest(db: Database, request_id: str, values: np.ndarray) -> None:
+    """Writes a label straight into storage, as a label stored before ingest checked labels
+    would be."""
+    label = ground_truth_from_pb(
+        prediction_record_pb2.GroundTruth(request_id=request_id, labels=label_tensor(values))
+    ).labels
+    assert label is not None
+    repository = SqlMonitoringRepository()
+    with db.unit_of_work() as session:
+        seqs = [seq for seq, _ in repository.predictions_of_request(session, request_id, "")]
+        repository.set_labels(session, seqs, label, None)
+
+
+async def test_a_report_over_labels_that_are_not_the_versions_classes_answers_ok(
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+    registry: Registry,
+    service_token_file: Path,
+    fruit: Fruit,
+) -> None:
+    window = traffic(tmp_path, 200, seed=7)
+    async with running_monitoring(
+        migrated_db,
+        tmp_path / "monitoring",
+        tokens_file,
+        tokens,
+        registry.address,
+        service_token_file,
+        evaluate=False,
+    ) as monitoring:
+        records = scored_records(
+            fruit.version, fruit.model, window.rows, FEATURES, prefix="mixed", per_record=20
+        )
+        await monitoring.ingest(records)
+        # Half the records get their true labels; the others a text and an integer that are
+        # no class of the version (its classes are "big" and "small").
+        good = await monitoring.label(
+            [(r.request_id, window.labels[i * 20 : (i + 1) * 20]) for i, r in enumerate(records)][
+                :5
+            ]
+        )
+        assert good.matched_count == 5
+        for i, r in enumerate(records[5:]):
+            bad = np.array(["x"] * 20, dtype=object) if i % 2 else np.full(20, 2)
+            await asyncio.to_thread(store_label_bypassing_ingest, migrated_db, r.request_id, bad)
+
+        report = await monitoring.report(fruit.version)
+
+        assert report.performance.labeled_row_count == 100
+        assert report.performance.invalid_label_count == 100
+        assert {m.metric for m in report.performance.metrics} >= {"accuracy", "f1"}
+        assert not report.performance.unavailable_metrics
+
+        # Only bad labels: nothing to judge, still no error.
+        for r in records[:5]:
+            await asyncio.to_thread(
+                store_label_bypassing_ingest, migrated_db, r.request_id, np.full(20, 2)
+            )
+        report = await monitoring.report(fruit.version)
+        assert report.performance.invalid_label_count == 200
+        assert not report.performance.metrics
+
+
+def test_a_metric_that_cannot_be_computed_is_reported_unavailable_with_its_reason() -> None:
+    reference = Reference(
+        version="models/m/versions/1",
+        model="models/m",
+        task="classification",
+        features=(),
+        columns={},
+        target=None,
+        outputs={},
+        class_labels=("0", "1"),
+        holdout_metrics={},
+        training_job="",
+        profile_row_count=0,
+    )
+    # predict_proba rows of different widths: scikit-learn (or numpy) cannot take them.
+    labeled = Labeled(
+        truth=["0", "1", "1"],
+        predicted=["0", "1", "0"],
+        proba=[np.array([0.9, 0.1]), np.array([0.2, 0.8]), np.array([0.5, 0.3, 0.2])],
+    )
+    values, unavailable = computed_metrics(reference, labeled)
+    assert values == {}
+    assert {u.metric for u in unavailable} == {"accuracy", "f1", "roc_auc", "log_loss"}
+    assert {u.reason for u in unavailable} == {"METRIC_UNDEFINED"}
+    assert all(u.detail for u in unavailable)
