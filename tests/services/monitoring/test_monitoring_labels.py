@@ -5,10 +5,13 @@ be computed marked unavailable; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import numpy as np
+from prometheus_client import CollectorRegistry
 
+from slipway.audit.v1 import audit_service_pb2
 from slipway.core.db import Database
 from slipway.monitoring.v1 import prediction_record_pb2
 from slipway.services.monitoring.domain.performance import computed_metrics
@@ -19,12 +22,84 @@ from slipway.services.monitoring.storage.repository import SqlMonitoringReposito
 from support.monitoring import (
     FEATURES,
     Fruit,
+    Monitoring,
     label_tensor,
     running_monitoring,
     scored_records,
     traffic,
 )
 from support.registry import Registry
+
+
+def _series(monitoring: Monitoring) -> dict[str, float]:
+    registry = CollectorRegistry()
+    for collector in monitoring.app.collectors:
+        registry.register(collector)
+    return {
+        f"{sample.name}{sample.labels}": sample.value
+        for family in registry.collect()
+        for sample in family.samples
+    }
+
+
+async def _payloads(monitoring: Monitoring, action: str) -> list[dict[str, object]]:
+    reply = await monitoring.audit.ListAuditEvents(
+        audit_service_pb2.ListAuditEventsRequest(page_size=1000), metadata=monitoring.as_("auditor")
+    )
+    return [json.loads(e.payload_json) for e in reply.events if e.action == action]
+
+
+async def test_labels_that_are_no_class_of_the_version_are_rejected_counted_and_audited(
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+    registry: Registry,
+    service_token_file: Path,
+    fruit: Fruit,
+) -> None:
+    window = traffic(tmp_path, 60, seed=3)
+    async with running_monitoring(
+        migrated_db,
+        tmp_path / "monitoring",
+        tokens_file,
+        tokens,
+        registry.address,
+        service_token_file,
+        evaluate=False,
+    ) as monitoring:
+        records = scored_records(
+            fruit.version, fruit.model, window.rows, FEATURES, prefix="r", per_record=20
+        )
+        await monitoring.ingest(records[:2])
+        # The version's classes are "big" and "small": a text and an integer that are neither.
+        reply = await monitoring.label(
+            [
+                ("r-0", np.array(["x"] * 20, dtype=object)),
+                ("r-1", np.full(20, 2)),
+                ("r-2", np.full(20, 2)),  # its prediction comes later: checked when it joins
+            ]
+        )
+        assert (reply.matched_count, reply.pending_count, reply.rejected_count) == (0, 1, 2)
+        good = await monitoring.label([("r-1", window.labels[20:40])])
+        assert good.matched_count == 1
+        await monitoring.ingest(records[2:])
+
+        events = await _payloads(monitoring, "monitoring.IngestGroundTruth")
+        assert {"rejected": 2, "rejected_by_reason": {"LABEL_UNKNOWN_CLASS": 2}}.items() <= (
+            next(e for e in events if e["rejected"] == 2).items()
+        )
+        batches = await _payloads(monitoring, "monitoring.IngestPredictions")
+        assert {"LABEL_UNKNOWN_CLASS": 1} in [b["labels_rejected"] for b in batches]
+        series = _series(monitoring)
+        rejected = "slipway_monitoring_rejected_ground_truth_total{'reason': 'LABEL_UNKNOWN_CLASS'}"
+        assert series[rejected] == 3
+        outcome = "slipway_monitoring_ground_truth_total{'outcome': 'rejected'}"
+        assert series[outcome] == 3
+
+        report = await monitoring.report(fruit.version)
+        assert report.performance.labeled_row_count == 20  # r-1's true labels only
+        assert report.performance.invalid_label_count == 0
 
 
 def store_label_bypassing_ingest(db: Database, request_id: str, values: np.ndarray) -> None:
@@ -36,7 +111,7 @@ def store_label_bypassing_ingest(db: Database, request_id: str, values: np.ndarr
     assert label is not None
     repository = SqlMonitoringRepository()
     with db.unit_of_work() as session:
-        seqs = [seq for seq, _ in repository.predictions_of_request(session, request_id, "")]
+        seqs = [seq for seq, _, _ in repository.predictions_of_request(session, request_id, "")]
         repository.set_labels(session, seqs, label, None)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from slipway.services.monitoring.domain.entities import RetrainingOutcome, RetrainingRequest
+from slipway.services.monitoring.domain.labels import LabelSpace
 from slipway.services.monitoring.domain.reference import Reference
 
 
@@ -17,6 +18,11 @@ class ReferenceSource(Protocol):
 
     async def reference(self, name: str) -> Reference:
         """The reference of version ``name`` (``models/m/versions/n``)."""
+
+    async def label_space(self, name: str) -> LabelSpace | None:
+        """What can be a label of version ``name`` (``models/m/versions/n``); None when the
+        registry cannot say now (no such version, or unreachable): labels are then accepted
+        and the evaluation leaves out those that turn out foreign."""
 
 
 class Retrainer(Protocol):
