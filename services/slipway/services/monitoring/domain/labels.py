@@ -22,6 +22,7 @@ import numpy as np
 from slipway.core.reasons import Reason
 from slipway.services.monitoring.domain.entities import Tensor
 from slipway.services.monitoring.domain.reference import Task, label_text
+from slipway.services.monitoring.domain.tensors import decode_tensor
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,6 @@ class LabelSpace:
 
     def tensor_problem(self, tensor: Tensor) -> Reason | None:
         """Why a label tensor cannot hold labels of this version; None when it can."""
-        # Imported here: window.py imports this module for the evaluation-time check.
-        from slipway.services.monitoring.domain.window import decode_tensor
-
         try:
             values = decode_tensor(replace(tensor, missing_mask=b"")).ravel().tolist()
         except (ValueError, KeyError):

@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from slipway.ml.tensors import NUMPY_TYPES, unpack_bytes
 from slipway.services.monitoring.domain.entities import PredictionRecord, SchemaIssueKind, Tensor
 from slipway.services.monitoring.domain.labels import LabelSpace
 from slipway.services.monitoring.domain.reference import (
@@ -36,6 +35,7 @@ from slipway.services.monitoring.domain.reference import (
     label_text,
     proba_column,
 )
+from slipway.services.monitoring.domain.tensors import decode_tensor
 from slipway.services.monitoring.stats.missing import missing
 from slipway.services.monitoring.stats.windows import Reservoir
 
@@ -78,28 +78,6 @@ class WindowData:
     label_values: Array  # every label in the sample of labeled rows, for target drift
     first_seq: int | None = None  # the oldest record in the window
     labeled_records: int = 0  # records of the window with their labels
-
-
-def decode_tensor(tensor: Tensor) -> Array:
-    """A logged tensor as numbers (float64, NaN where masked) or text (None where masked)."""
-    count = int(np.prod(tensor.shape)) if tensor.shape else 0
-    name = tensor.data_type
-    mask = (
-        np.frombuffer(tensor.missing_mask, dtype=np.uint8).astype(bool)
-        if tensor.missing_mask
-        else None
-    )
-    if name == "BYTES":
-        items = unpack_bytes(tensor.raw_contents, count)
-        values: Array = np.array([i.decode(errors="replace") for i in items], dtype=object)
-        if mask is not None:
-            values[mask] = None
-    else:
-        values = np.frombuffer(tensor.raw_contents, dtype=NUMPY_TYPES[name]).astype(np.float64)
-        if mask is not None:
-            values = values.copy()
-            values[mask] = np.nan
-    return values.reshape(tuple(tensor.shape))
 
 
 class WindowBuilder:
