@@ -13,7 +13,10 @@ from prometheus_client import CollectorRegistry
 
 from slipway.audit.v1 import audit_service_pb2
 from slipway.core.db import Database
+from slipway.core.reasons import Reason
 from slipway.monitoring.v1 import prediction_record_pb2
+from slipway.services.monitoring.domain.entities import Tensor
+from slipway.services.monitoring.domain.labels import LabelSpace
 from slipway.services.monitoring.domain.performance import computed_metrics
 from slipway.services.monitoring.domain.reference import Reference
 from slipway.services.monitoring.domain.window import Labeled
@@ -192,3 +195,30 @@ def test_a_metric_that_cannot_be_computed_is_reported_unavailable_with_its_reaso
     assert {u.metric for u in unavailable} == {"accuracy", "f1", "roc_auc", "log_loss"}
     assert {u.reason for u in unavailable} == {"METRIC_UNDEFINED"}
     assert all(u.detail for u in unavailable)
+
+
+def _tensor(values: np.ndarray, missing: list[int] | None = None) -> Tensor:
+    message = label_tensor(values)
+    if missing is not None:
+        message.missing_mask = bytes(missing)
+    label = ground_truth_from_pb(
+        prediction_record_pb2.GroundTruth(request_id="r", labels=message)
+    ).labels
+    assert label is not None
+    return label
+
+
+def test_the_label_space_of_a_version_names_what_cannot_be_its_label() -> None:
+    binary = LabelSpace("models/m/versions/1", "classification", frozenset({"0", "1"}))
+    assert binary.tensor_problem(_tensor(np.array([0, 1, 1]))) is None
+    assert binary.tensor_problem(_tensor(np.array([0.0, 1.0]))) is None  # 1.0 names class 1
+    assert binary.tensor_problem(_tensor(np.array([0, 2]))) is Reason.LABEL_UNKNOWN_CLASS
+    unknown = binary.tensor_problem(_tensor(np.array(["x"], dtype=object)))
+    assert unknown is Reason.LABEL_UNKNOWN_CLASS
+    regression = LabelSpace("models/r/versions/1", "regression")
+    assert regression.tensor_problem(_tensor(np.array([1.5, -2.0]))) is None
+    assert regression.tensor_problem(_tensor(np.array([1.5, np.nan]), [0, 1])) is None  # masked
+    text = regression.tensor_problem(_tensor(np.array(["x"], dtype=object)))
+    assert text is Reason.LABEL_NOT_NUMERIC
+    assert regression.tensor_problem(_tensor(np.array([np.inf]))) is Reason.LABEL_NOT_FINITE
+    assert regression.tensor_problem(_tensor(np.array([np.nan]))) is Reason.LABEL_NOT_FINITE
