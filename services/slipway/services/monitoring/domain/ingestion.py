@@ -193,12 +193,16 @@ class Ingestion:
         are waiting for (asked only when some are)."""
         spaces: dict[str, LabelSpace] = {}
         if self._references is not None and records:
+            # Only ids and names that could be stored: a NUL would not even reach PostgreSQL.
             waiting = await run_blocking(
-                self._pending_requests, [r.request_id for r in records if r.request_id]
+                self._pending_requests,
+                [r.request_id for r in records if _storable_id(r.request_id)],
             )
             if waiting:
                 spaces = await self._spaces(
-                    r.model_version for r in records if r.request_id in waiting
+                    r.model_version
+                    for r in records
+                    if r.request_id in waiting and model_of_version(r.model_version) is not None
                 )
         return await run_blocking(
             self.ingest_predictions,
