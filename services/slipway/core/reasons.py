@@ -188,6 +188,26 @@ class Reason(StrEnum):
         "INVALID_ARGUMENT",
         "A label key is malformed or a label value is too long.",
     )
+    LABEL_UNKNOWN_CLASS = (
+        "LABEL_UNKNOWN_CLASS",
+        "INVALID_ARGUMENT",
+        "A ground-truth label is not one of the classes of the version its prediction came from.",
+    )
+    LABEL_NOT_NUMERIC = (
+        "LABEL_NOT_NUMERIC",
+        "INVALID_ARGUMENT",
+        "A ground-truth label is text, but the version predicts a numeric (regression) target.",
+    )
+    LABEL_NOT_FINITE = (
+        "LABEL_NOT_FINITE",
+        "INVALID_ARGUMENT",
+        "A ground-truth label of a regression version is infinite or NaN.",
+    )
+    METRIC_UNDEFINED = (
+        "METRIC_UNDEFINED",
+        VARIOUS,
+        "A performance metric cannot be computed on the window's labels (reported, not raised).",
+    )
     TEXT_TOO_LONG = (
         "TEXT_TOO_LONG",
         "INVALID_ARGUMENT",

@@ -54,7 +54,8 @@ def build(settings: MonitoringSettings, db: Database) -> ServiceApp:
         retention=timedelta(days=settings.retention_days),
         metrics=metrics,
     )
-    servicer = MonitoringServicer(Ingestion(db, repository), policies, alerts, evaluator, metrics)
+    ingestion = Ingestion(db, repository, references)
+    servicer = MonitoringServicer(ingestion, policies, alerts, evaluator, metrics)
     evaluator.on_change = servicer.notify
     stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []

@@ -57,6 +57,7 @@ from slipway.services.monitoring.domain.entities import (
     Span,
     Tensor,
     TrafficRole,
+    UnavailableMetric,
     WindowSpec,
 )
 
@@ -367,6 +368,9 @@ def _performance_pb(performance: PerformanceReport, out: report_pb2.PerformanceR
     if concept.detection_time is not None:
         result.detection_time.FromDatetime(concept.detection_time)
     out.degraded = performance.degraded
+    for u in performance.unavailable_metrics:
+        out.unavailable_metrics.add(metric=u.metric, reason=u.reason, detail=u.detail)
+    out.invalid_label_count = performance.invalid_label_count
 
 
 def _performance(message: report_pb2.PerformanceReport) -> PerformanceReport:
@@ -396,6 +400,11 @@ def _performance(message: report_pb2.PerformanceReport) -> PerformanceReport:
             ),
         ),
         degraded=message.degraded,
+        unavailable_metrics=tuple(
+            UnavailableMetric(metric=u.metric, reason=u.reason, detail=u.detail)
+            for u in message.unavailable_metrics
+        ),
+        invalid_label_count=message.invalid_label_count,
     )
 
 

@@ -46,6 +46,13 @@ class MonitoringMetrics:
             ["outcome"],
             registry=None,
         )
+        self.rejected_labels = Counter(
+            "slipway_monitoring_rejected_ground_truth_total",
+            "Ground truth entries rejected, by reason (an ErrorInfo reason of docs/errors.md): "
+            "malformed, or not a label of the version they join.",
+            ["reason"],
+            registry=None,
+        )
         self.drift_score = Gauge(
             "slipway_monitoring_drift_score",
             "Drift score of the last window: p-value (ks, chi-square, z-test) or distance "
@@ -122,6 +129,7 @@ class MonitoringMetrics:
             self.rejected_records,
             self.sender_dropped,
             self.labels,
+            self.rejected_labels,
             self.drift_score,
             self.drifted,
             self.dataset_drifted,

@@ -472,12 +472,18 @@ class PerformanceReport(_message.Message):
     METRICS_FIELD_NUMBER: _builtins.int
     CONCEPT_DRIFT_FIELD_NUMBER: _builtins.int
     DEGRADED_FIELD_NUMBER: _builtins.int
+    UNAVAILABLE_METRICS_FIELD_NUMBER: _builtins.int
+    INVALID_LABEL_COUNT_FIELD_NUMBER: _builtins.int
     labeled_row_count: _builtins.int
     """The number of rows in the window with ground truth."""
     label_coverage: _builtins.float
     """The share of the window's rows with ground truth."""
     degraded: _builtins.bool
     """Whether any metric exceeded its threshold or concept drift was detected."""
+    invalid_label_count: _builtins.int
+    """The number of labeled rows left out of the metrics because their label cannot be a label of
+    the version (a class it does not have, text for a regression target, a non-finite number).
+    """
     @_builtins.property
     def metrics(self) -> _containers.RepeatedCompositeFieldContainer[Global___MetricComparison]:
         """One entry per metric."""
@@ -485,6 +491,12 @@ class PerformanceReport(_message.Message):
     @_builtins.property
     def concept_drift(self) -> Global___ConceptDriftResult:
         """The concept drift detector's result on the error stream."""
+
+    @_builtins.property
+    def unavailable_metrics(self) -> _containers.RepeatedCompositeFieldContainer[Global___UnavailableMetric]:
+        """The metrics that could not be computed on the window, each with why; they are absent from
+        `metrics` and judge nothing.
+        """
 
     def __init__(
         self,
@@ -494,14 +506,48 @@ class PerformanceReport(_message.Message):
         metrics: _abc.Iterable[Global___MetricComparison] | None = ...,
         concept_drift: Global___ConceptDriftResult | None = ...,
         degraded: _builtins.bool = ...,
+        unavailable_metrics: _abc.Iterable[Global___UnavailableMetric] | None = ...,
+        invalid_label_count: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["concept_drift", b"concept_drift"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["concept_drift", b"concept_drift", "degraded", b"degraded", "label_coverage", b"label_coverage", "labeled_row_count", b"labeled_row_count", "metrics", b"metrics"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["concept_drift", b"concept_drift", "degraded", b"degraded", "invalid_label_count", b"invalid_label_count", "label_coverage", b"label_coverage", "labeled_row_count", b"labeled_row_count", "metrics", b"metrics", "unavailable_metrics", b"unavailable_metrics"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PerformanceReport: _TypeAlias = PerformanceReport  # noqa: Y015
+
+@_typing.final
+class UnavailableMetric(_message.Message):
+    """A metric that could not be computed on the window."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    METRIC_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    metric: _builtins.str
+    """The metric, as in `MetricComparison.metric`."""
+    reason: _builtins.str
+    """Why, machine-readable: a reason of the catalogue in `docs/errors.md` (for example
+    `METRIC_UNDEFINED`).
+    """
+    detail: _builtins.str
+    """Why, for people."""
+    def __init__(
+        self,
+        *,
+        metric: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        detail: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["detail", b"detail", "metric", b"metric", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UnavailableMetric: _TypeAlias = UnavailableMetric  # noqa: Y015
 
 @_typing.final
 class MetricComparison(_message.Message):

@@ -94,8 +94,7 @@ class MonitoringServicer:
         actor = current_principal()
         accepted = rows = rejected = 0
         async for batch in request_iterator:  # one transaction per batch, not per stream
-            result = await run_blocking(
-                self._ingestion.ingest_predictions,
+            result = await self._ingestion.receive_predictions(
                 actor,
                 [record_from_pb(r) for r in batch.records],
                 dropped=batch.dropped_record_count,
@@ -118,6 +117,9 @@ class MonitoringServicer:
             )
         if result.rejected:
             metrics.rejected_records.inc(result.rejected)
+        for reason, count in result.labels_rejected.items():
+            metrics.labels.labels("rejected").inc(count)
+            metrics.rejected_labels.labels(reason).inc(count)
         for model, records, rows in result.by_model:
             metrics.ingested_records.labels(model).inc(records)
             metrics.ingested_rows.labels(model).inc(rows)
@@ -125,8 +127,7 @@ class MonitoringServicer:
     async def IngestGroundTruth(
         self, request: pb.IngestGroundTruthRequest, context: Context
     ) -> pb.IngestGroundTruthResponse:
-        result = await run_blocking(
-            self._ingestion.ingest_ground_truth,
+        result = await self._ingestion.receive_ground_truth(
             current_principal(),
             [ground_truth_from_pb(t) for t in request.ground_truths],
             request_id=request.request_id,
@@ -138,6 +139,8 @@ class MonitoringServicer:
         ):
             if count:
                 self._metrics.labels.labels(outcome).inc(count)
+        for reason, count in result.rejected_by_reason.items():
+            self._metrics.rejected_labels.labels(reason).inc(count)
         return pb.IngestGroundTruthResponse(
             matched_count=result.matched,
             pending_count=result.pending,

@@ -414,12 +414,23 @@ class ConceptDriftResult:
 
 
 @dataclass(frozen=True)
+class UnavailableMetric:
+    """A metric that could not be computed on a window, and why (a ``Reason`` wire string)."""
+
+    metric: str
+    reason: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class PerformanceReport:
     labeled_row_count: int = 0
     label_coverage: float = 0.0
     metrics: tuple[MetricComparison, ...] = ()
     concept_drift: ConceptDriftResult = field(default_factory=ConceptDriftResult)
     degraded: bool = False
+    unavailable_metrics: tuple[UnavailableMetric, ...] = ()
+    invalid_label_count: int = 0  # labeled rows left out: not a label the version can have
 
 
 @dataclass(frozen=True)

@@ -5,18 +5,28 @@ records are counted as rejected and the rest of the batch is kept (a sender cann
 after the fact, and losing a whole batch for one bad record would hide traffic). A batch resent
 with the same request id is stored once. Labels whose prediction has not arrived yet wait in
 ``monitoring_pending_labels`` and are joined when it does.
+
+A label is checked against the label space of each version it joins (``domain/labels.py``: the
+version's classes, or finite numbers for regression), when it joins: at once when its prediction
+is stored, else when the prediction arrives. It joins the versions it can be a label of; one that
+fits none is rejected with the reason, and the rejections of a call are counted by reason in its
+audit event. The spaces come from the registry before the transaction opens; a version the
+registry cannot speak for accepts any label, and the evaluation leaves out the foreign ones.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
 from slipway.core.audit import record as audit_record
+from slipway.core.blocking import run_blocking
 from slipway.core.context import Principal
 from slipway.core.db import Database
 from slipway.core.errors import InvalidArgumentError
@@ -30,6 +40,8 @@ from slipway.services.monitoring.domain.entities import (
     Tensor,
     TrafficRole,
 )
+from slipway.services.monitoring.domain.labels import LabelSpace
+from slipway.services.monitoring.domain.peers import ReferenceSource
 from slipway.services.monitoring.storage.repository import MonitoringRepository
 
 SERVICE = "monitoring"
@@ -51,6 +63,8 @@ class BatchResult:
     by_model: tuple[tuple[str, int, int], ...] = ()
     """(model, accepted records, their rows) per model, so that callers need not check the
     records again to count them."""
+    labels_rejected: Mapping[str, int] = field(default_factory=dict)
+    """Waiting labels that joined none of the batch's records, by reason (a ``Reason``)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +72,7 @@ class LabelResult:
     matched: int = 0
     pending: int = 0
     rejected: int = 0
+    rejected_by_reason: Mapping[str, int] = field(default_factory=dict)  # ``Reason`` -> entries
 
 
 def _now() -> datetime:
@@ -128,10 +143,89 @@ def record_problem(record: PredictionRecord) -> str:
     return ""
 
 
+Spaces = Mapping[str, LabelSpace]  # version -> its label space, for the versions known
+
+
+def _space_problem(spaces: Spaces, version: str, label: Tensor) -> Reason | None:
+    space = spaces.get(version)
+    return space.tensor_problem(label) if space is not None else None
+
+
 class Ingestion:
-    def __init__(self, db: Database, repository: MonitoringRepository) -> None:
+    def __init__(
+        self,
+        db: Database,
+        repository: MonitoringRepository,
+        references: ReferenceSource | None = None,
+    ) -> None:
         self._db = db
         self._repo = repository
+        self._references = references
+
+    async def _spaces(self, versions: Iterable[str]) -> dict[str, LabelSpace]:
+        if self._references is None:
+            return {}
+        found: dict[str, LabelSpace] = {}
+        for version in sorted(set(versions)):
+            space = await self._references.label_space(version)
+            if space is not None:
+                found[version] = space
+        return found
+
+    def _versions_of_requests(self, request_ids: list[str]) -> set[str]:
+        with self._db.unit_of_work(read_only=True) as session:
+            return self._repo.versions_of_requests(session, request_ids)
+
+    def _pending_requests(self, request_ids: list[str]) -> set[str]:
+        with self._db.unit_of_work(read_only=True) as session:
+            return self._repo.requests_with_pending_labels(session, request_ids)
+
+    async def receive_predictions(
+        self,
+        actor: Principal,
+        records: list[PredictionRecord],
+        *,
+        dropped: int,
+        sender: str,
+        request_id: str,
+    ) -> BatchResult:
+        """``ingest_predictions`` with the label spaces of the versions whose records labels
+        are waiting for (asked only when some are)."""
+        spaces: dict[str, LabelSpace] = {}
+        if self._references is not None and records:
+            # Only ids and names that could be stored: a NUL would not even reach PostgreSQL.
+            waiting = await run_blocking(
+                self._pending_requests,
+                [r.request_id for r in records if _storable_id(r.request_id)],
+            )
+            if waiting:
+                spaces = await self._spaces(
+                    r.model_version
+                    for r in records
+                    if r.request_id in waiting and model_of_version(r.model_version) is not None
+                )
+        return await run_blocking(
+            self.ingest_predictions,
+            actor,
+            records,
+            dropped=dropped,
+            sender=sender,
+            request_id=request_id,
+            spaces=spaces,
+        )
+
+    async def receive_ground_truth(
+        self, actor: Principal, truths: list[GroundTruth], *, request_id: str
+    ) -> LabelResult:
+        """``ingest_ground_truth`` with the label spaces of the versions the labels join."""
+        spaces: dict[str, LabelSpace] = {}
+        if self._references is not None and len(truths) <= MAX_LABELS_PER_CALL:
+            ids = [t.request_id for t in truths if not label_problem(t)]
+            if ids:
+                spaces = await self._spaces(await run_blocking(self._versions_of_requests, ids))
+        return await run_blocking(
+            self.ingest_ground_truth, actor, truths, request_id=request_id, spaces=spaces
+        )
 
     def ingest_predictions(
         self,
@@ -141,6 +235,7 @@ class Ingestion:
         dropped: int,
         sender: str,
         request_id: str,
+        spaces: Spaces | None = None,
     ) -> BatchResult:
         key = key_for(SERVICE, "IngestPredictions", request_id, actor.name)
         now = _now()
@@ -178,7 +273,7 @@ class Ingestion:
                 counts[1] += item.row_count
             self._repo.add_predictions(session, values)
             # Only stored records join: a rejected one's request id may not even be storable.
-            self._join_pending(session, stored)
+            labels_rejected = self._join_pending(session, stored, spaces or {})
             audit_record(
                 session,
                 service=SERVICE,
@@ -192,37 +287,60 @@ class Ingestion:
                     "rejected": rejected,
                     "dropped_by_sender": dropped,
                     "sender": sender[:256],
+                    "labels_rejected": labels_rejected,
                 },
             )
             call.remember(accepted=accepted)
             return BatchResult(
-                accepted, rows, rejected, tuple((m, c[0], c[1]) for m, c in sorted(models.items()))
+                accepted,
+                rows,
+                rejected,
+                tuple((m, c[0], c[1]) for m, c in sorted(models.items())),
+                labels_rejected,
             )
 
-    def _join_pending(self, session: Session, records: list[PredictionRecord]) -> None:
-        """Labels that were waiting for these records join them; a shadow record also takes the
-        label its request's primary record already has (the shadow version scored the same
-        rows, so its performance on live traffic can be compared)."""
+    def _join_pending(
+        self, session: Session, records: list[PredictionRecord], spaces: Spaces
+    ) -> dict[str, int]:
+        """Labels that were waiting for these records join them, where they can be labels of
+        the records' versions (those that can be of none are dropped, and counted by reason);
+        a shadow record also takes the label its request's primary record already has (the
+        shadow version scored the same rows, so its performance on live traffic can be
+        compared)."""
         request_ids = sorted({r.request_id for r in records})
         if not request_ids:
-            return
+            return {}
         repo = self._repo
+        rejected: Counter[str] = Counter()
         for label in repo.pending_labels(session, request_ids):
             waiting = repo.predictions_of_request(
                 session, label.request_id, label.model, unlabeled=True
             )
-            fitting = [seq for seq, rows in waiting if _tensor_fits(label.label, rows)]
+            fitting = [(seq, v) for seq, rows, v in waiting if _tensor_fits(label.label, rows)]
             if not fitting:
                 continue
-            repo.set_labels(session, fitting, label.label, label.label_time)
+            problems = [_space_problem(spaces, v, label.label) for _, v in fitting]
+            joined = [
+                seq for (seq, _), problem in zip(fitting, problems, strict=True) if not problem
+            ]
+            if joined:
+                repo.set_labels(session, joined, label.label, label.label_time)
+            else:
+                rejected[str(next(p for p in problems if p is not None))] += 1
             repo.delete_pending_label(session, label.id)
         shadows = sorted({r.request_id for r in records if r.role is TrafficRole.SHADOW})
         if shadows:
             for known in repo.known_labels(session, shadows):
                 repo.label_unlabeled(session, known)
+        return dict(sorted(rejected.items()))
 
     def ingest_ground_truth(
-        self, actor: Principal, truths: list[GroundTruth], *, request_id: str
+        self,
+        actor: Principal,
+        truths: list[GroundTruth],
+        *,
+        request_id: str,
+        spaces: Spaces | None = None,
     ) -> LabelResult:
         if len(truths) > MAX_LABELS_PER_CALL:
             raise InvalidArgumentError.for_field(
@@ -235,11 +353,13 @@ class Ingestion:
         with mutation(self._db, key) as (session, call):
             if (done := call.answered) is not None:
                 return LabelResult(**done)
-            matched = pending = rejected = 0
+            matched = pending = 0
+            known = spaces or {}
+            rejected: Counter[str] = Counter()
             for truth in truths:
                 label = truth.labels
-                if label_problem(truth) or label is None:
-                    rejected += 1
+                if (reason := label_reason(truth)) is not None or label is None:
+                    rejected[str(reason or Reason.INVALID_ARGUMENT)] += 1
                     continue
                 time = truth.time if truth.time is not None else now
                 # Every record of the request: the version that answered, and any canary or
@@ -258,13 +378,19 @@ class Ingestion:
                     )
                     pending += 1
                     continue
-                fitting = [seq for seq, count in predictions if _tensor_fits(label, count)]
+                fitting = [(seq, v) for seq, count, v in predictions if _tensor_fits(label, count)]
                 if not fitting:
-                    rejected += 1
+                    rejected[str(Reason.INVALID_SHAPE)] += 1
                     continue
-                self._repo.set_labels(session, fitting, label, time)
+                problems = [_space_problem(known, v, label) for _, v in fitting]
+                joined = [s for (s, _), p in zip(fitting, problems, strict=True) if p is None]
+                if not joined:
+                    rejected[str(next(p for p in problems if p is not None))] += 1
+                    continue
+                self._repo.set_labels(session, joined, label, time)
                 matched += 1
-            result = LabelResult(matched, pending, rejected)
+            by_reason = dict(sorted(rejected.items()))
+            result = LabelResult(matched, pending, sum(by_reason.values()), by_reason)
             audit_record(
                 session,
                 service=SERVICE,
@@ -272,22 +398,32 @@ class Ingestion:
                 resource="groundTruth",
                 principal=actor,
                 request_id=request_id or None,
-                payload={"matched": matched, "pending": pending, "rejected": rejected},
+                payload={
+                    "matched": matched,
+                    "pending": pending,
+                    "rejected": result.rejected,
+                    "rejected_by_reason": by_reason,
+                },
             )
             call.remember(**result.__dict__)
             return result
 
 
-def label_problem(truth: GroundTruth) -> str:
-    """Why a ground truth entry cannot be stored or ever joined ("" when it can)."""
+def label_reason(truth: GroundTruth) -> Reason | None:
+    """Why a ground truth entry cannot be stored or ever joined (None when it can)."""
     if not _storable_id(truth.request_id):
-        return "request_id is required, at most 128 characters"
+        return Reason.INVALID_REQUEST_ID  # required, at most 128 characters, no NUL
     if truth.labels is None:
-        return "labels are required"
+        return Reason.INVALID_SHAPE  # labels are required
     if truth.model and not (
         truth.model.startswith("models/") and MODEL_ID.fullmatch(truth.model[len("models/") :])
     ):
-        return "model must look like models/{model}"
+        return Reason.INVALID_MODEL_ID  # must look like models/{model}
     if truth.time_invalid:
-        return "time is not a valid timestamp"
-    return ""
+        return Reason.INVALID_TIME
+    return None
+
+
+def label_problem(truth: GroundTruth) -> bool:
+    """Whether a ground truth entry cannot be stored or ever joined."""
+    return label_reason(truth) is not None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from slipway.services.monitoring.domain.entities import RetrainingOutcome, RetrainingRequest
+from slipway.services.monitoring.domain.labels import LabelSpace
 from slipway.services.monitoring.domain.reference import Reference
 
 
@@ -21,6 +22,11 @@ class ReferenceSource(Protocol):
     async def alias_target(self, model: str, alias: str) -> str | None:
         """The version ``models/m@alias`` points to now; None when the alias is not set.
         Raises when the registry cannot say (unreachable, refused)."""
+
+    async def label_space(self, name: str) -> LabelSpace | None:
+        """What can be a label of version ``name`` (``models/m/versions/n``); None when the
+        registry cannot say now (no such version, or unreachable): labels are then accepted
+        and the evaluation leaves out those that turn out foreign."""
 
 
 class Retrainer(Protocol):

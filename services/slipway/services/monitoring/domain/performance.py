@@ -19,7 +19,7 @@ Without a holdout metric the detector reads the window alone.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -33,6 +33,8 @@ from sklearn.metrics import (  # type: ignore[import-untyped]
     root_mean_squared_error,
 )
 
+from slipway.core.logs import get_logger
+from slipway.core.reasons import Reason
 from slipway.services.monitoring.domain.entities import (
     ConceptDriftDetector,
     ConceptDriftResult,
@@ -40,10 +42,13 @@ from slipway.services.monitoring.domain.entities import (
     MetricThreshold,
     PerformanceReport,
     PerformanceSettings,
+    UnavailableMetric,
 )
 from slipway.services.monitoring.domain.reference import Reference
 from slipway.services.monitoring.domain.window import Labeled
 from slipway.services.monitoring.stats.concept import Adwin, PageHinkley
+
+log = get_logger("slipway.monitoring.performance")
 
 HIGHER_IS_BETTER = frozenset({"accuracy", "f1", "roc_auc", "r2"})
 CLASSIFICATION_METRICS = ("accuracy", "f1", "roc_auc", "log_loss")
@@ -54,54 +59,92 @@ PAGE_HINKLEY_DEFAULTS = {"delta": 0.005, "threshold": 50.0, "alpha": 0.9999, "mi
 ADWIN_DEFAULTS = {"delta": 0.002}
 
 
-def _classification(reference: Reference, labeled: Labeled) -> dict[str, float]:
+Metric = Callable[[], float]
+
+
+def _classification(reference: Reference, labeled: Labeled) -> dict[str, Metric]:
     truth = np.array(labeled.truth, dtype=object).astype(str)
     predicted = np.array([str(p) for p in labeled.predicted], dtype=object).astype(str)
-    metrics = {"accuracy": float(accuracy_score(truth, predicted))}
+    metrics: dict[str, Metric] = {"accuracy": lambda: float(accuracy_score(truth, predicted))}
     classes = list(reference.class_labels)
     if len(classes) == 2:
-        metrics["f1"] = float(
+        metrics["f1"] = lambda: float(
             f1_score(truth, predicted, pos_label=classes[1], average="binary", zero_division=0)
         )
     else:
-        metrics["f1"] = float(f1_score(truth, predicted, average="macro", zero_division=0))
+        metrics["f1"] = lambda: float(f1_score(truth, predicted, average="macro", zero_division=0))
     if labeled.proba and classes:
         proba = np.vstack(labeled.proba)
         known = np.isin(truth, classes)
         if known.all() and np.isfinite(proba).all():
             if len(set(truth.tolist())) > 1:
                 if len(classes) == 2:
-                    metrics["roc_auc"] = float(roc_auc_score(truth == classes[1], proba[:, 1]))
+                    metrics["roc_auc"] = lambda: float(
+                        roc_auc_score(truth == classes[1], proba[:, 1])
+                    )
                 elif len(set(truth.tolist())) == len(classes):
-                    metrics["roc_auc"] = float(
+                    metrics["roc_auc"] = lambda: float(
                         roc_auc_score(
                             truth, proba, multi_class="ovr", average="macro", labels=classes
                         )
                     )
-            metrics["log_loss"] = float(log_loss(truth, proba, labels=classes))
+            metrics["log_loss"] = lambda: float(log_loss(truth, proba, labels=classes))
     return metrics
 
 
-def _regression(labeled: Labeled) -> dict[str, float]:
+def _regression(labeled: Labeled) -> dict[str, Metric]:
     truth = np.asarray(labeled.truth, dtype=np.float64)
     predicted = np.asarray(labeled.predicted, dtype=np.float64)
-    keep = np.isfinite(predicted)
+    keep = np.isfinite(predicted) & np.isfinite(truth)
     truth, predicted = truth[keep], predicted[keep]
     if len(truth) == 0:
         return {}
     return {
-        "rmse": float(root_mean_squared_error(truth, predicted)),
-        "mae": float(mean_absolute_error(truth, predicted)),
-        "r2": float(r2_score(truth, predicted)) if len(truth) > 1 else math.nan,
+        "rmse": lambda: float(root_mean_squared_error(truth, predicted)),
+        "mae": lambda: float(mean_absolute_error(truth, predicted)),
+        "r2": lambda: float(r2_score(truth, predicted)) if len(truth) > 1 else math.nan,
     }
 
 
-def metrics_of(reference: Reference, labeled: Labeled) -> dict[str, float]:
+def computed_metrics(
+    reference: Reference, labeled: Labeled
+) -> tuple[dict[str, float], tuple[UnavailableMetric, ...]]:
+    """The metrics of the labeled rows, and those that could not be computed with why.
+
+    Each metric is computed on its own and any failure becomes an unavailable metric: the
+    labels are data from outside, and no content of them may make a report fail."""
     if not labeled.truth:
-        return {}
-    if reference.task == "classification":
-        return _classification(reference, labeled)
-    return _regression(labeled)
+        return {}, ()
+    try:
+        pending = (
+            _classification(reference, labeled)
+            if reference.task == "classification"
+            else _regression(labeled)
+        )
+    except (TypeError, ValueError) as error:
+        names = CLASSIFICATION_METRICS if reference.task == "classification" else REGRESSION_METRICS
+        return {}, tuple(_unavailable(name, error) for name in names)
+    values: dict[str, float] = {}
+    unavailable: list[UnavailableMetric] = []
+    for name, compute in pending.items():
+        try:
+            values[name] = compute()
+        except (TypeError, ValueError, IndexError, ZeroDivisionError) as error:
+            unavailable.append(_unavailable(name, error))
+    return values, tuple(unavailable)
+
+
+def _unavailable(metric: str, error: Exception) -> UnavailableMetric:
+    log.warning("a performance metric could not be computed", metric=metric, error=str(error))
+    return UnavailableMetric(
+        metric=metric,
+        reason=Reason.METRIC_UNDEFINED.value,
+        detail=f"{metric} cannot be computed on the window's labels: {error}"[:512],
+    )
+
+
+def metrics_of(reference: Reference, labeled: Labeled) -> dict[str, float]:
+    return computed_metrics(reference, labeled)[0]
 
 
 def _thresholds(reference: Reference, config: PerformanceSettings) -> list[MetricThreshold]:
@@ -224,7 +267,7 @@ def performance_report(
     """The performance section of a report; verdicts only with at least ``min_samples``
     labeled rows."""
     comparisons: list[MetricComparison] = []
-    values = metrics_of(reference, labeled)
+    values, unavailable = computed_metrics(reference, labeled)
     thresholds = {t.metric: t for t in _thresholds(reference, config)}
     names: Sequence[str] = (
         CLASSIFICATION_METRICS if reference.task == "classification" else REGRESSION_METRICS
@@ -252,7 +295,16 @@ def performance_report(
         metrics=tuple(comparisons),
         concept_drift=concept,
         degraded=enough and (any(m.degraded for m in comparisons) or concept.detected),
+        unavailable_metrics=unavailable,
+        invalid_label_count=labeled.invalid,
     )
 
 
-__all__ = ["METRICS", "compare", "concept_drift", "metrics_of", "performance_report"]
+__all__ = [
+    "METRICS",
+    "compare",
+    "computed_metrics",
+    "concept_drift",
+    "metrics_of",
+    "performance_report",
+]

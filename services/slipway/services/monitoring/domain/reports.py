@@ -276,7 +276,7 @@ def build_report(reference: Reference, window: WindowData, policy: Policy, now: 
             verdicts and len(labeled.truth) >= min_samples(policy),
         )
     performance = None
-    if labeled.truth:
+    if labeled.truth or labeled.invalid:  # also to say that labels were left out
         performance = performance_report(
             reference,
             labeled,

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from slipway.ml.tensors import NUMPY_TYPES, unpack_bytes
 from slipway.services.monitoring.domain.entities import PredictionRecord, SchemaIssueKind, Tensor
+from slipway.services.monitoring.domain.labels import LabelSpace
 from slipway.services.monitoring.domain.reference import (
     PREDICT,
     PREDICT_PROBA,
@@ -35,6 +35,7 @@ from slipway.services.monitoring.domain.reference import (
     label_text,
     proba_column,
 )
+from slipway.services.monitoring.domain.tensors import decode_tensor
 from slipway.services.monitoring.stats.missing import missing
 from slipway.services.monitoring.stats.windows import Reservoir
 
@@ -60,6 +61,7 @@ class Labeled:
     predicted: list[Any] = field(default_factory=list)
     proba: list[Array] = field(default_factory=list)  # rows of predict_proba, when logged
     times: list[datetime] = field(default_factory=list)
+    invalid: int = 0  # labeled rows left out: their label cannot be one of the version's
 
 
 @dataclass
@@ -76,28 +78,6 @@ class WindowData:
     label_values: Array  # every label in the sample of labeled rows, for target drift
     first_seq: int | None = None  # the oldest record in the window
     labeled_records: int = 0  # records of the window with their labels
-
-
-def _decode(tensor: Tensor) -> Array:
-    """A logged tensor as numbers (float64, NaN where masked) or text (None where masked)."""
-    count = int(np.prod(tensor.shape)) if tensor.shape else 0
-    name = tensor.data_type
-    mask = (
-        np.frombuffer(tensor.missing_mask, dtype=np.uint8).astype(bool)
-        if tensor.missing_mask
-        else None
-    )
-    if name == "BYTES":
-        items = unpack_bytes(tensor.raw_contents, count)
-        values: Array = np.array([i.decode(errors="replace") for i in items], dtype=object)
-        if mask is not None:
-            values[mask] = None
-    else:
-        values = np.frombuffer(tensor.raw_contents, dtype=NUMPY_TYPES[name]).astype(np.float64)
-        if mask is not None:
-            values = values.copy()
-            values[mask] = np.nan
-    return values.reshape(tuple(tensor.shape))
 
 
 class WindowBuilder:
@@ -120,6 +100,10 @@ class WindowBuilder:
         self.labeled_records = 0
         self._labeled: list[tuple[datetime, list[Any], list[Any], Array | None]] = []
         self._labeled_rows = 0
+        self._invalid_labels = 0
+        self._labels = LabelSpace(
+            reference.version, reference.task, frozenset(reference.class_labels)
+        )
 
     def _outputs_of_reference(self) -> tuple[str, ...]:
         if self._reference.outputs:
@@ -177,7 +161,7 @@ class WindowBuilder:
             and record.inputs[0].name not in self._names
             and len(record.inputs[0].shape) == 2
         ):
-            matrix = _decode(record.inputs[0])
+            matrix = decode_tensor(record.inputs[0])
             if matrix.shape[1] != len(self._features):
                 self._issue(
                     record.inputs[0].name,
@@ -201,7 +185,7 @@ class WindowBuilder:
                 tensor = tensors.get(feature.name)
                 if tensor is None:
                     continue
-                values = _decode(tensor)
+                values = decode_tensor(tensor)
                 if values.ndim != 1:
                     if values.ndim == 2 and values.shape[1] == 1:
                         values = values[:, 0]
@@ -284,7 +268,7 @@ class WindowBuilder:
         found: dict[str, Array] = {}
         classification = self._reference.task == "classification"
         for tensor in record.outputs:
-            values = _decode(tensor)
+            values = decode_tensor(tensor)
             if tensor.name == PREDICT and values.ndim == 1:
                 found[PREDICT] = (
                     np.array(
@@ -315,17 +299,24 @@ class WindowBuilder:
         outputs: dict[str, Array],
     ) -> None:
         try:
-            labels = _decode(label).ravel()
+            labels = decode_tensor(label).ravel()
         except (ValueError, KeyError):
             self._issue("", SchemaIssueKind.SHAPE_MISMATCH, "a label tensor could not be read")
             return
         if len(labels) != rows:
             return
-        truth: list[Any]
-        if self._reference.task == "classification":
-            truth = [None if v is None or v != v else label_text(v) for v in labels.tolist()]
-        else:
-            truth = labels.astype(np.float64).tolist()
+        truth: list[Any] = []
+        classification = self._reference.task == "classification"
+        for value in labels.tolist():
+            if self._labels.value_problem(value) is not None:
+                # Not a label of this version (stored before ingest checked it, or while the
+                # registry could not say): left out of the metrics, and counted.
+                self._invalid_labels += 1
+                truth.append(None)
+            elif value is None or value != value:
+                truth.append(None)
+            else:
+                truth.append(label_text(value) if classification else float(value))
         predicted = outputs[PREDICT].tolist()
         proba = None
         columns = [proba_column(label) for label in self._reference.class_labels]
@@ -339,7 +330,7 @@ class WindowBuilder:
     def result(self) -> WindowData:
         self._flush()
         sample = self._reservoir.sample()
-        labeled = Labeled()
+        labeled = Labeled(invalid=self._invalid_labels)
         for time, truth, predicted, proba in reversed(self._labeled):  # oldest first
             for i, value in enumerate(truth):
                 if value is None or (isinstance(value, float) and value != value):

@@ -5,6 +5,7 @@ into a ``Reference`` and kept in memory per version (a READY version never chang
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections import OrderedDict
 
@@ -22,6 +23,7 @@ from slipway.ml.tensors import DATA_TYPE_NAMES
 from slipway.registry.v1 import artifact_pb2, model_version_pb2
 from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.registry.v1 import registry_service_pb2_grpc as pb_grpc
+from slipway.services.monitoring.domain.labels import LabelSpace
 from slipway.services.monitoring.domain.reference import (
     PREDICT,
     PREDICT_PROBA,
@@ -34,6 +36,11 @@ from slipway.services.monitoring.domain.reference import (
 )
 
 CALL_TIMEOUT = 30.0
+# Label spaces are looked up while ground truth and prediction logs come in: a short deadline,
+# and a version the registry cannot speak for is asked again only after a while, so an outage
+# slows ingestion little (its labels are then checked at evaluation instead).
+LABEL_SPACE_TIMEOUT = 5.0
+UNKNOWN_SPACE_SECONDS = 60.0
 UNREACHABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 
 
@@ -113,6 +120,8 @@ class RegistryReferenceSource:
         self._channel: grpc.aio.Channel | None = None
         self._references: OrderedDict[str, Reference] = OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
+        self._spaces: OrderedDict[str, LabelSpace] = OrderedDict()
+        self._unknown: dict[str, float] = {}  # version -> monotonic time to ask again
 
     def _stub(self) -> pb_grpc.RegistryServiceAsyncStub:
         if self._channel is None:
@@ -127,13 +136,15 @@ class RegistryReferenceSource:
             await self._channel.close()
             self._channel = None
 
-    async def version(self, name: str) -> model_version_pb2.ModelVersion:
+    async def version(
+        self, name: str, *, deadline: float = CALL_TIMEOUT
+    ) -> model_version_pb2.ModelVersion:
         """The registry's message for ``name`` (a version name or ``models/m@alias``)."""
         try:
             reply = await self._stub().GetModelVersion(
                 pb.GetModelVersionRequest(name=name),
                 metadata=self._metadata(),
-                timeout=CALL_TIMEOUT,
+                timeout=deadline,
             )
         except grpc.aio.AioRpcError as error:
             if error.code() == grpc.StatusCode.NOT_FOUND:
@@ -165,6 +176,32 @@ class RegistryReferenceSource:
             return (await self.version(f"{model}@{alias}")).name
         except NotFoundError:
             return None
+
+    async def label_space(self, name: str) -> LabelSpace | None:
+        """What can be a label of version ``name``; None when the registry cannot say now."""
+        cached = self._spaces.get(name)
+        if cached is not None:
+            self._spaces.move_to_end(name)
+            return cached
+        if self._unknown.get(name, 0.0) > time.monotonic():
+            return None
+        try:
+            version = await self.version(name, deadline=LABEL_SPACE_TIMEOUT)
+        except (NotFoundError, UnavailableError, FailedPreconditionError):
+            self._unknown[name] = time.monotonic() + UNKNOWN_SPACE_SECONDS
+            if len(self._unknown) > self._capacity * 16:  # forget the oldest guesses
+                self._unknown.pop(next(iter(self._unknown)))
+            return None
+        if version.state != model_version_pb2.MODEL_VERSION_STATE_READY:
+            # Its signature may still be on the way: not a fact to keep.
+            self._unknown[name] = time.monotonic() + UNKNOWN_SPACE_SECONDS
+            return None
+        task, classes = _task(version)
+        space = LabelSpace(version.name, task, frozenset(classes))
+        self._spaces[name] = space
+        while len(self._spaces) > self._capacity * 16:  # a few bytes each
+            self._spaces.popitem(last=False)
+        return space
 
     async def reference(self, name: str) -> Reference:
         """The reference of version ``name`` (``models/m/versions/n``)."""

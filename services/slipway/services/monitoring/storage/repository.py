@@ -52,6 +52,7 @@ from slipway.services.monitoring.storage.tables import (
 )
 
 FETCH_ROWS = 500  # records fetched per round trip while a window is read
+IN_CHUNK = 500  # request ids per IN list, well below every database's parameter limit
 
 
 def _policy(row: PolicyRow) -> Policy:
@@ -194,8 +195,17 @@ class MonitoringRepository(Protocol):
 
     def predictions_of_request(
         self, session: Session, request_id: str, model: str, *, unlabeled: bool = False
-    ) -> list[tuple[int, int]]:
-        """(seq, row count) of the records of a request, of ``model`` when given."""
+    ) -> list[tuple[int, int, str]]:
+        """(seq, row count, model version) of the records of a request, of ``model`` when
+        given."""
+
+    def versions_of_requests(self, session: Session, request_ids: Sequence[str]) -> set[str]:
+        """The model versions of the records of these requests."""
+
+    def requests_with_pending_labels(
+        self, session: Session, request_ids: Sequence[str]
+    ) -> set[str]:
+        """Those of these requests that have a label waiting for their prediction."""
 
     def set_labels(
         self, session: Session, seqs: Sequence[int], label: Tensor, label_time: datetime | None
@@ -565,15 +575,46 @@ class SqlMonitoringRepository:
 
     def predictions_of_request(
         self, session: Session, request_id: str, model: str, *, unlabeled: bool = False
-    ) -> list[tuple[int, int]]:
-        query = select(PredictionRow.seq, PredictionRow.row_count).where(
-            PredictionRow.request_id == request_id
-        )
+    ) -> list[tuple[int, int, str]]:
+        query = select(
+            PredictionRow.seq, PredictionRow.row_count, PredictionRow.model_version
+        ).where(PredictionRow.request_id == request_id)
         if unlabeled:
             query = query.where(PredictionRow.label.is_(None))
         if model:
             query = query.where(PredictionRow.model == model)
-        return [(seq, count) for seq, count in session.execute(query.order_by(PredictionRow.seq))]
+        return [
+            (seq, count, version)
+            for seq, count, version in session.execute(query.order_by(PredictionRow.seq))
+        ]
+
+    def versions_of_requests(self, session: Session, request_ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        ids = sorted(set(request_ids))
+        for start in range(0, len(ids), IN_CHUNK):  # bounded IN lists
+            found.update(
+                session.scalars(
+                    select(PredictionRow.model_version)
+                    .where(PredictionRow.request_id.in_(ids[start : start + IN_CHUNK]))
+                    .distinct()
+                )
+            )
+        return found
+
+    def requests_with_pending_labels(
+        self, session: Session, request_ids: Sequence[str]
+    ) -> set[str]:
+        found: set[str] = set()
+        ids = sorted(set(request_ids))
+        for start in range(0, len(ids), IN_CHUNK):
+            found.update(
+                session.scalars(
+                    select(PendingLabelRow.request_id)
+                    .where(PendingLabelRow.request_id.in_(ids[start : start + IN_CHUNK]))
+                    .distinct()
+                )
+            )
+        return found
 
     def set_labels(
         self, session: Session, seqs: Sequence[int], label: Tensor, label_time: datetime | None
