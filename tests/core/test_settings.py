@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -92,3 +93,59 @@ def test_help_lists_every_setting_with_its_environment_variable():
     ]:
         assert flag in text
         assert env in text
+
+
+@pytest.mark.parametrize(
+    ("address", "allowed"),
+    [
+        ("127.0.0.1:7101", True),
+        ("127.8.9.1:0", True),
+        ("[::1]:7101", True),
+        ("localhost:7101", True),
+        ("unix:/tmp/slipway.sock", True),
+        ("0.0.0.0:7101", False),
+        ("[::]:7101", False),
+        ("10.1.2.3:7101", False),
+        ("slipway.example:7101", False),
+        (":7101", False),
+    ],
+)
+def test_auth_can_be_off_only_on_a_loopback_address(tmp_path, address, allowed):
+    env = {
+        "SLIPWAY_HOME": str(tmp_path),
+        "SLIPWAY_INSECURE_NO_AUTH": "true",
+        "SLIPWAY_GRPC_ADDRESS": address,
+    }
+    if allowed:
+        assert parse(RegistrySettings, [], env).insecure_no_auth is True
+    else:
+        with pytest.raises(ValueError, match="insecure_no_auth is refused on"):
+            parse(RegistrySettings, [], env)
+    # With authentication on, every address is fine.
+    assert parse(RegistrySettings, [], {**env, "SLIPWAY_INSECURE_NO_AUTH": "false"})
+
+
+def test_a_service_refuses_to_start_without_auth_on_every_interface(tmp_path):
+    started = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "slipway.cli.main",
+            "registry",
+            "--insecure-no-auth",
+            "--grpc-address",
+            "0.0.0.0:0",
+            "--metrics-address",
+            "127.0.0.1:0",
+        ],
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("SLIPWAY_")},
+            "SLIPWAY_HOME": str(tmp_path),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert started.returncode != 0
+    assert "insecure_no_auth is refused on 0.0.0.0:0" in started.stderr
+    assert "Traceback" not in started.stderr

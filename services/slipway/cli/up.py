@@ -316,6 +316,16 @@ def _busy_port(args: argparse.Namespace) -> str | None:
     return None
 
 
+def _auth_off() -> list[str]:
+    """The services that the environment starts without authentication."""
+
+    def on(name: str) -> bool:
+        return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+    every = on("SLIPWAY_INSECURE_NO_AUTH")
+    return [s for s in SERVICES if every or on(f"SLIPWAY_{s.upper()}_INSECURE_NO_AUTH")]
+
+
 def run(args: argparse.Namespace) -> int:
     home: Path = (args.home or default_home()).expanduser().resolve()
     home.mkdir(parents=True, exist_ok=True)
@@ -345,6 +355,14 @@ def _run_locked(args: argparse.Namespace, home: Path, url: str, started_at: str)
         print(f"slipway up: {busy}", file=sys.stderr)
         return 1
     print(f"Slipway: starting the suite in {home}", flush=True)
+    off = _auth_off()
+    if off:
+        print(
+            f"WARNING: authentication is OFF for {', '.join(off)} (SLIPWAY_*INSECURE_NO_AUTH): "
+            "every caller is an admin. Use it only for local experiments.",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
         _prepare_database(url, embedded=not args.database_url)
     except SchemaError as exc:

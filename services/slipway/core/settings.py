@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import ipaddress
 import os
 import types
 import typing
@@ -74,7 +75,9 @@ class ServiceSettings:
         "Default $SLIPWAY_HOME/tokens.json.",
     )
     insecure_no_auth: bool = setting(
-        False, "Accept calls without a token, all as an admin. For local experiments only."
+        False,
+        "Accept calls without a token, all as an admin. For local experiments only: refused "
+        "unless the gRPC address is a loopback one.",
     )
     tls_cert_file: Path | None = setting(None, "PEM server certificate; enables TLS.")
     tls_key_file: Path | None = setting(None, "PEM private key of the server certificate.")
@@ -121,6 +124,13 @@ class ServiceSettings:
             raise ValueError("mutual TLS (tls_client_ca_file) needs tls_cert_file and tls_key_file")
         if self.audit_verify_interval_seconds < 0:
             raise ValueError("audit_verify_interval_seconds must not be negative (0 turns it off)")
+        if self.insecure_no_auth and not is_loopback(self.grpc_address):
+            # Every caller would be an admin: only this machine may be able to call.
+            raise ValueError(
+                f"insecure_no_auth is refused on {self.grpc_address}, which is reachable from "
+                "other machines: bind a loopback address (127.0.0.1, ::1, localhost) or turn "
+                "authentication on"
+            )
 
     @property
     def embedded_database(self) -> bool:
@@ -269,3 +279,16 @@ class RegistryClientSettings(ServiceSettings):
     @property
     def registry(self) -> PeerTarget:
         return PeerTarget(self.registry_target, self.registry_token_file, self.registry_tls_ca_file)
+
+
+def is_loopback(address: str) -> bool:
+    """Whether a ``host:port`` gRPC address binds only this machine's loopback interface."""
+    if address.startswith(("unix:", "unix-abstract:")):
+        return True
+    host = address.rsplit(":", 1)[0].strip("[]") if ":" in address else address
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name other than localhost, or "" / "*" (every interface)
