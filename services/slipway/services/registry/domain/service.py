@@ -27,7 +27,7 @@ from slipway.core.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from slipway.core.idempotency import IdempotencyKey, key_for, mutation
+from slipway.core.idempotency import IdempotencyKey, Mutation, key_for, mutation
 from slipway.core.names import VersionRef, version_ref
 from slipway.core.reasons import Reason
 from slipway.ml.artifacts import ArtifactStore, ArtifactUpload, is_sha256
@@ -483,61 +483,76 @@ class RegistryDomain:
         self._check_spec(spec)
         key = self._idempotency(actor, "CreateModelVersion", request_id)
         with mutation(self._db, key) as (session, call):
-            if (done := call.answered) is not None:
+            if (done := call.answered) is None:
+                version = self._reserve(session, call, actor, model_id, spec, create_model)
+            else:
                 version = self._version(session, model_id, int(done["version"]))
-                if self._abandoned(version, spec, done):
-                    return self._take_over(session, actor, version, spec)
-                self._check_replayable(version, request_id)
-                return VersionUpload(self, actor, version, replayed=True)
-            if self._repo.get_model(session, model_id) is None:
-                if not create_model:
-                    self._model(session, model_id)  # raises NOT_FOUND
-                if (
-                    self._repo.add_model(session, model_id, "", {}, actor.name, _now()) is not None
-                ):  # else another upload created it
-                    record(
-                        session,
-                        service=SERVICE,
-                        action="registry.CreateModel",
-                        resource=f"models/{model_id}",
-                        principal=actor,
-                        payload={"after": {}, "created_with_version": True},
-                    )
-                    self._publish(session, "MODEL_CREATED", actor, model=f"models/{model_id}")
-            parent = spec.lineage.get("parent_version", "")
-            if parent:
-                self._resolve(session, version_ref(parent, "model_version.lineage.parent_version"))
-            number = self._repo.next_version_number(session, model_id, _now())
-            version = self._repo.add_version(session, model_id, number, spec, actor.name, _now())
-            record(
-                session,
-                service=SERVICE,
-                action="registry.CreateModelVersion",
-                resource=version.name,
-                principal=actor,
-                payload={
-                    "state": "PENDING",
-                    "artifact_sha256": spec.artifact_sha256,
-                    "artifact_format": spec.artifact_format,
-                    "lineage": spec.lineage,
-                    "metrics": spec.metrics,
-                },
-            )
-            self._publish(
-                session,
-                "VERSION_CREATED",
-                actor,
-                model=version.model_name,
-                version=number,
-                state="PENDING",
-            )
-            # The declared digests too: a retry may take the upload over only for these bytes.
-            call.remember(
-                version=number,
-                artifact_sha256=spec.artifact_sha256,
-                sample_sha256=spec.sample_sha256,
-            )
+                if not self._abandoned(version, spec, done):
+                    self._check_replayable(version, request_id)
+                    return VersionUpload(self, actor, version, replayed=True)
+                version = self._take_over(session, actor, version)
+        # Built after the commit: the upload holds the version only once it is really reserved.
         return VersionUpload(self, actor, version, spec=spec)
+
+    def _reserve(
+        self,
+        session: Session,
+        call: Mutation,
+        actor: Principal,
+        model_id: str,
+        spec: NewVersion,
+        create_model: bool,
+    ) -> ModelVersion:
+        """The next version number, PENDING (and the model, when asked to create it)."""
+        if self._repo.get_model(session, model_id) is None:
+            if not create_model:
+                self._model(session, model_id)  # raises NOT_FOUND
+            if (
+                self._repo.add_model(session, model_id, "", {}, actor.name, _now()) is not None
+            ):  # else another upload created it
+                record(
+                    session,
+                    service=SERVICE,
+                    action="registry.CreateModel",
+                    resource=f"models/{model_id}",
+                    principal=actor,
+                    payload={"after": {}, "created_with_version": True},
+                )
+                self._publish(session, "MODEL_CREATED", actor, model=f"models/{model_id}")
+        parent = spec.lineage.get("parent_version", "")
+        if parent:
+            self._resolve(session, version_ref(parent, "model_version.lineage.parent_version"))
+        number = self._repo.next_version_number(session, model_id, _now())
+        version = self._repo.add_version(session, model_id, number, spec, actor.name, _now())
+        record(
+            session,
+            service=SERVICE,
+            action="registry.CreateModelVersion",
+            resource=version.name,
+            principal=actor,
+            payload={
+                "state": "PENDING",
+                "artifact_sha256": spec.artifact_sha256,
+                "artifact_format": spec.artifact_format,
+                "lineage": spec.lineage,
+                "metrics": spec.metrics,
+            },
+        )
+        self._publish(
+            session,
+            "VERSION_CREATED",
+            actor,
+            model=version.model_name,
+            version=number,
+            state="PENDING",
+        )
+        # The declared digests too: a retry may take the upload over only for these bytes.
+        call.remember(
+            version=number,
+            artifact_sha256=spec.artifact_sha256,
+            sample_sha256=spec.sample_sha256,
+        )
+        return version
 
     @property
     def upload_silence_seconds(self) -> float:
@@ -567,9 +582,7 @@ class RegistryDomain:
                 return False
         return _now() - version.update_time > timedelta(seconds=self.upload_silence_seconds)
 
-    def _take_over(
-        self, session: Session, actor: Principal, version: ModelVersion, spec: NewVersion
-    ) -> VersionUpload:
+    def _take_over(self, session: Session, actor: Principal, version: ModelVersion) -> ModelVersion:
         # A fresh heartbeat: neither the sweeper nor a concurrent retry takes it over again.
         version = self._repo.update_version(
             session, version.model_id, version.number, update_time=_now()
@@ -582,7 +595,7 @@ class RegistryDomain:
             principal=actor,
             payload={"state": "PENDING", "upload": "taken over by a retry of its request"},
         )
-        return VersionUpload(self, actor, version, spec=spec)
+        return version
 
     def _hold(self, version: ModelVersion) -> None:
         with self._live_lock:
