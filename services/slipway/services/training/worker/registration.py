@@ -4,6 +4,12 @@ The upload is idempotent: its request id is the job's registration key (the job 
 so an upload retried after a crash or a lost connection returns the version the first one
 created instead of a second version. The registry refuses to replay a request whose upload
 failed; only then does the job take a new key (``{job_id}.r{n}``).
+
+A connection that broke (the registry restarted, a reset) is an outage, retried within the
+retry budget; only an answer of the registry's, which always carries an ErrorInfo, can refuse
+the version. If the registry died mid-upload, the version stays PENDING: the retry is told
+UPLOAD_IN_PROGRESS until that upload missed two heartbeats, then takes it over (same request
+id, same principal), so the job still ends with one version.
 """
 
 from __future__ import annotations
