@@ -53,6 +53,8 @@ def test_a_broken_connection_is_an_outage(code: grpc.StatusCode, details: str) -
         (Code.ABORTED, "UPLOAD_IN_PROGRESS", Verdict.RETRY),
         (Code.FAILED_PRECONDITION, "UPLOAD_IN_PROGRESS", Verdict.RETRY),
         (Code.ABORTED, "DUPLICATE_REQUEST", Verdict.RETRY),
+        # The upload left PENDING meanwhile (swept, or taken over): the replay tells what now.
+        (Code.FAILED_PRECONDITION, "UPLOAD_EXPIRED", Verdict.RETRY),
         (Code.UNAVAILABLE, "UNAVAILABLE", Verdict.RETRY),
     ],
 )

@@ -96,6 +96,8 @@ def verdict(code: grpc.StatusCode, reason: str | None) -> Verdict:
         return Verdict.NEW_KEY
     if reason == Reason.UPLOAD_IN_PROGRESS:  # sent as ABORTED; waits for, or takes over, it
         return Verdict.RETRY
+    if reason == Reason.UPLOAD_EXPIRED:  # swept or taken over meanwhile: the replay says which
+        return Verdict.RETRY
     return Verdict.RETRY if code in _TRANSIENT else Verdict.REJECTED
 
 
