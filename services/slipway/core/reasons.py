@@ -310,7 +310,8 @@ class Reason(StrEnum):
     UPLOAD_IN_PROGRESS = (
         "UPLOAD_IN_PROGRESS",
         "ABORTED",
-        "The upload first made with this request_id is still running; retry later.",
+        "The upload first made with this request_id is still running; retry later. Once it "
+        "has sent nothing for two heartbeats, a retry with the same request_id takes it over.",
     )
 
     # Artifacts: uploads, the content-addressed store and model files (slipway.ml).

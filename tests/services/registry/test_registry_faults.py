@@ -5,6 +5,7 @@ is caught when it is downloaded or loaded."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import stat
@@ -17,6 +18,7 @@ import pytest
 
 from slipway.ml.artifacts import ArtifactCorruptError
 from slipway.ml.model_files import current_framework_versions, load_model
+from slipway.registry.v1 import model_version_pb2
 from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.registry.v1 import registry_service_pb2_grpc as pb_grpc
 from support.probe import rich_details
@@ -137,6 +139,69 @@ async def test_a_registry_killed_mid_upload_leaves_pending_until_a_restarted_swe
         action="registry.CreateModelVersion", resource=version.name, principal="registry"
     )
     assert '"FAILED"' in sweep.payload_json
+
+
+async def test_a_retry_takes_over_the_upload_a_killed_registry_left_pending(
+    spawn_registry, start_registry
+):
+    """The same principal retrying the same request_id takes its own stale upload over: one
+    version, READY, instead of a FAILED one after the lease and a second one."""
+    first = await spawn_registry("--upload-lease-seconds", "4")
+    gate = asyncio.Event()  # never opened before the kill: the upload stays in flight
+    data = model_bytes()
+    async with start_registry(upload_lease_seconds=4) as registry:
+        await registry.create_model("churn")
+        async with grpc.aio.insecure_channel(first.address) as channel:
+            upload = asyncio.ensure_future(
+                pb_grpc.RegistryServiceStub(channel).CreateModelVersion(
+                    upload_requests(
+                        "models/churn", data, version_spec(data), request_id="job-1", gate=gate
+                    ),
+                    metadata=registry.as_("developer"),
+                    timeout=WAIT_SECONDS,
+                )
+            )
+
+            async def receiving() -> bool:
+                versions = await registry.list_versions("models/churn")
+                return [v.state for v in versions] == [PENDING] and bool(registry.store()[1])
+
+            await wait_until(receiving, "the first registry to receive the first chunk")
+            await asyncio.to_thread(first.kill)
+            with pytest.raises(grpc.aio.AioRpcError):
+                await upload
+            gate.set()
+
+        # At once, the row may still look alive (a heartbeat of the dead upload is recent):
+        # the retry is told to wait. Once two heartbeats are missed, it takes the upload over.
+        refusals: list[str] = []
+
+        async def retried() -> model_version_pb2.ModelVersion | None:
+            try:
+                return await registry.upload("models/churn", data, request_id="job-1")
+            except grpc.aio.AioRpcError as error:
+                refusals.append(rich_details(error)["error_info"].reason)
+                return None
+
+        version = await wait_until(retried, "the retry to take the upload over")
+        assert set(refusals) <= {"UPLOAD_IN_PROGRESS"}
+        assert (version.name, version.state) == ("models/churn/versions/1", READY)
+        assert [(v.name, v.state) for v in await registry.list_versions("models/churn")] == [
+            ("models/churn/versions/1", READY)
+        ]
+        # The replay is answered with the same version, and its bytes are whole.
+        assert await registry.upload("models/churn", data, request_id="job-1") == version
+        _, downloaded = await registry.download(version.name)
+        assert downloaded == data
+        events = await registry.audit_events(
+            action="registry.CreateModelVersion", resource=version.name
+        )
+        states = [json.loads(e.payload_json) for e in events if '"state"' in e.payload_json]
+        assert [(p["state"], "upload" in p) for p in states] == [
+            ("PENDING", False),
+            ("PENDING", True),  # taken over
+            ("READY", False),
+        ]
 
 
 @SQLITE_ONLY

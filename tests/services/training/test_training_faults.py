@@ -8,15 +8,23 @@ import contextlib
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
 
 from slipway.core.db import Database
+from slipway.registry.v1 import model_version_pb2
+from slipway.registry.v1 import registry_service_pb2 as registry_pb
+from slipway.registry.v1 import registry_service_pb2_grpc as registry_pb_grpc
 from slipway.training.v1 import training_job_pb2
 from slipway.training.v1 import training_service_pb2 as pb
+from support.processes import ServiceProcess
 from support.registry import Registry
 from support.training import (
     CANCELLED,
@@ -32,6 +40,8 @@ from support.training import (
 from support.waiting import wait_until
 
 FITTING = training_job_pb2.TRAINING_STAGE_FITTING
+PENDING_VERSION = model_version_pb2.MODEL_VERSION_STATE_PENDING
+READY_VERSION = model_version_pb2.MODEL_VERSION_STATE_READY
 # How soon a cancel must stop the slow fit. The fit takes minutes, so a cancel that only took
 # effect when the fit ended would take far longer; the bound leaves room for a loaded machine
 # (two cores shared with other work), where a tight bound such as 2 s failed now and then.
@@ -46,6 +56,23 @@ async def registered_versions(registry: Registry, model: str) -> list[str]:
         if error.code() != grpc.StatusCode.NOT_FOUND:
             raise
         return []
+
+
+async def versions_of(
+    stub: registry_pb_grpc.RegistryServiceStub, tokens: dict[str, str], model: str
+) -> list[model_version_pb2.ModelVersion]:
+    """Every version of ``model`` (none when the model was never created)."""
+    try:
+        reply = await stub.ListModelVersions(
+            registry_pb.ListModelVersionsRequest(parent=model),
+            metadata=(("authorization", f"Bearer {tokens['viewer']}"),),
+            timeout=10,
+        )
+    except grpc.aio.AioRpcError as error:
+        if error.code() != grpc.StatusCode.NOT_FOUND:
+            raise
+        return []
+    return list(reply.model_versions)
 
 
 def fit_pids(log_text: str) -> list[int]:
@@ -219,6 +246,68 @@ async def test_registry_down_during_registration_then_back(
             assert done.state == SUCCEEDED, done.failure
             versions = await second.list_versions("models/patient")
             assert [v.name for v in versions] == [done.model_version]
+
+
+@pytest.mark.slow  # waits for the dead upload to miss two heartbeats
+async def test_a_registry_killed_mid_registration_and_restarted_loses_nothing(
+    spawn: Callable[..., Awaitable[ServiceProcess]],
+    start_training: StartTraining,
+    tmp_path: Path,
+    tokens: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """kill -9 of the registry while a job uploads its version, back on the same port within
+    seconds: an outage, not a rejection. The job's retry takes its own half-upload over and
+    the job ends with exactly one version, READY."""
+    from slipway.services.training.worker import registration
+
+    artifacts = ("--artifact-dir", str(tmp_path / "artifacts"))
+    first = await spawn("registry", *artifacts)
+    address = first.address
+    # The first upload stops after its first chunk (so the registry holds a half-upload
+    # when it dies); the retries stream normally.
+    uploading = asyncio.Event()
+    upload_requests = registration._upload_requests
+
+    async def held_once(*args: Any) -> AsyncIterator[Any]:
+        async for request in upload_requests(*args):
+            yield request
+            if request.HasField("chunk") and not uploading.is_set():
+                uploading.set()
+                await asyncio.sleep(3600)  # ended by the broken connection
+
+    monkeypatch.setattr(registration, "_upload_requests", held_once)
+    async with (
+        start_training(address, registry_retry_seconds=90) as training,
+        grpc.aio.insecure_channel(address) as channel,
+    ):
+        stub = registry_pb_grpc.RegistryServiceStub(channel)
+        created = await training.create(job("models/restarted"))
+        await wait_until(uploading.is_set, "registration to be streaming", within=60)
+
+        async def pending() -> bool:
+            versions = await versions_of(stub, tokens, "models/restarted")
+            return [v.state for v in versions] == [PENDING_VERSION]
+
+        await wait_until(pending, "the registry to hold the half-upload")
+        await asyncio.to_thread(first.kill)
+        await asyncio.sleep(3)  # the restart the issue saw took 2-5 s
+        await spawn("registry", *artifacts, "--grpc-address", address)
+        done = await training.finished(created.name, within=90)
+        assert done.state == SUCCEEDED, done.failure
+        versions = await versions_of(stub, tokens, "models/restarted")
+        assert [(v.name, v.state) for v in versions] == [(done.model_version, READY_VERSION)]
+    token_file = tmp_path / "auditor.token"
+    token_file.write_text(tokens["auditor"] + "\n")
+    verify = ("audit", "verify", "--json", "--target", address, "--token-file", str(token_file))
+    verified = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "slipway.cli.main", *verify],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
 @pytest.mark.slow  # waits out registration retries

@@ -3,6 +3,7 @@ stream event there, and so commits all of it together or nothing."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -26,7 +27,7 @@ from slipway.core.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from slipway.core.idempotency import IdempotencyKey, key_for, mutation
+from slipway.core.idempotency import IdempotencyKey, Mutation, key_for, mutation
 from slipway.core.names import VersionRef, version_ref
 from slipway.core.reasons import Reason
 from slipway.ml.artifacts import ArtifactStore, ArtifactUpload, is_sha256
@@ -193,6 +194,10 @@ class RegistryDomain:
         self._allow_pickle = allow_pickle
         self.upload_lease_seconds = upload_lease_seconds
         self._inspect = inspect
+        # The versions whose upload this process is receiving now; a retry never takes
+        # those over. Uploads run in worker threads, hence the lock.
+        self._live_uploads: set[tuple[str, int]] = set()
+        self._live_lock = threading.Lock()
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -478,54 +483,127 @@ class RegistryDomain:
         self._check_spec(spec)
         key = self._idempotency(actor, "CreateModelVersion", request_id)
         with mutation(self._db, key) as (session, call):
-            if (done := call.answered) is not None:
+            if (done := call.answered) is None:
+                version = self._reserve(session, call, actor, model_id, spec, create_model)
+            else:
                 version = self._version(session, model_id, int(done["version"]))
-                self._check_replayable(version, request_id)
-                return VersionUpload(self, actor, version, replayed=True)
-            if self._repo.get_model(session, model_id) is None:
-                if not create_model:
-                    self._model(session, model_id)  # raises NOT_FOUND
-                if (
-                    self._repo.add_model(session, model_id, "", {}, actor.name, _now()) is not None
-                ):  # else another upload created it
-                    record(
-                        session,
-                        service=SERVICE,
-                        action="registry.CreateModel",
-                        resource=f"models/{model_id}",
-                        principal=actor,
-                        payload={"after": {}, "created_with_version": True},
-                    )
-                    self._publish(session, "MODEL_CREATED", actor, model=f"models/{model_id}")
-            parent = spec.lineage.get("parent_version", "")
-            if parent:
-                self._resolve(session, version_ref(parent, "model_version.lineage.parent_version"))
-            number = self._repo.next_version_number(session, model_id, _now())
-            version = self._repo.add_version(session, model_id, number, spec, actor.name, _now())
-            record(
-                session,
-                service=SERVICE,
-                action="registry.CreateModelVersion",
-                resource=version.name,
-                principal=actor,
-                payload={
-                    "state": "PENDING",
-                    "artifact_sha256": spec.artifact_sha256,
-                    "artifact_format": spec.artifact_format,
-                    "lineage": spec.lineage,
-                    "metrics": spec.metrics,
-                },
-            )
-            self._publish(
-                session,
-                "VERSION_CREATED",
-                actor,
-                model=version.model_name,
-                version=number,
-                state="PENDING",
-            )
-            call.remember(version=number)
+                if not self._abandoned(version, spec, done):
+                    self._check_replayable(version, request_id)
+                    return VersionUpload(self, actor, version, replayed=True)
+                version = self._take_over(session, actor, version)
+        # Built after the commit: the upload holds the version only once it is really reserved.
         return VersionUpload(self, actor, version, spec=spec)
+
+    def _reserve(
+        self,
+        session: Session,
+        call: Mutation,
+        actor: Principal,
+        model_id: str,
+        spec: NewVersion,
+        create_model: bool,
+    ) -> ModelVersion:
+        """The next version number, PENDING (and the model, when asked to create it)."""
+        if self._repo.get_model(session, model_id) is None:
+            if not create_model:
+                self._model(session, model_id)  # raises NOT_FOUND
+            if (
+                self._repo.add_model(session, model_id, "", {}, actor.name, _now()) is not None
+            ):  # else another upload created it
+                record(
+                    session,
+                    service=SERVICE,
+                    action="registry.CreateModel",
+                    resource=f"models/{model_id}",
+                    principal=actor,
+                    payload={"after": {}, "created_with_version": True},
+                )
+                self._publish(session, "MODEL_CREATED", actor, model=f"models/{model_id}")
+        parent = spec.lineage.get("parent_version", "")
+        if parent:
+            self._resolve(session, version_ref(parent, "model_version.lineage.parent_version"))
+        number = self._repo.next_version_number(session, model_id, _now())
+        version = self._repo.add_version(session, model_id, number, spec, actor.name, _now())
+        record(
+            session,
+            service=SERVICE,
+            action="registry.CreateModelVersion",
+            resource=version.name,
+            principal=actor,
+            payload={
+                "state": "PENDING",
+                "artifact_sha256": spec.artifact_sha256,
+                "artifact_format": spec.artifact_format,
+                "lineage": spec.lineage,
+                "metrics": spec.metrics,
+            },
+        )
+        self._publish(
+            session,
+            "VERSION_CREATED",
+            actor,
+            model=version.model_name,
+            version=number,
+            state="PENDING",
+        )
+        # The declared digests too: a retry may take the upload over only for these bytes.
+        call.remember(
+            version=number,
+            artifact_sha256=spec.artifact_sha256,
+            sample_sha256=spec.sample_sha256,
+        )
+        return version
+
+    @property
+    def upload_silence_seconds(self) -> float:
+        """How long a live upload's version row may go without a heartbeat: two beats."""
+        return 2 * min(VersionUpload.HEARTBEAT_SECONDS, self.upload_lease_seconds / 4)
+
+    def _abandoned(
+        self, version: ModelVersion, spec: NewVersion, remembered: Mapping[str, Any]
+    ) -> bool:
+        """Whether a retry of the request that reserved ``version`` may take its upload over.
+
+        The retry comes from the same principal with the same request_id (the idempotency key
+        holds both), so its client has given up on the first call: an upload still PENDING
+        then lost its connection, or its registry died (kill -9 runs no cleanup). Waiting for
+        the lease would only make the version FAILED and the retry a second version. The
+        upload is taken over only when no upload of this process holds it and its row has
+        missed two heartbeats (a live upload on another replica beats more often), and only
+        for the bytes the first call declared (remembered with its answer).
+        """
+        if version.state != VersionState.PENDING:
+            return False
+        declared = (remembered.get("artifact_sha256"), remembered.get("sample_sha256"))
+        if (spec.artifact_sha256, spec.sample_sha256) != declared:
+            return False
+        with self._live_lock:
+            if (version.model_id, version.number) in self._live_uploads:
+                return False
+        return _now() - version.update_time > timedelta(seconds=self.upload_silence_seconds)
+
+    def _take_over(self, session: Session, actor: Principal, version: ModelVersion) -> ModelVersion:
+        # A fresh heartbeat: neither the sweeper nor a concurrent retry takes it over again.
+        version = self._repo.update_version(
+            session, version.model_id, version.number, update_time=_now()
+        )
+        record(
+            session,
+            service=SERVICE,
+            action="registry.CreateModelVersion",
+            resource=version.name,
+            principal=actor,
+            payload={"state": "PENDING", "upload": "taken over by a retry of its request"},
+        )
+        return version
+
+    def _hold(self, version: ModelVersion) -> None:
+        with self._live_lock:
+            self._live_uploads.add((version.model_id, version.number))
+
+    def _release(self, version: ModelVersion) -> None:
+        with self._live_lock:
+            self._live_uploads.discard((version.model_id, version.number))
 
     @staticmethod
     def _check_replayable(version: ModelVersion, request_id: str) -> None:
@@ -1096,6 +1174,8 @@ class VersionUpload:
         # Well inside the lease, or a sweeper would take a live upload for a dead one.
         self._beat_every = min(self.HEARTBEAT_SECONDS, domain.upload_lease_seconds / 4)
         self._done = replayed
+        if not replayed:
+            domain._hold(version)
 
     def _upload(self, kind: ArtifactKind) -> ArtifactUpload:
         if kind not in self._uploads:
@@ -1157,6 +1237,7 @@ class VersionUpload:
             self.fail(str(exc) if not isinstance(exc, KeyboardInterrupt) else "interrupted")
             raise
         self._done = True
+        self._domain._release(self.version)
         return self.version
 
     def _check_safe(self, sha256: str) -> None:
@@ -1180,4 +1261,7 @@ class VersionUpload:
             upload.abort()
         if not self._done:
             self._done = True
-            self.version = self._domain._fail(self._actor, self.version, message or "failed")
+            try:
+                self.version = self._domain._fail(self._actor, self.version, message or "failed")
+            finally:
+                self._domain._release(self.version)

@@ -4,11 +4,18 @@ The upload is idempotent: its request id is the job's registration key (the job 
 so an upload retried after a crash or a lost connection returns the version the first one
 created instead of a second version. The registry refuses to replay a request whose upload
 failed; only then does the job take a new key (``{job_id}.r{n}``).
+
+A connection that broke (the registry restarted, a reset) is an outage, retried within the
+retry budget; only an answer of the registry's, which always carries an ErrorInfo, can refuse
+the version. If the registry died mid-upload, the version stays PENDING: the retry is told
+UPLOAD_IN_PROGRESS until that upload missed two heartbeats, then takes it over (same request
+id, same principal), so the job still ends with one version.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -50,15 +57,48 @@ _TRANSIENT = frozenset(
         grpc.StatusCode.CANCELLED,
     }
 )
+# A connection that breaks mid-stream (the registry killed or restarted, a reset) surfaces
+# in grpc as one of these with grpc's own text ("Internal error from Core", "Socket closed"):
+# without the registry's ErrorInfo it is an outage, not the registry's answer.
+_TRANSPORT = _TRANSIENT | {grpc.StatusCode.INTERNAL}
 
 
-def _reason(error: grpc.aio.AioRpcError) -> str:
-    status = rpc_status.from_call(error)
+class Verdict(enum.Enum):
+    """What registration does after a failed call."""
+
+    RETRY = "retry"  # an outage, or an upload still running: the same request again later
+    NEW_KEY = "new_key"  # the first upload of this request id failed: upload under a new id
+    REJECTED = "rejected"  # the registry refused the version: trying again cannot help
+
+
+def error_reason(error: grpc.aio.AioRpcError) -> str | None:
+    """The ErrorInfo reason the registry sent, or None when no server answered with one."""
+    try:
+        status = rpc_status.from_call(error)
+    except ValueError:  # details that do not match the call's status: not the registry's
+        return None
     for detail in status.details if status is not None else ():
         info = error_details_pb2.ErrorInfo()
         if detail.Unpack(info):
             return str(info.reason)
-    return ""
+    return None
+
+
+def verdict(code: grpc.StatusCode, reason: str | None) -> Verdict:
+    """Classifies a failed registry call by its status code and ErrorInfo ``reason``.
+
+    ``reason`` is None for a transport-level failure (no ErrorInfo: the stream broke, nothing
+    of ours answered); every error the registry itself sends carries one.
+    """
+    if reason is None:
+        return Verdict.RETRY if code in _TRANSPORT else Verdict.REJECTED
+    if code is grpc.StatusCode.FAILED_PRECONDITION and reason == Reason.REQUEST_FAILED:
+        return Verdict.NEW_KEY
+    if reason == Reason.UPLOAD_IN_PROGRESS:  # sent as ABORTED; waits for, or takes over, it
+        return Verdict.RETRY
+    if reason == Reason.UPLOAD_EXPIRED:  # swept or taken over meanwhile: the replay says which
+        return Verdict.RETRY
+    return Verdict.RETRY if code in _TRANSIENT else Verdict.REJECTED
 
 
 def _artifact(file: ArtifactFile) -> artifact_pb2.Artifact:
@@ -197,19 +237,11 @@ class Registrar:
                     version = response.model_version
                     break
                 except grpc.aio.AioRpcError as error:
-                    reason = _reason(error)
                     last_error = f"{error.code().name}: {error.details()}"
-                    if (
-                        error.code() is grpc.StatusCode.FAILED_PRECONDITION
-                        and reason == Reason.REQUEST_FAILED
-                    ):
+                    judged = verdict(error.code(), error_reason(error))
+                    if judged is Verdict.NEW_KEY:
                         key = await new_key(tries + 1)  # the earlier upload can never finish
-                    elif (
-                        error.code() is grpc.StatusCode.FAILED_PRECONDITION
-                        and reason == Reason.UPLOAD_IN_PROGRESS
-                    ):
-                        pass  # an earlier attempt's upload: wait until it ends either way
-                    elif error.code() not in _TRANSIENT:
+                    elif judged is Verdict.REJECTED:
                         raise TrainingFailed(
                             "registry_rejected", f"the registry refused the version: {last_error}"
                         ) from error
@@ -248,7 +280,7 @@ class Registrar:
             except grpc.aio.AioRpcError as error:
                 detail = f"{error.code().name}: {error.details()}"
                 name = f"{job.model}/versions/{number}"
-                if error.code() not in _TRANSIENT:
+                if verdict(error.code(), error_reason(error)) is not Verdict.RETRY:
                     raise TrainingFailed(
                         "registry_rejected",
                         f"registered {name}, but the registry refused "
