@@ -7,6 +7,7 @@ events, so the chain still verifies."""
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from slipway.core.audit.recorder import DatabaseEdgeAuditor
 from slipway.core.bootstrap import audit_registration
 from slipway.core.context import Principal
 from slipway.core.db import Database
-from slipway.core.pagination import encode_page_token
+from slipway.core.pagination import _checksum, encode_page_token
 from slipway.services.registry.settings import RegistrySettings
 from support.harness import auth, make_tokens, running_server, settings_for
 from support.probe import rich_details
@@ -390,6 +391,13 @@ async def test_altered_forged_or_foreign_page_tokens_are_refused(audit: Audit) -
         assert await invalid_fields(
             stub.ListAuditEvents, pb.ListAuditEventsRequest(page_token=forged), auditor
         ) == ["page_token"], after
+    # Forged bodies nested deeper than a JSON parser goes, or longer than any token we write.
+    for depth in (700, 100_000):
+        body = b'{"v":1,"c":' + b"[" * depth + b"]" * depth + b',"q":"x"}'
+        deep = base64.urlsafe_b64encode(body + b"." + _checksum(body).encode()).decode()
+        assert await invalid_fields(
+            stub.ListAuditEvents, pb.ListAuditEventsRequest(page_token=deep), auditor
+        ) == ["page_token"], depth
     at_end = await stub.ListAuditEvents(
         pb.ListAuditEventsRequest(page_token=encode_page_token({"after": MAX_INT64}, parameters)),
         metadata=auditor,

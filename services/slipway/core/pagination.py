@@ -22,6 +22,9 @@ from slipway.core.reasons import Reason
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 MAX_POSITION = 2**63 - 1  # a BIGINT: a larger value cannot even be bound on SQLite
+# Far above any token this module writes (a cursor of a few keys): a longer one is not ours, and
+# is refused before it is decoded or parsed.
+MAX_TOKEN_LENGTH = 2048
 _VERSION = 1
 
 
@@ -85,13 +88,16 @@ def decode_page_token(token: str, parameters: Mapping[str, Any]) -> dict[str, An
     if not token:
         return None
     invalid = _invalid()
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise invalid
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         body, _, checksum = raw.rpartition(b".")
         if not body or checksum.decode() != _checksum(body):
             raise invalid
         document = json.loads(body)
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
+        # RecursionError: a forged body nested deeper than the parser goes.
         raise invalid from exc
     if (
         not isinstance(document, dict)
