@@ -47,6 +47,10 @@ def grpcurl() -> str:
     return found
 
 
+# Each test starts a suite, bounded by STARTUP_TIMEOUT; more than the default 300 s in all.
+pytestmark = pytest.mark.timeout(900)
+
+
 @pytest.fixture
 def home(tmp_path):
     return tmp_path / "home"

@@ -29,7 +29,8 @@ from support.serving import matrix_request
 from support.suite import running, start_suite, stop_suite, wait_for, wait_for_suite
 from support.training import bundled, job
 
-pytestmark = pytest.mark.slow
+# Each test starts one to three suites; each start is bounded by STARTUP_TIMEOUT.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 # Serving follows iris@production; a killed training worker's job is taken back quickly.
 SUITE_ENV = {

@@ -15,7 +15,10 @@ from typing import Any
 
 import pytest
 
-DEMO_SECONDS = 240
+# Bounds for a failure, not waits: each step ends as soon as its condition holds. A machine
+# loaded by other work (CI beside two CPU hogs) took more than 120 s for one retraining step.
+STEP_SECONDS = 300
+DEMO_SECONDS = 900
 
 
 def _run_demo(home: Path, database_url: str) -> dict[str, Any]:
@@ -28,7 +31,7 @@ def _run_demo(home: Path, database_url: str) -> dict[str, Any]:
         str(home),
         "--json",
         "--timeout",
-        "120",
+        str(STEP_SECONDS),
         "--database-url",
         database_url,
     ]
@@ -48,6 +51,7 @@ def _run_demo(home: Path, database_url: str) -> dict[str, Any]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(DEMO_SECONDS + 60)
 def test_the_lifecycle_from_training_to_a_retrained_production_version(
     database_url: str, tmp_path: Path
 ) -> None:
