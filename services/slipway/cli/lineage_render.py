@@ -21,6 +21,7 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from slipway.audit.v1 import audit_event_pb2, chain_verification_pb2
+from slipway.cli.output import visible
 from slipway.common.v1 import principal_pb2, value_pb2
 from slipway.core.values import ValueTypeError, from_pb
 from slipway.monitoring.v1 import alert_pb2
@@ -469,8 +470,8 @@ def _enum(enum: Any, number: int, prefix: str) -> str:  # a generated enum type
 
 
 def _line(text: str) -> str:
-    """Text on one line (a reason or detail may span several)."""
-    return " ".join(text.split())
+    """Text on one line (a reason or detail may span several), control characters escaped."""
+    return visible(" ".join(text.split()))
 
 
 def _row(cells: Iterable[str]) -> str:

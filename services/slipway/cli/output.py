@@ -113,8 +113,20 @@ def print_json_line(document: Any) -> None:
 # -- text --------------------------------------------------------------------------------------
 
 
+def visible(text: str) -> str:
+    """``text`` with every control and format character (terminal escapes, bidi overrides,
+    NUL, DEL) written as a Python escape: text that reached the server from anyone, an
+    unauthenticated caller's reason say, can then not rewrite what a person reads."""
+    if text.isprintable():
+        return text
+    return "".join(
+        c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii")
+        for c in text
+    )
+
+
 def _cell(value: object, width: int | None) -> str:
-    text = " ".join(str(value).split())
+    text = visible(" ".join(str(value).split()))
     if width is not None and len(text) > width:
         return text[: width - 1] + "…"
     return text
@@ -148,7 +160,7 @@ def table(
 def fields(rows: Sequence[tuple[str, object]], out: TextIO | None = None) -> None:
     """``name: value`` lines with the values aligned; empty values are left out."""
     stream = out or sys.stdout
-    shown = [(k, str(v)) for k, v in rows if v not in ("", None)]
+    shown = [(k, visible(str(v))) for k, v in rows if v not in ("", None)]
     width = max((len(k) for k, _ in shown), default=0) + 1
     for name, value in shown:
         print(f"{(name + ':').ljust(width)} {value}", file=stream)
