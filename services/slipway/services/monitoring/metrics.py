@@ -36,8 +36,10 @@ class MonitoringMetrics:
         )
         self.sender_dropped = Counter(
             "slipway_monitoring_sender_dropped_records_total",
-            "Records senders reported dropping before they reached monitoring, by sender.",
-            ["sender"],
+            "Records senders reported dropping before they reached monitoring, by the "
+            "principal that sent the batch (the free-text sender is in the batch's audit "
+            "event: as a label it would let any caller add series without bound).",
+            ["principal"],
             registry=None,
         )
         self.labels = Counter(

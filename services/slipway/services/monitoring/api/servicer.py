@@ -112,7 +112,7 @@ class MonitoringServicer:
     def _count(self, batch: pb.IngestPredictionsRequest, result: BatchResult) -> None:
         metrics = self._metrics
         if batch.dropped_record_count > 0:
-            metrics.sender_dropped.labels(batch.sender[:64] or "unknown").inc(
+            metrics.sender_dropped.labels(current_principal().name).inc(
                 batch.dropped_record_count
             )
         if result.rejected:
