@@ -151,7 +151,11 @@ class SlipwayServer:
                 ("grpc.max_connection_age_ms", int(s.max_connection_age_seconds * 1000)),
                 ("grpc.max_connection_age_grace_ms", int(s.shutdown_grace_seconds * 1000)),
             ]
-        server = grpc.aio.server(interceptors=interceptors, options=options)
+        server = grpc.aio.server(
+            interceptors=interceptors,
+            options=options,
+            maximum_concurrent_rpcs=s.max_concurrent_rpcs,
+        )
         server.add_generic_rpc_handlers(
             [
                 *(service_handler(s.descriptor, s.servicer) for s in self.services),

@@ -45,6 +45,9 @@ class ServiceSettings:
     service_name: ClassVar[str] = "service"
     default_grpc_port: ClassVar[int] = 0
     default_metrics_port: ClassVar[int] = 0
+    # The largest request this service's methods need: every message is read whole into
+    # memory before authentication, so the limit bounds what an anonymous caller costs.
+    default_max_receive_message_bytes: ClassVar[int] = 64 * MiB
 
     home: Path = setting(
         None, "Data folder: embedded SQLite database, artifacts, local token file."
@@ -84,7 +87,19 @@ class ServiceSettings:
     tls_client_ca_file: Path | None = setting(
         None, "PEM CA bundle; when set, clients must present a certificate it signed (mutual TLS)."
     )
-    max_receive_message_bytes: int = setting(64 * MiB, "Largest request message accepted.")
+    max_receive_message_bytes: int = setting(
+        0,
+        "Largest request message accepted, read whole into memory before the caller is "
+        "authenticated; 0: the service's default (registry and training 8 MiB: artifacts "
+        "arrive in 1 MiB chunks; monitoring and serving 64 MiB: prediction-log batches and "
+        "inference requests).",
+    )
+    max_concurrent_rpcs: int = setting(
+        512,
+        "Calls (streams included) served at once; more are refused with RESOURCE_EXHAUSTED. "
+        "With the receive limit it bounds the memory callers can hold: registry 512 x 8 MiB "
+        "at worst, far less in practice since a call holds its message only while it is read.",
+    )
     max_send_message_bytes: int = setting(64 * MiB, "Largest response message sent.")
     max_connection_age_seconds: float = setting(
         0.0,
@@ -116,6 +131,15 @@ class ServiceSettings:
             object.__setattr__(self, "metrics_address", f"127.0.0.1:{self.default_metrics_port}")
         if self.tokens_file is None:
             object.__setattr__(self, "tokens_file", self.home / "tokens.json")
+        if self.max_receive_message_bytes == 0:
+            object.__setattr__(
+                self, "max_receive_message_bytes", self.default_max_receive_message_bytes
+            )
+        if self.max_receive_message_bytes < 0 or self.max_concurrent_rpcs < 1:
+            raise ValueError(
+                "max_receive_message_bytes must not be negative and max_concurrent_rpcs "
+                "must be at least 1"
+            )
         if self.log_format not in {"auto", "json", "console"}:
             raise ValueError(f"log_format must be auto, json or console, not {self.log_format!r}")
         if (self.tls_cert_file is None) != (self.tls_key_file is None):

@@ -15,6 +15,7 @@ class RegistrySettings(ServiceSettings):
     service_name = "registry"
     default_grpc_port = 7101
     default_metrics_port = 9101
+    default_max_receive_message_bytes = 8 * 1024 * 1024  # artifacts come in 1 MiB chunks
 
     artifact_dir: Path | None = setting(
         None, "Folder of the content-addressed artifact store. Default $SLIPWAY_HOME/artifacts."

@@ -15,6 +15,7 @@ class TrainingSettings(RegistryClientSettings):
     service_name = "training"
     default_grpc_port = 7102
     default_metrics_port = 9102
+    default_max_receive_message_bytes = 8 * 1024 * 1024  # job specs are small
 
     data_root: Path | None = setting(
         None,

@@ -112,9 +112,7 @@ class MonitoringServicer:
     def _count(self, batch: pb.IngestPredictionsRequest, result: BatchResult) -> None:
         metrics = self._metrics
         if batch.dropped_record_count > 0:
-            metrics.sender_dropped.labels(current_principal().name).inc(
-                batch.dropped_record_count
-            )
+            metrics.sender_dropped.labels(current_principal().name).inc(batch.dropped_record_count)
         if result.rejected:
             metrics.rejected_records.inc(result.rejected)
         for reason, count in result.labels_rejected.items():
