@@ -461,14 +461,18 @@ async def test_bytes_tensors_with_huge_or_broken_elements(
     async with start_serving(registry.address, deployments=["fruit"]) as serving:
         good = await serving.infer(fruit())
         # Unseen categories, however odd, are the model's to handle (it ignores them).
-        for odd in (b"r" * (4 * MiB), b"re\x00d", "модель".encode(), SQL.encode(), b""):
+        for odd in (b"r" * 1024, b"re\x00d", "модель".encode(), SQL.encode(), b""):
             reply = await serving.infer(fruit([odd, b"blue", b"red"]))
             assert len(output(reply, "predict")) == 3
         assert (
             await serving.infer(fruit(raw_colours=pack_bytes([b"red", b"blue", b"red"])))
         ).outputs[0].shape == good.outputs[0].shape
         header = (2**32 - 1).to_bytes(4, "little")
+        # Longer than the 1 KiB limit: refused, never logged with every row.
         for colours, raw_colours, reason in [
+            ([b"r" * (4 * MiB), b"blue", b"red"], None, "VALUE_TOO_LONG"),
+            ([b"r" * 1025, b"blue", b"red"], None, "VALUE_TOO_LONG"),
+            (None, pack_bytes([b"red", b"b" * 1025, b"red"]), "VALUE_TOO_LONG"),
             ([b"\xff\xfe", b"blue", b"red"], None, "INVALID_CONTENTS"),
             ([b"red", b"blue"], None, "INVALID_SHAPE"),
             (None, header + b"red" + pack_bytes([b"b", b"c"]), "INVALID_CONTENTS"),
