@@ -453,6 +453,11 @@ class Reason(StrEnum):
         "INVALID_ARGUMENT",
         "The policy named in the request monitors another model.",
     )
+    UNKNOWN_FEATURE = (
+        "UNKNOWN_FEATURE",
+        "INVALID_ARGUMENT",
+        "A policy's per-feature override names no input of the model's newest READY version.",
+    )
     INVALID_WINDOW = (
         "INVALID_WINDOW",
         "INVALID_ARGUMENT",

@@ -33,12 +33,14 @@ def build(settings: MonitoringSettings, db: Database) -> ServiceApp:
     assert settings.cache_dir is not None
     metrics = MonitoringMetrics()
     repository = SqlMonitoringRepository()
-    policies = Policies(db, frozenset(settings.protected_aliases), repository, PolicyDocuments())
+    references = RegistryReferenceSource(settings.registry, ArtifactCache(settings.cache_dir))
+    policies = Policies(
+        db, frozenset(settings.protected_aliases), repository, PolicyDocuments(), references
+    )
     actor = own_principal(
         settings.registry_token_file, settings.tokens_file, fallback="service:monitoring"
     )
     alerts = Alerts(db, repository, actor)
-    references = RegistryReferenceSource(settings.registry, ArtifactCache(settings.cache_dir))
     training = settings.training
     retrainer = TrainingRetrainer(training) if training is not None else None
     if retrainer is None:
