@@ -453,6 +453,12 @@ class Reason(StrEnum):
         "INVALID_ARGUMENT",
         "The policy named in the request monitors another model.",
     )
+    TOO_MANY_PENDING_LABELS = (
+        "TOO_MANY_PENDING_LABELS",
+        "RESOURCE_EXHAUSTED",
+        "Ground truth whose predictions have not arrived would exceed the waiting-label limit "
+        "(per call or per model); nothing was stored: retry later or in smaller calls.",
+    )
     UNKNOWN_FEATURE = (
         "UNKNOWN_FEATURE",
         "INVALID_ARGUMENT",
