@@ -22,8 +22,6 @@ from slipway.services.serving.sinks.prediction_log import tensor
 from support.monitoring import Monitoring, running_monitoring
 from support.registry import Registry, error_reason
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
 VERSION = "models/fruit/versions/1"
 
 
