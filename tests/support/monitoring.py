@@ -28,6 +28,7 @@ from slipway.services.monitoring import main as monitoring_main
 from slipway.services.monitoring.settings import MonitoringSettings
 from slipway.services.serving.sinks.prediction_log import tensor
 from support.harness import auth, running_server, settings_for
+from support.registry import Registry
 from support.serving import Trained
 from support.training import write_csv
 
@@ -224,6 +225,13 @@ def scored_records(
             )
         )
     return records
+
+
+async def known_models(registry: Registry, *model_ids: str) -> None:
+    """Create each model in the registry (without versions): a policy must name a model that
+    exists there."""
+    for model_id in model_ids:
+        await registry.create_model(model_id)
 
 
 @contextlib.asynccontextmanager

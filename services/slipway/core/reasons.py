@@ -111,7 +111,8 @@ class Reason(StrEnum):
     INVALID_REQUEST_ID = (
         "INVALID_REQUEST_ID",
         "INVALID_ARGUMENT",
-        "request_id is longer than 128 characters or contains NUL.",
+        "request_id (or an inference request's id) is longer than 128 characters, contains "
+        "NUL, or (inference ids) a non-printable character.",
     )
     DUPLICATE_REQUEST = (
         "DUPLICATE_REQUEST",
@@ -452,6 +453,17 @@ class Reason(StrEnum):
         "INVALID_ARGUMENT",
         "The policy named in the request monitors another model.",
     )
+    TOO_MANY_PENDING_LABELS = (
+        "TOO_MANY_PENDING_LABELS",
+        "RESOURCE_EXHAUSTED",
+        "Ground truth whose predictions have not arrived would exceed the waiting-label limit "
+        "(per call or per model); nothing was stored: retry later or in smaller calls.",
+    )
+    UNKNOWN_FEATURE = (
+        "UNKNOWN_FEATURE",
+        "INVALID_ARGUMENT",
+        "A policy's per-feature override names no input of the model's newest READY version.",
+    )
     INVALID_WINDOW = (
         "INVALID_WINDOW",
         "INVALID_ARGUMENT",
@@ -520,6 +532,11 @@ class Reason(StrEnum):
         "TOO_MANY_ROWS",
         "INVALID_ARGUMENT",
         "The request has more rows than the server's limit per request.",
+    )
+    VALUE_TOO_LONG = (
+        "VALUE_TOO_LONG",
+        "INVALID_ARGUMENT",
+        "A BYTES input element is longer than the server's limit (1024 bytes by default).",
     )
     WRONG_FEATURE_COUNT = (
         "WRONG_FEATURE_COUNT",

@@ -13,7 +13,7 @@ import pytest
 from slipway import client
 from slipway.core.db import Database
 from slipway.monitoring.v1 import monitoring_policy_pb2
-from support.monitoring import running_monitoring
+from support.monitoring import known_models, running_monitoring
 from support.registry import SQLITE_ONLY, Registry
 from support.serving import Trained, register
 
@@ -37,6 +37,7 @@ async def test_policies_ground_truth_reports_and_alerts(
     connect_as,
 ):
     await register(registry, service_token_file, "iris", iris_model, alias="production")
+    await known_models(registry, "m0", "m1", "m2")  # policies name models of the registry
     async with running_monitoring(
         migrated_db,
         tmp_path / "monitoring",

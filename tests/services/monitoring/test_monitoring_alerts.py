@@ -30,6 +30,7 @@ from support.monitoring import (
     FEATURES,
     Fruit,
     Monitoring,
+    known_models,
     running_monitoring,
     scored_records,
     traffic,
@@ -104,6 +105,7 @@ async def test_policies_are_checked_versioned_listed_and_audited(
     registry: Registry,
     service_token_file: Path,
 ) -> None:
+    await known_models(registry, "fruit", "apple")
     async with running_monitoring(
         migrated_db,
         tmp_path / "monitoring",

@@ -114,8 +114,9 @@ def store_label_bypassing_ingest(db: Database, request_id: str, values: np.ndarr
     assert label is not None
     repository = SqlMonitoringRepository()
     with db.unit_of_work() as session:
-        seqs = [seq for seq, _, _ in repository.predictions_of_request(session, request_id, "")]
-        repository.set_labels(session, seqs, label, None)
+        found = repository.predictions_of_requests(session, [request_id])
+        seqs = [seq for seq, _, _, _ in found.get(request_id, [])]
+        repository.set_many_labels(session, [(seqs, label, None)])
 
 
 async def test_a_report_over_labels_that_are_not_the_versions_classes_answers_ok(

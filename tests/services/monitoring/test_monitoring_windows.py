@@ -225,14 +225,17 @@ async def test_logs_past_the_retention_are_purged_and_the_purge_is_audited(
         await monitoring.label([("never-logged", np.array(["big"], dtype=object))])
 
     def evaluator(retention: timedelta) -> Evaluator:
+        references = RegistryReferenceSource(
+            PeerTarget(registry.address), ArtifactCache(tmp_path / "cache")
+        )
         return Evaluator(
             migrated_db,
             SqlMonitoringRepository(),
-            Policies(migrated_db, frozenset(), SqlMonitoringRepository(), PolicyDocuments()),
-            Alerts(migrated_db, SqlMonitoringRepository()),
-            RegistryReferenceSource(
-                PeerTarget(registry.address), ArtifactCache(tmp_path / "cache")
+            Policies(
+                migrated_db, frozenset(), SqlMonitoringRepository(), PolicyDocuments(), references
             ),
+            Alerts(migrated_db, SqlMonitoringRepository()),
+            references,
             None,
             sample_rows=100,
             retention=retention,

@@ -199,9 +199,19 @@ async def test_hostile_model_names_and_versions_are_not_found_and_not_ready(
 
 async def test_hostile_ids_are_echoed_and_unknown_parameters_ignored(serving: Serving) -> None:
     baseline = await still_answers(serving)
-    for request_id in ("x" * 100_000, "nul\x00id", "модель 🚀 ✓", SQL, "\n", "%s%n"):
+    for request_id in ("x" * 128, "модель 🚀 ✓", SQL, "%s%n"):
         reply = await serving.infer(matrix_request("iris", GOOD, request_id=request_id))
         assert (reply.id, reply.outputs) == (request_id, baseline.outputs)
+    # Too long or not printable: refused, never logged or joined on.
+    for request_id in ("x" * 100_000, "x" * 129, "nul\x00id", "\n"):
+        await refused(
+            serving.stub.ModelInfer,
+            matrix_request("iris", GOOD, request_id=request_id),
+            serving.as_(),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "INVALID_REQUEST_ID",
+            "id",
+        )
     anonymous = await serving.infer(matrix_request("iris", GOOD))
     assert anonymous.id  # the server names a request that did not
 
@@ -461,14 +471,18 @@ async def test_bytes_tensors_with_huge_or_broken_elements(
     async with start_serving(registry.address, deployments=["fruit"]) as serving:
         good = await serving.infer(fruit())
         # Unseen categories, however odd, are the model's to handle (it ignores them).
-        for odd in (b"r" * (4 * MiB), b"re\x00d", "модель".encode(), SQL.encode(), b""):
+        for odd in (b"r" * 1024, b"re\x00d", "модель".encode(), SQL.encode(), b""):
             reply = await serving.infer(fruit([odd, b"blue", b"red"]))
             assert len(output(reply, "predict")) == 3
         assert (
             await serving.infer(fruit(raw_colours=pack_bytes([b"red", b"blue", b"red"])))
         ).outputs[0].shape == good.outputs[0].shape
         header = (2**32 - 1).to_bytes(4, "little")
+        # Longer than the 1 KiB limit: refused, never logged with every row.
         for colours, raw_colours, reason in [
+            ([b"r" * (4 * MiB), b"blue", b"red"], None, "VALUE_TOO_LONG"),
+            ([b"r" * 1025, b"blue", b"red"], None, "VALUE_TOO_LONG"),
+            (None, pack_bytes([b"red", b"b" * 1025, b"red"]), "VALUE_TOO_LONG"),
             ([b"\xff\xfe", b"blue", b"red"], None, "INVALID_CONTENTS"),
             ([b"red", b"blue"], None, "INVALID_SHAPE"),
             (None, header + b"red" + pack_bytes([b"b", b"c"]), "INVALID_CONTENTS"),
@@ -496,15 +510,19 @@ async def test_requests_at_the_message_size_limit(
         baseline = await still_answers(serving)
 
         def sized(size: int) -> pb.ModelInferRequest:
-            # The id pads the message to exactly ``size`` bytes, and is echoed back.
-            request = matrix_request("iris", GOOD, raw=True, request_id="")
-            request.id = "i" * (size - request.ByteSize() - 4)
-            assert request.ByteSize() == size
+            # An ignored parameter pads the message to exactly ``size`` bytes (the id is
+            # bounded to 128 characters, so it can no longer do it).
+            request = matrix_request("iris", GOOD, raw=True, request_id="padded")
+            pad = request.parameters["pad"]
+            length = size - request.ByteSize()
+            while request.ByteSize() != size:  # the length prefixes grow with the padding
+                pad.string_param = "p" * length
+                length -= request.ByteSize() - size
             return request
 
         at_limit = sized(MiB)
         reply = await serving.infer(at_limit)
-        assert reply.id == at_limit.id
+        assert reply.id == "padded"
         assert list(output(reply, "predict")) == list(output(baseline, "predict"))
         with pytest.raises(grpc.aio.AioRpcError) as over:
             await serving.infer(sized(MiB + 1))

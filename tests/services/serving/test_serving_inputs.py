@@ -182,6 +182,20 @@ CASES: list[tuple[str, Callable[[], pb.ModelInferRequest], grpc.StatusCode, str,
         "inputs[0]",
     ),
     (
+        "request id too long",
+        lambda: _edit(lambda r: setattr(r, "id", "r" * 129)),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "INVALID_REQUEST_ID",
+        "id",
+    ),
+    (
+        "request id not printable",
+        lambda: _edit(lambda r: setattr(r, "id", "req\n1")),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "INVALID_REQUEST_ID",
+        "id",
+    ),
+    (
         "unknown output",
         lambda: _edit(lambda r: r.outputs.add(name="predict_log_proba")),
         grpc.StatusCode.INVALID_ARGUMENT,
@@ -240,3 +254,5 @@ async def serving_small(start_serving, registry, iris_registered):  # type: igno
 async def test_the_good_request_of_the_table_is_answered(serving_small: Serving) -> None:
     reply = await serving_small.infer(matrix_request("iris", GOOD))
     assert [o.name for o in reply.outputs] == ["predict", "predict_proba"]
+    longest = _edit(lambda r: setattr(r, "id", "r" * 128))  # the id limit is inclusive
+    assert (await serving_small.infer(longest)).id == "r" * 128

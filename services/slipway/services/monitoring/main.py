@@ -16,7 +16,7 @@ from slipway.monitoring.v1 import monitoring_service_pb2
 from slipway.services.monitoring.api.servicer import MonitoringServicer
 from slipway.services.monitoring.domain.alerts import Alerts
 from slipway.services.monitoring.domain.evaluation import Evaluator
-from slipway.services.monitoring.domain.ingestion import Ingestion
+from slipway.services.monitoring.domain.ingestion import Ingestion, IngestionLimits
 from slipway.services.monitoring.domain.policies import Policies
 from slipway.services.monitoring.messages import PolicyDocuments
 from slipway.services.monitoring.metrics import MonitoringMetrics
@@ -33,12 +33,14 @@ def build(settings: MonitoringSettings, db: Database) -> ServiceApp:
     assert settings.cache_dir is not None
     metrics = MonitoringMetrics()
     repository = SqlMonitoringRepository()
-    policies = Policies(db, frozenset(settings.protected_aliases), repository, PolicyDocuments())
+    references = RegistryReferenceSource(settings.registry, ArtifactCache(settings.cache_dir))
+    policies = Policies(
+        db, frozenset(settings.protected_aliases), repository, PolicyDocuments(), references
+    )
     actor = own_principal(
         settings.registry_token_file, settings.tokens_file, fallback="service:monitoring"
     )
     alerts = Alerts(db, repository, actor)
-    references = RegistryReferenceSource(settings.registry, ArtifactCache(settings.cache_dir))
     training = settings.training
     retrainer = TrainingRetrainer(training) if training is not None else None
     if retrainer is None:
@@ -54,7 +56,12 @@ def build(settings: MonitoringSettings, db: Database) -> ServiceApp:
         retention=timedelta(days=settings.retention_days),
         metrics=metrics,
     )
-    ingestion = Ingestion(db, repository, references)
+    limits = IngestionLimits(
+        max_value_bytes=settings.max_value_bytes,
+        max_pending_per_call=settings.max_pending_labels_per_call,
+        max_pending_per_model=settings.max_pending_labels_per_model,
+    )
+    ingestion = Ingestion(db, repository, references, limits)
     servicer = MonitoringServicer(ingestion, policies, alerts, evaluator, metrics)
     evaluator.on_change = servicer.notify
     stop = asyncio.Event()

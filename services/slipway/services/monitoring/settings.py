@@ -53,6 +53,22 @@ class MonitoringSettings(RegistryClientSettings):
         "promotes to them. Keep in step with the registry's setting.",
     )
 
+    max_value_bytes: int = setting(
+        1024,
+        "Longest BYTES value a prediction record may hold, on average over each tensor; a "
+        "record over it is rejected (keep in step with serving's max_value_bytes).",
+    )
+    max_pending_labels_per_call: int = setting(
+        1000,
+        "Most ground-truth labels one IngestGroundTruth call may leave waiting for their "
+        "predictions; over it the call is RESOURCE_EXHAUSTED and stores nothing.",
+    )
+    max_pending_labels_per_model: int = setting(
+        100_000,
+        "Most labels that may wait for their predictions per model (labels naming no model "
+        "share one such bound); waiting labels leave when joined or after retention_days.",
+    )
+
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.cache_dir is None:
@@ -63,6 +79,17 @@ class MonitoringSettings(RegistryClientSettings):
             raise ValueError("evaluation_interval_seconds must be positive")
         if self.retention_days <= 0:
             raise ValueError("retention_days must be positive")
+        if (
+            min(
+                self.max_value_bytes,
+                self.max_pending_labels_per_call,
+                self.max_pending_labels_per_model,
+            )
+            < 1
+        ):
+            raise ValueError(
+                "max_value_bytes and the max_pending_labels settings must be at least 1"
+            )
         if self.window_sample_rows < 100:
             raise ValueError("window_sample_rows must be at least 100")
 

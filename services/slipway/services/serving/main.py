@@ -28,6 +28,7 @@ from slipway.core.server import ServiceRegistration
 from slipway.inference.v2 import grpc_service_pb2
 from slipway.ml.artifact_cache import ArtifactCache
 from slipway.services.serving.api.servicer import InferenceServicer
+from slipway.services.serving.api.tensors import Limits
 from slipway.services.serving.domain.deployments import Deployments, Policy
 from slipway.services.serving.domain.inference import Live
 from slipway.services.serving.domain.served import PREDICT, VersionInfo
@@ -169,7 +170,10 @@ def build(settings: ServingSettings, db: Database) -> ServiceApp:
         sink=prediction_log,
         audit=audit,
     )
-    servicer = InferenceServicer(deployments, max_rows=settings.max_rows)
+    servicer = InferenceServicer(
+        deployments,
+        limits=Limits(max_rows=settings.max_rows, max_value_bytes=settings.max_value_bytes),
+    )
 
     async def on_ready() -> None:
         if prediction_log is not None:

@@ -37,6 +37,11 @@ class ServingSettings(RegistryClientSettings):
         "down. Default $SLIPWAY_HOME/serving-cache.",
     )
     max_rows: int = setting(100_000, "Most rows one request may carry.")
+    max_value_bytes: int = setting(
+        1024,
+        "Longest BYTES element (a categorical value) one request may carry, in bytes; "
+        "longer ones are INVALID_ARGUMENT (VALUE_TOO_LONG), since each is logged with its row.",
+    )
     batching: bool = setting(
         True, "Merge concurrent requests to a model into one prediction (adaptive batching)."
     )
@@ -88,5 +93,5 @@ class ServingSettings(RegistryClientSettings):
             object.__setattr__(self, "monitoring_token_file", self.registry_token_file)
         if not 0.0 <= self.prediction_log_sample_rate <= 1.0:
             raise ValueError("prediction_log_sample_rate must be between 0 and 1")
-        if self.max_rows < 1 or self.max_batch_rows < 1:
-            raise ValueError("max_rows and max_batch_rows must be at least 1")
+        if self.max_rows < 1 or self.max_batch_rows < 1 or self.max_value_bytes < 1:
+            raise ValueError("max_rows, max_batch_rows and max_value_bytes must be at least 1")

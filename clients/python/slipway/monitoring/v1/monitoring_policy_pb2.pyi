@@ -78,7 +78,8 @@ class MonitoringPolicy(_message.Message):
     """Output only. The resource name, `monitoringPolicies/{monitoring_policy}`."""
     model: _builtins.str
     """Required. The monitored model, `models/{model}`; every version of it that serves traffic is
-    evaluated separately.
+    evaluated separately. It must exist in the registry when the policy is created (NOT_FOUND,
+    reason MODEL_NOT_FOUND).
     """
     description: _builtins.str
     """Optional. Free text."""
@@ -264,7 +265,9 @@ class DriftConfig(_message.Message):
 
     @_builtins.property
     def feature_overrides(self) -> _containers.MessageMap[_builtins.str, Global___DriftTest]:
-        """Optional. Per-feature overrides, by feature name."""
+        """Optional. Per-feature overrides, by feature name. Each name must be an input of the
+        model's newest READY version (else INVALID_ARGUMENT, reason UNKNOWN_FEATURE, naming it).
+        """
 
     def __init__(
         self,

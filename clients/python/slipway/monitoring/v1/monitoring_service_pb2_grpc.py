@@ -109,7 +109,10 @@ class MonitoringServiceServicer:
 
     def IngestGroundTruth(self, request, context):
         """Receives true labels for earlier predictions, joined on the inference request id. Labels
-        whose prediction has not arrived yet are kept and joined later.
+        whose prediction has not arrived yet are kept and joined later: at most
+        `max_pending_labels_per_call` (default 1000) of one call and `max_pending_labels_per_model`
+        (default 100000) per model may wait; over either the call stores nothing and fails with
+        RESOURCE_EXHAUSTED, reason TOO_MANY_PENDING_LABELS (retry later or in smaller calls).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -123,7 +126,8 @@ class MonitoringServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateMonitoringPolicy(self, request, context):
-        """Creates a monitoring policy for a model.
+        """Creates a monitoring policy for a model. The model must exist in the registry (else
+        NOT_FOUND, MODEL_NOT_FOUND); UNAVAILABLE when the registry cannot be reached.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -144,7 +148,8 @@ class MonitoringServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateMonitoringPolicy(self, request, context):
-        """Changes fields of a monitoring policy.
+        """Changes fields of a monitoring policy. A change of `drift` is checked against the registry
+        as on create.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

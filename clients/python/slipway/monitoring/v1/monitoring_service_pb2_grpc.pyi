@@ -42,18 +42,25 @@ class MonitoringServiceStub:
     """
     IngestGroundTruth: _grpc.UnaryUnaryMultiCallable[_monitoring_service_pb2.IngestGroundTruthRequest, _monitoring_service_pb2.IngestGroundTruthResponse]
     """Receives true labels for earlier predictions, joined on the inference request id. Labels
-    whose prediction has not arrived yet are kept and joined later.
+    whose prediction has not arrived yet are kept and joined later: at most
+    `max_pending_labels_per_call` (default 1000) of one call and `max_pending_labels_per_model`
+    (default 100000) per model may wait; over either the call stores nothing and fails with
+    RESOURCE_EXHAUSTED, reason TOO_MANY_PENDING_LABELS (retry later or in smaller calls).
     """
     GetMonitoringReport: _grpc.UnaryUnaryMultiCallable[_monitoring_service_pb2.GetMonitoringReportRequest, _monitoring_service_pb2.GetMonitoringReportResponse]
     """Computes (or returns the stored) report for one model version and window."""
     CreateMonitoringPolicy: _grpc.UnaryUnaryMultiCallable[_monitoring_service_pb2.CreateMonitoringPolicyRequest, _monitoring_service_pb2.CreateMonitoringPolicyResponse]
-    """Creates a monitoring policy for a model."""
+    """Creates a monitoring policy for a model. The model must exist in the registry (else
+    NOT_FOUND, MODEL_NOT_FOUND); UNAVAILABLE when the registry cannot be reached.
+    """
     GetMonitoringPolicy: _grpc.UnaryUnaryMultiCallable[_monitoring_service_pb2.GetMonitoringPolicyRequest, _monitoring_service_pb2.GetMonitoringPolicyResponse]
     """Returns one monitoring policy."""
     ListMonitoringPolicies: _grpc.UnaryUnaryMultiCallable[_monitoring_service_pb2.ListMonitoringPoliciesRequest, _monitoring_service_pb2.ListMonitoringPoliciesResponse]
     """Lists monitoring policies."""
     UpdateMonitoringPolicy: _grpc.UnaryUnaryMultiCallable[_monitoring_service_pb2.UpdateMonitoringPolicyRequest, _monitoring_service_pb2.UpdateMonitoringPolicyResponse]
-    """Changes fields of a monitoring policy."""
+    """Changes fields of a monitoring policy. A change of `drift` is checked against the registry
+    as on create.
+    """
     DeleteMonitoringPolicy: _grpc.UnaryUnaryMultiCallable[_monitoring_service_pb2.DeleteMonitoringPolicyRequest, _monitoring_service_pb2.DeleteMonitoringPolicyResponse]
     """Deletes a monitoring policy. Its alerts and reports are kept."""
     GetAlert: _grpc.UnaryUnaryMultiCallable[_monitoring_service_pb2.GetAlertRequest, _monitoring_service_pb2.GetAlertResponse]
@@ -79,18 +86,25 @@ class MonitoringServiceAsyncStub(MonitoringServiceStub):
     """
     IngestGroundTruth: _aio.UnaryUnaryMultiCallable[_monitoring_service_pb2.IngestGroundTruthRequest, _monitoring_service_pb2.IngestGroundTruthResponse]  # type: ignore[assignment]
     """Receives true labels for earlier predictions, joined on the inference request id. Labels
-    whose prediction has not arrived yet are kept and joined later.
+    whose prediction has not arrived yet are kept and joined later: at most
+    `max_pending_labels_per_call` (default 1000) of one call and `max_pending_labels_per_model`
+    (default 100000) per model may wait; over either the call stores nothing and fails with
+    RESOURCE_EXHAUSTED, reason TOO_MANY_PENDING_LABELS (retry later or in smaller calls).
     """
     GetMonitoringReport: _aio.UnaryUnaryMultiCallable[_monitoring_service_pb2.GetMonitoringReportRequest, _monitoring_service_pb2.GetMonitoringReportResponse]  # type: ignore[assignment]
     """Computes (or returns the stored) report for one model version and window."""
     CreateMonitoringPolicy: _aio.UnaryUnaryMultiCallable[_monitoring_service_pb2.CreateMonitoringPolicyRequest, _monitoring_service_pb2.CreateMonitoringPolicyResponse]  # type: ignore[assignment]
-    """Creates a monitoring policy for a model."""
+    """Creates a monitoring policy for a model. The model must exist in the registry (else
+    NOT_FOUND, MODEL_NOT_FOUND); UNAVAILABLE when the registry cannot be reached.
+    """
     GetMonitoringPolicy: _aio.UnaryUnaryMultiCallable[_monitoring_service_pb2.GetMonitoringPolicyRequest, _monitoring_service_pb2.GetMonitoringPolicyResponse]  # type: ignore[assignment]
     """Returns one monitoring policy."""
     ListMonitoringPolicies: _aio.UnaryUnaryMultiCallable[_monitoring_service_pb2.ListMonitoringPoliciesRequest, _monitoring_service_pb2.ListMonitoringPoliciesResponse]  # type: ignore[assignment]
     """Lists monitoring policies."""
     UpdateMonitoringPolicy: _aio.UnaryUnaryMultiCallable[_monitoring_service_pb2.UpdateMonitoringPolicyRequest, _monitoring_service_pb2.UpdateMonitoringPolicyResponse]  # type: ignore[assignment]
-    """Changes fields of a monitoring policy."""
+    """Changes fields of a monitoring policy. A change of `drift` is checked against the registry
+    as on create.
+    """
     DeleteMonitoringPolicy: _aio.UnaryUnaryMultiCallable[_monitoring_service_pb2.DeleteMonitoringPolicyRequest, _monitoring_service_pb2.DeleteMonitoringPolicyResponse]  # type: ignore[assignment]
     """Deletes a monitoring policy. Its alerts and reports are kept."""
     GetAlert: _aio.UnaryUnaryMultiCallable[_monitoring_service_pb2.GetAlertRequest, _monitoring_service_pb2.GetAlertResponse]  # type: ignore[assignment]
@@ -125,7 +139,10 @@ class MonitoringServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_monitoring_service_pb2.IngestGroundTruthResponse, _abc.Awaitable[_monitoring_service_pb2.IngestGroundTruthResponse]]:
         """Receives true labels for earlier predictions, joined on the inference request id. Labels
-        whose prediction has not arrived yet are kept and joined later.
+        whose prediction has not arrived yet are kept and joined later: at most
+        `max_pending_labels_per_call` (default 1000) of one call and `max_pending_labels_per_model`
+        (default 100000) per model may wait; over either the call stores nothing and fails with
+        RESOURCE_EXHAUSTED, reason TOO_MANY_PENDING_LABELS (retry later or in smaller calls).
         """
 
     @_abc_1.abstractmethod
@@ -142,7 +159,9 @@ class MonitoringServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _monitoring_service_pb2.CreateMonitoringPolicyRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_monitoring_service_pb2.CreateMonitoringPolicyResponse, _abc.Awaitable[_monitoring_service_pb2.CreateMonitoringPolicyResponse]]:
-        """Creates a monitoring policy for a model."""
+        """Creates a monitoring policy for a model. The model must exist in the registry (else
+        NOT_FOUND, MODEL_NOT_FOUND); UNAVAILABLE when the registry cannot be reached.
+        """
 
     @_abc_1.abstractmethod
     def GetMonitoringPolicy(
@@ -166,7 +185,9 @@ class MonitoringServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _monitoring_service_pb2.UpdateMonitoringPolicyRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_monitoring_service_pb2.UpdateMonitoringPolicyResponse, _abc.Awaitable[_monitoring_service_pb2.UpdateMonitoringPolicyResponse]]:
-        """Changes fields of a monitoring policy."""
+        """Changes fields of a monitoring policy. A change of `drift` is checked against the registry
+        as on create.
+        """
 
     @_abc_1.abstractmethod
     def DeleteMonitoringPolicy(

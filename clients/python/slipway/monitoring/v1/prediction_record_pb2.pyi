@@ -65,7 +65,8 @@ class PredictionRecord(_message.Message):
     OUTPUTS_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     """Required. The inference request's id (the Open Inference Protocol `id`, or the request id
-    serving assigned). Ground truth is joined on it.
+    serving assigned), 1 to 128 characters without NUL; a record outside that is rejected.
+    Ground truth is joined on it.
     """
     model_version: _builtins.str
     """Required. The version that produced the outputs, `models/{model}/versions/{version}`."""
@@ -84,12 +85,16 @@ class PredictionRecord(_message.Message):
     @_builtins.property
     def inputs(self) -> _containers.RepeatedCompositeFieldContainer[_tensor_pb2.Tensor]:
         """Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-        one `[N, F]` tensor whose columns follow the signature's feature order.
+        one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
+        may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
+        rejected.
         """
 
     @_builtins.property
     def outputs(self) -> _containers.RepeatedCompositeFieldContainer[_tensor_pb2.Tensor]:
-        """Required. The outputs, for example `predict` `[N]` and `predict_proba` `[N, classes]`."""
+        """Required. The outputs, for example `predict` `[N]` and `predict_proba` `[N, classes]`; BYTES
+        tensors are bounded as the inputs are.
+        """
 
     def __init__(
         self,
@@ -122,7 +127,9 @@ class GroundTruth(_message.Message):
     TIME_FIELD_NUMBER: _builtins.int
     MODEL_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
-    """Required. The id of the inference request the labels belong to."""
+    """Required. The id of the inference request the labels belong to, 1 to 128 characters
+    without NUL (else the entry is rejected).
+    """
     model: _builtins.str
     """Optional. The model, `models/{model}`, to narrow the join when request ids are not unique
     across models.

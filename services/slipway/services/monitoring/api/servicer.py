@@ -182,8 +182,7 @@ class MonitoringServicer:
             raise InvalidArgumentError.for_field(
                 "monitoring_policy", "is required", reason=Reason.INVALID_POLICY
             )
-        created = await run_blocking(
-            policies.create,
+        created = await policies.create(
             current_principal(),
             policy_from_pb(request.monitoring_policy),
             policy_id=request.monitoring_policy_id,
@@ -219,8 +218,7 @@ class MonitoringServicer:
             raise InvalidArgumentError.for_field(
                 "monitoring_policy", "is required", reason=Reason.INVALID_POLICY
             )
-        updated = await run_blocking(
-            self._policies.update,
+        updated = await self._policies.update(
             current_principal(),
             policy_from_pb(request.monitoring_policy),
             list(request.update_mask.paths),

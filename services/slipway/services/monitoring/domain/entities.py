@@ -92,6 +92,17 @@ class PendingLabel:
 
 
 @dataclass(frozen=True)
+class NewPendingLabel:
+    """Ground truth about to wait for its prediction."""
+
+    request_id: str
+    model: str
+    label: Tensor
+    label_time: datetime
+    received_time: datetime
+
+
+@dataclass(frozen=True)
 class KnownLabel:
     """A label some record of a request already has (shadow records take it too)."""
 

@@ -12,6 +12,16 @@ is stored, else when the prediction arrives. It joins the versions it can be a l
 fits none is rejected with the reason, and the rejections of a call are counted by reason in its
 audit event. The spaces come from the registry before the transaction opens; a version the
 registry cannot speak for accepts any label, and the evaluation leaves out the foreign ones.
+
+Bounds (``IngestionLimits``, from the settings) keep a caller from filling the database: a
+record's BYTES tensors hold at most ``max_value_bytes`` per element on average (a record over
+it is rejected like any malformed one), and a ground-truth call may leave at most
+``max_pending_per_call`` labels waiting, and a model at most ``max_pending_per_model``. Over a
+pending bound the whole call is refused with RESOURCE_EXHAUSTED (TOO_MANY_PENDING_LABELS), not
+INVALID_ARGUMENT: whether a label waits depends on which predictions have arrived, not on the
+request alone, so the same call can succeed later (or in smaller parts). Nothing of a refused
+call is stored, so it can be retried as it is. Labels are read, joined and stored in bulk (a
+few statements per call, not two per label).
 """
 
 from __future__ import annotations
@@ -29,12 +39,13 @@ from slipway.core.audit import record as audit_record
 from slipway.core.blocking import run_blocking
 from slipway.core.context import Principal
 from slipway.core.db import Database
-from slipway.core.errors import InvalidArgumentError
+from slipway.core.errors import InvalidArgumentError, ResourceExhaustedError
 from slipway.core.idempotency import key_for, mutation
 from slipway.core.names import MODEL_ID, VERSION_NUMBER
 from slipway.core.reasons import Reason
 from slipway.services.monitoring.domain.entities import (
     GroundTruth,
+    NewPendingLabel,
     NewPrediction,
     PredictionRecord,
     Tensor,
@@ -53,6 +64,16 @@ ROLES = {
     TrafficRole.SHADOW: "shadow",
 }
 _ITEM_BYTES = {"BOOL": 1, "INT32": 4, "INT64": 8, "FP32": 4, "FP64": 8}
+_LENGTH_PREFIX = 4  # packed BYTES elements: a 4-byte length before each
+
+
+@dataclass(frozen=True)
+class IngestionLimits:
+    """What callers may store (the monitoring settings of the same names)."""
+
+    max_value_bytes: int = 1024
+    max_pending_per_call: int = 1000
+    max_pending_per_model: int = 100_000
 
 
 @dataclass(frozen=True)
@@ -99,7 +120,7 @@ def _storable_id(text: str) -> bool:
     return 0 < len(text) <= 128 and "\x00" not in text
 
 
-def _tensor_fits(tensor: Tensor, rows: int) -> bool:
+def _tensor_fits(tensor: Tensor, rows: int, max_value_bytes: int | None = None) -> bool:
     # Called for every tensor of every record: the one-column case avoids min() and prod().
     shape = tensor.shape
     if len(shape) == 1:
@@ -116,10 +137,14 @@ def _tensor_fits(tensor: Tensor, rows: int) -> bool:
     size = _ITEM_BYTES.get(tensor.data_type)
     if size is not None:
         return len(tensor.raw_contents) == count * size
+    if max_value_bytes is not None and len(tensor.raw_contents) > count * (
+        _LENGTH_PREFIX + max_value_bytes
+    ):
+        return False  # the record's size stays proportional to its rows
     return tensor.data_type == "BYTES"
 
 
-def record_problem(record: PredictionRecord) -> str:
+def record_problem(record: PredictionRecord, max_value_bytes: int | None = None) -> str:
     """Why a record cannot be stored ("" when it can)."""
     if model_of_version(record.model_version) is None:
         return "model_version must be models/{model}/versions/{n}"
@@ -138,8 +163,11 @@ def record_problem(record: PredictionRecord) -> str:
     rows = record.row_count
     for tensors in (record.inputs, record.outputs):
         for tensor in tensors:
-            if not _tensor_fits(tensor, rows):
-                return f"tensor {tensor.name!r} does not match row_count and its datatype"
+            if not _tensor_fits(tensor, rows, max_value_bytes):
+                return (
+                    f"tensor {tensor.name!r} does not match row_count and its datatype, "
+                    "or its BYTES values are too long"
+                )
     return ""
 
 
@@ -157,10 +185,12 @@ class Ingestion:
         db: Database,
         repository: MonitoringRepository,
         references: ReferenceSource | None = None,
+        limits: IngestionLimits = IngestionLimits(),  # frozen: one default is shared safely
     ) -> None:
         self._db = db
         self._repo = repository
         self._references = references
+        self._limits = limits
 
     async def _spaces(self, versions: Iterable[str]) -> dict[str, LabelSpace]:
         if self._references is None:
@@ -247,7 +277,7 @@ class Ingestion:
             values: list[NewPrediction] = []
             stored: list[PredictionRecord] = []
             for item in records:
-                if record_problem(item):
+                if record_problem(item, self._limits.max_value_bytes):
                     rejected += 1
                     continue
                 stored.append(item)
@@ -312,22 +342,38 @@ class Ingestion:
             return {}
         repo = self._repo
         rejected: Counter[str] = Counter()
-        for label in repo.pending_labels(session, request_ids):
-            waiting = repo.predictions_of_request(
-                session, label.request_id, label.model, unlabeled=True
+        done: list[int] = []
+        pending = repo.pending_labels(session, request_ids)
+        if pending:
+            # One read and one write for all of them; a record takes the first label that
+            # fits it, as when the labels were joined one at a time.
+            found = repo.predictions_of_requests(
+                session, {p.request_id for p in pending}, unlabeled=True
             )
-            fitting = [(seq, v) for seq, rows, v in waiting if _tensor_fits(label.label, rows)]
-            if not fitting:
-                continue
-            problems = [_space_problem(spaces, v, label.label) for _, v in fitting]
-            joined = [
-                seq for (seq, _), problem in zip(fitting, problems, strict=True) if not problem
-            ]
-            if joined:
-                repo.set_labels(session, joined, label.label, label.label_time)
-            else:
-                rejected[str(next(p for p in problems if p is not None))] += 1
-            repo.delete_pending_label(session, label.id)
+            taken: set[int] = set()
+            joins: list[tuple[list[int], Tensor, datetime]] = []
+            for label in pending:
+                fitting = [
+                    (seq, version)
+                    for seq, rows, model, version in found.get(label.request_id, ())
+                    if (not label.model or model == label.model)
+                    and seq not in taken
+                    and _tensor_fits(label.label, rows)
+                ]
+                if not fitting:
+                    continue
+                problems = [_space_problem(spaces, v, label.label) for _, v in fitting]
+                joined = [
+                    seq for (seq, _), problem in zip(fitting, problems, strict=True) if not problem
+                ]
+                if joined:
+                    taken.update(joined)
+                    joins.append((joined, label.label, label.label_time))
+                else:
+                    rejected[str(next(p for p in problems if p is not None))] += 1
+                done.append(label.id)
+            repo.set_many_labels(session, joins)
+            repo.delete_pending_labels(session, done)
         shadows = sorted({r.request_id for r in records if r.role is TrafficRole.SHADOW})
         if shadows:
             for known in repo.known_labels(session, shadows):
@@ -353,30 +399,32 @@ class Ingestion:
         with mutation(self._db, key) as (session, call):
             if (done := call.answered) is not None:
                 return LabelResult(**done)
-            matched = pending = 0
+            matched = 0
             known = spaces or {}
             rejected: Counter[str] = Counter()
+            valid: list[tuple[GroundTruth, Tensor]] = []
             for truth in truths:
                 label = truth.labels
                 if (reason := label_reason(truth)) is not None or label is None:
                     rejected[str(reason or Reason.INVALID_ARGUMENT)] += 1
-                    continue
+                else:
+                    valid.append((truth, label))
+            # Every record of each request, read in one query per chunk of ids: the version
+            # that answered, and any canary or shadow version that scored the same rows.
+            found = self._repo.predictions_of_requests(session, {t.request_id for t, _ in valid})
+            joins: list[tuple[list[int], Tensor, datetime]] = []
+            waiting: list[NewPendingLabel] = []
+            for truth, label in valid:
                 time = truth.time if truth.time is not None else now
-                # Every record of the request: the version that answered, and any canary or
-                # shadow version that scored the same rows.
-                predictions = self._repo.predictions_of_request(
-                    session, truth.request_id, truth.model
-                )
+                predictions = [
+                    (seq, count, version)
+                    for seq, count, model, version in found.get(truth.request_id, ())
+                    if not truth.model or model == truth.model
+                ]
                 if not predictions:
-                    self._repo.add_pending_label(
-                        session,
-                        request_id=truth.request_id,
-                        model=truth.model[:256],
-                        label=label,
-                        label_time=time,
-                        received_time=now,
+                    waiting.append(
+                        NewPendingLabel(truth.request_id, truth.model[:256], label, time, now)
                     )
-                    pending += 1
                     continue
                 fitting = [(seq, v) for seq, count, v in predictions if _tensor_fits(label, count)]
                 if not fitting:
@@ -387,8 +435,12 @@ class Ingestion:
                 if not joined:
                     rejected[str(next(p for p in problems if p is not None))] += 1
                     continue
-                self._repo.set_labels(session, joined, label, time)
+                joins.append((joined, label, time))
                 matched += 1
+            self._check_pending(session, waiting)
+            self._repo.set_many_labels(session, joins)
+            self._repo.add_pending_labels(session, waiting)
+            pending = len(waiting)
             by_reason = dict(sorted(rejected.items()))
             result = LabelResult(matched, pending, sum(by_reason.values()), by_reason)
             audit_record(
@@ -407,6 +459,26 @@ class Ingestion:
             )
             call.remember(**result.__dict__)
             return result
+
+    def _check_pending(self, session: Session, waiting: list[NewPendingLabel]) -> None:
+        limits = self._limits
+        if len(waiting) > limits.max_pending_per_call:
+            raise ResourceExhaustedError(
+                f"{len(waiting)} labels have no prediction yet; one call may leave at most "
+                f"{limits.max_pending_per_call} waiting: send them after their predictions, "
+                "or in smaller calls",
+                reason=Reason.TOO_MANY_PENDING_LABELS,
+            )
+        new: Counter[str] = Counter(label.model for label in waiting)
+        counts = self._repo.pending_counts(session, new)
+        for model, adding in new.items():
+            count = counts.get(model, 0)
+            if count + adding > limits.max_pending_per_model:
+                raise ResourceExhaustedError(
+                    f"{model or 'labels without a model'}: {count} labels already wait for "
+                    f"their predictions; at most {limits.max_pending_per_model} may",
+                    reason=Reason.TOO_MANY_PENDING_LABELS,
+                )
 
 
 def label_reason(truth: GroundTruth) -> Reason | None:

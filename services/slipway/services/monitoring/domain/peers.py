@@ -29,6 +29,15 @@ class ReferenceSource(Protocol):
         and the evaluation leaves out those that turn out foreign."""
 
 
+class ModelCatalog(Protocol):
+    """The registry's models, so a policy names a model (and features) that exist."""
+
+    async def feature_names(self, model: str) -> frozenset[str] | None:
+        """The input names of the newest READY version of ``model`` (``models/m``), None when it
+        has no ready version yet. Raises NotFoundError (MODEL_NOT_FOUND) when the model does
+        not exist and UnavailableError when the registry cannot be reached."""
+
+
 class Retrainer(Protocol):
     """Starts retraining jobs, unless one is running or the policy's cooldown holds."""
 

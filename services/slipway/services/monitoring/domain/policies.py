@@ -1,9 +1,11 @@
 """Monitoring policies: checked, stored, changed with optimistic concurrency, audited.
 
 A policy is a settings document (``entities.Policy``, the ``MonitoringPolicy`` message on the
-wire); the checks here are what the message's comments promise. Every violation of a request
-is reported at once (the status mapping cuts what would not fit in the trailers clients
-accept, see ``core.status``).
+wire); the checks here are what the message's comments promise. Its model must exist in the
+registry and its per-feature drift overrides must name inputs of the model's newest READY
+version: a policy for a misspelt model or feature would otherwise wait forever, silently.
+Every violation of a request is reported at once (the status mapping cuts what would not fit
+in the trailers clients accept, see ``core.status``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from slipway.core.audit import record
+from slipway.core.blocking import run_blocking
 from slipway.core.context import Principal
 from slipway.core.db import Database
 from slipway.core.errors import (
@@ -41,6 +44,7 @@ from slipway.services.monitoring.domain.entities import (
     Severity,
     Span,
 )
+from slipway.services.monitoring.domain.peers import ModelCatalog
 from slipway.services.monitoring.domain.performance import METRICS
 from slipway.services.monitoring.domain.reports import METHODS, NUMERIC_ONLY
 from slipway.services.monitoring.storage.repository import MonitoringRepository
@@ -246,6 +250,26 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _paths(mask: Sequence[str]) -> list[str]:
+    """The fields an update mask changes, checked."""
+    paths = list(mask)
+    if not paths:
+        raise InvalidArgumentError.for_field(
+            "update_mask", "name the fields to change, or *", reason=Reason.INVALID_UPDATE_MASK
+        )
+    if paths == ["*"]:
+        paths = list(MUTABLE_FIELDS)
+    unknown = [p for p in paths if p not in MUTABLE_FIELDS]
+    if unknown:
+        raise InvalidArgumentError.for_field(
+            "update_mask",
+            f"cannot change {', '.join(map(_quoted, unknown[:3]))}; "
+            f"changeable fields: {', '.join(MUTABLE_FIELDS)}",
+            reason=Reason.INVALID_UPDATE_MASK,
+        )
+    return paths
+
+
 class Policies:
     def __init__(
         self,
@@ -253,10 +277,12 @@ class Policies:
         protected_aliases: frozenset[str],
         repository: MonitoringRepository,
         documents: PolicyDocuments,
+        models: ModelCatalog,
     ) -> None:
         self._db = db
         self._repo = repository
         self._documents = documents
+        self._models = models
         self._protected = protected_aliases
         self.on_change: list[Any] = []
 
@@ -276,7 +302,47 @@ class Policies:
             )
         return row
 
-    def create(
+    async def _check_against_registry(self, policy: Policy, prefix: str) -> None:
+        """The model exists and every per-feature override names one of its inputs."""
+        features = await self._models.feature_names(policy.model)
+        overrides = policy.drift_settings.feature_overrides
+        unknown = [name for name in overrides if features is None or name not in features]
+        if not unknown:
+            return
+        known = (
+            f"{policy.model} takes {', '.join(sorted(features)[:20])}"
+            if features is not None
+            else f"{policy.model} has no READY version to take features from yet"
+        )
+        raise InvalidArgumentError(
+            f"unknown feature(s) {', '.join(map(repr, map(_quoted, unknown[:3])))}; {known}",
+            reason=Reason.UNKNOWN_FEATURE,
+            field_violations=[
+                FieldViolation(
+                    f'{prefix}.drift.feature_overrides["{_quoted(name)}"]',
+                    f"{policy.model} has no feature {_quoted(name)!r}",
+                )
+                for name in unknown
+            ],
+        )
+
+    async def create(
+        self,
+        actor: Principal,
+        policy: Policy,
+        *,
+        policy_id: str,
+        reason: str,
+        request_id: str,
+    ) -> Policy:
+        """Checks ``policy`` (its model and features against the registry) and stores it."""
+        check_policy(policy, protected_aliases=self._protected)  # before asking the registry
+        await self._check_against_registry(policy, "monitoring_policy")
+        return await run_blocking(
+            self._create, actor, policy, policy_id=policy_id, reason=reason, request_id=request_id
+        )
+
+    def _create(
         self,
         actor: Principal,
         policy: Policy,
@@ -350,7 +416,7 @@ class Policies:
             found = self._repo.enabled_policies(session, model, limit=1)
         return found[0] if found else None
 
-    def update(
+    async def update(
         self,
         actor: Principal,
         policy: Policy,
@@ -359,22 +425,31 @@ class Policies:
         reason: str,
         request_id: str,
     ) -> Policy:
+        """Changes the fields of ``mask``; new drift overrides are checked against the registry
+        (other changes are not: a policy whose model left the registry can still be disabled)."""
         policy_id = policy_id_of(policy.name, "monitoring_policy.name")
-        paths = list(mask)
-        if not paths:
-            raise InvalidArgumentError.for_field(
-                "update_mask", "name the fields to change, or *", reason=Reason.INVALID_UPDATE_MASK
-            )
-        if paths == ["*"]:
-            paths = list(MUTABLE_FIELDS)
-        unknown = [p for p in paths if p not in MUTABLE_FIELDS]
-        if unknown:
-            raise InvalidArgumentError.for_field(
-                "update_mask",
-                f"cannot change {', '.join(map(_quoted, unknown[:3]))}; "
-                f"changeable fields: {', '.join(MUTABLE_FIELDS)}",
-                reason=Reason.INVALID_UPDATE_MASK,
-            )
+        paths = _paths(mask)
+        if "drift" in paths:
+            # The policy as it would be (the model is not mutable, so it is the stored one),
+            # checked on its own first: the registry is asked only about a valid policy.
+            stored = await run_blocking(self.get, policy_id)
+            after = replace(stored, **{path: getattr(policy, path) for path in paths})
+            check_policy(after, protected_aliases=self._protected)
+            await self._check_against_registry(after, "monitoring_policy")
+        return await run_blocking(
+            self._update, actor, policy, paths, reason=reason, request_id=request_id
+        )
+
+    def _update(
+        self,
+        actor: Principal,
+        policy: Policy,
+        paths: list[str],
+        *,
+        reason: str,
+        request_id: str,
+    ) -> Policy:
+        policy_id = policy_id_of(policy.name, "monitoring_policy.name")
         with self._db.unit_of_work() as session:
             key, done = self._replayed(session, actor, "UpdateMonitoringPolicy", request_id)
             if done is not None:

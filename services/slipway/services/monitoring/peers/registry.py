@@ -166,6 +166,39 @@ class RegistryReferenceSource:
             ) from error
         return reply.model_version
 
+    async def feature_names(self, model: str) -> frozenset[str] | None:
+        """The input names of the newest READY version of ``model``; None without one."""
+        try:
+            reply = await self._stub().ListModelVersions(
+                pb.ListModelVersionsRequest(
+                    parent=model,
+                    page_size=1,
+                    filter="state = READY",
+                    order_by="version_number desc",
+                ),
+                metadata=self._metadata(),
+                timeout=CALL_TIMEOUT,
+            )
+        except grpc.aio.AioRpcError as error:
+            if error.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+                raise NotFoundError(
+                    f"{model} does not exist in the registry",
+                    reason=Reason.MODEL_NOT_FOUND,
+                    metadata={"resource": model},
+                ) from error
+            if error.code() in UNREACHABLE:
+                raise UnavailableError(
+                    f"the registry is unreachable ({error.code().name}); {model} cannot be checked",
+                    reason=Reason.REGISTRY_UNAVAILABLE,
+                ) from error
+            raise FailedPreconditionError(
+                f"the registry refused to list the versions of {model}: {error.code().name}",
+                reason=Reason.REGISTRY_REFUSED,
+            ) from error
+        if not reply.model_versions:
+            return None
+        return frozenset(spec.name for spec in reply.model_versions[0].signature.inputs)
+
     async def version_name(self, name: str) -> str:
         """``models/m/versions/n`` for a version name or ``models/m@alias``."""
         return (await self.version(name)).name

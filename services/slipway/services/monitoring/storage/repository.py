@@ -23,6 +23,7 @@ from slipway.services.monitoring.domain.entities import (
     Alert,
     EvaluationCursor,
     KnownLabel,
+    NewPendingLabel,
     NewPrediction,
     PendingLabel,
     Policy,
@@ -180,24 +181,12 @@ class MonitoringRepository(Protocol):
         self, session: Session, request_ids: Sequence[str]
     ) -> list[PendingLabel]: ...
 
-    def add_pending_label(
-        self,
-        session: Session,
-        *,
-        request_id: str,
-        model: str,
-        label: Tensor,
-        label_time: datetime,
-        received_time: datetime,
-    ) -> None: ...
+    def add_pending_labels(self, session: Session, labels: Sequence[NewPendingLabel]) -> None: ...
 
-    def delete_pending_label(self, session: Session, label_id: int) -> None: ...
+    def pending_counts(self, session: Session, models: Collection[str]) -> dict[str, int]:
+        """How many labels wait per model (only the models asked about)."""
 
-    def predictions_of_request(
-        self, session: Session, request_id: str, model: str, *, unlabeled: bool = False
-    ) -> list[tuple[int, int, str]]:
-        """(seq, row count, model version) of the records of a request, of ``model`` when
-        given."""
+    def delete_pending_labels(self, session: Session, label_ids: Sequence[int]) -> None: ...
 
     def versions_of_requests(self, session: Session, request_ids: Sequence[str]) -> set[str]:
         """The model versions of the records of these requests."""
@@ -207,9 +196,16 @@ class MonitoringRepository(Protocol):
     ) -> set[str]:
         """Those of these requests that have a label waiting for their prediction."""
 
-    def set_labels(
-        self, session: Session, seqs: Sequence[int], label: Tensor, label_time: datetime | None
-    ) -> None: ...
+    def predictions_of_requests(
+        self, session: Session, request_ids: Collection[str], *, unlabeled: bool = False
+    ) -> dict[str, list[tuple[int, int, str, str]]]:
+        """(seq, row count, model, model version) of the records of each request (only the
+        unlabeled ones when asked), in seq order."""
+
+    def set_many_labels(
+        self, session: Session, labels: Sequence[tuple[Sequence[int], Tensor, datetime | None]]
+    ) -> None:
+        """Give each (seqs, label, time)'s records its label, in order (a later one wins)."""
 
     def known_labels(self, session: Session, request_ids: Sequence[str]) -> list[KnownLabel]: ...
 
@@ -550,43 +546,39 @@ class SqlMonitoringRepository:
             PendingLabel(r.id, r.request_id, r.model, _tensor(r.label), r.label_time) for r in rows
         ]
 
-    def add_pending_label(
-        self,
-        session: Session,
-        *,
-        request_id: str,
-        model: str,
-        label: Tensor,
-        label_time: datetime,
-        received_time: datetime,
-    ) -> None:
-        session.add(
-            PendingLabelRow(
-                request_id=request_id,
-                model=model,
-                label=tensor_to_pb(label).SerializeToString(),
-                label_time=label_time,
-                received_time=received_time,
-            )
+    def add_pending_labels(self, session: Session, labels: Sequence[NewPendingLabel]) -> None:
+        if not labels:
+            return
+        session.execute(  # one executemany, no ORM object per label
+            insert(PendingLabelRow),
+            [
+                {
+                    "request_id": p.request_id,
+                    "model": p.model,
+                    "label": tensor_to_pb(p.label).SerializeToString(),
+                    "label_time": p.label_time,
+                    "received_time": p.received_time,
+                }
+                for p in labels
+            ],
         )
 
-    def delete_pending_label(self, session: Session, label_id: int) -> None:
-        session.execute(delete(PendingLabelRow).where(PendingLabelRow.id == label_id))
+    def pending_counts(self, session: Session, models: Collection[str]) -> dict[str, int]:
+        if not models:
+            return {}
+        rows = session.execute(
+            select(PendingLabelRow.model, func.count())
+            .where(PendingLabelRow.model.in_(list(models)))
+            .group_by(PendingLabelRow.model)
+        ).all()
+        return {model: count for model, count in rows}
 
-    def predictions_of_request(
-        self, session: Session, request_id: str, model: str, *, unlabeled: bool = False
-    ) -> list[tuple[int, int, str]]:
-        query = select(
-            PredictionRow.seq, PredictionRow.row_count, PredictionRow.model_version
-        ).where(PredictionRow.request_id == request_id)
-        if unlabeled:
-            query = query.where(PredictionRow.label.is_(None))
-        if model:
-            query = query.where(PredictionRow.model == model)
-        return [
-            (seq, count, version)
-            for seq, count, version in session.execute(query.order_by(PredictionRow.seq))
-        ]
+    def delete_pending_labels(self, session: Session, label_ids: Sequence[int]) -> None:
+        ids = list(label_ids)
+        for start in range(0, len(ids), IN_CHUNK):
+            session.execute(
+                delete(PendingLabelRow).where(PendingLabelRow.id.in_(ids[start : start + IN_CHUNK]))
+            )
 
     def versions_of_requests(self, session: Session, request_ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -616,15 +608,37 @@ class SqlMonitoringRepository:
             )
         return found
 
-    def set_labels(
-        self, session: Session, seqs: Sequence[int], label: Tensor, label_time: datetime | None
+    def predictions_of_requests(
+        self, session: Session, request_ids: Collection[str], *, unlabeled: bool = False
+    ) -> dict[str, list[tuple[int, int, str, str]]]:
+        found: dict[str, list[tuple[int, int, str, str]]] = {}
+        ids = sorted(set(request_ids))
+        for start in range(0, len(ids), IN_CHUNK):  # bounded IN lists
+            query = select(
+                PredictionRow.request_id,
+                PredictionRow.seq,
+                PredictionRow.row_count,
+                PredictionRow.model,
+                PredictionRow.model_version,
+            ).where(PredictionRow.request_id.in_(ids[start : start + IN_CHUNK]))
+            if unlabeled:
+                query = query.where(PredictionRow.label.is_(None))
+            for request_id, seq, count, model, version in session.execute(
+                query.order_by(PredictionRow.seq)
+            ):
+                found.setdefault(request_id, []).append((seq, count, model, version))
+        return found
+
+    def set_many_labels(
+        self, session: Session, labels: Sequence[tuple[Sequence[int], Tensor, datetime | None]]
     ) -> None:
-        if seqs:
-            session.execute(
-                update(PredictionRow)
-                .where(PredictionRow.seq.in_(list(seqs)))
-                .values(label=tensor_to_pb(label).SerializeToString(), label_time=label_time)
-            )
+        values: list[dict[str, object]] = []
+        for seqs, label, label_time in labels:
+            data = tensor_to_pb(label).SerializeToString()
+            values.extend({"seq": s, "label": data, "label_time": label_time} for s in seqs)
+        if values:
+            # An UPDATE by primary key, executed many times in list order.
+            session.execute(update(PredictionRow), values)
 
     def known_labels(self, session: Session, request_ids: Sequence[str]) -> list[KnownLabel]:
         rows = session.execute(

@@ -25,10 +25,10 @@ def _version() -> str:
 
 
 class InferenceServicer:
-    def __init__(self, deployments: Deployments, *, max_rows: int) -> None:
+    def __init__(self, deployments: Deployments, *, limits: tensors.Limits) -> None:
         self.ready = False  # set once the process has started and every target is loaded
         self._deployments = deployments
-        self._max_rows = max_rows
+        self._limits = limits
         self._version = _version()
 
     async def ServerLive(
@@ -72,11 +72,12 @@ class InferenceServicer:
     async def ModelInfer(
         self, request: pb.ModelInferRequest, context: Context
     ) -> pb.ModelInferResponse:
+        tensors.check_id(request.id)
         inference = await self._deployments.infer(
             request.model_name,
             request.model_version,
             request.id,
-            tensors.reader(request, max_rows=self._max_rows),
+            tensors.reader(request, limits=self._limits),
         )
         info = inference.info
         response = pb.ModelInferResponse(

@@ -5,6 +5,11 @@ Python loops for numbers: raw contents are read with ``np.frombuffer`` and writt
 Two request shapes are understood: one ``[N, F]`` tensor holding every feature in signature
 order (any name), or one ``[N]`` (or ``[N, 1]``) tensor per feature, named as in the signature.
 Every problem is INVALID_ARGUMENT with a BadRequest field violation naming the input.
+
+Two bounds keep one request from filling the prediction log: the request ``id`` is at most
+``MAX_ID_CHARS`` printable characters (monitoring stores ids of that length, and the id is the
+join key of ground truth), and each BYTES element at most ``Limits.max_value_bytes`` bytes (a
+categorical value is a short name; a megabyte is an abuse, stored with every logged row).
 """
 
 from __future__ import annotations
@@ -56,6 +61,17 @@ NUMERIC_INPUTS = frozenset(
 )
 
 
+MAX_ID_CHARS = 128
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may carry (the serving settings of the same names)."""
+
+    max_rows: int
+    max_value_bytes: int
+
+
 @dataclass(frozen=True)
 class DecodedRequest:
     rows: npt.NDArray[Any]
@@ -87,8 +103,33 @@ def _split_bytes(buffer: bytes, count: int, field: str) -> list[bytes]:
         raise _bad(field, str(exc), Reason.INVALID_CONTENTS) from None
 
 
+def check_id(request_id: str) -> None:
+    """Refuse an inference request id that is too long or not printable text."""
+    if len(request_id) > MAX_ID_CHARS:
+        raise _bad(
+            "id",
+            f"is {len(request_id)} characters; at most {MAX_ID_CHARS}",
+            Reason.INVALID_REQUEST_ID,
+        )
+    if not request_id.isprintable():
+        raise _bad("id", "must be printable text", Reason.INVALID_REQUEST_ID)
+
+
+def _check_lengths(values: Sequence[bytes], field: str, max_value_bytes: int) -> None:
+    longest = max(map(len, values), default=0)
+    if longest > max_value_bytes:
+        raise _bad(
+            field,
+            f"holds a {longest}-byte value; BYTES values are at most {max_value_bytes} bytes",
+            Reason.VALUE_TOO_LONG,
+        )
+
+
 def _tensor(
-    index: int, tensor: pb.ModelInferRequest.InferInputTensor, raw: bytes | None
+    index: int,
+    tensor: pb.ModelInferRequest.InferInputTensor,
+    raw: bytes | None,
+    max_value_bytes: int,
 ) -> npt.NDArray[Any]:
     """The tensor's values as a flat array (object array of str for BYTES)."""
     field = _field(index, tensor)
@@ -106,6 +147,7 @@ def _tensor(
                 f"holds {len(values)} values; shape {list(tensor.shape)} needs {count}",
                 Reason.INVALID_SHAPE,
             )
+        _check_lengths(values, field, max_value_bytes)
         try:
             return np.array([v.decode() for v in values], dtype=object)
         except UnicodeDecodeError:
@@ -162,7 +204,7 @@ def _check_numbers(values: npt.NDArray[Any], field: str, accepts_nan: bool) -> N
 
 
 def decode(
-    request: pb.ModelInferRequest, info: VersionInfo, *, max_rows: int, accepts_nan: bool
+    request: pb.ModelInferRequest, info: VersionInfo, *, limits: Limits, accepts_nan: bool
 ) -> DecodedRequest:
     """The rows a request carries, in the signature's column order."""
     tensors = request.inputs
@@ -186,17 +228,17 @@ def decode(
                 )
     single = len(tensors) == 1 and len(tensors[0].shape) == 2
     if single and (len(info.inputs) > 1 or tensors[0].name != info.inputs[0].name):
-        rows = _matrix(tensors[0], raw_contents[0] if raw else None, info, max_rows, accepts_nan)
+        rows = _matrix(tensors[0], raw_contents[0] if raw else None, info, limits, accepts_nan)
     else:
-        rows = _columns(tensors, raw_contents if raw else None, info, max_rows, accepts_nan)
+        rows = _columns(tensors, raw_contents if raw else None, info, limits, accepts_nan)
     return DecodedRequest(rows, raw)
 
 
-def reader(request: pb.ModelInferRequest, *, max_rows: int) -> InputReader:
+def reader(request: pb.ModelInferRequest, *, limits: Limits) -> InputReader:
     """Reads ``request`` for the version the domain chooses to answer it."""
 
     def read(served: ServedModel) -> Inputs:
-        decoded = decode(request, served.info, max_rows=max_rows, accepts_nan=served.accepts_nan)
+        decoded = decode(request, served.info, limits=limits, accepts_nan=served.accepts_nan)
         return Inputs(decoded.rows, requested_outputs(request, served.output_names))
 
     return read
@@ -215,7 +257,7 @@ def _matrix(
     tensor: pb.ModelInferRequest.InferInputTensor,
     raw: bytes | None,
     info: VersionInfo,
-    max_rows: int,
+    limits: Limits,
     accepts_nan: bool,
 ) -> npt.NDArray[Any]:
     field = _field(0, tensor)
@@ -227,7 +269,7 @@ def _matrix(
             f"({', '.join(i.name for i in info.inputs)})",
             Reason.WRONG_FEATURE_COUNT,
         )
-    _check_rows(rows, field, max_rows)
+    _check_rows(rows, field, limits.max_rows)
     if not info.categorical and tensor.datatype not in NUMERIC_INPUTS:
         raise _bad(
             field,
@@ -235,7 +277,7 @@ def _matrix(
             "FP32, FP64, INT32, INT64 or BOOL",
             Reason.INVALID_DATATYPE,
         )
-    values = _tensor(0, tensor, raw)
+    values = _tensor(0, tensor, raw, limits.max_value_bytes)
     if info.categorical:
         if tensor.datatype != "BYTES":
             raise _bad(
@@ -267,7 +309,7 @@ def _columns(
     tensors: Sequence[pb.ModelInferRequest.InferInputTensor],
     raw: Sequence[bytes] | None,
     info: VersionInfo,
-    max_rows: int,
+    limits: Limits,
     accepts_nan: bool,
 ) -> npt.NDArray[Any]:
     position = {spec.name: j for j, spec in enumerate(info.inputs)}
@@ -295,7 +337,7 @@ def _columns(
                 field, f"has {shape[0]} rows; the other inputs have {rows}", Reason.INVALID_SHAPE
             )
         rows = shape[0]
-        _check_rows(rows, field, max_rows)
+        _check_rows(rows, field, limits.max_rows)
         spec = info.inputs[j]
         if spec.categorical and tensor.datatype != "BYTES":
             raise _bad(
@@ -307,7 +349,7 @@ def _columns(
                 f"{spec.name} is numeric: datatype {tensor.datatype} cannot feed it",
                 Reason.INVALID_DATATYPE,
             )
-        values = _tensor(index, tensor, None if raw is None else raw[index])
+        values = _tensor(index, tensor, None if raw is None else raw[index], limits.max_value_bytes)
         if not spec.categorical:
             _check_numbers(values, field, accepts_nan)
         seen[tensor.name] = values
