@@ -302,6 +302,7 @@ class Ingestion:
                 counts[0] += 1
                 counts[1] += item.row_count
             self._repo.add_predictions(session, values)
+            self._repo.lock_label_joins(session)  # a label of these requests may arrive now
             # Only stored records join: a rejected one's request id may not even be storable.
             labels_rejected = self._join_pending(session, stored, spaces or {})
             audit_record(
@@ -399,6 +400,7 @@ class Ingestion:
         with mutation(self._db, key) as (session, call):
             if (done := call.answered) is not None:
                 return LabelResult(**done)
+            self._repo.lock_label_joins(session)  # records of these requests may arrive now
             matched = 0
             known = spaces or {}
             rejected: Counter[str] = Counter()

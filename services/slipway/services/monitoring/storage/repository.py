@@ -177,6 +177,11 @@ class MonitoringRepository(Protocol):
 
     def add_predictions(self, session: Session, records: Sequence[NewPrediction]) -> None: ...
 
+    def lock_label_joins(self, session: Session) -> None:
+        """Serialize, until this transaction ends, the transactions that join labels and
+        prediction records (see SqlMonitoringRepository.lock_label_joins)."""
+        ...
+
     def pending_labels(
         self, session: Session, request_ids: Sequence[str]
     ) -> list[PendingLabel]: ...
@@ -265,6 +270,10 @@ class MonitoringRepository(Protocol):
     def settle_cursor(
         self, session: Session, policy_id: str, version: str, first_seq: int, labeled: int
     ) -> None: ...
+
+
+# An arbitrary, fixed key of PostgreSQL's advisory locks for lock_label_joins.
+LABEL_JOIN_LOCK = 0x5354_5741_594C_4142  # "STWAYLAB"
 
 
 class SqlMonitoringRepository:
@@ -537,6 +546,15 @@ class SqlMonitoringRepository:
                 for r in records
             ],
         )
+
+    def lock_label_joins(self, session: Session) -> None:
+        """A label and a record of the same request may arrive in two transactions at once: each
+        reads before the other commits (READ COMMITTED), so the label waits for a record that
+        is already stored, or a shadow record misses its primary's label, for ever. One
+        transaction-scoped advisory lock on PostgreSQL makes them take turns; SQLite already
+        serializes writers, so there is nothing to do there."""
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(select(func.pg_advisory_xact_lock(LABEL_JOIN_LOCK)))
 
     def pending_labels(self, session: Session, request_ids: Sequence[str]) -> list[PendingLabel]:
         rows = session.scalars(
