@@ -143,6 +143,11 @@ class SlipwayServer:
             ("grpc.max_receive_message_length", s.max_receive_message_bytes),
             ("grpc.max_send_message_length", s.max_send_message_bytes),
             ("grpc.so_reuseport", 0),
+            # Without bandwidth probing the transport does not widen its flow-control windows
+            # for whoever sends fastest, so an anonymous sender's oversized messages land in
+            # smaller pieces: the registry's peak under 16 concurrent 60 MiB calls fell from
+            # 340-540 MiB to 270-345 MiB. The window still grows to fit the message being read.
+            ("grpc.http2.bdp_probe", 0),
         ]
         if s.max_connection_age_seconds > 0:
             # A GOAWAY after this age makes clients reconnect and re-resolve: behind a
