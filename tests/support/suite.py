@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from support.waiting import wait_until_sync
+
 # A bound for a failure, not a wait: four services start in about 10 s on an idle machine, and
 # took more than 90 s beside CI and two CPU hogs.
 STARTUP_TIMEOUT = 300.0
@@ -89,10 +91,4 @@ def running(pid: int) -> bool:
 
 def wait_for(condition: Callable[[], Any], what: str, timeout: float = STARTUP_TIMEOUT) -> Any:
     """Poll until ``condition()`` is truthy and return it; fail naming ``what`` otherwise."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.1)
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+    return wait_until_sync(condition, what, within=timeout)

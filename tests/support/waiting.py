@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["POLL_SECONDS", "WAIT_SECONDS", "wait_until"]
+__all__ = ["POLL_SECONDS", "WAIT_SECONDS", "wait_until", "wait_until_sync"]
 
 WAIT_SECONDS = 15.0  # default upper bound of a wait
 POLL_SECONDS = 0.05
@@ -37,3 +37,15 @@ async def wait_until(
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {within} s waiting for {what}")
         await asyncio.sleep(POLL_SECONDS)
+
+
+def wait_until_sync(check: Callable[[], Any], what: str, within: float = WAIT_SECONDS) -> Any:
+    """:func:`wait_until` for tests that drive processes from plain (not async) code."""
+    deadline = time.monotonic() + within
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {within} s waiting for {what}")
+        time.sleep(POLL_SECONDS)
