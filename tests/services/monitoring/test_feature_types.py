@@ -82,13 +82,10 @@ def _draw(seed: int, rows: int, shifted: bool) -> dict[str, Array]:
 
 
 def _reference(folder: Path, seed: int, rows: int = ROWS) -> Reference:
-    """The reference as the service builds it: the training rows of the sample file, typed as
-    training stores them (numbers as float64, a category as text), read back by the signature."""
-    data = _draw(seed, rows, False)
-    stored = {
-        name: (values if FEATURES[name][0] == "BYTES" else values.astype(np.float64))
-        for name, values in data.items()
-    }
+    """The reference as the service builds it from a sample file, read back by the signature.
+    Training stores every number as float64; a sample may also hold integers and booleans (the
+    file format keeps them), so ``visits`` is stored as int64 and ``active`` as bool here."""
+    stored = _draw(seed, rows, False)
     path = folder / f"sample-{seed}-{rows}.npz"
     write_sample(path, stored, np.zeros(rows))
     features = []
