@@ -1,6 +1,7 @@
 """Types kept end to end, in the domain: a reference sample file and logged tensors of every
-feature type (float, integer, a 0/1 flag, a boolean, a category) go through ``build_reference``,
-``WindowBuilder`` and ``build_report`` as the service runs them.
+feature type (a float, an integer, an integer of a few values, a 0/1 flag, a boolean and a
+category) go through ``build_reference``, ``WindowBuilder`` and ``build_report`` as the service
+runs them.
 
 Independent random draws (not stratified), so an unchanged feature is flagged at the tests' own
 false positive rate; over 50 fixed seeds that rate must stay near the 5 % level for every type,
@@ -53,6 +54,11 @@ def _integer(rng: np.random.Generator, rows: int, shifted: bool) -> Array:
     return rng.poisson(5.0 if shifted else 4.0, rows).astype(np.int64)
 
 
+def _rating(rng: np.random.Generator, rows: int, shifted: bool) -> Array:
+    shares = [0.25, 0.25, 0.25, 0.25] if shifted else [0.1, 0.2, 0.3, 0.4]
+    return rng.choice(np.arange(1, 5, dtype=np.int64), size=rows, p=shares)
+
+
 def _flag(rng: np.random.Generator, rows: int, shifted: bool) -> Array:
     return (rng.random(rows) < (0.4 if shifted else 0.3)).astype(np.float64)
 
@@ -70,6 +76,7 @@ def _colour(rng: np.random.Generator, rows: int, shifted: bool) -> Array:
 FEATURES: dict[str, tuple[str, str, Draw]] = {
     "amount": ("FP64", "numeric", _float),
     "visits": ("INT64", "numeric", _integer),
+    "rating": ("INT64", "numeric", _rating),  # at most 5 values: tested as categories
     "flag": ("FP64", "binary", _flag),
     "active": ("BOOL", "binary", _boolean),
     "colour": ("BYTES", "categorical", _colour),
@@ -185,6 +192,7 @@ def test_a_shift_of_every_type_is_found(references: dict[int, Reference]) -> Non
 SMALL = {
     "amount": DriftMethod.KS,
     "visits": DriftMethod.KS,
+    "rating": DriftMethod.CHI_SQUARE,
     "flag": DriftMethod.Z_TEST,
     "active": DriftMethod.Z_TEST,
     "colour": DriftMethod.CHI_SQUARE,
@@ -192,6 +200,7 @@ SMALL = {
 LARGE = {
     "amount": DriftMethod.WASSERSTEIN,
     "visits": DriftMethod.WASSERSTEIN,
+    "rating": DriftMethod.JENSEN_SHANNON,
     "flag": DriftMethod.JENSEN_SHANNON,
     "active": DriftMethod.JENSEN_SHANNON,
     "colour": DriftMethod.JENSEN_SHANNON,
