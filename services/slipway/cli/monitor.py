@@ -135,6 +135,12 @@ def _method(feature: monitoring_report_pb2.FeatureDrift) -> str:
     return enum(drift_pb2.DriftMethod, feature.method, "DRIFT_METHOD_")
 
 
+def _mean(stats: feature_pb2.FeatureStatistics) -> str:
+    """The mean where the statistics have numbers (numeric features, and 0/1 ones, whose mean is
+    the share of ones); ``n/a`` for categories, whose unset mean reads as 0 on the wire."""
+    return number(stats.mean) if stats.quantiles else "n/a"
+
+
 def _drift_rows(features: list[monitoring_report_pb2.FeatureDrift]) -> list[tuple[object, ...]]:
     return [
         (
@@ -145,8 +151,8 @@ def _drift_rows(features: list[monitoring_report_pb2.FeatureDrift]) -> list[tupl
             number(f.threshold),
             "DRIFT" if f.drifted else "no",
             number(f.psi.value) if f.HasField("psi") else "-",
-            number(f.reference.mean) if f.HasField("reference") else "-",
-            number(f.current.mean) if f.HasField("current") else "-",
+            _mean(f.reference) if f.HasField("reference") else "-",
+            _mean(f.current) if f.HasField("current") else "-",
             f.note,
         )
         for f in features
@@ -256,10 +262,22 @@ def show_report(report: monitoring_report_pb2.MonitoringReport, all_features: bo
     concept = performance.concept_drift
     if concept.detector and concept.detector != drift_pb2.CONCEPT_DRIFT_DETECTOR_DISABLED:
         detector = enum(drift_pb2.ConceptDriftDetector, concept.detector, "CONCEPT_DRIFT_DETECTOR_")
-        found = (
-            f"DETECTED at {when(concept, 'detection_time')}" if concept.detected else "not detected"
+        print(f"Concept drift ({detector}): {_concept_verdict(concept)}")
+
+
+def _concept_verdict(concept: monitoring_report_pb2.ConceptDriftResult) -> str:
+    """The detector's verdict, with its statistic only where it says something: at a detection
+    (with the threshold it crossed, when it has one), or a rise that did not reach it."""
+    threshold = concept.parameters.get("threshold")
+    bound = f", threshold {number(threshold)}" if threshold is not None else ""
+    if concept.detected:
+        return (
+            f"DETECTED at {when(concept, 'detection_time')} "
+            f"(statistic {number(concept.statistic)}{bound})"
         )
-        print(f"Concept drift ({detector}): {found}, statistic {number(concept.statistic)}")
+    if concept.statistic:
+        return f"not detected (statistic {number(concept.statistic)}{bound})"
+    return "not detected"
 
 
 def found_drift(report: monitoring_report_pb2.MonitoringReport) -> bool:

@@ -82,3 +82,19 @@ def test_invalid_parameters_are_refused():
         Adwin(delta=2)
     with pytest.raises(ValueError, match="threshold"):
         PageHinkley(threshold=0)
+
+
+def test_page_hinkley_keeps_the_statistic_that_crossed_its_threshold_until_the_next_value():
+    detector = PageHinkley(threshold=5.0, min_samples=5)
+    stream = [0.0] * 50 + [1.0] * 50
+    hits = _detections(detector, stream)
+    assert hits
+    fresh = PageHinkley(threshold=5.0, min_samples=5)
+    for value in stream[: hits[0] + 1]:
+        fresh.update(value)
+    # Right after a detection the statistic is the one that crossed (a report says it), ...
+    assert fresh.cumulative > fresh.threshold
+    # ... and the next value starts from a reset detector, as before.
+    fresh.update(1.0)
+    assert fresh.count == 1
+    assert fresh.cumulative == 0.0

@@ -5,6 +5,13 @@ the model's own outputs on that sample.
 The sample holds at most 1000 training rows (``slipway.ml.profiles``), so by default the drift
 tests are the small-reference ones (KS, chi-square, z-test). The model's predictions on the same
 rows are the reference of prediction drift; the sample's target is the reference of target drift.
+
+Both sides of a comparison are read by the feature's declared data type (``typed_column``): the
+reference sample here, every logged tensor in ``domain.window``. A ``BYTES`` feature is text on
+both sides; any other data type is numbers (float64) on both sides, whatever its kind. The kind
+(numeric, categorical, binary) chooses the drift method and never how values are read, so a 0/1
+feature is compared as 0.0/1.0 with 0.0/1.0, not as the text "0"/"1" with the numbers 0.0/1.0
+(which the tests would see as four categories, two on each side, and always call drifted).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import numpy.typing as npt
 from slipway.core.logs import get_logger
 from slipway.ml.model_files import load_model
 from slipway.ml.profiles import Kind, read_sample
+from slipway.services.monitoring.stats.missing import none_or_nan
 
 log = get_logger("slipway.monitoring.reference")
 
@@ -56,6 +64,50 @@ class FeatureRef:
     missing_share: float
 
 
+TEXT_TYPE = "BYTES"
+_BOOLEAN_WORDS = {"true": 1.0, "false": 0.0}
+
+
+def typed_column(feature: FeatureRef, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """``values`` of ``feature`` read by its declared data type (see the module docstring).
+
+    ``BYTES``: an object array of ``str``, None where missing; numbers given for a text feature
+    are written as ``label_text`` writes them (``1.0`` as ``"1"``). Any other data type: float64,
+    NaN where missing; booleans are 0.0/1.0, and text is parsed as a number (``"true"`` and
+    ``"false"`` as 1.0 and 0.0) or counts as missing.
+    """
+    values = np.asarray(values).ravel()
+    if feature.data_type == TEXT_TYPE:
+        if values.dtype.kind == "O":
+            text = values.copy()
+            text[none_or_nan(text)] = None
+            return text
+        if values.dtype.kind in "US":
+            return np.array([label_text(v) for v in values.tolist()], dtype=object)
+        return np.array([None if v != v else label_text(v) for v in values.tolist()], dtype=object)
+    if values.dtype.kind in "biuf":
+        return values.astype(np.float64, copy=False)
+    numbers = np.full(len(values), np.nan)
+    for i, value in enumerate(values.tolist()):
+        numbers[i] = _number(value)
+    return numbers
+
+
+def _number(value: Any) -> float:
+    if value is None or isinstance(value, bool | np.bool_):
+        return float("nan") if value is None else float(value)
+    if isinstance(value, bytes):
+        value = value.decode(errors="replace")
+    if isinstance(value, str):
+        word = _BOOLEAN_WORDS.get(value.strip().lower())
+        if word is not None:
+            return word
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
 @dataclass(frozen=True)
 class VersionFacts:
     """What the registry says of a version that its reference is built from."""
@@ -78,7 +130,7 @@ class Reference:
     model: str  # models/{model}
     task: Task
     features: tuple[FeatureRef, ...]
-    columns: dict[str, npt.NDArray[Any]]  # the reference sample, by feature
+    columns: dict[str, npt.NDArray[Any]]  # the reference sample, by feature, as typed_column
     target: npt.NDArray[Any] | None
     outputs: dict[str, npt.NDArray[Any]]  # the model's outputs on the sample
     class_labels: tuple[str, ...]  # order of the predict_proba columns
@@ -133,10 +185,12 @@ def build_reference(
     task, class_labels, features = version.task, version.class_labels, version.features
     notes: list[str] = []
     columns: dict[str, npt.NDArray[Any]] = {}
+    raw: dict[str, npt.NDArray[Any]] = {}  # as training fed the model, to score it
     target: npt.NDArray[Any] | None = None
     if sample_file is not None:
         sample, target = read_sample(sample_file)
-        columns = {f.name: sample[f.name] for f in features if f.name in sample}
+        raw = {f.name: sample[f.name] for f in features if f.name in sample}
+        columns = {f.name: typed_column(f, sample[f.name]) for f in features if f.name in sample}
         absent = [f.name for f in features if f.name not in sample]
         if absent:
             notes.append(f"the reference sample lacks {', '.join(absent)}")
@@ -154,7 +208,7 @@ def build_reference(
                 framework_versions=version.framework_versions,
                 allow_pickle=allow_pickle,
             )
-            outputs = _model_outputs(model, _matrix(features, columns), task, class_labels)
+            outputs = _model_outputs(model, _matrix(features, raw), task, class_labels)
         except Exception as error:
             log.warning(
                 "the model could not score its reference sample",

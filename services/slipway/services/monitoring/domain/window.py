@@ -30,10 +30,12 @@ from slipway.services.monitoring.domain.labels import LabelSpace
 from slipway.services.monitoring.domain.reference import (
     PREDICT,
     PREDICT_PROBA,
+    TEXT_TYPE,
     FeatureRef,
     Reference,
     label_text,
     proba_column,
+    typed_column,
 )
 from slipway.services.monitoring.domain.tensors import decode_tensor
 from slipway.services.monitoring.stats.missing import missing
@@ -217,25 +219,11 @@ class WindowBuilder:
 
     @staticmethod
     def _typed(feature: FeatureRef, values: Array) -> Array:
-        if feature.data_type == "BYTES" or feature.kind != "numeric":
-            if values.dtype.kind == "f":
-                return np.array(
-                    [None if v != v else label_text(v) for v in values.tolist()], dtype=object
-                )
-            return values.astype(object)
-        if values.dtype.kind == "f":
-            return values
-        numbers = np.full(len(values), np.nan)
-        for i, value in enumerate(values.tolist()):
-            try:
-                numbers[i] = float(value) if value is not None else np.nan
-            except (TypeError, ValueError):
-                numbers[i] = np.nan
-        return numbers
+        return typed_column(feature, values)
 
     @staticmethod
     def _absent(feature: FeatureRef, rows: int) -> Array:
-        if feature.data_type == "BYTES" or feature.kind != "numeric":
+        if feature.data_type == TEXT_TYPE:
             return np.full(rows, None, dtype=object)
         return np.full(rows, np.nan)
 
@@ -251,16 +239,24 @@ class WindowBuilder:
                     counts.out_of_range += int(
                         ((present < feature.minimum) | (present > feature.maximum)).sum()
                     )
+                if feature.kind != "numeric" and feature.categories:
+                    # Categories of a number-typed feature (a 0/1 flag): each distinct value
+                    # named once, as the profile names it ("1" for 1.0).
+                    distinct, seen = np.unique(present, return_counts=True)
+                    for value, count in zip(distinct.tolist(), seen.tolist(), strict=True):
+                        name = label_text(value)
+                        if name not in feature.categories:
+                            self._unseen(counts, name, int(count))
             elif feature.categories:
-                unseen = [
-                    v
-                    for v in (label_text(p) for p in present.tolist())
-                    if v not in feature.categories
-                ]
-                counts.unseen_total += len(unseen)
-                for value in unseen:
-                    if value in counts.unseen or len(counts.unseen) < MAX_UNSEEN_KEPT:
-                        counts.unseen[value] += 1
+                for name in (label_text(p) for p in present.tolist()):
+                    if name not in feature.categories:
+                        self._unseen(counts, name, 1)
+
+    @staticmethod
+    def _unseen(counts: FeatureCounts, name: str, count: int) -> None:
+        counts.unseen_total += count
+        if name in counts.unseen or len(counts.unseen) < MAX_UNSEEN_KEPT:
+            counts.unseen[name] += count
 
     # --- outputs and labels -------------------------------------------------------------------
 

@@ -5,6 +5,10 @@ for a right one (or an absolute error). ``update(value)`` returns True when it d
 the detector then resets itself, so the next detection measures from the change. ``reset()``
 clears it by hand. Both keep a bounded amount of state.
 
+``PageHinkley`` resets with the next value, not at once, so that right after a detection its
+``cumulative`` is the statistic that crossed the threshold (a report says that number, not the
+0 of a fresh detector); what the next value sees is the same either way.
+
 ``PageHinkley`` (Page 1954; the form of Gama et al. and scikit-multiflow) detects an *increase*
 of the mean: with x̄ the running mean of the values seen,
 
@@ -62,13 +66,16 @@ class PageHinkley:
         self.count = 0
         self.mean = 0.0
         self.cumulative = 0.0
+        self._detected = False
 
     def update(self, value: float) -> bool:
+        if self._detected:  # the reset after a detection, deferred (see the module docstring)
+            self.reset()
         self.count += 1
         self.mean += (value - self.mean) / self.count
         self.cumulative = max(0.0, self.alpha * self.cumulative + value - self.mean - self.delta)
         if self.count >= self.min_samples and self.cumulative > self.threshold:
-            self.reset()
+            self._detected = True
             return True
         return False
 

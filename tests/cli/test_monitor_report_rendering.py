@@ -1,0 +1,81 @@
+"""How `slipway monitor report` prints what a report says: no mean for a category (its unset
+mean reads as 0 on the wire), and a concept drift detector's statistic only where it says
+something."""
+
+from __future__ import annotations
+
+import pytest
+
+from slipway.cli.monitor import show_report
+from slipway.common.v1 import feature_pb2
+from slipway.monitoring.v1 import drift_pb2
+from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
+
+
+def _report(detected: bool, statistic: float) -> report_pb2.MonitoringReport:
+    report = report_pb2.MonitoringReport(model_version="models/m/versions/1")
+    report.data_drift.features.add(
+        feature="colour",
+        kind=feature_pb2.FEATURE_KIND_CATEGORICAL,
+        method=drift_pb2.DRIFT_METHOD_CHI_SQUARE,
+        score=0.4,
+        threshold=0.05,
+        reference=feature_pb2.FeatureStatistics(
+            name="colour", count=10, categories=[feature_pb2.CategoryCount(value="red", count=10)]
+        ),
+        current=feature_pb2.FeatureStatistics(
+            name="colour", count=10, categories=[feature_pb2.CategoryCount(value="red", count=10)]
+        ),
+    )
+    report.data_drift.features.add(
+        feature="size",
+        kind=feature_pb2.FEATURE_KIND_NUMERIC,
+        method=drift_pb2.DRIFT_METHOD_KS,
+        score=0.7,
+        threshold=0.05,
+        reference=feature_pb2.FeatureStatistics(
+            name="size", count=10, mean=12.5, quantiles=[feature_pb2.Quantile(value=12.0)]
+        ),
+        current=feature_pb2.FeatureStatistics(
+            name="size", count=10, mean=0.0, quantiles=[feature_pb2.Quantile(value=0.0)]
+        ),
+    )
+    performance = report.performance
+    performance.labeled_row_count = 200
+    performance.concept_drift.detector = drift_pb2.CONCEPT_DRIFT_DETECTOR_PAGE_HINKLEY
+    performance.concept_drift.parameters["threshold"] = 50.0
+    performance.concept_drift.detected = detected
+    performance.concept_drift.statistic = statistic
+    if detected:
+        performance.concept_drift.detection_time.FromSeconds(1_800_000_000)
+    return report
+
+
+def _row(out: str, name: str) -> list[str]:
+    (line,) = [line for line in out.splitlines() if line.startswith(name + " ")]
+    return line.split()
+
+
+def test_a_category_shows_no_mean_and_a_number_shows_its_own(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    show_report(_report(False, 0.0), all_features=False)
+    out = capsys.readouterr().out
+    assert _row(out, "colour")[-2:] == ["n/a", "n/a"]
+    assert _row(out, "size")[-2:] == ["12.5", "0"]  # a true mean of 0 is still shown
+
+
+@pytest.mark.parametrize(
+    ("detected", "statistic", "expected"),
+    [
+        (True, 62.5, "DETECTED at 2027-01-15 08:00:00 (statistic 62.5, threshold 50)"),
+        (False, 12.0, "not detected (statistic 12, threshold 50)"),
+        (False, 0.0, "not detected"),
+    ],
+)
+def test_concept_drift_says_its_statistic_only_where_it_has_one(
+    capsys: pytest.CaptureFixture[str], detected: bool, statistic: float, expected: str
+) -> None:
+    show_report(_report(detected, statistic), all_features=False)
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if x.startswith("Concept drift")]
+    assert line == f"Concept drift (page_hinkley): {expected}"
