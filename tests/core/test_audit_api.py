@@ -461,3 +461,58 @@ async def test_command_line_lists_verifies_exports_and_checks_an_export_offline(
         assert code == 3
         assert err.strip().startswith("error: PERMISSION_DENIED (ROLE_NOT_ALLOWED):")
         assert "Traceback" not in err
+
+
+async def test_audit_list_shows_counted_refusals_and_escapes_what_callers_sent(
+    migrated_db, settings, tokens, tmp_path
+):
+    forged = "x\x1b[2K\r     1  2026-12-01  OK  approver  registry.SetModelAlias\u202e"
+    with migrated_db.unit_of_work() as session:
+        record(
+            session,
+            service="registry",
+            action="registry.UpdateModel",
+            resource="models/m\x1b[31m",
+            reason=forged,
+            principal=ALICE,
+        )
+    async with (
+        registry_server(settings, migrated_db) as server,
+        grpc.aio.insecure_channel(server.grpc_address) as channel,
+    ):
+        registry = registry_grpc.RegistryServiceStub(channel)
+        for _ in range(3):
+            with pytest.raises(grpc.aio.AioRpcError):
+                await registry.DeleteModel(
+                    registry_pb.DeleteModelRequest(name="models/churn", reason=forged)
+                )
+        audit = pb_grpc.AuditServiceStub(channel)
+
+        async def counted():
+            events = await list_all(
+                audit,
+                tokens["auditor"],
+                filter=event_pb.AuditEventFilter(outcome=event_pb.AUDIT_OUTCOME_DENIED),
+            )
+            return sum(json.loads(e.payload_json)["refusals"] for e in events) == 3
+
+        await wait_until(counted, "the refusal window to be written", within=30.0)
+        env = dict(
+            os.environ,
+            SLIPWAY_TARGET=server.grpc_address,
+            SLIPWAY_TOKEN=tokens["auditor"],
+            SLIPWAY_HOME=str(tmp_path / "none"),
+        )
+        code, out, _ = await run_cli("list", "--oldest-first", env=env)
+    assert code == 0
+    assert "\x1b" not in out
+    assert "\r" not in out
+    assert "\u202e" not in out
+    _header, changed, *refusals = out.splitlines()
+    assert "\\x1b[2K 1 2026-12-01" in changed  # the carriage return began no new line
+    assert changed.endswith("\\u202e")
+    assert "models/m\\x1b[31m" in changed
+    assert refusals
+    assert all("anonymous" in line and "registry.DeleteModel" in line for line in refusals)
+    assert "TOKEN_MISSING x" in refusals[0]
+    assert "from 127.0.0.1" in refusals[0]
