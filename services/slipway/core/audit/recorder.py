@@ -180,9 +180,7 @@ class DatabaseEdgeAuditor:
             await asyncio.to_thread(self._write, *args)
         except Exception:
             # The caller gets its answer regardless; a lost edge event must at least be loud.
-            log.exception(
-                "could not write the audit event of a refused or failed call", method=args[0]
-            )
+            log.exception("could not write the audit event of a failed call", method=args[0])
 
     def refused(
         self, method: str, principal: Principal, error: SlipwayError, request: Any, peer: str
