@@ -18,7 +18,7 @@ BUF := $(TOOLS)/node/node_modules/.bin/buf
 PROTO_FILES := $(shell find protos/slipway -name '*.proto' | sort)
 GENERATED_DIRS := common registry training monitoring audit inference
 
-.PHONY: venv tools postgres deploy-tools up demo test check check-types check-tests fmt lint protos docs bench-audit bench-registry bench-training bench-serving bench-monitoring clean
+.PHONY: venv tools postgres deploy-tools up demo test check check-types check-tests fmt lint protos docs bench-audit bench-refusals bench-registry bench-training bench-serving bench-monitoring clean
 
 venv: $(VENV)/.installed
 
@@ -117,6 +117,9 @@ docs: venv
 # Benchmarks print figures; they start what they need (a throwaway PostgreSQL included).
 bench-audit: venv postgres
 	$(PY) bench/audit_append.py
+
+bench-refusals: venv postgres
+	$(PY) bench/anonymous_refusals.py
 
 bench-registry: venv
 	$(PY) bench/registry.py

@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -32,9 +33,17 @@ from slipway.cli.lineage import markdown_to_text
 from slipway.cli.main import main
 from slipway.cli.output import CliError
 from slipway.cli.train import ProgressBar
+from slipway.core.audit import Outcome, record
+from slipway.core.bootstrap import connect_database
+from slipway.core.context import ANONYMOUS
+from slipway.core.db import default_database_url
 from slipway.inference.v2 import grpc_service_pb2 as infer_pb
 from slipway.inference.v2 import grpc_service_pb2_grpc as infer_grpc
+from slipway.registry.v1 import model_version_pb2
+from slipway.registry.v1 import registry_service_pb2 as registry_pb
+from slipway.registry.v1 import registry_service_pb2_grpc as registry_grpc
 from slipway.training.v1 import training_job_pb2
+from support.registry import model_bytes
 from support.training import bundled, job
 
 STARTUP_SECONDS = 90
@@ -453,6 +462,66 @@ def test_lineage_as_markdown_json_and_text(flowers, capsys, tmp_path):
     assert code == 0
     assert target.read_text().startswith("# Lineage report")
     assert str(target) in err
+
+
+HOSTILE = "<script>alert(1)</script> | **bold** `tick` \x1b[2K\rforged"
+
+
+def test_lineage_escapes_what_users_wrote_and_leaves_out_anonymous_refusals(
+    suite, capsys, tmp_path
+):
+    targets = {name: info["grpc_address"] for name, info in suite["services"].items()}
+    model_file = tmp_path / "model.skops"
+    model_file.write_bytes(model_bytes(3))
+    with client.connect(targets, token=suite["token"]) as connection:
+        version = connection.registry.create_version(
+            "models/hostile",
+            model_file,
+            model_version_pb2.ModelVersion(description=HOSTILE, labels={"note": HOSTILE}),
+            create_model=True,
+        )
+        connection.registry.set_alias("hostile", "staging", version.version_number, reason=HOSTILE)
+    # Anonymous callers name the version; an event in the form refusals had before they were
+    # counted (with the caller's resource and text) is in the log too.
+    with grpc.insecure_channel(address(suite, "registry")) as channel:
+        stub = registry_grpc.RegistryServiceStub(channel)
+        for _ in range(3):
+            with pytest.raises(grpc.RpcError):
+                stub.SetModelAlias(
+                    registry_pb.SetModelAliasRequest(
+                        model="models/hostile", alias="staging", version_number=1, reason="ANON-1"
+                    ),
+                    timeout=WAIT_SECONDS,
+                )
+    db = connect_database(default_database_url(suite["home_path"]))
+    try:
+        with db.unit_of_work() as session:
+            record(
+                session,
+                service="registry",
+                action="registry.SetModelAlias",
+                resource=version.name,
+                reason="ANON-2 **forged**",
+                outcome=Outcome.DENIED,
+                status_code="UNAUTHENTICATED",
+                principal=ANONYMOUS,
+            )
+    finally:
+        db.dispose()
+
+    code, out, _ = run(capsys, "lineage", "hostile@staging", "--format", "markdown")
+    assert code == 0
+    assert "ANON-" not in out
+    assert "<script" not in out
+    assert "\x1b" not in out
+    assert "\r" not in out
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; | \\*\\*bold\\*\\* \\`tick\\` \\\\x1b" in out
+    [move] = [line for line in out.splitlines() if "| `staging` | none → v1 |" in line]
+    assert len(re.findall(r"(?<!\\)\|", move)) == 6  # five columns: the reason's pipe is escaped
+    code, text, _ = run(capsys, "lineage", "hostile@staging")
+    assert code == 0
+    assert "Description: <script>alert(1)</script> | **bold** `tick` \\x1b[2K forged" in text
+    assert "ANON-" not in text
 
 
 # -- errors ------------------------------------------------------------------------------------

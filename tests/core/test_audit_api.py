@@ -28,6 +28,7 @@ from slipway.services.registry import main as registry_main
 from slipway.services.registry.settings import RegistrySettings
 from support.harness import auth, make_tokens, running_server, settings_for
 from support.probe import PROBE_ROLES, method, probe_handler, rich_details
+from support.waiting import wait_until
 
 ALICE = Principal("alice", frozenset({"developer"}))
 
@@ -44,7 +45,9 @@ def settings(tmp_path, tokens):
 
 def registry_server(settings, db):
     app = registry_main.build(settings, db)
-    return running_server(settings, app.services, auditor=DatabaseEdgeAuditor(db, "registry"))
+    # Refusals are written per window: a short one shows them while a test runs.
+    auditor = DatabaseEdgeAuditor(db, "registry", refusal_window_seconds=0.5)
+    return running_server(settings, app.services, auditor=auditor)
 
 
 def seed(db, count, *, action="registry.CreateModel", principal=ALICE):
@@ -74,7 +77,9 @@ async def list_all(stub, token, **fields):
             return events
 
 
-async def test_refused_calls_are_recorded_as_denied_with_principal(migrated_db, settings, tokens):
+async def test_refused_calls_are_counted_as_denied_with_principal_or_peer(
+    migrated_db, settings, tokens
+):
     async with (
         registry_server(settings, migrated_db) as server,
         grpc.aio.insecure_channel(server.grpc_address) as channel,
@@ -95,48 +100,64 @@ async def test_refused_calls_are_recorded_as_denied_with_principal(migrated_db, 
             )
         assert viewer.value.code() == grpc.StatusCode.PERMISSION_DENIED
         audit = pb_grpc.AuditServiceStub(channel)
-        events = await list_all(
-            audit,
-            tokens["auditor"],
-            filter=event_pb.AuditEventFilter(outcome=event_pb.AUDIT_OUTCOME_DENIED),
-        )
+
+        async def denied_events():
+            events = await list_all(
+                audit,
+                tokens["auditor"],
+                filter=event_pb.AuditEventFilter(outcome=event_pb.AUDIT_OUTCOME_DENIED),
+            )
+            return events if len(events) == 2 else []
+
+        events = await wait_until(denied_events, "the refusal window to be written", within=30.0)
     by_principal = {e.principal.name: e for e in events}
     anon = by_principal["anonymous"]
     assert anon.action == "registry.DeleteModel"
-    assert anon.resource == "models/churn"
     assert anon.status_code == "UNAUTHENTICATED"
     assert anon.error_reason == "TOKEN_MISSING"
-    assert anon.request_id == "req-anon"
     assert anon.service == "registry"
+    # Nothing an anonymous caller sent is kept: it is told apart by its address.
+    assert (anon.resource, anon.reason, anon.request_id) == ("", "", "")
+    anon_payload = json.loads(anon.payload_json)
+    assert (anon_payload["refusals"], anon_payload["peer"]) == (1, "127.0.0.1")
     denied = by_principal["viewer-user"]
     assert denied.action == "registry.SetModelAlias"
     assert denied.resource == "models/churn"
-    assert denied.reason == "ship it"
+    assert denied.reason == ""  # a refused caller's free text is not kept
     assert denied.status_code == "PERMISSION_DENIED"
     assert list(denied.principal.roles) == [1]  # ROLE_VIEWER
+    assert json.loads(denied.payload_json)["refusals"] == 1
 
 
 async def test_refusals_with_hostile_values_are_still_recorded(migrated_db, settings, tokens):
-    """A refused call may carry anything: its event must not be lost to a NUL or a huge name."""
+    """A refused call may carry anything: its event must not be lost to a NUL or a huge name,
+    and a known principal's resource is kept bounded and escaped, its reason not at all."""
     huge = "models/" + "x" * 10_000
     async with (
         registry_server(settings, migrated_db) as server,
         grpc.aio.insecure_channel(server.grpc_address) as channel,
     ):
         registry = registry_grpc.RegistryServiceStub(channel)
-        with pytest.raises(grpc.aio.AioRpcError):
-            await registry.DeleteModel(
-                registry_pb.DeleteModelRequest(name=huge, reason="nul\x00inside"),
-                metadata=auth(tokens["viewer"]),
-            )
+        for name in (huge, "models/nul\x00and\x1b[2Kescape"):
+            with pytest.raises(grpc.aio.AioRpcError):
+                await registry.DeleteModel(
+                    registry_pb.DeleteModelRequest(name=name, reason="nul\x00inside"),
+                    metadata=auth(tokens["viewer"]),
+                )
+    # Written at the graceful stop at the latest.
     with migrated_db.unit_of_work(read_only=True) as session:
-        resource, reason = session.execute(
-            text("SELECT resource, reason FROM audit_events WHERE outcome = 'DENIED'")
-        ).one()
-    assert resource.startswith("models/xxx")
-    assert resource.endswith("…[truncated]")
-    assert len(resource) <= 1024
-    assert reason == "nul\\x00inside"
+        rows = session.execute(
+            text(
+                "SELECT resource, reason FROM audit_events WHERE outcome = 'DENIED' "
+                "ORDER BY sequence"
+            )
+        ).all()
+    resources = sorted(r.resource for r in rows)
+    assert resources[0] == "models/nul\\x00and\\x1b[2Kescape"
+    assert resources[1].startswith("models/xxx")
+    assert resources[1].endswith("…")
+    assert len(resources[1]) == 256
+    assert [r.reason for r in rows] == ["", ""]
 
 
 async def test_failed_changes_are_recorded_as_failed(migrated_db, settings, tokens):
@@ -440,3 +461,58 @@ async def test_command_line_lists_verifies_exports_and_checks_an_export_offline(
         assert code == 3
         assert err.strip().startswith("error: PERMISSION_DENIED (ROLE_NOT_ALLOWED):")
         assert "Traceback" not in err
+
+
+async def test_audit_list_shows_counted_refusals_and_escapes_what_callers_sent(
+    migrated_db, settings, tokens, tmp_path
+):
+    forged = "x\x1b[2K\r     1  2026-12-01  OK  approver  registry.SetModelAlias\u202e"
+    with migrated_db.unit_of_work() as session:
+        record(
+            session,
+            service="registry",
+            action="registry.UpdateModel",
+            resource="models/m\x1b[31m",
+            reason=forged,
+            principal=ALICE,
+        )
+    async with (
+        registry_server(settings, migrated_db) as server,
+        grpc.aio.insecure_channel(server.grpc_address) as channel,
+    ):
+        registry = registry_grpc.RegistryServiceStub(channel)
+        for _ in range(3):
+            with pytest.raises(grpc.aio.AioRpcError):
+                await registry.DeleteModel(
+                    registry_pb.DeleteModelRequest(name="models/churn", reason=forged)
+                )
+        audit = pb_grpc.AuditServiceStub(channel)
+
+        async def counted():
+            events = await list_all(
+                audit,
+                tokens["auditor"],
+                filter=event_pb.AuditEventFilter(outcome=event_pb.AUDIT_OUTCOME_DENIED),
+            )
+            return sum(json.loads(e.payload_json)["refusals"] for e in events) == 3
+
+        await wait_until(counted, "the refusal window to be written", within=30.0)
+        env = dict(
+            os.environ,
+            SLIPWAY_TARGET=server.grpc_address,
+            SLIPWAY_TOKEN=tokens["auditor"],
+            SLIPWAY_HOME=str(tmp_path / "none"),
+        )
+        code, out, _ = await run_cli("list", "--oldest-first", env=env)
+    assert code == 0
+    assert "\x1b" not in out
+    assert "\r" not in out
+    assert "\u202e" not in out
+    _header, changed, *refusals = out.splitlines()
+    assert "\\x1b[2K 1 2026-12-01" in changed  # the carriage return began no new line
+    assert changed.endswith("\\u202e")
+    assert "models/m\\x1b[31m" in changed
+    assert refusals
+    assert all("anonymous" in line and "registry.DeleteModel" in line for line in refusals)
+    assert "TOKEN_MISSING x" in refusals[0]
+    assert "from 127.0.0.1" in refusals[0]

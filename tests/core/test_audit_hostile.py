@@ -31,6 +31,7 @@ from slipway.core.pagination import _checksum, encode_page_token
 from slipway.services.registry.settings import RegistrySettings
 from support.harness import auth, make_tokens, running_server, settings_for
 from support.probe import rich_details
+from support.waiting import wait_until
 
 SQL = "x'; DROP TABLE audit_events;--"
 # Resources chosen so that a prefix read as a LIKE pattern (or case-blind) would match too much.
@@ -140,7 +141,8 @@ async def audit(migrated_db: Database, tmp_path: Path) -> AsyncIterator[Audit]:
         running_server(
             settings,
             [audit_registration(migrated_db)],
-            auditor=DatabaseEdgeAuditor(migrated_db, "registry"),
+            # Refusals are written per window: a short one shows them while the test runs.
+            auditor=DatabaseEdgeAuditor(migrated_db, "registry", refusal_window_seconds=0.5),
         ) as server,
         grpc.aio.insecure_channel(server.grpc_address) as channel,
     ):
@@ -442,9 +444,14 @@ async def test_hostile_reads_write_only_the_denied_calls_and_the_chain_verifies(
         audit.as_("developer"),
         grpc.StatusCode.PERMISSION_DENIED,
     )
-    denied = await audit.listed(
-        filter=event_pb.AuditEventFilter(outcome=event_pb.AUDIT_OUTCOME_DENIED)
-    )
+
+    async def denied_events() -> list[event_pb.AuditEvent]:
+        events = await audit.listed(
+            filter=event_pb.AuditEventFilter(outcome=event_pb.AUDIT_OUTCOME_DENIED)
+        )
+        return events if len(events) == 2 else []
+
+    denied = await wait_until(denied_events, "the refusal window to be written", within=30.0)
     assert [(e.principal.name, e.action, e.status_code) for e in denied] == [
         ("viewer-user", "audit.ListAuditEvents", "PERMISSION_DENIED"),
         ("developer-user", "audit.ExportAuditEvents", "PERMISSION_DENIED"),

@@ -15,7 +15,7 @@ from slipway import client
 from slipway.audit.v1 import audit_event_pb2 as event_pb
 from slipway.audit.v1 import chain_verification_pb2 as chain_pb
 from slipway.cli.connect import add_connection_arguments, clients
-from slipway.cli.output import EXIT_FAILED, CliError
+from slipway.cli.output import EXIT_FAILED, CliError, visible
 from slipway.core.audit.api import event_from_pb
 from slipway.core.audit.chain import (
     GENESIS_HASH,
@@ -133,12 +133,28 @@ def _list(args: argparse.Namespace) -> int:
         f"{'ACTION':<30}  {'RESOURCE':<30}  REASON"
     )
     for e in shown:
+        # Every text came from a caller once: escaped, so it cannot rewrite the line it is on.
+        principal, action, resource = (visible(t) for t in (e.principal, e.action, e.resource))
         print(
             f"{e.sequence:>6}  {format_time(e.event_time):<26}  {e.outcome.value:<7}  "
-            f"{e.principal[:16]:<16}  {e.action[:30]:<30}  {e.resource[:30]:<30}  "
-            f"{e.reason or e.error_reason}"
+            f"{principal[:16]:<16}  {action[:30]:<30}  {resource[:30]:<30}  "
+            f"{visible(' '.join(_detail(e).split()))}"
         )
     return 0
+
+
+def _detail(entry: AuditEntry) -> str:
+    """The last column: the reason given; for the refusals counted at the edge (one event per
+    caller, method and window), how many and from where."""
+    try:
+        payload = json.loads(entry.payload)
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict) and isinstance(payload.get("refusals"), int):
+        what = entry.error_reason or "refused"
+        peer = f" from {payload['peer']}" if isinstance(payload.get("peer"), str) else ""
+        return f"{what} x{payload['refusals']}{peer} in {payload.get('window_seconds', '?')} s"
+    return entry.reason or entry.error_reason
 
 
 def _verify(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ broken.
 from __future__ import annotations
 
 import argparse
+import html
 import re
 import sys
 from pathlib import Path
@@ -22,8 +23,11 @@ from slipway.cli.connect import clients, command
 from slipway.cli.lineage_render import to_json, to_markdown
 from slipway.cli.output import EXIT_FAILED, EXIT_OK, CliError
 
-_MARKUP = re.compile(r"\*\*|`")
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
+# An inline code span (its content as written), or a backslash escape, or bold marks.
+_INLINE = re.compile(
+    r"(?P<fence>`+)(?P<code>.+?)(?<!`)(?P=fence)(?!`)|\\(?P<escaped>[!-/:-@\[-`{-~])|\*\*"
+)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -53,9 +57,26 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
 
 
+def plain(markdown: str) -> str:
+    """A line of the report's Markdown as plain text: code spans keep their content as written,
+    escaped marks and HTML entities become the characters they stand for, bold marks go."""
+    out: list[str] = []
+    last = 0
+    for match in _INLINE.finditer(markdown):
+        out.append(html.unescape(markdown[last : match.start()]))
+        if match["code"] is not None:
+            code = match["code"]
+            out.append(code[1:-1] if code.startswith(" ") and code.endswith(" ") else code)
+        elif match["escaped"] is not None:
+            out.append(match["escaped"])
+        last = match.end()
+    out.append(html.unescape(markdown[last:]))
+    return "".join(out)
+
+
 def _table(lines: list[str]) -> list[str]:
     rows = [
-        [c.strip().replace("\\|", "|") for c in _CELL_SPLIT.split(line.strip())[1:-1]]
+        [plain(c.strip().replace("\\|", "|")) for c in _CELL_SPLIT.split(line.strip())[1:-1]]
         for line in lines
         if not re.fullmatch(r"\|(-+\|)+", line.strip())
     ]
@@ -65,34 +86,37 @@ def _table(lines: list[str]) -> list[str]:
 
 
 def markdown_to_text(markdown: str) -> str:
-    """Headings underlined, tables aligned, code blocks indented, bold and code marks dropped."""
+    """Headings underlined, tables aligned, code blocks indented, bold and code marks dropped,
+    escaped text shown as written."""
     out: list[str] = []
     lines = markdown.splitlines()
     index = 0
-    fenced = False
+    fence = ""  # the fence of the code block we are in, if any
     while index < len(lines):
         line = lines[index]
         index += 1
-        if line.startswith("```"):
-            fenced = not fenced
+        if fence:
+            if line == fence:
+                fence = ""
+            else:
+                out.append("    " + line)
             continue
-        if fenced:
-            out.append("    " + line)
+        if re.fullmatch(r"```+", line):
+            fence = line
             continue
         if line.startswith("|"):
             block = [line]
             while index < len(lines) and lines[index].startswith("|"):
                 block.append(lines[index])
                 index += 1
-            out += _table([_MARKUP.sub("", row) for row in block])
+            out += _table(block)
             continue
-        line = _MARKUP.sub("", line)
         if match := re.match(r"^(#+) (.*)$", line):
-            title = match[2]
+            title = plain(match[2])
             underline = {1: "=", 2: "-"}.get(len(match[1]))
             out += [title, underline * len(title)] if underline else [f"{title}:"]
         else:
-            out.append(line)
+            out.append(plain(line))
     return "\n".join(out).rstrip() + "\n"
 
 

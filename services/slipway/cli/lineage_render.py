@@ -13,6 +13,7 @@ nor the network, so it lives with the command line that prints it, not in the re
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC
 from typing import Any
@@ -50,9 +51,9 @@ def to_json(report: lineage_report_pb2.LineageReport) -> str:
 def to_markdown(report: lineage_report_pb2.LineageReport) -> str:
     """The report as a Markdown document an auditor reads from top to bottom."""
     version = report.model_version
-    parts: list[str] = [f"# Lineage report: {version.name}", ""]
+    parts: list[str] = [f"# Lineage report: {_text(version.name)}", ""]
     requested = (
-        f"Requested as `{report.requested_name}`"
+        f"Requested as {_code(report.requested_name)}"
         if report.requested_name and report.requested_name != version.name
         else ""
     )
@@ -79,14 +80,14 @@ def to_markdown(report: lineage_report_pb2.LineageReport) -> str:
 
 def _version_section(version: model_version_pb2.ModelVersion) -> list[str]:
     rows: list[tuple[str, str]] = [
-        ("Version", f"`{version.name}`"),
+        ("Version", _code(version.name)),
         (
             "State",
             _enum(model_version_pb2.ModelVersionState, version.state, "MODEL_VERSION_STATE_")
-            + (f" ({version.state_message})" if version.state_message else ""),
+            + (f" ({_text(version.state_message)})" if version.state_message else ""),
         ),
-        ("Aliases now", ", ".join(f"`{a}`" for a in version.aliases) or "none"),
-        ("Registered by", f"`{version.created_by}`" if version.created_by else "unknown"),
+        ("Aliases now", ", ".join(_code(a) for a in version.aliases) or "none"),
+        ("Registered by", _code(version.created_by) if version.created_by else "unknown"),
         ("Registered", _time(version, "create_time")),
     ]
     if version.HasField("ready_time"):
@@ -97,10 +98,10 @@ def _version_section(version: model_version_pb2.ModelVersion) -> list[str]:
         artifact = version.artifact
         fmt = _enum(artifact_pb2.ArtifactFormat, artifact.format, "ARTIFACT_FORMAT_").lower()
         rows.append(
-            ("Artifact", f"sha256 `{artifact.sha256}`, {fmt}, {artifact.size_bytes:,} bytes")
+            ("Artifact", f"sha256 {_code(artifact.sha256)}, {fmt}, {artifact.size_bytes:,} bytes")
         )
     if version.description:
-        rows.append(("Description", version.description))
+        rows.append(("Description", _text(version.description)))
     if version.labels:
         rows.append(("Labels", _pairs(version.labels)))
     return ["## Version", "", *_key_values(rows), ""]
@@ -118,24 +119,24 @@ def _training_section(report: lineage_report_pb2.LineageReport) -> list[str]:
             if job is not None
             else " (details unavailable, see the warnings)"
         )
-        rows.append(("Training job", f"`{lineage.training_job}`{state}"))
+        rows.append(("Training job", f"{_code(lineage.training_job)}{state}"))
     else:
         lines += ["No training job: the version was uploaded directly.", ""]
     if lineage.created_by:
-        rows.append(("Asked for by", f"`{lineage.created_by}`"))
+        rows.append(("Asked for by", _code(lineage.created_by)))
     if job is not None:
         if job.created_by and job.created_by != lineage.created_by:
-            rows.append(("Job created by", f"`{job.created_by}`"))
+            rows.append(("Job created by", _code(job.created_by)))
         trigger = (
             _enum(training_job_pb2.TrainingTrigger, job.trigger, "TRAINING_TRIGGER_")
             if job.trigger
             else "MANUAL"
         )
         if job.trigger_source:
-            trigger += f", started by `{job.trigger_source}`"
+            trigger += f", started by {_code(job.trigger_source)}"
         rows.append(("Trigger", trigger))
         if job.reason:
-            rows.append(("Reason", job.reason))
+            rows.append(("Reason", _text(job.reason)))
         if job.HasField("start_time") or job.HasField("end_time"):
             rows.append(
                 (
@@ -147,8 +148,8 @@ def _training_section(report: lineage_report_pb2.LineageReport) -> list[str]:
             )
     dataset = lineage.dataset
     if dataset.uri or dataset.sha256:
-        rows.append(("Dataset", f"`{dataset.uri}`" if dataset.uri else "unknown"))
-        rows.append(("Dataset SHA-256", f"`{dataset.sha256}`" if dataset.sha256 else "unknown"))
+        rows.append(("Dataset", _code(dataset.uri) if dataset.uri else "unknown"))
+        rows.append(("Dataset SHA-256", _code(dataset.sha256) if dataset.sha256 else "unknown"))
         rows.append(("Rows", f"{dataset.row_count:,}"))
     if job is not None and job.HasField("dataset"):
         rows.append(("Dataset spec", _dataset_spec(job.dataset)))
@@ -163,7 +164,7 @@ def _training_section(report: lineage_report_pb2.LineageReport) -> list[str]:
     if lineage.training_job or lineage.random_seed:
         rows.append(("Seed", str(lineage.random_seed)))
     if lineage.code_version:
-        rows.append(("Code version", f"`{lineage.code_version}`"))
+        rows.append(("Code version", _code(lineage.code_version)))
     frameworks = _frameworks(version.framework_versions)
     if frameworks:
         rows.append(("Libraries", frameworks))
@@ -171,14 +172,14 @@ def _training_section(report: lineage_report_pb2.LineageReport) -> list[str]:
     if rows:
         lines.append("")
     if job is not None and job.HasField("estimator"):
-        lines += ["### Estimator spec", "", "```", *_estimator(job.estimator), "```", ""]
+        lines += ["### Estimator spec", "", *_code_block(_estimator(job.estimator)), ""]
     if job is not None and job.HasField("search"):
         search = job.search
         lines += [
             "### Hyperparameter search",
             "",
             f"{_enum(search_spec_pb2.SearchStrategy, search.strategy, 'SEARCH_STRATEGY_')}"
-            f" search, scored by {search.scoring or 'the default score'}"
+            f" search, scored by {_text(search.scoring) if search.scoring else 'the default score'}"
             + (f", {search.cv_folds}-fold cross-validation" if search.cv_folds else "")
             + ".",
         ]
@@ -189,7 +190,7 @@ def _training_section(report: lineage_report_pb2.LineageReport) -> list[str]:
                 "",
                 *_table(
                     ("parameter", "value"),
-                    [(f"`{k}`", _value(v)) for k, v in sorted(job.best_params.items())],
+                    [(_code(k), _text(_value(v))) for k, v in sorted(job.best_params.items())],
                 ),
             ]
         lines.append("")
@@ -197,7 +198,7 @@ def _training_section(report: lineage_report_pb2.LineageReport) -> list[str]:
     if version.params:
         lines += _table(
             ("parameter", "value"),
-            [(f"`{k}`", _value(v)) for k, v in sorted(version.params.items())],
+            [(_code(k), _text(_value(v))) for k, v in sorted(version.params.items())],
         )
     else:
         lines.append("None recorded.")
@@ -205,7 +206,7 @@ def _training_section(report: lineage_report_pb2.LineageReport) -> list[str]:
     if version.metrics:
         lines += _table(
             ("metric", "value"),
-            [(f"`{k}`", _number(v)) for k, v in sorted(version.metrics.items())],
+            [(_code(k), _number(v)) for k, v in sorted(version.metrics.items())],
         )
     else:
         lines.append("None recorded.")
@@ -223,10 +224,10 @@ def _parent_section(report: lineage_report_pb2.LineageReport) -> list[str]:
         if parent.HasField("create_time"):
             facts.append(f"registered {_time(parent, 'create_time')}")
         if parent.created_by:
-            facts.append(f"by `{parent.created_by}`")
+            facts.append(f"by {_code(parent.created_by)}")
         if parent.lineage.training_job:
-            facts.append(f"training job `{parent.lineage.training_job}`")
-        lines.append(f"Retrained from `{parent.name}` ({', '.join(facts)}).")
+            facts.append(f"training job {_code(parent.lineage.training_job)}")
+        lines.append(f"Retrained from {_code(parent.name)} ({', '.join(facts)}).")
         if parent.metrics:
             lines += ["", "| metric | parent | this version |", "|---|---|---|"]
             names = sorted(set(parent.metrics) | set(report.model_version.metrics))
@@ -234,14 +235,14 @@ def _parent_section(report: lineage_report_pb2.LineageReport) -> list[str]:
                 lines.append(
                     _row(
                         (
-                            f"`{name}`",
+                            _code(name),
                             _number(parent.metrics.get(name)),
                             _number(report.model_version.metrics.get(name)),
                         )
                     )
                 )
     elif recorded:
-        lines.append(f"Recorded as `{recorded}`, which could not be read (see the warnings).")
+        lines.append(f"Recorded as {_code(recorded)}, which could not be read (see the warnings).")
     else:
         lines.append("None: this is a first version, not a retraining.")
     lines.append("")
@@ -259,10 +260,10 @@ def _alias_section(entries: Sequence[alias_history_pb2.AliasHistoryEntry]) -> li
         rows.append(
             (
                 _time(entry, "change_time"),
-                f"`{entry.alias}`",
+                _code(entry.alias),
                 f"{before} → {after}",
                 _principal(entry.actor),
-                entry.reason or "*no reason given*",
+                _text(entry.reason) if entry.reason else "*no reason given*",
             )
         )
     return [*lines, *_table(("when", "alias", "from → to", "who", "why"), rows), ""]
@@ -283,15 +284,15 @@ def _alert_section(alerts: Sequence[alert_pb2.Alert]) -> list[str]:
                 alert_pb2.RetrainingDecision, alert.retraining_decision, "RETRAINING_DECISION_"
             )
             if alert.training_job:
-                decision += f": `{alert.training_job}`"
+                decision += f": {_code(alert.training_job)}"
         rows.append(
             (
                 _time(alert, "fire_time"),
-                f"`{alert.name}`",
-                f"`{alert.model_version}`",
+                _code(alert.name),
+                _code(alert.model_version),
                 _enum(alert_pb2.AlertKind, alert.kind, "ALERT_KIND_"),
                 state,
-                alert.summary,
+                _text(alert.summary),
                 decision or "none",
             )
         )
@@ -320,7 +321,7 @@ def _audit_section(report: lineage_report_pb2.LineageReport) -> list[str]:
 def _warning_section(warnings: Sequence[str]) -> list[str]:
     if not warnings:
         return []
-    return ["## Warnings", "", *(f"- {_line(w)}" for w in warnings), ""]
+    return ["## Warnings", "", *(f"- {_text(w, line_start=True)}" for w in warnings), ""]
 
 
 # -- pieces ----------------------------------------------------------------------------------
@@ -339,7 +340,7 @@ def _verification(result: chain_verification_pb2.ChainVerification) -> str:
         kind = _enum(chain_verification_pb2.ChainBreakKind, result.break_kind, "CHAIN_BREAK_KIND_")
         return (
             f"Audit chain: **{status}** at event {result.break_sequence} ({kind}): "
-            f"{_line(result.detail)}. Events from {result.break_sequence} on cannot be "
+            f"{_text(result.detail)}. Events from {result.break_sequence} on cannot be "
             "relied on."
         )
     return f"Audit chain: **{status}**."
@@ -348,15 +349,15 @@ def _verification(result: chain_verification_pb2.ChainVerification) -> str:
 def _event_row(event: audit_event_pb2.AuditEvent) -> tuple[str, ...]:
     outcome = _enum(audit_event_pb2.AuditOutcome, event.outcome, "AUDIT_OUTCOME_")
     if event.error_reason:
-        outcome += f" ({event.error_reason})"
+        outcome += f" ({_text(event.error_reason)})"
     return (
         str(event.sequence),
         _time(event, "event_time"),
         _principal(event.principal),
-        f"`{event.action}`",
-        f"`{event.resource}`",
+        _code(event.action),
+        _code(event.resource),
         outcome,
-        event.reason,
+        _text(event.reason),
     )
 
 
@@ -366,7 +367,7 @@ def _principal(principal: principal_pb2.Principal) -> str:
         for r in principal.roles
         if r in principal_pb2.Role.values()
     )
-    return f"`{principal.name}`" + (f" ({roles})" if roles else "")
+    return _code(principal.name) + (f" ({roles})" if roles else "")
 
 
 def _dataset_spec(spec: dataset_spec_pb2.DatasetSpec) -> str:
@@ -377,15 +378,15 @@ def _dataset_spec(spec: dataset_spec_pb2.DatasetSpec) -> str:
             + _enum(dataset_spec_pb2.BundledDataset, spec.bundled, "BUNDLED_DATASET_").lower()
         )
     elif source == "path":
-        text = f"`{spec.path}`"
+        text = _code(spec.path)
     else:
         text = "unknown"
     if spec.target_column:
-        text += f", target `{spec.target_column}`"
+        text += f", target {_code(spec.target_column)}"
     if spec.feature_columns:
-        text += ", features " + ", ".join(f"`{c}`" for c in spec.feature_columns)
+        text += ", features " + ", ".join(_code(c) for c in spec.feature_columns)
     if spec.categorical_columns:
-        text += ", categorical " + ", ".join(f"`{c}`" for c in spec.categorical_columns)
+        text += ", categorical " + ", ".join(_code(c) for c in spec.categorical_columns)
     return text
 
 
@@ -432,7 +433,7 @@ def _frameworks(versions: model_version_pb2.FrameworkVersions) -> str:
         ("skops", versions.skops),
         *sorted(versions.others.items()),
     ]
-    return ", ".join(f"{name} {number}" for name, number in named if number)
+    return ", ".join(f"{_text(name)} {_text(number)}" for name, number in named if number)
 
 
 def _value(value: value_pb2.Value) -> str:
@@ -452,7 +453,7 @@ def _number(value: float | None) -> str:
 
 
 def _pairs(values: Mapping[str, str]) -> str:
-    return ", ".join(f"`{k}`={v}" for k, v in sorted(values.items()))
+    return ", ".join(f"{_code(k)}={_text(v)}" for k, v in sorted(values.items()))
 
 
 def _time(message: Message, field: str) -> str:
@@ -467,6 +468,44 @@ def _enum(enum: Any, number: int, prefix: str) -> str:  # a generated enum type
         return str(enum.Name(number)).removeprefix(prefix)
     except ValueError:
         return str(number)
+
+
+# Text a reader could take for markup: Markdown's inline marks, and what starts HTML or an entity.
+_MARKDOWN = re.compile(r"[\\`*_\[\]#~]")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_LIST_START = re.compile(r"^(\d*)([-+*.)])(?=\s|$)")
+
+
+def _text(text: str, *, line_start: bool = False) -> str:
+    """Text that came from a user (a description, a reason, a label) as Markdown that shows it
+    as it was written: one line, control characters escaped, Markdown marks backslash-escaped,
+    ``& < >`` as HTML entities, so it can neither format the report nor inject HTML.
+    ``line_start``: the text begins a line or a list item, where "- x" or "1. x" opens a list."""
+    text = _line(text)
+    text = _MARKDOWN.sub(lambda m: "\\" + m[0], text)
+    text = "".join(_HTML.get(c, c) for c in text)
+    return _LIST_START.sub(lambda m: f"{m[1]}\\{m[2]}", text) if line_start else text
+
+
+def _code(text: str) -> str:
+    """A name that came from a user as an inline code span that holds whatever it contains:
+    the fence is longer than any run of backticks inside it (Markdown and HTML are not read
+    inside a code span)."""
+    text = _line(text)
+    if not text:
+        return ""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _code_block(lines: Sequence[str]) -> list[str]:
+    """Lines in a fenced code block whose fence no line can close."""
+    shown = [visible(line) for line in lines]
+    longest = max((len(run) for line in shown for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence, *shown, fence]
 
 
 def _line(text: str) -> str:

@@ -140,7 +140,12 @@ def run_service(
         return EXIT_SCHEMA
     try:
         app = with_audit_verifier(build(settings, db), db, settings.audit_verify_interval_seconds)
-        auditor = DatabaseEdgeAuditor(db, settings.service_name)
+        auditor = DatabaseEdgeAuditor(
+            db,
+            settings.service_name,
+            refusal_window_seconds=settings.refusal_window_seconds,
+            refusal_keys_per_window=settings.refusal_keys_per_window,
+        )
         server = SlipwayServer(settings, app.services, auditor=auditor, collectors=app.collectors)
         asyncio.run(
             run_until_signalled(

@@ -239,8 +239,9 @@ INSECURE_PRINCIPAL = Principal("local-insecure", frozenset({"admin"}))
 class AuthInterceptor(_WrappingInterceptor):
     """Authenticates the bearer token and checks the role table before the handler runs.
 
-    Refused calls are answered here (UNAUTHENTICATED / PERMISSION_DENIED) and recorded in the
-    audit log with outcome DENIED.
+    Refused calls are answered here (UNAUTHENTICATED / PERMISSION_DENIED) and counted by the
+    auditor, which writes them to the audit log per caller, method and window with outcome
+    DENIED; nothing a refused caller sent is stored but, for a known principal, the resource.
     """
 
     def __init__(
@@ -281,7 +282,9 @@ class AuthInterceptor(_WrappingInterceptor):
             principal = self.authorize(method, metadata_value(ctx, "authorization"))
         except (UnauthenticatedError, PermissionDeniedError) as exc:
             if self._auditor is not None:
-                await self._auditor.refused(method, call_context.current_principal(), exc, request)
+                self._auditor.refused(
+                    method, call_context.current_principal(), exc, request, ctx.peer()
+                )
             request_id = call_context.current_request_id()
             await ctx.abort_with_status(
                 to_rpc_status(exc, service=self._service, request_id=request_id)

@@ -252,6 +252,8 @@ class SlipwayServer:
         if self._server is not None:
             await self._server.stop(grace)
             self._server = None
+        if self._auditor is not None:  # no call is in flight: write the counted refusals
+            await self._auditor.close()
         if self._health_server is not None:  # NOT_SERVING until the very end
             await self._health_server.stop(0)
             self._health_server = None

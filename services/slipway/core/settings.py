@@ -121,6 +121,20 @@ class ServiceSettings:
         "events appended since the last one; the whole chain once a day) and export "
         "slipway_audit_chain_ok on /metrics. 0 turns it off.",
     )
+    refusal_window_seconds: float = setting(
+        60.0,
+        "Calls refused for want of a valid token or role are counted, not written one by one: "
+        "one audit event per caller (principal, or IP address without a token), method and "
+        "window of this many seconds, with the count and first and last time, written when "
+        "the window closes and at a graceful stop. A killed process (SIGKILL, OOM) loses the "
+        "counts of its current window at most.",
+    )
+    refusal_keys_per_window: int = setting(
+        64,
+        "Distinct callers and methods counted per refusal window; refusals beyond them are "
+        "folded into one '(others)' event with their count, so a process writes at most this "
+        "many plus one refusal events per window (each under 2 KiB) whatever callers send.",
+    )
 
     def __post_init__(self) -> None:
         if self.home is None:
@@ -146,6 +160,10 @@ class ServiceSettings:
             raise ValueError("tls_cert_file and tls_key_file must be set together")
         if self.tls_client_ca_file is not None and self.tls_cert_file is None:
             raise ValueError("mutual TLS (tls_client_ca_file) needs tls_cert_file and tls_key_file")
+        if self.refusal_window_seconds <= 0 or self.refusal_keys_per_window < 1:
+            raise ValueError(
+                "refusal_window_seconds must be positive and refusal_keys_per_window at least 1"
+            )
         if self.audit_verify_interval_seconds < 0:
             raise ValueError("audit_verify_interval_seconds must not be negative (0 turns it off)")
         if self.insecure_no_auth and not is_loopback(self.grpc_address):

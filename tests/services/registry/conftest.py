@@ -53,7 +53,12 @@ def start_registry(
         values.update(overrides)
         settings = settings_for(RegistrySettings, home, **values)
         app = registry_main.build(settings, migrated_db)
-        auditor = DatabaseEdgeAuditor(migrated_db, "registry")
+        auditor = DatabaseEdgeAuditor(
+            migrated_db,
+            "registry",
+            refusal_window_seconds=settings.refusal_window_seconds,
+            refusal_keys_per_window=settings.refusal_keys_per_window,
+        )
         async with (
             running_server(settings, app.services, auditor=auditor) as server,
             grpc.aio.insecure_channel(server.grpc_address) as channel,

@@ -41,7 +41,7 @@ from slipway.core.audit.chain import (
     verify_entries,
 )
 from slipway.core.audit.tables import AuditChainHead, AuditEventRow
-from slipway.core.context import Principal, current_principal, current_request_id
+from slipway.core.context import ANONYMOUS, Principal, current_principal, current_request_id
 from slipway.core.pending import CommitQueue
 from slipway.core.tables import Base
 
@@ -282,7 +282,9 @@ def events_about(
 ) -> tuple[list[AuditEntry], bool]:
     """The oldest ``limit`` events on one of ``resources``, on a resource of
     ``service_resources`` (``(service, resource)`` pairs) recorded by that service, or with one
-    of ``event_ids``, in sequence order; and whether more matched."""
+    of ``event_ids``, in sequence order; and whether more matched. Calls refused to callers
+    without a valid token are left out: they are about nothing but the caller (and events
+    written before such refusals were counted still carry the resource the caller named)."""
     row = AuditEventRow
     wanted: list[ColumnElement[bool]] = []
     if resources:
@@ -295,8 +297,12 @@ def events_about(
         wanted.append(row.event_id.in_(sorted(set(event_ids))))
     if not wanted or limit <= 0:
         return [], False
+    anonymous_refusal = and_(row.principal == ANONYMOUS.name, row.outcome == Outcome.DENIED.value)
     rows = session.scalars(
-        select(row).where(or_(*wanted)).order_by(row.sequence.asc()).limit(limit + 1)
+        select(row)
+        .where(or_(*wanted), ~anonymous_refusal)
+        .order_by(row.sequence.asc())
+        .limit(limit + 1)
     ).all()
     return [to_entry(r) for r in rows[:limit]], len(rows) > limit
 

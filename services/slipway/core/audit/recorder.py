@@ -2,19 +2,34 @@
 
 A refused call (UNAUTHENTICATED, PERMISSION_DENIED) never reaches the domain, and a failed change
 rolls its transaction back, so neither can be recorded with the change; these are written in their
-own transaction, off the event loop.
+own transaction, off the event loop. A failed change is written as it fails, one event each. A
+refused call is only counted (``refusals.RefusalCounter``): each window's counts are written as
+one event per caller, method and reason when the window closes, and at a graceful stop
+(:meth:`DatabaseEdgeAuditor.close`). A process killed outright (SIGKILL, OOM) loses the counts of
+the window it was in, at most ``refusal_window_seconds`` of refusals; nothing else.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from google.protobuf.message import Message
 
 from slipway.core.audit.chain import Outcome
 from slipway.core.audit.log import record
-from slipway.core.context import Principal
+from slipway.core.audit.refusals import (
+    OTHERS,
+    RESOURCE_CHARS,
+    RefusalCounter,
+    RefusalKey,
+    RefusalWindow,
+    peer_host,
+    visible,
+)
+from slipway.core.context import ANONYMOUS, Principal
 from slipway.core.db import Database
 from slipway.core.errors import ErrorKind, SlipwayError
 from slipway.core.logs import get_logger
@@ -24,16 +39,24 @@ log = get_logger("slipway.audit")
 _RESOURCE_FIELDS = ("name", "parent", "model", "model_name")
 
 
-class EdgeAuditor(Protocol):
-    """What the interceptors call; see :class:`DatabaseEdgeAuditor`."""
+# Defaults of the settings ``refusal_window_seconds`` and ``refusal_keys_per_window``.
+REFUSAL_WINDOW_SECONDS = 60.0
+REFUSAL_KEYS_PER_WINDOW = 64
 
-    async def refused(
-        self, method: str, principal: Principal, error: SlipwayError, request: Any
+
+class EdgeAuditor(Protocol):
+    """What the interceptors call, and the server closes when it stops; see
+    :class:`DatabaseEdgeAuditor`."""
+
+    def refused(
+        self, method: str, principal: Principal, error: SlipwayError, request: Any, peer: str
     ) -> None: ...
 
     async def failed(
         self, method: str, principal: Principal, error: SlipwayError | None, request: Any
     ) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 def action_of(method: str) -> str:
@@ -75,12 +98,57 @@ def reason_of(request: Any) -> str:
     return ""
 
 
-class DatabaseEdgeAuditor:
-    """Writes edge audit events to the shared database."""
+def refusal_key(
+    method: str, principal: Principal, error: SlipwayError, request: Any, peer: str
+) -> RefusalKey:
+    """What a refusal is counted by: an authenticated principal by name, with the resource it
+    asked for (bounded, escaped); anyone else by the address it called from, and nothing of
+    what it sent."""
+    if error.kind is ErrorKind.UNAUTHENTICATED or principal == ANONYMOUS:
+        return RefusalKey(
+            principal=ANONYMOUS.name,
+            roles=(),
+            peer=peer_host(peer),
+            method=method,
+            status_code=error.kind.value,
+            error_reason=error.reason,
+            resource="",
+        )
+    return RefusalKey(
+        principal=principal.name,
+        roles=tuple(sorted(principal.roles)),
+        peer="",
+        method=method,
+        status_code=error.kind.value,
+        error_reason=error.reason,
+        resource=visible(resource_of(request), RESOURCE_CHARS),
+    )
 
-    def __init__(self, db: Database, service: str) -> None:
+
+def _time(value: datetime | None) -> str:
+    return value.astimezone(UTC).isoformat(timespec="milliseconds") if value else ""
+
+
+class DatabaseEdgeAuditor:
+    """Writes edge audit events to the shared database.
+
+    Refusals are counted per ``refusal_window_seconds`` (windows aligned to the clock) and at
+    most ``refusal_keys_per_window`` callers and methods each; a task started with the first
+    refusal writes each window as it closes, and :meth:`close` writes the open one.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        service: str,
+        *,
+        refusal_window_seconds: float = REFUSAL_WINDOW_SECONDS,
+        refusal_keys_per_window: int = REFUSAL_KEYS_PER_WINDOW,
+    ) -> None:
         self._db = db
         self._service = service
+        self._refusals = RefusalCounter(refusal_window_seconds, refusal_keys_per_window)
+        self._flusher: asyncio.Task[None] | None = None
 
     def _write(
         self,
@@ -112,23 +180,96 @@ class DatabaseEdgeAuditor:
             await asyncio.to_thread(self._write, *args)
         except Exception:
             # The caller gets its answer regardless; a lost edge event must at least be loud.
+            log.exception("could not write the audit event of a failed call", method=args[0])
+
+    def refused(
+        self, method: str, principal: Principal, error: SlipwayError, request: Any, peer: str
+    ) -> None:
+        """Count a call refused at the edge; written when its window closes."""
+        self._refusals.add(refusal_key(method, principal, error, request, peer))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_windows())
+
+    async def _flush_windows(self) -> None:
+        # Ends when nothing is left counted; the next refusal starts another. No await between
+        # the last check and the return, so a refusal counted meanwhile cannot be stranded.
+        while (due := self._refusals.next_close()) is not None:
+            wait = (due - datetime.now(UTC)).total_seconds()
+            await asyncio.sleep(max(0.0, wait) + 0.01)
+            await self._write_windows(self._refusals.closed())
+
+    async def close(self) -> None:
+        """Write every counted refusal, the open window's too (at a graceful stop, once the
+        server no longer takes calls)."""
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+            self._flusher = None
+        await self._write_windows(self._refusals.drain())
+
+    async def _write_windows(self, windows: list[RefusalWindow]) -> None:
+        if not windows:
+            return
+        try:
+            await asyncio.to_thread(self._write_refusals, windows)
+        except Exception:
             log.exception(
-                "could not write the audit event of a refused or failed call", method=args[0]
+                "could not write the audit events of refused calls",
+                refusals=sum(w.total for w in windows),
             )
 
-    async def refused(
-        self, method: str, principal: Principal, error: SlipwayError, request: Any
-    ) -> None:
-        await self._write_safely(
-            method,
-            principal,
-            Outcome.DENIED,
-            error.kind.value,
-            error.reason,
-            error.message,
-            request,
-            error,
-        )
+    def _write_refusals(self, windows: list[RefusalWindow]) -> None:
+        # One transaction (one append to the chain) for every event of the windows.
+        with self._db.unit_of_work() as session:
+            for window in windows:
+                common = {
+                    "window_start": _time(window.start),
+                    "window_seconds": window.seconds,
+                }
+                for count in window.counts.values():
+                    key = count.key
+                    payload: dict[str, Any] = {
+                        "method": key.method,
+                        "refusals": count.count,
+                        "first_time": _time(count.first),
+                        "last_time": _time(count.last),
+                        **common,
+                    }
+                    if key.peer:
+                        payload["peer"] = key.peer
+                    record(
+                        session,
+                        service=self._service,
+                        action=action_of(key.method),
+                        resource=key.resource,
+                        outcome=Outcome.DENIED,
+                        status_code=key.status_code,
+                        error_reason=key.error_reason,
+                        principal=Principal(key.principal, frozenset(key.roles)),
+                        request_id="",
+                        payload=payload,
+                    )
+                if window.folded:
+                    record(
+                        session,
+                        service=self._service,
+                        action=f"{self._service}.*",
+                        resource="",
+                        outcome=Outcome.DENIED,
+                        status_code="",
+                        error_reason="",
+                        principal=Principal(OTHERS),
+                        request_id="",
+                        payload={
+                            "refusals": window.folded,
+                            "first_time": _time(window.folded_first),
+                            "last_time": _time(window.folded_last),
+                            "note": "refusals beyond the window's cap on distinct callers "
+                            "and methods",
+                            **common,
+                        },
+                    )
 
     async def failed(
         self, method: str, principal: Principal, error: SlipwayError | None, request: Any
