@@ -14,6 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 from slipway.core.blocking import run_blocking
 from slipway.core.context import current_principal
 from slipway.core.errors import InvalidArgumentError
+from slipway.core.fanout import Feed
 from slipway.core.handlers import Context
 from slipway.core.names import (
     check_alias,
@@ -25,7 +26,6 @@ from slipway.core.names import (
 )
 from slipway.core.pagination import decode_page_token, encode_page_token, page_size
 from slipway.core.reasons import Reason
-from slipway.core.fanout import Feed
 from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.services.registry.api import converters
 from slipway.services.registry.api.read_cache import ReadCache
