@@ -3,7 +3,8 @@
 ``SlipwayServer`` owns a ``grpc.aio`` server with the interceptor chain (request context, metrics,
 access log, auth, error translation, caps on open watch streams), the standard health service
 (NOT_SERVING until the service says it is ready and again during shutdown; optionally also on a
-plaintext health-only port), reflection for grpcurl, TLS or mutual TLS, message size limits and a Prometheus endpoint.
+plaintext health-only port), reflection for grpcurl, TLS or mutual TLS, message size limits and a
+Prometheus endpoint.
 ``run`` adds signal handling: on SIGTERM or SIGINT the server stops accepting calls, lets
 in-flight calls finish within the grace period and returns.
 """
