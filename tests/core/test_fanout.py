@@ -41,7 +41,12 @@ class Log:
 
 def feed_of(log: Log, **kwargs: int | float) -> Feed[int]:
     options: dict[str, int | float] = {"poll_seconds": 60.0, **kwargs}
-    return Feed(log.read_after, lambda item: item, **options)  # type: ignore[arg-type]
+    return Feed(
+        log.read_after,
+        lambda item: item,
+        lambda: len(log.items),
+        **options,  # type: ignore[arg-type]
+    )
 
 
 async def _next(batches: AsyncIterator[Sequence[int]]) -> Sequence[int]:
@@ -204,3 +209,26 @@ async def test_the_reader_stops_when_nobody_watches() -> None:
         await waiting
     await _joined(feed, 0)
     await wait_until(lambda: not feed.reading, "the reader to stop")
+
+
+async def test_a_position_beyond_the_end_holds_up_nobody() -> None:
+    log = Log()
+    log.append(2)
+    feed = feed_of(log)
+    ahead = feed.watch(1_000_000)  # any number a caller sends
+    waiting_ahead = asyncio.ensure_future(_next(ahead))
+    await _joined(feed, 1)
+    behind = feed.watch(1)
+    assert await _next(behind) == [2]
+    waiting = asyncio.ensure_future(_next(behind))
+    await _joined(feed, 2)
+    reads = log.reads
+    log.append()
+    feed.notify()
+    assert await waiting == [3]
+    assert log.reads - reads <= 2  # no watcher is kept catching up
+    assert not waiting_ahead.done()  # nothing at or below its position
+    waiting_ahead.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting_ahead
+    await behind.aclose()

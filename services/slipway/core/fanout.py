@@ -38,6 +38,7 @@ IDLE_SECONDS = 30.0  # a watcher with nothing handed to it looks again after thi
 
 ReadAfter = Callable[[int, int], Sequence[Item]]
 """Blocking: at most ``limit`` items with a position above ``after``, oldest first."""
+# ``last_position`` (blocking): the position of the stream's last item, 0 when it has none.
 
 
 @dataclass(eq=False)
@@ -58,6 +59,7 @@ class Feed(Generic[Item]):
         self,
         read_after: ReadAfter[Item],
         position_of: Callable[[Item], int],
+        last_position: Callable[[], int],
         *,
         poll_seconds: float,
         batch: int = 500,
@@ -67,6 +69,7 @@ class Feed(Generic[Item]):
         self.stopping = asyncio.Event()
         self._read = read_after
         self._position_of = position_of
+        self._last_position = last_position
         self._batch = batch
         self._queue_limit = queue_limit
         self._watchers: set[_Watcher[Item]] = set()
@@ -105,7 +108,14 @@ class Feed(Generic[Item]):
         Raises :class:`UnavailableError` (with ``resume_after`` in its metadata) when this
         watcher fell too far behind or the shared read failed.
         """
-        watcher = _Watcher(after, accept)
+        start = after
+        if self._head is None or after > self._head:
+            # A position beyond the stream's end (a caller may send any number) is read from
+            # the end, keeping only what comes after it: the shared head only ever holds
+            # positions the stream reached, or one such caller would hold every other
+            # watcher in catch-up.
+            start = min(after, await run_blocking(self._last_position))
+        watcher = _Watcher(start, self._after(after, accept) if start < after else accept)
         try:
             async for items in self._catch_up(watcher):
                 yield items
@@ -120,6 +130,9 @@ class Feed(Generic[Item]):
                 await first_of(self.stopping, watcher.ready, within=IDLE_SECONDS)
         finally:
             self._watchers.discard(watcher)
+
+    def _after(self, floor: int, accept: Callable[[Item], bool]) -> Callable[[Item], bool]:
+        return lambda item: self._position_of(item) > floor and accept(item)
 
     async def _catch_up(self, watcher: _Watcher[Item]) -> AsyncGenerator[Sequence[Item], None]:
         """Read on the watcher's own until it reaches the shared head, then join the feed."""

@@ -74,6 +74,7 @@ class RegistryServicer:
         self._events: Feed[RegistryEvent] = Feed(
             lambda after, limit: domain.events_after(None, after, frozenset(), limit),
             lambda event: event.sequence,
+            domain.last_event_sequence,
             poll_seconds=WATCH_POLL_SECONDS,
         )
 
