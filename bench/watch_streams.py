@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,15 +183,20 @@ class Streams:
             for i in range(count)
         ]
 
-    async def next_sequences(self, within: float) -> list[int | None]:
-        """Each stream's next event sequence (None: it ended or did not answer in time)."""
+    async def next_sequences(self, within: float) -> list[int | str]:
+        """Each stream's next event sequence, or why there was none (a status code, the end
+        of the stream, or no answer in time)."""
 
-        async def one(call: Any) -> int | None:
-            with contextlib.suppress(grpc.aio.AioRpcError, asyncio.TimeoutError):
+        async def one(call: Any) -> int | str:
+            try:
                 reply = await asyncio.wait_for(call.read(), within)
-                if isinstance(reply, pb.WatchModelEventsResponse):
-                    return int(reply.event.sequence)
-            return None
+            except grpc.aio.AioRpcError as error:
+                return str(error.code().name)
+            except TimeoutError:
+                return "no answer"
+            if isinstance(reply, pb.WatchModelEventsResponse):
+                return int(reply.event.sequence)
+            return "ended"
 
         return list(await asyncio.gather(*(one(call) for call in self.calls)))
 
@@ -233,6 +239,7 @@ async def measure(registry: Registry, streams: int, calls: int, seconds: float) 
         try:
             first = await watching.next_sequences(OPEN_SECONDS)
             result["opened"] = sum(1 for s in first if s == 1)
+            result["not_opened"] = Counter(s for s in first if isinstance(s, str))
             result["open_seconds"] = time.monotonic() - started
 
             cpu_before, idle_start = cpu_seconds(registry.pid), time.monotonic()
@@ -254,7 +261,7 @@ async def measure(registry: Registry, streams: int, calls: int, seconds: float) 
             result["delivered"] = sum(1 for s in second if s == 2)
             # Exactly once: nothing more arrives for any stream (no duplicate of event 2).
             third = await watching.next_sequences(1.0)
-            result["duplicates"] = sum(1 for s in third if s is not None)
+            result["duplicates"] = sum(1 for s in third if isinstance(s, int))
         finally:
             watching.cancel()
     return result
@@ -292,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{r['idle_cpu_crowded'] * 100:.1f}% with the streams open"
     )
     print(f"  registry RSS             : {r['rss_alone']:.0f} MiB -> {r['rss_crowded']:.0f} MiB")
-    print(f"  streams opened in        : {r['open_seconds']:.1f} s")
+    failed = ", ".join(f"{n} {why}" for why, n in r["not_opened"].most_common()) or "none"
+    print(f"  streams opened in        : {r['open_seconds']:.1f} s (not opened: {failed})")
     print(
         f"  one change reached       : {r['delivered']} of {args.streams} streams in "
         f"{r['change_seconds'] * 1000:.0f} ms; duplicates: {r['duplicates']}"
