@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from slipway.core import context as call_context
@@ -45,7 +45,7 @@ class StreamCaps:
         return self._open[principal]
 
     @contextlib.contextmanager
-    def slot(self, principal: str) -> Any:
+    def slot(self, principal: str) -> Iterator[None]:
         """Hold one stream slot for ``principal`` while the block runs, or refuse."""
         if self._open[principal] >= self.per_principal:
             raise ResourceExhaustedError(
