@@ -107,6 +107,28 @@ class Reason(StrEnum):
         "An unexpected server error; quote the request id from the metadata when reporting it.",
     )
 
+    # Watch streams: the caps on open streams and the shared event feed (slipway.core.fanout).
+    TOO_MANY_WATCH_STREAMS = (
+        "TOO_MANY_WATCH_STREAMS",
+        "RESOURCE_EXHAUSTED",
+        "The caller already has its maximum of open Watch streams on this process; close one.",
+    )
+    WATCH_STREAMS_FULL = (
+        "WATCH_STREAMS_FULL",
+        "RESOURCE_EXHAUSTED",
+        "This process serves its maximum of open Watch streams; retry later or elsewhere.",
+    )
+    WATCHER_BEHIND = (
+        "WATCHER_BEHIND",
+        "UNAVAILABLE",
+        "The stream fell too far behind the events; resume after the sequence in resume_after.",
+    )
+    WATCH_FEED_FAILED = (
+        "WATCH_FEED_FAILED",
+        "UNAVAILABLE",
+        "Reading the stored events failed; resume after the sequence in resume_after.",
+    )
+
     # Requests: idempotency keys, paging, filters, ordering, update masks.
     INVALID_REQUEST_ID = (
         "INVALID_REQUEST_ID",

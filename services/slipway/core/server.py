@@ -1,9 +1,10 @@
 """The server builder every service uses.
 
 ``SlipwayServer`` owns a ``grpc.aio`` server with the interceptor chain (request context, metrics,
-access log, auth, error translation), the standard health service (NOT_SERVING until the service
-says it is ready and again during shutdown; optionally also on a plaintext health-only port),
-reflection for grpcurl, TLS or mutual TLS, message size limits and a Prometheus endpoint.
+access log, auth, error translation, caps on open watch streams), the standard health service
+(NOT_SERVING until the service says it is ready and again during shutdown; optionally also on a
+plaintext health-only port), reflection for grpcurl, TLS or mutual TLS, message size limits and a
+Prometheus endpoint.
 ``run`` adds signal handling: on SIGTERM or SIGINT the server stops accepting calls, lets
 in-flight calls finish within the grace period and returns.
 """
@@ -41,6 +42,7 @@ from slipway.core.logs import get_logger
 from slipway.core.metrics import GrpcMetrics, MetricsEndpoint, start_metrics_endpoint
 from slipway.core.roles import ROLE_TABLE, RoleTable
 from slipway.core.settings import ServiceSettings
+from slipway.core.stream_caps import StreamCapInterceptor, StreamCaps
 
 log = get_logger("slipway.server")
 
@@ -85,6 +87,10 @@ class SlipwayServer:
         self._role_table = role_table
         self._auditor = auditor
         self._extra_handlers = tuple(extra_handlers)
+        self.stream_caps = StreamCaps(
+            per_principal=settings.max_watch_streams_per_principal,
+            per_process=settings.max_watch_streams,
+        )
         self._server: grpc.aio.Server | None = None
         self._health_server: grpc.aio.Server | None = None
         self._metrics_endpoint: MetricsEndpoint | None = None
@@ -136,6 +142,7 @@ class SlipwayServer:
                     ErrorInterceptor(
                         service=s.service_name, roles=self._role_table, auditor=self._auditor
                     ),
+                    StreamCapInterceptor(self.stream_caps),
                 ]
             )
         ]

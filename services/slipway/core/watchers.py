@@ -1,4 +1,8 @@
-"""The loop behind every ``Watch…`` RPC: read what changed after a position, hand it out, sleep.
+"""The loop behind training's and monitoring's ``Watch…`` RPCs: read what changed after a
+position, hand it out, sleep. Each watcher reads on its own, so N watchers cost N reads per poll;
+the registry's event stream, watched by many more, is read once for all of them instead
+(:mod:`slipway.core.fanout`), and every service caps its open streams
+(:mod:`slipway.core.stream_caps`).
 
 A watcher resumes from a position (an event sequence) and reads, on a worker thread, what was
 written after it. When nothing was, it sleeps until a change is made in this process

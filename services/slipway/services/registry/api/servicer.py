@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import aclosing
 from typing import Any, ParamSpec, TypeVar
 
 from slipway.core.blocking import run_blocking
 from slipway.core.context import current_principal
 from slipway.core.errors import InvalidArgumentError
+from slipway.core.fanout import Feed
 from slipway.core.handlers import Context
 from slipway.core.names import (
     check_alias,
@@ -24,7 +26,6 @@ from slipway.core.names import (
 )
 from slipway.core.pagination import decode_page_token, encode_page_token, page_size
 from slipway.core.reasons import Reason
-from slipway.core.watchers import ChangeSignal
 from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.services.registry.api import converters
 from slipway.services.registry.api.read_cache import ReadCache
@@ -68,16 +69,23 @@ class RegistryServicer:
         self.read_cache: ReadCache[pb.GetModelVersionResponse] = ReadCache(
             domain.last_event_sequence, read_cache_seconds
         )
-        self._watchers = ChangeSignal(WATCH_POLL_SECONDS)
+        # One reader of the event stream for all of this process's WatchModelEvents streams,
+        # each filtering what it is handed: N streams cost one read per poll, not N.
+        self._events: Feed[RegistryEvent] = Feed(
+            lambda after, limit: domain.events_after(None, after, frozenset(), limit),
+            lambda event: event.sequence,
+            domain.last_event_sequence,
+            poll_seconds=WATCH_POLL_SECONDS,
+        )
 
     @property
     def stopping(self) -> asyncio.Event:
         """Set at shutdown: watchers end their streams (the read cache stops following)."""
-        return self._watchers.stopping
+        return self._events.stopping
 
     def _notify(self) -> None:
         self.read_cache.invalidate()
-        self._watchers.notify()
+        self._events.notify()
 
     async def _mutate(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """A blocking change: afterwards (also when it failed) the cache and watchers learn."""
@@ -391,14 +399,14 @@ class RegistryServicer:
         else:
             after = await run_blocking(self._domain.last_event_sequence)
 
-        def read_after(position: int) -> tuple[list[RegistryEvent], int]:
-            events = self._domain.events_after(model, position, types)
-            return events, events[-1].sequence if events else position
+        def wanted(event: RegistryEvent) -> bool:
+            return (model is None or event.model == model) and (not types or event.type in types)
 
-        async for events in self._watchers.batches(read_after, after):
-            for event in events:
-                yield pb.WatchModelEventsResponse(event=converters.event_to_pb(event))
+        async with aclosing(self._events.watch(after, wanted)) as batches:
+            async for events in batches:
+                for event in events:
+                    yield pb.WatchModelEventsResponse(event=converters.event_to_pb(event))
         # Shutting down: end the stream; the watcher reconnects (elsewhere) from its sequence.
 
     def stop_watchers(self) -> None:
-        self._watchers.stop()
+        self._events.stop()
