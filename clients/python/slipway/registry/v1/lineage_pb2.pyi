@@ -24,8 +24,8 @@ class _LineageProvenance:
 class _LineageProvenanceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_LineageProvenance.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     LINEAGE_PROVENANCE_UNSPECIFIED: _LineageProvenance.ValueType  # 0
-    """Not set: the version was registered before the registry checked lineage. Treat it as
-    self-reported.
+    """Not set; never returned (a version registered before the registry checked lineage is
+    SELF_REPORTED).
     """
     LINEAGE_PROVENANCE_VERIFIED: _LineageProvenance.ValueType  # 1
     """The training service registered the version, and the training job named in `training_job`
@@ -42,8 +42,8 @@ class LineageProvenance(_LineageProvenance, metaclass=_LineageProvenanceEnumType
     """How the registry knows a version's lineage."""
 
 LINEAGE_PROVENANCE_UNSPECIFIED: LineageProvenance.ValueType  # 0
-"""Not set: the version was registered before the registry checked lineage. Treat it as
-self-reported.
+"""Not set; never returned (a version registered before the registry checked lineage is
+SELF_REPORTED).
 """
 LINEAGE_PROVENANCE_VERIFIED: LineageProvenance.ValueType  # 1
 """The training service registered the version, and the training job named in `training_job`
