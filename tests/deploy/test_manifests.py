@@ -389,7 +389,14 @@ def test_dev_placeholder_tokens_match_the_dev_tokens_file():
     for service in SERVICES:
         token = (secrets / f"{service}.token").read_text().strip()
         assert by_principal[service]["sha256"] == token_hash(token)
-        assert by_principal[service]["roles"] == ["service"]
+        # Each service's narrow role (core/roles.py), never the deprecated `service`.
+        expected = {
+            "registry": "viewer",
+            "training": "trainer",
+            "serving": "server",
+            "monitoring": "monitor",
+        }
+        assert by_principal[service]["roles"] == [expected[service]]
     admin = (secrets / "admin.token").read_text().strip()
     assert by_principal["dev-admin"]["sha256"] == token_hash(admin)
     assert all("placeholder" in (secrets / f"{s}.token").read_text() for s in SERVICES)

@@ -22,7 +22,14 @@ from slipway.services.training.settings import TrainingSettings
 from slipway.training.v1 import training_service_pb2_grpc as training_grpc
 from support.harness import make_tokens, running_server, settings_for
 from support.registry import Registry
-from support.training import StartTraining, Training, running_registry, write_csv
+from support.training import (
+    StartTraining,
+    Training,
+    announce,
+    running_registry,
+    suite_file_of,
+    write_csv,
+)
 
 
 @pytest.fixture
@@ -84,11 +91,13 @@ def start_training(
         count += 1
         home = tmp_path / f"training{count}"
         home.mkdir()
+        trainer_token_file = home / "trainer.token"
+        trainer_token_file.write_text(tokens["trainer"] + "\n")
         values: dict[str, Any] = {
             "tokens_file": tokens_file,
             "data_root": data_root,
             "registry_target": registry_address,
-            "registry_token_file": service_token_file,
+            "registry_token_file": trainer_token_file,  # the narrow role training needs
             "poll_seconds": 0.1,
             **FAST_HEARTBEATS,
         }
@@ -103,6 +112,8 @@ def start_training(
             assert app.on_ready is not None
             assert app.on_stopping is not None
             await app.on_ready()
+            # Registries of this test verify the jobs behind uploads with this service.
+            announce(suite_file_of(tmp_path), "training", server.grpc_address)
             try:
                 yield Training(
                     training_grpc.TrainingServiceStub(channel),  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -217,6 +218,26 @@ class Training:
 StartTraining = Callable[..., contextlib.AbstractAsyncContextManager[Training]]
 
 
+def suite_file_of(tmp_path: Path) -> Path:
+    """Where a test's services announce their addresses (as `slipway up` writes suite.json),
+    so that a registry started first finds the training service started after it."""
+    return tmp_path / "suite.json"
+
+
+def announce(suite_file: Path, service: str, address: str) -> None:
+    suite = json.loads(suite_file.read_text()) if suite_file.exists() else {"services": {}}
+    suite["services"][service] = {"grpc_address": address}
+    suite_file.write_text(json.dumps(suite))
+
+
+def registry_peer_settings(home: Path, tokens: dict[str, str]) -> dict[str, Any]:
+    """The registry's peers: found through the suite file beside ``home``, called with a
+    viewer's token (reading jobs and alerts is all the registry asks of them)."""
+    token_file = home / "peer.token"
+    token_file.write_text(tokens["viewer"] + "\n")
+    return {"suite_file": suite_file_of(home.parent), "peer_token_file": token_file}
+
+
 @contextlib.asynccontextmanager
 async def running_registry(
     db: Database,
@@ -226,7 +247,8 @@ async def running_registry(
     artifact_dir: Path,
     grpc_address: str = "127.0.0.1:0",
 ) -> AsyncIterator[Registry]:
-    """An in-process registry on ``db`` (with its sweeper of interrupted uploads)."""
+    """An in-process registry on ``db`` (with its sweeper of interrupted uploads); it verifies
+    the training jobs behind uploads with a training service announced beside ``home``."""
     await asyncio.to_thread(home.mkdir, parents=True, exist_ok=True)
     settings = settings_for(
         RegistrySettings,
@@ -234,6 +256,7 @@ async def running_registry(
         tokens_file=tokens_file,
         artifact_dir=artifact_dir,
         grpc_address=grpc_address,
+        **registry_peer_settings(home, tokens),
         # An upload whose chunks stop for this long is swept as abandoned. 5 s swept live
         # uploads of large models on a loaded machine (the registry, the trainer and the test
         # share one process here); no test of these services waits for a sweep.

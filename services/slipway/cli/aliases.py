@@ -15,7 +15,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "aliases",
         help="set, delete and list aliases; their history",
-        description="Protected aliases (production) need the approver role and a reason.",
+        description="Protected aliases (production, and challenger: every alias serving "
+        "routes live traffic to) need the approver role, a reason and a READY version.",
     )
     actions = parser.add_subparsers(dest="aliases_command", required=True, metavar="ACTION")
 

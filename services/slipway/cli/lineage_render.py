@@ -29,6 +29,7 @@ from slipway.monitoring.v1 import alert_pb2
 from slipway.registry.v1 import (
     alias_history_pb2,
     artifact_pb2,
+    lineage_pb2,
     lineage_report_pb2,
     model_version_pb2,
 )
@@ -122,6 +123,8 @@ def _training_section(report: lineage_report_pb2.LineageReport) -> list[str]:
         rows.append(("Training job", f"{_code(lineage.training_job)}{state}"))
     else:
         lines += ["No training job: the version was uploaded directly.", ""]
+    if lineage.provenance != lineage_pb2.LINEAGE_PROVENANCE_VERIFIED:
+        rows.append(("Lineage", f"self-reported by `{version.created_by}`, not verified"))
     if lineage.created_by:
         rows.append(("Asked for by", _code(lineage.created_by)))
     if job is not None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from slipway.core.auth import add_token, parse_entries
-from slipway.core.roles import ROLES
+from slipway.core.roles import ROLES, SERVICE
 from slipway.core.settings import default_home
 
 
@@ -21,7 +22,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="append",
         required=True,
         choices=sorted(ROLES),
-        help="a role of the principal (repeatable)",
+        help="a role of the principal (repeatable). Services: trainer (training), server "
+        "(serving), monitor (monitoring), viewer (the registry's lineage peers); "
+        "`service` is deprecated (every peer power at once)",
     )
     create.add_argument("--description", default="", help="where the token is used")
     create.add_argument(
@@ -41,6 +44,12 @@ def _path(args: argparse.Namespace) -> Path:
 
 
 def _create(args: argparse.Namespace) -> int:
+    if SERVICE in args.role:
+        print(
+            "warning: the `service` role is deprecated; give each service its narrow role "
+            "(trainer, server, monitor, or viewer for the registry): see deploy/README.md",
+            file=sys.stderr,
+        )
     token = add_token(_path(args), args.principal, args.role, args.description)
     print(token)
     return 0

@@ -36,6 +36,7 @@ from slipway.core.auth import add_token, parse_entries, token_hash, write_privat
 from slipway.core.bootstrap import connect_database
 from slipway.core.db import default_database_url, mask_url
 from slipway.core.logs import configure_logging
+from slipway.core.roles import MONITOR, SERVER, TRAINER, VIEWER
 from slipway.core.settings import default_home
 from slipway.schema.migrate import SchemaError, ensure_schema_current
 
@@ -121,12 +122,18 @@ def ensure_admin_token(home: Path) -> Path:
     return _ensure_token(home, "admin.token", ADMIN_PRINCIPAL, "admin")
 
 
+# The narrow role each service presents to its peers (core/roles.py). A home made before the
+# split keeps its `service` tokens (still accepted, deprecated) until they are deleted.
+PEER_ROLES = {"registry": VIEWER, "training": TRAINER, "serving": SERVER, "monitoring": MONITOR}
+
+
 def ensure_service_tokens(home: Path) -> None:
     """The tokens the services present to each other (training registers versions, serving
-    loads them, monitoring reads profiles, the registry reads jobs and alerts for lineage
-    reports): ``home/<service>.token``, role `service`, read by each service by default."""
-    for service in ("registry", "training", "serving", "monitoring"):
-        _ensure_token(home, f"{service}.token", f"service:{service}", "service")
+    loads them and sends prediction logs, monitoring reads profiles and starts retraining, the
+    registry reads jobs and alerts for lineage reports): ``home/<service>.token``, each with
+    its service's narrow role, read by each service by default."""
+    for service, role in PEER_ROLES.items():
+        _ensure_token(home, f"{service}.token", f"service:{service}", role)
 
 
 def _port(base: int, index: int) -> int:

@@ -310,6 +310,12 @@ class Reason(StrEnum):
         "PERMISSION_DENIED",
         "The alias is protected: only an approver or admin may move it.",
     )
+    SERVICE_ALIAS_MOVE = (
+        "SERVICE_ALIAS_MOVE",
+        "PERMISSION_DENIED",
+        "A service role may only point the alias its verified training job asked for at the "
+        "version that job registered.",
+    )
     ETAG_MISMATCH = (
         "ETAG_MISMATCH",
         "ABORTED",

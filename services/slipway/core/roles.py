@@ -16,16 +16,26 @@ DEVELOPER = "developer"
 APPROVER = "approver"
 AUDITOR = "auditor"
 ADMIN = "admin"
-SERVICE = "service"  # other Slipway services and backend callers
-ROLES = frozenset({VIEWER, DEVELOPER, APPROVER, AUDITOR, ADMIN, SERVICE})
+# The narrow roles of the services calling each other: each holds only what its peer calls
+# need, and none may move an alias other than a verified training job's own (a domain rule).
+TRAINER = "trainer"  # training: registers the versions its jobs produced
+SERVER = "server"  # serving: reads and downloads versions, sends prediction logs
+MONITOR = "monitor"  # monitoring: reads versions and jobs, starts retraining jobs
+# Deprecated: every peer power at once, and backend callers' ingest. Kept so that existing
+# tokens go on working; replace it with the narrow roles above (CHANGELOG, deploy/README.md).
+SERVICE = "service"
+PEERS = frozenset({TRAINER, SERVER, MONITOR, SERVICE})
+ROLES = frozenset({VIEWER, DEVELOPER, APPROVER, AUDITOR, ADMIN, *PEERS})
 
-READ = frozenset({VIEWER, DEVELOPER, APPROVER, AUDITOR, ADMIN, SERVICE})
+READ = frozenset({VIEWER, DEVELOPER, APPROVER, AUDITOR, ADMIN, *PEERS})
 WRITE = frozenset({DEVELOPER, APPROVER, ADMIN, SERVICE})
 APPROVE = frozenset({APPROVER, ADMIN})
 AUDIT = frozenset({AUDITOR, ADMIN})
 ADMIN_ONLY = frozenset({ADMIN})
 INFER = frozenset({VIEWER, DEVELOPER, APPROVER, ADMIN, SERVICE})
-INGEST = frozenset({SERVICE, ADMIN})
+INGEST = frozenset({SERVICE, SERVER, ADMIN})
+REGISTER = WRITE | {TRAINER}  # a new version (with its model)
+RETRAIN = WRITE | {MONITOR}  # a training job
 
 # Probes cannot send a token: the standard health service answers everyone.
 EXEMPT_METHODS = frozenset(
@@ -64,20 +74,21 @@ RULES: Mapping[str, Mapping[str, Access]] = {
         "ListModels": reads(),
         "UpdateModel": changes(),
         "DeleteModel": changes(),  # force: admin only (domain rule)
-        "CreateModelVersion": changes(),
+        "CreateModelVersion": changes(REGISTER),
         "GetModelVersion": reads(),
         "ListModelVersions": reads(),
         "UpdateModelVersion": changes(),
         "ArchiveModelVersion": changes(),
         "DownloadModelVersion": reads(),
-        "SetModelAlias": changes(),  # protected aliases: APPROVE (domain rule)
+        # Protected aliases: APPROVE; peer roles: only their verified job's alias (domain rules).
+        "SetModelAlias": changes(REGISTER),
         "DeleteModelAlias": changes(),
         "ListAliasHistory": reads(),
         "WatchModelEvents": reads(),
         "GetLineageReport": reads(),
     },
     "slipway.training.v1.TrainingService": {
-        "CreateTrainingJob": changes(),
+        "CreateTrainingJob": changes(RETRAIN),
         "GetTrainingJob": reads(),
         "ListTrainingJobs": reads(),
         "CancelTrainingJob": changes(),

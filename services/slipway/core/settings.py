@@ -323,7 +323,8 @@ class RegistryClientSettings(ServiceSettings):
     registry_target: str = setting("127.0.0.1:7101", "host:port of the registry.")
     registry_token_file: Path | None = setting(
         None,
-        "Bearer token presented to the registry (a principal with the `service` role). "
+        "Bearer token presented to the registry (a principal with the service's narrow role: "
+        "`trainer`, `server` or `monitor`). "
         "Default $SLIPWAY_HOME/<service>.token, as `slipway up` writes it.",
     )
     registry_tls_ca_file: Path | None = setting(

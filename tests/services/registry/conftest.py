@@ -25,6 +25,7 @@ from slipway.services.registry import main as registry_main
 from slipway.services.registry.settings import RegistrySettings
 from support.harness import running_server, settings_for
 from support.registry import MAX_ARTIFACT_BYTES, Registry, RegistryProcess
+from support.training import registry_peer_settings
 
 StartRegistry = Callable[..., contextlib.AbstractAsyncContextManager[Registry]]
 
@@ -49,6 +50,7 @@ def start_registry(
             "tokens_file": tokens_file,
             "max_artifact_bytes": MAX_ARTIFACT_BYTES,
             "artifact_dir": tmp_path / "artifacts",
+            **registry_peer_settings(home, tokens),
         }
         values.update(overrides)
         settings = settings_for(RegistrySettings, home, **values)

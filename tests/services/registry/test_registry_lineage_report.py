@@ -44,6 +44,7 @@ from slipway.registry.v1 import (
     model_version_pb2,
 )
 from slipway.registry.v1 import registry_service_pb2 as pb
+from slipway.services.registry.domain.entities import ArtifactKind, NewVersion
 from slipway.services.registry.domain.lineage import (
     LineageReports,
     PeerAlert,
@@ -58,6 +59,7 @@ from support.registry import (
     Registry,
     error_reason,
     model_bytes,
+    sha256,
     upload_requests,
     version_spec,
 )
@@ -90,6 +92,22 @@ async def promote(registry: Registry, number: int, reason: str) -> None:
         ),
         metadata=registry.as_("approver"),
     )
+
+
+def register_verified(
+    db: Database, artifact_dir: Path, lineage: dict[str, object], data: bytes
+) -> None:
+    """A version as the registry stores one the training service registered for a job it
+    verified (the check itself is exercised in test_registry_provenance.py)."""
+    domain = RegistryDomain(db, SqlRegistryRepository(), LocalArtifactStore(artifact_dir))
+    spec = NewVersion(
+        lineage={**lineage, "created_by": "developer-user", "provenance": "VERIFIED"},
+        artifact_sha256=sha256(data),
+    )
+    trainer = Principal("trainer-user", frozenset({"trainer"}))
+    upload = domain.start_version(trainer, MODEL.removeprefix("models/"), spec, create_model=True)
+    upload.write(ArtifactKind.MODEL, data)
+    upload.finish()
 
 
 def drifted_rows(seed: int) -> npt.NDArray[np.float64]:
@@ -237,7 +255,7 @@ async def test_report_of_a_retrained_production_version_explains_why_it_is_there
         for e in report.alias_history
     ]
     assert moves == [
-        ("challenger", SET, 0, 2, "service-user"),
+        ("challenger", SET, 0, 2, "trainer-user"),
         ("production", MOVED, 1, 2, "approver-user"),
     ]
     assert alert.report.name in report.alias_history[0].reason
@@ -315,21 +333,15 @@ async def test_report_of_a_retrained_production_version_explains_why_it_is_there
 async def test_report_without_reachable_peers_has_warnings_and_the_rest(
     registry: Registry, start_registry: StartRegistry, tmp_path: Path, service_token_file: Path
 ) -> None:
-    # A version that names a training job, uploaded by hand; nobody listens on the peers' port.
-    spec = version_spec(
-        model_bytes(),
-        metrics={"accuracy": 0.9},
-        lineage=lineage_pb2.Lineage(
-            training_job="trainingJobs/gone",
-            random_seed=3,
-            dataset=lineage_pb2.DatasetReference(
-                uri="file:fruit.csv", sha256="a" * 64, row_count=300
-            ),
-        ),
-    )
-    await registry.stub.CreateModelVersion(
-        upload_requests(MODEL, model_bytes(), spec, create_model=True),
-        metadata=registry.as_("developer"),
+    # A version training registered for a verified job; nobody listens on the peers' port.
+    lineage = {
+        "training_job": "trainingJobs/gone",
+        "random_seed": 3,
+        "dataset": {"uri": "file:fruit.csv", "sha256": "a" * 64, "row_count": 300},
+    }
+    assert registry.settings.artifact_dir is not None
+    await asyncio.to_thread(
+        register_verified, registry.db, registry.settings.artifact_dir, lineage, model_bytes()
     )
     await promote(registry, 1, FIRST_REASON)
     closed = "127.0.0.1:1"
@@ -434,10 +446,12 @@ class FakePeers:
 async def test_alerts_are_merged_oldest_first_and_truncation_is_reported(
     migrated_db: Database, registry: Registry, tmp_path: Path
 ) -> None:
-    spec = version_spec(model_bytes(), lineage=lineage_pb2.Lineage(training_job="trainingJobs/j"))
-    await registry.stub.CreateModelVersion(
-        upload_requests(MODEL, model_bytes(), spec, create_model=True),
-        metadata=registry.as_("developer"),
+    await asyncio.to_thread(
+        register_verified,
+        migrated_db,
+        tmp_path / "artifacts",
+        {"training_job": "trainingJobs/j"},
+        model_bytes(),
     )
     domain = RegistryDomain(
         migrated_db, SqlRegistryRepository(), LocalArtifactStore(tmp_path / "artifacts")

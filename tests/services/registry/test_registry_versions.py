@@ -126,8 +126,14 @@ async def test_a_streamed_upload_becomes_ready_with_everything_it_declared(regis
     assert version.artifact.sha256 == sha256(data)
     assert version.artifact.size_bytes == len(data)
     assert version.artifact.format == artifact_pb2.ARTIFACT_FORMAT_SKOPS
-    for field in ("description", "signature", "framework_versions", "lineage"):
+    for field in ("description", "signature", "framework_versions"):
         assert getattr(version, field) == getattr(spec, field), field
+    # The lineage as declared, but a developer's is self-reported and asked for by themselves.
+    declared = lineage_pb2.Lineage()
+    declared.CopyFrom(spec.lineage)
+    declared.created_by = "developer-user"
+    declared.provenance = lineage_pb2.LINEAGE_PROVENANCE_SELF_REPORTED
+    assert version.lineage == declared
     assert dict(version.labels) == dict(spec.labels)
     assert dict(version.metrics) == dict(spec.metrics)
     assert dict(version.params) == dict(spec.params)

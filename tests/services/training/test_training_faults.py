@@ -354,8 +354,11 @@ async def test_registering_twice_after_a_crash_returns_the_same_version(
     out = tmp_path / "again"
     out.mkdir()
     outcome = train(stored.spec, data_root=data_root, out_dir=out, progress=lambda p: None)
+    # The same principal as the worker's (the idempotency key holds the caller).
+    trainer_token = tmp_path / "trainer.token"
+    trainer_token.write_text(registry.tokens["trainer"] + "\n")
     registrar = Registrar(
-        PeerTarget(registry.address, service_token_file), retry_seconds=5, code_version="test"
+        PeerTarget(registry.address, trainer_token), retry_seconds=5, code_version="test"
     )
 
     async def no_new_key(n: int) -> str:

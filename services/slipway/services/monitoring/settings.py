@@ -24,7 +24,7 @@ class MonitoringSettings(RegistryClientSettings):
     )
     training_token_file: Path | None = setting(
         None,
-        "Bearer token presented to training (role `service`). Default: the registry token file.",
+        "Bearer token presented to training (role `monitor`). Default: the registry token file.",
     )
     training_tls_ca_file: Path | None = setting(
         None, "PEM CA bundle to verify the training service's certificate; enables TLS."

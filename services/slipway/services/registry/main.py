@@ -15,6 +15,7 @@ from slipway.ml.artifacts import LocalArtifactStore
 from slipway.registry.v1 import registry_service_pb2
 from slipway.services.registry.api.servicer import RegistryServicer
 from slipway.services.registry.domain.lineage import LineageReports
+from slipway.services.registry.domain.provenance import ProvenanceCheck
 from slipway.services.registry.domain.service import RegistryDomain
 from slipway.services.registry.peers.lineage import LineageSources, PeerLocator
 from slipway.services.registry.settings import RegistrySettings
@@ -37,6 +38,7 @@ def build(settings: RegistrySettings, db: Database) -> ServiceApp:
         SqlRegistryRepository(),
         store,
         protected_aliases=frozenset(settings.protected_aliases),
+        training_aliases=frozenset(settings.training_aliases),
         allow_pickle=settings.allow_pickle,
         upload_lease_seconds=settings.upload_lease_seconds,
         inspect=model_files.inspect_artifact,  # uploaded skops files with untrusted types fail
@@ -55,7 +57,10 @@ def build(settings: RegistrySettings, db: Database) -> ServiceApp:
         peer("training", settings.training_target), peer("monitoring", settings.monitoring_target)
     )
     servicer = RegistryServicer(
-        domain, LineageReports(domain, peers), read_cache_seconds=settings.read_cache_seconds
+        domain,
+        LineageReports(domain, peers),
+        ProvenanceCheck(peers),
+        read_cache_seconds=settings.read_cache_seconds,
     )
     sweeper: list[asyncio.Task[None]] = []
 

@@ -24,9 +24,18 @@ class RegistrySettings(ServiceSettings):
         2 * 1024**3, "Largest artifact accepted, checked while streaming."
     )
     protected_aliases: list[str] = setting(
-        ["production"],
-        "Aliases only an approver or admin may move, with a reason, and only to "
-        "a READY version (comma-separated in the environment).",
+        ["production", "challenger"],
+        "Aliases only an approver or admin may move, with a reason, and only to a READY "
+        "version (comma-separated in the environment). List every alias serving routes live "
+        "traffic to: its deployments (`--deployments model@alias`), canaries (`--canary "
+        "model=alias:N`) and shadows (`--shadow model=alias`); `challenger` is the one the "
+        "runbook and retraining use.",
+    )
+    training_aliases: list[str] = setting(
+        ["challenger"],
+        "Protected aliases the training service may still set: only on the version a verified "
+        "training job registered, and only the alias that job asked for (`alias_on_success`), "
+        "as a retraining sets `challenger`. Empty: only approvers move protected aliases.",
     )
     allow_pickle: bool = setting(
         False, "Accept pickle/joblib artifacts, which can run code when loaded. Logged."
@@ -53,8 +62,8 @@ class RegistrySettings(ServiceSettings):
     )
     peer_token_file: Path | None = setting(
         None,
-        "Bearer token presented to training and monitoring (a principal with the "
-        "`service` role). Default $SLIPWAY_HOME/registry.token, as `slipway up` writes "
+        "Bearer token presented to training and monitoring (a principal with a reading "
+        "role, such as `viewer`). Default $SLIPWAY_HOME/registry.token, as `slipway up` writes "
         "it.",
     )
     peer_tls_ca_file: Path | None = setting(

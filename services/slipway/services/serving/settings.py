@@ -72,7 +72,7 @@ class ServingSettings(RegistryClientSettings):
     )
     monitoring_token_file: Path | None = setting(
         None,
-        "Bearer token presented to monitoring (role `service`). Default: the registry token file.",
+        "Bearer token presented to monitoring (role `server`). Default: the registry token file.",
     )
     prediction_log_sample_rate: float = setting(
         1.0, "Share of requests whose inputs and outputs are logged to monitoring (0 to 1)."

@@ -24,15 +24,17 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!slipway/registry/v1/lineage.proto\x12\x13slipway.registry.v1\"\xae\x01\n\x07Lineage\x12\x14\n\x0ctraining_job\x18\x01 \x01(\t\x12\x36\n\x07\x64\x61taset\x18\x02 \x01(\x0b\x32%.slipway.registry.v1.DatasetReference\x12\x14\n\x0c\x63ode_version\x18\x03 \x01(\t\x12\x13\n\x0brandom_seed\x18\x04 \x01(\x03\x12\x16\n\x0eparent_version\x18\x05 \x01(\t\x12\x12\n\ncreated_by\x18\x06 \x01(\t\"B\n\x10\x44\x61tasetReference\x12\x0b\n\x03uri\x18\x01 \x01(\t\x12\x0e\n\x06sha256\x18\x02 \x01(\t\x12\x11\n\trow_count\x18\x03 \x01(\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!slipway/registry/v1/lineage.proto\x12\x13slipway.registry.v1\"\xea\x01\n\x07Lineage\x12\x14\n\x0ctraining_job\x18\x01 \x01(\t\x12\x36\n\x07\x64\x61taset\x18\x02 \x01(\x0b\x32%.slipway.registry.v1.DatasetReference\x12\x14\n\x0c\x63ode_version\x18\x03 \x01(\t\x12\x13\n\x0brandom_seed\x18\x04 \x01(\x03\x12\x16\n\x0eparent_version\x18\x05 \x01(\t\x12\x12\n\ncreated_by\x18\x06 \x01(\t\x12:\n\nprovenance\x18\x07 \x01(\x0e\x32&.slipway.registry.v1.LineageProvenance\"B\n\x10\x44\x61tasetReference\x12\x0b\n\x03uri\x18\x01 \x01(\t\x12\x0e\n\x06sha256\x18\x02 \x01(\t\x12\x11\n\trow_count\x18\x03 \x01(\x03*~\n\x11LineageProvenance\x12\"\n\x1eLINEAGE_PROVENANCE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bLINEAGE_PROVENANCE_VERIFIED\x10\x01\x12$\n LINEAGE_PROVENANCE_SELF_REPORTED\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'slipway.registry.v1.lineage_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_LINEAGEPROVENANCE']._serialized_start=363
+  _globals['_LINEAGEPROVENANCE']._serialized_end=489
   _globals['_LINEAGE']._serialized_start=59
-  _globals['_LINEAGE']._serialized_end=233
-  _globals['_DATASETREFERENCE']._serialized_start=235
-  _globals['_DATASETREFERENCE']._serialized_end=301
+  _globals['_LINEAGE']._serialized_end=293
+  _globals['_DATASETREFERENCE']._serialized_start=295
+  _globals['_DATASETREFERENCE']._serialized_end=361
 # @@protoc_insertion_point(module_scope)

@@ -5,6 +5,7 @@ isort:skip_file
 
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -15,6 +16,46 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _LineageProvenance:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _LineageProvenanceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_LineageProvenance.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    LINEAGE_PROVENANCE_UNSPECIFIED: _LineageProvenance.ValueType  # 0
+    """Not set; never returned (a version registered before the registry checked lineage is
+    SELF_REPORTED).
+    """
+    LINEAGE_PROVENANCE_VERIFIED: _LineageProvenance.ValueType  # 1
+    """The training service registered the version, and the training job named in `training_job`
+    was, by the training service's own record, registering a version of this model at the time;
+    `created_by` is that job's creator.
+    """
+    LINEAGE_PROVENANCE_SELF_REPORTED: _LineageProvenance.ValueType  # 2
+    """Declared by the uploader (the version's `created_by`) and not verified: `training_job`,
+    `dataset`, `code_version` and `random_seed` are the uploader's claims; `created_by` is the
+    uploader.
+    """
+
+class LineageProvenance(_LineageProvenance, metaclass=_LineageProvenanceEnumTypeWrapper):
+    """How the registry knows a version's lineage."""
+
+LINEAGE_PROVENANCE_UNSPECIFIED: LineageProvenance.ValueType  # 0
+"""Not set; never returned (a version registered before the registry checked lineage is
+SELF_REPORTED).
+"""
+LINEAGE_PROVENANCE_VERIFIED: LineageProvenance.ValueType  # 1
+"""The training service registered the version, and the training job named in `training_job`
+was, by the training service's own record, registering a version of this model at the time;
+`created_by` is that job's creator.
+"""
+LINEAGE_PROVENANCE_SELF_REPORTED: LineageProvenance.ValueType  # 2
+"""Declared by the uploader (the version's `created_by`) and not verified: `training_job`,
+`dataset`, `code_version` and `random_seed` are the uploader's claims; `created_by` is the
+uploader.
+"""
+Global___LineageProvenance: _TypeAlias = LineageProvenance  # noqa: Y015
 
 @_typing.final
 class Lineage(_message.Message):
@@ -28,6 +69,7 @@ class Lineage(_message.Message):
     RANDOM_SEED_FIELD_NUMBER: _builtins.int
     PARENT_VERSION_FIELD_NUMBER: _builtins.int
     CREATED_BY_FIELD_NUMBER: _builtins.int
+    PROVENANCE_FIELD_NUMBER: _builtins.int
     training_job: _builtins.str
     """The training job that produced the version, `trainingJobs/{training_job}`; empty for a
     version uploaded by hand.
@@ -41,8 +83,12 @@ class Lineage(_message.Message):
     first version.
     """
     created_by: _builtins.str
-    """The principal that asked for the version (the training job's creator, not the service that
-    uploaded it).
+    """Output only. The principal that asked for the version: the training job's creator when the
+    lineage is verified, else the uploader. Set by the server; a value sent is ignored.
+    """
+    provenance: Global___LineageProvenance.ValueType
+    """Output only. Whether the registry verified this lineage with the training service or it is
+    self-reported by the uploader. Set by the server; a value sent is ignored.
     """
     @_builtins.property
     def dataset(self) -> Global___DatasetReference:
@@ -57,10 +103,11 @@ class Lineage(_message.Message):
         random_seed: _builtins.int = ...,
         parent_version: _builtins.str = ...,
         created_by: _builtins.str = ...,
+        provenance: Global___LineageProvenance.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["dataset", b"dataset"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["code_version", b"code_version", "created_by", b"created_by", "dataset", b"dataset", "parent_version", b"parent_version", "random_seed", b"random_seed", "training_job", b"training_job"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code_version", b"code_version", "created_by", b"created_by", "dataset", b"dataset", "parent_version", b"parent_version", "provenance", b"provenance", "random_seed", b"random_seed", "training_job", b"training_job"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

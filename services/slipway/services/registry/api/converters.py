@@ -22,18 +22,22 @@ from slipway.monitoring.v1 import alert_pb2
 from slipway.registry.v1 import (
     alias_history_pb2,
     artifact_pb2,
+    lineage_pb2,
     lineage_report_pb2,
     model_event_pb2,
     model_pb2,
 )
 from slipway.registry.v1 import model_version_pb2 as version_pb
 from slipway.services.registry.domain.entities import (
+    JOB_ALIAS_KEY,
+    PROVENANCE_KEY,
     AliasHistoryEntry,
     ArtifactInfo,
     ArtifactKind,
     Model,
     ModelVersion,
     NewVersion,
+    Provenance,
     RegistryEvent,
 )
 from slipway.services.registry.domain.lineage import LineageReport
@@ -63,6 +67,10 @@ CHANGE_TO_PB = {
     "SET": alias_history_pb2.ALIAS_CHANGE_SET,
     "MOVED": alias_history_pb2.ALIAS_CHANGE_MOVED,
     "DELETED": alias_history_pb2.ALIAS_CHANGE_DELETED,
+}
+PROVENANCE_TO_PB = {
+    Provenance.VERIFIED: lineage_pb2.LINEAGE_PROVENANCE_VERIFIED,
+    Provenance.SELF_REPORTED: lineage_pb2.LINEAGE_PROVENANCE_SELF_REPORTED,
 }
 EVENT_TYPE_TO_PB = {
     name.removeprefix("MODEL_EVENT_TYPE_"): number
@@ -117,12 +125,14 @@ def version_to_pb(version: ModelVersion) -> version_pb.ModelVersion:
         archive_time=timestamp(version.archive_time),
         etag=version.etag,
     )
+    # The registry's own keys of the stored lineage are not the message's fields.
+    lineage = {k: v for k, v in version.lineage.items() if k not in (PROVENANCE_KEY, JOB_ALIAS_KEY)}
     json_format.ParseDict(
         {
             "signature": version.signature,
             "framework_versions": version.framework_versions,
             "params": version.params,
-            "lineage": version.lineage,
+            "lineage": lineage,
             "reference_profile": version.reference_profile,
         },
         message,
@@ -131,6 +141,7 @@ def version_to_pb(version: ModelVersion) -> version_pb.ModelVersion:
     sample = artifact_to_pb(version.sample)
     if sample is not None:
         message.reference_profile.sample.CopyFrom(sample)
+    message.lineage.provenance = PROVENANCE_TO_PB[version.provenance]
     return message
 
 

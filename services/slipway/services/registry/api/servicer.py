@@ -31,6 +31,7 @@ from slipway.services.registry.api import converters
 from slipway.services.registry.api.read_cache import ReadCache
 from slipway.services.registry.domain.entities import ArtifactKind, RegistryEvent
 from slipway.services.registry.domain.lineage import LineageReports
+from slipway.services.registry.domain.provenance import ProvenanceCheck
 from slipway.services.registry.domain.service import Page, RegistryDomain
 
 P = ParamSpec("P")
@@ -61,11 +62,13 @@ class RegistryServicer:
         self,
         domain: RegistryDomain,
         lineage: LineageReports[Any, Any],
+        provenance: ProvenanceCheck,
         *,
         read_cache_seconds: float = 0.0,
     ) -> None:
         self._domain = domain
         self._lineage = lineage
+        self._provenance = provenance
         self.read_cache: ReadCache[pb.GetModelVersionResponse] = ReadCache(
             domain.last_event_sequence, read_cache_seconds
         )
@@ -185,6 +188,8 @@ class RegistryServicer:
         spec = converters.new_version(meta.model_version)
         check_labels(spec.labels, "metadata.model_version.labels")
         check_text(spec.description, "metadata.model_version.description")
+        # The lineage as the server records it: who vouches for it is never the client's say.
+        spec = await self._provenance.settle(current_principal(), model_id, spec)
         upload = await self._mutate(
             self._domain.start_version,
             current_principal(),

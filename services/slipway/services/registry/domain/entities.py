@@ -28,6 +28,17 @@ class ArtifactKind(enum.Enum):
     REFERENCE_SAMPLE = "REFERENCE_SAMPLE"
 
 
+class Provenance(enum.Enum):
+    """How the registry knows a version's lineage (kept in the lineage under ``provenance``)."""
+
+    VERIFIED = "VERIFIED"  # the training service registered it for a job its record confirms
+    SELF_REPORTED = "SELF_REPORTED"  # the uploader's claims; also every version from before
+
+
+PROVENANCE_KEY = "provenance"
+JOB_ALIAS_KEY = "job_alias"  # the alias a verified job asked for (``alias_on_success``)
+
+
 ARTIFACT_FORMATS = ("skops", "pickle", "joblib", "onnx", "npz", "parquet")
 
 
@@ -95,6 +106,12 @@ class ModelVersion:
     @property
     def etag(self) -> str:
         return f"v{self.revision}"
+
+    @property
+    def provenance(self) -> Provenance:
+        """Versions registered before lineage was checked count as self-reported."""
+        verified = self.lineage.get(PROVENANCE_KEY) == Provenance.VERIFIED.value
+        return Provenance.VERIFIED if verified else Provenance.SELF_REPORTED
 
 
 @dataclass(frozen=True)

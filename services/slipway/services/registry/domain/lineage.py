@@ -23,6 +23,7 @@ from slipway.services.registry.domain.entities import (
     AliasHistoryEntry,
     AuditTrail,
     ModelVersion,
+    Provenance,
 )
 from slipway.services.registry.domain.service import RegistryDomain
 
@@ -43,10 +44,12 @@ class PeerError(Exception):
 
 @dataclass(frozen=True)
 class PeerJob(Generic[J]):
-    """A training job, and the alert that started it (``alerts/{id}``, or empty)."""
+    """A training job, the alert that started it (``alerts/{id}``, or empty) and the version
+    it registered (``models/{model}/versions/{n}``, once it succeeded)."""
 
     message: J
     trigger_alert: str = ""
+    model_version: str = ""
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,15 @@ class LineageReports(Generic[J, A]):
         version = lineage.version
         warnings = _Warnings(lineage.notes)
         job_name = str(version.lineage.get("training_job", ""))
+        if job_name and version.provenance is not Provenance.VERIFIED:
+            # Only a job the registry verified is shown as the producer (with its audit
+            # events): an uploader's claim could name anyone's job.
+            warnings.add(
+                f"the lineage is self-reported by {version.created_by}: the training job "
+                f"{job_name} it names was not verified with the training service and is "
+                "not shown as this version's producer"
+            )
+            job_name = ""
 
         # Both asked at once; their warnings are added in this order whichever answers first.
         job_warnings, alert_warnings = _Warnings(), _Warnings()
@@ -132,6 +144,11 @@ class LineageReports(Generic[J, A]):
         )
         for text in (*job_warnings, *alert_warnings):
             warnings.add(text)
+        if job is not None and job.model_version and job.model_version != version.name:
+            warnings.add(
+                f"the training job {job_name} records {job.model_version} as its version, "
+                f"not {version.name}"
+            )
         alerts = {a.name: a for a in on_version}
         trigger_alert = job.trigger_alert if job is not None else ""
         if trigger_alert and trigger_alert not in alerts:

@@ -30,9 +30,11 @@ from slipway.core.errors import (
 from slipway.core.idempotency import IdempotencyKey, Mutation, key_for, mutation
 from slipway.core.names import VersionRef, version_ref
 from slipway.core.reasons import Reason
+from slipway.core.roles import ADMIN, APPROVER, DEVELOPER
 from slipway.ml.artifacts import ArtifactStore, ArtifactUpload, is_sha256
 from slipway.services.registry.domain.entities import (
     ARTIFACT_FORMATS,
+    JOB_ALIAS_KEY,
     AliasChange,
     AliasHistoryEntry,
     ArtifactInfo,
@@ -41,6 +43,7 @@ from slipway.services.registry.domain.entities import (
     Model,
     ModelVersion,
     NewVersion,
+    Provenance,
     RegistryEvent,
     VersionLineage,
     VersionState,
@@ -50,7 +53,8 @@ from slipway.services.registry.storage.repository import RegistryRepository
 
 SERVICE = "registry"
 STREAM = "registry"
-APPROVERS = frozenset({"approver", "admin"})
+APPROVERS = frozenset({APPROVER, ADMIN})
+PEOPLE = frozenset({DEVELOPER, APPROVER, ADMIN})  # who may move aliases by hand
 
 # Inspects a stored artifact file: returns the types it would load that are not trusted.
 Inspector = Callable[[Path, str], list[str]]
@@ -183,6 +187,7 @@ class RegistryDomain:
         artifacts: ArtifactStore,
         *,
         protected_aliases: frozenset[str] = frozenset({"production"}),
+        training_aliases: frozenset[str] = frozenset(),
         allow_pickle: bool = False,
         upload_lease_seconds: float = 60.0,
         inspect: Inspector | None = None,
@@ -191,6 +196,7 @@ class RegistryDomain:
         self._repo = repository
         self._artifacts = artifacts
         self.protected_aliases = protected_aliases
+        self.training_aliases = training_aliases
         self._allow_pickle = allow_pickle
         self.upload_lease_seconds = upload_lease_seconds
         self._inspect = inspect
@@ -882,6 +888,8 @@ class RegistryDomain:
     # -- aliases ----------------------------------------------------------------------------
 
     def _check_protected(self, actor: Principal, model: str, alias: str, reason: str) -> None:
+        if actor.roles.isdisjoint(PEOPLE):
+            return  # a service's move: _check_peer_move, once the version is known
         if alias not in self.protected_aliases:
             return
         if actor.roles.isdisjoint(APPROVERS):
@@ -891,6 +899,36 @@ class RegistryDomain:
                 metadata={"resource": f"{model}@{alias}"},
             )
         if not reason.strip():
+            raise InvalidArgumentError.for_field(
+                "reason",
+                f"is required to change the protected alias {alias!r}",
+                reason=Reason.REASON_REQUIRED,
+            )
+
+    def _check_peer_move(
+        self, actor: Principal, model: str, alias: str, version: ModelVersion | None, reason: str
+    ) -> None:
+        """A service (a peer role, no person's role) moves no alias but one: the alias a
+        verified training job asked for, onto the version that job registered under this very
+        principal. A protected alias only if it is one of ``training_aliases`` (the challenger a
+        retraining lands on), with a reason; never deleted."""
+        if not actor.roles.isdisjoint(PEOPLE):
+            return
+        allowed = (
+            version is not None
+            and version.provenance is Provenance.VERIFIED
+            and version.created_by == actor.name
+            and version.lineage.get(JOB_ALIAS_KEY) == alias
+            and (alias not in self.protected_aliases or alias in self.training_aliases)
+        )
+        if not allowed:
+            raise PermissionDeniedError(
+                f"a service may only point the alias its verified training job asked for at "
+                f"the version that job registered; {model}@{alias} is not that",
+                reason=Reason.SERVICE_ALIAS_MOVE,
+                metadata={"resource": f"{model}@{alias}"},
+            )
+        if alias in self.protected_aliases and not reason.strip():
             raise InvalidArgumentError.for_field(
                 "reason",
                 f"is required to change the protected alias {alias!r}",
@@ -927,6 +965,7 @@ class RegistryDomain:
                     metadata={"resource": f"{model_name}@{alias}"},
                 )
             version = self._version(session, model_id, number)
+            self._check_peer_move(actor, model_name, alias, version, reason)
             allowed = (
                 (VersionState.READY,)
                 if alias in self.protected_aliases
@@ -994,6 +1033,7 @@ class RegistryDomain:
                 return self._model(session, model_id), None
             model = self._model(session, model_id, lock=True)
             self._check_protected(actor, model_name, alias, reason)
+            self._check_peer_move(actor, model_name, alias, None, reason)
             current = model.aliases.get(alias)
             if current is None:
                 raise NotFoundError(

@@ -21,6 +21,7 @@ from slipway.monitoring.v1 import alert_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2 as monitoring_pb
 from slipway.monitoring.v1 import monitoring_service_pb2_grpc as monitoring_grpc
 from slipway.services.registry.domain.lineage import PeerAlert, PeerError, PeerJob
+from slipway.services.registry.domain.provenance import JobRecord, PeerUnreachableError
 from slipway.training.v1 import training_job_pb2
 from slipway.training.v1 import training_service_pb2 as training_pb
 from slipway.training.v1 import training_service_pb2_grpc as training_grpc
@@ -31,6 +32,10 @@ RETRAINING_TRIGGERS = frozenset(
     {training_job_pb2.TRAINING_TRIGGER_DRIFT, training_job_pb2.TRAINING_TRIGGER_PERFORMANCE}
 )
 UNREACHABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+# A job holding its version's registration: a cancel may arrive during the upload.
+REGISTERING_STATES = frozenset(
+    {training_job_pb2.TRAINING_JOB_STATE_RUNNING, training_job_pb2.TRAINING_JOB_STATE_CANCELLING}
+)
 
 
 class PeerLocator:
@@ -135,7 +140,34 @@ class LineageSources:
             if (job.trigger in RETRAINING_TRIGGERS and job.trigger_source.startswith("alerts/"))
             else ""
         )
-        return PeerJob(job, started_by)
+        return PeerJob(job, started_by, job.model_version)
+
+    async def job_record(self, name: str) -> JobRecord:
+        """The training service's record of ``name``, to verify a version's producer: a
+        missing job (or no training service configured) is a :class:`PeerError`; any other
+        failure a :class:`PeerUnreachableError`, since the upload can be retried."""
+        peer, channel = self._training.channel()
+        try:
+            reply = await training_grpc.TrainingServiceStub(channel).GetTrainingJob(
+                training_pb.GetTrainingJobRequest(name=name),
+                metadata=_metadata(peer),
+                timeout=CALL_TIMEOUT,
+            )
+        except grpc.aio.AioRpcError as error:
+            problem = _problem(peer, "training", error, name)
+            if error.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+                raise problem from error
+            raise PeerUnreachableError(str(problem)) from error
+        job = reply.training_job
+        return JobRecord(
+            name=job.name,
+            model=job.model,
+            registering=job.state in REGISTERING_STATES
+            and job.progress.stage == training_job_pb2.TRAINING_STAGE_REGISTERING,
+            created_by=job.created_by,
+            parent_version=job.parent_version,
+            alias_on_success=job.alias_on_success,
+        )
 
     async def alerts_on(
         self, version: str, limit: int
