@@ -402,7 +402,10 @@ async def test_a_job_that_keeps_losing_its_worker_fails_as_worker_lost(
         await client.wait_for(created.name, [RUNNING], stage=FITTING)
         os.kill(spawned.process.pid, signal.SIGKILL)
         spawned.process.wait(timeout=10)
-    async with start_training(registry.address, max_attempts=1) as reaper:
+    # The reaper runs no job itself, so a short timeout cannot lose one of its own.
+    async with start_training(
+        registry.address, max_attempts=1, heartbeat_timeout_seconds=6.0
+    ) as reaper:
         done = await reaper.finished(created.name, within=30)
         assert done.state == FAILED
         assert done.failure.category == training_job_pb2.FAILURE_CATEGORY_WORKER_LOST
