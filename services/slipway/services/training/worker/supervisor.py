@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -226,9 +226,15 @@ class Supervisor:
         self, job: TrainingJob, worker: str, out_dir: Path, cancel: asyncio.Event
     ) -> TrainingOutcome | None:
         """Run the attempt's child process to its end; None when the job ended another way."""
-        child = await asyncio.to_thread(
-            TrainingProcess, job.spec.to_json(), data_root=self._config.data_root, out_dir=out_dir
-        )
+        # Starting the child can take many seconds on a loaded machine (the fork server
+        # imports scikit-learn first): the job is heartbeaten meanwhile, or it looks lost.
+        async with self._heartbeating(job, worker):
+            child = await asyncio.to_thread(
+                TrainingProcess,
+                job.spec.to_json(),
+                data_root=self._config.data_root,
+                out_dir=out_dir,
+            )
         log.info("fit process started", job=job.name, pid=child.pid)
         deadline = time.monotonic() + job.max_runtime_seconds
         next_heartbeat = time.monotonic() + self._config.heartbeat_seconds
@@ -305,6 +311,23 @@ class Supervisor:
         finally:
             await asyncio.to_thread(child.close)
 
+    @contextlib.asynccontextmanager
+    async def _heartbeating(self, job: TrainingJob, worker: str) -> AsyncIterator[None]:
+        """Heartbeat ``job`` in the background while the body waits on something long."""
+
+        async def heartbeat_forever() -> None:
+            while True:
+                await asyncio.sleep(self._config.heartbeat_seconds)
+                await self._db(self._jobs.heartbeat, job.job_id, worker)
+
+        beating = asyncio.create_task(heartbeat_forever())
+        try:
+            yield
+        finally:
+            beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await beating  # a lost job shows at the next write of the job, after this
+
     async def _register(
         self,
         job: TrainingJob,
@@ -332,25 +355,16 @@ class Supervisor:
         async def between_tries() -> None:
             await self._db(self._jobs.heartbeat, job.job_id, worker)
 
-        async def heartbeat_forever() -> None:  # an upload may outlast the heartbeat timeout
-            while True:
-                await asyncio.sleep(self._config.heartbeat_seconds)
-                await self._db(self._jobs.heartbeat, job.job_id, worker)
-
-        beating = asyncio.create_task(heartbeat_forever())
         try:
-            name = await self._registrar.register(
-                current, outcome, out_dir, new_key=new_key, between_tries=between_tries
-            )
+            async with self._heartbeating(job, worker):  # an upload may outlast the timeout
+                name = await self._registrar.register(
+                    current, outcome, out_dir, new_key=new_key, between_tries=between_tries
+                )
         except TrainingFailed as failed:
             await self._finish_failed(
                 job, worker, Failure(failed.category, failed.message, failed.retryable)
             )
             return
-        finally:
-            beating.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await beating  # a lost job shows at `succeed`, below
         # A cancel that arrives while the version is being registered is too late: the job
         # ends SUCCEEDED with the version it registered (the cancel is in the audit log).
         await self._db(
