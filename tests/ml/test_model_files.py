@@ -532,11 +532,13 @@ def test_a_file_that_is_not_a_skops_file_is_malformed(data, tmp_path):
         _load(path, sha256)
 
 
-def test_a_file_that_would_unpack_too_large_is_refused_before_unpacking(dumped, monkeypatch):
+def test_a_file_that_would_unpack_too_large_is_refused_before_unpacking(dumped):
     _case, _model, data = dumped["logistic-binary"]
-    monkeypatch.setattr(model_files, "_MAX_UNPACKED_BYTES", len(data) // 2)
-    with pytest.raises(MalformedArtifactError, match="unpacks to more"):
-        inspect_artifact(data, "skops")
+    limits = model_files.ArchiveLimits(max_unpacked_bytes=len(data) // 2)
+    with pytest.raises(model_files.ArtifactLimitError, match="unpacks to") as caught:
+        inspect_artifact(data, "skops", limits=limits)
+    assert caught.value.reason == "ARTIFACT_LIMIT_EXCEEDED"
+    assert caught.value.metadata["limit"] == "max_unpacked_bytes"
 
 
 def test_a_model_missing_its_internals_is_malformed_not_an_internal_error(dumped, tmp_path):

@@ -425,6 +425,23 @@ class Reason(StrEnum):
         "FAILED_PRECONDITION",
         "The model was saved with library versions this process cannot load faithfully.",
     )
+    ARTIFACT_LIMIT_EXCEEDED = (
+        "ARTIFACT_LIMIT_EXCEEDED",
+        "INVALID_ARGUMENT",
+        "The model file would unpack beyond a limit (total or relative to its size, per member, "
+        "member count, schema.json), or a member decompresses beyond its declared size; "
+        "metadata 'limit' names it.",
+    )
+    INSPECTION_LIMIT_EXCEEDED = (
+        "INSPECTION_LIMIT_EXCEEDED",
+        "INVALID_ARGUMENT",
+        "Inspecting the model file took more memory or time than the registry allows it.",
+    )
+    FRAMEWORK_VERSION_MISMATCH = (
+        "FRAMEWORK_VERSION_MISMATCH",
+        "INVALID_ARGUMENT",
+        "The declared scikit-learn version differs from the one the model file records.",
+    )
 
     # Peers: a service calling the registry.
     REGISTRY_UNAVAILABLE = (
