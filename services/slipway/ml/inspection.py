@@ -53,6 +53,7 @@ class InspectionSandbox:
         self._seconds = seconds
         self._lock = threading.Lock()
         self._child: subprocess.Popen[bytes] | None = None
+        self._ready = False
 
     def inspect(self, path: Path, fmt: str, *, allow_pickle: bool = False) -> ModelFileFacts:
         """``inspect_model_file`` on ``path``, in the child; ``InspectionLimitError`` when the
@@ -87,10 +88,14 @@ class InspectionSandbox:
         with self._lock:
             self._stop()
 
-    def _started(self) -> subprocess.Popen[bytes]:
-        if self._child is not None and self._child.poll() is None:
-            return self._child
-        self._stop()
+    def start(self) -> None:
+        """Start the child now, without waiting for it: its imports take seconds, which the
+        first upload should not wait for."""
+        with self._lock:
+            if self._child is None:
+                self._spawn()
+
+    def _spawn(self) -> None:
         env = dict(os.environ)
         # One thread: the numeric libraries reserve address space per thread.
         env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
@@ -101,13 +106,23 @@ class InspectionSandbox:
             stdout=subprocess.PIPE,
             env=env,
         )
-        assert self._child.stdout is not None
-        try:
-            _read_line(self._child.stdout, _START_SECONDS)  # "ready", once the limit is set
-        except (TimeoutError, EOFError):
+        self._ready = False
+
+    def _started(self) -> subprocess.Popen[bytes]:
+        if self._child is None or self._child.poll() is not None:
             self._stop()
-            raise RuntimeError("the model inspection process did not start") from None
-        return self._child
+            self._spawn()
+        child = self._child
+        assert child is not None
+        assert child.stdout is not None
+        if not self._ready:
+            try:
+                _read_line(child.stdout, _START_SECONDS)  # "ready", once its limit is set
+            except (TimeoutError, EOFError):
+                self._stop()
+                raise RuntimeError("the model inspection process did not start") from None
+            self._ready = True
+        return child
 
     def _stop(self) -> None:
         child, self._child = self._child, None

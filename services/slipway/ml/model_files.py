@@ -456,8 +456,8 @@ def _read_schema(data: bytes | Path, limits: ArchiveLimits = DEFAULT_LIMITS) -> 
                 sizes = {member.filename: member.file_size for member in archive.infolist()}
                 _check_total(sum(sizes.get(name, 0) for name in scan.reads), size, limits)
                 return scan
-    except (MalformedArtifactError, ArtifactLimitError, FileNotFoundError):
-        raise
+    except (MalformedArtifactError, ArtifactLimitError, FileNotFoundError, MemoryError):
+        raise  # MemoryError: out of a sandbox's memory, which its caller reports
     except Exception:  # a damaged zip fails in many ways (BadZipFile, EOFError, zlib.error, ...)
         raise _malformed("it is not a skops file") from None
 
@@ -555,6 +555,8 @@ def _skops_untrusted(data: bytes | Path) -> set[str]:
         if isinstance(data, bytes):
             return set(sio.get_untrusted_types(data=data))
         return set(sio.get_untrusted_types(file=data))
+    except MemoryError:
+        raise
     except Exception as exc:  # skops raises many kinds for a bad file; none is ours to propagate
         _log.info("skops cannot read a model file", error=repr(exc))
         raise _malformed("skops cannot read it") from None

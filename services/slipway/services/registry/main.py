@@ -43,6 +43,7 @@ def build(settings: RegistrySettings, db: Database) -> ServiceApp:
         memory_bytes=settings.inspection_memory_bytes,
         seconds=settings.inspection_seconds,
     )
+    sandbox.start()
     domain = RegistryDomain(
         db,
         SqlRegistryRepository(),
