@@ -133,8 +133,8 @@ class Reason(StrEnum):
     INVALID_REQUEST_ID = (
         "INVALID_REQUEST_ID",
         "INVALID_ARGUMENT",
-        "request_id (or an inference request's id) is longer than 128 characters, contains "
-        "NUL, or (inference ids) a non-printable character.",
+        "request_id (or an inference request's id, or a prediction record's or label's) is "
+        "longer than 128 characters or contains a non-printable character (NUL, controls).",
     )
     DUPLICATE_REQUEST = (
         "DUPLICATE_REQUEST",
