@@ -2,28 +2,26 @@
 
 ``model_files`` refuses a zip that would unpack beyond its ``ArchiveLimits`` before decompressing
 anything, but reading a file still means parsing JSON and building skops' tree of it, which an
-uploaded file controls. The registry therefore never reads an uploaded model itself: a long-lived
-child (``python -m slipway.ml.inspection``) does, under ``RLIMIT_AS`` (its address space after its
-imports, plus ``memory_bytes``), and is killed when one file takes longer than ``seconds``. A file
-that slips past the caps then costs the child, never the registry; the next inspection starts a
-new child. Inspections run one at a time, so the limit bounds their total too.
+uploaded file controls. The registry therefore never reads an uploaded model itself: a child
+process does, under ``RLIMIT_AS`` (its address space when it starts, plus ``memory_bytes``), and
+is killed when one file takes longer than ``seconds``. A file that slips past the caps then costs
+the child, never the registry; the next inspection starts a new child. Inspections run one at a
+time, so the limit bounds their total too.
 
-Parent and child speak one JSON line each way per file.
+Children are forked from multiprocessing's fork server, which imports scikit-learn and skops once
+per registry process: a new child starts in milliseconds, not in the seconds of those imports.
 """
 
 from __future__ import annotations
 
-import json
-import os
+import multiprocessing
 import resource
-import select
-import subprocess
-import sys
 import threading
 import time
-from dataclasses import asdict
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkServerProcess
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from slipway.core.errors import InvalidArgumentError, SlipwayError
 from slipway.core.logs import get_logger
@@ -34,8 +32,9 @@ from slipway.ml.model_files import ArchiveLimits, ModelFileFacts
 __all__ = ["InspectionLimitError", "InspectionSandbox"]
 
 _log = get_logger(__name__)
-_REPLY_BYTES = 1024 * 1024  # a reply lists at most the file's types: far below this
-_START_SECONDS = 120.0  # importing scikit-learn on a loaded machine
+_START_SECONDS = 120.0  # the fork server's first start imports scikit-learn on a loaded machine
+_CONTEXT = multiprocessing.get_context("forkserver")
+_CONTEXT.set_forkserver_preload(["slipway.ml.model_files", "slipway.ml.inspection"])
 
 
 class InspectionLimitError(InvalidArgumentError):
@@ -52,22 +51,19 @@ class InspectionSandbox:
         self._memory_bytes = memory_bytes
         self._seconds = seconds
         self._lock = threading.Lock()
-        self._child: subprocess.Popen[bytes] | None = None
-        self._ready = False
+        self._child: tuple[ForkServerProcess, Connection] | None = None
 
     def inspect(self, path: Path, fmt: str, *, allow_pickle: bool = False) -> ModelFileFacts:
         """``inspect_model_file`` on ``path``, in the child; ``InspectionLimitError`` when the
         child runs out of memory or time (it is then replaced)."""
         with self._lock:
-            child = self._started()
-            assert child.stdin is not None
-            assert child.stdout is not None
-            request = {"path": str(path), "format": fmt, "allow_pickle": allow_pickle}
+            _process, conn = self._started()
             started = time.monotonic()
             try:
-                child.stdin.write(json.dumps(request).encode() + b"\n")
-                child.stdin.flush()
-                reply = _read_line(child.stdout, self._seconds)
+                conn.send({"path": str(path), "format": fmt, "allow_pickle": allow_pickle})
+                if not conn.poll(self._seconds):
+                    raise TimeoutError
+                reply: dict[str, Any] = conn.recv()
             except (OSError, TimeoutError, EOFError) as exc:
                 self._stop()
                 timed_out = isinstance(exc, TimeoutError)
@@ -82,76 +78,51 @@ class InspectionSandbox:
                     + (f"{self._seconds:g} seconds" if timed_out else "the memory it may use"),
                     metadata={"limit": "seconds" if timed_out else "memory_bytes"},
                 ) from None
-        return _facts(json.loads(reply))
+        return _facts(reply)
+
+    def start(self) -> None:
+        """Start the child in the background: the fork server's first start imports
+        scikit-learn, which the first upload should not wait for."""
+        threading.Thread(target=self._warm, name="inspection-start", daemon=True).start()
 
     def close(self) -> None:
         with self._lock:
             self._stop()
 
-    def start(self) -> None:
-        """Start the child now, without waiting for it: its imports take seconds, which the
-        first upload should not wait for."""
-        with self._lock:
-            if self._child is None:
-                self._spawn()
+    def _warm(self) -> None:
+        try:
+            with self._lock:
+                self._started()
+        except Exception as exc:  # the first inspection tries again, and reports
+            _log.warning("the model inspection process did not start", error=repr(exc))
 
-    def _spawn(self) -> None:
-        env = dict(os.environ)
-        # One thread: the numeric libraries reserve address space per thread.
-        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        config = {"limits": asdict(self._limits), "memory_bytes": self._memory_bytes}
-        self._child = subprocess.Popen(  # our own interpreter and module
-            [sys.executable, "-m", "slipway.ml.inspection", json.dumps(config)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
+    def _started(self) -> tuple[ForkServerProcess, Connection]:
+        if self._child is not None and self._child[0].is_alive():
+            return self._child
+        self._stop()
+        ours, theirs = _CONTEXT.Pipe()
+        process = _CONTEXT.Process(
+            target=_serve,
+            args=(theirs, self._limits, self._memory_bytes),
+            name="slipway-model-inspection",
+            daemon=True,
         )
-        self._ready = False
-
-    def _started(self) -> subprocess.Popen[bytes]:
-        if self._child is None or self._child.poll() is not None:
-            self._stop()
-            self._spawn()
-        child = self._child
-        assert child is not None
-        assert child.stdout is not None
-        if not self._ready:
-            try:
-                _read_line(child.stdout, _START_SECONDS)  # "ready", once its limit is set
-            except (TimeoutError, EOFError):
-                self._stop()
-                raise RuntimeError("the model inspection process did not start") from None
-            self._ready = True
-        return child
+        process.start()
+        theirs.close()
+        if not ours.poll(_START_SECONDS):
+            process.kill()
+            raise RuntimeError("the model inspection process did not start")
+        ours.recv()  # "ready": its memory limit is set
+        self._child = (process, ours)
+        return self._child
 
     def _stop(self) -> None:
         child, self._child = self._child, None
         if child is not None:
-            child.kill()
-            child.wait()
-            for stream in (child.stdin, child.stdout):
-                if stream is not None:
-                    stream.close()
-
-
-def _read_line(stream: IO[bytes], seconds: float) -> bytes:
-    """One line from the child within ``seconds``: ``TimeoutError``, or ``EOFError`` if the
-    child died (the kernel refused it memory, or it crashed)."""
-    deadline = time.monotonic() + seconds
-    fd = stream.fileno()
-    parts: list[bytes] = []
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
-            raise TimeoutError
-        part = os.read(fd, 65536)
-        if not part:
-            raise EOFError
-        parts.append(part)
-        if part.endswith(b"\n"):
-            return b"".join(parts)
-        if sum(map(len, parts)) > _REPLY_BYTES:
-            raise EOFError
+            process, conn = child
+            process.kill()
+            process.join()
+            conn.close()
 
 
 def _facts(reply: dict[str, Any]) -> ModelFileFacts:
@@ -206,25 +177,18 @@ def _answer(request: dict[str, Any], limits: ArchiveLimits) -> dict[str, Any]:
     return {"untrusted": list(facts.untrusted), "sklearn_versions": list(facts.sklearn_versions)}
 
 
-def _serve(config: dict[str, Any]) -> None:
-    limits = ArchiveLimits(**config["limits"])
-    # The budget comes on top of what the imports already mapped.
-    limit = _address_space() + int(config["memory_bytes"])
+def _serve(conn: Connection, limits: ArchiveLimits, memory_bytes: int) -> None:
+    # The budget comes on top of what the fork server's imports already mapped.
+    limit = _address_space() + memory_bytes
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    # Replies go to the original stdout; anything else printing there (a log line, a library's
-    # warning) is sent to stderr instead, so it cannot break the protocol.
-    out = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)
-    out.write(b'"ready"\n')
-    out.flush()
-    for line in sys.stdin.buffer:
-        try:
-            reply = _answer(json.loads(line), limits)
-        except MemoryError:
-            return  # the parent sees the pipe close and refuses the file
-        out.write(json.dumps(reply).encode() + b"\n")
-        out.flush()
-
-
-if __name__ == "__main__":
-    _serve(json.loads(sys.argv[1]))
+    try:
+        conn.send("ready")
+        while True:
+            request = conn.recv()
+            try:
+                reply = _answer(request, limits)
+            except MemoryError:
+                return  # the parent sees the pipe close and refuses the file
+            conn.send(reply)
+    except (EOFError, OSError):
+        return  # the registry closed the pipe: it stopped, or gave up on this child
