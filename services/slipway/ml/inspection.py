@@ -19,7 +19,7 @@ import resource
 import threading
 import time
 from multiprocessing.connection import Connection
-from multiprocessing.context import ForkServerProcess
+from multiprocessing.context import ForkServerContext, ForkServerProcess
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,22 @@ __all__ = ["InspectionLimitError", "InspectionSandbox"]
 
 _log = get_logger(__name__)
 _START_SECONDS = 120.0  # the fork server's first start imports scikit-learn on a loaded machine
-_CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload(["slipway.ml.model_files", "slipway.ml.inspection"])
+
+
+_CONTEXT: ForkServerContext | None = None
+
+
+def _context() -> ForkServerContext:
+    """The fork server, made to import scikit-learn and skops once. (The fork server is one per
+    process: where another part of the process set its own preload first, children import these
+    modules themselves, which is slower but the same.)"""
+    global _CONTEXT
+    if _CONTEXT is None:
+        context = multiprocessing.get_context("forkserver")
+        assert isinstance(context, ForkServerContext)
+        context.set_forkserver_preload(["slipway.ml.model_files", "slipway.ml.inspection"])
+        _CONTEXT = context
+    return _CONTEXT
 
 
 class InspectionLimitError(InvalidArgumentError):
@@ -100,8 +114,9 @@ class InspectionSandbox:
         if self._child is not None and self._child[0].is_alive():
             return self._child
         self._stop()
-        ours, theirs = _CONTEXT.Pipe()
-        process = _CONTEXT.Process(
+        context = _context()
+        ours, theirs = context.Pipe()
+        process = context.Process(
             target=_serve,
             args=(theirs, self._limits, self._memory_bytes),
             name="slipway-model-inspection",
