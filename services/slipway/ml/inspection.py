@@ -124,10 +124,15 @@ class InspectionSandbox:
         )
         process.start()
         theirs.close()
-        if not ours.poll(_START_SECONDS):
+        try:
+            if not ours.poll(_START_SECONDS):
+                raise EOFError
+            ours.recv()  # "ready": its memory limit is set
+        except (EOFError, OSError):
             process.kill()
-            raise RuntimeError("the model inspection process did not start")
-        ours.recv()  # "ready": its memory limit is set
+            process.join()
+            ours.close()
+            raise RuntimeError("the model inspection process did not start") from None
         self._child = (process, ours)
         return self._child
 

@@ -78,9 +78,11 @@ _DESCRIBE_CACHE_SIZE = 8
 
 @dataclass(frozen=True)
 class DatasetLimits:
-    """What a dataset file may hold, checked before it is read: a Parquet file's own metadata
-    (rows, columns, decoded sizes) can promise far more memory than the file weighs. A 1 MB file
-    of identical long strings once took training to 3.9 GB while only being validated."""
+    """What a dataset file may hold. A Parquet file is checked from its metadata before it is
+    decoded: its rows, columns and decoded sizes can promise far more memory than the file
+    weighs (a 1 MB file of identical long strings once took training to 3.9 GB while only being
+    validated). A CSV decodes to about its own size, checked before parsing; its rows and
+    columns are counted once parsed."""
 
     max_rows: int = 10_000_000
     max_columns: int = 2_000
@@ -272,12 +274,21 @@ def _read_file(
     try:
         if fmt == "parquet":
             _check_parquet(data, uri, limits)
+        elif len(data) > limits.max_decoded_bytes:  # a CSV decodes to about its own size
+            setting = "max-dataset-decoded-bytes"
+            raise _over(uri, "bytes", len(data), limits.max_decoded_bytes, setting)
         if fmt == "csv":
             # Empty fields of text columns are missing values, as in numeric columns.
             table = pacsv.read_csv(
                 pa.BufferReader(data),
                 convert_options=pacsv.ConvertOptions(strings_can_be_null=True),
             )
+            # Counted once parsed (a CSV has no metadata), still before any array is built.
+            if table.num_rows > limits.max_rows:
+                raise _over(uri, "rows", table.num_rows, limits.max_rows, "max-dataset-rows")
+            if table.num_columns > limits.max_columns:
+                setting = "max-dataset-columns"
+                raise _over(uri, "columns", table.num_columns, limits.max_columns, setting)
         else:
             table = pq.read_table(pa.BufferReader(data))
     except (pa.ArrowException, OSError, ValueError) as exc:
