@@ -69,7 +69,7 @@ from slipway.ml.model_files import (
     inspect_artifact,
     load_model,
 )
-from support.zip_bombs import understated, zip_bomb
+from support.hostile_models import understated, zip_bomb
 
 # --- tiny data sets ----------------------------------------------------------------------------
 

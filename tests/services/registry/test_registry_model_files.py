@@ -21,6 +21,7 @@ from slipway.registry.v1 import model_pb2, model_version_pb2
 from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.registry.v1 import registry_service_pb2_grpc as pb_grpc
 from support.harness import auth
+from support.hostile_models import zip_bomb
 from support.registry import (
     FAILED,
     READY,
@@ -31,7 +32,6 @@ from support.registry import (
     upload_requests,
     version_spec,
 )
-from support.zip_bombs import zip_bomb
 
 pytestmark = [SQLITE_ONLY]
 

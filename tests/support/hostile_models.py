@@ -1,4 +1,5 @@
-"""Hostile skops files: small zips that unpack to far more than they weigh, or lie about it.
+"""Hostile skops files: small zips that unpack to far more than they weigh, lie about it, or
+record another scikit-learn than the one that saved them.
 
 A skops file is a zip of ``schema.json`` and ``.npy`` members; ``zip_bomb`` builds one whose
 schema names a single array member made of zeros, deflated (about 1,000 to 1).
@@ -68,3 +69,26 @@ def understated(data_bytes: int, declared_bytes: int) -> bytes:
             if data[at + offset : at + offset + 4] == real:
                 data[at + offset : at + offset + 4] = lie
     return bytes(data)
+
+
+def with_recorded_sklearn_version(data: bytes, version: str) -> bytes:
+    """A skops file rewritten to record ``version`` as the scikit-learn that saved it, the way
+    an old scikit-learn's file would."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    schema = json.loads(source.read("schema.json"))
+    stack = [schema]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            recorded = item.get("_sklearn_version")
+            if isinstance(recorded, dict) and recorded.get("__loader__") == "JsonNode":
+                recorded["content"] = json.dumps(version)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as target:
+        for member in source.infolist():
+            content = json.dumps(schema).encode() if member.filename == "schema.json" else None
+            target.writestr(member, content if content is not None else source.read(member))
+    return buffer.getvalue()
