@@ -69,6 +69,7 @@ from slipway.ml.model_files import (
     inspect_artifact,
     load_model,
 )
+from support.hostile_models import understated, zip_bomb
 
 # --- tiny data sets ----------------------------------------------------------------------------
 
@@ -532,11 +533,13 @@ def test_a_file_that_is_not_a_skops_file_is_malformed(data, tmp_path):
         _load(path, sha256)
 
 
-def test_a_file_that_would_unpack_too_large_is_refused_before_unpacking(dumped, monkeypatch):
+def test_a_file_that_would_unpack_too_large_is_refused_before_unpacking(dumped):
     _case, _model, data = dumped["logistic-binary"]
-    monkeypatch.setattr(model_files, "_MAX_UNPACKED_BYTES", len(data) // 2)
-    with pytest.raises(MalformedArtifactError, match="unpacks to more"):
-        inspect_artifact(data, "skops")
+    limits = model_files.ArchiveLimits(max_unpacked_bytes=len(data) // 2)
+    with pytest.raises(model_files.ArtifactLimitError, match="unpacks to") as caught:
+        inspect_artifact(data, "skops", limits=limits)
+    assert caught.value.reason == "ARTIFACT_LIMIT_EXCEEDED"
+    assert caught.value.metadata["limit"] == "max_unpacked_bytes"
 
 
 def test_a_model_missing_its_internals_is_malformed_not_an_internal_error(dumped, tmp_path):
@@ -633,3 +636,25 @@ def test_a_skops_file_is_a_zip_with_a_schema(dumped):
     _case, _model, data = dumped["pipeline"]
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert "schema.json" in archive.namelist()
+
+
+def test_a_member_that_inflates_past_its_declared_size_is_refused_while_streaming():
+    with pytest.raises(model_files.ArtifactLimitError) as caught:
+        inspect_artifact(understated(10_000_000, 1_000), "skops")
+    assert caught.value.metadata["limit"] == "declared_size"
+
+
+@pytest.mark.parametrize(
+    ("limits", "limit"),
+    [
+        (model_files.ArchiveLimits(max_unpack_ratio=10), "max_unpacked_bytes"),
+        (model_files.ArchiveLimits(max_member_bytes=1024), "max_member_bytes"),
+        (model_files.ArchiveLimits(max_members=1), "max_members"),
+        (model_files.ArchiveLimits(max_schema_bytes=16), "max_schema_bytes"),
+    ],
+)
+def test_each_cap_is_checked_on_the_directory_and_named(limits, limit):
+    with pytest.raises(model_files.ArtifactLimitError) as caught:
+        inspect_artifact(zip_bomb(2 * 1024**2), "skops", limits=limits)
+    assert caught.value.reason == "ARTIFACT_LIMIT_EXCEEDED"
+    assert caught.value.metadata["limit"] == limit

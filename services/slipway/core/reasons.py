@@ -133,8 +133,8 @@ class Reason(StrEnum):
     INVALID_REQUEST_ID = (
         "INVALID_REQUEST_ID",
         "INVALID_ARGUMENT",
-        "request_id (or an inference request's id) is longer than 128 characters, contains "
-        "NUL, or (inference ids) a non-printable character.",
+        "request_id (or an inference request's id, or a prediction record's or label's) is "
+        "longer than 128 characters or contains a non-printable character (NUL, controls).",
     )
     DUPLICATE_REQUEST = (
         "DUPLICATE_REQUEST",
@@ -424,6 +424,23 @@ class Reason(StrEnum):
         "INCOMPATIBLE_FRAMEWORK",
         "FAILED_PRECONDITION",
         "The model was saved with library versions this process cannot load faithfully.",
+    )
+    ARTIFACT_LIMIT_EXCEEDED = (
+        "ARTIFACT_LIMIT_EXCEEDED",
+        "INVALID_ARGUMENT",
+        "The model file would unpack beyond a limit (total or relative to its size, per member, "
+        "member count, schema.json), or a member decompresses beyond its declared size; "
+        "metadata 'limit' names it.",
+    )
+    INSPECTION_LIMIT_EXCEEDED = (
+        "INSPECTION_LIMIT_EXCEEDED",
+        "INVALID_ARGUMENT",
+        "Inspecting the model file took more memory or time than the registry allows it.",
+    )
+    FRAMEWORK_VERSION_MISMATCH = (
+        "FRAMEWORK_VERSION_MISMATCH",
+        "INVALID_ARGUMENT",
+        "The declared scikit-learn version differs from the one the model file records.",
     )
 
     # Peers: a service calling the registry.

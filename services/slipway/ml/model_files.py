@@ -26,10 +26,13 @@ import json
 import pickle
 import platform
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import joblib  # type: ignore[import-untyped]
 import numpy as np
@@ -57,18 +60,23 @@ from slipway.core.reasons import Reason
 from slipway.ml.artifacts import ArtifactCorruptError, validate_sha256
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "FORMATS",
     "FUNCTION_TRANSFORMER",
     "PREDICT_IS_ARGMAX",
     "TRUSTED_TYPES",
+    "ArchiveLimits",
+    "ArtifactLimitError",
     "IncompatibleArtifactError",
     "MalformedArtifactError",
+    "ModelFileFacts",
     "UnsafeArtifactError",
     "check_framework_versions",
     "check_structure",
     "current_framework_versions",
     "dump_model",
     "inspect_artifact",
+    "inspect_model_file",
     "load_model",
     "predict_is_argmax",
     "referenced_types",
@@ -206,6 +214,13 @@ class IncompatibleArtifactError(FailedPreconditionError):
     default_reason = Reason.INCOMPATIBLE_FRAMEWORK
 
 
+class ArtifactLimitError(InvalidArgumentError):
+    """The file would unpack to more than ``ArchiveLimits`` allow, or a member decompresses
+    beyond its declared size; ``metadata["limit"]`` names the limit."""
+
+    default_reason = Reason.ARTIFACT_LIMIT_EXCEEDED
+
+
 # Classifiers whose ``predict`` is, in scikit-learn's own code, the class of the largest
 # ``predict_proba`` column: one ``predict_proba`` pass gives both, which halves the cost of
 # evaluating or serving a forest or a boosted model.
@@ -246,11 +261,36 @@ def dump_model(model: object) -> bytes:
 
 # --- inspection --------------------------------------------------------------------------------
 
-# Bounds on what reading a file may expand to in memory (skops reads every member whole): a
-# zip bomb is refused from its directory, before anything is decompressed. zipfile stops each
-# member at its declared size, so the declared sizes are what count.
-_MAX_UNPACKED_BYTES = 4 * 1024**3
-_MAX_MEMBERS = 1_000_000
+
+@dataclass(frozen=True, kw_only=True)
+class ArchiveLimits:
+    """Bounds on what reading a skops file may expand to in memory.
+
+    skops reads every member of the zip whole (schema.json, then each array), so these are
+    checked on the zip's directory before anything is decompressed, and then while every member is
+    streamed once: a member that decompresses to more than its declared size is refused, so the
+    declared sizes are what count. A 1 MB zip bomb took a registry to 2.3 GB and 42 s before.
+    """
+
+    max_unpacked_bytes: int = 1024**3
+    """Every member together, absolute."""
+    max_unpack_ratio: float = 100.0
+    """Every member together, relative to the file's own size (files under 1 MiB may unpack to
+    100 MiB whatever their size). skops stores arrays uncompressed (ratio 1) unless asked to
+    deflate them; deflated model arrays rarely pass 20."""
+    max_member_bytes: int = 1024**3
+    """One member."""
+    max_members: int = 100_000
+    """Members in the zip: a 1,000-stage boosted model of ten classes has about 20,000."""
+    max_schema_bytes: int = 32 * 1024**2
+    """``schema.json``, parsed whole into Python objects (about ten times its size)."""
+
+
+DEFAULT_LIMITS = ArchiveLimits()
+_RATIO_FLOOR_BYTES = 1024**2
+_DIRECTORY_ENTRY_BYTES = 256  # a directory entry's fixed 46 bytes and a name of an object id
+_COMPRESSIONS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
+_CHUNK = 1024**2
 
 
 def _check_format(fmt: str) -> None:
@@ -266,18 +306,158 @@ def _malformed(what: str) -> MalformedArtifactError:
     return MalformedArtifactError(f"the model file is malformed: {what}")
 
 
-def _read_schema(data: bytes | Path) -> Any:
+def _too_large(what: str, limit: str, value: int | float) -> ArtifactLimitError:
+    return ArtifactLimitError(
+        f"the model file is refused: {what}",
+        metadata={"limit": limit, "value": str(value)},
+    )
+
+
+def _directory_size(fp: BinaryIO, size: int) -> tuple[int, int]:
+    """Entries and bytes of the zip's central directory, from its end record (or its zip64 end
+    record), read before ``zipfile`` parses the directory into one object per entry."""
+    tail_size = min(size, _END_RECORD.size + 0xFFFF)  # the record, then a comment up to 64 KiB
+    fp.seek(size - tail_size)
+    tail = fp.read(tail_size)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < _END_RECORD.size:
+        raise _malformed("it is not a skops file")
+    fields = _END_RECORD.unpack_from(tail, at)
+    entries, directory_bytes = int(fields[4]), int(fields[5])
+    if entries == 0xFFFF or directory_bytes == 0xFFFFFFFF:
+        locator = at - _ZIP64_LOCATOR.size
+        if locator < 0 or tail[locator : locator + 4] != b"PK\x06\x07":
+            raise _malformed("it is not a skops file")
+        fp.seek(int(_ZIP64_LOCATOR.unpack_from(tail, locator)[2]))
+        record = fp.read(_ZIP64_END_RECORD.size)
+        if len(record) != _ZIP64_END_RECORD.size or record[:4] != b"PK\x06\x06":
+            raise _malformed("it is not a skops file")
+        fields = _ZIP64_END_RECORD.unpack(record)
+        entries, directory_bytes = int(fields[7]), int(fields[8])
+    return entries, directory_bytes
+
+
+_END_RECORD = struct.Struct("<4s4H2LH")
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")
+_ZIP64_END_RECORD = struct.Struct("<4sQ2H2L4Q")
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+
+
+def _check_directory(archive: zipfile.ZipFile, size: int, limits: ArchiveLimits) -> None:
+    members = archive.infolist()
+    if len(members) > limits.max_members:
+        raise _too_large(
+            f"it has {len(members)} members, more than {limits.max_members}",
+            "max_members",
+            len(members),
+        )
+    total = 0
+    for member in members:
+        if member.compress_type not in _COMPRESSIONS or member.flag_bits & 0x1:
+            raise _malformed("a member is encrypted or compressed other than with deflate")
+        if member.filename == "schema.json" and member.file_size > limits.max_schema_bytes:
+            raise _too_large(
+                f"its schema.json unpacks to {member.file_size} bytes, more than "
+                f"{limits.max_schema_bytes}",
+                "max_schema_bytes",
+                member.file_size,
+            )
+        if member.file_size > limits.max_member_bytes:
+            raise _too_large(
+                f"a member unpacks to {member.file_size} bytes, more than "
+                f"{limits.max_member_bytes}",
+                "max_member_bytes",
+                member.file_size,
+            )
+        total += member.file_size
+    _check_total(total, size, limits)
+
+
+def _allowed_bytes(size: int, limits: ArchiveLimits) -> int:
+    return min(
+        limits.max_unpacked_bytes,
+        max(int(limits.max_unpack_ratio * size), _RATIO_FLOOR_BYTES),
+    )
+
+
+def _check_total(total: int, size: int, limits: ArchiveLimits) -> None:
+    if total > (allowed := _allowed_bytes(size, limits)):
+        raise _too_large(
+            f"it unpacks to {total} bytes, more than the {allowed} allowed for a file of "
+            f"{size} bytes (at most {limits.max_unpack_ratio:g} times its size, and "
+            f"{limits.max_unpacked_bytes} bytes)",
+            "max_unpacked_bytes",
+            total,
+        )
+
+
+def _stream_member(fp: BinaryIO, member: zipfile.ZipInfo) -> None:
+    """Decompress one member in bounded steps without keeping it: it must produce exactly its
+    declared size and CRC. (``zipfile`` cuts a member at its declared size without saying so.)"""
+    fp.seek(member.header_offset)
+    header = fp.read(_LOCAL_HEADER.size)
+    if len(header) != _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+        raise _malformed("a member has no local header")
+    fields = _LOCAL_HEADER.unpack(header)
+    fp.seek(member.header_offset + _LOCAL_HEADER.size + fields[10] + fields[11])
+    left_in = member.compress_size
+    declared = member.file_size
+    produced = 0
+    crc = 0
+    inflater = zlib.decompressobj(-15) if member.compress_type == zipfile.ZIP_DEFLATED else None
+    while left_in > 0 or (inflater is not None and inflater.unconsumed_tail):
+        if inflater is not None and inflater.unconsumed_tail:
+            pending = inflater.unconsumed_tail
+        else:
+            pending = fp.read(min(_CHUNK, left_in))
+            if not pending:
+                raise _malformed("a member is truncated")
+            left_in -= len(pending)
+        # At most one byte past what is declared: enough to know the member lies.
+        room = declared - produced + 1
+        out = inflater.decompress(pending, room) if inflater is not None else pending[:room]
+        produced += len(out)
+        if produced > declared:
+            raise _too_large(
+                f"a member decompresses beyond its declared {declared} bytes",
+                "declared_size",
+                declared,
+            )
+        crc = zlib.crc32(out, crc)
+    if inflater is not None and not inflater.eof:
+        raise _malformed("a member is truncated")
+    if produced != declared or crc != member.CRC:
+        raise _malformed("a member does not match its declared size or checksum")
+
+
+def _read_schema(data: bytes | Path, limits: ArchiveLimits = DEFAULT_LIMITS) -> _SchemaScan:
+    """The scan of ``schema.json``, once the whole file is within ``limits``: also what skops
+    reads following the schema (a member as often as it is named)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data) as archive:
-            members = archive.infolist()
+        fp: BinaryIO = io.BytesIO(data) if isinstance(data, bytes) else data.open("rb")
+        with fp:
+            size = fp.seek(0, io.SEEK_END)
+            entries, directory_bytes = _directory_size(fp, size)
             if (
-                len(members) > _MAX_MEMBERS
-                or sum(member.file_size for member in members) > _MAX_UNPACKED_BYTES
+                entries > limits.max_members
+                or directory_bytes > limits.max_members * _DIRECTORY_ENTRY_BYTES
             ):
-                raise _malformed("it unpacks to more than a model file may hold")
-            return json.loads(archive.read("schema.json"))
-    except (MalformedArtifactError, FileNotFoundError):
-        raise
+                raise _too_large(
+                    f"its directory lists {entries} members in {directory_bytes} bytes, "
+                    f"more than {limits.max_members}",
+                    "max_members",
+                    entries,
+                )
+            with zipfile.ZipFile(fp) as archive:
+                _check_directory(archive, size, limits)
+                for member in archive.infolist():
+                    _stream_member(fp, member)
+                scan = _scan_schema(json.loads(archive.read("schema.json")))
+                sizes = {member.filename: member.file_size for member in archive.infolist()}
+                _check_total(sum(sizes.get(name, 0) for name in scan.reads), size, limits)
+                return scan
+    except (MalformedArtifactError, ArtifactLimitError, FileNotFoundError, MemoryError):
+        raise  # MemoryError: out of a sandbox's memory, which its caller reports
     except Exception:  # a damaged zip fails in many ways (BadZipFile, EOFError, zlib.error, ...)
         raise _malformed("it is not a skops file") from None
 
@@ -315,16 +495,36 @@ def _made_by_sklearn(state: dict[str, Any]) -> bool:
     )
 
 
-def _scan_schema(schema: Any) -> tuple[set[str], bool]:
-    """Every type and function a skops schema names, and whether it holds a FunctionTransformer
-    that scikit-learn did not build itself.
+@dataclass
+class _SchemaScan:
+    types: set[str]
+    foreign_function_transformer: bool
+    sklearn_versions: set[str]
+    reads: list[str]
+
+
+def _recorded_version(state: Any) -> str | None:
+    """The text of a ``_sklearn_version`` entry (a JSON node holding a JSON string)."""
+    if not isinstance(state, dict) or state.get("__loader__") != "JsonNode":
+        return None
+    try:
+        value = json.loads(state.get("content", ""))
+    except (TypeError, ValueError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _scan_schema(schema: Any) -> _SchemaScan:
+    """Every type and function a skops schema names, whether it holds a FunctionTransformer
+    that scikit-learn did not build itself, and the scikit-learn versions its estimators record.
 
     Each object in the schema is a JSON object with ``__loader__``, ``__module__`` and
     ``__class__``; a bound method also names its function in ``content.func``. Walking every
     nested object (not only those skops would visit) over-approximates what loading builds.
+    ``reads`` lists the members the schema reads, as often as it names them: skops reads a
+    member whole each time.
     """
-    found: set[str] = set()
-    foreign_function_transformer = False
+    scan = _SchemaScan(set(), False, set(), [])
     stack = [schema]
     while stack:
         item = stack.pop()
@@ -335,15 +535,19 @@ def _scan_schema(schema: Any) -> tuple[set[str], bool]:
                 module, name = item.get("__module__"), item.get("__class__")
                 if not isinstance(module, str) or not isinstance(name, str):
                     raise _malformed("an object in its schema has no type")
-                found.add(f"{module}.{name}")
+                scan.types.add(f"{module}.{name}")
                 if item["__loader__"] == "MethodNode":
                     content = item.get("content")
                     func = content.get("func") if isinstance(content, dict) else None
-                    found.add(f"{module}.{name}.{func}")
+                    scan.types.add(f"{module}.{name}.{func}")
                 if f"{module}.{name}" == FUNCTION_TRANSFORMER and not _made_by_sklearn(item):
-                    foreign_function_transformer = True
+                    scan.foreign_function_transformer = True
+                if isinstance(member := item.get("file"), str):
+                    scan.reads.append(member)
+            if (version := _recorded_version(item.get("_sklearn_version"))) is not None:
+                scan.sklearn_versions.add(version)
             stack.extend(item.values())
-    return found, foreign_function_transformer
+    return scan
 
 
 def _skops_untrusted(data: bytes | Path) -> set[str]:
@@ -351,6 +555,8 @@ def _skops_untrusted(data: bytes | Path) -> set[str]:
         if isinstance(data, bytes):
             return set(sio.get_untrusted_types(data=data))
         return set(sio.get_untrusted_types(file=data))
+    except MemoryError:
+        raise
     except Exception as exc:  # skops raises many kinds for a bad file; none is ours to propagate
         _log.info("skops cannot read a model file", error=repr(exc))
         raise _malformed("skops cannot read it") from None
@@ -362,27 +568,60 @@ def referenced_types(data: bytes | Path) -> list[str]:
     The union of our own reading of its schema and of what skops reports as untrusted.
     ``data`` is the file's bytes or its path.
     """
-    found, _foreign = _scan_schema(_read_schema(data))
-    return sorted(found | _skops_untrusted(data))
+    return sorted(_read_schema(data).types | _skops_untrusted(data))
 
 
-def inspect_artifact(data: bytes | Path, fmt: str, *, allow_pickle: bool = False) -> list[str]:
-    """What in a model file is not trusted; an empty list means it is acceptable.
+@dataclass(frozen=True)
+class ModelFileFacts:
+    """What inspecting a model file found."""
 
-    For skops: the types and functions it names outside ``TRUSTED_TYPES`` (and
-    ``FUNCTION_TRANSFORMER`` unless scikit-learn built it). For pickle and joblib:
-    ``UnsafeArtifactError`` (``PICKLE_REFUSED``) unless ``allow_pickle``, since their content
-    cannot be inspected without running it. ``data`` is the file's bytes or its path.
+    untrusted: tuple[str, ...]
+    """Types and functions it names outside ``TRUSTED_TYPES``: empty when acceptable."""
+    sklearn_versions: tuple[str, ...]
+    """The scikit-learn versions its estimators record (``_sklearn_version``), sorted; empty for
+    pickle and joblib files, which cannot be read without running them."""
+
+
+def inspect_model_file(
+    data: bytes | Path,
+    fmt: str,
+    *,
+    allow_pickle: bool = False,
+    limits: ArchiveLimits = DEFAULT_LIMITS,
+) -> ModelFileFacts:
+    """What in a model file is not trusted, and the scikit-learn versions it records.
+
+    For skops: ``ArtifactLimitError`` when it would unpack beyond ``limits``, else the types and
+    functions it names outside ``TRUSTED_TYPES`` (and ``FUNCTION_TRANSFORMER`` unless
+    scikit-learn built it). For pickle and joblib: ``UnsafeArtifactError`` (``PICKLE_REFUSED``)
+    unless ``allow_pickle``, since their content cannot be inspected without running it.
+    ``data`` is the file's bytes or its path.
     """
     _check_format(fmt)
     if fmt != "skops":
         _refuse_pickle_unless(allow_pickle, fmt)
-        return []
-    found, foreign_function_transformer = _scan_schema(_read_schema(data))
-    found |= _skops_untrusted(data)
-    if not foreign_function_transformer:
+        return ModelFileFacts((), ())
+    scan = _read_schema(data, limits)
+    found = scan.types | _skops_untrusted(data)
+    if not scan.foreign_function_transformer:
         found.discard(FUNCTION_TRANSFORMER)
-    return sorted(found - TRUSTED_TYPES)
+    return ModelFileFacts(
+        tuple(sorted(found - TRUSTED_TYPES)), tuple(sorted(scan.sklearn_versions))
+    )
+
+
+def inspect_artifact(
+    data: bytes | Path,
+    fmt: str,
+    *,
+    allow_pickle: bool = False,
+    limits: ArchiveLimits = DEFAULT_LIMITS,
+) -> list[str]:
+    """What in a model file is not trusted; an empty list means it is acceptable.
+
+    ``inspect_model_file``'s ``untrusted``, with the same errors.
+    """
+    return list(inspect_model_file(data, fmt, allow_pickle=allow_pickle, limits=limits).untrusted)
 
 
 def _refuse_pickle_unless(allowed: bool, fmt: str) -> None:

@@ -587,17 +587,19 @@ async def test_broken_records_and_labels_are_rejected_and_label_batches_are_boun
         _truth(model=model) for model in ("fruit", "models/../../etc/passwd", "models/nul\x00")
     ]
     bad_labels += [_truth(labels=None), _truth(time=Timestamp(seconds=-(10**12)))]
+    # Request ids are opaque but printable: "line\nbreak\ttab" is refused with the others.
+    printable = [text for text in HOSTILE_TEXT if text.isprintable()]
     joined = await s.IngestGroundTruth(
         pb.IngestGroundTruthRequest(ground_truths=[*bad_labels, *map(_truth, HOSTILE_TEXT)]),
         metadata=dev,
     )
     assert (joined.matched_count, joined.pending_count, joined.rejected_count) == (
         0,
-        len(HOSTILE_TEXT),
-        len(bad_labels),
+        len(printable),
+        len(bad_labels) + len(HOSTILE_TEXT) - len(printable),
     )
     assert sorted(rows(migrated_db, "SELECT request_id FROM monitoring_pending_labels")) == sorted(
-        HOSTILE_TEXT
+        printable
     )  # opaque ids, stored verbatim
 
     # At most 10 000 labels per call (empty ids: rejected without touching the database).
@@ -610,9 +612,7 @@ async def test_broken_records_and_labels_are_rejected_and_label_batches_are_boun
         pb.IngestGroundTruthRequest(ground_truths=[_truth("late")] * 10_001),
         dev,
     ) == ["ground_truths"]
-    assert rows(migrated_db, "SELECT count(*) FROM monitoring_pending_labels") == [
-        len(HOSTILE_TEXT)
-    ]
+    assert rows(migrated_db, "SELECT count(*) FROM monitoring_pending_labels") == [len(printable)]
 
 
 async def test_hostile_free_text_in_descriptions_and_reasons_is_kept_verbatim(

@@ -5,6 +5,7 @@ are joined in bulk."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
+from slipway.audit.v1 import audit_service_pb2
 from slipway.core.db import Database
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
 from slipway.monitoring.v1 import prediction_record_pb2 as record_pb2
@@ -134,3 +136,32 @@ async def test_many_labels_for_logged_predictions_join_in_one_call(
     )
     assert (reply.matched_count, reply.pending_count, reply.rejected_count) == (2000, 1, 0)
     assert _count(migrated_db, PredictionRow.seq, PredictionRow.label.is_not(None)) == 2000
+
+
+async def test_request_ids_with_control_characters_or_too_long_are_refused_per_record(
+    monitoring: Monitoring, migrated_db: Database
+) -> None:
+    # A terminal escape that rewrites a line, a bidirectional override, line breaks, DEL and
+    # one character over the bound: each record or label alone is refused, the rest kept.
+    hostile = ["\x1b[2K\rforged", "abc\u202edcba", "two\nlines", "del\x7f", "x" * 129]
+    reply = await monitoring.ingest([_record(i) for i in [*hostile, "fine", "x" * 128]])
+    assert (reply.accepted_record_count, reply.rejected_record_count) == (2, len(hostile))
+    with migrated_db.unit_of_work(read_only=True) as session:
+        stored = set(session.scalars(select(PredictionRow.request_id)))
+    assert stored == {"fine", "x" * 128}
+    labels = await monitoring.stub.IngestGroundTruth(
+        _truths([*hostile, "fine", "later"]), metadata=monitoring.as_("developer")
+    )
+    assert (labels.matched_count, labels.pending_count, labels.rejected_count) == (
+        1,
+        1,
+        len(hostile),
+    )
+    reply = await monitoring.audit.ListAuditEvents(
+        audit_service_pb2.ListAuditEventsRequest(page_size=1000),
+        metadata=monitoring.as_("auditor"),
+    )
+    payloads = {e.action: json.loads(e.payload_json) for e in reply.events}
+    reasons = {"INVALID_REQUEST_ID": len(hostile)}
+    assert payloads["monitoring.IngestPredictions"]["rejected_by_reason"] == reasons
+    assert payloads["monitoring.IngestGroundTruth"]["rejected_by_reason"] == reasons

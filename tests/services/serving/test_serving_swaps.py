@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
 import time
 from collections import Counter
 from pathlib import Path
@@ -18,6 +19,7 @@ from sklearn.datasets import load_iris
 
 from slipway.core.db import Database
 from slipway.inference.v2 import grpc_service_pb2 as pb
+from support.hostile_models import with_recorded_sklearn_version
 from support.registry import Registry
 from support.serving import (
     Serving,
@@ -94,9 +96,18 @@ async def test_a_version_that_fails_to_load_is_not_switched_to(
     from support.serving import iris_spec, train_locally
 
     trained = train_locally(iris_spec(seed=9), tmp_path / "old", data_root)
+    # The file records the old version too: the registry checks it against the declared one.
+    path = trained.folder / trained.outcome.model.filename
+    path.write_bytes(with_recorded_sklearn_version(path.read_bytes(), "0.20.4"))
+    model = dataclasses.replace(
+        trained.outcome.model,
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        size_bytes=path.stat().st_size,
+    )
     versions = dict(trained.outcome.framework_versions, scikit_learn="0.20.4")
     trained = dataclasses.replace(
-        trained, outcome=dataclasses.replace(trained.outcome, framework_versions=versions)
+        trained,
+        outcome=dataclasses.replace(trained.outcome, model=model, framework_versions=versions),
     )
     broken = await register(registry, service_token_file, "iris", trained)
     await set_alias(registry, "iris", "production", broken)

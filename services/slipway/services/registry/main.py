@@ -10,8 +10,9 @@ from slipway.core.bootstrap import ServiceApp, audit_registration, run_service
 from slipway.core.db import Database
 from slipway.core.logs import get_logger
 from slipway.core.server import ServiceRegistration
-from slipway.ml import model_files
 from slipway.ml.artifacts import LocalArtifactStore
+from slipway.ml.inspection import InspectionSandbox
+from slipway.ml.model_files import ArchiveLimits
 from slipway.registry.v1 import registry_service_pb2
 from slipway.services.registry.api.servicer import RegistryServicer
 from slipway.services.registry.domain.lineage import LineageReports
@@ -33,6 +34,16 @@ def build(settings: RegistrySettings, db: Database) -> ServiceApp:
             "run arbitrary code"
         )
     store = LocalArtifactStore(settings.artifact_dir, max_bytes=settings.max_artifact_bytes)
+    # Uploaded model files are read in a child process with a memory and time limit.
+    sandbox = InspectionSandbox(
+        limits=ArchiveLimits(
+            max_unpacked_bytes=settings.max_unpacked_bytes,
+            max_unpack_ratio=settings.max_unpack_ratio,
+        ),
+        memory_bytes=settings.inspection_memory_bytes,
+        seconds=settings.inspection_seconds,
+    )
+    sandbox.start()
     domain = RegistryDomain(
         db,
         SqlRegistryRepository(),
@@ -41,7 +52,7 @@ def build(settings: RegistrySettings, db: Database) -> ServiceApp:
         training_aliases=frozenset(settings.training_aliases),
         allow_pickle=settings.allow_pickle,
         upload_lease_seconds=settings.upload_lease_seconds,
-        inspect=model_files.inspect_artifact,  # uploaded skops files with untrusted types fail
+        inspect=sandbox.inspect,  # uploaded skops files with untrusted types fail
     )
 
     def peer(service: str, target: str) -> PeerLocator:
@@ -82,11 +93,18 @@ def build(settings: RegistrySettings, db: Database) -> ServiceApp:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
+    async def on_stop() -> None:
+        try:
+            await peers.close()
+        finally:
+            # The child also exits by itself when its pipe closes with this process.
+            await asyncio.to_thread(sandbox.close)
+
     return ServiceApp(
         services=[ServiceRegistration(SERVICE, servicer), audit_registration(db)],
         on_ready=on_ready,
         on_stopping=on_stopping,
-        on_stop=peers.close,
+        on_stop=on_stop,
     )
 
 

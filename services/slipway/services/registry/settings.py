@@ -40,6 +40,26 @@ class RegistrySettings(ServiceSettings):
     allow_pickle: bool = setting(
         False, "Accept pickle/joblib artifacts, which can run code when loaded. Logged."
     )
+    max_unpacked_bytes: int = setting(
+        1024**3,
+        "Largest a skops model file may unpack to (its members together), checked on the zip's "
+        "directory before anything is decompressed; also at most --max-unpack-ratio times the "
+        "file's size. Per member 1 GiB, 100,000 members, schema.json 32 MiB.",
+    )
+    max_unpack_ratio: float = setting(
+        100.0,
+        "A skops model file may unpack to at most this many times its own size (files under "
+        "1 MiB to 100 MiB): a 1 MB zip bomb once took the registry to 2.3 GB.",
+    )
+    inspection_memory_bytes: int = setting(
+        1536 * 1024**2,
+        "Memory (address space beyond its imports, about 300 MiB) of the child process that "
+        "inspects uploaded model files; a file that needs more is refused. Inspections run one "
+        "at a time.",
+    )
+    inspection_seconds: float = setting(
+        60.0, "Time one model file's inspection may take before it is refused."
+    )
     read_cache_seconds: float = setting(
         0.1,
         "Version reads are answered from memory while the registry is unchanged; changes "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 from collections.abc import Sequence
 
@@ -11,6 +12,7 @@ from slipway.core.logs import get_logger
 from slipway.core.server import ServiceRegistration
 from slipway.services.training.api.servicer import TrainingServicer
 from slipway.services.training.domain.jobs import Limits, TrainingJobs, new_worker_id
+from slipway.services.training.engine.datasets import DatasetLimits
 from slipway.services.training.engine.validation import validate
 from slipway.services.training.settings import TrainingSettings
 from slipway.services.training.storage.repository import SqlJobRepository
@@ -34,11 +36,16 @@ def build(settings: TrainingSettings, db: Database) -> ServiceApp:
     assert settings.work_dir is not None
     settings.data_root.mkdir(parents=True, exist_ok=True)
     settings.work_dir.mkdir(parents=True, exist_ok=True)
+    dataset_limits = DatasetLimits(
+        max_rows=settings.max_dataset_rows,
+        max_columns=settings.max_dataset_columns,
+        max_decoded_bytes=settings.max_dataset_decoded_bytes,
+    )
     jobs = TrainingJobs(
         db,
         SqlJobRepository(),
         data_root=settings.data_root,
-        validator=validate,
+        validator=functools.partial(validate, limits=dataset_limits),
         limits=Limits(
             default_max_runtime_seconds=settings.default_max_runtime_seconds,
             max_runtime_limit_seconds=settings.max_runtime_limit_seconds,
@@ -60,6 +67,7 @@ def build(settings: TrainingSettings, db: Database) -> ServiceApp:
             work_dir=settings.work_dir,
             heartbeat_seconds=settings.heartbeat_seconds,
             poll_seconds=settings.poll_seconds,
+            dataset_limits=dataset_limits,
         ),
         count=settings.workers,
         worker_id=new_worker_id,

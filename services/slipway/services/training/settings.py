@@ -45,6 +45,18 @@ class TrainingSettings(RegistryClientSettings):
         "A running job whose heartbeat is older than this lost its worker: it is queued "
         "again, or failed with WORKER_LOST after max attempts.",
     )
+    max_dataset_rows: int = setting(
+        10_000_000,
+        "Most rows a dataset file may hold; a Parquet file is measured from its metadata "
+        "before it is read (validation included).",
+    )
+    max_dataset_columns: int = setting(2_000, "Most columns a dataset file may hold.")
+    max_dataset_decoded_bytes: int = setting(
+        1024**3,
+        "Most bytes a Parquet dataset may decode to (1 GiB; strings counted once per row): "
+        "measured before it is read, since a 1 MB file of repeated long strings can decode to "
+        "gigabytes. Fitting needs a few times this.",
+    )
     max_attempts: int = setting(3, "How many times a job is started before a lost worker fails it.")
     default_max_runtime_seconds: float = setting(
         3600.0, "Runtime limit per attempt for jobs that set none."

@@ -274,3 +274,20 @@ def test_describe_knows_bundled_datasets(tmp_path):
     assert target.kind == "numeric"
     assert target.distinct_count == 214
     assert describe(DatasetSpec(bundled="iris"), tmp_path).column("target").distinct_count == 3
+
+
+@pytest.mark.parametrize("name", ["people.csv", "people.parquet"])
+@pytest.mark.parametrize(
+    ("limits", "setting"),
+    [
+        (datasets.DatasetLimits(max_rows=2), "--max-dataset-rows"),
+        (datasets.DatasetLimits(max_columns=2), "--max-dataset-columns"),
+        (datasets.DatasetLimits(max_decoded_bytes=16), "--max-dataset-decoded-bytes"),
+    ],
+)
+def test_files_over_the_limits_are_bad_data_naming_the_limit(data_root, name, limits, setting):
+    spec = DatasetSpec(path=name, target_column="bought")
+    for read in (datasets.load, datasets.describe):
+        with pytest.raises(TrainingFailed, match=setting) as caught:
+            read(spec, data_root, limits)
+        assert caught.value.category == "bad_data"

@@ -115,9 +115,14 @@ def model_of_version(name: str) -> str | None:
     return None
 
 
+MAX_REQUEST_ID_CHARS = 128
+
+
 def _storable_id(text: str) -> bool:
-    # PostgreSQL text cannot hold NUL: refused on both databases alike.
-    return 0 < len(text) <= 128 and "\x00" not in text
+    # Printable only: request ids are shown to people (reports, logs, terminals), where a control
+    # character or a bidirectional override could forge what they read; NUL is one of them
+    # (PostgreSQL text cannot hold it).
+    return 0 < len(text) <= MAX_REQUEST_ID_CHARS and text.isprintable()
 
 
 def _tensor_fits(tensor: Tensor, rows: int, max_value_bytes: int | None = None) -> bool:
@@ -144,12 +149,22 @@ def _tensor_fits(tensor: Tensor, rows: int, max_value_bytes: int | None = None) 
     return tensor.data_type == "BYTES"
 
 
+def record_reason(record: PredictionRecord, max_value_bytes: int | None = None) -> Reason | None:
+    """The reason a record cannot be stored under (None when it can)."""
+    problem = record_problem(record, max_value_bytes)
+    if not problem:
+        return None
+    if problem.startswith("request_id"):
+        return Reason.INVALID_REQUEST_ID
+    return Reason.INVALID_ARGUMENT
+
+
 def record_problem(record: PredictionRecord, max_value_bytes: int | None = None) -> str:
     """Why a record cannot be stored ("" when it can)."""
     if model_of_version(record.model_version) is None:
         return "model_version must be models/{model}/versions/{n}"
     if not _storable_id(record.request_id):
-        return "request_id is required, at most 128 characters"
+        return f"request_id is required, at most {MAX_REQUEST_ID_CHARS} printable characters"
     if "\x00" in record.alias:
         return "alias must not contain NUL"
     if record.role not in ROLES:  # not counted as primary traffic by mistake
@@ -276,9 +291,11 @@ class Ingestion:
             models: dict[str, list[int]] = {}
             values: list[NewPrediction] = []
             stored: list[PredictionRecord] = []
+            by_reason: Counter[str] = Counter()
             for item in records:
-                if record_problem(item, self._limits.max_value_bytes):
+                if (reason := record_reason(item, self._limits.max_value_bytes)) is not None:
                     rejected += 1
+                    by_reason[str(reason)] += 1
                     continue
                 stored.append(item)
                 model = model_of_version(item.model_version) or ""
@@ -316,6 +333,7 @@ class Ingestion:
                     "accepted": accepted,
                     "rows": rows,
                     "rejected": rejected,
+                    "rejected_by_reason": dict(sorted(by_reason.items())),
                     "dropped_by_sender": dropped,
                     "sender": sender[:256],
                     "labels_rejected": labels_rejected,
@@ -486,7 +504,7 @@ class Ingestion:
 def label_reason(truth: GroundTruth) -> Reason | None:
     """Why a ground truth entry cannot be stored or ever joined (None when it can)."""
     if not _storable_id(truth.request_id):
-        return Reason.INVALID_REQUEST_ID  # required, at most 128 characters, no NUL
+        return Reason.INVALID_REQUEST_ID  # required, at most 128 printable characters
     if truth.labels is None:
         return Reason.INVALID_SHAPE  # labels are required
     if truth.model and not (

@@ -26,12 +26,14 @@ from slipway.core.errors import (
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
+    SlipwayError,
 )
 from slipway.core.idempotency import IdempotencyKey, Mutation, key_for, mutation
 from slipway.core.names import VersionRef, version_ref
 from slipway.core.reasons import Reason
 from slipway.core.roles import ADMIN, APPROVER, DEVELOPER
 from slipway.ml.artifacts import ArtifactStore, ArtifactUpload, is_sha256
+from slipway.ml.model_files import ModelFileFacts
 from slipway.services.registry.domain.entities import (
     ARTIFACT_FORMATS,
     JOB_ALIAS_KEY,
@@ -56,8 +58,10 @@ STREAM = "registry"
 APPROVERS = frozenset({APPROVER, ADMIN})
 PEOPLE = frozenset({DEVELOPER, APPROVER, ADMIN})  # who may move aliases by hand
 
-# Inspects a stored artifact file: returns the types it would load that are not trusted.
-Inspector = Callable[[Path, str], list[str]]
+# Inspects a stored artifact file: the types it would load that are not trusted, and the
+# scikit-learn versions it records. Raises the refusal (too large to unpack, malformed, or beyond
+# the inspection's memory or time) as a SlipwayError.
+Inspector = Callable[[Path, str], ModelFileFacts]
 
 MODEL_FILTER_FIELDS: dict[str, type] = {
     "model_id": str,
@@ -636,6 +640,7 @@ class RegistryDomain:
         version: ModelVersion,
         model: ArtifactInfo,
         sample: ArtifactInfo | None,
+        framework_versions: dict[str, Any] | None = None,
     ) -> ModelVersion:
         with self._db.unit_of_work() as session:
             current = self._version(session, version.model_id, version.number)
@@ -657,6 +662,8 @@ class RegistryDomain:
             }
             if sample is not None:
                 changes.update(sample_sha256=sample.sha256, sample_size=sample.size)
+            if framework_versions is not None:
+                changes["framework_versions"] = framework_versions
             ready = self._repo.update_version(session, version.model_id, version.number, **changes)
             record(
                 session,
@@ -669,6 +676,11 @@ class RegistryDomain:
                     "artifact_sha256": model.sha256,
                     "artifact_size": model.size,
                     "sample_sha256": sample.sha256 if sample else "",
+                    **(
+                        {"recorded_scikit_learn": framework_versions["scikit_learn"]}
+                        if framework_versions is not None
+                        else {}
+                    ),
                 },
             )
             self._publish(
@@ -1189,6 +1201,37 @@ class RegistryDomain:
             return event_log.last_sequence(session, STREAM)
 
 
+# Refusals that the bytes alone decide.
+_REFUSED_CONTENT = frozenset(
+    {Reason.UNTRUSTED_TYPES, Reason.MALFORMED_ARTIFACT, Reason.ARTIFACT_LIMIT_EXCEEDED}
+)
+
+
+def _recorded_framework(
+    declared: Mapping[str, Any], recorded: tuple[str, ...]
+) -> dict[str, Any] | None:
+    """The file's own scikit-learn version wins over the client's word: a declared version that
+    differs is refused, a missing one is filled in from the file (None: nothing to change)."""
+    if not recorded:
+        return None
+    if len(recorded) > 1:
+        raise InvalidArgumentError(
+            "the model file records several scikit-learn versions: " + ", ".join(recorded),
+            reason=Reason.FRAMEWORK_VERSION_MISMATCH,
+            metadata={"recorded": ",".join(recorded)},
+        )
+    declared_version = str(declared.get("scikit_learn", ""))
+    if declared_version == recorded[0]:
+        return None
+    if declared_version:
+        raise InvalidArgumentError.for_field(
+            "model_version.framework_versions.scikit_learn",
+            f"declares {declared_version}, but the model file records scikit-learn {recorded[0]}",
+            reason=Reason.FRAMEWORK_VERSION_MISMATCH,
+        )
+    return {**declared, "scikit_learn": recorded[0]}
+
+
 class VersionUpload:
     """Fills a PENDING version with its artifacts; it becomes READY only when every byte
     arrived and matched the declared SHA-256, and FAILED (with nothing visible) otherwise."""
@@ -1264,7 +1307,7 @@ class VersionUpload:
                 sample = self._uploads[ArtifactKind.REFERENCE_SAMPLE].commit(
                     self._spec.sample_sha256
                 )
-            self._check_safe(model.sha256)
+            framework_versions = self._check_safe(model.sha256)
             self.version = self._domain._complete(
                 self._actor,
                 self.version,
@@ -1272,6 +1315,7 @@ class VersionUpload:
                 ArtifactInfo(sample.sha256, sample.size, self._spec.sample_format)
                 if sample
                 else None,
+                framework_versions,
             )
         except BaseException as exc:
             self.fail(str(exc) if not isinstance(exc, KeyboardInterrupt) else "interrupted")
@@ -1280,20 +1324,30 @@ class VersionUpload:
         self._domain._release(self.version)
         return self.version
 
-    def _check_safe(self, sha256: str) -> None:
+    def _check_safe(self, sha256: str) -> dict[str, Any] | None:
+        """Refuse a stored skops file the inspector refuses, or whose recorded scikit-learn
+        version contradicts the declared one; the framework versions to record when the file
+        told what the client left out, else None."""
         inspect = self._domain._inspect
         if inspect is None or self._spec is None or self._spec.artifact_format != "skops":
-            return
-        untrusted = inspect(self._domain._artifacts.local_path(sha256), "skops")
-        if untrusted:
-            # Refused content must not stay in the store: no READY version can refer to it.
-            self._domain._artifacts.delete(sha256)
-            raise FailedPreconditionError(
-                "the artifact contains types outside the trusted list: "
-                f"{', '.join(sorted(untrusted)[:10])}",
-                reason=Reason.UNTRUSTED_TYPES,
-                metadata={"types": ",".join(sorted(untrusted)[:20])},
-            )
+            return None
+        try:
+            facts = inspect(self._domain._artifacts.local_path(sha256), "skops")
+            if facts.untrusted:
+                raise FailedPreconditionError(
+                    "the artifact contains types outside the trusted list: "
+                    f"{', '.join(sorted(facts.untrusted)[:10])}",
+                    reason=Reason.UNTRUSTED_TYPES,
+                    metadata={"types": ",".join(sorted(facts.untrusted)[:20])},
+                )
+        except SlipwayError as exc:
+            if exc.reason in _REFUSED_CONTENT:
+                # Refused content must not stay in the store: no READY version can refer to it.
+                # (A refusal over the inspection's time or memory depends on the moment, and a
+                # version mismatch on the declaration: the same bytes may be another version's.)
+                self._domain._artifacts.delete(sha256)
+            raise
+        return _recorded_framework(self._spec.framework_versions, facts.sklearn_versions)
 
     def fail(self, message: str) -> None:
         """Abort the uploads (nothing becomes visible) and mark the version FAILED."""

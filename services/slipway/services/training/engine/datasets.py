@@ -2,7 +2,9 @@
 read into the plain arrays a model is fitted on.
 
 Files are read with pyarrow, whole, once: the bytes that are hashed for the dataset reference are
-the bytes that are parsed. A column's arrow type decides what it is. Integer, floating, decimal
+the bytes that are parsed. A Parquet file is first measured against ``DatasetLimits`` (rows,
+columns, decoded size) from its metadata, so a small file that decodes to gigabytes is refused
+before it is decoded. A column's arrow type decides what it is. Integer, floating, decimal
 and boolean columns are numeric; string columns are categorical. When the spec lists
 ``categorical_columns``, exactly those are categorical (their values become text) and every other
 feature must be numeric or text that parses as numbers. Columns of other types (dates, for
@@ -36,9 +38,11 @@ from slipway.services.training.engine.spec import BUNDLED_DATASETS, DatasetSpec
 
 __all__ = [
     "BUNDLED_TASKS",
+    "DEFAULT_LIMITS",
     "ColumnInfo",
     "DatasetFormatError",
     "DatasetInfo",
+    "DatasetLimits",
     "DatasetPathError",
     "TrainingData",
     "describe",
@@ -70,6 +74,24 @@ _BUNDLED_LOADERS: dict[str, Callable[[], Any]] = {
 }
 _EXTENSIONS: dict[str, Format] = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 _DESCRIBE_CACHE_SIZE = 8
+
+
+@dataclass(frozen=True)
+class DatasetLimits:
+    """What a dataset file may hold. A Parquet file is checked from its metadata before it is
+    decoded: its rows, columns and decoded sizes can promise far more memory than the file
+    weighs (a 1 MB file of identical long strings once took training to 3.9 GB while only being
+    validated). A CSV decodes to about its own size, checked before parsing; its rows and
+    columns are counted once parsed."""
+
+    max_rows: int = 10_000_000
+    max_columns: int = 2_000
+    max_decoded_bytes: int = 1024**3
+    """The columns' values once decoded (a string column as all its strings), as arrow holds
+    them; the arrays fitted on take a few times more."""
+
+
+DEFAULT_LIMITS = DatasetLimits()
 
 
 class DatasetPathError(ValueError):
@@ -195,19 +217,78 @@ def _bad_data(message: str) -> TrainingFailed:
     return TrainingFailed("bad_data", message)
 
 
-def _read_file(path: Path, fmt: Format, uri: str) -> tuple[pa.Table, str]:
+def _over(uri: str, what: str, value: int, limit: int, setting: str) -> TrainingFailed:
+    return _bad_data(f"{uri} has {value} {what}, more than the {limit} allowed (--{setting})")
+
+
+# Bytes per value of Parquet's fixed-width physical types, as decoded.
+_WIDTHS = {"BOOLEAN": 1, "INT32": 4, "INT64": 8, "INT96": 12, "FLOAT": 4, "DOUBLE": 8}
+
+
+def _check_parquet(data: bytes, uri: str, limits: DatasetLimits) -> None:
+    """Refuse a Parquet file over ``limits`` from its metadata, before decoding any value.
+
+    The decoded size counts each column chunk as its uncompressed size or its values times
+    their width, whichever is larger. Strings stored in a dictionary decode to their value
+    repeated per row, which no metadata field gives: those columns are read still encoded
+    (their indices and dictionary, bounded by the rows and the uncompressed sizes just checked)
+    and their decoded length summed from them.
+    """
+    parquet = pq.ParquetFile(pa.BufferReader(data))
+    meta = parquet.metadata
+    if meta.num_rows > limits.max_rows:
+        raise _over(uri, "rows", meta.num_rows, limits.max_rows, "max-dataset-rows")
+    if meta.num_columns > limits.max_columns:
+        raise _over(uri, "columns", meta.num_columns, limits.max_columns, "max-dataset-columns")
+    decoded = 0
+    strings: set[str] = set()
+    for group in range(meta.num_row_groups):
+        row_group = meta.row_group(group)
+        for index in range(row_group.num_columns):
+            chunk = row_group.column(index)
+            width = _WIDTHS.get(chunk.physical_type, 0)
+            decoded += max(int(chunk.total_uncompressed_size), chunk.num_values * width)
+            if chunk.physical_type == "BYTE_ARRAY" and chunk.has_dictionary_page:
+                strings.add(chunk.path_in_schema)
+    names = [name for name in parquet.schema_arrow.names if name in strings]
+    if decoded <= limits.max_decoded_bytes and names:
+        encoded = pq.ParquetFile(pa.BufferReader(data), read_dictionary=names).read(names)
+        for column in encoded.columns:
+            for piece in column.chunks:
+                if pa.types.is_dictionary(piece.type):
+                    lengths = pc.binary_length(piece.dictionary).take(piece.indices)
+                    decoded += int(pc.sum(lengths).as_py() or 0)
+    if decoded > limits.max_decoded_bytes:
+        setting = "max-dataset-decoded-bytes"
+        raise _over(uri, "bytes once decoded", decoded, limits.max_decoded_bytes, setting)
+
+
+def _read_file(
+    path: Path, fmt: Format, uri: str, limits: DatasetLimits = DEFAULT_LIMITS
+) -> tuple[pa.Table, str]:
     """The table and the SHA-256 of the bytes it was parsed from."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise _bad_data(f"cannot read {uri}: {exc.strerror}") from None
     try:
+        if fmt == "parquet":
+            _check_parquet(data, uri, limits)
+        elif len(data) > limits.max_decoded_bytes:  # a CSV decodes to about its own size
+            setting = "max-dataset-decoded-bytes"
+            raise _over(uri, "bytes", len(data), limits.max_decoded_bytes, setting)
         if fmt == "csv":
             # Empty fields of text columns are missing values, as in numeric columns.
             table = pacsv.read_csv(
                 pa.BufferReader(data),
                 convert_options=pacsv.ConvertOptions(strings_can_be_null=True),
             )
+            # Counted once parsed (a CSV has no metadata), still before any array is built.
+            if table.num_rows > limits.max_rows:
+                raise _over(uri, "rows", table.num_rows, limits.max_rows, "max-dataset-rows")
+            if table.num_columns > limits.max_columns:
+                setting = "max-dataset-columns"
+                raise _over(uri, "columns", table.num_columns, limits.max_columns, setting)
         else:
             table = pq.read_table(pa.BufferReader(data))
     except (pa.ArrowException, OSError, ValueError) as exc:
@@ -238,13 +319,15 @@ def _bundled(name: str) -> tuple[pa.Table, str]:
     return table, digest.hexdigest()
 
 
-def _source(spec: DatasetSpec, data_root: Path) -> tuple[pa.Table, DatasetReference]:
+def _source(
+    spec: DatasetSpec, data_root: Path, limits: DatasetLimits = DEFAULT_LIMITS
+) -> tuple[pa.Table, DatasetReference]:
     if spec.bundled:
         table, sha256 = _bundled(spec.bundled)
         return table, DatasetReference(f"sklearn:{spec.bundled}", sha256, table.num_rows)
     path = resolve_path(data_root, spec.path)
     uri = _uri(data_root, path)
-    table, sha256 = _read_file(path, file_format(spec, path), uri)
+    table, sha256 = _read_file(path, file_format(spec, path), uri, limits)
     return table, DatasetReference(uri, sha256, table.num_rows)
 
 
@@ -380,11 +463,13 @@ def _target(column: pa.ChunkedArray, name: str, categorical: bool) -> npt.NDArra
     return result
 
 
-def load(spec: DatasetSpec, data_root: Path) -> TrainingData:
+def load(
+    spec: DatasetSpec, data_root: Path, limits: DatasetLimits = DEFAULT_LIMITS
+) -> TrainingData:
     """The training data a spec names. ``TrainingFailed("bad_data")`` when the source cannot be
-    read or does not hold what the spec asks for; ``DatasetPathError`` and
+    read, is over ``limits`` or does not hold what the spec asks for; ``DatasetPathError`` and
     ``DatasetFormatError`` for a path or format that validation would have refused."""
-    table, reference = _source(spec, data_root)
+    table, reference = _source(spec, data_root, limits)
     columns = tuple(str(name) for name in table.column_names)
     if len(set(columns)) != len(columns):
         duplicated = sorted({name for name in columns if columns.count(name) > 1})
@@ -438,10 +523,12 @@ def _info(table: pa.Table, uri: str) -> DatasetInfo:
 
 
 @functools.lru_cache(maxsize=_DESCRIBE_CACHE_SIZE)
-def _file_info(path: Path, fmt: Format, uri: str, mtime_ns: int, size: int) -> DatasetInfo:
+def _file_info(
+    path: Path, fmt: Format, uri: str, mtime_ns: int, size: int, limits: DatasetLimits
+) -> DatasetInfo:
     # mtime_ns and size are part of the key only: a file that changed is read again.
     del mtime_ns, size
-    table, _sha256 = _read_file(path, fmt, uri)
+    table, _sha256 = _read_file(path, fmt, uri, limits)
     return _info(table, uri)
 
 
@@ -450,17 +537,20 @@ def _bundled_info(name: str) -> DatasetInfo:
     return _info(_bundled(name)[0], f"sklearn:{name}")
 
 
-def describe(spec: DatasetSpec, data_root: Path) -> DatasetInfo:
+def describe(
+    spec: DatasetSpec, data_root: Path, limits: DatasetLimits = DEFAULT_LIMITS
+) -> DatasetInfo:
     """Every column of the source with what validation checks. Files are read whole, and the
     result is kept for the last few files (keyed by path, modification time and size), so
     validating many jobs on one file reads it once.
 
     Raises like ``load``: ``DatasetPathError``, ``DatasetFormatError``, or
-    ``TrainingFailed("bad_data")`` for a file that cannot be parsed.
+    ``TrainingFailed("bad_data")`` for a file that cannot be parsed or is over ``limits`` (a
+    Parquet file is measured from its metadata before it is read).
     """
     if spec.bundled:
         return _bundled_info(spec.bundled)
     path = resolve_path(data_root, spec.path)
     fmt = file_format(spec, path)
     stat = path.stat()
-    return _file_info(path, fmt, _uri(data_root, path), stat.st_mtime_ns, stat.st_size)
+    return _file_info(path, fmt, _uri(data_root, path), stat.st_mtime_ns, stat.st_size, limits)

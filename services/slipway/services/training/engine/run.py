@@ -61,14 +61,19 @@ MAX_SIGNATURE_CATEGORIES = 1000
 
 
 def train(
-    spec: JobSpec, *, data_root: Path, out_dir: Path, progress: Callable[[Progress], None]
+    spec: JobSpec,
+    *,
+    data_root: Path,
+    out_dir: Path,
+    progress: Callable[[Progress], None],
+    limits: datasets.DatasetLimits = datasets.DEFAULT_LIMITS,
 ) -> TrainingOutcome:
     """Train, evaluate and profile the model ``spec`` describes; ``TrainingFailed`` when the spec
     or the data does not allow it (see ``failures``)."""
     seed = spec.split.seed
     progress(Progress(stage="loading", percent=0.0, message="reading the dataset"))
     try:
-        data = datasets.load(spec.dataset, data_root)
+        data = datasets.load(spec.dataset, data_root, limits)
     except (datasets.DatasetPathError, datasets.DatasetFormatError) as exc:
         raise TrainingFailed("bad_spec", str(exc)) from None
     x_train, x_test, y_train, y_test = _split(spec, data)

@@ -23,8 +23,10 @@ from sklearn.metrics import get_scorer, get_scorer_names  # type: ignore[import-
 from slipway.services.training.engine import datasets
 from slipway.services.training.engine.datasets import (
     BUNDLED_TASKS,
+    DEFAULT_LIMITS,
     DatasetFormatError,
     DatasetInfo,
+    DatasetLimits,
     DatasetPathError,
 )
 from slipway.services.training.engine.estimators import (
@@ -75,12 +77,15 @@ def test_fraction(spec: JobSpec) -> float:
     return spec.split.test_fraction or DEFAULT_TEST_FRACTION
 
 
-def validate(spec: JobSpec, data_root: Path) -> list[Violation]:
-    """Every violation in ``spec``, checked against the data under ``data_root``."""
+def validate(
+    spec: JobSpec, data_root: Path, limits: DatasetLimits = DEFAULT_LIMITS
+) -> list[Violation]:
+    """Every violation in ``spec``, checked against the data under ``data_root`` (a dataset
+    file over ``limits`` is refused before it is read)."""
     violations: list[Violation] = []
     if spec.task not in TASKS:
         violations.append(Violation(f"{_JOB}.task", "must be classification or regression"))
-    info, features, categorical, dataset_violations = _dataset(spec, data_root)
+    info, features, categorical, dataset_violations = _dataset(spec, data_root, limits)
     violations += dataset_violations
     estimator_violations = hyperparameter_violations(
         spec.estimator, f"{_JOB}.estimator", columns=features
@@ -114,6 +119,7 @@ def validate(spec: JobSpec, data_root: Path) -> list[Violation]:
 def _dataset(
     spec: JobSpec,
     data_root: Path,
+    limits: DatasetLimits,
 ) -> tuple[DatasetInfo | None, tuple[str, ...] | None, tuple[str, ...], list[Violation]]:
     """The dataset's summary, feature columns and categorical features (when known), and the
     violations."""
@@ -151,7 +157,7 @@ def _dataset(
     if violations:
         return None, None, (), violations
     try:
-        info = datasets.describe(dataset, data_root)
+        info = datasets.describe(dataset, data_root, limits)
     except DatasetPathError as exc:
         return None, None, (), [Violation(f"{_DATASET}.path", str(exc))]
     except DatasetFormatError as exc:

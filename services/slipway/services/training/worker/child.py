@@ -26,6 +26,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+from slipway.services.training.engine.datasets import DEFAULT_LIMITS, DatasetLimits
 from slipway.services.training.engine.outcome import Progress, TrainingFailed
 
 Message = tuple[Any, ...]  # ("progress", dict) | ("done", TrainingOutcome) | ("failed", ...)
@@ -64,7 +65,12 @@ def _exit_when_orphaned(lifeline: Connection) -> None:
 
 
 def _main(
-    spec_json: str, data_root: str, out_dir: str, results: Connection, lifeline: Connection
+    spec_json: str,
+    data_root: str,
+    out_dir: str,
+    results: Connection,
+    lifeline: Connection,
+    limits: DatasetLimits,
 ) -> None:
     os.setsid()
     threading.Thread(target=_exit_when_orphaned, args=(lifeline,), daemon=True).start()
@@ -80,6 +86,7 @@ def _main(
             data_root=Path(data_root),
             out_dir=Path(out_dir),
             progress=report,
+            limits=limits,
         )
     except TrainingFailed as exc:
         results.send(("failed", exc.category, exc.message[:2000], exc.retryable))
@@ -95,7 +102,14 @@ def _main(
 class TrainingProcess:
     """One running attempt, seen from its supervisor."""
 
-    def __init__(self, spec_json: str, *, data_root: Path, out_dir: Path) -> None:
+    def __init__(
+        self,
+        spec_json: str,
+        *,
+        data_root: Path,
+        out_dir: Path,
+        limits: DatasetLimits = DEFAULT_LIMITS,
+    ) -> None:
         context = _context()
         self._results, child_results = context.Pipe(duplex=False)
         child_lifeline, self._lifeline = context.Pipe(duplex=False)
@@ -103,7 +117,7 @@ class TrainingProcess:
             target=_main,
             name="slipway-training-fit",
             daemon=False,
-            args=(spec_json, str(data_root), str(out_dir), child_results, child_lifeline),
+            args=(spec_json, str(data_root), str(out_dir), child_results, child_lifeline, limits),
         )
         self._process.start()
         child_results.close()

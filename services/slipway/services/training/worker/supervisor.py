@@ -24,6 +24,7 @@ from prometheus_client.registry import Collector
 from slipway.core.logs import get_logger
 from slipway.services.training.domain.entities import Failure, JobState, Progress, TrainingJob
 from slipway.services.training.domain.jobs import LostJobError, TrainingJobs
+from slipway.services.training.engine.datasets import DEFAULT_LIMITS, DatasetLimits
 from slipway.services.training.engine.outcome import TrainingFailed, TrainingOutcome
 from slipway.services.training.worker.child import TrainingProcess, warm_up
 from slipway.services.training.worker.registration import Registrar
@@ -73,6 +74,7 @@ class WorkerConfig:
     work_dir: Path
     heartbeat_seconds: float = 2.0
     poll_seconds: float = 0.5
+    dataset_limits: DatasetLimits = DEFAULT_LIMITS
 
 
 class Supervisor:
@@ -234,6 +236,7 @@ class Supervisor:
                 job.spec.to_json(),
                 data_root=self._config.data_root,
                 out_dir=out_dir,
+                limits=self._config.dataset_limits,
             )
         log.info("fit process started", job=job.name, pid=child.pid)
         deadline = time.monotonic() + job.max_runtime_seconds
