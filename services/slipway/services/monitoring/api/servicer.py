@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from slipway.core.blocking import run_blocking
 from slipway.core.context import current_principal
 from slipway.core.errors import InvalidArgumentError
+from slipway.core.fanout import Feed
 from slipway.core.handlers import Context
 from slipway.core.names import MODEL_ID, version_ref
 from slipway.core.pagination import decode_page_token, encode_page_token, page_size
 from slipway.core.reasons import Reason
 from slipway.core.values import valid_timestamp
-from slipway.core.watchers import ChangeSignal
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
 from slipway.services.monitoring.domain.alerts import (
+    AlertEvent,
     Alerts,
     alert_id_of,
     report_id_of,
@@ -84,7 +86,14 @@ class MonitoringServicer:
         self._alerts = alerts
         self._evaluator = evaluator
         self._metrics = metrics
-        self._watchers = ChangeSignal(WATCH_POLL_SECONDS)
+        # One reader of the alert stream for every WatchAlerts stream of this process, each
+        # keeping its model's changes: N streams cost one read per poll, not N.
+        self._watchers: Feed[AlertEvent] = Feed(
+            alerts.events_after,
+            lambda event: event.sequence,
+            alerts.position,
+            poll_seconds=WATCH_POLL_SECONDS,
+        )
 
     # --- ingestion --------------------------------------------------------------------------
 
@@ -316,13 +325,17 @@ class MonitoringServicer:
                 )
         else:
             after = await run_blocking(alerts.position)
-        async for changes in self._watchers.batches(
-            lambda position: alerts.changes_after(position, model), after
-        ):
-            for change in changes:
-                yield pb.WatchAlertsResponse(
-                    alert=alert_to_pb(change.alert), transition=TRANSITIONS[change.transition]
-                )
+
+        def wanted(event: AlertEvent) -> bool:
+            return event.change is not None and (not model or event.model == model)
+
+        async with aclosing(self._watchers.watch(after, wanted)) as batches:
+            async for events in batches:
+                for change in (event.change for event in events):
+                    assert change is not None  # only changes are wanted
+                    yield pb.WatchAlertsResponse(
+                        alert=alert_to_pb(change.alert), transition=TRANSITIONS[change.transition]
+                    )
         # Shutting down: the stream ends; the watcher reconnects (elsewhere).
 
     def notify(self) -> None:

@@ -99,6 +99,15 @@ class Change:
 
 
 @dataclass(frozen=True)
+class AlertEvent:
+    """One event of the alert stream: the change of an alert of ``model``, if it is one."""
+
+    sequence: int
+    model: str
+    change: Change | None
+
+
+@dataclass(frozen=True)
 class AlertPage:
     alerts: list[Alert]
     next_cursor: dict[str, Any] | None
@@ -487,21 +496,19 @@ class Alerts:
         with self._db.unit_of_work(read_only=True) as session:
             return event_log.last_sequence(session, STREAM)
 
-    def changes_after(
-        self, after: int, model: str = "", limit: int = 100
-    ) -> tuple[list[Change], int]:
-        """Alert changes published after ``after``, oldest first, and the new position."""
+    def events_after(self, after: int, limit: int) -> list[AlertEvent]:
+        """The alert stream's events after ``after`` (at most ``limit``, oldest first), each
+        with the alert's state now: what one reader hands out to all of a process's alert
+        watchers. Every event is returned, so the reader moves past those of no alert."""
         with self._db.unit_of_work(read_only=True) as session:
-            events = event_log.read_after(
-                session, stream=STREAM, after=after, limit=limit, key=model or None
-            )
-            changes = []
+            events = event_log.read_after(session, stream=STREAM, after=after, limit=limit)
+            found = []
             for event in events:
-                after = event.sequence
+                change = None
                 name = str(event.payload.get("alert", ""))
-                if not name.startswith(ALERT_PREFIX):
-                    continue
-                alert = self._repo.get_alert(session, name[len(ALERT_PREFIX) :])
-                if alert is not None:
-                    changes.append(Change(alert, str(event.payload.get("transition", "updated"))))
-        return changes, after
+                if name.startswith(ALERT_PREFIX):
+                    alert = self._repo.get_alert(session, name[len(ALERT_PREFIX) :])
+                    if alert is not None:
+                        change = Change(alert, str(event.payload.get("transition", "updated")))
+                found.append(AlertEvent(event.sequence, event.key, change))
+        return found

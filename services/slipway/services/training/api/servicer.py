@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 
 from slipway.core.blocking import run_blocking
 from slipway.core.context import current_principal
 from slipway.core.errors import InvalidArgumentError
+from slipway.core.fanout import Feed
 from slipway.core.handlers import Context
 from slipway.core.names import MODEL_ID
 from slipway.core.pagination import (
@@ -18,9 +18,8 @@ from slipway.core.pagination import (
     page_size,
 )
 from slipway.core.reasons import Reason
-from slipway.core.watchers import ChangeSignal
 from slipway.services.training.api import converters
-from slipway.services.training.domain.jobs import TrainingJobs
+from slipway.services.training.domain.jobs import JobSnapshot, TrainingJobs
 from slipway.services.training.worker.supervisor import Supervisor
 from slipway.training.v1 import training_service_pb2 as pb
 
@@ -44,7 +43,14 @@ class TrainingServicer:
     def __init__(self, jobs: TrainingJobs, supervisor: Supervisor | None = None) -> None:
         self._jobs = jobs
         self._supervisor = supervisor
-        self._watchers = ChangeSignal(WATCH_POLL_SECONDS)
+        # One reader of the job event stream for every WatchTrainingJob stream of this
+        # process, each keeping its own job's snapshots: N streams cost one read per poll.
+        self._watchers: Feed[JobSnapshot] = Feed(
+            jobs.snapshots_after,
+            lambda snapshot: snapshot.sequence,
+            jobs.last_sequence,
+            poll_seconds=WATCH_POLL_SECONDS,
+        )
 
     async def CreateTrainingJob(
         self, request: pb.CreateTrainingJobRequest, context: Context
@@ -147,10 +153,12 @@ class TrainingServicer:
         sent = job.revision
         if job.state.terminal:
             return
-        read_after = functools.partial(self._jobs.changes_after, job_id)
-        async with aclosing(self._watchers.batches(read_after, after)) as batches:
-            async for changes in batches:
-                for _, changed in changes:
+        name = f"trainingJobs/{job_id}"
+        async with aclosing(
+            self._watchers.watch(after, lambda snapshot: snapshot.name == name)
+        ) as batches:
+            async for snapshots in batches:
+                for changed in (snapshot.job for snapshot in snapshots):
                     if changed.revision <= sent:
                         continue  # already in what was sent (read after the event was written)
                     job, sent = changed, changed.revision

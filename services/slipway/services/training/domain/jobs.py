@@ -50,6 +50,17 @@ from slipway.services.training.storage.repository import JobRepository
 
 SERVICE = "training"
 STREAM = "training"
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """A job as published at one position of the training event stream."""
+
+    sequence: int
+    name: str  # trainingJobs/{id}
+    job: TrainingJob
+
+
 PREFIX = "training_job"
 VERSION_NAME = "models/{model}/versions/{n}"
 MAX_TRIGGER_SOURCE = 1024  # its column's size: PostgreSQL refuses longer text, SQLite would not
@@ -394,15 +405,17 @@ class TrainingJobs:
             call.remember(job_id=job.job_id)
             return job
 
-    def changes_after(self, job_id: str, after: int) -> tuple[list[tuple[int, TrainingJob]], int]:
-        """The job snapshots published after sequence ``after``, and the sequence read up to."""
+    def snapshots_after(self, after: int, limit: int) -> list[JobSnapshot]:
+        """Every job's snapshots published after sequence ``after`` (at most ``limit``, oldest
+        first): what one reader hands out to all of a process's job watchers."""
         with self._db.unit_of_work(read_only=True) as session:
-            events = event_log.read_after(
-                session, stream=STREAM, after=after, limit=200, key=f"trainingJobs/{job_id}"
-            )
-        if not events:
-            return [], after
-        return [(e.sequence, from_snapshot(e.payload)) for e in events], events[-1].sequence
+            events = event_log.read_after(session, stream=STREAM, after=after, limit=limit)
+        return [JobSnapshot(e.sequence, e.key, from_snapshot(e.payload)) for e in events]
+
+    def last_sequence(self) -> int:
+        """The position of the newest job snapshot (0 before the first)."""
+        with self._db.unit_of_work(read_only=True) as session:
+            return event_log.last_sequence(session, STREAM)
 
     def watch_start(self, job_id: str) -> tuple[TrainingJob, int]:
         """The job now and the stream position to watch it from (nothing after it is missed)."""
