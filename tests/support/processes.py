@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-START_TIMEOUT = 30.0  # interpreter, scikit-learn import, database check
+START_TIMEOUT = 90.0  # interpreter, scikit-learn import, database check: slow under load
 POLL_SECONDS = 0.05
 
 
