@@ -194,7 +194,8 @@ def show_report(report: monitoring_report_pb2.MonitoringReport, all_features: bo
             (
                 "rows",
                 f"{window.row_count:,} (drift tested on {window.sample_row_count:,}); "
-                f"reference {report.reference_row_count:,}",
+                f"reference {report.reference_row_count:,} "
+                f"({report.reference_sample_row_count:,} sampled)",
             ),
             (
                 "samples",

@@ -36,18 +36,36 @@ Reference sample files (``write_sample``, ``read_sample``) are ``.npz`` archives
 * Keys are positions, not names, so that any column name is safe; ``read_sample`` maps them back.
   It returns text columns as object arrays of ``str`` with ``numpy.nan`` for missing values, the
   form the training engine feeds its models.
+
+Reference files (``write_reference``, ``read_reference``) are Parquet files (``pyarrow``), the
+format training registers since the reference stopped being a 1000-row sample:
+
+* columns ``c{i}``, ``__target__`` and ``__holdout__`` (bool): a uniform sample of the training
+  rows (``__holdout__`` false) followed by a uniform sample of the holdout rows (true), each
+  bounded by the training setting ``reference_sample_rows``. Numbers are ``int64``/``float64``
+  (NaN for a missing float), booleans ``bool``, text ``string`` with nulls where missing.
+* schema metadata ``slipway.reference``, JSON: the column names, the real row counts of the
+  training and holdout splits the samples were drawn from, and per feature a ``sketch`` of the
+  whole training column (``feature_sketch``: 101 quantiles and a 100-bin histogram of a numeric
+  one, exact counts of every category of another, up to ``MAX_SKETCH_CATEGORIES``).
+
+``read_reference`` reads either format (by the file's first bytes): a ``.npz`` sample of a version
+registered before the Parquet files has no holdout rows, no sketches and row count 0 (unknown).
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 __all__ = [
     "HISTOGRAM_BINS",
@@ -57,8 +75,12 @@ __all__ = [
     "FeatureStats",
     "Histogram",
     "Kind",
+    "ReferenceData",
+    "feature_sketch",
     "feature_stats",
+    "read_reference",
     "read_sample",
+    "write_reference",
     "write_sample",
 ]
 
@@ -71,6 +93,12 @@ MAX_CATEGORIES = 100
 _COLUMNS_KEY = "__columns__"
 _TARGET_KEY = "__target__"
 _MISSING_SUFFIX = "_missing"
+_HOLDOUT_KEY = "__holdout__"
+_METADATA_KEY = b"slipway.reference"
+_PARQUET_MAGIC = b"PAR1"
+SKETCH_QUANTILES = 101  # 0 %, 1 %, ..., 100 %
+SKETCH_BINS = 100
+MAX_SKETCH_CATEGORIES = 10_000
 
 
 @dataclass(frozen=True)
@@ -282,10 +310,158 @@ def write_sample(
         np.savez_compressed(file, **arrays)  # type: ignore[arg-type]
 
 
-def read_sample(path: Path) -> tuple[dict[str, npt.NDArray[Any]], npt.NDArray[Any]]:
-    """The columns (by name, in file order) and the target of a sample file."""
+def _read_npz(path: Path) -> tuple[dict[str, npt.NDArray[Any]], npt.NDArray[Any]]:
     with np.load(path, allow_pickle=False) as archive:
         data = {key: archive[key] for key in archive.files}
     names = [str(name) for name in data[_COLUMNS_KEY].tolist()]
     columns = {name: _decode(f"c{i}", data) for i, name in enumerate(names)}
     return columns, _decode(_TARGET_KEY, data)
+
+
+def read_sample(path: Path) -> tuple[dict[str, npt.NDArray[Any]], npt.NDArray[Any]]:
+    """The columns (by name, in file order) and the target of a sample or reference file (its
+    training rows)."""
+    data = read_reference(path)
+    return data.columns, data.target
+
+
+# --- reference files (Parquet) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    """What a reference or sample file holds (see the module docstring)."""
+
+    columns: dict[str, npt.NDArray[Any]]  # the training sample, by name, as ``read_sample``
+    target: npt.NDArray[Any]
+    row_count: int = 0  # training rows the sample was drawn from; 0 when unknown (npz)
+    holdout_columns: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
+    holdout_target: npt.NDArray[Any] | None = None
+    holdout_row_count: int = 0  # holdout rows the holdout sample was drawn from
+    sketches: dict[str, dict[str, Any]] = field(default_factory=dict)  # by feature name
+
+    @property
+    def sample_rows(self) -> int:
+        return len(self.target)
+
+    @property
+    def holdout_sample_rows(self) -> int:
+        return 0 if self.holdout_target is None else len(self.holdout_target)
+
+
+def feature_sketch(values: npt.NDArray[Any]) -> dict[str, Any]:
+    """A compact, JSON-ready summary of a whole column: for numbers, the present values' count,
+    quantiles at 0 %, 1 %, ..., 100 % and a ``SKETCH_BINS``-bin histogram; for text, the exact
+    count of every category (``truncated`` when there were more than ``MAX_SKETCH_CATEGORIES``)."""
+    values = np.asarray(values).ravel()
+    numbers = _as_numbers(values)
+    if numbers is not None:
+        present = numbers[np.isfinite(numbers)]
+        sketch: dict[str, Any] = {
+            "count": len(present),
+            "missing_count": len(numbers) - len(present),
+        }
+        if len(present):
+            counts, edges = np.histogram(present, bins=SKETCH_BINS)
+            sketch["quantiles"] = np.quantile(
+                present, np.linspace(0.0, 1.0, SKETCH_QUANTILES)
+            ).tolist()
+            sketch["histogram"] = {"bin_edges": edges.tolist(), "counts": counts.tolist()}
+        return sketch
+    missing = _text_missing(values)
+    labels = [_category_label(v) for v in values[~missing].tolist()]
+    unique, counts = np.unique(np.array(labels, dtype=str), return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    kept = order[:MAX_SKETCH_CATEGORIES]
+    return {
+        "count": len(labels),
+        "missing_count": int(missing.sum()),
+        "categories": [[str(unique[i]), int(counts[i])] for i in kept],
+        "truncated": len(order) > len(kept),
+    }
+
+
+def _arrow(values: npt.NDArray[Any]) -> Any:
+    arrays: dict[str, npt.NDArray[Any]] = {}
+    _encode("v", values, arrays)
+    if "v" + _MISSING_SUFFIX in arrays:
+        missing = arrays["v" + _MISSING_SUFFIX]
+        return pa.array(
+            [None if gone else v for v, gone in zip(arrays["v"].tolist(), missing, strict=True)],
+            type=pa.string(),
+        )
+    return pa.array(arrays["v"])
+
+
+def _numpy(column: Any) -> npt.NDArray[Any]:
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return np.array([np.nan if v is None else v for v in column.to_pylist()], dtype=object)
+    return np.asarray(column.to_numpy(zero_copy_only=False))
+
+
+def write_reference(
+    path: Path,
+    columns: Mapping[str, npt.NDArray[Any]],
+    target: npt.NDArray[Any],
+    *,
+    row_count: int,
+    holdout_columns: Mapping[str, npt.NDArray[Any]] | None = None,
+    holdout_target: npt.NDArray[Any] | None = None,
+    holdout_row_count: int = 0,
+    sketches: Mapping[str, Mapping[str, Any]] | None = None,
+) -> None:
+    """Write a reference file (see the module docstring); the holdout columns, when given, have
+    the training columns' names."""
+    names = list(columns)
+    holdout_columns = holdout_columns or {}
+    held = 0 if holdout_target is None else len(holdout_target)
+    table: dict[str, Any] = {}
+    for i, name in enumerate(names):
+        if len(columns[name]) != len(target):
+            raise ValueError(
+                f"column {name!r} has {len(columns[name])} values, the target {len(target)}"
+            )
+        values = np.asarray(columns[name]).ravel()
+        if held:
+            values = np.concatenate([values, np.asarray(holdout_columns[name]).ravel()])
+        table[f"c{i}"] = _arrow(values)
+    all_target = np.asarray(target).ravel()
+    if held and holdout_target is not None:
+        all_target = np.concatenate([all_target, np.asarray(holdout_target).ravel()])
+    table[_TARGET_KEY] = _arrow(all_target)
+    table[_HOLDOUT_KEY] = pa.array(np.arange(len(all_target)) >= len(target))
+    metadata = {
+        "columns": names,
+        "row_count": int(row_count),
+        "holdout_row_count": int(holdout_row_count),
+        "sketches": {name: dict(sketch) for name, sketch in (sketches or {}).items()},
+    }
+    arrow = pa.table(table).replace_schema_metadata({_METADATA_KEY: json.dumps(metadata)})
+    pq.write_table(arrow, path, compression="zstd")
+
+
+def read_reference(path: Path) -> ReferenceData:
+    """The contents of a reference file, or of a ``.npz`` sample file (see the module
+    docstring)."""
+    with path.open("rb") as file:
+        parquet = file.read(4) == _PARQUET_MAGIC
+    if not parquet:
+        columns, target = _read_npz(path)
+        return ReferenceData(columns=columns, target=target)
+    table = pq.read_table(path)
+    metadata = json.loads(table.schema.metadata[_METADATA_KEY])
+    holdout = np.asarray(table.column(_HOLDOUT_KEY).to_numpy(zero_copy_only=False), dtype=bool)
+    names = [str(name) for name in metadata["columns"]]
+    every = {name: _numpy(table.column(f"c{i}")) for i, name in enumerate(names)}
+    all_target = _numpy(table.column(_TARGET_KEY))
+    return ReferenceData(
+        columns={name: values[~holdout] for name, values in every.items()},
+        target=all_target[~holdout],
+        row_count=int(metadata["row_count"]),
+        holdout_columns={name: values[holdout] for name, values in every.items()}
+        if holdout.any()
+        else {},
+        holdout_target=all_target[holdout] if holdout.any() else None,
+        holdout_row_count=int(metadata.get("holdout_row_count", 0)),
+        sketches=dict(metadata.get("sketches", {})),
+    )

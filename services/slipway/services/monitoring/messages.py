@@ -415,6 +415,7 @@ def report_to_pb(report: Report) -> report_pb2.MonitoringReport:
         model_version=report.model_version,
         policy=report.policy,
         reference_row_count=report.reference_row_count,
+        reference_sample_row_count=report.reference_sample_row_count,
         sufficient_samples=report.sufficient_samples,
     )
     message.create_time.FromDatetime(report.create_time)
@@ -474,6 +475,7 @@ def report_from_pb(message: report_pb2.MonitoringReport) -> Report:
         ),
         create_time=_time(message.create_time),
         reference_row_count=message.reference_row_count,
+        reference_sample_row_count=message.reference_sample_row_count,
         sufficient_samples=message.sufficient_samples,
         data_quality=DataQuality(
             features=tuple(

@@ -68,6 +68,7 @@ def build(settings: TrainingSettings, db: Database) -> ServiceApp:
             heartbeat_seconds=settings.heartbeat_seconds,
             poll_seconds=settings.poll_seconds,
             dataset_limits=dataset_limits,
+            reference_sample_rows=settings.reference_sample_rows,
         ),
         count=settings.workers,
         worker_id=new_worker_id,

@@ -65,6 +65,11 @@ class TrainingSettings(RegistryClientSettings):
         86400.0, "The largest runtime limit a job may ask for."
     )
     poll_seconds: float = setting(0.5, "How often an idle worker looks for queued jobs.")
+    reference_sample_rows: int = setting(
+        100_000,
+        "Rows of the training split, and of the holdout split, that a version's reference "
+        "file keeps (a uniform sample) for monitoring's drift statistics.",
+    )
     protected_aliases: list[str] = setting(
         ["production"],
         "Aliases a job may not set on success: they are moved by an approver "
@@ -82,5 +87,7 @@ class TrainingSettings(RegistryClientSettings):
             raise ValueError("workers must not be negative")
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if self.reference_sample_rows < 1:
+            raise ValueError("reference_sample_rows must be at least 1")
         if self.heartbeat_timeout_seconds <= 2 * self.heartbeat_seconds:
             raise ValueError("heartbeat_timeout_seconds must exceed twice heartbeat_seconds")

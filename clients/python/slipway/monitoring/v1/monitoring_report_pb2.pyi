@@ -75,6 +75,7 @@ class MonitoringReport(_message.Message):
     TARGET_DRIFT_FIELD_NUMBER: _builtins.int
     DATA_QUALITY_FIELD_NUMBER: _builtins.int
     PERFORMANCE_FIELD_NUMBER: _builtins.int
+    REFERENCE_SAMPLE_ROW_COUNT_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Output only. The resource name, `monitoringReports/{monitoring_report}`, when the report was
     stored (reports behind alerts and retraining triggers always are); empty for an ad-hoc report.
@@ -88,10 +89,19 @@ class MonitoringReport(_message.Message):
     empty when the defaults were used.
     """
     reference_row_count: _builtins.int
-    """Output only. The number of reference rows compared against."""
+    """Output only. The number of rows the reference stands for: the model's training rows (of the
+    version's reference profile), whatever the number of sample rows the statistics used. The
+    drift method is chosen from this size.
+    """
     sufficient_samples: _builtins.bool
     """Output only. False when the window has fewer rows than the policy's `min_samples`: statistics
     are reported, but no verdict is drawn and no alert raised.
+    """
+    reference_sample_row_count: _builtins.int
+    """Output only. The number of reference rows the data drift statistics were computed on: a
+    uniform sample of the `reference_row_count` training rows (all of them when the training set
+    is no larger than the sample). Prediction drift's reference is the model's outputs on the
+    holdout rows; each of its features' `note` says how many.
     """
     @_builtins.property
     def window(self) -> Global___ReportWindow:
@@ -141,10 +151,11 @@ class MonitoringReport(_message.Message):
         target_drift: Global___FeatureDrift | None = ...,
         data_quality: Global___DataQuality | None = ...,
         performance: Global___PerformanceReport | None = ...,
+        reference_sample_row_count: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "data_drift", b"data_drift", "data_quality", b"data_quality", "performance", b"performance", "prediction_drift", b"prediction_drift", "target_drift", b"target_drift", "window", b"window"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "data_drift", b"data_drift", "data_quality", b"data_quality", "model", b"model", "model_version", b"model_version", "name", b"name", "performance", b"performance", "policy", b"policy", "prediction_drift", b"prediction_drift", "reference_row_count", b"reference_row_count", "sufficient_samples", b"sufficient_samples", "target_drift", b"target_drift", "window", b"window"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "data_drift", b"data_drift", "data_quality", b"data_quality", "model", b"model", "model_version", b"model_version", "name", b"name", "performance", b"performance", "policy", b"policy", "prediction_drift", b"prediction_drift", "reference_row_count", b"reference_row_count", "reference_sample_row_count", b"reference_sample_row_count", "sufficient_samples", b"sufficient_samples", "target_drift", b"target_drift", "window", b"window"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -461,6 +461,7 @@ class Report:
     target_drift: FeatureDrift | None = None
     performance: PerformanceReport | None = None
     name: str = ""  # monitoringReports/{id} once stored
+    reference_sample_row_count: int = 0  # of reference_row_count, the rows the statistics used
 
 
 # --- alerts -----------------------------------------------------------------------------------

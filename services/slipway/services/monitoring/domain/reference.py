@@ -1,10 +1,19 @@
 """What a window is compared with: a model version's reference, built from what training
-registered with it (signature, holdout metrics, reference profile, the reference sample file) and
-the model's own outputs on that sample.
+registered with it (signature, holdout metrics, reference profile, the reference file) and the
+model's own outputs on the file's rows.
 
-The sample holds at most 1000 training rows (``slipway.ml.profiles``), so by default the drift
-tests are the small-reference ones (KS, chi-square, z-test). The model's predictions on the same
-rows are the reference of prediction drift; the sample's target is the reference of target drift.
+The reference file (``slipway.ml.profiles.read_reference``) holds a uniform sample of the training
+rows (by default up to 100k) and one of the holdout rows. The training rows are the reference of
+data drift, their target the reference of target drift. The model's predictions on the holdout
+rows are the reference of prediction drift: on its own training rows a model that fits them
+closely (an unconstrained tree) is overconfident, and fresh data would always look drifted.
+A version registered before the reference files has a ``.npz`` sample of at most 1000 training
+rows and no holdout rows: its prediction reference is then the model's outputs on that sample.
+
+The real size of each reference (``row_count``: the training rows; ``output_row_count``: the
+holdout rows, or the training rows when the outputs come from them) chooses the drift method
+(``reports``), as Evidently chooses it from the reference data it is given, whatever the number
+of sample rows the statistic is computed on.
 
 Both sides of a comparison are read by the feature's declared data type (``typed_column``): the
 reference sample here, every logged tensor in ``domain.window``. A ``BYTES`` feature is text on
@@ -25,7 +34,7 @@ import numpy.typing as npt
 
 from slipway.core.logs import get_logger
 from slipway.ml.model_files import load_model
-from slipway.ml.profiles import Kind, read_sample
+from slipway.ml.profiles import Kind, read_reference
 from slipway.services.monitoring.stats.missing import none_or_nan
 
 log = get_logger("slipway.monitoring.reference")
@@ -138,6 +147,7 @@ class Reference:
     training_job: str
     profile_row_count: int
     notes: tuple[str, ...] = field(default=())  # what could not be built, and why
+    holdout_row_count: int = 0  # holdout rows behind ``outputs``; 0: they are the training sample's
 
     @property
     def kinds(self) -> dict[str, Kind]:
@@ -146,6 +156,22 @@ class Reference:
     @property
     def sample_rows(self) -> int:
         return len(next(iter(self.columns.values()))) if self.columns else 0
+
+    @property
+    def row_count(self) -> int:
+        """The training rows the reference stands for (the sample's own size when unknown)."""
+        return max(self.profile_row_count, self.sample_rows)
+
+    @property
+    def output_sample_rows(self) -> int:
+        return len(next(iter(self.outputs.values()))) if self.outputs else 0
+
+    @property
+    def output_row_count(self) -> int:
+        """The rows the prediction reference stands for: the holdout's, else the training's."""
+        if self.holdout_row_count:
+            return max(self.holdout_row_count, self.output_sample_rows)
+        return self.row_count
 
 
 def _matrix(
@@ -187,9 +213,15 @@ def build_reference(
     columns: dict[str, npt.NDArray[Any]] = {}
     raw: dict[str, npt.NDArray[Any]] = {}  # as training fed the model, to score it
     target: npt.NDArray[Any] | None = None
+    holdout_rows = 0
     if sample_file is not None:
-        sample, target = read_sample(sample_file)
+        data = read_reference(sample_file)
+        sample, target = data.columns, data.target
         raw = {f.name: sample[f.name] for f in features if f.name in sample}
+        if data.holdout_sample_rows and all(f.name in data.holdout_columns for f in features):
+            # The model is scored on the holdout rows, never seen in fitting (module docstring).
+            raw = {f.name: data.holdout_columns[f.name] for f in features}
+            holdout_rows = data.holdout_row_count
         columns = {f.name: typed_column(f, sample[f.name]) for f in features if f.name in sample}
         absent = [f.name for f in features if f.name not in sample]
         if absent:
@@ -229,4 +261,5 @@ def build_reference(
         training_job=version.training_job,
         profile_row_count=version.profile_row_count,
         notes=tuple(notes),
+        holdout_row_count=holdout_rows if outputs else 0,
     )

@@ -4,6 +4,10 @@ Pure computation (no database, no network): ``build_report(reference, window, po
 Drift per feature and for the dataset (``stats.drift``), prediction drift on ``predict`` and each
 ``predict_proba`` column, target drift once labels arrived, data quality, and performance. With
 fewer rows than the policy's ``min_samples`` every statistic is reported but no verdict drawn.
+
+The drift method follows the real size of the reference (``sized``): a statistic computed on a
+sample of a 160k-row training set uses the large-reference methods, as Evidently given the whole
+training data would. The report states the real row count and the sample rows used.
 """
 
 from __future__ import annotations
@@ -107,6 +111,15 @@ def drift_config(config: DriftSettings) -> drift.DriftConfig:
     )
 
 
+def sized(config: drift.DriftConfig, rows: int, sample_rows: int) -> drift.DriftConfig:
+    """``config`` for a sample of ``sample_rows`` drawn from a reference of ``rows``: when the
+    sample is smaller than the reference and the reference is larger than a small one, the
+    large-reference methods, whatever the sample's size."""
+    if sample_rows < rows and rows > config.small_reference_max:
+        return replace(config, small_reference_max=-1)  # no sample is "small" then
+    return config
+
+
 def _psi_edges(reference: npt.NDArray[Any], bins: int) -> list[float]:
     """The numeric PSI bin edges, as ``stats.drift`` draws them (reference quantiles)."""
     values = np.asarray(reference, dtype=np.float64)
@@ -124,8 +137,9 @@ def _feature_drift(
     kind: Kind,
     config: drift.DriftConfig,
     verdicts: bool,
+    note: str = "",
 ) -> FeatureDrift:
-    notes = []
+    notes = [note] if note else []
     try:
         result = drift.feature_drift(name, reference, current, kind, config)
     except ValueError as error:  # a numeric method set for a text column: use the default
@@ -232,7 +246,8 @@ def build_report(reference: Reference, window: WindowData, policy: Policy, now: 
             report_window, start_time=window.start_time, end_time=window.end_time
         )
     verdicts = window.row_count >= min_samples(policy) and window.sample_rows > 0
-    config = drift_config(policy.drift_settings)
+    policy_config = drift_config(policy.drift_settings)
+    config = sized(policy_config, reference.row_count, reference.sample_rows)
     data_drift = prediction_drift = None
     if window.sample_rows and reference.columns:
         data_drift = _dataset(
@@ -252,6 +267,14 @@ def build_report(reference: Reference, window: WindowData, policy: Policy, now: 
             verdicts,
         )
         outputs: list[FeatureDrift] = []
+        output_config = sized(
+            policy_config, reference.output_row_count, reference.output_sample_rows
+        )
+        source = "holdout" if reference.holdout_row_count else "training"
+        output_note = (
+            f"reference: the model's outputs on {reference.output_sample_rows} of "
+            f"{reference.output_row_count} {source} rows"
+        )
         for name, values in reference.outputs.items():
             if name in window.sample:
                 kind: Kind = (
@@ -260,7 +283,15 @@ def build_report(reference: Reference, window: WindowData, policy: Policy, now: 
                     else "numeric"
                 )
                 outputs.append(
-                    _feature_drift(name, values, window.sample[name], kind, config, verdicts)
+                    _feature_drift(
+                        name,
+                        values,
+                        window.sample[name],
+                        kind,
+                        output_config,
+                        verdicts,
+                        output_note,
+                    )
                 )
         prediction_drift = _dataset(outputs, config.dataset_threshold, verdicts)
     labeled = window.labeled
@@ -290,7 +321,8 @@ def build_report(reference: Reference, window: WindowData, policy: Policy, now: 
         policy=policy.name,
         window=report_window,
         create_time=now,
-        reference_row_count=reference.sample_rows,
+        reference_row_count=reference.row_count,
+        reference_sample_row_count=reference.sample_rows,
         sufficient_samples=verdicts,
         data_quality=_data_quality(reference, window, policy.data_quality_settings, verdicts),
         data_drift=data_drift,

@@ -82,7 +82,7 @@ class ArtifactFile:
     filename: str  # relative to the output folder
     sha256: str
     size_bytes: int
-    format: Literal["skops", "npz"]
+    format: Literal["skops", "npz", "parquet"]
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,12 @@
 ``train`` runs in the worker's child process. It reports ``Progress`` through a callback, with a
 percent that never goes down: loading 0-5, searching 5-80, fitting up to 85 (5-85 without a
 search), evaluating to 90, profiling to 95; registering (95-100) is the caller's. It writes the
-model (``model.skops``) and the reference sample (``reference_sample.npz``) into ``out_dir``
-and returns everything else in a ``TrainingOutcome``.
+model (``model.skops``) and the reference (``reference.parquet``: bounded uniform samples of the
+training and holdout rows, with sketches of every whole training column, see
+``slipway.ml.profiles``) into ``out_dir`` and returns everything else in a ``TrainingOutcome``.
+Monitoring compares live inputs with the training rows and live predictions with the model's
+predictions on the holdout rows: a model that fits its training rows closely (an unconstrained
+tree) is overconfident there, and would show prediction drift on any fresh data.
 
 The same spec, data and seed give the same model: the split, the search's candidates and folds,
 the sample rows and every estimator's ``random_state`` (unless the spec sets it) come from the
@@ -24,7 +28,7 @@ from sklearn.model_selection import train_test_split  # type: ignore[import-unty
 
 from slipway.ml import model_files
 from slipway.ml.missing_values import accepts_missing_values
-from slipway.ml.profiles import FeatureStats, Kind, feature_stats, write_sample
+from slipway.ml.profiles import FeatureStats, Kind, feature_sketch, feature_stats, write_reference
 from slipway.services.training.engine import datasets
 from slipway.services.training.engine.estimators import build, supports_proba
 from slipway.services.training.engine.evaluation import evaluate
@@ -44,7 +48,7 @@ from slipway.services.training.engine.spec import Estimator, JobSpec
 from slipway.services.training.engine.validation import test_fraction
 
 __all__ = [
-    "MAX_SAMPLE_ROWS",
+    "DEFAULT_SAMPLE_ROWS",
     "MAX_SIGNATURE_CATEGORIES",
     "MODEL_FILENAME",
     "SAMPLE_FILENAME",
@@ -52,8 +56,10 @@ __all__ = [
 ]
 
 MODEL_FILENAME = "model.skops"
-SAMPLE_FILENAME = "reference_sample.npz"
-MAX_SAMPLE_ROWS = 1000
+SAMPLE_FILENAME = "reference.parquet"
+# Rows of each split kept in the reference; above 1000 the drift methods are the large-reference
+# ones, and at 100k a sample's Wasserstein distance is within about 1e-3 of the whole data's.
+DEFAULT_SAMPLE_ROWS = 100_000
 MAX_REPORTED_CANDIDATES = 100  # the best search candidates kept in the outcome's extra
 # A categorical input with more distinct values than this (an identifier, say) is signed without
 # its categories: listing them all would bloat every registry read of the version.
@@ -67,9 +73,11 @@ def train(
     out_dir: Path,
     progress: Callable[[Progress], None],
     limits: datasets.DatasetLimits = datasets.DEFAULT_LIMITS,
+    sample_rows: int = DEFAULT_SAMPLE_ROWS,
 ) -> TrainingOutcome:
     """Train, evaluate and profile the model ``spec`` describes; ``TrainingFailed`` when the spec
-    or the data does not allow it (see ``failures``)."""
+    or the data does not allow it (see ``failures``). ``sample_rows`` bounds each split's rows in
+    the reference file."""
     seed = spec.split.seed
     progress(Progress(stage="loading", percent=0.0, message="reading the dataset"))
     try:
@@ -139,7 +147,9 @@ def train(
     )
     outputs = (feature_stats("predict", predicted, target_kind),)
     target = feature_stats(datasets.target_column(spec.dataset), y_train, target_kind)
-    sample, sample_rows = _write_sample(out_dir / SAMPLE_FILENAME, data, x_train, y_train, seed)
+    sample, sample_rows = _write_reference(
+        out_dir / SAMPLE_FILENAME, data, (x_train, y_train), (x_test, y_test), seed, sample_rows
+    )
     model_file = _write_model(out_dir / MODEL_FILENAME, model)
     progress(Progress(stage="profiling", percent=95.0, message="model and profile written"))
 
@@ -216,22 +226,41 @@ def _write_model(path: Path, model: Any) -> ArtifactFile:
     return ArtifactFile(path.name, hashlib.sha256(data).hexdigest(), len(data), "skops")
 
 
-def _write_sample(
+def _chosen(count: int, limit: int, seed: int) -> npt.NDArray[np.int64]:
+    rows = min(limit, count)
+    return np.sort(np.random.default_rng(seed).choice(count, size=rows, replace=False))
+
+
+def _write_reference(
     path: Path,
     data: datasets.TrainingData,
-    x_train: npt.NDArray[Any],
-    y_train: npt.NDArray[Any],
+    train_split: tuple[npt.NDArray[Any], npt.NDArray[Any]],
+    holdout_split: tuple[npt.NDArray[Any], npt.NDArray[Any]],
     seed: int,
+    limit: int,
 ) -> tuple[ArtifactFile, int]:
-    rows = min(MAX_SAMPLE_ROWS, len(y_train))
-    chosen = np.sort(np.random.default_rng(seed).choice(len(y_train), size=rows, replace=False))
-    write_sample(
+    (x_train, y_train), (x_test, y_test) = train_split, holdout_split
+    chosen = _chosen(len(y_train), limit, seed)
+    held = _chosen(len(y_test), limit, seed + 2)
+    write_reference(
         path,
         {name: x_train[chosen, j] for j, name in enumerate(data.feature_names)},
         y_train[chosen],
+        row_count=len(y_train),
+        holdout_columns={name: x_test[held, j] for j, name in enumerate(data.feature_names)},
+        holdout_target=y_test[held],
+        holdout_row_count=len(y_test),
+        # Of the whole training split, whatever the sample's size.
+        sketches={
+            name: feature_sketch(x_train[:, j] if categorical else x_train[:, j].astype(np.float64))
+            for j, (name, categorical) in enumerate(
+                zip(data.feature_names, data.categorical, strict=True)
+            )
+        },
     )
     content = path.read_bytes()
-    return ArtifactFile(path.name, hashlib.sha256(content).hexdigest(), len(content), "npz"), rows
+    file = ArtifactFile(path.name, hashlib.sha256(content).hexdigest(), len(content), "parquet")
+    return file, len(chosen)
 
 
 # --- signature ---------------------------------------------------------------------------------

@@ -71,6 +71,7 @@ def _main(
     results: Connection,
     lifeline: Connection,
     limits: DatasetLimits,
+    sample_rows: int,
 ) -> None:
     os.setsid()
     threading.Thread(target=_exit_when_orphaned, args=(lifeline,), daemon=True).start()
@@ -87,6 +88,7 @@ def _main(
             out_dir=Path(out_dir),
             progress=report,
             limits=limits,
+            sample_rows=sample_rows,
         )
     except TrainingFailed as exc:
         results.send(("failed", exc.category, exc.message[:2000], exc.retryable))
@@ -109,6 +111,7 @@ class TrainingProcess:
         data_root: Path,
         out_dir: Path,
         limits: DatasetLimits = DEFAULT_LIMITS,
+        sample_rows: int = 100_000,
     ) -> None:
         context = _context()
         self._results, child_results = context.Pipe(duplex=False)
@@ -117,7 +120,15 @@ class TrainingProcess:
             target=_main,
             name="slipway-training-fit",
             daemon=False,
-            args=(spec_json, str(data_root), str(out_dir), child_results, child_lifeline, limits),
+            args=(
+                spec_json,
+                str(data_root),
+                str(out_dir),
+                child_results,
+                child_lifeline,
+                limits,
+                sample_rows,
+            ),
         )
         self._process.start()
         child_results.close()

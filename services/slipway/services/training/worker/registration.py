@@ -46,7 +46,11 @@ CHUNK_BYTES = 1024 * 1024
 CALL_TIMEOUT_SECONDS = 120.0
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)  # then every 8 s until the retry budget is spent
 
-_FORMATS = {"skops": artifact_pb2.ARTIFACT_FORMAT_SKOPS, "npz": artifact_pb2.ARTIFACT_FORMAT_NPZ}
+_FORMATS = {
+    "skops": artifact_pb2.ARTIFACT_FORMAT_SKOPS,
+    "npz": artifact_pb2.ARTIFACT_FORMAT_NPZ,
+    "parquet": artifact_pb2.ARTIFACT_FORMAT_PARQUET,
+}
 # The codes after which trying again may work; everything else is a refusal.
 _TRANSIENT = frozenset(
     {

@@ -75,6 +75,7 @@ class WorkerConfig:
     heartbeat_seconds: float = 2.0
     poll_seconds: float = 0.5
     dataset_limits: DatasetLimits = DEFAULT_LIMITS
+    reference_sample_rows: int = 100_000
 
 
 class Supervisor:
@@ -237,6 +238,7 @@ class Supervisor:
                 data_root=self._config.data_root,
                 out_dir=out_dir,
                 limits=self._config.dataset_limits,
+                sample_rows=self._config.reference_sample_rows,
             )
         log.info("fit process started", job=job.name, pid=child.pid)
         deadline = time.monotonic() + job.max_runtime_seconds
