@@ -113,6 +113,7 @@ async def test_policy_overrides_choose_methods_and_thresholds(
 ) -> None:
     window = traffic(tmp_path, 300, seed=41)
     policy = policy_pb2.MonitoringPolicy(model="models/fruit")
+    policy.drift.numeric.method = drift_pb2.DRIFT_METHOD_KS  # over the large-reference default
     policy.drift.numeric.threshold = 0.999  # KS: nearly everything counts as drift
     policy.drift.categorical.method = drift_pb2.DRIFT_METHOD_JENSEN_SHANNON
     policy.drift.feature_overrides["weight"].method = drift_pb2.DRIFT_METHOD_PSI

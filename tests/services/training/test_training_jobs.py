@@ -6,6 +6,7 @@ import io
 
 import grpc
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 from sklearn.datasets import load_wine
 
@@ -83,11 +84,14 @@ async def test_wine_random_search_runs_end_to_end(training: Training, registry: 
     profile = version.reference_profile
     assert [f.name for f in profile.features] == names
     assert profile.row_count > 100
-    assert 0 < profile.sample_row_count <= 1000
+    # Wine is smaller than the reference sample: every training row is in it.
+    assert profile.sample_row_count == profile.row_count
+    assert profile.sample.format == artifact_pb2.ARTIFACT_FORMAT_PARQUET
     assert profile.sample.sha256
     assert profile.features[0].std > 0
 
-    # The registered artifact is a working model; the sample is an .npz without objects.
+    # The registered artifact is a working model; the reference is a Parquet file of the
+    # training and holdout rows.
     header, data = await registry.download(done.model_version)
     model = load_model_bytes(data, header.artifact.sha256)
     rows = load_wine().data[:5]
@@ -95,8 +99,10 @@ async def test_wine_random_search_runs_end_to_end(training: Training, registry: 
     _, sample = await registry.download(
         done.model_version, kind=artifact_pb2.ARTIFACT_KIND_REFERENCE_SAMPLE
     )
-    with np.load(io.BytesIO(sample), allow_pickle=False) as arrays:
-        assert len(arrays.files) >= len(names)
+    table = pq.read_table(io.BytesIO(sample))
+    assert len(table.column_names) == len(names) + 2  # the target and the holdout flag
+    held = np.asarray(table.column("__holdout__"))
+    assert (int((~held).sum()), int(held.sum())) == (profile.row_count, 178 - profile.row_count)
 
     # Every transition is in the audit log, attributed and tied to the job.
     events = await registry.audit_events(resource=created.name)
