@@ -64,8 +64,6 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 __all__ = [
     "HISTOGRAM_BINS",
@@ -382,6 +380,8 @@ def feature_sketch(values: npt.NDArray[Any]) -> dict[str, Any]:
 
 
 def _arrow(values: npt.NDArray[Any]) -> Any:
+    import pyarrow as pa  # type: ignore[import-untyped]  # (only the files need it)
+
     arrays: dict[str, npt.NDArray[Any]] = {}
     _encode("v", values, arrays)
     if "v" + _MISSING_SUFFIX in arrays:
@@ -394,6 +394,8 @@ def _arrow(values: npt.NDArray[Any]) -> Any:
 
 
 def _numpy(column: Any) -> npt.NDArray[Any]:
+    import pyarrow as pa
+
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         return np.array([np.nan if v is None else v for v in column.to_pylist()], dtype=object)
     return np.asarray(column.to_numpy(zero_copy_only=False))
@@ -412,6 +414,9 @@ def write_reference(
 ) -> None:
     """Write a reference file (see the module docstring); the holdout columns, when given, have
     the training columns' names."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
     names = list(columns)
     holdout_columns = holdout_columns or {}
     held = 0 if holdout_target is None else len(holdout_target)
@@ -448,6 +453,8 @@ def read_reference(path: Path) -> ReferenceData:
     if not parquet:
         columns, target = _read_npz(path)
         return ReferenceData(columns=columns, target=target)
+    import pyarrow.parquet as pq
+
     table = pq.read_table(path)
     metadata = json.loads(table.schema.metadata[_METADATA_KEY])
     holdout = np.asarray(table.column(_HOLDOUT_KEY).to_numpy(zero_copy_only=False), dtype=bool)
