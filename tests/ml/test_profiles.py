@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,8 +13,11 @@ from slipway.ml.profiles import (
     MAX_CATEGORIES,
     QUANTILES,
     FeatureStats,
+    feature_sketch,
     feature_stats,
+    read_reference,
     read_sample,
+    write_reference,
     write_sample,
 )
 
@@ -152,3 +156,55 @@ def test_columns_must_match_the_target_length(tmp_path):
 def test_an_unknown_kind_is_refused():
     with pytest.raises(ValueError, match="unknown feature kind 'ordinal'"):
         feature_stats("x", np.array([1.0]), "ordinal")
+
+
+def test_a_reference_file_round_trips_and_an_npz_sample_still_reads(tmp_path: Path) -> None:
+    columns = {
+        "x": np.array([1.5, np.nan, 3.0]),
+        "n": np.array([1, 2, 3]),
+        "b": np.array([True, False, True]),
+        "city": np.array(["rome", np.nan, "paris"], dtype=object),
+    }
+    held = {
+        "x": np.array([9.0]),
+        "n": np.array([7]),
+        "b": np.array([False]),
+        "city": np.array([np.nan], dtype=object),
+    }
+    path = tmp_path / "reference.parquet"
+    write_reference(
+        path,
+        columns,
+        np.array(["a", "b", "a"], dtype=object),
+        row_count=30,
+        holdout_columns=held,
+        holdout_target=np.array(["b"], dtype=object),
+        holdout_row_count=8,
+        sketches={"city": feature_sketch(columns["city"])},
+    )
+    data = read_reference(path)
+    assert list(data.columns) == list(columns)
+    np.testing.assert_array_equal(data.columns["x"], columns["x"])
+    assert data.columns["n"].dtype == np.int64
+    assert data.columns["b"].dtype == bool
+    assert data.columns["city"][0] == "rome"
+    assert np.isnan(data.columns["city"][1])
+    assert data.target.tolist() == ["a", "b", "a"]
+    assert (data.row_count, data.holdout_row_count, data.holdout_sample_rows) == (30, 8, 1)
+    assert data.holdout_columns["x"].tolist() == [9.0]
+    assert np.isnan(data.holdout_columns["city"][0])
+    assert data.sketches["city"] == {
+        "count": 2,
+        "missing_count": 1,
+        "categories": [["paris", 1], ["rome", 1]],
+        "truncated": False,
+    }
+    assert read_sample(path)[1].tolist() == ["a", "b", "a"]
+
+    old = tmp_path / "reference_sample.npz"
+    write_sample(old, columns, np.array([0, 1, 0]))
+    former = read_reference(old)
+    assert former.row_count == 0
+    assert former.holdout_target is None
+    assert not former.sketches
+    np.testing.assert_array_equal(former.columns["x"], columns["x"])

@@ -12,7 +12,7 @@ import pytest
 from sklearn.model_selection import train_test_split
 
 from slipway.ml.model_files import load_model
-from slipway.ml.profiles import read_sample
+from slipway.ml.profiles import read_reference, read_sample
 from slipway.services.training.engine import datasets
 from slipway.services.training.engine.outcome import (
     FeatureSignature,
@@ -319,3 +319,40 @@ def test_a_model_holding_untrusted_types_is_not_written(tmp_path):
 def test_a_path_outside_the_root_fails_even_without_validation(data_root, tmp_path):
     spec = dataclasses.replace(PEOPLE_JOB, dataset=DatasetSpec(path="../x.csv", target_column="y"))
     assert _fails(spec, data_root, tmp_path).category == "bad_spec"
+
+
+def test_the_reference_file_keeps_bounded_training_and_holdout_samples(data_root, tmp_path):
+    """The sample bound applies to each split; the real counts and the whole training column's
+    sketches are kept whatever the bound."""
+    out = tmp_path / "out"
+    outcome = train(PEOPLE_JOB, data_root=data_root, out_dir=out, progress=lambda p: None)
+    whole = read_reference(out / outcome.sample.filename)
+    assert outcome.sample.format == "parquet"
+    assert whole.row_count == whole.sample_rows == outcome.profile_row_count
+    assert whole.holdout_row_count == whole.holdout_sample_rows > 0
+    x_test, y_test = _holdout(PEOPLE_JOB, data_root)
+    assert sorted(whole.holdout_target.tolist()) == sorted(y_test.tolist())
+    assert sorted(map(str, whole.holdout_columns["city"])) == sorted(map(str, x_test[:, 2]))
+
+    bounded = train(
+        PEOPLE_JOB,
+        data_root=data_root,
+        out_dir=tmp_path / "b",
+        progress=lambda p: None,
+        sample_rows=20,
+    )
+    reference = read_reference(tmp_path / "b" / bounded.sample.filename)
+    assert (reference.sample_rows, reference.holdout_sample_rows) == (20, 20)
+    assert bounded.sample_row_count == 20
+    assert (reference.row_count, reference.holdout_row_count) == (
+        whole.row_count,
+        whole.holdout_row_count,
+    )
+    # The sketches describe the whole training split, not the 20 rows.
+    city = reference.sketches["city"]
+    assert sum(count for _, count in city["categories"]) + city["missing_count"] == whole.row_count
+    assert reference.sketches["city"] == whole.sketches["city"]
+    assert reference.sketches["age"]["count"] + reference.sketches["age"]["missing_count"] == (
+        whole.row_count
+    )
+    assert len(reference.sketches["age"]["quantiles"]) == 101
