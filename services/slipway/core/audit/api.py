@@ -45,6 +45,8 @@ _BREAK_TO_PB = {
     BreakKind.CHANGED_ROW: chain_pb.CHAIN_BREAK_KIND_CHANGED_ROW,
     BreakKind.MISSING_ROW: chain_pb.CHAIN_BREAK_KIND_MISSING_ROW,
     BreakKind.REORDERED_ROW: chain_pb.CHAIN_BREAK_KIND_REORDERED_ROW,
+    # Kinds the protocol has no value for travel as a changed row; the detail names them.
+    BreakKind.BACKDATED_ROW: chain_pb.CHAIN_BREAK_KIND_CHANGED_ROW,
 }
 
 

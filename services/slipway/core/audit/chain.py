@@ -159,6 +159,9 @@ class BreakKind(enum.Enum):
     CHANGED_ROW = "CHANGED_ROW"
     MISSING_ROW = "MISSING_ROW"
     REORDERED_ROW = "REORDERED_ROW"
+    # An event dated before its predecessor: appends never let time go backwards, so it was
+    # written by something other than the audit log (a back-dated insert).
+    BACKDATED_ROW = "BACKDATED_ROW"
 
 
 @dataclass
@@ -245,16 +248,19 @@ def verify_entries(
     anchor_hash: str,
     sequence_of_hash: Callable[[str], int | None],
     expected_last: int | None = None,
+    anchor_time: datetime | None = None,
 ) -> Verification:
     """Walk ``entries`` (in sequence order, from ``start``) and report the first break.
 
     ``anchor_hash`` is the hash the event at ``start`` must name as previous (the stored hash of
     event ``start - 1``, or the genesis hash). ``expected_last`` is the last sequence that must be
-    present (the chain head), so removed events at the end are found too.
+    present (the chain head), so removed events at the end are found too. ``anchor_time`` is
+    the time of event ``start - 1``: no event may be dated before the one preceding it.
     """
     result = Verification(first_sequence=start)
     expected = start
     previous_hash = anchor_hash
+    previous_time = anchor_time
     for entry in entries:
         if entry.sequence != expected:
             return result.broken(
@@ -265,10 +271,18 @@ def verify_entries(
         if entry.previous_hash != previous_hash or compute_hash(entry) != entry.hash:
             kind, sequence, detail = _diagnose(entry, expected, previous_hash, sequence_of_hash)
             return result.broken(sequence, kind, detail)
+        if previous_time is not None and entry.event_time < previous_time:
+            return result.broken(
+                expected,
+                BreakKind.BACKDATED_ROW,
+                f"event {expected} is dated {format_time(entry.event_time)}, before event "
+                f"{expected - 1} ({format_time(previous_time)}): it was back-dated",
+            )
         result.event_count += 1
         result.last_sequence = entry.sequence
         result.last_hash = entry.hash
         previous_hash = entry.hash
+        previous_time = entry.event_time
         expected += 1
     if expected_last is not None and expected <= expected_last:
         return result.broken(

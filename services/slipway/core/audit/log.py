@@ -49,9 +49,17 @@ PENDING = "slipway.audit.pending"
 HEAD_ID = 1
 _EVENTS = Base.metadata.tables[AuditEventRow.__tablename__]
 _HEAD = Base.metadata.tables[AuditChainHead.__tablename__]
-# The append's statements, built once: lock and read the head, add the events, move the head.
+# The append's statements, built once: lock and read the head (with the time of the event it
+# names, which the new events must not precede), add the events, move the head.
+_PREVIOUS_TIME = (
+    select(_EVENTS.c.event_time)
+    .where(_EVENTS.c.sequence == _HEAD.c.last_sequence)
+    .scalar_subquery()
+)
 _LOCK_HEAD = (
-    select(_HEAD.c.last_sequence, _HEAD.c.last_hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
+    select(_HEAD.c.last_sequence, _HEAD.c.last_hash, _PREVIOUS_TIME)
+    .where(_HEAD.c.id == HEAD_ID)
+    .with_for_update(of=_HEAD)
 )
 _INSERT_EVENTS = insert(_EVENTS)
 _MOVE_HEAD = (
@@ -127,8 +135,13 @@ def _append(session: Session, drafts: list[_Draft]) -> None:
     # Plain SQL statements on the session's connection, not ORM objects: the append costs three
     # statements and no unit-of-work flush, and reads the locked head as it is in the database.
     connection = session.connection()
-    sequence, previous = connection.execute(_LOCK_HEAD).one()
+    sequence, previous, previous_time = connection.execute(_LOCK_HEAD).one()
+    # Times never go backwards within the chain (the verifier reports an event older than its
+    # predecessor): a clock stepped back, or another host's clock behind this one, stamps the
+    # previous event's time instead.
     now = datetime.now(UTC)
+    if previous_time is not None and previous_time > now:
+        now = previous_time
     rows = []
     for draft in drafts:
         sequence += 1
@@ -333,6 +346,7 @@ def verify(session: Session, start: int = 1, end: int = 0) -> Verification:
     last = last_sequence if end <= 0 else min(end, last_sequence)
     if last_sequence == 0 or start > last:
         return Verification(first_sequence=start, last_sequence=last)
+    anchor_time: datetime | None = None
     if start == 1:
         anchor = GENESIS_HASH
     else:
@@ -341,7 +355,7 @@ def verify(session: Session, start: int = 1, end: int = 0) -> Verification:
             return Verification(first_sequence=start).broken(
                 start - 1, BreakKind.MISSING_ROW, f"no event with sequence {start - 1}"
             )
-        anchor = before.hash
+        anchor, anchor_time = before.hash, before.event_time
 
     def sequence_of_hash(digest: str) -> int | None:
         found: int | None = session.scalar(
@@ -356,6 +370,7 @@ def verify(session: Session, start: int = 1, end: int = 0) -> Verification:
         anchor_hash=anchor,
         sequence_of_hash=sequence_of_hash,
         expected_last=last,
+        anchor_time=anchor_time,
     )
     if result.ok and end <= 0:
         beyond = session.scalar(

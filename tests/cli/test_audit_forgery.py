@@ -1,0 +1,188 @@
+"""Forging the audit chain with the database's own credentials, and `slipway audit verify`
+finding each forgery at its exact sequence (issue 16, finding 3).
+
+The forger here is whoever holds the database credentials: plain SQL on the database, no
+Slipway code except :func:`slipway.core.audit.chain.compute_hash`, which is documented so an
+auditor (or a forger) can re-implement the unkeyed hash. The verifier is a real process.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from slipway.core.audit import record
+from slipway.core.audit.chain import AuditEntry, Outcome, canonical_payload, compute_hash
+from slipway.core.audit.log import to_entry, verify
+from slipway.core.audit.tables import AuditEventRow
+from slipway.core.bootstrap import connect_database
+from slipway.core.context import Principal
+from slipway.schema.migrate import upgrade
+from support.harness import make_tokens
+from support.processes import ServiceProcess
+
+ALICE = Principal("alice", frozenset({"developer"}))
+CLI_TIMEOUT = 120.0
+
+
+def slipway(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`slipway ARGS` in a child process."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("SLIPWAY_")}
+    environ.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "slipway.cli.main", *args],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT,
+        check=False,
+    )
+
+
+def append_events(url: str, count: int) -> None:
+    """``count`` audited events written the way the services write them."""
+    db = connect_database(url)
+    try:
+        for i in range(count):
+            with db.unit_of_work() as session:
+                record(
+                    session,
+                    service="registry",
+                    action="registry.CreateModel",
+                    resource=f"models/m{i}",
+                    payload={"name": f"m{i}"},
+                    principal=ALICE,
+                    request_id=f"req-{i}",
+                )
+    finally:
+        db.dispose()
+
+
+def forged_entry(sequence: int, previous_hash: str, event_time: datetime) -> AuditEntry:
+    """ "An approver promoted fraud to production", with the unkeyed hash recomputed."""
+    entry = AuditEntry(
+        sequence=sequence,
+        event_id=str(uuid.uuid4()),
+        event_time=event_time,
+        service="registry",
+        action="registry.SetModelAlias",
+        principal="approver-user",
+        roles=("approver",),
+        resource="models/fraud",
+        outcome=Outcome.OK,
+        status_code="OK",
+        error_reason="",
+        reason="promoted fraud to production",
+        request_id="forged",
+        payload=canonical_payload({"alias": "production", "version": 1}),
+        previous_hash=previous_hash,
+    )
+    return AuditEntry(**{**entry.__dict__, "hash": compute_hash(entry)})
+
+
+def insert_forged_event(connection: sa.Connection, days_back: float) -> int:
+    """Append a forged event dated ``days_back`` days before the head event, and move the head
+    to it, as the application's database role may; returns its sequence."""
+    sequence, previous_hash = connection.execute(
+        sa.text("SELECT last_sequence, last_hash FROM audit_chain_head WHERE id = 1")
+    ).one()
+    head_time = connection.execute(
+        sa.text("SELECT event_time FROM audit_events WHERE sequence = :s"), {"s": sequence}
+    ).scalar_one()
+    if isinstance(head_time, str):  # SQLite hands back the stored text
+        head_time = datetime.fromisoformat(head_time)
+    if head_time.tzinfo is None:
+        head_time = head_time.replace(tzinfo=UTC)
+    entry = forged_entry(sequence + 1, previous_hash, head_time - timedelta(days=days_back))
+    stored_time: object = entry.event_time
+    if connection.dialect.name == "sqlite":
+        stored_time = entry.event_time.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    connection.execute(
+        sa.text(
+            "INSERT INTO audit_events (sequence, event_id, event_time, service, action, "
+            "principal, roles, resource, outcome, status_code, error_reason, reason, "
+            "request_id, payload, previous_hash, hash, hash_version) VALUES (:sequence, "
+            ":event_id, :event_time, :service, :action, :principal, :roles, :resource, "
+            ":outcome, :status_code, :error_reason, :reason, :request_id, :payload, "
+            ":previous_hash, :hash, :hash_version)"
+        ),
+        {
+            **entry.__dict__,
+            "event_time": stored_time,
+            "roles": ",".join(entry.roles),
+            "outcome": entry.outcome.value,
+        },
+    )
+    connection.execute(
+        sa.text("UPDATE audit_chain_head SET last_sequence = :s, last_hash = :h WHERE id = 1"),
+        {"s": entry.sequence, "h": entry.hash},
+    )
+    return entry.sequence
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'db' / 'slipway.db'}"
+    (tmp_path / "db").mkdir()
+    upgrade(url)
+    return url
+
+
+def test_a_back_dated_event_is_reported_at_its_sequence(tmp_path: Path, sqlite_url: str) -> None:
+    append_events(sqlite_url, 3)
+    engine = sa.create_engine(sqlite_url)
+    with engine.begin() as connection:
+        forged = insert_forged_event(connection, days_back=30)
+    engine.dispose()
+    append_events(sqlite_url, 2)  # honest events after it: the chain links through the forgery
+
+    tokens = tmp_path / "tokens.json"
+    token = make_tokens(tokens)["auditor"]
+    (tmp_path / "auditor.token").write_text(token)
+    registry = ServiceProcess(
+        "registry", tmp_path / "home", sqlite_url, tokens, "--audit-verify-interval-seconds", "0"
+    )
+    try:
+        address = registry.wait_ready()
+        verified = slipway(
+            "audit",
+            "verify",
+            "--target",
+            address,
+            "--token-file",
+            str(tmp_path / "auditor.token"),
+        )
+    finally:
+        registry.stop()
+    assert verified.returncode == 1, verified.stdout + verified.stderr
+    assert f"BROKEN at sequence {forged} " in verified.stdout, verified.stdout
+    assert "back-dated" in verified.stdout
+
+
+def test_appends_never_date_an_event_before_its_predecessor(sqlite_url: str) -> None:
+    append_events(sqlite_url, 1)
+    engine = sa.create_engine(sqlite_url)
+    with engine.begin() as connection:
+        ahead = insert_forged_event(connection, days_back=-1)  # a clock a day fast
+    engine.dispose()
+    append_events(sqlite_url, 1)
+    db = connect_database(sqlite_url)
+    try:
+        with db.unit_of_work(read_only=True) as session:
+            first, second = (
+                to_entry(row)
+                for row in session.scalars(
+                    sa.select(AuditEventRow).where(AuditEventRow.sequence >= ahead)
+                )
+            )
+            assert second.event_time >= first.event_time
+            assert verify(session).ok
+    finally:
+        db.dispose()
