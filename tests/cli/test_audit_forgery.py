@@ -19,14 +19,24 @@ import pytest
 import sqlalchemy as sa
 
 from slipway.core.audit import record
-from slipway.core.audit.chain import AuditEntry, Outcome, canonical_payload, compute_hash
+from slipway.core.audit.chain import (
+    AuditEntry,
+    ChainKey,
+    Outcome,
+    canonical_payload,
+    compute_hash,
+)
+from slipway.core.audit.keys import generate_key_file
 from slipway.core.audit.log import to_entry, verify
 from slipway.core.audit.tables import AuditEventRow
 from slipway.core.bootstrap import connect_database
 from slipway.core.context import Principal
 from slipway.schema.migrate import upgrade
 from support.harness import make_tokens
+from support.postgres import PostgresCluster
 from support.processes import ServiceProcess
+
+ROLES_SQL = Path(__file__).resolve().parents[2] / "deploy" / "postgres" / "roles.sql"
 
 ALICE = Principal("alice", frozenset({"developer"}))
 CLI_TIMEOUT = 120.0
@@ -46,9 +56,9 @@ def slipway(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     )
 
 
-def append_events(url: str, count: int) -> None:
-    """``count`` audited events written the way the services write them."""
-    db = connect_database(url)
+def append_events(url: str, count: int, key: ChainKey | None = None) -> None:
+    """``count`` audited events written the way the services write them (under ``key``)."""
+    db = connect_database(url, key)
     try:
         for i in range(count):
             with db.unit_of_work() as session:
@@ -186,3 +196,127 @@ def test_appends_never_date_an_event_before_its_predecessor(sqlite_url: str) -> 
             assert verify(session).ok
     finally:
         db.dispose()
+
+
+def as_role(url: str, role: str) -> str:
+    """The URL of ``url``'s database for login role ``role`` (trust auth on loopback)."""
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{role}@{rest.split('@', 1)[1]}"
+
+
+def verify_via(address: str, token_file: Path) -> subprocess.CompletedProcess[str]:
+    return slipway("audit", "verify", "--target", address, "--token-file", str(token_file))
+
+
+@pytest.mark.postgres
+def test_an_event_forged_by_the_application_role_is_reported(
+    tmp_path: Path, postgres_cluster: PostgresCluster
+) -> None:
+    owner_url = postgres_cluster.url(postgres_cluster.create_database())
+    upgrade(owner_url)
+    with sa.create_engine(owner_url).begin() as connection:
+        connection.exec_driver_sql(ROLES_SQL.read_text())
+    app_url = as_role(owner_url, "slipway_app")
+    key_file = tmp_path / "audit.key"
+    key = generate_key_file(key_file)
+    append_events(app_url, 4, key)
+
+    # The application's own credentials: they may INSERT events and move the head.
+    app_engine = sa.create_engine(app_url)
+    with app_engine.begin() as connection:
+        forged = insert_forged_event(connection, days_back=30)
+    app_engine.dispose()
+    append_events(app_url, 2, key)
+
+    # An auditor on the database, with the key and a read-only role.
+    direct = slipway(
+        "audit",
+        "verify",
+        "--database-url",
+        as_role(owner_url, "slipway_auditor"),
+        "--key-file",
+        str(key_file),
+    )
+    assert direct.returncode == 1, direct.stdout + direct.stderr
+    assert f"BROKEN at sequence {forged} (UNKEYED_ROW)" in direct.stdout, direct.stdout
+
+    # The service, keyed, answering `slipway audit verify` over its API.
+    tokens = tmp_path / "tokens.json"
+    (tmp_path / "auditor.token").write_text(make_tokens(tokens)["auditor"])
+    registry = ServiceProcess(
+        "registry",
+        tmp_path / "home",
+        app_url,
+        tokens,
+        "--audit-key-file",
+        str(key_file),
+        "--audit-verify-interval-seconds",
+        "0",
+    )
+    try:
+        served = verify_via(registry.wait_ready(), tmp_path / "auditor.token")
+    finally:
+        registry.stop()
+    assert served.returncode == 1, served.stdout + served.stderr
+    assert f"BROKEN at sequence {forged} " in served.stdout, served.stdout
+
+
+def rehash_from(connection: sa.Connection, first: int) -> None:
+    """Re-hash events ``first``.. unkeyed (the documented SHA-256) and move the head."""
+    rows = connection.execute(
+        sa.select(AuditEventRow.__table__)
+        .where(AuditEventRow.sequence >= first - 1)
+        .order_by(AuditEventRow.sequence)
+    ).all()
+    previous = rows[0].hash
+    for row in rows[1:]:
+        entry = AuditEntry(
+            sequence=row.sequence,
+            event_id=row.event_id,
+            event_time=row.event_time,
+            service=row.service,
+            action=row.action,
+            principal=row.principal,
+            roles=tuple(r for r in row.roles.split(",") if r),
+            resource=row.resource,
+            outcome=Outcome(row.outcome),
+            status_code=row.status_code,
+            error_reason=row.error_reason,
+            reason=row.reason,
+            request_id=row.request_id,
+            payload=row.payload,
+            previous_hash=previous,
+        )
+        previous = compute_hash(entry)
+        connection.execute(
+            sa.update(AuditEventRow.__table__)
+            .where(AuditEventRow.sequence == row.sequence)
+            .values(previous_hash=entry.previous_hash, hash=previous, hash_version=1, key_id="")
+        )
+    connection.execute(
+        sa.text("UPDATE audit_chain_head SET last_hash = :h WHERE id = 1"), {"h": previous}
+    )
+
+
+def test_a_rewritten_and_rehashed_sqlite_chain_is_reported(tmp_path: Path, sqlite_url: str) -> None:
+    key_file = tmp_path / "audit.key"
+    key = generate_key_file(key_file)
+    append_events(sqlite_url, 6, key)
+    rewritten = 3
+    engine = sa.create_engine(sqlite_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TRIGGER audit_events_no_update")
+        connection.execute(
+            sa.text("UPDATE audit_events SET reason = 'nothing to see' WHERE sequence = :s"),
+            {"s": rewritten},
+        )
+        rehash_from(connection, rewritten)
+    engine.dispose()
+
+    unkeyed = slipway("audit", "verify", "--database-url", sqlite_url)
+    keyed = slipway("audit", "verify", "--database-url", sqlite_url, "--key-file", str(key_file))
+    assert keyed.returncode == 1, keyed.stdout + keyed.stderr
+    assert f"BROKEN at sequence {rewritten} (UNKEYED_ROW)" in keyed.stdout, keyed.stdout
+    # Without the key the first events cannot be checked, and that is said, not passed over.
+    assert unkeyed.returncode == 1
+    assert "BROKEN at sequence 1 (UNKNOWN_KEY)" in unkeyed.stdout, unkeyed.stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,16 +17,23 @@ from slipway.audit.v1 import audit_event_pb2 as event_pb
 from slipway.audit.v1 import chain_verification_pb2 as chain_pb
 from slipway.cli.connect import add_connection_arguments, clients
 from slipway.cli.output import EXIT_FAILED, CliError, visible
+from slipway.core.audit import log
 from slipway.core.audit.api import event_from_pb
 from slipway.core.audit.chain import (
     GENESIS_HASH,
     HASH_VERSION,
+    KEYED_HASH_VERSION,
     AuditEntry,
+    Verification,
     entry_from_json,
     entry_to_json,
     format_time,
     verify_entries,
 )
+from slipway.core.audit.keys import read_keyring
+from slipway.core.audit.verifier import read_snapshot, snapshot_engine
+from slipway.core.bootstrap import connect_database
+from slipway.core.db import default_database_url
 
 EXIT_BROKEN = EXIT_FAILED
 OUTCOMES = {
@@ -52,10 +60,46 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_connection_arguments(listing)
     listing.set_defaults(func=_list)
 
-    verify = actions.add_parser("verify", help="walk the hash chain on the server")
+    verify = actions.add_parser(
+        "verify",
+        help="walk the hash chain (on the server, or on the database with the audit keys)",
+        description="Without the options of 'on the database', a service walks the chain with "
+        "its own keys. With them, this command reads the database itself (an auditor's "
+        "read-only role will do) and checks keyed events with the key files given, so it "
+        "trusts no running service.",
+    )
     verify.add_argument("--start", type=int, default=0, help="first sequence (default 1)")
     verify.add_argument("--end", type=int, default=0, help="last sequence (default: the head)")
     verify.add_argument("--json", action="store_true")
+    direct = verify.add_argument_group("on the database")
+    direct.add_argument(
+        "--database-url",
+        default=None,
+        metavar="URL",
+        help="read the audit log from this database (default with a key or checkpoint option: "
+        "$SLIPWAY_DATABASE_URL, else the SQLite file in $SLIPWAY_HOME)",
+    )
+    direct.add_argument(
+        "--key-file",
+        type=Path,
+        action="append",
+        default=[],
+        help="an audit key file (repeat for the current and retired keys)",
+    )
+    direct.add_argument(
+        "--key-dir",
+        type=Path,
+        action="append",
+        default=[],
+        help="a folder of audit key files, e.g. a mounted Secret (repeatable)",
+    )
+    direct.add_argument(
+        "--unkeyed-until",
+        type=int,
+        default=-1,
+        help="with keys: the last sequence that may carry an unkeyed hash (0: the chain was "
+        "keyed from its first event); -1 accepts unkeyed events before the first keyed one",
+    )
     add_connection_arguments(verify)
     verify.set_defaults(func=_verify)
 
@@ -157,7 +201,66 @@ def _detail(entry: AuditEntry) -> str:
     return entry.reason or entry.error_reason
 
 
+def _on_database(args: argparse.Namespace) -> bool:
+    return bool(args.database_url or args.key_file or args.key_dir)
+
+
+def _database_url(args: argparse.Namespace) -> str:
+    if args.database_url:
+        return str(args.database_url)
+    if url := os.environ.get("SLIPWAY_DATABASE_URL"):
+        return url
+    return default_database_url(Path(os.environ.get("SLIPWAY_HOME") or "~/.slipway").expanduser())
+
+
+def _verify_database(args: argparse.Namespace) -> int:
+    """Walk the chain on the database itself, with the key files given."""
+    try:
+        keyring = read_keyring(args.key_file, args.key_dir, unkeyed_until=args.unkeyed_until)
+    except (OSError, ValueError) as exc:
+        raise CliError(f"audit key: {exc}") from None
+    db = connect_database(_database_url(args))
+    try:
+        with read_snapshot(snapshot_engine(db)) as session:
+            head, _ = log.chain_head(session)
+            result = log.verify(session, start=args.start or 1, end=args.end, keyring=keyring)
+    finally:
+        db.dispose()
+    return _report(result, head == 0 or (result.ok and result.event_count == 0), args.json)
+
+
+def _report(result: Verification, empty: bool, as_json: bool) -> int:
+    status = "BROKEN" if not result.ok else "EMPTY" if empty else "OK"
+    kind = result.break_kind.value if result.break_kind else "UNSPECIFIED"
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "status": status,
+                    "first_sequence": result.first_sequence,
+                    "last_sequence": result.last_sequence,
+                    "event_count": result.event_count,
+                    "last_hash": result.last_hash,
+                    "break_sequence": result.break_sequence,
+                    "break_kind": kind if not result.ok else "UNSPECIFIED",
+                    "detail": result.detail if not result.ok else result.protection,
+                }
+            )
+        )
+    elif not result.ok:
+        print(f"BROKEN at sequence {result.break_sequence} ({kind}): {result.detail}")
+    else:
+        print(
+            f"{status}: {result.event_count} events, {result.first_sequence}.."
+            f"{result.last_sequence}, last hash {result.last_hash or '-'}"
+        )
+        print(f"  {result.protection}")
+    return EXIT_BROKEN if not result.ok else 0
+
+
 def _verify(args: argparse.Namespace) -> int:
+    if _on_database(args):
+        return _verify_database(args)
     with clients(args) as suite:
         answer = suite.audit.verify(
             start_sequence=args.start, end_sequence=args.end, timeout=args.timeout
@@ -188,6 +291,8 @@ def _verify(args: argparse.Namespace) -> int:
             f"{status}: {answer.event_count} events, {answer.first_sequence}.."
             f"{answer.last_sequence}, last hash {answer.last_hash or '-'}"
         )
+        if answer.detail:  # what the chain's keying protects against
+            print(f"  {answer.detail}")
     return EXIT_BROKEN if answer.status == chain_pb.CHAIN_STATUS_BROKEN else 0
 
 
@@ -258,6 +363,13 @@ def _entry_of_line(line: str, number: int) -> AuditEntry:
     if missing:
         raise CliError(f"{where}: missing field(s) {', '.join(missing)}", EXIT_FAILED)
     version = document["hash_version"]
+    if version == KEYED_HASH_VERSION:
+        raise CliError(
+            f"{where}: a keyed event (hash_version {version}): an export through the API does "
+            "not carry key ids; verify a keyed chain with `slipway audit verify --key-file` "
+            "on the database",
+            EXIT_FAILED,
+        )
     if version != HASH_VERSION:
         raise CliError(
             f"{where}: hash_version {version!r} is not one this tool knows ({HASH_VERSION}); "

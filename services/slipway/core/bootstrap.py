@@ -20,6 +20,8 @@ from slipway.audit.v1 import audit_service_pb2
 from slipway.core import event_log
 from slipway.core.audit import log as audit_log
 from slipway.core.audit.api import AuditServicer
+from slipway.core.audit.chain import UNKEYED, ChainKey, Keyring
+from slipway.core.audit.keys import read_key_file, read_keyring
 from slipway.core.audit.recorder import DatabaseEdgeAuditor
 from slipway.core.audit.verifier import ChainVerifier
 from slipway.core.db import Database, make_engine
@@ -56,18 +58,55 @@ class ServiceApp:
     collectors: list[Collector] = field(default_factory=list)
 
 
-def audit_registration(db: Database) -> ServiceRegistration:
-    """The audit log API, answered by every service from the shared database."""
-    return ServiceRegistration(AUDIT_SERVICE, AuditServicer(db))
+def audit_registration(db: Database, keyring: Keyring = UNKEYED) -> ServiceRegistration:
+    """The audit log API, answered by every service from the shared database (verifying keyed
+    events with ``keyring``)."""
+    return ServiceRegistration(AUDIT_SERVICE, AuditServicer(db, keyring))
 
 
-def with_audit_verifier(app: ServiceApp, db: Database, interval_seconds: float) -> ServiceApp:
+def with_audit_keyring(app: ServiceApp, db: Database, keyring: Keyring) -> ServiceApp:
+    """``app`` with its audit log API verifying with ``keyring``: services register the API
+    without knowing the keys, which are settings of the process, read here."""
+    services = [
+        audit_registration(db, keyring) if s.full_name == AUDIT_SERVICE.full_name else s
+        for s in app.services
+    ]
+    return replace(app, services=services)
+
+
+@dataclass(frozen=True)
+class AuditKeys:
+    """The key a process appends under (None: unkeyed) and the keys it verifies with."""
+
+    key: ChainKey | None
+    keyring: Keyring
+
+
+def read_audit_keys(settings: ServiceSettings) -> AuditKeys:
+    """The audit keys named by ``settings``; ConfigurationError when a file is missing or is
+    not a key."""
+    try:
+        key = read_key_file(settings.audit_key_file) if settings.audit_key_file else None
+        retired = [settings.audit_retired_keys_dir] if settings.audit_retired_keys_dir else []
+        keyring = read_keyring(
+            [settings.audit_key_file] if settings.audit_key_file else [],
+            retired,
+            unkeyed_until=settings.audit_unkeyed_until,
+        )
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"audit key: {exc}") from None
+    return AuditKeys(key, keyring)
+
+
+def with_audit_verifier(
+    app: ServiceApp, db: Database, interval_seconds: float, keyring: Keyring = UNKEYED
+) -> ServiceApp:
     """``app`` plus a background task that re-verifies the audit chain every
     ``interval_seconds`` and exports the result on the service's /metrics
     (``slipway_audit_chain_ok``, see :mod:`slipway.core.audit.verifier`); 0 returns ``app``."""
     if interval_seconds <= 0:
         return app
-    verifier = ChainVerifier(db)
+    verifier = ChainVerifier(db, keyring=keyring)
     first_ready, first_stopping = app.on_ready, app.on_stopping
     tasks: list[asyncio.Task[None]] = []
 
@@ -106,19 +145,21 @@ def parse_settings(settings_class: type[S], argv: Sequence[str] | None, prog: st
         raise  # unreachable: parser.error exits
 
 
-def connect_database(url: str) -> Database:
+def connect_database(url: str, audit_key: ChainKey | None = None) -> Database:
     """The suite's database at ``url``, wired so that a unit of work writes, as it commits, the
-    audit events recorded on its session and then the stream events published on it (this order
-    is also the order their head rows are locked in, in every transaction). Every process that
-    writes to the database builds it here."""
+    audit events recorded on its session (hashed under ``audit_key``; unkeyed without one) and
+    then the stream events published on it (this order is also the order their head rows are
+    locked in, in every transaction). Every process that writes to the database builds it
+    here."""
     return Database(
-        make_engine(url), commit_writers=(audit_log.COMMIT_WRITER, event_log.COMMIT_WRITER)
+        make_engine(url),
+        commit_writers=(audit_log.chain_writer(audit_key), event_log.COMMIT_WRITER),
     )
 
 
-def open_database(settings: ServiceSettings) -> Database:
+def open_database(settings: ServiceSettings, audit_key: ChainKey | None = None) -> Database:
     """Connect to the shared database and make sure its schema matches the code."""
-    db = connect_database(settings.effective_database_url)
+    db = connect_database(settings.effective_database_url, audit_key)
     ensure_schema_current(db, auto_upgrade=settings.embedded_database or settings.auto_migrate)
     return db
 
@@ -133,13 +174,26 @@ def run_service(
     configure_logging(settings.log_format, settings.log_level, service=settings.service_name)
     log.info("starting", settings=settings.describe())
     try:
-        db = open_database(settings)
+        keys = read_audit_keys(settings)
+    except ConfigurationError as exc:
+        print(f"slipway {settings.service_name}: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if keys.key is None:
+        log.warning(
+            "the audit chain is unkeyed: it detects accidental damage only, since anyone who "
+            "can write to the database can rewrite it; set audit_key_file"
+        )
+    else:
+        log.info("audit chain keyed", key_id=keys.key.key_id, verify_keys=keys.keyring.key_ids)
+    try:
+        db = open_database(settings, keys.key)
     except SchemaError as exc:
         log.error("database schema does not match this release", error=str(exc))
         print(f"slipway {settings.service_name}: {exc}", file=sys.stderr)
         return EXIT_SCHEMA
     try:
-        app = with_audit_verifier(build(settings, db), db, settings.audit_verify_interval_seconds)
+        app = with_audit_keyring(build(settings, db), db, keys.keyring)
+        app = with_audit_verifier(app, db, settings.audit_verify_interval_seconds, keys.keyring)
         auditor = DatabaseEdgeAuditor(
             db,
             settings.service_name,

@@ -150,6 +150,27 @@ class ServiceSettings:
         "folded into one '(others)' event with their count, so a process writes at most this "
         "many plus one refusal events per window (each under 2 KiB) whatever callers send.",
     )
+    audit_key_file: Path | None = setting(
+        None,
+        "File holding the secret key (at least 32 bytes, e.g. `openssl rand -hex 32`; in "
+        "Kubernetes a Secret mounted as a file) the audit chain is hashed under (HMAC-SHA256), "
+        "so holding the database credentials is not enough to forge it. Never stored in the "
+        "database: each event records the key's id. Every service writing to one database "
+        "needs the same key. Unset: unkeyed SHA-256, which detects accidental damage only "
+        "(the embedded, demo mode).",
+    )
+    audit_retired_keys_dir: Path | None = setting(
+        None,
+        "Folder of retired audit keys, one file each, kept after a rotation so the events "
+        "they signed still verify (never used to write).",
+    )
+    audit_unkeyed_until: int = setting(
+        -1,
+        "With an audit key: the last sequence that may carry an unkeyed hash (events written "
+        "before the key was configured; 0 when it was there from the start). -1 accepts "
+        "unkeyed events before the first keyed one; an unkeyed event after a keyed one is "
+        "always reported.",
+    )
 
     def __post_init__(self) -> None:
         if self.home is None:

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import (
@@ -32,12 +33,16 @@ from sqlalchemy.orm import Session
 
 from slipway.core.audit.chain import (
     GENESIS_HASH,
+    KEYED_HASH_VERSION,
+    UNKEYED,
     AuditEntry,
     BreakKind,
+    ChainKey,
+    Keyring,
     Outcome,
     Verification,
     canonical_payload,
-    compute_hash,
+    seal,
     verify_entries,
 )
 from slipway.core.audit.tables import AuditChainHead, AuditEventRow
@@ -131,7 +136,7 @@ def record(
     return draft.event_id
 
 
-def _append(session: Session, drafts: list[_Draft]) -> None:
+def _append(session: Session, drafts: list[_Draft], *, key: ChainKey | None) -> None:
     # Plain SQL statements on the session's connection, not ORM objects: the append costs three
     # statements and no unit-of-work flush, and reads the locked head as it is in the database.
     connection = session.connection()
@@ -162,18 +167,25 @@ def _append(session: Session, drafts: list[_Draft]) -> None:
             payload=draft.payload,
             previous_hash=previous,
         )
-        digest = compute_hash(entry)
-        rows.append(_row_values(entry, digest))
-        previous = digest
+        sealed = seal(entry, key)
+        rows.append(_row_values(sealed))
+        previous = sealed.hash
     connection.execute(_INSERT_EVENTS, rows)
     connection.execute(_MOVE_HEAD, {"to_sequence": sequence, "to_hash": previous})
 
 
-COMMIT_WRITER: CommitQueue[_Draft] = CommitQueue(PENDING, _append)
-"""Writes the events recorded on a session as it commits (wired by ``bootstrap.open_database``)."""
+def chain_writer(key: ChainKey | None) -> CommitQueue[_Draft]:
+    """The writer that appends the events recorded on a session as it commits, hashed under
+    ``key`` (unkeyed SHA-256 without one). Wired by ``bootstrap.connect_database``."""
+    return CommitQueue(PENDING, partial(_append, key=key))
 
 
-def _row_values(entry: AuditEntry, digest: str) -> dict[str, object]:
+COMMIT_WRITER: CommitQueue[_Draft] = chain_writer(None)
+"""Queues events on a session (:func:`record`); the writer installed on the session's database
+(:func:`chain_writer`) appends them, keyed or not."""
+
+
+def _row_values(entry: AuditEntry) -> dict[str, object]:
     return {
         "sequence": entry.sequence,
         "event_id": entry.event_id,
@@ -190,8 +202,9 @@ def _row_values(entry: AuditEntry, digest: str) -> dict[str, object]:
         "request_id": entry.request_id,
         "payload": entry.payload,
         "previous_hash": entry.previous_hash,
-        "hash": digest,
+        "hash": entry.hash,
         "hash_version": entry.hash_version,
+        "key_id": entry.key_id,
     }
 
 
@@ -214,6 +227,7 @@ def to_entry(row: AuditEventRow) -> AuditEntry:
         previous_hash=row.previous_hash,
         hash=row.hash,
         hash_version=row.hash_version,
+        key_id=row.key_id or "",
     )
 
 
@@ -339,14 +353,18 @@ def chain_head(session: Session) -> tuple[int, str]:
     return head.last_sequence, head.last_hash
 
 
-def verify(session: Session, start: int = 1, end: int = 0) -> Verification:
-    """Walk the chain from ``start`` to ``end`` (0: the chain head) and report the first break."""
+def verify(
+    session: Session, start: int = 1, end: int = 0, keyring: Keyring = UNKEYED
+) -> Verification:
+    """Walk the chain from ``start`` to ``end`` (0: the chain head) and report the first break;
+    keyed events are checked with the keys of ``keyring`` (see :class:`Keyring`)."""
     last_sequence, _ = chain_head(session)
     start = max(1, start)
     last = last_sequence if end <= 0 else min(end, last_sequence)
     if last_sequence == 0 or start > last:
-        return Verification(first_sequence=start, last_sequence=last)
+        return Verification(first_sequence=start, last_sequence=last, keyed_verifier=keyring.keyed)
     anchor_time: datetime | None = None
+    anchor_keyed = False
     if start == 1:
         anchor = GENESIS_HASH
     else:
@@ -356,6 +374,7 @@ def verify(session: Session, start: int = 1, end: int = 0) -> Verification:
                 start - 1, BreakKind.MISSING_ROW, f"no event with sequence {start - 1}"
             )
         anchor, anchor_time = before.hash, before.event_time
+        anchor_keyed = before.hash_version == KEYED_HASH_VERSION
 
     def sequence_of_hash(digest: str) -> int | None:
         found: int | None = session.scalar(
@@ -371,6 +390,8 @@ def verify(session: Session, start: int = 1, end: int = 0) -> Verification:
         sequence_of_hash=sequence_of_hash,
         expected_last=last,
         anchor_time=anchor_time,
+        keyring=keyring,
+        anchor_keyed=anchor_keyed,
     )
     if result.ok and end <= 0:
         beyond = session.scalar(

@@ -35,7 +35,14 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from slipway.core.audit.chain import GENESIS_HASH, BreakKind, Verification, compute_hash
+from slipway.core.audit.chain import (
+    GENESIS_HASH,
+    UNKEYED,
+    BreakKind,
+    Keyring,
+    Verification,
+    compute_hash,
+)
 from slipway.core.audit.log import chain_head, to_entry, verify
 from slipway.core.audit.tables import AuditEventRow
 from slipway.core.db import READ_ONLY_OPTION, Database
@@ -87,8 +94,10 @@ class ChainVerifier(Collector):
         full_walk_seconds: float = FULL_WALK_SECONDS,
         chunk: int = CHUNK,
         clock: Callable[[], float] = time.time,
+        keyring: Keyring = UNKEYED,
     ) -> None:
         self._engine = snapshot_engine(db)
+        self._keyring = keyring
         self._full_walk_seconds = full_walk_seconds
         self._chunk = max(1, chunk)
         self._clock = clock
@@ -121,7 +130,12 @@ class ChainVerifier(Collector):
 
     def _walk(self, session: Session, sequence: int, digest: str) -> Verification | None:
         head_sequence, head_hash = chain_head(session)
-        result = Verification(first_sequence=sequence + 1, last_sequence=sequence, last_hash=digest)
+        result = Verification(
+            first_sequence=sequence + 1,
+            last_sequence=sequence,
+            last_hash=digest,
+            keyed_verifier=self._keyring.keyed,
+        )
         if head_sequence < sequence:
             return result.broken(
                 head_sequence + 1,
@@ -135,7 +149,10 @@ class ChainVerifier(Collector):
                 return result.broken(
                     sequence, BreakKind.MISSING_ROW, f"event {sequence}, verified before, is gone"
                 )
-            if anchor.hash != digest or compute_hash(to_entry(anchor)) != digest:
+            if (
+                anchor.hash != digest
+                or compute_hash(to_entry(anchor), self._keyring.keys) != digest
+            ):
                 return result.broken(
                     sequence,
                     BreakKind.CHANGED_ROW,
@@ -145,7 +162,10 @@ class ChainVerifier(Collector):
             if self._stopping.is_set():
                 return None
             part = verify(
-                session, start=sequence + 1, end=min(sequence + self._chunk, head_sequence)
+                session,
+                start=sequence + 1,
+                end=min(sequence + self._chunk, head_sequence),
+                keyring=self._keyring,
             )
             result.event_count += part.event_count
             if not part.ok:
