@@ -5,10 +5,11 @@ chain's HMAC key, both readable only by the user), starts each service as its ow
 until every one reports SERVING on the standard health service, writes
 ``$SLIPWAY_HOME/suite.json`` so tools and scripts can find the running suite, and then
 supervises: SIGINT/SIGTERM stop every service cleanly; a service that dies is reported by name
-with its exit status and last log lines and restarted on the same addresses after a backoff, each restart logged and counted in suite.json; a service that keeps crashing
-(more than ``--max-restarts`` times within ``--restart-window`` seconds) stops the suite with a
-message naming it. One suite runs per data folder: ``suite.lock`` is held while it runs, a
-second ``up`` names the one that holds it, and the children stop when ``up`` itself dies.
+with its exit status and last log lines and restarted on the same addresses after a backoff,
+each restart logged and counted in suite.json; a service that keeps crashing (more than
+``--max-restarts`` times within ``--restart-window`` seconds) stops the suite with a message
+naming it. One suite runs per data folder: ``suite.lock`` is held while it runs, a second ``up``
+names the one that holds it, and the children stop when ``up`` itself dies.
 """
 
 from __future__ import annotations
