@@ -8,7 +8,9 @@ auditor (or a forger) can re-implement the unkeyed hash. The verifier is a real 
 
 from __future__ import annotations
 
+import json
 import os
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -26,6 +28,7 @@ from slipway.core.audit.chain import (
     canonical_payload,
     compute_hash,
 )
+from slipway.core.audit.checkpoints import generate_signing_key
 from slipway.core.audit.keys import generate_key_file
 from slipway.core.audit.log import to_entry, verify
 from slipway.core.audit.tables import AuditEventRow
@@ -35,11 +38,13 @@ from slipway.schema.migrate import upgrade
 from support.harness import make_tokens
 from support.postgres import PostgresCluster
 from support.processes import ServiceProcess
+from support.waiting import wait_until
 
 ROLES_SQL = Path(__file__).resolve().parents[2] / "deploy" / "postgres" / "roles.sql"
 
 ALICE = Principal("alice", frozenset({"developer"}))
 CLI_TIMEOUT = 120.0
+START_TIMEOUT = 120.0  # a loaded machine: the interpreter and scikit-learn import slowly
 
 
 def slipway(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -160,7 +165,7 @@ def test_a_back_dated_event_is_reported_at_its_sequence(tmp_path: Path, sqlite_u
         "registry", tmp_path / "home", sqlite_url, tokens, "--audit-verify-interval-seconds", "0"
     )
     try:
-        address = registry.wait_ready()
+        address = registry.wait_ready(timeout=START_TIMEOUT)
         verified = slipway(
             "audit",
             "verify",
@@ -254,7 +259,7 @@ def test_an_event_forged_by_the_application_role_is_reported(
         "0",
     )
     try:
-        served = verify_via(registry.wait_ready(), tmp_path / "auditor.token")
+        served = verify_via(registry.wait_ready(timeout=START_TIMEOUT), tmp_path / "auditor.token")
     finally:
         registry.stop()
     assert served.returncode == 1, served.stdout + served.stderr
@@ -320,3 +325,100 @@ def test_a_rewritten_and_rehashed_sqlite_chain_is_reported(tmp_path: Path, sqlit
     # Without the key the first events cannot be checked, and that is said, not passed over.
     assert unkeyed.returncode == 1
     assert "BROKEN at sequence 1 (UNKNOWN_KEY)" in unkeyed.stdout, unkeyed.stdout
+
+
+def sqlite_backup(source_url: str, target: Path) -> str:
+    """A consistent copy of an SQLite database (the backup API, WAL included); its URL."""
+    with (
+        sqlite3.connect(source_url.removeprefix("sqlite:///")) as source,
+        sqlite3.connect(target) as copy,
+    ):
+        source.backup(copy)
+    return f"sqlite:///{target}"
+
+
+def checkpoint_lines(path: Path) -> list[dict[str, object]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+async def test_a_chain_matching_its_checkpoints_survives_a_backup_and_a_cut_restore_does_not(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    key_file = tmp_path / "keys" / "audit.key"
+    key = generate_key_file(key_file)
+    generate_signing_key(tmp_path / "keys" / "sign.pem", tmp_path / "keys" / "sign.pub")
+    sink = tmp_path / "sink" / "checkpoints.jsonl"  # another volume in production
+    sink.parent.mkdir()
+    append_events(sqlite_url, 5, key)
+    old_backup = sqlite_backup(sqlite_url, tmp_path / "old-backup.db")
+    append_events(sqlite_url, 3, key)
+
+    tokens = tmp_path / "tokens.json"
+    make_tokens(tokens)
+    registry = ServiceProcess(
+        "registry",
+        tmp_path / "home",
+        sqlite_url,
+        tokens,
+        "--audit-key-file",
+        str(key_file),
+        "--audit-checkpoint-file",
+        str(sink),
+        "--audit-checkpoint-signing-key-file",
+        str(tmp_path / "keys" / "sign.pem"),
+        "--audit-checkpoint-interval-seconds",
+        "3600",
+    )
+    try:
+        registry.wait_ready(timeout=START_TIMEOUT)
+        await wait_until(lambda: checkpoint_lines(sink), "the first checkpoint")
+        append_events(sqlite_url, 2, key)
+    finally:
+        assert registry.stop() == 0, registry.log_text()
+    # Signed at start (head 8) and at graceful shutdown (head 10).
+    assert [line["sequence"] for line in checkpoint_lines(sink)] == [8, 10]
+    full_backup = sqlite_backup(sqlite_url, tmp_path / "full-backup.db")
+
+    def verify_with_checkpoints(url: str) -> subprocess.CompletedProcess[str]:
+        return slipway(
+            "audit",
+            "verify",
+            "--database-url",
+            url,
+            "--key-file",
+            str(key_file),
+            "--checkpoints",
+            str(sink),
+            "--public-key",
+            str(tmp_path / "keys" / "sign.pub"),
+        )
+
+    for url in (sqlite_url, full_backup):
+        intact = verify_with_checkpoints(url)
+        assert intact.returncode == 0, intact.stdout + intact.stderr
+        assert "matches all 2 signed checkpoint(s)" in intact.stdout
+    cut = verify_with_checkpoints(old_backup)
+    assert cut.returncode == 1, cut.stdout + cut.stderr
+    assert "BROKEN at sequence 6 (MISSING_ROW)" in cut.stdout, cut.stdout
+    assert "restored from an older backup" in cut.stdout
+
+    # A forged checkpoint (the sink edited by hand) is refused, not believed.
+    forged = tmp_path / "forged.jsonl"
+    line = checkpoint_lines(sink)[0]
+    forged.write_text(json.dumps({**line, "sequence": 5}) + "\n")
+    refused = slipway(
+        "audit",
+        "verify",
+        "--database-url",
+        sqlite_url,
+        "--key-file",
+        str(key_file),
+        "--checkpoints",
+        str(forged),
+        "--public-key",
+        str(tmp_path / "keys" / "sign.pub"),
+    )
+    assert refused.returncode == 1
+    assert "the signature does not verify" in refused.stderr, refused.stdout + refused.stderr

@@ -30,6 +30,14 @@ from slipway.core.audit.chain import (
     format_time,
     verify_entries,
 )
+from slipway.core.audit.checkpoints import (
+    CheckpointError,
+    generate_signing_key,
+    load_public_keys,
+    public_key_id,
+    read_checkpoints,
+    verify_against,
+)
 from slipway.core.audit.keys import read_keyring
 from slipway.core.audit.verifier import read_snapshot, snapshot_engine
 from slipway.core.bootstrap import connect_database
@@ -100,8 +108,33 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="with keys: the last sequence that may carry an unkeyed hash (0: the chain was "
         "keyed from its first event); -1 accepts unkeyed events before the first keyed one",
     )
+    direct.add_argument(
+        "--checkpoints",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a file of signed checkpoints (audit_checkpoint_file): the chain must match each "
+        "one, and reach the newest (a shorter chain was cut, or restored from an older backup)",
+    )
+    direct.add_argument(
+        "--public-key",
+        type=Path,
+        action="append",
+        default=[],
+        help="PEM Ed25519 public key the checkpoints are signed with (repeatable)",
+    )
     add_connection_arguments(verify)
     verify.set_defaults(func=_verify)
+
+    pair = actions.add_parser(
+        "checkpoint-key",
+        help="make the Ed25519 key pair checkpoints are signed with",
+        description="The private key goes to the one service that writes checkpoints "
+        "(audit_checkpoint_signing_key_file), the public key to the auditors.",
+    )
+    pair.add_argument("--private-key", type=Path, required=True, help="file to create (0600)")
+    pair.add_argument("--public-key", type=Path, required=True, help="file to create")
+    pair.set_defaults(func=_checkpoint_key)
 
     export = actions.add_parser(
         "export", help="write events with every field and hash as JSON lines"
@@ -202,7 +235,16 @@ def _detail(entry: AuditEntry) -> str:
 
 
 def _on_database(args: argparse.Namespace) -> bool:
-    return bool(args.database_url or args.key_file or args.key_dir)
+    return bool(args.database_url or args.key_file or args.key_dir or args.checkpoints)
+
+
+def _checkpoint_key(args: argparse.Namespace) -> int:
+    try:
+        key = generate_signing_key(args.private_key, args.public_key)
+    except FileExistsError:
+        raise CliError(f"{args.private_key} exists: not overwriting a signing key") from None
+    print(f"public key id {public_key_id(key.public_key())}: {args.public_key}")
+    return 0
 
 
 def _database_url(args: argparse.Namespace) -> str:
@@ -219,11 +261,24 @@ def _verify_database(args: argparse.Namespace) -> int:
         keyring = read_keyring(args.key_file, args.key_dir, unkeyed_until=args.unkeyed_until)
     except (OSError, ValueError) as exc:
         raise CliError(f"audit key: {exc}") from None
+    if args.checkpoints and not args.public_key:
+        raise CliError("--checkpoints needs --public-key: a checkpoint counts once verified")
+    try:
+        public_keys = load_public_keys(args.public_key)
+        checkpoints = read_checkpoints(args.checkpoints) if args.checkpoints else []
+    except (OSError, ValueError) as exc:
+        raise CliError(f"checkpoints: {exc}", EXIT_FAILED) from None
     db = connect_database(_database_url(args))
     try:
         with read_snapshot(snapshot_engine(db)) as session:
             head, _ = log.chain_head(session)
             result = log.verify(session, start=args.start or 1, end=args.end, keyring=keyring)
+            if result.ok and checkpoints:
+                result = verify_against(
+                    session, checkpoints, public_keys, result, str(args.checkpoints)
+                )
+    except CheckpointError as exc:
+        raise CliError(f"BROKEN: {exc}", EXIT_FAILED) from None
     finally:
         db.dispose()
     return _report(result, head == 0 or (result.ok and result.event_count == 0), args.json)
@@ -244,6 +299,7 @@ def _report(result: Verification, empty: bool, as_json: bool) -> int:
                     "break_sequence": result.break_sequence,
                     "break_kind": kind if not result.ok else "UNSPECIFIED",
                     "detail": result.detail if not result.ok else result.protection,
+                    "checkpoints_matched": result.checkpoints_matched,
                 }
             )
         )
@@ -255,6 +311,8 @@ def _report(result: Verification, empty: bool, as_json: bool) -> int:
             f"{result.last_sequence}, last hash {result.last_hash or '-'}"
         )
         print(f"  {result.protection}")
+        if result.checkpoints_matched:
+            print(f"  matches all {result.checkpoints_matched} signed checkpoint(s)")
     return EXIT_BROKEN if not result.ok else 0
 
 

@@ -16,7 +16,7 @@ from slipway.audit.v1 import audit_event_pb2 as event_pb
 from slipway.audit.v1 import audit_service_pb2 as pb
 from slipway.audit.v1 import chain_verification_pb2 as chain_pb
 from slipway.core.audit import log
-from slipway.core.audit.chain import UNKEYED, AuditEntry, BreakKind, Keyring, Outcome, Verification
+from slipway.core.audit.chain import AuditEntry, BreakKind, Outcome, Verification
 from slipway.core.audit.verifier import read_snapshot, snapshot_engine
 from slipway.core.blocking import run_blocking
 from slipway.core.db import Database
@@ -49,6 +49,7 @@ _BREAK_TO_PB = {
     BreakKind.BACKDATED_ROW: chain_pb.CHAIN_BREAK_KIND_CHANGED_ROW,
     BreakKind.UNKNOWN_KEY: chain_pb.CHAIN_BREAK_KIND_CHANGED_ROW,
     BreakKind.UNKEYED_ROW: chain_pb.CHAIN_BREAK_KIND_CHANGED_ROW,
+    BreakKind.CHECKPOINT_MISMATCH: chain_pb.CHAIN_BREAK_KIND_CHANGED_ROW,
 }
 
 
@@ -194,10 +195,9 @@ def verification_to_pb(result: Verification, head_empty: bool) -> chain_pb.Chain
 class AuditServicer:
     """Reads the shared audit log for auditors and admins."""
 
-    def __init__(self, db: Database, keyring: Keyring = UNKEYED) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
         self._snapshot = snapshot_engine(db)
-        self._keyring = keyring
 
     def _list(
         self, flt: log.EventFilter, after: int | None, limit: int, descending: bool
@@ -225,7 +225,8 @@ class AuditServicer:
     def _verify(self, start: int, end: int) -> tuple[Verification, bool]:
         with read_snapshot(self._snapshot) as session:
             head, _ = log.chain_head(session)
-            return log.verify(session, start=start, end=end, keyring=self._keyring), head == 0
+            # With the keys the database was connected with (bootstrap.connect_database).
+            return log.verify(session, start=start, end=end), head == 0
 
     async def VerifyAuditLog(
         self, request: pb.VerifyAuditLogRequest, context: Context

@@ -253,6 +253,8 @@ class BreakKind(enum.Enum):
     UNKNOWN_KEY = "UNKNOWN_KEY"
     # An unkeyed event where the chain is keyed: written by someone without the key.
     UNKEYED_ROW = "UNKEYED_ROW"
+    # The stored event differs from what a signed checkpoint recorded at its sequence.
+    CHECKPOINT_MISMATCH = "CHECKPOINT_MISMATCH"
     # An event dated before its predecessor: appends never let time go backwards, so it was
     # written by something other than the audit log (a back-dated insert).
     BACKDATED_ROW = "BACKDATED_ROW"
@@ -273,6 +275,7 @@ class Verification:
     unkeyed_events: int = 0
     last_unkeyed_sequence: int = 0
     keyed_verifier: bool = False
+    checkpoints_matched: int = 0  # signed checkpoints the chain was found to match
 
     @property
     def ok(self) -> bool:

@@ -73,6 +73,10 @@ _MOVE_HEAD = (
     .values(last_sequence=bindparam("to_sequence"), last_hash=bindparam("to_hash"))
 )
 BATCH = 1000
+# The engine execution option holding the process's verifying keys (a Keyring): every walk of
+# the chain in the process (the audit API, the background verifier, the registry's lineage
+# report) uses them without each caller being handed the keys.
+KEYRING_OPTION = "slipway_audit_keyring"
 
 
 @dataclass(frozen=True)
@@ -353,11 +357,42 @@ def chain_head(session: Session) -> tuple[int, str]:
     return head.last_sequence, head.last_hash
 
 
+def hashes_at(session: Session, sequences: Collection[int]) -> dict[int, str]:
+    """The stored hashes of the events at ``sequences`` that exist."""
+    found: dict[int, str] = {}
+    wanted = sorted(set(sequences))
+    for i in range(0, len(wanted), BATCH):
+        rows = session.execute(
+            select(AuditEventRow.sequence, AuditEventRow.hash).where(
+                AuditEventRow.sequence.in_(wanted[i : i + BATCH])
+            )
+        )
+        found.update({sequence: digest for sequence, digest in rows})
+    return found
+
+
+def event_time_at(session: Session, sequence: int) -> datetime | None:
+    found: datetime | None = session.scalar(
+        select(AuditEventRow.event_time).where(AuditEventRow.sequence == sequence)
+    )
+    return found
+
+
+def configured_keyring(session: Session) -> Keyring:
+    """The keys the process verifies with, as ``bootstrap.connect_database`` set them on the
+    session's engine (:data:`KEYRING_OPTION`); none: an unkeyed verifier."""
+    keyring = session.get_bind().get_execution_options().get(KEYRING_OPTION)
+    return keyring if isinstance(keyring, Keyring) else UNKEYED
+
+
 def verify(
-    session: Session, start: int = 1, end: int = 0, keyring: Keyring = UNKEYED
+    session: Session, start: int = 1, end: int = 0, keyring: Keyring | None = None
 ) -> Verification:
     """Walk the chain from ``start`` to ``end`` (0: the chain head) and report the first break;
-    keyed events are checked with the keys of ``keyring`` (see :class:`Keyring`)."""
+    keyed events are checked with the keys of ``keyring`` (see :class:`Keyring`), by default
+    those the database was connected with (:func:`configured_keyring`)."""
+    if keyring is None:
+        keyring = configured_keyring(session)
     last_sequence, _ = chain_head(session)
     start = max(1, start)
     last = last_sequence if end <= 0 else min(end, last_sequence)

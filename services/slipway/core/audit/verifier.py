@@ -37,13 +37,12 @@ from sqlalchemy.orm import Session
 
 from slipway.core.audit.chain import (
     GENESIS_HASH,
-    UNKEYED,
     BreakKind,
     Keyring,
     Verification,
     compute_hash,
 )
-from slipway.core.audit.log import chain_head, to_entry, verify
+from slipway.core.audit.log import chain_head, configured_keyring, to_entry, verify
 from slipway.core.audit.tables import AuditEventRow
 from slipway.core.db import READ_ONLY_OPTION, Database
 from slipway.core.logs import get_logger
@@ -94,7 +93,7 @@ class ChainVerifier(Collector):
         full_walk_seconds: float = FULL_WALK_SECONDS,
         chunk: int = CHUNK,
         clock: Callable[[], float] = time.time,
-        keyring: Keyring = UNKEYED,
+        keyring: Keyring | None = None,
     ) -> None:
         self._engine = snapshot_engine(db)
         self._keyring = keyring
@@ -129,12 +128,13 @@ class ChainVerifier(Collector):
         )
 
     def _walk(self, session: Session, sequence: int, digest: str) -> Verification | None:
+        keyring = self._keyring if self._keyring is not None else configured_keyring(session)
         head_sequence, head_hash = chain_head(session)
         result = Verification(
             first_sequence=sequence + 1,
             last_sequence=sequence,
             last_hash=digest,
-            keyed_verifier=self._keyring.keyed,
+            keyed_verifier=keyring.keyed,
         )
         if head_sequence < sequence:
             return result.broken(
@@ -149,10 +149,7 @@ class ChainVerifier(Collector):
                 return result.broken(
                     sequence, BreakKind.MISSING_ROW, f"event {sequence}, verified before, is gone"
                 )
-            if (
-                anchor.hash != digest
-                or compute_hash(to_entry(anchor), self._keyring.keys) != digest
-            ):
+            if anchor.hash != digest or compute_hash(to_entry(anchor), keyring.keys) != digest:
                 return result.broken(
                     sequence,
                     BreakKind.CHANGED_ROW,
@@ -165,7 +162,7 @@ class ChainVerifier(Collector):
                 session,
                 start=sequence + 1,
                 end=min(sequence + self._chunk, head_sequence),
-                keyring=self._keyring,
+                keyring=keyring,
             )
             result.event_count += part.event_count
             if not part.ok:
