@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -346,21 +347,67 @@ def checkpoint_lines(path: Path) -> list[dict[str, object]]:
 async def test_a_chain_matching_its_checkpoints_survives_a_backup_and_a_cut_restore_does_not(
     tmp_path: Path, sqlite_url: str
 ) -> None:
+    await backups_against_checkpoints(
+        tmp_path, sqlite_url, lambda url, name: sqlite_backup(url, tmp_path / f"{name}.db")
+    )
+
+
+@pytest.mark.postgres
+async def test_a_pg_dump_restore_verifies_against_the_checkpoints(
+    tmp_path: Path, postgres_cluster: PostgresCluster
+) -> None:
+    def dump_and_restore(url: str, name: str) -> str:
+        """pg_dump the database, then restore the dump into a new one with psql."""
+        dump = tmp_path / f"{name}.sql"
+        plain = url.replace("postgresql+psycopg://", "postgresql://")
+        subprocess.run(
+            [str(postgres_cluster.bindir / "pg_dump"), "-d", plain, "-f", str(dump)],
+            check=True,
+            timeout=CLI_TIMEOUT,
+        )
+        restored = postgres_cluster.url(postgres_cluster.create_database())
+        subprocess.run(
+            [
+                str(postgres_cluster.bindir / "psql"),
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                restored.replace("postgresql+psycopg://", "postgresql://"),
+                "-f",
+                str(dump),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=CLI_TIMEOUT,
+        )
+        return restored
+
+    url = postgres_cluster.url(postgres_cluster.create_database())
+    upgrade(url)
+    await backups_against_checkpoints(tmp_path, url, dump_and_restore)
+
+
+async def backups_against_checkpoints(
+    tmp_path: Path, url: str, backup: Callable[[str, str], str]
+) -> None:
+    """Checkpoints written by the registry; the database, a backup and restore of it, and a
+    restore of a backup older than the newest checkpoint, each verified against them."""
     key_file = tmp_path / "keys" / "audit.key"
     key = generate_key_file(key_file)
     generate_signing_key(tmp_path / "keys" / "sign.pem", tmp_path / "keys" / "sign.pub")
     sink = tmp_path / "sink" / "checkpoints.jsonl"  # another volume in production
     sink.parent.mkdir()
-    append_events(sqlite_url, 5, key)
-    old_backup = sqlite_backup(sqlite_url, tmp_path / "old-backup.db")
-    append_events(sqlite_url, 3, key)
+    append_events(url, 5, key)
+    old_backup = backup(url, "old-backup")
+    append_events(url, 3, key)
 
     tokens = tmp_path / "tokens.json"
     make_tokens(tokens)
     registry = ServiceProcess(
         "registry",
         tmp_path / "home",
-        sqlite_url,
+        url,
         tokens,
         "--audit-key-file",
         str(key_file),
@@ -374,12 +421,12 @@ async def test_a_chain_matching_its_checkpoints_survives_a_backup_and_a_cut_rest
     try:
         registry.wait_ready(timeout=START_TIMEOUT)
         await wait_until(lambda: checkpoint_lines(sink), "the first checkpoint")
-        append_events(sqlite_url, 2, key)
+        append_events(url, 2, key)
     finally:
         assert registry.stop() == 0, registry.log_text()
     # Signed at start (head 8) and at graceful shutdown (head 10).
     assert [line["sequence"] for line in checkpoint_lines(sink)] == [8, 10]
-    full_backup = sqlite_backup(sqlite_url, tmp_path / "full-backup.db")
+    full_backup = backup(url, "full-backup")
 
     def verify_with_checkpoints(url: str) -> subprocess.CompletedProcess[str]:
         return slipway(
@@ -395,8 +442,8 @@ async def test_a_chain_matching_its_checkpoints_survives_a_backup_and_a_cut_rest
             str(tmp_path / "keys" / "sign.pub"),
         )
 
-    for url in (sqlite_url, full_backup):
-        intact = verify_with_checkpoints(url)
+    for verified in (url, full_backup):
+        intact = verify_with_checkpoints(verified)
         assert intact.returncode == 0, intact.stdout + intact.stderr
         assert "matches all 2 signed checkpoint(s)" in intact.stdout
     cut = verify_with_checkpoints(old_backup)
@@ -412,7 +459,7 @@ async def test_a_chain_matching_its_checkpoints_survives_a_backup_and_a_cut_rest
         "audit",
         "verify",
         "--database-url",
-        sqlite_url,
+        url,
         "--key-file",
         str(key_file),
         "--checkpoints",
