@@ -167,16 +167,14 @@ def test_a_back_dated_event_is_reported_at_its_sequence(tmp_path: Path, sqlite_u
     )
     try:
         address = registry.wait_ready(timeout=START_TIMEOUT)
-        verified = slipway(
-            "audit",
-            "verify",
-            "--target",
-            address,
-            "--token-file",
-            str(tmp_path / "auditor.token"),
-        )
+        connection = ("--target", address, "--token-file", str(tmp_path / "auditor.token"))
+        before = slipway("audit", "verify", "--end", str(forged - 1), *connection)
+        verified = slipway("audit", "verify", *connection)
     finally:
         registry.stop()
+    # Intact up to the forgery, and said plainly to be worth little: the chain is unkeyed.
+    assert before.returncode == 0, before.stdout + before.stderr
+    assert "UNKEYED chain: verification detects accidental damage only" in before.stdout
     assert verified.returncode == 1, verified.stdout + verified.stderr
     assert f"BROKEN at sequence {forged} " in verified.stdout, verified.stdout
     assert "back-dated" in verified.stdout
@@ -260,9 +258,22 @@ def test_an_event_forged_by_the_application_role_is_reported(
         "0",
     )
     try:
-        served = verify_via(registry.wait_ready(timeout=START_TIMEOUT), tmp_path / "auditor.token")
+        address = registry.wait_ready(timeout=START_TIMEOUT)
+        served = verify_via(address, tmp_path / "auditor.token")
+        before = slipway(
+            "audit",
+            "verify",
+            "--end",
+            str(forged - 1),
+            "--target",
+            address,
+            "--token-file",
+            str(tmp_path / "auditor.token"),
+        )
     finally:
         registry.stop()
+    assert before.returncode == 0, before.stdout + before.stderr
+    assert "keyed chain: verified by the service with its audit keys" in before.stdout
     assert served.returncode == 1, served.stdout + served.stderr
     assert f"BROKEN at sequence {forged} " in served.stdout, served.stdout
 

@@ -316,6 +316,17 @@ def _report(result: Verification, empty: bool, as_json: bool) -> int:
     return EXIT_BROKEN if not result.ok else 0
 
 
+def _keying_of_head(args: argparse.Namespace) -> str:
+    """What an OK from the service vouches for, told by the newest event's hash version."""
+    with clients(args) as suite:
+        newest = next(
+            iter(suite.audit.list(client.AuditFilter(), page_size=1, timeout=args.timeout)), None
+        )
+    if newest is not None and newest.hash_version == KEYED_HASH_VERSION:
+        return "keyed chain: verified by the service with its audit keys"
+    return Verification(keyed_verifier=False).protection
+
+
 def _verify(args: argparse.Namespace) -> int:
     if _on_database(args):
         return _verify_database(args)
@@ -349,8 +360,8 @@ def _verify(args: argparse.Namespace) -> int:
             f"{status}: {answer.event_count} events, {answer.first_sequence}.."
             f"{answer.last_sequence}, last hash {answer.last_hash or '-'}"
         )
-        if answer.detail:  # what the chain's keying protects against
-            print(f"  {answer.detail}")
+        if answer.status == chain_pb.CHAIN_STATUS_OK:
+            print(f"  {_keying_of_head(args)}")
     return EXIT_BROKEN if answer.status == chain_pb.CHAIN_STATUS_BROKEN else 0
 
 

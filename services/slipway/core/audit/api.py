@@ -182,8 +182,7 @@ def verification_to_pb(result: Verification, head_empty: bool) -> chain_pb.Chain
         last_sequence=result.last_sequence,
         event_count=result.event_count,
         last_hash=result.last_hash,
-        # An intact chain says what it vouches for: an unkeyed one only for accidents.
-        detail=result.detail if not result.ok else result.protection,
+        detail=result.detail,
     )
     if result.break_kind is not None:
         verification.break_sequence = result.break_sequence
