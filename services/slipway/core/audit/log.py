@@ -76,7 +76,7 @@ BATCH = 1000
 # The engine execution option holding the process's verifying keys (a Keyring): every walk of
 # the chain in the process (the audit API, the background verifier, the registry's lineage
 # report) uses them without each caller being handed the keys.
-KEYRING_OPTION = "slipway_audit_keyring"
+KEYRING_OPTION = "slipway.audit.keyring"
 
 
 @dataclass(frozen=True)
