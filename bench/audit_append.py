@@ -10,6 +10,9 @@ started here with the test suite's helper and removed at the end):
    which goes first every round, and prints the median time of each and their ratio.
 3. The whole chain is verified at the end, so the figures come from appends that were correct.
 
+Each is run unkeyed (SHA-256) and keyed (HMAC-SHA256 under a random key), each on a database of
+its own, so the cost of the key shows side by side (`--keying`).
+
 Run: `.venv/bin/python bench/audit_append.py` (`--help` for the options). It touches nothing
 outside its temporary folders and listens on loopback only.
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import queue
 import statistics
 import sys
@@ -38,6 +42,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from slipway.core import idempotency  # noqa: E402
 from slipway.core.audit import record  # noqa: E402
+from slipway.core.audit.chain import ChainKey, Keyring  # noqa: E402
 from slipway.core.audit.log import verify  # noqa: E402
 from slipway.core.bootstrap import connect_database  # noqa: E402
 from slipway.core.context import Principal  # noqa: E402
@@ -74,9 +79,10 @@ def _writer(
     seconds: float,
     barrier: Barrier,
     results: Queue[tuple[int, float, float]],
+    secret: bytes | None,
 ) -> None:
     """One writer process: audited mutations until `count` are done or `seconds` pass."""
-    db = connect_database(url)
+    db = connect_database(url, ChainKey(secret) if secret else None)
     try:
         barrier.wait(timeout=60)
         began = time.monotonic()  # system-wide clock: comparable between the processes
@@ -91,7 +97,9 @@ def _writer(
         db.dispose()
 
 
-def throughput(url: str, writers: int, count: int, seconds: float) -> tuple[int, float]:
+def throughput(
+    url: str, writers: int, count: int, seconds: float, secret: bytes | None
+) -> tuple[int, float]:
     """(events appended, wall time) for `writers` processes appending at once."""
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(writers)
@@ -99,7 +107,8 @@ def throughput(url: str, writers: int, count: int, seconds: float) -> tuple[int,
     run = uuid.uuid4().hex[:8]
     processes = [
         ctx.Process(
-            target=_writer, args=(url, f"w{writers}-{run}-{w}", count, seconds, barrier, results)
+            target=_writer,
+            args=(url, f"w{writers}-{run}-{w}", count, seconds, barrier, results, secret),
         )
         for w in range(writers)
     ]
@@ -166,9 +175,12 @@ def cost(db: Database, pairs: int, seconds: float) -> Cost:
     )
 
 
-def bench(label: str, url: str, args: argparse.Namespace) -> None:
+def bench(label: str, url: str, args: argparse.Namespace, keyed: bool) -> None:
     schema.upgrade(url)
-    db = connect_database(url)
+    secret = os.urandom(32) if keyed else None
+    key = ChainKey(secret) if secret else None
+    db = connect_database(url, key)
+    label = f"{label}, {'keyed HMAC-SHA256' if keyed else 'unkeyed SHA-256'}"
     try:
         with db.engine.connect() as conn:
             if db.dialect_name == "sqlite":
@@ -184,7 +196,7 @@ def bench(label: str, url: str, args: argparse.Namespace) -> None:
                 )
         print(f"{label} ({setup})", flush=True)
         for writers in args.writers:
-            events, wall = throughput(url, writers, args.count, args.seconds)
+            events, wall = throughput(url, writers, args.count, args.seconds, secret)
             noun = "writer " if writers == 1 else "writers"
             print(
                 f"  audited appends/s, {writers} {noun}: {events / wall:8.0f}"
@@ -200,7 +212,7 @@ def bench(label: str, url: str, args: argparse.Namespace) -> None:
         )
         began = time.monotonic()
         with db.unit_of_work(read_only=True) as session:
-            check = verify(session)
+            check = verify(session, keyring=Keyring.of([key] if key else []))
         if not check.ok:
             raise RuntimeError(f"the chain does not verify: {check.detail}")
         print(
@@ -212,15 +224,15 @@ def bench(label: str, url: str, args: argparse.Namespace) -> None:
 
 
 @contextmanager
-def postgresql_url() -> Iterator[str | None]:
+def postgresql_urls(count: int) -> Iterator[list[str]]:
     try:
         find_bindir()
     except PostgresUnavailableError as exc:
         print(f"postgresql: skipped ({exc})")
-        yield None
+        yield []
         return
     with running_cluster() as cluster:
-        yield cluster.url(cluster.create_database())
+        yield [cluster.url(cluster.create_database()) for _ in range(count)]
 
 
 def _counts(text: str) -> list[int]:
@@ -251,6 +263,11 @@ def main(argv: list[str] | None = None) -> int:
         help="interleaved audited/unaudited pairs for the cost (default: 2000)",
     )
     parser.add_argument(
+        "--keying",
+        default="unkeyed,keyed",
+        help="comma-separated: unkeyed, keyed (default: both, side by side)",
+    )
+    parser.add_argument(
         "--databases",
         default="sqlite,postgresql",
         help="comma-separated: sqlite, postgresql (default: both)",
@@ -260,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(databases) - {"sqlite", "postgresql"}
     if unknown:
         parser.error(f"unknown databases: {sorted(unknown)}")
+    keying = args.keying.split(",")
+    if set(keying) - {"unkeyed", "keyed"}:
+        parser.error(f"unknown keying: {sorted(set(keying) - {'unkeyed', 'keyed'})}")
 
     print(
         f"audit log benchmark: {args.count} audited mutations per writer (cap {args.seconds:g}"
@@ -267,12 +287,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     runs: dict[str, Callable[[], None]] = {}
     with tempfile.TemporaryDirectory(prefix="slipway-bench-") as folder:
-        runs["sqlite"] = lambda: bench("sqlite", f"sqlite:///{folder}/bench.db", args)
+
+        def on_sqlite() -> None:
+            for mode in keying:
+                bench("sqlite", f"sqlite:///{folder}/bench-{mode}.db", args, mode == "keyed")
 
         def on_postgresql() -> None:
-            with postgresql_url() as url:
-                if url is not None:
-                    bench("postgresql", url, args)
+            with postgresql_urls(len(keying)) as urls:
+                for mode, url in zip(keying, urls, strict=False):
+                    bench("postgresql", url, args, mode == "keyed")
+
+        runs["sqlite"] = on_sqlite
 
         runs["postgresql"] = on_postgresql
         for name in databases:

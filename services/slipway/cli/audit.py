@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,16 +17,31 @@ from slipway.audit.v1 import audit_event_pb2 as event_pb
 from slipway.audit.v1 import chain_verification_pb2 as chain_pb
 from slipway.cli.connect import add_connection_arguments, clients
 from slipway.cli.output import EXIT_FAILED, CliError, visible
+from slipway.core.audit import log
 from slipway.core.audit.api import event_from_pb
 from slipway.core.audit.chain import (
     GENESIS_HASH,
     HASH_VERSION,
+    KEYED_HASH_VERSION,
     AuditEntry,
+    Verification,
     entry_from_json,
     entry_to_json,
     format_time,
     verify_entries,
 )
+from slipway.core.audit.checkpoints import (
+    CheckpointError,
+    generate_signing_key,
+    load_public_keys,
+    public_key_id,
+    read_checkpoints,
+    verify_against,
+)
+from slipway.core.audit.keys import read_keyring
+from slipway.core.audit.verifier import read_snapshot, snapshot_engine
+from slipway.core.bootstrap import connect_database
+from slipway.core.db import default_database_url
 
 EXIT_BROKEN = EXIT_FAILED
 OUTCOMES = {
@@ -52,12 +68,73 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_connection_arguments(listing)
     listing.set_defaults(func=_list)
 
-    verify = actions.add_parser("verify", help="walk the hash chain on the server")
+    verify = actions.add_parser(
+        "verify",
+        help="walk the hash chain (on the server, or on the database with the audit keys)",
+        description="Without the options of 'on the database', a service walks the chain with "
+        "its own keys. With them, this command reads the database itself (an auditor's "
+        "read-only role will do) and checks keyed events with the key files given, so it "
+        "trusts no running service.",
+    )
     verify.add_argument("--start", type=int, default=0, help="first sequence (default 1)")
     verify.add_argument("--end", type=int, default=0, help="last sequence (default: the head)")
     verify.add_argument("--json", action="store_true")
+    direct = verify.add_argument_group("on the database")
+    direct.add_argument(
+        "--database-url",
+        default=None,
+        metavar="URL",
+        help="read the audit log from this database (default with a key or checkpoint option: "
+        "$SLIPWAY_DATABASE_URL, else the SQLite file in $SLIPWAY_HOME)",
+    )
+    direct.add_argument(
+        "--key-file",
+        type=Path,
+        action="append",
+        default=[],
+        help="an audit key file (repeat for the current and retired keys)",
+    )
+    direct.add_argument(
+        "--key-dir",
+        type=Path,
+        action="append",
+        default=[],
+        help="a folder of audit key files, e.g. a mounted Secret (repeatable)",
+    )
+    direct.add_argument(
+        "--unkeyed-until",
+        type=int,
+        default=-1,
+        help="with keys: the last sequence that may carry an unkeyed hash (0: the chain was "
+        "keyed from its first event); -1 accepts unkeyed events before the first keyed one",
+    )
+    direct.add_argument(
+        "--checkpoints",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a file of signed checkpoints (audit_checkpoint_file): the chain must match each "
+        "one, and reach the newest (a shorter chain was cut, or restored from an older backup)",
+    )
+    direct.add_argument(
+        "--public-key",
+        type=Path,
+        action="append",
+        default=[],
+        help="PEM Ed25519 public key the checkpoints are signed with (repeatable)",
+    )
     add_connection_arguments(verify)
     verify.set_defaults(func=_verify)
+
+    pair = actions.add_parser(
+        "checkpoint-key",
+        help="make the Ed25519 key pair checkpoints are signed with",
+        description="The private key goes to the one service that writes checkpoints "
+        "(audit_checkpoint_signing_key_file), the public key to the auditors.",
+    )
+    pair.add_argument("--private-key", type=Path, required=True, help="file to create (0600)")
+    pair.add_argument("--public-key", type=Path, required=True, help="file to create")
+    pair.set_defaults(func=_checkpoint_key)
 
     export = actions.add_parser(
         "export", help="write events with every field and hash as JSON lines"
@@ -157,7 +234,102 @@ def _detail(entry: AuditEntry) -> str:
     return entry.reason or entry.error_reason
 
 
+def _on_database(args: argparse.Namespace) -> bool:
+    return bool(args.database_url or args.key_file or args.key_dir or args.checkpoints)
+
+
+def _checkpoint_key(args: argparse.Namespace) -> int:
+    try:
+        key = generate_signing_key(args.private_key, args.public_key)
+    except FileExistsError:
+        raise CliError(f"{args.private_key} exists: not overwriting a signing key") from None
+    print(f"public key id {public_key_id(key.public_key())}: {args.public_key}")
+    return 0
+
+
+def _database_url(args: argparse.Namespace) -> str:
+    if args.database_url:
+        return str(args.database_url)
+    if url := os.environ.get("SLIPWAY_DATABASE_URL"):
+        return url
+    return default_database_url(Path(os.environ.get("SLIPWAY_HOME") or "~/.slipway").expanduser())
+
+
+def _verify_database(args: argparse.Namespace) -> int:
+    """Walk the chain on the database itself, with the key files given."""
+    try:
+        keyring = read_keyring(args.key_file, args.key_dir, unkeyed_until=args.unkeyed_until)
+    except (OSError, ValueError) as exc:
+        raise CliError(f"audit key: {exc}") from None
+    if args.checkpoints and not args.public_key:
+        raise CliError("--checkpoints needs --public-key: a checkpoint counts once verified")
+    try:
+        public_keys = load_public_keys(args.public_key)
+        checkpoints = read_checkpoints(args.checkpoints) if args.checkpoints else []
+    except (OSError, ValueError) as exc:
+        raise CliError(f"checkpoints: {exc}", EXIT_FAILED) from None
+    db = connect_database(_database_url(args))
+    try:
+        with read_snapshot(snapshot_engine(db)) as session:
+            head, _ = log.chain_head(session)
+            result = log.verify(session, start=args.start or 1, end=args.end, keyring=keyring)
+            if result.ok and checkpoints:
+                result = verify_against(
+                    session, checkpoints, public_keys, result, str(args.checkpoints)
+                )
+    except CheckpointError as exc:
+        raise CliError(f"BROKEN: {exc}", EXIT_FAILED) from None
+    finally:
+        db.dispose()
+    return _report(result, head == 0 or (result.ok and result.event_count == 0), args.json)
+
+
+def _report(result: Verification, empty: bool, as_json: bool) -> int:
+    status = "BROKEN" if not result.ok else "EMPTY" if empty else "OK"
+    kind = result.break_kind.value if result.break_kind else "UNSPECIFIED"
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "status": status,
+                    "first_sequence": result.first_sequence,
+                    "last_sequence": result.last_sequence,
+                    "event_count": result.event_count,
+                    "last_hash": result.last_hash,
+                    "break_sequence": result.break_sequence,
+                    "break_kind": kind if not result.ok else "UNSPECIFIED",
+                    "detail": result.detail if not result.ok else result.protection,
+                    "checkpoints_matched": result.checkpoints_matched,
+                }
+            )
+        )
+    elif not result.ok:
+        print(f"BROKEN at sequence {result.break_sequence} ({kind}): {result.detail}")
+    else:
+        print(
+            f"{status}: {result.event_count} events, {result.first_sequence}.."
+            f"{result.last_sequence}, last hash {result.last_hash or '-'}"
+        )
+        print(f"  {result.protection}")
+        if result.checkpoints_matched:
+            print(f"  matches all {result.checkpoints_matched} signed checkpoint(s)")
+    return EXIT_BROKEN if not result.ok else 0
+
+
+def _keying_of_head(args: argparse.Namespace) -> str:
+    """What an OK from the service vouches for, told by the newest event's hash version."""
+    with clients(args) as suite:
+        newest = next(
+            iter(suite.audit.list(client.AuditFilter(), page_size=1, timeout=args.timeout)), None
+        )
+    if newest is not None and newest.hash_version == KEYED_HASH_VERSION:
+        return "keyed chain: verified by the service with its audit keys"
+    return Verification(keyed_verifier=False).protection
+
+
 def _verify(args: argparse.Namespace) -> int:
+    if _on_database(args):
+        return _verify_database(args)
     with clients(args) as suite:
         answer = suite.audit.verify(
             start_sequence=args.start, end_sequence=args.end, timeout=args.timeout
@@ -188,6 +360,8 @@ def _verify(args: argparse.Namespace) -> int:
             f"{status}: {answer.event_count} events, {answer.first_sequence}.."
             f"{answer.last_sequence}, last hash {answer.last_hash or '-'}"
         )
+        if answer.status == chain_pb.CHAIN_STATUS_OK:
+            print(f"  {_keying_of_head(args)}")
     return EXIT_BROKEN if answer.status == chain_pb.CHAIN_STATUS_BROKEN else 0
 
 
@@ -258,6 +432,13 @@ def _entry_of_line(line: str, number: int) -> AuditEntry:
     if missing:
         raise CliError(f"{where}: missing field(s) {', '.join(missing)}", EXIT_FAILED)
     version = document["hash_version"]
+    if version == KEYED_HASH_VERSION:
+        raise CliError(
+            f"{where}: a keyed event (hash_version {version}): an export through the API does "
+            "not carry key ids; verify a keyed chain with `slipway audit verify --key-file` "
+            "on the database",
+            EXIT_FAILED,
+        )
     if version != HASH_VERSION:
         raise CliError(
             f"{where}: hash_version {version!r} is not one this tool knows ({HASH_VERSION}); "

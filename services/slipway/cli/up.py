@@ -1,14 +1,15 @@
 """`slipway up`: run the four services as child processes on this machine.
 
-It prepares the data folder (SQLite database migrated once, a local admin token readable only by
-the user), starts each service as its own process, waits until every one reports SERVING on the
-standard health service, writes ``$SLIPWAY_HOME/suite.json`` so tools and scripts can find the
-running suite, and then supervises: SIGINT/SIGTERM stop every service cleanly; a service that dies
-is reported by name with its exit status and last log lines and restarted on the same addresses
-after a backoff, each restart logged and counted in suite.json; a service that keeps crashing
-(more than ``--max-restarts`` times within ``--restart-window`` seconds) stops the suite with a
-message naming it. One suite runs per data folder: ``suite.lock`` is held while it runs, a
-second ``up`` names the one that holds it, and the children stop when ``up`` itself dies.
+It prepares the data folder (SQLite database migrated once; a local admin token, the audit chain's
+HMAC key and the key signing its checkpoints, each readable only by the user), starts each service
+as its own process, waits until every one reports SERVING on the standard health service, writes
+``$SLIPWAY_HOME/suite.json`` so tools and scripts can find the running suite, and then supervises:
+SIGINT/SIGTERM stop every service cleanly; a service that dies is reported by name with its exit
+status and last log lines and restarted on the same addresses after a backoff, each restart logged
+and counted in suite.json; a service that keeps crashing (more than ``--max-restarts`` times within
+``--restart-window`` seconds) stops the suite with a message naming it. One suite runs per data
+folder: ``suite.lock`` is held while it runs, a second ``up`` names the one that holds it, and the
+children stop when ``up`` itself dies.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from slipway.cli.supervisor import Child, RestartPolicy, describe_exit, stop_all, tail
+from slipway.core.audit.checkpoints import generate_signing_key
+from slipway.core.audit.keys import KEY_FILE_NAME, generate_key_file
 from slipway.core.auth import add_token, parse_entries, token_hash, write_private
 from slipway.core.bootstrap import connect_database
 from slipway.core.db import default_database_url, mask_url
@@ -170,6 +173,15 @@ def _start(
     log_dir.mkdir(parents=True, exist_ok=True)
     ready_file = run_dir / f"{name}.json"
     env = dict(os.environ, SLIPWAY_HOME=str(home), **peers)
+    # The suite's audit chain is keyed with the key made in the data folder, unless the
+    # environment names another one.
+    env.setdefault("SLIPWAY_AUDIT_KEY_FILE", str(home / KEY_FILE_NAME))
+    if name == "registry" and not _checkpoints_configured():
+        # One writer of signed checkpoints for the whole chain: the registry (see
+        # slipway.core.audit.checkpoints). In the data folder here, which is fine for a demo;
+        # production keeps them where the database credentials cannot reach.
+        env["SLIPWAY_REGISTRY_AUDIT_CHECKPOINT_FILE"] = str(home / CHECKPOINTS_FILE)
+        env["SLIPWAY_REGISTRY_AUDIT_CHECKPOINT_SIGNING_KEY_FILE"] = str(home / CHECKPOINT_KEY)
     if args.database_url:
         env["SLIPWAY_DATABASE_URL"] = args.database_url
     command = _command(
@@ -182,6 +194,28 @@ def _start(
     child = Child(name, command, env, ready_file, log_dir / f"{name}.log")
     child.spawn()
     return child
+
+
+CHECKPOINTS_FILE = "audit-checkpoints.jsonl"
+CHECKPOINT_KEY = "audit-checkpoint.key"
+CHECKPOINT_PUBLIC_KEY = "audit-checkpoint.pub"
+
+
+def _checkpoints_configured() -> bool:
+    return any(
+        name in os.environ
+        for name in ("SLIPWAY_AUDIT_CHECKPOINT_FILE", "SLIPWAY_REGISTRY_AUDIT_CHECKPOINT_FILE")
+    )
+
+
+def _ensure_audit_key(home: Path) -> None:
+    """Make the suite's audit key and checkpoint key pair (private keys readable by their owner
+    only) the first time, so even the demo runs a keyed chain with signed checkpoints; keys
+    named in the environment are used instead."""
+    if "SLIPWAY_AUDIT_KEY_FILE" not in os.environ and not (home / KEY_FILE_NAME).exists():
+        generate_key_file(home / KEY_FILE_NAME)
+    if not _checkpoints_configured() and not (home / CHECKPOINT_KEY).exists():
+        generate_signing_key(home / CHECKPOINT_KEY, home / CHECKPOINT_PUBLIC_KEY)
 
 
 def _health_serving(address: str) -> bool:
@@ -376,6 +410,7 @@ def _run_locked(args: argparse.Namespace, home: Path, url: str, started_at: str)
         print(f"slipway up: {exc}", file=sys.stderr)
         return 3
     token_file = ensure_admin_token(home)
+    _ensure_audit_key(home)
 
     stop: list[int] = []
 

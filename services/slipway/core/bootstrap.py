@@ -20,6 +20,9 @@ from slipway.audit.v1 import audit_service_pb2
 from slipway.core import event_log
 from slipway.core.audit import log as audit_log
 from slipway.core.audit.api import AuditServicer
+from slipway.core.audit.chain import UNKEYED, ChainKey, Keyring
+from slipway.core.audit.checkpoints import CheckpointWriter, load_signing_key
+from slipway.core.audit.keys import read_key_file, read_keyring
 from slipway.core.audit.recorder import DatabaseEdgeAuditor
 from slipway.core.audit.verifier import ChainVerifier
 from slipway.core.db import Database, make_engine
@@ -57,8 +60,33 @@ class ServiceApp:
 
 
 def audit_registration(db: Database) -> ServiceRegistration:
-    """The audit log API, answered by every service from the shared database."""
+    """The audit log API, answered by every service from the shared database (verifying with
+    the keys the database was connected with)."""
     return ServiceRegistration(AUDIT_SERVICE, AuditServicer(db))
+
+
+@dataclass(frozen=True)
+class AuditKeys:
+    """The key a process appends under (None: unkeyed) and the keys it verifies with."""
+
+    key: ChainKey | None
+    keyring: Keyring
+
+
+def read_audit_keys(settings: ServiceSettings) -> AuditKeys:
+    """The audit keys named by ``settings``; ConfigurationError when a file is missing or is
+    not a key."""
+    try:
+        key = read_key_file(settings.audit_key_file) if settings.audit_key_file else None
+        retired = [settings.audit_retired_keys_dir] if settings.audit_retired_keys_dir else []
+        keyring = read_keyring(
+            [settings.audit_key_file] if settings.audit_key_file else [],
+            retired,
+            unkeyed_until=settings.audit_unkeyed_until,
+        )
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"audit key: {exc}") from None
+    return AuditKeys(key, keyring)
 
 
 def with_audit_verifier(app: ServiceApp, db: Database, interval_seconds: float) -> ServiceApp:
@@ -92,6 +120,42 @@ def with_audit_verifier(app: ServiceApp, db: Database, interval_seconds: float) 
     )
 
 
+def with_checkpoint_writer(
+    app: ServiceApp, db: Database, settings: ServiceSettings, keyring: Keyring
+) -> ServiceApp:
+    """``app`` plus the writer of signed checkpoints of the audit chain head, when ``settings``
+    name a checkpoint file (see :mod:`slipway.core.audit.checkpoints`): every
+    ``audit_checkpoint_interval_seconds`` and once more after the server stopped, so the last
+    events it audited are covered."""
+    path, key_file = settings.audit_checkpoint_file, settings.audit_checkpoint_signing_key_file
+    if path is None or key_file is None:
+        return app
+    try:
+        writer = CheckpointWriter(db, load_signing_key(key_file), path, keyring)
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"audit checkpoints: {exc}") from None
+    interval = settings.audit_checkpoint_interval_seconds
+    first_ready, first_stop = app.on_ready, app.on_stop
+    tasks: list[asyncio.Task[None]] = []
+
+    async def on_ready() -> None:
+        if interval > 0:
+            tasks.append(asyncio.create_task(writer.run(interval)))
+        if first_ready is not None:
+            await first_ready()
+
+    async def on_stop() -> None:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if first_stop is not None:
+            await first_stop()
+        await asyncio.to_thread(writer.write_logged)
+
+    return replace(app, on_ready=on_ready, on_stop=on_stop)
+
+
 def parse_settings(settings_class: type[S], argv: Sequence[str] | None, prog: str) -> S:
     parser = argparse.ArgumentParser(
         prog=prog,
@@ -106,19 +170,27 @@ def parse_settings(settings_class: type[S], argv: Sequence[str] | None, prog: st
         raise  # unreachable: parser.error exits
 
 
-def connect_database(url: str) -> Database:
+def connect_database(
+    url: str, audit_key: ChainKey | None = None, audit_keyring: Keyring | None = None
+) -> Database:
     """The suite's database at ``url``, wired so that a unit of work writes, as it commits, the
-    audit events recorded on its session and then the stream events published on it (this order
-    is also the order their head rows are locked in, in every transaction). Every process that
-    writes to the database builds it here."""
+    audit events recorded on its session (hashed under ``audit_key``; unkeyed without one) and
+    then the stream events published on it (this order is also the order their head rows are
+    locked in, in every transaction); and so that walks of the audit chain verify with
+    ``audit_keyring`` (default: ``audit_key`` alone). Every process that writes to the database
+    builds it here."""
+    if audit_keyring is None:
+        audit_keyring = Keyring.of([audit_key]) if audit_key else UNKEYED
+    engine = make_engine(url).execution_options(**{audit_log.KEYRING_OPTION: audit_keyring})
     return Database(
-        make_engine(url), commit_writers=(audit_log.COMMIT_WRITER, event_log.COMMIT_WRITER)
+        engine, commit_writers=(audit_log.chain_writer(audit_key), event_log.COMMIT_WRITER)
     )
 
 
-def open_database(settings: ServiceSettings) -> Database:
+def open_database(settings: ServiceSettings, keys: AuditKeys | None = None) -> Database:
     """Connect to the shared database and make sure its schema matches the code."""
-    db = connect_database(settings.effective_database_url)
+    keys = keys or AuditKeys(None, UNKEYED)
+    db = connect_database(settings.effective_database_url, keys.key, keys.keyring)
     ensure_schema_current(db, auto_upgrade=settings.embedded_database or settings.auto_migrate)
     return db
 
@@ -133,13 +205,26 @@ def run_service(
     configure_logging(settings.log_format, settings.log_level, service=settings.service_name)
     log.info("starting", settings=settings.describe())
     try:
-        db = open_database(settings)
+        keys = read_audit_keys(settings)
+    except ConfigurationError as exc:
+        print(f"slipway {settings.service_name}: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if keys.key is None:
+        log.warning(
+            "the audit chain is unkeyed: it detects accidental damage only, since anyone who "
+            "can write to the database can rewrite it; set audit_key_file"
+        )
+    else:
+        log.info("audit chain keyed", key_id=keys.key.key_id, verify_keys=keys.keyring.key_ids)
+    try:
+        db = open_database(settings, keys)
     except SchemaError as exc:
         log.error("database schema does not match this release", error=str(exc))
         print(f"slipway {settings.service_name}: {exc}", file=sys.stderr)
         return EXIT_SCHEMA
     try:
         app = with_audit_verifier(build(settings, db), db, settings.audit_verify_interval_seconds)
+        app = with_checkpoint_writer(app, db, settings, keys.keyring)
         auditor = DatabaseEdgeAuditor(
             db,
             settings.service_name,

@@ -150,6 +150,44 @@ class ServiceSettings:
         "folded into one '(others)' event with their count, so a process writes at most this "
         "many plus one refusal events per window (each under 2 KiB) whatever callers send.",
     )
+    audit_key_file: Path | None = setting(
+        None,
+        "File holding the secret key (at least 32 bytes, e.g. `openssl rand -hex 32`; in "
+        "Kubernetes a Secret mounted as a file) the audit chain is hashed under (HMAC-SHA256), "
+        "so holding the database credentials is not enough to forge it. Never stored in the "
+        "database: each event records the key's id. Every service writing to one database "
+        "needs the same key. Unset: unkeyed SHA-256, which detects accidental damage only "
+        "(the embedded, demo mode).",
+    )
+    audit_retired_keys_dir: Path | None = setting(
+        None,
+        "Folder of retired audit keys, one file each, kept after a rotation so the events "
+        "they signed still verify (never used to write).",
+    )
+    audit_unkeyed_until: int = setting(
+        -1,
+        "With an audit key: the last sequence that may carry an unkeyed hash (events written "
+        "before the key was configured; 0 when it was there from the start). -1 accepts "
+        "unkeyed events before the first keyed one; an unkeyed event after a keyed one is "
+        "always reported.",
+    )
+    audit_checkpoint_file: Path | None = setting(
+        None,
+        "Append a signed checkpoint of the audit chain head (sequence, hash, time; Ed25519) to "
+        "this JSON Lines file, opened append-only. Give it to one service, the registry, and "
+        "put the file where the database credentials cannot reach (a separate volume shipped "
+        "off the machine); `slipway audit verify --checkpoints` checks the chain against it.",
+    )
+    audit_checkpoint_signing_key_file: Path | None = setting(
+        None,
+        "Ed25519 private key (PEM, PKCS#8) the checkpoints are signed with; auditors hold its "
+        "public key (`slipway audit checkpoint-key` makes a pair).",
+    )
+    audit_checkpoint_interval_seconds: float = setting(
+        300.0,
+        "Sign the chain head this often (and once more at graceful shutdown); 0: only at "
+        "shutdown. A head that has not moved is not signed again.",
+    )
 
     def __post_init__(self) -> None:
         if self.home is None:
@@ -183,6 +221,12 @@ class ServiceSettings:
             raise ValueError(
                 "refusal_window_seconds must be positive and refusal_keys_per_window at least 1"
             )
+        if (self.audit_checkpoint_file is None) != (self.audit_checkpoint_signing_key_file is None):
+            raise ValueError(
+                "audit_checkpoint_file and audit_checkpoint_signing_key_file must be set together"
+            )
+        if self.audit_checkpoint_interval_seconds < 0:
+            raise ValueError("audit_checkpoint_interval_seconds must not be negative")
         if self.audit_verify_interval_seconds < 0:
             raise ValueError("audit_verify_interval_seconds must not be negative (0 turns it off)")
         if self.insecure_no_auth and not is_loopback(self.grpc_address):

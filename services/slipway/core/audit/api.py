@@ -45,6 +45,11 @@ _BREAK_TO_PB = {
     BreakKind.CHANGED_ROW: chain_pb.CHAIN_BREAK_KIND_CHANGED_ROW,
     BreakKind.MISSING_ROW: chain_pb.CHAIN_BREAK_KIND_MISSING_ROW,
     BreakKind.REORDERED_ROW: chain_pb.CHAIN_BREAK_KIND_REORDERED_ROW,
+    # Kinds the protocol has no value for travel as a changed row; the detail names them.
+    BreakKind.BACKDATED_ROW: chain_pb.CHAIN_BREAK_KIND_CHANGED_ROW,
+    BreakKind.UNKNOWN_KEY: chain_pb.CHAIN_BREAK_KIND_CHANGED_ROW,
+    BreakKind.UNKEYED_ROW: chain_pb.CHAIN_BREAK_KIND_CHANGED_ROW,
+    BreakKind.CHECKPOINT_MISMATCH: chain_pb.CHAIN_BREAK_KIND_CHANGED_ROW,
 }
 
 
@@ -219,6 +224,7 @@ class AuditServicer:
     def _verify(self, start: int, end: int) -> tuple[Verification, bool]:
         with read_snapshot(self._snapshot) as session:
             head, _ = log.chain_head(session)
+            # With the keys the database was connected with (bootstrap.connect_database).
             return log.verify(session, start=start, end=end), head == 0
 
     async def VerifyAuditLog(

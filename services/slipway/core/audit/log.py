@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import (
@@ -32,12 +33,16 @@ from sqlalchemy.orm import Session
 
 from slipway.core.audit.chain import (
     GENESIS_HASH,
+    KEYED_HASH_VERSION,
+    UNKEYED,
     AuditEntry,
     BreakKind,
+    ChainKey,
+    Keyring,
     Outcome,
     Verification,
     canonical_payload,
-    compute_hash,
+    seal,
     verify_entries,
 )
 from slipway.core.audit.tables import AuditChainHead, AuditEventRow
@@ -49,9 +54,17 @@ PENDING = "slipway.audit.pending"
 HEAD_ID = 1
 _EVENTS = Base.metadata.tables[AuditEventRow.__tablename__]
 _HEAD = Base.metadata.tables[AuditChainHead.__tablename__]
-# The append's statements, built once: lock and read the head, add the events, move the head.
+# The append's statements, built once: lock and read the head (with the time of the event it
+# names, which the new events must not precede), add the events, move the head.
+_PREVIOUS_TIME = (
+    select(_EVENTS.c.event_time)
+    .where(_EVENTS.c.sequence == _HEAD.c.last_sequence)
+    .scalar_subquery()
+)
 _LOCK_HEAD = (
-    select(_HEAD.c.last_sequence, _HEAD.c.last_hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
+    select(_HEAD.c.last_sequence, _HEAD.c.last_hash, _PREVIOUS_TIME)
+    .where(_HEAD.c.id == HEAD_ID)
+    .with_for_update(of=_HEAD)
 )
 _INSERT_EVENTS = insert(_EVENTS)
 _MOVE_HEAD = (
@@ -60,6 +73,10 @@ _MOVE_HEAD = (
     .values(last_sequence=bindparam("to_sequence"), last_hash=bindparam("to_hash"))
 )
 BATCH = 1000
+# The engine execution option holding the process's verifying keys (a Keyring): every walk of
+# the chain in the process (the audit API, the background verifier, the registry's lineage
+# report) uses them without each caller being handed the keys.
+KEYRING_OPTION = "slipway.audit.keyring"
 
 
 @dataclass(frozen=True)
@@ -123,12 +140,17 @@ def record(
     return draft.event_id
 
 
-def _append(session: Session, drafts: list[_Draft]) -> None:
+def _append(session: Session, drafts: list[_Draft], *, key: ChainKey | None) -> None:
     # Plain SQL statements on the session's connection, not ORM objects: the append costs three
     # statements and no unit-of-work flush, and reads the locked head as it is in the database.
     connection = session.connection()
-    sequence, previous = connection.execute(_LOCK_HEAD).one()
+    sequence, previous, previous_time = connection.execute(_LOCK_HEAD).one()
+    # Times never go backwards within the chain (the verifier reports an event older than its
+    # predecessor): a clock stepped back, or another host's clock behind this one, stamps the
+    # previous event's time instead.
     now = datetime.now(UTC)
+    if previous_time is not None and previous_time > now:
+        now = previous_time
     rows = []
     for draft in drafts:
         sequence += 1
@@ -149,18 +171,25 @@ def _append(session: Session, drafts: list[_Draft]) -> None:
             payload=draft.payload,
             previous_hash=previous,
         )
-        digest = compute_hash(entry)
-        rows.append(_row_values(entry, digest))
-        previous = digest
+        sealed = seal(entry, key)
+        rows.append(_row_values(sealed))
+        previous = sealed.hash
     connection.execute(_INSERT_EVENTS, rows)
     connection.execute(_MOVE_HEAD, {"to_sequence": sequence, "to_hash": previous})
 
 
-COMMIT_WRITER: CommitQueue[_Draft] = CommitQueue(PENDING, _append)
-"""Writes the events recorded on a session as it commits (wired by ``bootstrap.open_database``)."""
+def chain_writer(key: ChainKey | None) -> CommitQueue[_Draft]:
+    """The writer that appends the events recorded on a session as it commits, hashed under
+    ``key`` (unkeyed SHA-256 without one). Wired by ``bootstrap.connect_database``."""
+    return CommitQueue(PENDING, partial(_append, key=key))
 
 
-def _row_values(entry: AuditEntry, digest: str) -> dict[str, object]:
+COMMIT_WRITER: CommitQueue[_Draft] = chain_writer(None)
+"""Queues events on a session (:func:`record`); the writer installed on the session's database
+(:func:`chain_writer`) appends them, keyed or not."""
+
+
+def _row_values(entry: AuditEntry) -> dict[str, object]:
     return {
         "sequence": entry.sequence,
         "event_id": entry.event_id,
@@ -177,8 +206,9 @@ def _row_values(entry: AuditEntry, digest: str) -> dict[str, object]:
         "request_id": entry.request_id,
         "payload": entry.payload,
         "previous_hash": entry.previous_hash,
-        "hash": digest,
+        "hash": entry.hash,
         "hash_version": entry.hash_version,
+        "key_id": entry.key_id,
     }
 
 
@@ -201,6 +231,7 @@ def to_entry(row: AuditEventRow) -> AuditEntry:
         previous_hash=row.previous_hash,
         hash=row.hash,
         hash_version=row.hash_version,
+        key_id=row.key_id or "",
     )
 
 
@@ -326,13 +357,49 @@ def chain_head(session: Session) -> tuple[int, str]:
     return head.last_sequence, head.last_hash
 
 
-def verify(session: Session, start: int = 1, end: int = 0) -> Verification:
-    """Walk the chain from ``start`` to ``end`` (0: the chain head) and report the first break."""
+def hashes_at(session: Session, sequences: Collection[int]) -> dict[int, str]:
+    """The stored hashes of the events at ``sequences`` that exist."""
+    found: dict[int, str] = {}
+    wanted = sorted(set(sequences))
+    for i in range(0, len(wanted), BATCH):
+        rows = session.execute(
+            select(AuditEventRow.sequence, AuditEventRow.hash).where(
+                AuditEventRow.sequence.in_(wanted[i : i + BATCH])
+            )
+        )
+        found.update({sequence: digest for sequence, digest in rows})
+    return found
+
+
+def event_time_at(session: Session, sequence: int) -> datetime | None:
+    found: datetime | None = session.scalar(
+        select(AuditEventRow.event_time).where(AuditEventRow.sequence == sequence)
+    )
+    return found
+
+
+def configured_keyring(session: Session) -> Keyring:
+    """The keys the process verifies with, as ``bootstrap.connect_database`` set them on the
+    session's engine (:data:`KEYRING_OPTION`); none: an unkeyed verifier."""
+    keyring = session.get_bind().get_execution_options().get(KEYRING_OPTION)
+    return keyring if isinstance(keyring, Keyring) else UNKEYED
+
+
+def verify(
+    session: Session, start: int = 1, end: int = 0, keyring: Keyring | None = None
+) -> Verification:
+    """Walk the chain from ``start`` to ``end`` (0: the chain head) and report the first break;
+    keyed events are checked with the keys of ``keyring`` (see :class:`Keyring`), by default
+    those the database was connected with (:func:`configured_keyring`)."""
+    if keyring is None:
+        keyring = configured_keyring(session)
     last_sequence, _ = chain_head(session)
     start = max(1, start)
     last = last_sequence if end <= 0 else min(end, last_sequence)
     if last_sequence == 0 or start > last:
-        return Verification(first_sequence=start, last_sequence=last)
+        return Verification(first_sequence=start, last_sequence=last, keyed_verifier=keyring.keyed)
+    anchor_time: datetime | None = None
+    anchor_keyed = False
     if start == 1:
         anchor = GENESIS_HASH
     else:
@@ -341,7 +408,8 @@ def verify(session: Session, start: int = 1, end: int = 0) -> Verification:
             return Verification(first_sequence=start).broken(
                 start - 1, BreakKind.MISSING_ROW, f"no event with sequence {start - 1}"
             )
-        anchor = before.hash
+        anchor, anchor_time = before.hash, before.event_time
+        anchor_keyed = before.hash_version == KEYED_HASH_VERSION
 
     def sequence_of_hash(digest: str) -> int | None:
         found: int | None = session.scalar(
@@ -356,6 +424,9 @@ def verify(session: Session, start: int = 1, end: int = 0) -> Verification:
         anchor_hash=anchor,
         sequence_of_hash=sequence_of_hash,
         expected_last=last,
+        anchor_time=anchor_time,
+        keyring=keyring,
+        anchor_keyed=anchor_keyed,
     )
     if result.ok and end <= 0:
         beyond = session.scalar(

@@ -33,6 +33,8 @@ class AuditEventRow(Base):
     previous_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash_version: Mapped[int] = mapped_column(Integer)
+    # Hash version 2: the id of the HMAC key (never the key itself); "" for unkeyed events.
+    key_id: Mapped[str] = mapped_column(String(16), server_default="", default="")
 
 
 class AuditChainHead(Base):

@@ -35,8 +35,14 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from slipway.core.audit.chain import GENESIS_HASH, BreakKind, Verification, compute_hash
-from slipway.core.audit.log import chain_head, to_entry, verify
+from slipway.core.audit.chain import (
+    GENESIS_HASH,
+    BreakKind,
+    Keyring,
+    Verification,
+    compute_hash,
+)
+from slipway.core.audit.log import chain_head, configured_keyring, to_entry, verify
 from slipway.core.audit.tables import AuditEventRow
 from slipway.core.db import READ_ONLY_OPTION, Database
 from slipway.core.logs import get_logger
@@ -87,8 +93,10 @@ class ChainVerifier(Collector):
         full_walk_seconds: float = FULL_WALK_SECONDS,
         chunk: int = CHUNK,
         clock: Callable[[], float] = time.time,
+        keyring: Keyring | None = None,
     ) -> None:
         self._engine = snapshot_engine(db)
+        self._keyring = keyring
         self._full_walk_seconds = full_walk_seconds
         self._chunk = max(1, chunk)
         self._clock = clock
@@ -120,8 +128,14 @@ class ChainVerifier(Collector):
         )
 
     def _walk(self, session: Session, sequence: int, digest: str) -> Verification | None:
+        keyring = self._keyring if self._keyring is not None else configured_keyring(session)
         head_sequence, head_hash = chain_head(session)
-        result = Verification(first_sequence=sequence + 1, last_sequence=sequence, last_hash=digest)
+        result = Verification(
+            first_sequence=sequence + 1,
+            last_sequence=sequence,
+            last_hash=digest,
+            keyed_verifier=keyring.keyed,
+        )
         if head_sequence < sequence:
             return result.broken(
                 head_sequence + 1,
@@ -135,7 +149,7 @@ class ChainVerifier(Collector):
                 return result.broken(
                     sequence, BreakKind.MISSING_ROW, f"event {sequence}, verified before, is gone"
                 )
-            if anchor.hash != digest or compute_hash(to_entry(anchor)) != digest:
+            if anchor.hash != digest or compute_hash(to_entry(anchor), keyring.keys) != digest:
                 return result.broken(
                     sequence,
                     BreakKind.CHANGED_ROW,
@@ -145,7 +159,10 @@ class ChainVerifier(Collector):
             if self._stopping.is_set():
                 return None
             part = verify(
-                session, start=sequence + 1, end=min(sequence + self._chunk, head_sequence)
+                session,
+                start=sequence + 1,
+                end=min(sequence + self._chunk, head_sequence),
+                keyring=keyring,
             )
             result.event_count += part.event_count
             if not part.ok:
