@@ -1,0 +1,165 @@
+"""Multivariate drift: the data reconstruction error of a PCA learned on the reference.
+
+As NannyML's data reconstruction drift: missing numbers are filled with the reference mean and
+missing categories with the reference's most frequent one; categories become their frequency in
+the reference (unseen ones 0); every column is standardised; a PCA keeps the components that
+explain ``variance`` (65 %) of the reference. A row's error is the Euclidean distance between
+the row and its reconstruction from those components; a window's error is the mean over its
+rows. The PCA captures the reference's correlations, so a change in them raises the error even
+when every feature's own distribution (what the per-feature tests see) is unchanged.
+
+The threshold comes from the reference itself: its rows are cut into ``chunks`` consecutive
+chunks, and a window is drifted when its error lies outside the chunks' mean error plus or minus
+three standard deviations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.decomposition import PCA  # type: ignore[import-untyped]
+
+Array = npt.NDArray[Any]
+Floats = npt.NDArray[np.float64]
+
+DEFAULT_VARIANCE = 0.65
+DEFAULT_CHUNKS = 10
+THRESHOLD_STDS = 3.0
+
+
+@dataclass(frozen=True)
+class Reconstruction:
+    """A window's reconstruction error against the reference's band."""
+
+    error: float
+    lower: float
+    upper: float
+    reference_mean: float
+    components: int
+    rows: int
+
+    @property
+    def drifted(self) -> bool:
+        return not (self.lower <= self.error <= self.upper)
+
+
+def _present(value: Any) -> bool:
+    return value is not None and value == value
+
+
+class ReconstructionDrift:
+    """Fitted on the reference columns; ``measure(columns)`` for each window."""
+
+    def __init__(
+        self,
+        names: tuple[str, ...],
+        fills: dict[str, float | str],
+        frequencies: dict[str, dict[str, float]],
+        means: Floats,
+        scales: Floats,
+        pca: PCA,
+        lower: float,
+        upper: float,
+        reference_mean: float,
+    ) -> None:
+        self._names = names
+        self._fills = fills
+        self._frequencies = frequencies
+        self._means = means
+        self._scales = scales
+        self._pca = pca
+        self.lower = lower
+        self.upper = upper
+        self.reference_mean = reference_mean
+
+    @property
+    def components(self) -> int:
+        return int(self._pca.n_components_)
+
+    @classmethod
+    def fit(
+        cls,
+        columns: Mapping[str, Array],
+        categorical: frozenset[str],
+        *,
+        variance: float = DEFAULT_VARIANCE,
+        chunks: int = DEFAULT_CHUNKS,
+        seed: int = 0,
+    ) -> ReconstructionDrift:
+        names = tuple(columns)
+        if len(names) < 2:
+            raise ValueError("multivariate drift needs at least two features")
+        fills: dict[str, float | str] = {}
+        frequencies: dict[str, dict[str, float]] = {}
+        for name in names:
+            values = np.asarray(columns[name])
+            if name in categorical:
+                present = [str(v) for v in values.tolist() if _present(v)]
+                labels, counts = np.unique(np.array(present, dtype=object), return_counts=True)
+                total = max(1, len(present))
+                frequencies[name] = {
+                    str(k): c / total for k, c in zip(labels.tolist(), counts.tolist(), strict=True)
+                }
+                fills[name] = str(labels[int(np.argmax(counts))]) if len(labels) else ""
+            else:
+                numbers = values.astype(np.float64)
+                finite = numbers[np.isfinite(numbers)]
+                fills[name] = float(finite.mean()) if len(finite) else 0.0
+        raw = _encode(names, columns, fills, frequencies)
+        means = raw.mean(axis=0)
+        scales = raw.std(axis=0)
+        scales[scales == 0] = 1.0  # a constant column stays 0 after centring
+        x = (raw - means) / scales
+        pca = PCA(n_components=variance, svd_solver="full", random_state=seed).fit(x)
+        fitted = cls(names, fills, frequencies, means, scales, pca, 0.0, np.inf, 0.0)
+        per_row = fitted._row_errors(x)
+        chunk_errors = np.array([c.mean() for c in np.array_split(per_row, chunks) if len(c)])
+        mean, std = float(chunk_errors.mean()), float(chunk_errors.std())
+        fitted.lower = max(0.0, mean - THRESHOLD_STDS * std)
+        fitted.upper = mean + THRESHOLD_STDS * std
+        fitted.reference_mean = mean
+        return fitted
+
+    def _row_errors(self, standardized: Floats) -> Floats:
+        rebuilt = self._pca.inverse_transform(self._pca.transform(standardized))
+        return np.asarray(np.linalg.norm(standardized - rebuilt, axis=1), dtype=np.float64)
+
+    def measure(self, columns: Mapping[str, Array]) -> Reconstruction:
+        raw = _encode(self._names, columns, self._fills, self._frequencies)
+        rows = len(raw)
+        error = (
+            float(self._row_errors((raw - self._means) / self._scales).mean())
+            if rows
+            else float("nan")
+        )
+        return Reconstruction(
+            error, self.lower, self.upper, self.reference_mean, self.components, rows
+        )
+
+
+def _encode(
+    names: tuple[str, ...],
+    columns: Mapping[str, Array],
+    fills: dict[str, float | str],
+    frequencies: dict[str, dict[str, float]],
+) -> Floats:
+    out = []
+    for name in names:
+        values = np.asarray(columns[name])
+        if name in frequencies:
+            table, fill = frequencies[name], str(fills[name])
+            out.append(
+                np.array(
+                    [table.get(str(v) if _present(v) else fill, 0.0) for v in values.tolist()],
+                    dtype=np.float64,
+                )
+            )
+        else:
+            numbers = values.astype(np.float64).copy()
+            numbers[~np.isfinite(numbers)] = float(fills[name])
+            out.append(numbers)
+    return np.column_stack(out)
