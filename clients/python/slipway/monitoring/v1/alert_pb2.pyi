@@ -41,6 +41,10 @@ class _AlertKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AlertKind.V
     """The concept drift detector fired on the error stream."""
     ALERT_KIND_DATA_QUALITY: _AlertKind.ValueType  # 6
     """A data quality threshold was exceeded or the schema did not match."""
+    ALERT_KIND_ESTIMATED_PERFORMANCE: _AlertKind.ValueType  # 7
+    """An estimated performance metric (CBPE or DLE, before labels) exceeded its threshold."""
+    ALERT_KIND_MULTIVARIATE_DRIFT: _AlertKind.ValueType  # 8
+    """The multivariate reconstruction error left its reference band."""
 
 class AlertKind(_AlertKind, metaclass=_AlertKindEnumTypeWrapper):
     """What an alert is about."""
@@ -59,6 +63,10 @@ ALERT_KIND_CONCEPT_DRIFT: AlertKind.ValueType  # 5
 """The concept drift detector fired on the error stream."""
 ALERT_KIND_DATA_QUALITY: AlertKind.ValueType  # 6
 """A data quality threshold was exceeded or the schema did not match."""
+ALERT_KIND_ESTIMATED_PERFORMANCE: AlertKind.ValueType  # 7
+"""An estimated performance metric (CBPE or DLE, before labels) exceeded its threshold."""
+ALERT_KIND_MULTIVARIATE_DRIFT: AlertKind.ValueType  # 8
+"""The multivariate reconstruction error left its reference band."""
 Global___AlertKind: _TypeAlias = AlertKind  # noqa: Y015
 
 class _AlertSeverity:

@@ -54,6 +54,38 @@ SCHEMA_ISSUE_KIND_SHAPE_MISMATCH: SchemaIssueKind.ValueType  # 4
 """A tensor's shape did not match the row count or the feature count."""
 Global___SchemaIssueKind: _TypeAlias = SchemaIssueKind  # noqa: Y015
 
+class _EstimationMethod:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _EstimationMethodEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_EstimationMethod.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ESTIMATION_METHOD_UNSPECIFIED: _EstimationMethod.ValueType  # 0
+    """Not set; never returned."""
+    ESTIMATION_METHOD_CBPE: _EstimationMethod.ValueType  # 1
+    """Confidence-based performance estimation: calibrated `predict_proba` scores give the
+    expected confusion matrix (classifiers).
+    """
+    ESTIMATION_METHOD_DLE: _EstimationMethod.ValueType  # 2
+    """Direct loss estimation: a model of the error learned from labeled reference rows
+    (regressors).
+    """
+
+class EstimationMethod(_EstimationMethod, metaclass=_EstimationMethodEnumTypeWrapper):
+    """How performance was estimated without labels."""
+
+ESTIMATION_METHOD_UNSPECIFIED: EstimationMethod.ValueType  # 0
+"""Not set; never returned."""
+ESTIMATION_METHOD_CBPE: EstimationMethod.ValueType  # 1
+"""Confidence-based performance estimation: calibrated `predict_proba` scores give the
+expected confusion matrix (classifiers).
+"""
+ESTIMATION_METHOD_DLE: EstimationMethod.ValueType  # 2
+"""Direct loss estimation: a model of the error learned from labeled reference rows
+(regressors).
+"""
+Global___EstimationMethod: _TypeAlias = EstimationMethod  # noqa: Y015
+
 @_typing.final
 class MonitoringReport(_message.Message):
     """Everything monitoring knows about one model version over one window: drift per feature and for
@@ -76,6 +108,8 @@ class MonitoringReport(_message.Message):
     DATA_QUALITY_FIELD_NUMBER: _builtins.int
     PERFORMANCE_FIELD_NUMBER: _builtins.int
     REFERENCE_SAMPLE_ROW_COUNT_FIELD_NUMBER: _builtins.int
+    PERFORMANCE_ESTIMATE_FIELD_NUMBER: _builtins.int
+    MULTIVARIATE_DRIFT_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Output only. The resource name, `monitoringReports/{monitoring_report}`, when the report was
     stored (reports behind alerts and retraining triggers always are); empty for an ad-hoc report.
@@ -135,6 +169,19 @@ class MonitoringReport(_message.Message):
     def performance(self) -> Global___PerformanceReport:
         """Output only. Metrics from ground truth; unset until ground truth arrived."""
 
+    @_builtins.property
+    def performance_estimate(self) -> Global___PerformanceEstimate:
+        """Performance estimated from the model's outputs alone, without labels: CBPE for a
+        classifier, DLE for a regressor. Unset when the reference cannot support an estimate (no
+        labeled reference rows, or no logged `predict_proba` for a classifier).
+        """
+
+    @_builtins.property
+    def multivariate_drift(self) -> Global___MultivariateDrift:
+        """Multivariate drift of the input features: the PCA data reconstruction error. Unset with
+        fewer than two features or no reference sample.
+        """
+
     def __init__(
         self,
         *,
@@ -152,10 +199,12 @@ class MonitoringReport(_message.Message):
         data_quality: Global___DataQuality | None = ...,
         performance: Global___PerformanceReport | None = ...,
         reference_sample_row_count: _builtins.int = ...,
+        performance_estimate: Global___PerformanceEstimate | None = ...,
+        multivariate_drift: Global___MultivariateDrift | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "data_drift", b"data_drift", "data_quality", b"data_quality", "performance", b"performance", "prediction_drift", b"prediction_drift", "target_drift", b"target_drift", "window", b"window"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "data_drift", b"data_drift", "data_quality", b"data_quality", "multivariate_drift", b"multivariate_drift", "performance", b"performance", "performance_estimate", b"performance_estimate", "prediction_drift", b"prediction_drift", "target_drift", b"target_drift", "window", b"window"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "data_drift", b"data_drift", "data_quality", b"data_quality", "model", b"model", "model_version", b"model_version", "name", b"name", "performance", b"performance", "policy", b"policy", "prediction_drift", b"prediction_drift", "reference_row_count", b"reference_row_count", "reference_sample_row_count", b"reference_sample_row_count", "sufficient_samples", b"sufficient_samples", "target_drift", b"target_drift", "window", b"window"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "data_drift", b"data_drift", "data_quality", b"data_quality", "model", b"model", "model_version", b"model_version", "multivariate_drift", b"multivariate_drift", "name", b"name", "performance", b"performance", "performance_estimate", b"performance_estimate", "policy", b"policy", "prediction_drift", b"prediction_drift", "reference_row_count", b"reference_row_count", "reference_sample_row_count", b"reference_sample_row_count", "sufficient_samples", b"sufficient_samples", "target_drift", b"target_drift", "window", b"window"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -678,3 +727,180 @@ class ConceptDriftResult(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ConceptDriftResult: _TypeAlias = ConceptDriftResult  # noqa: Y015
+
+@_typing.final
+class PerformanceEstimate(_message.Message):
+    """Performance estimated for the window before (or without) its labels."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    METHOD_FIELD_NUMBER: _builtins.int
+    METRICS_FIELD_NUMBER: _builtins.int
+    REFERENCE_ROW_COUNT_FIELD_NUMBER: _builtins.int
+    ROW_COUNT_FIELD_NUMBER: _builtins.int
+    CALIBRATED_FIELD_NUMBER: _builtins.int
+    DEGRADED_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    method: Global___EstimationMethod.ValueType
+    """The method."""
+    reference_row_count: _builtins.int
+    """The number of labeled reference rows the estimator learned from."""
+    row_count: _builtins.int
+    """The number of window rows the estimate read."""
+    calibrated: _builtins.bool
+    """CBPE: whether the scores were calibrated (isotonic regression) before estimating."""
+    degraded: _builtins.bool
+    """Whether any estimated metric exceeded its threshold (the policy's performance thresholds)."""
+    note: _builtins.str
+    """What the estimate rests on, and its limits."""
+    @_builtins.property
+    def metrics(self) -> _containers.RepeatedCompositeFieldContainer[Global___EstimatedMetric]:
+        """One entry per estimated metric: `accuracy`, `f1`, `roc_auc` (CBPE) or `mae`, `rmse` (DLE)."""
+
+    def __init__(
+        self,
+        *,
+        method: Global___EstimationMethod.ValueType = ...,
+        metrics: _abc.Iterable[Global___EstimatedMetric] | None = ...,
+        reference_row_count: _builtins.int = ...,
+        row_count: _builtins.int = ...,
+        calibrated: _builtins.bool = ...,
+        degraded: _builtins.bool = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["calibrated", b"calibrated", "degraded", b"degraded", "method", b"method", "metrics", b"metrics", "note", b"note", "reference_row_count", b"reference_row_count", "row_count", b"row_count"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PerformanceEstimate: _TypeAlias = PerformanceEstimate  # noqa: Y015
+
+@_typing.final
+class EstimatedMetric(_message.Message):
+    """One metric estimated without labels."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    METRIC_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    SAMPLING_ERROR_FIELD_NUMBER: _builtins.int
+    LOWER_CONFIDENCE_BOUND_FIELD_NUMBER: _builtins.int
+    UPPER_CONFIDENCE_BOUND_FIELD_NUMBER: _builtins.int
+    REFERENCE_VALUE_FIELD_NUMBER: _builtins.int
+    REALIZED_VALUE_FIELD_NUMBER: _builtins.int
+    DEGRADATION_FIELD_NUMBER: _builtins.int
+    MAX_DEGRADATION_FIELD_NUMBER: _builtins.int
+    BOUND_FIELD_NUMBER: _builtins.int
+    DEGRADED_FIELD_NUMBER: _builtins.int
+    metric: _builtins.str
+    """The metric."""
+    value: _builtins.float
+    """The estimated value in the window."""
+    sampling_error: _builtins.float
+    """The sampling error of the metric for the window's row count."""
+    lower_confidence_bound: _builtins.float
+    """The confidence band's lower end: the value less three sampling errors, clipped to the
+    metric's range.
+    """
+    upper_confidence_bound: _builtins.float
+    """The confidence band's upper end."""
+    reference_value: _builtins.float
+    """The holdout value recorded with the version; unset when the version has none."""
+    realized_value: _builtins.float
+    """The value realised on the window's labeled rows; unset until labels arrive."""
+    degradation: _builtins.float
+    """How much worse the estimate is than the holdout, in the metric's units (positive is worse)."""
+    max_degradation: _builtins.float
+    """The largest acceptable degradation; unset when only a bound applies."""
+    bound: _builtins.float
+    """The worst acceptable absolute value; unset when none applies."""
+    degraded: _builtins.bool
+    """The verdict on the estimate."""
+    def __init__(
+        self,
+        *,
+        metric: _builtins.str = ...,
+        value: _builtins.float = ...,
+        sampling_error: _builtins.float = ...,
+        lower_confidence_bound: _builtins.float = ...,
+        upper_confidence_bound: _builtins.float = ...,
+        reference_value: _builtins.float | None = ...,
+        realized_value: _builtins.float | None = ...,
+        degradation: _builtins.float = ...,
+        max_degradation: _builtins.float | None = ...,
+        bound: _builtins.float | None = ...,
+        degraded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_bound", b"_bound", "_max_degradation", b"_max_degradation", "_realized_value", b"_realized_value", "_reference_value", b"_reference_value", "bound", b"bound", "max_degradation", b"max_degradation", "realized_value", b"realized_value", "reference_value", b"reference_value"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_bound", b"_bound", "_max_degradation", b"_max_degradation", "_realized_value", b"_realized_value", "_reference_value", b"_reference_value", "bound", b"bound", "degradation", b"degradation", "degraded", b"degraded", "lower_confidence_bound", b"lower_confidence_bound", "max_degradation", b"max_degradation", "metric", b"metric", "realized_value", b"realized_value", "reference_value", b"reference_value", "sampling_error", b"sampling_error", "upper_confidence_bound", b"upper_confidence_bound", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__bound: _TypeAlias = _typing.Literal["bound"]  # noqa: Y015
+    _WhichOneofArgType__bound: _TypeAlias = _typing.Literal["_bound", b"_bound"]  # noqa: Y015
+    _WhichOneofReturnType__max_degradation: _TypeAlias = _typing.Literal["max_degradation"]  # noqa: Y015
+    _WhichOneofArgType__max_degradation: _TypeAlias = _typing.Literal["_max_degradation", b"_max_degradation"]  # noqa: Y015
+    _WhichOneofReturnType__realized_value: _TypeAlias = _typing.Literal["realized_value"]  # noqa: Y015
+    _WhichOneofArgType__realized_value: _TypeAlias = _typing.Literal["_realized_value", b"_realized_value"]  # noqa: Y015
+    _WhichOneofReturnType__reference_value: _TypeAlias = _typing.Literal["reference_value"]  # noqa: Y015
+    _WhichOneofArgType__reference_value: _TypeAlias = _typing.Literal["_reference_value", b"_reference_value"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__bound) -> _WhichOneofReturnType__bound | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__max_degradation) -> _WhichOneofReturnType__max_degradation | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__realized_value) -> _WhichOneofReturnType__realized_value | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__reference_value) -> _WhichOneofReturnType__reference_value | None: ...
+
+Global___EstimatedMetric: _TypeAlias = EstimatedMetric  # noqa: Y015
+
+@_typing.final
+class MultivariateDrift(_message.Message):
+    """The PCA data reconstruction error of a window against the reference's band."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECONSTRUCTION_ERROR_FIELD_NUMBER: _builtins.int
+    LOWER_THRESHOLD_FIELD_NUMBER: _builtins.int
+    UPPER_THRESHOLD_FIELD_NUMBER: _builtins.int
+    REFERENCE_ERROR_FIELD_NUMBER: _builtins.int
+    COMPONENT_COUNT_FIELD_NUMBER: _builtins.int
+    VARIANCE_SHARE_FIELD_NUMBER: _builtins.int
+    ROW_COUNT_FIELD_NUMBER: _builtins.int
+    DRIFTED_FIELD_NUMBER: _builtins.int
+    reconstruction_error: _builtins.float
+    """The window's mean distance between each row and its reconstruction."""
+    lower_threshold: _builtins.float
+    """The lower threshold: the reference chunks' mean error less three standard deviations."""
+    upper_threshold: _builtins.float
+    """The upper threshold: the reference chunks' mean error plus three standard deviations."""
+    reference_error: _builtins.float
+    """The reference chunks' mean error."""
+    component_count: _builtins.int
+    """The principal components kept (those explaining `variance_share` of the reference)."""
+    variance_share: _builtins.float
+    """The share of the reference's variance the components explain at least."""
+    row_count: _builtins.int
+    """The number of window rows measured."""
+    drifted: _builtins.bool
+    """The verdict: the error lies outside the thresholds."""
+    def __init__(
+        self,
+        *,
+        reconstruction_error: _builtins.float = ...,
+        lower_threshold: _builtins.float = ...,
+        upper_threshold: _builtins.float = ...,
+        reference_error: _builtins.float = ...,
+        component_count: _builtins.int = ...,
+        variance_share: _builtins.float = ...,
+        row_count: _builtins.int = ...,
+        drifted: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["component_count", b"component_count", "drifted", b"drifted", "lower_threshold", b"lower_threshold", "reconstruction_error", b"reconstruction_error", "reference_error", b"reference_error", "row_count", b"row_count", "upper_threshold", b"upper_threshold", "variance_share", b"variance_share"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MultivariateDrift: _TypeAlias = MultivariateDrift  # noqa: Y015
