@@ -36,11 +36,15 @@ from slipway.services.monitoring.domain.entities import (
     DriftMethod,
     DriftSettings,
     DriftTest,
+    EstimatedMetric,
+    EstimationMethod,
     FeatureDrift,
     FeatureQuality,
     GroundTruth,
     MetricComparison,
     MetricThreshold,
+    MultivariateDrift,
+    PerformanceEstimate,
     PerformanceReport,
     PerformanceSettings,
     Policy,
@@ -121,6 +125,7 @@ def policy_from_pb(message: policy_pb2.MonitoringPolicy) -> Policy:
             ),
             psi_bins=d.psi_bins,
             severity=SEVERITIES.get(d.severity),
+            alert_on_multivariate_drift=d.alert_on_multivariate_drift,
         )
     if message.HasField("performance"):
         p = message.performance
@@ -136,6 +141,7 @@ def policy_from_pb(message: policy_pb2.MonitoringPolicy) -> Policy:
             concept_drift_detector=DETECTORS.get(p.concept_drift_detector),
             concept_drift_parameters=dict(p.concept_drift_parameters),
             severity=SEVERITIES.get(p.severity),
+            alert_on_estimated_performance=p.alert_on_estimated_performance,
         )
     if message.HasField("data_quality"):
         q = message.data_quality
@@ -210,6 +216,7 @@ def policy_to_pb(policy: Policy) -> policy_pb2.MonitoringPolicy:
             out.dataset_drift_share = d.dataset_drift_share
         out.psi_bins = d.psi_bins
         out.severity = SEVERITIES_TO_PB[d.severity or Severity.UNSPECIFIED]
+        out.alert_on_multivariate_drift = d.alert_on_multivariate_drift
     if policy.performance is not None:
         p, perf = policy.performance, message.performance
         perf.SetInParent()
@@ -224,6 +231,7 @@ def policy_to_pb(policy: Policy) -> policy_pb2.MonitoringPolicy:
         ]
         perf.concept_drift_parameters.update(p.concept_drift_parameters)
         perf.severity = SEVERITIES_TO_PB[p.severity or Severity.UNSPECIFIED]
+        perf.alert_on_estimated_performance = p.alert_on_estimated_performance
     if policy.data_quality is not None:
         q, quality = policy.data_quality, message.data_quality
         quality.SetInParent()
@@ -457,7 +465,93 @@ def report_to_pb(report: Report) -> report_pb2.MonitoringReport:
     quality.issues_found = report.data_quality.issues_found
     if report.performance is not None:
         _performance_pb(report.performance, message.performance)
+    if report.performance_estimate is not None:
+        _estimate_pb(report.performance_estimate, message.performance_estimate)
+    if report.multivariate_drift is not None:
+        m = report.multivariate_drift
+        message.multivariate_drift.CopyFrom(
+            report_pb2.MultivariateDrift(
+                reconstruction_error=m.reconstruction_error,
+                lower_threshold=m.lower_threshold,
+                upper_threshold=m.upper_threshold,
+                reference_error=m.reference_error,
+                component_count=m.component_count,
+                variance_share=m.variance_share,
+                row_count=m.row_count,
+                drifted=m.drifted,
+            )
+        )
     return message
+
+
+def _estimate_pb(estimate: PerformanceEstimate, out: report_pb2.PerformanceEstimate) -> None:
+    out.SetInParent()
+    out.method = report_pb2.EstimationMethod.Value(f"ESTIMATION_METHOD_{estimate.method.name}")
+    out.reference_row_count = estimate.reference_row_count
+    out.row_count = estimate.row_count
+    out.calibrated = estimate.calibrated
+    out.degraded = estimate.degraded
+    out.note = estimate.note
+    for m in estimate.metrics:
+        metric = out.metrics.add(
+            metric=m.metric,
+            value=m.value,
+            sampling_error=m.sampling_error,
+            lower_confidence_bound=m.lower_confidence_bound,
+            upper_confidence_bound=m.upper_confidence_bound,
+            degradation=m.degradation,
+            degraded=m.degraded,
+        )
+        for name in ("reference_value", "realized_value", "max_degradation", "bound"):
+            value = getattr(m, name)
+            if value is not None:
+                setattr(metric, name, value)
+
+
+def _optional(message: Any, name: str) -> float | None:
+    return float(getattr(message, name)) if message.HasField(name) else None
+
+
+def _estimate(message: report_pb2.PerformanceEstimate) -> PerformanceEstimate:
+    return PerformanceEstimate(
+        method=EstimationMethod(message.method)
+        if message.method in {m.value for m in EstimationMethod}
+        else EstimationMethod.UNSPECIFIED,
+        metrics=tuple(
+            EstimatedMetric(
+                metric=m.metric,
+                value=m.value,
+                sampling_error=m.sampling_error,
+                lower_confidence_bound=m.lower_confidence_bound,
+                upper_confidence_bound=m.upper_confidence_bound,
+                reference_value=_optional(m, "reference_value"),
+                realized_value=_optional(m, "realized_value"),
+                degradation=m.degradation,
+                max_degradation=_optional(m, "max_degradation"),
+                bound=_optional(m, "bound"),
+                degraded=m.degraded,
+            )
+            for m in message.metrics
+        ),
+        reference_row_count=message.reference_row_count,
+        row_count=message.row_count,
+        calibrated=message.calibrated,
+        degraded=message.degraded,
+        note=message.note,
+    )
+
+
+def _multivariate(message: report_pb2.MultivariateDrift) -> MultivariateDrift:
+    return MultivariateDrift(
+        reconstruction_error=message.reconstruction_error,
+        lower_threshold=message.lower_threshold,
+        upper_threshold=message.upper_threshold,
+        reference_error=message.reference_error,
+        component_count=message.component_count,
+        variance_share=message.variance_share,
+        row_count=message.row_count,
+        drifted=message.drifted,
+    )
 
 
 def report_from_pb(message: report_pb2.MonitoringReport) -> Report:
@@ -512,6 +606,16 @@ def report_from_pb(message: report_pb2.MonitoringReport) -> Report:
         ),
         performance=(
             _performance(message.performance) if message.HasField("performance") else None
+        ),
+        performance_estimate=(
+            _estimate(message.performance_estimate)
+            if message.HasField("performance_estimate")
+            else None
+        ),
+        multivariate_drift=(
+            _multivariate(message.multivariate_drift)
+            if message.HasField("multivariate_drift")
+            else None
         ),
     )
 

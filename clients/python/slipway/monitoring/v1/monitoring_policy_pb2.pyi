@@ -243,6 +243,7 @@ class DriftConfig(_message.Message):
     DATASET_DRIFT_SHARE_FIELD_NUMBER: _builtins.int
     PSI_BINS_FIELD_NUMBER: _builtins.int
     SEVERITY_FIELD_NUMBER: _builtins.int
+    ALERT_ON_MULTIVARIATE_DRIFT_FIELD_NUMBER: _builtins.int
     dataset_drift_share: _builtins.float
     """Optional. The share of drifted features at which the dataset counts as drifted; default 0.5."""
     psi_bins: _builtins.int
@@ -251,6 +252,10 @@ class DriftConfig(_message.Message):
     """
     severity: _alert_pb2.AlertSeverity.ValueType
     """Optional. The severity of drift alerts; default WARNING."""
+    alert_on_multivariate_drift: _builtins.bool
+    """Optional. Whether a PCA reconstruction error outside its reference band fires an
+    ALERT_KIND_MULTIVARIATE_DRIFT alert; the error is in every report either way.
+    """
     @_builtins.property
     def numeric(self) -> Global___DriftTest:
         """Optional. The test for numeric features."""
@@ -279,10 +284,11 @@ class DriftConfig(_message.Message):
         dataset_drift_share: _builtins.float | None = ...,
         psi_bins: _builtins.int = ...,
         severity: _alert_pb2.AlertSeverity.ValueType = ...,
+        alert_on_multivariate_drift: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_dataset_drift_share", b"_dataset_drift_share", "binary", b"binary", "categorical", b"categorical", "dataset_drift_share", b"dataset_drift_share", "numeric", b"numeric"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_dataset_drift_share", b"_dataset_drift_share", "binary", b"binary", "categorical", b"categorical", "dataset_drift_share", b"dataset_drift_share", "feature_overrides", b"feature_overrides", "numeric", b"numeric", "psi_bins", b"psi_bins", "severity", b"severity"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_dataset_drift_share", b"_dataset_drift_share", "alert_on_multivariate_drift", b"alert_on_multivariate_drift", "binary", b"binary", "categorical", b"categorical", "dataset_drift_share", b"dataset_drift_share", "feature_overrides", b"feature_overrides", "numeric", b"numeric", "psi_bins", b"psi_bins", "severity", b"severity"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__dataset_drift_share: _TypeAlias = _typing.Literal["dataset_drift_share"]  # noqa: Y015
     _WhichOneofArgType__dataset_drift_share: _TypeAlias = _typing.Literal["_dataset_drift_share", b"_dataset_drift_share"]  # noqa: Y015
@@ -359,10 +365,16 @@ class PerformanceConfig(_message.Message):
     CONCEPT_DRIFT_DETECTOR_FIELD_NUMBER: _builtins.int
     CONCEPT_DRIFT_PARAMETERS_FIELD_NUMBER: _builtins.int
     SEVERITY_FIELD_NUMBER: _builtins.int
+    ALERT_ON_ESTIMATED_PERFORMANCE_FIELD_NUMBER: _builtins.int
     concept_drift_detector: _drift_pb2.ConceptDriftDetector.ValueType
     """Optional. The concept drift detector on the error stream."""
     severity: _alert_pb2.AlertSeverity.ValueType
     """Optional. The severity of performance alerts; default CRITICAL."""
+    alert_on_estimated_performance: _builtins.bool
+    """Optional. Whether an estimated metric (CBPE or DLE, from the model's outputs before any
+    label arrives) past its threshold fires an ALERT_KIND_ESTIMATED_PERFORMANCE alert. The
+    thresholds are `thresholds`; the estimate is in every report either way.
+    """
     @_builtins.property
     def thresholds(self) -> _containers.RepeatedCompositeFieldContainer[Global___MetricThreshold]:
         """Optional. Metric bounds; default accuracy (classification) or RMSE (regression) with a
@@ -382,10 +394,11 @@ class PerformanceConfig(_message.Message):
         concept_drift_detector: _drift_pb2.ConceptDriftDetector.ValueType = ...,
         concept_drift_parameters: _abc.Mapping[_builtins.str, _builtins.float] | None = ...,
         severity: _alert_pb2.AlertSeverity.ValueType = ...,
+        alert_on_estimated_performance: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["concept_drift_detector", b"concept_drift_detector", "concept_drift_parameters", b"concept_drift_parameters", "severity", b"severity", "thresholds", b"thresholds"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alert_on_estimated_performance", b"alert_on_estimated_performance", "concept_drift_detector", b"concept_drift_detector", "concept_drift_parameters", b"concept_drift_parameters", "severity", b"severity", "thresholds", b"thresholds"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -81,7 +81,7 @@ def _now() -> datetime:
 
 def _severity(kind: str, policy: Policy) -> Severity:
     chosen: Severity | None
-    if kind in ("performance", "concept_drift"):
+    if kind in ("performance", "concept_drift", "estimated_performance"):
         chosen, default = policy.performance_settings.severity, Severity.CRITICAL
     elif kind == "data_quality":
         chosen, default = policy.data_quality_settings.severity, Severity.WARNING

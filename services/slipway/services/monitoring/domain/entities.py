@@ -245,6 +245,7 @@ class DriftSettings:
     dataset_drift_share: float | None = None
     psi_bins: int = 0
     severity: Severity | None = Severity.UNSPECIFIED
+    alert_on_multivariate_drift: bool = False
 
 
 @dataclass(frozen=True)
@@ -260,6 +261,7 @@ class PerformanceSettings:
     concept_drift_detector: ConceptDriftDetector | None = ConceptDriftDetector.UNSPECIFIED
     concept_drift_parameters: Mapping[str, float] = field(default_factory=dict)
     severity: Severity | None = Severity.UNSPECIFIED
+    alert_on_estimated_performance: bool = False
 
 
 @dataclass(frozen=True)
@@ -444,6 +446,52 @@ class PerformanceReport:
     invalid_label_count: int = 0  # labeled rows left out: not a label the version can have
 
 
+class EstimationMethod(enum.Enum):
+    UNSPECIFIED = 0
+    CBPE = 1
+    DLE = 2
+
+
+@dataclass(frozen=True)
+class EstimatedMetric:
+    """A metric estimated without labels, its band, and its verdict against the holdout."""
+
+    metric: str
+    value: float
+    sampling_error: float
+    lower_confidence_bound: float
+    upper_confidence_bound: float
+    reference_value: float | None = None
+    realized_value: float | None = None  # once the window's labels arrived
+    degradation: float = 0.0
+    max_degradation: float | None = None
+    bound: float | None = None
+    degraded: bool = False
+
+
+@dataclass(frozen=True)
+class PerformanceEstimate:
+    method: EstimationMethod = EstimationMethod.UNSPECIFIED
+    metrics: tuple[EstimatedMetric, ...] = ()
+    reference_row_count: int = 0  # labeled reference rows the estimator learned from
+    row_count: int = 0  # window rows read
+    calibrated: bool = False
+    degraded: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class MultivariateDrift:
+    reconstruction_error: float
+    lower_threshold: float
+    upper_threshold: float
+    reference_error: float
+    component_count: int
+    variance_share: float
+    row_count: int
+    drifted: bool = False
+
+
 @dataclass(frozen=True)
 class Report:
     """One version's window compared with its reference under a policy."""
@@ -462,6 +510,8 @@ class Report:
     performance: PerformanceReport | None = None
     name: str = ""  # monitoringReports/{id} once stored
     reference_sample_row_count: int = 0  # of reference_row_count, the rows the statistics used
+    performance_estimate: PerformanceEstimate | None = None
+    multivariate_drift: MultivariateDrift | None = None
 
 
 # --- alerts -----------------------------------------------------------------------------------
@@ -476,6 +526,8 @@ class AlertKind(enum.Enum):
     PERFORMANCE = "performance"
     CONCEPT_DRIFT = "concept_drift"
     DATA_QUALITY = "data_quality"
+    ESTIMATED_PERFORMANCE = "estimated_performance"
+    MULTIVARIATE_DRIFT = "multivariate_drift"
 
 
 class AlertState(enum.Enum):

@@ -63,10 +63,10 @@ from slipway.services.monitoring.storage.repository import MonitoringRepository
 
 log = get_logger("slipway.monitoring.evaluation")
 
-DRIFT_KINDS = ("data_drift", "prediction_drift", "target_drift")
+DRIFT_KINDS = ("data_drift", "prediction_drift", "target_drift", "multivariate_drift")
 PURGE_EVERY_SECONDS = 600.0
 PURGE_BATCH = 5000
-PERFORMANCE_KINDS = ("performance", "concept_drift")
+PERFORMANCE_KINDS = ("performance", "concept_drift", "estimated_performance")
 DEFAULT_COOLDOWN = timedelta(hours=1)
 # How many of a version's newest records say which aliases it is watched under.
 ALIAS_RECORDS = 1000

@@ -147,7 +147,7 @@ def metrics_of(reference: Reference, labeled: Labeled) -> dict[str, float]:
     return computed_metrics(reference, labeled)[0]
 
 
-def _thresholds(reference: Reference, config: PerformanceSettings) -> list[MetricThreshold]:
+def thresholds_of(reference: Reference, config: PerformanceSettings) -> list[MetricThreshold]:
     if config.thresholds:
         return list(config.thresholds)
     metric = "accuracy" if reference.task == "classification" else "rmse"
@@ -268,7 +268,7 @@ def performance_report(
     labeled rows."""
     comparisons: list[MetricComparison] = []
     values, unavailable = computed_metrics(reference, labeled)
-    thresholds = {t.metric: t for t in _thresholds(reference, config)}
+    thresholds = {t.metric: t for t in thresholds_of(reference, config)}
     names: Sequence[str] = (
         CLASSIFICATION_METRICS if reference.task == "classification" else REGRESSION_METRICS
     )

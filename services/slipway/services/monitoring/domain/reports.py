@@ -37,6 +37,7 @@ from slipway.services.monitoring.domain.entities import (
     SchemaIssue,
     SchemaIssueKind,
 )
+from slipway.services.monitoring.domain.estimates import multivariate_drift, performance_estimate
 from slipway.services.monitoring.domain.performance import performance_report
 from slipway.services.monitoring.domain.reference import PREDICT, Reference
 from slipway.services.monitoring.domain.window import WindowData
@@ -315,6 +316,12 @@ def build_report(reference: Reference, window: WindowData, policy: Policy, now: 
             window_rows=window.row_count,
             min_samples=min_samples(policy),
         )
+    estimate = multivariate = None
+    if window.sample_rows:
+        estimate = performance_estimate(
+            reference, window.sample, policy.performance_settings, performance, verdicts
+        )
+        multivariate = multivariate_drift(reference, window.sample, verdicts)
     return Report(
         model=reference.model,
         model_version=reference.version,
@@ -329,6 +336,8 @@ def build_report(reference: Reference, window: WindowData, policy: Policy, now: 
         prediction_drift=prediction_drift,
         target_drift=target_drift,
         performance=performance,
+        performance_estimate=estimate,
+        multivariate_drift=multivariate,
     )
 
 
@@ -369,6 +378,28 @@ def summary_of(kind: str, report: Report) -> tuple[str, list[str]]:
             for m in worse
         ]
         return "performance: " + "; ".join(parts), [m.metric for m in worse]
+    if kind == "estimated_performance":
+        estimate = report.performance_estimate
+        dropped = [m for m in (estimate.metrics if estimate else ()) if m.degraded]
+        return (
+            "estimated performance: "
+            + "; ".join(
+                f"{m.metric} {m.value:.3f} [{m.lower_confidence_bound:.3f}, "
+                f"{m.upper_confidence_bound:.3f}]"
+                + (f" against {m.reference_value:.3f} in holdout" if m.reference_value else "")
+                for m in dropped
+            ),
+            [m.metric for m in dropped],
+        )
+    if kind == "multivariate_drift":
+        section = report.multivariate_drift
+        error = section.reconstruction_error if section else 0.0
+        upper = section.upper_threshold if section else 0.0
+        return (
+            f"multivariate drift: reconstruction error {error:.3f} outside "
+            f"[{section.lower_threshold if section else 0.0:.3f}, {upper:.3f}]",
+            ["inputs"],
+        )
     if kind == "concept_drift":
         result = performance.concept_drift
         return (
@@ -404,6 +435,12 @@ def problems(report: Report) -> dict[str, bool]:
         and any(m.degraded for m in performance.metrics),
         "concept_drift": enough and performance is not None and performance.concept_drift.detected,
         "data_quality": enough and report.data_quality.issues_found,
+        "estimated_performance": enough
+        and report.performance_estimate is not None
+        and report.performance_estimate.degraded,
+        "multivariate_drift": enough
+        and report.multivariate_drift is not None
+        and report.multivariate_drift.drifted,
     }
 
 
@@ -413,6 +450,12 @@ def judged_kinds(report: Report, policy: Policy) -> set[str]:
     if not report.sufficient_samples:
         return set()
     kinds = {"data_drift", "prediction_drift", "data_quality"}
+    # The label-free kinds alert only where the policy asks for them (see the policy proto).
+    estimate = report.performance_estimate
+    if policy.performance_settings.alert_on_estimated_performance and estimate and estimate.metrics:
+        kinds.add("estimated_performance")
+    if policy.drift_settings.alert_on_multivariate_drift and report.multivariate_drift:
+        kinds.add("multivariate_drift")
     if report.target_drift is not None:
         kinds.add("target_drift")
     if report.performance is not None and report.performance.labeled_row_count >= min_samples(

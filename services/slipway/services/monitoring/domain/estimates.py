@@ -1,0 +1,273 @@
+"""The report sections that need no labels beyond the reference's: estimated performance (CBPE
+for a classifier, DLE for a regressor) and multivariate drift (PCA reconstruction error).
+
+The estimators learn from the labeled rows monitoring has for a version: the reference sample
+with its target and the model's outputs on it (``domain.reference``). Those are *training* rows,
+not a holdout, so a model that fits its training rows closely looks better calibrated and more
+accurate on them than on new data; each estimate's note says so. The estimators take plain
+arrays (``stats.estimation``), so a holdout sample registered with the version can feed them
+unchanged once it exists.
+
+Fitting is done once per reference and kept (a bounded cache keyed by the reference object,
+which the reference source itself caches), so a report pays only for reading its window.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from slipway.core.logs import get_logger
+from slipway.services.monitoring.domain.entities import (
+    EstimatedMetric,
+    EstimationMethod,
+    MultivariateDrift,
+    PerformanceEstimate,
+    PerformanceReport,
+    PerformanceSettings,
+)
+from slipway.services.monitoring.domain.performance import compare, thresholds_of
+from slipway.services.monitoring.domain.reference import (
+    PREDICT,
+    TEXT_TYPE,
+    Reference,
+    proba_column,
+)
+from slipway.services.monitoring.stats.estimation import CBPE, DLE, Estimate
+from slipway.services.monitoring.stats.multivariate import (
+    DEFAULT_VARIANCE,
+    ReconstructionDrift,
+)
+
+log = get_logger("slipway.monitoring.estimates")
+
+Array = npt.NDArray[Any]
+MIN_REFERENCE_ROWS = 50  # fewer labeled reference rows cannot calibrate or train an estimator
+CACHED_REFERENCES = 64
+TRAINING_ROWS_NOTE = (
+    "learned from the reference sample (training rows, not a holdout): a model that fits its "
+    "training rows closely is estimated optimistically"
+)
+
+
+@dataclass(frozen=True)
+class Estimators:
+    """What was fitted on one reference; ``None`` where it could not be, with why."""
+
+    cbpe: CBPE | None = None
+    dle: DLE | None = None
+    reconstruction: ReconstructionDrift | None = None
+    estimate_note: str = ""
+    multivariate_note: str = ""
+
+
+_cache: OrderedDict[int, tuple[Reference, Estimators]] = OrderedDict()
+_lock = threading.Lock()
+
+
+def estimators_for(reference: Reference) -> Estimators:
+    """The estimators of ``reference``, fitted on first use."""
+    key = id(reference)
+    with _lock:
+        hit = _cache.get(key)
+        if hit is not None and hit[0] is reference:
+            _cache.move_to_end(key)
+            return hit[1]
+    fitted = _fit(reference)
+    with _lock:
+        _cache[key] = (reference, fitted)  # holding the reference keeps its id unique
+        while len(_cache) > CACHED_REFERENCES:
+            _cache.popitem(last=False)
+    return fitted
+
+
+def _categorical(reference: Reference) -> frozenset[str]:
+    return frozenset(f.name for f in reference.features if f.data_type == TEXT_TYPE)
+
+
+def _class_index(values: Array, labels: tuple[str, ...]) -> npt.NDArray[np.int64]:
+    """Label texts as class indices; -1 for one that is not a class (or missing)."""
+    index = {label: i for i, label in enumerate(labels)}
+    return np.array([index.get(str(v), -1) if v is not None else -1 for v in values], np.int64)
+
+
+def _proba(sample: dict[str, Array], labels: tuple[str, ...]) -> Array | None:
+    columns = [proba_column(label) for label in labels]
+    if not labels or any(c not in sample for c in columns):
+        return None
+    return np.column_stack([np.asarray(sample[c], dtype=np.float64) for c in columns])
+
+
+def _fit(reference: Reference) -> Estimators:
+    cbpe = dle = reconstruction = None
+    estimate_note = multivariate_note = ""
+    columns = {
+        f.name: reference.columns[f.name] for f in reference.features if f.name in reference.columns
+    }
+    categorical = _categorical(reference)
+    try:
+        if len(columns) >= 2 and reference.sample_rows >= MIN_REFERENCE_ROWS:
+            reconstruction = ReconstructionDrift.fit(columns, categorical)
+        else:
+            multivariate_note = "needs at least two features and a reference sample"
+    except Exception as error:  # a degenerate sample must not stop the report
+        log.warning(
+            "multivariate drift could not be fitted", version=reference.version, error=str(error)
+        )
+        multivariate_note = f"could not be fitted: {error}"
+    target = reference.target
+    try:
+        if target is None or len(target) < MIN_REFERENCE_ROWS or PREDICT not in reference.outputs:
+            estimate_note = "the reference has no labeled rows scored by the model"
+        elif reference.task == "classification":
+            proba = _proba(reference.outputs, reference.class_labels)
+            truth = _class_index(target, reference.class_labels)
+            predicted = _class_index(reference.outputs[PREDICT], reference.class_labels)
+            keep = (truth >= 0) & (predicted >= 0)
+            if proba is None:
+                estimate_note = "the model gives no predict_proba: CBPE needs its scores"
+            else:
+                keep &= np.isfinite(proba).all(axis=1)
+                if keep.sum() < MIN_REFERENCE_ROWS or len(set(truth[keep].tolist())) < 2:
+                    estimate_note = "too few labeled reference rows of two classes or more"
+                else:
+                    cbpe = CBPE.fit(proba[keep], truth[keep], predicted[keep])
+        else:
+            prediction = np.asarray(reference.outputs[PREDICT], dtype=np.float64)
+            truth_values = np.asarray(target, dtype=np.float64)
+            keep = np.isfinite(prediction) & np.isfinite(truth_values)
+            if keep.sum() < MIN_REFERENCE_ROWS:
+                estimate_note = "too few labeled reference rows"
+            else:
+                dle = DLE.fit(
+                    {n: v[keep] for n, v in columns.items()},
+                    categorical,
+                    prediction[keep],
+                    truth_values[keep],
+                )
+    except Exception as error:
+        log.warning(
+            "performance estimation could not be fitted",
+            version=reference.version,
+            error=str(error),
+        )
+        estimate_note = f"could not be fitted: {error}"
+    return Estimators(cbpe, dle, reconstruction, estimate_note, multivariate_note)
+
+
+def _estimated(
+    estimates: list[Estimate],
+    reference: Reference,
+    settings: PerformanceSettings,
+    realised: PerformanceReport | None,
+    verdicts: bool,
+) -> tuple[EstimatedMetric, ...]:
+    thresholds = {t.metric: t for t in thresholds_of(reference, settings)}
+    realised_values = {m.metric: m.value for m in realised.metrics} if realised else {}
+    out = []
+    for e in estimates:
+        judged = compare(
+            e.metric, e.value, reference.holdout_metrics.get(e.metric), thresholds.get(e.metric)
+        )
+        out.append(
+            EstimatedMetric(
+                metric=e.metric,
+                value=e.value,
+                sampling_error=float(e.sampling_error),
+                lower_confidence_bound=float(e.lower),
+                upper_confidence_bound=float(e.upper),
+                reference_value=judged.reference_value,
+                realized_value=realised_values.get(e.metric),
+                degradation=judged.degradation,
+                max_degradation=judged.max_degradation,
+                bound=judged.bound,
+                degraded=verdicts and judged.degraded and math.isfinite(e.value),
+            )
+        )
+    return tuple(out)
+
+
+def performance_estimate(
+    reference: Reference,
+    sample: dict[str, Array],
+    settings: PerformanceSettings,
+    realised: PerformanceReport | None,
+    verdicts: bool,
+) -> PerformanceEstimate | None:
+    """The window's estimated performance from its sampled rows, or None when the reference
+    cannot support one."""
+    fitted = estimators_for(reference)
+    if fitted.cbpe is not None:
+        proba = _proba(sample, reference.class_labels)
+        if proba is None or PREDICT not in sample:
+            return None
+        predicted = _class_index(sample[PREDICT], reference.class_labels)
+        keep = np.isfinite(proba).all(axis=1) & (predicted >= 0)
+        if not keep.any():
+            return PerformanceEstimate(
+                method=EstimationMethod.CBPE,
+                reference_row_count=fitted.cbpe.rows,
+                note="no window row has predict_proba logged",
+            )
+        metrics = _estimated(
+            fitted.cbpe.estimate(proba[keep], predicted[keep]),
+            reference,
+            settings,
+            realised,
+            verdicts,
+        )
+        return PerformanceEstimate(
+            method=EstimationMethod.CBPE,
+            metrics=metrics,
+            reference_row_count=fitted.cbpe.rows,
+            row_count=int(keep.sum()),
+            calibrated=fitted.cbpe.calibrated,
+            degraded=any(m.degraded for m in metrics),
+            note=TRAINING_ROWS_NOTE,
+        )
+    if fitted.dle is not None:
+        if PREDICT not in sample or any(f.name not in sample for f in reference.features):
+            return None
+        prediction = np.asarray(sample[PREDICT], dtype=np.float64)
+        keep = np.isfinite(prediction)
+        columns = {f.name: np.asarray(sample[f.name])[keep] for f in reference.features}
+        metrics = _estimated(
+            fitted.dle.estimate(columns, prediction[keep]), reference, settings, realised, verdicts
+        )
+        return PerformanceEstimate(
+            method=EstimationMethod.DLE,
+            metrics=metrics,
+            reference_row_count=fitted.dle.rows,
+            row_count=int(keep.sum()),
+            degraded=any(m.degraded for m in metrics),
+            note=TRAINING_ROWS_NOTE,
+        )
+    return None
+
+
+def multivariate_drift(
+    reference: Reference, sample: dict[str, Array], verdicts: bool
+) -> MultivariateDrift | None:
+    """The window's reconstruction error against the reference's band, or None."""
+    fitted = estimators_for(reference).reconstruction
+    if fitted is None or any(f.name not in sample for f in reference.features):
+        return None
+    result = fitted.measure({f.name: sample[f.name] for f in reference.features})
+    if result.rows == 0 or not math.isfinite(result.error):
+        return None
+    return MultivariateDrift(
+        reconstruction_error=result.error,
+        lower_threshold=result.lower,
+        upper_threshold=result.upper,
+        reference_error=result.reference_mean,
+        component_count=result.components,
+        variance_share=DEFAULT_VARIANCE,
+        row_count=result.rows,
+        drifted=verdicts and result.drifted,
+    )
