@@ -236,6 +236,10 @@ def show_report(report: monitoring_report_pb2.MonitoringReport, all_features: bo
     for issue in quality.schema_issues:
         kind = enum(monitoring_report_pb2.SchemaIssueKind, issue.kind, "SCHEMA_ISSUE_KIND_")
         print(f"  schema: {issue.feature}: {kind} in {issue.record_count} records: {issue.detail}")
+    if report.HasField("multivariate_drift"):
+        _multivariate(report.multivariate_drift)
+    if report.HasField("performance_estimate"):
+        _estimate(report.performance_estimate)
     performance = report.performance
     if not performance.labeled_row_count:
         print("\nPerformance: no labeled rows in the window")
@@ -264,6 +268,40 @@ def show_report(report: monitoring_report_pb2.MonitoringReport, all_features: bo
     if concept.detector and concept.detector != drift_pb2.CONCEPT_DRIFT_DETECTOR_DISABLED:
         detector = enum(drift_pb2.ConceptDriftDetector, concept.detector, "CONCEPT_DRIFT_DETECTOR_")
         print(f"Concept drift ({detector}): {_concept_verdict(concept)}")
+
+
+def _multivariate(section: monitoring_report_pb2.MultivariateDrift) -> None:
+    print(
+        f"\nMultivariate drift (PCA reconstruction error): "
+        f"{'DRIFT' if section.drifted else 'no drift'} (error {number(section.reconstruction_error)}"
+        f", reference band {number(section.lower_threshold)} to "
+        f"{number(section.upper_threshold)}; {section.component_count} components)"
+    )
+
+
+def _estimate(estimate: monitoring_report_pb2.PerformanceEstimate) -> None:
+    method = enum(monitoring_report_pb2.EstimationMethod, estimate.method, "ESTIMATION_METHOD_")
+    print(
+        f"\nEstimated performance ({method}, without labels): "
+        f"{'DEGRADED' if estimate.degraded else 'ok'} ({estimate.row_count:,} rows; learned "
+        f"from {estimate.reference_row_count:,} labeled reference rows)"
+    )
+    table(
+        ("metric", "estimate", "band", "realised", "reference", "degraded"),
+        [
+            (
+                m.metric,
+                number(m.value),
+                f"{number(m.lower_confidence_bound)} to {number(m.upper_confidence_bound)}",
+                number(m.realized_value) if m.HasField("realized_value") else "-",
+                number(m.reference_value) if m.HasField("reference_value") else "-",
+                "DEGRADED" if m.degraded else "no",
+            )
+            for m in estimate.metrics
+        ],
+    )
+    if estimate.note:
+        print(f"  note: {estimate.note}")
 
 
 def _concept_verdict(concept: monitoring_report_pb2.ConceptDriftResult) -> str:

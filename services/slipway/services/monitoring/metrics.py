@@ -93,6 +93,20 @@ class MonitoringMetrics:
             ["model", "version", "metric"],
             registry=None,
         )
+        self.estimated = Gauge(
+            "slipway_monitoring_estimated_performance",
+            "A performance metric of the last window estimated without labels (CBPE: accuracy, "
+            "f1, roc_auc; DLE: mae, rmse), with its confidence band (bound: value, lower, upper).",
+            ["model", "version", "metric", "bound"],
+            registry=None,
+        )
+        self.reconstruction_error = Gauge(
+            "slipway_monitoring_reconstruction_error",
+            "The last window's PCA data reconstruction error, with the reference band's "
+            "thresholds (bound: value, lower, upper).",
+            ["model", "version", "bound"],
+            registry=None,
+        )
         self.window_rows = Gauge(
             "slipway_monitoring_window_rows",
             "Rows in the last evaluated window.",
@@ -138,6 +152,8 @@ class MonitoringMetrics:
             self.drifted_share,
             self.missing_share,
             self.metric,
+            self.estimated,
+            self.reconstruction_error,
             self.window_rows,
             self.alerts,
             self.firing,
@@ -161,6 +177,22 @@ class MonitoringMetrics:
         if report.performance is not None:
             for metric in report.performance.metrics:
                 self.metric.labels(model, version, metric.metric).set(metric.value)
+        if report.performance_estimate is not None:
+            for estimate in report.performance_estimate.metrics:
+                for bound, value in (
+                    ("value", estimate.value),
+                    ("lower", estimate.lower_confidence_bound),
+                    ("upper", estimate.upper_confidence_bound),
+                ):
+                    self.estimated.labels(model, version, estimate.metric, bound).set(value)
+        if report.multivariate_drift is not None:
+            section = report.multivariate_drift
+            for bound, value in (
+                ("value", section.reconstruction_error),
+                ("lower", section.lower_threshold),
+                ("upper", section.upper_threshold),
+            ):
+                self.reconstruction_error.labels(model, version, bound).set(value)
 
     def observe_alert(self, alert: Alert, transition: str) -> None:
         self.alerts.labels(alert.model, alert.kind.value, transition).inc()
