@@ -273,8 +273,9 @@ def show_report(report: monitoring_report_pb2.MonitoringReport, all_features: bo
 def _multivariate(section: monitoring_report_pb2.MultivariateDrift) -> None:
     print(
         f"\nMultivariate drift (PCA reconstruction error): "
-        f"{'DRIFT' if section.drifted else 'no drift'} (error {number(section.reconstruction_error)}"
-        f", reference band {number(section.lower_threshold)} to "
+        f"{'DRIFT' if section.drifted else 'no drift'} "
+        f"(error {number(section.reconstruction_error)}, "
+        f"reference band {number(section.lower_threshold)} to "
         f"{number(section.upper_threshold)}; {section.component_count} components)"
     )
 
