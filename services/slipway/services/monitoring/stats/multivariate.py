@@ -8,9 +8,12 @@ the row and its reconstruction from those components; a window's error is the me
 rows. The PCA captures the reference's correlations, so a change in them raises the error even
 when every feature's own distribution (what the per-feature tests see) is unchanged.
 
-The threshold comes from the reference itself: its rows are cut into ``chunks`` consecutive
-chunks, and a window is drifted when its error lies outside the chunks' mean error plus or minus
-three standard deviations.
+The threshold comes from the reference itself. NannyML cuts the reference into chunks of the
+monitored chunk's size and takes the chunks' mean error plus or minus three standard deviations.
+For independent rows the standard deviation of an ``n``-row chunk's mean is the rows' standard
+deviation over ``sqrt(n)``; this computes that directly for each window's row count, so a
+reference of 1000 rows still gives a band for a window of 1000 rows (where chunking would give a
+single chunk and no spread at all).
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ Array = npt.NDArray[Any]
 Floats = npt.NDArray[np.float64]
 
 DEFAULT_VARIANCE = 0.65
-DEFAULT_CHUNKS = 10
 THRESHOLD_STDS = 3.0
 
 
@@ -62,9 +64,8 @@ class ReconstructionDrift:
         means: Floats,
         scales: Floats,
         pca: PCA,
-        lower: float,
-        upper: float,
         reference_mean: float,
+        row_std: float,
     ) -> None:
         self._names = names
         self._fills = fills
@@ -72,9 +73,8 @@ class ReconstructionDrift:
         self._means = means
         self._scales = scales
         self._pca = pca
-        self.lower = lower
-        self.upper = upper
-        self.reference_mean = reference_mean
+        self.reference_mean = reference_mean  # the reference rows' mean error
+        self.row_std = row_std  # and their spread
 
     @property
     def components(self) -> int:
@@ -87,7 +87,6 @@ class ReconstructionDrift:
         categorical: frozenset[str],
         *,
         variance: float = DEFAULT_VARIANCE,
-        chunks: int = DEFAULT_CHUNKS,
         seed: int = 0,
     ) -> ReconstructionDrift:
         names = tuple(columns)
@@ -115,14 +114,16 @@ class ReconstructionDrift:
         scales[scales == 0] = 1.0  # a constant column stays 0 after centring
         x = (raw - means) / scales
         pca = PCA(n_components=variance, svd_solver="full", random_state=seed).fit(x)
-        fitted = cls(names, fills, frequencies, means, scales, pca, 0.0, np.inf, 0.0)
+        fitted = cls(names, fills, frequencies, means, scales, pca, 0.0, 0.0)
         per_row = fitted._row_errors(x)
-        chunk_errors = np.array([c.mean() for c in np.array_split(per_row, chunks) if len(c)])
-        mean, std = float(chunk_errors.mean()), float(chunk_errors.std())
-        fitted.lower = max(0.0, mean - THRESHOLD_STDS * std)
-        fitted.upper = mean + THRESHOLD_STDS * std
-        fitted.reference_mean = mean
+        fitted.reference_mean = float(per_row.mean())
+        fitted.row_std = float(per_row.std())
         return fitted
+
+    def band(self, rows: int) -> tuple[float, float]:
+        """The thresholds for a window of ``rows`` rows."""
+        spread = THRESHOLD_STDS * self.row_std / np.sqrt(max(1, rows))
+        return max(0.0, self.reference_mean - spread), self.reference_mean + spread
 
     def _row_errors(self, standardized: Floats) -> Floats:
         rebuilt = self._pca.inverse_transform(self._pca.transform(standardized))
@@ -136,9 +137,8 @@ class ReconstructionDrift:
             if rows
             else float("nan")
         )
-        return Reconstruction(
-            error, self.lower, self.upper, self.reference_mean, self.components, rows
-        )
+        lower, upper = self.band(rows)
+        return Reconstruction(error, lower, upper, self.reference_mean, self.components, rows)
 
 
 def _encode(
