@@ -18,7 +18,7 @@ BUF := $(TOOLS)/node/node_modules/.bin/buf
 PROTO_FILES := $(shell find protos/slipway -name '*.proto' | sort)
 GENERATED_DIRS := common registry training monitoring audit inference
 
-.PHONY: venv tools postgres deploy-tools up demo test check check-types check-tests fmt lint protos docs bench-audit bench-refusals bench-registry bench-training bench-serving bench-monitoring bench-watch clean
+.PHONY: venv tools postgres deploy-tools up demo test check check-types check-tests fmt lint protos docs bench-audit bench-refusals bench-registry bench-training bench-serving bench-monitoring bench-watch bench-estimation clean
 
 venv: $(VENV)/.installed
 
@@ -135,6 +135,9 @@ bench-monitoring: venv
 
 bench-watch: venv
 	$(PY) bench/watch_streams.py
+
+bench-estimation: venv
+	$(PY) bench/estimation_vs_nannyml.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS)
