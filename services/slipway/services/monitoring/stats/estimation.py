@@ -289,7 +289,9 @@ class CBPE:
             accuracy = float(calibrated[np.arange(n), y_pred].mean())
             k = calibrated.shape[1]
             f1 = float(np.mean([estimated_f1(calibrated[:, c], y_pred == c) for c in range(k)]))
-            auc = float(np.nanmean([estimated_roc_auc(calibrated[:, c]) for c in range(k)]))
+            per_class = [estimated_roc_auc(calibrated[:, c]) for c in range(k)]
+            defined = [a for a in per_class if np.isfinite(a)]  # a class never scored is left out
+            auc = float(np.mean(defined)) if defined else float("nan")
             # The macro average of k per-class estimates: its error is their root sum of
             # squares over k, widened by NannyML's empirical 20 % (the classes' errors are not
             # independent).
