@@ -48,6 +48,7 @@ from slipway.services.monitoring.stats.multivariate import (
 log = get_logger("slipway.monitoring.estimates")
 
 Array = npt.NDArray[Any]
+MAX_FIT_ROWS = 50_000  # a larger reference is sampled: fitting time stays bounded
 MIN_REFERENCE_ROWS = 50  # fewer labeled reference rows cannot calibrate or train an estimator
 CACHED_REFERENCES = 64
 TRAINING_ROWS_NOTE = (
@@ -104,15 +105,26 @@ def _proba(sample: dict[str, Array], labels: tuple[str, ...]) -> Array | None:
     return np.column_stack([np.asarray(sample[c], dtype=np.float64) for c in columns])
 
 
+def _subset(values: Array, rows: npt.NDArray[np.int64] | None) -> Array:
+    return values if rows is None else np.asarray(values)[rows]
+
+
 def _fit(reference: Reference) -> Estimators:
     cbpe = dle = reconstruction = None
     estimate_note = multivariate_note = ""
+    rows = None
+    if reference.sample_rows > MAX_FIT_ROWS:
+        rng = np.random.default_rng(0)
+        rows = np.sort(rng.choice(reference.sample_rows, MAX_FIT_ROWS, replace=False))
     columns = {
-        f.name: reference.columns[f.name] for f in reference.features if f.name in reference.columns
+        f.name: _subset(reference.columns[f.name], rows)
+        for f in reference.features
+        if f.name in reference.columns
     }
+    outputs = {name: _subset(values, rows) for name, values in reference.outputs.items()}
     categorical = _categorical(reference)
     try:
-        if len(columns) >= 2 and reference.sample_rows >= MIN_REFERENCE_ROWS:
+        if len(columns) >= 2 and len(next(iter(columns.values()))) >= MIN_REFERENCE_ROWS:
             reconstruction = ReconstructionDrift.fit(columns, categorical)
         else:
             multivariate_note = "needs at least two features and a reference sample"
@@ -121,14 +133,14 @@ def _fit(reference: Reference) -> Estimators:
             "multivariate drift could not be fitted", version=reference.version, error=str(error)
         )
         multivariate_note = f"could not be fitted: {error}"
-    target = reference.target
+    target = None if reference.target is None else _subset(reference.target, rows)
     try:
-        if target is None or len(target) < MIN_REFERENCE_ROWS or PREDICT not in reference.outputs:
+        if target is None or len(target) < MIN_REFERENCE_ROWS or PREDICT not in outputs:
             estimate_note = "the reference has no labeled rows scored by the model"
         elif reference.task == "classification":
-            proba = _proba(reference.outputs, reference.class_labels)
+            proba = _proba(outputs, reference.class_labels)
             truth = _class_index(target, reference.class_labels)
-            predicted = _class_index(reference.outputs[PREDICT], reference.class_labels)
+            predicted = _class_index(outputs[PREDICT], reference.class_labels)
             keep = (truth >= 0) & (predicted >= 0)
             if proba is None:
                 estimate_note = "the model gives no predict_proba: CBPE needs its scores"
@@ -139,7 +151,7 @@ def _fit(reference: Reference) -> Estimators:
                 else:
                     cbpe = CBPE.fit(proba[keep], truth[keep], predicted[keep])
         else:
-            prediction = np.asarray(reference.outputs[PREDICT], dtype=np.float64)
+            prediction = np.asarray(outputs[PREDICT], dtype=np.float64)
             truth_values = np.asarray(target, dtype=np.float64)
             keep = np.isfinite(prediction) & np.isfinite(truth_values)
             if keep.sum() < MIN_REFERENCE_ROWS:
