@@ -79,3 +79,45 @@ def test_concept_drift_says_its_statistic_only_where_it_has_one(
     show_report(_report(detected, statistic), all_features=False)
     (line,) = [x for x in capsys.readouterr().out.splitlines() if x.startswith("Concept drift")]
     assert line == f"Concept drift (page_hinkley): {expected}"
+
+
+def test_an_estimate_prints_its_band_beside_the_realised_value_and_the_reconstruction_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    report = _report(False, 0.0)
+    estimate = report.performance_estimate
+    estimate.method = report_pb2.ESTIMATION_METHOD_CBPE
+    estimate.row_count = 1000
+    estimate.reference_row_count = 1000
+    estimate.degraded = True
+    estimate.metrics.add(
+        metric="accuracy",
+        value=0.731,
+        lower_confidence_bound=0.7,
+        upper_confidence_bound=0.76,
+        reference_value=0.85,
+        realized_value=0.72,
+        degraded=True,
+    )
+    report.multivariate_drift.reconstruction_error = 1.48
+    report.multivariate_drift.lower_threshold = 0.84
+    report.multivariate_drift.upper_threshold = 0.94
+    report.multivariate_drift.component_count = 2
+    report.multivariate_drift.drifted = True
+    show_report(report, all_features=False)
+    out = capsys.readouterr().out
+    assert "Estimated performance (cbpe, without labels): DEGRADED" in out
+    assert _row(out, "accuracy") == [
+        "accuracy",
+        "0.731",
+        "0.7",
+        "to",
+        "0.76",
+        "0.72",
+        "0.85",
+        "DEGRADED",
+    ]
+    assert (
+        "Multivariate drift (PCA reconstruction error): DRIFT (error 1.48, reference band 0.84 "
+        "to 0.94; 2 components)" in out
+    )

@@ -3,9 +3,11 @@ change are in the report whatever the policy, and judge an alert only where the 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
+import pytest
 from sklearn.linear_model import LogisticRegression
 
 from slipway.services.monitoring.domain.entities import (
@@ -17,6 +19,7 @@ from slipway.services.monitoring.domain.entities import (
 from slipway.services.monitoring.domain.reference import FeatureRef, Reference, proba_column
 from slipway.services.monitoring.domain.reports import build_report, judged_kinds, problems
 from slipway.services.monitoring.domain.window import FeatureCounts, Labeled, WindowData
+from slipway.services.monitoring.metrics import MonitoringMetrics
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 LABELS = ("no", "yes")
@@ -120,3 +123,32 @@ def test_an_unchanged_window_estimates_no_drop_and_no_multivariate_drift() -> No
     assert not report.performance_estimate.degraded
     assert report.multivariate_drift is not None
     assert not report.multivariate_drift.drifted
+
+
+def test_labels_put_the_realised_value_next_to_the_estimate_and_metrics_export_both() -> None:
+    reference, window, hidden = _case(scale=0.3, rho=0.0)
+    truth = [str(v) for v in hidden[:300]]
+    labeled = Labeled(
+        truth=truth,
+        predicted=[str(v) for v in window.sample["predict"][:300]],
+        proba=[
+            np.array([window.sample[proba_column("no")][i], window.sample[proba_column("yes")][i]])
+            for i in range(300)
+        ],
+        times=[NOW] * 300,
+    )
+    labeled_window = replace(window, labeled=labeled, label_values=np.array(truth, dtype=object))
+    report = build_report(reference, labeled_window, Policy(model="models/m"), NOW)
+    assert report.performance is not None
+    assert report.performance_estimate is not None
+    realised = {m.metric: m.value for m in report.performance.metrics}
+    estimated = {m.metric: m for m in report.performance_estimate.metrics}
+    assert estimated["accuracy"].realized_value == pytest.approx(realised["accuracy"])
+    metrics = MonitoringMetrics()
+    metrics.observe_report(report)
+    value = estimated["accuracy"].value
+    gauge = metrics.estimated.labels("models/m", "models/m/versions/1", "accuracy", "value")
+    assert gauge._value.get() == pytest.approx(value)  # prometheus_client keeps it here
+    assert report.multivariate_drift is not None
+    error = metrics.reconstruction_error.labels("models/m", "models/m/versions/1", "value")
+    assert error._value.get() == pytest.approx(report.multivariate_drift.reconstruction_error)
