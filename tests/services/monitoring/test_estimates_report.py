@@ -42,11 +42,13 @@ def _outputs(model: LogisticRegression, columns: dict) -> dict[str, np.ndarray]:
     }
 
 
-def _case(scale: float, rho: float) -> tuple[Reference, WindowData, np.ndarray]:
+def _case(
+    scale: float, rho: float, reference_rho: float = 0.0
+) -> tuple[Reference, WindowData, np.ndarray]:
     rng = np.random.default_rng(5)
     train, label = _rows(rng, 3000, 1.0, 0.0)
     model = LogisticRegression().fit(np.column_stack([train["x0"], train["x1"]]), label)
-    columns, target = _rows(rng, 1000, 1.0, 0.0)
+    columns, target = _rows(rng, 1000, 1.0, reference_rho)
     outputs = _outputs(model, columns)
     holdout = float(np.mean(outputs["predict"] == target))
     features = tuple(
@@ -104,7 +106,9 @@ def test_an_estimated_drop_is_reported_and_alerts_only_when_the_policy_opts_in()
 
 
 def test_a_correlation_change_is_multivariate_drift_with_no_feature_drifted() -> None:
-    reference, window, _ = _case(scale=1.0, rho=0.9)
+    # Two features: a PCA of uncorrelated ones keeps both components (nothing to reconstruct),
+    # so the reference has them correlated and the window flips the sign.
+    reference, window, _ = _case(scale=1.0, rho=-0.9, reference_rho=0.9)
     policy = Policy(model="models/m", drift=DriftSettings(alert_on_multivariate_drift=True))
     report = build_report(reference, window, policy, NOW)
     assert report.data_drift is not None
