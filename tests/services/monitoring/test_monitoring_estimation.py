@@ -135,6 +135,7 @@ async def test_a_covariate_shift_shows_as_an_estimated_accuracy_drop_before_labe
     estimate = report.performance_estimate
     assert estimate.method == monitoring_report_pb2.ESTIMATION_METHOD_CBPE
     assert estimate.row_count == TRAFFIC_ROWS
+    assert estimate.note == "learned from the holdout sample registered with the version"
     metrics = {m.metric: m for m in estimate.metrics}
     assert set(metrics) == {"accuracy", "f1", "roc_auc"}
     accuracy = metrics["accuracy"]

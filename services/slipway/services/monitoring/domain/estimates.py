@@ -1,12 +1,12 @@
 """The report sections that need no labels beyond the reference's: estimated performance (CBPE
 for a classifier, DLE for a regressor) and multivariate drift (PCA reconstruction error).
 
-The estimators learn from the labeled rows monitoring has for a version: the reference sample
-with its target and the model's outputs on it (``domain.reference``). Those are *training* rows,
-not a holdout, so a model that fits its training rows closely looks better calibrated and more
-accurate on them than on new data; each estimate's note says so. The estimators take plain
-arrays (``stats.estimation``), so a holdout sample registered with the version can feed them
-unchanged once it exists.
+The estimators learn from labeled rows the model was scored on (``domain.reference``): the
+holdout sample registered with the version, with its target and the model's outputs on it. A
+version registered before holdout samples has only training rows with the model's outputs on
+them; those are used then, and the estimate's note says that a model fitting its training rows
+closely is estimated optimistically from them. The multivariate drift is fitted on the training
+sample, the reference of data drift.
 
 Fitting is done once per reference and kept (a bounded cache keyed by the reference object,
 which the reference source itself caches), so a report pays only for reading its window.
@@ -55,6 +55,7 @@ TRAINING_ROWS_NOTE = (
     "learned from the reference sample (training rows, not a holdout): a model that fits its "
     "training rows closely is estimated optimistically"
 )
+HOLDOUT_NOTE = "learned from the holdout sample registered with the version"
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class Estimators:
     cbpe: CBPE | None = None
     dle: DLE | None = None
     reconstruction: ReconstructionDrift | None = None
-    estimate_note: str = ""
+    estimate_note: str = ""  # what the estimators learned from, or why there are none
     multivariate_note: str = ""
 
 
@@ -105,27 +106,50 @@ def _proba(sample: dict[str, Array], labels: tuple[str, ...]) -> Array | None:
     return np.column_stack([np.asarray(sample[c], dtype=np.float64) for c in columns])
 
 
-def _subset(values: Array, rows: npt.NDArray[np.int64] | None) -> Array:
-    return values if rows is None else np.asarray(values)[rows]
+def _bounded(columns: dict[str, Array], *others: Array) -> tuple[dict[str, Array], list[Array]]:
+    """``columns`` and ``others`` (aligned rows), a seeded sample of MAX_FIT_ROWS of them when
+    there are more."""
+    count = len(others[0]) if others else len(next(iter(columns.values()), []))
+    if count <= MAX_FIT_ROWS:
+        return columns, list(others)
+    rows = np.sort(np.random.default_rng(0).choice(count, MAX_FIT_ROWS, replace=False))
+    return (
+        {name: np.asarray(values)[rows] for name, values in columns.items()},
+        [np.asarray(values)[rows] for values in others],
+    )
+
+
+def _labeled_rows(
+    reference: Reference,
+) -> tuple[dict[str, Array], Array, dict[str, Array], str] | str:
+    """The rows the estimators learn from: inputs, target, the model's outputs and a note; the
+    holdout sample's when the outputs come from it, else the training sample's. Text saying why
+    there are none otherwise."""
+    outputs, rows = reference.outputs, reference.output_sample_rows
+    if PREDICT not in outputs:
+        return "the model's outputs on labeled reference rows are missing"
+    features = [f.name for f in reference.features]
+    if reference.holdout_row_count:
+        target, columns, note = reference.holdout_target, reference.holdout_columns, HOLDOUT_NOTE
+    else:
+        target, columns, note = reference.target, reference.columns, TRAINING_ROWS_NOTE
+    if target is None or len(target) != rows or any(n not in columns for n in features):
+        return "the reference has no labeled rows scored by the model"
+    if len(target) < MIN_REFERENCE_ROWS:
+        return f"too few labeled reference rows ({len(target)})"
+    return {n: columns[n] for n in features}, target, outputs, note
 
 
 def _fit(reference: Reference) -> Estimators:
     cbpe = dle = reconstruction = None
-    estimate_note = multivariate_note = ""
-    rows = None
-    if reference.sample_rows > MAX_FIT_ROWS:
-        rng = np.random.default_rng(0)
-        rows = np.sort(rng.choice(reference.sample_rows, MAX_FIT_ROWS, replace=False))
-    columns = {
-        f.name: _subset(reference.columns[f.name], rows)
-        for f in reference.features
-        if f.name in reference.columns
-    }
-    outputs = {name: _subset(values, rows) for name, values in reference.outputs.items()}
+    multivariate_note = ""
     categorical = _categorical(reference)
+    training = {
+        f.name: reference.columns[f.name] for f in reference.features if f.name in reference.columns
+    }
     try:
-        if len(columns) >= 2 and len(next(iter(columns.values()))) >= MIN_REFERENCE_ROWS:
-            reconstruction = ReconstructionDrift.fit(columns, categorical)
+        if len(training) >= 2 and reference.sample_rows >= MIN_REFERENCE_ROWS:
+            reconstruction = ReconstructionDrift.fit(_bounded(training)[0], categorical)
         else:
             multivariate_note = "needs at least two features and a reference sample"
     except Exception as error:  # a degenerate sample must not stop the report
@@ -133,32 +157,41 @@ def _fit(reference: Reference) -> Estimators:
             "multivariate drift could not be fitted", version=reference.version, error=str(error)
         )
         multivariate_note = f"could not be fitted: {error}"
-    target = None if reference.target is None else _subset(reference.target, rows)
+    labeled = _labeled_rows(reference)
+    if isinstance(labeled, str):
+        return Estimators(None, None, reconstruction, labeled, multivariate_note)
+    columns, target, outputs, estimate_note = labeled
     try:
-        if target is None or len(target) < MIN_REFERENCE_ROWS or PREDICT not in outputs:
-            estimate_note = "the reference has no labeled rows scored by the model"
-        elif reference.task == "classification":
+        if reference.task == "classification":
             proba = _proba(outputs, reference.class_labels)
-            truth = _class_index(target, reference.class_labels)
-            predicted = _class_index(outputs[PREDICT], reference.class_labels)
-            keep = (truth >= 0) & (predicted >= 0)
             if proba is None:
-                estimate_note = "the model gives no predict_proba: CBPE needs its scores"
+                return Estimators(
+                    None,
+                    None,
+                    reconstruction,
+                    "the model gives no predict_proba: CBPE needs its scores",
+                    multivariate_note,
+                )
+            columns, (target, predicted_text, proba) = _bounded(
+                columns, target, outputs[PREDICT], proba
+            )
+            truth = _class_index(target, reference.class_labels)
+            predicted = _class_index(predicted_text, reference.class_labels)
+            keep = (truth >= 0) & (predicted >= 0) & np.isfinite(proba).all(axis=1)
+            if keep.sum() < MIN_REFERENCE_ROWS or len(set(truth[keep].tolist())) < 2:
+                estimate_note = "too few labeled reference rows of two classes or more"
             else:
-                keep &= np.isfinite(proba).all(axis=1)
-                if keep.sum() < MIN_REFERENCE_ROWS or len(set(truth[keep].tolist())) < 2:
-                    estimate_note = "too few labeled reference rows of two classes or more"
-                else:
-                    cbpe = CBPE.fit(proba[keep], truth[keep], predicted[keep])
+                cbpe = CBPE.fit(proba[keep], truth[keep], predicted[keep])
         else:
-            prediction = np.asarray(outputs[PREDICT], dtype=np.float64)
+            columns, (target, prediction_values) = _bounded(columns, target, outputs[PREDICT])
+            prediction = np.asarray(prediction_values, dtype=np.float64)
             truth_values = np.asarray(target, dtype=np.float64)
             keep = np.isfinite(prediction) & np.isfinite(truth_values)
             if keep.sum() < MIN_REFERENCE_ROWS:
                 estimate_note = "too few labeled reference rows"
             else:
                 dle = DLE.fit(
-                    {n: v[keep] for n, v in columns.items()},
+                    {n: np.asarray(v)[keep] for n, v in columns.items()},
                     categorical,
                     prediction[keep],
                     truth_values[keep],
@@ -241,7 +274,7 @@ def performance_estimate(
             row_count=int(keep.sum()),
             calibrated=fitted.cbpe.calibrated,
             degraded=any(m.degraded for m in metrics),
-            note=TRAINING_ROWS_NOTE,
+            note=fitted.estimate_note,
         )
     if fitted.dle is not None:
         if PREDICT not in sample or any(f.name not in sample for f in reference.features):
@@ -258,7 +291,7 @@ def performance_estimate(
             reference_row_count=fitted.dle.rows,
             row_count=int(keep.sum()),
             degraded=any(m.degraded for m in metrics),
-            note=TRAINING_ROWS_NOTE,
+            note=fitted.estimate_note,
         )
     return None
 

@@ -148,6 +148,10 @@ class Reference:
     profile_row_count: int
     notes: tuple[str, ...] = field(default=())  # what could not be built, and why
     holdout_row_count: int = 0  # holdout rows behind ``outputs``; 0: they are the training sample's
+    # The holdout rows behind ``outputs`` (as typed_column) and their target, when ``outputs``
+    # come from them: the labeled rows the performance estimators learn from.
+    holdout_columns: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
+    holdout_target: npt.NDArray[Any] | None = None
 
     @property
     def kinds(self) -> dict[str, Kind]:
@@ -214,6 +218,8 @@ def build_reference(
     raw: dict[str, npt.NDArray[Any]] = {}  # as training fed the model, to score it
     target: npt.NDArray[Any] | None = None
     holdout_rows = 0
+    holdout_columns: dict[str, npt.NDArray[Any]] = {}
+    holdout_target: npt.NDArray[Any] | None = None
     if sample_file is not None:
         data = read_reference(sample_file)
         sample, target = data.columns, data.target
@@ -222,6 +228,12 @@ def build_reference(
             # The model is scored on the holdout rows, never seen in fitting (module docstring).
             raw = {f.name: data.holdout_columns[f.name] for f in features}
             holdout_rows = data.holdout_row_count
+            holdout_columns = {f.name: typed_column(f, raw[f.name]) for f in features}
+            holdout_target = data.holdout_target
+            if task == "classification" and holdout_target is not None:
+                holdout_target = np.array(
+                    [label_text(v) for v in holdout_target.tolist()], dtype=object
+                )
         columns = {f.name: typed_column(f, sample[f.name]) for f in features if f.name in sample}
         absent = [f.name for f in features if f.name not in sample]
         if absent:
@@ -262,4 +274,6 @@ def build_reference(
         profile_row_count=version.profile_row_count,
         notes=tuple(notes),
         holdout_row_count=holdout_rows if outputs else 0,
+        holdout_columns=holdout_columns if outputs else {},
+        holdout_target=holdout_target if outputs else None,
     )
