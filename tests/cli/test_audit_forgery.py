@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from slipway.core.audit import record
 from slipway.core.audit.chain import (
+    GENESIS_HASH,
     AuditEntry,
     ChainKey,
     Outcome,
@@ -285,8 +286,11 @@ def rehash_from(connection: sa.Connection, first: int) -> None:
         .where(AuditEventRow.sequence >= first - 1)
         .order_by(AuditEventRow.sequence)
     ).all()
-    previous = rows[0].hash
-    for row in rows[1:]:
+    if first == 1:  # the first event follows the genesis hash, not a stored event
+        previous = GENESIS_HASH
+    else:
+        previous, rows = rows[0].hash, rows[1:]
+    for row in rows:
         entry = AuditEntry(
             sequence=row.sequence,
             event_id=row.event_id,
@@ -337,6 +341,38 @@ def test_a_rewritten_and_rehashed_sqlite_chain_is_reported(tmp_path: Path, sqlit
     # Without the key the first events cannot be checked, and that is said, not passed over.
     assert unkeyed.returncode == 1
     assert "BROKEN at sequence 1 (UNKNOWN_KEY)" in unkeyed.stdout, unkeyed.stdout
+
+
+def test_a_chain_rehashed_unkeyed_from_its_first_event_is_reported(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """With the defaults, a keyed chain that was re-hashed unkeyed whole (no keyed event left
+    to contradict it) is still refused: no event may be unkeyed unless a prefix is pinned."""
+    key_file = tmp_path / "audit.key"
+    key = generate_key_file(key_file)
+    append_events(sqlite_url, 5, key)
+    engine = sa.create_engine(sqlite_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TRIGGER audit_events_no_update")
+        connection.execute(sa.text("UPDATE audit_events SET reason = 'nothing to see'"))
+        rehash_from(connection, 1)
+    engine.dispose()
+
+    keyed = slipway("audit", "verify", "--database-url", sqlite_url, "--key-file", str(key_file))
+    assert keyed.returncode == 1, keyed.stdout + keyed.stderr
+    assert "BROKEN at sequence 1 (UNKEYED_ROW)" in keyed.stdout, keyed.stdout
+    # Accepting any unkeyed prefix is an explicit choice, and it lets this forgery through.
+    lax = slipway(
+        "audit",
+        "verify",
+        "--database-url",
+        sqlite_url,
+        "--key-file",
+        str(key_file),
+        "--unkeyed-until",
+        "-1",
+    )
+    assert lax.returncode == 0, lax.stdout + lax.stderr
 
 
 def sqlite_backup(source_url: str, target: Path) -> str:

@@ -104,9 +104,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     direct.add_argument(
         "--unkeyed-until",
         type=int,
-        default=-1,
-        help="with keys: the last sequence that may carry an unkeyed hash (0: the chain was "
-        "keyed from its first event); -1 accepts unkeyed events before the first keyed one",
+        default=0,
+        help="with keys: the last sequence that may carry an unkeyed hash (0, the default: the "
+        "chain was keyed from its first event); -1 accepts any unkeyed prefix, a chain "
+        "rewritten unkeyed from its first event too",
     )
     direct.add_argument(
         "--checkpoints",

@@ -165,11 +165,12 @@ class ServiceSettings:
         "they signed still verify (never used to write).",
     )
     audit_unkeyed_until: int = setting(
-        -1,
-        "With an audit key: the last sequence that may carry an unkeyed hash (events written "
-        "before the key was configured; 0 when it was there from the start). -1 accepts "
-        "unkeyed events before the first keyed one; an unkeyed event after a keyed one is "
-        "always reported.",
+        0,
+        "With an audit key: the last sequence that may carry an unkeyed hash (the events "
+        "written before the key was configured; 0, the default, when it was there from the "
+        "start). -1 accepts any unkeyed prefix, which a chain rewritten unkeyed from its "
+        "first event also is: use it only until the prefix is pinned. An unkeyed event after "
+        "a keyed one is always reported.",
     )
     audit_checkpoint_file: Path | None = setting(
         None,

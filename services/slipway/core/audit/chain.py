@@ -104,21 +104,21 @@ class Keyring:
     """What a verifier knows: the keys by id (empty: an unkeyed verifier), and up to which
     sequence unkeyed (version 1) events are expected.
 
-    ``unkeyed_until`` -1 accepts unkeyed events before the first keyed one (a chain that was
-    unkeyed until a key was configured); a sequence number accepts them only up to it, so a
-    chain rewritten unkeyed from its first event is reported too. An unkeyed event after a
-    keyed one is reported whatever it says.
+    ``unkeyed_until`` is the last sequence that may be unkeyed: 0 (the default) when the chain
+    was keyed from its start, the last event written before the key was configured otherwise,
+    so a chain rewritten unkeyed from its first event is reported. -1 accepts any unkeyed prefix
+    (a forged one too). An unkeyed event after a keyed one is reported whatever it says.
     """
 
     keys: Mapping[str, bytes] = field(default_factory=dict, repr=False)
-    unkeyed_until: int = -1
+    unkeyed_until: int = 0
 
     @property
     def keyed(self) -> bool:
         return bool(self.keys)
 
     @classmethod
-    def of(cls, keys: Iterable[ChainKey], unkeyed_until: int = -1) -> Keyring:
+    def of(cls, keys: Iterable[ChainKey], unkeyed_until: int = 0) -> Keyring:
         return cls({key.key_id: key.secret for key in keys}, unkeyed_until)
 
     @property

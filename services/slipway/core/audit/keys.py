@@ -38,7 +38,7 @@ def key_files_in(folder: Path) -> list[Path]:
 
 
 def read_keyring(
-    files: Iterable[Path] = (), folders: Iterable[Path] = (), *, unkeyed_until: int = -1
+    files: Iterable[Path] = (), folders: Iterable[Path] = (), *, unkeyed_until: int = 0
 ) -> Keyring:
     """A verifier's keys: those of ``files`` and of every key file in ``folders``."""
     paths = [*files, *(p for folder in folders for p in key_files_in(folder))]
