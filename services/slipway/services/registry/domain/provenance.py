@@ -22,7 +22,7 @@ from typing import Protocol
 from slipway.core.context import Principal
 from slipway.core.errors import UnavailableError
 from slipway.core.reasons import Reason
-from slipway.core.roles import SERVICE, TRAINER
+from slipway.core.roles import TRAINER
 from slipway.services.registry.domain.entities import (
     JOB_ALIAS_KEY,
     PROVENANCE_KEY,
@@ -31,7 +31,10 @@ from slipway.services.registry.domain.entities import (
 )
 from slipway.services.registry.domain.lineage import PeerError
 
-PRODUCERS = frozenset({TRAINER, SERVICE})  # the roles training registers its versions with
+# Only the narrow role training registers with vouches for a job: the deprecated ``service``
+# role was also handed to callers that are not training (serving, scripts), so a version one of
+# them uploads stays self-reported whatever job it names.
+PRODUCERS = frozenset({TRAINER})
 
 
 class PeerUnreachableError(PeerError):
