@@ -323,7 +323,15 @@ class Supervisor:
         async def heartbeat_forever() -> None:
             while True:
                 await asyncio.sleep(self._config.heartbeat_seconds)
-                await self._db(self._jobs.heartbeat, job.job_id, worker)
+                try:
+                    await self._db(self._jobs.heartbeat, job.job_id, worker)
+                except LostJobError:
+                    # Another worker has it now; the body's next write of the job says so.
+                    log.warning("heartbeat found the job lost", job=job.name, worker=worker)
+                    return
+                except Exception:
+                    # A database hiccup must not end the heartbeat: the job would look lost.
+                    log.exception("heartbeat failed; trying again", job=job.name)
 
         beating = asyncio.create_task(heartbeat_forever())
         try:
