@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from slipway.core.logs import get_logger
 from slipway.ml.profiles import Kind, feature_stats
 from slipway.services.monitoring.domain.entities import (
     DataQuality,
@@ -42,6 +43,8 @@ from slipway.services.monitoring.domain.performance import performance_report
 from slipway.services.monitoring.domain.reference import PREDICT, Reference
 from slipway.services.monitoring.domain.window import WindowData
 from slipway.services.monitoring.stats import drift
+
+log = get_logger("slipway.monitoring.reports")
 
 DEFAULT_WINDOW_ROWS = 1000
 DEFAULT_MIN_SAMPLES = 100
@@ -318,10 +321,18 @@ def build_report(reference: Reference, window: WindowData, policy: Policy, now: 
         )
     estimate = multivariate = None
     if window.sample_rows:
-        estimate = performance_estimate(
-            reference, window.sample, policy.performance_settings, performance, verdicts
-        )
-        multivariate = multivariate_drift(reference, window.sample, verdicts)
+        # Each section is an addition to the report: one that cannot be computed for this
+        # window is left out (and logged) rather than failing the drift and data quality too.
+        try:
+            estimate = performance_estimate(
+                reference, window.sample, policy.performance_settings, performance, verdicts
+            )
+        except Exception:
+            log.exception("performance estimate failed", version=reference.version)
+        try:
+            multivariate = multivariate_drift(reference, window.sample, verdicts)
+        except Exception:
+            log.exception("multivariate drift failed", version=reference.version)
     return Report(
         model=reference.model,
         model_version=reference.version,
