@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -55,6 +57,7 @@ async def test_anonymous_floods_leave_a_few_compact_events_with_the_count(
             model=model, alias="production", version_number=1, reason=reason
         )
         codes: list[grpc.StatusCode] = []
+        flood_started = time.monotonic()
         for start in range(0, FLOOD, CONCURRENCY):  # bounded: FLOOD calls, CONCURRENCY at once
             codes += await asyncio.gather(
                 *(
@@ -66,6 +69,7 @@ async def test_anonymous_floods_leave_a_few_compact_events_with_the_count(
                     for i in range(min(CONCURRENCY, FLOOD - start))
                 )
             )
+        flood_seconds = time.monotonic() - flood_started
         assert set(codes) == {grpc.StatusCode.UNAUTHENTICATED}
         for _ in range(3):  # a viewer may not move aliases: known, so its resource is kept
             assert (
@@ -82,7 +86,8 @@ async def test_anonymous_floods_leave_a_few_compact_events_with_the_count(
     rows = denied_rows(registry)
     anonymous = [r for r in rows if r["principal"] == "anonymous"]
     viewer = [r for r in rows if r["principal"] == "viewer-user"]
-    assert 1 <= len(anonymous) <= 2  # one per window; the flood may straddle a boundary
+    # One per 60 s window the flood touched: one or two, more only on a very slow machine.
+    assert 1 <= len(anonymous) <= math.ceil(flood_seconds / 60) + 1, flood_seconds
     assert sum(r["payload"]["refusals"] for r in anonymous) == FLOOD
     assert sum(r["payload"]["refusals"] for r in viewer) == 3
     for row in anonymous:

@@ -199,7 +199,9 @@ async def test_hundreds_of_streams_share_one_reader_and_get_each_change_once(sta
             elapsed = time.monotonic() - started
         polls = elapsed / 0.25 + 2
         assert reads[0] <= 2 * polls, (reads[0], elapsed)  # each stream polling: ~300 x polls
-        assert crowded < 5 * alone + 25, (alone, crowded)
+        # The read count above is what fails without the shared reader (about 500 reads); the
+        # latency bound is loose, as medians on a loaded machine move by tens of ms.
+        assert crowded < 10 * alone + 100, (alone, crowded)
 
         # Two changes: every stream gets each once, in order.
         await registry.create_model("fraud")
