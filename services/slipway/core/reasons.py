@@ -520,8 +520,9 @@ class Reason(StrEnum):
     # Serving (the literals in slipway.services.serving, still to be swapped for these).
     MODEL_NOT_READY = (
         "MODEL_NOT_READY",
-        "NOT_FOUND",
-        "The model is served here but not loaded yet; the message says why.",
+        "UNAVAILABLE",
+        "The model is served here but not loaded yet (starting, or its load is retried); "
+        "retry, the message says why.",
     )
     MODEL_LOAD_FAILED = (
         "MODEL_LOAD_FAILED",

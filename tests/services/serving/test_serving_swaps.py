@@ -204,6 +204,11 @@ async def test_not_ready_until_the_models_are_loaded(
                 pb.ModelReadyRequest(name="ghost"), metadata=serving.as_()
             )
         ).ready
+        # Served here but not loaded: an outage a client retries, not a model that is missing.
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await serving.infer(matrix_request("ghost", ROWS))
+        assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert "not loaded yet" in (caught.value.details() or "")
 
 
 @pytest.mark.slow  # kills a registry process

@@ -26,7 +26,12 @@ import numpy as np
 import numpy.typing as npt
 
 from slipway.core.context import current_request_id
-from slipway.core.errors import InvalidArgumentError, NotFoundError, SlipwayError
+from slipway.core.errors import (
+    InvalidArgumentError,
+    NotFoundError,
+    SlipwayError,
+    UnavailableError,
+)
 from slipway.core.logs import get_logger
 from slipway.core.reasons import Reason
 from slipway.ml import model_files
@@ -279,8 +284,10 @@ class Deployments:
                 metadata={"model": model_id, "version": version},
             )
         if slot.live is None:
+            # Served here, not loaded yet (a restart, or a load that is retried): a client that
+            # retries gets an answer once it loads, so this is an outage, not a missing model.
             why = slot.reason or "loading"
-            raise NotFoundError(
+            raise UnavailableError(
                 f"model {model_id!r} is not loaded yet ({why})",
                 reason=Reason.MODEL_NOT_READY,
                 metadata={"model": model_id},
@@ -385,7 +392,7 @@ class Deployments:
     def model_ready(self, model_id: str, version: str) -> bool:
         try:
             self.choose(model_id, version, "")
-        except NotFoundError:
+        except (NotFoundError, UnavailableError):
             return False
         return True
 
