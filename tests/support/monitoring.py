@@ -31,6 +31,7 @@ from support.harness import auth, running_server, settings_for
 from support.registry import Registry
 from support.serving import Trained
 from support.training import write_csv
+from support.waiting import wait_until
 
 WAIT_SECONDS = 60.0
 
@@ -115,6 +116,17 @@ class Monitoring:
             metadata=self.as_("viewer"),
         )
         return reply.report
+
+    async def report_with_rows(self, version: str, rows: int, within: float = 120.0) -> Any:
+        """The version's report once its window holds at least ``rows`` rows: serving sends
+        its prediction logs in batches after it answered, so they arrive a little later."""
+
+        async def counted() -> list[Any]:
+            report = await self.report(version)
+            return [report] if report.window.row_count >= rows else []
+
+        (report,) = await wait_until(counted, f"{rows} rows in the report of {version}", within)
+        return report
 
     async def alerts(self, **fields: Any) -> list[alert_pb2.Alert]:
         reply = await self.stub.ListAlerts(

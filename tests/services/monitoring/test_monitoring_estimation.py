@@ -7,21 +7,18 @@ The multivariate reconstruction error is in the same report."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pytest
 
 from slipway.core.db import Database
 from slipway.inference.v2 import grpc_service_pb2 as infer_pb
 from slipway.monitoring.v1 import monitoring_report_pb2
 from slipway.services.training.engine import spec as s
-from support.monitoring import Monitoring, running_monitoring
+from support.monitoring import running_monitoring
 from support.registry import Registry
 from support.serving import register, running_serving, train_locally
 
@@ -73,19 +70,6 @@ def _request(
     return request
 
 
-async def _report_of_all_rows(
-    monitoring: Monitoring, version: str
-) -> monitoring_report_pb2.MonitoringReport:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        report = await monitoring.report(version)
-        if report.window.row_count >= TRAFFIC_ROWS:
-            return report
-        if time.monotonic() > deadline:
-            pytest.fail(f"{report.window.row_count} of {TRAFFIC_ROWS} rows within {WAIT_SECONDS}")
-        await asyncio.sleep(0.1)
-
-
 async def test_a_covariate_shift_shows_as_an_estimated_accuracy_drop_before_labels(
     migrated_db: Database,
     tmp_path: Path,
@@ -128,7 +112,7 @@ async def test_a_covariate_shift_shows_as_an_estimated_accuracy_drop_before_labe
             reply = await serving.infer(_request(traffic, start, f"shift-{i}"))
             (labels,) = [o for o in reply.outputs if o.name == "predict"]
             predicted += [v.decode() for v in labels.contents.bytes_contents]
-        report = await _report_of_all_rows(monitoring, version)
+        report = await monitoring.report_with_rows(version, TRAFFIC_ROWS, WAIT_SECONDS)
 
     assert report.window.row_count == TRAFFIC_ROWS
     assert not report.performance.labeled_row_count  # no label has arrived

@@ -7,8 +7,6 @@ PostgreSQL."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,7 @@ from slipway.inference.v2 import grpc_service_pb2 as infer_pb
 from slipway.monitoring.v1 import drift_pb2
 from slipway.services.training.engine import spec as s
 from support.drift_cases import categories, levels, normal, whole_numbers
-from support.monitoring import Monitoring, running_monitoring
+from support.monitoring import running_monitoring
 from support.registry import Registry
 from support.serving import register, running_serving, train_locally
 
@@ -120,17 +118,6 @@ def _request(
     return request
 
 
-async def _report_of_all_rows(monitoring: Monitoring, version: str) -> Any:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        report = await monitoring.report(version)
-        if report.window.row_count >= TRAFFIC_ROWS:
-            return report
-        if time.monotonic() > deadline:
-            pytest.fail(f"{report.window.row_count} of {TRAFFIC_ROWS} rows within {WAIT_SECONDS}")
-        await asyncio.sleep(0.1)
-
-
 async def test_traffic_like_training_drifts_on_no_feature_of_any_type(
     migrated_db: Database,
     tmp_path: Path,
@@ -179,7 +166,7 @@ async def test_traffic_like_training_drifts_on_no_feature_of_any_type(
         for i, start in enumerate(range(0, TRAFFIC_ROWS, PER_REQUEST)):
             reply = await serving.infer(_request(traffic, start, f"types-{i}"))
             assert reply.model_version == str(number)
-        report = await _report_of_all_rows(monitoring, version)
+        report = await monitoring.report_with_rows(version, TRAFFIC_ROWS, WAIT_SECONDS)
 
     assert report.window.row_count == TRAFFIC_ROWS
     assert report.reference_row_count == 1000

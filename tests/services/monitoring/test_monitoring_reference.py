@@ -5,16 +5,13 @@ and a version registered with the former 1000-row ``.npz`` sample; on SQLite and
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pytest
 
 from slipway.core.db import Database
 from slipway.inference.v2 import grpc_service_pb2 as infer_pb
@@ -24,7 +21,7 @@ from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
 from slipway.services.training.engine import spec as s
 from slipway.services.training.engine.outcome import ArtifactFile
 from slipway.services.training.engine.run import DEFAULT_SAMPLE_ROWS, train
-from support.monitoring import Monitoring, running_monitoring
+from support.monitoring import running_monitoring
 from support.registry import Registry
 from support.serving import Trained, register, running_serving
 
@@ -101,17 +98,6 @@ def _request(model: str, rows: npt.NDArray[np.float64], request_id: str) -> Any:
     return request
 
 
-async def _report_of_all_rows(monitoring: Monitoring, version: str) -> Any:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        report = await monitoring.report(version)
-        if report.window.row_count >= TRAFFIC_ROWS:
-            return report
-        if time.monotonic() > deadline:
-            pytest.fail(f"{report.window.row_count} of {TRAFFIC_ROWS} rows within {WAIT_SECONDS}")
-        await asyncio.sleep(0.1)
-
-
 async def _serve_unchanged_traffic(
     migrated_db: Database,
     tmp_path: Path,
@@ -152,8 +138,8 @@ async def _serve_unchanged_traffic(
             rows = traffic[start : start + PER_REQUEST]
             reply = await serving.infer(_request(model, rows, f"{model}-{i}"))
             assert reply.model_version == str(number)
-        report: report_pb2.MonitoringReport = await _report_of_all_rows(
-            monitoring, f"models/{model}/versions/{number}"
+        report: report_pb2.MonitoringReport = await monitoring.report_with_rows(
+            f"models/{model}/versions/{number}", TRAFFIC_ROWS, WAIT_SECONDS
         )
     return report
 
