@@ -21,7 +21,7 @@ from slipway.core import event_log
 from slipway.core.audit import log as audit_log
 from slipway.core.audit.api import AuditServicer
 from slipway.core.audit.chain import UNKEYED, ChainKey, Keyring
-from slipway.core.audit.checkpoints import CheckpointWriter, load_signing_key
+from slipway.core.audit.checkpoints import CheckpointError, CheckpointWriter, load_signing_key
 from slipway.core.audit.keys import read_key_file, read_keyring
 from slipway.core.audit.recorder import DatabaseEdgeAuditor
 from slipway.core.audit.verifier import ChainVerifier
@@ -132,6 +132,9 @@ def with_checkpoint_writer(
         return app
     try:
         writer = CheckpointWriter(db, load_signing_key(key_file), path, keyring)
+    except CheckpointError as exc:
+        log.error("audit checkpoints: the sink cannot be trusted", error=str(exc))
+        raise ConfigurationError(f"audit checkpoints: {exc}") from None
     except (OSError, ValueError) as exc:
         raise ConfigurationError(f"audit checkpoints: {exc}") from None
     interval = settings.audit_checkpoint_interval_seconds

@@ -239,12 +239,18 @@ def verify_against(
     return result
 
 
-def last_checkpoint(path: Path) -> Checkpoint | None:
-    """The newest checkpoint of the file (None: no file, or no line yet)."""
-    if not path.exists():
-        return None
-    listed = read_checkpoints(path)
-    return listed[-1][1] if listed else None
+def trust_last(last: Checkpoint, key: Ed25519PrivateKey, where: str) -> None:
+    """Refuse (CheckpointError) to chain onto the sink's newest checkpoint unless this key signed
+    it: a line forged into the sink would otherwise set where the next walk starts, and every
+    checkpoint after it would vouch for a head chained onto something false."""
+    own = key.public_key()
+    try:
+        check_signature(last, {public_key_id(own): own}, f"{where} (the newest checkpoint)")
+    except CheckpointError as exc:
+        raise CheckpointError(
+            f"{exc}; refusing to write checkpoints after it. Find out who wrote it; after a "
+            "rotation of the signing key, start a new sink and keep the old one for auditors"
+        ) from None
 
 
 class CheckpointWriter:
@@ -265,7 +271,10 @@ class CheckpointWriter:
         self._keyring = keyring
         self._clock = clock
         self._lock = threading.Lock()  # the loop and the shutdown write never interleave
-        last = last_checkpoint(path)
+        listed = read_checkpoints(path) if path.exists() else []
+        last = listed[-1][1] if listed else None
+        if last is not None:
+            trust_last(last, key, f"{path} line {listed[-1][0]}")
         # Where the previous checkpoint left the chain: the walk before signing starts there.
         self._sequence, self._hash = (last.sequence, last.hash) if last else (0, GENESIS_HASH)
 
