@@ -35,10 +35,10 @@ from slipway.core.audit.checkpoints import (
     generate_signing_key,
     load_public_keys,
     public_key_id,
-    read_checkpoints,
     verify_against,
 )
 from slipway.core.audit.keys import read_keyring
+from slipway.core.audit.sinks import open_sink
 from slipway.core.audit.verifier import read_snapshot, snapshot_engine
 from slipway.core.bootstrap import connect_database
 from slipway.core.db import default_database_url
@@ -111,11 +111,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     direct.add_argument(
         "--checkpoints",
-        type=Path,
         default=None,
-        metavar="FILE",
-        help="a file of signed checkpoints (audit_checkpoint_file): the chain must match each "
-        "one, and reach the newest (a shorter chain was cut, or restored from an older backup)",
+        metavar="FILE|s3://BUCKET/PREFIX",
+        help="the signed checkpoints (audit_checkpoint_file, or the bucket of "
+        "audit_checkpoint_s3_url: credentials, region and AWS_ENDPOINT_URL from the AWS "
+        "environment): the chain must match each one, and reach the newest (a shorter chain "
+        "was cut, or restored from an older backup)",
     )
     direct.add_argument(
         "--public-key",
@@ -266,7 +267,9 @@ def _verify_database(args: argparse.Namespace) -> int:
         raise CliError("--checkpoints needs --public-key: a checkpoint counts once verified")
     try:
         public_keys = load_public_keys(args.public_key)
-        checkpoints = read_checkpoints(args.checkpoints) if args.checkpoints else []
+        checkpoints = open_sink(args.checkpoints).read() if args.checkpoints else []
+    except CheckpointError as exc:
+        raise CliError(f"BROKEN: {exc}", EXIT_FAILED) from None
     except (OSError, ValueError) as exc:
         raise CliError(f"checkpoints: {exc}", EXIT_FAILED) from None
     db = connect_database(_database_url(args))
@@ -275,9 +278,7 @@ def _verify_database(args: argparse.Namespace) -> int:
             head, _ = log.chain_head(session)
             result = log.verify(session, start=args.start or 1, end=args.end, keyring=keyring)
             if result.ok and checkpoints:
-                result = verify_against(
-                    session, checkpoints, public_keys, result, str(args.checkpoints)
-                )
+                result = verify_against(session, checkpoints, public_keys, result)
     except CheckpointError as exc:
         raise CliError(f"BROKEN: {exc}", EXIT_FAILED) from None
     finally:

@@ -204,7 +204,12 @@ CHECKPOINT_PUBLIC_KEY = "audit-checkpoint.pub"
 def _checkpoints_configured() -> bool:
     return any(
         name in os.environ
-        for name in ("SLIPWAY_AUDIT_CHECKPOINT_FILE", "SLIPWAY_REGISTRY_AUDIT_CHECKPOINT_FILE")
+        for name in (
+            "SLIPWAY_AUDIT_CHECKPOINT_FILE",
+            "SLIPWAY_REGISTRY_AUDIT_CHECKPOINT_FILE",
+            "SLIPWAY_AUDIT_CHECKPOINT_S3_URL",
+            "SLIPWAY_REGISTRY_AUDIT_CHECKPOINT_S3_URL",
+        )
     )
 
 

@@ -24,6 +24,7 @@ from slipway.core.audit.chain import UNKEYED, ChainKey, Keyring
 from slipway.core.audit.checkpoints import CheckpointError, CheckpointWriter, load_signing_key
 from slipway.core.audit.keys import read_key_file, read_keyring
 from slipway.core.audit.recorder import DatabaseEdgeAuditor
+from slipway.core.audit.sinks import S3Sink, open_sink
 from slipway.core.audit.verifier import ChainVerifier
 from slipway.core.db import Database, make_engine
 from slipway.core.logs import configure_logging, get_logger
@@ -124,14 +125,24 @@ def with_checkpoint_writer(
     app: ServiceApp, db: Database, settings: ServiceSettings, keyring: Keyring
 ) -> ServiceApp:
     """``app`` plus the writer of signed checkpoints of the audit chain head, when ``settings``
-    name a checkpoint file (see :mod:`slipway.core.audit.checkpoints`): every
+    name a checkpoint file or bucket (see :mod:`slipway.core.audit.checkpoints`): every
     ``audit_checkpoint_interval_seconds`` and once more after the server stopped, so the last
     events it audited are covered."""
-    path, key_file = settings.audit_checkpoint_file, settings.audit_checkpoint_signing_key_file
-    if path is None or key_file is None:
+    target = settings.audit_checkpoint_s3_url or settings.audit_checkpoint_file
+    key_file = settings.audit_checkpoint_signing_key_file
+    if not target or key_file is None:
         return app
     try:
-        writer = CheckpointWriter(db, load_signing_key(key_file), path, keyring)
+        sink = open_sink(
+            target,
+            endpoint_url=settings.audit_checkpoint_s3_endpoint_url,
+            region=settings.audit_checkpoint_s3_region,
+            retention_days=settings.audit_checkpoint_retention_days,
+            lock_mode=settings.audit_checkpoint_lock_mode,
+        )
+        if isinstance(sink, S3Sink):
+            log.info("audit checkpoints go to a bucket", sink=sink.name, kept=sink.check_lock())
+        writer = CheckpointWriter(db, load_signing_key(key_file), sink, keyring)
     except CheckpointError as exc:
         log.error("audit checkpoints: the sink cannot be trusted", error=str(exc))
         raise ConfigurationError(f"audit checkpoints: {exc}") from None

@@ -179,6 +179,32 @@ class ServiceSettings:
         "put the file where the database credentials cannot reach (a separate volume shipped "
         "off the machine); `slipway audit verify --checkpoints` checks the chain against it.",
     )
+    audit_checkpoint_s3_url: str = setting(
+        "",
+        "Instead of a file, put each signed checkpoint into this S3-compatible bucket "
+        "(s3://bucket/prefix) as its own object, never overwritten; the production choice "
+        "with a bucket created with object lock. Credentials come from the standard AWS "
+        "environment (AWS_ACCESS_KEY_ID, AWS_PROFILE, a role); `slipway audit verify "
+        "--checkpoints s3://bucket/prefix` reads them.",
+    )
+    audit_checkpoint_s3_endpoint_url: str = setting(
+        "", "Endpoint of an S3-compatible store other than AWS (empty: AWS_ENDPOINT_URL or AWS)."
+    )
+    audit_checkpoint_s3_region: str = setting(
+        "", "Region of the checkpoint bucket (empty: AWS_REGION / the AWS configuration)."
+    )
+    audit_checkpoint_retention_days: int = setting(
+        0,
+        "Lock each checkpoint object for this many days (object lock retention; the bucket "
+        "must have object lock, or the registry refuses to start). 0: the bucket's default "
+        "retention, if it has one.",
+    )
+    audit_checkpoint_lock_mode: str = setting(
+        "COMPLIANCE",
+        "Object lock mode of the checkpoints: COMPLIANCE (nobody can delete or shorten it, "
+        "not even the account's root) or GOVERNANCE (users with s3:BypassGovernanceRetention "
+        "can).",
+    )
     audit_checkpoint_signing_key_file: Path | None = setting(
         None,
         "Ed25519 private key (PEM, PKCS#8) the checkpoints are signed with; auditors hold its "
@@ -222,10 +248,20 @@ class ServiceSettings:
             raise ValueError(
                 "refusal_window_seconds must be positive and refusal_keys_per_window at least 1"
             )
-        if (self.audit_checkpoint_file is None) != (self.audit_checkpoint_signing_key_file is None):
+        sinks = (self.audit_checkpoint_file is not None) + bool(self.audit_checkpoint_s3_url)
+        if sinks > 1:
+            raise ValueError("set audit_checkpoint_file or audit_checkpoint_s3_url, not both")
+        if bool(sinks) != (self.audit_checkpoint_signing_key_file is not None):
             raise ValueError(
-                "audit_checkpoint_file and audit_checkpoint_signing_key_file must be set together"
+                "audit_checkpoint_signing_key_file and a sink (audit_checkpoint_file or "
+                "audit_checkpoint_s3_url) must be set together"
             )
+        if self.audit_checkpoint_s3_url and not self.audit_checkpoint_s3_url.startswith("s3://"):
+            raise ValueError("audit_checkpoint_s3_url must be an s3://bucket/prefix URL")
+        if self.audit_checkpoint_retention_days < 0:
+            raise ValueError("audit_checkpoint_retention_days must not be negative")
+        if self.audit_checkpoint_lock_mode not in {"COMPLIANCE", "GOVERNANCE"}:
+            raise ValueError("audit_checkpoint_lock_mode must be COMPLIANCE or GOVERNANCE")
         if self.audit_checkpoint_interval_seconds < 0:
             raise ValueError("audit_checkpoint_interval_seconds must not be negative")
         if self.audit_verify_interval_seconds < 0:

@@ -11,14 +11,16 @@ the one chain, so one writer covers all of them and its checkpoints form one ord
 signs on a schedule and once more at graceful shutdown, and only a head it has just verified
 (keyed, from its previous checkpoint on), so it never vouches for a forgery appended since.
 
-The sink here is a JSON Lines file, opened with ``O_APPEND`` for every line: the writer can add
-to it but never rewrites what is there. In production point it at storage the database
-credentials (and the application's other secrets) cannot touch: a separate volume mounted only
-into the registry, shipped off the machine by the log pipeline. An S3-compatible bucket with
-object lock (compliance mode) is the stronger production sink and is later work.
+The sink (:mod:`slipway.core.audit.sinks`) only ever gains checkpoints: a JSON Lines file
+opened with ``O_APPEND``, on storage the database credentials cannot touch (a separate volume
+shipped off the machine), or, the production choice, an S3-compatible bucket with object lock,
+where each checkpoint is an object that not even the writer's credentials can replace or delete
+before its retention ends. The writer resumes from the sink's newest checkpoint only once its
+signature verifies under the writer's own key: a line forged into the sink would otherwise
+decide where the next walk starts.
 
-One line per checkpoint, the signature over the canonical JSON (sorted keys, no whitespace,
-UTF-8) of every other field::
+One checkpoint per line (or object), the signature over the canonical JSON (sorted keys, no
+whitespace, UTF-8) of every other field::
 
     {"v": 1, "sequence": 42, "hash": "<64 hex>", "event_time": "2026-12-07T14:00:00.000000Z",
      "signed_at": "2026-12-07T14:05:00.000000Z", "public_key_id": "<16 hex>",
@@ -40,6 +42,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -147,40 +150,37 @@ def sign(
     return Checkpoint(**{**asdict(unsigned), "signature": signature})
 
 
-def append_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
-    """Add one line to the sink: ``O_APPEND``, so a line lands after everything already there
-    (and whole: one small write), and synced, so a checkpoint survives a crash right after."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+def parse_checkpoint(text: str, where: str) -> Checkpoint:
+    """The checkpoint of one line (or object body); CheckpointError, naming ``where``, when it
+    is not one."""
     try:
-        os.write(descriptor, checkpoint.to_line().encode("utf-8"))
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+        document = json.loads(text)
+        return Checkpoint(
+            sequence=int(document["sequence"]),
+            hash=str(document["hash"]),
+            event_time=str(document["event_time"]),
+            signed_at=str(document["signed_at"]),
+            public_key_id=str(document["public_key_id"]),
+            signature=str(document["signature"]),
+            v=int(document["v"]),
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CheckpointError(f"{where}: not a checkpoint ({exc})") from None
 
 
-def read_checkpoints(path: Path) -> list[tuple[int, Checkpoint]]:
-    """The checkpoints of a file with their line numbers; CheckpointError for a line that is
-    not one (a partly written last line included: nothing is skipped silently)."""
-    out: list[tuple[int, Checkpoint]] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                document = json.loads(line)
-                checkpoint = Checkpoint(
-                    sequence=int(document["sequence"]),
-                    hash=str(document["hash"]),
-                    event_time=str(document["event_time"]),
-                    signed_at=str(document["signed_at"]),
-                    public_key_id=str(document["public_key_id"]),
-                    signature=str(document["signature"]),
-                    v=int(document["v"]),
-                )
-            except (ValueError, KeyError, TypeError) as exc:
-                raise CheckpointError(f"{path} line {number}: not a checkpoint ({exc})") from None
-            out.append((number, checkpoint))
-    return out
+class CheckpointSink(Protocol):
+    """Storage that keeps every checkpoint written to it (:mod:`slipway.core.audit.sinks`)."""
+
+    name: str  # for messages: the file, or the s3:// URL
+
+    def append(self, checkpoint: Checkpoint) -> None:
+        """Add a checkpoint; never replaces one already there."""
+
+    def read(self) -> list[tuple[str, Checkpoint]]:
+        """Every checkpoint in chain order, each with where it is (for messages)."""
+
+    def newest(self) -> tuple[str, Checkpoint] | None:
+        """The last checkpoint and where it is (None: none yet)."""
 
 
 def check_signature(
@@ -204,21 +204,20 @@ def check_signature(
 
 def verify_against(
     session: Session,
-    checkpoints: Iterable[tuple[int, Checkpoint]],
+    checkpoints: Iterable[tuple[str, Checkpoint]],
     public_keys: Mapping[str, Ed25519PublicKey],
     result: Verification,
-    source: str = "checkpoints",
 ) -> Verification:
     """Check the stored chain against every checkpoint (each signature first: CheckpointError
     when one does not verify); ``result`` (a walk of the chain) is returned, broken at the first
     checkpoint the chain does not match."""
     listed = list(checkpoints)
-    for number, checkpoint in listed:
-        check_signature(checkpoint, public_keys, f"{source} line {number}")
+    for where, checkpoint in listed:
+        check_signature(checkpoint, public_keys, where)
     head, _ = chain_head(session)
     stored = hashes_at(session, [c.sequence for _, c in listed])
-    for number, checkpoint in sorted(listed, key=lambda item: item[1].sequence):
-        where = f"the checkpoint signed {checkpoint.signed_at} ({source} line {number})"
+    for location, checkpoint in sorted(listed, key=lambda item: item[1].sequence):
+        where = f"the checkpoint signed {checkpoint.signed_at} ({location})"
         if checkpoint.sequence > head or checkpoint.sequence not in stored:
             return result.broken(
                 min(head + 1, checkpoint.sequence),
@@ -260,21 +259,21 @@ class CheckpointWriter:
         self,
         db: Database,
         key: Ed25519PrivateKey,
-        path: Path,
+        sink: CheckpointSink,
         keyring: Keyring,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._engine = snapshot_engine(db)
         self._key = key
-        self._path = path
+        self._sink = sink
         self._keyring = keyring
         self._clock = clock
         self._lock = threading.Lock()  # the loop and the shutdown write never interleave
-        listed = read_checkpoints(path) if path.exists() else []
-        last = listed[-1][1] if listed else None
-        if last is not None:
-            trust_last(last, key, f"{path} line {listed[-1][0]}")
+        newest = sink.newest()
+        last = newest[1] if newest else None
+        if newest is not None:
+            trust_last(newest[1], key, newest[0])
         # Where the previous checkpoint left the chain: the walk before signing starts there.
         self._sequence, self._hash = (last.sequence, last.hash) if last else (0, GENESIS_HASH)
 
@@ -292,7 +291,7 @@ class CheckpointWriter:
             head_time = event_time_at(session, head)
             assert head_time is not None  # verified just now
             checkpoint = sign(self._key, head, head_hash, head_time, self._clock())
-            append_checkpoint(self._path, checkpoint)
+            self._sink.append(checkpoint)
             self._sequence, self._hash = head, head_hash
         log.info("audit checkpoint written", sequence=head, hash=head_hash)
         return checkpoint
