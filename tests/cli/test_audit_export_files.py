@@ -98,7 +98,7 @@ def _broken_third_line(change: str) -> list[str]:
         ("not json", "line 3: not JSON: Expecting value"),
         ("truncated", "line 3: not JSON: "),
         ("no microseconds", "line 3: event_time '2026-12-01T09:00:03Z' is not in the export's"),
-        ("unknown hash version", "line 3: hash_version 9 is not one this tool knows (1)"),
+        ("unknown hash version", "line 3: hash_version 9 is not one this tool knows (1, 2)"),
         ("missing field", "line 3: missing field(s) hash"),
         ("not an object", "line 3: not an audit event"),
         ("wrong type", "line 3: a field has the wrong type or value"),

@@ -161,6 +161,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=None,
         help="a last hash recorded earlier: the export must end with it",
     )
+    offline.add_argument(
+        "--key-file",
+        type=Path,
+        action="append",
+        default=[],
+        help="an audit key file, to check keyed (HMAC) events: each names its key id "
+        "(repeat for the current and retired keys)",
+    )
+    offline.add_argument(
+        "--key-dir",
+        type=Path,
+        action="append",
+        default=[],
+        help="a folder of audit key files, e.g. the retired keys (repeatable)",
+    )
+    offline.add_argument(
+        "--unkeyed-until",
+        type=int,
+        default=0,
+        help="with keys: the last sequence that may carry an unkeyed hash (as for verify)",
+    )
     offline.set_defaults(func=_verify_export)
 
 
@@ -409,14 +430,15 @@ EXPORT_FIELDS = frozenset(
 )
 
 
-def _read_export(path: Path) -> Iterator[AuditEntry]:
-    """The entries of an export file; a CliError (exit 1) naming the first line that is not
-    one, and what is wrong with it. A line that parses is checked by the chain, not here."""
+def _read_export(path: Path) -> Iterator[tuple[int, AuditEntry]]:
+    """The entries of an export file with their line numbers; a CliError (exit 1) naming the
+    first line that is not one, and what is wrong with it. A line that parses is checked by
+    the chain, not here."""
     with path.open(encoding="utf-8", errors="strict") as handle:
         try:
             for number, line in enumerate(handle, start=1):
                 if line.strip():
-                    yield _entry_of_line(line, number)
+                    yield number, _entry_of_line(line, number)
         except UnicodeDecodeError as exc:
             raise CliError(f"{path}: not UTF-8 text ({exc.reason})", EXIT_FAILED) from None
 
@@ -434,17 +456,10 @@ def _entry_of_line(line: str, number: int) -> AuditEntry:
     if missing:
         raise CliError(f"{where}: missing field(s) {', '.join(missing)}", EXIT_FAILED)
     version = document["hash_version"]
-    if version == KEYED_HASH_VERSION:
+    if version not in (HASH_VERSION, KEYED_HASH_VERSION):
         raise CliError(
-            f"{where}: a keyed event (hash_version {version}): an export through the API does "
-            "not carry key ids; verify a keyed chain with `slipway audit verify --key-file` "
-            "on the database",
-            EXIT_FAILED,
-        )
-    if version != HASH_VERSION:
-        raise CliError(
-            f"{where}: hash_version {version!r} is not one this tool knows ({HASH_VERSION}); "
-            "verify it with a Slipway that wrote it",
+            f"{where}: hash_version {version!r} is not one this tool knows "
+            f"({HASH_VERSION}, {KEYED_HASH_VERSION}); verify it with a Slipway that wrote it",
             EXIT_FAILED,
         )
     stamp = document["event_time"]
@@ -464,7 +479,12 @@ def _entry_of_line(line: str, number: int) -> AuditEntry:
 
 
 def _verify_export(args: argparse.Namespace) -> int:
-    entries = list(_read_export(args.file))
+    try:
+        keyring = read_keyring(args.key_file, args.key_dir, unkeyed_until=args.unkeyed_until)
+    except (OSError, ValueError) as exc:
+        raise CliError(f"audit key: {exc}") from None
+    numbered = list(_read_export(args.file))
+    entries = [entry for _, entry in numbered]
     if not entries:
         print("EMPTY: the export holds no events")
         return 0
@@ -472,11 +492,18 @@ def _verify_export(args: argparse.Namespace) -> int:
     anchor = args.anchor_hash or (GENESIS_HASH if first.sequence == 1 else first.previous_hash)
     by_hash = {e.hash: e.sequence for e in entries}
     result = verify_entries(
-        entries, start=first.sequence, anchor_hash=anchor, sequence_of_hash=by_hash.get
+        entries,
+        start=first.sequence,
+        anchor_hash=anchor,
+        sequence_of_hash=by_hash.get,
+        keyring=keyring,
     )
     if not result.ok:
         kind = result.break_kind.value if result.break_kind else ""
-        print(f"BROKEN at sequence {result.break_sequence} ({kind}): {result.detail}")
+        lines = {entry.sequence: number for number, entry in numbered}
+        line = lines.get(result.break_sequence)
+        where = f" on line {line}" if line is not None else " (missing from the export)"
+        print(f"BROKEN at sequence {result.break_sequence} ({kind}){where}: {result.detail}")
         return EXIT_BROKEN
     if args.expected_last_hash and result.last_hash != args.expected_last_hash:
         print(
@@ -488,4 +515,5 @@ def _verify_export(args: argparse.Namespace) -> int:
         f"OK: {result.event_count} events, {result.first_sequence}..{result.last_sequence}, "
         f"last hash {result.last_hash}"
     )
+    print(f"  {result.protection}")
     return 0

@@ -71,6 +71,7 @@ def event_to_pb(entry: AuditEntry) -> event_pb.AuditEvent:
         previous_hash=entry.previous_hash,
         hash=entry.hash,
         hash_version=entry.hash_version,
+        key_id=entry.key_id,
     )
 
 
@@ -94,6 +95,7 @@ def event_from_pb(message: event_pb.AuditEvent) -> AuditEntry:
         previous_hash=message.previous_hash,
         hash=message.hash,
         hash_version=message.hash_version,
+        key_id=message.key_id,
     )
 
 

@@ -75,6 +75,7 @@ class AuditEvent(_message.Message):
     PREVIOUS_HASH_FIELD_NUMBER: _builtins.int
     HASH_FIELD_NUMBER: _builtins.int
     HASH_VERSION_FIELD_NUMBER: _builtins.int
+    KEY_ID_FIELD_NUMBER: _builtins.int
     sequence: _builtins.int
     """The position in the log: 1, 2, 3, ... without gaps."""
     event_id: _builtins.str
@@ -111,6 +112,12 @@ class AuditEvent(_message.Message):
     """
     hash_version: _builtins.int
     """The version of the canonical encoding used for `hash`."""
+    key_id: _builtins.str
+    """For a keyed hash (`hash_version` 2, HMAC-SHA256): the id of the audit key it is computed
+    under (16 hex digits derived from the key, never the key itself), so an auditor
+    holding the current and retired keys can verify an export offline. Empty for an unkeyed
+    hash.
+    """
     @_builtins.property
     def event_time(self) -> _timestamp_pb2.Timestamp:
         """When the event was recorded, UTC, with microsecond precision."""
@@ -138,10 +145,11 @@ class AuditEvent(_message.Message):
         previous_hash: _builtins.str = ...,
         hash: _builtins.str = ...,
         hash_version: _builtins.int = ...,
+        key_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["event_time", b"event_time", "principal", b"principal"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "error_reason", b"error_reason", "event_id", b"event_id", "event_time", b"event_time", "hash", b"hash", "hash_version", b"hash_version", "outcome", b"outcome", "payload_json", b"payload_json", "previous_hash", b"previous_hash", "principal", b"principal", "reason", b"reason", "request_id", b"request_id", "resource", b"resource", "sequence", b"sequence", "service", b"service", "status_code", b"status_code"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "error_reason", b"error_reason", "event_id", b"event_id", "event_time", b"event_time", "hash", b"hash", "hash_version", b"hash_version", "key_id", b"key_id", "outcome", b"outcome", "payload_json", b"payload_json", "previous_hash", b"previous_hash", "principal", b"principal", "reason", b"reason", "request_id", b"request_id", "resource", b"resource", "sequence", b"sequence", "service", b"service", "status_code", b"status_code"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
