@@ -27,9 +27,10 @@ from sqlalchemy.orm import Session
 
 from slipway.core.audit import record
 from slipway.core.audit.chain import ChainKey, seal
-from slipway.core.audit.checkpoints import generate_signing_key, sign
+from slipway.core.audit.checkpoints import CheckpointError, generate_signing_key, sign
 from slipway.core.audit.keys import generate_key_file
 from slipway.core.audit.log import to_entry
+from slipway.core.audit.sinks import S3Sink, open_sink
 from slipway.core.audit.tables import AuditEventRow
 from slipway.core.bootstrap import connect_database
 from slipway.core.context import Principal
@@ -296,3 +297,16 @@ def test_checkpoints_in_an_object_locked_bucket_catch_a_cut_and_a_rewrite(
     found = verify(sqlite_url)
     assert found.returncode == 1, found.stdout + found.stderr
     assert f"s3://{BUCKET}/{second}: rewritten after it was written" in found.stderr, found.stderr
+
+
+def test_retention_on_a_bucket_without_object_lock_is_refused(s3_endpoint: str) -> None:
+    """Asked to lock checkpoints, the sink refuses a bucket that cannot (the registry then
+    refuses to start) rather than writing objects anyone with delete rights can remove."""
+    boto3.client("s3").create_bucket(Bucket="plain-bucket")
+    locked = open_sink("s3://plain-bucket/cp", retention_days=30)
+    assert isinstance(locked, S3Sink)
+    with pytest.raises(CheckpointError, match="the bucket has no object lock"):
+        locked.check_lock()
+    unlocked = open_sink("s3://plain-bucket/cp")
+    assert isinstance(unlocked, S3Sink)
+    assert unlocked.check_lock().startswith("no object lock")

@@ -57,6 +57,24 @@ def test_flag_beats_service_env_beats_shared_env(tmp_path):
         ({"SLIPWAY_MAX_RECEIVE_MESSAGE_BYTES": "lots"}, "max_receive_message_bytes"),
         ({"SLIPWAY_INSECURE_NO_AUTH": "maybe"}, "insecure_no_auth"),
         ({"SLIPWAY_LOG_FORMAT": "xml"}, "log_format"),
+        (
+            {
+                "SLIPWAY_AUDIT_CHECKPOINT_FILE": "/tmp/cp.jsonl",
+                "SLIPWAY_AUDIT_CHECKPOINT_S3_URL": "s3://bucket/cp",
+                "SLIPWAY_AUDIT_CHECKPOINT_SIGNING_KEY_FILE": "/tmp/sign.pem",
+            },
+            "not both",
+        ),
+        ({"SLIPWAY_AUDIT_CHECKPOINT_S3_URL": "s3://bucket/cp"}, "must be set together"),
+        (
+            {
+                "SLIPWAY_AUDIT_CHECKPOINT_S3_URL": "https://bucket/cp",
+                "SLIPWAY_AUDIT_CHECKPOINT_SIGNING_KEY_FILE": "/tmp/sign.pem",
+            },
+            "s3://bucket/prefix",
+        ),
+        ({"SLIPWAY_AUDIT_CHECKPOINT_LOCK_MODE": "LEGAL_HOLD"}, "audit_checkpoint_lock_mode"),
+        ({"SLIPWAY_AUDIT_CHECKPOINT_RETENTION_DAYS": "-1"}, "audit_checkpoint_retention_days"),
     ],
 )
 def test_bad_values_are_refused_with_the_setting_named(env, message):

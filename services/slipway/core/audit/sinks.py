@@ -34,7 +34,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from slipway.core.audit.checkpoints import Checkpoint, CheckpointError, parse_checkpoint
@@ -123,6 +122,10 @@ class S3Location:
 def s3_client(endpoint_url: str = "", region: str = "") -> S3Client:
     """An S3 client from the standard AWS configuration; ``endpoint_url`` and ``region``
     override it when given."""
+    # Imported here: boto3 takes about 0.15 s to import, which every service would pay at
+    # start although only the registry, and only with a bucket, needs it.
+    import boto3
+
     return boto3.client("s3", endpoint_url=endpoint_url or None, region_name=region or None)
 
 
