@@ -236,8 +236,8 @@ def test_checkpoints_in_an_object_locked_bucket_catch_a_cut_and_a_rewrite(
     )
     try:
         registry.wait_ready(timeout=START_TIMEOUT)
-        await_keys = [f"{PREFIX}{5:020d}.json"]
-        wait_until_sync(lambda: bucket_keys(s3, BUCKET) == await_keys, "the first checkpoint")
+        first_key = [f"{PREFIX}{5:020d}.json"]
+        wait_until_sync(lambda: bucket_keys(s3, BUCKET) == first_key, "the first checkpoint")
         append_events(sqlite_url, 2, key)
     finally:
         assert registry.stop() == 0, registry.log_text()

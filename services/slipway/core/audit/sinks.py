@@ -171,6 +171,11 @@ class S3Sink:
         default = configuration.get("Rule", {}).get("DefaultRetention")
         if enabled and default:
             return f"the bucket's default retention applies ({default})"
+        if enabled:
+            return (
+                "object lock is enabled but no retention is set (neither "
+                "audit_checkpoint_retention_days nor a bucket default): checkpoints are not locked"
+            )
         return (
             "no object lock: a checkpoint is never overwritten by the writer, but whoever holds "
             "delete permission on the bucket can remove it"
