@@ -35,6 +35,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from slipway.core.db import Database
 from slipway.core.errors import AbortedError, InvalidArgumentError
 from slipway.core.reasons import Reason
+from slipway.core.request_ids import REQUEST_ID_RULE, request_id_fits
 from slipway.core.tables import Base, UtcDateTime
 
 __all__ = [
@@ -67,12 +68,13 @@ class IdempotencyKey:
 
 def key_for(service: str, method: str, request_id: str, principal: str) -> IdempotencyKey | None:
     """The key of a mutating call, or None without a request id; a malformed request id is
-    INVALID_ARGUMENT (it must fit the table and be storable on every database)."""
+    INVALID_ARGUMENT (it must fit the table, be storable on every database and be safe to show:
+    the one rule of `slipway.core.request_ids`)."""
     if not request_id:
         return None
-    if len(request_id) > 128 or "\x00" in request_id:
+    if not request_id_fits(request_id):
         raise InvalidArgumentError.for_field(
-            "request_id", "at most 128 characters, no NUL", reason=Reason.INVALID_REQUEST_ID
+            "request_id", REQUEST_ID_RULE, reason=Reason.INVALID_REQUEST_ID
         )
     return IdempotencyKey(service, method, request_id, principal)
 

@@ -252,6 +252,38 @@ async def test_text_the_database_cannot_hold_is_refused_on_both_databases(regist
     assert got.model == created
 
 
+# Request ids a terminal or a report would act on: a screen clear, a colour, a line break, a
+# right-to-left override, a bell, DEL and a C1 control. They are shown to auditors with the rows.
+CONTROL_REQUEST_IDS = [
+    "r\x1b[2J",
+    "r\x1b[31mok",
+    "r\nforged row",
+    "r\u202etxt.exe",
+    "r\x07",
+    "r\x7f",
+    "r\x85",
+]
+
+
+async def test_request_ids_with_control_characters_are_refused_and_create_nothing(registry):
+    dev = registry.as_("developer")
+    for request_id in CONTROL_REQUEST_IDS:
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await registry.stub.CreateModel(
+                pb.CreateModelRequest(model_id="m", request_id=request_id), metadata=dev
+            )
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, repr(request_id)
+        assert rich_details(refused.value)["error_info"].reason == "INVALID_REQUEST_ID"
+        assert request_id not in (refused.value.details() or "")
+    models = await registry.stub.ListModels(pb.ListModelsRequest(), metadata=registry.as_("viewer"))
+    assert list(models.models) == []
+    # Printable text of any script is still a request id, and a retry is still answered once.
+    for number, request_id in enumerate(("модель 🚀 ✓ id", "a b")):
+        request = pb.CreateModelRequest(model_id=f"m{number}", request_id=request_id)
+        first = await registry.stub.CreateModel(request, metadata=dev)
+        assert await registry.stub.CreateModel(request, metadata=dev) == first
+
+
 @SQLITE_ONLY
 async def test_tampered_truncated_or_foreign_page_tokens_are_refused(registry):
     for model_id in ("a", "b", "c"):

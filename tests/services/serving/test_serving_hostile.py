@@ -202,8 +202,9 @@ async def test_hostile_ids_are_echoed_and_unknown_parameters_ignored(serving: Se
     for request_id in ("x" * 128, "модель 🚀 ✓", SQL, "%s%n"):
         reply = await serving.infer(matrix_request("iris", GOOD, request_id=request_id))
         assert (reply.id, reply.outputs) == (request_id, baseline.outputs)
-    # Too long or not printable: refused, never logged or joined on.
-    for request_id in ("x" * 100_000, "x" * 129, "nul\x00id", "\n"):
+    # Too long or not printable (the rule the registry, training and monitoring share): refused,
+    # never logged or joined on; escapes, a right-to-left override and a C1 control included.
+    for request_id in ("x" * 100_000, "x" * 129, "nul\x00id", "\n", "r\x1b[2J", "r\u202e", "r\x85"):
         await refused(
             serving.stub.ModelInfer,
             matrix_request("iris", GOOD, request_id=request_id),

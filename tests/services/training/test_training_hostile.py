@@ -152,6 +152,41 @@ def create(message: tj.TrainingJob, **fields: Any) -> pb.CreateTrainingJobReques
     return pb.CreateTrainingJobRequest(training_job=message, **fields)
 
 
+# Request ids a terminal or a report would act on (a screen clear, a colour, a line break, a
+# right-to-left override, a bell, DEL, a C1 control): they are shown to auditors with the rows.
+CONTROL_REQUEST_IDS = [
+    "r\x1b[2J",
+    "r\x1b[31mok",
+    "r\nforged",
+    "r\u202etxt",
+    "r\x07",
+    "r\x7f",
+    "r\x85",
+]
+
+
+async def test_request_ids_with_control_characters_are_refused_and_queue_nothing(
+    queue: Training,
+) -> None:
+    dev = queue.as_("developer")
+    for request_id in CONTROL_REQUEST_IDS:
+        error = await refused(
+            queue.stub.CreateTrainingJob, create(job("models/m"), request_id=request_id), dev
+        )
+        assert rich_details(error)["error_info"].reason == "INVALID_REQUEST_ID", repr(request_id)
+        assert request_id not in (error.details() or "")
+        error = await refused(
+            queue.stub.CancelTrainingJob,
+            pb.CancelTrainingJobRequest(name=MISSING_JOB, reason="r", request_id=request_id),
+            dev,
+        )
+        assert rich_details(error)["error_info"].reason == "INVALID_REQUEST_ID", repr(request_id)
+    assert await listed(queue) == []
+    # Printable text of any script is still a request id, and a retry is answered once.
+    created = await queue.create(job("models/m"), request_id="задача 🚀 id")
+    assert await queue.create(job("models/m"), request_id="задача 🚀 id") == created
+
+
 async def test_hostile_job_names_are_refused_on_every_rpc(queue: Training) -> None:
     existing = await queue.create(job("models/kept"))
     viewer, dev = queue.as_("viewer"), queue.as_("developer")

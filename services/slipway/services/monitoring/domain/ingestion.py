@@ -43,6 +43,7 @@ from slipway.core.errors import InvalidArgumentError, ResourceExhaustedError
 from slipway.core.idempotency import key_for, mutation
 from slipway.core.names import MODEL_ID, VERSION_NUMBER
 from slipway.core.reasons import Reason
+from slipway.core.request_ids import REQUEST_ID_RULE, request_id_fits
 from slipway.services.monitoring.domain.entities import (
     GroundTruth,
     NewPendingLabel,
@@ -115,14 +116,9 @@ def model_of_version(name: str) -> str | None:
     return None
 
 
-MAX_REQUEST_ID_CHARS = 128
-
-
 def _storable_id(text: str) -> bool:
-    # Printable only: request ids are shown to people (reports, logs, terminals), where a control
-    # character or a bidirectional override could forge what they read; NUL is one of them
-    # (PostgreSQL text cannot hold it).
-    return 0 < len(text) <= MAX_REQUEST_ID_CHARS and text.isprintable()
+    # Required here (the id is the join key of ground truth), else the rule every service shares.
+    return bool(text) and request_id_fits(text)
 
 
 def _tensor_fits(tensor: Tensor, rows: int, max_value_bytes: int | None = None) -> bool:
@@ -164,7 +160,7 @@ def record_problem(record: PredictionRecord, max_value_bytes: int | None = None)
     if model_of_version(record.model_version) is None:
         return "model_version must be models/{model}/versions/{n}"
     if not _storable_id(record.request_id):
-        return f"request_id is required, at most {MAX_REQUEST_ID_CHARS} printable characters"
+        return f"request_id is required, {REQUEST_ID_RULE}"
     if "\x00" in record.alias:
         return "alias must not contain NUL"
     if record.role not in ROLES:  # not counted as primary traffic by mistake

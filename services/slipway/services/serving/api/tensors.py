@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from slipway.core.errors import FieldViolation, InvalidArgumentError
 from slipway.core.reasons import Reason
+from slipway.core.request_ids import MAX_REQUEST_ID_CHARS, request_id_fits
 from slipway.inference.v2 import grpc_service_pb2 as pb
 from slipway.ml.tensors import NUMPY_TYPES, pack_bytes, unpack_bytes
 from slipway.services.serving.domain.inference import InputReader, Inputs
@@ -61,7 +62,7 @@ NUMERIC_INPUTS = frozenset(
 )
 
 
-MAX_ID_CHARS = 128
+MAX_ID_CHARS = MAX_REQUEST_ID_CHARS
 
 
 @dataclass(frozen=True)
@@ -104,15 +105,17 @@ def _split_bytes(buffer: bytes, count: int, field: str) -> list[bytes]:
 
 
 def check_id(request_id: str) -> None:
-    """Refuse an inference request id that is too long or not printable text."""
+    """Refuse an inference request id that is too long or not printable text (the rule every
+    service applies to request ids)."""
+    if request_id_fits(request_id):
+        return
     if len(request_id) > MAX_ID_CHARS:
         raise _bad(
             "id",
             f"is {len(request_id)} characters; at most {MAX_ID_CHARS}",
             Reason.INVALID_REQUEST_ID,
         )
-    if not request_id.isprintable():
-        raise _bad("id", "must be printable text", Reason.INVALID_REQUEST_ID)
+    raise _bad("id", "must be printable text", Reason.INVALID_REQUEST_ID)
 
 
 def _check_lengths(values: Sequence[bytes], field: str, max_value_bytes: int) -> None:
