@@ -116,7 +116,8 @@ class Reason(StrEnum):
     WATCH_STREAMS_FULL = (
         "WATCH_STREAMS_FULL",
         "RESOURCE_EXHAUSTED",
-        "This process serves its maximum of open Watch streams; retry later or elsewhere.",
+        "This process serves its maximum of open Watch streams (for callers without a peer "
+        "role: three quarters of it, the rest is kept for peers); retry later or elsewhere.",
     )
     WATCHER_BEHIND = (
         "WATCHER_BEHIND",

@@ -103,7 +103,9 @@ class ServiceSettings:
     max_watch_streams: int = setting(
         256,
         "Watch streams (WatchModelEvents, WatchTrainingJob, WatchAlerts) open at once on this "
-        "process; more are refused with RESOURCE_EXHAUSTED (WATCH_STREAMS_FULL). Keep it below "
+        "process; more are refused with RESOURCE_EXHAUSTED (WATCH_STREAMS_FULL). A quarter "
+        "(64 of 256) is kept for the peer roles (trainer, server, monitor, service): other "
+        "principals share the other three quarters (192 of 256). Keep it below "
         "max_concurrent_rpcs: each stream holds a call slot for as long as it is open, and the "
         "rest are left for other calls. A registry's streams share one reader of the event "
         "log, so open streams cost memory (about 35 KiB each) rather than database reads: "

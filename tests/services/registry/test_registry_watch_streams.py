@@ -64,7 +64,8 @@ async def opens(registry: Registry, role: str) -> bool:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_streams_over_a_principals_cap_are_refused_until_one_ends(start_registry):
-    async with start_registry(max_watch_streams_per_principal=3, max_watch_streams=5) as registry:
+    # 6 streams, one of them kept for peer roles: these callers (no peer role) share 5.
+    async with start_registry(max_watch_streams_per_principal=3, max_watch_streams=6) as registry:
         await registry.create_model("churn")
         held = [watch(registry, "viewer") for _ in range(3)]
         assert [await first_sequence(call) for call in held] == [1, 1, 1]
@@ -84,7 +85,8 @@ async def test_streams_over_a_principals_cap_are_refused_until_one_ends(start_re
                 await asyncio.wait_for(bad.read(), WAIT_SECONDS)
             assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
-        # The process cap: 3 viewer + 1 developer streams, one more fills it.
+        # The process cap (what is left of it for callers without a peer role): 3 viewer + 1
+        # developer streams, one more fills it.
         last = watch(registry, "approver")
         assert await first_sequence(last) == 1
         assert await refused_reason(watch(registry, "admin")) == "WATCH_STREAMS_FULL"
@@ -93,6 +95,25 @@ async def test_streams_over_a_principals_cap_are_refused_until_one_ends(start_re
         held[0].cancel()
         await wait_until(lambda: opens(registry, "viewer"), "a viewer stream once one ended")
         for call in (*held[1:], other, last):
+            call.cancel()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_people_filling_their_share_leave_streams_for_peer_roles(start_registry):
+    # 8 streams, 2 kept for peer roles; each principal may hold 2.
+    async with start_registry(max_watch_streams_per_principal=2, max_watch_streams=8) as registry:
+        await registry.create_model("churn")
+        held = [watch(registry, role) for role in ("viewer", "developer", "approver") for _ in "ab"]
+        assert [await first_sequence(call) for call in held] == [1] * 6
+        # Another person (or viewer token) finds the streams full although two slots are free...
+        assert await refused_reason(watch(registry, "auditor")) == "WATCH_STREAMS_FULL"
+        assert await refused_reason(watch(registry, "admin")) == "WATCH_STREAMS_FULL"
+        # ...which the services' own principals still get: serving follows the registry's events.
+        peers = [watch(registry, role) for role in ("server", "monitor")]
+        assert [await first_sequence(call) for call in peers] == [1, 1]
+        # Now the process is full for everyone.
+        assert await refused_reason(watch(registry, "trainer")) == "WATCH_STREAMS_FULL"
+        for call in (*held, *peers):
             call.cancel()
 
 
@@ -178,7 +199,9 @@ STREAMS = 300
 async def test_hundreds_of_streams_share_one_reader_and_get_each_change_once(start_registry):
     async with (
         start_registry(
-            max_watch_streams=STREAMS + 10, max_watch_streams_per_principal=STREAMS
+            # Viewers may hold three quarters of the process cap; the rest is kept for peers.
+            max_watch_streams=2 * STREAMS,
+            max_watch_streams_per_principal=STREAMS,
         ) as registry,
         channels(registry, 4) as stubs,
     ):
