@@ -187,6 +187,36 @@ async def test_request_ids_with_control_characters_are_refused_and_queue_nothing
     assert await queue.create(job("models/m"), request_id="задача 🚀 id") == created
 
 
+async def test_only_an_approver_creates_a_job_landing_on_a_live_traffic_alias(
+    queue: Training, registry: Registry
+) -> None:
+    # `challenger` is what canaries and shadows route live traffic to: the registry lets a
+    # verified job's version take it, so a person's job asking for it needs an approver.
+    landing = job("models/m", alias_on_success="challenger", reason="try the new features")
+    error = await refused(
+        queue.stub.CreateTrainingJob,
+        create(landing),
+        queue.as_("developer"),
+        grpc.StatusCode.PERMISSION_DENIED,
+    )
+    assert rich_details(error)["error_info"].reason == "PROTECTED_ALIAS"
+    assert await listed(queue) == []
+    # An unprotected alias stays a developer's choice.
+    staging = await queue.create(job("models/m", alias_on_success="staging"))
+    # An approver's job is accepted, and the approver is recorded as answerable for the landing.
+    approved = await queue.create(landing, role="approver")
+    assert approved.created_by == "approver-user"
+    assert sorted(await listed(queue)) == sorted([(staging.name, QUEUED), (approved.name, QUEUED)])
+    [event] = await registry.audit_events(
+        action="training.CreateTrainingJob", resource=approved.name
+    )
+    assert json.loads(event.payload_json)["alias_approved_by"] == "approver-user"
+    [event] = await registry.audit_events(
+        action="training.CreateTrainingJob", resource=staging.name
+    )
+    assert "alias_approved_by" not in json.loads(event.payload_json)
+
+
 async def test_hostile_job_names_are_refused_on_every_rpc(queue: Training) -> None:
     existing = await queue.create(job("models/kept"))
     viewer, dev = queue.as_("viewer"), queue.as_("developer")

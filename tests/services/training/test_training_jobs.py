@@ -181,7 +181,8 @@ async def test_regression_and_alias_on_success(training: Training, registry: Reg
         labels={"team": "health"},
     )
     message.split.stratify = False
-    done = await training.finished((await training.create(message)).name)
+    # `challenger` takes live traffic: an approver creates the job that lands on it.
+    done = await training.finished((await training.create(message, role="approver")).name)
     assert done.state == SUCCEEDED, done.failure
     assert set(done.metrics) == {"rmse", "mae", "r2"}
     by_alias = await registry.get_version("models/diabetes@challenger")

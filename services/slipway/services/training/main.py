@@ -53,6 +53,7 @@ def build(settings: TrainingSettings, db: Database) -> ServiceApp:
             heartbeat_timeout_seconds=settings.heartbeat_timeout_seconds,
         ),
         protected_aliases=frozenset(settings.protected_aliases),
+        approval_aliases=frozenset(settings.training_aliases),
     )
     registrar = Registrar(
         settings.registry,

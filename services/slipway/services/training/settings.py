@@ -76,6 +76,15 @@ class TrainingSettings(RegistryClientSettings):
         "(SetModelAlias with a reason), never by training. Keep in step with "
         "the registry's setting.",
     )
+    training_aliases: list[str] = setting(
+        ["challenger"],
+        "Protected aliases a job may still land on (keep in step with the registry's "
+        "--training-aliases): they take live traffic (canaries, shadows), so only an approver "
+        "or admin may create a job asking for one, and is recorded as its approver "
+        "(`alias_approved_by` in the job's audit event). Jobs of monitoring's retraining, "
+        "started by a peer role, pass. Empty: none needs an approver here (the registry's "
+        "--training-aliases still decides what a job's version may take).",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()

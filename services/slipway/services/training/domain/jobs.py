@@ -30,10 +30,12 @@ from slipway.core.errors import (
     FieldViolation,
     InvalidArgumentError,
     NotFoundError,
+    PermissionDeniedError,
 )
 from slipway.core.idempotency import IdempotencyKey, find_json, key_for, mutation
 from slipway.core.names import ALIAS, LABEL_KEY, MAX_LABEL_VALUE, MAX_TEXT, MODEL_ID, VERSION_NUMBER
 from slipway.core.reasons import Reason
+from slipway.core.roles import ADMIN, APPROVER, DEVELOPER
 from slipway.services.training.domain.entities import (
     ACTIVE,
     TRIGGERS,
@@ -49,6 +51,8 @@ from slipway.services.training.engine.outcome import Violation
 from slipway.services.training.storage.repository import JobRepository
 
 SERVICE = "training"
+APPROVERS = frozenset({APPROVER, ADMIN})
+PEOPLE = frozenset({DEVELOPER, APPROVER, ADMIN})  # a person's request, not a peer's
 STREAM = "training"
 
 
@@ -135,6 +139,7 @@ class TrainingJobs:
         validator: Validator,
         limits: Limits = Limits(),
         protected_aliases: frozenset[str] = frozenset({"production"}),
+        approval_aliases: frozenset[str] = frozenset({"challenger"}),
     ) -> None:
         self._db = db
         self._repo = repository
@@ -142,6 +147,7 @@ class TrainingJobs:
         self._validator = validator
         self.limits = limits
         self._protected = protected_aliases
+        self._needs_approval = approval_aliases - protected_aliases
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -282,12 +288,35 @@ class TrainingJobs:
     def _key(actor: Principal, method: str, request_id: str) -> IdempotencyKey | None:
         return key_for(SERVICE, method, request_id, actor.name)
 
+    def _approver(self, actor: Principal, job: NewJob) -> str:
+        """Who approves the job's landing on a live-traffic alias ("" when it lands on none).
+
+        The registry lets a verified job's version take its ``alias_on_success`` even when that
+        alias is protected (its ``--training-aliases``, the ``challenger`` of canaries and
+        shadows), so the review happens here: a person must hold the approver role to create
+        such a job, and is recorded as its approver. A job started by a peer with no person's
+        role (monitoring's retraining under a policy) is not a person's request and passes.
+        """
+        alias = job.alias_on_success
+        if alias not in self._needs_approval:
+            return ""
+        if not actor.roles.isdisjoint(APPROVERS) or actor.roles.isdisjoint(PEOPLE):
+            return actor.name
+        raise PermissionDeniedError(
+            f"alias_on_success {alias!r} takes live traffic: only an approver or admin may "
+            "create a job that lands on it; ask for an unprotected alias and have the version "
+            "reviewed",
+            reason=Reason.PROTECTED_ALIAS,
+            metadata={"resource": f"{job.model_id}@{alias}"},
+        )
+
     def create(self, actor: Principal, job: NewJob, *, request_id: str = "") -> TrainingJob:
         key = self._key(actor, "CreateTrainingJob", request_id)
         if key is not None:
             with self._db.unit_of_work(read_only=True) as session:
                 if (done := find_json(session, key)) is not None:
                     return self._job(session, done["job_id"])
+        approver = self._approver(actor, job)
         self.validate(job)  # may read the dataset: outside the transaction
         runtime = job.max_runtime_seconds or self.limits.default_max_runtime_seconds
         with mutation(self._db, key) as (session, call):
@@ -316,6 +345,8 @@ class TrainingJobs:
                     "alias_on_success": job.alias_on_success,
                     "parent_version": job.parent_version,
                     "max_runtime_seconds": runtime,
+                    # The person (or peer) answerable for a landing on a live-traffic alias.
+                    **({"alias_approved_by": approver} if approver else {}),
                 },
             )
             self._publish(session, "QUEUED", created)
