@@ -10,15 +10,21 @@ their peers need and move no alias but their verified job's own.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable
+from pathlib import Path
 
 import grpc
 import pytest
 
 from slipway.cli.lineage_render import to_markdown
+from slipway.core.db import Database
 from slipway.registry.v1 import lineage_pb2
 from slipway.registry.v1 import registry_service_pb2 as pb
+from slipway.services.training.domain.entities import Progress
+from slipway.services.training.domain.jobs import TrainingJobs
+from slipway.services.training.storage.repository import SqlJobRepository
 from support.registry import Registry, error_reason, model_bytes, version_spec
 from support.training import SUCCEEDED, StartTraining, job
 
@@ -147,3 +153,69 @@ async def test_a_service_role_reads_what_its_peer_needs_and_moves_no_alias(
     else:
         code, reason = await _refusal(registry.upload("models/m", role=role))
         assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "ROLE_NOT_ALLOWED")
+
+
+def _training_domain(training_db: Database) -> TrainingJobs:
+    """Training's own job records, driven as its worker drives them (no model is fitted)."""
+
+    def nothing_to_validate(*_: object, **__: object) -> None:
+        return None
+
+    return TrainingJobs(
+        training_db, SqlJobRepository(), data_root=Path("."), validator=nothing_to_validate
+    )
+
+
+async def test_a_training_job_vouches_for_one_version(
+    registry: Registry, start_training: StartTraining
+) -> None:
+    async with start_training(registry.address, workers=0) as training:
+        created = await training.create(job("models/wine", reason="one model"))
+        # The job reaches its registering stage, as a worker's does after fitting.
+        jobs = _training_domain(training.db)
+        claimed = await asyncio.to_thread(jobs.claim, "w1")
+        assert claimed is not None
+        assert claimed.name == created.name
+        await asyncio.to_thread(
+            jobs.report_progress,
+            claimed.job_id,
+            "w1",
+            Progress(stage="registering", percent=96.0, message="registering"),
+        )
+        lineage = lineage_pb2.Lineage(training_job=created.name)
+
+        async def register(seed: int, request_id: str, digest: str | None = None) -> object:
+            data = model_bytes(seed)
+            return await registry.upload(
+                "models/wine",
+                data,
+                spec=version_spec(data, digest=digest, lineage=lineage),
+                role="trainer",
+                request_id=request_id,
+                create_model=True,
+            )
+
+        # The first upload fails (its bytes do not match): its claim does not count, and the
+        # job's next registration (a new request id, as training takes one) is verified.
+        with pytest.raises(grpc.aio.AioRpcError):
+            await register(1, "job.r0", digest="0" * 64)
+        first = await register(1, "job.r1")
+        assert (first.lineage.provenance, first.lineage.created_by) == (
+            VERIFIED,
+            "developer-user",
+        )
+        # A retry of that very request is answered with the same version, still verified.
+        assert await register(1, "job.r1") == first
+        # Any other version naming the job, even from the trainer while the job registers, is
+        # its uploader's claim: the job already vouched for one.
+        second = await register(2, "job.r2")
+        assert second.name != first.name
+        assert (second.lineage.provenance, second.lineage.created_by) == (
+            SELF_REPORTED,
+            "trainer-user",
+        )
+        assert second.lineage.training_job == created.name  # kept, as the uploader's claim
+        report = (await _report(registry, second.name)).report
+        assert not report.HasField("training_job")
+        assert any("self-reported by trainer-user" in w for w in report.warnings)
+        assert (await _report(registry, first.name)).report.training_job.name == created.name

@@ -12,6 +12,14 @@ later also checks that the finished job names this version. A verified lineage's
 Anything else is kept as the uploader declared it, marked self-reported, with ``created_by``
 set to the uploader: a developer can describe where a hand-made model came from, but cannot
 make it look like someone else's trained model.
+
+A job produces one verified version. When the version is reserved (in the transaction that
+numbers it, under the model's lock), a verified claim on a job that another version already
+holds verified, and did not fail to upload, is downgraded to self-reported (``job_claims``):
+the bytes stay, attributed to their uploader, and nothing can pass for the job's model beside
+the one it registered. Training's own retries do not lose their claim: a retry of the same
+request is answered with, or takes over, the version the first call reserved, and training asks
+with a new request only once that upload FAILED.
 """
 
 from __future__ import annotations

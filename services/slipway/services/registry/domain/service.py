@@ -51,6 +51,7 @@ from slipway.services.registry.domain.entities import (
     VersionState,
 )
 from slipway.services.registry.domain.filters import parse_filter
+from slipway.services.registry.domain.job_claims import second_claim
 from slipway.services.registry.storage.repository import RegistryRepository
 
 SERVICE = "registry"
@@ -533,6 +534,14 @@ class RegistryDomain:
         if parent:
             self._resolve(session, version_ref(parent, "model_version.lineage.parent_version"))
         number = self._repo.next_version_number(session, model_id, _now())
+        # Under the model's lock (taken just above): concurrent claims on one job are ordered.
+        job = str(spec.lineage.get("training_job", ""))
+        if job and (
+            downgraded := second_claim(
+                actor, spec, self._repo.versions_of_job(session, model_id, job)
+            )
+        ):
+            spec = downgraded
         version = self._repo.add_version(session, model_id, number, spec, actor.name, _now())
         record(
             session,

@@ -76,6 +76,10 @@ class RegistryRepository(Protocol):
 
     def list_versions(self, session: Session, model_id: str) -> list[ModelVersion]: ...
 
+    def versions_of_job(self, session: Session, model_id: str, job: str) -> list[ModelVersion]:
+        """The versions of ``model_id`` whose lineage names the training job ``job``."""
+        ...
+
     def add_version(
         self,
         session: Session,
@@ -296,6 +300,20 @@ class SqlRegistryRepository:
             select(VersionRow).where(VersionRow.model_pk == model.id).order_by(VersionRow.number)
         ).all()
         return [self._version(r, model_id, aliases) for r in rows]
+
+    def versions_of_job(self, session: Session, model_id: str, job: str) -> list[ModelVersion]:
+        model = self._require_model_row(session, model_id)
+        # The lineage is stored as JSON text: LIKE narrows the rows on every database, the
+        # parsed field decides (a job name may also appear in another field's text).
+        rows = session.scalars(
+            select(VersionRow)
+            .where(
+                VersionRow.model_pk == model.id, VersionRow.lineage.contains(job, autoescape=True)
+            )
+            .order_by(VersionRow.number)
+        ).all()
+        versions = [self._version(r, model_id, {}) for r in rows]
+        return [v for v in versions if v.lineage.get("training_job") == job]
 
     def add_version(
         self,
