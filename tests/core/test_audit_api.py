@@ -181,10 +181,12 @@ async def test_failed_changes_are_recorded_as_failed(migrated_db, settings, toke
                 "ORDER BY sequence"
             )
         ).all()
-    # Crash is a read: its failure is logged but not audited; the two changes are.
+    # Crash is a read: its failure is logged but not audited; the two changes are. A malformed
+    # request is a refusal: counted, and written DENIED when its window closes (here at the
+    # graceful stop, after the failure written as it happened).
     assert [tuple(r) for r in rows] == [
-        ("testing.Invalid", "FAILED", "INVALID_ARGUMENT", "NAME_EMPTY", "developer-user"),
         ("testing.CrashWrite", "FAILED", "INTERNAL", "INTERNAL", "developer-user"),
+        ("testing.Invalid", "DENIED", "INVALID_ARGUMENT", "NAME_EMPTY", "developer-user"),
     ]
 
 

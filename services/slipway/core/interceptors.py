@@ -22,6 +22,7 @@ from grpc.aio import AbortError
 
 from slipway.core import context as call_context
 from slipway.core.audit.recorder import EdgeAuditor
+from slipway.core.audit.refusals import REFUSED_KINDS
 from slipway.core.auth import TokenStore
 from slipway.core.context import ANONYMOUS, REQUEST_ID_HEADER, Principal
 from slipway.core.db import is_conflict
@@ -297,8 +298,10 @@ class AuthInterceptor(_WrappingInterceptor):
 class ErrorInterceptor(_WrappingInterceptor):
     """Maps domain errors to their status; anything unexpected becomes a generic INTERNAL.
 
-    A change (per the role table) that fails is recorded in the audit log: DENIED when a domain
-    rule refused it, FAILED otherwise; its own transaction was rolled back with the change.
+    A change (per the role table) that fails is recorded in the audit log, its own transaction
+    having been rolled back with the change: a refusal (``refusals.REFUSED_KINDS``: a domain rule
+    denied the caller, or its request is malformed) is counted like the edge's refusals and
+    written, DENIED, when its window closes; any other failure is written at once, FAILED.
     """
 
     def __init__(
@@ -309,9 +312,16 @@ class ErrorInterceptor(_WrappingInterceptor):
         self._roles = roles
         self._auditor = auditor
 
-    async def _audit_failure(self, method: str, error: SlipwayError | None, request: Any) -> None:
-        if self._auditor is not None and self._roles.mutates(method):
-            await self._auditor.failed(method, call_context.current_principal(), error, request)
+    async def _audit_failure(
+        self, method: str, ctx: Context, error: SlipwayError | None, request: Any
+    ) -> None:
+        if self._auditor is None or not self._roles.mutates(method):
+            return
+        principal = call_context.current_principal()
+        if error is not None and error.kind in REFUSED_KINDS:
+            self._auditor.refused(method, principal, error, request, ctx.peer())
+        else:
+            await self._auditor.failed(method, principal, error, request)
 
     @contextlib.asynccontextmanager
     async def around(self, method: str, ctx: Context, request: Any) -> AsyncIterator[None]:
@@ -320,7 +330,7 @@ class ErrorInterceptor(_WrappingInterceptor):
         except AbortError:
             raise
         except SlipwayError as exc:
-            await self._audit_failure(method, exc, request)
+            await self._audit_failure(method, ctx, exc, request)
             await ctx.abort_with_status(
                 to_rpc_status(
                     exc, service=self._service, request_id=call_context.current_request_id()
@@ -340,12 +350,12 @@ class ErrorInterceptor(_WrappingInterceptor):
                     "a concurrent change conflicted with this one; retry",
                     reason=Reason.CONCURRENT_CHANGE,
                 )
-                await self._audit_failure(method, conflict, request)
+                await self._audit_failure(method, ctx, conflict, request)
                 await ctx.abort_with_status(
                     to_rpc_status(conflict, service=self._service, request_id=request_id)
                 )
             log.exception("unhandled error", method=method)
-            await self._audit_failure(method, None, request)
+            await self._audit_failure(method, ctx, None, request)
             await ctx.abort_with_status(
                 simple_status(
                     grpc.StatusCode.INTERNAL,

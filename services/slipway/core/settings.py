@@ -140,7 +140,8 @@ class ServiceSettings:
     )
     refusal_window_seconds: float = setting(
         60.0,
-        "Calls refused for want of a valid token or role are counted, not written one by one: "
+        "Calls refused for want of a valid token or role, by a domain rule (PERMISSION_DENIED) "
+        "or as malformed (INVALID_ARGUMENT) are counted, not written one by one: "
         "one audit event per caller (principal, or IP address without a token), method and "
         "window of this many seconds, with the count and first and last time, written when "
         "the window closes and at a graceful stop. A killed process (SIGKILL, OOM) loses the "

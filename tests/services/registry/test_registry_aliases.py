@@ -5,6 +5,7 @@ cites its audit event; compare-and-set; a version holding an alias cannot be arc
 from __future__ import annotations
 
 import asyncio
+import json
 
 import grpc
 import pytest
@@ -51,54 +52,82 @@ async def refused_set(
     return refused.value
 
 
+def refusal_counts(events) -> dict[tuple[str, str, str, str], int]:
+    """The DENIED events as (principal, resource, reason, error reason) -> refusals counted:
+    refusals are written per window, one event per key (two when calls straddle windows)."""
+    counts: dict[tuple[str, str, str, str], int] = {}
+    for e in events:
+        if e.outcome == DENIED:
+            key = (e.principal.name, e.resource, e.reason, e.error_reason)
+            counts[key] = counts.get(key, 0) + json.loads(e.payload_json)["refusals"]
+    return counts
+
+
 async def test_a_developer_sets_staging_but_only_an_approver_sets_production_and_both_are_audited(
-    registry,
+    start_registry,
 ):
-    await registry.create_model("churn")
-    await registry.ready_version("churn")
+    # Refusals are written when their window closes: a short one shows them while the test runs.
+    async with start_registry(refusal_window_seconds=0.5) as registry:
+        await registry.create_model("churn")
+        await registry.ready_version("churn")
 
-    staged = await set_alias(registry, "developer", "staging", 1)
-    assert dict(staged.model.aliases) == {"staging": 1}
-    assert staged.alias_history_entry.change == SET
+        staged = await set_alias(registry, "developer", "staging", 1)
+        assert dict(staged.model.aliases) == {"staging": 1}
+        assert staged.alias_history_entry.change == SET
 
-    denied = await refused_set(registry, "developer", "production", 1, "ship it")
-    assert denied.code() == grpc.StatusCode.PERMISSION_DENIED
-    assert error_reason(denied) == "PROTECTED_ALIAS"
+        denied = await refused_set(registry, "developer", "production", 1, "ship it")
+        assert denied.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert error_reason(denied) == "PROTECTED_ALIAS"
 
-    for empty in ("", "   "):
-        no_reason = await refused_set(registry, "approver", "production", 1, empty)
-        assert no_reason.code() == grpc.StatusCode.INVALID_ARGUMENT
-        assert violated_fields(no_reason) == ["reason"]
+        for empty in ("", "   "):
+            no_reason = await refused_set(registry, "approver", "production", 1, empty)
+            assert no_reason.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert violated_fields(no_reason) == ["reason"]
 
-    promoted = await set_alias(registry, "approver", "production", 1, "passed review #12")
-    assert dict(promoted.model.aliases) == {"staging": 1, "production": 1}
-    assert (await registry.get_version("models/churn@production")).version_number == 1
+        promoted = await set_alias(registry, "approver", "production", 1, "passed review #12")
+        assert dict(promoted.model.aliases) == {"staging": 1, "production": 1}
+        assert (await registry.get_version("models/churn@production")).version_number == 1
 
-    events = await registry.audit_events(action="registry.SetModelAlias")
-    assert [
-        (e.outcome, e.principal.name, e.reason, e.error_reason)
-        for e in events
-        if e.outcome in (OK, DENIED)
-    ] == [
-        (OK, "developer-user", "", ""),
-        (DENIED, "developer-user", "ship it", "PROTECTED_ALIAS"),
-        (OK, "approver-user", "passed review #12", ""),
+        async def all_refusals_written() -> list[audit_event_pb2.AuditEvent]:
+            events = await registry.audit_events(action="registry.SetModelAlias")
+            return events if sum(refusal_counts(events).values()) == 3 else []
+
+        events = await wait_until(all_refusals_written, "the refusal window to be written")
+    oks = [e for e in events if e.outcome == OK]
+    assert [(e.principal.name, e.reason, e.error_reason) for e in oks] == [
+        ("developer-user", "", ""),
+        ("approver-user", "passed review #12", ""),
     ]
-    staging_ok, denied_event, production_ok = [e for e in events if e.outcome in (OK, DENIED)]
+    # Refusals are counted per caller, resource and reason, without the caller's text.
+    assert refusal_counts(events) == {
+        ("developer-user", "models/churn@production", "", "PROTECTED_ALIAS"): 1,
+        ("approver-user", "models/churn", "", "REASON_REQUIRED"): 2,
+    }
+    assert not [e for e in events if e.outcome not in (OK, DENIED)]
+    staging_ok, production_ok = oks
+    denied_event = next(
+        e for e in events if e.principal.name == "developer-user" and e.outcome == DENIED
+    )
     assert staging_ok.resource == "models/churn@staging"
     assert production_ok.resource == "models/churn@production"
-    assert denied_event.resource.startswith("models/churn")  # exact name: see the next test
     assert list(denied_event.principal.roles) == [principal_pb2.ROLE_DEVELOPER]
     assert list(production_ok.principal.roles) == [principal_pb2.ROLE_APPROVER]
 
 
 @SQLITE_ONLY
-async def test_a_refused_production_move_is_audited_on_the_alias_itself(registry):
-    await registry.create_model("churn")
-    await registry.ready_version("churn")
-    await refused_set(registry, "developer", "production", 1, "ship it")
-    [denied] = await registry.audit_events(action="registry.SetModelAlias", outcome=DENIED)
+async def test_a_refused_production_move_is_audited_on_the_alias_itself(start_registry):
+    async with start_registry(refusal_window_seconds=0.5) as registry:
+        await registry.create_model("churn")
+        await registry.ready_version("churn")
+        await refused_set(registry, "developer", "production", 1, "ship it")
+
+        async def denied_events() -> list[audit_event_pb2.AuditEvent]:
+            return await registry.audit_events(action="registry.SetModelAlias", outcome=DENIED)
+
+        [denied] = await wait_until(denied_events, "the refusal window to be written")
     assert denied.resource == "models/churn@production"
+    assert denied.reason == ""  # the caller's text is not kept with a refusal
+    assert json.loads(denied.payload_json)["refusals"] == 1
 
 
 async def test_a_protected_alias_only_points_to_a_ready_version(registry):

@@ -18,6 +18,7 @@ import grpc
 import pytest
 from sqlalchemy import text
 
+from slipway.audit.v1 import audit_event_pb2
 from slipway.core.audit.log import verify
 from slipway.registry.v1 import registry_service_pb2 as pb
 from support.registry import Registry
@@ -27,6 +28,7 @@ StartRegistry = Callable[..., contextlib.AbstractAsyncContextManager[Registry]]
 FLOOD = 300
 SECRET = "HOSTILE-REASON-"
 CONCURRENCY = 50
+FAILED = audit_event_pb2.AUDIT_OUTCOME_FAILED
 
 
 def denied_rows(registry: Registry) -> list[dict[str, Any]]:
@@ -135,3 +137,85 @@ async def test_callers_beyond_the_cap_fold_into_one_event_written_as_the_window_
     # Per window at most 2 keys and one fold; the calls may straddle a window boundary.
     assert len(rows) <= 2 * 3
     assert all(r["action"] == "registry.*" and r["resource"] == "" for r in folded)
+
+
+DOMAIN_FLOOD = 40
+
+
+async def test_a_developers_denied_alias_moves_are_counted_without_their_text(
+    start_registry: StartRegistry,
+) -> None:
+    # Past the edge (a developer may call SetModelAlias), a domain rule refuses the move of a
+    # protected alias: counted as the edge's refusals are, not one event with a reason each.
+    reason = SECRET + "\x1b[2J" + "x" * 4096
+    async with start_registry(refusal_window_seconds=1.0) as registry:
+        await registry.create_model("churn")
+        await registry.ready_version("churn")
+        denied = pb.SetModelAliasRequest(
+            model="models/churn", alias="production", version_number=1, reason=reason
+        )
+        for _ in range(DOMAIN_FLOOD // 10):  # bounded: DOMAIN_FLOOD calls, 10 at once
+            codes = await asyncio.gather(
+                *(
+                    refused_call(registry.stub.SetModelAlias, denied, registry.as_("developer"))
+                    for _ in range(10)
+                )
+            )
+            assert set(codes) == {grpc.StatusCode.PERMISSION_DENIED}
+        # A malformed request (a protected move without a reason) is a refusal too.
+        no_reason = pb.SetModelAliasRequest(
+            model="models/churn", alias="production", version_number=1
+        )
+        assert (
+            await refused_call(registry.stub.SetModelAlias, no_reason, registry.as_("approver"))
+            == grpc.StatusCode.INVALID_ARGUMENT
+        )
+
+        def written() -> list[dict[str, Any]]:
+            rows = [r for r in denied_rows(registry) if r["action"] == "registry.SetModelAlias"]
+            return rows if sum(r["payload"]["refusals"] for r in rows) == DOMAIN_FLOOD + 1 else []
+
+        # Written when the window closes, while the registry keeps running.
+        rows = await wait_until(written, "the refusal window to be written", within=30.0)
+        # A precondition an approver's well-formed move fails is still one record per call.
+        await registry.ready_version("churn", seed=1)  # version 2
+        await registry.stub.ArchiveModelVersion(
+            pb.ArchiveModelVersionRequest(name="models/churn/versions/2", reason="old"),
+            metadata=registry.as_("developer"),
+        )
+        archived = pb.SetModelAliasRequest(
+            model="models/churn", alias="production", version_number=2, reason="reviewed"
+        )
+        assert (
+            await refused_call(registry.stub.SetModelAlias, archived, registry.as_("approver"))
+            == grpc.StatusCode.FAILED_PRECONDITION
+        )
+        failed = await registry.audit_events(action="registry.SetModelAlias", outcome=FAILED)
+        assert [(e.principal.name, e.reason) for e in failed] == [("approver-user", "reviewed")]
+
+    developer = [r for r in rows if r["principal"] == "developer-user"]
+    # One window, or two when the calls straddled a boundary (1 s windows).
+    assert 1 <= len(developer) <= 2, developer
+    assert sum(r["payload"]["refusals"] for r in developer) == DOMAIN_FLOOD
+    for row in developer:
+        assert (row["status_code"], row["error_reason"], row["roles"]) == (
+            "PERMISSION_DENIED",
+            "PROTECTED_ALIAS",
+            "developer",
+        )
+        # The resource the domain named; none of the caller's text, nor its request id.
+        assert (row["resource"], row["reason"], row["request_id"]) == (
+            "models/churn@production",
+            "",
+            "",
+        )
+    [approver] = [r for r in rows if r["principal"] == "approver-user"]
+    assert (approver["status_code"], approver["error_reason"], approver["payload"]["refusals"]) == (
+        "INVALID_ARGUMENT",
+        "REASON_REQUIRED",
+        1,
+    )
+    assert not any(SECRET in json.dumps(r, default=str) for r in rows)
+    assert all(len(json.dumps(r, default=str)) < 2048 for r in rows)
+    with registry.db.unit_of_work(read_only=True) as session:
+        assert verify(session).ok

@@ -3,7 +3,9 @@
 A refused call (UNAUTHENTICATED, PERMISSION_DENIED) never reaches the domain, and a failed change
 rolls its transaction back, so neither can be recorded with the change; these are written in their
 own transaction, off the event loop. A failed change is written as it fails, one event each. A
-refused call is only counted (``refusals.RefusalCounter``): each window's counts are written as
+refused call, at the edge or by a domain rule (``refusals.REFUSED_KINDS``: a developer on a
+protected alias, a malformed request), is only counted (``refusals.RefusalCounter``), without the
+caller's reason or message: each window's counts are written as
 one event per caller, method and reason when the window closes, and at a graceful stop
 (:meth:`DatabaseEdgeAuditor.close`). A process killed outright (SIGKILL, OOM) loses the counts of
 the window it was in, at most ``refusal_window_seconds`` of refusals; nothing else.
@@ -121,7 +123,7 @@ def refusal_key(
         method=method,
         status_code=error.kind.value,
         error_reason=error.reason,
-        resource=visible(resource_of(request), RESOURCE_CHARS),
+        resource=visible(resource_of(request, error), RESOURCE_CHARS),
     )
 
 

@@ -13,6 +13,13 @@ Refusals are counted instead, per key:
   :data:`RESOURCE_CHARS` characters with control characters escaped. Nothing else a caller sent
   (its ``reason``, its request id, for an anonymous caller even the resource) is kept.
 
+The same holds for a change the domain refuses an authenticated caller (:data:`REFUSED_KINDS`: a
+rule of who may do what, such as a developer moving a protected alias, or a request that is not
+well formed): it too costs the caller nothing and changed nothing, so it is counted under the
+same key, with the resource the domain named. A change that an allowed caller's well-formed
+request attempted and the state refused (a precondition, a conflict, a missing resource) is a
+record of its own and stays one event per call.
+
 Each key's count, with the times of its first and last refusal, becomes one audit event when its
 window closes. A window holds at most ``max_keys`` keys; refusals beyond them are folded into
 one aggregate per window, :data:`OTHERS`, with their count. So whatever callers send, a process
@@ -28,6 +35,14 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+from slipway.core.errors import ErrorKind
+
+REFUSED_KINDS = frozenset(
+    {ErrorKind.UNAUTHENTICATED, ErrorKind.PERMISSION_DENIED, ErrorKind.INVALID_ARGUMENT}
+)
+"""Failures of a change that are counted as refusals rather than written one by one: who the
+caller is or what it sent was refused, before anything was attempted against the state."""
 
 RESOURCE_CHARS = 256
 PEER_CHARS = 64
