@@ -56,3 +56,23 @@ async def test_a_slot_comes_back_on_error_and_on_cancel() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert caps.open == 0
+
+
+def test_a_quarter_of_the_process_cap_is_kept_for_peer_roles() -> None:
+    caps = StreamCaps(per_principal=64, per_process=256)
+    assert caps.for_others == 192
+    with contextlib.ExitStack() as held:
+        for viewer in ("v1", "v2", "v3"):  # three viewer tokens at their own cap
+            for _ in range(64):
+                held.enter_context(caps.slot(viewer))
+        with pytest.raises(ResourceExhaustedError) as full:
+            held.enter_context(caps.slot("v4"))
+        assert full.value.reason == Reason.WATCH_STREAMS_FULL
+        assert full.value.metadata == {"limit": "192"}
+        for peer in ("serving", "monitoring"):  # the peers still find their 64
+            for _ in range(32):
+                held.enter_context(caps.slot(peer, peer=True))
+        assert caps.open == 256
+        with pytest.raises(ResourceExhaustedError):
+            held.enter_context(caps.slot("training", peer=True))
+    assert caps.open == 0
