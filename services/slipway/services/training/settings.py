@@ -53,9 +53,10 @@ class TrainingSettings(RegistryClientSettings):
     max_dataset_columns: int = setting(2_000, "Most columns a dataset file may hold.")
     max_dataset_decoded_bytes: int = setting(
         1024**3,
-        "Most bytes a Parquet dataset may decode to (1 GiB; strings counted once per row): "
-        "measured before it is read, since a 1 MB file of repeated long strings can decode to "
-        "gigabytes. Fitting needs a few times this.",
+        "Most bytes a dataset file may weigh on disk (checked from stat before a byte is "
+        "read) and decode to (1 GiB; strings counted once per row, a Parquet file measured "
+        "from its metadata, since a 1 MB file of repeated long strings can decode to "
+        "gigabytes). Fitting needs a few times this.",
     )
     max_attempts: int = setting(3, "How many times a job is started before a lost worker fails it.")
     default_max_runtime_seconds: float = setting(
