@@ -454,6 +454,19 @@ class Reason(StrEnum):
         "FAILED_PRECONDITION",
         "The registry refused a request made on the caller's behalf; the message has its answer.",
     )
+    REFERENCE_TOO_LARGE = (
+        "REFERENCE_TOO_LARGE",
+        "FAILED_PRECONDITION",
+        "The version's reference file is over monitoring's --max-reference-* limits (rows, "
+        "columns or decoded size, read from its metadata): the version gets no report; "
+        "register it with a smaller reference.",
+    )
+    REFERENCE_UNREADABLE = (
+        "REFERENCE_UNREADABLE",
+        "FAILED_PRECONDITION",
+        "The version's reference file is no reference file monitoring can read; the version "
+        "gets no report until it is registered with a valid one.",
+    )
 
     # Training.
     INVALID_TRAINING_JOB = (
