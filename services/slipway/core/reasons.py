@@ -437,6 +437,12 @@ class Reason(StrEnum):
         "INVALID_ARGUMENT",
         "Inspecting the model file took more memory or time than the registry allows it.",
     )
+    INSPECTION_BUSY = (
+        "INSPECTION_BUSY",
+        "UNAVAILABLE",
+        "Every model file inspection slot stayed busy for longer than the registry lets an "
+        "upload wait (--inspection-wait-seconds); retry the upload later, with backoff.",
+    )
     FRAMEWORK_VERSION_MISMATCH = (
         "FRAMEWORK_VERSION_MISMATCH",
         "INVALID_ARGUMENT",
