@@ -15,7 +15,10 @@ class RegistrySettings(ServiceSettings):
     service_name = "registry"
     default_grpc_port = 7101
     default_metrics_port = 9101
-    default_max_receive_message_bytes = 8 * 1024 * 1024  # artifacts come in 1 MiB chunks
+    # Artifacts come in 1 MiB chunks, but CreateModelVersion's first message carries the
+    # version's signature and reference profile (up to 2,000 features, 1,000 categories each in
+    # the signature), which needs the 8 MiB; gRPC cannot give one method a larger limit.
+    default_max_receive_message_bytes = 8 * 1024 * 1024
 
     artifact_dir: Path | None = setting(
         None, "Folder of the content-addressed artifact store. Default $SLIPWAY_HOME/artifacts."
