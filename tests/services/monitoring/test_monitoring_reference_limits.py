@@ -177,3 +177,29 @@ async def test_a_self_reported_reference_stands_for_its_sample_rows_only(
 
     # Nobody vouches for the 4000: the drift methods are chosen for the 500 rows there are.
     assert (report.reference_row_count, report.reference_sample_row_count) == (500, 500)
+
+
+async def test_a_reference_that_is_no_reference_file_is_refused_not_internal(
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+    registry: Registry,
+    service_token_file: Path,
+) -> None:
+    trained = _train(tmp_path, rows=400, sample_rows=1000)
+    garbage = trained.folder / "garbage.parquet"
+    garbage.write_bytes(b"PAR1" + bytes(range(256)) * 64)
+    number = await register(registry, service_token_file, "garbled", _with_sample(trained, garbage))
+    async with running_monitoring(
+        migrated_db,
+        tmp_path / "monitoring",
+        tokens_file,
+        tokens,
+        registry.address,
+        service_token_file,
+        evaluate=False,
+    ) as monitoring:
+        error = await _report_refusal(monitoring, f"models/garbled/versions/{number}")
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION, error.details()
+    assert error_reason(error) == "REFERENCE_UNREADABLE"
