@@ -438,6 +438,12 @@ class Reason(StrEnum):
         "INVALID_ARGUMENT",
         "Inspecting the model file took more memory or time than the registry allows it.",
     )
+    INSPECTION_BUSY = (
+        "INSPECTION_BUSY",
+        "UNAVAILABLE",
+        "Every model file inspection slot stayed busy for longer than the registry lets an "
+        "upload wait (--inspection-wait-seconds); retry the upload later, with backoff.",
+    )
     FRAMEWORK_VERSION_MISMATCH = (
         "FRAMEWORK_VERSION_MISMATCH",
         "INVALID_ARGUMENT",
@@ -454,6 +460,19 @@ class Reason(StrEnum):
         "REGISTRY_REFUSED",
         "FAILED_PRECONDITION",
         "The registry refused a request made on the caller's behalf; the message has its answer.",
+    )
+    REFERENCE_TOO_LARGE = (
+        "REFERENCE_TOO_LARGE",
+        "FAILED_PRECONDITION",
+        "The version's reference file is over monitoring's --max-reference-* limits (rows, "
+        "columns or decoded size, read from its metadata): the version gets no report; "
+        "register it with a smaller reference.",
+    )
+    REFERENCE_UNREADABLE = (
+        "REFERENCE_UNREADABLE",
+        "FAILED_PRECONDITION",
+        "The version's reference file is no reference file monitoring can read; the version "
+        "gets no report until it is registered with a valid one.",
     )
 
     # Training.

@@ -90,14 +90,19 @@ class ServiceSettings:
     max_receive_message_bytes: int = setting(
         0,
         "Largest request message accepted, read whole into memory before the caller is "
-        "authenticated; 0: the service's default (registry and training 8 MiB: artifacts "
-        "arrive in 1 MiB chunks; monitoring and serving 64 MiB: prediction-log batches and "
-        "inference requests).",
+        "authenticated. One limit per service, not per method: gRPC applies it in the "
+        "transport for the whole server (a per-method limit exists only on client channels), "
+        "so each service's default is what its largest method needs. 0: that default "
+        "(training 1 MiB: job specs; registry 8 MiB: a version's metadata message carries its "
+        "signature and reference profile, its artifacts arrive in 1 MiB chunks; monitoring "
+        "and serving 64 MiB: a prediction-log batch carries logged inference requests, an "
+        "inference request its tensors).",
     )
     max_concurrent_rpcs: int = setting(
         512,
         "Calls (streams included) served at once; more are refused with RESOURCE_EXHAUSTED. "
-        "With the receive limit it bounds the memory callers can hold: registry 512 x 8 MiB "
+        "With the receive limit it bounds the memory callers can hold: training 512 x 1 MiB, "
+        "registry 512 x 8 MiB "
         "at worst, far less in practice since a call holds its message only while it is read.",
     )
     max_watch_streams: int = setting(

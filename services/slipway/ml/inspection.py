@@ -5,17 +5,29 @@ anything, but reading a file still means parsing JSON and building skops' tree o
 uploaded file controls. The registry therefore never reads an uploaded model itself: a child
 process does, under ``RLIMIT_AS`` (its address space when it starts, plus ``memory_bytes``), and
 is killed when one file takes longer than ``seconds``. A file that slips past the caps then costs
-the child, never the registry; the next inspection starts a new child. Inspections run one at a
-time, so the limit bounds their total too.
+the child, never the registry.
 
-Children are forked from multiprocessing's fork server, which imports scikit-learn and skops once
-per registry process: a new child starts in milliseconds, not in the seconds of those imports.
+Each file gets a fresh child, which exits once it answered: nothing one file leaves behind (a
+heap grown near its limit, a module imported or patched while reading it) is there for the next
+one. The children are forked by a helper process that has imported scikit-learn and skops but
+never reads a file itself, so a child costs a fork (milliseconds), not the seconds of those
+imports. At most ``concurrency`` inspections run at once (one helper each), so their memory
+limits bound the total; an upload that would wait longer than ``wait_seconds`` for its turn is
+refused as UNAVAILABLE (``INSPECTION_BUSY``), to be retried, rather than holding a server thread
+for as long as the queue ahead of it takes.
+
+The helpers come from multiprocessing's fork server, which imports those libraries once per
+registry process; both start with the first upload (about 145 MiB and 2 s of CPU), so a registry
+that is never sent a model file does not pay for them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
 import resource
+import signal
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -23,16 +35,17 @@ from multiprocessing.context import ForkServerContext, ForkServerProcess
 from pathlib import Path
 from typing import Any
 
-from slipway.core.errors import InvalidArgumentError, SlipwayError
+from slipway.core.errors import InvalidArgumentError, SlipwayError, UnavailableError
 from slipway.core.logs import get_logger
 from slipway.core.reasons import Reason
 from slipway.ml import model_files
 from slipway.ml.model_files import ArchiveLimits, ModelFileFacts
 
-__all__ = ["InspectionLimitError", "InspectionSandbox"]
+__all__ = ["InspectionBusyError", "InspectionLimitError", "InspectionSandbox"]
 
 _log = get_logger(__name__)
 _START_SECONDS = 120.0  # the fork server's first start imports scikit-learn on a loaded machine
+_HELPER_MARGIN_SECONDS = 30.0  # beyond ``seconds``, before a silent helper is given up on
 
 
 _CONTEXT: ForkServerContext | None = None
@@ -57,68 +70,112 @@ class InspectionLimitError(InvalidArgumentError):
     default_reason = Reason.INSPECTION_LIMIT_EXCEEDED
 
 
-class InspectionSandbox:
-    """Runs ``model_files.inspect_model_file`` in a child process with a memory and time limit."""
+class InspectionBusyError(UnavailableError):
+    """Every inspection slot stayed busy for longer than the caller may wait."""
 
-    def __init__(self, *, limits: ArchiveLimits, memory_bytes: int, seconds: float) -> None:
+    default_reason = Reason.INSPECTION_BUSY
+
+
+class InspectionSandbox:
+    """Runs ``model_files.inspect_model_file`` in a fresh child process per file, with a memory
+    and time limit, ``concurrency`` at a time."""
+
+    def __init__(
+        self,
+        *,
+        limits: ArchiveLimits,
+        memory_bytes: int,
+        seconds: float,
+        concurrency: int = 1,
+        wait_seconds: float = 30.0,
+    ) -> None:
         self._limits = limits
         self._memory_bytes = memory_bytes
         self._seconds = seconds
+        self._wait_seconds = wait_seconds
+        self._slots = threading.BoundedSemaphore(concurrency)
         self._lock = threading.Lock()
-        self._child: tuple[ForkServerProcess, Connection] | None = None
+        self._idle: list[tuple[ForkServerProcess, Connection]] = []  # helpers not in use
+        self._closed = False
 
     def inspect(self, path: Path, fmt: str, *, allow_pickle: bool = False) -> ModelFileFacts:
-        """``inspect_model_file`` on ``path``, in the child; ``InspectionLimitError`` when the
-        child runs out of memory or time (it is then replaced)."""
-        with self._lock:
-            _process, conn = self._started()
-            started = time.monotonic()
-            try:
-                conn.send({"path": str(path), "format": fmt, "allow_pickle": allow_pickle})
-                if not conn.poll(self._seconds):
-                    raise TimeoutError
-                reply: dict[str, Any] = conn.recv()
-            except (OSError, TimeoutError, EOFError) as exc:
-                self._stop()
-                timed_out = isinstance(exc, TimeoutError)
-                _log.warning(
-                    "model file inspection exceeded its limits",
-                    path=str(path),
-                    seconds=round(time.monotonic() - started, 3),
-                    timed_out=timed_out,
-                )
-                raise InspectionLimitError(
-                    "the model file is refused: inspecting it took more than "
-                    + (f"{self._seconds:g} seconds" if timed_out else "the memory it may use"),
-                    metadata={"limit": "seconds" if timed_out else "memory_bytes"},
-                ) from None
+        """``inspect_model_file`` on ``path``, in a new child; ``InspectionLimitError`` when the
+        child runs out of memory or time, ``InspectionBusyError`` when no slot frees within
+        ``wait_seconds``."""
+        if not self._slots.acquire(timeout=self._wait_seconds):
+            raise InspectionBusyError(
+                f"every model file inspection slot stayed busy for {self._wait_seconds:g} "
+                "seconds; retry the upload later",
+                metadata={"limit": "inspection_wait_seconds"},
+            )
+        try:
+            helper = self._helper()
+            reply = self._ask(helper, path, fmt, allow_pickle)
+        finally:
+            self._slots.release()
         return _facts(reply)
 
-    def start(self) -> None:
-        """Start the child in the background: the fork server's first start imports
-        scikit-learn, which the first upload should not wait for."""
-        threading.Thread(target=self._warm, name="inspection-start", daemon=True).start()
+    def _ask(
+        self,
+        helper: tuple[ForkServerProcess, Connection],
+        path: Path,
+        fmt: str,
+        allow_pickle: bool,
+    ) -> dict[str, Any]:
+        started = time.monotonic()
+        _process, conn = helper
+        try:
+            conn.send({"path": str(path), "format": fmt, "allow_pickle": allow_pickle})
+            # The helper enforces ``seconds`` on its child; this only guards against the helper.
+            if not conn.poll(self._seconds + _HELPER_MARGIN_SECONDS):
+                raise TimeoutError
+            reply: dict[str, Any] = conn.recv()
+        except (OSError, TimeoutError, EOFError) as exc:
+            self._stop(helper)
+            reply = {"limit": "seconds" if isinstance(exc, TimeoutError) else "memory_bytes"}
+        else:
+            with self._lock:
+                if self._closed:
+                    self._stop(helper)
+                else:
+                    self._idle.append(helper)
+        limit = reply.get("limit")
+        if limit is not None:
+            _log.warning(
+                "model file inspection exceeded its limits",
+                path=str(path),
+                seconds=round(time.monotonic() - started, 3),
+                timed_out=limit == "seconds",
+            )
+            raise InspectionLimitError(
+                "the model file is refused: inspecting it took more than "
+                + (f"{self._seconds:g} seconds" if limit == "seconds" else "the memory it may use"),
+                metadata={"limit": limit},
+            )
+        return reply
 
     def close(self) -> None:
         with self._lock:
-            self._stop()
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for helper in idle:
+            self._stop(helper)
 
-    def _warm(self) -> None:
-        try:
-            with self._lock:
-                self._started()
-        except Exception as exc:  # the first inspection tries again, and reports
-            _log.warning("the model inspection process did not start", error=repr(exc))
-
-    def _started(self) -> tuple[ForkServerProcess, Connection]:
-        if self._child is not None and self._child[0].is_alive():
-            return self._child
-        self._stop()
+    def _helper(self) -> tuple[ForkServerProcess, Connection]:
+        """An idle helper, or a new one (the first also starts the fork server)."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the model inspection sandbox is closed")
+            while self._idle:
+                helper = self._idle.pop()
+                if helper[0].is_alive():
+                    return helper
+                self._stop(helper)
         context = _context()
         ours, theirs = context.Pipe()
         process = context.Process(
             target=_serve,
-            args=(theirs, self._limits, self._memory_bytes),
+            args=(theirs, self._limits, self._memory_bytes, self._seconds),
             name="slipway-model-inspection",
             daemon=True,
         )
@@ -127,22 +184,18 @@ class InspectionSandbox:
         try:
             if not ours.poll(_START_SECONDS):
                 raise EOFError
-            ours.recv()  # "ready": its memory limit is set
+            ours.recv()  # "ready"
         except (EOFError, OSError):
-            process.kill()
-            process.join()
-            ours.close()
+            self._stop((process, ours))
             raise RuntimeError("the model inspection process did not start") from None
-        self._child = (process, ours)
-        return self._child
+        return process, ours
 
-    def _stop(self) -> None:
-        child, self._child = self._child, None
-        if child is not None:
-            process, conn = child
-            process.kill()
-            process.join()
-            conn.close()
+    @staticmethod
+    def _stop(helper: tuple[ForkServerProcess, Connection]) -> None:
+        process, conn = helper
+        process.kill()
+        process.join()
+        conn.close()
 
 
 def _facts(reply: dict[str, Any]) -> ModelFileFacts:
@@ -197,18 +250,44 @@ def _answer(request: dict[str, Any], limits: ArchiveLimits) -> dict[str, Any]:
     return {"untrusted": list(facts.untrusted), "sklearn_versions": list(facts.sklearn_versions)}
 
 
-def _serve(conn: Connection, limits: ArchiveLimits, memory_bytes: int) -> None:
-    # The budget comes on top of what the fork server's imports already mapped.
-    limit = _address_space() + memory_bytes
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+def _serve(conn: Connection, limits: ArchiveLimits, memory_bytes: int, seconds: float) -> None:
+    """The helper: forks a fresh child per request and answers with what the child said."""
     try:
         conn.send("ready")
         while True:
             request = conn.recv()
-            try:
-                reply = _answer(request, limits)
-            except MemoryError:
-                return  # the parent sees the pipe close and refuses the file
-            conn.send(reply)
+            conn.send(_in_child(request, limits, memory_bytes, seconds))
     except (EOFError, OSError):
-        return  # the registry closed the pipe: it stopped, or gave up on this child
+        return  # the registry closed the pipe: it stopped, or gave up on this helper
+
+
+def _in_child(
+    request: dict[str, Any], limits: ArchiveLimits, memory_bytes: int, seconds: float
+) -> dict[str, Any]:
+    """``_answer`` in a child forked for this one request, killed after ``seconds``; a child
+    that dies without answering ran out of memory."""
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    pid = os.fork()
+    if pid == 0:  # the child: it never returns
+        try:
+            reader.close()
+            # The budget comes on top of what the helper's imports already mapped.
+            limit = _address_space() + memory_bytes
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            writer.send(_answer(request, limits))
+        finally:
+            os._exit(0)  # no cleanup of the helper's state: the child only answers
+    writer.close()
+    try:
+        if not reader.poll(seconds):
+            return {"limit": "seconds"}
+        try:
+            reply: dict[str, Any] = reader.recv()
+        except (EOFError, OSError):
+            return {"limit": "memory_bytes"}
+        return reply
+    finally:
+        reader.close()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)

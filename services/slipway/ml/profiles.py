@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import json
 import math
+import zipfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -64,6 +65,8 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+
+from slipway.ml.table_limits import LimitExceededError, TableLimits, check_parquet, read_bounded
 
 __all__ = [
     "HISTOGRAM_BINS",
@@ -308,6 +311,27 @@ def write_sample(
         np.savez_compressed(file, **arrays)  # type: ignore[arg-type]
 
 
+def _check_npz(path: Path, limits: TableLimits) -> None:
+    """Refuse a ``.npz`` archive whose members unpack to more than ``limits`` allow; numpy
+    reads no member past the size its entry declares."""
+    size = path.stat().st_size
+    if size > limits.max_decoded_bytes:
+        raise LimitExceededError("bytes", size, limits.max_decoded_bytes, "max_decoded_bytes")
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+    # A column (the target one too) is a member, beside its missing-value mask if any; one
+    # more member holds the names.
+    masks = sum(member.filename.endswith(_MISSING_SUFFIX + ".npy") for member in members)
+    columns = len(members) - masks - 1
+    if columns > limits.max_columns:
+        raise LimitExceededError("columns", columns, limits.max_columns, "max_columns")
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > limits.max_decoded_bytes:
+        raise LimitExceededError(
+            "bytes once decoded", unpacked, limits.max_decoded_bytes, "max_decoded_bytes"
+        )
+
+
 def _read_npz(path: Path) -> tuple[dict[str, npt.NDArray[Any]], npt.NDArray[Any]]:
     with np.load(path, allow_pickle=False) as archive:
         data = {key: archive[key] for key in archive.files}
@@ -445,17 +469,27 @@ def write_reference(
     pq.write_table(arrow, path, compression="zstd")
 
 
-def read_reference(path: Path) -> ReferenceData:
+def read_reference(path: Path, limits: TableLimits | None = None) -> ReferenceData:
     """The contents of a reference file, or of a ``.npz`` sample file (see the module
-    docstring)."""
+    docstring). With ``limits``, a file from someone else's hands: it is measured before it is
+    decoded (``slipway.ml.table_limits``; a ``.npz`` archive by its members' sizes), and
+    ``LimitExceededError`` raised when it is over them."""
     with path.open("rb") as file:
         parquet = file.read(4) == _PARQUET_MAGIC
     if not parquet:
+        if limits is not None:
+            _check_npz(path, limits)
         columns, target = _read_npz(path)
         return ReferenceData(columns=columns, target=target)
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path)
+    if limits is None:
+        table = pq.read_table(path)
+    else:
+        data = read_bounded(path, limits)
+        check_parquet(data, limits)
+        table = pq.read_table(pa.BufferReader(data))
     metadata = json.loads(table.schema.metadata[_METADATA_KEY])
     holdout = np.asarray(table.column(_HOLDOUT_KEY).to_numpy(zero_copy_only=False), dtype=bool)
     names = [str(name) for name in metadata["columns"]]

@@ -1,7 +1,9 @@
 """The reference a report compares with, through real servers (train, register, serve with
-prediction logging, report): its real row count and the rows the statistic used, the method
-chosen from the real size, prediction drift against the model's outputs on the holdout rows,
-and a version registered with the former 1000-row ``.npz`` sample; on SQLite and PostgreSQL."""
+prediction logging, report): its row count and the rows the statistic used, prediction drift
+against the model's outputs on the holdout rows, and a version registered with the former
+1000-row ``.npz`` sample; on SQLite and PostgreSQL. These versions are registered without a
+training service to vouch for them (self-reported): their reference stands for its sample rows,
+whatever training rows they claim (``test_monitoring_reference_limits``)."""
 
 from __future__ import annotations
 
@@ -160,11 +162,12 @@ async def test_a_large_training_set_is_the_reference_and_flags_no_unchanged_feat
         migrated_db, tmp_path, tokens_file, tokens, registry, service_token_file, "wide", trained
     )
 
-    # The report says what the reference is: 160k training rows, 100k of them used.
-    assert (report.reference_row_count, report.reference_sample_row_count) == (160_000, 100_000)
+    # The report says what the reference is: 100k rows (of 160k training rows that nobody
+    # vouches for: the version is self-reported).
+    assert (report.reference_row_count, report.reference_sample_row_count) == (100_000, 100_000)
     features = {f.feature: f for f in report.data_drift.features}
     assert list(features) == list(FEATURES)
-    # The method of a 160k-row reference (Evidently's rule), whatever the sample's size.
+    # The method of a large reference (Evidently's rule).
     assert {f.method for f in features.values()} == {drift_pb2.DRIFT_METHOD_WASSERSTEIN}
     scores = {name: round(f.score, 4) for name, f in features.items()}
     assert not any(f.drifted for f in features.values()), scores
@@ -239,16 +242,17 @@ async def test_a_version_with_the_former_1000_row_sample_still_gets_a_report(
         migrated_db, tmp_path, tokens_file, tokens, registry, service_token_file, "former", trained
     )
 
-    assert (report.reference_row_count, report.reference_sample_row_count) == (8_000, 1_000)
+    # Self-reported: the 1000 rows of the sample, not the 8000 the version claims.
+    assert (report.reference_row_count, report.reference_sample_row_count) == (1_000, 1_000)
     features = {f.feature: f for f in report.data_drift.features}
     assert list(features) == list(FEATURES)
-    # The real size chooses the method, even on the 1000 rows the statistic has.
-    assert {f.method for f in features.values()} == {drift_pb2.DRIFT_METHOD_WASSERSTEIN}
+    # The method of a small reference (Evidently's rule).
+    assert {f.method for f in features.values()} == {drift_pb2.DRIFT_METHOD_KS}
     assert not report.data_drift.drifted
     # No holdout rows in the old file: the outputs on the training sample stay the reference.
     outputs = {f.feature: f for f in report.prediction_drift.features}
     assert set(outputs) == {"predict", "predict_proba[no]", "predict_proba[yes]"}
     assert all(
-        f.note == "reference: the model's outputs on 1000 of 8000 training rows"
+        f.note == "reference: the model's outputs on 1000 of 1000 training rows"
         for f in outputs.values()
     )

@@ -8,6 +8,7 @@ against the declared one instead of trusting the client.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -166,3 +167,57 @@ async def test_the_scikit_learn_version_a_file_records_wins_over_the_declared_on
     )
     assert stated.state == READY
     assert stated.framework_versions == model_version_pb2.FrameworkVersions(**declared)
+
+
+@pytest.mark.slow
+async def test_an_upload_that_would_wait_too_long_for_an_inspection_is_refused_to_retry(
+    spawn_registry: Callable[..., Awaitable[RegistryProcess]], tokens: dict[str, str]
+) -> None:
+    # Caps opened wide so each bomb reaches a child, which takes seconds to unpack its 256 MiB;
+    # one inspection at a time, and an upload may wait half a second for its turn.
+    registry = await spawn_registry(
+        "--max-unpack-ratio", "100000", "--inspection-wait-seconds", "0.5"
+    )
+    bomb = zip_bomb(BOMB_BYTES)
+    token = tokens["developer"]
+    async with grpc.aio.insecure_channel(registry.address) as channel:
+        stub = pb_grpc.RegistryServiceStub(channel)
+        await stub.CreateModel(
+            pb.CreateModelRequest(model_id="bombs", model=model_pb2.Model()), metadata=auth(token)
+        )
+        assert (await _upload(stub, token, model_bytes(1))).state == READY
+        # Three uploads held after their first chunk, then let go together: they reach the
+        # inspection at once.
+        gate = asyncio.Event()
+
+        async def upload(seed: int) -> tuple[grpc.StatusCode, str, float]:
+            data = bomb
+            try:
+                await stub.CreateModelVersion(
+                    upload_requests(
+                        "models/bombs", data, version_spec(data), chunk_size=64 * 1024, gate=gate
+                    ),
+                    metadata=auth(token),
+                    timeout=UPLOAD_SECONDS,
+                )
+            except grpc.aio.AioRpcError as error:
+                seconds = time.monotonic() - opened
+                return error.code(), f"{error_reason(error)}: {error.details()}", seconds
+            return grpc.StatusCode.OK, "", time.monotonic() - opened
+
+        calls = [asyncio.create_task(upload(seed)) for seed in range(3)]
+        await asyncio.sleep(0)  # let each send its metadata and first chunk
+        opened = time.monotonic()
+        gate.set()
+        results = await asyncio.gather(*calls)
+        print(results)
+        codes = [code for code, _, _ in results]
+        assert grpc.StatusCode.OK in codes, results
+        busy = [(text, seconds) for code, text, seconds in results if code != grpc.StatusCode.OK]
+        assert busy, f"every upload waited for its turn: {results}"
+        for text, seconds in busy:
+            assert text.startswith("INSPECTION_BUSY: "), text
+            assert "retry" in text, text
+            assert seconds < 30, seconds
+        # Once the slot is free, the next upload is inspected.
+        assert (await _upload(stub, token, model_bytes(2))).state == READY

@@ -124,3 +124,39 @@ async def test_rows_and_columns_over_the_limits_are_refused_from_the_metadata(
                 )
         [violation] = rich_details(caught.value)["bad_request"].field_violations
         assert limit in violation.description, violation.description
+
+
+async def test_a_file_larger_than_the_limit_is_refused_from_its_size_without_being_read(
+    spawn: Callable[..., Awaitable[ServiceProcess]], tmp_path: Path, tokens: dict[str, str]
+) -> None:
+    # Sparse files: 2 GiB each on paper, nothing on disk. Read whole before their limits were
+    # checked, each took the training process up by 2 GiB.
+    data_root = tmp_path / "data"
+    data_root.mkdir()
+    for name in ("huge.csv", "huge.parquet"):
+        with (data_root / name).open("wb") as file:
+            file.truncate(2 * 1024**3)
+    _small_parquet(data_root / "small.parquet")
+    training = await spawn("training", "--data-root", str(data_root))
+    pid = training.process.pid
+    async with grpc.aio.insecure_channel(training.address) as channel:
+        stub = pb_grpc.TrainingServiceStub(channel)
+        await stub.CreateTrainingJob(
+            _on_file("small.parquet"), metadata=auth(tokens["developer"]), timeout=60
+        )
+        before = _rss_peak(pid)
+        for name in ("huge.csv", "huge.parquet"):
+            started = time.monotonic()
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await stub.CreateTrainingJob(
+                    _on_file(name), metadata=auth(tokens["developer"]), timeout=60
+                )
+            seconds = time.monotonic() - started
+            growth = _rss_peak(pid) - before
+            print(f"{name}: refused in {seconds:.2f} s, peak RSS grew {growth / 2**20:.1f} MiB")
+            assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            [violation] = rich_details(caught.value)["bad_request"].field_violations
+            assert f"{2 * 1024**3} bytes, more than" in violation.description
+            assert "--max-dataset-decoded-bytes" in violation.description
+            assert seconds < 30
+            assert growth < MAX_GROWTH_BYTES, f"peak RSS grew by {growth / 2**20:.0f} MiB"

@@ -18,6 +18,7 @@ from slipway.services.monitoring.domain.alerts import Alerts
 from slipway.services.monitoring.domain.evaluation import Evaluator
 from slipway.services.monitoring.domain.ingestion import Ingestion, IngestionLimits
 from slipway.services.monitoring.domain.policies import Policies
+from slipway.services.monitoring.domain.reference import ReferenceLimits
 from slipway.services.monitoring.messages import PolicyDocuments
 from slipway.services.monitoring.metrics import MonitoringMetrics
 from slipway.services.monitoring.peers.registry import RegistryReferenceSource
@@ -33,7 +34,15 @@ def build(settings: MonitoringSettings, db: Database) -> ServiceApp:
     assert settings.cache_dir is not None
     metrics = MonitoringMetrics()
     repository = SqlMonitoringRepository()
-    references = RegistryReferenceSource(settings.registry, ArtifactCache(settings.cache_dir))
+    references = RegistryReferenceSource(
+        settings.registry,
+        ArtifactCache(settings.cache_dir),
+        limits=ReferenceLimits(
+            max_rows=settings.max_reference_rows,
+            max_columns=settings.max_reference_columns,
+            max_decoded_bytes=settings.max_reference_decoded_bytes,
+        ),
+    )
     policies = Policies(
         db, frozenset(settings.protected_aliases), repository, PolicyDocuments(), references
     )

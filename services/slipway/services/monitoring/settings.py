@@ -53,6 +53,26 @@ class MonitoringSettings(RegistryClientSettings):
         "promotes to them. Keep in step with the registry's setting.",
     )
 
+    max_reference_rows: int = setting(
+        10_000_000,
+        "Most rows a version's reference file may hold (training and holdout samples "
+        "together), read from its metadata before it is decoded; a version over any "
+        "max_reference limit gets no report (FAILED_PRECONDITION, REFERENCE_TOO_LARGE).",
+    )
+    max_reference_columns: int = setting(
+        2_002,
+        "Most columns a version's reference file may hold: training's max_dataset_columns "
+        "and the file's two own columns (target, holdout flag).",
+    )
+    max_reference_decoded_bytes: int = setting(
+        1024**3,
+        "Most bytes a version's reference file may weigh on disk and decode to (1 GiB, as "
+        "training's max_dataset_decoded_bytes: a reference is a sample of a dataset). "
+        "Measured from its metadata, since a small file of repeated long strings, uploaded "
+        "with a version, can decode to gigabytes. Building the reference needs a few times "
+        "this.",
+    )
+
     max_value_bytes: int = setting(
         1024,
         "Longest BYTES value a prediction record may hold, on average over each tensor; a "
@@ -82,13 +102,17 @@ class MonitoringSettings(RegistryClientSettings):
         if (
             min(
                 self.max_value_bytes,
+                self.max_reference_rows,
+                self.max_reference_columns,
+                self.max_reference_decoded_bytes,
                 self.max_pending_labels_per_call,
                 self.max_pending_labels_per_model,
             )
             < 1
         ):
             raise ValueError(
-                "max_value_bytes and the max_pending_labels settings must be at least 1"
+                "max_value_bytes, the max_reference and the max_pending_labels settings "
+                "must be at least 1"
             )
         if self.window_sample_rows < 100:
             raise ValueError("window_sample_rows must be at least 100")

@@ -34,7 +34,8 @@ def build(settings: RegistrySettings, db: Database) -> ServiceApp:
             "run arbitrary code"
         )
     store = LocalArtifactStore(settings.artifact_dir, max_bytes=settings.max_artifact_bytes)
-    # Uploaded model files are read in a child process with a memory and time limit.
+    # Uploaded model files are read in a child process with a memory and time limit, a fresh
+    # one per file; the fork server they come from starts with the first upload.
     sandbox = InspectionSandbox(
         limits=ArchiveLimits(
             max_unpacked_bytes=settings.max_unpacked_bytes,
@@ -42,8 +43,9 @@ def build(settings: RegistrySettings, db: Database) -> ServiceApp:
         ),
         memory_bytes=settings.inspection_memory_bytes,
         seconds=settings.inspection_seconds,
+        concurrency=settings.inspection_concurrency,
+        wait_seconds=settings.inspection_wait_seconds,
     )
-    sandbox.start()
     domain = RegistryDomain(
         db,
         SqlRegistryRepository(),

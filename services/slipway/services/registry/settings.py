@@ -15,7 +15,10 @@ class RegistrySettings(ServiceSettings):
     service_name = "registry"
     default_grpc_port = 7101
     default_metrics_port = 9101
-    default_max_receive_message_bytes = 8 * 1024 * 1024  # artifacts come in 1 MiB chunks
+    # Artifacts come in 1 MiB chunks, but CreateModelVersion's first message carries the
+    # version's signature and reference profile (up to 2,000 features, 1,000 categories each in
+    # the signature), which needs the 8 MiB; gRPC cannot give one method a larger limit.
+    default_max_receive_message_bytes = 8 * 1024 * 1024
 
     artifact_dir: Path | None = setting(
         None, "Folder of the content-addressed artifact store. Default $SLIPWAY_HOME/artifacts."
@@ -54,11 +57,22 @@ class RegistrySettings(ServiceSettings):
     inspection_memory_bytes: int = setting(
         1536 * 1024**2,
         "Memory (address space beyond its imports, about 300 MiB) of the child process that "
-        "inspects uploaded model files; a file that needs more is refused. Inspections run one "
-        "at a time.",
+        "inspects an uploaded model file (a fresh child per file); a file that needs more is "
+        "refused. At most --inspection-concurrency children run at once.",
     )
     inspection_seconds: float = setting(
         60.0, "Time one model file's inspection may take before it is refused."
+    )
+    inspection_concurrency: int = setting(
+        1,
+        "Model file inspections that run at once. Each may use --inspection-memory-bytes, so "
+        "this times that bounds their memory together; 1 suits 2 cores and the deploy/ "
+        "memory limits.",
+    )
+    inspection_wait_seconds: float = setting(
+        30.0,
+        "Longest an upload waits for an inspection slot; past it the upload is refused as "
+        "UNAVAILABLE (INSPECTION_BUSY) to be retried, instead of holding a server thread.",
     )
     read_cache_seconds: float = setting(
         0.1,
@@ -103,3 +117,7 @@ class RegistrySettings(ServiceSettings):
             object.__setattr__(self, "artifact_dir", self.home / "artifacts")
         if self.peer_token_file is None:
             object.__setattr__(self, "peer_token_file", self.home / "registry.token")
+        if self.inspection_concurrency < 1:
+            raise ValueError("inspection_concurrency must be at least 1")
+        if self.inspection_wait_seconds < 0:
+            raise ValueError("inspection_wait_seconds must not be negative")

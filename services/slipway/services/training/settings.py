@@ -15,7 +15,9 @@ class TrainingSettings(RegistryClientSettings):
     service_name = "training"
     default_grpc_port = 7102
     default_metrics_port = 9102
-    default_max_receive_message_bytes = 8 * 1024 * 1024  # job specs are small
+    # Job specs are small: 2,000 feature names of 100 characters are 200 KB. Every request is
+    # read whole before authentication, so 1 MiB bounds what 512 anonymous calls can hold.
+    default_max_receive_message_bytes = 1024 * 1024
 
     data_root: Path | None = setting(
         None,
@@ -53,9 +55,10 @@ class TrainingSettings(RegistryClientSettings):
     max_dataset_columns: int = setting(2_000, "Most columns a dataset file may hold.")
     max_dataset_decoded_bytes: int = setting(
         1024**3,
-        "Most bytes a Parquet dataset may decode to (1 GiB; strings counted once per row): "
-        "measured before it is read, since a 1 MB file of repeated long strings can decode to "
-        "gigabytes. Fitting needs a few times this.",
+        "Most bytes a dataset file may weigh on disk (checked from stat before a byte is "
+        "read) and decode to (1 GiB; strings counted once per row, a Parquet file measured "
+        "from its metadata, since a 1 MB file of repeated long strings can decode to "
+        "gigabytes). Fitting needs a few times this.",
     )
     max_attempts: int = setting(3, "How many times a job is started before a lost worker fails it.")
     default_max_runtime_seconds: float = setting(

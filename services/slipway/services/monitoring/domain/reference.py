@@ -13,7 +13,15 @@ rows and no holdout rows: its prediction reference is then the model's outputs o
 The real size of each reference (``row_count``: the training rows; ``output_row_count``: the
 holdout rows, or the training rows when the outputs come from them) chooses the drift method
 (``reports``), as Evidently chooses it from the reference data it is given, whatever the number
-of sample rows the statistic is computed on.
+of sample rows the statistic is computed on. Those sizes are claims of whoever registered the
+version: they are believed only when its lineage is verified (the training service registered
+it for its job); any other version's reference stands for its sample rows alone, so an uploader
+cannot make a small sample pass for a large training set.
+
+The reference file comes from the uploader too: it is measured against ``ReferenceLimits``
+(rows, columns, size on disk and decoded, from its metadata) before it is decoded, and a version
+whose file is over them, or is no reference file, gets no reference (``FailedPreconditionError``
+with ``REFERENCE_TOO_LARGE`` or ``REFERENCE_UNREADABLE``) rather than the memory it asks for.
 
 Both sides of a comparison are read by the feature's declared data type (``typed_column``): the
 reference sample here, every logged tensor in ``domain.window``. A ``BYTES`` feature is text on
@@ -32,14 +40,27 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from slipway.core.errors import FailedPreconditionError
 from slipway.core.logs import get_logger
+from slipway.core.reasons import Reason
 from slipway.ml.model_files import load_model
-from slipway.ml.profiles import Kind, read_reference
+from slipway.ml.profiles import Kind, ReferenceData, read_reference
+from slipway.ml.table_limits import LimitExceededError, TableLimits
 from slipway.services.monitoring.stats.missing import none_or_nan
 
 log = get_logger("slipway.monitoring.reference")
 
 PREDICT = "predict"
+# What a version's reference file may hold; the monitoring settings ``--max-reference-*`` set it.
+ReferenceLimits = TableLimits
+DEFAULT_REFERENCE_LIMITS = ReferenceLimits(
+    max_rows=10_000_000, max_columns=2_002, max_decoded_bytes=1024**3
+)
+_SETTINGS = {
+    "max_rows": "max-reference-rows",
+    "max_columns": "max-reference-columns",
+    "max_decoded_bytes": "max-reference-decoded-bytes",
+}
 PREDICT_PROBA = "predict_proba"
 Task = Literal["classification", "regression"]
 
@@ -131,6 +152,7 @@ class VersionFacts:
     holdout_metrics: dict[str, float]
     training_job: str
     profile_row_count: int
+    verified: bool = False  # lineage verified by the registry: its row counts are believed
 
 
 @dataclass(frozen=True)
@@ -203,15 +225,36 @@ def _model_outputs(
     return outputs
 
 
+def _read(version: str, path: Path, limits: ReferenceLimits) -> ReferenceData:
+    try:
+        return read_reference(path, limits)
+    except LimitExceededError as error:
+        raise FailedPreconditionError(
+            f"the reference file of {version} has {error} "
+            f"(--{_SETTINGS[error.limit_field]}); it was not read",
+            reason=Reason.REFERENCE_TOO_LARGE,
+            metadata={"resource": version},
+        ) from None
+    except Exception as error:  # any malformed file: the uploader's, not an internal error
+        log.warning("a reference file could not be read", version=version, error=str(error))
+        raise FailedPreconditionError(
+            f"the reference file of {version} cannot be read as a reference file",
+            reason=Reason.REFERENCE_UNREADABLE,
+            metadata={"resource": version},
+        ) from None
+
+
 def build_reference(
     version: VersionFacts,
     *,
     sample_file: Path | None,
     model_file: Path | None,
     allow_pickle: bool = False,
+    limits: ReferenceLimits = DEFAULT_REFERENCE_LIMITS,
 ) -> Reference:
     """The reference of ``version`` from the registry's facts and its cached files (either may
-    be missing: drift is then reported without that part, with a note saying so)."""
+    be missing: drift is then reported without that part, with a note saying so).
+    ``FailedPreconditionError`` for a sample file over ``limits`` or unreadable."""
     task, class_labels, features = version.task, version.class_labels, version.features
     notes: list[str] = []
     columns: dict[str, npt.NDArray[Any]] = {}
@@ -221,13 +264,13 @@ def build_reference(
     holdout_columns: dict[str, npt.NDArray[Any]] = {}
     holdout_target: npt.NDArray[Any] | None = None
     if sample_file is not None:
-        data = read_reference(sample_file)
+        data = _read(version.name, sample_file, limits)
         sample, target = data.columns, data.target
         raw = {f.name: sample[f.name] for f in features if f.name in sample}
         if data.holdout_sample_rows and all(f.name in data.holdout_columns for f in features):
             # The model is scored on the holdout rows, never seen in fitting (module docstring).
             raw = {f.name: data.holdout_columns[f.name] for f in features}
-            holdout_rows = data.holdout_row_count
+            holdout_rows = data.holdout_row_count if version.verified else data.holdout_sample_rows
             holdout_columns = {f.name: typed_column(f, raw[f.name]) for f in features}
             holdout_target = data.holdout_target
             if task == "classification" and holdout_target is not None:
@@ -271,7 +314,8 @@ def build_reference(
         class_labels=class_labels,
         holdout_metrics=dict(version.holdout_metrics),
         training_job=version.training_job,
-        profile_row_count=version.profile_row_count,
+        # Unverified: the sample's own size (module docstring).
+        profile_row_count=version.profile_row_count if version.verified else 0,
         notes=tuple(notes),
         holdout_row_count=holdout_rows if outputs else 0,
         holdout_columns=holdout_columns if outputs else {},

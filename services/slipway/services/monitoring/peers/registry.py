@@ -11,7 +11,12 @@ from collections import OrderedDict
 
 import grpc
 
-from slipway.core.errors import FailedPreconditionError, NotFoundError, UnavailableError
+from slipway.core.errors import (
+    FailedPreconditionError,
+    NotFoundError,
+    SlipwayError,
+    UnavailableError,
+)
 from slipway.core.peers import PeerTarget
 from slipway.core.reasons import Reason
 from slipway.core.values import from_pb
@@ -20,15 +25,17 @@ from slipway.ml.profile_messages import KIND_NAMES
 from slipway.ml.profiles import Kind
 from slipway.ml.registry_versions import ARTIFACT_FORMATS, framework_versions
 from slipway.ml.tensors import DATA_TYPE_NAMES
-from slipway.registry.v1 import artifact_pb2, model_version_pb2
+from slipway.registry.v1 import artifact_pb2, lineage_pb2, model_version_pb2
 from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.registry.v1 import registry_service_pb2_grpc as pb_grpc
 from slipway.services.monitoring.domain.labels import LabelSpace
 from slipway.services.monitoring.domain.reference import (
+    DEFAULT_REFERENCE_LIMITS,
     PREDICT,
     PREDICT_PROBA,
     FeatureRef,
     Reference,
+    ReferenceLimits,
     Task,
     VersionFacts,
     build_reference,
@@ -99,6 +106,7 @@ def version_facts(version: model_version_pb2.ModelVersion) -> VersionFacts:
         holdout_metrics=dict(version.metrics),
         training_job=version.lineage.training_job,
         profile_row_count=version.reference_profile.row_count,
+        verified=version.lineage.provenance == lineage_pb2.LINEAGE_PROVENANCE_VERIFIED,
     )
 
 
@@ -112,11 +120,16 @@ class RegistryReferenceSource:
         *,
         capacity: int = 64,
         allow_pickle: bool = False,
+        limits: ReferenceLimits = DEFAULT_REFERENCE_LIMITS,
     ) -> None:
         self._registry = registry
         self._cache = cache
         self._capacity = capacity
         self._allow_pickle = allow_pickle
+        self._limits = limits
+        # Versions whose reference was refused (over the limits, unreadable): a READY version
+        # never changes, so the evaluator's next tick is refused from here, not by reading again.
+        self._refused: OrderedDict[str, SlipwayError] = OrderedDict()
         self._channel: grpc.aio.Channel | None = None
         self._references: OrderedDict[str, Reference] = OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
@@ -242,6 +255,9 @@ class RegistryReferenceSource:
         if cached is not None:
             self._references.move_to_end(name)
             return cached
+        refused = self._refused.get(name)
+        if refused is not None:
+            raise refused
         lock = self._locks.setdefault(name, asyncio.Lock())
         async with lock:
             cached = self._references.get(name)
@@ -270,13 +286,21 @@ class RegistryReferenceSource:
                     metadata=self._metadata(),
                     deadline=deadline,
                 )
-            reference = await asyncio.to_thread(
-                build_reference,
-                version_facts(version),
-                sample_file=sample_file,
-                model_file=model_file,
-                allow_pickle=self._allow_pickle,
-            )
+            try:
+                reference = await asyncio.to_thread(
+                    build_reference,
+                    version_facts(version),
+                    sample_file=sample_file,
+                    model_file=model_file,
+                    allow_pickle=self._allow_pickle,
+                    limits=self._limits,
+                )
+            except FailedPreconditionError as refusal:
+                self._refused[name] = refusal
+                while len(self._refused) > self._capacity:
+                    self._refused.popitem(last=False)
+                self._locks.pop(name, None)
+                raise
             self._references[name] = reference
             while len(self._references) > self._capacity:
                 self._references.popitem(last=False)

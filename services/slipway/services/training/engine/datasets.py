@@ -2,10 +2,13 @@
 read into the plain arrays a model is fitted on.
 
 Files are read with pyarrow, whole, once: the bytes that are hashed for the dataset reference are
-the bytes that are parsed. A Parquet file is first measured against ``DatasetLimits`` (rows,
-columns, decoded size) from its metadata, so a small file that decodes to gigabytes is refused
-before it is decoded. A column's arrow type decides what it is. Integer, floating, decimal
-and boolean columns are numeric; string columns are categorical. When the spec lists
+the bytes that are parsed. A file is first measured against ``DatasetLimits``
+(``slipway.ml.table_limits``): its size on disk from ``stat`` before a byte is read, then a
+Parquet file's rows, columns and decoded size from its metadata, so neither a huge file nor a
+small one that decodes to gigabytes is decoded.
+
+A column's arrow type decides what it is. Integer, floating, decimal and boolean columns are
+numeric; string columns are categorical. When the spec lists
 ``categorical_columns``, exactly those are categorical (their values become text) and every other
 feature must be numeric or text that parses as numbers. Columns of other types (dates, for
 instance) must be listed as categorical or left out.
@@ -33,6 +36,13 @@ import pyarrow.csv as pacsv  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from sklearn import datasets as sk_datasets  # type: ignore[import-untyped]
 
+from slipway.ml.table_limits import (
+    LimitExceededError,
+    TableLimits,
+    check_parquet,
+    check_shape,
+    read_bounded,
+)
 from slipway.services.training.engine.outcome import DatasetReference, TrainingFailed
 from slipway.services.training.engine.spec import BUNDLED_DATASETS, DatasetSpec
 
@@ -76,20 +86,14 @@ _EXTENSIONS: dict[str, Format] = {".csv": "csv", ".parquet": "parquet", ".pq": "
 _DESCRIBE_CACHE_SIZE = 8
 
 
-@dataclass(frozen=True)
-class DatasetLimits:
-    """What a dataset file may hold. A Parquet file is checked from its metadata before it is
-    decoded: its rows, columns and decoded sizes can promise far more memory than the file
-    weighs (a 1 MB file of identical long strings once took training to 3.9 GB while only being
-    validated). A CSV decodes to about its own size, checked before parsing; its rows and
-    columns are counted once parsed."""
-
-    max_rows: int = 10_000_000
-    max_columns: int = 2_000
-    max_decoded_bytes: int = 1024**3
-    """The columns' values once decoded (a string column as all its strings), as arrow holds
-    them; the arrays fitted on take a few times more."""
-
+# What a dataset file may hold (rows, columns, bytes on disk and decoded); the training
+# settings ``--max-dataset-*`` set them.
+DatasetLimits = TableLimits
+_SETTINGS = {
+    "max_rows": "max-dataset-rows",
+    "max_columns": "max-dataset-columns",
+    "max_decoded_bytes": "max-dataset-decoded-bytes",
+}
 
 DEFAULT_LIMITS = DatasetLimits()
 
@@ -217,50 +221,8 @@ def _bad_data(message: str) -> TrainingFailed:
     return TrainingFailed("bad_data", message)
 
 
-def _over(uri: str, what: str, value: int, limit: int, setting: str) -> TrainingFailed:
-    return _bad_data(f"{uri} has {value} {what}, more than the {limit} allowed (--{setting})")
-
-
-# Bytes per value of Parquet's fixed-width physical types, as decoded.
-_WIDTHS = {"BOOLEAN": 1, "INT32": 4, "INT64": 8, "INT96": 12, "FLOAT": 4, "DOUBLE": 8}
-
-
-def _check_parquet(data: bytes, uri: str, limits: DatasetLimits) -> None:
-    """Refuse a Parquet file over ``limits`` from its metadata, before decoding any value.
-
-    The decoded size counts each column chunk as its uncompressed size or its values times
-    their width, whichever is larger. Strings stored in a dictionary decode to their value
-    repeated per row, which no metadata field gives: those columns are read still encoded
-    (their indices and dictionary, bounded by the rows and the uncompressed sizes just checked)
-    and their decoded length summed from them.
-    """
-    parquet = pq.ParquetFile(pa.BufferReader(data))
-    meta = parquet.metadata
-    if meta.num_rows > limits.max_rows:
-        raise _over(uri, "rows", meta.num_rows, limits.max_rows, "max-dataset-rows")
-    if meta.num_columns > limits.max_columns:
-        raise _over(uri, "columns", meta.num_columns, limits.max_columns, "max-dataset-columns")
-    decoded = 0
-    strings: set[str] = set()
-    for group in range(meta.num_row_groups):
-        row_group = meta.row_group(group)
-        for index in range(row_group.num_columns):
-            chunk = row_group.column(index)
-            width = _WIDTHS.get(chunk.physical_type, 0)
-            decoded += max(int(chunk.total_uncompressed_size), chunk.num_values * width)
-            if chunk.physical_type == "BYTE_ARRAY" and chunk.has_dictionary_page:
-                strings.add(chunk.path_in_schema)
-    names = [name for name in parquet.schema_arrow.names if name in strings]
-    if decoded <= limits.max_decoded_bytes and names:
-        encoded = pq.ParquetFile(pa.BufferReader(data), read_dictionary=names).read(names)
-        for column in encoded.columns:
-            for piece in column.chunks:
-                if pa.types.is_dictionary(piece.type):
-                    lengths = pc.binary_length(piece.dictionary).take(piece.indices)
-                    decoded += int(pc.sum(lengths).as_py() or 0)
-    if decoded > limits.max_decoded_bytes:
-        setting = "max-dataset-decoded-bytes"
-        raise _over(uri, "bytes once decoded", decoded, limits.max_decoded_bytes, setting)
+def _over(uri: str, error: LimitExceededError) -> TrainingFailed:
+    return _bad_data(f"{uri} has {error} (--{_SETTINGS[error.limit_field]})")
 
 
 def _read_file(
@@ -268,30 +230,26 @@ def _read_file(
 ) -> tuple[pa.Table, str]:
     """The table and the SHA-256 of the bytes it was parsed from."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise _bad_data(f"cannot read {uri}: {exc.strerror}") from None
-    try:
+        # Refused from its size before a byte is read; a CSV decodes to about its own size.
+        data = read_bounded(path, limits)
         if fmt == "parquet":
-            _check_parquet(data, uri, limits)
-        elif len(data) > limits.max_decoded_bytes:  # a CSV decodes to about its own size
-            setting = "max-dataset-decoded-bytes"
-            raise _over(uri, "bytes", len(data), limits.max_decoded_bytes, setting)
-        if fmt == "csv":
+            check_parquet(data, limits)
+            table = pq.read_table(pa.BufferReader(data))
+        else:
             # Empty fields of text columns are missing values, as in numeric columns.
             table = pacsv.read_csv(
                 pa.BufferReader(data),
                 convert_options=pacsv.ConvertOptions(strings_can_be_null=True),
             )
             # Counted once parsed (a CSV has no metadata), still before any array is built.
-            if table.num_rows > limits.max_rows:
-                raise _over(uri, "rows", table.num_rows, limits.max_rows, "max-dataset-rows")
-            if table.num_columns > limits.max_columns:
-                setting = "max-dataset-columns"
-                raise _over(uri, "columns", table.num_columns, limits.max_columns, setting)
-        else:
-            table = pq.read_table(pa.BufferReader(data))
-    except (pa.ArrowException, OSError, ValueError) as exc:
+            check_shape(table.num_rows, table.num_columns, limits)
+    except LimitExceededError as exc:
+        raise _over(uri, exc) from None
+    except OSError as exc:
+        if exc.strerror:
+            raise _bad_data(f"cannot read {uri}: {exc.strerror}") from None
+        raise _bad_data(f"cannot read {uri} as {fmt}: {_first_line(exc)}") from None
+    except (pa.ArrowException, ValueError) as exc:
         raise _bad_data(f"cannot read {uri} as {fmt}: {_first_line(exc)}") from None
     return table, hashlib.sha256(data).hexdigest()
 
