@@ -644,10 +644,11 @@ def lifecycle(
             monitoring_pb.CreateMonitoringPolicyRequest(
                 monitoring_policy=policy,
                 monitoring_policy_id="demo-drift",
-                reason="watch the demo model",
+                reason="retrain the demo model onto the challenger canary when its inputs drift",
                 request_id=uuid.uuid4().hex,
             ),
-            metadata=suite.auth("developer"),
+            # The retrained version lands on live canary traffic: an approver signs that off.
+            metadata=suite.auth("approver"),
             timeout=CALL_TIMEOUT,
         )
         before = traffic.correct, traffic.rows

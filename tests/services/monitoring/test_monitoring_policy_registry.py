@@ -132,3 +132,57 @@ async def test_an_unreachable_registry_is_unavailable(
         await _refused(
             _create(monitoring, _policy()), grpc.StatusCode.UNAVAILABLE, "REGISTRY_UNAVAILABLE"
         )
+
+
+async def test_only_an_approver_writes_a_retraining_policy_landing_on_live_traffic(
+    monitoring: Monitoring, registry: Registry
+) -> None:
+    """A RETRAIN policy starts jobs as monitoring (a peer), which training and the registry let
+    land on ``challenger``: the person who writes such a policy must be an approver."""
+    await known_models(registry, "empty")
+
+    def retraining(alias: str = "") -> Any:
+        policy = _policy("models/empty")
+        policy.action = policy_pb2.POLICY_ACTION_RETRAIN
+        policy.retraining.alias_on_success = alias
+        return policy
+
+    def create(policy: Any, role: str) -> Any:
+        return monitoring.stub.CreateMonitoringPolicy(
+            pb.CreateMonitoringPolicyRequest(monitoring_policy=policy, reason="retrain"),
+            metadata=monitoring.as_(role),
+        )
+
+    # The default alias (challenger) and an explicit one both take live traffic.
+    for policy in (retraining(), retraining("challenger")):
+        error = await _refused(
+            create(policy, "developer"), grpc.StatusCode.PERMISSION_DENIED, "PROTECTED_ALIAS"
+        )
+        assert "challenger" in (error.details() or "")
+    listed = await monitoring.stub.ListMonitoringPolicies(
+        pb.ListMonitoringPoliciesRequest(), metadata=monitoring.as_("viewer")
+    )
+    assert not listed.monitoring_policies  # nothing stored
+    # An alias that takes no traffic is the developer's own; an approver may choose challenger.
+    own = (await create(retraining("retrained"), "developer")).monitoring_policy
+    assert (await create(retraining(), "approver")).monitoring_policy.name
+
+    def change(paths: list[str], policy: Any, role: str) -> Any:
+        policy.name = own.name
+        return monitoring.stub.UpdateMonitoringPolicy(
+            pb.UpdateMonitoringPolicyRequest(
+                monitoring_policy=policy, update_mask=FieldMask(paths=paths), reason="retarget"
+            ),
+            metadata=monitoring.as_(role),
+        )
+
+    # Moving the developer's policy onto challenger is the same landing: refused, then approved.
+    await _refused(
+        change(["retraining"], retraining(), "developer"),
+        grpc.StatusCode.PERMISSION_DENIED,
+        "PROTECTED_ALIAS",
+    )
+    described = policy_pb2.MonitoringPolicy(description="watched weekly")
+    assert (await change(["description"], described, "developer")).monitoring_policy.name
+    moved = (await change(["retraining"], retraining(), "approver")).monitoring_policy
+    assert moved.retraining.alias_on_success == ""  # the default: challenger

@@ -174,7 +174,7 @@ async def test_drift_through_serving_starts_one_retraining_job_while_it_runs(
                     monitoring_policy_id="iris-drift",
                     reason="retrain on drift",
                 ),
-                metadata=monitoring.as_("developer"),
+                metadata=monitoring.as_("approver"),  # its versions land on challenger
             )
         ).monitoring_policy
         assert policy.retraining.HasField("cooldown")  # zero: only a running job holds back

@@ -160,7 +160,7 @@ async def drift_until_retrained(
             monitoring_policy_id="iris-drift",
             reason="retrain iris when its inputs drift",
         ),
-        metadata=monitoring.as_("developer"),
+        metadata=monitoring.as_("approver"),  # its versions land on challenger
     )
     model = await loaded_model(registry, first, folder)
     names = [feature.name for feature in first.signature.inputs]

@@ -44,7 +44,12 @@ def build(settings: MonitoringSettings, db: Database) -> ServiceApp:
         ),
     )
     policies = Policies(
-        db, frozenset(settings.protected_aliases), repository, PolicyDocuments(), references
+        db,
+        frozenset(settings.protected_aliases),
+        repository,
+        PolicyDocuments(),
+        references,
+        approval_aliases=frozenset(settings.training_aliases),
     )
     actor = own_principal(
         settings.registry_token_file, settings.tokens_file, fallback="service:monitoring"

@@ -52,6 +52,14 @@ class MonitoringSettings(RegistryClientSettings):
         "Aliases a policy may not give a retrained version: an approver "
         "promotes to them. Keep in step with the registry's setting.",
     )
+    training_aliases: list[str] = setting(
+        ["challenger"],
+        "Live-traffic aliases (canaries, shadows) a retrained version may still land on, as "
+        "the registry's and training's --training-aliases: a RETRAIN policy landing on one "
+        "(its retraining.alias_on_success, or the default challenger) may be created, or its "
+        "action and retraining changed, only by an approver or admin (PERMISSION_DENIED, "
+        "PROTECTED_ALIAS). Empty: no policy needs an approver.",
+    )
 
     max_reference_rows: int = setting(
         10_000_000,

@@ -272,6 +272,11 @@ class DataQualitySettings:
     severity: Severity | None = Severity.UNSPECIFIED
 
 
+# The alias a retrained version takes when its policy names none: the canary and shadow alias,
+# which serves live traffic, so a policy landing on it needs an approver (``Policies``).
+DEFAULT_RETRAINING_ALIAS = "challenger"
+
+
 @dataclass(frozen=True)
 class RetrainingSettings:
     cooldown: Span | None = None

@@ -30,17 +30,21 @@ from slipway.core.errors import (
     FieldViolation,
     InvalidArgumentError,
     NotFoundError,
+    PermissionDeniedError,
 )
 from slipway.core.idempotency import find_json, key_for, remember_json
 from slipway.core.names import ALIAS, MODEL_ID
 from slipway.core.reasons import Reason
+from slipway.core.roles import ADMIN, APPROVER, DEVELOPER
 from slipway.services.monitoring.domain.alerts import POLICY_PREFIX as PREFIX
 from slipway.services.monitoring.domain.alerts import Change, resolve_for_deleted_policy
 from slipway.services.monitoring.domain.entities import (
+    DEFAULT_RETRAINING_ALIAS,
     ConceptDriftDetector,
     DriftMethod,
     DriftTest,
     Policy,
+    PolicyAction,
     Severity,
     Span,
 )
@@ -69,6 +73,10 @@ ADWIN_PARAMETERS = frozenset({"delta"})
 MAX_MIN_INSTANCES = 100_000  # the detector is primed with this many reference errors, in memory
 MAX_DAYS = 366  # windows and cooldowns; also keeps `last trigger + cooldown` within datetime
 MAX_ECHO = 64  # the longest map key or mask path quoted back in an error
+APPROVERS = frozenset({APPROVER, ADMIN})
+PEOPLE = frozenset({DEVELOPER, APPROVER, ADMIN})  # a person's request, not a peer's
+# The fields whose change can put a policy's retrained versions on a live-traffic alias.
+LANDING_FIELDS = frozenset({"action", "retraining"})
 
 
 def policy_id_of(name: str, field: str = "name") -> str:
@@ -278,8 +286,10 @@ class Policies:
         repository: MonitoringRepository,
         documents: PolicyDocuments,
         models: ModelCatalog,
+        approval_aliases: frozenset[str] = frozenset(),
     ) -> None:
         self._db = db
+        self._approval_aliases = approval_aliases
         self._repo = repository
         self._documents = documents
         self._models = models
@@ -326,6 +336,30 @@ class Policies:
             ],
         )
 
+    def _check_approval(self, actor: Principal, policy: Policy) -> None:
+        """A retraining policy whose versions land on a live-traffic alias needs an approver.
+
+        Monitoring's retraining jobs pass training's approver check (they are a peer's request),
+        and the registry lets a verified job's version take its alias even when it is protected
+        (``--training-aliases``), so the review of such a landing happens here, when a person
+        writes the policy that will start those jobs: a developer could otherwise put models on
+        canary traffic unreviewed through a policy.
+        """
+        if policy.action is not PolicyAction.RETRAIN:
+            return
+        alias = policy.retraining_settings.alias_on_success or DEFAULT_RETRAINING_ALIAS
+        if alias not in self._approval_aliases:
+            return
+        if not actor.roles.isdisjoint(APPROVERS) or actor.roles.isdisjoint(PEOPLE):
+            return
+        raise PermissionDeniedError(
+            f"a retraining policy landing on {alias!r} puts retrained versions on live traffic: "
+            "only an approver or admin may write it; ask for an alias that takes no traffic "
+            "(retraining.alias_on_success) and have the versions reviewed",
+            reason=Reason.PROTECTED_ALIAS,
+            metadata={"resource": f"{policy.model}@{alias}"},
+        )
+
     async def create(
         self,
         actor: Principal,
@@ -337,6 +371,7 @@ class Policies:
     ) -> Policy:
         """Checks ``policy`` (its model and features against the registry) and stores it."""
         check_policy(policy, protected_aliases=self._protected)  # before asking the registry
+        self._check_approval(actor, policy)
         await self._check_against_registry(policy, "monitoring_policy")
         return await run_blocking(
             self._create, actor, policy, policy_id=policy_id, reason=reason, request_id=request_id
@@ -464,6 +499,8 @@ class Policies:
             # A field named in the mask takes the request's value, unset included.
             after = replace(before, **{path: getattr(policy, path) for path in paths})
             check_policy(after, protected_aliases=self._protected)
+            if LANDING_FIELDS.intersection(paths):
+                self._check_approval(actor, after)
             now = _now()
             after = replace(after, update_time=now)
             after = replace(after, etag=self._documents.etag(after))

@@ -10,6 +10,7 @@ import grpc
 
 from slipway.core.peers import PeerTarget
 from slipway.services.monitoring.domain.entities import (
+    DEFAULT_RETRAINING_ALIAS,
     RetrainingDecision,
     RetrainingOutcome,
     RetrainingRequest,
@@ -20,7 +21,6 @@ from slipway.training.v1 import training_service_pb2 as pb
 from slipway.training.v1 import training_service_pb2_grpc as pb_grpc
 
 CALL_TIMEOUT = 30.0
-DEFAULT_ALIAS = "challenger"
 BUNDLED_TARGET = "target"  # the target column of training's bundled datasets
 ACTIVE = (
     training_job_pb2.TRAINING_JOB_STATE_QUEUED,
@@ -108,7 +108,7 @@ class TrainingRetrainer:
                 if bundled and not job.dataset.target_column:
                     # A fresh export of a bundled dataset keeps its target column's name.
                     job.dataset.target_column = BUNDLED_TARGET
-            job.alias_on_success = request.alias_on_success or DEFAULT_ALIAS
+            job.alias_on_success = request.alias_on_success or DEFAULT_RETRAINING_ALIAS
             job.trigger = TRIGGERS[request.trigger]
             job.trigger_source = request.alert
             job.reason = f"{request.summary} (report {request.report}, policy {request.policy})"
