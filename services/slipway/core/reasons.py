@@ -594,6 +594,12 @@ class Reason(StrEnum):
         "INVALID_ARGUMENT",
         "An input holds infinity, or NaN for a model without an imputer.",
     )
+    MISSING_VALUE_REFUSED = (
+        "MISSING_VALUE_REFUSED",
+        "INVALID_ARGUMENT",
+        "An input names an element missing (its `missing_elements` parameter) for a model "
+        "that cannot predict without it.",
+    )
     TOO_MANY_ROWS = (
         "TOO_MANY_ROWS",
         "INVALID_ARGUMENT",

@@ -40,8 +40,10 @@ class InferenceClient:
 
         ``x`` is an ``[N, F]`` array with the features in signature order, or a dict of one
         ``[N]`` array per feature named as in the signature (text columns for categorical
-        features). ``outputs`` None returns every output (``predict``, and ``predict_proba``
-        for classifiers); ``version`` pins a loaded version.
+        features). A missing value is NaN in a numeric array and None (or NaN) in a text or
+        object one; a model that cannot predict without it refuses it (INVALID_ARGUMENT).
+        ``outputs`` None returns every output (``predict``, and ``predict_proba`` for
+        classifiers); ``version`` pins a loaded version.
         """
         key = idempotency_key(request_id)
         reply = self._call.unary(

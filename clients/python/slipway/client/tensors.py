@@ -3,6 +3,10 @@
 Requests carry their values in ``raw_input_contents`` (little-endian bytes; BYTES elements as a
 4-byte little-endian length and the bytes), as tritonclient sends them; responses are read
 whether the service answered raw or with typed contents.
+
+Missing values: NaN in a floating-point array is sent as NaN; ``None`` (or NaN) in a text or
+object array is sent as an empty placeholder element named in the input's ``missing_elements``
+parameter (a JSON array of flat element positions), which serving reads as missing.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ Inputs = Array | Mapping[str, npt.ArrayLike]
 ``[N]`` column per feature, named as in the signature."""
 
 MATRIX_INPUT = "input-0"
+MISSING_ELEMENTS = "missing_elements"
+"""The input parameter naming the positions of its missing elements."""
 
 _NUMERIC = {
     "b": {1: "BOOL"},
@@ -112,10 +118,22 @@ def unpack_bytes(buffer: bytes, count: int) -> list[bytes]:
     return items
 
 
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value)  # NaN
+
+
+def missing_positions(array: Array) -> list[int]:
+    """The flat positions of the missing (None or NaN) elements of a text or object array."""
+    if array.dtype.kind != "O":
+        return []
+    return [i for i, v in enumerate(array.ravel().tolist()) if _is_missing(v)]
+
+
 def raw_contents(array: Array, name: str) -> bytes:
-    """An array's values as raw contents of datatype ``name``."""
+    """An array's values as raw contents of datatype ``name``; a missing text element is empty
+    (the input's ``missing_elements`` parameter names it)."""
     if name == "BYTES":
-        return pack_bytes([_element(v) for v in array.ravel().tolist()])
+        return pack_bytes([b"" if _is_missing(v) else _element(v) for v in array.ravel().tolist()])
     return np.ascontiguousarray(array, dtype=_DTYPES[name]).tobytes()
 
 
@@ -138,7 +156,10 @@ def infer_request(
         columns = {MATRIX_INPUT: matrix}
     for name, values in columns.items():
         kind = datatype(values)
-        request.inputs.add(name=name, datatype=kind, shape=list(values.shape))
+        tensor = request.inputs.add(name=name, datatype=kind, shape=list(values.shape))
+        missing = missing_positions(values) if kind == "BYTES" else []
+        if missing:
+            tensor.parameters[MISSING_ELEMENTS].string_param = json.dumps(missing)
         request.raw_input_contents.append(raw_contents(values, kind))
     for output in outputs or ():
         request.outputs.add(name=output)

@@ -33,11 +33,15 @@ class Signature(_message.Message):
     OUTPUTS_FIELD_NUMBER: _builtins.int
     ACCEPTS_MISSING_VALUES_FIELD_NUMBER: _builtins.int
     accepts_missing_values: _builtins.bool
-    """Whether the model predicts on rows with missing (NaN) numeric values: true for pipelines
-    with an imputer, HistGradientBoosting, and (scikit-learn 1.4 and later) decision trees,
-    random forests and extra trees; false for most others, whose inference requests with NaN
-    are refused with INVALID_ARGUMENT (reason NON_FINITE_INPUT). Set by training, which asks
-    the fitted model; false when the registering client does not say.
+    """Whether the model predicts on rows with missing values in every kind of feature it has:
+    NaN numbers and missing text (an element an input's `missing_elements` parameter names).
+    For numbers: true for pipelines with an imputer, HistGradientBoosting, and (scikit-learn
+    1.4 and later) decision trees, random forests and extra trees; false for most others. For
+    text: true where an imputer or an encoder that ignores unknown categories comes first.
+    Serving asks the loaded model per kind and refuses a missing value it cannot take with
+    INVALID_ARGUMENT (reason NON_FINITE_INPUT for NaN, MISSING_VALUE_REFUSED for a named
+    element). Set by training, which asks the fitted model; false when the registering client
+    does not say.
     """
     @_builtins.property
     def inputs(self) -> _containers.RepeatedCompositeFieldContainer[Global___FeatureSpec]:

@@ -6,6 +6,18 @@ Two request shapes are understood: one ``[N, F]`` tensor holding every feature i
 order (any name), or one ``[N]`` (or ``[N, 1]``) tensor per feature, named as in the signature.
 Every problem is INVALID_ARGUMENT with a BadRequest field violation naming the input.
 
+Missing values. A floating-point element that is NaN is missing. Any element, of any datatype,
+is missing when the input's ``missing_elements`` parameter names it: a ``string_param``
+holding a JSON array of the elements' flat, row-major positions in the tensor (``"[0, 7]"``);
+the value sent at such a position is a placeholder (an empty string, 0) and is never read. The
+protocol has no null element (``bytes_contents`` is a list of bytes, raw contents a dense
+buffer) and routes such extensions through parameters, as Triton's binary data extension does;
+an empty string is a value some data have, so it is not taken to mean "missing". A missing
+number becomes NaN, a missing text ``numpy.nan``: what training reads for an empty field, so
+the model's imputer or encoder sees the same thing in both places. A model that cannot predict
+without a value of that kind (``ServedModel.missing``) refuses it: NaN contents with
+``NON_FINITE_INPUT``, named elements with ``MISSING_VALUE_REFUSED``.
+
 Two bounds keep one request from filling the prediction log: the request ``id`` is at most
 ``MAX_ID_CHARS`` printable characters (monitoring stores ids of that length, and the id is the
 join key of ground truth), and each BYTES element at most ``Limits.max_value_bytes`` bytes (a
@@ -26,6 +38,7 @@ from slipway.core.errors import FieldViolation, InvalidArgumentError
 from slipway.core.reasons import Reason
 from slipway.core.request_ids import MAX_REQUEST_ID_CHARS, request_id_fits
 from slipway.inference.v2 import grpc_service_pb2 as pb
+from slipway.ml.missing_values import MissingValueSupport
 from slipway.ml.tensors import NUMPY_TYPES, pack_bytes, unpack_bytes
 from slipway.services.serving.domain.inference import InputReader, Inputs
 from slipway.services.serving.domain.served import OutputSpec, ServedModel, VersionInfo
@@ -63,6 +76,8 @@ NUMERIC_INPUTS = frozenset(
 
 
 MAX_ID_CHARS = MAX_REQUEST_ID_CHARS
+MISSING_ELEMENTS = "missing_elements"
+"""The input parameter naming the tensor's missing elements (see the module's docstring)."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +141,77 @@ def _check_lengths(values: Sequence[bytes], field: str, max_value_bytes: int) ->
             f"holds a {longest}-byte value; BYTES values are at most {max_value_bytes} bytes",
             Reason.VALUE_TOO_LONG,
         )
+
+
+Mask = npt.NDArray[np.bool_]
+
+
+def _missing_mask(index: int, tensor: pb.ModelInferRequest.InferInputTensor, count: int) -> Mask:
+    """Where the input's ``missing_elements`` parameter marks an element missing."""
+    mask = np.zeros(count, dtype=np.bool_)
+    if MISSING_ELEMENTS not in tensor.parameters:
+        return mask
+    field = f"{_field(index, tensor)}.parameters[{MISSING_ELEMENTS}]"
+    parameter = tensor.parameters[MISSING_ELEMENTS]
+    shape = 'must be a string_param holding a JSON array of element positions, e.g. "[0, 7]"'
+    if parameter.WhichOneof("parameter_choice") != "string_param":
+        raise _bad(field, shape, Reason.INVALID_CONTENTS)
+    # Bounded before parsing: a position is at most 20 digits and a separator.
+    if len(parameter.string_param) > 2 + 22 * count:
+        raise _bad(
+            field, f"names more positions than the {count} elements", Reason.INVALID_CONTENTS
+        )
+    try:
+        positions = json.loads(parameter.string_param)
+    except ValueError:
+        raise _bad(field, shape, Reason.INVALID_CONTENTS) from None
+    if not isinstance(positions, list) or not all(type(p) is int for p in positions):
+        raise _bad(field, shape, Reason.INVALID_CONTENTS)
+    outside = next((p for p in positions if not 0 <= p < count), None)
+    if outside is not None:
+        raise _bad(
+            field,
+            f"position {outside} is outside the tensor's {count} elements",
+            Reason.INVALID_CONTENTS,
+        )
+    mask[np.asarray(positions, dtype=np.int64)] = True
+    return mask
+
+
+def _refuse_missing(field: str, marked: int, kind: str) -> InvalidArgumentError:
+    return _bad(
+        field,
+        f"names {marked} missing {kind} value(s), which this model cannot predict without "
+        f"(it has no imputer for them)",
+        Reason.MISSING_VALUE_REFUSED,
+    )
+
+
+def _numbers_with_missing(
+    values: npt.NDArray[Any], mask: Mask, field: str, missing: MissingValueSupport
+) -> npt.NDArray[Any]:
+    """Numbers with the marked elements NaN, once the model is known to take them."""
+    if not mask.any():
+        _check_numbers(values, field, missing.numbers)
+        return values
+    if not missing.numbers:
+        raise _refuse_missing(field, int(mask.sum()), "number")
+    numbers = values.astype(np.float64)  # a copy: raw contents are read-only
+    numbers[mask] = np.nan
+    _check_numbers(numbers, field, missing.numbers)
+    return numbers
+
+
+def _text_with_missing(
+    values: npt.NDArray[Any], mask: Mask, field: str, missing: MissingValueSupport
+) -> npt.NDArray[Any]:
+    """Text with the marked elements ``numpy.nan``, once the model is known to take them."""
+    if not mask.any():
+        return values
+    if not missing.text:
+        raise _refuse_missing(field, int(mask.sum()), "text")
+    values[mask] = np.nan
+    return values
 
 
 def _tensor(
@@ -207,7 +293,11 @@ def _check_numbers(values: npt.NDArray[Any], field: str, accepts_nan: bool) -> N
 
 
 def decode(
-    request: pb.ModelInferRequest, info: VersionInfo, *, limits: Limits, accepts_nan: bool
+    request: pb.ModelInferRequest,
+    info: VersionInfo,
+    *,
+    limits: Limits,
+    missing: MissingValueSupport,
 ) -> DecodedRequest:
     """The rows a request carries, in the signature's column order."""
     tensors = request.inputs
@@ -231,9 +321,9 @@ def decode(
                 )
     single = len(tensors) == 1 and len(tensors[0].shape) == 2
     if single and (len(info.inputs) > 1 or tensors[0].name != info.inputs[0].name):
-        rows = _matrix(tensors[0], raw_contents[0] if raw else None, info, limits, accepts_nan)
+        rows = _matrix(tensors[0], raw_contents[0] if raw else None, info, limits, missing)
     else:
-        rows = _columns(tensors, raw_contents if raw else None, info, limits, accepts_nan)
+        rows = _columns(tensors, raw_contents if raw else None, info, limits, missing)
     return DecodedRequest(rows, raw)
 
 
@@ -241,7 +331,7 @@ def reader(request: pb.ModelInferRequest, *, limits: Limits) -> InputReader:
     """Reads ``request`` for the version the domain chooses to answer it."""
 
     def read(served: ServedModel) -> Inputs:
-        decoded = decode(request, served.info, limits=limits, accepts_nan=served.accepts_nan)
+        decoded = decode(request, served.info, limits=limits, missing=served.missing)
         return Inputs(decoded.rows, requested_outputs(request, served.output_names))
 
     return read
@@ -261,7 +351,7 @@ def _matrix(
     raw: bytes | None,
     info: VersionInfo,
     limits: Limits,
-    accepts_nan: bool,
+    missing: MissingValueSupport,
 ) -> npt.NDArray[Any]:
     field = _field(0, tensor)
     rows, width = tensor.shape
@@ -281,6 +371,7 @@ def _matrix(
             Reason.INVALID_DATATYPE,
         )
     values = _tensor(0, tensor, raw, limits.max_value_bytes)
+    marked = _missing_mask(0, tensor, len(values))
     if info.categorical:
         if tensor.datatype != "BYTES":
             raise _bad(
@@ -290,22 +381,24 @@ def _matrix(
                 Reason.INVALID_DATATYPE,
             )
         matrix = values.reshape(rows, width)
+        mask = marked.reshape(rows, width)
         out = np.empty((rows, width), dtype=object)
         for j, spec in enumerate(info.inputs):
             if spec.categorical:
-                out[:, j] = matrix[:, j]
-            else:
-                try:
-                    out[:, j] = matrix[:, j].astype(np.float64)
-                except ValueError:
-                    raise _bad(
-                        field,
-                        f"column {j} ({spec.name}) must hold numbers",
-                        Reason.INVALID_CONTENTS,
-                    ) from None
+                out[:, j] = _text_with_missing(matrix[:, j], mask[:, j], field, missing)
+                continue
+            column = np.where(mask[:, j], "nan", matrix[:, j])  # placeholders are not read
+            try:
+                numbers = column.astype(np.float64)
+            except ValueError:
+                raise _bad(
+                    field,
+                    f"column {j} ({spec.name}) must hold numbers",
+                    Reason.INVALID_CONTENTS,
+                ) from None
+            out[:, j] = _numbers_with_missing(numbers, mask[:, j], field, missing)
         return out
-    _check_numbers(values, field, accepts_nan)
-    return values.reshape(rows, width)
+    return _numbers_with_missing(values, marked, field, missing).reshape(rows, width)
 
 
 def _columns(
@@ -313,7 +406,7 @@ def _columns(
     raw: Sequence[bytes] | None,
     info: VersionInfo,
     limits: Limits,
-    accepts_nan: bool,
+    missing: MissingValueSupport,
 ) -> npt.NDArray[Any]:
     position = {spec.name: j for j, spec in enumerate(info.inputs)}
     seen: dict[str, npt.NDArray[Any]] = {}
@@ -353,12 +446,15 @@ def _columns(
                 Reason.INVALID_DATATYPE,
             )
         values = _tensor(index, tensor, None if raw is None else raw[index], limits.max_value_bytes)
-        if not spec.categorical:
-            _check_numbers(values, field, accepts_nan)
-        seen[tensor.name] = values
-    missing = [name for name in position if name not in seen]
-    if missing:
-        raise _bad("inputs", f"missing input(s) {', '.join(missing)}", Reason.MISSING_INPUT)
+        marked = _missing_mask(index, tensor, len(values))
+        seen[tensor.name] = (
+            _text_with_missing(values, marked, field, missing)
+            if spec.categorical
+            else _numbers_with_missing(values, marked, field, missing)
+        )
+    absent = [name for name in position if name not in seen]
+    if absent:
+        raise _bad("inputs", f"missing input(s) {', '.join(absent)}", Reason.MISSING_INPUT)
     if info.categorical:
         out = np.empty((rows, len(position)), dtype=object)
         for name, j in position.items():

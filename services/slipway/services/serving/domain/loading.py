@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from slipway.ml import model_files
-from slipway.ml.missing_values import accepts_missing_values
+from slipway.ml.missing_values import missing_value_support
 from slipway.ml.profiles import read_sample
 from slipway.services.serving.domain.served import (
     PREDICT,
@@ -56,7 +56,7 @@ def load(resolved: Resolved, *, allow_pickle: bool = False) -> ServedModel:
         allow_pickle=allow_pickle,
     )
     rows = reference_rows(info, resolved.sample_file)
-    served = ServedModel(info, model, accepts_missing_values(model, rows), rows)
+    served = ServedModel(info, model, missing_value_support(model, rows), rows)
     if len(rows):
         try:
             answers = served.predict(rows, served.output_names)

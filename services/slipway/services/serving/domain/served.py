@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from slipway.ml.missing_values import MissingValueSupport
 from slipway.ml.model_files import predict_is_argmax
 
 PREDICT = "predict"
@@ -71,7 +72,8 @@ class ServedModel:
 
     info: VersionInfo
     model: Any
-    accepts_nan: bool = False
+    # Which missing values it predicts with (NaN numbers, missing text), asked of the model.
+    missing: MissingValueSupport = field(default_factory=MissingValueSupport)
     reference_rows: npt.NDArray[Any] | None = None  # a few training rows, for smoke tests
     _methods: dict[str, Any] = field(default_factory=dict)
     labels_from_proba: bool = False

@@ -170,11 +170,14 @@ def train(
         sample=sample,
         sample_row_count=sample_rows,
         extra=_extra(spec, len(y_train), len(y_test), found),
-        accepts_missing_values=accepts_missing_values(model, x_train[:1]),
+        accepts_missing_values=accepts_missing_values(model, x_train[:PROBE_ROWS]),
     )
 
 
 MAX_OUTPUT_PROFILE_ROWS = 10_000
+# Rows the missing-value probe may look through for a complete one, and to tell text columns
+# (any value a str) from numeric ones.
+PROBE_ROWS = 64
 
 
 def _profile_rows(count: int, seed: int) -> npt.NDArray[np.int64] | None:
