@@ -3,9 +3,10 @@
 The cases are those of the test suite (`tests/support/drift_cases.py`: no drift, a mean shift in
 3 of 20 features, variance changes, a categorical frequency change, unseen categories, missing
 values, a window of 50 rows, 200,000 rows with a tiny shift, concept drift with unchanged inputs,
-a majority of features drifted), plus one probe that is not a ground-truth case: a binary
-feature whose share moves from 50 % to 62 % against a large reference, where the base of the
-Jensen-Shannon logarithm decides the verdict. Each goes through:
+a majority of features drifted, a correlation change with unchanged marginals), plus one probe
+that is not a ground-truth case: a binary feature whose share moves from 50 % to 62 % against a
+large reference, where the base of the Jensen-Shannon logarithm decides the verdict. Each goes
+through:
 
 - Slipway's `dataset_drift` with its defaults;
 - the oracle of the tests (`tests/support/evidently_oracle.py`), Evidently 0.7's default data

@@ -7,7 +7,9 @@ why. ``evidently_differs`` names the features on which Evidently's default data 
 expected to answer differently from the ground truth, and which documented difference of
 Slipway's drift statistics (``slipway.services.monitoring.stats.drift``) is the reason; the case
 ``concept_drift_unchanged_inputs`` also carries a stream of predictions and labels
-(``ConceptStream``) whose error rate jumps while the inputs stay put.
+(``ConceptStream``) whose error rate jumps while the inputs stay put, and the case
+``correlation_change`` changes the joint distribution of two features while every marginal
+stays put (``multivariate_drifted``).
 
 How the samples are drawn. Every value comes from a seeded ``numpy.random.Generator``, but by
 stratified sampling: a sample of n numbers takes one uniform draw in each of the n strata
@@ -45,6 +47,7 @@ __all__ = [
     "DriftCase",
     "build_cases",
     "case",
+    "correlated_normals",
     "normal_quantile",
 ]
 
@@ -90,6 +93,9 @@ class DriftCase:
     """Feature -> the documented difference (``CONTINGENCY`` or ``MISSING_SHARE``) for which
     Evidently's default verdict on it is the opposite of the ground truth."""
     concept: ConceptStream | None = None
+    multivariate_drifted: bool = False
+    """Ground truth for the joint distribution of the numeric features (what the PCA
+    reconstruction error measures): True where it changed though no marginal did."""
 
     @property
     def features(self) -> tuple[str, ...]:
@@ -232,6 +238,22 @@ def with_missing(sampler: Sampler, share: float) -> Sampler:
         else:
             column[gone] = None
         return column
+
+    return sample
+
+
+def correlated_normals(rho: float) -> Callable[[np.random.Generator, int], tuple[Column, Column]]:
+    """Two standard normal columns whose rank correlation is about ``rho``, each with exactly
+    the stratified marginal of ``normal()``: a pair is drawn as ``x`` and
+    ``rho * x + sqrt(1 - rho**2) * z``, then the second column's stratified values are handed
+    out in the rank order of that sum. So only the joint distribution depends on ``rho``."""
+
+    def sample(rng: np.random.Generator, n: int) -> tuple[Column, Column]:
+        first = normal()(rng, n)
+        mixed = rho * first + math.sqrt(1 - rho**2) * normal()(rng, n)
+        second = np.empty(n)
+        second[np.argsort(mixed, kind="stable")] = np.sort(normal()(rng, n))
+        return first, second
 
     return sample
 
@@ -582,6 +604,30 @@ def _majority_drifted(rng: np.random.Generator) -> DriftCase:
     )
 
 
+def _correlation_change(rng: np.random.Generator) -> DriftCase:
+    def draw(rho: float, n: int) -> dict[str, Column]:
+        first, second = correlated_normals(rho)(rng, n)
+        return {"x1": first, "x2": second, **_draw(rng, {"x3": normal(), "x4": normal()}, n)}
+
+    # A reference of 5000 rows (the distance tests) and a window of 1000. x1 and x2 move
+    # together (rank correlation 0.9) in the reference and against each other (-0.9) in the
+    # window; every marginal is the same stratified normal on both sides (normed Wasserstein
+    # distance below 0.01 against 0.1). Standardised, the reference's variance lies along
+    # x1 + x2 (1.9 of 4), x3 and x4 (1 each), and x1 - x2 (0.1): a PCA keeping 65 % keeps two
+    # components and cannot rebuild the window's rows, whose variance along x1 - x2 is 1.9.
+    return DriftCase(
+        name="correlation_change",
+        reference=draw(0.9, 5_000),
+        current=draw(-0.9, 1_000),
+        drifted=frozenset(),
+        dataset_drifted=False,
+        note="Two of four normal features flip their correlation from 0.9 to -0.9 (reference "
+        "5000, current 1000 rows) while every marginal stays the same: no feature drifts, "
+        "the joint distribution does (the PCA reconstruction error sees it).",
+        multivariate_drifted=True,
+    )
+
+
 _BUILDERS: tuple[Callable[[np.random.Generator], DriftCase], ...] = (
     _no_drift,
     _mean_shift,
@@ -593,6 +639,7 @@ _BUILDERS: tuple[Callable[[np.random.Generator], DriftCase], ...] = (
     _large_tiny_shift,
     _concept_drift,
     _majority_drifted,
+    _correlation_change,
 )
 
 CASE_NAMES: tuple[str, ...] = (
@@ -606,6 +653,7 @@ CASE_NAMES: tuple[str, ...] = (
     "large_tiny_shift",
     "concept_drift_unchanged_inputs",
     "majority_drifted",
+    "correlation_change",
 )
 
 

@@ -2,10 +2,11 @@
 
 The cases (``support.drift_cases``) cover no drift, a mean shift in 3 of 20 features, variance
 changes, a categorical frequency change, unseen categories, missing values, a current window of
-50 rows, 200,000 rows with a tiny shift, concept drift with unchanged inputs, and a majority of
-features drifted. Evidently's default verdicts come from ``support.evidently_oracle``, a
-restatement of Evidently 0.7's default data drift preset with scipy; ``bench/drift_verdicts.py``
-runs the same cases through the real Evidently 0.7.23 and compares it with that oracle.
+50 rows, 200,000 rows with a tiny shift, concept drift with unchanged inputs, a majority of
+features drifted, and a correlation change with unchanged marginals. Evidently's default
+verdicts come from ``support.evidently_oracle``, a restatement of Evidently 0.7's default data
+drift preset with scipy; ``bench/drift_verdicts.py`` runs the same cases through the real
+Evidently 0.7.23 and compares it with that oracle.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from slipway.services.monitoring.stats.drift import (
     dataset_drift,
     feature_drift,
 )
+from slipway.services.monitoring.stats.multivariate import ReconstructionDrift
 from support.drift_cases import (
     CASE_NAMES,
     CONTINGENCY,
@@ -166,6 +168,18 @@ def test_jensen_shannon_verdict_matches_evidently_near_the_threshold() -> None:
     assert mine.statistic == pytest.approx(0.0856, abs=1e-3)
     assert mine.statistic == pytest.approx(theirs.score, rel=1e-12)
     assert mine.drifted == theirs.drifted
+
+
+def test_a_correlation_change_is_seen_jointly_and_by_no_feature() -> None:
+    built = case("correlation_change")
+    assert built.multivariate_drifted
+    assert not any(verdicts(ours("correlation_change")).values())
+    fitted = ReconstructionDrift.fit(built.reference, frozenset())
+    flipped = fitted.measure(built.current)
+    assert flipped.drifted, flipped
+    assert flipped.error > flipped.upper
+    unchanged = fitted.measure({name: values[:1000] for name, values in built.reference.items()})
+    assert not unchanged.drifted, unchanged
 
 
 @pytest.mark.parametrize("name", CASE_PARAMS)
