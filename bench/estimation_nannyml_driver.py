@@ -6,11 +6,13 @@ It is not meant to be run by hand: `bench/estimation_vs_nannyml.py` starts it wi
     python estimation_nannyml_driver.py FOLDER
 
 FOLDER holds, per case, `{case}_reference_{column}.npy` and `{case}_analysis_{column}.npy`
-(float64 arrays) and `cases.json` naming each case's kind (`cbpe`, `dle`, `reconstruction`),
-columns and chunk size. Each case goes through NannyML with its defaults (CBPE with isotonic
-calibration, DLE with LightGBM and no tuning, the data reconstruction calculator), and
-`FOLDER/nannyml.json` gets per case and metric, per analysis chunk: the value, the sampling
-error, the confidence band or thresholds, and (estimators) the realised value.
+(float64 arrays) and `cases.json` naming each case's kind (`cbpe`, `cbpe_multiclass`, `dle`,
+`reconstruction`), columns and chunk size. A multiclass case's scores are the columns
+`proba_{class}`, its classes the integers 0..k-1. Each case goes through NannyML with its
+defaults (CBPE with isotonic calibration, DLE with LightGBM and no tuning, the data
+reconstruction calculator), and `FOLDER/nannyml.json` gets per case and metric, per analysis
+chunk: the value, the sampling error, the confidence band or thresholds, and (estimators) the
+realised value.
 """
 
 from __future__ import annotations
@@ -68,6 +70,22 @@ def main(folder: Path) -> None:
                 y_pred="pred",
                 y_true="y",
                 problem_type="classification_binary",
+                metrics=metrics,
+                chunk_size=chunk,
+            )
+            calculator.fit(reference)
+            result = calculator.estimate(analysis).filter(period="analysis").to_df()
+        elif kind == "cbpe_multiclass":
+            for column in ("y", "pred"):
+                reference[column] = reference[column].astype(int)
+                analysis[column] = analysis[column].astype(int)
+            scores = sorted(c for c in columns if c.startswith("proba_"))
+            metrics = ["accuracy", "f1", "roc_auc"]
+            calculator = nml.CBPE(
+                y_pred_proba={int(c.removeprefix("proba_")): c for c in scores},
+                y_pred="pred",
+                y_true="y",
+                problem_type="classification_multiclass",
                 metrics=metrics,
                 chunk_size=chunk,
             )

@@ -1,12 +1,16 @@
 """Performance estimation and multivariate drift: Slipway's statistics against NannyML's, on the
 same synthetic data with a known shift.
 
-Three cases, each a 5000-row reference (the labeled rows the estimators learn from) and ten
+Four cases, each a 5000-row reference (the labeled rows the estimators learn from) and ten
 analysis chunks of 1000 rows, the first five like the reference and the last five shifted:
 
 * ``cbpe``: a logistic model on a fixed logistic concept; the shifted chunks pull the main
   feature towards the decision boundary (covariate shift: the true accuracy drops, the concept
   stays). Estimated accuracy, F1 and ROC AUC per chunk.
+* ``cbpe_multiclass``: the same with three classes: a multinomial logistic model on a fixed
+  softmax concept whose class directions lie 120 degrees apart in the plane of x0 and x1; the
+  shifted chunks shrink both towards the origin, where the three classes meet (covariate shift).
+  Estimated accuracy, macro F1 and macro one-against-the-rest ROC AUC per chunk.
 * ``dle``: a linear model whose noise grows with x0; the shifted chunks move x0 up (the true
   error rises). Estimated MAE and RMSE per chunk.
 * ``reconstruction``: four standard normal features, a and b correlated by 0.9; the shifted chunks
@@ -54,6 +58,19 @@ def _binary(rng: np.random.Generator, n: int, scale: float) -> tuple[np.ndarray,
     x = np.column_stack([rng.normal(size=n) * scale, rng.normal(size=n)])
     p = 1.0 / (1.0 + np.exp(-(3.0 * x[:, 0] + x[:, 1])))
     return x, (rng.random(n) < p).astype(int)
+
+
+CLASS_ANGLES = np.deg2rad([90.0, 210.0, 330.0])  # three class directions, 120 degrees apart
+
+
+def _multiclass(rng: np.random.Generator, n: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    x = np.column_stack([rng.normal(size=(n, 2)) * scale, rng.normal(size=n)])
+    directions = np.column_stack([np.cos(CLASS_ANGLES), np.sin(CLASS_ANGLES)])
+    logits = 2.5 * x[:, :2] @ directions.T + 0.5 * x[:, 2:3] * np.array([1.0, 0.0, -1.0])
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    y = (rng.random((n, 1)) > np.cumsum(p, axis=1)).sum(axis=1)  # one draw per row from p
+    return x, y
 
 
 def _regression(rng: np.random.Generator, n: int, shift: float) -> tuple[np.ndarray, np.ndarray]:
@@ -111,7 +128,21 @@ def build_cases(seed: int = 0) -> dict[str, dict[str, Any]]:
         "reference": _correlated(rng, REFERENCE_ROWS, 0.9),
         "chunks": _chunked(lambda n, r: _correlated(rng, n, r), 0.9, -0.9),
     }
-    return cases
+    # Drawn last, so that the other cases keep the data of the figures published before it.
+    multinomial = LogisticRegression().fit(*_multiclass(rng, 5000, 1.0))
+
+    def scored_multiclass(x: np.ndarray, y: np.ndarray) -> Columns:
+        proba = multinomial.predict_proba(x)
+        out = {f"proba_{c}": proba[:, c] for c in range(proba.shape[1])}
+        return {**out, "pred": proba.argmax(axis=1).astype(float), "y": y.astype(float)}
+
+    cases["cbpe_multiclass"] = {
+        "kind": "cbpe_multiclass",
+        "reference": scored_multiclass(*_multiclass(rng, REFERENCE_ROWS, 1.0)),
+        "chunks": _chunked(lambda n, s: scored_multiclass(*_multiclass(rng, n, s)), 1.0, 0.4),
+    }
+    order = ("cbpe", "cbpe_multiclass", "dle", "reconstruction")
+    return {name: cases[name] for name in order}
 
 
 def ours(cases: dict[str, dict[str, Any]]) -> dict[str, dict[str, list[dict[str, float]]]]:
@@ -134,6 +165,7 @@ def ours(cases: dict[str, dict[str, Any]]) -> dict[str, dict[str, list[dict[str,
                 }
             )
     out["cbpe"] = rows
+    out["cbpe_multiclass"] = _multiclass_rows(cases["cbpe_multiclass"])
     ref = cases["dle"]["reference"]
     features = lambda c: {k: v for k, v in c.items() if k.startswith("x")}  # noqa: E731
     dle = DLE.fit(features(ref), frozenset(), ref["pred"], ref["y"])
@@ -160,6 +192,35 @@ def ours(cases: dict[str, dict[str, Any]]) -> dict[str, dict[str, list[dict[str,
         )
     out["reconstruction"] = rows
     return out
+
+
+def _multiclass_rows(case: dict[str, Any]) -> dict[str, list[dict[str, float]]]:
+    from sklearn.metrics import accuracy_score, f1_score, roc_auc_score  # type: ignore[import-untyped]
+
+    def proba(columns: Columns) -> np.ndarray:
+        names = sorted(name for name in columns if name.startswith("proba_"))
+        return np.column_stack([columns[name] for name in names])
+
+    ref = case["reference"]
+    cbpe = CBPE.fit(proba(ref), ref["y"].astype(int), ref["pred"].astype(int))
+    rows: dict[str, list[dict[str, float]]] = {"accuracy": [], "f1": [], "roc_auc": []}
+    for chunk in case["chunks"]:
+        y, pred, p = chunk["y"].astype(int), chunk["pred"].astype(int), proba(chunk)
+        realised = {
+            "accuracy": float(accuracy_score(y, pred)),
+            "f1": float(f1_score(y, pred, average="macro")),
+            "roc_auc": float(roc_auc_score(y, p, multi_class="ovr", average="macro")),
+        }
+        for e in cbpe.estimate(p, pred):
+            rows[e.metric].append(
+                {
+                    "value": e.value,
+                    "lower": e.lower,
+                    "upper": e.upper,
+                    "realized": realised[e.metric],
+                }
+            )
+    return rows
 
 
 def _classification_metrics(y: np.ndarray, pred: np.ndarray, p: np.ndarray) -> dict[str, float]:
@@ -210,6 +271,18 @@ def nannyml(cases: dict[str, dict[str, Any]]) -> tuple[dict[str, Any] | None, st
 
 def _f(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
+
+
+def _errors(
+    rows: list[dict[str, float]], theirs: dict[str, Any] | None, case: str, metric: str
+) -> str:
+    """Mean absolute error of each side's estimate to the realised value, ours / NannyML."""
+    realised = np.array([row["realized"] for row in rows])
+    mine = float(np.mean(np.abs(np.array([row["value"] for row in rows]) - realised)))
+    if theirs is None:
+        return f"ours {mine:.4f}"
+    values = np.array(theirs[case][metric]["value"], dtype=np.float64)
+    return f"ours {mine:.4f} / NannyML {float(np.mean(np.abs(values - realised))):.4f}"
 
 
 def report(ours_rows: dict[str, Any], theirs: dict[str, Any] | None) -> None:
@@ -267,6 +340,9 @@ def report(ours_rows: dict[str, Any], theirs: dict[str, Any] | None) -> None:
             if theirs is not None:
                 what = "same verdict" if case == "reconstruction" else "ours inside NannyML's band"
                 print(f"  {what}: {inside} of {len(rows)} chunks")
+            if case != "reconstruction":
+                errors = _errors(rows, theirs, case, metric)
+                print(f"  mean absolute error to the realised value: {errors}")
 
 
 def main() -> None:
