@@ -19,8 +19,8 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
+from typing import Any
 
 import grpc
 import numpy as np
@@ -44,9 +44,10 @@ from slipway.registry.v1 import registry_service_pb2 as registry_pb
 from slipway.registry.v1 import registry_service_pb2_grpc as registry_grpc
 from slipway.training.v1 import training_job_pb2
 from support.registry import model_bytes
+from support.suite import wait_for_suite
 from support.training import bundled, job
+from support.waiting import wait_until_sync
 
-STARTUP_SECONDS = 90
 WAIT_SECONDS = 60
 FEATURES = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
 ROWS = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [5.9, 3.0, 4.2, 1.5]]
@@ -81,13 +82,7 @@ def suite(tmp_path_factory):
         text=True,
     )
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while not (home / "suite.json").exists():
-            if process.poll() is not None:
-                pytest.fail(f"slipway up exited {process.returncode}:\n{process.stdout.read()}")
-            assert time.monotonic() < deadline, "the suite did not start in time"
-            time.sleep(0.2)
-        info = json.loads((home / "suite.json").read_text())
+        info = wait_for_suite(process, home)
         info["token"] = Path(info["token_file"]).read_text().strip()
         info["home_path"] = home
         yield info
@@ -383,8 +378,7 @@ def test_policies_alerts_and_a_drift_report(flowers, capsys, tmp_path):
     (tmp_path / "drifted.json").write_text(json.dumps(drifted.tolist()))
     assert run(capsys, "predict", "flowers", "-i", tmp_path / "drifted.json")[0] == 0
 
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
+    def firing() -> list[dict[str, Any]]:
         code, out, _ = run(
             capsys,
             "monitor",
@@ -398,11 +392,10 @@ def test_policies_alerts_and_a_drift_report(flowers, capsys, tmp_path):
             "--json",
         )
         assert code == 0
-        if json.loads(out):
-            break
-        assert time.monotonic() < deadline, "no drift alert"
-        time.sleep(0.5)
-    [alert] = json.loads(out)
+        found: list[dict[str, Any]] = json.loads(out)
+        return found
+
+    [alert] = wait_until_sync(firing, "a firing drift alert", WAIT_SECONDS, poll=0.5)
     assert alert["model_version"] == "models/flowers/versions/1"
 
     code, out, _ = run(capsys, "monitor", "alerts", "--model", "flowers")

@@ -9,9 +9,9 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -32,6 +32,7 @@ from support.suite import (
     wait_for_suite,
 )
 from support.training import bundled, job
+from support.waiting import wait_until_sync
 
 SERVICE_APIS = {
     "registry": "slipway.registry.v1.RegistryService",
@@ -124,17 +125,17 @@ def test_the_registry_finds_training_and_monitoring_started_after_it(home):
                 metadata=metadata,
                 timeout=30,
             ).training_job
-            deadline = time.monotonic() + STARTUP_TIMEOUT
-            while (
-                done := training.GetTrainingJob(
+
+            def succeeded() -> Any:
+                job = training.GetTrainingJob(
                     training_service_pb2.GetTrainingJobRequest(name=created.name),
                     metadata=metadata,
                     timeout=30,
                 ).training_job
-            ).state != training_job_pb2.TRAINING_JOB_STATE_SUCCEEDED:
-                assert done.state != training_job_pb2.TRAINING_JOB_STATE_FAILED, done.failure
-                assert time.monotonic() < deadline, done
-                time.sleep(0.2)
+                assert job.state != training_job_pb2.TRAINING_JOB_STATE_FAILED, job.failure
+                return job if job.state == training_job_pb2.TRAINING_JOB_STATE_SUCCEEDED else None
+
+            done = wait_until_sync(succeeded, "the job to succeed", STARTUP_TIMEOUT, poll=0.2)
         with grpc.insecure_channel(suite["services"]["registry"]["grpc_address"]) as channel:
             report = (
                 registry_service_pb2_grpc.RegistryServiceStub(channel)

@@ -16,7 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from slipway.core.logs import configure_logging
 from slipway.core.server import SlipwayServer
 from slipway.core.settings import ServiceSettings
-from support.harness import auth, make_tokens, running_server, settings_for
+from support.harness import auth, make_tokens, running_server, settings_for, with_overrides
 from support.probe import PROBE_ROLES, method, probe_handler, rich_details
 from support.waiting import wait_until
 
@@ -243,6 +243,13 @@ async def test_messages_over_the_configured_size_are_refused(tmp_path, tokens):
     assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
+async def dropped(channel: grpc.aio.Channel) -> None:
+    await wait_until(
+        lambda: channel.get_state() != grpc.ChannelConnectivity.READY,
+        "the server to drop the aged connection",
+    )
+
+
 @pytest.mark.parametrize("age", [0.0, 0.5])
 async def test_a_maximum_connection_age_makes_clients_reconnect(tmp_path, tokens, age):
     settings = settings_for(
@@ -261,17 +268,21 @@ async def test_a_maximum_connection_age_makes_clients_reconnect(tmp_path, tokens
         assert channel.get_state() == grpc.ChannelConnectivity.READY
         # After the age (plus jitter and grace) the server sends GOAWAY and the idle channel
         # lets its connection go: waited for, however slow the machine. Without an age it
-        # stays connected: nothing marks "no GOAWAY", so it is watched for a while, several
-        # times the 0.5 s age (plus grace) that drops it in the other case.
+        # stays connected: nothing marks "no GOAWAY", so a second server with a 0.5 s age is
+        # the yardstick, connected after this one: once it has dropped its connection, this
+        # one must still hold, however slow the machine.
         if age > 0:
-            await wait_until(
-                lambda: channel.get_state() != grpc.ChannelConnectivity.READY,
-                "the server to drop the aged connection",
-            )
+            await dropped(channel)
         else:
-            for _ in range(40):
-                await asyncio.sleep(0.1)
-                assert channel.get_state() == grpc.ChannelConnectivity.READY
+            aged = with_overrides(settings, max_connection_age_seconds=0.5)
+            async with (
+                probe_server(aged) as yardstick,
+                grpc.aio.insecure_channel(yardstick.grpc_address) as measuring,
+            ):
+                ping = measuring.unary_unary(method("Echo"))
+                assert await ping(b"y", metadata=auth(tokens["viewer"]), timeout=10) == b"y"
+                await dropped(measuring)
+            assert channel.get_state() == grpc.ChannelConnectivity.READY
         # Either way the next call simply works (on a new connection after a GOAWAY).
         assert await echo(b"b", metadata=auth(tokens["viewer"]), timeout=10) == b"b"
 
@@ -297,11 +308,14 @@ async def test_metrics_endpoint_counts_calls_by_code(settings, tokens):
 
         # An aborted call's status reaches the client as the server sends it, before the
         # server's interceptors finish counting it: read until the last call is counted.
-        for _ in range(50):
+        body = ""
+
+        async def counted() -> bool:
+            nonlocal body
             body = await asyncio.to_thread(fetch, url)
-            if sample("Echo", "UNAUTHENTICATED") is not None:
-                break
-            await asyncio.sleep(0.1)
+            return sample("Echo", "UNAUTHENTICATED") is not None
+
+        await wait_until(counted, "the refused call to be counted")
     assert sample("Echo", "OK") == 1.0
     assert sample("Invalid", "INVALID_ARGUMENT") == 2.0
     assert sample("Echo", "UNAUTHENTICATED") == 1.0

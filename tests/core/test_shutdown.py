@@ -8,6 +8,7 @@ are the production ones. Every wait is bounded; a child still alive at the end i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -24,11 +25,13 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from support.probe import SERVICE, method
+from support.waiting import wait_until_sync
 
 pytestmark = pytest.mark.slow
 
 SLOW_SERVER = Path(__file__).resolve().parents[1] / "support" / "slow_server.py"
-START_TIMEOUT = 20.0  # interpreter start, imports, and for a service its database migrations
+START_TIMEOUT = 90.0  # interpreter start, imports, and for a service its database migrations:
+# seconds when idle, far more beside CI on two cores
 POLL_INTERVAL = 0.05
 # How a server that is shutting down turns a new call away: UNAVAILABLE once it stops listening
 # or sent GOAWAY, CANCELLED for a call that reached it just as the shutdown began (seen on a
@@ -81,18 +84,21 @@ class ServerProcess:
         return events
 
     def wait_ready(self, timeout: float = START_TIMEOUT) -> dict[str, str]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def ready() -> dict[str, str]:
             if self.process.poll() is not None:
                 pytest.fail(
                     f"server exited with {self.process.returncode} before it was ready:\n"
                     f"{self.log_text()}"
                 )
             if self.ready_file.exists():
-                self.ready = json.loads(self.ready_file.read_text())
-                return self.ready
-            time.sleep(POLL_INTERVAL)
-        pytest.fail(f"server not ready within {timeout} s:\n{self.log_text()}")
+                with contextlib.suppress(json.JSONDecodeError):  # still being written
+                    self.ready = json.loads(self.ready_file.read_text())
+            return self.ready
+
+        result: dict[str, str] = wait_until_sync(
+            ready, lambda: f"the server to be ready:\n{self.log_text()}", timeout, POLL_INTERVAL
+        )
+        return result
 
     def terminate(self) -> float:
         """Send SIGTERM; returns the monotonic time it was sent."""
@@ -100,12 +106,12 @@ class ServerProcess:
         return time.monotonic()
 
     def wait_for_event(self, event: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(e.get("event") == event for e in self.log_events()):
-                return
-            time.sleep(POLL_INTERVAL)
-        pytest.fail(f"no {event!r} log line within {timeout} s:\n{self.log_text()}")
+        wait_until_sync(
+            lambda: any(e.get("event") == event for e in self.log_events()),
+            lambda: f"a {event!r} log line:\n{self.log_text()}",
+            timeout,
+            POLL_INTERVAL,
+        )
 
     def wait_exit(self, timeout: float) -> int:
         try:
@@ -126,12 +132,12 @@ class ServerProcess:
 
     def wait_call_started(self, name: str, timeout: float = 15.0) -> None:
         """Until the server has started handling a call of ``name``: then it is in flight."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.started_calls(name) >= 1:
-                return
-            time.sleep(POLL_INTERVAL)
-        pytest.fail(f"the server did not start a {name} call within {timeout} s")
+        wait_until_sync(
+            lambda: self.started_calls(name) >= 1,
+            f"the server to start a {name} call",
+            timeout,
+            POLL_INTERVAL,
+        )
 
     def kill(self) -> None:
         if self.process.poll() is None:

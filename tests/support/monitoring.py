@@ -15,7 +15,6 @@ from typing import Any
 import grpc
 import numpy as np
 import numpy.typing as npt
-import pytest
 
 from slipway.audit.v1 import audit_service_pb2_grpc
 from slipway.common.v1 import tensor_pb2
@@ -141,17 +140,22 @@ class Monitoring:
         within: float = WAIT_SECONDS,
         **fields: Any,
     ) -> list[alert_pb2.Alert]:
-        deadline = time.monotonic() + within
-        while True:
+        alerts: list[alert_pb2.Alert] = []
+
+        async def as_expected() -> bool:
+            nonlocal alerts
             alerts = await self.alerts(**fields)
-            if check(alerts):
-                return alerts
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"alerts not as expected within {within} s: "
-                    f"{[(a.kind, a.state, a.summary) for a in alerts]}"
-                )
-            await asyncio.sleep(0.1)
+            return check(alerts)
+
+        await wait_until(
+            as_expected,
+            lambda: (
+                f"alerts as expected, last seen: {[(a.kind, a.state, a.summary) for a in alerts]}"
+            ),
+            within,
+            poll=0.1,
+        )
+        return alerts
 
 
 def label_tensor(values: npt.NDArray[Any]) -> tensor_pb2.Tensor:

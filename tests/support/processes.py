@@ -11,13 +11,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from support.waiting import wait_until_sync
+
 START_TIMEOUT = 90.0  # interpreter, scikit-learn import, database check: slow under load
-POLL_SECONDS = 0.05
 
 
 class ServiceProcess:
@@ -65,19 +65,22 @@ class ServiceProcess:
         return self.log_file.read_text(errors="replace")
 
     def wait_ready(self, timeout: float = START_TIMEOUT) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def ready() -> str:
             if self.process.poll() is not None:
                 pytest.fail(
                     f"{self.service} exited with {self.process.returncode} before it "
                     f"was ready:\n{self.log_text()}"
                 )
             if self.ready_file.exists():
-                with contextlib.suppress(json.JSONDecodeError):
+                with contextlib.suppress(json.JSONDecodeError):  # still being written
                     self.address = json.loads(self.ready_file.read_text())["grpc_address"]
-                    return self.address
-            time.sleep(POLL_SECONDS)
-        pytest.fail(f"{self.service} not ready within {timeout} s:\n{self.log_text()}")
+            return self.address
+
+        return str(
+            wait_until_sync(
+                ready, lambda: f"{self.service} to be ready:\n{self.log_text()}", timeout
+            )
+        )
 
     def kill(self) -> None:
         """SIGKILL: no shutdown hook, no cleanup, as in a crash."""

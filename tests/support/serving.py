@@ -18,7 +18,6 @@ from typing import Any
 import grpc
 import numpy as np
 import numpy.typing as npt
-import pytest
 
 from slipway.core.db import Database
 from slipway.core.peers import PeerTarget
@@ -220,14 +219,11 @@ class Serving:
         await wait_until(answers, f"version {number} of {model} to load", within)
 
     async def wait_version(self, model: str, number: int, within: float = WAIT_SECONDS) -> None:
-        deadline = time.monotonic() + within
-        while True:
+        async def switched() -> bool:
             reply = await self.infer(matrix_request(model, np.zeros((1, 4))))
-            if reply.model_version == str(number):
-                return
-            if time.monotonic() > deadline:
-                pytest.fail(f"{model} did not switch to version {number} within {within} s")
-            await asyncio.sleep(0.05)
+            return bool(reply.model_version == str(number))
+
+        await wait_until(switched, f"{model} to switch to version {number}", within)
 
 
 def matrix_request(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -52,19 +52,25 @@ def start_suite(
 
 def wait_for_suite(process: subprocess.Popen[str], home: Path) -> dict[str, Any]:
     """The suite description once every service reported SERVING."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT
     suite_file = home / "suite.json"
-    while time.monotonic() < deadline:
+
+    def described() -> dict[str, Any] | None:
         if suite_file.exists():
-            loaded: dict[str, Any] = json.loads(suite_file.read_text())
-            if loaded.get("pid") == process.pid:
-                return loaded
+            with contextlib.suppress(json.JSONDecodeError):  # still being written
+                loaded: dict[str, Any] = json.loads(suite_file.read_text())
+                if loaded.get("pid") == process.pid:
+                    return loaded
         if process.poll() is not None:
             assert process.stdout is not None
             pytest.fail(f"slipway up exited {process.returncode}:\n{process.stdout.read()}")
-        time.sleep(0.2)
-    process.kill()
-    pytest.fail(f"no suite.json after {STARTUP_TIMEOUT}s:\n{process.communicate()[0]}")
+        return None
+
+    def output() -> str:
+        process.kill()
+        return f"suite.json:\n{process.communicate()[0]}"
+
+    found: dict[str, Any] = wait_until_sync(described, output, STARTUP_TIMEOUT, poll=0.2)
+    return found
 
 
 def stop_suite(process: subprocess.Popen[str]) -> tuple[int, str]:

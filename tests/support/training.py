@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,6 @@ from typing import Any
 
 import grpc
 import numpy as np
-import pytest
 from google.protobuf import duration_pb2
 
 from slipway.audit.v1 import audit_service_pb2_grpc
@@ -37,9 +35,9 @@ from slipway.training.v1 import training_service_pb2 as pb
 from slipway.training.v1 import training_service_pb2_grpc as pb_grpc
 from support.harness import auth, running_server, settings_for
 from support.registry import Registry
+from support.waiting import wait_until
 
 WAIT_SECONDS = 90.0  # a whole job: fork, fit, register
-POLL_SECONDS = 0.05
 
 QUEUED = training_job_pb2.TRAINING_JOB_STATE_QUEUED
 RUNNING = training_job_pb2.TRAINING_JOB_STATE_RUNNING
@@ -190,14 +188,15 @@ class Training:
     async def wait_for(
         self, name: str, states: Sequence[int], *, within: float = WAIT_SECONDS, stage: int = 0
     ) -> training_job_pb2.TrainingJob:
-        deadline = time.monotonic() + within
-        while True:
+        current = training_job_pb2.TrainingJob()
+
+        async def reached() -> bool:
+            nonlocal current
             current = await self.get(name)
-            if current.state in states and (not stage or current.progress.stage == stage):
-                return current
-            if time.monotonic() > deadline:
-                pytest.fail(f"{name} not in {list(states)} within {within} s: {current}")
-            await asyncio.sleep(POLL_SECONDS)
+            return current.state in states and (not stage or current.progress.stage == stage)
+
+        await wait_until(reached, lambda: f"{name} in {list(states)}, last seen: {current}", within)
+        return current
 
     async def finished(
         self, name: str, within: float = WAIT_SECONDS

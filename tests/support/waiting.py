@@ -22,13 +22,24 @@ WAIT_SECONDS = 60.0
 POLL_SECONDS = 0.05
 
 
+Description = str | Callable[[], str]
+
+
+def _timed_out(what: Description, within: float) -> None:
+    # A callable is asked only now, so the failure can show the state it ended in (a log).
+    pytest.fail(f"timed out after {within} s waiting for {what() if callable(what) else what}")
+
+
 async def wait_until(
     check: Callable[[], Awaitable[Any]] | Callable[[], Any],
-    what: str,
+    what: Description,
     within: float = WAIT_SECONDS,
+    poll: float = POLL_SECONDS,
 ) -> Any:
-    """Poll ``check`` (a coroutine function or a plain one) until it returns something truthy,
-    and return that; fail after ``within`` seconds."""
+    """Poll ``check`` (a coroutine function or a plain one) every ``poll`` seconds until it
+    returns something truthy, and return that; fail after ``within`` seconds, naming ``what``
+    (a text, or a function giving one at that moment). ``check`` may itself fail the test
+    early (a process that exited)."""
     deadline = time.monotonic() + within
     while True:
         value = check()
@@ -37,11 +48,16 @@ async def wait_until(
         if value:
             return value
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {within} s waiting for {what}")
-        await asyncio.sleep(POLL_SECONDS)
+            _timed_out(what, within)
+        await asyncio.sleep(poll)
 
 
-def wait_until_sync(check: Callable[[], Any], what: str, within: float = WAIT_SECONDS) -> Any:
+def wait_until_sync(
+    check: Callable[[], Any],
+    what: Description,
+    within: float = WAIT_SECONDS,
+    poll: float = POLL_SECONDS,
+) -> Any:
     """:func:`wait_until` for tests that drive processes from plain (not async) code."""
     deadline = time.monotonic() + within
     while True:
@@ -49,5 +65,5 @@ def wait_until_sync(check: Callable[[], Any], what: str, within: float = WAIT_SE
         if value:
             return value
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {within} s waiting for {what}")
-        time.sleep(POLL_SECONDS)
+            _timed_out(what, within)
+        time.sleep(poll)
