@@ -310,8 +310,10 @@ class Clients:
             wait_for_ready=True,
         )
         name = created.training_job.name
-        deadline = time.monotonic() + WAIT_SECONDS
-        while True:
+        current = training_job_pb2.TrainingJob()
+
+        async def ended() -> bool:
+            nonlocal current
             current = (
                 await self.training.GetTrainingJob(
                     training_pb.GetTrainingJobRequest(name=name),
@@ -319,11 +321,10 @@ class Clients:
                     timeout=10,
                 )
             ).training_job
-            if current.state in TERMINAL:
-                return current
-            if time.monotonic() > deadline:
-                pytest.fail(f"{name} did not finish within {WAIT_SECONDS} s: {current}")
-            await asyncio.sleep(0.2)
+            return current.state in TERMINAL
+
+        await wait_until(ended, lambda: f"{name} to finish: {current}", WAIT_SECONDS, poll=0.2)
+        return current
 
 
 @dataclass

@@ -154,21 +154,29 @@ def test_role_table_marks_exactly_the_mutating_rpcs_as_changes():
                 assert mutates == m.name.startswith("RepositoryModel"), m.full_name
 
 
-def _invoke(channel, api, method, metadata):
+# A watch with nothing to report stays open, so an allowed call of one is only seen to be open
+# when its deadline passes: short, for the many allowed calls. A call expected to be refused
+# waits for its refusal however loaded the machine (the edge answers at once when idle), so a
+# late refusal is never mistaken for an open stream.
+OPEN_STREAM_SECONDS = 1.5
+REFUSAL_SECONDS = 30.0
+
+
+def _invoke(channel, api, method, metadata, stream_seconds):
     """Call ``method`` with an empty request (raw bytes), whatever its streaming shape."""
     path = f"/{api.full_name}/{method.name}"
     if method.client_streaming and method.server_streaming:
-        return channel.stream_stream(path)(iter([b""]), metadata=metadata, timeout=10)
+        return channel.stream_stream(path)(iter([b""]), metadata=metadata, timeout=30)
     if method.client_streaming:
-        return channel.stream_unary(path)(iter([b""]), metadata=metadata, timeout=10)
+        return channel.stream_unary(path)(iter([b""]), metadata=metadata, timeout=30)
     if method.server_streaming:
-        # Short: a watch with nothing to report stays open; auth answers at once.
-        return channel.unary_stream(path)(b"", metadata=metadata, timeout=1.5)
-    return channel.unary_unary(path)(b"", metadata=metadata, timeout=10)
+        return channel.unary_stream(path)(b"", metadata=metadata, timeout=stream_seconds)
+    return channel.unary_unary(path)(b"", metadata=metadata, timeout=30)
 
 
-async def _code(channel, api, method, metadata):
-    call = _invoke(channel, api, method, metadata)
+async def _code(channel, api, method, metadata, *, refused=True):
+    stream_seconds = REFUSAL_SECONDS if refused else OPEN_STREAM_SECONDS
+    call = _invoke(channel, api, method, metadata, stream_seconds)
     try:
         if method.server_streaming:
             # A watch may never end: its first message (or status) shows it passed auth.
@@ -214,7 +222,9 @@ async def test_access_rules_hold_for_every_rpc(service, tmp_path, tokens):
                     # Every role: refused by the edge exactly when the expectation says so
                     # (an allowed call may still fail later, on its empty request).
                     for role in sorted(ALL_ROLES):
-                        code, info = await _code(channel, api, method, auth(tokens[role]))
+                        code, info = await _code(
+                            channel, api, method, auth(tokens[role]), refused=role not in allowed
+                        )
                         if role in allowed:
                             refused = code == grpc.StatusCode.PERMISSION_DENIED and (
                                 info.reason == "ROLE_NOT_ALLOWED"

@@ -287,11 +287,9 @@ async def test_drift_fires_an_alert_a_clean_window_resolves_it_and_watchers_see_
         assert alert.retraining_decision == alert_pb2.RETRAINING_DECISION_UNSPECIFIED
         model, version = "models/fruit", fruit.version
         firing = _key("alerts_firing", model=model, kind="data_drift")
-        for _ in range(50):  # the gauges follow the stored alert by a moment
-            series = _metrics(monitoring)
-            if series.get(firing) == 1.0:
-                break
-            await asyncio.sleep(0.1)
+        # The gauges follow the stored alert by a moment.
+        await wait_until(lambda: _metrics(monitoring).get(firing) == 1.0, "the firing gauge")
+        series = _metrics(monitoring)
         assert series[_key("dataset_drifted", model=model, version=version)] == 1.0
         assert (
             series[_key("feature_drifted", model=model, version=version, feature="weight")] == 1.0
@@ -319,10 +317,10 @@ async def test_drift_fires_an_alert_a_clean_window_resolves_it_and_watchers_see_
             states=[alert_pb2.ALERT_STATE_FIRING], kinds=[alert_pb2.ALERT_KIND_DATA_DRIFT]
         )
         assert firing == []
-        for _ in range(50):
-            if any(r.transition == pb.ALERT_TRANSITION_RESOLVED for r in seen):
-                break
-            await asyncio.sleep(0.1)
+        await wait_until(
+            lambda: any(r.transition == pb.ALERT_TRANSITION_RESOLVED for r in seen),
+            "the watch to report the resolution",
+        )
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError, grpc.aio.AioRpcError):
             await watcher

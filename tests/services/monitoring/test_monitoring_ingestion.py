@@ -34,6 +34,7 @@ from support.serving import (
     train_locally,
 )
 from support.training import running_registry
+from support.waiting import wait_until
 
 ROWS = load_iris().data[::15]
 
@@ -109,10 +110,11 @@ async def test_logs_from_serving_are_stored_and_labels_join(
         ) as serving:
             for i in range(3):
                 await serving.infer(matrix_request("iris", ROWS, request_id=f"r{i}"))
-            for _ in range(200):
-                if len(await asyncio.to_thread(stored, migrated_db)) == 3:
-                    break
-                await asyncio.sleep(0.05)
+
+            async def all_stored() -> bool:
+                return len(await asyncio.to_thread(stored, migrated_db)) == 3
+
+            await wait_until(all_stored, "the three prediction logs to be stored")
         rows = await asyncio.to_thread(stored, migrated_db)
         assert [r.request_id for r in rows] == ["r0", "r1", "r2"]
         assert {r.model_version for r in rows} == {"models/iris/versions/1"}

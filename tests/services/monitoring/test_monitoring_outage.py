@@ -43,8 +43,11 @@ ROWS = load_iris().data[::15]
 BATCH = 5
 MAX_REQUESTS = 3000  # a ceiling on the traffic whatever happens; the phases below end it
 PAUSE = 0.01  # between requests: about 60 to 90 requests a second
-OUTAGE_SECONDS = 2.0  # traffic while monitoring is down, before it is restarted
-AFTER_RESUME_SECONDS = 1.0  # traffic once stored logs show the restarted monitoring
+# Counted in requests, not seconds, so a slow machine runs the same phases: about 2 s and 1 s
+# of traffic when idle.
+OUTAGE_REQUESTS = 150  # requests while monitoring is down, before it is restarted
+AFTER_RESUME_REQUESTS = 75  # requests once stored logs show the restarted monitoring
+PHASE_SECONDS = 120.0  # a bound for a failure: the phases above end long before
 WAIT_SECONDS = 15.0
 
 SENT = "slipway_serving_prediction_logs_sent_total"
@@ -215,9 +218,12 @@ async def test_monitoring_killed_during_traffic_costs_no_inference_and_logging_r
             killed_at = traffic.sent
             accepted_before_kill = counter(serving, SENT)
             await asyncio.to_thread(first.kill)  # SIGKILL, mid-traffic
-            down = time.monotonic()
             await wait_until(logs_dropped, "serving counts the logs it cannot deliver")
-            await asyncio.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - down)))
+            await wait_until(
+                lambda: traffic.sent >= killed_at + OUTAGE_REQUESTS,
+                "traffic through the outage",
+                PHASE_SECONDS,
+            )
 
             relaunched = time.time()  # the first process died seconds before this
             second = await start_monitoring(port)  # same port: serving's target is unchanged
@@ -229,7 +235,11 @@ async def test_monitoring_killed_during_traffic_costs_no_inference_and_logging_r
 
             await wait_until(resumed, "logs sent after the restart are stored")
             resumed_at = traffic.sent
-            await asyncio.sleep(AFTER_RESUME_SECONDS)
+            await wait_until(
+                lambda: traffic.sent >= resumed_at + AFTER_RESUME_REQUESTS,
+                "traffic after logging resumed",
+                PHASE_SECONDS,
+            )
 
         async def drained() -> bool:  # every request logged is now either sent or dropped
             return counter(serving, SENT) + counter(serving, DROPPED) >= traffic.sent

@@ -6,14 +6,11 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-import pytest
 from google.protobuf import duration_pb2
 from sklearn.datasets import load_iris
 
@@ -54,17 +51,8 @@ async def send_window(serving: Serving, rows: npt.NDArray[np.float64], prefix: s
 
 async def wait_stored(monitoring: Monitoring, version: str, rows: int) -> None:
     """Until the policy's window (an ad-hoc report, not stored) holds ``rows`` rows."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        report = await monitoring.report(version)
-        if report.window.row_count >= rows:
-            assert report.data_drift.drifted  # the injected drift is visible
-            return
-        if time.monotonic() > deadline:
-            pytest.fail(
-                f"{rows} rows not logged within {WAIT_SECONDS} s: {report.window.row_count}"
-            )
-        await asyncio.sleep(0.1)
+    report = await monitoring.report_with_rows(version, rows, WAIT_SECONDS)
+    assert report.data_drift.drifted  # the injected drift is visible
 
 
 def drift_alert(

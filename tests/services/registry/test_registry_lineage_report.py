@@ -353,7 +353,9 @@ async def test_report_without_reachable_peers_has_warnings_and_the_rest(
     ):
         started = time.monotonic()
         report = await report_of(unreachable, f"{MODEL}@production", "auditor")
-        assert time.monotonic() - started < 20
+        # Answered, not held until some far-off deadline: loose, for a machine at load 10
+        # (a closed port refuses at once; each peer call has a 10 s deadline of its own).
+        assert time.monotonic() - started < 60
         alone = await report_of(unconfigured, f"{MODEL}@production", "auditor")
 
     assert report.model_version.name == f"{MODEL}/versions/1"

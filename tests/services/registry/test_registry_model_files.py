@@ -102,7 +102,9 @@ async def test_a_zip_bomb_is_refused_from_its_directory_and_the_registry_stays_s
         assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, error.details()
         assert error_reason(error) == "ARTIFACT_LIMIT_EXCEEDED"
         assert "unpacks to" in (error.details() or "")
-        assert seconds < 30, seconds
+        # Refused from the zip directory, not by the inspection's 60 s limit running out: the
+        # bound stays below that limit and is otherwise loose, for a machine at load 10.
+        assert seconds < 50, seconds
         assert growth < MAX_GROWTH_BYTES, f"peak RSS grew by {growth / 2**20:.0f} MiB"
         # Still serving: the next upload is READY, the bomb left a FAILED version.
         assert (await _upload(stub, token, model_bytes(2))).state == READY

@@ -85,7 +85,7 @@ async def test_a_parquet_file_that_decodes_to_gigabytes_is_refused_from_its_meta
         started = time.monotonic()
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await stub.CreateTrainingJob(
-                _on_file("inflated.parquet"), metadata=auth(tokens["developer"]), timeout=60
+                _on_file("inflated.parquet"), metadata=auth(tokens["developer"]), timeout=120
             )
         seconds = time.monotonic() - started
         growth = _rss_peak(pid) - before
@@ -100,7 +100,9 @@ async def test_a_parquet_file_that_decodes_to_gigabytes_is_refused_from_its_meta
         assert violation.field == "training_job.dataset.path"
         assert "bytes once decoded" in violation.description
         assert "--max-dataset-decoded-bytes" in violation.description
-        assert seconds < 30
+        # A bound against decoding the file after all, not a speed promise (the memory bound
+        # below is the promise): loose, for a machine at load 10.
+        assert seconds < 90, seconds
         assert growth < MAX_GROWTH_BYTES, f"peak RSS grew by {growth / 2**20:.0f} MiB"
         # The service still answers.
         await stub.CreateTrainingJob(

@@ -98,8 +98,8 @@ async def test_cancel_stops_a_running_fit_long_before_it_would_end(
     training: Training, registry: Registry
 ) -> None:
     created = await training.create(slow_job())
+    # The fit has begun (its child reports the stage): a fit of minutes, cancelled in it.
     await training.wait_for(created.name, [RUNNING], stage=FITTING)
-    await asyncio.sleep(0.5)  # well inside the fit
     started = time.monotonic()
     reply = await training.stub.CancelTrainingJob(
         pb.CancelTrainingJobRequest(name=created.name, reason="wrong dataset"),
