@@ -22,7 +22,7 @@ BUF := $(TOOLS)/node/node_modules/.bin/buf
 PROTO_FILES := $(shell find protos/slipway -name '*.proto' | sort)
 GENERATED_DIRS := common registry training monitoring audit inference
 
-.PHONY: venv tools postgres deploy-tools up demo test check check-types check-tests fmt lint protos docs bench-audit bench-refusals bench-registry bench-training bench-serving bench-monitoring bench-watch bench-estimation clean
+.PHONY: venv tools postgres deploy-tools up demo test check check-types check-tests mutate fmt lint protos docs bench-audit bench-refusals bench-registry bench-training bench-serving bench-monitoring bench-watch bench-estimation clean
 
 venv: $(VENV)/.installed
 
@@ -91,6 +91,12 @@ check-types:
 check-tests:
 	$(SOURCE_PATH) PATH="$(abspath $(TOOLS))/node/node_modules/.bin:$$PATH" \
 	  $(PY) -m pytest -n $(CHECK_WORKERS) -m "not postgres and not slow" $(PYTEST_ARGS)
+
+# Mutation testing of the core promises (auth, audit, artifacts, batching, drift, alias rules):
+# tools/mutate.py breaks each on purpose and runs the tests that guard it; every mutation must be
+# killed. A few minutes, so not part of `make test`. MUTATE_ARGS="--only NAME" runs one.
+mutate: $(VENV_READY) postgres
+	$(PY) tools/mutate.py $(MUTATE_ARGS)
 
 # Format the tree and sort imports the way `make check` expects.
 fmt: $(VENV_READY)
