@@ -660,18 +660,14 @@ async def test_every_mutating_rpc_writes_exactly_its_audit_events(suite: Suite) 
 
 
 def refused_action(path: str) -> str:
-    """Written out: the action the edge records for a refused call of each service.
-
-    Serving's refusals are named after the Open Inference Protocol's package (``inference.``)
-    while its changes are recorded as ``serving.``: a filter on ``serving.RepositoryModelLoad``
-    misses the refused loads. Kept as it is here (the edge's naming is outside this test's
-    remit) so that a change of either name is noticed.
-    """
+    """Written out: the action the edge records for a refused call of each service, the same
+    as for an allowed one (serving's, under the Open Inference Protocol's ``inference``
+    package, too), so that a filter on an action finds its refusals."""
     service, method = path.strip("/").split("/")
     prefix = {
         "slipway.registry.v1.RegistryService": "registry",
         "slipway.training.v1.TrainingService": "training",
         "slipway.monitoring.v1.MonitoringService": "monitoring",
-        "inference.GRPCInferenceService": "inference",
+        "inference.GRPCInferenceService": "serving",
     }[service]
     return f"{prefix}.{method}"

@@ -61,12 +61,19 @@ class EdgeAuditor(Protocol):
     async def close(self) -> None: ...
 
 
+# Packages whose methods another service's name stands for: the Open Inference Protocol's
+# package is ``inference``, but serving records its changes as ``serving.*``, and a refused
+# call must carry the same action as a successful one, or a filter on it misses the refusals.
+_SERVICE_OF_PACKAGE = {"inference": "serving"}
+
+
 def action_of(method: str) -> str:
-    """``/slipway.registry.v1.RegistryService/SetModelAlias`` -> ``registry.SetModelAlias``."""
+    """``/slipway.registry.v1.RegistryService/SetModelAlias`` -> ``registry.SetModelAlias``;
+    ``/inference.GRPCInferenceService/RepositoryModelLoad`` -> ``serving.RepositoryModelLoad``."""
     _, service, name = method.split("/", 2)
     parts = service.split(".")
     domain = parts[1] if len(parts) >= 3 and parts[0] == "slipway" else service.rsplit(".", 1)[0]
-    return f"{domain}.{name}"
+    return f"{_SERVICE_OF_PACKAGE.get(domain, domain)}.{name}"
 
 
 def resource_of(request: Any, error: SlipwayError | None = None) -> str:
