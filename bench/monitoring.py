@@ -24,13 +24,18 @@ one call per batch as serving's prediction log does, records shaped as serving b
 FP64 input tensors of one column each, `predict` (INT64) and `predict_proba` (FP64, two
 columns), a unique request id per record and per batch. The batches are assembled from
 pre-serialised records (only the request ids change), so the sender costs little of the
-process's time. Measured with 1 row per record (serving logs one record per inference request)
-and with 64, each for at most `--ingest-seconds` and 2000 batches; afterwards the stored records
-and the audit events (one per batch) are counted.
+process's time. Measured with 1 row per record (serving logs one record per inference request),
+8 and 64 (`--ingest-rows`), each for at most `--ingest-seconds` and 2000 batches, each case in a
+process of its own; afterwards the stored records and the audit events (one per batch) are
+counted. `--baseline REV` measures the same cases on another revision's code too (its
+`services/` and `clients/python/` from `git archive`, this bench's sender), the two sides taking
+turns case by case, and prints the ratio: on a machine shared with other work, figures taken
+minutes apart are not comparable, a before and an after taken side by side are.
 
 Run: `.venv/bin/python bench/monitoring.py` (about 4 minutes on 2 cores, most of it Evidently
-at 1M rows; `--quick`: 10k rows and 3 s of ingest per case; `--skip-evidently`). Loopback only;
-it leaves nothing behind but `.tools/bench-evidently`.
+at 1M rows; `--quick`: 10k rows and 3 s of ingest per case; `--skip-evidently`; `--ingest-only
+--baseline main`: ingest before and after). Loopback only; it leaves nothing behind but
+`.tools/bench-evidently`.
 """
 
 from __future__ import annotations
@@ -545,6 +550,68 @@ async def _one(
     return reply
 
 
+def ingest_in_process(
+    rows_per_record: int, seconds: float, seed: int, code: Path | None
+) -> IngestResult:
+    """`ingest` in a fresh process: with `code`, on the services and client found there."""
+    env = dict(os.environ)
+    if code is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(code / "services"), str(code / "clients/python")])
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--ingest-worker",
+            f"{rows_per_record},{seconds},{seed}",
+        ],
+        capture_output=True,
+        timeout=seconds + 300.0,
+        cwd=BENCH,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr.decode(errors="replace").strip()[-800:])
+    return IngestResult(**json.loads(done.stdout.decode().strip().splitlines()[-1]))
+
+
+def ingest_worker(spec: str) -> int:
+    rows, seconds, seed = spec.split(",")
+    with tempfile.TemporaryDirectory(prefix="slipway-bench-ingest-") as scratch:
+        result = ingest(int(rows), float(seconds), int(seed), Path(scratch) / "home")
+    print(json.dumps(result.__dict__))
+    return 0
+
+
+def baseline_code(revision: str, into: Path) -> Path:
+    """The services and client of `revision` (of the repository this bench is in), unpacked."""
+    root = BENCH.parent
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", revision, "services", "clients/python"],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    into.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True, timeout=120)
+    return into
+
+
+def print_ingest_ratio(
+    revision: str, before: list[IngestResult], after: list[IngestResult]
+) -> None:
+    header = f"{'rows/record':>11} | {revision + ' rows/s':>16} | {'this rows/s':>11} | ratio"
+    print(header)
+    print("-" * len(header))
+    for old, new in zip(before, after, strict=True):
+        ratio = new.rows_per_second / old.rows_per_second if old.rows_per_second else None
+        print(
+            f"{new.rows_per_record:>11} | {old.rows_per_second:>16,.0f} | "
+            f"{new.rows_per_second:>11,.0f} | {fmt(ratio, '.2f')}x"
+        )
+    print("(the two sides measured in turn, each case in a fresh process)")
+
+
 def print_ingest(results: list[IngestResult]) -> list[tuple[str, bool | None]]:
     header = (
         f"{'rows/record':>11} | {'rows/s':>9} | {'records/s':>9} | {'batches':>7} | "
@@ -605,8 +672,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--skip-evidently", action="store_true")
     parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument("--ingest-only", action="store_true", help="no drift report")
+    parser.add_argument(
+        "--ingest-rows", default="1,8,64", help="rows per record of the ingest cases"
+    )
+    parser.add_argument(
+        "--baseline", metavar="REV", help="measure ingest on this git revision's code too"
+    )
+    parser.add_argument("--ingest-worker", help=argparse.SUPPRESS)  # rows,seconds,seed
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
+    if args.ingest_worker:
+        configure_logging("console", "error", service="monitoring")
+        return ingest_worker(args.ingest_worker)
     sizes = [10_000] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
     ingest_seconds = 3.0 if args.quick else args.ingest_seconds
     configure_logging("console", "error", service="monitoring")
@@ -617,7 +695,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     evidently: Path | None = None
-    if not args.skip_evidently:
+    if not args.skip_evidently and not args.ingest_only:
         try:
             evidently = evidently_env.ensure()
         except RuntimeError as exc:
@@ -631,26 +709,41 @@ def main(argv: list[str] | None = None) -> int:
             "ks",
         )
     )
+    if args.ingest_only:
+        cases = []
     aims: list[tuple[str, bool | None]] = []
     with tempfile.TemporaryDirectory(prefix="slipway-bench-monitoring-") as scratch:
-        print(
-            f"drift report: {FEATURES} numeric features (shifted in the current: "
-            + ", ".join(f"f{j:02d} {what}" for j, what in SHIFTED.items())
-            + ")",
-            flush=True,
-        )
+        if cases:
+            print(
+                f"drift report: {FEATURES} numeric features (shifted in the current: "
+                + ", ".join(f"f{j:02d} {what}" for j, what in SHIFTED.items())
+                + ")",
+                flush=True,
+            )
         for case in cases:
             measure_case(case, args.seed, evidently, Path(scratch))
-        print()
-        aims += print_drift(cases)
+        if cases:
+            print()
+            aims += print_drift(cases)
         if not args.skip_ingest:
             print()
-            print("ingest: monitoring service in this process, loopback gRPC", flush=True)
-            results = []
-            for rows in (1, 64):
-                result = ingest(rows, ingest_seconds, args.seed, Path(scratch) / f"ingest-{rows}")
-                results.append(result)
+            print("ingest: a monitoring service in a process of its own per case, loopback gRPC")
+            base = None
+            if args.baseline:
+                base = baseline_code(args.baseline, Path(scratch) / "baseline")
+            results: list[IngestResult] = []
+            before: list[IngestResult] = []
+            for rows in (int(r) for r in args.ingest_rows.split(",") if r.strip()):
+                print(f"  {rows} row(s)/record ...", end="", flush=True)
+                if base is not None:
+                    before.append(ingest_in_process(rows, ingest_seconds, args.seed, base))
+                    print(f" {args.baseline} ...", end="", flush=True)
+                results.append(ingest_in_process(rows, ingest_seconds, args.seed, None))
+                print(" done", flush=True)
             aims += print_ingest(results)
+            if base is not None:
+                print()
+                print_ingest_ratio(args.baseline, before, results)
     print()
     print("aims:")
     for label, met in aims:
