@@ -73,9 +73,9 @@ class StoredRecord:
     label: Tensor | None  # once its ground truth arrived
 
 
-@dataclass(frozen=True)
-class NewPrediction:
-    """A checked prediction record about to be stored."""
+class NewPrediction(NamedTuple):
+    """A checked prediction record about to be stored (a named tuple: one per record ingested,
+    made where a frozen dataclass would cost a ``__setattr__`` call per field)."""
 
     model: str
     model_version: str
