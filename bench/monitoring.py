@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -433,9 +434,11 @@ class IngestResult:
         return self.records / self.seconds if self.seconds else 0.0
 
 
-def ingest(rows_per_record: int, seconds: float, seed: int, home: Path) -> IngestResult:
-    """Start a monitoring service on a fresh database in `home`, send to it, count what it
-    stored."""
+def ingest(
+    rows_per_record: int, seconds: float, seed: int, home: Path, database_url: str = ""
+) -> IngestResult:
+    """Start a monitoring service on a fresh database (SQLite in `home`, or `database_url`),
+    send to it, count what it stored."""
     home.mkdir()
     tokens = home / "tokens.json"
     token = add_token(tokens, "bench-sender", ["service"])
@@ -447,6 +450,8 @@ def ingest(rows_per_record: int, seconds: float, seed: int, home: Path) -> Inges
         log_level="warning",
         tokens_file=tokens,
         shutdown_grace_seconds=5.0,
+        database_url=database_url,
+        auto_migrate=True,
     )
     templates = record_templates(rows_per_record, 16, seed)
     check, _ = batch_bytes(templates, 2, 0)
@@ -551,7 +556,7 @@ async def _one(
 
 
 def ingest_in_process(
-    rows_per_record: int, seconds: float, seed: int, code: Path | None
+    rows_per_record: int, seconds: float, seed: int, code: Path | None, database_url: str = ""
 ) -> IngestResult:
     """`ingest` in a fresh process: with `code`, on the services and client found there."""
     env = dict(os.environ)
@@ -562,7 +567,7 @@ def ingest_in_process(
             sys.executable,
             str(Path(__file__).resolve()),
             "--ingest-worker",
-            f"{rows_per_record},{seconds},{seed}",
+            json.dumps([rows_per_record, seconds, seed, database_url]),
         ],
         capture_output=True,
         timeout=seconds + 300.0,
@@ -576,9 +581,9 @@ def ingest_in_process(
 
 
 def ingest_worker(spec: str) -> int:
-    rows, seconds, seed = spec.split(",")
+    rows, seconds, seed, url = json.loads(spec)
     with tempfile.TemporaryDirectory(prefix="slipway-bench-ingest-") as scratch:
-        result = ingest(int(rows), float(seconds), int(seed), Path(scratch) / "home")
+        result = ingest(int(rows), float(seconds), int(seed), Path(scratch) / "home", url)
     print(json.dumps(result.__dict__))
     return 0
 
@@ -612,7 +617,7 @@ def print_ingest_ratio(
     print("(the two sides measured in turn, each case in a fresh process)")
 
 
-def print_ingest(results: list[IngestResult]) -> list[tuple[str, bool | None]]:
+def print_ingest(results: list[IngestResult], database: str) -> list[tuple[str, bool | None]]:
     header = (
         f"{'rows/record':>11} | {'rows/s':>9} | {'records/s':>9} | {'batches':>7} | "
         f"{'s':>5} | {'batch p50 ms':>12} | {'batch p99 ms':>12} | stored records, "
@@ -640,15 +645,53 @@ def print_ingest(results: list[IngestResult]) -> list[tuple[str, bool | None]]:
             print(f"  error: {r.error}")
         aims.append(
             (
-                f"ingest, {r.rows_per_record} row(s)/record: at least "
+                f"ingest on {database}, {r.rows_per_record} row(s)/record: at least "
                 f"{AIM_ROWS_PER_SECOND:,} rows/s",
                 None if r.error else r.rows_per_second >= AIM_ROWS_PER_SECOND,
             )
         )
     print(
         f"(batches of {RECORDS_PER_BATCH} records, one IngestPredictions call each, one sender; "
-        f"SQLite file, WAL)"
+        + ("SQLite file, WAL)" if database == "sqlite" else "PostgreSQL on loopback)")
     )
+    return aims
+
+
+def run_ingest(
+    args: argparse.Namespace, seconds: float, database: str, base: Path | None
+) -> list[tuple[str, bool | None]]:
+    """The ingest cases on one kind of database (a fresh one per case and side), each side of a
+    case in a process of its own, the baseline first."""
+    print()
+    print(f"ingest on {database}: a monitoring service per case and side, loopback gRPC")
+    with contextlib.ExitStack() as stack:
+        if database == "postgresql":
+            sys.path.insert(0, str(BENCH.parent / "tests"))  # the suite's throwaway cluster
+            from support.postgres import running_cluster
+
+            cluster = stack.enter_context(running_cluster())
+
+            def fresh() -> str:
+                return cluster.url(cluster.create_database())
+        elif database == "sqlite":
+
+            def fresh() -> str:
+                return ""  # the service's embedded SQLite file, in its own folder
+        else:
+            raise SystemExit(f"unknown database {database!r}")
+        results: list[IngestResult] = []
+        before: list[IngestResult] = []
+        for rows in (int(r) for r in args.ingest_rows.split(",") if r.strip()):
+            print(f"  {rows} row(s)/record ...", end="", flush=True)
+            if base is not None:
+                before.append(ingest_in_process(rows, seconds, args.seed, base, fresh()))
+                print(f" {args.baseline} ...", end="", flush=True)
+            results.append(ingest_in_process(rows, seconds, args.seed, None, fresh()))
+            print(" done", flush=True)
+    aims = print_ingest(results, database)
+    if base is not None:
+        print()
+        print_ingest_ratio(args.baseline, before, results)
     return aims
 
 
@@ -679,7 +722,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--baseline", metavar="REV", help="measure ingest on this git revision's code too"
     )
-    parser.add_argument("--ingest-worker", help=argparse.SUPPRESS)  # rows,seconds,seed
+    parser.add_argument(
+        "--ingest-databases", default="sqlite", help="comma-separated: sqlite, postgresql"
+    )
+    parser.add_argument("--ingest-worker", help=argparse.SUPPRESS)  # [rows, s, seed, url]
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     if args.ingest_worker:
@@ -727,23 +773,11 @@ def main(argv: list[str] | None = None) -> int:
             aims += print_drift(cases)
         if not args.skip_ingest:
             print()
-            print("ingest: a monitoring service in a process of its own per case, loopback gRPC")
             base = None
             if args.baseline:
                 base = baseline_code(args.baseline, Path(scratch) / "baseline")
-            results: list[IngestResult] = []
-            before: list[IngestResult] = []
-            for rows in (int(r) for r in args.ingest_rows.split(",") if r.strip()):
-                print(f"  {rows} row(s)/record ...", end="", flush=True)
-                if base is not None:
-                    before.append(ingest_in_process(rows, ingest_seconds, args.seed, base))
-                    print(f" {args.baseline} ...", end="", flush=True)
-                results.append(ingest_in_process(rows, ingest_seconds, args.seed, None))
-                print(" done", flush=True)
-            aims += print_ingest(results)
-            if base is not None:
-                print()
-                print_ingest_ratio(args.baseline, before, results)
+            for database in args.ingest_databases.split(","):
+                aims += run_ingest(args, ingest_seconds, database.strip(), base)
     print()
     print("aims:")
     for label, met in aims:
