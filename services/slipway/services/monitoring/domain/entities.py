@@ -45,7 +45,7 @@ class PredictionRecord:
     inputs: tuple[Tensor, ...]
     outputs: tuple[Tensor, ...] = ()
     time_invalid: bool = False  # a time was given outside years 1 to 9999
-    encoded: bytes = b""
+    encoded: bytes = field(default=b"", repr=False, compare=False)
     """The record as it arrived, encoded (a ``PredictionRecord`` message without unknown
     fields), stored as it is: encoding it again would cost more than checking it. Empty: the
     store encodes it."""
