@@ -208,16 +208,25 @@ def _categories(present: npt.NDArray[Any]) -> tuple[tuple[str, int], ...]:
     return tuple((str(unique[i]), int(counts[i])) for i in order)
 
 
-def feature_stats(name: str, values: npt.NDArray[Any], kind: str | None = None) -> FeatureStats:
+def feature_stats(
+    name: str,
+    values: npt.NDArray[Any],
+    kind: str | None = None,
+    *,
+    ordered: npt.NDArray[np.float64] | None = None,
+) -> FeatureStats:
     """Statistics of one column of values (1-D: numbers, text, or an object array of either).
 
     ``kind`` None infers it (see the module docstring); a given kind (``numeric``,
-    ``categorical`` or ``binary``; ``ValueError`` otherwise) is kept as is.
+    ``categorical`` or ``binary``; ``ValueError`` otherwise) is kept as is. ``ordered``: the
+    finite values sorted, when the caller has them already (used for an array of numbers, not
+    for an object array, whose numbers are read here).
     """
     given = None if kind is None else _kind(kind)
     values = np.asarray(values).ravel()
     numbers = _as_numbers(values)
-    ordered: npt.NDArray[np.float64] | None = None
+    if ordered is not None and values.dtype.kind not in "biuf":
+        ordered = None
     if numbers is not None:
         missing = ~np.isfinite(numbers)
         present_numbers = numbers[~missing]
@@ -225,7 +234,8 @@ def feature_stats(name: str, values: npt.NDArray[Any], kind: str | None = None) 
         # One sort gives the distinct count and cheap quantiles (the same order statistics as
         # on the unsorted values, so the same figures): a report computes these for every
         # feature of the reference and the window.
-        ordered = np.sort(present_numbers)
+        if ordered is None or len(ordered) != len(present_numbers):
+            ordered = np.sort(present_numbers)
         distinct = int(np.count_nonzero(ordered[1:] != ordered[:-1])) + 1 if len(ordered) else 0
     else:
         missing = _text_missing(values)

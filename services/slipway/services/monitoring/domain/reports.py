@@ -178,8 +178,8 @@ def _feature_drift(
         threshold=result.threshold,
         drifted=verdicts and result.drifted,
         psi=PsiResult(result.psi, len(result.psi_bins), tuple(edges)),
-        reference=feature_stats(name, reference, kind),
-        current=feature_stats(name, current, kind),
+        reference=feature_stats(name, reference, kind, ordered=result.reference_sorted),
+        current=feature_stats(name, current, kind, ordered=result.current_sorted),
         note="; ".join(notes),
     )
 

@@ -167,6 +167,10 @@ class FeatureDrift:
     current_count: int
     psi_edges: tuple[float, ...] = ()
     """The numeric PSI bins' edges, -inf first and inf last (empty for categories)."""
+    reference_sorted: FloatArray | None = field(default=None, repr=False, compare=False)
+    """The present reference numbers, sorted (None for text): what the statistic sorted, for a
+    caller that needs the order too (a report's feature statistics)."""
+    current_sorted: FloatArray | None = field(default=None, repr=False, compare=False)
 
     @property
     def drifted(self) -> bool:
@@ -480,6 +484,8 @@ def feature_drift(
         reference_count=len(ref.present),
         current_count=len(cur.present),
         psi_edges=psi_edges,
+        reference_sorted=ref.ordered if ref.numeric else None,
+        current_sorted=cur.ordered if cur.numeric else None,
     )
 
 
