@@ -147,12 +147,17 @@ def _feature_drift(
 ) -> FeatureDrift:
     notes = [note] if note else []
     try:
-        result = drift.feature_drift(name, reference, current, kind, config)
+        result = drift.feature_drift(name, reference, current, kind, config, keep_sorted=True)
     except ValueError as error:  # a numeric method set for a text column: use the default
         notes.append(f"{error}; the default method was used")
         methods = {k: v for k, v in config.feature_methods.items() if k != name}
         result = drift.feature_drift(
-            name, reference, current, kind, replace(config, feature_methods=methods)
+            name,
+            reference,
+            current,
+            kind,
+            replace(config, feature_methods=methods),
+            keep_sorted=True,
         )
     edges: list[float] = []
     if kind == "numeric" and result.current_count and result.reference_count:

@@ -443,8 +443,12 @@ def feature_drift(
     current: npt.NDArray[Any],
     kind: Kind | None = None,
     config: DriftConfig | None = None,
+    *,
+    keep_sorted: bool = False,
 ) -> FeatureDrift:
-    """Drift of one column (1-D: numbers, text, or an object array of either)."""
+    """Drift of one column (1-D: numbers, text, or an object array of either); with
+    ``keep_sorted`` the result holds the sorted present numbers of both sides too (for a caller
+    that needs them next, not for results that are kept: they are as large as the columns)."""
     config = config or DriftConfig()
     if kind is not None and kind not in KINDS:
         raise ValueError(f"unknown feature kind {kind!r}; expected one of {', '.join(KINDS)}")
@@ -484,8 +488,8 @@ def feature_drift(
         reference_count=len(ref.present),
         current_count=len(cur.present),
         psi_edges=psi_edges,
-        reference_sorted=ref.ordered if ref.numeric else None,
-        current_sorted=cur.ordered if cur.numeric else None,
+        reference_sorted=ref.ordered if keep_sorted and ref.numeric else None,
+        current_sorted=cur.ordered if keep_sorted and cur.numeric else None,
     )
 
 
