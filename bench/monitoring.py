@@ -24,19 +24,25 @@ one call per batch as serving's prediction log does, records shaped as serving b
 FP64 input tensors of one column each, `predict` (INT64) and `predict_proba` (FP64, two
 columns), a unique request id per record and per batch. The batches are assembled from
 pre-serialised records (only the request ids change), so the sender costs little of the
-process's time. Measured with 1 row per record (serving logs one record per inference request)
-and with 64, each for at most `--ingest-seconds` and 2000 batches; afterwards the stored records
-and the audit events (one per batch) are counted.
+process's time. Measured with 1 row per record (serving logs one record per inference request),
+8 and 64 (`--ingest-rows`), each for at most `--ingest-seconds` and 2000 batches, each case in a
+process of its own; afterwards the stored records and the audit events (one per batch) are
+counted. `--baseline REV` measures the same cases on another revision's code too (its
+`services/` and `clients/python/` from `git archive`, this bench's sender), the two sides taking
+turns case by case, and prints the ratio: on a machine shared with other work, figures taken
+minutes apart are not comparable, a before and an after taken side by side are.
 
 Run: `.venv/bin/python bench/monitoring.py` (about 4 minutes on 2 cores, most of it Evidently
-at 1M rows; `--quick`: 10k rows and 3 s of ingest per case; `--skip-evidently`). Loopback only;
-it leaves nothing behind but `.tools/bench-evidently`.
+at 1M rows; `--quick`: 10k rows and 3 s of ingest per case; `--skip-evidently`; `--ingest-only
+--baseline main`: ingest before and after). Loopback only; it leaves nothing behind but
+`.tools/bench-evidently`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -126,6 +132,7 @@ class Case:
     current_rows: int
     test: str  # "wasserstein" or "ks": what both sides choose for this data
     slipway: dict[str, Any] | None = None
+    report: dict[str, Any] | None = None
     evidently: dict[str, Any] | None = None
     exact: list[float] | None = None
     note: str = ""
@@ -168,12 +175,17 @@ def measure_case(case: Case, seed: int, evidently: Path | None, scratch: Path) -
     np.save(folder / "reference.npy", reference)
     np.save(folder / "current.npy", current)
     print(f"  {case.label}: Slipway ...", end="", flush=True)
-    sides: list[tuple[str, Path]] = [("slipway", Path(sys.executable))]
+    sides: list[tuple[str, Path]] = [
+        ("slipway", Path(sys.executable)),
+        ("report", Path(sys.executable)),
+    ]
     if evidently is not None:
         sides.append(("evidently", evidently))
     for side, python in sides:
         if side == "evidently":
             print(" Evidently ...", end="", flush=True)
+        elif side == "report":
+            print(" report ...", end="", flush=True)
         try:
             setattr(case, side, run_driver(python, side, folder))
         except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
@@ -225,7 +237,8 @@ def print_drift(cases: list[Case]) -> list[tuple[str, bool | None]]:
     header = (
         f"{'reference x current':20} | {'method':11} | {'Slipway s':>9} | "
         f"{'Evidently s':>11} | {'Evidently/Slipway':>17} | {'aim 20x':>7} | "
-        f"{'Slipway +MB':>11} | {'Evidently +MB':>13}"
+        f"{'Slipway +MB':>11} | {'Evidently +MB':>13} | {'report s (first)':>16} | "
+        f"{'Evidently/report':>16}"
     )
     print(header)
     print("-" * len(header))
@@ -254,16 +267,31 @@ def print_drift(cases: list[Case]) -> list[tuple[str, bool | None]]:
                 return None
             return float(result["rss_peak_mb"] - result["rss_before_mb"])
 
+        report = case.report
+        report_ratio = theirs["median"] / report["median"] if report and theirs else None
+        if case.test != "ks":
+            aims.append(
+                (
+                    f"service report {case.label}: at least {AIM_RATIO:.0f}x faster than Evidently",
+                    None if report_ratio is None else report_ratio >= AIM_RATIO,
+                )
+            )
+        first = f" ({report['seconds'][0]:.3f})" if report else ""
         print(
             f"{case.label:20} | {case.test:11} | {runs(ours):>9} | {runs(theirs):>11} | "
             f"{fmt(ratio, '.1f') + 'x' if ratio else '-':>17} | "
             f"{shown:>7} | "
-            f"{fmt(extra(ours), '.0f'):>11} | {fmt(extra(theirs), '.0f'):>13}"
+            f"{fmt(extra(ours), '.0f'):>11} | {fmt(extra(theirs), '.0f'):>13} | "
+            f"{(runs(report) if report else '-') + first:>16} | "
+            f"{fmt(report_ratio, '.1f') + 'x' if report_ratio else '-':>16}"
         )
     print(
         "(seconds: median of the runs in brackets, one run when there is no bracket; "
         "+MB: peak RSS during the report over RSS before it;\n the KS case is no aim: both "
-        "sides spend most of it in the same exact scipy.stats.ks_2samp p-value)"
+        "sides spend most of it in the same exact scipy.stats.ks_2samp p-value;\n Slipway: "
+        "stats.drift.dataset_drift; report: the service's reports.build_report on every row, "
+        "its first run (in brackets after the runs) fitting the reference's multivariate model, "
+        "which the service keeps per reference)"
     )
     print()
     header = (
@@ -428,9 +456,11 @@ class IngestResult:
         return self.records / self.seconds if self.seconds else 0.0
 
 
-def ingest(rows_per_record: int, seconds: float, seed: int, home: Path) -> IngestResult:
-    """Start a monitoring service on a fresh database in `home`, send to it, count what it
-    stored."""
+def ingest(
+    rows_per_record: int, seconds: float, seed: int, home: Path, database_url: str = ""
+) -> IngestResult:
+    """Start a monitoring service on a fresh database (SQLite in `home`, or `database_url`),
+    send to it, count what it stored."""
     home.mkdir()
     tokens = home / "tokens.json"
     token = add_token(tokens, "bench-sender", ["service"])
@@ -442,6 +472,8 @@ def ingest(rows_per_record: int, seconds: float, seed: int, home: Path) -> Inges
         log_level="warning",
         tokens_file=tokens,
         shutdown_grace_seconds=5.0,
+        database_url=database_url,
+        auto_migrate=True,
     )
     templates = record_templates(rows_per_record, 16, seed)
     check, _ = batch_bytes(templates, 2, 0)
@@ -545,7 +577,69 @@ async def _one(
     return reply
 
 
-def print_ingest(results: list[IngestResult]) -> list[tuple[str, bool | None]]:
+def ingest_in_process(
+    rows_per_record: int, seconds: float, seed: int, code: Path | None, database_url: str = ""
+) -> IngestResult:
+    """`ingest` in a fresh process: with `code`, on the services and client found there."""
+    env = dict(os.environ)
+    if code is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(code / "services"), str(code / "clients/python")])
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--ingest-worker",
+            json.dumps([rows_per_record, seconds, seed, database_url]),
+        ],
+        capture_output=True,
+        timeout=seconds + 300.0,
+        cwd=BENCH,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr.decode(errors="replace").strip()[-800:])
+    return IngestResult(**json.loads(done.stdout.decode().strip().splitlines()[-1]))
+
+
+def ingest_worker(spec: str) -> int:
+    rows, seconds, seed, url = json.loads(spec)
+    with tempfile.TemporaryDirectory(prefix="slipway-bench-ingest-") as scratch:
+        result = ingest(int(rows), float(seconds), int(seed), Path(scratch) / "home", url)
+    print(json.dumps(result.__dict__))
+    return 0
+
+
+def baseline_code(revision: str, into: Path) -> Path:
+    """The services and client of `revision` (of the repository this bench is in), unpacked."""
+    root = BENCH.parent
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", revision, "services", "clients/python"],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    into.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True, timeout=120)
+    return into
+
+
+def print_ingest_ratio(
+    revision: str, before: list[IngestResult], after: list[IngestResult]
+) -> None:
+    header = f"{'rows/record':>11} | {revision + ' rows/s':>16} | {'this rows/s':>11} | ratio"
+    print(header)
+    print("-" * len(header))
+    for old, new in zip(before, after, strict=True):
+        ratio = new.rows_per_second / old.rows_per_second if old.rows_per_second else None
+        print(
+            f"{new.rows_per_record:>11} | {old.rows_per_second:>16,.0f} | "
+            f"{new.rows_per_second:>11,.0f} | {fmt(ratio, '.2f')}x"
+        )
+    print("(the two sides measured in turn, each case in a fresh process)")
+
+
+def print_ingest(results: list[IngestResult], database: str) -> list[tuple[str, bool | None]]:
     header = (
         f"{'rows/record':>11} | {'rows/s':>9} | {'records/s':>9} | {'batches':>7} | "
         f"{'s':>5} | {'batch p50 ms':>12} | {'batch p99 ms':>12} | stored records, "
@@ -573,15 +667,53 @@ def print_ingest(results: list[IngestResult]) -> list[tuple[str, bool | None]]:
             print(f"  error: {r.error}")
         aims.append(
             (
-                f"ingest, {r.rows_per_record} row(s)/record: at least "
+                f"ingest on {database}, {r.rows_per_record} row(s)/record: at least "
                 f"{AIM_ROWS_PER_SECOND:,} rows/s",
                 None if r.error else r.rows_per_second >= AIM_ROWS_PER_SECOND,
             )
         )
     print(
         f"(batches of {RECORDS_PER_BATCH} records, one IngestPredictions call each, one sender; "
-        f"SQLite file, WAL)"
+        + ("SQLite file, WAL)" if database == "sqlite" else "PostgreSQL on loopback)")
     )
+    return aims
+
+
+def run_ingest(
+    args: argparse.Namespace, seconds: float, database: str, base: Path | None
+) -> list[tuple[str, bool | None]]:
+    """The ingest cases on one kind of database (a fresh one per case and side), each side of a
+    case in a process of its own, the baseline first."""
+    print()
+    print(f"ingest on {database}: a monitoring service per case and side, loopback gRPC")
+    with contextlib.ExitStack() as stack:
+        if database == "postgresql":
+            sys.path.insert(0, str(BENCH.parent / "tests"))  # the suite's throwaway cluster
+            from support.postgres import running_cluster
+
+            cluster = stack.enter_context(running_cluster())
+
+            def fresh() -> str:
+                return cluster.url(cluster.create_database())
+        elif database == "sqlite":
+
+            def fresh() -> str:
+                return ""  # the service's embedded SQLite file, in its own folder
+        else:
+            raise SystemExit(f"unknown database {database!r}")
+        results: list[IngestResult] = []
+        before: list[IngestResult] = []
+        for rows in (int(r) for r in args.ingest_rows.split(",") if r.strip()):
+            print(f"  {rows} row(s)/record ...", end="", flush=True)
+            if base is not None:
+                before.append(ingest_in_process(rows, seconds, args.seed, base, fresh()))
+                print(f" {args.baseline} ...", end="", flush=True)
+            results.append(ingest_in_process(rows, seconds, args.seed, None, fresh()))
+            print(" done", flush=True)
+    aims = print_ingest(results, database)
+    if base is not None:
+        print()
+        print_ingest_ratio(args.baseline, before, results)
     return aims
 
 
@@ -605,8 +737,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--skip-evidently", action="store_true")
     parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument("--ingest-only", action="store_true", help="no drift report")
+    parser.add_argument(
+        "--ingest-rows", default="1,8,64", help="rows per record of the ingest cases"
+    )
+    parser.add_argument(
+        "--baseline", metavar="REV", help="measure ingest on this git revision's code too"
+    )
+    parser.add_argument(
+        "--ingest-databases", default="sqlite", help="comma-separated: sqlite, postgresql"
+    )
+    parser.add_argument("--ingest-worker", help=argparse.SUPPRESS)  # [rows, s, seed, url]
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
+    if args.ingest_worker:
+        configure_logging("console", "error", service="monitoring")
+        return ingest_worker(args.ingest_worker)
     sizes = [10_000] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
     ingest_seconds = 3.0 if args.quick else args.ingest_seconds
     configure_logging("console", "error", service="monitoring")
@@ -617,7 +763,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     evidently: Path | None = None
-    if not args.skip_evidently:
+    if not args.skip_evidently and not args.ingest_only:
         try:
             evidently = evidently_env.ensure()
         except RuntimeError as exc:
@@ -631,26 +777,29 @@ def main(argv: list[str] | None = None) -> int:
             "ks",
         )
     )
+    if args.ingest_only:
+        cases = []
     aims: list[tuple[str, bool | None]] = []
     with tempfile.TemporaryDirectory(prefix="slipway-bench-monitoring-") as scratch:
-        print(
-            f"drift report: {FEATURES} numeric features (shifted in the current: "
-            + ", ".join(f"f{j:02d} {what}" for j, what in SHIFTED.items())
-            + ")",
-            flush=True,
-        )
+        if cases:
+            print(
+                f"drift report: {FEATURES} numeric features (shifted in the current: "
+                + ", ".join(f"f{j:02d} {what}" for j, what in SHIFTED.items())
+                + ")",
+                flush=True,
+            )
         for case in cases:
             measure_case(case, args.seed, evidently, Path(scratch))
-        print()
-        aims += print_drift(cases)
+        if cases:
+            print()
+            aims += print_drift(cases)
         if not args.skip_ingest:
             print()
-            print("ingest: monitoring service in this process, loopback gRPC", flush=True)
-            results = []
-            for rows in (1, 64):
-                result = ingest(rows, ingest_seconds, args.seed, Path(scratch) / f"ingest-{rows}")
-                results.append(result)
-            aims += print_ingest(results)
+            base = None
+            if args.baseline:
+                base = baseline_code(args.baseline, Path(scratch) / "baseline")
+            for database in args.ingest_databases.split(","):
+                aims += run_ingest(args, ingest_seconds, database.strip(), base)
     print()
     print("aims:")
     for label, met in aims:

@@ -111,6 +111,87 @@ def slipway_side(
     return measured
 
 
+def report_side(
+    reference: np.ndarray, current: np.ndarray, repeats: int, budget: float
+) -> dict[str, Any]:
+    """The service's report as the evaluator makes it, `reports.build_report`, under the
+    default policy, on a reference and a window that hold every row (the service itself draws
+    samples of both, `--window-sample-rows`; here nothing is left out, as for Evidently)."""
+    from datetime import UTC, datetime
+
+    from slipway.services.monitoring.domain.entities import Policy
+    from slipway.services.monitoring.domain.reference import FeatureRef, Reference
+    from slipway.services.monitoring.domain.reports import build_report
+    from slipway.services.monitoring.domain.window import FeatureCounts, Labeled, WindowData
+
+    columns = names(reference.shape[1])
+
+    def frame(matrix: np.ndarray, rows: int | None = None) -> dict[str, np.ndarray]:
+        return {name: np.ascontiguousarray(matrix[:rows, j]) for j, name in enumerate(columns)}
+
+    def inputs(ref: dict[str, np.ndarray], cur: dict[str, np.ndarray]) -> tuple[Any, Any]:
+        rows = len(next(iter(ref.values())))
+        features = tuple(
+            FeatureRef(
+                name,
+                "numeric",
+                "FP64",
+                frozenset(),
+                float(ref[name].min()),
+                float(ref[name].max()),
+                0.0,
+            )
+            for name in columns
+        )
+        built = Reference(
+            version="models/bench/versions/1",
+            model="models/bench",
+            task="regression",
+            features=features,
+            columns=ref,
+            target=None,
+            outputs={},
+            class_labels=(),
+            holdout_metrics={},
+            training_job="",
+            profile_row_count=rows,
+        )
+        current_rows = len(next(iter(cur.values())))
+        window = WindowData(
+            row_count=current_rows,
+            record_count=current_rows,
+            start_time=None,
+            end_time=None,
+            sample=cur,
+            sample_rows=current_rows,
+            counts={name: FeatureCounts() for name in columns},
+            schema_issues={},
+            labeled=Labeled(),
+            label_values=np.array([]),
+        )
+        return built, window
+
+    now = datetime.now(UTC)
+    warm_ref, warm_window = inputs(frame(reference, WARM_UP_ROWS), frame(current, WARM_UP_ROWS))
+    build_report(warm_ref, warm_window, Policy(), now)
+    built, window = inputs(frame(reference), frame(current))
+    measured = measure(lambda: build_report(built, window, Policy(), now), repeats, budget)
+    report = measured.pop("result")
+    drift = report.data_drift
+    measured["columns"] = {
+        f.feature: {
+            "method": str(f.method),
+            "statistic": f.statistic,
+            "score": f.score,
+            "drifted": f.drifted,
+        }
+        for f in drift.features
+    }
+    measured["drifted_share"] = drift.drifted_share
+    measured["dataset_drifted"] = drift.drifted
+    return measured
+
+
 # -- Evidently -------------------------------------------------------------------------------------
 
 
@@ -156,7 +237,9 @@ def main(argv: list[str]) -> int:
     config = json.loads(Path(argv[0]).read_text())
     reference = np.load(config["reference"])
     current = np.load(config["current"])
-    side = {"slipway": slipway_side, "evidently": evidently_side}[config["side"]]
+    side = {"slipway": slipway_side, "report": report_side, "evidently": evidently_side}[
+        config["side"]
+    ]
     result = side(reference, current, int(config["repeats"]), float(config["budget"]))
     Path(argv[1]).write_text(json.dumps(result))
     return 0

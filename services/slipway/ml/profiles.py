@@ -208,20 +208,35 @@ def _categories(present: npt.NDArray[Any]) -> tuple[tuple[str, int], ...]:
     return tuple((str(unique[i]), int(counts[i])) for i in order)
 
 
-def feature_stats(name: str, values: npt.NDArray[Any], kind: str | None = None) -> FeatureStats:
+def feature_stats(
+    name: str,
+    values: npt.NDArray[Any],
+    kind: str | None = None,
+    *,
+    ordered: npt.NDArray[np.float64] | None = None,
+) -> FeatureStats:
     """Statistics of one column of values (1-D: numbers, text, or an object array of either).
 
     ``kind`` None infers it (see the module docstring); a given kind (``numeric``,
-    ``categorical`` or ``binary``; ``ValueError`` otherwise) is kept as is.
+    ``categorical`` or ``binary``; ``ValueError`` otherwise) is kept as is. ``ordered``: the
+    finite values sorted, when the caller has them already (used for an array of numbers, not
+    for an object array, whose numbers are read here).
     """
     given = None if kind is None else _kind(kind)
     values = np.asarray(values).ravel()
     numbers = _as_numbers(values)
+    if ordered is not None and values.dtype.kind not in "biuf":
+        ordered = None
     if numbers is not None:
         missing = ~np.isfinite(numbers)
         present_numbers = numbers[~missing]
         present: npt.NDArray[Any] = present_numbers
-        distinct = len(np.unique(present_numbers))
+        # One sort gives the distinct count and cheap quantiles (the same order statistics as
+        # on the unsorted values, so the same figures): a report computes these for every
+        # feature of the reference and the window.
+        if ordered is None or len(ordered) != len(present_numbers):
+            ordered = np.sort(present_numbers)
+        distinct = int(np.count_nonzero(ordered[1:] != ordered[:-1])) + 1 if len(ordered) else 0
     else:
         missing = _text_missing(values)
         present = values[~missing]
@@ -229,8 +244,8 @@ def feature_stats(name: str, values: npt.NDArray[Any], kind: str | None = None) 
     if given is None:
         given = "binary" if distinct == 2 else ("numeric" if numbers is not None else "categorical")
     stats: dict[str, Any] = {}
-    if numbers is not None and len(present_numbers) > 0 and given != "categorical":
-        low, high = float(present_numbers.min()), float(present_numbers.max())
+    if ordered is not None and len(ordered) > 0 and given != "categorical":
+        low, high = float(ordered[0]), float(ordered[-1])
         counts, edges = np.histogram(present_numbers, bins=HISTOGRAM_BINS, range=(low, high))
         stats = {
             "mean": float(present_numbers.mean()),
@@ -239,7 +254,7 @@ def feature_stats(name: str, values: npt.NDArray[Any], kind: str | None = None) 
             "max": high,
             "quantiles": tuple(
                 (p, float(q))
-                for p, q in zip(QUANTILES, np.quantile(present_numbers, QUANTILES), strict=True)
+                for p, q in zip(QUANTILES, np.quantile(ordered, QUANTILES), strict=True)
             ),
             "histogram": Histogram(tuple(float(e) for e in edges), tuple(int(c) for c in counts)),
         }

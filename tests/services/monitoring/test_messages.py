@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 
 from google.protobuf import duration_pb2
 
+from slipway.common.v1 import tensor_pb2
 from slipway.ml.profiles import FeatureStats
-from slipway.monitoring.v1 import alert_pb2, drift_pb2
+from slipway.monitoring.v1 import alert_pb2, drift_pb2, prediction_record_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
 from slipway.services.monitoring.domain.entities import (
     AlertKind,
@@ -35,6 +36,7 @@ from slipway.services.monitoring.messages import (
     alert_to_pb,
     policy_from_pb,
     policy_to_pb,
+    record_from_pb,
     report_from_pb,
     report_to_pb,
 )
@@ -167,3 +169,36 @@ def test_an_alert_survives_the_round_trip() -> None:
     message.resolve_time.FromDatetime(when)
     assert alert_to_pb(alert_from_pb(message)) == message
     assert alert_from_pb(message).kind is AlertKind.CONCEPT_DRIFT
+
+
+def test_an_ingested_record_keeps_its_bytes_without_unknown_fields() -> None:
+    """Ingest stores a record as it arrived (no second encoding), minus fields this server does
+    not know: what is stored stays bounded by what the record declares."""
+    record = prediction_record_pb2.PredictionRecord(
+        request_id="r-1",
+        model_version="models/m/versions/1",
+        row_count=2,
+        inputs=[
+            tensor_pb2.Tensor(
+                name="x",
+                data_type=tensor_pb2.DATA_TYPE_FP64,
+                shape=[2],
+                raw_contents=b"\x00" * 16,
+                missing_mask=b"\x00\x01",
+            )
+        ],
+    )
+    record.time.FromDatetime(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    sent = record.SerializeToString()
+    padded = sent + b"\xfa\x3e\x03abc"  # an unknown length-delimited field (number 999)
+    arrived = prediction_record_pb2.PredictionRecord.FromString(padded)
+
+    kept = record_from_pb(arrived, keep_encoded=True)
+
+    assert kept.encoded == sent
+    assert record_from_pb(prediction_record_pb2.PredictionRecord.FromString(kept.encoded)) == (
+        record_from_pb(record)
+    )
+    assert kept.inputs[0].shape == (2,)
+    assert kept.inputs[0].missing_mask == b"\x00\x01"
+    assert record_from_pb(record).encoded == b""  # only ingest keeps it

@@ -105,7 +105,7 @@ class MonitoringServicer:
         async for batch in request_iterator:  # one transaction per batch, not per stream
             result = await self._ingestion.receive_predictions(
                 actor,
-                [record_from_pb(r) for r in batch.records],
+                [record_from_pb(r, keep_encoded=True) for r in batch.records],
                 dropped=batch.dropped_record_count,
                 sender=batch.sender,
                 request_id=batch.request_id,

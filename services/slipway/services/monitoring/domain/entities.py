@@ -6,6 +6,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from slipway.ml.profiles import FeatureStats, Kind
 
@@ -17,9 +18,12 @@ class TrafficRole(enum.Enum):
     SHADOW = "SHADOW"
 
 
-@dataclass(frozen=True)
-class Tensor:
-    """A logged tensor, packed: the values of ``shape`` in row-major order."""
+class Tensor(NamedTuple):
+    """A logged tensor, packed: the values of ``shape`` in row-major order.
+
+    A named tuple rather than a frozen dataclass: ingest makes one per tensor of every record
+    (twenty or more per record), and a frozen dataclass costs five ``object.__setattr__`` calls
+    each, the largest part of taking a record in."""
 
     name: str
     data_type: str  # the protocol's datatype name (FP64, BYTES, ...); "" when unknown
@@ -41,6 +45,10 @@ class PredictionRecord:
     inputs: tuple[Tensor, ...]
     outputs: tuple[Tensor, ...] = ()
     time_invalid: bool = False  # a time was given outside years 1 to 9999
+    encoded: bytes = field(default=b"", repr=False, compare=False)
+    """The record as it arrived, encoded (a ``PredictionRecord`` message without unknown
+    fields), stored as it is: encoding it again would cost more than checking it. Empty: the
+    store encodes it."""
 
 
 @dataclass(frozen=True)
@@ -65,9 +73,9 @@ class StoredRecord:
     label: Tensor | None  # once its ground truth arrived
 
 
-@dataclass(frozen=True)
-class NewPrediction:
-    """A checked prediction record about to be stored."""
+class NewPrediction(NamedTuple):
+    """A checked prediction record about to be stored (a named tuple: one per record ingested,
+    made where a frozen dataclass would cost a ``__setattr__`` call per field)."""
 
     model: str
     model_version: str

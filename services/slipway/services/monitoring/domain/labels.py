@@ -14,7 +14,7 @@ content can make a report fail.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -51,7 +51,7 @@ class LabelSpace:
     def tensor_problem(self, tensor: Tensor) -> Reason | None:
         """Why a label tensor cannot hold labels of this version; None when it can."""
         try:
-            values = decode_tensor(replace(tensor, missing_mask=b"")).ravel().tolist()
+            values = decode_tensor(tensor._replace(missing_mask=b"")).ravel().tolist()
         except (ValueError, KeyError):
             return None  # unreadable tensors are the shape check's to refuse
         mask = (

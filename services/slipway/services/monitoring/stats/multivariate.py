@@ -201,19 +201,18 @@ def _encode(
     fills: dict[str, float | str],
     frequencies: dict[str, dict[str, float]],
 ) -> Floats:
-    out = []
-    for name in names:
+    if not names:
+        return np.column_stack([])  # refused as before: nothing to encode
+    # One matrix, filled column by column: a list of converted columns stacked at the end
+    # copied every value three times (about a second for 1M rows of 20 features).
+    out = np.empty((len(np.asarray(columns[names[0]])), len(names)))
+    for j, name in enumerate(names):
         values = np.asarray(columns[name])
+        column = out[:, j]
         if name in frequencies:
             table, fill = frequencies[name], str(fills[name])
-            out.append(
-                np.array(
-                    [table.get(str(v) if _present(v) else fill, 0.0) for v in values.tolist()],
-                    dtype=np.float64,
-                )
-            )
+            column[:] = [table.get(str(v) if _present(v) else fill, 0.0) for v in values.tolist()]
         else:
-            numbers = values.astype(np.float64).copy()
-            numbers[~np.isfinite(numbers)] = float(fills[name])
-            out.append(numbers)
-    return np.column_stack(out)
+            column[:] = values.astype(np.float64, copy=False)
+            column[~np.isfinite(column)] = float(fills[name])
+    return out
