@@ -47,7 +47,8 @@ class ServingMetrics:
     def __init__(self) -> None:
         self.swaps = Counter(
             "slipway_serving_swaps_total",
-            "Version loads and live swaps, by target and outcome (loaded, swapped, failed).",
+            "Version loads and live swaps, by target and outcome (loaded, swapped, failed; "
+            "kept_cached: a resync found the registry unreachable and kept the version).",
             ["target", "outcome"],
             registry=None,
         )

@@ -207,6 +207,10 @@ class Deployments:
             found = await self._source.find(target)
             if current is not None and found.info.number == current.number:
                 slot.state, slot.reason = "READY", ""
+                if found.from_cache and self._on_swap is not None:
+                    # Counted, so an operator (and a test) sees serving ride out a registry
+                    # outage on its cached resolution rather than assume it did.
+                    self._on_swap(str(target), "kept_cached", current, current, "")
                 return  # unchanged: its files are neither fetched nor hashed again
             resolved = await self._source.fetch(found)
             served = await asyncio.to_thread(load, resolved, allow_pickle=self._allow_pickle)
