@@ -77,6 +77,7 @@ def append_events(url: str, count: int, key: ChainKey) -> None:
         db.dispose()
 
 
+@pytest.mark.slow
 def test_the_writer_refuses_a_sink_whose_newest_checkpoint_it_did_not_sign(
     tmp_path: Path, sqlite_url: str
 ) -> None:
@@ -202,6 +203,7 @@ def bucket_keys(client: S3Client, bucket: str) -> list[str]:
     return sorted(item["Key"] for item in listed)
 
 
+@pytest.mark.slow
 def test_checkpoints_in_an_object_locked_bucket_catch_a_cut_and_a_rewrite(
     tmp_path: Path, sqlite_url: str, s3_endpoint: str
 ) -> None:

@@ -67,6 +67,7 @@ def sqlite_url(tmp_path: Path) -> str:
     return url
 
 
+@pytest.mark.slow
 def test_an_exported_keyed_chain_verifies_offline_and_a_changed_line_is_named(
     tmp_path: Path, sqlite_url: str
 ) -> None:

@@ -152,6 +152,7 @@ def sqlite_url(tmp_path: Path) -> str:
     return url
 
 
+@pytest.mark.slow
 def test_a_back_dated_event_is_reported_at_its_sequence(tmp_path: Path, sqlite_url: str) -> None:
     append_events(sqlite_url, 3)
     engine = sa.create_engine(sqlite_url)
@@ -391,6 +392,7 @@ def checkpoint_lines(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+@pytest.mark.slow
 async def test_a_chain_matching_its_checkpoints_survives_a_backup_and_a_cut_restore_does_not(
     tmp_path: Path, sqlite_url: str
 ) -> None:

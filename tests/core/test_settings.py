@@ -143,6 +143,7 @@ def test_auth_can_be_off_only_on_a_loopback_address(tmp_path, address, allowed):
     assert parse(RegistrySettings, [], {**env, "SLIPWAY_INSECURE_NO_AUTH": "false"})
 
 
+@pytest.mark.slow
 def test_a_service_refuses_to_start_without_auth_on_every_interface(tmp_path):
     started = subprocess.run(
         [

@@ -198,6 +198,7 @@ def tokens(tmp_path):
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
+@pytest.mark.slow
 async def test_access_rules_hold_for_every_rpc(service, tmp_path, tokens):
     settings = settings_for(service.settings_class, tmp_path, tokens_file=tmp_path / "tokens.json")
     db = open_database(settings)

@@ -26,6 +26,7 @@ def policy(model: str) -> monitoring_policy_pb2.MonitoringPolicy:
     )
 
 
+@pytest.mark.slow
 async def test_policies_ground_truth_reports_and_alerts(
     migrated_db: Database,
     tmp_path: Path,

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pytest
 
 from slipway.core.db import Database
 from slipway.inference.v2 import grpc_service_pb2 as infer_pb
@@ -146,6 +147,7 @@ async def _serve_unchanged_traffic(
     return report
 
 
+@pytest.mark.slow
 async def test_a_large_training_set_is_the_reference_and_flags_no_unchanged_feature(
     migrated_db: Database,
     tmp_path: Path,

@@ -141,6 +141,7 @@ async def test_a_registry_killed_mid_upload_leaves_pending_until_a_restarted_swe
     assert '"FAILED"' in sweep.payload_json
 
 
+@pytest.mark.slow
 async def test_a_retry_takes_over_the_upload_a_killed_registry_left_pending(
     spawn_registry, start_registry
 ):

@@ -16,6 +16,7 @@ from support.training import SUCCEEDED, StartTraining, job
 HEARTBEAT_TIMEOUT = 2.0
 
 
+@pytest.mark.slow
 async def test_a_job_whose_fit_process_is_slow_to_start_keeps_its_first_attempt(
     start_training: StartTraining, registry: Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
