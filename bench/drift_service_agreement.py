@@ -54,8 +54,10 @@ from slipway.inference.v2 import grpc_service_pb2 as infer_pb  # noqa: E402
 from slipway.inference.v2 import grpc_service_pb2_grpc as infer_grpc  # noqa: E402
 from slipway.monitoring.v1 import monitoring_service_pb2 as monitoring_pb  # noqa: E402
 from slipway.monitoring.v1 import monitoring_service_pb2_grpc as monitoring_grpc  # noqa: E402
+from slipway.monitoring.v1 import prediction_record_pb2  # noqa: E402
 from slipway.registry.v1 import registry_service_pb2 as registry_pb  # noqa: E402
 from slipway.registry.v1 import registry_service_pb2_grpc as registry_grpc  # noqa: E402
+from slipway.services.serving.sinks.prediction_log import tensor  # noqa: E402
 from slipway.training.v1 import training_job_pb2  # noqa: E402
 from slipway.training.v1 import training_service_pb2 as training_pb  # noqa: E402
 from slipway.training.v1 import training_service_pb2_grpc as training_grpc  # noqa: E402
@@ -65,6 +67,7 @@ from support.service_cases import (  # noqa: E402
     REASONS,
     FeatureAgreement,
     compare,
+    ground_truth,
     model_id,
     requests,
     training_job,
@@ -170,6 +173,28 @@ def through_service(suite: Suite, built: DriftCase, deadline: Deadline) -> tuple
         return report if report.window.row_count >= sent else None
 
     report = deadline.wait(every_row, f"{sent} rows in the report of {built.name}")
+    truths = ground_truth(built, model)
+    if truths:
+        # The concept drift case: its labels, whose rule changes halfway through the window.
+        for first in range(0, len(truths), 20):
+            monitoring.IngestGroundTruth(
+                monitoring_pb.IngestGroundTruthRequest(
+                    ground_truths=[
+                        prediction_record_pb2.GroundTruth(
+                            request_id=request_id, labels=tensor("label", "BYTES", labels)
+                        )
+                        for request_id, labels in truths[first : first + 20]
+                    ]
+                ),
+                metadata=suite.auth("developer"),
+                timeout=CALL_SECONDS,
+            )
+
+        def labeled() -> Any:
+            found = every_row()
+            return found if found and found.performance.labeled_row_count >= sent else None
+
+        report = deadline.wait(labeled, f"{sent} labels in the report of {built.name}")
     return report, time.perf_counter() - began
 
 
@@ -280,10 +305,20 @@ def main(argv: list[str] | None = None) -> int:
                     raise
                 by_name = {f.feature: f for f in report.data_drift.features}
                 results[built.name] = (compare(built, by_name), report, seconds)
+                concept = ""
+                if report.performance.labeled_row_count:
+                    found = report.performance.concept_drift
+                    concept = (
+                        f"; with {report.performance.labeled_row_count} labels, concept drift "
+                        f"{'DETECTED' if found.detected else 'not detected'} "
+                        f"(statistic {found.statistic:.1f}), data drift "
+                        f"{'DETECTED' if report.data_drift.drifted else 'not detected'}"
+                    )
                 print(
                     f"  {built.name}: {seconds:.1f} s (reference {report.reference_row_count} "
                     f"rows, {report.reference_sample_row_count} used; window "
                     f"{report.window.row_count} rows, {report.window.sample_row_count} used)"
+                    + concept
                 )
 
     table = [
@@ -316,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     for row in shown:
         print(feature_line(row, real))
+    if not shown:
+        print("  (none)")
 
     count = len(every)
     unexplained = [r for r in every if not r.accounted or not r.method_agrees]
@@ -338,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
             "real Evidently against the oracle: "
             + ("the same verdict on every feature" if not real_mismatch else str(real_mismatch))
         )
-    print(f"total {time.perf_counter() - began:.1f} s")
+    print(f"suite and cases: {time.perf_counter() - began:.1f} s")
     return 1 if unexplained or real_mismatch else 0
 
 

@@ -45,6 +45,7 @@ __all__ = [
     "FeatureAgreement",
     "compare",
     "features",
+    "ground_truth",
     "model_id",
     "requests",
     "rows_per_request",
@@ -216,15 +217,28 @@ def rows_per_request(case: DriftCase) -> int:
     return max(50, math.ceil(rows / 100))
 
 
+def _chunks(case: DriftCase) -> Iterator[tuple[int, slice]]:
+    total = len(case.current[features(case)[0]])
+    size = rows_per_request(case)
+    for number, start in enumerate(range(0, total, size)):
+        yield number, slice(start, start + size)
+
+
 def requests(case: DriftCase, model: str) -> Iterator[infer_pb.ModelInferRequest]:
     """The case's current rows as ModelInfer requests, one [N] tensor per feature as the Python
     client sends them (NaN for a missing number, a named missing element for a missing text)."""
-    names = features(case)
-    total = len(case.current[names[0]])
-    size = rows_per_request(case)
-    for number, start in enumerate(range(0, total, size)):
-        columns = {name: case.current[name][start : start + size] for name in names}
+    for number, rows in _chunks(case):
+        columns = {name: case.current[name][rows] for name in features(case)}
         yield infer_request(model, columns, outputs=None, request_id=f"{model}-{number}")
+
+
+def ground_truth(case: DriftCase, model: str) -> list[tuple[str, npt.NDArray[Any]]]:
+    """The labels of the concept drift case's current rows, by the request id that carried
+    them (``requests``), as the model's classes ("yes"/"no"); empty for the other cases."""
+    if case.concept is None:
+        return []
+    labels = np.where(case.concept.labels > 0.5, "yes", "no").astype(object)
+    return [(f"{model}-{number}", labels[rows]) for number, rows in _chunks(case)]
 
 
 _METHODS = {

@@ -7,7 +7,8 @@ Evidently 0.7's preset given the case's *full* reference (``support.evidently_or
 on the features where a documented deviation (``support.service_cases.DEVIATIONS``) says
 otherwise, and there the oracle with that deviation switched on agrees. The correlation change
 has its own test (``test_monitoring_correlation.py``); ``bench/drift_service_agreement.py``
-prints the same comparison for every case, against the real Evidently too."""
+prints the same comparison for every case, against the real Evidently too. The concept drift
+case then gets its labels, and the report that found no input drift detects concept drift."""
 
 from __future__ import annotations
 
@@ -23,7 +24,14 @@ from slipway.monitoring.v1 import monitoring_report_pb2
 from support.drift_cases import case
 from support.monitoring import running_monitoring
 from support.registry import SQLITE_ONLY, Registry
-from support.service_cases import compare, model_id, requests, training_job, write_dataset
+from support.service_cases import (
+    compare,
+    ground_truth,
+    model_id,
+    requests,
+    training_job,
+    write_dataset,
+)
 from support.serving import running_serving, set_alias
 from support.training import SUCCEEDED, StartTraining
 from support.waiting import wait_until
@@ -107,6 +115,19 @@ async def test_the_verdict_on_every_feature_is_evidentlys_or_a_documented_deviat
             return [report] if report.window.row_count >= sent else []
 
         (report,) = await wait_until(every_row, f"{sent} rows in the report", WAIT_SECONDS)
+        truths = ground_truth(built, model)
+        if truths:
+            # The concept drift case: its labels follow another rule from halfway on.
+            for start in range(0, len(truths), 20):
+                await monitoring.label(truths[start : start + 20])
+
+            async def labeled() -> list[Any]:
+                found = await monitoring.report(
+                    job.model_version, start_time=_stamp(began), end_time=_stamp(time.time() + 1.0)
+                )
+                return [found] if found.performance.labeled_row_count >= sent else []
+
+            (with_labels,) = await wait_until(labeled, f"{sent} labels", WAIT_SECONDS)
 
     assert isinstance(report, monitoring_report_pb2.MonitoringReport)
     assert report.window.row_count == sent
@@ -120,3 +141,7 @@ async def test_the_verdict_on_every_feature_is_evidentlys_or_a_documented_deviat
     assert all(r.method_agrees for r in rows), table
     # And with the deviations, the ground truth of the case.
     assert {r.feature for r in rows if r.drifted} == built.drifted, table
+    if truths:
+        # No input drifted, and yet the labels tell: concept drift.
+        assert with_labels.performance.concept_drift.detected, with_labels.performance
+        assert not with_labels.data_drift.drifted
