@@ -321,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
                     + concept
                 )
 
-    table = [
+    table: list[tuple[str, ...]] = [
         (
             "case",
             "features",
