@@ -27,6 +27,7 @@ from slipway.core.peers import PeerTarget
 from slipway.core.server import ServiceRegistration
 from slipway.inference.v2 import grpc_service_pb2
 from slipway.ml.artifact_cache import ArtifactCache
+from slipway.ml.compiled import CompiledStore
 from slipway.services.serving.api.servicer import InferenceServicer
 from slipway.services.serving.api.tensors import Limits
 from slipway.services.serving.domain.deployments import Deployments, Policy
@@ -37,6 +38,7 @@ from slipway.services.serving.settings import ServingSettings
 from slipway.services.serving.sinks.prediction_log import PredictionLog
 from slipway.services.serving.sources.registry import RegistryVersionSource
 
+BACKENDS = ("onnx", "sklearn")
 SERVICE = grpc_service_pb2.DESCRIPTOR.services_by_name["GRPCInferenceService"]
 log = get_logger("slipway.serving")
 
@@ -58,6 +60,13 @@ class ServingMetrics:
             ["target"],
             registry=None,
         )
+        self.backend = Gauge(
+            "slipway_serving_backend_info",
+            "1 for the backend answering each target (onnx: its verified ONNX form in ONNX "
+            "Runtime; sklearn), 0 for the other.",
+            ["target", "backend"],
+            registry=None,
+        )
         self.shadow = Counter(
             "slipway_serving_shadow_predictions_total",
             "Rows scored by shadow candidates, by model and whether the "
@@ -67,7 +76,11 @@ class ServingMetrics:
         )
 
     def collectors(self) -> list[Collector]:
-        return [self.swaps, self.version, self.shadow]
+        return [self.swaps, self.version, self.backend, self.shadow]
+
+    def on_backend(self, target: str, backend: str) -> None:
+        for name in BACKENDS:
+            self.backend.labels(target, name).set(1 if name == backend else 0)
 
     def on_swap(
         self, target: str, outcome: str, old: VersionInfo | None, new: VersionInfo | None, why: str
@@ -110,6 +123,17 @@ def parse_policies(canary: Sequence[str], shadow: Sequence[str]) -> dict[str, Po
     return policies
 
 
+def parse_backends(texts: Sequence[str]) -> dict[str, str]:
+    """``model=auto|onnx|sklearn`` exceptions to the process's backend."""
+    backends: dict[str, str] = {}
+    for text in texts:
+        model, _, backend = text.partition("=")
+        if not model or backend not in ("auto", *BACKENDS):
+            raise ConfigurationError(f"model backend {text!r}: expected model=auto|onnx|sklearn")
+        backends[model] = backend
+    return backends
+
+
 def build(settings: ServingSettings, db: Database) -> ServiceApp:
     assert settings.cache_dir is not None
     try:  # a bad deployment is a configuration error at start, not a retry loop
@@ -117,7 +141,8 @@ def build(settings: ServingSettings, db: Database) -> ServiceApp:
     except InvalidArgumentError as exc:
         raise ConfigurationError(f"--deployments: {exc.message}") from None
     metrics = ServingMetrics()
-    source = RegistryVersionSource(settings.registry, ArtifactCache(settings.cache_dir))
+    cache = ArtifactCache(settings.cache_dir)
+    source = RegistryVersionSource(settings.registry, cache)
     if settings.allow_pickle:
         log.warning(
             "pickle/joblib artifacts are LOADED (--allow-pickle): loading them can run "
@@ -166,7 +191,12 @@ def build(settings: ServingSettings, db: Database) -> ServiceApp:
         retry_seconds=settings.load_retry_seconds,
         resync_seconds=settings.resync_seconds,
         allow_pickle=settings.allow_pickle,
+        backend=settings.backend,
+        backends=parse_backends(settings.model_backends),
+        compiled_store=CompiledStore(cache),
+        onnx_threads=settings.onnx_threads,
         on_swap=metrics.on_swap,
+        on_backend=metrics.on_backend,
         on_shadow=metrics.on_shadow,
         sink=prediction_log,
         audit=audit,

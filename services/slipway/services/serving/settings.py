@@ -84,6 +84,22 @@ class ServingSettings(RegistryClientSettings):
     )
     prediction_log_batch: int = setting(500, "Requests per IngestPredictions batch.")
     allow_pickle: bool = setting(False, "Load pickle/joblib artifacts, which can run code. Logged.")
+    backend: str = setting(
+        "auto",
+        "What answers: `onnx` (the version's ONNX form in ONNX Runtime; a version without a "
+        "verified one is not loaded), `sklearn`, or `auto`: onnx when the form builds and "
+        "gives scikit-learn's answers on the version's reference rows, else sklearn.",
+    )
+    model_backends: list[str] = setting(
+        [],
+        "Per-model exceptions to --backend, `model=auto|onnx|sklearn`, comma-separated in "
+        "the environment.",
+    )
+    onnx_threads: int = setting(
+        1,
+        "Threads ONNX Runtime uses for one prediction; 0 lets it choose (one per core). One "
+        "leaves the other cores to concurrent requests, which batching already merges.",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -93,5 +109,9 @@ class ServingSettings(RegistryClientSettings):
             object.__setattr__(self, "monitoring_token_file", self.registry_token_file)
         if not 0.0 <= self.prediction_log_sample_rate <= 1.0:
             raise ValueError("prediction_log_sample_rate must be between 0 and 1")
+        if self.backend not in ("auto", "onnx", "sklearn"):
+            raise ValueError("backend must be auto, onnx or sklearn")
+        if self.onnx_threads < 0:
+            raise ValueError("onnx_threads must be at least 0")
         if self.max_rows < 1 or self.max_batch_rows < 1 or self.max_value_bytes < 1:
             raise ValueError("max_rows, max_batch_rows and max_value_bytes must be at least 1")

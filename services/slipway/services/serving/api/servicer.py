@@ -13,7 +13,8 @@ from slipway.services.serving.domain.deployments import Deployments
 from slipway.services.serving.domain.targets import parse_target
 
 SERVER_NAME = "slipway"
-PLATFORM = "sklearn"
+# ModelMetadata's platform names the backend answering, in Triton's names for them.
+PLATFORMS = {"sklearn": "sklearn", "onnx": "onnxruntime_onnx"}
 EXTENSIONS = ["model_repository"]
 
 
@@ -60,7 +61,7 @@ class InferenceServicer:
     ) -> pb.ModelMetadataResponse:
         view = self._deployments.describe(request.name, request.version)
         response = pb.ModelMetadataResponse(
-            name=request.name, versions=view.versions, platform=PLATFORM
+            name=request.name, versions=view.versions, platform=PLATFORMS[view.backend]
         )
         for spec in view.info.inputs:
             response.inputs.add(name=spec.name, datatype=spec.datatype, shape=[-1])

@@ -35,6 +35,7 @@ from slipway.core.errors import (
 from slipway.core.logs import get_logger
 from slipway.core.reasons import Reason
 from slipway.ml import model_files
+from slipway.ml.compiled import CompiledStore
 from slipway.services.serving.domain.batching import Batcher
 from slipway.services.serving.domain.inference import (
     Answers,
@@ -84,6 +85,7 @@ class Auditor(Protocol):
 
 
 SwapListener = Callable[[str, str, VersionInfo | None, VersionInfo | None, str], None]
+BackendListener = Callable[[str, str], None]  # (target, backend now answering for it)
 
 
 class Deployments:
@@ -99,7 +101,12 @@ class Deployments:
         retry_seconds: float = 5.0,
         resync_seconds: float = 30.0,
         allow_pickle: bool = False,
+        backend: str = "auto",
+        backends: dict[str, str] | None = None,
+        compiled_store: CompiledStore | None = None,
+        onnx_threads: int = 0,
         on_swap: SwapListener | None = None,
+        on_backend: BackendListener | None = None,
         on_shadow: ShadowListener | None = None,
         sink: PredictionSink | None = None,
         audit: Auditor | None = None,
@@ -117,7 +124,12 @@ class Deployments:
         self._retry = retry_seconds
         self._resync = resync_seconds
         self._allow_pickle = allow_pickle
+        self._backend = backend
+        self._backends = backends or {}
+        self._compiled_store = compiled_store
+        self._onnx_threads = onnx_threads
         self._on_swap = on_swap
+        self._on_backend = on_backend
         self._on_shadow = on_shadow
         self._sink = sink
         self._audit = audit
@@ -206,14 +218,24 @@ class Deployments:
         try:
             found = await self._source.find(target)
             if current is not None and found.info.number == current.number:
-                slot.state, slot.reason = "READY", ""
+                slot.state, slot.reason = (
+                    "READY",
+                    slot.live.served.backend_note if slot.live else "",
+                )
                 if found.from_cache and self._on_swap is not None:
                     # Counted, so an operator (and a test) sees serving ride out a registry
                     # outage on its cached resolution rather than assume it did.
                     self._on_swap(str(target), "kept_cached", current, current, "")
                 return  # unchanged: its files are neither fetched nor hashed again
             resolved = await self._source.fetch(found)
-            served = await asyncio.to_thread(load, resolved, allow_pickle=self._allow_pickle)
+            served = await asyncio.to_thread(
+                load,
+                resolved,
+                allow_pickle=self._allow_pickle,
+                backend=self._backends.get(target.model_id, self._backend),
+                store=self._compiled_store,
+                threads=self._onnx_threads,
+            )
         except NotFoundError as exc:
             if target.alias and current is not None:
                 # The alias was deleted: keep serving what it pointed to, and say so.
@@ -236,7 +258,8 @@ class Deployments:
             self._failed(slot, current, None, str(exc))
             return
         slot.live = Live(served, Batcher(served, **self._batch))  # type: ignore[arg-type]
-        slot.state, slot.reason = "READY", ""
+        # For a ready slot the index's reason says which backend answers and why.
+        slot.state, slot.reason = "READY", served.backend_note
         self._changed.set()
         log.info(
             "serving version",
@@ -244,7 +267,11 @@ class Deployments:
             version=served.info.name,
             previous=current.name if current else None,
             from_cache=resolved.from_cache,
+            backend=served.backend,
+            backend_note=served.backend_note,
         )
+        if self._on_backend is not None:
+            self._on_backend(str(target), served.backend)
         if self._on_swap is not None:
             self._on_swap(str(target), "swapped" if current else "loaded", current, served.info, "")
 
@@ -317,7 +344,9 @@ class Deployments:
         for other in (self.slots[model_id].live, candidate.live if candidate else None):
             if other is not None:
                 versions.add(str(other.info.number))
-        return ModelView(live.info, sorted(versions, key=int), live.served.output_names)
+        return ModelView(
+            live.info, sorted(versions, key=int), live.served.output_names, live.served.backend
+        )
 
     async def infer(
         self, model_id: str, version: str, request_id: str, read: InputReader

@@ -64,11 +64,12 @@ class Inference:
 @dataclass(frozen=True)
 class ModelView:
     """What a model's metadata shows: the version a request would get, the version numbers
-    loaded for it (candidate included) and the outputs it can give."""
+    loaded for it (candidate included), the outputs it can give and the backend answering."""
 
     info: VersionInfo
     versions: list[str]
     output_names: tuple[str, ...]
+    backend: str = "sklearn"  # what answers: "onnx" or "sklearn"
 
 
 class PredictionSink(Protocol):

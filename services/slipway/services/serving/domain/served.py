@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from slipway.ml.compiled import CompiledModel
 from slipway.ml.missing_values import MissingValueSupport
 from slipway.ml.model_files import predict_is_argmax
 
@@ -75,6 +76,11 @@ class ServedModel:
     # Which missing values it predicts with (NaN numbers, missing text), asked of the model.
     missing: MissingValueSupport = field(default_factory=MissingValueSupport)
     reference_rows: npt.NDArray[Any] | None = None  # a few training rows, for smoke tests
+    # The verified ONNX form that answers instead of ``model`` (``slipway.ml.compiled``), and
+    # what serves and why: "onnx" with how it was verified, or "sklearn" with why not onnx.
+    compiled: CompiledModel | None = None
+    backend: str = "sklearn"
+    backend_note: str = ""
     _methods: dict[str, Any] = field(default_factory=dict)
     labels_from_proba: bool = False
     _classes: npt.NDArray[Any] = field(default_factory=lambda: np.empty(0))
@@ -94,6 +100,8 @@ class ServedModel:
         self, rows: npt.NDArray[Any], outputs: Collection[str]
     ) -> dict[str, npt.NDArray[Any]]:
         """The requested outputs for ``rows`` (already in signature column order)."""
+        if self.compiled is not None and self.compiled.takes(rows):
+            return self.compiled.predict(rows, outputs)
         if self.labels_from_proba and PREDICT in outputs and PREDICT_PROBA in outputs:
             # One pass over a forest instead of two: its predict is this argmax.
             proba = np.asarray(self.model.predict_proba(rows))
