@@ -459,7 +459,9 @@ class Slipway:
     service_token: str
 
 
-def start_slipway(folder: Path, children: Children, trained: dict[str, Trained]) -> Slipway:
+def start_slipway(
+    folder: Path, children: Children, trained: dict[str, Trained], backend: str = "auto"
+) -> Slipway:
     tokens = folder / "tokens.json"
     service_token = add_token(tokens, "bench-service", ["service"], "serving benchmark")
     approver_token = add_token(tokens, "bench-approver", ["approver"], "serving benchmark")
@@ -536,6 +538,8 @@ def start_slipway(folder: Path, children: Children, trained: dict[str, Trained])
             str(service_token_file),
             # A list flag is repeated; commas split only in the environment.
             *(arg for m in MODELS for arg in ("--deployments", f"{m}@production")),
+            "--backend",
+            backend,
         ],
         log,
         cwd=folder,
@@ -1255,6 +1259,12 @@ def main(argv: list[str] | None = None) -> int:
         help="Slipway and the no-model ceiling only (no MLServer install)",
     )
     parser.add_argument(
+        "--backend",
+        choices=("auto", "onnx", "sklearn"),
+        default="auto",
+        help="Slipway's --backend (default auto: the verified ONNX forms)",
+    )
+    parser.add_argument(
         "--client-processes",
         type=int,
         default=2,
@@ -1300,7 +1310,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"features ({time.monotonic() - began:.0f} s so far)",
                 flush=True,
             )
-            slipway = start_slipway(folder, children, trained)
+            slipway = start_slipway(folder, children, trained, args.backend)
             servers = {SLIPWAY: slipway.serving}
             if python is not None:
                 for name, batching in ((MLSERVER, False), (MLSERVER_BATCHING, True)):

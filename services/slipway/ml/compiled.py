@@ -145,18 +145,19 @@ ONNX Runtime's tree regressors, boosting and imputers take."""
 
 def convert(model: Any, columns: Sequence[Column], precision: str) -> bytes:
     """The model's ONNX form with ``precision`` inputs; ``NotCompiledError`` saying why when
-    it does not build, or ONNX Runtime cannot load it."""
+    it does not build."""
     try:
         data = _to_onnx(model, columns, precision)
-        _check_domains(data)
-        _session(data, 1)  # ONNX Runtime has a kernel for every node
-    except NotCompiledError:
-        raise
-    except Exception as exc:  # the converter's and the runtime's own refusals
-        text = str(exc).strip()
-        first = text.splitlines()[0] if text else ""
-        raise NotCompiledError(f"no ONNX form: {type(exc).__name__}: {first[:200]}") from exc
+    except Exception as exc:  # the converter's refusals are of many kinds
+        raise _not_compiled("no ONNX form", exc) from exc
+    _check_domains(data)
     return data
+
+
+def _not_compiled(what: str, exc: Exception) -> NotCompiledError:
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else ""
+    return NotCompiledError(f"{what}: {type(exc).__name__}: {first[:200]}")
 
 
 class CompiledModel:
@@ -168,7 +169,10 @@ class CompiledModel:
         _check_domains(data)
         self.sha256 = hashlib.sha256(data).hexdigest()
         self.precision = precision
-        self._session = _session(data, threads)
+        try:
+            self._session = _session(data, threads)
+        except Exception as exc:  # no kernel for a node (at this precision), say
+            raise _not_compiled("ONNX Runtime cannot run the form", exc) from exc
         self._columns = tuple(columns)
         self._dtype = np.float64 if precision == "float64" else np.float32
         self._single = not any(c.categorical for c in columns)

@@ -76,7 +76,7 @@ class ServingMetrics:
         )
 
     def collectors(self) -> list[Collector]:
-        return [self.swaps, self.version, self.backend, self.shadow]
+        return [self.swaps, self.version, self.shadow, self.backend]
 
     def on_backend(self, target: str, backend: str) -> None:
         for name in BACKENDS:
