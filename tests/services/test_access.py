@@ -1,4 +1,5 @@
-"""Every service refuses calls without a token and mutating calls from viewers; health is open.
+"""Every service refuses calls without a token and mutating calls from viewers; health (and
+serving's ServerLive and ServerReady) is open.
 
 Each service is started in-process the way its entry point builds it, on the embedded database,
 and every RPC of its contract (plus the audit API every service answers) is called for real.
@@ -83,6 +84,8 @@ EXPECTED_ROLES = {
     },
 }
 ALL_ROLES = READ
+# Answered without a token (serving's --probes-need-token turns it off): probes send none.
+OPEN = {"inference.GRPCInferenceService.ServerLive", "inference.GRPCInferenceService.ServerReady"}
 
 
 def expected_roles(api, method) -> set[str]:
@@ -216,6 +219,9 @@ async def test_access_rules_hold_for_every_rpc(service, tmp_path, tokens):
                 for method in api.methods:
                     allowed = expected_roles(api, method)
                     code, info = await _code(channel, api, method, ())
+                    if method.full_name in OPEN:
+                        assert code == grpc.StatusCode.OK, method.full_name
+                        continue
                     assert code == grpc.StatusCode.UNAUTHENTICATED, method.full_name
                     assert info.reason == "TOKEN_MISSING"
                     code, _ = await _code(channel, api, method, auth("slw_forged"))
@@ -284,5 +290,46 @@ async def test_serving_answers_server_level_calls(tmp_path, tokens):
             info = await stub.ServerMetadata(pb.ServerMetadataRequest(), metadata=meta)
             assert info.name == "slipway"
             assert info.version
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize("need_token", [False, True])
+async def test_serving_probes_answer_without_a_token_unless_told(tmp_path, tokens, need_token):
+    """Probes and load balancers (tritonclient's is_server_live) send no token."""
+    from slipway.inference.v2 import grpc_service_pb2 as pb
+    from slipway.inference.v2 import grpc_service_pb2_grpc as pb_grpc
+
+    service = next(s for s in SERVICES if s.name == "serving")
+    settings = settings_for(
+        service.settings_class,
+        tmp_path,
+        tokens_file=tmp_path / "tokens.json",
+        probes_need_token=need_token,
+    )
+    db = open_database(settings)
+    app = service.build(settings, db)
+    try:
+        async with (
+            running_server(settings, app.services) as server,
+            grpc.aio.insecure_channel(server.grpc_address) as channel,
+        ):
+            stub = pb_grpc.GRPCInferenceServiceStub(channel)
+            for call, request in (
+                (stub.ServerLive, pb.ServerLiveRequest()),
+                (stub.ServerReady, pb.ServerReadyRequest()),
+            ):
+                if need_token:
+                    with pytest.raises(grpc.aio.AioRpcError) as caught:
+                        await call(request)
+                    assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+                else:
+                    await call(request)
+            assert (
+                await stub.ServerLive(pb.ServerLiveRequest(), metadata=auth(tokens["viewer"]))
+            ).live
+            with pytest.raises(grpc.aio.AioRpcError) as caught:  # everything else still needs one
+                await stub.ServerMetadata(pb.ServerMetadataRequest())
+            assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
     finally:
         db.dispose()

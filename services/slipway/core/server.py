@@ -40,7 +40,7 @@ from slipway.core.interceptors import (
 )
 from slipway.core.logs import get_logger
 from slipway.core.metrics import GrpcMetrics, MetricsEndpoint, start_metrics_endpoint
-from slipway.core.roles import ROLE_TABLE, RoleTable
+from slipway.core.roles import EXEMPT_METHODS, ROLE_TABLE, RoleTable
 from slipway.core.settings import ServiceSettings
 from slipway.core.stream_caps import StreamCapInterceptor, StreamCaps
 
@@ -58,6 +58,9 @@ class ServiceRegistration:
 
     descriptor: ServiceDescriptor
     servicer: object | None = None
+    # Methods (short names) answered without a token, like the health service: probes and
+    # load balancers call them and cannot send one.
+    open_methods: frozenset[str] = frozenset()
 
     @property
     def full_name(self) -> str:
@@ -138,6 +141,12 @@ class SlipwayServer:
                         self._role_table,
                         service=s.service_name,
                         auditor=self._auditor,
+                        exempt=EXEMPT_METHODS
+                        | {
+                            f"/{registration.full_name}/{name}"
+                            for registration in self.services
+                            for name in registration.open_methods
+                        },
                     ),
                     ErrorInterceptor(
                         service=s.service_name, roles=self._role_table, auditor=self._auditor

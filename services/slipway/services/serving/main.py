@@ -39,6 +39,7 @@ from slipway.services.serving.sinks.prediction_log import PredictionLog
 from slipway.services.serving.sources.registry import RegistryVersionSource
 
 BACKENDS = ("onnx", "sklearn")
+PROBES = frozenset({"ServerLive", "ServerReady"})  # answered without a token by default
 SERVICE = grpc_service_pb2.DESCRIPTOR.services_by_name["GRPCInferenceService"]
 log = get_logger("slipway.serving")
 
@@ -222,7 +223,14 @@ def build(settings: ServingSettings, db: Database) -> ServiceApp:
             await prediction_log.stop()
 
     return ServiceApp(
-        services=[ServiceRegistration(SERVICE, servicer), audit_registration(db)],
+        services=[
+            ServiceRegistration(
+                SERVICE,
+                servicer,
+                open_methods=frozenset() if settings.probes_need_token else PROBES,
+            ),
+            audit_registration(db),
+        ],
         on_ready=on_ready,
         on_stopping=on_stopping,
         collectors=collectors,

@@ -83,6 +83,11 @@ class ServingSettings(RegistryClientSettings):
         "never inference slowed.",
     )
     prediction_log_batch: int = setting(500, "Requests per IngestPredictions batch.")
+    probes_need_token: bool = setting(
+        False,
+        "ServerLive and ServerReady need a token like every other call. By default they "
+        "answer anyone, like the health service: probes and load balancers send none.",
+    )
     allow_pickle: bool = setting(False, "Load pickle/joblib artifacts, which can run code. Logged.")
     backend: str = setting(
         "auto",
