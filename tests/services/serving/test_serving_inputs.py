@@ -121,7 +121,7 @@ CASES: list[tuple[str, Callable[[], pb.ModelInferRequest], grpc.StatusCode, str,
             lambda r: (r.inputs[0].ClearField("shape"), r.inputs[0].shape.extend([2, 2, 2]))
         ),
         grpc.StatusCode.INVALID_ARGUMENT,
-        "UNKNOWN_INPUT",
+        "INVALID_SHAPE",
         "inputs[0]",
     ),
     (
@@ -241,6 +241,24 @@ async def test_bad_inputs_are_refused_clearly(
     if field:
         assert field in [f.split(" ")[0] for f in violated_fields(error)], violated_fields(error)
     assert "Traceback" not in (error.details() or "")
+
+
+@pytest.mark.parametrize("shape", [[8], [1, 2, 4], [1, 1, 8]])
+async def test_a_flat_or_batched_matrix_is_told_the_expected_shape(
+    serving_small: Serving, shape: list[int]
+) -> None:
+    """tritonclient users send [F] or [1, N, F]: not an unknown input, a wrong shape."""
+    request = matrix_request("iris", GOOD)
+    request.inputs[0].ClearField("shape")
+    request.inputs[0].shape.extend(shape)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await serving_small.infer(request)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error_reason(caught.value) == "INVALID_SHAPE"
+    details = caught.value.details() or ""
+    assert f"shape {shape}" in details
+    assert "[N, 4]" in details
+    assert "unknown input" not in details
 
 
 @pytest.fixture

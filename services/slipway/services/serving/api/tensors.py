@@ -4,6 +4,8 @@ Python loops for numbers: raw contents are read with ``np.frombuffer`` and writt
 
 Two request shapes are understood: one ``[N, F]`` tensor holding every feature in signature
 order (any name), or one ``[N]`` (or ``[N, 1]``) tensor per feature, named as in the signature.
+A single tensor of another shape ([F], [1, N, F]) is INVALID_SHAPE saying which shape was
+expected.
 Every problem is INVALID_ARGUMENT with a BadRequest field violation naming the input.
 
 Missing values. A floating-point element that is NaN is missing. Any element, of any datatype,
@@ -320,6 +322,18 @@ def decode(
                     Reason.INVALID_CONTENTS,
                 )
     single = len(tensors) == 1 and len(tensors[0].shape) == 2
+    names = [spec.name for spec in info.inputs]
+    if len(tensors) == 1 and not single and tensors[0].name not in names:
+        # Not one of the features, and not [N, F]: a flattened [F] or a batched [1, N, F]
+        # matrix. Say which shape was expected rather than that the name is unknown.
+        tensor = tensors[0]
+        raise _bad(
+            _field(0, tensor),
+            f"shape {list(tensor.shape)}: one tensor holding every feature is [N, "
+            f"{len(names)}] (N rows of {', '.join(names)}), e.g. [1, {len(names)}] for one "
+            "row; or send one [N] tensor per feature, named as the feature",
+            Reason.INVALID_SHAPE,
+        )
     if single and (len(info.inputs) > 1 or tensors[0].name != info.inputs[0].name):
         rows = _matrix(tensors[0], raw_contents[0] if raw else None, info, limits, missing)
     else:
