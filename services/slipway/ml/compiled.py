@@ -2,9 +2,10 @@
 scikit-learn's maintainers) and run by ONNX Runtime, used only once it has been shown to give
 the model's answers.
 
-A form is tried with float64 inputs, then float32 (``PRECISIONS``): float64 computes what
-scikit-learn's linear models compute, while its trees compare float32 inputs (and ONNX
-Runtime's tree regressors, boosting and imputers take nothing else). A form is accepted only
+A form is tried with float64 inputs, then float32 (``precisions``; float32 first for a model
+with trees): float64 computes what scikit-learn's linear models compute, while its trees
+compare float32 inputs (and ONNX Runtime's tree regressors, boosting and imputers take nothing
+else). A form is accepted only
 by :func:`verify`: on the version's reference rows, every label identical and
 every probability within ``PROBABILITY_TOLERANCE`` (regression values within
 ``VALUE_TOLERANCE`` relative); a form that fails is not used and the reason is kept.
@@ -45,6 +46,7 @@ __all__ = [
     "compile_model",
     "convert",
     "converter_versions",
+    "precisions",
     "verify",
 ]
 
@@ -138,9 +140,21 @@ def _to_onnx(model: Any, columns: Sequence[Column], precision: str) -> bytes:
 
 
 PRECISIONS = ("float64", "float32")
-"""Input precisions tried, in order: float64 computes what scikit-learn's linear models
-compute; float32 is what its trees compare (they cast inputs to float32), and the only one
-ONNX Runtime's tree regressors, boosting and imputers take."""
+"""Input precisions tried, in this order unless the model has trees (``precisions``): float64
+computes what scikit-learn's linear models compute; float32 is what its trees compare (they
+cast inputs to float32), and the only one ONNX Runtime's tree regressors, boosting and
+imputers take."""
+_TREE_MODULES = ("sklearn.tree", "sklearn.ensemble")
+
+
+def precisions(model: Any) -> tuple[str, ...]:
+    """``PRECISIONS`` in the order to try for ``model``: float32 first when it holds trees,
+    which compare float32 inputs in scikit-learn too (a float64 form compares a value near a
+    threshold otherwise, and its forests are slower)."""
+    parts = [model, *model.get_params(deep=True).values()] if hasattr(model, "get_params") else []
+    if any(type(part).__module__.startswith(_TREE_MODULES) for part in parts):
+        return tuple(reversed(PRECISIONS))
+    return PRECISIONS
 
 
 def convert(model: Any, columns: Sequence[Column], precision: str) -> bytes:

@@ -26,12 +26,12 @@ import numpy.typing as npt
 from slipway.core.logs import get_logger
 from slipway.ml import model_files
 from slipway.ml.compiled import (
-    PRECISIONS,
     Column,
     CompiledModel,
     CompiledStore,
     NotCompiledError,
     compile_model,
+    precisions,
     verify,
 )
 from slipway.ml.missing_values import missing_value_support
@@ -113,7 +113,7 @@ def _verify_missing_numbers(
 def _verified_form(
     served: ServedModel, data: ReferenceData | None, store: CompiledStore | None, threads: int
 ) -> tuple[CompiledModel, bool, int, str]:
-    """The first form of ``PRECISIONS`` that verifies: the form, whether it came from the
+    """The first form (of ``precisions``) that verifies: the form, whether it came from the
     store, the rows it was verified on and a note; ``NotCompiledError`` with every reason."""
     info = served.info
     if data is None:
@@ -123,7 +123,7 @@ def _verified_form(
     reference = served.predict(rows, outputs) if len(rows) else {}
     columns = [Column(spec.name, spec.categorical) for spec in info.inputs]
     problems = []
-    for precision in PRECISIONS:
+    for precision in precisions(served.model):
         try:
             compiled, cached = compile_model(
                 served.model, info.artifact_sha256, columns, store, precision, threads=threads
