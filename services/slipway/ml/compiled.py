@@ -265,7 +265,11 @@ class CompiledModel:
                 labels = labels.astype(self._labels_dtype)
             result = {PREDICT: labels}
             if len(answers) > 1:
-                result[PREDICT_PROBA] = np.asarray(answers[1], dtype=np.float64)
+                proba = np.asarray(answers[1], dtype=np.float64)
+                if self.precision == "float32":
+                    # float32 sums miss 1 by ~1e-7, which scikit-learn's metrics warn about.
+                    proba /= proba.sum(axis=1, keepdims=True)
+                result[PREDICT_PROBA] = proba
         return {name: result[name] for name in outputs}
 
 
