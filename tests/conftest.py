@@ -12,17 +12,57 @@ binaries those tests skip, except under CI
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from slipway.core.bootstrap import connect_database
 from slipway.core.db import Database
+from slipway.core.roles import RULES
+from slipway.core.rpc_reasons import SENT_ENV, undeclared
 from slipway.schema.migrate import upgrade
 from support.ci import unavailable
 from support.postgres import PostgresCluster, PostgresUnavailableError, find_bindir, running_cluster
 
 _CLUSTER_START = pytest.StashKey[float]()
+_SENT = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Every server this run starts (in this process, in xdist workers, in subprocesses: they
+    # inherit the environment) appends each error reason it sends to one file, compared with
+    # the table of reasons per RPC at the end (slipway.core.rpc_reasons).
+    if hasattr(config, "workerinput"):
+        return  # a worker: the controller set the variable before starting it
+    path = Path(tempfile.mkdtemp(prefix="slipway-reasons-")) / "sent.tsv"
+    os.environ[SENT_ENV] = str(path)
+    config.stash[_SENT] = path
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    path = session.config.stash.get(_SENT, None)
+    if path is None or not path.exists():
+        return
+    sent = [
+        tuple(line.split("\t")) for line in path.read_text().splitlines() if line.count("\t") == 2
+    ]
+    if keep := os.environ.get("SLIPWAY_SENT_REASONS_COPY"):
+        Path(keep).write_text(path.read_text())  # for whoever updates the table
+    methods = {f"/{s}/{m}" for s, ms in RULES.items() for m in ms}
+    missing = undeclared(sent, methods)  # type: ignore[arg-type]
+    if not missing:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = "\n".join(f"  {m}  {c}  {r}" for m, c, r in missing)
+    message = (
+        "RPCs sent error reasons that slipway.core.rpc_reasons does not declare "
+        f"(declare them, then `make docs`):\n{lines}"
+    )
+    if reporter is not None:
+        reporter.write_line(message, yellow=True)
 
 
 @pytest.fixture(scope="session")

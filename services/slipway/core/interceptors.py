@@ -37,6 +37,7 @@ from slipway.core.logs import get_logger
 from slipway.core.metrics import GrpcMetrics
 from slipway.core.reasons import Reason
 from slipway.core.roles import EXEMPT_METHODS, RoleTable
+from slipway.core.rpc_reasons import note_sent
 from slipway.core.status import simple_status, to_rpc_status
 
 log = get_logger("slipway.rpc")
@@ -289,6 +290,7 @@ class AuthInterceptor(_WrappingInterceptor):
                     method, call_context.current_principal(), exc, request, ctx.peer()
                 )
             request_id = call_context.current_request_id()
+            note_sent(method, exc.kind.value, exc.reason)
             await ctx.abort_with_status(
                 to_rpc_status(exc, service=self._service, request_id=request_id)
             )
@@ -333,6 +335,7 @@ class ErrorInterceptor(_WrappingInterceptor):
             raise
         except SlipwayError as exc:
             await self._audit_failure(method, ctx, exc, request)
+            note_sent(method, exc.kind.value, exc.reason)
             await ctx.abort_with_status(
                 to_rpc_status(
                     exc, service=self._service, request_id=call_context.current_request_id()
@@ -353,11 +356,13 @@ class ErrorInterceptor(_WrappingInterceptor):
                     reason=Reason.CONCURRENT_CHANGE,
                 )
                 await self._audit_failure(method, ctx, conflict, request)
+                note_sent(method, conflict.kind.value, conflict.reason)
                 await ctx.abort_with_status(
                     to_rpc_status(conflict, service=self._service, request_id=request_id)
                 )
             log.exception("unhandled error", method=method)
             await self._audit_failure(method, ctx, None, request)
+            note_sent(method, "INTERNAL", Reason.INTERNAL)
             await ctx.abort_with_status(
                 simple_status(
                     grpc.StatusCode.INTERNAL,
