@@ -120,9 +120,11 @@ protos: venv
 	find $(addprefix clients/python/slipway/,$(GENERATED_DIRS)) -type d -exec touch {}/__init__.py \;
 	for d in $(GENERATED_DIRS); do touch clients/python/slipway/$$d/py.typed; done
 
-# Reference pages generated from the code; tests/core/test_reasons.py fails when one is stale.
+# Reference pages generated from the code; tests/core/test_reasons.py and test_rpc_reasons.py
+# fail when one is stale.
 docs: venv
 	PYTHONPATH=services $(PY) -m slipway.core.reasons_doc > docs/errors.md
+	PYTHONPATH=services $(PY) -m slipway.core.rpc_doc > docs/rpcs.md
 
 # Benchmarks print figures; they start what they need (a throwaway PostgreSQL included).
 bench-audit: venv postgres

@@ -24,9 +24,10 @@ edit by hand. -->
 Each RPC lists the roles a token must hold to call it (the edge refuses anyone else with
 `PERMISSION_DENIED`, reason `ROLE_NOT_ALLOWED`), whether it changes state (then every call,
 refused or failed ones included, is written to the audit log), and the `google.rpc.ErrorInfo`
-reasons its own logic may send, with their status codes. `docs/errors.md` says what each reason
-means. Finer rules that depend on the request (only an approver may move a protected alias) are
-in the RPC's comment in `protos/`.
+reasons its own logic sends, with their status codes: each of them seen in the test suite,
+which reports at its end any reason an RPC sent that this table lacks. `docs/errors.md` says
+what each reason means. Finer rules that depend on the request (only an approver may move a
+protected alias) are in the RPC's comment in `protos/`.
 
 Any call may also get these reasons from the edge, whatever the RPC:
 
