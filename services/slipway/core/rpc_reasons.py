@@ -243,8 +243,10 @@ RPC_REASONS: Mapping[str, frozenset[Reason]] = {
     ),
     "/slipway.monitoring.v1.MonitoringService/WatchAlerts": frozenset({R.INVALID_FILTER}),
     "/slipway.audit.v1.AuditService/ListAuditEvents": frozenset(
-        {R.INVALID_PAGE_SIZE, R.INVALID_PAGE_TOKEN, R.PAGE_TOKEN_MISMATCH}
+        {R.INVALID_FILTER, R.INVALID_PAGE_SIZE, R.INVALID_PAGE_TOKEN, R.PAGE_TOKEN_MISMATCH}
     ),
+    "/slipway.audit.v1.AuditService/VerifyAuditLog": frozenset({R.INVALID_RANGE}),
+    "/slipway.audit.v1.AuditService/ExportAuditEvents": frozenset({R.INVALID_FILTER}),
     "/inference.GRPCInferenceService/ModelMetadata": frozenset(
         {R.MODEL_NOT_FOUND, R.VERSION_NOT_FOUND}
     ),
