@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -52,7 +51,7 @@ def snapshot(root: Path, language: str) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every language generated afresh by `buf generate` into a temporary folder."""
     missing = [str(p.relative_to(REPO)) for p in [BUF, *PLUGINS] if not p.exists()]
     if missing:
@@ -67,7 +66,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    yield out
+    return out
 
 
 @pytest.mark.parametrize("language", sorted(GENERATED))
