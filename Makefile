@@ -210,4 +210,4 @@ bench-estimation: venv
 	$(PY) bench/estimation_vs_nannyml.py
 
 clean:
-	rm -rf $(VENV) $(TOOLS)
+	rm -rf $(VENV) $(TOOLS) clients/ts/node_modules clients/java/target
