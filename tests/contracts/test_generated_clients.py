@@ -128,6 +128,27 @@ def test_open_inference_protocol_keeps_its_wire_names_under_slipway_paths() -> N
     assert "@generated from service inference.GRPCInferenceService" in ts
 
 
+def test_only_the_inference_package_links_the_open_inference_protocol() -> None:
+    """Go registers proto names globally: a second copy of `inference.*` (Triton's) panics at start.
+
+    Slipway's other packages must never import the OIP file, so that a program using them beside
+    Triton's or KServe's Go client links only one copy.
+    """
+    importers = [
+        str(path.relative_to(REPO))
+        for path in (PROTOS / "slipway").rglob("*.proto")
+        if path.parent.name != "v2" and "slipway/inference/" in path.read_text()
+    ]
+    assert not importers, importers
+    go_importers = [
+        str(path.relative_to(REPO))
+        for path in GO.rglob("*.go")
+        if "inference/v2" not in path.parent.as_posix()
+        and "clients/go/inference/v2" in path.read_text()
+    ]
+    assert not go_importers, go_importers
+
+
 def run(command: list[str], cwd: Path, **env: str) -> None:
     result = subprocess.run(
         command,
