@@ -21,8 +21,25 @@ BUF_VERSION := 1.61.0
 BUF := $(TOOLS)/node/node_modules/.bin/buf
 PROTO_FILES := $(shell find protos/slipway -name '*.proto' | sort)
 GENERATED_DIRS := common registry training monitoring audit inference
+# Code generators of the Go, Java and TypeScript clients (buf.gen.yaml), pinned, under .tools/.
+# protoc and protoc-gen-grpc-java come from Maven Central; protoc's version is the protobuf-java
+# that grpc-protobuf $(GRPC_JAVA_VERSION) depends on (clients/java/pom.xml), so that the generated
+# Java code matches its runtime.
+PROTOC_GEN_GO_VERSION := v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
+PROTOC_GEN_ES_VERSION := 2.17.0
+PROTOC_VERSION := 3.25.9
+GRPC_JAVA_VERSION := 1.85.0
+MAVEN_DEPENDENCY_PLUGIN := org.apache.maven.plugins:maven-dependency-plugin:3.8.1
+PROTOC_GEN_GO := $(TOOLS)/go/bin/protoc-gen-go
+PROTOC_GEN_GO_GRPC := $(TOOLS)/go/bin/protoc-gen-go-grpc
+PROTOC_GEN_ES := $(TOOLS)/node/node_modules/.bin/protoc-gen-es
+PROTOC := $(TOOLS)/java/protoc
+PROTOC_GEN_GRPC_JAVA := $(TOOLS)/java/protoc-gen-grpc-java
+# Folders of generated code in the other clients, emptied before each generation.
+GENERATED_OTHER := $(addprefix clients/go/,$(GENERATED_DIRS)) clients/java/src/main/java clients/ts/src
 
-.PHONY: venv tools postgres deploy-tools up demo test check check-types check-tests mutate fmt lint protos docs bench-audit bench-refusals bench-registry bench-training bench-serving bench-monitoring bench-watch bench-estimation clean
+.PHONY: venv tools codegen-tools postgres deploy-tools up demo test check check-types check-tests mutate fmt lint protos docs bench-audit bench-refusals bench-registry bench-training bench-serving bench-monitoring bench-watch bench-estimation clean
 
 venv: $(VENV)/.installed
 
@@ -38,6 +55,46 @@ tools: $(BUF)
 $(BUF):
 	mkdir -p $(TOOLS)/node
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/node @bufbuild/buf@$(BUF_VERSION)
+
+# The code generators of buf.gen.yaml, and what the generated clients build with (Go modules, Maven
+# artifacts, npm packages), so that generation and the build tests run offline afterwards.
+codegen-tools: $(BUF) $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC) $(PROTOC_GEN_ES) $(PROTOC) \
+  $(PROTOC_GEN_GRPC_JAVA) $(TOOLS)/go/.modules $(TOOLS)/java/.dependencies clients/ts/node_modules/.installed
+
+$(PROTOC_GEN_GO):
+	GOBIN="$(abspath $(TOOLS))/go/bin" go install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+
+$(PROTOC_GEN_GO_GRPC):
+	GOBIN="$(abspath $(TOOLS))/go/bin" go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+
+$(PROTOC_GEN_ES): | $(BUF)
+	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/node @bufbuild/protoc-gen-es@$(PROTOC_GEN_ES_VERSION)
+
+$(PROTOC):
+	mkdir -p $(TOOLS)/java
+	mvn -q -B $(MAVEN_DEPENDENCY_PLUGIN):copy -DoutputDirectory=$(TOOLS)/java \
+	  -Dartifact=com.google.protobuf:protoc:$(PROTOC_VERSION):exe:linux-x86_64
+	mv $(TOOLS)/java/protoc-$(PROTOC_VERSION)-linux-x86_64.exe $@
+	chmod +x $@
+
+$(PROTOC_GEN_GRPC_JAVA):
+	mkdir -p $(TOOLS)/java
+	mvn -q -B $(MAVEN_DEPENDENCY_PLUGIN):copy -DoutputDirectory=$(TOOLS)/java \
+	  -Dartifact=io.grpc:protoc-gen-grpc-java:$(GRPC_JAVA_VERSION):exe:linux-x86_64
+	mv $(TOOLS)/java/protoc-gen-grpc-java-$(GRPC_JAVA_VERSION)-linux-x86_64.exe $@
+	chmod +x $@
+
+$(TOOLS)/go/.modules: clients/go/go.mod clients/go/go.sum
+	cd clients/go && go mod download
+	mkdir -p $(@D) && touch $@
+
+$(TOOLS)/java/.dependencies: clients/java/pom.xml
+	cd clients/java && mvn -q -B dependency:go-offline
+	mkdir -p $(@D) && touch $@
+
+clients/ts/node_modules/.installed: clients/ts/package.json clients/ts/package-lock.json
+	cd clients/ts && npm ci --silent --no-audit --no-fund
+	touch $@
 
 # PostgreSQL server binaries for the tests that start a throwaway cluster.
 postgres:
@@ -71,7 +128,7 @@ demo: venv
 	$(VENV)/bin/slipway demo $(DEMO_ARGS)
 
 # Every test: contracts, shared core, services, on SQLite and on a throwaway PostgreSQL.
-test: $(VENV_READY) tools postgres deploy-tools
+test: $(VENV_READY) tools codegen-tools postgres deploy-tools
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
@@ -80,7 +137,7 @@ test: $(VENV_READY) tools postgres deploy-tools
 # Before every commit (about two minutes): lint and formatting, then the types and the fast tests
 # side by side (the tests mostly wait on servers and processes, so mypy costs little beside them).
 # Fast means neither `postgres` nor `slow`; `make test` runs those as well.
-check: $(VENV_READY) tools
+check: $(VENV_READY) tools codegen-tools
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@$(MAKE) --no-print-directory -j 2 --output-sync=target check-types check-tests
@@ -108,8 +165,9 @@ lint: $(VENV_READY)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-# Regenerate the Python API in clients/python from protos/ with the pinned generator.
-protos: venv
+# Regenerate the Python API in clients/python from protos/ with the pinned generator, then the Go,
+# Java and TypeScript clients with buf (buf.gen.yaml).
+protos: venv codegen-tools
 	cd clients/python/slipway && rm -rf $(GENERATED_DIRS)
 	$(PY) -m grpc_tools.protoc -Iprotos \
 	  --plugin=protoc-gen-mypy=$(VENV)/bin/protoc-gen-mypy \
@@ -119,6 +177,8 @@ protos: venv
 	  $(PROTO_FILES)
 	find $(addprefix clients/python/slipway/,$(GENERATED_DIRS)) -type d -exec touch {}/__init__.py \;
 	for d in $(GENERATED_DIRS); do touch clients/python/slipway/$$d/py.typed; done
+	rm -rf $(GENERATED_OTHER)
+	$(BUF) generate
 
 # Reference pages generated from the code; tests/core/test_reasons.py and test_rpc_reasons.py
 # fail when one is stale.
@@ -152,4 +212,4 @@ bench-estimation: venv
 	$(PY) bench/estimation_vs_nannyml.py
 
 clean:
-	rm -rf $(VENV) $(TOOLS)
+	rm -rf $(VENV) $(TOOLS) clients/ts/node_modules clients/java/target
