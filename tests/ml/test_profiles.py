@@ -196,6 +196,7 @@ def test_a_reference_file_round_trips_and_an_npz_sample_still_reads(tmp_path: Pa
     assert data.sketches["city"] == {
         "count": 2,
         "missing_count": 1,
+        "distinct_count": 2,
         "categories": [["paris", 1], ["rome", 1]],
         "truncated": False,
     }

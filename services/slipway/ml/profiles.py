@@ -46,8 +46,12 @@ format training registers since the reference stopped being a 1000-row sample:
   (NaN for a missing float), booleans ``bool``, text ``string`` with nulls where missing.
 * schema metadata ``slipway.reference``, JSON: the column names, the real row counts of the
   training and holdout splits the samples were drawn from, and per feature a ``sketch`` of the
-  whole training column (``feature_sketch``: 101 quantiles and a 100-bin histogram of a numeric
-  one, exact counts of every category of another, up to ``MAX_SKETCH_CATEGORIES``).
+  whole training column (``feature_sketch``: present and missing counts and the number of
+  distinct values; for numbers 101 quantiles, a 100-bin histogram, mean and standard deviation,
+  and the exact count of every value when there are at most ``MAX_SKETCH_VALUES`` of them; for
+  text the exact count of every category, up to ``MAX_SKETCH_CATEGORIES``). ``ColumnSketch``
+  reads one back, checked; sketches written before the mean, the standard deviation, the
+  distinct count and the value counts were kept lack them (None).
 
 ``read_reference`` reads either format (by the file's first bytes): a ``.npz`` sample of a version
 registered before the Parquet files has no holdout rows, no sketches and row count 0 (unknown).
@@ -55,11 +59,12 @@ registered before the Parquet files has no holdout rows, no sketches and row cou
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import zipfile
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -73,6 +78,7 @@ __all__ = [
     "KINDS",
     "MAX_CATEGORIES",
     "QUANTILES",
+    "ColumnSketch",
     "FeatureStats",
     "Histogram",
     "Kind",
@@ -81,6 +87,7 @@ __all__ = [
     "feature_stats",
     "read_reference",
     "read_sample",
+    "stats_from_sketch",
     "write_reference",
     "write_sample",
 ]
@@ -100,6 +107,9 @@ _PARQUET_MAGIC = b"PAR1"
 SKETCH_QUANTILES = 101  # 0 %, 1 %, ..., 100 %
 SKETCH_BINS = 100
 MAX_SKETCH_CATEGORIES = 10_000
+# Distinct numbers whose exact counts a sketch keeps: enough for flags, counts and class-like
+# codes (tested as categories), few enough that a column of measurements keeps none.
+MAX_SKETCH_VALUES = 1_000
 
 
 @dataclass(frozen=True)
@@ -387,9 +397,12 @@ class ReferenceData:
 
 
 def feature_sketch(values: npt.NDArray[Any]) -> dict[str, Any]:
-    """A compact, JSON-ready summary of a whole column: for numbers, the present values' count,
-    quantiles at 0 %, 1 %, ..., 100 % and a ``SKETCH_BINS``-bin histogram; for text, the exact
-    count of every category (``truncated`` when there were more than ``MAX_SKETCH_CATEGORIES``)."""
+    """A compact, JSON-ready summary of a whole column: present and missing counts and the
+    number of distinct present values; for numbers, quantiles at 0 %, 1 %, ..., 100 %, a
+    ``SKETCH_BINS``-bin histogram, the mean and the sample standard deviation (``ddof=1``), and
+    the exact count of each value when there are at most ``MAX_SKETCH_VALUES``; for text, the
+    exact count of every category, most frequent first, ties in text order (``truncated`` when
+    there were more than ``MAX_SKETCH_CATEGORIES``)."""
     values = np.asarray(values).ravel()
     numbers = _as_numbers(values)
     if numbers is not None:
@@ -397,13 +410,23 @@ def feature_sketch(values: npt.NDArray[Any]) -> dict[str, Any]:
         sketch: dict[str, Any] = {
             "count": len(present),
             "missing_count": len(numbers) - len(present),
+            "distinct_count": 0,
         }
         if len(present):
-            counts, edges = np.histogram(present, bins=SKETCH_BINS)
+            ordered = np.sort(present)
+            counts, edges = np.histogram(ordered, bins=SKETCH_BINS)
             sketch["quantiles"] = np.quantile(
-                present, np.linspace(0.0, 1.0, SKETCH_QUANTILES)
+                ordered, np.linspace(0.0, 1.0, SKETCH_QUANTILES)
             ).tolist()
             sketch["histogram"] = {"bin_edges": edges.tolist(), "counts": counts.tolist()}
+            sketch["mean"] = float(ordered.mean())
+            sketch["std"] = float(ordered.std(ddof=1)) if len(ordered) > 1 else 0.0
+            distinct, value_counts = np.unique(ordered, return_counts=True)
+            sketch["distinct_count"] = len(distinct)
+            if len(distinct) <= MAX_SKETCH_VALUES:
+                sketch["values"] = [
+                    [float(v), int(c)] for v, c in zip(distinct, value_counts, strict=True)
+                ]
         return sketch
     missing = _text_missing(values)
     labels = [_category_label(v) for v in values[~missing].tolist()]
@@ -413,9 +436,162 @@ def feature_sketch(values: npt.NDArray[Any]) -> dict[str, Any]:
     return {
         "count": len(labels),
         "missing_count": int(missing.sum()),
+        "distinct_count": len(unique),
         "categories": [[str(unique[i]), int(counts[i])] for i in kept],
         "truncated": len(order) > len(kept),
     }
+
+
+@dataclass(frozen=True)
+class ColumnSketch:
+    """A ``feature_sketch`` read back (``from_dict``), its figures typed and checked.
+
+    ``numeric`` sketches have ``quantiles`` (at 0 %, 1 %, ..., 100 %), ``histogram`` and, when
+    written with them, ``mean``, ``std`` and ``values`` (the exact count of each present number,
+    None when there were too many or the sketch predates them); text sketches have
+    ``categories``. ``distinct_count`` is None when the sketch predates it.
+    """
+
+    count: int  # present values
+    missing_count: int
+    numeric: bool
+    distinct_count: int | None = None
+    mean: float | None = None
+    std: float | None = None
+    quantiles: tuple[float, ...] = ()
+    histogram: Histogram | None = None
+    values: tuple[tuple[float, int], ...] | None = None  # numbers, ascending
+    categories: tuple[tuple[str, int], ...] = ()  # text, most frequent first
+    truncated: bool = False
+
+    @property
+    def exact_counts(self) -> bool:
+        """Whether the count of every present value is known (``values`` or ``categories``)."""
+        return self.values is not None if self.numeric else not self.truncated
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ColumnSketch:
+        """``ValueError`` for anything but a sketch ``feature_sketch`` could have written."""
+        try:
+            count, missing = _count(data["count"]), _count(data["missing_count"])
+            distinct = data.get("distinct_count")
+            if "categories" in data:
+                categories = tuple((str(v), _count(c)) for v, c in data["categories"])
+                if any(not isinstance(v, str) for v, _ in data["categories"]):
+                    raise ValueError("a category is not text")
+                if sum(c for _, c in categories) > count:
+                    raise ValueError("the categories hold more values than the count")
+                return cls(
+                    count=count,
+                    missing_count=missing,
+                    numeric=False,
+                    distinct_count=None if distinct is None else _count(distinct),
+                    categories=categories,
+                    truncated=bool(data.get("truncated", False)),
+                )
+            quantiles = tuple(_finite(q) for q in data.get("quantiles", ()))
+            histogram = data.get("histogram")
+            values = data.get("values")
+            sketch = cls(
+                count=count,
+                missing_count=missing,
+                numeric=True,
+                distinct_count=None if distinct is None else _count(distinct),
+                mean=None if data.get("mean") is None else _finite(data["mean"]),
+                std=None if data.get("std") is None else _finite(data["std"]),
+                quantiles=quantiles,
+                histogram=None
+                if histogram is None
+                else Histogram(
+                    tuple(_finite(e) for e in histogram["bin_edges"]),
+                    tuple(_count(c) for c in histogram["counts"]),
+                ),
+                values=None
+                if values is None
+                else tuple((_finite(v), _count(c)) for v, c in values),
+            )
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"not a column sketch: {error!r}") from None
+        if count and len(quantiles) != SKETCH_QUANTILES:
+            raise ValueError(f"a numeric sketch has {SKETCH_QUANTILES} quantiles")
+        if any(b < a for a, b in itertools.pairwise(quantiles)):
+            raise ValueError("the quantiles are not ascending")
+        if sketch.histogram is not None and (
+            len(sketch.histogram.bin_edges) != len(sketch.histogram.counts) + 1
+            or sum(sketch.histogram.counts) != count
+        ):
+            raise ValueError("the histogram does not hold the present values")
+        if sketch.values is not None and (
+            sum(c for _, c in sketch.values) != count
+            or any(b[0] <= a[0] for a, b in itertools.pairwise(sketch.values))
+        ):
+            raise ValueError("the value counts do not hold the present values once each")
+        return sketch
+
+
+def _top(pairs: list[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    """The ``MAX_CATEGORIES`` most frequent, ties in text order (as ``_categories``)."""
+    return tuple(sorted(pairs, key=lambda pair: (-pair[1], pair[0]))[:MAX_CATEGORIES])
+
+
+def stats_from_sketch(
+    sample: FeatureStats, sketch: ColumnSketch
+) -> tuple[FeatureStats, tuple[str, ...]]:
+    """``sample`` (statistics of a sample of a column, as ``feature_stats`` gives them) with
+    every figure the whole column's ``sketch`` gives exactly in its place, and the names of
+    those fields.
+
+    Exact: the counts; min, max and the ``QUANTILES`` (among the sketch's 101, same
+    interpolation); the mean and standard deviation and the distinct count when the sketch has
+    them; the categories from exact counts (text not ``truncated``, numbers with ``values``).
+    The histogram is the sketch's, its ``SKETCH_BINS`` bins merged ``SKETCH_BINS //
+    HISTOGRAM_BINS`` at a time: the same bins from min to max, a value lying on an inner edge
+    excepted (both are equal-width bins computed in floating point).
+    """
+    kind = sample.kind
+    fields: dict[str, Any] = {"count": sketch.count, "missing_count": sketch.missing_count}
+    distinct = sketch.distinct_count
+    if distinct is None and not sketch.numeric and sketch.exact_counts:
+        distinct = len(sketch.categories)
+    if distinct is not None:
+        fields["distinct_count"] = distinct
+    if sketch.numeric and kind != "categorical":
+        if sketch.count == 0:
+            fields |= {"mean": 0.0, "std": 0.0, "min": 0.0, "max": 0.0}
+            fields |= {"quantiles": (), "histogram": Histogram((), ())}
+        elif len(sketch.quantiles) == SKETCH_QUANTILES:
+            step = SKETCH_QUANTILES - 1  # the sketch's quantiles are at i / step
+            fields["min"], fields["max"] = sketch.quantiles[0], sketch.quantiles[-1]
+            fields["quantiles"] = tuple((p, sketch.quantiles[round(p * step)]) for p in QUANTILES)
+            if sketch.mean is not None and sketch.std is not None:
+                fields["mean"], fields["std"] = sketch.mean, sketch.std
+            histogram = sketch.histogram
+            group = SKETCH_BINS // HISTOGRAM_BINS
+            if histogram is not None and len(histogram.counts) == group * HISTOGRAM_BINS:
+                counts = np.asarray(histogram.counts, dtype=np.int64).reshape(HISTOGRAM_BINS, -1)
+                fields["histogram"] = Histogram(
+                    histogram.bin_edges[::group], tuple(int(c) for c in counts.sum(axis=1))
+                )
+    if kind != "numeric" and sketch.exact_counts:
+        if sketch.numeric:
+            pairs = [(_category_label(v), c) for v, c in sketch.values or ()]
+        else:
+            pairs = list(sketch.categories)
+        fields["categories"] = _top(pairs)
+    whole = tuple(name for name in FeatureStats.__dataclass_fields__ if name in fields)
+    return replace(sample, **fields), whole
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{value!r} is not a count")
+    return value
+
+
+def _finite(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{value!r} is not a finite number")
+    return float(value)
 
 
 def _arrow(values: npt.NDArray[Any]) -> Any:

@@ -316,6 +316,8 @@ def _feature_drift_pb(drift: FeatureDrift, out: report_pb2.FeatureDrift) -> None
     out.reference.CopyFrom(feature_stats_to_pb(drift.reference))
     out.current.CopyFrom(feature_stats_to_pb(drift.current))
     out.note = drift.note
+    out.reference_whole_column_fields.extend(drift.reference_whole_column_fields)
+    out.reference_test_count = drift.reference_test_count
 
 
 def _feature_drift(message: report_pb2.FeatureDrift) -> FeatureDrift:
@@ -331,6 +333,8 @@ def _feature_drift(message: report_pb2.FeatureDrift) -> FeatureDrift:
         reference=stats_from_pb(message.reference),
         current=stats_from_pb(message.current),
         note=message.note,
+        reference_whole_column_fields=tuple(message.reference_whole_column_fields),
+        reference_test_count=message.reference_test_count,
     )
 
 

@@ -132,10 +132,12 @@ class MonitoringReport(_message.Message):
     are reported, but no verdict is drawn and no alert raised.
     """
     reference_sample_row_count: _builtins.int
-    """Output only. The number of reference rows the data drift statistics were computed on: a
-    uniform sample of the `reference_row_count` training rows (all of them when the training set
-    is no larger than the sample). Prediction drift's reference is the model's outputs on the
-    holdout rows; each of its features' `note` says how many.
+    """Output only. The number of reference rows in the sample the data drift statistics were
+    computed on: a uniform sample of the `reference_row_count` training rows (all of them when
+    the training set is no larger than the sample). Some figures come from the whole training
+    column instead: each feature's `reference_whole_column_fields` and `reference_test_count`
+    say which. Prediction drift's reference is the model's outputs on the holdout rows; each of
+    its features' `note` says how many.
     """
     @_builtins.property
     def window(self) -> Global___ReportWindow:
@@ -307,6 +309,8 @@ class FeatureDrift(_message.Message):
     REFERENCE_FIELD_NUMBER: _builtins.int
     CURRENT_FIELD_NUMBER: _builtins.int
     NOTE_FIELD_NUMBER: _builtins.int
+    REFERENCE_WHOLE_COLUMN_FIELDS_FIELD_NUMBER: _builtins.int
+    REFERENCE_TEST_COUNT_FIELD_NUMBER: _builtins.int
     feature: _builtins.str
     """The column (feature, output, or `target`)."""
     kind: _feature_pb2.FeatureKind.ValueType
@@ -326,17 +330,36 @@ class FeatureDrift(_message.Message):
     """The verdict."""
     note: _builtins.str
     """Why no verdict was drawn, when none was (for example every value missing)."""
+    reference_test_count: _builtins.int
+    """The number of present reference values the test or distance was computed on: the whole
+    training column's for a test of categories (chi-square, z-test, Jensen-Shannon, PSI)
+    computed from its exact category counts, else the reference sample's (always for KS and
+    Wasserstein, which need the values).
+    """
     @_builtins.property
     def psi(self) -> Global___PsiResult:
         """The population stability index, reported alongside every method."""
 
     @_builtins.property
     def reference(self) -> _feature_pb2.FeatureStatistics:
-        """Statistics of the reference column."""
+        """Statistics of the reference column: each field named in `reference_whole_column_fields`
+        over the whole training column, the others over the reference sample.
+        """
 
     @_builtins.property
     def current(self) -> _feature_pb2.FeatureStatistics:
         """Statistics of the column in the window."""
+
+    @_builtins.property
+    def reference_whole_column_fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The fields of `reference` computed over the whole training column, by their names in
+        `FeatureStatistics` (`count`, `missing_count`, `distinct_count`, `mean`, `std`, `min`,
+        `max`, `quantiles`, `histogram`, `categories`), from the summary training kept of each
+        column beside the sample; the other fields were computed over the reference sample. Empty
+        when every figure came from the sample: an output or the target, a version registered
+        without the summaries, or one whose lineage is not verified. Where `count` is listed, the
+        missing-share test used the whole column's counts too.
+        """
 
     def __init__(
         self,
@@ -352,10 +375,12 @@ class FeatureDrift(_message.Message):
         reference: _feature_pb2.FeatureStatistics | None = ...,
         current: _feature_pb2.FeatureStatistics | None = ...,
         note: _builtins.str = ...,
+        reference_whole_column_fields: _abc.Iterable[_builtins.str] | None = ...,
+        reference_test_count: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["current", b"current", "psi", b"psi", "reference", b"reference"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["current", b"current", "drifted", b"drifted", "feature", b"feature", "kind", b"kind", "method", b"method", "note", b"note", "psi", b"psi", "reference", b"reference", "score", b"score", "statistic", b"statistic", "threshold", b"threshold"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["current", b"current", "drifted", b"drifted", "feature", b"feature", "kind", b"kind", "method", b"method", "note", b"note", "psi", b"psi", "reference", b"reference", "reference_test_count", b"reference_test_count", "reference_whole_column_fields", b"reference_whole_column_fields", "score", b"score", "statistic", b"statistic", "threshold", b"threshold"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -380,6 +380,12 @@ class FeatureDrift:
     reference: FeatureStats
     current: FeatureStats
     note: str = ""
+    # The fields of ``reference`` computed on the whole training column (its sketch); the
+    # others on the reference sample.
+    reference_whole_column_fields: tuple[str, ...] = ()
+    # Present reference values the test ran on: the whole column's when it ran on its exact
+    # category counts, the sample's otherwise.
+    reference_test_count: int = 0
 
 
 @dataclass(frozen=True)

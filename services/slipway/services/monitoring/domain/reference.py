@@ -18,6 +18,16 @@ version: they are believed only when its lineage is verified (the training servi
 it for its job); any other version's reference stands for its sample rows alone, so an uploader
 cannot make a small sample pass for a large training set.
 
+The training rows of the file are a sample (by default of up to 100k rows); training also keeps
+a sketch of each whole training column (``slipway.ml.profiles.feature_sketch``): its counts,
+quantiles, histogram, mean, and the exact count of every category (or of every value of a
+numeric column with few of them). The reference keeps them (``sketches``) where they can be
+believed and compared: for a verified version, when the sketch holds as many rows as the
+training set, and when it reads the values as the feature's data type does (text for
+``BYTES``, numbers otherwise). Reports take the reference's statistics and the tests of
+categories from them (``reports``); any other sketch is left out with a note, and the sample
+alone stands for the column.
+
 The reference file comes from the uploader too: it is measured against ``ReferenceLimits``
 (rows, columns, size on disk and decoded, from its metadata) before it is decoded, and a version
 whose file is over them, or is no reference file, gets no reference (``FailedPreconditionError``
@@ -44,7 +54,7 @@ from slipway.core.errors import FailedPreconditionError
 from slipway.core.logs import get_logger
 from slipway.core.reasons import Reason
 from slipway.ml.model_files import load_model
-from slipway.ml.profiles import Kind, ReferenceData, read_reference
+from slipway.ml.profiles import ColumnSketch, Kind, ReferenceData, read_reference
 from slipway.ml.table_limits import LimitExceededError, TableLimits
 from slipway.services.monitoring.stats.missing import none_or_nan
 
@@ -174,6 +184,9 @@ class Reference:
     # come from them: the labeled rows the performance estimators learn from.
     holdout_columns: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
     holdout_target: npt.NDArray[Any] | None = None
+    # Sketches of the whole training columns, by feature, where they can be used (module
+    # docstring); a feature without one is described by the sample alone.
+    sketches: dict[str, ColumnSketch] = field(default_factory=dict)
 
     @property
     def kinds(self) -> dict[str, Kind]:
@@ -244,6 +257,38 @@ def _read(version: str, path: Path, limits: ReferenceLimits) -> ReferenceData:
         ) from None
 
 
+def _sketches(
+    version: VersionFacts, data: ReferenceData, notes: list[str]
+) -> dict[str, ColumnSketch]:
+    """The whole-column sketches of ``data`` that can stand for the features (module
+    docstring); why the others cannot goes to ``notes``."""
+    if not data.sketches or not version.verified:
+        return {}  # a version before sketches, or whose row counts are not believed
+    kept: dict[str, ColumnSketch] = {}
+    refused: list[str] = []
+    for feature in version.features:
+        raw = data.sketches.get(feature.name)
+        if raw is None:
+            continue
+        try:
+            sketch = ColumnSketch.from_dict(raw)
+        except (ValueError, AttributeError):
+            refused.append(feature.name)
+            continue
+        if sketch.count + sketch.missing_count != data.row_count or sketch.numeric == (
+            feature.data_type == TEXT_TYPE
+        ):
+            refused.append(feature.name)
+            continue
+        kept[feature.name] = sketch
+    if refused:
+        notes.append(
+            f"the whole-column sketches of {', '.join(refused)} do not match the training set "
+            "or the signature; the reference sample stands for them"
+        )
+    return kept
+
+
 def build_reference(
     version: VersionFacts,
     *,
@@ -263,9 +308,11 @@ def build_reference(
     holdout_rows = 0
     holdout_columns: dict[str, npt.NDArray[Any]] = {}
     holdout_target: npt.NDArray[Any] | None = None
+    sketches: dict[str, ColumnSketch] = {}
     if sample_file is not None:
         data = _read(version.name, sample_file, limits)
         sample, target = data.columns, data.target
+        sketches = _sketches(version, data, notes)
         raw = {f.name: sample[f.name] for f in features if f.name in sample}
         if data.holdout_sample_rows and all(f.name in data.holdout_columns for f in features):
             # The model is scored on the holdout rows, never seen in fitting (module docstring).
@@ -320,4 +367,5 @@ def build_reference(
         holdout_row_count=holdout_rows if outputs else 0,
         holdout_columns=holdout_columns if outputs else {},
         holdout_target=holdout_target if outputs else None,
+        sketches={name: sketch for name, sketch in sketches.items() if name in columns},
     )

@@ -8,6 +8,15 @@ fewer rows than the policy's ``min_samples`` every statistic is reported but no 
 The drift method follows the real size of the reference (``sized``): a statistic computed on a
 sample of a 160k-row training set uses the large-reference methods, as Evidently given the whole
 training data would. The report states the real row count and the sample rows used.
+
+Where the reference has a sketch of a feature's whole training column (``Reference.sketches``),
+the feature's reference statistics take every figure the sketch gives exactly (counts, min,
+max, quantiles, mean, standard deviation, histogram, categories:
+``slipway.ml.profiles.stats_from_sketch``), the missing share and its test use the whole
+column's counts, and a test of categories (chi-square, z-test, Jensen-Shannon, PSI) runs on its
+exact category counts (``stats.drift.WholeColumn``). Each feature says which statistics came
+from the whole column (``reference_whole_column_fields``) and how many reference values its test
+used (``reference_test_count``). KS and Wasserstein need the values and run on the sample.
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ import numpy.typing as npt
 from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
 from slipway.core.logs import get_logger
-from slipway.ml.profiles import Kind, feature_stats
+from slipway.ml.profiles import ColumnSketch, Kind, feature_stats, stats_from_sketch
 from slipway.services.monitoring.domain.entities import (
     DataQuality,
     DataQualitySettings,
@@ -136,6 +145,24 @@ def _psi_edges(reference: npt.NDArray[Any], bins: int) -> list[float]:
     return [-np.inf, *inner.tolist(), np.inf]
 
 
+def whole_column(sketch: ColumnSketch | None) -> drift.WholeColumn | None:
+    """What the statistics use of a whole-column sketch."""
+    if sketch is None:
+        return None
+    values: npt.NDArray[Any] | None = None
+    counts: npt.NDArray[np.int64] | None = None
+    if sketch.numeric and sketch.values is not None:
+        values = np.array([v for v, _ in sketch.values], dtype=np.float64)
+        counts = np.array([c for _, c in sketch.values], dtype=np.int64)
+    elif not sketch.numeric and not sketch.truncated:
+        values = np.array([v for v, _ in sketch.categories], dtype=str)
+        counts = np.array([c for _, c in sketch.categories], dtype=np.int64)
+    distinct = sketch.distinct_count
+    if distinct is None and values is not None:
+        distinct = len(values)
+    return drift.WholeColumn(sketch.count, sketch.missing_count, distinct, values, counts)
+
+
 def _feature_drift(
     name: str,
     reference: npt.NDArray[Any],
@@ -144,10 +171,14 @@ def _feature_drift(
     config: drift.DriftConfig,
     verdicts: bool,
     note: str = "",
+    sketch: ColumnSketch | None = None,
 ) -> FeatureDrift:
     notes = [note] if note else []
+    whole = whole_column(sketch)
     try:
-        result = drift.feature_drift(name, reference, current, kind, config, keep_sorted=True)
+        result = drift.feature_drift(
+            name, reference, current, kind, config, keep_sorted=True, whole=whole
+        )
     except ValueError as error:  # a numeric method set for a text column: use the default
         notes.append(f"{error}; the default method was used")
         methods = {k: v for k, v in config.feature_methods.items() if k != name}
@@ -158,6 +189,7 @@ def _feature_drift(
             kind,
             replace(config, feature_methods=methods),
             keep_sorted=True,
+            whole=whole,
         )
     edges: list[float] = []
     if kind == "numeric" and result.current_count and result.reference_count:
@@ -174,6 +206,10 @@ def _feature_drift(
         )
     if not verdicts:
         notes.append("fewer rows than min_samples: no verdict")
+    reference_stats = feature_stats(name, reference, kind, ordered=result.reference_sorted)
+    whole_fields: tuple[str, ...] = ()
+    if sketch is not None:
+        reference_stats, whole_fields = stats_from_sketch(reference_stats, sketch)
     return FeatureDrift(
         feature=name,
         kind=kind,
@@ -183,9 +219,11 @@ def _feature_drift(
         threshold=result.threshold,
         drifted=verdicts and result.drifted,
         psi=PsiResult(result.psi, len(result.psi_bins), tuple(edges)),
-        reference=feature_stats(name, reference, kind, ordered=result.reference_sorted),
+        reference=reference_stats,
         current=feature_stats(name, current, kind, ordered=result.current_sorted),
         note="; ".join(notes),
+        reference_whole_column_fields=whole_fields,
+        reference_test_count=result.reference_count,
     )
 
 
@@ -289,6 +327,7 @@ def _report(reference: Reference, window: WindowData, policy: Policy, now: datet
                     f.kind,
                     config,
                     verdicts,
+                    sketch=reference.sketches.get(f.name),
                 )
                 for f in reference.features
                 if f.name in reference.columns
