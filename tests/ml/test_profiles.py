@@ -12,11 +12,13 @@ import pytest
 from slipway.ml.profiles import (
     MAX_CATEGORIES,
     QUANTILES,
+    ColumnSketch,
     FeatureStats,
     feature_sketch,
     feature_stats,
     read_reference,
     read_sample,
+    stats_from_sketch,
     write_reference,
     write_sample,
 )
@@ -209,3 +211,91 @@ def test_a_reference_file_round_trips_and_an_npz_sample_still_reads(tmp_path: Pa
     assert former.holdout_target is None
     assert not former.sketches
     np.testing.assert_array_equal(former.columns["x"], columns["x"])
+
+
+def _whole_columns(rows: int) -> dict[str, tuple[np.ndarray, str]]:
+    rng = np.random.default_rng(7)
+    x = rng.lognormal(1.0, 0.7, rows)
+    x[rng.random(rows) < 0.05] = np.nan
+    city = rng.choice([f"c{i}" for i in range(150)], rows).astype(object)
+    city[rng.random(rows) < 0.1] = np.nan
+    return {
+        "x": (x, "numeric"),
+        "flag": (rng.integers(0, 2, rows).astype(np.float64), "binary"),
+        "code": (rng.choice([3.0, 7.0, 11.0, 42.0], rows), "categorical"),
+        "city": (city, "categorical"),
+    }
+
+
+@pytest.mark.parametrize("name", ["x", "flag", "code", "city"])
+def test_statistics_from_a_sketch_are_those_of_the_whole_column(name: str) -> None:
+    values, kind = _whole_columns(20_000)[name]
+    whole = feature_stats(name, values, kind)
+    sample = feature_stats(name, values[:300], kind)
+    sketch = ColumnSketch.from_dict(json.loads(json.dumps(feature_sketch(values))))
+    stats, fields = stats_from_sketch(sample, sketch)
+    assert (stats.count, stats.missing_count, stats.distinct_count) == (
+        whole.count,
+        whole.missing_count,
+        whole.distinct_count,
+    )
+    assert stats.categories == whole.categories
+    assert [p for p, _ in stats.quantiles] == [p for p, _ in whole.quantiles]
+    assert [v for _, v in stats.quantiles] == pytest.approx([v for _, v in whole.quantiles])
+    assert (stats.mean, stats.std, stats.min, stats.max) == pytest.approx(
+        (whole.mean, whole.std, whole.min, whole.max), rel=1e-12
+    )
+    assert stats.histogram.counts == whole.histogram.counts
+    assert stats.histogram.bin_edges == pytest.approx(whole.histogram.bin_edges, rel=1e-12)
+    expected = {"count", "missing_count", "distinct_count"}
+    if kind != "categorical":
+        expected |= {"mean", "std", "min", "max", "quantiles", "histogram"}
+    if kind != "numeric":
+        expected |= {"categories"}
+    assert set(fields) == expected
+    assert stats.kind == kind
+
+
+def test_a_sketch_without_the_newer_figures_leaves_them_to_the_sample() -> None:
+    values, _ = _whole_columns(5_000)["code"]
+    raw = feature_sketch(values)
+    for key in ("mean", "std", "distinct_count", "values"):
+        del raw[key]
+    sketch = ColumnSketch.from_dict(raw)
+    assert not sketch.exact_counts
+    sample = feature_stats("code", values[:100], "binary")
+    stats, fields = stats_from_sketch(sample, sketch)
+    assert set(fields) == {"count", "missing_count", "min", "max", "quantiles", "histogram"}
+    assert (stats.mean, stats.std, stats.categories) == (
+        sample.mean,
+        sample.std,
+        sample.categories,
+    )
+    assert stats.count == 5_000
+
+
+def test_numeric_sketches_count_few_distinct_values_exactly() -> None:
+    sketch = feature_sketch(np.array([2.0, 1.0, 2.0, np.nan, 1.5, 2.0]))
+    assert sketch["values"] == [[1.0, 1], [1.5, 1], [2.0, 3]]
+    assert (sketch["count"], sketch["missing_count"], sketch["distinct_count"]) == (5, 1, 3)
+    assert sketch["mean"] == pytest.approx(1.7)
+    many = feature_sketch(np.arange(5_000, dtype=np.float64))
+    assert "values" not in many
+    assert many["distinct_count"] == 5_000
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"count": 3},
+        {"count": -1, "missing_count": 0, "categories": []},
+        {"count": 1, "missing_count": 0, "categories": [["a", 5]]},
+        {"count": 2, "missing_count": 0, "quantiles": [1.0, 2.0]},
+        {"count": 2, "missing_count": 0, "values": [[1.0, 1], [1.0, 1]]},
+        {"count": 2, "missing_count": 0, "mean": "x"},
+        {"count": 1, "missing_count": 0, "categories": [[1, 1]]},
+    ],
+)
+def test_a_malformed_sketch_is_refused(broken: dict) -> None:
+    with pytest.raises(ValueError, match=r"sketch|count|number|categor|quantile"):
+        ColumnSketch.from_dict(broken)
