@@ -72,6 +72,13 @@ async def test_the_signature_says_which_model_takes_nan_and_serving_agrees(
     async with start_serving(
         registry.address, deployments=["forest@production", "linear@production"]
     ) as serving:
+        for model_id, takes_nan in (("forest", True), ("linear", False)):
+            meta = await serving.stub.ModelMetadata(
+                infer_pb.ModelMetadataRequest(name=model_id), metadata=serving.as_()
+            )
+            assert {i.parameters["accepts_missing_values"].bool_param for i in meta.inputs} == {
+                takes_nan
+            }
         answered = await serving.infer(matrix_request("forest", WITH_NAN))
         assert len(output(answered, "predict")) == 2
         with pytest.raises(grpc.aio.AioRpcError) as refused:
@@ -159,6 +166,24 @@ async def test_missing_text_is_predicted_with_by_an_imputer_and_refused_without_
     async with start_serving(
         registry.address, deployments=["imputed@production", "strict@production"]
     ) as serving:
+        # ModelMetadata says, per input, which model takes a missing value and how to send it.
+        for model_id, takes_text in (("imputed", True), ("strict", False)):
+            meta = await serving.stub.ModelMetadata(
+                infer_pb.ModelMetadataRequest(name=model_id), metadata=serving.as_()
+            )
+            assert meta.parameters["missing_elements"].string_param.startswith("JSON array")
+            advertised = {
+                i.name: (
+                    i.parameters["accepts_missing_values"].bool_param,
+                    i.parameters["missing_values"].string_param,
+                )
+                for i in meta.inputs
+            }
+            assert advertised == {
+                "size": (True, "NaN,missing_elements"),
+                "weight": (True, "NaN,missing_elements"),
+                "colour": (takes_text, "missing_elements"),
+            }
         answered = await serving.infer(
             _fruit_request("imputed", colours, [1, 3], [10.0, np.nan, 9.0, 12.0])
         )

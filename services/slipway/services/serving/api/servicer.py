@@ -65,6 +65,7 @@ class InferenceServicer:
         )
         for spec in view.info.inputs:
             response.inputs.add(name=spec.name, datatype=spec.datatype, shape=[-1])
+        tensors.describe_missing(response, view.info.inputs, view.missing)
         for out in view.info.outputs:
             if out.name in view.output_names:
                 response.outputs.add(name=out.name, datatype=out.datatype, shape=list(out.shape))

@@ -43,7 +43,7 @@ from slipway.inference.v2 import grpc_service_pb2 as pb
 from slipway.ml.missing_values import MissingValueSupport
 from slipway.ml.tensors import NUMPY_TYPES, pack_bytes, unpack_bytes
 from slipway.services.serving.domain.inference import InputReader, Inputs
-from slipway.services.serving.domain.served import OutputSpec, ServedModel, VersionInfo
+from slipway.services.serving.domain.served import InputSpec, OutputSpec, ServedModel, VersionInfo
 
 CONTENTS = {
     "BOOL": "bool_contents",
@@ -80,6 +80,8 @@ NUMERIC_INPUTS = frozenset(
 MAX_ID_CHARS = MAX_REQUEST_ID_CHARS
 MISSING_ELEMENTS = "missing_elements"
 """The input parameter naming the tensor's missing elements (see the module's docstring)."""
+MISSING_ELEMENTS_FORM = 'JSON array of flat row-major element positions, e.g. "[0, 7]"'
+"""What ModelMetadata says of ``MISSING_ELEMENTS`` (its ``parameters``)."""
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,23 @@ def _missing_mask(index: int, tensor: pb.ModelInferRequest.InferInputTensor, cou
         )
     mask[np.asarray(positions, dtype=np.int64)] = True
     return mask
+
+
+def describe_missing(
+    response: pb.ModelMetadataResponse, inputs: Sequence[InputSpec], missing: MissingValueSupport
+) -> None:
+    """Advertise the missing-value convention in ModelMetadata's parameters (which the
+    protocol's ``inference`` proto documents): the form of ``missing_elements`` for the model,
+    and per input whether the model predicts with an element missing
+    (``accepts_missing_values``) and how one is sent (``missing_values``). ``inputs`` are the
+    response's inputs, in order."""
+    response.parameters[MISSING_ELEMENTS].string_param = MISSING_ELEMENTS_FORM
+    for spec, tensor in zip(inputs, response.inputs, strict=True):
+        accepts = missing.text if spec.categorical else missing.numbers
+        tensor.parameters["accepts_missing_values"].bool_param = accepts
+        tensor.parameters["missing_values"].string_param = (
+            MISSING_ELEMENTS if spec.categorical else f"NaN,{MISSING_ELEMENTS}"
+        )
 
 
 def _refuse_missing(field: str, marked: int, kind: str) -> InvalidArgumentError:

@@ -345,7 +345,11 @@ class Deployments:
             if other is not None:
                 versions.add(str(other.info.number))
         return ModelView(
-            live.info, sorted(versions, key=int), live.served.output_names, live.served.backend
+            live.info,
+            sorted(versions, key=int),
+            live.served.output_names,
+            live.served.backend,
+            missing=live.served.missing,
         )
 
     async def infer(

@@ -12,11 +12,12 @@ monitoring, ``sinks/prediction_log.py``), with the role the version played for i
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import numpy.typing as npt
 
+from slipway.ml.missing_values import MissingValueSupport
 from slipway.services.serving.domain.batching import Batcher
 from slipway.services.serving.domain.served import ServedModel, VersionInfo
 
@@ -64,12 +65,14 @@ class Inference:
 @dataclass(frozen=True)
 class ModelView:
     """What a model's metadata shows: the version a request would get, the version numbers
-    loaded for it (candidate included), the outputs it can give and the backend answering."""
+    loaded for it (candidate included), the outputs it can give, the backend answering, and
+    which of its inputs may be missing (asked of the loaded model)."""
 
     info: VersionInfo
     versions: list[str]
     output_names: tuple[str, ...]
     backend: str = "sklearn"  # what answers: "onnx" or "sklearn"
+    missing: MissingValueSupport = field(default_factory=MissingValueSupport)
 
 
 class PredictionSink(Protocol):
