@@ -6,6 +6,7 @@ from scipy import stats
 
 from slipway.services.monitoring.stats.drift import (
     DriftConfig,
+    WholeColumn,
     dataset_drift,
     feature_drift,
     psi,
@@ -218,3 +219,52 @@ def test_partial_overrides_fall_back_to_defaults_and_unknown_kinds_are_refused()
     assert result.threshold == 0.05
     with pytest.raises(ValueError, match="kind"):
         feature_drift("x", np.arange(10), np.arange(10), kind="ordinal")  # type: ignore[arg-type]
+
+
+def test_exact_counts_of_the_whole_column_stand_for_the_reference_in_tests_of_categories():
+    rng = np.random.default_rng(21)
+    whole = rng.choice(["a", "b", "c", "d"], size=20_000, p=[0.4, 0.3, 0.2, 0.1]).astype(object)
+    whole[rng.random(20_000) < 0.05] = None
+    sample, current = whole[:300], rng.choice(["a", "b", "c", "d"], size=800).astype(object)
+    present = [v for v in whole if v is not None]
+    values, counts = np.unique(np.array(present, dtype=str), return_counts=True)
+    column = WholeColumn(len(present), len(whole) - len(present), len(values), values, counts)
+    for config in (DriftConfig(), DriftConfig(small_reference_max=-1)):
+        result = feature_drift("c", sample, current, "categorical", config, whole=column)
+        direct = feature_drift("c", whole, current, "categorical", config)
+        assert (result.method, result.reference_count) == (direct.method, direct.reference_count)
+        assert result.statistic == pytest.approx(direct.statistic, rel=1e-12)
+        assert result.psi == pytest.approx(direct.psi, rel=1e-12)
+        assert result.reference_missing_share == direct.reference_missing_share
+        assert result.missing_p_value == pytest.approx(direct.missing_p_value)
+        assert result.reference_whole
+    # A numeric test needs the values: the sample, whatever the whole column says.
+    numbers = rng.normal(size=5_000)
+    numeric = feature_drift(
+        "x", numbers[:400], rng.normal(size=500), "numeric", whole=WholeColumn(5_000, 0)
+    )
+    assert (numeric.method, numeric.reference_count, numeric.reference_whole) == (
+        "wasserstein",
+        400,
+        False,
+    )
+
+
+def test_a_value_repeated_in_the_reference_is_matched_across_float32_rounding():
+    rng = np.random.default_rng(22)
+    levels = np.array([0.1, 0.2, 0.3, 0.7, 0.9, 1.0 / 3.0])
+    reference, current = rng.choice(levels, 400), rng.choice(levels, 600)
+    rounded = current.astype(np.float32).astype(np.float64)
+    assert not feature_drift("p", reference, current, "numeric").drifted
+    exact = feature_drift("p", reference, rounded, "numeric", DriftConfig(snap_tolerance=0.0))
+    assert exact.drifted  # every tie split
+    matched = feature_drift("p", reference, rounded, "numeric")
+    assert not matched.drifted
+    assert matched.statistic == feature_drift("p", reference, current, "numeric").statistic
+    # A continuous column repeats no value: compared exactly.
+    continuous = rng.normal(size=400)
+    near = rng.normal(size=300).astype(np.float32).astype(np.float64)
+    assert (
+        feature_drift("x", continuous, near).statistic
+        == feature_drift("x", continuous, near, config=DriftConfig(snap_tolerance=0.0)).statistic
+    )

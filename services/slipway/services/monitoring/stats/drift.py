@@ -300,13 +300,13 @@ def _snapped(
         values, counts = whole.values, whole.counts
     else:
         ordered = reference.ordered
-        if len(ordered) < 2:
+        if reference.distinct == len(ordered):  # no value repeats (cached for the method)
             return current
         values, counts = np.unique(ordered, return_counts=True)
     repeated = values[counts >= 2]
     if not len(repeated):
         return current
-    scale = float(np.max(np.abs(values)))
+    scale = max(abs(float(values[0])), abs(float(values[-1])))  # values ascend
     cur = current.present
     at = np.searchsorted(repeated, cur)
     below = repeated[np.clip(at - 1, 0, len(repeated) - 1)]
