@@ -72,13 +72,14 @@ async def test_the_signature_says_which_model_takes_nan_and_serving_agrees(
     async with start_serving(
         registry.address, deployments=["forest@production", "linear@production"]
     ) as serving:
-        for model_id, takes_nan in (("forest", True), ("linear", False)):
-            meta = await serving.stub.ModelMetadata(
+        for model_id, numbers in (("forest", "accepted"), ("linear", "refused")):
+            call = serving.stub.ModelMetadata(
                 infer_pb.ModelMetadataRequest(name=model_id), metadata=serving.as_()
             )
-            assert {i.parameters["accepts_missing_values"].bool_param for i in meta.inputs} == {
-                takes_nan
-            }
+            headers = dict(await call.initial_metadata())
+            await call
+            assert headers["slipway-missing-numbers"] == numbers
+            assert "slipway-missing-text" not in headers  # no text input
         answered = await serving.infer(matrix_request("forest", WITH_NAN))
         assert len(output(answered, "predict")) == 2
         with pytest.raises(grpc.aio.AioRpcError) as refused:
@@ -166,24 +167,21 @@ async def test_missing_text_is_predicted_with_by_an_imputer_and_refused_without_
     async with start_serving(
         registry.address, deployments=["imputed@production", "strict@production"]
     ) as serving:
-        # ModelMetadata says, per input, which model takes a missing value and how to send it.
-        for model_id, takes_text in (("imputed", True), ("strict", False)):
-            meta = await serving.stub.ModelMetadata(
+        # ModelMetadata says which model takes a missing number, which a missing text (the
+        # protocol's response has no parameters: its headers); ServerMetadata names the
+        # missing_elements extension.
+        server = await serving.stub.ServerMetadata(
+            infer_pb.ServerMetadataRequest(), metadata=serving.as_()
+        )
+        assert "missing_elements" in server.extensions
+        for model_id, text in (("imputed", "accepted"), ("strict", "refused")):
+            call = serving.stub.ModelMetadata(
                 infer_pb.ModelMetadataRequest(name=model_id), metadata=serving.as_()
             )
-            assert meta.parameters["missing_elements"].string_param.startswith("JSON array")
-            advertised = {
-                i.name: (
-                    i.parameters["accepts_missing_values"].bool_param,
-                    i.parameters["missing_values"].string_param,
-                )
-                for i in meta.inputs
-            }
-            assert advertised == {
-                "size": (True, "NaN,missing_elements"),
-                "weight": (True, "NaN,missing_elements"),
-                "colour": (takes_text, "missing_elements"),
-            }
+            headers = dict(await call.initial_metadata())
+            await call
+            assert headers["slipway-missing-numbers"] == "accepted"
+            assert headers["slipway-missing-text"] == text
         answered = await serving.infer(
             _fruit_request("imputed", colours, [1, 3], [10.0, np.nan, 9.0, 12.0])
         )

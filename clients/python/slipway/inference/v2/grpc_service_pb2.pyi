@@ -181,7 +181,9 @@ class ServerMetadataResponse(_message.Message):
     """The server's version."""
     @_builtins.property
     def extensions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """The protocol extensions the server supports, for example `model_repository`."""
+        """The protocol extensions the server supports: `model_repository`, and `missing_elements`
+        (an input parameter naming missing elements, see `InferInputTensor.parameters`).
+        """
 
     def __init__(
         self,
@@ -236,31 +238,9 @@ class ModelMetadataResponse(_message.Message):
 
         DESCRIPTOR: _descriptor.Descriptor
 
-        @_typing.final
-        class ParametersEntry(_message.Message):
-            DESCRIPTOR: _descriptor.Descriptor
-
-            KEY_FIELD_NUMBER: _builtins.int
-            VALUE_FIELD_NUMBER: _builtins.int
-            key: _builtins.str
-            @_builtins.property
-            def value(self) -> Global___InferParameter: ...
-            def __init__(
-                self,
-                *,
-                key: _builtins.str = ...,
-                value: Global___InferParameter | None = ...,
-            ) -> None: ...
-            _HasFieldArgType: _TypeAlias = _typing.Literal["value", b"value"]  # noqa: Y015
-            def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-            _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
-            def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-            def WhichOneof(self, oneof_group: _Never) -> None: ...
-
         NAME_FIELD_NUMBER: _builtins.int
         DATATYPE_FIELD_NUMBER: _builtins.int
         SHAPE_FIELD_NUMBER: _builtins.int
-        PARAMETERS_FIELD_NUMBER: _builtins.int
         name: _builtins.str
         """The tensor name."""
         datatype: _builtins.str
@@ -269,48 +249,16 @@ class ModelMetadataResponse(_message.Message):
         def shape(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
             """The tensor shape; `-1` marks a dimension of variable size."""
 
-        @_builtins.property
-        def parameters(self) -> _containers.MessageMap[_builtins.str, Global___InferParameter]:
-            """Optional parameters of the tensor: an extension of the protocol with MLServer's field
-            name and number, which other clients ignore. Slipway sets on every input
-            `accepts_missing_values` (`bool_param`): whether the model predicts when an element of
-            this input is missing; and `missing_values` (`string_param`): how such an element is
-            sent, `"missing_elements"` for a BYTES input (the request input's `missing_elements`
-            parameter names it) and `"NaN,missing_elements"` for a floating-point one.
-            """
-
         def __init__(
             self,
             *,
             name: _builtins.str = ...,
             datatype: _builtins.str = ...,
             shape: _abc.Iterable[_builtins.int] | None = ...,
-            parameters: _abc.Mapping[_builtins.str, Global___InferParameter] | None = ...,
         ) -> None: ...
         _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
         def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-        _ClearFieldArgType: _TypeAlias = _typing.Literal["datatype", b"datatype", "name", b"name", "parameters", b"parameters", "shape", b"shape"]  # noqa: Y015
-        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-        def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-    @_typing.final
-    class ParametersEntry(_message.Message):
-        DESCRIPTOR: _descriptor.Descriptor
-
-        KEY_FIELD_NUMBER: _builtins.int
-        VALUE_FIELD_NUMBER: _builtins.int
-        key: _builtins.str
-        @_builtins.property
-        def value(self) -> Global___InferParameter: ...
-        def __init__(
-            self,
-            *,
-            key: _builtins.str = ...,
-            value: Global___InferParameter | None = ...,
-        ) -> None: ...
-        _HasFieldArgType: _TypeAlias = _typing.Literal["value", b"value"]  # noqa: Y015
-        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["datatype", b"datatype", "name", b"name", "shape", b"shape"]  # noqa: Y015
         def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
         def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -319,7 +267,6 @@ class ModelMetadataResponse(_message.Message):
     PLATFORM_FIELD_NUMBER: _builtins.int
     INPUTS_FIELD_NUMBER: _builtins.int
     OUTPUTS_FIELD_NUMBER: _builtins.int
-    PARAMETERS_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """The model name."""
     platform: _builtins.str
@@ -336,14 +283,6 @@ class ModelMetadataResponse(_message.Message):
     def outputs(self) -> _containers.RepeatedCompositeFieldContainer[Global___ModelMetadataResponse.TensorMetadata]:
         """The outputs the model can produce."""
 
-    @_builtins.property
-    def parameters(self) -> _containers.MessageMap[_builtins.str, Global___InferParameter]:
-        """Optional parameters of the model: an extension of the protocol with MLServer's field name
-        and number, which other clients ignore. Slipway sets `missing_elements` (`string_param`):
-        the form of the input parameter of that name, `JSON array of flat row-major element
-        positions, e.g. "[0, 7]"`.
-        """
-
     def __init__(
         self,
         *,
@@ -352,11 +291,10 @@ class ModelMetadataResponse(_message.Message):
         platform: _builtins.str = ...,
         inputs: _abc.Iterable[Global___ModelMetadataResponse.TensorMetadata] | None = ...,
         outputs: _abc.Iterable[Global___ModelMetadataResponse.TensorMetadata] | None = ...,
-        parameters: _abc.Mapping[_builtins.str, Global___InferParameter] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["inputs", b"inputs", "name", b"name", "outputs", b"outputs", "parameters", b"parameters", "platform", b"platform", "versions", b"versions"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["inputs", b"inputs", "name", b"name", "outputs", b"outputs", "platform", b"platform", "versions", b"versions"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -518,14 +456,12 @@ class ModelInferRequest(_message.Message):
 
         @_builtins.property
         def parameters(self) -> _containers.MessageMap[_builtins.str, Global___InferParameter]:
-            """Optional parameters of this input. Slipway reads `missing_elements`: a `string_param`
-            holding a JSON array of the flat, row-major positions of the input's missing elements
-            (`"[0, 7]"`; in an `[N, F]` input, row `i`, column `j` is `i * F + j`). The element sent
-            at such a position is a placeholder that is never read. It is how a missing text travels
-            (the protocol has no null element); a NaN in a floating-point input is missing too. A
-            model that cannot predict without the value refuses it with INVALID_ARGUMENT (reason
-            MISSING_VALUE_REFUSED, or NON_FINITE_INPUT for NaN); ModelMetadata says, per input,
-            which models can (`accepts_missing_values`).
+            """Optional parameters of this input. Slipway reads `missing_elements` (the server's
+            `missing_elements` extension): a `string_param` holding a JSON array of the flat,
+            row-major positions of the input's missing elements (`"[0, 7]"`; in an `[N, F]` input,
+            row `i`, column `j` is `i * F + j`). The element sent at such a position is a placeholder
+            that is never read. It is how a missing text travels (the protocol has no null element);
+            a NaN in a floating-point input is missing too.
             """
 
         @_builtins.property

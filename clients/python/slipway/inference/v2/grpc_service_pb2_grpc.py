@@ -117,6 +117,11 @@ class GRPCInferenceServiceServicer:
 
     def ModelMetadata(self, request, context):
         """A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs.
+        Whether the model predicts with a missing value travels in the response headers (the
+        protocol's response has no parameters): `slipway-missing-numbers` for its non-BYTES inputs
+        and `slipway-missing-text` for its BYTES inputs, each `accepted` or `refused` (the latter
+        answered INVALID_ARGUMENT, MISSING_VALUE_REFUSED or NON_FINITE_INPUT), present when the
+        model has such an input.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -49,7 +49,13 @@ class GRPCInferenceServiceStub:
     ServerMetadata: _grpc.UnaryUnaryMultiCallable[_grpc_service_pb2.ServerMetadataRequest, _grpc_service_pb2.ServerMetadataResponse]
     """The server's name, version and supported protocol extensions."""
     ModelMetadata: _grpc.UnaryUnaryMultiCallable[_grpc_service_pb2.ModelMetadataRequest, _grpc_service_pb2.ModelMetadataResponse]
-    """A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs."""
+    """A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs.
+    Whether the model predicts with a missing value travels in the response headers (the
+    protocol's response has no parameters): `slipway-missing-numbers` for its non-BYTES inputs
+    and `slipway-missing-text` for its BYTES inputs, each `accepted` or `refused` (the latter
+    answered INVALID_ARGUMENT, MISSING_VALUE_REFUSED or NON_FINITE_INPUT), present when the
+    model has such an input.
+    """
     ModelInfer: _grpc.UnaryUnaryMultiCallable[_grpc_service_pb2.ModelInferRequest, _grpc_service_pb2.ModelInferResponse]
     """Runs inference on one request."""
     RepositoryIndex: _grpc.UnaryUnaryMultiCallable[_grpc_service_pb2.RepositoryIndexRequest, _grpc_service_pb2.RepositoryIndexResponse]
@@ -75,7 +81,13 @@ class GRPCInferenceServiceAsyncStub(GRPCInferenceServiceStub):
     ServerMetadata: _aio.UnaryUnaryMultiCallable[_grpc_service_pb2.ServerMetadataRequest, _grpc_service_pb2.ServerMetadataResponse]  # type: ignore[assignment]
     """The server's name, version and supported protocol extensions."""
     ModelMetadata: _aio.UnaryUnaryMultiCallable[_grpc_service_pb2.ModelMetadataRequest, _grpc_service_pb2.ModelMetadataResponse]  # type: ignore[assignment]
-    """A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs."""
+    """A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs.
+    Whether the model predicts with a missing value travels in the response headers (the
+    protocol's response has no parameters): `slipway-missing-numbers` for its non-BYTES inputs
+    and `slipway-missing-text` for its BYTES inputs, each `accepted` or `refused` (the latter
+    answered INVALID_ARGUMENT, MISSING_VALUE_REFUSED or NON_FINITE_INPUT), present when the
+    model has such an input.
+    """
     ModelInfer: _aio.UnaryUnaryMultiCallable[_grpc_service_pb2.ModelInferRequest, _grpc_service_pb2.ModelInferResponse]  # type: ignore[assignment]
     """Runs inference on one request."""
     RepositoryIndex: _aio.UnaryUnaryMultiCallable[_grpc_service_pb2.RepositoryIndexRequest, _grpc_service_pb2.RepositoryIndexResponse]  # type: ignore[assignment]
@@ -128,7 +140,13 @@ class GRPCInferenceServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _grpc_service_pb2.ModelMetadataRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_grpc_service_pb2.ModelMetadataResponse, _abc.Awaitable[_grpc_service_pb2.ModelMetadataResponse]]:
-        """A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs."""
+        """A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs.
+        Whether the model predicts with a missing value travels in the response headers (the
+        protocol's response has no parameters): `slipway-missing-numbers` for its non-BYTES inputs
+        and `slipway-missing-text` for its BYTES inputs, each `accepted` or `refused` (the latter
+        answered INVALID_ARGUMENT, MISSING_VALUE_REFUSED or NON_FINITE_INPUT), present when the
+        model has such an input.
+        """
 
     @_abc_1.abstractmethod
     def ModelInfer(

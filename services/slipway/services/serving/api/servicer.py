@@ -15,7 +15,9 @@ from slipway.services.serving.domain.targets import parse_target
 SERVER_NAME = "slipway"
 # ModelMetadata's platform names the backend answering, in Triton's names for them.
 PLATFORMS = {"sklearn": "sklearn", "onnx": "onnxruntime_onnx"}
-EXTENSIONS = ["model_repository"]
+# The protocol extensions served: the repository RPCs, and missing elements named by an input's
+# `missing_elements` parameter (`tensors`).
+EXTENSIONS = ["model_repository", tensors.MISSING_ELEMENTS]
 
 
 def _version() -> str:
@@ -65,7 +67,7 @@ class InferenceServicer:
         )
         for spec in view.info.inputs:
             response.inputs.add(name=spec.name, datatype=spec.datatype, shape=[-1])
-        tensors.describe_missing(response, view.info.inputs, view.missing)
+        await context.send_initial_metadata(tensors.missing_headers(view.info.inputs, view.missing))
         for out in view.info.outputs:
             if out.name in view.output_names:
                 response.outputs.add(name=out.name, datatype=out.datatype, shape=list(out.shape))

@@ -80,8 +80,6 @@ NUMERIC_INPUTS = frozenset(
 MAX_ID_CHARS = MAX_REQUEST_ID_CHARS
 MISSING_ELEMENTS = "missing_elements"
 """The input parameter naming the tensor's missing elements (see the module's docstring)."""
-MISSING_ELEMENTS_FORM = 'JSON array of flat row-major element positions, e.g. "[0, 7]"'
-"""What ModelMetadata says of ``MISSING_ELEMENTS`` (its ``parameters``)."""
 
 
 @dataclass(frozen=True)
@@ -182,21 +180,21 @@ def _missing_mask(index: int, tensor: pb.ModelInferRequest.InferInputTensor, cou
     return mask
 
 
-def describe_missing(
-    response: pb.ModelMetadataResponse, inputs: Sequence[InputSpec], missing: MissingValueSupport
-) -> None:
-    """Advertise the missing-value convention in ModelMetadata's parameters (which the
-    protocol's ``inference`` proto documents): the form of ``missing_elements`` for the model,
-    and per input whether the model predicts with an element missing
-    (``accepts_missing_values``) and how one is sent (``missing_values``). ``inputs`` are the
-    response's inputs, in order."""
-    response.parameters[MISSING_ELEMENTS].string_param = MISSING_ELEMENTS_FORM
-    for spec, tensor in zip(inputs, response.inputs, strict=True):
-        accepts = missing.text if spec.categorical else missing.numbers
-        tensor.parameters["accepts_missing_values"].bool_param = accepts
-        tensor.parameters["missing_values"].string_param = (
-            MISSING_ELEMENTS if spec.categorical else f"NaN,{MISSING_ELEMENTS}"
-        )
+MISSING_HEADERS = {False: "slipway-missing-numbers", True: "slipway-missing-text"}
+"""ModelMetadata's response headers (initial metadata) saying whether the model predicts with a
+missing number (any non-BYTES input) or a missing text (a BYTES input): "accepted" or
+"refused". The protocol's ModelMetadataResponse has no parameters to carry it."""
+
+
+def missing_headers(
+    inputs: Sequence[InputSpec], missing: MissingValueSupport
+) -> tuple[tuple[str, str], ...]:
+    """The ``MISSING_HEADERS`` for a model with ``inputs``: one per kind of input it has."""
+    kinds = sorted({spec.categorical for spec in inputs})
+    accepted = {False: missing.numbers, True: missing.text}
+    return tuple(
+        (MISSING_HEADERS[kind], "accepted" if accepted[kind] else "refused") for kind in kinds
+    )
 
 
 def _refuse_missing(field: str, marked: int, kind: str) -> InvalidArgumentError:
