@@ -294,6 +294,7 @@ def test_numeric_sketches_count_few_distinct_values_exactly() -> None:
         {"count": 2, "missing_count": 0, "values": [[1.0, 1], [1.0, 1]]},
         {"count": 2, "missing_count": 0, "mean": "x"},
         {"count": 1, "missing_count": 0, "categories": [[1, 1]]},
+        {"count": 4, "missing_count": 0, "categories": [["a", 3]], "truncated": False},
     ],
 )
 def test_a_malformed_sketch_is_refused(broken: dict) -> None:

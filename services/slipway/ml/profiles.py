@@ -479,15 +479,17 @@ class ColumnSketch:
                 categories = tuple((str(v), _count(c)) for v, c in data["categories"])
                 if any(not isinstance(v, str) for v, _ in data["categories"]):
                     raise ValueError("a category is not text")
-                if sum(c for _, c in categories) > count:
-                    raise ValueError("the categories hold more values than the count")
+                truncated = bool(data.get("truncated", False))
+                held = sum(c for _, c in categories)
+                if held > count or (held < count and not truncated):
+                    raise ValueError("the categories do not hold the present values")
                 return cls(
                     count=count,
                     missing_count=missing,
                     numeric=False,
                     distinct_count=None if distinct is None else _count(distinct),
                     categories=categories,
-                    truncated=bool(data.get("truncated", False)),
+                    truncated=truncated,
                 )
             quantiles = tuple(_finite(q) for q in data.get("quantiles", ()))
             histogram = data.get("histogram")
