@@ -338,7 +338,8 @@ type ServerMetadataResponse struct {
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// The server's version.
 	Version string `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
-	// The protocol extensions the server supports, for example `model_repository`.
+	// The protocol extensions the server supports: `model_repository`, and `missing_elements`
+	// (an input parameter naming missing elements, see `InferInputTensor.parameters`).
 	Extensions    []string `protobuf:"bytes,3,rep,name=extensions,proto3" json:"extensions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1471,7 +1472,12 @@ type ModelInferRequest_InferInputTensor struct {
 	Datatype string `protobuf:"bytes,2,opt,name=datatype,proto3" json:"datatype,omitempty"`
 	// The input shape.
 	Shape []int64 `protobuf:"varint,3,rep,packed,name=shape,proto3" json:"shape,omitempty"`
-	// Optional parameters of this input.
+	// Optional parameters of this input. Slipway reads `missing_elements` (the server's
+	// `missing_elements` extension): a `string_param` holding a JSON array of the flat,
+	// row-major positions of the input's missing elements (`"[0, 7]"`; in an `[N, F]` input,
+	// row `i`, column `j` is `i * F + j`). The element sent at such a position is a placeholder
+	// that is never read. It is how a missing text travels (the protocol has no null element);
+	// a NaN in a floating-point input is missing too.
 	Parameters map[string]*InferParameter `protobuf:"bytes,4,rep,name=parameters,proto3" json:"parameters,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// The input's elements in typed form; unset when they travel in `raw_input_contents`.
 	Contents      *InferTensorContents `protobuf:"bytes,5,opt,name=contents,proto3" json:"contents,omitempty"`

@@ -52,6 +52,11 @@ type GRPCInferenceServiceClient interface {
 	// The server's name, version and supported protocol extensions.
 	ServerMetadata(ctx context.Context, in *ServerMetadataRequest, opts ...grpc.CallOption) (*ServerMetadataResponse, error)
 	// A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs.
+	// Whether the model predicts with a missing value travels in the response headers (the
+	// protocol's response has no parameters): `slipway-missing-numbers` for its non-BYTES inputs
+	// and `slipway-missing-text` for its BYTES inputs, each `accepted` or `refused` (the latter
+	// answered INVALID_ARGUMENT, MISSING_VALUE_REFUSED or NON_FINITE_INPUT), present when the
+	// model has such an input.
 	ModelMetadata(ctx context.Context, in *ModelMetadataRequest, opts ...grpc.CallOption) (*ModelMetadataResponse, error)
 	// Runs inference on one request.
 	ModelInfer(ctx context.Context, in *ModelInferRequest, opts ...grpc.CallOption) (*ModelInferResponse, error)
@@ -177,6 +182,11 @@ type GRPCInferenceServiceServer interface {
 	// The server's name, version and supported protocol extensions.
 	ServerMetadata(context.Context, *ServerMetadataRequest) (*ServerMetadataResponse, error)
 	// A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs.
+	// Whether the model predicts with a missing value travels in the response headers (the
+	// protocol's response has no parameters): `slipway-missing-numbers` for its non-BYTES inputs
+	// and `slipway-missing-text` for its BYTES inputs, each `accepted` or `refused` (the latter
+	// answered INVALID_ARGUMENT, MISSING_VALUE_REFUSED or NON_FINITE_INPUT), present when the
+	// model has such an input.
 	ModelMetadata(context.Context, *ModelMetadataRequest) (*ModelMetadataResponse, error)
 	// Runs inference on one request.
 	ModelInfer(context.Context, *ModelInferRequest) (*ModelInferResponse, error)

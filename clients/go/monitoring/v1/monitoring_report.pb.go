@@ -176,10 +176,12 @@ type MonitoringReport struct {
 	DataQuality *DataQuality `protobuf:"bytes,12,opt,name=data_quality,json=dataQuality,proto3" json:"data_quality,omitempty"`
 	// Output only. Metrics from ground truth; unset until ground truth arrived.
 	Performance *PerformanceReport `protobuf:"bytes,13,opt,name=performance,proto3" json:"performance,omitempty"`
-	// Output only. The number of reference rows the data drift statistics were computed on: a
-	// uniform sample of the `reference_row_count` training rows (all of them when the training set
-	// is no larger than the sample). Prediction drift's reference is the model's outputs on the
-	// holdout rows; each of its features' `note` says how many.
+	// Output only. The number of reference rows in the sample the data drift statistics were
+	// computed on: a uniform sample of the `reference_row_count` training rows (all of them when
+	// the training set is no larger than the sample). Some figures come from the whole training
+	// column instead: each feature's `reference_whole_column_fields` and `reference_test_count`
+	// say which. Prediction drift's reference is the model's outputs on the holdout rows; each of
+	// its features' `note` says how many.
 	ReferenceSampleRowCount int64 `protobuf:"varint,14,opt,name=reference_sample_row_count,json=referenceSampleRowCount,proto3" json:"reference_sample_row_count,omitempty"`
 	// Performance estimated from the model's outputs alone, without labels: CBPE for a
 	// classifier, DLE for a regressor. Unset when the reference cannot support an estimate (no
@@ -511,14 +513,28 @@ type FeatureDrift struct {
 	Drifted bool `protobuf:"varint,7,opt,name=drifted,proto3" json:"drifted,omitempty"`
 	// The population stability index, reported alongside every method.
 	Psi *PsiResult `protobuf:"bytes,8,opt,name=psi,proto3" json:"psi,omitempty"`
-	// Statistics of the reference column.
+	// Statistics of the reference column: each field named in `reference_whole_column_fields`
+	// over the whole training column, the others over the reference sample.
 	Reference *v1.FeatureStatistics `protobuf:"bytes,9,opt,name=reference,proto3" json:"reference,omitempty"`
 	// Statistics of the column in the window.
 	Current *v1.FeatureStatistics `protobuf:"bytes,10,opt,name=current,proto3" json:"current,omitempty"`
 	// Why no verdict was drawn, when none was (for example every value missing).
-	Note          string `protobuf:"bytes,11,opt,name=note,proto3" json:"note,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Note string `protobuf:"bytes,11,opt,name=note,proto3" json:"note,omitempty"`
+	// The fields of `reference` computed over the whole training column, by their names in
+	// `FeatureStatistics` (`count`, `missing_count`, `distinct_count`, `mean`, `std`, `min`,
+	// `max`, `quantiles`, `histogram`, `categories`), from the summary training kept of each
+	// column beside the sample; the other fields were computed over the reference sample. Empty
+	// when every figure came from the sample: an output or the target, a version registered
+	// without the summaries, or one whose lineage is not verified. Where `count` is listed, the
+	// missing-share test used the whole column's counts too.
+	ReferenceWholeColumnFields []string `protobuf:"bytes,12,rep,name=reference_whole_column_fields,json=referenceWholeColumnFields,proto3" json:"reference_whole_column_fields,omitempty"`
+	// The number of present reference values the test or distance was computed on: the whole
+	// training column's for a test of categories (chi-square, z-test, Jensen-Shannon, PSI)
+	// computed from its exact category counts, else the reference sample's (always for KS and
+	// Wasserstein, which need the values).
+	ReferenceTestCount int64 `protobuf:"varint,13,opt,name=reference_test_count,json=referenceTestCount,proto3" json:"reference_test_count,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *FeatureDrift) Reset() {
@@ -626,6 +642,20 @@ func (x *FeatureDrift) GetNote() string {
 		return x.Note
 	}
 	return ""
+}
+
+func (x *FeatureDrift) GetReferenceWholeColumnFields() []string {
+	if x != nil {
+		return x.ReferenceWholeColumnFields
+	}
+	return nil
+}
+
+func (x *FeatureDrift) GetReferenceTestCount() int64 {
+	if x != nil {
+		return x.ReferenceTestCount
+	}
+	return 0
 }
 
 // A population stability index and the bins it was computed on.
@@ -1680,7 +1710,7 @@ const file_slipway_monitoring_v1_monitoring_report_proto_rawDesc = "" +
 	"\rdrifted_count\x18\x02 \x01(\x05R\fdriftedCount\x12#\n" +
 	"\rdrifted_share\x18\x03 \x01(\x01R\fdriftedShare\x12'\n" +
 	"\x0fshare_threshold\x18\x04 \x01(\x01R\x0eshareThreshold\x12\x18\n" +
-	"\adrifted\x18\x05 \x01(\bR\adrifted\"\xd0\x03\n" +
+	"\adrifted\x18\x05 \x01(\bR\adrifted\"\xc5\x04\n" +
 	"\fFeatureDrift\x12\x18\n" +
 	"\afeature\x18\x01 \x01(\tR\afeature\x122\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1e.slipway.common.v1.FeatureKindR\x04kind\x12:\n" +
@@ -1693,7 +1723,9 @@ const file_slipway_monitoring_v1_monitoring_report_proto_rawDesc = "" +
 	"\treference\x18\t \x01(\v2$.slipway.common.v1.FeatureStatisticsR\treference\x12>\n" +
 	"\acurrent\x18\n" +
 	" \x01(\v2$.slipway.common.v1.FeatureStatisticsR\acurrent\x12\x12\n" +
-	"\x04note\x18\v \x01(\tR\x04note\"[\n" +
+	"\x04note\x18\v \x01(\tR\x04note\x12A\n" +
+	"\x1dreference_whole_column_fields\x18\f \x03(\tR\x1areferenceWholeColumnFields\x120\n" +
+	"\x14reference_test_count\x18\r \x01(\x03R\x12referenceTestCount\"[\n" +
 	"\tPsiResult\x12\x14\n" +
 	"\x05value\x18\x01 \x01(\x01R\x05value\x12\x1b\n" +
 	"\tbin_count\x18\x02 \x01(\x05R\bbinCount\x12\x1b\n" +

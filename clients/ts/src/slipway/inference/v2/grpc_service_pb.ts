@@ -175,7 +175,8 @@ export type ServerMetadataResponse = Message<"inference.ServerMetadataResponse">
   version: string;
 
   /**
-   * The protocol extensions the server supports, for example `model_repository`.
+   * The protocol extensions the server supports: `model_repository`, and `missing_elements`
+   * (an input parameter naming missing elements, see `InferInputTensor.parameters`).
    *
    * @generated from field: repeated string extensions = 3;
    */
@@ -526,7 +527,12 @@ export type ModelInferRequest_InferInputTensor = Message<"inference.ModelInferRe
   shape: bigint[];
 
   /**
-   * Optional parameters of this input.
+   * Optional parameters of this input. Slipway reads `missing_elements` (the server's
+   * `missing_elements` extension): a `string_param` holding a JSON array of the flat,
+   * row-major positions of the input's missing elements (`"[0, 7]"`; in an `[N, F]` input,
+   * row `i`, column `j` is `i * F + j`). The element sent at such a position is a placeholder
+   * that is never read. It is how a missing text travels (the protocol has no null element);
+   * a NaN in a floating-point input is missing too.
    *
    * @generated from field: map<string, inference.InferParameter> parameters = 4;
    */
@@ -974,6 +980,11 @@ export const GRPCInferenceService: GenService<{
   },
   /**
    * A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs.
+   * Whether the model predicts with a missing value travels in the response headers (the
+   * protocol's response has no parameters): `slipway-missing-numbers` for its non-BYTES inputs
+   * and `slipway-missing-text` for its BYTES inputs, each `accepted` or `refused` (the latter
+   * answered INVALID_ARGUMENT, MISSING_VALUE_REFUSED or NON_FINITE_INPUT), present when the
+   * model has such an input.
    *
    * @generated from rpc inference.GRPCInferenceService.ModelMetadata
    */

@@ -404,6 +404,11 @@ public final class GRPCInferenceServiceGrpc {
     /**
      * <pre>
      * A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs.
+     * Whether the model predicts with a missing value travels in the response headers (the
+     * protocol's response has no parameters): `slipway-missing-numbers` for its non-BYTES inputs
+     * and `slipway-missing-text` for its BYTES inputs, each `accepted` or `refused` (the latter
+     * answered INVALID_ARGUMENT, MISSING_VALUE_REFUSED or NON_FINITE_INPUT), present when the
+     * model has such an input.
      * </pre>
      */
     default void modelMetadata(dev.slipway.inference.v2.ModelMetadataRequest request,
@@ -533,6 +538,11 @@ public final class GRPCInferenceServiceGrpc {
     /**
      * <pre>
      * A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs.
+     * Whether the model predicts with a missing value travels in the response headers (the
+     * protocol's response has no parameters): `slipway-missing-numbers` for its non-BYTES inputs
+     * and `slipway-missing-text` for its BYTES inputs, each `accepted` or `refused` (the latter
+     * answered INVALID_ARGUMENT, MISSING_VALUE_REFUSED or NON_FINITE_INPUT), present when the
+     * model has such an input.
      * </pre>
      */
     public void modelMetadata(dev.slipway.inference.v2.ModelMetadataRequest request,
@@ -649,6 +659,11 @@ public final class GRPCInferenceServiceGrpc {
     /**
      * <pre>
      * A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs.
+     * Whether the model predicts with a missing value travels in the response headers (the
+     * protocol's response has no parameters): `slipway-missing-numbers` for its non-BYTES inputs
+     * and `slipway-missing-text` for its BYTES inputs, each `accepted` or `refused` (the latter
+     * answered INVALID_ARGUMENT, MISSING_VALUE_REFUSED or NON_FINITE_INPUT), present when the
+     * model has such an input.
      * </pre>
      */
     public dev.slipway.inference.v2.ModelMetadataResponse modelMetadata(dev.slipway.inference.v2.ModelMetadataRequest request) throws io.grpc.StatusException {
@@ -760,6 +775,11 @@ public final class GRPCInferenceServiceGrpc {
     /**
      * <pre>
      * A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs.
+     * Whether the model predicts with a missing value travels in the response headers (the
+     * protocol's response has no parameters): `slipway-missing-numbers` for its non-BYTES inputs
+     * and `slipway-missing-text` for its BYTES inputs, each `accepted` or `refused` (the latter
+     * answered INVALID_ARGUMENT, MISSING_VALUE_REFUSED or NON_FINITE_INPUT), present when the
+     * model has such an input.
      * </pre>
      */
     public dev.slipway.inference.v2.ModelMetadataResponse modelMetadata(dev.slipway.inference.v2.ModelMetadataRequest request) {
@@ -875,6 +895,11 @@ public final class GRPCInferenceServiceGrpc {
     /**
      * <pre>
      * A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs.
+     * Whether the model predicts with a missing value travels in the response headers (the
+     * protocol's response has no parameters): `slipway-missing-numbers` for its non-BYTES inputs
+     * and `slipway-missing-text` for its BYTES inputs, each `accepted` or `refused` (the latter
+     * answered INVALID_ARGUMENT, MISSING_VALUE_REFUSED or NON_FINITE_INPUT), present when the
+     * model has such an input.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.slipway.inference.v2.ModelMetadataResponse> modelMetadata(

@@ -136,7 +136,12 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * Optional parameters of this input.
+     * Optional parameters of this input. Slipway reads `missing_elements` (the server's
+     * `missing_elements` extension): a `string_param` holding a JSON array of the flat,
+     * row-major positions of the input's missing elements (`"[0, 7]"`; in an `[N, F]` input,
+     * row `i`, column `j` is `i * F + j`). The element sent at such a position is a placeholder
+     * that is never read. It is how a missing text travels (the protocol has no null element);
+     * a NaN in a floating-point input is missing too.
      * </pre>
      *
      * <code>map&lt;string, .inference.InferParameter&gt; parameters = 4 [json_name = "parameters"];</code>
@@ -144,7 +149,12 @@ private static final long serialVersionUID = 0L;
     int getParametersCount();
     /**
      * <pre>
-     * Optional parameters of this input.
+     * Optional parameters of this input. Slipway reads `missing_elements` (the server's
+     * `missing_elements` extension): a `string_param` holding a JSON array of the flat,
+     * row-major positions of the input's missing elements (`"[0, 7]"`; in an `[N, F]` input,
+     * row `i`, column `j` is `i * F + j`). The element sent at such a position is a placeholder
+     * that is never read. It is how a missing text travels (the protocol has no null element);
+     * a NaN in a floating-point input is missing too.
      * </pre>
      *
      * <code>map&lt;string, .inference.InferParameter&gt; parameters = 4 [json_name = "parameters"];</code>
@@ -159,7 +169,12 @@ private static final long serialVersionUID = 0L;
     getParameters();
     /**
      * <pre>
-     * Optional parameters of this input.
+     * Optional parameters of this input. Slipway reads `missing_elements` (the server's
+     * `missing_elements` extension): a `string_param` holding a JSON array of the flat,
+     * row-major positions of the input's missing elements (`"[0, 7]"`; in an `[N, F]` input,
+     * row `i`, column `j` is `i * F + j`). The element sent at such a position is a placeholder
+     * that is never read. It is how a missing text travels (the protocol has no null element);
+     * a NaN in a floating-point input is missing too.
      * </pre>
      *
      * <code>map&lt;string, .inference.InferParameter&gt; parameters = 4 [json_name = "parameters"];</code>
@@ -168,7 +183,12 @@ private static final long serialVersionUID = 0L;
     getParametersMap();
     /**
      * <pre>
-     * Optional parameters of this input.
+     * Optional parameters of this input. Slipway reads `missing_elements` (the server's
+     * `missing_elements` extension): a `string_param` holding a JSON array of the flat,
+     * row-major positions of the input's missing elements (`"[0, 7]"`; in an `[N, F]` input,
+     * row `i`, column `j` is `i * F + j`). The element sent at such a position is a placeholder
+     * that is never read. It is how a missing text travels (the protocol has no null element);
+     * a NaN in a floating-point input is missing too.
      * </pre>
      *
      * <code>map&lt;string, .inference.InferParameter&gt; parameters = 4 [json_name = "parameters"];</code>
@@ -180,7 +200,12 @@ dev.slipway.inference.v2.InferParameter getParametersOrDefault(
 dev.slipway.inference.v2.InferParameter defaultValue);
     /**
      * <pre>
-     * Optional parameters of this input.
+     * Optional parameters of this input. Slipway reads `missing_elements` (the server's
+     * `missing_elements` extension): a `string_param` holding a JSON array of the flat,
+     * row-major positions of the input's missing elements (`"[0, 7]"`; in an `[N, F]` input,
+     * row `i`, column `j` is `i * F + j`). The element sent at such a position is a placeholder
+     * that is never read. It is how a missing text travels (the protocol has no null element);
+     * a NaN in a floating-point input is missing too.
      * </pre>
      *
      * <code>map&lt;string, .inference.InferParameter&gt; parameters = 4 [json_name = "parameters"];</code>
@@ -434,7 +459,12 @@ dev.slipway.inference.v2.InferParameter defaultValue);
     }
     /**
      * <pre>
-     * Optional parameters of this input.
+     * Optional parameters of this input. Slipway reads `missing_elements` (the server's
+     * `missing_elements` extension): a `string_param` holding a JSON array of the flat,
+     * row-major positions of the input's missing elements (`"[0, 7]"`; in an `[N, F]` input,
+     * row `i`, column `j` is `i * F + j`). The element sent at such a position is a placeholder
+     * that is never read. It is how a missing text travels (the protocol has no null element);
+     * a NaN in a floating-point input is missing too.
      * </pre>
      *
      * <code>map&lt;string, .inference.InferParameter&gt; parameters = 4 [json_name = "parameters"];</code>
@@ -455,7 +485,12 @@ dev.slipway.inference.v2.InferParameter defaultValue);
     }
     /**
      * <pre>
-     * Optional parameters of this input.
+     * Optional parameters of this input. Slipway reads `missing_elements` (the server's
+     * `missing_elements` extension): a `string_param` holding a JSON array of the flat,
+     * row-major positions of the input's missing elements (`"[0, 7]"`; in an `[N, F]` input,
+     * row `i`, column `j` is `i * F + j`). The element sent at such a position is a placeholder
+     * that is never read. It is how a missing text travels (the protocol has no null element);
+     * a NaN in a floating-point input is missing too.
      * </pre>
      *
      * <code>map&lt;string, .inference.InferParameter&gt; parameters = 4 [json_name = "parameters"];</code>
@@ -466,7 +501,12 @@ dev.slipway.inference.v2.InferParameter defaultValue);
     }
     /**
      * <pre>
-     * Optional parameters of this input.
+     * Optional parameters of this input. Slipway reads `missing_elements` (the server's
+     * `missing_elements` extension): a `string_param` holding a JSON array of the flat,
+     * row-major positions of the input's missing elements (`"[0, 7]"`; in an `[N, F]` input,
+     * row `i`, column `j` is `i * F + j`). The element sent at such a position is a placeholder
+     * that is never read. It is how a missing text travels (the protocol has no null element);
+     * a NaN in a floating-point input is missing too.
      * </pre>
      *
      * <code>map&lt;string, .inference.InferParameter&gt; parameters = 4 [json_name = "parameters"];</code>
@@ -484,7 +524,12 @@ dev.slipway.inference.v2.InferParameter defaultValue) {
     }
     /**
      * <pre>
-     * Optional parameters of this input.
+     * Optional parameters of this input. Slipway reads `missing_elements` (the server's
+     * `missing_elements` extension): a `string_param` holding a JSON array of the flat,
+     * row-major positions of the input's missing elements (`"[0, 7]"`; in an `[N, F]` input,
+     * row `i`, column `j` is `i * F + j`). The element sent at such a position is a placeholder
+     * that is never read. It is how a missing text travels (the protocol has no null element);
+     * a NaN in a floating-point input is missing too.
      * </pre>
      *
      * <code>map&lt;string, .inference.InferParameter&gt; parameters = 4 [json_name = "parameters"];</code>
@@ -1391,7 +1436,12 @@ dev.slipway.inference.v2.InferParameter defaultValue) {
       }
       /**
        * <pre>
-       * Optional parameters of this input.
+       * Optional parameters of this input. Slipway reads `missing_elements` (the server's
+       * `missing_elements` extension): a `string_param` holding a JSON array of the flat,
+       * row-major positions of the input's missing elements (`"[0, 7]"`; in an `[N, F]` input,
+       * row `i`, column `j` is `i * F + j`). The element sent at such a position is a placeholder
+       * that is never read. It is how a missing text travels (the protocol has no null element);
+       * a NaN in a floating-point input is missing too.
        * </pre>
        *
        * <code>map&lt;string, .inference.InferParameter&gt; parameters = 4 [json_name = "parameters"];</code>
@@ -1412,7 +1462,12 @@ dev.slipway.inference.v2.InferParameter defaultValue) {
       }
       /**
        * <pre>
-       * Optional parameters of this input.
+       * Optional parameters of this input. Slipway reads `missing_elements` (the server's
+       * `missing_elements` extension): a `string_param` holding a JSON array of the flat,
+       * row-major positions of the input's missing elements (`"[0, 7]"`; in an `[N, F]` input,
+       * row `i`, column `j` is `i * F + j`). The element sent at such a position is a placeholder
+       * that is never read. It is how a missing text travels (the protocol has no null element);
+       * a NaN in a floating-point input is missing too.
        * </pre>
        *
        * <code>map&lt;string, .inference.InferParameter&gt; parameters = 4 [json_name = "parameters"];</code>
@@ -1423,7 +1478,12 @@ dev.slipway.inference.v2.InferParameter defaultValue) {
       }
       /**
        * <pre>
-       * Optional parameters of this input.
+       * Optional parameters of this input. Slipway reads `missing_elements` (the server's
+       * `missing_elements` extension): a `string_param` holding a JSON array of the flat,
+       * row-major positions of the input's missing elements (`"[0, 7]"`; in an `[N, F]` input,
+       * row `i`, column `j` is `i * F + j`). The element sent at such a position is a placeholder
+       * that is never read. It is how a missing text travels (the protocol has no null element);
+       * a NaN in a floating-point input is missing too.
        * </pre>
        *
        * <code>map&lt;string, .inference.InferParameter&gt; parameters = 4 [json_name = "parameters"];</code>
@@ -1440,7 +1500,12 @@ dev.slipway.inference.v2.InferParameter defaultValue) {
       }
       /**
        * <pre>
-       * Optional parameters of this input.
+       * Optional parameters of this input. Slipway reads `missing_elements` (the server's
+       * `missing_elements` extension): a `string_param` holding a JSON array of the flat,
+       * row-major positions of the input's missing elements (`"[0, 7]"`; in an `[N, F]` input,
+       * row `i`, column `j` is `i * F + j`). The element sent at such a position is a placeholder
+       * that is never read. It is how a missing text travels (the protocol has no null element);
+       * a NaN in a floating-point input is missing too.
        * </pre>
        *
        * <code>map&lt;string, .inference.InferParameter&gt; parameters = 4 [json_name = "parameters"];</code>
@@ -1462,7 +1527,12 @@ dev.slipway.inference.v2.InferParameter defaultValue) {
       }
       /**
        * <pre>
-       * Optional parameters of this input.
+       * Optional parameters of this input. Slipway reads `missing_elements` (the server's
+       * `missing_elements` extension): a `string_param` holding a JSON array of the flat,
+       * row-major positions of the input's missing elements (`"[0, 7]"`; in an `[N, F]` input,
+       * row `i`, column `j` is `i * F + j`). The element sent at such a position is a placeholder
+       * that is never read. It is how a missing text travels (the protocol has no null element);
+       * a NaN in a floating-point input is missing too.
        * </pre>
        *
        * <code>map&lt;string, .inference.InferParameter&gt; parameters = 4 [json_name = "parameters"];</code>
@@ -1485,7 +1555,12 @@ dev.slipway.inference.v2.InferParameter defaultValue) {
       }
       /**
        * <pre>
-       * Optional parameters of this input.
+       * Optional parameters of this input. Slipway reads `missing_elements` (the server's
+       * `missing_elements` extension): a `string_param` holding a JSON array of the flat,
+       * row-major positions of the input's missing elements (`"[0, 7]"`; in an `[N, F]` input,
+       * row `i`, column `j` is `i * F + j`). The element sent at such a position is a placeholder
+       * that is never read. It is how a missing text travels (the protocol has no null element);
+       * a NaN in a floating-point input is missing too.
        * </pre>
        *
        * <code>map&lt;string, .inference.InferParameter&gt; parameters = 4 [json_name = "parameters"];</code>
@@ -1502,7 +1577,12 @@ dev.slipway.inference.v2.InferParameter defaultValue) {
       }
       /**
        * <pre>
-       * Optional parameters of this input.
+       * Optional parameters of this input. Slipway reads `missing_elements` (the server's
+       * `missing_elements` extension): a `string_param` holding a JSON array of the flat,
+       * row-major positions of the input's missing elements (`"[0, 7]"`; in an `[N, F]` input,
+       * row `i`, column `j` is `i * F + j`). The element sent at such a position is a placeholder
+       * that is never read. It is how a missing text travels (the protocol has no null element);
+       * a NaN in a floating-point input is missing too.
        * </pre>
        *
        * <code>map&lt;string, .inference.InferParameter&gt; parameters = 4 [json_name = "parameters"];</code>
@@ -1521,7 +1601,12 @@ dev.slipway.inference.v2.InferParameter defaultValue) {
       }
       /**
        * <pre>
-       * Optional parameters of this input.
+       * Optional parameters of this input. Slipway reads `missing_elements` (the server's
+       * `missing_elements` extension): a `string_param` holding a JSON array of the flat,
+       * row-major positions of the input's missing elements (`"[0, 7]"`; in an `[N, F]` input,
+       * row `i`, column `j` is `i * F + j`). The element sent at such a position is a placeholder
+       * that is never read. It is how a missing text travels (the protocol has no null element);
+       * a NaN in a floating-point input is missing too.
        * </pre>
        *
        * <code>map&lt;string, .inference.InferParameter&gt; parameters = 4 [json_name = "parameters"];</code>

@@ -147,7 +147,8 @@ private static final long serialVersionUID = 0L;
       com.google.protobuf.LazyStringArrayList.emptyList();
   /**
    * <pre>
-   * The protocol extensions the server supports, for example `model_repository`.
+   * The protocol extensions the server supports: `model_repository`, and `missing_elements`
+   * (an input parameter naming missing elements, see `InferInputTensor.parameters`).
    * </pre>
    *
    * <code>repeated string extensions = 3 [json_name = "extensions"];</code>
@@ -159,7 +160,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The protocol extensions the server supports, for example `model_repository`.
+   * The protocol extensions the server supports: `model_repository`, and `missing_elements`
+   * (an input parameter naming missing elements, see `InferInputTensor.parameters`).
    * </pre>
    *
    * <code>repeated string extensions = 3 [json_name = "extensions"];</code>
@@ -170,7 +172,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The protocol extensions the server supports, for example `model_repository`.
+   * The protocol extensions the server supports: `model_repository`, and `missing_elements`
+   * (an input parameter naming missing elements, see `InferInputTensor.parameters`).
    * </pre>
    *
    * <code>repeated string extensions = 3 [json_name = "extensions"];</code>
@@ -182,7 +185,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The protocol extensions the server supports, for example `model_repository`.
+   * The protocol extensions the server supports: `model_repository`, and `missing_elements`
+   * (an input parameter naming missing elements, see `InferInputTensor.parameters`).
    * </pre>
    *
    * <code>repeated string extensions = 3 [json_name = "extensions"];</code>
@@ -781,7 +785,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The protocol extensions the server supports, for example `model_repository`.
+     * The protocol extensions the server supports: `model_repository`, and `missing_elements`
+     * (an input parameter naming missing elements, see `InferInputTensor.parameters`).
      * </pre>
      *
      * <code>repeated string extensions = 3 [json_name = "extensions"];</code>
@@ -794,7 +799,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The protocol extensions the server supports, for example `model_repository`.
+     * The protocol extensions the server supports: `model_repository`, and `missing_elements`
+     * (an input parameter naming missing elements, see `InferInputTensor.parameters`).
      * </pre>
      *
      * <code>repeated string extensions = 3 [json_name = "extensions"];</code>
@@ -805,7 +811,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The protocol extensions the server supports, for example `model_repository`.
+     * The protocol extensions the server supports: `model_repository`, and `missing_elements`
+     * (an input parameter naming missing elements, see `InferInputTensor.parameters`).
      * </pre>
      *
      * <code>repeated string extensions = 3 [json_name = "extensions"];</code>
@@ -817,7 +824,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The protocol extensions the server supports, for example `model_repository`.
+     * The protocol extensions the server supports: `model_repository`, and `missing_elements`
+     * (an input parameter naming missing elements, see `InferInputTensor.parameters`).
      * </pre>
      *
      * <code>repeated string extensions = 3 [json_name = "extensions"];</code>
@@ -830,7 +838,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The protocol extensions the server supports, for example `model_repository`.
+     * The protocol extensions the server supports: `model_repository`, and `missing_elements`
+     * (an input parameter naming missing elements, see `InferInputTensor.parameters`).
      * </pre>
      *
      * <code>repeated string extensions = 3 [json_name = "extensions"];</code>
@@ -849,7 +858,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The protocol extensions the server supports, for example `model_repository`.
+     * The protocol extensions the server supports: `model_repository`, and `missing_elements`
+     * (an input parameter naming missing elements, see `InferInputTensor.parameters`).
      * </pre>
      *
      * <code>repeated string extensions = 3 [json_name = "extensions"];</code>
@@ -867,7 +877,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The protocol extensions the server supports, for example `model_repository`.
+     * The protocol extensions the server supports: `model_repository`, and `missing_elements`
+     * (an input parameter naming missing elements, see `InferInputTensor.parameters`).
      * </pre>
      *
      * <code>repeated string extensions = 3 [json_name = "extensions"];</code>
@@ -885,7 +896,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The protocol extensions the server supports, for example `model_repository`.
+     * The protocol extensions the server supports: `model_repository`, and `missing_elements`
+     * (an input parameter naming missing elements, see `InferInputTensor.parameters`).
      * </pre>
      *
      * <code>repeated string extensions = 3 [json_name = "extensions"];</code>
@@ -900,7 +912,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The protocol extensions the server supports, for example `model_repository`.
+     * The protocol extensions the server supports: `model_repository`, and `missing_elements`
+     * (an input parameter naming missing elements, see `InferInputTensor.parameters`).
      * </pre>
      *
      * <code>repeated string extensions = 3 [json_name = "extensions"];</code>

@@ -50,7 +50,8 @@ public interface ServerMetadataResponseOrBuilder extends
 
   /**
    * <pre>
-   * The protocol extensions the server supports, for example `model_repository`.
+   * The protocol extensions the server supports: `model_repository`, and `missing_elements`
+   * (an input parameter naming missing elements, see `InferInputTensor.parameters`).
    * </pre>
    *
    * <code>repeated string extensions = 3 [json_name = "extensions"];</code>
@@ -60,7 +61,8 @@ public interface ServerMetadataResponseOrBuilder extends
       getExtensionsList();
   /**
    * <pre>
-   * The protocol extensions the server supports, for example `model_repository`.
+   * The protocol extensions the server supports: `model_repository`, and `missing_elements`
+   * (an input parameter naming missing elements, see `InferInputTensor.parameters`).
    * </pre>
    *
    * <code>repeated string extensions = 3 [json_name = "extensions"];</code>
@@ -69,7 +71,8 @@ public interface ServerMetadataResponseOrBuilder extends
   int getExtensionsCount();
   /**
    * <pre>
-   * The protocol extensions the server supports, for example `model_repository`.
+   * The protocol extensions the server supports: `model_repository`, and `missing_elements`
+   * (an input parameter naming missing elements, see `InferInputTensor.parameters`).
    * </pre>
    *
    * <code>repeated string extensions = 3 [json_name = "extensions"];</code>
@@ -79,7 +82,8 @@ public interface ServerMetadataResponseOrBuilder extends
   java.lang.String getExtensions(int index);
   /**
    * <pre>
-   * The protocol extensions the server supports, for example `model_repository`.
+   * The protocol extensions the server supports: `model_repository`, and `missing_elements`
+   * (an input parameter naming missing elements, see `InferInputTensor.parameters`).
    * </pre>
    *
    * <code>repeated string extensions = 3 [json_name = "extensions"];</code>

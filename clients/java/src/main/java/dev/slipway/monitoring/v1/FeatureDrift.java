@@ -25,6 +25,8 @@ private static final long serialVersionUID = 0L;
     kind_ = 0;
     method_ = 0;
     note_ = "";
+    referenceWholeColumnFields_ =
+        com.google.protobuf.LazyStringArrayList.emptyList();
   }
 
   @java.lang.Override
@@ -251,7 +253,8 @@ private static final long serialVersionUID = 0L;
   private dev.slipway.common.v1.FeatureStatistics reference_;
   /**
    * <pre>
-   * Statistics of the reference column.
+   * Statistics of the reference column: each field named in `reference_whole_column_fields`
+   * over the whole training column, the others over the reference sample.
    * </pre>
    *
    * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
@@ -263,7 +266,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Statistics of the reference column.
+   * Statistics of the reference column: each field named in `reference_whole_column_fields`
+   * over the whole training column, the others over the reference sample.
    * </pre>
    *
    * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
@@ -275,7 +279,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Statistics of the reference column.
+   * Statistics of the reference column: each field named in `reference_whole_column_fields`
+   * over the whole training column, the others over the reference sample.
    * </pre>
    *
    * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
@@ -370,6 +375,101 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int REFERENCE_WHOLE_COLUMN_FIELDS_FIELD_NUMBER = 12;
+  @SuppressWarnings("serial")
+  private com.google.protobuf.LazyStringArrayList referenceWholeColumnFields_ =
+      com.google.protobuf.LazyStringArrayList.emptyList();
+  /**
+   * <pre>
+   * The fields of `reference` computed over the whole training column, by their names in
+   * `FeatureStatistics` (`count`, `missing_count`, `distinct_count`, `mean`, `std`, `min`,
+   * `max`, `quantiles`, `histogram`, `categories`), from the summary training kept of each
+   * column beside the sample; the other fields were computed over the reference sample. Empty
+   * when every figure came from the sample: an output or the target, a version registered
+   * without the summaries, or one whose lineage is not verified. Where `count` is listed, the
+   * missing-share test used the whole column's counts too.
+   * </pre>
+   *
+   * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+   * @return A list containing the referenceWholeColumnFields.
+   */
+  public com.google.protobuf.ProtocolStringList
+      getReferenceWholeColumnFieldsList() {
+    return referenceWholeColumnFields_;
+  }
+  /**
+   * <pre>
+   * The fields of `reference` computed over the whole training column, by their names in
+   * `FeatureStatistics` (`count`, `missing_count`, `distinct_count`, `mean`, `std`, `min`,
+   * `max`, `quantiles`, `histogram`, `categories`), from the summary training kept of each
+   * column beside the sample; the other fields were computed over the reference sample. Empty
+   * when every figure came from the sample: an output or the target, a version registered
+   * without the summaries, or one whose lineage is not verified. Where `count` is listed, the
+   * missing-share test used the whole column's counts too.
+   * </pre>
+   *
+   * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+   * @return The count of referenceWholeColumnFields.
+   */
+  public int getReferenceWholeColumnFieldsCount() {
+    return referenceWholeColumnFields_.size();
+  }
+  /**
+   * <pre>
+   * The fields of `reference` computed over the whole training column, by their names in
+   * `FeatureStatistics` (`count`, `missing_count`, `distinct_count`, `mean`, `std`, `min`,
+   * `max`, `quantiles`, `histogram`, `categories`), from the summary training kept of each
+   * column beside the sample; the other fields were computed over the reference sample. Empty
+   * when every figure came from the sample: an output or the target, a version registered
+   * without the summaries, or one whose lineage is not verified. Where `count` is listed, the
+   * missing-share test used the whole column's counts too.
+   * </pre>
+   *
+   * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+   * @param index The index of the element to return.
+   * @return The referenceWholeColumnFields at the given index.
+   */
+  public java.lang.String getReferenceWholeColumnFields(int index) {
+    return referenceWholeColumnFields_.get(index);
+  }
+  /**
+   * <pre>
+   * The fields of `reference` computed over the whole training column, by their names in
+   * `FeatureStatistics` (`count`, `missing_count`, `distinct_count`, `mean`, `std`, `min`,
+   * `max`, `quantiles`, `histogram`, `categories`), from the summary training kept of each
+   * column beside the sample; the other fields were computed over the reference sample. Empty
+   * when every figure came from the sample: an output or the target, a version registered
+   * without the summaries, or one whose lineage is not verified. Where `count` is listed, the
+   * missing-share test used the whole column's counts too.
+   * </pre>
+   *
+   * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the referenceWholeColumnFields at the given index.
+   */
+  public com.google.protobuf.ByteString
+      getReferenceWholeColumnFieldsBytes(int index) {
+    return referenceWholeColumnFields_.getByteString(index);
+  }
+
+  public static final int REFERENCE_TEST_COUNT_FIELD_NUMBER = 13;
+  private long referenceTestCount_ = 0L;
+  /**
+   * <pre>
+   * The number of present reference values the test or distance was computed on: the whole
+   * training column's for a test of categories (chi-square, z-test, Jensen-Shannon, PSI)
+   * computed from its exact category counts, else the reference sample's (always for KS and
+   * Wasserstein, which need the values).
+   * </pre>
+   *
+   * <code>int64 reference_test_count = 13 [json_name = "referenceTestCount"];</code>
+   * @return The referenceTestCount.
+   */
+  @java.lang.Override
+  public long getReferenceTestCount() {
+    return referenceTestCount_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -416,6 +516,12 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(note_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 11, note_);
+    }
+    for (int i = 0; i < referenceWholeColumnFields_.size(); i++) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 12, referenceWholeColumnFields_.getRaw(i));
+    }
+    if (referenceTestCount_ != 0L) {
+      output.writeInt64(13, referenceTestCount_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -468,6 +574,18 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(note_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(11, note_);
     }
+    {
+      int dataSize = 0;
+      for (int i = 0; i < referenceWholeColumnFields_.size(); i++) {
+        dataSize += computeStringSizeNoTag(referenceWholeColumnFields_.getRaw(i));
+      }
+      size += dataSize;
+      size += 1 * getReferenceWholeColumnFieldsList().size();
+    }
+    if (referenceTestCount_ != 0L) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeInt64Size(13, referenceTestCount_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -515,6 +633,10 @@ private static final long serialVersionUID = 0L;
     }
     if (!getNote()
         .equals(other.getNote())) return false;
+    if (!getReferenceWholeColumnFieldsList()
+        .equals(other.getReferenceWholeColumnFieldsList())) return false;
+    if (getReferenceTestCount()
+        != other.getReferenceTestCount()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -558,6 +680,13 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + NOTE_FIELD_NUMBER;
     hash = (53 * hash) + getNote().hashCode();
+    if (getReferenceWholeColumnFieldsCount() > 0) {
+      hash = (37 * hash) + REFERENCE_WHOLE_COLUMN_FIELDS_FIELD_NUMBER;
+      hash = (53 * hash) + getReferenceWholeColumnFieldsList().hashCode();
+    }
+    hash = (37 * hash) + REFERENCE_TEST_COUNT_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        getReferenceTestCount());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -724,6 +853,9 @@ private static final long serialVersionUID = 0L;
         currentBuilder_ = null;
       }
       note_ = "";
+      referenceWholeColumnFields_ =
+          com.google.protobuf.LazyStringArrayList.emptyList();
+      referenceTestCount_ = 0L;
       return this;
     }
 
@@ -799,6 +931,13 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000400) != 0)) {
         result.note_ = note_;
+      }
+      if (((from_bitField0_ & 0x00000800) != 0)) {
+        referenceWholeColumnFields_.makeImmutable();
+        result.referenceWholeColumnFields_ = referenceWholeColumnFields_;
+      }
+      if (((from_bitField0_ & 0x00001000) != 0)) {
+        result.referenceTestCount_ = referenceTestCount_;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -883,6 +1022,19 @@ private static final long serialVersionUID = 0L;
         note_ = other.note_;
         bitField0_ |= 0x00000400;
         onChanged();
+      }
+      if (!other.referenceWholeColumnFields_.isEmpty()) {
+        if (referenceWholeColumnFields_.isEmpty()) {
+          referenceWholeColumnFields_ = other.referenceWholeColumnFields_;
+          bitField0_ |= 0x00000800;
+        } else {
+          ensureReferenceWholeColumnFieldsIsMutable();
+          referenceWholeColumnFields_.addAll(other.referenceWholeColumnFields_);
+        }
+        onChanged();
+      }
+      if (other.getReferenceTestCount() != 0L) {
+        setReferenceTestCount(other.getReferenceTestCount());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -971,6 +1123,17 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000400;
               break;
             } // case 90
+            case 98: {
+              java.lang.String s = input.readStringRequireUtf8();
+              ensureReferenceWholeColumnFieldsIsMutable();
+              referenceWholeColumnFields_.add(s);
+              break;
+            } // case 98
+            case 104: {
+              referenceTestCount_ = input.readInt64();
+              bitField0_ |= 0x00001000;
+              break;
+            } // case 104
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1570,7 +1733,8 @@ private static final long serialVersionUID = 0L;
         dev.slipway.common.v1.FeatureStatistics, dev.slipway.common.v1.FeatureStatistics.Builder, dev.slipway.common.v1.FeatureStatisticsOrBuilder> referenceBuilder_;
     /**
      * <pre>
-     * Statistics of the reference column.
+     * Statistics of the reference column: each field named in `reference_whole_column_fields`
+     * over the whole training column, the others over the reference sample.
      * </pre>
      *
      * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
@@ -1581,7 +1745,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Statistics of the reference column.
+     * Statistics of the reference column: each field named in `reference_whole_column_fields`
+     * over the whole training column, the others over the reference sample.
      * </pre>
      *
      * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
@@ -1596,7 +1761,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Statistics of the reference column.
+     * Statistics of the reference column: each field named in `reference_whole_column_fields`
+     * over the whole training column, the others over the reference sample.
      * </pre>
      *
      * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
@@ -1616,7 +1782,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Statistics of the reference column.
+     * Statistics of the reference column: each field named in `reference_whole_column_fields`
+     * over the whole training column, the others over the reference sample.
      * </pre>
      *
      * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
@@ -1634,7 +1801,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Statistics of the reference column.
+     * Statistics of the reference column: each field named in `reference_whole_column_fields`
+     * over the whole training column, the others over the reference sample.
      * </pre>
      *
      * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
@@ -1659,7 +1827,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Statistics of the reference column.
+     * Statistics of the reference column: each field named in `reference_whole_column_fields`
+     * over the whole training column, the others over the reference sample.
      * </pre>
      *
      * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
@@ -1676,7 +1845,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Statistics of the reference column.
+     * Statistics of the reference column: each field named in `reference_whole_column_fields`
+     * over the whole training column, the others over the reference sample.
      * </pre>
      *
      * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
@@ -1688,7 +1858,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Statistics of the reference column.
+     * Statistics of the reference column: each field named in `reference_whole_column_fields`
+     * over the whole training column, the others over the reference sample.
      * </pre>
      *
      * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
@@ -1703,7 +1874,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Statistics of the reference column.
+     * Statistics of the reference column: each field named in `reference_whole_column_fields`
+     * over the whole training column, the others over the reference sample.
      * </pre>
      *
      * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
@@ -1967,6 +2139,260 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       note_ = value;
       bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.LazyStringArrayList referenceWholeColumnFields_ =
+        com.google.protobuf.LazyStringArrayList.emptyList();
+    private void ensureReferenceWholeColumnFieldsIsMutable() {
+      if (!referenceWholeColumnFields_.isModifiable()) {
+        referenceWholeColumnFields_ = new com.google.protobuf.LazyStringArrayList(referenceWholeColumnFields_);
+      }
+      bitField0_ |= 0x00000800;
+    }
+    /**
+     * <pre>
+     * The fields of `reference` computed over the whole training column, by their names in
+     * `FeatureStatistics` (`count`, `missing_count`, `distinct_count`, `mean`, `std`, `min`,
+     * `max`, `quantiles`, `histogram`, `categories`), from the summary training kept of each
+     * column beside the sample; the other fields were computed over the reference sample. Empty
+     * when every figure came from the sample: an output or the target, a version registered
+     * without the summaries, or one whose lineage is not verified. Where `count` is listed, the
+     * missing-share test used the whole column's counts too.
+     * </pre>
+     *
+     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+     * @return A list containing the referenceWholeColumnFields.
+     */
+    public com.google.protobuf.ProtocolStringList
+        getReferenceWholeColumnFieldsList() {
+      referenceWholeColumnFields_.makeImmutable();
+      return referenceWholeColumnFields_;
+    }
+    /**
+     * <pre>
+     * The fields of `reference` computed over the whole training column, by their names in
+     * `FeatureStatistics` (`count`, `missing_count`, `distinct_count`, `mean`, `std`, `min`,
+     * `max`, `quantiles`, `histogram`, `categories`), from the summary training kept of each
+     * column beside the sample; the other fields were computed over the reference sample. Empty
+     * when every figure came from the sample: an output or the target, a version registered
+     * without the summaries, or one whose lineage is not verified. Where `count` is listed, the
+     * missing-share test used the whole column's counts too.
+     * </pre>
+     *
+     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+     * @return The count of referenceWholeColumnFields.
+     */
+    public int getReferenceWholeColumnFieldsCount() {
+      return referenceWholeColumnFields_.size();
+    }
+    /**
+     * <pre>
+     * The fields of `reference` computed over the whole training column, by their names in
+     * `FeatureStatistics` (`count`, `missing_count`, `distinct_count`, `mean`, `std`, `min`,
+     * `max`, `quantiles`, `histogram`, `categories`), from the summary training kept of each
+     * column beside the sample; the other fields were computed over the reference sample. Empty
+     * when every figure came from the sample: an output or the target, a version registered
+     * without the summaries, or one whose lineage is not verified. Where `count` is listed, the
+     * missing-share test used the whole column's counts too.
+     * </pre>
+     *
+     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+     * @param index The index of the element to return.
+     * @return The referenceWholeColumnFields at the given index.
+     */
+    public java.lang.String getReferenceWholeColumnFields(int index) {
+      return referenceWholeColumnFields_.get(index);
+    }
+    /**
+     * <pre>
+     * The fields of `reference` computed over the whole training column, by their names in
+     * `FeatureStatistics` (`count`, `missing_count`, `distinct_count`, `mean`, `std`, `min`,
+     * `max`, `quantiles`, `histogram`, `categories`), from the summary training kept of each
+     * column beside the sample; the other fields were computed over the reference sample. Empty
+     * when every figure came from the sample: an output or the target, a version registered
+     * without the summaries, or one whose lineage is not verified. Where `count` is listed, the
+     * missing-share test used the whole column's counts too.
+     * </pre>
+     *
+     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+     * @param index The index of the value to return.
+     * @return The bytes of the referenceWholeColumnFields at the given index.
+     */
+    public com.google.protobuf.ByteString
+        getReferenceWholeColumnFieldsBytes(int index) {
+      return referenceWholeColumnFields_.getByteString(index);
+    }
+    /**
+     * <pre>
+     * The fields of `reference` computed over the whole training column, by their names in
+     * `FeatureStatistics` (`count`, `missing_count`, `distinct_count`, `mean`, `std`, `min`,
+     * `max`, `quantiles`, `histogram`, `categories`), from the summary training kept of each
+     * column beside the sample; the other fields were computed over the reference sample. Empty
+     * when every figure came from the sample: an output or the target, a version registered
+     * without the summaries, or one whose lineage is not verified. Where `count` is listed, the
+     * missing-share test used the whole column's counts too.
+     * </pre>
+     *
+     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+     * @param index The index to set the value at.
+     * @param value The referenceWholeColumnFields to set.
+     * @return This builder for chaining.
+     */
+    public Builder setReferenceWholeColumnFields(
+        int index, java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      ensureReferenceWholeColumnFieldsIsMutable();
+      referenceWholeColumnFields_.set(index, value);
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The fields of `reference` computed over the whole training column, by their names in
+     * `FeatureStatistics` (`count`, `missing_count`, `distinct_count`, `mean`, `std`, `min`,
+     * `max`, `quantiles`, `histogram`, `categories`), from the summary training kept of each
+     * column beside the sample; the other fields were computed over the reference sample. Empty
+     * when every figure came from the sample: an output or the target, a version registered
+     * without the summaries, or one whose lineage is not verified. Where `count` is listed, the
+     * missing-share test used the whole column's counts too.
+     * </pre>
+     *
+     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+     * @param value The referenceWholeColumnFields to add.
+     * @return This builder for chaining.
+     */
+    public Builder addReferenceWholeColumnFields(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      ensureReferenceWholeColumnFieldsIsMutable();
+      referenceWholeColumnFields_.add(value);
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The fields of `reference` computed over the whole training column, by their names in
+     * `FeatureStatistics` (`count`, `missing_count`, `distinct_count`, `mean`, `std`, `min`,
+     * `max`, `quantiles`, `histogram`, `categories`), from the summary training kept of each
+     * column beside the sample; the other fields were computed over the reference sample. Empty
+     * when every figure came from the sample: an output or the target, a version registered
+     * without the summaries, or one whose lineage is not verified. Where `count` is listed, the
+     * missing-share test used the whole column's counts too.
+     * </pre>
+     *
+     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+     * @param values The referenceWholeColumnFields to add.
+     * @return This builder for chaining.
+     */
+    public Builder addAllReferenceWholeColumnFields(
+        java.lang.Iterable<java.lang.String> values) {
+      ensureReferenceWholeColumnFieldsIsMutable();
+      com.google.protobuf.AbstractMessageLite.Builder.addAll(
+          values, referenceWholeColumnFields_);
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The fields of `reference` computed over the whole training column, by their names in
+     * `FeatureStatistics` (`count`, `missing_count`, `distinct_count`, `mean`, `std`, `min`,
+     * `max`, `quantiles`, `histogram`, `categories`), from the summary training kept of each
+     * column beside the sample; the other fields were computed over the reference sample. Empty
+     * when every figure came from the sample: an output or the target, a version registered
+     * without the summaries, or one whose lineage is not verified. Where `count` is listed, the
+     * missing-share test used the whole column's counts too.
+     * </pre>
+     *
+     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearReferenceWholeColumnFields() {
+      referenceWholeColumnFields_ =
+        com.google.protobuf.LazyStringArrayList.emptyList();
+      bitField0_ = (bitField0_ & ~0x00000800);;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The fields of `reference` computed over the whole training column, by their names in
+     * `FeatureStatistics` (`count`, `missing_count`, `distinct_count`, `mean`, `std`, `min`,
+     * `max`, `quantiles`, `histogram`, `categories`), from the summary training kept of each
+     * column beside the sample; the other fields were computed over the reference sample. Empty
+     * when every figure came from the sample: an output or the target, a version registered
+     * without the summaries, or one whose lineage is not verified. Where `count` is listed, the
+     * missing-share test used the whole column's counts too.
+     * </pre>
+     *
+     * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+     * @param value The bytes of the referenceWholeColumnFields to add.
+     * @return This builder for chaining.
+     */
+    public Builder addReferenceWholeColumnFieldsBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      ensureReferenceWholeColumnFieldsIsMutable();
+      referenceWholeColumnFields_.add(value);
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+
+    private long referenceTestCount_ ;
+    /**
+     * <pre>
+     * The number of present reference values the test or distance was computed on: the whole
+     * training column's for a test of categories (chi-square, z-test, Jensen-Shannon, PSI)
+     * computed from its exact category counts, else the reference sample's (always for KS and
+     * Wasserstein, which need the values).
+     * </pre>
+     *
+     * <code>int64 reference_test_count = 13 [json_name = "referenceTestCount"];</code>
+     * @return The referenceTestCount.
+     */
+    @java.lang.Override
+    public long getReferenceTestCount() {
+      return referenceTestCount_;
+    }
+    /**
+     * <pre>
+     * The number of present reference values the test or distance was computed on: the whole
+     * training column's for a test of categories (chi-square, z-test, Jensen-Shannon, PSI)
+     * computed from its exact category counts, else the reference sample's (always for KS and
+     * Wasserstein, which need the values).
+     * </pre>
+     *
+     * <code>int64 reference_test_count = 13 [json_name = "referenceTestCount"];</code>
+     * @param value The referenceTestCount to set.
+     * @return This builder for chaining.
+     */
+    public Builder setReferenceTestCount(long value) {
+
+      referenceTestCount_ = value;
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The number of present reference values the test or distance was computed on: the whole
+     * training column's for a test of categories (chi-square, z-test, Jensen-Shannon, PSI)
+     * computed from its exact category counts, else the reference sample's (always for KS and
+     * Wasserstein, which need the values).
+     * </pre>
+     *
+     * <code>int64 reference_test_count = 13 [json_name = "referenceTestCount"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearReferenceTestCount() {
+      bitField0_ = (bitField0_ & ~0x00001000);
+      referenceTestCount_ = 0L;
       onChanged();
       return this;
     }

@@ -137,7 +137,8 @@ public interface FeatureDriftOrBuilder extends
 
   /**
    * <pre>
-   * Statistics of the reference column.
+   * Statistics of the reference column: each field named in `reference_whole_column_fields`
+   * over the whole training column, the others over the reference sample.
    * </pre>
    *
    * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
@@ -146,7 +147,8 @@ public interface FeatureDriftOrBuilder extends
   boolean hasReference();
   /**
    * <pre>
-   * Statistics of the reference column.
+   * Statistics of the reference column: each field named in `reference_whole_column_fields`
+   * over the whole training column, the others over the reference sample.
    * </pre>
    *
    * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
@@ -155,7 +157,8 @@ public interface FeatureDriftOrBuilder extends
   dev.slipway.common.v1.FeatureStatistics getReference();
   /**
    * <pre>
-   * Statistics of the reference column.
+   * Statistics of the reference column: each field named in `reference_whole_column_fields`
+   * over the whole training column, the others over the reference sample.
    * </pre>
    *
    * <code>.slipway.common.v1.FeatureStatistics reference = 9 [json_name = "reference"];</code>
@@ -208,4 +211,82 @@ public interface FeatureDriftOrBuilder extends
    */
   com.google.protobuf.ByteString
       getNoteBytes();
+
+  /**
+   * <pre>
+   * The fields of `reference` computed over the whole training column, by their names in
+   * `FeatureStatistics` (`count`, `missing_count`, `distinct_count`, `mean`, `std`, `min`,
+   * `max`, `quantiles`, `histogram`, `categories`), from the summary training kept of each
+   * column beside the sample; the other fields were computed over the reference sample. Empty
+   * when every figure came from the sample: an output or the target, a version registered
+   * without the summaries, or one whose lineage is not verified. Where `count` is listed, the
+   * missing-share test used the whole column's counts too.
+   * </pre>
+   *
+   * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+   * @return A list containing the referenceWholeColumnFields.
+   */
+  java.util.List<java.lang.String>
+      getReferenceWholeColumnFieldsList();
+  /**
+   * <pre>
+   * The fields of `reference` computed over the whole training column, by their names in
+   * `FeatureStatistics` (`count`, `missing_count`, `distinct_count`, `mean`, `std`, `min`,
+   * `max`, `quantiles`, `histogram`, `categories`), from the summary training kept of each
+   * column beside the sample; the other fields were computed over the reference sample. Empty
+   * when every figure came from the sample: an output or the target, a version registered
+   * without the summaries, or one whose lineage is not verified. Where `count` is listed, the
+   * missing-share test used the whole column's counts too.
+   * </pre>
+   *
+   * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+   * @return The count of referenceWholeColumnFields.
+   */
+  int getReferenceWholeColumnFieldsCount();
+  /**
+   * <pre>
+   * The fields of `reference` computed over the whole training column, by their names in
+   * `FeatureStatistics` (`count`, `missing_count`, `distinct_count`, `mean`, `std`, `min`,
+   * `max`, `quantiles`, `histogram`, `categories`), from the summary training kept of each
+   * column beside the sample; the other fields were computed over the reference sample. Empty
+   * when every figure came from the sample: an output or the target, a version registered
+   * without the summaries, or one whose lineage is not verified. Where `count` is listed, the
+   * missing-share test used the whole column's counts too.
+   * </pre>
+   *
+   * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+   * @param index The index of the element to return.
+   * @return The referenceWholeColumnFields at the given index.
+   */
+  java.lang.String getReferenceWholeColumnFields(int index);
+  /**
+   * <pre>
+   * The fields of `reference` computed over the whole training column, by their names in
+   * `FeatureStatistics` (`count`, `missing_count`, `distinct_count`, `mean`, `std`, `min`,
+   * `max`, `quantiles`, `histogram`, `categories`), from the summary training kept of each
+   * column beside the sample; the other fields were computed over the reference sample. Empty
+   * when every figure came from the sample: an output or the target, a version registered
+   * without the summaries, or one whose lineage is not verified. Where `count` is listed, the
+   * missing-share test used the whole column's counts too.
+   * </pre>
+   *
+   * <code>repeated string reference_whole_column_fields = 12 [json_name = "referenceWholeColumnFields"];</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the referenceWholeColumnFields at the given index.
+   */
+  com.google.protobuf.ByteString
+      getReferenceWholeColumnFieldsBytes(int index);
+
+  /**
+   * <pre>
+   * The number of present reference values the test or distance was computed on: the whole
+   * training column's for a test of categories (chi-square, z-test, Jensen-Shannon, PSI)
+   * computed from its exact category counts, else the reference sample's (always for KS and
+   * Wasserstein, which need the values).
+   * </pre>
+   *
+   * <code>int64 reference_test_count = 13 [json_name = "referenceTestCount"];</code>
+   * @return The referenceTestCount.
+   */
+  long getReferenceTestCount();
 }

@@ -550,10 +550,12 @@ private static final long serialVersionUID = 0L;
   private long referenceSampleRowCount_ = 0L;
   /**
    * <pre>
-   * Output only. The number of reference rows the data drift statistics were computed on: a
-   * uniform sample of the `reference_row_count` training rows (all of them when the training set
-   * is no larger than the sample). Prediction drift's reference is the model's outputs on the
-   * holdout rows; each of its features' `note` says how many.
+   * Output only. The number of reference rows in the sample the data drift statistics were
+   * computed on: a uniform sample of the `reference_row_count` training rows (all of them when
+   * the training set is no larger than the sample). Some figures come from the whole training
+   * column instead: each feature's `reference_whole_column_fields` and `reference_test_count`
+   * say which. Prediction drift's reference is the model's outputs on the holdout rows; each of
+   * its features' `note` says how many.
    * </pre>
    *
    * <code>int64 reference_sample_row_count = 14 [json_name = "referenceSampleRowCount"];</code>
@@ -3068,10 +3070,12 @@ private static final long serialVersionUID = 0L;
     private long referenceSampleRowCount_ ;
     /**
      * <pre>
-     * Output only. The number of reference rows the data drift statistics were computed on: a
-     * uniform sample of the `reference_row_count` training rows (all of them when the training set
-     * is no larger than the sample). Prediction drift's reference is the model's outputs on the
-     * holdout rows; each of its features' `note` says how many.
+     * Output only. The number of reference rows in the sample the data drift statistics were
+     * computed on: a uniform sample of the `reference_row_count` training rows (all of them when
+     * the training set is no larger than the sample). Some figures come from the whole training
+     * column instead: each feature's `reference_whole_column_fields` and `reference_test_count`
+     * say which. Prediction drift's reference is the model's outputs on the holdout rows; each of
+     * its features' `note` says how many.
      * </pre>
      *
      * <code>int64 reference_sample_row_count = 14 [json_name = "referenceSampleRowCount"];</code>
@@ -3083,10 +3087,12 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Output only. The number of reference rows the data drift statistics were computed on: a
-     * uniform sample of the `reference_row_count` training rows (all of them when the training set
-     * is no larger than the sample). Prediction drift's reference is the model's outputs on the
-     * holdout rows; each of its features' `note` says how many.
+     * Output only. The number of reference rows in the sample the data drift statistics were
+     * computed on: a uniform sample of the `reference_row_count` training rows (all of them when
+     * the training set is no larger than the sample). Some figures come from the whole training
+     * column instead: each feature's `reference_whole_column_fields` and `reference_test_count`
+     * say which. Prediction drift's reference is the model's outputs on the holdout rows; each of
+     * its features' `note` says how many.
      * </pre>
      *
      * <code>int64 reference_sample_row_count = 14 [json_name = "referenceSampleRowCount"];</code>
@@ -3102,10 +3108,12 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Output only. The number of reference rows the data drift statistics were computed on: a
-     * uniform sample of the `reference_row_count` training rows (all of them when the training set
-     * is no larger than the sample). Prediction drift's reference is the model's outputs on the
-     * holdout rows; each of its features' `note` says how many.
+     * Output only. The number of reference rows in the sample the data drift statistics were
+     * computed on: a uniform sample of the `reference_row_count` training rows (all of them when
+     * the training set is no larger than the sample). Some figures come from the whole training
+     * column instead: each feature's `reference_whole_column_fields` and `reference_test_count`
+     * say which. Prediction drift's reference is the model's outputs on the holdout rows; each of
+     * its features' `note` says how many.
      * </pre>
      *
      * <code>int64 reference_sample_row_count = 14 [json_name = "referenceSampleRowCount"];</code>

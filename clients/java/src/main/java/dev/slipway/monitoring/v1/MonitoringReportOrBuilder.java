@@ -312,10 +312,12 @@ public interface MonitoringReportOrBuilder extends
 
   /**
    * <pre>
-   * Output only. The number of reference rows the data drift statistics were computed on: a
-   * uniform sample of the `reference_row_count` training rows (all of them when the training set
-   * is no larger than the sample). Prediction drift's reference is the model's outputs on the
-   * holdout rows; each of its features' `note` says how many.
+   * Output only. The number of reference rows in the sample the data drift statistics were
+   * computed on: a uniform sample of the `reference_row_count` training rows (all of them when
+   * the training set is no larger than the sample). Some figures come from the whole training
+   * column instead: each feature's `reference_whole_column_fields` and `reference_test_count`
+   * say which. Prediction drift's reference is the model's outputs on the holdout rows; each of
+   * its features' `note` says how many.
    * </pre>
    *
    * <code>int64 reference_sample_row_count = 14 [json_name = "referenceSampleRowCount"];</code>

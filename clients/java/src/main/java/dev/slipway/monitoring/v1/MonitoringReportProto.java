@@ -142,7 +142,7 @@ public final class MonitoringReportProto {
       "features\022#\n\rdrifted_count\030\002 \001(\005R\014drifted" +
       "Count\022#\n\rdrifted_share\030\003 \001(\001R\014driftedSha" +
       "re\022\'\n\017share_threshold\030\004 \001(\001R\016shareThresh" +
-      "old\022\030\n\007drifted\030\005 \001(\010R\007drifted\"\320\003\n\014Featur" +
+      "old\022\030\n\007drifted\030\005 \001(\010R\007drifted\"\305\004\n\014Featur" +
       "eDrift\022\030\n\007feature\030\001 \001(\tR\007feature\0222\n\004kind" +
       "\030\002 \001(\0162\036.slipway.common.v1.FeatureKindR\004" +
       "kind\022:\n\006method\030\003 \001(\0162\".slipway.monitorin" +
@@ -154,101 +154,103 @@ public final class MonitoringReportProto {
       "\001(\0132$.slipway.common.v1.FeatureStatistic" +
       "sR\treference\022>\n\007current\030\n \001(\0132$.slipway." +
       "common.v1.FeatureStatisticsR\007current\022\022\n\004" +
-      "note\030\013 \001(\tR\004note\"[\n\tPsiResult\022\024\n\005value\030\001" +
-      " \001(\001R\005value\022\033\n\tbin_count\030\002 \001(\005R\010binCount" +
-      "\022\033\n\tbin_edges\030\003 \003(\001R\010binEdges\"\274\001\n\013DataQu" +
-      "ality\022A\n\010features\030\001 \003(\0132%.slipway.monito" +
-      "ring.v1.FeatureQualityR\010features\022G\n\rsche" +
-      "ma_issues\030\002 \003(\0132\".slipway.monitoring.v1." +
-      "SchemaIssueR\014schemaIssues\022!\n\014issues_foun" +
-      "d\030\003 \001(\010R\013issuesFound\"\201\003\n\016FeatureQuality\022" +
-      "\030\n\007feature\030\001 \001(\tR\007feature\022#\n\rmissing_cou" +
-      "nt\030\002 \001(\003R\014missingCount\022#\n\rmissing_share\030" +
-      "\003 \001(\001R\014missingShare\0226\n\027reference_missing" +
-      "_share\030\004 \001(\001R\025referenceMissingShare\022+\n\022o" +
-      "ut_of_range_count\030\005 \001(\003R\017outOfRangeCount" +
-      "\022+\n\022out_of_range_share\030\006 \001(\001R\017outOfRange" +
-      "Share\0222\n\025unseen_category_count\030\007 \001(\003R\023un" +
-      "seenCategoryCount\022+\n\021unseen_categories\030\010" +
-      " \003(\tR\020unseenCategories\022\030\n\007flagged\030\t \001(\010R" +
-      "\007flagged\"\236\001\n\013SchemaIssue\022\030\n\007feature\030\001 \001(" +
-      "\tR\007feature\022:\n\004kind\030\002 \001(\0162&.slipway.monit" +
-      "oring.v1.SchemaIssueKindR\004kind\022\026\n\006detail" +
-      "\030\003 \001(\tR\006detail\022!\n\014record_count\030\004 \001(\003R\013re" +
-      "cordCount\"\240\003\n\021PerformanceReport\022*\n\021label" +
-      "ed_row_count\030\001 \001(\003R\017labeledRowCount\022%\n\016l" +
-      "abel_coverage\030\002 \001(\001R\rlabelCoverage\022A\n\007me" +
-      "trics\030\003 \003(\0132\'.slipway.monitoring.v1.Metr" +
-      "icComparisonR\007metrics\022N\n\rconcept_drift\030\004" +
-      " \001(\0132).slipway.monitoring.v1.ConceptDrif" +
-      "tResultR\014conceptDrift\022\032\n\010degraded\030\005 \001(\010R" +
-      "\010degraded\022Y\n\023unavailable_metrics\030\006 \003(\0132(" +
-      ".slipway.monitoring.v1.UnavailableMetric" +
-      "R\022unavailableMetrics\022.\n\023invalid_label_co" +
-      "unt\030\007 \001(\003R\021invalidLabelCount\"[\n\021Unavaila" +
-      "bleMetric\022\026\n\006metric\030\001 \001(\tR\006metric\022\026\n\006rea" +
-      "son\030\002 \001(\tR\006reason\022\026\n\006detail\030\003 \001(\tR\006detai" +
-      "l\"\247\002\n\020MetricComparison\022\026\n\006metric\030\001 \001(\tR\006" +
-      "metric\022\024\n\005value\030\002 \001(\001R\005value\022,\n\017referenc" +
-      "e_value\030\003 \001(\001H\000R\016referenceValue\210\001\001\022 \n\013de" +
-      "gradation\030\004 \001(\001R\013degradation\022,\n\017max_degr" +
-      "adation\030\005 \001(\001H\001R\016maxDegradation\210\001\001\022\031\n\005bo" +
-      "und\030\006 \001(\001H\002R\005bound\210\001\001\022\032\n\010degraded\030\007 \001(\010R" +
-      "\010degradedB\022\n\020_reference_valueB\022\n\020_max_de" +
-      "gradationB\010\n\006_bound\"\364\002\n\022ConceptDriftResu" +
-      "lt\022G\n\010detector\030\001 \001(\0162+.slipway.monitorin" +
-      "g.v1.ConceptDriftDetectorR\010detector\022Y\n\np" +
-      "arameters\030\002 \003(\01329.slipway.monitoring.v1." +
-      "ConceptDriftResult.ParametersEntryR\npara" +
-      "meters\022\032\n\010detected\030\003 \001(\010R\010detected\022\034\n\tst" +
-      "atistic\030\004 \001(\001R\tstatistic\022A\n\016detection_ti" +
-      "me\030\005 \001(\0132\032.google.protobuf.TimestampR\rde" +
-      "tectionTime\032=\n\017ParametersEntry\022\020\n\003key\030\001 " +
-      "\001(\tR\003key\022\024\n\005value\030\002 \001(\001R\005value:\0028\001\"\265\002\n\023P" +
-      "erformanceEstimate\022?\n\006method\030\001 \001(\0162\'.sli" +
-      "pway.monitoring.v1.EstimationMethodR\006met" +
-      "hod\022@\n\007metrics\030\002 \003(\0132&.slipway.monitorin" +
-      "g.v1.EstimatedMetricR\007metrics\022.\n\023referen" +
-      "ce_row_count\030\003 \001(\003R\021referenceRowCount\022\033\n" +
-      "\trow_count\030\004 \001(\003R\010rowCount\022\036\n\ncalibrated" +
-      "\030\005 \001(\010R\ncalibrated\022\032\n\010degraded\030\006 \001(\010R\010de" +
-      "graded\022\022\n\004note\030\007 \001(\tR\004note\"\370\003\n\017Estimated" +
-      "Metric\022\026\n\006metric\030\001 \001(\tR\006metric\022\024\n\005value\030" +
-      "\002 \001(\001R\005value\022%\n\016sampling_error\030\003 \001(\001R\rsa" +
-      "mplingError\0224\n\026lower_confidence_bound\030\004 " +
-      "\001(\001R\024lowerConfidenceBound\0224\n\026upper_confi" +
-      "dence_bound\030\005 \001(\001R\024upperConfidenceBound\022" +
-      ",\n\017reference_value\030\006 \001(\001H\000R\016referenceVal" +
-      "ue\210\001\001\022*\n\016realized_value\030\007 \001(\001H\001R\rrealize" +
-      "dValue\210\001\001\022 \n\013degradation\030\010 \001(\001R\013degradat" +
-      "ion\022,\n\017max_degradation\030\t \001(\001H\002R\016maxDegra" +
-      "dation\210\001\001\022\031\n\005bound\030\n \001(\001H\003R\005bound\210\001\001\022\032\n\010" +
-      "degraded\030\013 \001(\010R\010degradedB\022\n\020_reference_v" +
-      "alueB\021\n\017_realized_valueB\022\n\020_max_degradat" +
-      "ionB\010\n\006_bound\"\310\002\n\021MultivariateDrift\0221\n\024r" +
-      "econstruction_error\030\001 \001(\001R\023reconstructio" +
-      "nError\022\'\n\017lower_threshold\030\002 \001(\001R\016lowerTh" +
-      "reshold\022\'\n\017upper_threshold\030\003 \001(\001R\016upperT" +
-      "hreshold\022\'\n\017reference_error\030\004 \001(\001R\016refer" +
-      "enceError\022\'\n\017component_count\030\005 \001(\005R\016comp" +
-      "onentCount\022%\n\016variance_share\030\006 \001(\001R\rvari" +
-      "anceShare\022\033\n\trow_count\030\007 \001(\003R\010rowCount\022\030" +
-      "\n\007drifted\030\010 \001(\010R\007drifted*\325\001\n\017SchemaIssue" +
-      "Kind\022!\n\035SCHEMA_ISSUE_KIND_UNSPECIFIED\020\000\022" +
-      "%\n!SCHEMA_ISSUE_KIND_MISSING_FEATURE\020\001\022(" +
-      "\n$SCHEMA_ISSUE_KIND_UNEXPECTED_FEATURE\020\002" +
-      "\022(\n$SCHEMA_ISSUE_KIND_DATA_TYPE_MISMATCH" +
-      "\020\003\022$\n SCHEMA_ISSUE_KIND_SHAPE_MISMATCH\020\004" +
-      "*l\n\020EstimationMethod\022!\n\035ESTIMATION_METHO" +
-      "D_UNSPECIFIED\020\000\022\032\n\026ESTIMATION_METHOD_CBP" +
-      "E\020\001\022\031\n\025ESTIMATION_METHOD_DLE\020\002B\360\001\n\031dev.s" +
-      "lipway.monitoring.v1B\025MonitoringReportPr" +
-      "otoP\001ZFgithub.com/slipway-mlops/slipway/" +
-      "clients/go/monitoring/v1;monitoringv1\242\002\003" +
-      "SMX\252\002\025Slipway.Monitoring.V1\312\002\025Slipway\\Mo" +
-      "nitoring\\V1\342\002!Slipway\\Monitoring\\V1\\GPBM" +
-      "etadata\352\002\027Slipway::Monitoring::V1b\006proto" +
-      "3"
+      "note\030\013 \001(\tR\004note\022A\n\035reference_whole_colu" +
+      "mn_fields\030\014 \003(\tR\032referenceWholeColumnFie" +
+      "lds\0220\n\024reference_test_count\030\r \001(\003R\022refer" +
+      "enceTestCount\"[\n\tPsiResult\022\024\n\005value\030\001 \001(" +
+      "\001R\005value\022\033\n\tbin_count\030\002 \001(\005R\010binCount\022\033\n" +
+      "\tbin_edges\030\003 \003(\001R\010binEdges\"\274\001\n\013DataQuali" +
+      "ty\022A\n\010features\030\001 \003(\0132%.slipway.monitorin" +
+      "g.v1.FeatureQualityR\010features\022G\n\rschema_" +
+      "issues\030\002 \003(\0132\".slipway.monitoring.v1.Sch" +
+      "emaIssueR\014schemaIssues\022!\n\014issues_found\030\003" +
+      " \001(\010R\013issuesFound\"\201\003\n\016FeatureQuality\022\030\n\007" +
+      "feature\030\001 \001(\tR\007feature\022#\n\rmissing_count\030" +
+      "\002 \001(\003R\014missingCount\022#\n\rmissing_share\030\003 \001" +
+      "(\001R\014missingShare\0226\n\027reference_missing_sh" +
+      "are\030\004 \001(\001R\025referenceMissingShare\022+\n\022out_" +
+      "of_range_count\030\005 \001(\003R\017outOfRangeCount\022+\n" +
+      "\022out_of_range_share\030\006 \001(\001R\017outOfRangeSha" +
+      "re\0222\n\025unseen_category_count\030\007 \001(\003R\023unsee" +
+      "nCategoryCount\022+\n\021unseen_categories\030\010 \003(" +
+      "\tR\020unseenCategories\022\030\n\007flagged\030\t \001(\010R\007fl" +
+      "agged\"\236\001\n\013SchemaIssue\022\030\n\007feature\030\001 \001(\tR\007" +
+      "feature\022:\n\004kind\030\002 \001(\0162&.slipway.monitori" +
+      "ng.v1.SchemaIssueKindR\004kind\022\026\n\006detail\030\003 " +
+      "\001(\tR\006detail\022!\n\014record_count\030\004 \001(\003R\013recor" +
+      "dCount\"\240\003\n\021PerformanceReport\022*\n\021labeled_" +
+      "row_count\030\001 \001(\003R\017labeledRowCount\022%\n\016labe" +
+      "l_coverage\030\002 \001(\001R\rlabelCoverage\022A\n\007metri" +
+      "cs\030\003 \003(\0132\'.slipway.monitoring.v1.MetricC" +
+      "omparisonR\007metrics\022N\n\rconcept_drift\030\004 \001(" +
+      "\0132).slipway.monitoring.v1.ConceptDriftRe" +
+      "sultR\014conceptDrift\022\032\n\010degraded\030\005 \001(\010R\010de" +
+      "graded\022Y\n\023unavailable_metrics\030\006 \003(\0132(.sl" +
+      "ipway.monitoring.v1.UnavailableMetricR\022u" +
+      "navailableMetrics\022.\n\023invalid_label_count" +
+      "\030\007 \001(\003R\021invalidLabelCount\"[\n\021Unavailable" +
+      "Metric\022\026\n\006metric\030\001 \001(\tR\006metric\022\026\n\006reason" +
+      "\030\002 \001(\tR\006reason\022\026\n\006detail\030\003 \001(\tR\006detail\"\247" +
+      "\002\n\020MetricComparison\022\026\n\006metric\030\001 \001(\tR\006met" +
+      "ric\022\024\n\005value\030\002 \001(\001R\005value\022,\n\017reference_v" +
+      "alue\030\003 \001(\001H\000R\016referenceValue\210\001\001\022 \n\013degra" +
+      "dation\030\004 \001(\001R\013degradation\022,\n\017max_degrada" +
+      "tion\030\005 \001(\001H\001R\016maxDegradation\210\001\001\022\031\n\005bound" +
+      "\030\006 \001(\001H\002R\005bound\210\001\001\022\032\n\010degraded\030\007 \001(\010R\010de" +
+      "gradedB\022\n\020_reference_valueB\022\n\020_max_degra" +
+      "dationB\010\n\006_bound\"\364\002\n\022ConceptDriftResult\022" +
+      "G\n\010detector\030\001 \001(\0162+.slipway.monitoring.v" +
+      "1.ConceptDriftDetectorR\010detector\022Y\n\npara" +
+      "meters\030\002 \003(\01329.slipway.monitoring.v1.Con" +
+      "ceptDriftResult.ParametersEntryR\nparamet" +
+      "ers\022\032\n\010detected\030\003 \001(\010R\010detected\022\034\n\tstati" +
+      "stic\030\004 \001(\001R\tstatistic\022A\n\016detection_time\030" +
+      "\005 \001(\0132\032.google.protobuf.TimestampR\rdetec" +
+      "tionTime\032=\n\017ParametersEntry\022\020\n\003key\030\001 \001(\t" +
+      "R\003key\022\024\n\005value\030\002 \001(\001R\005value:\0028\001\"\265\002\n\023Perf" +
+      "ormanceEstimate\022?\n\006method\030\001 \001(\0162\'.slipwa" +
+      "y.monitoring.v1.EstimationMethodR\006method" +
+      "\022@\n\007metrics\030\002 \003(\0132&.slipway.monitoring.v" +
+      "1.EstimatedMetricR\007metrics\022.\n\023reference_" +
+      "row_count\030\003 \001(\003R\021referenceRowCount\022\033\n\tro" +
+      "w_count\030\004 \001(\003R\010rowCount\022\036\n\ncalibrated\030\005 " +
+      "\001(\010R\ncalibrated\022\032\n\010degraded\030\006 \001(\010R\010degra" +
+      "ded\022\022\n\004note\030\007 \001(\tR\004note\"\370\003\n\017EstimatedMet" +
+      "ric\022\026\n\006metric\030\001 \001(\tR\006metric\022\024\n\005value\030\002 \001" +
+      "(\001R\005value\022%\n\016sampling_error\030\003 \001(\001R\rsampl" +
+      "ingError\0224\n\026lower_confidence_bound\030\004 \001(\001" +
+      "R\024lowerConfidenceBound\0224\n\026upper_confiden" +
+      "ce_bound\030\005 \001(\001R\024upperConfidenceBound\022,\n\017" +
+      "reference_value\030\006 \001(\001H\000R\016referenceValue\210" +
+      "\001\001\022*\n\016realized_value\030\007 \001(\001H\001R\rrealizedVa" +
+      "lue\210\001\001\022 \n\013degradation\030\010 \001(\001R\013degradation" +
+      "\022,\n\017max_degradation\030\t \001(\001H\002R\016maxDegradat" +
+      "ion\210\001\001\022\031\n\005bound\030\n \001(\001H\003R\005bound\210\001\001\022\032\n\010deg" +
+      "raded\030\013 \001(\010R\010degradedB\022\n\020_reference_valu" +
+      "eB\021\n\017_realized_valueB\022\n\020_max_degradation" +
+      "B\010\n\006_bound\"\310\002\n\021MultivariateDrift\0221\n\024reco" +
+      "nstruction_error\030\001 \001(\001R\023reconstructionEr" +
+      "ror\022\'\n\017lower_threshold\030\002 \001(\001R\016lowerThres" +
+      "hold\022\'\n\017upper_threshold\030\003 \001(\001R\016upperThre" +
+      "shold\022\'\n\017reference_error\030\004 \001(\001R\016referenc" +
+      "eError\022\'\n\017component_count\030\005 \001(\005R\016compone" +
+      "ntCount\022%\n\016variance_share\030\006 \001(\001R\rvarianc" +
+      "eShare\022\033\n\trow_count\030\007 \001(\003R\010rowCount\022\030\n\007d" +
+      "rifted\030\010 \001(\010R\007drifted*\325\001\n\017SchemaIssueKin" +
+      "d\022!\n\035SCHEMA_ISSUE_KIND_UNSPECIFIED\020\000\022%\n!" +
+      "SCHEMA_ISSUE_KIND_MISSING_FEATURE\020\001\022(\n$S" +
+      "CHEMA_ISSUE_KIND_UNEXPECTED_FEATURE\020\002\022(\n" +
+      "$SCHEMA_ISSUE_KIND_DATA_TYPE_MISMATCH\020\003\022" +
+      "$\n SCHEMA_ISSUE_KIND_SHAPE_MISMATCH\020\004*l\n" +
+      "\020EstimationMethod\022!\n\035ESTIMATION_METHOD_U" +
+      "NSPECIFIED\020\000\022\032\n\026ESTIMATION_METHOD_CBPE\020\001" +
+      "\022\031\n\025ESTIMATION_METHOD_DLE\020\002B\360\001\n\031dev.slip" +
+      "way.monitoring.v1B\025MonitoringReportProto" +
+      "P\001ZFgithub.com/slipway-mlops/slipway/cli" +
+      "ents/go/monitoring/v1;monitoringv1\242\002\003SMX" +
+      "\252\002\025Slipway.Monitoring.V1\312\002\025Slipway\\Monit" +
+      "oring\\V1\342\002!Slipway\\Monitoring\\V1\\GPBMeta" +
+      "data\352\002\027Slipway::Monitoring::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -280,7 +282,7 @@ public final class MonitoringReportProto {
     internal_static_slipway_monitoring_v1_FeatureDrift_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_FeatureDrift_descriptor,
-        new java.lang.String[] { "Feature", "Kind", "Method", "Score", "Statistic", "Threshold", "Drifted", "Psi", "Reference", "Current", "Note", });
+        new java.lang.String[] { "Feature", "Kind", "Method", "Score", "Statistic", "Threshold", "Drifted", "Psi", "Reference", "Current", "Note", "ReferenceWholeColumnFields", "ReferenceTestCount", });
     internal_static_slipway_monitoring_v1_PsiResult_descriptor =
       getDescriptor().getMessageTypes().get(4);
     internal_static_slipway_monitoring_v1_PsiResult_fieldAccessorTable = new
