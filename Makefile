@@ -120,11 +120,11 @@ deploy-tools: $(VENV_READY)
 	  { echo "hadolint or kubernetes-validate missing from $(VENV): make venv"; exit 1; }
 
 # Start the whole suite on the embedded default (SQLite and a local artifact folder in $SLIPWAY_HOME).
-up: venv
+up: $(VENV_READY)
 	$(VENV)/bin/slipway up
 
 # The whole lifecycle on a fresh suite of its own (SQLite, a temporary data folder), with a summary.
-demo: venv
+demo: $(VENV_READY)
 	$(VENV)/bin/slipway demo $(DEMO_ARGS)
 
 # Every test: contracts, shared core, services, on SQLite and on a throwaway PostgreSQL.
@@ -167,7 +167,7 @@ lint: $(VENV_READY)
 
 # Regenerate the Python API in clients/python from protos/ with the pinned generator, then the Go,
 # Java and TypeScript clients with buf (buf.gen.yaml).
-protos: venv codegen-tools
+protos: $(VENV_READY) codegen-tools
 	cd clients/python/slipway && rm -rf $(GENERATED_DIRS)
 	$(PY) -m grpc_tools.protoc -Iprotos \
 	  --plugin=protoc-gen-mypy=$(VENV)/bin/protoc-gen-mypy \
@@ -182,33 +182,33 @@ protos: venv codegen-tools
 
 # Reference pages generated from the code; tests/core/test_reasons.py and test_rpc_reasons.py
 # fail when one is stale.
-docs: venv
+docs: $(VENV_READY)
 	PYTHONPATH=services $(PY) -m slipway.core.reasons_doc > docs/errors.md
 	PYTHONPATH=services $(PY) -m slipway.core.rpc_doc > docs/rpcs.md
 
 # Benchmarks print figures; they start what they need (a throwaway PostgreSQL included).
-bench-audit: venv postgres
+bench-audit: $(VENV_READY) postgres
 	$(PY) bench/audit_append.py
 
-bench-refusals: venv postgres
+bench-refusals: $(VENV_READY) postgres
 	$(PY) bench/anonymous_refusals.py
 
-bench-registry: venv
+bench-registry: $(VENV_READY)
 	$(PY) bench/registry.py
 
-bench-training: venv
+bench-training: $(VENV_READY)
 	$(PY) bench/training.py
 
-bench-serving: venv
+bench-serving: $(VENV_READY)
 	$(PY) bench/serving.py
 
-bench-monitoring: venv
+bench-monitoring: $(VENV_READY)
 	$(PY) bench/monitoring.py
 
-bench-watch: venv
+bench-watch: $(VENV_READY)
 	$(PY) bench/watch_streams.py
 
-bench-estimation: venv
+bench-estimation: $(VENV_READY)
 	$(PY) bench/estimation_vs_nannyml.py
 
 clean:
