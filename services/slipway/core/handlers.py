@@ -55,8 +55,9 @@ class Undecodable:
         )
 
 
-def _serializers(method: MethodDescriptor) -> dict[str, Any]:
-    request_class = message_factory.GetMessageClass(method.input_type)
+def _serializers(method: MethodDescriptor, request_class: Any = None) -> dict[str, Any]:
+    if request_class is None:
+        request_class = message_factory.GetMessageClass(method.input_type)
     response_class = message_factory.GetMessageClass(method.output_type)
 
     def decode(data: bytes) -> Any:
@@ -114,8 +115,10 @@ def _checked(method: MethodDescriptor, behaviour: Any) -> Any:
     return unary_unary
 
 
-def _implemented(method: MethodDescriptor, behaviour: Any) -> grpc.RpcMethodHandler[Any, Any]:
-    kwargs = _serializers(method)
+def _implemented(
+    method: MethodDescriptor, behaviour: Any, request_class: Any = None
+) -> grpc.RpcMethodHandler[Any, Any]:
+    kwargs = _serializers(method, request_class)
     behaviour = _checked(method, behaviour)
     if method.client_streaming and method.server_streaming:
         return grpc.stream_stream_rpc_method_handler(behaviour, **kwargs)
@@ -168,11 +171,18 @@ def _behaviour(servicer: object | None, method: MethodDescriptor) -> Any:
 
 
 def service_handler(service: ServiceDescriptor, servicer: object | None) -> grpc.GenericRpcHandler:
-    """Handlers for every method of ``service``: the servicer's, or UNIMPLEMENTED ones."""
+    """Handlers for every method of ``service``: the servicer's, or UNIMPLEMENTED ones.
+
+    A servicer may name, in ``REQUEST_VIEWS``, a message class to decode a method's requests
+    into instead of the request message: a view with the same wire format that leaves parts
+    of the request undecoded (monitoring's ingest keeps records' tensors as bytes)."""
     handlers = {}
+    views: dict[str, Any] = getattr(servicer, "REQUEST_VIEWS", {})
     for method in service.methods:
         behaviour = _behaviour(servicer, method)
         handlers[method.name] = (
-            _implemented(method, behaviour) if behaviour else _unimplemented(method)
+            _implemented(method, behaviour, views.get(method.name))
+            if behaviour
+            else _unimplemented(method)
         )
     return grpc.method_handlers_generic_handler(service.full_name, handlers)

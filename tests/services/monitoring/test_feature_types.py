@@ -219,3 +219,39 @@ def test_the_method_of_each_type_follows_the_table(
     assert features["colour"].current.quantiles == ()
     assert features["flag"].current.mean == pytest.approx(0.3, abs=0.05)
     assert features["active"].current.mean == pytest.approx(0.5, abs=0.05)
+
+
+def test_a_record_whose_tensors_do_not_fit_is_left_out_and_counted(
+    references: dict[int, Reference],
+) -> None:
+    """Ingest stores records without reading their tensors; the window reads them, and one whose
+    tensors do not match its row count or their datatypes (here a missing mask one value short)
+    is left out and counted as a SHAPE_MISMATCH schema issue instead of failing the report."""
+    reference = references[0]
+    current = _draw(0, ROWS, False)
+    builder = WindowBuilder(reference, sample_rows=ROWS)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    per_record = ROWS // 2
+    for i, first in enumerate(range(0, ROWS, per_record)):
+        inputs = [
+            _tensor(name, FEATURES[name][0], values[first : first + per_record])
+            for name, values in current.items()
+        ]
+        if i == 1:
+            inputs[0] = inputs[0]._replace(missing_mask=bytes(per_record - 1))
+        record = PredictionRecord(
+            request_id=f"r{i}",
+            model_version=reference.version,
+            alias="",
+            role=TrafficRole.PRIMARY,
+            time=start + timedelta(seconds=i),
+            row_count=per_record,
+            inputs=tuple(inputs),
+        )
+        rows = builder.add(i, start + timedelta(seconds=i), record, None)
+        assert rows == (0 if i == 1 else per_record)
+    report = build_report(reference, builder.result(), Policy(), start + timedelta(hours=1))
+    assert report.window.row_count == per_record
+    [issue] = report.data_quality.schema_issues
+    assert (issue.feature, issue.kind.name, issue.record_count) == ("", "SHAPE_MISMATCH", 1)
+    assert "amount" in issue.detail

@@ -167,6 +167,13 @@ async def test_a_resent_batch_is_stored_once_and_bad_records_are_counted(
     bad = prediction_record_pb2.PredictionRecord(
         request_id="x2",
         model_version="models/m/versions/2",
+        row_count=3,  # no inputs
+    )
+    # Tensors are not read at ingest: one that does not match the row count is stored, and left
+    # out (and counted) where windows read it (test_feature_types).
+    short = prediction_record_pb2.PredictionRecord(
+        request_id="x4",
+        model_version="models/m/versions/2",
         row_count=3,
         inputs=[
             tensor_pb2.Tensor(
@@ -178,7 +185,7 @@ async def test_a_resent_batch_is_stored_once_and_bad_records_are_counted(
     unknown_role.CopyFrom(good)
     unknown_role.request_id, unknown_role.role = "x3", 999  # type: ignore[assignment]
     batch = pb.IngestPredictionsRequest(
-        records=[good, bad, unknown_role], request_id="batch-1", sender="t"
+        records=[good, bad, unknown_role, short], request_id="batch-1", sender="t"
     )
 
     async def stream() -> AsyncIterator[pb.IngestPredictionsRequest]:
@@ -190,11 +197,14 @@ async def test_a_resent_batch_is_stored_once_and_bad_records_are_counted(
             first.accepted_record_count,
             first.accepted_row_count,
             first.rejected_record_count,
-        ) == (1, 2, 2)
+        ) == (2, 5, 2)
         second = await stub.IngestPredictions(stream(), metadata=auth(tokens["service"]))
         assert second.accepted_record_count == 0
-        assert second.rejected_record_count == 3  # the whole resent batch
-        assert [r.request_id for r in await asyncio.to_thread(stored, migrated_db)] == ["x1"]
+        assert second.rejected_record_count == 4  # the whole resent batch
+        assert [r.request_id for r in await asyncio.to_thread(stored, migrated_db)] == [
+            "x1",
+            "x4",
+        ]
         with pytest.raises(grpc.aio.AioRpcError) as caught:  # only senders may ingest
             await stub.IngestPredictions(stream(), metadata=auth(tokens["developer"]))
         assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED

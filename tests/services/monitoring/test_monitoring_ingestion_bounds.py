@@ -165,3 +165,47 @@ async def test_request_ids_with_control_characters_or_too_long_are_refused_per_r
     reasons = {"INVALID_REQUEST_ID": len(hostile)}
     assert payloads["monitoring.IngestPredictions"]["rejected_by_reason"] == reasons
     assert payloads["monitoring.IngestGroundTruth"]["rejected_by_reason"] == reasons
+
+
+def _unknown_field(number: int, payload: bytes) -> bytes:
+    """A length-delimited field no message here declares."""
+    head = bytearray()
+    for value in (number << 3 | 2, len(payload)):
+        while value > 0x7F:
+            head.append(value & 0x7F | 0x80)
+            value >>= 7
+        head.append(value)
+    return bytes(head) + payload
+
+
+async def test_a_record_larger_than_its_rows_allow_is_read_whole_at_ingest(
+    monitoring: Monitoring, migrated_db: Database
+) -> None:
+    """Ingest reads records by their envelopes; one larger than its rows and tensors allow is
+    decoded and checked whole: a wide [1, 600] tensor is kept, a tensor padded with a large
+    unknown field is kept without it, and a wide tensor one value short is rejected."""
+    wide = record_pb2.PredictionRecord(
+        request_id="wide",
+        model_version=VERSION,
+        row_count=1,
+        inputs=[tensor("matrix", "FP64", np.zeros((1, 600)))],
+    )
+    short = record_pb2.PredictionRecord()
+    short.CopyFrom(wide)
+    short.request_id = "short"
+    short.inputs[0].raw_contents = short.inputs[0].raw_contents[:-8]
+    padded = _record("padded")
+    padded_tensor = padded.inputs[0].SerializeToString() + _unknown_field(99, b"p" * 200_000)
+    padded.inputs[0].Clear()
+    padded.inputs[0].MergeFromString(padded_tensor)
+    assert padded.ByteSize() > 200_000
+    reply = await monitoring.ingest([wide, short, padded])
+    assert (reply.accepted_record_count, reply.rejected_record_count) == (2, 1)
+    with migrated_db.unit_of_work(read_only=True) as session:
+        stored = {
+            r.request_id: r.record
+            for r in session.scalars(select(PredictionRow).order_by(PredictionRow.seq))
+        }
+    assert sorted(stored) == ["padded", "wide"]
+    assert len(stored["padded"]) < 1000
+    assert record_pb2.PredictionRecord.FromString(stored["padded"]) == _record("padded")

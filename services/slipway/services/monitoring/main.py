@@ -20,7 +20,7 @@ from slipway.services.monitoring.domain.evaluation import Evaluator
 from slipway.services.monitoring.domain.ingestion import Ingestion, IngestionLimits
 from slipway.services.monitoring.domain.policies import Policies
 from slipway.services.monitoring.domain.reference import ReferenceLimits
-from slipway.services.monitoring.messages import PolicyDocuments
+from slipway.services.monitoring.messages import PolicyDocuments, record_from_bytes
 from slipway.services.monitoring.metrics import MonitoringMetrics
 from slipway.services.monitoring.peers.registry import RegistryReferenceSource
 from slipway.services.monitoring.peers.training import TrainingRetrainer
@@ -76,7 +76,7 @@ def build(settings: MonitoringSettings, db: Database) -> ServiceApp:
         max_pending_per_call=settings.max_pending_labels_per_call,
         max_pending_per_model=settings.max_pending_labels_per_model,
     )
-    ingestion = Ingestion(db, repository, references, limits)
+    ingestion = Ingestion(db, repository, references, limits, decode=record_from_bytes)
     servicer = MonitoringServicer(ingestion, policies, alerts, evaluator, metrics)
     evaluator.on_change = servicer.notify
     stop = asyncio.Event()

@@ -5,19 +5,27 @@ the stored documents are the wire's messages, so this mapping sits beside both l
 than inside api/ (storage never imports api; see docs/decisions).
 
 Enum values this server does not know become None on the way in, so that the domain's checks
-name them (``check_policy``, ``record_problem``); they are never stored.
+name them (``check_policy``, ``logged_problem``); they are never stored.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from google.protobuf import duration_pb2, json_format, timestamp_pb2
+from google.protobuf import (
+    descriptor_pb2,
+    descriptor_pool,
+    duration_pb2,
+    json_format,
+    message_factory,
+    timestamp_pb2,
+)
+from google.protobuf.message import DecodeError
 
 from slipway.common.v1 import feature_pb2, tensor_pb2
-from slipway.core.values import valid_timestamp
+from slipway.core.values import MAX_TIMESTAMP_SECONDS, MIN_TIMESTAMP_SECONDS, valid_timestamp
 from slipway.ml.profile_messages import KIND_NAMES, KINDS, feature_stats_to_pb
 from slipway.ml.profiles import FeatureStats, Histogram
 from slipway.ml.tensors import DATA_TYPE_NAMES, DATA_TYPES
@@ -41,6 +49,7 @@ from slipway.services.monitoring.domain.entities import (
     FeatureDrift,
     FeatureQuality,
     GroundTruth,
+    LoggedRecord,
     MetricComparison,
     MetricThreshold,
     MultivariateDrift,
@@ -691,6 +700,11 @@ ROLES_TO_PB = {
     r: prediction_record_pb2.TrafficRole.Value(f"TRAFFIC_ROLE_{r.name}") for r in TrafficRole
 }
 ROLES = {v: k for k, v in ROLES_TO_PB.items()}
+# The role as the prediction log stores it, by wire value (an unknown value: "").
+STORED_ROLES = {
+    number: "primary" if role is TrafficRole.UNSPECIFIED else role.name.lower()
+    for number, role in ROLES.items()
+}
 
 
 _new_tuple = tuple.__new__
@@ -776,3 +790,154 @@ def ground_truth_from_pb(message: prediction_record_pb2.GroundTruth) -> GroundTr
         model=message.model,
         time_invalid=invalid,
     )
+
+
+# --- ingest: records read by their envelope ----------------------------------------------------
+#
+# Ingest reads a record's envelope (ids, version, alias, role, time, row count) and keeps the
+# record's encoding as it arrived; decoding its twenty-odd tensors in Python would cost more
+# than everything else a record costs. The request is decoded as a view of
+# ``IngestPredictionsRequest`` whose records' ``inputs`` and ``outputs`` are ``repeated bytes``:
+# the same wire format (a message field and a bytes field are both length-delimited), so
+# encoding a view record again gives the ``PredictionRecord`` message, tensors untouched.
+
+
+def _view_classes() -> tuple[Any, Any]:
+    field = descriptor_pb2.FieldDescriptorProto
+    optional, repeated = field.LABEL_OPTIONAL, field.LABEL_REPEATED
+    package = "slipway.monitoring.v1.ingestview"
+    file = descriptor_pb2.FileDescriptorProto(
+        name="slipway/monitoring/v1/ingest_view.proto",  # in this process's pool only
+        package=package,
+        syntax="proto3",
+        dependency=["google/protobuf/timestamp.proto"],
+    )
+    record = file.message_type.add(name="PredictionRecordView")
+    for name, number, kind, label, type_name in (
+        ("request_id", 1, field.TYPE_STRING, optional, ""),
+        ("model_version", 2, field.TYPE_STRING, optional, ""),
+        ("alias", 3, field.TYPE_STRING, optional, ""),
+        ("role", 4, field.TYPE_INT32, optional, ""),  # an enum is an int32 varint on the wire
+        ("time", 5, field.TYPE_MESSAGE, optional, ".google.protobuf.Timestamp"),
+        ("row_count", 6, field.TYPE_INT64, optional, ""),
+        ("inputs", 7, field.TYPE_BYTES, repeated, ""),
+        ("outputs", 8, field.TYPE_BYTES, repeated, ""),
+    ):
+        added = record.field.add(name=name, number=number, type=kind, label=label)
+        if type_name:
+            added.type_name = type_name
+    request = file.message_type.add(name="IngestPredictionsRequestView")
+    request.field.add(
+        name="records",
+        number=1,
+        type=field.TYPE_MESSAGE,
+        label=repeated,
+        type_name=f".{package}.PredictionRecordView",
+    )
+    request.field.add(name="dropped_record_count", number=2, type=field.TYPE_INT64)
+    request.field.add(name="sender", number=3, type=field.TYPE_STRING)
+    request.field.add(name="request_id", number=4, type=field.TYPE_STRING)
+    encoded = file.message_type.add(name="EncodedRecords")
+    encoded.field.add(name="records", number=1, type=field.TYPE_BYTES, label=repeated)
+    pool = descriptor_pool.Default()  # type: ignore[no-untyped-call]
+    try:
+        pool.FindFileByName(file.name)
+    except KeyError:
+        pool.Add(file)
+    return (
+        message_factory.GetMessageClass(
+            pool.FindMessageTypeByName(f"{package}.IngestPredictionsRequestView")
+        ),
+        message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{package}.EncodedRecords")),
+    )
+
+
+_RequestView, _EncodedRecords = _view_classes()
+
+
+class IngestPredictionsRequestView:
+    """An ``IngestPredictionsRequest`` decoded twice, both in C: once with its records'
+    ``inputs`` and ``outputs`` as ``repeated bytes`` (a message field and a bytes field are
+    both length-delimited on the wire), for the envelopes, and once with its records as
+    ``repeated bytes``, for each record's encoding as it arrived. Records keep the unknown fields
+    they arrived with: what is stored is bounded by its size (``ingestion.logged_problem``)."""
+
+    __slots__ = ("dropped_record_count", "encoded", "envelopes", "request_id", "sender")
+
+    def __init__(self, envelopes: Any, encoded: list[bytes]) -> None:
+        self.envelopes = envelopes
+        self.encoded = encoded
+        self.dropped_record_count: int = envelopes.dropped_record_count
+        self.sender: str = envelopes.sender
+        self.request_id: str = envelopes.request_id
+
+    @classmethod
+    def FromString(cls, data: bytes) -> IngestPredictionsRequestView:
+        """Raises ``DecodeError`` as a message class does."""
+        return cls(_RequestView.FromString(data), list(_EncodedRecords.FromString(data).records))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def logged_records(request: IngestPredictionsRequestView) -> list[LoggedRecord]:
+    """The records of a request, by their envelopes (read in C but for a few fields each)."""
+    roles, new, epoch, delta = STORED_ROLES.get, _new_tuple, _EPOCH, timedelta
+    low, high = MIN_TIMESTAMP_SECONDS, MAX_TIMESTAMP_SECONDS
+    out = []
+    for message, encoded in zip(request.envelopes.records, request.encoded, strict=True):
+        time, invalid = None, False
+        if message.HasField("time"):
+            stamp = message.time
+            seconds, nanos = stamp.seconds, stamp.nanos
+            if low <= seconds <= high and 0 <= nanos < 1_000_000_000:
+                time = epoch + delta(seconds=seconds, microseconds=nanos // 1000)
+            else:
+                invalid = True
+        out.append(
+            new(
+                LoggedRecord,
+                (
+                    message.request_id,
+                    message.model_version,
+                    message.alias,
+                    roles(message.role, ""),
+                    time,
+                    invalid,
+                    message.row_count,
+                    len(message.inputs),
+                    len(message.outputs),
+                    encoded,
+                ),
+            )
+        )
+    return out
+
+
+def logged_record(message: prediction_record_pb2.PredictionRecord) -> LoggedRecord:
+    """One ``PredictionRecord`` as ingest takes it in (tests, and callers that hold messages)."""
+    return logged_records(
+        IngestPredictionsRequestView.FromString(_field_bytes(1, message.SerializeToString()))
+    )[0]
+
+
+def _field_bytes(number: int, payload: bytes) -> bytes:
+    """A length-delimited field's encoding."""
+    out = bytearray()
+    for value in (number << 3 | 2, len(payload)):
+        while value > 0x7F:
+            out.append(value & 0x7F | 0x80)
+            value >>= 7
+        out.append(value)
+    return bytes(out) + payload
+
+
+def record_from_bytes(data: bytes) -> PredictionRecord | None:
+    """A logged record's encoding decoded whole, with its encoding again, without unknown
+    fields, in ``encoded``; None when it is not a ``PredictionRecord`` (for example a tensor
+    name that is not UTF-8)."""
+    try:
+        message = prediction_record_pb2.PredictionRecord.FromString(data)
+    except DecodeError:
+        return None
+    return record_from_pb(message, keep_encoded=True)

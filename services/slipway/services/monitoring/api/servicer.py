@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from slipway.core.blocking import run_blocking
 from slipway.core.context import current_principal
@@ -29,11 +29,12 @@ from slipway.services.monitoring.domain.policies import Policies, policy_id_of
 from slipway.services.monitoring.messages import (
     ALERT_KINDS,
     ALERT_STATES,
+    IngestPredictionsRequestView,
     alert_to_pb,
     ground_truth_from_pb,
+    logged_records,
     policy_from_pb,
     policy_to_pb,
-    record_from_pb,
     report_to_pb,
 )
 from slipway.services.monitoring.metrics import MonitoringMetrics
@@ -73,6 +74,9 @@ def _time(request: Any, field: str) -> datetime | None:
 class MonitoringServicer:
     """``slipway.monitoring.v1.MonitoringService``."""
 
+    # Ingest decodes a batch's records by their envelopes, tensors left as they arrived.
+    REQUEST_VIEWS: ClassVar[dict[str, Any]] = {"IngestPredictions": IngestPredictionsRequestView}
+
     def __init__(
         self,
         ingestion: Ingestion,
@@ -98,14 +102,15 @@ class MonitoringServicer:
     # --- ingestion --------------------------------------------------------------------------
 
     async def IngestPredictions(
-        self, request_iterator: AsyncIterator[pb.IngestPredictionsRequest], context: Context
+        self, request_iterator: AsyncIterator[Any], context: Context
     ) -> pb.IngestPredictionsResponse:
+        """The requests are ``IngestPredictionsRequestView`` messages (``REQUEST_VIEWS``)."""
         actor = current_principal()
         accepted = rows = rejected = 0
         async for batch in request_iterator:  # one transaction per batch, not per stream
             result = await self._ingestion.receive_predictions(
                 actor,
-                [record_from_pb(r, keep_encoded=True) for r in batch.records],
+                logged_records(batch),
                 dropped=batch.dropped_record_count,
                 sender=batch.sender,
                 request_id=batch.request_id,
@@ -118,7 +123,7 @@ class MonitoringServicer:
             accepted_record_count=accepted, accepted_row_count=rows, rejected_record_count=rejected
         )
 
-    def _count(self, batch: pb.IngestPredictionsRequest, result: BatchResult) -> None:
+    def _count(self, batch: Any, result: BatchResult) -> None:
         metrics = self._metrics
         if batch.dropped_record_count > 0:
             metrics.sender_dropped.labels(current_principal().name).inc(batch.dropped_record_count)

@@ -51,6 +51,25 @@ class PredictionRecord:
     store encodes it."""
 
 
+class LoggedRecord(NamedTuple):
+    """A prediction record as ingest takes it in: what it says about itself, read from its
+    envelope, and its encoding as it arrived. Its tensors are not decoded at ingest (that would
+    cost more than everything else a record costs); whether they match ``row_count`` and their
+    datatypes is checked where the stored record is read, which skips one that does not."""
+
+    request_id: str
+    model_version: str
+    alias: str
+    role: str  # as stored: primary (also when not set), canary, shadow; "" when not known
+    time: datetime | None  # None when not given (or not valid, see time_invalid)
+    time_invalid: bool
+    row_count: int
+    input_count: int
+    output_count: int
+    encoded: bytes
+    """A ``PredictionRecord`` message (top-level unknown fields dropped)."""
+
+
 @dataclass(frozen=True)
 class GroundTruth:
     """The true labels of one request's rows."""
@@ -71,6 +90,7 @@ class StoredRecord:
     row_count: int
     record: PredictionRecord
     label: Tensor | None  # once its ground truth arrived
+    problem: str = ""  # why the record cannot be read ("" when it can)
 
 
 class NewPrediction(NamedTuple):
@@ -85,7 +105,7 @@ class NewPrediction(NamedTuple):
     time: datetime
     received_time: datetime
     row_count: int
-    record: PredictionRecord
+    encoded: bytes  # the record's ``PredictionRecord`` message
 
 
 @dataclass(frozen=True)

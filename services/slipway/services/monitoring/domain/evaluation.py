@@ -125,7 +125,7 @@ def read_window(
             start=bounds.start,
             end=bounds.end,
         ):
-            builder.add(stored.seq, stored.time, stored.record, stored.label)
+            builder.add(stored.seq, stored.time, stored.record, stored.label, stored.problem)
             if bounds.rows is not None and builder.rows >= bounds.rows:
                 break
     return builder.result()

@@ -26,9 +26,8 @@ few statements per call, not two per label).
 
 from __future__ import annotations
 
-import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -43,9 +42,10 @@ from slipway.core.errors import InvalidArgumentError, ResourceExhaustedError
 from slipway.core.idempotency import key_for, mutation
 from slipway.core.names import MODEL_ID, VERSION_NUMBER
 from slipway.core.reasons import Reason
-from slipway.core.request_ids import REQUEST_ID_RULE, request_id_fits
+from slipway.core.request_ids import MAX_REQUEST_ID_CHARS, REQUEST_ID_RULE, request_id_fits
 from slipway.services.monitoring.domain.entities import (
     GroundTruth,
+    LoggedRecord,
     NewPendingLabel,
     NewPrediction,
     PredictionRecord,
@@ -54,6 +54,7 @@ from slipway.services.monitoring.domain.entities import (
 )
 from slipway.services.monitoring.domain.labels import LabelSpace
 from slipway.services.monitoring.domain.peers import ReferenceSource
+from slipway.services.monitoring.domain.tensors import LENGTH_PREFIX, tensor_fits, tensors_problem
 from slipway.services.monitoring.storage.repository import MonitoringRepository
 
 SERVICE = "monitoring"
@@ -64,8 +65,14 @@ ROLES = {
     TrafficRole.CANARY: "canary",
     TrafficRole.SHADOW: "shadow",
 }
-_ITEM_BYTES = {"BOOL": 1, "INT32": 4, "INT64": 8, "FP32": 4, "FP64": 8}
-_LENGTH_PREFIX = 4  # packed BYTES elements: a 4-byte length before each
+# A record's encoding without decoding its tensors is bounded by what it declares: its envelope,
+# each tensor's name, type and shape, and per row of each tensor one value of at most
+# ``max_value_bytes`` with its length prefix and missing-mask byte. A record over it (a wide
+# ``[N, F]`` tensor, a long alias) is decoded and checked whole, as every record once was.
+ENVELOPE_BYTES = 1024
+TENSOR_BYTES = 128
+
+Decode = Callable[[bytes], PredictionRecord | None]  # None: not a PredictionRecord
 
 
 @dataclass(frozen=True)
@@ -121,65 +128,44 @@ def _storable_id(text: str) -> bool:
     return bool(text) and request_id_fits(text)
 
 
-def _tensor_fits(tensor: Tensor, rows: int, max_value_bytes: int | None = None) -> bool:
-    # Called for every tensor of every record: the one-column case avoids min() and prod().
-    shape = tensor.shape
-    if len(shape) == 1:
-        if shape[0] != rows or rows < 0:
-            return False
-        count = rows
-    elif not shape or shape[0] != rows or min(shape) < 0:
-        return False
-    else:
-        count = math.prod(shape)
-    mask = tensor.missing_mask
-    if mask and len(mask) != count:
-        return False
-    size = _ITEM_BYTES.get(tensor.data_type)
-    if size is not None:
-        return len(tensor.raw_contents) == count * size
-    if max_value_bytes is not None and len(tensor.raw_contents) > count * (
-        _LENGTH_PREFIX + max_value_bytes
-    ):
-        return False  # the record's size stays proportional to its rows
-    return tensor.data_type == "BYTES"
-
-
-def record_reason(record: PredictionRecord, max_value_bytes: int | None = None) -> Reason | None:
-    """The reason a record cannot be stored under (None when it can)."""
-    problem = record_problem(record, max_value_bytes)
-    if not problem:
-        return None
-    if problem.startswith("request_id"):
-        return Reason.INVALID_REQUEST_ID
-    return Reason.INVALID_ARGUMENT
-
-
-def record_problem(record: PredictionRecord, max_value_bytes: int | None = None) -> str:
-    """Why a record cannot be stored ("" when it can)."""
+def logged_problem(
+    record: LoggedRecord, max_value_bytes: int = 1024, decode: Decode | None = None
+) -> tuple[str, bytes]:
+    """(why a record cannot be stored, "" when it can; the encoding to store). Checked from its
+    envelope and size; a record over its size bound is decoded with ``decode`` and checked
+    whole, then stored without the unknown fields it came with (refused without ``decode``).
+    Called for every record ingested: the checks are written out, not calls."""
+    request_id, rows = record.request_id, record.row_count
     if model_of_version(record.model_version) is None:
-        return "model_version must be models/{model}/versions/{n}"
-    if not _storable_id(record.request_id):
-        return f"request_id is required, {REQUEST_ID_RULE}"
+        return "model_version must be models/{model}/versions/{n}", b""
+    if not request_id or len(request_id) > MAX_REQUEST_ID_CHARS or not request_id.isprintable():
+        return f"request_id is required, {REQUEST_ID_RULE}", b""
     if "\x00" in record.alias:
-        return "alias must not contain NUL"
-    if record.role not in ROLES:  # not counted as primary traffic by mistake
-        return "role is not a known traffic role"
+        return "alias must not contain NUL", b""
+    if not record.role:  # not counted as primary traffic by mistake
+        return "role is not a known traffic role", b""
     if record.time_invalid:
-        return "time is not a valid timestamp"
-    if record.row_count < 1:
-        return "row_count must be at least 1"
-    if not record.inputs:
-        return "inputs are required"
-    rows = record.row_count
-    for tensors in (record.inputs, record.outputs):
-        for tensor in tensors:
-            if not _tensor_fits(tensor, rows, max_value_bytes):
-                return (
-                    f"tensor {tensor.name!r} does not match row_count and its datatype, "
-                    "or its BYTES values are too long"
-                )
-    return ""
+        return "time is not a valid timestamp", b""
+    if rows < 1:
+        return "row_count must be at least 1", b""
+    if not record.input_count:
+        return "inputs are required", b""
+    tensors = record.input_count + record.output_count
+    bound = ENVELOPE_BYTES + tensors * (TENSOR_BYTES + rows * (max_value_bytes + LENGTH_PREFIX + 1))
+    if len(record.encoded) <= bound:
+        return "", record.encoded
+    whole = decode(record.encoded) if decode is not None else None
+    if whole is None:
+        return "the record is larger than its rows and tensors allow, or not readable", b""
+    if problem := tensors_problem(whole, max_value_bytes):
+        return problem, b""
+    return "", whole.encoded
+
+
+def _reason(problem: str) -> Reason:
+    return (
+        Reason.INVALID_REQUEST_ID if problem.startswith("request_id") else Reason.INVALID_ARGUMENT
+    )
 
 
 Spaces = Mapping[str, LabelSpace]  # version -> its label space, for the versions known
@@ -197,11 +183,15 @@ class Ingestion:
         repository: MonitoringRepository,
         references: ReferenceSource | None = None,
         limits: IngestionLimits = IngestionLimits(),  # frozen: one default is shared safely
+        decode: Decode | None = None,
     ) -> None:
+        """``decode`` reads a record's encoding whole, for the records over their size bound
+        (without it they are refused)."""
         self._db = db
         self._repo = repository
         self._references = references
         self._limits = limits
+        self._decode = decode
 
     async def _spaces(self, versions: Iterable[str]) -> dict[str, LabelSpace]:
         if self._references is None:
@@ -224,7 +214,7 @@ class Ingestion:
     async def receive_predictions(
         self,
         actor: Principal,
-        records: list[PredictionRecord],
+        records: list[LoggedRecord],
         *,
         dropped: int,
         sender: str,
@@ -271,7 +261,7 @@ class Ingestion:
     def ingest_predictions(
         self,
         actor: Principal,
-        records: list[PredictionRecord],
+        records: list[LoggedRecord],
         *,
         dropped: int,
         sender: str,
@@ -286,34 +276,41 @@ class Ingestion:
             accepted = rows = rejected = 0
             models: dict[str, list[int]] = {}
             values: list[NewPrediction] = []
-            stored: list[PredictionRecord] = []
+            stored: list[LoggedRecord] = []
             by_reason: Counter[str] = Counter()
+            max_value_bytes, decode = self._limits.max_value_bytes, self._decode
+            new = tuple.__new__
             for item in records:
-                if (reason := record_reason(item, self._limits.max_value_bytes)) is not None:
+                problem, encoded = logged_problem(item, max_value_bytes, decode)
+                if problem:
                     rejected += 1
-                    by_reason[str(reason)] += 1
+                    by_reason[str(_reason(problem))] += 1
                     continue
                 stored.append(item)
                 model = model_of_version(item.model_version) or ""
-                time = item.time if item.time is not None else now
+                count = item.row_count
                 values.append(
-                    NewPrediction(
-                        model=model,
-                        model_version=item.model_version,
-                        request_id=item.request_id,
-                        role=ROLES[item.role or TrafficRole.UNSPECIFIED],
-                        alias=item.alias[:64],
-                        time=time,
-                        received_time=now,
-                        row_count=item.row_count,
-                        record=item,
+                    new(
+                        NewPrediction,
+                        (
+                            model,
+                            item.model_version,
+                            item.request_id,
+                            item.role,
+                            item.alias[:64],
+                            item.time if item.time is not None else now,
+                            now,
+                            count,
+                            encoded,
+                        ),
                     )
                 )
                 accepted += 1
-                rows += item.row_count
-                counts = models.setdefault(model, [0, 0])
+                rows += count
+                if (counts := models.get(model)) is None:
+                    counts = models[model] = [0, 0]
                 counts[0] += 1
-                counts[1] += item.row_count
+                counts[1] += count
             self._repo.add_predictions(session, values)
             self._repo.lock_label_joins(session)  # a label of these requests may arrive now
             # Only stored records join: a rejected one's request id may not even be storable.
@@ -345,7 +342,7 @@ class Ingestion:
             )
 
     def _join_pending(
-        self, session: Session, records: list[PredictionRecord], spaces: Spaces
+        self, session: Session, records: list[LoggedRecord], spaces: Spaces
     ) -> dict[str, int]:
         """Labels that were waiting for these records join them, where they can be labels of
         the records' versions (those that can be of none are dropped, and counted by reason);
@@ -373,7 +370,7 @@ class Ingestion:
                     for seq, rows, model, version in found.get(label.request_id, ())
                     if (not label.model or model == label.model)
                     and seq not in taken
-                    and _tensor_fits(label.label, rows)
+                    and tensor_fits(label.label, rows)
                 ]
                 if not fitting:
                     continue
@@ -389,7 +386,7 @@ class Ingestion:
                 done.append(label.id)
             repo.set_many_labels(session, joins)
             repo.delete_pending_labels(session, done)
-        shadows = sorted({r.request_id for r in records if r.role is TrafficRole.SHADOW})
+        shadows = sorted({r.request_id for r in records if r.role == "shadow"})
         if shadows:
             for known in repo.known_labels(session, shadows):
                 repo.label_unlabeled(session, known)
@@ -442,7 +439,7 @@ class Ingestion:
                         NewPendingLabel(truth.request_id, truth.model[:256], label, time, now)
                     )
                     continue
-                fitting = [(seq, v) for seq, count, v in predictions if _tensor_fits(label, count)]
+                fitting = [(seq, v) for seq, count, v in predictions if tensor_fits(label, count)]
                 if not fitting:
                     rejected[str(Reason.INVALID_SHAPE)] += 1
                     continue

@@ -37,7 +37,7 @@ from slipway.services.monitoring.domain.reference import (
     proba_column,
     typed_column,
 )
-from slipway.services.monitoring.domain.tensors import decode_tensor
+from slipway.services.monitoring.domain.tensors import decode_tensor, tensors_problem
 from slipway.services.monitoring.stats.missing import missing
 from slipway.services.monitoring.stats.windows import Reservoir
 
@@ -118,11 +118,23 @@ class WindowBuilder:
         entry = self.issues.setdefault((feature, kind), [0, detail])
         entry[0] += 1
 
-    def add(self, seq: int, time: datetime, record: PredictionRecord, label: Tensor | None) -> int:
-        """Add one stored record; returns its row count (0 when it could not be read)."""
+    def add(
+        self,
+        seq: int,
+        time: datetime,
+        record: PredictionRecord,
+        label: Tensor | None,
+        problem: str = "",
+    ) -> int:
+        """Add one stored record; returns its row count (0 when it could not be read: a record
+        whose tensors do not match its row count or their datatypes, which ingest stores
+        without reading them, counts as a SHAPE_MISMATCH schema issue and is left out)."""
         self.first_seq = seq if self.first_seq is None else min(seq, self.first_seq)
         if label is not None:
             self.labeled_records += 1
+        if problem or (problem := tensors_problem(record)):
+            self._issue("", SchemaIssueKind.SHAPE_MISMATCH, problem)
+            return 0
         rows = int(record.row_count)
         try:
             columns = self._inputs(record, rows)
