@@ -883,6 +883,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def logged_records(request: IngestPredictionsRequestView) -> list[LoggedRecord]:
     """The records of a request, by their envelopes (read in C but for a few fields each)."""
     roles, new, epoch, delta = STORED_ROLES.get, _new_tuple, _EPOCH, timedelta
+    fromtimestamp = datetime.fromtimestamp
     low, high = MIN_TIMESTAMP_SECONDS, MAX_TIMESTAMP_SECONDS
     out = []
     for message, encoded in zip(request.envelopes.records, request.encoded, strict=True):
@@ -890,7 +891,10 @@ def logged_records(request: IngestPredictionsRequestView) -> list[LoggedRecord]:
         if message.HasField("time"):
             stamp = message.time
             seconds, nanos = stamp.seconds, stamp.nanos
-            if low <= seconds <= high and 0 <= nanos < 1_000_000_000:
+            if 0 <= seconds <= high and 0 <= nanos < 1_000_000_000:
+                # A tenth of the time the arithmetic below takes.
+                time = fromtimestamp(seconds, UTC).replace(microsecond=nanos // 1000)
+            elif low <= seconds <= high and 0 <= nanos < 1_000_000_000:
                 time = epoch + delta(seconds=seconds, microseconds=nanos // 1000)
             else:
                 invalid = True

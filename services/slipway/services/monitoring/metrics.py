@@ -12,6 +12,7 @@ from slipway.services.monitoring.domain.entities import (
     DatasetDrift,
     Report,
     RetrainingDecision,
+    SchemaIssueKind,
 )
 
 
@@ -113,6 +114,13 @@ class MonitoringMetrics:
             ["model", "version"],
             registry=None,
         )
+        self.unreadable_records = Gauge(
+            "slipway_monitoring_window_unreadable_records",
+            "Records of the last evaluated window left out because their tensors do not match "
+            "their row count or datatypes (ingest stores tensors unread).",
+            ["model", "version"],
+            registry=None,
+        )
         self.alerts = Counter(
             "slipway_monitoring_alert_transitions_total",
             "Alert changes, by kind and transition (fired, updated, resolved).",
@@ -155,6 +163,7 @@ class MonitoringMetrics:
             self.estimated,
             self.reconstruction_error,
             self.window_rows,
+            self.unreadable_records,
             self.alerts,
             self.firing,
             self.retraining,
@@ -164,6 +173,13 @@ class MonitoringMetrics:
     def observe_report(self, report: Report) -> None:
         model, version = report.model, report.model_version
         self.window_rows.labels(model, version).set(report.window.row_count)
+        self.unreadable_records.labels(model, version).set(
+            sum(
+                issue.record_count
+                for issue in report.data_quality.schema_issues
+                if not issue.feature and issue.kind is SchemaIssueKind.SHAPE_MISMATCH
+            )
+        )
         data_drift = report.data_drift or DatasetDrift()  # an uncomputed section reads as empty
         for feature in data_drift.features:
             self.drift_score.labels(

@@ -113,7 +113,9 @@ class IngestPredictionsResponse(_message.Message):
     accepted_row_count: _builtins.int
     """The number of rows in the accepted records."""
     rejected_record_count: _builtins.int
-    """The number of records rejected (unknown version, schema mismatch, duplicate batch)."""
+    """The number of records rejected (malformed version name, request id, role, time or row
+    count, no inputs, larger than its rows allow, duplicate batch).
+    """
     def __init__(
         self,
         *,

@@ -99,9 +99,12 @@ class MonitoringServiceServicer:
     """
 
     def IngestPredictions(self, request_iterator, context):
-        """Receives prediction logs from serving as a stream of batches. Records of unknown versions
-        or with a broken schema are counted as rejected (and reported as schema issues), never
-        failing the stream.
+        """Receives prediction logs from serving as a stream of batches. Records whose envelope is
+        broken (version name, request id, role, time, row count, no inputs) are counted as
+        rejected, never failing the stream. Tensors are not decoded at ingest (unless the record
+        is larger than its rows allow): a record whose tensors do not match its row count or
+        their datatypes is stored, then left out of reports and counted as a SHAPE_MISMATCH schema
+        issue.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -36,9 +36,12 @@ class MonitoringServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> MonitoringServiceAsyncStub: ...
     IngestPredictions: _grpc.StreamUnaryMultiCallable[_monitoring_service_pb2.IngestPredictionsRequest, _monitoring_service_pb2.IngestPredictionsResponse]
-    """Receives prediction logs from serving as a stream of batches. Records of unknown versions
-    or with a broken schema are counted as rejected (and reported as schema issues), never
-    failing the stream.
+    """Receives prediction logs from serving as a stream of batches. Records whose envelope is
+    broken (version name, request id, role, time, row count, no inputs) are counted as
+    rejected, never failing the stream. Tensors are not decoded at ingest (unless the record
+    is larger than its rows allow): a record whose tensors do not match its row count or
+    their datatypes is stored, then left out of reports and counted as a SHAPE_MISMATCH schema
+    issue.
     """
     IngestGroundTruth: _grpc.UnaryUnaryMultiCallable[_monitoring_service_pb2.IngestGroundTruthRequest, _monitoring_service_pb2.IngestGroundTruthResponse]
     """Receives true labels for earlier predictions, joined on the inference request id. Labels
@@ -80,9 +83,12 @@ class MonitoringServiceAsyncStub(MonitoringServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     IngestPredictions: _aio.StreamUnaryMultiCallable[_monitoring_service_pb2.IngestPredictionsRequest, _monitoring_service_pb2.IngestPredictionsResponse]  # type: ignore[assignment]
-    """Receives prediction logs from serving as a stream of batches. Records of unknown versions
-    or with a broken schema are counted as rejected (and reported as schema issues), never
-    failing the stream.
+    """Receives prediction logs from serving as a stream of batches. Records whose envelope is
+    broken (version name, request id, role, time, row count, no inputs) are counted as
+    rejected, never failing the stream. Tensors are not decoded at ingest (unless the record
+    is larger than its rows allow): a record whose tensors do not match its row count or
+    their datatypes is stored, then left out of reports and counted as a SHAPE_MISMATCH schema
+    issue.
     """
     IngestGroundTruth: _aio.UnaryUnaryMultiCallable[_monitoring_service_pb2.IngestGroundTruthRequest, _monitoring_service_pb2.IngestGroundTruthResponse]  # type: ignore[assignment]
     """Receives true labels for earlier predictions, joined on the inference request id. Labels
@@ -127,9 +133,12 @@ class MonitoringServiceServicer(metaclass=_abc_1.ABCMeta):
         request_iterator: _MaybeAsyncIterator[_monitoring_service_pb2.IngestPredictionsRequest],
         context: _ServicerContext,
     ) -> _typing.Union[_monitoring_service_pb2.IngestPredictionsResponse, _abc.Awaitable[_monitoring_service_pb2.IngestPredictionsResponse]]:
-        """Receives prediction logs from serving as a stream of batches. Records of unknown versions
-        or with a broken schema are counted as rejected (and reported as schema issues), never
-        failing the stream.
+        """Receives prediction logs from serving as a stream of batches. Records whose envelope is
+        broken (version name, request id, role, time, row count, no inputs) are counted as
+        rejected, never failing the stream. Tensors are not decoded at ingest (unless the record
+        is larger than its rows allow): a record whose tensors do not match its row count or
+        their datatypes is stored, then left out of reports and counted as a SHAPE_MISMATCH schema
+        issue.
         """
 
     @_abc_1.abstractmethod

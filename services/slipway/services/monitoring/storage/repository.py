@@ -60,6 +60,16 @@ INSERT_PREDICTION = (
     "INSERT INTO monitoring_predictions (model, model_version, request_id, role, alias, time,"
     " received_time, row_count, record) VALUES ({marks})"
 )
+_ZONED_TEXT = len("2026-01-01 00:00:00.000000")
+
+
+def _sqlite_time(value: datetime) -> str:
+    """An aware time as ``UtcDateTime`` binds it on SQLite (zone-free UTC text, microseconds)."""
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:_ZONED_TEXT]  # without "+00:00"
+
+
 IN_CHUNK = 500  # request ids per IN list, well below every database's parameter limit
 
 
@@ -540,27 +550,21 @@ class SqlMonitoringRepository:
         connection = session.connection()
         rows: list[tuple[object, ...]]
         if connection.dialect.name == "sqlite":
-            received = records[0].received_time.astimezone(UTC).replace(tzinfo=None)
-            received_text = received.isoformat(" ", "microseconds")
-            texts: dict[datetime, str] = {}  # records of a batch often share their time
-            rows = []
-            for r in records:
-                if (text := texts.get(r.time)) is None:
-                    naive = r.time.astimezone(UTC).replace(tzinfo=None)
-                    text = texts[r.time] = naive.isoformat(" ", "microseconds")
-                rows.append(
-                    (
-                        r.model,
-                        r.model_version,
-                        r.request_id,
-                        r.role,
-                        r.alias,
-                        text,
-                        received_text,
-                        r.row_count,
-                        r.encoded,
-                    )
+            received = {t: _sqlite_time(t) for t in {r.received_time for r in records}}
+            rows = [
+                (
+                    r.model,
+                    r.model_version,
+                    r.request_id,
+                    r.role,
+                    r.alias,
+                    _sqlite_time(r.time),
+                    received[r.received_time],
+                    r.row_count,
+                    r.encoded,
                 )
+                for r in records
+            ]
             marks = ", ".join("?" * 9)
         else:
             rows = [
