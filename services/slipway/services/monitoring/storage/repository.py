@@ -60,6 +60,19 @@ INSERT_PREDICTION = (
     "INSERT INTO monitoring_predictions (model, model_version, request_id, role, alias, time,"
     " received_time, row_count, record) VALUES ({marks})"
 )
+# PostgreSQL binds the named tuples as they are: their fields must be those columns, in order.
+if NewPrediction._fields != (
+    "model",
+    "model_version",
+    "request_id",
+    "role",
+    "alias",
+    "time",
+    "received_time",
+    "row_count",
+    "encoded",
+):
+    raise RuntimeError("NewPrediction's fields are not monitoring_predictions' columns")
 _ZONED_TEXT = len("2026-01-01 00:00:00.000000")
 
 
@@ -567,20 +580,7 @@ class SqlMonitoringRepository:
             ]
             marks = ", ".join("?" * 9)
         else:
-            rows = [
-                (
-                    r.model,
-                    r.model_version,
-                    r.request_id,
-                    r.role,
-                    r.alias,
-                    r.time,
-                    r.received_time,
-                    r.row_count,
-                    r.encoded,
-                )
-                for r in records
-            ]
+            rows = list(records)  # the named tuples' fields are the columns, in order
             marks = ", ".join(["%s"] * 9)
         connection.exec_driver_sql(INSERT_PREDICTION.format(marks=marks), rows)
 
