@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
+from itertools import chain
 from typing import Protocol, cast
 
 from google.protobuf.message import DecodeError
@@ -56,10 +58,22 @@ FETCH_ROWS = 500  # records fetched per round trip while a window is read
 # The table itself: ingest inserts through it, not through the ORM bulk path (which costs more per
 # row than the insert).
 PREDICTIONS = cast(Table, PredictionRow.__table__)
-INSERT_PREDICTION = (
-    "INSERT INTO monitoring_predictions (model, model_version, request_id, role, alias, time,"
-    " received_time, row_count, record) VALUES ({marks})"
-)
+INSERT_ROWS = 100  # rows per INSERT at ingest: 900 parameters, below every database's limit
+
+
+@lru_cache(maxsize=16)
+def _insert_predictions(rows: int, mark: str) -> str:
+    """The statement for ``rows`` rows with the driver's placeholder ``mark``: made of
+    constants and placeholders only (every value is a parameter)."""
+    values = f"({', '.join([mark] * 9)})"
+    columns = (
+        "model, model_version, request_id, role, alias, time, received_time, row_count, record"
+    )
+    return f"INSERT INTO monitoring_predictions ({columns}) VALUES " + ", ".join(  # noqa: S608
+        [values] * rows
+    )
+
+
 # PostgreSQL binds the named tuples as they are: their fields must be those columns, in order.
 if NewPrediction._fields != (
     "model",
@@ -561,7 +575,7 @@ class SqlMonitoringRepository:
         # per row) cost more than the insert itself. The times are bound as SQLAlchemy binds
         # them (UtcDateTime): text without a zone on SQLite, aware datetimes elsewhere.
         connection = session.connection()
-        rows: list[tuple[object, ...]]
+        rows: Sequence[tuple[object, ...]]
         if connection.dialect.name == "sqlite":
             received = {t: _sqlite_time(t) for t in {r.received_time for r in records}}
             rows = [
@@ -578,11 +592,17 @@ class SqlMonitoringRepository:
                 )
                 for r in records
             ]
-            marks = ", ".join("?" * 9)
+            mark = "?"
         else:
-            rows = list(records)  # the named tuples' fields are the columns, in order
-            marks = ", ".join(["%s"] * 9)
-        connection.exec_driver_sql(INSERT_PREDICTION.format(marks=marks), rows)
+            rows = records  # the named tuples' fields are the columns, in order
+            mark = "%s"
+        # Statements of INSERT_ROWS rows each (the same text every time, so prepared once): a
+        # quarter to a third less than an executemany of one row per statement.
+        for start in range(0, len(rows), INSERT_ROWS):
+            chunk = rows[start : start + INSERT_ROWS]
+            connection.exec_driver_sql(
+                _insert_predictions(len(chunk), mark), tuple(chain.from_iterable(chunk))
+            )
 
     def lock_label_joins(self, session: Session) -> None:
         """A label and a record of the same request may arrive in two transactions at once: each
