@@ -567,6 +567,7 @@ async def test_broken_records_and_labels_are_rejected_and_label_batches_are_boun
         _record(alias="nul\x00byte"),
         _record(row_count=0),
         _record(row_count=-1),
+        _record(row_count=2**40),  # tensors are not read at ingest: bounded by its size
         _record(inputs=[]),
         _record(time=Timestamp(seconds=10**12)),
         _record(time=Timestamp(seconds=1, nanos=-1)),

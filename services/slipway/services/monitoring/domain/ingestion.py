@@ -150,6 +150,8 @@ def logged_problem(
         return "row_count must be at least 1", b""
     if not record.input_count:
         return "inputs are required", b""
+    if rows > len(record.encoded):  # every row of an input takes a byte at least
+        return "row_count is more than the record's tensors can hold", b""
     tensors = record.input_count + record.output_count
     bound = ENVELOPE_BYTES + tensors * (TENSOR_BYTES + rows * (max_value_bytes + LENGTH_PREFIX + 1))
     if len(record.encoded) <= bound:
