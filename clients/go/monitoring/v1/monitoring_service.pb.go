@@ -167,7 +167,8 @@ type IngestPredictionsResponse struct {
 	AcceptedRecordCount int64 `protobuf:"varint,1,opt,name=accepted_record_count,json=acceptedRecordCount,proto3" json:"accepted_record_count,omitempty"`
 	// The number of rows in the accepted records.
 	AcceptedRowCount int64 `protobuf:"varint,2,opt,name=accepted_row_count,json=acceptedRowCount,proto3" json:"accepted_row_count,omitempty"`
-	// The number of records rejected (unknown version, schema mismatch, duplicate batch).
+	// The number of records rejected (malformed version name, request id, role, time or row
+	// count, no inputs, larger than its rows allow, duplicate batch).
 	RejectedRecordCount int64 `protobuf:"varint,3,opt,name=rejected_record_count,json=rejectedRecordCount,proto3" json:"rejected_record_count,omitempty"`
 	unknownFields       protoimpl.UnknownFields
 	sizeCache           protoimpl.SizeCache

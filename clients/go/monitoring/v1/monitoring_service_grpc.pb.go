@@ -39,9 +39,12 @@ const (
 // Watches served models: ingests prediction logs and ground truth, computes drift, data quality
 // and performance per model version over windows, raises alerts, and triggers retraining.
 type MonitoringServiceClient interface {
-	// Receives prediction logs from serving as a stream of batches. Records of unknown versions
-	// or with a broken schema are counted as rejected (and reported as schema issues), never
-	// failing the stream.
+	// Receives prediction logs from serving as a stream of batches. Records whose envelope is
+	// broken (version name, request id, role, time, row count, no inputs) are counted as
+	// rejected, never failing the stream. Tensors are not decoded at ingest (unless the record
+	// is larger than its rows allow): a record whose tensors do not match its row count or
+	// their datatypes is stored, then left out of reports and counted as a SHAPE_MISMATCH schema
+	// issue.
 	IngestPredictions(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[IngestPredictionsRequest, IngestPredictionsResponse], error)
 	// Receives true labels for earlier predictions, joined on the inference request id. Labels
 	// whose prediction has not arrived yet are kept and joined later: at most
@@ -209,9 +212,12 @@ type MonitoringService_WatchAlertsClient = grpc.ServerStreamingClient[WatchAlert
 // Watches served models: ingests prediction logs and ground truth, computes drift, data quality
 // and performance per model version over windows, raises alerts, and triggers retraining.
 type MonitoringServiceServer interface {
-	// Receives prediction logs from serving as a stream of batches. Records of unknown versions
-	// or with a broken schema are counted as rejected (and reported as schema issues), never
-	// failing the stream.
+	// Receives prediction logs from serving as a stream of batches. Records whose envelope is
+	// broken (version name, request id, role, time, row count, no inputs) are counted as
+	// rejected, never failing the stream. Tensors are not decoded at ingest (unless the record
+	// is larger than its rows allow): a record whose tensors do not match its row count or
+	// their datatypes is stored, then left out of reports and counted as a SHAPE_MISMATCH schema
+	// issue.
 	IngestPredictions(grpc.ClientStreamingServer[IngestPredictionsRequest, IngestPredictionsResponse]) error
 	// Receives true labels for earlier predictions, joined on the inference request id. Labels
 	// whose prediction has not arrived yet are kept and joined later: at most

@@ -99,9 +99,13 @@ type PredictionRecord struct {
 	// Required. The number of rows in the request.
 	RowCount int64 `protobuf:"varint,6,opt,name=row_count,json=rowCount,proto3" json:"row_count,omitempty"`
 	// Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-	// one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-	// may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-	// rejected.
+	// one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+	// at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+	// bytes per row without its tensors being read at ingest; a larger one is read whole and
+	// rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+	// averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+	// reports read them: a record whose tensors do not fit is left out of the report and
+	// counted as a SHAPE_MISMATCH schema issue.
 	Inputs []*v1.Tensor `protobuf:"bytes,7,rep,name=inputs,proto3" json:"inputs,omitempty"`
 	// Required. The outputs, for example `predict` `[N]` and `predict_proba` `[N, classes]`; BYTES
 	// tensors are bounded as the inputs are.

@@ -88,7 +88,8 @@ export type IngestPredictionsResponse = Message<"slipway.monitoring.v1.IngestPre
   acceptedRowCount: bigint;
 
   /**
-   * The number of records rejected (unknown version, schema mismatch, duplicate batch).
+   * The number of records rejected (malformed version name, request id, role, time or row
+   * count, no inputs, larger than its rows allow, duplicate batch).
    *
    * @generated from field: int64 rejected_record_count = 3;
    */
@@ -787,9 +788,12 @@ export const AlertTransitionSchema: GenEnum<AlertTransition> = /*@__PURE__*/
  */
 export const MonitoringService: GenService<{
   /**
-   * Receives prediction logs from serving as a stream of batches. Records of unknown versions
-   * or with a broken schema are counted as rejected (and reported as schema issues), never
-   * failing the stream.
+   * Receives prediction logs from serving as a stream of batches. Records whose envelope is
+   * broken (version name, request id, role, time, row count, no inputs) are counted as
+   * rejected, never failing the stream. Tensors are not decoded at ingest (unless the record
+   * is larger than its rows allow): a record whose tensors do not match its row count or
+   * their datatypes is stored, then left out of reports and counted as a SHAPE_MISMATCH schema
+   * issue.
    *
    * @generated from rpc slipway.monitoring.v1.MonitoringService.IngestPredictions
    */

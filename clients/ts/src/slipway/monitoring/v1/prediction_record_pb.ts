@@ -69,9 +69,13 @@ export type PredictionRecord = Message<"slipway.monitoring.v1.PredictionRecord">
 
   /**
    * Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-   * one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-   * may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-   * rejected.
+   * one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+   * at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+   * bytes per row without its tensors being read at ingest; a larger one is read whole and
+   * rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+   * averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+   * reports read them: a record whose tensors do not fit is left out of the report and
+   * counted as a SHAPE_MISMATCH schema issue.
    *
    * @generated from field: repeated slipway.common.v1.Tensor inputs = 7;
    */

@@ -77,7 +77,8 @@ private static final long serialVersionUID = 0L;
   private long rejectedRecordCount_ = 0L;
   /**
    * <pre>
-   * The number of records rejected (unknown version, schema mismatch, duplicate batch).
+   * The number of records rejected (malformed version name, request id, role, time or row
+   * count, no inputs, larger than its rows allow, duplicate batch).
    * </pre>
    *
    * <code>int64 rejected_record_count = 3 [json_name = "rejectedRecordCount"];</code>
@@ -557,7 +558,8 @@ private static final long serialVersionUID = 0L;
     private long rejectedRecordCount_ ;
     /**
      * <pre>
-     * The number of records rejected (unknown version, schema mismatch, duplicate batch).
+     * The number of records rejected (malformed version name, request id, role, time or row
+     * count, no inputs, larger than its rows allow, duplicate batch).
      * </pre>
      *
      * <code>int64 rejected_record_count = 3 [json_name = "rejectedRecordCount"];</code>
@@ -569,7 +571,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The number of records rejected (unknown version, schema mismatch, duplicate batch).
+     * The number of records rejected (malformed version name, request id, role, time or row
+     * count, no inputs, larger than its rows allow, duplicate batch).
      * </pre>
      *
      * <code>int64 rejected_record_count = 3 [json_name = "rejectedRecordCount"];</code>
@@ -585,7 +588,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The number of records rejected (unknown version, schema mismatch, duplicate batch).
+     * The number of records rejected (malformed version name, request id, role, time or row
+     * count, no inputs, larger than its rows allow, duplicate batch).
      * </pre>
      *
      * <code>int64 rejected_record_count = 3 [json_name = "rejectedRecordCount"];</code>

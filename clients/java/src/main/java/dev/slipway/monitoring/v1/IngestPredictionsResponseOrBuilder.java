@@ -30,7 +30,8 @@ public interface IngestPredictionsResponseOrBuilder extends
 
   /**
    * <pre>
-   * The number of records rejected (unknown version, schema mismatch, duplicate batch).
+   * The number of records rejected (malformed version name, request id, role, time or row
+   * count, no inputs, larger than its rows allow, duplicate batch).
    * </pre>
    *
    * <code>int64 rejected_record_count = 3 [json_name = "rejectedRecordCount"];</code>

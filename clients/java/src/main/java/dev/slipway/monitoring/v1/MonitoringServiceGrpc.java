@@ -426,9 +426,12 @@ public final class MonitoringServiceGrpc {
 
     /**
      * <pre>
-     * Receives prediction logs from serving as a stream of batches. Records of unknown versions
-     * or with a broken schema are counted as rejected (and reported as schema issues), never
-     * failing the stream.
+     * Receives prediction logs from serving as a stream of batches. Records whose envelope is
+     * broken (version name, request id, role, time, row count, no inputs) are counted as
+     * rejected, never failing the stream. Tensors are not decoded at ingest (unless the record
+     * is larger than its rows allow): a record whose tensors do not match its row count or
+     * their datatypes is stored, then left out of reports and counted as a SHAPE_MISMATCH schema
+     * issue.
      * </pre>
      */
     default io.grpc.stub.StreamObserver<dev.slipway.monitoring.v1.IngestPredictionsRequest> ingestPredictions(
@@ -581,9 +584,12 @@ public final class MonitoringServiceGrpc {
 
     /**
      * <pre>
-     * Receives prediction logs from serving as a stream of batches. Records of unknown versions
-     * or with a broken schema are counted as rejected (and reported as schema issues), never
-     * failing the stream.
+     * Receives prediction logs from serving as a stream of batches. Records whose envelope is
+     * broken (version name, request id, role, time, row count, no inputs) are counted as
+     * rejected, never failing the stream. Tensors are not decoded at ingest (unless the record
+     * is larger than its rows allow): a record whose tensors do not match its row count or
+     * their datatypes is stored, then left out of reports and counted as a SHAPE_MISMATCH schema
+     * issue.
      * </pre>
      */
     public io.grpc.stub.StreamObserver<dev.slipway.monitoring.v1.IngestPredictionsRequest> ingestPredictions(
@@ -732,9 +738,12 @@ public final class MonitoringServiceGrpc {
 
     /**
      * <pre>
-     * Receives prediction logs from serving as a stream of batches. Records of unknown versions
-     * or with a broken schema are counted as rejected (and reported as schema issues), never
-     * failing the stream.
+     * Receives prediction logs from serving as a stream of batches. Records whose envelope is
+     * broken (version name, request id, role, time, row count, no inputs) are counted as
+     * rejected, never failing the stream. Tensors are not decoded at ingest (unless the record
+     * is larger than its rows allow): a record whose tensors do not match its row count or
+     * their datatypes is stored, then left out of reports and counted as a SHAPE_MISMATCH schema
+     * issue.
      * </pre>
      */
     @io.grpc.ExperimentalApi("https://github.com/grpc/grpc-java/issues/10918")

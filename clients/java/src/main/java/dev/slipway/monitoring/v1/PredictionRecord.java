@@ -282,9 +282,13 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-   * one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-   * may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-   * rejected.
+   * one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+   * at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+   * bytes per row without its tensors being read at ingest; a larger one is read whole and
+   * rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+   * averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+   * reports read them: a record whose tensors do not fit is left out of the report and
+   * counted as a SHAPE_MISMATCH schema issue.
    * </pre>
    *
    * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
@@ -296,9 +300,13 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-   * one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-   * may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-   * rejected.
+   * one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+   * at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+   * bytes per row without its tensors being read at ingest; a larger one is read whole and
+   * rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+   * averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+   * reports read them: a record whose tensors do not fit is left out of the report and
+   * counted as a SHAPE_MISMATCH schema issue.
    * </pre>
    *
    * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
@@ -311,9 +319,13 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-   * one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-   * may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-   * rejected.
+   * one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+   * at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+   * bytes per row without its tensors being read at ingest; a larger one is read whole and
+   * rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+   * averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+   * reports read them: a record whose tensors do not fit is left out of the report and
+   * counted as a SHAPE_MISMATCH schema issue.
    * </pre>
    *
    * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
@@ -325,9 +337,13 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-   * one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-   * may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-   * rejected.
+   * one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+   * at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+   * bytes per row without its tensors being read at ingest; a larger one is read whole and
+   * rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+   * averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+   * reports read them: a record whose tensors do not fit is left out of the report and
+   * counted as a SHAPE_MISMATCH schema issue.
    * </pre>
    *
    * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
@@ -339,9 +355,13 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-   * one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-   * may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-   * rejected.
+   * one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+   * at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+   * bytes per row without its tensors being read at ingest; a larger one is read whole and
+   * rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+   * averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+   * reports read them: a record whose tensors do not fit is left out of the report and
+   * counted as a SHAPE_MISMATCH schema issue.
    * </pre>
    *
    * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
@@ -1609,9 +1629,13 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-     * one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-     * may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-     * rejected.
+     * one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+     * at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+     * bytes per row without its tensors being read at ingest; a larger one is read whole and
+     * rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+     * averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+     * reports read them: a record whose tensors do not fit is left out of the report and
+     * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
      * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
@@ -1626,9 +1650,13 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-     * one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-     * may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-     * rejected.
+     * one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+     * at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+     * bytes per row without its tensors being read at ingest; a larger one is read whole and
+     * rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+     * averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+     * reports read them: a record whose tensors do not fit is left out of the report and
+     * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
      * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
@@ -1643,9 +1671,13 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-     * one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-     * may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-     * rejected.
+     * one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+     * at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+     * bytes per row without its tensors being read at ingest; a larger one is read whole and
+     * rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+     * averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+     * reports read them: a record whose tensors do not fit is left out of the report and
+     * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
      * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
@@ -1660,9 +1692,13 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-     * one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-     * may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-     * rejected.
+     * one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+     * at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+     * bytes per row without its tensors being read at ingest; a larger one is read whole and
+     * rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+     * averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+     * reports read them: a record whose tensors do not fit is left out of the report and
+     * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
      * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
@@ -1684,9 +1720,13 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-     * one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-     * may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-     * rejected.
+     * one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+     * at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+     * bytes per row without its tensors being read at ingest; a larger one is read whole and
+     * rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+     * averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+     * reports read them: a record whose tensors do not fit is left out of the report and
+     * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
      * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
@@ -1705,9 +1745,13 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-     * one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-     * may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-     * rejected.
+     * one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+     * at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+     * bytes per row without its tensors being read at ingest; a larger one is read whole and
+     * rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+     * averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+     * reports read them: a record whose tensors do not fit is left out of the report and
+     * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
      * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
@@ -1728,9 +1772,13 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-     * one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-     * may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-     * rejected.
+     * one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+     * at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+     * bytes per row without its tensors being read at ingest; a larger one is read whole and
+     * rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+     * averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+     * reports read them: a record whose tensors do not fit is left out of the report and
+     * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
      * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
@@ -1752,9 +1800,13 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-     * one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-     * may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-     * rejected.
+     * one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+     * at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+     * bytes per row without its tensors being read at ingest; a larger one is read whole and
+     * rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+     * averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+     * reports read them: a record whose tensors do not fit is left out of the report and
+     * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
      * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
@@ -1773,9 +1825,13 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-     * one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-     * may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-     * rejected.
+     * one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+     * at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+     * bytes per row without its tensors being read at ingest; a larger one is read whole and
+     * rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+     * averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+     * reports read them: a record whose tensors do not fit is left out of the report and
+     * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
      * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
@@ -1794,9 +1850,13 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-     * one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-     * may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-     * rejected.
+     * one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+     * at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+     * bytes per row without its tensors being read at ingest; a larger one is read whole and
+     * rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+     * averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+     * reports read them: a record whose tensors do not fit is left out of the report and
+     * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
      * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
@@ -1816,9 +1876,13 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-     * one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-     * may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-     * rejected.
+     * one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+     * at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+     * bytes per row without its tensors being read at ingest; a larger one is read whole and
+     * rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+     * averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+     * reports read them: a record whose tensors do not fit is left out of the report and
+     * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
      * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
@@ -1836,9 +1900,13 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-     * one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-     * may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-     * rejected.
+     * one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+     * at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+     * bytes per row without its tensors being read at ingest; a larger one is read whole and
+     * rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+     * averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+     * reports read them: a record whose tensors do not fit is left out of the report and
+     * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
      * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
@@ -1856,9 +1924,13 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-     * one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-     * may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-     * rejected.
+     * one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+     * at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+     * bytes per row without its tensors being read at ingest; a larger one is read whole and
+     * rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+     * averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+     * reports read them: a record whose tensors do not fit is left out of the report and
+     * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
      * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
@@ -1870,9 +1942,13 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-     * one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-     * may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-     * rejected.
+     * one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+     * at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+     * bytes per row without its tensors being read at ingest; a larger one is read whole and
+     * rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+     * averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+     * reports read them: a record whose tensors do not fit is left out of the report and
+     * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
      * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
@@ -1887,9 +1963,13 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-     * one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-     * may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-     * rejected.
+     * one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+     * at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+     * bytes per row without its tensors being read at ingest; a larger one is read whole and
+     * rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+     * averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+     * reports read them: a record whose tensors do not fit is left out of the report and
+     * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
      * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
@@ -1905,9 +1985,13 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-     * one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-     * may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-     * rejected.
+     * one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+     * at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+     * bytes per row without its tensors being read at ingest; a larger one is read whole and
+     * rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+     * averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+     * reports read them: a record whose tensors do not fit is left out of the report and
+     * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
      * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
@@ -1919,9 +2003,13 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-     * one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-     * may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-     * rejected.
+     * one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+     * at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+     * bytes per row without its tensors being read at ingest; a larger one is read whole and
+     * rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+     * averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+     * reports read them: a record whose tensors do not fit is left out of the report and
+     * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
      * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
@@ -1934,9 +2022,13 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
-     * one `[N, F]` tensor whose columns follow the signature's feature order. A BYTES tensor
-     * may average at most `max_value_bytes` (default 1024) bytes per element, else the record is
-     * rejected.
+     * one `[N, F]` tensor whose columns follow the signature's feature order. A record may take
+     * at most 1024 bytes plus, per tensor, 128 bytes and `max_value_bytes` (default 1024) + 5
+     * bytes per row without its tensors being read at ingest; a larger one is read whole and
+     * rejected if a tensor does not match `row_count` and its datatype or a BYTES tensor
+     * averages more than `max_value_bytes` per element. Otherwise tensors are checked where
+     * reports read them: a record whose tensors do not fit is left out of the report and
+     * counted as a SHAPE_MISMATCH schema issue.
      * </pre>
      *
      * <code>repeated .slipway.common.v1.Tensor inputs = 7 [json_name = "inputs"];</code>
