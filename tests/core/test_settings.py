@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from slipway.core.bootstrap import parse_settings
 from slipway.core.settings import ServiceSettings
 from slipway.services.registry.settings import RegistrySettings
+from slipway.services.serving.settings import ServingSettings
 
 
 def parse(cls, argv, environ):
@@ -168,3 +170,25 @@ def test_a_service_refuses_to_start_without_auth_on_every_interface(tmp_path):
     assert started.returncode != 0
     assert "insecure_no_auth is refused on 0.0.0.0:0" in started.stderr
     assert "Traceback" not in started.stderr
+
+
+@pytest.mark.parametrize("value", ["1.5", "-0.1", "nan"])
+def test_access_log_sample_rate_outside_zero_to_one_is_refused(value, capsys):
+    with pytest.raises(SystemExit) as exited:
+        parse_settings(ServingSettings, ["--access-log-sample-rate", value], "slipway serving")
+    assert exited.value.code == 2
+    assert "access_log_sample_rate must be between 0 and 1" in capsys.readouterr().err
+
+
+def test_access_log_sample_rate_defaults_per_service(tmp_path):
+    env = {"SLIPWAY_HOME": str(tmp_path)}
+    assert parse(RegistrySettings, [], env).access_log_sample_rate == 1.0
+    assert parse(ServingSettings, [], env).access_log_sample_rate == 0.01
+    assert (
+        parse(ServingSettings, ["--access-log-sample-rate", "0.25"], env).access_log_sample_rate
+        == 0.25
+    )
+    shared = {**env, "SLIPWAY_ACCESS_LOG_SAMPLE_RATE": "0.5"}
+    assert parse(ServingSettings, [], shared).access_log_sample_rate == 0.5
+    with pytest.raises(ValueError, match="access_log_sample_rate: cannot read 'lots'"):
+        parse(ServingSettings, ["--access-log-sample-rate", "lots"], env)

@@ -135,7 +135,11 @@ class SlipwayServer:
                 [
                     RequestContextInterceptor(),
                     MetricsInterceptor(GrpcMetrics(self.metrics_registry)),
-                    AccessLogInterceptor(),
+                    AccessLogInterceptor(
+                        sample_rate=s.access_log_sample_rate,
+                        sampled_methods=s.access_log_sampled_methods,
+                        slow_seconds=s.access_log_slow_seconds,
+                    ),
                     AuthInterceptor(
                         self._tokens(),
                         self._role_table,

@@ -48,6 +48,8 @@ class ServiceSettings:
     # The largest request this service's methods need: every message is read whole into
     # memory before authentication, so the limit bounds what an anonymous caller costs.
     default_max_receive_message_bytes: ClassVar[int] = 64 * MiB
+    # Full method names whose successful calls access_log_sample_rate applies to (None: all).
+    access_log_sampled_methods: ClassVar[frozenset[str] | None] = None
 
     home: Path = setting(
         None, "Data folder: embedded SQLite database, artifacts, local token file."
@@ -134,6 +136,16 @@ class ServiceSettings:
     )
     log_format: str = setting("auto", "Log format: json, console, or auto (console on a terminal).")
     log_level: str = setting("info", "Log level: debug, info, warning, error.")
+    access_log_sample_rate: float = setting(
+        1.0,
+        "Share of successful calls that get an access-log line (0 to 1; 0.01: one in a "
+        "hundred), counted per method. Failed and refused calls and calls slower than "
+        "access_log_slow_seconds are always logged. Each line carries its sample_rate, so "
+        "the calls are the sum of 1 / sample_rate.",
+    )
+    access_log_slow_seconds: float = setting(
+        1.0, "Successful calls that take this long or longer are always logged (info level)."
+    )
     ready_file: Path | None = setting(
         None, "Written (JSON: bound addresses) once the service is SERVING; used by `slipway up`."
     )
@@ -245,6 +257,15 @@ class ServiceSettings:
         if self.max_watch_streams < 1 or self.max_watch_streams_per_principal < 1:
             raise ValueError(
                 "max_watch_streams and max_watch_streams_per_principal must be at least 1"
+            )
+        if not 0.0 <= self.access_log_sample_rate <= 1.0:
+            raise ValueError(
+                "access_log_sample_rate must be between 0 and 1 (0.01 logs one successful call "
+                f"in a hundred), not {self.access_log_sample_rate!r}"
+            )
+        if not self.access_log_slow_seconds > 0:
+            raise ValueError(
+                f"access_log_slow_seconds must be positive, not {self.access_log_slow_seconds!r}"
             )
         if self.log_format not in {"auto", "json", "console"}:
             raise ValueError(f"log_format must be auto, json or console, not {self.log_format!r}")

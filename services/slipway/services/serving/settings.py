@@ -15,6 +15,16 @@ class ServingSettings(RegistryClientSettings):
     service_name = "serving"
     default_grpc_port = 7103
     default_metrics_port = 9103
+    access_log_sampled_methods = frozenset({"/inference.GRPCInferenceService/ModelInfer"})
+
+    access_log_sample_rate: float = setting(
+        0.01,
+        "Share of successful, fast ModelInfer calls that get an access-log line (0 to 1; "
+        "0.01: one in a hundred, the first call among them). Every other method, every "
+        "failed or refused call and every call slower than access_log_slow_seconds is "
+        "always logged. Each line carries its sample_rate, so the calls are the sum of "
+        "1 / sample_rate. A line per call cost 11-22% of LR throughput (bench/README.md).",
+    )
 
     deployments: list[str] = setting(
         [],
