@@ -6,8 +6,9 @@ Three `slipway serving` children on one registry child, loading the same registe
 `--log-level info` with serving's default rate (0.01: one successful ModelInfer in a hundred),
 and at `--log-level warning` (no line for a successful call; what bench/serving.py runs). Each
 is driven by bench/serving.py's load generator (its own process, one client, raw FP32 [1, 20]
-tensor, `predict`), taking turns for a few rounds; medians of the rounds are shown, with the
-log bytes each wrote per call and what that makes in ten minutes at the measured rate.
+tensor, `predict`), taking turns for a few rounds; medians of the rounds are shown: calls per
+second, the serving process's CPU time per call (less swayed than the rate by other load on a
+shared machine), the log bytes each wrote per call and what that makes in ten minutes.
 
 Run: `.venv/bin/python bench/access_log.py` (about a minute on 2 cores; `--rounds`,
 `--seconds`). Loopback only; leaves nothing behind. Logs go to files, as a container's
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import signal
 import statistics
 import sys
@@ -118,6 +120,7 @@ def run(folder: Path, children: bench.Children, plan: bench.Plan) -> int:
     load = bench.LoadClients(1, folder, children)
     rates: dict[str, list[float]] = {name: [] for name in servers}
     p50s: dict[str, list[float]] = {name: [] for name in servers}
+    cpu_us: dict[str, list[float]] = {name: [] for name in servers}
     calls = dict.fromkeys(servers, 0)
     start_bytes = {name: server.log.stat().st_size for name, server in servers.items()}
     print(
@@ -134,25 +137,32 @@ def run(folder: Path, children: bench.Children, plan: bench.Plan) -> int:
                 raise SystemExit(f"{name}: {figures['errors']} failed calls")
             rates[name].append(figures["rps"])
             p50s[name].append(figures["p50"])
+            if figures["rps"] > 0:  # the server's CPU per call: less swayed by other load
+                cpu_us[name].append(figures["server_cpu"] / figures["rps"] * 1e6)
             calls[name] += figures["calls"] + plan.warmup_count
     load.close()
     base = statistics.median(rates[names[0]])
+    base_cpu = statistics.median(cpu_us[names[0]])
     print(
-        f"\n  {'serving':<22}{'calls/s':>10}{'p50 ms':>9}{'vs rate 1.0':>13}"
-        f"{'log B/call':>12}{'MB / 10 min':>13}"
+        f"\n  {'serving':<22}{'calls/s':>10}{'vs 1.0':>8}{'p50 ms':>9}{'CPU us/call':>13}"
+        f"{'vs 1.0':>8}{'log B/call':>12}{'MB / 10 min':>13}"
     )
     for name, server in servers.items():
         rate = statistics.median(rates[name])
+        cpu = statistics.median(cpu_us[name])
         per_call = (server.log.stat().st_size - start_bytes[name]) / max(1, calls[name])
         print(
-            f"  {name:<22}{rate:>10,.0f}{statistics.median(p50s[name]):>9.3f}"
-            f"{rate / base:>12.2f}x{per_call:>12.1f}{per_call * rate * 600 / 1e6:>13.1f}"
+            f"  {name:<22}{rate:>10,.0f}{rate / base:>7.2f}x{statistics.median(p50s[name]):>9.3f}"
+            f"{cpu:>13.0f}{cpu / base_cpu:>7.2f}x{per_call:>12.1f}"
+            f"{per_call * rate * 600 / 1e6:>13.1f}"
         )
-    print(
-        f"\n  calls/s: median of {plan.rounds} rounds "
-        f"({', '.join(f'{n}: ' + '/'.join(f'{r:,.0f}' for r in rates[n]) for n in names)}); "
-        f"total {time.monotonic() - began:.0f} s"
-    )
+    print(f"\n  medians of {plan.rounds} rounds; per round:")
+    for name in names:
+        print(
+            f"    {name:<22} calls/s {'/'.join(f'{r:,.0f}' for r in rates[name])}; "
+            f"CPU us/call {'/'.join(f'{c:.0f}' for c in cpu_us[name])}"
+        )
+    print(f"  total {time.monotonic() - began:.0f} s; load average {os.getloadavg()[0]:.2f}")
     return 0
 
 
