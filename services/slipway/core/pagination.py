@@ -19,7 +19,7 @@ from typing import Any
 from slipway.core.errors import InvalidArgumentError
 from slipway.core.reasons import Reason
 
-DEFAULT_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 50  # every List RPC's comment says: default 50, 1 to 1000
 MAX_PAGE_SIZE = 1000
 MAX_POSITION = 2**63 - 1  # a BIGINT: a larger value cannot even be bound on SQLite
 # Far above any token this module writes (a cursor of a few keys): a longer one is not ours, and

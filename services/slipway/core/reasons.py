@@ -268,7 +268,7 @@ class Reason(StrEnum):
     VERSIONS_NOT_ARCHIVED = (
         "VERSIONS_NOT_ARCHIVED",
         "FAILED_PRECONDITION",
-        "A forced model delete found versions that are not archived.",
+        "A forced model delete found versions that are neither archived nor failed.",
     )
     FORCE_DELETE_NEEDS_ADMIN = (
         "FORCE_DELETE_NEEDS_ADMIN",

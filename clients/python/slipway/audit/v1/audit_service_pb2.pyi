@@ -31,7 +31,9 @@ class ListAuditEventsRequest(_message.Message):
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     DESCENDING_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
-    """Optional. The maximum number of events to return, 1 to 1000; default 100."""
+    """Optional. The maximum number of events to return; default 50, at most 1000 (a larger value
+    is read as 1000).
+    """
     page_token: _builtins.str
     """Optional. The `next_page_token` of a previous call with the same filter."""
     descending: _builtins.bool

@@ -447,8 +447,12 @@ class UpdateMonitoringPolicyRequest(_message.Message):
 
     @_builtins.property
     def update_mask(self) -> _field_mask_pb2.FieldMask:
-        """Required. The fields to change, for example `drift,window`. `*` replaces every field that
-        is not output only.
+        """Optional. The fields to change (AIP-134), for example `drift,window`: any of
+        `description`, `disabled`, `window`, `min_samples`, `drift`, `performance`,
+        `data_quality`, `action`, `retraining`. Omitted: the fields set in `monitoring_policy`
+        (non-default), so a field is cleared or `disabled` turned false only by naming it. `*`:
+        every field of that list, replacing them. Any other path is INVALID_ARGUMENT
+        (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
         """
 
     def __init__(

@@ -76,15 +76,19 @@ class Model(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
     ETAG_FIELD_NUMBER: _builtins.int
+    UID_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Output only. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
-    at creation: 1 to 63 characters, lowercase letters, digits and `-`, starting with a letter.
+    at creation (see CreateModelRequest.model_id). Models created before that rule was enforced
+    may have wider ids; they stay readable.
     """
     description: _builtins.str
     """Optional. Free text describing the model, at most 4096 characters."""
     latest_version_number: _builtins.int
-    """Output only. The highest version number assigned so far; 0 when there is none. Version
-    numbers are never reused, even after a version failed.
+    """Output only. The highest version number assigned so far under this model's name; 0 when
+    there is none. Version numbers are never reused, even after a version failed, and not even
+    after the model was deleted: a model re-created under a deleted model's id goes on counting
+    from the deleted model's last number (its first version is that number plus one).
     """
     created_by: _builtins.str
     """Output only. The principal that created the model."""
@@ -92,10 +96,15 @@ class Model(_message.Message):
     """Output only. A checksum of the current state. Send it back in update and delete requests
     to make them fail with ABORTED if the model changed in between.
     """
+    uid: _builtins.str
+    """Output only. A UUID4 assigned at creation and never changed (AIP-148): a model deleted and
+    re-created under the same name has a different `uid`.
+    """
     @_builtins.property
     def labels(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
-        """Optional. Labels for filtering, for example `team=fraud`. Keys and values follow the same
-        character rules as `model_id` (values may be empty).
+        """Optional. Labels for filtering, for example `team=fraud`: at most 64; keys match
+        `[a-z][a-z0-9_-]{0,62}` (1 to 63 characters, a lowercase letter first), values match
+        `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
         """
 
     @_builtins.property
@@ -124,10 +133,11 @@ class Model(_message.Message):
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
         etag: _builtins.str = ...,
+        uid: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "create_time", b"create_time", "created_by", b"created_by", "description", b"description", "etag", b"etag", "labels", b"labels", "latest_version_number", b"latest_version_number", "name", b"name", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "create_time", b"create_time", "created_by", b"created_by", "description", b"description", "etag", b"etag", "labels", b"labels", "latest_version_number", b"latest_version_number", "name", b"name", "uid", b"uid", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -30,7 +30,7 @@ from slipway.registry.v1 import reference_profile_pb2 as slipway_dot_registry_do
 from slipway.registry.v1 import signature_pb2 as slipway_dot_registry_dot_v1_dot_signature__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'slipway/registry/v1/model_version.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dslipway/common/v1/value.proto\x1a\"slipway/registry/v1/artifact.proto\x1a!slipway/registry/v1/lineage.proto\x1a+slipway/registry/v1/reference_profile.proto\x1a#slipway/registry/v1/signature.proto\"\x8e\x08\n\x0cModelVersion\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0eversion_number\x18\x02 \x01(\x03\x12\x35\n\x05state\x18\x03 \x01(\x0e\x32&.slipway.registry.v1.ModelVersionState\x12\x15\n\rstate_message\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12=\n\x06labels\x18\x06 \x03(\x0b\x32-.slipway.registry.v1.ModelVersion.LabelsEntry\x12\x0f\n\x07\x61liases\x18\x07 \x03(\t\x12/\n\x08\x61rtifact\x18\x08 \x01(\x0b\x32\x1d.slipway.registry.v1.Artifact\x12\x31\n\tsignature\x18\t \x01(\x0b\x32\x1e.slipway.registry.v1.Signature\x12\x42\n\x12\x66ramework_versions\x18\n \x01(\x0b\x32&.slipway.registry.v1.FrameworkVersions\x12?\n\x07metrics\x18\x0b \x03(\x0b\x32..slipway.registry.v1.ModelVersion.MetricsEntry\x12=\n\x06params\x18\x0c \x03(\x0b\x32-.slipway.registry.v1.ModelVersion.ParamsEntry\x12-\n\x07lineage\x18\r \x01(\x0b\x32\x1c.slipway.registry.v1.Lineage\x12@\n\x11reference_profile\x18\x0e \x01(\x0b\x32%.slipway.registry.v1.ReferenceProfile\x12\x12\n\ncreated_by\x18\x0f \x01(\t\x12/\n\x0b\x63reate_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nready_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x61rchive_time\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x14 \x01(\t\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1aG\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\'\n\x05value\x18\x02 \x01(\x0b\x32\x18.slipway.common.v1.Value:\x02\x38\x01\"\xd9\x01\n\x11\x46rameworkVersions\x12\x0e\n\x06python\x18\x01 \x01(\t\x12\x14\n\x0cscikit_learn\x18\x02 \x01(\t\x12\r\n\x05numpy\x18\x03 \x01(\t\x12\r\n\x05scipy\x18\x04 \x01(\t\x12\r\n\x05skops\x18\x05 \x01(\t\x12\x42\n\x06others\x18\x06 \x03(\x0b\x32\x32.slipway.registry.v1.FrameworkVersions.OthersEntry\x1a-\n\x0bOthersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*\xba\x01\n\x11ModelVersionState\x12#\n\x1fMODEL_VERSION_STATE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bMODEL_VERSION_STATE_PENDING\x10\x01\x12\x1d\n\x19MODEL_VERSION_STATE_READY\x10\x02\x12\x1e\n\x1aMODEL_VERSION_STATE_FAILED\x10\x03\x12 \n\x1cMODEL_VERSION_STATE_ARCHIVED\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'slipway/registry/v1/model_version.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dslipway/common/v1/value.proto\x1a\"slipway/registry/v1/artifact.proto\x1a!slipway/registry/v1/lineage.proto\x1a+slipway/registry/v1/reference_profile.proto\x1a#slipway/registry/v1/signature.proto\"\x9b\x08\n\x0cModelVersion\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0eversion_number\x18\x02 \x01(\x03\x12\x35\n\x05state\x18\x03 \x01(\x0e\x32&.slipway.registry.v1.ModelVersionState\x12\x15\n\rstate_message\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12=\n\x06labels\x18\x06 \x03(\x0b\x32-.slipway.registry.v1.ModelVersion.LabelsEntry\x12\x0f\n\x07\x61liases\x18\x07 \x03(\t\x12/\n\x08\x61rtifact\x18\x08 \x01(\x0b\x32\x1d.slipway.registry.v1.Artifact\x12\x31\n\tsignature\x18\t \x01(\x0b\x32\x1e.slipway.registry.v1.Signature\x12\x42\n\x12\x66ramework_versions\x18\n \x01(\x0b\x32&.slipway.registry.v1.FrameworkVersions\x12?\n\x07metrics\x18\x0b \x03(\x0b\x32..slipway.registry.v1.ModelVersion.MetricsEntry\x12=\n\x06params\x18\x0c \x03(\x0b\x32-.slipway.registry.v1.ModelVersion.ParamsEntry\x12-\n\x07lineage\x18\r \x01(\x0b\x32\x1c.slipway.registry.v1.Lineage\x12@\n\x11reference_profile\x18\x0e \x01(\x0b\x32%.slipway.registry.v1.ReferenceProfile\x12\x12\n\ncreated_by\x18\x0f \x01(\t\x12/\n\x0b\x63reate_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nready_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x61rchive_time\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x14 \x01(\t\x12\x0b\n\x03uid\x18\x15 \x01(\t\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1aG\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\'\n\x05value\x18\x02 \x01(\x0b\x32\x18.slipway.common.v1.Value:\x02\x38\x01\"\xd9\x01\n\x11\x46rameworkVersions\x12\x0e\n\x06python\x18\x01 \x01(\t\x12\x14\n\x0cscikit_learn\x18\x02 \x01(\t\x12\r\n\x05numpy\x18\x03 \x01(\t\x12\r\n\x05scipy\x18\x04 \x01(\t\x12\r\n\x05skops\x18\x05 \x01(\t\x12\x42\n\x06others\x18\x06 \x03(\x0b\x32\x32.slipway.registry.v1.FrameworkVersions.OthersEntry\x1a-\n\x0bOthersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*\xba\x01\n\x11ModelVersionState\x12#\n\x1fMODEL_VERSION_STATE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bMODEL_VERSION_STATE_PENDING\x10\x01\x12\x1d\n\x19MODEL_VERSION_STATE_READY\x10\x02\x12\x1e\n\x1aMODEL_VERSION_STATE_FAILED\x10\x03\x12 \n\x1cMODEL_VERSION_STATE_ARCHIVED\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -45,18 +45,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MODELVERSION_PARAMSENTRY']._serialized_options = b'8\001'
   _globals['_FRAMEWORKVERSIONS_OTHERSENTRY']._loaded_options = None
   _globals['_FRAMEWORKVERSIONS_OTHERSENTRY']._serialized_options = b'8\001'
-  _globals['_MODELVERSIONSTATE']._serialized_start=1543
-  _globals['_MODELVERSIONSTATE']._serialized_end=1729
+  _globals['_MODELVERSIONSTATE']._serialized_start=1556
+  _globals['_MODELVERSIONSTATE']._serialized_end=1742
   _globals['_MODELVERSION']._serialized_start=282
-  _globals['_MODELVERSION']._serialized_end=1320
-  _globals['_MODELVERSION_LABELSENTRY']._serialized_start=1154
-  _globals['_MODELVERSION_LABELSENTRY']._serialized_end=1199
-  _globals['_MODELVERSION_METRICSENTRY']._serialized_start=1201
-  _globals['_MODELVERSION_METRICSENTRY']._serialized_end=1247
-  _globals['_MODELVERSION_PARAMSENTRY']._serialized_start=1249
-  _globals['_MODELVERSION_PARAMSENTRY']._serialized_end=1320
-  _globals['_FRAMEWORKVERSIONS']._serialized_start=1323
-  _globals['_FRAMEWORKVERSIONS']._serialized_end=1540
-  _globals['_FRAMEWORKVERSIONS_OTHERSENTRY']._serialized_start=1495
-  _globals['_FRAMEWORKVERSIONS_OTHERSENTRY']._serialized_end=1540
+  _globals['_MODELVERSION']._serialized_end=1333
+  _globals['_MODELVERSION_LABELSENTRY']._serialized_start=1167
+  _globals['_MODELVERSION_LABELSENTRY']._serialized_end=1212
+  _globals['_MODELVERSION_METRICSENTRY']._serialized_start=1214
+  _globals['_MODELVERSION_METRICSENTRY']._serialized_end=1260
+  _globals['_MODELVERSION_PARAMSENTRY']._serialized_start=1262
+  _globals['_MODELVERSION_PARAMSENTRY']._serialized_end=1333
+  _globals['_FRAMEWORKVERSIONS']._serialized_start=1336
+  _globals['_FRAMEWORKVERSIONS']._serialized_end=1553
+  _globals['_FRAMEWORKVERSIONS_OTHERSENTRY']._serialized_start=1508
+  _globals['_FRAMEWORKVERSIONS_OTHERSENTRY']._serialized_end=1553
 # @@protoc_insertion_point(module_scope)

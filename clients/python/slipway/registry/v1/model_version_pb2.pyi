@@ -147,10 +147,13 @@ class ModelVersion(_message.Message):
     READY_TIME_FIELD_NUMBER: _builtins.int
     ARCHIVE_TIME_FIELD_NUMBER: _builtins.int
     ETAG_FIELD_NUMBER: _builtins.int
+    UID_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Output only. The resource name, `models/{model}/versions/{version}`."""
     version_number: _builtins.int
-    """Output only. The version number, assigned by the server (1, 2, ...) and never reused."""
+    """Output only. The version number, assigned by the server (1, 2, ...) and never reused, not
+    even by a model re-created under a deleted model's id (see Model.latest_version_number).
+    """
     state: Global___ModelVersionState.ValueType
     """Output only. The lifecycle state."""
     state_message: _builtins.str
@@ -161,9 +164,13 @@ class ModelVersion(_message.Message):
     """Output only. The principal that created the version (the uploader)."""
     etag: _builtins.str
     """Output only. A checksum of the current state, for optimistic concurrency on updates."""
+    uid: _builtins.str
+    """Output only. A UUID4 assigned at creation and never changed (AIP-148)."""
     @_builtins.property
     def labels(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
-        """Optional. Labels for filtering, with the same rules as model labels."""
+        """Optional. Labels for filtering, with the same rules as model labels: at most 64; keys match
+        `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
+        """
 
     @_builtins.property
     def aliases(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
@@ -238,10 +245,11 @@ class ModelVersion(_message.Message):
         ready_time: _timestamp_pb2.Timestamp | None = ...,
         archive_time: _timestamp_pb2.Timestamp | None = ...,
         etag: _builtins.str = ...,
+        uid: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["archive_time", b"archive_time", "artifact", b"artifact", "create_time", b"create_time", "framework_versions", b"framework_versions", "lineage", b"lineage", "ready_time", b"ready_time", "reference_profile", b"reference_profile", "signature", b"signature", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "archive_time", b"archive_time", "artifact", b"artifact", "create_time", b"create_time", "created_by", b"created_by", "description", b"description", "etag", b"etag", "framework_versions", b"framework_versions", "labels", b"labels", "lineage", b"lineage", "metrics", b"metrics", "name", b"name", "params", b"params", "ready_time", b"ready_time", "reference_profile", b"reference_profile", "signature", b"signature", "state", b"state", "state_message", b"state_message", "update_time", b"update_time", "version_number", b"version_number"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "archive_time", b"archive_time", "artifact", b"artifact", "create_time", b"create_time", "created_by", b"created_by", "description", b"description", "etag", b"etag", "framework_versions", b"framework_versions", "labels", b"labels", "lineage", b"lineage", "metrics", b"metrics", "name", b"name", "params", b"params", "ready_time", b"ready_time", "reference_profile", b"reference_profile", "signature", b"signature", "state", b"state", "state_message", b"state_message", "uid", b"uid", "update_time", b"update_time", "version_number", b"version_number"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -35,8 +35,11 @@ class CreateModelRequest(_message.Message):
     MODEL_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     model_id: _builtins.str
-    """Required. The id of the model, the last part of its name: 1 to 63 characters, lowercase
-    letters, digits and `-`, starting with a letter.
+    """Required. The id of the model, the last part of its name: 1 to 63 characters matching
+    `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` (RFC 1034 style: a lowercase letter first, lowercase
+    letters, digits and `-`, no trailing `-`). Otherwise INVALID_ARGUMENT (INVALID_MODEL_ID).
+    The id of a deleted model may be used again: the new model gets a new `uid`, and its
+    version numbers continue after the deleted model's (numbers are never reused).
     """
     request_id: _builtins.str
     """Optional. An idempotency key (for example a UUID); a retry with the same key returns the
@@ -44,7 +47,9 @@ class CreateModelRequest(_message.Message):
     """
     @_builtins.property
     def model(self) -> _model_pb2.Model:
-        """Optional. The model's description and labels."""
+        """Optional. The model's description (at most 4096 characters, else TEXT_TOO_LONG) and labels
+        (see Model.labels, else INVALID_LABEL).
+        """
 
     def __init__(
         self,
@@ -142,16 +147,22 @@ class ListModelsRequest(_message.Message):
     FILTER_FIELD_NUMBER: _builtins.int
     ORDER_BY_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
-    """Optional. The maximum number of models to return, 1 to 1000; default 50."""
+    """Optional. The maximum number of models to return; default 50, at most 1000 (a larger value
+    is read as 1000).
+    """
     page_token: _builtins.str
     """Optional. The `next_page_token` of a previous call with the same filter and order."""
     filter: _builtins.str
-    """Optional. A filter expression: conditions on `name`, `labels.{key}` and `create_time`
-    joined with AND, for example `labels.team = "fraud" AND create_time > "2025-01-01T00:00:00Z"`.
+    """Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
+    AND, where `op` is one of `= != < <= > >=`. Fields: `name` (for example
+    `name = "models/fraud"`), `labels.{key}`, `created_by` (`=` and `!=` only),
+    `latest_version_number`, and `create_time` and `update_time` compared with a quoted RFC 3339
+    time. For example `labels.team = "fraud" AND create_time > "2025-01-01T00:00:00Z"`.
     """
     order_by: _builtins.str
-    """Optional. The order: `name` (default), `create_time` or `update_time`, each optionally
-    followed by `desc`.
+    """Optional. The order (AIP-132): comma-separated keys among `name` (the default),
+    `create_time` and `update_time`, each optionally followed by ` desc`, for example
+    `create_time desc, name`. Ties are broken by name.
     """
     def __init__(
         self,
@@ -219,7 +230,11 @@ class UpdateModelRequest(_message.Message):
 
     @_builtins.property
     def update_mask(self) -> _field_mask_pb2.FieldMask:
-        """Required. The fields to change: `description`, `labels`."""
+        """Optional. the fields to change, among `description` and `labels`
+        (AIP-134). Omitted: the fields set (non-empty) in the request's `model`, so a field is
+        cleared only by naming it. `*`: both fields, replacing them (unset means cleared). Any other
+        path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
+        """
 
     def __init__(
         self,
@@ -275,7 +290,10 @@ class DeleteModelRequest(_message.Message):
     name: _builtins.str
     """Required. The model, `models/{model}`."""
     force: _builtins.bool
-    """Optional. Also delete a model whose versions are all ARCHIVED or FAILED (admin only)."""
+    """Optional. Also delete a model whose versions are all ARCHIVED or FAILED (admin only).
+    The model's version numbers are not freed: a model re-created under the same id continues
+    after them.
+    """
     etag: _builtins.str
     """Optional. The etag last read; the call fails with ABORTED when the model changed since."""
     reason: _builtins.str
@@ -503,17 +521,23 @@ class ListModelVersionsRequest(_message.Message):
     parent: _builtins.str
     """Required. The model, `models/{model}`."""
     page_size: _builtins.int
-    """Optional. The maximum number of versions to return, 1 to 1000; default 50."""
+    """Optional. The maximum number of versions to return; default 50, at most 1000 (a larger
+    value is read as 1000).
+    """
     page_token: _builtins.str
     """Optional. The `next_page_token` of a previous call with the same filter and order."""
     filter: _builtins.str
-    """Optional. A filter expression: conditions on `state`, `labels.{key}`, `metrics.{name}` and
-    `create_time` joined with AND, for example `state = READY AND metrics.accuracy >= 0.9`.
+    """Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
+    AND, where `op` is one of `= != < <= > >=`. Fields: `state` (a state without its prefix,
+    for example `READY`), `version_number`, `labels.{key}`, `metrics.{name}`, `created_by`,
+    and `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
+    `state = READY AND metrics.accuracy >= 0.9` or `create_time >= "2025-01-01T00:00:00Z"`.
     """
     order_by: _builtins.str
-    """Optional. The order: `version_number` (default, oldest first), `create_time` or
-    `metrics.{name}`, each optionally followed by `desc` (`version_number desc` for the newest
-    first).
+    """Optional. The order (AIP-132): comma-separated keys among `version_number` (the default,
+    oldest first), `create_time`, `update_time` and `metrics.{name}`, each optionally followed
+    by ` desc`, for example `version_number desc` (the newest first) or
+    `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
     """
     def __init__(
         self,
@@ -582,7 +606,11 @@ class UpdateModelVersionRequest(_message.Message):
 
     @_builtins.property
     def update_mask(self) -> _field_mask_pb2.FieldMask:
-        """Required. The fields to change: `description`, `labels`."""
+        """Optional. the fields to change, among `description` and `labels`
+        (AIP-134). Omitted: the fields set (non-empty) in the request's `model_version`, so a field is
+        cleared only by naming it. `*`: both fields, replacing them (unset means cleared). Any other
+        path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
+        """
 
     def __init__(
         self,
@@ -787,8 +815,9 @@ class SetModelAliasRequest(_message.Message):
     model: _builtins.str
     """Required. The model, `models/{model}`."""
     alias: _builtins.str
-    """Required. The alias: 1 to 63 characters, lowercase letters, digits and `-`, starting with a
-    letter, and not all digits.
+    """Required. The alias. A new alias has 1 to 63 characters matching
+    `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, like a model id, otherwise INVALID_ARGUMENT
+    (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
     """
     version_number: _builtins.int
     """Required. The version number to point the alias at."""
@@ -932,7 +961,9 @@ class ListAliasHistoryRequest(_message.Message):
     version_number: _builtins.int
     """Optional. Only moves to or away from this version number."""
     page_size: _builtins.int
-    """Optional. The maximum number of entries to return, 1 to 1000; default 50."""
+    """Optional. The maximum number of entries to return; default 50, at most 1000 (a larger value
+    is read as 1000).
+    """
     page_token: _builtins.str
     """Optional. The `next_page_token` of a previous call with the same filters."""
     def __init__(

@@ -42,7 +42,7 @@ class RegistryServiceStub:
     ListModels: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.ListModelsRequest, _registry_service_pb2.ListModelsResponse]
     """Lists models, with a filter and an order."""
     UpdateModel: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.UpdateModelRequest, _registry_service_pb2.UpdateModelResponse]
-    """Changes a model's description or labels."""
+    """Changes a model's description or labels, as named by the update mask."""
     DeleteModel: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.DeleteModelRequest, _registry_service_pb2.DeleteModelResponse]
     """Deletes a model that has no versions; with `force` (admin only), also one whose versions are
     all archived or failed.
@@ -105,7 +105,7 @@ class RegistryServiceAsyncStub(RegistryServiceStub):
     ListModels: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.ListModelsRequest, _registry_service_pb2.ListModelsResponse]  # type: ignore[assignment]
     """Lists models, with a filter and an order."""
     UpdateModel: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.UpdateModelRequest, _registry_service_pb2.UpdateModelResponse]  # type: ignore[assignment]
-    """Changes a model's description or labels."""
+    """Changes a model's description or labels, as named by the update mask."""
     DeleteModel: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.DeleteModelRequest, _registry_service_pb2.DeleteModelResponse]  # type: ignore[assignment]
     """Deletes a model that has no versions; with `force` (admin only), also one whose versions are
     all archived or failed.
@@ -189,7 +189,7 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _registry_service_pb2.UpdateModelRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_registry_service_pb2.UpdateModelResponse, _abc.Awaitable[_registry_service_pb2.UpdateModelResponse]]:
-        """Changes a model's description or labels."""
+        """Changes a model's description or labels, as named by the update mask."""
 
     @_abc_1.abstractmethod
     def DeleteModel(

@@ -12,6 +12,7 @@ from slipway.core.context import current_principal
 from slipway.core.errors import InvalidArgumentError
 from slipway.core.fanout import Feed
 from slipway.core.handlers import Context
+from slipway.core.masks import resolve_update_mask
 from slipway.core.names import MODEL_ID, version_ref
 from slipway.core.pagination import decode_page_token, encode_page_token, page_size
 from slipway.core.reasons import Reason
@@ -25,7 +26,7 @@ from slipway.services.monitoring.domain.alerts import (
 )
 from slipway.services.monitoring.domain.evaluation import Evaluator
 from slipway.services.monitoring.domain.ingestion import BatchResult, Ingestion
-from slipway.services.monitoring.domain.policies import Policies, policy_id_of
+from slipway.services.monitoring.domain.policies import MUTABLE_FIELDS, Policies, policy_id_of
 from slipway.services.monitoring.messages import (
     ALERT_KINDS,
     ALERT_STATES,
@@ -235,7 +236,11 @@ class MonitoringServicer:
         updated = await self._policies.update(
             current_principal(),
             policy_from_pb(request.monitoring_policy),
-            list(request.update_mask.paths),
+            sorted(
+                resolve_update_mask(
+                    request.update_mask.paths, MUTABLE_FIELDS, request.monitoring_policy
+                )
+            ),
             reason=request.reason,
             request_id=request.request_id,
         )

@@ -33,7 +33,7 @@ from slipway.core.errors import (
     PermissionDeniedError,
 )
 from slipway.core.idempotency import find_json, key_for, remember_json
-from slipway.core.names import ALIAS, MODEL_ID
+from slipway.core.names import ALIAS, MODEL_ID, RESOURCE_ID
 from slipway.core.reasons import Reason
 from slipway.core.roles import ADMIN, APPROVER, DEVELOPER
 from slipway.services.monitoring.domain.alerts import POLICY_PREFIX as PREFIX
@@ -54,7 +54,7 @@ from slipway.services.monitoring.domain.reports import METHODS, NUMERIC_ONLY
 from slipway.services.monitoring.storage.repository import MonitoringRepository
 
 SERVICE = "monitoring"
-POLICY_ID = re.compile(r"[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?")
+POLICY_ID = RESOURCE_ID  # the rule of every id created from now on
 MAX_DESCRIPTION = 2048
 MAX_WINDOW_ROWS = 10_000_000
 MUTABLE_FIELDS = (

@@ -95,6 +95,7 @@ def model_to_pb(model: Model) -> model_pb2.Model:
         create_time=timestamp(model.create_time),
         update_time=timestamp(model.update_time),
         etag=model.etag,
+        uid=model.uid,
     )
 
 
@@ -110,6 +111,7 @@ def artifact_to_pb(artifact: ArtifactInfo | None) -> artifact_pb2.Artifact | Non
 def version_to_pb(version: ModelVersion) -> version_pb.ModelVersion:
     message = version_pb.ModelVersion(
         name=version.name,
+        uid=version.uid,
         version_number=version.number,
         state=STATE_TO_PB[version.state.value],
         state_message=version.state_message,

@@ -16,10 +16,12 @@ from slipway.core.context import current_principal
 from slipway.core.errors import InvalidArgumentError
 from slipway.core.fanout import Feed
 from slipway.core.handlers import Context
+from slipway.core.masks import resolve_update_mask
 from slipway.core.names import (
     check_alias,
+    check_description,
     check_labels,
-    check_model_id,
+    check_new_model_id,
     check_text,
     model_id_of,
     version_ref,
@@ -37,18 +39,7 @@ from slipway.services.registry.domain.service import Page, RegistryDomain
 P = ParamSpec("P")
 T = TypeVar("T")
 WATCH_POLL_SECONDS = 0.25  # how often a watcher looks for events written by other processes
-UPDATABLE = frozenset({"description", "labels"})
-
-
-def _mask(paths: list[str], field: str = "update_mask") -> set[str]:
-    unknown = sorted(set(paths) - UPDATABLE)
-    if unknown:
-        raise InvalidArgumentError.for_field(
-            field,
-            f"cannot update {', '.join(unknown)}; updatable: description, labels",
-            reason=Reason.INVALID_UPDATE_MASK,
-        )
-    return set(paths) or set(UPDATABLE)
+UPDATABLE = ("description", "labels")  # of a model and of a version
 
 
 def _page_parameters(**values: Any) -> dict[str, Any]:
@@ -102,12 +93,14 @@ class RegistryServicer:
     async def CreateModel(
         self, request: pb.CreateModelRequest, context: Context
     ) -> pb.CreateModelResponse:
-        model_id = check_model_id(request.model_id or request.model.name.removeprefix("models/"))
+        model_id = check_new_model_id(
+            request.model_id or request.model.name.removeprefix("models/")
+        )
         model = await self._mutate(
             self._domain.create_model,
             current_principal(),
             model_id,
-            check_text(request.model.description, "model.description"),
+            check_description(request.model.description, "model.description"),
             check_labels(dict(request.model.labels), "model.labels"),
             request.request_id,
         )
@@ -140,12 +133,12 @@ class RegistryServicer:
         self, request: pb.UpdateModelRequest, context: Context
     ) -> pb.UpdateModelResponse:
         model_id = model_id_of(request.model.name, "model.name")
-        paths = _mask(list(request.update_mask.paths))
+        paths = resolve_update_mask(request.update_mask.paths, UPDATABLE, request.model)
         model = await self._mutate(
             self._domain.update_model,
             current_principal(),
             model_id,
-            description=check_text(request.model.description, "model.description")
+            description=check_description(request.model.description, "model.description")
             if "description" in paths
             else None,
             labels=check_labels(dict(request.model.labels), "model.labels")
@@ -187,7 +180,7 @@ class RegistryServicer:
         model_id = model_id_of(meta.parent, "metadata.parent")
         spec = converters.new_version(meta.model_version)
         check_labels(spec.labels, "metadata.model_version.labels")
-        check_text(spec.description, "metadata.model_version.description")
+        check_description(spec.description, "metadata.model_version.description")
         # The lineage as the server records it: who vouches for it is never the client's say.
         spec = await self._provenance.settle(current_principal(), model_id, spec)
         upload = await self._mutate(
@@ -259,12 +252,14 @@ class RegistryServicer:
         self, request: pb.UpdateModelVersionRequest, context: Context
     ) -> pb.UpdateModelVersionResponse:
         ref = version_ref(request.model_version.name, "model_version.name")
-        paths = _mask(list(request.update_mask.paths))
+        paths = resolve_update_mask(request.update_mask.paths, UPDATABLE, request.model_version)
         version = await self._mutate(
             self._domain.update_version,
             current_principal(),
             ref,
-            description=check_text(request.model_version.description, "model_version.description")
+            description=check_description(
+                request.model_version.description, "model_version.description"
+            )
             if "description" in paths
             else None,
             labels=check_labels(dict(request.model_version.labels), "model_version.labels")

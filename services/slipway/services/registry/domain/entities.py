@@ -61,6 +61,7 @@ class Model:
     create_time: datetime
     update_time: datetime
     revision: int
+    uid: str = ""  # a UUID4 set at creation: tells a re-created model from the deleted one
 
     @property
     def name(self) -> str:
@@ -94,6 +95,7 @@ class ModelVersion:
     ready_time: datetime | None
     archive_time: datetime | None
     revision: int
+    uid: str = ""  # a UUID4 set at creation
 
     @property
     def name(self) -> str:

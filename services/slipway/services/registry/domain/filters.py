@@ -2,8 +2,10 @@
 
 Grammar: ``term (AND term)*``; ``term := field op value``; ``op`` is one of ``= != < <= > >=``;
 fields are plain names (``state``, ``version_number``, ``created_by``) or maps
-(``labels.team``, ``metrics.accuracy``); values are numbers, bare words or "quoted strings".
-Examples: ``state = READY AND metrics.accuracy >= 0.9``, ``labels.team = "fraud"``.
+(``labels.team``, ``metrics.accuracy``); values are numbers, bare words or "quoted strings";
+times (``create_time``) are quoted RFC 3339 timestamps with an offset.
+Examples: ``state = READY AND metrics.accuracy >= 0.9``, ``labels.team = "fraud"``,
+``create_time > "2025-01-01T00:00:00Z"``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from slipway.core.errors import InvalidArgumentError
@@ -63,6 +66,20 @@ def _unquote(raw: str) -> str:
         raise _invalid(f"bad escape in {raw[:40]!r}") from exc
 
 
+def _timestamp(field: str, text: str) -> datetime:
+    """An RFC 3339 time with its offset, for example ``2025-01-01T00:00:00Z``."""
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None or "T" not in text.upper():
+        raise _invalid(
+            f"{field} needs an RFC 3339 time with its offset in quotes, for example "
+            f'"2025-01-01T00:00:00Z", not {text[:40]!r}'
+        )
+    return value
+
+
 def parse_filter(text: str, fields: Mapping[str, type], get: Getter) -> Predicate:
     """A predicate for ``text``; ``fields`` maps a field (or ``map.`` prefix) to its value type."""
     if len(text) > MAX_FILTER:
@@ -100,6 +117,8 @@ def _term(
         value = text
         if op not in ("=", "!="):
             raise _invalid(f"{field} can only be compared with = or !=")
+    elif kind is datetime:
+        value = _timestamp(field, text)
     else:
         try:
             value = kind(text)

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import cmp_to_key
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from slipway.core.errors import (
     SlipwayError,
 )
 from slipway.core.idempotency import IdempotencyKey, Mutation, key_for, mutation
-from slipway.core.names import VersionRef, version_ref
+from slipway.core.names import VersionRef, check_new_alias, check_new_model_id, version_ref
 from slipway.core.reasons import Reason
 from slipway.core.roles import ADMIN, APPROVER, DEVELOPER
 from slipway.ml.artifacts import ArtifactStore, ArtifactUpload, is_sha256
@@ -64,19 +65,27 @@ PEOPLE = frozenset({DEVELOPER, APPROVER, ADMIN})  # who may move aliases by hand
 # the inspection's memory or time) as a SlipwayError.
 Inspector = Callable[[Path, str], ModelFileFacts]
 
+# The fields a List filters and orders on: exactly those the comments of registry_service.proto
+# name (tests/contracts/test_documented_examples.py runs the comments' examples).
 MODEL_FILTER_FIELDS: dict[str, type] = {
-    "model_id": str,
-    "created_by": str,
+    "name": str,
     "labels.": str,
+    "create_time": datetime,
+    "update_time": datetime,
+    "created_by": str,
     "latest_version_number": int,
 }
+MODEL_ORDER_FIELDS = ("name", "create_time", "update_time")
 VERSION_FILTER_FIELDS: dict[str, type] = {
     "state": str,
     "version_number": int,
-    "created_by": str,
     "labels.": str,
     "metrics.": float,
+    "create_time": datetime,
+    "update_time": datetime,
+    "created_by": str,
 }
+VERSION_ORDER_FIELDS = ("version_number", "create_time", "update_time", "metrics.")
 
 
 def _now() -> datetime:
@@ -116,70 +125,93 @@ class Page:
     next_cursor: dict[str, Any] | None
 
 
-def _order(order_by: str, default: str, allowed: tuple[str, ...]) -> tuple[str, bool]:
-    text = " ".join(order_by.split()) or default
-    field, _, direction = text.partition(" ")
-    if direction not in ("", "asc", "desc") or not (
-        field in allowed or any(field.startswith(a) for a in allowed if a.endswith("."))
-    ):
-        raise InvalidArgumentError.for_field(
+# An order: (field, descending) pairs, most significant first (AIP-132).
+Order = tuple[tuple[str, bool], ...]
+MAX_ORDER_KEYS = 4
+
+
+def _order(order_by: str, default: str, allowed: tuple[str, ...]) -> Order:
+    """``order_by`` per AIP-132: comma-separated fields of ``allowed`` (a trailing ``.`` allows
+    every key of a map), each optionally followed by ``desc`` (or ``asc``)."""
+
+    def invalid(what: str) -> InvalidArgumentError:
+        return InvalidArgumentError.for_field(
             "order_by",
-            f"use one of {', '.join(allowed)} optionally followed by desc",
+            f"{what}: use comma-separated fields of {', '.join(allowed)}, each optionally "
+            "followed by desc",
             reason=Reason.INVALID_ORDER_BY,
         )
-    return field, direction == "desc"
+
+    text = order_by.strip() or default
+    keys: list[tuple[str, bool]] = []
+    for part in text.split(","):
+        words = part.split()
+        if not words or len(words) > 2 or (len(words) == 2 and words[1] not in ("asc", "desc")):
+            raise invalid("each key is a field and an optional direction")
+        field = words[0]
+        if not (
+            field in allowed
+            or any(field.startswith(a) and len(field) > len(a) for a in allowed if a.endswith("."))
+        ):
+            raise invalid(f"cannot order by {field[:64]!r}")
+        if any(field == known for known, _ in keys):
+            raise invalid(f"{field[:64]!r} appears twice")
+        keys.append((field, len(words) == 2 and words[1] == "desc"))
+    if len(keys) > MAX_ORDER_KEYS:
+        raise invalid(f"at most {MAX_ORDER_KEYS} keys")
+    return tuple(keys)
+
+
+def _compare_values(mine: Any, theirs: Any) -> int:
+    """-1, 0 or 1; a missing value (None) sorts after any present one."""
+    if mine is None or theirs is None:
+        return (mine is None) - (theirs is None)
+    try:
+        return int(mine > theirs) - int(mine < theirs)
+    except TypeError:  # values of different types (a map's key holding both) never compare
+        return (type(mine).__name__ > type(theirs).__name__) - (
+            type(mine).__name__ < type(theirs).__name__
+        )
 
 
 def _page(
     items: list[Any],
-    order_field: str,
-    descending: bool,
+    order: Order,
     identity: Callable[[Any], Any],
     cursor: Mapping[str, Any] | None,
     limit: int,
 ) -> Page:
-    """Sort by (field, identity) and return the page after ``cursor`` (a keyset, not an offset)."""
+    """Sort by the order's fields then ``identity`` (in the last key's direction) and return the
+    page after ``cursor`` (a keyset, not an offset). Missing values sort last either way."""
 
-    def key(item: Any) -> tuple[int, Any, Any]:
-        value = _sort_value(item, order_field)
-        # Items without the value sort last either way; mixed types never compare.
-        present = 0 if value is not None else 1
-        return (present, value if value is not None else 0, identity(item))
+    def position(item: Any) -> tuple[list[Any], Any]:
+        return [_sort_value(item, field) for field, _ in order], identity(item)
 
-    ordered = sorted(items, key=key, reverse=descending)
-    if descending:  # keep "missing values last" under reverse as well
-        ordered = [i for i in ordered if _sort_value(i, order_field) is not None] + [
-            i for i in ordered if _sort_value(i, order_field) is None
-        ]
+    def compare(mine: tuple[list[Any], Any], theirs: tuple[list[Any], Any]) -> int:
+        for (_, descending), a, b in zip(order, mine[0], theirs[0], strict=True):
+            result = _compare_values(a, b)
+            if result:
+                both = a is not None and b is not None
+                return -result if descending and both else result
+        result = _compare_values(mine[1], theirs[1])
+        return -result if order[-1][1] else result
+
+    ordered = sorted(items, key=cmp_to_key(lambda a, b: compare(position(a), position(b))))
     if cursor is not None:
-        position = next(
-            (
-                n
-                for n, item in enumerate(ordered)
-                if _cursor_of(item, order_field, identity) == cursor
-            ),
-            None,
-        )
-        if position is None:
-            ordered = [i for i in ordered if _after(key(i), cursor, descending)]
-        else:
-            ordered = ordered[position + 1 :]
+        values, last = cursor.get("v"), cursor.get("id")
+        if not isinstance(values, list) or len(values) != len(order):
+            raise InvalidArgumentError.for_field(
+                "page_token",
+                "is not a page token returned by this method for this request",
+                reason=Reason.INVALID_PAGE_TOKEN,
+            )
+        ordered = [i for i in ordered if compare(position(i), (values, last)) > 0]
     page = ordered[:limit]
     more = len(ordered) > limit
-    return Page(page, _cursor_of(page[-1], order_field, identity) if more and page else None)
-
-
-def _cursor_of(item: Any, order_field: str, identity: Callable[[Any], Any]) -> dict[str, Any]:
-    return {"v": _sort_value(item, order_field), "id": identity(item)}
-
-
-def _after(key: tuple[int, Any, Any], cursor: Mapping[str, Any], descending: bool) -> bool:
-    value = cursor.get("v")
-    theirs = (0 if value is not None else 1, value if value is not None else 0, cursor.get("id"))
-    try:
-        return key < theirs if descending else key > theirs
-    except TypeError:
-        return False
+    if not (more and page):
+        return Page(page, None)
+    values, last = position(page[-1])
+    return Page(page, {"v": values, "id": last})
 
 
 class RegistryDomain:
@@ -342,15 +374,12 @@ class RegistryDomain:
         self, filter_text: str, order_by: str, cursor: Mapping[str, Any] | None, limit: int
     ) -> Page:
         predicate = parse_filter(filter_text, MODEL_FILTER_FIELDS, _field)
-        field, descending = _order(
-            order_by,
-            "name",
-            ("name", "model_id", "create_time", "update_time", "latest_version_number"),
-        )
-        field = "model_id" if field == "name" else field  # the contract's name for the id
+        order = _order(order_by, "name", MODEL_ORDER_FIELDS)
+        # Names sort as their ids do (one prefix): `name` orders by the id.
+        order = tuple(("model_id" if f == "name" else f, d) for f, d in order)
         with self._db.unit_of_work(read_only=True) as session:
             models = [m for m in self._repo.list_models(session) if predicate(m)]
-        return _page(models, field, descending, lambda m: m.model_id, cursor, limit)
+        return _page(models, order, lambda m: m.model_id, cursor, limit)
 
     def update_model(
         self,
@@ -410,7 +439,9 @@ class RegistryDomain:
             self._check_etag(etag, model.etag, model.name)
             versions = self._repo.list_versions(session, model_id)
             if versions:
-                live = [v.number for v in versions if v.state != VersionState.ARCHIVED]
+                # ARCHIVED and FAILED versions are done: neither can ever be served again.
+                done = (VersionState.ARCHIVED, VersionState.FAILED)
+                live = [v.number for v in versions if v.state not in done]
                 if not force:
                     raise FailedPreconditionError(
                         f"{model.name} has {len(versions)} version(s); archive them all and "
@@ -426,12 +457,12 @@ class RegistryDomain:
                     )
                 if live:
                     raise FailedPreconditionError(
-                        f"{model.name} has versions that are not archived: "
+                        f"{model.name} has versions that are neither archived nor failed: "
                         f"{', '.join(map(str, live))}",
                         reason=Reason.VERSIONS_NOT_ARCHIVED,
                         metadata={"resource": model.name},
                     )
-            self._repo.delete_model(session, model_id)
+            self._repo.delete_model(session, model_id, _now())
             record(
                 session,
                 service=SERVICE,
@@ -518,6 +549,7 @@ class RegistryDomain:
         if self._repo.get_model(session, model_id) is None:
             if not create_model:
                 self._model(session, model_id)  # raises NOT_FOUND
+            check_new_model_id(model_id, "metadata.parent")
             if (
                 self._repo.add_model(session, model_id, "", {}, actor.name, _now()) is not None
             ):  # else another upload created it
@@ -776,13 +808,11 @@ class RegistryDomain:
         limit: int,
     ) -> Page:
         predicate = parse_filter(filter_text, VERSION_FILTER_FIELDS, _field)
-        field, descending = _order(
-            order_by, "version_number", ("version_number", "create_time", "update_time", "metrics.")
-        )
+        order = _order(order_by, "version_number", VERSION_ORDER_FIELDS)
         with self._db.unit_of_work(read_only=True) as session:
             self._model(session, model_id)
             versions = [v for v in self._repo.list_versions(session, model_id) if predicate(v)]
-        return _page(versions, field, descending, lambda v: v.number, cursor, limit)
+        return _page(versions, order, lambda v: v.number, cursor, limit)
 
     def update_version(
         self,
@@ -979,6 +1009,8 @@ class RegistryDomain:
             model = self._model(session, model_id, lock=True)
             self._check_protected(actor, model_name, alias, reason)
             current = model.aliases.get(alias, 0)
+            if not current:  # a new alias follows today's rule; one stored before may be wider
+                check_new_alias(alias)
             if expected is not None and expected != current:
                 raise AbortedError(
                     f"{model_name}@{alias} points to {current or 'nothing'}, not {expected}",

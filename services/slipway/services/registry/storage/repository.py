@@ -6,6 +6,7 @@ Rows map themselves to domain objects here; the domain never sees a row or a SQL
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -28,6 +29,7 @@ from slipway.services.registry.storage.tables import (
     AliasHistoryRow,
     AliasRow,
     ModelRow,
+    RetiredModelRow,
     VersionRow,
 )
 
@@ -66,7 +68,8 @@ class RegistryRepository(Protocol):
 
     def next_version_number(self, session: Session, model_id: str, now: datetime) -> int: ...
 
-    def delete_model(self, session: Session, model_id: str) -> None: ...
+    def delete_model(self, session: Session, model_id: str, now: datetime) -> None:
+        """Deletes the model, its versions and aliases; keeps its version counter."""
 
     def get_version(self, session: Session, model_id: str, number: int) -> ModelVersion | None: ...
 
@@ -141,6 +144,7 @@ class SqlRegistryRepository:
             create_time=row.create_time,
             update_time=row.update_time,
             revision=row.revision,
+            uid=row.uid,
         )
 
     def _require_model_row(self, session: Session, model_id: str, lock: bool = False) -> ModelRow:
@@ -171,11 +175,14 @@ class SqlRegistryRepository:
         created_by: str,
         now: datetime,
     ) -> Model | None:
+        # A model re-created under a deleted one's id goes on counting its versions.
+        retired = session.get(RetiredModelRow, model_id)
         row = ModelRow(
             model_id=model_id,
             description=description,
             labels=_dumps(labels),
-            latest_version_number=0,
+            latest_version_number=retired.latest_version_number if retired else 0,
+            uid=str(uuid.uuid4()),
             created_by=created_by,
             create_time=now,
             update_time=now,
@@ -219,8 +226,20 @@ class SqlRegistryRepository:
         self._touch(session, row, now)
         return row.latest_version_number
 
-    def delete_model(self, session: Session, model_id: str) -> None:
+    def delete_model(self, session: Session, model_id: str, now: datetime) -> None:
         row = self._require_model_row(session, model_id)
+        retired = session.get(RetiredModelRow, model_id)
+        if retired is None:
+            session.add(
+                RetiredModelRow(
+                    model_id=model_id,
+                    latest_version_number=row.latest_version_number,
+                    delete_time=now,
+                )
+            )
+        else:  # deleted before, re-created, deleted again: its counter went on from there
+            retired.latest_version_number = row.latest_version_number
+            retired.delete_time = now
         session.execute(delete(AliasRow).where(AliasRow.model_pk == row.id))
         session.execute(delete(VersionRow).where(VersionRow.model_pk == row.id))
         session.delete(row)
@@ -254,6 +273,7 @@ class SqlRegistryRepository:
             ready_time=row.ready_time,
             archive_time=row.archive_time,
             revision=row.revision,
+            uid=row.uid,
         )
 
     def _version_row(self, session: Session, model_pk: int, number: int) -> VersionRow | None:
@@ -350,6 +370,7 @@ class SqlRegistryRepository:
             ready_time=None,
             archive_time=None,
             revision=1,
+            uid=str(uuid.uuid4()),
         )
         session.add(row)
         session.flush()

@@ -23,6 +23,18 @@ class ModelRow(Base):
     create_time: Mapped[datetime] = mapped_column(UtcDateTime)
     update_time: Mapped[datetime] = mapped_column(UtcDateTime)
     revision: Mapped[int] = mapped_column(Integer)
+    uid: Mapped[str] = mapped_column(String(36), server_default="")
+
+
+class RetiredModelRow(Base):
+    """The version counter of a deleted model: a model re-created under its id goes on counting
+    from there, so a version name never names a second artifact."""
+
+    __tablename__ = "registry_retired_models"
+
+    model_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    latest_version_number: Mapped[int] = mapped_column(BigInteger)
+    delete_time: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class VersionRow(Base):
@@ -54,6 +66,7 @@ class VersionRow(Base):
     ready_time: Mapped[datetime | None] = mapped_column(UtcDateTime)
     archive_time: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revision: Mapped[int] = mapped_column(Integer)
+    uid: Mapped[str] = mapped_column(String(36), server_default="")
 
 
 class AliasRow(Base):

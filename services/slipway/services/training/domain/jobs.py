@@ -33,7 +33,15 @@ from slipway.core.errors import (
     PermissionDeniedError,
 )
 from slipway.core.idempotency import IdempotencyKey, find_json, key_for, mutation
-from slipway.core.names import ALIAS, LABEL_KEY, MAX_LABEL_VALUE, MAX_TEXT, MODEL_ID, VERSION_NUMBER
+from slipway.core.names import (
+    ALIAS,
+    LABEL_RULE,
+    MAX_LABELS,
+    MAX_TEXT,
+    MODEL_ID,
+    VERSION_NUMBER,
+    label_valid,
+)
 from slipway.core.reasons import Reason
 from slipway.core.roles import ADMIN, APPROVER, DEVELOPER
 from slipway.services.training.domain.entities import (
@@ -254,15 +262,12 @@ class TrainingJobs:
                 bad(field, f"at most {most} characters, no NUL")
         if job.parent_version and not _is_version_name(job.parent_version):
             bad("parent_version", "must look like models/{model}/versions/{n}")
-        if len(job.labels) > 64:
-            bad("labels", "at most 64 labels")
+        # The registry's label rule: the labels become the version's.
+        if len(job.labels) > MAX_LABELS:
+            bad("labels", f"at most {MAX_LABELS} labels")
         for key, value in job.labels.items():
-            if not LABEL_KEY.fullmatch(key) or len(value) > MAX_LABEL_VALUE or "\x00" in value:
-                bad(
-                    f"labels[{key!r}]"[:200],
-                    "label keys are 1-63 lowercase letters, digits, "
-                    f"'_', '.', '-'; values at most {MAX_LABEL_VALUE} characters",
-                )
+            if not label_valid(key, value):
+                bad(f"labels[{key!r}]"[:200], LABEL_RULE)
         limit = self.limits.max_runtime_limit_seconds
         if job.max_runtime_seconds < 0 or job.max_runtime_seconds > limit:
             bad(
