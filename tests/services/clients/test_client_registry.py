@@ -31,7 +31,7 @@ async def test_models_are_listed_across_pages_with_filters(registry: Registry, c
             f"models/m{i}" for i in range(5)
         ]
         fraud = suite.registry.list_models(
-            filter='labels.team = "fraud"', order_by="model_id desc", page_size=1
+            filter='labels.team = "fraud"', order_by="name desc", page_size=1
         )
         assert [m.name for m in fraud] == ["models/m3", "models/m1"]
         assert suite.registry.get_model("m2").labels["team"] == "churn"

@@ -47,7 +47,7 @@ async def test_create_get_list_and_update_a_model(registry):
     await registry.create_model("fraud", labels={"team": "risk"})
     await registry.create_model("upsell", labels={"team": "growth"})
     listed = await registry.stub.ListModels(
-        pb.ListModelsRequest(filter='labels.team = "growth"', order_by="model_id desc"),
+        pb.ListModelsRequest(filter='labels.team = "growth"', order_by="name desc"),
         metadata=registry.as_("viewer"),
     )
     assert [m.name for m in listed.models] == ["models/upsell", "models/churn"]
