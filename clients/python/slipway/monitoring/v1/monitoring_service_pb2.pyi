@@ -270,8 +270,8 @@ class CreateMonitoringPolicyRequest(_message.Message):
     REASON_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     monitoring_policy_id: _builtins.str
-    """Optional. The id of the policy, the last part of its name: 1 to 63 characters, lowercase
-    letters, digits and `-`; default an id chosen by the server.
+    """Optional. The id of the policy, the last part of its name: 1 to 63 characters matching
+    `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, as model ids; default an id chosen by the server.
     """
     reason: _builtins.str
     """Optional. Why the policy is created, recorded in the audit log."""
@@ -377,7 +377,9 @@ class ListMonitoringPoliciesRequest(_message.Message):
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     MODEL_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
-    """Optional. The maximum number of policies to return, 1 to 1000; default 50."""
+    """Optional. The maximum number of policies to return; default 50, at most 1000 (a larger
+    value is read as 1000).
+    """
     page_token: _builtins.str
     """Optional. The `next_page_token` of a previous call with the same filters."""
     model: _builtins.str
@@ -608,7 +610,9 @@ class ListAlertsRequest(_message.Message):
     START_TIME_FIELD_NUMBER: _builtins.int
     END_TIME_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
-    """Optional. The maximum number of alerts to return, 1 to 1000; default 50."""
+    """Optional. The maximum number of alerts to return; default 50, at most 1000 (a larger value
+    is read as 1000).
+    """
     page_token: _builtins.str
     """Optional. The `next_page_token` of a previous call with the same filters."""
     model: _builtins.str

@@ -528,8 +528,8 @@ class ListModelVersionsRequest(_message.Message):
     """Optional. The `next_page_token` of a previous call with the same filter and order."""
     filter: _builtins.str
     """Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
-    AND, where `op` is one of `= != < <= > >=`. Fields: `state` (a state without its prefix,
-    for example `READY`), `version_number`, `labels.{key}`, `metrics.{name}`, `created_by`,
+    AND, where `op` is one of `= != < <= > >=`. Fields: `state` (a state name without its
+    prefix, such as `READY`), `version_number`, `labels.{key}`, `metrics.{name}`, `created_by`,
     and `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
     `state = READY AND metrics.accuracy >= 0.9` or `create_time >= "2025-01-01T00:00:00Z"`.
     """

@@ -136,7 +136,9 @@ class ListTrainingJobsRequest(_message.Message):
     CREATED_BY_FIELD_NUMBER: _builtins.int
     TRIGGER_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
-    """Optional. The maximum number of jobs to return, 1 to 1000; default 50."""
+    """Optional. The maximum number of jobs to return; default 50, at most 1000 (a larger value is
+    read as 1000).
+    """
     page_token: _builtins.str
     """Optional. The `next_page_token` of a previous call with the same filters."""
     model: _builtins.str

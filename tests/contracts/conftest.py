@@ -1,0 +1,28 @@
+"""The contract tests that run against a live registry use the service tests' fixtures
+(`tokens`, `registry`, ...): loaded here from their conftest files, not copied."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+_SERVICES = Path(__file__).resolve().parents[1] / "services"
+
+
+def _load(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_common = _load(_SERVICES / "conftest.py", "service_fixtures_for_contracts")
+_registry = _load(_SERVICES / "registry" / "conftest.py", "registry_fixtures_for_contracts")
+
+tokens_file = _common.tokens_file
+tokens = _common.tokens
+start_registry = _registry.start_registry
+registry = _registry.registry

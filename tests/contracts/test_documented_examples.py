@@ -1,0 +1,304 @@
+"""The proto comments as a promise: every example filter and order written in a comment runs
+against a live registry, every field and key a comment names is accepted (and only those), and
+every List's documented default and maximum page size is the server's.
+
+Examples are read from the `.proto` sources: `for example `...``, chained with `or`. A new List
+with a documented `filter` or `order_by` fails here until it is wired into ``LIVE``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+
+from slipway.core import pagination
+from slipway.registry.v1 import registry_service_pb2 as pb
+from slipway.services.registry.domain import service as registry_domain
+from support.registry import model_bytes, version_spec
+
+PROTOS = Path(__file__).resolve().parents[2] / "protos" / "slipway"
+_FIELD = re.compile(
+    r"^\s*(?:repeated\s+|optional\s+)?(?P<type>[\w.]+(?:<[^>]*>)?)\s+(?P<name>\w+)\s*=\s*\d+\s*;"
+)
+_MESSAGE = re.compile(r"^\s*message\s+(\w+)\s*\{")
+_EXAMPLES = re.compile(r"[Ff]or example\s+((?:`[^`]+`(?:\s*\([^)]*\))?(?:,?\s*or\s+)?)+)")
+_SPAN = re.compile(r"`([^`]+)`")
+
+
+@dataclass(frozen=True)
+class Documented:
+    """A field's comment: where it is, and its text on one line."""
+
+    file: str
+    message: str
+    field: str
+    type: str
+    comment: str
+
+
+def documented_fields() -> list[Documented]:
+    """Every field of every message in protos/slipway with the comment just above it."""
+    found = []
+    for path in sorted(PROTOS.rglob("*.proto")):
+        messages: list[str] = []
+        depth: list[int] = []
+        level = 0
+        comment: list[str] = []
+        for line in path.read_text().splitlines():
+            stripped = line.strip()
+            if stripped.startswith("//"):
+                comment.append(stripped[2:].strip())
+                continue
+            if (match := _MESSAGE.match(line)) is not None:
+                messages.append(match[1])
+                depth.append(level)
+            elif messages and (match := _FIELD.match(line)) is not None:
+                found.append(
+                    Documented(
+                        path.name, messages[-1], match["name"], match["type"], " ".join(comment)
+                    )
+                )
+            level += line.count("{") - line.count("}")
+            while depth and level <= depth[-1]:
+                depth.pop()
+                messages.pop()
+            comment = []
+    return found
+
+
+def examples(comment: str) -> list[str]:
+    return [span for chain in _EXAMPLES.findall(comment) for span in _SPAN.findall(chain)]
+
+
+def commented(field: str) -> list[Documented]:
+    """The documented string fields called ``field`` (`filter`, `order_by`) of List requests."""
+    return [
+        d
+        for d in documented_fields()
+        if d.field == field
+        and d.type == "string"
+        and d.message.startswith("List")
+        and d.message.endswith("Request")
+    ]
+
+
+def documented_filter_fields(comment: str) -> set[str]:
+    sentence = comment.split("Fields:", 1)[1].split(". For example", 1)[0]
+    return {s for s in _SPAN.findall(sentence) if re.fullmatch(r"[a-z_]+(\.\{\w+\})?", s)}
+
+
+def documented_order_keys(comment: str) -> list[str]:
+    sentence = comment.split("keys among", 1)[1].split("each optionally", 1)[0]
+    return _SPAN.findall(sentence)
+
+
+def as_server_field(field: str) -> str:
+    """`labels.{key}` as the server's tables write a map: `labels.`."""
+    return re.sub(r"\{\w+\}$", "", field)
+
+
+# -- the requests the examples run in ----------------------------------------------------------
+
+Lister = Callable[[Any, dict[str, Any]], Awaitable[list[str]]]
+
+
+async def list_models(registry: Any, fields: dict[str, Any]) -> list[str]:
+    reply = await registry.stub.ListModels(
+        pb.ListModelsRequest(**fields), metadata=registry.as_("viewer")
+    )
+    return [m.name for m in reply.models]
+
+
+async def list_versions(registry: Any, fields: dict[str, Any]) -> list[str]:
+    reply = await registry.stub.ListModelVersions(
+        pb.ListModelVersionsRequest(parent="models/fraud", **fields),
+        metadata=registry.as_("viewer"),
+    )
+    return [v.name for v in reply.model_versions]
+
+
+LIVE: dict[str, tuple[Lister, dict[str, type]]] = {
+    "ListModelsRequest": (list_models, registry_domain.MODEL_FILTER_FIELDS),
+    "ListModelVersionsRequest": (list_versions, registry_domain.VERSION_FILTER_FIELDS),
+}
+ORDER_KEYS = {
+    "ListModelsRequest": registry_domain.MODEL_ORDER_FIELDS,
+    "ListModelVersionsRequest": registry_domain.VERSION_ORDER_FIELDS,
+}
+# What the examples return on the data `seed` writes; an example not listed must return
+# something (a filter) or everything (an order).
+EXPECTED = {
+    "metrics.accuracy desc, version_number desc": [
+        "models/fraud/versions/3",
+        "models/fraud/versions/1",
+        "models/fraud/versions/2",
+    ],
+    "version_number desc": [
+        "models/fraud/versions/3",
+        "models/fraud/versions/2",
+        "models/fraud/versions/1",
+    ],
+    "state = READY AND metrics.accuracy >= 0.9": [
+        "models/fraud/versions/1",
+        "models/fraud/versions/3",
+    ],
+    'name = "models/fraud"': ["models/fraud"],
+    'labels.team = "fraud" AND create_time > "2025-01-01T00:00:00Z"': ["models/fraud"],
+}
+# A valid term for each documented filter field.
+TERMS = {
+    "name": 'name = "models/fraud"',
+    "labels.{key}": 'labels.team = "fraud"',
+    "created_by": 'created_by != "nobody"',
+    "latest_version_number": "latest_version_number >= 0",
+    "create_time": 'create_time > "2000-01-01T00:00:00Z"',
+    "update_time": 'update_time <= "2999-01-01T00:00:00+01:00"',
+    "state": "state = READY",
+    "version_number": "version_number >= 1",
+    "metrics.{name}": "metrics.accuracy >= 0",
+}
+
+
+async def seed(registry: Any) -> None:
+    await registry.create_model("fraud", labels={"team": "fraud"})
+    await registry.create_model("churn", labels={"team": "growth"})
+    for seed_number, accuracy in ((0, 0.95), (1, 0.8), (2, 0.95)):
+        data = model_bytes(seed_number)
+        await registry.upload(
+            "models/fraud",
+            data,
+            spec=version_spec(data, metrics={"accuracy": accuracy}, labels={"team": "fraud"}),
+        )
+
+
+# -- static: the comments and the server's tables agree ----------------------------------------
+
+
+def test_every_list_with_a_documented_filter_or_order_is_run_live() -> None:
+    documented = {d.message for d in commented("filter") + commented("order_by")}
+    assert documented == set(LIVE), "wire the new List into LIVE and ORDER_KEYS"
+    for d in commented("filter") + commented("order_by"):
+        assert examples(d.comment), f"{d.message}.{d.field} documents no example"
+
+
+def test_documented_filter_fields_are_exactly_the_servers() -> None:
+    for d in commented("filter"):
+        fields = documented_filter_fields(d.comment)
+        assert {as_server_field(f) for f in fields} == set(LIVE[d.message][1]), d.message
+
+
+def test_documented_order_keys_are_exactly_the_servers() -> None:
+    for d in commented("order_by"):
+        keys = documented_order_keys(d.comment)
+        assert [as_server_field(k) for k in keys] == list(ORDER_KEYS[d.message]), d.message
+
+
+def test_every_page_size_comment_states_the_servers_default_and_maximum() -> None:
+    sizes = [d for d in documented_fields() if d.field == "page_size"]
+    assert len(sizes) >= 7
+    for d in sizes:
+        stated = re.search(r"default (\d+), at most (\d+)", d.comment)
+        assert stated is not None, f"{d.message}: {d.comment}"
+        assert (int(stated[1]), int(stated[2])) == (
+            pagination.DEFAULT_PAGE_SIZE,
+            pagination.MAX_PAGE_SIZE,
+        ), d.message
+
+
+def test_every_documented_id_pattern_is_the_servers() -> None:
+    from slipway.core.names import LABEL_KEY, LABEL_VALUE, RESOURCE_ID
+
+    patterns = {
+        span
+        for d in documented_fields()
+        if d.field in ("model_id", "alias", "labels", "monitoring_policy_id")
+        for span in _SPAN.findall(d.comment)
+        if span.startswith("[a-z")
+    }
+    assert patterns == {
+        RESOURCE_ID.pattern.replace("(?:", "("),
+        LABEL_KEY.pattern,
+        LABEL_VALUE.pattern,
+    }
+
+
+# -- live: the examples run ------------------------------------------------------------------
+
+
+async def test_every_documented_example_runs_against_a_live_registry(registry) -> None:
+    await seed(registry)
+    ran = []
+    for d in commented("filter") + commented("order_by"):
+        lister, _ = LIVE[d.message]
+        everything = await lister(registry, {})
+        for example in examples(d.comment):
+            try:
+                got = await lister(registry, {d.field: example})
+            except grpc.aio.AioRpcError as error:
+                pytest.fail(f"{d.message}.{d.field} example {example!r}: {error.details()}")
+            if example in EXPECTED:
+                assert got == EXPECTED[example], example
+            elif d.field == "filter":
+                assert got, f"{example!r} matched nothing"
+            else:
+                assert sorted(got) == sorted(everything), example
+            ran.append(example)
+    assert set(EXPECTED) <= set(ran), set(EXPECTED) - set(ran)
+
+
+async def test_every_documented_field_and_key_is_accepted_live(registry) -> None:
+    await seed(registry)
+    for d in commented("filter"):
+        lister, _ = LIVE[d.message]
+        for field in sorted(documented_filter_fields(d.comment)):
+            assert await lister(registry, {"filter": TERMS[field]}), (d.message, field)
+    for d in commented("order_by"):
+        lister, _ = LIVE[d.message]
+        keys = [k.replace("{name}", "accuracy") for k in documented_order_keys(d.comment)]
+        everything = sorted(await lister(registry, {}))
+        for key in keys:
+            for order in (key, f"{key} desc"):
+                assert sorted(await lister(registry, {"order_by": order})) == everything
+        assert sorted(await lister(registry, {"order_by": ", ".join(keys)})) == everything
+
+
+async def test_undocumented_fields_and_keys_are_refused_live(registry) -> None:
+    await seed(registry)
+    for request, fields in (
+        (list_models, {"filter": 'model_id = "fraud"'}),
+        (list_models, {"order_by": "model_id"}),
+        (list_models, {"order_by": "latest_version_number desc"}),
+        (list_models, {"order_by": "name desc desc"}),
+        (list_models, {"order_by": "name, name desc"}),
+        (list_models, {"filter": 'create_time > "2025-01-01"'}),
+        (list_versions, {"order_by": "labels.team"}),
+        (list_versions, {"filter": "created = 1"}),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await request(registry, fields)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, fields
+
+
+async def test_the_default_and_maximum_page_sizes_live(registry) -> None:
+    for n in range(pagination.DEFAULT_PAGE_SIZE + 1):
+        await registry.create_model(f"m{n}")
+    viewer = registry.as_("viewer")
+    first = await registry.stub.ListModels(pb.ListModelsRequest(), metadata=viewer)
+    assert len(first.models) == pagination.DEFAULT_PAGE_SIZE
+    assert first.next_page_token
+    rest = await registry.stub.ListModels(
+        pb.ListModelsRequest(page_token=first.next_page_token), metadata=viewer
+    )
+    assert len(rest.models) == 1
+    assert not rest.next_page_token
+    huge = await registry.stub.ListModels(
+        pb.ListModelsRequest(page_size=pagination.MAX_PAGE_SIZE * 10), metadata=viewer
+    )
+    assert len(huge.models) == pagination.DEFAULT_PAGE_SIZE + 1
+    assert pagination.page_size(pagination.MAX_PAGE_SIZE * 10) == pagination.MAX_PAGE_SIZE
