@@ -307,6 +307,14 @@ def test_model_create_update_delete(suite, capsys):
     assert json.loads(out)["labels"] == {"tier": "gold"}
     code, out, _ = run(capsys, "models", "delete", "churn", "--reason", "not needed")
     assert (code, out.strip()) == (0, "deleted models/churn")
+    # The server's name and label rules reach the command line as one-line errors.
+    code, _, err = run(capsys, "models", "create", "Fraud_Model.v2")
+    assert code == 3
+    assert lines(err)[0].startswith("error: INVALID_ARGUMENT (INVALID_MODEL_ID): ")
+    code, _, err = run(capsys, "models", "create", "fraud-v2", "--label", "team=Hello World")
+    assert code == 3
+    assert lines(err)[0].startswith("error: INVALID_ARGUMENT (INVALID_LABEL): ")
+    assert run(capsys, "models", "create", "fraud-v2", "--label", "team=fraud_ops")[0] == 0
 
 
 # -- serving -----------------------------------------------------------------------------------
@@ -470,7 +478,7 @@ def test_lineage_escapes_what_users_wrote_and_leaves_out_anonymous_refusals(
         version = connection.registry.create_version(
             "models/hostile",
             model_file,
-            model_version_pb2.ModelVersion(description=HOSTILE, labels={"note": HOSTILE}),
+            model_version_pb2.ModelVersion(description=HOSTILE, labels={"note": "hostile"}),
             create_model=True,
         )
         connection.registry.set_alias("hostile", "staging", version.version_number, reason=HOSTILE)
