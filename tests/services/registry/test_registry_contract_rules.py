@@ -268,3 +268,30 @@ async def test_a_re_created_model_never_reuses_a_version_number(registry):
     )
     assert got.model.uid not in (before.uid, again.uid, "")
     assert got.model.create_time.ToDatetime(UTC) <= datetime.now(UTC)
+
+
+async def test_delete_model_alias_guards_against_a_concurrent_move(registry):
+    await registry.create_model("m")
+    await registry.ready_version("m")
+    await registry.ready_version("m", seed=1)
+    approver = registry.as_("approver")
+    await registry.stub.SetModelAlias(
+        pb.SetModelAliasRequest(model="models/m", alias="staging", version_number=2),
+        metadata=approver,
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as moved:
+        await registry.stub.DeleteModelAlias(
+            pb.DeleteModelAliasRequest(
+                model="models/m", alias="staging", expected_version_number=1
+            ),
+            metadata=approver,
+        )
+    assert moved.value.code() == grpc.StatusCode.ABORTED
+    assert error_reason(moved.value) == "ALIAS_CHANGED"
+    kept = await registry.get_version("models/m@staging")
+    assert kept.version_number == 2
+    deleted = await registry.stub.DeleteModelAlias(
+        pb.DeleteModelAliasRequest(model="models/m", alias="staging", expected_version_number=2),
+        metadata=approver,
+    )
+    assert dict(deleted.model.aliases) == {}

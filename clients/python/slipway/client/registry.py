@@ -305,15 +305,22 @@ class RegistryClient:
         alias: str,
         *,
         reason: str = "",
+        expected_version_number: int | None = None,
         request_id: str | None = None,
         timeout: float | None = None,
     ) -> pb.DeleteModelAliasResponse:
-        """Remove ``alias``; returns the model and the history entry."""
+        """Remove ``alias``; returns the model and the history entry. With
+        ``expected_version_number``, only if the alias still points to that version (else
+        ABORTED, ``ALIAS_CHANGED``)."""
         key = idempotency_key(request_id)
         return self._call.unary(
             self._stub.DeleteModelAlias,
             pb.DeleteModelAliasRequest(
-                model=model_name(model), alias=alias, reason=reason, request_id=key
+                model=model_name(model),
+                alias=alias,
+                reason=reason,
+                expected_version_number=expected_version_number,
+                request_id=key,
             ),
             timeout=timeout,
             idempotent=bool(key),

@@ -889,6 +889,7 @@ class DeleteModelAliasRequest(_message.Message):
     ALIAS_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_NUMBER_FIELD_NUMBER: _builtins.int
     model: _builtins.str
     """Required. The model, `models/{model}`."""
     alias: _builtins.str
@@ -897,6 +898,11 @@ class DeleteModelAliasRequest(_message.Message):
     """Why the alias is removed. Required (non-empty) for protected aliases."""
     request_id: _builtins.str
     """Optional. An idempotency key; a retry with the same key returns the first call's result."""
+    expected_version_number: _builtins.int
+    """Optional. The version the caller expects the alias to point to now. When set and
+    different, the call fails with ABORTED (ALIAS_CHANGED) and the alias stays. Unset skips the
+    check.
+    """
     def __init__(
         self,
         *,
@@ -904,12 +910,15 @@ class DeleteModelAliasRequest(_message.Message):
         alias: _builtins.str = ...,
         reason: _builtins.str = ...,
         request_id: _builtins.str = ...,
+        expected_version_number: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_expected_version_number", b"_expected_version_number", "expected_version_number", b"expected_version_number"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["alias", b"alias", "model", b"model", "reason", b"reason", "request_id", b"request_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_expected_version_number", b"_expected_version_number", "alias", b"alias", "expected_version_number", b"expected_version_number", "model", b"model", "reason", b"reason", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__expected_version_number: _TypeAlias = _typing.Literal["expected_version_number"]  # noqa: Y015
+    _WhichOneofArgType__expected_version_number: _TypeAlias = _typing.Literal["_expected_version_number", b"_expected_version_number"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__expected_version_number) -> _WhichOneofReturnType__expected_version_number | None: ...
 
 Global___DeleteModelAliasRequest: _TypeAlias = DeleteModelAliasRequest  # noqa: Y015
 

@@ -337,6 +337,9 @@ class RegistryServicer:
             model_id_of(request.model, "model"),
             check_alias(request.alias),
             reason=check_text(request.reason, "reason"),
+            expected=request.expected_version_number
+            if request.HasField("expected_version_number")
+            else None,
             request_id=request.request_id,
         )
         return pb.DeleteModelAliasResponse(

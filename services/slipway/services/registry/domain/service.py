@@ -1077,7 +1077,14 @@ class RegistryDomain:
             return self._model(session, model_id), entry
 
     def delete_alias(
-        self, actor: Principal, model_id: str, alias: str, *, reason: str, request_id: str = ""
+        self,
+        actor: Principal,
+        model_id: str,
+        alias: str,
+        *,
+        reason: str,
+        expected: int | None = None,
+        request_id: str = "",
     ) -> tuple[Model, AliasHistoryEntry | None]:
         key = self._idempotency(actor, "DeleteModelAlias", request_id)
         model_name = f"models/{model_id}"
@@ -1092,6 +1099,12 @@ class RegistryDomain:
                 raise NotFoundError(
                     f"alias {model_name}@{alias} is not set",
                     reason=Reason.ALIAS_NOT_FOUND,
+                    metadata={"resource": f"{model_name}@{alias}"},
+                )
+            if expected is not None and expected != current:
+                raise AbortedError(
+                    f"{model_name}@{alias} points to {current}, not {expected}",
+                    reason=Reason.ALIAS_CHANGED,
                     metadata={"resource": f"{model_name}@{alias}"},
                 )
             now = _now()
