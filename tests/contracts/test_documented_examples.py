@@ -302,3 +302,39 @@ async def test_the_default_and_maximum_page_sizes_live(registry) -> None:
     )
     assert len(huge.models) == pagination.DEFAULT_PAGE_SIZE + 1
     assert pagination.page_size(pagination.MAX_PAGE_SIZE * 10) == pagination.MAX_PAGE_SIZE
+
+
+def test_every_update_rpc_resolves_its_mask_with_the_shared_rule() -> None:
+    import inspect
+
+    from slipway.core.audit.api import AuditServicer
+    from slipway.services.monitoring.api.servicer import MonitoringServicer
+    from slipway.services.registry.api.servicer import RegistryServicer
+    from slipway.services.training.api.servicer import TrainingServicer
+
+    servicers = {
+        "slipway.registry.v1.RegistryService": RegistryServicer,
+        "slipway.training.v1.TrainingService": TrainingServicer,
+        "slipway.monitoring.v1.MonitoringService": MonitoringServicer,
+        "slipway.audit.v1.AuditService": AuditServicer,
+    }
+    updates = []
+    for d in documented_fields():
+        if d.field == "update_mask":
+            assert d.message.startswith("Update"), d.message
+            updates.append(d.message.removesuffix("Request"))
+    assert sorted(updates) == ["UpdateModel", "UpdateModelVersion", "UpdateMonitoringPolicy"]
+    rpcs = [
+        line.split()[1].split("(")[0]
+        for path in PROTOS.rglob("*_service.proto")
+        for line in path.read_text().splitlines()
+        if line.strip().startswith("rpc Update")
+    ]
+    assert sorted(rpcs) == sorted(updates), "every Update RPC takes an update_mask"
+    found = []
+    for servicer in servicers.values():
+        for method in updates:
+            if hasattr(servicer, method):
+                assert "resolve_update_mask(" in inspect.getsource(getattr(servicer, method))
+                found.append(method)
+    assert sorted(found) == sorted(updates)
