@@ -217,7 +217,7 @@ def test_every_documented_id_pattern_is_the_servers() -> None:
     patterns = {
         span
         for d in documented_fields()
-        if d.field in ("model_id", "alias", "labels", "monitoring_policy_id")
+        if d.field in ("model_id", "alias", "alias_on_success", "labels", "monitoring_policy_id")
         for span in _SPAN.findall(d.comment)
         if span.startswith("[a-z")
     }

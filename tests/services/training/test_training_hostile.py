@@ -480,7 +480,7 @@ def bad_specs() -> Iterator[tuple[str, tj.TrainingJob]]:
         (
             "alias_on_success",
             "alias_on_success",
-            ["../x", "x" * 10_000, "прод", "Production", "a\x00"],
+            ["../x", "x" * 10_000, "прод", "Production", "a\x00", "my_alias", "end-"],
         ),
         (
             "parent_version",

@@ -460,8 +460,8 @@ class RetrainingConfig(_message.Message):
     SOURCE_TRAINING_JOB_FIELD_NUMBER: _builtins.int
     DATASET_PATH_FIELD_NUMBER: _builtins.int
     alias_on_success: _builtins.str
-    """Optional. The alias the retrained version gets; default `challenger`. Must not be a
-    protected alias.
+    """Optional. The alias the retrained version gets; default `challenger`. Must match
+    `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` and must not be a protected alias.
     """
     source_training_job: _builtins.str
     """Optional. The training job whose spec is reused, `trainingJobs/{training_job}`; default the

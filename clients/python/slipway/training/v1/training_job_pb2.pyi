@@ -322,9 +322,10 @@ class TrainingJob(_message.Message):
     task: Global___TaskType.ValueType
     """Required. Classification or regression."""
     alias_on_success: _builtins.str
-    """Optional. An alias to point at the new version on success, for example `challenger`. A
-    protected alias (`production`) is refused at creation: an approver moves it with
-    SetModelAlias and a reason once the version is reviewed.
+    """Optional. An alias to point at the new version on success, for example `challenger`,
+    matching `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` as a new alias must. A protected alias
+    (`production`) is refused at creation: an approver moves it with SetModelAlias and a reason
+    once the version is reviewed.
     """
     trigger: Global___TrainingTrigger.ValueType
     """Optional. What started the job; default MANUAL. Monitoring sets DRIFT or PERFORMANCE."""
@@ -374,7 +375,9 @@ class TrainingJob(_message.Message):
 
     @_builtins.property
     def labels(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
-        """Optional. Labels, copied to the registered version."""
+        """Optional. Labels, copied to the registered version, so with the registry's rules: at most
+        64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
+        """
 
     @_builtins.property
     def progress(self) -> Global___TrainingProgress:

@@ -33,7 +33,7 @@ from slipway.core.errors import (
     PermissionDeniedError,
 )
 from slipway.core.idempotency import find_json, key_for, remember_json
-from slipway.core.names import ALIAS, MODEL_ID, RESOURCE_ID
+from slipway.core.names import MODEL_ID, RESOURCE_ID, RESOURCE_ID_RULE
 from slipway.core.reasons import Reason
 from slipway.core.roles import ADMIN, APPROVER, DEVELOPER
 from slipway.services.monitoring.domain.alerts import POLICY_PREFIX as PREFIX
@@ -221,8 +221,9 @@ def check_policy(
     if cooldown is None or not 0 <= cooldown <= MAX_DAYS * 86400:
         bad("retraining.cooldown", f"must be 0 s to {MAX_DAYS} days")
     if retraining.alias_on_success:
-        if not ALIAS.fullmatch(retraining.alias_on_success):
-            bad("retraining.alias_on_success", "is not a valid alias")
+        # Training refuses a job whose alias is not one the registry would create.
+        if not RESOURCE_ID.fullmatch(retraining.alias_on_success):
+            bad("retraining.alias_on_success", f"is not a valid alias: it {RESOURCE_ID_RULE}")
         elif retraining.alias_on_success in protected_aliases:
             bad(
                 "retraining.alias_on_success",

@@ -34,11 +34,12 @@ from slipway.core.errors import (
 )
 from slipway.core.idempotency import IdempotencyKey, find_json, key_for, mutation
 from slipway.core.names import (
-    ALIAS,
     LABEL_RULE,
     MAX_LABELS,
     MAX_TEXT,
     MODEL_ID,
+    RESOURCE_ID,
+    RESOURCE_ID_RULE,
     VERSION_NUMBER,
     label_valid,
 )
@@ -235,11 +236,10 @@ class TrainingJobs:
                 "starting and ending with a letter or digit (no '..')",
             )
         if job.alias_on_success:
-            if not ALIAS.fullmatch(job.alias_on_success):
-                bad(
-                    "alias_on_success",
-                    "aliases are 1-63 lowercase letters, digits, '_', '-', starting with a letter",
-                )
+            # The registry's rule for a new alias (one set before it may be wider, but a job
+            # names the alias it will set from now on).
+            if not RESOURCE_ID.fullmatch(job.alias_on_success):
+                bad("alias_on_success", f"an alias {RESOURCE_ID_RULE}")
             elif job.alias_on_success in self._protected:
                 bad(
                     "alias_on_success",
