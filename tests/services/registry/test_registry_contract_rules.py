@@ -4,6 +4,7 @@ FAILED versions, version numbers never reused after a re-creation, and AIP-148 u
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -268,6 +269,13 @@ async def test_a_re_created_model_never_reuses_a_version_number(registry):
     )
     assert got.model.uid not in (before.uid, again.uid, "")
     assert got.model.create_time.ToDatetime(UTC) <= datetime.now(UTC)
+    # The audit log tells the three models of one name apart.
+    created = await registry.audit_events(action="registry.CreateModel", resource="models/reuse")
+    assert [json.loads(e.payload_json)["uid"] for e in created] == [
+        before.uid,
+        again.uid,
+        got.model.uid,
+    ]
 
 
 async def test_delete_model_alias_guards_against_a_concurrent_move(registry):

@@ -360,7 +360,11 @@ class RegistryDomain:
                 action="registry.CreateModel",
                 resource=model.name,
                 principal=actor,
-                payload={"after": {"description": description, "labels": labels}},
+                # The uid tells this model from one deleted under the same name.
+                payload={
+                    "after": {"description": description, "labels": labels},
+                    "uid": model.uid,
+                },
             )
             self._publish(session, "MODEL_CREATED", actor, model=model.name)
             call.remember(model_id=model_id)
@@ -475,6 +479,7 @@ class RegistryDomain:
                         "description": model.description,
                         "labels": model.labels,
                         "versions": [v.number for v in versions],
+                        "uid": model.uid,
                     },
                     "force": force,
                 },
@@ -550,16 +555,15 @@ class RegistryDomain:
             if not create_model:
                 self._model(session, model_id)  # raises NOT_FOUND
             check_new_model_id(model_id, "metadata.parent")
-            if (
-                self._repo.add_model(session, model_id, "", {}, actor.name, _now()) is not None
-            ):  # else another upload created it
+            created = self._repo.add_model(session, model_id, "", {}, actor.name, _now())
+            if created is not None:  # else another upload created it
                 record(
                     session,
                     service=SERVICE,
                     action="registry.CreateModel",
                     resource=f"models/{model_id}",
                     principal=actor,
-                    payload={"after": {}, "created_with_version": True},
+                    payload={"after": {}, "created_with_version": True, "uid": created.uid},
                 )
                 self._publish(session, "MODEL_CREATED", actor, model=f"models/{model_id}")
         parent = spec.lineage.get("parent_version", "")
@@ -587,6 +591,7 @@ class RegistryDomain:
                 "artifact_format": spec.artifact_format,
                 "lineage": spec.lineage,
                 "metrics": spec.metrics,
+                "uid": version.uid,
             },
         )
         self._publish(
