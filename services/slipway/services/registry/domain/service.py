@@ -149,9 +149,9 @@ def _order(order_by: str, default: str, allowed: tuple[str, ...]) -> Order:
         if not words or len(words) > 2 or (len(words) == 2 and words[1] not in ("asc", "desc")):
             raise invalid("each key is a field and an optional direction")
         field = words[0]
-        if not (
-            field in allowed
-            or any(field.startswith(a) and len(field) > len(a) for a in allowed if a.endswith("."))
+        if not any(
+            field.startswith(a) and len(field) > len(a) if a.endswith(".") else field == a
+            for a in allowed
         ):
             raise invalid(f"cannot order by {field[:64]!r}")
         if any(field == known for known, _ in keys):
@@ -174,6 +174,41 @@ def _compare_values(mine: Any, theirs: Any) -> int:
         )
 
 
+Position = tuple[list[Any], Any]  # an item's order values, then its identity
+
+
+def _rank(value: Any, descending: bool) -> tuple[bool, Any]:
+    """A value's sort key in its direction: missing values rank after present ones either way."""
+    return (value is None) != descending, 0 if value is None else value
+
+
+def _sorted(keyed: list[tuple[Position, Any]], order: Order) -> list[tuple[Position, Any]]:
+    """``keyed`` in the order, by C-level sorts (a comparison function per pair cost 5x more on
+    10k models): one sort when every key has the same direction, else stable sorts from the
+    least significant key to the most."""
+    directions = {descending for _, descending in order}
+    if len(directions) == 1:
+        descending = order[0][1]
+
+        def whole(entry: tuple[Position, Any]) -> tuple[Any, ...]:
+            values, ident = entry[0]
+            if len(values) == 1:  # the usual case, without a generator
+                value = values[0]
+                return ((value is None) != descending, 0 if value is None else value, ident)
+            return (*(_rank(v, descending) for v in values), ident)
+
+        return sorted(keyed, key=whole, reverse=descending)
+    keyed = sorted(keyed, key=lambda entry: entry[0][1], reverse=order[-1][1])
+    for index in reversed(range(len(order))):
+        descending = order[index][1]
+
+        def one(entry: tuple[Position, Any], i: int = index, d: bool = descending) -> Any:
+            return _rank(entry[0][0][i], d)
+
+        keyed.sort(key=one, reverse=descending)
+    return keyed
+
+
 def _page(
     items: list[Any],
     order: Order,
@@ -184,10 +219,7 @@ def _page(
     """Sort by the order's fields then ``identity`` (in the last key's direction) and return the
     page after ``cursor`` (a keyset, not an offset). Missing values sort last either way."""
 
-    def position(item: Any) -> tuple[list[Any], Any]:
-        return [_sort_value(item, field) for field, _ in order], identity(item)
-
-    def compare(mine: tuple[list[Any], Any], theirs: tuple[list[Any], Any]) -> int:
+    def compare(mine: Position, theirs: Position) -> int:
         for (_, descending), a, b in zip(order, mine[0], theirs[0], strict=True):
             result = _compare_values(a, b)
             if result:
@@ -196,7 +228,18 @@ def _page(
         result = _compare_values(mine[1], theirs[1])
         return -result if order[-1][1] else result
 
-    ordered = sorted(items, key=cmp_to_key(lambda a, b: compare(position(a), position(b))))
+    keyed: list[tuple[Position, Any]] = [
+        (([_sort_value(i, f) for f, _ in order], identity(i)), i) for i in items
+    ]
+    try:
+        keyed = _sorted(keyed, order)
+    except TypeError:  # values of different types under one key: the slow, total order
+
+        def by_compare(mine: tuple[Position, Any], theirs: tuple[Position, Any]) -> int:
+            return compare(mine[0], theirs[0])
+
+        keyed.sort(key=cmp_to_key(by_compare))
+    start = 0
     if cursor is not None:
         values, last = cursor.get("v"), cursor.get("id")
         if not isinstance(values, list) or len(values) != len(order):
@@ -205,13 +248,19 @@ def _page(
                 "is not a page token returned by this method for this request",
                 reason=Reason.INVALID_PAGE_TOKEN,
             )
-        ordered = [i for i in ordered if compare(position(i), (values, last)) > 0]
-    page = ordered[:limit]
-    more = len(ordered) > limit
-    if not (more and page):
-        return Page(page, None)
-    values, last = position(page[-1])
-    return Page(page, {"v": values, "id": last})
+        # The first item after the cursor (which need not exist any more), by bisection.
+        high = len(keyed)
+        while start < high:
+            middle = (start + high) // 2
+            if compare(keyed[middle][0], (values, last)) > 0:
+                high = middle
+            else:
+                start = middle + 1
+    page = keyed[start : start + limit]
+    if len(keyed) - start <= limit or not page:
+        return Page([item for _, item in page], None)
+    values, last = page[-1][0]
+    return Page([item for _, item in page], {"v": values, "id": last})
 
 
 class RegistryDomain:
