@@ -49,21 +49,30 @@ RPC_REASONS: Mapping[str, frozenset[Reason]] = {
             R.INVALID_REQUEST_ID,
             R.MODEL_EXISTS,
             R.MODEL_ID_REQUIRED,
+            R.TEXT_TOO_LONG,
         }
     ),
     "/slipway.registry.v1.RegistryService/GetModel": frozenset(
         {R.INVALID_MODEL_ID, R.INVALID_NAME, R.MODEL_NOT_FOUND}
     ),
     "/slipway.registry.v1.RegistryService/ListModels": frozenset(
-        {R.INVALID_PAGE_SIZE, R.INVALID_PAGE_TOKEN, R.PAGE_TOKEN_MISMATCH}
+        {
+            R.INVALID_FILTER,
+            R.INVALID_ORDER_BY,
+            R.INVALID_PAGE_SIZE,
+            R.INVALID_PAGE_TOKEN,
+            R.PAGE_TOKEN_MISMATCH,
+        }
     ),
     "/slipway.registry.v1.RegistryService/UpdateModel": frozenset(
         {
             R.ETAG_MISMATCH,
             R.INVALID_CHARACTER,
+            R.INVALID_LABEL,
             R.INVALID_NAME,
             R.INVALID_UPDATE_MASK,
             R.MODEL_NOT_FOUND,
+            R.TEXT_TOO_LONG,
         }
     ),
     "/slipway.registry.v1.RegistryService/DeleteModel": frozenset(
@@ -112,7 +121,9 @@ RPC_REASONS: Mapping[str, frozenset[Reason]] = {
             R.PAGE_TOKEN_MISMATCH,
         }
     ),
-    "/slipway.registry.v1.RegistryService/UpdateModelVersion": frozenset({R.INVALID_NAME}),
+    "/slipway.registry.v1.RegistryService/UpdateModelVersion": frozenset(
+        {R.INVALID_LABEL, R.INVALID_NAME, R.INVALID_UPDATE_MASK, R.TEXT_TOO_LONG}
+    ),
     "/slipway.registry.v1.RegistryService/ArchiveModelVersion": frozenset(
         {R.INVALID_NAME, R.VERSION_HAS_ALIASES}
     ),
@@ -139,7 +150,7 @@ RPC_REASONS: Mapping[str, frozenset[Reason]] = {
         }
     ),
     "/slipway.registry.v1.RegistryService/DeleteModelAlias": frozenset(
-        {R.ALIAS_REQUIRED, R.INVALID_ALIAS, R.INVALID_NAME, R.SERVICE_ALIAS_MOVE}
+        {R.ALIAS_CHANGED, R.ALIAS_REQUIRED, R.INVALID_ALIAS, R.INVALID_NAME, R.SERVICE_ALIAS_MOVE}
     ),
     "/slipway.registry.v1.RegistryService/ListAliasHistory": frozenset(
         {R.INVALID_NAME, R.INVALID_PAGE_SIZE, R.INVALID_PAGE_TOKEN, R.PAGE_TOKEN_MISMATCH}
