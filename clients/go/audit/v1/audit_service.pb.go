@@ -26,7 +26,8 @@ type ListAuditEventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Optional. Which events to list; default all.
 	Filter *AuditEventFilter `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
-	// Optional. The maximum number of events to return, 1 to 1000; default 100.
+	// Optional. The maximum number of events to return; default 50, at most 1000 (a larger value
+	// is read as 1000).
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// Optional. The `next_page_token` of a previous call with the same filter.
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`

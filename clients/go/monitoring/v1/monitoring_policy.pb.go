@@ -740,8 +740,8 @@ type RetrainingConfig struct {
 	// Optional. The shortest time between two retraining jobs started by this policy; default one
 	// hour.
 	Cooldown *durationpb.Duration `protobuf:"bytes,1,opt,name=cooldown,proto3" json:"cooldown,omitempty"`
-	// Optional. The alias the retrained version gets; default `challenger`. Must not be a
-	// protected alias.
+	// Optional. The alias the retrained version gets; default `challenger`. Must match
+	// `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` and must not be a protected alias.
 	AliasOnSuccess string `protobuf:"bytes,2,opt,name=alias_on_success,json=aliasOnSuccess,proto3" json:"alias_on_success,omitempty"`
 	// Optional. The training job whose spec is reused, `trainingJobs/{training_job}`; default the
 	// job in the monitored version's lineage.

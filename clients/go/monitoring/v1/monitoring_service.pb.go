@@ -479,8 +479,8 @@ type CreateMonitoringPolicyRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. The policy to create.
 	MonitoringPolicy *MonitoringPolicy `protobuf:"bytes,1,opt,name=monitoring_policy,json=monitoringPolicy,proto3" json:"monitoring_policy,omitempty"`
-	// Optional. The id of the policy, the last part of its name: 1 to 63 characters, lowercase
-	// letters, digits and `-`; default an id chosen by the server.
+	// Optional. The id of the policy, the last part of its name: 1 to 63 characters matching
+	// `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, as model ids; default an id chosen by the server.
 	MonitoringPolicyId string `protobuf:"bytes,2,opt,name=monitoring_policy_id,json=monitoringPolicyId,proto3" json:"monitoring_policy_id,omitempty"`
 	// Optional. Why the policy is created, recorded in the audit log.
 	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
@@ -689,7 +689,8 @@ func (x *GetMonitoringPolicyResponse) GetMonitoringPolicy() *MonitoringPolicy {
 // Request for ListMonitoringPolicies.
 type ListMonitoringPoliciesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Optional. The maximum number of policies to return, 1 to 1000; default 50.
+	// Optional. The maximum number of policies to return; default 50, at most 1000 (a larger
+	// value is read as 1000).
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// Optional. The `next_page_token` of a previous call with the same filters.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
@@ -811,8 +812,12 @@ type UpdateMonitoringPolicyRequest struct {
 	// Required. The policy with its `name` and the new values. When `etag` is set and differs
 	// from the stored one, the call fails with ABORTED.
 	MonitoringPolicy *MonitoringPolicy `protobuf:"bytes,1,opt,name=monitoring_policy,json=monitoringPolicy,proto3" json:"monitoring_policy,omitempty"`
-	// Required. The fields to change, for example `drift,window`. `*` replaces every field that
-	// is not output only.
+	// Optional. The fields to change (AIP-134), for example `drift,window`: any of
+	// `description`, `disabled`, `window`, `min_samples`, `drift`, `performance`,
+	// `data_quality`, `action`, `retraining`. Omitted: the fields set in `monitoring_policy`
+	// (non-default), so a field is cleared or `disabled` turned false only by naming it. `*`:
+	// every field of that list, replacing them. Any other path is INVALID_ARGUMENT
+	// (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
 	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	// Optional. Why the policy changes, recorded in the audit log.
 	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
@@ -1131,7 +1136,8 @@ func (x *GetAlertResponse) GetAlert() *Alert {
 // Request for ListAlerts.
 type ListAlertsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Optional. The maximum number of alerts to return, 1 to 1000; default 50.
+	// Optional. The maximum number of alerts to return; default 50, at most 1000 (a larger value
+	// is read as 1000).
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// Optional. The `next_page_token` of a previous call with the same filters.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`

@@ -27,18 +27,22 @@ const (
 type Model struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Output only. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
-	// at creation: 1 to 63 characters, lowercase letters, digits and `-`, starting with a letter.
+	// at creation (see CreateModelRequest.model_id). Models created before that rule was enforced
+	// may have wider ids; they stay readable.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Optional. Free text describing the model, at most 4096 characters.
 	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
-	// Optional. Labels for filtering, for example `team=fraud`. Keys and values follow the same
-	// character rules as `model_id` (values may be empty).
+	// Optional. Labels for filtering, for example `team=fraud`: at most 64; keys match
+	// `[a-z][a-z0-9_-]{0,62}` (1 to 63 characters, a lowercase letter first), values match
+	// `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
 	Labels map[string]string `protobuf:"bytes,3,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Output only. The model's aliases, each mapped to the version number it points to, for
 	// example `production -> 3`. Changed only through SetModelAlias and DeleteModelAlias.
 	Aliases map[string]int64 `protobuf:"bytes,4,rep,name=aliases,proto3" json:"aliases,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
-	// Output only. The highest version number assigned so far; 0 when there is none. Version
-	// numbers are never reused, even after a version failed.
+	// Output only. The highest version number assigned so far under this model's name; 0 when
+	// there is none. Version numbers are never reused, even after a version failed, and not even
+	// after the model was deleted: a model re-created under a deleted model's id goes on counting
+	// from the deleted model's last number (its first version is that number plus one).
 	LatestVersionNumber int64 `protobuf:"varint,5,opt,name=latest_version_number,json=latestVersionNumber,proto3" json:"latest_version_number,omitempty"`
 	// Output only. The principal that created the model.
 	CreatedBy string `protobuf:"bytes,6,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
@@ -48,7 +52,10 @@ type Model struct {
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Output only. A checksum of the current state. Send it back in update and delete requests
 	// to make them fail with ABORTED if the model changed in between.
-	Etag          string `protobuf:"bytes,9,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,9,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Output only. A UUID4 assigned at creation and never changed (AIP-148): a model deleted and
+	// re-created under the same name has a different `uid`.
+	Uid           string `protobuf:"bytes,10,opt,name=uid,proto3" json:"uid,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -146,11 +153,18 @@ func (x *Model) GetEtag() string {
 	return ""
 }
 
+func (x *Model) GetUid() string {
+	if x != nil {
+		return x.Uid
+	}
+	return ""
+}
+
 var File_slipway_registry_v1_model_proto protoreflect.FileDescriptor
 
 const file_slipway_registry_v1_model_proto_rawDesc = "" +
 	"\n" +
-	"\x1fslipway/registry/v1/model.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x98\x04\n" +
+	"\x1fslipway/registry/v1/model.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaa\x04\n" +
 	"\x05Model\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12>\n" +
@@ -163,7 +177,9 @@ const file_slipway_registry_v1_model_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\t \x01(\tR\x04etag\x1a9\n" +
+	"\x04etag\x18\t \x01(\tR\x04etag\x12\x10\n" +
+	"\x03uid\x18\n" +
+	" \x01(\tR\x03uid\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a:\n" +

@@ -91,7 +91,8 @@ type ModelVersion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Output only. The resource name, `models/{model}/versions/{version}`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// Output only. The version number, assigned by the server (1, 2, ...) and never reused.
+	// Output only. The version number, assigned by the server (1, 2, ...) and never reused, not
+	// even by a model re-created under a deleted model's id (see Model.latest_version_number).
 	VersionNumber int64 `protobuf:"varint,2,opt,name=version_number,json=versionNumber,proto3" json:"version_number,omitempty"`
 	// Output only. The lifecycle state.
 	State ModelVersionState `protobuf:"varint,3,opt,name=state,proto3,enum=slipway.registry.v1.ModelVersionState" json:"state,omitempty"`
@@ -99,7 +100,8 @@ type ModelVersion struct {
 	StateMessage string `protobuf:"bytes,4,opt,name=state_message,json=stateMessage,proto3" json:"state_message,omitempty"`
 	// Optional. Free text describing the version, at most 4096 characters.
 	Description string `protobuf:"bytes,5,opt,name=description,proto3" json:"description,omitempty"`
-	// Optional. Labels for filtering, with the same rules as model labels.
+	// Optional. Labels for filtering, with the same rules as model labels: at most 64; keys match
+	// `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
 	Labels map[string]string `protobuf:"bytes,6,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Output only. The aliases that currently point to this version.
 	Aliases []string `protobuf:"bytes,7,rep,name=aliases,proto3" json:"aliases,omitempty"`
@@ -129,7 +131,9 @@ type ModelVersion struct {
 	// Output only. When the version was archived.
 	ArchiveTime *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=archive_time,json=archiveTime,proto3" json:"archive_time,omitempty"`
 	// Output only. A checksum of the current state, for optimistic concurrency on updates.
-	Etag          string `protobuf:"bytes,20,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,20,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Output only. A UUID4 assigned at creation and never changed (AIP-148).
+	Uid           string `protobuf:"bytes,21,opt,name=uid,proto3" json:"uid,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -304,6 +308,13 @@ func (x *ModelVersion) GetEtag() string {
 	return ""
 }
 
+func (x *ModelVersion) GetUid() string {
+	if x != nil {
+		return x.Uid
+	}
+	return ""
+}
+
 // The versions of the libraries an artifact was produced with. A loader refuses an artifact whose
 // versions are incompatible with its own.
 type FrameworkVersions struct {
@@ -400,7 +411,7 @@ var File_slipway_registry_v1_model_version_proto protoreflect.FileDescriptor
 
 const file_slipway_registry_v1_model_version_proto_rawDesc = "" +
 	"\n" +
-	"'slipway/registry/v1/model_version.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dslipway/common/v1/value.proto\x1a\"slipway/registry/v1/artifact.proto\x1a!slipway/registry/v1/lineage.proto\x1a+slipway/registry/v1/reference_profile.proto\x1a#slipway/registry/v1/signature.proto\"\x8f\n" +
+	"'slipway/registry/v1/model_version.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dslipway/common/v1/value.proto\x1a\"slipway/registry/v1/artifact.proto\x1a!slipway/registry/v1/lineage.proto\x1a+slipway/registry/v1/reference_profile.proto\x1a#slipway/registry/v1/signature.proto\"\xa1\n" +
 	"\n" +
 	"\fModelVersion\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12%\n" +
@@ -427,7 +438,8 @@ const file_slipway_registry_v1_model_version_proto_rawDesc = "" +
 	"\n" +
 	"ready_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\treadyTime\x12=\n" +
 	"\farchive_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\varchiveTime\x12\x12\n" +
-	"\x04etag\x18\x14 \x01(\tR\x04etag\x1a9\n" +
+	"\x04etag\x18\x14 \x01(\tR\x04etag\x12\x10\n" +
+	"\x03uid\x18\x15 \x01(\tR\x03uid\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a:\n" +

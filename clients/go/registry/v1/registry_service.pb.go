@@ -25,10 +25,14 @@ const (
 // Request for CreateModel.
 type CreateModelRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Required. The id of the model, the last part of its name: 1 to 63 characters, lowercase
-	// letters, digits and `-`, starting with a letter.
+	// Required. The id of the model, the last part of its name: 1 to 63 characters matching
+	// `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` (RFC 1034 style: a lowercase letter first, lowercase
+	// letters, digits and `-`, no trailing `-`). Otherwise INVALID_ARGUMENT (INVALID_MODEL_ID).
+	// The id of a deleted model may be used again: the new model gets a new `uid`, and its
+	// version numbers continue after the deleted model's (numbers are never reused).
 	ModelId string `protobuf:"bytes,1,opt,name=model_id,json=modelId,proto3" json:"model_id,omitempty"`
-	// Optional. The model's description and labels.
+	// Optional. The model's description (at most 4096 characters, else TEXT_TOO_LONG) and labels
+	// (see Model.labels, else INVALID_LABEL).
 	Model *Model `protobuf:"bytes,2,opt,name=model,proto3" json:"model,omitempty"`
 	// Optional. An idempotency key (for example a UUID); a retry with the same key returns the
 	// first call's result instead of failing with ALREADY_EXISTS.
@@ -229,15 +233,20 @@ func (x *GetModelResponse) GetModel() *Model {
 // Request for ListModels.
 type ListModelsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Optional. The maximum number of models to return, 1 to 1000; default 50.
+	// Optional. The maximum number of models to return; default 50, at most 1000 (a larger value
+	// is read as 1000).
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// Optional. The `next_page_token` of a previous call with the same filter and order.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	// Optional. A filter expression: conditions on `name`, `labels.{key}` and `create_time`
-	// joined with AND, for example `labels.team = "fraud" AND create_time > "2025-01-01T00:00:00Z"`.
+	// Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
+	// AND, where `op` is one of `= != < <= > >=`. Fields: `name` (for example
+	// `name = "models/fraud"`), `labels.{key}`, `created_by` (`=` and `!=` only),
+	// `latest_version_number`, and `create_time` and `update_time` compared with a quoted RFC 3339
+	// time. For example `labels.team = "fraud" AND create_time > "2025-01-01T00:00:00Z"`.
 	Filter string `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
-	// Optional. The order: `name` (default), `create_time` or `update_time`, each optionally
-	// followed by `desc`.
+	// Optional. The order (AIP-132): comma-separated keys among `name` (the default),
+	// `create_time` and `update_time`, each optionally followed by ` desc`, for example
+	// `create_time desc, name`. Ties are broken by name.
 	OrderBy       string `protobuf:"bytes,4,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -362,7 +371,10 @@ type UpdateModelRequest struct {
 	// Required. The model with its `name` and the new values. When `etag` is set and differs from
 	// the stored one, the call fails with ABORTED.
 	Model *Model `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
-	// Required. The fields to change: `description`, `labels`.
+	// Optional. the fields to change, among `description` and `labels`
+	// (AIP-134). Omitted: the fields set (non-empty) in the request's `model`, so a field is
+	// cleared only by naming it. `*`: both fields, replacing them (unset means cleared). Any other
+	// path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
 	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	// Optional. Why the model changes, recorded in the audit log.
 	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
@@ -482,6 +494,8 @@ type DeleteModelRequest struct {
 	// Required. The model, `models/{model}`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Optional. Also delete a model whose versions are all ARCHIVED or FAILED (admin only).
+	// The model's version numbers are not freed: a model re-created under the same id continues
+	// after them.
 	Force bool `protobuf:"varint,2,opt,name=force,proto3" json:"force,omitempty"`
 	// Optional. The etag last read; the call fails with ABORTED when the model changed since.
 	Etag string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
@@ -958,16 +972,21 @@ type ListModelVersionsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. The model, `models/{model}`.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
-	// Optional. The maximum number of versions to return, 1 to 1000; default 50.
+	// Optional. The maximum number of versions to return; default 50, at most 1000 (a larger
+	// value is read as 1000).
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// Optional. The `next_page_token` of a previous call with the same filter and order.
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	// Optional. A filter expression: conditions on `state`, `labels.{key}`, `metrics.{name}` and
-	// `create_time` joined with AND, for example `state = READY AND metrics.accuracy >= 0.9`.
+	// Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
+	// AND, where `op` is one of `= != < <= > >=`. Fields: `state` (a state name without its
+	// prefix, such as `READY`), `version_number`, `labels.{key}`, `metrics.{name}`, `created_by`,
+	// and `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
+	// `state = READY AND metrics.accuracy >= 0.9` or `create_time >= "2025-01-01T00:00:00Z"`.
 	Filter string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
-	// Optional. The order: `version_number` (default, oldest first), `create_time` or
-	// `metrics.{name}`, each optionally followed by `desc` (`version_number desc` for the newest
-	// first).
+	// Optional. The order (AIP-132): comma-separated keys among `version_number` (the default,
+	// oldest first), `create_time`, `update_time` and `metrics.{name}`, each optionally followed
+	// by ` desc`, for example `version_number desc` (the newest first) or
+	// `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
 	OrderBy       string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1099,7 +1118,10 @@ type UpdateModelVersionRequest struct {
 	// Required. The version with its `name` and the new values. When `etag` is set and differs
 	// from the stored one, the call fails with ABORTED.
 	ModelVersion *ModelVersion `protobuf:"bytes,1,opt,name=model_version,json=modelVersion,proto3" json:"model_version,omitempty"`
-	// Required. The fields to change: `description`, `labels`.
+	// Optional. the fields to change, among `description` and `labels`
+	// (AIP-134). Omitted: the fields set (non-empty) in the request's `model_version`, so a field is
+	// cleared only by naming it. `*`: both fields, replacing them (unset means cleared). Any other
+	// path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
 	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	// Optional. Why the version changes, recorded in the audit log.
 	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
@@ -1544,8 +1566,9 @@ type SetModelAliasRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. The model, `models/{model}`.
 	Model string `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
-	// Required. The alias: 1 to 63 characters, lowercase letters, digits and `-`, starting with a
-	// letter, and not all digits.
+	// Required. The alias. A new alias has 1 to 63 characters matching
+	// `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, like a model id, otherwise INVALID_ARGUMENT
+	// (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
 	Alias string `protobuf:"bytes,2,opt,name=alias,proto3" json:"alias,omitempty"`
 	// Required. The version number to point the alias at.
 	VersionNumber int64 `protobuf:"varint,3,opt,name=version_number,json=versionNumber,proto3" json:"version_number,omitempty"`
@@ -1697,9 +1720,13 @@ type DeleteModelAliasRequest struct {
 	// Why the alias is removed. Required (non-empty) for protected aliases.
 	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	// Optional. An idempotency key; a retry with the same key returns the first call's result.
-	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Optional. The version the caller expects the alias to point to now. When set and
+	// different, the call fails with ABORTED (ALIAS_CHANGED) and the alias stays. Unset skips the
+	// check.
+	ExpectedVersionNumber *int64 `protobuf:"varint,5,opt,name=expected_version_number,json=expectedVersionNumber,proto3,oneof" json:"expected_version_number,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *DeleteModelAliasRequest) Reset() {
@@ -1758,6 +1785,13 @@ func (x *DeleteModelAliasRequest) GetRequestId() string {
 		return x.RequestId
 	}
 	return ""
+}
+
+func (x *DeleteModelAliasRequest) GetExpectedVersionNumber() int64 {
+	if x != nil && x.ExpectedVersionNumber != nil {
+		return *x.ExpectedVersionNumber
+	}
+	return 0
 }
 
 // Response for DeleteModelAlias.
@@ -1824,7 +1858,8 @@ type ListAliasHistoryRequest struct {
 	Alias string `protobuf:"bytes,2,opt,name=alias,proto3" json:"alias,omitempty"`
 	// Optional. Only moves to or away from this version number.
 	VersionNumber int64 `protobuf:"varint,3,opt,name=version_number,json=versionNumber,proto3" json:"version_number,omitempty"`
-	// Optional. The maximum number of entries to return, 1 to 1000; default 50.
+	// Optional. The maximum number of entries to return; default 50, at most 1000 (a larger value
+	// is read as 1000).
 	PageSize int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// Optional. The `next_page_token` of a previous call with the same filters.
 	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
@@ -2266,13 +2301,15 @@ const file_slipway_registry_v1_registry_service_proto_rawDesc = "" +
 	"\x18_expected_version_number\"\xa1\x01\n" +
 	"\x15SetModelAliasResponse\x120\n" +
 	"\x05model\x18\x01 \x01(\v2\x1a.slipway.registry.v1.ModelR\x05model\x12V\n" +
-	"\x13alias_history_entry\x18\x02 \x01(\v2&.slipway.registry.v1.AliasHistoryEntryR\x11aliasHistoryEntry\"|\n" +
+	"\x13alias_history_entry\x18\x02 \x01(\v2&.slipway.registry.v1.AliasHistoryEntryR\x11aliasHistoryEntry\"\xd5\x01\n" +
 	"\x17DeleteModelAliasRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x14\n" +
 	"\x05alias\x18\x02 \x01(\tR\x05alias\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"\xa4\x01\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\x12;\n" +
+	"\x17expected_version_number\x18\x05 \x01(\x03H\x00R\x15expectedVersionNumber\x88\x01\x01B\x1a\n" +
+	"\x18_expected_version_number\"\xa4\x01\n" +
 	"\x18DeleteModelAliasResponse\x120\n" +
 	"\x05model\x18\x01 \x01(\v2\x1a.slipway.registry.v1.ModelR\x05model\x12V\n" +
 	"\x13alias_history_entry\x18\x02 \x01(\v2&.slipway.registry.v1.AliasHistoryEntryR\x11aliasHistoryEntry\"\xaa\x01\n" +
@@ -2466,6 +2503,7 @@ func file_slipway_registry_v1_registry_service_proto_init() {
 		(*DownloadModelVersionResponse_Chunk)(nil),
 	}
 	file_slipway_registry_v1_registry_service_proto_msgTypes[25].OneofWrappers = []any{}
+	file_slipway_registry_v1_registry_service_proto_msgTypes[27].OneofWrappers = []any{}
 	file_slipway_registry_v1_registry_service_proto_msgTypes[31].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -50,7 +50,7 @@ type RegistryServiceClient interface {
 	GetModel(ctx context.Context, in *GetModelRequest, opts ...grpc.CallOption) (*GetModelResponse, error)
 	// Lists models, with a filter and an order.
 	ListModels(ctx context.Context, in *ListModelsRequest, opts ...grpc.CallOption) (*ListModelsResponse, error)
-	// Changes a model's description or labels.
+	// Changes a model's description or labels, as named by the update mask.
 	UpdateModel(ctx context.Context, in *UpdateModelRequest, opts ...grpc.CallOption) (*UpdateModelResponse, error)
 	// Deletes a model that has no versions; with `force` (admin only), also one whose versions are
 	// all archived or failed.
@@ -293,7 +293,7 @@ type RegistryServiceServer interface {
 	GetModel(context.Context, *GetModelRequest) (*GetModelResponse, error)
 	// Lists models, with a filter and an order.
 	ListModels(context.Context, *ListModelsRequest) (*ListModelsResponse, error)
-	// Changes a model's description or labels.
+	// Changes a model's description or labels, as named by the update mask.
 	UpdateModel(context.Context, *UpdateModelRequest) (*UpdateModelResponse, error)
 	// Deletes a model that has no versions; with `force` (admin only), also one whose versions are
 	// all archived or failed.

@@ -374,9 +374,10 @@ type TrainingJob struct {
 	Search *SearchSpec `protobuf:"bytes,7,opt,name=search,proto3" json:"search,omitempty"`
 	// Optional. Stopping conditions.
 	Limits *TrainingLimits `protobuf:"bytes,8,opt,name=limits,proto3" json:"limits,omitempty"`
-	// Optional. An alias to point at the new version on success, for example `challenger`. A
-	// protected alias (`production`) is refused at creation: an approver moves it with
-	// SetModelAlias and a reason once the version is reviewed.
+	// Optional. An alias to point at the new version on success, for example `challenger`,
+	// matching `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` as a new alias must. A protected alias
+	// (`production`) is refused at creation: an approver moves it with SetModelAlias and a reason
+	// once the version is reviewed.
 	AliasOnSuccess string `protobuf:"bytes,9,opt,name=alias_on_success,json=aliasOnSuccess,proto3" json:"alias_on_success,omitempty"`
 	// Optional. What started the job; default MANUAL. Monitoring sets DRIFT or PERFORMANCE.
 	Trigger TrainingTrigger `protobuf:"varint,10,opt,name=trigger,proto3,enum=slipway.training.v1.TrainingTrigger" json:"trigger,omitempty"`
@@ -389,7 +390,8 @@ type TrainingJob struct {
 	// Optional. The version this job retrains, `models/{model}/versions/{version}`; recorded as
 	// the new version's parent.
 	ParentVersion string `protobuf:"bytes,13,opt,name=parent_version,json=parentVersion,proto3" json:"parent_version,omitempty"`
-	// Optional. Labels, copied to the registered version.
+	// Optional. Labels, copied to the registered version, so with the registry's rules: at most
+	// 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
 	Labels map[string]string `protobuf:"bytes,14,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Output only. The lifecycle state.
 	State TrainingJobState `protobuf:"varint,15,opt,name=state,proto3,enum=slipway.training.v1.TrainingJobState" json:"state,omitempty"`

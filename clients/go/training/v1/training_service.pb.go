@@ -227,7 +227,8 @@ func (x *GetTrainingJobResponse) GetTrainingJob() *TrainingJob {
 // Request for ListTrainingJobs.
 type ListTrainingJobsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Optional. The maximum number of jobs to return, 1 to 1000; default 50.
+	// Optional. The maximum number of jobs to return; default 50, at most 1000 (a larger value is
+	// read as 1000).
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// Optional. The `next_page_token` of a previous call with the same filters.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`

@@ -30,7 +30,8 @@ export type ListAuditEventsRequest = Message<"slipway.audit.v1.ListAuditEventsRe
   filter?: AuditEventFilter | undefined;
 
   /**
-   * Optional. The maximum number of events to return, 1 to 1000; default 100.
+   * Optional. The maximum number of events to return; default 50, at most 1000 (a larger value
+   * is read as 1000).
    *
    * @generated from field: int32 page_size = 2;
    */

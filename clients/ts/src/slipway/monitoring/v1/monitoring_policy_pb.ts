@@ -428,8 +428,8 @@ export type RetrainingConfig = Message<"slipway.monitoring.v1.RetrainingConfig">
   cooldown?: Duration | undefined;
 
   /**
-   * Optional. The alias the retrained version gets; default `challenger`. Must not be a
-   * protected alias.
+   * Optional. The alias the retrained version gets; default `challenger`. Must match
+   * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` and must not be a protected alias.
    *
    * @generated from field: string alias_on_success = 2;
    */

@@ -252,8 +252,8 @@ export type CreateMonitoringPolicyRequest = Message<"slipway.monitoring.v1.Creat
   monitoringPolicy?: MonitoringPolicy | undefined;
 
   /**
-   * Optional. The id of the policy, the last part of its name: 1 to 63 characters, lowercase
-   * letters, digits and `-`; default an id chosen by the server.
+   * Optional. The id of the policy, the last part of its name: 1 to 63 characters matching
+   * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, as model ids; default an id chosen by the server.
    *
    * @generated from field: string monitoring_policy_id = 2;
    */
@@ -351,7 +351,8 @@ export const GetMonitoringPolicyResponseSchema: GenMessage<GetMonitoringPolicyRe
  */
 export type ListMonitoringPoliciesRequest = Message<"slipway.monitoring.v1.ListMonitoringPoliciesRequest"> & {
   /**
-   * Optional. The maximum number of policies to return, 1 to 1000; default 50.
+   * Optional. The maximum number of policies to return; default 50, at most 1000 (a larger
+   * value is read as 1000).
    *
    * @generated from field: int32 page_size = 1;
    */
@@ -422,8 +423,12 @@ export type UpdateMonitoringPolicyRequest = Message<"slipway.monitoring.v1.Updat
   monitoringPolicy?: MonitoringPolicy | undefined;
 
   /**
-   * Required. The fields to change, for example `drift,window`. `*` replaces every field that
-   * is not output only.
+   * Optional. The fields to change (AIP-134), for example `drift,window`: any of
+   * `description`, `disabled`, `window`, `min_samples`, `drift`, `performance`,
+   * `data_quality`, `action`, `retraining`. Omitted: the fields set in `monitoring_policy`
+   * (non-default), so a field is cleared or `disabled` turned false only by naming it. `*`:
+   * every field of that list, replacing them. Any other path is INVALID_ARGUMENT
+   * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
@@ -578,7 +583,8 @@ export const GetAlertResponseSchema: GenMessage<GetAlertResponse> = /*@__PURE__*
  */
 export type ListAlertsRequest = Message<"slipway.monitoring.v1.ListAlertsRequest"> & {
   /**
-   * Optional. The maximum number of alerts to return, 1 to 1000; default 50.
+   * Optional. The maximum number of alerts to return; default 50, at most 1000 (a larger value
+   * is read as 1000).
    *
    * @generated from field: int32 page_size = 1;
    */

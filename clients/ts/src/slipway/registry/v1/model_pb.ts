@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file slipway/registry/v1/model.proto.
  */
 export const file_slipway_registry_v1_model: GenFile = /*@__PURE__*/
-  fileDesc("Ch9zbGlwd2F5L3JlZ2lzdHJ5L3YxL21vZGVsLnByb3RvEhNzbGlwd2F5LnJlZ2lzdHJ5LnYxIp4DCgVNb2RlbBIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEjYKBmxhYmVscxgDIAMoCzImLnNsaXB3YXkucmVnaXN0cnkudjEuTW9kZWwuTGFiZWxzRW50cnkSOAoHYWxpYXNlcxgEIAMoCzInLnNsaXB3YXkucmVnaXN0cnkudjEuTW9kZWwuQWxpYXNlc0VudHJ5Eh0KFWxhdGVzdF92ZXJzaW9uX251bWJlchgFIAEoAxISCgpjcmVhdGVkX2J5GAYgASgJEi8KC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgJIAEoCRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi4KDEFsaWFzZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAM6AjgBQtcBChdkZXYuc2xpcHdheS5yZWdpc3RyeS52MUIKTW9kZWxQcm90b1ABWkJnaXRodWIuY29tL3NsaXB3YXktbWxvcHMvc2xpcHdheS9jbGllbnRzL2dvL3JlZ2lzdHJ5L3YxO3JlZ2lzdHJ5djGiAgNTUliqAhNTbGlwd2F5LlJlZ2lzdHJ5LlYxygITU2xpcHdheVxSZWdpc3RyeVxWMeICH1NsaXB3YXlcUmVnaXN0cnlcVjFcR1BCTWV0YWRhdGHqAhVTbGlwd2F5OjpSZWdpc3RyeTo6VjFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Ch9zbGlwd2F5L3JlZ2lzdHJ5L3YxL21vZGVsLnByb3RvEhNzbGlwd2F5LnJlZ2lzdHJ5LnYxIqsDCgVNb2RlbBIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEjYKBmxhYmVscxgDIAMoCzImLnNsaXB3YXkucmVnaXN0cnkudjEuTW9kZWwuTGFiZWxzRW50cnkSOAoHYWxpYXNlcxgEIAMoCzInLnNsaXB3YXkucmVnaXN0cnkudjEuTW9kZWwuQWxpYXNlc0VudHJ5Eh0KFWxhdGVzdF92ZXJzaW9uX251bWJlchgFIAEoAxISCgpjcmVhdGVkX2J5GAYgASgJEi8KC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgJIAEoCRILCgN1aWQYCiABKAkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARouCgxBbGlhc2VzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgDOgI4AULXAQoXZGV2LnNsaXB3YXkucmVnaXN0cnkudjFCCk1vZGVsUHJvdG9QAVpCZ2l0aHViLmNvbS9zbGlwd2F5LW1sb3BzL3NsaXB3YXkvY2xpZW50cy9nby9yZWdpc3RyeS92MTtyZWdpc3RyeXYxogIDU1JYqgITU2xpcHdheS5SZWdpc3RyeS5WMcoCE1NsaXB3YXlcUmVnaXN0cnlcVjHiAh9TbGlwd2F5XFJlZ2lzdHJ5XFYxXEdQQk1ldGFkYXRh6gIVU2xpcHdheTo6UmVnaXN0cnk6OlYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A registered model: a named family of versions, with aliases that point to one version each.
@@ -23,7 +23,8 @@ export const file_slipway_registry_v1_model: GenFile = /*@__PURE__*/
 export type Model = Message<"slipway.registry.v1.Model"> & {
   /**
    * Output only. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
-   * at creation: 1 to 63 characters, lowercase letters, digits and `-`, starting with a letter.
+   * at creation (see CreateModelRequest.model_id). Models created before that rule was enforced
+   * may have wider ids; they stay readable.
    *
    * @generated from field: string name = 1;
    */
@@ -37,8 +38,9 @@ export type Model = Message<"slipway.registry.v1.Model"> & {
   description: string;
 
   /**
-   * Optional. Labels for filtering, for example `team=fraud`. Keys and values follow the same
-   * character rules as `model_id` (values may be empty).
+   * Optional. Labels for filtering, for example `team=fraud`: at most 64; keys match
+   * `[a-z][a-z0-9_-]{0,62}` (1 to 63 characters, a lowercase letter first), values match
+   * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
    *
    * @generated from field: map<string, string> labels = 3;
    */
@@ -53,8 +55,10 @@ export type Model = Message<"slipway.registry.v1.Model"> & {
   aliases: { [key: string]: bigint };
 
   /**
-   * Output only. The highest version number assigned so far; 0 when there is none. Version
-   * numbers are never reused, even after a version failed.
+   * Output only. The highest version number assigned so far under this model's name; 0 when
+   * there is none. Version numbers are never reused, even after a version failed, and not even
+   * after the model was deleted: a model re-created under a deleted model's id goes on counting
+   * from the deleted model's last number (its first version is that number plus one).
    *
    * @generated from field: int64 latest_version_number = 5;
    */
@@ -88,6 +92,14 @@ export type Model = Message<"slipway.registry.v1.Model"> & {
    * @generated from field: string etag = 9;
    */
   etag: string;
+
+  /**
+   * Output only. A UUID4 assigned at creation and never changed (AIP-148): a model deleted and
+   * re-created under the same name has a different `uid`.
+   *
+   * @generated from field: string uid = 10;
+   */
+  uid: string;
 };
 
 /**

@@ -24,7 +24,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file slipway/registry/v1/registry_service.proto.
  */
 export const file_slipway_registry_v1_registry_service: GenFile = /*@__PURE__*/
-  fileDesc("CipzbGlwd2F5L3JlZ2lzdHJ5L3YxL3JlZ2lzdHJ5X3NlcnZpY2UucHJvdG8SE3NsaXB3YXkucmVnaXN0cnkudjEiZQoSQ3JlYXRlTW9kZWxSZXF1ZXN0EhAKCG1vZGVsX2lkGAEgASgJEikKBW1vZGVsGAIgASgLMhouc2xpcHdheS5yZWdpc3RyeS52MS5Nb2RlbBISCgpyZXF1ZXN0X2lkGAMgASgJIkAKE0NyZWF0ZU1vZGVsUmVzcG9uc2USKQoFbW9kZWwYASABKAsyGi5zbGlwd2F5LnJlZ2lzdHJ5LnYxLk1vZGVsIh8KD0dldE1vZGVsUmVxdWVzdBIMCgRuYW1lGAEgASgJIj0KEEdldE1vZGVsUmVzcG9uc2USKQoFbW9kZWwYASABKAsyGi5zbGlwd2F5LnJlZ2lzdHJ5LnYxLk1vZGVsIlwKEUxpc3RNb2RlbHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg4KBmZpbHRlchgDIAEoCRIQCghvcmRlcl9ieRgEIAEoCSJZChJMaXN0TW9kZWxzUmVzcG9uc2USKgoGbW9kZWxzGAEgAygLMhouc2xpcHdheS5yZWdpc3RyeS52MS5Nb2RlbBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkilAEKElVwZGF0ZU1vZGVsUmVxdWVzdBIpCgVtb2RlbBgBIAEoCzIaLnNsaXB3YXkucmVnaXN0cnkudjEuTW9kZWwSLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrEg4KBnJlYXNvbhgDIAEoCRISCgpyZXF1ZXN0X2lkGAQgASgJIkAKE1VwZGF0ZU1vZGVsUmVzcG9uc2USKQoFbW9kZWwYASABKAsyGi5zbGlwd2F5LnJlZ2lzdHJ5LnYxLk1vZGVsImMKEkRlbGV0ZU1vZGVsUmVxdWVzdBIMCgRuYW1lGAEgASgJEg0KBWZvcmNlGAIgASgIEgwKBGV0YWcYAyABKAkSDgoGcmVhc29uGAQgASgJEhIKCnJlcXVlc3RfaWQYBSABKAkiFQoTRGVsZXRlTW9kZWxSZXNwb25zZSKgAQoZQ3JlYXRlTW9kZWxWZXJzaW9uUmVxdWVzdBJDCghtZXRhZGF0YRgBIAEoCzIvLnNsaXB3YXkucmVnaXN0cnkudjEuQ3JlYXRlTW9kZWxWZXJzaW9uTWV0YWRhdGFIABIzCgVjaHVuaxgCIAEoCzIiLnNsaXB3YXkucmVnaXN0cnkudjEuQXJ0aWZhY3RDaHVua0gAQgkKB3BheWxvYWQikAEKGkNyZWF0ZU1vZGVsVmVyc2lvbk1ldGFkYXRhEg4KBnBhcmVudBgBIAEoCRI4Cg1tb2RlbF92ZXJzaW9uGAIgASgLMiEuc2xpcHdheS5yZWdpc3RyeS52MS5Nb2RlbFZlcnNpb24SFAoMY3JlYXRlX21vZGVsGAMgASgIEhIKCnJlcXVlc3RfaWQYBCABKAkiVwoNQXJ0aWZhY3RDaHVuaxI4Cg1hcnRpZmFjdF9raW5kGAEgASgOMiEuc2xpcHdheS5yZWdpc3RyeS52MS5BcnRpZmFjdEtpbmQSDAoEZGF0YRgCIAEoDCJWChpDcmVhdGVNb2RlbFZlcnNpb25SZXNwb25zZRI4Cg1tb2RlbF92ZXJzaW9uGAEgASgLMiEuc2xpcHdheS5yZWdpc3RyeS52MS5Nb2RlbFZlcnNpb24iJgoWR2V0TW9kZWxWZXJzaW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJIlMKF0dldE1vZGVsVmVyc2lvblJlc3BvbnNlEjgKDW1vZGVsX3ZlcnNpb24YASABKAsyIS5zbGlwd2F5LnJlZ2lzdHJ5LnYxLk1vZGVsVmVyc2lvbiJzChhMaXN0TW9kZWxWZXJzaW9uc1JlcXVlc3QSDgoGcGFyZW50GAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJEg4KBmZpbHRlchgEIAEoCRIQCghvcmRlcl9ieRgFIAEoCSJvChlMaXN0TW9kZWxWZXJzaW9uc1Jlc3BvbnNlEjkKDm1vZGVsX3ZlcnNpb25zGAEgAygLMiEuc2xpcHdheS5yZWdpc3RyeS52MS5Nb2RlbFZlcnNpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIqoBChlVcGRhdGVNb2RlbFZlcnNpb25SZXF1ZXN0EjgKDW1vZGVsX3ZlcnNpb24YASABKAsyIS5zbGlwd2F5LnJlZ2lzdHJ5LnYxLk1vZGVsVmVyc2lvbhIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2sSDgoGcmVhc29uGAMgASgJEhIKCnJlcXVlc3RfaWQYBCABKAkiVgoaVXBkYXRlTW9kZWxWZXJzaW9uUmVzcG9uc2USOAoNbW9kZWxfdmVyc2lvbhgBIAEoCzIhLnNsaXB3YXkucmVnaXN0cnkudjEuTW9kZWxWZXJzaW9uIlwKGkFyY2hpdmVNb2RlbFZlcnNpb25SZXF1ZXN0EgwKBG5hbWUYASABKAkSDgoGcmVhc29uGAIgASgJEgwKBGV0YWcYAyABKAkSEgoKcmVxdWVzdF9pZBgEIAEoCSJXChtBcmNoaXZlTW9kZWxWZXJzaW9uUmVzcG9uc2USOAoNbW9kZWxfdmVyc2lvbhgBIAEoCzIhLnNsaXB3YXkucmVnaXN0cnkudjEuTW9kZWxWZXJzaW9uImUKG0Rvd25sb2FkTW9kZWxWZXJzaW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJEjgKDWFydGlmYWN0X2tpbmQYAiABKA4yIS5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkFydGlmYWN0S2luZCKSAQoORG93bmxvYWRIZWFkZXISFQoNbW9kZWxfdmVyc2lvbhgBIAEoCRI4Cg1hcnRpZmFjdF9raW5kGAIgASgOMiEuc2xpcHdheS5yZWdpc3RyeS52MS5BcnRpZmFjdEtpbmQSLwoIYXJ0aWZhY3QYAyABKAsyHS5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkFydGlmYWN0InEKHERvd25sb2FkTW9kZWxWZXJzaW9uUmVzcG9uc2USNQoGaGVhZGVyGAEgASgLMiMuc2xpcHdheS5yZWdpc3RyeS52MS5Eb3dubG9hZEhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCCQoHcGF5bG9hZCKyAQoUU2V0TW9kZWxBbGlhc1JlcXVlc3QSDQoFbW9kZWwYASABKAkSDQoFYWxpYXMYAiABKAkSFgoOdmVyc2lvbl9udW1iZXIYAyABKAMSDgoGcmVhc29uGAQgASgJEiQKF2V4cGVjdGVkX3ZlcnNpb25fbnVtYmVyGAUgASgDSACIAQESEgoKcmVxdWVzdF9pZBgGIAEoCUIaChhfZXhwZWN0ZWRfdmVyc2lvbl9udW1iZXIihwEKFVNldE1vZGVsQWxpYXNSZXNwb25zZRIpCgVtb2RlbBgBIAEoCzIaLnNsaXB3YXkucmVnaXN0cnkudjEuTW9kZWwSQwoTYWxpYXNfaGlzdG9yeV9lbnRyeRgCIAEoCzImLnNsaXB3YXkucmVnaXN0cnkudjEuQWxpYXNIaXN0b3J5RW50cnkiWwoXRGVsZXRlTW9kZWxBbGlhc1JlcXVlc3QSDQoFbW9kZWwYASABKAkSDQoFYWxpYXMYAiABKAkSDgoGcmVhc29uGAMgASgJEhIKCnJlcXVlc3RfaWQYBCABKAkiigEKGERlbGV0ZU1vZGVsQWxpYXNSZXNwb25zZRIpCgVtb2RlbBgBIAEoCzIaLnNsaXB3YXkucmVnaXN0cnkudjEuTW9kZWwSQwoTYWxpYXNfaGlzdG9yeV9lbnRyeRgCIAEoCzImLnNsaXB3YXkucmVnaXN0cnkudjEuQWxpYXNIaXN0b3J5RW50cnkidwoXTGlzdEFsaWFzSGlzdG9yeVJlcXVlc3QSDgoGcGFyZW50GAEgASgJEg0KBWFsaWFzGAIgASgJEhYKDnZlcnNpb25fbnVtYmVyGAMgASgDEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJInoKGExpc3RBbGlhc0hpc3RvcnlSZXNwb25zZRJFChVhbGlhc19oaXN0b3J5X2VudHJpZXMYASADKAsyJi5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkFsaWFzSGlzdG9yeUVudHJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKMAQoXV2F0Y2hNb2RlbEV2ZW50c1JlcXVlc3QSDQoFbW9kZWwYASABKAkSGwoOYWZ0ZXJfc2VxdWVuY2UYAiABKANIAIgBARIyCgV0eXBlcxgDIAMoDjIjLnNsaXB3YXkucmVnaXN0cnkudjEuTW9kZWxFdmVudFR5cGVCEQoPX2FmdGVyX3NlcXVlbmNlIkoKGFdhdGNoTW9kZWxFdmVudHNSZXNwb25zZRIuCgVldmVudBgBIAEoCzIfLnNsaXB3YXkucmVnaXN0cnkudjEuTW9kZWxFdmVudCInChdHZXRMaW5lYWdlUmVwb3J0UmVxdWVzdBIMCgRuYW1lGAEgASgJIk4KGEdldExpbmVhZ2VSZXBvcnRSZXNwb25zZRIyCgZyZXBvcnQYASABKAsyIi5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkxpbmVhZ2VSZXBvcnQy6A0KD1JlZ2lzdHJ5U2VydmljZRJgCgtDcmVhdGVNb2RlbBInLnNsaXB3YXkucmVnaXN0cnkudjEuQ3JlYXRlTW9kZWxSZXF1ZXN0Giguc2xpcHdheS5yZWdpc3RyeS52MS5DcmVhdGVNb2RlbFJlc3BvbnNlElcKCEdldE1vZGVsEiQuc2xpcHdheS5yZWdpc3RyeS52MS5HZXRNb2RlbFJlcXVlc3QaJS5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkdldE1vZGVsUmVzcG9uc2USXQoKTGlzdE1vZGVscxImLnNsaXB3YXkucmVnaXN0cnkudjEuTGlzdE1vZGVsc1JlcXVlc3QaJy5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkxpc3RNb2RlbHNSZXNwb25zZRJgCgtVcGRhdGVNb2RlbBInLnNsaXB3YXkucmVnaXN0cnkudjEuVXBkYXRlTW9kZWxSZXF1ZXN0Giguc2xpcHdheS5yZWdpc3RyeS52MS5VcGRhdGVNb2RlbFJlc3BvbnNlEmAKC0RlbGV0ZU1vZGVsEicuc2xpcHdheS5yZWdpc3RyeS52MS5EZWxldGVNb2RlbFJlcXVlc3QaKC5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkRlbGV0ZU1vZGVsUmVzcG9uc2USdwoSQ3JlYXRlTW9kZWxWZXJzaW9uEi4uc2xpcHdheS5yZWdpc3RyeS52MS5DcmVhdGVNb2RlbFZlcnNpb25SZXF1ZXN0Gi8uc2xpcHdheS5yZWdpc3RyeS52MS5DcmVhdGVNb2RlbFZlcnNpb25SZXNwb25zZSgBEmwKD0dldE1vZGVsVmVyc2lvbhIrLnNsaXB3YXkucmVnaXN0cnkudjEuR2V0TW9kZWxWZXJzaW9uUmVxdWVzdBosLnNsaXB3YXkucmVnaXN0cnkudjEuR2V0TW9kZWxWZXJzaW9uUmVzcG9uc2UScgoRTGlzdE1vZGVsVmVyc2lvbnMSLS5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkxpc3RNb2RlbFZlcnNpb25zUmVxdWVzdBouLnNsaXB3YXkucmVnaXN0cnkudjEuTGlzdE1vZGVsVmVyc2lvbnNSZXNwb25zZRJ1ChJVcGRhdGVNb2RlbFZlcnNpb24SLi5zbGlwd2F5LnJlZ2lzdHJ5LnYxLlVwZGF0ZU1vZGVsVmVyc2lvblJlcXVlc3QaLy5zbGlwd2F5LnJlZ2lzdHJ5LnYxLlVwZGF0ZU1vZGVsVmVyc2lvblJlc3BvbnNlEngKE0FyY2hpdmVNb2RlbFZlcnNpb24SLy5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkFyY2hpdmVNb2RlbFZlcnNpb25SZXF1ZXN0GjAuc2xpcHdheS5yZWdpc3RyeS52MS5BcmNoaXZlTW9kZWxWZXJzaW9uUmVzcG9uc2USfQoURG93bmxvYWRNb2RlbFZlcnNpb24SMC5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkRvd25sb2FkTW9kZWxWZXJzaW9uUmVxdWVzdBoxLnNsaXB3YXkucmVnaXN0cnkudjEuRG93bmxvYWRNb2RlbFZlcnNpb25SZXNwb25zZTABEmYKDVNldE1vZGVsQWxpYXMSKS5zbGlwd2F5LnJlZ2lzdHJ5LnYxLlNldE1vZGVsQWxpYXNSZXF1ZXN0Giouc2xpcHdheS5yZWdpc3RyeS52MS5TZXRNb2RlbEFsaWFzUmVzcG9uc2USbwoQRGVsZXRlTW9kZWxBbGlhcxIsLnNsaXB3YXkucmVnaXN0cnkudjEuRGVsZXRlTW9kZWxBbGlhc1JlcXVlc3QaLS5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkRlbGV0ZU1vZGVsQWxpYXNSZXNwb25zZRJvChBMaXN0QWxpYXNIaXN0b3J5Eiwuc2xpcHdheS5yZWdpc3RyeS52MS5MaXN0QWxpYXNIaXN0b3J5UmVxdWVzdBotLnNsaXB3YXkucmVnaXN0cnkudjEuTGlzdEFsaWFzSGlzdG9yeVJlc3BvbnNlEnEKEFdhdGNoTW9kZWxFdmVudHMSLC5zbGlwd2F5LnJlZ2lzdHJ5LnYxLldhdGNoTW9kZWxFdmVudHNSZXF1ZXN0Gi0uc2xpcHdheS5yZWdpc3RyeS52MS5XYXRjaE1vZGVsRXZlbnRzUmVzcG9uc2UwARJvChBHZXRMaW5lYWdlUmVwb3J0Eiwuc2xpcHdheS5yZWdpc3RyeS52MS5HZXRMaW5lYWdlUmVwb3J0UmVxdWVzdBotLnNsaXB3YXkucmVnaXN0cnkudjEuR2V0TGluZWFnZVJlcG9ydFJlc3BvbnNlQuEBChdkZXYuc2xpcHdheS5yZWdpc3RyeS52MUIUUmVnaXN0cnlTZXJ2aWNlUHJvdG9QAVpCZ2l0aHViLmNvbS9zbGlwd2F5LW1sb3BzL3NsaXB3YXkvY2xpZW50cy9nby9yZWdpc3RyeS92MTtyZWdpc3RyeXYxogIDU1JYqgITU2xpcHdheS5SZWdpc3RyeS5WMcoCE1NsaXB3YXlcUmVnaXN0cnlcVjHiAh9TbGlwd2F5XFJlZ2lzdHJ5XFYxXEdQQk1ldGFkYXRh6gIVU2xpcHdheTo6UmVnaXN0cnk6OlYxYgZwcm90bzM", [file_google_protobuf_field_mask, file_slipway_registry_v1_alias_history, file_slipway_registry_v1_artifact, file_slipway_registry_v1_lineage_report, file_slipway_registry_v1_model, file_slipway_registry_v1_model_event, file_slipway_registry_v1_model_version]);
+  fileDesc("CipzbGlwd2F5L3JlZ2lzdHJ5L3YxL3JlZ2lzdHJ5X3NlcnZpY2UucHJvdG8SE3NsaXB3YXkucmVnaXN0cnkudjEiZQoSQ3JlYXRlTW9kZWxSZXF1ZXN0EhAKCG1vZGVsX2lkGAEgASgJEikKBW1vZGVsGAIgASgLMhouc2xpcHdheS5yZWdpc3RyeS52MS5Nb2RlbBISCgpyZXF1ZXN0X2lkGAMgASgJIkAKE0NyZWF0ZU1vZGVsUmVzcG9uc2USKQoFbW9kZWwYASABKAsyGi5zbGlwd2F5LnJlZ2lzdHJ5LnYxLk1vZGVsIh8KD0dldE1vZGVsUmVxdWVzdBIMCgRuYW1lGAEgASgJIj0KEEdldE1vZGVsUmVzcG9uc2USKQoFbW9kZWwYASABKAsyGi5zbGlwd2F5LnJlZ2lzdHJ5LnYxLk1vZGVsIlwKEUxpc3RNb2RlbHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg4KBmZpbHRlchgDIAEoCRIQCghvcmRlcl9ieRgEIAEoCSJZChJMaXN0TW9kZWxzUmVzcG9uc2USKgoGbW9kZWxzGAEgAygLMhouc2xpcHdheS5yZWdpc3RyeS52MS5Nb2RlbBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkilAEKElVwZGF0ZU1vZGVsUmVxdWVzdBIpCgVtb2RlbBgBIAEoCzIaLnNsaXB3YXkucmVnaXN0cnkudjEuTW9kZWwSLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrEg4KBnJlYXNvbhgDIAEoCRISCgpyZXF1ZXN0X2lkGAQgASgJIkAKE1VwZGF0ZU1vZGVsUmVzcG9uc2USKQoFbW9kZWwYASABKAsyGi5zbGlwd2F5LnJlZ2lzdHJ5LnYxLk1vZGVsImMKEkRlbGV0ZU1vZGVsUmVxdWVzdBIMCgRuYW1lGAEgASgJEg0KBWZvcmNlGAIgASgIEgwKBGV0YWcYAyABKAkSDgoGcmVhc29uGAQgASgJEhIKCnJlcXVlc3RfaWQYBSABKAkiFQoTRGVsZXRlTW9kZWxSZXNwb25zZSKgAQoZQ3JlYXRlTW9kZWxWZXJzaW9uUmVxdWVzdBJDCghtZXRhZGF0YRgBIAEoCzIvLnNsaXB3YXkucmVnaXN0cnkudjEuQ3JlYXRlTW9kZWxWZXJzaW9uTWV0YWRhdGFIABIzCgVjaHVuaxgCIAEoCzIiLnNsaXB3YXkucmVnaXN0cnkudjEuQXJ0aWZhY3RDaHVua0gAQgkKB3BheWxvYWQikAEKGkNyZWF0ZU1vZGVsVmVyc2lvbk1ldGFkYXRhEg4KBnBhcmVudBgBIAEoCRI4Cg1tb2RlbF92ZXJzaW9uGAIgASgLMiEuc2xpcHdheS5yZWdpc3RyeS52MS5Nb2RlbFZlcnNpb24SFAoMY3JlYXRlX21vZGVsGAMgASgIEhIKCnJlcXVlc3RfaWQYBCABKAkiVwoNQXJ0aWZhY3RDaHVuaxI4Cg1hcnRpZmFjdF9raW5kGAEgASgOMiEuc2xpcHdheS5yZWdpc3RyeS52MS5BcnRpZmFjdEtpbmQSDAoEZGF0YRgCIAEoDCJWChpDcmVhdGVNb2RlbFZlcnNpb25SZXNwb25zZRI4Cg1tb2RlbF92ZXJzaW9uGAEgASgLMiEuc2xpcHdheS5yZWdpc3RyeS52MS5Nb2RlbFZlcnNpb24iJgoWR2V0TW9kZWxWZXJzaW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJIlMKF0dldE1vZGVsVmVyc2lvblJlc3BvbnNlEjgKDW1vZGVsX3ZlcnNpb24YASABKAsyIS5zbGlwd2F5LnJlZ2lzdHJ5LnYxLk1vZGVsVmVyc2lvbiJzChhMaXN0TW9kZWxWZXJzaW9uc1JlcXVlc3QSDgoGcGFyZW50GAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJEg4KBmZpbHRlchgEIAEoCRIQCghvcmRlcl9ieRgFIAEoCSJvChlMaXN0TW9kZWxWZXJzaW9uc1Jlc3BvbnNlEjkKDm1vZGVsX3ZlcnNpb25zGAEgAygLMiEuc2xpcHdheS5yZWdpc3RyeS52MS5Nb2RlbFZlcnNpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIqoBChlVcGRhdGVNb2RlbFZlcnNpb25SZXF1ZXN0EjgKDW1vZGVsX3ZlcnNpb24YASABKAsyIS5zbGlwd2F5LnJlZ2lzdHJ5LnYxLk1vZGVsVmVyc2lvbhIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2sSDgoGcmVhc29uGAMgASgJEhIKCnJlcXVlc3RfaWQYBCABKAkiVgoaVXBkYXRlTW9kZWxWZXJzaW9uUmVzcG9uc2USOAoNbW9kZWxfdmVyc2lvbhgBIAEoCzIhLnNsaXB3YXkucmVnaXN0cnkudjEuTW9kZWxWZXJzaW9uIlwKGkFyY2hpdmVNb2RlbFZlcnNpb25SZXF1ZXN0EgwKBG5hbWUYASABKAkSDgoGcmVhc29uGAIgASgJEgwKBGV0YWcYAyABKAkSEgoKcmVxdWVzdF9pZBgEIAEoCSJXChtBcmNoaXZlTW9kZWxWZXJzaW9uUmVzcG9uc2USOAoNbW9kZWxfdmVyc2lvbhgBIAEoCzIhLnNsaXB3YXkucmVnaXN0cnkudjEuTW9kZWxWZXJzaW9uImUKG0Rvd25sb2FkTW9kZWxWZXJzaW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJEjgKDWFydGlmYWN0X2tpbmQYAiABKA4yIS5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkFydGlmYWN0S2luZCKSAQoORG93bmxvYWRIZWFkZXISFQoNbW9kZWxfdmVyc2lvbhgBIAEoCRI4Cg1hcnRpZmFjdF9raW5kGAIgASgOMiEuc2xpcHdheS5yZWdpc3RyeS52MS5BcnRpZmFjdEtpbmQSLwoIYXJ0aWZhY3QYAyABKAsyHS5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkFydGlmYWN0InEKHERvd25sb2FkTW9kZWxWZXJzaW9uUmVzcG9uc2USNQoGaGVhZGVyGAEgASgLMiMuc2xpcHdheS5yZWdpc3RyeS52MS5Eb3dubG9hZEhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCCQoHcGF5bG9hZCKyAQoUU2V0TW9kZWxBbGlhc1JlcXVlc3QSDQoFbW9kZWwYASABKAkSDQoFYWxpYXMYAiABKAkSFgoOdmVyc2lvbl9udW1iZXIYAyABKAMSDgoGcmVhc29uGAQgASgJEiQKF2V4cGVjdGVkX3ZlcnNpb25fbnVtYmVyGAUgASgDSACIAQESEgoKcmVxdWVzdF9pZBgGIAEoCUIaChhfZXhwZWN0ZWRfdmVyc2lvbl9udW1iZXIihwEKFVNldE1vZGVsQWxpYXNSZXNwb25zZRIpCgVtb2RlbBgBIAEoCzIaLnNsaXB3YXkucmVnaXN0cnkudjEuTW9kZWwSQwoTYWxpYXNfaGlzdG9yeV9lbnRyeRgCIAEoCzImLnNsaXB3YXkucmVnaXN0cnkudjEuQWxpYXNIaXN0b3J5RW50cnkinQEKF0RlbGV0ZU1vZGVsQWxpYXNSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEg0KBWFsaWFzGAIgASgJEg4KBnJlYXNvbhgDIAEoCRISCgpyZXF1ZXN0X2lkGAQgASgJEiQKF2V4cGVjdGVkX3ZlcnNpb25fbnVtYmVyGAUgASgDSACIAQFCGgoYX2V4cGVjdGVkX3ZlcnNpb25fbnVtYmVyIooBChhEZWxldGVNb2RlbEFsaWFzUmVzcG9uc2USKQoFbW9kZWwYASABKAsyGi5zbGlwd2F5LnJlZ2lzdHJ5LnYxLk1vZGVsEkMKE2FsaWFzX2hpc3RvcnlfZW50cnkYAiABKAsyJi5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkFsaWFzSGlzdG9yeUVudHJ5IncKF0xpc3RBbGlhc0hpc3RvcnlSZXF1ZXN0Eg4KBnBhcmVudBgBIAEoCRINCgVhbGlhcxgCIAEoCRIWCg52ZXJzaW9uX251bWJlchgDIAEoAxIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJ6ChhMaXN0QWxpYXNIaXN0b3J5UmVzcG9uc2USRQoVYWxpYXNfaGlzdG9yeV9lbnRyaWVzGAEgAygLMiYuc2xpcHdheS5yZWdpc3RyeS52MS5BbGlhc0hpc3RvcnlFbnRyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkijAEKF1dhdGNoTW9kZWxFdmVudHNSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEhsKDmFmdGVyX3NlcXVlbmNlGAIgASgDSACIAQESMgoFdHlwZXMYAyADKA4yIy5zbGlwd2F5LnJlZ2lzdHJ5LnYxLk1vZGVsRXZlbnRUeXBlQhEKD19hZnRlcl9zZXF1ZW5jZSJKChhXYXRjaE1vZGVsRXZlbnRzUmVzcG9uc2USLgoFZXZlbnQYASABKAsyHy5zbGlwd2F5LnJlZ2lzdHJ5LnYxLk1vZGVsRXZlbnQiJwoXR2V0TGluZWFnZVJlcG9ydFJlcXVlc3QSDAoEbmFtZRgBIAEoCSJOChhHZXRMaW5lYWdlUmVwb3J0UmVzcG9uc2USMgoGcmVwb3J0GAEgASgLMiIuc2xpcHdheS5yZWdpc3RyeS52MS5MaW5lYWdlUmVwb3J0MugNCg9SZWdpc3RyeVNlcnZpY2USYAoLQ3JlYXRlTW9kZWwSJy5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkNyZWF0ZU1vZGVsUmVxdWVzdBooLnNsaXB3YXkucmVnaXN0cnkudjEuQ3JlYXRlTW9kZWxSZXNwb25zZRJXCghHZXRNb2RlbBIkLnNsaXB3YXkucmVnaXN0cnkudjEuR2V0TW9kZWxSZXF1ZXN0GiUuc2xpcHdheS5yZWdpc3RyeS52MS5HZXRNb2RlbFJlc3BvbnNlEl0KCkxpc3RNb2RlbHMSJi5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkxpc3RNb2RlbHNSZXF1ZXN0Gicuc2xpcHdheS5yZWdpc3RyeS52MS5MaXN0TW9kZWxzUmVzcG9uc2USYAoLVXBkYXRlTW9kZWwSJy5zbGlwd2F5LnJlZ2lzdHJ5LnYxLlVwZGF0ZU1vZGVsUmVxdWVzdBooLnNsaXB3YXkucmVnaXN0cnkudjEuVXBkYXRlTW9kZWxSZXNwb25zZRJgCgtEZWxldGVNb2RlbBInLnNsaXB3YXkucmVnaXN0cnkudjEuRGVsZXRlTW9kZWxSZXF1ZXN0Giguc2xpcHdheS5yZWdpc3RyeS52MS5EZWxldGVNb2RlbFJlc3BvbnNlEncKEkNyZWF0ZU1vZGVsVmVyc2lvbhIuLnNsaXB3YXkucmVnaXN0cnkudjEuQ3JlYXRlTW9kZWxWZXJzaW9uUmVxdWVzdBovLnNsaXB3YXkucmVnaXN0cnkudjEuQ3JlYXRlTW9kZWxWZXJzaW9uUmVzcG9uc2UoARJsCg9HZXRNb2RlbFZlcnNpb24SKy5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkdldE1vZGVsVmVyc2lvblJlcXVlc3QaLC5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkdldE1vZGVsVmVyc2lvblJlc3BvbnNlEnIKEUxpc3RNb2RlbFZlcnNpb25zEi0uc2xpcHdheS5yZWdpc3RyeS52MS5MaXN0TW9kZWxWZXJzaW9uc1JlcXVlc3QaLi5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkxpc3RNb2RlbFZlcnNpb25zUmVzcG9uc2USdQoSVXBkYXRlTW9kZWxWZXJzaW9uEi4uc2xpcHdheS5yZWdpc3RyeS52MS5VcGRhdGVNb2RlbFZlcnNpb25SZXF1ZXN0Gi8uc2xpcHdheS5yZWdpc3RyeS52MS5VcGRhdGVNb2RlbFZlcnNpb25SZXNwb25zZRJ4ChNBcmNoaXZlTW9kZWxWZXJzaW9uEi8uc2xpcHdheS5yZWdpc3RyeS52MS5BcmNoaXZlTW9kZWxWZXJzaW9uUmVxdWVzdBowLnNsaXB3YXkucmVnaXN0cnkudjEuQXJjaGl2ZU1vZGVsVmVyc2lvblJlc3BvbnNlEn0KFERvd25sb2FkTW9kZWxWZXJzaW9uEjAuc2xpcHdheS5yZWdpc3RyeS52MS5Eb3dubG9hZE1vZGVsVmVyc2lvblJlcXVlc3QaMS5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkRvd25sb2FkTW9kZWxWZXJzaW9uUmVzcG9uc2UwARJmCg1TZXRNb2RlbEFsaWFzEikuc2xpcHdheS5yZWdpc3RyeS52MS5TZXRNb2RlbEFsaWFzUmVxdWVzdBoqLnNsaXB3YXkucmVnaXN0cnkudjEuU2V0TW9kZWxBbGlhc1Jlc3BvbnNlEm8KEERlbGV0ZU1vZGVsQWxpYXMSLC5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkRlbGV0ZU1vZGVsQWxpYXNSZXF1ZXN0Gi0uc2xpcHdheS5yZWdpc3RyeS52MS5EZWxldGVNb2RlbEFsaWFzUmVzcG9uc2USbwoQTGlzdEFsaWFzSGlzdG9yeRIsLnNsaXB3YXkucmVnaXN0cnkudjEuTGlzdEFsaWFzSGlzdG9yeVJlcXVlc3QaLS5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkxpc3RBbGlhc0hpc3RvcnlSZXNwb25zZRJxChBXYXRjaE1vZGVsRXZlbnRzEiwuc2xpcHdheS5yZWdpc3RyeS52MS5XYXRjaE1vZGVsRXZlbnRzUmVxdWVzdBotLnNsaXB3YXkucmVnaXN0cnkudjEuV2F0Y2hNb2RlbEV2ZW50c1Jlc3BvbnNlMAESbwoQR2V0TGluZWFnZVJlcG9ydBIsLnNsaXB3YXkucmVnaXN0cnkudjEuR2V0TGluZWFnZVJlcG9ydFJlcXVlc3QaLS5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkdldExpbmVhZ2VSZXBvcnRSZXNwb25zZULhAQoXZGV2LnNsaXB3YXkucmVnaXN0cnkudjFCFFJlZ2lzdHJ5U2VydmljZVByb3RvUAFaQmdpdGh1Yi5jb20vc2xpcHdheS1tbG9wcy9zbGlwd2F5L2NsaWVudHMvZ28vcmVnaXN0cnkvdjE7cmVnaXN0cnl2MaICA1NSWKoCE1NsaXB3YXkuUmVnaXN0cnkuVjHKAhNTbGlwd2F5XFJlZ2lzdHJ5XFYx4gIfU2xpcHdheVxSZWdpc3RyeVxWMVxHUEJNZXRhZGF0YeoCFVNsaXB3YXk6OlJlZ2lzdHJ5OjpWMWIGcHJvdG8z", [file_google_protobuf_field_mask, file_slipway_registry_v1_alias_history, file_slipway_registry_v1_artifact, file_slipway_registry_v1_lineage_report, file_slipway_registry_v1_model, file_slipway_registry_v1_model_event, file_slipway_registry_v1_model_version]);
 
 /**
  * Request for CreateModel.
@@ -33,15 +33,19 @@ export const file_slipway_registry_v1_registry_service: GenFile = /*@__PURE__*/
  */
 export type CreateModelRequest = Message<"slipway.registry.v1.CreateModelRequest"> & {
   /**
-   * Required. The id of the model, the last part of its name: 1 to 63 characters, lowercase
-   * letters, digits and `-`, starting with a letter.
+   * Required. The id of the model, the last part of its name: 1 to 63 characters matching
+   * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` (RFC 1034 style: a lowercase letter first, lowercase
+   * letters, digits and `-`, no trailing `-`). Otherwise INVALID_ARGUMENT (INVALID_MODEL_ID).
+   * The id of a deleted model may be used again: the new model gets a new `uid`, and its
+   * version numbers continue after the deleted model's (numbers are never reused).
    *
    * @generated from field: string model_id = 1;
    */
   modelId: string;
 
   /**
-   * Optional. The model's description and labels.
+   * Optional. The model's description (at most 4096 characters, else TEXT_TOO_LONG) and labels
+   * (see Model.labels, else INVALID_LABEL).
    *
    * @generated from field: slipway.registry.v1.Model model = 2;
    */
@@ -133,7 +137,8 @@ export const GetModelResponseSchema: GenMessage<GetModelResponse> = /*@__PURE__*
  */
 export type ListModelsRequest = Message<"slipway.registry.v1.ListModelsRequest"> & {
   /**
-   * Optional. The maximum number of models to return, 1 to 1000; default 50.
+   * Optional. The maximum number of models to return; default 50, at most 1000 (a larger value
+   * is read as 1000).
    *
    * @generated from field: int32 page_size = 1;
    */
@@ -147,16 +152,20 @@ export type ListModelsRequest = Message<"slipway.registry.v1.ListModelsRequest">
   pageToken: string;
 
   /**
-   * Optional. A filter expression: conditions on `name`, `labels.{key}` and `create_time`
-   * joined with AND, for example `labels.team = "fraud" AND create_time > "2025-01-01T00:00:00Z"`.
+   * Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
+   * AND, where `op` is one of `= != < <= > >=`. Fields: `name` (for example
+   * `name = "models/fraud"`), `labels.{key}`, `created_by` (`=` and `!=` only),
+   * `latest_version_number`, and `create_time` and `update_time` compared with a quoted RFC 3339
+   * time. For example `labels.team = "fraud" AND create_time > "2025-01-01T00:00:00Z"`.
    *
    * @generated from field: string filter = 3;
    */
   filter: string;
 
   /**
-   * Optional. The order: `name` (default), `create_time` or `update_time`, each optionally
-   * followed by `desc`.
+   * Optional. The order (AIP-132): comma-separated keys among `name` (the default),
+   * `create_time` and `update_time`, each optionally followed by ` desc`, for example
+   * `create_time desc, name`. Ties are broken by name.
    *
    * @generated from field: string order_by = 4;
    */
@@ -213,7 +222,10 @@ export type UpdateModelRequest = Message<"slipway.registry.v1.UpdateModelRequest
   model?: Model | undefined;
 
   /**
-   * Required. The fields to change: `description`, `labels`.
+   * Optional. the fields to change, among `description` and `labels`
+   * (AIP-134). Omitted: the fields set (non-empty) in the request's `model`, so a field is
+   * cleared only by naming it. `*`: both fields, replacing them (unset means cleared). Any other
+   * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
@@ -277,6 +289,8 @@ export type DeleteModelRequest = Message<"slipway.registry.v1.DeleteModelRequest
 
   /**
    * Optional. Also delete a model whose versions are all ARCHIVED or FAILED (admin only).
+   * The model's version numbers are not freed: a model re-created under the same id continues
+   * after them.
    *
    * @generated from field: bool force = 2;
    */
@@ -515,7 +529,8 @@ export type ListModelVersionsRequest = Message<"slipway.registry.v1.ListModelVer
   parent: string;
 
   /**
-   * Optional. The maximum number of versions to return, 1 to 1000; default 50.
+   * Optional. The maximum number of versions to return; default 50, at most 1000 (a larger
+   * value is read as 1000).
    *
    * @generated from field: int32 page_size = 2;
    */
@@ -529,17 +544,21 @@ export type ListModelVersionsRequest = Message<"slipway.registry.v1.ListModelVer
   pageToken: string;
 
   /**
-   * Optional. A filter expression: conditions on `state`, `labels.{key}`, `metrics.{name}` and
-   * `create_time` joined with AND, for example `state = READY AND metrics.accuracy >= 0.9`.
+   * Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
+   * AND, where `op` is one of `= != < <= > >=`. Fields: `state` (a state name without its
+   * prefix, such as `READY`), `version_number`, `labels.{key}`, `metrics.{name}`, `created_by`,
+   * and `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
+   * `state = READY AND metrics.accuracy >= 0.9` or `create_time >= "2025-01-01T00:00:00Z"`.
    *
    * @generated from field: string filter = 4;
    */
   filter: string;
 
   /**
-   * Optional. The order: `version_number` (default, oldest first), `create_time` or
-   * `metrics.{name}`, each optionally followed by `desc` (`version_number desc` for the newest
-   * first).
+   * Optional. The order (AIP-132): comma-separated keys among `version_number` (the default,
+   * oldest first), `create_time`, `update_time` and `metrics.{name}`, each optionally followed
+   * by ` desc`, for example `version_number desc` (the newest first) or
+   * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
    *
    * @generated from field: string order_by = 5;
    */
@@ -596,7 +615,10 @@ export type UpdateModelVersionRequest = Message<"slipway.registry.v1.UpdateModel
   modelVersion?: ModelVersion | undefined;
 
   /**
-   * Required. The fields to change: `description`, `labels`.
+   * Optional. the fields to change, among `description` and `labels`
+   * (AIP-134). Omitted: the fields set (non-empty) in the request's `model_version`, so a field is
+   * cleared only by naming it. `*`: both fields, replacing them (unset means cleared). Any other
+   * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
@@ -823,8 +845,9 @@ export type SetModelAliasRequest = Message<"slipway.registry.v1.SetModelAliasReq
   model: string;
 
   /**
-   * Required. The alias: 1 to 63 characters, lowercase letters, digits and `-`, starting with a
-   * letter, and not all digits.
+   * Required. The alias. A new alias has 1 to 63 characters matching
+   * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, like a model id, otherwise INVALID_ARGUMENT
+   * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
    *
    * @generated from field: string alias = 2;
    */
@@ -928,6 +951,15 @@ export type DeleteModelAliasRequest = Message<"slipway.registry.v1.DeleteModelAl
    * @generated from field: string request_id = 4;
    */
   requestId: string;
+
+  /**
+   * Optional. The version the caller expects the alias to point to now. When set and
+   * different, the call fails with ABORTED (ALIAS_CHANGED) and the alias stays. Unset skips the
+   * check.
+   *
+   * @generated from field: optional int64 expected_version_number = 5;
+   */
+  expectedVersionNumber?: bigint | undefined;
 };
 
 /**
@@ -993,7 +1025,8 @@ export type ListAliasHistoryRequest = Message<"slipway.registry.v1.ListAliasHist
   versionNumber: bigint;
 
   /**
-   * Optional. The maximum number of entries to return, 1 to 1000; default 50.
+   * Optional. The maximum number of entries to return; default 50, at most 1000 (a larger value
+   * is read as 1000).
    *
    * @generated from field: int32 page_size = 4;
    */
@@ -1180,7 +1213,7 @@ export const RegistryService: GenService<{
     output: typeof ListModelsResponseSchema;
   },
   /**
-   * Changes a model's description or labels.
+   * Changes a model's description or labels, as named by the update mask.
    *
    * @generated from rpc slipway.registry.v1.RegistryService.UpdateModel
    */

@@ -87,9 +87,10 @@ export type TrainingJob = Message<"slipway.training.v1.TrainingJob"> & {
   limits?: TrainingLimits | undefined;
 
   /**
-   * Optional. An alias to point at the new version on success, for example `challenger`. A
-   * protected alias (`production`) is refused at creation: an approver moves it with
-   * SetModelAlias and a reason once the version is reviewed.
+   * Optional. An alias to point at the new version on success, for example `challenger`,
+   * matching `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` as a new alias must. A protected alias
+   * (`production`) is refused at creation: an approver moves it with SetModelAlias and a reason
+   * once the version is reviewed.
    *
    * @generated from field: string alias_on_success = 9;
    */
@@ -127,7 +128,8 @@ export type TrainingJob = Message<"slipway.training.v1.TrainingJob"> & {
   parentVersion: string;
 
   /**
-   * Optional. Labels, copied to the registered version.
+   * Optional. Labels, copied to the registered version, so with the registry's rules: at most
+   * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    *
    * @generated from field: map<string, string> labels = 14;
    */

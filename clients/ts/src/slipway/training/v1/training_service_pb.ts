@@ -120,7 +120,8 @@ export const GetTrainingJobResponseSchema: GenMessage<GetTrainingJobResponse> = 
  */
 export type ListTrainingJobsRequest = Message<"slipway.training.v1.ListTrainingJobsRequest"> & {
   /**
-   * Optional. The maximum number of jobs to return, 1 to 1000; default 50.
+   * Optional. The maximum number of jobs to return; default 50, at most 1000 (a larger value is
+   * read as 1000).
    *
    * @generated from field: int32 page_size = 1;
    */

@@ -87,7 +87,8 @@ private static final long serialVersionUID = 0L;
   private int pageSize_ = 0;
   /**
    * <pre>
-   * Optional. The maximum number of events to return, 1 to 1000; default 100.
+   * Optional. The maximum number of events to return; default 50, at most 1000 (a larger value
+   * is read as 1000).
    * </pre>
    *
    * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
@@ -742,7 +743,8 @@ private static final long serialVersionUID = 0L;
     private int pageSize_ ;
     /**
      * <pre>
-     * Optional. The maximum number of events to return, 1 to 1000; default 100.
+     * Optional. The maximum number of events to return; default 50, at most 1000 (a larger value
+     * is read as 1000).
      * </pre>
      *
      * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
@@ -754,7 +756,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The maximum number of events to return, 1 to 1000; default 100.
+     * Optional. The maximum number of events to return; default 50, at most 1000 (a larger value
+     * is read as 1000).
      * </pre>
      *
      * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
@@ -770,7 +773,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The maximum number of events to return, 1 to 1000; default 100.
+     * Optional. The maximum number of events to return; default 50, at most 1000 (a larger value
+     * is read as 1000).
      * </pre>
      *
      * <code>int32 page_size = 2 [json_name = "pageSize"];</code>

@@ -37,7 +37,8 @@ public interface ListAuditEventsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. The maximum number of events to return, 1 to 1000; default 100.
+   * Optional. The maximum number of events to return; default 50, at most 1000 (a larger value
+   * is read as 1000).
    * </pre>
    *
    * <code>int32 page_size = 2 [json_name = "pageSize"];</code>

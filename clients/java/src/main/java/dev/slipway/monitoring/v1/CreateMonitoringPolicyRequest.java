@@ -90,8 +90,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object monitoringPolicyId_ = "";
   /**
    * <pre>
-   * Optional. The id of the policy, the last part of its name: 1 to 63 characters, lowercase
-   * letters, digits and `-`; default an id chosen by the server.
+   * Optional. The id of the policy, the last part of its name: 1 to 63 characters matching
+   * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, as model ids; default an id chosen by the server.
    * </pre>
    *
    * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId"];</code>
@@ -112,8 +112,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. The id of the policy, the last part of its name: 1 to 63 characters, lowercase
-   * letters, digits and `-`; default an id chosen by the server.
+   * Optional. The id of the policy, the last part of its name: 1 to 63 characters matching
+   * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, as model ids; default an id chosen by the server.
    * </pre>
    *
    * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId"];</code>
@@ -811,8 +811,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object monitoringPolicyId_ = "";
     /**
      * <pre>
-     * Optional. The id of the policy, the last part of its name: 1 to 63 characters, lowercase
-     * letters, digits and `-`; default an id chosen by the server.
+     * Optional. The id of the policy, the last part of its name: 1 to 63 characters matching
+     * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, as model ids; default an id chosen by the server.
      * </pre>
      *
      * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId"];</code>
@@ -832,8 +832,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The id of the policy, the last part of its name: 1 to 63 characters, lowercase
-     * letters, digits and `-`; default an id chosen by the server.
+     * Optional. The id of the policy, the last part of its name: 1 to 63 characters matching
+     * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, as model ids; default an id chosen by the server.
      * </pre>
      *
      * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId"];</code>
@@ -854,8 +854,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The id of the policy, the last part of its name: 1 to 63 characters, lowercase
-     * letters, digits and `-`; default an id chosen by the server.
+     * Optional. The id of the policy, the last part of its name: 1 to 63 characters matching
+     * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, as model ids; default an id chosen by the server.
      * </pre>
      *
      * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId"];</code>
@@ -872,8 +872,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The id of the policy, the last part of its name: 1 to 63 characters, lowercase
-     * letters, digits and `-`; default an id chosen by the server.
+     * Optional. The id of the policy, the last part of its name: 1 to 63 characters matching
+     * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, as model ids; default an id chosen by the server.
      * </pre>
      *
      * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId"];</code>
@@ -887,8 +887,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The id of the policy, the last part of its name: 1 to 63 characters, lowercase
-     * letters, digits and `-`; default an id chosen by the server.
+     * Optional. The id of the policy, the last part of its name: 1 to 63 characters matching
+     * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, as model ids; default an id chosen by the server.
      * </pre>
      *
      * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId"];</code>

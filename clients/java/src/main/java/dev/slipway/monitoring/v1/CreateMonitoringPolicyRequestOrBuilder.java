@@ -37,8 +37,8 @@ public interface CreateMonitoringPolicyRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. The id of the policy, the last part of its name: 1 to 63 characters, lowercase
-   * letters, digits and `-`; default an id chosen by the server.
+   * Optional. The id of the policy, the last part of its name: 1 to 63 characters matching
+   * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, as model ids; default an id chosen by the server.
    * </pre>
    *
    * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId"];</code>
@@ -47,8 +47,8 @@ public interface CreateMonitoringPolicyRequestOrBuilder extends
   java.lang.String getMonitoringPolicyId();
   /**
    * <pre>
-   * Optional. The id of the policy, the last part of its name: 1 to 63 characters, lowercase
-   * letters, digits and `-`; default an id chosen by the server.
+   * Optional. The id of the policy, the last part of its name: 1 to 63 characters matching
+   * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, as model ids; default an id chosen by the server.
    * </pre>
    *
    * <code>string monitoring_policy_id = 2 [json_name = "monitoringPolicyId"];</code>

@@ -54,7 +54,8 @@ private static final long serialVersionUID = 0L;
   private int pageSize_ = 0;
   /**
    * <pre>
-   * Optional. The maximum number of alerts to return, 1 to 1000; default 50.
+   * Optional. The maximum number of alerts to return; default 50, at most 1000 (a larger value
+   * is read as 1000).
    * </pre>
    *
    * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
@@ -1117,7 +1118,8 @@ private static final long serialVersionUID = 0L;
     private int pageSize_ ;
     /**
      * <pre>
-     * Optional. The maximum number of alerts to return, 1 to 1000; default 50.
+     * Optional. The maximum number of alerts to return; default 50, at most 1000 (a larger value
+     * is read as 1000).
      * </pre>
      *
      * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
@@ -1129,7 +1131,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The maximum number of alerts to return, 1 to 1000; default 50.
+     * Optional. The maximum number of alerts to return; default 50, at most 1000 (a larger value
+     * is read as 1000).
      * </pre>
      *
      * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
@@ -1145,7 +1148,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The maximum number of alerts to return, 1 to 1000; default 50.
+     * Optional. The maximum number of alerts to return; default 50, at most 1000 (a larger value
+     * is read as 1000).
      * </pre>
      *
      * <code>int32 page_size = 1 [json_name = "pageSize"];</code>

@@ -49,7 +49,8 @@ private static final long serialVersionUID = 0L;
   private int pageSize_ = 0;
   /**
    * <pre>
-   * Optional. The maximum number of policies to return, 1 to 1000; default 50.
+   * Optional. The maximum number of policies to return; default 50, at most 1000 (a larger
+   * value is read as 1000).
    * </pre>
    *
    * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
@@ -534,7 +535,8 @@ private static final long serialVersionUID = 0L;
     private int pageSize_ ;
     /**
      * <pre>
-     * Optional. The maximum number of policies to return, 1 to 1000; default 50.
+     * Optional. The maximum number of policies to return; default 50, at most 1000 (a larger
+     * value is read as 1000).
      * </pre>
      *
      * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
@@ -546,7 +548,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The maximum number of policies to return, 1 to 1000; default 50.
+     * Optional. The maximum number of policies to return; default 50, at most 1000 (a larger
+     * value is read as 1000).
      * </pre>
      *
      * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
@@ -562,7 +565,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The maximum number of policies to return, 1 to 1000; default 50.
+     * Optional. The maximum number of policies to return; default 50, at most 1000 (a larger
+     * value is read as 1000).
      * </pre>
      *
      * <code>int32 page_size = 1 [json_name = "pageSize"];</code>

@@ -10,7 +10,8 @@ public interface ListMonitoringPoliciesRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. The maximum number of policies to return, 1 to 1000; default 50.
+   * Optional. The maximum number of policies to return; default 50, at most 1000 (a larger
+   * value is read as 1000).
    * </pre>
    *
    * <code>int32 page_size = 1 [json_name = "pageSize"];</code>

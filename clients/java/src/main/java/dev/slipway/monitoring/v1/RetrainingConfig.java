@@ -93,8 +93,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object aliasOnSuccess_ = "";
   /**
    * <pre>
-   * Optional. The alias the retrained version gets; default `challenger`. Must not be a
-   * protected alias.
+   * Optional. The alias the retrained version gets; default `challenger`. Must match
+   * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` and must not be a protected alias.
    * </pre>
    *
    * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess"];</code>
@@ -115,8 +115,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. The alias the retrained version gets; default `challenger`. Must not be a
-   * protected alias.
+   * Optional. The alias the retrained version gets; default `challenger`. Must match
+   * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` and must not be a protected alias.
    * </pre>
    *
    * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess"];</code>
@@ -827,8 +827,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object aliasOnSuccess_ = "";
     /**
      * <pre>
-     * Optional. The alias the retrained version gets; default `challenger`. Must not be a
-     * protected alias.
+     * Optional. The alias the retrained version gets; default `challenger`. Must match
+     * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` and must not be a protected alias.
      * </pre>
      *
      * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess"];</code>
@@ -848,8 +848,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The alias the retrained version gets; default `challenger`. Must not be a
-     * protected alias.
+     * Optional. The alias the retrained version gets; default `challenger`. Must match
+     * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` and must not be a protected alias.
      * </pre>
      *
      * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess"];</code>
@@ -870,8 +870,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The alias the retrained version gets; default `challenger`. Must not be a
-     * protected alias.
+     * Optional. The alias the retrained version gets; default `challenger`. Must match
+     * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` and must not be a protected alias.
      * </pre>
      *
      * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess"];</code>
@@ -888,8 +888,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The alias the retrained version gets; default `challenger`. Must not be a
-     * protected alias.
+     * Optional. The alias the retrained version gets; default `challenger`. Must match
+     * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` and must not be a protected alias.
      * </pre>
      *
      * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess"];</code>
@@ -903,8 +903,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The alias the retrained version gets; default `challenger`. Must not be a
-     * protected alias.
+     * Optional. The alias the retrained version gets; default `challenger`. Must match
+     * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` and must not be a protected alias.
      * </pre>
      *
      * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess"];</code>

@@ -40,8 +40,8 @@ public interface RetrainingConfigOrBuilder extends
 
   /**
    * <pre>
-   * Optional. The alias the retrained version gets; default `challenger`. Must not be a
-   * protected alias.
+   * Optional. The alias the retrained version gets; default `challenger`. Must match
+   * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` and must not be a protected alias.
    * </pre>
    *
    * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess"];</code>
@@ -50,8 +50,8 @@ public interface RetrainingConfigOrBuilder extends
   java.lang.String getAliasOnSuccess();
   /**
    * <pre>
-   * Optional. The alias the retrained version gets; default `challenger`. Must not be a
-   * protected alias.
+   * Optional. The alias the retrained version gets; default `challenger`. Must match
+   * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` and must not be a protected alias.
    * </pre>
    *
    * <code>string alias_on_success = 2 [json_name = "aliasOnSuccess"];</code>

@@ -91,8 +91,12 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.FieldMask updateMask_;
   /**
    * <pre>
-   * Required. The fields to change, for example `drift,window`. `*` replaces every field that
-   * is not output only.
+   * Optional. The fields to change (AIP-134), for example `drift,window`: any of
+   * `description`, `disabled`, `window`, `min_samples`, `drift`, `performance`,
+   * `data_quality`, `action`, `retraining`. Omitted: the fields set in `monitoring_policy`
+   * (non-default), so a field is cleared or `disabled` turned false only by naming it. `*`:
+   * every field of that list, replacing them. Any other path is INVALID_ARGUMENT
+   * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    * </pre>
    *
    * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -104,8 +108,12 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Required. The fields to change, for example `drift,window`. `*` replaces every field that
-   * is not output only.
+   * Optional. The fields to change (AIP-134), for example `drift,window`: any of
+   * `description`, `disabled`, `window`, `min_samples`, `drift`, `performance`,
+   * `data_quality`, `action`, `retraining`. Omitted: the fields set in `monitoring_policy`
+   * (non-default), so a field is cleared or `disabled` turned false only by naming it. `*`:
+   * every field of that list, replacing them. Any other path is INVALID_ARGUMENT
+   * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    * </pre>
    *
    * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -117,8 +125,12 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Required. The fields to change, for example `drift,window`. `*` replaces every field that
-   * is not output only.
+   * Optional. The fields to change (AIP-134), for example `drift,window`: any of
+   * `description`, `disabled`, `window`, `min_samples`, `drift`, `performance`,
+   * `data_quality`, `action`, `retraining`. Omitted: the fields set in `monitoring_policy`
+   * (non-default), so a field is cleared or `disabled` turned false only by naming it. `*`:
+   * every field of that list, replacing them. Any other path is INVALID_ARGUMENT
+   * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    * </pre>
    *
    * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -830,8 +842,12 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.FieldMask, com.google.protobuf.FieldMask.Builder, com.google.protobuf.FieldMaskOrBuilder> updateMaskBuilder_;
     /**
      * <pre>
-     * Required. The fields to change, for example `drift,window`. `*` replaces every field that
-     * is not output only.
+     * Optional. The fields to change (AIP-134), for example `drift,window`: any of
+     * `description`, `disabled`, `window`, `min_samples`, `drift`, `performance`,
+     * `data_quality`, `action`, `retraining`. Omitted: the fields set in `monitoring_policy`
+     * (non-default), so a field is cleared or `disabled` turned false only by naming it. `*`:
+     * every field of that list, replacing them. Any other path is INVALID_ARGUMENT
+     * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
      * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -842,8 +858,12 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The fields to change, for example `drift,window`. `*` replaces every field that
-     * is not output only.
+     * Optional. The fields to change (AIP-134), for example `drift,window`: any of
+     * `description`, `disabled`, `window`, `min_samples`, `drift`, `performance`,
+     * `data_quality`, `action`, `retraining`. Omitted: the fields set in `monitoring_policy`
+     * (non-default), so a field is cleared or `disabled` turned false only by naming it. `*`:
+     * every field of that list, replacing them. Any other path is INVALID_ARGUMENT
+     * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
      * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -858,8 +878,12 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The fields to change, for example `drift,window`. `*` replaces every field that
-     * is not output only.
+     * Optional. The fields to change (AIP-134), for example `drift,window`: any of
+     * `description`, `disabled`, `window`, `min_samples`, `drift`, `performance`,
+     * `data_quality`, `action`, `retraining`. Omitted: the fields set in `monitoring_policy`
+     * (non-default), so a field is cleared or `disabled` turned false only by naming it. `*`:
+     * every field of that list, replacing them. Any other path is INVALID_ARGUMENT
+     * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
      * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -879,8 +903,12 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The fields to change, for example `drift,window`. `*` replaces every field that
-     * is not output only.
+     * Optional. The fields to change (AIP-134), for example `drift,window`: any of
+     * `description`, `disabled`, `window`, `min_samples`, `drift`, `performance`,
+     * `data_quality`, `action`, `retraining`. Omitted: the fields set in `monitoring_policy`
+     * (non-default), so a field is cleared or `disabled` turned false only by naming it. `*`:
+     * every field of that list, replacing them. Any other path is INVALID_ARGUMENT
+     * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
      * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -898,8 +926,12 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The fields to change, for example `drift,window`. `*` replaces every field that
-     * is not output only.
+     * Optional. The fields to change (AIP-134), for example `drift,window`: any of
+     * `description`, `disabled`, `window`, `min_samples`, `drift`, `performance`,
+     * `data_quality`, `action`, `retraining`. Omitted: the fields set in `monitoring_policy`
+     * (non-default), so a field is cleared or `disabled` turned false only by naming it. `*`:
+     * every field of that list, replacing them. Any other path is INVALID_ARGUMENT
+     * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
      * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -924,8 +956,12 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The fields to change, for example `drift,window`. `*` replaces every field that
-     * is not output only.
+     * Optional. The fields to change (AIP-134), for example `drift,window`: any of
+     * `description`, `disabled`, `window`, `min_samples`, `drift`, `performance`,
+     * `data_quality`, `action`, `retraining`. Omitted: the fields set in `monitoring_policy`
+     * (non-default), so a field is cleared or `disabled` turned false only by naming it. `*`:
+     * every field of that list, replacing them. Any other path is INVALID_ARGUMENT
+     * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
      * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -942,8 +978,12 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The fields to change, for example `drift,window`. `*` replaces every field that
-     * is not output only.
+     * Optional. The fields to change (AIP-134), for example `drift,window`: any of
+     * `description`, `disabled`, `window`, `min_samples`, `drift`, `performance`,
+     * `data_quality`, `action`, `retraining`. Omitted: the fields set in `monitoring_policy`
+     * (non-default), so a field is cleared or `disabled` turned false only by naming it. `*`:
+     * every field of that list, replacing them. Any other path is INVALID_ARGUMENT
+     * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
      * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -955,8 +995,12 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The fields to change, for example `drift,window`. `*` replaces every field that
-     * is not output only.
+     * Optional. The fields to change (AIP-134), for example `drift,window`: any of
+     * `description`, `disabled`, `window`, `min_samples`, `drift`, `performance`,
+     * `data_quality`, `action`, `retraining`. Omitted: the fields set in `monitoring_policy`
+     * (non-default), so a field is cleared or `disabled` turned false only by naming it. `*`:
+     * every field of that list, replacing them. Any other path is INVALID_ARGUMENT
+     * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
      * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -971,8 +1015,12 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The fields to change, for example `drift,window`. `*` replaces every field that
-     * is not output only.
+     * Optional. The fields to change (AIP-134), for example `drift,window`: any of
+     * `description`, `disabled`, `window`, `min_samples`, `drift`, `performance`,
+     * `data_quality`, `action`, `retraining`. Omitted: the fields set in `monitoring_policy`
+     * (non-default), so a field is cleared or `disabled` turned false only by naming it. `*`:
+     * every field of that list, replacing them. Any other path is INVALID_ARGUMENT
+     * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
      * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>

@@ -40,8 +40,12 @@ public interface UpdateMonitoringPolicyRequestOrBuilder extends
 
   /**
    * <pre>
-   * Required. The fields to change, for example `drift,window`. `*` replaces every field that
-   * is not output only.
+   * Optional. The fields to change (AIP-134), for example `drift,window`: any of
+   * `description`, `disabled`, `window`, `min_samples`, `drift`, `performance`,
+   * `data_quality`, `action`, `retraining`. Omitted: the fields set in `monitoring_policy`
+   * (non-default), so a field is cleared or `disabled` turned false only by naming it. `*`:
+   * every field of that list, replacing them. Any other path is INVALID_ARGUMENT
+   * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    * </pre>
    *
    * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -50,8 +54,12 @@ public interface UpdateMonitoringPolicyRequestOrBuilder extends
   boolean hasUpdateMask();
   /**
    * <pre>
-   * Required. The fields to change, for example `drift,window`. `*` replaces every field that
-   * is not output only.
+   * Optional. The fields to change (AIP-134), for example `drift,window`: any of
+   * `description`, `disabled`, `window`, `min_samples`, `drift`, `performance`,
+   * `data_quality`, `action`, `retraining`. Omitted: the fields set in `monitoring_policy`
+   * (non-default), so a field is cleared or `disabled` turned false only by naming it. `*`:
+   * every field of that list, replacing them. Any other path is INVALID_ARGUMENT
+   * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    * </pre>
    *
    * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -60,8 +68,12 @@ public interface UpdateMonitoringPolicyRequestOrBuilder extends
   com.google.protobuf.FieldMask getUpdateMask();
   /**
    * <pre>
-   * Required. The fields to change, for example `drift,window`. `*` replaces every field that
-   * is not output only.
+   * Optional. The fields to change (AIP-134), for example `drift,window`: any of
+   * `description`, `disabled`, `window`, `min_samples`, `drift`, `performance`,
+   * `data_quality`, `action`, `retraining`. Omitted: the fields set in `monitoring_policy`
+   * (non-default), so a field is cleared or `disabled` turned false only by naming it. `*`:
+   * every field of that list, replacing them. Any other path is INVALID_ARGUMENT
+   * (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    * </pre>
    *
    * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>

@@ -51,8 +51,11 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object modelId_ = "";
   /**
    * <pre>
-   * Required. The id of the model, the last part of its name: 1 to 63 characters, lowercase
-   * letters, digits and `-`, starting with a letter.
+   * Required. The id of the model, the last part of its name: 1 to 63 characters matching
+   * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` (RFC 1034 style: a lowercase letter first, lowercase
+   * letters, digits and `-`, no trailing `-`). Otherwise INVALID_ARGUMENT (INVALID_MODEL_ID).
+   * The id of a deleted model may be used again: the new model gets a new `uid`, and its
+   * version numbers continue after the deleted model's (numbers are never reused).
    * </pre>
    *
    * <code>string model_id = 1 [json_name = "modelId"];</code>
@@ -73,8 +76,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Required. The id of the model, the last part of its name: 1 to 63 characters, lowercase
-   * letters, digits and `-`, starting with a letter.
+   * Required. The id of the model, the last part of its name: 1 to 63 characters matching
+   * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` (RFC 1034 style: a lowercase letter first, lowercase
+   * letters, digits and `-`, no trailing `-`). Otherwise INVALID_ARGUMENT (INVALID_MODEL_ID).
+   * The id of a deleted model may be used again: the new model gets a new `uid`, and its
+   * version numbers continue after the deleted model's (numbers are never reused).
    * </pre>
    *
    * <code>string model_id = 1 [json_name = "modelId"];</code>
@@ -99,7 +105,8 @@ private static final long serialVersionUID = 0L;
   private dev.slipway.registry.v1.Model model_;
   /**
    * <pre>
-   * Optional. The model's description and labels.
+   * Optional. The model's description (at most 4096 characters, else TEXT_TOO_LONG) and labels
+   * (see Model.labels, else INVALID_LABEL).
    * </pre>
    *
    * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
@@ -111,7 +118,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. The model's description and labels.
+   * Optional. The model's description (at most 4096 characters, else TEXT_TOO_LONG) and labels
+   * (see Model.labels, else INVALID_LABEL).
    * </pre>
    *
    * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
@@ -123,7 +131,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. The model's description and labels.
+   * Optional. The model's description (at most 4096 characters, else TEXT_TOO_LONG) and labels
+   * (see Model.labels, else INVALID_LABEL).
    * </pre>
    *
    * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
@@ -584,8 +593,11 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object modelId_ = "";
     /**
      * <pre>
-     * Required. The id of the model, the last part of its name: 1 to 63 characters, lowercase
-     * letters, digits and `-`, starting with a letter.
+     * Required. The id of the model, the last part of its name: 1 to 63 characters matching
+     * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` (RFC 1034 style: a lowercase letter first, lowercase
+     * letters, digits and `-`, no trailing `-`). Otherwise INVALID_ARGUMENT (INVALID_MODEL_ID).
+     * The id of a deleted model may be used again: the new model gets a new `uid`, and its
+     * version numbers continue after the deleted model's (numbers are never reused).
      * </pre>
      *
      * <code>string model_id = 1 [json_name = "modelId"];</code>
@@ -605,8 +617,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The id of the model, the last part of its name: 1 to 63 characters, lowercase
-     * letters, digits and `-`, starting with a letter.
+     * Required. The id of the model, the last part of its name: 1 to 63 characters matching
+     * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` (RFC 1034 style: a lowercase letter first, lowercase
+     * letters, digits and `-`, no trailing `-`). Otherwise INVALID_ARGUMENT (INVALID_MODEL_ID).
+     * The id of a deleted model may be used again: the new model gets a new `uid`, and its
+     * version numbers continue after the deleted model's (numbers are never reused).
      * </pre>
      *
      * <code>string model_id = 1 [json_name = "modelId"];</code>
@@ -627,8 +642,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The id of the model, the last part of its name: 1 to 63 characters, lowercase
-     * letters, digits and `-`, starting with a letter.
+     * Required. The id of the model, the last part of its name: 1 to 63 characters matching
+     * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` (RFC 1034 style: a lowercase letter first, lowercase
+     * letters, digits and `-`, no trailing `-`). Otherwise INVALID_ARGUMENT (INVALID_MODEL_ID).
+     * The id of a deleted model may be used again: the new model gets a new `uid`, and its
+     * version numbers continue after the deleted model's (numbers are never reused).
      * </pre>
      *
      * <code>string model_id = 1 [json_name = "modelId"];</code>
@@ -645,8 +663,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The id of the model, the last part of its name: 1 to 63 characters, lowercase
-     * letters, digits and `-`, starting with a letter.
+     * Required. The id of the model, the last part of its name: 1 to 63 characters matching
+     * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` (RFC 1034 style: a lowercase letter first, lowercase
+     * letters, digits and `-`, no trailing `-`). Otherwise INVALID_ARGUMENT (INVALID_MODEL_ID).
+     * The id of a deleted model may be used again: the new model gets a new `uid`, and its
+     * version numbers continue after the deleted model's (numbers are never reused).
      * </pre>
      *
      * <code>string model_id = 1 [json_name = "modelId"];</code>
@@ -660,8 +681,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The id of the model, the last part of its name: 1 to 63 characters, lowercase
-     * letters, digits and `-`, starting with a letter.
+     * Required. The id of the model, the last part of its name: 1 to 63 characters matching
+     * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` (RFC 1034 style: a lowercase letter first, lowercase
+     * letters, digits and `-`, no trailing `-`). Otherwise INVALID_ARGUMENT (INVALID_MODEL_ID).
+     * The id of a deleted model may be used again: the new model gets a new `uid`, and its
+     * version numbers continue after the deleted model's (numbers are never reused).
      * </pre>
      *
      * <code>string model_id = 1 [json_name = "modelId"];</code>
@@ -683,7 +707,8 @@ private static final long serialVersionUID = 0L;
         dev.slipway.registry.v1.Model, dev.slipway.registry.v1.Model.Builder, dev.slipway.registry.v1.ModelOrBuilder> modelBuilder_;
     /**
      * <pre>
-     * Optional. The model's description and labels.
+     * Optional. The model's description (at most 4096 characters, else TEXT_TOO_LONG) and labels
+     * (see Model.labels, else INVALID_LABEL).
      * </pre>
      *
      * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
@@ -694,7 +719,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The model's description and labels.
+     * Optional. The model's description (at most 4096 characters, else TEXT_TOO_LONG) and labels
+     * (see Model.labels, else INVALID_LABEL).
      * </pre>
      *
      * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
@@ -709,7 +735,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The model's description and labels.
+     * Optional. The model's description (at most 4096 characters, else TEXT_TOO_LONG) and labels
+     * (see Model.labels, else INVALID_LABEL).
      * </pre>
      *
      * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
@@ -729,7 +756,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The model's description and labels.
+     * Optional. The model's description (at most 4096 characters, else TEXT_TOO_LONG) and labels
+     * (see Model.labels, else INVALID_LABEL).
      * </pre>
      *
      * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
@@ -747,7 +775,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The model's description and labels.
+     * Optional. The model's description (at most 4096 characters, else TEXT_TOO_LONG) and labels
+     * (see Model.labels, else INVALID_LABEL).
      * </pre>
      *
      * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
@@ -772,7 +801,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The model's description and labels.
+     * Optional. The model's description (at most 4096 characters, else TEXT_TOO_LONG) and labels
+     * (see Model.labels, else INVALID_LABEL).
      * </pre>
      *
      * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
@@ -789,7 +819,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The model's description and labels.
+     * Optional. The model's description (at most 4096 characters, else TEXT_TOO_LONG) and labels
+     * (see Model.labels, else INVALID_LABEL).
      * </pre>
      *
      * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
@@ -801,7 +832,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The model's description and labels.
+     * Optional. The model's description (at most 4096 characters, else TEXT_TOO_LONG) and labels
+     * (see Model.labels, else INVALID_LABEL).
      * </pre>
      *
      * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
@@ -816,7 +848,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The model's description and labels.
+     * Optional. The model's description (at most 4096 characters, else TEXT_TOO_LONG) and labels
+     * (see Model.labels, else INVALID_LABEL).
      * </pre>
      *
      * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>

@@ -10,8 +10,11 @@ public interface CreateModelRequestOrBuilder extends
 
   /**
    * <pre>
-   * Required. The id of the model, the last part of its name: 1 to 63 characters, lowercase
-   * letters, digits and `-`, starting with a letter.
+   * Required. The id of the model, the last part of its name: 1 to 63 characters matching
+   * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` (RFC 1034 style: a lowercase letter first, lowercase
+   * letters, digits and `-`, no trailing `-`). Otherwise INVALID_ARGUMENT (INVALID_MODEL_ID).
+   * The id of a deleted model may be used again: the new model gets a new `uid`, and its
+   * version numbers continue after the deleted model's (numbers are never reused).
    * </pre>
    *
    * <code>string model_id = 1 [json_name = "modelId"];</code>
@@ -20,8 +23,11 @@ public interface CreateModelRequestOrBuilder extends
   java.lang.String getModelId();
   /**
    * <pre>
-   * Required. The id of the model, the last part of its name: 1 to 63 characters, lowercase
-   * letters, digits and `-`, starting with a letter.
+   * Required. The id of the model, the last part of its name: 1 to 63 characters matching
+   * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` (RFC 1034 style: a lowercase letter first, lowercase
+   * letters, digits and `-`, no trailing `-`). Otherwise INVALID_ARGUMENT (INVALID_MODEL_ID).
+   * The id of a deleted model may be used again: the new model gets a new `uid`, and its
+   * version numbers continue after the deleted model's (numbers are never reused).
    * </pre>
    *
    * <code>string model_id = 1 [json_name = "modelId"];</code>
@@ -32,7 +38,8 @@ public interface CreateModelRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. The model's description and labels.
+   * Optional. The model's description (at most 4096 characters, else TEXT_TOO_LONG) and labels
+   * (see Model.labels, else INVALID_LABEL).
    * </pre>
    *
    * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
@@ -41,7 +48,8 @@ public interface CreateModelRequestOrBuilder extends
   boolean hasModel();
   /**
    * <pre>
-   * Optional. The model's description and labels.
+   * Optional. The model's description (at most 4096 characters, else TEXT_TOO_LONG) and labels
+   * (see Model.labels, else INVALID_LABEL).
    * </pre>
    *
    * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
@@ -50,7 +58,8 @@ public interface CreateModelRequestOrBuilder extends
   dev.slipway.registry.v1.Model getModel();
   /**
    * <pre>
-   * Optional. The model's description and labels.
+   * Optional. The model's description (at most 4096 characters, else TEXT_TOO_LONG) and labels
+   * (see Model.labels, else INVALID_LABEL).
    * </pre>
    *
    * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>

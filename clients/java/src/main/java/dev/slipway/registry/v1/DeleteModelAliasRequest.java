@@ -47,6 +47,7 @@ private static final long serialVersionUID = 0L;
             dev.slipway.registry.v1.DeleteModelAliasRequest.class, dev.slipway.registry.v1.DeleteModelAliasRequest.Builder.class);
   }
 
+  private int bitField0_;
   public static final int MODEL_FIELD_NUMBER = 1;
   @SuppressWarnings("serial")
   private volatile java.lang.Object model_ = "";
@@ -235,6 +236,37 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int EXPECTED_VERSION_NUMBER_FIELD_NUMBER = 5;
+  private long expectedVersionNumber_ = 0L;
+  /**
+   * <pre>
+   * Optional. The version the caller expects the alias to point to now. When set and
+   * different, the call fails with ABORTED (ALIAS_CHANGED) and the alias stays. Unset skips the
+   * check.
+   * </pre>
+   *
+   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+   * @return Whether the expectedVersionNumber field is set.
+   */
+  @java.lang.Override
+  public boolean hasExpectedVersionNumber() {
+    return ((bitField0_ & 0x00000001) != 0);
+  }
+  /**
+   * <pre>
+   * Optional. The version the caller expects the alias to point to now. When set and
+   * different, the call fails with ABORTED (ALIAS_CHANGED) and the alias stays. Unset skips the
+   * check.
+   * </pre>
+   *
+   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+   * @return The expectedVersionNumber.
+   */
+  @java.lang.Override
+  public long getExpectedVersionNumber() {
+    return expectedVersionNumber_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -261,6 +293,9 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(requestId_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 4, requestId_);
     }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      output.writeInt64(5, expectedVersionNumber_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -281,6 +316,10 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(requestId_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(4, requestId_);
+    }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeInt64Size(5, expectedVersionNumber_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -305,6 +344,11 @@ private static final long serialVersionUID = 0L;
         .equals(other.getReason())) return false;
     if (!getRequestId()
         .equals(other.getRequestId())) return false;
+    if (hasExpectedVersionNumber() != other.hasExpectedVersionNumber()) return false;
+    if (hasExpectedVersionNumber()) {
+      if (getExpectedVersionNumber()
+          != other.getExpectedVersionNumber()) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -324,6 +368,11 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getReason().hashCode();
     hash = (37 * hash) + REQUEST_ID_FIELD_NUMBER;
     hash = (53 * hash) + getRequestId().hashCode();
+    if (hasExpectedVersionNumber()) {
+      hash = (37 * hash) + EXPECTED_VERSION_NUMBER_FIELD_NUMBER;
+      hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+          getExpectedVersionNumber());
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -463,6 +512,7 @@ private static final long serialVersionUID = 0L;
       alias_ = "";
       reason_ = "";
       requestId_ = "";
+      expectedVersionNumber_ = 0L;
       return this;
     }
 
@@ -508,6 +558,12 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000008) != 0)) {
         result.requestId_ = requestId_;
       }
+      int to_bitField0_ = 0;
+      if (((from_bitField0_ & 0x00000010) != 0)) {
+        result.expectedVersionNumber_ = expectedVersionNumber_;
+        to_bitField0_ |= 0x00000001;
+      }
+      result.bitField0_ |= to_bitField0_;
     }
 
     @java.lang.Override
@@ -574,6 +630,9 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000008;
         onChanged();
       }
+      if (other.hasExpectedVersionNumber()) {
+        setExpectedVersionNumber(other.getExpectedVersionNumber());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -620,6 +679,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000008;
               break;
             } // case 34
+            case 40: {
+              expectedVersionNumber_ = input.readInt64();
+              bitField0_ |= 0x00000010;
+              break;
+            } // case 40
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1001,6 +1065,70 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       requestId_ = value;
       bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+
+    private long expectedVersionNumber_ ;
+    /**
+     * <pre>
+     * Optional. The version the caller expects the alias to point to now. When set and
+     * different, the call fails with ABORTED (ALIAS_CHANGED) and the alias stays. Unset skips the
+     * check.
+     * </pre>
+     *
+     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+     * @return Whether the expectedVersionNumber field is set.
+     */
+    @java.lang.Override
+    public boolean hasExpectedVersionNumber() {
+      return ((bitField0_ & 0x00000010) != 0);
+    }
+    /**
+     * <pre>
+     * Optional. The version the caller expects the alias to point to now. When set and
+     * different, the call fails with ABORTED (ALIAS_CHANGED) and the alias stays. Unset skips the
+     * check.
+     * </pre>
+     *
+     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+     * @return The expectedVersionNumber.
+     */
+    @java.lang.Override
+    public long getExpectedVersionNumber() {
+      return expectedVersionNumber_;
+    }
+    /**
+     * <pre>
+     * Optional. The version the caller expects the alias to point to now. When set and
+     * different, the call fails with ABORTED (ALIAS_CHANGED) and the alias stays. Unset skips the
+     * check.
+     * </pre>
+     *
+     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+     * @param value The expectedVersionNumber to set.
+     * @return This builder for chaining.
+     */
+    public Builder setExpectedVersionNumber(long value) {
+
+      expectedVersionNumber_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Optional. The version the caller expects the alias to point to now. When set and
+     * different, the call fails with ABORTED (ALIAS_CHANGED) and the alias stays. Unset skips the
+     * check.
+     * </pre>
+     *
+     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearExpectedVersionNumber() {
+      bitField0_ = (bitField0_ & ~0x00000010);
+      expectedVersionNumber_ = 0L;
       onChanged();
       return this;
     }

@@ -87,4 +87,27 @@ public interface DeleteModelAliasRequestOrBuilder extends
    */
   com.google.protobuf.ByteString
       getRequestIdBytes();
+
+  /**
+   * <pre>
+   * Optional. The version the caller expects the alias to point to now. When set and
+   * different, the call fails with ABORTED (ALIAS_CHANGED) and the alias stays. Unset skips the
+   * check.
+   * </pre>
+   *
+   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+   * @return Whether the expectedVersionNumber field is set.
+   */
+  boolean hasExpectedVersionNumber();
+  /**
+   * <pre>
+   * Optional. The version the caller expects the alias to point to now. When set and
+   * different, the call fails with ABORTED (ALIAS_CHANGED) and the alias stays. Unset skips the
+   * check.
+   * </pre>
+   *
+   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+   * @return The expectedVersionNumber.
+   */
+  long getExpectedVersionNumber();
 }

@@ -99,6 +99,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Optional. Also delete a model whose versions are all ARCHIVED or FAILED (admin only).
+   * The model's version numbers are not freed: a model re-created under the same id continues
+   * after them.
    * </pre>
    *
    * <code>bool force = 2 [json_name = "force"];</code>
@@ -772,6 +774,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Optional. Also delete a model whose versions are all ARCHIVED or FAILED (admin only).
+     * The model's version numbers are not freed: a model re-created under the same id continues
+     * after them.
      * </pre>
      *
      * <code>bool force = 2 [json_name = "force"];</code>
@@ -784,6 +788,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Optional. Also delete a model whose versions are all ARCHIVED or FAILED (admin only).
+     * The model's version numbers are not freed: a model re-created under the same id continues
+     * after them.
      * </pre>
      *
      * <code>bool force = 2 [json_name = "force"];</code>
@@ -800,6 +806,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Optional. Also delete a model whose versions are all ARCHIVED or FAILED (admin only).
+     * The model's version numbers are not freed: a model re-created under the same id continues
+     * after them.
      * </pre>
      *
      * <code>bool force = 2 [json_name = "force"];</code>

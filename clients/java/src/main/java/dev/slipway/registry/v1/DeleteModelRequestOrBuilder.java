@@ -31,6 +31,8 @@ public interface DeleteModelRequestOrBuilder extends
   /**
    * <pre>
    * Optional. Also delete a model whose versions are all ARCHIVED or FAILED (admin only).
+   * The model's version numbers are not freed: a model re-created under the same id continues
+   * after them.
    * </pre>
    *
    * <code>bool force = 2 [json_name = "force"];</code>

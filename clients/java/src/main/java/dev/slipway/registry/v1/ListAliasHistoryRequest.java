@@ -159,7 +159,8 @@ private static final long serialVersionUID = 0L;
   private int pageSize_ = 0;
   /**
    * <pre>
-   * Optional. The maximum number of entries to return, 1 to 1000; default 50.
+   * Optional. The maximum number of entries to return; default 50, at most 1000 (a larger value
+   * is read as 1000).
    * </pre>
    *
    * <code>int32 page_size = 4 [json_name = "pageSize"];</code>
@@ -873,7 +874,8 @@ private static final long serialVersionUID = 0L;
     private int pageSize_ ;
     /**
      * <pre>
-     * Optional. The maximum number of entries to return, 1 to 1000; default 50.
+     * Optional. The maximum number of entries to return; default 50, at most 1000 (a larger value
+     * is read as 1000).
      * </pre>
      *
      * <code>int32 page_size = 4 [json_name = "pageSize"];</code>
@@ -885,7 +887,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The maximum number of entries to return, 1 to 1000; default 50.
+     * Optional. The maximum number of entries to return; default 50, at most 1000 (a larger value
+     * is read as 1000).
      * </pre>
      *
      * <code>int32 page_size = 4 [json_name = "pageSize"];</code>
@@ -901,7 +904,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The maximum number of entries to return, 1 to 1000; default 50.
+     * Optional. The maximum number of entries to return; default 50, at most 1000 (a larger value
+     * is read as 1000).
      * </pre>
      *
      * <code>int32 page_size = 4 [json_name = "pageSize"];</code>

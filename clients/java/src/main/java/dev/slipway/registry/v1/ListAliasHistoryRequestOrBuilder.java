@@ -60,7 +60,8 @@ public interface ListAliasHistoryRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. The maximum number of entries to return, 1 to 1000; default 50.
+   * Optional. The maximum number of entries to return; default 50, at most 1000 (a larger value
+   * is read as 1000).
    * </pre>
    *
    * <code>int32 page_size = 4 [json_name = "pageSize"];</code>

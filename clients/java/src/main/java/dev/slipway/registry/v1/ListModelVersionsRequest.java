@@ -98,7 +98,8 @@ private static final long serialVersionUID = 0L;
   private int pageSize_ = 0;
   /**
    * <pre>
-   * Optional. The maximum number of versions to return, 1 to 1000; default 50.
+   * Optional. The maximum number of versions to return; default 50, at most 1000 (a larger
+   * value is read as 1000).
    * </pre>
    *
    * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
@@ -161,8 +162,11 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object filter_ = "";
   /**
    * <pre>
-   * Optional. A filter expression: conditions on `state`, `labels.{key}`, `metrics.{name}` and
-   * `create_time` joined with AND, for example `state = READY AND metrics.accuracy &gt;= 0.9`.
+   * Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
+   * AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `state` (a state name without its
+   * prefix, such as `READY`), `version_number`, `labels.{key}`, `metrics.{name}`, `created_by`,
+   * and `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
+   * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
    * </pre>
    *
    * <code>string filter = 4 [json_name = "filter"];</code>
@@ -183,8 +187,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. A filter expression: conditions on `state`, `labels.{key}`, `metrics.{name}` and
-   * `create_time` joined with AND, for example `state = READY AND metrics.accuracy &gt;= 0.9`.
+   * Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
+   * AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `state` (a state name without its
+   * prefix, such as `READY`), `version_number`, `labels.{key}`, `metrics.{name}`, `created_by`,
+   * and `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
+   * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
    * </pre>
    *
    * <code>string filter = 4 [json_name = "filter"];</code>
@@ -210,9 +217,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object orderBy_ = "";
   /**
    * <pre>
-   * Optional. The order: `version_number` (default, oldest first), `create_time` or
-   * `metrics.{name}`, each optionally followed by `desc` (`version_number desc` for the newest
-   * first).
+   * Optional. The order (AIP-132): comma-separated keys among `version_number` (the default,
+   * oldest first), `create_time`, `update_time` and `metrics.{name}`, each optionally followed
+   * by ` desc`, for example `version_number desc` (the newest first) or
+   * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
    * </pre>
    *
    * <code>string order_by = 5 [json_name = "orderBy"];</code>
@@ -233,9 +241,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. The order: `version_number` (default, oldest first), `create_time` or
-   * `metrics.{name}`, each optionally followed by `desc` (`version_number desc` for the newest
-   * first).
+   * Optional. The order (AIP-132): comma-separated keys among `version_number` (the default,
+   * oldest first), `create_time`, `update_time` and `metrics.{name}`, each optionally followed
+   * by ` desc`, for example `version_number desc` (the newest first) or
+   * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
    * </pre>
    *
    * <code>string order_by = 5 [json_name = "orderBy"];</code>
@@ -776,7 +785,8 @@ private static final long serialVersionUID = 0L;
     private int pageSize_ ;
     /**
      * <pre>
-     * Optional. The maximum number of versions to return, 1 to 1000; default 50.
+     * Optional. The maximum number of versions to return; default 50, at most 1000 (a larger
+     * value is read as 1000).
      * </pre>
      *
      * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
@@ -788,7 +798,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The maximum number of versions to return, 1 to 1000; default 50.
+     * Optional. The maximum number of versions to return; default 50, at most 1000 (a larger
+     * value is read as 1000).
      * </pre>
      *
      * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
@@ -804,7 +815,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The maximum number of versions to return, 1 to 1000; default 50.
+     * Optional. The maximum number of versions to return; default 50, at most 1000 (a larger
+     * value is read as 1000).
      * </pre>
      *
      * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
@@ -912,8 +924,11 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object filter_ = "";
     /**
      * <pre>
-     * Optional. A filter expression: conditions on `state`, `labels.{key}`, `metrics.{name}` and
-     * `create_time` joined with AND, for example `state = READY AND metrics.accuracy &gt;= 0.9`.
+     * Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
+     * AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `state` (a state name without its
+     * prefix, such as `READY`), `version_number`, `labels.{key}`, `metrics.{name}`, `created_by`,
+     * and `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
+     * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
      * <code>string filter = 4 [json_name = "filter"];</code>
@@ -933,8 +948,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. A filter expression: conditions on `state`, `labels.{key}`, `metrics.{name}` and
-     * `create_time` joined with AND, for example `state = READY AND metrics.accuracy &gt;= 0.9`.
+     * Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
+     * AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `state` (a state name without its
+     * prefix, such as `READY`), `version_number`, `labels.{key}`, `metrics.{name}`, `created_by`,
+     * and `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
+     * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
      * <code>string filter = 4 [json_name = "filter"];</code>
@@ -955,8 +973,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. A filter expression: conditions on `state`, `labels.{key}`, `metrics.{name}` and
-     * `create_time` joined with AND, for example `state = READY AND metrics.accuracy &gt;= 0.9`.
+     * Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
+     * AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `state` (a state name without its
+     * prefix, such as `READY`), `version_number`, `labels.{key}`, `metrics.{name}`, `created_by`,
+     * and `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
+     * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
      * <code>string filter = 4 [json_name = "filter"];</code>
@@ -973,8 +994,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. A filter expression: conditions on `state`, `labels.{key}`, `metrics.{name}` and
-     * `create_time` joined with AND, for example `state = READY AND metrics.accuracy &gt;= 0.9`.
+     * Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
+     * AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `state` (a state name without its
+     * prefix, such as `READY`), `version_number`, `labels.{key}`, `metrics.{name}`, `created_by`,
+     * and `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
+     * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
      * <code>string filter = 4 [json_name = "filter"];</code>
@@ -988,8 +1012,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. A filter expression: conditions on `state`, `labels.{key}`, `metrics.{name}` and
-     * `create_time` joined with AND, for example `state = READY AND metrics.accuracy &gt;= 0.9`.
+     * Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
+     * AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `state` (a state name without its
+     * prefix, such as `READY`), `version_number`, `labels.{key}`, `metrics.{name}`, `created_by`,
+     * and `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
+     * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
      * <code>string filter = 4 [json_name = "filter"];</code>
@@ -1009,9 +1036,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object orderBy_ = "";
     /**
      * <pre>
-     * Optional. The order: `version_number` (default, oldest first), `create_time` or
-     * `metrics.{name}`, each optionally followed by `desc` (`version_number desc` for the newest
-     * first).
+     * Optional. The order (AIP-132): comma-separated keys among `version_number` (the default,
+     * oldest first), `create_time`, `update_time` and `metrics.{name}`, each optionally followed
+     * by ` desc`, for example `version_number desc` (the newest first) or
+     * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
      * </pre>
      *
      * <code>string order_by = 5 [json_name = "orderBy"];</code>
@@ -1031,9 +1059,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The order: `version_number` (default, oldest first), `create_time` or
-     * `metrics.{name}`, each optionally followed by `desc` (`version_number desc` for the newest
-     * first).
+     * Optional. The order (AIP-132): comma-separated keys among `version_number` (the default,
+     * oldest first), `create_time`, `update_time` and `metrics.{name}`, each optionally followed
+     * by ` desc`, for example `version_number desc` (the newest first) or
+     * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
      * </pre>
      *
      * <code>string order_by = 5 [json_name = "orderBy"];</code>
@@ -1054,9 +1083,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The order: `version_number` (default, oldest first), `create_time` or
-     * `metrics.{name}`, each optionally followed by `desc` (`version_number desc` for the newest
-     * first).
+     * Optional. The order (AIP-132): comma-separated keys among `version_number` (the default,
+     * oldest first), `create_time`, `update_time` and `metrics.{name}`, each optionally followed
+     * by ` desc`, for example `version_number desc` (the newest first) or
+     * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
      * </pre>
      *
      * <code>string order_by = 5 [json_name = "orderBy"];</code>
@@ -1073,9 +1103,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The order: `version_number` (default, oldest first), `create_time` or
-     * `metrics.{name}`, each optionally followed by `desc` (`version_number desc` for the newest
-     * first).
+     * Optional. The order (AIP-132): comma-separated keys among `version_number` (the default,
+     * oldest first), `create_time`, `update_time` and `metrics.{name}`, each optionally followed
+     * by ` desc`, for example `version_number desc` (the newest first) or
+     * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
      * </pre>
      *
      * <code>string order_by = 5 [json_name = "orderBy"];</code>
@@ -1089,9 +1120,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The order: `version_number` (default, oldest first), `create_time` or
-     * `metrics.{name}`, each optionally followed by `desc` (`version_number desc` for the newest
-     * first).
+     * Optional. The order (AIP-132): comma-separated keys among `version_number` (the default,
+     * oldest first), `create_time`, `update_time` and `metrics.{name}`, each optionally followed
+     * by ` desc`, for example `version_number desc` (the newest first) or
+     * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
      * </pre>
      *
      * <code>string order_by = 5 [json_name = "orderBy"];</code>

@@ -30,7 +30,8 @@ public interface ListModelVersionsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. The maximum number of versions to return, 1 to 1000; default 50.
+   * Optional. The maximum number of versions to return; default 50, at most 1000 (a larger
+   * value is read as 1000).
    * </pre>
    *
    * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
@@ -60,8 +61,11 @@ public interface ListModelVersionsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. A filter expression: conditions on `state`, `labels.{key}`, `metrics.{name}` and
-   * `create_time` joined with AND, for example `state = READY AND metrics.accuracy &gt;= 0.9`.
+   * Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
+   * AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `state` (a state name without its
+   * prefix, such as `READY`), `version_number`, `labels.{key}`, `metrics.{name}`, `created_by`,
+   * and `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
+   * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
    * </pre>
    *
    * <code>string filter = 4 [json_name = "filter"];</code>
@@ -70,8 +74,11 @@ public interface ListModelVersionsRequestOrBuilder extends
   java.lang.String getFilter();
   /**
    * <pre>
-   * Optional. A filter expression: conditions on `state`, `labels.{key}`, `metrics.{name}` and
-   * `create_time` joined with AND, for example `state = READY AND metrics.accuracy &gt;= 0.9`.
+   * Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
+   * AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `state` (a state name without its
+   * prefix, such as `READY`), `version_number`, `labels.{key}`, `metrics.{name}`, `created_by`,
+   * and `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
+   * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
    * </pre>
    *
    * <code>string filter = 4 [json_name = "filter"];</code>
@@ -82,9 +89,10 @@ public interface ListModelVersionsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. The order: `version_number` (default, oldest first), `create_time` or
-   * `metrics.{name}`, each optionally followed by `desc` (`version_number desc` for the newest
-   * first).
+   * Optional. The order (AIP-132): comma-separated keys among `version_number` (the default,
+   * oldest first), `create_time`, `update_time` and `metrics.{name}`, each optionally followed
+   * by ` desc`, for example `version_number desc` (the newest first) or
+   * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
    * </pre>
    *
    * <code>string order_by = 5 [json_name = "orderBy"];</code>
@@ -93,9 +101,10 @@ public interface ListModelVersionsRequestOrBuilder extends
   java.lang.String getOrderBy();
   /**
    * <pre>
-   * Optional. The order: `version_number` (default, oldest first), `create_time` or
-   * `metrics.{name}`, each optionally followed by `desc` (`version_number desc` for the newest
-   * first).
+   * Optional. The order (AIP-132): comma-separated keys among `version_number` (the default,
+   * oldest first), `create_time`, `update_time` and `metrics.{name}`, each optionally followed
+   * by ` desc`, for example `version_number desc` (the newest first) or
+   * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
    * </pre>
    *
    * <code>string order_by = 5 [json_name = "orderBy"];</code>

@@ -50,7 +50,8 @@ private static final long serialVersionUID = 0L;
   private int pageSize_ = 0;
   /**
    * <pre>
-   * Optional. The maximum number of models to return, 1 to 1000; default 50.
+   * Optional. The maximum number of models to return; default 50, at most 1000 (a larger value
+   * is read as 1000).
    * </pre>
    *
    * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
@@ -113,8 +114,11 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object filter_ = "";
   /**
    * <pre>
-   * Optional. A filter expression: conditions on `name`, `labels.{key}` and `create_time`
-   * joined with AND, for example `labels.team = "fraud" AND create_time &gt; "2025-01-01T00:00:00Z"`.
+   * Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
+   * AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name` (for example
+   * `name = "models/fraud"`), `labels.{key}`, `created_by` (`=` and `!=` only),
+   * `latest_version_number`, and `create_time` and `update_time` compared with a quoted RFC 3339
+   * time. For example `labels.team = "fraud" AND create_time &gt; "2025-01-01T00:00:00Z"`.
    * </pre>
    *
    * <code>string filter = 3 [json_name = "filter"];</code>
@@ -135,8 +139,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. A filter expression: conditions on `name`, `labels.{key}` and `create_time`
-   * joined with AND, for example `labels.team = "fraud" AND create_time &gt; "2025-01-01T00:00:00Z"`.
+   * Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
+   * AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name` (for example
+   * `name = "models/fraud"`), `labels.{key}`, `created_by` (`=` and `!=` only),
+   * `latest_version_number`, and `create_time` and `update_time` compared with a quoted RFC 3339
+   * time. For example `labels.team = "fraud" AND create_time &gt; "2025-01-01T00:00:00Z"`.
    * </pre>
    *
    * <code>string filter = 3 [json_name = "filter"];</code>
@@ -162,8 +169,9 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object orderBy_ = "";
   /**
    * <pre>
-   * Optional. The order: `name` (default), `create_time` or `update_time`, each optionally
-   * followed by `desc`.
+   * Optional. The order (AIP-132): comma-separated keys among `name` (the default),
+   * `create_time` and `update_time`, each optionally followed by ` desc`, for example
+   * `create_time desc, name`. Ties are broken by name.
    * </pre>
    *
    * <code>string order_by = 4 [json_name = "orderBy"];</code>
@@ -184,8 +192,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. The order: `name` (default), `create_time` or `update_time`, each optionally
-   * followed by `desc`.
+   * Optional. The order (AIP-132): comma-separated keys among `name` (the default),
+   * `create_time` and `update_time`, each optionally followed by ` desc`, for example
+   * `create_time desc, name`. Ties are broken by name.
    * </pre>
    *
    * <code>string order_by = 4 [json_name = "orderBy"];</code>
@@ -610,7 +619,8 @@ private static final long serialVersionUID = 0L;
     private int pageSize_ ;
     /**
      * <pre>
-     * Optional. The maximum number of models to return, 1 to 1000; default 50.
+     * Optional. The maximum number of models to return; default 50, at most 1000 (a larger value
+     * is read as 1000).
      * </pre>
      *
      * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
@@ -622,7 +632,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The maximum number of models to return, 1 to 1000; default 50.
+     * Optional. The maximum number of models to return; default 50, at most 1000 (a larger value
+     * is read as 1000).
      * </pre>
      *
      * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
@@ -638,7 +649,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The maximum number of models to return, 1 to 1000; default 50.
+     * Optional. The maximum number of models to return; default 50, at most 1000 (a larger value
+     * is read as 1000).
      * </pre>
      *
      * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
@@ -746,8 +758,11 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object filter_ = "";
     /**
      * <pre>
-     * Optional. A filter expression: conditions on `name`, `labels.{key}` and `create_time`
-     * joined with AND, for example `labels.team = "fraud" AND create_time &gt; "2025-01-01T00:00:00Z"`.
+     * Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
+     * AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name` (for example
+     * `name = "models/fraud"`), `labels.{key}`, `created_by` (`=` and `!=` only),
+     * `latest_version_number`, and `create_time` and `update_time` compared with a quoted RFC 3339
+     * time. For example `labels.team = "fraud" AND create_time &gt; "2025-01-01T00:00:00Z"`.
      * </pre>
      *
      * <code>string filter = 3 [json_name = "filter"];</code>
@@ -767,8 +782,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. A filter expression: conditions on `name`, `labels.{key}` and `create_time`
-     * joined with AND, for example `labels.team = "fraud" AND create_time &gt; "2025-01-01T00:00:00Z"`.
+     * Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
+     * AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name` (for example
+     * `name = "models/fraud"`), `labels.{key}`, `created_by` (`=` and `!=` only),
+     * `latest_version_number`, and `create_time` and `update_time` compared with a quoted RFC 3339
+     * time. For example `labels.team = "fraud" AND create_time &gt; "2025-01-01T00:00:00Z"`.
      * </pre>
      *
      * <code>string filter = 3 [json_name = "filter"];</code>
@@ -789,8 +807,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. A filter expression: conditions on `name`, `labels.{key}` and `create_time`
-     * joined with AND, for example `labels.team = "fraud" AND create_time &gt; "2025-01-01T00:00:00Z"`.
+     * Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
+     * AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name` (for example
+     * `name = "models/fraud"`), `labels.{key}`, `created_by` (`=` and `!=` only),
+     * `latest_version_number`, and `create_time` and `update_time` compared with a quoted RFC 3339
+     * time. For example `labels.team = "fraud" AND create_time &gt; "2025-01-01T00:00:00Z"`.
      * </pre>
      *
      * <code>string filter = 3 [json_name = "filter"];</code>
@@ -807,8 +828,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. A filter expression: conditions on `name`, `labels.{key}` and `create_time`
-     * joined with AND, for example `labels.team = "fraud" AND create_time &gt; "2025-01-01T00:00:00Z"`.
+     * Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
+     * AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name` (for example
+     * `name = "models/fraud"`), `labels.{key}`, `created_by` (`=` and `!=` only),
+     * `latest_version_number`, and `create_time` and `update_time` compared with a quoted RFC 3339
+     * time. For example `labels.team = "fraud" AND create_time &gt; "2025-01-01T00:00:00Z"`.
      * </pre>
      *
      * <code>string filter = 3 [json_name = "filter"];</code>
@@ -822,8 +846,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. A filter expression: conditions on `name`, `labels.{key}` and `create_time`
-     * joined with AND, for example `labels.team = "fraud" AND create_time &gt; "2025-01-01T00:00:00Z"`.
+     * Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
+     * AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name` (for example
+     * `name = "models/fraud"`), `labels.{key}`, `created_by` (`=` and `!=` only),
+     * `latest_version_number`, and `create_time` and `update_time` compared with a quoted RFC 3339
+     * time. For example `labels.team = "fraud" AND create_time &gt; "2025-01-01T00:00:00Z"`.
      * </pre>
      *
      * <code>string filter = 3 [json_name = "filter"];</code>
@@ -843,8 +870,9 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object orderBy_ = "";
     /**
      * <pre>
-     * Optional. The order: `name` (default), `create_time` or `update_time`, each optionally
-     * followed by `desc`.
+     * Optional. The order (AIP-132): comma-separated keys among `name` (the default),
+     * `create_time` and `update_time`, each optionally followed by ` desc`, for example
+     * `create_time desc, name`. Ties are broken by name.
      * </pre>
      *
      * <code>string order_by = 4 [json_name = "orderBy"];</code>
@@ -864,8 +892,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The order: `name` (default), `create_time` or `update_time`, each optionally
-     * followed by `desc`.
+     * Optional. The order (AIP-132): comma-separated keys among `name` (the default),
+     * `create_time` and `update_time`, each optionally followed by ` desc`, for example
+     * `create_time desc, name`. Ties are broken by name.
      * </pre>
      *
      * <code>string order_by = 4 [json_name = "orderBy"];</code>
@@ -886,8 +915,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The order: `name` (default), `create_time` or `update_time`, each optionally
-     * followed by `desc`.
+     * Optional. The order (AIP-132): comma-separated keys among `name` (the default),
+     * `create_time` and `update_time`, each optionally followed by ` desc`, for example
+     * `create_time desc, name`. Ties are broken by name.
      * </pre>
      *
      * <code>string order_by = 4 [json_name = "orderBy"];</code>
@@ -904,8 +934,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The order: `name` (default), `create_time` or `update_time`, each optionally
-     * followed by `desc`.
+     * Optional. The order (AIP-132): comma-separated keys among `name` (the default),
+     * `create_time` and `update_time`, each optionally followed by ` desc`, for example
+     * `create_time desc, name`. Ties are broken by name.
      * </pre>
      *
      * <code>string order_by = 4 [json_name = "orderBy"];</code>
@@ -919,8 +950,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The order: `name` (default), `create_time` or `update_time`, each optionally
-     * followed by `desc`.
+     * Optional. The order (AIP-132): comma-separated keys among `name` (the default),
+     * `create_time` and `update_time`, each optionally followed by ` desc`, for example
+     * `create_time desc, name`. Ties are broken by name.
      * </pre>
      *
      * <code>string order_by = 4 [json_name = "orderBy"];</code>

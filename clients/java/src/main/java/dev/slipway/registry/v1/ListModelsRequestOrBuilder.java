@@ -10,7 +10,8 @@ public interface ListModelsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. The maximum number of models to return, 1 to 1000; default 50.
+   * Optional. The maximum number of models to return; default 50, at most 1000 (a larger value
+   * is read as 1000).
    * </pre>
    *
    * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
@@ -40,8 +41,11 @@ public interface ListModelsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. A filter expression: conditions on `name`, `labels.{key}` and `create_time`
-   * joined with AND, for example `labels.team = "fraud" AND create_time &gt; "2025-01-01T00:00:00Z"`.
+   * Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
+   * AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name` (for example
+   * `name = "models/fraud"`), `labels.{key}`, `created_by` (`=` and `!=` only),
+   * `latest_version_number`, and `create_time` and `update_time` compared with a quoted RFC 3339
+   * time. For example `labels.team = "fraud" AND create_time &gt; "2025-01-01T00:00:00Z"`.
    * </pre>
    *
    * <code>string filter = 3 [json_name = "filter"];</code>
@@ -50,8 +54,11 @@ public interface ListModelsRequestOrBuilder extends
   java.lang.String getFilter();
   /**
    * <pre>
-   * Optional. A filter expression: conditions on `name`, `labels.{key}` and `create_time`
-   * joined with AND, for example `labels.team = "fraud" AND create_time &gt; "2025-01-01T00:00:00Z"`.
+   * Optional. A filter expression (a subset of AIP-160): conditions `field op value` joined with
+   * AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name` (for example
+   * `name = "models/fraud"`), `labels.{key}`, `created_by` (`=` and `!=` only),
+   * `latest_version_number`, and `create_time` and `update_time` compared with a quoted RFC 3339
+   * time. For example `labels.team = "fraud" AND create_time &gt; "2025-01-01T00:00:00Z"`.
    * </pre>
    *
    * <code>string filter = 3 [json_name = "filter"];</code>
@@ -62,8 +69,9 @@ public interface ListModelsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. The order: `name` (default), `create_time` or `update_time`, each optionally
-   * followed by `desc`.
+   * Optional. The order (AIP-132): comma-separated keys among `name` (the default),
+   * `create_time` and `update_time`, each optionally followed by ` desc`, for example
+   * `create_time desc, name`. Ties are broken by name.
    * </pre>
    *
    * <code>string order_by = 4 [json_name = "orderBy"];</code>
@@ -72,8 +80,9 @@ public interface ListModelsRequestOrBuilder extends
   java.lang.String getOrderBy();
   /**
    * <pre>
-   * Optional. The order: `name` (default), `create_time` or `update_time`, each optionally
-   * followed by `desc`.
+   * Optional. The order (AIP-132): comma-separated keys among `name` (the default),
+   * `create_time` and `update_time`, each optionally followed by ` desc`, for example
+   * `create_time desc, name`. Ties are broken by name.
    * </pre>
    *
    * <code>string order_by = 4 [json_name = "orderBy"];</code>

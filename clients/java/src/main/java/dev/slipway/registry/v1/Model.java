@@ -26,6 +26,7 @@ private static final long serialVersionUID = 0L;
     description_ = "";
     createdBy_ = "";
     etag_ = "";
+    uid_ = "";
   }
 
   @java.lang.Override
@@ -69,7 +70,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Output only. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
-   * at creation: 1 to 63 characters, lowercase letters, digits and `-`, starting with a letter.
+   * at creation (see CreateModelRequest.model_id). Models created before that rule was enforced
+   * may have wider ids; they stay readable.
    * </pre>
    *
    * <code>string name = 1 [json_name = "name"];</code>
@@ -91,7 +93,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Output only. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
-   * at creation: 1 to 63 characters, lowercase letters, digits and `-`, starting with a letter.
+   * at creation (see CreateModelRequest.model_id). Models created before that rule was enforced
+   * may have wider ids; they stay readable.
    * </pre>
    *
    * <code>string name = 1 [json_name = "name"];</code>
@@ -187,8 +190,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. Labels for filtering, for example `team=fraud`. Keys and values follow the same
-   * character rules as `model_id` (values may be empty).
+   * Optional. Labels for filtering, for example `team=fraud`: at most 64; keys match
+   * `[a-z][a-z0-9_-]{0,62}` (1 to 63 characters, a lowercase letter first), values match
+   * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
@@ -209,8 +213,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. Labels for filtering, for example `team=fraud`. Keys and values follow the same
-   * character rules as `model_id` (values may be empty).
+   * Optional. Labels for filtering, for example `team=fraud`: at most 64; keys match
+   * `[a-z][a-z0-9_-]{0,62}` (1 to 63 characters, a lowercase letter first), values match
+   * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
@@ -221,8 +226,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. Labels for filtering, for example `team=fraud`. Keys and values follow the same
-   * character rules as `model_id` (values may be empty).
+   * Optional. Labels for filtering, for example `team=fraud`: at most 64; keys match
+   * `[a-z][a-z0-9_-]{0,62}` (1 to 63 characters, a lowercase letter first), values match
+   * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
@@ -240,8 +246,9 @@ java.lang.String defaultValue) {
   }
   /**
    * <pre>
-   * Optional. Labels for filtering, for example `team=fraud`. Keys and values follow the same
-   * character rules as `model_id` (values may be empty).
+   * Optional. Labels for filtering, for example `team=fraud`: at most 64; keys match
+   * `[a-z][a-z0-9_-]{0,62}` (1 to 63 characters, a lowercase letter first), values match
+   * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
@@ -359,8 +366,10 @@ java.lang.String defaultValue) {
   private long latestVersionNumber_ = 0L;
   /**
    * <pre>
-   * Output only. The highest version number assigned so far; 0 when there is none. Version
-   * numbers are never reused, even after a version failed.
+   * Output only. The highest version number assigned so far under this model's name; 0 when
+   * there is none. Version numbers are never reused, even after a version failed, and not even
+   * after the model was deleted: a model re-created under a deleted model's id goes on counting
+   * from the deleted model's last number (its first version is that number plus one).
    * </pre>
    *
    * <code>int64 latest_version_number = 5 [json_name = "latestVersionNumber"];</code>
@@ -543,6 +552,55 @@ java.lang.String defaultValue) {
     }
   }
 
+  public static final int UID_FIELD_NUMBER = 10;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object uid_ = "";
+  /**
+   * <pre>
+   * Output only. A UUID4 assigned at creation and never changed (AIP-148): a model deleted and
+   * re-created under the same name has a different `uid`.
+   * </pre>
+   *
+   * <code>string uid = 10 [json_name = "uid"];</code>
+   * @return The uid.
+   */
+  @java.lang.Override
+  public java.lang.String getUid() {
+    java.lang.Object ref = uid_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      uid_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Output only. A UUID4 assigned at creation and never changed (AIP-148): a model deleted and
+   * re-created under the same name has a different `uid`.
+   * </pre>
+   *
+   * <code>string uid = 10 [json_name = "uid"];</code>
+   * @return The bytes for uid.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getUidBytes() {
+    java.lang.Object ref = uid_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      uid_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -589,6 +647,9 @@ java.lang.String defaultValue) {
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(etag_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 9, etag_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(uid_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 10, uid_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -643,6 +704,9 @@ java.lang.String defaultValue) {
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(etag_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(9, etag_);
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(uid_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(10, uid_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -682,6 +746,8 @@ java.lang.String defaultValue) {
     }
     if (!getEtag()
         .equals(other.getEtag())) return false;
+    if (!getUid()
+        .equals(other.getUid())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -720,6 +786,8 @@ java.lang.String defaultValue) {
     }
     hash = (37 * hash) + ETAG_FIELD_NUMBER;
     hash = (53 * hash) + getEtag().hashCode();
+    hash = (37 * hash) + UID_FIELD_NUMBER;
+    hash = (53 * hash) + getUid().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -906,6 +974,7 @@ java.lang.String defaultValue) {
         updateTimeBuilder_ = null;
       }
       etag_ = "";
+      uid_ = "";
       return this;
     }
 
@@ -974,6 +1043,9 @@ java.lang.String defaultValue) {
       }
       if (((from_bitField0_ & 0x00000100) != 0)) {
         result.etag_ = etag_;
+      }
+      if (((from_bitField0_ & 0x00000200) != 0)) {
+        result.uid_ = uid_;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -1055,6 +1127,11 @@ java.lang.String defaultValue) {
       if (!other.getEtag().isEmpty()) {
         etag_ = other.etag_;
         bitField0_ |= 0x00000100;
+        onChanged();
+      }
+      if (!other.getUid().isEmpty()) {
+        uid_ = other.uid_;
+        bitField0_ |= 0x00000200;
         onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
@@ -1140,6 +1217,11 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00000100;
               break;
             } // case 74
+            case 82: {
+              uid_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000200;
+              break;
+            } // case 82
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1161,7 +1243,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Output only. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
-     * at creation: 1 to 63 characters, lowercase letters, digits and `-`, starting with a letter.
+     * at creation (see CreateModelRequest.model_id). Models created before that rule was enforced
+     * may have wider ids; they stay readable.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>
@@ -1182,7 +1265,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Output only. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
-     * at creation: 1 to 63 characters, lowercase letters, digits and `-`, starting with a letter.
+     * at creation (see CreateModelRequest.model_id). Models created before that rule was enforced
+     * may have wider ids; they stay readable.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>
@@ -1204,7 +1288,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Output only. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
-     * at creation: 1 to 63 characters, lowercase letters, digits and `-`, starting with a letter.
+     * at creation (see CreateModelRequest.model_id). Models created before that rule was enforced
+     * may have wider ids; they stay readable.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>
@@ -1222,7 +1307,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Output only. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
-     * at creation: 1 to 63 characters, lowercase letters, digits and `-`, starting with a letter.
+     * at creation (see CreateModelRequest.model_id). Models created before that rule was enforced
+     * may have wider ids; they stay readable.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>
@@ -1237,7 +1323,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Output only. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
-     * at creation: 1 to 63 characters, lowercase letters, digits and `-`, starting with a letter.
+     * at creation (see CreateModelRequest.model_id). Models created before that rule was enforced
+     * may have wider ids; they stay readable.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>
@@ -1374,8 +1461,9 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Optional. Labels for filtering, for example `team=fraud`. Keys and values follow the same
-     * character rules as `model_id` (values may be empty).
+     * Optional. Labels for filtering, for example `team=fraud`: at most 64; keys match
+     * `[a-z][a-z0-9_-]{0,62}` (1 to 63 characters, a lowercase letter first), values match
+     * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
@@ -1396,8 +1484,9 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Optional. Labels for filtering, for example `team=fraud`. Keys and values follow the same
-     * character rules as `model_id` (values may be empty).
+     * Optional. Labels for filtering, for example `team=fraud`: at most 64; keys match
+     * `[a-z][a-z0-9_-]{0,62}` (1 to 63 characters, a lowercase letter first), values match
+     * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
@@ -1408,8 +1497,9 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Optional. Labels for filtering, for example `team=fraud`. Keys and values follow the same
-     * character rules as `model_id` (values may be empty).
+     * Optional. Labels for filtering, for example `team=fraud`: at most 64; keys match
+     * `[a-z][a-z0-9_-]{0,62}` (1 to 63 characters, a lowercase letter first), values match
+     * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
@@ -1427,8 +1517,9 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Optional. Labels for filtering, for example `team=fraud`. Keys and values follow the same
-     * character rules as `model_id` (values may be empty).
+     * Optional. Labels for filtering, for example `team=fraud`: at most 64; keys match
+     * `[a-z][a-z0-9_-]{0,62}` (1 to 63 characters, a lowercase letter first), values match
+     * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
@@ -1452,8 +1543,9 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Optional. Labels for filtering, for example `team=fraud`. Keys and values follow the same
-     * character rules as `model_id` (values may be empty).
+     * Optional. Labels for filtering, for example `team=fraud`: at most 64; keys match
+     * `[a-z][a-z0-9_-]{0,62}` (1 to 63 characters, a lowercase letter first), values match
+     * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
@@ -1476,8 +1568,9 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Optional. Labels for filtering, for example `team=fraud`. Keys and values follow the same
-     * character rules as `model_id` (values may be empty).
+     * Optional. Labels for filtering, for example `team=fraud`: at most 64; keys match
+     * `[a-z][a-z0-9_-]{0,62}` (1 to 63 characters, a lowercase letter first), values match
+     * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
@@ -1494,8 +1587,9 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Optional. Labels for filtering, for example `team=fraud`. Keys and values follow the same
-     * character rules as `model_id` (values may be empty).
+     * Optional. Labels for filtering, for example `team=fraud`: at most 64; keys match
+     * `[a-z][a-z0-9_-]{0,62}` (1 to 63 characters, a lowercase letter first), values match
+     * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
@@ -1671,8 +1765,10 @@ java.lang.String defaultValue) {
     private long latestVersionNumber_ ;
     /**
      * <pre>
-     * Output only. The highest version number assigned so far; 0 when there is none. Version
-     * numbers are never reused, even after a version failed.
+     * Output only. The highest version number assigned so far under this model's name; 0 when
+     * there is none. Version numbers are never reused, even after a version failed, and not even
+     * after the model was deleted: a model re-created under a deleted model's id goes on counting
+     * from the deleted model's last number (its first version is that number plus one).
      * </pre>
      *
      * <code>int64 latest_version_number = 5 [json_name = "latestVersionNumber"];</code>
@@ -1684,8 +1780,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Output only. The highest version number assigned so far; 0 when there is none. Version
-     * numbers are never reused, even after a version failed.
+     * Output only. The highest version number assigned so far under this model's name; 0 when
+     * there is none. Version numbers are never reused, even after a version failed, and not even
+     * after the model was deleted: a model re-created under a deleted model's id goes on counting
+     * from the deleted model's last number (its first version is that number plus one).
      * </pre>
      *
      * <code>int64 latest_version_number = 5 [json_name = "latestVersionNumber"];</code>
@@ -1701,8 +1799,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Output only. The highest version number assigned so far; 0 when there is none. Version
-     * numbers are never reused, even after a version failed.
+     * Output only. The highest version number assigned so far under this model's name; 0 when
+     * there is none. Version numbers are never reused, even after a version failed, and not even
+     * after the model was deleted: a model re-created under a deleted model's id goes on counting
+     * from the deleted model's last number (its first version is that number plus one).
      * </pre>
      *
      * <code>int64 latest_version_number = 5 [json_name = "latestVersionNumber"];</code>
@@ -2214,6 +2314,103 @@ java.lang.String defaultValue) {
       checkByteStringIsUtf8(value);
       etag_ = value;
       bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object uid_ = "";
+    /**
+     * <pre>
+     * Output only. A UUID4 assigned at creation and never changed (AIP-148): a model deleted and
+     * re-created under the same name has a different `uid`.
+     * </pre>
+     *
+     * <code>string uid = 10 [json_name = "uid"];</code>
+     * @return The uid.
+     */
+    public java.lang.String getUid() {
+      java.lang.Object ref = uid_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        uid_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Output only. A UUID4 assigned at creation and never changed (AIP-148): a model deleted and
+     * re-created under the same name has a different `uid`.
+     * </pre>
+     *
+     * <code>string uid = 10 [json_name = "uid"];</code>
+     * @return The bytes for uid.
+     */
+    public com.google.protobuf.ByteString
+        getUidBytes() {
+      java.lang.Object ref = uid_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        uid_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Output only. A UUID4 assigned at creation and never changed (AIP-148): a model deleted and
+     * re-created under the same name has a different `uid`.
+     * </pre>
+     *
+     * <code>string uid = 10 [json_name = "uid"];</code>
+     * @param value The uid to set.
+     * @return This builder for chaining.
+     */
+    public Builder setUid(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      uid_ = value;
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Output only. A UUID4 assigned at creation and never changed (AIP-148): a model deleted and
+     * re-created under the same name has a different `uid`.
+     * </pre>
+     *
+     * <code>string uid = 10 [json_name = "uid"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearUid() {
+      uid_ = getDefaultInstance().getUid();
+      bitField0_ = (bitField0_ & ~0x00000200);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Output only. A UUID4 assigned at creation and never changed (AIP-148): a model deleted and
+     * re-created under the same name has a different `uid`.
+     * </pre>
+     *
+     * <code>string uid = 10 [json_name = "uid"];</code>
+     * @param value The bytes for uid to set.
+     * @return This builder for chaining.
+     */
+    public Builder setUidBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      uid_ = value;
+      bitField0_ |= 0x00000200;
       onChanged();
       return this;
     }

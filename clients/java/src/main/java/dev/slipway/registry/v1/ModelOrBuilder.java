@@ -11,7 +11,8 @@ public interface ModelOrBuilder extends
   /**
    * <pre>
    * Output only. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
-   * at creation: 1 to 63 characters, lowercase letters, digits and `-`, starting with a letter.
+   * at creation (see CreateModelRequest.model_id). Models created before that rule was enforced
+   * may have wider ids; they stay readable.
    * </pre>
    *
    * <code>string name = 1 [json_name = "name"];</code>
@@ -21,7 +22,8 @@ public interface ModelOrBuilder extends
   /**
    * <pre>
    * Output only. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
-   * at creation: 1 to 63 characters, lowercase letters, digits and `-`, starting with a letter.
+   * at creation (see CreateModelRequest.model_id). Models created before that rule was enforced
+   * may have wider ids; they stay readable.
    * </pre>
    *
    * <code>string name = 1 [json_name = "name"];</code>
@@ -52,8 +54,9 @@ public interface ModelOrBuilder extends
 
   /**
    * <pre>
-   * Optional. Labels for filtering, for example `team=fraud`. Keys and values follow the same
-   * character rules as `model_id` (values may be empty).
+   * Optional. Labels for filtering, for example `team=fraud`: at most 64; keys match
+   * `[a-z][a-z0-9_-]{0,62}` (1 to 63 characters, a lowercase letter first), values match
+   * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
@@ -61,8 +64,9 @@ public interface ModelOrBuilder extends
   int getLabelsCount();
   /**
    * <pre>
-   * Optional. Labels for filtering, for example `team=fraud`. Keys and values follow the same
-   * character rules as `model_id` (values may be empty).
+   * Optional. Labels for filtering, for example `team=fraud`: at most 64; keys match
+   * `[a-z][a-z0-9_-]{0,62}` (1 to 63 characters, a lowercase letter first), values match
+   * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
@@ -77,8 +81,9 @@ public interface ModelOrBuilder extends
   getLabels();
   /**
    * <pre>
-   * Optional. Labels for filtering, for example `team=fraud`. Keys and values follow the same
-   * character rules as `model_id` (values may be empty).
+   * Optional. Labels for filtering, for example `team=fraud`: at most 64; keys match
+   * `[a-z][a-z0-9_-]{0,62}` (1 to 63 characters, a lowercase letter first), values match
+   * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
@@ -87,8 +92,9 @@ public interface ModelOrBuilder extends
   getLabelsMap();
   /**
    * <pre>
-   * Optional. Labels for filtering, for example `team=fraud`. Keys and values follow the same
-   * character rules as `model_id` (values may be empty).
+   * Optional. Labels for filtering, for example `team=fraud`: at most 64; keys match
+   * `[a-z][a-z0-9_-]{0,62}` (1 to 63 characters, a lowercase letter first), values match
+   * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
@@ -100,8 +106,9 @@ java.lang.String getLabelsOrDefault(
 java.lang.String defaultValue);
   /**
    * <pre>
-   * Optional. Labels for filtering, for example `team=fraud`. Keys and values follow the same
-   * character rules as `model_id` (values may be empty).
+   * Optional. Labels for filtering, for example `team=fraud`: at most 64; keys match
+   * `[a-z][a-z0-9_-]{0,62}` (1 to 63 characters, a lowercase letter first), values match
+   * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
@@ -168,8 +175,10 @@ java.lang.String defaultValue);
 
   /**
    * <pre>
-   * Output only. The highest version number assigned so far; 0 when there is none. Version
-   * numbers are never reused, even after a version failed.
+   * Output only. The highest version number assigned so far under this model's name; 0 when
+   * there is none. Version numbers are never reused, even after a version failed, and not even
+   * after the model was deleted: a model re-created under a deleted model's id goes on counting
+   * from the deleted model's last number (its first version is that number plus one).
    * </pre>
    *
    * <code>int64 latest_version_number = 5 [json_name = "latestVersionNumber"];</code>
@@ -272,4 +281,26 @@ java.lang.String defaultValue);
    */
   com.google.protobuf.ByteString
       getEtagBytes();
+
+  /**
+   * <pre>
+   * Output only. A UUID4 assigned at creation and never changed (AIP-148): a model deleted and
+   * re-created under the same name has a different `uid`.
+   * </pre>
+   *
+   * <code>string uid = 10 [json_name = "uid"];</code>
+   * @return The uid.
+   */
+  java.lang.String getUid();
+  /**
+   * <pre>
+   * Output only. A UUID4 assigned at creation and never changed (AIP-148): a model deleted and
+   * re-created under the same name has a different `uid`.
+   * </pre>
+   *
+   * <code>string uid = 10 [json_name = "uid"];</code>
+   * @return The bytes for uid.
+   */
+  com.google.protobuf.ByteString
+      getUidBytes();
 }

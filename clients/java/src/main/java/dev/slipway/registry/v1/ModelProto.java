@@ -41,7 +41,7 @@ public final class ModelProto {
     java.lang.String[] descriptorData = {
       "\n\037slipway/registry/v1/model.proto\022\023slipw" +
       "ay.registry.v1\032\037google/protobuf/timestam" +
-      "p.proto\"\230\004\n\005Model\022\022\n\004name\030\001 \001(\tR\004name\022 \n" +
+      "p.proto\"\252\004\n\005Model\022\022\n\004name\030\001 \001(\tR\004name\022 \n" +
       "\013description\030\002 \001(\tR\013description\022>\n\006label" +
       "s\030\003 \003(\0132&.slipway.registry.v1.Model.Labe" +
       "lsEntryR\006labels\022A\n\007aliases\030\004 \003(\0132\'.slipw" +
@@ -51,16 +51,16 @@ public final class ModelProto {
       "tedBy\022;\n\013create_time\030\007 \001(\0132\032.google.prot" +
       "obuf.TimestampR\ncreateTime\022;\n\013update_tim" +
       "e\030\010 \001(\0132\032.google.protobuf.TimestampR\nupd" +
-      "ateTime\022\022\n\004etag\030\t \001(\tR\004etag\0329\n\013LabelsEnt" +
-      "ry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005val" +
-      "ue:\0028\001\032:\n\014AliasesEntry\022\020\n\003key\030\001 \001(\tR\003key" +
-      "\022\024\n\005value\030\002 \001(\003R\005value:\0028\001B\327\001\n\027dev.slipw" +
-      "ay.registry.v1B\nModelProtoP\001ZBgithub.com" +
-      "/slipway-mlops/slipway/clients/go/regist" +
-      "ry/v1;registryv1\242\002\003SRX\252\002\023Slipway.Registr" +
-      "y.V1\312\002\023Slipway\\Registry\\V1\342\002\037Slipway\\Reg" +
-      "istry\\V1\\GPBMetadata\352\002\025Slipway::Registry" +
-      "::V1b\006proto3"
+      "ateTime\022\022\n\004etag\030\t \001(\tR\004etag\022\020\n\003uid\030\n \001(\t" +
+      "R\003uid\0329\n\013LabelsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024" +
+      "\n\005value\030\002 \001(\tR\005value:\0028\001\032:\n\014AliasesEntry" +
+      "\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\003R\005value" +
+      ":\0028\001B\327\001\n\027dev.slipway.registry.v1B\nModelP" +
+      "rotoP\001ZBgithub.com/slipway-mlops/slipway" +
+      "/clients/go/registry/v1;registryv1\242\002\003SRX" +
+      "\252\002\023Slipway.Registry.V1\312\002\023Slipway\\Registr" +
+      "y\\V1\342\002\037Slipway\\Registry\\V1\\GPBMetadata\352\002" +
+      "\025Slipway::Registry::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -72,7 +72,7 @@ public final class ModelProto {
     internal_static_slipway_registry_v1_Model_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_Model_descriptor,
-        new java.lang.String[] { "Name", "Description", "Labels", "Aliases", "LatestVersionNumber", "CreatedBy", "CreateTime", "UpdateTime", "Etag", });
+        new java.lang.String[] { "Name", "Description", "Labels", "Aliases", "LatestVersionNumber", "CreatedBy", "CreateTime", "UpdateTime", "Etag", "Uid", });
     internal_static_slipway_registry_v1_Model_LabelsEntry_descriptor =
       internal_static_slipway_registry_v1_Model_descriptor.getNestedTypes().get(0);
     internal_static_slipway_registry_v1_Model_LabelsEntry_fieldAccessorTable = new

@@ -31,6 +31,7 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.LazyStringArrayList.emptyList();
     createdBy_ = "";
     etag_ = "";
+    uid_ = "";
   }
 
   @java.lang.Override
@@ -121,7 +122,8 @@ private static final long serialVersionUID = 0L;
   private long versionNumber_ = 0L;
   /**
    * <pre>
-   * Output only. The version number, assigned by the server (1, 2, ...) and never reused.
+   * Output only. The version number, assigned by the server (1, 2, ...) and never reused, not
+   * even by a model re-created under a deleted model's id (see Model.latest_version_number).
    * </pre>
    *
    * <code>int64 version_number = 2 [json_name = "versionNumber"];</code>
@@ -280,7 +282,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. Labels for filtering, with the same rules as model labels.
+   * Optional. Labels for filtering, with the same rules as model labels: at most 64; keys match
+   * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
@@ -301,7 +304,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. Labels for filtering, with the same rules as model labels.
+   * Optional. Labels for filtering, with the same rules as model labels: at most 64; keys match
+   * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
@@ -312,7 +316,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. Labels for filtering, with the same rules as model labels.
+   * Optional. Labels for filtering, with the same rules as model labels: at most 64; keys match
+   * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
@@ -330,7 +335,8 @@ java.lang.String defaultValue) {
   }
   /**
    * <pre>
-   * Optional. Labels for filtering, with the same rules as model labels.
+   * Optional. Labels for filtering, with the same rules as model labels: at most 64; keys match
+   * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
@@ -1028,6 +1034,53 @@ dev.slipway.common.v1.Value defaultValue) {
     }
   }
 
+  public static final int UID_FIELD_NUMBER = 21;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object uid_ = "";
+  /**
+   * <pre>
+   * Output only. A UUID4 assigned at creation and never changed (AIP-148).
+   * </pre>
+   *
+   * <code>string uid = 21 [json_name = "uid"];</code>
+   * @return The uid.
+   */
+  @java.lang.Override
+  public java.lang.String getUid() {
+    java.lang.Object ref = uid_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      uid_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Output only. A UUID4 assigned at creation and never changed (AIP-148).
+   * </pre>
+   *
+   * <code>string uid = 21 [json_name = "uid"];</code>
+   * @return The bytes for uid.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getUidBytes() {
+    java.lang.Object ref = uid_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      uid_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -1110,6 +1163,9 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(etag_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 20, etag_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(uid_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 21, uid_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -1217,6 +1273,9 @@ dev.slipway.common.v1.Value defaultValue) {
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(etag_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(20, etag_);
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(uid_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(21, uid_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -1298,6 +1357,8 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     if (!getEtag()
         .equals(other.getEtag())) return false;
+    if (!getUid()
+        .equals(other.getUid())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -1376,6 +1437,8 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     hash = (37 * hash) + ETAG_FIELD_NUMBER;
     hash = (53 * hash) + getEtag().hashCode();
+    hash = (37 * hash) + UID_FIELD_NUMBER;
+    hash = (53 * hash) + getUid().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -1614,6 +1677,7 @@ dev.slipway.common.v1.Value defaultValue) {
         archiveTimeBuilder_ = null;
       }
       etag_ = "";
+      uid_ = "";
       return this;
     }
 
@@ -1738,6 +1802,9 @@ dev.slipway.common.v1.Value defaultValue) {
       if (((from_bitField0_ & 0x00080000) != 0)) {
         result.etag_ = etag_;
       }
+      if (((from_bitField0_ & 0x00100000) != 0)) {
+        result.uid_ = uid_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -1860,6 +1927,11 @@ dev.slipway.common.v1.Value defaultValue) {
       if (!other.getEtag().isEmpty()) {
         etag_ = other.etag_;
         bitField0_ |= 0x00080000;
+        onChanged();
+      }
+      if (!other.getUid().isEmpty()) {
+        uid_ = other.uid_;
+        bitField0_ |= 0x00100000;
         onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
@@ -2019,6 +2091,11 @@ dev.slipway.common.v1.Value defaultValue) {
               bitField0_ |= 0x00080000;
               break;
             } // case 162
+            case 170: {
+              uid_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00100000;
+              break;
+            } // case 170
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2131,7 +2208,8 @@ dev.slipway.common.v1.Value defaultValue) {
     private long versionNumber_ ;
     /**
      * <pre>
-     * Output only. The version number, assigned by the server (1, 2, ...) and never reused.
+     * Output only. The version number, assigned by the server (1, 2, ...) and never reused, not
+     * even by a model re-created under a deleted model's id (see Model.latest_version_number).
      * </pre>
      *
      * <code>int64 version_number = 2 [json_name = "versionNumber"];</code>
@@ -2143,7 +2221,8 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     /**
      * <pre>
-     * Output only. The version number, assigned by the server (1, 2, ...) and never reused.
+     * Output only. The version number, assigned by the server (1, 2, ...) and never reused, not
+     * even by a model re-created under a deleted model's id (see Model.latest_version_number).
      * </pre>
      *
      * <code>int64 version_number = 2 [json_name = "versionNumber"];</code>
@@ -2159,7 +2238,8 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     /**
      * <pre>
-     * Output only. The version number, assigned by the server (1, 2, ...) and never reused.
+     * Output only. The version number, assigned by the server (1, 2, ...) and never reused, not
+     * even by a model re-created under a deleted model's id (see Model.latest_version_number).
      * </pre>
      *
      * <code>int64 version_number = 2 [json_name = "versionNumber"];</code>
@@ -2457,7 +2537,8 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     /**
      * <pre>
-     * Optional. Labels for filtering, with the same rules as model labels.
+     * Optional. Labels for filtering, with the same rules as model labels: at most 64; keys match
+     * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
@@ -2478,7 +2559,8 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     /**
      * <pre>
-     * Optional. Labels for filtering, with the same rules as model labels.
+     * Optional. Labels for filtering, with the same rules as model labels: at most 64; keys match
+     * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
@@ -2489,7 +2571,8 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     /**
      * <pre>
-     * Optional. Labels for filtering, with the same rules as model labels.
+     * Optional. Labels for filtering, with the same rules as model labels: at most 64; keys match
+     * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
@@ -2507,7 +2590,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Optional. Labels for filtering, with the same rules as model labels.
+     * Optional. Labels for filtering, with the same rules as model labels: at most 64; keys match
+     * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
@@ -2531,7 +2615,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Optional. Labels for filtering, with the same rules as model labels.
+     * Optional. Labels for filtering, with the same rules as model labels: at most 64; keys match
+     * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
@@ -2554,7 +2639,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Optional. Labels for filtering, with the same rules as model labels.
+     * Optional. Labels for filtering, with the same rules as model labels: at most 64; keys match
+     * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
@@ -2571,7 +2657,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Optional. Labels for filtering, with the same rules as model labels.
+     * Optional. Labels for filtering, with the same rules as model labels: at most 64; keys match
+     * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
@@ -4671,6 +4758,98 @@ dev.slipway.common.v1.Value defaultValue) {
       checkByteStringIsUtf8(value);
       etag_ = value;
       bitField0_ |= 0x00080000;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object uid_ = "";
+    /**
+     * <pre>
+     * Output only. A UUID4 assigned at creation and never changed (AIP-148).
+     * </pre>
+     *
+     * <code>string uid = 21 [json_name = "uid"];</code>
+     * @return The uid.
+     */
+    public java.lang.String getUid() {
+      java.lang.Object ref = uid_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        uid_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Output only. A UUID4 assigned at creation and never changed (AIP-148).
+     * </pre>
+     *
+     * <code>string uid = 21 [json_name = "uid"];</code>
+     * @return The bytes for uid.
+     */
+    public com.google.protobuf.ByteString
+        getUidBytes() {
+      java.lang.Object ref = uid_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        uid_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Output only. A UUID4 assigned at creation and never changed (AIP-148).
+     * </pre>
+     *
+     * <code>string uid = 21 [json_name = "uid"];</code>
+     * @param value The uid to set.
+     * @return This builder for chaining.
+     */
+    public Builder setUid(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      uid_ = value;
+      bitField0_ |= 0x00100000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Output only. A UUID4 assigned at creation and never changed (AIP-148).
+     * </pre>
+     *
+     * <code>string uid = 21 [json_name = "uid"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearUid() {
+      uid_ = getDefaultInstance().getUid();
+      bitField0_ = (bitField0_ & ~0x00100000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Output only. A UUID4 assigned at creation and never changed (AIP-148).
+     * </pre>
+     *
+     * <code>string uid = 21 [json_name = "uid"];</code>
+     * @param value The bytes for uid to set.
+     * @return This builder for chaining.
+     */
+    public Builder setUidBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      uid_ = value;
+      bitField0_ |= 0x00100000;
       onChanged();
       return this;
     }

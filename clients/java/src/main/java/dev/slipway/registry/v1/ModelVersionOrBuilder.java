@@ -30,7 +30,8 @@ public interface ModelVersionOrBuilder extends
 
   /**
    * <pre>
-   * Output only. The version number, assigned by the server (1, 2, ...) and never reused.
+   * Output only. The version number, assigned by the server (1, 2, ...) and never reused, not
+   * even by a model re-created under a deleted model's id (see Model.latest_version_number).
    * </pre>
    *
    * <code>int64 version_number = 2 [json_name = "versionNumber"];</code>
@@ -99,7 +100,8 @@ public interface ModelVersionOrBuilder extends
 
   /**
    * <pre>
-   * Optional. Labels for filtering, with the same rules as model labels.
+   * Optional. Labels for filtering, with the same rules as model labels: at most 64; keys match
+   * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
@@ -107,7 +109,8 @@ public interface ModelVersionOrBuilder extends
   int getLabelsCount();
   /**
    * <pre>
-   * Optional. Labels for filtering, with the same rules as model labels.
+   * Optional. Labels for filtering, with the same rules as model labels: at most 64; keys match
+   * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
@@ -122,7 +125,8 @@ public interface ModelVersionOrBuilder extends
   getLabels();
   /**
    * <pre>
-   * Optional. Labels for filtering, with the same rules as model labels.
+   * Optional. Labels for filtering, with the same rules as model labels: at most 64; keys match
+   * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
@@ -131,7 +135,8 @@ public interface ModelVersionOrBuilder extends
   getLabelsMap();
   /**
    * <pre>
-   * Optional. Labels for filtering, with the same rules as model labels.
+   * Optional. Labels for filtering, with the same rules as model labels: at most 64; keys match
+   * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
@@ -143,7 +148,8 @@ java.lang.String getLabelsOrDefault(
 java.lang.String defaultValue);
   /**
    * <pre>
-   * Optional. Labels for filtering, with the same rules as model labels.
+   * Optional. Labels for filtering, with the same rules as model labels: at most 64; keys match
+   * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
@@ -585,4 +591,24 @@ dev.slipway.common.v1.Value defaultValue);
    */
   com.google.protobuf.ByteString
       getEtagBytes();
+
+  /**
+   * <pre>
+   * Output only. A UUID4 assigned at creation and never changed (AIP-148).
+   * </pre>
+   *
+   * <code>string uid = 21 [json_name = "uid"];</code>
+   * @return The uid.
+   */
+  java.lang.String getUid();
+  /**
+   * <pre>
+   * Output only. A UUID4 assigned at creation and never changed (AIP-148).
+   * </pre>
+   *
+   * <code>string uid = 21 [json_name = "uid"];</code>
+   * @return The bytes for uid.
+   */
+  com.google.protobuf.ByteString
+      getUidBytes();
 }

@@ -61,7 +61,7 @@ public final class ModelVersionProto {
       "to\032!slipway/registry/v1/lineage.proto\032+s" +
       "lipway/registry/v1/reference_profile.pro" +
       "to\032#slipway/registry/v1/signature.proto\"" +
-      "\217\n\n\014ModelVersion\022\022\n\004name\030\001 \001(\tR\004name\022%\n\016" +
+      "\241\n\n\014ModelVersion\022\022\n\004name\030\001 \001(\tR\004name\022%\n\016" +
       "version_number\030\002 \001(\003R\rversionNumber\022<\n\005s" +
       "tate\030\003 \001(\0162&.slipway.registry.v1.ModelVe" +
       "rsionStateR\005state\022#\n\rstate_message\030\004 \001(\t" +
@@ -88,30 +88,30 @@ public final class ModelVersionProto {
       "_time\030\022 \001(\0132\032.google.protobuf.TimestampR" +
       "\treadyTime\022=\n\014archive_time\030\023 \001(\0132\032.googl" +
       "e.protobuf.TimestampR\013archiveTime\022\022\n\004eta" +
-      "g\030\024 \001(\tR\004etag\0329\n\013LabelsEntry\022\020\n\003key\030\001 \001(" +
-      "\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\032:\n\014Metr" +
-      "icsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(" +
-      "\001R\005value:\0028\001\032S\n\013ParamsEntry\022\020\n\003key\030\001 \001(\t" +
-      "R\003key\022.\n\005value\030\002 \001(\0132\030.slipway.common.v1" +
-      ".ValueR\005value:\0028\001\"\227\002\n\021FrameworkVersions\022" +
-      "\026\n\006python\030\001 \001(\tR\006python\022!\n\014scikit_learn\030" +
-      "\002 \001(\tR\013scikitLearn\022\024\n\005numpy\030\003 \001(\tR\005numpy" +
-      "\022\024\n\005scipy\030\004 \001(\tR\005scipy\022\024\n\005skops\030\005 \001(\tR\005s" +
-      "kops\022J\n\006others\030\006 \003(\01322.slipway.registry." +
-      "v1.FrameworkVersions.OthersEntryR\006others" +
-      "\0329\n\013OthersEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005val" +
-      "ue\030\002 \001(\tR\005value:\0028\001*\272\001\n\021ModelVersionStat" +
-      "e\022#\n\037MODEL_VERSION_STATE_UNSPECIFIED\020\000\022\037" +
-      "\n\033MODEL_VERSION_STATE_PENDING\020\001\022\035\n\031MODEL" +
-      "_VERSION_STATE_READY\020\002\022\036\n\032MODEL_VERSION_" +
-      "STATE_FAILED\020\003\022 \n\034MODEL_VERSION_STATE_AR" +
-      "CHIVED\020\004B\336\001\n\027dev.slipway.registry.v1B\021Mo" +
-      "delVersionProtoP\001ZBgithub.com/slipway-ml" +
-      "ops/slipway/clients/go/registry/v1;regis" +
-      "tryv1\242\002\003SRX\252\002\023Slipway.Registry.V1\312\002\023Slip" +
-      "way\\Registry\\V1\342\002\037Slipway\\Registry\\V1\\GP" +
-      "BMetadata\352\002\025Slipway::Registry::V1b\006proto" +
-      "3"
+      "g\030\024 \001(\tR\004etag\022\020\n\003uid\030\025 \001(\tR\003uid\0329\n\013Label" +
+      "sEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR" +
+      "\005value:\0028\001\032:\n\014MetricsEntry\022\020\n\003key\030\001 \001(\tR" +
+      "\003key\022\024\n\005value\030\002 \001(\001R\005value:\0028\001\032S\n\013Params" +
+      "Entry\022\020\n\003key\030\001 \001(\tR\003key\022.\n\005value\030\002 \001(\0132\030" +
+      ".slipway.common.v1.ValueR\005value:\0028\001\"\227\002\n\021" +
+      "FrameworkVersions\022\026\n\006python\030\001 \001(\tR\006pytho" +
+      "n\022!\n\014scikit_learn\030\002 \001(\tR\013scikitLearn\022\024\n\005" +
+      "numpy\030\003 \001(\tR\005numpy\022\024\n\005scipy\030\004 \001(\tR\005scipy" +
+      "\022\024\n\005skops\030\005 \001(\tR\005skops\022J\n\006others\030\006 \003(\01322" +
+      ".slipway.registry.v1.FrameworkVersions.O" +
+      "thersEntryR\006others\0329\n\013OthersEntry\022\020\n\003key" +
+      "\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001*\272\001" +
+      "\n\021ModelVersionState\022#\n\037MODEL_VERSION_STA" +
+      "TE_UNSPECIFIED\020\000\022\037\n\033MODEL_VERSION_STATE_" +
+      "PENDING\020\001\022\035\n\031MODEL_VERSION_STATE_READY\020\002" +
+      "\022\036\n\032MODEL_VERSION_STATE_FAILED\020\003\022 \n\034MODE" +
+      "L_VERSION_STATE_ARCHIVED\020\004B\336\001\n\027dev.slipw" +
+      "ay.registry.v1B\021ModelVersionProtoP\001ZBgit" +
+      "hub.com/slipway-mlops/slipway/clients/go" +
+      "/registry/v1;registryv1\242\002\003SRX\252\002\023Slipway." +
+      "Registry.V1\312\002\023Slipway\\Registry\\V1\342\002\037Slip" +
+      "way\\Registry\\V1\\GPBMetadata\352\002\025Slipway::R" +
+      "egistry::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -128,7 +128,7 @@ public final class ModelVersionProto {
     internal_static_slipway_registry_v1_ModelVersion_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_ModelVersion_descriptor,
-        new java.lang.String[] { "Name", "VersionNumber", "State", "StateMessage", "Description", "Labels", "Aliases", "Artifact", "Signature", "FrameworkVersions", "Metrics", "Params", "Lineage", "ReferenceProfile", "CreatedBy", "CreateTime", "UpdateTime", "ReadyTime", "ArchiveTime", "Etag", });
+        new java.lang.String[] { "Name", "VersionNumber", "State", "StateMessage", "Description", "Labels", "Aliases", "Artifact", "Signature", "FrameworkVersions", "Metrics", "Params", "Lineage", "ReferenceProfile", "CreatedBy", "CreateTime", "UpdateTime", "ReadyTime", "ArchiveTime", "Etag", "Uid", });
     internal_static_slipway_registry_v1_ModelVersion_LabelsEntry_descriptor =
       internal_static_slipway_registry_v1_ModelVersion_descriptor.getNestedTypes().get(0);
     internal_static_slipway_registry_v1_ModelVersion_LabelsEntry_fieldAccessorTable = new

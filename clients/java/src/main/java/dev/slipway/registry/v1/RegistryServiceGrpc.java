@@ -611,7 +611,7 @@ public final class RegistryServiceGrpc {
 
     /**
      * <pre>
-     * Changes a model's description or labels.
+     * Changes a model's description or labels, as named by the update mask.
      * </pre>
      */
     default void updateModel(dev.slipway.registry.v1.UpdateModelRequest request,
@@ -823,7 +823,7 @@ public final class RegistryServiceGrpc {
 
     /**
      * <pre>
-     * Changes a model's description or labels.
+     * Changes a model's description or labels, as named by the update mask.
      * </pre>
      */
     public void updateModel(dev.slipway.registry.v1.UpdateModelRequest request,
@@ -1030,7 +1030,7 @@ public final class RegistryServiceGrpc {
 
     /**
      * <pre>
-     * Changes a model's description or labels.
+     * Changes a model's description or labels, as named by the update mask.
      * </pre>
      */
     public dev.slipway.registry.v1.UpdateModelResponse updateModel(dev.slipway.registry.v1.UpdateModelRequest request) throws io.grpc.StatusException {
@@ -1230,7 +1230,7 @@ public final class RegistryServiceGrpc {
 
     /**
      * <pre>
-     * Changes a model's description or labels.
+     * Changes a model's description or labels, as named by the update mask.
      * </pre>
      */
     public dev.slipway.registry.v1.UpdateModelResponse updateModel(dev.slipway.registry.v1.UpdateModelRequest request) {
@@ -1416,7 +1416,7 @@ public final class RegistryServiceGrpc {
 
     /**
      * <pre>
-     * Changes a model's description or labels.
+     * Changes a model's description or labels, as named by the update mask.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.slipway.registry.v1.UpdateModelResponse> updateModel(

@@ -292,83 +292,85 @@ public final class RegistryServiceProto {
       "etModelAliasResponse\0220\n\005model\030\001 \001(\0132\032.sl" +
       "ipway.registry.v1.ModelR\005model\022V\n\023alias_" +
       "history_entry\030\002 \001(\0132&.slipway.registry.v" +
-      "1.AliasHistoryEntryR\021aliasHistoryEntry\"|" +
-      "\n\027DeleteModelAliasRequest\022\024\n\005model\030\001 \001(\t" +
-      "R\005model\022\024\n\005alias\030\002 \001(\tR\005alias\022\026\n\006reason\030" +
-      "\003 \001(\tR\006reason\022\035\n\nrequest_id\030\004 \001(\tR\treque" +
-      "stId\"\244\001\n\030DeleteModelAliasResponse\0220\n\005mod" +
-      "el\030\001 \001(\0132\032.slipway.registry.v1.ModelR\005mo" +
-      "del\022V\n\023alias_history_entry\030\002 \001(\0132&.slipw" +
-      "ay.registry.v1.AliasHistoryEntryR\021aliasH" +
-      "istoryEntry\"\252\001\n\027ListAliasHistoryRequest\022" +
-      "\026\n\006parent\030\001 \001(\tR\006parent\022\024\n\005alias\030\002 \001(\tR\005" +
-      "alias\022%\n\016version_number\030\003 \001(\003R\rversionNu" +
-      "mber\022\033\n\tpage_size\030\004 \001(\005R\010pageSize\022\035\n\npag" +
-      "e_token\030\005 \001(\tR\tpageToken\"\236\001\n\030ListAliasHi" +
-      "storyResponse\022Z\n\025alias_history_entries\030\001" +
-      " \003(\0132&.slipway.registry.v1.AliasHistoryE" +
-      "ntryR\023aliasHistoryEntries\022&\n\017next_page_t" +
-      "oken\030\002 \001(\tR\rnextPageToken\"\251\001\n\027WatchModel" +
-      "EventsRequest\022\024\n\005model\030\001 \001(\tR\005model\022*\n\016a" +
-      "fter_sequence\030\002 \001(\003H\000R\rafterSequence\210\001\001\022" +
-      "9\n\005types\030\003 \003(\0162#.slipway.registry.v1.Mod" +
-      "elEventTypeR\005typesB\021\n\017_after_sequence\"Q\n" +
-      "\030WatchModelEventsResponse\0225\n\005event\030\001 \001(\013" +
-      "2\037.slipway.registry.v1.ModelEventR\005event" +
-      "\"-\n\027GetLineageReportRequest\022\022\n\004name\030\001 \001(" +
-      "\tR\004name\"V\n\030GetLineageReportResponse\022:\n\006r" +
-      "eport\030\001 \001(\0132\".slipway.registry.v1.Lineag" +
-      "eReportR\006report2\350\r\n\017RegistryService\022`\n\013C" +
-      "reateModel\022\'.slipway.registry.v1.CreateM" +
-      "odelRequest\032(.slipway.registry.v1.Create" +
-      "ModelResponse\022W\n\010GetModel\022$.slipway.regi" +
-      "stry.v1.GetModelRequest\032%.slipway.regist" +
-      "ry.v1.GetModelResponse\022]\n\nListModels\022&.s" +
-      "lipway.registry.v1.ListModelsRequest\032\'.s" +
-      "lipway.registry.v1.ListModelsResponse\022`\n" +
-      "\013UpdateModel\022\'.slipway.registry.v1.Updat" +
-      "eModelRequest\032(.slipway.registry.v1.Upda" +
-      "teModelResponse\022`\n\013DeleteModel\022\'.slipway" +
-      ".registry.v1.DeleteModelRequest\032(.slipwa" +
-      "y.registry.v1.DeleteModelResponse\022w\n\022Cre" +
-      "ateModelVersion\022..slipway.registry.v1.Cr" +
-      "eateModelVersionRequest\032/.slipway.regist" +
-      "ry.v1.CreateModelVersionResponse(\001\022l\n\017Ge" +
-      "tModelVersion\022+.slipway.registry.v1.GetM" +
-      "odelVersionRequest\032,.slipway.registry.v1" +
-      ".GetModelVersionResponse\022r\n\021ListModelVer" +
-      "sions\022-.slipway.registry.v1.ListModelVer" +
-      "sionsRequest\032..slipway.registry.v1.ListM" +
-      "odelVersionsResponse\022u\n\022UpdateModelVersi" +
-      "on\022..slipway.registry.v1.UpdateModelVers" +
-      "ionRequest\032/.slipway.registry.v1.UpdateM" +
-      "odelVersionResponse\022x\n\023ArchiveModelVersi" +
-      "on\022/.slipway.registry.v1.ArchiveModelVer" +
-      "sionRequest\0320.slipway.registry.v1.Archiv" +
-      "eModelVersionResponse\022}\n\024DownloadModelVe" +
-      "rsion\0220.slipway.registry.v1.DownloadMode" +
-      "lVersionRequest\0321.slipway.registry.v1.Do" +
-      "wnloadModelVersionResponse0\001\022f\n\rSetModel" +
-      "Alias\022).slipway.registry.v1.SetModelAlia" +
-      "sRequest\032*.slipway.registry.v1.SetModelA" +
-      "liasResponse\022o\n\020DeleteModelAlias\022,.slipw" +
-      "ay.registry.v1.DeleteModelAliasRequest\032-" +
-      ".slipway.registry.v1.DeleteModelAliasRes" +
-      "ponse\022o\n\020ListAliasHistory\022,.slipway.regi" +
-      "stry.v1.ListAliasHistoryRequest\032-.slipwa" +
-      "y.registry.v1.ListAliasHistoryResponse\022q" +
-      "\n\020WatchModelEvents\022,.slipway.registry.v1" +
-      ".WatchModelEventsRequest\032-.slipway.regis" +
-      "try.v1.WatchModelEventsResponse0\001\022o\n\020Get" +
-      "LineageReport\022,.slipway.registry.v1.GetL" +
-      "ineageReportRequest\032-.slipway.registry.v" +
-      "1.GetLineageReportResponseB\341\001\n\027dev.slipw" +
-      "ay.registry.v1B\024RegistryServiceProtoP\001ZB" +
-      "github.com/slipway-mlops/slipway/clients" +
-      "/go/registry/v1;registryv1\242\002\003SRX\252\002\023Slipw" +
-      "ay.Registry.V1\312\002\023Slipway\\Registry\\V1\342\002\037S" +
-      "lipway\\Registry\\V1\\GPBMetadata\352\002\025Slipway" +
-      "::Registry::V1b\006proto3"
+      "1.AliasHistoryEntryR\021aliasHistoryEntry\"\325" +
+      "\001\n\027DeleteModelAliasRequest\022\024\n\005model\030\001 \001(" +
+      "\tR\005model\022\024\n\005alias\030\002 \001(\tR\005alias\022\026\n\006reason" +
+      "\030\003 \001(\tR\006reason\022\035\n\nrequest_id\030\004 \001(\tR\trequ" +
+      "estId\022;\n\027expected_version_number\030\005 \001(\003H\000" +
+      "R\025expectedVersionNumber\210\001\001B\032\n\030_expected_" +
+      "version_number\"\244\001\n\030DeleteModelAliasRespo" +
+      "nse\0220\n\005model\030\001 \001(\0132\032.slipway.registry.v1" +
+      ".ModelR\005model\022V\n\023alias_history_entry\030\002 \001" +
+      "(\0132&.slipway.registry.v1.AliasHistoryEnt" +
+      "ryR\021aliasHistoryEntry\"\252\001\n\027ListAliasHisto" +
+      "ryRequest\022\026\n\006parent\030\001 \001(\tR\006parent\022\024\n\005ali" +
+      "as\030\002 \001(\tR\005alias\022%\n\016version_number\030\003 \001(\003R" +
+      "\rversionNumber\022\033\n\tpage_size\030\004 \001(\005R\010pageS" +
+      "ize\022\035\n\npage_token\030\005 \001(\tR\tpageToken\"\236\001\n\030L" +
+      "istAliasHistoryResponse\022Z\n\025alias_history" +
+      "_entries\030\001 \003(\0132&.slipway.registry.v1.Ali" +
+      "asHistoryEntryR\023aliasHistoryEntries\022&\n\017n" +
+      "ext_page_token\030\002 \001(\tR\rnextPageToken\"\251\001\n\027" +
+      "WatchModelEventsRequest\022\024\n\005model\030\001 \001(\tR\005" +
+      "model\022*\n\016after_sequence\030\002 \001(\003H\000R\rafterSe" +
+      "quence\210\001\001\0229\n\005types\030\003 \003(\0162#.slipway.regis" +
+      "try.v1.ModelEventTypeR\005typesB\021\n\017_after_s" +
+      "equence\"Q\n\030WatchModelEventsResponse\0225\n\005e" +
+      "vent\030\001 \001(\0132\037.slipway.registry.v1.ModelEv" +
+      "entR\005event\"-\n\027GetLineageReportRequest\022\022\n" +
+      "\004name\030\001 \001(\tR\004name\"V\n\030GetLineageReportRes" +
+      "ponse\022:\n\006report\030\001 \001(\0132\".slipway.registry" +
+      ".v1.LineageReportR\006report2\350\r\n\017RegistrySe" +
+      "rvice\022`\n\013CreateModel\022\'.slipway.registry." +
+      "v1.CreateModelRequest\032(.slipway.registry" +
+      ".v1.CreateModelResponse\022W\n\010GetModel\022$.sl" +
+      "ipway.registry.v1.GetModelRequest\032%.slip" +
+      "way.registry.v1.GetModelResponse\022]\n\nList" +
+      "Models\022&.slipway.registry.v1.ListModelsR" +
+      "equest\032\'.slipway.registry.v1.ListModelsR" +
+      "esponse\022`\n\013UpdateModel\022\'.slipway.registr" +
+      "y.v1.UpdateModelRequest\032(.slipway.regist" +
+      "ry.v1.UpdateModelResponse\022`\n\013DeleteModel" +
+      "\022\'.slipway.registry.v1.DeleteModelReques" +
+      "t\032(.slipway.registry.v1.DeleteModelRespo" +
+      "nse\022w\n\022CreateModelVersion\022..slipway.regi" +
+      "stry.v1.CreateModelVersionRequest\032/.slip" +
+      "way.registry.v1.CreateModelVersionRespon" +
+      "se(\001\022l\n\017GetModelVersion\022+.slipway.regist" +
+      "ry.v1.GetModelVersionRequest\032,.slipway.r" +
+      "egistry.v1.GetModelVersionResponse\022r\n\021Li" +
+      "stModelVersions\022-.slipway.registry.v1.Li" +
+      "stModelVersionsRequest\032..slipway.registr" +
+      "y.v1.ListModelVersionsResponse\022u\n\022Update" +
+      "ModelVersion\022..slipway.registry.v1.Updat" +
+      "eModelVersionRequest\032/.slipway.registry." +
+      "v1.UpdateModelVersionResponse\022x\n\023Archive" +
+      "ModelVersion\022/.slipway.registry.v1.Archi" +
+      "veModelVersionRequest\0320.slipway.registry" +
+      ".v1.ArchiveModelVersionResponse\022}\n\024Downl" +
+      "oadModelVersion\0220.slipway.registry.v1.Do" +
+      "wnloadModelVersionRequest\0321.slipway.regi" +
+      "stry.v1.DownloadModelVersionResponse0\001\022f" +
+      "\n\rSetModelAlias\022).slipway.registry.v1.Se" +
+      "tModelAliasRequest\032*.slipway.registry.v1" +
+      ".SetModelAliasResponse\022o\n\020DeleteModelAli" +
+      "as\022,.slipway.registry.v1.DeleteModelAlia" +
+      "sRequest\032-.slipway.registry.v1.DeleteMod" +
+      "elAliasResponse\022o\n\020ListAliasHistory\022,.sl" +
+      "ipway.registry.v1.ListAliasHistoryReques" +
+      "t\032-.slipway.registry.v1.ListAliasHistory" +
+      "Response\022q\n\020WatchModelEvents\022,.slipway.r" +
+      "egistry.v1.WatchModelEventsRequest\032-.sli" +
+      "pway.registry.v1.WatchModelEventsRespons" +
+      "e0\001\022o\n\020GetLineageReport\022,.slipway.regist" +
+      "ry.v1.GetLineageReportRequest\032-.slipway." +
+      "registry.v1.GetLineageReportResponseB\341\001\n" +
+      "\027dev.slipway.registry.v1B\024RegistryServic" +
+      "eProtoP\001ZBgithub.com/slipway-mlops/slipw" +
+      "ay/clients/go/registry/v1;registryv1\242\002\003S" +
+      "RX\252\002\023Slipway.Registry.V1\312\002\023Slipway\\Regis" +
+      "try\\V1\342\002\037Slipway\\Registry\\V1\\GPBMetadata" +
+      "\352\002\025Slipway::Registry::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -548,7 +550,7 @@ public final class RegistryServiceProto {
     internal_static_slipway_registry_v1_DeleteModelAliasRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_DeleteModelAliasRequest_descriptor,
-        new java.lang.String[] { "Model", "Alias", "Reason", "RequestId", });
+        new java.lang.String[] { "Model", "Alias", "Reason", "RequestId", "ExpectedVersionNumber", });
     internal_static_slipway_registry_v1_DeleteModelAliasResponse_descriptor =
       getDescriptor().getMessageTypes().get(28);
     internal_static_slipway_registry_v1_DeleteModelAliasResponse_fieldAccessorTable = new

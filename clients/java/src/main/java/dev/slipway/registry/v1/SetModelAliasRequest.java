@@ -100,8 +100,9 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object alias_ = "";
   /**
    * <pre>
-   * Required. The alias: 1 to 63 characters, lowercase letters, digits and `-`, starting with a
-   * letter, and not all digits.
+   * Required. The alias. A new alias has 1 to 63 characters matching
+   * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, like a model id, otherwise INVALID_ARGUMENT
+   * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
    * </pre>
    *
    * <code>string alias = 2 [json_name = "alias"];</code>
@@ -122,8 +123,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Required. The alias: 1 to 63 characters, lowercase letters, digits and `-`, starting with a
-   * letter, and not all digits.
+   * Required. The alias. A new alias has 1 to 63 characters matching
+   * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, like a model id, otherwise INVALID_ARGUMENT
+   * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
    * </pre>
    *
    * <code>string alias = 2 [json_name = "alias"];</code>
@@ -835,8 +837,9 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object alias_ = "";
     /**
      * <pre>
-     * Required. The alias: 1 to 63 characters, lowercase letters, digits and `-`, starting with a
-     * letter, and not all digits.
+     * Required. The alias. A new alias has 1 to 63 characters matching
+     * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, like a model id, otherwise INVALID_ARGUMENT
+     * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
      * </pre>
      *
      * <code>string alias = 2 [json_name = "alias"];</code>
@@ -856,8 +859,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The alias: 1 to 63 characters, lowercase letters, digits and `-`, starting with a
-     * letter, and not all digits.
+     * Required. The alias. A new alias has 1 to 63 characters matching
+     * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, like a model id, otherwise INVALID_ARGUMENT
+     * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
      * </pre>
      *
      * <code>string alias = 2 [json_name = "alias"];</code>
@@ -878,8 +882,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The alias: 1 to 63 characters, lowercase letters, digits and `-`, starting with a
-     * letter, and not all digits.
+     * Required. The alias. A new alias has 1 to 63 characters matching
+     * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, like a model id, otherwise INVALID_ARGUMENT
+     * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
      * </pre>
      *
      * <code>string alias = 2 [json_name = "alias"];</code>
@@ -896,8 +901,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The alias: 1 to 63 characters, lowercase letters, digits and `-`, starting with a
-     * letter, and not all digits.
+     * Required. The alias. A new alias has 1 to 63 characters matching
+     * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, like a model id, otherwise INVALID_ARGUMENT
+     * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
      * </pre>
      *
      * <code>string alias = 2 [json_name = "alias"];</code>
@@ -911,8 +917,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The alias: 1 to 63 characters, lowercase letters, digits and `-`, starting with a
-     * letter, and not all digits.
+     * Required. The alias. A new alias has 1 to 63 characters matching
+     * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, like a model id, otherwise INVALID_ARGUMENT
+     * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
      * </pre>
      *
      * <code>string alias = 2 [json_name = "alias"];</code>

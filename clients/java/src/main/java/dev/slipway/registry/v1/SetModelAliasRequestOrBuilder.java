@@ -30,8 +30,9 @@ public interface SetModelAliasRequestOrBuilder extends
 
   /**
    * <pre>
-   * Required. The alias: 1 to 63 characters, lowercase letters, digits and `-`, starting with a
-   * letter, and not all digits.
+   * Required. The alias. A new alias has 1 to 63 characters matching
+   * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, like a model id, otherwise INVALID_ARGUMENT
+   * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
    * </pre>
    *
    * <code>string alias = 2 [json_name = "alias"];</code>
@@ -40,8 +41,9 @@ public interface SetModelAliasRequestOrBuilder extends
   java.lang.String getAlias();
   /**
    * <pre>
-   * Required. The alias: 1 to 63 characters, lowercase letters, digits and `-`, starting with a
-   * letter, and not all digits.
+   * Required. The alias. A new alias has 1 to 63 characters matching
+   * `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, like a model id, otherwise INVALID_ARGUMENT
+   * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
    * </pre>
    *
    * <code>string alias = 2 [json_name = "alias"];</code>

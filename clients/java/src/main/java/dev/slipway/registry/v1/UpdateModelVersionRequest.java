@@ -91,7 +91,10 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.FieldMask updateMask_;
   /**
    * <pre>
-   * Required. The fields to change: `description`, `labels`.
+   * Optional. the fields to change, among `description` and `labels`
+   * (AIP-134). Omitted: the fields set (non-empty) in the request's `model_version`, so a field is
+   * cleared only by naming it. `*`: both fields, replacing them (unset means cleared). Any other
+   * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    * </pre>
    *
    * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -103,7 +106,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Required. The fields to change: `description`, `labels`.
+   * Optional. the fields to change, among `description` and `labels`
+   * (AIP-134). Omitted: the fields set (non-empty) in the request's `model_version`, so a field is
+   * cleared only by naming it. `*`: both fields, replacing them (unset means cleared). Any other
+   * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    * </pre>
    *
    * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -115,7 +121,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Required. The fields to change: `description`, `labels`.
+   * Optional. the fields to change, among `description` and `labels`
+   * (AIP-134). Omitted: the fields set (non-empty) in the request's `model_version`, so a field is
+   * cleared only by naming it. `*`: both fields, replacing them (unset means cleared). Any other
+   * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    * </pre>
    *
    * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -827,7 +836,10 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.FieldMask, com.google.protobuf.FieldMask.Builder, com.google.protobuf.FieldMaskOrBuilder> updateMaskBuilder_;
     /**
      * <pre>
-     * Required. The fields to change: `description`, `labels`.
+     * Optional. the fields to change, among `description` and `labels`
+     * (AIP-134). Omitted: the fields set (non-empty) in the request's `model_version`, so a field is
+     * cleared only by naming it. `*`: both fields, replacing them (unset means cleared). Any other
+     * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
      * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -838,7 +850,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The fields to change: `description`, `labels`.
+     * Optional. the fields to change, among `description` and `labels`
+     * (AIP-134). Omitted: the fields set (non-empty) in the request's `model_version`, so a field is
+     * cleared only by naming it. `*`: both fields, replacing them (unset means cleared). Any other
+     * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
      * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -853,7 +868,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The fields to change: `description`, `labels`.
+     * Optional. the fields to change, among `description` and `labels`
+     * (AIP-134). Omitted: the fields set (non-empty) in the request's `model_version`, so a field is
+     * cleared only by naming it. `*`: both fields, replacing them (unset means cleared). Any other
+     * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
      * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -873,7 +891,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The fields to change: `description`, `labels`.
+     * Optional. the fields to change, among `description` and `labels`
+     * (AIP-134). Omitted: the fields set (non-empty) in the request's `model_version`, so a field is
+     * cleared only by naming it. `*`: both fields, replacing them (unset means cleared). Any other
+     * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
      * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -891,7 +912,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The fields to change: `description`, `labels`.
+     * Optional. the fields to change, among `description` and `labels`
+     * (AIP-134). Omitted: the fields set (non-empty) in the request's `model_version`, so a field is
+     * cleared only by naming it. `*`: both fields, replacing them (unset means cleared). Any other
+     * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
      * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -916,7 +940,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The fields to change: `description`, `labels`.
+     * Optional. the fields to change, among `description` and `labels`
+     * (AIP-134). Omitted: the fields set (non-empty) in the request's `model_version`, so a field is
+     * cleared only by naming it. `*`: both fields, replacing them (unset means cleared). Any other
+     * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
      * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -933,7 +960,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The fields to change: `description`, `labels`.
+     * Optional. the fields to change, among `description` and `labels`
+     * (AIP-134). Omitted: the fields set (non-empty) in the request's `model_version`, so a field is
+     * cleared only by naming it. `*`: both fields, replacing them (unset means cleared). Any other
+     * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
      * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -945,7 +975,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The fields to change: `description`, `labels`.
+     * Optional. the fields to change, among `description` and `labels`
+     * (AIP-134). Omitted: the fields set (non-empty) in the request's `model_version`, so a field is
+     * cleared only by naming it. `*`: both fields, replacing them (unset means cleared). Any other
+     * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
      * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -960,7 +993,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The fields to change: `description`, `labels`.
+     * Optional. the fields to change, among `description` and `labels`
+     * (AIP-134). Omitted: the fields set (non-empty) in the request's `model_version`, so a field is
+     * cleared only by naming it. `*`: both fields, replacing them (unset means cleared). Any other
+     * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
      * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>

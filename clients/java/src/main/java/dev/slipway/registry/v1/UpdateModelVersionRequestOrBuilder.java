@@ -40,7 +40,10 @@ public interface UpdateModelVersionRequestOrBuilder extends
 
   /**
    * <pre>
-   * Required. The fields to change: `description`, `labels`.
+   * Optional. the fields to change, among `description` and `labels`
+   * (AIP-134). Omitted: the fields set (non-empty) in the request's `model_version`, so a field is
+   * cleared only by naming it. `*`: both fields, replacing them (unset means cleared). Any other
+   * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    * </pre>
    *
    * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -49,7 +52,10 @@ public interface UpdateModelVersionRequestOrBuilder extends
   boolean hasUpdateMask();
   /**
    * <pre>
-   * Required. The fields to change: `description`, `labels`.
+   * Optional. the fields to change, among `description` and `labels`
+   * (AIP-134). Omitted: the fields set (non-empty) in the request's `model_version`, so a field is
+   * cleared only by naming it. `*`: both fields, replacing them (unset means cleared). Any other
+   * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    * </pre>
    *
    * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
@@ -58,7 +64,10 @@ public interface UpdateModelVersionRequestOrBuilder extends
   com.google.protobuf.FieldMask getUpdateMask();
   /**
    * <pre>
-   * Required. The fields to change: `description`, `labels`.
+   * Optional. the fields to change, among `description` and `labels`
+   * (AIP-134). Omitted: the fields set (non-empty) in the request's `model_version`, so a field is
+   * cleared only by naming it. `*`: both fields, replacing them (unset means cleared). Any other
+   * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    * </pre>
    *
    * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>

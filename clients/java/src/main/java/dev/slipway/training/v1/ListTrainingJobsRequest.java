@@ -52,7 +52,8 @@ private static final long serialVersionUID = 0L;
   private int pageSize_ = 0;
   /**
    * <pre>
-   * Optional. The maximum number of jobs to return, 1 to 1000; default 50.
+   * Optional. The maximum number of jobs to return; default 50, at most 1000 (a larger value is
+   * read as 1000).
    * </pre>
    *
    * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
@@ -797,7 +798,8 @@ private static final long serialVersionUID = 0L;
     private int pageSize_ ;
     /**
      * <pre>
-     * Optional. The maximum number of jobs to return, 1 to 1000; default 50.
+     * Optional. The maximum number of jobs to return; default 50, at most 1000 (a larger value is
+     * read as 1000).
      * </pre>
      *
      * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
@@ -809,7 +811,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The maximum number of jobs to return, 1 to 1000; default 50.
+     * Optional. The maximum number of jobs to return; default 50, at most 1000 (a larger value is
+     * read as 1000).
      * </pre>
      *
      * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
@@ -825,7 +828,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The maximum number of jobs to return, 1 to 1000; default 50.
+     * Optional. The maximum number of jobs to return; default 50, at most 1000 (a larger value is
+     * read as 1000).
      * </pre>
      *
      * <code>int32 page_size = 1 [json_name = "pageSize"];</code>

@@ -391,9 +391,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object aliasOnSuccess_ = "";
   /**
    * <pre>
-   * Optional. An alias to point at the new version on success, for example `challenger`. A
-   * protected alias (`production`) is refused at creation: an approver moves it with
-   * SetModelAlias and a reason once the version is reviewed.
+   * Optional. An alias to point at the new version on success, for example `challenger`,
+   * matching `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` as a new alias must. A protected alias
+   * (`production`) is refused at creation: an approver moves it with SetModelAlias and a reason
+   * once the version is reviewed.
    * </pre>
    *
    * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess"];</code>
@@ -414,9 +415,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. An alias to point at the new version on success, for example `challenger`. A
-   * protected alias (`production`) is refused at creation: an approver moves it with
-   * SetModelAlias and a reason once the version is reviewed.
+   * Optional. An alias to point at the new version on success, for example `challenger`,
+   * matching `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` as a new alias must. A protected alias
+   * (`production`) is refused at creation: an approver moves it with SetModelAlias and a reason
+   * once the version is reviewed.
    * </pre>
    *
    * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess"];</code>
@@ -638,7 +640,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. Labels, copied to the registered version.
+   * Optional. Labels, copied to the registered version, so with the registry's rules: at most
+   * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
@@ -659,7 +662,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. Labels, copied to the registered version.
+   * Optional. Labels, copied to the registered version, so with the registry's rules: at most
+   * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
@@ -670,7 +674,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. Labels, copied to the registered version.
+   * Optional. Labels, copied to the registered version, so with the registry's rules: at most
+   * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
@@ -688,7 +693,8 @@ java.lang.String defaultValue) {
   }
   /**
    * <pre>
-   * Optional. Labels, copied to the registered version.
+   * Optional. Labels, copied to the registered version, so with the registry's rules: at most
+   * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
@@ -3607,9 +3613,10 @@ dev.slipway.common.v1.Value defaultValue) {
     private java.lang.Object aliasOnSuccess_ = "";
     /**
      * <pre>
-     * Optional. An alias to point at the new version on success, for example `challenger`. A
-     * protected alias (`production`) is refused at creation: an approver moves it with
-     * SetModelAlias and a reason once the version is reviewed.
+     * Optional. An alias to point at the new version on success, for example `challenger`,
+     * matching `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` as a new alias must. A protected alias
+     * (`production`) is refused at creation: an approver moves it with SetModelAlias and a reason
+     * once the version is reviewed.
      * </pre>
      *
      * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess"];</code>
@@ -3629,9 +3636,10 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     /**
      * <pre>
-     * Optional. An alias to point at the new version on success, for example `challenger`. A
-     * protected alias (`production`) is refused at creation: an approver moves it with
-     * SetModelAlias and a reason once the version is reviewed.
+     * Optional. An alias to point at the new version on success, for example `challenger`,
+     * matching `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` as a new alias must. A protected alias
+     * (`production`) is refused at creation: an approver moves it with SetModelAlias and a reason
+     * once the version is reviewed.
      * </pre>
      *
      * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess"];</code>
@@ -3652,9 +3660,10 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     /**
      * <pre>
-     * Optional. An alias to point at the new version on success, for example `challenger`. A
-     * protected alias (`production`) is refused at creation: an approver moves it with
-     * SetModelAlias and a reason once the version is reviewed.
+     * Optional. An alias to point at the new version on success, for example `challenger`,
+     * matching `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` as a new alias must. A protected alias
+     * (`production`) is refused at creation: an approver moves it with SetModelAlias and a reason
+     * once the version is reviewed.
      * </pre>
      *
      * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess"];</code>
@@ -3671,9 +3680,10 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     /**
      * <pre>
-     * Optional. An alias to point at the new version on success, for example `challenger`. A
-     * protected alias (`production`) is refused at creation: an approver moves it with
-     * SetModelAlias and a reason once the version is reviewed.
+     * Optional. An alias to point at the new version on success, for example `challenger`,
+     * matching `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` as a new alias must. A protected alias
+     * (`production`) is refused at creation: an approver moves it with SetModelAlias and a reason
+     * once the version is reviewed.
      * </pre>
      *
      * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess"];</code>
@@ -3687,9 +3697,10 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     /**
      * <pre>
-     * Optional. An alias to point at the new version on success, for example `challenger`. A
-     * protected alias (`production`) is refused at creation: an approver moves it with
-     * SetModelAlias and a reason once the version is reviewed.
+     * Optional. An alias to point at the new version on success, for example `challenger`,
+     * matching `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` as a new alias must. A protected alias
+     * (`production`) is refused at creation: an approver moves it with SetModelAlias and a reason
+     * once the version is reviewed.
      * </pre>
      *
      * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess"];</code>
@@ -4098,7 +4109,8 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     /**
      * <pre>
-     * Optional. Labels, copied to the registered version.
+     * Optional. Labels, copied to the registered version, so with the registry's rules: at most
+     * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
@@ -4119,7 +4131,8 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     /**
      * <pre>
-     * Optional. Labels, copied to the registered version.
+     * Optional. Labels, copied to the registered version, so with the registry's rules: at most
+     * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
@@ -4130,7 +4143,8 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     /**
      * <pre>
-     * Optional. Labels, copied to the registered version.
+     * Optional. Labels, copied to the registered version, so with the registry's rules: at most
+     * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
@@ -4148,7 +4162,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Optional. Labels, copied to the registered version.
+     * Optional. Labels, copied to the registered version, so with the registry's rules: at most
+     * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
@@ -4172,7 +4187,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Optional. Labels, copied to the registered version.
+     * Optional. Labels, copied to the registered version, so with the registry's rules: at most
+     * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
@@ -4195,7 +4211,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Optional. Labels, copied to the registered version.
+     * Optional. Labels, copied to the registered version, so with the registry's rules: at most
+     * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
@@ -4212,7 +4229,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Optional. Labels, copied to the registered version.
+     * Optional. Labels, copied to the registered version, so with the registry's rules: at most
+     * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
      * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>

@@ -206,9 +206,10 @@ public interface TrainingJobOrBuilder extends
 
   /**
    * <pre>
-   * Optional. An alias to point at the new version on success, for example `challenger`. A
-   * protected alias (`production`) is refused at creation: an approver moves it with
-   * SetModelAlias and a reason once the version is reviewed.
+   * Optional. An alias to point at the new version on success, for example `challenger`,
+   * matching `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` as a new alias must. A protected alias
+   * (`production`) is refused at creation: an approver moves it with SetModelAlias and a reason
+   * once the version is reviewed.
    * </pre>
    *
    * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess"];</code>
@@ -217,9 +218,10 @@ public interface TrainingJobOrBuilder extends
   java.lang.String getAliasOnSuccess();
   /**
    * <pre>
-   * Optional. An alias to point at the new version on success, for example `challenger`. A
-   * protected alias (`production`) is refused at creation: an approver moves it with
-   * SetModelAlias and a reason once the version is reviewed.
+   * Optional. An alias to point at the new version on success, for example `challenger`,
+   * matching `[a-z]([a-z0-9-]{0,61}[a-z0-9])?` as a new alias must. A protected alias
+   * (`production`) is refused at creation: an approver moves it with SetModelAlias and a reason
+   * once the version is reviewed.
    * </pre>
    *
    * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess"];</code>
@@ -315,7 +317,8 @@ public interface TrainingJobOrBuilder extends
 
   /**
    * <pre>
-   * Optional. Labels, copied to the registered version.
+   * Optional. Labels, copied to the registered version, so with the registry's rules: at most
+   * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
@@ -323,7 +326,8 @@ public interface TrainingJobOrBuilder extends
   int getLabelsCount();
   /**
    * <pre>
-   * Optional. Labels, copied to the registered version.
+   * Optional. Labels, copied to the registered version, so with the registry's rules: at most
+   * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
@@ -338,7 +342,8 @@ public interface TrainingJobOrBuilder extends
   getLabels();
   /**
    * <pre>
-   * Optional. Labels, copied to the registered version.
+   * Optional. Labels, copied to the registered version, so with the registry's rules: at most
+   * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
@@ -347,7 +352,8 @@ public interface TrainingJobOrBuilder extends
   getLabelsMap();
   /**
    * <pre>
-   * Optional. Labels, copied to the registered version.
+   * Optional. Labels, copied to the registered version, so with the registry's rules: at most
+   * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
@@ -359,7 +365,8 @@ java.lang.String getLabelsOrDefault(
 java.lang.String defaultValue);
   /**
    * <pre>
-   * Optional. Labels, copied to the registered version.
+   * Optional. Labels, copied to the registered version, so with the registry's rules: at most
+   * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
    * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
