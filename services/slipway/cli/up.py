@@ -43,7 +43,9 @@ from slipway.core.roles import MONITOR, SERVER, TRAINER, VIEWER
 from slipway.core.settings import default_home
 from slipway.schema.migrate import SchemaError, ensure_schema_current
 
-SERVICES = ("registry", "training", "monitoring", "serving")  # in start order
+SERVICES = ("registry", "training", "monitoring", "serving")
+# Started together within a wave; a wave starts once the one before it is ready.
+START_WAVES = (("registry", "training", "monitoring"), ("serving",))
 PORT_OFFSETS = {"registry": 0, "training": 1, "serving": 2, "monitoring": 3}
 DEFAULT_GRPC_PORT_BASE = 7101
 DEFAULT_METRICS_PORT_BASE = 9101
@@ -139,7 +141,22 @@ def ensure_service_tokens(home: Path) -> None:
         _ensure_token(home, f"{service}.token", f"service:{service}", role)
 
 
-def _port(base: int, index: int) -> int:
+def _grpc_address(base: int, index: int) -> str:
+    """The service's gRPC address: ``base + index``, or with base 0 a port free right now.
+
+    A free port is picked by binding port 0 and letting it go, so its peers can be told where it
+    will listen before it starts. Another process could take it in between (the services bind
+    without SO_REUSEPORT, so that shows as a service that cannot start, named with its log,
+    never as two servers sharing a port)."""
+    if base != 0:
+        return f"127.0.0.1:{base + index}"
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"127.0.0.1:{port}"
+
+
+def _metrics_port(base: int, index: int) -> int:
     return 0 if base == 0 else base + index
 
 
@@ -165,7 +182,7 @@ def _command(
 
 
 def _start(
-    name: str, index: int, home: Path, args: argparse.Namespace, peers: dict[str, str]
+    name: str, grpc_address: str, home: Path, args: argparse.Namespace, peers: dict[str, str]
 ) -> Child:
     run_dir = home / "run"
     log_dir = home / "logs"
@@ -186,8 +203,8 @@ def _start(
         env["SLIPWAY_DATABASE_URL"] = args.database_url
     command = _command(
         name,
-        f"127.0.0.1:{_port(args.grpc_port_base, index)}",
-        f"127.0.0.1:{_port(args.metrics_port_base, index)}",
+        grpc_address,
+        f"127.0.0.1:{_metrics_port(args.metrics_port_base, PORT_OFFSETS[name])}",
         ready_file,
         args,
     )
@@ -425,25 +442,29 @@ def _run_locked(args: argparse.Namespace, home: Path, url: str, started_at: str)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     ensure_service_tokens(home)
-    # One at a time, each told where the ones it calls listen (their ports may be free ones):
-    # training and serving call the registry, monitoring calls registry and training, and
-    # serving sends its prediction logs to monitoring.
-    children: list[Child] = []
-    # The registry starts first, so it reads where training and monitoring listen from the
-    # suite file (written below) when a lineage report asks them.
+    # Every peer address is known before anything starts (free ports are picked here when the
+    # base is 0), so the services start side by side rather than one after another: training,
+    # serving and monitoring call the registry, monitoring calls training, and serving sends its
+    # prediction logs to monitoring, but none of them needs a peer to become ready except serving,
+    # which loads what it serves from the registry and so starts once the registry answers.
+    # The registry reads where training and monitoring listen from the suite file (written
+    # below) when a lineage report asks them.
+    addresses = {name: _grpc_address(args.grpc_port_base, PORT_OFFSETS[name]) for name in SERVICES}
     peers: dict[str, str] = {"SLIPWAY_REGISTRY_SUITE_FILE": str(home / "suite.json")}
+    peers.update({f"SLIPWAY_{name.upper()}_TARGET": addresses[name] for name in SERVICES})
+    children: list[Child] = []
     failure = None
-    for name in SERVICES:
-        child = _start(name, PORT_OFFSETS[name], home, args, dict(peers))
-        children.append(child)
-        failure = _wait_ready([child], args.timeout, stop)
+    for wave in START_WAVES:
+        started = [_start(name, addresses[name], home, args, dict(peers)) for name in wave]
+        children.extend(started)
+        failure = _wait_ready(started, args.timeout, stop)
         if failure is not None:
             break
-        peers[f"SLIPWAY_{name.upper()}_TARGET"] = child.grpc_address
     if failure is not None:
         print(f"slipway up: {failure}", file=sys.stderr, flush=True)
         stop_all(children, args.shutdown_grace)
         return 0 if failure == "interrupted" else 1
+    children.sort(key=lambda child: SERVICES.index(child.name))
 
     def write_suite_file() -> Path:
         return _write_suite_file(home, children, token_file, url, started_at)

@@ -59,7 +59,18 @@ def _context() -> ForkServerContext:
     if _CONTEXT is None:
         context = multiprocessing.get_context("forkserver")
         assert isinstance(context, ForkServerContext)
-        context.set_forkserver_preload(["slipway.ml.model_files", "slipway.ml.inspection"])
+        # model_files imports scikit-learn and skops only where it uses them (so that services
+        # start fast): the fork server imports them once for every helper it forks.
+        context.set_forkserver_preload(
+            [
+                "slipway.ml.model_files",
+                "slipway.ml.inspection",
+                "skops.io",
+                "sklearn.ensemble",
+                "sklearn.neighbors",
+                "sklearn.tree",
+            ]
+        )
         _CONTEXT = context
     return _CONTEXT
 

@@ -34,25 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import joblib  # type: ignore[import-untyped]
 import numpy as np
-import scipy  # type: ignore[import-untyped]
-import sklearn  # type: ignore[import-untyped]
-import skops  # type: ignore[import-untyped]
-import skops.io as sio  # type: ignore[import-untyped]
-from sklearn.ensemble import BaseEnsemble  # type: ignore[import-untyped]
-from sklearn.ensemble._gb import BaseGradientBoosting  # type: ignore[import-untyped]
-from sklearn.ensemble._hist_gradient_boosting.common import (  # type: ignore[import-untyped]
-    PREDICTOR_RECORD_DTYPE,
-)
-from sklearn.ensemble._hist_gradient_boosting.gradient_boosting import (  # type: ignore[import-untyped]
-    BaseHistGradientBoosting,
-)
-from sklearn.ensemble._hist_gradient_boosting.predictor import (  # type: ignore[import-untyped]
-    TreePredictor,
-)
-from sklearn.neighbors import BallTree, KDTree  # type: ignore[import-untyped]
-from sklearn.tree._tree import Tree  # type: ignore[import-untyped]
 
 from slipway.core.errors import FailedPreconditionError, InvalidArgumentError
 from slipway.core.logs import get_logger
@@ -244,6 +226,10 @@ def predict_is_argmax(model: Any) -> bool:
 
 def current_framework_versions() -> dict[str, str]:
     """The versions to record with a model saved by this process."""
+    import scipy  # type: ignore[import-untyped]
+    import sklearn  # type: ignore[import-untyped]
+    import skops  # type: ignore[import-untyped]
+
     return {
         "python": platform.python_version(),
         "scikit_learn": str(sklearn.__version__),
@@ -255,6 +241,8 @@ def current_framework_versions() -> dict[str, str]:
 
 def dump_model(model: object) -> bytes:
     """The model as a skops file."""
+    import skops.io as sio  # type: ignore[import-untyped]
+
     data: bytes = sio.dumps(model)
     return data
 
@@ -551,6 +539,8 @@ def _scan_schema(schema: Any) -> _SchemaScan:
 
 
 def _skops_untrusted(data: bytes | Path) -> set[str]:
+    import skops.io as sio
+
     try:
         if isinstance(data, bytes):
             return set(sio.get_untrusted_types(data=data))
@@ -706,6 +696,8 @@ def load_model(
     if fmt != "skops":
         _log.warning("loading a model file that can run arbitrary code", format=fmt, sha256=sha256)
         if fmt == "joblib":
+            import joblib  # type: ignore[import-untyped]
+
             return joblib.load(io.BytesIO(data))
         return pickle.loads(data)  # noqa: S301 - explicitly allowed by the caller, logged above
     untrusted = inspect_artifact(data, fmt)
@@ -714,6 +706,8 @@ def load_model(
             f"the model file contains types that are not trusted: {', '.join(untrusted)}",
             metadata={"untrusted_types": ",".join(untrusted)},
         )
+    import skops.io as sio
+
     try:
         model: object = sio.loads(data, trusted=sorted(TRUSTED_TYPES))
     except Exception as exc:  # skops raises many kinds for a bad file; none is ours to propagate
@@ -779,6 +773,10 @@ def _check_tree(tree: Any, n_features: int) -> None:
 
 
 def _check_predictor(predictor: Any, owner: Any) -> None:
+    from sklearn.ensemble._hist_gradient_boosting.common import (  # type: ignore[import-untyped]
+        PREDICTOR_RECORD_DTYPE,
+    )
+
     nodes = predictor.nodes
     _require(
         isinstance(nodes, np.ndarray)
@@ -860,6 +858,19 @@ def check_structure(model: object) -> None:
 
 
 def _check_structure(model: object) -> None:
+    # scikit-learn (with SciPy, and pytest through skops) costs seconds to import: imported
+    # here, where a model is checked, so that a process that never loads one starts fast.
+    from sklearn.ensemble import BaseEnsemble  # type: ignore[import-untyped]
+    from sklearn.ensemble._gb import BaseGradientBoosting  # type: ignore[import-untyped]
+    from sklearn.ensemble._hist_gradient_boosting.gradient_boosting import (  # type: ignore[import-untyped]
+        BaseHistGradientBoosting,
+    )
+    from sklearn.ensemble._hist_gradient_boosting.predictor import (  # type: ignore[import-untyped]
+        TreePredictor,
+    )
+    from sklearn.neighbors import BallTree, KDTree  # type: ignore[import-untyped]
+    from sklearn.tree._tree import Tree  # type: ignore[import-untyped]
+
     checked: set[int] = set()
     found: list[object] = []
     boosting: list[object] = []

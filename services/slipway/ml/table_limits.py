@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "DEFAULT_TABLE_LIMITS",
     "LimitExceededError",
     "TableLimits",
     "check_parquet",
@@ -35,6 +36,9 @@ class TableLimits:
     max_decoded_bytes: int = 1024**3
     """The file's bytes on disk, and its columns' values once decoded (a string column as all
     its strings), as arrow holds them; the arrays built from them take a few times more."""
+
+
+DEFAULT_TABLE_LIMITS = TableLimits()
 
 
 class LimitExceededError(ValueError):

@@ -10,9 +10,9 @@ from slipway.core.bootstrap import ServiceApp, audit_registration, run_service
 from slipway.core.db import Database
 from slipway.core.logs import get_logger
 from slipway.core.server import ServiceRegistration
+from slipway.ml.table_limits import TableLimits as DatasetLimits
 from slipway.services.training.api.servicer import TrainingServicer
 from slipway.services.training.domain.jobs import Limits, TrainingJobs, new_worker_id
-from slipway.services.training.engine.datasets import DatasetLimits
 from slipway.services.training.engine.validation import validate
 from slipway.services.training.settings import TrainingSettings
 from slipway.services.training.storage.repository import SqlJobRepository

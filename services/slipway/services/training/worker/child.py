@@ -26,7 +26,8 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from slipway.services.training.engine.datasets import DEFAULT_LIMITS, DatasetLimits
+from slipway.ml.table_limits import DEFAULT_TABLE_LIMITS
+from slipway.ml.table_limits import TableLimits as DatasetLimits
 from slipway.services.training.engine.outcome import Progress, TrainingFailed
 
 Message = tuple[Any, ...]  # ("progress", dict) | ("done", TrainingOutcome) | ("failed", ...)
@@ -110,7 +111,7 @@ class TrainingProcess:
         *,
         data_root: Path,
         out_dir: Path,
-        limits: DatasetLimits = DEFAULT_LIMITS,
+        limits: DatasetLimits = DEFAULT_TABLE_LIMITS,
         sample_rows: int = 100_000,
     ) -> None:
         context = _context()

@@ -22,9 +22,10 @@ from prometheus_client import Counter, Gauge, Histogram
 from prometheus_client.registry import Collector
 
 from slipway.core.logs import get_logger
+from slipway.ml.table_limits import DEFAULT_TABLE_LIMITS
+from slipway.ml.table_limits import TableLimits as DatasetLimits
 from slipway.services.training.domain.entities import Failure, JobState, Progress, TrainingJob
 from slipway.services.training.domain.jobs import LostJobError, TrainingJobs
-from slipway.services.training.engine.datasets import DEFAULT_LIMITS, DatasetLimits
 from slipway.services.training.engine.outcome import TrainingFailed, TrainingOutcome
 from slipway.services.training.worker.child import TrainingProcess, warm_up
 from slipway.services.training.worker.registration import Registrar
@@ -74,7 +75,7 @@ class WorkerConfig:
     work_dir: Path
     heartbeat_seconds: float = 2.0
     poll_seconds: float = 0.5
-    dataset_limits: DatasetLimits = DEFAULT_LIMITS
+    dataset_limits: DatasetLimits = DEFAULT_TABLE_LIMITS
     reference_sample_rows: int = 100_000
 
 
