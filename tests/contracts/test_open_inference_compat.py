@@ -23,20 +23,28 @@ REPO = Path(__file__).resolve().parents[2]
 OIP_PROTO = "slipway/inference/v2/grpc_service.proto"
 SERVICE = "GRPCInferenceService"
 
+# Triton's service file and the model configuration file it imports (ModelConfig and DataType):
+# both declare package `inference`, so their messages are compared as one set.
 DUMP_TRITON = """
 import base64, json
 from google.protobuf import descriptor_pb2
-from tritonclient.grpc import service_pb2
-proto = descriptor_pb2.FileDescriptorProto()
-service_pb2.DESCRIPTOR.CopyToProto(proto)
-print(json.dumps({"file": base64.b64encode(proto.SerializeToString()).decode()}))
+from tritonclient.grpc import model_config_pb2, service_pb2
+files = []
+for module in (service_pb2, model_config_pb2):
+    proto = descriptor_pb2.FileDescriptorProto()
+    module.DESCRIPTOR.CopyToProto(proto)
+    files.append(base64.b64encode(proto.SerializeToString()).decode())
+print(json.dumps({"files": files}))
 """
+# Messages the server only sends, of which we define the fields we fill: a client reading them
+# sees Triton's other fields unset. Every other message carries all of Triton's fields.
+SENT_IN_PART = {"inference.ModelConfig", "inference.ModelInput", "inference.ModelOutput"}
 
 Field = tuple[int, int, int, str, str]  # number, type, label, type name, oneof name
 
 
-def messages(file: descriptor_pb2.FileDescriptorProto) -> dict[str, dict[str, Field]]:
-    """Every message, nested ones included, by full name: its fields by name."""
+def messages(*files: descriptor_pb2.FileDescriptorProto) -> dict[str, dict[str, Field]]:
+    """Every message of ``files``, nested ones included, by full name: its fields by name."""
     found: dict[str, dict[str, Field]] = {}
 
     def visit(message: descriptor_pb2.DescriptorProto, prefix: str) -> None:
@@ -55,8 +63,30 @@ def messages(file: descriptor_pb2.FileDescriptorProto) -> dict[str, dict[str, Fi
         for nested in message.nested_type:
             visit(nested, full_name)
 
-    for message in file.message_type:
-        visit(message, file.package)
+    for file in files:
+        for message in file.message_type:
+            visit(message, file.package)
+    return found
+
+
+def enums(*files: descriptor_pb2.FileDescriptorProto) -> dict[str, dict[str, int]]:
+    """Every top-level and message-level enum of ``files`` by full name: its values."""
+    found: dict[str, dict[str, int]] = {}
+
+    def add(enum: descriptor_pb2.EnumDescriptorProto, prefix: str) -> None:
+        found[f"{prefix}.{enum.name}"] = {value.name: value.number for value in enum.value}
+
+    def visit(message: descriptor_pb2.DescriptorProto, prefix: str) -> None:
+        for enum in message.enum_type:
+            add(enum, f"{prefix}.{message.name}")
+        for nested in message.nested_type:
+            visit(nested, f"{prefix}.{message.name}")
+
+    for file in files:
+        for enum in file.enum_type:
+            add(enum, file.package)
+        for message in file.message_type:
+            visit(message, file.package)
     return found
 
 
@@ -69,7 +99,7 @@ def methods(file: descriptor_pb2.FileDescriptorProto) -> dict[str, tuple[str, st
 
 
 @pytest.fixture(scope="module")
-def triton() -> descriptor_pb2.FileDescriptorProto:
+def triton_files() -> list[descriptor_pb2.FileDescriptorProto]:
     result = subprocess.run(
         [sys.executable, "-c", DUMP_TRITON],
         capture_output=True,
@@ -80,9 +110,18 @@ def triton() -> descriptor_pb2.FileDescriptorProto:
     if result.returncode != 0:
         message = f"cannot load tritonclient's descriptors: {result.stderr.strip()[-500:]}"
         unavailable(message)
-    file = descriptor_pb2.FileDescriptorProto()
-    file.ParseFromString(base64.b64decode(json.loads(result.stdout)["file"]))
-    return file
+    return [
+        descriptor_pb2.FileDescriptorProto.FromString(base64.b64decode(encoded))
+        for encoded in json.loads(result.stdout)["files"]
+    ]
+
+
+@pytest.fixture(scope="module")
+def triton(
+    triton_files: list[descriptor_pb2.FileDescriptorProto],
+) -> descriptor_pb2.FileDescriptorProto:
+    """Triton's service file."""
+    return triton_files[0]
 
 
 @pytest.fixture(scope="module")
@@ -116,9 +155,9 @@ def test_same_package_and_service(
 
 
 def test_every_message_matches_field_by_field(
-    ours: descriptor_pb2.FileDescriptorProto, triton: descriptor_pb2.FileDescriptorProto
+    ours: descriptor_pb2.FileDescriptorProto, triton_files: list[descriptor_pb2.FileDescriptorProto]
 ) -> None:
-    theirs = messages(triton)
+    theirs = messages(*triton_files)
     mine = messages(ours)
     unknown = sorted(mine.keys() - theirs.keys())
     assert not unknown, f"messages tritonclient does not define: {unknown}"
@@ -133,16 +172,37 @@ def test_every_message_matches_field_by_field(
 
 
 def test_required_messages_are_complete(
-    ours: descriptor_pb2.FileDescriptorProto, triton: descriptor_pb2.FileDescriptorProto
+    ours: descriptor_pb2.FileDescriptorProto, triton_files: list[descriptor_pb2.FileDescriptorProto]
 ) -> None:
-    """Messages we define carry every field Triton's have, so nothing a client sends is lost."""
-    theirs = messages(triton)
+    """Messages we define carry every field Triton's have, so nothing a client sends is lost
+    (but for the configuration messages the server only sends, ``SENT_IN_PART``)."""
+    theirs = messages(*triton_files)
     missing = [
         f"{name}.{field}"
         for name, fields in sorted(messages(ours).items())
+        if name not in SENT_IN_PART
         for field in sorted(theirs[name].keys() - fields.keys())
     ]
     assert not missing, f"fields tritonclient has and we lack: {missing}"
+
+
+def test_every_enum_matches_value_by_value(
+    ours: descriptor_pb2.FileDescriptorProto, triton_files: list[descriptor_pb2.FileDescriptorProto]
+) -> None:
+    theirs = enums(*triton_files)
+    mine = enums(ours)
+    assert "inference.DataType" in mine
+    for name, values in sorted(mine.items()):
+        assert values == theirs.get(name), f"{name}: ours {values}, tritonclient {theirs.get(name)}"
+
+
+def test_the_metadata_keeps_kserves_properties_number_free(
+    ours: descriptor_pb2.FileDescriptorProto,
+) -> None:
+    """KServe numbers ModelMetadataResponse's properties 6: never ours to use for anything else."""
+    metadata = next(m for m in ours.message_type if m.name == "ModelMetadataResponse")
+    assert all(field.number != 6 for field in metadata.field)
+    assert any(r.start <= 6 < r.end for r in metadata.reserved_range)
 
 
 def test_every_rpc_matches(
@@ -157,6 +217,9 @@ def test_every_rpc_matches(
         "ServerMetadata",
         "ModelMetadata",
         "ModelInfer",
+        "ModelStreamInfer",
+        "ModelConfig",
+        "ModelStatistics",
         "RepositoryIndex",
         "RepositoryModelLoad",
         "RepositoryModelUnload",

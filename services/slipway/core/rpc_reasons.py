@@ -281,6 +281,12 @@ RPC_REASONS: Mapping[str, frozenset[Reason]] = {
             R.WRONG_FEATURE_COUNT,
         }
     ),
+    "/inference.GRPCInferenceService/ModelConfig": frozenset(
+        {R.MODEL_NOT_FOUND, R.MODEL_NOT_READY, R.VERSION_NOT_FOUND}
+    ),
+    "/inference.GRPCInferenceService/ModelStatistics": frozenset(
+        {R.MODEL_NOT_FOUND, R.MODEL_NOT_READY, R.VERSION_NOT_FOUND}
+    ),
     "/inference.GRPCInferenceService/RepositoryModelLoad": frozenset(
         {R.INVALID_NAME, R.MODEL_LOAD_FAILED}
     ),

@@ -204,8 +204,13 @@ def build(settings: ServingSettings, db: Database) -> ServiceApp:
     )
     servicer = InferenceServicer(
         deployments,
-        limits=Limits(max_rows=settings.max_rows, max_value_bytes=settings.max_value_bytes),
+        limits=Limits(
+            max_rows=settings.max_rows,
+            max_value_bytes=settings.max_value_bytes,
+            max_stream_in_flight=settings.max_stream_in_flight,
+        ),
     )
+    collectors.append(servicer.statistics_collector)
 
     async def on_ready() -> None:
         if prediction_log is not None:

@@ -53,6 +53,11 @@ class ServingSettings(RegistryClientSettings):
         "Longest BYTES element (a categorical value) one request may carry, in bytes; "
         "longer ones are INVALID_ARGUMENT (VALUE_TOO_LONG), since each is logged with its row.",
     )
+    max_stream_in_flight: int = setting(
+        16,
+        "Most requests of one ModelStreamInfer stream worked on at once; the stream reads no "
+        "further request until one of them is answered.",
+    )
     batching: bool = setting(
         True, "Merge concurrent requests to a model into one prediction (adaptive batching)."
     )
@@ -131,3 +136,5 @@ class ServingSettings(RegistryClientSettings):
             raise ValueError("onnx_threads must be at least 0")
         if self.max_rows < 1 or self.max_batch_rows < 1 or self.max_value_bytes < 1:
             raise ValueError("max_rows, max_batch_rows and max_value_bytes must be at least 1")
+        if self.max_stream_in_flight < 1:
+            raise ValueError("max_stream_in_flight must be at least 1")

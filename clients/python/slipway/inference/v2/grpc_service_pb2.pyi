@@ -12,6 +12,7 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -22,6 +23,78 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _DataType:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DataTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DataType.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    TYPE_INVALID: _DataType.ValueType  # 0
+    """Not set."""
+    TYPE_BOOL: _DataType.ValueType  # 1
+    """Boolean."""
+    TYPE_UINT8: _DataType.ValueType  # 2
+    """Unsigned 8-bit integer."""
+    TYPE_UINT16: _DataType.ValueType  # 3
+    """Unsigned 16-bit integer."""
+    TYPE_UINT32: _DataType.ValueType  # 4
+    """Unsigned 32-bit integer."""
+    TYPE_UINT64: _DataType.ValueType  # 5
+    """Unsigned 64-bit integer."""
+    TYPE_INT8: _DataType.ValueType  # 6
+    """Signed 8-bit integer."""
+    TYPE_INT16: _DataType.ValueType  # 7
+    """Signed 16-bit integer."""
+    TYPE_INT32: _DataType.ValueType  # 8
+    """Signed 32-bit integer."""
+    TYPE_INT64: _DataType.ValueType  # 9
+    """Signed 64-bit integer."""
+    TYPE_FP16: _DataType.ValueType  # 10
+    """Half-precision floating point."""
+    TYPE_FP32: _DataType.ValueType  # 11
+    """Single-precision floating point."""
+    TYPE_FP64: _DataType.ValueType  # 12
+    """Double-precision floating point."""
+    TYPE_STRING: _DataType.ValueType  # 13
+    """Bytes or text (the protocol's `BYTES`)."""
+    TYPE_BF16: _DataType.ValueType  # 14
+    """Brain floating point."""
+
+class DataType(_DataType, metaclass=_DataTypeEnumTypeWrapper):
+    """The datatype of a tensor in a model configuration (Triton's names and numbers)."""
+
+TYPE_INVALID: DataType.ValueType  # 0
+"""Not set."""
+TYPE_BOOL: DataType.ValueType  # 1
+"""Boolean."""
+TYPE_UINT8: DataType.ValueType  # 2
+"""Unsigned 8-bit integer."""
+TYPE_UINT16: DataType.ValueType  # 3
+"""Unsigned 16-bit integer."""
+TYPE_UINT32: DataType.ValueType  # 4
+"""Unsigned 32-bit integer."""
+TYPE_UINT64: DataType.ValueType  # 5
+"""Unsigned 64-bit integer."""
+TYPE_INT8: DataType.ValueType  # 6
+"""Signed 8-bit integer."""
+TYPE_INT16: DataType.ValueType  # 7
+"""Signed 16-bit integer."""
+TYPE_INT32: DataType.ValueType  # 8
+"""Signed 32-bit integer."""
+TYPE_INT64: DataType.ValueType  # 9
+"""Signed 64-bit integer."""
+TYPE_FP16: DataType.ValueType  # 10
+"""Half-precision floating point."""
+TYPE_FP32: DataType.ValueType  # 11
+"""Single-precision floating point."""
+TYPE_FP64: DataType.ValueType  # 12
+"""Double-precision floating point."""
+TYPE_STRING: DataType.ValueType  # 13
+"""Bytes or text (the protocol's `BYTES`)."""
+TYPE_BF16: DataType.ValueType  # 14
+"""Brain floating point."""
+Global___DataType: _TypeAlias = DataType  # noqa: Y015
 
 @_typing.final
 class ServerLiveRequest(_message.Message):
@@ -110,7 +183,9 @@ class ModelReadyRequest(_message.Message):
     NAME_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
     name: _builtins.str
-    """The model name."""
+    """The model name: its id (`churn`), or a name RepositoryIndex lists (`churn@production`,
+    `churn@3`), which means the version that deployment serves.
+    """
     version: _builtins.str
     """The model version; empty means the version the server chooses (the deployed one)."""
     def __init__(
@@ -559,7 +634,9 @@ class ModelInferRequest(_message.Message):
     OUTPUTS_FIELD_NUMBER: _builtins.int
     RAW_INPUT_CONTENTS_FIELD_NUMBER: _builtins.int
     model_name: _builtins.str
-    """The model name."""
+    """The model name: its id (`churn`), or a name RepositoryIndex lists (`churn@production`,
+    `churn@3`), which means the version that deployment serves (no canary draw).
+    """
     model_version: _builtins.str
     """The model version; empty means the deployed version."""
     id: _builtins.str
@@ -993,3 +1070,608 @@ class RepositoryModelUnloadResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RepositoryModelUnloadResponse: _TypeAlias = RepositoryModelUnloadResponse  # noqa: Y015
+
+@_typing.final
+class ModelStreamInferResponse(_message.Message):
+    """Response for ModelStreamInfer: one per request of the stream. Exactly one of the two fields
+    is set.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ERROR_MESSAGE_FIELD_NUMBER: _builtins.int
+    INFER_RESPONSE_FIELD_NUMBER: _builtins.int
+    error_message: _builtins.str
+    """Why the request failed (the message ModelInfer's status would carry); empty when it
+    succeeded.
+    """
+    @_builtins.property
+    def infer_response(self) -> Global___ModelInferResponse:
+        """The answer, when the request succeeded."""
+
+    def __init__(
+        self,
+        *,
+        error_message: _builtins.str = ...,
+        infer_response: Global___ModelInferResponse | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["infer_response", b"infer_response"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["error_message", b"error_message", "infer_response", b"infer_response"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ModelStreamInferResponse: _TypeAlias = ModelStreamInferResponse  # noqa: Y015
+
+@_typing.final
+class ModelConfigRequest(_message.Message):
+    """Request for ModelConfig."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The model name, as for ModelInfer."""
+    version: _builtins.str
+    """The model version; empty means the version a request would get."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ModelConfigRequest: _TypeAlias = ModelConfigRequest  # noqa: Y015
+
+@_typing.final
+class ModelConfigResponse(_message.Message):
+    """Response for ModelConfig."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONFIG_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def config(self) -> Global___ModelConfig:
+        """The model's configuration."""
+
+    def __init__(
+        self,
+        *,
+        config: Global___ModelConfig | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["config", b"config"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["config", b"config"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ModelConfigResponse: _TypeAlias = ModelConfigResponse  # noqa: Y015
+
+@_typing.final
+class ModelInput(_message.Message):
+    """One input a model takes."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    DATA_TYPE_FIELD_NUMBER: _builtins.int
+    DIMS_FIELD_NUMBER: _builtins.int
+    OPTIONAL_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The input name."""
+    data_type: Global___DataType.ValueType
+    """The input datatype."""
+    optional: _builtins.bool
+    """Whether a request may leave the input out."""
+    @_builtins.property
+    def dims(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """The shape of one row of the input; with `max_batch_size` above zero the rows dimension
+        comes first and is not listed.
+        """
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        data_type: Global___DataType.ValueType = ...,
+        dims: _abc.Iterable[_builtins.int] | None = ...,
+        optional: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["data_type", b"data_type", "dims", b"dims", "name", b"name", "optional", b"optional"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ModelInput: _TypeAlias = ModelInput  # noqa: Y015
+
+@_typing.final
+class ModelOutput(_message.Message):
+    """One output a model gives."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    DATA_TYPE_FIELD_NUMBER: _builtins.int
+    DIMS_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The output name."""
+    data_type: Global___DataType.ValueType
+    """The output datatype."""
+    @_builtins.property
+    def dims(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """The shape of one row of the output, as for inputs."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        data_type: Global___DataType.ValueType = ...,
+        dims: _abc.Iterable[_builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["data_type", b"data_type", "dims", b"dims", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ModelOutput: _TypeAlias = ModelOutput  # noqa: Y015
+
+@_typing.final
+class ModelParameter(_message.Message):
+    """A string parameter of a model configuration."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STRING_VALUE_FIELD_NUMBER: _builtins.int
+    string_value: _builtins.str
+    """The value."""
+    def __init__(
+        self,
+        *,
+        string_value: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["string_value", b"string_value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ModelParameter: _TypeAlias = ModelParameter  # noqa: Y015
+
+@_typing.final
+class ModelConfig(_message.Message):
+    """A model's configuration: the part of Triton's that describes what the model takes and gives.
+    Triton's other fields (instance groups, schedulers, optimisation, warm-up) describe its own
+    backends and are not sent; clients read them as unset.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class ParametersEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        @_builtins.property
+        def value(self) -> Global___ModelParameter: ...
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: Global___ModelParameter | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["value", b"value"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    NAME_FIELD_NUMBER: _builtins.int
+    PLATFORM_FIELD_NUMBER: _builtins.int
+    BACKEND_FIELD_NUMBER: _builtins.int
+    MAX_BATCH_SIZE_FIELD_NUMBER: _builtins.int
+    INPUT_FIELD_NUMBER: _builtins.int
+    OUTPUT_FIELD_NUMBER: _builtins.int
+    PARAMETERS_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The model name, as asked for."""
+    platform: _builtins.str
+    """The framework answering, as in ModelMetadata: `sklearn` or `onnxruntime_onnx`."""
+    backend: _builtins.str
+    """The backend answering: `sklearn` or `onnxruntime`."""
+    max_batch_size: _builtins.int
+    """The most rows one request may hold (serving's `--max-rows`); every input and output has
+    a leading rows dimension that `dims` leave out.
+    """
+    @_builtins.property
+    def input(self) -> _containers.RepeatedCompositeFieldContainer[Global___ModelInput]:
+        """The inputs, one per feature in signature order. Instead, one `[N, F]` tensor of any name
+        may hold every feature in this order (its shape is the `matrix_input_shape` parameter).
+        """
+
+    @_builtins.property
+    def output(self) -> _containers.RepeatedCompositeFieldContainer[Global___ModelOutput]:
+        """The outputs."""
+
+    @_builtins.property
+    def parameters(self) -> _containers.MessageMap[_builtins.str, Global___ModelParameter]:
+        """Slipway's details: `served_version` (the version's resource name), `backend_note` (why
+        this backend answers) and `matrix_input_shape` (the `[N, F]` form, `[-1, F]`).
+        """
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        platform: _builtins.str = ...,
+        backend: _builtins.str = ...,
+        max_batch_size: _builtins.int = ...,
+        input: _abc.Iterable[Global___ModelInput] | None = ...,
+        output: _abc.Iterable[Global___ModelOutput] | None = ...,
+        parameters: _abc.Mapping[_builtins.str, Global___ModelParameter] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "input", b"input", "max_batch_size", b"max_batch_size", "name", b"name", "output", b"output", "parameters", b"parameters", "platform", b"platform"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ModelConfig: _TypeAlias = ModelConfig  # noqa: Y015
+
+@_typing.final
+class ModelStatisticsRequest(_message.Message):
+    """Request for ModelStatistics."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The model name; empty means every model served."""
+    version: _builtins.str
+    """The model version; empty means every version loaded."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ModelStatisticsRequest: _TypeAlias = ModelStatisticsRequest  # noqa: Y015
+
+@_typing.final
+class StatisticDuration(_message.Message):
+    """A count of events and the time they took in all."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COUNT_FIELD_NUMBER: _builtins.int
+    NS_FIELD_NUMBER: _builtins.int
+    count: _builtins.int
+    """How many times it happened."""
+    ns: _builtins.int
+    """Their total duration, in nanoseconds."""
+    def __init__(
+        self,
+        *,
+        count: _builtins.int = ...,
+        ns: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "ns", b"ns"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StatisticDuration: _TypeAlias = StatisticDuration  # noqa: Y015
+
+@_typing.final
+class InferStatistics(_message.Message):
+    """The requests a model version answered, and where their time went."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUCCESS_FIELD_NUMBER: _builtins.int
+    FAIL_FIELD_NUMBER: _builtins.int
+    QUEUE_FIELD_NUMBER: _builtins.int
+    COMPUTE_INPUT_FIELD_NUMBER: _builtins.int
+    COMPUTE_INFER_FIELD_NUMBER: _builtins.int
+    COMPUTE_OUTPUT_FIELD_NUMBER: _builtins.int
+    CACHE_HIT_FIELD_NUMBER: _builtins.int
+    CACHE_MISS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def success(self) -> Global___StatisticDuration:
+        """Requests answered, and their time from being read to being answered."""
+
+    @_builtins.property
+    def fail(self) -> Global___StatisticDuration:
+        """Requests that failed once the version was chosen, and their time."""
+
+    @_builtins.property
+    def queue(self) -> Global___StatisticDuration:
+        """Time requests waited for the model (behind a running prediction, to be batched)."""
+
+    @_builtins.property
+    def compute_input(self) -> Global___StatisticDuration:
+        """Time reading the request's tensors into rows."""
+
+    @_builtins.property
+    def compute_infer(self) -> Global___StatisticDuration:
+        """Time the model predicted; a request batched with others counts the whole call."""
+
+    @_builtins.property
+    def compute_output(self) -> Global___StatisticDuration:
+        """Time writing the answers into the response."""
+
+    @_builtins.property
+    def cache_hit(self) -> Global___StatisticDuration:
+        """Triton's response cache; Slipway has none, always zero."""
+
+    @_builtins.property
+    def cache_miss(self) -> Global___StatisticDuration:
+        """Triton's response cache; Slipway has none, always zero."""
+
+    def __init__(
+        self,
+        *,
+        success: Global___StatisticDuration | None = ...,
+        fail: Global___StatisticDuration | None = ...,
+        queue: Global___StatisticDuration | None = ...,
+        compute_input: Global___StatisticDuration | None = ...,
+        compute_infer: Global___StatisticDuration | None = ...,
+        compute_output: Global___StatisticDuration | None = ...,
+        cache_hit: Global___StatisticDuration | None = ...,
+        cache_miss: Global___StatisticDuration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cache_hit", b"cache_hit", "cache_miss", b"cache_miss", "compute_infer", b"compute_infer", "compute_input", b"compute_input", "compute_output", b"compute_output", "fail", b"fail", "queue", b"queue", "success", b"success"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cache_hit", b"cache_hit", "cache_miss", b"cache_miss", "compute_infer", b"compute_infer", "compute_input", b"compute_input", "compute_output", b"compute_output", "fail", b"fail", "queue", b"queue", "success", b"success"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InferStatistics: _TypeAlias = InferStatistics  # noqa: Y015
+
+@_typing.final
+class InferBatchStatistics(_message.Message):
+    """The model calls made with one batch size."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BATCH_SIZE_FIELD_NUMBER: _builtins.int
+    COMPUTE_INPUT_FIELD_NUMBER: _builtins.int
+    COMPUTE_INFER_FIELD_NUMBER: _builtins.int
+    COMPUTE_OUTPUT_FIELD_NUMBER: _builtins.int
+    batch_size: _builtins.int
+    """The rows per call."""
+    @_builtins.property
+    def compute_input(self) -> Global___StatisticDuration:
+        """Not measured separately; zero."""
+
+    @_builtins.property
+    def compute_infer(self) -> Global___StatisticDuration:
+        """The calls with this many rows, and their time."""
+
+    @_builtins.property
+    def compute_output(self) -> Global___StatisticDuration:
+        """Not measured separately; zero."""
+
+    def __init__(
+        self,
+        *,
+        batch_size: _builtins.int = ...,
+        compute_input: Global___StatisticDuration | None = ...,
+        compute_infer: Global___StatisticDuration | None = ...,
+        compute_output: Global___StatisticDuration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["compute_infer", b"compute_infer", "compute_input", b"compute_input", "compute_output", b"compute_output"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch_size", b"batch_size", "compute_infer", b"compute_infer", "compute_input", b"compute_input", "compute_output", b"compute_output"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InferBatchStatistics: _TypeAlias = InferBatchStatistics  # noqa: Y015
+
+@_typing.final
+class MemoryUsage(_message.Message):
+    """Memory a model holds on a device; Slipway does not report it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TYPE_FIELD_NUMBER: _builtins.int
+    ID_FIELD_NUMBER: _builtins.int
+    BYTE_SIZE_FIELD_NUMBER: _builtins.int
+    type: _builtins.str
+    """The kind of memory."""
+    id: _builtins.int
+    """The device."""
+    byte_size: _builtins.int
+    """The bytes held."""
+    def __init__(
+        self,
+        *,
+        type: _builtins.str = ...,
+        id: _builtins.int = ...,
+        byte_size: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["byte_size", b"byte_size", "id", b"id", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MemoryUsage: _TypeAlias = MemoryUsage  # noqa: Y015
+
+@_typing.final
+class InferResponseStatistics(_message.Message):
+    """Statistics of the responses of decoupled models; Slipway's models are not decoupled."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMPUTE_INFER_FIELD_NUMBER: _builtins.int
+    COMPUTE_OUTPUT_FIELD_NUMBER: _builtins.int
+    SUCCESS_FIELD_NUMBER: _builtins.int
+    FAIL_FIELD_NUMBER: _builtins.int
+    EMPTY_RESPONSE_FIELD_NUMBER: _builtins.int
+    CANCEL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def compute_infer(self) -> Global___StatisticDuration:
+        """Time computing responses."""
+
+    @_builtins.property
+    def compute_output(self) -> Global___StatisticDuration:
+        """Time writing responses."""
+
+    @_builtins.property
+    def success(self) -> Global___StatisticDuration:
+        """Responses sent."""
+
+    @_builtins.property
+    def fail(self) -> Global___StatisticDuration:
+        """Responses failed."""
+
+    @_builtins.property
+    def empty_response(self) -> Global___StatisticDuration:
+        """Empty responses."""
+
+    @_builtins.property
+    def cancel(self) -> Global___StatisticDuration:
+        """Cancelled responses."""
+
+    def __init__(
+        self,
+        *,
+        compute_infer: Global___StatisticDuration | None = ...,
+        compute_output: Global___StatisticDuration | None = ...,
+        success: Global___StatisticDuration | None = ...,
+        fail: Global___StatisticDuration | None = ...,
+        empty_response: Global___StatisticDuration | None = ...,
+        cancel: Global___StatisticDuration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cancel", b"cancel", "compute_infer", b"compute_infer", "compute_output", b"compute_output", "empty_response", b"empty_response", "fail", b"fail", "success", b"success"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancel", b"cancel", "compute_infer", b"compute_infer", "compute_output", b"compute_output", "empty_response", b"empty_response", "fail", b"fail", "success", b"success"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InferResponseStatistics: _TypeAlias = InferResponseStatistics  # noqa: Y015
+
+@_typing.final
+class ModelStatistics(_message.Message):
+    """The statistics of one model version."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class ResponseStatsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        @_builtins.property
+        def value(self) -> Global___InferResponseStatistics: ...
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: Global___InferResponseStatistics | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["value", b"value"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    NAME_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    LAST_INFERENCE_FIELD_NUMBER: _builtins.int
+    INFERENCE_COUNT_FIELD_NUMBER: _builtins.int
+    EXECUTION_COUNT_FIELD_NUMBER: _builtins.int
+    INFERENCE_STATS_FIELD_NUMBER: _builtins.int
+    BATCH_STATS_FIELD_NUMBER: _builtins.int
+    MEMORY_USAGE_FIELD_NUMBER: _builtins.int
+    RESPONSE_STATS_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The model name."""
+    version: _builtins.str
+    """The version number."""
+    last_inference: _builtins.int
+    """When it last answered or failed a request, in milliseconds since the epoch; 0 if never."""
+    inference_count: _builtins.int
+    """Rows answered (a request of 64 rows counts 64)."""
+    execution_count: _builtins.int
+    """Model calls made for them (batched requests share one)."""
+    @_builtins.property
+    def inference_stats(self) -> Global___InferStatistics:
+        """Where the requests' time went."""
+
+    @_builtins.property
+    def batch_stats(self) -> _containers.RepeatedCompositeFieldContainer[Global___InferBatchStatistics]:
+        """The model calls, by rows per call."""
+
+    @_builtins.property
+    def memory_usage(self) -> _containers.RepeatedCompositeFieldContainer[Global___MemoryUsage]:
+        """Not reported; empty."""
+
+    @_builtins.property
+    def response_stats(self) -> _containers.MessageMap[_builtins.str, Global___InferResponseStatistics]:
+        """Not reported (no decoupled models); empty."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        version: _builtins.str = ...,
+        last_inference: _builtins.int = ...,
+        inference_count: _builtins.int = ...,
+        execution_count: _builtins.int = ...,
+        inference_stats: Global___InferStatistics | None = ...,
+        batch_stats: _abc.Iterable[Global___InferBatchStatistics] | None = ...,
+        memory_usage: _abc.Iterable[Global___MemoryUsage] | None = ...,
+        response_stats: _abc.Mapping[_builtins.str, Global___InferResponseStatistics] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["inference_stats", b"inference_stats"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch_stats", b"batch_stats", "execution_count", b"execution_count", "inference_count", b"inference_count", "inference_stats", b"inference_stats", "last_inference", b"last_inference", "memory_usage", b"memory_usage", "name", b"name", "response_stats", b"response_stats", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ModelStatistics: _TypeAlias = ModelStatistics  # noqa: Y015
+
+@_typing.final
+class ModelStatisticsResponse(_message.Message):
+    """Response for ModelStatistics."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_STATS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def model_stats(self) -> _containers.RepeatedCompositeFieldContainer[Global___ModelStatistics]:
+        """One entry per model version asked for."""
+
+    def __init__(
+        self,
+        *,
+        model_stats: _abc.Iterable[Global___ModelStatistics] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["model_stats", b"model_stats"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ModelStatisticsResponse: _TypeAlias = ModelStatisticsResponse  # noqa: Y015

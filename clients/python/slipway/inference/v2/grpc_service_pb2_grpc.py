@@ -65,6 +65,21 @@ class GRPCInferenceServiceStub:
                 request_serializer=slipway_dot_inference_dot_v2_dot_grpc__service__pb2.ModelInferRequest.SerializeToString,
                 response_deserializer=slipway_dot_inference_dot_v2_dot_grpc__service__pb2.ModelInferResponse.FromString,
                 _registered_method=True)
+        self.ModelStreamInfer = channel.stream_stream(
+                '/inference.GRPCInferenceService/ModelStreamInfer',
+                request_serializer=slipway_dot_inference_dot_v2_dot_grpc__service__pb2.ModelInferRequest.SerializeToString,
+                response_deserializer=slipway_dot_inference_dot_v2_dot_grpc__service__pb2.ModelStreamInferResponse.FromString,
+                _registered_method=True)
+        self.ModelConfig = channel.unary_unary(
+                '/inference.GRPCInferenceService/ModelConfig',
+                request_serializer=slipway_dot_inference_dot_v2_dot_grpc__service__pb2.ModelConfigRequest.SerializeToString,
+                response_deserializer=slipway_dot_inference_dot_v2_dot_grpc__service__pb2.ModelConfigResponse.FromString,
+                _registered_method=True)
+        self.ModelStatistics = channel.unary_unary(
+                '/inference.GRPCInferenceService/ModelStatistics',
+                request_serializer=slipway_dot_inference_dot_v2_dot_grpc__service__pb2.ModelStatisticsRequest.SerializeToString,
+                response_deserializer=slipway_dot_inference_dot_v2_dot_grpc__service__pb2.ModelStatisticsResponse.FromString,
+                _registered_method=True)
         self.RepositoryIndex = channel.unary_unary(
                 '/inference.GRPCInferenceService/RepositoryIndex',
                 request_serializer=slipway_dot_inference_dot_v2_dot_grpc__service__pb2.RepositoryIndexRequest.SerializeToString,
@@ -117,7 +132,10 @@ class GRPCInferenceServiceServicer:
 
     def ModelMetadata(self, request, context):
         """A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs.
-        Whether the model predicts with a missing value travels in the response headers (the
+        The inputs are listed one per feature, shape `[-1]`; a request may instead send one
+        `[N, F]` tensor of any name holding every feature in the listed order (tritonclient's usual
+        form), whose shape `[-1, F]` travels in the `slipway-matrix-input` response header and in
+        ModelConfig's `matrix_input_shape` parameter. Whether the model predicts with a missing value travels in the response headers (the
         protocol's response has no parameters): `slipway-missing-numbers` for its non-BYTES inputs
         and `slipway-missing-text` for its BYTES inputs, each `accepted` or `refused` (the latter
         answered INVALID_ARGUMENT, MISSING_VALUE_REFUSED or NON_FINITE_INPUT), present when the
@@ -129,6 +147,33 @@ class GRPCInferenceServiceServicer:
 
     def ModelInfer(self, request, context):
         """Runs inference on one request.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ModelStreamInfer(self, request_iterator, context):
+        """Runs inference on a stream of requests, for clients that pipeline them: each request is
+        answered like ModelInfer, on the stream, in the order the requests were sent. A request
+        that fails is answered with its error in `error_message` and the stream goes on. At most
+        `--max-stream-in-flight` requests of one stream are worked on at once; the stream reads
+        no further request until one of them is answered.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ModelConfig(self, request, context):
+        """A model's configuration in Triton's form: its inputs (one per feature), outputs and the
+        most rows a request may hold (`max_batch_size`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ModelStatistics(self, request, context):
+        """Per model and version, the requests answered and failed and the time they took, counted
+        since the version was loaded in this process.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -187,6 +232,21 @@ def add_GRPCInferenceServiceServicer_to_server(servicer, server):
                     servicer.ModelInfer,
                     request_deserializer=slipway_dot_inference_dot_v2_dot_grpc__service__pb2.ModelInferRequest.FromString,
                     response_serializer=slipway_dot_inference_dot_v2_dot_grpc__service__pb2.ModelInferResponse.SerializeToString,
+            ),
+            'ModelStreamInfer': grpc.stream_stream_rpc_method_handler(
+                    servicer.ModelStreamInfer,
+                    request_deserializer=slipway_dot_inference_dot_v2_dot_grpc__service__pb2.ModelInferRequest.FromString,
+                    response_serializer=slipway_dot_inference_dot_v2_dot_grpc__service__pb2.ModelStreamInferResponse.SerializeToString,
+            ),
+            'ModelConfig': grpc.unary_unary_rpc_method_handler(
+                    servicer.ModelConfig,
+                    request_deserializer=slipway_dot_inference_dot_v2_dot_grpc__service__pb2.ModelConfigRequest.FromString,
+                    response_serializer=slipway_dot_inference_dot_v2_dot_grpc__service__pb2.ModelConfigResponse.SerializeToString,
+            ),
+            'ModelStatistics': grpc.unary_unary_rpc_method_handler(
+                    servicer.ModelStatistics,
+                    request_deserializer=slipway_dot_inference_dot_v2_dot_grpc__service__pb2.ModelStatisticsRequest.FromString,
+                    response_serializer=slipway_dot_inference_dot_v2_dot_grpc__service__pb2.ModelStatisticsResponse.SerializeToString,
             ),
             'RepositoryIndex': grpc.unary_unary_rpc_method_handler(
                     servicer.RepositoryIndex,
@@ -367,6 +427,87 @@ class GRPCInferenceService:
             '/inference.GRPCInferenceService/ModelInfer',
             slipway_dot_inference_dot_v2_dot_grpc__service__pb2.ModelInferRequest.SerializeToString,
             slipway_dot_inference_dot_v2_dot_grpc__service__pb2.ModelInferResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ModelStreamInfer(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/inference.GRPCInferenceService/ModelStreamInfer',
+            slipway_dot_inference_dot_v2_dot_grpc__service__pb2.ModelInferRequest.SerializeToString,
+            slipway_dot_inference_dot_v2_dot_grpc__service__pb2.ModelStreamInferResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ModelConfig(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/inference.GRPCInferenceService/ModelConfig',
+            slipway_dot_inference_dot_v2_dot_grpc__service__pb2.ModelConfigRequest.SerializeToString,
+            slipway_dot_inference_dot_v2_dot_grpc__service__pb2.ModelConfigResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ModelStatistics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/inference.GRPCInferenceService/ModelStatistics',
+            slipway_dot_inference_dot_v2_dot_grpc__service__pb2.ModelStatisticsRequest.SerializeToString,
+            slipway_dot_inference_dot_v2_dot_grpc__service__pb2.ModelStatisticsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -50,7 +50,10 @@ class GRPCInferenceServiceStub:
     """The server's name, version and supported protocol extensions."""
     ModelMetadata: _grpc.UnaryUnaryMultiCallable[_grpc_service_pb2.ModelMetadataRequest, _grpc_service_pb2.ModelMetadataResponse]
     """A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs.
-    Whether the model predicts with a missing value travels in the response headers (the
+    The inputs are listed one per feature, shape `[-1]`; a request may instead send one
+    `[N, F]` tensor of any name holding every feature in the listed order (tritonclient's usual
+    form), whose shape `[-1, F]` travels in the `slipway-matrix-input` response header and in
+    ModelConfig's `matrix_input_shape` parameter. Whether the model predicts with a missing value travels in the response headers (the
     protocol's response has no parameters): `slipway-missing-numbers` for its non-BYTES inputs
     and `slipway-missing-text` for its BYTES inputs, each `accepted` or `refused` (the latter
     answered INVALID_ARGUMENT, MISSING_VALUE_REFUSED or NON_FINITE_INPUT), present when the
@@ -58,6 +61,21 @@ class GRPCInferenceServiceStub:
     """
     ModelInfer: _grpc.UnaryUnaryMultiCallable[_grpc_service_pb2.ModelInferRequest, _grpc_service_pb2.ModelInferResponse]
     """Runs inference on one request."""
+    ModelStreamInfer: _grpc.StreamStreamMultiCallable[_grpc_service_pb2.ModelInferRequest, _grpc_service_pb2.ModelStreamInferResponse]
+    """Runs inference on a stream of requests, for clients that pipeline them: each request is
+    answered like ModelInfer, on the stream, in the order the requests were sent. A request
+    that fails is answered with its error in `error_message` and the stream goes on. At most
+    `--max-stream-in-flight` requests of one stream are worked on at once; the stream reads
+    no further request until one of them is answered.
+    """
+    ModelConfig: _grpc.UnaryUnaryMultiCallable[_grpc_service_pb2.ModelConfigRequest, _grpc_service_pb2.ModelConfigResponse]
+    """A model's configuration in Triton's form: its inputs (one per feature), outputs and the
+    most rows a request may hold (`max_batch_size`).
+    """
+    ModelStatistics: _grpc.UnaryUnaryMultiCallable[_grpc_service_pb2.ModelStatisticsRequest, _grpc_service_pb2.ModelStatisticsResponse]
+    """Per model and version, the requests answered and failed and the time they took, counted
+    since the version was loaded in this process.
+    """
     RepositoryIndex: _grpc.UnaryUnaryMultiCallable[_grpc_service_pb2.RepositoryIndexRequest, _grpc_service_pb2.RepositoryIndexResponse]
     """Repository extension: lists the models the server knows and their state."""
     RepositoryModelLoad: _grpc.UnaryUnaryMultiCallable[_grpc_service_pb2.RepositoryModelLoadRequest, _grpc_service_pb2.RepositoryModelLoadResponse]
@@ -82,7 +100,10 @@ class GRPCInferenceServiceAsyncStub(GRPCInferenceServiceStub):
     """The server's name, version and supported protocol extensions."""
     ModelMetadata: _aio.UnaryUnaryMultiCallable[_grpc_service_pb2.ModelMetadataRequest, _grpc_service_pb2.ModelMetadataResponse]  # type: ignore[assignment]
     """A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs.
-    Whether the model predicts with a missing value travels in the response headers (the
+    The inputs are listed one per feature, shape `[-1]`; a request may instead send one
+    `[N, F]` tensor of any name holding every feature in the listed order (tritonclient's usual
+    form), whose shape `[-1, F]` travels in the `slipway-matrix-input` response header and in
+    ModelConfig's `matrix_input_shape` parameter. Whether the model predicts with a missing value travels in the response headers (the
     protocol's response has no parameters): `slipway-missing-numbers` for its non-BYTES inputs
     and `slipway-missing-text` for its BYTES inputs, each `accepted` or `refused` (the latter
     answered INVALID_ARGUMENT, MISSING_VALUE_REFUSED or NON_FINITE_INPUT), present when the
@@ -90,6 +111,21 @@ class GRPCInferenceServiceAsyncStub(GRPCInferenceServiceStub):
     """
     ModelInfer: _aio.UnaryUnaryMultiCallable[_grpc_service_pb2.ModelInferRequest, _grpc_service_pb2.ModelInferResponse]  # type: ignore[assignment]
     """Runs inference on one request."""
+    ModelStreamInfer: _aio.StreamStreamMultiCallable[_grpc_service_pb2.ModelInferRequest, _grpc_service_pb2.ModelStreamInferResponse]  # type: ignore[assignment]
+    """Runs inference on a stream of requests, for clients that pipeline them: each request is
+    answered like ModelInfer, on the stream, in the order the requests were sent. A request
+    that fails is answered with its error in `error_message` and the stream goes on. At most
+    `--max-stream-in-flight` requests of one stream are worked on at once; the stream reads
+    no further request until one of them is answered.
+    """
+    ModelConfig: _aio.UnaryUnaryMultiCallable[_grpc_service_pb2.ModelConfigRequest, _grpc_service_pb2.ModelConfigResponse]  # type: ignore[assignment]
+    """A model's configuration in Triton's form: its inputs (one per feature), outputs and the
+    most rows a request may hold (`max_batch_size`).
+    """
+    ModelStatistics: _aio.UnaryUnaryMultiCallable[_grpc_service_pb2.ModelStatisticsRequest, _grpc_service_pb2.ModelStatisticsResponse]  # type: ignore[assignment]
+    """Per model and version, the requests answered and failed and the time they took, counted
+    since the version was loaded in this process.
+    """
     RepositoryIndex: _aio.UnaryUnaryMultiCallable[_grpc_service_pb2.RepositoryIndexRequest, _grpc_service_pb2.RepositoryIndexResponse]  # type: ignore[assignment]
     """Repository extension: lists the models the server knows and their state."""
     RepositoryModelLoad: _aio.UnaryUnaryMultiCallable[_grpc_service_pb2.RepositoryModelLoadRequest, _grpc_service_pb2.RepositoryModelLoadResponse]  # type: ignore[assignment]
@@ -141,7 +177,10 @@ class GRPCInferenceServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_grpc_service_pb2.ModelMetadataResponse, _abc.Awaitable[_grpc_service_pb2.ModelMetadataResponse]]:
         """A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs.
-        Whether the model predicts with a missing value travels in the response headers (the
+        The inputs are listed one per feature, shape `[-1]`; a request may instead send one
+        `[N, F]` tensor of any name holding every feature in the listed order (tritonclient's usual
+        form), whose shape `[-1, F]` travels in the `slipway-matrix-input` response header and in
+        ModelConfig's `matrix_input_shape` parameter. Whether the model predicts with a missing value travels in the response headers (the
         protocol's response has no parameters): `slipway-missing-numbers` for its non-BYTES inputs
         and `slipway-missing-text` for its BYTES inputs, each `accepted` or `refused` (the latter
         answered INVALID_ARGUMENT, MISSING_VALUE_REFUSED or NON_FINITE_INPUT), present when the
@@ -155,6 +194,39 @@ class GRPCInferenceServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_grpc_service_pb2.ModelInferResponse, _abc.Awaitable[_grpc_service_pb2.ModelInferResponse]]:
         """Runs inference on one request."""
+
+    @_abc_1.abstractmethod
+    def ModelStreamInfer(
+        self,
+        request_iterator: _MaybeAsyncIterator[_grpc_service_pb2.ModelInferRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_grpc_service_pb2.ModelStreamInferResponse], _abc.AsyncIterator[_grpc_service_pb2.ModelStreamInferResponse]]:
+        """Runs inference on a stream of requests, for clients that pipeline them: each request is
+        answered like ModelInfer, on the stream, in the order the requests were sent. A request
+        that fails is answered with its error in `error_message` and the stream goes on. At most
+        `--max-stream-in-flight` requests of one stream are worked on at once; the stream reads
+        no further request until one of them is answered.
+        """
+
+    @_abc_1.abstractmethod
+    def ModelConfig(
+        self,
+        request: _grpc_service_pb2.ModelConfigRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grpc_service_pb2.ModelConfigResponse, _abc.Awaitable[_grpc_service_pb2.ModelConfigResponse]]:
+        """A model's configuration in Triton's form: its inputs (one per feature), outputs and the
+        most rows a request may hold (`max_batch_size`).
+        """
+
+    @_abc_1.abstractmethod
+    def ModelStatistics(
+        self,
+        request: _grpc_service_pb2.ModelStatisticsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grpc_service_pb2.ModelStatisticsResponse, _abc.Awaitable[_grpc_service_pb2.ModelStatisticsResponse]]:
+        """Per model and version, the requests answered and failed and the time they took, counted
+        since the version was loaded in this process.
+        """
 
     @_abc_1.abstractmethod
     def RepositoryIndex(

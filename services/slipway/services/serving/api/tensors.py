@@ -29,6 +29,7 @@ categorical value is a short name; a megabyte is an abuse, stored with every log
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,7 @@ from slipway.ml.missing_values import MissingValueSupport
 from slipway.ml.tensors import NUMPY_TYPES, pack_bytes, unpack_bytes
 from slipway.services.serving.domain.inference import InputReader, Inputs
 from slipway.services.serving.domain.served import InputSpec, OutputSpec, ServedModel, VersionInfo
+from slipway.services.serving.domain.statistics import RequestClock
 
 CONTENTS = {
     "BOOL": "bool_contents",
@@ -88,6 +90,7 @@ class Limits:
 
     max_rows: int
     max_value_bytes: int
+    max_stream_in_flight: int = 16  # requests of one ModelStreamInfer stream worked on at once
 
 
 @dataclass(frozen=True)
@@ -358,14 +361,33 @@ def decode(
     return DecodedRequest(rows, raw)
 
 
-def reader(request: pb.ModelInferRequest, *, limits: Limits) -> InputReader:
-    """Reads ``request`` for the version the domain chooses to answer it."""
+def reader(
+    request: pb.ModelInferRequest, *, limits: Limits, clock: RequestClock | None = None
+) -> InputReader:
+    """Reads ``request`` for the version the domain chooses to answer it, telling ``clock``
+    which version that is and how long reading took."""
 
     def read(served: ServedModel) -> Inputs:
+        if clock is None:
+            decoded = decode(request, served.info, limits=limits, missing=served.missing)
+            return Inputs(decoded.rows, requested_outputs(request, served.output_names))
+        clock.chosen(served.info)
+        started = time.perf_counter_ns()
         decoded = decode(request, served.info, limits=limits, missing=served.missing)
-        return Inputs(decoded.rows, requested_outputs(request, served.output_names))
+        inputs = Inputs(decoded.rows, requested_outputs(request, served.output_names))
+        clock.read(served.info, len(decoded.rows), time.perf_counter_ns() - started)
+        return inputs
 
     return read
+
+
+MATRIX_INPUT_HEADER = "slipway-matrix-input"
+"""ModelMetadata's response header giving the shape of the single-tensor form, ``[-1, F]``."""
+
+
+def matrix_shape(info: VersionInfo) -> list[int]:
+    """The shape of the one ``[N, F]`` tensor that may carry every feature."""
+    return [-1, len(info.inputs)]
 
 
 def _check_rows(count: int, field: str, max_rows: int) -> None:

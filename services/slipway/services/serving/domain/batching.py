@@ -9,6 +9,9 @@ batch to fill unless ``max_wait`` is set: batches form from real concurrency onl
 
 If a merged call fails (one caller's rows, say, hold a category the model rejects), every
 request of it is retried on its own, so one bad request never fails its neighbours.
+
+Each request tells its clock (``statistics.RequestClock``, when the call has one) how long it
+waited and how long the model call that answered it took.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from slipway.services.serving.domain.served import ServedModel
+from slipway.services.serving.domain.statistics import current_clock
 
 Outputs = dict[str, npt.NDArray[Any]]
 CHEAP_SECONDS = 0.0005  # predictions faster than this run in the event loop
@@ -33,6 +37,13 @@ class _Waiting:
     rows: npt.NDArray[Any]
     outputs: tuple[str, ...]
     future: asyncio.Future[Outputs]
+    entered_ns: int = 0
+    # Set with the answer: when its model call started, what it took, its rows in all, and
+    # whether this request is the one that counts the call as an execution.
+    call_started_ns: int = 0
+    call_ns: int = 0
+    call_rows: int = 0
+    led: bool = True
 
 
 @dataclass
@@ -67,19 +78,21 @@ class Batcher:
     def cheap(self) -> bool:
         return self._seconds_per_call < CHEAP_SECONDS
 
-    def _predict(self, rows: npt.NDArray[Any], outputs: Collection[str]) -> Outputs:
-        started = time.perf_counter()
+    def _predict(self, rows: npt.NDArray[Any], outputs: Collection[str]) -> tuple[Outputs, int]:
+        started = time.perf_counter_ns()
         result = self.served.predict(rows, outputs)
-        spent = time.perf_counter() - started
+        spent_ns = time.perf_counter_ns() - started
+        spent = spent_ns / 1e9
         self._seconds_per_call = (
             spent if self.stats.calls == 0 else 0.9 * self._seconds_per_call + 0.1 * spent
         )
         self.stats.calls += 1
         if len(self.stats.sizes) < 10_000:
             self.stats.sizes.append(len(rows))
-        return result
+        return result, spent_ns
 
-    async def _call(self, rows: npt.NDArray[Any], outputs: Collection[str]) -> Outputs:
+    async def _call(self, rows: npt.NDArray[Any], outputs: Collection[str]) -> tuple[Outputs, int]:
+        """The outputs, and the time the model took for them (ns)."""
         if self.cheap:
             return self._predict(rows, outputs)
         return await asyncio.to_thread(self._predict, rows, outputs)
@@ -87,14 +100,31 @@ class Batcher:
     async def predict(self, rows: npt.NDArray[Any], outputs: Collection[str]) -> Outputs:
         """The requested ``outputs`` for ``rows``."""
         self.stats.requests += 1
+        clock = current_clock()
+        entered = time.perf_counter_ns()
         idle = self._drainer is None and not self._waiting
         if not self._enabled or (idle and (self.cheap or len(rows) >= self._max_rows)):
-            return await self._call(rows, outputs)
+            result, spent = await self._call(rows, outputs)
+            if clock is not None:
+                clock.executed(
+                    self.served.info, queue_ns=0, infer_ns=spent, batch_rows=len(rows), led=True
+                )
+            return result
         future: asyncio.Future[Outputs] = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Waiting(rows, tuple(outputs), future))
+        item = _Waiting(rows, tuple(outputs), future, entered)
+        self._waiting.append(item)
         if self._drainer is None:
             self._drainer = asyncio.create_task(self._drain())
-        return await future
+        result = await future
+        if clock is not None:
+            clock.executed(
+                self.served.info,
+                queue_ns=item.call_started_ns - entered,
+                infer_ns=item.call_ns,
+                batch_rows=item.call_rows,
+                led=item.led,
+            )
+        return result
 
     def _take(self) -> list[_Waiting]:
         batch: list[_Waiting] = []
@@ -125,15 +155,19 @@ class Batcher:
         wanted: list[str] = []
         for item in batch:
             wanted.extend(name for name in item.outputs if name not in wanted)
+        started = time.perf_counter_ns()
         try:
-            merged = await self._call(np.concatenate([item.rows for item in batch]), wanted)
+            rows = np.concatenate([item.rows for item in batch])
+            merged, spent = await self._call(rows, wanted)
         except Exception:
             for item in batch:  # isolate the request that made the merged call fail
                 await self._settle(item, item.rows, item.outputs)
             return
         start = 0
-        for item in batch:
+        for index, item in enumerate(batch):
             end = start + len(item.rows)
+            item.call_started_ns, item.call_ns, item.call_rows = started, spent, len(rows)
+            item.led = index == 0
             if not item.future.done():
                 item.future.set_result({name: merged[name][start:end] for name in item.outputs})
             start = end
@@ -141,11 +175,13 @@ class Batcher:
     async def _settle(
         self, item: _Waiting, rows: npt.NDArray[Any], outputs: tuple[str, ...]
     ) -> None:
+        started = time.perf_counter_ns()
         try:
-            result = await self._call(rows, outputs)
+            result, spent = await self._call(rows, outputs)
         except Exception as exc:
             if not item.future.done():
                 item.future.set_exception(exc)
             return
+        item.call_started_ns, item.call_ns, item.call_rows = started, spent, len(rows)
         if not item.future.done():
             item.future.set_result(result)

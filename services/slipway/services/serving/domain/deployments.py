@@ -48,7 +48,7 @@ from slipway.services.serving.domain.inference import (
 )
 from slipway.services.serving.domain.loading import SmokeTestError, load
 from slipway.services.serving.domain.served import ServedModel, VersionInfo
-from slipway.services.serving.domain.targets import Target
+from slipway.services.serving.domain.targets import Target, parse_target
 from slipway.services.serving.domain.versions import Resolved, VersionSource
 
 log = get_logger("slipway.serving.deployments")
@@ -294,8 +294,50 @@ class Deployments:
 
     # -- requests -----------------------------------------------------------------------------
 
+    def resolve(self, name: str, version: str) -> tuple[str, str]:
+        """(model id, version) that a request's model name means. A name RepositoryIndex
+        lists (``churn@production``, ``churn@challenger``, ``churn@3``) means the version that
+        deployment serves now; a bare model id is returned as it is."""
+        if "@" not in name:
+            return name, version
+        try:
+            target = parse_target(name)
+        except InvalidArgumentError:
+            target = None
+        slot = None
+        if target is not None:
+            slot = next(
+                (
+                    s
+                    for s in (self.slots.get(target.model_id), self.candidates.get(target.model_id))
+                    if s is not None and s.target == target
+                ),
+                None,
+            )
+        if target is None or slot is None:
+            raise NotFoundError(
+                f"model {name!r} is not served here",
+                reason=Reason.MODEL_NOT_FOUND,
+                metadata={"model": name},
+            )
+        if slot.live is None:
+            raise UnavailableError(
+                f"model {name!r} is not loaded yet ({slot.reason or 'loading'})",
+                reason=Reason.MODEL_NOT_READY,
+                metadata={"model": name},
+            )
+        number = str(slot.live.info.number)
+        if version and version != number:
+            raise NotFoundError(
+                f"{name!r} serves version {number}, not {version!r}",
+                reason=Reason.VERSION_NOT_FOUND,
+                metadata={"model": name, "version": version},
+            )
+        return target.model_id, number
+
     def choose(self, model_id: str, version: str, request_id: str) -> tuple[Live, Live | None]:
         """The version to answer with, and the candidate to shadow it (if any)."""
+        model_id, version = self.resolve(model_id, version)
         slot = self.slots.get(model_id)
         if slot is None:
             raise NotFoundError(
@@ -339,6 +381,7 @@ class Deployments:
     def describe(self, model_id: str, version: str) -> ModelView:
         """What the metadata of ``model_id`` (at ``version``, or the one it serves) shows."""
         live, _ = self.choose(model_id, version, "")
+        model_id = live.info.model_id  # the model a listed name (`churn@production`) names
         versions = {str(live.info.number)}
         candidate = self.candidates.get(model_id)
         for other in (self.slots[model_id].live, candidate.live if candidate else None):
@@ -360,6 +403,7 @@ class Deployments:
         answer to the sink and start the shadow's scoring, which runs off the response path.
         ``request_id`` is the caller's (canary stickiness follows it; none draws at random)."""
         log_id = request_id or current_request_id() or uuid.uuid4().hex
+        model_id, version = self.resolve(model_id, version)
         live, shadow = self.choose(model_id, version, request_id)
         inputs = read(live.served)
         try:

@@ -8,15 +8,15 @@
 // @generated from file slipway/inference/v2/grpc_service.proto (package inference, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file slipway/inference/v2/grpc_service.proto.
  */
 export const file_slipway_inference_v2_grpc_service: GenFile = /*@__PURE__*/
-  fileDesc("CidzbGlwd2F5L2luZmVyZW5jZS92Mi9ncnBjX3NlcnZpY2UucHJvdG8SCWluZmVyZW5jZSITChFTZXJ2ZXJMaXZlUmVxdWVzdCIiChJTZXJ2ZXJMaXZlUmVzcG9uc2USDAoEbGl2ZRgBIAEoCCIUChJTZXJ2ZXJSZWFkeVJlcXVlc3QiJAoTU2VydmVyUmVhZHlSZXNwb25zZRINCgVyZWFkeRgBIAEoCCIyChFNb2RlbFJlYWR5UmVxdWVzdBIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAkiIwoSTW9kZWxSZWFkeVJlc3BvbnNlEg0KBXJlYWR5GAEgASgIIhcKFVNlcnZlck1ldGFkYXRhUmVxdWVzdCJLChZTZXJ2ZXJNZXRhZGF0YVJlc3BvbnNlEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRISCgpleHRlbnNpb25zGAMgAygJIjUKFE1vZGVsTWV0YWRhdGFSZXF1ZXN0EgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCSKNAgoVTW9kZWxNZXRhZGF0YVJlc3BvbnNlEgwKBG5hbWUYASABKAkSEAoIdmVyc2lvbnMYAiADKAkSEAoIcGxhdGZvcm0YAyABKAkSPwoGaW5wdXRzGAQgAygLMi8uaW5mZXJlbmNlLk1vZGVsTWV0YWRhdGFSZXNwb25zZS5UZW5zb3JNZXRhZGF0YRJACgdvdXRwdXRzGAUgAygLMi8uaW5mZXJlbmNlLk1vZGVsTWV0YWRhdGFSZXNwb25zZS5UZW5zb3JNZXRhZGF0YRo/Cg5UZW5zb3JNZXRhZGF0YRIMCgRuYW1lGAEgASgJEhAKCGRhdGF0eXBlGAIgASgJEg0KBXNoYXBlGAMgAygDIpkBCg5JbmZlclBhcmFtZXRlchIUCgpib29sX3BhcmFtGAEgASgISAASFQoLaW50NjRfcGFyYW0YAiABKANIABIWCgxzdHJpbmdfcGFyYW0YAyABKAlIABIWCgxkb3VibGVfcGFyYW0YBCABKAFIABIWCgx1aW50NjRfcGFyYW0YBSABKARIAEISChBwYXJhbWV0ZXJfY2hvaWNlItABChNJbmZlclRlbnNvckNvbnRlbnRzEhUKDWJvb2xfY29udGVudHMYASADKAgSFAoMaW50X2NvbnRlbnRzGAIgAygFEhYKDmludDY0X2NvbnRlbnRzGAMgAygDEhUKDXVpbnRfY29udGVudHMYBCADKA0SFwoPdWludDY0X2NvbnRlbnRzGAUgAygEEhUKDWZwMzJfY29udGVudHMYBiADKAISFQoNZnA2NF9jb250ZW50cxgHIAMoARIWCg5ieXRlc19jb250ZW50cxgIIAMoDCLuBgoRTW9kZWxJbmZlclJlcXVlc3QSEgoKbW9kZWxfbmFtZRgBIAEoCRIVCg1tb2RlbF92ZXJzaW9uGAIgASgJEgoKAmlkGAMgASgJEkAKCnBhcmFtZXRlcnMYBCADKAsyLC5pbmZlcmVuY2UuTW9kZWxJbmZlclJlcXVlc3QuUGFyYW1ldGVyc0VudHJ5Ej0KBmlucHV0cxgFIAMoCzItLmluZmVyZW5jZS5Nb2RlbEluZmVyUmVxdWVzdC5JbmZlcklucHV0VGVuc29yEkgKB291dHB1dHMYBiADKAsyNy5pbmZlcmVuY2UuTW9kZWxJbmZlclJlcXVlc3QuSW5mZXJSZXF1ZXN0ZWRPdXRwdXRUZW5zb3ISGgoScmF3X2lucHV0X2NvbnRlbnRzGAcgAygMGpQCChBJbmZlcklucHV0VGVuc29yEgwKBG5hbWUYASABKAkSEAoIZGF0YXR5cGUYAiABKAkSDQoFc2hhcGUYAyADKAMSUQoKcGFyYW1ldGVycxgEIAMoCzI9LmluZmVyZW5jZS5Nb2RlbEluZmVyUmVxdWVzdC5JbmZlcklucHV0VGVuc29yLlBhcmFtZXRlcnNFbnRyeRIwCghjb250ZW50cxgFIAEoCzIeLmluZmVyZW5jZS5JbmZlclRlbnNvckNvbnRlbnRzGkwKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSKAoFdmFsdWUYAiABKAsyGS5pbmZlcmVuY2UuSW5mZXJQYXJhbWV0ZXI6AjgBGtUBChpJbmZlclJlcXVlc3RlZE91dHB1dFRlbnNvchIMCgRuYW1lGAEgASgJElsKCnBhcmFtZXRlcnMYAiADKAsyRy5pbmZlcmVuY2UuTW9kZWxJbmZlclJlcXVlc3QuSW5mZXJSZXF1ZXN0ZWRPdXRwdXRUZW5zb3IuUGFyYW1ldGVyc0VudHJ5GkwKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSKAoFdmFsdWUYAiABKAsyGS5pbmZlcmVuY2UuSW5mZXJQYXJhbWV0ZXI6AjgBGkwKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSKAoFdmFsdWUYAiABKAsyGS5pbmZlcmVuY2UuSW5mZXJQYXJhbWV0ZXI6AjgBItUEChJNb2RlbEluZmVyUmVzcG9uc2USEgoKbW9kZWxfbmFtZRgBIAEoCRIVCg1tb2RlbF92ZXJzaW9uGAIgASgJEgoKAmlkGAMgASgJEkEKCnBhcmFtZXRlcnMYBCADKAsyLS5pbmZlcmVuY2UuTW9kZWxJbmZlclJlc3BvbnNlLlBhcmFtZXRlcnNFbnRyeRJACgdvdXRwdXRzGAUgAygLMi8uaW5mZXJlbmNlLk1vZGVsSW5mZXJSZXNwb25zZS5JbmZlck91dHB1dFRlbnNvchIbChNyYXdfb3V0cHV0X2NvbnRlbnRzGAYgAygMGpcCChFJbmZlck91dHB1dFRlbnNvchIMCgRuYW1lGAEgASgJEhAKCGRhdGF0eXBlGAIgASgJEg0KBXNoYXBlGAMgAygDElMKCnBhcmFtZXRlcnMYBCADKAsyPy5pbmZlcmVuY2UuTW9kZWxJbmZlclJlc3BvbnNlLkluZmVyT3V0cHV0VGVuc29yLlBhcmFtZXRlcnNFbnRyeRIwCghjb250ZW50cxgFIAEoCzIeLmluZmVyZW5jZS5JbmZlclRlbnNvckNvbnRlbnRzGkwKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSKAoFdmFsdWUYAiABKAsyGS5pbmZlcmVuY2UuSW5mZXJQYXJhbWV0ZXI6AjgBGkwKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSKAoFdmFsdWUYAiABKAsyGS5pbmZlcmVuY2UuSW5mZXJQYXJhbWV0ZXI6AjgBIooBChhNb2RlbFJlcG9zaXRvcnlQYXJhbWV0ZXISFAoKYm9vbF9wYXJhbRgBIAEoCEgAEhUKC2ludDY0X3BhcmFtGAIgASgDSAASFgoMc3RyaW5nX3BhcmFtGAMgASgJSAASFQoLYnl0ZXNfcGFyYW0YBCABKAxIAEISChBwYXJhbWV0ZXJfY2hvaWNlIkAKFlJlcG9zaXRvcnlJbmRleFJlcXVlc3QSFwoPcmVwb3NpdG9yeV9uYW1lGAEgASgJEg0KBXJlYWR5GAIgASgIIqQBChdSZXBvc2l0b3J5SW5kZXhSZXNwb25zZRI9CgZtb2RlbHMYASADKAsyLS5pbmZlcmVuY2UuUmVwb3NpdG9yeUluZGV4UmVzcG9uc2UuTW9kZWxJbmRleBpKCgpNb2RlbEluZGV4EgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRINCgVzdGF0ZRgDIAEoCRIOCgZyZWFzb24YBCABKAki7AEKGlJlcG9zaXRvcnlNb2RlbExvYWRSZXF1ZXN0EhcKD3JlcG9zaXRvcnlfbmFtZRgBIAEoCRISCgptb2RlbF9uYW1lGAIgASgJEkkKCnBhcmFtZXRlcnMYAyADKAsyNS5pbmZlcmVuY2UuUmVwb3NpdG9yeU1vZGVsTG9hZFJlcXVlc3QuUGFyYW1ldGVyc0VudHJ5GlYKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSMgoFdmFsdWUYAiABKAsyIy5pbmZlcmVuY2UuTW9kZWxSZXBvc2l0b3J5UGFyYW1ldGVyOgI4ASIdChtSZXBvc2l0b3J5TW9kZWxMb2FkUmVzcG9uc2Ui8AEKHFJlcG9zaXRvcnlNb2RlbFVubG9hZFJlcXVlc3QSFwoPcmVwb3NpdG9yeV9uYW1lGAEgASgJEhIKCm1vZGVsX25hbWUYAiABKAkSSwoKcGFyYW1ldGVycxgDIAMoCzI3LmluZmVyZW5jZS5SZXBvc2l0b3J5TW9kZWxVbmxvYWRSZXF1ZXN0LlBhcmFtZXRlcnNFbnRyeRpWCg9QYXJhbWV0ZXJzRW50cnkSCwoDa2V5GAEgASgJEjIKBXZhbHVlGAIgASgLMiMuaW5mZXJlbmNlLk1vZGVsUmVwb3NpdG9yeVBhcmFtZXRlcjoCOAEiHwodUmVwb3NpdG9yeU1vZGVsVW5sb2FkUmVzcG9uc2UyrgYKFEdSUENJbmZlcmVuY2VTZXJ2aWNlEksKClNlcnZlckxpdmUSHC5pbmZlcmVuY2UuU2VydmVyTGl2ZVJlcXVlc3QaHS5pbmZlcmVuY2UuU2VydmVyTGl2ZVJlc3BvbnNlIgASTgoLU2VydmVyUmVhZHkSHS5pbmZlcmVuY2UuU2VydmVyUmVhZHlSZXF1ZXN0Gh4uaW5mZXJlbmNlLlNlcnZlclJlYWR5UmVzcG9uc2UiABJLCgpNb2RlbFJlYWR5EhwuaW5mZXJlbmNlLk1vZGVsUmVhZHlSZXF1ZXN0Gh0uaW5mZXJlbmNlLk1vZGVsUmVhZHlSZXNwb25zZSIAElcKDlNlcnZlck1ldGFkYXRhEiAuaW5mZXJlbmNlLlNlcnZlck1ldGFkYXRhUmVxdWVzdBohLmluZmVyZW5jZS5TZXJ2ZXJNZXRhZGF0YVJlc3BvbnNlIgASVAoNTW9kZWxNZXRhZGF0YRIfLmluZmVyZW5jZS5Nb2RlbE1ldGFkYXRhUmVxdWVzdBogLmluZmVyZW5jZS5Nb2RlbE1ldGFkYXRhUmVzcG9uc2UiABJLCgpNb2RlbEluZmVyEhwuaW5mZXJlbmNlLk1vZGVsSW5mZXJSZXF1ZXN0Gh0uaW5mZXJlbmNlLk1vZGVsSW5mZXJSZXNwb25zZSIAEloKD1JlcG9zaXRvcnlJbmRleBIhLmluZmVyZW5jZS5SZXBvc2l0b3J5SW5kZXhSZXF1ZXN0GiIuaW5mZXJlbmNlLlJlcG9zaXRvcnlJbmRleFJlc3BvbnNlIgASZgoTUmVwb3NpdG9yeU1vZGVsTG9hZBIlLmluZmVyZW5jZS5SZXBvc2l0b3J5TW9kZWxMb2FkUmVxdWVzdBomLmluZmVyZW5jZS5SZXBvc2l0b3J5TW9kZWxMb2FkUmVzcG9uc2UiABJsChVSZXBvc2l0b3J5TW9kZWxVbmxvYWQSJy5pbmZlcmVuY2UuUmVwb3NpdG9yeU1vZGVsVW5sb2FkUmVxdWVzdBooLmluZmVyZW5jZS5SZXBvc2l0b3J5TW9kZWxVbmxvYWRSZXNwb25zZSIAQrYBChhkZXYuc2xpcHdheS5pbmZlcmVuY2UudjJCEEdycGNTZXJ2aWNlUHJvdG9QAVpEZ2l0aHViLmNvbS9zbGlwd2F5LW1sb3BzL3NsaXB3YXkvY2xpZW50cy9nby9pbmZlcmVuY2UvdjI7aW5mZXJlbmNldjKiAgNJWFiqAglJbmZlcmVuY2XKAglJbmZlcmVuY2XiAhVJbmZlcmVuY2VcR1BCTWV0YWRhdGHqAglJbmZlcmVuY2ViBnByb3RvMw");
+  fileDesc("CidzbGlwd2F5L2luZmVyZW5jZS92Mi9ncnBjX3NlcnZpY2UucHJvdG8SCWluZmVyZW5jZSITChFTZXJ2ZXJMaXZlUmVxdWVzdCIiChJTZXJ2ZXJMaXZlUmVzcG9uc2USDAoEbGl2ZRgBIAEoCCIUChJTZXJ2ZXJSZWFkeVJlcXVlc3QiJAoTU2VydmVyUmVhZHlSZXNwb25zZRINCgVyZWFkeRgBIAEoCCIyChFNb2RlbFJlYWR5UmVxdWVzdBIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAkiIwoSTW9kZWxSZWFkeVJlc3BvbnNlEg0KBXJlYWR5GAEgASgIIhcKFVNlcnZlck1ldGFkYXRhUmVxdWVzdCJLChZTZXJ2ZXJNZXRhZGF0YVJlc3BvbnNlEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRISCgpleHRlbnNpb25zGAMgAygJIjUKFE1vZGVsTWV0YWRhdGFSZXF1ZXN0EgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCSKTAgoVTW9kZWxNZXRhZGF0YVJlc3BvbnNlEgwKBG5hbWUYASABKAkSEAoIdmVyc2lvbnMYAiADKAkSEAoIcGxhdGZvcm0YAyABKAkSPwoGaW5wdXRzGAQgAygLMi8uaW5mZXJlbmNlLk1vZGVsTWV0YWRhdGFSZXNwb25zZS5UZW5zb3JNZXRhZGF0YRJACgdvdXRwdXRzGAUgAygLMi8uaW5mZXJlbmNlLk1vZGVsTWV0YWRhdGFSZXNwb25zZS5UZW5zb3JNZXRhZGF0YRo/Cg5UZW5zb3JNZXRhZGF0YRIMCgRuYW1lGAEgASgJEhAKCGRhdGF0eXBlGAIgASgJEg0KBXNoYXBlGAMgAygDSgQIBhAHIpkBCg5JbmZlclBhcmFtZXRlchIUCgpib29sX3BhcmFtGAEgASgISAASFQoLaW50NjRfcGFyYW0YAiABKANIABIWCgxzdHJpbmdfcGFyYW0YAyABKAlIABIWCgxkb3VibGVfcGFyYW0YBCABKAFIABIWCgx1aW50NjRfcGFyYW0YBSABKARIAEISChBwYXJhbWV0ZXJfY2hvaWNlItABChNJbmZlclRlbnNvckNvbnRlbnRzEhUKDWJvb2xfY29udGVudHMYASADKAgSFAoMaW50X2NvbnRlbnRzGAIgAygFEhYKDmludDY0X2NvbnRlbnRzGAMgAygDEhUKDXVpbnRfY29udGVudHMYBCADKA0SFwoPdWludDY0X2NvbnRlbnRzGAUgAygEEhUKDWZwMzJfY29udGVudHMYBiADKAISFQoNZnA2NF9jb250ZW50cxgHIAMoARIWCg5ieXRlc19jb250ZW50cxgIIAMoDCLuBgoRTW9kZWxJbmZlclJlcXVlc3QSEgoKbW9kZWxfbmFtZRgBIAEoCRIVCg1tb2RlbF92ZXJzaW9uGAIgASgJEgoKAmlkGAMgASgJEkAKCnBhcmFtZXRlcnMYBCADKAsyLC5pbmZlcmVuY2UuTW9kZWxJbmZlclJlcXVlc3QuUGFyYW1ldGVyc0VudHJ5Ej0KBmlucHV0cxgFIAMoCzItLmluZmVyZW5jZS5Nb2RlbEluZmVyUmVxdWVzdC5JbmZlcklucHV0VGVuc29yEkgKB291dHB1dHMYBiADKAsyNy5pbmZlcmVuY2UuTW9kZWxJbmZlclJlcXVlc3QuSW5mZXJSZXF1ZXN0ZWRPdXRwdXRUZW5zb3ISGgoScmF3X2lucHV0X2NvbnRlbnRzGAcgAygMGpQCChBJbmZlcklucHV0VGVuc29yEgwKBG5hbWUYASABKAkSEAoIZGF0YXR5cGUYAiABKAkSDQoFc2hhcGUYAyADKAMSUQoKcGFyYW1ldGVycxgEIAMoCzI9LmluZmVyZW5jZS5Nb2RlbEluZmVyUmVxdWVzdC5JbmZlcklucHV0VGVuc29yLlBhcmFtZXRlcnNFbnRyeRIwCghjb250ZW50cxgFIAEoCzIeLmluZmVyZW5jZS5JbmZlclRlbnNvckNvbnRlbnRzGkwKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSKAoFdmFsdWUYAiABKAsyGS5pbmZlcmVuY2UuSW5mZXJQYXJhbWV0ZXI6AjgBGtUBChpJbmZlclJlcXVlc3RlZE91dHB1dFRlbnNvchIMCgRuYW1lGAEgASgJElsKCnBhcmFtZXRlcnMYAiADKAsyRy5pbmZlcmVuY2UuTW9kZWxJbmZlclJlcXVlc3QuSW5mZXJSZXF1ZXN0ZWRPdXRwdXRUZW5zb3IuUGFyYW1ldGVyc0VudHJ5GkwKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSKAoFdmFsdWUYAiABKAsyGS5pbmZlcmVuY2UuSW5mZXJQYXJhbWV0ZXI6AjgBGkwKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSKAoFdmFsdWUYAiABKAsyGS5pbmZlcmVuY2UuSW5mZXJQYXJhbWV0ZXI6AjgBItUEChJNb2RlbEluZmVyUmVzcG9uc2USEgoKbW9kZWxfbmFtZRgBIAEoCRIVCg1tb2RlbF92ZXJzaW9uGAIgASgJEgoKAmlkGAMgASgJEkEKCnBhcmFtZXRlcnMYBCADKAsyLS5pbmZlcmVuY2UuTW9kZWxJbmZlclJlc3BvbnNlLlBhcmFtZXRlcnNFbnRyeRJACgdvdXRwdXRzGAUgAygLMi8uaW5mZXJlbmNlLk1vZGVsSW5mZXJSZXNwb25zZS5JbmZlck91dHB1dFRlbnNvchIbChNyYXdfb3V0cHV0X2NvbnRlbnRzGAYgAygMGpcCChFJbmZlck91dHB1dFRlbnNvchIMCgRuYW1lGAEgASgJEhAKCGRhdGF0eXBlGAIgASgJEg0KBXNoYXBlGAMgAygDElMKCnBhcmFtZXRlcnMYBCADKAsyPy5pbmZlcmVuY2UuTW9kZWxJbmZlclJlc3BvbnNlLkluZmVyT3V0cHV0VGVuc29yLlBhcmFtZXRlcnNFbnRyeRIwCghjb250ZW50cxgFIAEoCzIeLmluZmVyZW5jZS5JbmZlclRlbnNvckNvbnRlbnRzGkwKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSKAoFdmFsdWUYAiABKAsyGS5pbmZlcmVuY2UuSW5mZXJQYXJhbWV0ZXI6AjgBGkwKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSKAoFdmFsdWUYAiABKAsyGS5pbmZlcmVuY2UuSW5mZXJQYXJhbWV0ZXI6AjgBIooBChhNb2RlbFJlcG9zaXRvcnlQYXJhbWV0ZXISFAoKYm9vbF9wYXJhbRgBIAEoCEgAEhUKC2ludDY0X3BhcmFtGAIgASgDSAASFgoMc3RyaW5nX3BhcmFtGAMgASgJSAASFQoLYnl0ZXNfcGFyYW0YBCABKAxIAEISChBwYXJhbWV0ZXJfY2hvaWNlIkAKFlJlcG9zaXRvcnlJbmRleFJlcXVlc3QSFwoPcmVwb3NpdG9yeV9uYW1lGAEgASgJEg0KBXJlYWR5GAIgASgIIqQBChdSZXBvc2l0b3J5SW5kZXhSZXNwb25zZRI9CgZtb2RlbHMYASADKAsyLS5pbmZlcmVuY2UuUmVwb3NpdG9yeUluZGV4UmVzcG9uc2UuTW9kZWxJbmRleBpKCgpNb2RlbEluZGV4EgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRINCgVzdGF0ZRgDIAEoCRIOCgZyZWFzb24YBCABKAki7AEKGlJlcG9zaXRvcnlNb2RlbExvYWRSZXF1ZXN0EhcKD3JlcG9zaXRvcnlfbmFtZRgBIAEoCRISCgptb2RlbF9uYW1lGAIgASgJEkkKCnBhcmFtZXRlcnMYAyADKAsyNS5pbmZlcmVuY2UuUmVwb3NpdG9yeU1vZGVsTG9hZFJlcXVlc3QuUGFyYW1ldGVyc0VudHJ5GlYKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSMgoFdmFsdWUYAiABKAsyIy5pbmZlcmVuY2UuTW9kZWxSZXBvc2l0b3J5UGFyYW1ldGVyOgI4ASIdChtSZXBvc2l0b3J5TW9kZWxMb2FkUmVzcG9uc2Ui8AEKHFJlcG9zaXRvcnlNb2RlbFVubG9hZFJlcXVlc3QSFwoPcmVwb3NpdG9yeV9uYW1lGAEgASgJEhIKCm1vZGVsX25hbWUYAiABKAkSSwoKcGFyYW1ldGVycxgDIAMoCzI3LmluZmVyZW5jZS5SZXBvc2l0b3J5TW9kZWxVbmxvYWRSZXF1ZXN0LlBhcmFtZXRlcnNFbnRyeRpWCg9QYXJhbWV0ZXJzRW50cnkSCwoDa2V5GAEgASgJEjIKBXZhbHVlGAIgASgLMiMuaW5mZXJlbmNlLk1vZGVsUmVwb3NpdG9yeVBhcmFtZXRlcjoCOAEiHwodUmVwb3NpdG9yeU1vZGVsVW5sb2FkUmVzcG9uc2UiaAoYTW9kZWxTdHJlYW1JbmZlclJlc3BvbnNlEhUKDWVycm9yX21lc3NhZ2UYASABKAkSNQoOaW5mZXJfcmVzcG9uc2UYAiABKAsyHS5pbmZlcmVuY2UuTW9kZWxJbmZlclJlc3BvbnNlIjMKEk1vZGVsQ29uZmlnUmVxdWVzdBIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAkiPQoTTW9kZWxDb25maWdSZXNwb25zZRImCgZjb25maWcYASABKAsyFi5pbmZlcmVuY2UuTW9kZWxDb25maWciYgoKTW9kZWxJbnB1dBIMCgRuYW1lGAEgASgJEiYKCWRhdGFfdHlwZRgCIAEoDjITLmluZmVyZW5jZS5EYXRhVHlwZRIMCgRkaW1zGAQgAygDEhAKCG9wdGlvbmFsGAggASgIIlEKC01vZGVsT3V0cHV0EgwKBG5hbWUYASABKAkSJgoJZGF0YV90eXBlGAIgASgOMhMuaW5mZXJlbmNlLkRhdGFUeXBlEgwKBGRpbXMYAyADKAMiJgoOTW9kZWxQYXJhbWV0ZXISFAoMc3RyaW5nX3ZhbHVlGAEgASgJIq4CCgtNb2RlbENvbmZpZxIMCgRuYW1lGAEgASgJEhAKCHBsYXRmb3JtGAIgASgJEg8KB2JhY2tlbmQYESABKAkSFgoObWF4X2JhdGNoX3NpemUYBCABKAUSJAoFaW5wdXQYBSADKAsyFS5pbmZlcmVuY2UuTW9kZWxJbnB1dBImCgZvdXRwdXQYBiADKAsyFi5pbmZlcmVuY2UuTW9kZWxPdXRwdXQSOgoKcGFyYW1ldGVycxgOIAMoCzImLmluZmVyZW5jZS5Nb2RlbENvbmZpZy5QYXJhbWV0ZXJzRW50cnkaTAoPUGFyYW1ldGVyc0VudHJ5EgsKA2tleRgBIAEoCRIoCgV2YWx1ZRgCIAEoCzIZLmluZmVyZW5jZS5Nb2RlbFBhcmFtZXRlcjoCOAEiNwoWTW9kZWxTdGF0aXN0aWNzUmVxdWVzdBIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAkiLgoRU3RhdGlzdGljRHVyYXRpb24SDQoFY291bnQYASABKAQSCgoCbnMYAiABKAQinAMKD0luZmVyU3RhdGlzdGljcxItCgdzdWNjZXNzGAEgASgLMhwuaW5mZXJlbmNlLlN0YXRpc3RpY0R1cmF0aW9uEioKBGZhaWwYAiABKAsyHC5pbmZlcmVuY2UuU3RhdGlzdGljRHVyYXRpb24SKwoFcXVldWUYAyABKAsyHC5pbmZlcmVuY2UuU3RhdGlzdGljRHVyYXRpb24SMwoNY29tcHV0ZV9pbnB1dBgEIAEoCzIcLmluZmVyZW5jZS5TdGF0aXN0aWNEdXJhdGlvbhIzCg1jb21wdXRlX2luZmVyGAUgASgLMhwuaW5mZXJlbmNlLlN0YXRpc3RpY0R1cmF0aW9uEjQKDmNvbXB1dGVfb3V0cHV0GAYgASgLMhwuaW5mZXJlbmNlLlN0YXRpc3RpY0R1cmF0aW9uEi8KCWNhY2hlX2hpdBgHIAEoCzIcLmluZmVyZW5jZS5TdGF0aXN0aWNEdXJhdGlvbhIwCgpjYWNoZV9taXNzGAggASgLMhwuaW5mZXJlbmNlLlN0YXRpc3RpY0R1cmF0aW9uIsoBChRJbmZlckJhdGNoU3RhdGlzdGljcxISCgpiYXRjaF9zaXplGAEgASgEEjMKDWNvbXB1dGVfaW5wdXQYAiABKAsyHC5pbmZlcmVuY2UuU3RhdGlzdGljRHVyYXRpb24SMwoNY29tcHV0ZV9pbmZlchgDIAEoCzIcLmluZmVyZW5jZS5TdGF0aXN0aWNEdXJhdGlvbhI0Cg5jb21wdXRlX291dHB1dBgEIAEoCzIcLmluZmVyZW5jZS5TdGF0aXN0aWNEdXJhdGlvbiI6CgtNZW1vcnlVc2FnZRIMCgR0eXBlGAEgASgJEgoKAmlkGAIgASgDEhEKCWJ5dGVfc2l6ZRgDIAEoBCLDAgoXSW5mZXJSZXNwb25zZVN0YXRpc3RpY3MSMwoNY29tcHV0ZV9pbmZlchgBIAEoCzIcLmluZmVyZW5jZS5TdGF0aXN0aWNEdXJhdGlvbhI0Cg5jb21wdXRlX291dHB1dBgCIAEoCzIcLmluZmVyZW5jZS5TdGF0aXN0aWNEdXJhdGlvbhItCgdzdWNjZXNzGAMgASgLMhwuaW5mZXJlbmNlLlN0YXRpc3RpY0R1cmF0aW9uEioKBGZhaWwYBCABKAsyHC5pbmZlcmVuY2UuU3RhdGlzdGljRHVyYXRpb24SNAoOZW1wdHlfcmVzcG9uc2UYBSABKAsyHC5pbmZlcmVuY2UuU3RhdGlzdGljRHVyYXRpb24SLAoGY2FuY2VsGAYgASgLMhwuaW5mZXJlbmNlLlN0YXRpc3RpY0R1cmF0aW9uIrQDCg9Nb2RlbFN0YXRpc3RpY3MSDAoEbmFtZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEhYKDmxhc3RfaW5mZXJlbmNlGAMgASgEEhcKD2luZmVyZW5jZV9jb3VudBgEIAEoBBIXCg9leGVjdXRpb25fY291bnQYBSABKAQSMwoPaW5mZXJlbmNlX3N0YXRzGAYgASgLMhouaW5mZXJlbmNlLkluZmVyU3RhdGlzdGljcxI0CgtiYXRjaF9zdGF0cxgHIAMoCzIfLmluZmVyZW5jZS5JbmZlckJhdGNoU3RhdGlzdGljcxIsCgxtZW1vcnlfdXNhZ2UYCCADKAsyFi5pbmZlcmVuY2UuTWVtb3J5VXNhZ2USRQoOcmVzcG9uc2Vfc3RhdHMYCSADKAsyLS5pbmZlcmVuY2UuTW9kZWxTdGF0aXN0aWNzLlJlc3BvbnNlU3RhdHNFbnRyeRpYChJSZXNwb25zZVN0YXRzRW50cnkSCwoDa2V5GAEgASgJEjEKBXZhbHVlGAIgASgLMiIuaW5mZXJlbmNlLkluZmVyUmVzcG9uc2VTdGF0aXN0aWNzOgI4ASJKChdNb2RlbFN0YXRpc3RpY3NSZXNwb25zZRIvCgttb2RlbF9zdGF0cxgBIAMoCzIaLmluZmVyZW5jZS5Nb2RlbFN0YXRpc3RpY3Mq+gEKCERhdGFUeXBlEhAKDFRZUEVfSU5WQUxJRBAAEg0KCVRZUEVfQk9PTBABEg4KClRZUEVfVUlOVDgQAhIPCgtUWVBFX1VJTlQxNhADEg8KC1RZUEVfVUlOVDMyEAQSDwoLVFlQRV9VSU5UNjQQBRINCglUWVBFX0lOVDgQBhIOCgpUWVBFX0lOVDE2EAcSDgoKVFlQRV9JTlQzMhAIEg4KClRZUEVfSU5UNjQQCRINCglUWVBFX0ZQMTYQChINCglUWVBFX0ZQMzIQCxINCglUWVBFX0ZQNjQQDBIPCgtUWVBFX1NUUklORxANEg0KCVRZUEVfQkYxNhAOMrcIChRHUlBDSW5mZXJlbmNlU2VydmljZRJLCgpTZXJ2ZXJMaXZlEhwuaW5mZXJlbmNlLlNlcnZlckxpdmVSZXF1ZXN0Gh0uaW5mZXJlbmNlLlNlcnZlckxpdmVSZXNwb25zZSIAEk4KC1NlcnZlclJlYWR5Eh0uaW5mZXJlbmNlLlNlcnZlclJlYWR5UmVxdWVzdBoeLmluZmVyZW5jZS5TZXJ2ZXJSZWFkeVJlc3BvbnNlIgASSwoKTW9kZWxSZWFkeRIcLmluZmVyZW5jZS5Nb2RlbFJlYWR5UmVxdWVzdBodLmluZmVyZW5jZS5Nb2RlbFJlYWR5UmVzcG9uc2UiABJXCg5TZXJ2ZXJNZXRhZGF0YRIgLmluZmVyZW5jZS5TZXJ2ZXJNZXRhZGF0YVJlcXVlc3QaIS5pbmZlcmVuY2UuU2VydmVyTWV0YWRhdGFSZXNwb25zZSIAElQKDU1vZGVsTWV0YWRhdGESHy5pbmZlcmVuY2UuTW9kZWxNZXRhZGF0YVJlcXVlc3QaIC5pbmZlcmVuY2UuTW9kZWxNZXRhZGF0YVJlc3BvbnNlIgASSwoKTW9kZWxJbmZlchIcLmluZmVyZW5jZS5Nb2RlbEluZmVyUmVxdWVzdBodLmluZmVyZW5jZS5Nb2RlbEluZmVyUmVzcG9uc2UiABJbChBNb2RlbFN0cmVhbUluZmVyEhwuaW5mZXJlbmNlLk1vZGVsSW5mZXJSZXF1ZXN0GiMuaW5mZXJlbmNlLk1vZGVsU3RyZWFtSW5mZXJSZXNwb25zZSIAKAEwARJOCgtNb2RlbENvbmZpZxIdLmluZmVyZW5jZS5Nb2RlbENvbmZpZ1JlcXVlc3QaHi5pbmZlcmVuY2UuTW9kZWxDb25maWdSZXNwb25zZSIAEloKD01vZGVsU3RhdGlzdGljcxIhLmluZmVyZW5jZS5Nb2RlbFN0YXRpc3RpY3NSZXF1ZXN0GiIuaW5mZXJlbmNlLk1vZGVsU3RhdGlzdGljc1Jlc3BvbnNlIgASWgoPUmVwb3NpdG9yeUluZGV4EiEuaW5mZXJlbmNlLlJlcG9zaXRvcnlJbmRleFJlcXVlc3QaIi5pbmZlcmVuY2UuUmVwb3NpdG9yeUluZGV4UmVzcG9uc2UiABJmChNSZXBvc2l0b3J5TW9kZWxMb2FkEiUuaW5mZXJlbmNlLlJlcG9zaXRvcnlNb2RlbExvYWRSZXF1ZXN0GiYuaW5mZXJlbmNlLlJlcG9zaXRvcnlNb2RlbExvYWRSZXNwb25zZSIAEmwKFVJlcG9zaXRvcnlNb2RlbFVubG9hZBInLmluZmVyZW5jZS5SZXBvc2l0b3J5TW9kZWxVbmxvYWRSZXF1ZXN0GiguaW5mZXJlbmNlLlJlcG9zaXRvcnlNb2RlbFVubG9hZFJlc3BvbnNlIgBCtgEKGGRldi5zbGlwd2F5LmluZmVyZW5jZS52MkIQR3JwY1NlcnZpY2VQcm90b1ABWkRnaXRodWIuY29tL3NsaXB3YXktbWxvcHMvc2xpcHdheS9jbGllbnRzL2dvL2luZmVyZW5jZS92MjtpbmZlcmVuY2V2MqICA0lYWKoCCUluZmVyZW5jZcoCCUluZmVyZW5jZeICFUluZmVyZW5jZVxHUEJNZXRhZGF0YeoCCUluZmVyZW5jZWIGcHJvdG8z");
 
 /**
  * Request for ServerLive; it has no fields.
@@ -97,7 +97,8 @@ export const ServerReadyResponseSchema: GenMessage<ServerReadyResponse> = /*@__P
  */
 export type ModelReadyRequest = Message<"inference.ModelReadyRequest"> & {
   /**
-   * The model name.
+   * The model name: its id (`churn`), or a name RepositoryIndex lists (`churn@production`,
+   * `churn@3`), which means the version that deployment serves.
    *
    * @generated from field: string name = 1;
    */
@@ -441,7 +442,8 @@ export const InferTensorContentsSchema: GenMessage<InferTensorContents> = /*@__P
  */
 export type ModelInferRequest = Message<"inference.ModelInferRequest"> & {
   /**
-   * The model name.
+   * The model name: its id (`churn`), or a name RepositoryIndex lists (`churn@production`,
+   * `churn@3`), which means the version that deployment serves (no canary draw).
    *
    * @generated from field: string model_name = 1;
    */
@@ -932,6 +934,727 @@ export const RepositoryModelUnloadResponseSchema: GenMessage<RepositoryModelUnlo
   messageDesc(file_slipway_inference_v2_grpc_service, 20);
 
 /**
+ * Response for ModelStreamInfer: one per request of the stream. Exactly one of the two fields
+ * is set.
+ *
+ * @generated from message inference.ModelStreamInferResponse
+ */
+export type ModelStreamInferResponse = Message<"inference.ModelStreamInferResponse"> & {
+  /**
+   * Why the request failed (the message ModelInfer's status would carry); empty when it
+   * succeeded.
+   *
+   * @generated from field: string error_message = 1;
+   */
+  errorMessage: string;
+
+  /**
+   * The answer, when the request succeeded.
+   *
+   * @generated from field: inference.ModelInferResponse infer_response = 2;
+   */
+  inferResponse?: ModelInferResponse | undefined;
+};
+
+/**
+ * Describes the message inference.ModelStreamInferResponse.
+ * Use `create(ModelStreamInferResponseSchema)` to create a new message.
+ */
+export const ModelStreamInferResponseSchema: GenMessage<ModelStreamInferResponse> = /*@__PURE__*/
+  messageDesc(file_slipway_inference_v2_grpc_service, 21);
+
+/**
+ * Request for ModelConfig.
+ *
+ * @generated from message inference.ModelConfigRequest
+ */
+export type ModelConfigRequest = Message<"inference.ModelConfigRequest"> & {
+  /**
+   * The model name, as for ModelInfer.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The model version; empty means the version a request would get.
+   *
+   * @generated from field: string version = 2;
+   */
+  version: string;
+};
+
+/**
+ * Describes the message inference.ModelConfigRequest.
+ * Use `create(ModelConfigRequestSchema)` to create a new message.
+ */
+export const ModelConfigRequestSchema: GenMessage<ModelConfigRequest> = /*@__PURE__*/
+  messageDesc(file_slipway_inference_v2_grpc_service, 22);
+
+/**
+ * Response for ModelConfig.
+ *
+ * @generated from message inference.ModelConfigResponse
+ */
+export type ModelConfigResponse = Message<"inference.ModelConfigResponse"> & {
+  /**
+   * The model's configuration.
+   *
+   * @generated from field: inference.ModelConfig config = 1;
+   */
+  config?: ModelConfig | undefined;
+};
+
+/**
+ * Describes the message inference.ModelConfigResponse.
+ * Use `create(ModelConfigResponseSchema)` to create a new message.
+ */
+export const ModelConfigResponseSchema: GenMessage<ModelConfigResponse> = /*@__PURE__*/
+  messageDesc(file_slipway_inference_v2_grpc_service, 23);
+
+/**
+ * One input a model takes.
+ *
+ * @generated from message inference.ModelInput
+ */
+export type ModelInput = Message<"inference.ModelInput"> & {
+  /**
+   * The input name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The input datatype.
+   *
+   * @generated from field: inference.DataType data_type = 2;
+   */
+  dataType: DataType;
+
+  /**
+   * The shape of one row of the input; with `max_batch_size` above zero the rows dimension
+   * comes first and is not listed.
+   *
+   * @generated from field: repeated int64 dims = 4;
+   */
+  dims: bigint[];
+
+  /**
+   * Whether a request may leave the input out.
+   *
+   * @generated from field: bool optional = 8;
+   */
+  optional: boolean;
+};
+
+/**
+ * Describes the message inference.ModelInput.
+ * Use `create(ModelInputSchema)` to create a new message.
+ */
+export const ModelInputSchema: GenMessage<ModelInput> = /*@__PURE__*/
+  messageDesc(file_slipway_inference_v2_grpc_service, 24);
+
+/**
+ * One output a model gives.
+ *
+ * @generated from message inference.ModelOutput
+ */
+export type ModelOutput = Message<"inference.ModelOutput"> & {
+  /**
+   * The output name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The output datatype.
+   *
+   * @generated from field: inference.DataType data_type = 2;
+   */
+  dataType: DataType;
+
+  /**
+   * The shape of one row of the output, as for inputs.
+   *
+   * @generated from field: repeated int64 dims = 3;
+   */
+  dims: bigint[];
+};
+
+/**
+ * Describes the message inference.ModelOutput.
+ * Use `create(ModelOutputSchema)` to create a new message.
+ */
+export const ModelOutputSchema: GenMessage<ModelOutput> = /*@__PURE__*/
+  messageDesc(file_slipway_inference_v2_grpc_service, 25);
+
+/**
+ * A string parameter of a model configuration.
+ *
+ * @generated from message inference.ModelParameter
+ */
+export type ModelParameter = Message<"inference.ModelParameter"> & {
+  /**
+   * The value.
+   *
+   * @generated from field: string string_value = 1;
+   */
+  stringValue: string;
+};
+
+/**
+ * Describes the message inference.ModelParameter.
+ * Use `create(ModelParameterSchema)` to create a new message.
+ */
+export const ModelParameterSchema: GenMessage<ModelParameter> = /*@__PURE__*/
+  messageDesc(file_slipway_inference_v2_grpc_service, 26);
+
+/**
+ * A model's configuration: the part of Triton's that describes what the model takes and gives.
+ * Triton's other fields (instance groups, schedulers, optimisation, warm-up) describe its own
+ * backends and are not sent; clients read them as unset.
+ *
+ * @generated from message inference.ModelConfig
+ */
+export type ModelConfig = Message<"inference.ModelConfig"> & {
+  /**
+   * The model name, as asked for.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The framework answering, as in ModelMetadata: `sklearn` or `onnxruntime_onnx`.
+   *
+   * @generated from field: string platform = 2;
+   */
+  platform: string;
+
+  /**
+   * The backend answering: `sklearn` or `onnxruntime`.
+   *
+   * @generated from field: string backend = 17;
+   */
+  backend: string;
+
+  /**
+   * The most rows one request may hold (serving's `--max-rows`); every input and output has
+   * a leading rows dimension that `dims` leave out.
+   *
+   * @generated from field: int32 max_batch_size = 4;
+   */
+  maxBatchSize: number;
+
+  /**
+   * The inputs, one per feature in signature order. Instead, one `[N, F]` tensor of any name
+   * may hold every feature in this order (its shape is the `matrix_input_shape` parameter).
+   *
+   * @generated from field: repeated inference.ModelInput input = 5;
+   */
+  input: ModelInput[];
+
+  /**
+   * The outputs.
+   *
+   * @generated from field: repeated inference.ModelOutput output = 6;
+   */
+  output: ModelOutput[];
+
+  /**
+   * Slipway's details: `served_version` (the version's resource name), `backend_note` (why
+   * this backend answers) and `matrix_input_shape` (the `[N, F]` form, `[-1, F]`).
+   *
+   * @generated from field: map<string, inference.ModelParameter> parameters = 14;
+   */
+  parameters: { [key: string]: ModelParameter };
+};
+
+/**
+ * Describes the message inference.ModelConfig.
+ * Use `create(ModelConfigSchema)` to create a new message.
+ */
+export const ModelConfigSchema: GenMessage<ModelConfig> = /*@__PURE__*/
+  messageDesc(file_slipway_inference_v2_grpc_service, 27);
+
+/**
+ * Request for ModelStatistics.
+ *
+ * @generated from message inference.ModelStatisticsRequest
+ */
+export type ModelStatisticsRequest = Message<"inference.ModelStatisticsRequest"> & {
+  /**
+   * The model name; empty means every model served.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The model version; empty means every version loaded.
+   *
+   * @generated from field: string version = 2;
+   */
+  version: string;
+};
+
+/**
+ * Describes the message inference.ModelStatisticsRequest.
+ * Use `create(ModelStatisticsRequestSchema)` to create a new message.
+ */
+export const ModelStatisticsRequestSchema: GenMessage<ModelStatisticsRequest> = /*@__PURE__*/
+  messageDesc(file_slipway_inference_v2_grpc_service, 28);
+
+/**
+ * A count of events and the time they took in all.
+ *
+ * @generated from message inference.StatisticDuration
+ */
+export type StatisticDuration = Message<"inference.StatisticDuration"> & {
+  /**
+   * How many times it happened.
+   *
+   * @generated from field: uint64 count = 1;
+   */
+  count: bigint;
+
+  /**
+   * Their total duration, in nanoseconds.
+   *
+   * @generated from field: uint64 ns = 2;
+   */
+  ns: bigint;
+};
+
+/**
+ * Describes the message inference.StatisticDuration.
+ * Use `create(StatisticDurationSchema)` to create a new message.
+ */
+export const StatisticDurationSchema: GenMessage<StatisticDuration> = /*@__PURE__*/
+  messageDesc(file_slipway_inference_v2_grpc_service, 29);
+
+/**
+ * The requests a model version answered, and where their time went.
+ *
+ * @generated from message inference.InferStatistics
+ */
+export type InferStatistics = Message<"inference.InferStatistics"> & {
+  /**
+   * Requests answered, and their time from being read to being answered.
+   *
+   * @generated from field: inference.StatisticDuration success = 1;
+   */
+  success?: StatisticDuration | undefined;
+
+  /**
+   * Requests that failed once the version was chosen, and their time.
+   *
+   * @generated from field: inference.StatisticDuration fail = 2;
+   */
+  fail?: StatisticDuration | undefined;
+
+  /**
+   * Time requests waited for the model (behind a running prediction, to be batched).
+   *
+   * @generated from field: inference.StatisticDuration queue = 3;
+   */
+  queue?: StatisticDuration | undefined;
+
+  /**
+   * Time reading the request's tensors into rows.
+   *
+   * @generated from field: inference.StatisticDuration compute_input = 4;
+   */
+  computeInput?: StatisticDuration | undefined;
+
+  /**
+   * Time the model predicted; a request batched with others counts the whole call.
+   *
+   * @generated from field: inference.StatisticDuration compute_infer = 5;
+   */
+  computeInfer?: StatisticDuration | undefined;
+
+  /**
+   * Time writing the answers into the response.
+   *
+   * @generated from field: inference.StatisticDuration compute_output = 6;
+   */
+  computeOutput?: StatisticDuration | undefined;
+
+  /**
+   * Triton's response cache; Slipway has none, always zero.
+   *
+   * @generated from field: inference.StatisticDuration cache_hit = 7;
+   */
+  cacheHit?: StatisticDuration | undefined;
+
+  /**
+   * Triton's response cache; Slipway has none, always zero.
+   *
+   * @generated from field: inference.StatisticDuration cache_miss = 8;
+   */
+  cacheMiss?: StatisticDuration | undefined;
+};
+
+/**
+ * Describes the message inference.InferStatistics.
+ * Use `create(InferStatisticsSchema)` to create a new message.
+ */
+export const InferStatisticsSchema: GenMessage<InferStatistics> = /*@__PURE__*/
+  messageDesc(file_slipway_inference_v2_grpc_service, 30);
+
+/**
+ * The model calls made with one batch size.
+ *
+ * @generated from message inference.InferBatchStatistics
+ */
+export type InferBatchStatistics = Message<"inference.InferBatchStatistics"> & {
+  /**
+   * The rows per call.
+   *
+   * @generated from field: uint64 batch_size = 1;
+   */
+  batchSize: bigint;
+
+  /**
+   * Not measured separately; zero.
+   *
+   * @generated from field: inference.StatisticDuration compute_input = 2;
+   */
+  computeInput?: StatisticDuration | undefined;
+
+  /**
+   * The calls with this many rows, and their time.
+   *
+   * @generated from field: inference.StatisticDuration compute_infer = 3;
+   */
+  computeInfer?: StatisticDuration | undefined;
+
+  /**
+   * Not measured separately; zero.
+   *
+   * @generated from field: inference.StatisticDuration compute_output = 4;
+   */
+  computeOutput?: StatisticDuration | undefined;
+};
+
+/**
+ * Describes the message inference.InferBatchStatistics.
+ * Use `create(InferBatchStatisticsSchema)` to create a new message.
+ */
+export const InferBatchStatisticsSchema: GenMessage<InferBatchStatistics> = /*@__PURE__*/
+  messageDesc(file_slipway_inference_v2_grpc_service, 31);
+
+/**
+ * Memory a model holds on a device; Slipway does not report it.
+ *
+ * @generated from message inference.MemoryUsage
+ */
+export type MemoryUsage = Message<"inference.MemoryUsage"> & {
+  /**
+   * The kind of memory.
+   *
+   * @generated from field: string type = 1;
+   */
+  type: string;
+
+  /**
+   * The device.
+   *
+   * @generated from field: int64 id = 2;
+   */
+  id: bigint;
+
+  /**
+   * The bytes held.
+   *
+   * @generated from field: uint64 byte_size = 3;
+   */
+  byteSize: bigint;
+};
+
+/**
+ * Describes the message inference.MemoryUsage.
+ * Use `create(MemoryUsageSchema)` to create a new message.
+ */
+export const MemoryUsageSchema: GenMessage<MemoryUsage> = /*@__PURE__*/
+  messageDesc(file_slipway_inference_v2_grpc_service, 32);
+
+/**
+ * Statistics of the responses of decoupled models; Slipway's models are not decoupled.
+ *
+ * @generated from message inference.InferResponseStatistics
+ */
+export type InferResponseStatistics = Message<"inference.InferResponseStatistics"> & {
+  /**
+   * Time computing responses.
+   *
+   * @generated from field: inference.StatisticDuration compute_infer = 1;
+   */
+  computeInfer?: StatisticDuration | undefined;
+
+  /**
+   * Time writing responses.
+   *
+   * @generated from field: inference.StatisticDuration compute_output = 2;
+   */
+  computeOutput?: StatisticDuration | undefined;
+
+  /**
+   * Responses sent.
+   *
+   * @generated from field: inference.StatisticDuration success = 3;
+   */
+  success?: StatisticDuration | undefined;
+
+  /**
+   * Responses failed.
+   *
+   * @generated from field: inference.StatisticDuration fail = 4;
+   */
+  fail?: StatisticDuration | undefined;
+
+  /**
+   * Empty responses.
+   *
+   * @generated from field: inference.StatisticDuration empty_response = 5;
+   */
+  emptyResponse?: StatisticDuration | undefined;
+
+  /**
+   * Cancelled responses.
+   *
+   * @generated from field: inference.StatisticDuration cancel = 6;
+   */
+  cancel?: StatisticDuration | undefined;
+};
+
+/**
+ * Describes the message inference.InferResponseStatistics.
+ * Use `create(InferResponseStatisticsSchema)` to create a new message.
+ */
+export const InferResponseStatisticsSchema: GenMessage<InferResponseStatistics> = /*@__PURE__*/
+  messageDesc(file_slipway_inference_v2_grpc_service, 33);
+
+/**
+ * The statistics of one model version.
+ *
+ * @generated from message inference.ModelStatistics
+ */
+export type ModelStatistics = Message<"inference.ModelStatistics"> & {
+  /**
+   * The model name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The version number.
+   *
+   * @generated from field: string version = 2;
+   */
+  version: string;
+
+  /**
+   * When it last answered or failed a request, in milliseconds since the epoch; 0 if never.
+   *
+   * @generated from field: uint64 last_inference = 3;
+   */
+  lastInference: bigint;
+
+  /**
+   * Rows answered (a request of 64 rows counts 64).
+   *
+   * @generated from field: uint64 inference_count = 4;
+   */
+  inferenceCount: bigint;
+
+  /**
+   * Model calls made for them (batched requests share one).
+   *
+   * @generated from field: uint64 execution_count = 5;
+   */
+  executionCount: bigint;
+
+  /**
+   * Where the requests' time went.
+   *
+   * @generated from field: inference.InferStatistics inference_stats = 6;
+   */
+  inferenceStats?: InferStatistics | undefined;
+
+  /**
+   * The model calls, by rows per call.
+   *
+   * @generated from field: repeated inference.InferBatchStatistics batch_stats = 7;
+   */
+  batchStats: InferBatchStatistics[];
+
+  /**
+   * Not reported; empty.
+   *
+   * @generated from field: repeated inference.MemoryUsage memory_usage = 8;
+   */
+  memoryUsage: MemoryUsage[];
+
+  /**
+   * Not reported (no decoupled models); empty.
+   *
+   * @generated from field: map<string, inference.InferResponseStatistics> response_stats = 9;
+   */
+  responseStats: { [key: string]: InferResponseStatistics };
+};
+
+/**
+ * Describes the message inference.ModelStatistics.
+ * Use `create(ModelStatisticsSchema)` to create a new message.
+ */
+export const ModelStatisticsSchema: GenMessage<ModelStatistics> = /*@__PURE__*/
+  messageDesc(file_slipway_inference_v2_grpc_service, 34);
+
+/**
+ * Response for ModelStatistics.
+ *
+ * @generated from message inference.ModelStatisticsResponse
+ */
+export type ModelStatisticsResponse = Message<"inference.ModelStatisticsResponse"> & {
+  /**
+   * One entry per model version asked for.
+   *
+   * @generated from field: repeated inference.ModelStatistics model_stats = 1;
+   */
+  modelStats: ModelStatistics[];
+};
+
+/**
+ * Describes the message inference.ModelStatisticsResponse.
+ * Use `create(ModelStatisticsResponseSchema)` to create a new message.
+ */
+export const ModelStatisticsResponseSchema: GenMessage<ModelStatisticsResponse> = /*@__PURE__*/
+  messageDesc(file_slipway_inference_v2_grpc_service, 35);
+
+/**
+ * The datatype of a tensor in a model configuration (Triton's names and numbers).
+ *
+ * @generated from enum inference.DataType
+ */
+export enum DataType {
+  /**
+   * Not set.
+   *
+   * @generated from enum value: TYPE_INVALID = 0;
+   */
+  TYPE_INVALID = 0,
+
+  /**
+   * Boolean.
+   *
+   * @generated from enum value: TYPE_BOOL = 1;
+   */
+  TYPE_BOOL = 1,
+
+  /**
+   * Unsigned 8-bit integer.
+   *
+   * @generated from enum value: TYPE_UINT8 = 2;
+   */
+  TYPE_UINT8 = 2,
+
+  /**
+   * Unsigned 16-bit integer.
+   *
+   * @generated from enum value: TYPE_UINT16 = 3;
+   */
+  TYPE_UINT16 = 3,
+
+  /**
+   * Unsigned 32-bit integer.
+   *
+   * @generated from enum value: TYPE_UINT32 = 4;
+   */
+  TYPE_UINT32 = 4,
+
+  /**
+   * Unsigned 64-bit integer.
+   *
+   * @generated from enum value: TYPE_UINT64 = 5;
+   */
+  TYPE_UINT64 = 5,
+
+  /**
+   * Signed 8-bit integer.
+   *
+   * @generated from enum value: TYPE_INT8 = 6;
+   */
+  TYPE_INT8 = 6,
+
+  /**
+   * Signed 16-bit integer.
+   *
+   * @generated from enum value: TYPE_INT16 = 7;
+   */
+  TYPE_INT16 = 7,
+
+  /**
+   * Signed 32-bit integer.
+   *
+   * @generated from enum value: TYPE_INT32 = 8;
+   */
+  TYPE_INT32 = 8,
+
+  /**
+   * Signed 64-bit integer.
+   *
+   * @generated from enum value: TYPE_INT64 = 9;
+   */
+  TYPE_INT64 = 9,
+
+  /**
+   * Half-precision floating point.
+   *
+   * @generated from enum value: TYPE_FP16 = 10;
+   */
+  TYPE_FP16 = 10,
+
+  /**
+   * Single-precision floating point.
+   *
+   * @generated from enum value: TYPE_FP32 = 11;
+   */
+  TYPE_FP32 = 11,
+
+  /**
+   * Double-precision floating point.
+   *
+   * @generated from enum value: TYPE_FP64 = 12;
+   */
+  TYPE_FP64 = 12,
+
+  /**
+   * Bytes or text (the protocol's `BYTES`).
+   *
+   * @generated from enum value: TYPE_STRING = 13;
+   */
+  TYPE_STRING = 13,
+
+  /**
+   * Brain floating point.
+   *
+   * @generated from enum value: TYPE_BF16 = 14;
+   */
+  TYPE_BF16 = 14,
+}
+
+/**
+ * Describes the enum inference.DataType.
+ */
+export const DataTypeSchema: GenEnum<DataType> = /*@__PURE__*/
+  enumDesc(file_slipway_inference_v2_grpc_service, 0);
+
+/**
  * The inference data plane: health, metadata and inference, plus the model repository extension.
  *
  * @generated from service inference.GRPCInferenceService
@@ -980,7 +1703,10 @@ export const GRPCInferenceService: GenService<{
   },
   /**
    * A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs.
-   * Whether the model predicts with a missing value travels in the response headers (the
+   * The inputs are listed one per feature, shape `[-1]`; a request may instead send one
+   * `[N, F]` tensor of any name holding every feature in the listed order (tritonclient's usual
+   * form), whose shape `[-1, F]` travels in the `slipway-matrix-input` response header and in
+   * ModelConfig's `matrix_input_shape` parameter. Whether the model predicts with a missing value travels in the response headers (the
    * protocol's response has no parameters): `slipway-missing-numbers` for its non-BYTES inputs
    * and `slipway-missing-text` for its BYTES inputs, each `accepted` or `refused` (the latter
    * answered INVALID_ARGUMENT, MISSING_VALUE_REFUSED or NON_FINITE_INPUT), present when the
@@ -1002,6 +1728,42 @@ export const GRPCInferenceService: GenService<{
     methodKind: "unary";
     input: typeof ModelInferRequestSchema;
     output: typeof ModelInferResponseSchema;
+  },
+  /**
+   * Runs inference on a stream of requests, for clients that pipeline them: each request is
+   * answered like ModelInfer, on the stream, in the order the requests were sent. A request
+   * that fails is answered with its error in `error_message` and the stream goes on. At most
+   * `--max-stream-in-flight` requests of one stream are worked on at once; the stream reads
+   * no further request until one of them is answered.
+   *
+   * @generated from rpc inference.GRPCInferenceService.ModelStreamInfer
+   */
+  modelStreamInfer: {
+    methodKind: "bidi_streaming";
+    input: typeof ModelInferRequestSchema;
+    output: typeof ModelStreamInferResponseSchema;
+  },
+  /**
+   * A model's configuration in Triton's form: its inputs (one per feature), outputs and the
+   * most rows a request may hold (`max_batch_size`).
+   *
+   * @generated from rpc inference.GRPCInferenceService.ModelConfig
+   */
+  modelConfig: {
+    methodKind: "unary";
+    input: typeof ModelConfigRequestSchema;
+    output: typeof ModelConfigResponseSchema;
+  },
+  /**
+   * Per model and version, the requests answered and failed and the time they took, counted
+   * since the version was loaded in this process.
+   *
+   * @generated from rpc inference.GRPCInferenceService.ModelStatistics
+   */
+  modelStatistics: {
+    methodKind: "unary";
+    input: typeof ModelStatisticsRequestSchema;
+    output: typeof ModelStatisticsResponseSchema;
   },
   /**
    * Repository extension: lists the models the server knows and their state.

@@ -201,6 +201,99 @@ public final class GRPCInferenceServiceGrpc {
     return getModelInferMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.slipway.inference.v2.ModelInferRequest,
+      dev.slipway.inference.v2.ModelStreamInferResponse> getModelStreamInferMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ModelStreamInfer",
+      requestType = dev.slipway.inference.v2.ModelInferRequest.class,
+      responseType = dev.slipway.inference.v2.ModelStreamInferResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.BIDI_STREAMING)
+  public static io.grpc.MethodDescriptor<dev.slipway.inference.v2.ModelInferRequest,
+      dev.slipway.inference.v2.ModelStreamInferResponse> getModelStreamInferMethod() {
+    io.grpc.MethodDescriptor<dev.slipway.inference.v2.ModelInferRequest, dev.slipway.inference.v2.ModelStreamInferResponse> getModelStreamInferMethod;
+    if ((getModelStreamInferMethod = GRPCInferenceServiceGrpc.getModelStreamInferMethod) == null) {
+      synchronized (GRPCInferenceServiceGrpc.class) {
+        if ((getModelStreamInferMethod = GRPCInferenceServiceGrpc.getModelStreamInferMethod) == null) {
+          GRPCInferenceServiceGrpc.getModelStreamInferMethod = getModelStreamInferMethod =
+              io.grpc.MethodDescriptor.<dev.slipway.inference.v2.ModelInferRequest, dev.slipway.inference.v2.ModelStreamInferResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.BIDI_STREAMING)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ModelStreamInfer"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.slipway.inference.v2.ModelInferRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.slipway.inference.v2.ModelStreamInferResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new GRPCInferenceServiceMethodDescriptorSupplier("ModelStreamInfer"))
+              .build();
+        }
+      }
+    }
+    return getModelStreamInferMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.slipway.inference.v2.ModelConfigRequest,
+      dev.slipway.inference.v2.ModelConfigResponse> getModelConfigMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ModelConfig",
+      requestType = dev.slipway.inference.v2.ModelConfigRequest.class,
+      responseType = dev.slipway.inference.v2.ModelConfigResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.slipway.inference.v2.ModelConfigRequest,
+      dev.slipway.inference.v2.ModelConfigResponse> getModelConfigMethod() {
+    io.grpc.MethodDescriptor<dev.slipway.inference.v2.ModelConfigRequest, dev.slipway.inference.v2.ModelConfigResponse> getModelConfigMethod;
+    if ((getModelConfigMethod = GRPCInferenceServiceGrpc.getModelConfigMethod) == null) {
+      synchronized (GRPCInferenceServiceGrpc.class) {
+        if ((getModelConfigMethod = GRPCInferenceServiceGrpc.getModelConfigMethod) == null) {
+          GRPCInferenceServiceGrpc.getModelConfigMethod = getModelConfigMethod =
+              io.grpc.MethodDescriptor.<dev.slipway.inference.v2.ModelConfigRequest, dev.slipway.inference.v2.ModelConfigResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ModelConfig"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.slipway.inference.v2.ModelConfigRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.slipway.inference.v2.ModelConfigResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new GRPCInferenceServiceMethodDescriptorSupplier("ModelConfig"))
+              .build();
+        }
+      }
+    }
+    return getModelConfigMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.slipway.inference.v2.ModelStatisticsRequest,
+      dev.slipway.inference.v2.ModelStatisticsResponse> getModelStatisticsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ModelStatistics",
+      requestType = dev.slipway.inference.v2.ModelStatisticsRequest.class,
+      responseType = dev.slipway.inference.v2.ModelStatisticsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.slipway.inference.v2.ModelStatisticsRequest,
+      dev.slipway.inference.v2.ModelStatisticsResponse> getModelStatisticsMethod() {
+    io.grpc.MethodDescriptor<dev.slipway.inference.v2.ModelStatisticsRequest, dev.slipway.inference.v2.ModelStatisticsResponse> getModelStatisticsMethod;
+    if ((getModelStatisticsMethod = GRPCInferenceServiceGrpc.getModelStatisticsMethod) == null) {
+      synchronized (GRPCInferenceServiceGrpc.class) {
+        if ((getModelStatisticsMethod = GRPCInferenceServiceGrpc.getModelStatisticsMethod) == null) {
+          GRPCInferenceServiceGrpc.getModelStatisticsMethod = getModelStatisticsMethod =
+              io.grpc.MethodDescriptor.<dev.slipway.inference.v2.ModelStatisticsRequest, dev.slipway.inference.v2.ModelStatisticsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ModelStatistics"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.slipway.inference.v2.ModelStatisticsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.slipway.inference.v2.ModelStatisticsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new GRPCInferenceServiceMethodDescriptorSupplier("ModelStatistics"))
+              .build();
+        }
+      }
+    }
+    return getModelStatisticsMethod;
+  }
+
   private static volatile io.grpc.MethodDescriptor<dev.slipway.inference.v2.RepositoryIndexRequest,
       dev.slipway.inference.v2.RepositoryIndexResponse> getRepositoryIndexMethod;
 
@@ -404,7 +497,10 @@ public final class GRPCInferenceServiceGrpc {
     /**
      * <pre>
      * A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs.
-     * Whether the model predicts with a missing value travels in the response headers (the
+     * The inputs are listed one per feature, shape `[-1]`; a request may instead send one
+     * `[N, F]` tensor of any name holding every feature in the listed order (tritonclient's usual
+     * form), whose shape `[-1, F]` travels in the `slipway-matrix-input` response header and in
+     * ModelConfig's `matrix_input_shape` parameter. Whether the model predicts with a missing value travels in the response headers (the
      * protocol's response has no parameters): `slipway-missing-numbers` for its non-BYTES inputs
      * and `slipway-missing-text` for its BYTES inputs, each `accepted` or `refused` (the latter
      * answered INVALID_ARGUMENT, MISSING_VALUE_REFUSED or NON_FINITE_INPUT), present when the
@@ -424,6 +520,42 @@ public final class GRPCInferenceServiceGrpc {
     default void modelInfer(dev.slipway.inference.v2.ModelInferRequest request,
         io.grpc.stub.StreamObserver<dev.slipway.inference.v2.ModelInferResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getModelInferMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Runs inference on a stream of requests, for clients that pipeline them: each request is
+     * answered like ModelInfer, on the stream, in the order the requests were sent. A request
+     * that fails is answered with its error in `error_message` and the stream goes on. At most
+     * `--max-stream-in-flight` requests of one stream are worked on at once; the stream reads
+     * no further request until one of them is answered.
+     * </pre>
+     */
+    default io.grpc.stub.StreamObserver<dev.slipway.inference.v2.ModelInferRequest> modelStreamInfer(
+        io.grpc.stub.StreamObserver<dev.slipway.inference.v2.ModelStreamInferResponse> responseObserver) {
+      return io.grpc.stub.ServerCalls.asyncUnimplementedStreamingCall(getModelStreamInferMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * A model's configuration in Triton's form: its inputs (one per feature), outputs and the
+     * most rows a request may hold (`max_batch_size`).
+     * </pre>
+     */
+    default void modelConfig(dev.slipway.inference.v2.ModelConfigRequest request,
+        io.grpc.stub.StreamObserver<dev.slipway.inference.v2.ModelConfigResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getModelConfigMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Per model and version, the requests answered and failed and the time they took, counted
+     * since the version was loaded in this process.
+     * </pre>
+     */
+    default void modelStatistics(dev.slipway.inference.v2.ModelStatisticsRequest request,
+        io.grpc.stub.StreamObserver<dev.slipway.inference.v2.ModelStatisticsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getModelStatisticsMethod(), responseObserver);
     }
 
     /**
@@ -538,7 +670,10 @@ public final class GRPCInferenceServiceGrpc {
     /**
      * <pre>
      * A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs.
-     * Whether the model predicts with a missing value travels in the response headers (the
+     * The inputs are listed one per feature, shape `[-1]`; a request may instead send one
+     * `[N, F]` tensor of any name holding every feature in the listed order (tritonclient's usual
+     * form), whose shape `[-1, F]` travels in the `slipway-matrix-input` response header and in
+     * ModelConfig's `matrix_input_shape` parameter. Whether the model predicts with a missing value travels in the response headers (the
      * protocol's response has no parameters): `slipway-missing-numbers` for its non-BYTES inputs
      * and `slipway-missing-text` for its BYTES inputs, each `accepted` or `refused` (the latter
      * answered INVALID_ARGUMENT, MISSING_VALUE_REFUSED or NON_FINITE_INPUT), present when the
@@ -560,6 +695,45 @@ public final class GRPCInferenceServiceGrpc {
         io.grpc.stub.StreamObserver<dev.slipway.inference.v2.ModelInferResponse> responseObserver) {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getModelInferMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Runs inference on a stream of requests, for clients that pipeline them: each request is
+     * answered like ModelInfer, on the stream, in the order the requests were sent. A request
+     * that fails is answered with its error in `error_message` and the stream goes on. At most
+     * `--max-stream-in-flight` requests of one stream are worked on at once; the stream reads
+     * no further request until one of them is answered.
+     * </pre>
+     */
+    public io.grpc.stub.StreamObserver<dev.slipway.inference.v2.ModelInferRequest> modelStreamInfer(
+        io.grpc.stub.StreamObserver<dev.slipway.inference.v2.ModelStreamInferResponse> responseObserver) {
+      return io.grpc.stub.ClientCalls.asyncBidiStreamingCall(
+          getChannel().newCall(getModelStreamInferMethod(), getCallOptions()), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * A model's configuration in Triton's form: its inputs (one per feature), outputs and the
+     * most rows a request may hold (`max_batch_size`).
+     * </pre>
+     */
+    public void modelConfig(dev.slipway.inference.v2.ModelConfigRequest request,
+        io.grpc.stub.StreamObserver<dev.slipway.inference.v2.ModelConfigResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getModelConfigMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Per model and version, the requests answered and failed and the time they took, counted
+     * since the version was loaded in this process.
+     * </pre>
+     */
+    public void modelStatistics(dev.slipway.inference.v2.ModelStatisticsRequest request,
+        io.grpc.stub.StreamObserver<dev.slipway.inference.v2.ModelStatisticsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getModelStatisticsMethod(), getCallOptions()), request, responseObserver);
     }
 
     /**
@@ -659,7 +833,10 @@ public final class GRPCInferenceServiceGrpc {
     /**
      * <pre>
      * A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs.
-     * Whether the model predicts with a missing value travels in the response headers (the
+     * The inputs are listed one per feature, shape `[-1]`; a request may instead send one
+     * `[N, F]` tensor of any name holding every feature in the listed order (tritonclient's usual
+     * form), whose shape `[-1, F]` travels in the `slipway-matrix-input` response header and in
+     * ModelConfig's `matrix_input_shape` parameter. Whether the model predicts with a missing value travels in the response headers (the
      * protocol's response has no parameters): `slipway-missing-numbers` for its non-BYTES inputs
      * and `slipway-missing-text` for its BYTES inputs, each `accepted` or `refused` (the latter
      * answered INVALID_ARGUMENT, MISSING_VALUE_REFUSED or NON_FINITE_INPUT), present when the
@@ -679,6 +856,44 @@ public final class GRPCInferenceServiceGrpc {
     public dev.slipway.inference.v2.ModelInferResponse modelInfer(dev.slipway.inference.v2.ModelInferRequest request) throws io.grpc.StatusException {
       return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
           getChannel(), getModelInferMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Runs inference on a stream of requests, for clients that pipeline them: each request is
+     * answered like ModelInfer, on the stream, in the order the requests were sent. A request
+     * that fails is answered with its error in `error_message` and the stream goes on. At most
+     * `--max-stream-in-flight` requests of one stream are worked on at once; the stream reads
+     * no further request until one of them is answered.
+     * </pre>
+     */
+    @io.grpc.ExperimentalApi("https://github.com/grpc/grpc-java/issues/10918")
+    public io.grpc.stub.BlockingClientCall<dev.slipway.inference.v2.ModelInferRequest, dev.slipway.inference.v2.ModelStreamInferResponse>
+        modelStreamInfer() {
+      return io.grpc.stub.ClientCalls.blockingBidiStreamingCall(
+          getChannel(), getModelStreamInferMethod(), getCallOptions());
+    }
+
+    /**
+     * <pre>
+     * A model's configuration in Triton's form: its inputs (one per feature), outputs and the
+     * most rows a request may hold (`max_batch_size`).
+     * </pre>
+     */
+    public dev.slipway.inference.v2.ModelConfigResponse modelConfig(dev.slipway.inference.v2.ModelConfigRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getModelConfigMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Per model and version, the requests answered and failed and the time they took, counted
+     * since the version was loaded in this process.
+     * </pre>
+     */
+    public dev.slipway.inference.v2.ModelStatisticsResponse modelStatistics(dev.slipway.inference.v2.ModelStatisticsRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getModelStatisticsMethod(), getCallOptions(), request);
     }
 
     /**
@@ -775,7 +990,10 @@ public final class GRPCInferenceServiceGrpc {
     /**
      * <pre>
      * A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs.
-     * Whether the model predicts with a missing value travels in the response headers (the
+     * The inputs are listed one per feature, shape `[-1]`; a request may instead send one
+     * `[N, F]` tensor of any name holding every feature in the listed order (tritonclient's usual
+     * form), whose shape `[-1, F]` travels in the `slipway-matrix-input` response header and in
+     * ModelConfig's `matrix_input_shape` parameter. Whether the model predicts with a missing value travels in the response headers (the
      * protocol's response has no parameters): `slipway-missing-numbers` for its non-BYTES inputs
      * and `slipway-missing-text` for its BYTES inputs, each `accepted` or `refused` (the latter
      * answered INVALID_ARGUMENT, MISSING_VALUE_REFUSED or NON_FINITE_INPUT), present when the
@@ -795,6 +1013,28 @@ public final class GRPCInferenceServiceGrpc {
     public dev.slipway.inference.v2.ModelInferResponse modelInfer(dev.slipway.inference.v2.ModelInferRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getModelInferMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * A model's configuration in Triton's form: its inputs (one per feature), outputs and the
+     * most rows a request may hold (`max_batch_size`).
+     * </pre>
+     */
+    public dev.slipway.inference.v2.ModelConfigResponse modelConfig(dev.slipway.inference.v2.ModelConfigRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getModelConfigMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Per model and version, the requests answered and failed and the time they took, counted
+     * since the version was loaded in this process.
+     * </pre>
+     */
+    public dev.slipway.inference.v2.ModelStatisticsResponse modelStatistics(dev.slipway.inference.v2.ModelStatisticsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getModelStatisticsMethod(), getCallOptions(), request);
     }
 
     /**
@@ -895,7 +1135,10 @@ public final class GRPCInferenceServiceGrpc {
     /**
      * <pre>
      * A model's versions, platform, and the names, datatypes and shapes of its inputs and outputs.
-     * Whether the model predicts with a missing value travels in the response headers (the
+     * The inputs are listed one per feature, shape `[-1]`; a request may instead send one
+     * `[N, F]` tensor of any name holding every feature in the listed order (tritonclient's usual
+     * form), whose shape `[-1, F]` travels in the `slipway-matrix-input` response header and in
+     * ModelConfig's `matrix_input_shape` parameter. Whether the model predicts with a missing value travels in the response headers (the
      * protocol's response has no parameters): `slipway-missing-numbers` for its non-BYTES inputs
      * and `slipway-missing-text` for its BYTES inputs, each `accepted` or `refused` (the latter
      * answered INVALID_ARGUMENT, MISSING_VALUE_REFUSED or NON_FINITE_INPUT), present when the
@@ -917,6 +1160,30 @@ public final class GRPCInferenceServiceGrpc {
         dev.slipway.inference.v2.ModelInferRequest request) {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getModelInferMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * A model's configuration in Triton's form: its inputs (one per feature), outputs and the
+     * most rows a request may hold (`max_batch_size`).
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.slipway.inference.v2.ModelConfigResponse> modelConfig(
+        dev.slipway.inference.v2.ModelConfigRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getModelConfigMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Per model and version, the requests answered and failed and the time they took, counted
+     * since the version was loaded in this process.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.slipway.inference.v2.ModelStatisticsResponse> modelStatistics(
+        dev.slipway.inference.v2.ModelStatisticsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getModelStatisticsMethod(), getCallOptions()), request);
     }
 
     /**
@@ -959,9 +1226,12 @@ public final class GRPCInferenceServiceGrpc {
   private static final int METHODID_SERVER_METADATA = 3;
   private static final int METHODID_MODEL_METADATA = 4;
   private static final int METHODID_MODEL_INFER = 5;
-  private static final int METHODID_REPOSITORY_INDEX = 6;
-  private static final int METHODID_REPOSITORY_MODEL_LOAD = 7;
-  private static final int METHODID_REPOSITORY_MODEL_UNLOAD = 8;
+  private static final int METHODID_MODEL_CONFIG = 6;
+  private static final int METHODID_MODEL_STATISTICS = 7;
+  private static final int METHODID_REPOSITORY_INDEX = 8;
+  private static final int METHODID_REPOSITORY_MODEL_LOAD = 9;
+  private static final int METHODID_REPOSITORY_MODEL_UNLOAD = 10;
+  private static final int METHODID_MODEL_STREAM_INFER = 11;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1004,6 +1274,14 @@ public final class GRPCInferenceServiceGrpc {
           serviceImpl.modelInfer((dev.slipway.inference.v2.ModelInferRequest) request,
               (io.grpc.stub.StreamObserver<dev.slipway.inference.v2.ModelInferResponse>) responseObserver);
           break;
+        case METHODID_MODEL_CONFIG:
+          serviceImpl.modelConfig((dev.slipway.inference.v2.ModelConfigRequest) request,
+              (io.grpc.stub.StreamObserver<dev.slipway.inference.v2.ModelConfigResponse>) responseObserver);
+          break;
+        case METHODID_MODEL_STATISTICS:
+          serviceImpl.modelStatistics((dev.slipway.inference.v2.ModelStatisticsRequest) request,
+              (io.grpc.stub.StreamObserver<dev.slipway.inference.v2.ModelStatisticsResponse>) responseObserver);
+          break;
         case METHODID_REPOSITORY_INDEX:
           serviceImpl.repositoryIndex((dev.slipway.inference.v2.RepositoryIndexRequest) request,
               (io.grpc.stub.StreamObserver<dev.slipway.inference.v2.RepositoryIndexResponse>) responseObserver);
@@ -1026,6 +1304,9 @@ public final class GRPCInferenceServiceGrpc {
     public io.grpc.stub.StreamObserver<Req> invoke(
         io.grpc.stub.StreamObserver<Resp> responseObserver) {
       switch (methodId) {
+        case METHODID_MODEL_STREAM_INFER:
+          return (io.grpc.stub.StreamObserver<Req>) serviceImpl.modelStreamInfer(
+              (io.grpc.stub.StreamObserver<dev.slipway.inference.v2.ModelStreamInferResponse>) responseObserver);
         default:
           throw new AssertionError();
       }
@@ -1076,6 +1357,27 @@ public final class GRPCInferenceServiceGrpc {
               dev.slipway.inference.v2.ModelInferRequest,
               dev.slipway.inference.v2.ModelInferResponse>(
                 service, METHODID_MODEL_INFER)))
+        .addMethod(
+          getModelStreamInferMethod(),
+          io.grpc.stub.ServerCalls.asyncBidiStreamingCall(
+            new MethodHandlers<
+              dev.slipway.inference.v2.ModelInferRequest,
+              dev.slipway.inference.v2.ModelStreamInferResponse>(
+                service, METHODID_MODEL_STREAM_INFER)))
+        .addMethod(
+          getModelConfigMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.slipway.inference.v2.ModelConfigRequest,
+              dev.slipway.inference.v2.ModelConfigResponse>(
+                service, METHODID_MODEL_CONFIG)))
+        .addMethod(
+          getModelStatisticsMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.slipway.inference.v2.ModelStatisticsRequest,
+              dev.slipway.inference.v2.ModelStatisticsResponse>(
+                service, METHODID_MODEL_STATISTICS)))
         .addMethod(
           getRepositoryIndexMethod(),
           io.grpc.stub.ServerCalls.asyncUnaryCall(
@@ -1151,6 +1453,9 @@ public final class GRPCInferenceServiceGrpc {
               .addMethod(getServerMetadataMethod())
               .addMethod(getModelMetadataMethod())
               .addMethod(getModelInferMethod())
+              .addMethod(getModelStreamInferMethod())
+              .addMethod(getModelConfigMethod())
+              .addMethod(getModelStatisticsMethod())
               .addMethod(getRepositoryIndexMethod())
               .addMethod(getRepositoryModelLoadMethod())
               .addMethod(getRepositoryModelUnloadMethod())

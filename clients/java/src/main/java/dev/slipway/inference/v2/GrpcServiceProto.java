@@ -180,6 +180,91 @@ public final class GrpcServiceProto {
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_inference_RepositoryModelUnloadResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_inference_ModelStreamInferResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_inference_ModelStreamInferResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_inference_ModelConfigRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_inference_ModelConfigRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_inference_ModelConfigResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_inference_ModelConfigResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_inference_ModelInput_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_inference_ModelInput_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_inference_ModelOutput_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_inference_ModelOutput_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_inference_ModelParameter_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_inference_ModelParameter_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_inference_ModelConfig_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_inference_ModelConfig_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_inference_ModelConfig_ParametersEntry_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_inference_ModelConfig_ParametersEntry_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_inference_ModelStatisticsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_inference_ModelStatisticsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_inference_StatisticDuration_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_inference_StatisticDuration_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_inference_InferStatistics_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_inference_InferStatistics_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_inference_InferBatchStatistics_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_inference_InferBatchStatistics_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_inference_MemoryUsage_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_inference_MemoryUsage_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_inference_InferResponseStatistics_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_inference_InferResponseStatistics_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_inference_ModelStatistics_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_inference_ModelStatistics_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_inference_ModelStatistics_ResponseStatsEntry_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_inference_ModelStatistics_ResponseStatsEntry_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_inference_ModelStatisticsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_inference_ModelStatisticsResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -201,7 +286,7 @@ public final class GrpcServiceProto {
       "name\022\030\n\007version\030\002 \001(\tR\007version\022\036\n\nextens" +
       "ions\030\003 \003(\tR\nextensions\"D\n\024ModelMetadataR" +
       "equest\022\022\n\004name\030\001 \001(\tR\004name\022\030\n\007version\030\002 " +
-      "\001(\tR\007version\"\317\002\n\025ModelMetadataResponse\022\022" +
+      "\001(\tR\007version\"\325\002\n\025ModelMetadataResponse\022\022" +
       "\n\004name\030\001 \001(\tR\004name\022\032\n\010versions\030\002 \003(\tR\010ve" +
       "rsions\022\032\n\010platform\030\003 \001(\tR\010platform\022G\n\006in" +
       "puts\030\004 \003(\0132/.inference.ModelMetadataResp" +
@@ -209,119 +294,206 @@ public final class GrpcServiceProto {
       " \003(\0132/.inference.ModelMetadataResponse.T" +
       "ensorMetadataR\007outputs\032V\n\016TensorMetadata" +
       "\022\022\n\004name\030\001 \001(\tR\004name\022\032\n\010datatype\030\002 \001(\tR\010" +
-      "datatype\022\024\n\005shape\030\003 \003(\003R\005shape\"\327\001\n\016Infer" +
-      "Parameter\022\037\n\nbool_param\030\001 \001(\010H\000R\tboolPar" +
-      "am\022!\n\013int64_param\030\002 \001(\003H\000R\nint64Param\022#\n" +
-      "\014string_param\030\003 \001(\tH\000R\013stringParam\022#\n\014do" +
-      "uble_param\030\004 \001(\001H\000R\013doubleParam\022#\n\014uint6" +
-      "4_param\030\005 \001(\004H\000R\013uint64ParamB\022\n\020paramete" +
-      "r_choice\"\303\002\n\023InferTensorContents\022#\n\rbool" +
-      "_contents\030\001 \003(\010R\014boolContents\022!\n\014int_con" +
-      "tents\030\002 \003(\005R\013intContents\022%\n\016int64_conten" +
-      "ts\030\003 \003(\003R\rint64Contents\022#\n\ruint_contents" +
-      "\030\004 \003(\rR\014uintContents\022\'\n\017uint64_contents\030" +
-      "\005 \003(\004R\016uint64Contents\022#\n\rfp32_contents\030\006" +
-      " \003(\002R\014fp32Contents\022#\n\rfp64_contents\030\007 \003(" +
-      "\001R\014fp64Contents\022%\n\016bytes_contents\030\010 \003(\014R" +
-      "\rbytesContents\"\235\010\n\021ModelInferRequest\022\035\n\n" +
-      "model_name\030\001 \001(\tR\tmodelName\022#\n\rmodel_ver" +
-      "sion\030\002 \001(\tR\014modelVersion\022\016\n\002id\030\003 \001(\tR\002id" +
-      "\022L\n\nparameters\030\004 \003(\0132,.inference.ModelIn" +
-      "ferRequest.ParametersEntryR\nparameters\022E" +
-      "\n\006inputs\030\005 \003(\0132-.inference.ModelInferReq" +
-      "uest.InferInputTensorR\006inputs\022Q\n\007outputs" +
-      "\030\006 \003(\01327.inference.ModelInferRequest.Inf" +
-      "erRequestedOutputTensorR\007outputs\022,\n\022raw_" +
-      "input_contents\030\007 \003(\014R\020rawInputContents\032\315" +
-      "\002\n\020InferInputTensor\022\022\n\004name\030\001 \001(\tR\004name\022" +
-      "\032\n\010datatype\030\002 \001(\tR\010datatype\022\024\n\005shape\030\003 \003" +
-      "(\003R\005shape\022]\n\nparameters\030\004 \003(\0132=.inferenc" +
-      "e.ModelInferRequest.InferInputTensor.Par" +
-      "ametersEntryR\nparameters\022:\n\010contents\030\005 \001" +
-      "(\0132\036.inference.InferTensorContentsR\010cont" +
-      "ents\032X\n\017ParametersEntry\022\020\n\003key\030\001 \001(\tR\003ke" +
-      "y\022/\n\005value\030\002 \001(\0132\031.inference.InferParame" +
-      "terR\005value:\0028\001\032\363\001\n\032InferRequestedOutputT" +
-      "ensor\022\022\n\004name\030\001 \001(\tR\004name\022g\n\nparameters\030" +
-      "\002 \003(\0132G.inference.ModelInferRequest.Infe" +
-      "rRequestedOutputTensor.ParametersEntryR\n" +
-      "parameters\032X\n\017ParametersEntry\022\020\n\003key\030\001 \001" +
+      "datatype\022\024\n\005shape\030\003 \003(\003R\005shapeJ\004\010\006\020\007\"\327\001\n" +
+      "\016InferParameter\022\037\n\nbool_param\030\001 \001(\010H\000R\tb" +
+      "oolParam\022!\n\013int64_param\030\002 \001(\003H\000R\nint64Pa" +
+      "ram\022#\n\014string_param\030\003 \001(\tH\000R\013stringParam" +
+      "\022#\n\014double_param\030\004 \001(\001H\000R\013doubleParam\022#\n" +
+      "\014uint64_param\030\005 \001(\004H\000R\013uint64ParamB\022\n\020pa" +
+      "rameter_choice\"\303\002\n\023InferTensorContents\022#" +
+      "\n\rbool_contents\030\001 \003(\010R\014boolContents\022!\n\014i" +
+      "nt_contents\030\002 \003(\005R\013intContents\022%\n\016int64_" +
+      "contents\030\003 \003(\003R\rint64Contents\022#\n\ruint_co" +
+      "ntents\030\004 \003(\rR\014uintContents\022\'\n\017uint64_con" +
+      "tents\030\005 \003(\004R\016uint64Contents\022#\n\rfp32_cont" +
+      "ents\030\006 \003(\002R\014fp32Contents\022#\n\rfp64_content" +
+      "s\030\007 \003(\001R\014fp64Contents\022%\n\016bytes_contents\030" +
+      "\010 \003(\014R\rbytesContents\"\235\010\n\021ModelInferReque" +
+      "st\022\035\n\nmodel_name\030\001 \001(\tR\tmodelName\022#\n\rmod" +
+      "el_version\030\002 \001(\tR\014modelVersion\022\016\n\002id\030\003 \001" +
+      "(\tR\002id\022L\n\nparameters\030\004 \003(\0132,.inference.M" +
+      "odelInferRequest.ParametersEntryR\nparame" +
+      "ters\022E\n\006inputs\030\005 \003(\0132-.inference.ModelIn" +
+      "ferRequest.InferInputTensorR\006inputs\022Q\n\007o" +
+      "utputs\030\006 \003(\01327.inference.ModelInferReque" +
+      "st.InferRequestedOutputTensorR\007outputs\022," +
+      "\n\022raw_input_contents\030\007 \003(\014R\020rawInputCont" +
+      "ents\032\315\002\n\020InferInputTensor\022\022\n\004name\030\001 \001(\tR" +
+      "\004name\022\032\n\010datatype\030\002 \001(\tR\010datatype\022\024\n\005sha" +
+      "pe\030\003 \003(\003R\005shape\022]\n\nparameters\030\004 \003(\0132=.in" +
+      "ference.ModelInferRequest.InferInputTens" +
+      "or.ParametersEntryR\nparameters\022:\n\010conten" +
+      "ts\030\005 \001(\0132\036.inference.InferTensorContents" +
+      "R\010contents\032X\n\017ParametersEntry\022\020\n\003key\030\001 \001" +
       "(\tR\003key\022/\n\005value\030\002 \001(\0132\031.inference.Infer" +
-      "ParameterR\005value:\0028\001\032X\n\017ParametersEntry\022" +
-      "\020\n\003key\030\001 \001(\tR\003key\022/\n\005value\030\002 \001(\0132\031.infer" +
-      "ence.InferParameterR\005value:\0028\001\"\337\005\n\022Model" +
-      "InferResponse\022\035\n\nmodel_name\030\001 \001(\tR\tmodel" +
-      "Name\022#\n\rmodel_version\030\002 \001(\tR\014modelVersio" +
-      "n\022\016\n\002id\030\003 \001(\tR\002id\022M\n\nparameters\030\004 \003(\0132-." +
-      "inference.ModelInferResponse.ParametersE" +
-      "ntryR\nparameters\022I\n\007outputs\030\005 \003(\0132/.infe" +
-      "rence.ModelInferResponse.InferOutputTens" +
-      "orR\007outputs\022.\n\023raw_output_contents\030\006 \003(\014" +
-      "R\021rawOutputContents\032\320\002\n\021InferOutputTenso" +
-      "r\022\022\n\004name\030\001 \001(\tR\004name\022\032\n\010datatype\030\002 \001(\tR" +
-      "\010datatype\022\024\n\005shape\030\003 \003(\003R\005shape\022_\n\nparam" +
-      "eters\030\004 \003(\0132?.inference.ModelInferRespon" +
-      "se.InferOutputTensor.ParametersEntryR\npa" +
-      "rameters\022:\n\010contents\030\005 \001(\0132\036.inference.I" +
-      "nferTensorContentsR\010contents\032X\n\017Paramete" +
-      "rsEntry\022\020\n\003key\030\001 \001(\tR\003key\022/\n\005value\030\002 \001(\013" +
-      "2\031.inference.InferParameterR\005value:\0028\001\032X" +
-      "\n\017ParametersEntry\022\020\n\003key\030\001 \001(\tR\003key\022/\n\005v" +
-      "alue\030\002 \001(\0132\031.inference.InferParameterR\005v" +
-      "alue:\0028\001\"\272\001\n\030ModelRepositoryParameter\022\037\n" +
-      "\nbool_param\030\001 \001(\010H\000R\tboolParam\022!\n\013int64_" +
-      "param\030\002 \001(\003H\000R\nint64Param\022#\n\014string_para" +
-      "m\030\003 \001(\tH\000R\013stringParam\022!\n\013bytes_param\030\004 " +
-      "\001(\014H\000R\nbytesParamB\022\n\020parameter_choice\"W\n" +
-      "\026RepositoryIndexRequest\022\'\n\017repository_na" +
-      "me\030\001 \001(\tR\016repositoryName\022\024\n\005ready\030\002 \001(\010R" +
-      "\005ready\"\312\001\n\027RepositoryIndexResponse\022E\n\006mo" +
-      "dels\030\001 \003(\0132-.inference.RepositoryIndexRe" +
-      "sponse.ModelIndexR\006models\032h\n\nModelIndex\022" +
-      "\022\n\004name\030\001 \001(\tR\004name\022\030\n\007version\030\002 \001(\tR\007ve" +
-      "rsion\022\024\n\005state\030\003 \001(\tR\005state\022\026\n\006reason\030\004 " +
-      "\001(\tR\006reason\"\237\002\n\032RepositoryModelLoadReque" +
-      "st\022\'\n\017repository_name\030\001 \001(\tR\016repositoryN" +
-      "ame\022\035\n\nmodel_name\030\002 \001(\tR\tmodelName\022U\n\npa" +
-      "rameters\030\003 \003(\01325.inference.RepositoryMod" +
-      "elLoadRequest.ParametersEntryR\nparameter" +
-      "s\032b\n\017ParametersEntry\022\020\n\003key\030\001 \001(\tR\003key\0229" +
-      "\n\005value\030\002 \001(\0132#.inference.ModelRepositor" +
-      "yParameterR\005value:\0028\001\"\035\n\033RepositoryModel" +
-      "LoadResponse\"\243\002\n\034RepositoryModelUnloadRe" +
-      "quest\022\'\n\017repository_name\030\001 \001(\tR\016reposito" +
-      "ryName\022\035\n\nmodel_name\030\002 \001(\tR\tmodelName\022W\n" +
-      "\nparameters\030\003 \003(\01327.inference.Repository" +
-      "ModelUnloadRequest.ParametersEntryR\npara" +
-      "meters\032b\n\017ParametersEntry\022\020\n\003key\030\001 \001(\tR\003" +
-      "key\0229\n\005value\030\002 \001(\0132#.inference.ModelRepo" +
-      "sitoryParameterR\005value:\0028\001\"\037\n\035Repository" +
-      "ModelUnloadResponse2\234\006\n\024GRPCInferenceSer" +
-      "vice\022I\n\nServerLive\022\034.inference.ServerLiv" +
-      "eRequest\032\035.inference.ServerLiveResponse\022" +
-      "L\n\013ServerReady\022\035.inference.ServerReadyRe" +
-      "quest\032\036.inference.ServerReadyResponse\022I\n" +
-      "\nModelReady\022\034.inference.ModelReadyReques" +
-      "t\032\035.inference.ModelReadyResponse\022U\n\016Serv" +
-      "erMetadata\022 .inference.ServerMetadataReq" +
-      "uest\032!.inference.ServerMetadataResponse\022" +
-      "R\n\rModelMetadata\022\037.inference.ModelMetada" +
-      "taRequest\032 .inference.ModelMetadataRespo" +
-      "nse\022I\n\nModelInfer\022\034.inference.ModelInfer" +
-      "Request\032\035.inference.ModelInferResponse\022X" +
-      "\n\017RepositoryIndex\022!.inference.Repository" +
-      "IndexRequest\032\".inference.RepositoryIndex" +
-      "Response\022d\n\023RepositoryModelLoad\022%.infere" +
-      "nce.RepositoryModelLoadRequest\032&.inferen" +
-      "ce.RepositoryModelLoadResponse\022j\n\025Reposi" +
-      "toryModelUnload\022\'.inference.RepositoryMo" +
-      "delUnloadRequest\032(.inference.RepositoryM" +
-      "odelUnloadResponseB\266\001\n\030dev.slipway.infer" +
-      "ence.v2B\020GrpcServiceProtoP\001ZDgithub.com/" +
-      "slipway-mlops/slipway/clients/go/inferen" +
-      "ce/v2;inferencev2\242\002\003IXX\252\002\tInference\312\002\tIn" +
-      "ference\342\002\025Inference\\GPBMetadata\352\002\tInfere" +
-      "nceb\006proto3"
+      "ParameterR\005value:\0028\001\032\363\001\n\032InferRequestedO" +
+      "utputTensor\022\022\n\004name\030\001 \001(\tR\004name\022g\n\nparam" +
+      "eters\030\002 \003(\0132G.inference.ModelInferReques" +
+      "t.InferRequestedOutputTensor.ParametersE" +
+      "ntryR\nparameters\032X\n\017ParametersEntry\022\020\n\003k" +
+      "ey\030\001 \001(\tR\003key\022/\n\005value\030\002 \001(\0132\031.inference" +
+      ".InferParameterR\005value:\0028\001\032X\n\017Parameters" +
+      "Entry\022\020\n\003key\030\001 \001(\tR\003key\022/\n\005value\030\002 \001(\0132\031" +
+      ".inference.InferParameterR\005value:\0028\001\"\337\005\n" +
+      "\022ModelInferResponse\022\035\n\nmodel_name\030\001 \001(\tR" +
+      "\tmodelName\022#\n\rmodel_version\030\002 \001(\tR\014model" +
+      "Version\022\016\n\002id\030\003 \001(\tR\002id\022M\n\nparameters\030\004 " +
+      "\003(\0132-.inference.ModelInferResponse.Param" +
+      "etersEntryR\nparameters\022I\n\007outputs\030\005 \003(\0132" +
+      "/.inference.ModelInferResponse.InferOutp" +
+      "utTensorR\007outputs\022.\n\023raw_output_contents" +
+      "\030\006 \003(\014R\021rawOutputContents\032\320\002\n\021InferOutpu" +
+      "tTensor\022\022\n\004name\030\001 \001(\tR\004name\022\032\n\010datatype\030" +
+      "\002 \001(\tR\010datatype\022\024\n\005shape\030\003 \003(\003R\005shape\022_\n" +
+      "\nparameters\030\004 \003(\0132?.inference.ModelInfer" +
+      "Response.InferOutputTensor.ParametersEnt" +
+      "ryR\nparameters\022:\n\010contents\030\005 \001(\0132\036.infer" +
+      "ence.InferTensorContentsR\010contents\032X\n\017Pa" +
+      "rametersEntry\022\020\n\003key\030\001 \001(\tR\003key\022/\n\005value" +
+      "\030\002 \001(\0132\031.inference.InferParameterR\005value" +
+      ":\0028\001\032X\n\017ParametersEntry\022\020\n\003key\030\001 \001(\tR\003ke" +
+      "y\022/\n\005value\030\002 \001(\0132\031.inference.InferParame" +
+      "terR\005value:\0028\001\"\272\001\n\030ModelRepositoryParame" +
+      "ter\022\037\n\nbool_param\030\001 \001(\010H\000R\tboolParam\022!\n\013" +
+      "int64_param\030\002 \001(\003H\000R\nint64Param\022#\n\014strin" +
+      "g_param\030\003 \001(\tH\000R\013stringParam\022!\n\013bytes_pa" +
+      "ram\030\004 \001(\014H\000R\nbytesParamB\022\n\020parameter_cho" +
+      "ice\"W\n\026RepositoryIndexRequest\022\'\n\017reposit" +
+      "ory_name\030\001 \001(\tR\016repositoryName\022\024\n\005ready\030" +
+      "\002 \001(\010R\005ready\"\312\001\n\027RepositoryIndexResponse" +
+      "\022E\n\006models\030\001 \003(\0132-.inference.RepositoryI" +
+      "ndexResponse.ModelIndexR\006models\032h\n\nModel" +
+      "Index\022\022\n\004name\030\001 \001(\tR\004name\022\030\n\007version\030\002 \001" +
+      "(\tR\007version\022\024\n\005state\030\003 \001(\tR\005state\022\026\n\006rea" +
+      "son\030\004 \001(\tR\006reason\"\237\002\n\032RepositoryModelLoa" +
+      "dRequest\022\'\n\017repository_name\030\001 \001(\tR\016repos" +
+      "itoryName\022\035\n\nmodel_name\030\002 \001(\tR\tmodelName" +
+      "\022U\n\nparameters\030\003 \003(\01325.inference.Reposit" +
+      "oryModelLoadRequest.ParametersEntryR\npar" +
+      "ameters\032b\n\017ParametersEntry\022\020\n\003key\030\001 \001(\tR" +
+      "\003key\0229\n\005value\030\002 \001(\0132#.inference.ModelRep" +
+      "ositoryParameterR\005value:\0028\001\"\035\n\033Repositor" +
+      "yModelLoadResponse\"\243\002\n\034RepositoryModelUn" +
+      "loadRequest\022\'\n\017repository_name\030\001 \001(\tR\016re" +
+      "positoryName\022\035\n\nmodel_name\030\002 \001(\tR\tmodelN" +
+      "ame\022W\n\nparameters\030\003 \003(\01327.inference.Repo" +
+      "sitoryModelUnloadRequest.ParametersEntry" +
+      "R\nparameters\032b\n\017ParametersEntry\022\020\n\003key\030\001" +
+      " \001(\tR\003key\0229\n\005value\030\002 \001(\0132#.inference.Mod" +
+      "elRepositoryParameterR\005value:\0028\001\"\037\n\035Repo" +
+      "sitoryModelUnloadResponse\"\205\001\n\030ModelStrea" +
+      "mInferResponse\022#\n\rerror_message\030\001 \001(\tR\014e" +
+      "rrorMessage\022D\n\016infer_response\030\002 \001(\0132\035.in" +
+      "ference.ModelInferResponseR\rinferRespons" +
+      "e\"B\n\022ModelConfigRequest\022\022\n\004name\030\001 \001(\tR\004n" +
+      "ame\022\030\n\007version\030\002 \001(\tR\007version\"E\n\023ModelCo" +
+      "nfigResponse\022.\n\006config\030\001 \001(\0132\026.inference" +
+      ".ModelConfigR\006config\"\202\001\n\nModelInput\022\022\n\004n" +
+      "ame\030\001 \001(\tR\004name\0220\n\tdata_type\030\002 \001(\0162\023.inf" +
+      "erence.DataTypeR\010dataType\022\022\n\004dims\030\004 \003(\003R" +
+      "\004dims\022\032\n\010optional\030\010 \001(\010R\010optional\"g\n\013Mod" +
+      "elOutput\022\022\n\004name\030\001 \001(\tR\004name\0220\n\tdata_typ" +
+      "e\030\002 \001(\0162\023.inference.DataTypeR\010dataType\022\022" +
+      "\n\004dims\030\003 \003(\003R\004dims\"3\n\016ModelParameter\022!\n\014" +
+      "string_value\030\001 \001(\tR\013stringValue\"\374\002\n\013Mode" +
+      "lConfig\022\022\n\004name\030\001 \001(\tR\004name\022\032\n\010platform\030" +
+      "\002 \001(\tR\010platform\022\030\n\007backend\030\021 \001(\tR\007backen" +
+      "d\022$\n\016max_batch_size\030\004 \001(\005R\014maxBatchSize\022" +
+      "+\n\005input\030\005 \003(\0132\025.inference.ModelInputR\005i" +
+      "nput\022.\n\006output\030\006 \003(\0132\026.inference.ModelOu" +
+      "tputR\006output\022F\n\nparameters\030\016 \003(\0132&.infer" +
+      "ence.ModelConfig.ParametersEntryR\nparame" +
+      "ters\032X\n\017ParametersEntry\022\020\n\003key\030\001 \001(\tR\003ke" +
+      "y\022/\n\005value\030\002 \001(\0132\031.inference.ModelParame" +
+      "terR\005value:\0028\001\"F\n\026ModelStatisticsRequest" +
+      "\022\022\n\004name\030\001 \001(\tR\004name\022\030\n\007version\030\002 \001(\tR\007v" +
+      "ersion\"9\n\021StatisticDuration\022\024\n\005count\030\001 \001" +
+      "(\004R\005count\022\016\n\002ns\030\002 \001(\004R\002ns\"\362\003\n\017InferStati" +
+      "stics\0226\n\007success\030\001 \001(\0132\034.inference.Stati" +
+      "sticDurationR\007success\0220\n\004fail\030\002 \001(\0132\034.in" +
+      "ference.StatisticDurationR\004fail\0222\n\005queue" +
+      "\030\003 \001(\0132\034.inference.StatisticDurationR\005qu" +
+      "eue\022A\n\rcompute_input\030\004 \001(\0132\034.inference.S" +
+      "tatisticDurationR\014computeInput\022A\n\rcomput" +
+      "e_infer\030\005 \001(\0132\034.inference.StatisticDurat" +
+      "ionR\014computeInfer\022C\n\016compute_output\030\006 \001(" +
+      "\0132\034.inference.StatisticDurationR\rcompute" +
+      "Output\0229\n\tcache_hit\030\007 \001(\0132\034.inference.St" +
+      "atisticDurationR\010cacheHit\022;\n\ncache_miss\030" +
+      "\010 \001(\0132\034.inference.StatisticDurationR\tcac" +
+      "heMiss\"\200\002\n\024InferBatchStatistics\022\035\n\nbatch" +
+      "_size\030\001 \001(\004R\tbatchSize\022A\n\rcompute_input\030" +
+      "\002 \001(\0132\034.inference.StatisticDurationR\014com" +
+      "puteInput\022A\n\rcompute_infer\030\003 \001(\0132\034.infer" +
+      "ence.StatisticDurationR\014computeInfer\022C\n\016" +
+      "compute_output\030\004 \001(\0132\034.inference.Statist" +
+      "icDurationR\rcomputeOutput\"N\n\013MemoryUsage" +
+      "\022\022\n\004type\030\001 \001(\tR\004type\022\016\n\002id\030\002 \001(\003R\002id\022\033\n\t" +
+      "byte_size\030\003 \001(\004R\010byteSize\"\206\003\n\027InferRespo" +
+      "nseStatistics\022A\n\rcompute_infer\030\001 \001(\0132\034.i" +
+      "nference.StatisticDurationR\014computeInfer" +
+      "\022C\n\016compute_output\030\002 \001(\0132\034.inference.Sta" +
+      "tisticDurationR\rcomputeOutput\0226\n\007success" +
+      "\030\003 \001(\0132\034.inference.StatisticDurationR\007su" +
+      "ccess\0220\n\004fail\030\004 \001(\0132\034.inference.Statisti" +
+      "cDurationR\004fail\022C\n\016empty_response\030\005 \001(\0132" +
+      "\034.inference.StatisticDurationR\remptyResp" +
+      "onse\0224\n\006cancel\030\006 \001(\0132\034.inference.Statist" +
+      "icDurationR\006cancel\"\266\004\n\017ModelStatistics\022\022" +
+      "\n\004name\030\001 \001(\tR\004name\022\030\n\007version\030\002 \001(\tR\007ver" +
+      "sion\022%\n\016last_inference\030\003 \001(\004R\rlastInfere" +
+      "nce\022\'\n\017inference_count\030\004 \001(\004R\016inferenceC" +
+      "ount\022\'\n\017execution_count\030\005 \001(\004R\016execution" +
+      "Count\022C\n\017inference_stats\030\006 \001(\0132\032.inferen" +
+      "ce.InferStatisticsR\016inferenceStats\022@\n\013ba" +
+      "tch_stats\030\007 \003(\0132\037.inference.InferBatchSt" +
+      "atisticsR\nbatchStats\0229\n\014memory_usage\030\010 \003" +
+      "(\0132\026.inference.MemoryUsageR\013memoryUsage\022" +
+      "T\n\016response_stats\030\t \003(\0132-.inference.Mode" +
+      "lStatistics.ResponseStatsEntryR\rresponse" +
+      "Stats\032d\n\022ResponseStatsEntry\022\020\n\003key\030\001 \001(\t" +
+      "R\003key\0228\n\005value\030\002 \001(\0132\".inference.InferRe" +
+      "sponseStatisticsR\005value:\0028\001\"V\n\027ModelStat" +
+      "isticsResponse\022;\n\013model_stats\030\001 \003(\0132\032.in" +
+      "ference.ModelStatisticsR\nmodelStats*\372\001\n\010" +
+      "DataType\022\020\n\014TYPE_INVALID\020\000\022\r\n\tTYPE_BOOL\020" +
+      "\001\022\016\n\nTYPE_UINT8\020\002\022\017\n\013TYPE_UINT16\020\003\022\017\n\013TY" +
+      "PE_UINT32\020\004\022\017\n\013TYPE_UINT64\020\005\022\r\n\tTYPE_INT" +
+      "8\020\006\022\016\n\nTYPE_INT16\020\007\022\016\n\nTYPE_INT32\020\010\022\016\n\nT" +
+      "YPE_INT64\020\t\022\r\n\tTYPE_FP16\020\n\022\r\n\tTYPE_FP32\020" +
+      "\013\022\r\n\tTYPE_FP64\020\014\022\017\n\013TYPE_STRING\020\r\022\r\n\tTYP" +
+      "E_BF16\020\0162\237\010\n\024GRPCInferenceService\022I\n\nSer" +
+      "verLive\022\034.inference.ServerLiveRequest\032\035." +
+      "inference.ServerLiveResponse\022L\n\013ServerRe" +
+      "ady\022\035.inference.ServerReadyRequest\032\036.inf" +
+      "erence.ServerReadyResponse\022I\n\nModelReady" +
+      "\022\034.inference.ModelReadyRequest\032\035.inferen" +
+      "ce.ModelReadyResponse\022U\n\016ServerMetadata\022" +
+      " .inference.ServerMetadataRequest\032!.infe" +
+      "rence.ServerMetadataResponse\022R\n\rModelMet" +
+      "adata\022\037.inference.ModelMetadataRequest\032 " +
+      ".inference.ModelMetadataResponse\022I\n\nMode" +
+      "lInfer\022\034.inference.ModelInferRequest\032\035.i" +
+      "nference.ModelInferResponse\022Y\n\020ModelStre" +
+      "amInfer\022\034.inference.ModelInferRequest\032#." +
+      "inference.ModelStreamInferResponse(\0010\001\022L" +
+      "\n\013ModelConfig\022\035.inference.ModelConfigReq" +
+      "uest\032\036.inference.ModelConfigResponse\022X\n\017" +
+      "ModelStatistics\022!.inference.ModelStatist" +
+      "icsRequest\032\".inference.ModelStatisticsRe" +
+      "sponse\022X\n\017RepositoryIndex\022!.inference.Re" +
+      "positoryIndexRequest\032\".inference.Reposit" +
+      "oryIndexResponse\022d\n\023RepositoryModelLoad\022" +
+      "%.inference.RepositoryModelLoadRequest\032&" +
+      ".inference.RepositoryModelLoadResponse\022j" +
+      "\n\025RepositoryModelUnload\022\'.inference.Repo" +
+      "sitoryModelUnloadRequest\032(.inference.Rep" +
+      "ositoryModelUnloadResponseB\266\001\n\030dev.slipw" +
+      "ay.inference.v2B\020GrpcServiceProtoP\001ZDgit" +
+      "hub.com/slipway-mlops/slipway/clients/go" +
+      "/inference/v2;inferencev2\242\002\003IXX\252\002\tInfere" +
+      "nce\312\002\tInference\342\002\025Inference\\GPBMetadata\352" +
+      "\002\tInferenceb\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -525,6 +697,108 @@ public final class GrpcServiceProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_inference_RepositoryModelUnloadResponse_descriptor,
         new java.lang.String[] { });
+    internal_static_inference_ModelStreamInferResponse_descriptor =
+      getDescriptor().getMessageTypes().get(21);
+    internal_static_inference_ModelStreamInferResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_inference_ModelStreamInferResponse_descriptor,
+        new java.lang.String[] { "ErrorMessage", "InferResponse", });
+    internal_static_inference_ModelConfigRequest_descriptor =
+      getDescriptor().getMessageTypes().get(22);
+    internal_static_inference_ModelConfigRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_inference_ModelConfigRequest_descriptor,
+        new java.lang.String[] { "Name", "Version", });
+    internal_static_inference_ModelConfigResponse_descriptor =
+      getDescriptor().getMessageTypes().get(23);
+    internal_static_inference_ModelConfigResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_inference_ModelConfigResponse_descriptor,
+        new java.lang.String[] { "Config", });
+    internal_static_inference_ModelInput_descriptor =
+      getDescriptor().getMessageTypes().get(24);
+    internal_static_inference_ModelInput_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_inference_ModelInput_descriptor,
+        new java.lang.String[] { "Name", "DataType", "Dims", "Optional", });
+    internal_static_inference_ModelOutput_descriptor =
+      getDescriptor().getMessageTypes().get(25);
+    internal_static_inference_ModelOutput_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_inference_ModelOutput_descriptor,
+        new java.lang.String[] { "Name", "DataType", "Dims", });
+    internal_static_inference_ModelParameter_descriptor =
+      getDescriptor().getMessageTypes().get(26);
+    internal_static_inference_ModelParameter_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_inference_ModelParameter_descriptor,
+        new java.lang.String[] { "StringValue", });
+    internal_static_inference_ModelConfig_descriptor =
+      getDescriptor().getMessageTypes().get(27);
+    internal_static_inference_ModelConfig_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_inference_ModelConfig_descriptor,
+        new java.lang.String[] { "Name", "Platform", "Backend", "MaxBatchSize", "Input", "Output", "Parameters", });
+    internal_static_inference_ModelConfig_ParametersEntry_descriptor =
+      internal_static_inference_ModelConfig_descriptor.getNestedTypes().get(0);
+    internal_static_inference_ModelConfig_ParametersEntry_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_inference_ModelConfig_ParametersEntry_descriptor,
+        new java.lang.String[] { "Key", "Value", });
+    internal_static_inference_ModelStatisticsRequest_descriptor =
+      getDescriptor().getMessageTypes().get(28);
+    internal_static_inference_ModelStatisticsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_inference_ModelStatisticsRequest_descriptor,
+        new java.lang.String[] { "Name", "Version", });
+    internal_static_inference_StatisticDuration_descriptor =
+      getDescriptor().getMessageTypes().get(29);
+    internal_static_inference_StatisticDuration_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_inference_StatisticDuration_descriptor,
+        new java.lang.String[] { "Count", "Ns", });
+    internal_static_inference_InferStatistics_descriptor =
+      getDescriptor().getMessageTypes().get(30);
+    internal_static_inference_InferStatistics_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_inference_InferStatistics_descriptor,
+        new java.lang.String[] { "Success", "Fail", "Queue", "ComputeInput", "ComputeInfer", "ComputeOutput", "CacheHit", "CacheMiss", });
+    internal_static_inference_InferBatchStatistics_descriptor =
+      getDescriptor().getMessageTypes().get(31);
+    internal_static_inference_InferBatchStatistics_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_inference_InferBatchStatistics_descriptor,
+        new java.lang.String[] { "BatchSize", "ComputeInput", "ComputeInfer", "ComputeOutput", });
+    internal_static_inference_MemoryUsage_descriptor =
+      getDescriptor().getMessageTypes().get(32);
+    internal_static_inference_MemoryUsage_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_inference_MemoryUsage_descriptor,
+        new java.lang.String[] { "Type", "Id", "ByteSize", });
+    internal_static_inference_InferResponseStatistics_descriptor =
+      getDescriptor().getMessageTypes().get(33);
+    internal_static_inference_InferResponseStatistics_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_inference_InferResponseStatistics_descriptor,
+        new java.lang.String[] { "ComputeInfer", "ComputeOutput", "Success", "Fail", "EmptyResponse", "Cancel", });
+    internal_static_inference_ModelStatistics_descriptor =
+      getDescriptor().getMessageTypes().get(34);
+    internal_static_inference_ModelStatistics_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_inference_ModelStatistics_descriptor,
+        new java.lang.String[] { "Name", "Version", "LastInference", "InferenceCount", "ExecutionCount", "InferenceStats", "BatchStats", "MemoryUsage", "ResponseStats", });
+    internal_static_inference_ModelStatistics_ResponseStatsEntry_descriptor =
+      internal_static_inference_ModelStatistics_descriptor.getNestedTypes().get(0);
+    internal_static_inference_ModelStatistics_ResponseStatsEntry_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_inference_ModelStatistics_ResponseStatsEntry_descriptor,
+        new java.lang.String[] { "Key", "Value", });
+    internal_static_inference_ModelStatisticsResponse_descriptor =
+      getDescriptor().getMessageTypes().get(35);
+    internal_static_inference_ModelStatisticsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_inference_ModelStatisticsResponse_descriptor,
+        new java.lang.String[] { "ModelStats", });
   }
 
   // @@protoc_insertion_point(outer_class_scope)

@@ -2855,7 +2855,8 @@ dev.slipway.inference.v2.InferParameter defaultValue) {
   private volatile java.lang.Object modelName_ = "";
   /**
    * <pre>
-   * The model name.
+   * The model name: its id (`churn`), or a name RepositoryIndex lists (`churn&#64;production`,
+   * `churn&#64;3`), which means the version that deployment serves (no canary draw).
    * </pre>
    *
    * <code>string model_name = 1 [json_name = "modelName"];</code>
@@ -2876,7 +2877,8 @@ dev.slipway.inference.v2.InferParameter defaultValue) {
   }
   /**
    * <pre>
-   * The model name.
+   * The model name: its id (`churn`), or a name RepositoryIndex lists (`churn&#64;production`,
+   * `churn&#64;3`), which means the version that deployment serves (no canary draw).
    * </pre>
    *
    * <code>string model_name = 1 [json_name = "modelName"];</code>
@@ -3876,7 +3878,8 @@ dev.slipway.inference.v2.InferParameter defaultValue) {
     private java.lang.Object modelName_ = "";
     /**
      * <pre>
-     * The model name.
+     * The model name: its id (`churn`), or a name RepositoryIndex lists (`churn&#64;production`,
+     * `churn&#64;3`), which means the version that deployment serves (no canary draw).
      * </pre>
      *
      * <code>string model_name = 1 [json_name = "modelName"];</code>
@@ -3896,7 +3899,8 @@ dev.slipway.inference.v2.InferParameter defaultValue) {
     }
     /**
      * <pre>
-     * The model name.
+     * The model name: its id (`churn`), or a name RepositoryIndex lists (`churn&#64;production`,
+     * `churn&#64;3`), which means the version that deployment serves (no canary draw).
      * </pre>
      *
      * <code>string model_name = 1 [json_name = "modelName"];</code>
@@ -3917,7 +3921,8 @@ dev.slipway.inference.v2.InferParameter defaultValue) {
     }
     /**
      * <pre>
-     * The model name.
+     * The model name: its id (`churn`), or a name RepositoryIndex lists (`churn&#64;production`,
+     * `churn&#64;3`), which means the version that deployment serves (no canary draw).
      * </pre>
      *
      * <code>string model_name = 1 [json_name = "modelName"];</code>
@@ -3934,7 +3939,8 @@ dev.slipway.inference.v2.InferParameter defaultValue) {
     }
     /**
      * <pre>
-     * The model name.
+     * The model name: its id (`churn`), or a name RepositoryIndex lists (`churn&#64;production`,
+     * `churn&#64;3`), which means the version that deployment serves (no canary draw).
      * </pre>
      *
      * <code>string model_name = 1 [json_name = "modelName"];</code>
@@ -3948,7 +3954,8 @@ dev.slipway.inference.v2.InferParameter defaultValue) {
     }
     /**
      * <pre>
-     * The model name.
+     * The model name: its id (`churn`), or a name RepositoryIndex lists (`churn&#64;production`,
+     * `churn&#64;3`), which means the version that deployment serves (no canary draw).
      * </pre>
      *
      * <code>string model_name = 1 [json_name = "modelName"];</code>

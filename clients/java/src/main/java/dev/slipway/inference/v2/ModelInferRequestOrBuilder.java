@@ -10,7 +10,8 @@ public interface ModelInferRequestOrBuilder extends
 
   /**
    * <pre>
-   * The model name.
+   * The model name: its id (`churn`), or a name RepositoryIndex lists (`churn&#64;production`,
+   * `churn&#64;3`), which means the version that deployment serves (no canary draw).
    * </pre>
    *
    * <code>string model_name = 1 [json_name = "modelName"];</code>
@@ -19,7 +20,8 @@ public interface ModelInferRequestOrBuilder extends
   java.lang.String getModelName();
   /**
    * <pre>
-   * The model name.
+   * The model name: its id (`churn`), or a name RepositoryIndex lists (`churn&#64;production`,
+   * `churn&#64;3`), which means the version that deployment serves (no canary draw).
    * </pre>
    *
    * <code>string model_name = 1 [json_name = "modelName"];</code>

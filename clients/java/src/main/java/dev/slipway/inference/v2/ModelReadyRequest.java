@@ -50,7 +50,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object name_ = "";
   /**
    * <pre>
-   * The model name.
+   * The model name: its id (`churn`), or a name RepositoryIndex lists (`churn&#64;production`,
+   * `churn&#64;3`), which means the version that deployment serves.
    * </pre>
    *
    * <code>string name = 1 [json_name = "name"];</code>
@@ -71,7 +72,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The model name.
+   * The model name: its id (`churn`), or a name RepositoryIndex lists (`churn&#64;production`,
+   * `churn&#64;3`), which means the version that deployment serves.
    * </pre>
    *
    * <code>string name = 1 [json_name = "name"];</code>
@@ -496,7 +498,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object name_ = "";
     /**
      * <pre>
-     * The model name.
+     * The model name: its id (`churn`), or a name RepositoryIndex lists (`churn&#64;production`,
+     * `churn&#64;3`), which means the version that deployment serves.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>
@@ -516,7 +519,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The model name.
+     * The model name: its id (`churn`), or a name RepositoryIndex lists (`churn&#64;production`,
+     * `churn&#64;3`), which means the version that deployment serves.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>
@@ -537,7 +541,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The model name.
+     * The model name: its id (`churn`), or a name RepositoryIndex lists (`churn&#64;production`,
+     * `churn&#64;3`), which means the version that deployment serves.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>
@@ -554,7 +559,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The model name.
+     * The model name: its id (`churn`), or a name RepositoryIndex lists (`churn&#64;production`,
+     * `churn&#64;3`), which means the version that deployment serves.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>
@@ -568,7 +574,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The model name.
+     * The model name: its id (`churn`), or a name RepositoryIndex lists (`churn&#64;production`,
+     * `churn&#64;3`), which means the version that deployment serves.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>

@@ -10,7 +10,8 @@ public interface ModelReadyRequestOrBuilder extends
 
   /**
    * <pre>
-   * The model name.
+   * The model name: its id (`churn`), or a name RepositoryIndex lists (`churn&#64;production`,
+   * `churn&#64;3`), which means the version that deployment serves.
    * </pre>
    *
    * <code>string name = 1 [json_name = "name"];</code>
@@ -19,7 +20,8 @@ public interface ModelReadyRequestOrBuilder extends
   java.lang.String getName();
   /**
    * <pre>
-   * The model name.
+   * The model name: its id (`churn`), or a name RepositoryIndex lists (`churn&#64;production`,
+   * `churn&#64;3`), which means the version that deployment serves.
    * </pre>
    *
    * <code>string name = 1 [json_name = "name"];</code>
