@@ -31,6 +31,8 @@ from slipway.services.monitoring.domain.alerts import KINDS
 from slipway.services.monitoring.metrics import MonitoringMetrics
 from slipway.services.monitoring.settings import MonitoringSettings
 from slipway.services.registry.settings import RegistrySettings
+from slipway.services.serving.api.statistics import StatisticsCollector
+from slipway.services.serving.domain.statistics import Statistics
 from slipway.services.serving.main import ServingMetrics
 from slipway.services.serving.settings import ServingSettings
 from slipway.services.serving.sinks.prediction_log import PredictionLogMetrics
@@ -222,6 +224,11 @@ def catalogue(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
                 labels = set(metric._labelnames)  # prometheus_client keeps them here
                 for name in _exposed(family.name, family.type):
                     found[name] = labels | ({"le"} if name.endswith("_bucket") else set())
+    # Serving's inference statistics are read from the domain at each scrape.
+    for family in StatisticsCollector(Statistics()).describe():
+        for name in _exposed(family.name, family.type):
+            if name.endswith("_total"):  # no _created series: the families carry no timestamp
+                found[name] = set(family._labelnames)  # type: ignore[attr-defined]
     db = connect_database(f"sqlite:///{tmp_path_factory.mktemp('db') / 'slipway.db'}")
     try:
         for family in ChainVerifier(db).describe():

@@ -47,7 +47,25 @@ class StatisticsCollector(Collector):
     def __init__(self, statistics: Statistics) -> None:
         self._statistics = statistics
 
+    def describe(self) -> list[CounterMetricFamily]:
+        """The families, without samples (what a registry checks names against)."""
+        return list(self._families())
+
     def collect(self) -> Iterator[CounterMetricFamily]:
+        requests, seconds, rows = self._families()
+        for entry in self._statistics.versions():
+            labels = [entry.model_id, str(entry.number)]
+            requests.add_metric([*labels, "success"], entry.success.count)
+            requests.add_metric([*labels, "fail"], entry.fail.count)
+            for phase in ("success", "fail", *PHASES):
+                seconds.add_metric([*labels, phase], getattr(entry, phase).ns / 1e9)
+            rows.add_metric(labels, entry.inference_count)
+        yield requests
+        yield seconds
+        yield rows
+
+    @staticmethod
+    def _families() -> tuple[CounterMetricFamily, CounterMetricFamily, CounterMetricFamily]:
         requests = CounterMetricFamily(
             "slipway_serving_inference_requests",
             "Inference requests (ModelInfer, and each request of a ModelStreamInfer stream) by "
@@ -66,13 +84,4 @@ class StatisticsCollector(Collector):
             "Rows answered, by model and version.",
             labels=["model", "version"],
         )
-        for entry in self._statistics.versions():
-            labels = [entry.model_id, str(entry.number)]
-            requests.add_metric([*labels, "success"], entry.success.count)
-            requests.add_metric([*labels, "fail"], entry.fail.count)
-            for phase in ("success", "fail", *PHASES):
-                seconds.add_metric([*labels, phase], getattr(entry, phase).ns / 1e9)
-            rows.add_metric(labels, entry.inference_count)
-        yield requests
-        yield seconds
-        yield rows
+        return requests, seconds, rows

@@ -31,7 +31,7 @@ MAX_BATCH_SIZES = 1024
 only, so an unusual traffic pattern cannot grow the table without bound."""
 
 _current: contextvars.ContextVar[RequestClock | None] = contextvars.ContextVar(
-    "slipway_serving_request_clock", default=None
+    "serving.request_clock", default=None
 )
 
 
