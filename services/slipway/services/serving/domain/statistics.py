@@ -35,7 +35,7 @@ _current: contextvars.ContextVar[RequestClock | None] = contextvars.ContextVar(
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class Duration:
     """How many times something happened, and the time it took in all."""
 
@@ -77,9 +77,9 @@ class VersionStatistics:
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class RequestClock:
-    """The timings of one request, filled in as it goes."""
+    """The timings of one request, filled in as it goes (slots: one is made per request)."""
 
     started_ns: int = field(default_factory=time.perf_counter_ns)
     info: VersionInfo | None = None  # the version chosen to answer
