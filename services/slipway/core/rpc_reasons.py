@@ -259,7 +259,7 @@ RPC_REASONS: Mapping[str, frozenset[Reason]] = {
     "/slipway.audit.v1.AuditService/VerifyAuditLog": frozenset({R.INVALID_RANGE}),
     "/slipway.audit.v1.AuditService/ExportAuditEvents": frozenset({R.INVALID_FILTER}),
     "/inference.GRPCInferenceService/ModelMetadata": frozenset(
-        {R.MODEL_NOT_FOUND, R.VERSION_NOT_FOUND}
+        {R.MODEL_NOT_FOUND, R.MODEL_NOT_READY, R.VERSION_NOT_FOUND}
     ),
     "/inference.GRPCInferenceService/ModelInfer": frozenset(
         {

@@ -191,6 +191,7 @@ async def test_statistics_count_answers_failures_rows_and_model_calls(
     for name, version, reason in (
         ("no-such-model", "", "MODEL_NOT_FOUND"),
         ("iris", "7", "VERSION_NOT_FOUND"),
+        ("iris", "one", "VERSION_NOT_FOUND"),
     ):
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await serving.stub.ModelStatistics(

@@ -192,8 +192,12 @@ def report(
     the process started, of ``model_id`` (every model if empty) at ``version`` (every version
     if empty). A loaded version not asked yet has zero totals. ``NotFoundError`` when a model
     or version asked for has neither."""
-    number = int(version) if version.isdigit() else -1 if version else 0
-    found = {(e.model_id, e.number): e for e in statistics.versions(model_id, max(number, 0))}
+    number = int(version) if version.isdigit() else -1 if version else 0  # -1: no such version
+    found = (
+        {(e.model_id, e.number): e for e in statistics.versions(model_id, number)}
+        if number >= 0
+        else {}
+    )
     if number >= 0:
         for name, loaded, state, _ in index:
             model = name.partition("@")[0]
