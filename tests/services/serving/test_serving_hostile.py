@@ -45,8 +45,8 @@ HOSTILE_NAMES = [
     "nul\x00byte",
     SQL,
     "iris@../x",
-    "iris@production",
-    "iris@1",
+    "iris@staging",  # an alias not deployed here (iris@production, which is, is a served name)
+    "iris@1",  # a version, but not a deployment's name
     "models/iris",
     "iris/versions/1",
     " iris",

@@ -210,7 +210,7 @@ def build(settings: ServingSettings, db: Database) -> ServiceApp:
             max_stream_in_flight=settings.max_stream_in_flight,
         ),
     )
-    collectors.append(servicer.statistics_collector)
+    collectors.insert(0, servicer.statistics_collector)
 
     async def on_ready() -> None:
         if prediction_log is not None:
