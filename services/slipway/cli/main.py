@@ -12,23 +12,27 @@ import os
 import sys
 from collections.abc import Sequence
 
-from slipway.cli import (
-    aliases,
-    audit,
-    db,
-    demo,
-    jobs,
-    lineage,
-    models,
-    monitor,
-    predict,
-    tokens,
-    train,
-    up,
-    versions,
-)
 from slipway.cli.output import EXIT_CODES_HELP, EXIT_FAILED, report_error
 from slipway.cli.supervisor import die_with_supervisor
+
+# The commands, in the order `slipway --help` lists them; each in the module of its name. Only
+# the module of the command being run is imported, so a command starts without the imports of
+# all the others (the suite's start-up code, the audit verifier, the demo).
+COMMANDS = (
+    "up",
+    "demo",
+    "db",
+    "models",
+    "versions",
+    "aliases",
+    "train",
+    "jobs",
+    "predict",
+    "monitor",
+    "lineage",
+    "audit",
+    "tokens",
+)
 
 # Each service is its own process: `slipway registry ...` hands every further flag to it.
 SERVICE_MODULES = {
@@ -39,7 +43,8 @@ SERVICE_MODULES = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of ``command`` alone, or of every command when it is None."""
     parser = argparse.ArgumentParser(
         prog="slipway",
         description="Slipway: take scikit-learn models from a notebook to production.",
@@ -51,19 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in SERVICE_MODULES:
         sub.add_parser(name, help=f"run the {name} service (flags: slipway {name} --help)")
-    up.register(sub)
-    demo.register(sub)
-    db.register(sub)
-    models.register(sub)
-    versions.register(sub)
-    aliases.register(sub)
-    train.register(sub)
-    jobs.register(sub)
-    predict.register(sub)
-    monitor.register(sub)
-    lineage.register(sub)
-    audit.register(sub)
-    tokens.register(sub)
+    for name in COMMANDS:
+        if command is None or name == command:
+            importlib.import_module(f"slipway.cli.{name}").register(sub)
     return parser
 
 
@@ -74,7 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         module = importlib.import_module(SERVICE_MODULES[args_list[0]])
         code: int = module.main(args_list[1:])
         return code
-    args = build_parser().parse_args(args_list)
+    command = args_list[0] if args_list and args_list[0] in COMMANDS else None
+    args = build_parser(command).parse_args(args_list)
     try:
         result: int = args.func(args)
     except BrokenPipeError:  # `slipway ... | head`: the reader left; say nothing more

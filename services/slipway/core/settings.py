@@ -18,7 +18,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-from slipway.core.db import default_database_url, mask_url
 from slipway.core.peers import PeerTarget
 
 ENV_PREFIX = "SLIPWAY_"
@@ -310,6 +309,10 @@ class ServiceSettings:
 
     @property
     def effective_database_url(self) -> str:
+        # SQLAlchemy is imported where a URL is made, not with the settings: the command line
+        # reads settings (the data folder) for commands that never open a database.
+        from slipway.core.db import default_database_url
+
         return self.database_url or default_database_url(self.home)
 
     @property
@@ -369,6 +372,8 @@ class ServiceSettings:
 
     def describe(self) -> dict[str, str]:
         """Settings as strings for the start-up log line, secrets masked."""
+        from slipway.core.db import mask_url
+
         out: dict[str, str] = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
