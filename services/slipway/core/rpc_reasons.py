@@ -288,9 +288,11 @@ RPC_REASONS: Mapping[str, frozenset[Reason]] = {
         {R.MODEL_NOT_FOUND, R.MODEL_NOT_READY, R.VERSION_NOT_FOUND}
     ),
     "/inference.GRPCInferenceService/RepositoryModelLoad": frozenset(
-        {R.INVALID_NAME, R.MODEL_LOAD_FAILED}
+        {R.INVALID_NAME, R.MODEL_LOAD_FAILED, R.INVALID_ARGUMENT}
     ),
-    "/inference.GRPCInferenceService/RepositoryModelUnload": frozenset({R.INVALID_NAME}),
+    "/inference.GRPCInferenceService/RepositoryModelUnload": frozenset(
+        {R.INVALID_NAME, R.MODEL_NOT_FOUND, R.INVALID_ARGUMENT}
+    ),
 }
 """``/package.Service/Method`` -> the reasons its own logic sends (beyond ``EDGE_REASONS``)."""
 

@@ -17,6 +17,7 @@ import slipway.core.event_log
 import slipway.core.idempotency
 import slipway.services.monitoring.storage.tables
 import slipway.services.registry.storage.tables
+import slipway.services.serving.storage.tables
 import slipway.services.training.storage.tables  # noqa: F401  (imported for their tables)
 from slipway.core.tables import Base
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import os
 import socket
 from collections.abc import Sequence
@@ -13,7 +11,6 @@ import numpy as np
 from prometheus_client import Counter, Gauge
 from prometheus_client.registry import Collector
 
-from slipway.core.audit import record
 from slipway.core.bootstrap import (
     ConfigurationError,
     ServiceApp,
@@ -31,12 +28,14 @@ from slipway.ml.compiled import CompiledStore
 from slipway.services.serving.api.servicer import InferenceServicer
 from slipway.services.serving.api.tensors import Limits
 from slipway.services.serving.domain.deployments import Deployments, Policy
+from slipway.services.serving.domain.desired import NO_ALIAS, DesiredStore, FollowRule
 from slipway.services.serving.domain.inference import Live
 from slipway.services.serving.domain.served import PREDICT, VersionInfo
 from slipway.services.serving.domain.targets import parse_target
 from slipway.services.serving.settings import ServingSettings
 from slipway.services.serving.sinks.prediction_log import PredictionLog
 from slipway.services.serving.sources.registry import RegistryVersionSource
+from slipway.services.serving.storage.repository import SqlDeploymentRepository
 
 BACKENDS = ("onnx", "sklearn")
 PROBES = frozenset({"ServerLive", "ServerReady"})  # answered without a token by default
@@ -165,23 +164,6 @@ def build(settings: ServingSettings, db: Database) -> ServiceApp:
         )
         collectors += prediction_log.metrics.collectors()
 
-    def record_change(action: str, resource: str, payload: dict[str, Any]) -> None:
-        # What a serving process serves lives in its memory, not the database: the audit event
-        # is written once the change is made.
-        with db.unit_of_work() as session:
-            record(
-                session,
-                service="serving",
-                action=f"serving.{action}",
-                resource=resource,
-                payload=payload,
-            )
-
-    async def audit(action: str, resource: str, payload: dict[str, Any]) -> None:
-        await asyncio.to_thread(
-            contextvars.copy_context().run, record_change, action, resource, payload
-        )
-
     deployments = Deployments(
         source,
         targets,
@@ -200,7 +182,12 @@ def build(settings: ServingSettings, db: Database) -> ServiceApp:
         on_backend=metrics.on_backend,
         on_shadow=metrics.on_shadow,
         sink=prediction_log,
-        audit=audit,
+        follow=FollowRule(
+            alias="" if settings.follow_alias == NO_ALIAS else settings.follow_alias,
+            models=frozenset(settings.follow_models),
+        ),
+        store=DesiredStore(db, SqlDeploymentRepository()),
+        poll_seconds=settings.desired_state_poll_seconds,
     )
     servicer = InferenceServicer(
         deployments,

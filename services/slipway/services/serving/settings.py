@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from slipway.core.names import ALIAS, MODEL_ID
 from slipway.core.settings import RegistryClientSettings, setting
 
 
@@ -29,8 +30,26 @@ class ServingSettings(RegistryClientSettings):
 
     deployments: list[str] = setting(
         [],
-        "What to serve: `model@alias` (follows the alias live) or `model@3` (pinned), "
-        "comma-separated in the environment. A bare `model` means `model@production`.",
+        "What to serve besides the followed alias: `model@alias` (follows the alias live) or "
+        "`model@3` (pinned), comma-separated in the environment. A bare `model` means "
+        "`model@production`. A load or unload stored through the repository API overrides "
+        "it for that model.",
+    )
+    follow_alias: str = setting(
+        "production",
+        "Serve `model@ALIAS` for every model that has this alias: a model appears when the "
+        "alias is set and is unloaded when it is deleted. `none` follows nothing (only "
+        "--deployments and stored loads are served).",
+    )
+    follow_models: list[str] = setting(
+        [],
+        "Follow the alias of these models only (comma-separated in the environment); "
+        "empty: of every model.",
+    )
+    desired_state_poll_seconds: float = setting(
+        2.0,
+        "How often the loads and unloads stored through the repository API (by any serving "
+        "process of the suite) are read and converged to.",
     )
     canary: list[str] = setting(
         [],
@@ -132,6 +151,13 @@ class ServingSettings(RegistryClientSettings):
             raise ValueError("prediction_log_sample_rate must be between 0 and 1")
         if self.backend not in ("auto", "onnx", "sklearn"):
             raise ValueError("backend must be auto, onnx or sklearn")
+        if self.follow_alias != "none" and not ALIAS.fullmatch(self.follow_alias):
+            raise ValueError("follow_alias must be an alias or none")
+        for model_id in self.follow_models:
+            if not MODEL_ID.fullmatch(model_id):
+                raise ValueError(f"follow_models: {model_id!r} is not a model id")
+        if self.desired_state_poll_seconds <= 0:
+            raise ValueError("desired_state_poll_seconds must be positive")
         if self.onnx_threads < 0:
             raise ValueError("onnx_threads must be at least 0")
         if self.max_rows < 1 or self.max_batch_rows < 1 or self.max_value_bytes < 1:

@@ -20,8 +20,8 @@ from slipway.core.errors import SlipwayError
 from slipway.core.handlers import Context
 from slipway.core.logs import get_logger
 from slipway.inference.v2 import grpc_service_pb2 as pb
+from slipway.services.serving.api import repository, tensors
 from slipway.services.serving.api import statistics as statistics_api
-from slipway.services.serving.api import tensors
 from slipway.services.serving.domain.deployments import Deployments
 from slipway.services.serving.domain.statistics import Statistics, report
 from slipway.services.serving.domain.targets import parse_target
@@ -248,11 +248,16 @@ class InferenceServicer:
     async def RepositoryModelLoad(
         self, request: pb.RepositoryModelLoadRequest, context: Context
     ) -> pb.RepositoryModelLoadResponse:
-        await self._deployments.deploy(parse_target(request.model_name))
+        await self._deployments.deploy(
+            parse_target(request.model_name), repository.reason_parameter(request.parameters)
+        )
         return pb.RepositoryModelLoadResponse()
 
     async def RepositoryModelUnload(
         self, request: pb.RepositoryModelUnloadRequest, context: Context
     ) -> pb.RepositoryModelUnloadResponse:
-        await self._deployments.undeploy(parse_target(request.model_name).model_id)
+        await self._deployments.undeploy(
+            parse_target(request.model_name).model_id,
+            repository.reason_parameter(request.parameters),
+        )
         return pb.RepositoryModelUnloadResponse()

@@ -8,6 +8,12 @@ a mix, and requests already running finish on the old one. A version that fails 
 answer the smoke test is not switched to; the old one keeps serving and the failure is logged
 and counted.
 
+Which targets there are is the desired state (``desired``): the settings' deployments, the
+models whose followed alias exists, and the loads and unloads stored through the repository
+API. Every process converges to it: at start, on the registry's alias events, and by polling
+the stored decisions, so replicas agree and a restart comes back to the same models. A model
+whose target changes keeps serving its current version until the new target is loaded.
+
 Per model, a canary policy sends a share of the traffic to a candidate alias (sticky per
 request id), and a shadow policy has the candidate score every request off the response path.
 """
@@ -16,11 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import uuid
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +44,7 @@ from slipway.core.reasons import Reason
 from slipway.ml import model_files
 from slipway.ml.compiled import CompiledStore
 from slipway.services.serving.domain.batching import Batcher
+from slipway.services.serving.domain.desired import DesiredStore, FollowRule, desired_targets
 from slipway.services.serving.domain.inference import (
     Answers,
     Inference,
@@ -48,7 +56,7 @@ from slipway.services.serving.domain.inference import (
 )
 from slipway.services.serving.domain.loading import SmokeTestError, load
 from slipway.services.serving.domain.served import ServedModel, VersionInfo
-from slipway.services.serving.domain.targets import Target, parse_target
+from slipway.services.serving.domain.targets import StoredDeployment, Target, parse_target
 from slipway.services.serving.domain.versions import Resolved, VersionSource
 
 log = get_logger("slipway.serving.deployments")
@@ -73,15 +81,13 @@ class Slot:
     state: str = "LOADING"  # LOADING, READY, UNAVAILABLE
     reason: str = ""
     reload: asyncio.Event = field(default_factory=asyncio.Event)
+    # Readiness waits for a required slot to load (named by the settings or a stored load);
+    # for a followed one, only for its first attempt.
+    required: bool = True
+    tried: bool = False
 
 
 Loader = Callable[[Resolved], Awaitable[ServedModel]]
-
-
-class Auditor(Protocol):
-    """Writes an audit event for a change of what this process serves."""
-
-    async def __call__(self, action: str, resource: str, payload: dict[str, Any]) -> None: ...
 
 
 SwapListener = Callable[[str, str, VersionInfo | None, VersionInfo | None, str], None]
@@ -109,12 +115,24 @@ class Deployments:
         on_backend: BackendListener | None = None,
         on_shadow: ShadowListener | None = None,
         sink: PredictionSink | None = None,
-        audit: Auditor | None = None,
+        follow: FollowRule | None = None,
+        store: DesiredStore | None = None,
+        poll_seconds: float = 2.0,
     ) -> None:
         self._source = source
-        self.slots: dict[str, Slot] = {t.model_id: Slot(t) for t in targets}
-        if len(self.slots) != len(targets):
+        self._configured = {t.model_id: t for t in targets}
+        if len(self._configured) != len(targets):
             raise ValueError("each model may be deployed once per serving process")
+        self.slots: dict[str, Slot] = {t.model_id: Slot(t) for t in targets}
+        self._follow_rule = follow or FollowRule(alias="")
+        self._store = store
+        self._poll = poll_seconds
+        self._followed: set[str] = set()
+        self._stored: list[StoredDeployment] = []
+        self._desired: dict[str, Target] = dict(self._configured)
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._converging: dict[str, asyncio.Task[None]] = {}
+        self._was_ready = False
         self.policies = policies or {}
         self.candidates: dict[str, Slot] = {
             model: Slot(Target(model, alias=policy.candidate_alias))
@@ -132,7 +150,6 @@ class Deployments:
         self._on_backend = on_backend
         self._on_shadow = on_shadow
         self._sink = sink
-        self._audit = audit
         self._shadows: set[asyncio.Task[None]] = set()  # held so they are not collected
         self._stop = asyncio.Event()
         self._changed = asyncio.Event()  # a slot loaded or failed
@@ -142,18 +159,152 @@ class Deployments:
 
     @property
     def ready(self) -> bool:
-        return all(slot.live is not None for slot in self.slots.values())
+        """Every required slot loaded and every followed one tried once. Once true it stays
+        true: a model added later (a newly followed alias) loads without taking the
+        process out of its load balancer, and a loaded slot never loses its version."""
+        if not self._was_ready:
+            self._was_ready = all(
+                slot.live is not None or (not slot.required and slot.tried)
+                for slot in self.slots.values()
+            )
+        return self._was_ready
 
     def _all_slots(self) -> list[Slot]:
         return [*self.slots.values(), *self.candidates.values()]
 
     async def start(self) -> None:
-        """Load every target (in the background: readiness says when all are in), and follow
-        the registry's alias events."""
+        """Read the desired state, load every target (in the background: readiness says when
+        all are in), follow the registry's alias events and poll the stored decisions."""
         self._tasks.append(asyncio.create_task(self._follow()))
+        await self._read_stored()
+        await self._read_followed()
+        self._desired = self._compute()
+        # Nothing is loaded yet: the first slots are simply the desired targets.
+        self.slots = {
+            model_id: Slot(target, required=self._required(model_id))
+            for model_id, target in self._desired.items()
+        }
         for slot in self._all_slots():
             slot.reload.set()
             self._tasks.append(asyncio.create_task(self._keep_loaded(slot)))
+        self._tasks.append(asyncio.create_task(self._poll_desired()))
+
+    # -- the desired state --------------------------------------------------------------------
+
+    def _required(self, model_id: str) -> bool:
+        return model_id in self._configured or any(
+            s.model_id == model_id and s.target is not None for s in self._stored
+        )
+
+    def _compute(self) -> dict[str, Target]:
+        return desired_targets(self._configured, self._follow_rule, self._followed, self._stored)
+
+    async def _read_stored(self) -> bool:
+        if self._store is None:
+            return True
+        try:
+            self._stored = await asyncio.to_thread(self._store.read)
+        except Exception as exc:  # a database hiccup: keep the last state, read again later
+            log.warning("could not read the stored deployments", error=str(exc)[:300])
+            return False
+        return True
+
+    async def _read_followed(self) -> bool:
+        rule = self._follow_rule
+        if not rule.enabled:
+            return True
+        try:
+            holders = await self._source.models_with_alias(rule.alias)
+        except SlipwayError as exc:
+            # Unreachable at start: what this process served before (stored decisions and
+            # settings) still comes up; the followed models join at the next resync.
+            log.warning("could not list the followed models", alias=rule.alias, error=exc.message)
+            return False
+        self._followed = {m for m in holders if rule.covers(m, rule.alias)}
+        return True
+
+    async def _poll_desired(self) -> None:
+        """Poll the stored decisions every ``poll`` seconds and re-list the followed alias
+        every ``resync`` seconds (its events can be missed while the stream reconnects)."""
+        loop = asyncio.get_running_loop()
+        next_resync = loop.time() + self._resync
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self._poll)
+            if self._stop.is_set():
+                return
+            await self._read_stored()
+            if loop.time() >= next_resync:
+                next_resync = loop.time() + self._resync
+                await self._read_followed()
+            self._apply()
+
+    def _apply(self) -> None:
+        """Converge to the desired state: each model whose target differs gets a task."""
+        self._desired = self._compute()
+        for model_id in sorted(set(self._desired) | set(self.slots)):
+            have = self.slots.get(model_id)
+            if (have.target if have else None) == self._desired.get(model_id):
+                continue
+            running = self._converging.get(model_id)
+            if running is None or running.done():
+                task = asyncio.create_task(self._converge(model_id))
+                self._converging[model_id] = task
+                self._tasks.append(task)
+                task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        with contextlib.suppress(ValueError):
+            self._tasks.remove(task)
+
+    def _lock(self, model_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(model_id, asyncio.Lock())
+
+    async def _converge(self, model_id: str) -> None:
+        """Bring ``model_id`` to its desired target: drop it, or load the new target and
+        then swap it in (the current one serves until then; a failed load is retried)."""
+        while not self._stop.is_set():
+            async with self._lock(model_id):
+                want = self._desired.get(model_id)
+                have = self.slots.get(model_id)
+                if (have.target if have else None) == want:
+                    return
+                if want is None:
+                    self._drop(model_id, "no longer desired")
+                    return
+                slot = Slot(want, required=self._required(model_id))
+                await self._load(slot)
+                if self._desired.get(model_id) != want:
+                    continue  # changed while loading: converge to the newer target
+                if slot.live is not None or have is None:
+                    # A new model is installed even when its load failed: it shows in the
+                    # index with the reason and its loader retries.
+                    self._install(slot)
+                    return
+            # The new target failed and the old one keeps serving: try again later.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self._retry)
+
+    def _install(self, slot: Slot) -> None:
+        model_id = slot.target.model_id
+        replaced = self.slots.get(model_id)
+        slot.tried = True
+        self.slots[model_id] = slot
+        if replaced is not None:
+            replaced.reload.set()  # its loader sees it is gone and ends
+        self._changed.set()
+        self._tasks.append(asyncio.create_task(self._keep_loaded(slot)))
+        log.info(
+            "deployment changed",
+            target=str(slot.target),
+            previous=str(replaced.target) if replaced else None,
+        )
+
+    def _drop(self, model_id: str, why: str) -> None:
+        slot = self.slots.pop(model_id, None)
+        if slot is not None:
+            slot.reload.set()  # its loader ends; the model is released
+            log.info("model unloaded", target=str(slot.target), why=why)
 
     async def wait_ready(self, within: float) -> bool:
         """Whether every target is loaded, waiting up to ``within`` seconds for it."""
@@ -177,10 +328,17 @@ class Deployments:
         await self._source.close()
 
     async def _follow(self) -> None:
+        rule = self._follow_rule
         async for event in self._source.events(self._stop):
             for slot in self._all_slots():
                 if slot.target.model_id == event.model_id and slot.target.alias == event.alias:
                     slot.reload.set()
+            if rule.covers(event.model_id, event.alias):
+                if event.deleted:
+                    self._followed.discard(event.model_id)
+                else:
+                    self._followed.add(event.model_id)
+                self._apply()
 
     def _current(self, slot: Slot) -> bool:
         return (
@@ -211,6 +369,9 @@ class Deployments:
                     None,
                     f"{type(exc).__name__}: {exc}",
                 )
+            if not slot.tried:
+                slot.tried = True
+                self._changed.set()
 
     async def _load(self, slot: Slot) -> None:
         target = slot.target
@@ -485,60 +646,62 @@ class Deployments:
             rows.append((str(slot.target), version, slot.state, slot.reason))
         return rows
 
-    async def add(self, target: Target) -> Slot:
-        """Serve another target (the repository extension's load)."""
-        slot = self.slots.get(target.model_id)
-        if slot is not None and slot.target == target:
-            slot.reload.set()
-            return slot
-        replaced = self.slots.get(target.model_id)
-        slot = Slot(target)
-        await self._load(slot)
-        if slot.live is None:
-            return slot  # the current one (if any) keeps serving
-        self.slots[target.model_id] = slot
-        if replaced is not None:
-            replaced.reload.set()  # its loader ends
-        self._tasks.append(asyncio.create_task(self._keep_loaded(slot)))
-        return slot
-
-    def remove(self, model_id: str) -> None:
-        slot = self.slots.pop(model_id, None)
-        if slot is not None:
-            slot.reload.set()  # its loader sees it is gone and ends; the model is released
-            return
-        raise NotFoundError(
-            f"model {model_id!r} is not served here",
-            reason=Reason.MODEL_NOT_FOUND,
-            metadata={"model": model_id},
-        )
-
     # -- the repository extension -------------------------------------------------------------
 
-    async def deploy(self, target: Target) -> VersionInfo:
-        """Serve ``target`` (the repository extension's load) and audit it; the version it
-        serves, or ``NotFoundError`` when it could not be loaded."""
-        slot = await self.add(target)
-        if slot.live is None:
-            raise NotFoundError(
-                f"could not load {target}: {slot.reason}",
-                reason=Reason.MODEL_LOAD_FAILED,
-                metadata={"model": str(target)},
-            )
-        info = slot.live.info
+    async def deploy(self, target: Target, reason: str = "") -> VersionInfo:
+        """Serve ``target`` (the repository extension's load): load it here, then store the
+        decision with its audit event (every serving process converges to it, and it
+        survives restarts), then swap it in. The version it serves; ``NotFoundError`` when it
+        could not be loaded, and then nothing is stored."""
+        model_id = target.model_id
+        async with self._lock(model_id):
+            have = self.slots.get(model_id)
+            if have is not None and have.target == target and have.live is not None:
+                slot = have
+                slot.reload.set()  # Triton's load also reloads: the alias is read again
+            else:
+                slot = Slot(target)
+                await self._load(slot)
+            if slot.live is None:
+                raise NotFoundError(
+                    f"could not load {target}: {slot.reason}",
+                    reason=Reason.MODEL_LOAD_FAILED,
+                    metadata={"model": str(target)},
+                )
+            info = slot.live.info
+            payload = {"target": str(target), "version": info.name}
+            await self._change(model_id, target, reason, payload)
+            if slot is not have:
+                self._install(slot)
+            self._desired = self._compute()
         request_log.info(
             "model loaded through the repository API", target=str(target), version=info.name
         )
-        if self._audit is not None:
-            await self._audit(
-                "RepositoryModelLoad",
-                f"models/{target.model_id}",
-                {"target": str(target), "version": info.name},
-            )
         return info
 
-    async def undeploy(self, model_id: str) -> None:
-        """Stop serving ``model_id`` (the repository extension's unload) and audit it."""
-        self.remove(model_id)
-        if self._audit is not None:
-            await self._audit("RepositoryModelUnload", f"models/{model_id}", {"model": model_id})
+    async def undeploy(self, model_id: str, reason: str = "") -> None:
+        """Stop serving ``model_id`` (the repository extension's unload), stored and audited
+        like a load: it stays unloaded, on every process and across restarts, even when the
+        settings or a followed alias name it, until it is loaded again."""
+        async with self._lock(model_id):
+            if model_id not in self.slots and model_id not in self._desired:
+                raise NotFoundError(
+                    f"model {model_id!r} is not served here",
+                    reason=Reason.MODEL_NOT_FOUND,
+                    metadata={"model": model_id},
+                )
+            await self._change(model_id, None, reason, {"model": model_id})
+            self._drop(model_id, "unloaded through the repository API")
+            self._desired = self._compute()
+
+    async def _change(
+        self, model_id: str, target: Target | None, reason: str, payload: dict[str, Any]
+    ) -> None:
+        if self._store is None:
+            return
+        store = self._store
+        decision = await asyncio.to_thread(
+            contextvars.copy_context().run,
+            lambda: store.change(model_id, target, reason=reason, payload=payload),
+        )
+        self._stored = [s for s in self._stored if s.model_id != model_id] + [decision]

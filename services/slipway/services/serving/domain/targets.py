@@ -1,8 +1,10 @@
-"""What a deployment serves: a model followed by alias or pinned to a version number."""
+"""What a deployment serves: a model followed by alias or pinned to a version number, and an
+operator's stored decision about a model."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from slipway.core.errors import InvalidArgumentError
 from slipway.core.names import ALIAS, MODEL_ID, VERSION_NUMBER
@@ -19,6 +21,18 @@ class Target:
 
     def __str__(self) -> str:
         return f"{self.model_id}@{self.alias or self.number}"
+
+
+@dataclass(frozen=True)
+class StoredDeployment:
+    """An operator's decision about one model: serve ``target``, or (``None``) do not serve
+    the model at all."""
+
+    model_id: str
+    target: Target | None
+    reason: str
+    changed_by: str
+    update_time: datetime
 
 
 def parse_target(text: str, field: str = "model_name") -> Target:

@@ -42,10 +42,11 @@ class Resolved:
 
 @dataclass(frozen=True)
 class AliasEvent:
-    """An alias of ``model_id`` was set, moved or deleted."""
+    """An alias of ``model_id`` was set, moved or (``deleted``) deleted."""
 
     model_id: str
     alias: str
+    deleted: bool = False
 
 
 class VersionSource(Protocol[M]):
@@ -58,6 +59,10 @@ class VersionSource(Protocol[M]):
 
     async def fetch(self, found: Found[M]) -> Resolved:
         """``found`` with its files cached and verified."""
+        ...
+
+    async def models_with_alias(self, alias: str) -> set[str]:
+        """The ids of every model that has ``alias`` now."""
         ...
 
     def events(self, stop: asyncio.Event) -> AsyncIterator[AliasEvent]:

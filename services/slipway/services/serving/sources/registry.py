@@ -36,6 +36,8 @@ from slipway.services.serving.domain.versions import AliasEvent, Resolved
 log = get_logger("slipway.serving.registry")
 
 CALL_TIMEOUT = 30.0
+MODEL_PAGE = 1000  # models per ListModels page, the registry's largest
+MAX_MODEL_PAGES = 1000
 UNREACHABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 ALIAS_EVENTS = frozenset(
     {
@@ -175,6 +177,34 @@ class RegistryVersionSource:
             deadline=CALL_TIMEOUT * 10,
         )
 
+    async def models_with_alias(self, alias: str) -> set[str]:
+        """Every model that has ``alias``, read page by page (``UnavailableError`` when the
+        registry cannot be reached, ``FailedPreconditionError`` when it refuses)."""
+        found: set[str] = set()
+        token = ""
+        for _ in range(MAX_MODEL_PAGES):  # bounded: a registry that never ends its pages
+            try:
+                reply = await self._stub().ListModels(
+                    pb.ListModelsRequest(page_size=MODEL_PAGE, page_token=token),
+                    metadata=self._metadata(),
+                    timeout=CALL_TIMEOUT,
+                )
+            except grpc.aio.AioRpcError as error:
+                if error.code() in UNREACHABLE:
+                    raise UnavailableError(
+                        f"the registry is unreachable ({error.code().name}) to list models",
+                        reason=Reason.REGISTRY_UNAVAILABLE,
+                    ) from error
+                raise FailedPreconditionError(
+                    f"the registry refused to list models: {error.code().name} {error.details()}",
+                    reason=Reason.REGISTRY_REFUSED,
+                ) from error
+            found.update(m.name.split("/")[-1] for m in reply.models if alias in m.aliases)
+            token = reply.next_page_token
+            if not token:
+                break
+        return found
+
     async def events(self, stop: asyncio.Event) -> AsyncIterator[AliasEvent]:
         """Alias events, forever (until ``stop``), reconnecting from the last sequence seen."""
         after: int | None = None
@@ -188,7 +218,11 @@ class RegistryVersionSource:
                 async for reply in call:
                     delay = 0.2
                     after = reply.event.sequence
-                    yield AliasEvent(reply.event.model.split("/")[-1], reply.event.alias)
+                    yield AliasEvent(
+                        reply.event.model.split("/")[-1],
+                        reply.event.alias,
+                        deleted=reply.event.type == model_event_pb2.MODEL_EVENT_TYPE_ALIAS_DELETED,
+                    )
             except grpc.aio.AioRpcError as error:
                 if stop.is_set():
                     return

@@ -1,0 +1,1 @@
+"""Serving's storage: what operators asked serving to load or unload, kept in the database."""
