@@ -28,6 +28,7 @@ COMMANDS = (
     "train",
     "jobs",
     "predict",
+    "serve",
     "monitor",
     "lineage",
     "audit",

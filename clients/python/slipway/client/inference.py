@@ -102,3 +102,42 @@ class InferenceClient:
         return self._call.unary(
             self._stub.ServerReady, pb.ServerReadyRequest(), timeout=timeout, idempotent=True
         ).ready
+
+    def repository_index(
+        self, *, ready: bool = False, timeout: float | None = None
+    ) -> list[pb.RepositoryIndexResponse.ModelIndex]:
+        """What serving serves (``iris@production``), with the version each has loaded, its
+        state and why; ``ready`` lists only the ones that answer."""
+        reply = self._call.unary(
+            self._stub.RepositoryIndex,
+            pb.RepositoryIndexRequest(ready=ready),
+            timeout=timeout,
+            idempotent=True,
+        )
+        return list(reply.models)
+
+    def load_model(self, target: str, *, reason: str = "", timeout: float | None = None) -> None:
+        """Serve ``target`` (``iris``, ``iris@production``, ``iris@3``): returns once it is
+        loaded here; serving stores the load (audited, with ``reason``), so every serving
+        process converges to it and it survives restarts. Needs the admin role."""
+        self._call.unary(
+            self._stub.RepositoryModelLoad,
+            pb.RepositoryModelLoadRequest(model_name=target, parameters=_reason(reason)),
+            timeout=timeout,
+            idempotent=True,  # loading what is loaded changes nothing
+        )
+
+    def unload_model(self, model: str, *, reason: str = "", timeout: float | None = None) -> None:
+        """Stop serving ``model``, stored and audited like a load: it stays unloaded, even when
+        its ``production`` alias or serving's settings name it, until it is loaded again."""
+        self._call.unary(
+            self._stub.RepositoryModelUnload,
+            pb.RepositoryModelUnloadRequest(model_name=model, parameters=_reason(reason)),
+            timeout=timeout,
+            idempotent=True,
+        )
+
+
+def _reason(reason: str) -> dict[str, pb.ModelRepositoryParameter]:
+    """The repository extension's ``reason`` parameter, which serving audits."""
+    return {"reason": pb.ModelRepositoryParameter(string_param=reason)} if reason else {}
