@@ -600,10 +600,17 @@ def lifecycle(
         reason = "holdout accuracy above 0.9; reviewed by the demo approver"
         _set_alias(suite, "production", champion, reason)
         out.update(alias="production", version=champion, reason=reason)
-        suite.inference.RepositoryModelLoad(
-            infer_pb.RepositoryModelLoadRequest(model_name=f"{MODEL}@production"),
-            metadata=suite.auth("admin"),
-            timeout=CALL_TIMEOUT,
+        # Serving follows the production alias of every model: no load, no restart.
+        _wait(
+            "serving follows the production alias",
+            lambda: (
+                suite.inference.ModelReady(
+                    infer_pb.ModelReadyRequest(name=MODEL, version=str(champion)),
+                    metadata=suite.auth("viewer"),
+                    timeout=CALL_TIMEOUT,
+                ).ready
+            ),
+            timeout,
         )
         progress.say(f"      models/{MODEL}@production -> version {champion}; serving follows it")
 

@@ -101,6 +101,7 @@ RPC_REASONS: Mapping[str, frozenset[Reason]] = {
     ),
     "/slipway.registry.v1.RegistryService/GetModelVersion": frozenset(
         {
+            R.ALIAS_NOT_FOUND,
             R.ALIAS_REQUIRED,
             R.INVALID_ALIAS,
             R.INVALID_NAME,
