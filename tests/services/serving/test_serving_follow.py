@@ -6,6 +6,7 @@ SIGKILL right after the load was acknowledged."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import grpc
 import numpy as np
 import pytest
 
+from slipway.core.db import Database
 from slipway.inference.v2 import grpc_service_pb2 as pb
 from slipway.inference.v2 import grpc_service_pb2_grpc as pb_grpc
 from slipway.registry.v1 import registry_service_pb2 as registry_pb
@@ -27,6 +29,7 @@ from support.serving import (
     register,
     set_alias,
 )
+from support.training import running_registry
 from support.waiting import wait_until
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -188,6 +191,31 @@ async def test_an_unload_wins_over_production_and_survives_a_restart(
         await wait_served(serving, "iris", iris_registered[0])
     async with start_serving(registry.address) as serving:
         await wait_served(serving, "iris", iris_registered[0])
+
+
+async def test_a_restart_while_the_registry_is_down_serves_the_followed_models(
+    start_serving: StartServing,
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+    service_token_file: Path,
+    iris_models: list[Trained],
+) -> None:
+    stack = contextlib.AsyncExitStack()
+    registry = await stack.enter_async_context(
+        running_registry(migrated_db, tmp_path / "reg", tokens_file, tokens, tmp_path / "artifacts")
+    )
+    number = await register(
+        registry, service_token_file, "iris", iris_models[0], alias="production"
+    )
+    async with start_serving(registry.address) as serving:
+        await wait_served(serving, "iris", number)
+    await stack.aclose()
+    async with start_serving(registry.address) as restarted:  # from its cache
+        ready = await restarted.stub.ServerReady(pb.ServerReadyRequest())
+        assert ready.ready
+        assert await served_version(restarted, "iris") == str(number)
 
 
 @pytest.mark.slow  # starts a serving process three times

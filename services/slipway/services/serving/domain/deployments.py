@@ -132,6 +132,8 @@ class Deployments:
         self._desired: dict[str, Target] = dict(self._configured)
         self._locks: dict[str, asyncio.Lock] = {}
         self._converging: dict[str, asyncio.Task[None]] = {}
+        self._generation = 0  # of this process's stored changes (see _read_stored)
+        self._started = False
         self._was_ready = False
         self.policies = policies or {}
         self.candidates: dict[str, Slot] = {
@@ -162,7 +164,7 @@ class Deployments:
         """Every required slot loaded and every followed one tried once. Once true it stays
         true: a model added later (a newly followed alias) loads without taking the
         process out of its load balancer, and a loaded slot never loses its version."""
-        if not self._was_ready:
+        if self._started and not self._was_ready:
             self._was_ready = all(
                 slot.live is not None or (not slot.required and slot.tried)
                 for slot in self.slots.values()
@@ -188,6 +190,7 @@ class Deployments:
             slot.reload.set()
             self._tasks.append(asyncio.create_task(self._keep_loaded(slot)))
         self._tasks.append(asyncio.create_task(self._poll_desired()))
+        self._started = True
 
     # -- the desired state --------------------------------------------------------------------
 
@@ -202,11 +205,17 @@ class Deployments:
     async def _read_stored(self) -> bool:
         if self._store is None:
             return True
+        generation = self._generation
         try:
-            self._stored = await asyncio.to_thread(self._store.read)
+            stored = await asyncio.to_thread(self._store.read)
         except Exception as exc:  # a database hiccup: keep the last state, read again later
             log.warning("could not read the stored deployments", error=str(exc)[:300])
             return False
+        if generation != self._generation:
+            # A load or unload of this process was stored while the read ran: the read may
+            # predate it, and applying it would undo the change until the next poll.
+            return False
+        self._stored = stored
         return True
 
     async def _read_followed(self) -> bool:
@@ -705,3 +714,4 @@ class Deployments:
             lambda: store.change(model_id, target, reason=reason, payload=payload),
         )
         self._stored = [s for s in self._stored if s.model_id != model_id] + [decision]
+        self._generation += 1

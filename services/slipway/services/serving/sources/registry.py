@@ -10,6 +10,8 @@ registry's event stream and reconnects from the last sequence it saw.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -191,10 +193,7 @@ class RegistryVersionSource:
                 )
             except grpc.aio.AioRpcError as error:
                 if error.code() in UNREACHABLE:
-                    raise UnavailableError(
-                        f"the registry is unreachable ({error.code().name}) to list models",
-                        reason=Reason.REGISTRY_UNAVAILABLE,
-                    ) from error
+                    return self._last_holders(alias, error)
                 raise FailedPreconditionError(
                     f"the registry refused to list models: {error.code().name} {error.details()}",
                     reason=Reason.REGISTRY_REFUSED,
@@ -203,7 +202,36 @@ class RegistryVersionSource:
             token = reply.next_page_token
             if not token:
                 break
+        self._remember_holders(alias, found)
         return found
+
+    def _holders_file(self, alias: str) -> Path:
+        return self._cache.root / f"followed-{alias}.json"
+
+    def _remember_holders(self, alias: str, models: set[str]) -> None:
+        # Kept beside the cached resolutions, so a process restarted while the registry is
+        # down still serves the models it followed.
+        path = self._holders_file(alias)
+        temporary = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
+        temporary.write_text(json.dumps(sorted(models)))
+        os.replace(temporary, path)
+
+    def _last_holders(self, alias: str, error: grpc.aio.AioRpcError) -> set[str]:
+        try:
+            models = json.loads(self._holders_file(alias).read_text())
+        except (OSError, ValueError):
+            raise UnavailableError(
+                f"the registry is unreachable ({error.code().name}) and the models with "
+                f"alias {alias!r} were never listed here",
+                reason=Reason.REGISTRY_UNAVAILABLE,
+            ) from error
+        log.warning(
+            "registry unreachable; following the models last listed",
+            alias=alias,
+            models=models,
+            error=error.code().name,
+        )
+        return {str(m) for m in models}
 
     async def events(self, stop: asyncio.Event) -> AsyncIterator[AliasEvent]:
         """Alias events, forever (until ``stop``), reconnecting from the last sequence seen."""
