@@ -32,7 +32,8 @@ from support.serving import (
 from support.training import running_registry
 from support.waiting import wait_until
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+BOTH_DATABASES = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
 ROW = np.zeros((1, 4))
 
@@ -88,6 +89,7 @@ async def not_served(serving: Serving, model: str) -> bool:
     return False
 
 
+@SQLITE
 async def test_serving_follows_production_of_every_model(
     start_serving: StartServing,
     registry: Registry,
@@ -115,6 +117,7 @@ async def test_serving_follows_production_of_every_model(
         assert [(m.name, m.state) for m in index.models] == [("flower@production", "READY")]
 
 
+@SQLITE
 async def test_follow_models_narrows_following_and_none_turns_it_off(
     start_serving: StartServing,
     registry: Registry,
@@ -133,6 +136,7 @@ async def test_follow_models_narrows_following_and_none_turns_it_off(
         assert await not_served(serving, "iris")  # has production, but nothing follows it
 
 
+@BOTH_DATABASES
 async def test_loads_and_unloads_are_stored_audited_and_reach_every_process(
     start_serving: StartServing, registry: Registry, iris_registered: list[int]
 ) -> None:
@@ -166,6 +170,7 @@ async def test_loads_and_unloads_are_stored_audited_and_reach_every_process(
     assert (unload["before"], unload["after"]) == (f"iris@{pinned}", "(unloaded)")
 
 
+@SQLITE
 async def test_an_unload_wins_over_production_and_survives_a_restart(
     start_serving: StartServing,
     registry: Registry,
@@ -193,6 +198,7 @@ async def test_an_unload_wins_over_production_and_survives_a_restart(
         await wait_served(serving, "iris", iris_registered[0])
 
 
+@SQLITE
 async def test_a_restart_while_the_registry_is_down_serves_the_followed_models(
     start_serving: StartServing,
     migrated_db: Database,
@@ -218,6 +224,7 @@ async def test_a_restart_while_the_registry_is_down_serves_the_followed_models(
         assert await served_version(restarted, "iris") == str(number)
 
 
+@SQLITE
 @pytest.mark.slow  # starts a serving process three times
 async def test_a_load_acknowledged_right_before_sigkill_is_served_after_restart(
     database_url: str,
