@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 from pathlib import Path
+from typing import Any
 
 import grpc
 import numpy as np
@@ -18,7 +19,8 @@ from slipway.core.db import Database
 from slipway.inference.v2 import grpc_service_pb2 as pb
 from slipway.inference.v2 import grpc_service_pb2_grpc as pb_grpc
 from slipway.registry.v1 import registry_service_pb2 as registry_pb
-from support.harness import auth
+from slipway.services.serving.settings import ServingSettings
+from support.harness import auth, settings_for
 from support.processes import ServiceProcess
 from support.registry import Registry
 from support.serving import (
@@ -87,6 +89,26 @@ async def not_served(serving: Serving, model: str) -> bool:
             return True
         raise
     return False
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"follow_alias": "Production!"},
+        {"follow_models": ["../iris"]},
+        {"desired_state_poll_seconds": 0.0},
+    ],
+)
+def test_follow_settings_are_checked_at_start(tmp_path: Path, values: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match=r"follow_alias|follow_models|poll"):
+        settings_for(ServingSettings, tmp_path, **values)
+
+
+def test_follow_none_and_a_model_list_are_accepted(tmp_path: Path) -> None:
+    settings = settings_for(
+        ServingSettings, tmp_path, follow_alias="none", follow_models=["iris", "churn"]
+    )
+    assert (settings.follow_alias, settings.follow_models) == ("none", ["iris", "churn"])
 
 
 @SQLITE

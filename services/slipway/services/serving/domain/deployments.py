@@ -250,6 +250,8 @@ class Deployments:
 
     def _apply(self) -> None:
         """Converge to the desired state: each model whose target differs gets a task."""
+        if not self._started:
+            return  # start() reads the whole state and makes the first slots itself
         self._desired = self._compute()
         for model_id in sorted(set(self._desired) | set(self.slots)):
             have = self.slots.get(model_id)
