@@ -15,6 +15,7 @@ import grpc
 import numpy as np
 import pytest
 
+from slipway.client import aio as client_aio
 from slipway.core.db import Database
 from slipway.inference.v2 import grpc_service_pb2 as pb
 from slipway.inference.v2 import grpc_service_pb2_grpc as pb_grpc
@@ -190,6 +191,30 @@ async def test_loads_and_unloads_are_stored_audited_and_reach_every_process(
     assert load["after"] == f"iris@{pinned}"
     assert load["version"] == f"models/iris/versions/{pinned}"
     assert (unload["before"], unload["after"]) == (f"iris@{pinned}", "(unloaded)")
+
+
+@SQLITE
+async def test_the_asyncio_client_loads_lists_and_unloads_with_a_reason(
+    start_serving: StartServing, registry: Registry, iris_registered: list[int]
+) -> None:
+    async with (
+        start_serving(registry.address, follow_alias="none") as serving,
+        client_aio.connect(
+            {"serving": serving.address}, token=serving.tokens["admin"]
+        ) as connection,
+    ):
+        inference = connection.inference
+        assert await inference.repository_index() == []
+        await inference.load_model("iris@3", reason="pin three")
+        [model] = await inference.repository_index(ready=True)
+        assert (model.name, model.version, model.state) == ("iris@3", "3", "READY")
+        await inference.unload_model("iris", reason="done")
+        assert await inference.repository_index() == []
+    events = await registry.audit_events(service="serving")
+    assert [(e.action, e.reason) for e in events if e.action.startswith("serving.Repo")] == [
+        ("serving.RepositoryModelLoad", "pin three"),
+        ("serving.RepositoryModelUnload", "done"),
+    ]
 
 
 @SQLITE

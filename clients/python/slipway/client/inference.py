@@ -122,7 +122,9 @@ class InferenceClient:
         process converges to it and it survives restarts. Needs the admin role."""
         self._call.unary(
             self._stub.RepositoryModelLoad,
-            pb.RepositoryModelLoadRequest(model_name=target, parameters=_reason(reason)),
+            pb.RepositoryModelLoadRequest(
+                model_name=target, parameters=repository_parameters(reason)
+            ),
             timeout=timeout,
             idempotent=True,  # loading what is loaded changes nothing
         )
@@ -132,12 +134,14 @@ class InferenceClient:
         its ``production`` alias or serving's settings name it, until it is loaded again."""
         self._call.unary(
             self._stub.RepositoryModelUnload,
-            pb.RepositoryModelUnloadRequest(model_name=model, parameters=_reason(reason)),
+            pb.RepositoryModelUnloadRequest(
+                model_name=model, parameters=repository_parameters(reason)
+            ),
             timeout=timeout,
             idempotent=True,
         )
 
 
-def _reason(reason: str) -> dict[str, pb.ModelRepositoryParameter]:
+def repository_parameters(reason: str) -> dict[str, pb.ModelRepositoryParameter]:
     """The repository extension's ``reason`` parameter, which serving audits."""
     return {"reason": pb.ModelRepositoryParameter(string_param=reason)} if reason else {}

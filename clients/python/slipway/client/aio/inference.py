@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import grpc
 
 from slipway.client.aio.calls import AsyncCaller
+from slipway.client.inference import repository_parameters
 from slipway.client.requests import idempotency_key
 from slipway.client.tensors import Array, Inputs, Prediction, infer_request, prediction
 from slipway.inference.v2 import grpc_service_pb2 as pb
@@ -93,3 +94,41 @@ class InferenceClient:
             self._stub.ServerReady, pb.ServerReadyRequest(), timeout=timeout, idempotent=True
         )
         return reply.ready
+
+    async def repository_index(
+        self, *, ready: bool = False, timeout: float | None = None
+    ) -> list[pb.RepositoryIndexResponse.ModelIndex]:
+        """What serving serves; see ``slipway.client.InferenceClient.repository_index``."""
+        reply = await self._call.unary(
+            self._stub.RepositoryIndex,
+            pb.RepositoryIndexRequest(ready=ready),
+            timeout=timeout,
+            idempotent=True,
+        )
+        return list(reply.models)
+
+    async def load_model(
+        self, target: str, *, reason: str = "", timeout: float | None = None
+    ) -> None:
+        """Serve ``target``, stored and audited; see ``slipway.client.InferenceClient``."""
+        await self._call.unary(
+            self._stub.RepositoryModelLoad,
+            pb.RepositoryModelLoadRequest(
+                model_name=target, parameters=repository_parameters(reason)
+            ),
+            timeout=timeout,
+            idempotent=True,
+        )
+
+    async def unload_model(
+        self, model: str, *, reason: str = "", timeout: float | None = None
+    ) -> None:
+        """Stop serving ``model``, stored and audited; see ``slipway.client.InferenceClient``."""
+        await self._call.unary(
+            self._stub.RepositoryModelUnload,
+            pb.RepositoryModelUnloadRequest(
+                model_name=model, parameters=repository_parameters(reason)
+            ),
+            timeout=timeout,
+            idempotent=True,
+        )
