@@ -203,6 +203,14 @@ class Serving:
         )
         return reply
 
+    def collector(self, family: str) -> Any:
+        """The app's collector of the metric family ``family`` (without ``_total``), found by
+        name: the order of the collectors is not part of anything."""
+        for collector in self.app.collectors:
+            if any(found.name == family for found in collector.collect()):
+                return collector
+        raise LookupError(f"serving has no collector of {family}")
+
     async def wait_loaded(self, model: str, number: int, within: float = WAIT_SECONDS) -> None:
         """Wait until version ``number`` of ``model`` answers when asked for by number: loaded,
         as the deployed version or as a canary/shadow candidate."""

@@ -61,7 +61,7 @@ async def test_shadow_scores_every_request_off_the_response_path(
         for _ in range(20):
             reply = await serving.infer(matrix_request("iris", ROWS))
             assert reply.model_version == "1"  # callers get the deployed version's answer
-        metrics = serving.app.collectors[2]  # slipway_serving_shadow_predictions_total
+        metrics = serving.collector("slipway_serving_shadow_predictions")
 
         def scored() -> float:
             return sum(

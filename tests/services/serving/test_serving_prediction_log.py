@@ -92,7 +92,7 @@ async def test_logs_arrive_and_survive_a_monitoring_outage(
             for i in range(10):
                 reply = await serving.infer(matrix_request("iris", ROWS, request_id=f"b{i}"))
                 assert len(output(reply, "predict")) == len(ROWS)
-            log_metrics = serving.app.collectors[-2]  # ..._prediction_logs_dropped_total
+            log_metrics = serving.collector("slipway_serving_prediction_logs_dropped")
             await wait_until(
                 lambda: (
                     sum(

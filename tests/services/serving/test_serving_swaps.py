@@ -162,7 +162,7 @@ async def test_serving_outlives_the_registry_and_restarts_from_its_cache(
 
 def kept_cached(held: Serving) -> float:
     """How many resyncs found the registry unreachable and kept the cached version."""
-    swaps = held.app.collectors[0]  # slipway_serving_swaps_total
+    swaps = held.collector("slipway_serving_swaps")
     return float(swaps.labels("iris@production", "kept_cached")._value.get())
 
 
