@@ -119,9 +119,10 @@ deploy-tools: $(VENV_READY)
 	@test -x $(VENV)/bin/hadolint && test -x $(VENV)/bin/kubernetes-validate || \
 	  { echo "hadolint or kubernetes-validate missing from $(VENV): make venv"; exit 1; }
 
-# Start the whole suite on the embedded default (SQLite and a local artifact folder in $SLIPWAY_HOME).
+# Start the whole suite on the embedded default (SQLite and a local artifact folder in $SLIPWAY_HOME);
+# UP_ARGS are passed to `slipway up` (e.g. UP_ARGS="--grpc-port-base 0").
 up: $(VENV_READY)
-	$(VENV)/bin/slipway up
+	$(VENV)/bin/slipway up $(UP_ARGS)
 
 # The whole lifecycle on a fresh suite of its own (SQLite, a temporary data folder), with a summary.
 demo: $(VENV_READY)
