@@ -106,12 +106,15 @@ def test_every_proto_package_has_its_own_go_package() -> None:
     assert not missing, f"add a go_package override to buf.gen.yaml for: {missing}"
 
 
-def test_google_rpc_comes_from_google_in_go_and_java() -> None:
-    """The vendored google/rpc protos are generated for TypeScript only."""
-    assert not list(GO.rglob("google")), "google/rpc generated into clients/go"
-    assert not list((JAVA / "src").rglob("google")), "google/rpc generated into clients/java"
+def test_googleapis_come_from_google_in_go_and_java() -> None:
+    """The vendored google/rpc and google/api protos are generated for TypeScript only."""
+    assert not list(GO.rglob("google")), "googleapis generated into clients/go"
+    assert not list((JAVA / "src").rglob("google")), "googleapis generated into clients/java"
     assert "<artifactId>proto-google-common-protos</artifactId>" in (JAVA / "pom.xml").read_text()
+    assert "google.golang.org/genproto/googleapis/api " in (GO / "go.mod").read_text()
     assert (TS / "src" / "google" / "rpc" / "status_pb.ts").is_file()
+    assert (TS / "src" / "google" / "api" / "field_behavior_pb.ts").is_file()
+    assert (TS / "src" / "google" / "api" / "resource_pb.ts").is_file()
 
 
 def test_open_inference_protocol_keeps_its_wire_names_under_slipway_paths() -> None:
