@@ -8,6 +8,7 @@ package auditv1
 
 import (
 	v1 "github.com/slipway-mlops/slipway/clients/go/common/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -411,43 +412,47 @@ var File_slipway_audit_v1_audit_event_proto protoreflect.FileDescriptor
 
 const file_slipway_audit_v1_audit_event_proto_rawDesc = "" +
 	"\n" +
-	"\"slipway/audit/v1/audit_event.proto\x12\x10slipway.audit.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!slipway/common/v1/principal.proto\"\xd3\x04\n" +
+	"\"slipway/audit/v1/audit_event.proto\x12\x10slipway.audit.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!slipway/common/v1/principal.proto\"\xbf\x05\n" +
 	"\n" +
-	"AuditEvent\x12\x1a\n" +
-	"\bsequence\x18\x01 \x01(\x03R\bsequence\x12\x19\n" +
-	"\bevent_id\x18\x02 \x01(\tR\aeventId\x129\n" +
+	"AuditEvent\x12 \n" +
+	"\bsequence\x18\x01 \x01(\x03B\x04\xe2A\x01\x03R\bsequence\x12\x1f\n" +
+	"\bevent_id\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\aeventId\x12?\n" +
 	"\n" +
-	"event_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x12\x18\n" +
-	"\aservice\x18\x04 \x01(\tR\aservice\x12\x16\n" +
-	"\x06action\x18\x05 \x01(\tR\x06action\x12:\n" +
-	"\tprincipal\x18\x06 \x01(\v2\x1c.slipway.common.v1.PrincipalR\tprincipal\x12\x1a\n" +
-	"\bresource\x18\a \x01(\tR\bresource\x128\n" +
-	"\aoutcome\x18\b \x01(\x0e2\x1e.slipway.audit.v1.AuditOutcomeR\aoutcome\x12\x1f\n" +
-	"\vstatus_code\x18\t \x01(\tR\n" +
-	"statusCode\x12!\n" +
+	"event_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\teventTime\x12\x1e\n" +
+	"\aservice\x18\x04 \x01(\tB\x04\xe2A\x01\x03R\aservice\x12\x1c\n" +
+	"\x06action\x18\x05 \x01(\tB\x04\xe2A\x01\x03R\x06action\x12@\n" +
+	"\tprincipal\x18\x06 \x01(\v2\x1c.slipway.common.v1.PrincipalB\x04\xe2A\x01\x03R\tprincipal\x12&\n" +
+	"\bresource\x18\a \x01(\tB\n" +
+	"\xe2A\x01\x03\xfaA\x03\n" +
+	"\x01*R\bresource\x12>\n" +
+	"\aoutcome\x18\b \x01(\x0e2\x1e.slipway.audit.v1.AuditOutcomeB\x04\xe2A\x01\x03R\aoutcome\x12%\n" +
+	"\vstatus_code\x18\t \x01(\tB\x04\xe2A\x01\x03R\n" +
+	"statusCode\x12'\n" +
 	"\ferror_reason\x18\n" +
-	" \x01(\tR\verrorReason\x12\x16\n" +
-	"\x06reason\x18\v \x01(\tR\x06reason\x12\x1d\n" +
+	" \x01(\tB\x04\xe2A\x01\x03R\verrorReason\x12\x1c\n" +
+	"\x06reason\x18\v \x01(\tB\x04\xe2A\x01\x03R\x06reason\x12#\n" +
 	"\n" +
-	"request_id\x18\f \x01(\tR\trequestId\x12!\n" +
-	"\fpayload_json\x18\r \x01(\tR\vpayloadJson\x12#\n" +
-	"\rprevious_hash\x18\x0e \x01(\tR\fpreviousHash\x12\x12\n" +
-	"\x04hash\x18\x0f \x01(\tR\x04hash\x12!\n" +
-	"\fhash_version\x18\x10 \x01(\x05R\vhashVersion\x12\x15\n" +
-	"\x06key_id\x18\x11 \x01(\tR\x05keyId\"\x99\x03\n" +
-	"\x10AuditEventFilter\x129\n" +
+	"request_id\x18\f \x01(\tB\x04\xe2A\x01\x03R\trequestId\x12'\n" +
+	"\fpayload_json\x18\r \x01(\tB\x04\xe2A\x01\x03R\vpayloadJson\x12)\n" +
+	"\rprevious_hash\x18\x0e \x01(\tB\x04\xe2A\x01\x03R\fpreviousHash\x12\x18\n" +
+	"\x04hash\x18\x0f \x01(\tB\x04\xe2A\x01\x03R\x04hash\x12'\n" +
+	"\fhash_version\x18\x10 \x01(\x05B\x04\xe2A\x01\x03R\vhashVersion\x12\x1b\n" +
+	"\x06key_id\x18\x11 \x01(\tB\x04\xe2A\x01\x03R\x05keyId\"\xdb\x03\n" +
+	"\x10AuditEventFilter\x12?\n" +
 	"\n" +
-	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
-	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x1c\n" +
-	"\tprincipal\x18\x03 \x01(\tR\tprincipal\x12\x16\n" +
-	"\x06action\x18\x04 \x01(\tR\x06action\x12\x1a\n" +
-	"\bresource\x18\x05 \x01(\tR\bresource\x12'\n" +
-	"\x0fresource_prefix\x18\x06 \x01(\tR\x0eresourcePrefix\x128\n" +
-	"\aoutcome\x18\a \x01(\x0e2\x1e.slipway.audit.v1.AuditOutcomeR\aoutcome\x12\x18\n" +
-	"\aservice\x18\b \x01(\tR\aservice\x12!\n" +
-	"\fmin_sequence\x18\t \x01(\x03R\vminSequence\x12!\n" +
+	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x01R\tstartTime\x12;\n" +
+	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x01R\aendTime\x12\"\n" +
+	"\tprincipal\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\tprincipal\x12\x1c\n" +
+	"\x06action\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\x06action\x12&\n" +
+	"\bresource\x18\x05 \x01(\tB\n" +
+	"\xe2A\x01\x01\xfaA\x03\n" +
+	"\x01*R\bresource\x12-\n" +
+	"\x0fresource_prefix\x18\x06 \x01(\tB\x04\xe2A\x01\x01R\x0eresourcePrefix\x12>\n" +
+	"\aoutcome\x18\a \x01(\x0e2\x1e.slipway.audit.v1.AuditOutcomeB\x04\xe2A\x01\x01R\aoutcome\x12\x1e\n" +
+	"\aservice\x18\b \x01(\tB\x04\xe2A\x01\x01R\aservice\x12'\n" +
+	"\fmin_sequence\x18\t \x01(\x03B\x04\xe2A\x01\x01R\vminSequence\x12'\n" +
 	"\fmax_sequence\x18\n" +
-	" \x01(\x03R\vmaxSequence*w\n" +
+	" \x01(\x03B\x04\xe2A\x01\x01R\vmaxSequence*w\n" +
 	"\fAuditOutcome\x12\x1d\n" +
 	"\x19AUDIT_OUTCOME_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10AUDIT_OUTCOME_OK\x10\x01\x12\x18\n" +

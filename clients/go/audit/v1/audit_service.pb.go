@@ -7,6 +7,7 @@
 package auditv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -349,25 +350,25 @@ var File_slipway_audit_v1_audit_service_proto protoreflect.FileDescriptor
 
 const file_slipway_audit_v1_audit_service_proto_rawDesc = "" +
 	"\n" +
-	"$slipway/audit/v1/audit_service.proto\x12\x10slipway.audit.v1\x1a\"slipway/audit/v1/audit_event.proto\x1a)slipway/audit/v1/chain_verification.proto\"\xb0\x01\n" +
-	"\x16ListAuditEventsRequest\x12:\n" +
-	"\x06filter\x18\x01 \x01(\v2\".slipway.audit.v1.AuditEventFilterR\x06filter\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"$slipway/audit/v1/audit_service.proto\x12\x10slipway.audit.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\"slipway/audit/v1/audit_event.proto\x1a)slipway/audit/v1/chain_verification.proto\"\xc8\x01\n" +
+	"\x16ListAuditEventsRequest\x12@\n" +
+	"\x06filter\x18\x01 \x01(\v2\".slipway.audit.v1.AuditEventFilterB\x04\xe2A\x01\x01R\x06filter\x12!\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x04\xe2A\x01\x01R\bpageSize\x12#\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x1e\n" +
+	"page_token\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\tpageToken\x12$\n" +
 	"\n" +
-	"descending\x18\x04 \x01(\bR\n" +
+	"descending\x18\x04 \x01(\bB\x04\xe2A\x01\x01R\n" +
 	"descending\"w\n" +
 	"\x17ListAuditEventsResponse\x124\n" +
 	"\x06events\x18\x01 \x03(\v2\x1c.slipway.audit.v1.AuditEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"a\n" +
-	"\x15VerifyAuditLogRequest\x12%\n" +
-	"\x0estart_sequence\x18\x01 \x01(\x03R\rstartSequence\x12!\n" +
-	"\fend_sequence\x18\x02 \x01(\x03R\vendSequence\"a\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"m\n" +
+	"\x15VerifyAuditLogRequest\x12+\n" +
+	"\x0estart_sequence\x18\x01 \x01(\x03B\x04\xe2A\x01\x01R\rstartSequence\x12'\n" +
+	"\fend_sequence\x18\x02 \x01(\x03B\x04\xe2A\x01\x01R\vendSequence\"a\n" +
 	"\x16VerifyAuditLogResponse\x12G\n" +
-	"\fverification\x18\x01 \x01(\v2#.slipway.audit.v1.ChainVerificationR\fverification\"V\n" +
-	"\x18ExportAuditEventsRequest\x12:\n" +
-	"\x06filter\x18\x01 \x01(\v2\".slipway.audit.v1.AuditEventFilterR\x06filter\"Q\n" +
+	"\fverification\x18\x01 \x01(\v2#.slipway.audit.v1.ChainVerificationR\fverification\"\\\n" +
+	"\x18ExportAuditEventsRequest\x12@\n" +
+	"\x06filter\x18\x01 \x01(\v2\".slipway.audit.v1.AuditEventFilterB\x04\xe2A\x01\x01R\x06filter\"Q\n" +
 	"\x19ExportAuditEventsResponse\x124\n" +
 	"\x06events\x18\x01 \x03(\v2\x1c.slipway.audit.v1.AuditEventR\x06events2\xcb\x02\n" +
 	"\fAuditService\x12f\n" +

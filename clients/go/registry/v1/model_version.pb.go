@@ -8,6 +8,7 @@ package registryv1
 
 import (
 	v1 "github.com/slipway-mlops/slipway/clients/go/common/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -24,6 +25,8 @@ const (
 )
 
 // The lifecycle state of a model version.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `MODEL_VERSION_STATE_UNSPECIFIED` where it must decide).
 type ModelVersionState int32
 
 const (
@@ -89,7 +92,7 @@ func (ModelVersionState) EnumDescriptor() ([]byte, []int) {
 // also be addressed through an alias as `models/{model}@{alias}`.
 type ModelVersion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Output only. The resource name, `models/{model}/versions/{version}`.
+	// Identifier. The resource name, `models/{model}/versions/{version}`; set by the server.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Output only. The version number, assigned by the server (1, 2, ...) and never reused, not
 	// even by a model re-created under a deleted model's id (see Model.latest_version_number).
@@ -130,7 +133,8 @@ type ModelVersion struct {
 	ReadyTime *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=ready_time,json=readyTime,proto3" json:"ready_time,omitempty"`
 	// Output only. When the version was archived.
 	ArchiveTime *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=archive_time,json=archiveTime,proto3" json:"archive_time,omitempty"`
-	// Output only. A checksum of the current state, for optimistic concurrency on updates.
+	// Optional. A checksum of the current state, set by the server; sent back in updates and
+	// archives for optimistic concurrency (ABORTED when the version changed in between).
 	Etag string `protobuf:"bytes,20,opt,name=etag,proto3" json:"etag,omitempty"`
 	// Output only. A UUID4 assigned at creation and never changed (AIP-148).
 	Uid           string `protobuf:"bytes,21,opt,name=uid,proto3" json:"uid,omitempty"`
@@ -411,35 +415,34 @@ var File_slipway_registry_v1_model_version_proto protoreflect.FileDescriptor
 
 const file_slipway_registry_v1_model_version_proto_rawDesc = "" +
 	"\n" +
-	"'slipway/registry/v1/model_version.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dslipway/common/v1/value.proto\x1a\"slipway/registry/v1/artifact.proto\x1a!slipway/registry/v1/lineage.proto\x1a+slipway/registry/v1/reference_profile.proto\x1a#slipway/registry/v1/signature.proto\"\xa1\n" +
-	"\n" +
-	"\fModelVersion\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12%\n" +
-	"\x0eversion_number\x18\x02 \x01(\x03R\rversionNumber\x12<\n" +
-	"\x05state\x18\x03 \x01(\x0e2&.slipway.registry.v1.ModelVersionStateR\x05state\x12#\n" +
-	"\rstate_message\x18\x04 \x01(\tR\fstateMessage\x12 \n" +
-	"\vdescription\x18\x05 \x01(\tR\vdescription\x12E\n" +
-	"\x06labels\x18\x06 \x03(\v2-.slipway.registry.v1.ModelVersion.LabelsEntryR\x06labels\x12\x18\n" +
-	"\aaliases\x18\a \x03(\tR\aaliases\x129\n" +
-	"\bartifact\x18\b \x01(\v2\x1d.slipway.registry.v1.ArtifactR\bartifact\x12<\n" +
-	"\tsignature\x18\t \x01(\v2\x1e.slipway.registry.v1.SignatureR\tsignature\x12U\n" +
+	"'slipway/registry/v1/model_version.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dslipway/common/v1/value.proto\x1a\"slipway/registry/v1/artifact.proto\x1a!slipway/registry/v1/lineage.proto\x1a+slipway/registry/v1/reference_profile.proto\x1a#slipway/registry/v1/signature.proto\"\x8e\f\n" +
+	"\fModelVersion\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\bR\x04name\x12+\n" +
+	"\x0eversion_number\x18\x02 \x01(\x03B\x04\xe2A\x01\x03R\rversionNumber\x12B\n" +
+	"\x05state\x18\x03 \x01(\x0e2&.slipway.registry.v1.ModelVersionStateB\x04\xe2A\x01\x03R\x05state\x12)\n" +
+	"\rstate_message\x18\x04 \x01(\tB\x04\xe2A\x01\x03R\fstateMessage\x12&\n" +
+	"\vdescription\x18\x05 \x01(\tB\x04\xe2A\x01\x01R\vdescription\x12K\n" +
+	"\x06labels\x18\x06 \x03(\v2-.slipway.registry.v1.ModelVersion.LabelsEntryB\x04\xe2A\x01\x01R\x06labels\x12\x1e\n" +
+	"\aaliases\x18\a \x03(\tB\x04\xe2A\x01\x03R\aaliases\x12@\n" +
+	"\bartifact\x18\b \x01(\v2\x1d.slipway.registry.v1.ArtifactB\x05\xe2A\x02\x02\x05R\bartifact\x12C\n" +
+	"\tsignature\x18\t \x01(\v2\x1e.slipway.registry.v1.SignatureB\x05\xe2A\x02\x02\x05R\tsignature\x12\\\n" +
 	"\x12framework_versions\x18\n" +
-	" \x01(\v2&.slipway.registry.v1.FrameworkVersionsR\x11frameworkVersions\x12H\n" +
-	"\ametrics\x18\v \x03(\v2..slipway.registry.v1.ModelVersion.MetricsEntryR\ametrics\x12E\n" +
-	"\x06params\x18\f \x03(\v2-.slipway.registry.v1.ModelVersion.ParamsEntryR\x06params\x126\n" +
-	"\alineage\x18\r \x01(\v2\x1c.slipway.registry.v1.LineageR\alineage\x12R\n" +
-	"\x11reference_profile\x18\x0e \x01(\v2%.slipway.registry.v1.ReferenceProfileR\x10referenceProfile\x12\x1d\n" +
+	" \x01(\v2&.slipway.registry.v1.FrameworkVersionsB\x05\xe2A\x02\x02\x05R\x11frameworkVersions\x12O\n" +
+	"\ametrics\x18\v \x03(\v2..slipway.registry.v1.ModelVersion.MetricsEntryB\x05\xe2A\x02\x01\x05R\ametrics\x12L\n" +
+	"\x06params\x18\f \x03(\v2-.slipway.registry.v1.ModelVersion.ParamsEntryB\x05\xe2A\x02\x01\x05R\x06params\x12=\n" +
+	"\alineage\x18\r \x01(\v2\x1c.slipway.registry.v1.LineageB\x05\xe2A\x02\x01\x05R\alineage\x12Y\n" +
+	"\x11reference_profile\x18\x0e \x01(\v2%.slipway.registry.v1.ReferenceProfileB\x05\xe2A\x02\x01\x05R\x10referenceProfile\x12#\n" +
 	"\n" +
-	"created_by\x18\x0f \x01(\tR\tcreatedBy\x12;\n" +
-	"\vcreate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x129\n" +
+	"created_by\x18\x0f \x01(\tB\x04\xe2A\x01\x03R\tcreatedBy\x12A\n" +
+	"\vcreate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"createTime\x12A\n" +
+	"\vupdate_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"updateTime\x12?\n" +
 	"\n" +
-	"ready_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\treadyTime\x12=\n" +
-	"\farchive_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\varchiveTime\x12\x12\n" +
-	"\x04etag\x18\x14 \x01(\tR\x04etag\x12\x10\n" +
-	"\x03uid\x18\x15 \x01(\tR\x03uid\x1a9\n" +
+	"ready_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\treadyTime\x12C\n" +
+	"\farchive_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\varchiveTime\x12\x18\n" +
+	"\x04etag\x18\x14 \x01(\tB\x04\xe2A\x01\x01R\x04etag\x12\x16\n" +
+	"\x03uid\x18\x15 \x01(\tB\x04\xe2A\x01\x03R\x03uid\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a:\n" +
@@ -448,14 +451,15 @@ const file_slipway_registry_v1_model_version_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1aS\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12.\n" +
-	"\x05value\x18\x02 \x01(\v2\x18.slipway.common.v1.ValueR\x05value:\x028\x01\"\x97\x02\n" +
-	"\x11FrameworkVersions\x12\x16\n" +
-	"\x06python\x18\x01 \x01(\tR\x06python\x12!\n" +
-	"\fscikit_learn\x18\x02 \x01(\tR\vscikitLearn\x12\x14\n" +
-	"\x05numpy\x18\x03 \x01(\tR\x05numpy\x12\x14\n" +
-	"\x05scipy\x18\x04 \x01(\tR\x05scipy\x12\x14\n" +
-	"\x05skops\x18\x05 \x01(\tR\x05skops\x12J\n" +
-	"\x06others\x18\x06 \x03(\v22.slipway.registry.v1.FrameworkVersions.OthersEntryR\x06others\x1a9\n" +
+	"\x05value\x18\x02 \x01(\v2\x18.slipway.common.v1.ValueR\x05value:\x028\x01:f\xeaAc\n" +
+	"!registry.slipway.dev/ModelVersion\x12!models/{model}/versions/{version}*\rmodelVersions2\fmodelVersion\"\xbb\x02\n" +
+	"\x11FrameworkVersions\x12\x1c\n" +
+	"\x06python\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x06python\x12'\n" +
+	"\fscikit_learn\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\vscikitLearn\x12\x1a\n" +
+	"\x05numpy\x18\x03 \x01(\tB\x04\xe2A\x01\x02R\x05numpy\x12\x1a\n" +
+	"\x05scipy\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\x05scipy\x12\x1a\n" +
+	"\x05skops\x18\x05 \x01(\tB\x04\xe2A\x01\x01R\x05skops\x12P\n" +
+	"\x06others\x18\x06 \x03(\v22.slipway.registry.v1.FrameworkVersions.OthersEntryB\x04\xe2A\x01\x01R\x06others\x1a9\n" +
 	"\vOthersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*\xba\x01\n" +

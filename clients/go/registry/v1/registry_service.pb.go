@@ -7,6 +7,7 @@
 package registryv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -2195,143 +2196,156 @@ var File_slipway_registry_v1_registry_service_proto protoreflect.FileDescriptor
 
 const file_slipway_registry_v1_registry_service_proto_rawDesc = "" +
 	"\n" +
-	"*slipway/registry/v1/registry_service.proto\x12\x13slipway.registry.v1\x1a google/protobuf/field_mask.proto\x1a'slipway/registry/v1/alias_history.proto\x1a\"slipway/registry/v1/artifact.proto\x1a(slipway/registry/v1/lineage_report.proto\x1a\x1fslipway/registry/v1/model.proto\x1a%slipway/registry/v1/model_event.proto\x1a'slipway/registry/v1/model_version.proto\"\x80\x01\n" +
-	"\x12CreateModelRequest\x12\x19\n" +
-	"\bmodel_id\x18\x01 \x01(\tR\amodelId\x120\n" +
-	"\x05model\x18\x02 \x01(\v2\x1a.slipway.registry.v1.ModelR\x05model\x12\x1d\n" +
+	"*slipway/registry/v1/registry_service.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a'slipway/registry/v1/alias_history.proto\x1a\"slipway/registry/v1/artifact.proto\x1a(slipway/registry/v1/lineage_report.proto\x1a\x1fslipway/registry/v1/model.proto\x1a%slipway/registry/v1/model_event.proto\x1a'slipway/registry/v1/model_version.proto\"\x92\x01\n" +
+	"\x12CreateModelRequest\x12\x1f\n" +
+	"\bmodel_id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\amodelId\x126\n" +
+	"\x05model\x18\x02 \x01(\v2\x1a.slipway.registry.v1.ModelB\x04\xe2A\x01\x01R\x05model\x12#\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"G\n" +
+	"request_id\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\trequestId\"G\n" +
 	"\x13CreateModelResponse\x120\n" +
-	"\x05model\x18\x01 \x01(\v2\x1a.slipway.registry.v1.ModelR\x05model\"%\n" +
-	"\x0fGetModelRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"D\n" +
+	"\x05model\x18\x01 \x01(\v2\x1a.slipway.registry.v1.ModelR\x05model\"J\n" +
+	"\x0fGetModelRequest\x127\n" +
+	"\x04name\x18\x01 \x01(\tB#\xe2A\x01\x02\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x04name\"D\n" +
 	"\x10GetModelResponse\x120\n" +
-	"\x05model\x18\x01 \x01(\v2\x1a.slipway.registry.v1.ModelR\x05model\"\x82\x01\n" +
-	"\x11ListModelsRequest\x12\x1b\n" +
-	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\x05model\x18\x01 \x01(\v2\x1a.slipway.registry.v1.ModelR\x05model\"\x9a\x01\n" +
+	"\x11ListModelsRequest\x12!\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\x04\xe2A\x01\x01R\bpageSize\x12#\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n" +
-	"\x06filter\x18\x03 \x01(\tR\x06filter\x12\x19\n" +
-	"\border_by\x18\x04 \x01(\tR\aorderBy\"p\n" +
+	"page_token\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\tpageToken\x12\x1c\n" +
+	"\x06filter\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\x06filter\x12\x1f\n" +
+	"\border_by\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\aorderBy\"p\n" +
 	"\x12ListModelsResponse\x122\n" +
 	"\x06models\x18\x01 \x03(\v2\x1a.slipway.registry.v1.ModelR\x06models\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xba\x01\n" +
-	"\x12UpdateModelRequest\x120\n" +
-	"\x05model\x18\x01 \x01(\v2\x1a.slipway.registry.v1.ModelR\x05model\x12;\n" +
-	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd2\x01\n" +
+	"\x12UpdateModelRequest\x126\n" +
+	"\x05model\x18\x01 \x01(\v2\x1a.slipway.registry.v1.ModelB\x04\xe2A\x01\x02R\x05model\x12A\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x04\xe2A\x01\x01R\n" +
+	"updateMask\x12\x1c\n" +
+	"\x06reason\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\x06reason\x12#\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"G\n" +
+	"request_id\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\trequestId\"G\n" +
 	"\x13UpdateModelResponse\x120\n" +
-	"\x05model\x18\x01 \x01(\v2\x1a.slipway.registry.v1.ModelR\x05model\"\x89\x01\n" +
-	"\x12DeleteModelRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05force\x18\x02 \x01(\bR\x05force\x12\x12\n" +
-	"\x04etag\x18\x03 \x01(\tR\x04etag\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x1d\n" +
+	"\x05model\x18\x01 \x01(\v2\x1a.slipway.registry.v1.ModelR\x05model\"\xc6\x01\n" +
+	"\x12DeleteModelRequest\x127\n" +
+	"\x04name\x18\x01 \x01(\tB#\xe2A\x01\x02\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x04name\x12\x1a\n" +
+	"\x05force\x18\x02 \x01(\bB\x04\xe2A\x01\x01R\x05force\x12\x18\n" +
+	"\x04etag\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\x04etag\x12\x1c\n" +
+	"\x06reason\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\x06reason\x12#\n" +
 	"\n" +
-	"request_id\x18\x05 \x01(\tR\trequestId\"\x15\n" +
-	"\x13DeleteModelResponse\"\xb1\x01\n" +
-	"\x19CreateModelVersionRequest\x12M\n" +
-	"\bmetadata\x18\x01 \x01(\v2/.slipway.registry.v1.CreateModelVersionMetadataH\x00R\bmetadata\x12:\n" +
-	"\x05chunk\x18\x02 \x01(\v2\".slipway.registry.v1.ArtifactChunkH\x00R\x05chunkB\t\n" +
-	"\apayload\"\xbe\x01\n" +
-	"\x1aCreateModelVersionMetadata\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12F\n" +
-	"\rmodel_version\x18\x02 \x01(\v2!.slipway.registry.v1.ModelVersionR\fmodelVersion\x12!\n" +
-	"\fcreate_model\x18\x03 \x01(\bR\vcreateModel\x12\x1d\n" +
+	"request_id\x18\x05 \x01(\tB\x04\xe2A\x01\x01R\trequestId\"\x15\n" +
+	"\x13DeleteModelResponse\"\xbd\x01\n" +
+	"\x19CreateModelVersionRequest\x12S\n" +
+	"\bmetadata\x18\x01 \x01(\v2/.slipway.registry.v1.CreateModelVersionMetadataB\x04\xe2A\x01\x01H\x00R\bmetadata\x12@\n" +
+	"\x05chunk\x18\x02 \x01(\v2\".slipway.registry.v1.ArtifactChunkB\x04\xe2A\x01\x01H\x00R\x05chunkB\t\n" +
+	"\apayload\"\xf5\x01\n" +
+	"\x1aCreateModelVersionMetadata\x12;\n" +
+	"\x06parent\x18\x01 \x01(\tB#\xe2A\x01\x02\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x06parent\x12L\n" +
+	"\rmodel_version\x18\x02 \x01(\v2!.slipway.registry.v1.ModelVersionB\x04\xe2A\x01\x02R\fmodelVersion\x12'\n" +
+	"\fcreate_model\x18\x03 \x01(\bB\x04\xe2A\x01\x01R\vcreateModel\x12#\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"k\n" +
-	"\rArtifactChunk\x12F\n" +
-	"\rartifact_kind\x18\x01 \x01(\x0e2!.slipway.registry.v1.ArtifactKindR\fartifactKind\x12\x12\n" +
-	"\x04data\x18\x02 \x01(\fR\x04data\"d\n" +
+	"request_id\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\trequestId\"w\n" +
+	"\rArtifactChunk\x12L\n" +
+	"\rartifact_kind\x18\x01 \x01(\x0e2!.slipway.registry.v1.ArtifactKindB\x04\xe2A\x01\x01R\fartifactKind\x12\x18\n" +
+	"\x04data\x18\x02 \x01(\fB\x04\xe2A\x01\x02R\x04data\"d\n" +
 	"\x1aCreateModelVersionResponse\x12F\n" +
-	"\rmodel_version\x18\x01 \x01(\v2!.slipway.registry.v1.ModelVersionR\fmodelVersion\",\n" +
-	"\x16GetModelVersionRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"a\n" +
+	"\rmodel_version\x18\x01 \x01(\v2!.slipway.registry.v1.ModelVersionR\fmodelVersion\"X\n" +
+	"\x16GetModelVersionRequest\x12>\n" +
+	"\x04name\x18\x01 \x01(\tB*\xe2A\x01\x02\xfaA#\n" +
+	"!registry.slipway.dev/ModelVersionR\x04name\"a\n" +
 	"\x17GetModelVersionResponse\x12F\n" +
-	"\rmodel_version\x18\x01 \x01(\v2!.slipway.registry.v1.ModelVersionR\fmodelVersion\"\xa1\x01\n" +
-	"\x18ListModelVersionsRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\rmodel_version\x18\x01 \x01(\v2!.slipway.registry.v1.ModelVersionR\fmodelVersion\"\xde\x01\n" +
+	"\x18ListModelVersionsRequest\x12;\n" +
+	"\x06parent\x18\x01 \x01(\tB#\xe2A\x01\x02\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x06parent\x12!\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x04\xe2A\x01\x01R\bpageSize\x12#\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x16\n" +
-	"\x06filter\x18\x04 \x01(\tR\x06filter\x12\x19\n" +
-	"\border_by\x18\x05 \x01(\tR\aorderBy\"\x8d\x01\n" +
+	"page_token\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\tpageToken\x12\x1c\n" +
+	"\x06filter\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\x06filter\x12\x1f\n" +
+	"\border_by\x18\x05 \x01(\tB\x04\xe2A\x01\x01R\aorderBy\"\x8d\x01\n" +
 	"\x19ListModelVersionsResponse\x12H\n" +
 	"\x0emodel_versions\x18\x01 \x03(\v2!.slipway.registry.v1.ModelVersionR\rmodelVersions\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd7\x01\n" +
-	"\x19UpdateModelVersionRequest\x12F\n" +
-	"\rmodel_version\x18\x01 \x01(\v2!.slipway.registry.v1.ModelVersionR\fmodelVersion\x12;\n" +
-	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xef\x01\n" +
+	"\x19UpdateModelVersionRequest\x12L\n" +
+	"\rmodel_version\x18\x01 \x01(\v2!.slipway.registry.v1.ModelVersionB\x04\xe2A\x01\x02R\fmodelVersion\x12A\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x04\xe2A\x01\x01R\n" +
+	"updateMask\x12\x1c\n" +
+	"\x06reason\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\x06reason\x12#\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"d\n" +
+	"request_id\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\trequestId\"d\n" +
 	"\x1aUpdateModelVersionResponse\x12F\n" +
-	"\rmodel_version\x18\x01 \x01(\v2!.slipway.registry.v1.ModelVersionR\fmodelVersion\"{\n" +
-	"\x1aArchiveModelVersionRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x12\n" +
-	"\x04etag\x18\x03 \x01(\tR\x04etag\x12\x1d\n" +
+	"\rmodel_version\x18\x01 \x01(\v2!.slipway.registry.v1.ModelVersionR\fmodelVersion\"\xb9\x01\n" +
+	"\x1aArchiveModelVersionRequest\x12>\n" +
+	"\x04name\x18\x01 \x01(\tB*\xe2A\x01\x02\xfaA#\n" +
+	"!registry.slipway.dev/ModelVersionR\x04name\x12\x1c\n" +
+	"\x06reason\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\x06reason\x12\x18\n" +
+	"\x04etag\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\x04etag\x12#\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"e\n" +
+	"request_id\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\trequestId\"e\n" +
 	"\x1bArchiveModelVersionResponse\x12F\n" +
-	"\rmodel_version\x18\x01 \x01(\v2!.slipway.registry.v1.ModelVersionR\fmodelVersion\"y\n" +
-	"\x1bDownloadModelVersionRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12F\n" +
-	"\rartifact_kind\x18\x02 \x01(\x0e2!.slipway.registry.v1.ArtifactKindR\fartifactKind\"\xb8\x01\n" +
-	"\x0eDownloadHeader\x12#\n" +
-	"\rmodel_version\x18\x01 \x01(\tR\fmodelVersion\x12F\n" +
-	"\rartifact_kind\x18\x02 \x01(\x0e2!.slipway.registry.v1.ArtifactKindR\fartifactKind\x129\n" +
-	"\bartifact\x18\x03 \x01(\v2\x1d.slipway.registry.v1.ArtifactR\bartifact\"\x80\x01\n" +
+	"\rmodel_version\x18\x01 \x01(\v2!.slipway.registry.v1.ModelVersionR\fmodelVersion\"\xab\x01\n" +
+	"\x1bDownloadModelVersionRequest\x12>\n" +
+	"\x04name\x18\x01 \x01(\tB*\xe2A\x01\x02\xfaA#\n" +
+	"!registry.slipway.dev/ModelVersionR\x04name\x12L\n" +
+	"\rartifact_kind\x18\x02 \x01(\x0e2!.slipway.registry.v1.ArtifactKindB\x04\xe2A\x01\x01R\fartifactKind\"\xf0\x01\n" +
+	"\x0eDownloadHeader\x12O\n" +
+	"\rmodel_version\x18\x01 \x01(\tB*\xe2A\x01\x03\xfaA#\n" +
+	"!registry.slipway.dev/ModelVersionR\fmodelVersion\x12L\n" +
+	"\rartifact_kind\x18\x02 \x01(\x0e2!.slipway.registry.v1.ArtifactKindB\x04\xe2A\x01\x03R\fartifactKind\x12?\n" +
+	"\bartifact\x18\x03 \x01(\v2\x1d.slipway.registry.v1.ArtifactB\x04\xe2A\x01\x03R\bartifact\"\x80\x01\n" +
 	"\x1cDownloadModelVersionResponse\x12=\n" +
 	"\x06header\x18\x01 \x01(\v2#.slipway.registry.v1.DownloadHeaderH\x00R\x06header\x12\x16\n" +
 	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\t\n" +
-	"\apayload\"\xf9\x01\n" +
-	"\x14SetModelAliasRequest\x12\x14\n" +
-	"\x05model\x18\x01 \x01(\tR\x05model\x12\x14\n" +
-	"\x05alias\x18\x02 \x01(\tR\x05alias\x12%\n" +
-	"\x0eversion_number\x18\x03 \x01(\x03R\rversionNumber\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\x12;\n" +
-	"\x17expected_version_number\x18\x05 \x01(\x03H\x00R\x15expectedVersionNumber\x88\x01\x01\x12\x1d\n" +
+	"\apayload\"\xbc\x02\n" +
+	"\x14SetModelAliasRequest\x129\n" +
+	"\x05model\x18\x01 \x01(\tB#\xe2A\x01\x02\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x05model\x12\x1a\n" +
+	"\x05alias\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x05alias\x12+\n" +
+	"\x0eversion_number\x18\x03 \x01(\x03B\x04\xe2A\x01\x02R\rversionNumber\x12\x1c\n" +
+	"\x06reason\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\x06reason\x12A\n" +
+	"\x17expected_version_number\x18\x05 \x01(\x03B\x04\xe2A\x01\x01H\x00R\x15expectedVersionNumber\x88\x01\x01\x12#\n" +
 	"\n" +
-	"request_id\x18\x06 \x01(\tR\trequestIdB\x1a\n" +
+	"request_id\x18\x06 \x01(\tB\x04\xe2A\x01\x01R\trequestIdB\x1a\n" +
 	"\x18_expected_version_number\"\xa1\x01\n" +
 	"\x15SetModelAliasResponse\x120\n" +
 	"\x05model\x18\x01 \x01(\v2\x1a.slipway.registry.v1.ModelR\x05model\x12V\n" +
-	"\x13alias_history_entry\x18\x02 \x01(\v2&.slipway.registry.v1.AliasHistoryEntryR\x11aliasHistoryEntry\"\xd5\x01\n" +
-	"\x17DeleteModelAliasRequest\x12\x14\n" +
-	"\x05model\x18\x01 \x01(\tR\x05model\x12\x14\n" +
-	"\x05alias\x18\x02 \x01(\tR\x05alias\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
+	"\x13alias_history_entry\x18\x02 \x01(\v2&.slipway.registry.v1.AliasHistoryEntryR\x11aliasHistoryEntry\"\x92\x02\n" +
+	"\x17DeleteModelAliasRequest\x129\n" +
+	"\x05model\x18\x01 \x01(\tB#\xe2A\x01\x02\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x05model\x12\x1a\n" +
+	"\x05alias\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x05alias\x12\x1c\n" +
+	"\x06reason\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\x06reason\x12#\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\x12;\n" +
-	"\x17expected_version_number\x18\x05 \x01(\x03H\x00R\x15expectedVersionNumber\x88\x01\x01B\x1a\n" +
+	"request_id\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\trequestId\x12A\n" +
+	"\x17expected_version_number\x18\x05 \x01(\x03B\x04\xe2A\x01\x01H\x00R\x15expectedVersionNumber\x88\x01\x01B\x1a\n" +
 	"\x18_expected_version_number\"\xa4\x01\n" +
 	"\x18DeleteModelAliasResponse\x120\n" +
 	"\x05model\x18\x01 \x01(\v2\x1a.slipway.registry.v1.ModelR\x05model\x12V\n" +
-	"\x13alias_history_entry\x18\x02 \x01(\v2&.slipway.registry.v1.AliasHistoryEntryR\x11aliasHistoryEntry\"\xaa\x01\n" +
-	"\x17ListAliasHistoryRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x14\n" +
-	"\x05alias\x18\x02 \x01(\tR\x05alias\x12%\n" +
-	"\x0eversion_number\x18\x03 \x01(\x03R\rversionNumber\x12\x1b\n" +
-	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\x13alias_history_entry\x18\x02 \x01(\v2&.slipway.registry.v1.AliasHistoryEntryR\x11aliasHistoryEntry\"\xe7\x01\n" +
+	"\x17ListAliasHistoryRequest\x12;\n" +
+	"\x06parent\x18\x01 \x01(\tB#\xe2A\x01\x02\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x06parent\x12\x1a\n" +
+	"\x05alias\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\x05alias\x12+\n" +
+	"\x0eversion_number\x18\x03 \x01(\x03B\x04\xe2A\x01\x01R\rversionNumber\x12!\n" +
+	"\tpage_size\x18\x04 \x01(\x05B\x04\xe2A\x01\x01R\bpageSize\x12#\n" +
 	"\n" +
-	"page_token\x18\x05 \x01(\tR\tpageToken\"\x9e\x01\n" +
+	"page_token\x18\x05 \x01(\tB\x04\xe2A\x01\x01R\tpageToken\"\x9e\x01\n" +
 	"\x18ListAliasHistoryResponse\x12Z\n" +
 	"\x15alias_history_entries\x18\x01 \x03(\v2&.slipway.registry.v1.AliasHistoryEntryR\x13aliasHistoryEntries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa9\x01\n" +
-	"\x17WatchModelEventsRequest\x12\x14\n" +
-	"\x05model\x18\x01 \x01(\tR\x05model\x12*\n" +
-	"\x0eafter_sequence\x18\x02 \x01(\x03H\x00R\rafterSequence\x88\x01\x01\x129\n" +
-	"\x05types\x18\x03 \x03(\x0e2#.slipway.registry.v1.ModelEventTypeR\x05typesB\x11\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xda\x01\n" +
+	"\x17WatchModelEventsRequest\x129\n" +
+	"\x05model\x18\x01 \x01(\tB#\xe2A\x01\x01\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x05model\x120\n" +
+	"\x0eafter_sequence\x18\x02 \x01(\x03B\x04\xe2A\x01\x01H\x00R\rafterSequence\x88\x01\x01\x12?\n" +
+	"\x05types\x18\x03 \x03(\x0e2#.slipway.registry.v1.ModelEventTypeB\x04\xe2A\x01\x01R\x05typesB\x11\n" +
 	"\x0f_after_sequence\"Q\n" +
 	"\x18WatchModelEventsResponse\x125\n" +
-	"\x05event\x18\x01 \x01(\v2\x1f.slipway.registry.v1.ModelEventR\x05event\"-\n" +
-	"\x17GetLineageReportRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"V\n" +
+	"\x05event\x18\x01 \x01(\v2\x1f.slipway.registry.v1.ModelEventR\x05event\"Y\n" +
+	"\x17GetLineageReportRequest\x12>\n" +
+	"\x04name\x18\x01 \x01(\tB*\xe2A\x01\x02\xfaA#\n" +
+	"!registry.slipway.dev/ModelVersionR\x04name\"V\n" +
 	"\x18GetLineageReportResponse\x12:\n" +
 	"\x06report\x18\x01 \x01(\v2\".slipway.registry.v1.LineageReportR\x06report2\xe8\r\n" +
 	"\x0fRegistryService\x12`\n" +

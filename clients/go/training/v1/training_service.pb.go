@@ -7,6 +7,7 @@
 package trainingv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -577,39 +578,43 @@ var File_slipway_training_v1_training_service_proto protoreflect.FileDescriptor
 
 const file_slipway_training_v1_training_service_proto_rawDesc = "" +
 	"\n" +
-	"*slipway/training/v1/training_service.proto\x12\x13slipway.training.v1\x1a&slipway/training/v1/training_job.proto\"\xa3\x01\n" +
-	"\x18CreateTrainingJobRequest\x12C\n" +
-	"\ftraining_job\x18\x01 \x01(\v2 .slipway.training.v1.TrainingJobR\vtrainingJob\x12#\n" +
-	"\rvalidate_only\x18\x02 \x01(\bR\fvalidateOnly\x12\x1d\n" +
+	"*slipway/training/v1/training_service.proto\x12\x13slipway.training.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a&slipway/training/v1/training_job.proto\"\xb5\x01\n" +
+	"\x18CreateTrainingJobRequest\x12I\n" +
+	"\ftraining_job\x18\x01 \x01(\v2 .slipway.training.v1.TrainingJobB\x04\xe2A\x01\x02R\vtrainingJob\x12)\n" +
+	"\rvalidate_only\x18\x02 \x01(\bB\x04\xe2A\x01\x01R\fvalidateOnly\x12#\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"`\n" +
+	"request_id\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\trequestId\"`\n" +
 	"\x19CreateTrainingJobResponse\x12C\n" +
-	"\ftraining_job\x18\x01 \x01(\v2 .slipway.training.v1.TrainingJobR\vtrainingJob\"+\n" +
-	"\x15GetTrainingJobRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"]\n" +
+	"\ftraining_job\x18\x01 \x01(\v2 .slipway.training.v1.TrainingJobR\vtrainingJob\"V\n" +
+	"\x15GetTrainingJobRequest\x12=\n" +
+	"\x04name\x18\x01 \x01(\tB)\xe2A\x01\x02\xfaA\"\n" +
+	" training.slipway.dev/TrainingJobR\x04name\"]\n" +
 	"\x16GetTrainingJobResponse\x12C\n" +
-	"\ftraining_job\x18\x01 \x01(\v2 .slipway.training.v1.TrainingJobR\vtrainingJob\"\x89\x02\n" +
-	"\x17ListTrainingJobsRequest\x12\x1b\n" +
-	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\ftraining_job\x18\x01 \x01(\v2 .slipway.training.v1.TrainingJobR\vtrainingJob\"\xcc\x02\n" +
+	"\x17ListTrainingJobsRequest\x12!\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\x04\xe2A\x01\x01R\bpageSize\x12#\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x12=\n" +
-	"\x06states\x18\x03 \x03(\x0e2%.slipway.training.v1.TrainingJobStateR\x06states\x12\x14\n" +
-	"\x05model\x18\x04 \x01(\tR\x05model\x12\x1d\n" +
+	"page_token\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\tpageToken\x12C\n" +
+	"\x06states\x18\x03 \x03(\x0e2%.slipway.training.v1.TrainingJobStateB\x04\xe2A\x01\x01R\x06states\x129\n" +
+	"\x05model\x18\x04 \x01(\tB#\xe2A\x01\x01\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x05model\x12#\n" +
 	"\n" +
-	"created_by\x18\x05 \x01(\tR\tcreatedBy\x12>\n" +
-	"\atrigger\x18\x06 \x01(\x0e2$.slipway.training.v1.TrainingTriggerR\atrigger\"\x89\x01\n" +
+	"created_by\x18\x05 \x01(\tB\x04\xe2A\x01\x01R\tcreatedBy\x12D\n" +
+	"\atrigger\x18\x06 \x01(\x0e2$.slipway.training.v1.TrainingTriggerB\x04\xe2A\x01\x01R\atrigger\"\x89\x01\n" +
 	"\x18ListTrainingJobsResponse\x12E\n" +
 	"\rtraining_jobs\x18\x01 \x03(\v2 .slipway.training.v1.TrainingJobR\ftrainingJobs\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"e\n" +
-	"\x18CancelTrainingJobRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1d\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9c\x01\n" +
+	"\x18CancelTrainingJobRequest\x12=\n" +
+	"\x04name\x18\x01 \x01(\tB)\xe2A\x01\x02\xfaA\"\n" +
+	" training.slipway.dev/TrainingJobR\x04name\x12\x1c\n" +
+	"\x06reason\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\x06reason\x12#\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"`\n" +
+	"request_id\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\trequestId\"`\n" +
 	"\x19CancelTrainingJobResponse\x12C\n" +
-	"\ftraining_job\x18\x01 \x01(\v2 .slipway.training.v1.TrainingJobR\vtrainingJob\"-\n" +
-	"\x17WatchTrainingJobRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"_\n" +
+	"\ftraining_job\x18\x01 \x01(\v2 .slipway.training.v1.TrainingJobR\vtrainingJob\"X\n" +
+	"\x17WatchTrainingJobRequest\x12=\n" +
+	"\x04name\x18\x01 \x01(\tB)\xe2A\x01\x02\xfaA\"\n" +
+	" training.slipway.dev/TrainingJobR\x04name\"_\n" +
 	"\x18WatchTrainingJobResponse\x12C\n" +
 	"\ftraining_job\x18\x01 \x01(\v2 .slipway.training.v1.TrainingJobR\vtrainingJob2\xc8\x04\n" +
 	"\x0fTrainingService\x12r\n" +

@@ -43,7 +43,10 @@ class _ModelVersionStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Mod
     """Retired by ArchiveModelVersion; still readable, no alias may point to it."""
 
 class ModelVersionState(_ModelVersionState, metaclass=_ModelVersionStateEnumTypeWrapper):
-    """The lifecycle state of a model version."""
+    """The lifecycle state of a model version.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `MODEL_VERSION_STATE_UNSPECIFIED` where it must decide).
+    """
 
 MODEL_VERSION_STATE_UNSPECIFIED: ModelVersionState.ValueType  # 0
 """Not set; never returned."""
@@ -149,7 +152,7 @@ class ModelVersion(_message.Message):
     ETAG_FIELD_NUMBER: _builtins.int
     UID_FIELD_NUMBER: _builtins.int
     name: _builtins.str
-    """Output only. The resource name, `models/{model}/versions/{version}`."""
+    """Identifier. The resource name, `models/{model}/versions/{version}`; set by the server."""
     version_number: _builtins.int
     """Output only. The version number, assigned by the server (1, 2, ...) and never reused, not
     even by a model re-created under a deleted model's id (see Model.latest_version_number).
@@ -163,7 +166,9 @@ class ModelVersion(_message.Message):
     created_by: _builtins.str
     """Output only. The principal that created the version (the uploader)."""
     etag: _builtins.str
-    """Output only. A checksum of the current state, for optimistic concurrency on updates."""
+    """Optional. A checksum of the current state, set by the server; sent back in updates and
+    archives for optimistic concurrency (ABORTED when the version changed in between).
+    """
     uid: _builtins.str
     """Output only. A UUID4 assigned at creation and never changed (AIP-148)."""
     @_builtins.property

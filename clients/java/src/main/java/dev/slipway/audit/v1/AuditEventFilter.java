@@ -57,7 +57,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events at or after this time.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+   * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the startTime field is set.
    */
   @java.lang.Override
@@ -69,7 +69,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events at or after this time.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+   * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The startTime.
    */
   @java.lang.Override
@@ -81,7 +81,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events at or after this time.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+   * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
@@ -95,7 +95,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events before this time.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+   * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the endTime field is set.
    */
   @java.lang.Override
@@ -107,7 +107,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events before this time.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+   * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The endTime.
    */
   @java.lang.Override
@@ -119,7 +119,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events before this time.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+   * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder() {
@@ -134,7 +134,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events of this principal (`anonymous` for refused calls without a token).
    * </pre>
    *
-   * <code>string principal = 3 [json_name = "principal"];</code>
+   * <code>string principal = 3 [json_name = "principal", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The principal.
    */
   @java.lang.Override
@@ -155,7 +155,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events of this principal (`anonymous` for refused calls without a token).
    * </pre>
    *
-   * <code>string principal = 3 [json_name = "principal"];</code>
+   * <code>string principal = 3 [json_name = "principal", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for principal.
    */
   @java.lang.Override
@@ -181,7 +181,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events of this action, for example `registry.SetModelAlias`.
    * </pre>
    *
-   * <code>string action = 4 [json_name = "action"];</code>
+   * <code>string action = 4 [json_name = "action", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The action.
    */
   @java.lang.Override
@@ -202,7 +202,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events of this action, for example `registry.SetModelAlias`.
    * </pre>
    *
-   * <code>string action = 4 [json_name = "action"];</code>
+   * <code>string action = 4 [json_name = "action", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for action.
    */
   @java.lang.Override
@@ -228,7 +228,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events on exactly this resource.
    * </pre>
    *
-   * <code>string resource = 5 [json_name = "resource"];</code>
+   * <code>string resource = 5 [json_name = "resource", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The resource.
    */
   @java.lang.Override
@@ -249,7 +249,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events on exactly this resource.
    * </pre>
    *
-   * <code>string resource = 5 [json_name = "resource"];</code>
+   * <code>string resource = 5 [json_name = "resource", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for resource.
    */
   @java.lang.Override
@@ -276,7 +276,7 @@ private static final long serialVersionUID = 0L;
    * `models/fraud/`.
    * </pre>
    *
-   * <code>string resource_prefix = 6 [json_name = "resourcePrefix"];</code>
+   * <code>string resource_prefix = 6 [json_name = "resourcePrefix", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The resourcePrefix.
    */
   @java.lang.Override
@@ -298,7 +298,7 @@ private static final long serialVersionUID = 0L;
    * `models/fraud/`.
    * </pre>
    *
-   * <code>string resource_prefix = 6 [json_name = "resourcePrefix"];</code>
+   * <code>string resource_prefix = 6 [json_name = "resourcePrefix", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for resourcePrefix.
    */
   @java.lang.Override
@@ -323,7 +323,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events with this outcome.
    * </pre>
    *
-   * <code>.slipway.audit.v1.AuditOutcome outcome = 7 [json_name = "outcome"];</code>
+   * <code>.slipway.audit.v1.AuditOutcome outcome = 7 [json_name = "outcome", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for outcome.
    */
   @java.lang.Override public int getOutcomeValue() {
@@ -334,7 +334,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events with this outcome.
    * </pre>
    *
-   * <code>.slipway.audit.v1.AuditOutcome outcome = 7 [json_name = "outcome"];</code>
+   * <code>.slipway.audit.v1.AuditOutcome outcome = 7 [json_name = "outcome", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The outcome.
    */
   @java.lang.Override public dev.slipway.audit.v1.AuditOutcome getOutcome() {
@@ -350,7 +350,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events of this service.
    * </pre>
    *
-   * <code>string service = 8 [json_name = "service"];</code>
+   * <code>string service = 8 [json_name = "service", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The service.
    */
   @java.lang.Override
@@ -371,7 +371,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events of this service.
    * </pre>
    *
-   * <code>string service = 8 [json_name = "service"];</code>
+   * <code>string service = 8 [json_name = "service", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for service.
    */
   @java.lang.Override
@@ -396,7 +396,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events with a sequence number at or above this one.
    * </pre>
    *
-   * <code>int64 min_sequence = 9 [json_name = "minSequence"];</code>
+   * <code>int64 min_sequence = 9 [json_name = "minSequence", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The minSequence.
    */
   @java.lang.Override
@@ -411,7 +411,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events with a sequence number at or below this one.
    * </pre>
    *
-   * <code>int64 max_sequence = 10 [json_name = "maxSequence"];</code>
+   * <code>int64 max_sequence = 10 [json_name = "maxSequence", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxSequence.
    */
   @java.lang.Override
@@ -1006,7 +1006,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events at or after this time.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the startTime field is set.
      */
     public boolean hasStartTime() {
@@ -1017,7 +1017,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events at or after this time.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The startTime.
      */
     public com.google.protobuf.Timestamp getStartTime() {
@@ -1032,7 +1032,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events at or after this time.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setStartTime(com.google.protobuf.Timestamp value) {
       if (startTimeBuilder_ == null) {
@@ -1052,7 +1052,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events at or after this time.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setStartTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -1070,7 +1070,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events at or after this time.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeStartTime(com.google.protobuf.Timestamp value) {
       if (startTimeBuilder_ == null) {
@@ -1095,7 +1095,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events at or after this time.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearStartTime() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -1112,7 +1112,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events at or after this time.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.Timestamp.Builder getStartTimeBuilder() {
       bitField0_ |= 0x00000001;
@@ -1124,7 +1124,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events at or after this time.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
       if (startTimeBuilder_ != null) {
@@ -1139,7 +1139,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events at or after this time.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -1163,7 +1163,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events before this time.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the endTime field is set.
      */
     public boolean hasEndTime() {
@@ -1174,7 +1174,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events before this time.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The endTime.
      */
     public com.google.protobuf.Timestamp getEndTime() {
@@ -1189,7 +1189,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events before this time.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setEndTime(com.google.protobuf.Timestamp value) {
       if (endTimeBuilder_ == null) {
@@ -1209,7 +1209,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events before this time.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setEndTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -1227,7 +1227,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events before this time.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeEndTime(com.google.protobuf.Timestamp value) {
       if (endTimeBuilder_ == null) {
@@ -1252,7 +1252,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events before this time.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearEndTime() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -1269,7 +1269,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events before this time.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.Timestamp.Builder getEndTimeBuilder() {
       bitField0_ |= 0x00000002;
@@ -1281,7 +1281,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events before this time.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder() {
       if (endTimeBuilder_ != null) {
@@ -1296,7 +1296,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events before this time.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -1318,7 +1318,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of this principal (`anonymous` for refused calls without a token).
      * </pre>
      *
-     * <code>string principal = 3 [json_name = "principal"];</code>
+     * <code>string principal = 3 [json_name = "principal", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The principal.
      */
     public java.lang.String getPrincipal() {
@@ -1338,7 +1338,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of this principal (`anonymous` for refused calls without a token).
      * </pre>
      *
-     * <code>string principal = 3 [json_name = "principal"];</code>
+     * <code>string principal = 3 [json_name = "principal", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for principal.
      */
     public com.google.protobuf.ByteString
@@ -1359,7 +1359,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of this principal (`anonymous` for refused calls without a token).
      * </pre>
      *
-     * <code>string principal = 3 [json_name = "principal"];</code>
+     * <code>string principal = 3 [json_name = "principal", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The principal to set.
      * @return This builder for chaining.
      */
@@ -1376,7 +1376,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of this principal (`anonymous` for refused calls without a token).
      * </pre>
      *
-     * <code>string principal = 3 [json_name = "principal"];</code>
+     * <code>string principal = 3 [json_name = "principal", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPrincipal() {
@@ -1390,7 +1390,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of this principal (`anonymous` for refused calls without a token).
      * </pre>
      *
-     * <code>string principal = 3 [json_name = "principal"];</code>
+     * <code>string principal = 3 [json_name = "principal", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for principal to set.
      * @return This builder for chaining.
      */
@@ -1410,7 +1410,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of this action, for example `registry.SetModelAlias`.
      * </pre>
      *
-     * <code>string action = 4 [json_name = "action"];</code>
+     * <code>string action = 4 [json_name = "action", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The action.
      */
     public java.lang.String getAction() {
@@ -1430,7 +1430,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of this action, for example `registry.SetModelAlias`.
      * </pre>
      *
-     * <code>string action = 4 [json_name = "action"];</code>
+     * <code>string action = 4 [json_name = "action", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for action.
      */
     public com.google.protobuf.ByteString
@@ -1451,7 +1451,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of this action, for example `registry.SetModelAlias`.
      * </pre>
      *
-     * <code>string action = 4 [json_name = "action"];</code>
+     * <code>string action = 4 [json_name = "action", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The action to set.
      * @return This builder for chaining.
      */
@@ -1468,7 +1468,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of this action, for example `registry.SetModelAlias`.
      * </pre>
      *
-     * <code>string action = 4 [json_name = "action"];</code>
+     * <code>string action = 4 [json_name = "action", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearAction() {
@@ -1482,7 +1482,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of this action, for example `registry.SetModelAlias`.
      * </pre>
      *
-     * <code>string action = 4 [json_name = "action"];</code>
+     * <code>string action = 4 [json_name = "action", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for action to set.
      * @return This builder for chaining.
      */
@@ -1502,7 +1502,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events on exactly this resource.
      * </pre>
      *
-     * <code>string resource = 5 [json_name = "resource"];</code>
+     * <code>string resource = 5 [json_name = "resource", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return The resource.
      */
     public java.lang.String getResource() {
@@ -1522,7 +1522,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events on exactly this resource.
      * </pre>
      *
-     * <code>string resource = 5 [json_name = "resource"];</code>
+     * <code>string resource = 5 [json_name = "resource", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for resource.
      */
     public com.google.protobuf.ByteString
@@ -1543,7 +1543,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events on exactly this resource.
      * </pre>
      *
-     * <code>string resource = 5 [json_name = "resource"];</code>
+     * <code>string resource = 5 [json_name = "resource", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @param value The resource to set.
      * @return This builder for chaining.
      */
@@ -1560,7 +1560,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events on exactly this resource.
      * </pre>
      *
-     * <code>string resource = 5 [json_name = "resource"];</code>
+     * <code>string resource = 5 [json_name = "resource", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearResource() {
@@ -1574,7 +1574,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events on exactly this resource.
      * </pre>
      *
-     * <code>string resource = 5 [json_name = "resource"];</code>
+     * <code>string resource = 5 [json_name = "resource", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for resource to set.
      * @return This builder for chaining.
      */
@@ -1595,7 +1595,7 @@ private static final long serialVersionUID = 0L;
      * `models/fraud/`.
      * </pre>
      *
-     * <code>string resource_prefix = 6 [json_name = "resourcePrefix"];</code>
+     * <code>string resource_prefix = 6 [json_name = "resourcePrefix", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The resourcePrefix.
      */
     public java.lang.String getResourcePrefix() {
@@ -1616,7 +1616,7 @@ private static final long serialVersionUID = 0L;
      * `models/fraud/`.
      * </pre>
      *
-     * <code>string resource_prefix = 6 [json_name = "resourcePrefix"];</code>
+     * <code>string resource_prefix = 6 [json_name = "resourcePrefix", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for resourcePrefix.
      */
     public com.google.protobuf.ByteString
@@ -1638,7 +1638,7 @@ private static final long serialVersionUID = 0L;
      * `models/fraud/`.
      * </pre>
      *
-     * <code>string resource_prefix = 6 [json_name = "resourcePrefix"];</code>
+     * <code>string resource_prefix = 6 [json_name = "resourcePrefix", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The resourcePrefix to set.
      * @return This builder for chaining.
      */
@@ -1656,7 +1656,7 @@ private static final long serialVersionUID = 0L;
      * `models/fraud/`.
      * </pre>
      *
-     * <code>string resource_prefix = 6 [json_name = "resourcePrefix"];</code>
+     * <code>string resource_prefix = 6 [json_name = "resourcePrefix", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearResourcePrefix() {
@@ -1671,7 +1671,7 @@ private static final long serialVersionUID = 0L;
      * `models/fraud/`.
      * </pre>
      *
-     * <code>string resource_prefix = 6 [json_name = "resourcePrefix"];</code>
+     * <code>string resource_prefix = 6 [json_name = "resourcePrefix", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for resourcePrefix to set.
      * @return This builder for chaining.
      */
@@ -1691,7 +1691,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events with this outcome.
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditOutcome outcome = 7 [json_name = "outcome"];</code>
+     * <code>.slipway.audit.v1.AuditOutcome outcome = 7 [json_name = "outcome", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The enum numeric value on the wire for outcome.
      */
     @java.lang.Override public int getOutcomeValue() {
@@ -1702,7 +1702,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events with this outcome.
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditOutcome outcome = 7 [json_name = "outcome"];</code>
+     * <code>.slipway.audit.v1.AuditOutcome outcome = 7 [json_name = "outcome", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The enum numeric value on the wire for outcome to set.
      * @return This builder for chaining.
      */
@@ -1717,7 +1717,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events with this outcome.
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditOutcome outcome = 7 [json_name = "outcome"];</code>
+     * <code>.slipway.audit.v1.AuditOutcome outcome = 7 [json_name = "outcome", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The outcome.
      */
     @java.lang.Override
@@ -1730,7 +1730,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events with this outcome.
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditOutcome outcome = 7 [json_name = "outcome"];</code>
+     * <code>.slipway.audit.v1.AuditOutcome outcome = 7 [json_name = "outcome", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The outcome to set.
      * @return This builder for chaining.
      */
@@ -1748,7 +1748,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events with this outcome.
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditOutcome outcome = 7 [json_name = "outcome"];</code>
+     * <code>.slipway.audit.v1.AuditOutcome outcome = 7 [json_name = "outcome", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearOutcome() {
@@ -1764,7 +1764,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of this service.
      * </pre>
      *
-     * <code>string service = 8 [json_name = "service"];</code>
+     * <code>string service = 8 [json_name = "service", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The service.
      */
     public java.lang.String getService() {
@@ -1784,7 +1784,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of this service.
      * </pre>
      *
-     * <code>string service = 8 [json_name = "service"];</code>
+     * <code>string service = 8 [json_name = "service", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for service.
      */
     public com.google.protobuf.ByteString
@@ -1805,7 +1805,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of this service.
      * </pre>
      *
-     * <code>string service = 8 [json_name = "service"];</code>
+     * <code>string service = 8 [json_name = "service", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The service to set.
      * @return This builder for chaining.
      */
@@ -1822,7 +1822,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of this service.
      * </pre>
      *
-     * <code>string service = 8 [json_name = "service"];</code>
+     * <code>string service = 8 [json_name = "service", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearService() {
@@ -1836,7 +1836,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of this service.
      * </pre>
      *
-     * <code>string service = 8 [json_name = "service"];</code>
+     * <code>string service = 8 [json_name = "service", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for service to set.
      * @return This builder for chaining.
      */
@@ -1856,7 +1856,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events with a sequence number at or above this one.
      * </pre>
      *
-     * <code>int64 min_sequence = 9 [json_name = "minSequence"];</code>
+     * <code>int64 min_sequence = 9 [json_name = "minSequence", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The minSequence.
      */
     @java.lang.Override
@@ -1868,7 +1868,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events with a sequence number at or above this one.
      * </pre>
      *
-     * <code>int64 min_sequence = 9 [json_name = "minSequence"];</code>
+     * <code>int64 min_sequence = 9 [json_name = "minSequence", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The minSequence to set.
      * @return This builder for chaining.
      */
@@ -1884,7 +1884,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events with a sequence number at or above this one.
      * </pre>
      *
-     * <code>int64 min_sequence = 9 [json_name = "minSequence"];</code>
+     * <code>int64 min_sequence = 9 [json_name = "minSequence", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearMinSequence() {
@@ -1900,7 +1900,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events with a sequence number at or below this one.
      * </pre>
      *
-     * <code>int64 max_sequence = 10 [json_name = "maxSequence"];</code>
+     * <code>int64 max_sequence = 10 [json_name = "maxSequence", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The maxSequence.
      */
     @java.lang.Override
@@ -1912,7 +1912,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events with a sequence number at or below this one.
      * </pre>
      *
-     * <code>int64 max_sequence = 10 [json_name = "maxSequence"];</code>
+     * <code>int64 max_sequence = 10 [json_name = "maxSequence", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The maxSequence to set.
      * @return This builder for chaining.
      */
@@ -1928,7 +1928,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events with a sequence number at or below this one.
      * </pre>
      *
-     * <code>int64 max_sequence = 10 [json_name = "maxSequence"];</code>
+     * <code>int64 max_sequence = 10 [json_name = "maxSequence", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearMaxSequence() {

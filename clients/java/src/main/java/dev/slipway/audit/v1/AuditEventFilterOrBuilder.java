@@ -13,7 +13,7 @@ public interface AuditEventFilterOrBuilder extends
    * Optional. Only events at or after this time.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+   * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the startTime field is set.
    */
   boolean hasStartTime();
@@ -22,7 +22,7 @@ public interface AuditEventFilterOrBuilder extends
    * Optional. Only events at or after this time.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+   * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The startTime.
    */
   com.google.protobuf.Timestamp getStartTime();
@@ -31,7 +31,7 @@ public interface AuditEventFilterOrBuilder extends
    * Optional. Only events at or after this time.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];</code>
+   * <code>.google.protobuf.Timestamp start_time = 1 [json_name = "startTime", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder();
 
@@ -40,7 +40,7 @@ public interface AuditEventFilterOrBuilder extends
    * Optional. Only events before this time.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+   * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the endTime field is set.
    */
   boolean hasEndTime();
@@ -49,7 +49,7 @@ public interface AuditEventFilterOrBuilder extends
    * Optional. Only events before this time.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+   * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The endTime.
    */
   com.google.protobuf.Timestamp getEndTime();
@@ -58,7 +58,7 @@ public interface AuditEventFilterOrBuilder extends
    * Optional. Only events before this time.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime"];</code>
+   * <code>.google.protobuf.Timestamp end_time = 2 [json_name = "endTime", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder();
 
@@ -67,7 +67,7 @@ public interface AuditEventFilterOrBuilder extends
    * Optional. Only events of this principal (`anonymous` for refused calls without a token).
    * </pre>
    *
-   * <code>string principal = 3 [json_name = "principal"];</code>
+   * <code>string principal = 3 [json_name = "principal", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The principal.
    */
   java.lang.String getPrincipal();
@@ -76,7 +76,7 @@ public interface AuditEventFilterOrBuilder extends
    * Optional. Only events of this principal (`anonymous` for refused calls without a token).
    * </pre>
    *
-   * <code>string principal = 3 [json_name = "principal"];</code>
+   * <code>string principal = 3 [json_name = "principal", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for principal.
    */
   com.google.protobuf.ByteString
@@ -87,7 +87,7 @@ public interface AuditEventFilterOrBuilder extends
    * Optional. Only events of this action, for example `registry.SetModelAlias`.
    * </pre>
    *
-   * <code>string action = 4 [json_name = "action"];</code>
+   * <code>string action = 4 [json_name = "action", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The action.
    */
   java.lang.String getAction();
@@ -96,7 +96,7 @@ public interface AuditEventFilterOrBuilder extends
    * Optional. Only events of this action, for example `registry.SetModelAlias`.
    * </pre>
    *
-   * <code>string action = 4 [json_name = "action"];</code>
+   * <code>string action = 4 [json_name = "action", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for action.
    */
   com.google.protobuf.ByteString
@@ -107,7 +107,7 @@ public interface AuditEventFilterOrBuilder extends
    * Optional. Only events on exactly this resource.
    * </pre>
    *
-   * <code>string resource = 5 [json_name = "resource"];</code>
+   * <code>string resource = 5 [json_name = "resource", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The resource.
    */
   java.lang.String getResource();
@@ -116,7 +116,7 @@ public interface AuditEventFilterOrBuilder extends
    * Optional. Only events on exactly this resource.
    * </pre>
    *
-   * <code>string resource = 5 [json_name = "resource"];</code>
+   * <code>string resource = 5 [json_name = "resource", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for resource.
    */
   com.google.protobuf.ByteString
@@ -128,7 +128,7 @@ public interface AuditEventFilterOrBuilder extends
    * `models/fraud/`.
    * </pre>
    *
-   * <code>string resource_prefix = 6 [json_name = "resourcePrefix"];</code>
+   * <code>string resource_prefix = 6 [json_name = "resourcePrefix", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The resourcePrefix.
    */
   java.lang.String getResourcePrefix();
@@ -138,7 +138,7 @@ public interface AuditEventFilterOrBuilder extends
    * `models/fraud/`.
    * </pre>
    *
-   * <code>string resource_prefix = 6 [json_name = "resourcePrefix"];</code>
+   * <code>string resource_prefix = 6 [json_name = "resourcePrefix", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for resourcePrefix.
    */
   com.google.protobuf.ByteString
@@ -149,7 +149,7 @@ public interface AuditEventFilterOrBuilder extends
    * Optional. Only events with this outcome.
    * </pre>
    *
-   * <code>.slipway.audit.v1.AuditOutcome outcome = 7 [json_name = "outcome"];</code>
+   * <code>.slipway.audit.v1.AuditOutcome outcome = 7 [json_name = "outcome", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for outcome.
    */
   int getOutcomeValue();
@@ -158,7 +158,7 @@ public interface AuditEventFilterOrBuilder extends
    * Optional. Only events with this outcome.
    * </pre>
    *
-   * <code>.slipway.audit.v1.AuditOutcome outcome = 7 [json_name = "outcome"];</code>
+   * <code>.slipway.audit.v1.AuditOutcome outcome = 7 [json_name = "outcome", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The outcome.
    */
   dev.slipway.audit.v1.AuditOutcome getOutcome();
@@ -168,7 +168,7 @@ public interface AuditEventFilterOrBuilder extends
    * Optional. Only events of this service.
    * </pre>
    *
-   * <code>string service = 8 [json_name = "service"];</code>
+   * <code>string service = 8 [json_name = "service", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The service.
    */
   java.lang.String getService();
@@ -177,7 +177,7 @@ public interface AuditEventFilterOrBuilder extends
    * Optional. Only events of this service.
    * </pre>
    *
-   * <code>string service = 8 [json_name = "service"];</code>
+   * <code>string service = 8 [json_name = "service", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for service.
    */
   com.google.protobuf.ByteString
@@ -188,7 +188,7 @@ public interface AuditEventFilterOrBuilder extends
    * Optional. Only events with a sequence number at or above this one.
    * </pre>
    *
-   * <code>int64 min_sequence = 9 [json_name = "minSequence"];</code>
+   * <code>int64 min_sequence = 9 [json_name = "minSequence", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The minSequence.
    */
   long getMinSequence();
@@ -198,7 +198,7 @@ public interface AuditEventFilterOrBuilder extends
    * Optional. Only events with a sequence number at or below this one.
    * </pre>
    *
-   * <code>int64 max_sequence = 10 [json_name = "maxSequence"];</code>
+   * <code>int64 max_sequence = 10 [json_name = "maxSequence", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxSequence.
    */
   long getMaxSequence();

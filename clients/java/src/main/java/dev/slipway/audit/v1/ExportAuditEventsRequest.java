@@ -52,7 +52,7 @@ private static final long serialVersionUID = 0L;
    * contiguous range (no filter other than sequence numbers or times).
    * </pre>
    *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the filter field is set.
    */
   @java.lang.Override
@@ -65,7 +65,7 @@ private static final long serialVersionUID = 0L;
    * contiguous range (no filter other than sequence numbers or times).
    * </pre>
    *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The filter.
    */
   @java.lang.Override
@@ -78,7 +78,7 @@ private static final long serialVersionUID = 0L;
    * contiguous range (no filter other than sequence numbers or times).
    * </pre>
    *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.audit.v1.AuditEventFilterOrBuilder getFilterOrBuilder() {
@@ -445,7 +445,7 @@ private static final long serialVersionUID = 0L;
      * contiguous range (no filter other than sequence numbers or times).
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the filter field is set.
      */
     public boolean hasFilter() {
@@ -457,7 +457,7 @@ private static final long serialVersionUID = 0L;
      * contiguous range (no filter other than sequence numbers or times).
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The filter.
      */
     public dev.slipway.audit.v1.AuditEventFilter getFilter() {
@@ -473,7 +473,7 @@ private static final long serialVersionUID = 0L;
      * contiguous range (no filter other than sequence numbers or times).
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setFilter(dev.slipway.audit.v1.AuditEventFilter value) {
       if (filterBuilder_ == null) {
@@ -494,7 +494,7 @@ private static final long serialVersionUID = 0L;
      * contiguous range (no filter other than sequence numbers or times).
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setFilter(
         dev.slipway.audit.v1.AuditEventFilter.Builder builderForValue) {
@@ -513,7 +513,7 @@ private static final long serialVersionUID = 0L;
      * contiguous range (no filter other than sequence numbers or times).
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeFilter(dev.slipway.audit.v1.AuditEventFilter value) {
       if (filterBuilder_ == null) {
@@ -539,7 +539,7 @@ private static final long serialVersionUID = 0L;
      * contiguous range (no filter other than sequence numbers or times).
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearFilter() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -557,7 +557,7 @@ private static final long serialVersionUID = 0L;
      * contiguous range (no filter other than sequence numbers or times).
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.audit.v1.AuditEventFilter.Builder getFilterBuilder() {
       bitField0_ |= 0x00000001;
@@ -570,7 +570,7 @@ private static final long serialVersionUID = 0L;
      * contiguous range (no filter other than sequence numbers or times).
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.audit.v1.AuditEventFilterOrBuilder getFilterOrBuilder() {
       if (filterBuilder_ != null) {
@@ -586,7 +586,7 @@ private static final long serialVersionUID = 0L;
      * contiguous range (no filter other than sequence numbers or times).
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.audit.v1.AuditEventFilter, dev.slipway.audit.v1.AuditEventFilter.Builder, dev.slipway.audit.v1.AuditEventFilterOrBuilder> 

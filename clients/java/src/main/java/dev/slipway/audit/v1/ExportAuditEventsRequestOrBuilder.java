@@ -14,7 +14,7 @@ public interface ExportAuditEventsRequestOrBuilder extends
    * contiguous range (no filter other than sequence numbers or times).
    * </pre>
    *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the filter field is set.
    */
   boolean hasFilter();
@@ -24,7 +24,7 @@ public interface ExportAuditEventsRequestOrBuilder extends
    * contiguous range (no filter other than sequence numbers or times).
    * </pre>
    *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The filter.
    */
   dev.slipway.audit.v1.AuditEventFilter getFilter();
@@ -34,7 +34,7 @@ public interface ExportAuditEventsRequestOrBuilder extends
    * contiguous range (no filter other than sequence numbers or times).
    * </pre>
    *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.audit.v1.AuditEventFilterOrBuilder getFilterOrBuilder();
 }

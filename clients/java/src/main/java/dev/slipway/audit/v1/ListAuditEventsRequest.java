@@ -52,7 +52,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Which events to list; default all.
    * </pre>
    *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the filter field is set.
    */
   @java.lang.Override
@@ -64,7 +64,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Which events to list; default all.
    * </pre>
    *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The filter.
    */
   @java.lang.Override
@@ -76,7 +76,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Which events to list; default all.
    * </pre>
    *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.audit.v1.AuditEventFilterOrBuilder getFilterOrBuilder() {
@@ -91,7 +91,7 @@ private static final long serialVersionUID = 0L;
    * is read as 1000).
    * </pre>
    *
-   * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
+   * <code>int32 page_size = 2 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageSize.
    */
   @java.lang.Override
@@ -107,7 +107,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The `next_page_token` of a previous call with the same filter.
    * </pre>
    *
-   * <code>string page_token = 3 [json_name = "pageToken"];</code>
+   * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageToken.
    */
   @java.lang.Override
@@ -128,7 +128,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The `next_page_token` of a previous call with the same filter.
    * </pre>
    *
-   * <code>string page_token = 3 [json_name = "pageToken"];</code>
+   * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for pageToken.
    */
   @java.lang.Override
@@ -153,7 +153,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Newest first instead of oldest first.
    * </pre>
    *
-   * <code>bool descending = 4 [json_name = "descending"];</code>
+   * <code>bool descending = 4 [json_name = "descending", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The descending.
    */
   @java.lang.Override
@@ -591,7 +591,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Which events to list; default all.
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the filter field is set.
      */
     public boolean hasFilter() {
@@ -602,7 +602,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Which events to list; default all.
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The filter.
      */
     public dev.slipway.audit.v1.AuditEventFilter getFilter() {
@@ -617,7 +617,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Which events to list; default all.
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setFilter(dev.slipway.audit.v1.AuditEventFilter value) {
       if (filterBuilder_ == null) {
@@ -637,7 +637,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Which events to list; default all.
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setFilter(
         dev.slipway.audit.v1.AuditEventFilter.Builder builderForValue) {
@@ -655,7 +655,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Which events to list; default all.
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeFilter(dev.slipway.audit.v1.AuditEventFilter value) {
       if (filterBuilder_ == null) {
@@ -680,7 +680,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Which events to list; default all.
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearFilter() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -697,7 +697,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Which events to list; default all.
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.audit.v1.AuditEventFilter.Builder getFilterBuilder() {
       bitField0_ |= 0x00000001;
@@ -709,7 +709,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Which events to list; default all.
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.audit.v1.AuditEventFilterOrBuilder getFilterOrBuilder() {
       if (filterBuilder_ != null) {
@@ -724,7 +724,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Which events to list; default all.
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.audit.v1.AuditEventFilter, dev.slipway.audit.v1.AuditEventFilter.Builder, dev.slipway.audit.v1.AuditEventFilterOrBuilder> 
@@ -747,7 +747,7 @@ private static final long serialVersionUID = 0L;
      * is read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 2 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pageSize.
      */
     @java.lang.Override
@@ -760,7 +760,7 @@ private static final long serialVersionUID = 0L;
      * is read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 2 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The pageSize to set.
      * @return This builder for chaining.
      */
@@ -777,7 +777,7 @@ private static final long serialVersionUID = 0L;
      * is read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 2 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPageSize() {
@@ -793,7 +793,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter.
      * </pre>
      *
-     * <code>string page_token = 3 [json_name = "pageToken"];</code>
+     * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pageToken.
      */
     public java.lang.String getPageToken() {
@@ -813,7 +813,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter.
      * </pre>
      *
-     * <code>string page_token = 3 [json_name = "pageToken"];</code>
+     * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for pageToken.
      */
     public com.google.protobuf.ByteString
@@ -834,7 +834,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter.
      * </pre>
      *
-     * <code>string page_token = 3 [json_name = "pageToken"];</code>
+     * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The pageToken to set.
      * @return This builder for chaining.
      */
@@ -851,7 +851,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter.
      * </pre>
      *
-     * <code>string page_token = 3 [json_name = "pageToken"];</code>
+     * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPageToken() {
@@ -865,7 +865,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter.
      * </pre>
      *
-     * <code>string page_token = 3 [json_name = "pageToken"];</code>
+     * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for pageToken to set.
      * @return This builder for chaining.
      */
@@ -885,7 +885,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Newest first instead of oldest first.
      * </pre>
      *
-     * <code>bool descending = 4 [json_name = "descending"];</code>
+     * <code>bool descending = 4 [json_name = "descending", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The descending.
      */
     @java.lang.Override
@@ -897,7 +897,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Newest first instead of oldest first.
      * </pre>
      *
-     * <code>bool descending = 4 [json_name = "descending"];</code>
+     * <code>bool descending = 4 [json_name = "descending", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The descending to set.
      * @return This builder for chaining.
      */
@@ -913,7 +913,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Newest first instead of oldest first.
      * </pre>
      *
-     * <code>bool descending = 4 [json_name = "descending"];</code>
+     * <code>bool descending = 4 [json_name = "descending", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearDescending() {

@@ -13,7 +13,7 @@ public interface ListAuditEventsRequestOrBuilder extends
    * Optional. Which events to list; default all.
    * </pre>
    *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the filter field is set.
    */
   boolean hasFilter();
@@ -22,7 +22,7 @@ public interface ListAuditEventsRequestOrBuilder extends
    * Optional. Which events to list; default all.
    * </pre>
    *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The filter.
    */
   dev.slipway.audit.v1.AuditEventFilter getFilter();
@@ -31,7 +31,7 @@ public interface ListAuditEventsRequestOrBuilder extends
    * Optional. Which events to list; default all.
    * </pre>
    *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.audit.v1.AuditEventFilterOrBuilder getFilterOrBuilder();
 
@@ -41,7 +41,7 @@ public interface ListAuditEventsRequestOrBuilder extends
    * is read as 1000).
    * </pre>
    *
-   * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
+   * <code>int32 page_size = 2 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageSize.
    */
   int getPageSize();
@@ -51,7 +51,7 @@ public interface ListAuditEventsRequestOrBuilder extends
    * Optional. The `next_page_token` of a previous call with the same filter.
    * </pre>
    *
-   * <code>string page_token = 3 [json_name = "pageToken"];</code>
+   * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageToken.
    */
   java.lang.String getPageToken();
@@ -60,7 +60,7 @@ public interface ListAuditEventsRequestOrBuilder extends
    * Optional. The `next_page_token` of a previous call with the same filter.
    * </pre>
    *
-   * <code>string page_token = 3 [json_name = "pageToken"];</code>
+   * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for pageToken.
    */
   com.google.protobuf.ByteString
@@ -71,7 +71,7 @@ public interface ListAuditEventsRequestOrBuilder extends
    * Optional. Newest first instead of oldest first.
    * </pre>
    *
-   * <code>bool descending = 4 [json_name = "descending"];</code>
+   * <code>bool descending = 4 [json_name = "descending", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The descending.
    */
   boolean getDescending();

@@ -56,7 +56,7 @@ private static final long serialVersionUID = 0L;
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 1 [json_name = "model"];</code>
+   * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The model.
    */
   @java.lang.Override
@@ -77,7 +77,7 @@ private static final long serialVersionUID = 0L;
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 1 [json_name = "model"];</code>
+   * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for model.
    */
   @java.lang.Override
@@ -103,7 +103,7 @@ private static final long serialVersionUID = 0L;
    * Required. The alias to remove.
    * </pre>
    *
-   * <code>string alias = 2 [json_name = "alias"];</code>
+   * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The alias.
    */
   @java.lang.Override
@@ -124,7 +124,7 @@ private static final long serialVersionUID = 0L;
    * Required. The alias to remove.
    * </pre>
    *
-   * <code>string alias = 2 [json_name = "alias"];</code>
+   * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for alias.
    */
   @java.lang.Override
@@ -150,7 +150,7 @@ private static final long serialVersionUID = 0L;
    * Why the alias is removed. Required (non-empty) for protected aliases.
    * </pre>
    *
-   * <code>string reason = 3 [json_name = "reason"];</code>
+   * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The reason.
    */
   @java.lang.Override
@@ -171,7 +171,7 @@ private static final long serialVersionUID = 0L;
    * Why the alias is removed. Required (non-empty) for protected aliases.
    * </pre>
    *
-   * <code>string reason = 3 [json_name = "reason"];</code>
+   * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for reason.
    */
   @java.lang.Override
@@ -197,7 +197,7 @@ private static final long serialVersionUID = 0L;
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -218,7 +218,7 @@ private static final long serialVersionUID = 0L;
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -245,7 +245,7 @@ private static final long serialVersionUID = 0L;
    * check.
    * </pre>
    *
-   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the expectedVersionNumber field is set.
    */
   @java.lang.Override
@@ -259,7 +259,7 @@ private static final long serialVersionUID = 0L;
    * check.
    * </pre>
    *
-   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The expectedVersionNumber.
    */
   @java.lang.Override
@@ -707,7 +707,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
+     * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The model.
      */
     public java.lang.String getModel() {
@@ -727,7 +727,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
+     * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for model.
      */
     public com.google.protobuf.ByteString
@@ -748,7 +748,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
+     * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The model to set.
      * @return This builder for chaining.
      */
@@ -765,7 +765,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
+     * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearModel() {
@@ -779,7 +779,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
+     * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for model to set.
      * @return This builder for chaining.
      */
@@ -799,7 +799,7 @@ private static final long serialVersionUID = 0L;
      * Required. The alias to remove.
      * </pre>
      *
-     * <code>string alias = 2 [json_name = "alias"];</code>
+     * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The alias.
      */
     public java.lang.String getAlias() {
@@ -819,7 +819,7 @@ private static final long serialVersionUID = 0L;
      * Required. The alias to remove.
      * </pre>
      *
-     * <code>string alias = 2 [json_name = "alias"];</code>
+     * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for alias.
      */
     public com.google.protobuf.ByteString
@@ -840,7 +840,7 @@ private static final long serialVersionUID = 0L;
      * Required. The alias to remove.
      * </pre>
      *
-     * <code>string alias = 2 [json_name = "alias"];</code>
+     * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The alias to set.
      * @return This builder for chaining.
      */
@@ -857,7 +857,7 @@ private static final long serialVersionUID = 0L;
      * Required. The alias to remove.
      * </pre>
      *
-     * <code>string alias = 2 [json_name = "alias"];</code>
+     * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearAlias() {
@@ -871,7 +871,7 @@ private static final long serialVersionUID = 0L;
      * Required. The alias to remove.
      * </pre>
      *
-     * <code>string alias = 2 [json_name = "alias"];</code>
+     * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for alias to set.
      * @return This builder for chaining.
      */
@@ -891,7 +891,7 @@ private static final long serialVersionUID = 0L;
      * Why the alias is removed. Required (non-empty) for protected aliases.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The reason.
      */
     public java.lang.String getReason() {
@@ -911,7 +911,7 @@ private static final long serialVersionUID = 0L;
      * Why the alias is removed. Required (non-empty) for protected aliases.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for reason.
      */
     public com.google.protobuf.ByteString
@@ -932,7 +932,7 @@ private static final long serialVersionUID = 0L;
      * Why the alias is removed. Required (non-empty) for protected aliases.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The reason to set.
      * @return This builder for chaining.
      */
@@ -949,7 +949,7 @@ private static final long serialVersionUID = 0L;
      * Why the alias is removed. Required (non-empty) for protected aliases.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearReason() {
@@ -963,7 +963,7 @@ private static final long serialVersionUID = 0L;
      * Why the alias is removed. Required (non-empty) for protected aliases.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for reason to set.
      * @return This builder for chaining.
      */
@@ -983,7 +983,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -1003,7 +1003,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -1024,7 +1024,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -1041,7 +1041,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -1055,7 +1055,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */
@@ -1077,7 +1077,7 @@ private static final long serialVersionUID = 0L;
      * check.
      * </pre>
      *
-     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the expectedVersionNumber field is set.
      */
     @java.lang.Override
@@ -1091,7 +1091,7 @@ private static final long serialVersionUID = 0L;
      * check.
      * </pre>
      *
-     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The expectedVersionNumber.
      */
     @java.lang.Override
@@ -1105,7 +1105,7 @@ private static final long serialVersionUID = 0L;
      * check.
      * </pre>
      *
-     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The expectedVersionNumber to set.
      * @return This builder for chaining.
      */
@@ -1123,7 +1123,7 @@ private static final long serialVersionUID = 0L;
      * check.
      * </pre>
      *
-     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearExpectedVersionNumber() {

@@ -13,7 +13,7 @@ public interface DeleteModelAliasRequestOrBuilder extends
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 1 [json_name = "model"];</code>
+   * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The model.
    */
   java.lang.String getModel();
@@ -22,7 +22,7 @@ public interface DeleteModelAliasRequestOrBuilder extends
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 1 [json_name = "model"];</code>
+   * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for model.
    */
   com.google.protobuf.ByteString
@@ -33,7 +33,7 @@ public interface DeleteModelAliasRequestOrBuilder extends
    * Required. The alias to remove.
    * </pre>
    *
-   * <code>string alias = 2 [json_name = "alias"];</code>
+   * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The alias.
    */
   java.lang.String getAlias();
@@ -42,7 +42,7 @@ public interface DeleteModelAliasRequestOrBuilder extends
    * Required. The alias to remove.
    * </pre>
    *
-   * <code>string alias = 2 [json_name = "alias"];</code>
+   * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for alias.
    */
   com.google.protobuf.ByteString
@@ -53,7 +53,7 @@ public interface DeleteModelAliasRequestOrBuilder extends
    * Why the alias is removed. Required (non-empty) for protected aliases.
    * </pre>
    *
-   * <code>string reason = 3 [json_name = "reason"];</code>
+   * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The reason.
    */
   java.lang.String getReason();
@@ -62,7 +62,7 @@ public interface DeleteModelAliasRequestOrBuilder extends
    * Why the alias is removed. Required (non-empty) for protected aliases.
    * </pre>
    *
-   * <code>string reason = 3 [json_name = "reason"];</code>
+   * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for reason.
    */
   com.google.protobuf.ByteString
@@ -73,7 +73,7 @@ public interface DeleteModelAliasRequestOrBuilder extends
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -82,7 +82,7 @@ public interface DeleteModelAliasRequestOrBuilder extends
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString
@@ -95,7 +95,7 @@ public interface DeleteModelAliasRequestOrBuilder extends
    * check.
    * </pre>
    *
-   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the expectedVersionNumber field is set.
    */
   boolean hasExpectedVersionNumber();
@@ -106,7 +106,7 @@ public interface DeleteModelAliasRequestOrBuilder extends
    * check.
    * </pre>
    *
-   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The expectedVersionNumber.
    */
   long getExpectedVersionNumber();

@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string parent = 1 [json_name = "parent"];</code>
+   * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The parent.
    */
   @java.lang.Override
@@ -75,7 +75,7 @@ private static final long serialVersionUID = 0L;
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string parent = 1 [json_name = "parent"];</code>
+   * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for parent.
    */
   @java.lang.Override
@@ -101,7 +101,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only moves of this alias.
    * </pre>
    *
-   * <code>string alias = 2 [json_name = "alias"];</code>
+   * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The alias.
    */
   @java.lang.Override
@@ -122,7 +122,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only moves of this alias.
    * </pre>
    *
-   * <code>string alias = 2 [json_name = "alias"];</code>
+   * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for alias.
    */
   @java.lang.Override
@@ -147,7 +147,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only moves to or away from this version number.
    * </pre>
    *
-   * <code>int64 version_number = 3 [json_name = "versionNumber"];</code>
+   * <code>int64 version_number = 3 [json_name = "versionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The versionNumber.
    */
   @java.lang.Override
@@ -163,7 +163,7 @@ private static final long serialVersionUID = 0L;
    * is read as 1000).
    * </pre>
    *
-   * <code>int32 page_size = 4 [json_name = "pageSize"];</code>
+   * <code>int32 page_size = 4 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageSize.
    */
   @java.lang.Override
@@ -179,7 +179,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The `next_page_token` of a previous call with the same filters.
    * </pre>
    *
-   * <code>string page_token = 5 [json_name = "pageToken"];</code>
+   * <code>string page_token = 5 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageToken.
    */
   @java.lang.Override
@@ -200,7 +200,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The `next_page_token` of a previous call with the same filters.
    * </pre>
    *
-   * <code>string page_token = 5 [json_name = "pageToken"];</code>
+   * <code>string page_token = 5 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for pageToken.
    */
   @java.lang.Override
@@ -649,7 +649,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The parent.
      */
     public java.lang.String getParent() {
@@ -669,7 +669,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for parent.
      */
     public com.google.protobuf.ByteString
@@ -690,7 +690,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The parent to set.
      * @return This builder for chaining.
      */
@@ -707,7 +707,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearParent() {
@@ -721,7 +721,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for parent to set.
      * @return This builder for chaining.
      */
@@ -741,7 +741,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only moves of this alias.
      * </pre>
      *
-     * <code>string alias = 2 [json_name = "alias"];</code>
+     * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The alias.
      */
     public java.lang.String getAlias() {
@@ -761,7 +761,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only moves of this alias.
      * </pre>
      *
-     * <code>string alias = 2 [json_name = "alias"];</code>
+     * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for alias.
      */
     public com.google.protobuf.ByteString
@@ -782,7 +782,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only moves of this alias.
      * </pre>
      *
-     * <code>string alias = 2 [json_name = "alias"];</code>
+     * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The alias to set.
      * @return This builder for chaining.
      */
@@ -799,7 +799,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only moves of this alias.
      * </pre>
      *
-     * <code>string alias = 2 [json_name = "alias"];</code>
+     * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearAlias() {
@@ -813,7 +813,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only moves of this alias.
      * </pre>
      *
-     * <code>string alias = 2 [json_name = "alias"];</code>
+     * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for alias to set.
      * @return This builder for chaining.
      */
@@ -833,7 +833,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only moves to or away from this version number.
      * </pre>
      *
-     * <code>int64 version_number = 3 [json_name = "versionNumber"];</code>
+     * <code>int64 version_number = 3 [json_name = "versionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The versionNumber.
      */
     @java.lang.Override
@@ -845,7 +845,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only moves to or away from this version number.
      * </pre>
      *
-     * <code>int64 version_number = 3 [json_name = "versionNumber"];</code>
+     * <code>int64 version_number = 3 [json_name = "versionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The versionNumber to set.
      * @return This builder for chaining.
      */
@@ -861,7 +861,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only moves to or away from this version number.
      * </pre>
      *
-     * <code>int64 version_number = 3 [json_name = "versionNumber"];</code>
+     * <code>int64 version_number = 3 [json_name = "versionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearVersionNumber() {
@@ -878,7 +878,7 @@ private static final long serialVersionUID = 0L;
      * is read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 4 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 4 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pageSize.
      */
     @java.lang.Override
@@ -891,7 +891,7 @@ private static final long serialVersionUID = 0L;
      * is read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 4 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 4 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The pageSize to set.
      * @return This builder for chaining.
      */
@@ -908,7 +908,7 @@ private static final long serialVersionUID = 0L;
      * is read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 4 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 4 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPageSize() {
@@ -924,7 +924,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filters.
      * </pre>
      *
-     * <code>string page_token = 5 [json_name = "pageToken"];</code>
+     * <code>string page_token = 5 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pageToken.
      */
     public java.lang.String getPageToken() {
@@ -944,7 +944,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filters.
      * </pre>
      *
-     * <code>string page_token = 5 [json_name = "pageToken"];</code>
+     * <code>string page_token = 5 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for pageToken.
      */
     public com.google.protobuf.ByteString
@@ -965,7 +965,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filters.
      * </pre>
      *
-     * <code>string page_token = 5 [json_name = "pageToken"];</code>
+     * <code>string page_token = 5 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The pageToken to set.
      * @return This builder for chaining.
      */
@@ -982,7 +982,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filters.
      * </pre>
      *
-     * <code>string page_token = 5 [json_name = "pageToken"];</code>
+     * <code>string page_token = 5 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPageToken() {
@@ -996,7 +996,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filters.
      * </pre>
      *
-     * <code>string page_token = 5 [json_name = "pageToken"];</code>
+     * <code>string page_token = 5 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for pageToken to set.
      * @return This builder for chaining.
      */

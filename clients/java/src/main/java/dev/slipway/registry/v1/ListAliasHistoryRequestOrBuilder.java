@@ -13,7 +13,7 @@ public interface ListAliasHistoryRequestOrBuilder extends
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string parent = 1 [json_name = "parent"];</code>
+   * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The parent.
    */
   java.lang.String getParent();
@@ -22,7 +22,7 @@ public interface ListAliasHistoryRequestOrBuilder extends
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string parent = 1 [json_name = "parent"];</code>
+   * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for parent.
    */
   com.google.protobuf.ByteString
@@ -33,7 +33,7 @@ public interface ListAliasHistoryRequestOrBuilder extends
    * Optional. Only moves of this alias.
    * </pre>
    *
-   * <code>string alias = 2 [json_name = "alias"];</code>
+   * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The alias.
    */
   java.lang.String getAlias();
@@ -42,7 +42,7 @@ public interface ListAliasHistoryRequestOrBuilder extends
    * Optional. Only moves of this alias.
    * </pre>
    *
-   * <code>string alias = 2 [json_name = "alias"];</code>
+   * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for alias.
    */
   com.google.protobuf.ByteString
@@ -53,7 +53,7 @@ public interface ListAliasHistoryRequestOrBuilder extends
    * Optional. Only moves to or away from this version number.
    * </pre>
    *
-   * <code>int64 version_number = 3 [json_name = "versionNumber"];</code>
+   * <code>int64 version_number = 3 [json_name = "versionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The versionNumber.
    */
   long getVersionNumber();
@@ -64,7 +64,7 @@ public interface ListAliasHistoryRequestOrBuilder extends
    * is read as 1000).
    * </pre>
    *
-   * <code>int32 page_size = 4 [json_name = "pageSize"];</code>
+   * <code>int32 page_size = 4 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageSize.
    */
   int getPageSize();
@@ -74,7 +74,7 @@ public interface ListAliasHistoryRequestOrBuilder extends
    * Optional. The `next_page_token` of a previous call with the same filters.
    * </pre>
    *
-   * <code>string page_token = 5 [json_name = "pageToken"];</code>
+   * <code>string page_token = 5 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageToken.
    */
   java.lang.String getPageToken();
@@ -83,7 +83,7 @@ public interface ListAliasHistoryRequestOrBuilder extends
    * Optional. The `next_page_token` of a previous call with the same filters.
    * </pre>
    *
-   * <code>string page_token = 5 [json_name = "pageToken"];</code>
+   * <code>string page_token = 5 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for pageToken.
    */
   com.google.protobuf.ByteString

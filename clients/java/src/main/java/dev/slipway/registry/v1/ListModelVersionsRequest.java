@@ -55,7 +55,7 @@ private static final long serialVersionUID = 0L;
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string parent = 1 [json_name = "parent"];</code>
+   * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The parent.
    */
   @java.lang.Override
@@ -76,7 +76,7 @@ private static final long serialVersionUID = 0L;
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string parent = 1 [json_name = "parent"];</code>
+   * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for parent.
    */
   @java.lang.Override
@@ -102,7 +102,7 @@ private static final long serialVersionUID = 0L;
    * value is read as 1000).
    * </pre>
    *
-   * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
+   * <code>int32 page_size = 2 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageSize.
    */
   @java.lang.Override
@@ -118,7 +118,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 3 [json_name = "pageToken"];</code>
+   * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageToken.
    */
   @java.lang.Override
@@ -139,7 +139,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 3 [json_name = "pageToken"];</code>
+   * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for pageToken.
    */
   @java.lang.Override
@@ -169,7 +169,7 @@ private static final long serialVersionUID = 0L;
    * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
    * </pre>
    *
-   * <code>string filter = 4 [json_name = "filter"];</code>
+   * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The filter.
    */
   @java.lang.Override
@@ -194,7 +194,7 @@ private static final long serialVersionUID = 0L;
    * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
    * </pre>
    *
-   * <code>string filter = 4 [json_name = "filter"];</code>
+   * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for filter.
    */
   @java.lang.Override
@@ -223,7 +223,7 @@ private static final long serialVersionUID = 0L;
    * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
    * </pre>
    *
-   * <code>string order_by = 5 [json_name = "orderBy"];</code>
+   * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The orderBy.
    */
   @java.lang.Override
@@ -247,7 +247,7 @@ private static final long serialVersionUID = 0L;
    * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
    * </pre>
    *
-   * <code>string order_by = 5 [json_name = "orderBy"];</code>
+   * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for orderBy.
    */
   @java.lang.Override
@@ -696,7 +696,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The parent.
      */
     public java.lang.String getParent() {
@@ -716,7 +716,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for parent.
      */
     public com.google.protobuf.ByteString
@@ -737,7 +737,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The parent to set.
      * @return This builder for chaining.
      */
@@ -754,7 +754,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearParent() {
@@ -768,7 +768,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for parent to set.
      * @return This builder for chaining.
      */
@@ -789,7 +789,7 @@ private static final long serialVersionUID = 0L;
      * value is read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 2 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pageSize.
      */
     @java.lang.Override
@@ -802,7 +802,7 @@ private static final long serialVersionUID = 0L;
      * value is read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 2 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The pageSize to set.
      * @return This builder for chaining.
      */
@@ -819,7 +819,7 @@ private static final long serialVersionUID = 0L;
      * value is read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 2 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPageSize() {
@@ -835,7 +835,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 3 [json_name = "pageToken"];</code>
+     * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pageToken.
      */
     public java.lang.String getPageToken() {
@@ -855,7 +855,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 3 [json_name = "pageToken"];</code>
+     * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for pageToken.
      */
     public com.google.protobuf.ByteString
@@ -876,7 +876,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 3 [json_name = "pageToken"];</code>
+     * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The pageToken to set.
      * @return This builder for chaining.
      */
@@ -893,7 +893,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 3 [json_name = "pageToken"];</code>
+     * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPageToken() {
@@ -907,7 +907,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 3 [json_name = "pageToken"];</code>
+     * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for pageToken to set.
      * @return This builder for chaining.
      */
@@ -931,7 +931,7 @@ private static final long serialVersionUID = 0L;
      * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string filter = 4 [json_name = "filter"];</code>
+     * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The filter.
      */
     public java.lang.String getFilter() {
@@ -955,7 +955,7 @@ private static final long serialVersionUID = 0L;
      * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string filter = 4 [json_name = "filter"];</code>
+     * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for filter.
      */
     public com.google.protobuf.ByteString
@@ -980,7 +980,7 @@ private static final long serialVersionUID = 0L;
      * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string filter = 4 [json_name = "filter"];</code>
+     * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The filter to set.
      * @return This builder for chaining.
      */
@@ -1001,7 +1001,7 @@ private static final long serialVersionUID = 0L;
      * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string filter = 4 [json_name = "filter"];</code>
+     * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearFilter() {
@@ -1019,7 +1019,7 @@ private static final long serialVersionUID = 0L;
      * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string filter = 4 [json_name = "filter"];</code>
+     * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for filter to set.
      * @return This builder for chaining.
      */
@@ -1042,7 +1042,7 @@ private static final long serialVersionUID = 0L;
      * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
      * </pre>
      *
-     * <code>string order_by = 5 [json_name = "orderBy"];</code>
+     * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The orderBy.
      */
     public java.lang.String getOrderBy() {
@@ -1065,7 +1065,7 @@ private static final long serialVersionUID = 0L;
      * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
      * </pre>
      *
-     * <code>string order_by = 5 [json_name = "orderBy"];</code>
+     * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for orderBy.
      */
     public com.google.protobuf.ByteString
@@ -1089,7 +1089,7 @@ private static final long serialVersionUID = 0L;
      * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
      * </pre>
      *
-     * <code>string order_by = 5 [json_name = "orderBy"];</code>
+     * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The orderBy to set.
      * @return This builder for chaining.
      */
@@ -1109,7 +1109,7 @@ private static final long serialVersionUID = 0L;
      * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
      * </pre>
      *
-     * <code>string order_by = 5 [json_name = "orderBy"];</code>
+     * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearOrderBy() {
@@ -1126,7 +1126,7 @@ private static final long serialVersionUID = 0L;
      * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
      * </pre>
      *
-     * <code>string order_by = 5 [json_name = "orderBy"];</code>
+     * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for orderBy to set.
      * @return This builder for chaining.
      */

@@ -200,181 +200,205 @@ public final class RegistryServiceProto {
   static {
     java.lang.String[] descriptorData = {
       "\n*slipway/registry/v1/registry_service.p" +
-      "roto\022\023slipway.registry.v1\032 google/protob" +
-      "uf/field_mask.proto\032\'slipway/registry/v1" +
-      "/alias_history.proto\032\"slipway/registry/v" +
-      "1/artifact.proto\032(slipway/registry/v1/li" +
-      "neage_report.proto\032\037slipway/registry/v1/" +
-      "model.proto\032%slipway/registry/v1/model_e" +
-      "vent.proto\032\'slipway/registry/v1/model_ve" +
-      "rsion.proto\"\200\001\n\022CreateModelRequest\022\031\n\010mo" +
-      "del_id\030\001 \001(\tR\007modelId\0220\n\005model\030\002 \001(\0132\032.s" +
-      "lipway.registry.v1.ModelR\005model\022\035\n\nreque" +
-      "st_id\030\003 \001(\tR\trequestId\"G\n\023CreateModelRes" +
-      "ponse\0220\n\005model\030\001 \001(\0132\032.slipway.registry." +
-      "v1.ModelR\005model\"%\n\017GetModelRequest\022\022\n\004na" +
-      "me\030\001 \001(\tR\004name\"D\n\020GetModelResponse\0220\n\005mo" +
-      "del\030\001 \001(\0132\032.slipway.registry.v1.ModelR\005m" +
-      "odel\"\202\001\n\021ListModelsRequest\022\033\n\tpage_size\030" +
-      "\001 \001(\005R\010pageSize\022\035\n\npage_token\030\002 \001(\tR\tpag" +
-      "eToken\022\026\n\006filter\030\003 \001(\tR\006filter\022\031\n\010order_" +
-      "by\030\004 \001(\tR\007orderBy\"p\n\022ListModelsResponse\022" +
-      "2\n\006models\030\001 \003(\0132\032.slipway.registry.v1.Mo" +
-      "delR\006models\022&\n\017next_page_token\030\002 \001(\tR\rne" +
-      "xtPageToken\"\272\001\n\022UpdateModelRequest\0220\n\005mo" +
-      "del\030\001 \001(\0132\032.slipway.registry.v1.ModelR\005m" +
-      "odel\022;\n\013update_mask\030\002 \001(\0132\032.google.proto" +
-      "buf.FieldMaskR\nupdateMask\022\026\n\006reason\030\003 \001(" +
-      "\tR\006reason\022\035\n\nrequest_id\030\004 \001(\tR\trequestId" +
-      "\"G\n\023UpdateModelResponse\0220\n\005model\030\001 \001(\0132\032" +
-      ".slipway.registry.v1.ModelR\005model\"\211\001\n\022De" +
-      "leteModelRequest\022\022\n\004name\030\001 \001(\tR\004name\022\024\n\005" +
-      "force\030\002 \001(\010R\005force\022\022\n\004etag\030\003 \001(\tR\004etag\022\026" +
-      "\n\006reason\030\004 \001(\tR\006reason\022\035\n\nrequest_id\030\005 \001" +
-      "(\tR\trequestId\"\025\n\023DeleteModelResponse\"\261\001\n" +
-      "\031CreateModelVersionRequest\022M\n\010metadata\030\001" +
-      " \001(\0132/.slipway.registry.v1.CreateModelVe" +
-      "rsionMetadataH\000R\010metadata\022:\n\005chunk\030\002 \001(\013" +
-      "2\".slipway.registry.v1.ArtifactChunkH\000R\005" +
-      "chunkB\t\n\007payload\"\276\001\n\032CreateModelVersionM" +
-      "etadata\022\026\n\006parent\030\001 \001(\tR\006parent\022F\n\rmodel" +
-      "_version\030\002 \001(\0132!.slipway.registry.v1.Mod" +
-      "elVersionR\014modelVersion\022!\n\014create_model\030" +
-      "\003 \001(\010R\013createModel\022\035\n\nrequest_id\030\004 \001(\tR\t" +
-      "requestId\"k\n\rArtifactChunk\022F\n\rartifact_k" +
-      "ind\030\001 \001(\0162!.slipway.registry.v1.Artifact" +
-      "KindR\014artifactKind\022\022\n\004data\030\002 \001(\014R\004data\"d" +
-      "\n\032CreateModelVersionResponse\022F\n\rmodel_ve" +
-      "rsion\030\001 \001(\0132!.slipway.registry.v1.ModelV" +
-      "ersionR\014modelVersion\",\n\026GetModelVersionR" +
-      "equest\022\022\n\004name\030\001 \001(\tR\004name\"a\n\027GetModelVe" +
-      "rsionResponse\022F\n\rmodel_version\030\001 \001(\0132!.s" +
-      "lipway.registry.v1.ModelVersionR\014modelVe" +
-      "rsion\"\241\001\n\030ListModelVersionsRequest\022\026\n\006pa" +
-      "rent\030\001 \001(\tR\006parent\022\033\n\tpage_size\030\002 \001(\005R\010p" +
-      "ageSize\022\035\n\npage_token\030\003 \001(\tR\tpageToken\022\026" +
-      "\n\006filter\030\004 \001(\tR\006filter\022\031\n\010order_by\030\005 \001(\t" +
-      "R\007orderBy\"\215\001\n\031ListModelVersionsResponse\022" +
-      "H\n\016model_versions\030\001 \003(\0132!.slipway.regist" +
-      "ry.v1.ModelVersionR\rmodelVersions\022&\n\017nex" +
-      "t_page_token\030\002 \001(\tR\rnextPageToken\"\327\001\n\031Up" +
-      "dateModelVersionRequest\022F\n\rmodel_version" +
-      "\030\001 \001(\0132!.slipway.registry.v1.ModelVersio" +
-      "nR\014modelVersion\022;\n\013update_mask\030\002 \001(\0132\032.g" +
-      "oogle.protobuf.FieldMaskR\nupdateMask\022\026\n\006" +
-      "reason\030\003 \001(\tR\006reason\022\035\n\nrequest_id\030\004 \001(\t" +
-      "R\trequestId\"d\n\032UpdateModelVersionRespons" +
-      "e\022F\n\rmodel_version\030\001 \001(\0132!.slipway.regis" +
-      "try.v1.ModelVersionR\014modelVersion\"{\n\032Arc" +
-      "hiveModelVersionRequest\022\022\n\004name\030\001 \001(\tR\004n" +
-      "ame\022\026\n\006reason\030\002 \001(\tR\006reason\022\022\n\004etag\030\003 \001(" +
-      "\tR\004etag\022\035\n\nrequest_id\030\004 \001(\tR\trequestId\"e" +
-      "\n\033ArchiveModelVersionResponse\022F\n\rmodel_v" +
-      "ersion\030\001 \001(\0132!.slipway.registry.v1.Model" +
-      "VersionR\014modelVersion\"y\n\033DownloadModelVe" +
-      "rsionRequest\022\022\n\004name\030\001 \001(\tR\004name\022F\n\rarti" +
-      "fact_kind\030\002 \001(\0162!.slipway.registry.v1.Ar" +
-      "tifactKindR\014artifactKind\"\270\001\n\016DownloadHea" +
-      "der\022#\n\rmodel_version\030\001 \001(\tR\014modelVersion" +
-      "\022F\n\rartifact_kind\030\002 \001(\0162!.slipway.regist" +
-      "ry.v1.ArtifactKindR\014artifactKind\0229\n\010arti" +
-      "fact\030\003 \001(\0132\035.slipway.registry.v1.Artifac" +
-      "tR\010artifact\"\200\001\n\034DownloadModelVersionResp" +
-      "onse\022=\n\006header\030\001 \001(\0132#.slipway.registry." +
-      "v1.DownloadHeaderH\000R\006header\022\026\n\005chunk\030\002 \001" +
-      "(\014H\000R\005chunkB\t\n\007payload\"\371\001\n\024SetModelAlias" +
-      "Request\022\024\n\005model\030\001 \001(\tR\005model\022\024\n\005alias\030\002" +
-      " \001(\tR\005alias\022%\n\016version_number\030\003 \001(\003R\rver" +
-      "sionNumber\022\026\n\006reason\030\004 \001(\tR\006reason\022;\n\027ex" +
-      "pected_version_number\030\005 \001(\003H\000R\025expectedV" +
-      "ersionNumber\210\001\001\022\035\n\nrequest_id\030\006 \001(\tR\treq" +
-      "uestIdB\032\n\030_expected_version_number\"\241\001\n\025S" +
-      "etModelAliasResponse\0220\n\005model\030\001 \001(\0132\032.sl" +
-      "ipway.registry.v1.ModelR\005model\022V\n\023alias_" +
-      "history_entry\030\002 \001(\0132&.slipway.registry.v" +
-      "1.AliasHistoryEntryR\021aliasHistoryEntry\"\325" +
-      "\001\n\027DeleteModelAliasRequest\022\024\n\005model\030\001 \001(" +
-      "\tR\005model\022\024\n\005alias\030\002 \001(\tR\005alias\022\026\n\006reason" +
-      "\030\003 \001(\tR\006reason\022\035\n\nrequest_id\030\004 \001(\tR\trequ" +
-      "estId\022;\n\027expected_version_number\030\005 \001(\003H\000" +
-      "R\025expectedVersionNumber\210\001\001B\032\n\030_expected_" +
-      "version_number\"\244\001\n\030DeleteModelAliasRespo" +
+      "roto\022\023slipway.registry.v1\032\037google/api/fi" +
+      "eld_behavior.proto\032\031google/api/resource." +
+      "proto\032 google/protobuf/field_mask.proto\032" +
+      "\'slipway/registry/v1/alias_history.proto" +
+      "\032\"slipway/registry/v1/artifact.proto\032(sl" +
+      "ipway/registry/v1/lineage_report.proto\032\037" +
+      "slipway/registry/v1/model.proto\032%slipway" +
+      "/registry/v1/model_event.proto\032\'slipway/" +
+      "registry/v1/model_version.proto\"\222\001\n\022Crea" +
+      "teModelRequest\022\037\n\010model_id\030\001 \001(\tB\004\342A\001\002R\007" +
+      "modelId\0226\n\005model\030\002 \001(\0132\032.slipway.registr" +
+      "y.v1.ModelB\004\342A\001\001R\005model\022#\n\nrequest_id\030\003 " +
+      "\001(\tB\004\342A\001\001R\trequestId\"G\n\023CreateModelRespo" +
       "nse\0220\n\005model\030\001 \001(\0132\032.slipway.registry.v1" +
-      ".ModelR\005model\022V\n\023alias_history_entry\030\002 \001" +
-      "(\0132&.slipway.registry.v1.AliasHistoryEnt" +
-      "ryR\021aliasHistoryEntry\"\252\001\n\027ListAliasHisto" +
-      "ryRequest\022\026\n\006parent\030\001 \001(\tR\006parent\022\024\n\005ali" +
-      "as\030\002 \001(\tR\005alias\022%\n\016version_number\030\003 \001(\003R" +
-      "\rversionNumber\022\033\n\tpage_size\030\004 \001(\005R\010pageS" +
-      "ize\022\035\n\npage_token\030\005 \001(\tR\tpageToken\"\236\001\n\030L" +
-      "istAliasHistoryResponse\022Z\n\025alias_history" +
-      "_entries\030\001 \003(\0132&.slipway.registry.v1.Ali" +
-      "asHistoryEntryR\023aliasHistoryEntries\022&\n\017n" +
-      "ext_page_token\030\002 \001(\tR\rnextPageToken\"\251\001\n\027" +
-      "WatchModelEventsRequest\022\024\n\005model\030\001 \001(\tR\005" +
-      "model\022*\n\016after_sequence\030\002 \001(\003H\000R\rafterSe" +
-      "quence\210\001\001\0229\n\005types\030\003 \003(\0162#.slipway.regis" +
-      "try.v1.ModelEventTypeR\005typesB\021\n\017_after_s" +
+      ".ModelR\005model\"J\n\017GetModelRequest\0227\n\004name" +
+      "\030\001 \001(\tB#\342A\001\002\372A\034\n\032registry.slipway.dev/Mo" +
+      "delR\004name\"D\n\020GetModelResponse\0220\n\005model\030\001" +
+      " \001(\0132\032.slipway.registry.v1.ModelR\005model\"" +
+      "\232\001\n\021ListModelsRequest\022!\n\tpage_size\030\001 \001(\005" +
+      "B\004\342A\001\001R\010pageSize\022#\n\npage_token\030\002 \001(\tB\004\342A" +
+      "\001\001R\tpageToken\022\034\n\006filter\030\003 \001(\tB\004\342A\001\001R\006fil" +
+      "ter\022\037\n\010order_by\030\004 \001(\tB\004\342A\001\001R\007orderBy\"p\n\022" +
+      "ListModelsResponse\0222\n\006models\030\001 \003(\0132\032.sli" +
+      "pway.registry.v1.ModelR\006models\022&\n\017next_p" +
+      "age_token\030\002 \001(\tR\rnextPageToken\"\322\001\n\022Updat" +
+      "eModelRequest\0226\n\005model\030\001 \001(\0132\032.slipway.r" +
+      "egistry.v1.ModelB\004\342A\001\002R\005model\022A\n\013update_" +
+      "mask\030\002 \001(\0132\032.google.protobuf.FieldMaskB\004" +
+      "\342A\001\001R\nupdateMask\022\034\n\006reason\030\003 \001(\tB\004\342A\001\001R\006" +
+      "reason\022#\n\nrequest_id\030\004 \001(\tB\004\342A\001\001R\treques" +
+      "tId\"G\n\023UpdateModelResponse\0220\n\005model\030\001 \001(" +
+      "\0132\032.slipway.registry.v1.ModelR\005model\"\306\001\n" +
+      "\022DeleteModelRequest\0227\n\004name\030\001 \001(\tB#\342A\001\002\372" +
+      "A\034\n\032registry.slipway.dev/ModelR\004name\022\032\n\005" +
+      "force\030\002 \001(\010B\004\342A\001\001R\005force\022\030\n\004etag\030\003 \001(\tB\004" +
+      "\342A\001\001R\004etag\022\034\n\006reason\030\004 \001(\tB\004\342A\001\001R\006reason" +
+      "\022#\n\nrequest_id\030\005 \001(\tB\004\342A\001\001R\trequestId\"\025\n" +
+      "\023DeleteModelResponse\"\275\001\n\031CreateModelVers" +
+      "ionRequest\022S\n\010metadata\030\001 \001(\0132/.slipway.r" +
+      "egistry.v1.CreateModelVersionMetadataB\004\342" +
+      "A\001\001H\000R\010metadata\022@\n\005chunk\030\002 \001(\0132\".slipway" +
+      ".registry.v1.ArtifactChunkB\004\342A\001\001H\000R\005chun" +
+      "kB\t\n\007payload\"\365\001\n\032CreateModelVersionMetad" +
+      "ata\022;\n\006parent\030\001 \001(\tB#\342A\001\002\372A\034\n\032registry.s" +
+      "lipway.dev/ModelR\006parent\022L\n\rmodel_versio" +
+      "n\030\002 \001(\0132!.slipway.registry.v1.ModelVersi" +
+      "onB\004\342A\001\002R\014modelVersion\022\'\n\014create_model\030\003" +
+      " \001(\010B\004\342A\001\001R\013createModel\022#\n\nrequest_id\030\004 " +
+      "\001(\tB\004\342A\001\001R\trequestId\"w\n\rArtifactChunk\022L\n" +
+      "\rartifact_kind\030\001 \001(\0162!.slipway.registry." +
+      "v1.ArtifactKindB\004\342A\001\001R\014artifactKind\022\030\n\004d" +
+      "ata\030\002 \001(\014B\004\342A\001\002R\004data\"d\n\032CreateModelVers" +
+      "ionResponse\022F\n\rmodel_version\030\001 \001(\0132!.sli" +
+      "pway.registry.v1.ModelVersionR\014modelVers" +
+      "ion\"X\n\026GetModelVersionRequest\022>\n\004name\030\001 " +
+      "\001(\tB*\342A\001\002\372A#\n!registry.slipway.dev/Model" +
+      "VersionR\004name\"a\n\027GetModelVersionResponse" +
+      "\022F\n\rmodel_version\030\001 \001(\0132!.slipway.regist" +
+      "ry.v1.ModelVersionR\014modelVersion\"\336\001\n\030Lis" +
+      "tModelVersionsRequest\022;\n\006parent\030\001 \001(\tB#\342" +
+      "A\001\002\372A\034\n\032registry.slipway.dev/ModelR\006pare" +
+      "nt\022!\n\tpage_size\030\002 \001(\005B\004\342A\001\001R\010pageSize\022#\n" +
+      "\npage_token\030\003 \001(\tB\004\342A\001\001R\tpageToken\022\034\n\006fi" +
+      "lter\030\004 \001(\tB\004\342A\001\001R\006filter\022\037\n\010order_by\030\005 \001" +
+      "(\tB\004\342A\001\001R\007orderBy\"\215\001\n\031ListModelVersionsR" +
+      "esponse\022H\n\016model_versions\030\001 \003(\0132!.slipwa" +
+      "y.registry.v1.ModelVersionR\rmodelVersion" +
+      "s\022&\n\017next_page_token\030\002 \001(\tR\rnextPageToke" +
+      "n\"\357\001\n\031UpdateModelVersionRequest\022L\n\rmodel" +
+      "_version\030\001 \001(\0132!.slipway.registry.v1.Mod" +
+      "elVersionB\004\342A\001\002R\014modelVersion\022A\n\013update_" +
+      "mask\030\002 \001(\0132\032.google.protobuf.FieldMaskB\004" +
+      "\342A\001\001R\nupdateMask\022\034\n\006reason\030\003 \001(\tB\004\342A\001\001R\006" +
+      "reason\022#\n\nrequest_id\030\004 \001(\tB\004\342A\001\001R\treques" +
+      "tId\"d\n\032UpdateModelVersionResponse\022F\n\rmod" +
+      "el_version\030\001 \001(\0132!.slipway.registry.v1.M" +
+      "odelVersionR\014modelVersion\"\271\001\n\032ArchiveMod" +
+      "elVersionRequest\022>\n\004name\030\001 \001(\tB*\342A\001\002\372A#\n" +
+      "!registry.slipway.dev/ModelVersionR\004name" +
+      "\022\034\n\006reason\030\002 \001(\tB\004\342A\001\001R\006reason\022\030\n\004etag\030\003" +
+      " \001(\tB\004\342A\001\001R\004etag\022#\n\nrequest_id\030\004 \001(\tB\004\342A" +
+      "\001\001R\trequestId\"e\n\033ArchiveModelVersionResp" +
+      "onse\022F\n\rmodel_version\030\001 \001(\0132!.slipway.re" +
+      "gistry.v1.ModelVersionR\014modelVersion\"\253\001\n" +
+      "\033DownloadModelVersionRequest\022>\n\004name\030\001 \001" +
+      "(\tB*\342A\001\002\372A#\n!registry.slipway.dev/ModelV" +
+      "ersionR\004name\022L\n\rartifact_kind\030\002 \001(\0162!.sl" +
+      "ipway.registry.v1.ArtifactKindB\004\342A\001\001R\014ar" +
+      "tifactKind\"\360\001\n\016DownloadHeader\022O\n\rmodel_v" +
+      "ersion\030\001 \001(\tB*\342A\001\003\372A#\n!registry.slipway." +
+      "dev/ModelVersionR\014modelVersion\022L\n\rartifa" +
+      "ct_kind\030\002 \001(\0162!.slipway.registry.v1.Arti" +
+      "factKindB\004\342A\001\003R\014artifactKind\022?\n\010artifact" +
+      "\030\003 \001(\0132\035.slipway.registry.v1.ArtifactB\004\342" +
+      "A\001\003R\010artifact\"\200\001\n\034DownloadModelVersionRe" +
+      "sponse\022=\n\006header\030\001 \001(\0132#.slipway.registr" +
+      "y.v1.DownloadHeaderH\000R\006header\022\026\n\005chunk\030\002" +
+      " \001(\014H\000R\005chunkB\t\n\007payload\"\274\002\n\024SetModelAli" +
+      "asRequest\0229\n\005model\030\001 \001(\tB#\342A\001\002\372A\034\n\032regis" +
+      "try.slipway.dev/ModelR\005model\022\032\n\005alias\030\002 " +
+      "\001(\tB\004\342A\001\002R\005alias\022+\n\016version_number\030\003 \001(\003" +
+      "B\004\342A\001\002R\rversionNumber\022\034\n\006reason\030\004 \001(\tB\004\342" +
+      "A\001\001R\006reason\022A\n\027expected_version_number\030\005" +
+      " \001(\003B\004\342A\001\001H\000R\025expectedVersionNumber\210\001\001\022#" +
+      "\n\nrequest_id\030\006 \001(\tB\004\342A\001\001R\trequestIdB\032\n\030_" +
+      "expected_version_number\"\241\001\n\025SetModelAlia" +
+      "sResponse\0220\n\005model\030\001 \001(\0132\032.slipway.regis" +
+      "try.v1.ModelR\005model\022V\n\023alias_history_ent" +
+      "ry\030\002 \001(\0132&.slipway.registry.v1.AliasHist" +
+      "oryEntryR\021aliasHistoryEntry\"\222\002\n\027DeleteMo" +
+      "delAliasRequest\0229\n\005model\030\001 \001(\tB#\342A\001\002\372A\034\n" +
+      "\032registry.slipway.dev/ModelR\005model\022\032\n\005al" +
+      "ias\030\002 \001(\tB\004\342A\001\002R\005alias\022\034\n\006reason\030\003 \001(\tB\004" +
+      "\342A\001\001R\006reason\022#\n\nrequest_id\030\004 \001(\tB\004\342A\001\001R\t" +
+      "requestId\022A\n\027expected_version_number\030\005 \001" +
+      "(\003B\004\342A\001\001H\000R\025expectedVersionNumber\210\001\001B\032\n\030" +
+      "_expected_version_number\"\244\001\n\030DeleteModel" +
+      "AliasResponse\0220\n\005model\030\001 \001(\0132\032.slipway.r" +
+      "egistry.v1.ModelR\005model\022V\n\023alias_history" +
+      "_entry\030\002 \001(\0132&.slipway.registry.v1.Alias" +
+      "HistoryEntryR\021aliasHistoryEntry\"\347\001\n\027List" +
+      "AliasHistoryRequest\022;\n\006parent\030\001 \001(\tB#\342A\001" +
+      "\002\372A\034\n\032registry.slipway.dev/ModelR\006parent" +
+      "\022\032\n\005alias\030\002 \001(\tB\004\342A\001\001R\005alias\022+\n\016version_" +
+      "number\030\003 \001(\003B\004\342A\001\001R\rversionNumber\022!\n\tpag" +
+      "e_size\030\004 \001(\005B\004\342A\001\001R\010pageSize\022#\n\npage_tok" +
+      "en\030\005 \001(\tB\004\342A\001\001R\tpageToken\"\236\001\n\030ListAliasH" +
+      "istoryResponse\022Z\n\025alias_history_entries\030" +
+      "\001 \003(\0132&.slipway.registry.v1.AliasHistory" +
+      "EntryR\023aliasHistoryEntries\022&\n\017next_page_" +
+      "token\030\002 \001(\tR\rnextPageToken\"\332\001\n\027WatchMode" +
+      "lEventsRequest\0229\n\005model\030\001 \001(\tB#\342A\001\001\372A\034\n\032" +
+      "registry.slipway.dev/ModelR\005model\0220\n\016aft" +
+      "er_sequence\030\002 \001(\003B\004\342A\001\001H\000R\rafterSequence" +
+      "\210\001\001\022?\n\005types\030\003 \003(\0162#.slipway.registry.v1" +
+      ".ModelEventTypeB\004\342A\001\001R\005typesB\021\n\017_after_s" +
       "equence\"Q\n\030WatchModelEventsResponse\0225\n\005e" +
       "vent\030\001 \001(\0132\037.slipway.registry.v1.ModelEv" +
-      "entR\005event\"-\n\027GetLineageReportRequest\022\022\n" +
-      "\004name\030\001 \001(\tR\004name\"V\n\030GetLineageReportRes" +
-      "ponse\022:\n\006report\030\001 \001(\0132\".slipway.registry" +
-      ".v1.LineageReportR\006report2\350\r\n\017RegistrySe" +
-      "rvice\022`\n\013CreateModel\022\'.slipway.registry." +
-      "v1.CreateModelRequest\032(.slipway.registry" +
-      ".v1.CreateModelResponse\022W\n\010GetModel\022$.sl" +
-      "ipway.registry.v1.GetModelRequest\032%.slip" +
-      "way.registry.v1.GetModelResponse\022]\n\nList" +
-      "Models\022&.slipway.registry.v1.ListModelsR" +
-      "equest\032\'.slipway.registry.v1.ListModelsR" +
-      "esponse\022`\n\013UpdateModel\022\'.slipway.registr" +
-      "y.v1.UpdateModelRequest\032(.slipway.regist" +
-      "ry.v1.UpdateModelResponse\022`\n\013DeleteModel" +
-      "\022\'.slipway.registry.v1.DeleteModelReques" +
-      "t\032(.slipway.registry.v1.DeleteModelRespo" +
-      "nse\022w\n\022CreateModelVersion\022..slipway.regi" +
-      "stry.v1.CreateModelVersionRequest\032/.slip" +
-      "way.registry.v1.CreateModelVersionRespon" +
-      "se(\001\022l\n\017GetModelVersion\022+.slipway.regist" +
-      "ry.v1.GetModelVersionRequest\032,.slipway.r" +
-      "egistry.v1.GetModelVersionResponse\022r\n\021Li" +
-      "stModelVersions\022-.slipway.registry.v1.Li" +
-      "stModelVersionsRequest\032..slipway.registr" +
-      "y.v1.ListModelVersionsResponse\022u\n\022Update" +
-      "ModelVersion\022..slipway.registry.v1.Updat" +
-      "eModelVersionRequest\032/.slipway.registry." +
-      "v1.UpdateModelVersionResponse\022x\n\023Archive" +
-      "ModelVersion\022/.slipway.registry.v1.Archi" +
-      "veModelVersionRequest\0320.slipway.registry" +
-      ".v1.ArchiveModelVersionResponse\022}\n\024Downl" +
-      "oadModelVersion\0220.slipway.registry.v1.Do" +
-      "wnloadModelVersionRequest\0321.slipway.regi" +
-      "stry.v1.DownloadModelVersionResponse0\001\022f" +
-      "\n\rSetModelAlias\022).slipway.registry.v1.Se" +
-      "tModelAliasRequest\032*.slipway.registry.v1" +
-      ".SetModelAliasResponse\022o\n\020DeleteModelAli" +
-      "as\022,.slipway.registry.v1.DeleteModelAlia" +
-      "sRequest\032-.slipway.registry.v1.DeleteMod" +
-      "elAliasResponse\022o\n\020ListAliasHistory\022,.sl" +
-      "ipway.registry.v1.ListAliasHistoryReques" +
-      "t\032-.slipway.registry.v1.ListAliasHistory" +
-      "Response\022q\n\020WatchModelEvents\022,.slipway.r" +
-      "egistry.v1.WatchModelEventsRequest\032-.sli" +
-      "pway.registry.v1.WatchModelEventsRespons" +
-      "e0\001\022o\n\020GetLineageReport\022,.slipway.regist" +
-      "ry.v1.GetLineageReportRequest\032-.slipway." +
-      "registry.v1.GetLineageReportResponseB\341\001\n" +
-      "\027dev.slipway.registry.v1B\024RegistryServic" +
-      "eProtoP\001ZBgithub.com/slipway-mlops/slipw" +
-      "ay/clients/go/registry/v1;registryv1\242\002\003S" +
-      "RX\252\002\023Slipway.Registry.V1\312\002\023Slipway\\Regis" +
-      "try\\V1\342\002\037Slipway\\Registry\\V1\\GPBMetadata" +
-      "\352\002\025Slipway::Registry::V1b\006proto3"
+      "entR\005event\"Y\n\027GetLineageReportRequest\022>\n" +
+      "\004name\030\001 \001(\tB*\342A\001\002\372A#\n!registry.slipway.d" +
+      "ev/ModelVersionR\004name\"V\n\030GetLineageRepor" +
+      "tResponse\022:\n\006report\030\001 \001(\0132\".slipway.regi" +
+      "stry.v1.LineageReportR\006report2\350\r\n\017Regist" +
+      "ryService\022`\n\013CreateModel\022\'.slipway.regis" +
+      "try.v1.CreateModelRequest\032(.slipway.regi" +
+      "stry.v1.CreateModelResponse\022W\n\010GetModel\022" +
+      "$.slipway.registry.v1.GetModelRequest\032%." +
+      "slipway.registry.v1.GetModelResponse\022]\n\n" +
+      "ListModels\022&.slipway.registry.v1.ListMod" +
+      "elsRequest\032\'.slipway.registry.v1.ListMod" +
+      "elsResponse\022`\n\013UpdateModel\022\'.slipway.reg" +
+      "istry.v1.UpdateModelRequest\032(.slipway.re" +
+      "gistry.v1.UpdateModelResponse\022`\n\013DeleteM" +
+      "odel\022\'.slipway.registry.v1.DeleteModelRe" +
+      "quest\032(.slipway.registry.v1.DeleteModelR" +
+      "esponse\022w\n\022CreateModelVersion\022..slipway." +
+      "registry.v1.CreateModelVersionRequest\032/." +
+      "slipway.registry.v1.CreateModelVersionRe" +
+      "sponse(\001\022l\n\017GetModelVersion\022+.slipway.re" +
+      "gistry.v1.GetModelVersionRequest\032,.slipw" +
+      "ay.registry.v1.GetModelVersionResponse\022r" +
+      "\n\021ListModelVersions\022-.slipway.registry.v" +
+      "1.ListModelVersionsRequest\032..slipway.reg" +
+      "istry.v1.ListModelVersionsResponse\022u\n\022Up" +
+      "dateModelVersion\022..slipway.registry.v1.U" +
+      "pdateModelVersionRequest\032/.slipway.regis" +
+      "try.v1.UpdateModelVersionResponse\022x\n\023Arc" +
+      "hiveModelVersion\022/.slipway.registry.v1.A" +
+      "rchiveModelVersionRequest\0320.slipway.regi" +
+      "stry.v1.ArchiveModelVersionResponse\022}\n\024D" +
+      "ownloadModelVersion\0220.slipway.registry.v" +
+      "1.DownloadModelVersionRequest\0321.slipway." +
+      "registry.v1.DownloadModelVersionResponse" +
+      "0\001\022f\n\rSetModelAlias\022).slipway.registry.v" +
+      "1.SetModelAliasRequest\032*.slipway.registr" +
+      "y.v1.SetModelAliasResponse\022o\n\020DeleteMode" +
+      "lAlias\022,.slipway.registry.v1.DeleteModel" +
+      "AliasRequest\032-.slipway.registry.v1.Delet" +
+      "eModelAliasResponse\022o\n\020ListAliasHistory\022" +
+      ",.slipway.registry.v1.ListAliasHistoryRe" +
+      "quest\032-.slipway.registry.v1.ListAliasHis" +
+      "toryResponse\022q\n\020WatchModelEvents\022,.slipw" +
+      "ay.registry.v1.WatchModelEventsRequest\032-" +
+      ".slipway.registry.v1.WatchModelEventsRes" +
+      "ponse0\001\022o\n\020GetLineageReport\022,.slipway.re" +
+      "gistry.v1.GetLineageReportRequest\032-.slip" +
+      "way.registry.v1.GetLineageReportResponse" +
+      "B\341\001\n\027dev.slipway.registry.v1B\024RegistrySe" +
+      "rviceProtoP\001ZBgithub.com/slipway-mlops/s" +
+      "lipway/clients/go/registry/v1;registryv1" +
+      "\242\002\003SRX\252\002\023Slipway.Registry.V1\312\002\023Slipway\\R" +
+      "egistry\\V1\342\002\037Slipway\\Registry\\V1\\GPBMeta" +
+      "data\352\002\025Slipway::Registry::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
+          com.google.api.ResourceProto.getDescriptor(),
           com.google.protobuf.FieldMaskProto.getDescriptor(),
           dev.slipway.registry.v1.AliasHistoryProto.getDescriptor(),
           dev.slipway.registry.v1.ArtifactProto.getDescriptor(),
@@ -593,6 +617,14 @@ public final class RegistryServiceProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_GetLineageReportResponse_descriptor,
         new java.lang.String[] { "Report", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    registry.add(com.google.api.ResourceProto.resourceReference);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
+    com.google.api.ResourceProto.getDescriptor();
     com.google.protobuf.FieldMaskProto.getDescriptor();
     dev.slipway.registry.v1.AliasHistoryProto.getDescriptor();
     dev.slipway.registry.v1.ArtifactProto.getDescriptor();

@@ -56,7 +56,7 @@ private static final long serialVersionUID = 0L;
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 1 [json_name = "model"];</code>
+   * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The model.
    */
   @java.lang.Override
@@ -77,7 +77,7 @@ private static final long serialVersionUID = 0L;
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 1 [json_name = "model"];</code>
+   * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for model.
    */
   @java.lang.Override
@@ -105,7 +105,7 @@ private static final long serialVersionUID = 0L;
    * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
    * </pre>
    *
-   * <code>string alias = 2 [json_name = "alias"];</code>
+   * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The alias.
    */
   @java.lang.Override
@@ -128,7 +128,7 @@ private static final long serialVersionUID = 0L;
    * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
    * </pre>
    *
-   * <code>string alias = 2 [json_name = "alias"];</code>
+   * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for alias.
    */
   @java.lang.Override
@@ -153,7 +153,7 @@ private static final long serialVersionUID = 0L;
    * Required. The version number to point the alias at.
    * </pre>
    *
-   * <code>int64 version_number = 3 [json_name = "versionNumber"];</code>
+   * <code>int64 version_number = 3 [json_name = "versionNumber", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The versionNumber.
    */
   @java.lang.Override
@@ -169,7 +169,7 @@ private static final long serialVersionUID = 0L;
    * Why the alias is set. Required (non-empty) for protected aliases.
    * </pre>
    *
-   * <code>string reason = 4 [json_name = "reason"];</code>
+   * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The reason.
    */
   @java.lang.Override
@@ -190,7 +190,7 @@ private static final long serialVersionUID = 0L;
    * Why the alias is set. Required (non-empty) for protected aliases.
    * </pre>
    *
-   * <code>string reason = 4 [json_name = "reason"];</code>
+   * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for reason.
    */
   @java.lang.Override
@@ -216,7 +216,7 @@ private static final long serialVersionUID = 0L;
    * exist). When set and different, the call fails with ABORTED. Unset skips the check.
    * </pre>
    *
-   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the expectedVersionNumber field is set.
    */
   @java.lang.Override
@@ -229,7 +229,7 @@ private static final long serialVersionUID = 0L;
    * exist). When set and different, the call fails with ABORTED. Unset skips the check.
    * </pre>
    *
-   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The expectedVersionNumber.
    */
   @java.lang.Override
@@ -245,7 +245,7 @@ private static final long serialVersionUID = 0L;
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 6 [json_name = "requestId"];</code>
+   * <code>string request_id = 6 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -266,7 +266,7 @@ private static final long serialVersionUID = 0L;
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 6 [json_name = "requestId"];</code>
+   * <code>string request_id = 6 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -748,7 +748,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
+     * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The model.
      */
     public java.lang.String getModel() {
@@ -768,7 +768,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
+     * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for model.
      */
     public com.google.protobuf.ByteString
@@ -789,7 +789,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
+     * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The model to set.
      * @return This builder for chaining.
      */
@@ -806,7 +806,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
+     * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearModel() {
@@ -820,7 +820,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
+     * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for model to set.
      * @return This builder for chaining.
      */
@@ -842,7 +842,7 @@ private static final long serialVersionUID = 0L;
      * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
      * </pre>
      *
-     * <code>string alias = 2 [json_name = "alias"];</code>
+     * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The alias.
      */
     public java.lang.String getAlias() {
@@ -864,7 +864,7 @@ private static final long serialVersionUID = 0L;
      * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
      * </pre>
      *
-     * <code>string alias = 2 [json_name = "alias"];</code>
+     * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for alias.
      */
     public com.google.protobuf.ByteString
@@ -887,7 +887,7 @@ private static final long serialVersionUID = 0L;
      * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
      * </pre>
      *
-     * <code>string alias = 2 [json_name = "alias"];</code>
+     * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The alias to set.
      * @return This builder for chaining.
      */
@@ -906,7 +906,7 @@ private static final long serialVersionUID = 0L;
      * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
      * </pre>
      *
-     * <code>string alias = 2 [json_name = "alias"];</code>
+     * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearAlias() {
@@ -922,7 +922,7 @@ private static final long serialVersionUID = 0L;
      * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
      * </pre>
      *
-     * <code>string alias = 2 [json_name = "alias"];</code>
+     * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for alias to set.
      * @return This builder for chaining.
      */
@@ -942,7 +942,7 @@ private static final long serialVersionUID = 0L;
      * Required. The version number to point the alias at.
      * </pre>
      *
-     * <code>int64 version_number = 3 [json_name = "versionNumber"];</code>
+     * <code>int64 version_number = 3 [json_name = "versionNumber", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The versionNumber.
      */
     @java.lang.Override
@@ -954,7 +954,7 @@ private static final long serialVersionUID = 0L;
      * Required. The version number to point the alias at.
      * </pre>
      *
-     * <code>int64 version_number = 3 [json_name = "versionNumber"];</code>
+     * <code>int64 version_number = 3 [json_name = "versionNumber", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The versionNumber to set.
      * @return This builder for chaining.
      */
@@ -970,7 +970,7 @@ private static final long serialVersionUID = 0L;
      * Required. The version number to point the alias at.
      * </pre>
      *
-     * <code>int64 version_number = 3 [json_name = "versionNumber"];</code>
+     * <code>int64 version_number = 3 [json_name = "versionNumber", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearVersionNumber() {
@@ -986,7 +986,7 @@ private static final long serialVersionUID = 0L;
      * Why the alias is set. Required (non-empty) for protected aliases.
      * </pre>
      *
-     * <code>string reason = 4 [json_name = "reason"];</code>
+     * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The reason.
      */
     public java.lang.String getReason() {
@@ -1006,7 +1006,7 @@ private static final long serialVersionUID = 0L;
      * Why the alias is set. Required (non-empty) for protected aliases.
      * </pre>
      *
-     * <code>string reason = 4 [json_name = "reason"];</code>
+     * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for reason.
      */
     public com.google.protobuf.ByteString
@@ -1027,7 +1027,7 @@ private static final long serialVersionUID = 0L;
      * Why the alias is set. Required (non-empty) for protected aliases.
      * </pre>
      *
-     * <code>string reason = 4 [json_name = "reason"];</code>
+     * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The reason to set.
      * @return This builder for chaining.
      */
@@ -1044,7 +1044,7 @@ private static final long serialVersionUID = 0L;
      * Why the alias is set. Required (non-empty) for protected aliases.
      * </pre>
      *
-     * <code>string reason = 4 [json_name = "reason"];</code>
+     * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearReason() {
@@ -1058,7 +1058,7 @@ private static final long serialVersionUID = 0L;
      * Why the alias is set. Required (non-empty) for protected aliases.
      * </pre>
      *
-     * <code>string reason = 4 [json_name = "reason"];</code>
+     * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for reason to set.
      * @return This builder for chaining.
      */
@@ -1079,7 +1079,7 @@ private static final long serialVersionUID = 0L;
      * exist). When set and different, the call fails with ABORTED. Unset skips the check.
      * </pre>
      *
-     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the expectedVersionNumber field is set.
      */
     @java.lang.Override
@@ -1092,7 +1092,7 @@ private static final long serialVersionUID = 0L;
      * exist). When set and different, the call fails with ABORTED. Unset skips the check.
      * </pre>
      *
-     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The expectedVersionNumber.
      */
     @java.lang.Override
@@ -1105,7 +1105,7 @@ private static final long serialVersionUID = 0L;
      * exist). When set and different, the call fails with ABORTED. Unset skips the check.
      * </pre>
      *
-     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The expectedVersionNumber to set.
      * @return This builder for chaining.
      */
@@ -1122,7 +1122,7 @@ private static final long serialVersionUID = 0L;
      * exist). When set and different, the call fails with ABORTED. Unset skips the check.
      * </pre>
      *
-     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearExpectedVersionNumber() {
@@ -1138,7 +1138,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 6 [json_name = "requestId"];</code>
+     * <code>string request_id = 6 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -1158,7 +1158,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 6 [json_name = "requestId"];</code>
+     * <code>string request_id = 6 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -1179,7 +1179,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 6 [json_name = "requestId"];</code>
+     * <code>string request_id = 6 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -1196,7 +1196,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 6 [json_name = "requestId"];</code>
+     * <code>string request_id = 6 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -1210,7 +1210,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 6 [json_name = "requestId"];</code>
+     * <code>string request_id = 6 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

@@ -13,7 +13,7 @@ public interface SetModelAliasRequestOrBuilder extends
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 1 [json_name = "model"];</code>
+   * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The model.
    */
   java.lang.String getModel();
@@ -22,7 +22,7 @@ public interface SetModelAliasRequestOrBuilder extends
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 1 [json_name = "model"];</code>
+   * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for model.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface SetModelAliasRequestOrBuilder extends
    * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
    * </pre>
    *
-   * <code>string alias = 2 [json_name = "alias"];</code>
+   * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The alias.
    */
   java.lang.String getAlias();
@@ -46,7 +46,7 @@ public interface SetModelAliasRequestOrBuilder extends
    * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
    * </pre>
    *
-   * <code>string alias = 2 [json_name = "alias"];</code>
+   * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for alias.
    */
   com.google.protobuf.ByteString
@@ -57,7 +57,7 @@ public interface SetModelAliasRequestOrBuilder extends
    * Required. The version number to point the alias at.
    * </pre>
    *
-   * <code>int64 version_number = 3 [json_name = "versionNumber"];</code>
+   * <code>int64 version_number = 3 [json_name = "versionNumber", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The versionNumber.
    */
   long getVersionNumber();
@@ -67,7 +67,7 @@ public interface SetModelAliasRequestOrBuilder extends
    * Why the alias is set. Required (non-empty) for protected aliases.
    * </pre>
    *
-   * <code>string reason = 4 [json_name = "reason"];</code>
+   * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The reason.
    */
   java.lang.String getReason();
@@ -76,7 +76,7 @@ public interface SetModelAliasRequestOrBuilder extends
    * Why the alias is set. Required (non-empty) for protected aliases.
    * </pre>
    *
-   * <code>string reason = 4 [json_name = "reason"];</code>
+   * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for reason.
    */
   com.google.protobuf.ByteString
@@ -88,7 +88,7 @@ public interface SetModelAliasRequestOrBuilder extends
    * exist). When set and different, the call fails with ABORTED. Unset skips the check.
    * </pre>
    *
-   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the expectedVersionNumber field is set.
    */
   boolean hasExpectedVersionNumber();
@@ -98,7 +98,7 @@ public interface SetModelAliasRequestOrBuilder extends
    * exist). When set and different, the call fails with ABORTED. Unset skips the check.
    * </pre>
    *
-   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The expectedVersionNumber.
    */
   long getExpectedVersionNumber();
@@ -108,7 +108,7 @@ public interface SetModelAliasRequestOrBuilder extends
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 6 [json_name = "requestId"];</code>
+   * <code>string request_id = 6 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -117,7 +117,7 @@ public interface SetModelAliasRequestOrBuilder extends
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 6 [json_name = "requestId"];</code>
+   * <code>string request_id = 6 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

@@ -56,7 +56,7 @@ private static final long serialVersionUID = 0L;
    * read as 1000).
    * </pre>
    *
-   * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
+   * <code>int32 page_size = 1 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageSize.
    */
   @java.lang.Override
@@ -72,7 +72,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The `next_page_token` of a previous call with the same filters.
    * </pre>
    *
-   * <code>string page_token = 2 [json_name = "pageToken"];</code>
+   * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageToken.
    */
   @java.lang.Override
@@ -93,7 +93,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The `next_page_token` of a previous call with the same filters.
    * </pre>
    *
-   * <code>string page_token = 2 [json_name = "pageToken"];</code>
+   * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for pageToken.
    */
   @java.lang.Override
@@ -128,7 +128,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only jobs in one of these states.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
+   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the states.
    */
   @java.lang.Override
@@ -141,7 +141,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only jobs in one of these states.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
+   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of states.
    */
   @java.lang.Override
@@ -153,7 +153,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only jobs in one of these states.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
+   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The states at the given index.
    */
@@ -166,7 +166,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only jobs in one of these states.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
+   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the enum numeric values on the wire for states.
    */
   @java.lang.Override
@@ -179,7 +179,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only jobs in one of these states.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
+   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the value to return.
    * @return The enum numeric value on the wire of states at the given index.
    */
@@ -197,7 +197,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only jobs for this model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 4 [json_name = "model"];</code>
+   * <code>string model = 4 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The model.
    */
   @java.lang.Override
@@ -218,7 +218,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only jobs for this model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 4 [json_name = "model"];</code>
+   * <code>string model = 4 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for model.
    */
   @java.lang.Override
@@ -244,7 +244,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only jobs created by this principal.
    * </pre>
    *
-   * <code>string created_by = 5 [json_name = "createdBy"];</code>
+   * <code>string created_by = 5 [json_name = "createdBy", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The createdBy.
    */
   @java.lang.Override
@@ -265,7 +265,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only jobs created by this principal.
    * </pre>
    *
-   * <code>string created_by = 5 [json_name = "createdBy"];</code>
+   * <code>string created_by = 5 [json_name = "createdBy", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for createdBy.
    */
   @java.lang.Override
@@ -290,7 +290,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only jobs with this trigger.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger"];</code>
+   * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for trigger.
    */
   @java.lang.Override public int getTriggerValue() {
@@ -301,7 +301,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only jobs with this trigger.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger"];</code>
+   * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The trigger.
    */
   @java.lang.Override public dev.slipway.training.v1.TrainingTrigger getTrigger() {
@@ -802,7 +802,7 @@ private static final long serialVersionUID = 0L;
      * read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 1 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pageSize.
      */
     @java.lang.Override
@@ -815,7 +815,7 @@ private static final long serialVersionUID = 0L;
      * read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 1 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The pageSize to set.
      * @return This builder for chaining.
      */
@@ -832,7 +832,7 @@ private static final long serialVersionUID = 0L;
      * read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 1 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPageSize() {
@@ -848,7 +848,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filters.
      * </pre>
      *
-     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pageToken.
      */
     public java.lang.String getPageToken() {
@@ -868,7 +868,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filters.
      * </pre>
      *
-     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for pageToken.
      */
     public com.google.protobuf.ByteString
@@ -889,7 +889,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filters.
      * </pre>
      *
-     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The pageToken to set.
      * @return This builder for chaining.
      */
@@ -906,7 +906,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filters.
      * </pre>
      *
-     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPageToken() {
@@ -920,7 +920,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filters.
      * </pre>
      *
-     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for pageToken to set.
      * @return This builder for chaining.
      */
@@ -947,7 +947,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs in one of these states.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
+     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return A list containing the states.
      */
     public java.util.List<dev.slipway.training.v1.TrainingJobState> getStatesList() {
@@ -959,7 +959,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs in one of these states.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
+     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The count of states.
      */
     public int getStatesCount() {
@@ -970,7 +970,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs in one of these states.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
+     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the element to return.
      * @return The states at the given index.
      */
@@ -982,7 +982,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs in one of these states.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
+     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index to set the value at.
      * @param value The states to set.
      * @return This builder for chaining.
@@ -1002,7 +1002,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs in one of these states.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
+     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The states to add.
      * @return This builder for chaining.
      */
@@ -1020,7 +1020,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs in one of these states.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
+     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param values The states to add.
      * @return This builder for chaining.
      */
@@ -1038,7 +1038,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs in one of these states.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
+     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearStates() {
@@ -1052,7 +1052,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs in one of these states.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
+     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return A list containing the enum numeric values on the wire for states.
      */
     public java.util.List<java.lang.Integer>
@@ -1064,7 +1064,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs in one of these states.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
+     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the value to return.
      * @return The enum numeric value on the wire of states at the given index.
      */
@@ -1076,7 +1076,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs in one of these states.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
+     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index to set the value at.
      * @param value The enum numeric value on the wire for states to set.
      * @return This builder for chaining.
@@ -1093,7 +1093,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs in one of these states.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
+     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The enum numeric value on the wire for states to add.
      * @return This builder for chaining.
      */
@@ -1108,7 +1108,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs in one of these states.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
+     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param values The enum numeric values on the wire for states to add.
      * @return This builder for chaining.
      */
@@ -1128,7 +1128,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs for this model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 4 [json_name = "model"];</code>
+     * <code>string model = 4 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return The model.
      */
     public java.lang.String getModel() {
@@ -1148,7 +1148,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs for this model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 4 [json_name = "model"];</code>
+     * <code>string model = 4 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for model.
      */
     public com.google.protobuf.ByteString
@@ -1169,7 +1169,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs for this model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 4 [json_name = "model"];</code>
+     * <code>string model = 4 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @param value The model to set.
      * @return This builder for chaining.
      */
@@ -1186,7 +1186,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs for this model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 4 [json_name = "model"];</code>
+     * <code>string model = 4 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearModel() {
@@ -1200,7 +1200,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs for this model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 4 [json_name = "model"];</code>
+     * <code>string model = 4 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for model to set.
      * @return This builder for chaining.
      */
@@ -1220,7 +1220,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs created by this principal.
      * </pre>
      *
-     * <code>string created_by = 5 [json_name = "createdBy"];</code>
+     * <code>string created_by = 5 [json_name = "createdBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The createdBy.
      */
     public java.lang.String getCreatedBy() {
@@ -1240,7 +1240,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs created by this principal.
      * </pre>
      *
-     * <code>string created_by = 5 [json_name = "createdBy"];</code>
+     * <code>string created_by = 5 [json_name = "createdBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for createdBy.
      */
     public com.google.protobuf.ByteString
@@ -1261,7 +1261,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs created by this principal.
      * </pre>
      *
-     * <code>string created_by = 5 [json_name = "createdBy"];</code>
+     * <code>string created_by = 5 [json_name = "createdBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The createdBy to set.
      * @return This builder for chaining.
      */
@@ -1278,7 +1278,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs created by this principal.
      * </pre>
      *
-     * <code>string created_by = 5 [json_name = "createdBy"];</code>
+     * <code>string created_by = 5 [json_name = "createdBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearCreatedBy() {
@@ -1292,7 +1292,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs created by this principal.
      * </pre>
      *
-     * <code>string created_by = 5 [json_name = "createdBy"];</code>
+     * <code>string created_by = 5 [json_name = "createdBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for createdBy to set.
      * @return This builder for chaining.
      */
@@ -1312,7 +1312,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs with this trigger.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger"];</code>
+     * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The enum numeric value on the wire for trigger.
      */
     @java.lang.Override public int getTriggerValue() {
@@ -1323,7 +1323,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs with this trigger.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger"];</code>
+     * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The enum numeric value on the wire for trigger to set.
      * @return This builder for chaining.
      */
@@ -1338,7 +1338,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs with this trigger.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger"];</code>
+     * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The trigger.
      */
     @java.lang.Override
@@ -1351,7 +1351,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs with this trigger.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger"];</code>
+     * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The trigger to set.
      * @return This builder for chaining.
      */
@@ -1369,7 +1369,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only jobs with this trigger.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger"];</code>
+     * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearTrigger() {

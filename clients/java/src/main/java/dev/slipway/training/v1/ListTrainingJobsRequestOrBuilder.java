@@ -14,7 +14,7 @@ public interface ListTrainingJobsRequestOrBuilder extends
    * read as 1000).
    * </pre>
    *
-   * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
+   * <code>int32 page_size = 1 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageSize.
    */
   int getPageSize();
@@ -24,7 +24,7 @@ public interface ListTrainingJobsRequestOrBuilder extends
    * Optional. The `next_page_token` of a previous call with the same filters.
    * </pre>
    *
-   * <code>string page_token = 2 [json_name = "pageToken"];</code>
+   * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageToken.
    */
   java.lang.String getPageToken();
@@ -33,7 +33,7 @@ public interface ListTrainingJobsRequestOrBuilder extends
    * Optional. The `next_page_token` of a previous call with the same filters.
    * </pre>
    *
-   * <code>string page_token = 2 [json_name = "pageToken"];</code>
+   * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for pageToken.
    */
   com.google.protobuf.ByteString
@@ -44,7 +44,7 @@ public interface ListTrainingJobsRequestOrBuilder extends
    * Optional. Only jobs in one of these states.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
+   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the states.
    */
   java.util.List<dev.slipway.training.v1.TrainingJobState> getStatesList();
@@ -53,7 +53,7 @@ public interface ListTrainingJobsRequestOrBuilder extends
    * Optional. Only jobs in one of these states.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
+   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of states.
    */
   int getStatesCount();
@@ -62,7 +62,7 @@ public interface ListTrainingJobsRequestOrBuilder extends
    * Optional. Only jobs in one of these states.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
+   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The states at the given index.
    */
@@ -72,7 +72,7 @@ public interface ListTrainingJobsRequestOrBuilder extends
    * Optional. Only jobs in one of these states.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
+   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the enum numeric values on the wire for states.
    */
   java.util.List<java.lang.Integer>
@@ -82,7 +82,7 @@ public interface ListTrainingJobsRequestOrBuilder extends
    * Optional. Only jobs in one of these states.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
+   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the value to return.
    * @return The enum numeric value on the wire of states at the given index.
    */
@@ -93,7 +93,7 @@ public interface ListTrainingJobsRequestOrBuilder extends
    * Optional. Only jobs for this model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 4 [json_name = "model"];</code>
+   * <code>string model = 4 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The model.
    */
   java.lang.String getModel();
@@ -102,7 +102,7 @@ public interface ListTrainingJobsRequestOrBuilder extends
    * Optional. Only jobs for this model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 4 [json_name = "model"];</code>
+   * <code>string model = 4 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for model.
    */
   com.google.protobuf.ByteString
@@ -113,7 +113,7 @@ public interface ListTrainingJobsRequestOrBuilder extends
    * Optional. Only jobs created by this principal.
    * </pre>
    *
-   * <code>string created_by = 5 [json_name = "createdBy"];</code>
+   * <code>string created_by = 5 [json_name = "createdBy", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The createdBy.
    */
   java.lang.String getCreatedBy();
@@ -122,7 +122,7 @@ public interface ListTrainingJobsRequestOrBuilder extends
    * Optional. Only jobs created by this principal.
    * </pre>
    *
-   * <code>string created_by = 5 [json_name = "createdBy"];</code>
+   * <code>string created_by = 5 [json_name = "createdBy", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for createdBy.
    */
   com.google.protobuf.ByteString
@@ -133,7 +133,7 @@ public interface ListTrainingJobsRequestOrBuilder extends
    * Optional. Only jobs with this trigger.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger"];</code>
+   * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for trigger.
    */
   int getTriggerValue();
@@ -142,7 +142,7 @@ public interface ListTrainingJobsRequestOrBuilder extends
    * Optional. Only jobs with this trigger.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger"];</code>
+   * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The trigger.
    */
   dev.slipway.training.v1.TrainingTrigger getTrigger();

@@ -75,62 +75,71 @@ public final class TrainingServiceProto {
   static {
     java.lang.String[] descriptorData = {
       "\n*slipway/training/v1/training_service.p" +
-      "roto\022\023slipway.training.v1\032&slipway/train" +
-      "ing/v1/training_job.proto\"\243\001\n\030CreateTrai" +
-      "ningJobRequest\022C\n\014training_job\030\001 \001(\0132 .s" +
-      "lipway.training.v1.TrainingJobR\013training" +
-      "Job\022#\n\rvalidate_only\030\002 \001(\010R\014validateOnly" +
-      "\022\035\n\nrequest_id\030\003 \001(\tR\trequestId\"`\n\031Creat" +
-      "eTrainingJobResponse\022C\n\014training_job\030\001 \001" +
-      "(\0132 .slipway.training.v1.TrainingJobR\013tr" +
-      "ainingJob\"+\n\025GetTrainingJobRequest\022\022\n\004na" +
-      "me\030\001 \001(\tR\004name\"]\n\026GetTrainingJobResponse" +
+      "roto\022\023slipway.training.v1\032\037google/api/fi" +
+      "eld_behavior.proto\032\031google/api/resource." +
+      "proto\032&slipway/training/v1/training_job." +
+      "proto\"\265\001\n\030CreateTrainingJobRequest\022I\n\014tr" +
+      "aining_job\030\001 \001(\0132 .slipway.training.v1.T" +
+      "rainingJobB\004\342A\001\002R\013trainingJob\022)\n\rvalidat" +
+      "e_only\030\002 \001(\010B\004\342A\001\001R\014validateOnly\022#\n\nrequ" +
+      "est_id\030\003 \001(\tB\004\342A\001\001R\trequestId\"`\n\031CreateT" +
+      "rainingJobResponse\022C\n\014training_job\030\001 \001(\013" +
+      "2 .slipway.training.v1.TrainingJobR\013trai" +
+      "ningJob\"V\n\025GetTrainingJobRequest\022=\n\004name" +
+      "\030\001 \001(\tB)\342A\001\002\372A\"\n training.slipway.dev/Tr" +
+      "ainingJobR\004name\"]\n\026GetTrainingJobRespons" +
+      "e\022C\n\014training_job\030\001 \001(\0132 .slipway.traini" +
+      "ng.v1.TrainingJobR\013trainingJob\"\314\002\n\027ListT" +
+      "rainingJobsRequest\022!\n\tpage_size\030\001 \001(\005B\004\342" +
+      "A\001\001R\010pageSize\022#\n\npage_token\030\002 \001(\tB\004\342A\001\001R" +
+      "\tpageToken\022C\n\006states\030\003 \003(\0162%.slipway.tra" +
+      "ining.v1.TrainingJobStateB\004\342A\001\001R\006states\022" +
+      "9\n\005model\030\004 \001(\tB#\342A\001\001\372A\034\n\032registry.slipwa" +
+      "y.dev/ModelR\005model\022#\n\ncreated_by\030\005 \001(\tB\004" +
+      "\342A\001\001R\tcreatedBy\022D\n\007trigger\030\006 \001(\0162$.slipw" +
+      "ay.training.v1.TrainingTriggerB\004\342A\001\001R\007tr" +
+      "igger\"\211\001\n\030ListTrainingJobsResponse\022E\n\rtr" +
+      "aining_jobs\030\001 \003(\0132 .slipway.training.v1." +
+      "TrainingJobR\014trainingJobs\022&\n\017next_page_t" +
+      "oken\030\002 \001(\tR\rnextPageToken\"\234\001\n\030CancelTrai" +
+      "ningJobRequest\022=\n\004name\030\001 \001(\tB)\342A\001\002\372A\"\n t" +
+      "raining.slipway.dev/TrainingJobR\004name\022\034\n" +
+      "\006reason\030\002 \001(\tB\004\342A\001\001R\006reason\022#\n\nrequest_i" +
+      "d\030\003 \001(\tB\004\342A\001\001R\trequestId\"`\n\031CancelTraini" +
+      "ngJobResponse\022C\n\014training_job\030\001 \001(\0132 .sl" +
+      "ipway.training.v1.TrainingJobR\013trainingJ" +
+      "ob\"X\n\027WatchTrainingJobRequest\022=\n\004name\030\001 " +
+      "\001(\tB)\342A\001\002\372A\"\n training.slipway.dev/Train" +
+      "ingJobR\004name\"_\n\030WatchTrainingJobResponse" +
       "\022C\n\014training_job\030\001 \001(\0132 .slipway.trainin" +
-      "g.v1.TrainingJobR\013trainingJob\"\211\002\n\027ListTr" +
-      "ainingJobsRequest\022\033\n\tpage_size\030\001 \001(\005R\010pa" +
-      "geSize\022\035\n\npage_token\030\002 \001(\tR\tpageToken\022=\n" +
-      "\006states\030\003 \003(\0162%.slipway.training.v1.Trai" +
-      "ningJobStateR\006states\022\024\n\005model\030\004 \001(\tR\005mod" +
-      "el\022\035\n\ncreated_by\030\005 \001(\tR\tcreatedBy\022>\n\007tri" +
-      "gger\030\006 \001(\0162$.slipway.training.v1.Trainin" +
-      "gTriggerR\007trigger\"\211\001\n\030ListTrainingJobsRe" +
-      "sponse\022E\n\rtraining_jobs\030\001 \003(\0132 .slipway." +
-      "training.v1.TrainingJobR\014trainingJobs\022&\n" +
-      "\017next_page_token\030\002 \001(\tR\rnextPageToken\"e\n" +
-      "\030CancelTrainingJobRequest\022\022\n\004name\030\001 \001(\tR" +
-      "\004name\022\026\n\006reason\030\002 \001(\tR\006reason\022\035\n\nrequest" +
-      "_id\030\003 \001(\tR\trequestId\"`\n\031CancelTrainingJo" +
-      "bResponse\022C\n\014training_job\030\001 \001(\0132 .slipwa" +
-      "y.training.v1.TrainingJobR\013trainingJob\"-" +
-      "\n\027WatchTrainingJobRequest\022\022\n\004name\030\001 \001(\tR" +
-      "\004name\"_\n\030WatchTrainingJobResponse\022C\n\014tra" +
-      "ining_job\030\001 \001(\0132 .slipway.training.v1.Tr" +
-      "ainingJobR\013trainingJob2\310\004\n\017TrainingServi" +
-      "ce\022r\n\021CreateTrainingJob\022-.slipway.traini" +
-      "ng.v1.CreateTrainingJobRequest\032..slipway" +
-      ".training.v1.CreateTrainingJobResponse\022i" +
-      "\n\016GetTrainingJob\022*.slipway.training.v1.G" +
-      "etTrainingJobRequest\032+.slipway.training." +
-      "v1.GetTrainingJobResponse\022o\n\020ListTrainin" +
-      "gJobs\022,.slipway.training.v1.ListTraining" +
-      "JobsRequest\032-.slipway.training.v1.ListTr" +
-      "ainingJobsResponse\022r\n\021CancelTrainingJob\022" +
-      "-.slipway.training.v1.CancelTrainingJobR" +
-      "equest\032..slipway.training.v1.CancelTrain" +
-      "ingJobResponse\022q\n\020WatchTrainingJob\022,.sli" +
-      "pway.training.v1.WatchTrainingJobRequest" +
-      "\032-.slipway.training.v1.WatchTrainingJobR" +
-      "esponse0\001B\341\001\n\027dev.slipway.training.v1B\024T" +
-      "rainingServiceProtoP\001ZBgithub.com/slipwa" +
-      "y-mlops/slipway/clients/go/training/v1;t" +
-      "rainingv1\242\002\003STX\252\002\023Slipway.Training.V1\312\002\023" +
-      "Slipway\\Training\\V1\342\002\037Slipway\\Training\\V" +
-      "1\\GPBMetadata\352\002\025Slipway::Training::V1b\006p" +
-      "roto3"
+      "g.v1.TrainingJobR\013trainingJob2\310\004\n\017Traini" +
+      "ngService\022r\n\021CreateTrainingJob\022-.slipway" +
+      ".training.v1.CreateTrainingJobRequest\032.." +
+      "slipway.training.v1.CreateTrainingJobRes" +
+      "ponse\022i\n\016GetTrainingJob\022*.slipway.traini" +
+      "ng.v1.GetTrainingJobRequest\032+.slipway.tr" +
+      "aining.v1.GetTrainingJobResponse\022o\n\020List" +
+      "TrainingJobs\022,.slipway.training.v1.ListT" +
+      "rainingJobsRequest\032-.slipway.training.v1" +
+      ".ListTrainingJobsResponse\022r\n\021CancelTrain" +
+      "ingJob\022-.slipway.training.v1.CancelTrain" +
+      "ingJobRequest\032..slipway.training.v1.Canc" +
+      "elTrainingJobResponse\022q\n\020WatchTrainingJo" +
+      "b\022,.slipway.training.v1.WatchTrainingJob" +
+      "Request\032-.slipway.training.v1.WatchTrain" +
+      "ingJobResponse0\001B\341\001\n\027dev.slipway.trainin" +
+      "g.v1B\024TrainingServiceProtoP\001ZBgithub.com" +
+      "/slipway-mlops/slipway/clients/go/traini" +
+      "ng/v1;trainingv1\242\002\003STX\252\002\023Slipway.Trainin" +
+      "g.V1\312\002\023Slipway\\Training\\V1\342\002\037Slipway\\Tra" +
+      "ining\\V1\\GPBMetadata\352\002\025Slipway::Training" +
+      "::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
+          com.google.api.ResourceProto.getDescriptor(),
           dev.slipway.training.v1.TrainingJobProto.getDescriptor(),
         });
     internal_static_slipway_training_v1_CreateTrainingJobRequest_descriptor =
@@ -193,6 +202,14 @@ public final class TrainingServiceProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_training_v1_WatchTrainingJobResponse_descriptor,
         new java.lang.String[] { "TrainingJob", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    registry.add(com.google.api.ResourceProto.resourceReference);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
+    com.google.api.ResourceProto.getDescriptor();
     dev.slipway.training.v1.TrainingJobProto.getDescriptor();
   }
 
