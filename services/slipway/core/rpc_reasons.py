@@ -175,7 +175,13 @@ RPC_REASONS: Mapping[str, frozenset[Reason]] = {
         {R.INVALID_NAME, R.TRAINING_JOB_NOT_FOUND}
     ),
     "/slipway.training.v1.TrainingService/ListTrainingJobs": frozenset(
-        {R.INVALID_FILTER, R.INVALID_PAGE_SIZE, R.INVALID_PAGE_TOKEN, R.PAGE_TOKEN_MISMATCH}
+        {
+            R.INVALID_FILTER,
+            R.INVALID_ORDER_BY,
+            R.INVALID_PAGE_SIZE,
+            R.INVALID_PAGE_TOKEN,
+            R.PAGE_TOKEN_MISMATCH,
+        }
     ),
     "/slipway.training.v1.TrainingService/CancelTrainingJob": frozenset(
         {
@@ -254,7 +260,13 @@ RPC_REASONS: Mapping[str, frozenset[Reason]] = {
     ),
     "/slipway.monitoring.v1.MonitoringService/WatchAlerts": frozenset({R.INVALID_FILTER}),
     "/slipway.audit.v1.AuditService/ListAuditEvents": frozenset(
-        {R.INVALID_FILTER, R.INVALID_PAGE_SIZE, R.INVALID_PAGE_TOKEN, R.PAGE_TOKEN_MISMATCH}
+        {
+            R.INVALID_FILTER,
+            R.INVALID_ORDER_BY,
+            R.INVALID_PAGE_SIZE,
+            R.INVALID_PAGE_TOKEN,
+            R.PAGE_TOKEN_MISMATCH,
+        }
     ),
     "/slipway.audit.v1.AuditService/VerifyAuditLog": frozenset({R.INVALID_RANGE}),
     "/slipway.audit.v1.AuditService/ExportAuditEvents": frozenset({R.INVALID_FILTER}),

@@ -38,7 +38,7 @@ async def set_alias(
 ) -> pb.SetModelAliasResponse:
     return await registry.stub.SetModelAlias(
         pb.SetModelAliasRequest(
-            model="models/churn", alias=alias, version_number=version, reason=reason, **fields
+            name="models/churn", alias=alias, version_number=version, reason=reason, **fields
         ),
         metadata=registry.as_(role),
     )
@@ -184,7 +184,7 @@ async def test_alias_history_keeps_every_move_and_cites_its_audit_event(registry
     await set_alias(registry, "approver", "production", 1, "launch")
     await set_alias(registry, "approver", "production", 2, "roll forward")
     await registry.stub.DeleteModelAlias(
-        pb.DeleteModelAliasRequest(model="models/churn", alias="staging", reason="retire staging"),
+        pb.DeleteModelAliasRequest(name="models/churn", alias="staging", reason="retire staging"),
         metadata=registry.as_("developer"),
     )
 
@@ -273,7 +273,7 @@ async def test_a_version_holding_an_alias_cannot_be_archived(registry):
     assert (await registry.get_version(version.name)).aliases == ["staging"]
 
     await registry.stub.DeleteModelAlias(
-        pb.DeleteModelAliasRequest(model="models/churn", alias="staging"),
+        pb.DeleteModelAliasRequest(name="models/churn", alias="staging"),
         metadata=registry.as_("developer"),
     )
     archived = (

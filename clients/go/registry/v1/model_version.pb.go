@@ -87,6 +87,62 @@ func (ModelVersionState) EnumDescriptor() ([]byte, []int) {
 	return file_slipway_registry_v1_model_version_proto_rawDescGZIP(), []int{0}
 }
 
+// How much of a version a read returns (AIP-157). More values may be added: a client must accept
+// a value it does not know.
+type ModelVersionView int32
+
+const (
+	// Not set: BASIC for ListModelVersions, FULL for GetModelVersion.
+	ModelVersionView_MODEL_VERSION_VIEW_UNSPECIFIED ModelVersionView = 0
+	// Every field except the two that grow with the number of features and categories:
+	// `signature` and `reference_profile` stay unset. What lists return by default, so that a
+	// page stays small.
+	ModelVersionView_MODEL_VERSION_VIEW_BASIC ModelVersionView = 1
+	// Every field.
+	ModelVersionView_MODEL_VERSION_VIEW_FULL ModelVersionView = 2
+)
+
+// Enum value maps for ModelVersionView.
+var (
+	ModelVersionView_name = map[int32]string{
+		0: "MODEL_VERSION_VIEW_UNSPECIFIED",
+		1: "MODEL_VERSION_VIEW_BASIC",
+		2: "MODEL_VERSION_VIEW_FULL",
+	}
+	ModelVersionView_value = map[string]int32{
+		"MODEL_VERSION_VIEW_UNSPECIFIED": 0,
+		"MODEL_VERSION_VIEW_BASIC":       1,
+		"MODEL_VERSION_VIEW_FULL":        2,
+	}
+)
+
+func (x ModelVersionView) Enum() *ModelVersionView {
+	p := new(ModelVersionView)
+	*p = x
+	return p
+}
+
+func (x ModelVersionView) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ModelVersionView) Descriptor() protoreflect.EnumDescriptor {
+	return file_slipway_registry_v1_model_version_proto_enumTypes[1].Descriptor()
+}
+
+func (ModelVersionView) Type() protoreflect.EnumType {
+	return &file_slipway_registry_v1_model_version_proto_enumTypes[1]
+}
+
+func (x ModelVersionView) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ModelVersionView.Descriptor instead.
+func (ModelVersionView) EnumDescriptor() ([]byte, []int) {
+	return file_slipway_registry_v1_model_version_proto_rawDescGZIP(), []int{1}
+}
+
 // One immutable trained artifact of a model, with everything needed to load, serve, monitor and
 // audit it. Resource name: `models/{model}/versions/{version}`; wherever a version is read it can
 // also be addressed through an alias as `models/{model}@{alias}`.
@@ -468,7 +524,11 @@ const file_slipway_registry_v1_model_version_proto_rawDesc = "" +
 	"\x1bMODEL_VERSION_STATE_PENDING\x10\x01\x12\x1d\n" +
 	"\x19MODEL_VERSION_STATE_READY\x10\x02\x12\x1e\n" +
 	"\x1aMODEL_VERSION_STATE_FAILED\x10\x03\x12 \n" +
-	"\x1cMODEL_VERSION_STATE_ARCHIVED\x10\x04B\xde\x01\n" +
+	"\x1cMODEL_VERSION_STATE_ARCHIVED\x10\x04*q\n" +
+	"\x10ModelVersionView\x12\"\n" +
+	"\x1eMODEL_VERSION_VIEW_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18MODEL_VERSION_VIEW_BASIC\x10\x01\x12\x1b\n" +
+	"\x17MODEL_VERSION_VIEW_FULL\x10\x02B\xde\x01\n" +
 	"\x17dev.slipway.registry.v1B\x11ModelVersionProtoP\x01ZBgithub.com/slipway-mlops/slipway/clients/go/registry/v1;registryv1\xa2\x02\x03SRX\xaa\x02\x13Slipway.Registry.V1\xca\x02\x13Slipway\\Registry\\V1\xe2\x02\x1fSlipway\\Registry\\V1\\GPBMetadata\xea\x02\x15Slipway::Registry::V1b\x06proto3"
 
 var (
@@ -483,39 +543,40 @@ func file_slipway_registry_v1_model_version_proto_rawDescGZIP() []byte {
 	return file_slipway_registry_v1_model_version_proto_rawDescData
 }
 
-var file_slipway_registry_v1_model_version_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_slipway_registry_v1_model_version_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_slipway_registry_v1_model_version_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_slipway_registry_v1_model_version_proto_goTypes = []any{
 	(ModelVersionState)(0),        // 0: slipway.registry.v1.ModelVersionState
-	(*ModelVersion)(nil),          // 1: slipway.registry.v1.ModelVersion
-	(*FrameworkVersions)(nil),     // 2: slipway.registry.v1.FrameworkVersions
-	nil,                           // 3: slipway.registry.v1.ModelVersion.LabelsEntry
-	nil,                           // 4: slipway.registry.v1.ModelVersion.MetricsEntry
-	nil,                           // 5: slipway.registry.v1.ModelVersion.ParamsEntry
-	nil,                           // 6: slipway.registry.v1.FrameworkVersions.OthersEntry
-	(*Artifact)(nil),              // 7: slipway.registry.v1.Artifact
-	(*Signature)(nil),             // 8: slipway.registry.v1.Signature
-	(*Lineage)(nil),               // 9: slipway.registry.v1.Lineage
-	(*ReferenceProfile)(nil),      // 10: slipway.registry.v1.ReferenceProfile
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
-	(*v1.Value)(nil),              // 12: slipway.common.v1.Value
+	(ModelVersionView)(0),         // 1: slipway.registry.v1.ModelVersionView
+	(*ModelVersion)(nil),          // 2: slipway.registry.v1.ModelVersion
+	(*FrameworkVersions)(nil),     // 3: slipway.registry.v1.FrameworkVersions
+	nil,                           // 4: slipway.registry.v1.ModelVersion.LabelsEntry
+	nil,                           // 5: slipway.registry.v1.ModelVersion.MetricsEntry
+	nil,                           // 6: slipway.registry.v1.ModelVersion.ParamsEntry
+	nil,                           // 7: slipway.registry.v1.FrameworkVersions.OthersEntry
+	(*Artifact)(nil),              // 8: slipway.registry.v1.Artifact
+	(*Signature)(nil),             // 9: slipway.registry.v1.Signature
+	(*Lineage)(nil),               // 10: slipway.registry.v1.Lineage
+	(*ReferenceProfile)(nil),      // 11: slipway.registry.v1.ReferenceProfile
+	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
+	(*v1.Value)(nil),              // 13: slipway.common.v1.Value
 }
 var file_slipway_registry_v1_model_version_proto_depIdxs = []int32{
 	0,  // 0: slipway.registry.v1.ModelVersion.state:type_name -> slipway.registry.v1.ModelVersionState
-	3,  // 1: slipway.registry.v1.ModelVersion.labels:type_name -> slipway.registry.v1.ModelVersion.LabelsEntry
-	7,  // 2: slipway.registry.v1.ModelVersion.artifact:type_name -> slipway.registry.v1.Artifact
-	8,  // 3: slipway.registry.v1.ModelVersion.signature:type_name -> slipway.registry.v1.Signature
-	2,  // 4: slipway.registry.v1.ModelVersion.framework_versions:type_name -> slipway.registry.v1.FrameworkVersions
-	4,  // 5: slipway.registry.v1.ModelVersion.metrics:type_name -> slipway.registry.v1.ModelVersion.MetricsEntry
-	5,  // 6: slipway.registry.v1.ModelVersion.params:type_name -> slipway.registry.v1.ModelVersion.ParamsEntry
-	9,  // 7: slipway.registry.v1.ModelVersion.lineage:type_name -> slipway.registry.v1.Lineage
-	10, // 8: slipway.registry.v1.ModelVersion.reference_profile:type_name -> slipway.registry.v1.ReferenceProfile
-	11, // 9: slipway.registry.v1.ModelVersion.create_time:type_name -> google.protobuf.Timestamp
-	11, // 10: slipway.registry.v1.ModelVersion.update_time:type_name -> google.protobuf.Timestamp
-	11, // 11: slipway.registry.v1.ModelVersion.ready_time:type_name -> google.protobuf.Timestamp
-	11, // 12: slipway.registry.v1.ModelVersion.archive_time:type_name -> google.protobuf.Timestamp
-	6,  // 13: slipway.registry.v1.FrameworkVersions.others:type_name -> slipway.registry.v1.FrameworkVersions.OthersEntry
-	12, // 14: slipway.registry.v1.ModelVersion.ParamsEntry.value:type_name -> slipway.common.v1.Value
+	4,  // 1: slipway.registry.v1.ModelVersion.labels:type_name -> slipway.registry.v1.ModelVersion.LabelsEntry
+	8,  // 2: slipway.registry.v1.ModelVersion.artifact:type_name -> slipway.registry.v1.Artifact
+	9,  // 3: slipway.registry.v1.ModelVersion.signature:type_name -> slipway.registry.v1.Signature
+	3,  // 4: slipway.registry.v1.ModelVersion.framework_versions:type_name -> slipway.registry.v1.FrameworkVersions
+	5,  // 5: slipway.registry.v1.ModelVersion.metrics:type_name -> slipway.registry.v1.ModelVersion.MetricsEntry
+	6,  // 6: slipway.registry.v1.ModelVersion.params:type_name -> slipway.registry.v1.ModelVersion.ParamsEntry
+	10, // 7: slipway.registry.v1.ModelVersion.lineage:type_name -> slipway.registry.v1.Lineage
+	11, // 8: slipway.registry.v1.ModelVersion.reference_profile:type_name -> slipway.registry.v1.ReferenceProfile
+	12, // 9: slipway.registry.v1.ModelVersion.create_time:type_name -> google.protobuf.Timestamp
+	12, // 10: slipway.registry.v1.ModelVersion.update_time:type_name -> google.protobuf.Timestamp
+	12, // 11: slipway.registry.v1.ModelVersion.ready_time:type_name -> google.protobuf.Timestamp
+	12, // 12: slipway.registry.v1.ModelVersion.archive_time:type_name -> google.protobuf.Timestamp
+	7,  // 13: slipway.registry.v1.FrameworkVersions.others:type_name -> slipway.registry.v1.FrameworkVersions.OthersEntry
+	13, // 14: slipway.registry.v1.ModelVersion.ParamsEntry.value:type_name -> slipway.common.v1.Value
 	15, // [15:15] is the sub-list for method output_type
 	15, // [15:15] is the sub-list for method input_type
 	15, // [15:15] is the sub-list for extension type_name
@@ -537,7 +598,7 @@ func file_slipway_registry_v1_model_version_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_slipway_registry_v1_model_version_proto_rawDesc), len(file_slipway_registry_v1_model_version_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      2,
 			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,

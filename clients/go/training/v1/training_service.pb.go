@@ -231,16 +231,18 @@ type ListTrainingJobsRequest struct {
 	// Optional. The maximum number of jobs to return; default 50, at most 1000 (a larger value is
 	// read as 1000).
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// Optional. The `next_page_token` of a previous call with the same filters.
+	// Optional. The `next_page_token` of a previous call with the same filter and order.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	// Optional. Only jobs in one of these states.
-	States []TrainingJobState `protobuf:"varint,3,rep,packed,name=states,proto3,enum=slipway.training.v1.TrainingJobState" json:"states,omitempty"`
-	// Optional. Only jobs for this model, `models/{model}`.
-	Model string `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
-	// Optional. Only jobs created by this principal.
-	CreatedBy string `protobuf:"bytes,5,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
-	// Optional. Only jobs with this trigger.
-	Trigger       TrainingTrigger `protobuf:"varint,6,opt,name=trigger,proto3,enum=slipway.training.v1.TrainingTrigger" json:"trigger,omitempty"`
+	// Optional. A filter expression (a subset of AIP-160, the registry's grammar): comparisons
+	// `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `state`
+	// (a state name without its prefix, such as `RUNNING`; `=` and `!=`), `trigger` (`MANUAL`,
+	// `SCHEDULE`, `DRIFT`, `PERFORMANCE`; `=` and `!=`), `model` (`models/{model}`) and
+	// `created_by` (`=` and `!=`), and `create_time` compared with a quoted RFC 3339 time. For
+	// example `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
+	Filter string `protobuf:"bytes,7,opt,name=filter,proto3" json:"filter,omitempty"`
+	// Optional. The order (AIP-132): `create_time desc` (the default, newest first) or
+	// `create_time` (oldest first).
+	OrderBy       string `protobuf:"bytes,8,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -289,40 +291,28 @@ func (x *ListTrainingJobsRequest) GetPageToken() string {
 	return ""
 }
 
-func (x *ListTrainingJobsRequest) GetStates() []TrainingJobState {
+func (x *ListTrainingJobsRequest) GetFilter() string {
 	if x != nil {
-		return x.States
-	}
-	return nil
-}
-
-func (x *ListTrainingJobsRequest) GetModel() string {
-	if x != nil {
-		return x.Model
+		return x.Filter
 	}
 	return ""
 }
 
-func (x *ListTrainingJobsRequest) GetCreatedBy() string {
+func (x *ListTrainingJobsRequest) GetOrderBy() string {
 	if x != nil {
-		return x.CreatedBy
+		return x.OrderBy
 	}
 	return ""
-}
-
-func (x *ListTrainingJobsRequest) GetTrigger() TrainingTrigger {
-	if x != nil {
-		return x.Trigger
-	}
-	return TrainingTrigger_TRAINING_TRIGGER_UNSPECIFIED
 }
 
 // Response for ListTrainingJobs.
 type ListTrainingJobsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The jobs, newest first.
+	// The jobs, in the requested order.
 	TrainingJobs []*TrainingJob `protobuf:"bytes,1,rep,name=training_jobs,json=trainingJobs,proto3" json:"training_jobs,omitempty"`
-	// A token for the next page; empty on the last page.
+	// A token for the next page; empty on the last page. A page may hold fewer items than
+	// `page_size` (yet not be the last): it ends early when the next item would take the
+	// response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -590,17 +580,14 @@ const file_slipway_training_v1_training_service_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tB)\xe2A\x01\x02\xfaA\"\n" +
 	" training.slipway.dev/TrainingJobR\x04name\"]\n" +
 	"\x16GetTrainingJobResponse\x12C\n" +
-	"\ftraining_job\x18\x01 \x01(\v2 .slipway.training.v1.TrainingJobR\vtrainingJob\"\xcc\x02\n" +
+	"\ftraining_job\x18\x01 \x01(\v2 .slipway.training.v1.TrainingJobR\vtrainingJob\"\xdc\x01\n" +
 	"\x17ListTrainingJobsRequest\x12!\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\x04\xe2A\x01\x01R\bpageSize\x12#\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\tpageToken\x12C\n" +
-	"\x06states\x18\x03 \x03(\x0e2%.slipway.training.v1.TrainingJobStateB\x04\xe2A\x01\x01R\x06states\x129\n" +
-	"\x05model\x18\x04 \x01(\tB#\xe2A\x01\x01\xfaA\x1c\n" +
-	"\x1aregistry.slipway.dev/ModelR\x05model\x12#\n" +
-	"\n" +
-	"created_by\x18\x05 \x01(\tB\x04\xe2A\x01\x01R\tcreatedBy\x12D\n" +
-	"\atrigger\x18\x06 \x01(\x0e2$.slipway.training.v1.TrainingTriggerB\x04\xe2A\x01\x01R\atrigger\"\x89\x01\n" +
+	"page_token\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\tpageToken\x12\x1c\n" +
+	"\x06filter\x18\a \x01(\tB\x04\xe2A\x01\x01R\x06filter\x12\x1f\n" +
+	"\border_by\x18\b \x01(\tB\x04\xe2A\x01\x01R\aorderByJ\x04\b\x03\x10\x04J\x04\b\x04\x10\x05J\x04\b\x05\x10\x06J\x04\b\x06\x10\aR\x06statesR\x05modelR\n" +
+	"created_byR\atrigger\"\x89\x01\n" +
 	"\x18ListTrainingJobsResponse\x12E\n" +
 	"\rtraining_jobs\x18\x01 \x03(\v2 .slipway.training.v1.TrainingJobR\ftrainingJobs\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9c\x01\n" +
@@ -650,33 +637,29 @@ var file_slipway_training_v1_training_service_proto_goTypes = []any{
 	(*WatchTrainingJobRequest)(nil),   // 8: slipway.training.v1.WatchTrainingJobRequest
 	(*WatchTrainingJobResponse)(nil),  // 9: slipway.training.v1.WatchTrainingJobResponse
 	(*TrainingJob)(nil),               // 10: slipway.training.v1.TrainingJob
-	(TrainingJobState)(0),             // 11: slipway.training.v1.TrainingJobState
-	(TrainingTrigger)(0),              // 12: slipway.training.v1.TrainingTrigger
 }
 var file_slipway_training_v1_training_service_proto_depIdxs = []int32{
 	10, // 0: slipway.training.v1.CreateTrainingJobRequest.training_job:type_name -> slipway.training.v1.TrainingJob
 	10, // 1: slipway.training.v1.CreateTrainingJobResponse.training_job:type_name -> slipway.training.v1.TrainingJob
 	10, // 2: slipway.training.v1.GetTrainingJobResponse.training_job:type_name -> slipway.training.v1.TrainingJob
-	11, // 3: slipway.training.v1.ListTrainingJobsRequest.states:type_name -> slipway.training.v1.TrainingJobState
-	12, // 4: slipway.training.v1.ListTrainingJobsRequest.trigger:type_name -> slipway.training.v1.TrainingTrigger
-	10, // 5: slipway.training.v1.ListTrainingJobsResponse.training_jobs:type_name -> slipway.training.v1.TrainingJob
-	10, // 6: slipway.training.v1.CancelTrainingJobResponse.training_job:type_name -> slipway.training.v1.TrainingJob
-	10, // 7: slipway.training.v1.WatchTrainingJobResponse.training_job:type_name -> slipway.training.v1.TrainingJob
-	0,  // 8: slipway.training.v1.TrainingService.CreateTrainingJob:input_type -> slipway.training.v1.CreateTrainingJobRequest
-	2,  // 9: slipway.training.v1.TrainingService.GetTrainingJob:input_type -> slipway.training.v1.GetTrainingJobRequest
-	4,  // 10: slipway.training.v1.TrainingService.ListTrainingJobs:input_type -> slipway.training.v1.ListTrainingJobsRequest
-	6,  // 11: slipway.training.v1.TrainingService.CancelTrainingJob:input_type -> slipway.training.v1.CancelTrainingJobRequest
-	8,  // 12: slipway.training.v1.TrainingService.WatchTrainingJob:input_type -> slipway.training.v1.WatchTrainingJobRequest
-	1,  // 13: slipway.training.v1.TrainingService.CreateTrainingJob:output_type -> slipway.training.v1.CreateTrainingJobResponse
-	3,  // 14: slipway.training.v1.TrainingService.GetTrainingJob:output_type -> slipway.training.v1.GetTrainingJobResponse
-	5,  // 15: slipway.training.v1.TrainingService.ListTrainingJobs:output_type -> slipway.training.v1.ListTrainingJobsResponse
-	7,  // 16: slipway.training.v1.TrainingService.CancelTrainingJob:output_type -> slipway.training.v1.CancelTrainingJobResponse
-	9,  // 17: slipway.training.v1.TrainingService.WatchTrainingJob:output_type -> slipway.training.v1.WatchTrainingJobResponse
-	13, // [13:18] is the sub-list for method output_type
-	8,  // [8:13] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	10, // 3: slipway.training.v1.ListTrainingJobsResponse.training_jobs:type_name -> slipway.training.v1.TrainingJob
+	10, // 4: slipway.training.v1.CancelTrainingJobResponse.training_job:type_name -> slipway.training.v1.TrainingJob
+	10, // 5: slipway.training.v1.WatchTrainingJobResponse.training_job:type_name -> slipway.training.v1.TrainingJob
+	0,  // 6: slipway.training.v1.TrainingService.CreateTrainingJob:input_type -> slipway.training.v1.CreateTrainingJobRequest
+	2,  // 7: slipway.training.v1.TrainingService.GetTrainingJob:input_type -> slipway.training.v1.GetTrainingJobRequest
+	4,  // 8: slipway.training.v1.TrainingService.ListTrainingJobs:input_type -> slipway.training.v1.ListTrainingJobsRequest
+	6,  // 9: slipway.training.v1.TrainingService.CancelTrainingJob:input_type -> slipway.training.v1.CancelTrainingJobRequest
+	8,  // 10: slipway.training.v1.TrainingService.WatchTrainingJob:input_type -> slipway.training.v1.WatchTrainingJobRequest
+	1,  // 11: slipway.training.v1.TrainingService.CreateTrainingJob:output_type -> slipway.training.v1.CreateTrainingJobResponse
+	3,  // 12: slipway.training.v1.TrainingService.GetTrainingJob:output_type -> slipway.training.v1.GetTrainingJobResponse
+	5,  // 13: slipway.training.v1.TrainingService.ListTrainingJobs:output_type -> slipway.training.v1.ListTrainingJobsResponse
+	7,  // 14: slipway.training.v1.TrainingService.CancelTrainingJob:output_type -> slipway.training.v1.CancelTrainingJobResponse
+	9,  // 15: slipway.training.v1.TrainingService.WatchTrainingJob:output_type -> slipway.training.v1.WatchTrainingJobResponse
+	11, // [11:16] is the sub-list for method output_type
+	6,  // [6:11] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_slipway_training_v1_training_service_proto_init() }

@@ -316,7 +316,7 @@ class RegistryClient:
         return self._call.unary(
             self._stub.DeleteModelAlias,
             pb.DeleteModelAliasRequest(
-                model=model_name(model),
+                name=model_name(model),
                 alias=alias,
                 reason=reason,
                 expected_version_number=expected_version_number,

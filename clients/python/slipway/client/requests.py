@@ -93,7 +93,7 @@ def set_alias_request(
     key: str,
 ) -> registry_pb.SetModelAliasRequest:
     request = registry_pb.SetModelAliasRequest(
-        model=model_name(model),
+        name=model_name(model),
         alias=alias,
         version_number=version_number,
         reason=reason,

@@ -28,7 +28,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from slipway.common.v1 import principal_pb2 as slipway_dot_common_dot_v1_dot_principal__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"slipway/audit/v1/audit_event.proto\x12\x10slipway.audit.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!slipway/common/v1/principal.proto\"\x91\x04\n\nAuditEvent\x12\x16\n\x08sequence\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x16\n\x08\x65vent_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x34\n\nevent_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x15\n\x07service\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06\x61\x63tion\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\tprincipal\x18\x06 \x01(\x0b\x32\x1c.slipway.common.v1.PrincipalB\x04\xe2\x41\x01\x03\x12\x1c\n\x08resource\x18\x07 \x01(\tB\n\xe2\x41\x01\x03\xfa\x41\x03\n\x01*\x12\x35\n\x07outcome\x18\x08 \x01(\x0e\x32\x1e.slipway.audit.v1.AuditOutcomeB\x04\xe2\x41\x01\x03\x12\x19\n\x0bstatus_code\x18\t \x01(\tB\x04\xe2\x41\x01\x03\x12\x1a\n\x0c\x65rror_reason\x18\n \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06reason\x18\x0b \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nrequest_id\x18\x0c \x01(\tB\x04\xe2\x41\x01\x03\x12\x1a\n\x0cpayload_json\x18\r \x01(\tB\x04\xe2\x41\x01\x03\x12\x1b\n\rprevious_hash\x18\x0e \x01(\tB\x04\xe2\x41\x01\x03\x12\x12\n\x04hash\x18\x0f \x01(\tB\x04\xe2\x41\x01\x03\x12\x1a\n\x0chash_version\x18\x10 \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x14\n\x06key_id\x18\x11 \x01(\tB\x04\xe2\x41\x01\x03\"\xee\x02\n\x10\x41uditEventFilter\x12\x34\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\x12\x32\n\x08\x65nd_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\x12\x17\n\tprincipal\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x61\x63tion\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x1c\n\x08resource\x18\x05 \x01(\tB\n\xe2\x41\x01\x01\xfa\x41\x03\n\x01*\x12\x1d\n\x0fresource_prefix\x18\x06 \x01(\tB\x04\xe2\x41\x01\x01\x12\x35\n\x07outcome\x18\x07 \x01(\x0e\x32\x1e.slipway.audit.v1.AuditOutcomeB\x04\xe2\x41\x01\x01\x12\x15\n\x07service\x18\x08 \x01(\tB\x04\xe2\x41\x01\x01\x12\x1a\n\x0cmin_sequence\x18\t \x01(\x03\x42\x04\xe2\x41\x01\x01\x12\x1a\n\x0cmax_sequence\x18\n \x01(\x03\x42\x04\xe2\x41\x01\x01*w\n\x0c\x41uditOutcome\x12\x1d\n\x19\x41UDIT_OUTCOME_UNSPECIFIED\x10\x00\x12\x14\n\x10\x41UDIT_OUTCOME_OK\x10\x01\x12\x18\n\x14\x41UDIT_OUTCOME_DENIED\x10\x02\x12\x18\n\x14\x41UDIT_OUTCOME_FAILED\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"slipway/audit/v1/audit_event.proto\x12\x10slipway.audit.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!slipway/common/v1/principal.proto\"\x91\x04\n\nAuditEvent\x12\x16\n\x08sequence\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x16\n\x08\x65vent_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x34\n\nevent_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x15\n\x07service\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06\x61\x63tion\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\tprincipal\x18\x06 \x01(\x0b\x32\x1c.slipway.common.v1.PrincipalB\x04\xe2\x41\x01\x03\x12\x1c\n\x08resource\x18\x07 \x01(\tB\n\xe2\x41\x01\x03\xfa\x41\x03\n\x01*\x12\x35\n\x07outcome\x18\x08 \x01(\x0e\x32\x1e.slipway.audit.v1.AuditOutcomeB\x04\xe2\x41\x01\x03\x12\x19\n\x0bstatus_code\x18\t \x01(\tB\x04\xe2\x41\x01\x03\x12\x1a\n\x0c\x65rror_reason\x18\n \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06reason\x18\x0b \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nrequest_id\x18\x0c \x01(\tB\x04\xe2\x41\x01\x03\x12\x1a\n\x0cpayload_json\x18\r \x01(\tB\x04\xe2\x41\x01\x03\x12\x1b\n\rprevious_hash\x18\x0e \x01(\tB\x04\xe2\x41\x01\x03\x12\x12\n\x04hash\x18\x0f \x01(\tB\x04\xe2\x41\x01\x03\x12\x1a\n\x0chash_version\x18\x10 \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x14\n\x06key_id\x18\x11 \x01(\tB\x04\xe2\x41\x01\x03*w\n\x0c\x41uditOutcome\x12\x1d\n\x19\x41UDIT_OUTCOME_UNSPECIFIED\x10\x00\x12\x14\n\x10\x41UDIT_OUTCOME_OK\x10\x01\x12\x18\n\x14\x41UDIT_OUTCOME_DENIED\x10\x02\x12\x18\n\x14\x41UDIT_OUTCOME_FAILED\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -69,30 +69,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUDITEVENT'].fields_by_name['hash_version']._serialized_options = b'\342A\001\003'
   _globals['_AUDITEVENT'].fields_by_name['key_id']._loaded_options = None
   _globals['_AUDITEVENT'].fields_by_name['key_id']._serialized_options = b'\342A\001\003'
-  _globals['_AUDITEVENTFILTER'].fields_by_name['start_time']._loaded_options = None
-  _globals['_AUDITEVENTFILTER'].fields_by_name['start_time']._serialized_options = b'\342A\001\001'
-  _globals['_AUDITEVENTFILTER'].fields_by_name['end_time']._loaded_options = None
-  _globals['_AUDITEVENTFILTER'].fields_by_name['end_time']._serialized_options = b'\342A\001\001'
-  _globals['_AUDITEVENTFILTER'].fields_by_name['principal']._loaded_options = None
-  _globals['_AUDITEVENTFILTER'].fields_by_name['principal']._serialized_options = b'\342A\001\001'
-  _globals['_AUDITEVENTFILTER'].fields_by_name['action']._loaded_options = None
-  _globals['_AUDITEVENTFILTER'].fields_by_name['action']._serialized_options = b'\342A\001\001'
-  _globals['_AUDITEVENTFILTER'].fields_by_name['resource']._loaded_options = None
-  _globals['_AUDITEVENTFILTER'].fields_by_name['resource']._serialized_options = b'\342A\001\001\372A\003\n\001*'
-  _globals['_AUDITEVENTFILTER'].fields_by_name['resource_prefix']._loaded_options = None
-  _globals['_AUDITEVENTFILTER'].fields_by_name['resource_prefix']._serialized_options = b'\342A\001\001'
-  _globals['_AUDITEVENTFILTER'].fields_by_name['outcome']._loaded_options = None
-  _globals['_AUDITEVENTFILTER'].fields_by_name['outcome']._serialized_options = b'\342A\001\001'
-  _globals['_AUDITEVENTFILTER'].fields_by_name['service']._loaded_options = None
-  _globals['_AUDITEVENTFILTER'].fields_by_name['service']._serialized_options = b'\342A\001\001'
-  _globals['_AUDITEVENTFILTER'].fields_by_name['min_sequence']._loaded_options = None
-  _globals['_AUDITEVENTFILTER'].fields_by_name['min_sequence']._serialized_options = b'\342A\001\001'
-  _globals['_AUDITEVENTFILTER'].fields_by_name['max_sequence']._loaded_options = None
-  _globals['_AUDITEVENTFILTER'].fields_by_name['max_sequence']._serialized_options = b'\342A\001\001'
-  _globals['_AUDITOUTCOME']._serialized_start=1085
-  _globals['_AUDITOUTCOME']._serialized_end=1204
+  _globals['_AUDITOUTCOME']._serialized_start=716
+  _globals['_AUDITOUTCOME']._serialized_end=835
   _globals['_AUDITEVENT']._serialized_start=185
   _globals['_AUDITEVENT']._serialized_end=714
-  _globals['_AUDITEVENTFILTER']._serialized_start=717
-  _globals['_AUDITEVENTFILTER']._serialized_end=1083
 # @@protoc_insertion_point(module_scope)

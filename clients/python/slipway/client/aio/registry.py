@@ -293,7 +293,7 @@ class RegistryClient:
         return await self._call.unary(
             self._stub.DeleteModelAlias,
             pb.DeleteModelAliasRequest(
-                model=model_name(model), alias=alias, reason=reason, request_id=key
+                name=model_name(model), alias=alias, reason=reason, request_id=key
             ),
             timeout=timeout,
             idempotent=bool(key),

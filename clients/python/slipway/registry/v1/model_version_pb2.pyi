@@ -60,6 +60,38 @@ MODEL_VERSION_STATE_ARCHIVED: ModelVersionState.ValueType  # 4
 """Retired by ArchiveModelVersion; still readable, no alias may point to it."""
 Global___ModelVersionState: _TypeAlias = ModelVersionState  # noqa: Y015
 
+class _ModelVersionView:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ModelVersionViewEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ModelVersionView.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    MODEL_VERSION_VIEW_UNSPECIFIED: _ModelVersionView.ValueType  # 0
+    """Not set: BASIC for ListModelVersions, FULL for GetModelVersion."""
+    MODEL_VERSION_VIEW_BASIC: _ModelVersionView.ValueType  # 1
+    """Every field except the two that grow with the number of features and categories:
+    `signature` and `reference_profile` stay unset. What lists return by default, so that a
+    page stays small.
+    """
+    MODEL_VERSION_VIEW_FULL: _ModelVersionView.ValueType  # 2
+    """Every field."""
+
+class ModelVersionView(_ModelVersionView, metaclass=_ModelVersionViewEnumTypeWrapper):
+    """How much of a version a read returns (AIP-157). More values may be added: a client must accept
+    a value it does not know.
+    """
+
+MODEL_VERSION_VIEW_UNSPECIFIED: ModelVersionView.ValueType  # 0
+"""Not set: BASIC for ListModelVersions, FULL for GetModelVersion."""
+MODEL_VERSION_VIEW_BASIC: ModelVersionView.ValueType  # 1
+"""Every field except the two that grow with the number of features and categories:
+`signature` and `reference_profile` stay unset. What lists return by default, so that a
+page stays small.
+"""
+MODEL_VERSION_VIEW_FULL: ModelVersionView.ValueType  # 2
+"""Every field."""
+Global___ModelVersionView: _TypeAlias = ModelVersionView  # noqa: Y015
+
 @_typing.final
 class ModelVersion(_message.Message):
     """One immutable trained artifact of a model, with everything needed to load, serve, monitor and

@@ -20,11 +20,6 @@ public final class AuditEventProto {
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_slipway_audit_v1_AuditEvent_fieldAccessorTable;
-  static final com.google.protobuf.Descriptors.Descriptor
-    internal_static_slipway_audit_v1_AuditEventFilter_descriptor;
-  static final 
-    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
-      internal_static_slipway_audit_v1_AuditEventFilter_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -56,27 +51,15 @@ public final class AuditEventProto {
       "s_hash\030\016 \001(\tB\004\342A\001\003R\014previousHash\022\030\n\004hash" +
       "\030\017 \001(\tB\004\342A\001\003R\004hash\022\'\n\014hash_version\030\020 \001(\005" +
       "B\004\342A\001\003R\013hashVersion\022\033\n\006key_id\030\021 \001(\tB\004\342A\001" +
-      "\003R\005keyId\"\333\003\n\020AuditEventFilter\022?\n\nstart_t" +
-      "ime\030\001 \001(\0132\032.google.protobuf.TimestampB\004\342" +
-      "A\001\001R\tstartTime\022;\n\010end_time\030\002 \001(\0132\032.googl" +
-      "e.protobuf.TimestampB\004\342A\001\001R\007endTime\022\"\n\tp" +
-      "rincipal\030\003 \001(\tB\004\342A\001\001R\tprincipal\022\034\n\006actio" +
-      "n\030\004 \001(\tB\004\342A\001\001R\006action\022&\n\010resource\030\005 \001(\tB" +
-      "\n\342A\001\001\372A\003\n\001*R\010resource\022-\n\017resource_prefix" +
-      "\030\006 \001(\tB\004\342A\001\001R\016resourcePrefix\022>\n\007outcome\030" +
-      "\007 \001(\0162\036.slipway.audit.v1.AuditOutcomeB\004\342" +
-      "A\001\001R\007outcome\022\036\n\007service\030\010 \001(\tB\004\342A\001\001R\007ser" +
-      "vice\022\'\n\014min_sequence\030\t \001(\003B\004\342A\001\001R\013minSeq" +
-      "uence\022\'\n\014max_sequence\030\n \001(\003B\004\342A\001\001R\013maxSe" +
-      "quence*w\n\014AuditOutcome\022\035\n\031AUDIT_OUTCOME_" +
-      "UNSPECIFIED\020\000\022\024\n\020AUDIT_OUTCOME_OK\020\001\022\030\n\024A" +
-      "UDIT_OUTCOME_DENIED\020\002\022\030\n\024AUDIT_OUTCOME_F" +
-      "AILED\020\003B\307\001\n\024dev.slipway.audit.v1B\017AuditE" +
-      "ventProtoP\001Z<github.com/slipway-mlops/sl" +
-      "ipway/clients/go/audit/v1;auditv1\242\002\003SAX\252" +
-      "\002\020Slipway.Audit.V1\312\002\020Slipway\\Audit\\V1\342\002\034" +
-      "Slipway\\Audit\\V1\\GPBMetadata\352\002\022Slipway::" +
-      "Audit::V1b\006proto3"
+      "\003R\005keyId*w\n\014AuditOutcome\022\035\n\031AUDIT_OUTCOM" +
+      "E_UNSPECIFIED\020\000\022\024\n\020AUDIT_OUTCOME_OK\020\001\022\030\n" +
+      "\024AUDIT_OUTCOME_DENIED\020\002\022\030\n\024AUDIT_OUTCOME" +
+      "_FAILED\020\003B\307\001\n\024dev.slipway.audit.v1B\017Audi" +
+      "tEventProtoP\001Z<github.com/slipway-mlops/" +
+      "slipway/clients/go/audit/v1;auditv1\242\002\003SA" +
+      "X\252\002\020Slipway.Audit.V1\312\002\020Slipway\\Audit\\V1\342" +
+      "\002\034Slipway\\Audit\\V1\\GPBMetadata\352\002\022Slipway" +
+      "::Audit::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -92,12 +75,6 @@ public final class AuditEventProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_audit_v1_AuditEvent_descriptor,
         new java.lang.String[] { "Sequence", "EventId", "EventTime", "Service", "Action", "Principal", "Resource", "Outcome", "StatusCode", "ErrorReason", "Reason", "RequestId", "PayloadJson", "PreviousHash", "Hash", "HashVersion", "KeyId", });
-    internal_static_slipway_audit_v1_AuditEventFilter_descriptor =
-      getDescriptor().getMessageTypes().get(1);
-    internal_static_slipway_audit_v1_AuditEventFilter_fieldAccessorTable = new
-      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
-        internal_static_slipway_audit_v1_AuditEventFilter_descriptor,
-        new java.lang.String[] { "StartTime", "EndTime", "Principal", "Action", "Resource", "ResourcePrefix", "Outcome", "Service", "MinSequence", "MaxSequence", });
     com.google.protobuf.ExtensionRegistry registry =
         com.google.protobuf.ExtensionRegistry.newInstance();
     registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);

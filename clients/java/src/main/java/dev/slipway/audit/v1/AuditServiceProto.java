@@ -58,38 +58,37 @@ public final class AuditServiceProto {
       "slipway.audit.v1\032\037google/api/field_behav" +
       "ior.proto\032\"slipway/audit/v1/audit_event." +
       "proto\032)slipway/audit/v1/chain_verificati" +
-      "on.proto\"\310\001\n\026ListAuditEventsRequest\022@\n\006f" +
-      "ilter\030\001 \001(\0132\".slipway.audit.v1.AuditEven" +
-      "tFilterB\004\342A\001\001R\006filter\022!\n\tpage_size\030\002 \001(\005" +
-      "B\004\342A\001\001R\010pageSize\022#\n\npage_token\030\003 \001(\tB\004\342A" +
-      "\001\001R\tpageToken\022$\n\ndescending\030\004 \001(\010B\004\342A\001\001R" +
-      "\ndescending\"w\n\027ListAuditEventsResponse\0224" +
-      "\n\006events\030\001 \003(\0132\034.slipway.audit.v1.AuditE" +
-      "ventR\006events\022&\n\017next_page_token\030\002 \001(\tR\rn" +
-      "extPageToken\"m\n\025VerifyAuditLogRequest\022+\n" +
-      "\016start_sequence\030\001 \001(\003B\004\342A\001\001R\rstartSequen" +
-      "ce\022\'\n\014end_sequence\030\002 \001(\003B\004\342A\001\001R\013endSeque" +
-      "nce\"a\n\026VerifyAuditLogResponse\022G\n\014verific" +
-      "ation\030\001 \001(\0132#.slipway.audit.v1.ChainVeri" +
-      "ficationR\014verification\"\\\n\030ExportAuditEve" +
-      "ntsRequest\022@\n\006filter\030\001 \001(\0132\".slipway.aud" +
-      "it.v1.AuditEventFilterB\004\342A\001\001R\006filter\"Q\n\031" +
-      "ExportAuditEventsResponse\0224\n\006events\030\001 \003(" +
-      "\0132\034.slipway.audit.v1.AuditEventR\006events2" +
-      "\313\002\n\014AuditService\022f\n\017ListAuditEvents\022(.sl" +
-      "ipway.audit.v1.ListAuditEventsRequest\032)." +
-      "slipway.audit.v1.ListAuditEventsResponse" +
-      "\022c\n\016VerifyAuditLog\022\'.slipway.audit.v1.Ve" +
-      "rifyAuditLogRequest\032(.slipway.audit.v1.V" +
-      "erifyAuditLogResponse\022n\n\021ExportAuditEven" +
-      "ts\022*.slipway.audit.v1.ExportAuditEventsR" +
-      "equest\032+.slipway.audit.v1.ExportAuditEve" +
-      "ntsResponse0\001B\311\001\n\024dev.slipway.audit.v1B\021" +
-      "AuditServiceProtoP\001Z<github.com/slipway-" +
-      "mlops/slipway/clients/go/audit/v1;auditv" +
-      "1\242\002\003SAX\252\002\020Slipway.Audit.V1\312\002\020Slipway\\Aud" +
-      "it\\V1\342\002\034Slipway\\Audit\\V1\\GPBMetadata\352\002\022S" +
-      "lipway::Audit::V1b\006proto3"
+      "on.proto\"\267\001\n\026ListAuditEventsRequest\022!\n\tp" +
+      "age_size\030\002 \001(\005B\004\342A\001\001R\010pageSize\022#\n\npage_t" +
+      "oken\030\003 \001(\tB\004\342A\001\001R\tpageToken\022\034\n\006filter\030\005 " +
+      "\001(\tB\004\342A\001\001R\006filter\022\037\n\010order_by\030\006 \001(\tB\004\342A\001" +
+      "\001R\007orderByJ\004\010\001\020\002J\004\010\004\020\005R\ndescending\"w\n\027Li" +
+      "stAuditEventsResponse\0224\n\006events\030\001 \003(\0132\034." +
+      "slipway.audit.v1.AuditEventR\006events\022&\n\017n" +
+      "ext_page_token\030\002 \001(\tR\rnextPageToken\"m\n\025V" +
+      "erifyAuditLogRequest\022+\n\016start_sequence\030\001" +
+      " \001(\003B\004\342A\001\001R\rstartSequence\022\'\n\014end_sequenc" +
+      "e\030\002 \001(\003B\004\342A\001\001R\013endSequence\"a\n\026VerifyAudi" +
+      "tLogResponse\022G\n\014verification\030\001 \001(\0132#.sli" +
+      "pway.audit.v1.ChainVerificationR\014verific" +
+      "ation\">\n\030ExportAuditEventsRequest\022\034\n\006fil" +
+      "ter\030\002 \001(\tB\004\342A\001\001R\006filterJ\004\010\001\020\002\"Q\n\031ExportA" +
+      "uditEventsResponse\0224\n\006events\030\001 \003(\0132\034.sli" +
+      "pway.audit.v1.AuditEventR\006events2\313\002\n\014Aud" +
+      "itService\022f\n\017ListAuditEvents\022(.slipway.a" +
+      "udit.v1.ListAuditEventsRequest\032).slipway" +
+      ".audit.v1.ListAuditEventsResponse\022c\n\016Ver" +
+      "ifyAuditLog\022\'.slipway.audit.v1.VerifyAud" +
+      "itLogRequest\032(.slipway.audit.v1.VerifyAu" +
+      "ditLogResponse\022n\n\021ExportAuditEvents\022*.sl" +
+      "ipway.audit.v1.ExportAuditEventsRequest\032" +
+      "+.slipway.audit.v1.ExportAuditEventsResp" +
+      "onse0\001B\311\001\n\024dev.slipway.audit.v1B\021AuditSe" +
+      "rviceProtoP\001Z<github.com/slipway-mlops/s" +
+      "lipway/clients/go/audit/v1;auditv1\242\002\003SAX" +
+      "\252\002\020Slipway.Audit.V1\312\002\020Slipway\\Audit\\V1\342\002" +
+      "\034Slipway\\Audit\\V1\\GPBMetadata\352\002\022Slipway:" +
+      ":Audit::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -103,7 +102,7 @@ public final class AuditServiceProto {
     internal_static_slipway_audit_v1_ListAuditEventsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_audit_v1_ListAuditEventsRequest_descriptor,
-        new java.lang.String[] { "Filter", "PageSize", "PageToken", "Descending", });
+        new java.lang.String[] { "PageSize", "PageToken", "Filter", "OrderBy", });
     internal_static_slipway_audit_v1_ListAuditEventsResponse_descriptor =
       getDescriptor().getMessageTypes().get(1);
     internal_static_slipway_audit_v1_ListAuditEventsResponse_fieldAccessorTable = new

@@ -10,33 +10,6 @@ public interface ListAuditEventsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. Which events to list; default all.
-   * </pre>
-   *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
-   * @return Whether the filter field is set.
-   */
-  boolean hasFilter();
-  /**
-   * <pre>
-   * Optional. Which events to list; default all.
-   * </pre>
-   *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
-   * @return The filter.
-   */
-  dev.slipway.audit.v1.AuditEventFilter getFilter();
-  /**
-   * <pre>
-   * Optional. Which events to list; default all.
-   * </pre>
-   *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
-   */
-  dev.slipway.audit.v1.AuditEventFilterOrBuilder getFilterOrBuilder();
-
-  /**
-   * <pre>
    * Optional. The maximum number of events to return; default 50, at most 1000 (a larger value
    * is read as 1000).
    * </pre>
@@ -48,7 +21,7 @@ public interface ListAuditEventsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. The `next_page_token` of a previous call with the same filter.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
    * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -57,7 +30,7 @@ public interface ListAuditEventsRequestOrBuilder extends
   java.lang.String getPageToken();
   /**
    * <pre>
-   * Optional. The `next_page_token` of a previous call with the same filter.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
    * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -68,11 +41,57 @@ public interface ListAuditEventsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. Newest first instead of oldest first.
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar):
+   * comparisons `field op value` joined with AND and OR (OR binds tighter, as in AIP-160).
+   * Fields: `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
+   * `principal` (`anonymous` for refused calls without a token), `action` (for example
+   * `registry.SetModelAlias`), `resource`, `service` (all four `=` and `!=`; a quoted value
+   * ending in `*` matches by prefix, for example `resource = "models/fraud/&#42;"`), and `outcome`
+   * (`OK`, `DENIED`, `FAILED`; `=` and `!=`). For example
+   * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"`.
    * </pre>
    *
-   * <code>bool descending = 4 [json_name = "descending", (.google.api.field_behavior) = OPTIONAL];</code>
-   * @return The descending.
+   * <code>string filter = 5 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The filter.
    */
-  boolean getDescending();
+  java.lang.String getFilter();
+  /**
+   * <pre>
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar):
+   * comparisons `field op value` joined with AND and OR (OR binds tighter, as in AIP-160).
+   * Fields: `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
+   * `principal` (`anonymous` for refused calls without a token), `action` (for example
+   * `registry.SetModelAlias`), `resource`, `service` (all four `=` and `!=`; a quoted value
+   * ending in `*` matches by prefix, for example `resource = "models/fraud/&#42;"`), and `outcome`
+   * (`OK`, `DENIED`, `FAILED`; `=` and `!=`). For example
+   * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"`.
+   * </pre>
+   *
+   * <code>string filter = 5 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The bytes for filter.
+   */
+  com.google.protobuf.ByteString
+      getFilterBytes();
+
+  /**
+   * <pre>
+   * Optional. The order (AIP-132): `sequence` (the default, oldest first) or `sequence desc`
+   * (newest first).
+   * </pre>
+   *
+   * <code>string order_by = 6 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The orderBy.
+   */
+  java.lang.String getOrderBy();
+  /**
+   * <pre>
+   * Optional. The order (AIP-132): `sequence` (the default, oldest first) or `sequence desc`
+   * (newest first).
+   * </pre>
+   *
+   * <code>string order_by = 6 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The bytes for orderBy.
+   */
+  com.google.protobuf.ByteString
+      getOrderByBytes();
 }

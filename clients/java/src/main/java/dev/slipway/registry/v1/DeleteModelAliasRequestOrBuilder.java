@@ -10,23 +10,25 @@ public interface DeleteModelAliasRequestOrBuilder extends
 
   /**
    * <pre>
-   * Required. The model, `models/{model}`.
+   * Required. The model whose alias changes, `models/{model}` (AIP-136: a custom method names
+   * the resource it acts on in `name`).
    * </pre>
    *
-   * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
-   * @return The model.
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
+   * @return The name.
    */
-  java.lang.String getModel();
+  java.lang.String getName();
   /**
    * <pre>
-   * Required. The model, `models/{model}`.
+   * Required. The model whose alias changes, `models/{model}` (AIP-136: a custom method names
+   * the resource it acts on in `name`).
    * </pre>
    *
-   * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
-   * @return The bytes for model.
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
+   * @return The bytes for name.
    */
   com.google.protobuf.ByteString
-      getModelBytes();
+      getNameBytes();
 
   /**
    * <pre>

@@ -27,4 +27,23 @@ public interface GetModelVersionRequestOrBuilder extends
    */
   com.google.protobuf.ByteString
       getNameBytes();
+
+  /**
+   * <pre>
+   * Optional. How much of the version to return; default FULL.
+   * </pre>
+   *
+   * <code>.slipway.registry.v1.ModelVersionView view = 2 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The enum numeric value on the wire for view.
+   */
+  int getViewValue();
+  /**
+   * <pre>
+   * Optional. How much of the version to return; default FULL.
+   * </pre>
+   *
+   * <code>.slipway.registry.v1.ModelVersionView view = 2 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The view.
+   */
+  dev.slipway.registry.v1.ModelVersionView getView();
 }

@@ -25,6 +25,7 @@ private static final long serialVersionUID = 0L;
     pageToken_ = "";
     filter_ = "";
     orderBy_ = "";
+    view_ = 0;
   }
 
   @java.lang.Override
@@ -265,6 +266,34 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int VIEW_FIELD_NUMBER = 6;
+  private int view_ = 0;
+  /**
+   * <pre>
+   * Optional. How much of each version to return; default BASIC (without `signature` and
+   * `reference_profile`; GetModelVersion returns them).
+   * </pre>
+   *
+   * <code>.slipway.registry.v1.ModelVersionView view = 6 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The enum numeric value on the wire for view.
+   */
+  @java.lang.Override public int getViewValue() {
+    return view_;
+  }
+  /**
+   * <pre>
+   * Optional. How much of each version to return; default BASIC (without `signature` and
+   * `reference_profile`; GetModelVersion returns them).
+   * </pre>
+   *
+   * <code>.slipway.registry.v1.ModelVersionView view = 6 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The view.
+   */
+  @java.lang.Override public dev.slipway.registry.v1.ModelVersionView getView() {
+    dev.slipway.registry.v1.ModelVersionView result = dev.slipway.registry.v1.ModelVersionView.forNumber(view_);
+    return result == null ? dev.slipway.registry.v1.ModelVersionView.UNRECOGNIZED : result;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -294,6 +323,9 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(orderBy_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 5, orderBy_);
     }
+    if (view_ != dev.slipway.registry.v1.ModelVersionView.MODEL_VERSION_VIEW_UNSPECIFIED.getNumber()) {
+      output.writeEnum(6, view_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -318,6 +350,10 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(orderBy_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(5, orderBy_);
+    }
+    if (view_ != dev.slipway.registry.v1.ModelVersionView.MODEL_VERSION_VIEW_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(6, view_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -344,6 +380,7 @@ private static final long serialVersionUID = 0L;
         .equals(other.getFilter())) return false;
     if (!getOrderBy()
         .equals(other.getOrderBy())) return false;
+    if (view_ != other.view_) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -365,6 +402,8 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getFilter().hashCode();
     hash = (37 * hash) + ORDER_BY_FIELD_NUMBER;
     hash = (53 * hash) + getOrderBy().hashCode();
+    hash = (37 * hash) + VIEW_FIELD_NUMBER;
+    hash = (53 * hash) + view_;
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -505,6 +544,7 @@ private static final long serialVersionUID = 0L;
       pageToken_ = "";
       filter_ = "";
       orderBy_ = "";
+      view_ = 0;
       return this;
     }
 
@@ -552,6 +592,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000010) != 0)) {
         result.orderBy_ = orderBy_;
+      }
+      if (((from_bitField0_ & 0x00000020) != 0)) {
+        result.view_ = view_;
       }
     }
 
@@ -622,6 +665,9 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000010;
         onChanged();
       }
+      if (other.view_ != 0) {
+        setViewValue(other.getViewValue());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -673,6 +719,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000010;
               break;
             } // case 42
+            case 48: {
+              view_ = input.readEnum();
+              bitField0_ |= 0x00000020;
+              break;
+            } // case 48
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1136,6 +1187,84 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       orderBy_ = value;
       bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+
+    private int view_ = 0;
+    /**
+     * <pre>
+     * Optional. How much of each version to return; default BASIC (without `signature` and
+     * `reference_profile`; GetModelVersion returns them).
+     * </pre>
+     *
+     * <code>.slipway.registry.v1.ModelVersionView view = 6 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The enum numeric value on the wire for view.
+     */
+    @java.lang.Override public int getViewValue() {
+      return view_;
+    }
+    /**
+     * <pre>
+     * Optional. How much of each version to return; default BASIC (without `signature` and
+     * `reference_profile`; GetModelVersion returns them).
+     * </pre>
+     *
+     * <code>.slipway.registry.v1.ModelVersionView view = 6 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The enum numeric value on the wire for view to set.
+     * @return This builder for chaining.
+     */
+    public Builder setViewValue(int value) {
+      view_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Optional. How much of each version to return; default BASIC (without `signature` and
+     * `reference_profile`; GetModelVersion returns them).
+     * </pre>
+     *
+     * <code>.slipway.registry.v1.ModelVersionView view = 6 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The view.
+     */
+    @java.lang.Override
+    public dev.slipway.registry.v1.ModelVersionView getView() {
+      dev.slipway.registry.v1.ModelVersionView result = dev.slipway.registry.v1.ModelVersionView.forNumber(view_);
+      return result == null ? dev.slipway.registry.v1.ModelVersionView.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * Optional. How much of each version to return; default BASIC (without `signature` and
+     * `reference_profile`; GetModelVersion returns them).
+     * </pre>
+     *
+     * <code>.slipway.registry.v1.ModelVersionView view = 6 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The view to set.
+     * @return This builder for chaining.
+     */
+    public Builder setView(dev.slipway.registry.v1.ModelVersionView value) {
+      if (value == null) {
+        throw new NullPointerException();
+      }
+      bitField0_ |= 0x00000020;
+      view_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Optional. How much of each version to return; default BASIC (without `signature` and
+     * `reference_profile`; GetModelVersion returns them).
+     * </pre>
+     *
+     * <code>.slipway.registry.v1.ModelVersionView view = 6 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearView() {
+      bitField0_ = (bitField0_ & ~0x00000020);
+      view_ = 0;
       onChanged();
       return this;
     }

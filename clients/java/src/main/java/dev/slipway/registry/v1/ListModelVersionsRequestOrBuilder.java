@@ -112,4 +112,25 @@ public interface ListModelVersionsRequestOrBuilder extends
    */
   com.google.protobuf.ByteString
       getOrderByBytes();
+
+  /**
+   * <pre>
+   * Optional. How much of each version to return; default BASIC (without `signature` and
+   * `reference_profile`; GetModelVersion returns them).
+   * </pre>
+   *
+   * <code>.slipway.registry.v1.ModelVersionView view = 6 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The enum numeric value on the wire for view.
+   */
+  int getViewValue();
+  /**
+   * <pre>
+   * Optional. How much of each version to return; default BASIC (without `signature` and
+   * `reference_profile`; GetModelVersion returns them).
+   * </pre>
+   *
+   * <code>.slipway.registry.v1.ModelVersionView view = 6 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The view.
+   */
+  dev.slipway.registry.v1.ModelVersionView getView();
 }

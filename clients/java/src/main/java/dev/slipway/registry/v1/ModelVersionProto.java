@@ -113,13 +113,16 @@ public final class ModelVersionProto {
       "L_VERSION_STATE_UNSPECIFIED\020\000\022\037\n\033MODEL_V" +
       "ERSION_STATE_PENDING\020\001\022\035\n\031MODEL_VERSION_" +
       "STATE_READY\020\002\022\036\n\032MODEL_VERSION_STATE_FAI" +
-      "LED\020\003\022 \n\034MODEL_VERSION_STATE_ARCHIVED\020\004B" +
-      "\336\001\n\027dev.slipway.registry.v1B\021ModelVersio" +
-      "nProtoP\001ZBgithub.com/slipway-mlops/slipw" +
-      "ay/clients/go/registry/v1;registryv1\242\002\003S" +
-      "RX\252\002\023Slipway.Registry.V1\312\002\023Slipway\\Regis" +
-      "try\\V1\342\002\037Slipway\\Registry\\V1\\GPBMetadata" +
-      "\352\002\025Slipway::Registry::V1b\006proto3"
+      "LED\020\003\022 \n\034MODEL_VERSION_STATE_ARCHIVED\020\004*" +
+      "q\n\020ModelVersionView\022\"\n\036MODEL_VERSION_VIE" +
+      "W_UNSPECIFIED\020\000\022\034\n\030MODEL_VERSION_VIEW_BA" +
+      "SIC\020\001\022\033\n\027MODEL_VERSION_VIEW_FULL\020\002B\336\001\n\027d" +
+      "ev.slipway.registry.v1B\021ModelVersionProt" +
+      "oP\001ZBgithub.com/slipway-mlops/slipway/cl" +
+      "ients/go/registry/v1;registryv1\242\002\003SRX\252\002\023" +
+      "Slipway.Registry.V1\312\002\023Slipway\\Registry\\V" +
+      "1\342\002\037Slipway\\Registry\\V1\\GPBMetadata\352\002\025Sl" +
+      "ipway::Registry::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,

@@ -254,145 +254,149 @@ public final class RegistryServiceProto {
       "ata\030\002 \001(\014B\004\342A\001\002R\004data\"d\n\032CreateModelVers" +
       "ionResponse\022F\n\rmodel_version\030\001 \001(\0132!.sli" +
       "pway.registry.v1.ModelVersionR\014modelVers" +
-      "ion\"X\n\026GetModelVersionRequest\022>\n\004name\030\001 " +
-      "\001(\tB*\342A\001\002\372A#\n!registry.slipway.dev/Model" +
-      "VersionR\004name\"a\n\027GetModelVersionResponse" +
-      "\022F\n\rmodel_version\030\001 \001(\0132!.slipway.regist" +
-      "ry.v1.ModelVersionR\014modelVersion\"\336\001\n\030Lis" +
-      "tModelVersionsRequest\022;\n\006parent\030\001 \001(\tB#\342" +
-      "A\001\002\372A\034\n\032registry.slipway.dev/ModelR\006pare" +
-      "nt\022!\n\tpage_size\030\002 \001(\005B\004\342A\001\001R\010pageSize\022#\n" +
-      "\npage_token\030\003 \001(\tB\004\342A\001\001R\tpageToken\022\034\n\006fi" +
-      "lter\030\004 \001(\tB\004\342A\001\001R\006filter\022\037\n\010order_by\030\005 \001" +
-      "(\tB\004\342A\001\001R\007orderBy\"\215\001\n\031ListModelVersionsR" +
-      "esponse\022H\n\016model_versions\030\001 \003(\0132!.slipwa" +
-      "y.registry.v1.ModelVersionR\rmodelVersion" +
-      "s\022&\n\017next_page_token\030\002 \001(\tR\rnextPageToke" +
-      "n\"\357\001\n\031UpdateModelVersionRequest\022L\n\rmodel" +
-      "_version\030\001 \001(\0132!.slipway.registry.v1.Mod" +
-      "elVersionB\004\342A\001\002R\014modelVersion\022A\n\013update_" +
-      "mask\030\002 \001(\0132\032.google.protobuf.FieldMaskB\004" +
-      "\342A\001\001R\nupdateMask\022\034\n\006reason\030\003 \001(\tB\004\342A\001\001R\006" +
-      "reason\022#\n\nrequest_id\030\004 \001(\tB\004\342A\001\001R\treques" +
-      "tId\"d\n\032UpdateModelVersionResponse\022F\n\rmod" +
-      "el_version\030\001 \001(\0132!.slipway.registry.v1.M" +
-      "odelVersionR\014modelVersion\"\271\001\n\032ArchiveMod" +
-      "elVersionRequest\022>\n\004name\030\001 \001(\tB*\342A\001\002\372A#\n" +
-      "!registry.slipway.dev/ModelVersionR\004name" +
-      "\022\034\n\006reason\030\002 \001(\tB\004\342A\001\001R\006reason\022\030\n\004etag\030\003" +
-      " \001(\tB\004\342A\001\001R\004etag\022#\n\nrequest_id\030\004 \001(\tB\004\342A" +
-      "\001\001R\trequestId\"e\n\033ArchiveModelVersionResp" +
+      "ion\"\231\001\n\026GetModelVersionRequest\022>\n\004name\030\001" +
+      " \001(\tB*\342A\001\002\372A#\n!registry.slipway.dev/Mode" +
+      "lVersionR\004name\022?\n\004view\030\002 \001(\0162%.slipway.r" +
+      "egistry.v1.ModelVersionViewB\004\342A\001\001R\004view\"" +
+      "a\n\027GetModelVersionResponse\022F\n\rmodel_vers" +
+      "ion\030\001 \001(\0132!.slipway.registry.v1.ModelVer" +
+      "sionR\014modelVersion\"\237\002\n\030ListModelVersions" +
+      "Request\022;\n\006parent\030\001 \001(\tB#\342A\001\002\372A\034\n\032regist" +
+      "ry.slipway.dev/ModelR\006parent\022!\n\tpage_siz" +
+      "e\030\002 \001(\005B\004\342A\001\001R\010pageSize\022#\n\npage_token\030\003 " +
+      "\001(\tB\004\342A\001\001R\tpageToken\022\034\n\006filter\030\004 \001(\tB\004\342A" +
+      "\001\001R\006filter\022\037\n\010order_by\030\005 \001(\tB\004\342A\001\001R\007orde" +
+      "rBy\022?\n\004view\030\006 \001(\0162%.slipway.registry.v1." +
+      "ModelVersionViewB\004\342A\001\001R\004view\"\215\001\n\031ListMod" +
+      "elVersionsResponse\022H\n\016model_versions\030\001 \003" +
+      "(\0132!.slipway.registry.v1.ModelVersionR\rm" +
+      "odelVersions\022&\n\017next_page_token\030\002 \001(\tR\rn" +
+      "extPageToken\"\357\001\n\031UpdateModelVersionReque" +
+      "st\022L\n\rmodel_version\030\001 \001(\0132!.slipway.regi" +
+      "stry.v1.ModelVersionB\004\342A\001\002R\014modelVersion" +
+      "\022A\n\013update_mask\030\002 \001(\0132\032.google.protobuf." +
+      "FieldMaskB\004\342A\001\001R\nupdateMask\022\034\n\006reason\030\003 " +
+      "\001(\tB\004\342A\001\001R\006reason\022#\n\nrequest_id\030\004 \001(\tB\004\342" +
+      "A\001\001R\trequestId\"d\n\032UpdateModelVersionResp" +
       "onse\022F\n\rmodel_version\030\001 \001(\0132!.slipway.re" +
-      "gistry.v1.ModelVersionR\014modelVersion\"\253\001\n" +
-      "\033DownloadModelVersionRequest\022>\n\004name\030\001 \001" +
-      "(\tB*\342A\001\002\372A#\n!registry.slipway.dev/ModelV" +
-      "ersionR\004name\022L\n\rartifact_kind\030\002 \001(\0162!.sl" +
-      "ipway.registry.v1.ArtifactKindB\004\342A\001\001R\014ar" +
-      "tifactKind\"\360\001\n\016DownloadHeader\022O\n\rmodel_v" +
-      "ersion\030\001 \001(\tB*\342A\001\003\372A#\n!registry.slipway." +
-      "dev/ModelVersionR\014modelVersion\022L\n\rartifa" +
-      "ct_kind\030\002 \001(\0162!.slipway.registry.v1.Arti" +
-      "factKindB\004\342A\001\003R\014artifactKind\022?\n\010artifact" +
-      "\030\003 \001(\0132\035.slipway.registry.v1.ArtifactB\004\342" +
-      "A\001\003R\010artifact\"\200\001\n\034DownloadModelVersionRe" +
-      "sponse\022=\n\006header\030\001 \001(\0132#.slipway.registr" +
-      "y.v1.DownloadHeaderH\000R\006header\022\026\n\005chunk\030\002" +
-      " \001(\014H\000R\005chunkB\t\n\007payload\"\274\002\n\024SetModelAli" +
-      "asRequest\0229\n\005model\030\001 \001(\tB#\342A\001\002\372A\034\n\032regis" +
-      "try.slipway.dev/ModelR\005model\022\032\n\005alias\030\002 " +
-      "\001(\tB\004\342A\001\002R\005alias\022+\n\016version_number\030\003 \001(\003" +
-      "B\004\342A\001\002R\rversionNumber\022\034\n\006reason\030\004 \001(\tB\004\342" +
-      "A\001\001R\006reason\022A\n\027expected_version_number\030\005" +
-      " \001(\003B\004\342A\001\001H\000R\025expectedVersionNumber\210\001\001\022#" +
-      "\n\nrequest_id\030\006 \001(\tB\004\342A\001\001R\trequestIdB\032\n\030_" +
-      "expected_version_number\"\241\001\n\025SetModelAlia" +
-      "sResponse\0220\n\005model\030\001 \001(\0132\032.slipway.regis" +
-      "try.v1.ModelR\005model\022V\n\023alias_history_ent" +
-      "ry\030\002 \001(\0132&.slipway.registry.v1.AliasHist" +
-      "oryEntryR\021aliasHistoryEntry\"\222\002\n\027DeleteMo" +
-      "delAliasRequest\0229\n\005model\030\001 \001(\tB#\342A\001\002\372A\034\n" +
-      "\032registry.slipway.dev/ModelR\005model\022\032\n\005al" +
-      "ias\030\002 \001(\tB\004\342A\001\002R\005alias\022\034\n\006reason\030\003 \001(\tB\004" +
-      "\342A\001\001R\006reason\022#\n\nrequest_id\030\004 \001(\tB\004\342A\001\001R\t" +
-      "requestId\022A\n\027expected_version_number\030\005 \001" +
-      "(\003B\004\342A\001\001H\000R\025expectedVersionNumber\210\001\001B\032\n\030" +
-      "_expected_version_number\"\244\001\n\030DeleteModel" +
-      "AliasResponse\0220\n\005model\030\001 \001(\0132\032.slipway.r" +
-      "egistry.v1.ModelR\005model\022V\n\023alias_history" +
-      "_entry\030\002 \001(\0132&.slipway.registry.v1.Alias" +
-      "HistoryEntryR\021aliasHistoryEntry\"\347\001\n\027List" +
-      "AliasHistoryRequest\022;\n\006parent\030\001 \001(\tB#\342A\001" +
-      "\002\372A\034\n\032registry.slipway.dev/ModelR\006parent" +
-      "\022\032\n\005alias\030\002 \001(\tB\004\342A\001\001R\005alias\022+\n\016version_" +
-      "number\030\003 \001(\003B\004\342A\001\001R\rversionNumber\022!\n\tpag" +
-      "e_size\030\004 \001(\005B\004\342A\001\001R\010pageSize\022#\n\npage_tok" +
-      "en\030\005 \001(\tB\004\342A\001\001R\tpageToken\"\236\001\n\030ListAliasH" +
-      "istoryResponse\022Z\n\025alias_history_entries\030" +
-      "\001 \003(\0132&.slipway.registry.v1.AliasHistory" +
-      "EntryR\023aliasHistoryEntries\022&\n\017next_page_" +
-      "token\030\002 \001(\tR\rnextPageToken\"\332\001\n\027WatchMode" +
-      "lEventsRequest\0229\n\005model\030\001 \001(\tB#\342A\001\001\372A\034\n\032" +
-      "registry.slipway.dev/ModelR\005model\0220\n\016aft" +
-      "er_sequence\030\002 \001(\003B\004\342A\001\001H\000R\rafterSequence" +
-      "\210\001\001\022?\n\005types\030\003 \003(\0162#.slipway.registry.v1" +
-      ".ModelEventTypeB\004\342A\001\001R\005typesB\021\n\017_after_s" +
-      "equence\"Q\n\030WatchModelEventsResponse\0225\n\005e" +
-      "vent\030\001 \001(\0132\037.slipway.registry.v1.ModelEv" +
-      "entR\005event\"Y\n\027GetLineageReportRequest\022>\n" +
-      "\004name\030\001 \001(\tB*\342A\001\002\372A#\n!registry.slipway.d" +
-      "ev/ModelVersionR\004name\"V\n\030GetLineageRepor" +
-      "tResponse\022:\n\006report\030\001 \001(\0132\".slipway.regi" +
-      "stry.v1.LineageReportR\006report2\350\r\n\017Regist" +
-      "ryService\022`\n\013CreateModel\022\'.slipway.regis" +
-      "try.v1.CreateModelRequest\032(.slipway.regi" +
-      "stry.v1.CreateModelResponse\022W\n\010GetModel\022" +
-      "$.slipway.registry.v1.GetModelRequest\032%." +
-      "slipway.registry.v1.GetModelResponse\022]\n\n" +
-      "ListModels\022&.slipway.registry.v1.ListMod" +
-      "elsRequest\032\'.slipway.registry.v1.ListMod" +
-      "elsResponse\022`\n\013UpdateModel\022\'.slipway.reg" +
-      "istry.v1.UpdateModelRequest\032(.slipway.re" +
-      "gistry.v1.UpdateModelResponse\022`\n\013DeleteM" +
-      "odel\022\'.slipway.registry.v1.DeleteModelRe" +
-      "quest\032(.slipway.registry.v1.DeleteModelR" +
-      "esponse\022w\n\022CreateModelVersion\022..slipway." +
-      "registry.v1.CreateModelVersionRequest\032/." +
-      "slipway.registry.v1.CreateModelVersionRe" +
-      "sponse(\001\022l\n\017GetModelVersion\022+.slipway.re" +
-      "gistry.v1.GetModelVersionRequest\032,.slipw" +
-      "ay.registry.v1.GetModelVersionResponse\022r" +
-      "\n\021ListModelVersions\022-.slipway.registry.v" +
-      "1.ListModelVersionsRequest\032..slipway.reg" +
-      "istry.v1.ListModelVersionsResponse\022u\n\022Up" +
-      "dateModelVersion\022..slipway.registry.v1.U" +
-      "pdateModelVersionRequest\032/.slipway.regis" +
-      "try.v1.UpdateModelVersionResponse\022x\n\023Arc" +
-      "hiveModelVersion\022/.slipway.registry.v1.A" +
-      "rchiveModelVersionRequest\0320.slipway.regi" +
-      "stry.v1.ArchiveModelVersionResponse\022}\n\024D" +
-      "ownloadModelVersion\0220.slipway.registry.v" +
-      "1.DownloadModelVersionRequest\0321.slipway." +
-      "registry.v1.DownloadModelVersionResponse" +
-      "0\001\022f\n\rSetModelAlias\022).slipway.registry.v" +
-      "1.SetModelAliasRequest\032*.slipway.registr" +
-      "y.v1.SetModelAliasResponse\022o\n\020DeleteMode" +
-      "lAlias\022,.slipway.registry.v1.DeleteModel" +
-      "AliasRequest\032-.slipway.registry.v1.Delet" +
-      "eModelAliasResponse\022o\n\020ListAliasHistory\022" +
-      ",.slipway.registry.v1.ListAliasHistoryRe" +
-      "quest\032-.slipway.registry.v1.ListAliasHis" +
-      "toryResponse\022q\n\020WatchModelEvents\022,.slipw" +
-      "ay.registry.v1.WatchModelEventsRequest\032-" +
-      ".slipway.registry.v1.WatchModelEventsRes" +
-      "ponse0\001\022o\n\020GetLineageReport\022,.slipway.re" +
-      "gistry.v1.GetLineageReportRequest\032-.slip" +
-      "way.registry.v1.GetLineageReportResponse" +
-      "B\341\001\n\027dev.slipway.registry.v1B\024RegistrySe" +
-      "rviceProtoP\001ZBgithub.com/slipway-mlops/s" +
-      "lipway/clients/go/registry/v1;registryv1" +
-      "\242\002\003SRX\252\002\023Slipway.Registry.V1\312\002\023Slipway\\R" +
-      "egistry\\V1\342\002\037Slipway\\Registry\\V1\\GPBMeta" +
-      "data\352\002\025Slipway::Registry::V1b\006proto3"
+      "gistry.v1.ModelVersionR\014modelVersion\"\271\001\n" +
+      "\032ArchiveModelVersionRequest\022>\n\004name\030\001 \001(" +
+      "\tB*\342A\001\002\372A#\n!registry.slipway.dev/ModelVe" +
+      "rsionR\004name\022\034\n\006reason\030\002 \001(\tB\004\342A\001\001R\006reaso" +
+      "n\022\030\n\004etag\030\003 \001(\tB\004\342A\001\001R\004etag\022#\n\nrequest_i" +
+      "d\030\004 \001(\tB\004\342A\001\001R\trequestId\"e\n\033ArchiveModel" +
+      "VersionResponse\022F\n\rmodel_version\030\001 \001(\0132!" +
+      ".slipway.registry.v1.ModelVersionR\014model" +
+      "Version\"\253\001\n\033DownloadModelVersionRequest\022" +
+      ">\n\004name\030\001 \001(\tB*\342A\001\002\372A#\n!registry.slipway" +
+      ".dev/ModelVersionR\004name\022L\n\rartifact_kind" +
+      "\030\002 \001(\0162!.slipway.registry.v1.ArtifactKin" +
+      "dB\004\342A\001\001R\014artifactKind\"\360\001\n\016DownloadHeader" +
+      "\022O\n\rmodel_version\030\001 \001(\tB*\342A\001\003\372A#\n!regist" +
+      "ry.slipway.dev/ModelVersionR\014modelVersio" +
+      "n\022L\n\rartifact_kind\030\002 \001(\0162!.slipway.regis" +
+      "try.v1.ArtifactKindB\004\342A\001\003R\014artifactKind\022" +
+      "?\n\010artifact\030\003 \001(\0132\035.slipway.registry.v1." +
+      "ArtifactB\004\342A\001\003R\010artifact\"\200\001\n\034DownloadMod" +
+      "elVersionResponse\022=\n\006header\030\001 \001(\0132#.slip" +
+      "way.registry.v1.DownloadHeaderH\000R\006header" +
+      "\022\026\n\005chunk\030\002 \001(\014H\000R\005chunkB\t\n\007payload\"\272\002\n\024" +
+      "SetModelAliasRequest\0227\n\004name\030\001 \001(\tB#\342A\001\002" +
+      "\372A\034\n\032registry.slipway.dev/ModelR\004name\022\032\n" +
+      "\005alias\030\002 \001(\tB\004\342A\001\002R\005alias\022+\n\016version_num" +
+      "ber\030\003 \001(\003B\004\342A\001\002R\rversionNumber\022\034\n\006reason" +
+      "\030\004 \001(\tB\004\342A\001\001R\006reason\022A\n\027expected_version" +
+      "_number\030\005 \001(\003B\004\342A\001\001H\000R\025expectedVersionNu" +
+      "mber\210\001\001\022#\n\nrequest_id\030\006 \001(\tB\004\342A\001\001R\treque" +
+      "stIdB\032\n\030_expected_version_number\"\241\001\n\025Set" +
+      "ModelAliasResponse\0220\n\005model\030\001 \001(\0132\032.slip" +
+      "way.registry.v1.ModelR\005model\022V\n\023alias_hi" +
+      "story_entry\030\002 \001(\0132&.slipway.registry.v1." +
+      "AliasHistoryEntryR\021aliasHistoryEntry\"\220\002\n" +
+      "\027DeleteModelAliasRequest\0227\n\004name\030\001 \001(\tB#" +
+      "\342A\001\002\372A\034\n\032registry.slipway.dev/ModelR\004nam" +
+      "e\022\032\n\005alias\030\002 \001(\tB\004\342A\001\002R\005alias\022\034\n\006reason\030" +
+      "\003 \001(\tB\004\342A\001\001R\006reason\022#\n\nrequest_id\030\004 \001(\tB" +
+      "\004\342A\001\001R\trequestId\022A\n\027expected_version_num" +
+      "ber\030\005 \001(\003B\004\342A\001\001H\000R\025expectedVersionNumber" +
+      "\210\001\001B\032\n\030_expected_version_number\"\244\001\n\030Dele" +
+      "teModelAliasResponse\0220\n\005model\030\001 \001(\0132\032.sl" +
+      "ipway.registry.v1.ModelR\005model\022V\n\023alias_" +
+      "history_entry\030\002 \001(\0132&.slipway.registry.v" +
+      "1.AliasHistoryEntryR\021aliasHistoryEntry\"\347" +
+      "\001\n\027ListAliasHistoryRequest\022;\n\006parent\030\001 \001" +
+      "(\tB#\342A\001\002\372A\034\n\032registry.slipway.dev/ModelR" +
+      "\006parent\022\032\n\005alias\030\002 \001(\tB\004\342A\001\001R\005alias\022+\n\016v" +
+      "ersion_number\030\003 \001(\003B\004\342A\001\001R\rversionNumber" +
+      "\022!\n\tpage_size\030\004 \001(\005B\004\342A\001\001R\010pageSize\022#\n\np" +
+      "age_token\030\005 \001(\tB\004\342A\001\001R\tpageToken\"\236\001\n\030Lis" +
+      "tAliasHistoryResponse\022Z\n\025alias_history_e" +
+      "ntries\030\001 \003(\0132&.slipway.registry.v1.Alias" +
+      "HistoryEntryR\023aliasHistoryEntries\022&\n\017nex" +
+      "t_page_token\030\002 \001(\tR\rnextPageToken\"\332\001\n\027Wa" +
+      "tchModelEventsRequest\0229\n\005model\030\001 \001(\tB#\342A" +
+      "\001\001\372A\034\n\032registry.slipway.dev/ModelR\005model" +
+      "\0220\n\016after_sequence\030\002 \001(\003B\004\342A\001\001H\000R\rafterS" +
+      "equence\210\001\001\022?\n\005types\030\003 \003(\0162#.slipway.regi" +
+      "stry.v1.ModelEventTypeB\004\342A\001\001R\005typesB\021\n\017_" +
+      "after_sequence\"Q\n\030WatchModelEventsRespon" +
+      "se\0225\n\005event\030\001 \001(\0132\037.slipway.registry.v1." +
+      "ModelEventR\005event\"Y\n\027GetLineageReportReq" +
+      "uest\022>\n\004name\030\001 \001(\tB*\342A\001\002\372A#\n!registry.sl" +
+      "ipway.dev/ModelVersionR\004name\"V\n\030GetLinea" +
+      "geReportResponse\022:\n\006report\030\001 \001(\0132\".slipw" +
+      "ay.registry.v1.LineageReportR\006report2\350\r\n" +
+      "\017RegistryService\022`\n\013CreateModel\022\'.slipwa" +
+      "y.registry.v1.CreateModelRequest\032(.slipw" +
+      "ay.registry.v1.CreateModelResponse\022W\n\010Ge" +
+      "tModel\022$.slipway.registry.v1.GetModelReq" +
+      "uest\032%.slipway.registry.v1.GetModelRespo" +
+      "nse\022]\n\nListModels\022&.slipway.registry.v1." +
+      "ListModelsRequest\032\'.slipway.registry.v1." +
+      "ListModelsResponse\022`\n\013UpdateModel\022\'.slip" +
+      "way.registry.v1.UpdateModelRequest\032(.sli" +
+      "pway.registry.v1.UpdateModelResponse\022`\n\013" +
+      "DeleteModel\022\'.slipway.registry.v1.Delete" +
+      "ModelRequest\032(.slipway.registry.v1.Delet" +
+      "eModelResponse\022w\n\022CreateModelVersion\022..s" +
+      "lipway.registry.v1.CreateModelVersionReq" +
+      "uest\032/.slipway.registry.v1.CreateModelVe" +
+      "rsionResponse(\001\022l\n\017GetModelVersion\022+.sli" +
+      "pway.registry.v1.GetModelVersionRequest\032" +
+      ",.slipway.registry.v1.GetModelVersionRes" +
+      "ponse\022r\n\021ListModelVersions\022-.slipway.reg" +
+      "istry.v1.ListModelVersionsRequest\032..slip" +
+      "way.registry.v1.ListModelVersionsRespons" +
+      "e\022u\n\022UpdateModelVersion\022..slipway.regist" +
+      "ry.v1.UpdateModelVersionRequest\032/.slipwa" +
+      "y.registry.v1.UpdateModelVersionResponse" +
+      "\022x\n\023ArchiveModelVersion\022/.slipway.regist" +
+      "ry.v1.ArchiveModelVersionRequest\0320.slipw" +
+      "ay.registry.v1.ArchiveModelVersionRespon" +
+      "se\022}\n\024DownloadModelVersion\0220.slipway.reg" +
+      "istry.v1.DownloadModelVersionRequest\0321.s" +
+      "lipway.registry.v1.DownloadModelVersionR" +
+      "esponse0\001\022f\n\rSetModelAlias\022).slipway.reg" +
+      "istry.v1.SetModelAliasRequest\032*.slipway." +
+      "registry.v1.SetModelAliasResponse\022o\n\020Del" +
+      "eteModelAlias\022,.slipway.registry.v1.Dele" +
+      "teModelAliasRequest\032-.slipway.registry.v" +
+      "1.DeleteModelAliasResponse\022o\n\020ListAliasH" +
+      "istory\022,.slipway.registry.v1.ListAliasHi" +
+      "storyRequest\032-.slipway.registry.v1.ListA" +
+      "liasHistoryResponse\022q\n\020WatchModelEvents\022" +
+      ",.slipway.registry.v1.WatchModelEventsRe" +
+      "quest\032-.slipway.registry.v1.WatchModelEv" +
+      "entsResponse0\001\022o\n\020GetLineageReport\022,.sli" +
+      "pway.registry.v1.GetLineageReportRequest" +
+      "\032-.slipway.registry.v1.GetLineageReportR" +
+      "esponseB\341\001\n\027dev.slipway.registry.v1B\024Reg" +
+      "istryServiceProtoP\001ZBgithub.com/slipway-" +
+      "mlops/slipway/clients/go/registry/v1;reg" +
+      "istryv1\242\002\003SRX\252\002\023Slipway.Registry.V1\312\002\023Sl" +
+      "ipway\\Registry\\V1\342\002\037Slipway\\Registry\\V1\\" +
+      "GPBMetadata\352\002\025Slipway::Registry::V1b\006pro" +
+      "to3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -496,7 +500,7 @@ public final class RegistryServiceProto {
     internal_static_slipway_registry_v1_GetModelVersionRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_GetModelVersionRequest_descriptor,
-        new java.lang.String[] { "Name", });
+        new java.lang.String[] { "Name", "View", });
     internal_static_slipway_registry_v1_GetModelVersionResponse_descriptor =
       getDescriptor().getMessageTypes().get(15);
     internal_static_slipway_registry_v1_GetModelVersionResponse_fieldAccessorTable = new
@@ -508,7 +512,7 @@ public final class RegistryServiceProto {
     internal_static_slipway_registry_v1_ListModelVersionsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_ListModelVersionsRequest_descriptor,
-        new java.lang.String[] { "Parent", "PageSize", "PageToken", "Filter", "OrderBy", });
+        new java.lang.String[] { "Parent", "PageSize", "PageToken", "Filter", "OrderBy", "View", });
     internal_static_slipway_registry_v1_ListModelVersionsResponse_descriptor =
       getDescriptor().getMessageTypes().get(17);
     internal_static_slipway_registry_v1_ListModelVersionsResponse_fieldAccessorTable = new
@@ -562,7 +566,7 @@ public final class RegistryServiceProto {
     internal_static_slipway_registry_v1_SetModelAliasRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_SetModelAliasRequest_descriptor,
-        new java.lang.String[] { "Model", "Alias", "VersionNumber", "Reason", "ExpectedVersionNumber", "RequestId", });
+        new java.lang.String[] { "Name", "Alias", "VersionNumber", "Reason", "ExpectedVersionNumber", "RequestId", });
     internal_static_slipway_registry_v1_SetModelAliasResponse_descriptor =
       getDescriptor().getMessageTypes().get(26);
     internal_static_slipway_registry_v1_SetModelAliasResponse_fieldAccessorTable = new
@@ -574,7 +578,7 @@ public final class RegistryServiceProto {
     internal_static_slipway_registry_v1_DeleteModelAliasRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_DeleteModelAliasRequest_descriptor,
-        new java.lang.String[] { "Model", "Alias", "Reason", "RequestId", "ExpectedVersionNumber", });
+        new java.lang.String[] { "Name", "Alias", "Reason", "RequestId", "ExpectedVersionNumber", });
     internal_static_slipway_registry_v1_DeleteModelAliasResponse_descriptor =
       getDescriptor().getMessageTypes().get(28);
     internal_static_slipway_registry_v1_DeleteModelAliasResponse_fieldAccessorTable = new

@@ -89,51 +89,48 @@ public final class TrainingServiceProto {
       "\030\001 \001(\tB)\342A\001\002\372A\"\n training.slipway.dev/Tr" +
       "ainingJobR\004name\"]\n\026GetTrainingJobRespons" +
       "e\022C\n\014training_job\030\001 \001(\0132 .slipway.traini" +
-      "ng.v1.TrainingJobR\013trainingJob\"\314\002\n\027ListT" +
+      "ng.v1.TrainingJobR\013trainingJob\"\334\001\n\027ListT" +
       "rainingJobsRequest\022!\n\tpage_size\030\001 \001(\005B\004\342" +
       "A\001\001R\010pageSize\022#\n\npage_token\030\002 \001(\tB\004\342A\001\001R" +
-      "\tpageToken\022C\n\006states\030\003 \003(\0162%.slipway.tra" +
-      "ining.v1.TrainingJobStateB\004\342A\001\001R\006states\022" +
-      "9\n\005model\030\004 \001(\tB#\342A\001\001\372A\034\n\032registry.slipwa" +
-      "y.dev/ModelR\005model\022#\n\ncreated_by\030\005 \001(\tB\004" +
-      "\342A\001\001R\tcreatedBy\022D\n\007trigger\030\006 \001(\0162$.slipw" +
-      "ay.training.v1.TrainingTriggerB\004\342A\001\001R\007tr" +
-      "igger\"\211\001\n\030ListTrainingJobsResponse\022E\n\rtr" +
-      "aining_jobs\030\001 \003(\0132 .slipway.training.v1." +
-      "TrainingJobR\014trainingJobs\022&\n\017next_page_t" +
-      "oken\030\002 \001(\tR\rnextPageToken\"\234\001\n\030CancelTrai" +
-      "ningJobRequest\022=\n\004name\030\001 \001(\tB)\342A\001\002\372A\"\n t" +
-      "raining.slipway.dev/TrainingJobR\004name\022\034\n" +
-      "\006reason\030\002 \001(\tB\004\342A\001\001R\006reason\022#\n\nrequest_i" +
-      "d\030\003 \001(\tB\004\342A\001\001R\trequestId\"`\n\031CancelTraini" +
-      "ngJobResponse\022C\n\014training_job\030\001 \001(\0132 .sl" +
-      "ipway.training.v1.TrainingJobR\013trainingJ" +
-      "ob\"X\n\027WatchTrainingJobRequest\022=\n\004name\030\001 " +
-      "\001(\tB)\342A\001\002\372A\"\n training.slipway.dev/Train" +
-      "ingJobR\004name\"_\n\030WatchTrainingJobResponse" +
-      "\022C\n\014training_job\030\001 \001(\0132 .slipway.trainin" +
-      "g.v1.TrainingJobR\013trainingJob2\310\004\n\017Traini" +
-      "ngService\022r\n\021CreateTrainingJob\022-.slipway" +
-      ".training.v1.CreateTrainingJobRequest\032.." +
-      "slipway.training.v1.CreateTrainingJobRes" +
-      "ponse\022i\n\016GetTrainingJob\022*.slipway.traini" +
-      "ng.v1.GetTrainingJobRequest\032+.slipway.tr" +
-      "aining.v1.GetTrainingJobResponse\022o\n\020List" +
-      "TrainingJobs\022,.slipway.training.v1.ListT" +
-      "rainingJobsRequest\032-.slipway.training.v1" +
-      ".ListTrainingJobsResponse\022r\n\021CancelTrain" +
-      "ingJob\022-.slipway.training.v1.CancelTrain" +
-      "ingJobRequest\032..slipway.training.v1.Canc" +
-      "elTrainingJobResponse\022q\n\020WatchTrainingJo" +
-      "b\022,.slipway.training.v1.WatchTrainingJob" +
-      "Request\032-.slipway.training.v1.WatchTrain" +
-      "ingJobResponse0\001B\341\001\n\027dev.slipway.trainin" +
-      "g.v1B\024TrainingServiceProtoP\001ZBgithub.com" +
-      "/slipway-mlops/slipway/clients/go/traini" +
-      "ng/v1;trainingv1\242\002\003STX\252\002\023Slipway.Trainin" +
-      "g.V1\312\002\023Slipway\\Training\\V1\342\002\037Slipway\\Tra" +
-      "ining\\V1\\GPBMetadata\352\002\025Slipway::Training" +
-      "::V1b\006proto3"
+      "\tpageToken\022\034\n\006filter\030\007 \001(\tB\004\342A\001\001R\006filter" +
+      "\022\037\n\010order_by\030\010 \001(\tB\004\342A\001\001R\007orderByJ\004\010\003\020\004J" +
+      "\004\010\004\020\005J\004\010\005\020\006J\004\010\006\020\007R\006statesR\005modelR\ncreate" +
+      "d_byR\007trigger\"\211\001\n\030ListTrainingJobsRespon" +
+      "se\022E\n\rtraining_jobs\030\001 \003(\0132 .slipway.trai" +
+      "ning.v1.TrainingJobR\014trainingJobs\022&\n\017nex" +
+      "t_page_token\030\002 \001(\tR\rnextPageToken\"\234\001\n\030Ca" +
+      "ncelTrainingJobRequest\022=\n\004name\030\001 \001(\tB)\342A" +
+      "\001\002\372A\"\n training.slipway.dev/TrainingJobR" +
+      "\004name\022\034\n\006reason\030\002 \001(\tB\004\342A\001\001R\006reason\022#\n\nr" +
+      "equest_id\030\003 \001(\tB\004\342A\001\001R\trequestId\"`\n\031Canc" +
+      "elTrainingJobResponse\022C\n\014training_job\030\001 " +
+      "\001(\0132 .slipway.training.v1.TrainingJobR\013t" +
+      "rainingJob\"X\n\027WatchTrainingJobRequest\022=\n" +
+      "\004name\030\001 \001(\tB)\342A\001\002\372A\"\n training.slipway.d" +
+      "ev/TrainingJobR\004name\"_\n\030WatchTrainingJob" +
+      "Response\022C\n\014training_job\030\001 \001(\0132 .slipway" +
+      ".training.v1.TrainingJobR\013trainingJob2\310\004" +
+      "\n\017TrainingService\022r\n\021CreateTrainingJob\022-" +
+      ".slipway.training.v1.CreateTrainingJobRe" +
+      "quest\032..slipway.training.v1.CreateTraini" +
+      "ngJobResponse\022i\n\016GetTrainingJob\022*.slipwa" +
+      "y.training.v1.GetTrainingJobRequest\032+.sl" +
+      "ipway.training.v1.GetTrainingJobResponse" +
+      "\022o\n\020ListTrainingJobs\022,.slipway.training." +
+      "v1.ListTrainingJobsRequest\032-.slipway.tra" +
+      "ining.v1.ListTrainingJobsResponse\022r\n\021Can" +
+      "celTrainingJob\022-.slipway.training.v1.Can" +
+      "celTrainingJobRequest\032..slipway.training" +
+      ".v1.CancelTrainingJobResponse\022q\n\020WatchTr" +
+      "ainingJob\022,.slipway.training.v1.WatchTra" +
+      "iningJobRequest\032-.slipway.training.v1.Wa" +
+      "tchTrainingJobResponse0\001B\341\001\n\027dev.slipway" +
+      ".training.v1B\024TrainingServiceProtoP\001ZBgi" +
+      "thub.com/slipway-mlops/slipway/clients/g" +
+      "o/training/v1;trainingv1\242\002\003STX\252\002\023Slipway" +
+      ".Training.V1\312\002\023Slipway\\Training\\V1\342\002\037Sli" +
+      "pway\\Training\\V1\\GPBMetadata\352\002\025Slipway::" +
+      "Training::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -171,7 +168,7 @@ public final class TrainingServiceProto {
     internal_static_slipway_training_v1_ListTrainingJobsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_training_v1_ListTrainingJobsRequest_descriptor,
-        new java.lang.String[] { "PageSize", "PageToken", "States", "Model", "CreatedBy", "Trigger", });
+        new java.lang.String[] { "PageSize", "PageToken", "Filter", "OrderBy", });
     internal_static_slipway_training_v1_ListTrainingJobsResponse_descriptor =
       getDescriptor().getMessageTypes().get(5);
     internal_static_slipway_training_v1_ListTrainingJobsResponse_fieldAccessorTable = new
