@@ -30,17 +30,18 @@ type ListAuditEventsRequest struct {
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// Optional. The `next_page_token` of a previous call with the same filter and order.
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	// Optional. A filter expression (a subset of AIP-160, the registry's grammar):
-	// comparisons `field op value` joined with AND and OR (OR binds tighter, as in AIP-160).
-	// Fields: `sequence` (`= < <= > >=`), `event_time` (`< <= > >=` with a quoted RFC 3339 time),
-	// `principal` (`anonymous` for refused calls without a token), `action` (for example
-	// `registry.SetModelAlias`), `resource`, `service` (all four `=` and `!=`; a quoted value
-	// ending in `*` matches by prefix, for example `resource = "models/fraud/*"`), and `outcome`
-	// (`OK`, `DENIED`, `FAILED`; `=` and `!=`). For example
-	// `resource = "models/fraud/*" AND event_time >= "2025-01-01T00:00:00Z"`.
+	// Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+	// `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields:
+	// `sequence` (`= < <= > >=`), `event_time` (`< <= > >=` with a quoted RFC 3339 time),
+	// `principal` (the principal's name; refused calls without a token have the name
+	// `"anonymous"`), `action` (such as `"registry.SetModelAlias"`), `resource` and `service`
+	// (these four `=` and `!=`; a quoted value ending in `*` matches by prefix), and `outcome`
+	// (`OK`, `DENIED` or `FAILED`; `=` and `!=`). For example
+	// `resource = "models/fraud/*" AND event_time >= "2025-01-01T00:00:00Z"` or
+	// `service = "registry" OR service = "training"`.
 	Filter string `protobuf:"bytes,5,opt,name=filter,proto3" json:"filter,omitempty"`
-	// Optional. The order (AIP-132): `sequence` (the default, oldest first) or `sequence desc`
-	// (newest first).
+	// Optional. The order (AIP-132): comma-separated keys among `sequence` (the default, oldest
+	// first), each optionally followed by ` desc`, for example `sequence desc` (newest first).
 	OrderBy       string `protobuf:"bytes,6,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -233,15 +233,17 @@ type ListTrainingJobsRequest struct {
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// Optional. The `next_page_token` of a previous call with the same filter and order.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	// Optional. A filter expression (a subset of AIP-160, the registry's grammar): comparisons
+	// Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
 	// `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `state`
 	// (a state name without its prefix, such as `RUNNING`; `=` and `!=`), `trigger` (`MANUAL`,
-	// `SCHEDULE`, `DRIFT`, `PERFORMANCE`; `=` and `!=`), `model` (`models/{model}`) and
-	// `created_by` (`=` and `!=`), and `create_time` compared with a quoted RFC 3339 time. For
-	// example `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
+	// `SCHEDULE`, `DRIFT` or `PERFORMANCE`; `=` and `!=`), `model` (a model's name) and
+	// `created_by` (both `=` and `!=`; a quoted value ending in `*` matches by prefix), and
+	// `create_time` compared with a quoted RFC 3339 time. For example
+	// `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
 	Filter string `protobuf:"bytes,7,opt,name=filter,proto3" json:"filter,omitempty"`
-	// Optional. The order (AIP-132): `create_time desc` (the default, newest first) or
-	// `create_time` (oldest first).
+	// Optional. The order (AIP-132): comma-separated keys among `create_time`, each optionally
+	// followed by ` desc`; default `create_time desc` (the newest first), for example
+	// `create_time` (the oldest first).
 	OrderBy       string `protobuf:"bytes,8,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

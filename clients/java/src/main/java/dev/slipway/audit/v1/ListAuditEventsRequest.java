@@ -114,14 +114,15 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object filter_ = "";
   /**
    * <pre>
-   * Optional. A filter expression (a subset of AIP-160, the registry's grammar):
-   * comparisons `field op value` joined with AND and OR (OR binds tighter, as in AIP-160).
-   * Fields: `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
-   * `principal` (`anonymous` for refused calls without a token), `action` (for example
-   * `registry.SetModelAlias`), `resource`, `service` (all four `=` and `!=`; a quoted value
-   * ending in `*` matches by prefix, for example `resource = "models/fraud/&#42;"`), and `outcome`
-   * (`OK`, `DENIED`, `FAILED`; `=` and `!=`). For example
-   * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"`.
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+   * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields:
+   * `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
+   * `principal` (the principal's name; refused calls without a token have the name
+   * `"anonymous"`), `action` (such as `"registry.SetModelAlias"`), `resource` and `service`
+   * (these four `=` and `!=`; a quoted value ending in `*` matches by prefix), and `outcome`
+   * (`OK`, `DENIED` or `FAILED`; `=` and `!=`). For example
+   * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"` or
+   * `service = "registry" OR service = "training"`.
    * </pre>
    *
    * <code>string filter = 5 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -142,14 +143,15 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. A filter expression (a subset of AIP-160, the registry's grammar):
-   * comparisons `field op value` joined with AND and OR (OR binds tighter, as in AIP-160).
-   * Fields: `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
-   * `principal` (`anonymous` for refused calls without a token), `action` (for example
-   * `registry.SetModelAlias`), `resource`, `service` (all four `=` and `!=`; a quoted value
-   * ending in `*` matches by prefix, for example `resource = "models/fraud/&#42;"`), and `outcome`
-   * (`OK`, `DENIED`, `FAILED`; `=` and `!=`). For example
-   * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"`.
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+   * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields:
+   * `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
+   * `principal` (the principal's name; refused calls without a token have the name
+   * `"anonymous"`), `action` (such as `"registry.SetModelAlias"`), `resource` and `service`
+   * (these four `=` and `!=`; a quoted value ending in `*` matches by prefix), and `outcome`
+   * (`OK`, `DENIED` or `FAILED`; `=` and `!=`). For example
+   * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"` or
+   * `service = "registry" OR service = "training"`.
    * </pre>
    *
    * <code>string filter = 5 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -175,8 +177,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object orderBy_ = "";
   /**
    * <pre>
-   * Optional. The order (AIP-132): `sequence` (the default, oldest first) or `sequence desc`
-   * (newest first).
+   * Optional. The order (AIP-132): comma-separated keys among `sequence` (the default, oldest
+   * first), each optionally followed by ` desc`, for example `sequence desc` (newest first).
    * </pre>
    *
    * <code>string order_by = 6 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -197,8 +199,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. The order (AIP-132): `sequence` (the default, oldest first) or `sequence desc`
-   * (newest first).
+   * Optional. The order (AIP-132): comma-separated keys among `sequence` (the default, oldest
+   * first), each optionally followed by ` desc`, for example `sequence desc` (newest first).
    * </pre>
    *
    * <code>string order_by = 6 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -762,14 +764,15 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object filter_ = "";
     /**
      * <pre>
-     * Optional. A filter expression (a subset of AIP-160, the registry's grammar):
-     * comparisons `field op value` joined with AND and OR (OR binds tighter, as in AIP-160).
-     * Fields: `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
-     * `principal` (`anonymous` for refused calls without a token), `action` (for example
-     * `registry.SetModelAlias`), `resource`, `service` (all four `=` and `!=`; a quoted value
-     * ending in `*` matches by prefix, for example `resource = "models/fraud/&#42;"`), and `outcome`
-     * (`OK`, `DENIED`, `FAILED`; `=` and `!=`). For example
-     * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"`.
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields:
+     * `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
+     * `principal` (the principal's name; refused calls without a token have the name
+     * `"anonymous"`), `action` (such as `"registry.SetModelAlias"`), `resource` and `service`
+     * (these four `=` and `!=`; a quoted value ending in `*` matches by prefix), and `outcome`
+     * (`OK`, `DENIED` or `FAILED`; `=` and `!=`). For example
+     * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"` or
+     * `service = "registry" OR service = "training"`.
      * </pre>
      *
      * <code>string filter = 5 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -789,14 +792,15 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. A filter expression (a subset of AIP-160, the registry's grammar):
-     * comparisons `field op value` joined with AND and OR (OR binds tighter, as in AIP-160).
-     * Fields: `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
-     * `principal` (`anonymous` for refused calls without a token), `action` (for example
-     * `registry.SetModelAlias`), `resource`, `service` (all four `=` and `!=`; a quoted value
-     * ending in `*` matches by prefix, for example `resource = "models/fraud/&#42;"`), and `outcome`
-     * (`OK`, `DENIED`, `FAILED`; `=` and `!=`). For example
-     * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"`.
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields:
+     * `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
+     * `principal` (the principal's name; refused calls without a token have the name
+     * `"anonymous"`), `action` (such as `"registry.SetModelAlias"`), `resource` and `service`
+     * (these four `=` and `!=`; a quoted value ending in `*` matches by prefix), and `outcome`
+     * (`OK`, `DENIED` or `FAILED`; `=` and `!=`). For example
+     * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"` or
+     * `service = "registry" OR service = "training"`.
      * </pre>
      *
      * <code>string filter = 5 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -817,14 +821,15 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. A filter expression (a subset of AIP-160, the registry's grammar):
-     * comparisons `field op value` joined with AND and OR (OR binds tighter, as in AIP-160).
-     * Fields: `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
-     * `principal` (`anonymous` for refused calls without a token), `action` (for example
-     * `registry.SetModelAlias`), `resource`, `service` (all four `=` and `!=`; a quoted value
-     * ending in `*` matches by prefix, for example `resource = "models/fraud/&#42;"`), and `outcome`
-     * (`OK`, `DENIED`, `FAILED`; `=` and `!=`). For example
-     * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"`.
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields:
+     * `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
+     * `principal` (the principal's name; refused calls without a token have the name
+     * `"anonymous"`), `action` (such as `"registry.SetModelAlias"`), `resource` and `service`
+     * (these four `=` and `!=`; a quoted value ending in `*` matches by prefix), and `outcome`
+     * (`OK`, `DENIED` or `FAILED`; `=` and `!=`). For example
+     * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"` or
+     * `service = "registry" OR service = "training"`.
      * </pre>
      *
      * <code>string filter = 5 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -841,14 +846,15 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. A filter expression (a subset of AIP-160, the registry's grammar):
-     * comparisons `field op value` joined with AND and OR (OR binds tighter, as in AIP-160).
-     * Fields: `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
-     * `principal` (`anonymous` for refused calls without a token), `action` (for example
-     * `registry.SetModelAlias`), `resource`, `service` (all four `=` and `!=`; a quoted value
-     * ending in `*` matches by prefix, for example `resource = "models/fraud/&#42;"`), and `outcome`
-     * (`OK`, `DENIED`, `FAILED`; `=` and `!=`). For example
-     * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"`.
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields:
+     * `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
+     * `principal` (the principal's name; refused calls without a token have the name
+     * `"anonymous"`), `action` (such as `"registry.SetModelAlias"`), `resource` and `service`
+     * (these four `=` and `!=`; a quoted value ending in `*` matches by prefix), and `outcome`
+     * (`OK`, `DENIED` or `FAILED`; `=` and `!=`). For example
+     * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"` or
+     * `service = "registry" OR service = "training"`.
      * </pre>
      *
      * <code>string filter = 5 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -862,14 +868,15 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. A filter expression (a subset of AIP-160, the registry's grammar):
-     * comparisons `field op value` joined with AND and OR (OR binds tighter, as in AIP-160).
-     * Fields: `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
-     * `principal` (`anonymous` for refused calls without a token), `action` (for example
-     * `registry.SetModelAlias`), `resource`, `service` (all four `=` and `!=`; a quoted value
-     * ending in `*` matches by prefix, for example `resource = "models/fraud/&#42;"`), and `outcome`
-     * (`OK`, `DENIED`, `FAILED`; `=` and `!=`). For example
-     * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"`.
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields:
+     * `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
+     * `principal` (the principal's name; refused calls without a token have the name
+     * `"anonymous"`), `action` (such as `"registry.SetModelAlias"`), `resource` and `service`
+     * (these four `=` and `!=`; a quoted value ending in `*` matches by prefix), and `outcome`
+     * (`OK`, `DENIED` or `FAILED`; `=` and `!=`). For example
+     * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"` or
+     * `service = "registry" OR service = "training"`.
      * </pre>
      *
      * <code>string filter = 5 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -889,8 +896,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object orderBy_ = "";
     /**
      * <pre>
-     * Optional. The order (AIP-132): `sequence` (the default, oldest first) or `sequence desc`
-     * (newest first).
+     * Optional. The order (AIP-132): comma-separated keys among `sequence` (the default, oldest
+     * first), each optionally followed by ` desc`, for example `sequence desc` (newest first).
      * </pre>
      *
      * <code>string order_by = 6 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -910,8 +917,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The order (AIP-132): `sequence` (the default, oldest first) or `sequence desc`
-     * (newest first).
+     * Optional. The order (AIP-132): comma-separated keys among `sequence` (the default, oldest
+     * first), each optionally followed by ` desc`, for example `sequence desc` (newest first).
      * </pre>
      *
      * <code>string order_by = 6 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -932,8 +939,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The order (AIP-132): `sequence` (the default, oldest first) or `sequence desc`
-     * (newest first).
+     * Optional. The order (AIP-132): comma-separated keys among `sequence` (the default, oldest
+     * first), each optionally followed by ` desc`, for example `sequence desc` (newest first).
      * </pre>
      *
      * <code>string order_by = 6 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -950,8 +957,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The order (AIP-132): `sequence` (the default, oldest first) or `sequence desc`
-     * (newest first).
+     * Optional. The order (AIP-132): comma-separated keys among `sequence` (the default, oldest
+     * first), each optionally followed by ` desc`, for example `sequence desc` (newest first).
      * </pre>
      *
      * <code>string order_by = 6 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -965,8 +972,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The order (AIP-132): `sequence` (the default, oldest first) or `sequence desc`
-     * (newest first).
+     * Optional. The order (AIP-132): comma-separated keys among `sequence` (the default, oldest
+     * first), each optionally followed by ` desc`, for example `sequence desc` (newest first).
      * </pre>
      *
      * <code>string order_by = 6 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>

@@ -41,14 +41,15 @@ public interface ListAuditEventsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. A filter expression (a subset of AIP-160, the registry's grammar):
-   * comparisons `field op value` joined with AND and OR (OR binds tighter, as in AIP-160).
-   * Fields: `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
-   * `principal` (`anonymous` for refused calls without a token), `action` (for example
-   * `registry.SetModelAlias`), `resource`, `service` (all four `=` and `!=`; a quoted value
-   * ending in `*` matches by prefix, for example `resource = "models/fraud/&#42;"`), and `outcome`
-   * (`OK`, `DENIED`, `FAILED`; `=` and `!=`). For example
-   * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"`.
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+   * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields:
+   * `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
+   * `principal` (the principal's name; refused calls without a token have the name
+   * `"anonymous"`), `action` (such as `"registry.SetModelAlias"`), `resource` and `service`
+   * (these four `=` and `!=`; a quoted value ending in `*` matches by prefix), and `outcome`
+   * (`OK`, `DENIED` or `FAILED`; `=` and `!=`). For example
+   * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"` or
+   * `service = "registry" OR service = "training"`.
    * </pre>
    *
    * <code>string filter = 5 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -57,14 +58,15 @@ public interface ListAuditEventsRequestOrBuilder extends
   java.lang.String getFilter();
   /**
    * <pre>
-   * Optional. A filter expression (a subset of AIP-160, the registry's grammar):
-   * comparisons `field op value` joined with AND and OR (OR binds tighter, as in AIP-160).
-   * Fields: `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
-   * `principal` (`anonymous` for refused calls without a token), `action` (for example
-   * `registry.SetModelAlias`), `resource`, `service` (all four `=` and `!=`; a quoted value
-   * ending in `*` matches by prefix, for example `resource = "models/fraud/&#42;"`), and `outcome`
-   * (`OK`, `DENIED`, `FAILED`; `=` and `!=`). For example
-   * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"`.
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+   * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields:
+   * `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
+   * `principal` (the principal's name; refused calls without a token have the name
+   * `"anonymous"`), `action` (such as `"registry.SetModelAlias"`), `resource` and `service`
+   * (these four `=` and `!=`; a quoted value ending in `*` matches by prefix), and `outcome`
+   * (`OK`, `DENIED` or `FAILED`; `=` and `!=`). For example
+   * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"` or
+   * `service = "registry" OR service = "training"`.
    * </pre>
    *
    * <code>string filter = 5 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -75,8 +77,8 @@ public interface ListAuditEventsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. The order (AIP-132): `sequence` (the default, oldest first) or `sequence desc`
-   * (newest first).
+   * Optional. The order (AIP-132): comma-separated keys among `sequence` (the default, oldest
+   * first), each optionally followed by ` desc`, for example `sequence desc` (newest first).
    * </pre>
    *
    * <code>string order_by = 6 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -85,8 +87,8 @@ public interface ListAuditEventsRequestOrBuilder extends
   java.lang.String getOrderBy();
   /**
    * <pre>
-   * Optional. The order (AIP-132): `sequence` (the default, oldest first) or `sequence desc`
-   * (newest first).
+   * Optional. The order (AIP-132): comma-separated keys among `sequence` (the default, oldest
+   * first), each optionally followed by ` desc`, for example `sequence desc` (newest first).
    * </pre>
    *
    * <code>string order_by = 6 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>

@@ -114,12 +114,13 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object filter_ = "";
   /**
    * <pre>
-   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): comparisons
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
    * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `state`
    * (a state name without its prefix, such as `RUNNING`; `=` and `!=`), `trigger` (`MANUAL`,
-   * `SCHEDULE`, `DRIFT`, `PERFORMANCE`; `=` and `!=`), `model` (`models/{model}`) and
-   * `created_by` (`=` and `!=`), and `create_time` compared with a quoted RFC 3339 time. For
-   * example `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
+   * `SCHEDULE`, `DRIFT` or `PERFORMANCE`; `=` and `!=`), `model` (a model's name) and
+   * `created_by` (both `=` and `!=`; a quoted value ending in `*` matches by prefix), and
+   * `create_time` compared with a quoted RFC 3339 time. For example
+   * `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
    * </pre>
    *
    * <code>string filter = 7 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -140,12 +141,13 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): comparisons
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
    * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `state`
    * (a state name without its prefix, such as `RUNNING`; `=` and `!=`), `trigger` (`MANUAL`,
-   * `SCHEDULE`, `DRIFT`, `PERFORMANCE`; `=` and `!=`), `model` (`models/{model}`) and
-   * `created_by` (`=` and `!=`), and `create_time` compared with a quoted RFC 3339 time. For
-   * example `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
+   * `SCHEDULE`, `DRIFT` or `PERFORMANCE`; `=` and `!=`), `model` (a model's name) and
+   * `created_by` (both `=` and `!=`; a quoted value ending in `*` matches by prefix), and
+   * `create_time` compared with a quoted RFC 3339 time. For example
+   * `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
    * </pre>
    *
    * <code>string filter = 7 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -171,8 +173,9 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object orderBy_ = "";
   /**
    * <pre>
-   * Optional. The order (AIP-132): `create_time desc` (the default, newest first) or
-   * `create_time` (oldest first).
+   * Optional. The order (AIP-132): comma-separated keys among `create_time`, each optionally
+   * followed by ` desc`; default `create_time desc` (the newest first), for example
+   * `create_time` (the oldest first).
    * </pre>
    *
    * <code>string order_by = 8 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -193,8 +196,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. The order (AIP-132): `create_time desc` (the default, newest first) or
-   * `create_time` (oldest first).
+   * Optional. The order (AIP-132): comma-separated keys among `create_time`, each optionally
+   * followed by ` desc`; default `create_time desc` (the newest first), for example
+   * `create_time` (the oldest first).
    * </pre>
    *
    * <code>string order_by = 8 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -758,12 +762,13 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object filter_ = "";
     /**
      * <pre>
-     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): comparisons
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
      * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `state`
      * (a state name without its prefix, such as `RUNNING`; `=` and `!=`), `trigger` (`MANUAL`,
-     * `SCHEDULE`, `DRIFT`, `PERFORMANCE`; `=` and `!=`), `model` (`models/{model}`) and
-     * `created_by` (`=` and `!=`), and `create_time` compared with a quoted RFC 3339 time. For
-     * example `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
+     * `SCHEDULE`, `DRIFT` or `PERFORMANCE`; `=` and `!=`), `model` (a model's name) and
+     * `created_by` (both `=` and `!=`; a quoted value ending in `*` matches by prefix), and
+     * `create_time` compared with a quoted RFC 3339 time. For example
+     * `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
      * </pre>
      *
      * <code>string filter = 7 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -783,12 +788,13 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): comparisons
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
      * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `state`
      * (a state name without its prefix, such as `RUNNING`; `=` and `!=`), `trigger` (`MANUAL`,
-     * `SCHEDULE`, `DRIFT`, `PERFORMANCE`; `=` and `!=`), `model` (`models/{model}`) and
-     * `created_by` (`=` and `!=`), and `create_time` compared with a quoted RFC 3339 time. For
-     * example `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
+     * `SCHEDULE`, `DRIFT` or `PERFORMANCE`; `=` and `!=`), `model` (a model's name) and
+     * `created_by` (both `=` and `!=`; a quoted value ending in `*` matches by prefix), and
+     * `create_time` compared with a quoted RFC 3339 time. For example
+     * `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
      * </pre>
      *
      * <code>string filter = 7 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -809,12 +815,13 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): comparisons
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
      * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `state`
      * (a state name without its prefix, such as `RUNNING`; `=` and `!=`), `trigger` (`MANUAL`,
-     * `SCHEDULE`, `DRIFT`, `PERFORMANCE`; `=` and `!=`), `model` (`models/{model}`) and
-     * `created_by` (`=` and `!=`), and `create_time` compared with a quoted RFC 3339 time. For
-     * example `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
+     * `SCHEDULE`, `DRIFT` or `PERFORMANCE`; `=` and `!=`), `model` (a model's name) and
+     * `created_by` (both `=` and `!=`; a quoted value ending in `*` matches by prefix), and
+     * `create_time` compared with a quoted RFC 3339 time. For example
+     * `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
      * </pre>
      *
      * <code>string filter = 7 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -831,12 +838,13 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): comparisons
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
      * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `state`
      * (a state name without its prefix, such as `RUNNING`; `=` and `!=`), `trigger` (`MANUAL`,
-     * `SCHEDULE`, `DRIFT`, `PERFORMANCE`; `=` and `!=`), `model` (`models/{model}`) and
-     * `created_by` (`=` and `!=`), and `create_time` compared with a quoted RFC 3339 time. For
-     * example `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
+     * `SCHEDULE`, `DRIFT` or `PERFORMANCE`; `=` and `!=`), `model` (a model's name) and
+     * `created_by` (both `=` and `!=`; a quoted value ending in `*` matches by prefix), and
+     * `create_time` compared with a quoted RFC 3339 time. For example
+     * `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
      * </pre>
      *
      * <code>string filter = 7 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -850,12 +858,13 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): comparisons
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
      * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `state`
      * (a state name without its prefix, such as `RUNNING`; `=` and `!=`), `trigger` (`MANUAL`,
-     * `SCHEDULE`, `DRIFT`, `PERFORMANCE`; `=` and `!=`), `model` (`models/{model}`) and
-     * `created_by` (`=` and `!=`), and `create_time` compared with a quoted RFC 3339 time. For
-     * example `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
+     * `SCHEDULE`, `DRIFT` or `PERFORMANCE`; `=` and `!=`), `model` (a model's name) and
+     * `created_by` (both `=` and `!=`; a quoted value ending in `*` matches by prefix), and
+     * `create_time` compared with a quoted RFC 3339 time. For example
+     * `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
      * </pre>
      *
      * <code>string filter = 7 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -875,8 +884,9 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object orderBy_ = "";
     /**
      * <pre>
-     * Optional. The order (AIP-132): `create_time desc` (the default, newest first) or
-     * `create_time` (oldest first).
+     * Optional. The order (AIP-132): comma-separated keys among `create_time`, each optionally
+     * followed by ` desc`; default `create_time desc` (the newest first), for example
+     * `create_time` (the oldest first).
      * </pre>
      *
      * <code>string order_by = 8 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -896,8 +906,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The order (AIP-132): `create_time desc` (the default, newest first) or
-     * `create_time` (oldest first).
+     * Optional. The order (AIP-132): comma-separated keys among `create_time`, each optionally
+     * followed by ` desc`; default `create_time desc` (the newest first), for example
+     * `create_time` (the oldest first).
      * </pre>
      *
      * <code>string order_by = 8 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -918,8 +929,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The order (AIP-132): `create_time desc` (the default, newest first) or
-     * `create_time` (oldest first).
+     * Optional. The order (AIP-132): comma-separated keys among `create_time`, each optionally
+     * followed by ` desc`; default `create_time desc` (the newest first), for example
+     * `create_time` (the oldest first).
      * </pre>
      *
      * <code>string order_by = 8 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -936,8 +948,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The order (AIP-132): `create_time desc` (the default, newest first) or
-     * `create_time` (oldest first).
+     * Optional. The order (AIP-132): comma-separated keys among `create_time`, each optionally
+     * followed by ` desc`; default `create_time desc` (the newest first), for example
+     * `create_time` (the oldest first).
      * </pre>
      *
      * <code>string order_by = 8 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -951,8 +964,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The order (AIP-132): `create_time desc` (the default, newest first) or
-     * `create_time` (oldest first).
+     * Optional. The order (AIP-132): comma-separated keys among `create_time`, each optionally
+     * followed by ` desc`; default `create_time desc` (the newest first), for example
+     * `create_time` (the oldest first).
      * </pre>
      *
      * <code>string order_by = 8 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>

@@ -41,12 +41,13 @@ public interface ListTrainingJobsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): comparisons
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
    * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `state`
    * (a state name without its prefix, such as `RUNNING`; `=` and `!=`), `trigger` (`MANUAL`,
-   * `SCHEDULE`, `DRIFT`, `PERFORMANCE`; `=` and `!=`), `model` (`models/{model}`) and
-   * `created_by` (`=` and `!=`), and `create_time` compared with a quoted RFC 3339 time. For
-   * example `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
+   * `SCHEDULE`, `DRIFT` or `PERFORMANCE`; `=` and `!=`), `model` (a model's name) and
+   * `created_by` (both `=` and `!=`; a quoted value ending in `*` matches by prefix), and
+   * `create_time` compared with a quoted RFC 3339 time. For example
+   * `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
    * </pre>
    *
    * <code>string filter = 7 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -55,12 +56,13 @@ public interface ListTrainingJobsRequestOrBuilder extends
   java.lang.String getFilter();
   /**
    * <pre>
-   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): comparisons
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
    * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `state`
    * (a state name without its prefix, such as `RUNNING`; `=` and `!=`), `trigger` (`MANUAL`,
-   * `SCHEDULE`, `DRIFT`, `PERFORMANCE`; `=` and `!=`), `model` (`models/{model}`) and
-   * `created_by` (`=` and `!=`), and `create_time` compared with a quoted RFC 3339 time. For
-   * example `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
+   * `SCHEDULE`, `DRIFT` or `PERFORMANCE`; `=` and `!=`), `model` (a model's name) and
+   * `created_by` (both `=` and `!=`; a quoted value ending in `*` matches by prefix), and
+   * `create_time` compared with a quoted RFC 3339 time. For example
+   * `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
    * </pre>
    *
    * <code>string filter = 7 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -71,8 +73,9 @@ public interface ListTrainingJobsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. The order (AIP-132): `create_time desc` (the default, newest first) or
-   * `create_time` (oldest first).
+   * Optional. The order (AIP-132): comma-separated keys among `create_time`, each optionally
+   * followed by ` desc`; default `create_time desc` (the newest first), for example
+   * `create_time` (the oldest first).
    * </pre>
    *
    * <code>string order_by = 8 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -81,8 +84,9 @@ public interface ListTrainingJobsRequestOrBuilder extends
   java.lang.String getOrderBy();
   /**
    * <pre>
-   * Optional. The order (AIP-132): `create_time desc` (the default, newest first) or
-   * `create_time` (oldest first).
+   * Optional. The order (AIP-132): comma-separated keys among `create_time`, each optionally
+   * followed by ` desc`; default `create_time desc` (the newest first), for example
+   * `create_time` (the oldest first).
    * </pre>
    *
    * <code>string order_by = 8 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
