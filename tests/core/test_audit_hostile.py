@@ -22,6 +22,7 @@ from slipway.audit.v1 import audit_event_pb2 as event_pb
 from slipway.audit.v1 import audit_service_pb2 as pb
 from slipway.audit.v1 import audit_service_pb2_grpc as pb_grpc
 from slipway.audit.v1 import chain_verification_pb2 as chain_pb
+from slipway.core import pagination
 from slipway.core.audit import record
 from slipway.core.audit.recorder import DatabaseEdgeAuditor
 from slipway.core.bootstrap import audit_registration
@@ -476,3 +477,31 @@ async def test_hostile_reads_write_only_the_denied_calls_and_the_chain_verifies(
     assert event_count(audit.db) == before + 2
     ok = await audit.verified()
     assert (ok.status, ok.event_count, ok.detail) == (chain_pb.CHAIN_STATUS_OK, before + 2, "")
+
+
+async def test_pages_end_before_the_byte_budget_and_still_reach_every_event(
+    audit: Audit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A budget of a few events beyond the room kept for the token (the budget is read at each
+    # call): pages end early, with a token, yet every event comes once and in order, both ways.
+    budget = pagination.MAX_TOKEN_LENGTH + 1200
+    monkeypatch.setattr(pagination, "MAX_PAGE_BYTES", budget)
+    for order_by in ("", "sequence desc"):
+        sequences: list[int] = []
+        sizes: list[int] = []
+        token = ""
+        for _ in range(len(RESOURCES) + 2):
+            page = await audit.stub.ListAuditEvents(
+                pb.ListAuditEventsRequest(page_size=1000, page_token=token, order_by=order_by),
+                metadata=audit.as_(),
+            )
+            assert page.events
+            assert page.ByteSize() <= budget or len(page.events) == 1
+            sequences.extend(e.sequence for e in page.events)
+            sizes.append(len(page.events))
+            token = page.next_page_token
+            if not token:
+                break
+        assert len(sizes) > 1, sizes
+        expected = list(range(1, len(RESOURCES) + 2))
+        assert sequences == (expected[::-1] if order_by else expected)

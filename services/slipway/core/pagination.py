@@ -125,11 +125,13 @@ _ITEM_OVERHEAD = 6
 
 def fit_to_budget(item_sizes: Sequence[int], budget: int | None = None) -> int:
     """How many of the items (their encoded sizes, in page order) fit in a response of at most
-    ``budget`` bytes (default MAX_PAGE_BYTES, read at the call): the page ends before the first
-    item that would cross it. The first item is always kept, however large, so that a list
-    still makes progress."""
+    ``budget`` bytes (default MAX_PAGE_BYTES, read at the call), its page token included: the
+    page ends before the first item that would cross it. The first item is always kept, however
+    large, so that a list still makes progress."""
     budget = MAX_PAGE_BYTES if budget is None else budget
-    total = 0
+    # Room for the response's next_page_token (never longer than a token decode_page_token
+    # accepts) and its tag.
+    total = MAX_TOKEN_LENGTH + 8
     for count, size in enumerate(item_sizes):
         total += size + _ITEM_OVERHEAD
         if count and total > budget:

@@ -28,10 +28,11 @@ def test_the_budget_is_under_what_go_and_java_clients_accept() -> None:
     assert pagination.MAX_PAGE_BYTES <= GO_JAVA_DEFAULT_LIMIT - 512 * 1024
     # The first item is kept however large (progress); the page ends before the item that
     # would cross the budget.
+    token = pagination.MAX_TOKEN_LENGTH + 8  # room kept for the next page token
     assert pagination.fit_to_budget([10, 10, 10], budget=5) == 1
-    assert pagination.fit_to_budget([10, 10, 10], budget=32) == 2
-    assert pagination.fit_to_budget([10, 10, 10], budget=48) == 3
-    assert pagination.fit_to_budget([], budget=48) == 0
+    assert pagination.fit_to_budget([10, 10, 10], budget=token + 32) == 2
+    assert pagination.fit_to_budget([10, 10, 10], budget=token + 48) == 3
+    assert pagination.fit_to_budget([], budget=token) == 0
 
 
 def wide_profile() -> reference_profile_pb2.ReferenceProfile:
