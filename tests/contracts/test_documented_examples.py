@@ -147,6 +147,15 @@ async def list_versions(live: Live, fields: dict[str, Any]) -> list[str]:
     return [v.name for v in reply.model_versions]
 
 
+async def list_alias_history(live: Live, fields: dict[str, Any]) -> list[str]:
+    registry = live.registry
+    reply = await registry.stub.ListAliasHistory(
+        pb.ListAliasHistoryRequest(parent="models/fraud", **fields),
+        metadata=registry.as_("viewer"),
+    )
+    return [e.name for e in reply.alias_history_entries]
+
+
 async def list_training_jobs(live: Live, fields: dict[str, Any]) -> list[str]:
     training = live.training
     reply = await training.stub.ListTrainingJobs(
@@ -167,12 +176,14 @@ async def list_audit_events(live: Live, fields: dict[str, Any]) -> list[str]:
 LIVE: dict[str, tuple[Lister, Mapping[str, Any]]] = {
     "ListModelsRequest": (list_models, registry_domain.MODEL_FILTER_FIELDS),
     "ListModelVersionsRequest": (list_versions, registry_domain.VERSION_FILTER_FIELDS),
+    "ListAliasHistoryRequest": (list_alias_history, registry_domain.ALIAS_HISTORY_FILTER_FIELDS),
     "ListTrainingJobsRequest": (list_training_jobs, training_converters.JOB_FILTER_FIELDS),
     "ListAuditEventsRequest": (list_audit_events, audit_log.EXPRESSION_FIELDS),
 }
 ORDER_KEYS: dict[str, Sequence[str]] = {
     "ListModelsRequest": registry_domain.MODEL_ORDER_FIELDS,
     "ListModelVersionsRequest": registry_domain.VERSION_ORDER_FIELDS,
+    "ListAliasHistoryRequest": registry_domain.ALIAS_HISTORY_ORDER_FIELDS,
     "ListTrainingJobsRequest": ("create_time",),
     "ListAuditEventsRequest": ("sequence",),
 }
@@ -209,6 +220,12 @@ TERMS = {
     "metrics.{name}": "metrics.accuracy >= 0",
     "ListTrainingJobsRequest.state": "state = QUEUED",
     "trigger": "trigger = MANUAL",
+    "alias": 'alias = "production"',
+    "actor": 'actor = "approver-user"',
+    "change": "change = MOVED",
+    "from_version_number": "from_version_number = 1",
+    "to_version_number": "to_version_number = 3",
+    "change_time": 'change_time > "2000-01-01T00:00:00Z"',
     "model": 'model = "models/fraud"',
     "sequence": "sequence >= 1",
     "event_time": 'event_time >= "2000-01-01T00:00:00Z"',
@@ -230,6 +247,14 @@ async def seed(live: Live) -> None:
             "models/fraud",
             data,
             spec=version_spec(data, metrics={"accuracy": accuracy}, labels={"team": "fraud"}),
+        )
+    # production: 1, then moved to 3 (the alias history the examples read).
+    for number in (1, 3):
+        await registry.stub.SetModelAlias(
+            pb.SetModelAliasRequest(
+                name="models/fraud", alias="production", version_number=number, reason="review"
+            ),
+            metadata=registry.as_("approver"),
         )
     for model in ("models/fraud", "models/churn"):
         await live.training.create(job(model))
@@ -338,6 +363,8 @@ async def test_undocumented_fields_and_keys_are_refused_live(live: Live) -> None
         (list_models, {"filter": 'create_time > "2025-01-01"'}),
         (list_versions, {"order_by": "labels.team"}),
         (list_versions, {"filter": "created = 1"}),
+        (list_alias_history, {"filter": "version_number = 1"}),
+        (list_alias_history, {"order_by": "alias"}),
         (list_training_jobs, {"filter": "states = QUEUED"}),
         (list_training_jobs, {"order_by": "update_time"}),
         (list_audit_events, {"filter": 'resource_prefix = "models/"'}),

@@ -219,15 +219,31 @@ async def test_alias_history_keeps_every_move_and_cites_its_audit_event(registry
     assert len(audited) == len(history)
 
     staging_only = await registry.stub.ListAliasHistory(
-        pb.ListAliasHistoryRequest(parent="models/churn", alias="staging"),
+        pb.ListAliasHistoryRequest(parent="models/churn", filter='alias = "staging"'),
         metadata=registry.as_("viewer"),
     )
     assert [e.change for e in staging_only.alias_history_entries] == [SET, MOVED, DELETED]
     touching_1 = await registry.stub.ListAliasHistory(
-        pb.ListAliasHistoryRequest(parent="models/churn", version_number=1),
+        pb.ListAliasHistoryRequest(
+            parent="models/churn", filter="from_version_number = 1 OR to_version_number = 1"
+        ),
         metadata=registry.as_("viewer"),
     )
     assert len(touching_1.alias_history_entries) == 4
+    newest_first = await registry.stub.ListAliasHistory(
+        pb.ListAliasHistoryRequest(parent="models/churn", order_by="change_time desc"),
+        metadata=registry.as_("viewer"),
+    )
+    assert [e.name for e in newest_first.alias_history_entries] == [
+        e.name for e in reversed(history)
+    ]
+    staging_deleted = await registry.stub.ListAliasHistory(
+        pb.ListAliasHistoryRequest(
+            parent="models/churn", filter='alias = "staging" AND change = DELETED'
+        ),
+        metadata=registry.as_("viewer"),
+    )
+    assert [e.change for e in staging_deleted.alias_history_entries] == [DELETED]
 
     paged: list[str] = []
     token = ""

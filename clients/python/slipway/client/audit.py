@@ -12,6 +12,7 @@ from slipway.audit.v1 import audit_event_pb2, chain_verification_pb2
 from slipway.audit.v1 import audit_service_pb2 as pb
 from slipway.audit.v1 import audit_service_pb2_grpc as pb_grpc
 from slipway.client.calls import Caller
+from slipway.client.requests import quote
 
 AuditEvent = audit_event_pb2.AuditEvent
 ChainVerification = chain_verification_pb2.ChainVerification
@@ -60,11 +61,6 @@ class AuditFilter:
         if self.end_time is not None:
             terms.append(f"event_time < {quote(rfc3339(self.end_time))}")
         return " AND ".join(terms)
-
-
-def quote(text: str) -> str:
-    """``text`` as an AIP-160 string literal."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def rfc3339(when: datetime) -> str:

@@ -102,3 +102,8 @@ def set_alias_request(
     if expected_version_number is not None:
         request.expected_version_number = expected_version_number
     return request
+
+
+def quote(text: str) -> str:
+    """``text`` as an AIP-160 string literal (for the ``filter`` of a List)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -7,10 +7,9 @@ from collections.abc import Callable, Iterable, Iterator
 
 import grpc
 
-from slipway.client.audit import quote
 from slipway.client.calls import Caller
 from slipway.client.errors import DeadlineExceeded
-from slipway.client.requests import TERMINAL_JOB_STATES, idempotency_key, model_name
+from slipway.client.requests import TERMINAL_JOB_STATES, idempotency_key, model_name, quote
 from slipway.training.v1 import training_job_pb2
 from slipway.training.v1 import training_service_pb2 as pb
 from slipway.training.v1 import training_service_pb2_grpc as pb_grpc

@@ -29,6 +29,7 @@ from slipway.core.names import (
     version_ref,
 )
 from slipway.core.pagination import (
+    cursor_position,
     decode_page_token,
     encode_page_token,
     fit_to_budget,
@@ -376,25 +377,26 @@ class RegistryServicer:
         self, request: pb.ListAliasHistoryRequest, context: Context
     ) -> pb.ListAliasHistoryResponse:
         model_id = model_id_of(request.parent, "parent")
-        alias = check_alias(request.alias) if request.alias else ""
         parameters = _page_parameters(
-            parent=request.parent, alias=alias, version=request.version_number
+            parent=request.parent, filter=request.filter, order_by=request.order_by
         )
         cursor = decode_page_token(request.page_token, parameters)
-        after = int(cursor.get("after", 0)) if cursor else 0
+        after = cursor_position(cursor, "after", minimum=1)
         entries, more = await run_blocking(
             self._domain.alias_history,
             model_id,
-            alias=alias,
-            version=request.version_number,
+            request.filter,
+            request.order_by,
             after_id=after,
             limit=page_size(request.page_size),
         )
+        history = [converters.history_to_pb(e) for e in entries]
+        count = fit_to_budget([entry.ByteSize() for entry in history])
+        more = more or count < len(history)
+        next_cursor = {"after": entries[count - 1].id} if more and entries else None
         return pb.ListAliasHistoryResponse(
-            alias_history_entries=[converters.history_to_pb(e) for e in entries],
-            next_page_token=encode_page_token({"after": entries[-1].id}, parameters)
-            if more and entries
-            else "",
+            alias_history_entries=history[:count],
+            next_page_token=encode_page_token(next_cursor, parameters) if next_cursor else "",
         )
 
     # -- lineage ----------------------------------------------------------------------------

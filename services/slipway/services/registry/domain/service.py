@@ -30,7 +30,14 @@ from slipway.core.errors import (
     PermissionDeniedError,
     SlipwayError,
 )
-from slipway.core.filters import Order, parse_filter, parse_order_by
+from slipway.core.filters import (
+    Comparison,
+    Kind,
+    Order,
+    parse,
+    parse_filter,
+    parse_order_by,
+)
 from slipway.core.idempotency import IdempotencyKey, Mutation, key_for, mutation
 from slipway.core.names import VersionRef, check_new_alias, check_new_model_id, version_ref
 from slipway.core.reasons import Reason
@@ -87,6 +94,15 @@ VERSION_FILTER_FIELDS: dict[str, type] = {
     "created_by": str,
 }
 VERSION_ORDER_FIELDS = ("version_number", "create_time", "update_time", "metrics.")
+ALIAS_HISTORY_FILTER_FIELDS: dict[str, Kind] = {
+    "alias": str,
+    "actor": str,
+    "change": {change.value: change.value for change in AliasChange},
+    "from_version_number": int,
+    "to_version_number": int,
+    "change_time": datetime,
+}
+ALIAS_HISTORY_ORDER_FIELDS = ("change_time",)
 
 
 def _now() -> datetime:
@@ -1173,14 +1189,24 @@ class RegistryDomain:
             return self._model(session, model_id), entry
 
     def alias_history(
-        self, model_id: str, *, alias: str, version: int, after_id: int, limit: int
+        self,
+        model_id: str,
+        filter_text: str,
+        order_by: str,
+        *,
+        after_id: int | None,
+        limit: int,
     ) -> tuple[list[AliasHistoryEntry], bool]:
+        """A page of the model's alias moves matching the filter, in the order they happened
+        (or the reverse), after the entry ``after_id``; and whether more follow."""
+        flt = parse(filter_text, ALIAS_HISTORY_FILTER_FIELDS)
+        ((_, descending),) = parse_order_by(order_by, "change_time", ALIAS_HISTORY_ORDER_FIELDS)
         with self._db.unit_of_work(read_only=True) as session:
             entries = self._repo.list_alias_history(
                 session,
                 f"models/{model_id}",
-                alias=alias,
-                version=version,
+                flt=flt,
+                descending=descending,
                 after_id=after_id,
                 limit=limit + 1,
             )
@@ -1208,12 +1234,18 @@ class RegistryDomain:
                             f"the parent was recorded as the alias {parent_name}, "
                             f"which points to {parent.name} now"
                         )
+            moved = (
+                (
+                    Comparison("from_version_number", "=", version.number),
+                    Comparison("to_version_number", "=", version.number),
+                ),
+            )
             history = self._repo.list_alias_history(
                 session,
                 version.model_name,
-                alias="",
-                version=version.number,
-                after_id=0,
+                flt=moved,
+                descending=False,
+                after_id=None,
                 limit=history_limit + 1,
             )
         if len(history) > history_limit:

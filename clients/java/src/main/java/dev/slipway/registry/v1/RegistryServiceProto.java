@@ -323,80 +323,80 @@ public final class RegistryServiceProto {
       "teModelAliasResponse\0220\n\005model\030\001 \001(\0132\032.sl" +
       "ipway.registry.v1.ModelR\005model\022V\n\023alias_" +
       "history_entry\030\002 \001(\0132&.slipway.registry.v" +
-      "1.AliasHistoryEntryR\021aliasHistoryEntry\"\347" +
-      "\001\n\027ListAliasHistoryRequest\022;\n\006parent\030\001 \001" +
+      "1.AliasHistoryEntryR\021aliasHistoryEntry\"\200" +
+      "\002\n\027ListAliasHistoryRequest\022;\n\006parent\030\001 \001" +
       "(\tB#\342A\001\002\372A\034\n\032registry.slipway.dev/ModelR" +
-      "\006parent\022\032\n\005alias\030\002 \001(\tB\004\342A\001\001R\005alias\022+\n\016v" +
-      "ersion_number\030\003 \001(\003B\004\342A\001\001R\rversionNumber" +
-      "\022!\n\tpage_size\030\004 \001(\005B\004\342A\001\001R\010pageSize\022#\n\np" +
-      "age_token\030\005 \001(\tB\004\342A\001\001R\tpageToken\"\236\001\n\030Lis" +
-      "tAliasHistoryResponse\022Z\n\025alias_history_e" +
-      "ntries\030\001 \003(\0132&.slipway.registry.v1.Alias" +
-      "HistoryEntryR\023aliasHistoryEntries\022&\n\017nex" +
-      "t_page_token\030\002 \001(\tR\rnextPageToken\"\332\001\n\027Wa" +
-      "tchModelEventsRequest\0229\n\005model\030\001 \001(\tB#\342A" +
-      "\001\001\372A\034\n\032registry.slipway.dev/ModelR\005model" +
-      "\0220\n\016after_sequence\030\002 \001(\003B\004\342A\001\001H\000R\rafterS" +
-      "equence\210\001\001\022?\n\005types\030\003 \003(\0162#.slipway.regi" +
-      "stry.v1.ModelEventTypeB\004\342A\001\001R\005typesB\021\n\017_" +
-      "after_sequence\"Q\n\030WatchModelEventsRespon" +
-      "se\0225\n\005event\030\001 \001(\0132\037.slipway.registry.v1." +
-      "ModelEventR\005event\"Y\n\027GetLineageReportReq" +
-      "uest\022>\n\004name\030\001 \001(\tB*\342A\001\002\372A#\n!registry.sl" +
-      "ipway.dev/ModelVersionR\004name\"V\n\030GetLinea" +
-      "geReportResponse\022:\n\006report\030\001 \001(\0132\".slipw" +
-      "ay.registry.v1.LineageReportR\006report2\350\r\n" +
-      "\017RegistryService\022`\n\013CreateModel\022\'.slipwa" +
-      "y.registry.v1.CreateModelRequest\032(.slipw" +
-      "ay.registry.v1.CreateModelResponse\022W\n\010Ge" +
-      "tModel\022$.slipway.registry.v1.GetModelReq" +
-      "uest\032%.slipway.registry.v1.GetModelRespo" +
-      "nse\022]\n\nListModels\022&.slipway.registry.v1." +
-      "ListModelsRequest\032\'.slipway.registry.v1." +
-      "ListModelsResponse\022`\n\013UpdateModel\022\'.slip" +
-      "way.registry.v1.UpdateModelRequest\032(.sli" +
-      "pway.registry.v1.UpdateModelResponse\022`\n\013" +
-      "DeleteModel\022\'.slipway.registry.v1.Delete" +
-      "ModelRequest\032(.slipway.registry.v1.Delet" +
-      "eModelResponse\022w\n\022CreateModelVersion\022..s" +
-      "lipway.registry.v1.CreateModelVersionReq" +
-      "uest\032/.slipway.registry.v1.CreateModelVe" +
-      "rsionResponse(\001\022l\n\017GetModelVersion\022+.sli" +
-      "pway.registry.v1.GetModelVersionRequest\032" +
-      ",.slipway.registry.v1.GetModelVersionRes" +
-      "ponse\022r\n\021ListModelVersions\022-.slipway.reg" +
-      "istry.v1.ListModelVersionsRequest\032..slip" +
-      "way.registry.v1.ListModelVersionsRespons" +
-      "e\022u\n\022UpdateModelVersion\022..slipway.regist" +
-      "ry.v1.UpdateModelVersionRequest\032/.slipwa" +
-      "y.registry.v1.UpdateModelVersionResponse" +
-      "\022x\n\023ArchiveModelVersion\022/.slipway.regist" +
-      "ry.v1.ArchiveModelVersionRequest\0320.slipw" +
-      "ay.registry.v1.ArchiveModelVersionRespon" +
-      "se\022}\n\024DownloadModelVersion\0220.slipway.reg" +
-      "istry.v1.DownloadModelVersionRequest\0321.s" +
-      "lipway.registry.v1.DownloadModelVersionR" +
-      "esponse0\001\022f\n\rSetModelAlias\022).slipway.reg" +
-      "istry.v1.SetModelAliasRequest\032*.slipway." +
-      "registry.v1.SetModelAliasResponse\022o\n\020Del" +
-      "eteModelAlias\022,.slipway.registry.v1.Dele" +
-      "teModelAliasRequest\032-.slipway.registry.v" +
-      "1.DeleteModelAliasResponse\022o\n\020ListAliasH" +
-      "istory\022,.slipway.registry.v1.ListAliasHi" +
-      "storyRequest\032-.slipway.registry.v1.ListA" +
-      "liasHistoryResponse\022q\n\020WatchModelEvents\022" +
-      ",.slipway.registry.v1.WatchModelEventsRe" +
-      "quest\032-.slipway.registry.v1.WatchModelEv" +
-      "entsResponse0\001\022o\n\020GetLineageReport\022,.sli" +
-      "pway.registry.v1.GetLineageReportRequest" +
-      "\032-.slipway.registry.v1.GetLineageReportR" +
-      "esponseB\341\001\n\027dev.slipway.registry.v1B\024Reg" +
-      "istryServiceProtoP\001ZBgithub.com/slipway-" +
-      "mlops/slipway/clients/go/registry/v1;reg" +
-      "istryv1\242\002\003SRX\252\002\023Slipway.Registry.V1\312\002\023Sl" +
-      "ipway\\Registry\\V1\342\002\037Slipway\\Registry\\V1\\" +
-      "GPBMetadata\352\002\025Slipway::Registry::V1b\006pro" +
-      "to3"
+      "\006parent\022!\n\tpage_size\030\004 \001(\005B\004\342A\001\001R\010pageSi" +
+      "ze\022#\n\npage_token\030\005 \001(\tB\004\342A\001\001R\tpageToken\022" +
+      "\034\n\006filter\030\006 \001(\tB\004\342A\001\001R\006filter\022\037\n\010order_b" +
+      "y\030\007 \001(\tB\004\342A\001\001R\007orderByJ\004\010\002\020\003J\004\010\003\020\004R\005alia" +
+      "sR\016version_number\"\236\001\n\030ListAliasHistoryRe" +
+      "sponse\022Z\n\025alias_history_entries\030\001 \003(\0132&." +
+      "slipway.registry.v1.AliasHistoryEntryR\023a" +
+      "liasHistoryEntries\022&\n\017next_page_token\030\002 " +
+      "\001(\tR\rnextPageToken\"\332\001\n\027WatchModelEventsR" +
+      "equest\0229\n\005model\030\001 \001(\tB#\342A\001\001\372A\034\n\032registry" +
+      ".slipway.dev/ModelR\005model\0220\n\016after_seque" +
+      "nce\030\002 \001(\003B\004\342A\001\001H\000R\rafterSequence\210\001\001\022?\n\005t" +
+      "ypes\030\003 \003(\0162#.slipway.registry.v1.ModelEv" +
+      "entTypeB\004\342A\001\001R\005typesB\021\n\017_after_sequence\"" +
+      "Q\n\030WatchModelEventsResponse\0225\n\005event\030\001 \001" +
+      "(\0132\037.slipway.registry.v1.ModelEventR\005eve" +
+      "nt\"Y\n\027GetLineageReportRequest\022>\n\004name\030\001 " +
+      "\001(\tB*\342A\001\002\372A#\n!registry.slipway.dev/Model" +
+      "VersionR\004name\"V\n\030GetLineageReportRespons" +
+      "e\022:\n\006report\030\001 \001(\0132\".slipway.registry.v1." +
+      "LineageReportR\006report2\350\r\n\017RegistryServic" +
+      "e\022`\n\013CreateModel\022\'.slipway.registry.v1.C" +
+      "reateModelRequest\032(.slipway.registry.v1." +
+      "CreateModelResponse\022W\n\010GetModel\022$.slipwa" +
+      "y.registry.v1.GetModelRequest\032%.slipway." +
+      "registry.v1.GetModelResponse\022]\n\nListMode" +
+      "ls\022&.slipway.registry.v1.ListModelsReque" +
+      "st\032\'.slipway.registry.v1.ListModelsRespo" +
+      "nse\022`\n\013UpdateModel\022\'.slipway.registry.v1" +
+      ".UpdateModelRequest\032(.slipway.registry.v" +
+      "1.UpdateModelResponse\022`\n\013DeleteModel\022\'.s" +
+      "lipway.registry.v1.DeleteModelRequest\032(." +
+      "slipway.registry.v1.DeleteModelResponse\022" +
+      "w\n\022CreateModelVersion\022..slipway.registry" +
+      ".v1.CreateModelVersionRequest\032/.slipway." +
+      "registry.v1.CreateModelVersionResponse(\001" +
+      "\022l\n\017GetModelVersion\022+.slipway.registry.v" +
+      "1.GetModelVersionRequest\032,.slipway.regis" +
+      "try.v1.GetModelVersionResponse\022r\n\021ListMo" +
+      "delVersions\022-.slipway.registry.v1.ListMo" +
+      "delVersionsRequest\032..slipway.registry.v1" +
+      ".ListModelVersionsResponse\022u\n\022UpdateMode" +
+      "lVersion\022..slipway.registry.v1.UpdateMod" +
+      "elVersionRequest\032/.slipway.registry.v1.U" +
+      "pdateModelVersionResponse\022x\n\023ArchiveMode" +
+      "lVersion\022/.slipway.registry.v1.ArchiveMo" +
+      "delVersionRequest\0320.slipway.registry.v1." +
+      "ArchiveModelVersionResponse\022}\n\024DownloadM" +
+      "odelVersion\0220.slipway.registry.v1.Downlo" +
+      "adModelVersionRequest\0321.slipway.registry" +
+      ".v1.DownloadModelVersionResponse0\001\022f\n\rSe" +
+      "tModelAlias\022).slipway.registry.v1.SetMod" +
+      "elAliasRequest\032*.slipway.registry.v1.Set" +
+      "ModelAliasResponse\022o\n\020DeleteModelAlias\022," +
+      ".slipway.registry.v1.DeleteModelAliasReq" +
+      "uest\032-.slipway.registry.v1.DeleteModelAl" +
+      "iasResponse\022o\n\020ListAliasHistory\022,.slipwa" +
+      "y.registry.v1.ListAliasHistoryRequest\032-." +
+      "slipway.registry.v1.ListAliasHistoryResp" +
+      "onse\022q\n\020WatchModelEvents\022,.slipway.regis" +
+      "try.v1.WatchModelEventsRequest\032-.slipway" +
+      ".registry.v1.WatchModelEventsResponse0\001\022" +
+      "o\n\020GetLineageReport\022,.slipway.registry.v" +
+      "1.GetLineageReportRequest\032-.slipway.regi" +
+      "stry.v1.GetLineageReportResponseB\341\001\n\027dev" +
+      ".slipway.registry.v1B\024RegistryServicePro" +
+      "toP\001ZBgithub.com/slipway-mlops/slipway/c" +
+      "lients/go/registry/v1;registryv1\242\002\003SRX\252\002" +
+      "\023Slipway.Registry.V1\312\002\023Slipway\\Registry\\" +
+      "V1\342\002\037Slipway\\Registry\\V1\\GPBMetadata\352\002\025S" +
+      "lipway::Registry::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -590,7 +590,7 @@ public final class RegistryServiceProto {
     internal_static_slipway_registry_v1_ListAliasHistoryRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_ListAliasHistoryRequest_descriptor,
-        new java.lang.String[] { "Parent", "Alias", "VersionNumber", "PageSize", "PageToken", });
+        new java.lang.String[] { "Parent", "PageSize", "PageToken", "Filter", "OrderBy", });
     internal_static_slipway_registry_v1_ListAliasHistoryResponse_descriptor =
       getDescriptor().getMessageTypes().get(30);
     internal_static_slipway_registry_v1_ListAliasHistoryResponse_fieldAccessorTable = new
