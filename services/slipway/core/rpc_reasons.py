@@ -153,7 +153,14 @@ RPC_REASONS: Mapping[str, frozenset[Reason]] = {
         {R.ALIAS_CHANGED, R.ALIAS_REQUIRED, R.INVALID_ALIAS, R.INVALID_NAME, R.SERVICE_ALIAS_MOVE}
     ),
     "/slipway.registry.v1.RegistryService/ListAliasHistory": frozenset(
-        {R.INVALID_NAME, R.INVALID_PAGE_SIZE, R.INVALID_PAGE_TOKEN, R.PAGE_TOKEN_MISMATCH}
+        {
+            R.INVALID_FILTER,
+            R.INVALID_NAME,
+            R.INVALID_ORDER_BY,
+            R.INVALID_PAGE_SIZE,
+            R.INVALID_PAGE_TOKEN,
+            R.PAGE_TOKEN_MISMATCH,
+        }
     ),
     "/slipway.registry.v1.RegistryService/WatchModelEvents": frozenset(
         {R.INVALID_SEQUENCE, R.TOO_MANY_WATCH_STREAMS, R.WATCH_STREAMS_FULL}
