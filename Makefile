@@ -180,6 +180,7 @@ protos: $(VENV_READY) codegen-tools
 	for d in $(GENERATED_DIRS); do touch clients/python/slipway/$$d/py.typed; done
 	rm -rf $(GENERATED_OTHER)
 	$(BUF) generate
+	$(BUF) generate --template buf.gen.googleapis.yaml
 
 # Reference pages generated from the code; tests/core/test_reasons.py and test_rpc_reasons.py
 # fail when one is stale.

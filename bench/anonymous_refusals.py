@@ -218,7 +218,7 @@ def _attack(
 
     async def run() -> tuple[int, int, float]:
         request = pb.SetModelAliasRequest(
-            model="models/bench", alias="production", version_number=1, reason=REASON
+            name="models/bench", alias="production", version_number=1, reason=REASON
         )
         sent = refused = 0
         async with grpc.aio.insecure_channel(address) as channel:

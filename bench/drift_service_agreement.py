@@ -138,7 +138,7 @@ def through_service(suite: Suite, built: DriftCase, deadline: Deadline) -> tuple
     number = int(done.model_version.rsplit("/", 1)[1])
     registry.SetModelAlias(
         registry_pb.SetModelAliasRequest(
-            model=f"models/{model}",
+            name=f"models/{model}",
             alias="production",
             version_number=number,
             reason=f"drift case {built.name}",

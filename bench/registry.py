@@ -306,7 +306,7 @@ def _slipway_calls(
             _upload_messages(inputs, sample=False), metadata=auth, timeout=rpc_timeout
         )
     stub.SetModelAlias(
-        pb.SetModelAliasRequest(model=f"models/{MODEL}", alias=ALIAS, version_number=1),
+        pb.SetModelAliasRequest(name=f"models/{MODEL}", alias=ALIAS, version_number=1),
         metadata=auth,
         timeout=rpc_timeout,
     )
@@ -326,7 +326,7 @@ def _slipway_calls(
     def set_alias(i: int) -> None:
         stub.SetModelAlias(
             pb.SetModelAliasRequest(
-                model=f"models/{MODEL}", alias=ALIAS, version_number=2 if i % 2 == 0 else 1
+                name=f"models/{MODEL}", alias=ALIAS, version_number=2 if i % 2 == 0 else 1
             ),
             metadata=auth,
             timeout=rpc_timeout,

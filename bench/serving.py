@@ -431,7 +431,7 @@ def register_models(
             number = asyncio.run(_register(address, service_token_file, model_id, model))
             stub.SetModelAlias(
                 registry_pb.SetModelAliasRequest(
-                    model=f"models/{model_id}",
+                    name=f"models/{model_id}",
                     alias="production",
                     version_number=number,
                     reason="serving benchmark",

@@ -486,7 +486,7 @@ class Client:
         while True:
             reply = self.stub.ListTrainingJobs(
                 pb.ListTrainingJobsRequest(
-                    model=f"models/{model}", page_size=1000, page_token=token
+                    filter=f'model = "models/{model}"', page_size=1000, page_token=token
                 ),
                 metadata=self.auth,
                 timeout=RPC_TIMEOUT,

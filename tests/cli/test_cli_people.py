@@ -490,7 +490,7 @@ def test_lineage_escapes_what_users_wrote_and_leaves_out_anonymous_refusals(
             with pytest.raises(grpc.RpcError):
                 stub.SetModelAlias(
                     registry_pb.SetModelAliasRequest(
-                        model="models/hostile", alias="staging", version_number=1, reason="ANON-1"
+                        name="models/hostile", alias="staging", version_number=1, reason="ANON-1"
                     ),
                     timeout=WAIT_SECONDS,
                 )

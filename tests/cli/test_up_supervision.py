@@ -154,7 +154,7 @@ def test_killed_services_are_restarted_in_place_while_serving_answers(home: Path
         with grpc.insecure_channel(suite["services"]["registry"]["grpc_address"]) as channel:
             registry_service_pb2_grpc.RegistryServiceStub(channel).SetModelAlias(
                 registry_service_pb2.SetModelAliasRequest(
-                    model="models/iris",
+                    name="models/iris",
                     alias="production",
                     version_number=int(trained.rsplit("/", 1)[1]),
                     reason="first version",

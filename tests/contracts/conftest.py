@@ -1,5 +1,5 @@
 """The contract tests that run against a live registry use the service tests' fixtures
-(`tokens`, `registry`, ...): loaded here from their conftest files, not copied."""
+(`tokens`, `registry`, `start_training`, ...): loaded here from their conftest files, not copied."""
 
 from __future__ import annotations
 
@@ -24,5 +24,8 @@ _registry = _load(_SERVICES / "registry" / "conftest.py", "registry_fixtures_for
 
 tokens_file = _common.tokens_file
 tokens = _common.tokens
+service_token_file = _common.service_token_file
+data_root = _common.data_root
+start_training = _common.start_training
 start_registry = _registry.start_registry
 registry = _registry.registry

@@ -9,7 +9,7 @@ with a documented `filter` or `order_by` fails here until it is wired into ``LIV
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,14 +17,20 @@ from typing import Any
 import grpc
 import pytest
 
+from slipway.audit.v1 import audit_service_pb2 as audit_pb
 from slipway.core import pagination
+from slipway.core.audit import log as audit_log
 from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.services.registry.domain import service as registry_domain
-from support.registry import model_bytes, version_spec
+from slipway.services.training.api import converters as training_converters
+from slipway.training.v1 import training_service_pb2 as training_pb
+from support.registry import Registry, model_bytes, version_spec
+from support.training import Training, job
 
 PROTOS = Path(__file__).resolve().parents[2] / "protos" / "slipway"
+# A field's first line: its options (`[(google.api.field_behavior) = ...]`) may follow.
 _FIELD = re.compile(
-    r"^\s*(?:repeated\s+|optional\s+)?(?P<type>[\w.]+(?:<[^>]*>)?)\s+(?P<name>\w+)\s*=\s*\d+\s*;"
+    r"^\s*(?:repeated\s+|optional\s+)?(?P<type>[\w.]+(?:<[^>]*>)?)\s+(?P<name>\w+)\s*=\s*\d+\s*[;\[]"
 )
 _MESSAGE = re.compile(r"^\s*message\s+(\w+)\s*\{")
 _EXAMPLES = re.compile(r"[Ff]or example\s+((?:`[^`]+`(?:\s*\([^)]*\))?(?:,?\s*or\s+)?)+)")
@@ -105,17 +111,35 @@ def as_server_field(field: str) -> str:
 
 # -- the requests the examples run in ----------------------------------------------------------
 
-Lister = Callable[[Any, dict[str, Any]], Awaitable[list[str]]]
+
+@dataclass(frozen=True)
+class Live:
+    """What the examples run against: a registry (which serves the audit log too) and a
+    training service without workers (its jobs stay QUEUED)."""
+
+    registry: Registry
+    training: Training
 
 
-async def list_models(registry: Any, fields: dict[str, Any]) -> list[str]:
+Lister = Callable[[Live, dict[str, Any]], Awaitable[list[str]]]
+
+
+@pytest.fixture
+async def live(registry: Registry, start_training: Any) -> AsyncIterator[Live]:
+    async with start_training(registry.address, workers=0) as training:
+        yield Live(registry, training)
+
+
+async def list_models(live: Live, fields: dict[str, Any]) -> list[str]:
+    registry = live.registry
     reply = await registry.stub.ListModels(
         pb.ListModelsRequest(**fields), metadata=registry.as_("viewer")
     )
     return [m.name for m in reply.models]
 
 
-async def list_versions(registry: Any, fields: dict[str, Any]) -> list[str]:
+async def list_versions(live: Live, fields: dict[str, Any]) -> list[str]:
+    registry = live.registry
     reply = await registry.stub.ListModelVersions(
         pb.ListModelVersionsRequest(parent="models/fraud", **fields),
         metadata=registry.as_("viewer"),
@@ -123,13 +147,45 @@ async def list_versions(registry: Any, fields: dict[str, Any]) -> list[str]:
     return [v.name for v in reply.model_versions]
 
 
-LIVE: dict[str, tuple[Lister, dict[str, type]]] = {
+async def list_alias_history(live: Live, fields: dict[str, Any]) -> list[str]:
+    registry = live.registry
+    reply = await registry.stub.ListAliasHistory(
+        pb.ListAliasHistoryRequest(parent="models/fraud", **fields),
+        metadata=registry.as_("viewer"),
+    )
+    return [e.name for e in reply.alias_history_entries]
+
+
+async def list_training_jobs(live: Live, fields: dict[str, Any]) -> list[str]:
+    training = live.training
+    reply = await training.stub.ListTrainingJobs(
+        training_pb.ListTrainingJobsRequest(**fields), metadata=training.as_("viewer")
+    )
+    return [j.name for j in reply.training_jobs]
+
+
+async def list_audit_events(live: Live, fields: dict[str, Any]) -> list[str]:
+    registry = live.registry
+    reply = await registry.audit.ListAuditEvents(
+        audit_pb.ListAuditEventsRequest(page_size=1000, **fields),
+        metadata=registry.as_("auditor"),
+    )
+    return [str(e.sequence) for e in reply.events]
+
+
+LIVE: dict[str, tuple[Lister, Mapping[str, Any]]] = {
     "ListModelsRequest": (list_models, registry_domain.MODEL_FILTER_FIELDS),
     "ListModelVersionsRequest": (list_versions, registry_domain.VERSION_FILTER_FIELDS),
+    "ListAliasHistoryRequest": (list_alias_history, registry_domain.ALIAS_HISTORY_FILTER_FIELDS),
+    "ListTrainingJobsRequest": (list_training_jobs, training_converters.JOB_FILTER_FIELDS),
+    "ListAuditEventsRequest": (list_audit_events, audit_log.EXPRESSION_FIELDS),
 }
-ORDER_KEYS = {
+ORDER_KEYS: dict[str, Sequence[str]] = {
     "ListModelsRequest": registry_domain.MODEL_ORDER_FIELDS,
     "ListModelVersionsRequest": registry_domain.VERSION_ORDER_FIELDS,
+    "ListAliasHistoryRequest": registry_domain.ALIAS_HISTORY_ORDER_FIELDS,
+    "ListTrainingJobsRequest": ("create_time",),
+    "ListAuditEventsRequest": ("sequence",),
 }
 # What the examples return on the data `seed` writes; an example not listed must return
 # something (a filter) or everything (an order).
@@ -151,7 +207,7 @@ EXPECTED = {
     'name = "models/fraud"': ["models/fraud"],
     'labels.team = "fraud" AND create_time > "2025-01-01T00:00:00Z"': ["models/fraud"],
 }
-# A valid term for each documented filter field.
+# A valid term for each documented filter field (`{List}Request.{field}` where they differ).
 TERMS = {
     "name": 'name = "models/fraud"',
     "labels.{key}": 'labels.team = "fraud"',
@@ -162,10 +218,27 @@ TERMS = {
     "state": "state = READY",
     "version_number": "version_number >= 1",
     "metrics.{name}": "metrics.accuracy >= 0",
+    "ListTrainingJobsRequest.state": "state = QUEUED",
+    "trigger": "trigger = MANUAL",
+    "alias": 'alias = "production"',
+    "actor": 'actor = "approver-user"',
+    "change": "change = MOVED",
+    "from_version_number": "from_version_number = 1",
+    "to_version_number": "to_version_number = 3",
+    "change_time": 'change_time > "2000-01-01T00:00:00Z"',
+    "model": 'model = "models/fraud"',
+    "sequence": "sequence >= 1",
+    "event_time": 'event_time >= "2000-01-01T00:00:00Z"',
+    "principal": 'principal = "developer-user"',
+    "action": 'action = "registry.CreateModel"',
+    "resource": 'resource = "models/fraud*"',
+    "service": 'service = "registry"',
+    "outcome": "outcome = OK",
 }
 
 
-async def seed(registry: Any) -> None:
+async def seed(live: Live) -> None:
+    registry = live.registry
     await registry.create_model("fraud", labels={"team": "fraud"})
     await registry.create_model("churn", labels={"team": "growth"})
     for seed_number, accuracy in ((0, 0.95), (1, 0.8), (2, 0.95)):
@@ -175,6 +248,16 @@ async def seed(registry: Any) -> None:
             data,
             spec=version_spec(data, metrics={"accuracy": accuracy}, labels={"team": "fraud"}),
         )
+    # production: 1, then moved to 3 (the alias history the examples read).
+    for number in (1, 3):
+        await registry.stub.SetModelAlias(
+            pb.SetModelAliasRequest(
+                name="models/fraud", alias="production", version_number=number, reason="review"
+            ),
+            metadata=registry.as_("approver"),
+        )
+    for model in ("models/fraud", "models/churn"):
+        await live.training.create(job(model))
 
 
 # -- static: the comments and the server's tables agree ----------------------------------------
@@ -231,15 +314,15 @@ def test_every_documented_id_pattern_is_the_servers() -> None:
 # -- live: the examples run ------------------------------------------------------------------
 
 
-async def test_every_documented_example_runs_against_a_live_registry(registry) -> None:
-    await seed(registry)
+async def test_every_documented_example_runs_against_a_live_suite(live: Live) -> None:
+    await seed(live)
     ran = []
     for d in commented("filter") + commented("order_by"):
         lister, _ = LIVE[d.message]
-        everything = await lister(registry, {})
+        everything = await lister(live, {})
         for example in examples(d.comment):
             try:
-                got = await lister(registry, {d.field: example})
+                got = await lister(live, {d.field: example})
             except grpc.aio.AioRpcError as error:
                 pytest.fail(f"{d.message}.{d.field} example {example!r}: {error.details()}")
             if example in EXPECTED:
@@ -252,24 +335,25 @@ async def test_every_documented_example_runs_against_a_live_registry(registry) -
     assert set(EXPECTED) <= set(ran), set(EXPECTED) - set(ran)
 
 
-async def test_every_documented_field_and_key_is_accepted_live(registry) -> None:
-    await seed(registry)
+async def test_every_documented_field_and_key_is_accepted_live(live: Live) -> None:
+    await seed(live)
     for d in commented("filter"):
         lister, _ = LIVE[d.message]
         for field in sorted(documented_filter_fields(d.comment)):
-            assert await lister(registry, {"filter": TERMS[field]}), (d.message, field)
+            term = TERMS.get(f"{d.message}.{field}", TERMS[field])
+            assert await lister(live, {"filter": term}), (d.message, field)
     for d in commented("order_by"):
         lister, _ = LIVE[d.message]
         keys = [k.replace("{name}", "accuracy") for k in documented_order_keys(d.comment)]
-        everything = sorted(await lister(registry, {}))
+        everything = sorted(await lister(live, {}))
         for key in keys:
             for order in (key, f"{key} desc"):
-                assert sorted(await lister(registry, {"order_by": order})) == everything
-        assert sorted(await lister(registry, {"order_by": ", ".join(keys)})) == everything
+                assert sorted(await lister(live, {"order_by": order})) == everything
+        assert sorted(await lister(live, {"order_by": ", ".join(keys)})) == everything
 
 
-async def test_undocumented_fields_and_keys_are_refused_live(registry) -> None:
-    await seed(registry)
+async def test_undocumented_fields_and_keys_are_refused_live(live: Live) -> None:
+    await seed(live)
     for request, fields in (
         (list_models, {"filter": 'model_id = "fraud"'}),
         (list_models, {"order_by": "model_id"}),
@@ -279,9 +363,15 @@ async def test_undocumented_fields_and_keys_are_refused_live(registry) -> None:
         (list_models, {"filter": 'create_time > "2025-01-01"'}),
         (list_versions, {"order_by": "labels.team"}),
         (list_versions, {"filter": "created = 1"}),
+        (list_alias_history, {"filter": "version_number = 1"}),
+        (list_alias_history, {"order_by": "alias"}),
+        (list_training_jobs, {"filter": "states = QUEUED"}),
+        (list_training_jobs, {"order_by": "update_time"}),
+        (list_audit_events, {"filter": 'resource_prefix = "models/"'}),
+        (list_audit_events, {"order_by": "event_time"}),
     ):
         with pytest.raises(grpc.aio.AioRpcError) as refused:
-            await request(registry, fields)
+            await request(live, fields)
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, fields
 
 

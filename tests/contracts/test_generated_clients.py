@@ -57,15 +57,18 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if missing:
         unavailable(f"code generators missing: {', '.join(missing)} (run `make codegen-tools`)")
     out = tmp_path_factory.mktemp("generated")
-    result = subprocess.run(
-        [str(BUF), "generate", "-o", str(out)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    # The same two runs as `make protos`: Slipway's protos for every language, then the vendored
+    # googleapis files for TypeScript only.
+    for template in ("buf.gen.yaml", "buf.gen.googleapis.yaml"):
+        result = subprocess.run(
+            [str(BUF), "generate", "--template", template, "-o", str(out)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert result.returncode == 0, template + ": " + result.stdout + result.stderr
     return out
 
 
@@ -106,12 +109,20 @@ def test_every_proto_package_has_its_own_go_package() -> None:
     assert not missing, f"add a go_package override to buf.gen.yaml for: {missing}"
 
 
-def test_google_rpc_comes_from_google_in_go_and_java() -> None:
-    """The vendored google/rpc protos are generated for TypeScript only."""
-    assert not list(GO.rglob("google")), "google/rpc generated into clients/go"
-    assert not list((JAVA / "src").rglob("google")), "google/rpc generated into clients/java"
+def test_googleapis_come_from_google_in_go_and_java() -> None:
+    """The vendored google/rpc and google/api protos are generated for TypeScript only."""
+    assert not list(GO.rglob("google")), "googleapis generated into clients/go"
+    assert not list((JAVA / "src").rglob("google")), "googleapis generated into clients/java"
     assert "<artifactId>proto-google-common-protos</artifactId>" in (JAVA / "pom.xml").read_text()
+    assert "google.golang.org/genproto/googleapis/api " in (GO / "go.mod").read_text()
     assert (TS / "src" / "google" / "rpc" / "status_pb.ts").is_file()
+    assert (TS / "src" / "google" / "api" / "field_behavior_pb.ts").is_file()
+    assert (TS / "src" / "google" / "api" / "resource_pb.ts").is_file()
+    # The annotations stay in the descriptors Go embeds (a plugin's `exclude_types` strips them).
+    assert (
+        "google.golang.org/genproto/googleapis/api/annotations"
+        in (GO / "registry" / "v1" / "model.pb.go").read_text()
+    )
 
 
 def test_open_inference_protocol_keeps_its_wire_names_under_slipway_paths() -> None:

@@ -22,6 +22,7 @@ from slipway.audit.v1 import audit_event_pb2 as event_pb
 from slipway.audit.v1 import audit_service_pb2 as pb
 from slipway.audit.v1 import audit_service_pb2_grpc as pb_grpc
 from slipway.audit.v1 import chain_verification_pb2 as chain_pb
+from slipway.core import pagination
 from slipway.core.audit import record
 from slipway.core.audit.recorder import DatabaseEdgeAuditor
 from slipway.core.bootstrap import audit_registration
@@ -80,6 +81,7 @@ HOSTILE = [
     "line\nbreak",
 ]
 STRING_FIELDS = ("principal", "action", "resource", "resource_prefix", "service")
+MAX_FILTER = 2048  # characters of a filter expression (slipway.core.filters)
 MAX_INT64 = 2**63 - 1
 # Outside google.protobuf.Timestamp's range (years 1 to 9999), or with nanos out of [0, 1e9).
 BAD_TIMES = [
@@ -196,29 +198,54 @@ def event_count(db: Database) -> int:
     return count
 
 
+def quote(value: str) -> str:
+    """``value`` as an AIP-160 string literal."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def condition(field: str, value: str) -> str:
+    """The filter finding events whose ``field`` is ``value`` (or, for ``resource_prefix``,
+    starts with it: a trailing ``*`` matches by prefix)."""
+    if field == "resource_prefix":
+        return f"resource = {quote(value + '*')}"
+    return f"{field} = {quote(value)}"
+
+
 def matching(field: str, value: str) -> list[str]:
-    """The seeded resources a filter on ``field`` finds, read literally."""
+    """The seeded resources a filter on ``field`` finds, read literally (but a final ``*``)."""
+    if value == "*" and field != "resource_prefix":  # AIP-160: any value
+        return [*RESOURCES, "models/m"]
+    if field == "resource_prefix" or (field == "resource" and value.endswith("*")):
+        prefix = value.removesuffix("*") if field == "resource" else value
+        return [r for r in [*RESOURCES, "models/m"] if r.startswith(prefix)]
     if field == "resource":
         return [r for r in RESOURCES if r == value]
-    if field == "resource_prefix":
-        return [r for r in RESOURCES if r.startswith(value)]
     return ["models/m"] if (field, value) == ("action", SQL) else []  # the one odd event
 
 
 async def test_resource_prefix_wildcards_and_hostile_strings_match_literally(audit: Audit) -> None:
     for prefix in PREFIXES:
-        found = await audit.listed(filter=event_pb.AuditEventFilter(resource_prefix=prefix))
-        assert [e.resource for e in found] == [r for r in RESOURCES if r.startswith(prefix)], (
-            prefix[:40]
-        )
-    for resource in RESOURCES:  # exact matches, wildcards and all
-        found = await audit.listed(filter=event_pb.AuditEventFilter(resource=resource))
+        if len(condition("resource_prefix", prefix)) > MAX_FILTER:
+            continue  # refused as too long, below
+        found = await audit.listed(filter=condition("resource_prefix", prefix))
+        assert [e.resource for e in found] == matching("resource_prefix", prefix), prefix[:40]
+    for resource in RESOURCES:  # exact matches, LIKE wildcards and all
+        found = await audit.listed(filter=condition("resource", resource))
         assert [e.resource for e in found] == [resource]
     for field in STRING_FIELDS:
         for value in HOSTILE:
-            found = await audit.listed(filter=event_pb.AuditEventFilter(**{field: value}))
-            assert [e.resource for e in found] == matching(field, value), (field, value[:40])
-    odd = await audit.listed(filter=event_pb.AuditEventFilter(principal="модель 🚀 ✓"))
+            flt = condition(field, value)
+            if len(flt) > MAX_FILTER:
+                assert await invalid_fields(
+                    audit.stub.ListAuditEvents, pb.ListAuditEventsRequest(filter=flt), audit.as_()
+                ) == ["filter"]
+                continue
+            found = await audit.listed(filter=flt)
+            assert sorted(e.resource for e in found) == sorted(matching(field, value)), (
+                field,
+                value[:40],
+            )
+    odd = await audit.listed(filter='principal = "модель 🚀 ✓"')
     assert [(e.action, e.request_id) for e in odd] == [(SQL, "odd")]
     ok = await audit.verified()
     assert (ok.status, ok.event_count) == (chain_pb.CHAIN_STATUS_OK, len(RESOURCES) + 1)
@@ -230,70 +257,63 @@ async def test_impossible_filters_are_refused_on_the_field_at_fault(audit: Audit
         (stub.ListAuditEvents, pb.ListAuditEventsRequest),
         (exported(stub), pb.ExportAuditEventsRequest),
     ]
-    cases: list[tuple[dict[str, Any], list[str]]] = [
-        *[
-            ({field: f"nul\x00{field}"}, [f"filter.{field}"])
-            for field in STRING_FIELDS
-            if field != "resource_prefix"
-        ],  # both resource fields at once are refused too
-        ({"resource_prefix": "models/\x00"}, ["filter.resource_prefix"]),
-        *[({"start_time": t}, ["filter.start_time"]) for t in BAD_TIMES],
-        *[({"end_time": t}, ["filter.end_time"]) for t in BAD_TIMES],
-        (
-            {"start_time": Timestamp(seconds=20), "end_time": Timestamp(seconds=10)},
-            ["filter.end_time"],
-        ),
-        (
-            {"start_time": Timestamp(seconds=10), "end_time": Timestamp(seconds=10)},
-            ["filter.end_time"],
-        ),
-        ({"min_sequence": -1}, ["filter.min_sequence"]),
-        ({"max_sequence": -(2**63)}, ["filter.max_sequence"]),
-        ({"min_sequence": MAX_INT64, "max_sequence": 1}, ["filter.max_sequence"]),
-        ({"min_sequence": 5, "max_sequence": 4}, ["filter.max_sequence"]),
-        ({"outcome": 999}, ["filter.outcome"]),
-        ({"resource": "models/a", "resource_prefix": "models/"}, ["filter.resource_prefix"]),
+    bad_times = [
+        "10000-01-01T00:00:00Z",
+        "0000-12-31T00:00:00Z",
+        "2025-01-01T00:00:00",  # no offset
+        "2025-01-01",
+        "2025-13-01T00:00:00Z",
+        "yesterday",
+    ]
+    cases = [
+        *[condition(field, f"nul\x00{field}") for field in STRING_FIELDS],
+        *[f"event_time >= {quote(t)}" for t in bad_times],
+        *[f"event_time < {quote(t)}" for t in bad_times],
+        'sequence >= "five"',
+        f"sequence >= {2**63}",
+        f"sequence <= {-(2**63) - 1}",
+        "sequence >= 1.5",
+        "outcome = MAYBE",
+        "outcome > OK",
+        'principal > "a"',
+        'resource_prefix = "models/"',
+        'labels.team = "x"',
+        'principal "alice"',
+        'principal = "alice" AND',
+        'OR principal = "alice"',
+        'principal = "alice" NOT action = "x"',
+        '(principal = "alice")',
+        'principal = "unterminated',
+        "x" * (MAX_FILTER + 1),
     ]
     for call, request in calls:
-        for fields, problem in cases:
-            assert (
-                await invalid_fields(
-                    call, request(filter=event_pb.AuditEventFilter(**fields)), auditor
-                )
-                == problem
-            ), fields
-    # Several faults at once: each is named.
-    assert await invalid_fields(
-        stub.ListAuditEvents,
-        pb.ListAuditEventsRequest(
-            filter=event_pb.AuditEventFilter(
-                start_time=BAD_TIMES[0], min_sequence=-1, principal="\x00"
-            )
-        ),
-        auditor,
-    ) == ["filter.start_time", "filter.principal", "filter.min_sequence"]
+        for flt in cases:
+            assert await invalid_fields(call, request(filter=flt), auditor) == ["filter"], flt[:60]
+    for order_by in ("event_time", "sequence desc, sequence", "sequence up", "resource"):
+        assert await invalid_fields(
+            stub.ListAuditEvents, pb.ListAuditEventsRequest(order_by=order_by), auditor
+        ) == ["order_by"], order_by
 
     # Valid but far-fetched ranges are answered, not refused.
     head = len(RESOURCES) + 1
-    for fields, sequences in [
-        ({"min_sequence": MAX_INT64}, []),
-        ({"max_sequence": MAX_INT64}, list(range(1, head + 1))),
-        ({"min_sequence": head, "max_sequence": MAX_INT64}, [head]),
+    for flt, sequences in [
+        (f"sequence >= {MAX_INT64}", []),
+        (f"sequence <= {MAX_INT64}", list(range(1, head + 1))),
+        (f"sequence >= {head} AND sequence <= {MAX_INT64}", [head]),
+        ("sequence >= 5 AND sequence <= 4", []),
+        ("sequence = 1 OR sequence = 3", [1, 3]),
         (
-            {
-                "start_time": Timestamp(seconds=-62_135_596_800),
-                "end_time": Timestamp(seconds=253_402_300_799, nanos=999_999_999),
-            },
+            'event_time >= "0001-01-01T00:00:00Z" AND event_time < "9999-12-31T23:59:59.999999Z"',
             list(range(1, head + 1)),
         ),
-        ({"end_time": Timestamp(seconds=1)}, []),
+        ('event_time < "1970-01-01T00:00:01Z"', []),
+        ('outcome = OK AND resource != "models/m"', list(range(1, head))),
     ]:
-        flt = event_pb.AuditEventFilter(**fields)
-        assert [e.sequence for e in await audit.listed(filter=flt)] == sequences, fields
+        assert [e.sequence for e in await audit.listed(filter=flt)] == sequences, flt
         assert [
             e.sequence
             for e in await exported(stub)(pb.ExportAuditEventsRequest(filter=flt), auditor)
-        ] == sequences, fields
+        ] == sequences, flt
 
 
 async def test_verify_ranges_and_page_sizes_are_checked(audit: Audit) -> None:
@@ -369,15 +389,13 @@ async def test_altered_forged_or_foreign_page_tokens_are_refused(audit: Audit) -
         ], bad[:40]
     # Issued for another filter, or for the other order.
     for other in (
-        pb.ListAuditEventsRequest(page_size=2, page_token=token, descending=True),
-        pb.ListAuditEventsRequest(
-            page_token=token, filter=event_pb.AuditEventFilter(resource_prefix="%")
-        ),
+        pb.ListAuditEventsRequest(page_size=2, page_token=token, order_by="sequence desc"),
+        pb.ListAuditEventsRequest(page_token=token, filter='resource = "%*"'),
     ):
         error = await refused(stub.ListAuditEvents, other, auditor)
         assert rich_details(error)["error_info"].reason == "PAGE_TOKEN_MISMATCH"
     newest = await stub.ListAuditEvents(
-        pb.ListAuditEventsRequest(page_size=2, descending=True), metadata=auditor
+        pb.ListAuditEventsRequest(page_size=2, order_by="sequence desc"), metadata=auditor
     )
     error = await refused(
         stub.ListAuditEvents,
@@ -412,7 +430,9 @@ async def test_altered_forged_or_foreign_page_tokens_are_refused(audit: Audit) -
         while page.next_page_token:
             page = await stub.ListAuditEvents(
                 pb.ListAuditEventsRequest(
-                    page_size=2, page_token=page.next_page_token, descending=descending
+                    page_size=2,
+                    page_token=page.next_page_token,
+                    order_by="sequence desc" if descending else "",
                 ),
                 metadata=auditor,
             )
@@ -424,12 +444,12 @@ async def test_hostile_reads_write_only_the_denied_calls_and_the_chain_verifies(
     audit: Audit,
 ) -> None:
     before = event_count(audit.db)
-    hostile = event_pb.AuditEventFilter(resource_prefix=SQL + "%\x00", start_time=BAD_TIMES[0])
+    hostile = condition("resource_prefix", SQL + "%\x00") + ' AND event_time >= "10000-01-01"'
     for _ in range(3):
         await refused(
             audit.stub.ListAuditEvents, pb.ListAuditEventsRequest(filter=hostile), audit.as_()
         )
-        await audit.listed(filter=event_pb.AuditEventFilter(resource=SQL, principal=SQL))
+        await audit.listed(filter=f"{condition('resource', SQL)} AND {condition('principal', SQL)}")
     assert event_count(audit.db) == before
     # Callers without the auditor role are refused before validation, and that is recorded.
     await refused(
@@ -446,9 +466,7 @@ async def test_hostile_reads_write_only_the_denied_calls_and_the_chain_verifies(
     )
 
     async def denied_events() -> list[event_pb.AuditEvent]:
-        events = await audit.listed(
-            filter=event_pb.AuditEventFilter(outcome=event_pb.AUDIT_OUTCOME_DENIED)
-        )
+        events = await audit.listed(filter="outcome = DENIED")
         return events if len(events) == 2 else []
 
     denied = await wait_until(denied_events, "the refusal window to be written", within=30.0)
@@ -459,3 +477,31 @@ async def test_hostile_reads_write_only_the_denied_calls_and_the_chain_verifies(
     assert event_count(audit.db) == before + 2
     ok = await audit.verified()
     assert (ok.status, ok.event_count, ok.detail) == (chain_pb.CHAIN_STATUS_OK, before + 2, "")
+
+
+async def test_pages_end_before_the_byte_budget_and_still_reach_every_event(
+    audit: Audit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A budget of a few events beyond the room kept for the token (the budget is read at each
+    # call): pages end early, with a token, yet every event comes once and in order, both ways.
+    budget = pagination.MAX_TOKEN_LENGTH + 1200
+    monkeypatch.setattr(pagination, "MAX_PAGE_BYTES", budget)
+    for order_by in ("", "sequence desc"):
+        sequences: list[int] = []
+        sizes: list[int] = []
+        token = ""
+        for _ in range(len(RESOURCES) + 2):
+            page = await audit.stub.ListAuditEvents(
+                pb.ListAuditEventsRequest(page_size=1000, page_token=token, order_by=order_by),
+                metadata=audit.as_(),
+            )
+            assert page.events
+            assert page.ByteSize() <= budget or len(page.events) == 1
+            sequences.extend(e.sequence for e in page.events)
+            sizes.append(len(page.events))
+            token = page.next_page_token
+            if not token:
+                break
+        assert len(sizes) > 1, sizes
+        expected = list(range(1, len(RESOURCES) + 2))
+        assert sequences == (expected[::-1] if order_by else expected)

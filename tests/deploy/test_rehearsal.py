@@ -419,7 +419,7 @@ async def test_each_service_restarts_alone_while_the_others_keep_working(
         first_version = int(trained.model_version.rsplit("/", 1)[1])
         await clients.registry.SetModelAlias(
             registry_pb.SetModelAliasRequest(
-                model="models/iris",
+                name="models/iris",
                 alias="production",
                 version_number=first_version,
                 reason="rehearsal: first release",

@@ -52,7 +52,13 @@ from slipway.training.v1 import training_service_pb2 as training_pb
 from slipway.training.v1 import training_service_pb2_grpc as training_grpc
 from support.harness import auth, running_server, settings_for
 from support.monitoring import label_tensor, prediction_record
-from support.registry import SQLITE_ONLY, model_bytes, upload_requests, version_spec
+from support.registry import (
+    SQLITE_ONLY,
+    audit_filter,
+    model_bytes,
+    upload_requests,
+    version_spec,
+)
 from support.services import ALL_APIS
 from support.serving import iris_spec, register, train_locally
 from support.training import job, registry_peer_settings
@@ -217,7 +223,7 @@ async def set_model_alias(s: Suite) -> Prepared:
     async def call(metadata: Metadata) -> Any:
         return await s.registry.SetModelAlias(
             registry_pb.SetModelAliasRequest(
-                model="models/aliased", alias="candidate", version_number=1
+                name="models/aliased", alias="candidate", version_number=1
             ),
             metadata=metadata,
         )
@@ -231,14 +237,14 @@ async def delete_model_alias(s: Suite) -> Prepared:
     await _version(s, "unaliased")
     await s.registry.SetModelAlias(
         registry_pb.SetModelAliasRequest(
-            model="models/unaliased", alias="candidate", version_number=1
+            name="models/unaliased", alias="candidate", version_number=1
         ),
         metadata=s.as_("admin"),
     )
 
     async def call(metadata: Metadata) -> Any:
         return await s.registry.DeleteModelAlias(
-            registry_pb.DeleteModelAliasRequest(model="models/unaliased", alias="candidate"),
+            registry_pb.DeleteModelAliasRequest(name="models/unaliased", alias="candidate"),
             metadata=metadata,
         )
 
@@ -583,7 +589,7 @@ async def events_after(s: Suite, sequence: int) -> list[audit_event_pb2.AuditEve
     for _ in range(100):
         page = await s.audit.ListAuditEvents(
             audit_service_pb2.ListAuditEventsRequest(
-                filter=audit_event_pb2.AuditEventFilter(min_sequence=sequence + 1),
+                filter=audit_filter(min_sequence=sequence + 1),
                 page_size=1000,
                 page_token=token,
             ),
@@ -598,7 +604,7 @@ async def events_after(s: Suite, sequence: int) -> list[audit_event_pb2.AuditEve
 
 async def last_sequence(s: Suite) -> int:
     page = await s.audit.ListAuditEvents(
-        audit_service_pb2.ListAuditEventsRequest(page_size=1, descending=True),
+        audit_service_pb2.ListAuditEventsRequest(page_size=1, order_by="sequence desc"),
         metadata=s.as_("auditor"),
     )
     return int(page.events[0].sequence) if page.events else 0

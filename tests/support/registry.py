@@ -157,6 +157,28 @@ def store_contents(artifact_dir: Path) -> tuple[set[str], list[str]]:
     return committed, parts
 
 
+def audit_filter(**fields: Any) -> str:
+    """The ListAuditEvents filter (AIP-160) of events whose fields equal ``fields``:
+    ``resource_prefix`` matches a prefix, ``outcome`` takes an AuditOutcome value and
+    ``min_sequence`` a lowest sequence number."""
+
+    def quote(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    terms = []
+    for name, value in fields.items():
+        if name == "resource_prefix":
+            terms.append(f"resource = {quote(value + '*')}")
+        elif name == "outcome":
+            outcome = audit_event_pb2.AuditOutcome.Name(value).removeprefix("AUDIT_OUTCOME_")
+            terms.append(f"outcome = {outcome}")
+        elif name == "min_sequence":
+            terms.append(f"sequence >= {int(value)}")
+        else:
+            terms.append(f"{name} = {quote(value)}")
+    return " AND ".join(terms)
+
+
 @dataclass
 class Registry:
     """A running registry and a client of it."""
@@ -252,13 +274,14 @@ class Registry:
         return header, b"".join(parts)
 
     async def audit_events(self, **filter_fields: Any) -> list[audit_event_pb2.AuditEvent]:
-        """Every audit event matching the filter, oldest first."""
+        """Every audit event matching the filter, oldest first: keyword arguments name an
+        event's fields (``resource_prefix`` a prefix of its resource), all must match."""
         events: list[audit_event_pb2.AuditEvent] = []
         token = ""
         for _ in range(100):
             page = await self.audit.ListAuditEvents(
                 audit_service_pb2.ListAuditEventsRequest(
-                    filter=audit_event_pb2.AuditEventFilter(**filter_fields),
+                    filter=audit_filter(**filter_fields),
                     page_size=1000,
                     page_token=token,
                 ),

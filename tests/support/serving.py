@@ -179,7 +179,7 @@ async def register(
 async def set_alias(registry: Registry, model_id: str, alias: str, number: int) -> None:
     await registry.stub.SetModelAlias(
         registry_pb.SetModelAliasRequest(
-            model=f"models/{model_id}", alias=alias, version_number=number, reason="test promotion"
+            name=f"models/{model_id}", alias=alias, version_number=number, reason="test promotion"
         ),
         metadata=registry.as_("approver"),
     )

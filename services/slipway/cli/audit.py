@@ -195,6 +195,13 @@ def _add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--service", default="", help="service that wrote the event")
     group.add_argument("--since", default=None, help="ISO time, inclusive")
     group.add_argument("--until", default=None, help="ISO time, exclusive")
+    group.add_argument(
+        "--filter",
+        default="",
+        help="an AIP-160 filter, ANDed with the options above, e.g. 'outcome = DENIED OR "
+        "outcome = FAILED' (fields: sequence, event_time, principal, action, resource, "
+        "service, outcome)",
+    )
 
 
 def _time(text: str) -> datetime:
@@ -202,8 +209,9 @@ def _time(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _filter(args: argparse.Namespace) -> client.AuditFilter:
-    return client.AuditFilter(
+def _filter(args: argparse.Namespace) -> str:
+    """The options as one AIP-160 filter string."""
+    flags = client.AuditFilter(
         principal=args.principal,
         action=args.action,
         resource=args.resource,
@@ -212,7 +220,8 @@ def _filter(args: argparse.Namespace) -> client.AuditFilter:
         outcome=OUTCOMES[args.outcome] if args.outcome else event_pb.AUDIT_OUTCOME_UNSPECIFIED,
         start_time=_time(args.since) if args.since else None,
         end_time=_time(args.until) if args.until else None,
-    )
+    ).to_filter()
+    return " AND ".join(part for part in (flags, args.filter) if part)
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -543,7 +543,7 @@ def _version_number(name: str) -> int:
 def _set_alias(suite: Suite, alias: str, number: int, reason: str) -> None:
     suite.registry.SetModelAlias(
         registry_pb.SetModelAliasRequest(
-            model=f"models/{MODEL}",
+            name=f"models/{MODEL}",
             alias=alias,
             version_number=number,
             reason=reason,

@@ -44,6 +44,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="only jobs in this state (repeatable)",
     )
     listing.add_argument("--created-by", default="", help="only this principal's")
+    listing.add_argument(
+        "--filter",
+        default="",
+        help="an AIP-160 filter, ANDed with the options above, e.g. 'trigger = DRIFT AND "
+        'create_time >= "2025-01-01T00:00:00Z"\' (fields: state, trigger, model, created_by, '
+        "create_time)",
+    )
+    listing.add_argument("--oldest-first", action="store_true")
     listing.add_argument("--limit", type=int, default=50, help="at most this many (0: all)")
 
     get = command(actions, "get", _get, "show one job")
@@ -126,7 +134,14 @@ def _list(args: argparse.Namespace) -> int:
     ]
     with clients(args) as suite:
         found = []
-        for job in suite.training.list(states=states, model=args.model, created_by=args.created_by):
+        jobs = suite.training.list(
+            states=states,
+            model=args.model,
+            created_by=args.created_by,
+            filter=args.filter,
+            oldest_first=args.oldest_first,
+        )
+        for job in jobs:
             found.append(job)
             if args.limit and len(found) >= args.limit:
                 break

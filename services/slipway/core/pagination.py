@@ -13,7 +13,7 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slipway.core.errors import InvalidArgumentError
@@ -113,3 +113,27 @@ def decode_page_token(token: str, parameters: Mapping[str, Any]) -> dict[str, An
         )
     cursor: dict[str, Any] = document["c"]
     return cursor
+
+
+# The most a List response may carry: the Go and Java gRPC clients refuse a message over 4 MiB
+# unless configured otherwise, and a page of 1,000 versions with 30 categorical features in
+# full view measured about 69 MiB. The margin leaves room for the response's other fields.
+MAX_PAGE_BYTES = 3 * 1024 * 1024
+# Per repeated-message item: its tag and its length prefix (at most 1 + 5 bytes).
+_ITEM_OVERHEAD = 6
+
+
+def fit_to_budget(item_sizes: Sequence[int], budget: int | None = None) -> int:
+    """How many of the items (their encoded sizes, in page order) fit in a response of at most
+    ``budget`` bytes (default MAX_PAGE_BYTES, read at the call), its page token included: the
+    page ends before the first item that would cross it. The first item is always kept, however
+    large, so that a list still makes progress."""
+    budget = MAX_PAGE_BYTES if budget is None else budget
+    # Room for the response's next_page_token (never longer than a token decode_page_token
+    # accepts) and its tag.
+    total = MAX_TOKEN_LENGTH + 8
+    for count, size in enumerate(item_sizes):
+        total += size + _ITEM_OVERHEAD
+        if count and total > budget:
+            return count
+    return len(item_sizes)

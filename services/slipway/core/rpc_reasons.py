@@ -154,7 +154,14 @@ RPC_REASONS: Mapping[str, frozenset[Reason]] = {
         {R.ALIAS_CHANGED, R.ALIAS_REQUIRED, R.INVALID_ALIAS, R.INVALID_NAME, R.SERVICE_ALIAS_MOVE}
     ),
     "/slipway.registry.v1.RegistryService/ListAliasHistory": frozenset(
-        {R.INVALID_NAME, R.INVALID_PAGE_SIZE, R.INVALID_PAGE_TOKEN, R.PAGE_TOKEN_MISMATCH}
+        {
+            R.INVALID_FILTER,
+            R.INVALID_NAME,
+            R.INVALID_ORDER_BY,
+            R.INVALID_PAGE_SIZE,
+            R.INVALID_PAGE_TOKEN,
+            R.PAGE_TOKEN_MISMATCH,
+        }
     ),
     "/slipway.registry.v1.RegistryService/WatchModelEvents": frozenset(
         {R.INVALID_SEQUENCE, R.TOO_MANY_WATCH_STREAMS, R.WATCH_STREAMS_FULL}
@@ -176,7 +183,13 @@ RPC_REASONS: Mapping[str, frozenset[Reason]] = {
         {R.INVALID_NAME, R.TRAINING_JOB_NOT_FOUND}
     ),
     "/slipway.training.v1.TrainingService/ListTrainingJobs": frozenset(
-        {R.INVALID_FILTER, R.INVALID_PAGE_SIZE, R.INVALID_PAGE_TOKEN, R.PAGE_TOKEN_MISMATCH}
+        {
+            R.INVALID_FILTER,
+            R.INVALID_ORDER_BY,
+            R.INVALID_PAGE_SIZE,
+            R.INVALID_PAGE_TOKEN,
+            R.PAGE_TOKEN_MISMATCH,
+        }
     ),
     "/slipway.training.v1.TrainingService/CancelTrainingJob": frozenset(
         {
@@ -255,7 +268,13 @@ RPC_REASONS: Mapping[str, frozenset[Reason]] = {
     ),
     "/slipway.monitoring.v1.MonitoringService/WatchAlerts": frozenset({R.INVALID_FILTER}),
     "/slipway.audit.v1.AuditService/ListAuditEvents": frozenset(
-        {R.INVALID_FILTER, R.INVALID_PAGE_SIZE, R.INVALID_PAGE_TOKEN, R.PAGE_TOKEN_MISMATCH}
+        {
+            R.INVALID_FILTER,
+            R.INVALID_ORDER_BY,
+            R.INVALID_PAGE_SIZE,
+            R.INVALID_PAGE_TOKEN,
+            R.PAGE_TOKEN_MISMATCH,
+        }
     ),
     "/slipway.audit.v1.AuditService/VerifyAuditLog": frozenset({R.INVALID_RANGE}),
     "/slipway.audit.v1.AuditService/ExportAuditEvents": frozenset({R.INVALID_FILTER}),

@@ -16,7 +16,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import text
 
-from slipway.audit.v1 import audit_event_pb2, audit_service_pb2
+from slipway.audit.v1 import audit_service_pb2
 from slipway.audit.v1 import audit_service_pb2_grpc as audit_grpc
 from slipway.common.v1 import tensor_pb2
 from slipway.core.db import Database
@@ -27,7 +27,7 @@ from slipway.monitoring.v1 import monitoring_service_pb2_grpc as pb_grpc
 from slipway.monitoring.v1 import prediction_record_pb2 as record_pb2
 from support.monitoring import Monitoring, known_models, running_monitoring
 from support.probe import rich_details
-from support.registry import Registry, error_reason, violated_fields
+from support.registry import Registry, audit_filter, error_reason, violated_fields
 
 HOSTILE_NAMES = [
     "../../etc/passwd",
@@ -661,7 +661,7 @@ async def test_hostile_free_text_in_descriptions_and_reasons_is_kept_verbatim(
     auditor = cast("audit_grpc.AuditServiceAsyncStub", m.audit)
     events = await auditor.ListAuditEvents(
         audit_service_pb2.ListAuditEventsRequest(
-            filter=audit_event_pb2.AuditEventFilter(resource=created.name), page_size=1000
+            filter=audit_filter(resource=created.name), page_size=1000
         ),
         metadata=m.as_("auditor"),
     )

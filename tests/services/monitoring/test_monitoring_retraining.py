@@ -101,9 +101,12 @@ async def train_first_version(
     return done
 
 
-async def training_jobs(training: Training, **fields: object) -> list[training_job_pb2.TrainingJob]:
+async def training_jobs(
+    training: Training, condition: str = ""
+) -> list[training_job_pb2.TrainingJob]:
+    flt = " AND ".join(c for c in (f'model = "{MODEL}"', condition) if c)
     reply = await training.stub.ListTrainingJobs(
-        training_pb.ListTrainingJobsRequest(model=MODEL, **fields),  # type: ignore[arg-type]
+        training_pb.ListTrainingJobsRequest(filter=flt),
         metadata=training.as_("viewer"),
     )
     return list(reply.training_jobs)
@@ -207,7 +210,7 @@ async def test_drift_through_serving_starts_one_retraining_job_while_it_runs(
         assert again.training_job == retraining.name
         assert "skipped job running" in again.retraining_detail
         assert "TRAINING_JOB_STATE_QUEUED" in again.retraining_detail
-        drift_jobs = await training_jobs(training, trigger=DRIFT)
+        drift_jobs = await training_jobs(training, "trigger = DRIFT")
         assert [j.name for j in drift_jobs] == [retraining.name]
         assert {j.name for j in await training_jobs(training)} == {source.name, retraining.name}
         assert (await training.get(retraining.name)).state == QUEUED

@@ -38,7 +38,7 @@ async def set_alias(
 ) -> pb.SetModelAliasResponse:
     return await registry.stub.SetModelAlias(
         pb.SetModelAliasRequest(
-            model="models/churn", alias=alias, version_number=version, reason=reason, **fields
+            name="models/churn", alias=alias, version_number=version, reason=reason, **fields
         ),
         metadata=registry.as_(role),
     )
@@ -184,7 +184,7 @@ async def test_alias_history_keeps_every_move_and_cites_its_audit_event(registry
     await set_alias(registry, "approver", "production", 1, "launch")
     await set_alias(registry, "approver", "production", 2, "roll forward")
     await registry.stub.DeleteModelAlias(
-        pb.DeleteModelAliasRequest(model="models/churn", alias="staging", reason="retire staging"),
+        pb.DeleteModelAliasRequest(name="models/churn", alias="staging", reason="retire staging"),
         metadata=registry.as_("developer"),
     )
 
@@ -219,15 +219,31 @@ async def test_alias_history_keeps_every_move_and_cites_its_audit_event(registry
     assert len(audited) == len(history)
 
     staging_only = await registry.stub.ListAliasHistory(
-        pb.ListAliasHistoryRequest(parent="models/churn", alias="staging"),
+        pb.ListAliasHistoryRequest(parent="models/churn", filter='alias = "staging"'),
         metadata=registry.as_("viewer"),
     )
     assert [e.change for e in staging_only.alias_history_entries] == [SET, MOVED, DELETED]
     touching_1 = await registry.stub.ListAliasHistory(
-        pb.ListAliasHistoryRequest(parent="models/churn", version_number=1),
+        pb.ListAliasHistoryRequest(
+            parent="models/churn", filter="from_version_number = 1 OR to_version_number = 1"
+        ),
         metadata=registry.as_("viewer"),
     )
     assert len(touching_1.alias_history_entries) == 4
+    newest_first = await registry.stub.ListAliasHistory(
+        pb.ListAliasHistoryRequest(parent="models/churn", order_by="change_time desc"),
+        metadata=registry.as_("viewer"),
+    )
+    assert [e.name for e in newest_first.alias_history_entries] == [
+        e.name for e in reversed(history)
+    ]
+    staging_deleted = await registry.stub.ListAliasHistory(
+        pb.ListAliasHistoryRequest(
+            parent="models/churn", filter='alias = "staging" AND change = DELETED'
+        ),
+        metadata=registry.as_("viewer"),
+    )
+    assert [e.change for e in staging_deleted.alias_history_entries] == [DELETED]
 
     paged: list[str] = []
     token = ""
@@ -273,7 +289,7 @@ async def test_a_version_holding_an_alias_cannot_be_archived(registry):
     assert (await registry.get_version(version.name)).aliases == ["staging"]
 
     await registry.stub.DeleteModelAlias(
-        pb.DeleteModelAliasRequest(model="models/churn", alias="staging"),
+        pb.DeleteModelAliasRequest(name="models/churn", alias="staging"),
         metadata=registry.as_("developer"),
     )
     archived = (

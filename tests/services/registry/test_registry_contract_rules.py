@@ -95,7 +95,7 @@ async def test_new_aliases_follow_rfc_1034_and_stored_wider_names_stay_usable(re
     for alias in ("my_alias", "9lives", "a" * 64, "Prod", "end-"):
         assert await refused(
             registry.stub.SetModelAlias,
-            pb.SetModelAliasRequest(model="models/m", alias=alias, version_number=1),
+            pb.SetModelAliasRequest(name="models/m", alias=alias, version_number=1),
             approver,
         ) == ("INVALID_ALIAS", ["alias"]), alias
 
@@ -113,7 +113,7 @@ async def test_new_aliases_follow_rfc_1034_and_stored_wider_names_stay_usable(re
     version = await registry.get_version("models/Legacy_Model.v2@my_alias")
     assert version.version_number == 1
     moved = await registry.stub.SetModelAlias(
-        pb.SetModelAliasRequest(model="models/Legacy_Model.v2", alias="my_alias", version_number=2),
+        pb.SetModelAliasRequest(name="models/Legacy_Model.v2", alias="my_alias", version_number=2),
         metadata=approver,
     )
     assert dict(moved.model.aliases) == {"my_alias": 2}
@@ -124,7 +124,7 @@ async def test_new_aliases_follow_rfc_1034_and_stored_wider_names_stay_usable(re
         metadata=registry.as_("developer"),
     )
     await registry.stub.DeleteModelAlias(
-        pb.DeleteModelAliasRequest(model="models/Legacy_Model.v2", alias="my_alias"),
+        pb.DeleteModelAliasRequest(name="models/Legacy_Model.v2", alias="my_alias"),
         metadata=approver,
     )
 
@@ -284,14 +284,12 @@ async def test_delete_model_alias_guards_against_a_concurrent_move(registry):
     await registry.ready_version("m", seed=1)
     approver = registry.as_("approver")
     await registry.stub.SetModelAlias(
-        pb.SetModelAliasRequest(model="models/m", alias="staging", version_number=2),
+        pb.SetModelAliasRequest(name="models/m", alias="staging", version_number=2),
         metadata=approver,
     )
     with pytest.raises(grpc.aio.AioRpcError) as moved:
         await registry.stub.DeleteModelAlias(
-            pb.DeleteModelAliasRequest(
-                model="models/m", alias="staging", expected_version_number=1
-            ),
+            pb.DeleteModelAliasRequest(name="models/m", alias="staging", expected_version_number=1),
             metadata=approver,
         )
     assert moved.value.code() == grpc.StatusCode.ABORTED
@@ -299,7 +297,7 @@ async def test_delete_model_alias_guards_against_a_concurrent_move(registry):
     kept = await registry.get_version("models/m@staging")
     assert kept.version_number == 2
     deleted = await registry.stub.DeleteModelAlias(
-        pb.DeleteModelAliasRequest(model="models/m", alias="staging", expected_version_number=2),
+        pb.DeleteModelAliasRequest(name="models/m", alias="staging", expected_version_number=2),
         metadata=approver,
     )
     assert dict(deleted.model.aliases) == {}

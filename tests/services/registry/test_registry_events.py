@@ -49,7 +49,7 @@ async def set_alias(
 ) -> None:
     await registry.stub.SetModelAlias(
         pb.SetModelAliasRequest(
-            model="models/churn", alias=alias, version_number=version, reason=reason
+            name="models/churn", alias=alias, version_number=version, reason=reason
         ),
         metadata=registry.as_(role),
     )
@@ -95,7 +95,7 @@ async def test_a_watcher_that_reconnects_receives_the_alias_moves_it_missed(regi
     assert missed[1].model_version == "models/churn/versions/2"
     # ... and it stays live.
     await registry.stub.DeleteModelAlias(
-        pb.DeleteModelAliasRequest(model="models/churn", alias="staging"),
+        pb.DeleteModelAliasRequest(name="models/churn", alias="staging"),
         metadata=registry.as_("developer"),
     )
     [live] = await again.take(1)
@@ -177,7 +177,7 @@ async def test_a_watcher_without_a_sequence_starts_now_and_types_filter_the_stre
         metadata=registry.as_("viewer"),
     )
     await registry.stub.DeleteModelAlias(
-        pb.DeleteModelAliasRequest(model="models/churn", alias="a0"),
+        pb.DeleteModelAliasRequest(name="models/churn", alias="a0"),
         metadata=registry.as_("developer"),
     )
     received = [(await asyncio.wait_for(typed.read(), WAIT_SECONDS)).event for _ in range(2)]

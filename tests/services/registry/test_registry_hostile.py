@@ -89,7 +89,7 @@ async def test_hostile_model_ids_and_aliases_are_refused_and_create_nothing(regi
         assert (
             await invalid_field(
                 stub.SetModelAlias,
-                pb.SetModelAliasRequest(model="models/m", alias=name, version_number=1, reason="r"),
+                pb.SetModelAliasRequest(name="models/m", alias=name, version_number=1, reason="r"),
                 approver,
             )
             == "alias"
@@ -97,7 +97,7 @@ async def test_hostile_model_ids_and_aliases_are_refused_and_create_nothing(regi
         assert (
             await invalid_field(
                 stub.DeleteModelAlias,
-                pb.DeleteModelAliasRequest(model="models/m", alias=name, reason="r"),
+                pb.DeleteModelAliasRequest(name="models/m", alias=name, reason="r"),
                 approver,
             )
             == "alias"
@@ -190,7 +190,7 @@ async def test_hostile_text_in_descriptions_and_reasons_is_kept_verbatim(registr
     for reason in HOSTILE_TEXT[:4]:
         await registry.stub.SetModelAlias(
             pb.SetModelAliasRequest(
-                model="models/m",
+                name="models/m",
                 alias="production",
                 version_number=1,
                 reason=reason,
@@ -199,7 +199,7 @@ async def test_hostile_text_in_descriptions_and_reasons_is_kept_verbatim(registr
             metadata=registry.as_("approver"),
         )
         await registry.stub.DeleteModelAlias(
-            pb.DeleteModelAliasRequest(model="models/m", alias="production", reason=reason),
+            pb.DeleteModelAliasRequest(name="models/m", alias="production", reason=reason),
             metadata=registry.as_("admin"),
         )
     history = (

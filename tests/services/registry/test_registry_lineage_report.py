@@ -88,7 +88,7 @@ async def report_of(registry: Registry, name: str, role: str) -> lineage_report_
 async def promote(registry: Registry, number: int, reason: str) -> None:
     await registry.stub.SetModelAlias(
         pb.SetModelAliasRequest(
-            model=MODEL, alias="production", version_number=number, reason=reason
+            name=MODEL, alias="production", version_number=number, reason=reason
         ),
         metadata=registry.as_("approver"),
     )

@@ -45,7 +45,7 @@ async def _set_alias(
 ) -> pb.SetModelAliasResponse:
     return await registry.stub.SetModelAlias(
         pb.SetModelAliasRequest(
-            model=f"models/{model}", alias=alias, version_number=number, reason=reason
+            name=f"models/{model}", alias=alias, version_number=number, reason=reason
         ),
         metadata=registry.as_(role),
         timeout=30,
@@ -139,7 +139,7 @@ async def test_a_service_role_reads_what_its_peer_needs_and_moves_no_alias(
         assert reason in ("ROLE_NOT_ALLOWED", "SERVICE_ALIAS_MOVE"), (role, alias)
     code, _ = await _refusal(
         registry.stub.DeleteModelAlias(
-            pb.DeleteModelAliasRequest(model="models/m", alias="staging", reason="because"),
+            pb.DeleteModelAliasRequest(name="models/m", alias="staging", reason="because"),
             metadata=registry.as_(role),
         )
     )

@@ -52,7 +52,7 @@ async def get_alias(registry: Registry, name: str) -> int:
 
 async def set_alias(registry: Registry, version: int) -> None:
     await registry.stub.SetModelAlias(
-        pb.SetModelAliasRequest(model="models/churn", alias="staging", version_number=version),
+        pb.SetModelAliasRequest(name="models/churn", alias="staging", version_number=version),
         metadata=registry.as_("developer"),
     )
 

@@ -56,7 +56,7 @@ async def test_anonymous_floods_leave_a_few_compact_events_with_the_count(
     async with start_registry() as registry:
         model = (await registry.create_model("churn")).name
         request = pb.SetModelAliasRequest(
-            model=model, alias="production", version_number=1, reason=reason
+            name=model, alias="production", version_number=1, reason=reason
         )
         codes: list[grpc.StatusCode] = []
         flood_started = time.monotonic()
@@ -78,7 +78,7 @@ async def test_anonymous_floods_leave_a_few_compact_events_with_the_count(
                 await refused_call(
                     registry.stub.SetModelAlias,
                     pb.SetModelAliasRequest(
-                        model=model, alias="production", version_number=1, reason=reason
+                        name=model, alias="production", version_number=1, reason=reason
                     ),
                     registry.as_("viewer"),
                 )
@@ -119,7 +119,7 @@ async def test_callers_beyond_the_cap_fold_into_one_event_written_as_the_window_
             "DeleteModel": pb.DeleteModelRequest(name="models/m", reason="x"),
             "UpdateModel": pb.UpdateModelRequest(),
             "CreateModel": pb.CreateModelRequest(model_id="m"),
-            "DeleteModelAlias": pb.DeleteModelAliasRequest(model="models/m", alias="a"),
+            "DeleteModelAlias": pb.DeleteModelAliasRequest(name="models/m", alias="a"),
             "GetModel": pb.GetModelRequest(name="models/m"),
         }
         for name in methods:
@@ -152,7 +152,7 @@ async def test_a_developers_denied_alias_moves_are_counted_without_their_text(
         await registry.create_model("churn")
         await registry.ready_version("churn")
         denied = pb.SetModelAliasRequest(
-            model="models/churn", alias="production", version_number=1, reason=reason
+            name="models/churn", alias="production", version_number=1, reason=reason
         )
         for _ in range(DOMAIN_FLOOD // 10):  # bounded: DOMAIN_FLOOD calls, 10 at once
             codes = await asyncio.gather(
@@ -164,7 +164,7 @@ async def test_a_developers_denied_alias_moves_are_counted_without_their_text(
             assert set(codes) == {grpc.StatusCode.PERMISSION_DENIED}
         # A malformed request (a protected move without a reason) is a refusal too.
         no_reason = pb.SetModelAliasRequest(
-            model="models/churn", alias="production", version_number=1
+            name="models/churn", alias="production", version_number=1
         )
         assert (
             await refused_call(registry.stub.SetModelAlias, no_reason, registry.as_("approver"))
@@ -184,7 +184,7 @@ async def test_a_developers_denied_alias_moves_are_counted_without_their_text(
             metadata=registry.as_("developer"),
         )
         archived = pb.SetModelAliasRequest(
-            model="models/churn", alias="production", version_number=2, reason="reviewed"
+            name="models/churn", alias="production", version_number=2, reason="reviewed"
         )
         assert (
             await refused_call(registry.stub.SetModelAlias, archived, registry.as_("approver"))

@@ -148,7 +148,7 @@ async def test_a_streamed_upload_becomes_ready_with_everything_it_declared(regis
     assert got == version
 
     await registry.stub.SetModelAlias(
-        pb.SetModelAliasRequest(model="models/churn", alias="staging", version_number=1),
+        pb.SetModelAliasRequest(name="models/churn", alias="staging", version_number=1),
         metadata=registry.as_("developer"),
     )
     by_number, bytes_by_number = await registry.download("models/churn/versions/1")

@@ -316,11 +316,12 @@ async def test_queue_api_without_workers(start_training: StartTraining, registry
         assert [j.name for j in rest.training_jobs] == [others[0].name, first.name]
         assert not rest.next_page_token
         by_model = await training.stub.ListTrainingJobs(
-            pb.ListTrainingJobsRequest(model="models/a"), metadata=training.as_("viewer")
+            pb.ListTrainingJobsRequest(filter='model = "models/a"'), metadata=training.as_("viewer")
         )
         assert [j.name for j in by_model.training_jobs] == [first.name]
         by_creator = await training.stub.ListTrainingJobs(
-            pb.ListTrainingJobsRequest(created_by="approver-user"), metadata=training.as_("viewer")
+            pb.ListTrainingJobsRequest(filter='created_by = "approver-user"'),
+            metadata=training.as_("viewer"),
         )
         assert [j.name for j in by_creator.training_jobs] == [others[1].name]
 
@@ -344,7 +345,7 @@ async def test_queue_api_without_workers(start_training: StartTraining, registry
         assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
         assert error_reason(caught.value) == "JOB_ALREADY_ENDED"
         cancelled = await training.stub.ListTrainingJobs(
-            pb.ListTrainingJobsRequest(states=[CANCELLED]), metadata=training.as_("viewer")
+            pb.ListTrainingJobsRequest(filter="state = CANCELLED"), metadata=training.as_("viewer")
         )
         assert [j.name for j in cancelled.training_jobs] == [others[1].name]
 

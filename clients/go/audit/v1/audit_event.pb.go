@@ -8,6 +8,7 @@ package auditv1
 
 import (
 	v1 "github.com/slipway-mlops/slipway/clients/go/common/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -279,175 +280,36 @@ func (x *AuditEvent) GetKeyId() string {
 	return ""
 }
 
-// Which audit events to read. All set conditions must hold.
-type AuditEventFilter struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// Optional. Only events at or after this time.
-	StartTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
-	// Optional. Only events before this time.
-	EndTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
-	// Optional. Only events of this principal (`anonymous` for refused calls without a token).
-	Principal string `protobuf:"bytes,3,opt,name=principal,proto3" json:"principal,omitempty"`
-	// Optional. Only events of this action, for example `registry.SetModelAlias`.
-	Action string `protobuf:"bytes,4,opt,name=action,proto3" json:"action,omitempty"`
-	// Optional. Only events on exactly this resource.
-	Resource string `protobuf:"bytes,5,opt,name=resource,proto3" json:"resource,omitempty"`
-	// Optional. Only events on resources whose name starts with this prefix, for example
-	// `models/fraud/`.
-	ResourcePrefix string `protobuf:"bytes,6,opt,name=resource_prefix,json=resourcePrefix,proto3" json:"resource_prefix,omitempty"`
-	// Optional. Only events with this outcome.
-	Outcome AuditOutcome `protobuf:"varint,7,opt,name=outcome,proto3,enum=slipway.audit.v1.AuditOutcome" json:"outcome,omitempty"`
-	// Optional. Only events of this service.
-	Service string `protobuf:"bytes,8,opt,name=service,proto3" json:"service,omitempty"`
-	// Optional. Only events with a sequence number at or above this one.
-	MinSequence int64 `protobuf:"varint,9,opt,name=min_sequence,json=minSequence,proto3" json:"min_sequence,omitempty"`
-	// Optional. Only events with a sequence number at or below this one.
-	MaxSequence   int64 `protobuf:"varint,10,opt,name=max_sequence,json=maxSequence,proto3" json:"max_sequence,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *AuditEventFilter) Reset() {
-	*x = AuditEventFilter{}
-	mi := &file_slipway_audit_v1_audit_event_proto_msgTypes[1]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *AuditEventFilter) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*AuditEventFilter) ProtoMessage() {}
-
-func (x *AuditEventFilter) ProtoReflect() protoreflect.Message {
-	mi := &file_slipway_audit_v1_audit_event_proto_msgTypes[1]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use AuditEventFilter.ProtoReflect.Descriptor instead.
-func (*AuditEventFilter) Descriptor() ([]byte, []int) {
-	return file_slipway_audit_v1_audit_event_proto_rawDescGZIP(), []int{1}
-}
-
-func (x *AuditEventFilter) GetStartTime() *timestamppb.Timestamp {
-	if x != nil {
-		return x.StartTime
-	}
-	return nil
-}
-
-func (x *AuditEventFilter) GetEndTime() *timestamppb.Timestamp {
-	if x != nil {
-		return x.EndTime
-	}
-	return nil
-}
-
-func (x *AuditEventFilter) GetPrincipal() string {
-	if x != nil {
-		return x.Principal
-	}
-	return ""
-}
-
-func (x *AuditEventFilter) GetAction() string {
-	if x != nil {
-		return x.Action
-	}
-	return ""
-}
-
-func (x *AuditEventFilter) GetResource() string {
-	if x != nil {
-		return x.Resource
-	}
-	return ""
-}
-
-func (x *AuditEventFilter) GetResourcePrefix() string {
-	if x != nil {
-		return x.ResourcePrefix
-	}
-	return ""
-}
-
-func (x *AuditEventFilter) GetOutcome() AuditOutcome {
-	if x != nil {
-		return x.Outcome
-	}
-	return AuditOutcome_AUDIT_OUTCOME_UNSPECIFIED
-}
-
-func (x *AuditEventFilter) GetService() string {
-	if x != nil {
-		return x.Service
-	}
-	return ""
-}
-
-func (x *AuditEventFilter) GetMinSequence() int64 {
-	if x != nil {
-		return x.MinSequence
-	}
-	return 0
-}
-
-func (x *AuditEventFilter) GetMaxSequence() int64 {
-	if x != nil {
-		return x.MaxSequence
-	}
-	return 0
-}
-
 var File_slipway_audit_v1_audit_event_proto protoreflect.FileDescriptor
 
 const file_slipway_audit_v1_audit_event_proto_rawDesc = "" +
 	"\n" +
-	"\"slipway/audit/v1/audit_event.proto\x12\x10slipway.audit.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!slipway/common/v1/principal.proto\"\xd3\x04\n" +
+	"\"slipway/audit/v1/audit_event.proto\x12\x10slipway.audit.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!slipway/common/v1/principal.proto\"\xbf\x05\n" +
 	"\n" +
-	"AuditEvent\x12\x1a\n" +
-	"\bsequence\x18\x01 \x01(\x03R\bsequence\x12\x19\n" +
-	"\bevent_id\x18\x02 \x01(\tR\aeventId\x129\n" +
+	"AuditEvent\x12 \n" +
+	"\bsequence\x18\x01 \x01(\x03B\x04\xe2A\x01\x03R\bsequence\x12\x1f\n" +
+	"\bevent_id\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\aeventId\x12?\n" +
 	"\n" +
-	"event_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x12\x18\n" +
-	"\aservice\x18\x04 \x01(\tR\aservice\x12\x16\n" +
-	"\x06action\x18\x05 \x01(\tR\x06action\x12:\n" +
-	"\tprincipal\x18\x06 \x01(\v2\x1c.slipway.common.v1.PrincipalR\tprincipal\x12\x1a\n" +
-	"\bresource\x18\a \x01(\tR\bresource\x128\n" +
-	"\aoutcome\x18\b \x01(\x0e2\x1e.slipway.audit.v1.AuditOutcomeR\aoutcome\x12\x1f\n" +
-	"\vstatus_code\x18\t \x01(\tR\n" +
-	"statusCode\x12!\n" +
+	"event_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\teventTime\x12\x1e\n" +
+	"\aservice\x18\x04 \x01(\tB\x04\xe2A\x01\x03R\aservice\x12\x1c\n" +
+	"\x06action\x18\x05 \x01(\tB\x04\xe2A\x01\x03R\x06action\x12@\n" +
+	"\tprincipal\x18\x06 \x01(\v2\x1c.slipway.common.v1.PrincipalB\x04\xe2A\x01\x03R\tprincipal\x12&\n" +
+	"\bresource\x18\a \x01(\tB\n" +
+	"\xe2A\x01\x03\xfaA\x03\n" +
+	"\x01*R\bresource\x12>\n" +
+	"\aoutcome\x18\b \x01(\x0e2\x1e.slipway.audit.v1.AuditOutcomeB\x04\xe2A\x01\x03R\aoutcome\x12%\n" +
+	"\vstatus_code\x18\t \x01(\tB\x04\xe2A\x01\x03R\n" +
+	"statusCode\x12'\n" +
 	"\ferror_reason\x18\n" +
-	" \x01(\tR\verrorReason\x12\x16\n" +
-	"\x06reason\x18\v \x01(\tR\x06reason\x12\x1d\n" +
+	" \x01(\tB\x04\xe2A\x01\x03R\verrorReason\x12\x1c\n" +
+	"\x06reason\x18\v \x01(\tB\x04\xe2A\x01\x03R\x06reason\x12#\n" +
 	"\n" +
-	"request_id\x18\f \x01(\tR\trequestId\x12!\n" +
-	"\fpayload_json\x18\r \x01(\tR\vpayloadJson\x12#\n" +
-	"\rprevious_hash\x18\x0e \x01(\tR\fpreviousHash\x12\x12\n" +
-	"\x04hash\x18\x0f \x01(\tR\x04hash\x12!\n" +
-	"\fhash_version\x18\x10 \x01(\x05R\vhashVersion\x12\x15\n" +
-	"\x06key_id\x18\x11 \x01(\tR\x05keyId\"\x99\x03\n" +
-	"\x10AuditEventFilter\x129\n" +
-	"\n" +
-	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
-	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x1c\n" +
-	"\tprincipal\x18\x03 \x01(\tR\tprincipal\x12\x16\n" +
-	"\x06action\x18\x04 \x01(\tR\x06action\x12\x1a\n" +
-	"\bresource\x18\x05 \x01(\tR\bresource\x12'\n" +
-	"\x0fresource_prefix\x18\x06 \x01(\tR\x0eresourcePrefix\x128\n" +
-	"\aoutcome\x18\a \x01(\x0e2\x1e.slipway.audit.v1.AuditOutcomeR\aoutcome\x12\x18\n" +
-	"\aservice\x18\b \x01(\tR\aservice\x12!\n" +
-	"\fmin_sequence\x18\t \x01(\x03R\vminSequence\x12!\n" +
-	"\fmax_sequence\x18\n" +
-	" \x01(\x03R\vmaxSequence*w\n" +
+	"request_id\x18\f \x01(\tB\x04\xe2A\x01\x03R\trequestId\x12'\n" +
+	"\fpayload_json\x18\r \x01(\tB\x04\xe2A\x01\x03R\vpayloadJson\x12)\n" +
+	"\rprevious_hash\x18\x0e \x01(\tB\x04\xe2A\x01\x03R\fpreviousHash\x12\x18\n" +
+	"\x04hash\x18\x0f \x01(\tB\x04\xe2A\x01\x03R\x04hash\x12'\n" +
+	"\fhash_version\x18\x10 \x01(\x05B\x04\xe2A\x01\x03R\vhashVersion\x12\x1b\n" +
+	"\x06key_id\x18\x11 \x01(\tB\x04\xe2A\x01\x03R\x05keyId*w\n" +
 	"\fAuditOutcome\x12\x1d\n" +
 	"\x19AUDIT_OUTCOME_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10AUDIT_OUTCOME_OK\x10\x01\x12\x18\n" +
@@ -468,26 +330,22 @@ func file_slipway_audit_v1_audit_event_proto_rawDescGZIP() []byte {
 }
 
 var file_slipway_audit_v1_audit_event_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_slipway_audit_v1_audit_event_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_slipway_audit_v1_audit_event_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
 var file_slipway_audit_v1_audit_event_proto_goTypes = []any{
 	(AuditOutcome)(0),             // 0: slipway.audit.v1.AuditOutcome
 	(*AuditEvent)(nil),            // 1: slipway.audit.v1.AuditEvent
-	(*AuditEventFilter)(nil),      // 2: slipway.audit.v1.AuditEventFilter
-	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
-	(*v1.Principal)(nil),          // 4: slipway.common.v1.Principal
+	(*timestamppb.Timestamp)(nil), // 2: google.protobuf.Timestamp
+	(*v1.Principal)(nil),          // 3: slipway.common.v1.Principal
 }
 var file_slipway_audit_v1_audit_event_proto_depIdxs = []int32{
-	3, // 0: slipway.audit.v1.AuditEvent.event_time:type_name -> google.protobuf.Timestamp
-	4, // 1: slipway.audit.v1.AuditEvent.principal:type_name -> slipway.common.v1.Principal
+	2, // 0: slipway.audit.v1.AuditEvent.event_time:type_name -> google.protobuf.Timestamp
+	3, // 1: slipway.audit.v1.AuditEvent.principal:type_name -> slipway.common.v1.Principal
 	0, // 2: slipway.audit.v1.AuditEvent.outcome:type_name -> slipway.audit.v1.AuditOutcome
-	3, // 3: slipway.audit.v1.AuditEventFilter.start_time:type_name -> google.protobuf.Timestamp
-	3, // 4: slipway.audit.v1.AuditEventFilter.end_time:type_name -> google.protobuf.Timestamp
-	0, // 5: slipway.audit.v1.AuditEventFilter.outcome:type_name -> slipway.audit.v1.AuditOutcome
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	3, // [3:3] is the sub-list for method output_type
+	3, // [3:3] is the sub-list for method input_type
+	3, // [3:3] is the sub-list for extension type_name
+	3, // [3:3] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_slipway_audit_v1_audit_event_proto_init() }
@@ -501,7 +359,7 @@ func file_slipway_audit_v1_audit_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_slipway_audit_v1_audit_event_proto_rawDesc), len(file_slipway_audit_v1_audit_event_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   2,
+			NumMessages:   1,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -7,6 +7,7 @@
 package auditv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -24,15 +25,24 @@ const (
 // Request for ListAuditEvents.
 type ListAuditEventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Optional. Which events to list; default all.
-	Filter *AuditEventFilter `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Optional. The maximum number of events to return; default 50, at most 1000 (a larger value
 	// is read as 1000).
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// Optional. The `next_page_token` of a previous call with the same filter.
+	// Optional. The `next_page_token` of a previous call with the same filter and order.
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	// Optional. Newest first instead of oldest first.
-	Descending    bool `protobuf:"varint,4,opt,name=descending,proto3" json:"descending,omitempty"`
+	// Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+	// `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields:
+	// `sequence` (`= < <= > >=`), `event_time` (`< <= > >=` with a quoted RFC 3339 time),
+	// `principal` (the principal's name; refused calls without a token have the name
+	// `"anonymous"`), `action` (such as `"registry.SetModelAlias"`), `resource` and `service`
+	// (these four `=` and `!=`; a quoted value ending in `*` matches by prefix), and `outcome`
+	// (`OK`, `DENIED` or `FAILED`; `=` and `!=`). For example
+	// `resource = "models/fraud/*" AND event_time >= "2025-01-01T00:00:00Z"` or
+	// `service = "registry" OR service = "training"`.
+	Filter string `protobuf:"bytes,5,opt,name=filter,proto3" json:"filter,omitempty"`
+	// Optional. The order (AIP-132): comma-separated keys among `sequence` (the default, oldest
+	// first), each optionally followed by ` desc`, for example `sequence desc` (newest first).
+	OrderBy       string `protobuf:"bytes,6,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -67,13 +77,6 @@ func (*ListAuditEventsRequest) Descriptor() ([]byte, []int) {
 	return file_slipway_audit_v1_audit_service_proto_rawDescGZIP(), []int{0}
 }
 
-func (x *ListAuditEventsRequest) GetFilter() *AuditEventFilter {
-	if x != nil {
-		return x.Filter
-	}
-	return nil
-}
-
 func (x *ListAuditEventsRequest) GetPageSize() int32 {
 	if x != nil {
 		return x.PageSize
@@ -88,11 +91,18 @@ func (x *ListAuditEventsRequest) GetPageToken() string {
 	return ""
 }
 
-func (x *ListAuditEventsRequest) GetDescending() bool {
+func (x *ListAuditEventsRequest) GetFilter() string {
 	if x != nil {
-		return x.Descending
+		return x.Filter
 	}
-	return false
+	return ""
+}
+
+func (x *ListAuditEventsRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
 }
 
 // Response for ListAuditEvents.
@@ -100,7 +110,9 @@ type ListAuditEventsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The events.
 	Events []*AuditEvent `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
-	// A token for the next page; empty on the last page.
+	// A token for the next page; empty on the last page. A page may hold fewer items than
+	// `page_size` (yet not be the last): it ends early when the next item would take the
+	// response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -255,9 +267,10 @@ func (x *VerifyAuditLogResponse) GetVerification() *ChainVerification {
 // Request for ExportAuditEvents.
 type ExportAuditEventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Optional. Which events to export; default all. For offline chain verification, export a
-	// contiguous range (no filter other than sequence numbers or times).
-	Filter        *AuditEventFilter `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
+	// Optional. Which events to export, as in ListAuditEvents.filter; default all. For offline
+	// chain verification, export a contiguous range (no condition other than on `sequence` or
+	// `event_time`).
+	Filter        string `protobuf:"bytes,2,opt,name=filter,proto3" json:"filter,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -292,11 +305,11 @@ func (*ExportAuditEventsRequest) Descriptor() ([]byte, []int) {
 	return file_slipway_audit_v1_audit_service_proto_rawDescGZIP(), []int{4}
 }
 
-func (x *ExportAuditEventsRequest) GetFilter() *AuditEventFilter {
+func (x *ExportAuditEventsRequest) GetFilter() string {
 	if x != nil {
 		return x.Filter
 	}
-	return nil
+	return ""
 }
 
 // Response for ExportAuditEvents: one batch of events, in sequence order.
@@ -349,25 +362,24 @@ var File_slipway_audit_v1_audit_service_proto protoreflect.FileDescriptor
 
 const file_slipway_audit_v1_audit_service_proto_rawDesc = "" +
 	"\n" +
-	"$slipway/audit/v1/audit_service.proto\x12\x10slipway.audit.v1\x1a\"slipway/audit/v1/audit_event.proto\x1a)slipway/audit/v1/chain_verification.proto\"\xb0\x01\n" +
-	"\x16ListAuditEventsRequest\x12:\n" +
-	"\x06filter\x18\x01 \x01(\v2\".slipway.audit.v1.AuditEventFilterR\x06filter\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"$slipway/audit/v1/audit_service.proto\x12\x10slipway.audit.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\"slipway/audit/v1/audit_event.proto\x1a)slipway/audit/v1/chain_verification.proto\"\xb7\x01\n" +
+	"\x16ListAuditEventsRequest\x12!\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x04\xe2A\x01\x01R\bpageSize\x12#\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x1e\n" +
-	"\n" +
-	"descending\x18\x04 \x01(\bR\n" +
+	"page_token\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\tpageToken\x12\x1c\n" +
+	"\x06filter\x18\x05 \x01(\tB\x04\xe2A\x01\x01R\x06filter\x12\x1f\n" +
+	"\border_by\x18\x06 \x01(\tB\x04\xe2A\x01\x01R\aorderByJ\x04\b\x01\x10\x02J\x04\b\x04\x10\x05R\n" +
 	"descending\"w\n" +
 	"\x17ListAuditEventsResponse\x124\n" +
 	"\x06events\x18\x01 \x03(\v2\x1c.slipway.audit.v1.AuditEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"a\n" +
-	"\x15VerifyAuditLogRequest\x12%\n" +
-	"\x0estart_sequence\x18\x01 \x01(\x03R\rstartSequence\x12!\n" +
-	"\fend_sequence\x18\x02 \x01(\x03R\vendSequence\"a\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"m\n" +
+	"\x15VerifyAuditLogRequest\x12+\n" +
+	"\x0estart_sequence\x18\x01 \x01(\x03B\x04\xe2A\x01\x01R\rstartSequence\x12'\n" +
+	"\fend_sequence\x18\x02 \x01(\x03B\x04\xe2A\x01\x01R\vendSequence\"a\n" +
 	"\x16VerifyAuditLogResponse\x12G\n" +
-	"\fverification\x18\x01 \x01(\v2#.slipway.audit.v1.ChainVerificationR\fverification\"V\n" +
-	"\x18ExportAuditEventsRequest\x12:\n" +
-	"\x06filter\x18\x01 \x01(\v2\".slipway.audit.v1.AuditEventFilterR\x06filter\"Q\n" +
+	"\fverification\x18\x01 \x01(\v2#.slipway.audit.v1.ChainVerificationR\fverification\">\n" +
+	"\x18ExportAuditEventsRequest\x12\x1c\n" +
+	"\x06filter\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\x06filterJ\x04\b\x01\x10\x02\"Q\n" +
 	"\x19ExportAuditEventsResponse\x124\n" +
 	"\x06events\x18\x01 \x03(\v2\x1c.slipway.audit.v1.AuditEventR\x06events2\xcb\x02\n" +
 	"\fAuditService\x12f\n" +
@@ -396,27 +408,24 @@ var file_slipway_audit_v1_audit_service_proto_goTypes = []any{
 	(*VerifyAuditLogResponse)(nil),    // 3: slipway.audit.v1.VerifyAuditLogResponse
 	(*ExportAuditEventsRequest)(nil),  // 4: slipway.audit.v1.ExportAuditEventsRequest
 	(*ExportAuditEventsResponse)(nil), // 5: slipway.audit.v1.ExportAuditEventsResponse
-	(*AuditEventFilter)(nil),          // 6: slipway.audit.v1.AuditEventFilter
-	(*AuditEvent)(nil),                // 7: slipway.audit.v1.AuditEvent
-	(*ChainVerification)(nil),         // 8: slipway.audit.v1.ChainVerification
+	(*AuditEvent)(nil),                // 6: slipway.audit.v1.AuditEvent
+	(*ChainVerification)(nil),         // 7: slipway.audit.v1.ChainVerification
 }
 var file_slipway_audit_v1_audit_service_proto_depIdxs = []int32{
-	6, // 0: slipway.audit.v1.ListAuditEventsRequest.filter:type_name -> slipway.audit.v1.AuditEventFilter
-	7, // 1: slipway.audit.v1.ListAuditEventsResponse.events:type_name -> slipway.audit.v1.AuditEvent
-	8, // 2: slipway.audit.v1.VerifyAuditLogResponse.verification:type_name -> slipway.audit.v1.ChainVerification
-	6, // 3: slipway.audit.v1.ExportAuditEventsRequest.filter:type_name -> slipway.audit.v1.AuditEventFilter
-	7, // 4: slipway.audit.v1.ExportAuditEventsResponse.events:type_name -> slipway.audit.v1.AuditEvent
-	0, // 5: slipway.audit.v1.AuditService.ListAuditEvents:input_type -> slipway.audit.v1.ListAuditEventsRequest
-	2, // 6: slipway.audit.v1.AuditService.VerifyAuditLog:input_type -> slipway.audit.v1.VerifyAuditLogRequest
-	4, // 7: slipway.audit.v1.AuditService.ExportAuditEvents:input_type -> slipway.audit.v1.ExportAuditEventsRequest
-	1, // 8: slipway.audit.v1.AuditService.ListAuditEvents:output_type -> slipway.audit.v1.ListAuditEventsResponse
-	3, // 9: slipway.audit.v1.AuditService.VerifyAuditLog:output_type -> slipway.audit.v1.VerifyAuditLogResponse
-	5, // 10: slipway.audit.v1.AuditService.ExportAuditEvents:output_type -> slipway.audit.v1.ExportAuditEventsResponse
-	8, // [8:11] is the sub-list for method output_type
-	5, // [5:8] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	6, // 0: slipway.audit.v1.ListAuditEventsResponse.events:type_name -> slipway.audit.v1.AuditEvent
+	7, // 1: slipway.audit.v1.VerifyAuditLogResponse.verification:type_name -> slipway.audit.v1.ChainVerification
+	6, // 2: slipway.audit.v1.ExportAuditEventsResponse.events:type_name -> slipway.audit.v1.AuditEvent
+	0, // 3: slipway.audit.v1.AuditService.ListAuditEvents:input_type -> slipway.audit.v1.ListAuditEventsRequest
+	2, // 4: slipway.audit.v1.AuditService.VerifyAuditLog:input_type -> slipway.audit.v1.VerifyAuditLogRequest
+	4, // 5: slipway.audit.v1.AuditService.ExportAuditEvents:input_type -> slipway.audit.v1.ExportAuditEventsRequest
+	1, // 6: slipway.audit.v1.AuditService.ListAuditEvents:output_type -> slipway.audit.v1.ListAuditEventsResponse
+	3, // 7: slipway.audit.v1.AuditService.VerifyAuditLog:output_type -> slipway.audit.v1.VerifyAuditLogResponse
+	5, // 8: slipway.audit.v1.AuditService.ExportAuditEvents:output_type -> slipway.audit.v1.ExportAuditEventsResponse
+	6, // [6:9] is the sub-list for method output_type
+	3, // [3:6] is the sub-list for method input_type
+	3, // [3:3] is the sub-list for extension type_name
+	3, // [3:3] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_slipway_audit_v1_audit_service_proto_init() }

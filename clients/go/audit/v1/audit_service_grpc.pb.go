@@ -31,7 +31,7 @@ const (
 // Reads and verifies the shared audit log. Served by every Slipway service, for the `auditor` and
 // `admin` roles. There is no RPC to change or delete events.
 type AuditServiceClient interface {
-	// Lists audit events in sequence order, with filters.
+	// Lists audit events in sequence order (or the reverse), with a filter.
 	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error)
 	// Walks the hash chain over a range of sequence numbers and reports OK or the first sequence
 	// number where it breaks and why (a changed, missing or reordered row).
@@ -95,7 +95,7 @@ type AuditService_ExportAuditEventsClient = grpc.ServerStreamingClient[ExportAud
 // Reads and verifies the shared audit log. Served by every Slipway service, for the `auditor` and
 // `admin` roles. There is no RPC to change or delete events.
 type AuditServiceServer interface {
-	// Lists audit events in sequence order, with filters.
+	// Lists audit events in sequence order (or the reverse), with a filter.
 	ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error)
 	// Walks the hash chain over a range of sequence numbers and reports OK or the first sequence
 	// number where it breaks and why (a changed, missing or reordered row).

@@ -7,6 +7,7 @@
 package auditv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -80,6 +81,8 @@ func (ChainStatus) EnumDescriptor() ([]byte, []int) {
 }
 
 // How the chain breaks.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `CHAIN_BREAK_KIND_UNSPECIFIED` where it must decide).
 type ChainBreakKind int32
 
 const (
@@ -260,19 +263,19 @@ var File_slipway_audit_v1_chain_verification_proto protoreflect.FileDescriptor
 
 const file_slipway_audit_v1_chain_verification_proto_rawDesc = "" +
 	"\n" +
-	")slipway/audit/v1/chain_verification.proto\x12\x10slipway.audit.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x03\n" +
-	"\x11ChainVerification\x125\n" +
-	"\x06status\x18\x01 \x01(\x0e2\x1d.slipway.audit.v1.ChainStatusR\x06status\x12%\n" +
-	"\x0efirst_sequence\x18\x02 \x01(\x03R\rfirstSequence\x12#\n" +
-	"\rlast_sequence\x18\x03 \x01(\x03R\flastSequence\x12\x1f\n" +
-	"\vevent_count\x18\x04 \x01(\x03R\n" +
-	"eventCount\x12%\n" +
-	"\x0ebreak_sequence\x18\x05 \x01(\x03R\rbreakSequence\x12?\n" +
+	")slipway/audit/v1/chain_verification.proto\x12\x10slipway.audit.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\x03\n" +
+	"\x11ChainVerification\x12;\n" +
+	"\x06status\x18\x01 \x01(\x0e2\x1d.slipway.audit.v1.ChainStatusB\x04\xe2A\x01\x03R\x06status\x12+\n" +
+	"\x0efirst_sequence\x18\x02 \x01(\x03B\x04\xe2A\x01\x03R\rfirstSequence\x12)\n" +
+	"\rlast_sequence\x18\x03 \x01(\x03B\x04\xe2A\x01\x03R\flastSequence\x12%\n" +
+	"\vevent_count\x18\x04 \x01(\x03B\x04\xe2A\x01\x03R\n" +
+	"eventCount\x12+\n" +
+	"\x0ebreak_sequence\x18\x05 \x01(\x03B\x04\xe2A\x01\x03R\rbreakSequence\x12E\n" +
 	"\n" +
-	"break_kind\x18\x06 \x01(\x0e2 .slipway.audit.v1.ChainBreakKindR\tbreakKind\x12\x16\n" +
-	"\x06detail\x18\a \x01(\tR\x06detail\x12\x1b\n" +
-	"\tlast_hash\x18\b \x01(\tR\blastHash\x12;\n" +
-	"\vverify_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"break_kind\x18\x06 \x01(\x0e2 .slipway.audit.v1.ChainBreakKindB\x04\xe2A\x01\x03R\tbreakKind\x12\x1c\n" +
+	"\x06detail\x18\a \x01(\tB\x04\xe2A\x01\x03R\x06detail\x12!\n" +
+	"\tlast_hash\x18\b \x01(\tB\x04\xe2A\x01\x03R\blastHash\x12A\n" +
+	"\vverify_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
 	"verifyTime*q\n" +
 	"\vChainStatus\x12\x1c\n" +
 	"\x18CHAIN_STATUS_UNSPECIFIED\x10\x00\x12\x13\n" +

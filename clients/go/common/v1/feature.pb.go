@@ -7,6 +7,7 @@
 package commonv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -22,6 +23,8 @@ const (
 )
 
 // How a feature's values are treated by statistics and drift tests.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `FEATURE_KIND_UNSPECIFIED` where it must decide).
 type FeatureKind int32
 
 const (
@@ -394,32 +397,32 @@ var File_slipway_common_v1_feature_proto protoreflect.FileDescriptor
 
 const file_slipway_common_v1_feature_proto_rawDesc = "" +
 	"\n" +
-	"\x1fslipway/common/v1/feature.proto\x12\x11slipway.common.v1\"\xc0\x03\n" +
-	"\x11FeatureStatistics\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x122\n" +
-	"\x04kind\x18\x02 \x01(\x0e2\x1e.slipway.common.v1.FeatureKindR\x04kind\x12\x14\n" +
-	"\x05count\x18\x03 \x01(\x03R\x05count\x12#\n" +
-	"\rmissing_count\x18\x04 \x01(\x03R\fmissingCount\x12%\n" +
-	"\x0edistinct_count\x18\x05 \x01(\x03R\rdistinctCount\x12\x12\n" +
-	"\x04mean\x18\x06 \x01(\x01R\x04mean\x12\x10\n" +
-	"\x03std\x18\a \x01(\x01R\x03std\x12\x10\n" +
-	"\x03min\x18\b \x01(\x01R\x03min\x12\x10\n" +
-	"\x03max\x18\t \x01(\x01R\x03max\x129\n" +
+	"\x1fslipway/common/v1/feature.proto\x12\x11slipway.common.v1\x1a\x1fgoogle/api/field_behavior.proto\"\x88\x04\n" +
+	"\x11FeatureStatistics\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x04name\x128\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x1e.slipway.common.v1.FeatureKindB\x04\xe2A\x01\x01R\x04kind\x12\x1a\n" +
+	"\x05count\x18\x03 \x01(\x03B\x04\xe2A\x01\x01R\x05count\x12)\n" +
+	"\rmissing_count\x18\x04 \x01(\x03B\x04\xe2A\x01\x01R\fmissingCount\x12+\n" +
+	"\x0edistinct_count\x18\x05 \x01(\x03B\x04\xe2A\x01\x01R\rdistinctCount\x12\x18\n" +
+	"\x04mean\x18\x06 \x01(\x01B\x04\xe2A\x01\x01R\x04mean\x12\x16\n" +
+	"\x03std\x18\a \x01(\x01B\x04\xe2A\x01\x01R\x03std\x12\x16\n" +
+	"\x03min\x18\b \x01(\x01B\x04\xe2A\x01\x01R\x03min\x12\x16\n" +
+	"\x03max\x18\t \x01(\x01B\x04\xe2A\x01\x01R\x03max\x12?\n" +
 	"\tquantiles\x18\n" +
-	" \x03(\v2\x1b.slipway.common.v1.QuantileR\tquantiles\x12:\n" +
-	"\thistogram\x18\v \x01(\v2\x1c.slipway.common.v1.HistogramR\thistogram\x12@\n" +
+	" \x03(\v2\x1b.slipway.common.v1.QuantileB\x04\xe2A\x01\x01R\tquantiles\x12@\n" +
+	"\thistogram\x18\v \x01(\v2\x1c.slipway.common.v1.HistogramB\x04\xe2A\x01\x01R\thistogram\x12F\n" +
 	"\n" +
-	"categories\x18\f \x03(\v2 .slipway.common.v1.CategoryCountR\n" +
-	"categories\"B\n" +
-	"\bQuantile\x12 \n" +
-	"\vprobability\x18\x01 \x01(\x01R\vprobability\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x01R\x05value\"@\n" +
-	"\tHistogram\x12\x1b\n" +
-	"\tbin_edges\x18\x01 \x03(\x01R\bbinEdges\x12\x16\n" +
-	"\x06counts\x18\x02 \x03(\x03R\x06counts\";\n" +
-	"\rCategoryCount\x12\x14\n" +
-	"\x05value\x18\x01 \x01(\tR\x05value\x12\x14\n" +
-	"\x05count\x18\x02 \x01(\x03R\x05count*|\n" +
+	"categories\x18\f \x03(\v2 .slipway.common.v1.CategoryCountB\x04\xe2A\x01\x01R\n" +
+	"categories\"N\n" +
+	"\bQuantile\x12&\n" +
+	"\vprobability\x18\x01 \x01(\x01B\x04\xe2A\x01\x01R\vprobability\x12\x1a\n" +
+	"\x05value\x18\x02 \x01(\x01B\x04\xe2A\x01\x01R\x05value\"L\n" +
+	"\tHistogram\x12!\n" +
+	"\tbin_edges\x18\x01 \x03(\x01B\x04\xe2A\x01\x01R\bbinEdges\x12\x1c\n" +
+	"\x06counts\x18\x02 \x03(\x03B\x04\xe2A\x01\x01R\x06counts\"G\n" +
+	"\rCategoryCount\x12\x1a\n" +
+	"\x05value\x18\x01 \x01(\tB\x04\xe2A\x01\x01R\x05value\x12\x1a\n" +
+	"\x05count\x18\x02 \x01(\x03B\x04\xe2A\x01\x01R\x05count*|\n" +
 	"\vFeatureKind\x12\x1c\n" +
 	"\x18FEATURE_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14FEATURE_KIND_NUMERIC\x10\x01\x12\x1c\n" +

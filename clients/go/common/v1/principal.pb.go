@@ -7,6 +7,7 @@
 package commonv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -22,6 +23,8 @@ const (
 )
 
 // A role granted to a principal. Which RPCs a role may call is declared once, on the server.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `ROLE_UNSPECIFIED` where it must decide).
 type Role int32
 
 const (
@@ -152,10 +155,10 @@ var File_slipway_common_v1_principal_proto protoreflect.FileDescriptor
 
 const file_slipway_common_v1_principal_proto_rawDesc = "" +
 	"\n" +
-	"!slipway/common/v1/principal.proto\x12\x11slipway.common.v1\"N\n" +
-	"\tPrincipal\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12-\n" +
-	"\x05roles\x18\x02 \x03(\x0e2\x17.slipway.common.v1.RoleR\x05roles*\x88\x01\n" +
+	"!slipway/common/v1/principal.proto\x12\x11slipway.common.v1\x1a\x1fgoogle/api/field_behavior.proto\"Z\n" +
+	"\tPrincipal\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x04name\x123\n" +
+	"\x05roles\x18\x02 \x03(\x0e2\x17.slipway.common.v1.RoleB\x04\xe2A\x01\x03R\x05roles*\x88\x01\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vROLE_VIEWER\x10\x01\x12\x12\n" +

@@ -7,6 +7,7 @@
 package commonv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -23,6 +24,8 @@ const (
 
 // The element type of a feature, an output or a tensor. The names follow the Open Inference
 // Protocol datatypes (`FP32` is DATA_TYPE_FP32 and so on).
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `DATA_TYPE_UNSPECIFIED` where it must decide).
 type DataType int32
 
 const (
@@ -181,13 +184,13 @@ var File_slipway_common_v1_tensor_proto protoreflect.FileDescriptor
 
 const file_slipway_common_v1_tensor_proto_rawDesc = "" +
 	"\n" +
-	"\x1eslipway/common/v1/tensor.proto\x12\x11slipway.common.v1\"\xb2\x01\n" +
-	"\x06Tensor\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x128\n" +
-	"\tdata_type\x18\x02 \x01(\x0e2\x1b.slipway.common.v1.DataTypeR\bdataType\x12\x14\n" +
-	"\x05shape\x18\x03 \x03(\x03R\x05shape\x12!\n" +
-	"\fraw_contents\x18\x04 \x01(\fR\vrawContents\x12!\n" +
-	"\fmissing_mask\x18\x05 \x01(\fR\vmissingMask*\xa0\x01\n" +
+	"\x1eslipway/common/v1/tensor.proto\x12\x11slipway.common.v1\x1a\x1fgoogle/api/field_behavior.proto\"\xd0\x01\n" +
+	"\x06Tensor\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x04name\x12>\n" +
+	"\tdata_type\x18\x02 \x01(\x0e2\x1b.slipway.common.v1.DataTypeB\x04\xe2A\x01\x02R\bdataType\x12\x1a\n" +
+	"\x05shape\x18\x03 \x03(\x03B\x04\xe2A\x01\x02R\x05shape\x12'\n" +
+	"\fraw_contents\x18\x04 \x01(\fB\x04\xe2A\x01\x02R\vrawContents\x12'\n" +
+	"\fmissing_mask\x18\x05 \x01(\fB\x04\xe2A\x01\x01R\vmissingMask*\xa0\x01\n" +
 	"\bDataType\x12\x19\n" +
 	"\x15DATA_TYPE_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eDATA_TYPE_BOOL\x10\x01\x12\x13\n" +

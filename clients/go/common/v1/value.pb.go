@@ -7,6 +7,7 @@
 package commonv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	structpb "google.golang.org/protobuf/types/known/structpb"
@@ -292,23 +293,23 @@ var File_slipway_common_v1_value_proto protoreflect.FileDescriptor
 
 const file_slipway_common_v1_value_proto_rawDesc = "" +
 	"\n" +
-	"\x1dslipway/common/v1/value.proto\x12\x11slipway.common.v1\x1a\x1cgoogle/protobuf/struct.proto\"\xd1\x02\n" +
-	"\x05Value\x12;\n" +
+	"\x1dslipway/common/v1/value.proto\x12\x11slipway.common.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xfb\x02\n" +
+	"\x05Value\x12A\n" +
 	"\n" +
-	"null_value\x18\x01 \x01(\x0e2\x1a.google.protobuf.NullValueH\x00R\tnullValue\x12\x1f\n" +
+	"null_value\x18\x01 \x01(\x0e2\x1a.google.protobuf.NullValueB\x04\xe2A\x01\x01H\x00R\tnullValue\x12%\n" +
 	"\n" +
-	"bool_value\x18\x02 \x01(\bH\x00R\tboolValue\x12\x1d\n" +
-	"\tint_value\x18\x03 \x01(\x03H\x00R\bintValue\x12#\n" +
-	"\fdouble_value\x18\x04 \x01(\x01H\x00R\vdoubleValue\x12#\n" +
-	"\fstring_value\x18\x05 \x01(\tH\x00R\vstringValue\x12=\n" +
+	"bool_value\x18\x02 \x01(\bB\x04\xe2A\x01\x01H\x00R\tboolValue\x12#\n" +
+	"\tint_value\x18\x03 \x01(\x03B\x04\xe2A\x01\x01H\x00R\bintValue\x12)\n" +
+	"\fdouble_value\x18\x04 \x01(\x01B\x04\xe2A\x01\x01H\x00R\vdoubleValue\x12)\n" +
+	"\fstring_value\x18\x05 \x01(\tB\x04\xe2A\x01\x01H\x00R\vstringValue\x12C\n" +
 	"\n" +
-	"list_value\x18\x06 \x01(\v2\x1c.slipway.common.v1.ValueListH\x00R\tlistValue\x12:\n" +
-	"\tmap_value\x18\a \x01(\v2\x1b.slipway.common.v1.ValueMapH\x00R\bmapValueB\x06\n" +
-	"\x04kind\"=\n" +
-	"\tValueList\x120\n" +
-	"\x06values\x18\x01 \x03(\v2\x18.slipway.common.v1.ValueR\x06values\"\xa0\x01\n" +
-	"\bValueMap\x12?\n" +
-	"\x06values\x18\x01 \x03(\v2'.slipway.common.v1.ValueMap.ValuesEntryR\x06values\x1aS\n" +
+	"list_value\x18\x06 \x01(\v2\x1c.slipway.common.v1.ValueListB\x04\xe2A\x01\x01H\x00R\tlistValue\x12@\n" +
+	"\tmap_value\x18\a \x01(\v2\x1b.slipway.common.v1.ValueMapB\x04\xe2A\x01\x01H\x00R\bmapValueB\x06\n" +
+	"\x04kind\"C\n" +
+	"\tValueList\x126\n" +
+	"\x06values\x18\x01 \x03(\v2\x18.slipway.common.v1.ValueB\x04\xe2A\x01\x01R\x06values\"\xa6\x01\n" +
+	"\bValueMap\x12E\n" +
+	"\x06values\x18\x01 \x03(\v2'.slipway.common.v1.ValueMap.ValuesEntryB\x04\xe2A\x01\x01R\x06values\x1aS\n" +
 	"\vValuesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12.\n" +
 	"\x05value\x18\x02 \x01(\v2\x18.slipway.common.v1.ValueR\x05value:\x028\x01B\xc9\x01\n" +

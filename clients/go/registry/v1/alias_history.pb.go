@@ -8,6 +8,7 @@ package registryv1
 
 import (
 	v1 "github.com/slipway-mlops/slipway/clients/go/common/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -84,7 +85,7 @@ func (AliasChange) EnumDescriptor() ([]byte, []int) {
 // name: `models/{model}/aliasHistory/{entry}`.
 type AliasHistoryEntry struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Output only. The resource name, `models/{model}/aliasHistory/{entry}`.
+	// Identifier. The resource name, `models/{model}/aliasHistory/{entry}`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Output only. The model, `models/{model}`.
 	Model string `protobuf:"bytes,2,opt,name=model,proto3" json:"model,omitempty"`
@@ -221,22 +222,24 @@ var File_slipway_registry_v1_alias_history_proto protoreflect.FileDescriptor
 
 const file_slipway_registry_v1_alias_history_proto_rawDesc = "" +
 	"\n" +
-	"'slipway/registry/v1/alias_history.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!slipway/common/v1/principal.proto\"\xb7\x03\n" +
-	"\x11AliasHistoryEntry\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05model\x18\x02 \x01(\tR\x05model\x12\x14\n" +
-	"\x05alias\x18\x03 \x01(\tR\x05alias\x128\n" +
-	"\x06change\x18\x04 \x01(\x0e2 .slipway.registry.v1.AliasChangeR\x06change\x12.\n" +
-	"\x13from_version_number\x18\x05 \x01(\x03R\x11fromVersionNumber\x12*\n" +
-	"\x11to_version_number\x18\x06 \x01(\x03R\x0ftoVersionNumber\x122\n" +
-	"\x05actor\x18\a \x01(\v2\x1c.slipway.common.v1.PrincipalR\x05actor\x12\x16\n" +
-	"\x06reason\x18\b \x01(\tR\x06reason\x12;\n" +
-	"\vchange_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"changeTime\x12\x1d\n" +
+	"'slipway/registry/v1/alias_history.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!slipway/common/v1/principal.proto\"\x92\x05\n" +
+	"\x11AliasHistoryEntry\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\bR\x04name\x129\n" +
+	"\x05model\x18\x02 \x01(\tB#\xe2A\x01\x03\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x05model\x12\x1a\n" +
+	"\x05alias\x18\x03 \x01(\tB\x04\xe2A\x01\x03R\x05alias\x12>\n" +
+	"\x06change\x18\x04 \x01(\x0e2 .slipway.registry.v1.AliasChangeB\x04\xe2A\x01\x03R\x06change\x124\n" +
+	"\x13from_version_number\x18\x05 \x01(\x03B\x04\xe2A\x01\x03R\x11fromVersionNumber\x120\n" +
+	"\x11to_version_number\x18\x06 \x01(\x03B\x04\xe2A\x01\x03R\x0ftoVersionNumber\x128\n" +
+	"\x05actor\x18\a \x01(\v2\x1c.slipway.common.v1.PrincipalB\x04\xe2A\x01\x03R\x05actor\x12\x1c\n" +
+	"\x06reason\x18\b \x01(\tB\x04\xe2A\x01\x03R\x06reason\x12A\n" +
+	"\vchange_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"changeTime\x12#\n" +
 	"\n" +
 	"request_id\x18\n" +
-	" \x01(\tR\trequestId\x12$\n" +
-	"\x0eaudit_event_id\x18\v \x01(\tR\fauditEventId*s\n" +
+	" \x01(\tB\x04\xe2A\x01\x03R\trequestId\x12*\n" +
+	"\x0eaudit_event_id\x18\v \x01(\tB\x04\xe2A\x01\x03R\fauditEventId:x\xeaAu\n" +
+	"&registry.slipway.dev/AliasHistoryEntry\x12#models/{model}/aliasHistory/{entry}*\x13aliasHistoryEntries2\x11aliasHistoryEntry*s\n" +
 	"\vAliasChange\x12\x1c\n" +
 	"\x18ALIAS_CHANGE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10ALIAS_CHANGE_SET\x10\x01\x12\x16\n" +

@@ -7,6 +7,7 @@
 package registryv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -22,6 +23,8 @@ const (
 )
 
 // The serialisation format of an artifact file.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `ARTIFACT_FORMAT_UNSPECIFIED` where it must decide).
 type ArtifactFormat int32
 
 const (
@@ -91,6 +94,8 @@ func (ArtifactFormat) EnumDescriptor() ([]byte, []int) {
 }
 
 // Which file of a model version a transfer is about.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `ARTIFACT_KIND_UNSPECIFIED` where it must decide).
 type ArtifactKind int32
 
 const (
@@ -222,13 +227,13 @@ var File_slipway_registry_v1_artifact_proto protoreflect.FileDescriptor
 
 const file_slipway_registry_v1_artifact_proto_rawDesc = "" +
 	"\n" +
-	"\"slipway/registry/v1/artifact.proto\x12\x13slipway.registry.v1\"\x90\x01\n" +
-	"\bArtifact\x12\x16\n" +
-	"\x06sha256\x18\x01 \x01(\tR\x06sha256\x12\x1d\n" +
+	"\"slipway/registry/v1/artifact.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\"\xa8\x01\n" +
+	"\bArtifact\x12\x1c\n" +
+	"\x06sha256\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x06sha256\x12#\n" +
 	"\n" +
-	"size_bytes\x18\x02 \x01(\x03R\tsizeBytes\x12;\n" +
-	"\x06format\x18\x03 \x01(\x0e2#.slipway.registry.v1.ArtifactFormatR\x06format\x12\x10\n" +
-	"\x03uri\x18\x04 \x01(\tR\x03uri*\xd4\x01\n" +
+	"size_bytes\x18\x02 \x01(\x03B\x04\xe2A\x01\x02R\tsizeBytes\x12A\n" +
+	"\x06format\x18\x03 \x01(\x0e2#.slipway.registry.v1.ArtifactFormatB\x04\xe2A\x01\x02R\x06format\x12\x16\n" +
+	"\x03uri\x18\x04 \x01(\tB\x04\xe2A\x01\x03R\x03uri*\xd4\x01\n" +
 	"\x0eArtifactFormat\x12\x1f\n" +
 	"\x1bARTIFACT_FORMAT_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15ARTIFACT_FORMAT_SKOPS\x10\x01\x12\x1a\n" +

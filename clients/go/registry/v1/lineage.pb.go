@@ -7,6 +7,7 @@
 package registryv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -22,6 +23,8 @@ const (
 )
 
 // How the registry knows a version's lineage.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `LINEAGE_PROVENANCE_UNSPECIFIED` where it must decide).
 type LineageProvenance int32
 
 const (
@@ -253,23 +256,25 @@ var File_slipway_registry_v1_lineage_proto protoreflect.FileDescriptor
 
 const file_slipway_registry_v1_lineage_proto_rawDesc = "" +
 	"\n" +
-	"!slipway/registry/v1/lineage.proto\x12\x13slipway.registry.v1\"\xbf\x02\n" +
-	"\aLineage\x12!\n" +
-	"\ftraining_job\x18\x01 \x01(\tR\vtrainingJob\x12?\n" +
-	"\adataset\x18\x02 \x01(\v2%.slipway.registry.v1.DatasetReferenceR\adataset\x12!\n" +
-	"\fcode_version\x18\x03 \x01(\tR\vcodeVersion\x12\x1f\n" +
-	"\vrandom_seed\x18\x04 \x01(\x03R\n" +
-	"randomSeed\x12%\n" +
-	"\x0eparent_version\x18\x05 \x01(\tR\rparentVersion\x12\x1d\n" +
+	"!slipway/registry/v1/lineage.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\"\xb4\x03\n" +
+	"\aLineage\x12L\n" +
+	"\ftraining_job\x18\x01 \x01(\tB)\xe2A\x01\x01\xfaA\"\n" +
+	" training.slipway.dev/TrainingJobR\vtrainingJob\x12E\n" +
+	"\adataset\x18\x02 \x01(\v2%.slipway.registry.v1.DatasetReferenceB\x04\xe2A\x01\x01R\adataset\x12'\n" +
+	"\fcode_version\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\vcodeVersion\x12%\n" +
+	"\vrandom_seed\x18\x04 \x01(\x03B\x04\xe2A\x01\x01R\n" +
+	"randomSeed\x12Q\n" +
+	"\x0eparent_version\x18\x05 \x01(\tB*\xe2A\x01\x01\xfaA#\n" +
+	"!registry.slipway.dev/ModelVersionR\rparentVersion\x12#\n" +
 	"\n" +
-	"created_by\x18\x06 \x01(\tR\tcreatedBy\x12F\n" +
+	"created_by\x18\x06 \x01(\tB\x04\xe2A\x01\x03R\tcreatedBy\x12L\n" +
 	"\n" +
-	"provenance\x18\a \x01(\x0e2&.slipway.registry.v1.LineageProvenanceR\n" +
-	"provenance\"Y\n" +
-	"\x10DatasetReference\x12\x10\n" +
-	"\x03uri\x18\x01 \x01(\tR\x03uri\x12\x16\n" +
-	"\x06sha256\x18\x02 \x01(\tR\x06sha256\x12\x1b\n" +
-	"\trow_count\x18\x03 \x01(\x03R\browCount*~\n" +
+	"provenance\x18\a \x01(\x0e2&.slipway.registry.v1.LineageProvenanceB\x04\xe2A\x01\x03R\n" +
+	"provenance\"k\n" +
+	"\x10DatasetReference\x12\x16\n" +
+	"\x03uri\x18\x01 \x01(\tB\x04\xe2A\x01\x01R\x03uri\x12\x1c\n" +
+	"\x06sha256\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\x06sha256\x12!\n" +
+	"\trow_count\x18\x03 \x01(\x03B\x04\xe2A\x01\x01R\browCount*~\n" +
 	"\x11LineageProvenance\x12\"\n" +
 	"\x1eLINEAGE_PROVENANCE_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bLINEAGE_PROVENANCE_VERIFIED\x10\x01\x12$\n" +

@@ -10,6 +10,7 @@ import (
 	v12 "github.com/slipway-mlops/slipway/clients/go/audit/v1"
 	v11 "github.com/slipway-mlops/slipway/clients/go/monitoring/v1"
 	v1 "github.com/slipway-mlops/slipway/clients/go/training/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -166,19 +167,20 @@ var File_slipway_registry_v1_lineage_report_proto protoreflect.FileDescriptor
 
 const file_slipway_registry_v1_lineage_report_proto_rawDesc = "" +
 	"\n" +
-	"(slipway/registry/v1/lineage_report.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"slipway/audit/v1/audit_event.proto\x1a)slipway/audit/v1/chain_verification.proto\x1a!slipway/monitoring/v1/alert.proto\x1a'slipway/registry/v1/alias_history.proto\x1a'slipway/registry/v1/model_version.proto\x1a&slipway/training/v1/training_job.proto\"\x82\x05\n" +
-	"\rLineageReport\x12F\n" +
-	"\rmodel_version\x18\x01 \x01(\v2!.slipway.registry.v1.ModelVersionR\fmodelVersion\x12%\n" +
-	"\x0erequested_name\x18\x02 \x01(\tR\rrequestedName\x12C\n" +
-	"\ftraining_job\x18\x03 \x01(\v2 .slipway.training.v1.TrainingJobR\vtrainingJob\x12H\n" +
-	"\x0eparent_version\x18\x04 \x01(\v2!.slipway.registry.v1.ModelVersionR\rparentVersion\x12K\n" +
-	"\ralias_history\x18\x05 \x03(\v2&.slipway.registry.v1.AliasHistoryEntryR\faliasHistory\x124\n" +
-	"\x06alerts\x18\x06 \x03(\v2\x1c.slipway.monitoring.v1.AlertR\x06alerts\x12?\n" +
-	"\faudit_events\x18\a \x03(\v2\x1c.slipway.audit.v1.AuditEventR\vauditEvents\x12R\n" +
-	"\x12audit_verification\x18\b \x01(\v2#.slipway.audit.v1.ChainVerificationR\x11auditVerification\x12?\n" +
-	"\rgenerate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\fgenerateTime\x12\x1a\n" +
+	"(slipway/registry/v1/lineage_report.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"slipway/audit/v1/audit_event.proto\x1a)slipway/audit/v1/chain_verification.proto\x1a!slipway/monitoring/v1/alert.proto\x1a'slipway/registry/v1/alias_history.proto\x1a'slipway/registry/v1/model_version.proto\x1a&slipway/training/v1/training_job.proto\"\xe4\x05\n" +
+	"\rLineageReport\x12L\n" +
+	"\rmodel_version\x18\x01 \x01(\v2!.slipway.registry.v1.ModelVersionB\x04\xe2A\x01\x03R\fmodelVersion\x12Q\n" +
+	"\x0erequested_name\x18\x02 \x01(\tB*\xe2A\x01\x03\xfaA#\n" +
+	"!registry.slipway.dev/ModelVersionR\rrequestedName\x12I\n" +
+	"\ftraining_job\x18\x03 \x01(\v2 .slipway.training.v1.TrainingJobB\x04\xe2A\x01\x03R\vtrainingJob\x12N\n" +
+	"\x0eparent_version\x18\x04 \x01(\v2!.slipway.registry.v1.ModelVersionB\x04\xe2A\x01\x03R\rparentVersion\x12Q\n" +
+	"\ralias_history\x18\x05 \x03(\v2&.slipway.registry.v1.AliasHistoryEntryB\x04\xe2A\x01\x03R\faliasHistory\x12:\n" +
+	"\x06alerts\x18\x06 \x03(\v2\x1c.slipway.monitoring.v1.AlertB\x04\xe2A\x01\x03R\x06alerts\x12E\n" +
+	"\faudit_events\x18\a \x03(\v2\x1c.slipway.audit.v1.AuditEventB\x04\xe2A\x01\x03R\vauditEvents\x12X\n" +
+	"\x12audit_verification\x18\b \x01(\v2#.slipway.audit.v1.ChainVerificationB\x04\xe2A\x01\x03R\x11auditVerification\x12E\n" +
+	"\rgenerate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\fgenerateTime\x12 \n" +
 	"\bwarnings\x18\n" +
-	" \x03(\tR\bwarningsB\xdf\x01\n" +
+	" \x03(\tB\x04\xe2A\x01\x03R\bwarningsB\xdf\x01\n" +
 	"\x17dev.slipway.registry.v1B\x12LineageReportProtoP\x01ZBgithub.com/slipway-mlops/slipway/clients/go/registry/v1;registryv1\xa2\x02\x03SRX\xaa\x02\x13Slipway.Registry.V1\xca\x02\x13Slipway\\Registry\\V1\xe2\x02\x1fSlipway\\Registry\\V1\\GPBMetadata\xea\x02\x15Slipway::Registry::V1b\x06proto3"
 
 var (

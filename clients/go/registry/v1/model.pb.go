@@ -7,6 +7,7 @@
 package registryv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -26,7 +27,7 @@ const (
 // Resource name: `models/{model}`.
 type Model struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Output only. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
+	// Identifier. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
 	// at creation (see CreateModelRequest.model_id). Models created before that rule was enforced
 	// may have wider ids; they stay readable.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -50,8 +51,8 @@ type Model struct {
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only. When the model or one of its aliases last changed.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	// Output only. A checksum of the current state. Send it back in update and delete requests
-	// to make them fail with ABORTED if the model changed in between.
+	// Optional. A checksum of the current state, set by the server. Send it back in update and
+	// delete requests to make them fail with ABORTED if the model changed in between.
 	Etag string `protobuf:"bytes,9,opt,name=etag,proto3" json:"etag,omitempty"`
 	// Output only. A UUID4 assigned at creation and never changed (AIP-148): a model deleted and
 	// re-created under the same name has a different `uid`.
@@ -164,28 +165,29 @@ var File_slipway_registry_v1_model_proto protoreflect.FileDescriptor
 
 const file_slipway_registry_v1_model_proto_rawDesc = "" +
 	"\n" +
-	"\x1fslipway/registry/v1/model.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaa\x04\n" +
-	"\x05Model\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
-	"\vdescription\x18\x02 \x01(\tR\vdescription\x12>\n" +
-	"\x06labels\x18\x03 \x03(\v2&.slipway.registry.v1.Model.LabelsEntryR\x06labels\x12A\n" +
-	"\aaliases\x18\x04 \x03(\v2'.slipway.registry.v1.Model.AliasesEntryR\aaliases\x122\n" +
-	"\x15latest_version_number\x18\x05 \x01(\x03R\x13latestVersionNumber\x12\x1d\n" +
+	"\x1fslipway/registry/v1/model.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa6\x05\n" +
+	"\x05Model\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\bR\x04name\x12&\n" +
+	"\vdescription\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\vdescription\x12D\n" +
+	"\x06labels\x18\x03 \x03(\v2&.slipway.registry.v1.Model.LabelsEntryB\x04\xe2A\x01\x01R\x06labels\x12G\n" +
+	"\aaliases\x18\x04 \x03(\v2'.slipway.registry.v1.Model.AliasesEntryB\x04\xe2A\x01\x03R\aaliases\x128\n" +
+	"\x15latest_version_number\x18\x05 \x01(\x03B\x04\xe2A\x01\x03R\x13latestVersionNumber\x12#\n" +
 	"\n" +
-	"created_by\x18\x06 \x01(\tR\tcreatedBy\x12;\n" +
-	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x12\x12\n" +
-	"\x04etag\x18\t \x01(\tR\x04etag\x12\x10\n" +
+	"created_by\x18\x06 \x01(\tB\x04\xe2A\x01\x03R\tcreatedBy\x12A\n" +
+	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"createTime\x12A\n" +
+	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"updateTime\x12\x18\n" +
+	"\x04etag\x18\t \x01(\tB\x04\xe2A\x01\x01R\x04etag\x12\x16\n" +
 	"\x03uid\x18\n" +
-	" \x01(\tR\x03uid\x1a9\n" +
+	" \x01(\tB\x04\xe2A\x01\x03R\x03uid\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a:\n" +
 	"\fAliasesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01B\xd7\x01\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01:>\xeaA;\n" +
+	"\x1aregistry.slipway.dev/Model\x12\x0emodels/{model}*\x06models2\x05modelB\xd7\x01\n" +
 	"\x17dev.slipway.registry.v1B\n" +
 	"ModelProtoP\x01ZBgithub.com/slipway-mlops/slipway/clients/go/registry/v1;registryv1\xa2\x02\x03SRX\xaa\x02\x13Slipway.Registry.V1\xca\x02\x13Slipway\\Registry\\V1\xe2\x02\x1fSlipway\\Registry\\V1\\GPBMetadata\xea\x02\x15Slipway::Registry::V1b\x06proto3"
 

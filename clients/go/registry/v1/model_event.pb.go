@@ -8,6 +8,7 @@ package registryv1
 
 import (
 	v1 "github.com/slipway-mlops/slipway/clients/go/common/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -24,6 +25,8 @@ const (
 )
 
 // The kind of a registry change event.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `MODEL_EVENT_TYPE_UNSPECIFIED` where it must decide).
 type ModelEventType int32
 
 const (
@@ -255,22 +258,24 @@ var File_slipway_registry_v1_model_event_proto protoreflect.FileDescriptor
 
 const file_slipway_registry_v1_model_event_proto_rawDesc = "" +
 	"\n" +
-	"%slipway/registry/v1/model_event.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!slipway/common/v1/principal.proto\x1a'slipway/registry/v1/model_version.proto\"\xe5\x03\n" +
+	"%slipway/registry/v1/model_event.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!slipway/common/v1/principal.proto\x1a'slipway/registry/v1/model_version.proto\"\xec\x04\n" +
 	"\n" +
-	"ModelEvent\x12\x1a\n" +
-	"\bsequence\x18\x01 \x01(\x03R\bsequence\x127\n" +
-	"\x04type\x18\x02 \x01(\x0e2#.slipway.registry.v1.ModelEventTypeR\x04type\x12\x14\n" +
-	"\x05model\x18\x03 \x01(\tR\x05model\x12#\n" +
-	"\rmodel_version\x18\x04 \x01(\tR\fmodelVersion\x12%\n" +
-	"\x0eversion_number\x18\x05 \x01(\x03R\rversionNumber\x12\x14\n" +
-	"\x05alias\x18\x06 \x01(\tR\x05alias\x126\n" +
-	"\x17previous_version_number\x18\a \x01(\x03R\x15previousVersionNumber\x12K\n" +
-	"\rversion_state\x18\b \x01(\x0e2&.slipway.registry.v1.ModelVersionStateR\fversionState\x122\n" +
-	"\x05actor\x18\t \x01(\v2\x1c.slipway.common.v1.PrincipalR\x05actor\x12\x16\n" +
+	"ModelEvent\x12 \n" +
+	"\bsequence\x18\x01 \x01(\x03B\x04\xe2A\x01\x03R\bsequence\x12=\n" +
+	"\x04type\x18\x02 \x01(\x0e2#.slipway.registry.v1.ModelEventTypeB\x04\xe2A\x01\x03R\x04type\x129\n" +
+	"\x05model\x18\x03 \x01(\tB#\xe2A\x01\x03\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x05model\x12O\n" +
+	"\rmodel_version\x18\x04 \x01(\tB*\xe2A\x01\x03\xfaA#\n" +
+	"!registry.slipway.dev/ModelVersionR\fmodelVersion\x12+\n" +
+	"\x0eversion_number\x18\x05 \x01(\x03B\x04\xe2A\x01\x03R\rversionNumber\x12\x1a\n" +
+	"\x05alias\x18\x06 \x01(\tB\x04\xe2A\x01\x03R\x05alias\x12<\n" +
+	"\x17previous_version_number\x18\a \x01(\x03B\x04\xe2A\x01\x03R\x15previousVersionNumber\x12Q\n" +
+	"\rversion_state\x18\b \x01(\x0e2&.slipway.registry.v1.ModelVersionStateB\x04\xe2A\x01\x03R\fversionState\x128\n" +
+	"\x05actor\x18\t \x01(\v2\x1c.slipway.common.v1.PrincipalB\x04\xe2A\x01\x03R\x05actor\x12\x1c\n" +
 	"\x06reason\x18\n" +
-	" \x01(\tR\x06reason\x129\n" +
+	" \x01(\tB\x04\xe2A\x01\x03R\x06reason\x12?\n" +
 	"\n" +
-	"event_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\teventTime*\xc0\x03\n" +
+	"event_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\teventTime*\xc0\x03\n" +
 	"\x0eModelEventType\x12 \n" +
 	"\x1cMODEL_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eMODEL_EVENT_TYPE_MODEL_CREATED\x10\x01\x12\"\n" +

@@ -8,6 +8,7 @@ package registryv1
 
 import (
 	v1 "github.com/slipway-mlops/slipway/clients/go/common/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -24,6 +25,8 @@ const (
 )
 
 // The lifecycle state of a model version.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `MODEL_VERSION_STATE_UNSPECIFIED` where it must decide).
 type ModelVersionState int32
 
 const (
@@ -84,12 +87,68 @@ func (ModelVersionState) EnumDescriptor() ([]byte, []int) {
 	return file_slipway_registry_v1_model_version_proto_rawDescGZIP(), []int{0}
 }
 
+// How much of a version a read returns (AIP-157). More values may be added: a client must accept
+// a value it does not know.
+type ModelVersionView int32
+
+const (
+	// Not set: BASIC for ListModelVersions, FULL for GetModelVersion.
+	ModelVersionView_MODEL_VERSION_VIEW_UNSPECIFIED ModelVersionView = 0
+	// Every field except the two that grow with the number of features and categories:
+	// `signature` and `reference_profile` stay unset. What lists return by default, so that a
+	// page stays small.
+	ModelVersionView_MODEL_VERSION_VIEW_BASIC ModelVersionView = 1
+	// Every field.
+	ModelVersionView_MODEL_VERSION_VIEW_FULL ModelVersionView = 2
+)
+
+// Enum value maps for ModelVersionView.
+var (
+	ModelVersionView_name = map[int32]string{
+		0: "MODEL_VERSION_VIEW_UNSPECIFIED",
+		1: "MODEL_VERSION_VIEW_BASIC",
+		2: "MODEL_VERSION_VIEW_FULL",
+	}
+	ModelVersionView_value = map[string]int32{
+		"MODEL_VERSION_VIEW_UNSPECIFIED": 0,
+		"MODEL_VERSION_VIEW_BASIC":       1,
+		"MODEL_VERSION_VIEW_FULL":        2,
+	}
+)
+
+func (x ModelVersionView) Enum() *ModelVersionView {
+	p := new(ModelVersionView)
+	*p = x
+	return p
+}
+
+func (x ModelVersionView) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ModelVersionView) Descriptor() protoreflect.EnumDescriptor {
+	return file_slipway_registry_v1_model_version_proto_enumTypes[1].Descriptor()
+}
+
+func (ModelVersionView) Type() protoreflect.EnumType {
+	return &file_slipway_registry_v1_model_version_proto_enumTypes[1]
+}
+
+func (x ModelVersionView) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ModelVersionView.Descriptor instead.
+func (ModelVersionView) EnumDescriptor() ([]byte, []int) {
+	return file_slipway_registry_v1_model_version_proto_rawDescGZIP(), []int{1}
+}
+
 // One immutable trained artifact of a model, with everything needed to load, serve, monitor and
 // audit it. Resource name: `models/{model}/versions/{version}`; wherever a version is read it can
 // also be addressed through an alias as `models/{model}@{alias}`.
 type ModelVersion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Output only. The resource name, `models/{model}/versions/{version}`.
+	// Identifier. The resource name, `models/{model}/versions/{version}`; set by the server.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Output only. The version number, assigned by the server (1, 2, ...) and never reused, not
 	// even by a model re-created under a deleted model's id (see Model.latest_version_number).
@@ -130,7 +189,8 @@ type ModelVersion struct {
 	ReadyTime *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=ready_time,json=readyTime,proto3" json:"ready_time,omitempty"`
 	// Output only. When the version was archived.
 	ArchiveTime *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=archive_time,json=archiveTime,proto3" json:"archive_time,omitempty"`
-	// Output only. A checksum of the current state, for optimistic concurrency on updates.
+	// Optional. A checksum of the current state, set by the server; sent back in updates and
+	// archives for optimistic concurrency (ABORTED when the version changed in between).
 	Etag string `protobuf:"bytes,20,opt,name=etag,proto3" json:"etag,omitempty"`
 	// Output only. A UUID4 assigned at creation and never changed (AIP-148).
 	Uid           string `protobuf:"bytes,21,opt,name=uid,proto3" json:"uid,omitempty"`
@@ -411,35 +471,34 @@ var File_slipway_registry_v1_model_version_proto protoreflect.FileDescriptor
 
 const file_slipway_registry_v1_model_version_proto_rawDesc = "" +
 	"\n" +
-	"'slipway/registry/v1/model_version.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dslipway/common/v1/value.proto\x1a\"slipway/registry/v1/artifact.proto\x1a!slipway/registry/v1/lineage.proto\x1a+slipway/registry/v1/reference_profile.proto\x1a#slipway/registry/v1/signature.proto\"\xa1\n" +
-	"\n" +
-	"\fModelVersion\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12%\n" +
-	"\x0eversion_number\x18\x02 \x01(\x03R\rversionNumber\x12<\n" +
-	"\x05state\x18\x03 \x01(\x0e2&.slipway.registry.v1.ModelVersionStateR\x05state\x12#\n" +
-	"\rstate_message\x18\x04 \x01(\tR\fstateMessage\x12 \n" +
-	"\vdescription\x18\x05 \x01(\tR\vdescription\x12E\n" +
-	"\x06labels\x18\x06 \x03(\v2-.slipway.registry.v1.ModelVersion.LabelsEntryR\x06labels\x12\x18\n" +
-	"\aaliases\x18\a \x03(\tR\aaliases\x129\n" +
-	"\bartifact\x18\b \x01(\v2\x1d.slipway.registry.v1.ArtifactR\bartifact\x12<\n" +
-	"\tsignature\x18\t \x01(\v2\x1e.slipway.registry.v1.SignatureR\tsignature\x12U\n" +
+	"'slipway/registry/v1/model_version.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dslipway/common/v1/value.proto\x1a\"slipway/registry/v1/artifact.proto\x1a!slipway/registry/v1/lineage.proto\x1a+slipway/registry/v1/reference_profile.proto\x1a#slipway/registry/v1/signature.proto\"\x8e\f\n" +
+	"\fModelVersion\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\bR\x04name\x12+\n" +
+	"\x0eversion_number\x18\x02 \x01(\x03B\x04\xe2A\x01\x03R\rversionNumber\x12B\n" +
+	"\x05state\x18\x03 \x01(\x0e2&.slipway.registry.v1.ModelVersionStateB\x04\xe2A\x01\x03R\x05state\x12)\n" +
+	"\rstate_message\x18\x04 \x01(\tB\x04\xe2A\x01\x03R\fstateMessage\x12&\n" +
+	"\vdescription\x18\x05 \x01(\tB\x04\xe2A\x01\x01R\vdescription\x12K\n" +
+	"\x06labels\x18\x06 \x03(\v2-.slipway.registry.v1.ModelVersion.LabelsEntryB\x04\xe2A\x01\x01R\x06labels\x12\x1e\n" +
+	"\aaliases\x18\a \x03(\tB\x04\xe2A\x01\x03R\aaliases\x12@\n" +
+	"\bartifact\x18\b \x01(\v2\x1d.slipway.registry.v1.ArtifactB\x05\xe2A\x02\x02\x05R\bartifact\x12C\n" +
+	"\tsignature\x18\t \x01(\v2\x1e.slipway.registry.v1.SignatureB\x05\xe2A\x02\x02\x05R\tsignature\x12\\\n" +
 	"\x12framework_versions\x18\n" +
-	" \x01(\v2&.slipway.registry.v1.FrameworkVersionsR\x11frameworkVersions\x12H\n" +
-	"\ametrics\x18\v \x03(\v2..slipway.registry.v1.ModelVersion.MetricsEntryR\ametrics\x12E\n" +
-	"\x06params\x18\f \x03(\v2-.slipway.registry.v1.ModelVersion.ParamsEntryR\x06params\x126\n" +
-	"\alineage\x18\r \x01(\v2\x1c.slipway.registry.v1.LineageR\alineage\x12R\n" +
-	"\x11reference_profile\x18\x0e \x01(\v2%.slipway.registry.v1.ReferenceProfileR\x10referenceProfile\x12\x1d\n" +
+	" \x01(\v2&.slipway.registry.v1.FrameworkVersionsB\x05\xe2A\x02\x02\x05R\x11frameworkVersions\x12O\n" +
+	"\ametrics\x18\v \x03(\v2..slipway.registry.v1.ModelVersion.MetricsEntryB\x05\xe2A\x02\x01\x05R\ametrics\x12L\n" +
+	"\x06params\x18\f \x03(\v2-.slipway.registry.v1.ModelVersion.ParamsEntryB\x05\xe2A\x02\x01\x05R\x06params\x12=\n" +
+	"\alineage\x18\r \x01(\v2\x1c.slipway.registry.v1.LineageB\x05\xe2A\x02\x01\x05R\alineage\x12Y\n" +
+	"\x11reference_profile\x18\x0e \x01(\v2%.slipway.registry.v1.ReferenceProfileB\x05\xe2A\x02\x01\x05R\x10referenceProfile\x12#\n" +
 	"\n" +
-	"created_by\x18\x0f \x01(\tR\tcreatedBy\x12;\n" +
-	"\vcreate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x129\n" +
+	"created_by\x18\x0f \x01(\tB\x04\xe2A\x01\x03R\tcreatedBy\x12A\n" +
+	"\vcreate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"createTime\x12A\n" +
+	"\vupdate_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"updateTime\x12?\n" +
 	"\n" +
-	"ready_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\treadyTime\x12=\n" +
-	"\farchive_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\varchiveTime\x12\x12\n" +
-	"\x04etag\x18\x14 \x01(\tR\x04etag\x12\x10\n" +
-	"\x03uid\x18\x15 \x01(\tR\x03uid\x1a9\n" +
+	"ready_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\treadyTime\x12C\n" +
+	"\farchive_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\varchiveTime\x12\x18\n" +
+	"\x04etag\x18\x14 \x01(\tB\x04\xe2A\x01\x01R\x04etag\x12\x16\n" +
+	"\x03uid\x18\x15 \x01(\tB\x04\xe2A\x01\x03R\x03uid\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a:\n" +
@@ -448,14 +507,15 @@ const file_slipway_registry_v1_model_version_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1aS\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12.\n" +
-	"\x05value\x18\x02 \x01(\v2\x18.slipway.common.v1.ValueR\x05value:\x028\x01\"\x97\x02\n" +
-	"\x11FrameworkVersions\x12\x16\n" +
-	"\x06python\x18\x01 \x01(\tR\x06python\x12!\n" +
-	"\fscikit_learn\x18\x02 \x01(\tR\vscikitLearn\x12\x14\n" +
-	"\x05numpy\x18\x03 \x01(\tR\x05numpy\x12\x14\n" +
-	"\x05scipy\x18\x04 \x01(\tR\x05scipy\x12\x14\n" +
-	"\x05skops\x18\x05 \x01(\tR\x05skops\x12J\n" +
-	"\x06others\x18\x06 \x03(\v22.slipway.registry.v1.FrameworkVersions.OthersEntryR\x06others\x1a9\n" +
+	"\x05value\x18\x02 \x01(\v2\x18.slipway.common.v1.ValueR\x05value:\x028\x01:f\xeaAc\n" +
+	"!registry.slipway.dev/ModelVersion\x12!models/{model}/versions/{version}*\rmodelVersions2\fmodelVersion\"\xbb\x02\n" +
+	"\x11FrameworkVersions\x12\x1c\n" +
+	"\x06python\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x06python\x12'\n" +
+	"\fscikit_learn\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\vscikitLearn\x12\x1a\n" +
+	"\x05numpy\x18\x03 \x01(\tB\x04\xe2A\x01\x02R\x05numpy\x12\x1a\n" +
+	"\x05scipy\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\x05scipy\x12\x1a\n" +
+	"\x05skops\x18\x05 \x01(\tB\x04\xe2A\x01\x01R\x05skops\x12P\n" +
+	"\x06others\x18\x06 \x03(\v22.slipway.registry.v1.FrameworkVersions.OthersEntryB\x04\xe2A\x01\x01R\x06others\x1a9\n" +
 	"\vOthersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*\xba\x01\n" +
@@ -464,7 +524,11 @@ const file_slipway_registry_v1_model_version_proto_rawDesc = "" +
 	"\x1bMODEL_VERSION_STATE_PENDING\x10\x01\x12\x1d\n" +
 	"\x19MODEL_VERSION_STATE_READY\x10\x02\x12\x1e\n" +
 	"\x1aMODEL_VERSION_STATE_FAILED\x10\x03\x12 \n" +
-	"\x1cMODEL_VERSION_STATE_ARCHIVED\x10\x04B\xde\x01\n" +
+	"\x1cMODEL_VERSION_STATE_ARCHIVED\x10\x04*q\n" +
+	"\x10ModelVersionView\x12\"\n" +
+	"\x1eMODEL_VERSION_VIEW_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18MODEL_VERSION_VIEW_BASIC\x10\x01\x12\x1b\n" +
+	"\x17MODEL_VERSION_VIEW_FULL\x10\x02B\xde\x01\n" +
 	"\x17dev.slipway.registry.v1B\x11ModelVersionProtoP\x01ZBgithub.com/slipway-mlops/slipway/clients/go/registry/v1;registryv1\xa2\x02\x03SRX\xaa\x02\x13Slipway.Registry.V1\xca\x02\x13Slipway\\Registry\\V1\xe2\x02\x1fSlipway\\Registry\\V1\\GPBMetadata\xea\x02\x15Slipway::Registry::V1b\x06proto3"
 
 var (
@@ -479,39 +543,40 @@ func file_slipway_registry_v1_model_version_proto_rawDescGZIP() []byte {
 	return file_slipway_registry_v1_model_version_proto_rawDescData
 }
 
-var file_slipway_registry_v1_model_version_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_slipway_registry_v1_model_version_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_slipway_registry_v1_model_version_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_slipway_registry_v1_model_version_proto_goTypes = []any{
 	(ModelVersionState)(0),        // 0: slipway.registry.v1.ModelVersionState
-	(*ModelVersion)(nil),          // 1: slipway.registry.v1.ModelVersion
-	(*FrameworkVersions)(nil),     // 2: slipway.registry.v1.FrameworkVersions
-	nil,                           // 3: slipway.registry.v1.ModelVersion.LabelsEntry
-	nil,                           // 4: slipway.registry.v1.ModelVersion.MetricsEntry
-	nil,                           // 5: slipway.registry.v1.ModelVersion.ParamsEntry
-	nil,                           // 6: slipway.registry.v1.FrameworkVersions.OthersEntry
-	(*Artifact)(nil),              // 7: slipway.registry.v1.Artifact
-	(*Signature)(nil),             // 8: slipway.registry.v1.Signature
-	(*Lineage)(nil),               // 9: slipway.registry.v1.Lineage
-	(*ReferenceProfile)(nil),      // 10: slipway.registry.v1.ReferenceProfile
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
-	(*v1.Value)(nil),              // 12: slipway.common.v1.Value
+	(ModelVersionView)(0),         // 1: slipway.registry.v1.ModelVersionView
+	(*ModelVersion)(nil),          // 2: slipway.registry.v1.ModelVersion
+	(*FrameworkVersions)(nil),     // 3: slipway.registry.v1.FrameworkVersions
+	nil,                           // 4: slipway.registry.v1.ModelVersion.LabelsEntry
+	nil,                           // 5: slipway.registry.v1.ModelVersion.MetricsEntry
+	nil,                           // 6: slipway.registry.v1.ModelVersion.ParamsEntry
+	nil,                           // 7: slipway.registry.v1.FrameworkVersions.OthersEntry
+	(*Artifact)(nil),              // 8: slipway.registry.v1.Artifact
+	(*Signature)(nil),             // 9: slipway.registry.v1.Signature
+	(*Lineage)(nil),               // 10: slipway.registry.v1.Lineage
+	(*ReferenceProfile)(nil),      // 11: slipway.registry.v1.ReferenceProfile
+	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
+	(*v1.Value)(nil),              // 13: slipway.common.v1.Value
 }
 var file_slipway_registry_v1_model_version_proto_depIdxs = []int32{
 	0,  // 0: slipway.registry.v1.ModelVersion.state:type_name -> slipway.registry.v1.ModelVersionState
-	3,  // 1: slipway.registry.v1.ModelVersion.labels:type_name -> slipway.registry.v1.ModelVersion.LabelsEntry
-	7,  // 2: slipway.registry.v1.ModelVersion.artifact:type_name -> slipway.registry.v1.Artifact
-	8,  // 3: slipway.registry.v1.ModelVersion.signature:type_name -> slipway.registry.v1.Signature
-	2,  // 4: slipway.registry.v1.ModelVersion.framework_versions:type_name -> slipway.registry.v1.FrameworkVersions
-	4,  // 5: slipway.registry.v1.ModelVersion.metrics:type_name -> slipway.registry.v1.ModelVersion.MetricsEntry
-	5,  // 6: slipway.registry.v1.ModelVersion.params:type_name -> slipway.registry.v1.ModelVersion.ParamsEntry
-	9,  // 7: slipway.registry.v1.ModelVersion.lineage:type_name -> slipway.registry.v1.Lineage
-	10, // 8: slipway.registry.v1.ModelVersion.reference_profile:type_name -> slipway.registry.v1.ReferenceProfile
-	11, // 9: slipway.registry.v1.ModelVersion.create_time:type_name -> google.protobuf.Timestamp
-	11, // 10: slipway.registry.v1.ModelVersion.update_time:type_name -> google.protobuf.Timestamp
-	11, // 11: slipway.registry.v1.ModelVersion.ready_time:type_name -> google.protobuf.Timestamp
-	11, // 12: slipway.registry.v1.ModelVersion.archive_time:type_name -> google.protobuf.Timestamp
-	6,  // 13: slipway.registry.v1.FrameworkVersions.others:type_name -> slipway.registry.v1.FrameworkVersions.OthersEntry
-	12, // 14: slipway.registry.v1.ModelVersion.ParamsEntry.value:type_name -> slipway.common.v1.Value
+	4,  // 1: slipway.registry.v1.ModelVersion.labels:type_name -> slipway.registry.v1.ModelVersion.LabelsEntry
+	8,  // 2: slipway.registry.v1.ModelVersion.artifact:type_name -> slipway.registry.v1.Artifact
+	9,  // 3: slipway.registry.v1.ModelVersion.signature:type_name -> slipway.registry.v1.Signature
+	3,  // 4: slipway.registry.v1.ModelVersion.framework_versions:type_name -> slipway.registry.v1.FrameworkVersions
+	5,  // 5: slipway.registry.v1.ModelVersion.metrics:type_name -> slipway.registry.v1.ModelVersion.MetricsEntry
+	6,  // 6: slipway.registry.v1.ModelVersion.params:type_name -> slipway.registry.v1.ModelVersion.ParamsEntry
+	10, // 7: slipway.registry.v1.ModelVersion.lineage:type_name -> slipway.registry.v1.Lineage
+	11, // 8: slipway.registry.v1.ModelVersion.reference_profile:type_name -> slipway.registry.v1.ReferenceProfile
+	12, // 9: slipway.registry.v1.ModelVersion.create_time:type_name -> google.protobuf.Timestamp
+	12, // 10: slipway.registry.v1.ModelVersion.update_time:type_name -> google.protobuf.Timestamp
+	12, // 11: slipway.registry.v1.ModelVersion.ready_time:type_name -> google.protobuf.Timestamp
+	12, // 12: slipway.registry.v1.ModelVersion.archive_time:type_name -> google.protobuf.Timestamp
+	7,  // 13: slipway.registry.v1.FrameworkVersions.others:type_name -> slipway.registry.v1.FrameworkVersions.OthersEntry
+	13, // 14: slipway.registry.v1.ModelVersion.ParamsEntry.value:type_name -> slipway.common.v1.Value
 	15, // [15:15] is the sub-list for method output_type
 	15, // [15:15] is the sub-list for method input_type
 	15, // [15:15] is the sub-list for extension type_name
@@ -533,7 +598,7 @@ func file_slipway_registry_v1_model_version_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_slipway_registry_v1_model_version_proto_rawDesc), len(file_slipway_registry_v1_model_version_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      2,
 			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,

@@ -8,6 +8,7 @@ package registryv1
 
 import (
 	v1 "github.com/slipway-mlops/slipway/clients/go/common/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -120,14 +121,14 @@ var File_slipway_registry_v1_reference_profile_proto protoreflect.FileDescriptor
 
 const file_slipway_registry_v1_reference_profile_proto_rawDesc = "" +
 	"\n" +
-	"+slipway/registry/v1/reference_profile.proto\x12\x13slipway.registry.v1\x1a\x1fslipway/common/v1/feature.proto\x1a\"slipway/registry/v1/artifact.proto\"\xd0\x02\n" +
-	"\x10ReferenceProfile\x12\x1b\n" +
-	"\trow_count\x18\x01 \x01(\x03R\browCount\x12@\n" +
-	"\bfeatures\x18\x02 \x03(\v2$.slipway.common.v1.FeatureStatisticsR\bfeatures\x12>\n" +
-	"\aoutputs\x18\x03 \x03(\v2$.slipway.common.v1.FeatureStatisticsR\aoutputs\x12<\n" +
-	"\x06target\x18\x04 \x01(\v2$.slipway.common.v1.FeatureStatisticsR\x06target\x12(\n" +
-	"\x10sample_row_count\x18\x05 \x01(\x03R\x0esampleRowCount\x125\n" +
-	"\x06sample\x18\x06 \x01(\v2\x1d.slipway.registry.v1.ArtifactR\x06sampleB\xe2\x01\n" +
+	"+slipway/registry/v1/reference_profile.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fslipway/common/v1/feature.proto\x1a\"slipway/registry/v1/artifact.proto\"\xf4\x02\n" +
+	"\x10ReferenceProfile\x12!\n" +
+	"\trow_count\x18\x01 \x01(\x03B\x04\xe2A\x01\x01R\browCount\x12F\n" +
+	"\bfeatures\x18\x02 \x03(\v2$.slipway.common.v1.FeatureStatisticsB\x04\xe2A\x01\x01R\bfeatures\x12D\n" +
+	"\aoutputs\x18\x03 \x03(\v2$.slipway.common.v1.FeatureStatisticsB\x04\xe2A\x01\x01R\aoutputs\x12B\n" +
+	"\x06target\x18\x04 \x01(\v2$.slipway.common.v1.FeatureStatisticsB\x04\xe2A\x01\x01R\x06target\x12.\n" +
+	"\x10sample_row_count\x18\x05 \x01(\x03B\x04\xe2A\x01\x01R\x0esampleRowCount\x12;\n" +
+	"\x06sample\x18\x06 \x01(\v2\x1d.slipway.registry.v1.ArtifactB\x04\xe2A\x01\x01R\x06sampleB\xe2\x01\n" +
 	"\x17dev.slipway.registry.v1B\x15ReferenceProfileProtoP\x01ZBgithub.com/slipway-mlops/slipway/clients/go/registry/v1;registryv1\xa2\x02\x03SRX\xaa\x02\x13Slipway.Registry.V1\xca\x02\x13Slipway\\Registry\\V1\xe2\x02\x1fSlipway\\Registry\\V1\\GPBMetadata\xea\x02\x15Slipway::Registry::V1b\x06proto3"
 
 var (

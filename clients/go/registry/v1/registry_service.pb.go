@@ -7,6 +7,7 @@
 package registryv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -315,7 +316,9 @@ type ListModelsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The models.
 	Models []*Model `protobuf:"bytes,1,rep,name=models,proto3" json:"models,omitempty"`
-	// A token for the next page; empty on the last page.
+	// A token for the next page; empty on the last page. A page may hold fewer items than
+	// `page_size` (yet not be the last): it ends early when the next item would take the
+	// response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -879,7 +882,9 @@ func (x *CreateModelVersionResponse) GetModelVersion() *ModelVersion {
 type GetModelVersionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. `models/{model}/versions/{version}` or `models/{model}@{alias}`.
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Optional. How much of the version to return; default FULL.
+	View          ModelVersionView `protobuf:"varint,2,opt,name=view,proto3,enum=slipway.registry.v1.ModelVersionView" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -919,6 +924,13 @@ func (x *GetModelVersionRequest) GetName() string {
 		return x.Name
 	}
 	return ""
+}
+
+func (x *GetModelVersionRequest) GetView() ModelVersionView {
+	if x != nil {
+		return x.View
+	}
+	return ModelVersionView_MODEL_VERSION_VIEW_UNSPECIFIED
 }
 
 // Response for GetModelVersion.
@@ -987,7 +999,10 @@ type ListModelVersionsRequest struct {
 	// oldest first), `create_time`, `update_time` and `metrics.{name}`, each optionally followed
 	// by ` desc`, for example `version_number desc` (the newest first) or
 	// `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
-	OrderBy       string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	OrderBy string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	// Optional. How much of each version to return; default BASIC (without `signature` and
+	// `reference_profile`; GetModelVersion returns them).
+	View          ModelVersionView `protobuf:"varint,6,opt,name=view,proto3,enum=slipway.registry.v1.ModelVersionView" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1057,12 +1072,21 @@ func (x *ListModelVersionsRequest) GetOrderBy() string {
 	return ""
 }
 
+func (x *ListModelVersionsRequest) GetView() ModelVersionView {
+	if x != nil {
+		return x.View
+	}
+	return ModelVersionView_MODEL_VERSION_VIEW_UNSPECIFIED
+}
+
 // Response for ListModelVersions.
 type ListModelVersionsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The versions.
 	ModelVersions []*ModelVersion `protobuf:"bytes,1,rep,name=model_versions,json=modelVersions,proto3" json:"model_versions,omitempty"`
-	// A token for the next page; empty on the last page.
+	// A token for the next page; empty on the last page. A page may hold fewer items than
+	// `page_size` (yet not be the last): it ends early when the next item would take the
+	// response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1564,8 +1588,9 @@ func (*DownloadModelVersionResponse_Chunk) isDownloadModelVersionResponse_Payloa
 // Request for SetModelAlias.
 type SetModelAliasRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Required. The model, `models/{model}`.
-	Model string `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	// Required. The model whose alias changes, `models/{model}` (AIP-136: a custom method names
+	// the resource it acts on in `name`).
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Required. The alias. A new alias has 1 to 63 characters matching
 	// `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, like a model id, otherwise INVALID_ARGUMENT
 	// (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
@@ -1613,9 +1638,9 @@ func (*SetModelAliasRequest) Descriptor() ([]byte, []int) {
 	return file_slipway_registry_v1_registry_service_proto_rawDescGZIP(), []int{25}
 }
 
-func (x *SetModelAliasRequest) GetModel() string {
+func (x *SetModelAliasRequest) GetName() string {
 	if x != nil {
-		return x.Model
+		return x.Name
 	}
 	return ""
 }
@@ -1713,8 +1738,9 @@ func (x *SetModelAliasResponse) GetAliasHistoryEntry() *AliasHistoryEntry {
 // Request for DeleteModelAlias.
 type DeleteModelAliasRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Required. The model, `models/{model}`.
-	Model string `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	// Required. The model whose alias changes, `models/{model}` (AIP-136: a custom method names
+	// the resource it acts on in `name`).
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Required. The alias to remove.
 	Alias string `protobuf:"bytes,2,opt,name=alias,proto3" json:"alias,omitempty"`
 	// Why the alias is removed. Required (non-empty) for protected aliases.
@@ -1759,9 +1785,9 @@ func (*DeleteModelAliasRequest) Descriptor() ([]byte, []int) {
 	return file_slipway_registry_v1_registry_service_proto_rawDescGZIP(), []int{27}
 }
 
-func (x *DeleteModelAliasRequest) GetModel() string {
+func (x *DeleteModelAliasRequest) GetName() string {
 	if x != nil {
-		return x.Model
+		return x.Name
 	}
 	return ""
 }
@@ -1854,15 +1880,23 @@ type ListAliasHistoryRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. The model, `models/{model}`.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
-	// Optional. Only moves of this alias.
-	Alias string `protobuf:"bytes,2,opt,name=alias,proto3" json:"alias,omitempty"`
-	// Optional. Only moves to or away from this version number.
-	VersionNumber int64 `protobuf:"varint,3,opt,name=version_number,json=versionNumber,proto3" json:"version_number,omitempty"`
 	// Optional. The maximum number of entries to return; default 50, at most 1000 (a larger value
 	// is read as 1000).
 	PageSize int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// Optional. The `next_page_token` of a previous call with the same filters.
-	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Optional. The `next_page_token` of a previous call with the same filter and order.
+	PageToken string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Optional. A filter expression (a subset of AIP-160, as in ListModelVersions): conditions
+	// `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `alias`
+	// and `actor` (`=` and `!=`), `change` (`SET`, `MOVED` or `DELETED`; `=` and `!=`),
+	// `from_version_number` and `to_version_number` (0 where there is none), and `change_time`
+	// compared with a quoted RFC 3339 time. For example
+	// `alias = "production" AND from_version_number = 1 OR to_version_number = 1` (the moves of
+	// production to or away from version 1).
+	Filter string `protobuf:"bytes,6,opt,name=filter,proto3" json:"filter,omitempty"`
+	// Optional. The order (AIP-132): comma-separated keys among `change_time`, each optionally
+	// followed by ` desc`; default `change_time` (in the order the aliases moved), for example
+	// `change_time desc` (the latest move first).
+	OrderBy       string `protobuf:"bytes,7,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1904,20 +1938,6 @@ func (x *ListAliasHistoryRequest) GetParent() string {
 	return ""
 }
 
-func (x *ListAliasHistoryRequest) GetAlias() string {
-	if x != nil {
-		return x.Alias
-	}
-	return ""
-}
-
-func (x *ListAliasHistoryRequest) GetVersionNumber() int64 {
-	if x != nil {
-		return x.VersionNumber
-	}
-	return 0
-}
-
 func (x *ListAliasHistoryRequest) GetPageSize() int32 {
 	if x != nil {
 		return x.PageSize
@@ -1932,12 +1952,28 @@ func (x *ListAliasHistoryRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListAliasHistoryRequest) GetFilter() string {
+	if x != nil {
+		return x.Filter
+	}
+	return ""
+}
+
+func (x *ListAliasHistoryRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
+}
+
 // Response for ListAliasHistory.
 type ListAliasHistoryResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The entries, oldest first (in the order the aliases moved).
+	// The entries, in the requested order.
 	AliasHistoryEntries []*AliasHistoryEntry `protobuf:"bytes,1,rep,name=alias_history_entries,json=aliasHistoryEntries,proto3" json:"alias_history_entries,omitempty"`
-	// A token for the next page; empty on the last page.
+	// A token for the next page; empty on the last page. A page may hold fewer items than
+	// `page_size` (yet not be the last): it ends early when the next item would take the
+	// response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2195,143 +2231,158 @@ var File_slipway_registry_v1_registry_service_proto protoreflect.FileDescriptor
 
 const file_slipway_registry_v1_registry_service_proto_rawDesc = "" +
 	"\n" +
-	"*slipway/registry/v1/registry_service.proto\x12\x13slipway.registry.v1\x1a google/protobuf/field_mask.proto\x1a'slipway/registry/v1/alias_history.proto\x1a\"slipway/registry/v1/artifact.proto\x1a(slipway/registry/v1/lineage_report.proto\x1a\x1fslipway/registry/v1/model.proto\x1a%slipway/registry/v1/model_event.proto\x1a'slipway/registry/v1/model_version.proto\"\x80\x01\n" +
-	"\x12CreateModelRequest\x12\x19\n" +
-	"\bmodel_id\x18\x01 \x01(\tR\amodelId\x120\n" +
-	"\x05model\x18\x02 \x01(\v2\x1a.slipway.registry.v1.ModelR\x05model\x12\x1d\n" +
+	"*slipway/registry/v1/registry_service.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a'slipway/registry/v1/alias_history.proto\x1a\"slipway/registry/v1/artifact.proto\x1a(slipway/registry/v1/lineage_report.proto\x1a\x1fslipway/registry/v1/model.proto\x1a%slipway/registry/v1/model_event.proto\x1a'slipway/registry/v1/model_version.proto\"\x92\x01\n" +
+	"\x12CreateModelRequest\x12\x1f\n" +
+	"\bmodel_id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\amodelId\x126\n" +
+	"\x05model\x18\x02 \x01(\v2\x1a.slipway.registry.v1.ModelB\x04\xe2A\x01\x01R\x05model\x12#\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"G\n" +
+	"request_id\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\trequestId\"G\n" +
 	"\x13CreateModelResponse\x120\n" +
-	"\x05model\x18\x01 \x01(\v2\x1a.slipway.registry.v1.ModelR\x05model\"%\n" +
-	"\x0fGetModelRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"D\n" +
+	"\x05model\x18\x01 \x01(\v2\x1a.slipway.registry.v1.ModelR\x05model\"J\n" +
+	"\x0fGetModelRequest\x127\n" +
+	"\x04name\x18\x01 \x01(\tB#\xe2A\x01\x02\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x04name\"D\n" +
 	"\x10GetModelResponse\x120\n" +
-	"\x05model\x18\x01 \x01(\v2\x1a.slipway.registry.v1.ModelR\x05model\"\x82\x01\n" +
-	"\x11ListModelsRequest\x12\x1b\n" +
-	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\x05model\x18\x01 \x01(\v2\x1a.slipway.registry.v1.ModelR\x05model\"\x9a\x01\n" +
+	"\x11ListModelsRequest\x12!\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\x04\xe2A\x01\x01R\bpageSize\x12#\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n" +
-	"\x06filter\x18\x03 \x01(\tR\x06filter\x12\x19\n" +
-	"\border_by\x18\x04 \x01(\tR\aorderBy\"p\n" +
+	"page_token\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\tpageToken\x12\x1c\n" +
+	"\x06filter\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\x06filter\x12\x1f\n" +
+	"\border_by\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\aorderBy\"p\n" +
 	"\x12ListModelsResponse\x122\n" +
 	"\x06models\x18\x01 \x03(\v2\x1a.slipway.registry.v1.ModelR\x06models\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xba\x01\n" +
-	"\x12UpdateModelRequest\x120\n" +
-	"\x05model\x18\x01 \x01(\v2\x1a.slipway.registry.v1.ModelR\x05model\x12;\n" +
-	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd2\x01\n" +
+	"\x12UpdateModelRequest\x126\n" +
+	"\x05model\x18\x01 \x01(\v2\x1a.slipway.registry.v1.ModelB\x04\xe2A\x01\x02R\x05model\x12A\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x04\xe2A\x01\x01R\n" +
+	"updateMask\x12\x1c\n" +
+	"\x06reason\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\x06reason\x12#\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"G\n" +
+	"request_id\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\trequestId\"G\n" +
 	"\x13UpdateModelResponse\x120\n" +
-	"\x05model\x18\x01 \x01(\v2\x1a.slipway.registry.v1.ModelR\x05model\"\x89\x01\n" +
-	"\x12DeleteModelRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05force\x18\x02 \x01(\bR\x05force\x12\x12\n" +
-	"\x04etag\x18\x03 \x01(\tR\x04etag\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x1d\n" +
+	"\x05model\x18\x01 \x01(\v2\x1a.slipway.registry.v1.ModelR\x05model\"\xc6\x01\n" +
+	"\x12DeleteModelRequest\x127\n" +
+	"\x04name\x18\x01 \x01(\tB#\xe2A\x01\x02\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x04name\x12\x1a\n" +
+	"\x05force\x18\x02 \x01(\bB\x04\xe2A\x01\x01R\x05force\x12\x18\n" +
+	"\x04etag\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\x04etag\x12\x1c\n" +
+	"\x06reason\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\x06reason\x12#\n" +
 	"\n" +
-	"request_id\x18\x05 \x01(\tR\trequestId\"\x15\n" +
-	"\x13DeleteModelResponse\"\xb1\x01\n" +
-	"\x19CreateModelVersionRequest\x12M\n" +
-	"\bmetadata\x18\x01 \x01(\v2/.slipway.registry.v1.CreateModelVersionMetadataH\x00R\bmetadata\x12:\n" +
-	"\x05chunk\x18\x02 \x01(\v2\".slipway.registry.v1.ArtifactChunkH\x00R\x05chunkB\t\n" +
-	"\apayload\"\xbe\x01\n" +
-	"\x1aCreateModelVersionMetadata\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12F\n" +
-	"\rmodel_version\x18\x02 \x01(\v2!.slipway.registry.v1.ModelVersionR\fmodelVersion\x12!\n" +
-	"\fcreate_model\x18\x03 \x01(\bR\vcreateModel\x12\x1d\n" +
+	"request_id\x18\x05 \x01(\tB\x04\xe2A\x01\x01R\trequestId\"\x15\n" +
+	"\x13DeleteModelResponse\"\xbd\x01\n" +
+	"\x19CreateModelVersionRequest\x12S\n" +
+	"\bmetadata\x18\x01 \x01(\v2/.slipway.registry.v1.CreateModelVersionMetadataB\x04\xe2A\x01\x01H\x00R\bmetadata\x12@\n" +
+	"\x05chunk\x18\x02 \x01(\v2\".slipway.registry.v1.ArtifactChunkB\x04\xe2A\x01\x01H\x00R\x05chunkB\t\n" +
+	"\apayload\"\xf5\x01\n" +
+	"\x1aCreateModelVersionMetadata\x12;\n" +
+	"\x06parent\x18\x01 \x01(\tB#\xe2A\x01\x02\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x06parent\x12L\n" +
+	"\rmodel_version\x18\x02 \x01(\v2!.slipway.registry.v1.ModelVersionB\x04\xe2A\x01\x02R\fmodelVersion\x12'\n" +
+	"\fcreate_model\x18\x03 \x01(\bB\x04\xe2A\x01\x01R\vcreateModel\x12#\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"k\n" +
-	"\rArtifactChunk\x12F\n" +
-	"\rartifact_kind\x18\x01 \x01(\x0e2!.slipway.registry.v1.ArtifactKindR\fartifactKind\x12\x12\n" +
-	"\x04data\x18\x02 \x01(\fR\x04data\"d\n" +
+	"request_id\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\trequestId\"w\n" +
+	"\rArtifactChunk\x12L\n" +
+	"\rartifact_kind\x18\x01 \x01(\x0e2!.slipway.registry.v1.ArtifactKindB\x04\xe2A\x01\x01R\fartifactKind\x12\x18\n" +
+	"\x04data\x18\x02 \x01(\fB\x04\xe2A\x01\x02R\x04data\"d\n" +
 	"\x1aCreateModelVersionResponse\x12F\n" +
-	"\rmodel_version\x18\x01 \x01(\v2!.slipway.registry.v1.ModelVersionR\fmodelVersion\",\n" +
-	"\x16GetModelVersionRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"a\n" +
+	"\rmodel_version\x18\x01 \x01(\v2!.slipway.registry.v1.ModelVersionR\fmodelVersion\"\x99\x01\n" +
+	"\x16GetModelVersionRequest\x12>\n" +
+	"\x04name\x18\x01 \x01(\tB*\xe2A\x01\x02\xfaA#\n" +
+	"!registry.slipway.dev/ModelVersionR\x04name\x12?\n" +
+	"\x04view\x18\x02 \x01(\x0e2%.slipway.registry.v1.ModelVersionViewB\x04\xe2A\x01\x01R\x04view\"a\n" +
 	"\x17GetModelVersionResponse\x12F\n" +
-	"\rmodel_version\x18\x01 \x01(\v2!.slipway.registry.v1.ModelVersionR\fmodelVersion\"\xa1\x01\n" +
-	"\x18ListModelVersionsRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\rmodel_version\x18\x01 \x01(\v2!.slipway.registry.v1.ModelVersionR\fmodelVersion\"\x9f\x02\n" +
+	"\x18ListModelVersionsRequest\x12;\n" +
+	"\x06parent\x18\x01 \x01(\tB#\xe2A\x01\x02\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x06parent\x12!\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x04\xe2A\x01\x01R\bpageSize\x12#\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x16\n" +
-	"\x06filter\x18\x04 \x01(\tR\x06filter\x12\x19\n" +
-	"\border_by\x18\x05 \x01(\tR\aorderBy\"\x8d\x01\n" +
+	"page_token\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\tpageToken\x12\x1c\n" +
+	"\x06filter\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\x06filter\x12\x1f\n" +
+	"\border_by\x18\x05 \x01(\tB\x04\xe2A\x01\x01R\aorderBy\x12?\n" +
+	"\x04view\x18\x06 \x01(\x0e2%.slipway.registry.v1.ModelVersionViewB\x04\xe2A\x01\x01R\x04view\"\x8d\x01\n" +
 	"\x19ListModelVersionsResponse\x12H\n" +
 	"\x0emodel_versions\x18\x01 \x03(\v2!.slipway.registry.v1.ModelVersionR\rmodelVersions\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd7\x01\n" +
-	"\x19UpdateModelVersionRequest\x12F\n" +
-	"\rmodel_version\x18\x01 \x01(\v2!.slipway.registry.v1.ModelVersionR\fmodelVersion\x12;\n" +
-	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xef\x01\n" +
+	"\x19UpdateModelVersionRequest\x12L\n" +
+	"\rmodel_version\x18\x01 \x01(\v2!.slipway.registry.v1.ModelVersionB\x04\xe2A\x01\x02R\fmodelVersion\x12A\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x04\xe2A\x01\x01R\n" +
+	"updateMask\x12\x1c\n" +
+	"\x06reason\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\x06reason\x12#\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"d\n" +
+	"request_id\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\trequestId\"d\n" +
 	"\x1aUpdateModelVersionResponse\x12F\n" +
-	"\rmodel_version\x18\x01 \x01(\v2!.slipway.registry.v1.ModelVersionR\fmodelVersion\"{\n" +
-	"\x1aArchiveModelVersionRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x12\n" +
-	"\x04etag\x18\x03 \x01(\tR\x04etag\x12\x1d\n" +
+	"\rmodel_version\x18\x01 \x01(\v2!.slipway.registry.v1.ModelVersionR\fmodelVersion\"\xb9\x01\n" +
+	"\x1aArchiveModelVersionRequest\x12>\n" +
+	"\x04name\x18\x01 \x01(\tB*\xe2A\x01\x02\xfaA#\n" +
+	"!registry.slipway.dev/ModelVersionR\x04name\x12\x1c\n" +
+	"\x06reason\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\x06reason\x12\x18\n" +
+	"\x04etag\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\x04etag\x12#\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"e\n" +
+	"request_id\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\trequestId\"e\n" +
 	"\x1bArchiveModelVersionResponse\x12F\n" +
-	"\rmodel_version\x18\x01 \x01(\v2!.slipway.registry.v1.ModelVersionR\fmodelVersion\"y\n" +
-	"\x1bDownloadModelVersionRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12F\n" +
-	"\rartifact_kind\x18\x02 \x01(\x0e2!.slipway.registry.v1.ArtifactKindR\fartifactKind\"\xb8\x01\n" +
-	"\x0eDownloadHeader\x12#\n" +
-	"\rmodel_version\x18\x01 \x01(\tR\fmodelVersion\x12F\n" +
-	"\rartifact_kind\x18\x02 \x01(\x0e2!.slipway.registry.v1.ArtifactKindR\fartifactKind\x129\n" +
-	"\bartifact\x18\x03 \x01(\v2\x1d.slipway.registry.v1.ArtifactR\bartifact\"\x80\x01\n" +
+	"\rmodel_version\x18\x01 \x01(\v2!.slipway.registry.v1.ModelVersionR\fmodelVersion\"\xab\x01\n" +
+	"\x1bDownloadModelVersionRequest\x12>\n" +
+	"\x04name\x18\x01 \x01(\tB*\xe2A\x01\x02\xfaA#\n" +
+	"!registry.slipway.dev/ModelVersionR\x04name\x12L\n" +
+	"\rartifact_kind\x18\x02 \x01(\x0e2!.slipway.registry.v1.ArtifactKindB\x04\xe2A\x01\x01R\fartifactKind\"\xf0\x01\n" +
+	"\x0eDownloadHeader\x12O\n" +
+	"\rmodel_version\x18\x01 \x01(\tB*\xe2A\x01\x03\xfaA#\n" +
+	"!registry.slipway.dev/ModelVersionR\fmodelVersion\x12L\n" +
+	"\rartifact_kind\x18\x02 \x01(\x0e2!.slipway.registry.v1.ArtifactKindB\x04\xe2A\x01\x03R\fartifactKind\x12?\n" +
+	"\bartifact\x18\x03 \x01(\v2\x1d.slipway.registry.v1.ArtifactB\x04\xe2A\x01\x03R\bartifact\"\x80\x01\n" +
 	"\x1cDownloadModelVersionResponse\x12=\n" +
 	"\x06header\x18\x01 \x01(\v2#.slipway.registry.v1.DownloadHeaderH\x00R\x06header\x12\x16\n" +
 	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\t\n" +
-	"\apayload\"\xf9\x01\n" +
-	"\x14SetModelAliasRequest\x12\x14\n" +
-	"\x05model\x18\x01 \x01(\tR\x05model\x12\x14\n" +
-	"\x05alias\x18\x02 \x01(\tR\x05alias\x12%\n" +
-	"\x0eversion_number\x18\x03 \x01(\x03R\rversionNumber\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\x12;\n" +
-	"\x17expected_version_number\x18\x05 \x01(\x03H\x00R\x15expectedVersionNumber\x88\x01\x01\x12\x1d\n" +
+	"\apayload\"\xba\x02\n" +
+	"\x14SetModelAliasRequest\x127\n" +
+	"\x04name\x18\x01 \x01(\tB#\xe2A\x01\x02\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x04name\x12\x1a\n" +
+	"\x05alias\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x05alias\x12+\n" +
+	"\x0eversion_number\x18\x03 \x01(\x03B\x04\xe2A\x01\x02R\rversionNumber\x12\x1c\n" +
+	"\x06reason\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\x06reason\x12A\n" +
+	"\x17expected_version_number\x18\x05 \x01(\x03B\x04\xe2A\x01\x01H\x00R\x15expectedVersionNumber\x88\x01\x01\x12#\n" +
 	"\n" +
-	"request_id\x18\x06 \x01(\tR\trequestIdB\x1a\n" +
+	"request_id\x18\x06 \x01(\tB\x04\xe2A\x01\x01R\trequestIdB\x1a\n" +
 	"\x18_expected_version_number\"\xa1\x01\n" +
 	"\x15SetModelAliasResponse\x120\n" +
 	"\x05model\x18\x01 \x01(\v2\x1a.slipway.registry.v1.ModelR\x05model\x12V\n" +
-	"\x13alias_history_entry\x18\x02 \x01(\v2&.slipway.registry.v1.AliasHistoryEntryR\x11aliasHistoryEntry\"\xd5\x01\n" +
-	"\x17DeleteModelAliasRequest\x12\x14\n" +
-	"\x05model\x18\x01 \x01(\tR\x05model\x12\x14\n" +
-	"\x05alias\x18\x02 \x01(\tR\x05alias\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
+	"\x13alias_history_entry\x18\x02 \x01(\v2&.slipway.registry.v1.AliasHistoryEntryR\x11aliasHistoryEntry\"\x90\x02\n" +
+	"\x17DeleteModelAliasRequest\x127\n" +
+	"\x04name\x18\x01 \x01(\tB#\xe2A\x01\x02\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x04name\x12\x1a\n" +
+	"\x05alias\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x05alias\x12\x1c\n" +
+	"\x06reason\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\x06reason\x12#\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\x12;\n" +
-	"\x17expected_version_number\x18\x05 \x01(\x03H\x00R\x15expectedVersionNumber\x88\x01\x01B\x1a\n" +
+	"request_id\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\trequestId\x12A\n" +
+	"\x17expected_version_number\x18\x05 \x01(\x03B\x04\xe2A\x01\x01H\x00R\x15expectedVersionNumber\x88\x01\x01B\x1a\n" +
 	"\x18_expected_version_number\"\xa4\x01\n" +
 	"\x18DeleteModelAliasResponse\x120\n" +
 	"\x05model\x18\x01 \x01(\v2\x1a.slipway.registry.v1.ModelR\x05model\x12V\n" +
-	"\x13alias_history_entry\x18\x02 \x01(\v2&.slipway.registry.v1.AliasHistoryEntryR\x11aliasHistoryEntry\"\xaa\x01\n" +
-	"\x17ListAliasHistoryRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x14\n" +
-	"\x05alias\x18\x02 \x01(\tR\x05alias\x12%\n" +
-	"\x0eversion_number\x18\x03 \x01(\x03R\rversionNumber\x12\x1b\n" +
-	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\x13alias_history_entry\x18\x02 \x01(\v2&.slipway.registry.v1.AliasHistoryEntryR\x11aliasHistoryEntry\"\x80\x02\n" +
+	"\x17ListAliasHistoryRequest\x12;\n" +
+	"\x06parent\x18\x01 \x01(\tB#\xe2A\x01\x02\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x06parent\x12!\n" +
+	"\tpage_size\x18\x04 \x01(\x05B\x04\xe2A\x01\x01R\bpageSize\x12#\n" +
 	"\n" +
-	"page_token\x18\x05 \x01(\tR\tpageToken\"\x9e\x01\n" +
+	"page_token\x18\x05 \x01(\tB\x04\xe2A\x01\x01R\tpageToken\x12\x1c\n" +
+	"\x06filter\x18\x06 \x01(\tB\x04\xe2A\x01\x01R\x06filter\x12\x1f\n" +
+	"\border_by\x18\a \x01(\tB\x04\xe2A\x01\x01R\aorderByJ\x04\b\x02\x10\x03J\x04\b\x03\x10\x04R\x05aliasR\x0eversion_number\"\x9e\x01\n" +
 	"\x18ListAliasHistoryResponse\x12Z\n" +
 	"\x15alias_history_entries\x18\x01 \x03(\v2&.slipway.registry.v1.AliasHistoryEntryR\x13aliasHistoryEntries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa9\x01\n" +
-	"\x17WatchModelEventsRequest\x12\x14\n" +
-	"\x05model\x18\x01 \x01(\tR\x05model\x12*\n" +
-	"\x0eafter_sequence\x18\x02 \x01(\x03H\x00R\rafterSequence\x88\x01\x01\x129\n" +
-	"\x05types\x18\x03 \x03(\x0e2#.slipway.registry.v1.ModelEventTypeR\x05typesB\x11\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xda\x01\n" +
+	"\x17WatchModelEventsRequest\x129\n" +
+	"\x05model\x18\x01 \x01(\tB#\xe2A\x01\x01\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x05model\x120\n" +
+	"\x0eafter_sequence\x18\x02 \x01(\x03B\x04\xe2A\x01\x01H\x00R\rafterSequence\x88\x01\x01\x12?\n" +
+	"\x05types\x18\x03 \x03(\x0e2#.slipway.registry.v1.ModelEventTypeB\x04\xe2A\x01\x01R\x05typesB\x11\n" +
 	"\x0f_after_sequence\"Q\n" +
 	"\x18WatchModelEventsResponse\x125\n" +
-	"\x05event\x18\x01 \x01(\v2\x1f.slipway.registry.v1.ModelEventR\x05event\"-\n" +
-	"\x17GetLineageReportRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"V\n" +
+	"\x05event\x18\x01 \x01(\v2\x1f.slipway.registry.v1.ModelEventR\x05event\"Y\n" +
+	"\x17GetLineageReportRequest\x12>\n" +
+	"\x04name\x18\x01 \x01(\tB*\xe2A\x01\x02\xfaA#\n" +
+	"!registry.slipway.dev/ModelVersionR\x04name\"V\n" +
 	"\x18GetLineageReportResponse\x12:\n" +
 	"\x06report\x18\x01 \x01(\v2\".slipway.registry.v1.LineageReportR\x06report2\xe8\r\n" +
 	"\x0fRegistryService\x12`\n" +
@@ -2407,11 +2458,12 @@ var file_slipway_registry_v1_registry_service_proto_goTypes = []any{
 	(*fieldmaskpb.FieldMask)(nil),        // 36: google.protobuf.FieldMask
 	(*ModelVersion)(nil),                 // 37: slipway.registry.v1.ModelVersion
 	(ArtifactKind)(0),                    // 38: slipway.registry.v1.ArtifactKind
-	(*Artifact)(nil),                     // 39: slipway.registry.v1.Artifact
-	(*AliasHistoryEntry)(nil),            // 40: slipway.registry.v1.AliasHistoryEntry
-	(ModelEventType)(0),                  // 41: slipway.registry.v1.ModelEventType
-	(*ModelEvent)(nil),                   // 42: slipway.registry.v1.ModelEvent
-	(*LineageReport)(nil),                // 43: slipway.registry.v1.LineageReport
+	(ModelVersionView)(0),                // 39: slipway.registry.v1.ModelVersionView
+	(*Artifact)(nil),                     // 40: slipway.registry.v1.Artifact
+	(*AliasHistoryEntry)(nil),            // 41: slipway.registry.v1.AliasHistoryEntry
+	(ModelEventType)(0),                  // 42: slipway.registry.v1.ModelEventType
+	(*ModelEvent)(nil),                   // 43: slipway.registry.v1.ModelEvent
+	(*LineageReport)(nil),                // 44: slipway.registry.v1.LineageReport
 }
 var file_slipway_registry_v1_registry_service_proto_depIdxs = []int32{
 	35, // 0: slipway.registry.v1.CreateModelRequest.model:type_name -> slipway.registry.v1.Model
@@ -2426,61 +2478,63 @@ var file_slipway_registry_v1_registry_service_proto_depIdxs = []int32{
 	37, // 9: slipway.registry.v1.CreateModelVersionMetadata.model_version:type_name -> slipway.registry.v1.ModelVersion
 	38, // 10: slipway.registry.v1.ArtifactChunk.artifact_kind:type_name -> slipway.registry.v1.ArtifactKind
 	37, // 11: slipway.registry.v1.CreateModelVersionResponse.model_version:type_name -> slipway.registry.v1.ModelVersion
-	37, // 12: slipway.registry.v1.GetModelVersionResponse.model_version:type_name -> slipway.registry.v1.ModelVersion
-	37, // 13: slipway.registry.v1.ListModelVersionsResponse.model_versions:type_name -> slipway.registry.v1.ModelVersion
-	37, // 14: slipway.registry.v1.UpdateModelVersionRequest.model_version:type_name -> slipway.registry.v1.ModelVersion
-	36, // 15: slipway.registry.v1.UpdateModelVersionRequest.update_mask:type_name -> google.protobuf.FieldMask
-	37, // 16: slipway.registry.v1.UpdateModelVersionResponse.model_version:type_name -> slipway.registry.v1.ModelVersion
-	37, // 17: slipway.registry.v1.ArchiveModelVersionResponse.model_version:type_name -> slipway.registry.v1.ModelVersion
-	38, // 18: slipway.registry.v1.DownloadModelVersionRequest.artifact_kind:type_name -> slipway.registry.v1.ArtifactKind
-	38, // 19: slipway.registry.v1.DownloadHeader.artifact_kind:type_name -> slipway.registry.v1.ArtifactKind
-	39, // 20: slipway.registry.v1.DownloadHeader.artifact:type_name -> slipway.registry.v1.Artifact
-	23, // 21: slipway.registry.v1.DownloadModelVersionResponse.header:type_name -> slipway.registry.v1.DownloadHeader
-	35, // 22: slipway.registry.v1.SetModelAliasResponse.model:type_name -> slipway.registry.v1.Model
-	40, // 23: slipway.registry.v1.SetModelAliasResponse.alias_history_entry:type_name -> slipway.registry.v1.AliasHistoryEntry
-	35, // 24: slipway.registry.v1.DeleteModelAliasResponse.model:type_name -> slipway.registry.v1.Model
-	40, // 25: slipway.registry.v1.DeleteModelAliasResponse.alias_history_entry:type_name -> slipway.registry.v1.AliasHistoryEntry
-	40, // 26: slipway.registry.v1.ListAliasHistoryResponse.alias_history_entries:type_name -> slipway.registry.v1.AliasHistoryEntry
-	41, // 27: slipway.registry.v1.WatchModelEventsRequest.types:type_name -> slipway.registry.v1.ModelEventType
-	42, // 28: slipway.registry.v1.WatchModelEventsResponse.event:type_name -> slipway.registry.v1.ModelEvent
-	43, // 29: slipway.registry.v1.GetLineageReportResponse.report:type_name -> slipway.registry.v1.LineageReport
-	0,  // 30: slipway.registry.v1.RegistryService.CreateModel:input_type -> slipway.registry.v1.CreateModelRequest
-	2,  // 31: slipway.registry.v1.RegistryService.GetModel:input_type -> slipway.registry.v1.GetModelRequest
-	4,  // 32: slipway.registry.v1.RegistryService.ListModels:input_type -> slipway.registry.v1.ListModelsRequest
-	6,  // 33: slipway.registry.v1.RegistryService.UpdateModel:input_type -> slipway.registry.v1.UpdateModelRequest
-	8,  // 34: slipway.registry.v1.RegistryService.DeleteModel:input_type -> slipway.registry.v1.DeleteModelRequest
-	10, // 35: slipway.registry.v1.RegistryService.CreateModelVersion:input_type -> slipway.registry.v1.CreateModelVersionRequest
-	14, // 36: slipway.registry.v1.RegistryService.GetModelVersion:input_type -> slipway.registry.v1.GetModelVersionRequest
-	16, // 37: slipway.registry.v1.RegistryService.ListModelVersions:input_type -> slipway.registry.v1.ListModelVersionsRequest
-	18, // 38: slipway.registry.v1.RegistryService.UpdateModelVersion:input_type -> slipway.registry.v1.UpdateModelVersionRequest
-	20, // 39: slipway.registry.v1.RegistryService.ArchiveModelVersion:input_type -> slipway.registry.v1.ArchiveModelVersionRequest
-	22, // 40: slipway.registry.v1.RegistryService.DownloadModelVersion:input_type -> slipway.registry.v1.DownloadModelVersionRequest
-	25, // 41: slipway.registry.v1.RegistryService.SetModelAlias:input_type -> slipway.registry.v1.SetModelAliasRequest
-	27, // 42: slipway.registry.v1.RegistryService.DeleteModelAlias:input_type -> slipway.registry.v1.DeleteModelAliasRequest
-	29, // 43: slipway.registry.v1.RegistryService.ListAliasHistory:input_type -> slipway.registry.v1.ListAliasHistoryRequest
-	31, // 44: slipway.registry.v1.RegistryService.WatchModelEvents:input_type -> slipway.registry.v1.WatchModelEventsRequest
-	33, // 45: slipway.registry.v1.RegistryService.GetLineageReport:input_type -> slipway.registry.v1.GetLineageReportRequest
-	1,  // 46: slipway.registry.v1.RegistryService.CreateModel:output_type -> slipway.registry.v1.CreateModelResponse
-	3,  // 47: slipway.registry.v1.RegistryService.GetModel:output_type -> slipway.registry.v1.GetModelResponse
-	5,  // 48: slipway.registry.v1.RegistryService.ListModels:output_type -> slipway.registry.v1.ListModelsResponse
-	7,  // 49: slipway.registry.v1.RegistryService.UpdateModel:output_type -> slipway.registry.v1.UpdateModelResponse
-	9,  // 50: slipway.registry.v1.RegistryService.DeleteModel:output_type -> slipway.registry.v1.DeleteModelResponse
-	13, // 51: slipway.registry.v1.RegistryService.CreateModelVersion:output_type -> slipway.registry.v1.CreateModelVersionResponse
-	15, // 52: slipway.registry.v1.RegistryService.GetModelVersion:output_type -> slipway.registry.v1.GetModelVersionResponse
-	17, // 53: slipway.registry.v1.RegistryService.ListModelVersions:output_type -> slipway.registry.v1.ListModelVersionsResponse
-	19, // 54: slipway.registry.v1.RegistryService.UpdateModelVersion:output_type -> slipway.registry.v1.UpdateModelVersionResponse
-	21, // 55: slipway.registry.v1.RegistryService.ArchiveModelVersion:output_type -> slipway.registry.v1.ArchiveModelVersionResponse
-	24, // 56: slipway.registry.v1.RegistryService.DownloadModelVersion:output_type -> slipway.registry.v1.DownloadModelVersionResponse
-	26, // 57: slipway.registry.v1.RegistryService.SetModelAlias:output_type -> slipway.registry.v1.SetModelAliasResponse
-	28, // 58: slipway.registry.v1.RegistryService.DeleteModelAlias:output_type -> slipway.registry.v1.DeleteModelAliasResponse
-	30, // 59: slipway.registry.v1.RegistryService.ListAliasHistory:output_type -> slipway.registry.v1.ListAliasHistoryResponse
-	32, // 60: slipway.registry.v1.RegistryService.WatchModelEvents:output_type -> slipway.registry.v1.WatchModelEventsResponse
-	34, // 61: slipway.registry.v1.RegistryService.GetLineageReport:output_type -> slipway.registry.v1.GetLineageReportResponse
-	46, // [46:62] is the sub-list for method output_type
-	30, // [30:46] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	39, // 12: slipway.registry.v1.GetModelVersionRequest.view:type_name -> slipway.registry.v1.ModelVersionView
+	37, // 13: slipway.registry.v1.GetModelVersionResponse.model_version:type_name -> slipway.registry.v1.ModelVersion
+	39, // 14: slipway.registry.v1.ListModelVersionsRequest.view:type_name -> slipway.registry.v1.ModelVersionView
+	37, // 15: slipway.registry.v1.ListModelVersionsResponse.model_versions:type_name -> slipway.registry.v1.ModelVersion
+	37, // 16: slipway.registry.v1.UpdateModelVersionRequest.model_version:type_name -> slipway.registry.v1.ModelVersion
+	36, // 17: slipway.registry.v1.UpdateModelVersionRequest.update_mask:type_name -> google.protobuf.FieldMask
+	37, // 18: slipway.registry.v1.UpdateModelVersionResponse.model_version:type_name -> slipway.registry.v1.ModelVersion
+	37, // 19: slipway.registry.v1.ArchiveModelVersionResponse.model_version:type_name -> slipway.registry.v1.ModelVersion
+	38, // 20: slipway.registry.v1.DownloadModelVersionRequest.artifact_kind:type_name -> slipway.registry.v1.ArtifactKind
+	38, // 21: slipway.registry.v1.DownloadHeader.artifact_kind:type_name -> slipway.registry.v1.ArtifactKind
+	40, // 22: slipway.registry.v1.DownloadHeader.artifact:type_name -> slipway.registry.v1.Artifact
+	23, // 23: slipway.registry.v1.DownloadModelVersionResponse.header:type_name -> slipway.registry.v1.DownloadHeader
+	35, // 24: slipway.registry.v1.SetModelAliasResponse.model:type_name -> slipway.registry.v1.Model
+	41, // 25: slipway.registry.v1.SetModelAliasResponse.alias_history_entry:type_name -> slipway.registry.v1.AliasHistoryEntry
+	35, // 26: slipway.registry.v1.DeleteModelAliasResponse.model:type_name -> slipway.registry.v1.Model
+	41, // 27: slipway.registry.v1.DeleteModelAliasResponse.alias_history_entry:type_name -> slipway.registry.v1.AliasHistoryEntry
+	41, // 28: slipway.registry.v1.ListAliasHistoryResponse.alias_history_entries:type_name -> slipway.registry.v1.AliasHistoryEntry
+	42, // 29: slipway.registry.v1.WatchModelEventsRequest.types:type_name -> slipway.registry.v1.ModelEventType
+	43, // 30: slipway.registry.v1.WatchModelEventsResponse.event:type_name -> slipway.registry.v1.ModelEvent
+	44, // 31: slipway.registry.v1.GetLineageReportResponse.report:type_name -> slipway.registry.v1.LineageReport
+	0,  // 32: slipway.registry.v1.RegistryService.CreateModel:input_type -> slipway.registry.v1.CreateModelRequest
+	2,  // 33: slipway.registry.v1.RegistryService.GetModel:input_type -> slipway.registry.v1.GetModelRequest
+	4,  // 34: slipway.registry.v1.RegistryService.ListModels:input_type -> slipway.registry.v1.ListModelsRequest
+	6,  // 35: slipway.registry.v1.RegistryService.UpdateModel:input_type -> slipway.registry.v1.UpdateModelRequest
+	8,  // 36: slipway.registry.v1.RegistryService.DeleteModel:input_type -> slipway.registry.v1.DeleteModelRequest
+	10, // 37: slipway.registry.v1.RegistryService.CreateModelVersion:input_type -> slipway.registry.v1.CreateModelVersionRequest
+	14, // 38: slipway.registry.v1.RegistryService.GetModelVersion:input_type -> slipway.registry.v1.GetModelVersionRequest
+	16, // 39: slipway.registry.v1.RegistryService.ListModelVersions:input_type -> slipway.registry.v1.ListModelVersionsRequest
+	18, // 40: slipway.registry.v1.RegistryService.UpdateModelVersion:input_type -> slipway.registry.v1.UpdateModelVersionRequest
+	20, // 41: slipway.registry.v1.RegistryService.ArchiveModelVersion:input_type -> slipway.registry.v1.ArchiveModelVersionRequest
+	22, // 42: slipway.registry.v1.RegistryService.DownloadModelVersion:input_type -> slipway.registry.v1.DownloadModelVersionRequest
+	25, // 43: slipway.registry.v1.RegistryService.SetModelAlias:input_type -> slipway.registry.v1.SetModelAliasRequest
+	27, // 44: slipway.registry.v1.RegistryService.DeleteModelAlias:input_type -> slipway.registry.v1.DeleteModelAliasRequest
+	29, // 45: slipway.registry.v1.RegistryService.ListAliasHistory:input_type -> slipway.registry.v1.ListAliasHistoryRequest
+	31, // 46: slipway.registry.v1.RegistryService.WatchModelEvents:input_type -> slipway.registry.v1.WatchModelEventsRequest
+	33, // 47: slipway.registry.v1.RegistryService.GetLineageReport:input_type -> slipway.registry.v1.GetLineageReportRequest
+	1,  // 48: slipway.registry.v1.RegistryService.CreateModel:output_type -> slipway.registry.v1.CreateModelResponse
+	3,  // 49: slipway.registry.v1.RegistryService.GetModel:output_type -> slipway.registry.v1.GetModelResponse
+	5,  // 50: slipway.registry.v1.RegistryService.ListModels:output_type -> slipway.registry.v1.ListModelsResponse
+	7,  // 51: slipway.registry.v1.RegistryService.UpdateModel:output_type -> slipway.registry.v1.UpdateModelResponse
+	9,  // 52: slipway.registry.v1.RegistryService.DeleteModel:output_type -> slipway.registry.v1.DeleteModelResponse
+	13, // 53: slipway.registry.v1.RegistryService.CreateModelVersion:output_type -> slipway.registry.v1.CreateModelVersionResponse
+	15, // 54: slipway.registry.v1.RegistryService.GetModelVersion:output_type -> slipway.registry.v1.GetModelVersionResponse
+	17, // 55: slipway.registry.v1.RegistryService.ListModelVersions:output_type -> slipway.registry.v1.ListModelVersionsResponse
+	19, // 56: slipway.registry.v1.RegistryService.UpdateModelVersion:output_type -> slipway.registry.v1.UpdateModelVersionResponse
+	21, // 57: slipway.registry.v1.RegistryService.ArchiveModelVersion:output_type -> slipway.registry.v1.ArchiveModelVersionResponse
+	24, // 58: slipway.registry.v1.RegistryService.DownloadModelVersion:output_type -> slipway.registry.v1.DownloadModelVersionResponse
+	26, // 59: slipway.registry.v1.RegistryService.SetModelAlias:output_type -> slipway.registry.v1.SetModelAliasResponse
+	28, // 60: slipway.registry.v1.RegistryService.DeleteModelAlias:output_type -> slipway.registry.v1.DeleteModelAliasResponse
+	30, // 61: slipway.registry.v1.RegistryService.ListAliasHistory:output_type -> slipway.registry.v1.ListAliasHistoryResponse
+	32, // 62: slipway.registry.v1.RegistryService.WatchModelEvents:output_type -> slipway.registry.v1.WatchModelEventsResponse
+	34, // 63: slipway.registry.v1.RegistryService.GetLineageReport:output_type -> slipway.registry.v1.GetLineageReportResponse
+	48, // [48:64] is the sub-list for method output_type
+	32, // [32:48] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_slipway_registry_v1_registry_service_proto_init() }

@@ -8,6 +8,7 @@ package registryv1
 
 import (
 	v1 "github.com/slipway-mlops/slipway/clients/go/common/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -264,26 +265,26 @@ var File_slipway_registry_v1_signature_proto protoreflect.FileDescriptor
 
 const file_slipway_registry_v1_signature_proto_rawDesc = "" +
 	"\n" +
-	"#slipway/registry/v1/signature.proto\x12\x13slipway.registry.v1\x1a\x1fslipway/common/v1/feature.proto\x1a\x1eslipway/common/v1/tensor.proto\x1a\x1dslipway/common/v1/value.proto\"\xb6\x01\n" +
-	"\tSignature\x128\n" +
-	"\x06inputs\x18\x01 \x03(\v2 .slipway.registry.v1.FeatureSpecR\x06inputs\x129\n" +
-	"\aoutputs\x18\x02 \x03(\v2\x1f.slipway.registry.v1.OutputSpecR\aoutputs\x124\n" +
-	"\x16accepts_missing_values\x18\x03 \x01(\bR\x14acceptsMissingValues\"\xd1\x01\n" +
-	"\vFeatureSpec\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x128\n" +
-	"\tdata_type\x18\x02 \x01(\x0e2\x1b.slipway.common.v1.DataTypeR\bdataType\x122\n" +
-	"\x04kind\x18\x03 \x01(\x0e2\x1e.slipway.common.v1.FeatureKindR\x04kind\x12\x1e\n" +
+	"#slipway/registry/v1/signature.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fslipway/common/v1/feature.proto\x1a\x1eslipway/common/v1/tensor.proto\x1a\x1dslipway/common/v1/value.proto\"\xc8\x01\n" +
+	"\tSignature\x12>\n" +
+	"\x06inputs\x18\x01 \x03(\v2 .slipway.registry.v1.FeatureSpecB\x04\xe2A\x01\x02R\x06inputs\x12?\n" +
+	"\aoutputs\x18\x02 \x03(\v2\x1f.slipway.registry.v1.OutputSpecB\x04\xe2A\x01\x02R\aoutputs\x12:\n" +
+	"\x16accepts_missing_values\x18\x03 \x01(\bB\x04\xe2A\x01\x01R\x14acceptsMissingValues\"\xef\x01\n" +
+	"\vFeatureSpec\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x04name\x12>\n" +
+	"\tdata_type\x18\x02 \x01(\x0e2\x1b.slipway.common.v1.DataTypeB\x04\xe2A\x01\x02R\bdataType\x128\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x1e.slipway.common.v1.FeatureKindB\x04\xe2A\x01\x01R\x04kind\x12$\n" +
 	"\n" +
-	"categories\x18\x04 \x03(\tR\n" +
-	"categories\x12 \n" +
-	"\vdescription\x18\x05 \x01(\tR\vdescription\"\xcf\x01\n" +
+	"categories\x18\x04 \x03(\tB\x04\xe2A\x01\x01R\n" +
+	"categories\x12&\n" +
+	"\vdescription\x18\x05 \x01(\tB\x04\xe2A\x01\x01R\vdescription\"\xed\x01\n" +
 	"\n" +
-	"OutputSpec\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x128\n" +
-	"\tdata_type\x18\x02 \x01(\x0e2\x1b.slipway.common.v1.DataTypeR\bdataType\x12\x14\n" +
-	"\x05shape\x18\x03 \x03(\x03R\x05shape\x12;\n" +
-	"\fclass_labels\x18\x04 \x03(\v2\x18.slipway.common.v1.ValueR\vclassLabels\x12 \n" +
-	"\vdescription\x18\x05 \x01(\tR\vdescriptionB\xdb\x01\n" +
+	"OutputSpec\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x04name\x12>\n" +
+	"\tdata_type\x18\x02 \x01(\x0e2\x1b.slipway.common.v1.DataTypeB\x04\xe2A\x01\x02R\bdataType\x12\x1a\n" +
+	"\x05shape\x18\x03 \x03(\x03B\x04\xe2A\x01\x02R\x05shape\x12A\n" +
+	"\fclass_labels\x18\x04 \x03(\v2\x18.slipway.common.v1.ValueB\x04\xe2A\x01\x01R\vclassLabels\x12&\n" +
+	"\vdescription\x18\x05 \x01(\tB\x04\xe2A\x01\x01R\vdescriptionB\xdb\x01\n" +
 	"\x17dev.slipway.registry.v1B\x0eSignatureProtoP\x01ZBgithub.com/slipway-mlops/slipway/clients/go/registry/v1;registryv1\xa2\x02\x03SRX\xaa\x02\x13Slipway.Registry.V1\xca\x02\x13Slipway\\Registry\\V1\xe2\x02\x1fSlipway\\Registry\\V1\\GPBMetadata\xea\x02\x15Slipway::Registry::V1b\x06proto3"
 
 var (

@@ -7,6 +7,7 @@
 package trainingv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -22,6 +23,8 @@ const (
 )
 
 // A dataset that ships with scikit-learn.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `BUNDLED_DATASET_UNSPECIFIED` where it must decide).
 type BundledDataset int32
 
 const (
@@ -87,6 +90,8 @@ func (BundledDataset) EnumDescriptor() ([]byte, []int) {
 }
 
 // The file format of a dataset file.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `DATASET_FORMAT_UNSPECIFIED` where it must decide).
 type DatasetFormat int32
 
 const (
@@ -333,19 +338,19 @@ var File_slipway_training_v1_dataset_spec_proto protoreflect.FileDescriptor
 
 const file_slipway_training_v1_dataset_spec_proto_rawDesc = "" +
 	"\n" +
-	"&slipway/training/v1/dataset_spec.proto\x12\x13slipway.training.v1\"\xa9\x02\n" +
-	"\vDatasetSpec\x12\x14\n" +
-	"\x04path\x18\x01 \x01(\tH\x00R\x04path\x12?\n" +
-	"\abundled\x18\x02 \x01(\x0e2#.slipway.training.v1.BundledDatasetH\x00R\abundled\x12:\n" +
-	"\x06format\x18\x03 \x01(\x0e2\".slipway.training.v1.DatasetFormatR\x06format\x12#\n" +
-	"\rtarget_column\x18\x04 \x01(\tR\ftargetColumn\x12'\n" +
-	"\x0ffeature_columns\x18\x05 \x03(\tR\x0efeatureColumns\x12/\n" +
-	"\x13categorical_columns\x18\x06 \x03(\tR\x12categoricalColumnsB\b\n" +
-	"\x06source\"`\n" +
-	"\tSplitSpec\x12#\n" +
-	"\rtest_fraction\x18\x01 \x01(\x01R\ftestFraction\x12\x1a\n" +
-	"\bstratify\x18\x02 \x01(\bR\bstratify\x12\x12\n" +
-	"\x04seed\x18\x03 \x01(\x03R\x04seed*\xc2\x01\n" +
+	"&slipway/training/v1/dataset_spec.proto\x12\x13slipway.training.v1\x1a\x1fgoogle/api/field_behavior.proto\"\xcd\x02\n" +
+	"\vDatasetSpec\x12\x1a\n" +
+	"\x04path\x18\x01 \x01(\tB\x04\xe2A\x01\x01H\x00R\x04path\x12E\n" +
+	"\abundled\x18\x02 \x01(\x0e2#.slipway.training.v1.BundledDatasetB\x04\xe2A\x01\x01H\x00R\abundled\x12@\n" +
+	"\x06format\x18\x03 \x01(\x0e2\".slipway.training.v1.DatasetFormatB\x04\xe2A\x01\x01R\x06format\x12)\n" +
+	"\rtarget_column\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\ftargetColumn\x12-\n" +
+	"\x0ffeature_columns\x18\x05 \x03(\tB\x04\xe2A\x01\x01R\x0efeatureColumns\x125\n" +
+	"\x13categorical_columns\x18\x06 \x03(\tB\x04\xe2A\x01\x01R\x12categoricalColumnsB\b\n" +
+	"\x06source\"r\n" +
+	"\tSplitSpec\x12)\n" +
+	"\rtest_fraction\x18\x01 \x01(\x01B\x04\xe2A\x01\x01R\ftestFraction\x12 \n" +
+	"\bstratify\x18\x02 \x01(\bB\x04\xe2A\x01\x01R\bstratify\x12\x18\n" +
+	"\x04seed\x18\x03 \x01(\x03B\x04\xe2A\x01\x01R\x04seed*\xc2\x01\n" +
 	"\x0eBundledDataset\x12\x1f\n" +
 	"\x1bBUNDLED_DATASET_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14BUNDLED_DATASET_IRIS\x10\x01\x12\x18\n" +

@@ -8,6 +8,7 @@ package trainingv1
 
 import (
 	v1 "github.com/slipway-mlops/slipway/clients/go/common/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -464,31 +465,31 @@ var File_slipway_training_v1_estimator_spec_proto protoreflect.FileDescriptor
 
 const file_slipway_training_v1_estimator_spec_proto_rawDesc = "" +
 	"\n" +
-	"(slipway/training/v1/estimator_spec.proto\x12\x13slipway.training.v1\x1a\x1dslipway/common/v1/value.proto\"\xed\x01\n" +
-	"\rEstimatorSpec\x12>\n" +
-	"\testimator\x18\x01 \x01(\v2\x1e.slipway.training.v1.EstimatorH\x00R\testimator\x12;\n" +
-	"\bpipeline\x18\x02 \x01(\v2\x1d.slipway.training.v1.PipelineH\x00R\bpipeline\x12W\n" +
-	"\x12column_transformer\x18\x03 \x01(\v2&.slipway.training.v1.ColumnTransformerH\x00R\x11columnTransformerB\x06\n" +
-	"\x04spec\"\xe7\x01\n" +
-	"\tEstimator\x12\x1d\n" +
+	"(slipway/training/v1/estimator_spec.proto\x12\x13slipway.training.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1dslipway/common/v1/value.proto\"\xff\x01\n" +
+	"\rEstimatorSpec\x12D\n" +
+	"\testimator\x18\x01 \x01(\v2\x1e.slipway.training.v1.EstimatorB\x04\xe2A\x01\x01H\x00R\testimator\x12A\n" +
+	"\bpipeline\x18\x02 \x01(\v2\x1d.slipway.training.v1.PipelineB\x04\xe2A\x01\x01H\x00R\bpipeline\x12]\n" +
+	"\x12column_transformer\x18\x03 \x01(\v2&.slipway.training.v1.ColumnTransformerB\x04\xe2A\x01\x01H\x00R\x11columnTransformerB\x06\n" +
+	"\x04spec\"\xf3\x01\n" +
+	"\tEstimator\x12#\n" +
 	"\n" +
-	"class_name\x18\x01 \x01(\tR\tclassName\x12]\n" +
-	"\x0fhyperparameters\x18\x02 \x03(\v23.slipway.training.v1.Estimator.HyperparametersEntryR\x0fhyperparameters\x1a\\\n" +
+	"class_name\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tclassName\x12c\n" +
+	"\x0fhyperparameters\x18\x02 \x03(\v23.slipway.training.v1.Estimator.HyperparametersEntryB\x04\xe2A\x01\x01R\x0fhyperparameters\x1a\\\n" +
 	"\x14HyperparametersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12.\n" +
-	"\x05value\x18\x02 \x01(\v2\x18.slipway.common.v1.ValueR\x05value:\x028\x01\"C\n" +
-	"\bPipeline\x127\n" +
-	"\x05steps\x18\x01 \x03(\v2!.slipway.training.v1.PipelineStepR\x05steps\"Z\n" +
-	"\fPipelineStep\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x126\n" +
-	"\x04spec\x18\x02 \x01(\v2\".slipway.training.v1.EstimatorSpecR\x04spec\"\xa8\x01\n" +
-	"\x11ColumnTransformer\x12O\n" +
-	"\ftransformers\x18\x01 \x03(\v2+.slipway.training.v1.ColumnTransformerEntryR\ftransformers\x12B\n" +
-	"\tremainder\x18\x02 \x01(\x0e2$.slipway.training.v1.ColumnRemainderR\tremainder\"~\n" +
-	"\x16ColumnTransformerEntry\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x126\n" +
-	"\x04spec\x18\x02 \x01(\v2\".slipway.training.v1.EstimatorSpecR\x04spec\x12\x18\n" +
-	"\acolumns\x18\x03 \x03(\tR\acolumns*p\n" +
+	"\x05value\x18\x02 \x01(\v2\x18.slipway.common.v1.ValueR\x05value:\x028\x01\"I\n" +
+	"\bPipeline\x12=\n" +
+	"\x05steps\x18\x01 \x03(\v2!.slipway.training.v1.PipelineStepB\x04\xe2A\x01\x02R\x05steps\"f\n" +
+	"\fPipelineStep\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x04name\x12<\n" +
+	"\x04spec\x18\x02 \x01(\v2\".slipway.training.v1.EstimatorSpecB\x04\xe2A\x01\x02R\x04spec\"\xb4\x01\n" +
+	"\x11ColumnTransformer\x12U\n" +
+	"\ftransformers\x18\x01 \x03(\v2+.slipway.training.v1.ColumnTransformerEntryB\x04\xe2A\x01\x02R\ftransformers\x12H\n" +
+	"\tremainder\x18\x02 \x01(\x0e2$.slipway.training.v1.ColumnRemainderB\x04\xe2A\x01\x01R\tremainder\"\x90\x01\n" +
+	"\x16ColumnTransformerEntry\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x04name\x12<\n" +
+	"\x04spec\x18\x02 \x01(\v2\".slipway.training.v1.EstimatorSpecB\x04\xe2A\x01\x02R\x04spec\x12\x1e\n" +
+	"\acolumns\x18\x03 \x03(\tB\x04\xe2A\x01\x02R\acolumns*p\n" +
 	"\x0fColumnRemainder\x12 \n" +
 	"\x1cCOLUMN_REMAINDER_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15COLUMN_REMAINDER_DROP\x10\x01\x12 \n" +

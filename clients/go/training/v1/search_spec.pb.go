@@ -8,6 +8,7 @@ package trainingv1
 
 import (
 	v1 "github.com/slipway-mlops/slipway/clients/go/common/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -23,6 +24,8 @@ const (
 )
 
 // How search candidates are chosen.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `SEARCH_STRATEGY_UNSPECIFIED` where it must decide).
 type SearchStrategy int32
 
 const (
@@ -424,32 +427,32 @@ var File_slipway_training_v1_search_spec_proto protoreflect.FileDescriptor
 
 const file_slipway_training_v1_search_spec_proto_rawDesc = "" +
 	"\n" +
-	"%slipway/training/v1/search_spec.proto\x12\x13slipway.training.v1\x1a\x1dslipway/common/v1/value.proto\"\x8f\x02\n" +
+	"%slipway/training/v1/search_spec.proto\x12\x13slipway.training.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1dslipway/common/v1/value.proto\"\xb3\x02\n" +
 	"\n" +
-	"SearchSpec\x12?\n" +
-	"\bstrategy\x18\x01 \x01(\x0e2#.slipway.training.v1.SearchStrategyR\bstrategy\x12D\n" +
+	"SearchSpec\x12E\n" +
+	"\bstrategy\x18\x01 \x01(\x0e2#.slipway.training.v1.SearchStrategyB\x04\xe2A\x01\x02R\bstrategy\x12J\n" +
 	"\n" +
-	"parameters\x18\x02 \x03(\v2$.slipway.training.v1.SearchParameterR\n" +
-	"parameters\x12\x19\n" +
-	"\bcv_folds\x18\x03 \x01(\x05R\acvFolds\x12\x18\n" +
-	"\ascoring\x18\x04 \x01(\tR\ascoring\x12\x15\n" +
-	"\x06n_iter\x18\x05 \x01(\x05R\x05nIter\x12.\n" +
-	"\x13max_parallel_trials\x18\x06 \x01(\x05R\x11maxParallelTrials\"\xec\x01\n" +
-	"\x0fSearchParameter\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x126\n" +
-	"\x06values\x18\x02 \x01(\v2\x1c.slipway.common.v1.ValueListH\x00R\x06values\x12<\n" +
-	"\tint_range\x18\x03 \x01(\v2\x1d.slipway.training.v1.IntRangeH\x00R\bintRange\x12E\n" +
-	"\fdouble_range\x18\x04 \x01(\v2 .slipway.training.v1.DoubleRangeH\x00R\vdoubleRangeB\b\n" +
-	"\x06domain\"B\n" +
-	"\bIntRange\x12\x10\n" +
-	"\x03min\x18\x01 \x01(\x03R\x03min\x12\x10\n" +
-	"\x03max\x18\x02 \x01(\x03R\x03max\x12\x12\n" +
-	"\x04step\x18\x03 \x01(\x03R\x04step\"o\n" +
-	"\vDoubleRange\x12\x10\n" +
-	"\x03min\x18\x01 \x01(\x01R\x03min\x12\x10\n" +
-	"\x03max\x18\x02 \x01(\x01R\x03max\x12\x1b\n" +
-	"\tlog_scale\x18\x03 \x01(\bR\blogScale\x12\x1f\n" +
-	"\vgrid_points\x18\x04 \x01(\x05R\n" +
+	"parameters\x18\x02 \x03(\v2$.slipway.training.v1.SearchParameterB\x04\xe2A\x01\x02R\n" +
+	"parameters\x12\x1f\n" +
+	"\bcv_folds\x18\x03 \x01(\x05B\x04\xe2A\x01\x01R\acvFolds\x12\x1e\n" +
+	"\ascoring\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\ascoring\x12\x1b\n" +
+	"\x06n_iter\x18\x05 \x01(\x05B\x04\xe2A\x01\x01R\x05nIter\x124\n" +
+	"\x13max_parallel_trials\x18\x06 \x01(\x05B\x04\xe2A\x01\x01R\x11maxParallelTrials\"\x84\x02\n" +
+	"\x0fSearchParameter\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x04name\x12<\n" +
+	"\x06values\x18\x02 \x01(\v2\x1c.slipway.common.v1.ValueListB\x04\xe2A\x01\x01H\x00R\x06values\x12B\n" +
+	"\tint_range\x18\x03 \x01(\v2\x1d.slipway.training.v1.IntRangeB\x04\xe2A\x01\x01H\x00R\bintRange\x12K\n" +
+	"\fdouble_range\x18\x04 \x01(\v2 .slipway.training.v1.DoubleRangeB\x04\xe2A\x01\x01H\x00R\vdoubleRangeB\b\n" +
+	"\x06domain\"T\n" +
+	"\bIntRange\x12\x16\n" +
+	"\x03min\x18\x01 \x01(\x03B\x04\xe2A\x01\x02R\x03min\x12\x16\n" +
+	"\x03max\x18\x02 \x01(\x03B\x04\xe2A\x01\x02R\x03max\x12\x18\n" +
+	"\x04step\x18\x03 \x01(\x03B\x04\xe2A\x01\x01R\x04step\"\x87\x01\n" +
+	"\vDoubleRange\x12\x16\n" +
+	"\x03min\x18\x01 \x01(\x01B\x04\xe2A\x01\x02R\x03min\x12\x16\n" +
+	"\x03max\x18\x02 \x01(\x01B\x04\xe2A\x01\x02R\x03max\x12!\n" +
+	"\tlog_scale\x18\x03 \x01(\bB\x04\xe2A\x01\x01R\blogScale\x12%\n" +
+	"\vgrid_points\x18\x04 \x01(\x05B\x04\xe2A\x01\x01R\n" +
 	"gridPoints*g\n" +
 	"\x0eSearchStrategy\x12\x1f\n" +
 	"\x1bSEARCH_STRATEGY_UNSPECIFIED\x10\x00\x12\x18\n" +

@@ -8,6 +8,7 @@ package trainingv1
 
 import (
 	v1 "github.com/slipway-mlops/slipway/clients/go/common/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -27,6 +28,8 @@ const (
 // The lifecycle state of a training job:
 // `QUEUED -> RUNNING -> SUCCEEDED | FAILED | CANCELLED`, with `CANCELLING` between a cancel
 // request and the stop of a running fit.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `TRAINING_JOB_STATE_UNSPECIFIED` where it must decide).
 type TrainingJobState int32
 
 const (
@@ -96,6 +99,8 @@ func (TrainingJobState) EnumDescriptor() ([]byte, []int) {
 }
 
 // The kind of learning problem.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `TASK_TYPE_UNSPECIFIED` where it must decide).
 type TaskType int32
 
 const (
@@ -149,6 +154,8 @@ func (TaskType) EnumDescriptor() ([]byte, []int) {
 }
 
 // What started a training job.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `TRAINING_TRIGGER_UNSPECIFIED` where it must decide).
 type TrainingTrigger int32
 
 const (
@@ -210,6 +217,8 @@ func (TrainingTrigger) EnumDescriptor() ([]byte, []int) {
 }
 
 // The stage a running job is in.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `TRAINING_STAGE_UNSPECIFIED` where it must decide).
 type TrainingStage int32
 
 const (
@@ -279,6 +288,8 @@ func (TrainingStage) EnumDescriptor() ([]byte, []int) {
 }
 
 // Why a job failed.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `FAILURE_CATEGORY_UNSPECIFIED` where it must decide).
 type FailureCategory int32
 
 const (
@@ -357,7 +368,7 @@ func (FailureCategory) EnumDescriptor() ([]byte, []int) {
 // version of the target model, with full lineage. Resource name: `trainingJobs/{training_job}`.
 type TrainingJob struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Output only. The resource name, `trainingJobs/{training_job}`; the id is assigned by the
+	// Identifier. The resource name, `trainingJobs/{training_job}`; the id is assigned by the
 	// server.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Required. The model to register the result under, `models/{model}`. Created if missing.
@@ -848,41 +859,45 @@ var File_slipway_training_v1_training_job_proto protoreflect.FileDescriptor
 
 const file_slipway_training_v1_training_job_proto_rawDesc = "" +
 	"\n" +
-	"&slipway/training/v1/training_job.proto\x12\x13slipway.training.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dslipway/common/v1/value.proto\x1a&slipway/training/v1/dataset_spec.proto\x1a(slipway/training/v1/estimator_spec.proto\x1a%slipway/training/v1/search_spec.proto\"\xf3\f\n" +
-	"\vTrainingJob\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05model\x18\x02 \x01(\tR\x05model\x121\n" +
-	"\x04task\x18\x03 \x01(\x0e2\x1d.slipway.training.v1.TaskTypeR\x04task\x12@\n" +
-	"\testimator\x18\x04 \x01(\v2\".slipway.training.v1.EstimatorSpecR\testimator\x12:\n" +
-	"\adataset\x18\x05 \x01(\v2 .slipway.training.v1.DatasetSpecR\adataset\x124\n" +
-	"\x05split\x18\x06 \x01(\v2\x1e.slipway.training.v1.SplitSpecR\x05split\x127\n" +
-	"\x06search\x18\a \x01(\v2\x1f.slipway.training.v1.SearchSpecR\x06search\x12;\n" +
-	"\x06limits\x18\b \x01(\v2#.slipway.training.v1.TrainingLimitsR\x06limits\x12(\n" +
-	"\x10alias_on_success\x18\t \x01(\tR\x0ealiasOnSuccess\x12>\n" +
+	"&slipway/training/v1/training_job.proto\x12\x13slipway.training.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dslipway/common/v1/value.proto\x1a&slipway/training/v1/dataset_spec.proto\x1a(slipway/training/v1/estimator_spec.proto\x1a%slipway/training/v1/search_spec.proto\"\xf8\x0f\n" +
+	"\vTrainingJob\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\bR\x04name\x12:\n" +
+	"\x05model\x18\x02 \x01(\tB$\xe2A\x02\x02\x05\xfaA\x1c\n" +
+	"\x1aregistry.slipway.dev/ModelR\x05model\x128\n" +
+	"\x04task\x18\x03 \x01(\x0e2\x1d.slipway.training.v1.TaskTypeB\x05\xe2A\x02\x02\x05R\x04task\x12G\n" +
+	"\testimator\x18\x04 \x01(\v2\".slipway.training.v1.EstimatorSpecB\x05\xe2A\x02\x02\x05R\testimator\x12A\n" +
+	"\adataset\x18\x05 \x01(\v2 .slipway.training.v1.DatasetSpecB\x05\xe2A\x02\x02\x05R\adataset\x12;\n" +
+	"\x05split\x18\x06 \x01(\v2\x1e.slipway.training.v1.SplitSpecB\x05\xe2A\x02\x01\x05R\x05split\x12>\n" +
+	"\x06search\x18\a \x01(\v2\x1f.slipway.training.v1.SearchSpecB\x05\xe2A\x02\x01\x05R\x06search\x12B\n" +
+	"\x06limits\x18\b \x01(\v2#.slipway.training.v1.TrainingLimitsB\x05\xe2A\x02\x01\x05R\x06limits\x12/\n" +
+	"\x10alias_on_success\x18\t \x01(\tB\x05\xe2A\x02\x01\x05R\x0ealiasOnSuccess\x12E\n" +
 	"\atrigger\x18\n" +
-	" \x01(\x0e2$.slipway.training.v1.TrainingTriggerR\atrigger\x12%\n" +
-	"\x0etrigger_source\x18\v \x01(\tR\rtriggerSource\x12\x16\n" +
-	"\x06reason\x18\f \x01(\tR\x06reason\x12%\n" +
-	"\x0eparent_version\x18\r \x01(\tR\rparentVersion\x12D\n" +
-	"\x06labels\x18\x0e \x03(\v2,.slipway.training.v1.TrainingJob.LabelsEntryR\x06labels\x12;\n" +
-	"\x05state\x18\x0f \x01(\x0e2%.slipway.training.v1.TrainingJobStateR\x05state\x12A\n" +
-	"\bprogress\x18\x10 \x01(\v2%.slipway.training.v1.TrainingProgressR\bprogress\x12>\n" +
-	"\afailure\x18\x11 \x01(\v2$.slipway.training.v1.TrainingFailureR\afailure\x12#\n" +
-	"\rattempt_count\x18\x12 \x01(\x05R\fattemptCount\x12\x1d\n" +
+	" \x01(\x0e2$.slipway.training.v1.TrainingTriggerB\x05\xe2A\x02\x01\x05R\atrigger\x122\n" +
+	"\x0etrigger_source\x18\v \x01(\tB\v\xe2A\x02\x01\x05\xfaA\x03\n" +
+	"\x01*R\rtriggerSource\x12\x1d\n" +
+	"\x06reason\x18\f \x01(\tB\x05\xe2A\x02\x01\x05R\x06reason\x12R\n" +
+	"\x0eparent_version\x18\r \x01(\tB+\xe2A\x02\x01\x05\xfaA#\n" +
+	"!registry.slipway.dev/ModelVersionR\rparentVersion\x12K\n" +
+	"\x06labels\x18\x0e \x03(\v2,.slipway.training.v1.TrainingJob.LabelsEntryB\x05\xe2A\x02\x01\x05R\x06labels\x12A\n" +
+	"\x05state\x18\x0f \x01(\x0e2%.slipway.training.v1.TrainingJobStateB\x04\xe2A\x01\x03R\x05state\x12G\n" +
+	"\bprogress\x18\x10 \x01(\v2%.slipway.training.v1.TrainingProgressB\x04\xe2A\x01\x03R\bprogress\x12D\n" +
+	"\afailure\x18\x11 \x01(\v2$.slipway.training.v1.TrainingFailureB\x04\xe2A\x01\x03R\afailure\x12)\n" +
+	"\rattempt_count\x18\x12 \x01(\x05B\x04\xe2A\x01\x03R\fattemptCount\x12#\n" +
 	"\n" +
-	"created_by\x18\x13 \x01(\tR\tcreatedBy\x12!\n" +
-	"\fcancelled_by\x18\x14 \x01(\tR\vcancelledBy\x12#\n" +
-	"\rcancel_reason\x18\x15 \x01(\tR\fcancelReason\x12;\n" +
-	"\vcreate_time\x18\x16 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x129\n" +
+	"created_by\x18\x13 \x01(\tB\x04\xe2A\x01\x03R\tcreatedBy\x12'\n" +
+	"\fcancelled_by\x18\x14 \x01(\tB\x04\xe2A\x01\x03R\vcancelledBy\x12)\n" +
+	"\rcancel_reason\x18\x15 \x01(\tB\x04\xe2A\x01\x03R\fcancelReason\x12A\n" +
+	"\vcreate_time\x18\x16 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"createTime\x12?\n" +
 	"\n" +
-	"start_time\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
-	"\bend_time\x18\x18 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12;\n" +
-	"\vupdate_time\x18\x19 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x12#\n" +
-	"\rmodel_version\x18\x1a \x01(\tR\fmodelVersion\x12G\n" +
-	"\ametrics\x18\x1b \x03(\v2-.slipway.training.v1.TrainingJob.MetricsEntryR\ametrics\x12Q\n" +
-	"\vbest_params\x18\x1c \x03(\v20.slipway.training.v1.TrainingJob.BestParamsEntryR\n" +
+	"start_time\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\tstartTime\x12;\n" +
+	"\bend_time\x18\x18 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\aendTime\x12A\n" +
+	"\vupdate_time\x18\x19 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"updateTime\x12O\n" +
+	"\rmodel_version\x18\x1a \x01(\tB*\xe2A\x01\x03\xfaA#\n" +
+	"!registry.slipway.dev/ModelVersionR\fmodelVersion\x12M\n" +
+	"\ametrics\x18\x1b \x03(\v2-.slipway.training.v1.TrainingJob.MetricsEntryB\x04\xe2A\x01\x03R\ametrics\x12W\n" +
+	"\vbest_params\x18\x1c \x03(\v20.slipway.training.v1.TrainingJob.BestParamsEntryB\x04\xe2A\x01\x03R\n" +
 	"bestParams\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -892,21 +907,22 @@ const file_slipway_training_v1_training_job_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1aW\n" +
 	"\x0fBestParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12.\n" +
-	"\x05value\x18\x02 \x01(\v2\x18.slipway.common.v1.ValueR\x05value:\x028\x01\"L\n" +
-	"\x0eTrainingLimits\x12:\n" +
-	"\vmax_runtime\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\n" +
-	"maxRuntime\"\xb7\x01\n" +
-	"\x10TrainingProgress\x128\n" +
-	"\x05stage\x18\x01 \x01(\x0e2\".slipway.training.v1.TrainingStageR\x05stage\x12\x14\n" +
-	"\x05trial\x18\x02 \x01(\x05R\x05trial\x12\x1f\n" +
-	"\vtrial_count\x18\x03 \x01(\x05R\n" +
-	"trialCount\x12\x18\n" +
-	"\apercent\x18\x04 \x01(\x01R\apercent\x12\x18\n" +
-	"\amessage\x18\x05 \x01(\tR\amessage\"\x8b\x01\n" +
-	"\x0fTrainingFailure\x12@\n" +
-	"\bcategory\x18\x01 \x01(\x0e2$.slipway.training.v1.FailureCategoryR\bcategory\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1c\n" +
-	"\tretryable\x18\x03 \x01(\bR\tretryable*\xfb\x01\n" +
+	"\x05value\x18\x02 \x01(\v2\x18.slipway.common.v1.ValueR\x05value:\x028\x01:]\xeaAZ\n" +
+	" training.slipway.dev/TrainingJob\x12\x1btrainingJobs/{training_job}*\ftrainingJobs2\vtrainingJob\"R\n" +
+	"\x0eTrainingLimits\x12@\n" +
+	"\vmax_runtime\x18\x01 \x01(\v2\x19.google.protobuf.DurationB\x04\xe2A\x01\x01R\n" +
+	"maxRuntime\"\xd5\x01\n" +
+	"\x10TrainingProgress\x12>\n" +
+	"\x05stage\x18\x01 \x01(\x0e2\".slipway.training.v1.TrainingStageB\x04\xe2A\x01\x03R\x05stage\x12\x1a\n" +
+	"\x05trial\x18\x02 \x01(\x05B\x04\xe2A\x01\x03R\x05trial\x12%\n" +
+	"\vtrial_count\x18\x03 \x01(\x05B\x04\xe2A\x01\x03R\n" +
+	"trialCount\x12\x1e\n" +
+	"\apercent\x18\x04 \x01(\x01B\x04\xe2A\x01\x03R\apercent\x12\x1e\n" +
+	"\amessage\x18\x05 \x01(\tB\x04\xe2A\x01\x03R\amessage\"\x9d\x01\n" +
+	"\x0fTrainingFailure\x12F\n" +
+	"\bcategory\x18\x01 \x01(\x0e2$.slipway.training.v1.FailureCategoryB\x04\xe2A\x01\x03R\bcategory\x12\x1e\n" +
+	"\amessage\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\amessage\x12\"\n" +
+	"\tretryable\x18\x03 \x01(\bB\x04\xe2A\x01\x03R\tretryable*\xfb\x01\n" +
 	"\x10TrainingJobState\x12\"\n" +
 	"\x1eTRAINING_JOB_STATE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19TRAINING_JOB_STATE_QUEUED\x10\x01\x12\x1e\n" +

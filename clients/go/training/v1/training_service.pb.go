@@ -7,6 +7,7 @@
 package trainingv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -230,16 +231,20 @@ type ListTrainingJobsRequest struct {
 	// Optional. The maximum number of jobs to return; default 50, at most 1000 (a larger value is
 	// read as 1000).
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// Optional. The `next_page_token` of a previous call with the same filters.
+	// Optional. The `next_page_token` of a previous call with the same filter and order.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	// Optional. Only jobs in one of these states.
-	States []TrainingJobState `protobuf:"varint,3,rep,packed,name=states,proto3,enum=slipway.training.v1.TrainingJobState" json:"states,omitempty"`
-	// Optional. Only jobs for this model, `models/{model}`.
-	Model string `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
-	// Optional. Only jobs created by this principal.
-	CreatedBy string `protobuf:"bytes,5,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
-	// Optional. Only jobs with this trigger.
-	Trigger       TrainingTrigger `protobuf:"varint,6,opt,name=trigger,proto3,enum=slipway.training.v1.TrainingTrigger" json:"trigger,omitempty"`
+	// Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+	// `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `state`
+	// (a state name without its prefix, such as `RUNNING`; `=` and `!=`), `trigger` (`MANUAL`,
+	// `SCHEDULE`, `DRIFT` or `PERFORMANCE`; `=` and `!=`), `model` (a model's name) and
+	// `created_by` (both `=` and `!=`; a quoted value ending in `*` matches by prefix), and
+	// `create_time` compared with a quoted RFC 3339 time. For example
+	// `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
+	Filter string `protobuf:"bytes,7,opt,name=filter,proto3" json:"filter,omitempty"`
+	// Optional. The order (AIP-132): comma-separated keys among `create_time`, each optionally
+	// followed by ` desc`; default `create_time desc` (the newest first), for example
+	// `create_time` (the oldest first).
+	OrderBy       string `protobuf:"bytes,8,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -288,40 +293,28 @@ func (x *ListTrainingJobsRequest) GetPageToken() string {
 	return ""
 }
 
-func (x *ListTrainingJobsRequest) GetStates() []TrainingJobState {
+func (x *ListTrainingJobsRequest) GetFilter() string {
 	if x != nil {
-		return x.States
-	}
-	return nil
-}
-
-func (x *ListTrainingJobsRequest) GetModel() string {
-	if x != nil {
-		return x.Model
+		return x.Filter
 	}
 	return ""
 }
 
-func (x *ListTrainingJobsRequest) GetCreatedBy() string {
+func (x *ListTrainingJobsRequest) GetOrderBy() string {
 	if x != nil {
-		return x.CreatedBy
+		return x.OrderBy
 	}
 	return ""
-}
-
-func (x *ListTrainingJobsRequest) GetTrigger() TrainingTrigger {
-	if x != nil {
-		return x.Trigger
-	}
-	return TrainingTrigger_TRAINING_TRIGGER_UNSPECIFIED
 }
 
 // Response for ListTrainingJobs.
 type ListTrainingJobsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The jobs, newest first.
+	// The jobs, in the requested order.
 	TrainingJobs []*TrainingJob `protobuf:"bytes,1,rep,name=training_jobs,json=trainingJobs,proto3" json:"training_jobs,omitempty"`
-	// A token for the next page; empty on the last page.
+	// A token for the next page; empty on the last page. A page may hold fewer items than
+	// `page_size` (yet not be the last): it ends early when the next item would take the
+	// response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -577,39 +570,40 @@ var File_slipway_training_v1_training_service_proto protoreflect.FileDescriptor
 
 const file_slipway_training_v1_training_service_proto_rawDesc = "" +
 	"\n" +
-	"*slipway/training/v1/training_service.proto\x12\x13slipway.training.v1\x1a&slipway/training/v1/training_job.proto\"\xa3\x01\n" +
-	"\x18CreateTrainingJobRequest\x12C\n" +
-	"\ftraining_job\x18\x01 \x01(\v2 .slipway.training.v1.TrainingJobR\vtrainingJob\x12#\n" +
-	"\rvalidate_only\x18\x02 \x01(\bR\fvalidateOnly\x12\x1d\n" +
+	"*slipway/training/v1/training_service.proto\x12\x13slipway.training.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a&slipway/training/v1/training_job.proto\"\xb5\x01\n" +
+	"\x18CreateTrainingJobRequest\x12I\n" +
+	"\ftraining_job\x18\x01 \x01(\v2 .slipway.training.v1.TrainingJobB\x04\xe2A\x01\x02R\vtrainingJob\x12)\n" +
+	"\rvalidate_only\x18\x02 \x01(\bB\x04\xe2A\x01\x01R\fvalidateOnly\x12#\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"`\n" +
+	"request_id\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\trequestId\"`\n" +
 	"\x19CreateTrainingJobResponse\x12C\n" +
-	"\ftraining_job\x18\x01 \x01(\v2 .slipway.training.v1.TrainingJobR\vtrainingJob\"+\n" +
-	"\x15GetTrainingJobRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"]\n" +
+	"\ftraining_job\x18\x01 \x01(\v2 .slipway.training.v1.TrainingJobR\vtrainingJob\"V\n" +
+	"\x15GetTrainingJobRequest\x12=\n" +
+	"\x04name\x18\x01 \x01(\tB)\xe2A\x01\x02\xfaA\"\n" +
+	" training.slipway.dev/TrainingJobR\x04name\"]\n" +
 	"\x16GetTrainingJobResponse\x12C\n" +
-	"\ftraining_job\x18\x01 \x01(\v2 .slipway.training.v1.TrainingJobR\vtrainingJob\"\x89\x02\n" +
-	"\x17ListTrainingJobsRequest\x12\x1b\n" +
-	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\ftraining_job\x18\x01 \x01(\v2 .slipway.training.v1.TrainingJobR\vtrainingJob\"\xdc\x01\n" +
+	"\x17ListTrainingJobsRequest\x12!\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\x04\xe2A\x01\x01R\bpageSize\x12#\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x12=\n" +
-	"\x06states\x18\x03 \x03(\x0e2%.slipway.training.v1.TrainingJobStateR\x06states\x12\x14\n" +
-	"\x05model\x18\x04 \x01(\tR\x05model\x12\x1d\n" +
-	"\n" +
-	"created_by\x18\x05 \x01(\tR\tcreatedBy\x12>\n" +
-	"\atrigger\x18\x06 \x01(\x0e2$.slipway.training.v1.TrainingTriggerR\atrigger\"\x89\x01\n" +
+	"page_token\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\tpageToken\x12\x1c\n" +
+	"\x06filter\x18\a \x01(\tB\x04\xe2A\x01\x01R\x06filter\x12\x1f\n" +
+	"\border_by\x18\b \x01(\tB\x04\xe2A\x01\x01R\aorderByJ\x04\b\x03\x10\x04J\x04\b\x04\x10\x05J\x04\b\x05\x10\x06J\x04\b\x06\x10\aR\x06statesR\x05modelR\n" +
+	"created_byR\atrigger\"\x89\x01\n" +
 	"\x18ListTrainingJobsResponse\x12E\n" +
 	"\rtraining_jobs\x18\x01 \x03(\v2 .slipway.training.v1.TrainingJobR\ftrainingJobs\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"e\n" +
-	"\x18CancelTrainingJobRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1d\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9c\x01\n" +
+	"\x18CancelTrainingJobRequest\x12=\n" +
+	"\x04name\x18\x01 \x01(\tB)\xe2A\x01\x02\xfaA\"\n" +
+	" training.slipway.dev/TrainingJobR\x04name\x12\x1c\n" +
+	"\x06reason\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\x06reason\x12#\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"`\n" +
+	"request_id\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\trequestId\"`\n" +
 	"\x19CancelTrainingJobResponse\x12C\n" +
-	"\ftraining_job\x18\x01 \x01(\v2 .slipway.training.v1.TrainingJobR\vtrainingJob\"-\n" +
-	"\x17WatchTrainingJobRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"_\n" +
+	"\ftraining_job\x18\x01 \x01(\v2 .slipway.training.v1.TrainingJobR\vtrainingJob\"X\n" +
+	"\x17WatchTrainingJobRequest\x12=\n" +
+	"\x04name\x18\x01 \x01(\tB)\xe2A\x01\x02\xfaA\"\n" +
+	" training.slipway.dev/TrainingJobR\x04name\"_\n" +
 	"\x18WatchTrainingJobResponse\x12C\n" +
 	"\ftraining_job\x18\x01 \x01(\v2 .slipway.training.v1.TrainingJobR\vtrainingJob2\xc8\x04\n" +
 	"\x0fTrainingService\x12r\n" +
@@ -645,33 +639,29 @@ var file_slipway_training_v1_training_service_proto_goTypes = []any{
 	(*WatchTrainingJobRequest)(nil),   // 8: slipway.training.v1.WatchTrainingJobRequest
 	(*WatchTrainingJobResponse)(nil),  // 9: slipway.training.v1.WatchTrainingJobResponse
 	(*TrainingJob)(nil),               // 10: slipway.training.v1.TrainingJob
-	(TrainingJobState)(0),             // 11: slipway.training.v1.TrainingJobState
-	(TrainingTrigger)(0),              // 12: slipway.training.v1.TrainingTrigger
 }
 var file_slipway_training_v1_training_service_proto_depIdxs = []int32{
 	10, // 0: slipway.training.v1.CreateTrainingJobRequest.training_job:type_name -> slipway.training.v1.TrainingJob
 	10, // 1: slipway.training.v1.CreateTrainingJobResponse.training_job:type_name -> slipway.training.v1.TrainingJob
 	10, // 2: slipway.training.v1.GetTrainingJobResponse.training_job:type_name -> slipway.training.v1.TrainingJob
-	11, // 3: slipway.training.v1.ListTrainingJobsRequest.states:type_name -> slipway.training.v1.TrainingJobState
-	12, // 4: slipway.training.v1.ListTrainingJobsRequest.trigger:type_name -> slipway.training.v1.TrainingTrigger
-	10, // 5: slipway.training.v1.ListTrainingJobsResponse.training_jobs:type_name -> slipway.training.v1.TrainingJob
-	10, // 6: slipway.training.v1.CancelTrainingJobResponse.training_job:type_name -> slipway.training.v1.TrainingJob
-	10, // 7: slipway.training.v1.WatchTrainingJobResponse.training_job:type_name -> slipway.training.v1.TrainingJob
-	0,  // 8: slipway.training.v1.TrainingService.CreateTrainingJob:input_type -> slipway.training.v1.CreateTrainingJobRequest
-	2,  // 9: slipway.training.v1.TrainingService.GetTrainingJob:input_type -> slipway.training.v1.GetTrainingJobRequest
-	4,  // 10: slipway.training.v1.TrainingService.ListTrainingJobs:input_type -> slipway.training.v1.ListTrainingJobsRequest
-	6,  // 11: slipway.training.v1.TrainingService.CancelTrainingJob:input_type -> slipway.training.v1.CancelTrainingJobRequest
-	8,  // 12: slipway.training.v1.TrainingService.WatchTrainingJob:input_type -> slipway.training.v1.WatchTrainingJobRequest
-	1,  // 13: slipway.training.v1.TrainingService.CreateTrainingJob:output_type -> slipway.training.v1.CreateTrainingJobResponse
-	3,  // 14: slipway.training.v1.TrainingService.GetTrainingJob:output_type -> slipway.training.v1.GetTrainingJobResponse
-	5,  // 15: slipway.training.v1.TrainingService.ListTrainingJobs:output_type -> slipway.training.v1.ListTrainingJobsResponse
-	7,  // 16: slipway.training.v1.TrainingService.CancelTrainingJob:output_type -> slipway.training.v1.CancelTrainingJobResponse
-	9,  // 17: slipway.training.v1.TrainingService.WatchTrainingJob:output_type -> slipway.training.v1.WatchTrainingJobResponse
-	13, // [13:18] is the sub-list for method output_type
-	8,  // [8:13] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	10, // 3: slipway.training.v1.ListTrainingJobsResponse.training_jobs:type_name -> slipway.training.v1.TrainingJob
+	10, // 4: slipway.training.v1.CancelTrainingJobResponse.training_job:type_name -> slipway.training.v1.TrainingJob
+	10, // 5: slipway.training.v1.WatchTrainingJobResponse.training_job:type_name -> slipway.training.v1.TrainingJob
+	0,  // 6: slipway.training.v1.TrainingService.CreateTrainingJob:input_type -> slipway.training.v1.CreateTrainingJobRequest
+	2,  // 7: slipway.training.v1.TrainingService.GetTrainingJob:input_type -> slipway.training.v1.GetTrainingJobRequest
+	4,  // 8: slipway.training.v1.TrainingService.ListTrainingJobs:input_type -> slipway.training.v1.ListTrainingJobsRequest
+	6,  // 9: slipway.training.v1.TrainingService.CancelTrainingJob:input_type -> slipway.training.v1.CancelTrainingJobRequest
+	8,  // 10: slipway.training.v1.TrainingService.WatchTrainingJob:input_type -> slipway.training.v1.WatchTrainingJobRequest
+	1,  // 11: slipway.training.v1.TrainingService.CreateTrainingJob:output_type -> slipway.training.v1.CreateTrainingJobResponse
+	3,  // 12: slipway.training.v1.TrainingService.GetTrainingJob:output_type -> slipway.training.v1.GetTrainingJobResponse
+	5,  // 13: slipway.training.v1.TrainingService.ListTrainingJobs:output_type -> slipway.training.v1.ListTrainingJobsResponse
+	7,  // 14: slipway.training.v1.TrainingService.CancelTrainingJob:output_type -> slipway.training.v1.CancelTrainingJobResponse
+	9,  // 15: slipway.training.v1.TrainingService.WatchTrainingJob:output_type -> slipway.training.v1.WatchTrainingJobResponse
+	11, // [11:16] is the sub-list for method output_type
+	6,  // [6:11] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_slipway_training_v1_training_service_proto_init() }

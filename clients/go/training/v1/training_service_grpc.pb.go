@@ -39,7 +39,7 @@ type TrainingServiceClient interface {
 	CreateTrainingJob(ctx context.Context, in *CreateTrainingJobRequest, opts ...grpc.CallOption) (*CreateTrainingJobResponse, error)
 	// Returns one training job.
 	GetTrainingJob(ctx context.Context, in *GetTrainingJobRequest, opts ...grpc.CallOption) (*GetTrainingJobResponse, error)
-	// Lists training jobs, newest first, with optional filters.
+	// Lists training jobs, newest first unless `order_by` says otherwise, with a filter.
 	ListTrainingJobs(ctx context.Context, in *ListTrainingJobsRequest, opts ...grpc.CallOption) (*ListTrainingJobsResponse, error)
 	// Cancels a queued or running job. A running fit stops within two seconds; nothing is
 	// registered. A cancel that arrives while the version is already being registered is too
@@ -131,7 +131,7 @@ type TrainingServiceServer interface {
 	CreateTrainingJob(context.Context, *CreateTrainingJobRequest) (*CreateTrainingJobResponse, error)
 	// Returns one training job.
 	GetTrainingJob(context.Context, *GetTrainingJobRequest) (*GetTrainingJobResponse, error)
-	// Lists training jobs, newest first, with optional filters.
+	// Lists training jobs, newest first unless `order_by` says otherwise, with a filter.
 	ListTrainingJobs(context.Context, *ListTrainingJobsRequest) (*ListTrainingJobsResponse, error)
 	// Cancels a queued or running job. A running fit stops within two seconds; nothing is
 	// registered. A cancel that arrives while the version is already being registered is too

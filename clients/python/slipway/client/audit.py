@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import grpc
 
@@ -12,7 +12,7 @@ from slipway.audit.v1 import audit_event_pb2, chain_verification_pb2
 from slipway.audit.v1 import audit_service_pb2 as pb
 from slipway.audit.v1 import audit_service_pb2_grpc as pb_grpc
 from slipway.client.calls import Caller
-from slipway.client.requests import timestamp
+from slipway.client.requests import quote
 
 AuditEvent = audit_event_pb2.AuditEvent
 ChainVerification = chain_verification_pb2.ChainVerification
@@ -39,17 +39,37 @@ class AuditFilter:
     end_time: datetime | None = None
     """Events before this time."""
 
-    def to_pb(self) -> audit_event_pb2.AuditEventFilter:
-        return audit_event_pb2.AuditEventFilter(
-            principal=self.principal,
-            action=self.action,
-            resource=self.resource,
-            resource_prefix=self.resource_prefix,
-            service=self.service,
-            outcome=self.outcome,
-            start_time=timestamp(self.start_time),
-            end_time=timestamp(self.end_time),
-        )
+    def to_filter(self) -> str:
+        """The AIP-160 ``filter`` string the audit API takes for these conditions."""
+        terms = [
+            f"{name} = {quote(value)}"
+            for name, value in (
+                ("principal", self.principal),
+                ("action", self.action),
+                ("resource", self.resource),
+                ("service", self.service),
+            )
+            if value
+        ]
+        if self.resource_prefix:
+            terms.append(f"resource = {quote(self.resource_prefix + '*')}")
+        if self.outcome != audit_event_pb2.AUDIT_OUTCOME_UNSPECIFIED:
+            name = audit_event_pb2.AuditOutcome.Name(self.outcome)
+            terms.append(f"outcome = {name.removeprefix('AUDIT_OUTCOME_')}")
+        if self.start_time is not None:
+            terms.append(f"event_time >= {quote(rfc3339(self.start_time))}")
+        if self.end_time is not None:
+            terms.append(f"event_time < {quote(rfc3339(self.end_time))}")
+        return " AND ".join(terms)
+
+
+def rfc3339(when: datetime) -> str:
+    """``when`` as RFC 3339 with its offset (a naive datetime is taken as UTC)."""
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).isoformat()
+
+
+def filter_text(filter: AuditFilter | str) -> str:
+    return filter if isinstance(filter, str) else filter.to_filter()
 
 
 EVERY_EVENT = AuditFilter()
@@ -68,18 +88,21 @@ class AuditClient:
 
     def list(
         self,
-        filter: AuditFilter = EVERY_EVENT,
+        filter: AuditFilter | str = EVERY_EVENT,
         *,
         oldest_first: bool = False,
         page_size: int = 0,
         timeout: float | None = None,
     ) -> Iterator[AuditEvent]:
         """Every matching event, newest first (or oldest first), page by page as the
-        iteration needs them (``timeout`` per page)."""
+        iteration needs them (``timeout`` per page). ``filter`` is an :class:`AuditFilter` or
+        an AIP-160 filter string (see ``ListAuditEventsRequest.filter``)."""
         return self._call.pages(
             self._stub.ListAuditEvents,
             pb.ListAuditEventsRequest(
-                filter=filter.to_pb(), page_size=page_size, descending=not oldest_first
+                filter=filter_text(filter),
+                page_size=page_size,
+                order_by="sequence" if oldest_first else "sequence desc",
             ),
             lambda reply: reply.events,
             timeout=timeout,
@@ -100,7 +123,7 @@ class AuditClient:
 
     def export(
         self,
-        filter: AuditFilter = EVERY_EVENT,
+        filter: AuditFilter | str = EVERY_EVENT,
         *,
         timeout: float | None = None,
     ) -> Iterator[AuditEvent]:
@@ -109,7 +132,7 @@ class AuditClient:
         ``timeout`` (default none) bounds the whole export."""
         batches = self._call.stream(
             self._stub.ExportAuditEvents,
-            pb.ExportAuditEventsRequest(filter=filter.to_pb()),
+            pb.ExportAuditEventsRequest(filter=filter_text(filter)),
             timeout=timeout,
         )
         return (event for batch in batches for event in batch.events)

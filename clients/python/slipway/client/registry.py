@@ -13,6 +13,7 @@ from slipway.client.requests import (
     field_mask,
     idempotency_key,
     model_name,
+    quote,
     set_alias_request,
     watch_events_request,
 )
@@ -29,6 +30,22 @@ from slipway.registry.v1 import registry_service_pb2_grpc as pb_grpc
 
 Model = model_pb2.Model
 ModelVersion = model_version_pb2.ModelVersion
+
+
+def alias_history_filter(alias: str = "", version_number: int = 0, extra: str = "") -> str:
+    """The ListAliasHistory filter (AIP-160) of ``alias``'s moves, of the moves to or away from
+    ``version_number``, and of ``extra``: all that are given must hold."""
+    terms = []
+    if alias:
+        terms.append(f"alias = {quote(alias)}")
+    if version_number:
+        terms.append(
+            f"from_version_number = {int(version_number)} OR "
+            f"to_version_number = {int(version_number)}"
+        )
+    if extra:
+        terms.append(extra)
+    return " AND ".join(terms)
 
 
 class RegistryClient:
@@ -316,7 +333,7 @@ class RegistryClient:
         return self._call.unary(
             self._stub.DeleteModelAlias,
             pb.DeleteModelAliasRequest(
-                model=model_name(model),
+                name=model_name(model),
                 alias=alias,
                 reason=reason,
                 expected_version_number=expected_version_number,
@@ -333,6 +350,7 @@ class RegistryClient:
         *,
         alias: str = "",
         version_number: int = 0,
+        filter: str = "",
         page_size: int = 0,
         timeout: float | None = None,
     ) -> Iterator[alias_history_pb2.AliasHistoryEntry]:
@@ -342,8 +360,7 @@ class RegistryClient:
             self._stub.ListAliasHistory,
             pb.ListAliasHistoryRequest(
                 parent=model_name(model),
-                alias=alias,
-                version_number=version_number,
+                filter=alias_history_filter(alias, version_number, filter),
                 page_size=page_size,
             ),
             lambda reply: reply.alias_history_entries,

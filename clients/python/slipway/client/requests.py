@@ -93,7 +93,7 @@ def set_alias_request(
     key: str,
 ) -> registry_pb.SetModelAliasRequest:
     request = registry_pb.SetModelAliasRequest(
-        model=model_name(model),
+        name=model_name(model),
         alias=alias,
         version_number=version_number,
         reason=reason,
@@ -102,3 +102,8 @@ def set_alias_request(
     if expected_version_number is not None:
         request.expected_version_number = expected_version_number
     return request
+
+
+def quote(text: str) -> str:
+    """``text`` as an AIP-160 string literal (for the ``filter`` of a List)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -9,7 +9,7 @@ import grpc
 
 from slipway.client.calls import Caller
 from slipway.client.errors import DeadlineExceeded
-from slipway.client.requests import TERMINAL_JOB_STATES, idempotency_key, model_name
+from slipway.client.requests import TERMINAL_JOB_STATES, idempotency_key, model_name, quote
 from slipway.training.v1 import training_job_pb2
 from slipway.training.v1 import training_service_pb2 as pb
 from slipway.training.v1 import training_service_pb2_grpc as pb_grpc
@@ -32,6 +32,33 @@ def unfinished(name: str, last: TrainingJob | None) -> DeadlineExceeded:
         reason="WAIT_TIMEOUT",
         metadata={"resource": name},
     )
+
+
+def job_filter(
+    *,
+    states: Iterable[training_job_pb2.TrainingJobState.ValueType] = (),
+    model: str = "",
+    created_by: str = "",
+    trigger: training_job_pb2.TrainingTrigger.ValueType = (
+        training_job_pb2.TRAINING_TRIGGER_UNSPECIFIED
+    ),
+    extra: str = "",
+) -> str:
+    """The AIP-160 filter of ListTrainingJobs for these conditions (all must hold)."""
+    terms = []
+    names = [training_job_pb2.TrainingJobState.Name(s) for s in states]
+    if names:
+        terms.append(" OR ".join(f"state = {n.removeprefix('TRAINING_JOB_STATE_')}" for n in names))
+    if model:
+        terms.append(f"model = {quote(model)}")
+    if created_by:
+        terms.append(f"created_by = {quote(created_by)}")
+    if trigger != training_job_pb2.TRAINING_TRIGGER_UNSPECIFIED:
+        name = training_job_pb2.TrainingTrigger.Name(trigger)
+        terms.append(f"trigger = {name.removeprefix('TRAINING_TRIGGER_')}")
+    if extra:
+        terms.append(extra)
+    return " AND ".join(terms)
 
 
 class TrainingClient:
@@ -84,17 +111,25 @@ class TrainingClient:
         trigger: training_job_pb2.TrainingTrigger.ValueType = (
             training_job_pb2.TRAINING_TRIGGER_UNSPECIFIED
         ),
+        filter: str = "",
+        oldest_first: bool = False,
         page_size: int = 0,
         timeout: float | None = None,
     ) -> Iterator[TrainingJob]:
-        """Every job matching the filters, newest first, page by page (``timeout`` per page)."""
+        """Every job matching the filters, newest first (or oldest first), page by page
+        (``timeout`` per page). ``filter`` is an AIP-160 filter string (see
+        ``ListTrainingJobsRequest.filter``), ANDed with the keyword filters."""
         return self._call.pages(
             self._stub.ListTrainingJobs,
             pb.ListTrainingJobsRequest(
-                states=list(states),
-                model=model_name(model) if model else "",
-                created_by=created_by,
-                trigger=trigger,
+                filter=job_filter(
+                    states=states,
+                    model=model_name(model) if model else "",
+                    created_by=created_by,
+                    trigger=trigger,
+                    extra=filter,
+                ),
+                order_by="create_time" if oldest_first else "create_time desc",
                 page_size=page_size,
             ),
             lambda reply: reply.training_jobs,

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime
-from typing import Any, Literal
+from datetime import UTC
+from typing import Any
 
 from slipway.audit.v1 import audit_event_pb2 as event_pb
 from slipway.audit.v1 import audit_service_pb2 as pb
 from slipway.audit.v1 import chain_verification_pb2 as chain_pb
+from slipway.core import filters
 from slipway.core.audit import log
 from slipway.core.audit.chain import AuditEntry, BreakKind, Outcome, Verification
 from slipway.core.audit.verifier import read_snapshot, snapshot_engine
@@ -26,14 +27,14 @@ from slipway.core.pagination import (
     cursor_position,
     decode_page_token,
     encode_page_token,
+    fit_to_budget,
     page_size,
 )
 from slipway.core.principals import principal_to_pb, roles_from_pb
 from slipway.core.reasons import Reason
-from slipway.core.values import timestamp, valid_timestamp
+from slipway.core.values import timestamp
 
 EXPORT_BATCH = 500
-TEXT_FILTERS = ("principal", "action", "resource", "resource_prefix", "service")
 
 _OUTCOME_TO_PB = {
     Outcome.OK: event_pb.AUDIT_OUTCOME_OK,
@@ -99,76 +100,15 @@ def event_from_pb(message: event_pb.AuditEvent) -> AuditEntry:
     )
 
 
-def _time(
-    message: event_pb.AuditEventFilter,
-    name: Literal["start_time", "end_time"],
-    field: str,
-    problems: list[FieldViolation],
-) -> datetime | None:
-    """The filter's timestamp ``name`` (None when unset); converting one outside years 1 to 9999
-    or with nanos out of range raises, so those are the caller's error, found here."""
-    if not message.HasField(name):
-        return None
-    stamp = getattr(message, name)
-    if not valid_timestamp(stamp):
-        problems.append(
-            FieldViolation(f"{field}.{name}", "must be a valid time within years 1 to 9999")
-        )
-        return None
-    when: datetime = stamp.ToDatetime(tzinfo=UTC)
-    return when
+def filter_from_text(text: str) -> log.EventFilter:
+    """The AIP-160 ``filter`` of ListAuditEvents and ExportAuditEvents (INVALID_FILTER)."""
+    return log.EventFilter(expression=filters.parse(text, log.EXPRESSION_FIELDS))
 
 
-def filter_from_pb(message: event_pb.AuditEventFilter, field: str = "filter") -> log.EventFilter:
-    """Validate and convert a filter; every problem is reported as a field violation."""
-    problems: list[FieldViolation] = []
-    start = _time(message, "start_time", field, problems)
-    end = _time(message, "end_time", field, problems)
-    if start is not None and end is not None and end <= start:
-        problems.append(FieldViolation(f"{field}.end_time", "must be after start_time"))
-    for name in TEXT_FILTERS:
-        if "\x00" in getattr(message, name):
-            # PostgreSQL text cannot hold NUL, even as a parameter; the log stores a NUL of a
-            # recorded value escaped, so that is what to search for.
-            problems.append(
-                FieldViolation(
-                    f"{field}.{name}", "must not contain NUL characters (stored ones read \\x00)"
-                )
-            )
-    for name in ("min_sequence", "max_sequence"):
-        if getattr(message, name) < 0:
-            problems.append(FieldViolation(f"{field}.{name}", "must not be negative"))
-    if message.min_sequence >= 0 and 0 < message.max_sequence < message.min_sequence:
-        problems.append(FieldViolation(f"{field}.max_sequence", "must be >= min_sequence"))
-    if message.resource and message.resource_prefix:
-        problems.append(
-            FieldViolation(
-                f"{field}.resource_prefix", "give either resource or resource_prefix, not both"
-            )
-        )
-    outcome = None
-    if message.outcome != event_pb.AUDIT_OUTCOME_UNSPECIFIED:
-        outcome = _OUTCOME_FROM_PB.get(message.outcome)
-        if outcome is None:
-            problems.append(FieldViolation(f"{field}.outcome", "unknown outcome"))
-    if problems:
-        raise InvalidArgumentError(
-            "; ".join(f"{p.field}: {p.description}" for p in problems),
-            reason=Reason.INVALID_FILTER,
-            field_violations=problems,
-        )
-    return log.EventFilter(
-        start_time=start,
-        end_time=end,
-        principal=message.principal,
-        action=message.action,
-        resource=message.resource,
-        resource_prefix=message.resource_prefix,
-        outcome=outcome,
-        service=message.service,
-        min_sequence=message.min_sequence,
-        max_sequence=message.max_sequence,
-    )
+def order_from_text(order_by: str) -> bool:
+    """Whether ``order_by`` (AIP-132: ``sequence`` or ``sequence desc``) is newest first."""
+    ((_, descending),) = filters.parse_order_by(order_by, "sequence", ("sequence",))
+    return descending
 
 
 def verification_to_pb(result: Verification, head_empty: bool) -> chain_pb.ChainVerification:
@@ -209,19 +149,20 @@ class AuditServicer:
     async def ListAuditEvents(
         self, request: pb.ListAuditEventsRequest, context: Context
     ) -> pb.ListAuditEventsResponse:
-        flt = filter_from_pb(request.filter)
+        flt = filter_from_text(request.filter)
+        descending = order_from_text(request.order_by)
         limit = page_size(request.page_size)
-        parameters: dict[str, Any] = {
-            "filter": request.filter.SerializeToString(deterministic=True).hex(),
-            "descending": request.descending,
-        }
+        parameters: dict[str, Any] = {"filter": request.filter, "descending": descending}
         cursor = decode_page_token(request.page_token, parameters)
         after = cursor_position(cursor, "after")
-        entries, more = await run_blocking(self._list, flt, after, limit, request.descending)
-        token = encode_page_token({"after": entries[-1].sequence}, parameters) if more else ""
-        return pb.ListAuditEventsResponse(
-            events=[event_to_pb(e) for e in entries], next_page_token=token
+        entries, more = await run_blocking(self._list, flt, after, limit, descending)
+        events = [event_to_pb(e) for e in entries]
+        count = fit_to_budget([event.ByteSize() for event in events])
+        more = more or count < len(events)
+        token = (
+            encode_page_token({"after": entries[count - 1].sequence}, parameters) if more else ""
         )
+        return pb.ListAuditEventsResponse(events=events[:count], next_page_token=token)
 
     def _verify(self, start: int, end: int) -> tuple[Verification, bool]:
         with read_snapshot(self._snapshot) as session:
@@ -255,7 +196,7 @@ class AuditServicer:
     async def ExportAuditEvents(
         self, request: pb.ExportAuditEventsRequest, context: Context
     ) -> AsyncIterator[pb.ExportAuditEventsResponse]:
-        flt = filter_from_pb(request.filter)
+        flt = filter_from_text(request.filter)
         # A snapshot: events appended while the export runs are left for the next export.
         head = await run_blocking(self._head)
         if not flt.max_sequence or flt.max_sequence > head:

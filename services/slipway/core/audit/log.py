@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from slipway.core import filters
 from slipway.core.audit.chain import (
     GENESIS_HASH,
     KEYED_HASH_VERSION,
@@ -235,6 +236,27 @@ def to_entry(row: AuditEventRow) -> AuditEntry:
     )
 
 
+# The fields of an audit filter expression: their kinds, and the columns they read.
+EXPRESSION_FIELDS: dict[str, filters.Kind] = {
+    "sequence": int,
+    "event_time": datetime,
+    "principal": str,
+    "action": str,
+    "resource": str,
+    "service": str,
+    "outcome": {o.name: o.value for o in Outcome},
+}
+EXPRESSION_COLUMNS: dict[str, ColumnElement[Any]] = {
+    "sequence": AuditEventRow.sequence,  # type: ignore[dict-item]
+    "event_time": AuditEventRow.event_time,  # type: ignore[dict-item]
+    "principal": AuditEventRow.principal,  # type: ignore[dict-item]
+    "action": AuditEventRow.action,  # type: ignore[dict-item]
+    "resource": AuditEventRow.resource,  # type: ignore[dict-item]
+    "service": AuditEventRow.service,  # type: ignore[dict-item]
+    "outcome": AuditEventRow.outcome,  # type: ignore[dict-item]
+}
+
+
 @dataclass(frozen=True)
 class EventFilter:
     """Which events to read; empty fields do not filter."""
@@ -249,10 +271,16 @@ class EventFilter:
     service: str = ""
     min_sequence: int = 0
     max_sequence: int = 0
+    # A parsed AIP-160 filter over EXPRESSION_COLUMNS (what ListAuditEvents and
+    # ExportAuditEvents take), in addition to the fields above.
+    expression: filters.Filter = ()
 
     def conditions(self) -> list[ColumnElement[bool]]:
         row = AuditEventRow
         out: list[ColumnElement[bool]] = []
+        condition = filters.sql_condition(self.expression, EXPRESSION_COLUMNS)
+        if condition is not None:
+            out.append(condition)
         if self.start_time is not None:
             out.append(row.event_time >= self.start_time)
         if self.end_time is not None:

@@ -22,21 +22,55 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.api import resource_pb2 as google_dot_api_dot_resource__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from slipway.common.v1 import principal_pb2 as slipway_dot_common_dot_v1_dot_principal__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"slipway/audit/v1/audit_event.proto\x12\x10slipway.audit.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!slipway/common/v1/principal.proto\"\xa5\x03\n\nAuditEvent\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12.\n\nevent_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07service\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12/\n\tprincipal\x18\x06 \x01(\x0b\x32\x1c.slipway.common.v1.Principal\x12\x10\n\x08resource\x18\x07 \x01(\t\x12/\n\x07outcome\x18\x08 \x01(\x0e\x32\x1e.slipway.audit.v1.AuditOutcome\x12\x13\n\x0bstatus_code\x18\t \x01(\t\x12\x14\n\x0c\x65rror_reason\x18\n \x01(\t\x12\x0e\n\x06reason\x18\x0b \x01(\t\x12\x12\n\nrequest_id\x18\x0c \x01(\t\x12\x14\n\x0cpayload_json\x18\r \x01(\t\x12\x15\n\rprevious_hash\x18\x0e \x01(\t\x12\x0c\n\x04hash\x18\x0f \x01(\t\x12\x14\n\x0chash_version\x18\x10 \x01(\x05\x12\x0e\n\x06key_id\x18\x11 \x01(\t\"\xac\x02\n\x10\x41uditEventFilter\x12.\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tprincipal\x18\x03 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x04 \x01(\t\x12\x10\n\x08resource\x18\x05 \x01(\t\x12\x17\n\x0fresource_prefix\x18\x06 \x01(\t\x12/\n\x07outcome\x18\x07 \x01(\x0e\x32\x1e.slipway.audit.v1.AuditOutcome\x12\x0f\n\x07service\x18\x08 \x01(\t\x12\x14\n\x0cmin_sequence\x18\t \x01(\x03\x12\x14\n\x0cmax_sequence\x18\n \x01(\x03*w\n\x0c\x41uditOutcome\x12\x1d\n\x19\x41UDIT_OUTCOME_UNSPECIFIED\x10\x00\x12\x14\n\x10\x41UDIT_OUTCOME_OK\x10\x01\x12\x18\n\x14\x41UDIT_OUTCOME_DENIED\x10\x02\x12\x18\n\x14\x41UDIT_OUTCOME_FAILED\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"slipway/audit/v1/audit_event.proto\x12\x10slipway.audit.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!slipway/common/v1/principal.proto\"\x91\x04\n\nAuditEvent\x12\x16\n\x08sequence\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x16\n\x08\x65vent_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x34\n\nevent_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x15\n\x07service\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06\x61\x63tion\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\tprincipal\x18\x06 \x01(\x0b\x32\x1c.slipway.common.v1.PrincipalB\x04\xe2\x41\x01\x03\x12\x1c\n\x08resource\x18\x07 \x01(\tB\n\xe2\x41\x01\x03\xfa\x41\x03\n\x01*\x12\x35\n\x07outcome\x18\x08 \x01(\x0e\x32\x1e.slipway.audit.v1.AuditOutcomeB\x04\xe2\x41\x01\x03\x12\x19\n\x0bstatus_code\x18\t \x01(\tB\x04\xe2\x41\x01\x03\x12\x1a\n\x0c\x65rror_reason\x18\n \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06reason\x18\x0b \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nrequest_id\x18\x0c \x01(\tB\x04\xe2\x41\x01\x03\x12\x1a\n\x0cpayload_json\x18\r \x01(\tB\x04\xe2\x41\x01\x03\x12\x1b\n\rprevious_hash\x18\x0e \x01(\tB\x04\xe2\x41\x01\x03\x12\x12\n\x04hash\x18\x0f \x01(\tB\x04\xe2\x41\x01\x03\x12\x1a\n\x0chash_version\x18\x10 \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x14\n\x06key_id\x18\x11 \x01(\tB\x04\xe2\x41\x01\x03*w\n\x0c\x41uditOutcome\x12\x1d\n\x19\x41UDIT_OUTCOME_UNSPECIFIED\x10\x00\x12\x14\n\x10\x41UDIT_OUTCOME_OK\x10\x01\x12\x18\n\x14\x41UDIT_OUTCOME_DENIED\x10\x02\x12\x18\n\x14\x41UDIT_OUTCOME_FAILED\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'slipway.audit.v1.audit_event_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_AUDITOUTCOME']._serialized_start=851
-  _globals['_AUDITOUTCOME']._serialized_end=970
-  _globals['_AUDITEVENT']._serialized_start=125
-  _globals['_AUDITEVENT']._serialized_end=546
-  _globals['_AUDITEVENTFILTER']._serialized_start=549
-  _globals['_AUDITEVENTFILTER']._serialized_end=849
+  _globals['_AUDITEVENT'].fields_by_name['sequence']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['sequence']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['event_id']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['event_id']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['event_time']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['event_time']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['service']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['service']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['action']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['action']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['principal']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['principal']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['resource']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['resource']._serialized_options = b'\342A\001\003\372A\003\n\001*'
+  _globals['_AUDITEVENT'].fields_by_name['outcome']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['outcome']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['status_code']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['status_code']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['error_reason']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['error_reason']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['reason']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['reason']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['request_id']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['request_id']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['payload_json']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['payload_json']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['previous_hash']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['previous_hash']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['hash']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['hash']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['hash_version']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['hash_version']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITEVENT'].fields_by_name['key_id']._loaded_options = None
+  _globals['_AUDITEVENT'].fields_by_name['key_id']._serialized_options = b'\342A\001\003'
+  _globals['_AUDITOUTCOME']._serialized_start=716
+  _globals['_AUDITOUTCOME']._serialized_end=835
+  _globals['_AUDITEVENT']._serialized_start=185
+  _globals['_AUDITEVENT']._serialized_end=714
 # @@protoc_insertion_point(module_scope)

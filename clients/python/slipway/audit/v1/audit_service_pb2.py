@@ -22,29 +22,44 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from slipway.audit.v1 import audit_event_pb2 as slipway_dot_audit_dot_v1_dot_audit__event__pb2
 from slipway.audit.v1 import chain_verification_pb2 as slipway_dot_audit_dot_v1_dot_chain__verification__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$slipway/audit/v1/audit_service.proto\x12\x10slipway.audit.v1\x1a\"slipway/audit/v1/audit_event.proto\x1a)slipway/audit/v1/chain_verification.proto\"\x87\x01\n\x16ListAuditEventsRequest\x12\x32\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\".slipway.audit.v1.AuditEventFilter\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x12\n\ndescending\x18\x04 \x01(\x08\"`\n\x17ListAuditEventsResponse\x12,\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1c.slipway.audit.v1.AuditEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"E\n\x15VerifyAuditLogRequest\x12\x16\n\x0estart_sequence\x18\x01 \x01(\x03\x12\x14\n\x0c\x65nd_sequence\x18\x02 \x01(\x03\"S\n\x16VerifyAuditLogResponse\x12\x39\n\x0cverification\x18\x01 \x01(\x0b\x32#.slipway.audit.v1.ChainVerification\"N\n\x18\x45xportAuditEventsRequest\x12\x32\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\".slipway.audit.v1.AuditEventFilter\"I\n\x19\x45xportAuditEventsResponse\x12,\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1c.slipway.audit.v1.AuditEvent2\xcb\x02\n\x0c\x41uditService\x12\x66\n\x0fListAuditEvents\x12(.slipway.audit.v1.ListAuditEventsRequest\x1a).slipway.audit.v1.ListAuditEventsResponse\x12\x63\n\x0eVerifyAuditLog\x12\'.slipway.audit.v1.VerifyAuditLogRequest\x1a(.slipway.audit.v1.VerifyAuditLogResponse\x12n\n\x11\x45xportAuditEvents\x12*.slipway.audit.v1.ExportAuditEventsRequest\x1a+.slipway.audit.v1.ExportAuditEventsResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$slipway/audit/v1/audit_service.proto\x12\x10slipway.audit.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\"slipway/audit/v1/audit_event.proto\x1a)slipway/audit/v1/chain_verification.proto\"\x91\x01\n\x16ListAuditEventsRequest\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66ilter\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\x12\x16\n\x08order_by\x18\x06 \x01(\tB\x04\xe2\x41\x01\x01J\x04\x08\x01\x10\x02J\x04\x08\x04\x10\x05R\ndescending\"`\n\x17ListAuditEventsResponse\x12,\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1c.slipway.audit.v1.AuditEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"Q\n\x15VerifyAuditLogRequest\x12\x1c\n\x0estart_sequence\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x01\x12\x1a\n\x0c\x65nd_sequence\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x01\"S\n\x16VerifyAuditLogResponse\x12\x39\n\x0cverification\x18\x01 \x01(\x0b\x32#.slipway.audit.v1.ChainVerification\"6\n\x18\x45xportAuditEventsRequest\x12\x14\n\x06\x66ilter\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01J\x04\x08\x01\x10\x02\"I\n\x19\x45xportAuditEventsResponse\x12,\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1c.slipway.audit.v1.AuditEvent2\xcb\x02\n\x0c\x41uditService\x12\x66\n\x0fListAuditEvents\x12(.slipway.audit.v1.ListAuditEventsRequest\x1a).slipway.audit.v1.ListAuditEventsResponse\x12\x63\n\x0eVerifyAuditLog\x12\'.slipway.audit.v1.VerifyAuditLogRequest\x1a(.slipway.audit.v1.VerifyAuditLogResponse\x12n\n\x11\x45xportAuditEvents\x12*.slipway.audit.v1.ExportAuditEventsRequest\x1a+.slipway.audit.v1.ExportAuditEventsResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'slipway.audit.v1.audit_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LISTAUDITEVENTSREQUEST']._serialized_start=138
-  _globals['_LISTAUDITEVENTSREQUEST']._serialized_end=273
-  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_start=275
-  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_end=371
-  _globals['_VERIFYAUDITLOGREQUEST']._serialized_start=373
-  _globals['_VERIFYAUDITLOGREQUEST']._serialized_end=442
-  _globals['_VERIFYAUDITLOGRESPONSE']._serialized_start=444
-  _globals['_VERIFYAUDITLOGRESPONSE']._serialized_end=527
-  _globals['_EXPORTAUDITEVENTSREQUEST']._serialized_start=529
-  _globals['_EXPORTAUDITEVENTSREQUEST']._serialized_end=607
-  _globals['_EXPORTAUDITEVENTSRESPONSE']._serialized_start=609
-  _globals['_EXPORTAUDITEVENTSRESPONSE']._serialized_end=682
-  _globals['_AUDITSERVICE']._serialized_start=685
-  _globals['_AUDITSERVICE']._serialized_end=1016
+  _globals['_LISTAUDITEVENTSREQUEST'].fields_by_name['page_size']._loaded_options = None
+  _globals['_LISTAUDITEVENTSREQUEST'].fields_by_name['page_size']._serialized_options = b'\342A\001\001'
+  _globals['_LISTAUDITEVENTSREQUEST'].fields_by_name['page_token']._loaded_options = None
+  _globals['_LISTAUDITEVENTSREQUEST'].fields_by_name['page_token']._serialized_options = b'\342A\001\001'
+  _globals['_LISTAUDITEVENTSREQUEST'].fields_by_name['filter']._loaded_options = None
+  _globals['_LISTAUDITEVENTSREQUEST'].fields_by_name['filter']._serialized_options = b'\342A\001\001'
+  _globals['_LISTAUDITEVENTSREQUEST'].fields_by_name['order_by']._loaded_options = None
+  _globals['_LISTAUDITEVENTSREQUEST'].fields_by_name['order_by']._serialized_options = b'\342A\001\001'
+  _globals['_VERIFYAUDITLOGREQUEST'].fields_by_name['start_sequence']._loaded_options = None
+  _globals['_VERIFYAUDITLOGREQUEST'].fields_by_name['start_sequence']._serialized_options = b'\342A\001\001'
+  _globals['_VERIFYAUDITLOGREQUEST'].fields_by_name['end_sequence']._loaded_options = None
+  _globals['_VERIFYAUDITLOGREQUEST'].fields_by_name['end_sequence']._serialized_options = b'\342A\001\001'
+  _globals['_EXPORTAUDITEVENTSREQUEST'].fields_by_name['filter']._loaded_options = None
+  _globals['_EXPORTAUDITEVENTSREQUEST'].fields_by_name['filter']._serialized_options = b'\342A\001\001'
+  _globals['_LISTAUDITEVENTSREQUEST']._serialized_start=171
+  _globals['_LISTAUDITEVENTSREQUEST']._serialized_end=316
+  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_start=318
+  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_end=414
+  _globals['_VERIFYAUDITLOGREQUEST']._serialized_start=416
+  _globals['_VERIFYAUDITLOGREQUEST']._serialized_end=497
+  _globals['_VERIFYAUDITLOGRESPONSE']._serialized_start=499
+  _globals['_VERIFYAUDITLOGRESPONSE']._serialized_end=582
+  _globals['_EXPORTAUDITEVENTSREQUEST']._serialized_start=584
+  _globals['_EXPORTAUDITEVENTSREQUEST']._serialized_end=638
+  _globals['_EXPORTAUDITEVENTSRESPONSE']._serialized_start=640
+  _globals['_EXPORTAUDITEVENTSRESPONSE']._serialized_end=713
+  _globals['_AUDITSERVICE']._serialized_start=716
+  _globals['_AUDITSERVICE']._serialized_end=1047
 # @@protoc_insertion_point(module_scope)

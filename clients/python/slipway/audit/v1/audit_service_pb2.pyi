@@ -26,33 +26,42 @@ class ListAuditEventsRequest(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    FILTER_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
-    DESCENDING_FIELD_NUMBER: _builtins.int
+    FILTER_FIELD_NUMBER: _builtins.int
+    ORDER_BY_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     """Optional. The maximum number of events to return; default 50, at most 1000 (a larger value
     is read as 1000).
     """
     page_token: _builtins.str
-    """Optional. The `next_page_token` of a previous call with the same filter."""
-    descending: _builtins.bool
-    """Optional. Newest first instead of oldest first."""
-    @_builtins.property
-    def filter(self) -> _audit_event_pb2.AuditEventFilter:
-        """Optional. Which events to list; default all."""
-
+    """Optional. The `next_page_token` of a previous call with the same filter and order."""
+    filter: _builtins.str
+    """Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+    `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields:
+    `sequence` (`= < <= > >=`), `event_time` (`< <= > >=` with a quoted RFC 3339 time),
+    `principal` (the principal's name; refused calls without a token have the name
+    `"anonymous"`), `action` (such as `"registry.SetModelAlias"`), `resource` and `service`
+    (these four `=` and `!=`; a quoted value ending in `*` matches by prefix), and `outcome`
+    (`OK`, `DENIED` or `FAILED`; `=` and `!=`). For example
+    `resource = "models/fraud/*" AND event_time >= "2025-01-01T00:00:00Z"` or
+    `service = "registry" OR service = "training"`.
+    """
+    order_by: _builtins.str
+    """Optional. The order (AIP-132): comma-separated keys among `sequence` (the default, oldest
+    first), each optionally followed by ` desc`, for example `sequence desc` (newest first).
+    """
     def __init__(
         self,
         *,
-        filter: _audit_event_pb2.AuditEventFilter | None = ...,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
-        descending: _builtins.bool = ...,
+        filter: _builtins.str = ...,
+        order_by: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["descending", b"descending", "filter", b"filter", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "order_by", b"order_by", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -67,7 +76,10 @@ class ListAuditEventsResponse(_message.Message):
     EVENTS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
-    """A token for the next page; empty on the last page."""
+    """A token for the next page; empty on the last page. A page may hold fewer items than
+    `page_size` (yet not be the last): it ends early when the next item would take the
+    response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
+    """
     @_builtins.property
     def events(self) -> _containers.RepeatedCompositeFieldContainer[_audit_event_pb2.AuditEvent]:
         """The events."""
@@ -145,18 +157,17 @@ class ExportAuditEventsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     FILTER_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def filter(self) -> _audit_event_pb2.AuditEventFilter:
-        """Optional. Which events to export; default all. For offline chain verification, export a
-        contiguous range (no filter other than sequence numbers or times).
-        """
-
+    filter: _builtins.str
+    """Optional. Which events to export, as in ListAuditEvents.filter; default all. For offline
+    chain verification, export a contiguous range (no condition other than on `sequence` or
+    `event_time`).
+    """
     def __init__(
         self,
         *,
-        filter: _audit_event_pb2.AuditEventFilter | None = ...,
+        filter: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
     _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...

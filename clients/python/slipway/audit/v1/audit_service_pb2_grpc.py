@@ -59,7 +59,7 @@ class AuditServiceServicer:
     """
 
     def ListAuditEvents(self, request, context):
-        """Lists audit events in sequence order, with filters.
+        """Lists audit events in sequence order (or the reverse), with a filter.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

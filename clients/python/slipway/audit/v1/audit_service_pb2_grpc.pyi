@@ -36,7 +36,7 @@ class AuditServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> AuditServiceAsyncStub: ...
     ListAuditEvents: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.ListAuditEventsRequest, _audit_service_pb2.ListAuditEventsResponse]
-    """Lists audit events in sequence order, with filters."""
+    """Lists audit events in sequence order (or the reverse), with a filter."""
     VerifyAuditLog: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.VerifyAuditLogRequest, _audit_service_pb2.VerifyAuditLogResponse]
     """Walks the hash chain over a range of sequence numbers and reports OK or the first sequence
     number where it breaks and why (a changed, missing or reordered row).
@@ -54,7 +54,7 @@ class AuditServiceAsyncStub(AuditServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     ListAuditEvents: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.ListAuditEventsRequest, _audit_service_pb2.ListAuditEventsResponse]  # type: ignore[assignment]
-    """Lists audit events in sequence order, with filters."""
+    """Lists audit events in sequence order (or the reverse), with a filter."""
     VerifyAuditLog: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.VerifyAuditLogRequest, _audit_service_pb2.VerifyAuditLogResponse]  # type: ignore[assignment]
     """Walks the hash chain over a range of sequence numbers and reports OK or the first sequence
     number where it breaks and why (a changed, missing or reordered row).
@@ -75,7 +75,7 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _audit_service_pb2.ListAuditEventsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_audit_service_pb2.ListAuditEventsResponse, _abc.Awaitable[_audit_service_pb2.ListAuditEventsResponse]]:
-        """Lists audit events in sequence order, with filters."""
+        """Lists audit events in sequence order (or the reverse), with a filter."""
 
     @_abc_1.abstractmethod
     def VerifyAuditLog(

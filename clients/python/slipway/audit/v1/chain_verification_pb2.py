@@ -22,20 +22,39 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)slipway/audit/v1/chain_verification.proto\x12\x10slipway.audit.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa8\x02\n\x11\x43hainVerification\x12-\n\x06status\x18\x01 \x01(\x0e\x32\x1d.slipway.audit.v1.ChainStatus\x12\x16\n\x0e\x66irst_sequence\x18\x02 \x01(\x03\x12\x15\n\rlast_sequence\x18\x03 \x01(\x03\x12\x13\n\x0b\x65vent_count\x18\x04 \x01(\x03\x12\x16\n\x0e\x62reak_sequence\x18\x05 \x01(\x03\x12\x34\n\nbreak_kind\x18\x06 \x01(\x0e\x32 .slipway.audit.v1.ChainBreakKind\x12\x0e\n\x06\x64\x65tail\x18\x07 \x01(\t\x12\x11\n\tlast_hash\x18\x08 \x01(\t\x12/\n\x0bverify_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp*q\n\x0b\x43hainStatus\x12\x1c\n\x18\x43HAIN_STATUS_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43HAIN_STATUS_OK\x10\x01\x12\x17\n\x13\x43HAIN_STATUS_BROKEN\x10\x02\x12\x16\n\x12\x43HAIN_STATUS_EMPTY\x10\x03*\x9a\x01\n\x0e\x43hainBreakKind\x12 \n\x1c\x43HAIN_BREAK_KIND_UNSPECIFIED\x10\x00\x12 \n\x1c\x43HAIN_BREAK_KIND_CHANGED_ROW\x10\x01\x12 \n\x1c\x43HAIN_BREAK_KIND_MISSING_ROW\x10\x02\x12\"\n\x1e\x43HAIN_BREAK_KIND_REORDERED_ROW\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)slipway/audit/v1/chain_verification.proto\x12\x10slipway.audit.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xde\x02\n\x11\x43hainVerification\x12\x33\n\x06status\x18\x01 \x01(\x0e\x32\x1d.slipway.audit.v1.ChainStatusB\x04\xe2\x41\x01\x03\x12\x1c\n\x0e\x66irst_sequence\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x1b\n\rlast_sequence\x18\x03 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x19\n\x0b\x65vent_count\x18\x04 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x1c\n\x0e\x62reak_sequence\x18\x05 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12:\n\nbreak_kind\x18\x06 \x01(\x0e\x32 .slipway.audit.v1.ChainBreakKindB\x04\xe2\x41\x01\x03\x12\x14\n\x06\x64\x65tail\x18\x07 \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\tlast_hash\x18\x08 \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x0bverify_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03*q\n\x0b\x43hainStatus\x12\x1c\n\x18\x43HAIN_STATUS_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43HAIN_STATUS_OK\x10\x01\x12\x17\n\x13\x43HAIN_STATUS_BROKEN\x10\x02\x12\x16\n\x12\x43HAIN_STATUS_EMPTY\x10\x03*\x9a\x01\n\x0e\x43hainBreakKind\x12 \n\x1c\x43HAIN_BREAK_KIND_UNSPECIFIED\x10\x00\x12 \n\x1c\x43HAIN_BREAK_KIND_CHANGED_ROW\x10\x01\x12 \n\x1c\x43HAIN_BREAK_KIND_MISSING_ROW\x10\x02\x12\"\n\x1e\x43HAIN_BREAK_KIND_REORDERED_ROW\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'slipway.audit.v1.chain_verification_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CHAINSTATUS']._serialized_start=395
-  _globals['_CHAINSTATUS']._serialized_end=508
-  _globals['_CHAINBREAKKIND']._serialized_start=511
-  _globals['_CHAINBREAKKIND']._serialized_end=665
-  _globals['_CHAINVERIFICATION']._serialized_start=97
-  _globals['_CHAINVERIFICATION']._serialized_end=393
+  _globals['_CHAINVERIFICATION'].fields_by_name['status']._loaded_options = None
+  _globals['_CHAINVERIFICATION'].fields_by_name['status']._serialized_options = b'\342A\001\003'
+  _globals['_CHAINVERIFICATION'].fields_by_name['first_sequence']._loaded_options = None
+  _globals['_CHAINVERIFICATION'].fields_by_name['first_sequence']._serialized_options = b'\342A\001\003'
+  _globals['_CHAINVERIFICATION'].fields_by_name['last_sequence']._loaded_options = None
+  _globals['_CHAINVERIFICATION'].fields_by_name['last_sequence']._serialized_options = b'\342A\001\003'
+  _globals['_CHAINVERIFICATION'].fields_by_name['event_count']._loaded_options = None
+  _globals['_CHAINVERIFICATION'].fields_by_name['event_count']._serialized_options = b'\342A\001\003'
+  _globals['_CHAINVERIFICATION'].fields_by_name['break_sequence']._loaded_options = None
+  _globals['_CHAINVERIFICATION'].fields_by_name['break_sequence']._serialized_options = b'\342A\001\003'
+  _globals['_CHAINVERIFICATION'].fields_by_name['break_kind']._loaded_options = None
+  _globals['_CHAINVERIFICATION'].fields_by_name['break_kind']._serialized_options = b'\342A\001\003'
+  _globals['_CHAINVERIFICATION'].fields_by_name['detail']._loaded_options = None
+  _globals['_CHAINVERIFICATION'].fields_by_name['detail']._serialized_options = b'\342A\001\003'
+  _globals['_CHAINVERIFICATION'].fields_by_name['last_hash']._loaded_options = None
+  _globals['_CHAINVERIFICATION'].fields_by_name['last_hash']._serialized_options = b'\342A\001\003'
+  _globals['_CHAINVERIFICATION'].fields_by_name['verify_time']._loaded_options = None
+  _globals['_CHAINVERIFICATION'].fields_by_name['verify_time']._serialized_options = b'\342A\001\003'
+  _globals['_CHAINSTATUS']._serialized_start=482
+  _globals['_CHAINSTATUS']._serialized_end=595
+  _globals['_CHAINBREAKKIND']._serialized_start=598
+  _globals['_CHAINBREAKKIND']._serialized_end=752
+  _globals['_CHAINVERIFICATION']._serialized_start=130
+  _globals['_CHAINVERIFICATION']._serialized_end=480
 # @@protoc_insertion_point(module_scope)

@@ -64,7 +64,10 @@ class _ChainBreakKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ChainB
     """
 
 class ChainBreakKind(_ChainBreakKind, metaclass=_ChainBreakKindEnumTypeWrapper):
-    """How the chain breaks."""
+    """How the chain breaks.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `CHAIN_BREAK_KIND_UNSPECIFIED` where it must decide).
+    """
 
 CHAIN_BREAK_KIND_UNSPECIFIED: ChainBreakKind.ValueType  # 0
 """Not set; the chain is not broken."""

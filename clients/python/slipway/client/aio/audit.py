@@ -9,7 +9,13 @@ import grpc
 from slipway.audit.v1 import audit_service_pb2 as pb
 from slipway.audit.v1 import audit_service_pb2_grpc as pb_grpc
 from slipway.client.aio.calls import AsyncCaller
-from slipway.client.audit import EVERY_EVENT, AuditEvent, AuditFilter, ChainVerification
+from slipway.client.audit import (
+    EVERY_EVENT,
+    AuditEvent,
+    AuditFilter,
+    ChainVerification,
+    filter_text,
+)
 
 
 class AuditClient:
@@ -21,7 +27,7 @@ class AuditClient:
 
     def list(
         self,
-        filter: AuditFilter = EVERY_EVENT,
+        filter: AuditFilter | str = EVERY_EVENT,
         *,
         oldest_first: bool = False,
         page_size: int = 0,
@@ -31,7 +37,9 @@ class AuditClient:
         return self._call.pages(
             self._stub.ListAuditEvents,
             pb.ListAuditEventsRequest(
-                filter=filter.to_pb(), page_size=page_size, descending=not oldest_first
+                filter=filter_text(filter),
+                page_size=page_size,
+                order_by="sequence" if oldest_first else "sequence desc",
             ),
             lambda reply: reply.events,
             timeout=timeout,
@@ -55,7 +63,7 @@ class AuditClient:
         """Every matching event, oldest first, with every field and hash."""
         async for batch in self._call.stream(
             self._stub.ExportAuditEvents,
-            pb.ExportAuditEventsRequest(filter=filter.to_pb()),
+            pb.ExportAuditEventsRequest(filter=filter_text(filter)),
             timeout=timeout,
         ):
             for event in batch.events:

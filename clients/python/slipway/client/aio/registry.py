@@ -9,7 +9,7 @@ import grpc
 
 from slipway.client.aio.calls import AsyncCaller
 from slipway.client.artifacts import Download, PathLike, upload_metadata, upload_requests
-from slipway.client.registry import Model, ModelVersion
+from slipway.client.registry import Model, ModelVersion, alias_history_filter
 from slipway.client.requests import (
     after_event,
     field_mask,
@@ -293,7 +293,7 @@ class RegistryClient:
         return await self._call.unary(
             self._stub.DeleteModelAlias,
             pb.DeleteModelAliasRequest(
-                model=model_name(model), alias=alias, reason=reason, request_id=key
+                name=model_name(model), alias=alias, reason=reason, request_id=key
             ),
             timeout=timeout,
             idempotent=bool(key),
@@ -306,6 +306,7 @@ class RegistryClient:
         *,
         alias: str = "",
         version_number: int = 0,
+        filter: str = "",
         page_size: int = 0,
         timeout: float | None = None,
     ) -> AsyncIterator[alias_history_pb2.AliasHistoryEntry]:
@@ -314,8 +315,7 @@ class RegistryClient:
             self._stub.ListAliasHistory,
             pb.ListAliasHistoryRequest(
                 parent=model_name(model),
-                alias=alias,
-                version_number=version_number,
+                filter=alias_history_filter(alias, version_number, filter),
                 page_size=page_size,
             ),
             lambda reply: reply.alias_history_entries,

@@ -11,7 +11,13 @@ import grpc
 from slipway.client.aio.calls import AsyncCaller
 from slipway.client.errors import DeadlineExceeded
 from slipway.client.requests import TERMINAL_JOB_STATES, idempotency_key, model_name
-from slipway.client.training import REWATCH_SECONDS, TrainingJob, same_request, unfinished
+from slipway.client.training import (
+    REWATCH_SECONDS,
+    TrainingJob,
+    job_filter,
+    same_request,
+    unfinished,
+)
 from slipway.training.v1 import training_job_pb2
 from slipway.training.v1 import training_service_pb2 as pb
 from slipway.training.v1 import training_service_pb2_grpc as pb_grpc
@@ -64,17 +70,23 @@ class TrainingClient:
         trigger: training_job_pb2.TrainingTrigger.ValueType = (
             training_job_pb2.TRAINING_TRIGGER_UNSPECIFIED
         ),
+        filter: str = "",
+        oldest_first: bool = False,
         page_size: int = 0,
         timeout: float | None = None,
     ) -> AsyncIterator[TrainingJob]:
-        """Every job matching the filters, newest first, page by page."""
+        """Every job matching the filters, newest first (or oldest first), page by page."""
         return self._call.pages(
             self._stub.ListTrainingJobs,
             pb.ListTrainingJobsRequest(
-                states=list(states),
-                model=model_name(model) if model else "",
-                created_by=created_by,
-                trigger=trigger,
+                filter=job_filter(
+                    states=states,
+                    model=model_name(model) if model else "",
+                    created_by=created_by,
+                    trigger=trigger,
+                    extra=filter,
+                ),
+                order_by="create_time" if oldest_first else "create_time desc",
                 page_size=page_size,
             ),
             lambda reply: reply.training_jobs,

@@ -22,23 +22,60 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fslipway/common/v1/feature.proto\x12\x11slipway.common.v1\"\xd9\x02\n\x11\x46\x65\x61tureStatistics\x12\x0c\n\x04name\x18\x01 \x01(\t\x12,\n\x04kind\x18\x02 \x01(\x0e\x32\x1e.slipway.common.v1.FeatureKind\x12\r\n\x05\x63ount\x18\x03 \x01(\x03\x12\x15\n\rmissing_count\x18\x04 \x01(\x03\x12\x16\n\x0e\x64istinct_count\x18\x05 \x01(\x03\x12\x0c\n\x04mean\x18\x06 \x01(\x01\x12\x0b\n\x03std\x18\x07 \x01(\x01\x12\x0b\n\x03min\x18\x08 \x01(\x01\x12\x0b\n\x03max\x18\t \x01(\x01\x12.\n\tquantiles\x18\n \x03(\x0b\x32\x1b.slipway.common.v1.Quantile\x12/\n\thistogram\x18\x0b \x01(\x0b\x32\x1c.slipway.common.v1.Histogram\x12\x34\n\ncategories\x18\x0c \x03(\x0b\x32 .slipway.common.v1.CategoryCount\".\n\x08Quantile\x12\x13\n\x0bprobability\x18\x01 \x01(\x01\x12\r\n\x05value\x18\x02 \x01(\x01\".\n\tHistogram\x12\x11\n\tbin_edges\x18\x01 \x03(\x01\x12\x0e\n\x06\x63ounts\x18\x02 \x03(\x03\"-\n\rCategoryCount\x12\r\n\x05value\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x03*|\n\x0b\x46\x65\x61tureKind\x12\x1c\n\x18\x46\x45\x41TURE_KIND_UNSPECIFIED\x10\x00\x12\x18\n\x14\x46\x45\x41TURE_KIND_NUMERIC\x10\x01\x12\x1c\n\x18\x46\x45\x41TURE_KIND_CATEGORICAL\x10\x02\x12\x17\n\x13\x46\x45\x41TURE_KIND_BINARY\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fslipway/common/v1/feature.proto\x12\x11slipway.common.v1\x1a\x1fgoogle/api/field_behavior.proto\"\xa1\x03\n\x11\x46\x65\x61tureStatistics\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x32\n\x04kind\x18\x02 \x01(\x0e\x32\x1e.slipway.common.v1.FeatureKindB\x04\xe2\x41\x01\x01\x12\x13\n\x05\x63ount\x18\x03 \x01(\x03\x42\x04\xe2\x41\x01\x01\x12\x1b\n\rmissing_count\x18\x04 \x01(\x03\x42\x04\xe2\x41\x01\x01\x12\x1c\n\x0e\x64istinct_count\x18\x05 \x01(\x03\x42\x04\xe2\x41\x01\x01\x12\x12\n\x04mean\x18\x06 \x01(\x01\x42\x04\xe2\x41\x01\x01\x12\x11\n\x03std\x18\x07 \x01(\x01\x42\x04\xe2\x41\x01\x01\x12\x11\n\x03min\x18\x08 \x01(\x01\x42\x04\xe2\x41\x01\x01\x12\x11\n\x03max\x18\t \x01(\x01\x42\x04\xe2\x41\x01\x01\x12\x34\n\tquantiles\x18\n \x03(\x0b\x32\x1b.slipway.common.v1.QuantileB\x04\xe2\x41\x01\x01\x12\x35\n\thistogram\x18\x0b \x01(\x0b\x32\x1c.slipway.common.v1.HistogramB\x04\xe2\x41\x01\x01\x12:\n\ncategories\x18\x0c \x03(\x0b\x32 .slipway.common.v1.CategoryCountB\x04\xe2\x41\x01\x01\":\n\x08Quantile\x12\x19\n\x0bprobability\x18\x01 \x01(\x01\x42\x04\xe2\x41\x01\x01\x12\x13\n\x05value\x18\x02 \x01(\x01\x42\x04\xe2\x41\x01\x01\":\n\tHistogram\x12\x17\n\tbin_edges\x18\x01 \x03(\x01\x42\x04\xe2\x41\x01\x01\x12\x14\n\x06\x63ounts\x18\x02 \x03(\x03\x42\x04\xe2\x41\x01\x01\"9\n\rCategoryCount\x12\x13\n\x05value\x18\x01 \x01(\tB\x04\xe2\x41\x01\x01\x12\x13\n\x05\x63ount\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x01*|\n\x0b\x46\x65\x61tureKind\x12\x1c\n\x18\x46\x45\x41TURE_KIND_UNSPECIFIED\x10\x00\x12\x18\n\x14\x46\x45\x41TURE_KIND_NUMERIC\x10\x01\x12\x1c\n\x18\x46\x45\x41TURE_KIND_CATEGORICAL\x10\x02\x12\x17\n\x13\x46\x45\x41TURE_KIND_BINARY\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'slipway.common.v1.feature_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_FEATUREKIND']._serialized_start=545
-  _globals['_FEATUREKIND']._serialized_end=669
-  _globals['_FEATURESTATISTICS']._serialized_start=55
-  _globals['_FEATURESTATISTICS']._serialized_end=400
-  _globals['_QUANTILE']._serialized_start=402
-  _globals['_QUANTILE']._serialized_end=448
-  _globals['_HISTOGRAM']._serialized_start=450
-  _globals['_HISTOGRAM']._serialized_end=496
-  _globals['_CATEGORYCOUNT']._serialized_start=498
-  _globals['_CATEGORYCOUNT']._serialized_end=543
+  _globals['_FEATURESTATISTICS'].fields_by_name['name']._loaded_options = None
+  _globals['_FEATURESTATISTICS'].fields_by_name['name']._serialized_options = b'\342A\001\002'
+  _globals['_FEATURESTATISTICS'].fields_by_name['kind']._loaded_options = None
+  _globals['_FEATURESTATISTICS'].fields_by_name['kind']._serialized_options = b'\342A\001\001'
+  _globals['_FEATURESTATISTICS'].fields_by_name['count']._loaded_options = None
+  _globals['_FEATURESTATISTICS'].fields_by_name['count']._serialized_options = b'\342A\001\001'
+  _globals['_FEATURESTATISTICS'].fields_by_name['missing_count']._loaded_options = None
+  _globals['_FEATURESTATISTICS'].fields_by_name['missing_count']._serialized_options = b'\342A\001\001'
+  _globals['_FEATURESTATISTICS'].fields_by_name['distinct_count']._loaded_options = None
+  _globals['_FEATURESTATISTICS'].fields_by_name['distinct_count']._serialized_options = b'\342A\001\001'
+  _globals['_FEATURESTATISTICS'].fields_by_name['mean']._loaded_options = None
+  _globals['_FEATURESTATISTICS'].fields_by_name['mean']._serialized_options = b'\342A\001\001'
+  _globals['_FEATURESTATISTICS'].fields_by_name['std']._loaded_options = None
+  _globals['_FEATURESTATISTICS'].fields_by_name['std']._serialized_options = b'\342A\001\001'
+  _globals['_FEATURESTATISTICS'].fields_by_name['min']._loaded_options = None
+  _globals['_FEATURESTATISTICS'].fields_by_name['min']._serialized_options = b'\342A\001\001'
+  _globals['_FEATURESTATISTICS'].fields_by_name['max']._loaded_options = None
+  _globals['_FEATURESTATISTICS'].fields_by_name['max']._serialized_options = b'\342A\001\001'
+  _globals['_FEATURESTATISTICS'].fields_by_name['quantiles']._loaded_options = None
+  _globals['_FEATURESTATISTICS'].fields_by_name['quantiles']._serialized_options = b'\342A\001\001'
+  _globals['_FEATURESTATISTICS'].fields_by_name['histogram']._loaded_options = None
+  _globals['_FEATURESTATISTICS'].fields_by_name['histogram']._serialized_options = b'\342A\001\001'
+  _globals['_FEATURESTATISTICS'].fields_by_name['categories']._loaded_options = None
+  _globals['_FEATURESTATISTICS'].fields_by_name['categories']._serialized_options = b'\342A\001\001'
+  _globals['_QUANTILE'].fields_by_name['probability']._loaded_options = None
+  _globals['_QUANTILE'].fields_by_name['probability']._serialized_options = b'\342A\001\001'
+  _globals['_QUANTILE'].fields_by_name['value']._loaded_options = None
+  _globals['_QUANTILE'].fields_by_name['value']._serialized_options = b'\342A\001\001'
+  _globals['_HISTOGRAM'].fields_by_name['bin_edges']._loaded_options = None
+  _globals['_HISTOGRAM'].fields_by_name['bin_edges']._serialized_options = b'\342A\001\001'
+  _globals['_HISTOGRAM'].fields_by_name['counts']._loaded_options = None
+  _globals['_HISTOGRAM'].fields_by_name['counts']._serialized_options = b'\342A\001\001'
+  _globals['_CATEGORYCOUNT'].fields_by_name['value']._loaded_options = None
+  _globals['_CATEGORYCOUNT'].fields_by_name['value']._serialized_options = b'\342A\001\001'
+  _globals['_CATEGORYCOUNT'].fields_by_name['count']._loaded_options = None
+  _globals['_CATEGORYCOUNT'].fields_by_name['count']._serialized_options = b'\342A\001\001'
+  _globals['_FEATUREKIND']._serialized_start=686
+  _globals['_FEATUREKIND']._serialized_end=810
+  _globals['_FEATURESTATISTICS']._serialized_start=88
+  _globals['_FEATURESTATISTICS']._serialized_end=505
+  _globals['_QUANTILE']._serialized_start=507
+  _globals['_QUANTILE']._serialized_end=565
+  _globals['_HISTOGRAM']._serialized_start=567
+  _globals['_HISTOGRAM']._serialized_end=625
+  _globals['_CATEGORYCOUNT']._serialized_start=627
+  _globals['_CATEGORYCOUNT']._serialized_end=684
 # @@protoc_insertion_point(module_scope)

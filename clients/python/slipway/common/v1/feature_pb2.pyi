@@ -35,7 +35,10 @@ class _FeatureKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_FeatureKi
     """Exactly two possible values."""
 
 class FeatureKind(_FeatureKind, metaclass=_FeatureKindEnumTypeWrapper):
-    """How a feature's values are treated by statistics and drift tests."""
+    """How a feature's values are treated by statistics and drift tests.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `FEATURE_KIND_UNSPECIFIED` where it must decide).
+    """
 
 FEATURE_KIND_UNSPECIFIED: FeatureKind.ValueType  # 0
 """Not set; the server infers the kind from the data type and the number of distinct values."""

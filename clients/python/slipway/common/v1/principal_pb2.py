@@ -22,17 +22,22 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!slipway/common/v1/principal.proto\x12\x11slipway.common.v1\"A\n\tPrincipal\x12\x0c\n\x04name\x18\x01 \x01(\t\x12&\n\x05roles\x18\x02 \x03(\x0e\x32\x17.slipway.common.v1.Role*\x88\x01\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROLE_VIEWER\x10\x01\x12\x12\n\x0eROLE_DEVELOPER\x10\x02\x12\x11\n\rROLE_APPROVER\x10\x03\x12\x10\n\x0cROLE_AUDITOR\x10\x04\x12\x0e\n\nROLE_ADMIN\x10\x05\x12\x10\n\x0cROLE_SERVICE\x10\x06\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!slipway/common/v1/principal.proto\x12\x11slipway.common.v1\x1a\x1fgoogle/api/field_behavior.proto\"M\n\tPrincipal\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12,\n\x05roles\x18\x02 \x03(\x0e\x32\x17.slipway.common.v1.RoleB\x04\xe2\x41\x01\x03*\x88\x01\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROLE_VIEWER\x10\x01\x12\x12\n\x0eROLE_DEVELOPER\x10\x02\x12\x11\n\rROLE_APPROVER\x10\x03\x12\x10\n\x0cROLE_AUDITOR\x10\x04\x12\x0e\n\nROLE_ADMIN\x10\x05\x12\x10\n\x0cROLE_SERVICE\x10\x06\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'slipway.common.v1.principal_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ROLE']._serialized_start=124
-  _globals['_ROLE']._serialized_end=260
-  _globals['_PRINCIPAL']._serialized_start=56
-  _globals['_PRINCIPAL']._serialized_end=121
+  _globals['_PRINCIPAL'].fields_by_name['name']._loaded_options = None
+  _globals['_PRINCIPAL'].fields_by_name['name']._serialized_options = b'\342A\001\003'
+  _globals['_PRINCIPAL'].fields_by_name['roles']._loaded_options = None
+  _globals['_PRINCIPAL'].fields_by_name['roles']._serialized_options = b'\342A\001\003'
+  _globals['_ROLE']._serialized_start=169
+  _globals['_ROLE']._serialized_end=305
+  _globals['_PRINCIPAL']._serialized_start=89
+  _globals['_PRINCIPAL']._serialized_end=166
 # @@protoc_insertion_point(module_scope)

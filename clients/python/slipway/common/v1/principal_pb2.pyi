@@ -43,7 +43,10 @@ class _RoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Role.ValueType],
     """A Slipway service calling another one (for example training registering a version)."""
 
 class Role(_Role, metaclass=_RoleEnumTypeWrapper):
-    """A role granted to a principal. Which RPCs a role may call is declared once, on the server."""
+    """A role granted to a principal. Which RPCs a role may call is declared once, on the server.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `ROLE_UNSPECIFIED` where it must decide).
+    """
 
 ROLE_UNSPECIFIED: Role.ValueType  # 0
 """Not set; never granted."""

@@ -22,17 +22,28 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eslipway/common/v1/tensor.proto\x12\x11slipway.common.v1\"\x81\x01\n\x06Tensor\x12\x0c\n\x04name\x18\x01 \x01(\t\x12.\n\tdata_type\x18\x02 \x01(\x0e\x32\x1b.slipway.common.v1.DataType\x12\r\n\x05shape\x18\x03 \x03(\x03\x12\x14\n\x0craw_contents\x18\x04 \x01(\x0c\x12\x14\n\x0cmissing_mask\x18\x05 \x01(\x0c*\xa0\x01\n\x08\x44\x61taType\x12\x19\n\x15\x44\x41TA_TYPE_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x44\x41TA_TYPE_BOOL\x10\x01\x12\x13\n\x0f\x44\x41TA_TYPE_INT32\x10\x02\x12\x13\n\x0f\x44\x41TA_TYPE_INT64\x10\x03\x12\x12\n\x0e\x44\x41TA_TYPE_FP32\x10\x04\x12\x12\n\x0e\x44\x41TA_TYPE_FP64\x10\x05\x12\x13\n\x0f\x44\x41TA_TYPE_BYTES\x10\x06\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eslipway/common/v1/tensor.proto\x12\x11slipway.common.v1\x1a\x1fgoogle/api/field_behavior.proto\"\x9f\x01\n\x06Tensor\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x34\n\tdata_type\x18\x02 \x01(\x0e\x32\x1b.slipway.common.v1.DataTypeB\x04\xe2\x41\x01\x02\x12\x13\n\x05shape\x18\x03 \x03(\x03\x42\x04\xe2\x41\x01\x02\x12\x1a\n\x0craw_contents\x18\x04 \x01(\x0c\x42\x04\xe2\x41\x01\x02\x12\x1a\n\x0cmissing_mask\x18\x05 \x01(\x0c\x42\x04\xe2\x41\x01\x01*\xa0\x01\n\x08\x44\x61taType\x12\x19\n\x15\x44\x41TA_TYPE_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x44\x41TA_TYPE_BOOL\x10\x01\x12\x13\n\x0f\x44\x41TA_TYPE_INT32\x10\x02\x12\x13\n\x0f\x44\x41TA_TYPE_INT64\x10\x03\x12\x12\n\x0e\x44\x41TA_TYPE_FP32\x10\x04\x12\x12\n\x0e\x44\x41TA_TYPE_FP64\x10\x05\x12\x13\n\x0f\x44\x41TA_TYPE_BYTES\x10\x06\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'slipway.common.v1.tensor_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DATATYPE']._serialized_start=186
-  _globals['_DATATYPE']._serialized_end=346
-  _globals['_TENSOR']._serialized_start=54
-  _globals['_TENSOR']._serialized_end=183
+  _globals['_TENSOR'].fields_by_name['name']._loaded_options = None
+  _globals['_TENSOR'].fields_by_name['name']._serialized_options = b'\342A\001\002'
+  _globals['_TENSOR'].fields_by_name['data_type']._loaded_options = None
+  _globals['_TENSOR'].fields_by_name['data_type']._serialized_options = b'\342A\001\002'
+  _globals['_TENSOR'].fields_by_name['shape']._loaded_options = None
+  _globals['_TENSOR'].fields_by_name['shape']._serialized_options = b'\342A\001\002'
+  _globals['_TENSOR'].fields_by_name['raw_contents']._loaded_options = None
+  _globals['_TENSOR'].fields_by_name['raw_contents']._serialized_options = b'\342A\001\002'
+  _globals['_TENSOR'].fields_by_name['missing_mask']._loaded_options = None
+  _globals['_TENSOR'].fields_by_name['missing_mask']._serialized_options = b'\342A\001\001'
+  _globals['_DATATYPE']._serialized_start=249
+  _globals['_DATATYPE']._serialized_end=409
+  _globals['_TENSOR']._serialized_start=87
+  _globals['_TENSOR']._serialized_end=246
 # @@protoc_insertion_point(module_scope)

@@ -45,6 +45,8 @@ class _DataTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DataType.Val
 class DataType(_DataType, metaclass=_DataTypeEnumTypeWrapper):
     """The element type of a feature, an output or a tensor. The names follow the Open Inference
     Protocol datatypes (`FP32` is DATA_TYPE_FP32 and so on).
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `DATA_TYPE_UNSPECIFIED` where it must decide).
     """
 
 DATA_TYPE_UNSPECIFIED: DataType.ValueType  # 0

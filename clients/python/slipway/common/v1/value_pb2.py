@@ -22,24 +22,43 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dslipway/common/v1/value.proto\x12\x11slipway.common.v1\x1a\x1cgoogle/protobuf/struct.proto\"\x82\x02\n\x05Value\x12\x30\n\nnull_value\x18\x01 \x01(\x0e\x32\x1a.google.protobuf.NullValueH\x00\x12\x14\n\nbool_value\x18\x02 \x01(\x08H\x00\x12\x13\n\tint_value\x18\x03 \x01(\x03H\x00\x12\x16\n\x0c\x64ouble_value\x18\x04 \x01(\x01H\x00\x12\x16\n\x0cstring_value\x18\x05 \x01(\tH\x00\x12\x32\n\nlist_value\x18\x06 \x01(\x0b\x32\x1c.slipway.common.v1.ValueListH\x00\x12\x30\n\tmap_value\x18\x07 \x01(\x0b\x32\x1b.slipway.common.v1.ValueMapH\x00\x42\x06\n\x04kind\"5\n\tValueList\x12(\n\x06values\x18\x01 \x03(\x0b\x32\x18.slipway.common.v1.Value\"\x8c\x01\n\x08ValueMap\x12\x37\n\x06values\x18\x01 \x03(\x0b\x32\'.slipway.common.v1.ValueMap.ValuesEntry\x1aG\n\x0bValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\'\n\x05value\x18\x02 \x01(\x0b\x32\x18.slipway.common.v1.Value:\x02\x38\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dslipway/common/v1/value.proto\x12\x11slipway.common.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xac\x02\n\x05Value\x12\x36\n\nnull_value\x18\x01 \x01(\x0e\x32\x1a.google.protobuf.NullValueB\x04\xe2\x41\x01\x01H\x00\x12\x1a\n\nbool_value\x18\x02 \x01(\x08\x42\x04\xe2\x41\x01\x01H\x00\x12\x19\n\tint_value\x18\x03 \x01(\x03\x42\x04\xe2\x41\x01\x01H\x00\x12\x1c\n\x0c\x64ouble_value\x18\x04 \x01(\x01\x42\x04\xe2\x41\x01\x01H\x00\x12\x1c\n\x0cstring_value\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01H\x00\x12\x38\n\nlist_value\x18\x06 \x01(\x0b\x32\x1c.slipway.common.v1.ValueListB\x04\xe2\x41\x01\x01H\x00\x12\x36\n\tmap_value\x18\x07 \x01(\x0b\x32\x1b.slipway.common.v1.ValueMapB\x04\xe2\x41\x01\x01H\x00\x42\x06\n\x04kind\";\n\tValueList\x12.\n\x06values\x18\x01 \x03(\x0b\x32\x18.slipway.common.v1.ValueB\x04\xe2\x41\x01\x01\"\x92\x01\n\x08ValueMap\x12=\n\x06values\x18\x01 \x03(\x0b\x32\'.slipway.common.v1.ValueMap.ValuesEntryB\x04\xe2\x41\x01\x01\x1aG\n\x0bValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\'\n\x05value\x18\x02 \x01(\x0b\x32\x18.slipway.common.v1.Value:\x02\x38\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'slipway.common.v1.value_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_VALUE'].fields_by_name['null_value']._loaded_options = None
+  _globals['_VALUE'].fields_by_name['null_value']._serialized_options = b'\342A\001\001'
+  _globals['_VALUE'].fields_by_name['bool_value']._loaded_options = None
+  _globals['_VALUE'].fields_by_name['bool_value']._serialized_options = b'\342A\001\001'
+  _globals['_VALUE'].fields_by_name['int_value']._loaded_options = None
+  _globals['_VALUE'].fields_by_name['int_value']._serialized_options = b'\342A\001\001'
+  _globals['_VALUE'].fields_by_name['double_value']._loaded_options = None
+  _globals['_VALUE'].fields_by_name['double_value']._serialized_options = b'\342A\001\001'
+  _globals['_VALUE'].fields_by_name['string_value']._loaded_options = None
+  _globals['_VALUE'].fields_by_name['string_value']._serialized_options = b'\342A\001\001'
+  _globals['_VALUE'].fields_by_name['list_value']._loaded_options = None
+  _globals['_VALUE'].fields_by_name['list_value']._serialized_options = b'\342A\001\001'
+  _globals['_VALUE'].fields_by_name['map_value']._loaded_options = None
+  _globals['_VALUE'].fields_by_name['map_value']._serialized_options = b'\342A\001\001'
+  _globals['_VALUELIST'].fields_by_name['values']._loaded_options = None
+  _globals['_VALUELIST'].fields_by_name['values']._serialized_options = b'\342A\001\001'
   _globals['_VALUEMAP_VALUESENTRY']._loaded_options = None
   _globals['_VALUEMAP_VALUESENTRY']._serialized_options = b'8\001'
-  _globals['_VALUE']._serialized_start=83
-  _globals['_VALUE']._serialized_end=341
-  _globals['_VALUELIST']._serialized_start=343
-  _globals['_VALUELIST']._serialized_end=396
-  _globals['_VALUEMAP']._serialized_start=399
-  _globals['_VALUEMAP']._serialized_end=539
-  _globals['_VALUEMAP_VALUESENTRY']._serialized_start=468
-  _globals['_VALUEMAP_VALUESENTRY']._serialized_end=539
+  _globals['_VALUEMAP'].fields_by_name['values']._loaded_options = None
+  _globals['_VALUEMAP'].fields_by_name['values']._serialized_options = b'\342A\001\001'
+  _globals['_VALUE']._serialized_start=116
+  _globals['_VALUE']._serialized_end=416
+  _globals['_VALUELIST']._serialized_start=418
+  _globals['_VALUELIST']._serialized_end=477
+  _globals['_VALUEMAP']._serialized_start=480
+  _globals['_VALUEMAP']._serialized_end=626
+  _globals['_VALUEMAP_VALUESENTRY']._serialized_start=555
+  _globals['_VALUEMAP_VALUESENTRY']._serialized_end=626
 # @@protoc_insertion_point(module_scope)

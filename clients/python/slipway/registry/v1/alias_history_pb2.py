@@ -22,19 +22,45 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.api import resource_pb2 as google_dot_api_dot_resource__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from slipway.common.v1 import principal_pb2 as slipway_dot_common_dot_v1_dot_principal__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'slipway/registry/v1/alias_history.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!slipway/common/v1/principal.proto\"\xc3\x02\n\x11\x41liasHistoryEntry\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\r\n\x05\x61lias\x18\x03 \x01(\t\x12\x30\n\x06\x63hange\x18\x04 \x01(\x0e\x32 .slipway.registry.v1.AliasChange\x12\x1b\n\x13\x66rom_version_number\x18\x05 \x01(\x03\x12\x19\n\x11to_version_number\x18\x06 \x01(\x03\x12+\n\x05\x61\x63tor\x18\x07 \x01(\x0b\x32\x1c.slipway.common.v1.Principal\x12\x0e\n\x06reason\x18\x08 \x01(\t\x12/\n\x0b\x63hange_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nrequest_id\x18\n \x01(\t\x12\x16\n\x0e\x61udit_event_id\x18\x0b \x01(\t*s\n\x0b\x41liasChange\x12\x1c\n\x18\x41LIAS_CHANGE_UNSPECIFIED\x10\x00\x12\x14\n\x10\x41LIAS_CHANGE_SET\x10\x01\x12\x16\n\x12\x41LIAS_CHANGE_MOVED\x10\x02\x12\x18\n\x14\x41LIAS_CHANGE_DELETED\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'slipway/registry/v1/alias_history.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!slipway/common/v1/principal.proto\"\x9e\x04\n\x11\x41liasHistoryEntry\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\x32\n\x05model\x18\x02 \x01(\tB#\xe2\x41\x01\x03\xfa\x41\x1c\n\x1aregistry.slipway.dev/Model\x12\x13\n\x05\x61lias\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\x12\x36\n\x06\x63hange\x18\x04 \x01(\x0e\x32 .slipway.registry.v1.AliasChangeB\x04\xe2\x41\x01\x03\x12!\n\x13\x66rom_version_number\x18\x05 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x1f\n\x11to_version_number\x18\x06 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x31\n\x05\x61\x63tor\x18\x07 \x01(\x0b\x32\x1c.slipway.common.v1.PrincipalB\x04\xe2\x41\x01\x03\x12\x14\n\x06reason\x18\x08 \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63hange_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x18\n\nrequest_id\x18\n \x01(\tB\x04\xe2\x41\x01\x03\x12\x1c\n\x0e\x61udit_event_id\x18\x0b \x01(\tB\x04\xe2\x41\x01\x03:x\xea\x41u\n&registry.slipway.dev/AliasHistoryEntry\x12#models/{model}/aliasHistory/{entry}*\x13\x61liasHistoryEntries2\x11\x61liasHistoryEntry*s\n\x0b\x41liasChange\x12\x1c\n\x18\x41LIAS_CHANGE_UNSPECIFIED\x10\x00\x12\x14\n\x10\x41LIAS_CHANGE_SET\x10\x01\x12\x16\n\x12\x41LIAS_CHANGE_MOVED\x10\x02\x12\x18\n\x14\x41LIAS_CHANGE_DELETED\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'slipway.registry.v1.alias_history_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ALIASCHANGE']._serialized_start=458
-  _globals['_ALIASCHANGE']._serialized_end=573
-  _globals['_ALIASHISTORYENTRY']._serialized_start=133
-  _globals['_ALIASHISTORYENTRY']._serialized_end=456
+  _globals['_ALIASHISTORYENTRY'].fields_by_name['name']._loaded_options = None
+  _globals['_ALIASHISTORYENTRY'].fields_by_name['name']._serialized_options = b'\342A\001\010'
+  _globals['_ALIASHISTORYENTRY'].fields_by_name['model']._loaded_options = None
+  _globals['_ALIASHISTORYENTRY'].fields_by_name['model']._serialized_options = b'\342A\001\003\372A\034\n\032registry.slipway.dev/Model'
+  _globals['_ALIASHISTORYENTRY'].fields_by_name['alias']._loaded_options = None
+  _globals['_ALIASHISTORYENTRY'].fields_by_name['alias']._serialized_options = b'\342A\001\003'
+  _globals['_ALIASHISTORYENTRY'].fields_by_name['change']._loaded_options = None
+  _globals['_ALIASHISTORYENTRY'].fields_by_name['change']._serialized_options = b'\342A\001\003'
+  _globals['_ALIASHISTORYENTRY'].fields_by_name['from_version_number']._loaded_options = None
+  _globals['_ALIASHISTORYENTRY'].fields_by_name['from_version_number']._serialized_options = b'\342A\001\003'
+  _globals['_ALIASHISTORYENTRY'].fields_by_name['to_version_number']._loaded_options = None
+  _globals['_ALIASHISTORYENTRY'].fields_by_name['to_version_number']._serialized_options = b'\342A\001\003'
+  _globals['_ALIASHISTORYENTRY'].fields_by_name['actor']._loaded_options = None
+  _globals['_ALIASHISTORYENTRY'].fields_by_name['actor']._serialized_options = b'\342A\001\003'
+  _globals['_ALIASHISTORYENTRY'].fields_by_name['reason']._loaded_options = None
+  _globals['_ALIASHISTORYENTRY'].fields_by_name['reason']._serialized_options = b'\342A\001\003'
+  _globals['_ALIASHISTORYENTRY'].fields_by_name['change_time']._loaded_options = None
+  _globals['_ALIASHISTORYENTRY'].fields_by_name['change_time']._serialized_options = b'\342A\001\003'
+  _globals['_ALIASHISTORYENTRY'].fields_by_name['request_id']._loaded_options = None
+  _globals['_ALIASHISTORYENTRY'].fields_by_name['request_id']._serialized_options = b'\342A\001\003'
+  _globals['_ALIASHISTORYENTRY'].fields_by_name['audit_event_id']._loaded_options = None
+  _globals['_ALIASHISTORYENTRY'].fields_by_name['audit_event_id']._serialized_options = b'\342A\001\003'
+  _globals['_ALIASHISTORYENTRY']._loaded_options = None
+  _globals['_ALIASHISTORYENTRY']._serialized_options = b'\352Au\n&registry.slipway.dev/AliasHistoryEntry\022#models/{model}/aliasHistory/{entry}*\023aliasHistoryEntries2\021aliasHistoryEntry'
+  _globals['_ALIASCHANGE']._serialized_start=737
+  _globals['_ALIASCHANGE']._serialized_end=852
+  _globals['_ALIASHISTORYENTRY']._serialized_start=193
+  _globals['_ALIASHISTORYENTRY']._serialized_end=735
 # @@protoc_insertion_point(module_scope)

@@ -67,7 +67,7 @@ class AliasHistoryEntry(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     AUDIT_EVENT_ID_FIELD_NUMBER: _builtins.int
     name: _builtins.str
-    """Output only. The resource name, `models/{model}/aliasHistory/{entry}`."""
+    """Identifier. The resource name, `models/{model}/aliasHistory/{entry}`."""
     model: _builtins.str
     """Output only. The model, `models/{model}`."""
     alias: _builtins.str

@@ -22,19 +22,28 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"slipway/registry/v1/artifact.proto\x12\x13slipway.registry.v1\"p\n\x08\x41rtifact\x12\x0e\n\x06sha256\x18\x01 \x01(\t\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12\x33\n\x06\x66ormat\x18\x03 \x01(\x0e\x32#.slipway.registry.v1.ArtifactFormat\x12\x0b\n\x03uri\x18\x04 \x01(\t*\xd4\x01\n\x0e\x41rtifactFormat\x12\x1f\n\x1b\x41RTIFACT_FORMAT_UNSPECIFIED\x10\x00\x12\x19\n\x15\x41RTIFACT_FORMAT_SKOPS\x10\x01\x12\x1a\n\x16\x41RTIFACT_FORMAT_PICKLE\x10\x02\x12\x1a\n\x16\x41RTIFACT_FORMAT_JOBLIB\x10\x03\x12\x18\n\x14\x41RTIFACT_FORMAT_ONNX\x10\x04\x12\x17\n\x13\x41RTIFACT_FORMAT_NPZ\x10\x05\x12\x1b\n\x17\x41RTIFACT_FORMAT_PARQUET\x10\x06*j\n\x0c\x41rtifactKind\x12\x1d\n\x19\x41RTIFACT_KIND_UNSPECIFIED\x10\x00\x12\x17\n\x13\x41RTIFACT_KIND_MODEL\x10\x01\x12\"\n\x1e\x41RTIFACT_KIND_REFERENCE_SAMPLE\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"slipway/registry/v1/artifact.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\"\x88\x01\n\x08\x41rtifact\x12\x14\n\x06sha256\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nsize_bytes\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x02\x12\x39\n\x06\x66ormat\x18\x03 \x01(\x0e\x32#.slipway.registry.v1.ArtifactFormatB\x04\xe2\x41\x01\x02\x12\x11\n\x03uri\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03*\xd4\x01\n\x0e\x41rtifactFormat\x12\x1f\n\x1b\x41RTIFACT_FORMAT_UNSPECIFIED\x10\x00\x12\x19\n\x15\x41RTIFACT_FORMAT_SKOPS\x10\x01\x12\x1a\n\x16\x41RTIFACT_FORMAT_PICKLE\x10\x02\x12\x1a\n\x16\x41RTIFACT_FORMAT_JOBLIB\x10\x03\x12\x18\n\x14\x41RTIFACT_FORMAT_ONNX\x10\x04\x12\x17\n\x13\x41RTIFACT_FORMAT_NPZ\x10\x05\x12\x1b\n\x17\x41RTIFACT_FORMAT_PARQUET\x10\x06*j\n\x0c\x41rtifactKind\x12\x1d\n\x19\x41RTIFACT_KIND_UNSPECIFIED\x10\x00\x12\x17\n\x13\x41RTIFACT_KIND_MODEL\x10\x01\x12\"\n\x1e\x41RTIFACT_KIND_REFERENCE_SAMPLE\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'slipway.registry.v1.artifact_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ARTIFACTFORMAT']._serialized_start=174
-  _globals['_ARTIFACTFORMAT']._serialized_end=386
-  _globals['_ARTIFACTKIND']._serialized_start=388
-  _globals['_ARTIFACTKIND']._serialized_end=494
-  _globals['_ARTIFACT']._serialized_start=59
-  _globals['_ARTIFACT']._serialized_end=171
+  _globals['_ARTIFACT'].fields_by_name['sha256']._loaded_options = None
+  _globals['_ARTIFACT'].fields_by_name['sha256']._serialized_options = b'\342A\001\002'
+  _globals['_ARTIFACT'].fields_by_name['size_bytes']._loaded_options = None
+  _globals['_ARTIFACT'].fields_by_name['size_bytes']._serialized_options = b'\342A\001\002'
+  _globals['_ARTIFACT'].fields_by_name['format']._loaded_options = None
+  _globals['_ARTIFACT'].fields_by_name['format']._serialized_options = b'\342A\001\002'
+  _globals['_ARTIFACT'].fields_by_name['uri']._loaded_options = None
+  _globals['_ARTIFACT'].fields_by_name['uri']._serialized_options = b'\342A\001\003'
+  _globals['_ARTIFACTFORMAT']._serialized_start=232
+  _globals['_ARTIFACTFORMAT']._serialized_end=444
+  _globals['_ARTIFACTKIND']._serialized_start=446
+  _globals['_ARTIFACTKIND']._serialized_end=552
+  _globals['_ARTIFACT']._serialized_start=93
+  _globals['_ARTIFACT']._serialized_end=229
 # @@protoc_insertion_point(module_scope)

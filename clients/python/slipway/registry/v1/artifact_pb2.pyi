@@ -39,7 +39,10 @@ class _ArtifactFormatEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Artifa
     """An Apache Parquet file (used for the reference sample)."""
 
 class ArtifactFormat(_ArtifactFormat, metaclass=_ArtifactFormatEnumTypeWrapper):
-    """The serialisation format of an artifact file."""
+    """The serialisation format of an artifact file.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `ARTIFACT_FORMAT_UNSPECIFIED` where it must decide).
+    """
 
 ARTIFACT_FORMAT_UNSPECIFIED: ArtifactFormat.ValueType  # 0
 """Not set; invalid."""
@@ -71,7 +74,10 @@ class _ArtifactKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Artifact
     """The bounded sample of the training data kept with the reference profile."""
 
 class ArtifactKind(_ArtifactKind, metaclass=_ArtifactKindEnumTypeWrapper):
-    """Which file of a model version a transfer is about."""
+    """Which file of a model version a transfer is about.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `ARTIFACT_KIND_UNSPECIFIED` where it must decide).
+    """
 
 ARTIFACT_KIND_UNSPECIFIED: ArtifactKind.ValueType  # 0
 """Not set; means ARTIFACT_KIND_MODEL where a kind is optional."""

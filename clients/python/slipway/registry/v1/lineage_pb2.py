@@ -22,19 +22,41 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.api import resource_pb2 as google_dot_api_dot_resource__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!slipway/registry/v1/lineage.proto\x12\x13slipway.registry.v1\"\xea\x01\n\x07Lineage\x12\x14\n\x0ctraining_job\x18\x01 \x01(\t\x12\x36\n\x07\x64\x61taset\x18\x02 \x01(\x0b\x32%.slipway.registry.v1.DatasetReference\x12\x14\n\x0c\x63ode_version\x18\x03 \x01(\t\x12\x13\n\x0brandom_seed\x18\x04 \x01(\x03\x12\x16\n\x0eparent_version\x18\x05 \x01(\t\x12\x12\n\ncreated_by\x18\x06 \x01(\t\x12:\n\nprovenance\x18\x07 \x01(\x0e\x32&.slipway.registry.v1.LineageProvenance\"B\n\x10\x44\x61tasetReference\x12\x0b\n\x03uri\x18\x01 \x01(\t\x12\x0e\n\x06sha256\x18\x02 \x01(\t\x12\x11\n\trow_count\x18\x03 \x01(\x03*~\n\x11LineageProvenance\x12\"\n\x1eLINEAGE_PROVENANCE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bLINEAGE_PROVENANCE_VERIFIED\x10\x01\x12$\n LINEAGE_PROVENANCE_SELF_REPORTED\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!slipway/registry/v1/lineage.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\"\xdf\x02\n\x07Lineage\x12?\n\x0ctraining_job\x18\x01 \x01(\tB)\xe2\x41\x01\x01\xfa\x41\"\n training.slipway.dev/TrainingJob\x12<\n\x07\x64\x61taset\x18\x02 \x01(\x0b\x32%.slipway.registry.v1.DatasetReferenceB\x04\xe2\x41\x01\x01\x12\x1a\n\x0c\x63ode_version\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x19\n\x0brandom_seed\x18\x04 \x01(\x03\x42\x04\xe2\x41\x01\x01\x12\x42\n\x0eparent_version\x18\x05 \x01(\tB*\xe2\x41\x01\x01\xfa\x41#\n!registry.slipway.dev/ModelVersion\x12\x18\n\ncreated_by\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x12@\n\nprovenance\x18\x07 \x01(\x0e\x32&.slipway.registry.v1.LineageProvenanceB\x04\xe2\x41\x01\x03\"T\n\x10\x44\x61tasetReference\x12\x11\n\x03uri\x18\x01 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06sha256\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x17\n\trow_count\x18\x03 \x01(\x03\x42\x04\xe2\x41\x01\x01*~\n\x11LineageProvenance\x12\"\n\x1eLINEAGE_PROVENANCE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bLINEAGE_PROVENANCE_VERIFIED\x10\x01\x12$\n LINEAGE_PROVENANCE_SELF_REPORTED\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'slipway.registry.v1.lineage_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LINEAGEPROVENANCE']._serialized_start=363
-  _globals['_LINEAGEPROVENANCE']._serialized_end=489
-  _globals['_LINEAGE']._serialized_start=59
-  _globals['_LINEAGE']._serialized_end=293
-  _globals['_DATASETREFERENCE']._serialized_start=295
-  _globals['_DATASETREFERENCE']._serialized_end=361
+  _globals['_LINEAGE'].fields_by_name['training_job']._loaded_options = None
+  _globals['_LINEAGE'].fields_by_name['training_job']._serialized_options = b'\342A\001\001\372A\"\n training.slipway.dev/TrainingJob'
+  _globals['_LINEAGE'].fields_by_name['dataset']._loaded_options = None
+  _globals['_LINEAGE'].fields_by_name['dataset']._serialized_options = b'\342A\001\001'
+  _globals['_LINEAGE'].fields_by_name['code_version']._loaded_options = None
+  _globals['_LINEAGE'].fields_by_name['code_version']._serialized_options = b'\342A\001\001'
+  _globals['_LINEAGE'].fields_by_name['random_seed']._loaded_options = None
+  _globals['_LINEAGE'].fields_by_name['random_seed']._serialized_options = b'\342A\001\001'
+  _globals['_LINEAGE'].fields_by_name['parent_version']._loaded_options = None
+  _globals['_LINEAGE'].fields_by_name['parent_version']._serialized_options = b'\342A\001\001\372A#\n!registry.slipway.dev/ModelVersion'
+  _globals['_LINEAGE'].fields_by_name['created_by']._loaded_options = None
+  _globals['_LINEAGE'].fields_by_name['created_by']._serialized_options = b'\342A\001\003'
+  _globals['_LINEAGE'].fields_by_name['provenance']._loaded_options = None
+  _globals['_LINEAGE'].fields_by_name['provenance']._serialized_options = b'\342A\001\003'
+  _globals['_DATASETREFERENCE'].fields_by_name['uri']._loaded_options = None
+  _globals['_DATASETREFERENCE'].fields_by_name['uri']._serialized_options = b'\342A\001\001'
+  _globals['_DATASETREFERENCE'].fields_by_name['sha256']._loaded_options = None
+  _globals['_DATASETREFERENCE'].fields_by_name['sha256']._serialized_options = b'\342A\001\001'
+  _globals['_DATASETREFERENCE'].fields_by_name['row_count']._loaded_options = None
+  _globals['_DATASETREFERENCE'].fields_by_name['row_count']._serialized_options = b'\342A\001\001'
+  _globals['_LINEAGEPROVENANCE']._serialized_start=558
+  _globals['_LINEAGEPROVENANCE']._serialized_end=684
+  _globals['_LINEAGE']._serialized_start=119
+  _globals['_LINEAGE']._serialized_end=470
+  _globals['_DATASETREFERENCE']._serialized_start=472
+  _globals['_DATASETREFERENCE']._serialized_end=556
 # @@protoc_insertion_point(module_scope)

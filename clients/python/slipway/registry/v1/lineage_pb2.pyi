@@ -39,7 +39,10 @@ class _LineageProvenanceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Lin
     """
 
 class LineageProvenance(_LineageProvenance, metaclass=_LineageProvenanceEnumTypeWrapper):
-    """How the registry knows a version's lineage."""
+    """How the registry knows a version's lineage.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `LINEAGE_PROVENANCE_UNSPECIFIED` where it must decide).
+    """
 
 LINEAGE_PROVENANCE_UNSPECIFIED: LineageProvenance.ValueType  # 0
 """Not set; never returned (a version registered before the registry checked lineage is

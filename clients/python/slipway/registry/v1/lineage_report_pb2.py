@@ -22,6 +22,8 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.api import resource_pb2 as google_dot_api_dot_resource__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from slipway.audit.v1 import audit_event_pb2 as slipway_dot_audit_dot_v1_dot_audit__event__pb2
 from slipway.audit.v1 import chain_verification_pb2 as slipway_dot_audit_dot_v1_dot_chain__verification__pb2
@@ -31,13 +33,33 @@ from slipway.registry.v1 import model_version_pb2 as slipway_dot_registry_dot_v1
 from slipway.training.v1 import training_job_pb2 as slipway_dot_training_dot_v1_dot_training__job__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(slipway/registry/v1/lineage_report.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"slipway/audit/v1/audit_event.proto\x1a)slipway/audit/v1/chain_verification.proto\x1a!slipway/monitoring/v1/alert.proto\x1a\'slipway/registry/v1/alias_history.proto\x1a\'slipway/registry/v1/model_version.proto\x1a&slipway/training/v1/training_job.proto\"\xfb\x03\n\rLineageReport\x12\x38\n\rmodel_version\x18\x01 \x01(\x0b\x32!.slipway.registry.v1.ModelVersion\x12\x16\n\x0erequested_name\x18\x02 \x01(\t\x12\x36\n\x0ctraining_job\x18\x03 \x01(\x0b\x32 .slipway.training.v1.TrainingJob\x12\x39\n\x0eparent_version\x18\x04 \x01(\x0b\x32!.slipway.registry.v1.ModelVersion\x12=\n\ralias_history\x18\x05 \x03(\x0b\x32&.slipway.registry.v1.AliasHistoryEntry\x12,\n\x06\x61lerts\x18\x06 \x03(\x0b\x32\x1c.slipway.monitoring.v1.Alert\x12\x32\n\x0c\x61udit_events\x18\x07 \x03(\x0b\x32\x1c.slipway.audit.v1.AuditEvent\x12?\n\x12\x61udit_verification\x18\x08 \x01(\x0b\x32#.slipway.audit.v1.ChainVerification\x12\x31\n\rgenerate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08warnings\x18\n \x03(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(slipway/registry/v1/lineage_report.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"slipway/audit/v1/audit_event.proto\x1a)slipway/audit/v1/chain_verification.proto\x1a!slipway/monitoring/v1/alert.proto\x1a\'slipway/registry/v1/alias_history.proto\x1a\'slipway/registry/v1/model_version.proto\x1a&slipway/training/v1/training_job.proto\"\xdd\x04\n\rLineageReport\x12>\n\rmodel_version\x18\x01 \x01(\x0b\x32!.slipway.registry.v1.ModelVersionB\x04\xe2\x41\x01\x03\x12\x42\n\x0erequested_name\x18\x02 \x01(\tB*\xe2\x41\x01\x03\xfa\x41#\n!registry.slipway.dev/ModelVersion\x12<\n\x0ctraining_job\x18\x03 \x01(\x0b\x32 .slipway.training.v1.TrainingJobB\x04\xe2\x41\x01\x03\x12?\n\x0eparent_version\x18\x04 \x01(\x0b\x32!.slipway.registry.v1.ModelVersionB\x04\xe2\x41\x01\x03\x12\x43\n\ralias_history\x18\x05 \x03(\x0b\x32&.slipway.registry.v1.AliasHistoryEntryB\x04\xe2\x41\x01\x03\x12\x32\n\x06\x61lerts\x18\x06 \x03(\x0b\x32\x1c.slipway.monitoring.v1.AlertB\x04\xe2\x41\x01\x03\x12\x38\n\x0c\x61udit_events\x18\x07 \x03(\x0b\x32\x1c.slipway.audit.v1.AuditEventB\x04\xe2\x41\x01\x03\x12\x45\n\x12\x61udit_verification\x18\x08 \x01(\x0b\x32#.slipway.audit.v1.ChainVerificationB\x04\xe2\x41\x01\x03\x12\x37\n\rgenerate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x16\n\x08warnings\x18\n \x03(\tB\x04\xe2\x41\x01\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'slipway.registry.v1.lineage_report_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LINEAGEREPORT']._serialized_start=335
-  _globals['_LINEAGEREPORT']._serialized_end=842
+  _globals['_LINEAGEREPORT'].fields_by_name['model_version']._loaded_options = None
+  _globals['_LINEAGEREPORT'].fields_by_name['model_version']._serialized_options = b'\342A\001\003'
+  _globals['_LINEAGEREPORT'].fields_by_name['requested_name']._loaded_options = None
+  _globals['_LINEAGEREPORT'].fields_by_name['requested_name']._serialized_options = b'\342A\001\003\372A#\n!registry.slipway.dev/ModelVersion'
+  _globals['_LINEAGEREPORT'].fields_by_name['training_job']._loaded_options = None
+  _globals['_LINEAGEREPORT'].fields_by_name['training_job']._serialized_options = b'\342A\001\003'
+  _globals['_LINEAGEREPORT'].fields_by_name['parent_version']._loaded_options = None
+  _globals['_LINEAGEREPORT'].fields_by_name['parent_version']._serialized_options = b'\342A\001\003'
+  _globals['_LINEAGEREPORT'].fields_by_name['alias_history']._loaded_options = None
+  _globals['_LINEAGEREPORT'].fields_by_name['alias_history']._serialized_options = b'\342A\001\003'
+  _globals['_LINEAGEREPORT'].fields_by_name['alerts']._loaded_options = None
+  _globals['_LINEAGEREPORT'].fields_by_name['alerts']._serialized_options = b'\342A\001\003'
+  _globals['_LINEAGEREPORT'].fields_by_name['audit_events']._loaded_options = None
+  _globals['_LINEAGEREPORT'].fields_by_name['audit_events']._serialized_options = b'\342A\001\003'
+  _globals['_LINEAGEREPORT'].fields_by_name['audit_verification']._loaded_options = None
+  _globals['_LINEAGEREPORT'].fields_by_name['audit_verification']._serialized_options = b'\342A\001\003'
+  _globals['_LINEAGEREPORT'].fields_by_name['generate_time']._loaded_options = None
+  _globals['_LINEAGEREPORT'].fields_by_name['generate_time']._serialized_options = b'\342A\001\003'
+  _globals['_LINEAGEREPORT'].fields_by_name['warnings']._loaded_options = None
+  _globals['_LINEAGEREPORT'].fields_by_name['warnings']._serialized_options = b'\342A\001\003'
+  _globals['_LINEAGEREPORT']._serialized_start=395
+  _globals['_LINEAGEREPORT']._serialized_end=1000
 # @@protoc_insertion_point(module_scope)

@@ -22,20 +22,44 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.api import resource_pb2 as google_dot_api_dot_resource__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from slipway.common.v1 import principal_pb2 as slipway_dot_common_dot_v1_dot_principal__pb2
 from slipway.registry.v1 import model_version_pb2 as slipway_dot_registry_dot_v1_dot_model__version__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%slipway/registry/v1/model_event.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!slipway/common/v1/principal.proto\x1a\'slipway/registry/v1/model_version.proto\"\xeb\x02\n\nModelEvent\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x31\n\x04type\x18\x02 \x01(\x0e\x32#.slipway.registry.v1.ModelEventType\x12\r\n\x05model\x18\x03 \x01(\t\x12\x15\n\rmodel_version\x18\x04 \x01(\t\x12\x16\n\x0eversion_number\x18\x05 \x01(\x03\x12\r\n\x05\x61lias\x18\x06 \x01(\t\x12\x1f\n\x17previous_version_number\x18\x07 \x01(\x03\x12=\n\rversion_state\x18\x08 \x01(\x0e\x32&.slipway.registry.v1.ModelVersionState\x12+\n\x05\x61\x63tor\x18\t \x01(\x0b\x32\x1c.slipway.common.v1.Principal\x12\x0e\n\x06reason\x18\n \x01(\t\x12.\n\nevent_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xc0\x03\n\x0eModelEventType\x12 \n\x1cMODEL_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\"\n\x1eMODEL_EVENT_TYPE_MODEL_CREATED\x10\x01\x12\"\n\x1eMODEL_EVENT_TYPE_MODEL_UPDATED\x10\x02\x12\"\n\x1eMODEL_EVENT_TYPE_MODEL_DELETED\x10\x03\x12$\n MODEL_EVENT_TYPE_VERSION_CREATED\x10\x04\x12\"\n\x1eMODEL_EVENT_TYPE_VERSION_READY\x10\x05\x12#\n\x1fMODEL_EVENT_TYPE_VERSION_FAILED\x10\x06\x12$\n MODEL_EVENT_TYPE_VERSION_UPDATED\x10\x07\x12%\n!MODEL_EVENT_TYPE_VERSION_ARCHIVED\x10\x08\x12\x1e\n\x1aMODEL_EVENT_TYPE_ALIAS_SET\x10\t\x12 \n\x1cMODEL_EVENT_TYPE_ALIAS_MOVED\x10\n\x12\"\n\x1eMODEL_EVENT_TYPE_ALIAS_DELETED\x10\x0b\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%slipway/registry/v1/model_event.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!slipway/common/v1/principal.proto\x1a\'slipway/registry/v1/model_version.proto\"\xf2\x03\n\nModelEvent\x12\x16\n\x08sequence\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x37\n\x04type\x18\x02 \x01(\x0e\x32#.slipway.registry.v1.ModelEventTypeB\x04\xe2\x41\x01\x03\x12\x32\n\x05model\x18\x03 \x01(\tB#\xe2\x41\x01\x03\xfa\x41\x1c\n\x1aregistry.slipway.dev/Model\x12\x41\n\rmodel_version\x18\x04 \x01(\tB*\xe2\x41\x01\x03\xfa\x41#\n!registry.slipway.dev/ModelVersion\x12\x1c\n\x0eversion_number\x18\x05 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x13\n\x05\x61lias\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x12%\n\x17previous_version_number\x18\x07 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x43\n\rversion_state\x18\x08 \x01(\x0e\x32&.slipway.registry.v1.ModelVersionStateB\x04\xe2\x41\x01\x03\x12\x31\n\x05\x61\x63tor\x18\t \x01(\x0b\x32\x1c.slipway.common.v1.PrincipalB\x04\xe2\x41\x01\x03\x12\x14\n\x06reason\x18\n \x01(\tB\x04\xe2\x41\x01\x03\x12\x34\n\nevent_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03*\xc0\x03\n\x0eModelEventType\x12 \n\x1cMODEL_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\"\n\x1eMODEL_EVENT_TYPE_MODEL_CREATED\x10\x01\x12\"\n\x1eMODEL_EVENT_TYPE_MODEL_UPDATED\x10\x02\x12\"\n\x1eMODEL_EVENT_TYPE_MODEL_DELETED\x10\x03\x12$\n MODEL_EVENT_TYPE_VERSION_CREATED\x10\x04\x12\"\n\x1eMODEL_EVENT_TYPE_VERSION_READY\x10\x05\x12#\n\x1fMODEL_EVENT_TYPE_VERSION_FAILED\x10\x06\x12$\n MODEL_EVENT_TYPE_VERSION_UPDATED\x10\x07\x12%\n!MODEL_EVENT_TYPE_VERSION_ARCHIVED\x10\x08\x12\x1e\n\x1aMODEL_EVENT_TYPE_ALIAS_SET\x10\t\x12 \n\x1cMODEL_EVENT_TYPE_ALIAS_MOVED\x10\n\x12\"\n\x1eMODEL_EVENT_TYPE_ALIAS_DELETED\x10\x0b\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'slipway.registry.v1.model_event_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_MODELEVENTTYPE']._serialized_start=538
-  _globals['_MODELEVENTTYPE']._serialized_end=986
-  _globals['_MODELEVENT']._serialized_start=172
-  _globals['_MODELEVENT']._serialized_end=535
+  _globals['_MODELEVENT'].fields_by_name['sequence']._loaded_options = None
+  _globals['_MODELEVENT'].fields_by_name['sequence']._serialized_options = b'\342A\001\003'
+  _globals['_MODELEVENT'].fields_by_name['type']._loaded_options = None
+  _globals['_MODELEVENT'].fields_by_name['type']._serialized_options = b'\342A\001\003'
+  _globals['_MODELEVENT'].fields_by_name['model']._loaded_options = None
+  _globals['_MODELEVENT'].fields_by_name['model']._serialized_options = b'\342A\001\003\372A\034\n\032registry.slipway.dev/Model'
+  _globals['_MODELEVENT'].fields_by_name['model_version']._loaded_options = None
+  _globals['_MODELEVENT'].fields_by_name['model_version']._serialized_options = b'\342A\001\003\372A#\n!registry.slipway.dev/ModelVersion'
+  _globals['_MODELEVENT'].fields_by_name['version_number']._loaded_options = None
+  _globals['_MODELEVENT'].fields_by_name['version_number']._serialized_options = b'\342A\001\003'
+  _globals['_MODELEVENT'].fields_by_name['alias']._loaded_options = None
+  _globals['_MODELEVENT'].fields_by_name['alias']._serialized_options = b'\342A\001\003'
+  _globals['_MODELEVENT'].fields_by_name['previous_version_number']._loaded_options = None
+  _globals['_MODELEVENT'].fields_by_name['previous_version_number']._serialized_options = b'\342A\001\003'
+  _globals['_MODELEVENT'].fields_by_name['version_state']._loaded_options = None
+  _globals['_MODELEVENT'].fields_by_name['version_state']._serialized_options = b'\342A\001\003'
+  _globals['_MODELEVENT'].fields_by_name['actor']._loaded_options = None
+  _globals['_MODELEVENT'].fields_by_name['actor']._serialized_options = b'\342A\001\003'
+  _globals['_MODELEVENT'].fields_by_name['reason']._loaded_options = None
+  _globals['_MODELEVENT'].fields_by_name['reason']._serialized_options = b'\342A\001\003'
+  _globals['_MODELEVENT'].fields_by_name['event_time']._loaded_options = None
+  _globals['_MODELEVENT'].fields_by_name['event_time']._serialized_options = b'\342A\001\003'
+  _globals['_MODELEVENTTYPE']._serialized_start=733
+  _globals['_MODELEVENTTYPE']._serialized_end=1181
+  _globals['_MODELEVENT']._serialized_start=232
+  _globals['_MODELEVENT']._serialized_end=730
 # @@protoc_insertion_point(module_scope)

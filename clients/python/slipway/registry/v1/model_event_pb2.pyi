@@ -52,7 +52,10 @@ class _ModelEventTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ModelE
     """An alias was deleted."""
 
 class ModelEventType(_ModelEventType, metaclass=_ModelEventTypeEnumTypeWrapper):
-    """The kind of a registry change event."""
+    """The kind of a registry change event.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `MODEL_EVENT_TYPE_UNSPECIFIED` where it must decide).
+    """
 
 MODEL_EVENT_TYPE_UNSPECIFIED: ModelEventType.ValueType  # 0
 """Not set; never returned."""

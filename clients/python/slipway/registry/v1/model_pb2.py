@@ -22,10 +22,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.api import resource_pb2 as google_dot_api_dot_resource__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fslipway/registry/v1/model.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xab\x03\n\x05Model\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x36\n\x06labels\x18\x03 \x03(\x0b\x32&.slipway.registry.v1.Model.LabelsEntry\x12\x38\n\x07\x61liases\x18\x04 \x03(\x0b\x32\'.slipway.registry.v1.Model.AliasesEntry\x12\x1d\n\x15latest_version_number\x18\x05 \x01(\x03\x12\x12\n\ncreated_by\x18\x06 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\t \x01(\t\x12\x0b\n\x03uid\x18\n \x01(\t\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a.\n\x0c\x41liasesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fslipway/registry/v1/model.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa7\x04\n\x05Model\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\x19\n\x0b\x64\x65scription\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12<\n\x06labels\x18\x03 \x03(\x0b\x32&.slipway.registry.v1.Model.LabelsEntryB\x04\xe2\x41\x01\x01\x12>\n\x07\x61liases\x18\x04 \x03(\x0b\x32\'.slipway.registry.v1.Model.AliasesEntryB\x04\xe2\x41\x01\x03\x12#\n\x15latest_version_number\x18\x05 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x18\n\ncreated_by\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\t \x01(\tB\x04\xe2\x41\x01\x01\x12\x11\n\x03uid\x18\n \x01(\tB\x04\xe2\x41\x01\x03\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a.\n\x0c\x41liasesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01:>\xea\x41;\n\x1aregistry.slipway.dev/Model\x12\x0emodels/{model}*\x06models2\x05modelb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,10 +38,32 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MODEL_LABELSENTRY']._serialized_options = b'8\001'
   _globals['_MODEL_ALIASESENTRY']._loaded_options = None
   _globals['_MODEL_ALIASESENTRY']._serialized_options = b'8\001'
-  _globals['_MODEL']._serialized_start=90
-  _globals['_MODEL']._serialized_end=517
-  _globals['_MODEL_LABELSENTRY']._serialized_start=424
-  _globals['_MODEL_LABELSENTRY']._serialized_end=469
-  _globals['_MODEL_ALIASESENTRY']._serialized_start=471
-  _globals['_MODEL_ALIASESENTRY']._serialized_end=517
+  _globals['_MODEL'].fields_by_name['name']._loaded_options = None
+  _globals['_MODEL'].fields_by_name['name']._serialized_options = b'\342A\001\010'
+  _globals['_MODEL'].fields_by_name['description']._loaded_options = None
+  _globals['_MODEL'].fields_by_name['description']._serialized_options = b'\342A\001\001'
+  _globals['_MODEL'].fields_by_name['labels']._loaded_options = None
+  _globals['_MODEL'].fields_by_name['labels']._serialized_options = b'\342A\001\001'
+  _globals['_MODEL'].fields_by_name['aliases']._loaded_options = None
+  _globals['_MODEL'].fields_by_name['aliases']._serialized_options = b'\342A\001\003'
+  _globals['_MODEL'].fields_by_name['latest_version_number']._loaded_options = None
+  _globals['_MODEL'].fields_by_name['latest_version_number']._serialized_options = b'\342A\001\003'
+  _globals['_MODEL'].fields_by_name['created_by']._loaded_options = None
+  _globals['_MODEL'].fields_by_name['created_by']._serialized_options = b'\342A\001\003'
+  _globals['_MODEL'].fields_by_name['create_time']._loaded_options = None
+  _globals['_MODEL'].fields_by_name['create_time']._serialized_options = b'\342A\001\003'
+  _globals['_MODEL'].fields_by_name['update_time']._loaded_options = None
+  _globals['_MODEL'].fields_by_name['update_time']._serialized_options = b'\342A\001\003'
+  _globals['_MODEL'].fields_by_name['etag']._loaded_options = None
+  _globals['_MODEL'].fields_by_name['etag']._serialized_options = b'\342A\001\001'
+  _globals['_MODEL'].fields_by_name['uid']._loaded_options = None
+  _globals['_MODEL'].fields_by_name['uid']._serialized_options = b'\342A\001\003'
+  _globals['_MODEL']._loaded_options = None
+  _globals['_MODEL']._serialized_options = b'\352A;\n\032registry.slipway.dev/Model\022\016models/{model}*\006models2\005model'
+  _globals['_MODEL']._serialized_start=150
+  _globals['_MODEL']._serialized_end=701
+  _globals['_MODEL_LABELSENTRY']._serialized_start=544
+  _globals['_MODEL_LABELSENTRY']._serialized_end=589
+  _globals['_MODEL_ALIASESENTRY']._serialized_start=591
+  _globals['_MODEL_ALIASESENTRY']._serialized_end=637
 # @@protoc_insertion_point(module_scope)

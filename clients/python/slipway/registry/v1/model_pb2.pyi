@@ -78,7 +78,7 @@ class Model(_message.Message):
     ETAG_FIELD_NUMBER: _builtins.int
     UID_FIELD_NUMBER: _builtins.int
     name: _builtins.str
-    """Output only. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
+    """Identifier. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
     at creation (see CreateModelRequest.model_id). Models created before that rule was enforced
     may have wider ids; they stay readable.
     """
@@ -93,8 +93,8 @@ class Model(_message.Message):
     created_by: _builtins.str
     """Output only. The principal that created the model."""
     etag: _builtins.str
-    """Output only. A checksum of the current state. Send it back in update and delete requests
-    to make them fail with ABORTED if the model changed in between.
+    """Optional. A checksum of the current state, set by the server. Send it back in update and
+    delete requests to make them fail with ABORTED if the model changed in between.
     """
     uid: _builtins.str
     """Output only. A UUID4 assigned at creation and never changed (AIP-148): a model deleted and

@@ -22,6 +22,8 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.api import resource_pb2 as google_dot_api_dot_resource__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from slipway.common.v1 import value_pb2 as slipway_dot_common_dot_v1_dot_value__pb2
 from slipway.registry.v1 import artifact_pb2 as slipway_dot_registry_dot_v1_dot_artifact__pb2
@@ -30,7 +32,7 @@ from slipway.registry.v1 import reference_profile_pb2 as slipway_dot_registry_do
 from slipway.registry.v1 import signature_pb2 as slipway_dot_registry_dot_v1_dot_signature__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'slipway/registry/v1/model_version.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dslipway/common/v1/value.proto\x1a\"slipway/registry/v1/artifact.proto\x1a!slipway/registry/v1/lineage.proto\x1a+slipway/registry/v1/reference_profile.proto\x1a#slipway/registry/v1/signature.proto\"\x9b\x08\n\x0cModelVersion\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0eversion_number\x18\x02 \x01(\x03\x12\x35\n\x05state\x18\x03 \x01(\x0e\x32&.slipway.registry.v1.ModelVersionState\x12\x15\n\rstate_message\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12=\n\x06labels\x18\x06 \x03(\x0b\x32-.slipway.registry.v1.ModelVersion.LabelsEntry\x12\x0f\n\x07\x61liases\x18\x07 \x03(\t\x12/\n\x08\x61rtifact\x18\x08 \x01(\x0b\x32\x1d.slipway.registry.v1.Artifact\x12\x31\n\tsignature\x18\t \x01(\x0b\x32\x1e.slipway.registry.v1.Signature\x12\x42\n\x12\x66ramework_versions\x18\n \x01(\x0b\x32&.slipway.registry.v1.FrameworkVersions\x12?\n\x07metrics\x18\x0b \x03(\x0b\x32..slipway.registry.v1.ModelVersion.MetricsEntry\x12=\n\x06params\x18\x0c \x03(\x0b\x32-.slipway.registry.v1.ModelVersion.ParamsEntry\x12-\n\x07lineage\x18\r \x01(\x0b\x32\x1c.slipway.registry.v1.Lineage\x12@\n\x11reference_profile\x18\x0e \x01(\x0b\x32%.slipway.registry.v1.ReferenceProfile\x12\x12\n\ncreated_by\x18\x0f \x01(\t\x12/\n\x0b\x63reate_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nready_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x61rchive_time\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x14 \x01(\t\x12\x0b\n\x03uid\x18\x15 \x01(\t\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1aG\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\'\n\x05value\x18\x02 \x01(\x0b\x32\x18.slipway.common.v1.Value:\x02\x38\x01\"\xd9\x01\n\x11\x46rameworkVersions\x12\x0e\n\x06python\x18\x01 \x01(\t\x12\x14\n\x0cscikit_learn\x18\x02 \x01(\t\x12\r\n\x05numpy\x18\x03 \x01(\t\x12\r\n\x05scipy\x18\x04 \x01(\t\x12\r\n\x05skops\x18\x05 \x01(\t\x12\x42\n\x06others\x18\x06 \x03(\x0b\x32\x32.slipway.registry.v1.FrameworkVersions.OthersEntry\x1a-\n\x0bOthersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*\xba\x01\n\x11ModelVersionState\x12#\n\x1fMODEL_VERSION_STATE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bMODEL_VERSION_STATE_PENDING\x10\x01\x12\x1d\n\x19MODEL_VERSION_STATE_READY\x10\x02\x12\x1e\n\x1aMODEL_VERSION_STATE_FAILED\x10\x03\x12 \n\x1cMODEL_VERSION_STATE_ARCHIVED\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'slipway/registry/v1/model_version.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dslipway/common/v1/value.proto\x1a\"slipway/registry/v1/artifact.proto\x1a!slipway/registry/v1/lineage.proto\x1a+slipway/registry/v1/reference_profile.proto\x1a#slipway/registry/v1/signature.proto\"\x88\n\n\x0cModelVersion\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\x1c\n\x0eversion_number\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12;\n\x05state\x18\x03 \x01(\x0e\x32&.slipway.registry.v1.ModelVersionStateB\x04\xe2\x41\x01\x03\x12\x1b\n\rstate_message\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x19\n\x0b\x64\x65scription\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\x12\x43\n\x06labels\x18\x06 \x03(\x0b\x32-.slipway.registry.v1.ModelVersion.LabelsEntryB\x04\xe2\x41\x01\x01\x12\x15\n\x07\x61liases\x18\x07 \x03(\tB\x04\xe2\x41\x01\x03\x12\x36\n\x08\x61rtifact\x18\x08 \x01(\x0b\x32\x1d.slipway.registry.v1.ArtifactB\x05\xe2\x41\x02\x02\x05\x12\x38\n\tsignature\x18\t \x01(\x0b\x32\x1e.slipway.registry.v1.SignatureB\x05\xe2\x41\x02\x02\x05\x12I\n\x12\x66ramework_versions\x18\n \x01(\x0b\x32&.slipway.registry.v1.FrameworkVersionsB\x05\xe2\x41\x02\x02\x05\x12\x46\n\x07metrics\x18\x0b \x03(\x0b\x32..slipway.registry.v1.ModelVersion.MetricsEntryB\x05\xe2\x41\x02\x01\x05\x12\x44\n\x06params\x18\x0c \x03(\x0b\x32-.slipway.registry.v1.ModelVersion.ParamsEntryB\x05\xe2\x41\x02\x01\x05\x12\x34\n\x07lineage\x18\r \x01(\x0b\x32\x1c.slipway.registry.v1.LineageB\x05\xe2\x41\x02\x01\x05\x12G\n\x11reference_profile\x18\x0e \x01(\x0b\x32%.slipway.registry.v1.ReferenceProfileB\x05\xe2\x41\x02\x01\x05\x12\x18\n\ncreated_by\x18\x0f \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nready_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x36\n\x0c\x61rchive_time\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\x14 \x01(\tB\x04\xe2\x41\x01\x01\x12\x11\n\x03uid\x18\x15 \x01(\tB\x04\xe2\x41\x01\x03\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1aG\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\'\n\x05value\x18\x02 \x01(\x0b\x32\x18.slipway.common.v1.Value:\x02\x38\x01:f\xea\x41\x63\n!registry.slipway.dev/ModelVersion\x12!models/{model}/versions/{version}*\rmodelVersions2\x0cmodelVersion\"\xfd\x01\n\x11\x46rameworkVersions\x12\x14\n\x06python\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1a\n\x0cscikit_learn\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x13\n\x05numpy\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x05scipy\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x13\n\x05skops\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\x12H\n\x06others\x18\x06 \x03(\x0b\x32\x32.slipway.registry.v1.FrameworkVersions.OthersEntryB\x04\xe2\x41\x01\x01\x1a-\n\x0bOthersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*\xba\x01\n\x11ModelVersionState\x12#\n\x1fMODEL_VERSION_STATE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bMODEL_VERSION_STATE_PENDING\x10\x01\x12\x1d\n\x19MODEL_VERSION_STATE_READY\x10\x02\x12\x1e\n\x1aMODEL_VERSION_STATE_FAILED\x10\x03\x12 \n\x1cMODEL_VERSION_STATE_ARCHIVED\x10\x04*q\n\x10ModelVersionView\x12\"\n\x1eMODEL_VERSION_VIEW_UNSPECIFIED\x10\x00\x12\x1c\n\x18MODEL_VERSION_VIEW_BASIC\x10\x01\x12\x1b\n\x17MODEL_VERSION_VIEW_FULL\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,20 +45,78 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MODELVERSION_METRICSENTRY']._serialized_options = b'8\001'
   _globals['_MODELVERSION_PARAMSENTRY']._loaded_options = None
   _globals['_MODELVERSION_PARAMSENTRY']._serialized_options = b'8\001'
+  _globals['_MODELVERSION'].fields_by_name['name']._loaded_options = None
+  _globals['_MODELVERSION'].fields_by_name['name']._serialized_options = b'\342A\001\010'
+  _globals['_MODELVERSION'].fields_by_name['version_number']._loaded_options = None
+  _globals['_MODELVERSION'].fields_by_name['version_number']._serialized_options = b'\342A\001\003'
+  _globals['_MODELVERSION'].fields_by_name['state']._loaded_options = None
+  _globals['_MODELVERSION'].fields_by_name['state']._serialized_options = b'\342A\001\003'
+  _globals['_MODELVERSION'].fields_by_name['state_message']._loaded_options = None
+  _globals['_MODELVERSION'].fields_by_name['state_message']._serialized_options = b'\342A\001\003'
+  _globals['_MODELVERSION'].fields_by_name['description']._loaded_options = None
+  _globals['_MODELVERSION'].fields_by_name['description']._serialized_options = b'\342A\001\001'
+  _globals['_MODELVERSION'].fields_by_name['labels']._loaded_options = None
+  _globals['_MODELVERSION'].fields_by_name['labels']._serialized_options = b'\342A\001\001'
+  _globals['_MODELVERSION'].fields_by_name['aliases']._loaded_options = None
+  _globals['_MODELVERSION'].fields_by_name['aliases']._serialized_options = b'\342A\001\003'
+  _globals['_MODELVERSION'].fields_by_name['artifact']._loaded_options = None
+  _globals['_MODELVERSION'].fields_by_name['artifact']._serialized_options = b'\342A\002\002\005'
+  _globals['_MODELVERSION'].fields_by_name['signature']._loaded_options = None
+  _globals['_MODELVERSION'].fields_by_name['signature']._serialized_options = b'\342A\002\002\005'
+  _globals['_MODELVERSION'].fields_by_name['framework_versions']._loaded_options = None
+  _globals['_MODELVERSION'].fields_by_name['framework_versions']._serialized_options = b'\342A\002\002\005'
+  _globals['_MODELVERSION'].fields_by_name['metrics']._loaded_options = None
+  _globals['_MODELVERSION'].fields_by_name['metrics']._serialized_options = b'\342A\002\001\005'
+  _globals['_MODELVERSION'].fields_by_name['params']._loaded_options = None
+  _globals['_MODELVERSION'].fields_by_name['params']._serialized_options = b'\342A\002\001\005'
+  _globals['_MODELVERSION'].fields_by_name['lineage']._loaded_options = None
+  _globals['_MODELVERSION'].fields_by_name['lineage']._serialized_options = b'\342A\002\001\005'
+  _globals['_MODELVERSION'].fields_by_name['reference_profile']._loaded_options = None
+  _globals['_MODELVERSION'].fields_by_name['reference_profile']._serialized_options = b'\342A\002\001\005'
+  _globals['_MODELVERSION'].fields_by_name['created_by']._loaded_options = None
+  _globals['_MODELVERSION'].fields_by_name['created_by']._serialized_options = b'\342A\001\003'
+  _globals['_MODELVERSION'].fields_by_name['create_time']._loaded_options = None
+  _globals['_MODELVERSION'].fields_by_name['create_time']._serialized_options = b'\342A\001\003'
+  _globals['_MODELVERSION'].fields_by_name['update_time']._loaded_options = None
+  _globals['_MODELVERSION'].fields_by_name['update_time']._serialized_options = b'\342A\001\003'
+  _globals['_MODELVERSION'].fields_by_name['ready_time']._loaded_options = None
+  _globals['_MODELVERSION'].fields_by_name['ready_time']._serialized_options = b'\342A\001\003'
+  _globals['_MODELVERSION'].fields_by_name['archive_time']._loaded_options = None
+  _globals['_MODELVERSION'].fields_by_name['archive_time']._serialized_options = b'\342A\001\003'
+  _globals['_MODELVERSION'].fields_by_name['etag']._loaded_options = None
+  _globals['_MODELVERSION'].fields_by_name['etag']._serialized_options = b'\342A\001\001'
+  _globals['_MODELVERSION'].fields_by_name['uid']._loaded_options = None
+  _globals['_MODELVERSION'].fields_by_name['uid']._serialized_options = b'\342A\001\003'
+  _globals['_MODELVERSION']._loaded_options = None
+  _globals['_MODELVERSION']._serialized_options = b'\352Ac\n!registry.slipway.dev/ModelVersion\022!models/{model}/versions/{version}*\rmodelVersions2\014modelVersion'
   _globals['_FRAMEWORKVERSIONS_OTHERSENTRY']._loaded_options = None
   _globals['_FRAMEWORKVERSIONS_OTHERSENTRY']._serialized_options = b'8\001'
-  _globals['_MODELVERSIONSTATE']._serialized_start=1556
-  _globals['_MODELVERSIONSTATE']._serialized_end=1742
-  _globals['_MODELVERSION']._serialized_start=282
-  _globals['_MODELVERSION']._serialized_end=1333
-  _globals['_MODELVERSION_LABELSENTRY']._serialized_start=1167
-  _globals['_MODELVERSION_LABELSENTRY']._serialized_end=1212
-  _globals['_MODELVERSION_METRICSENTRY']._serialized_start=1214
-  _globals['_MODELVERSION_METRICSENTRY']._serialized_end=1260
-  _globals['_MODELVERSION_PARAMSENTRY']._serialized_start=1262
-  _globals['_MODELVERSION_PARAMSENTRY']._serialized_end=1333
-  _globals['_FRAMEWORKVERSIONS']._serialized_start=1336
-  _globals['_FRAMEWORKVERSIONS']._serialized_end=1553
-  _globals['_FRAMEWORKVERSIONS_OTHERSENTRY']._serialized_start=1508
-  _globals['_FRAMEWORKVERSIONS_OTHERSENTRY']._serialized_end=1553
+  _globals['_FRAMEWORKVERSIONS'].fields_by_name['python']._loaded_options = None
+  _globals['_FRAMEWORKVERSIONS'].fields_by_name['python']._serialized_options = b'\342A\001\002'
+  _globals['_FRAMEWORKVERSIONS'].fields_by_name['scikit_learn']._loaded_options = None
+  _globals['_FRAMEWORKVERSIONS'].fields_by_name['scikit_learn']._serialized_options = b'\342A\001\001'
+  _globals['_FRAMEWORKVERSIONS'].fields_by_name['numpy']._loaded_options = None
+  _globals['_FRAMEWORKVERSIONS'].fields_by_name['numpy']._serialized_options = b'\342A\001\002'
+  _globals['_FRAMEWORKVERSIONS'].fields_by_name['scipy']._loaded_options = None
+  _globals['_FRAMEWORKVERSIONS'].fields_by_name['scipy']._serialized_options = b'\342A\001\001'
+  _globals['_FRAMEWORKVERSIONS'].fields_by_name['skops']._loaded_options = None
+  _globals['_FRAMEWORKVERSIONS'].fields_by_name['skops']._serialized_options = b'\342A\001\001'
+  _globals['_FRAMEWORKVERSIONS'].fields_by_name['others']._loaded_options = None
+  _globals['_FRAMEWORKVERSIONS'].fields_by_name['others']._serialized_options = b'\342A\001\001'
+  _globals['_MODELVERSIONSTATE']._serialized_start=1889
+  _globals['_MODELVERSIONSTATE']._serialized_end=2075
+  _globals['_MODELVERSIONVIEW']._serialized_start=2077
+  _globals['_MODELVERSIONVIEW']._serialized_end=2190
+  _globals['_MODELVERSION']._serialized_start=342
+  _globals['_MODELVERSION']._serialized_end=1630
+  _globals['_MODELVERSION_LABELSENTRY']._serialized_start=1360
+  _globals['_MODELVERSION_LABELSENTRY']._serialized_end=1405
+  _globals['_MODELVERSION_METRICSENTRY']._serialized_start=1407
+  _globals['_MODELVERSION_METRICSENTRY']._serialized_end=1453
+  _globals['_MODELVERSION_PARAMSENTRY']._serialized_start=1455
+  _globals['_MODELVERSION_PARAMSENTRY']._serialized_end=1526
+  _globals['_FRAMEWORKVERSIONS']._serialized_start=1633
+  _globals['_FRAMEWORKVERSIONS']._serialized_end=1886
+  _globals['_FRAMEWORKVERSIONS_OTHERSENTRY']._serialized_start=1841
+  _globals['_FRAMEWORKVERSIONS_OTHERSENTRY']._serialized_end=1886
 # @@protoc_insertion_point(module_scope)

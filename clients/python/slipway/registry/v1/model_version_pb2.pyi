@@ -43,7 +43,10 @@ class _ModelVersionStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Mod
     """Retired by ArchiveModelVersion; still readable, no alias may point to it."""
 
 class ModelVersionState(_ModelVersionState, metaclass=_ModelVersionStateEnumTypeWrapper):
-    """The lifecycle state of a model version."""
+    """The lifecycle state of a model version.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `MODEL_VERSION_STATE_UNSPECIFIED` where it must decide).
+    """
 
 MODEL_VERSION_STATE_UNSPECIFIED: ModelVersionState.ValueType  # 0
 """Not set; never returned."""
@@ -56,6 +59,38 @@ MODEL_VERSION_STATE_FAILED: ModelVersionState.ValueType  # 3
 MODEL_VERSION_STATE_ARCHIVED: ModelVersionState.ValueType  # 4
 """Retired by ArchiveModelVersion; still readable, no alias may point to it."""
 Global___ModelVersionState: _TypeAlias = ModelVersionState  # noqa: Y015
+
+class _ModelVersionView:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ModelVersionViewEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ModelVersionView.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    MODEL_VERSION_VIEW_UNSPECIFIED: _ModelVersionView.ValueType  # 0
+    """Not set: BASIC for ListModelVersions, FULL for GetModelVersion."""
+    MODEL_VERSION_VIEW_BASIC: _ModelVersionView.ValueType  # 1
+    """Every field except the two that grow with the number of features and categories:
+    `signature` and `reference_profile` stay unset. What lists return by default, so that a
+    page stays small.
+    """
+    MODEL_VERSION_VIEW_FULL: _ModelVersionView.ValueType  # 2
+    """Every field."""
+
+class ModelVersionView(_ModelVersionView, metaclass=_ModelVersionViewEnumTypeWrapper):
+    """How much of a version a read returns (AIP-157). More values may be added: a client must accept
+    a value it does not know.
+    """
+
+MODEL_VERSION_VIEW_UNSPECIFIED: ModelVersionView.ValueType  # 0
+"""Not set: BASIC for ListModelVersions, FULL for GetModelVersion."""
+MODEL_VERSION_VIEW_BASIC: ModelVersionView.ValueType  # 1
+"""Every field except the two that grow with the number of features and categories:
+`signature` and `reference_profile` stay unset. What lists return by default, so that a
+page stays small.
+"""
+MODEL_VERSION_VIEW_FULL: ModelVersionView.ValueType  # 2
+"""Every field."""
+Global___ModelVersionView: _TypeAlias = ModelVersionView  # noqa: Y015
 
 @_typing.final
 class ModelVersion(_message.Message):
@@ -149,7 +184,7 @@ class ModelVersion(_message.Message):
     ETAG_FIELD_NUMBER: _builtins.int
     UID_FIELD_NUMBER: _builtins.int
     name: _builtins.str
-    """Output only. The resource name, `models/{model}/versions/{version}`."""
+    """Identifier. The resource name, `models/{model}/versions/{version}`; set by the server."""
     version_number: _builtins.int
     """Output only. The version number, assigned by the server (1, 2, ...) and never reused, not
     even by a model re-created under a deleted model's id (see Model.latest_version_number).
@@ -163,7 +198,9 @@ class ModelVersion(_message.Message):
     created_by: _builtins.str
     """Output only. The principal that created the version (the uploader)."""
     etag: _builtins.str
-    """Output only. A checksum of the current state, for optimistic concurrency on updates."""
+    """Optional. A checksum of the current state, set by the server; sent back in updates and
+    archives for optimistic concurrency (ABORTED when the version changed in between).
+    """
     uid: _builtins.str
     """Output only. A UUID4 assigned at creation and never changed (AIP-148)."""
     @_builtins.property

@@ -22,17 +22,30 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from slipway.common.v1 import feature_pb2 as slipway_dot_common_dot_v1_dot_feature__pb2
 from slipway.registry.v1 import artifact_pb2 as slipway_dot_registry_dot_v1_dot_artifact__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+slipway/registry/v1/reference_profile.proto\x12\x13slipway.registry.v1\x1a\x1fslipway/common/v1/feature.proto\x1a\"slipway/registry/v1/artifact.proto\"\x93\x02\n\x10ReferenceProfile\x12\x11\n\trow_count\x18\x01 \x01(\x03\x12\x36\n\x08\x66\x65\x61tures\x18\x02 \x03(\x0b\x32$.slipway.common.v1.FeatureStatistics\x12\x35\n\x07outputs\x18\x03 \x03(\x0b\x32$.slipway.common.v1.FeatureStatistics\x12\x34\n\x06target\x18\x04 \x01(\x0b\x32$.slipway.common.v1.FeatureStatistics\x12\x18\n\x10sample_row_count\x18\x05 \x01(\x03\x12-\n\x06sample\x18\x06 \x01(\x0b\x32\x1d.slipway.registry.v1.Artifactb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+slipway/registry/v1/reference_profile.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fslipway/common/v1/feature.proto\x1a\"slipway/registry/v1/artifact.proto\"\xb7\x02\n\x10ReferenceProfile\x12\x17\n\trow_count\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x01\x12<\n\x08\x66\x65\x61tures\x18\x02 \x03(\x0b\x32$.slipway.common.v1.FeatureStatisticsB\x04\xe2\x41\x01\x01\x12;\n\x07outputs\x18\x03 \x03(\x0b\x32$.slipway.common.v1.FeatureStatisticsB\x04\xe2\x41\x01\x01\x12:\n\x06target\x18\x04 \x01(\x0b\x32$.slipway.common.v1.FeatureStatisticsB\x04\xe2\x41\x01\x01\x12\x1e\n\x10sample_row_count\x18\x05 \x01(\x03\x42\x04\xe2\x41\x01\x01\x12\x33\n\x06sample\x18\x06 \x01(\x0b\x32\x1d.slipway.registry.v1.ArtifactB\x04\xe2\x41\x01\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'slipway.registry.v1.reference_profile_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_REFERENCEPROFILE']._serialized_start=138
-  _globals['_REFERENCEPROFILE']._serialized_end=413
+  _globals['_REFERENCEPROFILE'].fields_by_name['row_count']._loaded_options = None
+  _globals['_REFERENCEPROFILE'].fields_by_name['row_count']._serialized_options = b'\342A\001\001'
+  _globals['_REFERENCEPROFILE'].fields_by_name['features']._loaded_options = None
+  _globals['_REFERENCEPROFILE'].fields_by_name['features']._serialized_options = b'\342A\001\001'
+  _globals['_REFERENCEPROFILE'].fields_by_name['outputs']._loaded_options = None
+  _globals['_REFERENCEPROFILE'].fields_by_name['outputs']._serialized_options = b'\342A\001\001'
+  _globals['_REFERENCEPROFILE'].fields_by_name['target']._loaded_options = None
+  _globals['_REFERENCEPROFILE'].fields_by_name['target']._serialized_options = b'\342A\001\001'
+  _globals['_REFERENCEPROFILE'].fields_by_name['sample_row_count']._loaded_options = None
+  _globals['_REFERENCEPROFILE'].fields_by_name['sample_row_count']._serialized_options = b'\342A\001\001'
+  _globals['_REFERENCEPROFILE'].fields_by_name['sample']._loaded_options = None
+  _globals['_REFERENCEPROFILE'].fields_by_name['sample']._serialized_options = b'\342A\001\001'
+  _globals['_REFERENCEPROFILE']._serialized_start=171
+  _globals['_REFERENCEPROFILE']._serialized_end=482
 # @@protoc_insertion_point(module_scope)

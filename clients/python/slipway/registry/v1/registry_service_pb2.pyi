@@ -189,7 +189,10 @@ class ListModelsResponse(_message.Message):
     MODELS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
-    """A token for the next page; empty on the last page."""
+    """A token for the next page; empty on the last page. A page may hold fewer items than
+    `page_size` (yet not be the last): it ends early when the next item would take the
+    response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
+    """
     @_builtins.property
     def models(self) -> _containers.RepeatedCompositeFieldContainer[_model_pb2.Model]:
         """The models."""
@@ -468,16 +471,20 @@ class GetModelVersionRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     NAME_FIELD_NUMBER: _builtins.int
+    VIEW_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Required. `models/{model}/versions/{version}` or `models/{model}@{alias}`."""
+    view: _model_version_pb2.ModelVersionView.ValueType
+    """Optional. How much of the version to return; default FULL."""
     def __init__(
         self,
         *,
         name: _builtins.str = ...,
+        view: _model_version_pb2.ModelVersionView.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "view", b"view"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -518,6 +525,7 @@ class ListModelVersionsRequest(_message.Message):
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     FILTER_FIELD_NUMBER: _builtins.int
     ORDER_BY_FIELD_NUMBER: _builtins.int
+    VIEW_FIELD_NUMBER: _builtins.int
     parent: _builtins.str
     """Required. The model, `models/{model}`."""
     page_size: _builtins.int
@@ -539,6 +547,10 @@ class ListModelVersionsRequest(_message.Message):
     by ` desc`, for example `version_number desc` (the newest first) or
     `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
     """
+    view: _model_version_pb2.ModelVersionView.ValueType
+    """Optional. How much of each version to return; default BASIC (without `signature` and
+    `reference_profile`; GetModelVersion returns them).
+    """
     def __init__(
         self,
         *,
@@ -547,10 +559,11 @@ class ListModelVersionsRequest(_message.Message):
         page_token: _builtins.str = ...,
         filter: _builtins.str = ...,
         order_by: _builtins.str = ...,
+        view: _model_version_pb2.ModelVersionView.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "order_by", b"order_by", "page_size", b"page_size", "page_token", b"page_token", "parent", b"parent"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "order_by", b"order_by", "page_size", b"page_size", "page_token", b"page_token", "parent", b"parent", "view", b"view"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -565,7 +578,10 @@ class ListModelVersionsResponse(_message.Message):
     MODEL_VERSIONS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
-    """A token for the next page; empty on the last page."""
+    """A token for the next page; empty on the last page. A page may hold fewer items than
+    `page_size` (yet not be the last): it ends early when the next item would take the
+    response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
+    """
     @_builtins.property
     def model_versions(self) -> _containers.RepeatedCompositeFieldContainer[_model_version_pb2.ModelVersion]:
         """The versions."""
@@ -806,14 +822,16 @@ class SetModelAliasRequest(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    MODEL_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
     ALIAS_FIELD_NUMBER: _builtins.int
     VERSION_NUMBER_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     EXPECTED_VERSION_NUMBER_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
-    model: _builtins.str
-    """Required. The model, `models/{model}`."""
+    name: _builtins.str
+    """Required. The model whose alias changes, `models/{model}` (AIP-136: a custom method names
+    the resource it acts on in `name`).
+    """
     alias: _builtins.str
     """Required. The alias. A new alias has 1 to 63 characters matching
     `[a-z]([a-z0-9-]{0,61}[a-z0-9])?`, like a model id, otherwise INVALID_ARGUMENT
@@ -832,7 +850,7 @@ class SetModelAliasRequest(_message.Message):
     def __init__(
         self,
         *,
-        model: _builtins.str = ...,
+        name: _builtins.str = ...,
         alias: _builtins.str = ...,
         version_number: _builtins.int = ...,
         reason: _builtins.str = ...,
@@ -841,7 +859,7 @@ class SetModelAliasRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_expected_version_number", b"_expected_version_number", "expected_version_number", b"expected_version_number"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_expected_version_number", b"_expected_version_number", "alias", b"alias", "expected_version_number", b"expected_version_number", "model", b"model", "reason", b"reason", "request_id", b"request_id", "version_number", b"version_number"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_expected_version_number", b"_expected_version_number", "alias", b"alias", "expected_version_number", b"expected_version_number", "name", b"name", "reason", b"reason", "request_id", b"request_id", "version_number", b"version_number"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__expected_version_number: _TypeAlias = _typing.Literal["expected_version_number"]  # noqa: Y015
     _WhichOneofArgType__expected_version_number: _TypeAlias = _typing.Literal["_expected_version_number", b"_expected_version_number"]  # noqa: Y015
@@ -885,13 +903,15 @@ class DeleteModelAliasRequest(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    MODEL_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
     ALIAS_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     EXPECTED_VERSION_NUMBER_FIELD_NUMBER: _builtins.int
-    model: _builtins.str
-    """Required. The model, `models/{model}`."""
+    name: _builtins.str
+    """Required. The model whose alias changes, `models/{model}` (AIP-136: a custom method names
+    the resource it acts on in `name`).
+    """
     alias: _builtins.str
     """Required. The alias to remove."""
     reason: _builtins.str
@@ -906,7 +926,7 @@ class DeleteModelAliasRequest(_message.Message):
     def __init__(
         self,
         *,
-        model: _builtins.str = ...,
+        name: _builtins.str = ...,
         alias: _builtins.str = ...,
         reason: _builtins.str = ...,
         request_id: _builtins.str = ...,
@@ -914,7 +934,7 @@ class DeleteModelAliasRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_expected_version_number", b"_expected_version_number", "expected_version_number", b"expected_version_number"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_expected_version_number", b"_expected_version_number", "alias", b"alias", "expected_version_number", b"expected_version_number", "model", b"model", "reason", b"reason", "request_id", b"request_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_expected_version_number", b"_expected_version_number", "alias", b"alias", "expected_version_number", b"expected_version_number", "name", b"name", "reason", b"reason", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__expected_version_number: _TypeAlias = _typing.Literal["expected_version_number"]  # noqa: Y015
     _WhichOneofArgType__expected_version_number: _TypeAlias = _typing.Literal["_expected_version_number", b"_expected_version_number"]  # noqa: Y015
@@ -959,34 +979,44 @@ class ListAliasHistoryRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     PARENT_FIELD_NUMBER: _builtins.int
-    ALIAS_FIELD_NUMBER: _builtins.int
-    VERSION_NUMBER_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    FILTER_FIELD_NUMBER: _builtins.int
+    ORDER_BY_FIELD_NUMBER: _builtins.int
     parent: _builtins.str
     """Required. The model, `models/{model}`."""
-    alias: _builtins.str
-    """Optional. Only moves of this alias."""
-    version_number: _builtins.int
-    """Optional. Only moves to or away from this version number."""
     page_size: _builtins.int
     """Optional. The maximum number of entries to return; default 50, at most 1000 (a larger value
     is read as 1000).
     """
     page_token: _builtins.str
-    """Optional. The `next_page_token` of a previous call with the same filters."""
+    """Optional. The `next_page_token` of a previous call with the same filter and order."""
+    filter: _builtins.str
+    """Optional. A filter expression (a subset of AIP-160, as in ListModelVersions): conditions
+    `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `alias`
+    and `actor` (`=` and `!=`), `change` (`SET`, `MOVED` or `DELETED`; `=` and `!=`),
+    `from_version_number` and `to_version_number` (0 where there is none), and `change_time`
+    compared with a quoted RFC 3339 time. For example
+    `alias = "production" AND from_version_number = 1 OR to_version_number = 1` (the moves of
+    production to or away from version 1).
+    """
+    order_by: _builtins.str
+    """Optional. The order (AIP-132): comma-separated keys among `change_time`, each optionally
+    followed by ` desc`; default `change_time` (in the order the aliases moved), for example
+    `change_time desc` (the latest move first).
+    """
     def __init__(
         self,
         *,
         parent: _builtins.str = ...,
-        alias: _builtins.str = ...,
-        version_number: _builtins.int = ...,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        filter: _builtins.str = ...,
+        order_by: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["alias", b"alias", "page_size", b"page_size", "page_token", b"page_token", "parent", b"parent", "version_number", b"version_number"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "order_by", b"order_by", "page_size", b"page_size", "page_token", b"page_token", "parent", b"parent"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1001,10 +1031,13 @@ class ListAliasHistoryResponse(_message.Message):
     ALIAS_HISTORY_ENTRIES_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
-    """A token for the next page; empty on the last page."""
+    """A token for the next page; empty on the last page. A page may hold fewer items than
+    `page_size` (yet not be the last): it ends early when the next item would take the
+    response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
+    """
     @_builtins.property
     def alias_history_entries(self) -> _containers.RepeatedCompositeFieldContainer[_alias_history_pb2.AliasHistoryEntry]:
-        """The entries, oldest first (in the order the aliases moved)."""
+        """The entries, in the requested order."""
 
     def __init__(
         self,

@@ -22,22 +22,49 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from slipway.common.v1 import feature_pb2 as slipway_dot_common_dot_v1_dot_feature__pb2
 from slipway.common.v1 import tensor_pb2 as slipway_dot_common_dot_v1_dot_tensor__pb2
 from slipway.common.v1 import value_pb2 as slipway_dot_common_dot_v1_dot_value__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#slipway/registry/v1/signature.proto\x12\x13slipway.registry.v1\x1a\x1fslipway/common/v1/feature.proto\x1a\x1eslipway/common/v1/tensor.proto\x1a\x1dslipway/common/v1/value.proto\"\x8f\x01\n\tSignature\x12\x30\n\x06inputs\x18\x01 \x03(\x0b\x32 .slipway.registry.v1.FeatureSpec\x12\x30\n\x07outputs\x18\x02 \x03(\x0b\x32\x1f.slipway.registry.v1.OutputSpec\x12\x1e\n\x16\x61\x63\x63\x65pts_missing_values\x18\x03 \x01(\x08\"\xa2\x01\n\x0b\x46\x65\x61tureSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12.\n\tdata_type\x18\x02 \x01(\x0e\x32\x1b.slipway.common.v1.DataType\x12,\n\x04kind\x18\x03 \x01(\x0e\x32\x1e.slipway.common.v1.FeatureKind\x12\x12\n\ncategories\x18\x04 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\"\x9e\x01\n\nOutputSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12.\n\tdata_type\x18\x02 \x01(\x0e\x32\x1b.slipway.common.v1.DataType\x12\r\n\x05shape\x18\x03 \x03(\x03\x12.\n\x0c\x63lass_labels\x18\x04 \x03(\x0b\x32\x18.slipway.common.v1.Value\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#slipway/registry/v1/signature.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fslipway/common/v1/feature.proto\x1a\x1eslipway/common/v1/tensor.proto\x1a\x1dslipway/common/v1/value.proto\"\xa1\x01\n\tSignature\x12\x36\n\x06inputs\x18\x01 \x03(\x0b\x32 .slipway.registry.v1.FeatureSpecB\x04\xe2\x41\x01\x02\x12\x36\n\x07outputs\x18\x02 \x03(\x0b\x32\x1f.slipway.registry.v1.OutputSpecB\x04\xe2\x41\x01\x02\x12$\n\x16\x61\x63\x63\x65pts_missing_values\x18\x03 \x01(\x08\x42\x04\xe2\x41\x01\x01\"\xc0\x01\n\x0b\x46\x65\x61tureSpec\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x34\n\tdata_type\x18\x02 \x01(\x0e\x32\x1b.slipway.common.v1.DataTypeB\x04\xe2\x41\x01\x02\x12\x32\n\x04kind\x18\x03 \x01(\x0e\x32\x1e.slipway.common.v1.FeatureKindB\x04\xe2\x41\x01\x01\x12\x18\n\ncategories\x18\x04 \x03(\tB\x04\xe2\x41\x01\x01\x12\x19\n\x0b\x64\x65scription\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\"\xbc\x01\n\nOutputSpec\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x34\n\tdata_type\x18\x02 \x01(\x0e\x32\x1b.slipway.common.v1.DataTypeB\x04\xe2\x41\x01\x02\x12\x13\n\x05shape\x18\x03 \x03(\x03\x42\x04\xe2\x41\x01\x02\x12\x34\n\x0c\x63lass_labels\x18\x04 \x03(\x0b\x32\x18.slipway.common.v1.ValueB\x04\xe2\x41\x01\x01\x12\x19\n\x0b\x64\x65scription\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'slipway.registry.v1.signature_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SIGNATURE']._serialized_start=157
-  _globals['_SIGNATURE']._serialized_end=300
-  _globals['_FEATURESPEC']._serialized_start=303
-  _globals['_FEATURESPEC']._serialized_end=465
-  _globals['_OUTPUTSPEC']._serialized_start=468
-  _globals['_OUTPUTSPEC']._serialized_end=626
+  _globals['_SIGNATURE'].fields_by_name['inputs']._loaded_options = None
+  _globals['_SIGNATURE'].fields_by_name['inputs']._serialized_options = b'\342A\001\002'
+  _globals['_SIGNATURE'].fields_by_name['outputs']._loaded_options = None
+  _globals['_SIGNATURE'].fields_by_name['outputs']._serialized_options = b'\342A\001\002'
+  _globals['_SIGNATURE'].fields_by_name['accepts_missing_values']._loaded_options = None
+  _globals['_SIGNATURE'].fields_by_name['accepts_missing_values']._serialized_options = b'\342A\001\001'
+  _globals['_FEATURESPEC'].fields_by_name['name']._loaded_options = None
+  _globals['_FEATURESPEC'].fields_by_name['name']._serialized_options = b'\342A\001\002'
+  _globals['_FEATURESPEC'].fields_by_name['data_type']._loaded_options = None
+  _globals['_FEATURESPEC'].fields_by_name['data_type']._serialized_options = b'\342A\001\002'
+  _globals['_FEATURESPEC'].fields_by_name['kind']._loaded_options = None
+  _globals['_FEATURESPEC'].fields_by_name['kind']._serialized_options = b'\342A\001\001'
+  _globals['_FEATURESPEC'].fields_by_name['categories']._loaded_options = None
+  _globals['_FEATURESPEC'].fields_by_name['categories']._serialized_options = b'\342A\001\001'
+  _globals['_FEATURESPEC'].fields_by_name['description']._loaded_options = None
+  _globals['_FEATURESPEC'].fields_by_name['description']._serialized_options = b'\342A\001\001'
+  _globals['_OUTPUTSPEC'].fields_by_name['name']._loaded_options = None
+  _globals['_OUTPUTSPEC'].fields_by_name['name']._serialized_options = b'\342A\001\002'
+  _globals['_OUTPUTSPEC'].fields_by_name['data_type']._loaded_options = None
+  _globals['_OUTPUTSPEC'].fields_by_name['data_type']._serialized_options = b'\342A\001\002'
+  _globals['_OUTPUTSPEC'].fields_by_name['shape']._loaded_options = None
+  _globals['_OUTPUTSPEC'].fields_by_name['shape']._serialized_options = b'\342A\001\002'
+  _globals['_OUTPUTSPEC'].fields_by_name['class_labels']._loaded_options = None
+  _globals['_OUTPUTSPEC'].fields_by_name['class_labels']._serialized_options = b'\342A\001\001'
+  _globals['_OUTPUTSPEC'].fields_by_name['description']._loaded_options = None
+  _globals['_OUTPUTSPEC'].fields_by_name['description']._serialized_options = b'\342A\001\001'
+  _globals['_SIGNATURE']._serialized_start=190
+  _globals['_SIGNATURE']._serialized_end=351
+  _globals['_FEATURESPEC']._serialized_start=354
+  _globals['_FEATURESPEC']._serialized_end=546
+  _globals['_OUTPUTSPEC']._serialized_start=549
+  _globals['_OUTPUTSPEC']._serialized_end=737
 # @@protoc_insertion_point(module_scope)

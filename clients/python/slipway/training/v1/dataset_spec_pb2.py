@@ -22,21 +22,40 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&slipway/training/v1/dataset_spec.proto\x12\x13slipway.training.v1\"\xe0\x01\n\x0b\x44\x61tasetSpec\x12\x0e\n\x04path\x18\x01 \x01(\tH\x00\x12\x36\n\x07\x62undled\x18\x02 \x01(\x0e\x32#.slipway.training.v1.BundledDatasetH\x00\x12\x32\n\x06\x66ormat\x18\x03 \x01(\x0e\x32\".slipway.training.v1.DatasetFormat\x12\x15\n\rtarget_column\x18\x04 \x01(\t\x12\x17\n\x0f\x66\x65\x61ture_columns\x18\x05 \x03(\t\x12\x1b\n\x13\x63\x61tegorical_columns\x18\x06 \x03(\tB\x08\n\x06source\"B\n\tSplitSpec\x12\x15\n\rtest_fraction\x18\x01 \x01(\x01\x12\x10\n\x08stratify\x18\x02 \x01(\x08\x12\x0c\n\x04seed\x18\x03 \x01(\x03*\xc2\x01\n\x0e\x42undledDataset\x12\x1f\n\x1b\x42UNDLED_DATASET_UNSPECIFIED\x10\x00\x12\x18\n\x14\x42UNDLED_DATASET_IRIS\x10\x01\x12\x18\n\x14\x42UNDLED_DATASET_WINE\x10\x02\x12!\n\x1d\x42UNDLED_DATASET_BREAST_CANCER\x10\x03\x12\x1c\n\x18\x42UNDLED_DATASET_DIABETES\x10\x04\x12\x1a\n\x16\x42UNDLED_DATASET_DIGITS\x10\x05*c\n\rDatasetFormat\x12\x1e\n\x1a\x44\x41TASET_FORMAT_UNSPECIFIED\x10\x00\x12\x16\n\x12\x44\x41TASET_FORMAT_CSV\x10\x01\x12\x1a\n\x16\x44\x41TASET_FORMAT_PARQUET\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&slipway/training/v1/dataset_spec.proto\x12\x13slipway.training.v1\x1a\x1fgoogle/api/field_behavior.proto\"\x84\x02\n\x0b\x44\x61tasetSpec\x12\x14\n\x04path\x18\x01 \x01(\tB\x04\xe2\x41\x01\x01H\x00\x12<\n\x07\x62undled\x18\x02 \x01(\x0e\x32#.slipway.training.v1.BundledDatasetB\x04\xe2\x41\x01\x01H\x00\x12\x38\n\x06\x66ormat\x18\x03 \x01(\x0e\x32\".slipway.training.v1.DatasetFormatB\x04\xe2\x41\x01\x01\x12\x1b\n\rtarget_column\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x1d\n\x0f\x66\x65\x61ture_columns\x18\x05 \x03(\tB\x04\xe2\x41\x01\x01\x12!\n\x13\x63\x61tegorical_columns\x18\x06 \x03(\tB\x04\xe2\x41\x01\x01\x42\x08\n\x06source\"T\n\tSplitSpec\x12\x1b\n\rtest_fraction\x18\x01 \x01(\x01\x42\x04\xe2\x41\x01\x01\x12\x16\n\x08stratify\x18\x02 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x12\n\x04seed\x18\x03 \x01(\x03\x42\x04\xe2\x41\x01\x01*\xc2\x01\n\x0e\x42undledDataset\x12\x1f\n\x1b\x42UNDLED_DATASET_UNSPECIFIED\x10\x00\x12\x18\n\x14\x42UNDLED_DATASET_IRIS\x10\x01\x12\x18\n\x14\x42UNDLED_DATASET_WINE\x10\x02\x12!\n\x1d\x42UNDLED_DATASET_BREAST_CANCER\x10\x03\x12\x1c\n\x18\x42UNDLED_DATASET_DIABETES\x10\x04\x12\x1a\n\x16\x42UNDLED_DATASET_DIGITS\x10\x05*c\n\rDatasetFormat\x12\x1e\n\x1a\x44\x41TASET_FORMAT_UNSPECIFIED\x10\x00\x12\x16\n\x12\x44\x41TASET_FORMAT_CSV\x10\x01\x12\x1a\n\x16\x44\x41TASET_FORMAT_PARQUET\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'slipway.training.v1.dataset_spec_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_BUNDLEDDATASET']._serialized_start=359
-  _globals['_BUNDLEDDATASET']._serialized_end=553
-  _globals['_DATASETFORMAT']._serialized_start=555
-  _globals['_DATASETFORMAT']._serialized_end=654
-  _globals['_DATASETSPEC']._serialized_start=64
-  _globals['_DATASETSPEC']._serialized_end=288
-  _globals['_SPLITSPEC']._serialized_start=290
-  _globals['_SPLITSPEC']._serialized_end=356
+  _globals['_DATASETSPEC'].fields_by_name['path']._loaded_options = None
+  _globals['_DATASETSPEC'].fields_by_name['path']._serialized_options = b'\342A\001\001'
+  _globals['_DATASETSPEC'].fields_by_name['bundled']._loaded_options = None
+  _globals['_DATASETSPEC'].fields_by_name['bundled']._serialized_options = b'\342A\001\001'
+  _globals['_DATASETSPEC'].fields_by_name['format']._loaded_options = None
+  _globals['_DATASETSPEC'].fields_by_name['format']._serialized_options = b'\342A\001\001'
+  _globals['_DATASETSPEC'].fields_by_name['target_column']._loaded_options = None
+  _globals['_DATASETSPEC'].fields_by_name['target_column']._serialized_options = b'\342A\001\001'
+  _globals['_DATASETSPEC'].fields_by_name['feature_columns']._loaded_options = None
+  _globals['_DATASETSPEC'].fields_by_name['feature_columns']._serialized_options = b'\342A\001\001'
+  _globals['_DATASETSPEC'].fields_by_name['categorical_columns']._loaded_options = None
+  _globals['_DATASETSPEC'].fields_by_name['categorical_columns']._serialized_options = b'\342A\001\001'
+  _globals['_SPLITSPEC'].fields_by_name['test_fraction']._loaded_options = None
+  _globals['_SPLITSPEC'].fields_by_name['test_fraction']._serialized_options = b'\342A\001\001'
+  _globals['_SPLITSPEC'].fields_by_name['stratify']._loaded_options = None
+  _globals['_SPLITSPEC'].fields_by_name['stratify']._serialized_options = b'\342A\001\001'
+  _globals['_SPLITSPEC'].fields_by_name['seed']._loaded_options = None
+  _globals['_SPLITSPEC'].fields_by_name['seed']._serialized_options = b'\342A\001\001'
+  _globals['_BUNDLEDDATASET']._serialized_start=446
+  _globals['_BUNDLEDDATASET']._serialized_end=640
+  _globals['_DATASETFORMAT']._serialized_start=642
+  _globals['_DATASETFORMAT']._serialized_end=741
+  _globals['_DATASETSPEC']._serialized_start=97
+  _globals['_DATASETSPEC']._serialized_end=357
+  _globals['_SPLITSPEC']._serialized_start=359
+  _globals['_SPLITSPEC']._serialized_end=443
 # @@protoc_insertion_point(module_scope)

@@ -39,7 +39,10 @@ class _BundledDatasetEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Bundle
     """`sklearn.datasets.load_digits` (classification, 10 classes)."""
 
 class BundledDataset(_BundledDataset, metaclass=_BundledDatasetEnumTypeWrapper):
-    """A dataset that ships with scikit-learn."""
+    """A dataset that ships with scikit-learn.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `BUNDLED_DATASET_UNSPECIFIED` where it must decide).
+    """
 
 BUNDLED_DATASET_UNSPECIFIED: BundledDataset.ValueType  # 0
 """Not set; invalid when the source is `bundled`."""
@@ -69,7 +72,10 @@ class _DatasetFormatEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Dataset
     """Apache Parquet."""
 
 class DatasetFormat(_DatasetFormat, metaclass=_DatasetFormatEnumTypeWrapper):
-    """The file format of a dataset file."""
+    """The file format of a dataset file.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `DATASET_FORMAT_UNSPECIFIED` where it must decide).
+    """
 
 DATASET_FORMAT_UNSPECIFIED: DatasetFormat.ValueType  # 0
 """Not set; the server decides from the file extension (`.csv`, `.parquet`)."""

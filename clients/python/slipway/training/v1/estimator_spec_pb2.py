@@ -22,32 +22,59 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from slipway.common.v1 import value_pb2 as slipway_dot_common_dot_v1_dot_value__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(slipway/training/v1/estimator_spec.proto\x12\x13slipway.training.v1\x1a\x1dslipway/common/v1/value.proto\"\xc5\x01\n\rEstimatorSpec\x12\x33\n\testimator\x18\x01 \x01(\x0b\x32\x1e.slipway.training.v1.EstimatorH\x00\x12\x31\n\x08pipeline\x18\x02 \x01(\x0b\x32\x1d.slipway.training.v1.PipelineH\x00\x12\x44\n\x12\x63olumn_transformer\x18\x03 \x01(\x0b\x32&.slipway.training.v1.ColumnTransformerH\x00\x42\x06\n\x04spec\"\xbf\x01\n\tEstimator\x12\x12\n\nclass_name\x18\x01 \x01(\t\x12L\n\x0fhyperparameters\x18\x02 \x03(\x0b\x32\x33.slipway.training.v1.Estimator.HyperparametersEntry\x1aP\n\x14HyperparametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\'\n\x05value\x18\x02 \x01(\x0b\x32\x18.slipway.common.v1.Value:\x02\x38\x01\"<\n\x08Pipeline\x12\x30\n\x05steps\x18\x01 \x03(\x0b\x32!.slipway.training.v1.PipelineStep\"N\n\x0cPipelineStep\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x30\n\x04spec\x18\x02 \x01(\x0b\x32\".slipway.training.v1.EstimatorSpec\"\x8f\x01\n\x11\x43olumnTransformer\x12\x41\n\x0ctransformers\x18\x01 \x03(\x0b\x32+.slipway.training.v1.ColumnTransformerEntry\x12\x37\n\tremainder\x18\x02 \x01(\x0e\x32$.slipway.training.v1.ColumnRemainder\"i\n\x16\x43olumnTransformerEntry\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x30\n\x04spec\x18\x02 \x01(\x0b\x32\".slipway.training.v1.EstimatorSpec\x12\x0f\n\x07\x63olumns\x18\x03 \x03(\t*p\n\x0f\x43olumnRemainder\x12 \n\x1c\x43OLUMN_REMAINDER_UNSPECIFIED\x10\x00\x12\x19\n\x15\x43OLUMN_REMAINDER_DROP\x10\x01\x12 \n\x1c\x43OLUMN_REMAINDER_PASSTHROUGH\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(slipway/training/v1/estimator_spec.proto\x12\x13slipway.training.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1dslipway/common/v1/value.proto\"\xd7\x01\n\rEstimatorSpec\x12\x39\n\testimator\x18\x01 \x01(\x0b\x32\x1e.slipway.training.v1.EstimatorB\x04\xe2\x41\x01\x01H\x00\x12\x37\n\x08pipeline\x18\x02 \x01(\x0b\x32\x1d.slipway.training.v1.PipelineB\x04\xe2\x41\x01\x01H\x00\x12J\n\x12\x63olumn_transformer\x18\x03 \x01(\x0b\x32&.slipway.training.v1.ColumnTransformerB\x04\xe2\x41\x01\x01H\x00\x42\x06\n\x04spec\"\xcb\x01\n\tEstimator\x12\x18\n\nclass_name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12R\n\x0fhyperparameters\x18\x02 \x03(\x0b\x32\x33.slipway.training.v1.Estimator.HyperparametersEntryB\x04\xe2\x41\x01\x01\x1aP\n\x14HyperparametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\'\n\x05value\x18\x02 \x01(\x0b\x32\x18.slipway.common.v1.Value:\x02\x38\x01\"B\n\x08Pipeline\x12\x36\n\x05steps\x18\x01 \x03(\x0b\x32!.slipway.training.v1.PipelineStepB\x04\xe2\x41\x01\x02\"Z\n\x0cPipelineStep\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x36\n\x04spec\x18\x02 \x01(\x0b\x32\".slipway.training.v1.EstimatorSpecB\x04\xe2\x41\x01\x02\"\x9b\x01\n\x11\x43olumnTransformer\x12G\n\x0ctransformers\x18\x01 \x03(\x0b\x32+.slipway.training.v1.ColumnTransformerEntryB\x04\xe2\x41\x01\x02\x12=\n\tremainder\x18\x02 \x01(\x0e\x32$.slipway.training.v1.ColumnRemainderB\x04\xe2\x41\x01\x01\"{\n\x16\x43olumnTransformerEntry\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x36\n\x04spec\x18\x02 \x01(\x0b\x32\".slipway.training.v1.EstimatorSpecB\x04\xe2\x41\x01\x02\x12\x15\n\x07\x63olumns\x18\x03 \x03(\tB\x04\xe2\x41\x01\x02*p\n\x0f\x43olumnRemainder\x12 \n\x1c\x43OLUMN_REMAINDER_UNSPECIFIED\x10\x00\x12\x19\n\x15\x43OLUMN_REMAINDER_DROP\x10\x01\x12 \n\x1c\x43OLUMN_REMAINDER_PASSTHROUGH\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'slipway.training.v1.estimator_spec_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_ESTIMATORSPEC'].fields_by_name['estimator']._loaded_options = None
+  _globals['_ESTIMATORSPEC'].fields_by_name['estimator']._serialized_options = b'\342A\001\001'
+  _globals['_ESTIMATORSPEC'].fields_by_name['pipeline']._loaded_options = None
+  _globals['_ESTIMATORSPEC'].fields_by_name['pipeline']._serialized_options = b'\342A\001\001'
+  _globals['_ESTIMATORSPEC'].fields_by_name['column_transformer']._loaded_options = None
+  _globals['_ESTIMATORSPEC'].fields_by_name['column_transformer']._serialized_options = b'\342A\001\001'
   _globals['_ESTIMATOR_HYPERPARAMETERSENTRY']._loaded_options = None
   _globals['_ESTIMATOR_HYPERPARAMETERSENTRY']._serialized_options = b'8\001'
-  _globals['_COLUMNREMAINDER']._serialized_start=885
-  _globals['_COLUMNREMAINDER']._serialized_end=997
-  _globals['_ESTIMATORSPEC']._serialized_start=97
-  _globals['_ESTIMATORSPEC']._serialized_end=294
-  _globals['_ESTIMATOR']._serialized_start=297
-  _globals['_ESTIMATOR']._serialized_end=488
-  _globals['_ESTIMATOR_HYPERPARAMETERSENTRY']._serialized_start=408
-  _globals['_ESTIMATOR_HYPERPARAMETERSENTRY']._serialized_end=488
-  _globals['_PIPELINE']._serialized_start=490
-  _globals['_PIPELINE']._serialized_end=550
-  _globals['_PIPELINESTEP']._serialized_start=552
-  _globals['_PIPELINESTEP']._serialized_end=630
-  _globals['_COLUMNTRANSFORMER']._serialized_start=633
-  _globals['_COLUMNTRANSFORMER']._serialized_end=776
-  _globals['_COLUMNTRANSFORMERENTRY']._serialized_start=778
-  _globals['_COLUMNTRANSFORMERENTRY']._serialized_end=883
+  _globals['_ESTIMATOR'].fields_by_name['class_name']._loaded_options = None
+  _globals['_ESTIMATOR'].fields_by_name['class_name']._serialized_options = b'\342A\001\002'
+  _globals['_ESTIMATOR'].fields_by_name['hyperparameters']._loaded_options = None
+  _globals['_ESTIMATOR'].fields_by_name['hyperparameters']._serialized_options = b'\342A\001\001'
+  _globals['_PIPELINE'].fields_by_name['steps']._loaded_options = None
+  _globals['_PIPELINE'].fields_by_name['steps']._serialized_options = b'\342A\001\002'
+  _globals['_PIPELINESTEP'].fields_by_name['name']._loaded_options = None
+  _globals['_PIPELINESTEP'].fields_by_name['name']._serialized_options = b'\342A\001\002'
+  _globals['_PIPELINESTEP'].fields_by_name['spec']._loaded_options = None
+  _globals['_PIPELINESTEP'].fields_by_name['spec']._serialized_options = b'\342A\001\002'
+  _globals['_COLUMNTRANSFORMER'].fields_by_name['transformers']._loaded_options = None
+  _globals['_COLUMNTRANSFORMER'].fields_by_name['transformers']._serialized_options = b'\342A\001\002'
+  _globals['_COLUMNTRANSFORMER'].fields_by_name['remainder']._loaded_options = None
+  _globals['_COLUMNTRANSFORMER'].fields_by_name['remainder']._serialized_options = b'\342A\001\001'
+  _globals['_COLUMNTRANSFORMERENTRY'].fields_by_name['name']._loaded_options = None
+  _globals['_COLUMNTRANSFORMERENTRY'].fields_by_name['name']._serialized_options = b'\342A\001\002'
+  _globals['_COLUMNTRANSFORMERENTRY'].fields_by_name['spec']._loaded_options = None
+  _globals['_COLUMNTRANSFORMERENTRY'].fields_by_name['spec']._serialized_options = b'\342A\001\002'
+  _globals['_COLUMNTRANSFORMERENTRY'].fields_by_name['columns']._loaded_options = None
+  _globals['_COLUMNTRANSFORMERENTRY'].fields_by_name['columns']._serialized_options = b'\342A\001\002'
+  _globals['_COLUMNREMAINDER']._serialized_start=996
+  _globals['_COLUMNREMAINDER']._serialized_end=1108
+  _globals['_ESTIMATORSPEC']._serialized_start=130
+  _globals['_ESTIMATORSPEC']._serialized_end=345
+  _globals['_ESTIMATOR']._serialized_start=348
+  _globals['_ESTIMATOR']._serialized_end=551
+  _globals['_ESTIMATOR_HYPERPARAMETERSENTRY']._serialized_start=471
+  _globals['_ESTIMATOR_HYPERPARAMETERSENTRY']._serialized_end=551
+  _globals['_PIPELINE']._serialized_start=553
+  _globals['_PIPELINE']._serialized_end=619
+  _globals['_PIPELINESTEP']._serialized_start=621
+  _globals['_PIPELINESTEP']._serialized_end=711
+  _globals['_COLUMNTRANSFORMER']._serialized_start=714
+  _globals['_COLUMNTRANSFORMER']._serialized_end=869
+  _globals['_COLUMNTRANSFORMERENTRY']._serialized_start=871
+  _globals['_COLUMNTRANSFORMERENTRY']._serialized_end=994
 # @@protoc_insertion_point(module_scope)

@@ -22,24 +22,59 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from slipway.common.v1 import value_pb2 as slipway_dot_common_dot_v1_dot_value__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%slipway/training/v1/search_spec.proto\x12\x13slipway.training.v1\x1a\x1dslipway/common/v1/value.proto\"\xcd\x01\n\nSearchSpec\x12\x35\n\x08strategy\x18\x01 \x01(\x0e\x32#.slipway.training.v1.SearchStrategy\x12\x38\n\nparameters\x18\x02 \x03(\x0b\x32$.slipway.training.v1.SearchParameter\x12\x10\n\x08\x63v_folds\x18\x03 \x01(\x05\x12\x0f\n\x07scoring\x18\x04 \x01(\t\x12\x0e\n\x06n_iter\x18\x05 \x01(\x05\x12\x1b\n\x13max_parallel_trials\x18\x06 \x01(\x05\"\xc7\x01\n\x0fSearchParameter\x12\x0c\n\x04name\x18\x01 \x01(\t\x12.\n\x06values\x18\x02 \x01(\x0b\x32\x1c.slipway.common.v1.ValueListH\x00\x12\x32\n\tint_range\x18\x03 \x01(\x0b\x32\x1d.slipway.training.v1.IntRangeH\x00\x12\x38\n\x0c\x64ouble_range\x18\x04 \x01(\x0b\x32 .slipway.training.v1.DoubleRangeH\x00\x42\x08\n\x06\x64omain\"2\n\x08IntRange\x12\x0b\n\x03min\x18\x01 \x01(\x03\x12\x0b\n\x03max\x18\x02 \x01(\x03\x12\x0c\n\x04step\x18\x03 \x01(\x03\"O\n\x0b\x44oubleRange\x12\x0b\n\x03min\x18\x01 \x01(\x01\x12\x0b\n\x03max\x18\x02 \x01(\x01\x12\x11\n\tlog_scale\x18\x03 \x01(\x08\x12\x13\n\x0bgrid_points\x18\x04 \x01(\x05*g\n\x0eSearchStrategy\x12\x1f\n\x1bSEARCH_STRATEGY_UNSPECIFIED\x10\x00\x12\x18\n\x14SEARCH_STRATEGY_GRID\x10\x01\x12\x1a\n\x16SEARCH_STRATEGY_RANDOM\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%slipway/training/v1/search_spec.proto\x12\x13slipway.training.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1dslipway/common/v1/value.proto\"\xf1\x01\n\nSearchSpec\x12;\n\x08strategy\x18\x01 \x01(\x0e\x32#.slipway.training.v1.SearchStrategyB\x04\xe2\x41\x01\x02\x12>\n\nparameters\x18\x02 \x03(\x0b\x32$.slipway.training.v1.SearchParameterB\x04\xe2\x41\x01\x02\x12\x16\n\x08\x63v_folds\x18\x03 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x15\n\x07scoring\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06n_iter\x18\x05 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12!\n\x13max_parallel_trials\x18\x06 \x01(\x05\x42\x04\xe2\x41\x01\x01\"\xdf\x01\n\x0fSearchParameter\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x34\n\x06values\x18\x02 \x01(\x0b\x32\x1c.slipway.common.v1.ValueListB\x04\xe2\x41\x01\x01H\x00\x12\x38\n\tint_range\x18\x03 \x01(\x0b\x32\x1d.slipway.training.v1.IntRangeB\x04\xe2\x41\x01\x01H\x00\x12>\n\x0c\x64ouble_range\x18\x04 \x01(\x0b\x32 .slipway.training.v1.DoubleRangeB\x04\xe2\x41\x01\x01H\x00\x42\x08\n\x06\x64omain\"D\n\x08IntRange\x12\x11\n\x03min\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x02\x12\x11\n\x03max\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x02\x12\x12\n\x04step\x18\x03 \x01(\x03\x42\x04\xe2\x41\x01\x01\"g\n\x0b\x44oubleRange\x12\x11\n\x03min\x18\x01 \x01(\x01\x42\x04\xe2\x41\x01\x02\x12\x11\n\x03max\x18\x02 \x01(\x01\x42\x04\xe2\x41\x01\x02\x12\x17\n\tlog_scale\x18\x03 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x19\n\x0bgrid_points\x18\x04 \x01(\x05\x42\x04\xe2\x41\x01\x01*g\n\x0eSearchStrategy\x12\x1f\n\x1bSEARCH_STRATEGY_UNSPECIFIED\x10\x00\x12\x18\n\x14SEARCH_STRATEGY_GRID\x10\x01\x12\x1a\n\x16SEARCH_STRATEGY_RANDOM\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'slipway.training.v1.search_spec_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SEARCHSTRATEGY']._serialized_start=636
-  _globals['_SEARCHSTRATEGY']._serialized_end=739
-  _globals['_SEARCHSPEC']._serialized_start=94
-  _globals['_SEARCHSPEC']._serialized_end=299
-  _globals['_SEARCHPARAMETER']._serialized_start=302
-  _globals['_SEARCHPARAMETER']._serialized_end=501
-  _globals['_INTRANGE']._serialized_start=503
-  _globals['_INTRANGE']._serialized_end=553
-  _globals['_DOUBLERANGE']._serialized_start=555
-  _globals['_DOUBLERANGE']._serialized_end=634
+  _globals['_SEARCHSPEC'].fields_by_name['strategy']._loaded_options = None
+  _globals['_SEARCHSPEC'].fields_by_name['strategy']._serialized_options = b'\342A\001\002'
+  _globals['_SEARCHSPEC'].fields_by_name['parameters']._loaded_options = None
+  _globals['_SEARCHSPEC'].fields_by_name['parameters']._serialized_options = b'\342A\001\002'
+  _globals['_SEARCHSPEC'].fields_by_name['cv_folds']._loaded_options = None
+  _globals['_SEARCHSPEC'].fields_by_name['cv_folds']._serialized_options = b'\342A\001\001'
+  _globals['_SEARCHSPEC'].fields_by_name['scoring']._loaded_options = None
+  _globals['_SEARCHSPEC'].fields_by_name['scoring']._serialized_options = b'\342A\001\001'
+  _globals['_SEARCHSPEC'].fields_by_name['n_iter']._loaded_options = None
+  _globals['_SEARCHSPEC'].fields_by_name['n_iter']._serialized_options = b'\342A\001\001'
+  _globals['_SEARCHSPEC'].fields_by_name['max_parallel_trials']._loaded_options = None
+  _globals['_SEARCHSPEC'].fields_by_name['max_parallel_trials']._serialized_options = b'\342A\001\001'
+  _globals['_SEARCHPARAMETER'].fields_by_name['name']._loaded_options = None
+  _globals['_SEARCHPARAMETER'].fields_by_name['name']._serialized_options = b'\342A\001\002'
+  _globals['_SEARCHPARAMETER'].fields_by_name['values']._loaded_options = None
+  _globals['_SEARCHPARAMETER'].fields_by_name['values']._serialized_options = b'\342A\001\001'
+  _globals['_SEARCHPARAMETER'].fields_by_name['int_range']._loaded_options = None
+  _globals['_SEARCHPARAMETER'].fields_by_name['int_range']._serialized_options = b'\342A\001\001'
+  _globals['_SEARCHPARAMETER'].fields_by_name['double_range']._loaded_options = None
+  _globals['_SEARCHPARAMETER'].fields_by_name['double_range']._serialized_options = b'\342A\001\001'
+  _globals['_INTRANGE'].fields_by_name['min']._loaded_options = None
+  _globals['_INTRANGE'].fields_by_name['min']._serialized_options = b'\342A\001\002'
+  _globals['_INTRANGE'].fields_by_name['max']._loaded_options = None
+  _globals['_INTRANGE'].fields_by_name['max']._serialized_options = b'\342A\001\002'
+  _globals['_INTRANGE'].fields_by_name['step']._loaded_options = None
+  _globals['_INTRANGE'].fields_by_name['step']._serialized_options = b'\342A\001\001'
+  _globals['_DOUBLERANGE'].fields_by_name['min']._loaded_options = None
+  _globals['_DOUBLERANGE'].fields_by_name['min']._serialized_options = b'\342A\001\002'
+  _globals['_DOUBLERANGE'].fields_by_name['max']._loaded_options = None
+  _globals['_DOUBLERANGE'].fields_by_name['max']._serialized_options = b'\342A\001\002'
+  _globals['_DOUBLERANGE'].fields_by_name['log_scale']._loaded_options = None
+  _globals['_DOUBLERANGE'].fields_by_name['log_scale']._serialized_options = b'\342A\001\001'
+  _globals['_DOUBLERANGE'].fields_by_name['grid_points']._loaded_options = None
+  _globals['_DOUBLERANGE'].fields_by_name['grid_points']._serialized_options = b'\342A\001\001'
+  _globals['_SEARCHSTRATEGY']._serialized_start=771
+  _globals['_SEARCHSTRATEGY']._serialized_end=874
+  _globals['_SEARCHSPEC']._serialized_start=127
+  _globals['_SEARCHSPEC']._serialized_end=368
+  _globals['_SEARCHPARAMETER']._serialized_start=371
+  _globals['_SEARCHPARAMETER']._serialized_end=594
+  _globals['_INTRANGE']._serialized_start=596
+  _globals['_INTRANGE']._serialized_end=664
+  _globals['_DOUBLERANGE']._serialized_start=666
+  _globals['_DOUBLERANGE']._serialized_end=769
 # @@protoc_insertion_point(module_scope)

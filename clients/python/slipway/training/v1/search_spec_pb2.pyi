@@ -34,7 +34,10 @@ class _SearchStrategyEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Search
     """`n_iter` random samples (`RandomizedSearchCV`)."""
 
 class SearchStrategy(_SearchStrategy, metaclass=_SearchStrategyEnumTypeWrapper):
-    """How search candidates are chosen."""
+    """How search candidates are chosen.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `SEARCH_STRATEGY_UNSPECIFIED` where it must decide).
+    """
 
 SEARCH_STRATEGY_UNSPECIFIED: SearchStrategy.ValueType  # 0
 """Not set; invalid when a search is given."""

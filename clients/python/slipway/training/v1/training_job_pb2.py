@@ -22,6 +22,8 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.api import resource_pb2 as google_dot_api_dot_resource__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from slipway.common.v1 import value_pb2 as slipway_dot_common_dot_v1_dot_value__pb2
@@ -30,7 +32,7 @@ from slipway.training.v1 import estimator_spec_pb2 as slipway_dot_training_dot_v
 from slipway.training.v1 import search_spec_pb2 as slipway_dot_training_dot_v1_dot_search__spec__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&slipway/training/v1/training_job.proto\x12\x13slipway.training.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dslipway/common/v1/value.proto\x1a&slipway/training/v1/dataset_spec.proto\x1a(slipway/training/v1/estimator_spec.proto\x1a%slipway/training/v1/search_spec.proto\"\xad\n\n\x0bTrainingJob\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12+\n\x04task\x18\x03 \x01(\x0e\x32\x1d.slipway.training.v1.TaskType\x12\x35\n\testimator\x18\x04 \x01(\x0b\x32\".slipway.training.v1.EstimatorSpec\x12\x31\n\x07\x64\x61taset\x18\x05 \x01(\x0b\x32 .slipway.training.v1.DatasetSpec\x12-\n\x05split\x18\x06 \x01(\x0b\x32\x1e.slipway.training.v1.SplitSpec\x12/\n\x06search\x18\x07 \x01(\x0b\x32\x1f.slipway.training.v1.SearchSpec\x12\x33\n\x06limits\x18\x08 \x01(\x0b\x32#.slipway.training.v1.TrainingLimits\x12\x18\n\x10\x61lias_on_success\x18\t \x01(\t\x12\x35\n\x07trigger\x18\n \x01(\x0e\x32$.slipway.training.v1.TrainingTrigger\x12\x16\n\x0etrigger_source\x18\x0b \x01(\t\x12\x0e\n\x06reason\x18\x0c \x01(\t\x12\x16\n\x0eparent_version\x18\r \x01(\t\x12<\n\x06labels\x18\x0e \x03(\x0b\x32,.slipway.training.v1.TrainingJob.LabelsEntry\x12\x34\n\x05state\x18\x0f \x01(\x0e\x32%.slipway.training.v1.TrainingJobState\x12\x37\n\x08progress\x18\x10 \x01(\x0b\x32%.slipway.training.v1.TrainingProgress\x12\x35\n\x07\x66\x61ilure\x18\x11 \x01(\x0b\x32$.slipway.training.v1.TrainingFailure\x12\x15\n\rattempt_count\x18\x12 \x01(\x05\x12\x12\n\ncreated_by\x18\x13 \x01(\t\x12\x14\n\x0c\x63\x61ncelled_by\x18\x14 \x01(\t\x12\x15\n\rcancel_reason\x18\x15 \x01(\t\x12/\n\x0b\x63reate_time\x18\x16 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstart_time\x18\x17 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x18 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x19 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rmodel_version\x18\x1a \x01(\t\x12>\n\x07metrics\x18\x1b \x03(\x0b\x32-.slipway.training.v1.TrainingJob.MetricsEntry\x12\x45\n\x0b\x62\x65st_params\x18\x1c \x03(\x0b\x32\x30.slipway.training.v1.TrainingJob.BestParamsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1aK\n\x0f\x42\x65stParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\'\n\x05value\x18\x02 \x01(\x0b\x32\x18.slipway.common.v1.Value:\x02\x38\x01\"@\n\x0eTrainingLimits\x12.\n\x0bmax_runtime\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\"\x8b\x01\n\x10TrainingProgress\x12\x31\n\x05stage\x18\x01 \x01(\x0e\x32\".slipway.training.v1.TrainingStage\x12\r\n\x05trial\x18\x02 \x01(\x05\x12\x13\n\x0btrial_count\x18\x03 \x01(\x05\x12\x0f\n\x07percent\x18\x04 \x01(\x01\x12\x0f\n\x07message\x18\x05 \x01(\t\"m\n\x0fTrainingFailure\x12\x36\n\x08\x63\x61tegory\x18\x01 \x01(\x0e\x32$.slipway.training.v1.FailureCategory\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x11\n\tretryable\x18\x03 \x01(\x08*\xfb\x01\n\x10TrainingJobState\x12\"\n\x1eTRAINING_JOB_STATE_UNSPECIFIED\x10\x00\x12\x1d\n\x19TRAINING_JOB_STATE_QUEUED\x10\x01\x12\x1e\n\x1aTRAINING_JOB_STATE_RUNNING\x10\x02\x12!\n\x1dTRAINING_JOB_STATE_CANCELLING\x10\x03\x12 \n\x1cTRAINING_JOB_STATE_SUCCEEDED\x10\x04\x12\x1d\n\x19TRAINING_JOB_STATE_FAILED\x10\x05\x12 \n\x1cTRAINING_JOB_STATE_CANCELLED\x10\x06*]\n\x08TaskType\x12\x19\n\x15TASK_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n\x18TASK_TYPE_CLASSIFICATION\x10\x01\x12\x18\n\x14TASK_TYPE_REGRESSION\x10\x02*\xad\x01\n\x0fTrainingTrigger\x12 \n\x1cTRAINING_TRIGGER_UNSPECIFIED\x10\x00\x12\x1b\n\x17TRAINING_TRIGGER_MANUAL\x10\x01\x12\x1d\n\x19TRAINING_TRIGGER_SCHEDULE\x10\x02\x12\x1a\n\x16TRAINING_TRIGGER_DRIFT\x10\x03\x12 \n\x1cTRAINING_TRIGGER_PERFORMANCE\x10\x04*\xe2\x01\n\rTrainingStage\x12\x1e\n\x1aTRAINING_STAGE_UNSPECIFIED\x10\x00\x12\x1a\n\x16TRAINING_STAGE_LOADING\x10\x01\x12\x1a\n\x16TRAINING_STAGE_FITTING\x10\x02\x12\x1c\n\x18TRAINING_STAGE_SEARCHING\x10\x03\x12\x1d\n\x19TRAINING_STAGE_EVALUATING\x10\x04\x12\x1c\n\x18TRAINING_STAGE_PROFILING\x10\x05\x12\x1e\n\x1aTRAINING_STAGE_REGISTERING\x10\x06*\xa3\x02\n\x0f\x46\x61ilureCategory\x12 \n\x1c\x46\x41ILURE_CATEGORY_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x46\x41ILURE_CATEGORY_BAD_SPEC\x10\x01\x12\x1d\n\x19\x46\x41ILURE_CATEGORY_BAD_DATA\x10\x02\x12\x1c\n\x18\x46\x41ILURE_CATEGORY_TIMEOUT\x10\x03\x12 \n\x1c\x46\x41ILURE_CATEGORY_WORKER_LOST\x10\x04\x12)\n%FAILURE_CATEGORY_REGISTRY_UNAVAILABLE\x10\x05\x12&\n\"FAILURE_CATEGORY_REGISTRY_REJECTED\x10\x06\x12\x1d\n\x19\x46\x41ILURE_CATEGORY_INTERNAL\x10\x07\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&slipway/training/v1/training_job.proto\x12\x13slipway.training.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dslipway/common/v1/value.proto\x1a&slipway/training/v1/dataset_spec.proto\x1a(slipway/training/v1/estimator_spec.proto\x1a%slipway/training/v1/search_spec.proto\"\xb2\r\n\x0bTrainingJob\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\x33\n\x05model\x18\x02 \x01(\tB$\xe2\x41\x02\x02\x05\xfa\x41\x1c\n\x1aregistry.slipway.dev/Model\x12\x32\n\x04task\x18\x03 \x01(\x0e\x32\x1d.slipway.training.v1.TaskTypeB\x05\xe2\x41\x02\x02\x05\x12<\n\testimator\x18\x04 \x01(\x0b\x32\".slipway.training.v1.EstimatorSpecB\x05\xe2\x41\x02\x02\x05\x12\x38\n\x07\x64\x61taset\x18\x05 \x01(\x0b\x32 .slipway.training.v1.DatasetSpecB\x05\xe2\x41\x02\x02\x05\x12\x34\n\x05split\x18\x06 \x01(\x0b\x32\x1e.slipway.training.v1.SplitSpecB\x05\xe2\x41\x02\x01\x05\x12\x36\n\x06search\x18\x07 \x01(\x0b\x32\x1f.slipway.training.v1.SearchSpecB\x05\xe2\x41\x02\x01\x05\x12:\n\x06limits\x18\x08 \x01(\x0b\x32#.slipway.training.v1.TrainingLimitsB\x05\xe2\x41\x02\x01\x05\x12\x1f\n\x10\x61lias_on_success\x18\t \x01(\tB\x05\xe2\x41\x02\x01\x05\x12<\n\x07trigger\x18\n \x01(\x0e\x32$.slipway.training.v1.TrainingTriggerB\x05\xe2\x41\x02\x01\x05\x12#\n\x0etrigger_source\x18\x0b \x01(\tB\x0b\xe2\x41\x02\x01\x05\xfa\x41\x03\n\x01*\x12\x15\n\x06reason\x18\x0c \x01(\tB\x05\xe2\x41\x02\x01\x05\x12\x43\n\x0eparent_version\x18\r \x01(\tB+\xe2\x41\x02\x01\x05\xfa\x41#\n!registry.slipway.dev/ModelVersion\x12\x43\n\x06labels\x18\x0e \x03(\x0b\x32,.slipway.training.v1.TrainingJob.LabelsEntryB\x05\xe2\x41\x02\x01\x05\x12:\n\x05state\x18\x0f \x01(\x0e\x32%.slipway.training.v1.TrainingJobStateB\x04\xe2\x41\x01\x03\x12=\n\x08progress\x18\x10 \x01(\x0b\x32%.slipway.training.v1.TrainingProgressB\x04\xe2\x41\x01\x03\x12;\n\x07\x66\x61ilure\x18\x11 \x01(\x0b\x32$.slipway.training.v1.TrainingFailureB\x04\xe2\x41\x01\x03\x12\x1b\n\rattempt_count\x18\x12 \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x18\n\ncreated_by\x18\x13 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1a\n\x0c\x63\x61ncelled_by\x18\x14 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1b\n\rcancel_reason\x18\x15 \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x16 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nstart_time\x18\x17 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x32\n\x08\x65nd_time\x18\x18 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x19 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x41\n\rmodel_version\x18\x1a \x01(\tB*\xe2\x41\x01\x03\xfa\x41#\n!registry.slipway.dev/ModelVersion\x12\x44\n\x07metrics\x18\x1b \x03(\x0b\x32-.slipway.training.v1.TrainingJob.MetricsEntryB\x04\xe2\x41\x01\x03\x12K\n\x0b\x62\x65st_params\x18\x1c \x03(\x0b\x32\x30.slipway.training.v1.TrainingJob.BestParamsEntryB\x04\xe2\x41\x01\x03\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1aK\n\x0f\x42\x65stParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\'\n\x05value\x18\x02 \x01(\x0b\x32\x18.slipway.common.v1.Value:\x02\x38\x01:]\xea\x41Z\n training.slipway.dev/TrainingJob\x12\x1btrainingJobs/{training_job}*\x0ctrainingJobs2\x0btrainingJob\"F\n\x0eTrainingLimits\x12\x34\n\x0bmax_runtime\x18\x01 \x01(\x0b\x32\x19.google.protobuf.DurationB\x04\xe2\x41\x01\x01\"\xa9\x01\n\x10TrainingProgress\x12\x37\n\x05stage\x18\x01 \x01(\x0e\x32\".slipway.training.v1.TrainingStageB\x04\xe2\x41\x01\x03\x12\x13\n\x05trial\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x19\n\x0btrial_count\x18\x03 \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x15\n\x07percent\x18\x04 \x01(\x01\x42\x04\xe2\x41\x01\x03\x12\x15\n\x07message\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\"\x7f\n\x0fTrainingFailure\x12<\n\x08\x63\x61tegory\x18\x01 \x01(\x0e\x32$.slipway.training.v1.FailureCategoryB\x04\xe2\x41\x01\x03\x12\x15\n\x07message\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\tretryable\x18\x03 \x01(\x08\x42\x04\xe2\x41\x01\x03*\xfb\x01\n\x10TrainingJobState\x12\"\n\x1eTRAINING_JOB_STATE_UNSPECIFIED\x10\x00\x12\x1d\n\x19TRAINING_JOB_STATE_QUEUED\x10\x01\x12\x1e\n\x1aTRAINING_JOB_STATE_RUNNING\x10\x02\x12!\n\x1dTRAINING_JOB_STATE_CANCELLING\x10\x03\x12 \n\x1cTRAINING_JOB_STATE_SUCCEEDED\x10\x04\x12\x1d\n\x19TRAINING_JOB_STATE_FAILED\x10\x05\x12 \n\x1cTRAINING_JOB_STATE_CANCELLED\x10\x06*]\n\x08TaskType\x12\x19\n\x15TASK_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n\x18TASK_TYPE_CLASSIFICATION\x10\x01\x12\x18\n\x14TASK_TYPE_REGRESSION\x10\x02*\xad\x01\n\x0fTrainingTrigger\x12 \n\x1cTRAINING_TRIGGER_UNSPECIFIED\x10\x00\x12\x1b\n\x17TRAINING_TRIGGER_MANUAL\x10\x01\x12\x1d\n\x19TRAINING_TRIGGER_SCHEDULE\x10\x02\x12\x1a\n\x16TRAINING_TRIGGER_DRIFT\x10\x03\x12 \n\x1cTRAINING_TRIGGER_PERFORMANCE\x10\x04*\xe2\x01\n\rTrainingStage\x12\x1e\n\x1aTRAINING_STAGE_UNSPECIFIED\x10\x00\x12\x1a\n\x16TRAINING_STAGE_LOADING\x10\x01\x12\x1a\n\x16TRAINING_STAGE_FITTING\x10\x02\x12\x1c\n\x18TRAINING_STAGE_SEARCHING\x10\x03\x12\x1d\n\x19TRAINING_STAGE_EVALUATING\x10\x04\x12\x1c\n\x18TRAINING_STAGE_PROFILING\x10\x05\x12\x1e\n\x1aTRAINING_STAGE_REGISTERING\x10\x06*\xa3\x02\n\x0f\x46\x61ilureCategory\x12 \n\x1c\x46\x41ILURE_CATEGORY_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x46\x41ILURE_CATEGORY_BAD_SPEC\x10\x01\x12\x1d\n\x19\x46\x41ILURE_CATEGORY_BAD_DATA\x10\x02\x12\x1c\n\x18\x46\x41ILURE_CATEGORY_TIMEOUT\x10\x03\x12 \n\x1c\x46\x41ILURE_CATEGORY_WORKER_LOST\x10\x04\x12)\n%FAILURE_CATEGORY_REGISTRY_UNAVAILABLE\x10\x05\x12&\n\"FAILURE_CATEGORY_REGISTRY_REJECTED\x10\x06\x12\x1d\n\x19\x46\x41ILURE_CATEGORY_INTERNAL\x10\x07\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,28 +45,104 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TRAININGJOB_METRICSENTRY']._serialized_options = b'8\001'
   _globals['_TRAININGJOB_BESTPARAMSENTRY']._loaded_options = None
   _globals['_TRAININGJOB_BESTPARAMSENTRY']._serialized_options = b'8\001'
-  _globals['_TRAININGJOBSTATE']._serialized_start=1928
-  _globals['_TRAININGJOBSTATE']._serialized_end=2179
-  _globals['_TASKTYPE']._serialized_start=2181
-  _globals['_TASKTYPE']._serialized_end=2274
-  _globals['_TRAININGTRIGGER']._serialized_start=2277
-  _globals['_TRAININGTRIGGER']._serialized_end=2450
-  _globals['_TRAININGSTAGE']._serialized_start=2453
-  _globals['_TRAININGSTAGE']._serialized_end=2679
-  _globals['_FAILURECATEGORY']._serialized_start=2682
-  _globals['_FAILURECATEGORY']._serialized_end=2973
-  _globals['_TRAININGJOB']._serialized_start=281
-  _globals['_TRAININGJOB']._serialized_end=1606
-  _globals['_TRAININGJOB_LABELSENTRY']._serialized_start=1436
-  _globals['_TRAININGJOB_LABELSENTRY']._serialized_end=1481
-  _globals['_TRAININGJOB_METRICSENTRY']._serialized_start=1483
-  _globals['_TRAININGJOB_METRICSENTRY']._serialized_end=1529
-  _globals['_TRAININGJOB_BESTPARAMSENTRY']._serialized_start=1531
-  _globals['_TRAININGJOB_BESTPARAMSENTRY']._serialized_end=1606
-  _globals['_TRAININGLIMITS']._serialized_start=1608
-  _globals['_TRAININGLIMITS']._serialized_end=1672
-  _globals['_TRAININGPROGRESS']._serialized_start=1675
-  _globals['_TRAININGPROGRESS']._serialized_end=1814
-  _globals['_TRAININGFAILURE']._serialized_start=1816
-  _globals['_TRAININGFAILURE']._serialized_end=1925
+  _globals['_TRAININGJOB'].fields_by_name['name']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['name']._serialized_options = b'\342A\001\010'
+  _globals['_TRAININGJOB'].fields_by_name['model']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['model']._serialized_options = b'\342A\002\002\005\372A\034\n\032registry.slipway.dev/Model'
+  _globals['_TRAININGJOB'].fields_by_name['task']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['task']._serialized_options = b'\342A\002\002\005'
+  _globals['_TRAININGJOB'].fields_by_name['estimator']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['estimator']._serialized_options = b'\342A\002\002\005'
+  _globals['_TRAININGJOB'].fields_by_name['dataset']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['dataset']._serialized_options = b'\342A\002\002\005'
+  _globals['_TRAININGJOB'].fields_by_name['split']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['split']._serialized_options = b'\342A\002\001\005'
+  _globals['_TRAININGJOB'].fields_by_name['search']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['search']._serialized_options = b'\342A\002\001\005'
+  _globals['_TRAININGJOB'].fields_by_name['limits']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['limits']._serialized_options = b'\342A\002\001\005'
+  _globals['_TRAININGJOB'].fields_by_name['alias_on_success']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['alias_on_success']._serialized_options = b'\342A\002\001\005'
+  _globals['_TRAININGJOB'].fields_by_name['trigger']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['trigger']._serialized_options = b'\342A\002\001\005'
+  _globals['_TRAININGJOB'].fields_by_name['trigger_source']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['trigger_source']._serialized_options = b'\342A\002\001\005\372A\003\n\001*'
+  _globals['_TRAININGJOB'].fields_by_name['reason']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['reason']._serialized_options = b'\342A\002\001\005'
+  _globals['_TRAININGJOB'].fields_by_name['parent_version']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['parent_version']._serialized_options = b'\342A\002\001\005\372A#\n!registry.slipway.dev/ModelVersion'
+  _globals['_TRAININGJOB'].fields_by_name['labels']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['labels']._serialized_options = b'\342A\002\001\005'
+  _globals['_TRAININGJOB'].fields_by_name['state']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['state']._serialized_options = b'\342A\001\003'
+  _globals['_TRAININGJOB'].fields_by_name['progress']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['progress']._serialized_options = b'\342A\001\003'
+  _globals['_TRAININGJOB'].fields_by_name['failure']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['failure']._serialized_options = b'\342A\001\003'
+  _globals['_TRAININGJOB'].fields_by_name['attempt_count']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['attempt_count']._serialized_options = b'\342A\001\003'
+  _globals['_TRAININGJOB'].fields_by_name['created_by']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['created_by']._serialized_options = b'\342A\001\003'
+  _globals['_TRAININGJOB'].fields_by_name['cancelled_by']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['cancelled_by']._serialized_options = b'\342A\001\003'
+  _globals['_TRAININGJOB'].fields_by_name['cancel_reason']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['cancel_reason']._serialized_options = b'\342A\001\003'
+  _globals['_TRAININGJOB'].fields_by_name['create_time']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['create_time']._serialized_options = b'\342A\001\003'
+  _globals['_TRAININGJOB'].fields_by_name['start_time']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['start_time']._serialized_options = b'\342A\001\003'
+  _globals['_TRAININGJOB'].fields_by_name['end_time']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['end_time']._serialized_options = b'\342A\001\003'
+  _globals['_TRAININGJOB'].fields_by_name['update_time']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['update_time']._serialized_options = b'\342A\001\003'
+  _globals['_TRAININGJOB'].fields_by_name['model_version']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['model_version']._serialized_options = b'\342A\001\003\372A#\n!registry.slipway.dev/ModelVersion'
+  _globals['_TRAININGJOB'].fields_by_name['metrics']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['metrics']._serialized_options = b'\342A\001\003'
+  _globals['_TRAININGJOB'].fields_by_name['best_params']._loaded_options = None
+  _globals['_TRAININGJOB'].fields_by_name['best_params']._serialized_options = b'\342A\001\003'
+  _globals['_TRAININGJOB']._loaded_options = None
+  _globals['_TRAININGJOB']._serialized_options = b'\352AZ\n training.slipway.dev/TrainingJob\022\033trainingJobs/{training_job}*\014trainingJobs2\013trainingJob'
+  _globals['_TRAININGLIMITS'].fields_by_name['max_runtime']._loaded_options = None
+  _globals['_TRAININGLIMITS'].fields_by_name['max_runtime']._serialized_options = b'\342A\001\001'
+  _globals['_TRAININGPROGRESS'].fields_by_name['stage']._loaded_options = None
+  _globals['_TRAININGPROGRESS'].fields_by_name['stage']._serialized_options = b'\342A\001\003'
+  _globals['_TRAININGPROGRESS'].fields_by_name['trial']._loaded_options = None
+  _globals['_TRAININGPROGRESS'].fields_by_name['trial']._serialized_options = b'\342A\001\003'
+  _globals['_TRAININGPROGRESS'].fields_by_name['trial_count']._loaded_options = None
+  _globals['_TRAININGPROGRESS'].fields_by_name['trial_count']._serialized_options = b'\342A\001\003'
+  _globals['_TRAININGPROGRESS'].fields_by_name['percent']._loaded_options = None
+  _globals['_TRAININGPROGRESS'].fields_by_name['percent']._serialized_options = b'\342A\001\003'
+  _globals['_TRAININGPROGRESS'].fields_by_name['message']._loaded_options = None
+  _globals['_TRAININGPROGRESS'].fields_by_name['message']._serialized_options = b'\342A\001\003'
+  _globals['_TRAININGFAILURE'].fields_by_name['category']._loaded_options = None
+  _globals['_TRAININGFAILURE'].fields_by_name['category']._serialized_options = b'\342A\001\003'
+  _globals['_TRAININGFAILURE'].fields_by_name['message']._loaded_options = None
+  _globals['_TRAININGFAILURE'].fields_by_name['message']._serialized_options = b'\342A\001\003'
+  _globals['_TRAININGFAILURE'].fields_by_name['retryable']._loaded_options = None
+  _globals['_TRAININGFAILURE'].fields_by_name['retryable']._serialized_options = b'\342A\001\003'
+  _globals['_TRAININGJOBSTATE']._serialized_start=2431
+  _globals['_TRAININGJOBSTATE']._serialized_end=2682
+  _globals['_TASKTYPE']._serialized_start=2684
+  _globals['_TASKTYPE']._serialized_end=2777
+  _globals['_TRAININGTRIGGER']._serialized_start=2780
+  _globals['_TRAININGTRIGGER']._serialized_end=2953
+  _globals['_TRAININGSTAGE']._serialized_start=2956
+  _globals['_TRAININGSTAGE']._serialized_end=3182
+  _globals['_FAILURECATEGORY']._serialized_start=3185
+  _globals['_FAILURECATEGORY']._serialized_end=3476
+  _globals['_TRAININGJOB']._serialized_start=341
+  _globals['_TRAININGJOB']._serialized_end=2055
+  _globals['_TRAININGJOB_LABELSENTRY']._serialized_start=1790
+  _globals['_TRAININGJOB_LABELSENTRY']._serialized_end=1835
+  _globals['_TRAININGJOB_METRICSENTRY']._serialized_start=1837
+  _globals['_TRAININGJOB_METRICSENTRY']._serialized_end=1883
+  _globals['_TRAININGJOB_BESTPARAMSENTRY']._serialized_start=1885
+  _globals['_TRAININGJOB_BESTPARAMSENTRY']._serialized_end=1960
+  _globals['_TRAININGLIMITS']._serialized_start=2057
+  _globals['_TRAININGLIMITS']._serialized_end=2127
+  _globals['_TRAININGPROGRESS']._serialized_start=2130
+  _globals['_TRAININGPROGRESS']._serialized_end=2299
+  _globals['_TRAININGFAILURE']._serialized_start=2301
+  _globals['_TRAININGFAILURE']._serialized_end=2428
 # @@protoc_insertion_point(module_scope)

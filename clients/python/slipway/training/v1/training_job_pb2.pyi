@@ -50,6 +50,8 @@ class TrainingJobState(_TrainingJobState, metaclass=_TrainingJobStateEnumTypeWra
     """The lifecycle state of a training job:
     `QUEUED -> RUNNING -> SUCCEEDED | FAILED | CANCELLED`, with `CANCELLING` between a cancel
     request and the stop of a running fit.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `TRAINING_JOB_STATE_UNSPECIFIED` where it must decide).
     """
 
 TRAINING_JOB_STATE_UNSPECIFIED: TrainingJobState.ValueType  # 0
@@ -82,7 +84,10 @@ class _TaskTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_TaskType.Val
     """Predict a number; metrics RMSE, MAE and R2."""
 
 class TaskType(_TaskType, metaclass=_TaskTypeEnumTypeWrapper):
-    """The kind of learning problem."""
+    """The kind of learning problem.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `TASK_TYPE_UNSPECIFIED` where it must decide).
+    """
 
 TASK_TYPE_UNSPECIFIED: TaskType.ValueType  # 0
 """Not set; invalid."""
@@ -110,7 +115,10 @@ class _TrainingTriggerEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Train
     """A monitoring policy detected a performance drop or concept drift."""
 
 class TrainingTrigger(_TrainingTrigger, metaclass=_TrainingTriggerEnumTypeWrapper):
-    """What started a training job."""
+    """What started a training job.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `TRAINING_TRIGGER_UNSPECIFIED` where it must decide).
+    """
 
 TRAINING_TRIGGER_UNSPECIFIED: TrainingTrigger.ValueType  # 0
 """Not set; means TRAINING_TRIGGER_MANUAL."""
@@ -146,7 +154,10 @@ class _TrainingStageEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Trainin
     """Serialising and registering the version in the registry."""
 
 class TrainingStage(_TrainingStage, metaclass=_TrainingStageEnumTypeWrapper):
-    """The stage a running job is in."""
+    """The stage a running job is in.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `TRAINING_STAGE_UNSPECIFIED` where it must decide).
+    """
 
 TRAINING_STAGE_UNSPECIFIED: TrainingStage.ValueType  # 0
 """Not set; the job has not started."""
@@ -192,7 +203,10 @@ class _FailureCategoryEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Failu
     """An unexpected error inside the training service."""
 
 class FailureCategory(_FailureCategory, metaclass=_FailureCategoryEnumTypeWrapper):
-    """Why a job failed."""
+    """Why a job failed.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `FAILURE_CATEGORY_UNSPECIFIED` where it must decide).
+    """
 
 FAILURE_CATEGORY_UNSPECIFIED: FailureCategory.ValueType  # 0
 """Not set; the job has not failed."""
@@ -314,7 +328,7 @@ class TrainingJob(_message.Message):
     METRICS_FIELD_NUMBER: _builtins.int
     BEST_PARAMS_FIELD_NUMBER: _builtins.int
     name: _builtins.str
-    """Output only. The resource name, `trainingJobs/{training_job}`; the id is assigned by the
+    """Identifier. The resource name, `trainingJobs/{training_job}`; the id is assigned by the
     server.
     """
     model: _builtins.str

@@ -22,36 +22,62 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.api import resource_pb2 as google_dot_api_dot_resource__pb2
 from slipway.training.v1 import training_job_pb2 as slipway_dot_training_dot_v1_dot_training__job__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*slipway/training/v1/training_service.proto\x12\x13slipway.training.v1\x1a&slipway/training/v1/training_job.proto\"}\n\x18\x43reateTrainingJobRequest\x12\x36\n\x0ctraining_job\x18\x01 \x01(\x0b\x32 .slipway.training.v1.TrainingJob\x12\x15\n\rvalidate_only\x18\x02 \x01(\x08\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"S\n\x19\x43reateTrainingJobResponse\x12\x36\n\x0ctraining_job\x18\x01 \x01(\x0b\x32 .slipway.training.v1.TrainingJob\"%\n\x15GetTrainingJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"P\n\x16GetTrainingJobResponse\x12\x36\n\x0ctraining_job\x18\x01 \x01(\x0b\x32 .slipway.training.v1.TrainingJob\"\xd1\x01\n\x17ListTrainingJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x35\n\x06states\x18\x03 \x03(\x0e\x32%.slipway.training.v1.TrainingJobState\x12\r\n\x05model\x18\x04 \x01(\t\x12\x12\n\ncreated_by\x18\x05 \x01(\t\x12\x35\n\x07trigger\x18\x06 \x01(\x0e\x32$.slipway.training.v1.TrainingTrigger\"l\n\x18ListTrainingJobsResponse\x12\x37\n\rtraining_jobs\x18\x01 \x03(\x0b\x32 .slipway.training.v1.TrainingJob\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"L\n\x18\x43\x61ncelTrainingJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"S\n\x19\x43\x61ncelTrainingJobResponse\x12\x36\n\x0ctraining_job\x18\x01 \x01(\x0b\x32 .slipway.training.v1.TrainingJob\"\'\n\x17WatchTrainingJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"R\n\x18WatchTrainingJobResponse\x12\x36\n\x0ctraining_job\x18\x01 \x01(\x0b\x32 .slipway.training.v1.TrainingJob2\xc8\x04\n\x0fTrainingService\x12r\n\x11\x43reateTrainingJob\x12-.slipway.training.v1.CreateTrainingJobRequest\x1a..slipway.training.v1.CreateTrainingJobResponse\x12i\n\x0eGetTrainingJob\x12*.slipway.training.v1.GetTrainingJobRequest\x1a+.slipway.training.v1.GetTrainingJobResponse\x12o\n\x10ListTrainingJobs\x12,.slipway.training.v1.ListTrainingJobsRequest\x1a-.slipway.training.v1.ListTrainingJobsResponse\x12r\n\x11\x43\x61ncelTrainingJob\x12-.slipway.training.v1.CancelTrainingJobRequest\x1a..slipway.training.v1.CancelTrainingJobResponse\x12q\n\x10WatchTrainingJob\x12,.slipway.training.v1.WatchTrainingJobRequest\x1a-.slipway.training.v1.WatchTrainingJobResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*slipway/training/v1/training_service.proto\x12\x13slipway.training.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a&slipway/training/v1/training_job.proto\"\x8f\x01\n\x18\x43reateTrainingJobRequest\x12<\n\x0ctraining_job\x18\x01 \x01(\x0b\x32 .slipway.training.v1.TrainingJobB\x04\xe2\x41\x01\x02\x12\x1b\n\rvalidate_only\x18\x02 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"S\n\x19\x43reateTrainingJobResponse\x12\x36\n\x0ctraining_job\x18\x01 \x01(\x0b\x32 .slipway.training.v1.TrainingJob\"P\n\x15GetTrainingJobRequest\x12\x37\n\x04name\x18\x01 \x01(\tB)\xe2\x41\x01\x02\xfa\x41\"\n training.slipway.dev/TrainingJob\"P\n\x16GetTrainingJobResponse\x12\x36\n\x0ctraining_job\x18\x01 \x01(\x0b\x32 .slipway.training.v1.TrainingJob\"\xb6\x01\n\x17ListTrainingJobsRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66ilter\x18\x07 \x01(\tB\x04\xe2\x41\x01\x01\x12\x16\n\x08order_by\x18\x08 \x01(\tB\x04\xe2\x41\x01\x01J\x04\x08\x03\x10\x04J\x04\x08\x04\x10\x05J\x04\x08\x05\x10\x06J\x04\x08\x06\x10\x07R\x06statesR\x05modelR\ncreated_byR\x07trigger\"l\n\x18ListTrainingJobsResponse\x12\x37\n\rtraining_jobs\x18\x01 \x03(\x0b\x32 .slipway.training.v1.TrainingJob\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x83\x01\n\x18\x43\x61ncelTrainingJobRequest\x12\x37\n\x04name\x18\x01 \x01(\tB)\xe2\x41\x01\x02\xfa\x41\"\n training.slipway.dev/TrainingJob\x12\x14\n\x06reason\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"S\n\x19\x43\x61ncelTrainingJobResponse\x12\x36\n\x0ctraining_job\x18\x01 \x01(\x0b\x32 .slipway.training.v1.TrainingJob\"R\n\x17WatchTrainingJobRequest\x12\x37\n\x04name\x18\x01 \x01(\tB)\xe2\x41\x01\x02\xfa\x41\"\n training.slipway.dev/TrainingJob\"R\n\x18WatchTrainingJobResponse\x12\x36\n\x0ctraining_job\x18\x01 \x01(\x0b\x32 .slipway.training.v1.TrainingJob2\xc8\x04\n\x0fTrainingService\x12r\n\x11\x43reateTrainingJob\x12-.slipway.training.v1.CreateTrainingJobRequest\x1a..slipway.training.v1.CreateTrainingJobResponse\x12i\n\x0eGetTrainingJob\x12*.slipway.training.v1.GetTrainingJobRequest\x1a+.slipway.training.v1.GetTrainingJobResponse\x12o\n\x10ListTrainingJobs\x12,.slipway.training.v1.ListTrainingJobsRequest\x1a-.slipway.training.v1.ListTrainingJobsResponse\x12r\n\x11\x43\x61ncelTrainingJob\x12-.slipway.training.v1.CancelTrainingJobRequest\x1a..slipway.training.v1.CancelTrainingJobResponse\x12q\n\x10WatchTrainingJob\x12,.slipway.training.v1.WatchTrainingJobRequest\x1a-.slipway.training.v1.WatchTrainingJobResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'slipway.training.v1.training_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CREATETRAININGJOBREQUEST']._serialized_start=107
-  _globals['_CREATETRAININGJOBREQUEST']._serialized_end=232
-  _globals['_CREATETRAININGJOBRESPONSE']._serialized_start=234
-  _globals['_CREATETRAININGJOBRESPONSE']._serialized_end=317
-  _globals['_GETTRAININGJOBREQUEST']._serialized_start=319
-  _globals['_GETTRAININGJOBREQUEST']._serialized_end=356
-  _globals['_GETTRAININGJOBRESPONSE']._serialized_start=358
-  _globals['_GETTRAININGJOBRESPONSE']._serialized_end=438
-  _globals['_LISTTRAININGJOBSREQUEST']._serialized_start=441
-  _globals['_LISTTRAININGJOBSREQUEST']._serialized_end=650
-  _globals['_LISTTRAININGJOBSRESPONSE']._serialized_start=652
-  _globals['_LISTTRAININGJOBSRESPONSE']._serialized_end=760
-  _globals['_CANCELTRAININGJOBREQUEST']._serialized_start=762
-  _globals['_CANCELTRAININGJOBREQUEST']._serialized_end=838
-  _globals['_CANCELTRAININGJOBRESPONSE']._serialized_start=840
-  _globals['_CANCELTRAININGJOBRESPONSE']._serialized_end=923
-  _globals['_WATCHTRAININGJOBREQUEST']._serialized_start=925
-  _globals['_WATCHTRAININGJOBREQUEST']._serialized_end=964
-  _globals['_WATCHTRAININGJOBRESPONSE']._serialized_start=966
-  _globals['_WATCHTRAININGJOBRESPONSE']._serialized_end=1048
-  _globals['_TRAININGSERVICE']._serialized_start=1051
-  _globals['_TRAININGSERVICE']._serialized_end=1635
+  _globals['_CREATETRAININGJOBREQUEST'].fields_by_name['training_job']._loaded_options = None
+  _globals['_CREATETRAININGJOBREQUEST'].fields_by_name['training_job']._serialized_options = b'\342A\001\002'
+  _globals['_CREATETRAININGJOBREQUEST'].fields_by_name['validate_only']._loaded_options = None
+  _globals['_CREATETRAININGJOBREQUEST'].fields_by_name['validate_only']._serialized_options = b'\342A\001\001'
+  _globals['_CREATETRAININGJOBREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_CREATETRAININGJOBREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\001'
+  _globals['_GETTRAININGJOBREQUEST'].fields_by_name['name']._loaded_options = None
+  _globals['_GETTRAININGJOBREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002\372A\"\n training.slipway.dev/TrainingJob'
+  _globals['_LISTTRAININGJOBSREQUEST'].fields_by_name['page_size']._loaded_options = None
+  _globals['_LISTTRAININGJOBSREQUEST'].fields_by_name['page_size']._serialized_options = b'\342A\001\001'
+  _globals['_LISTTRAININGJOBSREQUEST'].fields_by_name['page_token']._loaded_options = None
+  _globals['_LISTTRAININGJOBSREQUEST'].fields_by_name['page_token']._serialized_options = b'\342A\001\001'
+  _globals['_LISTTRAININGJOBSREQUEST'].fields_by_name['filter']._loaded_options = None
+  _globals['_LISTTRAININGJOBSREQUEST'].fields_by_name['filter']._serialized_options = b'\342A\001\001'
+  _globals['_LISTTRAININGJOBSREQUEST'].fields_by_name['order_by']._loaded_options = None
+  _globals['_LISTTRAININGJOBSREQUEST'].fields_by_name['order_by']._serialized_options = b'\342A\001\001'
+  _globals['_CANCELTRAININGJOBREQUEST'].fields_by_name['name']._loaded_options = None
+  _globals['_CANCELTRAININGJOBREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002\372A\"\n training.slipway.dev/TrainingJob'
+  _globals['_CANCELTRAININGJOBREQUEST'].fields_by_name['reason']._loaded_options = None
+  _globals['_CANCELTRAININGJOBREQUEST'].fields_by_name['reason']._serialized_options = b'\342A\001\001'
+  _globals['_CANCELTRAININGJOBREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_CANCELTRAININGJOBREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\001'
+  _globals['_WATCHTRAININGJOBREQUEST'].fields_by_name['name']._loaded_options = None
+  _globals['_WATCHTRAININGJOBREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002\372A\"\n training.slipway.dev/TrainingJob'
+  _globals['_CREATETRAININGJOBREQUEST']._serialized_start=168
+  _globals['_CREATETRAININGJOBREQUEST']._serialized_end=311
+  _globals['_CREATETRAININGJOBRESPONSE']._serialized_start=313
+  _globals['_CREATETRAININGJOBRESPONSE']._serialized_end=396
+  _globals['_GETTRAININGJOBREQUEST']._serialized_start=398
+  _globals['_GETTRAININGJOBREQUEST']._serialized_end=478
+  _globals['_GETTRAININGJOBRESPONSE']._serialized_start=480
+  _globals['_GETTRAININGJOBRESPONSE']._serialized_end=560
+  _globals['_LISTTRAININGJOBSREQUEST']._serialized_start=563
+  _globals['_LISTTRAININGJOBSREQUEST']._serialized_end=745
+  _globals['_LISTTRAININGJOBSRESPONSE']._serialized_start=747
+  _globals['_LISTTRAININGJOBSRESPONSE']._serialized_end=855
+  _globals['_CANCELTRAININGJOBREQUEST']._serialized_start=858
+  _globals['_CANCELTRAININGJOBREQUEST']._serialized_end=989
+  _globals['_CANCELTRAININGJOBRESPONSE']._serialized_start=991
+  _globals['_CANCELTRAININGJOBRESPONSE']._serialized_end=1074
+  _globals['_WATCHTRAININGJOBREQUEST']._serialized_start=1076
+  _globals['_WATCHTRAININGJOBREQUEST']._serialized_end=1158
+  _globals['_WATCHTRAININGJOBRESPONSE']._serialized_start=1160
+  _globals['_WATCHTRAININGJOBRESPONSE']._serialized_end=1242
+  _globals['_TRAININGSERVICE']._serialized_start=1245
+  _globals['_TRAININGSERVICE']._serialized_end=1829
 # @@protoc_insertion_point(module_scope)

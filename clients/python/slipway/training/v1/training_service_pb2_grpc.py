@@ -85,7 +85,7 @@ class TrainingServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListTrainingJobs(self, request, context):
-        """Lists training jobs, newest first, with optional filters.
+        """Lists training jobs, newest first unless `order_by` says otherwise, with a filter.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

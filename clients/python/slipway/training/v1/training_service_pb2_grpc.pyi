@@ -43,7 +43,7 @@ class TrainingServiceStub:
     GetTrainingJob: _grpc.UnaryUnaryMultiCallable[_training_service_pb2.GetTrainingJobRequest, _training_service_pb2.GetTrainingJobResponse]
     """Returns one training job."""
     ListTrainingJobs: _grpc.UnaryUnaryMultiCallable[_training_service_pb2.ListTrainingJobsRequest, _training_service_pb2.ListTrainingJobsResponse]
-    """Lists training jobs, newest first, with optional filters."""
+    """Lists training jobs, newest first unless `order_by` says otherwise, with a filter."""
     CancelTrainingJob: _grpc.UnaryUnaryMultiCallable[_training_service_pb2.CancelTrainingJobRequest, _training_service_pb2.CancelTrainingJobResponse]
     """Cancels a queued or running job. A running fit stops within two seconds; nothing is
     registered. A cancel that arrives while the version is already being registered is too
@@ -70,7 +70,7 @@ class TrainingServiceAsyncStub(TrainingServiceStub):
     GetTrainingJob: _aio.UnaryUnaryMultiCallable[_training_service_pb2.GetTrainingJobRequest, _training_service_pb2.GetTrainingJobResponse]  # type: ignore[assignment]
     """Returns one training job."""
     ListTrainingJobs: _aio.UnaryUnaryMultiCallable[_training_service_pb2.ListTrainingJobsRequest, _training_service_pb2.ListTrainingJobsResponse]  # type: ignore[assignment]
-    """Lists training jobs, newest first, with optional filters."""
+    """Lists training jobs, newest first unless `order_by` says otherwise, with a filter."""
     CancelTrainingJob: _aio.UnaryUnaryMultiCallable[_training_service_pb2.CancelTrainingJobRequest, _training_service_pb2.CancelTrainingJobResponse]  # type: ignore[assignment]
     """Cancels a queued or running job. A running fit stops within two seconds; nothing is
     registered. A cancel that arrives while the version is already being registered is too
@@ -112,7 +112,7 @@ class TrainingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _training_service_pb2.ListTrainingJobsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_training_service_pb2.ListTrainingJobsResponse, _abc.Awaitable[_training_service_pb2.ListTrainingJobsResponse]]:
-        """Lists training jobs, newest first, with optional filters."""
+        """Lists training jobs, newest first unless `order_by` says otherwise, with a filter."""
 
     @_abc_1.abstractmethod
     def CancelTrainingJob(

@@ -35,6 +35,15 @@ TRIGGERS = {
 }
 
 
+def _active_jobs_of(model: str) -> str:
+    """The ListTrainingJobs filter (AIP-160) of ``model``'s jobs in an ACTIVE state."""
+    states = " OR ".join(
+        "state = " + training_job_pb2.TrainingJobState.Name(s).removeprefix("TRAINING_JOB_STATE_")
+        for s in ACTIVE
+    )
+    return f'model = "{model}" AND {states}'
+
+
 class TrainingRetrainer:
     """The domain's ``Retrainer`` over the training service."""
 
@@ -59,7 +68,7 @@ class TrainingRetrainer:
         metadata = self._training.metadata(uuid.uuid4().hex)
         try:
             active = await self._stub().ListTrainingJobs(
-                pb.ListTrainingJobsRequest(model=model, states=list(ACTIVE), page_size=1),
+                pb.ListTrainingJobsRequest(filter=_active_jobs_of(model), page_size=1),
                 metadata=metadata,
                 timeout=CALL_TIMEOUT,
             )

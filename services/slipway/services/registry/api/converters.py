@@ -108,7 +108,14 @@ def artifact_to_pb(artifact: ArtifactInfo | None) -> artifact_pb2.Artifact | Non
     )
 
 
-def version_to_pb(version: ModelVersion) -> version_pb.ModelVersion:
+def to_basic_view(message: version_pb.ModelVersion) -> None:
+    """Clear what the BASIC view leaves out: the parts that grow with features and categories."""
+    message.ClearField("signature")
+    message.ClearField("reference_profile")
+
+
+def version_to_pb(version: ModelVersion, *, full: bool = True) -> version_pb.ModelVersion:
+    """The version in the FULL view, or in the BASIC one (see ModelVersionView)."""
     message = version_pb.ModelVersion(
         name=version.name,
         uid=version.uid,
@@ -129,19 +136,17 @@ def version_to_pb(version: ModelVersion) -> version_pb.ModelVersion:
     )
     # The registry's own keys of the stored lineage are not the message's fields.
     lineage = {k: v for k, v in version.lineage.items() if k not in (PROVENANCE_KEY, JOB_ALIAS_KEY)}
-    json_format.ParseDict(
-        {
-            "signature": version.signature,
-            "framework_versions": version.framework_versions,
-            "params": version.params,
-            "lineage": lineage,
-            "reference_profile": version.reference_profile,
-        },
-        message,
-        ignore_unknown_fields=True,
-    )
+    parts: dict[str, Any] = {
+        "framework_versions": version.framework_versions,
+        "params": version.params,
+        "lineage": lineage,
+    }
+    if full:  # the BASIC view does not even build the large parts
+        parts["signature"] = version.signature
+        parts["reference_profile"] = version.reference_profile
+    json_format.ParseDict(parts, message, ignore_unknown_fields=True)
     sample = artifact_to_pb(version.sample)
-    if sample is not None:
+    if full and sample is not None:
         message.reference_profile.sample.CopyFrom(sample)
     message.lineage.provenance = PROVENANCE_TO_PB[version.provenance]
     return message

@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import aclosing
 from typing import Any, ParamSpec, TypeVar
 
+from google.protobuf.message import Message
+
 from slipway.core.blocking import run_blocking
 from slipway.core.context import current_principal
 from slipway.core.errors import InvalidArgumentError
@@ -26,8 +28,15 @@ from slipway.core.names import (
     model_id_of,
     version_ref,
 )
-from slipway.core.pagination import decode_page_token, encode_page_token, page_size
+from slipway.core.pagination import (
+    cursor_position,
+    decode_page_token,
+    encode_page_token,
+    fit_to_budget,
+    page_size,
+)
 from slipway.core.reasons import Reason
+from slipway.registry.v1 import model_version_pb2 as version_pb
 from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.services.registry.api import converters
 from slipway.services.registry.api.read_cache import ReadCache
@@ -44,6 +53,18 @@ UPDATABLE = ("description", "labels")  # of a model and of a version
 
 def _page_parameters(**values: Any) -> dict[str, Any]:
     return values
+
+
+_Item = TypeVar("_Item", bound=Message)
+
+
+def _within_budget(items: list[_Item], page: Page) -> tuple[list[_Item], dict[str, Any] | None]:
+    """The page's encoded items that fit the response byte budget, and the cursor to go on
+    from: after the last item kept when the page ends early."""
+    count = fit_to_budget([item.ByteSize() for item in items])
+    if count < len(items):
+        return items[:count], page.cursors[count - 1]
+    return items, page.next_cursor
 
 
 class RegistryServicer:
@@ -122,11 +143,11 @@ class RegistryServicer:
             cursor,
             page_size(request.page_size),
         )
+        models = [converters.model_to_pb(m) for m in page.items]
+        kept, next_cursor = _within_budget(models, page)
         return pb.ListModelsResponse(
-            models=[converters.model_to_pb(m) for m in page.items],
-            next_page_token=encode_page_token(page.next_cursor, parameters)
-            if page.next_cursor
-            else "",
+            models=kept,
+            next_page_token=encode_page_token(next_cursor, parameters) if next_cursor else "",
         )
 
     async def UpdateModel(
@@ -216,19 +237,24 @@ class RegistryServicer:
     async def GetModelVersion(
         self, request: pb.GetModelVersionRequest, context: Context
     ) -> pb.GetModelVersionResponse:
-        cached = self.read_cache.get(request.name)
-        if cached is not None:
-            return cached
-        mark = self.read_cache.mark()  # before the read: a change meanwhile voids it
-        version = await run_blocking(self._domain.get_version, version_ref(request.name))
-        response = pb.GetModelVersionResponse(model_version=converters.version_to_pb(version))
-        self.read_cache.put(request.name, mark, response)
+        response = self.read_cache.get(request.name)
+        if response is None:
+            mark = self.read_cache.mark()  # before the read: a change meanwhile voids it
+            version = await run_blocking(self._domain.get_version, version_ref(request.name))
+            response = pb.GetModelVersionResponse(model_version=converters.version_to_pb(version))
+            self.read_cache.put(request.name, mark, response)
+        if request.view == version_pb.MODEL_VERSION_VIEW_BASIC:
+            basic = pb.GetModelVersionResponse()
+            basic.CopyFrom(response)  # the cached response is shared: never changed in place
+            converters.to_basic_view(basic.model_version)
+            return basic
         return response
 
     async def ListModelVersions(
         self, request: pb.ListModelVersionsRequest, context: Context
     ) -> pb.ListModelVersionsResponse:
         model_id = model_id_of(request.parent, "parent")
+        full = request.view == version_pb.MODEL_VERSION_VIEW_FULL
         parameters = _page_parameters(
             parent=request.parent, filter=request.filter, order_by=request.order_by
         )
@@ -241,11 +267,11 @@ class RegistryServicer:
             cursor,
             page_size(request.page_size),
         )
+        versions = [converters.version_to_pb(v, full=full) for v in page.items]
+        kept, next_cursor = _within_budget(versions, page)
         return pb.ListModelVersionsResponse(
-            model_versions=[converters.version_to_pb(v) for v in page.items],
-            next_page_token=encode_page_token(page.next_cursor, parameters)
-            if page.next_cursor
-            else "",
+            model_versions=kept,
+            next_page_token=encode_page_token(next_cursor, parameters) if next_cursor else "",
         )
 
     async def UpdateModelVersion(
@@ -314,7 +340,7 @@ class RegistryServicer:
         model, entry = await self._mutate(
             self._domain.set_alias,
             current_principal(),
-            model_id_of(request.model, "model"),
+            model_id_of(request.name, "name"),
             check_alias(request.alias),
             request.version_number,
             reason=check_text(request.reason, "reason"),
@@ -334,7 +360,7 @@ class RegistryServicer:
         model, entry = await self._mutate(
             self._domain.delete_alias,
             current_principal(),
-            model_id_of(request.model, "model"),
+            model_id_of(request.name, "name"),
             check_alias(request.alias),
             reason=check_text(request.reason, "reason"),
             expected=request.expected_version_number
@@ -351,25 +377,26 @@ class RegistryServicer:
         self, request: pb.ListAliasHistoryRequest, context: Context
     ) -> pb.ListAliasHistoryResponse:
         model_id = model_id_of(request.parent, "parent")
-        alias = check_alias(request.alias) if request.alias else ""
         parameters = _page_parameters(
-            parent=request.parent, alias=alias, version=request.version_number
+            parent=request.parent, filter=request.filter, order_by=request.order_by
         )
         cursor = decode_page_token(request.page_token, parameters)
-        after = int(cursor.get("after", 0)) if cursor else 0
+        after = cursor_position(cursor, "after", minimum=1)
         entries, more = await run_blocking(
             self._domain.alias_history,
             model_id,
-            alias=alias,
-            version=request.version_number,
+            request.filter,
+            request.order_by,
             after_id=after,
             limit=page_size(request.page_size),
         )
+        history = [converters.history_to_pb(e) for e in entries]
+        count = fit_to_budget([entry.ByteSize() for entry in history])
+        more = more or count < len(history)
+        next_cursor = {"after": entries[count - 1].id} if more and entries else None
         return pb.ListAliasHistoryResponse(
-            alias_history_entries=[converters.history_to_pb(e) for e in entries],
-            next_page_token=encode_page_token({"after": entries[-1].id}, parameters)
-            if more and entries
-            else "",
+            alias_history_entries=history[:count],
+            next_page_token=encode_page_token(next_cursor, parameters) if next_cursor else "",
         )
 
     # -- lineage ----------------------------------------------------------------------------

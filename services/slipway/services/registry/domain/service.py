@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from datetime import UTC, datetime, timedelta
 from functools import cmp_to_key
 from pathlib import Path
@@ -28,6 +29,14 @@ from slipway.core.errors import (
     NotFoundError,
     PermissionDeniedError,
     SlipwayError,
+)
+from slipway.core.filters import (
+    Comparison,
+    Kind,
+    Order,
+    parse,
+    parse_filter,
+    parse_order_by,
 )
 from slipway.core.idempotency import IdempotencyKey, Mutation, key_for, mutation
 from slipway.core.names import VersionRef, check_new_alias, check_new_model_id, version_ref
@@ -51,7 +60,6 @@ from slipway.services.registry.domain.entities import (
     VersionLineage,
     VersionState,
 )
-from slipway.services.registry.domain.filters import parse_filter
 from slipway.services.registry.domain.job_claims import second_claim
 from slipway.services.registry.storage.repository import RegistryRepository
 
@@ -86,6 +94,15 @@ VERSION_FILTER_FIELDS: dict[str, type] = {
     "created_by": str,
 }
 VERSION_ORDER_FIELDS = ("version_number", "create_time", "update_time", "metrics.")
+ALIAS_HISTORY_FILTER_FIELDS: dict[str, Kind] = {
+    "alias": str,
+    "actor": str,
+    "change": {change.value: change.value for change in AliasChange},
+    "from_version_number": int,
+    "to_version_number": int,
+    "change_time": datetime,
+}
+ALIAS_HISTORY_ORDER_FIELDS = ("change_time",)
 
 
 def _now() -> datetime:
@@ -119,47 +136,16 @@ def _sort_value(entity: Any, field: str) -> Any:
 
 @dataclass(frozen=True)
 class Page:
-    """A page of a keyset-ordered list: items, and the cursor after the last one if more."""
+    """A page of a keyset-ordered list: items, and the cursor after the last one if more;
+    ``cursors`` holds the cursor after each item, for a caller that ends the page early."""
 
     items: list[Any]
     next_cursor: dict[str, Any] | None
-
-
-# An order: (field, descending) pairs, most significant first (AIP-132).
-Order = tuple[tuple[str, bool], ...]
-MAX_ORDER_KEYS = 4
+    cursors: list[dict[str, Any]] = dataclass_field(default_factory=list)
 
 
 def _order(order_by: str, default: str, allowed: tuple[str, ...]) -> Order:
-    """``order_by`` per AIP-132: comma-separated fields of ``allowed`` (a trailing ``.`` allows
-    every key of a map), each optionally followed by ``desc`` (or ``asc``)."""
-
-    def invalid(what: str) -> InvalidArgumentError:
-        return InvalidArgumentError.for_field(
-            "order_by",
-            f"{what}: use comma-separated fields of {', '.join(allowed)}, each optionally "
-            "followed by desc",
-            reason=Reason.INVALID_ORDER_BY,
-        )
-
-    text = order_by.strip() or default
-    keys: list[tuple[str, bool]] = []
-    for part in text.split(","):
-        words = part.split()
-        if not words or len(words) > 2 or (len(words) == 2 and words[1] not in ("asc", "desc")):
-            raise invalid("each key is a field and an optional direction")
-        field = words[0]
-        if not any(
-            field.startswith(a) and len(field) > len(a) if a.endswith(".") else field == a
-            for a in allowed
-        ):
-            raise invalid(f"cannot order by {field[:64]!r}")
-        if any(field == known for known, _ in keys):
-            raise invalid(f"{field[:64]!r} appears twice")
-        keys.append((field, len(words) == 2 and words[1] == "desc"))
-    if len(keys) > MAX_ORDER_KEYS:
-        raise invalid(f"at most {MAX_ORDER_KEYS} keys")
-    return tuple(keys)
+    return parse_order_by(order_by, default, allowed)
 
 
 def _compare_values(mine: Any, theirs: Any) -> int:
@@ -257,10 +243,11 @@ def _page(
             else:
                 start = middle + 1
     page = keyed[start : start + limit]
+    cursors = [{"v": values, "id": last} for (values, last), _ in page]
+    items = [item for _, item in page]
     if len(keyed) - start <= limit or not page:
-        return Page([item for _, item in page], None)
-    values, last = page[-1][0]
-    return Page([item for _, item in page], {"v": values, "id": last})
+        return Page(items, None, cursors)
+    return Page(items, cursors[-1], cursors)
 
 
 class RegistryDomain:
@@ -1202,14 +1189,24 @@ class RegistryDomain:
             return self._model(session, model_id), entry
 
     def alias_history(
-        self, model_id: str, *, alias: str, version: int, after_id: int, limit: int
+        self,
+        model_id: str,
+        filter_text: str,
+        order_by: str,
+        *,
+        after_id: int | None,
+        limit: int,
     ) -> tuple[list[AliasHistoryEntry], bool]:
+        """A page of the model's alias moves matching the filter, in the order they happened
+        (or the reverse), after the entry ``after_id``; and whether more follow."""
+        flt = parse(filter_text, ALIAS_HISTORY_FILTER_FIELDS)
+        ((_, descending),) = parse_order_by(order_by, "change_time", ALIAS_HISTORY_ORDER_FIELDS)
         with self._db.unit_of_work(read_only=True) as session:
             entries = self._repo.list_alias_history(
                 session,
                 f"models/{model_id}",
-                alias=alias,
-                version=version,
+                flt=flt,
+                descending=descending,
                 after_id=after_id,
                 limit=limit + 1,
             )
@@ -1237,12 +1234,18 @@ class RegistryDomain:
                             f"the parent was recorded as the alias {parent_name}, "
                             f"which points to {parent.name} now"
                         )
+            moved = (
+                (
+                    Comparison("from_version_number", "=", version.number),
+                    Comparison("to_version_number", "=", version.number),
+                ),
+            )
             history = self._repo.list_alias_history(
                 session,
                 version.model_name,
-                alias="",
-                version=version.number,
-                after_id=0,
+                flt=moved,
+                descending=False,
+                after_id=None,
                 limit=history_limit + 1,
             )
         if len(history) > history_limit:

@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from slipway.core.db import is_conflict
+from slipway.core.filters import Filter, sql_condition
 from slipway.services.registry.domain.entities import (
     AliasChange,
     AliasHistoryEntry,
@@ -108,8 +109,18 @@ class RegistryRepository(Protocol):
     ) -> AliasHistoryEntry: ...
 
     def list_alias_history(
-        self, session: Session, model: str, *, alias: str, version: int, after_id: int, limit: int
-    ) -> list[AliasHistoryEntry]: ...
+        self,
+        session: Session,
+        model: str,
+        *,
+        flt: Filter,
+        descending: bool,
+        after_id: int | None,
+        limit: int,
+    ) -> list[AliasHistoryEntry]:
+        """The model's alias moves matching ``flt`` (over ALIAS_HISTORY_COLUMNS) in the order
+        they happened (or the reverse), after the entry ``after_id`` in that order."""
+        ...
 
     def stale_pending_versions(
         self, session: Session, older_than: datetime
@@ -454,21 +465,37 @@ class SqlRegistryRepository:
         return _history(row)
 
     def list_alias_history(
-        self, session: Session, model: str, *, alias: str, version: int, after_id: int, limit: int
+        self,
+        session: Session,
+        model: str,
+        *,
+        flt: Filter,
+        descending: bool,
+        after_id: int | None,
+        limit: int,
     ) -> list[AliasHistoryEntry]:
-        query = select(AliasHistoryRow).where(
-            AliasHistoryRow.model == model, AliasHistoryRow.id > after_id
-        )
-        if alias:
-            query = query.where(AliasHistoryRow.alias == alias)
-        if version:
-            query = query.where(
-                (AliasHistoryRow.from_version == version) | (AliasHistoryRow.to_version == version)
-            )
-        rows: Sequence[AliasHistoryRow] = session.scalars(
-            query.order_by(AliasHistoryRow.id).limit(limit)
-        ).all()
+        row = AliasHistoryRow
+        query = select(row).where(row.model == model)
+        condition = sql_condition(flt, ALIAS_HISTORY_COLUMNS)
+        if condition is not None:
+            query = query.where(condition)
+        if after_id is not None:
+            query = query.where(row.id < after_id if descending else row.id > after_id)
+        # Ids follow the order the moves were committed in, as change_time does.
+        order = row.id.desc() if descending else row.id.asc()
+        rows: Sequence[AliasHistoryRow] = session.scalars(query.order_by(order).limit(limit)).all()
         return [_history(r) for r in rows]
+
+
+# The columns the fields of a ListAliasHistory filter read.
+ALIAS_HISTORY_COLUMNS: dict[str, ColumnElement[Any]] = {
+    "alias": AliasHistoryRow.alias,  # type: ignore[dict-item]
+    "actor": AliasHistoryRow.actor,  # type: ignore[dict-item]
+    "change": AliasHistoryRow.change,  # type: ignore[dict-item]
+    "from_version_number": AliasHistoryRow.from_version,  # type: ignore[dict-item]
+    "to_version_number": AliasHistoryRow.to_version,  # type: ignore[dict-item]
+    "change_time": AliasHistoryRow.change_time,  # type: ignore[dict-item]
+}
 
 
 def _history(row: AliasHistoryRow) -> AliasHistoryEntry:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any, Literal
 
 from google.protobuf.duration_pb2 import Duration
@@ -11,6 +12,7 @@ from google.protobuf.duration_pb2 import Duration
 from slipway.common.v1 import value_pb2
 from slipway.core import values
 from slipway.core.errors import FieldViolation
+from slipway.core.filters import Kind
 from slipway.core.values import timestamp
 from slipway.services.training.domain.entities import JobState, NewJob, TrainingJob
 from slipway.services.training.domain.jobs import invalid_job
@@ -41,6 +43,14 @@ STATES_PB = {
     state: getattr(training_job_pb2, f"TRAINING_JOB_STATE_{state.value}") for state in JobState
 }
 STATES = {v: k for k, v in STATES_PB.items()}
+# The fields of a ListTrainingJobs filter (AIP-160): enum words map to the stored values.
+JOB_FILTER_FIELDS: dict[str, Kind] = {
+    "state": {state.value: state.value for state in JobState},
+    "trigger": {value: value for value in TRIGGERS.values()},
+    "model": str,
+    "created_by": str,
+    "create_time": datetime,
+}
 STAGES_PB = {
     "loading": training_job_pb2.TRAINING_STAGE_LOADING,
     "fitting": training_job_pb2.TRAINING_STAGE_FITTING,

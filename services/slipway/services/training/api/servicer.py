@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 
+from slipway.core import filters
 from slipway.core.blocking import run_blocking
 from slipway.core.context import current_principal
 from slipway.core.errors import InvalidArgumentError
 from slipway.core.fanout import Feed
 from slipway.core.handlers import Context
-from slipway.core.names import MODEL_ID
 from slipway.core.pagination import (
     cursor_position,
     decode_page_token,
     encode_page_token,
+    fit_to_budget,
     page_size,
 )
 from slipway.core.reasons import Reason
@@ -82,52 +83,21 @@ class TrainingServicer:
         self, request: pb.ListTrainingJobsRequest, context: Context
     ) -> pb.ListTrainingJobsResponse:
         limit = page_size(request.page_size)
-        states = []
-        for i, state in enumerate(request.states):
-            if state not in converters.STATES:
-                raise InvalidArgumentError.for_field(
-                    f"states[{i}]", "unknown state", reason=Reason.INVALID_FILTER
-                )
-            states.append(converters.STATES[state])
-        if request.model and (
-            not request.model.startswith("models/")
-            or not MODEL_ID.fullmatch(request.model[len("models/") :])
-        ):
-            raise InvalidArgumentError.for_field(
-                "model", "must look like models/{model}", reason=Reason.INVALID_FILTER
-            )
-        if "\x00" in request.created_by:  # PostgreSQL text cannot hold NUL, even in a filter
-            raise InvalidArgumentError.for_field(
-                "created_by", "must not contain NUL characters", reason=Reason.INVALID_FILTER
-            )
-        trigger = ""
-        if request.trigger:
-            if request.trigger not in converters.TRIGGERS:
-                raise InvalidArgumentError.for_field(
-                    "trigger", "unknown trigger", reason=Reason.INVALID_FILTER
-                )
-            trigger = converters.TRIGGERS[request.trigger]
-        parameters = {
-            "states": sorted(s.value for s in states),
-            "model": request.model,
-            "created_by": request.created_by,
-            "trigger": trigger,
-        }
+        flt = filters.parse(request.filter, converters.JOB_FILTER_FIELDS)
+        ((_, descending),) = filters.parse_order_by(
+            request.order_by, "create_time desc", ("create_time",)
+        )
+        parameters = {"filter": request.filter, "descending": descending}
         cursor = decode_page_token(request.page_token, parameters)
         cursor_position(cursor, "seq", minimum=1)  # a forged cursor must not reach the query
         page = await run_blocking(
-            self._jobs.list_jobs,
-            states=states,
-            model=request.model,
-            created_by=request.created_by,
-            trigger=trigger,
-            cursor=cursor,
-            limit=limit,
+            self._jobs.list_jobs, flt=flt, descending=descending, cursor=cursor, limit=limit
         )
-        token = encode_page_token(page.next_cursor, parameters) if page.next_cursor else ""
-        return pb.ListTrainingJobsResponse(
-            training_jobs=[converters.job_to_pb(job) for job in page.jobs], next_page_token=token
-        )
+        jobs = [converters.job_to_pb(job) for job in page.jobs]
+        count = fit_to_budget([job.ByteSize() for job in jobs])
+        next_cursor = {"seq": page.jobs[count - 1].seq} if count < len(jobs) else page.next_cursor
+        token = encode_page_token(next_cursor, parameters) if next_cursor else ""
+        return pb.ListTrainingJobsResponse(training_jobs=jobs[:count], next_page_token=token)
 
     async def CancelTrainingJob(
         self, request: pb.CancelTrainingJobRequest, context: Context

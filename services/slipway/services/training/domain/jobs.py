@@ -13,7 +13,7 @@ import json
 import os
 import socket
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +32,7 @@ from slipway.core.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from slipway.core.filters import Filter
 from slipway.core.idempotency import IdempotencyKey, find_json, key_for, mutation
 from slipway.core.names import (
     LABEL_RULE,
@@ -365,23 +366,17 @@ class TrainingJobs:
     def list_jobs(
         self,
         *,
-        states: Collection[JobState],
-        model: str,
-        created_by: str,
-        trigger: str,
+        flt: Filter,
+        descending: bool,
         cursor: Mapping[str, Any] | None,
         limit: int,
     ) -> Page:
-        before = None if cursor is None else int(cursor["seq"])
+        """A page of the jobs matching ``flt`` in creation order (newest first when
+        ``descending``), after ``cursor``."""
+        after = None if cursor is None else int(cursor["seq"])
         with self._db.unit_of_work(read_only=True) as session:
             jobs = self._repo.list_jobs(
-                session,
-                states=states,
-                model=model,
-                created_by=created_by,
-                trigger=trigger,
-                before_seq=before,
-                limit=limit + 1,
+                session, flt=flt, descending=descending, after_seq=after, limit=limit + 1
             )
         more = len(jobs) > limit
         jobs = jobs[:limit]

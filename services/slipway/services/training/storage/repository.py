@@ -9,14 +9,14 @@ the lock clause is simply not rendered.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
+from slipway.core.filters import Filter, sql_condition
 from slipway.services.training.domain.entities import (
     Failure,
     JobState,
@@ -30,6 +30,16 @@ from slipway.services.training.storage.tables import TrainingJobRow
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+# The columns the fields of a ListTrainingJobs filter read (api/converters.JOB_FILTER_FIELDS).
+JOB_FILTER_COLUMNS: dict[str, ColumnElement[Any]] = {
+    "state": TrainingJobRow.state,  # type: ignore[dict-item]
+    "trigger": TrainingJobRow.trigger,  # type: ignore[dict-item]
+    "model": TrainingJobRow.model,  # type: ignore[dict-item]
+    "created_by": TrainingJobRow.created_by,  # type: ignore[dict-item]
+    "create_time": TrainingJobRow.create_time,  # type: ignore[dict-item]
+}
 
 
 class JobRepository(Protocol):
@@ -52,13 +62,14 @@ class JobRepository(Protocol):
         self,
         session: Session,
         *,
-        states: Collection[JobState],
-        model: str,
-        created_by: str,
-        trigger: str,
-        before_seq: int | None,
+        flt: Filter,
+        descending: bool,
+        after_seq: int | None,
         limit: int,
-    ) -> list[TrainingJob]: ...
+    ) -> list[TrainingJob]:
+        """Jobs matching ``flt`` (over JOB_FILTER_COLUMNS) in creation order, after the job
+        numbered ``after_seq`` in that order."""
+        ...
 
     def claim_next(self, session: Session) -> TrainingJob | None: ...
 
@@ -198,25 +209,20 @@ class SqlJobRepository:
         self,
         session: Session,
         *,
-        states: Collection[JobState],
-        model: str,
-        created_by: str,
-        trigger: str,
-        before_seq: int | None,
+        flt: Filter,
+        descending: bool,
+        after_seq: int | None,
         limit: int,
     ) -> list[TrainingJob]:
         query: Select[Any] = select(TrainingJobRow)
-        if states:
-            query = query.where(TrainingJobRow.state.in_([s.value for s in states]))
-        if model:
-            query = query.where(TrainingJobRow.model == model)
-        if created_by:
-            query = query.where(TrainingJobRow.created_by == created_by)
-        if trigger:
-            query = query.where(TrainingJobRow.trigger == trigger)
-        if before_seq is not None:
-            query = query.where(TrainingJobRow.seq < before_seq)
-        rows = session.scalars(query.order_by(TrainingJobRow.seq.desc()).limit(limit)).all()
+        condition = sql_condition(flt, JOB_FILTER_COLUMNS)
+        if condition is not None:
+            query = query.where(condition)
+        seq = TrainingJobRow.seq
+        if after_seq is not None:
+            query = query.where(seq < after_seq if descending else seq > after_seq)
+        order = seq.desc() if descending else seq.asc()
+        rows = session.scalars(query.order_by(order).limit(limit)).all()
         return [to_job(row) for row in rows]
 
     def claim_next(self, session: Session) -> TrainingJob | None:

@@ -271,7 +271,7 @@ class Registrar:
             try:
                 await stub.SetModelAlias(
                     pb.SetModelAliasRequest(
-                        model=job.model,
+                        name=job.model,
                         alias=job.alias_on_success,
                         version_number=number,
                         reason=reason,

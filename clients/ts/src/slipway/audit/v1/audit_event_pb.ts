@@ -4,6 +4,8 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_google_api_field_behavior } from "../../../google/api/field_behavior_pb.js";
+import { file_google_api_resource } from "../../../google/api/resource_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Principal } from "../../common/v1/principal_pb.js";
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file slipway/audit/v1/audit_event.proto.
  */
 export const file_slipway_audit_v1_audit_event: GenFile = /*@__PURE__*/
-  fileDesc("CiJzbGlwd2F5L2F1ZGl0L3YxL2F1ZGl0X2V2ZW50LnByb3RvEhBzbGlwd2F5LmF1ZGl0LnYxIqUDCgpBdWRpdEV2ZW50EhAKCHNlcXVlbmNlGAEgASgDEhAKCGV2ZW50X2lkGAIgASgJEi4KCmV2ZW50X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3NlcnZpY2UYBCABKAkSDgoGYWN0aW9uGAUgASgJEi8KCXByaW5jaXBhbBgGIAEoCzIcLnNsaXB3YXkuY29tbW9uLnYxLlByaW5jaXBhbBIQCghyZXNvdXJjZRgHIAEoCRIvCgdvdXRjb21lGAggASgOMh4uc2xpcHdheS5hdWRpdC52MS5BdWRpdE91dGNvbWUSEwoLc3RhdHVzX2NvZGUYCSABKAkSFAoMZXJyb3JfcmVhc29uGAogASgJEg4KBnJlYXNvbhgLIAEoCRISCgpyZXF1ZXN0X2lkGAwgASgJEhQKDHBheWxvYWRfanNvbhgNIAEoCRIVCg1wcmV2aW91c19oYXNoGA4gASgJEgwKBGhhc2gYDyABKAkSFAoMaGFzaF92ZXJzaW9uGBAgASgFEg4KBmtleV9pZBgRIAEoCSKsAgoQQXVkaXRFdmVudEZpbHRlchIuCgpzdGFydF90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcHJpbmNpcGFsGAMgASgJEg4KBmFjdGlvbhgEIAEoCRIQCghyZXNvdXJjZRgFIAEoCRIXCg9yZXNvdXJjZV9wcmVmaXgYBiABKAkSLwoHb3V0Y29tZRgHIAEoDjIeLnNsaXB3YXkuYXVkaXQudjEuQXVkaXRPdXRjb21lEg8KB3NlcnZpY2UYCCABKAkSFAoMbWluX3NlcXVlbmNlGAkgASgDEhQKDG1heF9zZXF1ZW5jZRgKIAEoAyp3CgxBdWRpdE91dGNvbWUSHQoZQVVESVRfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhQKEEFVRElUX09VVENPTUVfT0sQARIYChRBVURJVF9PVVRDT01FX0RFTklFRBACEhgKFEFVRElUX09VVENPTUVfRkFJTEVEEANCxwEKFGRldi5zbGlwd2F5LmF1ZGl0LnYxQg9BdWRpdEV2ZW50UHJvdG9QAVo8Z2l0aHViLmNvbS9zbGlwd2F5LW1sb3BzL3NsaXB3YXkvY2xpZW50cy9nby9hdWRpdC92MTthdWRpdHYxogIDU0FYqgIQU2xpcHdheS5BdWRpdC5WMcoCEFNsaXB3YXlcQXVkaXRcVjHiAhxTbGlwd2F5XEF1ZGl0XFYxXEdQQk1ldGFkYXRh6gISU2xpcHdheTo6QXVkaXQ6OlYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_slipway_common_v1_principal]);
+  fileDesc("CiJzbGlwd2F5L2F1ZGl0L3YxL2F1ZGl0X2V2ZW50LnByb3RvEhBzbGlwd2F5LmF1ZGl0LnYxIpEECgpBdWRpdEV2ZW50EhYKCHNlcXVlbmNlGAEgASgDQgTiQQEDEhYKCGV2ZW50X2lkGAIgASgJQgTiQQEDEjQKCmV2ZW50X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEhUKB3NlcnZpY2UYBCABKAlCBOJBAQMSFAoGYWN0aW9uGAUgASgJQgTiQQEDEjUKCXByaW5jaXBhbBgGIAEoCzIcLnNsaXB3YXkuY29tbW9uLnYxLlByaW5jaXBhbEIE4kEBAxIcCghyZXNvdXJjZRgHIAEoCUIK4kEBA/pBAwoBKhI1CgdvdXRjb21lGAggASgOMh4uc2xpcHdheS5hdWRpdC52MS5BdWRpdE91dGNvbWVCBOJBAQMSGQoLc3RhdHVzX2NvZGUYCSABKAlCBOJBAQMSGgoMZXJyb3JfcmVhc29uGAogASgJQgTiQQEDEhQKBnJlYXNvbhgLIAEoCUIE4kEBAxIYCgpyZXF1ZXN0X2lkGAwgASgJQgTiQQEDEhoKDHBheWxvYWRfanNvbhgNIAEoCUIE4kEBAxIbCg1wcmV2aW91c19oYXNoGA4gASgJQgTiQQEDEhIKBGhhc2gYDyABKAlCBOJBAQMSGgoMaGFzaF92ZXJzaW9uGBAgASgFQgTiQQEDEhQKBmtleV9pZBgRIAEoCUIE4kEBAyp3CgxBdWRpdE91dGNvbWUSHQoZQVVESVRfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhQKEEFVRElUX09VVENPTUVfT0sQARIYChRBVURJVF9PVVRDT01FX0RFTklFRBACEhgKFEFVRElUX09VVENPTUVfRkFJTEVEEANCxwEKFGRldi5zbGlwd2F5LmF1ZGl0LnYxQg9BdWRpdEV2ZW50UHJvdG9QAVo8Z2l0aHViLmNvbS9zbGlwd2F5LW1sb3BzL3NsaXB3YXkvY2xpZW50cy9nby9hdWRpdC92MTthdWRpdHYxogIDU0FYqgIQU2xpcHdheS5BdWRpdC5WMcoCEFNsaXB3YXlcQXVkaXRcVjHiAhxTbGlwd2F5XEF1ZGl0XFYxXEdQQk1ldGFkYXRh6gISU2xpcHdheTo6QXVkaXQ6OlYxYgZwcm90bzM", [file_google_api_field_behavior, file_google_api_resource, file_google_protobuf_timestamp, file_slipway_common_v1_principal]);
 
 /**
  * One entry of the append-only, hash-chained audit log shared by all services. Events are never
@@ -156,91 +158,6 @@ export type AuditEvent = Message<"slipway.audit.v1.AuditEvent"> & {
  */
 export const AuditEventSchema: GenMessage<AuditEvent> = /*@__PURE__*/
   messageDesc(file_slipway_audit_v1_audit_event, 0);
-
-/**
- * Which audit events to read. All set conditions must hold.
- *
- * @generated from message slipway.audit.v1.AuditEventFilter
- */
-export type AuditEventFilter = Message<"slipway.audit.v1.AuditEventFilter"> & {
-  /**
-   * Optional. Only events at or after this time.
-   *
-   * @generated from field: google.protobuf.Timestamp start_time = 1;
-   */
-  startTime?: Timestamp | undefined;
-
-  /**
-   * Optional. Only events before this time.
-   *
-   * @generated from field: google.protobuf.Timestamp end_time = 2;
-   */
-  endTime?: Timestamp | undefined;
-
-  /**
-   * Optional. Only events of this principal (`anonymous` for refused calls without a token).
-   *
-   * @generated from field: string principal = 3;
-   */
-  principal: string;
-
-  /**
-   * Optional. Only events of this action, for example `registry.SetModelAlias`.
-   *
-   * @generated from field: string action = 4;
-   */
-  action: string;
-
-  /**
-   * Optional. Only events on exactly this resource.
-   *
-   * @generated from field: string resource = 5;
-   */
-  resource: string;
-
-  /**
-   * Optional. Only events on resources whose name starts with this prefix, for example
-   * `models/fraud/`.
-   *
-   * @generated from field: string resource_prefix = 6;
-   */
-  resourcePrefix: string;
-
-  /**
-   * Optional. Only events with this outcome.
-   *
-   * @generated from field: slipway.audit.v1.AuditOutcome outcome = 7;
-   */
-  outcome: AuditOutcome;
-
-  /**
-   * Optional. Only events of this service.
-   *
-   * @generated from field: string service = 8;
-   */
-  service: string;
-
-  /**
-   * Optional. Only events with a sequence number at or above this one.
-   *
-   * @generated from field: int64 min_sequence = 9;
-   */
-  minSequence: bigint;
-
-  /**
-   * Optional. Only events with a sequence number at or below this one.
-   *
-   * @generated from field: int64 max_sequence = 10;
-   */
-  maxSequence: bigint;
-};
-
-/**
- * Describes the message slipway.audit.v1.AuditEventFilter.
- * Use `create(AuditEventFilterSchema)` to create a new message.
- */
-export const AuditEventFilterSchema: GenMessage<AuditEventFilter> = /*@__PURE__*/
-  messageDesc(file_slipway_audit_v1_audit_event, 1);
 
 /**
  * How an audited call ended.

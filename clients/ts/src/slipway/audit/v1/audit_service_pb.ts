@@ -4,7 +4,8 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { AuditEvent, AuditEventFilter } from "./audit_event_pb.js";
+import { file_google_api_field_behavior } from "../../../google/api/field_behavior_pb.js";
+import type { AuditEvent } from "./audit_event_pb.js";
 import { file_slipway_audit_v1_audit_event } from "./audit_event_pb.js";
 import type { ChainVerification } from "./chain_verification_pb.js";
 import { file_slipway_audit_v1_chain_verification } from "./chain_verification_pb.js";
@@ -14,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file slipway/audit/v1/audit_service.proto.
  */
 export const file_slipway_audit_v1_audit_service: GenFile = /*@__PURE__*/
-  fileDesc("CiRzbGlwd2F5L2F1ZGl0L3YxL2F1ZGl0X3NlcnZpY2UucHJvdG8SEHNsaXB3YXkuYXVkaXQudjEihwEKFkxpc3RBdWRpdEV2ZW50c1JlcXVlc3QSMgoGZmlsdGVyGAEgASgLMiIuc2xpcHdheS5hdWRpdC52MS5BdWRpdEV2ZW50RmlsdGVyEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJEhIKCmRlc2NlbmRpbmcYBCABKAgiYAoXTGlzdEF1ZGl0RXZlbnRzUmVzcG9uc2USLAoGZXZlbnRzGAEgAygLMhwuc2xpcHdheS5hdWRpdC52MS5BdWRpdEV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJFChVWZXJpZnlBdWRpdExvZ1JlcXVlc3QSFgoOc3RhcnRfc2VxdWVuY2UYASABKAMSFAoMZW5kX3NlcXVlbmNlGAIgASgDIlMKFlZlcmlmeUF1ZGl0TG9nUmVzcG9uc2USOQoMdmVyaWZpY2F0aW9uGAEgASgLMiMuc2xpcHdheS5hdWRpdC52MS5DaGFpblZlcmlmaWNhdGlvbiJOChhFeHBvcnRBdWRpdEV2ZW50c1JlcXVlc3QSMgoGZmlsdGVyGAEgASgLMiIuc2xpcHdheS5hdWRpdC52MS5BdWRpdEV2ZW50RmlsdGVyIkkKGUV4cG9ydEF1ZGl0RXZlbnRzUmVzcG9uc2USLAoGZXZlbnRzGAEgAygLMhwuc2xpcHdheS5hdWRpdC52MS5BdWRpdEV2ZW50MssCCgxBdWRpdFNlcnZpY2USZgoPTGlzdEF1ZGl0RXZlbnRzEiguc2xpcHdheS5hdWRpdC52MS5MaXN0QXVkaXRFdmVudHNSZXF1ZXN0Gikuc2xpcHdheS5hdWRpdC52MS5MaXN0QXVkaXRFdmVudHNSZXNwb25zZRJjCg5WZXJpZnlBdWRpdExvZxInLnNsaXB3YXkuYXVkaXQudjEuVmVyaWZ5QXVkaXRMb2dSZXF1ZXN0Giguc2xpcHdheS5hdWRpdC52MS5WZXJpZnlBdWRpdExvZ1Jlc3BvbnNlEm4KEUV4cG9ydEF1ZGl0RXZlbnRzEiouc2xpcHdheS5hdWRpdC52MS5FeHBvcnRBdWRpdEV2ZW50c1JlcXVlc3QaKy5zbGlwd2F5LmF1ZGl0LnYxLkV4cG9ydEF1ZGl0RXZlbnRzUmVzcG9uc2UwAULJAQoUZGV2LnNsaXB3YXkuYXVkaXQudjFCEUF1ZGl0U2VydmljZVByb3RvUAFaPGdpdGh1Yi5jb20vc2xpcHdheS1tbG9wcy9zbGlwd2F5L2NsaWVudHMvZ28vYXVkaXQvdjE7YXVkaXR2MaICA1NBWKoCEFNsaXB3YXkuQXVkaXQuVjHKAhBTbGlwd2F5XEF1ZGl0XFYx4gIcU2xpcHdheVxBdWRpdFxWMVxHUEJNZXRhZGF0YeoCElNsaXB3YXk6OkF1ZGl0OjpWMWIGcHJvdG8z", [file_slipway_audit_v1_audit_event, file_slipway_audit_v1_chain_verification]);
+  fileDesc("CiRzbGlwd2F5L2F1ZGl0L3YxL2F1ZGl0X3NlcnZpY2UucHJvdG8SEHNsaXB3YXkuYXVkaXQudjEikQEKFkxpc3RBdWRpdEV2ZW50c1JlcXVlc3QSFwoJcGFnZV9zaXplGAIgASgFQgTiQQEBEhgKCnBhZ2VfdG9rZW4YAyABKAlCBOJBAQESFAoGZmlsdGVyGAUgASgJQgTiQQEBEhYKCG9yZGVyX2J5GAYgASgJQgTiQQEBSgQIARACSgQIBBAFUgpkZXNjZW5kaW5nImAKF0xpc3RBdWRpdEV2ZW50c1Jlc3BvbnNlEiwKBmV2ZW50cxgBIAMoCzIcLnNsaXB3YXkuYXVkaXQudjEuQXVkaXRFdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiUQoVVmVyaWZ5QXVkaXRMb2dSZXF1ZXN0EhwKDnN0YXJ0X3NlcXVlbmNlGAEgASgDQgTiQQEBEhoKDGVuZF9zZXF1ZW5jZRgCIAEoA0IE4kEBASJTChZWZXJpZnlBdWRpdExvZ1Jlc3BvbnNlEjkKDHZlcmlmaWNhdGlvbhgBIAEoCzIjLnNsaXB3YXkuYXVkaXQudjEuQ2hhaW5WZXJpZmljYXRpb24iNgoYRXhwb3J0QXVkaXRFdmVudHNSZXF1ZXN0EhQKBmZpbHRlchgCIAEoCUIE4kEBAUoECAEQAiJJChlFeHBvcnRBdWRpdEV2ZW50c1Jlc3BvbnNlEiwKBmV2ZW50cxgBIAMoCzIcLnNsaXB3YXkuYXVkaXQudjEuQXVkaXRFdmVudDLLAgoMQXVkaXRTZXJ2aWNlEmYKD0xpc3RBdWRpdEV2ZW50cxIoLnNsaXB3YXkuYXVkaXQudjEuTGlzdEF1ZGl0RXZlbnRzUmVxdWVzdBopLnNsaXB3YXkuYXVkaXQudjEuTGlzdEF1ZGl0RXZlbnRzUmVzcG9uc2USYwoOVmVyaWZ5QXVkaXRMb2cSJy5zbGlwd2F5LmF1ZGl0LnYxLlZlcmlmeUF1ZGl0TG9nUmVxdWVzdBooLnNsaXB3YXkuYXVkaXQudjEuVmVyaWZ5QXVkaXRMb2dSZXNwb25zZRJuChFFeHBvcnRBdWRpdEV2ZW50cxIqLnNsaXB3YXkuYXVkaXQudjEuRXhwb3J0QXVkaXRFdmVudHNSZXF1ZXN0Gisuc2xpcHdheS5hdWRpdC52MS5FeHBvcnRBdWRpdEV2ZW50c1Jlc3BvbnNlMAFCyQEKFGRldi5zbGlwd2F5LmF1ZGl0LnYxQhFBdWRpdFNlcnZpY2VQcm90b1ABWjxnaXRodWIuY29tL3NsaXB3YXktbWxvcHMvc2xpcHdheS9jbGllbnRzL2dvL2F1ZGl0L3YxO2F1ZGl0djGiAgNTQViqAhBTbGlwd2F5LkF1ZGl0LlYxygIQU2xpcHdheVxBdWRpdFxWMeICHFNsaXB3YXlcQXVkaXRcVjFcR1BCTWV0YWRhdGHqAhJTbGlwd2F5OjpBdWRpdDo6VjFiBnByb3RvMw", [file_google_api_field_behavior, file_slipway_audit_v1_audit_event, file_slipway_audit_v1_chain_verification]);
 
 /**
  * Request for ListAuditEvents.
@@ -22,13 +23,6 @@ export const file_slipway_audit_v1_audit_service: GenFile = /*@__PURE__*/
  * @generated from message slipway.audit.v1.ListAuditEventsRequest
  */
 export type ListAuditEventsRequest = Message<"slipway.audit.v1.ListAuditEventsRequest"> & {
-  /**
-   * Optional. Which events to list; default all.
-   *
-   * @generated from field: slipway.audit.v1.AuditEventFilter filter = 1;
-   */
-  filter?: AuditEventFilter | undefined;
-
   /**
    * Optional. The maximum number of events to return; default 50, at most 1000 (a larger value
    * is read as 1000).
@@ -38,18 +32,34 @@ export type ListAuditEventsRequest = Message<"slipway.audit.v1.ListAuditEventsRe
   pageSize: number;
 
   /**
-   * Optional. The `next_page_token` of a previous call with the same filter.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    *
    * @generated from field: string page_token = 3;
    */
   pageToken: string;
 
   /**
-   * Optional. Newest first instead of oldest first.
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+   * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields:
+   * `sequence` (`= < <= > >=`), `event_time` (`< <= > >=` with a quoted RFC 3339 time),
+   * `principal` (the principal's name; refused calls without a token have the name
+   * `"anonymous"`), `action` (such as `"registry.SetModelAlias"`), `resource` and `service`
+   * (these four `=` and `!=`; a quoted value ending in `*` matches by prefix), and `outcome`
+   * (`OK`, `DENIED` or `FAILED`; `=` and `!=`). For example
+   * `resource = "models/fraud/*" AND event_time >= "2025-01-01T00:00:00Z"` or
+   * `service = "registry" OR service = "training"`.
    *
-   * @generated from field: bool descending = 4;
+   * @generated from field: string filter = 5;
    */
-  descending: boolean;
+  filter: string;
+
+  /**
+   * Optional. The order (AIP-132): comma-separated keys among `sequence` (the default, oldest
+   * first), each optionally followed by ` desc`, for example `sequence desc` (newest first).
+   *
+   * @generated from field: string order_by = 6;
+   */
+  orderBy: string;
 };
 
 /**
@@ -73,7 +83,9 @@ export type ListAuditEventsResponse = Message<"slipway.audit.v1.ListAuditEventsR
   events: AuditEvent[];
 
   /**
-   * A token for the next page; empty on the last page.
+   * A token for the next page; empty on the last page. A page may hold fewer items than
+   * `page_size` (yet not be the last): it ends early when the next item would take the
+   * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
    *
    * @generated from field: string next_page_token = 2;
    */
@@ -144,12 +156,13 @@ export const VerifyAuditLogResponseSchema: GenMessage<VerifyAuditLogResponse> = 
  */
 export type ExportAuditEventsRequest = Message<"slipway.audit.v1.ExportAuditEventsRequest"> & {
   /**
-   * Optional. Which events to export; default all. For offline chain verification, export a
-   * contiguous range (no filter other than sequence numbers or times).
+   * Optional. Which events to export, as in ListAuditEvents.filter; default all. For offline
+   * chain verification, export a contiguous range (no condition other than on `sequence` or
+   * `event_time`).
    *
-   * @generated from field: slipway.audit.v1.AuditEventFilter filter = 1;
+   * @generated from field: string filter = 2;
    */
-  filter?: AuditEventFilter | undefined;
+  filter: string;
 };
 
 /**
@@ -188,7 +201,7 @@ export const ExportAuditEventsResponseSchema: GenMessage<ExportAuditEventsRespon
  */
 export const AuditService: GenService<{
   /**
-   * Lists audit events in sequence order, with filters.
+   * Lists audit events in sequence order (or the reverse), with a filter.
    *
    * @generated from rpc slipway.audit.v1.AuditService.ListAuditEvents
    */

@@ -4,13 +4,14 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_google_api_field_behavior } from "../../../google/api/field_behavior_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file slipway/common/v1/principal.proto.
  */
 export const file_slipway_common_v1_principal: GenFile = /*@__PURE__*/
-  fileDesc("CiFzbGlwd2F5L2NvbW1vbi92MS9wcmluY2lwYWwucHJvdG8SEXNsaXB3YXkuY29tbW9uLnYxIkEKCVByaW5jaXBhbBIMCgRuYW1lGAEgASgJEiYKBXJvbGVzGAIgAygOMhcuc2xpcHdheS5jb21tb24udjEuUm9sZSqIAQoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASDwoLUk9MRV9WSUVXRVIQARISCg5ST0xFX0RFVkVMT1BFUhACEhEKDVJPTEVfQVBQUk9WRVIQAxIQCgxST0xFX0FVRElUT1IQBBIOCgpST0xFX0FETUlOEAUSEAoMUk9MRV9TRVJWSUNFEAZCzQEKFWRldi5zbGlwd2F5LmNvbW1vbi52MUIOUHJpbmNpcGFsUHJvdG9QAVo+Z2l0aHViLmNvbS9zbGlwd2F5LW1sb3BzL3NsaXB3YXkvY2xpZW50cy9nby9jb21tb24vdjE7Y29tbW9udjGiAgNTQ1iqAhFTbGlwd2F5LkNvbW1vbi5WMcoCEVNsaXB3YXlcQ29tbW9uXFYx4gIdU2xpcHdheVxDb21tb25cVjFcR1BCTWV0YWRhdGHqAhNTbGlwd2F5OjpDb21tb246OlYxYgZwcm90bzM");
+  fileDesc("CiFzbGlwd2F5L2NvbW1vbi92MS9wcmluY2lwYWwucHJvdG8SEXNsaXB3YXkuY29tbW9uLnYxIk0KCVByaW5jaXBhbBISCgRuYW1lGAEgASgJQgTiQQEDEiwKBXJvbGVzGAIgAygOMhcuc2xpcHdheS5jb21tb24udjEuUm9sZUIE4kEBAyqIAQoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASDwoLUk9MRV9WSUVXRVIQARISCg5ST0xFX0RFVkVMT1BFUhACEhEKDVJPTEVfQVBQUk9WRVIQAxIQCgxST0xFX0FVRElUT1IQBBIOCgpST0xFX0FETUlOEAUSEAoMUk9MRV9TRVJWSUNFEAZCzQEKFWRldi5zbGlwd2F5LmNvbW1vbi52MUIOUHJpbmNpcGFsUHJvdG9QAVo+Z2l0aHViLmNvbS9zbGlwd2F5LW1sb3BzL3NsaXB3YXkvY2xpZW50cy9nby9jb21tb24vdjE7Y29tbW9udjGiAgNTQ1iqAhFTbGlwd2F5LkNvbW1vbi5WMcoCEVNsaXB3YXlcQ29tbW9uXFYx4gIdU2xpcHdheVxDb21tb25cVjFcR1BCTWV0YWRhdGHqAhNTbGlwd2F5OjpDb21tb246OlYxYgZwcm90bzM", [file_google_api_field_behavior]);
 
 /**
  * Who made a call: an authenticated principal and its roles, or `anonymous` for a call without a
@@ -44,6 +45,8 @@ export const PrincipalSchema: GenMessage<Principal> = /*@__PURE__*/
 
 /**
  * A role granted to a principal. Which RPCs a role may call is declared once, on the server.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `ROLE_UNSPECIFIED` where it must decide).
  *
  * @generated from enum slipway.common.v1.Role
  */

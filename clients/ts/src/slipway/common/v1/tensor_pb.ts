@@ -4,13 +4,14 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_google_api_field_behavior } from "../../../google/api/field_behavior_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file slipway/common/v1/tensor.proto.
  */
 export const file_slipway_common_v1_tensor: GenFile = /*@__PURE__*/
-  fileDesc("Ch5zbGlwd2F5L2NvbW1vbi92MS90ZW5zb3IucHJvdG8SEXNsaXB3YXkuY29tbW9uLnYxIoEBCgZUZW5zb3ISDAoEbmFtZRgBIAEoCRIuCglkYXRhX3R5cGUYAiABKA4yGy5zbGlwd2F5LmNvbW1vbi52MS5EYXRhVHlwZRINCgVzaGFwZRgDIAMoAxIUCgxyYXdfY29udGVudHMYBCABKAwSFAoMbWlzc2luZ19tYXNrGAUgASgMKqABCghEYXRhVHlwZRIZChVEQVRBX1RZUEVfVU5TUEVDSUZJRUQQABISCg5EQVRBX1RZUEVfQk9PTBABEhMKD0RBVEFfVFlQRV9JTlQzMhACEhMKD0RBVEFfVFlQRV9JTlQ2NBADEhIKDkRBVEFfVFlQRV9GUDMyEAQSEgoOREFUQV9UWVBFX0ZQNjQQBRITCg9EQVRBX1RZUEVfQllURVMQBkLKAQoVZGV2LnNsaXB3YXkuY29tbW9uLnYxQgtUZW5zb3JQcm90b1ABWj5naXRodWIuY29tL3NsaXB3YXktbWxvcHMvc2xpcHdheS9jbGllbnRzL2dvL2NvbW1vbi92MTtjb21tb252MaICA1NDWKoCEVNsaXB3YXkuQ29tbW9uLlYxygIRU2xpcHdheVxDb21tb25cVjHiAh1TbGlwd2F5XENvbW1vblxWMVxHUEJNZXRhZGF0YeoCE1NsaXB3YXk6OkNvbW1vbjo6VjFiBnByb3RvMw");
+  fileDesc("Ch5zbGlwd2F5L2NvbW1vbi92MS90ZW5zb3IucHJvdG8SEXNsaXB3YXkuY29tbW9uLnYxIp8BCgZUZW5zb3ISEgoEbmFtZRgBIAEoCUIE4kEBAhI0CglkYXRhX3R5cGUYAiABKA4yGy5zbGlwd2F5LmNvbW1vbi52MS5EYXRhVHlwZUIE4kEBAhITCgVzaGFwZRgDIAMoA0IE4kEBAhIaCgxyYXdfY29udGVudHMYBCABKAxCBOJBAQISGgoMbWlzc2luZ19tYXNrGAUgASgMQgTiQQEBKqABCghEYXRhVHlwZRIZChVEQVRBX1RZUEVfVU5TUEVDSUZJRUQQABISCg5EQVRBX1RZUEVfQk9PTBABEhMKD0RBVEFfVFlQRV9JTlQzMhACEhMKD0RBVEFfVFlQRV9JTlQ2NBADEhIKDkRBVEFfVFlQRV9GUDMyEAQSEgoOREFUQV9UWVBFX0ZQNjQQBRITCg9EQVRBX1RZUEVfQllURVMQBkLKAQoVZGV2LnNsaXB3YXkuY29tbW9uLnYxQgtUZW5zb3JQcm90b1ABWj5naXRodWIuY29tL3NsaXB3YXktbWxvcHMvc2xpcHdheS9jbGllbnRzL2dvL2NvbW1vbi92MTtjb21tb252MaICA1NDWKoCEVNsaXB3YXkuQ29tbW9uLlYxygIRU2xpcHdheVxDb21tb25cVjHiAh1TbGlwd2F5XENvbW1vblxWMVxHUEJNZXRhZGF0YeoCE1NsaXB3YXk6OkNvbW1vbjo6VjFiBnByb3RvMw", [file_google_api_field_behavior]);
 
 /**
  * A dense tensor in row-major order, carried as raw little-endian bytes so that senders and
@@ -67,6 +68,8 @@ export const TensorSchema: GenMessage<Tensor> = /*@__PURE__*/
 /**
  * The element type of a feature, an output or a tensor. The names follow the Open Inference
  * Protocol datatypes (`FP32` is DATA_TYPE_FP32 and so on).
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `DATA_TYPE_UNSPECIFIED` where it must decide).
  *
  * @generated from enum slipway.common.v1.DataType
  */

@@ -4,6 +4,8 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_google_api_field_behavior } from "../../../google/api/field_behavior_pb.js";
+import { file_google_api_resource } from "../../../google/api/resource_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Principal } from "../../common/v1/principal_pb.js";
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file slipway/registry/v1/alias_history.proto.
  */
 export const file_slipway_registry_v1_alias_history: GenFile = /*@__PURE__*/
-  fileDesc("CidzbGlwd2F5L3JlZ2lzdHJ5L3YxL2FsaWFzX2hpc3RvcnkucHJvdG8SE3NsaXB3YXkucmVnaXN0cnkudjEiwwIKEUFsaWFzSGlzdG9yeUVudHJ5EgwKBG5hbWUYASABKAkSDQoFbW9kZWwYAiABKAkSDQoFYWxpYXMYAyABKAkSMAoGY2hhbmdlGAQgASgOMiAuc2xpcHdheS5yZWdpc3RyeS52MS5BbGlhc0NoYW5nZRIbChNmcm9tX3ZlcnNpb25fbnVtYmVyGAUgASgDEhkKEXRvX3ZlcnNpb25fbnVtYmVyGAYgASgDEisKBWFjdG9yGAcgASgLMhwuc2xpcHdheS5jb21tb24udjEuUHJpbmNpcGFsEg4KBnJlYXNvbhgIIAEoCRIvCgtjaGFuZ2VfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKcmVxdWVzdF9pZBgKIAEoCRIWCg5hdWRpdF9ldmVudF9pZBgLIAEoCSpzCgtBbGlhc0NoYW5nZRIcChhBTElBU19DSEFOR0VfVU5TUEVDSUZJRUQQABIUChBBTElBU19DSEFOR0VfU0VUEAESFgoSQUxJQVNfQ0hBTkdFX01PVkVEEAISGAoUQUxJQVNfQ0hBTkdFX0RFTEVURUQQA0LeAQoXZGV2LnNsaXB3YXkucmVnaXN0cnkudjFCEUFsaWFzSGlzdG9yeVByb3RvUAFaQmdpdGh1Yi5jb20vc2xpcHdheS1tbG9wcy9zbGlwd2F5L2NsaWVudHMvZ28vcmVnaXN0cnkvdjE7cmVnaXN0cnl2MaICA1NSWKoCE1NsaXB3YXkuUmVnaXN0cnkuVjHKAhNTbGlwd2F5XFJlZ2lzdHJ5XFYx4gIfU2xpcHdheVxSZWdpc3RyeVxWMVxHUEJNZXRhZGF0YeoCFVNsaXB3YXk6OlJlZ2lzdHJ5OjpWMWIGcHJvdG8z", [file_google_protobuf_timestamp, file_slipway_common_v1_principal]);
+  fileDesc("CidzbGlwd2F5L3JlZ2lzdHJ5L3YxL2FsaWFzX2hpc3RvcnkucHJvdG8SE3NsaXB3YXkucmVnaXN0cnkudjEingQKEUFsaWFzSGlzdG9yeUVudHJ5EhIKBG5hbWUYASABKAlCBOJBAQgSMgoFbW9kZWwYAiABKAlCI+JBAQP6QRwKGnJlZ2lzdHJ5LnNsaXB3YXkuZGV2L01vZGVsEhMKBWFsaWFzGAMgASgJQgTiQQEDEjYKBmNoYW5nZRgEIAEoDjIgLnNsaXB3YXkucmVnaXN0cnkudjEuQWxpYXNDaGFuZ2VCBOJBAQMSIQoTZnJvbV92ZXJzaW9uX251bWJlchgFIAEoA0IE4kEBAxIfChF0b192ZXJzaW9uX251bWJlchgGIAEoA0IE4kEBAxIxCgVhY3RvchgHIAEoCzIcLnNsaXB3YXkuY29tbW9uLnYxLlByaW5jaXBhbEIE4kEBAxIUCgZyZWFzb24YCCABKAlCBOJBAQMSNQoLY2hhbmdlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEhgKCnJlcXVlc3RfaWQYCiABKAlCBOJBAQMSHAoOYXVkaXRfZXZlbnRfaWQYCyABKAlCBOJBAQM6eOpBdQomcmVnaXN0cnkuc2xpcHdheS5kZXYvQWxpYXNIaXN0b3J5RW50cnkSI21vZGVscy97bW9kZWx9L2FsaWFzSGlzdG9yeS97ZW50cnl9KhNhbGlhc0hpc3RvcnlFbnRyaWVzMhFhbGlhc0hpc3RvcnlFbnRyeSpzCgtBbGlhc0NoYW5nZRIcChhBTElBU19DSEFOR0VfVU5TUEVDSUZJRUQQABIUChBBTElBU19DSEFOR0VfU0VUEAESFgoSQUxJQVNfQ0hBTkdFX01PVkVEEAISGAoUQUxJQVNfQ0hBTkdFX0RFTEVURUQQA0LeAQoXZGV2LnNsaXB3YXkucmVnaXN0cnkudjFCEUFsaWFzSGlzdG9yeVByb3RvUAFaQmdpdGh1Yi5jb20vc2xpcHdheS1tbG9wcy9zbGlwd2F5L2NsaWVudHMvZ28vcmVnaXN0cnkvdjE7cmVnaXN0cnl2MaICA1NSWKoCE1NsaXB3YXkuUmVnaXN0cnkuVjHKAhNTbGlwd2F5XFJlZ2lzdHJ5XFYx4gIfU2xpcHdheVxSZWdpc3RyeVxWMVxHUEJNZXRhZGF0YeoCFVNsaXB3YXk6OlJlZ2lzdHJ5OjpWMWIGcHJvdG8z", [file_google_api_field_behavior, file_google_api_resource, file_google_protobuf_timestamp, file_slipway_common_v1_principal]);
 
 /**
  * One move of an alias: who, when, from which version to which, and why. Kept forever. Resource
@@ -24,7 +26,7 @@ export const file_slipway_registry_v1_alias_history: GenFile = /*@__PURE__*/
  */
 export type AliasHistoryEntry = Message<"slipway.registry.v1.AliasHistoryEntry"> & {
   /**
-   * Output only. The resource name, `models/{model}/aliasHistory/{entry}`.
+   * Identifier. The resource name, `models/{model}/aliasHistory/{entry}`.
    *
    * @generated from field: string name = 1;
    */

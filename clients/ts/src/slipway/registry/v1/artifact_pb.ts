@@ -4,13 +4,14 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_google_api_field_behavior } from "../../../google/api/field_behavior_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file slipway/registry/v1/artifact.proto.
  */
 export const file_slipway_registry_v1_artifact: GenFile = /*@__PURE__*/
-  fileDesc("CiJzbGlwd2F5L3JlZ2lzdHJ5L3YxL2FydGlmYWN0LnByb3RvEhNzbGlwd2F5LnJlZ2lzdHJ5LnYxInAKCEFydGlmYWN0Eg4KBnNoYTI1NhgBIAEoCRISCgpzaXplX2J5dGVzGAIgASgDEjMKBmZvcm1hdBgDIAEoDjIjLnNsaXB3YXkucmVnaXN0cnkudjEuQXJ0aWZhY3RGb3JtYXQSCwoDdXJpGAQgASgJKtQBCg5BcnRpZmFjdEZvcm1hdBIfChtBUlRJRkFDVF9GT1JNQVRfVU5TUEVDSUZJRUQQABIZChVBUlRJRkFDVF9GT1JNQVRfU0tPUFMQARIaChZBUlRJRkFDVF9GT1JNQVRfUElDS0xFEAISGgoWQVJUSUZBQ1RfRk9STUFUX0pPQkxJQhADEhgKFEFSVElGQUNUX0ZPUk1BVF9PTk5YEAQSFwoTQVJUSUZBQ1RfRk9STUFUX05QWhAFEhsKF0FSVElGQUNUX0ZPUk1BVF9QQVJRVUVUEAYqagoMQXJ0aWZhY3RLaW5kEh0KGUFSVElGQUNUX0tJTkRfVU5TUEVDSUZJRUQQABIXChNBUlRJRkFDVF9LSU5EX01PREVMEAESIgoeQVJUSUZBQ1RfS0lORF9SRUZFUkVOQ0VfU0FNUExFEAJC2gEKF2Rldi5zbGlwd2F5LnJlZ2lzdHJ5LnYxQg1BcnRpZmFjdFByb3RvUAFaQmdpdGh1Yi5jb20vc2xpcHdheS1tbG9wcy9zbGlwd2F5L2NsaWVudHMvZ28vcmVnaXN0cnkvdjE7cmVnaXN0cnl2MaICA1NSWKoCE1NsaXB3YXkuUmVnaXN0cnkuVjHKAhNTbGlwd2F5XFJlZ2lzdHJ5XFYx4gIfU2xpcHdheVxSZWdpc3RyeVxWMVxHUEJNZXRhZGF0YeoCFVNsaXB3YXk6OlJlZ2lzdHJ5OjpWMWIGcHJvdG8z");
+  fileDesc("CiJzbGlwd2F5L3JlZ2lzdHJ5L3YxL2FydGlmYWN0LnByb3RvEhNzbGlwd2F5LnJlZ2lzdHJ5LnYxIogBCghBcnRpZmFjdBIUCgZzaGEyNTYYASABKAlCBOJBAQISGAoKc2l6ZV9ieXRlcxgCIAEoA0IE4kEBAhI5CgZmb3JtYXQYAyABKA4yIy5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkFydGlmYWN0Rm9ybWF0QgTiQQECEhEKA3VyaRgEIAEoCUIE4kEBAyrUAQoOQXJ0aWZhY3RGb3JtYXQSHwobQVJUSUZBQ1RfRk9STUFUX1VOU1BFQ0lGSUVEEAASGQoVQVJUSUZBQ1RfRk9STUFUX1NLT1BTEAESGgoWQVJUSUZBQ1RfRk9STUFUX1BJQ0tMRRACEhoKFkFSVElGQUNUX0ZPUk1BVF9KT0JMSUIQAxIYChRBUlRJRkFDVF9GT1JNQVRfT05OWBAEEhcKE0FSVElGQUNUX0ZPUk1BVF9OUFoQBRIbChdBUlRJRkFDVF9GT1JNQVRfUEFSUVVFVBAGKmoKDEFydGlmYWN0S2luZBIdChlBUlRJRkFDVF9LSU5EX1VOU1BFQ0lGSUVEEAASFwoTQVJUSUZBQ1RfS0lORF9NT0RFTBABEiIKHkFSVElGQUNUX0tJTkRfUkVGRVJFTkNFX1NBTVBMRRACQtoBChdkZXYuc2xpcHdheS5yZWdpc3RyeS52MUINQXJ0aWZhY3RQcm90b1ABWkJnaXRodWIuY29tL3NsaXB3YXktbWxvcHMvc2xpcHdheS9jbGllbnRzL2dvL3JlZ2lzdHJ5L3YxO3JlZ2lzdHJ5djGiAgNTUliqAhNTbGlwd2F5LlJlZ2lzdHJ5LlYxygITU2xpcHdheVxSZWdpc3RyeVxWMeICH1NsaXB3YXlcUmVnaXN0cnlcVjFcR1BCTWV0YWRhdGHqAhVTbGlwd2F5OjpSZWdpc3RyeTo6VjFiBnByb3RvMw", [file_google_api_field_behavior]);
 
 /**
  * A file stored in the content-addressed artifact store.
@@ -58,6 +59,8 @@ export const ArtifactSchema: GenMessage<Artifact> = /*@__PURE__*/
 
 /**
  * The serialisation format of an artifact file.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `ARTIFACT_FORMAT_UNSPECIFIED` where it must decide).
  *
  * @generated from enum slipway.registry.v1.ArtifactFormat
  */
@@ -120,6 +123,8 @@ export const ArtifactFormatSchema: GenEnum<ArtifactFormat> = /*@__PURE__*/
 
 /**
  * Which file of a model version a transfer is about.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `ARTIFACT_KIND_UNSPECIFIED` where it must decide).
  *
  * @generated from enum slipway.registry.v1.ArtifactKind
  */

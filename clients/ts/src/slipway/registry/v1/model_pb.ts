@@ -4,6 +4,8 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_google_api_field_behavior } from "../../../google/api/field_behavior_pb.js";
+import { file_google_api_resource } from "../../../google/api/resource_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file slipway/registry/v1/model.proto.
  */
 export const file_slipway_registry_v1_model: GenFile = /*@__PURE__*/
-  fileDesc("Ch9zbGlwd2F5L3JlZ2lzdHJ5L3YxL21vZGVsLnByb3RvEhNzbGlwd2F5LnJlZ2lzdHJ5LnYxIqsDCgVNb2RlbBIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEjYKBmxhYmVscxgDIAMoCzImLnNsaXB3YXkucmVnaXN0cnkudjEuTW9kZWwuTGFiZWxzRW50cnkSOAoHYWxpYXNlcxgEIAMoCzInLnNsaXB3YXkucmVnaXN0cnkudjEuTW9kZWwuQWxpYXNlc0VudHJ5Eh0KFWxhdGVzdF92ZXJzaW9uX251bWJlchgFIAEoAxISCgpjcmVhdGVkX2J5GAYgASgJEi8KC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgJIAEoCRILCgN1aWQYCiABKAkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARouCgxBbGlhc2VzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgDOgI4AULXAQoXZGV2LnNsaXB3YXkucmVnaXN0cnkudjFCCk1vZGVsUHJvdG9QAVpCZ2l0aHViLmNvbS9zbGlwd2F5LW1sb3BzL3NsaXB3YXkvY2xpZW50cy9nby9yZWdpc3RyeS92MTtyZWdpc3RyeXYxogIDU1JYqgITU2xpcHdheS5SZWdpc3RyeS5WMcoCE1NsaXB3YXlcUmVnaXN0cnlcVjHiAh9TbGlwd2F5XFJlZ2lzdHJ5XFYxXEdQQk1ldGFkYXRh6gIVU2xpcHdheTo6UmVnaXN0cnk6OlYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Ch9zbGlwd2F5L3JlZ2lzdHJ5L3YxL21vZGVsLnByb3RvEhNzbGlwd2F5LnJlZ2lzdHJ5LnYxIqcECgVNb2RlbBISCgRuYW1lGAEgASgJQgTiQQEIEhkKC2Rlc2NyaXB0aW9uGAIgASgJQgTiQQEBEjwKBmxhYmVscxgDIAMoCzImLnNsaXB3YXkucmVnaXN0cnkudjEuTW9kZWwuTGFiZWxzRW50cnlCBOJBAQESPgoHYWxpYXNlcxgEIAMoCzInLnNsaXB3YXkucmVnaXN0cnkudjEuTW9kZWwuQWxpYXNlc0VudHJ5QgTiQQEDEiMKFWxhdGVzdF92ZXJzaW9uX251bWJlchgFIAEoA0IE4kEBAxIYCgpjcmVhdGVkX2J5GAYgASgJQgTiQQEDEjUKC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxI1Cgt1cGRhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMSEgoEZXRhZxgJIAEoCUIE4kEBARIRCgN1aWQYCiABKAlCBOJBAQMaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARouCgxBbGlhc2VzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgDOgI4ATo+6kE7ChpyZWdpc3RyeS5zbGlwd2F5LmRldi9Nb2RlbBIObW9kZWxzL3ttb2RlbH0qBm1vZGVsczIFbW9kZWxC1wEKF2Rldi5zbGlwd2F5LnJlZ2lzdHJ5LnYxQgpNb2RlbFByb3RvUAFaQmdpdGh1Yi5jb20vc2xpcHdheS1tbG9wcy9zbGlwd2F5L2NsaWVudHMvZ28vcmVnaXN0cnkvdjE7cmVnaXN0cnl2MaICA1NSWKoCE1NsaXB3YXkuUmVnaXN0cnkuVjHKAhNTbGlwd2F5XFJlZ2lzdHJ5XFYx4gIfU2xpcHdheVxSZWdpc3RyeVxWMVxHUEJNZXRhZGF0YeoCFVNsaXB3YXk6OlJlZ2lzdHJ5OjpWMWIGcHJvdG8z", [file_google_api_field_behavior, file_google_api_resource, file_google_protobuf_timestamp]);
 
 /**
  * A registered model: a named family of versions, with aliases that point to one version each.
@@ -22,7 +24,7 @@ export const file_slipway_registry_v1_model: GenFile = /*@__PURE__*/
  */
 export type Model = Message<"slipway.registry.v1.Model"> & {
   /**
-   * Output only. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
+   * Identifier. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
    * at creation (see CreateModelRequest.model_id). Models created before that rule was enforced
    * may have wider ids; they stay readable.
    *
@@ -86,8 +88,8 @@ export type Model = Message<"slipway.registry.v1.Model"> & {
   updateTime?: Timestamp | undefined;
 
   /**
-   * Output only. A checksum of the current state. Send it back in update and delete requests
-   * to make them fail with ABORTED if the model changed in between.
+   * Optional. A checksum of the current state, set by the server. Send it back in update and
+   * delete requests to make them fail with ABORTED if the model changed in between.
    *
    * @generated from field: string etag = 9;
    */

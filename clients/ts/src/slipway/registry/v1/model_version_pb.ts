@@ -4,6 +4,8 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_google_api_field_behavior } from "../../../google/api/field_behavior_pb.js";
+import { file_google_api_resource } from "../../../google/api/resource_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Value } from "../../common/v1/value_pb.js";
@@ -22,7 +24,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file slipway/registry/v1/model_version.proto.
  */
 export const file_slipway_registry_v1_model_version: GenFile = /*@__PURE__*/
-  fileDesc("CidzbGlwd2F5L3JlZ2lzdHJ5L3YxL21vZGVsX3ZlcnNpb24ucHJvdG8SE3NsaXB3YXkucmVnaXN0cnkudjEimwgKDE1vZGVsVmVyc2lvbhIMCgRuYW1lGAEgASgJEhYKDnZlcnNpb25fbnVtYmVyGAIgASgDEjUKBXN0YXRlGAMgASgOMiYuc2xpcHdheS5yZWdpc3RyeS52MS5Nb2RlbFZlcnNpb25TdGF0ZRIVCg1zdGF0ZV9tZXNzYWdlGAQgASgJEhMKC2Rlc2NyaXB0aW9uGAUgASgJEj0KBmxhYmVscxgGIAMoCzItLnNsaXB3YXkucmVnaXN0cnkudjEuTW9kZWxWZXJzaW9uLkxhYmVsc0VudHJ5Eg8KB2FsaWFzZXMYByADKAkSLwoIYXJ0aWZhY3QYCCABKAsyHS5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkFydGlmYWN0EjEKCXNpZ25hdHVyZRgJIAEoCzIeLnNsaXB3YXkucmVnaXN0cnkudjEuU2lnbmF0dXJlEkIKEmZyYW1ld29ya192ZXJzaW9ucxgKIAEoCzImLnNsaXB3YXkucmVnaXN0cnkudjEuRnJhbWV3b3JrVmVyc2lvbnMSPwoHbWV0cmljcxgLIAMoCzIuLnNsaXB3YXkucmVnaXN0cnkudjEuTW9kZWxWZXJzaW9uLk1ldHJpY3NFbnRyeRI9CgZwYXJhbXMYDCADKAsyLS5zbGlwd2F5LnJlZ2lzdHJ5LnYxLk1vZGVsVmVyc2lvbi5QYXJhbXNFbnRyeRItCgdsaW5lYWdlGA0gASgLMhwuc2xpcHdheS5yZWdpc3RyeS52MS5MaW5lYWdlEkAKEXJlZmVyZW5jZV9wcm9maWxlGA4gASgLMiUuc2xpcHdheS5yZWdpc3RyeS52MS5SZWZlcmVuY2VQcm9maWxlEhIKCmNyZWF0ZWRfYnkYDyABKAkSLwoLY3JlYXRlX3RpbWUYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpyZWFkeV90aW1lGBIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxhcmNoaXZlX3RpbWUYEyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGV0YWcYFCABKAkSCwoDdWlkGBUgASgJGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLgoMTWV0cmljc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAEaRwoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEicKBXZhbHVlGAIgASgLMhguc2xpcHdheS5jb21tb24udjEuVmFsdWU6AjgBItkBChFGcmFtZXdvcmtWZXJzaW9ucxIOCgZweXRob24YASABKAkSFAoMc2Npa2l0X2xlYXJuGAIgASgJEg0KBW51bXB5GAMgASgJEg0KBXNjaXB5GAQgASgJEg0KBXNrb3BzGAUgASgJEkIKBm90aGVycxgGIAMoCzIyLnNsaXB3YXkucmVnaXN0cnkudjEuRnJhbWV3b3JrVmVyc2lvbnMuT3RoZXJzRW50cnkaLQoLT3RoZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASq6AQoRTW9kZWxWZXJzaW9uU3RhdGUSIwofTU9ERUxfVkVSU0lPTl9TVEFURV9VTlNQRUNJRklFRBAAEh8KG01PREVMX1ZFUlNJT05fU1RBVEVfUEVORElORxABEh0KGU1PREVMX1ZFUlNJT05fU1RBVEVfUkVBRFkQAhIeChpNT0RFTF9WRVJTSU9OX1NUQVRFX0ZBSUxFRBADEiAKHE1PREVMX1ZFUlNJT05fU1RBVEVfQVJDSElWRUQQBELeAQoXZGV2LnNsaXB3YXkucmVnaXN0cnkudjFCEU1vZGVsVmVyc2lvblByb3RvUAFaQmdpdGh1Yi5jb20vc2xpcHdheS1tbG9wcy9zbGlwd2F5L2NsaWVudHMvZ28vcmVnaXN0cnkvdjE7cmVnaXN0cnl2MaICA1NSWKoCE1NsaXB3YXkuUmVnaXN0cnkuVjHKAhNTbGlwd2F5XFJlZ2lzdHJ5XFYx4gIfU2xpcHdheVxSZWdpc3RyeVxWMVxHUEJNZXRhZGF0YeoCFVNsaXB3YXk6OlJlZ2lzdHJ5OjpWMWIGcHJvdG8z", [file_google_protobuf_timestamp, file_slipway_common_v1_value, file_slipway_registry_v1_artifact, file_slipway_registry_v1_lineage, file_slipway_registry_v1_reference_profile, file_slipway_registry_v1_signature]);
+  fileDesc("CidzbGlwd2F5L3JlZ2lzdHJ5L3YxL21vZGVsX3ZlcnNpb24ucHJvdG8SE3NsaXB3YXkucmVnaXN0cnkudjEiiAoKDE1vZGVsVmVyc2lvbhISCgRuYW1lGAEgASgJQgTiQQEIEhwKDnZlcnNpb25fbnVtYmVyGAIgASgDQgTiQQEDEjsKBXN0YXRlGAMgASgOMiYuc2xpcHdheS5yZWdpc3RyeS52MS5Nb2RlbFZlcnNpb25TdGF0ZUIE4kEBAxIbCg1zdGF0ZV9tZXNzYWdlGAQgASgJQgTiQQEDEhkKC2Rlc2NyaXB0aW9uGAUgASgJQgTiQQEBEkMKBmxhYmVscxgGIAMoCzItLnNsaXB3YXkucmVnaXN0cnkudjEuTW9kZWxWZXJzaW9uLkxhYmVsc0VudHJ5QgTiQQEBEhUKB2FsaWFzZXMYByADKAlCBOJBAQMSNgoIYXJ0aWZhY3QYCCABKAsyHS5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkFydGlmYWN0QgXiQQICBRI4CglzaWduYXR1cmUYCSABKAsyHi5zbGlwd2F5LnJlZ2lzdHJ5LnYxLlNpZ25hdHVyZUIF4kECAgUSSQoSZnJhbWV3b3JrX3ZlcnNpb25zGAogASgLMiYuc2xpcHdheS5yZWdpc3RyeS52MS5GcmFtZXdvcmtWZXJzaW9uc0IF4kECAgUSRgoHbWV0cmljcxgLIAMoCzIuLnNsaXB3YXkucmVnaXN0cnkudjEuTW9kZWxWZXJzaW9uLk1ldHJpY3NFbnRyeUIF4kECAQUSRAoGcGFyYW1zGAwgAygLMi0uc2xpcHdheS5yZWdpc3RyeS52MS5Nb2RlbFZlcnNpb24uUGFyYW1zRW50cnlCBeJBAgEFEjQKB2xpbmVhZ2UYDSABKAsyHC5zbGlwd2F5LnJlZ2lzdHJ5LnYxLkxpbmVhZ2VCBeJBAgEFEkcKEXJlZmVyZW5jZV9wcm9maWxlGA4gASgLMiUuc2xpcHdheS5yZWdpc3RyeS52MS5SZWZlcmVuY2VQcm9maWxlQgXiQQIBBRIYCgpjcmVhdGVkX2J5GA8gASgJQgTiQQEDEjUKC2NyZWF0ZV90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxI1Cgt1cGRhdGVfdGltZRgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMSNAoKcmVhZHlfdGltZRgSIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMSNgoMYXJjaGl2ZV90aW1lGBMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxISCgRldGFnGBQgASgJQgTiQQEBEhEKA3VpZBgVIAEoCUIE4kEBAxotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi4KDE1ldHJpY3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBGkcKC1BhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRInCgV2YWx1ZRgCIAEoCzIYLnNsaXB3YXkuY29tbW9uLnYxLlZhbHVlOgI4ATpm6kFjCiFyZWdpc3RyeS5zbGlwd2F5LmRldi9Nb2RlbFZlcnNpb24SIW1vZGVscy97bW9kZWx9L3ZlcnNpb25zL3t2ZXJzaW9ufSoNbW9kZWxWZXJzaW9uczIMbW9kZWxWZXJzaW9uIv0BChFGcmFtZXdvcmtWZXJzaW9ucxIUCgZweXRob24YASABKAlCBOJBAQISGgoMc2Npa2l0X2xlYXJuGAIgASgJQgTiQQEBEhMKBW51bXB5GAMgASgJQgTiQQECEhMKBXNjaXB5GAQgASgJQgTiQQEBEhMKBXNrb3BzGAUgASgJQgTiQQEBEkgKBm90aGVycxgGIAMoCzIyLnNsaXB3YXkucmVnaXN0cnkudjEuRnJhbWV3b3JrVmVyc2lvbnMuT3RoZXJzRW50cnlCBOJBAQEaLQoLT3RoZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASq6AQoRTW9kZWxWZXJzaW9uU3RhdGUSIwofTU9ERUxfVkVSU0lPTl9TVEFURV9VTlNQRUNJRklFRBAAEh8KG01PREVMX1ZFUlNJT05fU1RBVEVfUEVORElORxABEh0KGU1PREVMX1ZFUlNJT05fU1RBVEVfUkVBRFkQAhIeChpNT0RFTF9WRVJTSU9OX1NUQVRFX0ZBSUxFRBADEiAKHE1PREVMX1ZFUlNJT05fU1RBVEVfQVJDSElWRUQQBCpxChBNb2RlbFZlcnNpb25WaWV3EiIKHk1PREVMX1ZFUlNJT05fVklFV19VTlNQRUNJRklFRBAAEhwKGE1PREVMX1ZFUlNJT05fVklFV19CQVNJQxABEhsKF01PREVMX1ZFUlNJT05fVklFV19GVUxMEAJC3gEKF2Rldi5zbGlwd2F5LnJlZ2lzdHJ5LnYxQhFNb2RlbFZlcnNpb25Qcm90b1ABWkJnaXRodWIuY29tL3NsaXB3YXktbWxvcHMvc2xpcHdheS9jbGllbnRzL2dvL3JlZ2lzdHJ5L3YxO3JlZ2lzdHJ5djGiAgNTUliqAhNTbGlwd2F5LlJlZ2lzdHJ5LlYxygITU2xpcHdheVxSZWdpc3RyeVxWMeICH1NsaXB3YXlcUmVnaXN0cnlcVjFcR1BCTWV0YWRhdGHqAhVTbGlwd2F5OjpSZWdpc3RyeTo6VjFiBnByb3RvMw", [file_google_api_field_behavior, file_google_api_resource, file_google_protobuf_timestamp, file_slipway_common_v1_value, file_slipway_registry_v1_artifact, file_slipway_registry_v1_lineage, file_slipway_registry_v1_reference_profile, file_slipway_registry_v1_signature]);
 
 /**
  * One immutable trained artifact of a model, with everything needed to load, serve, monitor and
@@ -33,7 +35,7 @@ export const file_slipway_registry_v1_model_version: GenFile = /*@__PURE__*/
  */
 export type ModelVersion = Message<"slipway.registry.v1.ModelVersion"> & {
   /**
-   * Output only. The resource name, `models/{model}/versions/{version}`.
+   * Identifier. The resource name, `models/{model}/versions/{version}`; set by the server.
    *
    * @generated from field: string name = 1;
    */
@@ -169,7 +171,8 @@ export type ModelVersion = Message<"slipway.registry.v1.ModelVersion"> & {
   archiveTime?: Timestamp | undefined;
 
   /**
-   * Output only. A checksum of the current state, for optimistic concurrency on updates.
+   * Optional. A checksum of the current state, set by the server; sent back in updates and
+   * archives for optimistic concurrency (ABORTED when the version changed in between).
    *
    * @generated from field: string etag = 20;
    */
@@ -249,6 +252,8 @@ export const FrameworkVersionsSchema: GenMessage<FrameworkVersions> = /*@__PURE_
 
 /**
  * The lifecycle state of a model version.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `MODEL_VERSION_STATE_UNSPECIFIED` where it must decide).
  *
  * @generated from enum slipway.registry.v1.ModelVersionState
  */
@@ -294,4 +299,41 @@ export enum ModelVersionState {
  */
 export const ModelVersionStateSchema: GenEnum<ModelVersionState> = /*@__PURE__*/
   enumDesc(file_slipway_registry_v1_model_version, 0);
+
+/**
+ * How much of a version a read returns (AIP-157). More values may be added: a client must accept
+ * a value it does not know.
+ *
+ * @generated from enum slipway.registry.v1.ModelVersionView
+ */
+export enum ModelVersionView {
+  /**
+   * Not set: BASIC for ListModelVersions, FULL for GetModelVersion.
+   *
+   * @generated from enum value: MODEL_VERSION_VIEW_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Every field except the two that grow with the number of features and categories:
+   * `signature` and `reference_profile` stay unset. What lists return by default, so that a
+   * page stays small.
+   *
+   * @generated from enum value: MODEL_VERSION_VIEW_BASIC = 1;
+   */
+  BASIC = 1,
+
+  /**
+   * Every field.
+   *
+   * @generated from enum value: MODEL_VERSION_VIEW_FULL = 2;
+   */
+  FULL = 2,
+}
+
+/**
+ * Describes the enum slipway.registry.v1.ModelVersionView.
+ */
+export const ModelVersionViewSchema: GenEnum<ModelVersionView> = /*@__PURE__*/
+  enumDesc(file_slipway_registry_v1_model_version, 1);
 

@@ -4,13 +4,14 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_google_api_field_behavior } from "../../../google/api/field_behavior_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file slipway/training/v1/dataset_spec.proto.
  */
 export const file_slipway_training_v1_dataset_spec: GenFile = /*@__PURE__*/
-  fileDesc("CiZzbGlwd2F5L3RyYWluaW5nL3YxL2RhdGFzZXRfc3BlYy5wcm90bxITc2xpcHdheS50cmFpbmluZy52MSLgAQoLRGF0YXNldFNwZWMSDgoEcGF0aBgBIAEoCUgAEjYKB2J1bmRsZWQYAiABKA4yIy5zbGlwd2F5LnRyYWluaW5nLnYxLkJ1bmRsZWREYXRhc2V0SAASMgoGZm9ybWF0GAMgASgOMiIuc2xpcHdheS50cmFpbmluZy52MS5EYXRhc2V0Rm9ybWF0EhUKDXRhcmdldF9jb2x1bW4YBCABKAkSFwoPZmVhdHVyZV9jb2x1bW5zGAUgAygJEhsKE2NhdGVnb3JpY2FsX2NvbHVtbnMYBiADKAlCCAoGc291cmNlIkIKCVNwbGl0U3BlYxIVCg10ZXN0X2ZyYWN0aW9uGAEgASgBEhAKCHN0cmF0aWZ5GAIgASgIEgwKBHNlZWQYAyABKAMqwgEKDkJ1bmRsZWREYXRhc2V0Eh8KG0JVTkRMRURfREFUQVNFVF9VTlNQRUNJRklFRBAAEhgKFEJVTkRMRURfREFUQVNFVF9JUklTEAESGAoUQlVORExFRF9EQVRBU0VUX1dJTkUQAhIhCh1CVU5ETEVEX0RBVEFTRVRfQlJFQVNUX0NBTkNFUhADEhwKGEJVTkRMRURfREFUQVNFVF9ESUFCRVRFUxAEEhoKFkJVTkRMRURfREFUQVNFVF9ESUdJVFMQBSpjCg1EYXRhc2V0Rm9ybWF0Eh4KGkRBVEFTRVRfRk9STUFUX1VOU1BFQ0lGSUVEEAASFgoSREFUQVNFVF9GT1JNQVRfQ1NWEAESGgoWREFUQVNFVF9GT1JNQVRfUEFSUVVFVBACQt0BChdkZXYuc2xpcHdheS50cmFpbmluZy52MUIQRGF0YXNldFNwZWNQcm90b1ABWkJnaXRodWIuY29tL3NsaXB3YXktbWxvcHMvc2xpcHdheS9jbGllbnRzL2dvL3RyYWluaW5nL3YxO3RyYWluaW5ndjGiAgNTVFiqAhNTbGlwd2F5LlRyYWluaW5nLlYxygITU2xpcHdheVxUcmFpbmluZ1xWMeICH1NsaXB3YXlcVHJhaW5pbmdcVjFcR1BCTWV0YWRhdGHqAhVTbGlwd2F5OjpUcmFpbmluZzo6VjFiBnByb3RvMw");
+  fileDesc("CiZzbGlwd2F5L3RyYWluaW5nL3YxL2RhdGFzZXRfc3BlYy5wcm90bxITc2xpcHdheS50cmFpbmluZy52MSKEAgoLRGF0YXNldFNwZWMSFAoEcGF0aBgBIAEoCUIE4kEBAUgAEjwKB2J1bmRsZWQYAiABKA4yIy5zbGlwd2F5LnRyYWluaW5nLnYxLkJ1bmRsZWREYXRhc2V0QgTiQQEBSAASOAoGZm9ybWF0GAMgASgOMiIuc2xpcHdheS50cmFpbmluZy52MS5EYXRhc2V0Rm9ybWF0QgTiQQEBEhsKDXRhcmdldF9jb2x1bW4YBCABKAlCBOJBAQESHQoPZmVhdHVyZV9jb2x1bW5zGAUgAygJQgTiQQEBEiEKE2NhdGVnb3JpY2FsX2NvbHVtbnMYBiADKAlCBOJBAQFCCAoGc291cmNlIlQKCVNwbGl0U3BlYxIbCg10ZXN0X2ZyYWN0aW9uGAEgASgBQgTiQQEBEhYKCHN0cmF0aWZ5GAIgASgIQgTiQQEBEhIKBHNlZWQYAyABKANCBOJBAQEqwgEKDkJ1bmRsZWREYXRhc2V0Eh8KG0JVTkRMRURfREFUQVNFVF9VTlNQRUNJRklFRBAAEhgKFEJVTkRMRURfREFUQVNFVF9JUklTEAESGAoUQlVORExFRF9EQVRBU0VUX1dJTkUQAhIhCh1CVU5ETEVEX0RBVEFTRVRfQlJFQVNUX0NBTkNFUhADEhwKGEJVTkRMRURfREFUQVNFVF9ESUFCRVRFUxAEEhoKFkJVTkRMRURfREFUQVNFVF9ESUdJVFMQBSpjCg1EYXRhc2V0Rm9ybWF0Eh4KGkRBVEFTRVRfRk9STUFUX1VOU1BFQ0lGSUVEEAASFgoSREFUQVNFVF9GT1JNQVRfQ1NWEAESGgoWREFUQVNFVF9GT1JNQVRfUEFSUVVFVBACQt0BChdkZXYuc2xpcHdheS50cmFpbmluZy52MUIQRGF0YXNldFNwZWNQcm90b1ABWkJnaXRodWIuY29tL3NsaXB3YXktbWxvcHMvc2xpcHdheS9jbGllbnRzL2dvL3RyYWluaW5nL3YxO3RyYWluaW5ndjGiAgNTVFiqAhNTbGlwd2F5LlRyYWluaW5nLlYxygITU2xpcHdheVxUcmFpbmluZ1xWMeICH1NsaXB3YXlcVHJhaW5pbmdcVjFcR1BCTWV0YWRhdGHqAhVTbGlwd2F5OjpUcmFpbmluZzo6VjFiBnByb3RvMw", [file_google_api_field_behavior]);
 
 /**
  * The training data and which columns to use.
@@ -117,6 +118,8 @@ export const SplitSpecSchema: GenMessage<SplitSpec> = /*@__PURE__*/
 
 /**
  * A dataset that ships with scikit-learn.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `BUNDLED_DATASET_UNSPECIFIED` where it must decide).
  *
  * @generated from enum slipway.training.v1.BundledDataset
  */
@@ -172,6 +175,8 @@ export const BundledDatasetSchema: GenEnum<BundledDataset> = /*@__PURE__*/
 
 /**
  * The file format of a dataset file.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `DATASET_FORMAT_UNSPECIFIED` where it must decide).
  *
  * @generated from enum slipway.training.v1.DatasetFormat
  */

@@ -4,7 +4,9 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { TrainingJob, TrainingJobState, TrainingTrigger } from "./training_job_pb.js";
+import { file_google_api_field_behavior } from "../../../google/api/field_behavior_pb.js";
+import { file_google_api_resource } from "../../../google/api/resource_pb.js";
+import type { TrainingJob } from "./training_job_pb.js";
 import { file_slipway_training_v1_training_job } from "./training_job_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -12,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file slipway/training/v1/training_service.proto.
  */
 export const file_slipway_training_v1_training_service: GenFile = /*@__PURE__*/
-  fileDesc("CipzbGlwd2F5L3RyYWluaW5nL3YxL3RyYWluaW5nX3NlcnZpY2UucHJvdG8SE3NsaXB3YXkudHJhaW5pbmcudjEifQoYQ3JlYXRlVHJhaW5pbmdKb2JSZXF1ZXN0EjYKDHRyYWluaW5nX2pvYhgBIAEoCzIgLnNsaXB3YXkudHJhaW5pbmcudjEuVHJhaW5pbmdKb2ISFQoNdmFsaWRhdGVfb25seRgCIAEoCBISCgpyZXF1ZXN0X2lkGAMgASgJIlMKGUNyZWF0ZVRyYWluaW5nSm9iUmVzcG9uc2USNgoMdHJhaW5pbmdfam9iGAEgASgLMiAuc2xpcHdheS50cmFpbmluZy52MS5UcmFpbmluZ0pvYiIlChVHZXRUcmFpbmluZ0pvYlJlcXVlc3QSDAoEbmFtZRgBIAEoCSJQChZHZXRUcmFpbmluZ0pvYlJlc3BvbnNlEjYKDHRyYWluaW5nX2pvYhgBIAEoCzIgLnNsaXB3YXkudHJhaW5pbmcudjEuVHJhaW5pbmdKb2Ii0QEKF0xpc3RUcmFpbmluZ0pvYnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEjUKBnN0YXRlcxgDIAMoDjIlLnNsaXB3YXkudHJhaW5pbmcudjEuVHJhaW5pbmdKb2JTdGF0ZRINCgVtb2RlbBgEIAEoCRISCgpjcmVhdGVkX2J5GAUgASgJEjUKB3RyaWdnZXIYBiABKA4yJC5zbGlwd2F5LnRyYWluaW5nLnYxLlRyYWluaW5nVHJpZ2dlciJsChhMaXN0VHJhaW5pbmdKb2JzUmVzcG9uc2USNwoNdHJhaW5pbmdfam9icxgBIAMoCzIgLnNsaXB3YXkudHJhaW5pbmcudjEuVHJhaW5pbmdKb2ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkwKGENhbmNlbFRyYWluaW5nSm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJEg4KBnJlYXNvbhgCIAEoCRISCgpyZXF1ZXN0X2lkGAMgASgJIlMKGUNhbmNlbFRyYWluaW5nSm9iUmVzcG9uc2USNgoMdHJhaW5pbmdfam9iGAEgASgLMiAuc2xpcHdheS50cmFpbmluZy52MS5UcmFpbmluZ0pvYiInChdXYXRjaFRyYWluaW5nSm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJIlIKGFdhdGNoVHJhaW5pbmdKb2JSZXNwb25zZRI2Cgx0cmFpbmluZ19qb2IYASABKAsyIC5zbGlwd2F5LnRyYWluaW5nLnYxLlRyYWluaW5nSm9iMsgECg9UcmFpbmluZ1NlcnZpY2UScgoRQ3JlYXRlVHJhaW5pbmdKb2ISLS5zbGlwd2F5LnRyYWluaW5nLnYxLkNyZWF0ZVRyYWluaW5nSm9iUmVxdWVzdBouLnNsaXB3YXkudHJhaW5pbmcudjEuQ3JlYXRlVHJhaW5pbmdKb2JSZXNwb25zZRJpCg5HZXRUcmFpbmluZ0pvYhIqLnNsaXB3YXkudHJhaW5pbmcudjEuR2V0VHJhaW5pbmdKb2JSZXF1ZXN0Gisuc2xpcHdheS50cmFpbmluZy52MS5HZXRUcmFpbmluZ0pvYlJlc3BvbnNlEm8KEExpc3RUcmFpbmluZ0pvYnMSLC5zbGlwd2F5LnRyYWluaW5nLnYxLkxpc3RUcmFpbmluZ0pvYnNSZXF1ZXN0Gi0uc2xpcHdheS50cmFpbmluZy52MS5MaXN0VHJhaW5pbmdKb2JzUmVzcG9uc2UScgoRQ2FuY2VsVHJhaW5pbmdKb2ISLS5zbGlwd2F5LnRyYWluaW5nLnYxLkNhbmNlbFRyYWluaW5nSm9iUmVxdWVzdBouLnNsaXB3YXkudHJhaW5pbmcudjEuQ2FuY2VsVHJhaW5pbmdKb2JSZXNwb25zZRJxChBXYXRjaFRyYWluaW5nSm9iEiwuc2xpcHdheS50cmFpbmluZy52MS5XYXRjaFRyYWluaW5nSm9iUmVxdWVzdBotLnNsaXB3YXkudHJhaW5pbmcudjEuV2F0Y2hUcmFpbmluZ0pvYlJlc3BvbnNlMAFC4QEKF2Rldi5zbGlwd2F5LnRyYWluaW5nLnYxQhRUcmFpbmluZ1NlcnZpY2VQcm90b1ABWkJnaXRodWIuY29tL3NsaXB3YXktbWxvcHMvc2xpcHdheS9jbGllbnRzL2dvL3RyYWluaW5nL3YxO3RyYWluaW5ndjGiAgNTVFiqAhNTbGlwd2F5LlRyYWluaW5nLlYxygITU2xpcHdheVxUcmFpbmluZ1xWMeICH1NsaXB3YXlcVHJhaW5pbmdcVjFcR1BCTWV0YWRhdGHqAhVTbGlwd2F5OjpUcmFpbmluZzo6VjFiBnByb3RvMw", [file_slipway_training_v1_training_job]);
+  fileDesc("CipzbGlwd2F5L3RyYWluaW5nL3YxL3RyYWluaW5nX3NlcnZpY2UucHJvdG8SE3NsaXB3YXkudHJhaW5pbmcudjEijwEKGENyZWF0ZVRyYWluaW5nSm9iUmVxdWVzdBI8Cgx0cmFpbmluZ19qb2IYASABKAsyIC5zbGlwd2F5LnRyYWluaW5nLnYxLlRyYWluaW5nSm9iQgTiQQECEhsKDXZhbGlkYXRlX29ubHkYAiABKAhCBOJBAQESGAoKcmVxdWVzdF9pZBgDIAEoCUIE4kEBASJTChlDcmVhdGVUcmFpbmluZ0pvYlJlc3BvbnNlEjYKDHRyYWluaW5nX2pvYhgBIAEoCzIgLnNsaXB3YXkudHJhaW5pbmcudjEuVHJhaW5pbmdKb2IiUAoVR2V0VHJhaW5pbmdKb2JSZXF1ZXN0EjcKBG5hbWUYASABKAlCKeJBAQL6QSIKIHRyYWluaW5nLnNsaXB3YXkuZGV2L1RyYWluaW5nSm9iIlAKFkdldFRyYWluaW5nSm9iUmVzcG9uc2USNgoMdHJhaW5pbmdfam9iGAEgASgLMiAuc2xpcHdheS50cmFpbmluZy52MS5UcmFpbmluZ0pvYiK2AQoXTGlzdFRyYWluaW5nSm9ic1JlcXVlc3QSFwoJcGFnZV9zaXplGAEgASgFQgTiQQEBEhgKCnBhZ2VfdG9rZW4YAiABKAlCBOJBAQESFAoGZmlsdGVyGAcgASgJQgTiQQEBEhYKCG9yZGVyX2J5GAggASgJQgTiQQEBSgQIAxAESgQIBBAFSgQIBRAGSgQIBhAHUgZzdGF0ZXNSBW1vZGVsUgpjcmVhdGVkX2J5Ugd0cmlnZ2VyImwKGExpc3RUcmFpbmluZ0pvYnNSZXNwb25zZRI3Cg10cmFpbmluZ19qb2JzGAEgAygLMiAuc2xpcHdheS50cmFpbmluZy52MS5UcmFpbmluZ0pvYhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkigwEKGENhbmNlbFRyYWluaW5nSm9iUmVxdWVzdBI3CgRuYW1lGAEgASgJQiniQQEC+kEiCiB0cmFpbmluZy5zbGlwd2F5LmRldi9UcmFpbmluZ0pvYhIUCgZyZWFzb24YAiABKAlCBOJBAQESGAoKcmVxdWVzdF9pZBgDIAEoCUIE4kEBASJTChlDYW5jZWxUcmFpbmluZ0pvYlJlc3BvbnNlEjYKDHRyYWluaW5nX2pvYhgBIAEoCzIgLnNsaXB3YXkudHJhaW5pbmcudjEuVHJhaW5pbmdKb2IiUgoXV2F0Y2hUcmFpbmluZ0pvYlJlcXVlc3QSNwoEbmFtZRgBIAEoCUIp4kEBAvpBIgogdHJhaW5pbmcuc2xpcHdheS5kZXYvVHJhaW5pbmdKb2IiUgoYV2F0Y2hUcmFpbmluZ0pvYlJlc3BvbnNlEjYKDHRyYWluaW5nX2pvYhgBIAEoCzIgLnNsaXB3YXkudHJhaW5pbmcudjEuVHJhaW5pbmdKb2IyyAQKD1RyYWluaW5nU2VydmljZRJyChFDcmVhdGVUcmFpbmluZ0pvYhItLnNsaXB3YXkudHJhaW5pbmcudjEuQ3JlYXRlVHJhaW5pbmdKb2JSZXF1ZXN0Gi4uc2xpcHdheS50cmFpbmluZy52MS5DcmVhdGVUcmFpbmluZ0pvYlJlc3BvbnNlEmkKDkdldFRyYWluaW5nSm9iEiouc2xpcHdheS50cmFpbmluZy52MS5HZXRUcmFpbmluZ0pvYlJlcXVlc3QaKy5zbGlwd2F5LnRyYWluaW5nLnYxLkdldFRyYWluaW5nSm9iUmVzcG9uc2USbwoQTGlzdFRyYWluaW5nSm9icxIsLnNsaXB3YXkudHJhaW5pbmcudjEuTGlzdFRyYWluaW5nSm9ic1JlcXVlc3QaLS5zbGlwd2F5LnRyYWluaW5nLnYxLkxpc3RUcmFpbmluZ0pvYnNSZXNwb25zZRJyChFDYW5jZWxUcmFpbmluZ0pvYhItLnNsaXB3YXkudHJhaW5pbmcudjEuQ2FuY2VsVHJhaW5pbmdKb2JSZXF1ZXN0Gi4uc2xpcHdheS50cmFpbmluZy52MS5DYW5jZWxUcmFpbmluZ0pvYlJlc3BvbnNlEnEKEFdhdGNoVHJhaW5pbmdKb2ISLC5zbGlwd2F5LnRyYWluaW5nLnYxLldhdGNoVHJhaW5pbmdKb2JSZXF1ZXN0Gi0uc2xpcHdheS50cmFpbmluZy52MS5XYXRjaFRyYWluaW5nSm9iUmVzcG9uc2UwAULhAQoXZGV2LnNsaXB3YXkudHJhaW5pbmcudjFCFFRyYWluaW5nU2VydmljZVByb3RvUAFaQmdpdGh1Yi5jb20vc2xpcHdheS1tbG9wcy9zbGlwd2F5L2NsaWVudHMvZ28vdHJhaW5pbmcvdjE7dHJhaW5pbmd2MaICA1NUWKoCE1NsaXB3YXkuVHJhaW5pbmcuVjHKAhNTbGlwd2F5XFRyYWluaW5nXFYx4gIfU2xpcHdheVxUcmFpbmluZ1xWMVxHUEJNZXRhZGF0YeoCFVNsaXB3YXk6OlRyYWluaW5nOjpWMWIGcHJvdG8z", [file_google_api_field_behavior, file_google_api_resource, file_slipway_training_v1_training_job]);
 
 /**
  * Request for CreateTrainingJob.
@@ -128,39 +130,33 @@ export type ListTrainingJobsRequest = Message<"slipway.training.v1.ListTrainingJ
   pageSize: number;
 
   /**
-   * Optional. The `next_page_token` of a previous call with the same filters.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    *
    * @generated from field: string page_token = 2;
    */
   pageToken: string;
 
   /**
-   * Optional. Only jobs in one of these states.
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+   * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `state`
+   * (a state name without its prefix, such as `RUNNING`; `=` and `!=`), `trigger` (`MANUAL`,
+   * `SCHEDULE`, `DRIFT` or `PERFORMANCE`; `=` and `!=`), `model` (a model's name) and
+   * `created_by` (both `=` and `!=`; a quoted value ending in `*` matches by prefix), and
+   * `create_time` compared with a quoted RFC 3339 time. For example
+   * `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
    *
-   * @generated from field: repeated slipway.training.v1.TrainingJobState states = 3;
+   * @generated from field: string filter = 7;
    */
-  states: TrainingJobState[];
+  filter: string;
 
   /**
-   * Optional. Only jobs for this model, `models/{model}`.
+   * Optional. The order (AIP-132): comma-separated keys among `create_time`, each optionally
+   * followed by ` desc`; default `create_time desc` (the newest first), for example
+   * `create_time` (the oldest first).
    *
-   * @generated from field: string model = 4;
+   * @generated from field: string order_by = 8;
    */
-  model: string;
-
-  /**
-   * Optional. Only jobs created by this principal.
-   *
-   * @generated from field: string created_by = 5;
-   */
-  createdBy: string;
-
-  /**
-   * Optional. Only jobs with this trigger.
-   *
-   * @generated from field: slipway.training.v1.TrainingTrigger trigger = 6;
-   */
-  trigger: TrainingTrigger;
+  orderBy: string;
 };
 
 /**
@@ -177,14 +173,16 @@ export const ListTrainingJobsRequestSchema: GenMessage<ListTrainingJobsRequest> 
  */
 export type ListTrainingJobsResponse = Message<"slipway.training.v1.ListTrainingJobsResponse"> & {
   /**
-   * The jobs, newest first.
+   * The jobs, in the requested order.
    *
    * @generated from field: repeated slipway.training.v1.TrainingJob training_jobs = 1;
    */
   trainingJobs: TrainingJob[];
 
   /**
-   * A token for the next page; empty on the last page.
+   * A token for the next page; empty on the last page. A page may hold fewer items than
+   * `page_size` (yet not be the last): it ends early when the next item would take the
+   * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
    *
    * @generated from field: string next_page_token = 2;
    */
@@ -326,7 +324,7 @@ export const TrainingService: GenService<{
     output: typeof GetTrainingJobResponseSchema;
   },
   /**
-   * Lists training jobs, newest first, with optional filters.
+   * Lists training jobs, newest first unless `order_by` says otherwise, with a filter.
    *
    * @generated from rpc slipway.training.v1.TrainingService.ListTrainingJobs
    */

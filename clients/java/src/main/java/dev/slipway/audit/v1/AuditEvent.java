@@ -65,7 +65,7 @@ private static final long serialVersionUID = 0L;
    * The position in the log: 1, 2, 3, ... without gaps.
    * </pre>
    *
-   * <code>int64 sequence = 1 [json_name = "sequence"];</code>
+   * <code>int64 sequence = 1 [json_name = "sequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The sequence.
    */
   @java.lang.Override
@@ -81,7 +81,7 @@ private static final long serialVersionUID = 0L;
    * A unique id (a UUID).
    * </pre>
    *
-   * <code>string event_id = 2 [json_name = "eventId"];</code>
+   * <code>string event_id = 2 [json_name = "eventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The eventId.
    */
   @java.lang.Override
@@ -102,7 +102,7 @@ private static final long serialVersionUID = 0L;
    * A unique id (a UUID).
    * </pre>
    *
-   * <code>string event_id = 2 [json_name = "eventId"];</code>
+   * <code>string event_id = 2 [json_name = "eventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for eventId.
    */
   @java.lang.Override
@@ -127,7 +127,7 @@ private static final long serialVersionUID = 0L;
    * When the event was recorded, UTC, with microsecond precision.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime"];</code>
+   * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the eventTime field is set.
    */
   @java.lang.Override
@@ -139,7 +139,7 @@ private static final long serialVersionUID = 0L;
    * When the event was recorded, UTC, with microsecond precision.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime"];</code>
+   * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The eventTime.
    */
   @java.lang.Override
@@ -151,7 +151,7 @@ private static final long serialVersionUID = 0L;
    * When the event was recorded, UTC, with microsecond precision.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime"];</code>
+   * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getEventTimeOrBuilder() {
@@ -166,7 +166,7 @@ private static final long serialVersionUID = 0L;
    * The service that recorded it: `registry`, `training`, `serving` or `monitoring`.
    * </pre>
    *
-   * <code>string service = 4 [json_name = "service"];</code>
+   * <code>string service = 4 [json_name = "service", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The service.
    */
   @java.lang.Override
@@ -187,7 +187,7 @@ private static final long serialVersionUID = 0L;
    * The service that recorded it: `registry`, `training`, `serving` or `monitoring`.
    * </pre>
    *
-   * <code>string service = 4 [json_name = "service"];</code>
+   * <code>string service = 4 [json_name = "service", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for service.
    */
   @java.lang.Override
@@ -214,7 +214,7 @@ private static final long serialVersionUID = 0L;
    * `registry.SetModelAlias` or `training.JobStateChanged`.
    * </pre>
    *
-   * <code>string action = 5 [json_name = "action"];</code>
+   * <code>string action = 5 [json_name = "action", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The action.
    */
   @java.lang.Override
@@ -236,7 +236,7 @@ private static final long serialVersionUID = 0L;
    * `registry.SetModelAlias` or `training.JobStateChanged`.
    * </pre>
    *
-   * <code>string action = 5 [json_name = "action"];</code>
+   * <code>string action = 5 [json_name = "action", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for action.
    */
   @java.lang.Override
@@ -261,7 +261,7 @@ private static final long serialVersionUID = 0L;
    * Who acted, with the roles they held; `anonymous` for a call without a valid token.
    * </pre>
    *
-   * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal"];</code>
+   * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the principal field is set.
    */
   @java.lang.Override
@@ -273,7 +273,7 @@ private static final long serialVersionUID = 0L;
    * Who acted, with the roles they held; `anonymous` for a call without a valid token.
    * </pre>
    *
-   * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal"];</code>
+   * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The principal.
    */
   @java.lang.Override
@@ -285,7 +285,7 @@ private static final long serialVersionUID = 0L;
    * Who acted, with the roles they held; `anonymous` for a call without a valid token.
    * </pre>
    *
-   * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal"];</code>
+   * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.PrincipalOrBuilder getPrincipalOrBuilder() {
@@ -300,7 +300,7 @@ private static final long serialVersionUID = 0L;
    * The resource acted on, for example `models/fraud/versions/3`.
    * </pre>
    *
-   * <code>string resource = 7 [json_name = "resource"];</code>
+   * <code>string resource = 7 [json_name = "resource", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The resource.
    */
   @java.lang.Override
@@ -321,7 +321,7 @@ private static final long serialVersionUID = 0L;
    * The resource acted on, for example `models/fraud/versions/3`.
    * </pre>
    *
-   * <code>string resource = 7 [json_name = "resource"];</code>
+   * <code>string resource = 7 [json_name = "resource", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for resource.
    */
   @java.lang.Override
@@ -346,7 +346,7 @@ private static final long serialVersionUID = 0L;
    * How the call ended.
    * </pre>
    *
-   * <code>.slipway.audit.v1.AuditOutcome outcome = 8 [json_name = "outcome"];</code>
+   * <code>.slipway.audit.v1.AuditOutcome outcome = 8 [json_name = "outcome", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for outcome.
    */
   @java.lang.Override public int getOutcomeValue() {
@@ -357,7 +357,7 @@ private static final long serialVersionUID = 0L;
    * How the call ended.
    * </pre>
    *
-   * <code>.slipway.audit.v1.AuditOutcome outcome = 8 [json_name = "outcome"];</code>
+   * <code>.slipway.audit.v1.AuditOutcome outcome = 8 [json_name = "outcome", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The outcome.
    */
   @java.lang.Override public dev.slipway.audit.v1.AuditOutcome getOutcome() {
@@ -374,7 +374,7 @@ private static final long serialVersionUID = 0L;
    * `OK` otherwise.
    * </pre>
    *
-   * <code>string status_code = 9 [json_name = "statusCode"];</code>
+   * <code>string status_code = 9 [json_name = "statusCode", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The statusCode.
    */
   @java.lang.Override
@@ -396,7 +396,7 @@ private static final long serialVersionUID = 0L;
    * `OK` otherwise.
    * </pre>
    *
-   * <code>string status_code = 9 [json_name = "statusCode"];</code>
+   * <code>string status_code = 9 [json_name = "statusCode", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for statusCode.
    */
   @java.lang.Override
@@ -422,7 +422,7 @@ private static final long serialVersionUID = 0L;
    * The machine-readable error reason (the ErrorInfo reason) for DENIED and FAILED outcomes.
    * </pre>
    *
-   * <code>string error_reason = 10 [json_name = "errorReason"];</code>
+   * <code>string error_reason = 10 [json_name = "errorReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The errorReason.
    */
   @java.lang.Override
@@ -443,7 +443,7 @@ private static final long serialVersionUID = 0L;
    * The machine-readable error reason (the ErrorInfo reason) for DENIED and FAILED outcomes.
    * </pre>
    *
-   * <code>string error_reason = 10 [json_name = "errorReason"];</code>
+   * <code>string error_reason = 10 [json_name = "errorReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for errorReason.
    */
   @java.lang.Override
@@ -469,7 +469,7 @@ private static final long serialVersionUID = 0L;
    * The reason the caller gave, if any.
    * </pre>
    *
-   * <code>string reason = 11 [json_name = "reason"];</code>
+   * <code>string reason = 11 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The reason.
    */
   @java.lang.Override
@@ -490,7 +490,7 @@ private static final long serialVersionUID = 0L;
    * The reason the caller gave, if any.
    * </pre>
    *
-   * <code>string reason = 11 [json_name = "reason"];</code>
+   * <code>string reason = 11 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for reason.
    */
   @java.lang.Override
@@ -516,7 +516,7 @@ private static final long serialVersionUID = 0L;
    * The request id of the call.
    * </pre>
    *
-   * <code>string request_id = 12 [json_name = "requestId"];</code>
+   * <code>string request_id = 12 [json_name = "requestId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -537,7 +537,7 @@ private static final long serialVersionUID = 0L;
    * The request id of the call.
    * </pre>
    *
-   * <code>string request_id = 12 [json_name = "requestId"];</code>
+   * <code>string request_id = 12 [json_name = "requestId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -564,7 +564,7 @@ private static final long serialVersionUID = 0L;
    * `before` and `after` where they apply. These exact bytes enter the hash.
    * </pre>
    *
-   * <code>string payload_json = 13 [json_name = "payloadJson"];</code>
+   * <code>string payload_json = 13 [json_name = "payloadJson", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The payloadJson.
    */
   @java.lang.Override
@@ -586,7 +586,7 @@ private static final long serialVersionUID = 0L;
    * `before` and `after` where they apply. These exact bytes enter the hash.
    * </pre>
    *
-   * <code>string payload_json = 13 [json_name = "payloadJson"];</code>
+   * <code>string payload_json = 13 [json_name = "payloadJson", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for payloadJson.
    */
   @java.lang.Override
@@ -612,7 +612,7 @@ private static final long serialVersionUID = 0L;
    * The hash of the previous event (64 hex characters); 64 zeros for the first event.
    * </pre>
    *
-   * <code>string previous_hash = 14 [json_name = "previousHash"];</code>
+   * <code>string previous_hash = 14 [json_name = "previousHash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The previousHash.
    */
   @java.lang.Override
@@ -633,7 +633,7 @@ private static final long serialVersionUID = 0L;
    * The hash of the previous event (64 hex characters); 64 zeros for the first event.
    * </pre>
    *
-   * <code>string previous_hash = 14 [json_name = "previousHash"];</code>
+   * <code>string previous_hash = 14 [json_name = "previousHash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for previousHash.
    */
   @java.lang.Override
@@ -660,7 +660,7 @@ private static final long serialVersionUID = 0L;
    * The encoding is described in the audit documentation; `hash_version` names it.
    * </pre>
    *
-   * <code>string hash = 15 [json_name = "hash"];</code>
+   * <code>string hash = 15 [json_name = "hash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The hash.
    */
   @java.lang.Override
@@ -682,7 +682,7 @@ private static final long serialVersionUID = 0L;
    * The encoding is described in the audit documentation; `hash_version` names it.
    * </pre>
    *
-   * <code>string hash = 15 [json_name = "hash"];</code>
+   * <code>string hash = 15 [json_name = "hash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for hash.
    */
   @java.lang.Override
@@ -707,7 +707,7 @@ private static final long serialVersionUID = 0L;
    * The version of the canonical encoding used for `hash`.
    * </pre>
    *
-   * <code>int32 hash_version = 16 [json_name = "hashVersion"];</code>
+   * <code>int32 hash_version = 16 [json_name = "hashVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The hashVersion.
    */
   @java.lang.Override
@@ -726,7 +726,7 @@ private static final long serialVersionUID = 0L;
    * hash.
    * </pre>
    *
-   * <code>string key_id = 17 [json_name = "keyId"];</code>
+   * <code>string key_id = 17 [json_name = "keyId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The keyId.
    */
   @java.lang.Override
@@ -750,7 +750,7 @@ private static final long serialVersionUID = 0L;
    * hash.
    * </pre>
    *
-   * <code>string key_id = 17 [json_name = "keyId"];</code>
+   * <code>string key_id = 17 [json_name = "keyId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for keyId.
    */
   @java.lang.Override
@@ -1521,7 +1521,7 @@ private static final long serialVersionUID = 0L;
      * The position in the log: 1, 2, 3, ... without gaps.
      * </pre>
      *
-     * <code>int64 sequence = 1 [json_name = "sequence"];</code>
+     * <code>int64 sequence = 1 [json_name = "sequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The sequence.
      */
     @java.lang.Override
@@ -1533,7 +1533,7 @@ private static final long serialVersionUID = 0L;
      * The position in the log: 1, 2, 3, ... without gaps.
      * </pre>
      *
-     * <code>int64 sequence = 1 [json_name = "sequence"];</code>
+     * <code>int64 sequence = 1 [json_name = "sequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The sequence to set.
      * @return This builder for chaining.
      */
@@ -1549,7 +1549,7 @@ private static final long serialVersionUID = 0L;
      * The position in the log: 1, 2, 3, ... without gaps.
      * </pre>
      *
-     * <code>int64 sequence = 1 [json_name = "sequence"];</code>
+     * <code>int64 sequence = 1 [json_name = "sequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearSequence() {
@@ -1565,7 +1565,7 @@ private static final long serialVersionUID = 0L;
      * A unique id (a UUID).
      * </pre>
      *
-     * <code>string event_id = 2 [json_name = "eventId"];</code>
+     * <code>string event_id = 2 [json_name = "eventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The eventId.
      */
     public java.lang.String getEventId() {
@@ -1585,7 +1585,7 @@ private static final long serialVersionUID = 0L;
      * A unique id (a UUID).
      * </pre>
      *
-     * <code>string event_id = 2 [json_name = "eventId"];</code>
+     * <code>string event_id = 2 [json_name = "eventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for eventId.
      */
     public com.google.protobuf.ByteString
@@ -1606,7 +1606,7 @@ private static final long serialVersionUID = 0L;
      * A unique id (a UUID).
      * </pre>
      *
-     * <code>string event_id = 2 [json_name = "eventId"];</code>
+     * <code>string event_id = 2 [json_name = "eventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The eventId to set.
      * @return This builder for chaining.
      */
@@ -1623,7 +1623,7 @@ private static final long serialVersionUID = 0L;
      * A unique id (a UUID).
      * </pre>
      *
-     * <code>string event_id = 2 [json_name = "eventId"];</code>
+     * <code>string event_id = 2 [json_name = "eventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearEventId() {
@@ -1637,7 +1637,7 @@ private static final long serialVersionUID = 0L;
      * A unique id (a UUID).
      * </pre>
      *
-     * <code>string event_id = 2 [json_name = "eventId"];</code>
+     * <code>string event_id = 2 [json_name = "eventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for eventId to set.
      * @return This builder for chaining.
      */
@@ -1659,7 +1659,7 @@ private static final long serialVersionUID = 0L;
      * When the event was recorded, UTC, with microsecond precision.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime"];</code>
+     * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the eventTime field is set.
      */
     public boolean hasEventTime() {
@@ -1670,7 +1670,7 @@ private static final long serialVersionUID = 0L;
      * When the event was recorded, UTC, with microsecond precision.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime"];</code>
+     * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The eventTime.
      */
     public com.google.protobuf.Timestamp getEventTime() {
@@ -1685,7 +1685,7 @@ private static final long serialVersionUID = 0L;
      * When the event was recorded, UTC, with microsecond precision.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime"];</code>
+     * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setEventTime(com.google.protobuf.Timestamp value) {
       if (eventTimeBuilder_ == null) {
@@ -1705,7 +1705,7 @@ private static final long serialVersionUID = 0L;
      * When the event was recorded, UTC, with microsecond precision.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime"];</code>
+     * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setEventTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -1723,7 +1723,7 @@ private static final long serialVersionUID = 0L;
      * When the event was recorded, UTC, with microsecond precision.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime"];</code>
+     * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeEventTime(com.google.protobuf.Timestamp value) {
       if (eventTimeBuilder_ == null) {
@@ -1748,7 +1748,7 @@ private static final long serialVersionUID = 0L;
      * When the event was recorded, UTC, with microsecond precision.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime"];</code>
+     * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearEventTime() {
       bitField0_ = (bitField0_ & ~0x00000004);
@@ -1765,7 +1765,7 @@ private static final long serialVersionUID = 0L;
      * When the event was recorded, UTC, with microsecond precision.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime"];</code>
+     * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getEventTimeBuilder() {
       bitField0_ |= 0x00000004;
@@ -1777,7 +1777,7 @@ private static final long serialVersionUID = 0L;
      * When the event was recorded, UTC, with microsecond precision.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime"];</code>
+     * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getEventTimeOrBuilder() {
       if (eventTimeBuilder_ != null) {
@@ -1792,7 +1792,7 @@ private static final long serialVersionUID = 0L;
      * When the event was recorded, UTC, with microsecond precision.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime"];</code>
+     * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -1814,7 +1814,7 @@ private static final long serialVersionUID = 0L;
      * The service that recorded it: `registry`, `training`, `serving` or `monitoring`.
      * </pre>
      *
-     * <code>string service = 4 [json_name = "service"];</code>
+     * <code>string service = 4 [json_name = "service", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The service.
      */
     public java.lang.String getService() {
@@ -1834,7 +1834,7 @@ private static final long serialVersionUID = 0L;
      * The service that recorded it: `registry`, `training`, `serving` or `monitoring`.
      * </pre>
      *
-     * <code>string service = 4 [json_name = "service"];</code>
+     * <code>string service = 4 [json_name = "service", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for service.
      */
     public com.google.protobuf.ByteString
@@ -1855,7 +1855,7 @@ private static final long serialVersionUID = 0L;
      * The service that recorded it: `registry`, `training`, `serving` or `monitoring`.
      * </pre>
      *
-     * <code>string service = 4 [json_name = "service"];</code>
+     * <code>string service = 4 [json_name = "service", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The service to set.
      * @return This builder for chaining.
      */
@@ -1872,7 +1872,7 @@ private static final long serialVersionUID = 0L;
      * The service that recorded it: `registry`, `training`, `serving` or `monitoring`.
      * </pre>
      *
-     * <code>string service = 4 [json_name = "service"];</code>
+     * <code>string service = 4 [json_name = "service", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearService() {
@@ -1886,7 +1886,7 @@ private static final long serialVersionUID = 0L;
      * The service that recorded it: `registry`, `training`, `serving` or `monitoring`.
      * </pre>
      *
-     * <code>string service = 4 [json_name = "service"];</code>
+     * <code>string service = 4 [json_name = "service", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for service to set.
      * @return This builder for chaining.
      */
@@ -1907,7 +1907,7 @@ private static final long serialVersionUID = 0L;
      * `registry.SetModelAlias` or `training.JobStateChanged`.
      * </pre>
      *
-     * <code>string action = 5 [json_name = "action"];</code>
+     * <code>string action = 5 [json_name = "action", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The action.
      */
     public java.lang.String getAction() {
@@ -1928,7 +1928,7 @@ private static final long serialVersionUID = 0L;
      * `registry.SetModelAlias` or `training.JobStateChanged`.
      * </pre>
      *
-     * <code>string action = 5 [json_name = "action"];</code>
+     * <code>string action = 5 [json_name = "action", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for action.
      */
     public com.google.protobuf.ByteString
@@ -1950,7 +1950,7 @@ private static final long serialVersionUID = 0L;
      * `registry.SetModelAlias` or `training.JobStateChanged`.
      * </pre>
      *
-     * <code>string action = 5 [json_name = "action"];</code>
+     * <code>string action = 5 [json_name = "action", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The action to set.
      * @return This builder for chaining.
      */
@@ -1968,7 +1968,7 @@ private static final long serialVersionUID = 0L;
      * `registry.SetModelAlias` or `training.JobStateChanged`.
      * </pre>
      *
-     * <code>string action = 5 [json_name = "action"];</code>
+     * <code>string action = 5 [json_name = "action", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearAction() {
@@ -1983,7 +1983,7 @@ private static final long serialVersionUID = 0L;
      * `registry.SetModelAlias` or `training.JobStateChanged`.
      * </pre>
      *
-     * <code>string action = 5 [json_name = "action"];</code>
+     * <code>string action = 5 [json_name = "action", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for action to set.
      * @return This builder for chaining.
      */
@@ -2005,7 +2005,7 @@ private static final long serialVersionUID = 0L;
      * Who acted, with the roles they held; `anonymous` for a call without a valid token.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal"];</code>
+     * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the principal field is set.
      */
     public boolean hasPrincipal() {
@@ -2016,7 +2016,7 @@ private static final long serialVersionUID = 0L;
      * Who acted, with the roles they held; `anonymous` for a call without a valid token.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal"];</code>
+     * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The principal.
      */
     public dev.slipway.common.v1.Principal getPrincipal() {
@@ -2031,7 +2031,7 @@ private static final long serialVersionUID = 0L;
      * Who acted, with the roles they held; `anonymous` for a call without a valid token.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal"];</code>
+     * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setPrincipal(dev.slipway.common.v1.Principal value) {
       if (principalBuilder_ == null) {
@@ -2051,7 +2051,7 @@ private static final long serialVersionUID = 0L;
      * Who acted, with the roles they held; `anonymous` for a call without a valid token.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal"];</code>
+     * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setPrincipal(
         dev.slipway.common.v1.Principal.Builder builderForValue) {
@@ -2069,7 +2069,7 @@ private static final long serialVersionUID = 0L;
      * Who acted, with the roles they held; `anonymous` for a call without a valid token.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal"];</code>
+     * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergePrincipal(dev.slipway.common.v1.Principal value) {
       if (principalBuilder_ == null) {
@@ -2094,7 +2094,7 @@ private static final long serialVersionUID = 0L;
      * Who acted, with the roles they held; `anonymous` for a call without a valid token.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal"];</code>
+     * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearPrincipal() {
       bitField0_ = (bitField0_ & ~0x00000020);
@@ -2111,7 +2111,7 @@ private static final long serialVersionUID = 0L;
      * Who acted, with the roles they held; `anonymous` for a call without a valid token.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal"];</code>
+     * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.common.v1.Principal.Builder getPrincipalBuilder() {
       bitField0_ |= 0x00000020;
@@ -2123,7 +2123,7 @@ private static final long serialVersionUID = 0L;
      * Who acted, with the roles they held; `anonymous` for a call without a valid token.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal"];</code>
+     * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.common.v1.PrincipalOrBuilder getPrincipalOrBuilder() {
       if (principalBuilder_ != null) {
@@ -2138,7 +2138,7 @@ private static final long serialVersionUID = 0L;
      * Who acted, with the roles they held; `anonymous` for a call without a valid token.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal"];</code>
+     * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.common.v1.Principal, dev.slipway.common.v1.Principal.Builder, dev.slipway.common.v1.PrincipalOrBuilder> 
@@ -2160,7 +2160,7 @@ private static final long serialVersionUID = 0L;
      * The resource acted on, for example `models/fraud/versions/3`.
      * </pre>
      *
-     * <code>string resource = 7 [json_name = "resource"];</code>
+     * <code>string resource = 7 [json_name = "resource", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The resource.
      */
     public java.lang.String getResource() {
@@ -2180,7 +2180,7 @@ private static final long serialVersionUID = 0L;
      * The resource acted on, for example `models/fraud/versions/3`.
      * </pre>
      *
-     * <code>string resource = 7 [json_name = "resource"];</code>
+     * <code>string resource = 7 [json_name = "resource", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for resource.
      */
     public com.google.protobuf.ByteString
@@ -2201,7 +2201,7 @@ private static final long serialVersionUID = 0L;
      * The resource acted on, for example `models/fraud/versions/3`.
      * </pre>
      *
-     * <code>string resource = 7 [json_name = "resource"];</code>
+     * <code>string resource = 7 [json_name = "resource", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The resource to set.
      * @return This builder for chaining.
      */
@@ -2218,7 +2218,7 @@ private static final long serialVersionUID = 0L;
      * The resource acted on, for example `models/fraud/versions/3`.
      * </pre>
      *
-     * <code>string resource = 7 [json_name = "resource"];</code>
+     * <code>string resource = 7 [json_name = "resource", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearResource() {
@@ -2232,7 +2232,7 @@ private static final long serialVersionUID = 0L;
      * The resource acted on, for example `models/fraud/versions/3`.
      * </pre>
      *
-     * <code>string resource = 7 [json_name = "resource"];</code>
+     * <code>string resource = 7 [json_name = "resource", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for resource to set.
      * @return This builder for chaining.
      */
@@ -2252,7 +2252,7 @@ private static final long serialVersionUID = 0L;
      * How the call ended.
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditOutcome outcome = 8 [json_name = "outcome"];</code>
+     * <code>.slipway.audit.v1.AuditOutcome outcome = 8 [json_name = "outcome", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for outcome.
      */
     @java.lang.Override public int getOutcomeValue() {
@@ -2263,7 +2263,7 @@ private static final long serialVersionUID = 0L;
      * How the call ended.
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditOutcome outcome = 8 [json_name = "outcome"];</code>
+     * <code>.slipway.audit.v1.AuditOutcome outcome = 8 [json_name = "outcome", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for outcome to set.
      * @return This builder for chaining.
      */
@@ -2278,7 +2278,7 @@ private static final long serialVersionUID = 0L;
      * How the call ended.
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditOutcome outcome = 8 [json_name = "outcome"];</code>
+     * <code>.slipway.audit.v1.AuditOutcome outcome = 8 [json_name = "outcome", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The outcome.
      */
     @java.lang.Override
@@ -2291,7 +2291,7 @@ private static final long serialVersionUID = 0L;
      * How the call ended.
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditOutcome outcome = 8 [json_name = "outcome"];</code>
+     * <code>.slipway.audit.v1.AuditOutcome outcome = 8 [json_name = "outcome", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The outcome to set.
      * @return This builder for chaining.
      */
@@ -2309,7 +2309,7 @@ private static final long serialVersionUID = 0L;
      * How the call ended.
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditOutcome outcome = 8 [json_name = "outcome"];</code>
+     * <code>.slipway.audit.v1.AuditOutcome outcome = 8 [json_name = "outcome", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearOutcome() {
@@ -2326,7 +2326,7 @@ private static final long serialVersionUID = 0L;
      * `OK` otherwise.
      * </pre>
      *
-     * <code>string status_code = 9 [json_name = "statusCode"];</code>
+     * <code>string status_code = 9 [json_name = "statusCode", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The statusCode.
      */
     public java.lang.String getStatusCode() {
@@ -2347,7 +2347,7 @@ private static final long serialVersionUID = 0L;
      * `OK` otherwise.
      * </pre>
      *
-     * <code>string status_code = 9 [json_name = "statusCode"];</code>
+     * <code>string status_code = 9 [json_name = "statusCode", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for statusCode.
      */
     public com.google.protobuf.ByteString
@@ -2369,7 +2369,7 @@ private static final long serialVersionUID = 0L;
      * `OK` otherwise.
      * </pre>
      *
-     * <code>string status_code = 9 [json_name = "statusCode"];</code>
+     * <code>string status_code = 9 [json_name = "statusCode", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The statusCode to set.
      * @return This builder for chaining.
      */
@@ -2387,7 +2387,7 @@ private static final long serialVersionUID = 0L;
      * `OK` otherwise.
      * </pre>
      *
-     * <code>string status_code = 9 [json_name = "statusCode"];</code>
+     * <code>string status_code = 9 [json_name = "statusCode", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearStatusCode() {
@@ -2402,7 +2402,7 @@ private static final long serialVersionUID = 0L;
      * `OK` otherwise.
      * </pre>
      *
-     * <code>string status_code = 9 [json_name = "statusCode"];</code>
+     * <code>string status_code = 9 [json_name = "statusCode", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for statusCode to set.
      * @return This builder for chaining.
      */
@@ -2422,7 +2422,7 @@ private static final long serialVersionUID = 0L;
      * The machine-readable error reason (the ErrorInfo reason) for DENIED and FAILED outcomes.
      * </pre>
      *
-     * <code>string error_reason = 10 [json_name = "errorReason"];</code>
+     * <code>string error_reason = 10 [json_name = "errorReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The errorReason.
      */
     public java.lang.String getErrorReason() {
@@ -2442,7 +2442,7 @@ private static final long serialVersionUID = 0L;
      * The machine-readable error reason (the ErrorInfo reason) for DENIED and FAILED outcomes.
      * </pre>
      *
-     * <code>string error_reason = 10 [json_name = "errorReason"];</code>
+     * <code>string error_reason = 10 [json_name = "errorReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for errorReason.
      */
     public com.google.protobuf.ByteString
@@ -2463,7 +2463,7 @@ private static final long serialVersionUID = 0L;
      * The machine-readable error reason (the ErrorInfo reason) for DENIED and FAILED outcomes.
      * </pre>
      *
-     * <code>string error_reason = 10 [json_name = "errorReason"];</code>
+     * <code>string error_reason = 10 [json_name = "errorReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The errorReason to set.
      * @return This builder for chaining.
      */
@@ -2480,7 +2480,7 @@ private static final long serialVersionUID = 0L;
      * The machine-readable error reason (the ErrorInfo reason) for DENIED and FAILED outcomes.
      * </pre>
      *
-     * <code>string error_reason = 10 [json_name = "errorReason"];</code>
+     * <code>string error_reason = 10 [json_name = "errorReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearErrorReason() {
@@ -2494,7 +2494,7 @@ private static final long serialVersionUID = 0L;
      * The machine-readable error reason (the ErrorInfo reason) for DENIED and FAILED outcomes.
      * </pre>
      *
-     * <code>string error_reason = 10 [json_name = "errorReason"];</code>
+     * <code>string error_reason = 10 [json_name = "errorReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for errorReason to set.
      * @return This builder for chaining.
      */
@@ -2514,7 +2514,7 @@ private static final long serialVersionUID = 0L;
      * The reason the caller gave, if any.
      * </pre>
      *
-     * <code>string reason = 11 [json_name = "reason"];</code>
+     * <code>string reason = 11 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The reason.
      */
     public java.lang.String getReason() {
@@ -2534,7 +2534,7 @@ private static final long serialVersionUID = 0L;
      * The reason the caller gave, if any.
      * </pre>
      *
-     * <code>string reason = 11 [json_name = "reason"];</code>
+     * <code>string reason = 11 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for reason.
      */
     public com.google.protobuf.ByteString
@@ -2555,7 +2555,7 @@ private static final long serialVersionUID = 0L;
      * The reason the caller gave, if any.
      * </pre>
      *
-     * <code>string reason = 11 [json_name = "reason"];</code>
+     * <code>string reason = 11 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The reason to set.
      * @return This builder for chaining.
      */
@@ -2572,7 +2572,7 @@ private static final long serialVersionUID = 0L;
      * The reason the caller gave, if any.
      * </pre>
      *
-     * <code>string reason = 11 [json_name = "reason"];</code>
+     * <code>string reason = 11 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearReason() {
@@ -2586,7 +2586,7 @@ private static final long serialVersionUID = 0L;
      * The reason the caller gave, if any.
      * </pre>
      *
-     * <code>string reason = 11 [json_name = "reason"];</code>
+     * <code>string reason = 11 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for reason to set.
      * @return This builder for chaining.
      */
@@ -2606,7 +2606,7 @@ private static final long serialVersionUID = 0L;
      * The request id of the call.
      * </pre>
      *
-     * <code>string request_id = 12 [json_name = "requestId"];</code>
+     * <code>string request_id = 12 [json_name = "requestId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -2626,7 +2626,7 @@ private static final long serialVersionUID = 0L;
      * The request id of the call.
      * </pre>
      *
-     * <code>string request_id = 12 [json_name = "requestId"];</code>
+     * <code>string request_id = 12 [json_name = "requestId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -2647,7 +2647,7 @@ private static final long serialVersionUID = 0L;
      * The request id of the call.
      * </pre>
      *
-     * <code>string request_id = 12 [json_name = "requestId"];</code>
+     * <code>string request_id = 12 [json_name = "requestId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -2664,7 +2664,7 @@ private static final long serialVersionUID = 0L;
      * The request id of the call.
      * </pre>
      *
-     * <code>string request_id = 12 [json_name = "requestId"];</code>
+     * <code>string request_id = 12 [json_name = "requestId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -2678,7 +2678,7 @@ private static final long serialVersionUID = 0L;
      * The request id of the call.
      * </pre>
      *
-     * <code>string request_id = 12 [json_name = "requestId"];</code>
+     * <code>string request_id = 12 [json_name = "requestId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */
@@ -2699,7 +2699,7 @@ private static final long serialVersionUID = 0L;
      * `before` and `after` where they apply. These exact bytes enter the hash.
      * </pre>
      *
-     * <code>string payload_json = 13 [json_name = "payloadJson"];</code>
+     * <code>string payload_json = 13 [json_name = "payloadJson", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The payloadJson.
      */
     public java.lang.String getPayloadJson() {
@@ -2720,7 +2720,7 @@ private static final long serialVersionUID = 0L;
      * `before` and `after` where they apply. These exact bytes enter the hash.
      * </pre>
      *
-     * <code>string payload_json = 13 [json_name = "payloadJson"];</code>
+     * <code>string payload_json = 13 [json_name = "payloadJson", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for payloadJson.
      */
     public com.google.protobuf.ByteString
@@ -2742,7 +2742,7 @@ private static final long serialVersionUID = 0L;
      * `before` and `after` where they apply. These exact bytes enter the hash.
      * </pre>
      *
-     * <code>string payload_json = 13 [json_name = "payloadJson"];</code>
+     * <code>string payload_json = 13 [json_name = "payloadJson", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The payloadJson to set.
      * @return This builder for chaining.
      */
@@ -2760,7 +2760,7 @@ private static final long serialVersionUID = 0L;
      * `before` and `after` where they apply. These exact bytes enter the hash.
      * </pre>
      *
-     * <code>string payload_json = 13 [json_name = "payloadJson"];</code>
+     * <code>string payload_json = 13 [json_name = "payloadJson", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearPayloadJson() {
@@ -2775,7 +2775,7 @@ private static final long serialVersionUID = 0L;
      * `before` and `after` where they apply. These exact bytes enter the hash.
      * </pre>
      *
-     * <code>string payload_json = 13 [json_name = "payloadJson"];</code>
+     * <code>string payload_json = 13 [json_name = "payloadJson", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for payloadJson to set.
      * @return This builder for chaining.
      */
@@ -2795,7 +2795,7 @@ private static final long serialVersionUID = 0L;
      * The hash of the previous event (64 hex characters); 64 zeros for the first event.
      * </pre>
      *
-     * <code>string previous_hash = 14 [json_name = "previousHash"];</code>
+     * <code>string previous_hash = 14 [json_name = "previousHash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The previousHash.
      */
     public java.lang.String getPreviousHash() {
@@ -2815,7 +2815,7 @@ private static final long serialVersionUID = 0L;
      * The hash of the previous event (64 hex characters); 64 zeros for the first event.
      * </pre>
      *
-     * <code>string previous_hash = 14 [json_name = "previousHash"];</code>
+     * <code>string previous_hash = 14 [json_name = "previousHash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for previousHash.
      */
     public com.google.protobuf.ByteString
@@ -2836,7 +2836,7 @@ private static final long serialVersionUID = 0L;
      * The hash of the previous event (64 hex characters); 64 zeros for the first event.
      * </pre>
      *
-     * <code>string previous_hash = 14 [json_name = "previousHash"];</code>
+     * <code>string previous_hash = 14 [json_name = "previousHash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The previousHash to set.
      * @return This builder for chaining.
      */
@@ -2853,7 +2853,7 @@ private static final long serialVersionUID = 0L;
      * The hash of the previous event (64 hex characters); 64 zeros for the first event.
      * </pre>
      *
-     * <code>string previous_hash = 14 [json_name = "previousHash"];</code>
+     * <code>string previous_hash = 14 [json_name = "previousHash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearPreviousHash() {
@@ -2867,7 +2867,7 @@ private static final long serialVersionUID = 0L;
      * The hash of the previous event (64 hex characters); 64 zeros for the first event.
      * </pre>
      *
-     * <code>string previous_hash = 14 [json_name = "previousHash"];</code>
+     * <code>string previous_hash = 14 [json_name = "previousHash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for previousHash to set.
      * @return This builder for chaining.
      */
@@ -2888,7 +2888,7 @@ private static final long serialVersionUID = 0L;
      * The encoding is described in the audit documentation; `hash_version` names it.
      * </pre>
      *
-     * <code>string hash = 15 [json_name = "hash"];</code>
+     * <code>string hash = 15 [json_name = "hash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The hash.
      */
     public java.lang.String getHash() {
@@ -2909,7 +2909,7 @@ private static final long serialVersionUID = 0L;
      * The encoding is described in the audit documentation; `hash_version` names it.
      * </pre>
      *
-     * <code>string hash = 15 [json_name = "hash"];</code>
+     * <code>string hash = 15 [json_name = "hash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for hash.
      */
     public com.google.protobuf.ByteString
@@ -2931,7 +2931,7 @@ private static final long serialVersionUID = 0L;
      * The encoding is described in the audit documentation; `hash_version` names it.
      * </pre>
      *
-     * <code>string hash = 15 [json_name = "hash"];</code>
+     * <code>string hash = 15 [json_name = "hash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The hash to set.
      * @return This builder for chaining.
      */
@@ -2949,7 +2949,7 @@ private static final long serialVersionUID = 0L;
      * The encoding is described in the audit documentation; `hash_version` names it.
      * </pre>
      *
-     * <code>string hash = 15 [json_name = "hash"];</code>
+     * <code>string hash = 15 [json_name = "hash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearHash() {
@@ -2964,7 +2964,7 @@ private static final long serialVersionUID = 0L;
      * The encoding is described in the audit documentation; `hash_version` names it.
      * </pre>
      *
-     * <code>string hash = 15 [json_name = "hash"];</code>
+     * <code>string hash = 15 [json_name = "hash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for hash to set.
      * @return This builder for chaining.
      */
@@ -2984,7 +2984,7 @@ private static final long serialVersionUID = 0L;
      * The version of the canonical encoding used for `hash`.
      * </pre>
      *
-     * <code>int32 hash_version = 16 [json_name = "hashVersion"];</code>
+     * <code>int32 hash_version = 16 [json_name = "hashVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The hashVersion.
      */
     @java.lang.Override
@@ -2996,7 +2996,7 @@ private static final long serialVersionUID = 0L;
      * The version of the canonical encoding used for `hash`.
      * </pre>
      *
-     * <code>int32 hash_version = 16 [json_name = "hashVersion"];</code>
+     * <code>int32 hash_version = 16 [json_name = "hashVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The hashVersion to set.
      * @return This builder for chaining.
      */
@@ -3012,7 +3012,7 @@ private static final long serialVersionUID = 0L;
      * The version of the canonical encoding used for `hash`.
      * </pre>
      *
-     * <code>int32 hash_version = 16 [json_name = "hashVersion"];</code>
+     * <code>int32 hash_version = 16 [json_name = "hashVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearHashVersion() {
@@ -3031,7 +3031,7 @@ private static final long serialVersionUID = 0L;
      * hash.
      * </pre>
      *
-     * <code>string key_id = 17 [json_name = "keyId"];</code>
+     * <code>string key_id = 17 [json_name = "keyId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The keyId.
      */
     public java.lang.String getKeyId() {
@@ -3054,7 +3054,7 @@ private static final long serialVersionUID = 0L;
      * hash.
      * </pre>
      *
-     * <code>string key_id = 17 [json_name = "keyId"];</code>
+     * <code>string key_id = 17 [json_name = "keyId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for keyId.
      */
     public com.google.protobuf.ByteString
@@ -3078,7 +3078,7 @@ private static final long serialVersionUID = 0L;
      * hash.
      * </pre>
      *
-     * <code>string key_id = 17 [json_name = "keyId"];</code>
+     * <code>string key_id = 17 [json_name = "keyId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The keyId to set.
      * @return This builder for chaining.
      */
@@ -3098,7 +3098,7 @@ private static final long serialVersionUID = 0L;
      * hash.
      * </pre>
      *
-     * <code>string key_id = 17 [json_name = "keyId"];</code>
+     * <code>string key_id = 17 [json_name = "keyId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearKeyId() {
@@ -3115,7 +3115,7 @@ private static final long serialVersionUID = 0L;
      * hash.
      * </pre>
      *
-     * <code>string key_id = 17 [json_name = "keyId"];</code>
+     * <code>string key_id = 17 [json_name = "keyId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for keyId to set.
      * @return This builder for chaining.
      */

@@ -13,7 +13,7 @@ public interface AuditEventOrBuilder extends
    * The position in the log: 1, 2, 3, ... without gaps.
    * </pre>
    *
-   * <code>int64 sequence = 1 [json_name = "sequence"];</code>
+   * <code>int64 sequence = 1 [json_name = "sequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The sequence.
    */
   long getSequence();
@@ -23,7 +23,7 @@ public interface AuditEventOrBuilder extends
    * A unique id (a UUID).
    * </pre>
    *
-   * <code>string event_id = 2 [json_name = "eventId"];</code>
+   * <code>string event_id = 2 [json_name = "eventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The eventId.
    */
   java.lang.String getEventId();
@@ -32,7 +32,7 @@ public interface AuditEventOrBuilder extends
    * A unique id (a UUID).
    * </pre>
    *
-   * <code>string event_id = 2 [json_name = "eventId"];</code>
+   * <code>string event_id = 2 [json_name = "eventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for eventId.
    */
   com.google.protobuf.ByteString
@@ -43,7 +43,7 @@ public interface AuditEventOrBuilder extends
    * When the event was recorded, UTC, with microsecond precision.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime"];</code>
+   * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the eventTime field is set.
    */
   boolean hasEventTime();
@@ -52,7 +52,7 @@ public interface AuditEventOrBuilder extends
    * When the event was recorded, UTC, with microsecond precision.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime"];</code>
+   * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The eventTime.
    */
   com.google.protobuf.Timestamp getEventTime();
@@ -61,7 +61,7 @@ public interface AuditEventOrBuilder extends
    * When the event was recorded, UTC, with microsecond precision.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime"];</code>
+   * <code>.google.protobuf.Timestamp event_time = 3 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getEventTimeOrBuilder();
 
@@ -70,7 +70,7 @@ public interface AuditEventOrBuilder extends
    * The service that recorded it: `registry`, `training`, `serving` or `monitoring`.
    * </pre>
    *
-   * <code>string service = 4 [json_name = "service"];</code>
+   * <code>string service = 4 [json_name = "service", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The service.
    */
   java.lang.String getService();
@@ -79,7 +79,7 @@ public interface AuditEventOrBuilder extends
    * The service that recorded it: `registry`, `training`, `serving` or `monitoring`.
    * </pre>
    *
-   * <code>string service = 4 [json_name = "service"];</code>
+   * <code>string service = 4 [json_name = "service", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for service.
    */
   com.google.protobuf.ByteString
@@ -91,7 +91,7 @@ public interface AuditEventOrBuilder extends
    * `registry.SetModelAlias` or `training.JobStateChanged`.
    * </pre>
    *
-   * <code>string action = 5 [json_name = "action"];</code>
+   * <code>string action = 5 [json_name = "action", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The action.
    */
   java.lang.String getAction();
@@ -101,7 +101,7 @@ public interface AuditEventOrBuilder extends
    * `registry.SetModelAlias` or `training.JobStateChanged`.
    * </pre>
    *
-   * <code>string action = 5 [json_name = "action"];</code>
+   * <code>string action = 5 [json_name = "action", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for action.
    */
   com.google.protobuf.ByteString
@@ -112,7 +112,7 @@ public interface AuditEventOrBuilder extends
    * Who acted, with the roles they held; `anonymous` for a call without a valid token.
    * </pre>
    *
-   * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal"];</code>
+   * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the principal field is set.
    */
   boolean hasPrincipal();
@@ -121,7 +121,7 @@ public interface AuditEventOrBuilder extends
    * Who acted, with the roles they held; `anonymous` for a call without a valid token.
    * </pre>
    *
-   * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal"];</code>
+   * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The principal.
    */
   dev.slipway.common.v1.Principal getPrincipal();
@@ -130,7 +130,7 @@ public interface AuditEventOrBuilder extends
    * Who acted, with the roles they held; `anonymous` for a call without a valid token.
    * </pre>
    *
-   * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal"];</code>
+   * <code>.slipway.common.v1.Principal principal = 6 [json_name = "principal", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.common.v1.PrincipalOrBuilder getPrincipalOrBuilder();
 
@@ -139,7 +139,7 @@ public interface AuditEventOrBuilder extends
    * The resource acted on, for example `models/fraud/versions/3`.
    * </pre>
    *
-   * <code>string resource = 7 [json_name = "resource"];</code>
+   * <code>string resource = 7 [json_name = "resource", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The resource.
    */
   java.lang.String getResource();
@@ -148,7 +148,7 @@ public interface AuditEventOrBuilder extends
    * The resource acted on, for example `models/fraud/versions/3`.
    * </pre>
    *
-   * <code>string resource = 7 [json_name = "resource"];</code>
+   * <code>string resource = 7 [json_name = "resource", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for resource.
    */
   com.google.protobuf.ByteString
@@ -159,7 +159,7 @@ public interface AuditEventOrBuilder extends
    * How the call ended.
    * </pre>
    *
-   * <code>.slipway.audit.v1.AuditOutcome outcome = 8 [json_name = "outcome"];</code>
+   * <code>.slipway.audit.v1.AuditOutcome outcome = 8 [json_name = "outcome", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for outcome.
    */
   int getOutcomeValue();
@@ -168,7 +168,7 @@ public interface AuditEventOrBuilder extends
    * How the call ended.
    * </pre>
    *
-   * <code>.slipway.audit.v1.AuditOutcome outcome = 8 [json_name = "outcome"];</code>
+   * <code>.slipway.audit.v1.AuditOutcome outcome = 8 [json_name = "outcome", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The outcome.
    */
   dev.slipway.audit.v1.AuditOutcome getOutcome();
@@ -179,7 +179,7 @@ public interface AuditEventOrBuilder extends
    * `OK` otherwise.
    * </pre>
    *
-   * <code>string status_code = 9 [json_name = "statusCode"];</code>
+   * <code>string status_code = 9 [json_name = "statusCode", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The statusCode.
    */
   java.lang.String getStatusCode();
@@ -189,7 +189,7 @@ public interface AuditEventOrBuilder extends
    * `OK` otherwise.
    * </pre>
    *
-   * <code>string status_code = 9 [json_name = "statusCode"];</code>
+   * <code>string status_code = 9 [json_name = "statusCode", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for statusCode.
    */
   com.google.protobuf.ByteString
@@ -200,7 +200,7 @@ public interface AuditEventOrBuilder extends
    * The machine-readable error reason (the ErrorInfo reason) for DENIED and FAILED outcomes.
    * </pre>
    *
-   * <code>string error_reason = 10 [json_name = "errorReason"];</code>
+   * <code>string error_reason = 10 [json_name = "errorReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The errorReason.
    */
   java.lang.String getErrorReason();
@@ -209,7 +209,7 @@ public interface AuditEventOrBuilder extends
    * The machine-readable error reason (the ErrorInfo reason) for DENIED and FAILED outcomes.
    * </pre>
    *
-   * <code>string error_reason = 10 [json_name = "errorReason"];</code>
+   * <code>string error_reason = 10 [json_name = "errorReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for errorReason.
    */
   com.google.protobuf.ByteString
@@ -220,7 +220,7 @@ public interface AuditEventOrBuilder extends
    * The reason the caller gave, if any.
    * </pre>
    *
-   * <code>string reason = 11 [json_name = "reason"];</code>
+   * <code>string reason = 11 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The reason.
    */
   java.lang.String getReason();
@@ -229,7 +229,7 @@ public interface AuditEventOrBuilder extends
    * The reason the caller gave, if any.
    * </pre>
    *
-   * <code>string reason = 11 [json_name = "reason"];</code>
+   * <code>string reason = 11 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for reason.
    */
   com.google.protobuf.ByteString
@@ -240,7 +240,7 @@ public interface AuditEventOrBuilder extends
    * The request id of the call.
    * </pre>
    *
-   * <code>string request_id = 12 [json_name = "requestId"];</code>
+   * <code>string request_id = 12 [json_name = "requestId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -249,7 +249,7 @@ public interface AuditEventOrBuilder extends
    * The request id of the call.
    * </pre>
    *
-   * <code>string request_id = 12 [json_name = "requestId"];</code>
+   * <code>string request_id = 12 [json_name = "requestId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString
@@ -261,7 +261,7 @@ public interface AuditEventOrBuilder extends
    * `before` and `after` where they apply. These exact bytes enter the hash.
    * </pre>
    *
-   * <code>string payload_json = 13 [json_name = "payloadJson"];</code>
+   * <code>string payload_json = 13 [json_name = "payloadJson", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The payloadJson.
    */
   java.lang.String getPayloadJson();
@@ -271,7 +271,7 @@ public interface AuditEventOrBuilder extends
    * `before` and `after` where they apply. These exact bytes enter the hash.
    * </pre>
    *
-   * <code>string payload_json = 13 [json_name = "payloadJson"];</code>
+   * <code>string payload_json = 13 [json_name = "payloadJson", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for payloadJson.
    */
   com.google.protobuf.ByteString
@@ -282,7 +282,7 @@ public interface AuditEventOrBuilder extends
    * The hash of the previous event (64 hex characters); 64 zeros for the first event.
    * </pre>
    *
-   * <code>string previous_hash = 14 [json_name = "previousHash"];</code>
+   * <code>string previous_hash = 14 [json_name = "previousHash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The previousHash.
    */
   java.lang.String getPreviousHash();
@@ -291,7 +291,7 @@ public interface AuditEventOrBuilder extends
    * The hash of the previous event (64 hex characters); 64 zeros for the first event.
    * </pre>
    *
-   * <code>string previous_hash = 14 [json_name = "previousHash"];</code>
+   * <code>string previous_hash = 14 [json_name = "previousHash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for previousHash.
    */
   com.google.protobuf.ByteString
@@ -303,7 +303,7 @@ public interface AuditEventOrBuilder extends
    * The encoding is described in the audit documentation; `hash_version` names it.
    * </pre>
    *
-   * <code>string hash = 15 [json_name = "hash"];</code>
+   * <code>string hash = 15 [json_name = "hash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The hash.
    */
   java.lang.String getHash();
@@ -313,7 +313,7 @@ public interface AuditEventOrBuilder extends
    * The encoding is described in the audit documentation; `hash_version` names it.
    * </pre>
    *
-   * <code>string hash = 15 [json_name = "hash"];</code>
+   * <code>string hash = 15 [json_name = "hash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for hash.
    */
   com.google.protobuf.ByteString
@@ -324,7 +324,7 @@ public interface AuditEventOrBuilder extends
    * The version of the canonical encoding used for `hash`.
    * </pre>
    *
-   * <code>int32 hash_version = 16 [json_name = "hashVersion"];</code>
+   * <code>int32 hash_version = 16 [json_name = "hashVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The hashVersion.
    */
   int getHashVersion();
@@ -337,7 +337,7 @@ public interface AuditEventOrBuilder extends
    * hash.
    * </pre>
    *
-   * <code>string key_id = 17 [json_name = "keyId"];</code>
+   * <code>string key_id = 17 [json_name = "keyId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The keyId.
    */
   java.lang.String getKeyId();
@@ -349,7 +349,7 @@ public interface AuditEventOrBuilder extends
    * hash.
    * </pre>
    *
-   * <code>string key_id = 17 [json_name = "keyId"];</code>
+   * <code>string key_id = 17 [json_name = "keyId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for keyId.
    */
   com.google.protobuf.ByteString

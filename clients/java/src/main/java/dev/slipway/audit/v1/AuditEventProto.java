@@ -20,11 +20,6 @@ public final class AuditEventProto {
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_slipway_audit_v1_AuditEvent_fieldAccessorTable;
-  static final com.google.protobuf.Descriptors.Descriptor
-    internal_static_slipway_audit_v1_AuditEventFilter_descriptor;
-  static final 
-    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
-      internal_static_slipway_audit_v1_AuditEventFilter_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -35,46 +30,42 @@ public final class AuditEventProto {
   static {
     java.lang.String[] descriptorData = {
       "\n\"slipway/audit/v1/audit_event.proto\022\020sl" +
-      "ipway.audit.v1\032\037google/protobuf/timestam" +
-      "p.proto\032!slipway/common/v1/principal.pro" +
-      "to\"\323\004\n\nAuditEvent\022\032\n\010sequence\030\001 \001(\003R\010seq" +
-      "uence\022\031\n\010event_id\030\002 \001(\tR\007eventId\0229\n\neven" +
-      "t_time\030\003 \001(\0132\032.google.protobuf.Timestamp" +
-      "R\teventTime\022\030\n\007service\030\004 \001(\tR\007service\022\026\n" +
-      "\006action\030\005 \001(\tR\006action\022:\n\tprincipal\030\006 \001(\013" +
-      "2\034.slipway.common.v1.PrincipalR\tprincipa" +
-      "l\022\032\n\010resource\030\007 \001(\tR\010resource\0228\n\007outcome" +
-      "\030\010 \001(\0162\036.slipway.audit.v1.AuditOutcomeR\007" +
-      "outcome\022\037\n\013status_code\030\t \001(\tR\nstatusCode" +
-      "\022!\n\014error_reason\030\n \001(\tR\013errorReason\022\026\n\006r" +
-      "eason\030\013 \001(\tR\006reason\022\035\n\nrequest_id\030\014 \001(\tR" +
-      "\trequestId\022!\n\014payload_json\030\r \001(\tR\013payloa" +
-      "dJson\022#\n\rprevious_hash\030\016 \001(\tR\014previousHa" +
-      "sh\022\022\n\004hash\030\017 \001(\tR\004hash\022!\n\014hash_version\030\020" +
-      " \001(\005R\013hashVersion\022\025\n\006key_id\030\021 \001(\tR\005keyId" +
-      "\"\231\003\n\020AuditEventFilter\0229\n\nstart_time\030\001 \001(" +
-      "\0132\032.google.protobuf.TimestampR\tstartTime" +
-      "\0225\n\010end_time\030\002 \001(\0132\032.google.protobuf.Tim" +
-      "estampR\007endTime\022\034\n\tprincipal\030\003 \001(\tR\tprin" +
-      "cipal\022\026\n\006action\030\004 \001(\tR\006action\022\032\n\010resourc" +
-      "e\030\005 \001(\tR\010resource\022\'\n\017resource_prefix\030\006 \001" +
-      "(\tR\016resourcePrefix\0228\n\007outcome\030\007 \001(\0162\036.sl" +
-      "ipway.audit.v1.AuditOutcomeR\007outcome\022\030\n\007" +
-      "service\030\010 \001(\tR\007service\022!\n\014min_sequence\030\t" +
-      " \001(\003R\013minSequence\022!\n\014max_sequence\030\n \001(\003R" +
-      "\013maxSequence*w\n\014AuditOutcome\022\035\n\031AUDIT_OU" +
-      "TCOME_UNSPECIFIED\020\000\022\024\n\020AUDIT_OUTCOME_OK\020" +
-      "\001\022\030\n\024AUDIT_OUTCOME_DENIED\020\002\022\030\n\024AUDIT_OUT" +
-      "COME_FAILED\020\003B\307\001\n\024dev.slipway.audit.v1B\017" +
-      "AuditEventProtoP\001Z<github.com/slipway-ml" +
-      "ops/slipway/clients/go/audit/v1;auditv1\242" +
-      "\002\003SAX\252\002\020Slipway.Audit.V1\312\002\020Slipway\\Audit" +
-      "\\V1\342\002\034Slipway\\Audit\\V1\\GPBMetadata\352\002\022Sli" +
-      "pway::Audit::V1b\006proto3"
+      "ipway.audit.v1\032\037google/api/field_behavio" +
+      "r.proto\032\031google/api/resource.proto\032\037goog" +
+      "le/protobuf/timestamp.proto\032!slipway/com" +
+      "mon/v1/principal.proto\"\277\005\n\nAuditEvent\022 \n" +
+      "\010sequence\030\001 \001(\003B\004\342A\001\003R\010sequence\022\037\n\010event" +
+      "_id\030\002 \001(\tB\004\342A\001\003R\007eventId\022?\n\nevent_time\030\003" +
+      " \001(\0132\032.google.protobuf.TimestampB\004\342A\001\003R\t" +
+      "eventTime\022\036\n\007service\030\004 \001(\tB\004\342A\001\003R\007servic" +
+      "e\022\034\n\006action\030\005 \001(\tB\004\342A\001\003R\006action\022@\n\tprinc" +
+      "ipal\030\006 \001(\0132\034.slipway.common.v1.Principal" +
+      "B\004\342A\001\003R\tprincipal\022&\n\010resource\030\007 \001(\tB\n\342A\001" +
+      "\003\372A\003\n\001*R\010resource\022>\n\007outcome\030\010 \001(\0162\036.sli" +
+      "pway.audit.v1.AuditOutcomeB\004\342A\001\003R\007outcom" +
+      "e\022%\n\013status_code\030\t \001(\tB\004\342A\001\003R\nstatusCode" +
+      "\022\'\n\014error_reason\030\n \001(\tB\004\342A\001\003R\013errorReaso" +
+      "n\022\034\n\006reason\030\013 \001(\tB\004\342A\001\003R\006reason\022#\n\nreque" +
+      "st_id\030\014 \001(\tB\004\342A\001\003R\trequestId\022\'\n\014payload_" +
+      "json\030\r \001(\tB\004\342A\001\003R\013payloadJson\022)\n\rpreviou" +
+      "s_hash\030\016 \001(\tB\004\342A\001\003R\014previousHash\022\030\n\004hash" +
+      "\030\017 \001(\tB\004\342A\001\003R\004hash\022\'\n\014hash_version\030\020 \001(\005" +
+      "B\004\342A\001\003R\013hashVersion\022\033\n\006key_id\030\021 \001(\tB\004\342A\001" +
+      "\003R\005keyId*w\n\014AuditOutcome\022\035\n\031AUDIT_OUTCOM" +
+      "E_UNSPECIFIED\020\000\022\024\n\020AUDIT_OUTCOME_OK\020\001\022\030\n" +
+      "\024AUDIT_OUTCOME_DENIED\020\002\022\030\n\024AUDIT_OUTCOME" +
+      "_FAILED\020\003B\307\001\n\024dev.slipway.audit.v1B\017Audi" +
+      "tEventProtoP\001Z<github.com/slipway-mlops/" +
+      "slipway/clients/go/audit/v1;auditv1\242\002\003SA" +
+      "X\252\002\020Slipway.Audit.V1\312\002\020Slipway\\Audit\\V1\342" +
+      "\002\034Slipway\\Audit\\V1\\GPBMetadata\352\002\022Slipway" +
+      "::Audit::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
+          com.google.api.ResourceProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
           dev.slipway.common.v1.PrincipalProto.getDescriptor(),
         });
@@ -84,12 +75,14 @@ public final class AuditEventProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_audit_v1_AuditEvent_descriptor,
         new java.lang.String[] { "Sequence", "EventId", "EventTime", "Service", "Action", "Principal", "Resource", "Outcome", "StatusCode", "ErrorReason", "Reason", "RequestId", "PayloadJson", "PreviousHash", "Hash", "HashVersion", "KeyId", });
-    internal_static_slipway_audit_v1_AuditEventFilter_descriptor =
-      getDescriptor().getMessageTypes().get(1);
-    internal_static_slipway_audit_v1_AuditEventFilter_fieldAccessorTable = new
-      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
-        internal_static_slipway_audit_v1_AuditEventFilter_descriptor,
-        new java.lang.String[] { "StartTime", "EndTime", "Principal", "Action", "Resource", "ResourcePrefix", "Outcome", "Service", "MinSequence", "MaxSequence", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    registry.add(com.google.api.ResourceProto.resourceReference);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
+    com.google.api.ResourceProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
     dev.slipway.common.v1.PrincipalProto.getDescriptor();
   }

@@ -178,7 +178,7 @@ public final class AuditServiceGrpc {
 
     /**
      * <pre>
-     * Lists audit events in sequence order, with filters.
+     * Lists audit events in sequence order (or the reverse), with a filter.
      * </pre>
      */
     default void listAuditEvents(dev.slipway.audit.v1.ListAuditEventsRequest request,
@@ -246,7 +246,7 @@ public final class AuditServiceGrpc {
 
     /**
      * <pre>
-     * Lists audit events in sequence order, with filters.
+     * Lists audit events in sequence order (or the reverse), with a filter.
      * </pre>
      */
     public void listAuditEvents(dev.slipway.audit.v1.ListAuditEventsRequest request,
@@ -302,7 +302,7 @@ public final class AuditServiceGrpc {
 
     /**
      * <pre>
-     * Lists audit events in sequence order, with filters.
+     * Lists audit events in sequence order (or the reverse), with a filter.
      * </pre>
      */
     public dev.slipway.audit.v1.ListAuditEventsResponse listAuditEvents(dev.slipway.audit.v1.ListAuditEventsRequest request) throws io.grpc.StatusException {
@@ -357,7 +357,7 @@ public final class AuditServiceGrpc {
 
     /**
      * <pre>
-     * Lists audit events in sequence order, with filters.
+     * Lists audit events in sequence order (or the reverse), with a filter.
      * </pre>
      */
     public dev.slipway.audit.v1.ListAuditEventsResponse listAuditEvents(dev.slipway.audit.v1.ListAuditEventsRequest request) {
@@ -411,7 +411,7 @@ public final class AuditServiceGrpc {
 
     /**
      * <pre>
-     * Lists audit events in sequence order, with filters.
+     * Lists audit events in sequence order (or the reverse), with a filter.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.slipway.audit.v1.ListAuditEventsResponse> listAuditEvents(

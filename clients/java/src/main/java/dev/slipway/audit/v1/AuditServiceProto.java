@@ -55,43 +55,45 @@ public final class AuditServiceProto {
   static {
     java.lang.String[] descriptorData = {
       "\n$slipway/audit/v1/audit_service.proto\022\020" +
-      "slipway.audit.v1\032\"slipway/audit/v1/audit" +
-      "_event.proto\032)slipway/audit/v1/chain_ver" +
-      "ification.proto\"\260\001\n\026ListAuditEventsReque" +
-      "st\022:\n\006filter\030\001 \001(\0132\".slipway.audit.v1.Au" +
-      "ditEventFilterR\006filter\022\033\n\tpage_size\030\002 \001(" +
-      "\005R\010pageSize\022\035\n\npage_token\030\003 \001(\tR\tpageTok" +
-      "en\022\036\n\ndescending\030\004 \001(\010R\ndescending\"w\n\027Li" +
+      "slipway.audit.v1\032\037google/api/field_behav" +
+      "ior.proto\032\"slipway/audit/v1/audit_event." +
+      "proto\032)slipway/audit/v1/chain_verificati" +
+      "on.proto\"\267\001\n\026ListAuditEventsRequest\022!\n\tp" +
+      "age_size\030\002 \001(\005B\004\342A\001\001R\010pageSize\022#\n\npage_t" +
+      "oken\030\003 \001(\tB\004\342A\001\001R\tpageToken\022\034\n\006filter\030\005 " +
+      "\001(\tB\004\342A\001\001R\006filter\022\037\n\010order_by\030\006 \001(\tB\004\342A\001" +
+      "\001R\007orderByJ\004\010\001\020\002J\004\010\004\020\005R\ndescending\"w\n\027Li" +
       "stAuditEventsResponse\0224\n\006events\030\001 \003(\0132\034." +
       "slipway.audit.v1.AuditEventR\006events\022&\n\017n" +
-      "ext_page_token\030\002 \001(\tR\rnextPageToken\"a\n\025V" +
-      "erifyAuditLogRequest\022%\n\016start_sequence\030\001" +
-      " \001(\003R\rstartSequence\022!\n\014end_sequence\030\002 \001(" +
-      "\003R\013endSequence\"a\n\026VerifyAuditLogResponse" +
-      "\022G\n\014verification\030\001 \001(\0132#.slipway.audit.v" +
-      "1.ChainVerificationR\014verification\"V\n\030Exp" +
-      "ortAuditEventsRequest\022:\n\006filter\030\001 \001(\0132\"." +
-      "slipway.audit.v1.AuditEventFilterR\006filte" +
-      "r\"Q\n\031ExportAuditEventsResponse\0224\n\006events" +
-      "\030\001 \003(\0132\034.slipway.audit.v1.AuditEventR\006ev" +
-      "ents2\313\002\n\014AuditService\022f\n\017ListAuditEvents" +
-      "\022(.slipway.audit.v1.ListAuditEventsReque" +
-      "st\032).slipway.audit.v1.ListAuditEventsRes" +
-      "ponse\022c\n\016VerifyAuditLog\022\'.slipway.audit." +
-      "v1.VerifyAuditLogRequest\032(.slipway.audit" +
-      ".v1.VerifyAuditLogResponse\022n\n\021ExportAudi" +
-      "tEvents\022*.slipway.audit.v1.ExportAuditEv" +
-      "entsRequest\032+.slipway.audit.v1.ExportAud" +
-      "itEventsResponse0\001B\311\001\n\024dev.slipway.audit" +
-      ".v1B\021AuditServiceProtoP\001Z<github.com/sli" +
-      "pway-mlops/slipway/clients/go/audit/v1;a" +
-      "uditv1\242\002\003SAX\252\002\020Slipway.Audit.V1\312\002\020Slipwa" +
-      "y\\Audit\\V1\342\002\034Slipway\\Audit\\V1\\GPBMetadat" +
-      "a\352\002\022Slipway::Audit::V1b\006proto3"
+      "ext_page_token\030\002 \001(\tR\rnextPageToken\"m\n\025V" +
+      "erifyAuditLogRequest\022+\n\016start_sequence\030\001" +
+      " \001(\003B\004\342A\001\001R\rstartSequence\022\'\n\014end_sequenc" +
+      "e\030\002 \001(\003B\004\342A\001\001R\013endSequence\"a\n\026VerifyAudi" +
+      "tLogResponse\022G\n\014verification\030\001 \001(\0132#.sli" +
+      "pway.audit.v1.ChainVerificationR\014verific" +
+      "ation\">\n\030ExportAuditEventsRequest\022\034\n\006fil" +
+      "ter\030\002 \001(\tB\004\342A\001\001R\006filterJ\004\010\001\020\002\"Q\n\031ExportA" +
+      "uditEventsResponse\0224\n\006events\030\001 \003(\0132\034.sli" +
+      "pway.audit.v1.AuditEventR\006events2\313\002\n\014Aud" +
+      "itService\022f\n\017ListAuditEvents\022(.slipway.a" +
+      "udit.v1.ListAuditEventsRequest\032).slipway" +
+      ".audit.v1.ListAuditEventsResponse\022c\n\016Ver" +
+      "ifyAuditLog\022\'.slipway.audit.v1.VerifyAud" +
+      "itLogRequest\032(.slipway.audit.v1.VerifyAu" +
+      "ditLogResponse\022n\n\021ExportAuditEvents\022*.sl" +
+      "ipway.audit.v1.ExportAuditEventsRequest\032" +
+      "+.slipway.audit.v1.ExportAuditEventsResp" +
+      "onse0\001B\311\001\n\024dev.slipway.audit.v1B\021AuditSe" +
+      "rviceProtoP\001Z<github.com/slipway-mlops/s" +
+      "lipway/clients/go/audit/v1;auditv1\242\002\003SAX" +
+      "\252\002\020Slipway.Audit.V1\312\002\020Slipway\\Audit\\V1\342\002" +
+      "\034Slipway\\Audit\\V1\\GPBMetadata\352\002\022Slipway:" +
+      ":Audit::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
           dev.slipway.audit.v1.AuditEventProto.getDescriptor(),
           dev.slipway.audit.v1.ChainVerificationProto.getDescriptor(),
         });
@@ -100,7 +102,7 @@ public final class AuditServiceProto {
     internal_static_slipway_audit_v1_ListAuditEventsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_audit_v1_ListAuditEventsRequest_descriptor,
-        new java.lang.String[] { "Filter", "PageSize", "PageToken", "Descending", });
+        new java.lang.String[] { "PageSize", "PageToken", "Filter", "OrderBy", });
     internal_static_slipway_audit_v1_ListAuditEventsResponse_descriptor =
       getDescriptor().getMessageTypes().get(1);
     internal_static_slipway_audit_v1_ListAuditEventsResponse_fieldAccessorTable = new
@@ -131,6 +133,12 @@ public final class AuditServiceProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_audit_v1_ExportAuditEventsResponse_descriptor,
         new java.lang.String[] { "Events", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
     dev.slipway.audit.v1.AuditEventProto.getDescriptor();
     dev.slipway.audit.v1.ChainVerificationProto.getDescriptor();
   }

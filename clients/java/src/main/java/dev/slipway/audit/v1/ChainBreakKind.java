@@ -7,6 +7,8 @@ package dev.slipway.audit.v1;
 /**
  * <pre>
  * How the chain breaks.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `CHAIN_BREAK_KIND_UNSPECIFIED` where it must decide).
  * </pre>
  *
  * Protobuf enum {@code slipway.audit.v1.ChainBreakKind}

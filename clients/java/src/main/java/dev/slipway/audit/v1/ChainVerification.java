@@ -55,7 +55,7 @@ private static final long serialVersionUID = 0L;
    * The verdict.
    * </pre>
    *
-   * <code>.slipway.audit.v1.ChainStatus status = 1 [json_name = "status"];</code>
+   * <code>.slipway.audit.v1.ChainStatus status = 1 [json_name = "status", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for status.
    */
   @java.lang.Override public int getStatusValue() {
@@ -66,7 +66,7 @@ private static final long serialVersionUID = 0L;
    * The verdict.
    * </pre>
    *
-   * <code>.slipway.audit.v1.ChainStatus status = 1 [json_name = "status"];</code>
+   * <code>.slipway.audit.v1.ChainStatus status = 1 [json_name = "status", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The status.
    */
   @java.lang.Override public dev.slipway.audit.v1.ChainStatus getStatus() {
@@ -81,7 +81,7 @@ private static final long serialVersionUID = 0L;
    * The first sequence number checked.
    * </pre>
    *
-   * <code>int64 first_sequence = 2 [json_name = "firstSequence"];</code>
+   * <code>int64 first_sequence = 2 [json_name = "firstSequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The firstSequence.
    */
   @java.lang.Override
@@ -96,7 +96,7 @@ private static final long serialVersionUID = 0L;
    * The last sequence number checked.
    * </pre>
    *
-   * <code>int64 last_sequence = 3 [json_name = "lastSequence"];</code>
+   * <code>int64 last_sequence = 3 [json_name = "lastSequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The lastSequence.
    */
   @java.lang.Override
@@ -111,7 +111,7 @@ private static final long serialVersionUID = 0L;
    * The number of events checked.
    * </pre>
    *
-   * <code>int64 event_count = 4 [json_name = "eventCount"];</code>
+   * <code>int64 event_count = 4 [json_name = "eventCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The eventCount.
    */
   @java.lang.Override
@@ -126,7 +126,7 @@ private static final long serialVersionUID = 0L;
    * The first sequence number where the chain breaks; 0 when it does not.
    * </pre>
    *
-   * <code>int64 break_sequence = 5 [json_name = "breakSequence"];</code>
+   * <code>int64 break_sequence = 5 [json_name = "breakSequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The breakSequence.
    */
   @java.lang.Override
@@ -141,7 +141,7 @@ private static final long serialVersionUID = 0L;
    * How the chain breaks.
    * </pre>
    *
-   * <code>.slipway.audit.v1.ChainBreakKind break_kind = 6 [json_name = "breakKind"];</code>
+   * <code>.slipway.audit.v1.ChainBreakKind break_kind = 6 [json_name = "breakKind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for breakKind.
    */
   @java.lang.Override public int getBreakKindValue() {
@@ -152,7 +152,7 @@ private static final long serialVersionUID = 0L;
    * How the chain breaks.
    * </pre>
    *
-   * <code>.slipway.audit.v1.ChainBreakKind break_kind = 6 [json_name = "breakKind"];</code>
+   * <code>.slipway.audit.v1.ChainBreakKind break_kind = 6 [json_name = "breakKind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The breakKind.
    */
   @java.lang.Override public dev.slipway.audit.v1.ChainBreakKind getBreakKind() {
@@ -168,7 +168,7 @@ private static final long serialVersionUID = 0L;
    * A human-readable explanation of the break.
    * </pre>
    *
-   * <code>string detail = 7 [json_name = "detail"];</code>
+   * <code>string detail = 7 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The detail.
    */
   @java.lang.Override
@@ -189,7 +189,7 @@ private static final long serialVersionUID = 0L;
    * A human-readable explanation of the break.
    * </pre>
    *
-   * <code>string detail = 7 [json_name = "detail"];</code>
+   * <code>string detail = 7 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for detail.
    */
   @java.lang.Override
@@ -216,7 +216,7 @@ private static final long serialVersionUID = 0L;
    * with a copy kept elsewhere.
    * </pre>
    *
-   * <code>string last_hash = 8 [json_name = "lastHash"];</code>
+   * <code>string last_hash = 8 [json_name = "lastHash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The lastHash.
    */
   @java.lang.Override
@@ -238,7 +238,7 @@ private static final long serialVersionUID = 0L;
    * with a copy kept elsewhere.
    * </pre>
    *
-   * <code>string last_hash = 8 [json_name = "lastHash"];</code>
+   * <code>string last_hash = 8 [json_name = "lastHash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for lastHash.
    */
   @java.lang.Override
@@ -263,7 +263,7 @@ private static final long serialVersionUID = 0L;
    * When the verification ran.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime"];</code>
+   * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the verifyTime field is set.
    */
   @java.lang.Override
@@ -275,7 +275,7 @@ private static final long serialVersionUID = 0L;
    * When the verification ran.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime"];</code>
+   * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The verifyTime.
    */
   @java.lang.Override
@@ -287,7 +287,7 @@ private static final long serialVersionUID = 0L;
    * When the verification ran.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime"];</code>
+   * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getVerifyTimeOrBuilder() {
@@ -839,7 +839,7 @@ private static final long serialVersionUID = 0L;
      * The verdict.
      * </pre>
      *
-     * <code>.slipway.audit.v1.ChainStatus status = 1 [json_name = "status"];</code>
+     * <code>.slipway.audit.v1.ChainStatus status = 1 [json_name = "status", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for status.
      */
     @java.lang.Override public int getStatusValue() {
@@ -850,7 +850,7 @@ private static final long serialVersionUID = 0L;
      * The verdict.
      * </pre>
      *
-     * <code>.slipway.audit.v1.ChainStatus status = 1 [json_name = "status"];</code>
+     * <code>.slipway.audit.v1.ChainStatus status = 1 [json_name = "status", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for status to set.
      * @return This builder for chaining.
      */
@@ -865,7 +865,7 @@ private static final long serialVersionUID = 0L;
      * The verdict.
      * </pre>
      *
-     * <code>.slipway.audit.v1.ChainStatus status = 1 [json_name = "status"];</code>
+     * <code>.slipway.audit.v1.ChainStatus status = 1 [json_name = "status", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The status.
      */
     @java.lang.Override
@@ -878,7 +878,7 @@ private static final long serialVersionUID = 0L;
      * The verdict.
      * </pre>
      *
-     * <code>.slipway.audit.v1.ChainStatus status = 1 [json_name = "status"];</code>
+     * <code>.slipway.audit.v1.ChainStatus status = 1 [json_name = "status", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The status to set.
      * @return This builder for chaining.
      */
@@ -896,7 +896,7 @@ private static final long serialVersionUID = 0L;
      * The verdict.
      * </pre>
      *
-     * <code>.slipway.audit.v1.ChainStatus status = 1 [json_name = "status"];</code>
+     * <code>.slipway.audit.v1.ChainStatus status = 1 [json_name = "status", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearStatus() {
@@ -912,7 +912,7 @@ private static final long serialVersionUID = 0L;
      * The first sequence number checked.
      * </pre>
      *
-     * <code>int64 first_sequence = 2 [json_name = "firstSequence"];</code>
+     * <code>int64 first_sequence = 2 [json_name = "firstSequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The firstSequence.
      */
     @java.lang.Override
@@ -924,7 +924,7 @@ private static final long serialVersionUID = 0L;
      * The first sequence number checked.
      * </pre>
      *
-     * <code>int64 first_sequence = 2 [json_name = "firstSequence"];</code>
+     * <code>int64 first_sequence = 2 [json_name = "firstSequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The firstSequence to set.
      * @return This builder for chaining.
      */
@@ -940,7 +940,7 @@ private static final long serialVersionUID = 0L;
      * The first sequence number checked.
      * </pre>
      *
-     * <code>int64 first_sequence = 2 [json_name = "firstSequence"];</code>
+     * <code>int64 first_sequence = 2 [json_name = "firstSequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearFirstSequence() {
@@ -956,7 +956,7 @@ private static final long serialVersionUID = 0L;
      * The last sequence number checked.
      * </pre>
      *
-     * <code>int64 last_sequence = 3 [json_name = "lastSequence"];</code>
+     * <code>int64 last_sequence = 3 [json_name = "lastSequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The lastSequence.
      */
     @java.lang.Override
@@ -968,7 +968,7 @@ private static final long serialVersionUID = 0L;
      * The last sequence number checked.
      * </pre>
      *
-     * <code>int64 last_sequence = 3 [json_name = "lastSequence"];</code>
+     * <code>int64 last_sequence = 3 [json_name = "lastSequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The lastSequence to set.
      * @return This builder for chaining.
      */
@@ -984,7 +984,7 @@ private static final long serialVersionUID = 0L;
      * The last sequence number checked.
      * </pre>
      *
-     * <code>int64 last_sequence = 3 [json_name = "lastSequence"];</code>
+     * <code>int64 last_sequence = 3 [json_name = "lastSequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearLastSequence() {
@@ -1000,7 +1000,7 @@ private static final long serialVersionUID = 0L;
      * The number of events checked.
      * </pre>
      *
-     * <code>int64 event_count = 4 [json_name = "eventCount"];</code>
+     * <code>int64 event_count = 4 [json_name = "eventCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The eventCount.
      */
     @java.lang.Override
@@ -1012,7 +1012,7 @@ private static final long serialVersionUID = 0L;
      * The number of events checked.
      * </pre>
      *
-     * <code>int64 event_count = 4 [json_name = "eventCount"];</code>
+     * <code>int64 event_count = 4 [json_name = "eventCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The eventCount to set.
      * @return This builder for chaining.
      */
@@ -1028,7 +1028,7 @@ private static final long serialVersionUID = 0L;
      * The number of events checked.
      * </pre>
      *
-     * <code>int64 event_count = 4 [json_name = "eventCount"];</code>
+     * <code>int64 event_count = 4 [json_name = "eventCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearEventCount() {
@@ -1044,7 +1044,7 @@ private static final long serialVersionUID = 0L;
      * The first sequence number where the chain breaks; 0 when it does not.
      * </pre>
      *
-     * <code>int64 break_sequence = 5 [json_name = "breakSequence"];</code>
+     * <code>int64 break_sequence = 5 [json_name = "breakSequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The breakSequence.
      */
     @java.lang.Override
@@ -1056,7 +1056,7 @@ private static final long serialVersionUID = 0L;
      * The first sequence number where the chain breaks; 0 when it does not.
      * </pre>
      *
-     * <code>int64 break_sequence = 5 [json_name = "breakSequence"];</code>
+     * <code>int64 break_sequence = 5 [json_name = "breakSequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The breakSequence to set.
      * @return This builder for chaining.
      */
@@ -1072,7 +1072,7 @@ private static final long serialVersionUID = 0L;
      * The first sequence number where the chain breaks; 0 when it does not.
      * </pre>
      *
-     * <code>int64 break_sequence = 5 [json_name = "breakSequence"];</code>
+     * <code>int64 break_sequence = 5 [json_name = "breakSequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearBreakSequence() {
@@ -1088,7 +1088,7 @@ private static final long serialVersionUID = 0L;
      * How the chain breaks.
      * </pre>
      *
-     * <code>.slipway.audit.v1.ChainBreakKind break_kind = 6 [json_name = "breakKind"];</code>
+     * <code>.slipway.audit.v1.ChainBreakKind break_kind = 6 [json_name = "breakKind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for breakKind.
      */
     @java.lang.Override public int getBreakKindValue() {
@@ -1099,7 +1099,7 @@ private static final long serialVersionUID = 0L;
      * How the chain breaks.
      * </pre>
      *
-     * <code>.slipway.audit.v1.ChainBreakKind break_kind = 6 [json_name = "breakKind"];</code>
+     * <code>.slipway.audit.v1.ChainBreakKind break_kind = 6 [json_name = "breakKind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for breakKind to set.
      * @return This builder for chaining.
      */
@@ -1114,7 +1114,7 @@ private static final long serialVersionUID = 0L;
      * How the chain breaks.
      * </pre>
      *
-     * <code>.slipway.audit.v1.ChainBreakKind break_kind = 6 [json_name = "breakKind"];</code>
+     * <code>.slipway.audit.v1.ChainBreakKind break_kind = 6 [json_name = "breakKind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The breakKind.
      */
     @java.lang.Override
@@ -1127,7 +1127,7 @@ private static final long serialVersionUID = 0L;
      * How the chain breaks.
      * </pre>
      *
-     * <code>.slipway.audit.v1.ChainBreakKind break_kind = 6 [json_name = "breakKind"];</code>
+     * <code>.slipway.audit.v1.ChainBreakKind break_kind = 6 [json_name = "breakKind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The breakKind to set.
      * @return This builder for chaining.
      */
@@ -1145,7 +1145,7 @@ private static final long serialVersionUID = 0L;
      * How the chain breaks.
      * </pre>
      *
-     * <code>.slipway.audit.v1.ChainBreakKind break_kind = 6 [json_name = "breakKind"];</code>
+     * <code>.slipway.audit.v1.ChainBreakKind break_kind = 6 [json_name = "breakKind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearBreakKind() {
@@ -1161,7 +1161,7 @@ private static final long serialVersionUID = 0L;
      * A human-readable explanation of the break.
      * </pre>
      *
-     * <code>string detail = 7 [json_name = "detail"];</code>
+     * <code>string detail = 7 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The detail.
      */
     public java.lang.String getDetail() {
@@ -1181,7 +1181,7 @@ private static final long serialVersionUID = 0L;
      * A human-readable explanation of the break.
      * </pre>
      *
-     * <code>string detail = 7 [json_name = "detail"];</code>
+     * <code>string detail = 7 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for detail.
      */
     public com.google.protobuf.ByteString
@@ -1202,7 +1202,7 @@ private static final long serialVersionUID = 0L;
      * A human-readable explanation of the break.
      * </pre>
      *
-     * <code>string detail = 7 [json_name = "detail"];</code>
+     * <code>string detail = 7 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The detail to set.
      * @return This builder for chaining.
      */
@@ -1219,7 +1219,7 @@ private static final long serialVersionUID = 0L;
      * A human-readable explanation of the break.
      * </pre>
      *
-     * <code>string detail = 7 [json_name = "detail"];</code>
+     * <code>string detail = 7 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearDetail() {
@@ -1233,7 +1233,7 @@ private static final long serialVersionUID = 0L;
      * A human-readable explanation of the break.
      * </pre>
      *
-     * <code>string detail = 7 [json_name = "detail"];</code>
+     * <code>string detail = 7 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for detail to set.
      * @return This builder for chaining.
      */
@@ -1254,7 +1254,7 @@ private static final long serialVersionUID = 0L;
      * with a copy kept elsewhere.
      * </pre>
      *
-     * <code>string last_hash = 8 [json_name = "lastHash"];</code>
+     * <code>string last_hash = 8 [json_name = "lastHash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The lastHash.
      */
     public java.lang.String getLastHash() {
@@ -1275,7 +1275,7 @@ private static final long serialVersionUID = 0L;
      * with a copy kept elsewhere.
      * </pre>
      *
-     * <code>string last_hash = 8 [json_name = "lastHash"];</code>
+     * <code>string last_hash = 8 [json_name = "lastHash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for lastHash.
      */
     public com.google.protobuf.ByteString
@@ -1297,7 +1297,7 @@ private static final long serialVersionUID = 0L;
      * with a copy kept elsewhere.
      * </pre>
      *
-     * <code>string last_hash = 8 [json_name = "lastHash"];</code>
+     * <code>string last_hash = 8 [json_name = "lastHash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The lastHash to set.
      * @return This builder for chaining.
      */
@@ -1315,7 +1315,7 @@ private static final long serialVersionUID = 0L;
      * with a copy kept elsewhere.
      * </pre>
      *
-     * <code>string last_hash = 8 [json_name = "lastHash"];</code>
+     * <code>string last_hash = 8 [json_name = "lastHash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearLastHash() {
@@ -1330,7 +1330,7 @@ private static final long serialVersionUID = 0L;
      * with a copy kept elsewhere.
      * </pre>
      *
-     * <code>string last_hash = 8 [json_name = "lastHash"];</code>
+     * <code>string last_hash = 8 [json_name = "lastHash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for lastHash to set.
      * @return This builder for chaining.
      */
@@ -1352,7 +1352,7 @@ private static final long serialVersionUID = 0L;
      * When the verification ran.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime"];</code>
+     * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the verifyTime field is set.
      */
     public boolean hasVerifyTime() {
@@ -1363,7 +1363,7 @@ private static final long serialVersionUID = 0L;
      * When the verification ran.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime"];</code>
+     * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The verifyTime.
      */
     public com.google.protobuf.Timestamp getVerifyTime() {
@@ -1378,7 +1378,7 @@ private static final long serialVersionUID = 0L;
      * When the verification ran.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime"];</code>
+     * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setVerifyTime(com.google.protobuf.Timestamp value) {
       if (verifyTimeBuilder_ == null) {
@@ -1398,7 +1398,7 @@ private static final long serialVersionUID = 0L;
      * When the verification ran.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime"];</code>
+     * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setVerifyTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -1416,7 +1416,7 @@ private static final long serialVersionUID = 0L;
      * When the verification ran.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime"];</code>
+     * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeVerifyTime(com.google.protobuf.Timestamp value) {
       if (verifyTimeBuilder_ == null) {
@@ -1441,7 +1441,7 @@ private static final long serialVersionUID = 0L;
      * When the verification ran.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime"];</code>
+     * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearVerifyTime() {
       bitField0_ = (bitField0_ & ~0x00000100);
@@ -1458,7 +1458,7 @@ private static final long serialVersionUID = 0L;
      * When the verification ran.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime"];</code>
+     * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getVerifyTimeBuilder() {
       bitField0_ |= 0x00000100;
@@ -1470,7 +1470,7 @@ private static final long serialVersionUID = 0L;
      * When the verification ran.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime"];</code>
+     * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getVerifyTimeOrBuilder() {
       if (verifyTimeBuilder_ != null) {
@@ -1485,7 +1485,7 @@ private static final long serialVersionUID = 0L;
      * When the verification ran.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime"];</code>
+     * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 

@@ -13,7 +13,7 @@ public interface ChainVerificationOrBuilder extends
    * The verdict.
    * </pre>
    *
-   * <code>.slipway.audit.v1.ChainStatus status = 1 [json_name = "status"];</code>
+   * <code>.slipway.audit.v1.ChainStatus status = 1 [json_name = "status", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for status.
    */
   int getStatusValue();
@@ -22,7 +22,7 @@ public interface ChainVerificationOrBuilder extends
    * The verdict.
    * </pre>
    *
-   * <code>.slipway.audit.v1.ChainStatus status = 1 [json_name = "status"];</code>
+   * <code>.slipway.audit.v1.ChainStatus status = 1 [json_name = "status", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The status.
    */
   dev.slipway.audit.v1.ChainStatus getStatus();
@@ -32,7 +32,7 @@ public interface ChainVerificationOrBuilder extends
    * The first sequence number checked.
    * </pre>
    *
-   * <code>int64 first_sequence = 2 [json_name = "firstSequence"];</code>
+   * <code>int64 first_sequence = 2 [json_name = "firstSequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The firstSequence.
    */
   long getFirstSequence();
@@ -42,7 +42,7 @@ public interface ChainVerificationOrBuilder extends
    * The last sequence number checked.
    * </pre>
    *
-   * <code>int64 last_sequence = 3 [json_name = "lastSequence"];</code>
+   * <code>int64 last_sequence = 3 [json_name = "lastSequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The lastSequence.
    */
   long getLastSequence();
@@ -52,7 +52,7 @@ public interface ChainVerificationOrBuilder extends
    * The number of events checked.
    * </pre>
    *
-   * <code>int64 event_count = 4 [json_name = "eventCount"];</code>
+   * <code>int64 event_count = 4 [json_name = "eventCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The eventCount.
    */
   long getEventCount();
@@ -62,7 +62,7 @@ public interface ChainVerificationOrBuilder extends
    * The first sequence number where the chain breaks; 0 when it does not.
    * </pre>
    *
-   * <code>int64 break_sequence = 5 [json_name = "breakSequence"];</code>
+   * <code>int64 break_sequence = 5 [json_name = "breakSequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The breakSequence.
    */
   long getBreakSequence();
@@ -72,7 +72,7 @@ public interface ChainVerificationOrBuilder extends
    * How the chain breaks.
    * </pre>
    *
-   * <code>.slipway.audit.v1.ChainBreakKind break_kind = 6 [json_name = "breakKind"];</code>
+   * <code>.slipway.audit.v1.ChainBreakKind break_kind = 6 [json_name = "breakKind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for breakKind.
    */
   int getBreakKindValue();
@@ -81,7 +81,7 @@ public interface ChainVerificationOrBuilder extends
    * How the chain breaks.
    * </pre>
    *
-   * <code>.slipway.audit.v1.ChainBreakKind break_kind = 6 [json_name = "breakKind"];</code>
+   * <code>.slipway.audit.v1.ChainBreakKind break_kind = 6 [json_name = "breakKind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The breakKind.
    */
   dev.slipway.audit.v1.ChainBreakKind getBreakKind();
@@ -91,7 +91,7 @@ public interface ChainVerificationOrBuilder extends
    * A human-readable explanation of the break.
    * </pre>
    *
-   * <code>string detail = 7 [json_name = "detail"];</code>
+   * <code>string detail = 7 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The detail.
    */
   java.lang.String getDetail();
@@ -100,7 +100,7 @@ public interface ChainVerificationOrBuilder extends
    * A human-readable explanation of the break.
    * </pre>
    *
-   * <code>string detail = 7 [json_name = "detail"];</code>
+   * <code>string detail = 7 [json_name = "detail", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for detail.
    */
   com.google.protobuf.ByteString
@@ -112,7 +112,7 @@ public interface ChainVerificationOrBuilder extends
    * with a copy kept elsewhere.
    * </pre>
    *
-   * <code>string last_hash = 8 [json_name = "lastHash"];</code>
+   * <code>string last_hash = 8 [json_name = "lastHash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The lastHash.
    */
   java.lang.String getLastHash();
@@ -122,7 +122,7 @@ public interface ChainVerificationOrBuilder extends
    * with a copy kept elsewhere.
    * </pre>
    *
-   * <code>string last_hash = 8 [json_name = "lastHash"];</code>
+   * <code>string last_hash = 8 [json_name = "lastHash", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for lastHash.
    */
   com.google.protobuf.ByteString
@@ -133,7 +133,7 @@ public interface ChainVerificationOrBuilder extends
    * When the verification ran.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime"];</code>
+   * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the verifyTime field is set.
    */
   boolean hasVerifyTime();
@@ -142,7 +142,7 @@ public interface ChainVerificationOrBuilder extends
    * When the verification ran.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime"];</code>
+   * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The verifyTime.
    */
   com.google.protobuf.Timestamp getVerifyTime();
@@ -151,7 +151,7 @@ public interface ChainVerificationOrBuilder extends
    * When the verification ran.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime"];</code>
+   * <code>.google.protobuf.Timestamp verify_time = 9 [json_name = "verifyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getVerifyTimeOrBuilder();
 }

@@ -30,34 +30,37 @@ public final class ChainVerificationProto {
   static {
     java.lang.String[] descriptorData = {
       "\n)slipway/audit/v1/chain_verification.pr" +
-      "oto\022\020slipway.audit.v1\032\037google/protobuf/t" +
-      "imestamp.proto\"\221\003\n\021ChainVerification\0225\n\006" +
-      "status\030\001 \001(\0162\035.slipway.audit.v1.ChainSta" +
-      "tusR\006status\022%\n\016first_sequence\030\002 \001(\003R\rfir" +
-      "stSequence\022#\n\rlast_sequence\030\003 \001(\003R\014lastS" +
-      "equence\022\037\n\013event_count\030\004 \001(\003R\neventCount" +
-      "\022%\n\016break_sequence\030\005 \001(\003R\rbreakSequence\022" +
-      "?\n\nbreak_kind\030\006 \001(\0162 .slipway.audit.v1.C" +
-      "hainBreakKindR\tbreakKind\022\026\n\006detail\030\007 \001(\t" +
-      "R\006detail\022\033\n\tlast_hash\030\010 \001(\tR\010lastHash\022;\n" +
-      "\013verify_time\030\t \001(\0132\032.google.protobuf.Tim" +
-      "estampR\nverifyTime*q\n\013ChainStatus\022\034\n\030CHA" +
-      "IN_STATUS_UNSPECIFIED\020\000\022\023\n\017CHAIN_STATUS_" +
-      "OK\020\001\022\027\n\023CHAIN_STATUS_BROKEN\020\002\022\026\n\022CHAIN_S" +
-      "TATUS_EMPTY\020\003*\232\001\n\016ChainBreakKind\022 \n\034CHAI" +
-      "N_BREAK_KIND_UNSPECIFIED\020\000\022 \n\034CHAIN_BREA" +
-      "K_KIND_CHANGED_ROW\020\001\022 \n\034CHAIN_BREAK_KIND" +
-      "_MISSING_ROW\020\002\022\"\n\036CHAIN_BREAK_KIND_REORD" +
-      "ERED_ROW\020\003B\316\001\n\024dev.slipway.audit.v1B\026Cha" +
-      "inVerificationProtoP\001Z<github.com/slipwa" +
-      "y-mlops/slipway/clients/go/audit/v1;audi" +
-      "tv1\242\002\003SAX\252\002\020Slipway.Audit.V1\312\002\020Slipway\\A" +
-      "udit\\V1\342\002\034Slipway\\Audit\\V1\\GPBMetadata\352\002" +
-      "\022Slipway::Audit::V1b\006proto3"
+      "oto\022\020slipway.audit.v1\032\037google/api/field_" +
+      "behavior.proto\032\037google/protobuf/timestam" +
+      "p.proto\"\307\003\n\021ChainVerification\022;\n\006status\030" +
+      "\001 \001(\0162\035.slipway.audit.v1.ChainStatusB\004\342A" +
+      "\001\003R\006status\022+\n\016first_sequence\030\002 \001(\003B\004\342A\001\003" +
+      "R\rfirstSequence\022)\n\rlast_sequence\030\003 \001(\003B\004" +
+      "\342A\001\003R\014lastSequence\022%\n\013event_count\030\004 \001(\003B" +
+      "\004\342A\001\003R\neventCount\022+\n\016break_sequence\030\005 \001(" +
+      "\003B\004\342A\001\003R\rbreakSequence\022E\n\nbreak_kind\030\006 \001" +
+      "(\0162 .slipway.audit.v1.ChainBreakKindB\004\342A" +
+      "\001\003R\tbreakKind\022\034\n\006detail\030\007 \001(\tB\004\342A\001\003R\006det" +
+      "ail\022!\n\tlast_hash\030\010 \001(\tB\004\342A\001\003R\010lastHash\022A" +
+      "\n\013verify_time\030\t \001(\0132\032.google.protobuf.Ti" +
+      "mestampB\004\342A\001\003R\nverifyTime*q\n\013ChainStatus" +
+      "\022\034\n\030CHAIN_STATUS_UNSPECIFIED\020\000\022\023\n\017CHAIN_" +
+      "STATUS_OK\020\001\022\027\n\023CHAIN_STATUS_BROKEN\020\002\022\026\n\022" +
+      "CHAIN_STATUS_EMPTY\020\003*\232\001\n\016ChainBreakKind\022" +
+      " \n\034CHAIN_BREAK_KIND_UNSPECIFIED\020\000\022 \n\034CHA" +
+      "IN_BREAK_KIND_CHANGED_ROW\020\001\022 \n\034CHAIN_BRE" +
+      "AK_KIND_MISSING_ROW\020\002\022\"\n\036CHAIN_BREAK_KIN" +
+      "D_REORDERED_ROW\020\003B\316\001\n\024dev.slipway.audit." +
+      "v1B\026ChainVerificationProtoP\001Z<github.com" +
+      "/slipway-mlops/slipway/clients/go/audit/" +
+      "v1;auditv1\242\002\003SAX\252\002\020Slipway.Audit.V1\312\002\020Sl" +
+      "ipway\\Audit\\V1\342\002\034Slipway\\Audit\\V1\\GPBMet" +
+      "adata\352\002\022Slipway::Audit::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
         });
     internal_static_slipway_audit_v1_ChainVerification_descriptor =
@@ -66,6 +69,12 @@ public final class ChainVerificationProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_audit_v1_ChainVerification_descriptor,
         new java.lang.String[] { "Status", "FirstSequence", "LastSequence", "EventCount", "BreakSequence", "BreakKind", "Detail", "LastHash", "VerifyTime", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
   }
 

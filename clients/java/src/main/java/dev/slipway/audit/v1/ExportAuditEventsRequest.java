@@ -21,6 +21,7 @@ private static final long serialVersionUID = 0L;
     super(builder);
   }
   private ExportAuditEventsRequest() {
+    filter_ = "";
   }
 
   @java.lang.Override
@@ -43,46 +44,55 @@ private static final long serialVersionUID = 0L;
             dev.slipway.audit.v1.ExportAuditEventsRequest.class, dev.slipway.audit.v1.ExportAuditEventsRequest.Builder.class);
   }
 
-  private int bitField0_;
-  public static final int FILTER_FIELD_NUMBER = 1;
-  private dev.slipway.audit.v1.AuditEventFilter filter_;
+  public static final int FILTER_FIELD_NUMBER = 2;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object filter_ = "";
   /**
    * <pre>
-   * Optional. Which events to export; default all. For offline chain verification, export a
-   * contiguous range (no filter other than sequence numbers or times).
+   * Optional. Which events to export, as in ListAuditEvents.filter; default all. For offline
+   * chain verification, export a contiguous range (no condition other than on `sequence` or
+   * `event_time`).
    * </pre>
    *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
-   * @return Whether the filter field is set.
-   */
-  @java.lang.Override
-  public boolean hasFilter() {
-    return ((bitField0_ & 0x00000001) != 0);
-  }
-  /**
-   * <pre>
-   * Optional. Which events to export; default all. For offline chain verification, export a
-   * contiguous range (no filter other than sequence numbers or times).
-   * </pre>
-   *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+   * <code>string filter = 2 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The filter.
    */
   @java.lang.Override
-  public dev.slipway.audit.v1.AuditEventFilter getFilter() {
-    return filter_ == null ? dev.slipway.audit.v1.AuditEventFilter.getDefaultInstance() : filter_;
+  public java.lang.String getFilter() {
+    java.lang.Object ref = filter_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      filter_ = s;
+      return s;
+    }
   }
   /**
    * <pre>
-   * Optional. Which events to export; default all. For offline chain verification, export a
-   * contiguous range (no filter other than sequence numbers or times).
+   * Optional. Which events to export, as in ListAuditEvents.filter; default all. For offline
+   * chain verification, export a contiguous range (no condition other than on `sequence` or
+   * `event_time`).
    * </pre>
    *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+   * <code>string filter = 2 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The bytes for filter.
    */
   @java.lang.Override
-  public dev.slipway.audit.v1.AuditEventFilterOrBuilder getFilterOrBuilder() {
-    return filter_ == null ? dev.slipway.audit.v1.AuditEventFilter.getDefaultInstance() : filter_;
+  public com.google.protobuf.ByteString
+      getFilterBytes() {
+    java.lang.Object ref = filter_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      filter_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
   }
 
   private byte memoizedIsInitialized = -1;
@@ -99,8 +109,8 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public void writeTo(com.google.protobuf.CodedOutputStream output)
                       throws java.io.IOException {
-    if (((bitField0_ & 0x00000001) != 0)) {
-      output.writeMessage(1, getFilter());
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(filter_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 2, filter_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -111,9 +121,8 @@ private static final long serialVersionUID = 0L;
     if (size != -1) return size;
 
     size = 0;
-    if (((bitField0_ & 0x00000001) != 0)) {
-      size += com.google.protobuf.CodedOutputStream
-        .computeMessageSize(1, getFilter());
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(filter_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(2, filter_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -130,11 +139,8 @@ private static final long serialVersionUID = 0L;
     }
     dev.slipway.audit.v1.ExportAuditEventsRequest other = (dev.slipway.audit.v1.ExportAuditEventsRequest) obj;
 
-    if (hasFilter() != other.hasFilter()) return false;
-    if (hasFilter()) {
-      if (!getFilter()
-          .equals(other.getFilter())) return false;
-    }
+    if (!getFilter()
+        .equals(other.getFilter())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -146,10 +152,8 @@ private static final long serialVersionUID = 0L;
     }
     int hash = 41;
     hash = (19 * hash) + getDescriptor().hashCode();
-    if (hasFilter()) {
-      hash = (37 * hash) + FILTER_FIELD_NUMBER;
-      hash = (53 * hash) + getFilter().hashCode();
-    }
+    hash = (37 * hash) + FILTER_FIELD_NUMBER;
+    hash = (53 * hash) + getFilter().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -273,29 +277,19 @@ private static final long serialVersionUID = 0L;
 
     // Construct using dev.slipway.audit.v1.ExportAuditEventsRequest.newBuilder()
     private Builder() {
-      maybeForceBuilderInitialization();
+
     }
 
     private Builder(
         com.google.protobuf.GeneratedMessageV3.BuilderParent parent) {
       super(parent);
-      maybeForceBuilderInitialization();
-    }
-    private void maybeForceBuilderInitialization() {
-      if (com.google.protobuf.GeneratedMessageV3
-              .alwaysUseFieldBuilders) {
-        getFilterFieldBuilder();
-      }
+
     }
     @java.lang.Override
     public Builder clear() {
       super.clear();
       bitField0_ = 0;
-      filter_ = null;
-      if (filterBuilder_ != null) {
-        filterBuilder_.dispose();
-        filterBuilder_ = null;
-      }
+      filter_ = "";
       return this;
     }
 
@@ -329,14 +323,9 @@ private static final long serialVersionUID = 0L;
 
     private void buildPartial0(dev.slipway.audit.v1.ExportAuditEventsRequest result) {
       int from_bitField0_ = bitField0_;
-      int to_bitField0_ = 0;
       if (((from_bitField0_ & 0x00000001) != 0)) {
-        result.filter_ = filterBuilder_ == null
-            ? filter_
-            : filterBuilder_.build();
-        to_bitField0_ |= 0x00000001;
+        result.filter_ = filter_;
       }
-      result.bitField0_ |= to_bitField0_;
     }
 
     @java.lang.Override
@@ -383,8 +372,10 @@ private static final long serialVersionUID = 0L;
 
     public Builder mergeFrom(dev.slipway.audit.v1.ExportAuditEventsRequest other) {
       if (other == dev.slipway.audit.v1.ExportAuditEventsRequest.getDefaultInstance()) return this;
-      if (other.hasFilter()) {
-        mergeFilter(other.getFilter());
+      if (!other.getFilter().isEmpty()) {
+        filter_ = other.filter_;
+        bitField0_ |= 0x00000001;
+        onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -412,13 +403,11 @@ private static final long serialVersionUID = 0L;
             case 0:
               done = true;
               break;
-            case 10: {
-              input.readMessage(
-                  getFilterFieldBuilder().getBuilder(),
-                  extensionRegistry);
+            case 18: {
+              filter_ = input.readStringRequireUtf8();
               bitField0_ |= 0x00000001;
               break;
-            } // case 10
+            } // case 18
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -436,170 +425,106 @@ private static final long serialVersionUID = 0L;
     }
     private int bitField0_;
 
-    private dev.slipway.audit.v1.AuditEventFilter filter_;
-    private com.google.protobuf.SingleFieldBuilderV3<
-        dev.slipway.audit.v1.AuditEventFilter, dev.slipway.audit.v1.AuditEventFilter.Builder, dev.slipway.audit.v1.AuditEventFilterOrBuilder> filterBuilder_;
+    private java.lang.Object filter_ = "";
     /**
      * <pre>
-     * Optional. Which events to export; default all. For offline chain verification, export a
-     * contiguous range (no filter other than sequence numbers or times).
+     * Optional. Which events to export, as in ListAuditEvents.filter; default all. For offline
+     * chain verification, export a contiguous range (no condition other than on `sequence` or
+     * `event_time`).
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
-     * @return Whether the filter field is set.
-     */
-    public boolean hasFilter() {
-      return ((bitField0_ & 0x00000001) != 0);
-    }
-    /**
-     * <pre>
-     * Optional. Which events to export; default all. For offline chain verification, export a
-     * contiguous range (no filter other than sequence numbers or times).
-     * </pre>
-     *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+     * <code>string filter = 2 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The filter.
      */
-    public dev.slipway.audit.v1.AuditEventFilter getFilter() {
-      if (filterBuilder_ == null) {
-        return filter_ == null ? dev.slipway.audit.v1.AuditEventFilter.getDefaultInstance() : filter_;
+    public java.lang.String getFilter() {
+      java.lang.Object ref = filter_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        filter_ = s;
+        return s;
       } else {
-        return filterBuilder_.getMessage();
+        return (java.lang.String) ref;
       }
     }
     /**
      * <pre>
-     * Optional. Which events to export; default all. For offline chain verification, export a
-     * contiguous range (no filter other than sequence numbers or times).
+     * Optional. Which events to export, as in ListAuditEvents.filter; default all. For offline
+     * chain verification, export a contiguous range (no condition other than on `sequence` or
+     * `event_time`).
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+     * <code>string filter = 2 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The bytes for filter.
      */
-    public Builder setFilter(dev.slipway.audit.v1.AuditEventFilter value) {
-      if (filterBuilder_ == null) {
-        if (value == null) {
-          throw new NullPointerException();
-        }
-        filter_ = value;
+    public com.google.protobuf.ByteString
+        getFilterBytes() {
+      java.lang.Object ref = filter_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        filter_ = b;
+        return b;
       } else {
-        filterBuilder_.setMessage(value);
+        return (com.google.protobuf.ByteString) ref;
       }
-      bitField0_ |= 0x00000001;
-      onChanged();
-      return this;
     }
     /**
      * <pre>
-     * Optional. Which events to export; default all. For offline chain verification, export a
-     * contiguous range (no filter other than sequence numbers or times).
+     * Optional. Which events to export, as in ListAuditEvents.filter; default all. For offline
+     * chain verification, export a contiguous range (no condition other than on `sequence` or
+     * `event_time`).
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+     * <code>string filter = 2 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The filter to set.
+     * @return This builder for chaining.
      */
     public Builder setFilter(
-        dev.slipway.audit.v1.AuditEventFilter.Builder builderForValue) {
-      if (filterBuilder_ == null) {
-        filter_ = builderForValue.build();
-      } else {
-        filterBuilder_.setMessage(builderForValue.build());
-      }
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      filter_ = value;
       bitField0_ |= 0x00000001;
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Optional. Which events to export; default all. For offline chain verification, export a
-     * contiguous range (no filter other than sequence numbers or times).
+     * Optional. Which events to export, as in ListAuditEvents.filter; default all. For offline
+     * chain verification, export a contiguous range (no condition other than on `sequence` or
+     * `event_time`).
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
-     */
-    public Builder mergeFilter(dev.slipway.audit.v1.AuditEventFilter value) {
-      if (filterBuilder_ == null) {
-        if (((bitField0_ & 0x00000001) != 0) &&
-          filter_ != null &&
-          filter_ != dev.slipway.audit.v1.AuditEventFilter.getDefaultInstance()) {
-          getFilterBuilder().mergeFrom(value);
-        } else {
-          filter_ = value;
-        }
-      } else {
-        filterBuilder_.mergeFrom(value);
-      }
-      if (filter_ != null) {
-        bitField0_ |= 0x00000001;
-        onChanged();
-      }
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Which events to export; default all. For offline chain verification, export a
-     * contiguous range (no filter other than sequence numbers or times).
-     * </pre>
-     *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+     * <code>string filter = 2 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
      */
     public Builder clearFilter() {
+      filter_ = getDefaultInstance().getFilter();
       bitField0_ = (bitField0_ & ~0x00000001);
-      filter_ = null;
-      if (filterBuilder_ != null) {
-        filterBuilder_.dispose();
-        filterBuilder_ = null;
-      }
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Optional. Which events to export; default all. For offline chain verification, export a
-     * contiguous range (no filter other than sequence numbers or times).
+     * Optional. Which events to export, as in ListAuditEvents.filter; default all. For offline
+     * chain verification, export a contiguous range (no condition other than on `sequence` or
+     * `event_time`).
      * </pre>
      *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+     * <code>string filter = 2 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The bytes for filter to set.
+     * @return This builder for chaining.
      */
-    public dev.slipway.audit.v1.AuditEventFilter.Builder getFilterBuilder() {
+    public Builder setFilterBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      filter_ = value;
       bitField0_ |= 0x00000001;
       onChanged();
-      return getFilterFieldBuilder().getBuilder();
-    }
-    /**
-     * <pre>
-     * Optional. Which events to export; default all. For offline chain verification, export a
-     * contiguous range (no filter other than sequence numbers or times).
-     * </pre>
-     *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
-     */
-    public dev.slipway.audit.v1.AuditEventFilterOrBuilder getFilterOrBuilder() {
-      if (filterBuilder_ != null) {
-        return filterBuilder_.getMessageOrBuilder();
-      } else {
-        return filter_ == null ?
-            dev.slipway.audit.v1.AuditEventFilter.getDefaultInstance() : filter_;
-      }
-    }
-    /**
-     * <pre>
-     * Optional. Which events to export; default all. For offline chain verification, export a
-     * contiguous range (no filter other than sequence numbers or times).
-     * </pre>
-     *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
-     */
-    private com.google.protobuf.SingleFieldBuilderV3<
-        dev.slipway.audit.v1.AuditEventFilter, dev.slipway.audit.v1.AuditEventFilter.Builder, dev.slipway.audit.v1.AuditEventFilterOrBuilder> 
-        getFilterFieldBuilder() {
-      if (filterBuilder_ == null) {
-        filterBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
-            dev.slipway.audit.v1.AuditEventFilter, dev.slipway.audit.v1.AuditEventFilter.Builder, dev.slipway.audit.v1.AuditEventFilterOrBuilder>(
-                getFilter(),
-                getParentForChildren(),
-                isClean());
-        filter_ = null;
-      }
-      return filterBuilder_;
+      return this;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

@@ -10,31 +10,25 @@ public interface ExportAuditEventsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. Which events to export; default all. For offline chain verification, export a
-   * contiguous range (no filter other than sequence numbers or times).
+   * Optional. Which events to export, as in ListAuditEvents.filter; default all. For offline
+   * chain verification, export a contiguous range (no condition other than on `sequence` or
+   * `event_time`).
    * </pre>
    *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
-   * @return Whether the filter field is set.
-   */
-  boolean hasFilter();
-  /**
-   * <pre>
-   * Optional. Which events to export; default all. For offline chain verification, export a
-   * contiguous range (no filter other than sequence numbers or times).
-   * </pre>
-   *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+   * <code>string filter = 2 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The filter.
    */
-  dev.slipway.audit.v1.AuditEventFilter getFilter();
+  java.lang.String getFilter();
   /**
    * <pre>
-   * Optional. Which events to export; default all. For offline chain verification, export a
-   * contiguous range (no filter other than sequence numbers or times).
+   * Optional. Which events to export, as in ListAuditEvents.filter; default all. For offline
+   * chain verification, export a contiguous range (no condition other than on `sequence` or
+   * `event_time`).
    * </pre>
    *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
+   * <code>string filter = 2 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The bytes for filter.
    */
-  dev.slipway.audit.v1.AuditEventFilterOrBuilder getFilterOrBuilder();
+  com.google.protobuf.ByteString
+      getFilterBytes();
 }

@@ -22,6 +22,8 @@ private static final long serialVersionUID = 0L;
   }
   private ListAuditEventsRequest() {
     pageToken_ = "";
+    filter_ = "";
+    orderBy_ = "";
   }
 
   @java.lang.Override
@@ -44,45 +46,6 @@ private static final long serialVersionUID = 0L;
             dev.slipway.audit.v1.ListAuditEventsRequest.class, dev.slipway.audit.v1.ListAuditEventsRequest.Builder.class);
   }
 
-  private int bitField0_;
-  public static final int FILTER_FIELD_NUMBER = 1;
-  private dev.slipway.audit.v1.AuditEventFilter filter_;
-  /**
-   * <pre>
-   * Optional. Which events to list; default all.
-   * </pre>
-   *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
-   * @return Whether the filter field is set.
-   */
-  @java.lang.Override
-  public boolean hasFilter() {
-    return ((bitField0_ & 0x00000001) != 0);
-  }
-  /**
-   * <pre>
-   * Optional. Which events to list; default all.
-   * </pre>
-   *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
-   * @return The filter.
-   */
-  @java.lang.Override
-  public dev.slipway.audit.v1.AuditEventFilter getFilter() {
-    return filter_ == null ? dev.slipway.audit.v1.AuditEventFilter.getDefaultInstance() : filter_;
-  }
-  /**
-   * <pre>
-   * Optional. Which events to list; default all.
-   * </pre>
-   *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
-   */
-  @java.lang.Override
-  public dev.slipway.audit.v1.AuditEventFilterOrBuilder getFilterOrBuilder() {
-    return filter_ == null ? dev.slipway.audit.v1.AuditEventFilter.getDefaultInstance() : filter_;
-  }
-
   public static final int PAGE_SIZE_FIELD_NUMBER = 2;
   private int pageSize_ = 0;
   /**
@@ -91,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * is read as 1000).
    * </pre>
    *
-   * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
+   * <code>int32 page_size = 2 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageSize.
    */
   @java.lang.Override
@@ -104,10 +67,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object pageToken_ = "";
   /**
    * <pre>
-   * Optional. The `next_page_token` of a previous call with the same filter.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 3 [json_name = "pageToken"];</code>
+   * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageToken.
    */
   @java.lang.Override
@@ -125,10 +88,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. The `next_page_token` of a previous call with the same filter.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 3 [json_name = "pageToken"];</code>
+   * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for pageToken.
    */
   @java.lang.Override
@@ -146,19 +109,116 @@ private static final long serialVersionUID = 0L;
     }
   }
 
-  public static final int DESCENDING_FIELD_NUMBER = 4;
-  private boolean descending_ = false;
+  public static final int FILTER_FIELD_NUMBER = 5;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object filter_ = "";
   /**
    * <pre>
-   * Optional. Newest first instead of oldest first.
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+   * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields:
+   * `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
+   * `principal` (the principal's name; refused calls without a token have the name
+   * `"anonymous"`), `action` (such as `"registry.SetModelAlias"`), `resource` and `service`
+   * (these four `=` and `!=`; a quoted value ending in `*` matches by prefix), and `outcome`
+   * (`OK`, `DENIED` or `FAILED`; `=` and `!=`). For example
+   * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"` or
+   * `service = "registry" OR service = "training"`.
    * </pre>
    *
-   * <code>bool descending = 4 [json_name = "descending"];</code>
-   * @return The descending.
+   * <code>string filter = 5 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The filter.
    */
   @java.lang.Override
-  public boolean getDescending() {
-    return descending_;
+  public java.lang.String getFilter() {
+    java.lang.Object ref = filter_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      filter_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+   * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields:
+   * `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
+   * `principal` (the principal's name; refused calls without a token have the name
+   * `"anonymous"`), `action` (such as `"registry.SetModelAlias"`), `resource` and `service`
+   * (these four `=` and `!=`; a quoted value ending in `*` matches by prefix), and `outcome`
+   * (`OK`, `DENIED` or `FAILED`; `=` and `!=`). For example
+   * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"` or
+   * `service = "registry" OR service = "training"`.
+   * </pre>
+   *
+   * <code>string filter = 5 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The bytes for filter.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getFilterBytes() {
+    java.lang.Object ref = filter_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      filter_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int ORDER_BY_FIELD_NUMBER = 6;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object orderBy_ = "";
+  /**
+   * <pre>
+   * Optional. The order (AIP-132): comma-separated keys among `sequence` (the default, oldest
+   * first), each optionally followed by ` desc`, for example `sequence desc` (newest first).
+   * </pre>
+   *
+   * <code>string order_by = 6 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The orderBy.
+   */
+  @java.lang.Override
+  public java.lang.String getOrderBy() {
+    java.lang.Object ref = orderBy_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      orderBy_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Optional. The order (AIP-132): comma-separated keys among `sequence` (the default, oldest
+   * first), each optionally followed by ` desc`, for example `sequence desc` (newest first).
+   * </pre>
+   *
+   * <code>string order_by = 6 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The bytes for orderBy.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getOrderByBytes() {
+    java.lang.Object ref = orderBy_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      orderBy_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
   }
 
   private byte memoizedIsInitialized = -1;
@@ -175,17 +235,17 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public void writeTo(com.google.protobuf.CodedOutputStream output)
                       throws java.io.IOException {
-    if (((bitField0_ & 0x00000001) != 0)) {
-      output.writeMessage(1, getFilter());
-    }
     if (pageSize_ != 0) {
       output.writeInt32(2, pageSize_);
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(pageToken_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 3, pageToken_);
     }
-    if (descending_ != false) {
-      output.writeBool(4, descending_);
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(filter_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 5, filter_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(orderBy_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 6, orderBy_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -196,10 +256,6 @@ private static final long serialVersionUID = 0L;
     if (size != -1) return size;
 
     size = 0;
-    if (((bitField0_ & 0x00000001) != 0)) {
-      size += com.google.protobuf.CodedOutputStream
-        .computeMessageSize(1, getFilter());
-    }
     if (pageSize_ != 0) {
       size += com.google.protobuf.CodedOutputStream
         .computeInt32Size(2, pageSize_);
@@ -207,9 +263,11 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(pageToken_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(3, pageToken_);
     }
-    if (descending_ != false) {
-      size += com.google.protobuf.CodedOutputStream
-        .computeBoolSize(4, descending_);
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(filter_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(5, filter_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(orderBy_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(6, orderBy_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -226,17 +284,14 @@ private static final long serialVersionUID = 0L;
     }
     dev.slipway.audit.v1.ListAuditEventsRequest other = (dev.slipway.audit.v1.ListAuditEventsRequest) obj;
 
-    if (hasFilter() != other.hasFilter()) return false;
-    if (hasFilter()) {
-      if (!getFilter()
-          .equals(other.getFilter())) return false;
-    }
     if (getPageSize()
         != other.getPageSize()) return false;
     if (!getPageToken()
         .equals(other.getPageToken())) return false;
-    if (getDescending()
-        != other.getDescending()) return false;
+    if (!getFilter()
+        .equals(other.getFilter())) return false;
+    if (!getOrderBy()
+        .equals(other.getOrderBy())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -248,17 +303,14 @@ private static final long serialVersionUID = 0L;
     }
     int hash = 41;
     hash = (19 * hash) + getDescriptor().hashCode();
-    if (hasFilter()) {
-      hash = (37 * hash) + FILTER_FIELD_NUMBER;
-      hash = (53 * hash) + getFilter().hashCode();
-    }
     hash = (37 * hash) + PAGE_SIZE_FIELD_NUMBER;
     hash = (53 * hash) + getPageSize();
     hash = (37 * hash) + PAGE_TOKEN_FIELD_NUMBER;
     hash = (53 * hash) + getPageToken().hashCode();
-    hash = (37 * hash) + DESCENDING_FIELD_NUMBER;
-    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
-        getDescending());
+    hash = (37 * hash) + FILTER_FIELD_NUMBER;
+    hash = (53 * hash) + getFilter().hashCode();
+    hash = (37 * hash) + ORDER_BY_FIELD_NUMBER;
+    hash = (53 * hash) + getOrderBy().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -382,32 +434,22 @@ private static final long serialVersionUID = 0L;
 
     // Construct using dev.slipway.audit.v1.ListAuditEventsRequest.newBuilder()
     private Builder() {
-      maybeForceBuilderInitialization();
+
     }
 
     private Builder(
         com.google.protobuf.GeneratedMessageV3.BuilderParent parent) {
       super(parent);
-      maybeForceBuilderInitialization();
-    }
-    private void maybeForceBuilderInitialization() {
-      if (com.google.protobuf.GeneratedMessageV3
-              .alwaysUseFieldBuilders) {
-        getFilterFieldBuilder();
-      }
+
     }
     @java.lang.Override
     public Builder clear() {
       super.clear();
       bitField0_ = 0;
-      filter_ = null;
-      if (filterBuilder_ != null) {
-        filterBuilder_.dispose();
-        filterBuilder_ = null;
-      }
       pageSize_ = 0;
       pageToken_ = "";
-      descending_ = false;
+      filter_ = "";
+      orderBy_ = "";
       return this;
     }
 
@@ -441,23 +483,18 @@ private static final long serialVersionUID = 0L;
 
     private void buildPartial0(dev.slipway.audit.v1.ListAuditEventsRequest result) {
       int from_bitField0_ = bitField0_;
-      int to_bitField0_ = 0;
       if (((from_bitField0_ & 0x00000001) != 0)) {
-        result.filter_ = filterBuilder_ == null
-            ? filter_
-            : filterBuilder_.build();
-        to_bitField0_ |= 0x00000001;
-      }
-      if (((from_bitField0_ & 0x00000002) != 0)) {
         result.pageSize_ = pageSize_;
       }
-      if (((from_bitField0_ & 0x00000004) != 0)) {
+      if (((from_bitField0_ & 0x00000002) != 0)) {
         result.pageToken_ = pageToken_;
       }
-      if (((from_bitField0_ & 0x00000008) != 0)) {
-        result.descending_ = descending_;
+      if (((from_bitField0_ & 0x00000004) != 0)) {
+        result.filter_ = filter_;
       }
-      result.bitField0_ |= to_bitField0_;
+      if (((from_bitField0_ & 0x00000008) != 0)) {
+        result.orderBy_ = orderBy_;
+      }
     }
 
     @java.lang.Override
@@ -504,19 +541,23 @@ private static final long serialVersionUID = 0L;
 
     public Builder mergeFrom(dev.slipway.audit.v1.ListAuditEventsRequest other) {
       if (other == dev.slipway.audit.v1.ListAuditEventsRequest.getDefaultInstance()) return this;
-      if (other.hasFilter()) {
-        mergeFilter(other.getFilter());
-      }
       if (other.getPageSize() != 0) {
         setPageSize(other.getPageSize());
       }
       if (!other.getPageToken().isEmpty()) {
         pageToken_ = other.pageToken_;
+        bitField0_ |= 0x00000002;
+        onChanged();
+      }
+      if (!other.getFilter().isEmpty()) {
+        filter_ = other.filter_;
         bitField0_ |= 0x00000004;
         onChanged();
       }
-      if (other.getDescending() != false) {
-        setDescending(other.getDescending());
+      if (!other.getOrderBy().isEmpty()) {
+        orderBy_ = other.orderBy_;
+        bitField0_ |= 0x00000008;
+        onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -544,28 +585,26 @@ private static final long serialVersionUID = 0L;
             case 0:
               done = true;
               break;
-            case 10: {
-              input.readMessage(
-                  getFilterFieldBuilder().getBuilder(),
-                  extensionRegistry);
-              bitField0_ |= 0x00000001;
-              break;
-            } // case 10
             case 16: {
               pageSize_ = input.readInt32();
-              bitField0_ |= 0x00000002;
+              bitField0_ |= 0x00000001;
               break;
             } // case 16
             case 26: {
               pageToken_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00000004;
+              bitField0_ |= 0x00000002;
               break;
             } // case 26
-            case 32: {
-              descending_ = input.readBool();
+            case 42: {
+              filter_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000004;
+              break;
+            } // case 42
+            case 50: {
+              orderBy_ = input.readStringRequireUtf8();
               bitField0_ |= 0x00000008;
               break;
-            } // case 32
+            } // case 50
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -583,163 +622,6 @@ private static final long serialVersionUID = 0L;
     }
     private int bitField0_;
 
-    private dev.slipway.audit.v1.AuditEventFilter filter_;
-    private com.google.protobuf.SingleFieldBuilderV3<
-        dev.slipway.audit.v1.AuditEventFilter, dev.slipway.audit.v1.AuditEventFilter.Builder, dev.slipway.audit.v1.AuditEventFilterOrBuilder> filterBuilder_;
-    /**
-     * <pre>
-     * Optional. Which events to list; default all.
-     * </pre>
-     *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
-     * @return Whether the filter field is set.
-     */
-    public boolean hasFilter() {
-      return ((bitField0_ & 0x00000001) != 0);
-    }
-    /**
-     * <pre>
-     * Optional. Which events to list; default all.
-     * </pre>
-     *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
-     * @return The filter.
-     */
-    public dev.slipway.audit.v1.AuditEventFilter getFilter() {
-      if (filterBuilder_ == null) {
-        return filter_ == null ? dev.slipway.audit.v1.AuditEventFilter.getDefaultInstance() : filter_;
-      } else {
-        return filterBuilder_.getMessage();
-      }
-    }
-    /**
-     * <pre>
-     * Optional. Which events to list; default all.
-     * </pre>
-     *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
-     */
-    public Builder setFilter(dev.slipway.audit.v1.AuditEventFilter value) {
-      if (filterBuilder_ == null) {
-        if (value == null) {
-          throw new NullPointerException();
-        }
-        filter_ = value;
-      } else {
-        filterBuilder_.setMessage(value);
-      }
-      bitField0_ |= 0x00000001;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Which events to list; default all.
-     * </pre>
-     *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
-     */
-    public Builder setFilter(
-        dev.slipway.audit.v1.AuditEventFilter.Builder builderForValue) {
-      if (filterBuilder_ == null) {
-        filter_ = builderForValue.build();
-      } else {
-        filterBuilder_.setMessage(builderForValue.build());
-      }
-      bitField0_ |= 0x00000001;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Which events to list; default all.
-     * </pre>
-     *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
-     */
-    public Builder mergeFilter(dev.slipway.audit.v1.AuditEventFilter value) {
-      if (filterBuilder_ == null) {
-        if (((bitField0_ & 0x00000001) != 0) &&
-          filter_ != null &&
-          filter_ != dev.slipway.audit.v1.AuditEventFilter.getDefaultInstance()) {
-          getFilterBuilder().mergeFrom(value);
-        } else {
-          filter_ = value;
-        }
-      } else {
-        filterBuilder_.mergeFrom(value);
-      }
-      if (filter_ != null) {
-        bitField0_ |= 0x00000001;
-        onChanged();
-      }
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Which events to list; default all.
-     * </pre>
-     *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
-     */
-    public Builder clearFilter() {
-      bitField0_ = (bitField0_ & ~0x00000001);
-      filter_ = null;
-      if (filterBuilder_ != null) {
-        filterBuilder_.dispose();
-        filterBuilder_ = null;
-      }
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Which events to list; default all.
-     * </pre>
-     *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
-     */
-    public dev.slipway.audit.v1.AuditEventFilter.Builder getFilterBuilder() {
-      bitField0_ |= 0x00000001;
-      onChanged();
-      return getFilterFieldBuilder().getBuilder();
-    }
-    /**
-     * <pre>
-     * Optional. Which events to list; default all.
-     * </pre>
-     *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
-     */
-    public dev.slipway.audit.v1.AuditEventFilterOrBuilder getFilterOrBuilder() {
-      if (filterBuilder_ != null) {
-        return filterBuilder_.getMessageOrBuilder();
-      } else {
-        return filter_ == null ?
-            dev.slipway.audit.v1.AuditEventFilter.getDefaultInstance() : filter_;
-      }
-    }
-    /**
-     * <pre>
-     * Optional. Which events to list; default all.
-     * </pre>
-     *
-     * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
-     */
-    private com.google.protobuf.SingleFieldBuilderV3<
-        dev.slipway.audit.v1.AuditEventFilter, dev.slipway.audit.v1.AuditEventFilter.Builder, dev.slipway.audit.v1.AuditEventFilterOrBuilder> 
-        getFilterFieldBuilder() {
-      if (filterBuilder_ == null) {
-        filterBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
-            dev.slipway.audit.v1.AuditEventFilter, dev.slipway.audit.v1.AuditEventFilter.Builder, dev.slipway.audit.v1.AuditEventFilterOrBuilder>(
-                getFilter(),
-                getParentForChildren(),
-                isClean());
-        filter_ = null;
-      }
-      return filterBuilder_;
-    }
-
     private int pageSize_ ;
     /**
      * <pre>
@@ -747,7 +629,7 @@ private static final long serialVersionUID = 0L;
      * is read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 2 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pageSize.
      */
     @java.lang.Override
@@ -760,14 +642,14 @@ private static final long serialVersionUID = 0L;
      * is read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 2 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The pageSize to set.
      * @return This builder for chaining.
      */
     public Builder setPageSize(int value) {
 
       pageSize_ = value;
-      bitField0_ |= 0x00000002;
+      bitField0_ |= 0x00000001;
       onChanged();
       return this;
     }
@@ -777,11 +659,11 @@ private static final long serialVersionUID = 0L;
      * is read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 2 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPageSize() {
-      bitField0_ = (bitField0_ & ~0x00000002);
+      bitField0_ = (bitField0_ & ~0x00000001);
       pageSize_ = 0;
       onChanged();
       return this;
@@ -790,10 +672,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object pageToken_ = "";
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filter.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 3 [json_name = "pageToken"];</code>
+     * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pageToken.
      */
     public java.lang.String getPageToken() {
@@ -810,10 +692,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filter.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 3 [json_name = "pageToken"];</code>
+     * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for pageToken.
      */
     public com.google.protobuf.ByteString
@@ -831,10 +713,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filter.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 3 [json_name = "pageToken"];</code>
+     * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The pageToken to set.
      * @return This builder for chaining.
      */
@@ -842,30 +724,30 @@ private static final long serialVersionUID = 0L;
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
       pageToken_ = value;
-      bitField0_ |= 0x00000004;
+      bitField0_ |= 0x00000002;
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filter.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 3 [json_name = "pageToken"];</code>
+     * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPageToken() {
       pageToken_ = getDefaultInstance().getPageToken();
-      bitField0_ = (bitField0_ & ~0x00000004);
+      bitField0_ = (bitField0_ & ~0x00000002);
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filter.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 3 [json_name = "pageToken"];</code>
+     * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for pageToken to set.
      * @return This builder for chaining.
      */
@@ -874,51 +756,236 @@ private static final long serialVersionUID = 0L;
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
       pageToken_ = value;
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object filter_ = "";
+    /**
+     * <pre>
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields:
+     * `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
+     * `principal` (the principal's name; refused calls without a token have the name
+     * `"anonymous"`), `action` (such as `"registry.SetModelAlias"`), `resource` and `service`
+     * (these four `=` and `!=`; a quoted value ending in `*` matches by prefix), and `outcome`
+     * (`OK`, `DENIED` or `FAILED`; `=` and `!=`). For example
+     * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"` or
+     * `service = "registry" OR service = "training"`.
+     * </pre>
+     *
+     * <code>string filter = 5 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The filter.
+     */
+    public java.lang.String getFilter() {
+      java.lang.Object ref = filter_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        filter_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields:
+     * `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
+     * `principal` (the principal's name; refused calls without a token have the name
+     * `"anonymous"`), `action` (such as `"registry.SetModelAlias"`), `resource` and `service`
+     * (these four `=` and `!=`; a quoted value ending in `*` matches by prefix), and `outcome`
+     * (`OK`, `DENIED` or `FAILED`; `=` and `!=`). For example
+     * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"` or
+     * `service = "registry" OR service = "training"`.
+     * </pre>
+     *
+     * <code>string filter = 5 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The bytes for filter.
+     */
+    public com.google.protobuf.ByteString
+        getFilterBytes() {
+      java.lang.Object ref = filter_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        filter_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields:
+     * `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
+     * `principal` (the principal's name; refused calls without a token have the name
+     * `"anonymous"`), `action` (such as `"registry.SetModelAlias"`), `resource` and `service`
+     * (these four `=` and `!=`; a quoted value ending in `*` matches by prefix), and `outcome`
+     * (`OK`, `DENIED` or `FAILED`; `=` and `!=`). For example
+     * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"` or
+     * `service = "registry" OR service = "training"`.
+     * </pre>
+     *
+     * <code>string filter = 5 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The filter to set.
+     * @return This builder for chaining.
+     */
+    public Builder setFilter(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      filter_ = value;
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields:
+     * `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
+     * `principal` (the principal's name; refused calls without a token have the name
+     * `"anonymous"`), `action` (such as `"registry.SetModelAlias"`), `resource` and `service`
+     * (these four `=` and `!=`; a quoted value ending in `*` matches by prefix), and `outcome`
+     * (`OK`, `DENIED` or `FAILED`; `=` and `!=`). For example
+     * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"` or
+     * `service = "registry" OR service = "training"`.
+     * </pre>
+     *
+     * <code>string filter = 5 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearFilter() {
+      filter_ = getDefaultInstance().getFilter();
+      bitField0_ = (bitField0_ & ~0x00000004);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields:
+     * `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
+     * `principal` (the principal's name; refused calls without a token have the name
+     * `"anonymous"`), `action` (such as `"registry.SetModelAlias"`), `resource` and `service`
+     * (these four `=` and `!=`; a quoted value ending in `*` matches by prefix), and `outcome`
+     * (`OK`, `DENIED` or `FAILED`; `=` and `!=`). For example
+     * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"` or
+     * `service = "registry" OR service = "training"`.
+     * </pre>
+     *
+     * <code>string filter = 5 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The bytes for filter to set.
+     * @return This builder for chaining.
+     */
+    public Builder setFilterBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      filter_ = value;
       bitField0_ |= 0x00000004;
       onChanged();
       return this;
     }
 
-    private boolean descending_ ;
+    private java.lang.Object orderBy_ = "";
     /**
      * <pre>
-     * Optional. Newest first instead of oldest first.
+     * Optional. The order (AIP-132): comma-separated keys among `sequence` (the default, oldest
+     * first), each optionally followed by ` desc`, for example `sequence desc` (newest first).
      * </pre>
      *
-     * <code>bool descending = 4 [json_name = "descending"];</code>
-     * @return The descending.
+     * <code>string order_by = 6 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The orderBy.
      */
-    @java.lang.Override
-    public boolean getDescending() {
-      return descending_;
+    public java.lang.String getOrderBy() {
+      java.lang.Object ref = orderBy_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        orderBy_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
     }
     /**
      * <pre>
-     * Optional. Newest first instead of oldest first.
+     * Optional. The order (AIP-132): comma-separated keys among `sequence` (the default, oldest
+     * first), each optionally followed by ` desc`, for example `sequence desc` (newest first).
      * </pre>
      *
-     * <code>bool descending = 4 [json_name = "descending"];</code>
-     * @param value The descending to set.
+     * <code>string order_by = 6 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The bytes for orderBy.
+     */
+    public com.google.protobuf.ByteString
+        getOrderByBytes() {
+      java.lang.Object ref = orderBy_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        orderBy_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Optional. The order (AIP-132): comma-separated keys among `sequence` (the default, oldest
+     * first), each optionally followed by ` desc`, for example `sequence desc` (newest first).
+     * </pre>
+     *
+     * <code>string order_by = 6 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The orderBy to set.
      * @return This builder for chaining.
      */
-    public Builder setDescending(boolean value) {
-
-      descending_ = value;
+    public Builder setOrderBy(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      orderBy_ = value;
       bitField0_ |= 0x00000008;
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Optional. Newest first instead of oldest first.
+     * Optional. The order (AIP-132): comma-separated keys among `sequence` (the default, oldest
+     * first), each optionally followed by ` desc`, for example `sequence desc` (newest first).
      * </pre>
      *
-     * <code>bool descending = 4 [json_name = "descending"];</code>
+     * <code>string order_by = 6 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
-    public Builder clearDescending() {
+    public Builder clearOrderBy() {
+      orderBy_ = getDefaultInstance().getOrderBy();
       bitField0_ = (bitField0_ & ~0x00000008);
-      descending_ = false;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Optional. The order (AIP-132): comma-separated keys among `sequence` (the default, oldest
+     * first), each optionally followed by ` desc`, for example `sequence desc` (newest first).
+     * </pre>
+     *
+     * <code>string order_by = 6 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The bytes for orderBy to set.
+     * @return This builder for chaining.
+     */
+    public Builder setOrderByBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      orderBy_ = value;
+      bitField0_ |= 0x00000008;
       onChanged();
       return this;
     }

@@ -10,57 +10,30 @@ public interface ListAuditEventsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. Which events to list; default all.
-   * </pre>
-   *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
-   * @return Whether the filter field is set.
-   */
-  boolean hasFilter();
-  /**
-   * <pre>
-   * Optional. Which events to list; default all.
-   * </pre>
-   *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
-   * @return The filter.
-   */
-  dev.slipway.audit.v1.AuditEventFilter getFilter();
-  /**
-   * <pre>
-   * Optional. Which events to list; default all.
-   * </pre>
-   *
-   * <code>.slipway.audit.v1.AuditEventFilter filter = 1 [json_name = "filter"];</code>
-   */
-  dev.slipway.audit.v1.AuditEventFilterOrBuilder getFilterOrBuilder();
-
-  /**
-   * <pre>
    * Optional. The maximum number of events to return; default 50, at most 1000 (a larger value
    * is read as 1000).
    * </pre>
    *
-   * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
+   * <code>int32 page_size = 2 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageSize.
    */
   int getPageSize();
 
   /**
    * <pre>
-   * Optional. The `next_page_token` of a previous call with the same filter.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 3 [json_name = "pageToken"];</code>
+   * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageToken.
    */
   java.lang.String getPageToken();
   /**
    * <pre>
-   * Optional. The `next_page_token` of a previous call with the same filter.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 3 [json_name = "pageToken"];</code>
+   * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for pageToken.
    */
   com.google.protobuf.ByteString
@@ -68,11 +41,59 @@ public interface ListAuditEventsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. Newest first instead of oldest first.
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+   * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields:
+   * `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
+   * `principal` (the principal's name; refused calls without a token have the name
+   * `"anonymous"`), `action` (such as `"registry.SetModelAlias"`), `resource` and `service`
+   * (these four `=` and `!=`; a quoted value ending in `*` matches by prefix), and `outcome`
+   * (`OK`, `DENIED` or `FAILED`; `=` and `!=`). For example
+   * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"` or
+   * `service = "registry" OR service = "training"`.
    * </pre>
    *
-   * <code>bool descending = 4 [json_name = "descending"];</code>
-   * @return The descending.
+   * <code>string filter = 5 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The filter.
    */
-  boolean getDescending();
+  java.lang.String getFilter();
+  /**
+   * <pre>
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+   * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields:
+   * `sequence` (`= &lt; &lt;= &gt; &gt;=`), `event_time` (`&lt; &lt;= &gt; &gt;=` with a quoted RFC 3339 time),
+   * `principal` (the principal's name; refused calls without a token have the name
+   * `"anonymous"`), `action` (such as `"registry.SetModelAlias"`), `resource` and `service`
+   * (these four `=` and `!=`; a quoted value ending in `*` matches by prefix), and `outcome`
+   * (`OK`, `DENIED` or `FAILED`; `=` and `!=`). For example
+   * `resource = "models/fraud/&#42;" AND event_time &gt;= "2025-01-01T00:00:00Z"` or
+   * `service = "registry" OR service = "training"`.
+   * </pre>
+   *
+   * <code>string filter = 5 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The bytes for filter.
+   */
+  com.google.protobuf.ByteString
+      getFilterBytes();
+
+  /**
+   * <pre>
+   * Optional. The order (AIP-132): comma-separated keys among `sequence` (the default, oldest
+   * first), each optionally followed by ` desc`, for example `sequence desc` (newest first).
+   * </pre>
+   *
+   * <code>string order_by = 6 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The orderBy.
+   */
+  java.lang.String getOrderBy();
+  /**
+   * <pre>
+   * Optional. The order (AIP-132): comma-separated keys among `sequence` (the default, oldest
+   * first), each optionally followed by ` desc`, for example `sequence desc` (newest first).
+   * </pre>
+   *
+   * <code>string order_by = 6 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The bytes for orderBy.
+   */
+  com.google.protobuf.ByteString
+      getOrderByBytes();
 }

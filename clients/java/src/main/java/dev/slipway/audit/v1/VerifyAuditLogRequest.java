@@ -51,7 +51,7 @@ private static final long serialVersionUID = 0L;
    * read to check the link.
    * </pre>
    *
-   * <code>int64 start_sequence = 1 [json_name = "startSequence"];</code>
+   * <code>int64 start_sequence = 1 [json_name = "startSequence", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The startSequence.
    */
   @java.lang.Override
@@ -66,7 +66,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The last sequence number to check; default the chain head.
    * </pre>
    *
-   * <code>int64 end_sequence = 2 [json_name = "endSequence"];</code>
+   * <code>int64 end_sequence = 2 [json_name = "endSequence", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The endSequence.
    */
   @java.lang.Override
@@ -435,7 +435,7 @@ private static final long serialVersionUID = 0L;
      * read to check the link.
      * </pre>
      *
-     * <code>int64 start_sequence = 1 [json_name = "startSequence"];</code>
+     * <code>int64 start_sequence = 1 [json_name = "startSequence", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The startSequence.
      */
     @java.lang.Override
@@ -448,7 +448,7 @@ private static final long serialVersionUID = 0L;
      * read to check the link.
      * </pre>
      *
-     * <code>int64 start_sequence = 1 [json_name = "startSequence"];</code>
+     * <code>int64 start_sequence = 1 [json_name = "startSequence", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The startSequence to set.
      * @return This builder for chaining.
      */
@@ -465,7 +465,7 @@ private static final long serialVersionUID = 0L;
      * read to check the link.
      * </pre>
      *
-     * <code>int64 start_sequence = 1 [json_name = "startSequence"];</code>
+     * <code>int64 start_sequence = 1 [json_name = "startSequence", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearStartSequence() {
@@ -481,7 +481,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The last sequence number to check; default the chain head.
      * </pre>
      *
-     * <code>int64 end_sequence = 2 [json_name = "endSequence"];</code>
+     * <code>int64 end_sequence = 2 [json_name = "endSequence", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The endSequence.
      */
     @java.lang.Override
@@ -493,7 +493,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The last sequence number to check; default the chain head.
      * </pre>
      *
-     * <code>int64 end_sequence = 2 [json_name = "endSequence"];</code>
+     * <code>int64 end_sequence = 2 [json_name = "endSequence", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The endSequence to set.
      * @return This builder for chaining.
      */
@@ -509,7 +509,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The last sequence number to check; default the chain head.
      * </pre>
      *
-     * <code>int64 end_sequence = 2 [json_name = "endSequence"];</code>
+     * <code>int64 end_sequence = 2 [json_name = "endSequence", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearEndSequence() {

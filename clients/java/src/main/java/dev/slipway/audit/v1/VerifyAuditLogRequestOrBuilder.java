@@ -14,7 +14,7 @@ public interface VerifyAuditLogRequestOrBuilder extends
    * read to check the link.
    * </pre>
    *
-   * <code>int64 start_sequence = 1 [json_name = "startSequence"];</code>
+   * <code>int64 start_sequence = 1 [json_name = "startSequence", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The startSequence.
    */
   long getStartSequence();
@@ -24,7 +24,7 @@ public interface VerifyAuditLogRequestOrBuilder extends
    * Optional. The last sequence number to check; default the chain head.
    * </pre>
    *
-   * <code>int64 end_sequence = 2 [json_name = "endSequence"];</code>
+   * <code>int64 end_sequence = 2 [json_name = "endSequence", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The endSequence.
    */
   long getEndSequence();

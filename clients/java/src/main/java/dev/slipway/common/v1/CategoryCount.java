@@ -52,7 +52,7 @@ private static final long serialVersionUID = 0L;
    * The category, as its string form.
    * </pre>
    *
-   * <code>string value = 1 [json_name = "value"];</code>
+   * <code>string value = 1 [json_name = "value", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The value.
    */
   @java.lang.Override
@@ -73,7 +73,7 @@ private static final long serialVersionUID = 0L;
    * The category, as its string form.
    * </pre>
    *
-   * <code>string value = 1 [json_name = "value"];</code>
+   * <code>string value = 1 [json_name = "value", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for value.
    */
   @java.lang.Override
@@ -98,7 +98,7 @@ private static final long serialVersionUID = 0L;
    * How often it occurs.
    * </pre>
    *
-   * <code>int64 count = 2 [json_name = "count"];</code>
+   * <code>int64 count = 2 [json_name = "count", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count.
    */
   @java.lang.Override
@@ -466,7 +466,7 @@ private static final long serialVersionUID = 0L;
      * The category, as its string form.
      * </pre>
      *
-     * <code>string value = 1 [json_name = "value"];</code>
+     * <code>string value = 1 [json_name = "value", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The value.
      */
     public java.lang.String getValue() {
@@ -486,7 +486,7 @@ private static final long serialVersionUID = 0L;
      * The category, as its string form.
      * </pre>
      *
-     * <code>string value = 1 [json_name = "value"];</code>
+     * <code>string value = 1 [json_name = "value", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for value.
      */
     public com.google.protobuf.ByteString
@@ -507,7 +507,7 @@ private static final long serialVersionUID = 0L;
      * The category, as its string form.
      * </pre>
      *
-     * <code>string value = 1 [json_name = "value"];</code>
+     * <code>string value = 1 [json_name = "value", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The value to set.
      * @return This builder for chaining.
      */
@@ -524,7 +524,7 @@ private static final long serialVersionUID = 0L;
      * The category, as its string form.
      * </pre>
      *
-     * <code>string value = 1 [json_name = "value"];</code>
+     * <code>string value = 1 [json_name = "value", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearValue() {
@@ -538,7 +538,7 @@ private static final long serialVersionUID = 0L;
      * The category, as its string form.
      * </pre>
      *
-     * <code>string value = 1 [json_name = "value"];</code>
+     * <code>string value = 1 [json_name = "value", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for value to set.
      * @return This builder for chaining.
      */
@@ -558,7 +558,7 @@ private static final long serialVersionUID = 0L;
      * How often it occurs.
      * </pre>
      *
-     * <code>int64 count = 2 [json_name = "count"];</code>
+     * <code>int64 count = 2 [json_name = "count", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The count.
      */
     @java.lang.Override
@@ -570,7 +570,7 @@ private static final long serialVersionUID = 0L;
      * How often it occurs.
      * </pre>
      *
-     * <code>int64 count = 2 [json_name = "count"];</code>
+     * <code>int64 count = 2 [json_name = "count", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The count to set.
      * @return This builder for chaining.
      */
@@ -586,7 +586,7 @@ private static final long serialVersionUID = 0L;
      * How often it occurs.
      * </pre>
      *
-     * <code>int64 count = 2 [json_name = "count"];</code>
+     * <code>int64 count = 2 [json_name = "count", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearCount() {

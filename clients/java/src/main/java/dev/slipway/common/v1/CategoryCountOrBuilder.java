@@ -13,7 +13,7 @@ public interface CategoryCountOrBuilder extends
    * The category, as its string form.
    * </pre>
    *
-   * <code>string value = 1 [json_name = "value"];</code>
+   * <code>string value = 1 [json_name = "value", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The value.
    */
   java.lang.String getValue();
@@ -22,7 +22,7 @@ public interface CategoryCountOrBuilder extends
    * The category, as its string form.
    * </pre>
    *
-   * <code>string value = 1 [json_name = "value"];</code>
+   * <code>string value = 1 [json_name = "value", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for value.
    */
   com.google.protobuf.ByteString
@@ -33,7 +33,7 @@ public interface CategoryCountOrBuilder extends
    * How often it occurs.
    * </pre>
    *
-   * <code>int64 count = 2 [json_name = "count"];</code>
+   * <code>int64 count = 2 [json_name = "count", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count.
    */
   long getCount();

@@ -8,6 +8,8 @@ package dev.slipway.common.v1;
  * <pre>
  * The element type of a feature, an output or a tensor. The names follow the Open Inference
  * Protocol datatypes (`FP32` is DATA_TYPE_FP32 and so on).
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `DATA_TYPE_UNSPECIFIED` where it must decide).
  * </pre>
  *
  * Protobuf enum {@code slipway.common.v1.DataType}

@@ -7,6 +7,8 @@ package dev.slipway.common.v1;
 /**
  * <pre>
  * How a feature's values are treated by statistics and drift tests.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `FEATURE_KIND_UNSPECIFIED` where it must decide).
  * </pre>
  *
  * Protobuf enum {@code slipway.common.v1.FeatureKind}

@@ -45,35 +45,40 @@ public final class FeatureProto {
   static {
     java.lang.String[] descriptorData = {
       "\n\037slipway/common/v1/feature.proto\022\021slipw" +
-      "ay.common.v1\"\300\003\n\021FeatureStatistics\022\022\n\004na" +
-      "me\030\001 \001(\tR\004name\0222\n\004kind\030\002 \001(\0162\036.slipway.c" +
-      "ommon.v1.FeatureKindR\004kind\022\024\n\005count\030\003 \001(" +
-      "\003R\005count\022#\n\rmissing_count\030\004 \001(\003R\014missing" +
-      "Count\022%\n\016distinct_count\030\005 \001(\003R\rdistinctC" +
-      "ount\022\022\n\004mean\030\006 \001(\001R\004mean\022\020\n\003std\030\007 \001(\001R\003s" +
-      "td\022\020\n\003min\030\010 \001(\001R\003min\022\020\n\003max\030\t \001(\001R\003max\0229" +
-      "\n\tquantiles\030\n \003(\0132\033.slipway.common.v1.Qu" +
-      "antileR\tquantiles\022:\n\thistogram\030\013 \001(\0132\034.s" +
-      "lipway.common.v1.HistogramR\thistogram\022@\n" +
-      "\ncategories\030\014 \003(\0132 .slipway.common.v1.Ca" +
-      "tegoryCountR\ncategories\"B\n\010Quantile\022 \n\013p" +
-      "robability\030\001 \001(\001R\013probability\022\024\n\005value\030\002" +
-      " \001(\001R\005value\"@\n\tHistogram\022\033\n\tbin_edges\030\001 " +
-      "\003(\001R\010binEdges\022\026\n\006counts\030\002 \003(\003R\006counts\";\n" +
-      "\rCategoryCount\022\024\n\005value\030\001 \001(\tR\005value\022\024\n\005" +
-      "count\030\002 \001(\003R\005count*|\n\013FeatureKind\022\034\n\030FEA" +
-      "TURE_KIND_UNSPECIFIED\020\000\022\030\n\024FEATURE_KIND_" +
-      "NUMERIC\020\001\022\034\n\030FEATURE_KIND_CATEGORICAL\020\002\022" +
-      "\027\n\023FEATURE_KIND_BINARY\020\003B\313\001\n\025dev.slipway" +
-      ".common.v1B\014FeatureProtoP\001Z>github.com/s" +
-      "lipway-mlops/slipway/clients/go/common/v" +
-      "1;commonv1\242\002\003SCX\252\002\021Slipway.Common.V1\312\002\021S" +
-      "lipway\\Common\\V1\342\002\035Slipway\\Common\\V1\\GPB" +
-      "Metadata\352\002\023Slipway::Common::V1b\006proto3"
+      "ay.common.v1\032\037google/api/field_behavior." +
+      "proto\"\210\004\n\021FeatureStatistics\022\030\n\004name\030\001 \001(" +
+      "\tB\004\342A\001\002R\004name\0228\n\004kind\030\002 \001(\0162\036.slipway.co" +
+      "mmon.v1.FeatureKindB\004\342A\001\001R\004kind\022\032\n\005count" +
+      "\030\003 \001(\003B\004\342A\001\001R\005count\022)\n\rmissing_count\030\004 \001" +
+      "(\003B\004\342A\001\001R\014missingCount\022+\n\016distinct_count" +
+      "\030\005 \001(\003B\004\342A\001\001R\rdistinctCount\022\030\n\004mean\030\006 \001(" +
+      "\001B\004\342A\001\001R\004mean\022\026\n\003std\030\007 \001(\001B\004\342A\001\001R\003std\022\026\n" +
+      "\003min\030\010 \001(\001B\004\342A\001\001R\003min\022\026\n\003max\030\t \001(\001B\004\342A\001\001" +
+      "R\003max\022?\n\tquantiles\030\n \003(\0132\033.slipway.commo" +
+      "n.v1.QuantileB\004\342A\001\001R\tquantiles\022@\n\thistog" +
+      "ram\030\013 \001(\0132\034.slipway.common.v1.HistogramB" +
+      "\004\342A\001\001R\thistogram\022F\n\ncategories\030\014 \003(\0132 .s" +
+      "lipway.common.v1.CategoryCountB\004\342A\001\001R\nca" +
+      "tegories\"N\n\010Quantile\022&\n\013probability\030\001 \001(" +
+      "\001B\004\342A\001\001R\013probability\022\032\n\005value\030\002 \001(\001B\004\342A\001" +
+      "\001R\005value\"L\n\tHistogram\022!\n\tbin_edges\030\001 \003(\001" +
+      "B\004\342A\001\001R\010binEdges\022\034\n\006counts\030\002 \003(\003B\004\342A\001\001R\006" +
+      "counts\"G\n\rCategoryCount\022\032\n\005value\030\001 \001(\tB\004" +
+      "\342A\001\001R\005value\022\032\n\005count\030\002 \001(\003B\004\342A\001\001R\005count*" +
+      "|\n\013FeatureKind\022\034\n\030FEATURE_KIND_UNSPECIFI" +
+      "ED\020\000\022\030\n\024FEATURE_KIND_NUMERIC\020\001\022\034\n\030FEATUR" +
+      "E_KIND_CATEGORICAL\020\002\022\027\n\023FEATURE_KIND_BIN" +
+      "ARY\020\003B\313\001\n\025dev.slipway.common.v1B\014Feature" +
+      "ProtoP\001Z>github.com/slipway-mlops/slipwa" +
+      "y/clients/go/common/v1;commonv1\242\002\003SCX\252\002\021" +
+      "Slipway.Common.V1\312\002\021Slipway\\Common\\V1\342\002\035" +
+      "Slipway\\Common\\V1\\GPBMetadata\352\002\023Slipway:" +
+      ":Common::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
         });
     internal_static_slipway_common_v1_FeatureStatistics_descriptor =
       getDescriptor().getMessageTypes().get(0);
@@ -99,6 +104,12 @@ public final class FeatureProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_common_v1_CategoryCount_descriptor,
         new java.lang.String[] { "Value", "Count", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
   }
 
   // @@protoc_insertion_point(outer_class_scope)

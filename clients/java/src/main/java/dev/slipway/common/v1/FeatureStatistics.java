@@ -57,7 +57,7 @@ private static final long serialVersionUID = 0L;
    * The feature name.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -78,7 +78,7 @@ private static final long serialVersionUID = 0L;
    * The feature name.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -103,7 +103,7 @@ private static final long serialVersionUID = 0L;
    * How the feature is treated.
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind"];</code>
+   * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for kind.
    */
   @java.lang.Override public int getKindValue() {
@@ -114,7 +114,7 @@ private static final long serialVersionUID = 0L;
    * How the feature is treated.
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind"];</code>
+   * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The kind.
    */
   @java.lang.Override public dev.slipway.common.v1.FeatureKind getKind() {
@@ -129,7 +129,7 @@ private static final long serialVersionUID = 0L;
    * The number of present (non-missing) values.
    * </pre>
    *
-   * <code>int64 count = 3 [json_name = "count"];</code>
+   * <code>int64 count = 3 [json_name = "count", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count.
    */
   @java.lang.Override
@@ -144,7 +144,7 @@ private static final long serialVersionUID = 0L;
    * The number of missing values (null, NaN, or masked).
    * </pre>
    *
-   * <code>int64 missing_count = 4 [json_name = "missingCount"];</code>
+   * <code>int64 missing_count = 4 [json_name = "missingCount", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The missingCount.
    */
   @java.lang.Override
@@ -159,7 +159,7 @@ private static final long serialVersionUID = 0L;
    * The number of distinct present values (an estimate for high-cardinality features).
    * </pre>
    *
-   * <code>int64 distinct_count = 5 [json_name = "distinctCount"];</code>
+   * <code>int64 distinct_count = 5 [json_name = "distinctCount", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The distinctCount.
    */
   @java.lang.Override
@@ -174,7 +174,7 @@ private static final long serialVersionUID = 0L;
    * Numeric features only: the arithmetic mean of the present values.
    * </pre>
    *
-   * <code>double mean = 6 [json_name = "mean"];</code>
+   * <code>double mean = 6 [json_name = "mean", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The mean.
    */
   @java.lang.Override
@@ -189,7 +189,7 @@ private static final long serialVersionUID = 0L;
    * Numeric features only: the sample standard deviation of the present values.
    * </pre>
    *
-   * <code>double std = 7 [json_name = "std"];</code>
+   * <code>double std = 7 [json_name = "std", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The std.
    */
   @java.lang.Override
@@ -204,7 +204,7 @@ private static final long serialVersionUID = 0L;
    * Numeric features only: the smallest present value.
    * </pre>
    *
-   * <code>double min = 8 [json_name = "min"];</code>
+   * <code>double min = 8 [json_name = "min", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The min.
    */
   @java.lang.Override
@@ -219,7 +219,7 @@ private static final long serialVersionUID = 0L;
    * Numeric features only: the largest present value.
    * </pre>
    *
-   * <code>double max = 9 [json_name = "max"];</code>
+   * <code>double max = 9 [json_name = "max", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The max.
    */
   @java.lang.Override
@@ -235,7 +235,7 @@ private static final long serialVersionUID = 0L;
    * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+   * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.common.v1.Quantile> getQuantilesList() {
@@ -246,7 +246,7 @@ private static final long serialVersionUID = 0L;
    * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+   * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.common.v1.QuantileOrBuilder> 
@@ -258,7 +258,7 @@ private static final long serialVersionUID = 0L;
    * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+   * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public int getQuantilesCount() {
@@ -269,7 +269,7 @@ private static final long serialVersionUID = 0L;
    * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+   * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.Quantile getQuantiles(int index) {
@@ -280,7 +280,7 @@ private static final long serialVersionUID = 0L;
    * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+   * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.QuantileOrBuilder getQuantilesOrBuilder(
@@ -295,7 +295,7 @@ private static final long serialVersionUID = 0L;
    * Numeric features only: a histogram of the present values.
    * </pre>
    *
-   * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram"];</code>
+   * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the histogram field is set.
    */
   @java.lang.Override
@@ -307,7 +307,7 @@ private static final long serialVersionUID = 0L;
    * Numeric features only: a histogram of the present values.
    * </pre>
    *
-   * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram"];</code>
+   * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The histogram.
    */
   @java.lang.Override
@@ -319,7 +319,7 @@ private static final long serialVersionUID = 0L;
    * Numeric features only: a histogram of the present values.
    * </pre>
    *
-   * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram"];</code>
+   * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.HistogramOrBuilder getHistogramOrBuilder() {
@@ -334,7 +334,7 @@ private static final long serialVersionUID = 0L;
    * Categorical and binary features only: the count of each category, most frequent first.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+   * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.common.v1.CategoryCount> getCategoriesList() {
@@ -345,7 +345,7 @@ private static final long serialVersionUID = 0L;
    * Categorical and binary features only: the count of each category, most frequent first.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+   * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.common.v1.CategoryCountOrBuilder> 
@@ -357,7 +357,7 @@ private static final long serialVersionUID = 0L;
    * Categorical and binary features only: the count of each category, most frequent first.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+   * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public int getCategoriesCount() {
@@ -368,7 +368,7 @@ private static final long serialVersionUID = 0L;
    * Categorical and binary features only: the count of each category, most frequent first.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+   * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.CategoryCount getCategories(int index) {
@@ -379,7 +379,7 @@ private static final long serialVersionUID = 0L;
    * Categorical and binary features only: the count of each category, most frequent first.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+   * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.CategoryCountOrBuilder getCategoriesOrBuilder(
@@ -1105,7 +1105,7 @@ private static final long serialVersionUID = 0L;
      * The feature name.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -1125,7 +1125,7 @@ private static final long serialVersionUID = 0L;
      * The feature name.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -1146,7 +1146,7 @@ private static final long serialVersionUID = 0L;
      * The feature name.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -1163,7 +1163,7 @@ private static final long serialVersionUID = 0L;
      * The feature name.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -1177,7 +1177,7 @@ private static final long serialVersionUID = 0L;
      * The feature name.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -1197,7 +1197,7 @@ private static final long serialVersionUID = 0L;
      * How the feature is treated.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind"];</code>
+     * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The enum numeric value on the wire for kind.
      */
     @java.lang.Override public int getKindValue() {
@@ -1208,7 +1208,7 @@ private static final long serialVersionUID = 0L;
      * How the feature is treated.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind"];</code>
+     * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The enum numeric value on the wire for kind to set.
      * @return This builder for chaining.
      */
@@ -1223,7 +1223,7 @@ private static final long serialVersionUID = 0L;
      * How the feature is treated.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind"];</code>
+     * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The kind.
      */
     @java.lang.Override
@@ -1236,7 +1236,7 @@ private static final long serialVersionUID = 0L;
      * How the feature is treated.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind"];</code>
+     * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The kind to set.
      * @return This builder for chaining.
      */
@@ -1254,7 +1254,7 @@ private static final long serialVersionUID = 0L;
      * How the feature is treated.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind"];</code>
+     * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearKind() {
@@ -1270,7 +1270,7 @@ private static final long serialVersionUID = 0L;
      * The number of present (non-missing) values.
      * </pre>
      *
-     * <code>int64 count = 3 [json_name = "count"];</code>
+     * <code>int64 count = 3 [json_name = "count", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The count.
      */
     @java.lang.Override
@@ -1282,7 +1282,7 @@ private static final long serialVersionUID = 0L;
      * The number of present (non-missing) values.
      * </pre>
      *
-     * <code>int64 count = 3 [json_name = "count"];</code>
+     * <code>int64 count = 3 [json_name = "count", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The count to set.
      * @return This builder for chaining.
      */
@@ -1298,7 +1298,7 @@ private static final long serialVersionUID = 0L;
      * The number of present (non-missing) values.
      * </pre>
      *
-     * <code>int64 count = 3 [json_name = "count"];</code>
+     * <code>int64 count = 3 [json_name = "count", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearCount() {
@@ -1314,7 +1314,7 @@ private static final long serialVersionUID = 0L;
      * The number of missing values (null, NaN, or masked).
      * </pre>
      *
-     * <code>int64 missing_count = 4 [json_name = "missingCount"];</code>
+     * <code>int64 missing_count = 4 [json_name = "missingCount", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The missingCount.
      */
     @java.lang.Override
@@ -1326,7 +1326,7 @@ private static final long serialVersionUID = 0L;
      * The number of missing values (null, NaN, or masked).
      * </pre>
      *
-     * <code>int64 missing_count = 4 [json_name = "missingCount"];</code>
+     * <code>int64 missing_count = 4 [json_name = "missingCount", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The missingCount to set.
      * @return This builder for chaining.
      */
@@ -1342,7 +1342,7 @@ private static final long serialVersionUID = 0L;
      * The number of missing values (null, NaN, or masked).
      * </pre>
      *
-     * <code>int64 missing_count = 4 [json_name = "missingCount"];</code>
+     * <code>int64 missing_count = 4 [json_name = "missingCount", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearMissingCount() {
@@ -1358,7 +1358,7 @@ private static final long serialVersionUID = 0L;
      * The number of distinct present values (an estimate for high-cardinality features).
      * </pre>
      *
-     * <code>int64 distinct_count = 5 [json_name = "distinctCount"];</code>
+     * <code>int64 distinct_count = 5 [json_name = "distinctCount", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The distinctCount.
      */
     @java.lang.Override
@@ -1370,7 +1370,7 @@ private static final long serialVersionUID = 0L;
      * The number of distinct present values (an estimate for high-cardinality features).
      * </pre>
      *
-     * <code>int64 distinct_count = 5 [json_name = "distinctCount"];</code>
+     * <code>int64 distinct_count = 5 [json_name = "distinctCount", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The distinctCount to set.
      * @return This builder for chaining.
      */
@@ -1386,7 +1386,7 @@ private static final long serialVersionUID = 0L;
      * The number of distinct present values (an estimate for high-cardinality features).
      * </pre>
      *
-     * <code>int64 distinct_count = 5 [json_name = "distinctCount"];</code>
+     * <code>int64 distinct_count = 5 [json_name = "distinctCount", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearDistinctCount() {
@@ -1402,7 +1402,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: the arithmetic mean of the present values.
      * </pre>
      *
-     * <code>double mean = 6 [json_name = "mean"];</code>
+     * <code>double mean = 6 [json_name = "mean", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The mean.
      */
     @java.lang.Override
@@ -1414,7 +1414,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: the arithmetic mean of the present values.
      * </pre>
      *
-     * <code>double mean = 6 [json_name = "mean"];</code>
+     * <code>double mean = 6 [json_name = "mean", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The mean to set.
      * @return This builder for chaining.
      */
@@ -1430,7 +1430,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: the arithmetic mean of the present values.
      * </pre>
      *
-     * <code>double mean = 6 [json_name = "mean"];</code>
+     * <code>double mean = 6 [json_name = "mean", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearMean() {
@@ -1446,7 +1446,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: the sample standard deviation of the present values.
      * </pre>
      *
-     * <code>double std = 7 [json_name = "std"];</code>
+     * <code>double std = 7 [json_name = "std", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The std.
      */
     @java.lang.Override
@@ -1458,7 +1458,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: the sample standard deviation of the present values.
      * </pre>
      *
-     * <code>double std = 7 [json_name = "std"];</code>
+     * <code>double std = 7 [json_name = "std", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The std to set.
      * @return This builder for chaining.
      */
@@ -1474,7 +1474,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: the sample standard deviation of the present values.
      * </pre>
      *
-     * <code>double std = 7 [json_name = "std"];</code>
+     * <code>double std = 7 [json_name = "std", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearStd() {
@@ -1490,7 +1490,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: the smallest present value.
      * </pre>
      *
-     * <code>double min = 8 [json_name = "min"];</code>
+     * <code>double min = 8 [json_name = "min", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The min.
      */
     @java.lang.Override
@@ -1502,7 +1502,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: the smallest present value.
      * </pre>
      *
-     * <code>double min = 8 [json_name = "min"];</code>
+     * <code>double min = 8 [json_name = "min", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The min to set.
      * @return This builder for chaining.
      */
@@ -1518,7 +1518,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: the smallest present value.
      * </pre>
      *
-     * <code>double min = 8 [json_name = "min"];</code>
+     * <code>double min = 8 [json_name = "min", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearMin() {
@@ -1534,7 +1534,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: the largest present value.
      * </pre>
      *
-     * <code>double max = 9 [json_name = "max"];</code>
+     * <code>double max = 9 [json_name = "max", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The max.
      */
     @java.lang.Override
@@ -1546,7 +1546,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: the largest present value.
      * </pre>
      *
-     * <code>double max = 9 [json_name = "max"];</code>
+     * <code>double max = 9 [json_name = "max", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The max to set.
      * @return This builder for chaining.
      */
@@ -1562,7 +1562,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: the largest present value.
      * </pre>
      *
-     * <code>double max = 9 [json_name = "max"];</code>
+     * <code>double max = 9 [json_name = "max", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearMax() {
@@ -1589,7 +1589,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public java.util.List<dev.slipway.common.v1.Quantile> getQuantilesList() {
       if (quantilesBuilder_ == null) {
@@ -1603,7 +1603,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public int getQuantilesCount() {
       if (quantilesBuilder_ == null) {
@@ -1617,7 +1617,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.Quantile getQuantiles(int index) {
       if (quantilesBuilder_ == null) {
@@ -1631,7 +1631,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setQuantiles(
         int index, dev.slipway.common.v1.Quantile value) {
@@ -1652,7 +1652,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setQuantiles(
         int index, dev.slipway.common.v1.Quantile.Builder builderForValue) {
@@ -1670,7 +1670,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addQuantiles(dev.slipway.common.v1.Quantile value) {
       if (quantilesBuilder_ == null) {
@@ -1690,7 +1690,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addQuantiles(
         int index, dev.slipway.common.v1.Quantile value) {
@@ -1711,7 +1711,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addQuantiles(
         dev.slipway.common.v1.Quantile.Builder builderForValue) {
@@ -1729,7 +1729,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addQuantiles(
         int index, dev.slipway.common.v1.Quantile.Builder builderForValue) {
@@ -1747,7 +1747,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addAllQuantiles(
         java.lang.Iterable<? extends dev.slipway.common.v1.Quantile> values) {
@@ -1766,7 +1766,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearQuantiles() {
       if (quantilesBuilder_ == null) {
@@ -1783,7 +1783,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder removeQuantiles(int index) {
       if (quantilesBuilder_ == null) {
@@ -1800,7 +1800,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.Quantile.Builder getQuantilesBuilder(
         int index) {
@@ -1811,7 +1811,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.QuantileOrBuilder getQuantilesOrBuilder(
         int index) {
@@ -1825,7 +1825,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public java.util.List<? extends dev.slipway.common.v1.QuantileOrBuilder> 
          getQuantilesOrBuilderList() {
@@ -1840,7 +1840,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.Quantile.Builder addQuantilesBuilder() {
       return getQuantilesFieldBuilder().addBuilder(
@@ -1851,7 +1851,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.Quantile.Builder addQuantilesBuilder(
         int index) {
@@ -1863,7 +1863,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+     * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public java.util.List<dev.slipway.common.v1.Quantile.Builder> 
          getQuantilesBuilderList() {
@@ -1892,7 +1892,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: a histogram of the present values.
      * </pre>
      *
-     * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram"];</code>
+     * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the histogram field is set.
      */
     public boolean hasHistogram() {
@@ -1903,7 +1903,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: a histogram of the present values.
      * </pre>
      *
-     * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram"];</code>
+     * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The histogram.
      */
     public dev.slipway.common.v1.Histogram getHistogram() {
@@ -1918,7 +1918,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: a histogram of the present values.
      * </pre>
      *
-     * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram"];</code>
+     * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setHistogram(dev.slipway.common.v1.Histogram value) {
       if (histogramBuilder_ == null) {
@@ -1938,7 +1938,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: a histogram of the present values.
      * </pre>
      *
-     * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram"];</code>
+     * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setHistogram(
         dev.slipway.common.v1.Histogram.Builder builderForValue) {
@@ -1956,7 +1956,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: a histogram of the present values.
      * </pre>
      *
-     * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram"];</code>
+     * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeHistogram(dev.slipway.common.v1.Histogram value) {
       if (histogramBuilder_ == null) {
@@ -1981,7 +1981,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: a histogram of the present values.
      * </pre>
      *
-     * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram"];</code>
+     * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearHistogram() {
       bitField0_ = (bitField0_ & ~0x00000400);
@@ -1998,7 +1998,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: a histogram of the present values.
      * </pre>
      *
-     * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram"];</code>
+     * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.Histogram.Builder getHistogramBuilder() {
       bitField0_ |= 0x00000400;
@@ -2010,7 +2010,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: a histogram of the present values.
      * </pre>
      *
-     * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram"];</code>
+     * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.HistogramOrBuilder getHistogramOrBuilder() {
       if (histogramBuilder_ != null) {
@@ -2025,7 +2025,7 @@ private static final long serialVersionUID = 0L;
      * Numeric features only: a histogram of the present values.
      * </pre>
      *
-     * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram"];</code>
+     * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.common.v1.Histogram, dev.slipway.common.v1.Histogram.Builder, dev.slipway.common.v1.HistogramOrBuilder> 
@@ -2058,7 +2058,7 @@ private static final long serialVersionUID = 0L;
      * Categorical and binary features only: the count of each category, most frequent first.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public java.util.List<dev.slipway.common.v1.CategoryCount> getCategoriesList() {
       if (categoriesBuilder_ == null) {
@@ -2072,7 +2072,7 @@ private static final long serialVersionUID = 0L;
      * Categorical and binary features only: the count of each category, most frequent first.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public int getCategoriesCount() {
       if (categoriesBuilder_ == null) {
@@ -2086,7 +2086,7 @@ private static final long serialVersionUID = 0L;
      * Categorical and binary features only: the count of each category, most frequent first.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.CategoryCount getCategories(int index) {
       if (categoriesBuilder_ == null) {
@@ -2100,7 +2100,7 @@ private static final long serialVersionUID = 0L;
      * Categorical and binary features only: the count of each category, most frequent first.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setCategories(
         int index, dev.slipway.common.v1.CategoryCount value) {
@@ -2121,7 +2121,7 @@ private static final long serialVersionUID = 0L;
      * Categorical and binary features only: the count of each category, most frequent first.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setCategories(
         int index, dev.slipway.common.v1.CategoryCount.Builder builderForValue) {
@@ -2139,7 +2139,7 @@ private static final long serialVersionUID = 0L;
      * Categorical and binary features only: the count of each category, most frequent first.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addCategories(dev.slipway.common.v1.CategoryCount value) {
       if (categoriesBuilder_ == null) {
@@ -2159,7 +2159,7 @@ private static final long serialVersionUID = 0L;
      * Categorical and binary features only: the count of each category, most frequent first.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addCategories(
         int index, dev.slipway.common.v1.CategoryCount value) {
@@ -2180,7 +2180,7 @@ private static final long serialVersionUID = 0L;
      * Categorical and binary features only: the count of each category, most frequent first.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addCategories(
         dev.slipway.common.v1.CategoryCount.Builder builderForValue) {
@@ -2198,7 +2198,7 @@ private static final long serialVersionUID = 0L;
      * Categorical and binary features only: the count of each category, most frequent first.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addCategories(
         int index, dev.slipway.common.v1.CategoryCount.Builder builderForValue) {
@@ -2216,7 +2216,7 @@ private static final long serialVersionUID = 0L;
      * Categorical and binary features only: the count of each category, most frequent first.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addAllCategories(
         java.lang.Iterable<? extends dev.slipway.common.v1.CategoryCount> values) {
@@ -2235,7 +2235,7 @@ private static final long serialVersionUID = 0L;
      * Categorical and binary features only: the count of each category, most frequent first.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearCategories() {
       if (categoriesBuilder_ == null) {
@@ -2252,7 +2252,7 @@ private static final long serialVersionUID = 0L;
      * Categorical and binary features only: the count of each category, most frequent first.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder removeCategories(int index) {
       if (categoriesBuilder_ == null) {
@@ -2269,7 +2269,7 @@ private static final long serialVersionUID = 0L;
      * Categorical and binary features only: the count of each category, most frequent first.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.CategoryCount.Builder getCategoriesBuilder(
         int index) {
@@ -2280,7 +2280,7 @@ private static final long serialVersionUID = 0L;
      * Categorical and binary features only: the count of each category, most frequent first.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.CategoryCountOrBuilder getCategoriesOrBuilder(
         int index) {
@@ -2294,7 +2294,7 @@ private static final long serialVersionUID = 0L;
      * Categorical and binary features only: the count of each category, most frequent first.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public java.util.List<? extends dev.slipway.common.v1.CategoryCountOrBuilder> 
          getCategoriesOrBuilderList() {
@@ -2309,7 +2309,7 @@ private static final long serialVersionUID = 0L;
      * Categorical and binary features only: the count of each category, most frequent first.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.CategoryCount.Builder addCategoriesBuilder() {
       return getCategoriesFieldBuilder().addBuilder(
@@ -2320,7 +2320,7 @@ private static final long serialVersionUID = 0L;
      * Categorical and binary features only: the count of each category, most frequent first.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.CategoryCount.Builder addCategoriesBuilder(
         int index) {
@@ -2332,7 +2332,7 @@ private static final long serialVersionUID = 0L;
      * Categorical and binary features only: the count of each category, most frequent first.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+     * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public java.util.List<dev.slipway.common.v1.CategoryCount.Builder> 
          getCategoriesBuilderList() {

@@ -13,7 +13,7 @@ public interface FeatureStatisticsOrBuilder extends
    * The feature name.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -22,7 +22,7 @@ public interface FeatureStatisticsOrBuilder extends
    * The feature name.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -33,7 +33,7 @@ public interface FeatureStatisticsOrBuilder extends
    * How the feature is treated.
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind"];</code>
+   * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for kind.
    */
   int getKindValue();
@@ -42,7 +42,7 @@ public interface FeatureStatisticsOrBuilder extends
    * How the feature is treated.
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind"];</code>
+   * <code>.slipway.common.v1.FeatureKind kind = 2 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The kind.
    */
   dev.slipway.common.v1.FeatureKind getKind();
@@ -52,7 +52,7 @@ public interface FeatureStatisticsOrBuilder extends
    * The number of present (non-missing) values.
    * </pre>
    *
-   * <code>int64 count = 3 [json_name = "count"];</code>
+   * <code>int64 count = 3 [json_name = "count", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count.
    */
   long getCount();
@@ -62,7 +62,7 @@ public interface FeatureStatisticsOrBuilder extends
    * The number of missing values (null, NaN, or masked).
    * </pre>
    *
-   * <code>int64 missing_count = 4 [json_name = "missingCount"];</code>
+   * <code>int64 missing_count = 4 [json_name = "missingCount", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The missingCount.
    */
   long getMissingCount();
@@ -72,7 +72,7 @@ public interface FeatureStatisticsOrBuilder extends
    * The number of distinct present values (an estimate for high-cardinality features).
    * </pre>
    *
-   * <code>int64 distinct_count = 5 [json_name = "distinctCount"];</code>
+   * <code>int64 distinct_count = 5 [json_name = "distinctCount", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The distinctCount.
    */
   long getDistinctCount();
@@ -82,7 +82,7 @@ public interface FeatureStatisticsOrBuilder extends
    * Numeric features only: the arithmetic mean of the present values.
    * </pre>
    *
-   * <code>double mean = 6 [json_name = "mean"];</code>
+   * <code>double mean = 6 [json_name = "mean", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The mean.
    */
   double getMean();
@@ -92,7 +92,7 @@ public interface FeatureStatisticsOrBuilder extends
    * Numeric features only: the sample standard deviation of the present values.
    * </pre>
    *
-   * <code>double std = 7 [json_name = "std"];</code>
+   * <code>double std = 7 [json_name = "std", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The std.
    */
   double getStd();
@@ -102,7 +102,7 @@ public interface FeatureStatisticsOrBuilder extends
    * Numeric features only: the smallest present value.
    * </pre>
    *
-   * <code>double min = 8 [json_name = "min"];</code>
+   * <code>double min = 8 [json_name = "min", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The min.
    */
   double getMin();
@@ -112,7 +112,7 @@ public interface FeatureStatisticsOrBuilder extends
    * Numeric features only: the largest present value.
    * </pre>
    *
-   * <code>double max = 9 [json_name = "max"];</code>
+   * <code>double max = 9 [json_name = "max", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The max.
    */
   double getMax();
@@ -122,7 +122,7 @@ public interface FeatureStatisticsOrBuilder extends
    * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+   * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.util.List<dev.slipway.common.v1.Quantile> 
       getQuantilesList();
@@ -131,7 +131,7 @@ public interface FeatureStatisticsOrBuilder extends
    * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+   * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.common.v1.Quantile getQuantiles(int index);
   /**
@@ -139,7 +139,7 @@ public interface FeatureStatisticsOrBuilder extends
    * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+   * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   int getQuantilesCount();
   /**
@@ -147,7 +147,7 @@ public interface FeatureStatisticsOrBuilder extends
    * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+   * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.util.List<? extends dev.slipway.common.v1.QuantileOrBuilder> 
       getQuantilesOrBuilderList();
@@ -156,7 +156,7 @@ public interface FeatureStatisticsOrBuilder extends
    * Numeric features only: selected quantiles (for example 0.05, 0.25, 0.5, 0.75, 0.95).
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles"];</code>
+   * <code>repeated .slipway.common.v1.Quantile quantiles = 10 [json_name = "quantiles", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.common.v1.QuantileOrBuilder getQuantilesOrBuilder(
       int index);
@@ -166,7 +166,7 @@ public interface FeatureStatisticsOrBuilder extends
    * Numeric features only: a histogram of the present values.
    * </pre>
    *
-   * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram"];</code>
+   * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the histogram field is set.
    */
   boolean hasHistogram();
@@ -175,7 +175,7 @@ public interface FeatureStatisticsOrBuilder extends
    * Numeric features only: a histogram of the present values.
    * </pre>
    *
-   * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram"];</code>
+   * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The histogram.
    */
   dev.slipway.common.v1.Histogram getHistogram();
@@ -184,7 +184,7 @@ public interface FeatureStatisticsOrBuilder extends
    * Numeric features only: a histogram of the present values.
    * </pre>
    *
-   * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram"];</code>
+   * <code>.slipway.common.v1.Histogram histogram = 11 [json_name = "histogram", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.common.v1.HistogramOrBuilder getHistogramOrBuilder();
 
@@ -193,7 +193,7 @@ public interface FeatureStatisticsOrBuilder extends
    * Categorical and binary features only: the count of each category, most frequent first.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+   * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.util.List<dev.slipway.common.v1.CategoryCount> 
       getCategoriesList();
@@ -202,7 +202,7 @@ public interface FeatureStatisticsOrBuilder extends
    * Categorical and binary features only: the count of each category, most frequent first.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+   * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.common.v1.CategoryCount getCategories(int index);
   /**
@@ -210,7 +210,7 @@ public interface FeatureStatisticsOrBuilder extends
    * Categorical and binary features only: the count of each category, most frequent first.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+   * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   int getCategoriesCount();
   /**
@@ -218,7 +218,7 @@ public interface FeatureStatisticsOrBuilder extends
    * Categorical and binary features only: the count of each category, most frequent first.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+   * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.util.List<? extends dev.slipway.common.v1.CategoryCountOrBuilder> 
       getCategoriesOrBuilderList();
@@ -227,7 +227,7 @@ public interface FeatureStatisticsOrBuilder extends
    * Categorical and binary features only: the count of each category, most frequent first.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories"];</code>
+   * <code>repeated .slipway.common.v1.CategoryCount categories = 12 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.common.v1.CategoryCountOrBuilder getCategoriesOrBuilder(
       int index);

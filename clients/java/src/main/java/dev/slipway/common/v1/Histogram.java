@@ -55,7 +55,7 @@ private static final long serialVersionUID = 0L;
    * right edge.
    * </pre>
    *
-   * <code>repeated double bin_edges = 1 [json_name = "binEdges"];</code>
+   * <code>repeated double bin_edges = 1 [json_name = "binEdges", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the binEdges.
    */
   @java.lang.Override
@@ -69,7 +69,7 @@ private static final long serialVersionUID = 0L;
    * right edge.
    * </pre>
    *
-   * <code>repeated double bin_edges = 1 [json_name = "binEdges"];</code>
+   * <code>repeated double bin_edges = 1 [json_name = "binEdges", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of binEdges.
    */
   public int getBinEdgesCount() {
@@ -81,7 +81,7 @@ private static final long serialVersionUID = 0L;
    * right edge.
    * </pre>
    *
-   * <code>repeated double bin_edges = 1 [json_name = "binEdges"];</code>
+   * <code>repeated double bin_edges = 1 [json_name = "binEdges", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The binEdges at the given index.
    */
@@ -99,7 +99,7 @@ private static final long serialVersionUID = 0L;
    * The number of values in each bin.
    * </pre>
    *
-   * <code>repeated int64 counts = 2 [json_name = "counts"];</code>
+   * <code>repeated int64 counts = 2 [json_name = "counts", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the counts.
    */
   @java.lang.Override
@@ -112,7 +112,7 @@ private static final long serialVersionUID = 0L;
    * The number of values in each bin.
    * </pre>
    *
-   * <code>repeated int64 counts = 2 [json_name = "counts"];</code>
+   * <code>repeated int64 counts = 2 [json_name = "counts", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of counts.
    */
   public int getCountsCount() {
@@ -123,7 +123,7 @@ private static final long serialVersionUID = 0L;
    * The number of values in each bin.
    * </pre>
    *
-   * <code>repeated int64 counts = 2 [json_name = "counts"];</code>
+   * <code>repeated int64 counts = 2 [json_name = "counts", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The counts at the given index.
    */
@@ -574,7 +574,7 @@ private static final long serialVersionUID = 0L;
      * right edge.
      * </pre>
      *
-     * <code>repeated double bin_edges = 1 [json_name = "binEdges"];</code>
+     * <code>repeated double bin_edges = 1 [json_name = "binEdges", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return A list containing the binEdges.
      */
     public java.util.List<java.lang.Double>
@@ -588,7 +588,7 @@ private static final long serialVersionUID = 0L;
      * right edge.
      * </pre>
      *
-     * <code>repeated double bin_edges = 1 [json_name = "binEdges"];</code>
+     * <code>repeated double bin_edges = 1 [json_name = "binEdges", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The count of binEdges.
      */
     public int getBinEdgesCount() {
@@ -600,7 +600,7 @@ private static final long serialVersionUID = 0L;
      * right edge.
      * </pre>
      *
-     * <code>repeated double bin_edges = 1 [json_name = "binEdges"];</code>
+     * <code>repeated double bin_edges = 1 [json_name = "binEdges", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the element to return.
      * @return The binEdges at the given index.
      */
@@ -613,7 +613,7 @@ private static final long serialVersionUID = 0L;
      * right edge.
      * </pre>
      *
-     * <code>repeated double bin_edges = 1 [json_name = "binEdges"];</code>
+     * <code>repeated double bin_edges = 1 [json_name = "binEdges", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index to set the value at.
      * @param value The binEdges to set.
      * @return This builder for chaining.
@@ -633,7 +633,7 @@ private static final long serialVersionUID = 0L;
      * right edge.
      * </pre>
      *
-     * <code>repeated double bin_edges = 1 [json_name = "binEdges"];</code>
+     * <code>repeated double bin_edges = 1 [json_name = "binEdges", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The binEdges to add.
      * @return This builder for chaining.
      */
@@ -651,7 +651,7 @@ private static final long serialVersionUID = 0L;
      * right edge.
      * </pre>
      *
-     * <code>repeated double bin_edges = 1 [json_name = "binEdges"];</code>
+     * <code>repeated double bin_edges = 1 [json_name = "binEdges", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param values The binEdges to add.
      * @return This builder for chaining.
      */
@@ -670,7 +670,7 @@ private static final long serialVersionUID = 0L;
      * right edge.
      * </pre>
      *
-     * <code>repeated double bin_edges = 1 [json_name = "binEdges"];</code>
+     * <code>repeated double bin_edges = 1 [json_name = "binEdges", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearBinEdges() {
@@ -692,7 +692,7 @@ private static final long serialVersionUID = 0L;
      * The number of values in each bin.
      * </pre>
      *
-     * <code>repeated int64 counts = 2 [json_name = "counts"];</code>
+     * <code>repeated int64 counts = 2 [json_name = "counts", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return A list containing the counts.
      */
     public java.util.List<java.lang.Long>
@@ -705,7 +705,7 @@ private static final long serialVersionUID = 0L;
      * The number of values in each bin.
      * </pre>
      *
-     * <code>repeated int64 counts = 2 [json_name = "counts"];</code>
+     * <code>repeated int64 counts = 2 [json_name = "counts", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The count of counts.
      */
     public int getCountsCount() {
@@ -716,7 +716,7 @@ private static final long serialVersionUID = 0L;
      * The number of values in each bin.
      * </pre>
      *
-     * <code>repeated int64 counts = 2 [json_name = "counts"];</code>
+     * <code>repeated int64 counts = 2 [json_name = "counts", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the element to return.
      * @return The counts at the given index.
      */
@@ -728,7 +728,7 @@ private static final long serialVersionUID = 0L;
      * The number of values in each bin.
      * </pre>
      *
-     * <code>repeated int64 counts = 2 [json_name = "counts"];</code>
+     * <code>repeated int64 counts = 2 [json_name = "counts", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index to set the value at.
      * @param value The counts to set.
      * @return This builder for chaining.
@@ -747,7 +747,7 @@ private static final long serialVersionUID = 0L;
      * The number of values in each bin.
      * </pre>
      *
-     * <code>repeated int64 counts = 2 [json_name = "counts"];</code>
+     * <code>repeated int64 counts = 2 [json_name = "counts", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The counts to add.
      * @return This builder for chaining.
      */
@@ -764,7 +764,7 @@ private static final long serialVersionUID = 0L;
      * The number of values in each bin.
      * </pre>
      *
-     * <code>repeated int64 counts = 2 [json_name = "counts"];</code>
+     * <code>repeated int64 counts = 2 [json_name = "counts", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param values The counts to add.
      * @return This builder for chaining.
      */
@@ -782,7 +782,7 @@ private static final long serialVersionUID = 0L;
      * The number of values in each bin.
      * </pre>
      *
-     * <code>repeated int64 counts = 2 [json_name = "counts"];</code>
+     * <code>repeated int64 counts = 2 [json_name = "counts", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearCounts() {

@@ -14,7 +14,7 @@ public interface HistogramOrBuilder extends
    * right edge.
    * </pre>
    *
-   * <code>repeated double bin_edges = 1 [json_name = "binEdges"];</code>
+   * <code>repeated double bin_edges = 1 [json_name = "binEdges", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the binEdges.
    */
   java.util.List<java.lang.Double> getBinEdgesList();
@@ -24,7 +24,7 @@ public interface HistogramOrBuilder extends
    * right edge.
    * </pre>
    *
-   * <code>repeated double bin_edges = 1 [json_name = "binEdges"];</code>
+   * <code>repeated double bin_edges = 1 [json_name = "binEdges", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of binEdges.
    */
   int getBinEdgesCount();
@@ -34,7 +34,7 @@ public interface HistogramOrBuilder extends
    * right edge.
    * </pre>
    *
-   * <code>repeated double bin_edges = 1 [json_name = "binEdges"];</code>
+   * <code>repeated double bin_edges = 1 [json_name = "binEdges", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The binEdges at the given index.
    */
@@ -45,7 +45,7 @@ public interface HistogramOrBuilder extends
    * The number of values in each bin.
    * </pre>
    *
-   * <code>repeated int64 counts = 2 [json_name = "counts"];</code>
+   * <code>repeated int64 counts = 2 [json_name = "counts", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the counts.
    */
   java.util.List<java.lang.Long> getCountsList();
@@ -54,7 +54,7 @@ public interface HistogramOrBuilder extends
    * The number of values in each bin.
    * </pre>
    *
-   * <code>repeated int64 counts = 2 [json_name = "counts"];</code>
+   * <code>repeated int64 counts = 2 [json_name = "counts", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of counts.
    */
   int getCountsCount();
@@ -63,7 +63,7 @@ public interface HistogramOrBuilder extends
    * The number of values in each bin.
    * </pre>
    *
-   * <code>repeated int64 counts = 2 [json_name = "counts"];</code>
+   * <code>repeated int64 counts = 2 [json_name = "counts", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The counts at the given index.
    */

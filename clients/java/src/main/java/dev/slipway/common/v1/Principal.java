@@ -55,7 +55,7 @@ private static final long serialVersionUID = 0L;
    * `svc-training`), or `anonymous`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -77,7 +77,7 @@ private static final long serialVersionUID = 0L;
    * `svc-training`), or `anonymous`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -112,7 +112,7 @@ private static final long serialVersionUID = 0L;
    * The roles the principal held at the time of the call. Empty for `anonymous`.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles"];</code>
+   * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return A list containing the roles.
    */
   @java.lang.Override
@@ -125,7 +125,7 @@ private static final long serialVersionUID = 0L;
    * The roles the principal held at the time of the call. Empty for `anonymous`.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles"];</code>
+   * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The count of roles.
    */
   @java.lang.Override
@@ -137,7 +137,7 @@ private static final long serialVersionUID = 0L;
    * The roles the principal held at the time of the call. Empty for `anonymous`.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles"];</code>
+   * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the element to return.
    * @return The roles at the given index.
    */
@@ -150,7 +150,7 @@ private static final long serialVersionUID = 0L;
    * The roles the principal held at the time of the call. Empty for `anonymous`.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles"];</code>
+   * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return A list containing the enum numeric values on the wire for roles.
    */
   @java.lang.Override
@@ -163,7 +163,7 @@ private static final long serialVersionUID = 0L;
    * The roles the principal held at the time of the call. Empty for `anonymous`.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles"];</code>
+   * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the value to return.
    * @return The enum numeric value on the wire of roles at the given index.
    */
@@ -574,7 +574,7 @@ private static final long serialVersionUID = 0L;
      * `svc-training`), or `anonymous`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -595,7 +595,7 @@ private static final long serialVersionUID = 0L;
      * `svc-training`), or `anonymous`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -617,7 +617,7 @@ private static final long serialVersionUID = 0L;
      * `svc-training`), or `anonymous`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -635,7 +635,7 @@ private static final long serialVersionUID = 0L;
      * `svc-training`), or `anonymous`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -650,7 +650,7 @@ private static final long serialVersionUID = 0L;
      * `svc-training`), or `anonymous`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -677,7 +677,7 @@ private static final long serialVersionUID = 0L;
      * The roles the principal held at the time of the call. Empty for `anonymous`.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles"];</code>
+     * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return A list containing the roles.
      */
     public java.util.List<dev.slipway.common.v1.Role> getRolesList() {
@@ -689,7 +689,7 @@ private static final long serialVersionUID = 0L;
      * The roles the principal held at the time of the call. Empty for `anonymous`.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles"];</code>
+     * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The count of roles.
      */
     public int getRolesCount() {
@@ -700,7 +700,7 @@ private static final long serialVersionUID = 0L;
      * The roles the principal held at the time of the call. Empty for `anonymous`.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles"];</code>
+     * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index of the element to return.
      * @return The roles at the given index.
      */
@@ -712,7 +712,7 @@ private static final long serialVersionUID = 0L;
      * The roles the principal held at the time of the call. Empty for `anonymous`.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles"];</code>
+     * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index to set the value at.
      * @param value The roles to set.
      * @return This builder for chaining.
@@ -732,7 +732,7 @@ private static final long serialVersionUID = 0L;
      * The roles the principal held at the time of the call. Empty for `anonymous`.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles"];</code>
+     * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The roles to add.
      * @return This builder for chaining.
      */
@@ -750,7 +750,7 @@ private static final long serialVersionUID = 0L;
      * The roles the principal held at the time of the call. Empty for `anonymous`.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles"];</code>
+     * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param values The roles to add.
      * @return This builder for chaining.
      */
@@ -768,7 +768,7 @@ private static final long serialVersionUID = 0L;
      * The roles the principal held at the time of the call. Empty for `anonymous`.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles"];</code>
+     * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearRoles() {
@@ -782,7 +782,7 @@ private static final long serialVersionUID = 0L;
      * The roles the principal held at the time of the call. Empty for `anonymous`.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles"];</code>
+     * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return A list containing the enum numeric values on the wire for roles.
      */
     public java.util.List<java.lang.Integer>
@@ -794,7 +794,7 @@ private static final long serialVersionUID = 0L;
      * The roles the principal held at the time of the call. Empty for `anonymous`.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles"];</code>
+     * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index of the value to return.
      * @return The enum numeric value on the wire of roles at the given index.
      */
@@ -806,7 +806,7 @@ private static final long serialVersionUID = 0L;
      * The roles the principal held at the time of the call. Empty for `anonymous`.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles"];</code>
+     * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index to set the value at.
      * @param value The enum numeric value on the wire for roles to set.
      * @return This builder for chaining.
@@ -823,7 +823,7 @@ private static final long serialVersionUID = 0L;
      * The roles the principal held at the time of the call. Empty for `anonymous`.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles"];</code>
+     * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for roles to add.
      * @return This builder for chaining.
      */
@@ -838,7 +838,7 @@ private static final long serialVersionUID = 0L;
      * The roles the principal held at the time of the call. Empty for `anonymous`.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles"];</code>
+     * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param values The enum numeric values on the wire for roles to add.
      * @return This builder for chaining.
      */

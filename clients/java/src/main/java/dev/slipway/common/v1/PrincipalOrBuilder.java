@@ -14,7 +14,7 @@ public interface PrincipalOrBuilder extends
    * `svc-training`), or `anonymous`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -24,7 +24,7 @@ public interface PrincipalOrBuilder extends
    * `svc-training`), or `anonymous`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface PrincipalOrBuilder extends
    * The roles the principal held at the time of the call. Empty for `anonymous`.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles"];</code>
+   * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return A list containing the roles.
    */
   java.util.List<dev.slipway.common.v1.Role> getRolesList();
@@ -44,7 +44,7 @@ public interface PrincipalOrBuilder extends
    * The roles the principal held at the time of the call. Empty for `anonymous`.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles"];</code>
+   * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The count of roles.
    */
   int getRolesCount();
@@ -53,7 +53,7 @@ public interface PrincipalOrBuilder extends
    * The roles the principal held at the time of the call. Empty for `anonymous`.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles"];</code>
+   * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the element to return.
    * @return The roles at the given index.
    */
@@ -63,7 +63,7 @@ public interface PrincipalOrBuilder extends
    * The roles the principal held at the time of the call. Empty for `anonymous`.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles"];</code>
+   * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return A list containing the enum numeric values on the wire for roles.
    */
   java.util.List<java.lang.Integer>
@@ -73,7 +73,7 @@ public interface PrincipalOrBuilder extends
    * The roles the principal held at the time of the call. Empty for `anonymous`.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles"];</code>
+   * <code>repeated .slipway.common.v1.Role roles = 2 [json_name = "roles", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the value to return.
    * @return The enum numeric value on the wire of roles at the given index.
    */

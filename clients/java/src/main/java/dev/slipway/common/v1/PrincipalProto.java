@@ -30,22 +30,24 @@ public final class PrincipalProto {
   static {
     java.lang.String[] descriptorData = {
       "\n!slipway/common/v1/principal.proto\022\021sli" +
-      "pway.common.v1\"N\n\tPrincipal\022\022\n\004name\030\001 \001(" +
-      "\tR\004name\022-\n\005roles\030\002 \003(\0162\027.slipway.common." +
-      "v1.RoleR\005roles*\210\001\n\004Role\022\024\n\020ROLE_UNSPECIF" +
-      "IED\020\000\022\017\n\013ROLE_VIEWER\020\001\022\022\n\016ROLE_DEVELOPER" +
-      "\020\002\022\021\n\rROLE_APPROVER\020\003\022\020\n\014ROLE_AUDITOR\020\004\022" +
-      "\016\n\nROLE_ADMIN\020\005\022\020\n\014ROLE_SERVICE\020\006B\315\001\n\025de" +
-      "v.slipway.common.v1B\016PrincipalProtoP\001Z>g" +
-      "ithub.com/slipway-mlops/slipway/clients/" +
-      "go/common/v1;commonv1\242\002\003SCX\252\002\021Slipway.Co" +
-      "mmon.V1\312\002\021Slipway\\Common\\V1\342\002\035Slipway\\Co" +
-      "mmon\\V1\\GPBMetadata\352\002\023Slipway::Common::V" +
-      "1b\006proto3"
+      "pway.common.v1\032\037google/api/field_behavio" +
+      "r.proto\"Z\n\tPrincipal\022\030\n\004name\030\001 \001(\tB\004\342A\001\003" +
+      "R\004name\0223\n\005roles\030\002 \003(\0162\027.slipway.common.v" +
+      "1.RoleB\004\342A\001\003R\005roles*\210\001\n\004Role\022\024\n\020ROLE_UNS" +
+      "PECIFIED\020\000\022\017\n\013ROLE_VIEWER\020\001\022\022\n\016ROLE_DEVE" +
+      "LOPER\020\002\022\021\n\rROLE_APPROVER\020\003\022\020\n\014ROLE_AUDIT" +
+      "OR\020\004\022\016\n\nROLE_ADMIN\020\005\022\020\n\014ROLE_SERVICE\020\006B\315" +
+      "\001\n\025dev.slipway.common.v1B\016PrincipalProto" +
+      "P\001Z>github.com/slipway-mlops/slipway/cli" +
+      "ents/go/common/v1;commonv1\242\002\003SCX\252\002\021Slipw" +
+      "ay.Common.V1\312\002\021Slipway\\Common\\V1\342\002\035Slipw" +
+      "ay\\Common\\V1\\GPBMetadata\352\002\023Slipway::Comm" +
+      "on::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
         });
     internal_static_slipway_common_v1_Principal_descriptor =
       getDescriptor().getMessageTypes().get(0);
@@ -53,6 +55,12 @@ public final class PrincipalProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_common_v1_Principal_descriptor,
         new java.lang.String[] { "Name", "Roles", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
   }
 
   // @@protoc_insertion_point(outer_class_scope)

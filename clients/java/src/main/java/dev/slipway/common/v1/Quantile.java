@@ -50,7 +50,7 @@ private static final long serialVersionUID = 0L;
    * The probability, in [0, 1].
    * </pre>
    *
-   * <code>double probability = 1 [json_name = "probability"];</code>
+   * <code>double probability = 1 [json_name = "probability", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The probability.
    */
   @java.lang.Override
@@ -65,7 +65,7 @@ private static final long serialVersionUID = 0L;
    * The value at that probability.
    * </pre>
    *
-   * <code>double value = 2 [json_name = "value"];</code>
+   * <code>double value = 2 [json_name = "value", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The value.
    */
   @java.lang.Override
@@ -435,7 +435,7 @@ private static final long serialVersionUID = 0L;
      * The probability, in [0, 1].
      * </pre>
      *
-     * <code>double probability = 1 [json_name = "probability"];</code>
+     * <code>double probability = 1 [json_name = "probability", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The probability.
      */
     @java.lang.Override
@@ -447,7 +447,7 @@ private static final long serialVersionUID = 0L;
      * The probability, in [0, 1].
      * </pre>
      *
-     * <code>double probability = 1 [json_name = "probability"];</code>
+     * <code>double probability = 1 [json_name = "probability", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The probability to set.
      * @return This builder for chaining.
      */
@@ -463,7 +463,7 @@ private static final long serialVersionUID = 0L;
      * The probability, in [0, 1].
      * </pre>
      *
-     * <code>double probability = 1 [json_name = "probability"];</code>
+     * <code>double probability = 1 [json_name = "probability", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearProbability() {
@@ -479,7 +479,7 @@ private static final long serialVersionUID = 0L;
      * The value at that probability.
      * </pre>
      *
-     * <code>double value = 2 [json_name = "value"];</code>
+     * <code>double value = 2 [json_name = "value", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The value.
      */
     @java.lang.Override
@@ -491,7 +491,7 @@ private static final long serialVersionUID = 0L;
      * The value at that probability.
      * </pre>
      *
-     * <code>double value = 2 [json_name = "value"];</code>
+     * <code>double value = 2 [json_name = "value", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The value to set.
      * @return This builder for chaining.
      */
@@ -507,7 +507,7 @@ private static final long serialVersionUID = 0L;
      * The value at that probability.
      * </pre>
      *
-     * <code>double value = 2 [json_name = "value"];</code>
+     * <code>double value = 2 [json_name = "value", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearValue() {

@@ -13,7 +13,7 @@ public interface QuantileOrBuilder extends
    * The probability, in [0, 1].
    * </pre>
    *
-   * <code>double probability = 1 [json_name = "probability"];</code>
+   * <code>double probability = 1 [json_name = "probability", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The probability.
    */
   double getProbability();
@@ -23,7 +23,7 @@ public interface QuantileOrBuilder extends
    * The value at that probability.
    * </pre>
    *
-   * <code>double value = 2 [json_name = "value"];</code>
+   * <code>double value = 2 [json_name = "value", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The value.
    */
   double getValue();

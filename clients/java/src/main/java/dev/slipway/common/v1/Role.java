@@ -7,6 +7,8 @@ package dev.slipway.common.v1;
 /**
  * <pre>
  * A role granted to a principal. Which RPCs a role may call is declared once, on the server.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `ROLE_UNSPECIFIED` where it must decide).
  * </pre>
  *
  * Protobuf enum {@code slipway.common.v1.Role}

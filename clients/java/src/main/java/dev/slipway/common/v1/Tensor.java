@@ -57,7 +57,7 @@ private static final long serialVersionUID = 0L;
    * Required. The feature or output name, as in the model version's signature.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -78,7 +78,7 @@ private static final long serialVersionUID = 0L;
    * Required. The feature or output name, as in the model version's signature.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -103,7 +103,7 @@ private static final long serialVersionUID = 0L;
    * Required. The element type.
    * </pre>
    *
-   * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+   * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The enum numeric value on the wire for dataType.
    */
   @java.lang.Override public int getDataTypeValue() {
@@ -114,7 +114,7 @@ private static final long serialVersionUID = 0L;
    * Required. The element type.
    * </pre>
    *
-   * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+   * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The dataType.
    */
   @java.lang.Override public dev.slipway.common.v1.DataType getDataType() {
@@ -131,7 +131,7 @@ private static final long serialVersionUID = 0L;
    * Required. The shape, for example `[N]` for one feature of N rows or `[N, F]`.
    * </pre>
    *
-   * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+   * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
    * @return A list containing the shape.
    */
   @java.lang.Override
@@ -144,7 +144,7 @@ private static final long serialVersionUID = 0L;
    * Required. The shape, for example `[N]` for one feature of N rows or `[N, F]`.
    * </pre>
    *
-   * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+   * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The count of shape.
    */
   public int getShapeCount() {
@@ -155,7 +155,7 @@ private static final long serialVersionUID = 0L;
    * Required. The shape, for example `[N]` for one feature of N rows or `[N, F]`.
    * </pre>
    *
-   * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+   * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
    * @param index The index of the element to return.
    * @return The shape at the given index.
    */
@@ -171,7 +171,7 @@ private static final long serialVersionUID = 0L;
    * Required. The elements, row-major, encoded as described for `data_type`.
    * </pre>
    *
-   * <code>bytes raw_contents = 4 [json_name = "rawContents"];</code>
+   * <code>bytes raw_contents = 4 [json_name = "rawContents", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The rawContents.
    */
   @java.lang.Override
@@ -188,7 +188,7 @@ private static final long serialVersionUID = 0L;
    * missing.
    * </pre>
    *
-   * <code>bytes missing_mask = 5 [json_name = "missingMask"];</code>
+   * <code>bytes missing_mask = 5 [json_name = "missingMask", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The missingMask.
    */
   @java.lang.Override
@@ -661,7 +661,7 @@ private static final long serialVersionUID = 0L;
      * Required. The feature or output name, as in the model version's signature.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -681,7 +681,7 @@ private static final long serialVersionUID = 0L;
      * Required. The feature or output name, as in the model version's signature.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -702,7 +702,7 @@ private static final long serialVersionUID = 0L;
      * Required. The feature or output name, as in the model version's signature.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -719,7 +719,7 @@ private static final long serialVersionUID = 0L;
      * Required. The feature or output name, as in the model version's signature.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -733,7 +733,7 @@ private static final long serialVersionUID = 0L;
      * Required. The feature or output name, as in the model version's signature.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -753,7 +753,7 @@ private static final long serialVersionUID = 0L;
      * Required. The element type.
      * </pre>
      *
-     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The enum numeric value on the wire for dataType.
      */
     @java.lang.Override public int getDataTypeValue() {
@@ -764,7 +764,7 @@ private static final long serialVersionUID = 0L;
      * Required. The element type.
      * </pre>
      *
-     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The enum numeric value on the wire for dataType to set.
      * @return This builder for chaining.
      */
@@ -779,7 +779,7 @@ private static final long serialVersionUID = 0L;
      * Required. The element type.
      * </pre>
      *
-     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The dataType.
      */
     @java.lang.Override
@@ -792,7 +792,7 @@ private static final long serialVersionUID = 0L;
      * Required. The element type.
      * </pre>
      *
-     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The dataType to set.
      * @return This builder for chaining.
      */
@@ -810,7 +810,7 @@ private static final long serialVersionUID = 0L;
      * Required. The element type.
      * </pre>
      *
-     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearDataType() {
@@ -832,7 +832,7 @@ private static final long serialVersionUID = 0L;
      * Required. The shape, for example `[N]` for one feature of N rows or `[N, F]`.
      * </pre>
      *
-     * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+     * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
      * @return A list containing the shape.
      */
     public java.util.List<java.lang.Long>
@@ -845,7 +845,7 @@ private static final long serialVersionUID = 0L;
      * Required. The shape, for example `[N]` for one feature of N rows or `[N, F]`.
      * </pre>
      *
-     * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+     * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The count of shape.
      */
     public int getShapeCount() {
@@ -856,7 +856,7 @@ private static final long serialVersionUID = 0L;
      * Required. The shape, for example `[N]` for one feature of N rows or `[N, F]`.
      * </pre>
      *
-     * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+     * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
      * @param index The index of the element to return.
      * @return The shape at the given index.
      */
@@ -868,7 +868,7 @@ private static final long serialVersionUID = 0L;
      * Required. The shape, for example `[N]` for one feature of N rows or `[N, F]`.
      * </pre>
      *
-     * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+     * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
      * @param index The index to set the value at.
      * @param value The shape to set.
      * @return This builder for chaining.
@@ -887,7 +887,7 @@ private static final long serialVersionUID = 0L;
      * Required. The shape, for example `[N]` for one feature of N rows or `[N, F]`.
      * </pre>
      *
-     * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+     * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The shape to add.
      * @return This builder for chaining.
      */
@@ -904,7 +904,7 @@ private static final long serialVersionUID = 0L;
      * Required. The shape, for example `[N]` for one feature of N rows or `[N, F]`.
      * </pre>
      *
-     * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+     * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
      * @param values The shape to add.
      * @return This builder for chaining.
      */
@@ -922,7 +922,7 @@ private static final long serialVersionUID = 0L;
      * Required. The shape, for example `[N]` for one feature of N rows or `[N, F]`.
      * </pre>
      *
-     * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+     * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearShape() {
@@ -938,7 +938,7 @@ private static final long serialVersionUID = 0L;
      * Required. The elements, row-major, encoded as described for `data_type`.
      * </pre>
      *
-     * <code>bytes raw_contents = 4 [json_name = "rawContents"];</code>
+     * <code>bytes raw_contents = 4 [json_name = "rawContents", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The rawContents.
      */
     @java.lang.Override
@@ -950,7 +950,7 @@ private static final long serialVersionUID = 0L;
      * Required. The elements, row-major, encoded as described for `data_type`.
      * </pre>
      *
-     * <code>bytes raw_contents = 4 [json_name = "rawContents"];</code>
+     * <code>bytes raw_contents = 4 [json_name = "rawContents", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The rawContents to set.
      * @return This builder for chaining.
      */
@@ -966,7 +966,7 @@ private static final long serialVersionUID = 0L;
      * Required. The elements, row-major, encoded as described for `data_type`.
      * </pre>
      *
-     * <code>bytes raw_contents = 4 [json_name = "rawContents"];</code>
+     * <code>bytes raw_contents = 4 [json_name = "rawContents", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearRawContents() {
@@ -984,7 +984,7 @@ private static final long serialVersionUID = 0L;
      * missing.
      * </pre>
      *
-     * <code>bytes missing_mask = 5 [json_name = "missingMask"];</code>
+     * <code>bytes missing_mask = 5 [json_name = "missingMask", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The missingMask.
      */
     @java.lang.Override
@@ -998,7 +998,7 @@ private static final long serialVersionUID = 0L;
      * missing.
      * </pre>
      *
-     * <code>bytes missing_mask = 5 [json_name = "missingMask"];</code>
+     * <code>bytes missing_mask = 5 [json_name = "missingMask", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The missingMask to set.
      * @return This builder for chaining.
      */
@@ -1016,7 +1016,7 @@ private static final long serialVersionUID = 0L;
      * missing.
      * </pre>
      *
-     * <code>bytes missing_mask = 5 [json_name = "missingMask"];</code>
+     * <code>bytes missing_mask = 5 [json_name = "missingMask", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearMissingMask() {

@@ -13,7 +13,7 @@ public interface TensorOrBuilder extends
    * Required. The feature or output name, as in the model version's signature.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -22,7 +22,7 @@ public interface TensorOrBuilder extends
    * Required. The feature or output name, as in the model version's signature.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -33,7 +33,7 @@ public interface TensorOrBuilder extends
    * Required. The element type.
    * </pre>
    *
-   * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+   * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The enum numeric value on the wire for dataType.
    */
   int getDataTypeValue();
@@ -42,7 +42,7 @@ public interface TensorOrBuilder extends
    * Required. The element type.
    * </pre>
    *
-   * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+   * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The dataType.
    */
   dev.slipway.common.v1.DataType getDataType();
@@ -52,7 +52,7 @@ public interface TensorOrBuilder extends
    * Required. The shape, for example `[N]` for one feature of N rows or `[N, F]`.
    * </pre>
    *
-   * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+   * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
    * @return A list containing the shape.
    */
   java.util.List<java.lang.Long> getShapeList();
@@ -61,7 +61,7 @@ public interface TensorOrBuilder extends
    * Required. The shape, for example `[N]` for one feature of N rows or `[N, F]`.
    * </pre>
    *
-   * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+   * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The count of shape.
    */
   int getShapeCount();
@@ -70,7 +70,7 @@ public interface TensorOrBuilder extends
    * Required. The shape, for example `[N]` for one feature of N rows or `[N, F]`.
    * </pre>
    *
-   * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+   * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
    * @param index The index of the element to return.
    * @return The shape at the given index.
    */
@@ -81,7 +81,7 @@ public interface TensorOrBuilder extends
    * Required. The elements, row-major, encoded as described for `data_type`.
    * </pre>
    *
-   * <code>bytes raw_contents = 4 [json_name = "rawContents"];</code>
+   * <code>bytes raw_contents = 4 [json_name = "rawContents", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The rawContents.
    */
   com.google.protobuf.ByteString getRawContents();
@@ -93,7 +93,7 @@ public interface TensorOrBuilder extends
    * missing.
    * </pre>
    *
-   * <code>bytes missing_mask = 5 [json_name = "missingMask"];</code>
+   * <code>bytes missing_mask = 5 [json_name = "missingMask", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The missingMask.
    */
   com.google.protobuf.ByteString getMissingMask();

@@ -30,25 +30,27 @@ public final class TensorProto {
   static {
     java.lang.String[] descriptorData = {
       "\n\036slipway/common/v1/tensor.proto\022\021slipwa" +
-      "y.common.v1\"\262\001\n\006Tensor\022\022\n\004name\030\001 \001(\tR\004na" +
-      "me\0228\n\tdata_type\030\002 \001(\0162\033.slipway.common.v" +
-      "1.DataTypeR\010dataType\022\024\n\005shape\030\003 \003(\003R\005sha" +
-      "pe\022!\n\014raw_contents\030\004 \001(\014R\013rawContents\022!\n" +
-      "\014missing_mask\030\005 \001(\014R\013missingMask*\240\001\n\010Dat" +
-      "aType\022\031\n\025DATA_TYPE_UNSPECIFIED\020\000\022\022\n\016DATA" +
-      "_TYPE_BOOL\020\001\022\023\n\017DATA_TYPE_INT32\020\002\022\023\n\017DAT" +
-      "A_TYPE_INT64\020\003\022\022\n\016DATA_TYPE_FP32\020\004\022\022\n\016DA" +
-      "TA_TYPE_FP64\020\005\022\023\n\017DATA_TYPE_BYTES\020\006B\312\001\n\025" +
-      "dev.slipway.common.v1B\013TensorProtoP\001Z>gi" +
-      "thub.com/slipway-mlops/slipway/clients/g" +
-      "o/common/v1;commonv1\242\002\003SCX\252\002\021Slipway.Com" +
-      "mon.V1\312\002\021Slipway\\Common\\V1\342\002\035Slipway\\Com" +
-      "mon\\V1\\GPBMetadata\352\002\023Slipway::Common::V1" +
-      "b\006proto3"
+      "y.common.v1\032\037google/api/field_behavior.p" +
+      "roto\"\320\001\n\006Tensor\022\030\n\004name\030\001 \001(\tB\004\342A\001\002R\004nam" +
+      "e\022>\n\tdata_type\030\002 \001(\0162\033.slipway.common.v1" +
+      ".DataTypeB\004\342A\001\002R\010dataType\022\032\n\005shape\030\003 \003(\003" +
+      "B\004\342A\001\002R\005shape\022\'\n\014raw_contents\030\004 \001(\014B\004\342A\001" +
+      "\002R\013rawContents\022\'\n\014missing_mask\030\005 \001(\014B\004\342A" +
+      "\001\001R\013missingMask*\240\001\n\010DataType\022\031\n\025DATA_TYP" +
+      "E_UNSPECIFIED\020\000\022\022\n\016DATA_TYPE_BOOL\020\001\022\023\n\017D" +
+      "ATA_TYPE_INT32\020\002\022\023\n\017DATA_TYPE_INT64\020\003\022\022\n" +
+      "\016DATA_TYPE_FP32\020\004\022\022\n\016DATA_TYPE_FP64\020\005\022\023\n" +
+      "\017DATA_TYPE_BYTES\020\006B\312\001\n\025dev.slipway.commo" +
+      "n.v1B\013TensorProtoP\001Z>github.com/slipway-" +
+      "mlops/slipway/clients/go/common/v1;commo" +
+      "nv1\242\002\003SCX\252\002\021Slipway.Common.V1\312\002\021Slipway\\" +
+      "Common\\V1\342\002\035Slipway\\Common\\V1\\GPBMetadat" +
+      "a\352\002\023Slipway::Common::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
         });
     internal_static_slipway_common_v1_Tensor_descriptor =
       getDescriptor().getMessageTypes().get(0);
@@ -56,6 +58,12 @@ public final class TensorProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_common_v1_Tensor_descriptor,
         new java.lang.String[] { "Name", "DataType", "Shape", "RawContents", "MissingMask", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
   }
 
   // @@protoc_insertion_point(outer_class_scope)

@@ -103,7 +103,7 @@ private static final long serialVersionUID = 0L;
    * An explicit null (Python `None`).
    * </pre>
    *
-   * <code>.google.protobuf.NullValue null_value = 1 [json_name = "nullValue"];</code>
+   * <code>.google.protobuf.NullValue null_value = 1 [json_name = "nullValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the nullValue field is set.
    */
   public boolean hasNullValue() {
@@ -114,7 +114,7 @@ private static final long serialVersionUID = 0L;
    * An explicit null (Python `None`).
    * </pre>
    *
-   * <code>.google.protobuf.NullValue null_value = 1 [json_name = "nullValue"];</code>
+   * <code>.google.protobuf.NullValue null_value = 1 [json_name = "nullValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for nullValue.
    */
   public int getNullValueValue() {
@@ -128,7 +128,7 @@ private static final long serialVersionUID = 0L;
    * An explicit null (Python `None`).
    * </pre>
    *
-   * <code>.google.protobuf.NullValue null_value = 1 [json_name = "nullValue"];</code>
+   * <code>.google.protobuf.NullValue null_value = 1 [json_name = "nullValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The nullValue.
    */
   public com.google.protobuf.NullValue getNullValue() {
@@ -146,7 +146,7 @@ private static final long serialVersionUID = 0L;
    * A boolean.
    * </pre>
    *
-   * <code>bool bool_value = 2 [json_name = "boolValue"];</code>
+   * <code>bool bool_value = 2 [json_name = "boolValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the boolValue field is set.
    */
   @java.lang.Override
@@ -158,7 +158,7 @@ private static final long serialVersionUID = 0L;
    * A boolean.
    * </pre>
    *
-   * <code>bool bool_value = 2 [json_name = "boolValue"];</code>
+   * <code>bool bool_value = 2 [json_name = "boolValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The boolValue.
    */
   @java.lang.Override
@@ -175,7 +175,7 @@ private static final long serialVersionUID = 0L;
    * A signed integer.
    * </pre>
    *
-   * <code>int64 int_value = 3 [json_name = "intValue"];</code>
+   * <code>int64 int_value = 3 [json_name = "intValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the intValue field is set.
    */
   @java.lang.Override
@@ -187,7 +187,7 @@ private static final long serialVersionUID = 0L;
    * A signed integer.
    * </pre>
    *
-   * <code>int64 int_value = 3 [json_name = "intValue"];</code>
+   * <code>int64 int_value = 3 [json_name = "intValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The intValue.
    */
   @java.lang.Override
@@ -204,7 +204,7 @@ private static final long serialVersionUID = 0L;
    * A floating-point number. NaN and infinities are rejected where a finite number is needed.
    * </pre>
    *
-   * <code>double double_value = 4 [json_name = "doubleValue"];</code>
+   * <code>double double_value = 4 [json_name = "doubleValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the doubleValue field is set.
    */
   @java.lang.Override
@@ -216,7 +216,7 @@ private static final long serialVersionUID = 0L;
    * A floating-point number. NaN and infinities are rejected where a finite number is needed.
    * </pre>
    *
-   * <code>double double_value = 4 [json_name = "doubleValue"];</code>
+   * <code>double double_value = 4 [json_name = "doubleValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The doubleValue.
    */
   @java.lang.Override
@@ -233,7 +233,7 @@ private static final long serialVersionUID = 0L;
    * A UTF-8 string.
    * </pre>
    *
-   * <code>string string_value = 5 [json_name = "stringValue"];</code>
+   * <code>string string_value = 5 [json_name = "stringValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the stringValue field is set.
    */
   public boolean hasStringValue() {
@@ -244,7 +244,7 @@ private static final long serialVersionUID = 0L;
    * A UTF-8 string.
    * </pre>
    *
-   * <code>string string_value = 5 [json_name = "stringValue"];</code>
+   * <code>string string_value = 5 [json_name = "stringValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The stringValue.
    */
   public java.lang.String getStringValue() {
@@ -269,7 +269,7 @@ private static final long serialVersionUID = 0L;
    * A UTF-8 string.
    * </pre>
    *
-   * <code>string string_value = 5 [json_name = "stringValue"];</code>
+   * <code>string string_value = 5 [json_name = "stringValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for stringValue.
    */
   public com.google.protobuf.ByteString
@@ -297,7 +297,7 @@ private static final long serialVersionUID = 0L;
    * An ordered list of values (a Python list or tuple).
    * </pre>
    *
-   * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue"];</code>
+   * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the listValue field is set.
    */
   @java.lang.Override
@@ -309,7 +309,7 @@ private static final long serialVersionUID = 0L;
    * An ordered list of values (a Python list or tuple).
    * </pre>
    *
-   * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue"];</code>
+   * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The listValue.
    */
   @java.lang.Override
@@ -324,7 +324,7 @@ private static final long serialVersionUID = 0L;
    * An ordered list of values (a Python list or tuple).
    * </pre>
    *
-   * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue"];</code>
+   * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.ValueListOrBuilder getListValueOrBuilder() {
@@ -340,7 +340,7 @@ private static final long serialVersionUID = 0L;
    * A map from string keys to values (a Python dict with string keys).
    * </pre>
    *
-   * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue"];</code>
+   * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the mapValue field is set.
    */
   @java.lang.Override
@@ -352,7 +352,7 @@ private static final long serialVersionUID = 0L;
    * A map from string keys to values (a Python dict with string keys).
    * </pre>
    *
-   * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue"];</code>
+   * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The mapValue.
    */
   @java.lang.Override
@@ -367,7 +367,7 @@ private static final long serialVersionUID = 0L;
    * A map from string keys to values (a Python dict with string keys).
    * </pre>
    *
-   * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue"];</code>
+   * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.ValueMapOrBuilder getMapValueOrBuilder() {
@@ -926,7 +926,7 @@ private static final long serialVersionUID = 0L;
      * An explicit null (Python `None`).
      * </pre>
      *
-     * <code>.google.protobuf.NullValue null_value = 1 [json_name = "nullValue"];</code>
+     * <code>.google.protobuf.NullValue null_value = 1 [json_name = "nullValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the nullValue field is set.
      */
     @java.lang.Override
@@ -938,7 +938,7 @@ private static final long serialVersionUID = 0L;
      * An explicit null (Python `None`).
      * </pre>
      *
-     * <code>.google.protobuf.NullValue null_value = 1 [json_name = "nullValue"];</code>
+     * <code>.google.protobuf.NullValue null_value = 1 [json_name = "nullValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The enum numeric value on the wire for nullValue.
      */
     @java.lang.Override
@@ -953,7 +953,7 @@ private static final long serialVersionUID = 0L;
      * An explicit null (Python `None`).
      * </pre>
      *
-     * <code>.google.protobuf.NullValue null_value = 1 [json_name = "nullValue"];</code>
+     * <code>.google.protobuf.NullValue null_value = 1 [json_name = "nullValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The enum numeric value on the wire for nullValue to set.
      * @return This builder for chaining.
      */
@@ -968,7 +968,7 @@ private static final long serialVersionUID = 0L;
      * An explicit null (Python `None`).
      * </pre>
      *
-     * <code>.google.protobuf.NullValue null_value = 1 [json_name = "nullValue"];</code>
+     * <code>.google.protobuf.NullValue null_value = 1 [json_name = "nullValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The nullValue.
      */
     @java.lang.Override
@@ -985,7 +985,7 @@ private static final long serialVersionUID = 0L;
      * An explicit null (Python `None`).
      * </pre>
      *
-     * <code>.google.protobuf.NullValue null_value = 1 [json_name = "nullValue"];</code>
+     * <code>.google.protobuf.NullValue null_value = 1 [json_name = "nullValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The nullValue to set.
      * @return This builder for chaining.
      */
@@ -1003,7 +1003,7 @@ private static final long serialVersionUID = 0L;
      * An explicit null (Python `None`).
      * </pre>
      *
-     * <code>.google.protobuf.NullValue null_value = 1 [json_name = "nullValue"];</code>
+     * <code>.google.protobuf.NullValue null_value = 1 [json_name = "nullValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearNullValue() {
@@ -1020,7 +1020,7 @@ private static final long serialVersionUID = 0L;
      * A boolean.
      * </pre>
      *
-     * <code>bool bool_value = 2 [json_name = "boolValue"];</code>
+     * <code>bool bool_value = 2 [json_name = "boolValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the boolValue field is set.
      */
     public boolean hasBoolValue() {
@@ -1031,7 +1031,7 @@ private static final long serialVersionUID = 0L;
      * A boolean.
      * </pre>
      *
-     * <code>bool bool_value = 2 [json_name = "boolValue"];</code>
+     * <code>bool bool_value = 2 [json_name = "boolValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The boolValue.
      */
     public boolean getBoolValue() {
@@ -1045,7 +1045,7 @@ private static final long serialVersionUID = 0L;
      * A boolean.
      * </pre>
      *
-     * <code>bool bool_value = 2 [json_name = "boolValue"];</code>
+     * <code>bool bool_value = 2 [json_name = "boolValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The boolValue to set.
      * @return This builder for chaining.
      */
@@ -1061,7 +1061,7 @@ private static final long serialVersionUID = 0L;
      * A boolean.
      * </pre>
      *
-     * <code>bool bool_value = 2 [json_name = "boolValue"];</code>
+     * <code>bool bool_value = 2 [json_name = "boolValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearBoolValue() {
@@ -1078,7 +1078,7 @@ private static final long serialVersionUID = 0L;
      * A signed integer.
      * </pre>
      *
-     * <code>int64 int_value = 3 [json_name = "intValue"];</code>
+     * <code>int64 int_value = 3 [json_name = "intValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the intValue field is set.
      */
     public boolean hasIntValue() {
@@ -1089,7 +1089,7 @@ private static final long serialVersionUID = 0L;
      * A signed integer.
      * </pre>
      *
-     * <code>int64 int_value = 3 [json_name = "intValue"];</code>
+     * <code>int64 int_value = 3 [json_name = "intValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The intValue.
      */
     public long getIntValue() {
@@ -1103,7 +1103,7 @@ private static final long serialVersionUID = 0L;
      * A signed integer.
      * </pre>
      *
-     * <code>int64 int_value = 3 [json_name = "intValue"];</code>
+     * <code>int64 int_value = 3 [json_name = "intValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The intValue to set.
      * @return This builder for chaining.
      */
@@ -1119,7 +1119,7 @@ private static final long serialVersionUID = 0L;
      * A signed integer.
      * </pre>
      *
-     * <code>int64 int_value = 3 [json_name = "intValue"];</code>
+     * <code>int64 int_value = 3 [json_name = "intValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearIntValue() {
@@ -1136,7 +1136,7 @@ private static final long serialVersionUID = 0L;
      * A floating-point number. NaN and infinities are rejected where a finite number is needed.
      * </pre>
      *
-     * <code>double double_value = 4 [json_name = "doubleValue"];</code>
+     * <code>double double_value = 4 [json_name = "doubleValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the doubleValue field is set.
      */
     public boolean hasDoubleValue() {
@@ -1147,7 +1147,7 @@ private static final long serialVersionUID = 0L;
      * A floating-point number. NaN and infinities are rejected where a finite number is needed.
      * </pre>
      *
-     * <code>double double_value = 4 [json_name = "doubleValue"];</code>
+     * <code>double double_value = 4 [json_name = "doubleValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The doubleValue.
      */
     public double getDoubleValue() {
@@ -1161,7 +1161,7 @@ private static final long serialVersionUID = 0L;
      * A floating-point number. NaN and infinities are rejected where a finite number is needed.
      * </pre>
      *
-     * <code>double double_value = 4 [json_name = "doubleValue"];</code>
+     * <code>double double_value = 4 [json_name = "doubleValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The doubleValue to set.
      * @return This builder for chaining.
      */
@@ -1177,7 +1177,7 @@ private static final long serialVersionUID = 0L;
      * A floating-point number. NaN and infinities are rejected where a finite number is needed.
      * </pre>
      *
-     * <code>double double_value = 4 [json_name = "doubleValue"];</code>
+     * <code>double double_value = 4 [json_name = "doubleValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearDoubleValue() {
@@ -1194,7 +1194,7 @@ private static final long serialVersionUID = 0L;
      * A UTF-8 string.
      * </pre>
      *
-     * <code>string string_value = 5 [json_name = "stringValue"];</code>
+     * <code>string string_value = 5 [json_name = "stringValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the stringValue field is set.
      */
     @java.lang.Override
@@ -1206,7 +1206,7 @@ private static final long serialVersionUID = 0L;
      * A UTF-8 string.
      * </pre>
      *
-     * <code>string string_value = 5 [json_name = "stringValue"];</code>
+     * <code>string string_value = 5 [json_name = "stringValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The stringValue.
      */
     @java.lang.Override
@@ -1232,7 +1232,7 @@ private static final long serialVersionUID = 0L;
      * A UTF-8 string.
      * </pre>
      *
-     * <code>string string_value = 5 [json_name = "stringValue"];</code>
+     * <code>string string_value = 5 [json_name = "stringValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for stringValue.
      */
     @java.lang.Override
@@ -1259,7 +1259,7 @@ private static final long serialVersionUID = 0L;
      * A UTF-8 string.
      * </pre>
      *
-     * <code>string string_value = 5 [json_name = "stringValue"];</code>
+     * <code>string string_value = 5 [json_name = "stringValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The stringValue to set.
      * @return This builder for chaining.
      */
@@ -1276,7 +1276,7 @@ private static final long serialVersionUID = 0L;
      * A UTF-8 string.
      * </pre>
      *
-     * <code>string string_value = 5 [json_name = "stringValue"];</code>
+     * <code>string string_value = 5 [json_name = "stringValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearStringValue() {
@@ -1292,7 +1292,7 @@ private static final long serialVersionUID = 0L;
      * A UTF-8 string.
      * </pre>
      *
-     * <code>string string_value = 5 [json_name = "stringValue"];</code>
+     * <code>string string_value = 5 [json_name = "stringValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for stringValue to set.
      * @return This builder for chaining.
      */
@@ -1313,7 +1313,7 @@ private static final long serialVersionUID = 0L;
      * An ordered list of values (a Python list or tuple).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue"];</code>
+     * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the listValue field is set.
      */
     @java.lang.Override
@@ -1325,7 +1325,7 @@ private static final long serialVersionUID = 0L;
      * An ordered list of values (a Python list or tuple).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue"];</code>
+     * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The listValue.
      */
     @java.lang.Override
@@ -1347,7 +1347,7 @@ private static final long serialVersionUID = 0L;
      * An ordered list of values (a Python list or tuple).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue"];</code>
+     * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setListValue(dev.slipway.common.v1.ValueList value) {
       if (listValueBuilder_ == null) {
@@ -1367,7 +1367,7 @@ private static final long serialVersionUID = 0L;
      * An ordered list of values (a Python list or tuple).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue"];</code>
+     * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setListValue(
         dev.slipway.common.v1.ValueList.Builder builderForValue) {
@@ -1385,7 +1385,7 @@ private static final long serialVersionUID = 0L;
      * An ordered list of values (a Python list or tuple).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue"];</code>
+     * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeListValue(dev.slipway.common.v1.ValueList value) {
       if (listValueBuilder_ == null) {
@@ -1412,7 +1412,7 @@ private static final long serialVersionUID = 0L;
      * An ordered list of values (a Python list or tuple).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue"];</code>
+     * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearListValue() {
       if (listValueBuilder_ == null) {
@@ -1435,7 +1435,7 @@ private static final long serialVersionUID = 0L;
      * An ordered list of values (a Python list or tuple).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue"];</code>
+     * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.ValueList.Builder getListValueBuilder() {
       return getListValueFieldBuilder().getBuilder();
@@ -1445,7 +1445,7 @@ private static final long serialVersionUID = 0L;
      * An ordered list of values (a Python list or tuple).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue"];</code>
+     * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public dev.slipway.common.v1.ValueListOrBuilder getListValueOrBuilder() {
@@ -1463,7 +1463,7 @@ private static final long serialVersionUID = 0L;
      * An ordered list of values (a Python list or tuple).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue"];</code>
+     * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.common.v1.ValueList, dev.slipway.common.v1.ValueList.Builder, dev.slipway.common.v1.ValueListOrBuilder> 
@@ -1491,7 +1491,7 @@ private static final long serialVersionUID = 0L;
      * A map from string keys to values (a Python dict with string keys).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue"];</code>
+     * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the mapValue field is set.
      */
     @java.lang.Override
@@ -1503,7 +1503,7 @@ private static final long serialVersionUID = 0L;
      * A map from string keys to values (a Python dict with string keys).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue"];</code>
+     * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The mapValue.
      */
     @java.lang.Override
@@ -1525,7 +1525,7 @@ private static final long serialVersionUID = 0L;
      * A map from string keys to values (a Python dict with string keys).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue"];</code>
+     * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setMapValue(dev.slipway.common.v1.ValueMap value) {
       if (mapValueBuilder_ == null) {
@@ -1545,7 +1545,7 @@ private static final long serialVersionUID = 0L;
      * A map from string keys to values (a Python dict with string keys).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue"];</code>
+     * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setMapValue(
         dev.slipway.common.v1.ValueMap.Builder builderForValue) {
@@ -1563,7 +1563,7 @@ private static final long serialVersionUID = 0L;
      * A map from string keys to values (a Python dict with string keys).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue"];</code>
+     * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeMapValue(dev.slipway.common.v1.ValueMap value) {
       if (mapValueBuilder_ == null) {
@@ -1590,7 +1590,7 @@ private static final long serialVersionUID = 0L;
      * A map from string keys to values (a Python dict with string keys).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue"];</code>
+     * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearMapValue() {
       if (mapValueBuilder_ == null) {
@@ -1613,7 +1613,7 @@ private static final long serialVersionUID = 0L;
      * A map from string keys to values (a Python dict with string keys).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue"];</code>
+     * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.ValueMap.Builder getMapValueBuilder() {
       return getMapValueFieldBuilder().getBuilder();
@@ -1623,7 +1623,7 @@ private static final long serialVersionUID = 0L;
      * A map from string keys to values (a Python dict with string keys).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue"];</code>
+     * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public dev.slipway.common.v1.ValueMapOrBuilder getMapValueOrBuilder() {
@@ -1641,7 +1641,7 @@ private static final long serialVersionUID = 0L;
      * A map from string keys to values (a Python dict with string keys).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue"];</code>
+     * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.common.v1.ValueMap, dev.slipway.common.v1.ValueMap.Builder, dev.slipway.common.v1.ValueMapOrBuilder> 

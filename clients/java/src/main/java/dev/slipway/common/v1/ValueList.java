@@ -52,7 +52,7 @@ private static final long serialVersionUID = 0L;
    * The elements, in order.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+   * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.common.v1.Value> getValuesList() {
@@ -63,7 +63,7 @@ private static final long serialVersionUID = 0L;
    * The elements, in order.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+   * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.common.v1.ValueOrBuilder> 
@@ -75,7 +75,7 @@ private static final long serialVersionUID = 0L;
    * The elements, in order.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+   * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public int getValuesCount() {
@@ -86,7 +86,7 @@ private static final long serialVersionUID = 0L;
    * The elements, in order.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+   * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.Value getValues(int index) {
@@ -97,7 +97,7 @@ private static final long serialVersionUID = 0L;
    * The elements, in order.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+   * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.ValueOrBuilder getValuesOrBuilder(
@@ -500,7 +500,7 @@ private static final long serialVersionUID = 0L;
      * The elements, in order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public java.util.List<dev.slipway.common.v1.Value> getValuesList() {
       if (valuesBuilder_ == null) {
@@ -514,7 +514,7 @@ private static final long serialVersionUID = 0L;
      * The elements, in order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public int getValuesCount() {
       if (valuesBuilder_ == null) {
@@ -528,7 +528,7 @@ private static final long serialVersionUID = 0L;
      * The elements, in order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.Value getValues(int index) {
       if (valuesBuilder_ == null) {
@@ -542,7 +542,7 @@ private static final long serialVersionUID = 0L;
      * The elements, in order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setValues(
         int index, dev.slipway.common.v1.Value value) {
@@ -563,7 +563,7 @@ private static final long serialVersionUID = 0L;
      * The elements, in order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setValues(
         int index, dev.slipway.common.v1.Value.Builder builderForValue) {
@@ -581,7 +581,7 @@ private static final long serialVersionUID = 0L;
      * The elements, in order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addValues(dev.slipway.common.v1.Value value) {
       if (valuesBuilder_ == null) {
@@ -601,7 +601,7 @@ private static final long serialVersionUID = 0L;
      * The elements, in order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addValues(
         int index, dev.slipway.common.v1.Value value) {
@@ -622,7 +622,7 @@ private static final long serialVersionUID = 0L;
      * The elements, in order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addValues(
         dev.slipway.common.v1.Value.Builder builderForValue) {
@@ -640,7 +640,7 @@ private static final long serialVersionUID = 0L;
      * The elements, in order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addValues(
         int index, dev.slipway.common.v1.Value.Builder builderForValue) {
@@ -658,7 +658,7 @@ private static final long serialVersionUID = 0L;
      * The elements, in order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addAllValues(
         java.lang.Iterable<? extends dev.slipway.common.v1.Value> values) {
@@ -677,7 +677,7 @@ private static final long serialVersionUID = 0L;
      * The elements, in order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearValues() {
       if (valuesBuilder_ == null) {
@@ -694,7 +694,7 @@ private static final long serialVersionUID = 0L;
      * The elements, in order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder removeValues(int index) {
       if (valuesBuilder_ == null) {
@@ -711,7 +711,7 @@ private static final long serialVersionUID = 0L;
      * The elements, in order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.Value.Builder getValuesBuilder(
         int index) {
@@ -722,7 +722,7 @@ private static final long serialVersionUID = 0L;
      * The elements, in order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.ValueOrBuilder getValuesOrBuilder(
         int index) {
@@ -736,7 +736,7 @@ private static final long serialVersionUID = 0L;
      * The elements, in order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public java.util.List<? extends dev.slipway.common.v1.ValueOrBuilder> 
          getValuesOrBuilderList() {
@@ -751,7 +751,7 @@ private static final long serialVersionUID = 0L;
      * The elements, in order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.Value.Builder addValuesBuilder() {
       return getValuesFieldBuilder().addBuilder(
@@ -762,7 +762,7 @@ private static final long serialVersionUID = 0L;
      * The elements, in order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.Value.Builder addValuesBuilder(
         int index) {
@@ -774,7 +774,7 @@ private static final long serialVersionUID = 0L;
      * The elements, in order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+     * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public java.util.List<dev.slipway.common.v1.Value.Builder> 
          getValuesBuilderList() {

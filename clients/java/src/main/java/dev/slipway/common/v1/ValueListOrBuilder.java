@@ -13,7 +13,7 @@ public interface ValueListOrBuilder extends
    * The elements, in order.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+   * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.util.List<dev.slipway.common.v1.Value> 
       getValuesList();
@@ -22,7 +22,7 @@ public interface ValueListOrBuilder extends
    * The elements, in order.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+   * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.common.v1.Value getValues(int index);
   /**
@@ -30,7 +30,7 @@ public interface ValueListOrBuilder extends
    * The elements, in order.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+   * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   int getValuesCount();
   /**
@@ -38,7 +38,7 @@ public interface ValueListOrBuilder extends
    * The elements, in order.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+   * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.util.List<? extends dev.slipway.common.v1.ValueOrBuilder> 
       getValuesOrBuilderList();
@@ -47,7 +47,7 @@ public interface ValueListOrBuilder extends
    * The elements, in order.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values"];</code>
+   * <code>repeated .slipway.common.v1.Value values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.common.v1.ValueOrBuilder getValuesOrBuilder(
       int index);

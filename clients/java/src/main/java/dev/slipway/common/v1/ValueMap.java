@@ -86,7 +86,7 @@ private static final long serialVersionUID = 0L;
    * The entries; keys are unique.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public boolean containsValues(
@@ -107,7 +107,7 @@ private static final long serialVersionUID = 0L;
    * The entries; keys are unique.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.util.Map<java.lang.String, dev.slipway.common.v1.Value> getValuesMap() {
@@ -118,7 +118,7 @@ private static final long serialVersionUID = 0L;
    * The entries; keys are unique.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public /* nullable */
@@ -136,7 +136,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * The entries; keys are unique.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.Value getValuesOrThrow(
@@ -556,7 +556,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * The entries; keys are unique.
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public boolean containsValues(
@@ -577,7 +577,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * The entries; keys are unique.
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public java.util.Map<java.lang.String, dev.slipway.common.v1.Value> getValuesMap() {
@@ -588,7 +588,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * The entries; keys are unique.
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public /* nullable */
@@ -605,7 +605,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * The entries; keys are unique.
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public dev.slipway.common.v1.Value getValuesOrThrow(
@@ -627,7 +627,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * The entries; keys are unique.
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder removeValues(
         java.lang.String key) {
@@ -650,7 +650,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * The entries; keys are unique.
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder putValues(
         java.lang.String key,
@@ -667,7 +667,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * The entries; keys are unique.
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder putAllValues(
         java.util.Map<java.lang.String, dev.slipway.common.v1.Value> values) {
@@ -686,7 +686,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * The entries; keys are unique.
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.Value.Builder putValuesBuilderIfAbsent(
         java.lang.String key) {

@@ -13,7 +13,7 @@ public interface ValueMapOrBuilder extends
    * The entries; keys are unique.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   int getValuesCount();
   /**
@@ -21,7 +21,7 @@ public interface ValueMapOrBuilder extends
    * The entries; keys are unique.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   boolean containsValues(
       java.lang.String key);
@@ -36,7 +36,7 @@ public interface ValueMapOrBuilder extends
    * The entries; keys are unique.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.util.Map<java.lang.String, dev.slipway.common.v1.Value>
   getValuesMap();
@@ -45,7 +45,7 @@ public interface ValueMapOrBuilder extends
    * The entries; keys are unique.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   /* nullable */
 dev.slipway.common.v1.Value getValuesOrDefault(
@@ -57,7 +57,7 @@ dev.slipway.common.v1.Value defaultValue);
    * The entries; keys are unique.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; values = 1 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.common.v1.Value getValuesOrThrow(
       java.lang.String key);

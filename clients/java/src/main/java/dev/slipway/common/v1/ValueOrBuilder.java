@@ -13,7 +13,7 @@ public interface ValueOrBuilder extends
    * An explicit null (Python `None`).
    * </pre>
    *
-   * <code>.google.protobuf.NullValue null_value = 1 [json_name = "nullValue"];</code>
+   * <code>.google.protobuf.NullValue null_value = 1 [json_name = "nullValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the nullValue field is set.
    */
   boolean hasNullValue();
@@ -22,7 +22,7 @@ public interface ValueOrBuilder extends
    * An explicit null (Python `None`).
    * </pre>
    *
-   * <code>.google.protobuf.NullValue null_value = 1 [json_name = "nullValue"];</code>
+   * <code>.google.protobuf.NullValue null_value = 1 [json_name = "nullValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for nullValue.
    */
   int getNullValueValue();
@@ -31,7 +31,7 @@ public interface ValueOrBuilder extends
    * An explicit null (Python `None`).
    * </pre>
    *
-   * <code>.google.protobuf.NullValue null_value = 1 [json_name = "nullValue"];</code>
+   * <code>.google.protobuf.NullValue null_value = 1 [json_name = "nullValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The nullValue.
    */
   com.google.protobuf.NullValue getNullValue();
@@ -41,7 +41,7 @@ public interface ValueOrBuilder extends
    * A boolean.
    * </pre>
    *
-   * <code>bool bool_value = 2 [json_name = "boolValue"];</code>
+   * <code>bool bool_value = 2 [json_name = "boolValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the boolValue field is set.
    */
   boolean hasBoolValue();
@@ -50,7 +50,7 @@ public interface ValueOrBuilder extends
    * A boolean.
    * </pre>
    *
-   * <code>bool bool_value = 2 [json_name = "boolValue"];</code>
+   * <code>bool bool_value = 2 [json_name = "boolValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The boolValue.
    */
   boolean getBoolValue();
@@ -60,7 +60,7 @@ public interface ValueOrBuilder extends
    * A signed integer.
    * </pre>
    *
-   * <code>int64 int_value = 3 [json_name = "intValue"];</code>
+   * <code>int64 int_value = 3 [json_name = "intValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the intValue field is set.
    */
   boolean hasIntValue();
@@ -69,7 +69,7 @@ public interface ValueOrBuilder extends
    * A signed integer.
    * </pre>
    *
-   * <code>int64 int_value = 3 [json_name = "intValue"];</code>
+   * <code>int64 int_value = 3 [json_name = "intValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The intValue.
    */
   long getIntValue();
@@ -79,7 +79,7 @@ public interface ValueOrBuilder extends
    * A floating-point number. NaN and infinities are rejected where a finite number is needed.
    * </pre>
    *
-   * <code>double double_value = 4 [json_name = "doubleValue"];</code>
+   * <code>double double_value = 4 [json_name = "doubleValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the doubleValue field is set.
    */
   boolean hasDoubleValue();
@@ -88,7 +88,7 @@ public interface ValueOrBuilder extends
    * A floating-point number. NaN and infinities are rejected where a finite number is needed.
    * </pre>
    *
-   * <code>double double_value = 4 [json_name = "doubleValue"];</code>
+   * <code>double double_value = 4 [json_name = "doubleValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The doubleValue.
    */
   double getDoubleValue();
@@ -98,7 +98,7 @@ public interface ValueOrBuilder extends
    * A UTF-8 string.
    * </pre>
    *
-   * <code>string string_value = 5 [json_name = "stringValue"];</code>
+   * <code>string string_value = 5 [json_name = "stringValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the stringValue field is set.
    */
   boolean hasStringValue();
@@ -107,7 +107,7 @@ public interface ValueOrBuilder extends
    * A UTF-8 string.
    * </pre>
    *
-   * <code>string string_value = 5 [json_name = "stringValue"];</code>
+   * <code>string string_value = 5 [json_name = "stringValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The stringValue.
    */
   java.lang.String getStringValue();
@@ -116,7 +116,7 @@ public interface ValueOrBuilder extends
    * A UTF-8 string.
    * </pre>
    *
-   * <code>string string_value = 5 [json_name = "stringValue"];</code>
+   * <code>string string_value = 5 [json_name = "stringValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for stringValue.
    */
   com.google.protobuf.ByteString
@@ -127,7 +127,7 @@ public interface ValueOrBuilder extends
    * An ordered list of values (a Python list or tuple).
    * </pre>
    *
-   * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue"];</code>
+   * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the listValue field is set.
    */
   boolean hasListValue();
@@ -136,7 +136,7 @@ public interface ValueOrBuilder extends
    * An ordered list of values (a Python list or tuple).
    * </pre>
    *
-   * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue"];</code>
+   * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The listValue.
    */
   dev.slipway.common.v1.ValueList getListValue();
@@ -145,7 +145,7 @@ public interface ValueOrBuilder extends
    * An ordered list of values (a Python list or tuple).
    * </pre>
    *
-   * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue"];</code>
+   * <code>.slipway.common.v1.ValueList list_value = 6 [json_name = "listValue", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.common.v1.ValueListOrBuilder getListValueOrBuilder();
 
@@ -154,7 +154,7 @@ public interface ValueOrBuilder extends
    * A map from string keys to values (a Python dict with string keys).
    * </pre>
    *
-   * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue"];</code>
+   * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the mapValue field is set.
    */
   boolean hasMapValue();
@@ -163,7 +163,7 @@ public interface ValueOrBuilder extends
    * A map from string keys to values (a Python dict with string keys).
    * </pre>
    *
-   * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue"];</code>
+   * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The mapValue.
    */
   dev.slipway.common.v1.ValueMap getMapValue();
@@ -172,7 +172,7 @@ public interface ValueOrBuilder extends
    * A map from string keys to values (a Python dict with string keys).
    * </pre>
    *
-   * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue"];</code>
+   * <code>.slipway.common.v1.ValueMap map_value = 7 [json_name = "mapValue", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.common.v1.ValueMapOrBuilder getMapValueOrBuilder();
 

@@ -45,31 +45,34 @@ public final class ValueProto {
   static {
     java.lang.String[] descriptorData = {
       "\n\035slipway/common/v1/value.proto\022\021slipway" +
-      ".common.v1\032\034google/protobuf/struct.proto" +
-      "\"\321\002\n\005Value\022;\n\nnull_value\030\001 \001(\0162\032.google." +
-      "protobuf.NullValueH\000R\tnullValue\022\037\n\nbool_" +
-      "value\030\002 \001(\010H\000R\tboolValue\022\035\n\tint_value\030\003 " +
-      "\001(\003H\000R\010intValue\022#\n\014double_value\030\004 \001(\001H\000R" +
-      "\013doubleValue\022#\n\014string_value\030\005 \001(\tH\000R\013st" +
-      "ringValue\022=\n\nlist_value\030\006 \001(\0132\034.slipway." +
-      "common.v1.ValueListH\000R\tlistValue\022:\n\tmap_" +
-      "value\030\007 \001(\0132\033.slipway.common.v1.ValueMap" +
-      "H\000R\010mapValueB\006\n\004kind\"=\n\tValueList\0220\n\006val" +
-      "ues\030\001 \003(\0132\030.slipway.common.v1.ValueR\006val" +
-      "ues\"\240\001\n\010ValueMap\022?\n\006values\030\001 \003(\0132\'.slipw" +
-      "ay.common.v1.ValueMap.ValuesEntryR\006value" +
-      "s\032S\n\013ValuesEntry\022\020\n\003key\030\001 \001(\tR\003key\022.\n\005va" +
-      "lue\030\002 \001(\0132\030.slipway.common.v1.ValueR\005val" +
-      "ue:\0028\001B\311\001\n\025dev.slipway.common.v1B\nValueP" +
-      "rotoP\001Z>github.com/slipway-mlops/slipway" +
-      "/clients/go/common/v1;commonv1\242\002\003SCX\252\002\021S" +
-      "lipway.Common.V1\312\002\021Slipway\\Common\\V1\342\002\035S" +
-      "lipway\\Common\\V1\\GPBMetadata\352\002\023Slipway::" +
-      "Common::V1b\006proto3"
+      ".common.v1\032\037google/api/field_behavior.pr" +
+      "oto\032\034google/protobuf/struct.proto\"\373\002\n\005Va" +
+      "lue\022A\n\nnull_value\030\001 \001(\0162\032.google.protobu" +
+      "f.NullValueB\004\342A\001\001H\000R\tnullValue\022%\n\nbool_v" +
+      "alue\030\002 \001(\010B\004\342A\001\001H\000R\tboolValue\022#\n\tint_val" +
+      "ue\030\003 \001(\003B\004\342A\001\001H\000R\010intValue\022)\n\014double_val" +
+      "ue\030\004 \001(\001B\004\342A\001\001H\000R\013doubleValue\022)\n\014string_" +
+      "value\030\005 \001(\tB\004\342A\001\001H\000R\013stringValue\022C\n\nlist" +
+      "_value\030\006 \001(\0132\034.slipway.common.v1.ValueLi" +
+      "stB\004\342A\001\001H\000R\tlistValue\022@\n\tmap_value\030\007 \001(\013" +
+      "2\033.slipway.common.v1.ValueMapB\004\342A\001\001H\000R\010m" +
+      "apValueB\006\n\004kind\"C\n\tValueList\0226\n\006values\030\001" +
+      " \003(\0132\030.slipway.common.v1.ValueB\004\342A\001\001R\006va" +
+      "lues\"\246\001\n\010ValueMap\022E\n\006values\030\001 \003(\0132\'.slip" +
+      "way.common.v1.ValueMap.ValuesEntryB\004\342A\001\001" +
+      "R\006values\032S\n\013ValuesEntry\022\020\n\003key\030\001 \001(\tR\003ke" +
+      "y\022.\n\005value\030\002 \001(\0132\030.slipway.common.v1.Val" +
+      "ueR\005value:\0028\001B\311\001\n\025dev.slipway.common.v1B" +
+      "\nValueProtoP\001Z>github.com/slipway-mlops/" +
+      "slipway/clients/go/common/v1;commonv1\242\002\003" +
+      "SCX\252\002\021Slipway.Common.V1\312\002\021Slipway\\Common" +
+      "\\V1\342\002\035Slipway\\Common\\V1\\GPBMetadata\352\002\023Sl" +
+      "ipway::Common::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
           com.google.protobuf.StructProto.getDescriptor(),
         });
     internal_static_slipway_common_v1_Value_descriptor =
@@ -96,6 +99,12 @@ public final class ValueProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_common_v1_ValueMap_ValuesEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
     com.google.protobuf.StructProto.getDescriptor();
   }
 

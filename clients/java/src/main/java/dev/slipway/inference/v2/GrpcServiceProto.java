@@ -462,38 +462,39 @@ public final class GrpcServiceProto {
       "8\020\006\022\016\n\nTYPE_INT16\020\007\022\016\n\nTYPE_INT32\020\010\022\016\n\nT" +
       "YPE_INT64\020\t\022\r\n\tTYPE_FP16\020\n\022\r\n\tTYPE_FP32\020" +
       "\013\022\r\n\tTYPE_FP64\020\014\022\017\n\013TYPE_STRING\020\r\022\r\n\tTYP" +
-      "E_BF16\020\0162\237\010\n\024GRPCInferenceService\022I\n\nSer" +
+      "E_BF16\020\0162\267\010\n\024GRPCInferenceService\022K\n\nSer" +
       "verLive\022\034.inference.ServerLiveRequest\032\035." +
-      "inference.ServerLiveResponse\022L\n\013ServerRe" +
-      "ady\022\035.inference.ServerReadyRequest\032\036.inf" +
-      "erence.ServerReadyResponse\022I\n\nModelReady" +
-      "\022\034.inference.ModelReadyRequest\032\035.inferen" +
-      "ce.ModelReadyResponse\022U\n\016ServerMetadata\022" +
-      " .inference.ServerMetadataRequest\032!.infe" +
-      "rence.ServerMetadataResponse\022R\n\rModelMet" +
-      "adata\022\037.inference.ModelMetadataRequest\032 " +
-      ".inference.ModelMetadataResponse\022I\n\nMode" +
-      "lInfer\022\034.inference.ModelInferRequest\032\035.i" +
-      "nference.ModelInferResponse\022Y\n\020ModelStre" +
-      "amInfer\022\034.inference.ModelInferRequest\032#." +
-      "inference.ModelStreamInferResponse(\0010\001\022L" +
-      "\n\013ModelConfig\022\035.inference.ModelConfigReq" +
-      "uest\032\036.inference.ModelConfigResponse\022X\n\017" +
-      "ModelStatistics\022!.inference.ModelStatist" +
-      "icsRequest\032\".inference.ModelStatisticsRe" +
-      "sponse\022X\n\017RepositoryIndex\022!.inference.Re" +
-      "positoryIndexRequest\032\".inference.Reposit" +
-      "oryIndexResponse\022d\n\023RepositoryModelLoad\022" +
-      "%.inference.RepositoryModelLoadRequest\032&" +
-      ".inference.RepositoryModelLoadResponse\022j" +
-      "\n\025RepositoryModelUnload\022\'.inference.Repo" +
-      "sitoryModelUnloadRequest\032(.inference.Rep" +
-      "ositoryModelUnloadResponseB\266\001\n\030dev.slipw" +
-      "ay.inference.v2B\020GrpcServiceProtoP\001ZDgit" +
-      "hub.com/slipway-mlops/slipway/clients/go" +
-      "/inference/v2;inferencev2\242\002\003IXX\252\002\tInfere" +
-      "nce\312\002\tInference\342\002\025Inference\\GPBMetadata\352" +
-      "\002\tInferenceb\006proto3"
+      "inference.ServerLiveResponse\"\000\022N\n\013Server" +
+      "Ready\022\035.inference.ServerReadyRequest\032\036.i" +
+      "nference.ServerReadyResponse\"\000\022K\n\nModelR" +
+      "eady\022\034.inference.ModelReadyRequest\032\035.inf" +
+      "erence.ModelReadyResponse\"\000\022W\n\016ServerMet" +
+      "adata\022 .inference.ServerMetadataRequest\032" +
+      "!.inference.ServerMetadataResponse\"\000\022T\n\r" +
+      "ModelMetadata\022\037.inference.ModelMetadataR" +
+      "equest\032 .inference.ModelMetadataResponse" +
+      "\"\000\022K\n\nModelInfer\022\034.inference.ModelInferR" +
+      "equest\032\035.inference.ModelInferResponse\"\000\022" +
+      "[\n\020ModelStreamInfer\022\034.inference.ModelInf" +
+      "erRequest\032#.inference.ModelStreamInferRe" +
+      "sponse\"\000(\0010\001\022N\n\013ModelConfig\022\035.inference." +
+      "ModelConfigRequest\032\036.inference.ModelConf" +
+      "igResponse\"\000\022Z\n\017ModelStatistics\022!.infere" +
+      "nce.ModelStatisticsRequest\032\".inference.M" +
+      "odelStatisticsResponse\"\000\022Z\n\017RepositoryIn" +
+      "dex\022!.inference.RepositoryIndexRequest\032\"" +
+      ".inference.RepositoryIndexResponse\"\000\022f\n\023" +
+      "RepositoryModelLoad\022%.inference.Reposito" +
+      "ryModelLoadRequest\032&.inference.Repositor" +
+      "yModelLoadResponse\"\000\022l\n\025RepositoryModelU" +
+      "nload\022\'.inference.RepositoryModelUnloadR" +
+      "equest\032(.inference.RepositoryModelUnload" +
+      "Response\"\000B\266\001\n\030dev.slipway.inference.v2B" +
+      "\020GrpcServiceProtoP\001ZDgithub.com/slipway-" +
+      "mlops/slipway/clients/go/inference/v2;in" +
+      "ferencev2\242\002\003IXX\252\002\tInference\312\002\tInference\342" +
+      "\002\025Inference\\GPBMetadata\352\002\tInferenceb\006pro" +
+      "to3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,

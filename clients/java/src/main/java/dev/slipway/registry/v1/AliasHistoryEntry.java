@@ -57,10 +57,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object name_ = "";
   /**
    * <pre>
-   * Output only. The resource name, `models/{model}/aliasHistory/{entry}`.
+   * Identifier. The resource name, `models/{model}/aliasHistory/{entry}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -78,10 +78,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Output only. The resource name, `models/{model}/aliasHistory/{entry}`.
+   * Identifier. The resource name, `models/{model}/aliasHistory/{entry}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -107,7 +107,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 2 [json_name = "model"];</code>
+   * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The model.
    */
   @java.lang.Override
@@ -128,7 +128,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 2 [json_name = "model"];</code>
+   * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for model.
    */
   @java.lang.Override
@@ -154,7 +154,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The alias, for example `production`.
    * </pre>
    *
-   * <code>string alias = 3 [json_name = "alias"];</code>
+   * <code>string alias = 3 [json_name = "alias", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The alias.
    */
   @java.lang.Override
@@ -175,7 +175,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The alias, for example `production`.
    * </pre>
    *
-   * <code>string alias = 3 [json_name = "alias"];</code>
+   * <code>string alias = 3 [json_name = "alias", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for alias.
    */
   @java.lang.Override
@@ -200,7 +200,7 @@ private static final long serialVersionUID = 0L;
    * Output only. What happened.
    * </pre>
    *
-   * <code>.slipway.registry.v1.AliasChange change = 4 [json_name = "change"];</code>
+   * <code>.slipway.registry.v1.AliasChange change = 4 [json_name = "change", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for change.
    */
   @java.lang.Override public int getChangeValue() {
@@ -211,7 +211,7 @@ private static final long serialVersionUID = 0L;
    * Output only. What happened.
    * </pre>
    *
-   * <code>.slipway.registry.v1.AliasChange change = 4 [json_name = "change"];</code>
+   * <code>.slipway.registry.v1.AliasChange change = 4 [json_name = "change", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The change.
    */
   @java.lang.Override public dev.slipway.registry.v1.AliasChange getChange() {
@@ -226,7 +226,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The version the alias pointed to before; 0 when it did not exist.
    * </pre>
    *
-   * <code>int64 from_version_number = 5 [json_name = "fromVersionNumber"];</code>
+   * <code>int64 from_version_number = 5 [json_name = "fromVersionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The fromVersionNumber.
    */
   @java.lang.Override
@@ -241,7 +241,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The version the alias points to after; 0 when it was deleted.
    * </pre>
    *
-   * <code>int64 to_version_number = 6 [json_name = "toVersionNumber"];</code>
+   * <code>int64 to_version_number = 6 [json_name = "toVersionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The toVersionNumber.
    */
   @java.lang.Override
@@ -256,7 +256,7 @@ private static final long serialVersionUID = 0L;
    * Output only. Who made the change.
    * </pre>
    *
-   * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor"];</code>
+   * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the actor field is set.
    */
   @java.lang.Override
@@ -268,7 +268,7 @@ private static final long serialVersionUID = 0L;
    * Output only. Who made the change.
    * </pre>
    *
-   * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor"];</code>
+   * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The actor.
    */
   @java.lang.Override
@@ -280,7 +280,7 @@ private static final long serialVersionUID = 0L;
    * Output only. Who made the change.
    * </pre>
    *
-   * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor"];</code>
+   * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.PrincipalOrBuilder getActorOrBuilder() {
@@ -295,7 +295,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The reason given with the change.
    * </pre>
    *
-   * <code>string reason = 8 [json_name = "reason"];</code>
+   * <code>string reason = 8 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The reason.
    */
   @java.lang.Override
@@ -316,7 +316,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The reason given with the change.
    * </pre>
    *
-   * <code>string reason = 8 [json_name = "reason"];</code>
+   * <code>string reason = 8 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for reason.
    */
   @java.lang.Override
@@ -341,7 +341,7 @@ private static final long serialVersionUID = 0L;
    * Output only. When the change was made.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime"];</code>
+   * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the changeTime field is set.
    */
   @java.lang.Override
@@ -353,7 +353,7 @@ private static final long serialVersionUID = 0L;
    * Output only. When the change was made.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime"];</code>
+   * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The changeTime.
    */
   @java.lang.Override
@@ -365,7 +365,7 @@ private static final long serialVersionUID = 0L;
    * Output only. When the change was made.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime"];</code>
+   * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getChangeTimeOrBuilder() {
@@ -380,7 +380,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The request id of the call that made the change.
    * </pre>
    *
-   * <code>string request_id = 10 [json_name = "requestId"];</code>
+   * <code>string request_id = 10 [json_name = "requestId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -401,7 +401,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The request id of the call that made the change.
    * </pre>
    *
-   * <code>string request_id = 10 [json_name = "requestId"];</code>
+   * <code>string request_id = 10 [json_name = "requestId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -427,7 +427,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The id of the audit event recorded with the change.
    * </pre>
    *
-   * <code>string audit_event_id = 11 [json_name = "auditEventId"];</code>
+   * <code>string audit_event_id = 11 [json_name = "auditEventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The auditEventId.
    */
   @java.lang.Override
@@ -448,7 +448,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The id of the audit event recorded with the change.
    * </pre>
    *
-   * <code>string audit_event_id = 11 [json_name = "auditEventId"];</code>
+   * <code>string audit_event_id = 11 [json_name = "auditEventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for auditEventId.
    */
   @java.lang.Override
@@ -1073,10 +1073,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object name_ = "";
     /**
      * <pre>
-     * Output only. The resource name, `models/{model}/aliasHistory/{entry}`.
+     * Identifier. The resource name, `models/{model}/aliasHistory/{entry}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -1093,10 +1093,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Output only. The resource name, `models/{model}/aliasHistory/{entry}`.
+     * Identifier. The resource name, `models/{model}/aliasHistory/{entry}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -1114,10 +1114,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Output only. The resource name, `models/{model}/aliasHistory/{entry}`.
+     * Identifier. The resource name, `models/{model}/aliasHistory/{entry}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -1131,10 +1131,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Output only. The resource name, `models/{model}/aliasHistory/{entry}`.
+     * Identifier. The resource name, `models/{model}/aliasHistory/{entry}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -1145,10 +1145,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Output only. The resource name, `models/{model}/aliasHistory/{entry}`.
+     * Identifier. The resource name, `models/{model}/aliasHistory/{entry}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -1168,7 +1168,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The model.
      */
     public java.lang.String getModel() {
@@ -1188,7 +1188,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for model.
      */
     public com.google.protobuf.ByteString
@@ -1209,7 +1209,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The model to set.
      * @return This builder for chaining.
      */
@@ -1226,7 +1226,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearModel() {
@@ -1240,7 +1240,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for model to set.
      * @return This builder for chaining.
      */
@@ -1260,7 +1260,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The alias, for example `production`.
      * </pre>
      *
-     * <code>string alias = 3 [json_name = "alias"];</code>
+     * <code>string alias = 3 [json_name = "alias", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The alias.
      */
     public java.lang.String getAlias() {
@@ -1280,7 +1280,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The alias, for example `production`.
      * </pre>
      *
-     * <code>string alias = 3 [json_name = "alias"];</code>
+     * <code>string alias = 3 [json_name = "alias", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for alias.
      */
     public com.google.protobuf.ByteString
@@ -1301,7 +1301,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The alias, for example `production`.
      * </pre>
      *
-     * <code>string alias = 3 [json_name = "alias"];</code>
+     * <code>string alias = 3 [json_name = "alias", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The alias to set.
      * @return This builder for chaining.
      */
@@ -1318,7 +1318,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The alias, for example `production`.
      * </pre>
      *
-     * <code>string alias = 3 [json_name = "alias"];</code>
+     * <code>string alias = 3 [json_name = "alias", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearAlias() {
@@ -1332,7 +1332,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The alias, for example `production`.
      * </pre>
      *
-     * <code>string alias = 3 [json_name = "alias"];</code>
+     * <code>string alias = 3 [json_name = "alias", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for alias to set.
      * @return This builder for chaining.
      */
@@ -1352,7 +1352,7 @@ private static final long serialVersionUID = 0L;
      * Output only. What happened.
      * </pre>
      *
-     * <code>.slipway.registry.v1.AliasChange change = 4 [json_name = "change"];</code>
+     * <code>.slipway.registry.v1.AliasChange change = 4 [json_name = "change", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for change.
      */
     @java.lang.Override public int getChangeValue() {
@@ -1363,7 +1363,7 @@ private static final long serialVersionUID = 0L;
      * Output only. What happened.
      * </pre>
      *
-     * <code>.slipway.registry.v1.AliasChange change = 4 [json_name = "change"];</code>
+     * <code>.slipway.registry.v1.AliasChange change = 4 [json_name = "change", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for change to set.
      * @return This builder for chaining.
      */
@@ -1378,7 +1378,7 @@ private static final long serialVersionUID = 0L;
      * Output only. What happened.
      * </pre>
      *
-     * <code>.slipway.registry.v1.AliasChange change = 4 [json_name = "change"];</code>
+     * <code>.slipway.registry.v1.AliasChange change = 4 [json_name = "change", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The change.
      */
     @java.lang.Override
@@ -1391,7 +1391,7 @@ private static final long serialVersionUID = 0L;
      * Output only. What happened.
      * </pre>
      *
-     * <code>.slipway.registry.v1.AliasChange change = 4 [json_name = "change"];</code>
+     * <code>.slipway.registry.v1.AliasChange change = 4 [json_name = "change", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The change to set.
      * @return This builder for chaining.
      */
@@ -1409,7 +1409,7 @@ private static final long serialVersionUID = 0L;
      * Output only. What happened.
      * </pre>
      *
-     * <code>.slipway.registry.v1.AliasChange change = 4 [json_name = "change"];</code>
+     * <code>.slipway.registry.v1.AliasChange change = 4 [json_name = "change", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearChange() {
@@ -1425,7 +1425,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The version the alias pointed to before; 0 when it did not exist.
      * </pre>
      *
-     * <code>int64 from_version_number = 5 [json_name = "fromVersionNumber"];</code>
+     * <code>int64 from_version_number = 5 [json_name = "fromVersionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The fromVersionNumber.
      */
     @java.lang.Override
@@ -1437,7 +1437,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The version the alias pointed to before; 0 when it did not exist.
      * </pre>
      *
-     * <code>int64 from_version_number = 5 [json_name = "fromVersionNumber"];</code>
+     * <code>int64 from_version_number = 5 [json_name = "fromVersionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The fromVersionNumber to set.
      * @return This builder for chaining.
      */
@@ -1453,7 +1453,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The version the alias pointed to before; 0 when it did not exist.
      * </pre>
      *
-     * <code>int64 from_version_number = 5 [json_name = "fromVersionNumber"];</code>
+     * <code>int64 from_version_number = 5 [json_name = "fromVersionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearFromVersionNumber() {
@@ -1469,7 +1469,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The version the alias points to after; 0 when it was deleted.
      * </pre>
      *
-     * <code>int64 to_version_number = 6 [json_name = "toVersionNumber"];</code>
+     * <code>int64 to_version_number = 6 [json_name = "toVersionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The toVersionNumber.
      */
     @java.lang.Override
@@ -1481,7 +1481,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The version the alias points to after; 0 when it was deleted.
      * </pre>
      *
-     * <code>int64 to_version_number = 6 [json_name = "toVersionNumber"];</code>
+     * <code>int64 to_version_number = 6 [json_name = "toVersionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The toVersionNumber to set.
      * @return This builder for chaining.
      */
@@ -1497,7 +1497,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The version the alias points to after; 0 when it was deleted.
      * </pre>
      *
-     * <code>int64 to_version_number = 6 [json_name = "toVersionNumber"];</code>
+     * <code>int64 to_version_number = 6 [json_name = "toVersionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearToVersionNumber() {
@@ -1515,7 +1515,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Who made the change.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor"];</code>
+     * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the actor field is set.
      */
     public boolean hasActor() {
@@ -1526,7 +1526,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Who made the change.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor"];</code>
+     * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The actor.
      */
     public dev.slipway.common.v1.Principal getActor() {
@@ -1541,7 +1541,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Who made the change.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor"];</code>
+     * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setActor(dev.slipway.common.v1.Principal value) {
       if (actorBuilder_ == null) {
@@ -1561,7 +1561,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Who made the change.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor"];</code>
+     * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setActor(
         dev.slipway.common.v1.Principal.Builder builderForValue) {
@@ -1579,7 +1579,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Who made the change.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor"];</code>
+     * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeActor(dev.slipway.common.v1.Principal value) {
       if (actorBuilder_ == null) {
@@ -1604,7 +1604,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Who made the change.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor"];</code>
+     * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearActor() {
       bitField0_ = (bitField0_ & ~0x00000040);
@@ -1621,7 +1621,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Who made the change.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor"];</code>
+     * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.common.v1.Principal.Builder getActorBuilder() {
       bitField0_ |= 0x00000040;
@@ -1633,7 +1633,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Who made the change.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor"];</code>
+     * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.common.v1.PrincipalOrBuilder getActorOrBuilder() {
       if (actorBuilder_ != null) {
@@ -1648,7 +1648,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Who made the change.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor"];</code>
+     * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.common.v1.Principal, dev.slipway.common.v1.Principal.Builder, dev.slipway.common.v1.PrincipalOrBuilder> 
@@ -1670,7 +1670,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The reason given with the change.
      * </pre>
      *
-     * <code>string reason = 8 [json_name = "reason"];</code>
+     * <code>string reason = 8 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The reason.
      */
     public java.lang.String getReason() {
@@ -1690,7 +1690,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The reason given with the change.
      * </pre>
      *
-     * <code>string reason = 8 [json_name = "reason"];</code>
+     * <code>string reason = 8 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for reason.
      */
     public com.google.protobuf.ByteString
@@ -1711,7 +1711,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The reason given with the change.
      * </pre>
      *
-     * <code>string reason = 8 [json_name = "reason"];</code>
+     * <code>string reason = 8 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The reason to set.
      * @return This builder for chaining.
      */
@@ -1728,7 +1728,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The reason given with the change.
      * </pre>
      *
-     * <code>string reason = 8 [json_name = "reason"];</code>
+     * <code>string reason = 8 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearReason() {
@@ -1742,7 +1742,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The reason given with the change.
      * </pre>
      *
-     * <code>string reason = 8 [json_name = "reason"];</code>
+     * <code>string reason = 8 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for reason to set.
      * @return This builder for chaining.
      */
@@ -1764,7 +1764,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the change was made.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime"];</code>
+     * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the changeTime field is set.
      */
     public boolean hasChangeTime() {
@@ -1775,7 +1775,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the change was made.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime"];</code>
+     * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The changeTime.
      */
     public com.google.protobuf.Timestamp getChangeTime() {
@@ -1790,7 +1790,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the change was made.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime"];</code>
+     * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChangeTime(com.google.protobuf.Timestamp value) {
       if (changeTimeBuilder_ == null) {
@@ -1810,7 +1810,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the change was made.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime"];</code>
+     * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setChangeTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -1828,7 +1828,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the change was made.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime"];</code>
+     * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeChangeTime(com.google.protobuf.Timestamp value) {
       if (changeTimeBuilder_ == null) {
@@ -1853,7 +1853,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the change was made.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime"];</code>
+     * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearChangeTime() {
       bitField0_ = (bitField0_ & ~0x00000100);
@@ -1870,7 +1870,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the change was made.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime"];</code>
+     * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getChangeTimeBuilder() {
       bitField0_ |= 0x00000100;
@@ -1882,7 +1882,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the change was made.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime"];</code>
+     * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getChangeTimeOrBuilder() {
       if (changeTimeBuilder_ != null) {
@@ -1897,7 +1897,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the change was made.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime"];</code>
+     * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -1919,7 +1919,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The request id of the call that made the change.
      * </pre>
      *
-     * <code>string request_id = 10 [json_name = "requestId"];</code>
+     * <code>string request_id = 10 [json_name = "requestId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -1939,7 +1939,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The request id of the call that made the change.
      * </pre>
      *
-     * <code>string request_id = 10 [json_name = "requestId"];</code>
+     * <code>string request_id = 10 [json_name = "requestId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -1960,7 +1960,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The request id of the call that made the change.
      * </pre>
      *
-     * <code>string request_id = 10 [json_name = "requestId"];</code>
+     * <code>string request_id = 10 [json_name = "requestId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -1977,7 +1977,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The request id of the call that made the change.
      * </pre>
      *
-     * <code>string request_id = 10 [json_name = "requestId"];</code>
+     * <code>string request_id = 10 [json_name = "requestId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -1991,7 +1991,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The request id of the call that made the change.
      * </pre>
      *
-     * <code>string request_id = 10 [json_name = "requestId"];</code>
+     * <code>string request_id = 10 [json_name = "requestId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */
@@ -2011,7 +2011,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The id of the audit event recorded with the change.
      * </pre>
      *
-     * <code>string audit_event_id = 11 [json_name = "auditEventId"];</code>
+     * <code>string audit_event_id = 11 [json_name = "auditEventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The auditEventId.
      */
     public java.lang.String getAuditEventId() {
@@ -2031,7 +2031,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The id of the audit event recorded with the change.
      * </pre>
      *
-     * <code>string audit_event_id = 11 [json_name = "auditEventId"];</code>
+     * <code>string audit_event_id = 11 [json_name = "auditEventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for auditEventId.
      */
     public com.google.protobuf.ByteString
@@ -2052,7 +2052,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The id of the audit event recorded with the change.
      * </pre>
      *
-     * <code>string audit_event_id = 11 [json_name = "auditEventId"];</code>
+     * <code>string audit_event_id = 11 [json_name = "auditEventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The auditEventId to set.
      * @return This builder for chaining.
      */
@@ -2069,7 +2069,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The id of the audit event recorded with the change.
      * </pre>
      *
-     * <code>string audit_event_id = 11 [json_name = "auditEventId"];</code>
+     * <code>string audit_event_id = 11 [json_name = "auditEventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearAuditEventId() {
@@ -2083,7 +2083,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The id of the audit event recorded with the change.
      * </pre>
      *
-     * <code>string audit_event_id = 11 [json_name = "auditEventId"];</code>
+     * <code>string audit_event_id = 11 [json_name = "auditEventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for auditEventId to set.
      * @return This builder for chaining.
      */

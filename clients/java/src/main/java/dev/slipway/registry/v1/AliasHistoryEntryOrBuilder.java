@@ -10,19 +10,19 @@ public interface AliasHistoryEntryOrBuilder extends
 
   /**
    * <pre>
-   * Output only. The resource name, `models/{model}/aliasHistory/{entry}`.
+   * Identifier. The resource name, `models/{model}/aliasHistory/{entry}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The name.
    */
   java.lang.String getName();
   /**
    * <pre>
-   * Output only. The resource name, `models/{model}/aliasHistory/{entry}`.
+   * Identifier. The resource name, `models/{model}/aliasHistory/{entry}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -33,7 +33,7 @@ public interface AliasHistoryEntryOrBuilder extends
    * Output only. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 2 [json_name = "model"];</code>
+   * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The model.
    */
   java.lang.String getModel();
@@ -42,7 +42,7 @@ public interface AliasHistoryEntryOrBuilder extends
    * Output only. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 2 [json_name = "model"];</code>
+   * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for model.
    */
   com.google.protobuf.ByteString
@@ -53,7 +53,7 @@ public interface AliasHistoryEntryOrBuilder extends
    * Output only. The alias, for example `production`.
    * </pre>
    *
-   * <code>string alias = 3 [json_name = "alias"];</code>
+   * <code>string alias = 3 [json_name = "alias", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The alias.
    */
   java.lang.String getAlias();
@@ -62,7 +62,7 @@ public interface AliasHistoryEntryOrBuilder extends
    * Output only. The alias, for example `production`.
    * </pre>
    *
-   * <code>string alias = 3 [json_name = "alias"];</code>
+   * <code>string alias = 3 [json_name = "alias", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for alias.
    */
   com.google.protobuf.ByteString
@@ -73,7 +73,7 @@ public interface AliasHistoryEntryOrBuilder extends
    * Output only. What happened.
    * </pre>
    *
-   * <code>.slipway.registry.v1.AliasChange change = 4 [json_name = "change"];</code>
+   * <code>.slipway.registry.v1.AliasChange change = 4 [json_name = "change", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for change.
    */
   int getChangeValue();
@@ -82,7 +82,7 @@ public interface AliasHistoryEntryOrBuilder extends
    * Output only. What happened.
    * </pre>
    *
-   * <code>.slipway.registry.v1.AliasChange change = 4 [json_name = "change"];</code>
+   * <code>.slipway.registry.v1.AliasChange change = 4 [json_name = "change", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The change.
    */
   dev.slipway.registry.v1.AliasChange getChange();
@@ -92,7 +92,7 @@ public interface AliasHistoryEntryOrBuilder extends
    * Output only. The version the alias pointed to before; 0 when it did not exist.
    * </pre>
    *
-   * <code>int64 from_version_number = 5 [json_name = "fromVersionNumber"];</code>
+   * <code>int64 from_version_number = 5 [json_name = "fromVersionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The fromVersionNumber.
    */
   long getFromVersionNumber();
@@ -102,7 +102,7 @@ public interface AliasHistoryEntryOrBuilder extends
    * Output only. The version the alias points to after; 0 when it was deleted.
    * </pre>
    *
-   * <code>int64 to_version_number = 6 [json_name = "toVersionNumber"];</code>
+   * <code>int64 to_version_number = 6 [json_name = "toVersionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The toVersionNumber.
    */
   long getToVersionNumber();
@@ -112,7 +112,7 @@ public interface AliasHistoryEntryOrBuilder extends
    * Output only. Who made the change.
    * </pre>
    *
-   * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor"];</code>
+   * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the actor field is set.
    */
   boolean hasActor();
@@ -121,7 +121,7 @@ public interface AliasHistoryEntryOrBuilder extends
    * Output only. Who made the change.
    * </pre>
    *
-   * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor"];</code>
+   * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The actor.
    */
   dev.slipway.common.v1.Principal getActor();
@@ -130,7 +130,7 @@ public interface AliasHistoryEntryOrBuilder extends
    * Output only. Who made the change.
    * </pre>
    *
-   * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor"];</code>
+   * <code>.slipway.common.v1.Principal actor = 7 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.common.v1.PrincipalOrBuilder getActorOrBuilder();
 
@@ -139,7 +139,7 @@ public interface AliasHistoryEntryOrBuilder extends
    * Output only. The reason given with the change.
    * </pre>
    *
-   * <code>string reason = 8 [json_name = "reason"];</code>
+   * <code>string reason = 8 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The reason.
    */
   java.lang.String getReason();
@@ -148,7 +148,7 @@ public interface AliasHistoryEntryOrBuilder extends
    * Output only. The reason given with the change.
    * </pre>
    *
-   * <code>string reason = 8 [json_name = "reason"];</code>
+   * <code>string reason = 8 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for reason.
    */
   com.google.protobuf.ByteString
@@ -159,7 +159,7 @@ public interface AliasHistoryEntryOrBuilder extends
    * Output only. When the change was made.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime"];</code>
+   * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the changeTime field is set.
    */
   boolean hasChangeTime();
@@ -168,7 +168,7 @@ public interface AliasHistoryEntryOrBuilder extends
    * Output only. When the change was made.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime"];</code>
+   * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The changeTime.
    */
   com.google.protobuf.Timestamp getChangeTime();
@@ -177,7 +177,7 @@ public interface AliasHistoryEntryOrBuilder extends
    * Output only. When the change was made.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime"];</code>
+   * <code>.google.protobuf.Timestamp change_time = 9 [json_name = "changeTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getChangeTimeOrBuilder();
 
@@ -186,7 +186,7 @@ public interface AliasHistoryEntryOrBuilder extends
    * Output only. The request id of the call that made the change.
    * </pre>
    *
-   * <code>string request_id = 10 [json_name = "requestId"];</code>
+   * <code>string request_id = 10 [json_name = "requestId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -195,7 +195,7 @@ public interface AliasHistoryEntryOrBuilder extends
    * Output only. The request id of the call that made the change.
    * </pre>
    *
-   * <code>string request_id = 10 [json_name = "requestId"];</code>
+   * <code>string request_id = 10 [json_name = "requestId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString
@@ -206,7 +206,7 @@ public interface AliasHistoryEntryOrBuilder extends
    * Output only. The id of the audit event recorded with the change.
    * </pre>
    *
-   * <code>string audit_event_id = 11 [json_name = "auditEventId"];</code>
+   * <code>string audit_event_id = 11 [json_name = "auditEventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The auditEventId.
    */
   java.lang.String getAuditEventId();
@@ -215,7 +215,7 @@ public interface AliasHistoryEntryOrBuilder extends
    * Output only. The id of the audit event recorded with the change.
    * </pre>
    *
-   * <code>string audit_event_id = 11 [json_name = "auditEventId"];</code>
+   * <code>string audit_event_id = 11 [json_name = "auditEventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for auditEventId.
    */
   com.google.protobuf.ByteString

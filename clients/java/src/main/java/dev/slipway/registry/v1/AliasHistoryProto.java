@@ -30,33 +30,42 @@ public final class AliasHistoryProto {
   static {
     java.lang.String[] descriptorData = {
       "\n\'slipway/registry/v1/alias_history.prot" +
-      "o\022\023slipway.registry.v1\032\037google/protobuf/" +
-      "timestamp.proto\032!slipway/common/v1/princ" +
-      "ipal.proto\"\267\003\n\021AliasHistoryEntry\022\022\n\004name" +
-      "\030\001 \001(\tR\004name\022\024\n\005model\030\002 \001(\tR\005model\022\024\n\005al" +
-      "ias\030\003 \001(\tR\005alias\0228\n\006change\030\004 \001(\0162 .slipw" +
-      "ay.registry.v1.AliasChangeR\006change\022.\n\023fr" +
-      "om_version_number\030\005 \001(\003R\021fromVersionNumb" +
-      "er\022*\n\021to_version_number\030\006 \001(\003R\017toVersion" +
-      "Number\0222\n\005actor\030\007 \001(\0132\034.slipway.common.v" +
-      "1.PrincipalR\005actor\022\026\n\006reason\030\010 \001(\tR\006reas" +
-      "on\022;\n\013change_time\030\t \001(\0132\032.google.protobu" +
-      "f.TimestampR\nchangeTime\022\035\n\nrequest_id\030\n " +
-      "\001(\tR\trequestId\022$\n\016audit_event_id\030\013 \001(\tR\014" +
-      "auditEventId*s\n\013AliasChange\022\034\n\030ALIAS_CHA" +
-      "NGE_UNSPECIFIED\020\000\022\024\n\020ALIAS_CHANGE_SET\020\001\022" +
-      "\026\n\022ALIAS_CHANGE_MOVED\020\002\022\030\n\024ALIAS_CHANGE_" +
-      "DELETED\020\003B\336\001\n\027dev.slipway.registry.v1B\021A" +
-      "liasHistoryProtoP\001ZBgithub.com/slipway-m" +
-      "lops/slipway/clients/go/registry/v1;regi" +
-      "stryv1\242\002\003SRX\252\002\023Slipway.Registry.V1\312\002\023Sli" +
-      "pway\\Registry\\V1\342\002\037Slipway\\Registry\\V1\\G" +
-      "PBMetadata\352\002\025Slipway::Registry::V1b\006prot" +
-      "o3"
+      "o\022\023slipway.registry.v1\032\037google/api/field" +
+      "_behavior.proto\032\031google/api/resource.pro" +
+      "to\032\037google/protobuf/timestamp.proto\032!sli" +
+      "pway/common/v1/principal.proto\"\222\005\n\021Alias" +
+      "HistoryEntry\022\030\n\004name\030\001 \001(\tB\004\342A\001\010R\004name\0229" +
+      "\n\005model\030\002 \001(\tB#\342A\001\003\372A\034\n\032registry.slipway" +
+      ".dev/ModelR\005model\022\032\n\005alias\030\003 \001(\tB\004\342A\001\003R\005" +
+      "alias\022>\n\006change\030\004 \001(\0162 .slipway.registry" +
+      ".v1.AliasChangeB\004\342A\001\003R\006change\0224\n\023from_ve" +
+      "rsion_number\030\005 \001(\003B\004\342A\001\003R\021fromVersionNum" +
+      "ber\0220\n\021to_version_number\030\006 \001(\003B\004\342A\001\003R\017to" +
+      "VersionNumber\0228\n\005actor\030\007 \001(\0132\034.slipway.c" +
+      "ommon.v1.PrincipalB\004\342A\001\003R\005actor\022\034\n\006reaso" +
+      "n\030\010 \001(\tB\004\342A\001\003R\006reason\022A\n\013change_time\030\t \001" +
+      "(\0132\032.google.protobuf.TimestampB\004\342A\001\003R\nch" +
+      "angeTime\022#\n\nrequest_id\030\n \001(\tB\004\342A\001\003R\trequ" +
+      "estId\022*\n\016audit_event_id\030\013 \001(\tB\004\342A\001\003R\014aud" +
+      "itEventId:x\352Au\n&registry.slipway.dev/Ali" +
+      "asHistoryEntry\022#models/{model}/aliasHist" +
+      "ory/{entry}*\023aliasHistoryEntries2\021aliasH" +
+      "istoryEntry*s\n\013AliasChange\022\034\n\030ALIAS_CHAN" +
+      "GE_UNSPECIFIED\020\000\022\024\n\020ALIAS_CHANGE_SET\020\001\022\026" +
+      "\n\022ALIAS_CHANGE_MOVED\020\002\022\030\n\024ALIAS_CHANGE_D" +
+      "ELETED\020\003B\336\001\n\027dev.slipway.registry.v1B\021Al" +
+      "iasHistoryProtoP\001ZBgithub.com/slipway-ml" +
+      "ops/slipway/clients/go/registry/v1;regis" +
+      "tryv1\242\002\003SRX\252\002\023Slipway.Registry.V1\312\002\023Slip" +
+      "way\\Registry\\V1\342\002\037Slipway\\Registry\\V1\\GP" +
+      "BMetadata\352\002\025Slipway::Registry::V1b\006proto" +
+      "3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
+          com.google.api.ResourceProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
           dev.slipway.common.v1.PrincipalProto.getDescriptor(),
         });
@@ -66,6 +75,15 @@ public final class AliasHistoryProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_AliasHistoryEntry_descriptor,
         new java.lang.String[] { "Name", "Model", "Alias", "Change", "FromVersionNumber", "ToVersionNumber", "Actor", "Reason", "ChangeTime", "RequestId", "AuditEventId", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    registry.add(com.google.api.ResourceProto.resource);
+    registry.add(com.google.api.ResourceProto.resourceReference);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
+    com.google.api.ResourceProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
     dev.slipway.common.v1.PrincipalProto.getDescriptor();
   }

@@ -55,7 +55,7 @@ private static final long serialVersionUID = 0L;
    * upload fails unless the received bytes have exactly this digest.
    * </pre>
    *
-   * <code>string sha256 = 1 [json_name = "sha256"];</code>
+   * <code>string sha256 = 1 [json_name = "sha256", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The sha256.
    */
   @java.lang.Override
@@ -77,7 +77,7 @@ private static final long serialVersionUID = 0L;
    * upload fails unless the received bytes have exactly this digest.
    * </pre>
    *
-   * <code>string sha256 = 1 [json_name = "sha256"];</code>
+   * <code>string sha256 = 1 [json_name = "sha256", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for sha256.
    */
   @java.lang.Override
@@ -102,7 +102,7 @@ private static final long serialVersionUID = 0L;
    * Required on upload. The file size in bytes.
    * </pre>
    *
-   * <code>int64 size_bytes = 2 [json_name = "sizeBytes"];</code>
+   * <code>int64 size_bytes = 2 [json_name = "sizeBytes", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The sizeBytes.
    */
   @java.lang.Override
@@ -117,7 +117,7 @@ private static final long serialVersionUID = 0L;
    * Required on upload. The serialisation format.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ArtifactFormat format = 3 [json_name = "format"];</code>
+   * <code>.slipway.registry.v1.ArtifactFormat format = 3 [json_name = "format", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The enum numeric value on the wire for format.
    */
   @java.lang.Override public int getFormatValue() {
@@ -128,7 +128,7 @@ private static final long serialVersionUID = 0L;
    * Required on upload. The serialisation format.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ArtifactFormat format = 3 [json_name = "format"];</code>
+   * <code>.slipway.registry.v1.ArtifactFormat format = 3 [json_name = "format", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The format.
    */
   @java.lang.Override public dev.slipway.registry.v1.ArtifactFormat getFormat() {
@@ -145,7 +145,7 @@ private static final long serialVersionUID = 0L;
    * information only: clients download through the registry, never from this location.
    * </pre>
    *
-   * <code>string uri = 4 [json_name = "uri"];</code>
+   * <code>string uri = 4 [json_name = "uri", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The uri.
    */
   @java.lang.Override
@@ -167,7 +167,7 @@ private static final long serialVersionUID = 0L;
    * information only: clients download through the registry, never from this location.
    * </pre>
    *
-   * <code>string uri = 4 [json_name = "uri"];</code>
+   * <code>string uri = 4 [json_name = "uri", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for uri.
    */
   @java.lang.Override
@@ -592,7 +592,7 @@ private static final long serialVersionUID = 0L;
      * upload fails unless the received bytes have exactly this digest.
      * </pre>
      *
-     * <code>string sha256 = 1 [json_name = "sha256"];</code>
+     * <code>string sha256 = 1 [json_name = "sha256", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The sha256.
      */
     public java.lang.String getSha256() {
@@ -613,7 +613,7 @@ private static final long serialVersionUID = 0L;
      * upload fails unless the received bytes have exactly this digest.
      * </pre>
      *
-     * <code>string sha256 = 1 [json_name = "sha256"];</code>
+     * <code>string sha256 = 1 [json_name = "sha256", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for sha256.
      */
     public com.google.protobuf.ByteString
@@ -635,7 +635,7 @@ private static final long serialVersionUID = 0L;
      * upload fails unless the received bytes have exactly this digest.
      * </pre>
      *
-     * <code>string sha256 = 1 [json_name = "sha256"];</code>
+     * <code>string sha256 = 1 [json_name = "sha256", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The sha256 to set.
      * @return This builder for chaining.
      */
@@ -653,7 +653,7 @@ private static final long serialVersionUID = 0L;
      * upload fails unless the received bytes have exactly this digest.
      * </pre>
      *
-     * <code>string sha256 = 1 [json_name = "sha256"];</code>
+     * <code>string sha256 = 1 [json_name = "sha256", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearSha256() {
@@ -668,7 +668,7 @@ private static final long serialVersionUID = 0L;
      * upload fails unless the received bytes have exactly this digest.
      * </pre>
      *
-     * <code>string sha256 = 1 [json_name = "sha256"];</code>
+     * <code>string sha256 = 1 [json_name = "sha256", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for sha256 to set.
      * @return This builder for chaining.
      */
@@ -688,7 +688,7 @@ private static final long serialVersionUID = 0L;
      * Required on upload. The file size in bytes.
      * </pre>
      *
-     * <code>int64 size_bytes = 2 [json_name = "sizeBytes"];</code>
+     * <code>int64 size_bytes = 2 [json_name = "sizeBytes", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The sizeBytes.
      */
     @java.lang.Override
@@ -700,7 +700,7 @@ private static final long serialVersionUID = 0L;
      * Required on upload. The file size in bytes.
      * </pre>
      *
-     * <code>int64 size_bytes = 2 [json_name = "sizeBytes"];</code>
+     * <code>int64 size_bytes = 2 [json_name = "sizeBytes", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The sizeBytes to set.
      * @return This builder for chaining.
      */
@@ -716,7 +716,7 @@ private static final long serialVersionUID = 0L;
      * Required on upload. The file size in bytes.
      * </pre>
      *
-     * <code>int64 size_bytes = 2 [json_name = "sizeBytes"];</code>
+     * <code>int64 size_bytes = 2 [json_name = "sizeBytes", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearSizeBytes() {
@@ -732,7 +732,7 @@ private static final long serialVersionUID = 0L;
      * Required on upload. The serialisation format.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactFormat format = 3 [json_name = "format"];</code>
+     * <code>.slipway.registry.v1.ArtifactFormat format = 3 [json_name = "format", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The enum numeric value on the wire for format.
      */
     @java.lang.Override public int getFormatValue() {
@@ -743,7 +743,7 @@ private static final long serialVersionUID = 0L;
      * Required on upload. The serialisation format.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactFormat format = 3 [json_name = "format"];</code>
+     * <code>.slipway.registry.v1.ArtifactFormat format = 3 [json_name = "format", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The enum numeric value on the wire for format to set.
      * @return This builder for chaining.
      */
@@ -758,7 +758,7 @@ private static final long serialVersionUID = 0L;
      * Required on upload. The serialisation format.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactFormat format = 3 [json_name = "format"];</code>
+     * <code>.slipway.registry.v1.ArtifactFormat format = 3 [json_name = "format", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The format.
      */
     @java.lang.Override
@@ -771,7 +771,7 @@ private static final long serialVersionUID = 0L;
      * Required on upload. The serialisation format.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactFormat format = 3 [json_name = "format"];</code>
+     * <code>.slipway.registry.v1.ArtifactFormat format = 3 [json_name = "format", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The format to set.
      * @return This builder for chaining.
      */
@@ -789,7 +789,7 @@ private static final long serialVersionUID = 0L;
      * Required on upload. The serialisation format.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactFormat format = 3 [json_name = "format"];</code>
+     * <code>.slipway.registry.v1.ArtifactFormat format = 3 [json_name = "format", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearFormat() {
@@ -806,7 +806,7 @@ private static final long serialVersionUID = 0L;
      * information only: clients download through the registry, never from this location.
      * </pre>
      *
-     * <code>string uri = 4 [json_name = "uri"];</code>
+     * <code>string uri = 4 [json_name = "uri", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The uri.
      */
     public java.lang.String getUri() {
@@ -827,7 +827,7 @@ private static final long serialVersionUID = 0L;
      * information only: clients download through the registry, never from this location.
      * </pre>
      *
-     * <code>string uri = 4 [json_name = "uri"];</code>
+     * <code>string uri = 4 [json_name = "uri", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for uri.
      */
     public com.google.protobuf.ByteString
@@ -849,7 +849,7 @@ private static final long serialVersionUID = 0L;
      * information only: clients download through the registry, never from this location.
      * </pre>
      *
-     * <code>string uri = 4 [json_name = "uri"];</code>
+     * <code>string uri = 4 [json_name = "uri", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The uri to set.
      * @return This builder for chaining.
      */
@@ -867,7 +867,7 @@ private static final long serialVersionUID = 0L;
      * information only: clients download through the registry, never from this location.
      * </pre>
      *
-     * <code>string uri = 4 [json_name = "uri"];</code>
+     * <code>string uri = 4 [json_name = "uri", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearUri() {
@@ -882,7 +882,7 @@ private static final long serialVersionUID = 0L;
      * information only: clients download through the registry, never from this location.
      * </pre>
      *
-     * <code>string uri = 4 [json_name = "uri"];</code>
+     * <code>string uri = 4 [json_name = "uri", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for uri to set.
      * @return This builder for chaining.
      */

@@ -53,7 +53,7 @@ private static final long serialVersionUID = 0L;
    * order; chunks of different files may interleave.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 1 [json_name = "artifactKind"];</code>
+   * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 1 [json_name = "artifactKind", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for artifactKind.
    */
   @java.lang.Override public int getArtifactKindValue() {
@@ -65,7 +65,7 @@ private static final long serialVersionUID = 0L;
    * order; chunks of different files may interleave.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 1 [json_name = "artifactKind"];</code>
+   * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 1 [json_name = "artifactKind", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The artifactKind.
    */
   @java.lang.Override public dev.slipway.registry.v1.ArtifactKind getArtifactKind() {
@@ -80,7 +80,7 @@ private static final long serialVersionUID = 0L;
    * The bytes, at most 1 MiB per chunk recommended (the server's message size limit applies).
    * </pre>
    *
-   * <code>bytes data = 2 [json_name = "data"];</code>
+   * <code>bytes data = 2 [json_name = "data", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The data.
    */
   @java.lang.Override
@@ -446,7 +446,7 @@ private static final long serialVersionUID = 0L;
      * order; chunks of different files may interleave.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 1 [json_name = "artifactKind"];</code>
+     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 1 [json_name = "artifactKind", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The enum numeric value on the wire for artifactKind.
      */
     @java.lang.Override public int getArtifactKindValue() {
@@ -458,7 +458,7 @@ private static final long serialVersionUID = 0L;
      * order; chunks of different files may interleave.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 1 [json_name = "artifactKind"];</code>
+     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 1 [json_name = "artifactKind", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The enum numeric value on the wire for artifactKind to set.
      * @return This builder for chaining.
      */
@@ -474,7 +474,7 @@ private static final long serialVersionUID = 0L;
      * order; chunks of different files may interleave.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 1 [json_name = "artifactKind"];</code>
+     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 1 [json_name = "artifactKind", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The artifactKind.
      */
     @java.lang.Override
@@ -488,7 +488,7 @@ private static final long serialVersionUID = 0L;
      * order; chunks of different files may interleave.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 1 [json_name = "artifactKind"];</code>
+     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 1 [json_name = "artifactKind", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The artifactKind to set.
      * @return This builder for chaining.
      */
@@ -507,7 +507,7 @@ private static final long serialVersionUID = 0L;
      * order; chunks of different files may interleave.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 1 [json_name = "artifactKind"];</code>
+     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 1 [json_name = "artifactKind", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearArtifactKind() {
@@ -523,7 +523,7 @@ private static final long serialVersionUID = 0L;
      * The bytes, at most 1 MiB per chunk recommended (the server's message size limit applies).
      * </pre>
      *
-     * <code>bytes data = 2 [json_name = "data"];</code>
+     * <code>bytes data = 2 [json_name = "data", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The data.
      */
     @java.lang.Override
@@ -535,7 +535,7 @@ private static final long serialVersionUID = 0L;
      * The bytes, at most 1 MiB per chunk recommended (the server's message size limit applies).
      * </pre>
      *
-     * <code>bytes data = 2 [json_name = "data"];</code>
+     * <code>bytes data = 2 [json_name = "data", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The data to set.
      * @return This builder for chaining.
      */
@@ -551,7 +551,7 @@ private static final long serialVersionUID = 0L;
      * The bytes, at most 1 MiB per chunk recommended (the server's message size limit applies).
      * </pre>
      *
-     * <code>bytes data = 2 [json_name = "data"];</code>
+     * <code>bytes data = 2 [json_name = "data", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearData() {

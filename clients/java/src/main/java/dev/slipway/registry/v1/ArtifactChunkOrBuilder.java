@@ -14,7 +14,7 @@ public interface ArtifactChunkOrBuilder extends
    * order; chunks of different files may interleave.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 1 [json_name = "artifactKind"];</code>
+   * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 1 [json_name = "artifactKind", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for artifactKind.
    */
   int getArtifactKindValue();
@@ -24,7 +24,7 @@ public interface ArtifactChunkOrBuilder extends
    * order; chunks of different files may interleave.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 1 [json_name = "artifactKind"];</code>
+   * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 1 [json_name = "artifactKind", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The artifactKind.
    */
   dev.slipway.registry.v1.ArtifactKind getArtifactKind();
@@ -34,7 +34,7 @@ public interface ArtifactChunkOrBuilder extends
    * The bytes, at most 1 MiB per chunk recommended (the server's message size limit applies).
    * </pre>
    *
-   * <code>bytes data = 2 [json_name = "data"];</code>
+   * <code>bytes data = 2 [json_name = "data", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The data.
    */
   com.google.protobuf.ByteString getData();

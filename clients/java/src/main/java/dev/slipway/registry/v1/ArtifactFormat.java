@@ -7,6 +7,8 @@ package dev.slipway.registry.v1;
 /**
  * <pre>
  * The serialisation format of an artifact file.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `ARTIFACT_FORMAT_UNSPECIFIED` where it must decide).
  * </pre>
  *
  * Protobuf enum {@code slipway.registry.v1.ArtifactFormat}

@@ -7,6 +7,8 @@ package dev.slipway.registry.v1;
 /**
  * <pre>
  * Which file of a model version a transfer is about.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `ARTIFACT_KIND_UNSPECIFIED` where it must decide).
  * </pre>
  *
  * Protobuf enum {@code slipway.registry.v1.ArtifactKind}

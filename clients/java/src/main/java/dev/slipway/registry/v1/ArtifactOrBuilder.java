@@ -14,7 +14,7 @@ public interface ArtifactOrBuilder extends
    * upload fails unless the received bytes have exactly this digest.
    * </pre>
    *
-   * <code>string sha256 = 1 [json_name = "sha256"];</code>
+   * <code>string sha256 = 1 [json_name = "sha256", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The sha256.
    */
   java.lang.String getSha256();
@@ -24,7 +24,7 @@ public interface ArtifactOrBuilder extends
    * upload fails unless the received bytes have exactly this digest.
    * </pre>
    *
-   * <code>string sha256 = 1 [json_name = "sha256"];</code>
+   * <code>string sha256 = 1 [json_name = "sha256", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for sha256.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface ArtifactOrBuilder extends
    * Required on upload. The file size in bytes.
    * </pre>
    *
-   * <code>int64 size_bytes = 2 [json_name = "sizeBytes"];</code>
+   * <code>int64 size_bytes = 2 [json_name = "sizeBytes", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The sizeBytes.
    */
   long getSizeBytes();
@@ -45,7 +45,7 @@ public interface ArtifactOrBuilder extends
    * Required on upload. The serialisation format.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ArtifactFormat format = 3 [json_name = "format"];</code>
+   * <code>.slipway.registry.v1.ArtifactFormat format = 3 [json_name = "format", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The enum numeric value on the wire for format.
    */
   int getFormatValue();
@@ -54,7 +54,7 @@ public interface ArtifactOrBuilder extends
    * Required on upload. The serialisation format.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ArtifactFormat format = 3 [json_name = "format"];</code>
+   * <code>.slipway.registry.v1.ArtifactFormat format = 3 [json_name = "format", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The format.
    */
   dev.slipway.registry.v1.ArtifactFormat getFormat();
@@ -65,7 +65,7 @@ public interface ArtifactOrBuilder extends
    * information only: clients download through the registry, never from this location.
    * </pre>
    *
-   * <code>string uri = 4 [json_name = "uri"];</code>
+   * <code>string uri = 4 [json_name = "uri", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The uri.
    */
   java.lang.String getUri();
@@ -75,7 +75,7 @@ public interface ArtifactOrBuilder extends
    * information only: clients download through the registry, never from this location.
    * </pre>
    *
-   * <code>string uri = 4 [json_name = "uri"];</code>
+   * <code>string uri = 4 [json_name = "uri", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for uri.
    */
   com.google.protobuf.ByteString

@@ -30,28 +30,31 @@ public final class ArtifactProto {
   static {
     java.lang.String[] descriptorData = {
       "\n\"slipway/registry/v1/artifact.proto\022\023sl" +
-      "ipway.registry.v1\"\220\001\n\010Artifact\022\026\n\006sha256" +
-      "\030\001 \001(\tR\006sha256\022\035\n\nsize_bytes\030\002 \001(\003R\tsize" +
-      "Bytes\022;\n\006format\030\003 \001(\0162#.slipway.registry" +
-      ".v1.ArtifactFormatR\006format\022\020\n\003uri\030\004 \001(\tR" +
-      "\003uri*\324\001\n\016ArtifactFormat\022\037\n\033ARTIFACT_FORM" +
-      "AT_UNSPECIFIED\020\000\022\031\n\025ARTIFACT_FORMAT_SKOP" +
-      "S\020\001\022\032\n\026ARTIFACT_FORMAT_PICKLE\020\002\022\032\n\026ARTIF" +
-      "ACT_FORMAT_JOBLIB\020\003\022\030\n\024ARTIFACT_FORMAT_O" +
-      "NNX\020\004\022\027\n\023ARTIFACT_FORMAT_NPZ\020\005\022\033\n\027ARTIFA" +
-      "CT_FORMAT_PARQUET\020\006*j\n\014ArtifactKind\022\035\n\031A" +
-      "RTIFACT_KIND_UNSPECIFIED\020\000\022\027\n\023ARTIFACT_K" +
-      "IND_MODEL\020\001\022\"\n\036ARTIFACT_KIND_REFERENCE_S" +
-      "AMPLE\020\002B\332\001\n\027dev.slipway.registry.v1B\rArt" +
-      "ifactProtoP\001ZBgithub.com/slipway-mlops/s" +
-      "lipway/clients/go/registry/v1;registryv1" +
-      "\242\002\003SRX\252\002\023Slipway.Registry.V1\312\002\023Slipway\\R" +
-      "egistry\\V1\342\002\037Slipway\\Registry\\V1\\GPBMeta" +
-      "data\352\002\025Slipway::Registry::V1b\006proto3"
+      "ipway.registry.v1\032\037google/api/field_beha" +
+      "vior.proto\"\250\001\n\010Artifact\022\034\n\006sha256\030\001 \001(\tB" +
+      "\004\342A\001\002R\006sha256\022#\n\nsize_bytes\030\002 \001(\003B\004\342A\001\002R" +
+      "\tsizeBytes\022A\n\006format\030\003 \001(\0162#.slipway.reg" +
+      "istry.v1.ArtifactFormatB\004\342A\001\002R\006format\022\026\n" +
+      "\003uri\030\004 \001(\tB\004\342A\001\003R\003uri*\324\001\n\016ArtifactFormat" +
+      "\022\037\n\033ARTIFACT_FORMAT_UNSPECIFIED\020\000\022\031\n\025ART" +
+      "IFACT_FORMAT_SKOPS\020\001\022\032\n\026ARTIFACT_FORMAT_" +
+      "PICKLE\020\002\022\032\n\026ARTIFACT_FORMAT_JOBLIB\020\003\022\030\n\024" +
+      "ARTIFACT_FORMAT_ONNX\020\004\022\027\n\023ARTIFACT_FORMA" +
+      "T_NPZ\020\005\022\033\n\027ARTIFACT_FORMAT_PARQUET\020\006*j\n\014" +
+      "ArtifactKind\022\035\n\031ARTIFACT_KIND_UNSPECIFIE" +
+      "D\020\000\022\027\n\023ARTIFACT_KIND_MODEL\020\001\022\"\n\036ARTIFACT" +
+      "_KIND_REFERENCE_SAMPLE\020\002B\332\001\n\027dev.slipway" +
+      ".registry.v1B\rArtifactProtoP\001ZBgithub.co" +
+      "m/slipway-mlops/slipway/clients/go/regis" +
+      "try/v1;registryv1\242\002\003SRX\252\002\023Slipway.Regist" +
+      "ry.V1\312\002\023Slipway\\Registry\\V1\342\002\037Slipway\\Re" +
+      "gistry\\V1\\GPBMetadata\352\002\025Slipway::Registr" +
+      "y::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
         });
     internal_static_slipway_registry_v1_Artifact_descriptor =
       getDescriptor().getMessageTypes().get(0);
@@ -59,6 +62,12 @@ public final class ArtifactProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_Artifact_descriptor,
         new java.lang.String[] { "Sha256", "SizeBytes", "Format", "Uri", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
   }
 
   // @@protoc_insertion_point(outer_class_scope)

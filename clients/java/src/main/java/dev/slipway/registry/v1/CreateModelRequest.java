@@ -58,7 +58,7 @@ private static final long serialVersionUID = 0L;
    * version numbers continue after the deleted model's (numbers are never reused).
    * </pre>
    *
-   * <code>string model_id = 1 [json_name = "modelId"];</code>
+   * <code>string model_id = 1 [json_name = "modelId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The modelId.
    */
   @java.lang.Override
@@ -83,7 +83,7 @@ private static final long serialVersionUID = 0L;
    * version numbers continue after the deleted model's (numbers are never reused).
    * </pre>
    *
-   * <code>string model_id = 1 [json_name = "modelId"];</code>
+   * <code>string model_id = 1 [json_name = "modelId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for modelId.
    */
   @java.lang.Override
@@ -109,7 +109,7 @@ private static final long serialVersionUID = 0L;
    * (see Model.labels, else INVALID_LABEL).
    * </pre>
    *
-   * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
+   * <code>.slipway.registry.v1.Model model = 2 [json_name = "model", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the model field is set.
    */
   @java.lang.Override
@@ -122,7 +122,7 @@ private static final long serialVersionUID = 0L;
    * (see Model.labels, else INVALID_LABEL).
    * </pre>
    *
-   * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
+   * <code>.slipway.registry.v1.Model model = 2 [json_name = "model", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The model.
    */
   @java.lang.Override
@@ -135,7 +135,7 @@ private static final long serialVersionUID = 0L;
    * (see Model.labels, else INVALID_LABEL).
    * </pre>
    *
-   * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
+   * <code>.slipway.registry.v1.Model model = 2 [json_name = "model", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.registry.v1.ModelOrBuilder getModelOrBuilder() {
@@ -151,7 +151,7 @@ private static final long serialVersionUID = 0L;
    * first call's result instead of failing with ALREADY_EXISTS.
    * </pre>
    *
-   * <code>string request_id = 3 [json_name = "requestId"];</code>
+   * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -173,7 +173,7 @@ private static final long serialVersionUID = 0L;
    * first call's result instead of failing with ALREADY_EXISTS.
    * </pre>
    *
-   * <code>string request_id = 3 [json_name = "requestId"];</code>
+   * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -600,7 +600,7 @@ private static final long serialVersionUID = 0L;
      * version numbers continue after the deleted model's (numbers are never reused).
      * </pre>
      *
-     * <code>string model_id = 1 [json_name = "modelId"];</code>
+     * <code>string model_id = 1 [json_name = "modelId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The modelId.
      */
     public java.lang.String getModelId() {
@@ -624,7 +624,7 @@ private static final long serialVersionUID = 0L;
      * version numbers continue after the deleted model's (numbers are never reused).
      * </pre>
      *
-     * <code>string model_id = 1 [json_name = "modelId"];</code>
+     * <code>string model_id = 1 [json_name = "modelId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for modelId.
      */
     public com.google.protobuf.ByteString
@@ -649,7 +649,7 @@ private static final long serialVersionUID = 0L;
      * version numbers continue after the deleted model's (numbers are never reused).
      * </pre>
      *
-     * <code>string model_id = 1 [json_name = "modelId"];</code>
+     * <code>string model_id = 1 [json_name = "modelId", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The modelId to set.
      * @return This builder for chaining.
      */
@@ -670,7 +670,7 @@ private static final long serialVersionUID = 0L;
      * version numbers continue after the deleted model's (numbers are never reused).
      * </pre>
      *
-     * <code>string model_id = 1 [json_name = "modelId"];</code>
+     * <code>string model_id = 1 [json_name = "modelId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearModelId() {
@@ -688,7 +688,7 @@ private static final long serialVersionUID = 0L;
      * version numbers continue after the deleted model's (numbers are never reused).
      * </pre>
      *
-     * <code>string model_id = 1 [json_name = "modelId"];</code>
+     * <code>string model_id = 1 [json_name = "modelId", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for modelId to set.
      * @return This builder for chaining.
      */
@@ -711,7 +711,7 @@ private static final long serialVersionUID = 0L;
      * (see Model.labels, else INVALID_LABEL).
      * </pre>
      *
-     * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
+     * <code>.slipway.registry.v1.Model model = 2 [json_name = "model", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the model field is set.
      */
     public boolean hasModel() {
@@ -723,7 +723,7 @@ private static final long serialVersionUID = 0L;
      * (see Model.labels, else INVALID_LABEL).
      * </pre>
      *
-     * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
+     * <code>.slipway.registry.v1.Model model = 2 [json_name = "model", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The model.
      */
     public dev.slipway.registry.v1.Model getModel() {
@@ -739,7 +739,7 @@ private static final long serialVersionUID = 0L;
      * (see Model.labels, else INVALID_LABEL).
      * </pre>
      *
-     * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
+     * <code>.slipway.registry.v1.Model model = 2 [json_name = "model", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setModel(dev.slipway.registry.v1.Model value) {
       if (modelBuilder_ == null) {
@@ -760,7 +760,7 @@ private static final long serialVersionUID = 0L;
      * (see Model.labels, else INVALID_LABEL).
      * </pre>
      *
-     * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
+     * <code>.slipway.registry.v1.Model model = 2 [json_name = "model", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setModel(
         dev.slipway.registry.v1.Model.Builder builderForValue) {
@@ -779,7 +779,7 @@ private static final long serialVersionUID = 0L;
      * (see Model.labels, else INVALID_LABEL).
      * </pre>
      *
-     * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
+     * <code>.slipway.registry.v1.Model model = 2 [json_name = "model", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeModel(dev.slipway.registry.v1.Model value) {
       if (modelBuilder_ == null) {
@@ -805,7 +805,7 @@ private static final long serialVersionUID = 0L;
      * (see Model.labels, else INVALID_LABEL).
      * </pre>
      *
-     * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
+     * <code>.slipway.registry.v1.Model model = 2 [json_name = "model", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearModel() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -823,7 +823,7 @@ private static final long serialVersionUID = 0L;
      * (see Model.labels, else INVALID_LABEL).
      * </pre>
      *
-     * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
+     * <code>.slipway.registry.v1.Model model = 2 [json_name = "model", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.registry.v1.Model.Builder getModelBuilder() {
       bitField0_ |= 0x00000002;
@@ -836,7 +836,7 @@ private static final long serialVersionUID = 0L;
      * (see Model.labels, else INVALID_LABEL).
      * </pre>
      *
-     * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
+     * <code>.slipway.registry.v1.Model model = 2 [json_name = "model", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.registry.v1.ModelOrBuilder getModelOrBuilder() {
       if (modelBuilder_ != null) {
@@ -852,7 +852,7 @@ private static final long serialVersionUID = 0L;
      * (see Model.labels, else INVALID_LABEL).
      * </pre>
      *
-     * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
+     * <code>.slipway.registry.v1.Model model = 2 [json_name = "model", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.registry.v1.Model, dev.slipway.registry.v1.Model.Builder, dev.slipway.registry.v1.ModelOrBuilder> 
@@ -875,7 +875,7 @@ private static final long serialVersionUID = 0L;
      * first call's result instead of failing with ALREADY_EXISTS.
      * </pre>
      *
-     * <code>string request_id = 3 [json_name = "requestId"];</code>
+     * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -896,7 +896,7 @@ private static final long serialVersionUID = 0L;
      * first call's result instead of failing with ALREADY_EXISTS.
      * </pre>
      *
-     * <code>string request_id = 3 [json_name = "requestId"];</code>
+     * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -918,7 +918,7 @@ private static final long serialVersionUID = 0L;
      * first call's result instead of failing with ALREADY_EXISTS.
      * </pre>
      *
-     * <code>string request_id = 3 [json_name = "requestId"];</code>
+     * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -936,7 +936,7 @@ private static final long serialVersionUID = 0L;
      * first call's result instead of failing with ALREADY_EXISTS.
      * </pre>
      *
-     * <code>string request_id = 3 [json_name = "requestId"];</code>
+     * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -951,7 +951,7 @@ private static final long serialVersionUID = 0L;
      * first call's result instead of failing with ALREADY_EXISTS.
      * </pre>
      *
-     * <code>string request_id = 3 [json_name = "requestId"];</code>
+     * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

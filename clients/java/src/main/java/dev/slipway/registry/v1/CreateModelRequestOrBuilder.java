@@ -17,7 +17,7 @@ public interface CreateModelRequestOrBuilder extends
    * version numbers continue after the deleted model's (numbers are never reused).
    * </pre>
    *
-   * <code>string model_id = 1 [json_name = "modelId"];</code>
+   * <code>string model_id = 1 [json_name = "modelId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The modelId.
    */
   java.lang.String getModelId();
@@ -30,7 +30,7 @@ public interface CreateModelRequestOrBuilder extends
    * version numbers continue after the deleted model's (numbers are never reused).
    * </pre>
    *
-   * <code>string model_id = 1 [json_name = "modelId"];</code>
+   * <code>string model_id = 1 [json_name = "modelId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for modelId.
    */
   com.google.protobuf.ByteString
@@ -42,7 +42,7 @@ public interface CreateModelRequestOrBuilder extends
    * (see Model.labels, else INVALID_LABEL).
    * </pre>
    *
-   * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
+   * <code>.slipway.registry.v1.Model model = 2 [json_name = "model", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the model field is set.
    */
   boolean hasModel();
@@ -52,7 +52,7 @@ public interface CreateModelRequestOrBuilder extends
    * (see Model.labels, else INVALID_LABEL).
    * </pre>
    *
-   * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
+   * <code>.slipway.registry.v1.Model model = 2 [json_name = "model", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The model.
    */
   dev.slipway.registry.v1.Model getModel();
@@ -62,7 +62,7 @@ public interface CreateModelRequestOrBuilder extends
    * (see Model.labels, else INVALID_LABEL).
    * </pre>
    *
-   * <code>.slipway.registry.v1.Model model = 2 [json_name = "model"];</code>
+   * <code>.slipway.registry.v1.Model model = 2 [json_name = "model", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.registry.v1.ModelOrBuilder getModelOrBuilder();
 
@@ -72,7 +72,7 @@ public interface CreateModelRequestOrBuilder extends
    * first call's result instead of failing with ALREADY_EXISTS.
    * </pre>
    *
-   * <code>string request_id = 3 [json_name = "requestId"];</code>
+   * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -82,7 +82,7 @@ public interface CreateModelRequestOrBuilder extends
    * first call's result instead of failing with ALREADY_EXISTS.
    * </pre>
    *
-   * <code>string request_id = 3 [json_name = "requestId"];</code>
+   * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string parent = 1 [json_name = "parent"];</code>
+   * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The parent.
    */
   @java.lang.Override
@@ -75,7 +75,7 @@ private static final long serialVersionUID = 0L;
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string parent = 1 [json_name = "parent"];</code>
+   * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for parent.
    */
   @java.lang.Override
@@ -102,7 +102,7 @@ private static final long serialVersionUID = 0L;
    * uploaded too. Output-only fields are ignored.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion"];</code>
+   * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the modelVersion field is set.
    */
   @java.lang.Override
@@ -116,7 +116,7 @@ private static final long serialVersionUID = 0L;
    * uploaded too. Output-only fields are ignored.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion"];</code>
+   * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The modelVersion.
    */
   @java.lang.Override
@@ -130,7 +130,7 @@ private static final long serialVersionUID = 0L;
    * uploaded too. Output-only fields are ignored.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion"];</code>
+   * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.registry.v1.ModelVersionOrBuilder getModelVersionOrBuilder() {
@@ -144,7 +144,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Create the model first if it does not exist.
    * </pre>
    *
-   * <code>bool create_model = 3 [json_name = "createModel"];</code>
+   * <code>bool create_model = 3 [json_name = "createModel", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The createModel.
    */
   @java.lang.Override
@@ -161,7 +161,7 @@ private static final long serialVersionUID = 0L;
    * the version the first call created instead of creating another.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -183,7 +183,7 @@ private static final long serialVersionUID = 0L;
    * the version the first call created instead of creating another.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -630,7 +630,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The parent.
      */
     public java.lang.String getParent() {
@@ -650,7 +650,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for parent.
      */
     public com.google.protobuf.ByteString
@@ -671,7 +671,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The parent to set.
      * @return This builder for chaining.
      */
@@ -688,7 +688,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearParent() {
@@ -702,7 +702,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for parent to set.
      * @return This builder for chaining.
      */
@@ -726,7 +726,7 @@ private static final long serialVersionUID = 0L;
      * uploaded too. Output-only fields are ignored.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED];</code>
      * @return Whether the modelVersion field is set.
      */
     public boolean hasModelVersion() {
@@ -739,7 +739,7 @@ private static final long serialVersionUID = 0L;
      * uploaded too. Output-only fields are ignored.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The modelVersion.
      */
     public dev.slipway.registry.v1.ModelVersion getModelVersion() {
@@ -756,7 +756,7 @@ private static final long serialVersionUID = 0L;
      * uploaded too. Output-only fields are ignored.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setModelVersion(dev.slipway.registry.v1.ModelVersion value) {
       if (modelVersionBuilder_ == null) {
@@ -778,7 +778,7 @@ private static final long serialVersionUID = 0L;
      * uploaded too. Output-only fields are ignored.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setModelVersion(
         dev.slipway.registry.v1.ModelVersion.Builder builderForValue) {
@@ -798,7 +798,7 @@ private static final long serialVersionUID = 0L;
      * uploaded too. Output-only fields are ignored.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder mergeModelVersion(dev.slipway.registry.v1.ModelVersion value) {
       if (modelVersionBuilder_ == null) {
@@ -825,7 +825,7 @@ private static final long serialVersionUID = 0L;
      * uploaded too. Output-only fields are ignored.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearModelVersion() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -844,7 +844,7 @@ private static final long serialVersionUID = 0L;
      * uploaded too. Output-only fields are ignored.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.registry.v1.ModelVersion.Builder getModelVersionBuilder() {
       bitField0_ |= 0x00000002;
@@ -858,7 +858,7 @@ private static final long serialVersionUID = 0L;
      * uploaded too. Output-only fields are ignored.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.registry.v1.ModelVersionOrBuilder getModelVersionOrBuilder() {
       if (modelVersionBuilder_ != null) {
@@ -875,7 +875,7 @@ private static final long serialVersionUID = 0L;
      * uploaded too. Output-only fields are ignored.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.registry.v1.ModelVersion, dev.slipway.registry.v1.ModelVersion.Builder, dev.slipway.registry.v1.ModelVersionOrBuilder> 
@@ -897,7 +897,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Create the model first if it does not exist.
      * </pre>
      *
-     * <code>bool create_model = 3 [json_name = "createModel"];</code>
+     * <code>bool create_model = 3 [json_name = "createModel", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The createModel.
      */
     @java.lang.Override
@@ -909,7 +909,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Create the model first if it does not exist.
      * </pre>
      *
-     * <code>bool create_model = 3 [json_name = "createModel"];</code>
+     * <code>bool create_model = 3 [json_name = "createModel", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The createModel to set.
      * @return This builder for chaining.
      */
@@ -925,7 +925,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Create the model first if it does not exist.
      * </pre>
      *
-     * <code>bool create_model = 3 [json_name = "createModel"];</code>
+     * <code>bool create_model = 3 [json_name = "createModel", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearCreateModel() {
@@ -942,7 +942,7 @@ private static final long serialVersionUID = 0L;
      * the version the first call created instead of creating another.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -963,7 +963,7 @@ private static final long serialVersionUID = 0L;
      * the version the first call created instead of creating another.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -985,7 +985,7 @@ private static final long serialVersionUID = 0L;
      * the version the first call created instead of creating another.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -1003,7 +1003,7 @@ private static final long serialVersionUID = 0L;
      * the version the first call created instead of creating another.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -1018,7 +1018,7 @@ private static final long serialVersionUID = 0L;
      * the version the first call created instead of creating another.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

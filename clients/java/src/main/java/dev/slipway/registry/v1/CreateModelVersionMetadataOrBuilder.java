@@ -13,7 +13,7 @@ public interface CreateModelVersionMetadataOrBuilder extends
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string parent = 1 [json_name = "parent"];</code>
+   * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The parent.
    */
   java.lang.String getParent();
@@ -22,7 +22,7 @@ public interface CreateModelVersionMetadataOrBuilder extends
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string parent = 1 [json_name = "parent"];</code>
+   * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for parent.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface CreateModelVersionMetadataOrBuilder extends
    * uploaded too. Output-only fields are ignored.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion"];</code>
+   * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the modelVersion field is set.
    */
   boolean hasModelVersion();
@@ -46,7 +46,7 @@ public interface CreateModelVersionMetadataOrBuilder extends
    * uploaded too. Output-only fields are ignored.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion"];</code>
+   * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The modelVersion.
    */
   dev.slipway.registry.v1.ModelVersion getModelVersion();
@@ -57,7 +57,7 @@ public interface CreateModelVersionMetadataOrBuilder extends
    * uploaded too. Output-only fields are ignored.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion"];</code>
+   * <code>.slipway.registry.v1.ModelVersion model_version = 2 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.registry.v1.ModelVersionOrBuilder getModelVersionOrBuilder();
 
@@ -66,7 +66,7 @@ public interface CreateModelVersionMetadataOrBuilder extends
    * Optional. Create the model first if it does not exist.
    * </pre>
    *
-   * <code>bool create_model = 3 [json_name = "createModel"];</code>
+   * <code>bool create_model = 3 [json_name = "createModel", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The createModel.
    */
   boolean getCreateModel();
@@ -77,7 +77,7 @@ public interface CreateModelVersionMetadataOrBuilder extends
    * the version the first call created instead of creating another.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -87,7 +87,7 @@ public interface CreateModelVersionMetadataOrBuilder extends
    * the version the first call created instead of creating another.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

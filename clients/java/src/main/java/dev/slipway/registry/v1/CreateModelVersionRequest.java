@@ -92,7 +92,7 @@ private static final long serialVersionUID = 0L;
    * The first message: what is created and which files follow.
    * </pre>
    *
-   * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata"];</code>
+   * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the metadata field is set.
    */
   @java.lang.Override
@@ -104,7 +104,7 @@ private static final long serialVersionUID = 0L;
    * The first message: what is created and which files follow.
    * </pre>
    *
-   * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata"];</code>
+   * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The metadata.
    */
   @java.lang.Override
@@ -119,7 +119,7 @@ private static final long serialVersionUID = 0L;
    * The first message: what is created and which files follow.
    * </pre>
    *
-   * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata"];</code>
+   * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.registry.v1.CreateModelVersionMetadataOrBuilder getMetadataOrBuilder() {
@@ -135,7 +135,7 @@ private static final long serialVersionUID = 0L;
    * A following message: bytes of one of the declared files.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk"];</code>
+   * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the chunk field is set.
    */
   @java.lang.Override
@@ -147,7 +147,7 @@ private static final long serialVersionUID = 0L;
    * A following message: bytes of one of the declared files.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk"];</code>
+   * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The chunk.
    */
   @java.lang.Override
@@ -162,7 +162,7 @@ private static final long serialVersionUID = 0L;
    * A following message: bytes of one of the declared files.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk"];</code>
+   * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.registry.v1.ArtifactChunkOrBuilder getChunkOrBuilder() {
@@ -589,7 +589,7 @@ private static final long serialVersionUID = 0L;
      * The first message: what is created and which files follow.
      * </pre>
      *
-     * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata"];</code>
+     * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the metadata field is set.
      */
     @java.lang.Override
@@ -601,7 +601,7 @@ private static final long serialVersionUID = 0L;
      * The first message: what is created and which files follow.
      * </pre>
      *
-     * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata"];</code>
+     * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The metadata.
      */
     @java.lang.Override
@@ -623,7 +623,7 @@ private static final long serialVersionUID = 0L;
      * The first message: what is created and which files follow.
      * </pre>
      *
-     * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata"];</code>
+     * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setMetadata(dev.slipway.registry.v1.CreateModelVersionMetadata value) {
       if (metadataBuilder_ == null) {
@@ -643,7 +643,7 @@ private static final long serialVersionUID = 0L;
      * The first message: what is created and which files follow.
      * </pre>
      *
-     * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata"];</code>
+     * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setMetadata(
         dev.slipway.registry.v1.CreateModelVersionMetadata.Builder builderForValue) {
@@ -661,7 +661,7 @@ private static final long serialVersionUID = 0L;
      * The first message: what is created and which files follow.
      * </pre>
      *
-     * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata"];</code>
+     * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeMetadata(dev.slipway.registry.v1.CreateModelVersionMetadata value) {
       if (metadataBuilder_ == null) {
@@ -688,7 +688,7 @@ private static final long serialVersionUID = 0L;
      * The first message: what is created and which files follow.
      * </pre>
      *
-     * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata"];</code>
+     * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearMetadata() {
       if (metadataBuilder_ == null) {
@@ -711,7 +711,7 @@ private static final long serialVersionUID = 0L;
      * The first message: what is created and which files follow.
      * </pre>
      *
-     * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata"];</code>
+     * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.registry.v1.CreateModelVersionMetadata.Builder getMetadataBuilder() {
       return getMetadataFieldBuilder().getBuilder();
@@ -721,7 +721,7 @@ private static final long serialVersionUID = 0L;
      * The first message: what is created and which files follow.
      * </pre>
      *
-     * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata"];</code>
+     * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public dev.slipway.registry.v1.CreateModelVersionMetadataOrBuilder getMetadataOrBuilder() {
@@ -739,7 +739,7 @@ private static final long serialVersionUID = 0L;
      * The first message: what is created and which files follow.
      * </pre>
      *
-     * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata"];</code>
+     * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.registry.v1.CreateModelVersionMetadata, dev.slipway.registry.v1.CreateModelVersionMetadata.Builder, dev.slipway.registry.v1.CreateModelVersionMetadataOrBuilder> 
@@ -767,7 +767,7 @@ private static final long serialVersionUID = 0L;
      * A following message: bytes of one of the declared files.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk"];</code>
+     * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the chunk field is set.
      */
     @java.lang.Override
@@ -779,7 +779,7 @@ private static final long serialVersionUID = 0L;
      * A following message: bytes of one of the declared files.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk"];</code>
+     * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The chunk.
      */
     @java.lang.Override
@@ -801,7 +801,7 @@ private static final long serialVersionUID = 0L;
      * A following message: bytes of one of the declared files.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk"];</code>
+     * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setChunk(dev.slipway.registry.v1.ArtifactChunk value) {
       if (chunkBuilder_ == null) {
@@ -821,7 +821,7 @@ private static final long serialVersionUID = 0L;
      * A following message: bytes of one of the declared files.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk"];</code>
+     * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setChunk(
         dev.slipway.registry.v1.ArtifactChunk.Builder builderForValue) {
@@ -839,7 +839,7 @@ private static final long serialVersionUID = 0L;
      * A following message: bytes of one of the declared files.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk"];</code>
+     * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeChunk(dev.slipway.registry.v1.ArtifactChunk value) {
       if (chunkBuilder_ == null) {
@@ -866,7 +866,7 @@ private static final long serialVersionUID = 0L;
      * A following message: bytes of one of the declared files.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk"];</code>
+     * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearChunk() {
       if (chunkBuilder_ == null) {
@@ -889,7 +889,7 @@ private static final long serialVersionUID = 0L;
      * A following message: bytes of one of the declared files.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk"];</code>
+     * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.registry.v1.ArtifactChunk.Builder getChunkBuilder() {
       return getChunkFieldBuilder().getBuilder();
@@ -899,7 +899,7 @@ private static final long serialVersionUID = 0L;
      * A following message: bytes of one of the declared files.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk"];</code>
+     * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public dev.slipway.registry.v1.ArtifactChunkOrBuilder getChunkOrBuilder() {
@@ -917,7 +917,7 @@ private static final long serialVersionUID = 0L;
      * A following message: bytes of one of the declared files.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk"];</code>
+     * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.registry.v1.ArtifactChunk, dev.slipway.registry.v1.ArtifactChunk.Builder, dev.slipway.registry.v1.ArtifactChunkOrBuilder> 

@@ -13,7 +13,7 @@ public interface CreateModelVersionRequestOrBuilder extends
    * The first message: what is created and which files follow.
    * </pre>
    *
-   * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata"];</code>
+   * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the metadata field is set.
    */
   boolean hasMetadata();
@@ -22,7 +22,7 @@ public interface CreateModelVersionRequestOrBuilder extends
    * The first message: what is created and which files follow.
    * </pre>
    *
-   * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata"];</code>
+   * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The metadata.
    */
   dev.slipway.registry.v1.CreateModelVersionMetadata getMetadata();
@@ -31,7 +31,7 @@ public interface CreateModelVersionRequestOrBuilder extends
    * The first message: what is created and which files follow.
    * </pre>
    *
-   * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata"];</code>
+   * <code>.slipway.registry.v1.CreateModelVersionMetadata metadata = 1 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.registry.v1.CreateModelVersionMetadataOrBuilder getMetadataOrBuilder();
 
@@ -40,7 +40,7 @@ public interface CreateModelVersionRequestOrBuilder extends
    * A following message: bytes of one of the declared files.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk"];</code>
+   * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the chunk field is set.
    */
   boolean hasChunk();
@@ -49,7 +49,7 @@ public interface CreateModelVersionRequestOrBuilder extends
    * A following message: bytes of one of the declared files.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk"];</code>
+   * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The chunk.
    */
   dev.slipway.registry.v1.ArtifactChunk getChunk();
@@ -58,7 +58,7 @@ public interface CreateModelVersionRequestOrBuilder extends
    * A following message: bytes of one of the declared files.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk"];</code>
+   * <code>.slipway.registry.v1.ArtifactChunk chunk = 2 [json_name = "chunk", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.registry.v1.ArtifactChunkOrBuilder getChunkOrBuilder();
 

@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * `sklearn:{name}` for a dataset bundled with scikit-learn.
    * </pre>
    *
-   * <code>string uri = 1 [json_name = "uri"];</code>
+   * <code>string uri = 1 [json_name = "uri", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The uri.
    */
   @java.lang.Override
@@ -76,7 +76,7 @@ private static final long serialVersionUID = 0L;
    * `sklearn:{name}` for a dataset bundled with scikit-learn.
    * </pre>
    *
-   * <code>string uri = 1 [json_name = "uri"];</code>
+   * <code>string uri = 1 [json_name = "uri", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for uri.
    */
   @java.lang.Override
@@ -103,7 +103,7 @@ private static final long serialVersionUID = 0L;
    * 64 lowercase hex characters.
    * </pre>
    *
-   * <code>string sha256 = 2 [json_name = "sha256"];</code>
+   * <code>string sha256 = 2 [json_name = "sha256", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The sha256.
    */
   @java.lang.Override
@@ -125,7 +125,7 @@ private static final long serialVersionUID = 0L;
    * 64 lowercase hex characters.
    * </pre>
    *
-   * <code>string sha256 = 2 [json_name = "sha256"];</code>
+   * <code>string sha256 = 2 [json_name = "sha256", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for sha256.
    */
   @java.lang.Override
@@ -150,7 +150,7 @@ private static final long serialVersionUID = 0L;
    * The number of rows read.
    * </pre>
    *
-   * <code>int64 row_count = 3 [json_name = "rowCount"];</code>
+   * <code>int64 row_count = 3 [json_name = "rowCount", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The rowCount.
    */
   @java.lang.Override
@@ -543,7 +543,7 @@ private static final long serialVersionUID = 0L;
      * `sklearn:{name}` for a dataset bundled with scikit-learn.
      * </pre>
      *
-     * <code>string uri = 1 [json_name = "uri"];</code>
+     * <code>string uri = 1 [json_name = "uri", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The uri.
      */
     public java.lang.String getUri() {
@@ -564,7 +564,7 @@ private static final long serialVersionUID = 0L;
      * `sklearn:{name}` for a dataset bundled with scikit-learn.
      * </pre>
      *
-     * <code>string uri = 1 [json_name = "uri"];</code>
+     * <code>string uri = 1 [json_name = "uri", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for uri.
      */
     public com.google.protobuf.ByteString
@@ -586,7 +586,7 @@ private static final long serialVersionUID = 0L;
      * `sklearn:{name}` for a dataset bundled with scikit-learn.
      * </pre>
      *
-     * <code>string uri = 1 [json_name = "uri"];</code>
+     * <code>string uri = 1 [json_name = "uri", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The uri to set.
      * @return This builder for chaining.
      */
@@ -604,7 +604,7 @@ private static final long serialVersionUID = 0L;
      * `sklearn:{name}` for a dataset bundled with scikit-learn.
      * </pre>
      *
-     * <code>string uri = 1 [json_name = "uri"];</code>
+     * <code>string uri = 1 [json_name = "uri", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearUri() {
@@ -619,7 +619,7 @@ private static final long serialVersionUID = 0L;
      * `sklearn:{name}` for a dataset bundled with scikit-learn.
      * </pre>
      *
-     * <code>string uri = 1 [json_name = "uri"];</code>
+     * <code>string uri = 1 [json_name = "uri", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for uri to set.
      * @return This builder for chaining.
      */
@@ -640,7 +640,7 @@ private static final long serialVersionUID = 0L;
      * 64 lowercase hex characters.
      * </pre>
      *
-     * <code>string sha256 = 2 [json_name = "sha256"];</code>
+     * <code>string sha256 = 2 [json_name = "sha256", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The sha256.
      */
     public java.lang.String getSha256() {
@@ -661,7 +661,7 @@ private static final long serialVersionUID = 0L;
      * 64 lowercase hex characters.
      * </pre>
      *
-     * <code>string sha256 = 2 [json_name = "sha256"];</code>
+     * <code>string sha256 = 2 [json_name = "sha256", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for sha256.
      */
     public com.google.protobuf.ByteString
@@ -683,7 +683,7 @@ private static final long serialVersionUID = 0L;
      * 64 lowercase hex characters.
      * </pre>
      *
-     * <code>string sha256 = 2 [json_name = "sha256"];</code>
+     * <code>string sha256 = 2 [json_name = "sha256", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The sha256 to set.
      * @return This builder for chaining.
      */
@@ -701,7 +701,7 @@ private static final long serialVersionUID = 0L;
      * 64 lowercase hex characters.
      * </pre>
      *
-     * <code>string sha256 = 2 [json_name = "sha256"];</code>
+     * <code>string sha256 = 2 [json_name = "sha256", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearSha256() {
@@ -716,7 +716,7 @@ private static final long serialVersionUID = 0L;
      * 64 lowercase hex characters.
      * </pre>
      *
-     * <code>string sha256 = 2 [json_name = "sha256"];</code>
+     * <code>string sha256 = 2 [json_name = "sha256", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for sha256 to set.
      * @return This builder for chaining.
      */
@@ -736,7 +736,7 @@ private static final long serialVersionUID = 0L;
      * The number of rows read.
      * </pre>
      *
-     * <code>int64 row_count = 3 [json_name = "rowCount"];</code>
+     * <code>int64 row_count = 3 [json_name = "rowCount", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The rowCount.
      */
     @java.lang.Override
@@ -748,7 +748,7 @@ private static final long serialVersionUID = 0L;
      * The number of rows read.
      * </pre>
      *
-     * <code>int64 row_count = 3 [json_name = "rowCount"];</code>
+     * <code>int64 row_count = 3 [json_name = "rowCount", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The rowCount to set.
      * @return This builder for chaining.
      */
@@ -764,7 +764,7 @@ private static final long serialVersionUID = 0L;
      * The number of rows read.
      * </pre>
      *
-     * <code>int64 row_count = 3 [json_name = "rowCount"];</code>
+     * <code>int64 row_count = 3 [json_name = "rowCount", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearRowCount() {

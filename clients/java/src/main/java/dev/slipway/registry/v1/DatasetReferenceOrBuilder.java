@@ -14,7 +14,7 @@ public interface DatasetReferenceOrBuilder extends
    * `sklearn:{name}` for a dataset bundled with scikit-learn.
    * </pre>
    *
-   * <code>string uri = 1 [json_name = "uri"];</code>
+   * <code>string uri = 1 [json_name = "uri", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The uri.
    */
   java.lang.String getUri();
@@ -24,7 +24,7 @@ public interface DatasetReferenceOrBuilder extends
    * `sklearn:{name}` for a dataset bundled with scikit-learn.
    * </pre>
    *
-   * <code>string uri = 1 [json_name = "uri"];</code>
+   * <code>string uri = 1 [json_name = "uri", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for uri.
    */
   com.google.protobuf.ByteString
@@ -36,7 +36,7 @@ public interface DatasetReferenceOrBuilder extends
    * 64 lowercase hex characters.
    * </pre>
    *
-   * <code>string sha256 = 2 [json_name = "sha256"];</code>
+   * <code>string sha256 = 2 [json_name = "sha256", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The sha256.
    */
   java.lang.String getSha256();
@@ -46,7 +46,7 @@ public interface DatasetReferenceOrBuilder extends
    * 64 lowercase hex characters.
    * </pre>
    *
-   * <code>string sha256 = 2 [json_name = "sha256"];</code>
+   * <code>string sha256 = 2 [json_name = "sha256", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for sha256.
    */
   com.google.protobuf.ByteString
@@ -57,7 +57,7 @@ public interface DatasetReferenceOrBuilder extends
    * The number of rows read.
    * </pre>
    *
-   * <code>int64 row_count = 3 [json_name = "rowCount"];</code>
+   * <code>int64 row_count = 3 [json_name = "rowCount", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The rowCount.
    */
   long getRowCount();

@@ -10,30 +10,32 @@ public interface DeleteModelAliasRequestOrBuilder extends
 
   /**
    * <pre>
-   * Required. The model, `models/{model}`.
+   * Required. The model whose alias changes, `models/{model}` (AIP-136: a custom method names
+   * the resource it acts on in `name`).
    * </pre>
    *
-   * <code>string model = 1 [json_name = "model"];</code>
-   * @return The model.
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
+   * @return The name.
    */
-  java.lang.String getModel();
+  java.lang.String getName();
   /**
    * <pre>
-   * Required. The model, `models/{model}`.
+   * Required. The model whose alias changes, `models/{model}` (AIP-136: a custom method names
+   * the resource it acts on in `name`).
    * </pre>
    *
-   * <code>string model = 1 [json_name = "model"];</code>
-   * @return The bytes for model.
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
+   * @return The bytes for name.
    */
   com.google.protobuf.ByteString
-      getModelBytes();
+      getNameBytes();
 
   /**
    * <pre>
    * Required. The alias to remove.
    * </pre>
    *
-   * <code>string alias = 2 [json_name = "alias"];</code>
+   * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The alias.
    */
   java.lang.String getAlias();
@@ -42,7 +44,7 @@ public interface DeleteModelAliasRequestOrBuilder extends
    * Required. The alias to remove.
    * </pre>
    *
-   * <code>string alias = 2 [json_name = "alias"];</code>
+   * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for alias.
    */
   com.google.protobuf.ByteString
@@ -53,7 +55,7 @@ public interface DeleteModelAliasRequestOrBuilder extends
    * Why the alias is removed. Required (non-empty) for protected aliases.
    * </pre>
    *
-   * <code>string reason = 3 [json_name = "reason"];</code>
+   * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The reason.
    */
   java.lang.String getReason();
@@ -62,7 +64,7 @@ public interface DeleteModelAliasRequestOrBuilder extends
    * Why the alias is removed. Required (non-empty) for protected aliases.
    * </pre>
    *
-   * <code>string reason = 3 [json_name = "reason"];</code>
+   * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for reason.
    */
   com.google.protobuf.ByteString
@@ -73,7 +75,7 @@ public interface DeleteModelAliasRequestOrBuilder extends
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -82,7 +84,7 @@ public interface DeleteModelAliasRequestOrBuilder extends
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString
@@ -95,7 +97,7 @@ public interface DeleteModelAliasRequestOrBuilder extends
    * check.
    * </pre>
    *
-   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the expectedVersionNumber field is set.
    */
   boolean hasExpectedVersionNumber();
@@ -106,7 +108,7 @@ public interface DeleteModelAliasRequestOrBuilder extends
    * check.
    * </pre>
    *
-   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The expectedVersionNumber.
    */
   long getExpectedVersionNumber();

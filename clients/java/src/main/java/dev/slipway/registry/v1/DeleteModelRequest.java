@@ -55,7 +55,7 @@ private static final long serialVersionUID = 0L;
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The name.
    */
   @java.lang.Override
@@ -76,7 +76,7 @@ private static final long serialVersionUID = 0L;
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -103,7 +103,7 @@ private static final long serialVersionUID = 0L;
    * after them.
    * </pre>
    *
-   * <code>bool force = 2 [json_name = "force"];</code>
+   * <code>bool force = 2 [json_name = "force", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The force.
    */
   @java.lang.Override
@@ -119,7 +119,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The etag last read; the call fails with ABORTED when the model changed since.
    * </pre>
    *
-   * <code>string etag = 3 [json_name = "etag"];</code>
+   * <code>string etag = 3 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The etag.
    */
   @java.lang.Override
@@ -140,7 +140,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The etag last read; the call fails with ABORTED when the model changed since.
    * </pre>
    *
-   * <code>string etag = 3 [json_name = "etag"];</code>
+   * <code>string etag = 3 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for etag.
    */
   @java.lang.Override
@@ -166,7 +166,7 @@ private static final long serialVersionUID = 0L;
    * Why the model is deleted, recorded in the audit log. Required with `force`.
    * </pre>
    *
-   * <code>string reason = 4 [json_name = "reason"];</code>
+   * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The reason.
    */
   @java.lang.Override
@@ -187,7 +187,7 @@ private static final long serialVersionUID = 0L;
    * Why the model is deleted, recorded in the audit log. Required with `force`.
    * </pre>
    *
-   * <code>string reason = 4 [json_name = "reason"];</code>
+   * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for reason.
    */
   @java.lang.Override
@@ -213,7 +213,7 @@ private static final long serialVersionUID = 0L;
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 5 [json_name = "requestId"];</code>
+   * <code>string request_id = 5 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -234,7 +234,7 @@ private static final long serialVersionUID = 0L;
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 5 [json_name = "requestId"];</code>
+   * <code>string request_id = 5 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -684,7 +684,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -704,7 +704,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -725,7 +725,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -742,7 +742,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -756,7 +756,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -778,7 +778,7 @@ private static final long serialVersionUID = 0L;
      * after them.
      * </pre>
      *
-     * <code>bool force = 2 [json_name = "force"];</code>
+     * <code>bool force = 2 [json_name = "force", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The force.
      */
     @java.lang.Override
@@ -792,7 +792,7 @@ private static final long serialVersionUID = 0L;
      * after them.
      * </pre>
      *
-     * <code>bool force = 2 [json_name = "force"];</code>
+     * <code>bool force = 2 [json_name = "force", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The force to set.
      * @return This builder for chaining.
      */
@@ -810,7 +810,7 @@ private static final long serialVersionUID = 0L;
      * after them.
      * </pre>
      *
-     * <code>bool force = 2 [json_name = "force"];</code>
+     * <code>bool force = 2 [json_name = "force", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearForce() {
@@ -826,7 +826,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The etag last read; the call fails with ABORTED when the model changed since.
      * </pre>
      *
-     * <code>string etag = 3 [json_name = "etag"];</code>
+     * <code>string etag = 3 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The etag.
      */
     public java.lang.String getEtag() {
@@ -846,7 +846,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The etag last read; the call fails with ABORTED when the model changed since.
      * </pre>
      *
-     * <code>string etag = 3 [json_name = "etag"];</code>
+     * <code>string etag = 3 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for etag.
      */
     public com.google.protobuf.ByteString
@@ -867,7 +867,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The etag last read; the call fails with ABORTED when the model changed since.
      * </pre>
      *
-     * <code>string etag = 3 [json_name = "etag"];</code>
+     * <code>string etag = 3 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The etag to set.
      * @return This builder for chaining.
      */
@@ -884,7 +884,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The etag last read; the call fails with ABORTED when the model changed since.
      * </pre>
      *
-     * <code>string etag = 3 [json_name = "etag"];</code>
+     * <code>string etag = 3 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearEtag() {
@@ -898,7 +898,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The etag last read; the call fails with ABORTED when the model changed since.
      * </pre>
      *
-     * <code>string etag = 3 [json_name = "etag"];</code>
+     * <code>string etag = 3 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for etag to set.
      * @return This builder for chaining.
      */
@@ -918,7 +918,7 @@ private static final long serialVersionUID = 0L;
      * Why the model is deleted, recorded in the audit log. Required with `force`.
      * </pre>
      *
-     * <code>string reason = 4 [json_name = "reason"];</code>
+     * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The reason.
      */
     public java.lang.String getReason() {
@@ -938,7 +938,7 @@ private static final long serialVersionUID = 0L;
      * Why the model is deleted, recorded in the audit log. Required with `force`.
      * </pre>
      *
-     * <code>string reason = 4 [json_name = "reason"];</code>
+     * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for reason.
      */
     public com.google.protobuf.ByteString
@@ -959,7 +959,7 @@ private static final long serialVersionUID = 0L;
      * Why the model is deleted, recorded in the audit log. Required with `force`.
      * </pre>
      *
-     * <code>string reason = 4 [json_name = "reason"];</code>
+     * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The reason to set.
      * @return This builder for chaining.
      */
@@ -976,7 +976,7 @@ private static final long serialVersionUID = 0L;
      * Why the model is deleted, recorded in the audit log. Required with `force`.
      * </pre>
      *
-     * <code>string reason = 4 [json_name = "reason"];</code>
+     * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearReason() {
@@ -990,7 +990,7 @@ private static final long serialVersionUID = 0L;
      * Why the model is deleted, recorded in the audit log. Required with `force`.
      * </pre>
      *
-     * <code>string reason = 4 [json_name = "reason"];</code>
+     * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for reason to set.
      * @return This builder for chaining.
      */
@@ -1010,7 +1010,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 5 [json_name = "requestId"];</code>
+     * <code>string request_id = 5 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -1030,7 +1030,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 5 [json_name = "requestId"];</code>
+     * <code>string request_id = 5 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -1051,7 +1051,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 5 [json_name = "requestId"];</code>
+     * <code>string request_id = 5 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -1068,7 +1068,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 5 [json_name = "requestId"];</code>
+     * <code>string request_id = 5 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -1082,7 +1082,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 5 [json_name = "requestId"];</code>
+     * <code>string request_id = 5 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

@@ -13,7 +13,7 @@ public interface DeleteModelRequestOrBuilder extends
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -22,7 +22,7 @@ public interface DeleteModelRequestOrBuilder extends
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface DeleteModelRequestOrBuilder extends
    * after them.
    * </pre>
    *
-   * <code>bool force = 2 [json_name = "force"];</code>
+   * <code>bool force = 2 [json_name = "force", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The force.
    */
   boolean getForce();
@@ -45,7 +45,7 @@ public interface DeleteModelRequestOrBuilder extends
    * Optional. The etag last read; the call fails with ABORTED when the model changed since.
    * </pre>
    *
-   * <code>string etag = 3 [json_name = "etag"];</code>
+   * <code>string etag = 3 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The etag.
    */
   java.lang.String getEtag();
@@ -54,7 +54,7 @@ public interface DeleteModelRequestOrBuilder extends
    * Optional. The etag last read; the call fails with ABORTED when the model changed since.
    * </pre>
    *
-   * <code>string etag = 3 [json_name = "etag"];</code>
+   * <code>string etag = 3 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for etag.
    */
   com.google.protobuf.ByteString
@@ -65,7 +65,7 @@ public interface DeleteModelRequestOrBuilder extends
    * Why the model is deleted, recorded in the audit log. Required with `force`.
    * </pre>
    *
-   * <code>string reason = 4 [json_name = "reason"];</code>
+   * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The reason.
    */
   java.lang.String getReason();
@@ -74,7 +74,7 @@ public interface DeleteModelRequestOrBuilder extends
    * Why the model is deleted, recorded in the audit log. Required with `force`.
    * </pre>
    *
-   * <code>string reason = 4 [json_name = "reason"];</code>
+   * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for reason.
    */
   com.google.protobuf.ByteString
@@ -85,7 +85,7 @@ public interface DeleteModelRequestOrBuilder extends
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 5 [json_name = "requestId"];</code>
+   * <code>string request_id = 5 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -94,7 +94,7 @@ public interface DeleteModelRequestOrBuilder extends
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 5 [json_name = "requestId"];</code>
+   * <code>string request_id = 5 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

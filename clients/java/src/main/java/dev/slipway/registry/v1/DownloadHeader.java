@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * The version, `models/{model}/versions/{version}` (resolved when requested by alias).
    * </pre>
    *
-   * <code>string model_version = 1 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The modelVersion.
    */
   @java.lang.Override
@@ -75,7 +75,7 @@ private static final long serialVersionUID = 0L;
    * The version, `models/{model}/versions/{version}` (resolved when requested by alias).
    * </pre>
    *
-   * <code>string model_version = 1 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for modelVersion.
    */
   @java.lang.Override
@@ -100,7 +100,7 @@ private static final long serialVersionUID = 0L;
    * Which file follows.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind"];</code>
+   * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for artifactKind.
    */
   @java.lang.Override public int getArtifactKindValue() {
@@ -111,7 +111,7 @@ private static final long serialVersionUID = 0L;
    * Which file follows.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind"];</code>
+   * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The artifactKind.
    */
   @java.lang.Override public dev.slipway.registry.v1.ArtifactKind getArtifactKind() {
@@ -126,7 +126,7 @@ private static final long serialVersionUID = 0L;
    * The file's SHA-256, size and format. The client must check the received bytes against them.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact"];</code>
+   * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the artifact field is set.
    */
   @java.lang.Override
@@ -138,7 +138,7 @@ private static final long serialVersionUID = 0L;
    * The file's SHA-256, size and format. The client must check the received bytes against them.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact"];</code>
+   * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The artifact.
    */
   @java.lang.Override
@@ -150,7 +150,7 @@ private static final long serialVersionUID = 0L;
    * The file's SHA-256, size and format. The client must check the received bytes against them.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact"];</code>
+   * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.registry.v1.ArtifactOrBuilder getArtifactOrBuilder() {
@@ -560,7 +560,7 @@ private static final long serialVersionUID = 0L;
      * The version, `models/{model}/versions/{version}` (resolved when requested by alias).
      * </pre>
      *
-     * <code>string model_version = 1 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The modelVersion.
      */
     public java.lang.String getModelVersion() {
@@ -580,7 +580,7 @@ private static final long serialVersionUID = 0L;
      * The version, `models/{model}/versions/{version}` (resolved when requested by alias).
      * </pre>
      *
-     * <code>string model_version = 1 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for modelVersion.
      */
     public com.google.protobuf.ByteString
@@ -601,7 +601,7 @@ private static final long serialVersionUID = 0L;
      * The version, `models/{model}/versions/{version}` (resolved when requested by alias).
      * </pre>
      *
-     * <code>string model_version = 1 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The modelVersion to set.
      * @return This builder for chaining.
      */
@@ -618,7 +618,7 @@ private static final long serialVersionUID = 0L;
      * The version, `models/{model}/versions/{version}` (resolved when requested by alias).
      * </pre>
      *
-     * <code>string model_version = 1 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearModelVersion() {
@@ -632,7 +632,7 @@ private static final long serialVersionUID = 0L;
      * The version, `models/{model}/versions/{version}` (resolved when requested by alias).
      * </pre>
      *
-     * <code>string model_version = 1 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for modelVersion to set.
      * @return This builder for chaining.
      */
@@ -652,7 +652,7 @@ private static final long serialVersionUID = 0L;
      * Which file follows.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind"];</code>
+     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for artifactKind.
      */
     @java.lang.Override public int getArtifactKindValue() {
@@ -663,7 +663,7 @@ private static final long serialVersionUID = 0L;
      * Which file follows.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind"];</code>
+     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for artifactKind to set.
      * @return This builder for chaining.
      */
@@ -678,7 +678,7 @@ private static final long serialVersionUID = 0L;
      * Which file follows.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind"];</code>
+     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The artifactKind.
      */
     @java.lang.Override
@@ -691,7 +691,7 @@ private static final long serialVersionUID = 0L;
      * Which file follows.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind"];</code>
+     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The artifactKind to set.
      * @return This builder for chaining.
      */
@@ -709,7 +709,7 @@ private static final long serialVersionUID = 0L;
      * Which file follows.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind"];</code>
+     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearArtifactKind() {
@@ -727,7 +727,7 @@ private static final long serialVersionUID = 0L;
      * The file's SHA-256, size and format. The client must check the received bytes against them.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact"];</code>
+     * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the artifact field is set.
      */
     public boolean hasArtifact() {
@@ -738,7 +738,7 @@ private static final long serialVersionUID = 0L;
      * The file's SHA-256, size and format. The client must check the received bytes against them.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact"];</code>
+     * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The artifact.
      */
     public dev.slipway.registry.v1.Artifact getArtifact() {
@@ -753,7 +753,7 @@ private static final long serialVersionUID = 0L;
      * The file's SHA-256, size and format. The client must check the received bytes against them.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact"];</code>
+     * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setArtifact(dev.slipway.registry.v1.Artifact value) {
       if (artifactBuilder_ == null) {
@@ -773,7 +773,7 @@ private static final long serialVersionUID = 0L;
      * The file's SHA-256, size and format. The client must check the received bytes against them.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact"];</code>
+     * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setArtifact(
         dev.slipway.registry.v1.Artifact.Builder builderForValue) {
@@ -791,7 +791,7 @@ private static final long serialVersionUID = 0L;
      * The file's SHA-256, size and format. The client must check the received bytes against them.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact"];</code>
+     * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeArtifact(dev.slipway.registry.v1.Artifact value) {
       if (artifactBuilder_ == null) {
@@ -816,7 +816,7 @@ private static final long serialVersionUID = 0L;
      * The file's SHA-256, size and format. The client must check the received bytes against them.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact"];</code>
+     * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearArtifact() {
       bitField0_ = (bitField0_ & ~0x00000004);
@@ -833,7 +833,7 @@ private static final long serialVersionUID = 0L;
      * The file's SHA-256, size and format. The client must check the received bytes against them.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact"];</code>
+     * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.registry.v1.Artifact.Builder getArtifactBuilder() {
       bitField0_ |= 0x00000004;
@@ -845,7 +845,7 @@ private static final long serialVersionUID = 0L;
      * The file's SHA-256, size and format. The client must check the received bytes against them.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact"];</code>
+     * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.registry.v1.ArtifactOrBuilder getArtifactOrBuilder() {
       if (artifactBuilder_ != null) {
@@ -860,7 +860,7 @@ private static final long serialVersionUID = 0L;
      * The file's SHA-256, size and format. The client must check the received bytes against them.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact"];</code>
+     * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.registry.v1.Artifact, dev.slipway.registry.v1.Artifact.Builder, dev.slipway.registry.v1.ArtifactOrBuilder> 

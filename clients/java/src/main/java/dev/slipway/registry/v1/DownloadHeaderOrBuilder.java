@@ -13,7 +13,7 @@ public interface DownloadHeaderOrBuilder extends
    * The version, `models/{model}/versions/{version}` (resolved when requested by alias).
    * </pre>
    *
-   * <code>string model_version = 1 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The modelVersion.
    */
   java.lang.String getModelVersion();
@@ -22,7 +22,7 @@ public interface DownloadHeaderOrBuilder extends
    * The version, `models/{model}/versions/{version}` (resolved when requested by alias).
    * </pre>
    *
-   * <code>string model_version = 1 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for modelVersion.
    */
   com.google.protobuf.ByteString
@@ -33,7 +33,7 @@ public interface DownloadHeaderOrBuilder extends
    * Which file follows.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind"];</code>
+   * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for artifactKind.
    */
   int getArtifactKindValue();
@@ -42,7 +42,7 @@ public interface DownloadHeaderOrBuilder extends
    * Which file follows.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind"];</code>
+   * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The artifactKind.
    */
   dev.slipway.registry.v1.ArtifactKind getArtifactKind();
@@ -52,7 +52,7 @@ public interface DownloadHeaderOrBuilder extends
    * The file's SHA-256, size and format. The client must check the received bytes against them.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact"];</code>
+   * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the artifact field is set.
    */
   boolean hasArtifact();
@@ -61,7 +61,7 @@ public interface DownloadHeaderOrBuilder extends
    * The file's SHA-256, size and format. The client must check the received bytes against them.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact"];</code>
+   * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The artifact.
    */
   dev.slipway.registry.v1.Artifact getArtifact();
@@ -70,7 +70,7 @@ public interface DownloadHeaderOrBuilder extends
    * The file's SHA-256, size and format. The client must check the received bytes against them.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact"];</code>
+   * <code>.slipway.registry.v1.Artifact artifact = 3 [json_name = "artifact", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.registry.v1.ArtifactOrBuilder getArtifactOrBuilder();
 }

@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * be READY or ARCHIVED.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The name.
    */
   @java.lang.Override
@@ -76,7 +76,7 @@ private static final long serialVersionUID = 0L;
    * be READY or ARCHIVED.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -101,7 +101,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Which file; default the model.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind"];</code>
+   * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for artifactKind.
    */
   @java.lang.Override public int getArtifactKindValue() {
@@ -112,7 +112,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Which file; default the model.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind"];</code>
+   * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The artifactKind.
    */
   @java.lang.Override public dev.slipway.registry.v1.ArtifactKind getArtifactKind() {
@@ -479,7 +479,7 @@ private static final long serialVersionUID = 0L;
      * be READY or ARCHIVED.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -500,7 +500,7 @@ private static final long serialVersionUID = 0L;
      * be READY or ARCHIVED.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -522,7 +522,7 @@ private static final long serialVersionUID = 0L;
      * be READY or ARCHIVED.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -540,7 +540,7 @@ private static final long serialVersionUID = 0L;
      * be READY or ARCHIVED.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -555,7 +555,7 @@ private static final long serialVersionUID = 0L;
      * be READY or ARCHIVED.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -575,7 +575,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Which file; default the model.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind"];</code>
+     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The enum numeric value on the wire for artifactKind.
      */
     @java.lang.Override public int getArtifactKindValue() {
@@ -586,7 +586,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Which file; default the model.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind"];</code>
+     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The enum numeric value on the wire for artifactKind to set.
      * @return This builder for chaining.
      */
@@ -601,7 +601,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Which file; default the model.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind"];</code>
+     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The artifactKind.
      */
     @java.lang.Override
@@ -614,7 +614,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Which file; default the model.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind"];</code>
+     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The artifactKind to set.
      * @return This builder for chaining.
      */
@@ -632,7 +632,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Which file; default the model.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind"];</code>
+     * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearArtifactKind() {

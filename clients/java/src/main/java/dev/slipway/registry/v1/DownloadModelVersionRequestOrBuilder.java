@@ -14,7 +14,7 @@ public interface DownloadModelVersionRequestOrBuilder extends
    * be READY or ARCHIVED.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -24,7 +24,7 @@ public interface DownloadModelVersionRequestOrBuilder extends
    * be READY or ARCHIVED.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface DownloadModelVersionRequestOrBuilder extends
    * Optional. Which file; default the model.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind"];</code>
+   * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for artifactKind.
    */
   int getArtifactKindValue();
@@ -44,7 +44,7 @@ public interface DownloadModelVersionRequestOrBuilder extends
    * Optional. Which file; default the model.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind"];</code>
+   * <code>.slipway.registry.v1.ArtifactKind artifact_kind = 2 [json_name = "artifactKind", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The artifactKind.
    */
   dev.slipway.registry.v1.ArtifactKind getArtifactKind();

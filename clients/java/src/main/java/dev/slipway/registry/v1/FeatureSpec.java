@@ -57,7 +57,7 @@ private static final long serialVersionUID = 0L;
    * Required. The feature name, unique within the signature.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -78,7 +78,7 @@ private static final long serialVersionUID = 0L;
    * Required. The feature name, unique within the signature.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -103,7 +103,7 @@ private static final long serialVersionUID = 0L;
    * Required. The element type the model expects.
    * </pre>
    *
-   * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+   * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The enum numeric value on the wire for dataType.
    */
   @java.lang.Override public int getDataTypeValue() {
@@ -114,7 +114,7 @@ private static final long serialVersionUID = 0L;
    * Required. The element type the model expects.
    * </pre>
    *
-   * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+   * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The dataType.
    */
   @java.lang.Override public dev.slipway.common.v1.DataType getDataType() {
@@ -129,7 +129,7 @@ private static final long serialVersionUID = 0L;
    * Optional. How statistics and drift tests treat the feature.
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureKind kind = 3 [json_name = "kind"];</code>
+   * <code>.slipway.common.v1.FeatureKind kind = 3 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for kind.
    */
   @java.lang.Override public int getKindValue() {
@@ -140,7 +140,7 @@ private static final long serialVersionUID = 0L;
    * Optional. How statistics and drift tests treat the feature.
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureKind kind = 3 [json_name = "kind"];</code>
+   * <code>.slipway.common.v1.FeatureKind kind = 3 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The kind.
    */
   @java.lang.Override public dev.slipway.common.v1.FeatureKind getKind() {
@@ -157,7 +157,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The known categories of a categorical feature, as seen in training.
    * </pre>
    *
-   * <code>repeated string categories = 4 [json_name = "categories"];</code>
+   * <code>repeated string categories = 4 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the categories.
    */
   public com.google.protobuf.ProtocolStringList
@@ -169,7 +169,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The known categories of a categorical feature, as seen in training.
    * </pre>
    *
-   * <code>repeated string categories = 4 [json_name = "categories"];</code>
+   * <code>repeated string categories = 4 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of categories.
    */
   public int getCategoriesCount() {
@@ -180,7 +180,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The known categories of a categorical feature, as seen in training.
    * </pre>
    *
-   * <code>repeated string categories = 4 [json_name = "categories"];</code>
+   * <code>repeated string categories = 4 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The categories at the given index.
    */
@@ -192,7 +192,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The known categories of a categorical feature, as seen in training.
    * </pre>
    *
-   * <code>repeated string categories = 4 [json_name = "categories"];</code>
+   * <code>repeated string categories = 4 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the value to return.
    * @return The bytes of the categories at the given index.
    */
@@ -209,7 +209,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Free text describing the feature.
    * </pre>
    *
-   * <code>string description = 5 [json_name = "description"];</code>
+   * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The description.
    */
   @java.lang.Override
@@ -230,7 +230,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Free text describing the feature.
    * </pre>
    *
-   * <code>string description = 5 [json_name = "description"];</code>
+   * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for description.
    */
   @java.lang.Override
@@ -691,7 +691,7 @@ private static final long serialVersionUID = 0L;
      * Required. The feature name, unique within the signature.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -711,7 +711,7 @@ private static final long serialVersionUID = 0L;
      * Required. The feature name, unique within the signature.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -732,7 +732,7 @@ private static final long serialVersionUID = 0L;
      * Required. The feature name, unique within the signature.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -749,7 +749,7 @@ private static final long serialVersionUID = 0L;
      * Required. The feature name, unique within the signature.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -763,7 +763,7 @@ private static final long serialVersionUID = 0L;
      * Required. The feature name, unique within the signature.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -783,7 +783,7 @@ private static final long serialVersionUID = 0L;
      * Required. The element type the model expects.
      * </pre>
      *
-     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The enum numeric value on the wire for dataType.
      */
     @java.lang.Override public int getDataTypeValue() {
@@ -794,7 +794,7 @@ private static final long serialVersionUID = 0L;
      * Required. The element type the model expects.
      * </pre>
      *
-     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The enum numeric value on the wire for dataType to set.
      * @return This builder for chaining.
      */
@@ -809,7 +809,7 @@ private static final long serialVersionUID = 0L;
      * Required. The element type the model expects.
      * </pre>
      *
-     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The dataType.
      */
     @java.lang.Override
@@ -822,7 +822,7 @@ private static final long serialVersionUID = 0L;
      * Required. The element type the model expects.
      * </pre>
      *
-     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The dataType to set.
      * @return This builder for chaining.
      */
@@ -840,7 +840,7 @@ private static final long serialVersionUID = 0L;
      * Required. The element type the model expects.
      * </pre>
      *
-     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearDataType() {
@@ -856,7 +856,7 @@ private static final long serialVersionUID = 0L;
      * Optional. How statistics and drift tests treat the feature.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureKind kind = 3 [json_name = "kind"];</code>
+     * <code>.slipway.common.v1.FeatureKind kind = 3 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The enum numeric value on the wire for kind.
      */
     @java.lang.Override public int getKindValue() {
@@ -867,7 +867,7 @@ private static final long serialVersionUID = 0L;
      * Optional. How statistics and drift tests treat the feature.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureKind kind = 3 [json_name = "kind"];</code>
+     * <code>.slipway.common.v1.FeatureKind kind = 3 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The enum numeric value on the wire for kind to set.
      * @return This builder for chaining.
      */
@@ -882,7 +882,7 @@ private static final long serialVersionUID = 0L;
      * Optional. How statistics and drift tests treat the feature.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureKind kind = 3 [json_name = "kind"];</code>
+     * <code>.slipway.common.v1.FeatureKind kind = 3 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The kind.
      */
     @java.lang.Override
@@ -895,7 +895,7 @@ private static final long serialVersionUID = 0L;
      * Optional. How statistics and drift tests treat the feature.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureKind kind = 3 [json_name = "kind"];</code>
+     * <code>.slipway.common.v1.FeatureKind kind = 3 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The kind to set.
      * @return This builder for chaining.
      */
@@ -913,7 +913,7 @@ private static final long serialVersionUID = 0L;
      * Optional. How statistics and drift tests treat the feature.
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureKind kind = 3 [json_name = "kind"];</code>
+     * <code>.slipway.common.v1.FeatureKind kind = 3 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearKind() {
@@ -936,7 +936,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The known categories of a categorical feature, as seen in training.
      * </pre>
      *
-     * <code>repeated string categories = 4 [json_name = "categories"];</code>
+     * <code>repeated string categories = 4 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return A list containing the categories.
      */
     public com.google.protobuf.ProtocolStringList
@@ -949,7 +949,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The known categories of a categorical feature, as seen in training.
      * </pre>
      *
-     * <code>repeated string categories = 4 [json_name = "categories"];</code>
+     * <code>repeated string categories = 4 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The count of categories.
      */
     public int getCategoriesCount() {
@@ -960,7 +960,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The known categories of a categorical feature, as seen in training.
      * </pre>
      *
-     * <code>repeated string categories = 4 [json_name = "categories"];</code>
+     * <code>repeated string categories = 4 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the element to return.
      * @return The categories at the given index.
      */
@@ -972,7 +972,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The known categories of a categorical feature, as seen in training.
      * </pre>
      *
-     * <code>repeated string categories = 4 [json_name = "categories"];</code>
+     * <code>repeated string categories = 4 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the value to return.
      * @return The bytes of the categories at the given index.
      */
@@ -985,7 +985,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The known categories of a categorical feature, as seen in training.
      * </pre>
      *
-     * <code>repeated string categories = 4 [json_name = "categories"];</code>
+     * <code>repeated string categories = 4 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index to set the value at.
      * @param value The categories to set.
      * @return This builder for chaining.
@@ -1004,7 +1004,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The known categories of a categorical feature, as seen in training.
      * </pre>
      *
-     * <code>repeated string categories = 4 [json_name = "categories"];</code>
+     * <code>repeated string categories = 4 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The categories to add.
      * @return This builder for chaining.
      */
@@ -1022,7 +1022,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The known categories of a categorical feature, as seen in training.
      * </pre>
      *
-     * <code>repeated string categories = 4 [json_name = "categories"];</code>
+     * <code>repeated string categories = 4 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param values The categories to add.
      * @return This builder for chaining.
      */
@@ -1040,7 +1040,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The known categories of a categorical feature, as seen in training.
      * </pre>
      *
-     * <code>repeated string categories = 4 [json_name = "categories"];</code>
+     * <code>repeated string categories = 4 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearCategories() {
@@ -1055,7 +1055,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The known categories of a categorical feature, as seen in training.
      * </pre>
      *
-     * <code>repeated string categories = 4 [json_name = "categories"];</code>
+     * <code>repeated string categories = 4 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes of the categories to add.
      * @return This builder for chaining.
      */
@@ -1076,7 +1076,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Free text describing the feature.
      * </pre>
      *
-     * <code>string description = 5 [json_name = "description"];</code>
+     * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The description.
      */
     public java.lang.String getDescription() {
@@ -1096,7 +1096,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Free text describing the feature.
      * </pre>
      *
-     * <code>string description = 5 [json_name = "description"];</code>
+     * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for description.
      */
     public com.google.protobuf.ByteString
@@ -1117,7 +1117,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Free text describing the feature.
      * </pre>
      *
-     * <code>string description = 5 [json_name = "description"];</code>
+     * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The description to set.
      * @return This builder for chaining.
      */
@@ -1134,7 +1134,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Free text describing the feature.
      * </pre>
      *
-     * <code>string description = 5 [json_name = "description"];</code>
+     * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearDescription() {
@@ -1148,7 +1148,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Free text describing the feature.
      * </pre>
      *
-     * <code>string description = 5 [json_name = "description"];</code>
+     * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for description to set.
      * @return This builder for chaining.
      */

@@ -13,7 +13,7 @@ public interface FeatureSpecOrBuilder extends
    * Required. The feature name, unique within the signature.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -22,7 +22,7 @@ public interface FeatureSpecOrBuilder extends
    * Required. The feature name, unique within the signature.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -33,7 +33,7 @@ public interface FeatureSpecOrBuilder extends
    * Required. The element type the model expects.
    * </pre>
    *
-   * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+   * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The enum numeric value on the wire for dataType.
    */
   int getDataTypeValue();
@@ -42,7 +42,7 @@ public interface FeatureSpecOrBuilder extends
    * Required. The element type the model expects.
    * </pre>
    *
-   * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+   * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The dataType.
    */
   dev.slipway.common.v1.DataType getDataType();
@@ -52,7 +52,7 @@ public interface FeatureSpecOrBuilder extends
    * Optional. How statistics and drift tests treat the feature.
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureKind kind = 3 [json_name = "kind"];</code>
+   * <code>.slipway.common.v1.FeatureKind kind = 3 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for kind.
    */
   int getKindValue();
@@ -61,7 +61,7 @@ public interface FeatureSpecOrBuilder extends
    * Optional. How statistics and drift tests treat the feature.
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureKind kind = 3 [json_name = "kind"];</code>
+   * <code>.slipway.common.v1.FeatureKind kind = 3 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The kind.
    */
   dev.slipway.common.v1.FeatureKind getKind();
@@ -71,7 +71,7 @@ public interface FeatureSpecOrBuilder extends
    * Optional. The known categories of a categorical feature, as seen in training.
    * </pre>
    *
-   * <code>repeated string categories = 4 [json_name = "categories"];</code>
+   * <code>repeated string categories = 4 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the categories.
    */
   java.util.List<java.lang.String>
@@ -81,7 +81,7 @@ public interface FeatureSpecOrBuilder extends
    * Optional. The known categories of a categorical feature, as seen in training.
    * </pre>
    *
-   * <code>repeated string categories = 4 [json_name = "categories"];</code>
+   * <code>repeated string categories = 4 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of categories.
    */
   int getCategoriesCount();
@@ -90,7 +90,7 @@ public interface FeatureSpecOrBuilder extends
    * Optional. The known categories of a categorical feature, as seen in training.
    * </pre>
    *
-   * <code>repeated string categories = 4 [json_name = "categories"];</code>
+   * <code>repeated string categories = 4 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The categories at the given index.
    */
@@ -100,7 +100,7 @@ public interface FeatureSpecOrBuilder extends
    * Optional. The known categories of a categorical feature, as seen in training.
    * </pre>
    *
-   * <code>repeated string categories = 4 [json_name = "categories"];</code>
+   * <code>repeated string categories = 4 [json_name = "categories", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the value to return.
    * @return The bytes of the categories at the given index.
    */
@@ -112,7 +112,7 @@ public interface FeatureSpecOrBuilder extends
    * Optional. Free text describing the feature.
    * </pre>
    *
-   * <code>string description = 5 [json_name = "description"];</code>
+   * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The description.
    */
   java.lang.String getDescription();
@@ -121,7 +121,7 @@ public interface FeatureSpecOrBuilder extends
    * Optional. Free text describing the feature.
    * </pre>
    *
-   * <code>string description = 5 [json_name = "description"];</code>
+   * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for description.
    */
   com.google.protobuf.ByteString

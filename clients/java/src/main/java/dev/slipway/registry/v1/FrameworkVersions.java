@@ -69,7 +69,7 @@ private static final long serialVersionUID = 0L;
    * Required. The Python version, for example `3.11.9`.
    * </pre>
    *
-   * <code>string python = 1 [json_name = "python"];</code>
+   * <code>string python = 1 [json_name = "python", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The python.
    */
   @java.lang.Override
@@ -90,7 +90,7 @@ private static final long serialVersionUID = 0L;
    * Required. The Python version, for example `3.11.9`.
    * </pre>
    *
-   * <code>string python = 1 [json_name = "python"];</code>
+   * <code>string python = 1 [json_name = "python", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for python.
    */
   @java.lang.Override
@@ -116,7 +116,7 @@ private static final long serialVersionUID = 0L;
    * Required for scikit-learn models. The scikit-learn version, for example `1.5.2`.
    * </pre>
    *
-   * <code>string scikit_learn = 2 [json_name = "scikitLearn"];</code>
+   * <code>string scikit_learn = 2 [json_name = "scikitLearn", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The scikitLearn.
    */
   @java.lang.Override
@@ -137,7 +137,7 @@ private static final long serialVersionUID = 0L;
    * Required for scikit-learn models. The scikit-learn version, for example `1.5.2`.
    * </pre>
    *
-   * <code>string scikit_learn = 2 [json_name = "scikitLearn"];</code>
+   * <code>string scikit_learn = 2 [json_name = "scikitLearn", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for scikitLearn.
    */
   @java.lang.Override
@@ -163,7 +163,7 @@ private static final long serialVersionUID = 0L;
    * Required. The NumPy version.
    * </pre>
    *
-   * <code>string numpy = 3 [json_name = "numpy"];</code>
+   * <code>string numpy = 3 [json_name = "numpy", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The numpy.
    */
   @java.lang.Override
@@ -184,7 +184,7 @@ private static final long serialVersionUID = 0L;
    * Required. The NumPy version.
    * </pre>
    *
-   * <code>string numpy = 3 [json_name = "numpy"];</code>
+   * <code>string numpy = 3 [json_name = "numpy", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for numpy.
    */
   @java.lang.Override
@@ -210,7 +210,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The SciPy version.
    * </pre>
    *
-   * <code>string scipy = 4 [json_name = "scipy"];</code>
+   * <code>string scipy = 4 [json_name = "scipy", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The scipy.
    */
   @java.lang.Override
@@ -231,7 +231,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The SciPy version.
    * </pre>
    *
-   * <code>string scipy = 4 [json_name = "scipy"];</code>
+   * <code>string scipy = 4 [json_name = "scipy", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for scipy.
    */
   @java.lang.Override
@@ -257,7 +257,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The skops version, for SKOPS artifacts.
    * </pre>
    *
-   * <code>string skops = 5 [json_name = "skops"];</code>
+   * <code>string skops = 5 [json_name = "skops", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The skops.
    */
   @java.lang.Override
@@ -278,7 +278,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The skops version, for SKOPS artifacts.
    * </pre>
    *
-   * <code>string skops = 5 [json_name = "skops"];</code>
+   * <code>string skops = 5 [json_name = "skops", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for skops.
    */
   @java.lang.Override
@@ -327,7 +327,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Other relevant libraries, by distribution name.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; others = 6 [json_name = "others"];</code>
+   * <code>map&lt;string, string&gt; others = 6 [json_name = "others", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public boolean containsOthers(
@@ -348,7 +348,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Other relevant libraries, by distribution name.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; others = 6 [json_name = "others"];</code>
+   * <code>map&lt;string, string&gt; others = 6 [json_name = "others", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.util.Map<java.lang.String, java.lang.String> getOthersMap() {
@@ -359,7 +359,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Other relevant libraries, by distribution name.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; others = 6 [json_name = "others"];</code>
+   * <code>map&lt;string, string&gt; others = 6 [json_name = "others", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public /* nullable */
@@ -377,7 +377,7 @@ java.lang.String defaultValue) {
    * Optional. Other relevant libraries, by distribution name.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; others = 6 [json_name = "others"];</code>
+   * <code>map&lt;string, string&gt; others = 6 [json_name = "others", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.lang.String getOthersOrThrow(
@@ -885,7 +885,7 @@ java.lang.String defaultValue) {
      * Required. The Python version, for example `3.11.9`.
      * </pre>
      *
-     * <code>string python = 1 [json_name = "python"];</code>
+     * <code>string python = 1 [json_name = "python", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The python.
      */
     public java.lang.String getPython() {
@@ -905,7 +905,7 @@ java.lang.String defaultValue) {
      * Required. The Python version, for example `3.11.9`.
      * </pre>
      *
-     * <code>string python = 1 [json_name = "python"];</code>
+     * <code>string python = 1 [json_name = "python", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for python.
      */
     public com.google.protobuf.ByteString
@@ -926,7 +926,7 @@ java.lang.String defaultValue) {
      * Required. The Python version, for example `3.11.9`.
      * </pre>
      *
-     * <code>string python = 1 [json_name = "python"];</code>
+     * <code>string python = 1 [json_name = "python", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The python to set.
      * @return This builder for chaining.
      */
@@ -943,7 +943,7 @@ java.lang.String defaultValue) {
      * Required. The Python version, for example `3.11.9`.
      * </pre>
      *
-     * <code>string python = 1 [json_name = "python"];</code>
+     * <code>string python = 1 [json_name = "python", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearPython() {
@@ -957,7 +957,7 @@ java.lang.String defaultValue) {
      * Required. The Python version, for example `3.11.9`.
      * </pre>
      *
-     * <code>string python = 1 [json_name = "python"];</code>
+     * <code>string python = 1 [json_name = "python", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for python to set.
      * @return This builder for chaining.
      */
@@ -977,7 +977,7 @@ java.lang.String defaultValue) {
      * Required for scikit-learn models. The scikit-learn version, for example `1.5.2`.
      * </pre>
      *
-     * <code>string scikit_learn = 2 [json_name = "scikitLearn"];</code>
+     * <code>string scikit_learn = 2 [json_name = "scikitLearn", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The scikitLearn.
      */
     public java.lang.String getScikitLearn() {
@@ -997,7 +997,7 @@ java.lang.String defaultValue) {
      * Required for scikit-learn models. The scikit-learn version, for example `1.5.2`.
      * </pre>
      *
-     * <code>string scikit_learn = 2 [json_name = "scikitLearn"];</code>
+     * <code>string scikit_learn = 2 [json_name = "scikitLearn", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for scikitLearn.
      */
     public com.google.protobuf.ByteString
@@ -1018,7 +1018,7 @@ java.lang.String defaultValue) {
      * Required for scikit-learn models. The scikit-learn version, for example `1.5.2`.
      * </pre>
      *
-     * <code>string scikit_learn = 2 [json_name = "scikitLearn"];</code>
+     * <code>string scikit_learn = 2 [json_name = "scikitLearn", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The scikitLearn to set.
      * @return This builder for chaining.
      */
@@ -1035,7 +1035,7 @@ java.lang.String defaultValue) {
      * Required for scikit-learn models. The scikit-learn version, for example `1.5.2`.
      * </pre>
      *
-     * <code>string scikit_learn = 2 [json_name = "scikitLearn"];</code>
+     * <code>string scikit_learn = 2 [json_name = "scikitLearn", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearScikitLearn() {
@@ -1049,7 +1049,7 @@ java.lang.String defaultValue) {
      * Required for scikit-learn models. The scikit-learn version, for example `1.5.2`.
      * </pre>
      *
-     * <code>string scikit_learn = 2 [json_name = "scikitLearn"];</code>
+     * <code>string scikit_learn = 2 [json_name = "scikitLearn", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for scikitLearn to set.
      * @return This builder for chaining.
      */
@@ -1069,7 +1069,7 @@ java.lang.String defaultValue) {
      * Required. The NumPy version.
      * </pre>
      *
-     * <code>string numpy = 3 [json_name = "numpy"];</code>
+     * <code>string numpy = 3 [json_name = "numpy", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The numpy.
      */
     public java.lang.String getNumpy() {
@@ -1089,7 +1089,7 @@ java.lang.String defaultValue) {
      * Required. The NumPy version.
      * </pre>
      *
-     * <code>string numpy = 3 [json_name = "numpy"];</code>
+     * <code>string numpy = 3 [json_name = "numpy", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for numpy.
      */
     public com.google.protobuf.ByteString
@@ -1110,7 +1110,7 @@ java.lang.String defaultValue) {
      * Required. The NumPy version.
      * </pre>
      *
-     * <code>string numpy = 3 [json_name = "numpy"];</code>
+     * <code>string numpy = 3 [json_name = "numpy", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The numpy to set.
      * @return This builder for chaining.
      */
@@ -1127,7 +1127,7 @@ java.lang.String defaultValue) {
      * Required. The NumPy version.
      * </pre>
      *
-     * <code>string numpy = 3 [json_name = "numpy"];</code>
+     * <code>string numpy = 3 [json_name = "numpy", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearNumpy() {
@@ -1141,7 +1141,7 @@ java.lang.String defaultValue) {
      * Required. The NumPy version.
      * </pre>
      *
-     * <code>string numpy = 3 [json_name = "numpy"];</code>
+     * <code>string numpy = 3 [json_name = "numpy", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for numpy to set.
      * @return This builder for chaining.
      */
@@ -1161,7 +1161,7 @@ java.lang.String defaultValue) {
      * Optional. The SciPy version.
      * </pre>
      *
-     * <code>string scipy = 4 [json_name = "scipy"];</code>
+     * <code>string scipy = 4 [json_name = "scipy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The scipy.
      */
     public java.lang.String getScipy() {
@@ -1181,7 +1181,7 @@ java.lang.String defaultValue) {
      * Optional. The SciPy version.
      * </pre>
      *
-     * <code>string scipy = 4 [json_name = "scipy"];</code>
+     * <code>string scipy = 4 [json_name = "scipy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for scipy.
      */
     public com.google.protobuf.ByteString
@@ -1202,7 +1202,7 @@ java.lang.String defaultValue) {
      * Optional. The SciPy version.
      * </pre>
      *
-     * <code>string scipy = 4 [json_name = "scipy"];</code>
+     * <code>string scipy = 4 [json_name = "scipy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The scipy to set.
      * @return This builder for chaining.
      */
@@ -1219,7 +1219,7 @@ java.lang.String defaultValue) {
      * Optional. The SciPy version.
      * </pre>
      *
-     * <code>string scipy = 4 [json_name = "scipy"];</code>
+     * <code>string scipy = 4 [json_name = "scipy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearScipy() {
@@ -1233,7 +1233,7 @@ java.lang.String defaultValue) {
      * Optional. The SciPy version.
      * </pre>
      *
-     * <code>string scipy = 4 [json_name = "scipy"];</code>
+     * <code>string scipy = 4 [json_name = "scipy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for scipy to set.
      * @return This builder for chaining.
      */
@@ -1253,7 +1253,7 @@ java.lang.String defaultValue) {
      * Optional. The skops version, for SKOPS artifacts.
      * </pre>
      *
-     * <code>string skops = 5 [json_name = "skops"];</code>
+     * <code>string skops = 5 [json_name = "skops", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The skops.
      */
     public java.lang.String getSkops() {
@@ -1273,7 +1273,7 @@ java.lang.String defaultValue) {
      * Optional. The skops version, for SKOPS artifacts.
      * </pre>
      *
-     * <code>string skops = 5 [json_name = "skops"];</code>
+     * <code>string skops = 5 [json_name = "skops", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for skops.
      */
     public com.google.protobuf.ByteString
@@ -1294,7 +1294,7 @@ java.lang.String defaultValue) {
      * Optional. The skops version, for SKOPS artifacts.
      * </pre>
      *
-     * <code>string skops = 5 [json_name = "skops"];</code>
+     * <code>string skops = 5 [json_name = "skops", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The skops to set.
      * @return This builder for chaining.
      */
@@ -1311,7 +1311,7 @@ java.lang.String defaultValue) {
      * Optional. The skops version, for SKOPS artifacts.
      * </pre>
      *
-     * <code>string skops = 5 [json_name = "skops"];</code>
+     * <code>string skops = 5 [json_name = "skops", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearSkops() {
@@ -1325,7 +1325,7 @@ java.lang.String defaultValue) {
      * Optional. The skops version, for SKOPS artifacts.
      * </pre>
      *
-     * <code>string skops = 5 [json_name = "skops"];</code>
+     * <code>string skops = 5 [json_name = "skops", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for skops to set.
      * @return This builder for chaining.
      */
@@ -1370,7 +1370,7 @@ java.lang.String defaultValue) {
      * Optional. Other relevant libraries, by distribution name.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; others = 6 [json_name = "others"];</code>
+     * <code>map&lt;string, string&gt; others = 6 [json_name = "others", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public boolean containsOthers(
@@ -1391,7 +1391,7 @@ java.lang.String defaultValue) {
      * Optional. Other relevant libraries, by distribution name.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; others = 6 [json_name = "others"];</code>
+     * <code>map&lt;string, string&gt; others = 6 [json_name = "others", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public java.util.Map<java.lang.String, java.lang.String> getOthersMap() {
@@ -1402,7 +1402,7 @@ java.lang.String defaultValue) {
      * Optional. Other relevant libraries, by distribution name.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; others = 6 [json_name = "others"];</code>
+     * <code>map&lt;string, string&gt; others = 6 [json_name = "others", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public /* nullable */
@@ -1420,7 +1420,7 @@ java.lang.String defaultValue) {
      * Optional. Other relevant libraries, by distribution name.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; others = 6 [json_name = "others"];</code>
+     * <code>map&lt;string, string&gt; others = 6 [json_name = "others", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public java.lang.String getOthersOrThrow(
@@ -1444,7 +1444,7 @@ java.lang.String defaultValue) {
      * Optional. Other relevant libraries, by distribution name.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; others = 6 [json_name = "others"];</code>
+     * <code>map&lt;string, string&gt; others = 6 [json_name = "others", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder removeOthers(
         java.lang.String key) {
@@ -1467,7 +1467,7 @@ java.lang.String defaultValue) {
      * Optional. Other relevant libraries, by distribution name.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; others = 6 [json_name = "others"];</code>
+     * <code>map&lt;string, string&gt; others = 6 [json_name = "others", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder putOthers(
         java.lang.String key,
@@ -1484,7 +1484,7 @@ java.lang.String defaultValue) {
      * Optional. Other relevant libraries, by distribution name.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; others = 6 [json_name = "others"];</code>
+     * <code>map&lt;string, string&gt; others = 6 [json_name = "others", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder putAllOthers(
         java.util.Map<java.lang.String, java.lang.String> values) {

@@ -13,7 +13,7 @@ public interface FrameworkVersionsOrBuilder extends
    * Required. The Python version, for example `3.11.9`.
    * </pre>
    *
-   * <code>string python = 1 [json_name = "python"];</code>
+   * <code>string python = 1 [json_name = "python", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The python.
    */
   java.lang.String getPython();
@@ -22,7 +22,7 @@ public interface FrameworkVersionsOrBuilder extends
    * Required. The Python version, for example `3.11.9`.
    * </pre>
    *
-   * <code>string python = 1 [json_name = "python"];</code>
+   * <code>string python = 1 [json_name = "python", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for python.
    */
   com.google.protobuf.ByteString
@@ -33,7 +33,7 @@ public interface FrameworkVersionsOrBuilder extends
    * Required for scikit-learn models. The scikit-learn version, for example `1.5.2`.
    * </pre>
    *
-   * <code>string scikit_learn = 2 [json_name = "scikitLearn"];</code>
+   * <code>string scikit_learn = 2 [json_name = "scikitLearn", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The scikitLearn.
    */
   java.lang.String getScikitLearn();
@@ -42,7 +42,7 @@ public interface FrameworkVersionsOrBuilder extends
    * Required for scikit-learn models. The scikit-learn version, for example `1.5.2`.
    * </pre>
    *
-   * <code>string scikit_learn = 2 [json_name = "scikitLearn"];</code>
+   * <code>string scikit_learn = 2 [json_name = "scikitLearn", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for scikitLearn.
    */
   com.google.protobuf.ByteString
@@ -53,7 +53,7 @@ public interface FrameworkVersionsOrBuilder extends
    * Required. The NumPy version.
    * </pre>
    *
-   * <code>string numpy = 3 [json_name = "numpy"];</code>
+   * <code>string numpy = 3 [json_name = "numpy", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The numpy.
    */
   java.lang.String getNumpy();
@@ -62,7 +62,7 @@ public interface FrameworkVersionsOrBuilder extends
    * Required. The NumPy version.
    * </pre>
    *
-   * <code>string numpy = 3 [json_name = "numpy"];</code>
+   * <code>string numpy = 3 [json_name = "numpy", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for numpy.
    */
   com.google.protobuf.ByteString
@@ -73,7 +73,7 @@ public interface FrameworkVersionsOrBuilder extends
    * Optional. The SciPy version.
    * </pre>
    *
-   * <code>string scipy = 4 [json_name = "scipy"];</code>
+   * <code>string scipy = 4 [json_name = "scipy", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The scipy.
    */
   java.lang.String getScipy();
@@ -82,7 +82,7 @@ public interface FrameworkVersionsOrBuilder extends
    * Optional. The SciPy version.
    * </pre>
    *
-   * <code>string scipy = 4 [json_name = "scipy"];</code>
+   * <code>string scipy = 4 [json_name = "scipy", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for scipy.
    */
   com.google.protobuf.ByteString
@@ -93,7 +93,7 @@ public interface FrameworkVersionsOrBuilder extends
    * Optional. The skops version, for SKOPS artifacts.
    * </pre>
    *
-   * <code>string skops = 5 [json_name = "skops"];</code>
+   * <code>string skops = 5 [json_name = "skops", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The skops.
    */
   java.lang.String getSkops();
@@ -102,7 +102,7 @@ public interface FrameworkVersionsOrBuilder extends
    * Optional. The skops version, for SKOPS artifacts.
    * </pre>
    *
-   * <code>string skops = 5 [json_name = "skops"];</code>
+   * <code>string skops = 5 [json_name = "skops", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for skops.
    */
   com.google.protobuf.ByteString
@@ -113,7 +113,7 @@ public interface FrameworkVersionsOrBuilder extends
    * Optional. Other relevant libraries, by distribution name.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; others = 6 [json_name = "others"];</code>
+   * <code>map&lt;string, string&gt; others = 6 [json_name = "others", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   int getOthersCount();
   /**
@@ -121,7 +121,7 @@ public interface FrameworkVersionsOrBuilder extends
    * Optional. Other relevant libraries, by distribution name.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; others = 6 [json_name = "others"];</code>
+   * <code>map&lt;string, string&gt; others = 6 [json_name = "others", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   boolean containsOthers(
       java.lang.String key);
@@ -136,7 +136,7 @@ public interface FrameworkVersionsOrBuilder extends
    * Optional. Other relevant libraries, by distribution name.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; others = 6 [json_name = "others"];</code>
+   * <code>map&lt;string, string&gt; others = 6 [json_name = "others", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.util.Map<java.lang.String, java.lang.String>
   getOthersMap();
@@ -145,7 +145,7 @@ public interface FrameworkVersionsOrBuilder extends
    * Optional. Other relevant libraries, by distribution name.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; others = 6 [json_name = "others"];</code>
+   * <code>map&lt;string, string&gt; others = 6 [json_name = "others", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   /* nullable */
 java.lang.String getOthersOrDefault(
@@ -157,7 +157,7 @@ java.lang.String defaultValue);
    * Optional. Other relevant libraries, by distribution name.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; others = 6 [json_name = "others"];</code>
+   * <code>map&lt;string, string&gt; others = 6 [json_name = "others", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.lang.String getOthersOrThrow(
       java.lang.String key);

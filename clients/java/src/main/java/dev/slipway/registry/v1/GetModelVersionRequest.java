@@ -22,6 +22,7 @@ private static final long serialVersionUID = 0L;
   }
   private GetModelVersionRequest() {
     name_ = "";
+    view_ = 0;
   }
 
   @java.lang.Override
@@ -52,7 +53,7 @@ private static final long serialVersionUID = 0L;
    * Required. `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The name.
    */
   @java.lang.Override
@@ -73,7 +74,7 @@ private static final long serialVersionUID = 0L;
    * Required. `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -89,6 +90,32 @@ private static final long serialVersionUID = 0L;
     } else {
       return (com.google.protobuf.ByteString) ref;
     }
+  }
+
+  public static final int VIEW_FIELD_NUMBER = 2;
+  private int view_ = 0;
+  /**
+   * <pre>
+   * Optional. How much of the version to return; default FULL.
+   * </pre>
+   *
+   * <code>.slipway.registry.v1.ModelVersionView view = 2 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The enum numeric value on the wire for view.
+   */
+  @java.lang.Override public int getViewValue() {
+    return view_;
+  }
+  /**
+   * <pre>
+   * Optional. How much of the version to return; default FULL.
+   * </pre>
+   *
+   * <code>.slipway.registry.v1.ModelVersionView view = 2 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The view.
+   */
+  @java.lang.Override public dev.slipway.registry.v1.ModelVersionView getView() {
+    dev.slipway.registry.v1.ModelVersionView result = dev.slipway.registry.v1.ModelVersionView.forNumber(view_);
+    return result == null ? dev.slipway.registry.v1.ModelVersionView.UNRECOGNIZED : result;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -108,6 +135,9 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(name_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 1, name_);
     }
+    if (view_ != dev.slipway.registry.v1.ModelVersionView.MODEL_VERSION_VIEW_UNSPECIFIED.getNumber()) {
+      output.writeEnum(2, view_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -119,6 +149,10 @@ private static final long serialVersionUID = 0L;
     size = 0;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(name_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(1, name_);
+    }
+    if (view_ != dev.slipway.registry.v1.ModelVersionView.MODEL_VERSION_VIEW_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(2, view_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -137,6 +171,7 @@ private static final long serialVersionUID = 0L;
 
     if (!getName()
         .equals(other.getName())) return false;
+    if (view_ != other.view_) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -150,6 +185,8 @@ private static final long serialVersionUID = 0L;
     hash = (19 * hash) + getDescriptor().hashCode();
     hash = (37 * hash) + NAME_FIELD_NUMBER;
     hash = (53 * hash) + getName().hashCode();
+    hash = (37 * hash) + VIEW_FIELD_NUMBER;
+    hash = (53 * hash) + view_;
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -286,6 +323,7 @@ private static final long serialVersionUID = 0L;
       super.clear();
       bitField0_ = 0;
       name_ = "";
+      view_ = 0;
       return this;
     }
 
@@ -321,6 +359,9 @@ private static final long serialVersionUID = 0L;
       int from_bitField0_ = bitField0_;
       if (((from_bitField0_ & 0x00000001) != 0)) {
         result.name_ = name_;
+      }
+      if (((from_bitField0_ & 0x00000002) != 0)) {
+        result.view_ = view_;
       }
     }
 
@@ -373,6 +414,9 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000001;
         onChanged();
       }
+      if (other.view_ != 0) {
+        setViewValue(other.getViewValue());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -404,6 +448,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000001;
               break;
             } // case 10
+            case 16: {
+              view_ = input.readEnum();
+              bitField0_ |= 0x00000002;
+              break;
+            } // case 16
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -427,7 +476,7 @@ private static final long serialVersionUID = 0L;
      * Required. `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -447,7 +496,7 @@ private static final long serialVersionUID = 0L;
      * Required. `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -468,7 +517,7 @@ private static final long serialVersionUID = 0L;
      * Required. `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -485,7 +534,7 @@ private static final long serialVersionUID = 0L;
      * Required. `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -499,7 +548,7 @@ private static final long serialVersionUID = 0L;
      * Required. `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -509,6 +558,79 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       name_ = value;
       bitField0_ |= 0x00000001;
+      onChanged();
+      return this;
+    }
+
+    private int view_ = 0;
+    /**
+     * <pre>
+     * Optional. How much of the version to return; default FULL.
+     * </pre>
+     *
+     * <code>.slipway.registry.v1.ModelVersionView view = 2 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The enum numeric value on the wire for view.
+     */
+    @java.lang.Override public int getViewValue() {
+      return view_;
+    }
+    /**
+     * <pre>
+     * Optional. How much of the version to return; default FULL.
+     * </pre>
+     *
+     * <code>.slipway.registry.v1.ModelVersionView view = 2 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The enum numeric value on the wire for view to set.
+     * @return This builder for chaining.
+     */
+    public Builder setViewValue(int value) {
+      view_ = value;
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Optional. How much of the version to return; default FULL.
+     * </pre>
+     *
+     * <code>.slipway.registry.v1.ModelVersionView view = 2 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The view.
+     */
+    @java.lang.Override
+    public dev.slipway.registry.v1.ModelVersionView getView() {
+      dev.slipway.registry.v1.ModelVersionView result = dev.slipway.registry.v1.ModelVersionView.forNumber(view_);
+      return result == null ? dev.slipway.registry.v1.ModelVersionView.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * Optional. How much of the version to return; default FULL.
+     * </pre>
+     *
+     * <code>.slipway.registry.v1.ModelVersionView view = 2 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The view to set.
+     * @return This builder for chaining.
+     */
+    public Builder setView(dev.slipway.registry.v1.ModelVersionView value) {
+      if (value == null) {
+        throw new NullPointerException();
+      }
+      bitField0_ |= 0x00000002;
+      view_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Optional. How much of the version to return; default FULL.
+     * </pre>
+     *
+     * <code>.slipway.registry.v1.ModelVersionView view = 2 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearView() {
+      bitField0_ = (bitField0_ & ~0x00000002);
+      view_ = 0;
       onChanged();
       return this;
     }

@@ -13,7 +13,7 @@ public interface GetModelVersionRequestOrBuilder extends
    * Required. `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -22,9 +22,28 @@ public interface GetModelVersionRequestOrBuilder extends
    * Required. `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
       getNameBytes();
+
+  /**
+   * <pre>
+   * Optional. How much of the version to return; default FULL.
+   * </pre>
+   *
+   * <code>.slipway.registry.v1.ModelVersionView view = 2 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The enum numeric value on the wire for view.
+   */
+  int getViewValue();
+  /**
+   * <pre>
+   * Optional. How much of the version to return; default FULL.
+   * </pre>
+   *
+   * <code>.slipway.registry.v1.ModelVersionView view = 2 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The view.
+   */
+  dev.slipway.registry.v1.ModelVersionView getView();
 }

@@ -58,7 +58,7 @@ private static final long serialVersionUID = 0L;
    * version uploaded by hand.
    * </pre>
    *
-   * <code>string training_job = 1 [json_name = "trainingJob"];</code>
+   * <code>string training_job = 1 [json_name = "trainingJob", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The trainingJob.
    */
   @java.lang.Override
@@ -80,7 +80,7 @@ private static final long serialVersionUID = 0L;
    * version uploaded by hand.
    * </pre>
    *
-   * <code>string training_job = 1 [json_name = "trainingJob"];</code>
+   * <code>string training_job = 1 [json_name = "trainingJob", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for trainingJob.
    */
   @java.lang.Override
@@ -105,7 +105,7 @@ private static final long serialVersionUID = 0L;
    * The training data.
    * </pre>
    *
-   * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset"];</code>
+   * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the dataset field is set.
    */
   @java.lang.Override
@@ -117,7 +117,7 @@ private static final long serialVersionUID = 0L;
    * The training data.
    * </pre>
    *
-   * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset"];</code>
+   * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The dataset.
    */
   @java.lang.Override
@@ -129,7 +129,7 @@ private static final long serialVersionUID = 0L;
    * The training data.
    * </pre>
    *
-   * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset"];</code>
+   * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.registry.v1.DatasetReferenceOrBuilder getDatasetOrBuilder() {
@@ -144,7 +144,7 @@ private static final long serialVersionUID = 0L;
    * The version of the training code (for example a git commit or the Slipway release).
    * </pre>
    *
-   * <code>string code_version = 3 [json_name = "codeVersion"];</code>
+   * <code>string code_version = 3 [json_name = "codeVersion", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The codeVersion.
    */
   @java.lang.Override
@@ -165,7 +165,7 @@ private static final long serialVersionUID = 0L;
    * The version of the training code (for example a git commit or the Slipway release).
    * </pre>
    *
-   * <code>string code_version = 3 [json_name = "codeVersion"];</code>
+   * <code>string code_version = 3 [json_name = "codeVersion", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for codeVersion.
    */
   @java.lang.Override
@@ -190,7 +190,7 @@ private static final long serialVersionUID = 0L;
    * The random seed used for the split, the search and the estimator.
    * </pre>
    *
-   * <code>int64 random_seed = 4 [json_name = "randomSeed"];</code>
+   * <code>int64 random_seed = 4 [json_name = "randomSeed", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The randomSeed.
    */
   @java.lang.Override
@@ -207,7 +207,7 @@ private static final long serialVersionUID = 0L;
    * first version.
    * </pre>
    *
-   * <code>string parent_version = 5 [json_name = "parentVersion"];</code>
+   * <code>string parent_version = 5 [json_name = "parentVersion", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The parentVersion.
    */
   @java.lang.Override
@@ -229,7 +229,7 @@ private static final long serialVersionUID = 0L;
    * first version.
    * </pre>
    *
-   * <code>string parent_version = 5 [json_name = "parentVersion"];</code>
+   * <code>string parent_version = 5 [json_name = "parentVersion", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for parentVersion.
    */
   @java.lang.Override
@@ -256,7 +256,7 @@ private static final long serialVersionUID = 0L;
    * lineage is verified, else the uploader. Set by the server; a value sent is ignored.
    * </pre>
    *
-   * <code>string created_by = 6 [json_name = "createdBy"];</code>
+   * <code>string created_by = 6 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createdBy.
    */
   @java.lang.Override
@@ -278,7 +278,7 @@ private static final long serialVersionUID = 0L;
    * lineage is verified, else the uploader. Set by the server; a value sent is ignored.
    * </pre>
    *
-   * <code>string created_by = 6 [json_name = "createdBy"];</code>
+   * <code>string created_by = 6 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for createdBy.
    */
   @java.lang.Override
@@ -304,7 +304,7 @@ private static final long serialVersionUID = 0L;
    * self-reported by the uploader. Set by the server; a value sent is ignored.
    * </pre>
    *
-   * <code>.slipway.registry.v1.LineageProvenance provenance = 7 [json_name = "provenance"];</code>
+   * <code>.slipway.registry.v1.LineageProvenance provenance = 7 [json_name = "provenance", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for provenance.
    */
   @java.lang.Override public int getProvenanceValue() {
@@ -316,7 +316,7 @@ private static final long serialVersionUID = 0L;
    * self-reported by the uploader. Set by the server; a value sent is ignored.
    * </pre>
    *
-   * <code>.slipway.registry.v1.LineageProvenance provenance = 7 [json_name = "provenance"];</code>
+   * <code>.slipway.registry.v1.LineageProvenance provenance = 7 [json_name = "provenance", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The provenance.
    */
   @java.lang.Override public dev.slipway.registry.v1.LineageProvenance getProvenance() {
@@ -824,7 +824,7 @@ private static final long serialVersionUID = 0L;
      * version uploaded by hand.
      * </pre>
      *
-     * <code>string training_job = 1 [json_name = "trainingJob"];</code>
+     * <code>string training_job = 1 [json_name = "trainingJob", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return The trainingJob.
      */
     public java.lang.String getTrainingJob() {
@@ -845,7 +845,7 @@ private static final long serialVersionUID = 0L;
      * version uploaded by hand.
      * </pre>
      *
-     * <code>string training_job = 1 [json_name = "trainingJob"];</code>
+     * <code>string training_job = 1 [json_name = "trainingJob", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for trainingJob.
      */
     public com.google.protobuf.ByteString
@@ -867,7 +867,7 @@ private static final long serialVersionUID = 0L;
      * version uploaded by hand.
      * </pre>
      *
-     * <code>string training_job = 1 [json_name = "trainingJob"];</code>
+     * <code>string training_job = 1 [json_name = "trainingJob", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @param value The trainingJob to set.
      * @return This builder for chaining.
      */
@@ -885,7 +885,7 @@ private static final long serialVersionUID = 0L;
      * version uploaded by hand.
      * </pre>
      *
-     * <code>string training_job = 1 [json_name = "trainingJob"];</code>
+     * <code>string training_job = 1 [json_name = "trainingJob", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearTrainingJob() {
@@ -900,7 +900,7 @@ private static final long serialVersionUID = 0L;
      * version uploaded by hand.
      * </pre>
      *
-     * <code>string training_job = 1 [json_name = "trainingJob"];</code>
+     * <code>string training_job = 1 [json_name = "trainingJob", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for trainingJob to set.
      * @return This builder for chaining.
      */
@@ -922,7 +922,7 @@ private static final long serialVersionUID = 0L;
      * The training data.
      * </pre>
      *
-     * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset"];</code>
+     * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the dataset field is set.
      */
     public boolean hasDataset() {
@@ -933,7 +933,7 @@ private static final long serialVersionUID = 0L;
      * The training data.
      * </pre>
      *
-     * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset"];</code>
+     * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The dataset.
      */
     public dev.slipway.registry.v1.DatasetReference getDataset() {
@@ -948,7 +948,7 @@ private static final long serialVersionUID = 0L;
      * The training data.
      * </pre>
      *
-     * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset"];</code>
+     * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setDataset(dev.slipway.registry.v1.DatasetReference value) {
       if (datasetBuilder_ == null) {
@@ -968,7 +968,7 @@ private static final long serialVersionUID = 0L;
      * The training data.
      * </pre>
      *
-     * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset"];</code>
+     * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setDataset(
         dev.slipway.registry.v1.DatasetReference.Builder builderForValue) {
@@ -986,7 +986,7 @@ private static final long serialVersionUID = 0L;
      * The training data.
      * </pre>
      *
-     * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset"];</code>
+     * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeDataset(dev.slipway.registry.v1.DatasetReference value) {
       if (datasetBuilder_ == null) {
@@ -1011,7 +1011,7 @@ private static final long serialVersionUID = 0L;
      * The training data.
      * </pre>
      *
-     * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset"];</code>
+     * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearDataset() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -1028,7 +1028,7 @@ private static final long serialVersionUID = 0L;
      * The training data.
      * </pre>
      *
-     * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset"];</code>
+     * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.registry.v1.DatasetReference.Builder getDatasetBuilder() {
       bitField0_ |= 0x00000002;
@@ -1040,7 +1040,7 @@ private static final long serialVersionUID = 0L;
      * The training data.
      * </pre>
      *
-     * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset"];</code>
+     * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.registry.v1.DatasetReferenceOrBuilder getDatasetOrBuilder() {
       if (datasetBuilder_ != null) {
@@ -1055,7 +1055,7 @@ private static final long serialVersionUID = 0L;
      * The training data.
      * </pre>
      *
-     * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset"];</code>
+     * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.registry.v1.DatasetReference, dev.slipway.registry.v1.DatasetReference.Builder, dev.slipway.registry.v1.DatasetReferenceOrBuilder> 
@@ -1077,7 +1077,7 @@ private static final long serialVersionUID = 0L;
      * The version of the training code (for example a git commit or the Slipway release).
      * </pre>
      *
-     * <code>string code_version = 3 [json_name = "codeVersion"];</code>
+     * <code>string code_version = 3 [json_name = "codeVersion", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The codeVersion.
      */
     public java.lang.String getCodeVersion() {
@@ -1097,7 +1097,7 @@ private static final long serialVersionUID = 0L;
      * The version of the training code (for example a git commit or the Slipway release).
      * </pre>
      *
-     * <code>string code_version = 3 [json_name = "codeVersion"];</code>
+     * <code>string code_version = 3 [json_name = "codeVersion", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for codeVersion.
      */
     public com.google.protobuf.ByteString
@@ -1118,7 +1118,7 @@ private static final long serialVersionUID = 0L;
      * The version of the training code (for example a git commit or the Slipway release).
      * </pre>
      *
-     * <code>string code_version = 3 [json_name = "codeVersion"];</code>
+     * <code>string code_version = 3 [json_name = "codeVersion", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The codeVersion to set.
      * @return This builder for chaining.
      */
@@ -1135,7 +1135,7 @@ private static final long serialVersionUID = 0L;
      * The version of the training code (for example a git commit or the Slipway release).
      * </pre>
      *
-     * <code>string code_version = 3 [json_name = "codeVersion"];</code>
+     * <code>string code_version = 3 [json_name = "codeVersion", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearCodeVersion() {
@@ -1149,7 +1149,7 @@ private static final long serialVersionUID = 0L;
      * The version of the training code (for example a git commit or the Slipway release).
      * </pre>
      *
-     * <code>string code_version = 3 [json_name = "codeVersion"];</code>
+     * <code>string code_version = 3 [json_name = "codeVersion", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for codeVersion to set.
      * @return This builder for chaining.
      */
@@ -1169,7 +1169,7 @@ private static final long serialVersionUID = 0L;
      * The random seed used for the split, the search and the estimator.
      * </pre>
      *
-     * <code>int64 random_seed = 4 [json_name = "randomSeed"];</code>
+     * <code>int64 random_seed = 4 [json_name = "randomSeed", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The randomSeed.
      */
     @java.lang.Override
@@ -1181,7 +1181,7 @@ private static final long serialVersionUID = 0L;
      * The random seed used for the split, the search and the estimator.
      * </pre>
      *
-     * <code>int64 random_seed = 4 [json_name = "randomSeed"];</code>
+     * <code>int64 random_seed = 4 [json_name = "randomSeed", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The randomSeed to set.
      * @return This builder for chaining.
      */
@@ -1197,7 +1197,7 @@ private static final long serialVersionUID = 0L;
      * The random seed used for the split, the search and the estimator.
      * </pre>
      *
-     * <code>int64 random_seed = 4 [json_name = "randomSeed"];</code>
+     * <code>int64 random_seed = 4 [json_name = "randomSeed", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearRandomSeed() {
@@ -1214,7 +1214,7 @@ private static final long serialVersionUID = 0L;
      * first version.
      * </pre>
      *
-     * <code>string parent_version = 5 [json_name = "parentVersion"];</code>
+     * <code>string parent_version = 5 [json_name = "parentVersion", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return The parentVersion.
      */
     public java.lang.String getParentVersion() {
@@ -1235,7 +1235,7 @@ private static final long serialVersionUID = 0L;
      * first version.
      * </pre>
      *
-     * <code>string parent_version = 5 [json_name = "parentVersion"];</code>
+     * <code>string parent_version = 5 [json_name = "parentVersion", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for parentVersion.
      */
     public com.google.protobuf.ByteString
@@ -1257,7 +1257,7 @@ private static final long serialVersionUID = 0L;
      * first version.
      * </pre>
      *
-     * <code>string parent_version = 5 [json_name = "parentVersion"];</code>
+     * <code>string parent_version = 5 [json_name = "parentVersion", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @param value The parentVersion to set.
      * @return This builder for chaining.
      */
@@ -1275,7 +1275,7 @@ private static final long serialVersionUID = 0L;
      * first version.
      * </pre>
      *
-     * <code>string parent_version = 5 [json_name = "parentVersion"];</code>
+     * <code>string parent_version = 5 [json_name = "parentVersion", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearParentVersion() {
@@ -1290,7 +1290,7 @@ private static final long serialVersionUID = 0L;
      * first version.
      * </pre>
      *
-     * <code>string parent_version = 5 [json_name = "parentVersion"];</code>
+     * <code>string parent_version = 5 [json_name = "parentVersion", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for parentVersion to set.
      * @return This builder for chaining.
      */
@@ -1311,7 +1311,7 @@ private static final long serialVersionUID = 0L;
      * lineage is verified, else the uploader. Set by the server; a value sent is ignored.
      * </pre>
      *
-     * <code>string created_by = 6 [json_name = "createdBy"];</code>
+     * <code>string created_by = 6 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The createdBy.
      */
     public java.lang.String getCreatedBy() {
@@ -1332,7 +1332,7 @@ private static final long serialVersionUID = 0L;
      * lineage is verified, else the uploader. Set by the server; a value sent is ignored.
      * </pre>
      *
-     * <code>string created_by = 6 [json_name = "createdBy"];</code>
+     * <code>string created_by = 6 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for createdBy.
      */
     public com.google.protobuf.ByteString
@@ -1354,7 +1354,7 @@ private static final long serialVersionUID = 0L;
      * lineage is verified, else the uploader. Set by the server; a value sent is ignored.
      * </pre>
      *
-     * <code>string created_by = 6 [json_name = "createdBy"];</code>
+     * <code>string created_by = 6 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The createdBy to set.
      * @return This builder for chaining.
      */
@@ -1372,7 +1372,7 @@ private static final long serialVersionUID = 0L;
      * lineage is verified, else the uploader. Set by the server; a value sent is ignored.
      * </pre>
      *
-     * <code>string created_by = 6 [json_name = "createdBy"];</code>
+     * <code>string created_by = 6 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearCreatedBy() {
@@ -1387,7 +1387,7 @@ private static final long serialVersionUID = 0L;
      * lineage is verified, else the uploader. Set by the server; a value sent is ignored.
      * </pre>
      *
-     * <code>string created_by = 6 [json_name = "createdBy"];</code>
+     * <code>string created_by = 6 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for createdBy to set.
      * @return This builder for chaining.
      */
@@ -1408,7 +1408,7 @@ private static final long serialVersionUID = 0L;
      * self-reported by the uploader. Set by the server; a value sent is ignored.
      * </pre>
      *
-     * <code>.slipway.registry.v1.LineageProvenance provenance = 7 [json_name = "provenance"];</code>
+     * <code>.slipway.registry.v1.LineageProvenance provenance = 7 [json_name = "provenance", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for provenance.
      */
     @java.lang.Override public int getProvenanceValue() {
@@ -1420,7 +1420,7 @@ private static final long serialVersionUID = 0L;
      * self-reported by the uploader. Set by the server; a value sent is ignored.
      * </pre>
      *
-     * <code>.slipway.registry.v1.LineageProvenance provenance = 7 [json_name = "provenance"];</code>
+     * <code>.slipway.registry.v1.LineageProvenance provenance = 7 [json_name = "provenance", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for provenance to set.
      * @return This builder for chaining.
      */
@@ -1436,7 +1436,7 @@ private static final long serialVersionUID = 0L;
      * self-reported by the uploader. Set by the server; a value sent is ignored.
      * </pre>
      *
-     * <code>.slipway.registry.v1.LineageProvenance provenance = 7 [json_name = "provenance"];</code>
+     * <code>.slipway.registry.v1.LineageProvenance provenance = 7 [json_name = "provenance", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The provenance.
      */
     @java.lang.Override
@@ -1450,7 +1450,7 @@ private static final long serialVersionUID = 0L;
      * self-reported by the uploader. Set by the server; a value sent is ignored.
      * </pre>
      *
-     * <code>.slipway.registry.v1.LineageProvenance provenance = 7 [json_name = "provenance"];</code>
+     * <code>.slipway.registry.v1.LineageProvenance provenance = 7 [json_name = "provenance", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The provenance to set.
      * @return This builder for chaining.
      */
@@ -1469,7 +1469,7 @@ private static final long serialVersionUID = 0L;
      * self-reported by the uploader. Set by the server; a value sent is ignored.
      * </pre>
      *
-     * <code>.slipway.registry.v1.LineageProvenance provenance = 7 [json_name = "provenance"];</code>
+     * <code>.slipway.registry.v1.LineageProvenance provenance = 7 [json_name = "provenance", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearProvenance() {

@@ -14,7 +14,7 @@ public interface LineageOrBuilder extends
    * version uploaded by hand.
    * </pre>
    *
-   * <code>string training_job = 1 [json_name = "trainingJob"];</code>
+   * <code>string training_job = 1 [json_name = "trainingJob", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The trainingJob.
    */
   java.lang.String getTrainingJob();
@@ -24,7 +24,7 @@ public interface LineageOrBuilder extends
    * version uploaded by hand.
    * </pre>
    *
-   * <code>string training_job = 1 [json_name = "trainingJob"];</code>
+   * <code>string training_job = 1 [json_name = "trainingJob", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for trainingJob.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface LineageOrBuilder extends
    * The training data.
    * </pre>
    *
-   * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset"];</code>
+   * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the dataset field is set.
    */
   boolean hasDataset();
@@ -44,7 +44,7 @@ public interface LineageOrBuilder extends
    * The training data.
    * </pre>
    *
-   * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset"];</code>
+   * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The dataset.
    */
   dev.slipway.registry.v1.DatasetReference getDataset();
@@ -53,7 +53,7 @@ public interface LineageOrBuilder extends
    * The training data.
    * </pre>
    *
-   * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset"];</code>
+   * <code>.slipway.registry.v1.DatasetReference dataset = 2 [json_name = "dataset", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.registry.v1.DatasetReferenceOrBuilder getDatasetOrBuilder();
 
@@ -62,7 +62,7 @@ public interface LineageOrBuilder extends
    * The version of the training code (for example a git commit or the Slipway release).
    * </pre>
    *
-   * <code>string code_version = 3 [json_name = "codeVersion"];</code>
+   * <code>string code_version = 3 [json_name = "codeVersion", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The codeVersion.
    */
   java.lang.String getCodeVersion();
@@ -71,7 +71,7 @@ public interface LineageOrBuilder extends
    * The version of the training code (for example a git commit or the Slipway release).
    * </pre>
    *
-   * <code>string code_version = 3 [json_name = "codeVersion"];</code>
+   * <code>string code_version = 3 [json_name = "codeVersion", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for codeVersion.
    */
   com.google.protobuf.ByteString
@@ -82,7 +82,7 @@ public interface LineageOrBuilder extends
    * The random seed used for the split, the search and the estimator.
    * </pre>
    *
-   * <code>int64 random_seed = 4 [json_name = "randomSeed"];</code>
+   * <code>int64 random_seed = 4 [json_name = "randomSeed", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The randomSeed.
    */
   long getRandomSeed();
@@ -93,7 +93,7 @@ public interface LineageOrBuilder extends
    * first version.
    * </pre>
    *
-   * <code>string parent_version = 5 [json_name = "parentVersion"];</code>
+   * <code>string parent_version = 5 [json_name = "parentVersion", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The parentVersion.
    */
   java.lang.String getParentVersion();
@@ -103,7 +103,7 @@ public interface LineageOrBuilder extends
    * first version.
    * </pre>
    *
-   * <code>string parent_version = 5 [json_name = "parentVersion"];</code>
+   * <code>string parent_version = 5 [json_name = "parentVersion", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for parentVersion.
    */
   com.google.protobuf.ByteString
@@ -115,7 +115,7 @@ public interface LineageOrBuilder extends
    * lineage is verified, else the uploader. Set by the server; a value sent is ignored.
    * </pre>
    *
-   * <code>string created_by = 6 [json_name = "createdBy"];</code>
+   * <code>string created_by = 6 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createdBy.
    */
   java.lang.String getCreatedBy();
@@ -125,7 +125,7 @@ public interface LineageOrBuilder extends
    * lineage is verified, else the uploader. Set by the server; a value sent is ignored.
    * </pre>
    *
-   * <code>string created_by = 6 [json_name = "createdBy"];</code>
+   * <code>string created_by = 6 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for createdBy.
    */
   com.google.protobuf.ByteString
@@ -137,7 +137,7 @@ public interface LineageOrBuilder extends
    * self-reported by the uploader. Set by the server; a value sent is ignored.
    * </pre>
    *
-   * <code>.slipway.registry.v1.LineageProvenance provenance = 7 [json_name = "provenance"];</code>
+   * <code>.slipway.registry.v1.LineageProvenance provenance = 7 [json_name = "provenance", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for provenance.
    */
   int getProvenanceValue();
@@ -147,7 +147,7 @@ public interface LineageOrBuilder extends
    * self-reported by the uploader. Set by the server; a value sent is ignored.
    * </pre>
    *
-   * <code>.slipway.registry.v1.LineageProvenance provenance = 7 [json_name = "provenance"];</code>
+   * <code>.slipway.registry.v1.LineageProvenance provenance = 7 [json_name = "provenance", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The provenance.
    */
   dev.slipway.registry.v1.LineageProvenance getProvenance();

@@ -35,30 +35,37 @@ public final class LineageProto {
   static {
     java.lang.String[] descriptorData = {
       "\n!slipway/registry/v1/lineage.proto\022\023sli" +
-      "pway.registry.v1\"\277\002\n\007Lineage\022!\n\014training" +
-      "_job\030\001 \001(\tR\013trainingJob\022?\n\007dataset\030\002 \001(\013" +
-      "2%.slipway.registry.v1.DatasetReferenceR" +
-      "\007dataset\022!\n\014code_version\030\003 \001(\tR\013codeVers" +
-      "ion\022\037\n\013random_seed\030\004 \001(\003R\nrandomSeed\022%\n\016" +
-      "parent_version\030\005 \001(\tR\rparentVersion\022\035\n\nc" +
-      "reated_by\030\006 \001(\tR\tcreatedBy\022F\n\nprovenance" +
-      "\030\007 \001(\0162&.slipway.registry.v1.LineageProv" +
-      "enanceR\nprovenance\"Y\n\020DatasetReference\022\020" +
-      "\n\003uri\030\001 \001(\tR\003uri\022\026\n\006sha256\030\002 \001(\tR\006sha256" +
-      "\022\033\n\trow_count\030\003 \001(\003R\010rowCount*~\n\021Lineage" +
-      "Provenance\022\"\n\036LINEAGE_PROVENANCE_UNSPECI" +
-      "FIED\020\000\022\037\n\033LINEAGE_PROVENANCE_VERIFIED\020\001\022" +
-      "$\n LINEAGE_PROVENANCE_SELF_REPORTED\020\002B\331\001" +
-      "\n\027dev.slipway.registry.v1B\014LineageProtoP" +
-      "\001ZBgithub.com/slipway-mlops/slipway/clie" +
-      "nts/go/registry/v1;registryv1\242\002\003SRX\252\002\023Sl" +
-      "ipway.Registry.V1\312\002\023Slipway\\Registry\\V1\342" +
-      "\002\037Slipway\\Registry\\V1\\GPBMetadata\352\002\025Slip" +
-      "way::Registry::V1b\006proto3"
+      "pway.registry.v1\032\037google/api/field_behav" +
+      "ior.proto\032\031google/api/resource.proto\"\264\003\n" +
+      "\007Lineage\022L\n\014training_job\030\001 \001(\tB)\342A\001\001\372A\"\n" +
+      " training.slipway.dev/TrainingJobR\013train" +
+      "ingJob\022E\n\007dataset\030\002 \001(\0132%.slipway.regist" +
+      "ry.v1.DatasetReferenceB\004\342A\001\001R\007dataset\022\'\n" +
+      "\014code_version\030\003 \001(\tB\004\342A\001\001R\013codeVersion\022%" +
+      "\n\013random_seed\030\004 \001(\003B\004\342A\001\001R\nrandomSeed\022Q\n" +
+      "\016parent_version\030\005 \001(\tB*\342A\001\001\372A#\n!registry" +
+      ".slipway.dev/ModelVersionR\rparentVersion" +
+      "\022#\n\ncreated_by\030\006 \001(\tB\004\342A\001\003R\tcreatedBy\022L\n" +
+      "\nprovenance\030\007 \001(\0162&.slipway.registry.v1." +
+      "LineageProvenanceB\004\342A\001\003R\nprovenance\"k\n\020D" +
+      "atasetReference\022\026\n\003uri\030\001 \001(\tB\004\342A\001\001R\003uri\022" +
+      "\034\n\006sha256\030\002 \001(\tB\004\342A\001\001R\006sha256\022!\n\trow_cou" +
+      "nt\030\003 \001(\003B\004\342A\001\001R\010rowCount*~\n\021LineageProve" +
+      "nance\022\"\n\036LINEAGE_PROVENANCE_UNSPECIFIED\020" +
+      "\000\022\037\n\033LINEAGE_PROVENANCE_VERIFIED\020\001\022$\n LI" +
+      "NEAGE_PROVENANCE_SELF_REPORTED\020\002B\331\001\n\027dev" +
+      ".slipway.registry.v1B\014LineageProtoP\001ZBgi" +
+      "thub.com/slipway-mlops/slipway/clients/g" +
+      "o/registry/v1;registryv1\242\002\003SRX\252\002\023Slipway" +
+      ".Registry.V1\312\002\023Slipway\\Registry\\V1\342\002\037Sli" +
+      "pway\\Registry\\V1\\GPBMetadata\352\002\025Slipway::" +
+      "Registry::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
+          com.google.api.ResourceProto.getDescriptor(),
         });
     internal_static_slipway_registry_v1_Lineage_descriptor =
       getDescriptor().getMessageTypes().get(0);
@@ -72,6 +79,14 @@ public final class LineageProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_DatasetReference_descriptor,
         new java.lang.String[] { "Uri", "Sha256", "RowCount", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    registry.add(com.google.api.ResourceProto.resourceReference);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
+    com.google.api.ResourceProto.getDescriptor();
   }
 
   // @@protoc_insertion_point(outer_class_scope)

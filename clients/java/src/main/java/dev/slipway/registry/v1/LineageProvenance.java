@@ -7,6 +7,8 @@ package dev.slipway.registry.v1;
 /**
  * <pre>
  * How the registry knows a version's lineage.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `LINEAGE_PROVENANCE_UNSPECIFIED` where it must decide).
  * </pre>
  *
  * Protobuf enum {@code slipway.registry.v1.LineageProvenance}

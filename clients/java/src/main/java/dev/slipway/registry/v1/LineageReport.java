@@ -59,7 +59,7 @@ private static final long serialVersionUID = 0L;
    * The version, with its metrics, params, lineage and signature.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion"];</code>
+   * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the modelVersion field is set.
    */
   @java.lang.Override
@@ -71,7 +71,7 @@ private static final long serialVersionUID = 0L;
    * The version, with its metrics, params, lineage and signature.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion"];</code>
+   * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The modelVersion.
    */
   @java.lang.Override
@@ -83,7 +83,7 @@ private static final long serialVersionUID = 0L;
    * The version, with its metrics, params, lineage and signature.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion"];</code>
+   * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.registry.v1.ModelVersionOrBuilder getModelVersionOrBuilder() {
@@ -98,7 +98,7 @@ private static final long serialVersionUID = 0L;
    * The name the report was requested for, for example `models/fraud&#64;production`.
    * </pre>
    *
-   * <code>string requested_name = 2 [json_name = "requestedName"];</code>
+   * <code>string requested_name = 2 [json_name = "requestedName", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The requestedName.
    */
   @java.lang.Override
@@ -119,7 +119,7 @@ private static final long serialVersionUID = 0L;
    * The name the report was requested for, for example `models/fraud&#64;production`.
    * </pre>
    *
-   * <code>string requested_name = 2 [json_name = "requestedName"];</code>
+   * <code>string requested_name = 2 [json_name = "requestedName", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for requestedName.
    */
   @java.lang.Override
@@ -145,7 +145,7 @@ private static final long serialVersionUID = 0L;
    * training service could not be reached (see `warnings`).
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob"];</code>
+   * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the trainingJob field is set.
    */
   @java.lang.Override
@@ -158,7 +158,7 @@ private static final long serialVersionUID = 0L;
    * training service could not be reached (see `warnings`).
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob"];</code>
+   * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The trainingJob.
    */
   @java.lang.Override
@@ -171,7 +171,7 @@ private static final long serialVersionUID = 0L;
    * training service could not be reached (see `warnings`).
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob"];</code>
+   * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.training.v1.TrainingJobOrBuilder getTrainingJobOrBuilder() {
@@ -185,7 +185,7 @@ private static final long serialVersionUID = 0L;
    * The parent version (the one this version was retrained from); unset for a first version.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion"];</code>
+   * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the parentVersion field is set.
    */
   @java.lang.Override
@@ -197,7 +197,7 @@ private static final long serialVersionUID = 0L;
    * The parent version (the one this version was retrained from); unset for a first version.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion"];</code>
+   * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The parentVersion.
    */
   @java.lang.Override
@@ -209,7 +209,7 @@ private static final long serialVersionUID = 0L;
    * The parent version (the one this version was retrained from); unset for a first version.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion"];</code>
+   * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.registry.v1.ModelVersionOrBuilder getParentVersionOrBuilder() {
@@ -224,7 +224,7 @@ private static final long serialVersionUID = 0L;
    * Every move of an alias to or away from this version, oldest first.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+   * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.registry.v1.AliasHistoryEntry> getAliasHistoryList() {
@@ -235,7 +235,7 @@ private static final long serialVersionUID = 0L;
    * Every move of an alias to or away from this version, oldest first.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+   * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.registry.v1.AliasHistoryEntryOrBuilder> 
@@ -247,7 +247,7 @@ private static final long serialVersionUID = 0L;
    * Every move of an alias to or away from this version, oldest first.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+   * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public int getAliasHistoryCount() {
@@ -258,7 +258,7 @@ private static final long serialVersionUID = 0L;
    * Every move of an alias to or away from this version, oldest first.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+   * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.registry.v1.AliasHistoryEntry getAliasHistory(int index) {
@@ -269,7 +269,7 @@ private static final long serialVersionUID = 0L;
    * Every move of an alias to or away from this version, oldest first.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+   * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.registry.v1.AliasHistoryEntryOrBuilder getAliasHistoryOrBuilder(
@@ -287,7 +287,7 @@ private static final long serialVersionUID = 0L;
    * reached (see `warnings`).
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+   * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.monitoring.v1.Alert> getAlertsList() {
@@ -300,7 +300,7 @@ private static final long serialVersionUID = 0L;
    * reached (see `warnings`).
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+   * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.monitoring.v1.AlertOrBuilder> 
@@ -314,7 +314,7 @@ private static final long serialVersionUID = 0L;
    * reached (see `warnings`).
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+   * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public int getAlertsCount() {
@@ -327,7 +327,7 @@ private static final long serialVersionUID = 0L;
    * reached (see `warnings`).
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+   * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.Alert getAlerts(int index) {
@@ -340,7 +340,7 @@ private static final long serialVersionUID = 0L;
    * reached (see `warnings`).
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+   * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.monitoring.v1.AlertOrBuilder getAlertsOrBuilder(
@@ -359,7 +359,7 @@ private static final long serialVersionUID = 0L;
    * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
    * </pre>
    *
-   * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+   * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.audit.v1.AuditEvent> getAuditEventsList() {
@@ -373,7 +373,7 @@ private static final long serialVersionUID = 0L;
    * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
    * </pre>
    *
-   * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+   * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.audit.v1.AuditEventOrBuilder> 
@@ -388,7 +388,7 @@ private static final long serialVersionUID = 0L;
    * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
    * </pre>
    *
-   * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+   * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public int getAuditEventsCount() {
@@ -402,7 +402,7 @@ private static final long serialVersionUID = 0L;
    * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
    * </pre>
    *
-   * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+   * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.audit.v1.AuditEvent getAuditEvents(int index) {
@@ -416,7 +416,7 @@ private static final long serialVersionUID = 0L;
    * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
    * </pre>
    *
-   * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+   * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.audit.v1.AuditEventOrBuilder getAuditEventsOrBuilder(
@@ -432,7 +432,7 @@ private static final long serialVersionUID = 0L;
    * report. Only for callers with the `auditor` or `admin` role, like `audit_events`.
    * </pre>
    *
-   * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification"];</code>
+   * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the auditVerification field is set.
    */
   @java.lang.Override
@@ -445,7 +445,7 @@ private static final long serialVersionUID = 0L;
    * report. Only for callers with the `auditor` or `admin` role, like `audit_events`.
    * </pre>
    *
-   * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification"];</code>
+   * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The auditVerification.
    */
   @java.lang.Override
@@ -458,7 +458,7 @@ private static final long serialVersionUID = 0L;
    * report. Only for callers with the `auditor` or `admin` role, like `audit_events`.
    * </pre>
    *
-   * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification"];</code>
+   * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.audit.v1.ChainVerificationOrBuilder getAuditVerificationOrBuilder() {
@@ -472,7 +472,7 @@ private static final long serialVersionUID = 0L;
    * When the report was generated.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime"];</code>
+   * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the generateTime field is set.
    */
   @java.lang.Override
@@ -484,7 +484,7 @@ private static final long serialVersionUID = 0L;
    * When the report was generated.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime"];</code>
+   * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The generateTime.
    */
   @java.lang.Override
@@ -496,7 +496,7 @@ private static final long serialVersionUID = 0L;
    * When the report was generated.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime"];</code>
+   * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getGenerateTimeOrBuilder() {
@@ -513,7 +513,7 @@ private static final long serialVersionUID = 0L;
    * unreachable`).
    * </pre>
    *
-   * <code>repeated string warnings = 10 [json_name = "warnings"];</code>
+   * <code>repeated string warnings = 10 [json_name = "warnings", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return A list containing the warnings.
    */
   public com.google.protobuf.ProtocolStringList
@@ -526,7 +526,7 @@ private static final long serialVersionUID = 0L;
    * unreachable`).
    * </pre>
    *
-   * <code>repeated string warnings = 10 [json_name = "warnings"];</code>
+   * <code>repeated string warnings = 10 [json_name = "warnings", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The count of warnings.
    */
   public int getWarningsCount() {
@@ -538,7 +538,7 @@ private static final long serialVersionUID = 0L;
    * unreachable`).
    * </pre>
    *
-   * <code>repeated string warnings = 10 [json_name = "warnings"];</code>
+   * <code>repeated string warnings = 10 [json_name = "warnings", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the element to return.
    * @return The warnings at the given index.
    */
@@ -551,7 +551,7 @@ private static final long serialVersionUID = 0L;
    * unreachable`).
    * </pre>
    *
-   * <code>repeated string warnings = 10 [json_name = "warnings"];</code>
+   * <code>repeated string warnings = 10 [json_name = "warnings", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the value to return.
    * @return The bytes of the warnings at the given index.
    */
@@ -1347,7 +1347,7 @@ private static final long serialVersionUID = 0L;
      * The version, with its metrics, params, lineage and signature.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the modelVersion field is set.
      */
     public boolean hasModelVersion() {
@@ -1358,7 +1358,7 @@ private static final long serialVersionUID = 0L;
      * The version, with its metrics, params, lineage and signature.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The modelVersion.
      */
     public dev.slipway.registry.v1.ModelVersion getModelVersion() {
@@ -1373,7 +1373,7 @@ private static final long serialVersionUID = 0L;
      * The version, with its metrics, params, lineage and signature.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setModelVersion(dev.slipway.registry.v1.ModelVersion value) {
       if (modelVersionBuilder_ == null) {
@@ -1393,7 +1393,7 @@ private static final long serialVersionUID = 0L;
      * The version, with its metrics, params, lineage and signature.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setModelVersion(
         dev.slipway.registry.v1.ModelVersion.Builder builderForValue) {
@@ -1411,7 +1411,7 @@ private static final long serialVersionUID = 0L;
      * The version, with its metrics, params, lineage and signature.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeModelVersion(dev.slipway.registry.v1.ModelVersion value) {
       if (modelVersionBuilder_ == null) {
@@ -1436,7 +1436,7 @@ private static final long serialVersionUID = 0L;
      * The version, with its metrics, params, lineage and signature.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearModelVersion() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -1453,7 +1453,7 @@ private static final long serialVersionUID = 0L;
      * The version, with its metrics, params, lineage and signature.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.registry.v1.ModelVersion.Builder getModelVersionBuilder() {
       bitField0_ |= 0x00000001;
@@ -1465,7 +1465,7 @@ private static final long serialVersionUID = 0L;
      * The version, with its metrics, params, lineage and signature.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.registry.v1.ModelVersionOrBuilder getModelVersionOrBuilder() {
       if (modelVersionBuilder_ != null) {
@@ -1480,7 +1480,7 @@ private static final long serialVersionUID = 0L;
      * The version, with its metrics, params, lineage and signature.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.registry.v1.ModelVersion, dev.slipway.registry.v1.ModelVersion.Builder, dev.slipway.registry.v1.ModelVersionOrBuilder> 
@@ -1502,7 +1502,7 @@ private static final long serialVersionUID = 0L;
      * The name the report was requested for, for example `models/fraud&#64;production`.
      * </pre>
      *
-     * <code>string requested_name = 2 [json_name = "requestedName"];</code>
+     * <code>string requested_name = 2 [json_name = "requestedName", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The requestedName.
      */
     public java.lang.String getRequestedName() {
@@ -1522,7 +1522,7 @@ private static final long serialVersionUID = 0L;
      * The name the report was requested for, for example `models/fraud&#64;production`.
      * </pre>
      *
-     * <code>string requested_name = 2 [json_name = "requestedName"];</code>
+     * <code>string requested_name = 2 [json_name = "requestedName", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for requestedName.
      */
     public com.google.protobuf.ByteString
@@ -1543,7 +1543,7 @@ private static final long serialVersionUID = 0L;
      * The name the report was requested for, for example `models/fraud&#64;production`.
      * </pre>
      *
-     * <code>string requested_name = 2 [json_name = "requestedName"];</code>
+     * <code>string requested_name = 2 [json_name = "requestedName", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The requestedName to set.
      * @return This builder for chaining.
      */
@@ -1560,7 +1560,7 @@ private static final long serialVersionUID = 0L;
      * The name the report was requested for, for example `models/fraud&#64;production`.
      * </pre>
      *
-     * <code>string requested_name = 2 [json_name = "requestedName"];</code>
+     * <code>string requested_name = 2 [json_name = "requestedName", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestedName() {
@@ -1574,7 +1574,7 @@ private static final long serialVersionUID = 0L;
      * The name the report was requested for, for example `models/fraud&#64;production`.
      * </pre>
      *
-     * <code>string requested_name = 2 [json_name = "requestedName"];</code>
+     * <code>string requested_name = 2 [json_name = "requestedName", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for requestedName to set.
      * @return This builder for chaining.
      */
@@ -1597,7 +1597,7 @@ private static final long serialVersionUID = 0L;
      * training service could not be reached (see `warnings`).
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob"];</code>
+     * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the trainingJob field is set.
      */
     public boolean hasTrainingJob() {
@@ -1609,7 +1609,7 @@ private static final long serialVersionUID = 0L;
      * training service could not be reached (see `warnings`).
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob"];</code>
+     * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The trainingJob.
      */
     public dev.slipway.training.v1.TrainingJob getTrainingJob() {
@@ -1625,7 +1625,7 @@ private static final long serialVersionUID = 0L;
      * training service could not be reached (see `warnings`).
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob"];</code>
+     * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setTrainingJob(dev.slipway.training.v1.TrainingJob value) {
       if (trainingJobBuilder_ == null) {
@@ -1646,7 +1646,7 @@ private static final long serialVersionUID = 0L;
      * training service could not be reached (see `warnings`).
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob"];</code>
+     * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setTrainingJob(
         dev.slipway.training.v1.TrainingJob.Builder builderForValue) {
@@ -1665,7 +1665,7 @@ private static final long serialVersionUID = 0L;
      * training service could not be reached (see `warnings`).
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob"];</code>
+     * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeTrainingJob(dev.slipway.training.v1.TrainingJob value) {
       if (trainingJobBuilder_ == null) {
@@ -1691,7 +1691,7 @@ private static final long serialVersionUID = 0L;
      * training service could not be reached (see `warnings`).
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob"];</code>
+     * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearTrainingJob() {
       bitField0_ = (bitField0_ & ~0x00000004);
@@ -1709,7 +1709,7 @@ private static final long serialVersionUID = 0L;
      * training service could not be reached (see `warnings`).
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob"];</code>
+     * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.training.v1.TrainingJob.Builder getTrainingJobBuilder() {
       bitField0_ |= 0x00000004;
@@ -1722,7 +1722,7 @@ private static final long serialVersionUID = 0L;
      * training service could not be reached (see `warnings`).
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob"];</code>
+     * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.training.v1.TrainingJobOrBuilder getTrainingJobOrBuilder() {
       if (trainingJobBuilder_ != null) {
@@ -1738,7 +1738,7 @@ private static final long serialVersionUID = 0L;
      * training service could not be reached (see `warnings`).
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob"];</code>
+     * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.training.v1.TrainingJob, dev.slipway.training.v1.TrainingJob.Builder, dev.slipway.training.v1.TrainingJobOrBuilder> 
@@ -1762,7 +1762,7 @@ private static final long serialVersionUID = 0L;
      * The parent version (the one this version was retrained from); unset for a first version.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the parentVersion field is set.
      */
     public boolean hasParentVersion() {
@@ -1773,7 +1773,7 @@ private static final long serialVersionUID = 0L;
      * The parent version (the one this version was retrained from); unset for a first version.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The parentVersion.
      */
     public dev.slipway.registry.v1.ModelVersion getParentVersion() {
@@ -1788,7 +1788,7 @@ private static final long serialVersionUID = 0L;
      * The parent version (the one this version was retrained from); unset for a first version.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setParentVersion(dev.slipway.registry.v1.ModelVersion value) {
       if (parentVersionBuilder_ == null) {
@@ -1808,7 +1808,7 @@ private static final long serialVersionUID = 0L;
      * The parent version (the one this version was retrained from); unset for a first version.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setParentVersion(
         dev.slipway.registry.v1.ModelVersion.Builder builderForValue) {
@@ -1826,7 +1826,7 @@ private static final long serialVersionUID = 0L;
      * The parent version (the one this version was retrained from); unset for a first version.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeParentVersion(dev.slipway.registry.v1.ModelVersion value) {
       if (parentVersionBuilder_ == null) {
@@ -1851,7 +1851,7 @@ private static final long serialVersionUID = 0L;
      * The parent version (the one this version was retrained from); unset for a first version.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearParentVersion() {
       bitField0_ = (bitField0_ & ~0x00000008);
@@ -1868,7 +1868,7 @@ private static final long serialVersionUID = 0L;
      * The parent version (the one this version was retrained from); unset for a first version.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.registry.v1.ModelVersion.Builder getParentVersionBuilder() {
       bitField0_ |= 0x00000008;
@@ -1880,7 +1880,7 @@ private static final long serialVersionUID = 0L;
      * The parent version (the one this version was retrained from); unset for a first version.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.registry.v1.ModelVersionOrBuilder getParentVersionOrBuilder() {
       if (parentVersionBuilder_ != null) {
@@ -1895,7 +1895,7 @@ private static final long serialVersionUID = 0L;
      * The parent version (the one this version was retrained from); unset for a first version.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion"];</code>
+     * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.registry.v1.ModelVersion, dev.slipway.registry.v1.ModelVersion.Builder, dev.slipway.registry.v1.ModelVersionOrBuilder> 
@@ -1928,7 +1928,7 @@ private static final long serialVersionUID = 0L;
      * Every move of an alias to or away from this version, oldest first.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<dev.slipway.registry.v1.AliasHistoryEntry> getAliasHistoryList() {
       if (aliasHistoryBuilder_ == null) {
@@ -1942,7 +1942,7 @@ private static final long serialVersionUID = 0L;
      * Every move of an alias to or away from this version, oldest first.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public int getAliasHistoryCount() {
       if (aliasHistoryBuilder_ == null) {
@@ -1956,7 +1956,7 @@ private static final long serialVersionUID = 0L;
      * Every move of an alias to or away from this version, oldest first.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.registry.v1.AliasHistoryEntry getAliasHistory(int index) {
       if (aliasHistoryBuilder_ == null) {
@@ -1970,7 +1970,7 @@ private static final long serialVersionUID = 0L;
      * Every move of an alias to or away from this version, oldest first.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setAliasHistory(
         int index, dev.slipway.registry.v1.AliasHistoryEntry value) {
@@ -1991,7 +1991,7 @@ private static final long serialVersionUID = 0L;
      * Every move of an alias to or away from this version, oldest first.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setAliasHistory(
         int index, dev.slipway.registry.v1.AliasHistoryEntry.Builder builderForValue) {
@@ -2009,7 +2009,7 @@ private static final long serialVersionUID = 0L;
      * Every move of an alias to or away from this version, oldest first.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAliasHistory(dev.slipway.registry.v1.AliasHistoryEntry value) {
       if (aliasHistoryBuilder_ == null) {
@@ -2029,7 +2029,7 @@ private static final long serialVersionUID = 0L;
      * Every move of an alias to or away from this version, oldest first.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAliasHistory(
         int index, dev.slipway.registry.v1.AliasHistoryEntry value) {
@@ -2050,7 +2050,7 @@ private static final long serialVersionUID = 0L;
      * Every move of an alias to or away from this version, oldest first.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAliasHistory(
         dev.slipway.registry.v1.AliasHistoryEntry.Builder builderForValue) {
@@ -2068,7 +2068,7 @@ private static final long serialVersionUID = 0L;
      * Every move of an alias to or away from this version, oldest first.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAliasHistory(
         int index, dev.slipway.registry.v1.AliasHistoryEntry.Builder builderForValue) {
@@ -2086,7 +2086,7 @@ private static final long serialVersionUID = 0L;
      * Every move of an alias to or away from this version, oldest first.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAllAliasHistory(
         java.lang.Iterable<? extends dev.slipway.registry.v1.AliasHistoryEntry> values) {
@@ -2105,7 +2105,7 @@ private static final long serialVersionUID = 0L;
      * Every move of an alias to or away from this version, oldest first.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearAliasHistory() {
       if (aliasHistoryBuilder_ == null) {
@@ -2122,7 +2122,7 @@ private static final long serialVersionUID = 0L;
      * Every move of an alias to or away from this version, oldest first.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeAliasHistory(int index) {
       if (aliasHistoryBuilder_ == null) {
@@ -2139,7 +2139,7 @@ private static final long serialVersionUID = 0L;
      * Every move of an alias to or away from this version, oldest first.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.registry.v1.AliasHistoryEntry.Builder getAliasHistoryBuilder(
         int index) {
@@ -2150,7 +2150,7 @@ private static final long serialVersionUID = 0L;
      * Every move of an alias to or away from this version, oldest first.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.registry.v1.AliasHistoryEntryOrBuilder getAliasHistoryOrBuilder(
         int index) {
@@ -2164,7 +2164,7 @@ private static final long serialVersionUID = 0L;
      * Every move of an alias to or away from this version, oldest first.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<? extends dev.slipway.registry.v1.AliasHistoryEntryOrBuilder> 
          getAliasHistoryOrBuilderList() {
@@ -2179,7 +2179,7 @@ private static final long serialVersionUID = 0L;
      * Every move of an alias to or away from this version, oldest first.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.registry.v1.AliasHistoryEntry.Builder addAliasHistoryBuilder() {
       return getAliasHistoryFieldBuilder().addBuilder(
@@ -2190,7 +2190,7 @@ private static final long serialVersionUID = 0L;
      * Every move of an alias to or away from this version, oldest first.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.registry.v1.AliasHistoryEntry.Builder addAliasHistoryBuilder(
         int index) {
@@ -2202,7 +2202,7 @@ private static final long serialVersionUID = 0L;
      * Every move of an alias to or away from this version, oldest first.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+     * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<dev.slipway.registry.v1.AliasHistoryEntry.Builder> 
          getAliasHistoryBuilderList() {
@@ -2242,7 +2242,7 @@ private static final long serialVersionUID = 0L;
      * reached (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<dev.slipway.monitoring.v1.Alert> getAlertsList() {
       if (alertsBuilder_ == null) {
@@ -2258,7 +2258,7 @@ private static final long serialVersionUID = 0L;
      * reached (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public int getAlertsCount() {
       if (alertsBuilder_ == null) {
@@ -2274,7 +2274,7 @@ private static final long serialVersionUID = 0L;
      * reached (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.Alert getAlerts(int index) {
       if (alertsBuilder_ == null) {
@@ -2290,7 +2290,7 @@ private static final long serialVersionUID = 0L;
      * reached (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setAlerts(
         int index, dev.slipway.monitoring.v1.Alert value) {
@@ -2313,7 +2313,7 @@ private static final long serialVersionUID = 0L;
      * reached (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setAlerts(
         int index, dev.slipway.monitoring.v1.Alert.Builder builderForValue) {
@@ -2333,7 +2333,7 @@ private static final long serialVersionUID = 0L;
      * reached (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAlerts(dev.slipway.monitoring.v1.Alert value) {
       if (alertsBuilder_ == null) {
@@ -2355,7 +2355,7 @@ private static final long serialVersionUID = 0L;
      * reached (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAlerts(
         int index, dev.slipway.monitoring.v1.Alert value) {
@@ -2378,7 +2378,7 @@ private static final long serialVersionUID = 0L;
      * reached (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAlerts(
         dev.slipway.monitoring.v1.Alert.Builder builderForValue) {
@@ -2398,7 +2398,7 @@ private static final long serialVersionUID = 0L;
      * reached (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAlerts(
         int index, dev.slipway.monitoring.v1.Alert.Builder builderForValue) {
@@ -2418,7 +2418,7 @@ private static final long serialVersionUID = 0L;
      * reached (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAllAlerts(
         java.lang.Iterable<? extends dev.slipway.monitoring.v1.Alert> values) {
@@ -2439,7 +2439,7 @@ private static final long serialVersionUID = 0L;
      * reached (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearAlerts() {
       if (alertsBuilder_ == null) {
@@ -2458,7 +2458,7 @@ private static final long serialVersionUID = 0L;
      * reached (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeAlerts(int index) {
       if (alertsBuilder_ == null) {
@@ -2477,7 +2477,7 @@ private static final long serialVersionUID = 0L;
      * reached (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.Alert.Builder getAlertsBuilder(
         int index) {
@@ -2490,7 +2490,7 @@ private static final long serialVersionUID = 0L;
      * reached (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.AlertOrBuilder getAlertsOrBuilder(
         int index) {
@@ -2506,7 +2506,7 @@ private static final long serialVersionUID = 0L;
      * reached (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<? extends dev.slipway.monitoring.v1.AlertOrBuilder> 
          getAlertsOrBuilderList() {
@@ -2523,7 +2523,7 @@ private static final long serialVersionUID = 0L;
      * reached (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.Alert.Builder addAlertsBuilder() {
       return getAlertsFieldBuilder().addBuilder(
@@ -2536,7 +2536,7 @@ private static final long serialVersionUID = 0L;
      * reached (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.monitoring.v1.Alert.Builder addAlertsBuilder(
         int index) {
@@ -2550,7 +2550,7 @@ private static final long serialVersionUID = 0L;
      * reached (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+     * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<dev.slipway.monitoring.v1.Alert.Builder> 
          getAlertsBuilderList() {
@@ -2591,7 +2591,7 @@ private static final long serialVersionUID = 0L;
      * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<dev.slipway.audit.v1.AuditEvent> getAuditEventsList() {
       if (auditEventsBuilder_ == null) {
@@ -2608,7 +2608,7 @@ private static final long serialVersionUID = 0L;
      * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public int getAuditEventsCount() {
       if (auditEventsBuilder_ == null) {
@@ -2625,7 +2625,7 @@ private static final long serialVersionUID = 0L;
      * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.audit.v1.AuditEvent getAuditEvents(int index) {
       if (auditEventsBuilder_ == null) {
@@ -2642,7 +2642,7 @@ private static final long serialVersionUID = 0L;
      * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setAuditEvents(
         int index, dev.slipway.audit.v1.AuditEvent value) {
@@ -2666,7 +2666,7 @@ private static final long serialVersionUID = 0L;
      * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setAuditEvents(
         int index, dev.slipway.audit.v1.AuditEvent.Builder builderForValue) {
@@ -2687,7 +2687,7 @@ private static final long serialVersionUID = 0L;
      * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAuditEvents(dev.slipway.audit.v1.AuditEvent value) {
       if (auditEventsBuilder_ == null) {
@@ -2710,7 +2710,7 @@ private static final long serialVersionUID = 0L;
      * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAuditEvents(
         int index, dev.slipway.audit.v1.AuditEvent value) {
@@ -2734,7 +2734,7 @@ private static final long serialVersionUID = 0L;
      * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAuditEvents(
         dev.slipway.audit.v1.AuditEvent.Builder builderForValue) {
@@ -2755,7 +2755,7 @@ private static final long serialVersionUID = 0L;
      * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAuditEvents(
         int index, dev.slipway.audit.v1.AuditEvent.Builder builderForValue) {
@@ -2776,7 +2776,7 @@ private static final long serialVersionUID = 0L;
      * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAllAuditEvents(
         java.lang.Iterable<? extends dev.slipway.audit.v1.AuditEvent> values) {
@@ -2798,7 +2798,7 @@ private static final long serialVersionUID = 0L;
      * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearAuditEvents() {
       if (auditEventsBuilder_ == null) {
@@ -2818,7 +2818,7 @@ private static final long serialVersionUID = 0L;
      * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeAuditEvents(int index) {
       if (auditEventsBuilder_ == null) {
@@ -2838,7 +2838,7 @@ private static final long serialVersionUID = 0L;
      * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.audit.v1.AuditEvent.Builder getAuditEventsBuilder(
         int index) {
@@ -2852,7 +2852,7 @@ private static final long serialVersionUID = 0L;
      * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.audit.v1.AuditEventOrBuilder getAuditEventsOrBuilder(
         int index) {
@@ -2869,7 +2869,7 @@ private static final long serialVersionUID = 0L;
      * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<? extends dev.slipway.audit.v1.AuditEventOrBuilder> 
          getAuditEventsOrBuilderList() {
@@ -2887,7 +2887,7 @@ private static final long serialVersionUID = 0L;
      * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.audit.v1.AuditEvent.Builder addAuditEventsBuilder() {
       return getAuditEventsFieldBuilder().addBuilder(
@@ -2901,7 +2901,7 @@ private static final long serialVersionUID = 0L;
      * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.audit.v1.AuditEvent.Builder addAuditEventsBuilder(
         int index) {
@@ -2916,7 +2916,7 @@ private static final long serialVersionUID = 0L;
      * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
      * </pre>
      *
-     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+     * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<dev.slipway.audit.v1.AuditEvent.Builder> 
          getAuditEventsBuilderList() {
@@ -2946,7 +2946,7 @@ private static final long serialVersionUID = 0L;
      * report. Only for callers with the `auditor` or `admin` role, like `audit_events`.
      * </pre>
      *
-     * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification"];</code>
+     * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the auditVerification field is set.
      */
     public boolean hasAuditVerification() {
@@ -2958,7 +2958,7 @@ private static final long serialVersionUID = 0L;
      * report. Only for callers with the `auditor` or `admin` role, like `audit_events`.
      * </pre>
      *
-     * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification"];</code>
+     * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The auditVerification.
      */
     public dev.slipway.audit.v1.ChainVerification getAuditVerification() {
@@ -2974,7 +2974,7 @@ private static final long serialVersionUID = 0L;
      * report. Only for callers with the `auditor` or `admin` role, like `audit_events`.
      * </pre>
      *
-     * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification"];</code>
+     * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setAuditVerification(dev.slipway.audit.v1.ChainVerification value) {
       if (auditVerificationBuilder_ == null) {
@@ -2995,7 +2995,7 @@ private static final long serialVersionUID = 0L;
      * report. Only for callers with the `auditor` or `admin` role, like `audit_events`.
      * </pre>
      *
-     * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification"];</code>
+     * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setAuditVerification(
         dev.slipway.audit.v1.ChainVerification.Builder builderForValue) {
@@ -3014,7 +3014,7 @@ private static final long serialVersionUID = 0L;
      * report. Only for callers with the `auditor` or `admin` role, like `audit_events`.
      * </pre>
      *
-     * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification"];</code>
+     * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeAuditVerification(dev.slipway.audit.v1.ChainVerification value) {
       if (auditVerificationBuilder_ == null) {
@@ -3040,7 +3040,7 @@ private static final long serialVersionUID = 0L;
      * report. Only for callers with the `auditor` or `admin` role, like `audit_events`.
      * </pre>
      *
-     * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification"];</code>
+     * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearAuditVerification() {
       bitField0_ = (bitField0_ & ~0x00000080);
@@ -3058,7 +3058,7 @@ private static final long serialVersionUID = 0L;
      * report. Only for callers with the `auditor` or `admin` role, like `audit_events`.
      * </pre>
      *
-     * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification"];</code>
+     * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.audit.v1.ChainVerification.Builder getAuditVerificationBuilder() {
       bitField0_ |= 0x00000080;
@@ -3071,7 +3071,7 @@ private static final long serialVersionUID = 0L;
      * report. Only for callers with the `auditor` or `admin` role, like `audit_events`.
      * </pre>
      *
-     * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification"];</code>
+     * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.audit.v1.ChainVerificationOrBuilder getAuditVerificationOrBuilder() {
       if (auditVerificationBuilder_ != null) {
@@ -3087,7 +3087,7 @@ private static final long serialVersionUID = 0L;
      * report. Only for callers with the `auditor` or `admin` role, like `audit_events`.
      * </pre>
      *
-     * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification"];</code>
+     * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.audit.v1.ChainVerification, dev.slipway.audit.v1.ChainVerification.Builder, dev.slipway.audit.v1.ChainVerificationOrBuilder> 
@@ -3111,7 +3111,7 @@ private static final long serialVersionUID = 0L;
      * When the report was generated.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime"];</code>
+     * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the generateTime field is set.
      */
     public boolean hasGenerateTime() {
@@ -3122,7 +3122,7 @@ private static final long serialVersionUID = 0L;
      * When the report was generated.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime"];</code>
+     * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The generateTime.
      */
     public com.google.protobuf.Timestamp getGenerateTime() {
@@ -3137,7 +3137,7 @@ private static final long serialVersionUID = 0L;
      * When the report was generated.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime"];</code>
+     * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setGenerateTime(com.google.protobuf.Timestamp value) {
       if (generateTimeBuilder_ == null) {
@@ -3157,7 +3157,7 @@ private static final long serialVersionUID = 0L;
      * When the report was generated.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime"];</code>
+     * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setGenerateTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -3175,7 +3175,7 @@ private static final long serialVersionUID = 0L;
      * When the report was generated.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime"];</code>
+     * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeGenerateTime(com.google.protobuf.Timestamp value) {
       if (generateTimeBuilder_ == null) {
@@ -3200,7 +3200,7 @@ private static final long serialVersionUID = 0L;
      * When the report was generated.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime"];</code>
+     * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearGenerateTime() {
       bitField0_ = (bitField0_ & ~0x00000100);
@@ -3217,7 +3217,7 @@ private static final long serialVersionUID = 0L;
      * When the report was generated.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime"];</code>
+     * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getGenerateTimeBuilder() {
       bitField0_ |= 0x00000100;
@@ -3229,7 +3229,7 @@ private static final long serialVersionUID = 0L;
      * When the report was generated.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime"];</code>
+     * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getGenerateTimeOrBuilder() {
       if (generateTimeBuilder_ != null) {
@@ -3244,7 +3244,7 @@ private static final long serialVersionUID = 0L;
      * When the report was generated.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime"];</code>
+     * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -3274,7 +3274,7 @@ private static final long serialVersionUID = 0L;
      * unreachable`).
      * </pre>
      *
-     * <code>repeated string warnings = 10 [json_name = "warnings"];</code>
+     * <code>repeated string warnings = 10 [json_name = "warnings", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return A list containing the warnings.
      */
     public com.google.protobuf.ProtocolStringList
@@ -3288,7 +3288,7 @@ private static final long serialVersionUID = 0L;
      * unreachable`).
      * </pre>
      *
-     * <code>repeated string warnings = 10 [json_name = "warnings"];</code>
+     * <code>repeated string warnings = 10 [json_name = "warnings", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The count of warnings.
      */
     public int getWarningsCount() {
@@ -3300,7 +3300,7 @@ private static final long serialVersionUID = 0L;
      * unreachable`).
      * </pre>
      *
-     * <code>repeated string warnings = 10 [json_name = "warnings"];</code>
+     * <code>repeated string warnings = 10 [json_name = "warnings", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index of the element to return.
      * @return The warnings at the given index.
      */
@@ -3313,7 +3313,7 @@ private static final long serialVersionUID = 0L;
      * unreachable`).
      * </pre>
      *
-     * <code>repeated string warnings = 10 [json_name = "warnings"];</code>
+     * <code>repeated string warnings = 10 [json_name = "warnings", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index of the value to return.
      * @return The bytes of the warnings at the given index.
      */
@@ -3327,7 +3327,7 @@ private static final long serialVersionUID = 0L;
      * unreachable`).
      * </pre>
      *
-     * <code>repeated string warnings = 10 [json_name = "warnings"];</code>
+     * <code>repeated string warnings = 10 [json_name = "warnings", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index to set the value at.
      * @param value The warnings to set.
      * @return This builder for chaining.
@@ -3347,7 +3347,7 @@ private static final long serialVersionUID = 0L;
      * unreachable`).
      * </pre>
      *
-     * <code>repeated string warnings = 10 [json_name = "warnings"];</code>
+     * <code>repeated string warnings = 10 [json_name = "warnings", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The warnings to add.
      * @return This builder for chaining.
      */
@@ -3366,7 +3366,7 @@ private static final long serialVersionUID = 0L;
      * unreachable`).
      * </pre>
      *
-     * <code>repeated string warnings = 10 [json_name = "warnings"];</code>
+     * <code>repeated string warnings = 10 [json_name = "warnings", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param values The warnings to add.
      * @return This builder for chaining.
      */
@@ -3385,7 +3385,7 @@ private static final long serialVersionUID = 0L;
      * unreachable`).
      * </pre>
      *
-     * <code>repeated string warnings = 10 [json_name = "warnings"];</code>
+     * <code>repeated string warnings = 10 [json_name = "warnings", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearWarnings() {
@@ -3401,7 +3401,7 @@ private static final long serialVersionUID = 0L;
      * unreachable`).
      * </pre>
      *
-     * <code>repeated string warnings = 10 [json_name = "warnings"];</code>
+     * <code>repeated string warnings = 10 [json_name = "warnings", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes of the warnings to add.
      * @return This builder for chaining.
      */

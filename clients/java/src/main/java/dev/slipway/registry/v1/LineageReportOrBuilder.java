@@ -13,7 +13,7 @@ public interface LineageReportOrBuilder extends
    * The version, with its metrics, params, lineage and signature.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion"];</code>
+   * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the modelVersion field is set.
    */
   boolean hasModelVersion();
@@ -22,7 +22,7 @@ public interface LineageReportOrBuilder extends
    * The version, with its metrics, params, lineage and signature.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion"];</code>
+   * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The modelVersion.
    */
   dev.slipway.registry.v1.ModelVersion getModelVersion();
@@ -31,7 +31,7 @@ public interface LineageReportOrBuilder extends
    * The version, with its metrics, params, lineage and signature.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion"];</code>
+   * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.registry.v1.ModelVersionOrBuilder getModelVersionOrBuilder();
 
@@ -40,7 +40,7 @@ public interface LineageReportOrBuilder extends
    * The name the report was requested for, for example `models/fraud&#64;production`.
    * </pre>
    *
-   * <code>string requested_name = 2 [json_name = "requestedName"];</code>
+   * <code>string requested_name = 2 [json_name = "requestedName", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The requestedName.
    */
   java.lang.String getRequestedName();
@@ -49,7 +49,7 @@ public interface LineageReportOrBuilder extends
    * The name the report was requested for, for example `models/fraud&#64;production`.
    * </pre>
    *
-   * <code>string requested_name = 2 [json_name = "requestedName"];</code>
+   * <code>string requested_name = 2 [json_name = "requestedName", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for requestedName.
    */
   com.google.protobuf.ByteString
@@ -61,7 +61,7 @@ public interface LineageReportOrBuilder extends
    * training service could not be reached (see `warnings`).
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob"];</code>
+   * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the trainingJob field is set.
    */
   boolean hasTrainingJob();
@@ -71,7 +71,7 @@ public interface LineageReportOrBuilder extends
    * training service could not be reached (see `warnings`).
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob"];</code>
+   * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The trainingJob.
    */
   dev.slipway.training.v1.TrainingJob getTrainingJob();
@@ -81,7 +81,7 @@ public interface LineageReportOrBuilder extends
    * training service could not be reached (see `warnings`).
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob"];</code>
+   * <code>.slipway.training.v1.TrainingJob training_job = 3 [json_name = "trainingJob", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.training.v1.TrainingJobOrBuilder getTrainingJobOrBuilder();
 
@@ -90,7 +90,7 @@ public interface LineageReportOrBuilder extends
    * The parent version (the one this version was retrained from); unset for a first version.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion"];</code>
+   * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the parentVersion field is set.
    */
   boolean hasParentVersion();
@@ -99,7 +99,7 @@ public interface LineageReportOrBuilder extends
    * The parent version (the one this version was retrained from); unset for a first version.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion"];</code>
+   * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The parentVersion.
    */
   dev.slipway.registry.v1.ModelVersion getParentVersion();
@@ -108,7 +108,7 @@ public interface LineageReportOrBuilder extends
    * The parent version (the one this version was retrained from); unset for a first version.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion"];</code>
+   * <code>.slipway.registry.v1.ModelVersion parent_version = 4 [json_name = "parentVersion", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.registry.v1.ModelVersionOrBuilder getParentVersionOrBuilder();
 
@@ -117,7 +117,7 @@ public interface LineageReportOrBuilder extends
    * Every move of an alias to or away from this version, oldest first.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+   * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<dev.slipway.registry.v1.AliasHistoryEntry> 
       getAliasHistoryList();
@@ -126,7 +126,7 @@ public interface LineageReportOrBuilder extends
    * Every move of an alias to or away from this version, oldest first.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+   * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.registry.v1.AliasHistoryEntry getAliasHistory(int index);
   /**
@@ -134,7 +134,7 @@ public interface LineageReportOrBuilder extends
    * Every move of an alias to or away from this version, oldest first.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+   * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getAliasHistoryCount();
   /**
@@ -142,7 +142,7 @@ public interface LineageReportOrBuilder extends
    * Every move of an alias to or away from this version, oldest first.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+   * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<? extends dev.slipway.registry.v1.AliasHistoryEntryOrBuilder> 
       getAliasHistoryOrBuilderList();
@@ -151,7 +151,7 @@ public interface LineageReportOrBuilder extends
    * Every move of an alias to or away from this version, oldest first.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory"];</code>
+   * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history = 5 [json_name = "aliasHistory", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.registry.v1.AliasHistoryEntryOrBuilder getAliasHistoryOrBuilder(
       int index);
@@ -163,7 +163,7 @@ public interface LineageReportOrBuilder extends
    * reached (see `warnings`).
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+   * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<dev.slipway.monitoring.v1.Alert> 
       getAlertsList();
@@ -174,7 +174,7 @@ public interface LineageReportOrBuilder extends
    * reached (see `warnings`).
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+   * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.monitoring.v1.Alert getAlerts(int index);
   /**
@@ -184,7 +184,7 @@ public interface LineageReportOrBuilder extends
    * reached (see `warnings`).
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+   * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getAlertsCount();
   /**
@@ -194,7 +194,7 @@ public interface LineageReportOrBuilder extends
    * reached (see `warnings`).
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+   * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<? extends dev.slipway.monitoring.v1.AlertOrBuilder> 
       getAlertsOrBuilderList();
@@ -205,7 +205,7 @@ public interface LineageReportOrBuilder extends
    * reached (see `warnings`).
    * </pre>
    *
-   * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts"];</code>
+   * <code>repeated .slipway.monitoring.v1.Alert alerts = 6 [json_name = "alerts", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.monitoring.v1.AlertOrBuilder getAlertsOrBuilder(
       int index);
@@ -218,7 +218,7 @@ public interface LineageReportOrBuilder extends
    * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
    * </pre>
    *
-   * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+   * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<dev.slipway.audit.v1.AuditEvent> 
       getAuditEventsList();
@@ -230,7 +230,7 @@ public interface LineageReportOrBuilder extends
    * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
    * </pre>
    *
-   * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+   * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.audit.v1.AuditEvent getAuditEvents(int index);
   /**
@@ -241,7 +241,7 @@ public interface LineageReportOrBuilder extends
    * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
    * </pre>
    *
-   * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+   * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getAuditEventsCount();
   /**
@@ -252,7 +252,7 @@ public interface LineageReportOrBuilder extends
    * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
    * </pre>
    *
-   * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+   * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<? extends dev.slipway.audit.v1.AuditEventOrBuilder> 
       getAuditEventsOrBuilderList();
@@ -264,7 +264,7 @@ public interface LineageReportOrBuilder extends
    * for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
    * </pre>
    *
-   * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents"];</code>
+   * <code>repeated .slipway.audit.v1.AuditEvent audit_events = 7 [json_name = "auditEvents", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.audit.v1.AuditEventOrBuilder getAuditEventsOrBuilder(
       int index);
@@ -275,7 +275,7 @@ public interface LineageReportOrBuilder extends
    * report. Only for callers with the `auditor` or `admin` role, like `audit_events`.
    * </pre>
    *
-   * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification"];</code>
+   * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the auditVerification field is set.
    */
   boolean hasAuditVerification();
@@ -285,7 +285,7 @@ public interface LineageReportOrBuilder extends
    * report. Only for callers with the `auditor` or `admin` role, like `audit_events`.
    * </pre>
    *
-   * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification"];</code>
+   * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The auditVerification.
    */
   dev.slipway.audit.v1.ChainVerification getAuditVerification();
@@ -295,7 +295,7 @@ public interface LineageReportOrBuilder extends
    * report. Only for callers with the `auditor` or `admin` role, like `audit_events`.
    * </pre>
    *
-   * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification"];</code>
+   * <code>.slipway.audit.v1.ChainVerification audit_verification = 8 [json_name = "auditVerification", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.audit.v1.ChainVerificationOrBuilder getAuditVerificationOrBuilder();
 
@@ -304,7 +304,7 @@ public interface LineageReportOrBuilder extends
    * When the report was generated.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime"];</code>
+   * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the generateTime field is set.
    */
   boolean hasGenerateTime();
@@ -313,7 +313,7 @@ public interface LineageReportOrBuilder extends
    * When the report was generated.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime"];</code>
+   * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The generateTime.
    */
   com.google.protobuf.Timestamp getGenerateTime();
@@ -322,7 +322,7 @@ public interface LineageReportOrBuilder extends
    * When the report was generated.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime"];</code>
+   * <code>.google.protobuf.Timestamp generate_time = 9 [json_name = "generateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getGenerateTimeOrBuilder();
 
@@ -332,7 +332,7 @@ public interface LineageReportOrBuilder extends
    * unreachable`).
    * </pre>
    *
-   * <code>repeated string warnings = 10 [json_name = "warnings"];</code>
+   * <code>repeated string warnings = 10 [json_name = "warnings", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return A list containing the warnings.
    */
   java.util.List<java.lang.String>
@@ -343,7 +343,7 @@ public interface LineageReportOrBuilder extends
    * unreachable`).
    * </pre>
    *
-   * <code>repeated string warnings = 10 [json_name = "warnings"];</code>
+   * <code>repeated string warnings = 10 [json_name = "warnings", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The count of warnings.
    */
   int getWarningsCount();
@@ -353,7 +353,7 @@ public interface LineageReportOrBuilder extends
    * unreachable`).
    * </pre>
    *
-   * <code>repeated string warnings = 10 [json_name = "warnings"];</code>
+   * <code>repeated string warnings = 10 [json_name = "warnings", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the element to return.
    * @return The warnings at the given index.
    */
@@ -364,7 +364,7 @@ public interface LineageReportOrBuilder extends
    * unreachable`).
    * </pre>
    *
-   * <code>repeated string warnings = 10 [json_name = "warnings"];</code>
+   * <code>repeated string warnings = 10 [json_name = "warnings", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the value to return.
    * @return The bytes of the warnings at the given index.
    */

@@ -30,40 +30,46 @@ public final class LineageReportProto {
   static {
     java.lang.String[] descriptorData = {
       "\n(slipway/registry/v1/lineage_report.pro" +
-      "to\022\023slipway.registry.v1\032\037google/protobuf" +
-      "/timestamp.proto\032\"slipway/audit/v1/audit" +
-      "_event.proto\032)slipway/audit/v1/chain_ver" +
-      "ification.proto\032!slipway/monitoring/v1/a" +
-      "lert.proto\032\'slipway/registry/v1/alias_hi" +
-      "story.proto\032\'slipway/registry/v1/model_v" +
-      "ersion.proto\032&slipway/training/v1/traini" +
-      "ng_job.proto\"\202\005\n\rLineageReport\022F\n\rmodel_" +
-      "version\030\001 \001(\0132!.slipway.registry.v1.Mode" +
-      "lVersionR\014modelVersion\022%\n\016requested_name" +
-      "\030\002 \001(\tR\rrequestedName\022C\n\014training_job\030\003 " +
-      "\001(\0132 .slipway.training.v1.TrainingJobR\013t" +
-      "rainingJob\022H\n\016parent_version\030\004 \001(\0132!.sli" +
-      "pway.registry.v1.ModelVersionR\rparentVer" +
-      "sion\022K\n\ralias_history\030\005 \003(\0132&.slipway.re" +
-      "gistry.v1.AliasHistoryEntryR\014aliasHistor" +
-      "y\0224\n\006alerts\030\006 \003(\0132\034.slipway.monitoring.v" +
-      "1.AlertR\006alerts\022?\n\014audit_events\030\007 \003(\0132\034." +
-      "slipway.audit.v1.AuditEventR\013auditEvents" +
-      "\022R\n\022audit_verification\030\010 \001(\0132#.slipway.a" +
-      "udit.v1.ChainVerificationR\021auditVerifica" +
-      "tion\022?\n\rgenerate_time\030\t \001(\0132\032.google.pro" +
-      "tobuf.TimestampR\014generateTime\022\032\n\010warning" +
-      "s\030\n \003(\tR\010warningsB\337\001\n\027dev.slipway.regist" +
-      "ry.v1B\022LineageReportProtoP\001ZBgithub.com/" +
-      "slipway-mlops/slipway/clients/go/registr" +
-      "y/v1;registryv1\242\002\003SRX\252\002\023Slipway.Registry" +
-      ".V1\312\002\023Slipway\\Registry\\V1\342\002\037Slipway\\Regi" +
-      "stry\\V1\\GPBMetadata\352\002\025Slipway::Registry:" +
-      ":V1b\006proto3"
+      "to\022\023slipway.registry.v1\032\037google/api/fiel" +
+      "d_behavior.proto\032\031google/api/resource.pr" +
+      "oto\032\037google/protobuf/timestamp.proto\032\"sl" +
+      "ipway/audit/v1/audit_event.proto\032)slipwa" +
+      "y/audit/v1/chain_verification.proto\032!sli" +
+      "pway/monitoring/v1/alert.proto\032\'slipway/" +
+      "registry/v1/alias_history.proto\032\'slipway" +
+      "/registry/v1/model_version.proto\032&slipwa" +
+      "y/training/v1/training_job.proto\"\344\005\n\rLin" +
+      "eageReport\022L\n\rmodel_version\030\001 \001(\0132!.slip" +
+      "way.registry.v1.ModelVersionB\004\342A\001\003R\014mode" +
+      "lVersion\022Q\n\016requested_name\030\002 \001(\tB*\342A\001\003\372A" +
+      "#\n!registry.slipway.dev/ModelVersionR\rre" +
+      "questedName\022I\n\014training_job\030\003 \001(\0132 .slip" +
+      "way.training.v1.TrainingJobB\004\342A\001\003R\013train" +
+      "ingJob\022N\n\016parent_version\030\004 \001(\0132!.slipway" +
+      ".registry.v1.ModelVersionB\004\342A\001\003R\rparentV" +
+      "ersion\022Q\n\ralias_history\030\005 \003(\0132&.slipway." +
+      "registry.v1.AliasHistoryEntryB\004\342A\001\003R\014ali" +
+      "asHistory\022:\n\006alerts\030\006 \003(\0132\034.slipway.moni" +
+      "toring.v1.AlertB\004\342A\001\003R\006alerts\022E\n\014audit_e" +
+      "vents\030\007 \003(\0132\034.slipway.audit.v1.AuditEven" +
+      "tB\004\342A\001\003R\013auditEvents\022X\n\022audit_verificati" +
+      "on\030\010 \001(\0132#.slipway.audit.v1.ChainVerific" +
+      "ationB\004\342A\001\003R\021auditVerification\022E\n\rgenera" +
+      "te_time\030\t \001(\0132\032.google.protobuf.Timestam" +
+      "pB\004\342A\001\003R\014generateTime\022 \n\010warnings\030\n \003(\tB" +
+      "\004\342A\001\003R\010warningsB\337\001\n\027dev.slipway.registry" +
+      ".v1B\022LineageReportProtoP\001ZBgithub.com/sl" +
+      "ipway-mlops/slipway/clients/go/registry/" +
+      "v1;registryv1\242\002\003SRX\252\002\023Slipway.Registry.V" +
+      "1\312\002\023Slipway\\Registry\\V1\342\002\037Slipway\\Regist" +
+      "ry\\V1\\GPBMetadata\352\002\025Slipway::Registry::V" +
+      "1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
+          com.google.api.ResourceProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
           dev.slipway.audit.v1.AuditEventProto.getDescriptor(),
           dev.slipway.audit.v1.ChainVerificationProto.getDescriptor(),
@@ -78,6 +84,14 @@ public final class LineageReportProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_LineageReport_descriptor,
         new java.lang.String[] { "ModelVersion", "RequestedName", "TrainingJob", "ParentVersion", "AliasHistory", "Alerts", "AuditEvents", "AuditVerification", "GenerateTime", "Warnings", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    registry.add(com.google.api.ResourceProto.resourceReference);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
+    com.google.api.ResourceProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
     dev.slipway.audit.v1.AuditEventProto.getDescriptor();
     dev.slipway.audit.v1.ChainVerificationProto.getDescriptor();

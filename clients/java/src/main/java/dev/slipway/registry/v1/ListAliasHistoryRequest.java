@@ -22,8 +22,9 @@ private static final long serialVersionUID = 0L;
   }
   private ListAliasHistoryRequest() {
     parent_ = "";
-    alias_ = "";
     pageToken_ = "";
+    filter_ = "";
+    orderBy_ = "";
   }
 
   @java.lang.Override
@@ -54,7 +55,7 @@ private static final long serialVersionUID = 0L;
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string parent = 1 [json_name = "parent"];</code>
+   * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The parent.
    */
   @java.lang.Override
@@ -75,7 +76,7 @@ private static final long serialVersionUID = 0L;
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string parent = 1 [json_name = "parent"];</code>
+   * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for parent.
    */
   @java.lang.Override
@@ -93,68 +94,6 @@ private static final long serialVersionUID = 0L;
     }
   }
 
-  public static final int ALIAS_FIELD_NUMBER = 2;
-  @SuppressWarnings("serial")
-  private volatile java.lang.Object alias_ = "";
-  /**
-   * <pre>
-   * Optional. Only moves of this alias.
-   * </pre>
-   *
-   * <code>string alias = 2 [json_name = "alias"];</code>
-   * @return The alias.
-   */
-  @java.lang.Override
-  public java.lang.String getAlias() {
-    java.lang.Object ref = alias_;
-    if (ref instanceof java.lang.String) {
-      return (java.lang.String) ref;
-    } else {
-      com.google.protobuf.ByteString bs = 
-          (com.google.protobuf.ByteString) ref;
-      java.lang.String s = bs.toStringUtf8();
-      alias_ = s;
-      return s;
-    }
-  }
-  /**
-   * <pre>
-   * Optional. Only moves of this alias.
-   * </pre>
-   *
-   * <code>string alias = 2 [json_name = "alias"];</code>
-   * @return The bytes for alias.
-   */
-  @java.lang.Override
-  public com.google.protobuf.ByteString
-      getAliasBytes() {
-    java.lang.Object ref = alias_;
-    if (ref instanceof java.lang.String) {
-      com.google.protobuf.ByteString b = 
-          com.google.protobuf.ByteString.copyFromUtf8(
-              (java.lang.String) ref);
-      alias_ = b;
-      return b;
-    } else {
-      return (com.google.protobuf.ByteString) ref;
-    }
-  }
-
-  public static final int VERSION_NUMBER_FIELD_NUMBER = 3;
-  private long versionNumber_ = 0L;
-  /**
-   * <pre>
-   * Optional. Only moves to or away from this version number.
-   * </pre>
-   *
-   * <code>int64 version_number = 3 [json_name = "versionNumber"];</code>
-   * @return The versionNumber.
-   */
-  @java.lang.Override
-  public long getVersionNumber() {
-    return versionNumber_;
-  }
-
   public static final int PAGE_SIZE_FIELD_NUMBER = 4;
   private int pageSize_ = 0;
   /**
@@ -163,7 +102,7 @@ private static final long serialVersionUID = 0L;
    * is read as 1000).
    * </pre>
    *
-   * <code>int32 page_size = 4 [json_name = "pageSize"];</code>
+   * <code>int32 page_size = 4 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageSize.
    */
   @java.lang.Override
@@ -176,10 +115,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object pageToken_ = "";
   /**
    * <pre>
-   * Optional. The `next_page_token` of a previous call with the same filters.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 5 [json_name = "pageToken"];</code>
+   * <code>string page_token = 5 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageToken.
    */
   @java.lang.Override
@@ -197,10 +136,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. The `next_page_token` of a previous call with the same filters.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 5 [json_name = "pageToken"];</code>
+   * <code>string page_token = 5 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for pageToken.
    */
   @java.lang.Override
@@ -212,6 +151,116 @@ private static final long serialVersionUID = 0L;
           com.google.protobuf.ByteString.copyFromUtf8(
               (java.lang.String) ref);
       pageToken_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int FILTER_FIELD_NUMBER = 6;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object filter_ = "";
+  /**
+   * <pre>
+   * Optional. A filter expression (a subset of AIP-160, as in ListModelVersions): conditions
+   * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `alias`
+   * and `actor` (`=` and `!=`), `change` (`SET`, `MOVED` or `DELETED`; `=` and `!=`),
+   * `from_version_number` and `to_version_number` (0 where there is none), and `change_time`
+   * compared with a quoted RFC 3339 time. For example
+   * `alias = "production" AND from_version_number = 1 OR to_version_number = 1` (the moves of
+   * production to or away from version 1).
+   * </pre>
+   *
+   * <code>string filter = 6 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The filter.
+   */
+  @java.lang.Override
+  public java.lang.String getFilter() {
+    java.lang.Object ref = filter_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      filter_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Optional. A filter expression (a subset of AIP-160, as in ListModelVersions): conditions
+   * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `alias`
+   * and `actor` (`=` and `!=`), `change` (`SET`, `MOVED` or `DELETED`; `=` and `!=`),
+   * `from_version_number` and `to_version_number` (0 where there is none), and `change_time`
+   * compared with a quoted RFC 3339 time. For example
+   * `alias = "production" AND from_version_number = 1 OR to_version_number = 1` (the moves of
+   * production to or away from version 1).
+   * </pre>
+   *
+   * <code>string filter = 6 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The bytes for filter.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getFilterBytes() {
+    java.lang.Object ref = filter_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      filter_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int ORDER_BY_FIELD_NUMBER = 7;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object orderBy_ = "";
+  /**
+   * <pre>
+   * Optional. The order (AIP-132): comma-separated keys among `change_time`, each optionally
+   * followed by ` desc`; default `change_time` (in the order the aliases moved), for example
+   * `change_time desc` (the latest move first).
+   * </pre>
+   *
+   * <code>string order_by = 7 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The orderBy.
+   */
+  @java.lang.Override
+  public java.lang.String getOrderBy() {
+    java.lang.Object ref = orderBy_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      orderBy_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Optional. The order (AIP-132): comma-separated keys among `change_time`, each optionally
+   * followed by ` desc`; default `change_time` (in the order the aliases moved), for example
+   * `change_time desc` (the latest move first).
+   * </pre>
+   *
+   * <code>string order_by = 7 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The bytes for orderBy.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getOrderByBytes() {
+    java.lang.Object ref = orderBy_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      orderBy_ = b;
       return b;
     } else {
       return (com.google.protobuf.ByteString) ref;
@@ -235,17 +284,17 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(parent_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 1, parent_);
     }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(alias_)) {
-      com.google.protobuf.GeneratedMessageV3.writeString(output, 2, alias_);
-    }
-    if (versionNumber_ != 0L) {
-      output.writeInt64(3, versionNumber_);
-    }
     if (pageSize_ != 0) {
       output.writeInt32(4, pageSize_);
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(pageToken_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 5, pageToken_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(filter_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 6, filter_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(orderBy_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 7, orderBy_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -259,19 +308,18 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(parent_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(1, parent_);
     }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(alias_)) {
-      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(2, alias_);
-    }
-    if (versionNumber_ != 0L) {
-      size += com.google.protobuf.CodedOutputStream
-        .computeInt64Size(3, versionNumber_);
-    }
     if (pageSize_ != 0) {
       size += com.google.protobuf.CodedOutputStream
         .computeInt32Size(4, pageSize_);
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(pageToken_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(5, pageToken_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(filter_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(6, filter_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(orderBy_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(7, orderBy_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -290,14 +338,14 @@ private static final long serialVersionUID = 0L;
 
     if (!getParent()
         .equals(other.getParent())) return false;
-    if (!getAlias()
-        .equals(other.getAlias())) return false;
-    if (getVersionNumber()
-        != other.getVersionNumber()) return false;
     if (getPageSize()
         != other.getPageSize()) return false;
     if (!getPageToken()
         .equals(other.getPageToken())) return false;
+    if (!getFilter()
+        .equals(other.getFilter())) return false;
+    if (!getOrderBy()
+        .equals(other.getOrderBy())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -311,15 +359,14 @@ private static final long serialVersionUID = 0L;
     hash = (19 * hash) + getDescriptor().hashCode();
     hash = (37 * hash) + PARENT_FIELD_NUMBER;
     hash = (53 * hash) + getParent().hashCode();
-    hash = (37 * hash) + ALIAS_FIELD_NUMBER;
-    hash = (53 * hash) + getAlias().hashCode();
-    hash = (37 * hash) + VERSION_NUMBER_FIELD_NUMBER;
-    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
-        getVersionNumber());
     hash = (37 * hash) + PAGE_SIZE_FIELD_NUMBER;
     hash = (53 * hash) + getPageSize();
     hash = (37 * hash) + PAGE_TOKEN_FIELD_NUMBER;
     hash = (53 * hash) + getPageToken().hashCode();
+    hash = (37 * hash) + FILTER_FIELD_NUMBER;
+    hash = (53 * hash) + getFilter().hashCode();
+    hash = (37 * hash) + ORDER_BY_FIELD_NUMBER;
+    hash = (53 * hash) + getOrderBy().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -456,10 +503,10 @@ private static final long serialVersionUID = 0L;
       super.clear();
       bitField0_ = 0;
       parent_ = "";
-      alias_ = "";
-      versionNumber_ = 0L;
       pageSize_ = 0;
       pageToken_ = "";
+      filter_ = "";
+      orderBy_ = "";
       return this;
     }
 
@@ -497,16 +544,16 @@ private static final long serialVersionUID = 0L;
         result.parent_ = parent_;
       }
       if (((from_bitField0_ & 0x00000002) != 0)) {
-        result.alias_ = alias_;
-      }
-      if (((from_bitField0_ & 0x00000004) != 0)) {
-        result.versionNumber_ = versionNumber_;
-      }
-      if (((from_bitField0_ & 0x00000008) != 0)) {
         result.pageSize_ = pageSize_;
       }
-      if (((from_bitField0_ & 0x00000010) != 0)) {
+      if (((from_bitField0_ & 0x00000004) != 0)) {
         result.pageToken_ = pageToken_;
+      }
+      if (((from_bitField0_ & 0x00000008) != 0)) {
+        result.filter_ = filter_;
+      }
+      if (((from_bitField0_ & 0x00000010) != 0)) {
+        result.orderBy_ = orderBy_;
       }
     }
 
@@ -559,19 +606,21 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000001;
         onChanged();
       }
-      if (!other.getAlias().isEmpty()) {
-        alias_ = other.alias_;
-        bitField0_ |= 0x00000002;
-        onChanged();
-      }
-      if (other.getVersionNumber() != 0L) {
-        setVersionNumber(other.getVersionNumber());
-      }
       if (other.getPageSize() != 0) {
         setPageSize(other.getPageSize());
       }
       if (!other.getPageToken().isEmpty()) {
         pageToken_ = other.pageToken_;
+        bitField0_ |= 0x00000004;
+        onChanged();
+      }
+      if (!other.getFilter().isEmpty()) {
+        filter_ = other.filter_;
+        bitField0_ |= 0x00000008;
+        onChanged();
+      }
+      if (!other.getOrderBy().isEmpty()) {
+        orderBy_ = other.orderBy_;
         bitField0_ |= 0x00000010;
         onChanged();
       }
@@ -606,26 +655,26 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000001;
               break;
             } // case 10
-            case 18: {
-              alias_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00000002;
-              break;
-            } // case 18
-            case 24: {
-              versionNumber_ = input.readInt64();
-              bitField0_ |= 0x00000004;
-              break;
-            } // case 24
             case 32: {
               pageSize_ = input.readInt32();
-              bitField0_ |= 0x00000008;
+              bitField0_ |= 0x00000002;
               break;
             } // case 32
             case 42: {
               pageToken_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00000010;
+              bitField0_ |= 0x00000004;
               break;
             } // case 42
+            case 50: {
+              filter_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000008;
+              break;
+            } // case 50
+            case 58: {
+              orderBy_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000010;
+              break;
+            } // case 58
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -649,7 +698,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The parent.
      */
     public java.lang.String getParent() {
@@ -669,7 +718,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for parent.
      */
     public com.google.protobuf.ByteString
@@ -690,7 +739,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The parent to set.
      * @return This builder for chaining.
      */
@@ -707,7 +756,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearParent() {
@@ -721,7 +770,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for parent to set.
      * @return This builder for chaining.
      */
@@ -735,142 +784,6 @@ private static final long serialVersionUID = 0L;
       return this;
     }
 
-    private java.lang.Object alias_ = "";
-    /**
-     * <pre>
-     * Optional. Only moves of this alias.
-     * </pre>
-     *
-     * <code>string alias = 2 [json_name = "alias"];</code>
-     * @return The alias.
-     */
-    public java.lang.String getAlias() {
-      java.lang.Object ref = alias_;
-      if (!(ref instanceof java.lang.String)) {
-        com.google.protobuf.ByteString bs =
-            (com.google.protobuf.ByteString) ref;
-        java.lang.String s = bs.toStringUtf8();
-        alias_ = s;
-        return s;
-      } else {
-        return (java.lang.String) ref;
-      }
-    }
-    /**
-     * <pre>
-     * Optional. Only moves of this alias.
-     * </pre>
-     *
-     * <code>string alias = 2 [json_name = "alias"];</code>
-     * @return The bytes for alias.
-     */
-    public com.google.protobuf.ByteString
-        getAliasBytes() {
-      java.lang.Object ref = alias_;
-      if (ref instanceof String) {
-        com.google.protobuf.ByteString b = 
-            com.google.protobuf.ByteString.copyFromUtf8(
-                (java.lang.String) ref);
-        alias_ = b;
-        return b;
-      } else {
-        return (com.google.protobuf.ByteString) ref;
-      }
-    }
-    /**
-     * <pre>
-     * Optional. Only moves of this alias.
-     * </pre>
-     *
-     * <code>string alias = 2 [json_name = "alias"];</code>
-     * @param value The alias to set.
-     * @return This builder for chaining.
-     */
-    public Builder setAlias(
-        java.lang.String value) {
-      if (value == null) { throw new NullPointerException(); }
-      alias_ = value;
-      bitField0_ |= 0x00000002;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only moves of this alias.
-     * </pre>
-     *
-     * <code>string alias = 2 [json_name = "alias"];</code>
-     * @return This builder for chaining.
-     */
-    public Builder clearAlias() {
-      alias_ = getDefaultInstance().getAlias();
-      bitField0_ = (bitField0_ & ~0x00000002);
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only moves of this alias.
-     * </pre>
-     *
-     * <code>string alias = 2 [json_name = "alias"];</code>
-     * @param value The bytes for alias to set.
-     * @return This builder for chaining.
-     */
-    public Builder setAliasBytes(
-        com.google.protobuf.ByteString value) {
-      if (value == null) { throw new NullPointerException(); }
-      checkByteStringIsUtf8(value);
-      alias_ = value;
-      bitField0_ |= 0x00000002;
-      onChanged();
-      return this;
-    }
-
-    private long versionNumber_ ;
-    /**
-     * <pre>
-     * Optional. Only moves to or away from this version number.
-     * </pre>
-     *
-     * <code>int64 version_number = 3 [json_name = "versionNumber"];</code>
-     * @return The versionNumber.
-     */
-    @java.lang.Override
-    public long getVersionNumber() {
-      return versionNumber_;
-    }
-    /**
-     * <pre>
-     * Optional. Only moves to or away from this version number.
-     * </pre>
-     *
-     * <code>int64 version_number = 3 [json_name = "versionNumber"];</code>
-     * @param value The versionNumber to set.
-     * @return This builder for chaining.
-     */
-    public Builder setVersionNumber(long value) {
-
-      versionNumber_ = value;
-      bitField0_ |= 0x00000004;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only moves to or away from this version number.
-     * </pre>
-     *
-     * <code>int64 version_number = 3 [json_name = "versionNumber"];</code>
-     * @return This builder for chaining.
-     */
-    public Builder clearVersionNumber() {
-      bitField0_ = (bitField0_ & ~0x00000004);
-      versionNumber_ = 0L;
-      onChanged();
-      return this;
-    }
-
     private int pageSize_ ;
     /**
      * <pre>
@@ -878,7 +791,7 @@ private static final long serialVersionUID = 0L;
      * is read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 4 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 4 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pageSize.
      */
     @java.lang.Override
@@ -891,14 +804,14 @@ private static final long serialVersionUID = 0L;
      * is read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 4 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 4 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The pageSize to set.
      * @return This builder for chaining.
      */
     public Builder setPageSize(int value) {
 
       pageSize_ = value;
-      bitField0_ |= 0x00000008;
+      bitField0_ |= 0x00000002;
       onChanged();
       return this;
     }
@@ -908,11 +821,11 @@ private static final long serialVersionUID = 0L;
      * is read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 4 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 4 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPageSize() {
-      bitField0_ = (bitField0_ & ~0x00000008);
+      bitField0_ = (bitField0_ & ~0x00000002);
       pageSize_ = 0;
       onChanged();
       return this;
@@ -921,10 +834,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object pageToken_ = "";
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filters.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 5 [json_name = "pageToken"];</code>
+     * <code>string page_token = 5 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pageToken.
      */
     public java.lang.String getPageToken() {
@@ -941,10 +854,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filters.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 5 [json_name = "pageToken"];</code>
+     * <code>string page_token = 5 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for pageToken.
      */
     public com.google.protobuf.ByteString
@@ -962,10 +875,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filters.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 5 [json_name = "pageToken"];</code>
+     * <code>string page_token = 5 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The pageToken to set.
      * @return This builder for chaining.
      */
@@ -973,30 +886,30 @@ private static final long serialVersionUID = 0L;
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
       pageToken_ = value;
-      bitField0_ |= 0x00000010;
+      bitField0_ |= 0x00000004;
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filters.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 5 [json_name = "pageToken"];</code>
+     * <code>string page_token = 5 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPageToken() {
       pageToken_ = getDefaultInstance().getPageToken();
-      bitField0_ = (bitField0_ & ~0x00000010);
+      bitField0_ = (bitField0_ & ~0x00000004);
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filters.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 5 [json_name = "pageToken"];</code>
+     * <code>string page_token = 5 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for pageToken to set.
      * @return This builder for chaining.
      */
@@ -1005,6 +918,230 @@ private static final long serialVersionUID = 0L;
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
       pageToken_ = value;
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object filter_ = "";
+    /**
+     * <pre>
+     * Optional. A filter expression (a subset of AIP-160, as in ListModelVersions): conditions
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `alias`
+     * and `actor` (`=` and `!=`), `change` (`SET`, `MOVED` or `DELETED`; `=` and `!=`),
+     * `from_version_number` and `to_version_number` (0 where there is none), and `change_time`
+     * compared with a quoted RFC 3339 time. For example
+     * `alias = "production" AND from_version_number = 1 OR to_version_number = 1` (the moves of
+     * production to or away from version 1).
+     * </pre>
+     *
+     * <code>string filter = 6 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The filter.
+     */
+    public java.lang.String getFilter() {
+      java.lang.Object ref = filter_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        filter_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Optional. A filter expression (a subset of AIP-160, as in ListModelVersions): conditions
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `alias`
+     * and `actor` (`=` and `!=`), `change` (`SET`, `MOVED` or `DELETED`; `=` and `!=`),
+     * `from_version_number` and `to_version_number` (0 where there is none), and `change_time`
+     * compared with a quoted RFC 3339 time. For example
+     * `alias = "production" AND from_version_number = 1 OR to_version_number = 1` (the moves of
+     * production to or away from version 1).
+     * </pre>
+     *
+     * <code>string filter = 6 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The bytes for filter.
+     */
+    public com.google.protobuf.ByteString
+        getFilterBytes() {
+      java.lang.Object ref = filter_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        filter_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Optional. A filter expression (a subset of AIP-160, as in ListModelVersions): conditions
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `alias`
+     * and `actor` (`=` and `!=`), `change` (`SET`, `MOVED` or `DELETED`; `=` and `!=`),
+     * `from_version_number` and `to_version_number` (0 where there is none), and `change_time`
+     * compared with a quoted RFC 3339 time. For example
+     * `alias = "production" AND from_version_number = 1 OR to_version_number = 1` (the moves of
+     * production to or away from version 1).
+     * </pre>
+     *
+     * <code>string filter = 6 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The filter to set.
+     * @return This builder for chaining.
+     */
+    public Builder setFilter(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      filter_ = value;
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Optional. A filter expression (a subset of AIP-160, as in ListModelVersions): conditions
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `alias`
+     * and `actor` (`=` and `!=`), `change` (`SET`, `MOVED` or `DELETED`; `=` and `!=`),
+     * `from_version_number` and `to_version_number` (0 where there is none), and `change_time`
+     * compared with a quoted RFC 3339 time. For example
+     * `alias = "production" AND from_version_number = 1 OR to_version_number = 1` (the moves of
+     * production to or away from version 1).
+     * </pre>
+     *
+     * <code>string filter = 6 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearFilter() {
+      filter_ = getDefaultInstance().getFilter();
+      bitField0_ = (bitField0_ & ~0x00000008);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Optional. A filter expression (a subset of AIP-160, as in ListModelVersions): conditions
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `alias`
+     * and `actor` (`=` and `!=`), `change` (`SET`, `MOVED` or `DELETED`; `=` and `!=`),
+     * `from_version_number` and `to_version_number` (0 where there is none), and `change_time`
+     * compared with a quoted RFC 3339 time. For example
+     * `alias = "production" AND from_version_number = 1 OR to_version_number = 1` (the moves of
+     * production to or away from version 1).
+     * </pre>
+     *
+     * <code>string filter = 6 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The bytes for filter to set.
+     * @return This builder for chaining.
+     */
+    public Builder setFilterBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      filter_ = value;
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object orderBy_ = "";
+    /**
+     * <pre>
+     * Optional. The order (AIP-132): comma-separated keys among `change_time`, each optionally
+     * followed by ` desc`; default `change_time` (in the order the aliases moved), for example
+     * `change_time desc` (the latest move first).
+     * </pre>
+     *
+     * <code>string order_by = 7 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The orderBy.
+     */
+    public java.lang.String getOrderBy() {
+      java.lang.Object ref = orderBy_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        orderBy_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Optional. The order (AIP-132): comma-separated keys among `change_time`, each optionally
+     * followed by ` desc`; default `change_time` (in the order the aliases moved), for example
+     * `change_time desc` (the latest move first).
+     * </pre>
+     *
+     * <code>string order_by = 7 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The bytes for orderBy.
+     */
+    public com.google.protobuf.ByteString
+        getOrderByBytes() {
+      java.lang.Object ref = orderBy_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        orderBy_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Optional. The order (AIP-132): comma-separated keys among `change_time`, each optionally
+     * followed by ` desc`; default `change_time` (in the order the aliases moved), for example
+     * `change_time desc` (the latest move first).
+     * </pre>
+     *
+     * <code>string order_by = 7 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The orderBy to set.
+     * @return This builder for chaining.
+     */
+    public Builder setOrderBy(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      orderBy_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Optional. The order (AIP-132): comma-separated keys among `change_time`, each optionally
+     * followed by ` desc`; default `change_time` (in the order the aliases moved), for example
+     * `change_time desc` (the latest move first).
+     * </pre>
+     *
+     * <code>string order_by = 7 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearOrderBy() {
+      orderBy_ = getDefaultInstance().getOrderBy();
+      bitField0_ = (bitField0_ & ~0x00000010);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Optional. The order (AIP-132): comma-separated keys among `change_time`, each optionally
+     * followed by ` desc`; default `change_time` (in the order the aliases moved), for example
+     * `change_time desc` (the latest move first).
+     * </pre>
+     *
+     * <code>string order_by = 7 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The bytes for orderBy to set.
+     * @return This builder for chaining.
+     */
+    public Builder setOrderByBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      orderBy_ = value;
       bitField0_ |= 0x00000010;
       onChanged();
       return this;

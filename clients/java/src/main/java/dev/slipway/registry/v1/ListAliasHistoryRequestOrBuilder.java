@@ -13,7 +13,7 @@ public interface ListAliasHistoryRequestOrBuilder extends
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string parent = 1 [json_name = "parent"];</code>
+   * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The parent.
    */
   java.lang.String getParent();
@@ -22,7 +22,7 @@ public interface ListAliasHistoryRequestOrBuilder extends
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string parent = 1 [json_name = "parent"];</code>
+   * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for parent.
    */
   com.google.protobuf.ByteString
@@ -30,62 +30,88 @@ public interface ListAliasHistoryRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. Only moves of this alias.
-   * </pre>
-   *
-   * <code>string alias = 2 [json_name = "alias"];</code>
-   * @return The alias.
-   */
-  java.lang.String getAlias();
-  /**
-   * <pre>
-   * Optional. Only moves of this alias.
-   * </pre>
-   *
-   * <code>string alias = 2 [json_name = "alias"];</code>
-   * @return The bytes for alias.
-   */
-  com.google.protobuf.ByteString
-      getAliasBytes();
-
-  /**
-   * <pre>
-   * Optional. Only moves to or away from this version number.
-   * </pre>
-   *
-   * <code>int64 version_number = 3 [json_name = "versionNumber"];</code>
-   * @return The versionNumber.
-   */
-  long getVersionNumber();
-
-  /**
-   * <pre>
    * Optional. The maximum number of entries to return; default 50, at most 1000 (a larger value
    * is read as 1000).
    * </pre>
    *
-   * <code>int32 page_size = 4 [json_name = "pageSize"];</code>
+   * <code>int32 page_size = 4 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageSize.
    */
   int getPageSize();
 
   /**
    * <pre>
-   * Optional. The `next_page_token` of a previous call with the same filters.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 5 [json_name = "pageToken"];</code>
+   * <code>string page_token = 5 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageToken.
    */
   java.lang.String getPageToken();
   /**
    * <pre>
-   * Optional. The `next_page_token` of a previous call with the same filters.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 5 [json_name = "pageToken"];</code>
+   * <code>string page_token = 5 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for pageToken.
    */
   com.google.protobuf.ByteString
       getPageTokenBytes();
+
+  /**
+   * <pre>
+   * Optional. A filter expression (a subset of AIP-160, as in ListModelVersions): conditions
+   * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `alias`
+   * and `actor` (`=` and `!=`), `change` (`SET`, `MOVED` or `DELETED`; `=` and `!=`),
+   * `from_version_number` and `to_version_number` (0 where there is none), and `change_time`
+   * compared with a quoted RFC 3339 time. For example
+   * `alias = "production" AND from_version_number = 1 OR to_version_number = 1` (the moves of
+   * production to or away from version 1).
+   * </pre>
+   *
+   * <code>string filter = 6 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The filter.
+   */
+  java.lang.String getFilter();
+  /**
+   * <pre>
+   * Optional. A filter expression (a subset of AIP-160, as in ListModelVersions): conditions
+   * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `alias`
+   * and `actor` (`=` and `!=`), `change` (`SET`, `MOVED` or `DELETED`; `=` and `!=`),
+   * `from_version_number` and `to_version_number` (0 where there is none), and `change_time`
+   * compared with a quoted RFC 3339 time. For example
+   * `alias = "production" AND from_version_number = 1 OR to_version_number = 1` (the moves of
+   * production to or away from version 1).
+   * </pre>
+   *
+   * <code>string filter = 6 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The bytes for filter.
+   */
+  com.google.protobuf.ByteString
+      getFilterBytes();
+
+  /**
+   * <pre>
+   * Optional. The order (AIP-132): comma-separated keys among `change_time`, each optionally
+   * followed by ` desc`; default `change_time` (in the order the aliases moved), for example
+   * `change_time desc` (the latest move first).
+   * </pre>
+   *
+   * <code>string order_by = 7 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The orderBy.
+   */
+  java.lang.String getOrderBy();
+  /**
+   * <pre>
+   * Optional. The order (AIP-132): comma-separated keys among `change_time`, each optionally
+   * followed by ` desc`; default `change_time` (in the order the aliases moved), for example
+   * `change_time desc` (the latest move first).
+   * </pre>
+   *
+   * <code>string order_by = 7 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The bytes for orderBy.
+   */
+  com.google.protobuf.ByteString
+      getOrderByBytes();
 }

@@ -50,7 +50,7 @@ private static final long serialVersionUID = 0L;
   private java.util.List<dev.slipway.registry.v1.AliasHistoryEntry> aliasHistoryEntries_;
   /**
    * <pre>
-   * The entries, oldest first (in the order the aliases moved).
+   * The entries, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -61,7 +61,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The entries, oldest first (in the order the aliases moved).
+   * The entries, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -73,7 +73,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The entries, oldest first (in the order the aliases moved).
+   * The entries, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -84,7 +84,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The entries, oldest first (in the order the aliases moved).
+   * The entries, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -95,7 +95,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The entries, oldest first (in the order the aliases moved).
+   * The entries, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -111,7 +111,9 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object nextPageToken_ = "";
   /**
    * <pre>
-   * A token for the next page; empty on the last page.
+   * A token for the next page; empty on the last page. A page may hold fewer items than
+   * `page_size` (yet not be the last): it ends early when the next item would take the
+   * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
    * </pre>
    *
    * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -132,7 +134,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * A token for the next page; empty on the last page.
+   * A token for the next page; empty on the last page. A page may hold fewer items than
+   * `page_size` (yet not be the last): it ends early when the next item would take the
+   * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
    * </pre>
    *
    * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -569,7 +573,7 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * The entries, oldest first (in the order the aliases moved).
+     * The entries, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -583,7 +587,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The entries, oldest first (in the order the aliases moved).
+     * The entries, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -597,7 +601,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The entries, oldest first (in the order the aliases moved).
+     * The entries, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -611,7 +615,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The entries, oldest first (in the order the aliases moved).
+     * The entries, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -632,7 +636,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The entries, oldest first (in the order the aliases moved).
+     * The entries, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -650,7 +654,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The entries, oldest first (in the order the aliases moved).
+     * The entries, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -670,7 +674,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The entries, oldest first (in the order the aliases moved).
+     * The entries, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -691,7 +695,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The entries, oldest first (in the order the aliases moved).
+     * The entries, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -709,7 +713,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The entries, oldest first (in the order the aliases moved).
+     * The entries, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -727,7 +731,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The entries, oldest first (in the order the aliases moved).
+     * The entries, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -746,7 +750,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The entries, oldest first (in the order the aliases moved).
+     * The entries, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -763,7 +767,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The entries, oldest first (in the order the aliases moved).
+     * The entries, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -780,7 +784,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The entries, oldest first (in the order the aliases moved).
+     * The entries, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -791,7 +795,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The entries, oldest first (in the order the aliases moved).
+     * The entries, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -805,7 +809,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The entries, oldest first (in the order the aliases moved).
+     * The entries, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -820,7 +824,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The entries, oldest first (in the order the aliases moved).
+     * The entries, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -831,7 +835,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The entries, oldest first (in the order the aliases moved).
+     * The entries, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -843,7 +847,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The entries, oldest first (in the order the aliases moved).
+     * The entries, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -870,7 +874,9 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object nextPageToken_ = "";
     /**
      * <pre>
-     * A token for the next page; empty on the last page.
+     * A token for the next page; empty on the last page. A page may hold fewer items than
+     * `page_size` (yet not be the last): it ends early when the next item would take the
+     * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
      * </pre>
      *
      * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -890,7 +896,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A token for the next page; empty on the last page.
+     * A token for the next page; empty on the last page. A page may hold fewer items than
+     * `page_size` (yet not be the last): it ends early when the next item would take the
+     * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
      * </pre>
      *
      * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -911,7 +919,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A token for the next page; empty on the last page.
+     * A token for the next page; empty on the last page. A page may hold fewer items than
+     * `page_size` (yet not be the last): it ends early when the next item would take the
+     * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
      * </pre>
      *
      * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -928,7 +938,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A token for the next page; empty on the last page.
+     * A token for the next page; empty on the last page. A page may hold fewer items than
+     * `page_size` (yet not be the last): it ends early when the next item would take the
+     * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
      * </pre>
      *
      * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -942,7 +954,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A token for the next page; empty on the last page.
+     * A token for the next page; empty on the last page. A page may hold fewer items than
+     * `page_size` (yet not be the last): it ends early when the next item would take the
+     * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
      * </pre>
      *
      * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>

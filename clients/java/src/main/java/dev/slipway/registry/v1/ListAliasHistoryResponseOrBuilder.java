@@ -10,7 +10,7 @@ public interface ListAliasHistoryResponseOrBuilder extends
 
   /**
    * <pre>
-   * The entries, oldest first (in the order the aliases moved).
+   * The entries, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -19,7 +19,7 @@ public interface ListAliasHistoryResponseOrBuilder extends
       getAliasHistoryEntriesList();
   /**
    * <pre>
-   * The entries, oldest first (in the order the aliases moved).
+   * The entries, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -27,7 +27,7 @@ public interface ListAliasHistoryResponseOrBuilder extends
   dev.slipway.registry.v1.AliasHistoryEntry getAliasHistoryEntries(int index);
   /**
    * <pre>
-   * The entries, oldest first (in the order the aliases moved).
+   * The entries, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -35,7 +35,7 @@ public interface ListAliasHistoryResponseOrBuilder extends
   int getAliasHistoryEntriesCount();
   /**
    * <pre>
-   * The entries, oldest first (in the order the aliases moved).
+   * The entries, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -44,7 +44,7 @@ public interface ListAliasHistoryResponseOrBuilder extends
       getAliasHistoryEntriesOrBuilderList();
   /**
    * <pre>
-   * The entries, oldest first (in the order the aliases moved).
+   * The entries, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.registry.v1.AliasHistoryEntry alias_history_entries = 1 [json_name = "aliasHistoryEntries"];</code>
@@ -54,7 +54,9 @@ public interface ListAliasHistoryResponseOrBuilder extends
 
   /**
    * <pre>
-   * A token for the next page; empty on the last page.
+   * A token for the next page; empty on the last page. A page may hold fewer items than
+   * `page_size` (yet not be the last): it ends early when the next item would take the
+   * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
    * </pre>
    *
    * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -63,7 +65,9 @@ public interface ListAliasHistoryResponseOrBuilder extends
   java.lang.String getNextPageToken();
   /**
    * <pre>
-   * A token for the next page; empty on the last page.
+   * A token for the next page; empty on the last page. A page may hold fewer items than
+   * `page_size` (yet not be the last): it ends early when the next item would take the
+   * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
    * </pre>
    *
    * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>

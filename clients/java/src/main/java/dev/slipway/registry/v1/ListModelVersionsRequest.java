@@ -25,6 +25,7 @@ private static final long serialVersionUID = 0L;
     pageToken_ = "";
     filter_ = "";
     orderBy_ = "";
+    view_ = 0;
   }
 
   @java.lang.Override
@@ -55,7 +56,7 @@ private static final long serialVersionUID = 0L;
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string parent = 1 [json_name = "parent"];</code>
+   * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The parent.
    */
   @java.lang.Override
@@ -76,7 +77,7 @@ private static final long serialVersionUID = 0L;
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string parent = 1 [json_name = "parent"];</code>
+   * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for parent.
    */
   @java.lang.Override
@@ -102,7 +103,7 @@ private static final long serialVersionUID = 0L;
    * value is read as 1000).
    * </pre>
    *
-   * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
+   * <code>int32 page_size = 2 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageSize.
    */
   @java.lang.Override
@@ -118,7 +119,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 3 [json_name = "pageToken"];</code>
+   * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageToken.
    */
   @java.lang.Override
@@ -139,7 +140,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 3 [json_name = "pageToken"];</code>
+   * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for pageToken.
    */
   @java.lang.Override
@@ -169,7 +170,7 @@ private static final long serialVersionUID = 0L;
    * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
    * </pre>
    *
-   * <code>string filter = 4 [json_name = "filter"];</code>
+   * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The filter.
    */
   @java.lang.Override
@@ -194,7 +195,7 @@ private static final long serialVersionUID = 0L;
    * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
    * </pre>
    *
-   * <code>string filter = 4 [json_name = "filter"];</code>
+   * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for filter.
    */
   @java.lang.Override
@@ -223,7 +224,7 @@ private static final long serialVersionUID = 0L;
    * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
    * </pre>
    *
-   * <code>string order_by = 5 [json_name = "orderBy"];</code>
+   * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The orderBy.
    */
   @java.lang.Override
@@ -247,7 +248,7 @@ private static final long serialVersionUID = 0L;
    * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
    * </pre>
    *
-   * <code>string order_by = 5 [json_name = "orderBy"];</code>
+   * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for orderBy.
    */
   @java.lang.Override
@@ -263,6 +264,34 @@ private static final long serialVersionUID = 0L;
     } else {
       return (com.google.protobuf.ByteString) ref;
     }
+  }
+
+  public static final int VIEW_FIELD_NUMBER = 6;
+  private int view_ = 0;
+  /**
+   * <pre>
+   * Optional. How much of each version to return; default BASIC (without `signature` and
+   * `reference_profile`; GetModelVersion returns them).
+   * </pre>
+   *
+   * <code>.slipway.registry.v1.ModelVersionView view = 6 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The enum numeric value on the wire for view.
+   */
+  @java.lang.Override public int getViewValue() {
+    return view_;
+  }
+  /**
+   * <pre>
+   * Optional. How much of each version to return; default BASIC (without `signature` and
+   * `reference_profile`; GetModelVersion returns them).
+   * </pre>
+   *
+   * <code>.slipway.registry.v1.ModelVersionView view = 6 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The view.
+   */
+  @java.lang.Override public dev.slipway.registry.v1.ModelVersionView getView() {
+    dev.slipway.registry.v1.ModelVersionView result = dev.slipway.registry.v1.ModelVersionView.forNumber(view_);
+    return result == null ? dev.slipway.registry.v1.ModelVersionView.UNRECOGNIZED : result;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -294,6 +323,9 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(orderBy_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 5, orderBy_);
     }
+    if (view_ != dev.slipway.registry.v1.ModelVersionView.MODEL_VERSION_VIEW_UNSPECIFIED.getNumber()) {
+      output.writeEnum(6, view_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -318,6 +350,10 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(orderBy_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(5, orderBy_);
+    }
+    if (view_ != dev.slipway.registry.v1.ModelVersionView.MODEL_VERSION_VIEW_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(6, view_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -344,6 +380,7 @@ private static final long serialVersionUID = 0L;
         .equals(other.getFilter())) return false;
     if (!getOrderBy()
         .equals(other.getOrderBy())) return false;
+    if (view_ != other.view_) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -365,6 +402,8 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getFilter().hashCode();
     hash = (37 * hash) + ORDER_BY_FIELD_NUMBER;
     hash = (53 * hash) + getOrderBy().hashCode();
+    hash = (37 * hash) + VIEW_FIELD_NUMBER;
+    hash = (53 * hash) + view_;
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -505,6 +544,7 @@ private static final long serialVersionUID = 0L;
       pageToken_ = "";
       filter_ = "";
       orderBy_ = "";
+      view_ = 0;
       return this;
     }
 
@@ -552,6 +592,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000010) != 0)) {
         result.orderBy_ = orderBy_;
+      }
+      if (((from_bitField0_ & 0x00000020) != 0)) {
+        result.view_ = view_;
       }
     }
 
@@ -622,6 +665,9 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000010;
         onChanged();
       }
+      if (other.view_ != 0) {
+        setViewValue(other.getViewValue());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -673,6 +719,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000010;
               break;
             } // case 42
+            case 48: {
+              view_ = input.readEnum();
+              bitField0_ |= 0x00000020;
+              break;
+            } // case 48
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -696,7 +747,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The parent.
      */
     public java.lang.String getParent() {
@@ -716,7 +767,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for parent.
      */
     public com.google.protobuf.ByteString
@@ -737,7 +788,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The parent to set.
      * @return This builder for chaining.
      */
@@ -754,7 +805,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearParent() {
@@ -768,7 +819,7 @@ private static final long serialVersionUID = 0L;
      * Required. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string parent = 1 [json_name = "parent"];</code>
+     * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for parent to set.
      * @return This builder for chaining.
      */
@@ -789,7 +840,7 @@ private static final long serialVersionUID = 0L;
      * value is read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 2 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pageSize.
      */
     @java.lang.Override
@@ -802,7 +853,7 @@ private static final long serialVersionUID = 0L;
      * value is read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 2 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The pageSize to set.
      * @return This builder for chaining.
      */
@@ -819,7 +870,7 @@ private static final long serialVersionUID = 0L;
      * value is read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 2 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPageSize() {
@@ -835,7 +886,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 3 [json_name = "pageToken"];</code>
+     * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pageToken.
      */
     public java.lang.String getPageToken() {
@@ -855,7 +906,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 3 [json_name = "pageToken"];</code>
+     * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for pageToken.
      */
     public com.google.protobuf.ByteString
@@ -876,7 +927,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 3 [json_name = "pageToken"];</code>
+     * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The pageToken to set.
      * @return This builder for chaining.
      */
@@ -893,7 +944,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 3 [json_name = "pageToken"];</code>
+     * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPageToken() {
@@ -907,7 +958,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 3 [json_name = "pageToken"];</code>
+     * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for pageToken to set.
      * @return This builder for chaining.
      */
@@ -931,7 +982,7 @@ private static final long serialVersionUID = 0L;
      * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string filter = 4 [json_name = "filter"];</code>
+     * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The filter.
      */
     public java.lang.String getFilter() {
@@ -955,7 +1006,7 @@ private static final long serialVersionUID = 0L;
      * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string filter = 4 [json_name = "filter"];</code>
+     * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for filter.
      */
     public com.google.protobuf.ByteString
@@ -980,7 +1031,7 @@ private static final long serialVersionUID = 0L;
      * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string filter = 4 [json_name = "filter"];</code>
+     * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The filter to set.
      * @return This builder for chaining.
      */
@@ -1001,7 +1052,7 @@ private static final long serialVersionUID = 0L;
      * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string filter = 4 [json_name = "filter"];</code>
+     * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearFilter() {
@@ -1019,7 +1070,7 @@ private static final long serialVersionUID = 0L;
      * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string filter = 4 [json_name = "filter"];</code>
+     * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for filter to set.
      * @return This builder for chaining.
      */
@@ -1042,7 +1093,7 @@ private static final long serialVersionUID = 0L;
      * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
      * </pre>
      *
-     * <code>string order_by = 5 [json_name = "orderBy"];</code>
+     * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The orderBy.
      */
     public java.lang.String getOrderBy() {
@@ -1065,7 +1116,7 @@ private static final long serialVersionUID = 0L;
      * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
      * </pre>
      *
-     * <code>string order_by = 5 [json_name = "orderBy"];</code>
+     * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for orderBy.
      */
     public com.google.protobuf.ByteString
@@ -1089,7 +1140,7 @@ private static final long serialVersionUID = 0L;
      * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
      * </pre>
      *
-     * <code>string order_by = 5 [json_name = "orderBy"];</code>
+     * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The orderBy to set.
      * @return This builder for chaining.
      */
@@ -1109,7 +1160,7 @@ private static final long serialVersionUID = 0L;
      * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
      * </pre>
      *
-     * <code>string order_by = 5 [json_name = "orderBy"];</code>
+     * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearOrderBy() {
@@ -1126,7 +1177,7 @@ private static final long serialVersionUID = 0L;
      * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
      * </pre>
      *
-     * <code>string order_by = 5 [json_name = "orderBy"];</code>
+     * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for orderBy to set.
      * @return This builder for chaining.
      */
@@ -1136,6 +1187,84 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       orderBy_ = value;
       bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+
+    private int view_ = 0;
+    /**
+     * <pre>
+     * Optional. How much of each version to return; default BASIC (without `signature` and
+     * `reference_profile`; GetModelVersion returns them).
+     * </pre>
+     *
+     * <code>.slipway.registry.v1.ModelVersionView view = 6 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The enum numeric value on the wire for view.
+     */
+    @java.lang.Override public int getViewValue() {
+      return view_;
+    }
+    /**
+     * <pre>
+     * Optional. How much of each version to return; default BASIC (without `signature` and
+     * `reference_profile`; GetModelVersion returns them).
+     * </pre>
+     *
+     * <code>.slipway.registry.v1.ModelVersionView view = 6 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The enum numeric value on the wire for view to set.
+     * @return This builder for chaining.
+     */
+    public Builder setViewValue(int value) {
+      view_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Optional. How much of each version to return; default BASIC (without `signature` and
+     * `reference_profile`; GetModelVersion returns them).
+     * </pre>
+     *
+     * <code>.slipway.registry.v1.ModelVersionView view = 6 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The view.
+     */
+    @java.lang.Override
+    public dev.slipway.registry.v1.ModelVersionView getView() {
+      dev.slipway.registry.v1.ModelVersionView result = dev.slipway.registry.v1.ModelVersionView.forNumber(view_);
+      return result == null ? dev.slipway.registry.v1.ModelVersionView.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * Optional. How much of each version to return; default BASIC (without `signature` and
+     * `reference_profile`; GetModelVersion returns them).
+     * </pre>
+     *
+     * <code>.slipway.registry.v1.ModelVersionView view = 6 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The view to set.
+     * @return This builder for chaining.
+     */
+    public Builder setView(dev.slipway.registry.v1.ModelVersionView value) {
+      if (value == null) {
+        throw new NullPointerException();
+      }
+      bitField0_ |= 0x00000020;
+      view_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Optional. How much of each version to return; default BASIC (without `signature` and
+     * `reference_profile`; GetModelVersion returns them).
+     * </pre>
+     *
+     * <code>.slipway.registry.v1.ModelVersionView view = 6 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearView() {
+      bitField0_ = (bitField0_ & ~0x00000020);
+      view_ = 0;
       onChanged();
       return this;
     }

@@ -13,7 +13,7 @@ public interface ListModelVersionsRequestOrBuilder extends
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string parent = 1 [json_name = "parent"];</code>
+   * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The parent.
    */
   java.lang.String getParent();
@@ -22,7 +22,7 @@ public interface ListModelVersionsRequestOrBuilder extends
    * Required. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string parent = 1 [json_name = "parent"];</code>
+   * <code>string parent = 1 [json_name = "parent", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for parent.
    */
   com.google.protobuf.ByteString
@@ -34,7 +34,7 @@ public interface ListModelVersionsRequestOrBuilder extends
    * value is read as 1000).
    * </pre>
    *
-   * <code>int32 page_size = 2 [json_name = "pageSize"];</code>
+   * <code>int32 page_size = 2 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageSize.
    */
   int getPageSize();
@@ -44,7 +44,7 @@ public interface ListModelVersionsRequestOrBuilder extends
    * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 3 [json_name = "pageToken"];</code>
+   * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageToken.
    */
   java.lang.String getPageToken();
@@ -53,7 +53,7 @@ public interface ListModelVersionsRequestOrBuilder extends
    * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 3 [json_name = "pageToken"];</code>
+   * <code>string page_token = 3 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for pageToken.
    */
   com.google.protobuf.ByteString
@@ -68,7 +68,7 @@ public interface ListModelVersionsRequestOrBuilder extends
    * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
    * </pre>
    *
-   * <code>string filter = 4 [json_name = "filter"];</code>
+   * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The filter.
    */
   java.lang.String getFilter();
@@ -81,7 +81,7 @@ public interface ListModelVersionsRequestOrBuilder extends
    * `state = READY AND metrics.accuracy &gt;= 0.9` or `create_time &gt;= "2025-01-01T00:00:00Z"`.
    * </pre>
    *
-   * <code>string filter = 4 [json_name = "filter"];</code>
+   * <code>string filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for filter.
    */
   com.google.protobuf.ByteString
@@ -95,7 +95,7 @@ public interface ListModelVersionsRequestOrBuilder extends
    * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
    * </pre>
    *
-   * <code>string order_by = 5 [json_name = "orderBy"];</code>
+   * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The orderBy.
    */
   java.lang.String getOrderBy();
@@ -107,9 +107,30 @@ public interface ListModelVersionsRequestOrBuilder extends
    * `metrics.accuracy desc, version_number desc`. Versions without the metric come last.
    * </pre>
    *
-   * <code>string order_by = 5 [json_name = "orderBy"];</code>
+   * <code>string order_by = 5 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for orderBy.
    */
   com.google.protobuf.ByteString
       getOrderByBytes();
+
+  /**
+   * <pre>
+   * Optional. How much of each version to return; default BASIC (without `signature` and
+   * `reference_profile`; GetModelVersion returns them).
+   * </pre>
+   *
+   * <code>.slipway.registry.v1.ModelVersionView view = 6 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The enum numeric value on the wire for view.
+   */
+  int getViewValue();
+  /**
+   * <pre>
+   * Optional. How much of each version to return; default BASIC (without `signature` and
+   * `reference_profile`; GetModelVersion returns them).
+   * </pre>
+   *
+   * <code>.slipway.registry.v1.ModelVersionView view = 6 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The view.
+   */
+  dev.slipway.registry.v1.ModelVersionView getView();
 }

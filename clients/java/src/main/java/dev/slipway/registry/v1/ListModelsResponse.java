@@ -111,7 +111,9 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object nextPageToken_ = "";
   /**
    * <pre>
-   * A token for the next page; empty on the last page.
+   * A token for the next page; empty on the last page. A page may hold fewer items than
+   * `page_size` (yet not be the last): it ends early when the next item would take the
+   * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
    * </pre>
    *
    * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -132,7 +134,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * A token for the next page; empty on the last page.
+   * A token for the next page; empty on the last page. A page may hold fewer items than
+   * `page_size` (yet not be the last): it ends early when the next item would take the
+   * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
    * </pre>
    *
    * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -870,7 +874,9 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object nextPageToken_ = "";
     /**
      * <pre>
-     * A token for the next page; empty on the last page.
+     * A token for the next page; empty on the last page. A page may hold fewer items than
+     * `page_size` (yet not be the last): it ends early when the next item would take the
+     * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
      * </pre>
      *
      * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -890,7 +896,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A token for the next page; empty on the last page.
+     * A token for the next page; empty on the last page. A page may hold fewer items than
+     * `page_size` (yet not be the last): it ends early when the next item would take the
+     * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
      * </pre>
      *
      * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -911,7 +919,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A token for the next page; empty on the last page.
+     * A token for the next page; empty on the last page. A page may hold fewer items than
+     * `page_size` (yet not be the last): it ends early when the next item would take the
+     * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
      * </pre>
      *
      * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -928,7 +938,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A token for the next page; empty on the last page.
+     * A token for the next page; empty on the last page. A page may hold fewer items than
+     * `page_size` (yet not be the last): it ends early when the next item would take the
+     * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
      * </pre>
      *
      * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -942,7 +954,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A token for the next page; empty on the last page.
+     * A token for the next page; empty on the last page. A page may hold fewer items than
+     * `page_size` (yet not be the last): it ends early when the next item would take the
+     * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
      * </pre>
      *
      * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>

@@ -69,12 +69,12 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object name_ = "";
   /**
    * <pre>
-   * Output only. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
+   * Identifier. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
    * at creation (see CreateModelRequest.model_id). Models created before that rule was enforced
    * may have wider ids; they stay readable.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -92,12 +92,12 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Output only. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
+   * Identifier. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
    * at creation (see CreateModelRequest.model_id). Models created before that rule was enforced
    * may have wider ids; they stay readable.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -123,7 +123,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Free text describing the model, at most 4096 characters.
    * </pre>
    *
-   * <code>string description = 2 [json_name = "description"];</code>
+   * <code>string description = 2 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The description.
    */
   @java.lang.Override
@@ -144,7 +144,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Free text describing the model, at most 4096 characters.
    * </pre>
    *
-   * <code>string description = 2 [json_name = "description"];</code>
+   * <code>string description = 2 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for description.
    */
   @java.lang.Override
@@ -195,7 +195,7 @@ private static final long serialVersionUID = 0L;
    * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public boolean containsLabels(
@@ -218,7 +218,7 @@ private static final long serialVersionUID = 0L;
    * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.util.Map<java.lang.String, java.lang.String> getLabelsMap() {
@@ -231,7 +231,7 @@ private static final long serialVersionUID = 0L;
    * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public /* nullable */
@@ -251,7 +251,7 @@ java.lang.String defaultValue) {
    * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.lang.String getLabelsOrThrow(
@@ -297,7 +297,7 @@ java.lang.String defaultValue) {
    * example `production -&gt; 3`. Changed only through SetModelAlias and DeleteModelAlias.
    * </pre>
    *
-   * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases"];</code>
+   * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public boolean containsAliases(
@@ -319,7 +319,7 @@ java.lang.String defaultValue) {
    * example `production -&gt; 3`. Changed only through SetModelAlias and DeleteModelAlias.
    * </pre>
    *
-   * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases"];</code>
+   * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.Map<java.lang.String, java.lang.Long> getAliasesMap() {
@@ -331,7 +331,7 @@ java.lang.String defaultValue) {
    * example `production -&gt; 3`. Changed only through SetModelAlias and DeleteModelAlias.
    * </pre>
    *
-   * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases"];</code>
+   * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public long getAliasesOrDefault(
@@ -348,7 +348,7 @@ java.lang.String defaultValue) {
    * example `production -&gt; 3`. Changed only through SetModelAlias and DeleteModelAlias.
    * </pre>
    *
-   * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases"];</code>
+   * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public long getAliasesOrThrow(
@@ -372,7 +372,7 @@ java.lang.String defaultValue) {
    * from the deleted model's last number (its first version is that number plus one).
    * </pre>
    *
-   * <code>int64 latest_version_number = 5 [json_name = "latestVersionNumber"];</code>
+   * <code>int64 latest_version_number = 5 [json_name = "latestVersionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The latestVersionNumber.
    */
   @java.lang.Override
@@ -388,7 +388,7 @@ java.lang.String defaultValue) {
    * Output only. The principal that created the model.
    * </pre>
    *
-   * <code>string created_by = 6 [json_name = "createdBy"];</code>
+   * <code>string created_by = 6 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createdBy.
    */
   @java.lang.Override
@@ -409,7 +409,7 @@ java.lang.String defaultValue) {
    * Output only. The principal that created the model.
    * </pre>
    *
-   * <code>string created_by = 6 [json_name = "createdBy"];</code>
+   * <code>string created_by = 6 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for createdBy.
    */
   @java.lang.Override
@@ -434,7 +434,7 @@ java.lang.String defaultValue) {
    * Output only. When the model was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the createTime field is set.
    */
   @java.lang.Override
@@ -446,7 +446,7 @@ java.lang.String defaultValue) {
    * Output only. When the model was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createTime.
    */
   @java.lang.Override
@@ -458,7 +458,7 @@ java.lang.String defaultValue) {
    * Output only. When the model was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder() {
@@ -472,7 +472,7 @@ java.lang.String defaultValue) {
    * Output only. When the model or one of its aliases last changed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the updateTime field is set.
    */
   @java.lang.Override
@@ -484,7 +484,7 @@ java.lang.String defaultValue) {
    * Output only. When the model or one of its aliases last changed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The updateTime.
    */
   @java.lang.Override
@@ -496,7 +496,7 @@ java.lang.String defaultValue) {
    * Output only. When the model or one of its aliases last changed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getUpdateTimeOrBuilder() {
@@ -508,11 +508,11 @@ java.lang.String defaultValue) {
   private volatile java.lang.Object etag_ = "";
   /**
    * <pre>
-   * Output only. A checksum of the current state. Send it back in update and delete requests
-   * to make them fail with ABORTED if the model changed in between.
+   * Optional. A checksum of the current state, set by the server. Send it back in update and
+   * delete requests to make them fail with ABORTED if the model changed in between.
    * </pre>
    *
-   * <code>string etag = 9 [json_name = "etag"];</code>
+   * <code>string etag = 9 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The etag.
    */
   @java.lang.Override
@@ -530,11 +530,11 @@ java.lang.String defaultValue) {
   }
   /**
    * <pre>
-   * Output only. A checksum of the current state. Send it back in update and delete requests
-   * to make them fail with ABORTED if the model changed in between.
+   * Optional. A checksum of the current state, set by the server. Send it back in update and
+   * delete requests to make them fail with ABORTED if the model changed in between.
    * </pre>
    *
-   * <code>string etag = 9 [json_name = "etag"];</code>
+   * <code>string etag = 9 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for etag.
    */
   @java.lang.Override
@@ -561,7 +561,7 @@ java.lang.String defaultValue) {
    * re-created under the same name has a different `uid`.
    * </pre>
    *
-   * <code>string uid = 10 [json_name = "uid"];</code>
+   * <code>string uid = 10 [json_name = "uid", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The uid.
    */
   @java.lang.Override
@@ -583,7 +583,7 @@ java.lang.String defaultValue) {
    * re-created under the same name has a different `uid`.
    * </pre>
    *
-   * <code>string uid = 10 [json_name = "uid"];</code>
+   * <code>string uid = 10 [json_name = "uid", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for uid.
    */
   @java.lang.Override
@@ -1242,12 +1242,12 @@ java.lang.String defaultValue) {
     private java.lang.Object name_ = "";
     /**
      * <pre>
-     * Output only. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
+     * Identifier. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
      * at creation (see CreateModelRequest.model_id). Models created before that rule was enforced
      * may have wider ids; they stay readable.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -1264,12 +1264,12 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Output only. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
+     * Identifier. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
      * at creation (see CreateModelRequest.model_id). Models created before that rule was enforced
      * may have wider ids; they stay readable.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -1287,12 +1287,12 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Output only. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
+     * Identifier. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
      * at creation (see CreateModelRequest.model_id). Models created before that rule was enforced
      * may have wider ids; they stay readable.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -1306,12 +1306,12 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Output only. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
+     * Identifier. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
      * at creation (see CreateModelRequest.model_id). Models created before that rule was enforced
      * may have wider ids; they stay readable.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -1322,12 +1322,12 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Output only. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
+     * Identifier. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
      * at creation (see CreateModelRequest.model_id). Models created before that rule was enforced
      * may have wider ids; they stay readable.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -1347,7 +1347,7 @@ java.lang.String defaultValue) {
      * Optional. Free text describing the model, at most 4096 characters.
      * </pre>
      *
-     * <code>string description = 2 [json_name = "description"];</code>
+     * <code>string description = 2 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The description.
      */
     public java.lang.String getDescription() {
@@ -1367,7 +1367,7 @@ java.lang.String defaultValue) {
      * Optional. Free text describing the model, at most 4096 characters.
      * </pre>
      *
-     * <code>string description = 2 [json_name = "description"];</code>
+     * <code>string description = 2 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for description.
      */
     public com.google.protobuf.ByteString
@@ -1388,7 +1388,7 @@ java.lang.String defaultValue) {
      * Optional. Free text describing the model, at most 4096 characters.
      * </pre>
      *
-     * <code>string description = 2 [json_name = "description"];</code>
+     * <code>string description = 2 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The description to set.
      * @return This builder for chaining.
      */
@@ -1405,7 +1405,7 @@ java.lang.String defaultValue) {
      * Optional. Free text describing the model, at most 4096 characters.
      * </pre>
      *
-     * <code>string description = 2 [json_name = "description"];</code>
+     * <code>string description = 2 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearDescription() {
@@ -1419,7 +1419,7 @@ java.lang.String defaultValue) {
      * Optional. Free text describing the model, at most 4096 characters.
      * </pre>
      *
-     * <code>string description = 2 [json_name = "description"];</code>
+     * <code>string description = 2 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for description to set.
      * @return This builder for chaining.
      */
@@ -1466,7 +1466,7 @@ java.lang.String defaultValue) {
      * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
+     * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public boolean containsLabels(
@@ -1489,7 +1489,7 @@ java.lang.String defaultValue) {
      * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
+     * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public java.util.Map<java.lang.String, java.lang.String> getLabelsMap() {
@@ -1502,7 +1502,7 @@ java.lang.String defaultValue) {
      * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
+     * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public /* nullable */
@@ -1522,7 +1522,7 @@ java.lang.String defaultValue) {
      * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
+     * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public java.lang.String getLabelsOrThrow(
@@ -1548,7 +1548,7 @@ java.lang.String defaultValue) {
      * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
+     * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder removeLabels(
         java.lang.String key) {
@@ -1573,7 +1573,7 @@ java.lang.String defaultValue) {
      * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
+     * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder putLabels(
         java.lang.String key,
@@ -1592,7 +1592,7 @@ java.lang.String defaultValue) {
      * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
+     * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder putAllLabels(
         java.util.Map<java.lang.String, java.lang.String> values) {
@@ -1634,7 +1634,7 @@ java.lang.String defaultValue) {
      * example `production -&gt; 3`. Changed only through SetModelAlias and DeleteModelAlias.
      * </pre>
      *
-     * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases"];</code>
+     * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public boolean containsAliases(
@@ -1656,7 +1656,7 @@ java.lang.String defaultValue) {
      * example `production -&gt; 3`. Changed only through SetModelAlias and DeleteModelAlias.
      * </pre>
      *
-     * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases"];</code>
+     * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public java.util.Map<java.lang.String, java.lang.Long> getAliasesMap() {
@@ -1668,7 +1668,7 @@ java.lang.String defaultValue) {
      * example `production -&gt; 3`. Changed only through SetModelAlias and DeleteModelAlias.
      * </pre>
      *
-     * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases"];</code>
+     * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public long getAliasesOrDefault(
@@ -1685,7 +1685,7 @@ java.lang.String defaultValue) {
      * example `production -&gt; 3`. Changed only through SetModelAlias and DeleteModelAlias.
      * </pre>
      *
-     * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases"];</code>
+     * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public long getAliasesOrThrow(
@@ -1710,7 +1710,7 @@ java.lang.String defaultValue) {
      * example `production -&gt; 3`. Changed only through SetModelAlias and DeleteModelAlias.
      * </pre>
      *
-     * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases"];</code>
+     * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeAliases(
         java.lang.String key) {
@@ -1734,7 +1734,7 @@ java.lang.String defaultValue) {
      * example `production -&gt; 3`. Changed only through SetModelAlias and DeleteModelAlias.
      * </pre>
      *
-     * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases"];</code>
+     * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder putAliases(
         java.lang.String key,
@@ -1752,7 +1752,7 @@ java.lang.String defaultValue) {
      * example `production -&gt; 3`. Changed only through SetModelAlias and DeleteModelAlias.
      * </pre>
      *
-     * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases"];</code>
+     * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder putAllAliases(
         java.util.Map<java.lang.String, java.lang.Long> values) {
@@ -1771,7 +1771,7 @@ java.lang.String defaultValue) {
      * from the deleted model's last number (its first version is that number plus one).
      * </pre>
      *
-     * <code>int64 latest_version_number = 5 [json_name = "latestVersionNumber"];</code>
+     * <code>int64 latest_version_number = 5 [json_name = "latestVersionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The latestVersionNumber.
      */
     @java.lang.Override
@@ -1786,7 +1786,7 @@ java.lang.String defaultValue) {
      * from the deleted model's last number (its first version is that number plus one).
      * </pre>
      *
-     * <code>int64 latest_version_number = 5 [json_name = "latestVersionNumber"];</code>
+     * <code>int64 latest_version_number = 5 [json_name = "latestVersionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The latestVersionNumber to set.
      * @return This builder for chaining.
      */
@@ -1805,7 +1805,7 @@ java.lang.String defaultValue) {
      * from the deleted model's last number (its first version is that number plus one).
      * </pre>
      *
-     * <code>int64 latest_version_number = 5 [json_name = "latestVersionNumber"];</code>
+     * <code>int64 latest_version_number = 5 [json_name = "latestVersionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearLatestVersionNumber() {
@@ -1821,7 +1821,7 @@ java.lang.String defaultValue) {
      * Output only. The principal that created the model.
      * </pre>
      *
-     * <code>string created_by = 6 [json_name = "createdBy"];</code>
+     * <code>string created_by = 6 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The createdBy.
      */
     public java.lang.String getCreatedBy() {
@@ -1841,7 +1841,7 @@ java.lang.String defaultValue) {
      * Output only. The principal that created the model.
      * </pre>
      *
-     * <code>string created_by = 6 [json_name = "createdBy"];</code>
+     * <code>string created_by = 6 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for createdBy.
      */
     public com.google.protobuf.ByteString
@@ -1862,7 +1862,7 @@ java.lang.String defaultValue) {
      * Output only. The principal that created the model.
      * </pre>
      *
-     * <code>string created_by = 6 [json_name = "createdBy"];</code>
+     * <code>string created_by = 6 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The createdBy to set.
      * @return This builder for chaining.
      */
@@ -1879,7 +1879,7 @@ java.lang.String defaultValue) {
      * Output only. The principal that created the model.
      * </pre>
      *
-     * <code>string created_by = 6 [json_name = "createdBy"];</code>
+     * <code>string created_by = 6 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearCreatedBy() {
@@ -1893,7 +1893,7 @@ java.lang.String defaultValue) {
      * Output only. The principal that created the model.
      * </pre>
      *
-     * <code>string created_by = 6 [json_name = "createdBy"];</code>
+     * <code>string created_by = 6 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for createdBy to set.
      * @return This builder for chaining.
      */
@@ -1915,7 +1915,7 @@ java.lang.String defaultValue) {
      * Output only. When the model was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the createTime field is set.
      */
     public boolean hasCreateTime() {
@@ -1926,7 +1926,7 @@ java.lang.String defaultValue) {
      * Output only. When the model was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The createTime.
      */
     public com.google.protobuf.Timestamp getCreateTime() {
@@ -1941,7 +1941,7 @@ java.lang.String defaultValue) {
      * Output only. When the model was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCreateTime(com.google.protobuf.Timestamp value) {
       if (createTimeBuilder_ == null) {
@@ -1961,7 +1961,7 @@ java.lang.String defaultValue) {
      * Output only. When the model was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCreateTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -1979,7 +1979,7 @@ java.lang.String defaultValue) {
      * Output only. When the model was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCreateTime(com.google.protobuf.Timestamp value) {
       if (createTimeBuilder_ == null) {
@@ -2004,7 +2004,7 @@ java.lang.String defaultValue) {
      * Output only. When the model was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCreateTime() {
       bitField0_ = (bitField0_ & ~0x00000040);
@@ -2021,7 +2021,7 @@ java.lang.String defaultValue) {
      * Output only. When the model was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getCreateTimeBuilder() {
       bitField0_ |= 0x00000040;
@@ -2033,7 +2033,7 @@ java.lang.String defaultValue) {
      * Output only. When the model was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder() {
       if (createTimeBuilder_ != null) {
@@ -2048,7 +2048,7 @@ java.lang.String defaultValue) {
      * Output only. When the model was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -2072,7 +2072,7 @@ java.lang.String defaultValue) {
      * Output only. When the model or one of its aliases last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the updateTime field is set.
      */
     public boolean hasUpdateTime() {
@@ -2083,7 +2083,7 @@ java.lang.String defaultValue) {
      * Output only. When the model or one of its aliases last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The updateTime.
      */
     public com.google.protobuf.Timestamp getUpdateTime() {
@@ -2098,7 +2098,7 @@ java.lang.String defaultValue) {
      * Output only. When the model or one of its aliases last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setUpdateTime(com.google.protobuf.Timestamp value) {
       if (updateTimeBuilder_ == null) {
@@ -2118,7 +2118,7 @@ java.lang.String defaultValue) {
      * Output only. When the model or one of its aliases last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setUpdateTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -2136,7 +2136,7 @@ java.lang.String defaultValue) {
      * Output only. When the model or one of its aliases last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeUpdateTime(com.google.protobuf.Timestamp value) {
       if (updateTimeBuilder_ == null) {
@@ -2161,7 +2161,7 @@ java.lang.String defaultValue) {
      * Output only. When the model or one of its aliases last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearUpdateTime() {
       bitField0_ = (bitField0_ & ~0x00000080);
@@ -2178,7 +2178,7 @@ java.lang.String defaultValue) {
      * Output only. When the model or one of its aliases last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getUpdateTimeBuilder() {
       bitField0_ |= 0x00000080;
@@ -2190,7 +2190,7 @@ java.lang.String defaultValue) {
      * Output only. When the model or one of its aliases last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getUpdateTimeOrBuilder() {
       if (updateTimeBuilder_ != null) {
@@ -2205,7 +2205,7 @@ java.lang.String defaultValue) {
      * Output only. When the model or one of its aliases last changed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -2224,11 +2224,11 @@ java.lang.String defaultValue) {
     private java.lang.Object etag_ = "";
     /**
      * <pre>
-     * Output only. A checksum of the current state. Send it back in update and delete requests
-     * to make them fail with ABORTED if the model changed in between.
+     * Optional. A checksum of the current state, set by the server. Send it back in update and
+     * delete requests to make them fail with ABORTED if the model changed in between.
      * </pre>
      *
-     * <code>string etag = 9 [json_name = "etag"];</code>
+     * <code>string etag = 9 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The etag.
      */
     public java.lang.String getEtag() {
@@ -2245,11 +2245,11 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Output only. A checksum of the current state. Send it back in update and delete requests
-     * to make them fail with ABORTED if the model changed in between.
+     * Optional. A checksum of the current state, set by the server. Send it back in update and
+     * delete requests to make them fail with ABORTED if the model changed in between.
      * </pre>
      *
-     * <code>string etag = 9 [json_name = "etag"];</code>
+     * <code>string etag = 9 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for etag.
      */
     public com.google.protobuf.ByteString
@@ -2267,11 +2267,11 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Output only. A checksum of the current state. Send it back in update and delete requests
-     * to make them fail with ABORTED if the model changed in between.
+     * Optional. A checksum of the current state, set by the server. Send it back in update and
+     * delete requests to make them fail with ABORTED if the model changed in between.
      * </pre>
      *
-     * <code>string etag = 9 [json_name = "etag"];</code>
+     * <code>string etag = 9 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The etag to set.
      * @return This builder for chaining.
      */
@@ -2285,11 +2285,11 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Output only. A checksum of the current state. Send it back in update and delete requests
-     * to make them fail with ABORTED if the model changed in between.
+     * Optional. A checksum of the current state, set by the server. Send it back in update and
+     * delete requests to make them fail with ABORTED if the model changed in between.
      * </pre>
      *
-     * <code>string etag = 9 [json_name = "etag"];</code>
+     * <code>string etag = 9 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearEtag() {
@@ -2300,11 +2300,11 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Output only. A checksum of the current state. Send it back in update and delete requests
-     * to make them fail with ABORTED if the model changed in between.
+     * Optional. A checksum of the current state, set by the server. Send it back in update and
+     * delete requests to make them fail with ABORTED if the model changed in between.
      * </pre>
      *
-     * <code>string etag = 9 [json_name = "etag"];</code>
+     * <code>string etag = 9 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for etag to set.
      * @return This builder for chaining.
      */
@@ -2325,7 +2325,7 @@ java.lang.String defaultValue) {
      * re-created under the same name has a different `uid`.
      * </pre>
      *
-     * <code>string uid = 10 [json_name = "uid"];</code>
+     * <code>string uid = 10 [json_name = "uid", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The uid.
      */
     public java.lang.String getUid() {
@@ -2346,7 +2346,7 @@ java.lang.String defaultValue) {
      * re-created under the same name has a different `uid`.
      * </pre>
      *
-     * <code>string uid = 10 [json_name = "uid"];</code>
+     * <code>string uid = 10 [json_name = "uid", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for uid.
      */
     public com.google.protobuf.ByteString
@@ -2368,7 +2368,7 @@ java.lang.String defaultValue) {
      * re-created under the same name has a different `uid`.
      * </pre>
      *
-     * <code>string uid = 10 [json_name = "uid"];</code>
+     * <code>string uid = 10 [json_name = "uid", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The uid to set.
      * @return This builder for chaining.
      */
@@ -2386,7 +2386,7 @@ java.lang.String defaultValue) {
      * re-created under the same name has a different `uid`.
      * </pre>
      *
-     * <code>string uid = 10 [json_name = "uid"];</code>
+     * <code>string uid = 10 [json_name = "uid", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearUid() {
@@ -2401,7 +2401,7 @@ java.lang.String defaultValue) {
      * re-created under the same name has a different `uid`.
      * </pre>
      *
-     * <code>string uid = 10 [json_name = "uid"];</code>
+     * <code>string uid = 10 [json_name = "uid", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for uid to set.
      * @return This builder for chaining.
      */

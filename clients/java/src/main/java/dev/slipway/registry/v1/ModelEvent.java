@@ -58,7 +58,7 @@ private static final long serialVersionUID = 0L;
    * watcher resumes after the last sequence it processed.
    * </pre>
    *
-   * <code>int64 sequence = 1 [json_name = "sequence"];</code>
+   * <code>int64 sequence = 1 [json_name = "sequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The sequence.
    */
   @java.lang.Override
@@ -73,7 +73,7 @@ private static final long serialVersionUID = 0L;
    * Output only. What happened.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelEventType type = 2 [json_name = "type"];</code>
+   * <code>.slipway.registry.v1.ModelEventType type = 2 [json_name = "type", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for type.
    */
   @java.lang.Override public int getTypeValue() {
@@ -84,7 +84,7 @@ private static final long serialVersionUID = 0L;
    * Output only. What happened.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelEventType type = 2 [json_name = "type"];</code>
+   * <code>.slipway.registry.v1.ModelEventType type = 2 [json_name = "type", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The type.
    */
   @java.lang.Override public dev.slipway.registry.v1.ModelEventType getType() {
@@ -100,7 +100,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 3 [json_name = "model"];</code>
+   * <code>string model = 3 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The model.
    */
   @java.lang.Override
@@ -121,7 +121,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 3 [json_name = "model"];</code>
+   * <code>string model = 3 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for model.
    */
   @java.lang.Override
@@ -149,7 +149,7 @@ private static final long serialVersionUID = 0L;
    * empty after a delete).
    * </pre>
    *
-   * <code>string model_version = 4 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 4 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The modelVersion.
    */
   @java.lang.Override
@@ -172,7 +172,7 @@ private static final long serialVersionUID = 0L;
    * empty after a delete).
    * </pre>
    *
-   * <code>string model_version = 4 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 4 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for modelVersion.
    */
   @java.lang.Override
@@ -197,7 +197,7 @@ private static final long serialVersionUID = 0L;
    * Output only. For version and alias events: the number of that version; 0 if none.
    * </pre>
    *
-   * <code>int64 version_number = 5 [json_name = "versionNumber"];</code>
+   * <code>int64 version_number = 5 [json_name = "versionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The versionNumber.
    */
   @java.lang.Override
@@ -213,7 +213,7 @@ private static final long serialVersionUID = 0L;
    * Output only. For alias events: the alias.
    * </pre>
    *
-   * <code>string alias = 6 [json_name = "alias"];</code>
+   * <code>string alias = 6 [json_name = "alias", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The alias.
    */
   @java.lang.Override
@@ -234,7 +234,7 @@ private static final long serialVersionUID = 0L;
    * Output only. For alias events: the alias.
    * </pre>
    *
-   * <code>string alias = 6 [json_name = "alias"];</code>
+   * <code>string alias = 6 [json_name = "alias", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for alias.
    */
   @java.lang.Override
@@ -259,7 +259,7 @@ private static final long serialVersionUID = 0L;
    * Output only. For alias events: the version the alias pointed to before; 0 if none.
    * </pre>
    *
-   * <code>int64 previous_version_number = 7 [json_name = "previousVersionNumber"];</code>
+   * <code>int64 previous_version_number = 7 [json_name = "previousVersionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The previousVersionNumber.
    */
   @java.lang.Override
@@ -274,7 +274,7 @@ private static final long serialVersionUID = 0L;
    * Output only. For version events: the version's state after the event.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersionState version_state = 8 [json_name = "versionState"];</code>
+   * <code>.slipway.registry.v1.ModelVersionState version_state = 8 [json_name = "versionState", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for versionState.
    */
   @java.lang.Override public int getVersionStateValue() {
@@ -285,7 +285,7 @@ private static final long serialVersionUID = 0L;
    * Output only. For version events: the version's state after the event.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersionState version_state = 8 [json_name = "versionState"];</code>
+   * <code>.slipway.registry.v1.ModelVersionState version_state = 8 [json_name = "versionState", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The versionState.
    */
   @java.lang.Override public dev.slipway.registry.v1.ModelVersionState getVersionState() {
@@ -300,7 +300,7 @@ private static final long serialVersionUID = 0L;
    * Output only. Who caused the event.
    * </pre>
    *
-   * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor"];</code>
+   * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the actor field is set.
    */
   @java.lang.Override
@@ -312,7 +312,7 @@ private static final long serialVersionUID = 0L;
    * Output only. Who caused the event.
    * </pre>
    *
-   * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor"];</code>
+   * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The actor.
    */
   @java.lang.Override
@@ -324,7 +324,7 @@ private static final long serialVersionUID = 0L;
    * Output only. Who caused the event.
    * </pre>
    *
-   * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor"];</code>
+   * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.PrincipalOrBuilder getActorOrBuilder() {
@@ -339,7 +339,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The reason given by the caller, if any.
    * </pre>
    *
-   * <code>string reason = 10 [json_name = "reason"];</code>
+   * <code>string reason = 10 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The reason.
    */
   @java.lang.Override
@@ -360,7 +360,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The reason given by the caller, if any.
    * </pre>
    *
-   * <code>string reason = 10 [json_name = "reason"];</code>
+   * <code>string reason = 10 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for reason.
    */
   @java.lang.Override
@@ -385,7 +385,7 @@ private static final long serialVersionUID = 0L;
    * Output only. When the change was committed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime"];</code>
+   * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the eventTime field is set.
    */
   @java.lang.Override
@@ -397,7 +397,7 @@ private static final long serialVersionUID = 0L;
    * Output only. When the change was committed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime"];</code>
+   * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The eventTime.
    */
   @java.lang.Override
@@ -409,7 +409,7 @@ private static final long serialVersionUID = 0L;
    * Output only. When the change was committed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime"];</code>
+   * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getEventTimeOrBuilder() {
@@ -1024,7 +1024,7 @@ private static final long serialVersionUID = 0L;
      * watcher resumes after the last sequence it processed.
      * </pre>
      *
-     * <code>int64 sequence = 1 [json_name = "sequence"];</code>
+     * <code>int64 sequence = 1 [json_name = "sequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The sequence.
      */
     @java.lang.Override
@@ -1037,7 +1037,7 @@ private static final long serialVersionUID = 0L;
      * watcher resumes after the last sequence it processed.
      * </pre>
      *
-     * <code>int64 sequence = 1 [json_name = "sequence"];</code>
+     * <code>int64 sequence = 1 [json_name = "sequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The sequence to set.
      * @return This builder for chaining.
      */
@@ -1054,7 +1054,7 @@ private static final long serialVersionUID = 0L;
      * watcher resumes after the last sequence it processed.
      * </pre>
      *
-     * <code>int64 sequence = 1 [json_name = "sequence"];</code>
+     * <code>int64 sequence = 1 [json_name = "sequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearSequence() {
@@ -1070,7 +1070,7 @@ private static final long serialVersionUID = 0L;
      * Output only. What happened.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelEventType type = 2 [json_name = "type"];</code>
+     * <code>.slipway.registry.v1.ModelEventType type = 2 [json_name = "type", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for type.
      */
     @java.lang.Override public int getTypeValue() {
@@ -1081,7 +1081,7 @@ private static final long serialVersionUID = 0L;
      * Output only. What happened.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelEventType type = 2 [json_name = "type"];</code>
+     * <code>.slipway.registry.v1.ModelEventType type = 2 [json_name = "type", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for type to set.
      * @return This builder for chaining.
      */
@@ -1096,7 +1096,7 @@ private static final long serialVersionUID = 0L;
      * Output only. What happened.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelEventType type = 2 [json_name = "type"];</code>
+     * <code>.slipway.registry.v1.ModelEventType type = 2 [json_name = "type", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The type.
      */
     @java.lang.Override
@@ -1109,7 +1109,7 @@ private static final long serialVersionUID = 0L;
      * Output only. What happened.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelEventType type = 2 [json_name = "type"];</code>
+     * <code>.slipway.registry.v1.ModelEventType type = 2 [json_name = "type", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The type to set.
      * @return This builder for chaining.
      */
@@ -1127,7 +1127,7 @@ private static final long serialVersionUID = 0L;
      * Output only. What happened.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelEventType type = 2 [json_name = "type"];</code>
+     * <code>.slipway.registry.v1.ModelEventType type = 2 [json_name = "type", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearType() {
@@ -1143,7 +1143,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 3 [json_name = "model"];</code>
+     * <code>string model = 3 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The model.
      */
     public java.lang.String getModel() {
@@ -1163,7 +1163,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 3 [json_name = "model"];</code>
+     * <code>string model = 3 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for model.
      */
     public com.google.protobuf.ByteString
@@ -1184,7 +1184,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 3 [json_name = "model"];</code>
+     * <code>string model = 3 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The model to set.
      * @return This builder for chaining.
      */
@@ -1201,7 +1201,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 3 [json_name = "model"];</code>
+     * <code>string model = 3 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearModel() {
@@ -1215,7 +1215,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The model, `models/{model}`.
      * </pre>
      *
-     * <code>string model = 3 [json_name = "model"];</code>
+     * <code>string model = 3 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for model to set.
      * @return This builder for chaining.
      */
@@ -1237,7 +1237,7 @@ private static final long serialVersionUID = 0L;
      * empty after a delete).
      * </pre>
      *
-     * <code>string model_version = 4 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 4 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The modelVersion.
      */
     public java.lang.String getModelVersion() {
@@ -1259,7 +1259,7 @@ private static final long serialVersionUID = 0L;
      * empty after a delete).
      * </pre>
      *
-     * <code>string model_version = 4 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 4 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for modelVersion.
      */
     public com.google.protobuf.ByteString
@@ -1282,7 +1282,7 @@ private static final long serialVersionUID = 0L;
      * empty after a delete).
      * </pre>
      *
-     * <code>string model_version = 4 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 4 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The modelVersion to set.
      * @return This builder for chaining.
      */
@@ -1301,7 +1301,7 @@ private static final long serialVersionUID = 0L;
      * empty after a delete).
      * </pre>
      *
-     * <code>string model_version = 4 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 4 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearModelVersion() {
@@ -1317,7 +1317,7 @@ private static final long serialVersionUID = 0L;
      * empty after a delete).
      * </pre>
      *
-     * <code>string model_version = 4 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 4 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for modelVersion to set.
      * @return This builder for chaining.
      */
@@ -1337,7 +1337,7 @@ private static final long serialVersionUID = 0L;
      * Output only. For version and alias events: the number of that version; 0 if none.
      * </pre>
      *
-     * <code>int64 version_number = 5 [json_name = "versionNumber"];</code>
+     * <code>int64 version_number = 5 [json_name = "versionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The versionNumber.
      */
     @java.lang.Override
@@ -1349,7 +1349,7 @@ private static final long serialVersionUID = 0L;
      * Output only. For version and alias events: the number of that version; 0 if none.
      * </pre>
      *
-     * <code>int64 version_number = 5 [json_name = "versionNumber"];</code>
+     * <code>int64 version_number = 5 [json_name = "versionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The versionNumber to set.
      * @return This builder for chaining.
      */
@@ -1365,7 +1365,7 @@ private static final long serialVersionUID = 0L;
      * Output only. For version and alias events: the number of that version; 0 if none.
      * </pre>
      *
-     * <code>int64 version_number = 5 [json_name = "versionNumber"];</code>
+     * <code>int64 version_number = 5 [json_name = "versionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearVersionNumber() {
@@ -1381,7 +1381,7 @@ private static final long serialVersionUID = 0L;
      * Output only. For alias events: the alias.
      * </pre>
      *
-     * <code>string alias = 6 [json_name = "alias"];</code>
+     * <code>string alias = 6 [json_name = "alias", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The alias.
      */
     public java.lang.String getAlias() {
@@ -1401,7 +1401,7 @@ private static final long serialVersionUID = 0L;
      * Output only. For alias events: the alias.
      * </pre>
      *
-     * <code>string alias = 6 [json_name = "alias"];</code>
+     * <code>string alias = 6 [json_name = "alias", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for alias.
      */
     public com.google.protobuf.ByteString
@@ -1422,7 +1422,7 @@ private static final long serialVersionUID = 0L;
      * Output only. For alias events: the alias.
      * </pre>
      *
-     * <code>string alias = 6 [json_name = "alias"];</code>
+     * <code>string alias = 6 [json_name = "alias", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The alias to set.
      * @return This builder for chaining.
      */
@@ -1439,7 +1439,7 @@ private static final long serialVersionUID = 0L;
      * Output only. For alias events: the alias.
      * </pre>
      *
-     * <code>string alias = 6 [json_name = "alias"];</code>
+     * <code>string alias = 6 [json_name = "alias", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearAlias() {
@@ -1453,7 +1453,7 @@ private static final long serialVersionUID = 0L;
      * Output only. For alias events: the alias.
      * </pre>
      *
-     * <code>string alias = 6 [json_name = "alias"];</code>
+     * <code>string alias = 6 [json_name = "alias", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for alias to set.
      * @return This builder for chaining.
      */
@@ -1473,7 +1473,7 @@ private static final long serialVersionUID = 0L;
      * Output only. For alias events: the version the alias pointed to before; 0 if none.
      * </pre>
      *
-     * <code>int64 previous_version_number = 7 [json_name = "previousVersionNumber"];</code>
+     * <code>int64 previous_version_number = 7 [json_name = "previousVersionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The previousVersionNumber.
      */
     @java.lang.Override
@@ -1485,7 +1485,7 @@ private static final long serialVersionUID = 0L;
      * Output only. For alias events: the version the alias pointed to before; 0 if none.
      * </pre>
      *
-     * <code>int64 previous_version_number = 7 [json_name = "previousVersionNumber"];</code>
+     * <code>int64 previous_version_number = 7 [json_name = "previousVersionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The previousVersionNumber to set.
      * @return This builder for chaining.
      */
@@ -1501,7 +1501,7 @@ private static final long serialVersionUID = 0L;
      * Output only. For alias events: the version the alias pointed to before; 0 if none.
      * </pre>
      *
-     * <code>int64 previous_version_number = 7 [json_name = "previousVersionNumber"];</code>
+     * <code>int64 previous_version_number = 7 [json_name = "previousVersionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearPreviousVersionNumber() {
@@ -1517,7 +1517,7 @@ private static final long serialVersionUID = 0L;
      * Output only. For version events: the version's state after the event.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersionState version_state = 8 [json_name = "versionState"];</code>
+     * <code>.slipway.registry.v1.ModelVersionState version_state = 8 [json_name = "versionState", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for versionState.
      */
     @java.lang.Override public int getVersionStateValue() {
@@ -1528,7 +1528,7 @@ private static final long serialVersionUID = 0L;
      * Output only. For version events: the version's state after the event.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersionState version_state = 8 [json_name = "versionState"];</code>
+     * <code>.slipway.registry.v1.ModelVersionState version_state = 8 [json_name = "versionState", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for versionState to set.
      * @return This builder for chaining.
      */
@@ -1543,7 +1543,7 @@ private static final long serialVersionUID = 0L;
      * Output only. For version events: the version's state after the event.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersionState version_state = 8 [json_name = "versionState"];</code>
+     * <code>.slipway.registry.v1.ModelVersionState version_state = 8 [json_name = "versionState", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The versionState.
      */
     @java.lang.Override
@@ -1556,7 +1556,7 @@ private static final long serialVersionUID = 0L;
      * Output only. For version events: the version's state after the event.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersionState version_state = 8 [json_name = "versionState"];</code>
+     * <code>.slipway.registry.v1.ModelVersionState version_state = 8 [json_name = "versionState", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The versionState to set.
      * @return This builder for chaining.
      */
@@ -1574,7 +1574,7 @@ private static final long serialVersionUID = 0L;
      * Output only. For version events: the version's state after the event.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersionState version_state = 8 [json_name = "versionState"];</code>
+     * <code>.slipway.registry.v1.ModelVersionState version_state = 8 [json_name = "versionState", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearVersionState() {
@@ -1592,7 +1592,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Who caused the event.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor"];</code>
+     * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the actor field is set.
      */
     public boolean hasActor() {
@@ -1603,7 +1603,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Who caused the event.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor"];</code>
+     * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The actor.
      */
     public dev.slipway.common.v1.Principal getActor() {
@@ -1618,7 +1618,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Who caused the event.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor"];</code>
+     * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setActor(dev.slipway.common.v1.Principal value) {
       if (actorBuilder_ == null) {
@@ -1638,7 +1638,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Who caused the event.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor"];</code>
+     * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setActor(
         dev.slipway.common.v1.Principal.Builder builderForValue) {
@@ -1656,7 +1656,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Who caused the event.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor"];</code>
+     * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeActor(dev.slipway.common.v1.Principal value) {
       if (actorBuilder_ == null) {
@@ -1681,7 +1681,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Who caused the event.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor"];</code>
+     * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearActor() {
       bitField0_ = (bitField0_ & ~0x00000100);
@@ -1698,7 +1698,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Who caused the event.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor"];</code>
+     * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.common.v1.Principal.Builder getActorBuilder() {
       bitField0_ |= 0x00000100;
@@ -1710,7 +1710,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Who caused the event.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor"];</code>
+     * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.common.v1.PrincipalOrBuilder getActorOrBuilder() {
       if (actorBuilder_ != null) {
@@ -1725,7 +1725,7 @@ private static final long serialVersionUID = 0L;
      * Output only. Who caused the event.
      * </pre>
      *
-     * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor"];</code>
+     * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.common.v1.Principal, dev.slipway.common.v1.Principal.Builder, dev.slipway.common.v1.PrincipalOrBuilder> 
@@ -1747,7 +1747,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The reason given by the caller, if any.
      * </pre>
      *
-     * <code>string reason = 10 [json_name = "reason"];</code>
+     * <code>string reason = 10 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The reason.
      */
     public java.lang.String getReason() {
@@ -1767,7 +1767,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The reason given by the caller, if any.
      * </pre>
      *
-     * <code>string reason = 10 [json_name = "reason"];</code>
+     * <code>string reason = 10 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for reason.
      */
     public com.google.protobuf.ByteString
@@ -1788,7 +1788,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The reason given by the caller, if any.
      * </pre>
      *
-     * <code>string reason = 10 [json_name = "reason"];</code>
+     * <code>string reason = 10 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The reason to set.
      * @return This builder for chaining.
      */
@@ -1805,7 +1805,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The reason given by the caller, if any.
      * </pre>
      *
-     * <code>string reason = 10 [json_name = "reason"];</code>
+     * <code>string reason = 10 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearReason() {
@@ -1819,7 +1819,7 @@ private static final long serialVersionUID = 0L;
      * Output only. The reason given by the caller, if any.
      * </pre>
      *
-     * <code>string reason = 10 [json_name = "reason"];</code>
+     * <code>string reason = 10 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for reason to set.
      * @return This builder for chaining.
      */
@@ -1841,7 +1841,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the change was committed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime"];</code>
+     * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the eventTime field is set.
      */
     public boolean hasEventTime() {
@@ -1852,7 +1852,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the change was committed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime"];</code>
+     * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The eventTime.
      */
     public com.google.protobuf.Timestamp getEventTime() {
@@ -1867,7 +1867,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the change was committed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime"];</code>
+     * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setEventTime(com.google.protobuf.Timestamp value) {
       if (eventTimeBuilder_ == null) {
@@ -1887,7 +1887,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the change was committed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime"];</code>
+     * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setEventTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -1905,7 +1905,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the change was committed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime"];</code>
+     * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeEventTime(com.google.protobuf.Timestamp value) {
       if (eventTimeBuilder_ == null) {
@@ -1930,7 +1930,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the change was committed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime"];</code>
+     * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearEventTime() {
       bitField0_ = (bitField0_ & ~0x00000400);
@@ -1947,7 +1947,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the change was committed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime"];</code>
+     * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getEventTimeBuilder() {
       bitField0_ |= 0x00000400;
@@ -1959,7 +1959,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the change was committed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime"];</code>
+     * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getEventTimeOrBuilder() {
       if (eventTimeBuilder_ != null) {
@@ -1974,7 +1974,7 @@ private static final long serialVersionUID = 0L;
      * Output only. When the change was committed.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime"];</code>
+     * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 

@@ -14,7 +14,7 @@ public interface ModelEventOrBuilder extends
    * watcher resumes after the last sequence it processed.
    * </pre>
    *
-   * <code>int64 sequence = 1 [json_name = "sequence"];</code>
+   * <code>int64 sequence = 1 [json_name = "sequence", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The sequence.
    */
   long getSequence();
@@ -24,7 +24,7 @@ public interface ModelEventOrBuilder extends
    * Output only. What happened.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelEventType type = 2 [json_name = "type"];</code>
+   * <code>.slipway.registry.v1.ModelEventType type = 2 [json_name = "type", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for type.
    */
   int getTypeValue();
@@ -33,7 +33,7 @@ public interface ModelEventOrBuilder extends
    * Output only. What happened.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelEventType type = 2 [json_name = "type"];</code>
+   * <code>.slipway.registry.v1.ModelEventType type = 2 [json_name = "type", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The type.
    */
   dev.slipway.registry.v1.ModelEventType getType();
@@ -43,7 +43,7 @@ public interface ModelEventOrBuilder extends
    * Output only. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 3 [json_name = "model"];</code>
+   * <code>string model = 3 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The model.
    */
   java.lang.String getModel();
@@ -52,7 +52,7 @@ public interface ModelEventOrBuilder extends
    * Output only. The model, `models/{model}`.
    * </pre>
    *
-   * <code>string model = 3 [json_name = "model"];</code>
+   * <code>string model = 3 [json_name = "model", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for model.
    */
   com.google.protobuf.ByteString
@@ -65,7 +65,7 @@ public interface ModelEventOrBuilder extends
    * empty after a delete).
    * </pre>
    *
-   * <code>string model_version = 4 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 4 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The modelVersion.
    */
   java.lang.String getModelVersion();
@@ -76,7 +76,7 @@ public interface ModelEventOrBuilder extends
    * empty after a delete).
    * </pre>
    *
-   * <code>string model_version = 4 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 4 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for modelVersion.
    */
   com.google.protobuf.ByteString
@@ -87,7 +87,7 @@ public interface ModelEventOrBuilder extends
    * Output only. For version and alias events: the number of that version; 0 if none.
    * </pre>
    *
-   * <code>int64 version_number = 5 [json_name = "versionNumber"];</code>
+   * <code>int64 version_number = 5 [json_name = "versionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The versionNumber.
    */
   long getVersionNumber();
@@ -97,7 +97,7 @@ public interface ModelEventOrBuilder extends
    * Output only. For alias events: the alias.
    * </pre>
    *
-   * <code>string alias = 6 [json_name = "alias"];</code>
+   * <code>string alias = 6 [json_name = "alias", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The alias.
    */
   java.lang.String getAlias();
@@ -106,7 +106,7 @@ public interface ModelEventOrBuilder extends
    * Output only. For alias events: the alias.
    * </pre>
    *
-   * <code>string alias = 6 [json_name = "alias"];</code>
+   * <code>string alias = 6 [json_name = "alias", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for alias.
    */
   com.google.protobuf.ByteString
@@ -117,7 +117,7 @@ public interface ModelEventOrBuilder extends
    * Output only. For alias events: the version the alias pointed to before; 0 if none.
    * </pre>
    *
-   * <code>int64 previous_version_number = 7 [json_name = "previousVersionNumber"];</code>
+   * <code>int64 previous_version_number = 7 [json_name = "previousVersionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The previousVersionNumber.
    */
   long getPreviousVersionNumber();
@@ -127,7 +127,7 @@ public interface ModelEventOrBuilder extends
    * Output only. For version events: the version's state after the event.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersionState version_state = 8 [json_name = "versionState"];</code>
+   * <code>.slipway.registry.v1.ModelVersionState version_state = 8 [json_name = "versionState", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for versionState.
    */
   int getVersionStateValue();
@@ -136,7 +136,7 @@ public interface ModelEventOrBuilder extends
    * Output only. For version events: the version's state after the event.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersionState version_state = 8 [json_name = "versionState"];</code>
+   * <code>.slipway.registry.v1.ModelVersionState version_state = 8 [json_name = "versionState", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The versionState.
    */
   dev.slipway.registry.v1.ModelVersionState getVersionState();
@@ -146,7 +146,7 @@ public interface ModelEventOrBuilder extends
    * Output only. Who caused the event.
    * </pre>
    *
-   * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor"];</code>
+   * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the actor field is set.
    */
   boolean hasActor();
@@ -155,7 +155,7 @@ public interface ModelEventOrBuilder extends
    * Output only. Who caused the event.
    * </pre>
    *
-   * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor"];</code>
+   * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The actor.
    */
   dev.slipway.common.v1.Principal getActor();
@@ -164,7 +164,7 @@ public interface ModelEventOrBuilder extends
    * Output only. Who caused the event.
    * </pre>
    *
-   * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor"];</code>
+   * <code>.slipway.common.v1.Principal actor = 9 [json_name = "actor", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.common.v1.PrincipalOrBuilder getActorOrBuilder();
 
@@ -173,7 +173,7 @@ public interface ModelEventOrBuilder extends
    * Output only. The reason given by the caller, if any.
    * </pre>
    *
-   * <code>string reason = 10 [json_name = "reason"];</code>
+   * <code>string reason = 10 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The reason.
    */
   java.lang.String getReason();
@@ -182,7 +182,7 @@ public interface ModelEventOrBuilder extends
    * Output only. The reason given by the caller, if any.
    * </pre>
    *
-   * <code>string reason = 10 [json_name = "reason"];</code>
+   * <code>string reason = 10 [json_name = "reason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for reason.
    */
   com.google.protobuf.ByteString
@@ -193,7 +193,7 @@ public interface ModelEventOrBuilder extends
    * Output only. When the change was committed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime"];</code>
+   * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the eventTime field is set.
    */
   boolean hasEventTime();
@@ -202,7 +202,7 @@ public interface ModelEventOrBuilder extends
    * Output only. When the change was committed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime"];</code>
+   * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The eventTime.
    */
   com.google.protobuf.Timestamp getEventTime();
@@ -211,7 +211,7 @@ public interface ModelEventOrBuilder extends
    * Output only. When the change was committed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime"];</code>
+   * <code>.google.protobuf.Timestamp event_time = 11 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getEventTimeOrBuilder();
 }

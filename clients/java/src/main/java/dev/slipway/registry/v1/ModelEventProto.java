@@ -30,43 +30,50 @@ public final class ModelEventProto {
   static {
     java.lang.String[] descriptorData = {
       "\n%slipway/registry/v1/model_event.proto\022" +
-      "\023slipway.registry.v1\032\037google/protobuf/ti" +
-      "mestamp.proto\032!slipway/common/v1/princip" +
-      "al.proto\032\'slipway/registry/v1/model_vers" +
-      "ion.proto\"\345\003\n\nModelEvent\022\032\n\010sequence\030\001 \001" +
-      "(\003R\010sequence\0227\n\004type\030\002 \001(\0162#.slipway.reg" +
-      "istry.v1.ModelEventTypeR\004type\022\024\n\005model\030\003" +
-      " \001(\tR\005model\022#\n\rmodel_version\030\004 \001(\tR\014mode" +
-      "lVersion\022%\n\016version_number\030\005 \001(\003R\rversio" +
-      "nNumber\022\024\n\005alias\030\006 \001(\tR\005alias\0226\n\027previou" +
-      "s_version_number\030\007 \001(\003R\025previousVersionN" +
-      "umber\022K\n\rversion_state\030\010 \001(\0162&.slipway.r" +
-      "egistry.v1.ModelVersionStateR\014versionSta" +
-      "te\0222\n\005actor\030\t \001(\0132\034.slipway.common.v1.Pr" +
-      "incipalR\005actor\022\026\n\006reason\030\n \001(\tR\006reason\0229" +
-      "\n\nevent_time\030\013 \001(\0132\032.google.protobuf.Tim" +
-      "estampR\teventTime*\300\003\n\016ModelEventType\022 \n\034" +
-      "MODEL_EVENT_TYPE_UNSPECIFIED\020\000\022\"\n\036MODEL_" +
-      "EVENT_TYPE_MODEL_CREATED\020\001\022\"\n\036MODEL_EVEN" +
-      "T_TYPE_MODEL_UPDATED\020\002\022\"\n\036MODEL_EVENT_TY" +
-      "PE_MODEL_DELETED\020\003\022$\n MODEL_EVENT_TYPE_V" +
-      "ERSION_CREATED\020\004\022\"\n\036MODEL_EVENT_TYPE_VER" +
-      "SION_READY\020\005\022#\n\037MODEL_EVENT_TYPE_VERSION" +
-      "_FAILED\020\006\022$\n MODEL_EVENT_TYPE_VERSION_UP" +
-      "DATED\020\007\022%\n!MODEL_EVENT_TYPE_VERSION_ARCH" +
-      "IVED\020\010\022\036\n\032MODEL_EVENT_TYPE_ALIAS_SET\020\t\022 " +
-      "\n\034MODEL_EVENT_TYPE_ALIAS_MOVED\020\n\022\"\n\036MODE" +
-      "L_EVENT_TYPE_ALIAS_DELETED\020\013B\334\001\n\027dev.sli" +
-      "pway.registry.v1B\017ModelEventProtoP\001ZBgit" +
-      "hub.com/slipway-mlops/slipway/clients/go" +
-      "/registry/v1;registryv1\242\002\003SRX\252\002\023Slipway." +
-      "Registry.V1\312\002\023Slipway\\Registry\\V1\342\002\037Slip" +
-      "way\\Registry\\V1\\GPBMetadata\352\002\025Slipway::R" +
-      "egistry::V1b\006proto3"
+      "\023slipway.registry.v1\032\037google/api/field_b" +
+      "ehavior.proto\032\031google/api/resource.proto" +
+      "\032\037google/protobuf/timestamp.proto\032!slipw" +
+      "ay/common/v1/principal.proto\032\'slipway/re" +
+      "gistry/v1/model_version.proto\"\354\004\n\nModelE" +
+      "vent\022 \n\010sequence\030\001 \001(\003B\004\342A\001\003R\010sequence\022=" +
+      "\n\004type\030\002 \001(\0162#.slipway.registry.v1.Model" +
+      "EventTypeB\004\342A\001\003R\004type\0229\n\005model\030\003 \001(\tB#\342A" +
+      "\001\003\372A\034\n\032registry.slipway.dev/ModelR\005model" +
+      "\022O\n\rmodel_version\030\004 \001(\tB*\342A\001\003\372A#\n!regist" +
+      "ry.slipway.dev/ModelVersionR\014modelVersio" +
+      "n\022+\n\016version_number\030\005 \001(\003B\004\342A\001\003R\rversion" +
+      "Number\022\032\n\005alias\030\006 \001(\tB\004\342A\001\003R\005alias\022<\n\027pr" +
+      "evious_version_number\030\007 \001(\003B\004\342A\001\003R\025previ" +
+      "ousVersionNumber\022Q\n\rversion_state\030\010 \001(\0162" +
+      "&.slipway.registry.v1.ModelVersionStateB" +
+      "\004\342A\001\003R\014versionState\0228\n\005actor\030\t \001(\0132\034.sli" +
+      "pway.common.v1.PrincipalB\004\342A\001\003R\005actor\022\034\n" +
+      "\006reason\030\n \001(\tB\004\342A\001\003R\006reason\022?\n\nevent_tim" +
+      "e\030\013 \001(\0132\032.google.protobuf.TimestampB\004\342A\001" +
+      "\003R\teventTime*\300\003\n\016ModelEventType\022 \n\034MODEL" +
+      "_EVENT_TYPE_UNSPECIFIED\020\000\022\"\n\036MODEL_EVENT" +
+      "_TYPE_MODEL_CREATED\020\001\022\"\n\036MODEL_EVENT_TYP" +
+      "E_MODEL_UPDATED\020\002\022\"\n\036MODEL_EVENT_TYPE_MO" +
+      "DEL_DELETED\020\003\022$\n MODEL_EVENT_TYPE_VERSIO" +
+      "N_CREATED\020\004\022\"\n\036MODEL_EVENT_TYPE_VERSION_" +
+      "READY\020\005\022#\n\037MODEL_EVENT_TYPE_VERSION_FAIL" +
+      "ED\020\006\022$\n MODEL_EVENT_TYPE_VERSION_UPDATED" +
+      "\020\007\022%\n!MODEL_EVENT_TYPE_VERSION_ARCHIVED\020" +
+      "\010\022\036\n\032MODEL_EVENT_TYPE_ALIAS_SET\020\t\022 \n\034MOD" +
+      "EL_EVENT_TYPE_ALIAS_MOVED\020\n\022\"\n\036MODEL_EVE" +
+      "NT_TYPE_ALIAS_DELETED\020\013B\334\001\n\027dev.slipway." +
+      "registry.v1B\017ModelEventProtoP\001ZBgithub.c" +
+      "om/slipway-mlops/slipway/clients/go/regi" +
+      "stry/v1;registryv1\242\002\003SRX\252\002\023Slipway.Regis" +
+      "try.V1\312\002\023Slipway\\Registry\\V1\342\002\037Slipway\\R" +
+      "egistry\\V1\\GPBMetadata\352\002\025Slipway::Regist" +
+      "ry::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
+          com.google.api.ResourceProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
           dev.slipway.common.v1.PrincipalProto.getDescriptor(),
           dev.slipway.registry.v1.ModelVersionProto.getDescriptor(),
@@ -77,6 +84,14 @@ public final class ModelEventProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_ModelEvent_descriptor,
         new java.lang.String[] { "Sequence", "Type", "Model", "ModelVersion", "VersionNumber", "Alias", "PreviousVersionNumber", "VersionState", "Actor", "Reason", "EventTime", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    registry.add(com.google.api.ResourceProto.resourceReference);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
+    com.google.api.ResourceProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
     dev.slipway.common.v1.PrincipalProto.getDescriptor();
     dev.slipway.registry.v1.ModelVersionProto.getDescriptor();

@@ -7,6 +7,8 @@ package dev.slipway.registry.v1;
 /**
  * <pre>
  * The kind of a registry change event.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `MODEL_EVENT_TYPE_UNSPECIFIED` where it must decide).
  * </pre>
  *
  * Protobuf enum {@code slipway.registry.v1.ModelEventType}

@@ -10,23 +10,23 @@ public interface ModelOrBuilder extends
 
   /**
    * <pre>
-   * Output only. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
+   * Identifier. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
    * at creation (see CreateModelRequest.model_id). Models created before that rule was enforced
    * may have wider ids; they stay readable.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The name.
    */
   java.lang.String getName();
   /**
    * <pre>
-   * Output only. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
+   * Identifier. The resource name, `models/{model}`. The `{model}` part is the `model_id` given
    * at creation (see CreateModelRequest.model_id). Models created before that rule was enforced
    * may have wider ids; they stay readable.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -37,7 +37,7 @@ public interface ModelOrBuilder extends
    * Optional. Free text describing the model, at most 4096 characters.
    * </pre>
    *
-   * <code>string description = 2 [json_name = "description"];</code>
+   * <code>string description = 2 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The description.
    */
   java.lang.String getDescription();
@@ -46,7 +46,7 @@ public interface ModelOrBuilder extends
    * Optional. Free text describing the model, at most 4096 characters.
    * </pre>
    *
-   * <code>string description = 2 [json_name = "description"];</code>
+   * <code>string description = 2 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for description.
    */
   com.google.protobuf.ByteString
@@ -59,7 +59,7 @@ public interface ModelOrBuilder extends
    * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   int getLabelsCount();
   /**
@@ -69,7 +69,7 @@ public interface ModelOrBuilder extends
    * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   boolean containsLabels(
       java.lang.String key);
@@ -86,7 +86,7 @@ public interface ModelOrBuilder extends
    * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.util.Map<java.lang.String, java.lang.String>
   getLabelsMap();
@@ -97,7 +97,7 @@ public interface ModelOrBuilder extends
    * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   /* nullable */
 java.lang.String getLabelsOrDefault(
@@ -111,7 +111,7 @@ java.lang.String defaultValue);
    * `[a-z0-9_-]{0,63}` (0 to 63 characters, lowercase letters, digits, `_` and `-`).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 3 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.lang.String getLabelsOrThrow(
       java.lang.String key);
@@ -122,7 +122,7 @@ java.lang.String defaultValue);
    * example `production -&gt; 3`. Changed only through SetModelAlias and DeleteModelAlias.
    * </pre>
    *
-   * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases"];</code>
+   * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getAliasesCount();
   /**
@@ -131,7 +131,7 @@ java.lang.String defaultValue);
    * example `production -&gt; 3`. Changed only through SetModelAlias and DeleteModelAlias.
    * </pre>
    *
-   * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases"];</code>
+   * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   boolean containsAliases(
       java.lang.String key);
@@ -147,7 +147,7 @@ java.lang.String defaultValue);
    * example `production -&gt; 3`. Changed only through SetModelAlias and DeleteModelAlias.
    * </pre>
    *
-   * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases"];</code>
+   * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.Map<java.lang.String, java.lang.Long>
   getAliasesMap();
@@ -157,7 +157,7 @@ java.lang.String defaultValue);
    * example `production -&gt; 3`. Changed only through SetModelAlias and DeleteModelAlias.
    * </pre>
    *
-   * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases"];</code>
+   * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   long getAliasesOrDefault(
       java.lang.String key,
@@ -168,7 +168,7 @@ java.lang.String defaultValue);
    * example `production -&gt; 3`. Changed only through SetModelAlias and DeleteModelAlias.
    * </pre>
    *
-   * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases"];</code>
+   * <code>map&lt;string, int64&gt; aliases = 4 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   long getAliasesOrThrow(
       java.lang.String key);
@@ -181,7 +181,7 @@ java.lang.String defaultValue);
    * from the deleted model's last number (its first version is that number plus one).
    * </pre>
    *
-   * <code>int64 latest_version_number = 5 [json_name = "latestVersionNumber"];</code>
+   * <code>int64 latest_version_number = 5 [json_name = "latestVersionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The latestVersionNumber.
    */
   long getLatestVersionNumber();
@@ -191,7 +191,7 @@ java.lang.String defaultValue);
    * Output only. The principal that created the model.
    * </pre>
    *
-   * <code>string created_by = 6 [json_name = "createdBy"];</code>
+   * <code>string created_by = 6 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createdBy.
    */
   java.lang.String getCreatedBy();
@@ -200,7 +200,7 @@ java.lang.String defaultValue);
    * Output only. The principal that created the model.
    * </pre>
    *
-   * <code>string created_by = 6 [json_name = "createdBy"];</code>
+   * <code>string created_by = 6 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for createdBy.
    */
   com.google.protobuf.ByteString
@@ -211,7 +211,7 @@ java.lang.String defaultValue);
    * Output only. When the model was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the createTime field is set.
    */
   boolean hasCreateTime();
@@ -220,7 +220,7 @@ java.lang.String defaultValue);
    * Output only. When the model was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createTime.
    */
   com.google.protobuf.Timestamp getCreateTime();
@@ -229,7 +229,7 @@ java.lang.String defaultValue);
    * Output only. When the model was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 7 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder();
 
@@ -238,7 +238,7 @@ java.lang.String defaultValue);
    * Output only. When the model or one of its aliases last changed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the updateTime field is set.
    */
   boolean hasUpdateTime();
@@ -247,7 +247,7 @@ java.lang.String defaultValue);
    * Output only. When the model or one of its aliases last changed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The updateTime.
    */
   com.google.protobuf.Timestamp getUpdateTime();
@@ -256,27 +256,27 @@ java.lang.String defaultValue);
    * Output only. When the model or one of its aliases last changed.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 8 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getUpdateTimeOrBuilder();
 
   /**
    * <pre>
-   * Output only. A checksum of the current state. Send it back in update and delete requests
-   * to make them fail with ABORTED if the model changed in between.
+   * Optional. A checksum of the current state, set by the server. Send it back in update and
+   * delete requests to make them fail with ABORTED if the model changed in between.
    * </pre>
    *
-   * <code>string etag = 9 [json_name = "etag"];</code>
+   * <code>string etag = 9 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The etag.
    */
   java.lang.String getEtag();
   /**
    * <pre>
-   * Output only. A checksum of the current state. Send it back in update and delete requests
-   * to make them fail with ABORTED if the model changed in between.
+   * Optional. A checksum of the current state, set by the server. Send it back in update and
+   * delete requests to make them fail with ABORTED if the model changed in between.
    * </pre>
    *
-   * <code>string etag = 9 [json_name = "etag"];</code>
+   * <code>string etag = 9 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for etag.
    */
   com.google.protobuf.ByteString
@@ -288,7 +288,7 @@ java.lang.String defaultValue);
    * re-created under the same name has a different `uid`.
    * </pre>
    *
-   * <code>string uid = 10 [json_name = "uid"];</code>
+   * <code>string uid = 10 [json_name = "uid", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The uid.
    */
   java.lang.String getUid();
@@ -298,7 +298,7 @@ java.lang.String defaultValue);
    * re-created under the same name has a different `uid`.
    * </pre>
    *
-   * <code>string uid = 10 [json_name = "uid"];</code>
+   * <code>string uid = 10 [json_name = "uid", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for uid.
    */
   com.google.protobuf.ByteString

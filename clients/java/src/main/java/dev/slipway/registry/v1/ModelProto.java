@@ -40,31 +40,38 @@ public final class ModelProto {
   static {
     java.lang.String[] descriptorData = {
       "\n\037slipway/registry/v1/model.proto\022\023slipw" +
-      "ay.registry.v1\032\037google/protobuf/timestam" +
-      "p.proto\"\252\004\n\005Model\022\022\n\004name\030\001 \001(\tR\004name\022 \n" +
-      "\013description\030\002 \001(\tR\013description\022>\n\006label" +
-      "s\030\003 \003(\0132&.slipway.registry.v1.Model.Labe" +
-      "lsEntryR\006labels\022A\n\007aliases\030\004 \003(\0132\'.slipw" +
-      "ay.registry.v1.Model.AliasesEntryR\007alias" +
-      "es\0222\n\025latest_version_number\030\005 \001(\003R\023lates" +
-      "tVersionNumber\022\035\n\ncreated_by\030\006 \001(\tR\tcrea" +
-      "tedBy\022;\n\013create_time\030\007 \001(\0132\032.google.prot" +
-      "obuf.TimestampR\ncreateTime\022;\n\013update_tim" +
-      "e\030\010 \001(\0132\032.google.protobuf.TimestampR\nupd" +
-      "ateTime\022\022\n\004etag\030\t \001(\tR\004etag\022\020\n\003uid\030\n \001(\t" +
+      "ay.registry.v1\032\037google/api/field_behavio" +
+      "r.proto\032\031google/api/resource.proto\032\037goog" +
+      "le/protobuf/timestamp.proto\"\246\005\n\005Model\022\030\n" +
+      "\004name\030\001 \001(\tB\004\342A\001\010R\004name\022&\n\013description\030\002" +
+      " \001(\tB\004\342A\001\001R\013description\022D\n\006labels\030\003 \003(\0132" +
+      "&.slipway.registry.v1.Model.LabelsEntryB" +
+      "\004\342A\001\001R\006labels\022G\n\007aliases\030\004 \003(\0132\'.slipway" +
+      ".registry.v1.Model.AliasesEntryB\004\342A\001\003R\007a" +
+      "liases\0228\n\025latest_version_number\030\005 \001(\003B\004\342" +
+      "A\001\003R\023latestVersionNumber\022#\n\ncreated_by\030\006" +
+      " \001(\tB\004\342A\001\003R\tcreatedBy\022A\n\013create_time\030\007 \001" +
+      "(\0132\032.google.protobuf.TimestampB\004\342A\001\003R\ncr" +
+      "eateTime\022A\n\013update_time\030\010 \001(\0132\032.google.p" +
+      "rotobuf.TimestampB\004\342A\001\003R\nupdateTime\022\030\n\004e" +
+      "tag\030\t \001(\tB\004\342A\001\001R\004etag\022\026\n\003uid\030\n \001(\tB\004\342A\001\003" +
       "R\003uid\0329\n\013LabelsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024" +
       "\n\005value\030\002 \001(\tR\005value:\0028\001\032:\n\014AliasesEntry" +
       "\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\003R\005value" +
-      ":\0028\001B\327\001\n\027dev.slipway.registry.v1B\nModelP" +
-      "rotoP\001ZBgithub.com/slipway-mlops/slipway" +
-      "/clients/go/registry/v1;registryv1\242\002\003SRX" +
-      "\252\002\023Slipway.Registry.V1\312\002\023Slipway\\Registr" +
-      "y\\V1\342\002\037Slipway\\Registry\\V1\\GPBMetadata\352\002" +
-      "\025Slipway::Registry::V1b\006proto3"
+      ":\0028\001:>\352A;\n\032registry.slipway.dev/Model\022\016m" +
+      "odels/{model}*\006models2\005modelB\327\001\n\027dev.sli" +
+      "pway.registry.v1B\nModelProtoP\001ZBgithub.c" +
+      "om/slipway-mlops/slipway/clients/go/regi" +
+      "stry/v1;registryv1\242\002\003SRX\252\002\023Slipway.Regis" +
+      "try.V1\312\002\023Slipway\\Registry\\V1\342\002\037Slipway\\R" +
+      "egistry\\V1\\GPBMetadata\352\002\025Slipway::Regist" +
+      "ry::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
+          com.google.api.ResourceProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
         });
     internal_static_slipway_registry_v1_Model_descriptor =
@@ -85,6 +92,14 @@ public final class ModelProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_Model_AliasesEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    registry.add(com.google.api.ResourceProto.resource);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
+    com.google.api.ResourceProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
   }
 

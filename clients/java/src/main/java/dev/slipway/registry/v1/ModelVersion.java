@@ -76,10 +76,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object name_ = "";
   /**
    * <pre>
-   * Output only. The resource name, `models/{model}/versions/{version}`.
+   * Identifier. The resource name, `models/{model}/versions/{version}`; set by the server.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -97,10 +97,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Output only. The resource name, `models/{model}/versions/{version}`.
+   * Identifier. The resource name, `models/{model}/versions/{version}`; set by the server.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -126,7 +126,7 @@ private static final long serialVersionUID = 0L;
    * even by a model re-created under a deleted model's id (see Model.latest_version_number).
    * </pre>
    *
-   * <code>int64 version_number = 2 [json_name = "versionNumber"];</code>
+   * <code>int64 version_number = 2 [json_name = "versionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The versionNumber.
    */
   @java.lang.Override
@@ -141,7 +141,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The lifecycle state.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersionState state = 3 [json_name = "state"];</code>
+   * <code>.slipway.registry.v1.ModelVersionState state = 3 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for state.
    */
   @java.lang.Override public int getStateValue() {
@@ -152,7 +152,7 @@ private static final long serialVersionUID = 0L;
    * Output only. The lifecycle state.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersionState state = 3 [json_name = "state"];</code>
+   * <code>.slipway.registry.v1.ModelVersionState state = 3 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The state.
    */
   @java.lang.Override public dev.slipway.registry.v1.ModelVersionState getState() {
@@ -168,7 +168,7 @@ private static final long serialVersionUID = 0L;
    * Output only. Why the version is FAILED (empty otherwise).
    * </pre>
    *
-   * <code>string state_message = 4 [json_name = "stateMessage"];</code>
+   * <code>string state_message = 4 [json_name = "stateMessage", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The stateMessage.
    */
   @java.lang.Override
@@ -189,7 +189,7 @@ private static final long serialVersionUID = 0L;
    * Output only. Why the version is FAILED (empty otherwise).
    * </pre>
    *
-   * <code>string state_message = 4 [json_name = "stateMessage"];</code>
+   * <code>string state_message = 4 [json_name = "stateMessage", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for stateMessage.
    */
   @java.lang.Override
@@ -215,7 +215,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Free text describing the version, at most 4096 characters.
    * </pre>
    *
-   * <code>string description = 5 [json_name = "description"];</code>
+   * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The description.
    */
   @java.lang.Override
@@ -236,7 +236,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Free text describing the version, at most 4096 characters.
    * </pre>
    *
-   * <code>string description = 5 [json_name = "description"];</code>
+   * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for description.
    */
   @java.lang.Override
@@ -286,7 +286,7 @@ private static final long serialVersionUID = 0L;
    * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public boolean containsLabels(
@@ -308,7 +308,7 @@ private static final long serialVersionUID = 0L;
    * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.util.Map<java.lang.String, java.lang.String> getLabelsMap() {
@@ -320,7 +320,7 @@ private static final long serialVersionUID = 0L;
    * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public /* nullable */
@@ -339,7 +339,7 @@ java.lang.String defaultValue) {
    * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.lang.String getLabelsOrThrow(
@@ -362,7 +362,7 @@ java.lang.String defaultValue) {
    * Output only. The aliases that currently point to this version.
    * </pre>
    *
-   * <code>repeated string aliases = 7 [json_name = "aliases"];</code>
+   * <code>repeated string aliases = 7 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return A list containing the aliases.
    */
   public com.google.protobuf.ProtocolStringList
@@ -374,7 +374,7 @@ java.lang.String defaultValue) {
    * Output only. The aliases that currently point to this version.
    * </pre>
    *
-   * <code>repeated string aliases = 7 [json_name = "aliases"];</code>
+   * <code>repeated string aliases = 7 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The count of aliases.
    */
   public int getAliasesCount() {
@@ -385,7 +385,7 @@ java.lang.String defaultValue) {
    * Output only. The aliases that currently point to this version.
    * </pre>
    *
-   * <code>repeated string aliases = 7 [json_name = "aliases"];</code>
+   * <code>repeated string aliases = 7 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the element to return.
    * @return The aliases at the given index.
    */
@@ -397,7 +397,7 @@ java.lang.String defaultValue) {
    * Output only. The aliases that currently point to this version.
    * </pre>
    *
-   * <code>repeated string aliases = 7 [json_name = "aliases"];</code>
+   * <code>repeated string aliases = 7 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the value to return.
    * @return The bytes of the aliases at the given index.
    */
@@ -413,7 +413,7 @@ java.lang.String defaultValue) {
    * Required on creation. The serialised model.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact"];</code>
+   * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return Whether the artifact field is set.
    */
   @java.lang.Override
@@ -425,7 +425,7 @@ java.lang.String defaultValue) {
    * Required on creation. The serialised model.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact"];</code>
+   * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The artifact.
    */
   @java.lang.Override
@@ -437,7 +437,7 @@ java.lang.String defaultValue) {
    * Required on creation. The serialised model.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact"];</code>
+   * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   @java.lang.Override
   public dev.slipway.registry.v1.ArtifactOrBuilder getArtifactOrBuilder() {
@@ -451,7 +451,7 @@ java.lang.String defaultValue) {
    * Required on creation. The inputs and outputs of the model.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature"];</code>
+   * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return Whether the signature field is set.
    */
   @java.lang.Override
@@ -463,7 +463,7 @@ java.lang.String defaultValue) {
    * Required on creation. The inputs and outputs of the model.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature"];</code>
+   * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The signature.
    */
   @java.lang.Override
@@ -475,7 +475,7 @@ java.lang.String defaultValue) {
    * Required on creation. The inputs and outputs of the model.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature"];</code>
+   * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   @java.lang.Override
   public dev.slipway.registry.v1.SignatureOrBuilder getSignatureOrBuilder() {
@@ -489,7 +489,7 @@ java.lang.String defaultValue) {
    * Required on creation. The library versions the artifact was made with.
    * </pre>
    *
-   * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions"];</code>
+   * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return Whether the frameworkVersions field is set.
    */
   @java.lang.Override
@@ -501,7 +501,7 @@ java.lang.String defaultValue) {
    * Required on creation. The library versions the artifact was made with.
    * </pre>
    *
-   * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions"];</code>
+   * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The frameworkVersions.
    */
   @java.lang.Override
@@ -513,7 +513,7 @@ java.lang.String defaultValue) {
    * Required on creation. The library versions the artifact was made with.
    * </pre>
    *
-   * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions"];</code>
+   * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   @java.lang.Override
   public dev.slipway.registry.v1.FrameworkVersionsOrBuilder getFrameworkVersionsOrBuilder() {
@@ -552,7 +552,7 @@ java.lang.String defaultValue) {
    * `log_loss`, `rmse`, `mae`, `r2`.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics"];</code>
+   * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   @java.lang.Override
   public boolean containsMetrics(
@@ -574,7 +574,7 @@ java.lang.String defaultValue) {
    * `log_loss`, `rmse`, `mae`, `r2`.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics"];</code>
+   * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   @java.lang.Override
   public java.util.Map<java.lang.String, java.lang.Double> getMetricsMap() {
@@ -586,7 +586,7 @@ java.lang.String defaultValue) {
    * `log_loss`, `rmse`, `mae`, `r2`.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics"];</code>
+   * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   @java.lang.Override
   public double getMetricsOrDefault(
@@ -603,7 +603,7 @@ java.lang.String defaultValue) {
    * `log_loss`, `rmse`, `mae`, `r2`.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics"];</code>
+   * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   @java.lang.Override
   public double getMetricsOrThrow(
@@ -648,7 +648,7 @@ java.lang.String defaultValue) {
    * Optional. The estimator's parameters, including the winning search parameters.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   @java.lang.Override
   public boolean containsParams(
@@ -669,7 +669,7 @@ java.lang.String defaultValue) {
    * Optional. The estimator's parameters, including the winning search parameters.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   @java.lang.Override
   public java.util.Map<java.lang.String, dev.slipway.common.v1.Value> getParamsMap() {
@@ -680,7 +680,7 @@ java.lang.String defaultValue) {
    * Optional. The estimator's parameters, including the winning search parameters.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   @java.lang.Override
   public /* nullable */
@@ -698,7 +698,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * Optional. The estimator's parameters, including the winning search parameters.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.Value getParamsOrThrow(
@@ -719,7 +719,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * Optional. Where the version came from.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage"];</code>
+   * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return Whether the lineage field is set.
    */
   @java.lang.Override
@@ -731,7 +731,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * Optional. Where the version came from.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage"];</code>
+   * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The lineage.
    */
   @java.lang.Override
@@ -743,7 +743,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * Optional. Where the version came from.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage"];</code>
+   * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   @java.lang.Override
   public dev.slipway.registry.v1.LineageOrBuilder getLineageOrBuilder() {
@@ -757,7 +757,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * Optional. The training-data profile that monitoring compares live traffic against.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile"];</code>
+   * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return Whether the referenceProfile field is set.
    */
   @java.lang.Override
@@ -769,7 +769,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * Optional. The training-data profile that monitoring compares live traffic against.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile"];</code>
+   * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The referenceProfile.
    */
   @java.lang.Override
@@ -781,7 +781,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * Optional. The training-data profile that monitoring compares live traffic against.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile"];</code>
+   * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   @java.lang.Override
   public dev.slipway.registry.v1.ReferenceProfileOrBuilder getReferenceProfileOrBuilder() {
@@ -796,7 +796,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * Output only. The principal that created the version (the uploader).
    * </pre>
    *
-   * <code>string created_by = 15 [json_name = "createdBy"];</code>
+   * <code>string created_by = 15 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createdBy.
    */
   @java.lang.Override
@@ -817,7 +817,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * Output only. The principal that created the version (the uploader).
    * </pre>
    *
-   * <code>string created_by = 15 [json_name = "createdBy"];</code>
+   * <code>string created_by = 15 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for createdBy.
    */
   @java.lang.Override
@@ -842,7 +842,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * Output only. When the version was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the createTime field is set.
    */
   @java.lang.Override
@@ -854,7 +854,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * Output only. When the version was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createTime.
    */
   @java.lang.Override
@@ -866,7 +866,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * Output only. When the version was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder() {
@@ -880,7 +880,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * Output only. When the version last changed (state, description, labels).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the updateTime field is set.
    */
   @java.lang.Override
@@ -892,7 +892,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * Output only. When the version last changed (state, description, labels).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The updateTime.
    */
   @java.lang.Override
@@ -904,7 +904,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * Output only. When the version last changed (state, description, labels).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getUpdateTimeOrBuilder() {
@@ -918,7 +918,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * Output only. When the version became READY.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime"];</code>
+   * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the readyTime field is set.
    */
   @java.lang.Override
@@ -930,7 +930,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * Output only. When the version became READY.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime"];</code>
+   * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The readyTime.
    */
   @java.lang.Override
@@ -942,7 +942,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * Output only. When the version became READY.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime"];</code>
+   * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getReadyTimeOrBuilder() {
@@ -956,7 +956,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * Output only. When the version was archived.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime"];</code>
+   * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the archiveTime field is set.
    */
   @java.lang.Override
@@ -968,7 +968,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * Output only. When the version was archived.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime"];</code>
+   * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The archiveTime.
    */
   @java.lang.Override
@@ -980,7 +980,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * Output only. When the version was archived.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime"];</code>
+   * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getArchiveTimeOrBuilder() {
@@ -992,10 +992,11 @@ dev.slipway.common.v1.Value defaultValue) {
   private volatile java.lang.Object etag_ = "";
   /**
    * <pre>
-   * Output only. A checksum of the current state, for optimistic concurrency on updates.
+   * Optional. A checksum of the current state, set by the server; sent back in updates and
+   * archives for optimistic concurrency (ABORTED when the version changed in between).
    * </pre>
    *
-   * <code>string etag = 20 [json_name = "etag"];</code>
+   * <code>string etag = 20 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The etag.
    */
   @java.lang.Override
@@ -1013,10 +1014,11 @@ dev.slipway.common.v1.Value defaultValue) {
   }
   /**
    * <pre>
-   * Output only. A checksum of the current state, for optimistic concurrency on updates.
+   * Optional. A checksum of the current state, set by the server; sent back in updates and
+   * archives for optimistic concurrency (ABORTED when the version changed in between).
    * </pre>
    *
-   * <code>string etag = 20 [json_name = "etag"];</code>
+   * <code>string etag = 20 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for etag.
    */
   @java.lang.Override
@@ -1042,7 +1044,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * Output only. A UUID4 assigned at creation and never changed (AIP-148).
    * </pre>
    *
-   * <code>string uid = 21 [json_name = "uid"];</code>
+   * <code>string uid = 21 [json_name = "uid", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The uid.
    */
   @java.lang.Override
@@ -1063,7 +1065,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * Output only. A UUID4 assigned at creation and never changed (AIP-148).
    * </pre>
    *
-   * <code>string uid = 21 [json_name = "uid"];</code>
+   * <code>string uid = 21 [json_name = "uid", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for uid.
    */
   @java.lang.Override
@@ -2116,10 +2118,10 @@ dev.slipway.common.v1.Value defaultValue) {
     private java.lang.Object name_ = "";
     /**
      * <pre>
-     * Output only. The resource name, `models/{model}/versions/{version}`.
+     * Identifier. The resource name, `models/{model}/versions/{version}`; set by the server.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -2136,10 +2138,10 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     /**
      * <pre>
-     * Output only. The resource name, `models/{model}/versions/{version}`.
+     * Identifier. The resource name, `models/{model}/versions/{version}`; set by the server.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -2157,10 +2159,10 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     /**
      * <pre>
-     * Output only. The resource name, `models/{model}/versions/{version}`.
+     * Identifier. The resource name, `models/{model}/versions/{version}`; set by the server.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -2174,10 +2176,10 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     /**
      * <pre>
-     * Output only. The resource name, `models/{model}/versions/{version}`.
+     * Identifier. The resource name, `models/{model}/versions/{version}`; set by the server.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -2188,10 +2190,10 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     /**
      * <pre>
-     * Output only. The resource name, `models/{model}/versions/{version}`.
+     * Identifier. The resource name, `models/{model}/versions/{version}`; set by the server.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -2212,7 +2214,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * even by a model re-created under a deleted model's id (see Model.latest_version_number).
      * </pre>
      *
-     * <code>int64 version_number = 2 [json_name = "versionNumber"];</code>
+     * <code>int64 version_number = 2 [json_name = "versionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The versionNumber.
      */
     @java.lang.Override
@@ -2225,7 +2227,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * even by a model re-created under a deleted model's id (see Model.latest_version_number).
      * </pre>
      *
-     * <code>int64 version_number = 2 [json_name = "versionNumber"];</code>
+     * <code>int64 version_number = 2 [json_name = "versionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The versionNumber to set.
      * @return This builder for chaining.
      */
@@ -2242,7 +2244,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * even by a model re-created under a deleted model's id (see Model.latest_version_number).
      * </pre>
      *
-     * <code>int64 version_number = 2 [json_name = "versionNumber"];</code>
+     * <code>int64 version_number = 2 [json_name = "versionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearVersionNumber() {
@@ -2258,7 +2260,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. The lifecycle state.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersionState state = 3 [json_name = "state"];</code>
+     * <code>.slipway.registry.v1.ModelVersionState state = 3 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for state.
      */
     @java.lang.Override public int getStateValue() {
@@ -2269,7 +2271,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. The lifecycle state.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersionState state = 3 [json_name = "state"];</code>
+     * <code>.slipway.registry.v1.ModelVersionState state = 3 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for state to set.
      * @return This builder for chaining.
      */
@@ -2284,7 +2286,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. The lifecycle state.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersionState state = 3 [json_name = "state"];</code>
+     * <code>.slipway.registry.v1.ModelVersionState state = 3 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The state.
      */
     @java.lang.Override
@@ -2297,7 +2299,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. The lifecycle state.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersionState state = 3 [json_name = "state"];</code>
+     * <code>.slipway.registry.v1.ModelVersionState state = 3 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The state to set.
      * @return This builder for chaining.
      */
@@ -2315,7 +2317,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. The lifecycle state.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ModelVersionState state = 3 [json_name = "state"];</code>
+     * <code>.slipway.registry.v1.ModelVersionState state = 3 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearState() {
@@ -2331,7 +2333,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. Why the version is FAILED (empty otherwise).
      * </pre>
      *
-     * <code>string state_message = 4 [json_name = "stateMessage"];</code>
+     * <code>string state_message = 4 [json_name = "stateMessage", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The stateMessage.
      */
     public java.lang.String getStateMessage() {
@@ -2351,7 +2353,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. Why the version is FAILED (empty otherwise).
      * </pre>
      *
-     * <code>string state_message = 4 [json_name = "stateMessage"];</code>
+     * <code>string state_message = 4 [json_name = "stateMessage", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for stateMessage.
      */
     public com.google.protobuf.ByteString
@@ -2372,7 +2374,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. Why the version is FAILED (empty otherwise).
      * </pre>
      *
-     * <code>string state_message = 4 [json_name = "stateMessage"];</code>
+     * <code>string state_message = 4 [json_name = "stateMessage", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The stateMessage to set.
      * @return This builder for chaining.
      */
@@ -2389,7 +2391,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. Why the version is FAILED (empty otherwise).
      * </pre>
      *
-     * <code>string state_message = 4 [json_name = "stateMessage"];</code>
+     * <code>string state_message = 4 [json_name = "stateMessage", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearStateMessage() {
@@ -2403,7 +2405,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. Why the version is FAILED (empty otherwise).
      * </pre>
      *
-     * <code>string state_message = 4 [json_name = "stateMessage"];</code>
+     * <code>string state_message = 4 [json_name = "stateMessage", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for stateMessage to set.
      * @return This builder for chaining.
      */
@@ -2423,7 +2425,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. Free text describing the version, at most 4096 characters.
      * </pre>
      *
-     * <code>string description = 5 [json_name = "description"];</code>
+     * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The description.
      */
     public java.lang.String getDescription() {
@@ -2443,7 +2445,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. Free text describing the version, at most 4096 characters.
      * </pre>
      *
-     * <code>string description = 5 [json_name = "description"];</code>
+     * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for description.
      */
     public com.google.protobuf.ByteString
@@ -2464,7 +2466,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. Free text describing the version, at most 4096 characters.
      * </pre>
      *
-     * <code>string description = 5 [json_name = "description"];</code>
+     * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The description to set.
      * @return This builder for chaining.
      */
@@ -2481,7 +2483,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. Free text describing the version, at most 4096 characters.
      * </pre>
      *
-     * <code>string description = 5 [json_name = "description"];</code>
+     * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearDescription() {
@@ -2495,7 +2497,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. Free text describing the version, at most 4096 characters.
      * </pre>
      *
-     * <code>string description = 5 [json_name = "description"];</code>
+     * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for description to set.
      * @return This builder for chaining.
      */
@@ -2541,7 +2543,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
+     * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public boolean containsLabels(
@@ -2563,7 +2565,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
+     * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public java.util.Map<java.lang.String, java.lang.String> getLabelsMap() {
@@ -2575,7 +2577,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
+     * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public /* nullable */
@@ -2594,7 +2596,7 @@ java.lang.String defaultValue) {
      * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
+     * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public java.lang.String getLabelsOrThrow(
@@ -2619,7 +2621,7 @@ java.lang.String defaultValue) {
      * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
+     * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder removeLabels(
         java.lang.String key) {
@@ -2643,7 +2645,7 @@ java.lang.String defaultValue) {
      * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
+     * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder putLabels(
         java.lang.String key,
@@ -2661,7 +2663,7 @@ java.lang.String defaultValue) {
      * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
+     * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder putAllLabels(
         java.util.Map<java.lang.String, java.lang.String> values) {
@@ -2684,7 +2686,7 @@ java.lang.String defaultValue) {
      * Output only. The aliases that currently point to this version.
      * </pre>
      *
-     * <code>repeated string aliases = 7 [json_name = "aliases"];</code>
+     * <code>repeated string aliases = 7 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return A list containing the aliases.
      */
     public com.google.protobuf.ProtocolStringList
@@ -2697,7 +2699,7 @@ java.lang.String defaultValue) {
      * Output only. The aliases that currently point to this version.
      * </pre>
      *
-     * <code>repeated string aliases = 7 [json_name = "aliases"];</code>
+     * <code>repeated string aliases = 7 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The count of aliases.
      */
     public int getAliasesCount() {
@@ -2708,7 +2710,7 @@ java.lang.String defaultValue) {
      * Output only. The aliases that currently point to this version.
      * </pre>
      *
-     * <code>repeated string aliases = 7 [json_name = "aliases"];</code>
+     * <code>repeated string aliases = 7 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index of the element to return.
      * @return The aliases at the given index.
      */
@@ -2720,7 +2722,7 @@ java.lang.String defaultValue) {
      * Output only. The aliases that currently point to this version.
      * </pre>
      *
-     * <code>repeated string aliases = 7 [json_name = "aliases"];</code>
+     * <code>repeated string aliases = 7 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index of the value to return.
      * @return The bytes of the aliases at the given index.
      */
@@ -2733,7 +2735,7 @@ java.lang.String defaultValue) {
      * Output only. The aliases that currently point to this version.
      * </pre>
      *
-     * <code>repeated string aliases = 7 [json_name = "aliases"];</code>
+     * <code>repeated string aliases = 7 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index to set the value at.
      * @param value The aliases to set.
      * @return This builder for chaining.
@@ -2752,7 +2754,7 @@ java.lang.String defaultValue) {
      * Output only. The aliases that currently point to this version.
      * </pre>
      *
-     * <code>repeated string aliases = 7 [json_name = "aliases"];</code>
+     * <code>repeated string aliases = 7 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The aliases to add.
      * @return This builder for chaining.
      */
@@ -2770,7 +2772,7 @@ java.lang.String defaultValue) {
      * Output only. The aliases that currently point to this version.
      * </pre>
      *
-     * <code>repeated string aliases = 7 [json_name = "aliases"];</code>
+     * <code>repeated string aliases = 7 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param values The aliases to add.
      * @return This builder for chaining.
      */
@@ -2788,7 +2790,7 @@ java.lang.String defaultValue) {
      * Output only. The aliases that currently point to this version.
      * </pre>
      *
-     * <code>repeated string aliases = 7 [json_name = "aliases"];</code>
+     * <code>repeated string aliases = 7 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearAliases() {
@@ -2803,7 +2805,7 @@ java.lang.String defaultValue) {
      * Output only. The aliases that currently point to this version.
      * </pre>
      *
-     * <code>repeated string aliases = 7 [json_name = "aliases"];</code>
+     * <code>repeated string aliases = 7 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes of the aliases to add.
      * @return This builder for chaining.
      */
@@ -2826,7 +2828,7 @@ java.lang.String defaultValue) {
      * Required on creation. The serialised model.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact"];</code>
+     * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return Whether the artifact field is set.
      */
     public boolean hasArtifact() {
@@ -2837,7 +2839,7 @@ java.lang.String defaultValue) {
      * Required on creation. The serialised model.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact"];</code>
+     * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return The artifact.
      */
     public dev.slipway.registry.v1.Artifact getArtifact() {
@@ -2852,7 +2854,7 @@ java.lang.String defaultValue) {
      * Required on creation. The serialised model.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact"];</code>
+     * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder setArtifact(dev.slipway.registry.v1.Artifact value) {
       if (artifactBuilder_ == null) {
@@ -2872,7 +2874,7 @@ java.lang.String defaultValue) {
      * Required on creation. The serialised model.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact"];</code>
+     * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder setArtifact(
         dev.slipway.registry.v1.Artifact.Builder builderForValue) {
@@ -2890,7 +2892,7 @@ java.lang.String defaultValue) {
      * Required on creation. The serialised model.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact"];</code>
+     * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder mergeArtifact(dev.slipway.registry.v1.Artifact value) {
       if (artifactBuilder_ == null) {
@@ -2915,7 +2917,7 @@ java.lang.String defaultValue) {
      * Required on creation. The serialised model.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact"];</code>
+     * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder clearArtifact() {
       bitField0_ = (bitField0_ & ~0x00000080);
@@ -2932,7 +2934,7 @@ java.lang.String defaultValue) {
      * Required on creation. The serialised model.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact"];</code>
+     * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public dev.slipway.registry.v1.Artifact.Builder getArtifactBuilder() {
       bitField0_ |= 0x00000080;
@@ -2944,7 +2946,7 @@ java.lang.String defaultValue) {
      * Required on creation. The serialised model.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact"];</code>
+     * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public dev.slipway.registry.v1.ArtifactOrBuilder getArtifactOrBuilder() {
       if (artifactBuilder_ != null) {
@@ -2959,7 +2961,7 @@ java.lang.String defaultValue) {
      * Required on creation. The serialised model.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact"];</code>
+     * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.registry.v1.Artifact, dev.slipway.registry.v1.Artifact.Builder, dev.slipway.registry.v1.ArtifactOrBuilder> 
@@ -2983,7 +2985,7 @@ java.lang.String defaultValue) {
      * Required on creation. The inputs and outputs of the model.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature"];</code>
+     * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return Whether the signature field is set.
      */
     public boolean hasSignature() {
@@ -2994,7 +2996,7 @@ java.lang.String defaultValue) {
      * Required on creation. The inputs and outputs of the model.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature"];</code>
+     * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return The signature.
      */
     public dev.slipway.registry.v1.Signature getSignature() {
@@ -3009,7 +3011,7 @@ java.lang.String defaultValue) {
      * Required on creation. The inputs and outputs of the model.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature"];</code>
+     * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder setSignature(dev.slipway.registry.v1.Signature value) {
       if (signatureBuilder_ == null) {
@@ -3029,7 +3031,7 @@ java.lang.String defaultValue) {
      * Required on creation. The inputs and outputs of the model.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature"];</code>
+     * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder setSignature(
         dev.slipway.registry.v1.Signature.Builder builderForValue) {
@@ -3047,7 +3049,7 @@ java.lang.String defaultValue) {
      * Required on creation. The inputs and outputs of the model.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature"];</code>
+     * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder mergeSignature(dev.slipway.registry.v1.Signature value) {
       if (signatureBuilder_ == null) {
@@ -3072,7 +3074,7 @@ java.lang.String defaultValue) {
      * Required on creation. The inputs and outputs of the model.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature"];</code>
+     * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder clearSignature() {
       bitField0_ = (bitField0_ & ~0x00000100);
@@ -3089,7 +3091,7 @@ java.lang.String defaultValue) {
      * Required on creation. The inputs and outputs of the model.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature"];</code>
+     * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public dev.slipway.registry.v1.Signature.Builder getSignatureBuilder() {
       bitField0_ |= 0x00000100;
@@ -3101,7 +3103,7 @@ java.lang.String defaultValue) {
      * Required on creation. The inputs and outputs of the model.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature"];</code>
+     * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public dev.slipway.registry.v1.SignatureOrBuilder getSignatureOrBuilder() {
       if (signatureBuilder_ != null) {
@@ -3116,7 +3118,7 @@ java.lang.String defaultValue) {
      * Required on creation. The inputs and outputs of the model.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature"];</code>
+     * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.registry.v1.Signature, dev.slipway.registry.v1.Signature.Builder, dev.slipway.registry.v1.SignatureOrBuilder> 
@@ -3140,7 +3142,7 @@ java.lang.String defaultValue) {
      * Required on creation. The library versions the artifact was made with.
      * </pre>
      *
-     * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions"];</code>
+     * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return Whether the frameworkVersions field is set.
      */
     public boolean hasFrameworkVersions() {
@@ -3151,7 +3153,7 @@ java.lang.String defaultValue) {
      * Required on creation. The library versions the artifact was made with.
      * </pre>
      *
-     * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions"];</code>
+     * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return The frameworkVersions.
      */
     public dev.slipway.registry.v1.FrameworkVersions getFrameworkVersions() {
@@ -3166,7 +3168,7 @@ java.lang.String defaultValue) {
      * Required on creation. The library versions the artifact was made with.
      * </pre>
      *
-     * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions"];</code>
+     * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder setFrameworkVersions(dev.slipway.registry.v1.FrameworkVersions value) {
       if (frameworkVersionsBuilder_ == null) {
@@ -3186,7 +3188,7 @@ java.lang.String defaultValue) {
      * Required on creation. The library versions the artifact was made with.
      * </pre>
      *
-     * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions"];</code>
+     * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder setFrameworkVersions(
         dev.slipway.registry.v1.FrameworkVersions.Builder builderForValue) {
@@ -3204,7 +3206,7 @@ java.lang.String defaultValue) {
      * Required on creation. The library versions the artifact was made with.
      * </pre>
      *
-     * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions"];</code>
+     * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder mergeFrameworkVersions(dev.slipway.registry.v1.FrameworkVersions value) {
       if (frameworkVersionsBuilder_ == null) {
@@ -3229,7 +3231,7 @@ java.lang.String defaultValue) {
      * Required on creation. The library versions the artifact was made with.
      * </pre>
      *
-     * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions"];</code>
+     * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder clearFrameworkVersions() {
       bitField0_ = (bitField0_ & ~0x00000200);
@@ -3246,7 +3248,7 @@ java.lang.String defaultValue) {
      * Required on creation. The library versions the artifact was made with.
      * </pre>
      *
-     * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions"];</code>
+     * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public dev.slipway.registry.v1.FrameworkVersions.Builder getFrameworkVersionsBuilder() {
       bitField0_ |= 0x00000200;
@@ -3258,7 +3260,7 @@ java.lang.String defaultValue) {
      * Required on creation. The library versions the artifact was made with.
      * </pre>
      *
-     * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions"];</code>
+     * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public dev.slipway.registry.v1.FrameworkVersionsOrBuilder getFrameworkVersionsOrBuilder() {
       if (frameworkVersionsBuilder_ != null) {
@@ -3273,7 +3275,7 @@ java.lang.String defaultValue) {
      * Required on creation. The library versions the artifact was made with.
      * </pre>
      *
-     * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions"];</code>
+     * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.registry.v1.FrameworkVersions, dev.slipway.registry.v1.FrameworkVersions.Builder, dev.slipway.registry.v1.FrameworkVersionsOrBuilder> 
@@ -3321,7 +3323,7 @@ java.lang.String defaultValue) {
      * `log_loss`, `rmse`, `mae`, `r2`.
      * </pre>
      *
-     * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics"];</code>
+     * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     @java.lang.Override
     public boolean containsMetrics(
@@ -3343,7 +3345,7 @@ java.lang.String defaultValue) {
      * `log_loss`, `rmse`, `mae`, `r2`.
      * </pre>
      *
-     * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics"];</code>
+     * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     @java.lang.Override
     public java.util.Map<java.lang.String, java.lang.Double> getMetricsMap() {
@@ -3355,7 +3357,7 @@ java.lang.String defaultValue) {
      * `log_loss`, `rmse`, `mae`, `r2`.
      * </pre>
      *
-     * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics"];</code>
+     * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     @java.lang.Override
     public double getMetricsOrDefault(
@@ -3372,7 +3374,7 @@ java.lang.String defaultValue) {
      * `log_loss`, `rmse`, `mae`, `r2`.
      * </pre>
      *
-     * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics"];</code>
+     * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     @java.lang.Override
     public double getMetricsOrThrow(
@@ -3397,7 +3399,7 @@ java.lang.String defaultValue) {
      * `log_loss`, `rmse`, `mae`, `r2`.
      * </pre>
      *
-     * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics"];</code>
+     * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder removeMetrics(
         java.lang.String key) {
@@ -3421,7 +3423,7 @@ java.lang.String defaultValue) {
      * `log_loss`, `rmse`, `mae`, `r2`.
      * </pre>
      *
-     * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics"];</code>
+     * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder putMetrics(
         java.lang.String key,
@@ -3439,7 +3441,7 @@ java.lang.String defaultValue) {
      * `log_loss`, `rmse`, `mae`, `r2`.
      * </pre>
      *
-     * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics"];</code>
+     * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder putAllMetrics(
         java.util.Map<java.lang.String, java.lang.Double> values) {
@@ -3489,7 +3491,7 @@ java.lang.String defaultValue) {
      * Optional. The estimator's parameters, including the winning search parameters.
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     @java.lang.Override
     public boolean containsParams(
@@ -3510,7 +3512,7 @@ java.lang.String defaultValue) {
      * Optional. The estimator's parameters, including the winning search parameters.
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     @java.lang.Override
     public java.util.Map<java.lang.String, dev.slipway.common.v1.Value> getParamsMap() {
@@ -3521,7 +3523,7 @@ java.lang.String defaultValue) {
      * Optional. The estimator's parameters, including the winning search parameters.
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     @java.lang.Override
     public /* nullable */
@@ -3538,7 +3540,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. The estimator's parameters, including the winning search parameters.
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     @java.lang.Override
     public dev.slipway.common.v1.Value getParamsOrThrow(
@@ -3560,7 +3562,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. The estimator's parameters, including the winning search parameters.
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder removeParams(
         java.lang.String key) {
@@ -3583,7 +3585,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. The estimator's parameters, including the winning search parameters.
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder putParams(
         java.lang.String key,
@@ -3600,7 +3602,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. The estimator's parameters, including the winning search parameters.
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder putAllParams(
         java.util.Map<java.lang.String, dev.slipway.common.v1.Value> values) {
@@ -3619,7 +3621,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. The estimator's parameters, including the winning search parameters.
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public dev.slipway.common.v1.Value.Builder putParamsBuilderIfAbsent(
         java.lang.String key) {
@@ -3644,7 +3646,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. Where the version came from.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage"];</code>
+     * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return Whether the lineage field is set.
      */
     public boolean hasLineage() {
@@ -3655,7 +3657,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. Where the version came from.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage"];</code>
+     * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return The lineage.
      */
     public dev.slipway.registry.v1.Lineage getLineage() {
@@ -3670,7 +3672,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. Where the version came from.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage"];</code>
+     * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder setLineage(dev.slipway.registry.v1.Lineage value) {
       if (lineageBuilder_ == null) {
@@ -3690,7 +3692,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. Where the version came from.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage"];</code>
+     * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder setLineage(
         dev.slipway.registry.v1.Lineage.Builder builderForValue) {
@@ -3708,7 +3710,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. Where the version came from.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage"];</code>
+     * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder mergeLineage(dev.slipway.registry.v1.Lineage value) {
       if (lineageBuilder_ == null) {
@@ -3733,7 +3735,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. Where the version came from.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage"];</code>
+     * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder clearLineage() {
       bitField0_ = (bitField0_ & ~0x00001000);
@@ -3750,7 +3752,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. Where the version came from.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage"];</code>
+     * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public dev.slipway.registry.v1.Lineage.Builder getLineageBuilder() {
       bitField0_ |= 0x00001000;
@@ -3762,7 +3764,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. Where the version came from.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage"];</code>
+     * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public dev.slipway.registry.v1.LineageOrBuilder getLineageOrBuilder() {
       if (lineageBuilder_ != null) {
@@ -3777,7 +3779,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. Where the version came from.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage"];</code>
+     * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.registry.v1.Lineage, dev.slipway.registry.v1.Lineage.Builder, dev.slipway.registry.v1.LineageOrBuilder> 
@@ -3801,7 +3803,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. The training-data profile that monitoring compares live traffic against.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile"];</code>
+     * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return Whether the referenceProfile field is set.
      */
     public boolean hasReferenceProfile() {
@@ -3812,7 +3814,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. The training-data profile that monitoring compares live traffic against.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile"];</code>
+     * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return The referenceProfile.
      */
     public dev.slipway.registry.v1.ReferenceProfile getReferenceProfile() {
@@ -3827,7 +3829,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. The training-data profile that monitoring compares live traffic against.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile"];</code>
+     * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder setReferenceProfile(dev.slipway.registry.v1.ReferenceProfile value) {
       if (referenceProfileBuilder_ == null) {
@@ -3847,7 +3849,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. The training-data profile that monitoring compares live traffic against.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile"];</code>
+     * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder setReferenceProfile(
         dev.slipway.registry.v1.ReferenceProfile.Builder builderForValue) {
@@ -3865,7 +3867,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. The training-data profile that monitoring compares live traffic against.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile"];</code>
+     * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder mergeReferenceProfile(dev.slipway.registry.v1.ReferenceProfile value) {
       if (referenceProfileBuilder_ == null) {
@@ -3890,7 +3892,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. The training-data profile that monitoring compares live traffic against.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile"];</code>
+     * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder clearReferenceProfile() {
       bitField0_ = (bitField0_ & ~0x00002000);
@@ -3907,7 +3909,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. The training-data profile that monitoring compares live traffic against.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile"];</code>
+     * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public dev.slipway.registry.v1.ReferenceProfile.Builder getReferenceProfileBuilder() {
       bitField0_ |= 0x00002000;
@@ -3919,7 +3921,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. The training-data profile that monitoring compares live traffic against.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile"];</code>
+     * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public dev.slipway.registry.v1.ReferenceProfileOrBuilder getReferenceProfileOrBuilder() {
       if (referenceProfileBuilder_ != null) {
@@ -3934,7 +3936,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. The training-data profile that monitoring compares live traffic against.
      * </pre>
      *
-     * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile"];</code>
+     * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.registry.v1.ReferenceProfile, dev.slipway.registry.v1.ReferenceProfile.Builder, dev.slipway.registry.v1.ReferenceProfileOrBuilder> 
@@ -3956,7 +3958,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. The principal that created the version (the uploader).
      * </pre>
      *
-     * <code>string created_by = 15 [json_name = "createdBy"];</code>
+     * <code>string created_by = 15 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The createdBy.
      */
     public java.lang.String getCreatedBy() {
@@ -3976,7 +3978,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. The principal that created the version (the uploader).
      * </pre>
      *
-     * <code>string created_by = 15 [json_name = "createdBy"];</code>
+     * <code>string created_by = 15 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for createdBy.
      */
     public com.google.protobuf.ByteString
@@ -3997,7 +3999,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. The principal that created the version (the uploader).
      * </pre>
      *
-     * <code>string created_by = 15 [json_name = "createdBy"];</code>
+     * <code>string created_by = 15 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The createdBy to set.
      * @return This builder for chaining.
      */
@@ -4014,7 +4016,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. The principal that created the version (the uploader).
      * </pre>
      *
-     * <code>string created_by = 15 [json_name = "createdBy"];</code>
+     * <code>string created_by = 15 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearCreatedBy() {
@@ -4028,7 +4030,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. The principal that created the version (the uploader).
      * </pre>
      *
-     * <code>string created_by = 15 [json_name = "createdBy"];</code>
+     * <code>string created_by = 15 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for createdBy to set.
      * @return This builder for chaining.
      */
@@ -4050,7 +4052,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the createTime field is set.
      */
     public boolean hasCreateTime() {
@@ -4061,7 +4063,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The createTime.
      */
     public com.google.protobuf.Timestamp getCreateTime() {
@@ -4076,7 +4078,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCreateTime(com.google.protobuf.Timestamp value) {
       if (createTimeBuilder_ == null) {
@@ -4096,7 +4098,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCreateTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -4114,7 +4116,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCreateTime(com.google.protobuf.Timestamp value) {
       if (createTimeBuilder_ == null) {
@@ -4139,7 +4141,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCreateTime() {
       bitField0_ = (bitField0_ & ~0x00008000);
@@ -4156,7 +4158,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getCreateTimeBuilder() {
       bitField0_ |= 0x00008000;
@@ -4168,7 +4170,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder() {
       if (createTimeBuilder_ != null) {
@@ -4183,7 +4185,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -4207,7 +4209,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version last changed (state, description, labels).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the updateTime field is set.
      */
     public boolean hasUpdateTime() {
@@ -4218,7 +4220,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version last changed (state, description, labels).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The updateTime.
      */
     public com.google.protobuf.Timestamp getUpdateTime() {
@@ -4233,7 +4235,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version last changed (state, description, labels).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setUpdateTime(com.google.protobuf.Timestamp value) {
       if (updateTimeBuilder_ == null) {
@@ -4253,7 +4255,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version last changed (state, description, labels).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setUpdateTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -4271,7 +4273,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version last changed (state, description, labels).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeUpdateTime(com.google.protobuf.Timestamp value) {
       if (updateTimeBuilder_ == null) {
@@ -4296,7 +4298,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version last changed (state, description, labels).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearUpdateTime() {
       bitField0_ = (bitField0_ & ~0x00010000);
@@ -4313,7 +4315,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version last changed (state, description, labels).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getUpdateTimeBuilder() {
       bitField0_ |= 0x00010000;
@@ -4325,7 +4327,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version last changed (state, description, labels).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getUpdateTimeOrBuilder() {
       if (updateTimeBuilder_ != null) {
@@ -4340,7 +4342,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version last changed (state, description, labels).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -4364,7 +4366,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version became READY.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime"];</code>
+     * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the readyTime field is set.
      */
     public boolean hasReadyTime() {
@@ -4375,7 +4377,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version became READY.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime"];</code>
+     * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The readyTime.
      */
     public com.google.protobuf.Timestamp getReadyTime() {
@@ -4390,7 +4392,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version became READY.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime"];</code>
+     * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setReadyTime(com.google.protobuf.Timestamp value) {
       if (readyTimeBuilder_ == null) {
@@ -4410,7 +4412,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version became READY.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime"];</code>
+     * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setReadyTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -4428,7 +4430,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version became READY.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime"];</code>
+     * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeReadyTime(com.google.protobuf.Timestamp value) {
       if (readyTimeBuilder_ == null) {
@@ -4453,7 +4455,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version became READY.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime"];</code>
+     * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearReadyTime() {
       bitField0_ = (bitField0_ & ~0x00020000);
@@ -4470,7 +4472,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version became READY.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime"];</code>
+     * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getReadyTimeBuilder() {
       bitField0_ |= 0x00020000;
@@ -4482,7 +4484,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version became READY.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime"];</code>
+     * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getReadyTimeOrBuilder() {
       if (readyTimeBuilder_ != null) {
@@ -4497,7 +4499,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version became READY.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime"];</code>
+     * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -4521,7 +4523,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version was archived.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime"];</code>
+     * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the archiveTime field is set.
      */
     public boolean hasArchiveTime() {
@@ -4532,7 +4534,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version was archived.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime"];</code>
+     * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The archiveTime.
      */
     public com.google.protobuf.Timestamp getArchiveTime() {
@@ -4547,7 +4549,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version was archived.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime"];</code>
+     * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setArchiveTime(com.google.protobuf.Timestamp value) {
       if (archiveTimeBuilder_ == null) {
@@ -4567,7 +4569,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version was archived.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime"];</code>
+     * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setArchiveTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -4585,7 +4587,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version was archived.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime"];</code>
+     * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeArchiveTime(com.google.protobuf.Timestamp value) {
       if (archiveTimeBuilder_ == null) {
@@ -4610,7 +4612,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version was archived.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime"];</code>
+     * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearArchiveTime() {
       bitField0_ = (bitField0_ & ~0x00040000);
@@ -4627,7 +4629,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version was archived.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime"];</code>
+     * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getArchiveTimeBuilder() {
       bitField0_ |= 0x00040000;
@@ -4639,7 +4641,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version was archived.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime"];</code>
+     * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getArchiveTimeOrBuilder() {
       if (archiveTimeBuilder_ != null) {
@@ -4654,7 +4656,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. When the version was archived.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime"];</code>
+     * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -4673,10 +4675,11 @@ dev.slipway.common.v1.Value defaultValue) {
     private java.lang.Object etag_ = "";
     /**
      * <pre>
-     * Output only. A checksum of the current state, for optimistic concurrency on updates.
+     * Optional. A checksum of the current state, set by the server; sent back in updates and
+     * archives for optimistic concurrency (ABORTED when the version changed in between).
      * </pre>
      *
-     * <code>string etag = 20 [json_name = "etag"];</code>
+     * <code>string etag = 20 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The etag.
      */
     public java.lang.String getEtag() {
@@ -4693,10 +4696,11 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     /**
      * <pre>
-     * Output only. A checksum of the current state, for optimistic concurrency on updates.
+     * Optional. A checksum of the current state, set by the server; sent back in updates and
+     * archives for optimistic concurrency (ABORTED when the version changed in between).
      * </pre>
      *
-     * <code>string etag = 20 [json_name = "etag"];</code>
+     * <code>string etag = 20 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for etag.
      */
     public com.google.protobuf.ByteString
@@ -4714,10 +4718,11 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     /**
      * <pre>
-     * Output only. A checksum of the current state, for optimistic concurrency on updates.
+     * Optional. A checksum of the current state, set by the server; sent back in updates and
+     * archives for optimistic concurrency (ABORTED when the version changed in between).
      * </pre>
      *
-     * <code>string etag = 20 [json_name = "etag"];</code>
+     * <code>string etag = 20 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The etag to set.
      * @return This builder for chaining.
      */
@@ -4731,10 +4736,11 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     /**
      * <pre>
-     * Output only. A checksum of the current state, for optimistic concurrency on updates.
+     * Optional. A checksum of the current state, set by the server; sent back in updates and
+     * archives for optimistic concurrency (ABORTED when the version changed in between).
      * </pre>
      *
-     * <code>string etag = 20 [json_name = "etag"];</code>
+     * <code>string etag = 20 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearEtag() {
@@ -4745,10 +4751,11 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     /**
      * <pre>
-     * Output only. A checksum of the current state, for optimistic concurrency on updates.
+     * Optional. A checksum of the current state, set by the server; sent back in updates and
+     * archives for optimistic concurrency (ABORTED when the version changed in between).
      * </pre>
      *
-     * <code>string etag = 20 [json_name = "etag"];</code>
+     * <code>string etag = 20 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for etag to set.
      * @return This builder for chaining.
      */
@@ -4768,7 +4775,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. A UUID4 assigned at creation and never changed (AIP-148).
      * </pre>
      *
-     * <code>string uid = 21 [json_name = "uid"];</code>
+     * <code>string uid = 21 [json_name = "uid", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The uid.
      */
     public java.lang.String getUid() {
@@ -4788,7 +4795,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. A UUID4 assigned at creation and never changed (AIP-148).
      * </pre>
      *
-     * <code>string uid = 21 [json_name = "uid"];</code>
+     * <code>string uid = 21 [json_name = "uid", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for uid.
      */
     public com.google.protobuf.ByteString
@@ -4809,7 +4816,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. A UUID4 assigned at creation and never changed (AIP-148).
      * </pre>
      *
-     * <code>string uid = 21 [json_name = "uid"];</code>
+     * <code>string uid = 21 [json_name = "uid", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The uid to set.
      * @return This builder for chaining.
      */
@@ -4826,7 +4833,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. A UUID4 assigned at creation and never changed (AIP-148).
      * </pre>
      *
-     * <code>string uid = 21 [json_name = "uid"];</code>
+     * <code>string uid = 21 [json_name = "uid", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearUid() {
@@ -4840,7 +4847,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. A UUID4 assigned at creation and never changed (AIP-148).
      * </pre>
      *
-     * <code>string uid = 21 [json_name = "uid"];</code>
+     * <code>string uid = 21 [json_name = "uid", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for uid to set.
      * @return This builder for chaining.
      */

@@ -10,19 +10,19 @@ public interface ModelVersionOrBuilder extends
 
   /**
    * <pre>
-   * Output only. The resource name, `models/{model}/versions/{version}`.
+   * Identifier. The resource name, `models/{model}/versions/{version}`; set by the server.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The name.
    */
   java.lang.String getName();
   /**
    * <pre>
-   * Output only. The resource name, `models/{model}/versions/{version}`.
+   * Identifier. The resource name, `models/{model}/versions/{version}`; set by the server.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -34,7 +34,7 @@ public interface ModelVersionOrBuilder extends
    * even by a model re-created under a deleted model's id (see Model.latest_version_number).
    * </pre>
    *
-   * <code>int64 version_number = 2 [json_name = "versionNumber"];</code>
+   * <code>int64 version_number = 2 [json_name = "versionNumber", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The versionNumber.
    */
   long getVersionNumber();
@@ -44,7 +44,7 @@ public interface ModelVersionOrBuilder extends
    * Output only. The lifecycle state.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersionState state = 3 [json_name = "state"];</code>
+   * <code>.slipway.registry.v1.ModelVersionState state = 3 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for state.
    */
   int getStateValue();
@@ -53,7 +53,7 @@ public interface ModelVersionOrBuilder extends
    * Output only. The lifecycle state.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersionState state = 3 [json_name = "state"];</code>
+   * <code>.slipway.registry.v1.ModelVersionState state = 3 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The state.
    */
   dev.slipway.registry.v1.ModelVersionState getState();
@@ -63,7 +63,7 @@ public interface ModelVersionOrBuilder extends
    * Output only. Why the version is FAILED (empty otherwise).
    * </pre>
    *
-   * <code>string state_message = 4 [json_name = "stateMessage"];</code>
+   * <code>string state_message = 4 [json_name = "stateMessage", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The stateMessage.
    */
   java.lang.String getStateMessage();
@@ -72,7 +72,7 @@ public interface ModelVersionOrBuilder extends
    * Output only. Why the version is FAILED (empty otherwise).
    * </pre>
    *
-   * <code>string state_message = 4 [json_name = "stateMessage"];</code>
+   * <code>string state_message = 4 [json_name = "stateMessage", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for stateMessage.
    */
   com.google.protobuf.ByteString
@@ -83,7 +83,7 @@ public interface ModelVersionOrBuilder extends
    * Optional. Free text describing the version, at most 4096 characters.
    * </pre>
    *
-   * <code>string description = 5 [json_name = "description"];</code>
+   * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The description.
    */
   java.lang.String getDescription();
@@ -92,7 +92,7 @@ public interface ModelVersionOrBuilder extends
    * Optional. Free text describing the version, at most 4096 characters.
    * </pre>
    *
-   * <code>string description = 5 [json_name = "description"];</code>
+   * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for description.
    */
   com.google.protobuf.ByteString
@@ -104,7 +104,7 @@ public interface ModelVersionOrBuilder extends
    * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   int getLabelsCount();
   /**
@@ -113,7 +113,7 @@ public interface ModelVersionOrBuilder extends
    * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   boolean containsLabels(
       java.lang.String key);
@@ -129,7 +129,7 @@ public interface ModelVersionOrBuilder extends
    * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.util.Map<java.lang.String, java.lang.String>
   getLabelsMap();
@@ -139,7 +139,7 @@ public interface ModelVersionOrBuilder extends
    * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   /* nullable */
 java.lang.String getLabelsOrDefault(
@@ -152,7 +152,7 @@ java.lang.String defaultValue);
    * `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 6 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.lang.String getLabelsOrThrow(
       java.lang.String key);
@@ -162,7 +162,7 @@ java.lang.String defaultValue);
    * Output only. The aliases that currently point to this version.
    * </pre>
    *
-   * <code>repeated string aliases = 7 [json_name = "aliases"];</code>
+   * <code>repeated string aliases = 7 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return A list containing the aliases.
    */
   java.util.List<java.lang.String>
@@ -172,7 +172,7 @@ java.lang.String defaultValue);
    * Output only. The aliases that currently point to this version.
    * </pre>
    *
-   * <code>repeated string aliases = 7 [json_name = "aliases"];</code>
+   * <code>repeated string aliases = 7 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The count of aliases.
    */
   int getAliasesCount();
@@ -181,7 +181,7 @@ java.lang.String defaultValue);
    * Output only. The aliases that currently point to this version.
    * </pre>
    *
-   * <code>repeated string aliases = 7 [json_name = "aliases"];</code>
+   * <code>repeated string aliases = 7 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the element to return.
    * @return The aliases at the given index.
    */
@@ -191,7 +191,7 @@ java.lang.String defaultValue);
    * Output only. The aliases that currently point to this version.
    * </pre>
    *
-   * <code>repeated string aliases = 7 [json_name = "aliases"];</code>
+   * <code>repeated string aliases = 7 [json_name = "aliases", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the value to return.
    * @return The bytes of the aliases at the given index.
    */
@@ -203,7 +203,7 @@ java.lang.String defaultValue);
    * Required on creation. The serialised model.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact"];</code>
+   * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return Whether the artifact field is set.
    */
   boolean hasArtifact();
@@ -212,7 +212,7 @@ java.lang.String defaultValue);
    * Required on creation. The serialised model.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact"];</code>
+   * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The artifact.
    */
   dev.slipway.registry.v1.Artifact getArtifact();
@@ -221,7 +221,7 @@ java.lang.String defaultValue);
    * Required on creation. The serialised model.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact"];</code>
+   * <code>.slipway.registry.v1.Artifact artifact = 8 [json_name = "artifact", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   dev.slipway.registry.v1.ArtifactOrBuilder getArtifactOrBuilder();
 
@@ -230,7 +230,7 @@ java.lang.String defaultValue);
    * Required on creation. The inputs and outputs of the model.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature"];</code>
+   * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return Whether the signature field is set.
    */
   boolean hasSignature();
@@ -239,7 +239,7 @@ java.lang.String defaultValue);
    * Required on creation. The inputs and outputs of the model.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature"];</code>
+   * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The signature.
    */
   dev.slipway.registry.v1.Signature getSignature();
@@ -248,7 +248,7 @@ java.lang.String defaultValue);
    * Required on creation. The inputs and outputs of the model.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature"];</code>
+   * <code>.slipway.registry.v1.Signature signature = 9 [json_name = "signature", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   dev.slipway.registry.v1.SignatureOrBuilder getSignatureOrBuilder();
 
@@ -257,7 +257,7 @@ java.lang.String defaultValue);
    * Required on creation. The library versions the artifact was made with.
    * </pre>
    *
-   * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions"];</code>
+   * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return Whether the frameworkVersions field is set.
    */
   boolean hasFrameworkVersions();
@@ -266,7 +266,7 @@ java.lang.String defaultValue);
    * Required on creation. The library versions the artifact was made with.
    * </pre>
    *
-   * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions"];</code>
+   * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The frameworkVersions.
    */
   dev.slipway.registry.v1.FrameworkVersions getFrameworkVersions();
@@ -275,7 +275,7 @@ java.lang.String defaultValue);
    * Required on creation. The library versions the artifact was made with.
    * </pre>
    *
-   * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions"];</code>
+   * <code>.slipway.registry.v1.FrameworkVersions framework_versions = 10 [json_name = "frameworkVersions", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   dev.slipway.registry.v1.FrameworkVersionsOrBuilder getFrameworkVersionsOrBuilder();
 
@@ -285,7 +285,7 @@ java.lang.String defaultValue);
    * `log_loss`, `rmse`, `mae`, `r2`.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics"];</code>
+   * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   int getMetricsCount();
   /**
@@ -294,7 +294,7 @@ java.lang.String defaultValue);
    * `log_loss`, `rmse`, `mae`, `r2`.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics"];</code>
+   * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   boolean containsMetrics(
       java.lang.String key);
@@ -310,7 +310,7 @@ java.lang.String defaultValue);
    * `log_loss`, `rmse`, `mae`, `r2`.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics"];</code>
+   * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   java.util.Map<java.lang.String, java.lang.Double>
   getMetricsMap();
@@ -320,7 +320,7 @@ java.lang.String defaultValue);
    * `log_loss`, `rmse`, `mae`, `r2`.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics"];</code>
+   * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   double getMetricsOrDefault(
       java.lang.String key,
@@ -331,7 +331,7 @@ java.lang.String defaultValue);
    * `log_loss`, `rmse`, `mae`, `r2`.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics"];</code>
+   * <code>map&lt;string, double&gt; metrics = 11 [json_name = "metrics", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   double getMetricsOrThrow(
       java.lang.String key);
@@ -341,7 +341,7 @@ java.lang.String defaultValue);
    * Optional. The estimator's parameters, including the winning search parameters.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   int getParamsCount();
   /**
@@ -349,7 +349,7 @@ java.lang.String defaultValue);
    * Optional. The estimator's parameters, including the winning search parameters.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   boolean containsParams(
       java.lang.String key);
@@ -364,7 +364,7 @@ java.lang.String defaultValue);
    * Optional. The estimator's parameters, including the winning search parameters.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   java.util.Map<java.lang.String, dev.slipway.common.v1.Value>
   getParamsMap();
@@ -373,7 +373,7 @@ java.lang.String defaultValue);
    * Optional. The estimator's parameters, including the winning search parameters.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   /* nullable */
 dev.slipway.common.v1.Value getParamsOrDefault(
@@ -385,7 +385,7 @@ dev.slipway.common.v1.Value defaultValue);
    * Optional. The estimator's parameters, including the winning search parameters.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; params = 12 [json_name = "params", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   dev.slipway.common.v1.Value getParamsOrThrow(
       java.lang.String key);
@@ -395,7 +395,7 @@ dev.slipway.common.v1.Value defaultValue);
    * Optional. Where the version came from.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage"];</code>
+   * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return Whether the lineage field is set.
    */
   boolean hasLineage();
@@ -404,7 +404,7 @@ dev.slipway.common.v1.Value defaultValue);
    * Optional. Where the version came from.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage"];</code>
+   * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The lineage.
    */
   dev.slipway.registry.v1.Lineage getLineage();
@@ -413,7 +413,7 @@ dev.slipway.common.v1.Value defaultValue);
    * Optional. Where the version came from.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage"];</code>
+   * <code>.slipway.registry.v1.Lineage lineage = 13 [json_name = "lineage", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   dev.slipway.registry.v1.LineageOrBuilder getLineageOrBuilder();
 
@@ -422,7 +422,7 @@ dev.slipway.common.v1.Value defaultValue);
    * Optional. The training-data profile that monitoring compares live traffic against.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile"];</code>
+   * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return Whether the referenceProfile field is set.
    */
   boolean hasReferenceProfile();
@@ -431,7 +431,7 @@ dev.slipway.common.v1.Value defaultValue);
    * Optional. The training-data profile that monitoring compares live traffic against.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile"];</code>
+   * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The referenceProfile.
    */
   dev.slipway.registry.v1.ReferenceProfile getReferenceProfile();
@@ -440,7 +440,7 @@ dev.slipway.common.v1.Value defaultValue);
    * Optional. The training-data profile that monitoring compares live traffic against.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile"];</code>
+   * <code>.slipway.registry.v1.ReferenceProfile reference_profile = 14 [json_name = "referenceProfile", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   dev.slipway.registry.v1.ReferenceProfileOrBuilder getReferenceProfileOrBuilder();
 
@@ -449,7 +449,7 @@ dev.slipway.common.v1.Value defaultValue);
    * Output only. The principal that created the version (the uploader).
    * </pre>
    *
-   * <code>string created_by = 15 [json_name = "createdBy"];</code>
+   * <code>string created_by = 15 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createdBy.
    */
   java.lang.String getCreatedBy();
@@ -458,7 +458,7 @@ dev.slipway.common.v1.Value defaultValue);
    * Output only. The principal that created the version (the uploader).
    * </pre>
    *
-   * <code>string created_by = 15 [json_name = "createdBy"];</code>
+   * <code>string created_by = 15 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for createdBy.
    */
   com.google.protobuf.ByteString
@@ -469,7 +469,7 @@ dev.slipway.common.v1.Value defaultValue);
    * Output only. When the version was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the createTime field is set.
    */
   boolean hasCreateTime();
@@ -478,7 +478,7 @@ dev.slipway.common.v1.Value defaultValue);
    * Output only. When the version was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createTime.
    */
   com.google.protobuf.Timestamp getCreateTime();
@@ -487,7 +487,7 @@ dev.slipway.common.v1.Value defaultValue);
    * Output only. When the version was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 16 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder();
 
@@ -496,7 +496,7 @@ dev.slipway.common.v1.Value defaultValue);
    * Output only. When the version last changed (state, description, labels).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the updateTime field is set.
    */
   boolean hasUpdateTime();
@@ -505,7 +505,7 @@ dev.slipway.common.v1.Value defaultValue);
    * Output only. When the version last changed (state, description, labels).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The updateTime.
    */
   com.google.protobuf.Timestamp getUpdateTime();
@@ -514,7 +514,7 @@ dev.slipway.common.v1.Value defaultValue);
    * Output only. When the version last changed (state, description, labels).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 17 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getUpdateTimeOrBuilder();
 
@@ -523,7 +523,7 @@ dev.slipway.common.v1.Value defaultValue);
    * Output only. When the version became READY.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime"];</code>
+   * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the readyTime field is set.
    */
   boolean hasReadyTime();
@@ -532,7 +532,7 @@ dev.slipway.common.v1.Value defaultValue);
    * Output only. When the version became READY.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime"];</code>
+   * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The readyTime.
    */
   com.google.protobuf.Timestamp getReadyTime();
@@ -541,7 +541,7 @@ dev.slipway.common.v1.Value defaultValue);
    * Output only. When the version became READY.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime"];</code>
+   * <code>.google.protobuf.Timestamp ready_time = 18 [json_name = "readyTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getReadyTimeOrBuilder();
 
@@ -550,7 +550,7 @@ dev.slipway.common.v1.Value defaultValue);
    * Output only. When the version was archived.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime"];</code>
+   * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the archiveTime field is set.
    */
   boolean hasArchiveTime();
@@ -559,7 +559,7 @@ dev.slipway.common.v1.Value defaultValue);
    * Output only. When the version was archived.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime"];</code>
+   * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The archiveTime.
    */
   com.google.protobuf.Timestamp getArchiveTime();
@@ -568,25 +568,27 @@ dev.slipway.common.v1.Value defaultValue);
    * Output only. When the version was archived.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime"];</code>
+   * <code>.google.protobuf.Timestamp archive_time = 19 [json_name = "archiveTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getArchiveTimeOrBuilder();
 
   /**
    * <pre>
-   * Output only. A checksum of the current state, for optimistic concurrency on updates.
+   * Optional. A checksum of the current state, set by the server; sent back in updates and
+   * archives for optimistic concurrency (ABORTED when the version changed in between).
    * </pre>
    *
-   * <code>string etag = 20 [json_name = "etag"];</code>
+   * <code>string etag = 20 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The etag.
    */
   java.lang.String getEtag();
   /**
    * <pre>
-   * Output only. A checksum of the current state, for optimistic concurrency on updates.
+   * Optional. A checksum of the current state, set by the server; sent back in updates and
+   * archives for optimistic concurrency (ABORTED when the version changed in between).
    * </pre>
    *
-   * <code>string etag = 20 [json_name = "etag"];</code>
+   * <code>string etag = 20 [json_name = "etag", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for etag.
    */
   com.google.protobuf.ByteString
@@ -597,7 +599,7 @@ dev.slipway.common.v1.Value defaultValue);
    * Output only. A UUID4 assigned at creation and never changed (AIP-148).
    * </pre>
    *
-   * <code>string uid = 21 [json_name = "uid"];</code>
+   * <code>string uid = 21 [json_name = "uid", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The uid.
    */
   java.lang.String getUid();
@@ -606,7 +608,7 @@ dev.slipway.common.v1.Value defaultValue);
    * Output only. A UUID4 assigned at creation and never changed (AIP-148).
    * </pre>
    *
-   * <code>string uid = 21 [json_name = "uid"];</code>
+   * <code>string uid = 21 [json_name = "uid", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for uid.
    */
   com.google.protobuf.ByteString

@@ -55,67 +55,80 @@ public final class ModelVersionProto {
   static {
     java.lang.String[] descriptorData = {
       "\n\'slipway/registry/v1/model_version.prot" +
-      "o\022\023slipway.registry.v1\032\037google/protobuf/" +
-      "timestamp.proto\032\035slipway/common/v1/value" +
-      ".proto\032\"slipway/registry/v1/artifact.pro" +
-      "to\032!slipway/registry/v1/lineage.proto\032+s" +
-      "lipway/registry/v1/reference_profile.pro" +
-      "to\032#slipway/registry/v1/signature.proto\"" +
-      "\241\n\n\014ModelVersion\022\022\n\004name\030\001 \001(\tR\004name\022%\n\016" +
-      "version_number\030\002 \001(\003R\rversionNumber\022<\n\005s" +
-      "tate\030\003 \001(\0162&.slipway.registry.v1.ModelVe" +
-      "rsionStateR\005state\022#\n\rstate_message\030\004 \001(\t" +
-      "R\014stateMessage\022 \n\013description\030\005 \001(\tR\013des" +
-      "cription\022E\n\006labels\030\006 \003(\0132-.slipway.regis" +
-      "try.v1.ModelVersion.LabelsEntryR\006labels\022" +
-      "\030\n\007aliases\030\007 \003(\tR\007aliases\0229\n\010artifact\030\010 " +
-      "\001(\0132\035.slipway.registry.v1.ArtifactR\010arti" +
-      "fact\022<\n\tsignature\030\t \001(\0132\036.slipway.regist" +
-      "ry.v1.SignatureR\tsignature\022U\n\022framework_" +
-      "versions\030\n \001(\0132&.slipway.registry.v1.Fra" +
-      "meworkVersionsR\021frameworkVersions\022H\n\007met" +
-      "rics\030\013 \003(\0132..slipway.registry.v1.ModelVe" +
-      "rsion.MetricsEntryR\007metrics\022E\n\006params\030\014 " +
-      "\003(\0132-.slipway.registry.v1.ModelVersion.P" +
-      "aramsEntryR\006params\0226\n\007lineage\030\r \001(\0132\034.sl" +
-      "ipway.registry.v1.LineageR\007lineage\022R\n\021re" +
-      "ference_profile\030\016 \001(\0132%.slipway.registry" +
-      ".v1.ReferenceProfileR\020referenceProfile\022\035" +
-      "\n\ncreated_by\030\017 \001(\tR\tcreatedBy\022;\n\013create_" +
-      "time\030\020 \001(\0132\032.google.protobuf.TimestampR\n" +
-      "createTime\022;\n\013update_time\030\021 \001(\0132\032.google" +
-      ".protobuf.TimestampR\nupdateTime\0229\n\nready" +
-      "_time\030\022 \001(\0132\032.google.protobuf.TimestampR" +
-      "\treadyTime\022=\n\014archive_time\030\023 \001(\0132\032.googl" +
-      "e.protobuf.TimestampR\013archiveTime\022\022\n\004eta" +
-      "g\030\024 \001(\tR\004etag\022\020\n\003uid\030\025 \001(\tR\003uid\0329\n\013Label" +
+      "o\022\023slipway.registry.v1\032\037google/api/field" +
+      "_behavior.proto\032\031google/api/resource.pro" +
+      "to\032\037google/protobuf/timestamp.proto\032\035sli" +
+      "pway/common/v1/value.proto\032\"slipway/regi" +
+      "stry/v1/artifact.proto\032!slipway/registry" +
+      "/v1/lineage.proto\032+slipway/registry/v1/r" +
+      "eference_profile.proto\032#slipway/registry" +
+      "/v1/signature.proto\"\216\014\n\014ModelVersion\022\030\n\004" +
+      "name\030\001 \001(\tB\004\342A\001\010R\004name\022+\n\016version_number" +
+      "\030\002 \001(\003B\004\342A\001\003R\rversionNumber\022B\n\005state\030\003 \001" +
+      "(\0162&.slipway.registry.v1.ModelVersionSta" +
+      "teB\004\342A\001\003R\005state\022)\n\rstate_message\030\004 \001(\tB\004" +
+      "\342A\001\003R\014stateMessage\022&\n\013description\030\005 \001(\tB" +
+      "\004\342A\001\001R\013description\022K\n\006labels\030\006 \003(\0132-.sli" +
+      "pway.registry.v1.ModelVersion.LabelsEntr" +
+      "yB\004\342A\001\001R\006labels\022\036\n\007aliases\030\007 \003(\tB\004\342A\001\003R\007" +
+      "aliases\022@\n\010artifact\030\010 \001(\0132\035.slipway.regi" +
+      "stry.v1.ArtifactB\005\342A\002\002\005R\010artifact\022C\n\tsig" +
+      "nature\030\t \001(\0132\036.slipway.registry.v1.Signa" +
+      "tureB\005\342A\002\002\005R\tsignature\022\\\n\022framework_vers" +
+      "ions\030\n \001(\0132&.slipway.registry.v1.Framewo" +
+      "rkVersionsB\005\342A\002\002\005R\021frameworkVersions\022O\n\007" +
+      "metrics\030\013 \003(\0132..slipway.registry.v1.Mode" +
+      "lVersion.MetricsEntryB\005\342A\002\001\005R\007metrics\022L\n" +
+      "\006params\030\014 \003(\0132-.slipway.registry.v1.Mode" +
+      "lVersion.ParamsEntryB\005\342A\002\001\005R\006params\022=\n\007l" +
+      "ineage\030\r \001(\0132\034.slipway.registry.v1.Linea" +
+      "geB\005\342A\002\001\005R\007lineage\022Y\n\021reference_profile\030" +
+      "\016 \001(\0132%.slipway.registry.v1.ReferencePro" +
+      "fileB\005\342A\002\001\005R\020referenceProfile\022#\n\ncreated" +
+      "_by\030\017 \001(\tB\004\342A\001\003R\tcreatedBy\022A\n\013create_tim" +
+      "e\030\020 \001(\0132\032.google.protobuf.TimestampB\004\342A\001" +
+      "\003R\ncreateTime\022A\n\013update_time\030\021 \001(\0132\032.goo" +
+      "gle.protobuf.TimestampB\004\342A\001\003R\nupdateTime" +
+      "\022?\n\nready_time\030\022 \001(\0132\032.google.protobuf.T" +
+      "imestampB\004\342A\001\003R\treadyTime\022C\n\014archive_tim" +
+      "e\030\023 \001(\0132\032.google.protobuf.TimestampB\004\342A\001" +
+      "\003R\013archiveTime\022\030\n\004etag\030\024 \001(\tB\004\342A\001\001R\004etag" +
+      "\022\026\n\003uid\030\025 \001(\tB\004\342A\001\003R\003uid\0329\n\013LabelsEntry\022" +
+      "\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:" +
+      "\0028\001\032:\n\014MetricsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n" +
+      "\005value\030\002 \001(\001R\005value:\0028\001\032S\n\013ParamsEntry\022\020" +
+      "\n\003key\030\001 \001(\tR\003key\022.\n\005value\030\002 \001(\0132\030.slipwa" +
+      "y.common.v1.ValueR\005value:\0028\001:f\352Ac\n!regis" +
+      "try.slipway.dev/ModelVersion\022!models/{mo" +
+      "del}/versions/{version}*\rmodelVersions2\014" +
+      "modelVersion\"\273\002\n\021FrameworkVersions\022\034\n\006py" +
+      "thon\030\001 \001(\tB\004\342A\001\002R\006python\022\'\n\014scikit_learn" +
+      "\030\002 \001(\tB\004\342A\001\001R\013scikitLearn\022\032\n\005numpy\030\003 \001(\t" +
+      "B\004\342A\001\002R\005numpy\022\032\n\005scipy\030\004 \001(\tB\004\342A\001\001R\005scip" +
+      "y\022\032\n\005skops\030\005 \001(\tB\004\342A\001\001R\005skops\022P\n\006others\030" +
+      "\006 \003(\01322.slipway.registry.v1.FrameworkVer" +
+      "sions.OthersEntryB\004\342A\001\001R\006others\0329\n\013Other" +
       "sEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR" +
-      "\005value:\0028\001\032:\n\014MetricsEntry\022\020\n\003key\030\001 \001(\tR" +
-      "\003key\022\024\n\005value\030\002 \001(\001R\005value:\0028\001\032S\n\013Params" +
-      "Entry\022\020\n\003key\030\001 \001(\tR\003key\022.\n\005value\030\002 \001(\0132\030" +
-      ".slipway.common.v1.ValueR\005value:\0028\001\"\227\002\n\021" +
-      "FrameworkVersions\022\026\n\006python\030\001 \001(\tR\006pytho" +
-      "n\022!\n\014scikit_learn\030\002 \001(\tR\013scikitLearn\022\024\n\005" +
-      "numpy\030\003 \001(\tR\005numpy\022\024\n\005scipy\030\004 \001(\tR\005scipy" +
-      "\022\024\n\005skops\030\005 \001(\tR\005skops\022J\n\006others\030\006 \003(\01322" +
-      ".slipway.registry.v1.FrameworkVersions.O" +
-      "thersEntryR\006others\0329\n\013OthersEntry\022\020\n\003key" +
-      "\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001*\272\001" +
-      "\n\021ModelVersionState\022#\n\037MODEL_VERSION_STA" +
-      "TE_UNSPECIFIED\020\000\022\037\n\033MODEL_VERSION_STATE_" +
-      "PENDING\020\001\022\035\n\031MODEL_VERSION_STATE_READY\020\002" +
-      "\022\036\n\032MODEL_VERSION_STATE_FAILED\020\003\022 \n\034MODE" +
-      "L_VERSION_STATE_ARCHIVED\020\004B\336\001\n\027dev.slipw" +
-      "ay.registry.v1B\021ModelVersionProtoP\001ZBgit" +
-      "hub.com/slipway-mlops/slipway/clients/go" +
-      "/registry/v1;registryv1\242\002\003SRX\252\002\023Slipway." +
-      "Registry.V1\312\002\023Slipway\\Registry\\V1\342\002\037Slip" +
-      "way\\Registry\\V1\\GPBMetadata\352\002\025Slipway::R" +
-      "egistry::V1b\006proto3"
+      "\005value:\0028\001*\272\001\n\021ModelVersionState\022#\n\037MODE" +
+      "L_VERSION_STATE_UNSPECIFIED\020\000\022\037\n\033MODEL_V" +
+      "ERSION_STATE_PENDING\020\001\022\035\n\031MODEL_VERSION_" +
+      "STATE_READY\020\002\022\036\n\032MODEL_VERSION_STATE_FAI" +
+      "LED\020\003\022 \n\034MODEL_VERSION_STATE_ARCHIVED\020\004*" +
+      "q\n\020ModelVersionView\022\"\n\036MODEL_VERSION_VIE" +
+      "W_UNSPECIFIED\020\000\022\034\n\030MODEL_VERSION_VIEW_BA" +
+      "SIC\020\001\022\033\n\027MODEL_VERSION_VIEW_FULL\020\002B\336\001\n\027d" +
+      "ev.slipway.registry.v1B\021ModelVersionProt" +
+      "oP\001ZBgithub.com/slipway-mlops/slipway/cl" +
+      "ients/go/registry/v1;registryv1\242\002\003SRX\252\002\023" +
+      "Slipway.Registry.V1\312\002\023Slipway\\Registry\\V" +
+      "1\342\002\037Slipway\\Registry\\V1\\GPBMetadata\352\002\025Sl" +
+      "ipway::Registry::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
+          com.google.api.ResourceProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
           dev.slipway.common.v1.ValueProto.getDescriptor(),
           dev.slipway.registry.v1.ArtifactProto.getDescriptor(),
@@ -159,6 +172,14 @@ public final class ModelVersionProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_FrameworkVersions_OthersEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    registry.add(com.google.api.ResourceProto.resource);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
+    com.google.api.ResourceProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
     dev.slipway.common.v1.ValueProto.getDescriptor();
     dev.slipway.registry.v1.ArtifactProto.getDescriptor();

@@ -7,6 +7,8 @@ package dev.slipway.registry.v1;
 /**
  * <pre>
  * The lifecycle state of a model version.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `MODEL_VERSION_STATE_UNSPECIFIED` where it must decide).
  * </pre>
  *
  * Protobuf enum {@code slipway.registry.v1.ModelVersionState}

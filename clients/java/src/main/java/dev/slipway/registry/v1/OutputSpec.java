@@ -56,7 +56,7 @@ private static final long serialVersionUID = 0L;
    * Required. The output name, for example `predict` or `predict_proba`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -77,7 +77,7 @@ private static final long serialVersionUID = 0L;
    * Required. The output name, for example `predict` or `predict_proba`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -102,7 +102,7 @@ private static final long serialVersionUID = 0L;
    * Required. The element type.
    * </pre>
    *
-   * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+   * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The enum numeric value on the wire for dataType.
    */
   @java.lang.Override public int getDataTypeValue() {
@@ -113,7 +113,7 @@ private static final long serialVersionUID = 0L;
    * Required. The element type.
    * </pre>
    *
-   * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+   * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The dataType.
    */
   @java.lang.Override public dev.slipway.common.v1.DataType getDataType() {
@@ -131,7 +131,7 @@ private static final long serialVersionUID = 0L;
    * example `[-1]` for `predict` and `[-1, 3]` for `predict_proba` with three classes.
    * </pre>
    *
-   * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+   * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
    * @return A list containing the shape.
    */
   @java.lang.Override
@@ -145,7 +145,7 @@ private static final long serialVersionUID = 0L;
    * example `[-1]` for `predict` and `[-1, 3]` for `predict_proba` with three classes.
    * </pre>
    *
-   * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+   * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The count of shape.
    */
   public int getShapeCount() {
@@ -157,7 +157,7 @@ private static final long serialVersionUID = 0L;
    * example `[-1]` for `predict` and `[-1, 3]` for `predict_proba` with three classes.
    * </pre>
    *
-   * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+   * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
    * @param index The index of the element to return.
    * @return The shape at the given index.
    */
@@ -174,7 +174,7 @@ private static final long serialVersionUID = 0L;
    * Classifiers only: the class labels, in the order of the `predict_proba` columns.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+   * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.common.v1.Value> getClassLabelsList() {
@@ -185,7 +185,7 @@ private static final long serialVersionUID = 0L;
    * Classifiers only: the class labels, in the order of the `predict_proba` columns.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+   * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.common.v1.ValueOrBuilder> 
@@ -197,7 +197,7 @@ private static final long serialVersionUID = 0L;
    * Classifiers only: the class labels, in the order of the `predict_proba` columns.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+   * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public int getClassLabelsCount() {
@@ -208,7 +208,7 @@ private static final long serialVersionUID = 0L;
    * Classifiers only: the class labels, in the order of the `predict_proba` columns.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+   * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.Value getClassLabels(int index) {
@@ -219,7 +219,7 @@ private static final long serialVersionUID = 0L;
    * Classifiers only: the class labels, in the order of the `predict_proba` columns.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+   * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.ValueOrBuilder getClassLabelsOrBuilder(
@@ -235,7 +235,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Free text describing the output.
    * </pre>
    *
-   * <code>string description = 5 [json_name = "description"];</code>
+   * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The description.
    */
   @java.lang.Override
@@ -256,7 +256,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Free text describing the output.
    * </pre>
    *
-   * <code>string description = 5 [json_name = "description"];</code>
+   * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for description.
    */
   @java.lang.Override
@@ -788,7 +788,7 @@ private static final long serialVersionUID = 0L;
      * Required. The output name, for example `predict` or `predict_proba`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -808,7 +808,7 @@ private static final long serialVersionUID = 0L;
      * Required. The output name, for example `predict` or `predict_proba`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -829,7 +829,7 @@ private static final long serialVersionUID = 0L;
      * Required. The output name, for example `predict` or `predict_proba`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -846,7 +846,7 @@ private static final long serialVersionUID = 0L;
      * Required. The output name, for example `predict` or `predict_proba`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -860,7 +860,7 @@ private static final long serialVersionUID = 0L;
      * Required. The output name, for example `predict` or `predict_proba`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -880,7 +880,7 @@ private static final long serialVersionUID = 0L;
      * Required. The element type.
      * </pre>
      *
-     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The enum numeric value on the wire for dataType.
      */
     @java.lang.Override public int getDataTypeValue() {
@@ -891,7 +891,7 @@ private static final long serialVersionUID = 0L;
      * Required. The element type.
      * </pre>
      *
-     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The enum numeric value on the wire for dataType to set.
      * @return This builder for chaining.
      */
@@ -906,7 +906,7 @@ private static final long serialVersionUID = 0L;
      * Required. The element type.
      * </pre>
      *
-     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The dataType.
      */
     @java.lang.Override
@@ -919,7 +919,7 @@ private static final long serialVersionUID = 0L;
      * Required. The element type.
      * </pre>
      *
-     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The dataType to set.
      * @return This builder for chaining.
      */
@@ -937,7 +937,7 @@ private static final long serialVersionUID = 0L;
      * Required. The element type.
      * </pre>
      *
-     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+     * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearDataType() {
@@ -960,7 +960,7 @@ private static final long serialVersionUID = 0L;
      * example `[-1]` for `predict` and `[-1, 3]` for `predict_proba` with three classes.
      * </pre>
      *
-     * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+     * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
      * @return A list containing the shape.
      */
     public java.util.List<java.lang.Long>
@@ -974,7 +974,7 @@ private static final long serialVersionUID = 0L;
      * example `[-1]` for `predict` and `[-1, 3]` for `predict_proba` with three classes.
      * </pre>
      *
-     * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+     * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The count of shape.
      */
     public int getShapeCount() {
@@ -986,7 +986,7 @@ private static final long serialVersionUID = 0L;
      * example `[-1]` for `predict` and `[-1, 3]` for `predict_proba` with three classes.
      * </pre>
      *
-     * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+     * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
      * @param index The index of the element to return.
      * @return The shape at the given index.
      */
@@ -999,7 +999,7 @@ private static final long serialVersionUID = 0L;
      * example `[-1]` for `predict` and `[-1, 3]` for `predict_proba` with three classes.
      * </pre>
      *
-     * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+     * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
      * @param index The index to set the value at.
      * @param value The shape to set.
      * @return This builder for chaining.
@@ -1019,7 +1019,7 @@ private static final long serialVersionUID = 0L;
      * example `[-1]` for `predict` and `[-1, 3]` for `predict_proba` with three classes.
      * </pre>
      *
-     * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+     * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The shape to add.
      * @return This builder for chaining.
      */
@@ -1037,7 +1037,7 @@ private static final long serialVersionUID = 0L;
      * example `[-1]` for `predict` and `[-1, 3]` for `predict_proba` with three classes.
      * </pre>
      *
-     * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+     * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
      * @param values The shape to add.
      * @return This builder for chaining.
      */
@@ -1056,7 +1056,7 @@ private static final long serialVersionUID = 0L;
      * example `[-1]` for `predict` and `[-1, 3]` for `predict_proba` with three classes.
      * </pre>
      *
-     * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+     * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearShape() {
@@ -1083,7 +1083,7 @@ private static final long serialVersionUID = 0L;
      * Classifiers only: the class labels, in the order of the `predict_proba` columns.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public java.util.List<dev.slipway.common.v1.Value> getClassLabelsList() {
       if (classLabelsBuilder_ == null) {
@@ -1097,7 +1097,7 @@ private static final long serialVersionUID = 0L;
      * Classifiers only: the class labels, in the order of the `predict_proba` columns.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public int getClassLabelsCount() {
       if (classLabelsBuilder_ == null) {
@@ -1111,7 +1111,7 @@ private static final long serialVersionUID = 0L;
      * Classifiers only: the class labels, in the order of the `predict_proba` columns.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.Value getClassLabels(int index) {
       if (classLabelsBuilder_ == null) {
@@ -1125,7 +1125,7 @@ private static final long serialVersionUID = 0L;
      * Classifiers only: the class labels, in the order of the `predict_proba` columns.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setClassLabels(
         int index, dev.slipway.common.v1.Value value) {
@@ -1146,7 +1146,7 @@ private static final long serialVersionUID = 0L;
      * Classifiers only: the class labels, in the order of the `predict_proba` columns.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setClassLabels(
         int index, dev.slipway.common.v1.Value.Builder builderForValue) {
@@ -1164,7 +1164,7 @@ private static final long serialVersionUID = 0L;
      * Classifiers only: the class labels, in the order of the `predict_proba` columns.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addClassLabels(dev.slipway.common.v1.Value value) {
       if (classLabelsBuilder_ == null) {
@@ -1184,7 +1184,7 @@ private static final long serialVersionUID = 0L;
      * Classifiers only: the class labels, in the order of the `predict_proba` columns.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addClassLabels(
         int index, dev.slipway.common.v1.Value value) {
@@ -1205,7 +1205,7 @@ private static final long serialVersionUID = 0L;
      * Classifiers only: the class labels, in the order of the `predict_proba` columns.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addClassLabels(
         dev.slipway.common.v1.Value.Builder builderForValue) {
@@ -1223,7 +1223,7 @@ private static final long serialVersionUID = 0L;
      * Classifiers only: the class labels, in the order of the `predict_proba` columns.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addClassLabels(
         int index, dev.slipway.common.v1.Value.Builder builderForValue) {
@@ -1241,7 +1241,7 @@ private static final long serialVersionUID = 0L;
      * Classifiers only: the class labels, in the order of the `predict_proba` columns.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addAllClassLabels(
         java.lang.Iterable<? extends dev.slipway.common.v1.Value> values) {
@@ -1260,7 +1260,7 @@ private static final long serialVersionUID = 0L;
      * Classifiers only: the class labels, in the order of the `predict_proba` columns.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearClassLabels() {
       if (classLabelsBuilder_ == null) {
@@ -1277,7 +1277,7 @@ private static final long serialVersionUID = 0L;
      * Classifiers only: the class labels, in the order of the `predict_proba` columns.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder removeClassLabels(int index) {
       if (classLabelsBuilder_ == null) {
@@ -1294,7 +1294,7 @@ private static final long serialVersionUID = 0L;
      * Classifiers only: the class labels, in the order of the `predict_proba` columns.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.Value.Builder getClassLabelsBuilder(
         int index) {
@@ -1305,7 +1305,7 @@ private static final long serialVersionUID = 0L;
      * Classifiers only: the class labels, in the order of the `predict_proba` columns.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.ValueOrBuilder getClassLabelsOrBuilder(
         int index) {
@@ -1319,7 +1319,7 @@ private static final long serialVersionUID = 0L;
      * Classifiers only: the class labels, in the order of the `predict_proba` columns.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public java.util.List<? extends dev.slipway.common.v1.ValueOrBuilder> 
          getClassLabelsOrBuilderList() {
@@ -1334,7 +1334,7 @@ private static final long serialVersionUID = 0L;
      * Classifiers only: the class labels, in the order of the `predict_proba` columns.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.Value.Builder addClassLabelsBuilder() {
       return getClassLabelsFieldBuilder().addBuilder(
@@ -1345,7 +1345,7 @@ private static final long serialVersionUID = 0L;
      * Classifiers only: the class labels, in the order of the `predict_proba` columns.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.Value.Builder addClassLabelsBuilder(
         int index) {
@@ -1357,7 +1357,7 @@ private static final long serialVersionUID = 0L;
      * Classifiers only: the class labels, in the order of the `predict_proba` columns.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+     * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public java.util.List<dev.slipway.common.v1.Value.Builder> 
          getClassLabelsBuilderList() {
@@ -1384,7 +1384,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Free text describing the output.
      * </pre>
      *
-     * <code>string description = 5 [json_name = "description"];</code>
+     * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The description.
      */
     public java.lang.String getDescription() {
@@ -1404,7 +1404,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Free text describing the output.
      * </pre>
      *
-     * <code>string description = 5 [json_name = "description"];</code>
+     * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for description.
      */
     public com.google.protobuf.ByteString
@@ -1425,7 +1425,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Free text describing the output.
      * </pre>
      *
-     * <code>string description = 5 [json_name = "description"];</code>
+     * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The description to set.
      * @return This builder for chaining.
      */
@@ -1442,7 +1442,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Free text describing the output.
      * </pre>
      *
-     * <code>string description = 5 [json_name = "description"];</code>
+     * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearDescription() {
@@ -1456,7 +1456,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Free text describing the output.
      * </pre>
      *
-     * <code>string description = 5 [json_name = "description"];</code>
+     * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for description to set.
      * @return This builder for chaining.
      */

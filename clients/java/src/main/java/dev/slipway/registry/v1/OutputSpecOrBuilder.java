@@ -13,7 +13,7 @@ public interface OutputSpecOrBuilder extends
    * Required. The output name, for example `predict` or `predict_proba`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -22,7 +22,7 @@ public interface OutputSpecOrBuilder extends
    * Required. The output name, for example `predict` or `predict_proba`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -33,7 +33,7 @@ public interface OutputSpecOrBuilder extends
    * Required. The element type.
    * </pre>
    *
-   * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+   * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The enum numeric value on the wire for dataType.
    */
   int getDataTypeValue();
@@ -42,7 +42,7 @@ public interface OutputSpecOrBuilder extends
    * Required. The element type.
    * </pre>
    *
-   * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType"];</code>
+   * <code>.slipway.common.v1.DataType data_type = 2 [json_name = "dataType", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The dataType.
    */
   dev.slipway.common.v1.DataType getDataType();
@@ -53,7 +53,7 @@ public interface OutputSpecOrBuilder extends
    * example `[-1]` for `predict` and `[-1, 3]` for `predict_proba` with three classes.
    * </pre>
    *
-   * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+   * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
    * @return A list containing the shape.
    */
   java.util.List<java.lang.Long> getShapeList();
@@ -63,7 +63,7 @@ public interface OutputSpecOrBuilder extends
    * example `[-1]` for `predict` and `[-1, 3]` for `predict_proba` with three classes.
    * </pre>
    *
-   * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+   * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The count of shape.
    */
   int getShapeCount();
@@ -73,7 +73,7 @@ public interface OutputSpecOrBuilder extends
    * example `[-1]` for `predict` and `[-1, 3]` for `predict_proba` with three classes.
    * </pre>
    *
-   * <code>repeated int64 shape = 3 [json_name = "shape"];</code>
+   * <code>repeated int64 shape = 3 [json_name = "shape", (.google.api.field_behavior) = REQUIRED];</code>
    * @param index The index of the element to return.
    * @return The shape at the given index.
    */
@@ -84,7 +84,7 @@ public interface OutputSpecOrBuilder extends
    * Classifiers only: the class labels, in the order of the `predict_proba` columns.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+   * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.util.List<dev.slipway.common.v1.Value> 
       getClassLabelsList();
@@ -93,7 +93,7 @@ public interface OutputSpecOrBuilder extends
    * Classifiers only: the class labels, in the order of the `predict_proba` columns.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+   * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.common.v1.Value getClassLabels(int index);
   /**
@@ -101,7 +101,7 @@ public interface OutputSpecOrBuilder extends
    * Classifiers only: the class labels, in the order of the `predict_proba` columns.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+   * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   int getClassLabelsCount();
   /**
@@ -109,7 +109,7 @@ public interface OutputSpecOrBuilder extends
    * Classifiers only: the class labels, in the order of the `predict_proba` columns.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+   * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.util.List<? extends dev.slipway.common.v1.ValueOrBuilder> 
       getClassLabelsOrBuilderList();
@@ -118,7 +118,7 @@ public interface OutputSpecOrBuilder extends
    * Classifiers only: the class labels, in the order of the `predict_proba` columns.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels"];</code>
+   * <code>repeated .slipway.common.v1.Value class_labels = 4 [json_name = "classLabels", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.common.v1.ValueOrBuilder getClassLabelsOrBuilder(
       int index);
@@ -128,7 +128,7 @@ public interface OutputSpecOrBuilder extends
    * Optional. Free text describing the output.
    * </pre>
    *
-   * <code>string description = 5 [json_name = "description"];</code>
+   * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The description.
    */
   java.lang.String getDescription();
@@ -137,7 +137,7 @@ public interface OutputSpecOrBuilder extends
    * Optional. Free text describing the output.
    * </pre>
    *
-   * <code>string description = 5 [json_name = "description"];</code>
+   * <code>string description = 5 [json_name = "description", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for description.
    */
   com.google.protobuf.ByteString

@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * The number of training rows the statistics were computed from.
    * </pre>
    *
-   * <code>int64 row_count = 1 [json_name = "rowCount"];</code>
+   * <code>int64 row_count = 1 [json_name = "rowCount", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The rowCount.
    */
   @java.lang.Override
@@ -70,7 +70,7 @@ private static final long serialVersionUID = 0L;
    * One entry per input feature, in signature order.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+   * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.common.v1.FeatureStatistics> getFeaturesList() {
@@ -81,7 +81,7 @@ private static final long serialVersionUID = 0L;
    * One entry per input feature, in signature order.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+   * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.common.v1.FeatureStatisticsOrBuilder> 
@@ -93,7 +93,7 @@ private static final long serialVersionUID = 0L;
    * One entry per input feature, in signature order.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+   * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public int getFeaturesCount() {
@@ -104,7 +104,7 @@ private static final long serialVersionUID = 0L;
    * One entry per input feature, in signature order.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+   * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.FeatureStatistics getFeatures(int index) {
@@ -115,7 +115,7 @@ private static final long serialVersionUID = 0L;
    * One entry per input feature, in signature order.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+   * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.FeatureStatisticsOrBuilder getFeaturesOrBuilder(
@@ -132,7 +132,7 @@ private static final long serialVersionUID = 0L;
    * prediction drift).
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.common.v1.FeatureStatistics> getOutputsList() {
@@ -144,7 +144,7 @@ private static final long serialVersionUID = 0L;
    * prediction drift).
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.common.v1.FeatureStatisticsOrBuilder> 
@@ -157,7 +157,7 @@ private static final long serialVersionUID = 0L;
    * prediction drift).
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public int getOutputsCount() {
@@ -169,7 +169,7 @@ private static final long serialVersionUID = 0L;
    * prediction drift).
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.FeatureStatistics getOutputs(int index) {
@@ -181,7 +181,7 @@ private static final long serialVersionUID = 0L;
    * prediction drift).
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.FeatureStatisticsOrBuilder getOutputsOrBuilder(
@@ -196,7 +196,7 @@ private static final long serialVersionUID = 0L;
    * Statistics of the target column (for target drift).
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target"];</code>
+   * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the target field is set.
    */
   @java.lang.Override
@@ -208,7 +208,7 @@ private static final long serialVersionUID = 0L;
    * Statistics of the target column (for target drift).
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target"];</code>
+   * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The target.
    */
   @java.lang.Override
@@ -220,7 +220,7 @@ private static final long serialVersionUID = 0L;
    * Statistics of the target column (for target drift).
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target"];</code>
+   * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.FeatureStatisticsOrBuilder getTargetOrBuilder() {
@@ -234,7 +234,7 @@ private static final long serialVersionUID = 0L;
    * The number of rows in the sample file.
    * </pre>
    *
-   * <code>int64 sample_row_count = 5 [json_name = "sampleRowCount"];</code>
+   * <code>int64 sample_row_count = 5 [json_name = "sampleRowCount", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The sampleRowCount.
    */
   @java.lang.Override
@@ -250,7 +250,7 @@ private static final long serialVersionUID = 0L;
    * DownloadModelVersion and `artifact_kind = ARTIFACT_KIND_REFERENCE_SAMPLE`.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample"];</code>
+   * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the sample field is set.
    */
   @java.lang.Override
@@ -263,7 +263,7 @@ private static final long serialVersionUID = 0L;
    * DownloadModelVersion and `artifact_kind = ARTIFACT_KIND_REFERENCE_SAMPLE`.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample"];</code>
+   * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The sample.
    */
   @java.lang.Override
@@ -276,7 +276,7 @@ private static final long serialVersionUID = 0L;
    * DownloadModelVersion and `artifact_kind = ARTIFACT_KIND_REFERENCE_SAMPLE`.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample"];</code>
+   * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.registry.v1.ArtifactOrBuilder getSampleOrBuilder() {
@@ -869,7 +869,7 @@ private static final long serialVersionUID = 0L;
      * The number of training rows the statistics were computed from.
      * </pre>
      *
-     * <code>int64 row_count = 1 [json_name = "rowCount"];</code>
+     * <code>int64 row_count = 1 [json_name = "rowCount", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The rowCount.
      */
     @java.lang.Override
@@ -881,7 +881,7 @@ private static final long serialVersionUID = 0L;
      * The number of training rows the statistics were computed from.
      * </pre>
      *
-     * <code>int64 row_count = 1 [json_name = "rowCount"];</code>
+     * <code>int64 row_count = 1 [json_name = "rowCount", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The rowCount to set.
      * @return This builder for chaining.
      */
@@ -897,7 +897,7 @@ private static final long serialVersionUID = 0L;
      * The number of training rows the statistics were computed from.
      * </pre>
      *
-     * <code>int64 row_count = 1 [json_name = "rowCount"];</code>
+     * <code>int64 row_count = 1 [json_name = "rowCount", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearRowCount() {
@@ -924,7 +924,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature, in signature order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public java.util.List<dev.slipway.common.v1.FeatureStatistics> getFeaturesList() {
       if (featuresBuilder_ == null) {
@@ -938,7 +938,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature, in signature order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public int getFeaturesCount() {
       if (featuresBuilder_ == null) {
@@ -952,7 +952,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature, in signature order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.FeatureStatistics getFeatures(int index) {
       if (featuresBuilder_ == null) {
@@ -966,7 +966,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature, in signature order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setFeatures(
         int index, dev.slipway.common.v1.FeatureStatistics value) {
@@ -987,7 +987,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature, in signature order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setFeatures(
         int index, dev.slipway.common.v1.FeatureStatistics.Builder builderForValue) {
@@ -1005,7 +1005,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature, in signature order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addFeatures(dev.slipway.common.v1.FeatureStatistics value) {
       if (featuresBuilder_ == null) {
@@ -1025,7 +1025,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature, in signature order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addFeatures(
         int index, dev.slipway.common.v1.FeatureStatistics value) {
@@ -1046,7 +1046,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature, in signature order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addFeatures(
         dev.slipway.common.v1.FeatureStatistics.Builder builderForValue) {
@@ -1064,7 +1064,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature, in signature order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addFeatures(
         int index, dev.slipway.common.v1.FeatureStatistics.Builder builderForValue) {
@@ -1082,7 +1082,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature, in signature order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addAllFeatures(
         java.lang.Iterable<? extends dev.slipway.common.v1.FeatureStatistics> values) {
@@ -1101,7 +1101,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature, in signature order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearFeatures() {
       if (featuresBuilder_ == null) {
@@ -1118,7 +1118,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature, in signature order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder removeFeatures(int index) {
       if (featuresBuilder_ == null) {
@@ -1135,7 +1135,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature, in signature order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.FeatureStatistics.Builder getFeaturesBuilder(
         int index) {
@@ -1146,7 +1146,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature, in signature order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.FeatureStatisticsOrBuilder getFeaturesOrBuilder(
         int index) {
@@ -1160,7 +1160,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature, in signature order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public java.util.List<? extends dev.slipway.common.v1.FeatureStatisticsOrBuilder> 
          getFeaturesOrBuilderList() {
@@ -1175,7 +1175,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature, in signature order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.FeatureStatistics.Builder addFeaturesBuilder() {
       return getFeaturesFieldBuilder().addBuilder(
@@ -1186,7 +1186,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature, in signature order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.FeatureStatistics.Builder addFeaturesBuilder(
         int index) {
@@ -1198,7 +1198,7 @@ private static final long serialVersionUID = 0L;
      * One entry per input feature, in signature order.
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public java.util.List<dev.slipway.common.v1.FeatureStatistics.Builder> 
          getFeaturesBuilderList() {
@@ -1237,7 +1237,7 @@ private static final long serialVersionUID = 0L;
      * prediction drift).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public java.util.List<dev.slipway.common.v1.FeatureStatistics> getOutputsList() {
       if (outputsBuilder_ == null) {
@@ -1252,7 +1252,7 @@ private static final long serialVersionUID = 0L;
      * prediction drift).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public int getOutputsCount() {
       if (outputsBuilder_ == null) {
@@ -1267,7 +1267,7 @@ private static final long serialVersionUID = 0L;
      * prediction drift).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.FeatureStatistics getOutputs(int index) {
       if (outputsBuilder_ == null) {
@@ -1282,7 +1282,7 @@ private static final long serialVersionUID = 0L;
      * prediction drift).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setOutputs(
         int index, dev.slipway.common.v1.FeatureStatistics value) {
@@ -1304,7 +1304,7 @@ private static final long serialVersionUID = 0L;
      * prediction drift).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setOutputs(
         int index, dev.slipway.common.v1.FeatureStatistics.Builder builderForValue) {
@@ -1323,7 +1323,7 @@ private static final long serialVersionUID = 0L;
      * prediction drift).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addOutputs(dev.slipway.common.v1.FeatureStatistics value) {
       if (outputsBuilder_ == null) {
@@ -1344,7 +1344,7 @@ private static final long serialVersionUID = 0L;
      * prediction drift).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addOutputs(
         int index, dev.slipway.common.v1.FeatureStatistics value) {
@@ -1366,7 +1366,7 @@ private static final long serialVersionUID = 0L;
      * prediction drift).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addOutputs(
         dev.slipway.common.v1.FeatureStatistics.Builder builderForValue) {
@@ -1385,7 +1385,7 @@ private static final long serialVersionUID = 0L;
      * prediction drift).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addOutputs(
         int index, dev.slipway.common.v1.FeatureStatistics.Builder builderForValue) {
@@ -1404,7 +1404,7 @@ private static final long serialVersionUID = 0L;
      * prediction drift).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder addAllOutputs(
         java.lang.Iterable<? extends dev.slipway.common.v1.FeatureStatistics> values) {
@@ -1424,7 +1424,7 @@ private static final long serialVersionUID = 0L;
      * prediction drift).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearOutputs() {
       if (outputsBuilder_ == null) {
@@ -1442,7 +1442,7 @@ private static final long serialVersionUID = 0L;
      * prediction drift).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder removeOutputs(int index) {
       if (outputsBuilder_ == null) {
@@ -1460,7 +1460,7 @@ private static final long serialVersionUID = 0L;
      * prediction drift).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.FeatureStatistics.Builder getOutputsBuilder(
         int index) {
@@ -1472,7 +1472,7 @@ private static final long serialVersionUID = 0L;
      * prediction drift).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.FeatureStatisticsOrBuilder getOutputsOrBuilder(
         int index) {
@@ -1487,7 +1487,7 @@ private static final long serialVersionUID = 0L;
      * prediction drift).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public java.util.List<? extends dev.slipway.common.v1.FeatureStatisticsOrBuilder> 
          getOutputsOrBuilderList() {
@@ -1503,7 +1503,7 @@ private static final long serialVersionUID = 0L;
      * prediction drift).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.FeatureStatistics.Builder addOutputsBuilder() {
       return getOutputsFieldBuilder().addBuilder(
@@ -1515,7 +1515,7 @@ private static final long serialVersionUID = 0L;
      * prediction drift).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.FeatureStatistics.Builder addOutputsBuilder(
         int index) {
@@ -1528,7 +1528,7 @@ private static final long serialVersionUID = 0L;
      * prediction drift).
      * </pre>
      *
-     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public java.util.List<dev.slipway.common.v1.FeatureStatistics.Builder> 
          getOutputsBuilderList() {
@@ -1557,7 +1557,7 @@ private static final long serialVersionUID = 0L;
      * Statistics of the target column (for target drift).
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the target field is set.
      */
     public boolean hasTarget() {
@@ -1568,7 +1568,7 @@ private static final long serialVersionUID = 0L;
      * Statistics of the target column (for target drift).
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The target.
      */
     public dev.slipway.common.v1.FeatureStatistics getTarget() {
@@ -1583,7 +1583,7 @@ private static final long serialVersionUID = 0L;
      * Statistics of the target column (for target drift).
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setTarget(dev.slipway.common.v1.FeatureStatistics value) {
       if (targetBuilder_ == null) {
@@ -1603,7 +1603,7 @@ private static final long serialVersionUID = 0L;
      * Statistics of the target column (for target drift).
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setTarget(
         dev.slipway.common.v1.FeatureStatistics.Builder builderForValue) {
@@ -1621,7 +1621,7 @@ private static final long serialVersionUID = 0L;
      * Statistics of the target column (for target drift).
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeTarget(dev.slipway.common.v1.FeatureStatistics value) {
       if (targetBuilder_ == null) {
@@ -1646,7 +1646,7 @@ private static final long serialVersionUID = 0L;
      * Statistics of the target column (for target drift).
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearTarget() {
       bitField0_ = (bitField0_ & ~0x00000008);
@@ -1663,7 +1663,7 @@ private static final long serialVersionUID = 0L;
      * Statistics of the target column (for target drift).
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.FeatureStatistics.Builder getTargetBuilder() {
       bitField0_ |= 0x00000008;
@@ -1675,7 +1675,7 @@ private static final long serialVersionUID = 0L;
      * Statistics of the target column (for target drift).
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.FeatureStatisticsOrBuilder getTargetOrBuilder() {
       if (targetBuilder_ != null) {
@@ -1690,7 +1690,7 @@ private static final long serialVersionUID = 0L;
      * Statistics of the target column (for target drift).
      * </pre>
      *
-     * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target"];</code>
+     * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.common.v1.FeatureStatistics, dev.slipway.common.v1.FeatureStatistics.Builder, dev.slipway.common.v1.FeatureStatisticsOrBuilder> 
@@ -1712,7 +1712,7 @@ private static final long serialVersionUID = 0L;
      * The number of rows in the sample file.
      * </pre>
      *
-     * <code>int64 sample_row_count = 5 [json_name = "sampleRowCount"];</code>
+     * <code>int64 sample_row_count = 5 [json_name = "sampleRowCount", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The sampleRowCount.
      */
     @java.lang.Override
@@ -1724,7 +1724,7 @@ private static final long serialVersionUID = 0L;
      * The number of rows in the sample file.
      * </pre>
      *
-     * <code>int64 sample_row_count = 5 [json_name = "sampleRowCount"];</code>
+     * <code>int64 sample_row_count = 5 [json_name = "sampleRowCount", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The sampleRowCount to set.
      * @return This builder for chaining.
      */
@@ -1740,7 +1740,7 @@ private static final long serialVersionUID = 0L;
      * The number of rows in the sample file.
      * </pre>
      *
-     * <code>int64 sample_row_count = 5 [json_name = "sampleRowCount"];</code>
+     * <code>int64 sample_row_count = 5 [json_name = "sampleRowCount", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearSampleRowCount() {
@@ -1759,7 +1759,7 @@ private static final long serialVersionUID = 0L;
      * DownloadModelVersion and `artifact_kind = ARTIFACT_KIND_REFERENCE_SAMPLE`.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample"];</code>
+     * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the sample field is set.
      */
     public boolean hasSample() {
@@ -1771,7 +1771,7 @@ private static final long serialVersionUID = 0L;
      * DownloadModelVersion and `artifact_kind = ARTIFACT_KIND_REFERENCE_SAMPLE`.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample"];</code>
+     * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The sample.
      */
     public dev.slipway.registry.v1.Artifact getSample() {
@@ -1787,7 +1787,7 @@ private static final long serialVersionUID = 0L;
      * DownloadModelVersion and `artifact_kind = ARTIFACT_KIND_REFERENCE_SAMPLE`.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample"];</code>
+     * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setSample(dev.slipway.registry.v1.Artifact value) {
       if (sampleBuilder_ == null) {
@@ -1808,7 +1808,7 @@ private static final long serialVersionUID = 0L;
      * DownloadModelVersion and `artifact_kind = ARTIFACT_KIND_REFERENCE_SAMPLE`.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample"];</code>
+     * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setSample(
         dev.slipway.registry.v1.Artifact.Builder builderForValue) {
@@ -1827,7 +1827,7 @@ private static final long serialVersionUID = 0L;
      * DownloadModelVersion and `artifact_kind = ARTIFACT_KIND_REFERENCE_SAMPLE`.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample"];</code>
+     * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeSample(dev.slipway.registry.v1.Artifact value) {
       if (sampleBuilder_ == null) {
@@ -1853,7 +1853,7 @@ private static final long serialVersionUID = 0L;
      * DownloadModelVersion and `artifact_kind = ARTIFACT_KIND_REFERENCE_SAMPLE`.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample"];</code>
+     * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearSample() {
       bitField0_ = (bitField0_ & ~0x00000020);
@@ -1871,7 +1871,7 @@ private static final long serialVersionUID = 0L;
      * DownloadModelVersion and `artifact_kind = ARTIFACT_KIND_REFERENCE_SAMPLE`.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample"];</code>
+     * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.registry.v1.Artifact.Builder getSampleBuilder() {
       bitField0_ |= 0x00000020;
@@ -1884,7 +1884,7 @@ private static final long serialVersionUID = 0L;
      * DownloadModelVersion and `artifact_kind = ARTIFACT_KIND_REFERENCE_SAMPLE`.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample"];</code>
+     * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.registry.v1.ArtifactOrBuilder getSampleOrBuilder() {
       if (sampleBuilder_ != null) {
@@ -1900,7 +1900,7 @@ private static final long serialVersionUID = 0L;
      * DownloadModelVersion and `artifact_kind = ARTIFACT_KIND_REFERENCE_SAMPLE`.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample"];</code>
+     * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.registry.v1.Artifact, dev.slipway.registry.v1.Artifact.Builder, dev.slipway.registry.v1.ArtifactOrBuilder> 

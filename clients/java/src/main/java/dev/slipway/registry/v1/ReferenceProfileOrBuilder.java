@@ -13,7 +13,7 @@ public interface ReferenceProfileOrBuilder extends
    * The number of training rows the statistics were computed from.
    * </pre>
    *
-   * <code>int64 row_count = 1 [json_name = "rowCount"];</code>
+   * <code>int64 row_count = 1 [json_name = "rowCount", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The rowCount.
    */
   long getRowCount();
@@ -23,7 +23,7 @@ public interface ReferenceProfileOrBuilder extends
    * One entry per input feature, in signature order.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+   * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.util.List<dev.slipway.common.v1.FeatureStatistics> 
       getFeaturesList();
@@ -32,7 +32,7 @@ public interface ReferenceProfileOrBuilder extends
    * One entry per input feature, in signature order.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+   * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.common.v1.FeatureStatistics getFeatures(int index);
   /**
@@ -40,7 +40,7 @@ public interface ReferenceProfileOrBuilder extends
    * One entry per input feature, in signature order.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+   * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   int getFeaturesCount();
   /**
@@ -48,7 +48,7 @@ public interface ReferenceProfileOrBuilder extends
    * One entry per input feature, in signature order.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+   * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.util.List<? extends dev.slipway.common.v1.FeatureStatisticsOrBuilder> 
       getFeaturesOrBuilderList();
@@ -57,7 +57,7 @@ public interface ReferenceProfileOrBuilder extends
    * One entry per input feature, in signature order.
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features"];</code>
+   * <code>repeated .slipway.common.v1.FeatureStatistics features = 2 [json_name = "features", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.common.v1.FeatureStatisticsOrBuilder getFeaturesOrBuilder(
       int index);
@@ -68,7 +68,7 @@ public interface ReferenceProfileOrBuilder extends
    * prediction drift).
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.util.List<dev.slipway.common.v1.FeatureStatistics> 
       getOutputsList();
@@ -78,7 +78,7 @@ public interface ReferenceProfileOrBuilder extends
    * prediction drift).
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.common.v1.FeatureStatistics getOutputs(int index);
   /**
@@ -87,7 +87,7 @@ public interface ReferenceProfileOrBuilder extends
    * prediction drift).
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   int getOutputsCount();
   /**
@@ -96,7 +96,7 @@ public interface ReferenceProfileOrBuilder extends
    * prediction drift).
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.util.List<? extends dev.slipway.common.v1.FeatureStatisticsOrBuilder> 
       getOutputsOrBuilderList();
@@ -106,7 +106,7 @@ public interface ReferenceProfileOrBuilder extends
    * prediction drift).
    * </pre>
    *
-   * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.common.v1.FeatureStatistics outputs = 3 [json_name = "outputs", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.common.v1.FeatureStatisticsOrBuilder getOutputsOrBuilder(
       int index);
@@ -116,7 +116,7 @@ public interface ReferenceProfileOrBuilder extends
    * Statistics of the target column (for target drift).
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target"];</code>
+   * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the target field is set.
    */
   boolean hasTarget();
@@ -125,7 +125,7 @@ public interface ReferenceProfileOrBuilder extends
    * Statistics of the target column (for target drift).
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target"];</code>
+   * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The target.
    */
   dev.slipway.common.v1.FeatureStatistics getTarget();
@@ -134,7 +134,7 @@ public interface ReferenceProfileOrBuilder extends
    * Statistics of the target column (for target drift).
    * </pre>
    *
-   * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target"];</code>
+   * <code>.slipway.common.v1.FeatureStatistics target = 4 [json_name = "target", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.common.v1.FeatureStatisticsOrBuilder getTargetOrBuilder();
 
@@ -143,7 +143,7 @@ public interface ReferenceProfileOrBuilder extends
    * The number of rows in the sample file.
    * </pre>
    *
-   * <code>int64 sample_row_count = 5 [json_name = "sampleRowCount"];</code>
+   * <code>int64 sample_row_count = 5 [json_name = "sampleRowCount", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The sampleRowCount.
    */
   long getSampleRowCount();
@@ -154,7 +154,7 @@ public interface ReferenceProfileOrBuilder extends
    * DownloadModelVersion and `artifact_kind = ARTIFACT_KIND_REFERENCE_SAMPLE`.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample"];</code>
+   * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the sample field is set.
    */
   boolean hasSample();
@@ -164,7 +164,7 @@ public interface ReferenceProfileOrBuilder extends
    * DownloadModelVersion and `artifact_kind = ARTIFACT_KIND_REFERENCE_SAMPLE`.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample"];</code>
+   * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The sample.
    */
   dev.slipway.registry.v1.Artifact getSample();
@@ -174,7 +174,7 @@ public interface ReferenceProfileOrBuilder extends
    * DownloadModelVersion and `artifact_kind = ARTIFACT_KIND_REFERENCE_SAMPLE`.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample"];</code>
+   * <code>.slipway.registry.v1.Artifact sample = 6 [json_name = "sample", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.registry.v1.ArtifactOrBuilder getSampleOrBuilder();
 }

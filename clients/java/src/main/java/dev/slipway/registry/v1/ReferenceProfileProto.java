@@ -30,27 +30,30 @@ public final class ReferenceProfileProto {
   static {
     java.lang.String[] descriptorData = {
       "\n+slipway/registry/v1/reference_profile." +
-      "proto\022\023slipway.registry.v1\032\037slipway/comm" +
-      "on/v1/feature.proto\032\"slipway/registry/v1" +
-      "/artifact.proto\"\320\002\n\020ReferenceProfile\022\033\n\t" +
-      "row_count\030\001 \001(\003R\010rowCount\022@\n\010features\030\002 " +
-      "\003(\0132$.slipway.common.v1.FeatureStatistic" +
-      "sR\010features\022>\n\007outputs\030\003 \003(\0132$.slipway.c" +
-      "ommon.v1.FeatureStatisticsR\007outputs\022<\n\006t" +
-      "arget\030\004 \001(\0132$.slipway.common.v1.FeatureS" +
-      "tatisticsR\006target\022(\n\020sample_row_count\030\005 " +
-      "\001(\003R\016sampleRowCount\0225\n\006sample\030\006 \001(\0132\035.sl" +
-      "ipway.registry.v1.ArtifactR\006sampleB\342\001\n\027d" +
-      "ev.slipway.registry.v1B\025ReferenceProfile" +
-      "ProtoP\001ZBgithub.com/slipway-mlops/slipwa" +
-      "y/clients/go/registry/v1;registryv1\242\002\003SR" +
-      "X\252\002\023Slipway.Registry.V1\312\002\023Slipway\\Regist" +
-      "ry\\V1\342\002\037Slipway\\Registry\\V1\\GPBMetadata\352" +
-      "\002\025Slipway::Registry::V1b\006proto3"
+      "proto\022\023slipway.registry.v1\032\037google/api/f" +
+      "ield_behavior.proto\032\037slipway/common/v1/f" +
+      "eature.proto\032\"slipway/registry/v1/artifa" +
+      "ct.proto\"\364\002\n\020ReferenceProfile\022!\n\trow_cou" +
+      "nt\030\001 \001(\003B\004\342A\001\001R\010rowCount\022F\n\010features\030\002 \003" +
+      "(\0132$.slipway.common.v1.FeatureStatistics" +
+      "B\004\342A\001\001R\010features\022D\n\007outputs\030\003 \003(\0132$.slip" +
+      "way.common.v1.FeatureStatisticsB\004\342A\001\001R\007o" +
+      "utputs\022B\n\006target\030\004 \001(\0132$.slipway.common." +
+      "v1.FeatureStatisticsB\004\342A\001\001R\006target\022.\n\020sa" +
+      "mple_row_count\030\005 \001(\003B\004\342A\001\001R\016sampleRowCou" +
+      "nt\022;\n\006sample\030\006 \001(\0132\035.slipway.registry.v1" +
+      ".ArtifactB\004\342A\001\001R\006sampleB\342\001\n\027dev.slipway." +
+      "registry.v1B\025ReferenceProfileProtoP\001ZBgi" +
+      "thub.com/slipway-mlops/slipway/clients/g" +
+      "o/registry/v1;registryv1\242\002\003SRX\252\002\023Slipway" +
+      ".Registry.V1\312\002\023Slipway\\Registry\\V1\342\002\037Sli" +
+      "pway\\Registry\\V1\\GPBMetadata\352\002\025Slipway::" +
+      "Registry::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
           dev.slipway.common.v1.FeatureProto.getDescriptor(),
           dev.slipway.registry.v1.ArtifactProto.getDescriptor(),
         });
@@ -60,6 +63,12 @@ public final class ReferenceProfileProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_ReferenceProfile_descriptor,
         new java.lang.String[] { "RowCount", "Features", "Outputs", "Target", "SampleRowCount", "Sample", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
     dev.slipway.common.v1.FeatureProto.getDescriptor();
     dev.slipway.registry.v1.ArtifactProto.getDescriptor();
   }

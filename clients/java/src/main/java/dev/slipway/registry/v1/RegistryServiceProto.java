@@ -200,181 +200,209 @@ public final class RegistryServiceProto {
   static {
     java.lang.String[] descriptorData = {
       "\n*slipway/registry/v1/registry_service.p" +
-      "roto\022\023slipway.registry.v1\032 google/protob" +
-      "uf/field_mask.proto\032\'slipway/registry/v1" +
-      "/alias_history.proto\032\"slipway/registry/v" +
-      "1/artifact.proto\032(slipway/registry/v1/li" +
-      "neage_report.proto\032\037slipway/registry/v1/" +
-      "model.proto\032%slipway/registry/v1/model_e" +
-      "vent.proto\032\'slipway/registry/v1/model_ve" +
-      "rsion.proto\"\200\001\n\022CreateModelRequest\022\031\n\010mo" +
-      "del_id\030\001 \001(\tR\007modelId\0220\n\005model\030\002 \001(\0132\032.s" +
-      "lipway.registry.v1.ModelR\005model\022\035\n\nreque" +
-      "st_id\030\003 \001(\tR\trequestId\"G\n\023CreateModelRes" +
-      "ponse\0220\n\005model\030\001 \001(\0132\032.slipway.registry." +
-      "v1.ModelR\005model\"%\n\017GetModelRequest\022\022\n\004na" +
-      "me\030\001 \001(\tR\004name\"D\n\020GetModelResponse\0220\n\005mo" +
-      "del\030\001 \001(\0132\032.slipway.registry.v1.ModelR\005m" +
-      "odel\"\202\001\n\021ListModelsRequest\022\033\n\tpage_size\030" +
-      "\001 \001(\005R\010pageSize\022\035\n\npage_token\030\002 \001(\tR\tpag" +
-      "eToken\022\026\n\006filter\030\003 \001(\tR\006filter\022\031\n\010order_" +
-      "by\030\004 \001(\tR\007orderBy\"p\n\022ListModelsResponse\022" +
-      "2\n\006models\030\001 \003(\0132\032.slipway.registry.v1.Mo" +
-      "delR\006models\022&\n\017next_page_token\030\002 \001(\tR\rne" +
-      "xtPageToken\"\272\001\n\022UpdateModelRequest\0220\n\005mo" +
-      "del\030\001 \001(\0132\032.slipway.registry.v1.ModelR\005m" +
-      "odel\022;\n\013update_mask\030\002 \001(\0132\032.google.proto" +
-      "buf.FieldMaskR\nupdateMask\022\026\n\006reason\030\003 \001(" +
-      "\tR\006reason\022\035\n\nrequest_id\030\004 \001(\tR\trequestId" +
-      "\"G\n\023UpdateModelResponse\0220\n\005model\030\001 \001(\0132\032" +
-      ".slipway.registry.v1.ModelR\005model\"\211\001\n\022De" +
-      "leteModelRequest\022\022\n\004name\030\001 \001(\tR\004name\022\024\n\005" +
-      "force\030\002 \001(\010R\005force\022\022\n\004etag\030\003 \001(\tR\004etag\022\026" +
-      "\n\006reason\030\004 \001(\tR\006reason\022\035\n\nrequest_id\030\005 \001" +
-      "(\tR\trequestId\"\025\n\023DeleteModelResponse\"\261\001\n" +
-      "\031CreateModelVersionRequest\022M\n\010metadata\030\001" +
-      " \001(\0132/.slipway.registry.v1.CreateModelVe" +
-      "rsionMetadataH\000R\010metadata\022:\n\005chunk\030\002 \001(\013" +
-      "2\".slipway.registry.v1.ArtifactChunkH\000R\005" +
-      "chunkB\t\n\007payload\"\276\001\n\032CreateModelVersionM" +
-      "etadata\022\026\n\006parent\030\001 \001(\tR\006parent\022F\n\rmodel" +
-      "_version\030\002 \001(\0132!.slipway.registry.v1.Mod" +
-      "elVersionR\014modelVersion\022!\n\014create_model\030" +
-      "\003 \001(\010R\013createModel\022\035\n\nrequest_id\030\004 \001(\tR\t" +
-      "requestId\"k\n\rArtifactChunk\022F\n\rartifact_k" +
-      "ind\030\001 \001(\0162!.slipway.registry.v1.Artifact" +
-      "KindR\014artifactKind\022\022\n\004data\030\002 \001(\014R\004data\"d" +
-      "\n\032CreateModelVersionResponse\022F\n\rmodel_ve" +
-      "rsion\030\001 \001(\0132!.slipway.registry.v1.ModelV" +
-      "ersionR\014modelVersion\",\n\026GetModelVersionR" +
-      "equest\022\022\n\004name\030\001 \001(\tR\004name\"a\n\027GetModelVe" +
-      "rsionResponse\022F\n\rmodel_version\030\001 \001(\0132!.s" +
-      "lipway.registry.v1.ModelVersionR\014modelVe" +
-      "rsion\"\241\001\n\030ListModelVersionsRequest\022\026\n\006pa" +
-      "rent\030\001 \001(\tR\006parent\022\033\n\tpage_size\030\002 \001(\005R\010p" +
-      "ageSize\022\035\n\npage_token\030\003 \001(\tR\tpageToken\022\026" +
-      "\n\006filter\030\004 \001(\tR\006filter\022\031\n\010order_by\030\005 \001(\t" +
-      "R\007orderBy\"\215\001\n\031ListModelVersionsResponse\022" +
-      "H\n\016model_versions\030\001 \003(\0132!.slipway.regist" +
-      "ry.v1.ModelVersionR\rmodelVersions\022&\n\017nex" +
-      "t_page_token\030\002 \001(\tR\rnextPageToken\"\327\001\n\031Up" +
-      "dateModelVersionRequest\022F\n\rmodel_version" +
-      "\030\001 \001(\0132!.slipway.registry.v1.ModelVersio" +
-      "nR\014modelVersion\022;\n\013update_mask\030\002 \001(\0132\032.g" +
-      "oogle.protobuf.FieldMaskR\nupdateMask\022\026\n\006" +
-      "reason\030\003 \001(\tR\006reason\022\035\n\nrequest_id\030\004 \001(\t" +
-      "R\trequestId\"d\n\032UpdateModelVersionRespons" +
-      "e\022F\n\rmodel_version\030\001 \001(\0132!.slipway.regis" +
-      "try.v1.ModelVersionR\014modelVersion\"{\n\032Arc" +
-      "hiveModelVersionRequest\022\022\n\004name\030\001 \001(\tR\004n" +
-      "ame\022\026\n\006reason\030\002 \001(\tR\006reason\022\022\n\004etag\030\003 \001(" +
-      "\tR\004etag\022\035\n\nrequest_id\030\004 \001(\tR\trequestId\"e" +
-      "\n\033ArchiveModelVersionResponse\022F\n\rmodel_v" +
-      "ersion\030\001 \001(\0132!.slipway.registry.v1.Model" +
-      "VersionR\014modelVersion\"y\n\033DownloadModelVe" +
-      "rsionRequest\022\022\n\004name\030\001 \001(\tR\004name\022F\n\rarti" +
-      "fact_kind\030\002 \001(\0162!.slipway.registry.v1.Ar" +
-      "tifactKindR\014artifactKind\"\270\001\n\016DownloadHea" +
-      "der\022#\n\rmodel_version\030\001 \001(\tR\014modelVersion" +
-      "\022F\n\rartifact_kind\030\002 \001(\0162!.slipway.regist" +
-      "ry.v1.ArtifactKindR\014artifactKind\0229\n\010arti" +
-      "fact\030\003 \001(\0132\035.slipway.registry.v1.Artifac" +
-      "tR\010artifact\"\200\001\n\034DownloadModelVersionResp" +
-      "onse\022=\n\006header\030\001 \001(\0132#.slipway.registry." +
-      "v1.DownloadHeaderH\000R\006header\022\026\n\005chunk\030\002 \001" +
-      "(\014H\000R\005chunkB\t\n\007payload\"\371\001\n\024SetModelAlias" +
-      "Request\022\024\n\005model\030\001 \001(\tR\005model\022\024\n\005alias\030\002" +
-      " \001(\tR\005alias\022%\n\016version_number\030\003 \001(\003R\rver" +
-      "sionNumber\022\026\n\006reason\030\004 \001(\tR\006reason\022;\n\027ex" +
-      "pected_version_number\030\005 \001(\003H\000R\025expectedV" +
-      "ersionNumber\210\001\001\022\035\n\nrequest_id\030\006 \001(\tR\treq" +
-      "uestIdB\032\n\030_expected_version_number\"\241\001\n\025S" +
-      "etModelAliasResponse\0220\n\005model\030\001 \001(\0132\032.sl" +
+      "roto\022\023slipway.registry.v1\032\037google/api/fi" +
+      "eld_behavior.proto\032\031google/api/resource." +
+      "proto\032 google/protobuf/field_mask.proto\032" +
+      "\'slipway/registry/v1/alias_history.proto" +
+      "\032\"slipway/registry/v1/artifact.proto\032(sl" +
+      "ipway/registry/v1/lineage_report.proto\032\037" +
+      "slipway/registry/v1/model.proto\032%slipway" +
+      "/registry/v1/model_event.proto\032\'slipway/" +
+      "registry/v1/model_version.proto\"\222\001\n\022Crea" +
+      "teModelRequest\022\037\n\010model_id\030\001 \001(\tB\004\342A\001\002R\007" +
+      "modelId\0226\n\005model\030\002 \001(\0132\032.slipway.registr" +
+      "y.v1.ModelB\004\342A\001\001R\005model\022#\n\nrequest_id\030\003 " +
+      "\001(\tB\004\342A\001\001R\trequestId\"G\n\023CreateModelRespo" +
+      "nse\0220\n\005model\030\001 \001(\0132\032.slipway.registry.v1" +
+      ".ModelR\005model\"J\n\017GetModelRequest\0227\n\004name" +
+      "\030\001 \001(\tB#\342A\001\002\372A\034\n\032registry.slipway.dev/Mo" +
+      "delR\004name\"D\n\020GetModelResponse\0220\n\005model\030\001" +
+      " \001(\0132\032.slipway.registry.v1.ModelR\005model\"" +
+      "\232\001\n\021ListModelsRequest\022!\n\tpage_size\030\001 \001(\005" +
+      "B\004\342A\001\001R\010pageSize\022#\n\npage_token\030\002 \001(\tB\004\342A" +
+      "\001\001R\tpageToken\022\034\n\006filter\030\003 \001(\tB\004\342A\001\001R\006fil" +
+      "ter\022\037\n\010order_by\030\004 \001(\tB\004\342A\001\001R\007orderBy\"p\n\022" +
+      "ListModelsResponse\0222\n\006models\030\001 \003(\0132\032.sli" +
+      "pway.registry.v1.ModelR\006models\022&\n\017next_p" +
+      "age_token\030\002 \001(\tR\rnextPageToken\"\322\001\n\022Updat" +
+      "eModelRequest\0226\n\005model\030\001 \001(\0132\032.slipway.r" +
+      "egistry.v1.ModelB\004\342A\001\002R\005model\022A\n\013update_" +
+      "mask\030\002 \001(\0132\032.google.protobuf.FieldMaskB\004" +
+      "\342A\001\001R\nupdateMask\022\034\n\006reason\030\003 \001(\tB\004\342A\001\001R\006" +
+      "reason\022#\n\nrequest_id\030\004 \001(\tB\004\342A\001\001R\treques" +
+      "tId\"G\n\023UpdateModelResponse\0220\n\005model\030\001 \001(" +
+      "\0132\032.slipway.registry.v1.ModelR\005model\"\306\001\n" +
+      "\022DeleteModelRequest\0227\n\004name\030\001 \001(\tB#\342A\001\002\372" +
+      "A\034\n\032registry.slipway.dev/ModelR\004name\022\032\n\005" +
+      "force\030\002 \001(\010B\004\342A\001\001R\005force\022\030\n\004etag\030\003 \001(\tB\004" +
+      "\342A\001\001R\004etag\022\034\n\006reason\030\004 \001(\tB\004\342A\001\001R\006reason" +
+      "\022#\n\nrequest_id\030\005 \001(\tB\004\342A\001\001R\trequestId\"\025\n" +
+      "\023DeleteModelResponse\"\275\001\n\031CreateModelVers" +
+      "ionRequest\022S\n\010metadata\030\001 \001(\0132/.slipway.r" +
+      "egistry.v1.CreateModelVersionMetadataB\004\342" +
+      "A\001\001H\000R\010metadata\022@\n\005chunk\030\002 \001(\0132\".slipway" +
+      ".registry.v1.ArtifactChunkB\004\342A\001\001H\000R\005chun" +
+      "kB\t\n\007payload\"\365\001\n\032CreateModelVersionMetad" +
+      "ata\022;\n\006parent\030\001 \001(\tB#\342A\001\002\372A\034\n\032registry.s" +
+      "lipway.dev/ModelR\006parent\022L\n\rmodel_versio" +
+      "n\030\002 \001(\0132!.slipway.registry.v1.ModelVersi" +
+      "onB\004\342A\001\002R\014modelVersion\022\'\n\014create_model\030\003" +
+      " \001(\010B\004\342A\001\001R\013createModel\022#\n\nrequest_id\030\004 " +
+      "\001(\tB\004\342A\001\001R\trequestId\"w\n\rArtifactChunk\022L\n" +
+      "\rartifact_kind\030\001 \001(\0162!.slipway.registry." +
+      "v1.ArtifactKindB\004\342A\001\001R\014artifactKind\022\030\n\004d" +
+      "ata\030\002 \001(\014B\004\342A\001\002R\004data\"d\n\032CreateModelVers" +
+      "ionResponse\022F\n\rmodel_version\030\001 \001(\0132!.sli" +
+      "pway.registry.v1.ModelVersionR\014modelVers" +
+      "ion\"\231\001\n\026GetModelVersionRequest\022>\n\004name\030\001" +
+      " \001(\tB*\342A\001\002\372A#\n!registry.slipway.dev/Mode" +
+      "lVersionR\004name\022?\n\004view\030\002 \001(\0162%.slipway.r" +
+      "egistry.v1.ModelVersionViewB\004\342A\001\001R\004view\"" +
+      "a\n\027GetModelVersionResponse\022F\n\rmodel_vers" +
+      "ion\030\001 \001(\0132!.slipway.registry.v1.ModelVer" +
+      "sionR\014modelVersion\"\237\002\n\030ListModelVersions" +
+      "Request\022;\n\006parent\030\001 \001(\tB#\342A\001\002\372A\034\n\032regist" +
+      "ry.slipway.dev/ModelR\006parent\022!\n\tpage_siz" +
+      "e\030\002 \001(\005B\004\342A\001\001R\010pageSize\022#\n\npage_token\030\003 " +
+      "\001(\tB\004\342A\001\001R\tpageToken\022\034\n\006filter\030\004 \001(\tB\004\342A" +
+      "\001\001R\006filter\022\037\n\010order_by\030\005 \001(\tB\004\342A\001\001R\007orde" +
+      "rBy\022?\n\004view\030\006 \001(\0162%.slipway.registry.v1." +
+      "ModelVersionViewB\004\342A\001\001R\004view\"\215\001\n\031ListMod" +
+      "elVersionsResponse\022H\n\016model_versions\030\001 \003" +
+      "(\0132!.slipway.registry.v1.ModelVersionR\rm" +
+      "odelVersions\022&\n\017next_page_token\030\002 \001(\tR\rn" +
+      "extPageToken\"\357\001\n\031UpdateModelVersionReque" +
+      "st\022L\n\rmodel_version\030\001 \001(\0132!.slipway.regi" +
+      "stry.v1.ModelVersionB\004\342A\001\002R\014modelVersion" +
+      "\022A\n\013update_mask\030\002 \001(\0132\032.google.protobuf." +
+      "FieldMaskB\004\342A\001\001R\nupdateMask\022\034\n\006reason\030\003 " +
+      "\001(\tB\004\342A\001\001R\006reason\022#\n\nrequest_id\030\004 \001(\tB\004\342" +
+      "A\001\001R\trequestId\"d\n\032UpdateModelVersionResp" +
+      "onse\022F\n\rmodel_version\030\001 \001(\0132!.slipway.re" +
+      "gistry.v1.ModelVersionR\014modelVersion\"\271\001\n" +
+      "\032ArchiveModelVersionRequest\022>\n\004name\030\001 \001(" +
+      "\tB*\342A\001\002\372A#\n!registry.slipway.dev/ModelVe" +
+      "rsionR\004name\022\034\n\006reason\030\002 \001(\tB\004\342A\001\001R\006reaso" +
+      "n\022\030\n\004etag\030\003 \001(\tB\004\342A\001\001R\004etag\022#\n\nrequest_i" +
+      "d\030\004 \001(\tB\004\342A\001\001R\trequestId\"e\n\033ArchiveModel" +
+      "VersionResponse\022F\n\rmodel_version\030\001 \001(\0132!" +
+      ".slipway.registry.v1.ModelVersionR\014model" +
+      "Version\"\253\001\n\033DownloadModelVersionRequest\022" +
+      ">\n\004name\030\001 \001(\tB*\342A\001\002\372A#\n!registry.slipway" +
+      ".dev/ModelVersionR\004name\022L\n\rartifact_kind" +
+      "\030\002 \001(\0162!.slipway.registry.v1.ArtifactKin" +
+      "dB\004\342A\001\001R\014artifactKind\"\360\001\n\016DownloadHeader" +
+      "\022O\n\rmodel_version\030\001 \001(\tB*\342A\001\003\372A#\n!regist" +
+      "ry.slipway.dev/ModelVersionR\014modelVersio" +
+      "n\022L\n\rartifact_kind\030\002 \001(\0162!.slipway.regis" +
+      "try.v1.ArtifactKindB\004\342A\001\003R\014artifactKind\022" +
+      "?\n\010artifact\030\003 \001(\0132\035.slipway.registry.v1." +
+      "ArtifactB\004\342A\001\003R\010artifact\"\200\001\n\034DownloadMod" +
+      "elVersionResponse\022=\n\006header\030\001 \001(\0132#.slip" +
+      "way.registry.v1.DownloadHeaderH\000R\006header" +
+      "\022\026\n\005chunk\030\002 \001(\014H\000R\005chunkB\t\n\007payload\"\272\002\n\024" +
+      "SetModelAliasRequest\0227\n\004name\030\001 \001(\tB#\342A\001\002" +
+      "\372A\034\n\032registry.slipway.dev/ModelR\004name\022\032\n" +
+      "\005alias\030\002 \001(\tB\004\342A\001\002R\005alias\022+\n\016version_num" +
+      "ber\030\003 \001(\003B\004\342A\001\002R\rversionNumber\022\034\n\006reason" +
+      "\030\004 \001(\tB\004\342A\001\001R\006reason\022A\n\027expected_version" +
+      "_number\030\005 \001(\003B\004\342A\001\001H\000R\025expectedVersionNu" +
+      "mber\210\001\001\022#\n\nrequest_id\030\006 \001(\tB\004\342A\001\001R\treque" +
+      "stIdB\032\n\030_expected_version_number\"\241\001\n\025Set" +
+      "ModelAliasResponse\0220\n\005model\030\001 \001(\0132\032.slip" +
+      "way.registry.v1.ModelR\005model\022V\n\023alias_hi" +
+      "story_entry\030\002 \001(\0132&.slipway.registry.v1." +
+      "AliasHistoryEntryR\021aliasHistoryEntry\"\220\002\n" +
+      "\027DeleteModelAliasRequest\0227\n\004name\030\001 \001(\tB#" +
+      "\342A\001\002\372A\034\n\032registry.slipway.dev/ModelR\004nam" +
+      "e\022\032\n\005alias\030\002 \001(\tB\004\342A\001\002R\005alias\022\034\n\006reason\030" +
+      "\003 \001(\tB\004\342A\001\001R\006reason\022#\n\nrequest_id\030\004 \001(\tB" +
+      "\004\342A\001\001R\trequestId\022A\n\027expected_version_num" +
+      "ber\030\005 \001(\003B\004\342A\001\001H\000R\025expectedVersionNumber" +
+      "\210\001\001B\032\n\030_expected_version_number\"\244\001\n\030Dele" +
+      "teModelAliasResponse\0220\n\005model\030\001 \001(\0132\032.sl" +
       "ipway.registry.v1.ModelR\005model\022V\n\023alias_" +
       "history_entry\030\002 \001(\0132&.slipway.registry.v" +
-      "1.AliasHistoryEntryR\021aliasHistoryEntry\"\325" +
-      "\001\n\027DeleteModelAliasRequest\022\024\n\005model\030\001 \001(" +
-      "\tR\005model\022\024\n\005alias\030\002 \001(\tR\005alias\022\026\n\006reason" +
-      "\030\003 \001(\tR\006reason\022\035\n\nrequest_id\030\004 \001(\tR\trequ" +
-      "estId\022;\n\027expected_version_number\030\005 \001(\003H\000" +
-      "R\025expectedVersionNumber\210\001\001B\032\n\030_expected_" +
-      "version_number\"\244\001\n\030DeleteModelAliasRespo" +
-      "nse\0220\n\005model\030\001 \001(\0132\032.slipway.registry.v1" +
-      ".ModelR\005model\022V\n\023alias_history_entry\030\002 \001" +
-      "(\0132&.slipway.registry.v1.AliasHistoryEnt" +
-      "ryR\021aliasHistoryEntry\"\252\001\n\027ListAliasHisto" +
-      "ryRequest\022\026\n\006parent\030\001 \001(\tR\006parent\022\024\n\005ali" +
-      "as\030\002 \001(\tR\005alias\022%\n\016version_number\030\003 \001(\003R" +
-      "\rversionNumber\022\033\n\tpage_size\030\004 \001(\005R\010pageS" +
-      "ize\022\035\n\npage_token\030\005 \001(\tR\tpageToken\"\236\001\n\030L" +
-      "istAliasHistoryResponse\022Z\n\025alias_history" +
-      "_entries\030\001 \003(\0132&.slipway.registry.v1.Ali" +
-      "asHistoryEntryR\023aliasHistoryEntries\022&\n\017n" +
-      "ext_page_token\030\002 \001(\tR\rnextPageToken\"\251\001\n\027" +
-      "WatchModelEventsRequest\022\024\n\005model\030\001 \001(\tR\005" +
-      "model\022*\n\016after_sequence\030\002 \001(\003H\000R\rafterSe" +
-      "quence\210\001\001\0229\n\005types\030\003 \003(\0162#.slipway.regis" +
-      "try.v1.ModelEventTypeR\005typesB\021\n\017_after_s" +
-      "equence\"Q\n\030WatchModelEventsResponse\0225\n\005e" +
-      "vent\030\001 \001(\0132\037.slipway.registry.v1.ModelEv" +
-      "entR\005event\"-\n\027GetLineageReportRequest\022\022\n" +
-      "\004name\030\001 \001(\tR\004name\"V\n\030GetLineageReportRes" +
-      "ponse\022:\n\006report\030\001 \001(\0132\".slipway.registry" +
-      ".v1.LineageReportR\006report2\350\r\n\017RegistrySe" +
-      "rvice\022`\n\013CreateModel\022\'.slipway.registry." +
-      "v1.CreateModelRequest\032(.slipway.registry" +
-      ".v1.CreateModelResponse\022W\n\010GetModel\022$.sl" +
-      "ipway.registry.v1.GetModelRequest\032%.slip" +
-      "way.registry.v1.GetModelResponse\022]\n\nList" +
-      "Models\022&.slipway.registry.v1.ListModelsR" +
-      "equest\032\'.slipway.registry.v1.ListModelsR" +
-      "esponse\022`\n\013UpdateModel\022\'.slipway.registr" +
-      "y.v1.UpdateModelRequest\032(.slipway.regist" +
-      "ry.v1.UpdateModelResponse\022`\n\013DeleteModel" +
-      "\022\'.slipway.registry.v1.DeleteModelReques" +
-      "t\032(.slipway.registry.v1.DeleteModelRespo" +
-      "nse\022w\n\022CreateModelVersion\022..slipway.regi" +
-      "stry.v1.CreateModelVersionRequest\032/.slip" +
-      "way.registry.v1.CreateModelVersionRespon" +
-      "se(\001\022l\n\017GetModelVersion\022+.slipway.regist" +
-      "ry.v1.GetModelVersionRequest\032,.slipway.r" +
-      "egistry.v1.GetModelVersionResponse\022r\n\021Li" +
-      "stModelVersions\022-.slipway.registry.v1.Li" +
-      "stModelVersionsRequest\032..slipway.registr" +
-      "y.v1.ListModelVersionsResponse\022u\n\022Update" +
-      "ModelVersion\022..slipway.registry.v1.Updat" +
-      "eModelVersionRequest\032/.slipway.registry." +
-      "v1.UpdateModelVersionResponse\022x\n\023Archive" +
-      "ModelVersion\022/.slipway.registry.v1.Archi" +
-      "veModelVersionRequest\0320.slipway.registry" +
-      ".v1.ArchiveModelVersionResponse\022}\n\024Downl" +
-      "oadModelVersion\0220.slipway.registry.v1.Do" +
-      "wnloadModelVersionRequest\0321.slipway.regi" +
-      "stry.v1.DownloadModelVersionResponse0\001\022f" +
-      "\n\rSetModelAlias\022).slipway.registry.v1.Se" +
-      "tModelAliasRequest\032*.slipway.registry.v1" +
-      ".SetModelAliasResponse\022o\n\020DeleteModelAli" +
-      "as\022,.slipway.registry.v1.DeleteModelAlia" +
-      "sRequest\032-.slipway.registry.v1.DeleteMod" +
-      "elAliasResponse\022o\n\020ListAliasHistory\022,.sl" +
-      "ipway.registry.v1.ListAliasHistoryReques" +
-      "t\032-.slipway.registry.v1.ListAliasHistory" +
-      "Response\022q\n\020WatchModelEvents\022,.slipway.r" +
-      "egistry.v1.WatchModelEventsRequest\032-.sli" +
-      "pway.registry.v1.WatchModelEventsRespons" +
-      "e0\001\022o\n\020GetLineageReport\022,.slipway.regist" +
-      "ry.v1.GetLineageReportRequest\032-.slipway." +
-      "registry.v1.GetLineageReportResponseB\341\001\n" +
-      "\027dev.slipway.registry.v1B\024RegistryServic" +
-      "eProtoP\001ZBgithub.com/slipway-mlops/slipw" +
-      "ay/clients/go/registry/v1;registryv1\242\002\003S" +
-      "RX\252\002\023Slipway.Registry.V1\312\002\023Slipway\\Regis" +
-      "try\\V1\342\002\037Slipway\\Registry\\V1\\GPBMetadata" +
-      "\352\002\025Slipway::Registry::V1b\006proto3"
+      "1.AliasHistoryEntryR\021aliasHistoryEntry\"\200" +
+      "\002\n\027ListAliasHistoryRequest\022;\n\006parent\030\001 \001" +
+      "(\tB#\342A\001\002\372A\034\n\032registry.slipway.dev/ModelR" +
+      "\006parent\022!\n\tpage_size\030\004 \001(\005B\004\342A\001\001R\010pageSi" +
+      "ze\022#\n\npage_token\030\005 \001(\tB\004\342A\001\001R\tpageToken\022" +
+      "\034\n\006filter\030\006 \001(\tB\004\342A\001\001R\006filter\022\037\n\010order_b" +
+      "y\030\007 \001(\tB\004\342A\001\001R\007orderByJ\004\010\002\020\003J\004\010\003\020\004R\005alia" +
+      "sR\016version_number\"\236\001\n\030ListAliasHistoryRe" +
+      "sponse\022Z\n\025alias_history_entries\030\001 \003(\0132&." +
+      "slipway.registry.v1.AliasHistoryEntryR\023a" +
+      "liasHistoryEntries\022&\n\017next_page_token\030\002 " +
+      "\001(\tR\rnextPageToken\"\332\001\n\027WatchModelEventsR" +
+      "equest\0229\n\005model\030\001 \001(\tB#\342A\001\001\372A\034\n\032registry" +
+      ".slipway.dev/ModelR\005model\0220\n\016after_seque" +
+      "nce\030\002 \001(\003B\004\342A\001\001H\000R\rafterSequence\210\001\001\022?\n\005t" +
+      "ypes\030\003 \003(\0162#.slipway.registry.v1.ModelEv" +
+      "entTypeB\004\342A\001\001R\005typesB\021\n\017_after_sequence\"" +
+      "Q\n\030WatchModelEventsResponse\0225\n\005event\030\001 \001" +
+      "(\0132\037.slipway.registry.v1.ModelEventR\005eve" +
+      "nt\"Y\n\027GetLineageReportRequest\022>\n\004name\030\001 " +
+      "\001(\tB*\342A\001\002\372A#\n!registry.slipway.dev/Model" +
+      "VersionR\004name\"V\n\030GetLineageReportRespons" +
+      "e\022:\n\006report\030\001 \001(\0132\".slipway.registry.v1." +
+      "LineageReportR\006report2\350\r\n\017RegistryServic" +
+      "e\022`\n\013CreateModel\022\'.slipway.registry.v1.C" +
+      "reateModelRequest\032(.slipway.registry.v1." +
+      "CreateModelResponse\022W\n\010GetModel\022$.slipwa" +
+      "y.registry.v1.GetModelRequest\032%.slipway." +
+      "registry.v1.GetModelResponse\022]\n\nListMode" +
+      "ls\022&.slipway.registry.v1.ListModelsReque" +
+      "st\032\'.slipway.registry.v1.ListModelsRespo" +
+      "nse\022`\n\013UpdateModel\022\'.slipway.registry.v1" +
+      ".UpdateModelRequest\032(.slipway.registry.v" +
+      "1.UpdateModelResponse\022`\n\013DeleteModel\022\'.s" +
+      "lipway.registry.v1.DeleteModelRequest\032(." +
+      "slipway.registry.v1.DeleteModelResponse\022" +
+      "w\n\022CreateModelVersion\022..slipway.registry" +
+      ".v1.CreateModelVersionRequest\032/.slipway." +
+      "registry.v1.CreateModelVersionResponse(\001" +
+      "\022l\n\017GetModelVersion\022+.slipway.registry.v" +
+      "1.GetModelVersionRequest\032,.slipway.regis" +
+      "try.v1.GetModelVersionResponse\022r\n\021ListMo" +
+      "delVersions\022-.slipway.registry.v1.ListMo" +
+      "delVersionsRequest\032..slipway.registry.v1" +
+      ".ListModelVersionsResponse\022u\n\022UpdateMode" +
+      "lVersion\022..slipway.registry.v1.UpdateMod" +
+      "elVersionRequest\032/.slipway.registry.v1.U" +
+      "pdateModelVersionResponse\022x\n\023ArchiveMode" +
+      "lVersion\022/.slipway.registry.v1.ArchiveMo" +
+      "delVersionRequest\0320.slipway.registry.v1." +
+      "ArchiveModelVersionResponse\022}\n\024DownloadM" +
+      "odelVersion\0220.slipway.registry.v1.Downlo" +
+      "adModelVersionRequest\0321.slipway.registry" +
+      ".v1.DownloadModelVersionResponse0\001\022f\n\rSe" +
+      "tModelAlias\022).slipway.registry.v1.SetMod" +
+      "elAliasRequest\032*.slipway.registry.v1.Set" +
+      "ModelAliasResponse\022o\n\020DeleteModelAlias\022," +
+      ".slipway.registry.v1.DeleteModelAliasReq" +
+      "uest\032-.slipway.registry.v1.DeleteModelAl" +
+      "iasResponse\022o\n\020ListAliasHistory\022,.slipwa" +
+      "y.registry.v1.ListAliasHistoryRequest\032-." +
+      "slipway.registry.v1.ListAliasHistoryResp" +
+      "onse\022q\n\020WatchModelEvents\022,.slipway.regis" +
+      "try.v1.WatchModelEventsRequest\032-.slipway" +
+      ".registry.v1.WatchModelEventsResponse0\001\022" +
+      "o\n\020GetLineageReport\022,.slipway.registry.v" +
+      "1.GetLineageReportRequest\032-.slipway.regi" +
+      "stry.v1.GetLineageReportResponseB\341\001\n\027dev" +
+      ".slipway.registry.v1B\024RegistryServicePro" +
+      "toP\001ZBgithub.com/slipway-mlops/slipway/c" +
+      "lients/go/registry/v1;registryv1\242\002\003SRX\252\002" +
+      "\023Slipway.Registry.V1\312\002\023Slipway\\Registry\\" +
+      "V1\342\002\037Slipway\\Registry\\V1\\GPBMetadata\352\002\025S" +
+      "lipway::Registry::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
+          com.google.api.ResourceProto.getDescriptor(),
           com.google.protobuf.FieldMaskProto.getDescriptor(),
           dev.slipway.registry.v1.AliasHistoryProto.getDescriptor(),
           dev.slipway.registry.v1.ArtifactProto.getDescriptor(),
@@ -472,7 +500,7 @@ public final class RegistryServiceProto {
     internal_static_slipway_registry_v1_GetModelVersionRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_GetModelVersionRequest_descriptor,
-        new java.lang.String[] { "Name", });
+        new java.lang.String[] { "Name", "View", });
     internal_static_slipway_registry_v1_GetModelVersionResponse_descriptor =
       getDescriptor().getMessageTypes().get(15);
     internal_static_slipway_registry_v1_GetModelVersionResponse_fieldAccessorTable = new
@@ -484,7 +512,7 @@ public final class RegistryServiceProto {
     internal_static_slipway_registry_v1_ListModelVersionsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_ListModelVersionsRequest_descriptor,
-        new java.lang.String[] { "Parent", "PageSize", "PageToken", "Filter", "OrderBy", });
+        new java.lang.String[] { "Parent", "PageSize", "PageToken", "Filter", "OrderBy", "View", });
     internal_static_slipway_registry_v1_ListModelVersionsResponse_descriptor =
       getDescriptor().getMessageTypes().get(17);
     internal_static_slipway_registry_v1_ListModelVersionsResponse_fieldAccessorTable = new
@@ -538,7 +566,7 @@ public final class RegistryServiceProto {
     internal_static_slipway_registry_v1_SetModelAliasRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_SetModelAliasRequest_descriptor,
-        new java.lang.String[] { "Model", "Alias", "VersionNumber", "Reason", "ExpectedVersionNumber", "RequestId", });
+        new java.lang.String[] { "Name", "Alias", "VersionNumber", "Reason", "ExpectedVersionNumber", "RequestId", });
     internal_static_slipway_registry_v1_SetModelAliasResponse_descriptor =
       getDescriptor().getMessageTypes().get(26);
     internal_static_slipway_registry_v1_SetModelAliasResponse_fieldAccessorTable = new
@@ -550,7 +578,7 @@ public final class RegistryServiceProto {
     internal_static_slipway_registry_v1_DeleteModelAliasRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_DeleteModelAliasRequest_descriptor,
-        new java.lang.String[] { "Model", "Alias", "Reason", "RequestId", "ExpectedVersionNumber", });
+        new java.lang.String[] { "Name", "Alias", "Reason", "RequestId", "ExpectedVersionNumber", });
     internal_static_slipway_registry_v1_DeleteModelAliasResponse_descriptor =
       getDescriptor().getMessageTypes().get(28);
     internal_static_slipway_registry_v1_DeleteModelAliasResponse_fieldAccessorTable = new
@@ -562,7 +590,7 @@ public final class RegistryServiceProto {
     internal_static_slipway_registry_v1_ListAliasHistoryRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_ListAliasHistoryRequest_descriptor,
-        new java.lang.String[] { "Parent", "Alias", "VersionNumber", "PageSize", "PageToken", });
+        new java.lang.String[] { "Parent", "PageSize", "PageToken", "Filter", "OrderBy", });
     internal_static_slipway_registry_v1_ListAliasHistoryResponse_descriptor =
       getDescriptor().getMessageTypes().get(30);
     internal_static_slipway_registry_v1_ListAliasHistoryResponse_fieldAccessorTable = new
@@ -593,6 +621,14 @@ public final class RegistryServiceProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_GetLineageReportResponse_descriptor,
         new java.lang.String[] { "Report", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    registry.add(com.google.api.ResourceProto.resourceReference);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
+    com.google.api.ResourceProto.getDescriptor();
     com.google.protobuf.FieldMaskProto.getDescriptor();
     dev.slipway.registry.v1.AliasHistoryProto.getDescriptor();
     dev.slipway.registry.v1.ArtifactProto.getDescriptor();

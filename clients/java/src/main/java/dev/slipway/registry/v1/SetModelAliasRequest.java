@@ -21,7 +21,7 @@ private static final long serialVersionUID = 0L;
     super(builder);
   }
   private SetModelAliasRequest() {
-    model_ = "";
+    name_ = "";
     alias_ = "";
     reason_ = "";
     requestId_ = "";
@@ -48,47 +48,49 @@ private static final long serialVersionUID = 0L;
   }
 
   private int bitField0_;
-  public static final int MODEL_FIELD_NUMBER = 1;
+  public static final int NAME_FIELD_NUMBER = 1;
   @SuppressWarnings("serial")
-  private volatile java.lang.Object model_ = "";
+  private volatile java.lang.Object name_ = "";
   /**
    * <pre>
-   * Required. The model, `models/{model}`.
+   * Required. The model whose alias changes, `models/{model}` (AIP-136: a custom method names
+   * the resource it acts on in `name`).
    * </pre>
    *
-   * <code>string model = 1 [json_name = "model"];</code>
-   * @return The model.
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
+   * @return The name.
    */
   @java.lang.Override
-  public java.lang.String getModel() {
-    java.lang.Object ref = model_;
+  public java.lang.String getName() {
+    java.lang.Object ref = name_;
     if (ref instanceof java.lang.String) {
       return (java.lang.String) ref;
     } else {
       com.google.protobuf.ByteString bs = 
           (com.google.protobuf.ByteString) ref;
       java.lang.String s = bs.toStringUtf8();
-      model_ = s;
+      name_ = s;
       return s;
     }
   }
   /**
    * <pre>
-   * Required. The model, `models/{model}`.
+   * Required. The model whose alias changes, `models/{model}` (AIP-136: a custom method names
+   * the resource it acts on in `name`).
    * </pre>
    *
-   * <code>string model = 1 [json_name = "model"];</code>
-   * @return The bytes for model.
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
+   * @return The bytes for name.
    */
   @java.lang.Override
   public com.google.protobuf.ByteString
-      getModelBytes() {
-    java.lang.Object ref = model_;
+      getNameBytes() {
+    java.lang.Object ref = name_;
     if (ref instanceof java.lang.String) {
       com.google.protobuf.ByteString b = 
           com.google.protobuf.ByteString.copyFromUtf8(
               (java.lang.String) ref);
-      model_ = b;
+      name_ = b;
       return b;
     } else {
       return (com.google.protobuf.ByteString) ref;
@@ -105,7 +107,7 @@ private static final long serialVersionUID = 0L;
    * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
    * </pre>
    *
-   * <code>string alias = 2 [json_name = "alias"];</code>
+   * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The alias.
    */
   @java.lang.Override
@@ -128,7 +130,7 @@ private static final long serialVersionUID = 0L;
    * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
    * </pre>
    *
-   * <code>string alias = 2 [json_name = "alias"];</code>
+   * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for alias.
    */
   @java.lang.Override
@@ -153,7 +155,7 @@ private static final long serialVersionUID = 0L;
    * Required. The version number to point the alias at.
    * </pre>
    *
-   * <code>int64 version_number = 3 [json_name = "versionNumber"];</code>
+   * <code>int64 version_number = 3 [json_name = "versionNumber", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The versionNumber.
    */
   @java.lang.Override
@@ -169,7 +171,7 @@ private static final long serialVersionUID = 0L;
    * Why the alias is set. Required (non-empty) for protected aliases.
    * </pre>
    *
-   * <code>string reason = 4 [json_name = "reason"];</code>
+   * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The reason.
    */
   @java.lang.Override
@@ -190,7 +192,7 @@ private static final long serialVersionUID = 0L;
    * Why the alias is set. Required (non-empty) for protected aliases.
    * </pre>
    *
-   * <code>string reason = 4 [json_name = "reason"];</code>
+   * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for reason.
    */
   @java.lang.Override
@@ -216,7 +218,7 @@ private static final long serialVersionUID = 0L;
    * exist). When set and different, the call fails with ABORTED. Unset skips the check.
    * </pre>
    *
-   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the expectedVersionNumber field is set.
    */
   @java.lang.Override
@@ -229,7 +231,7 @@ private static final long serialVersionUID = 0L;
    * exist). When set and different, the call fails with ABORTED. Unset skips the check.
    * </pre>
    *
-   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The expectedVersionNumber.
    */
   @java.lang.Override
@@ -245,7 +247,7 @@ private static final long serialVersionUID = 0L;
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 6 [json_name = "requestId"];</code>
+   * <code>string request_id = 6 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -266,7 +268,7 @@ private static final long serialVersionUID = 0L;
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 6 [json_name = "requestId"];</code>
+   * <code>string request_id = 6 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -298,8 +300,8 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public void writeTo(com.google.protobuf.CodedOutputStream output)
                       throws java.io.IOException {
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(model_)) {
-      com.google.protobuf.GeneratedMessageV3.writeString(output, 1, model_);
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(name_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 1, name_);
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(alias_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 2, alias_);
@@ -325,8 +327,8 @@ private static final long serialVersionUID = 0L;
     if (size != -1) return size;
 
     size = 0;
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(model_)) {
-      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(1, model_);
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(name_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(1, name_);
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(alias_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(2, alias_);
@@ -360,8 +362,8 @@ private static final long serialVersionUID = 0L;
     }
     dev.slipway.registry.v1.SetModelAliasRequest other = (dev.slipway.registry.v1.SetModelAliasRequest) obj;
 
-    if (!getModel()
-        .equals(other.getModel())) return false;
+    if (!getName()
+        .equals(other.getName())) return false;
     if (!getAlias()
         .equals(other.getAlias())) return false;
     if (getVersionNumber()
@@ -386,8 +388,8 @@ private static final long serialVersionUID = 0L;
     }
     int hash = 41;
     hash = (19 * hash) + getDescriptor().hashCode();
-    hash = (37 * hash) + MODEL_FIELD_NUMBER;
-    hash = (53 * hash) + getModel().hashCode();
+    hash = (37 * hash) + NAME_FIELD_NUMBER;
+    hash = (53 * hash) + getName().hashCode();
     hash = (37 * hash) + ALIAS_FIELD_NUMBER;
     hash = (53 * hash) + getAlias().hashCode();
     hash = (37 * hash) + VERSION_NUMBER_FIELD_NUMBER;
@@ -537,7 +539,7 @@ private static final long serialVersionUID = 0L;
     public Builder clear() {
       super.clear();
       bitField0_ = 0;
-      model_ = "";
+      name_ = "";
       alias_ = "";
       versionNumber_ = 0L;
       reason_ = "";
@@ -577,7 +579,7 @@ private static final long serialVersionUID = 0L;
     private void buildPartial0(dev.slipway.registry.v1.SetModelAliasRequest result) {
       int from_bitField0_ = bitField0_;
       if (((from_bitField0_ & 0x00000001) != 0)) {
-        result.model_ = model_;
+        result.name_ = name_;
       }
       if (((from_bitField0_ & 0x00000002) != 0)) {
         result.alias_ = alias_;
@@ -643,8 +645,8 @@ private static final long serialVersionUID = 0L;
 
     public Builder mergeFrom(dev.slipway.registry.v1.SetModelAliasRequest other) {
       if (other == dev.slipway.registry.v1.SetModelAliasRequest.getDefaultInstance()) return this;
-      if (!other.getModel().isEmpty()) {
-        model_ = other.model_;
+      if (!other.getName().isEmpty()) {
+        name_ = other.name_;
         bitField0_ |= 0x00000001;
         onChanged();
       }
@@ -696,7 +698,7 @@ private static final long serialVersionUID = 0L;
               done = true;
               break;
             case 10: {
-              model_ = input.readStringRequireUtf8();
+              name_ = input.readStringRequireUtf8();
               bitField0_ |= 0x00000001;
               break;
             } // case 10
@@ -742,22 +744,23 @@ private static final long serialVersionUID = 0L;
     }
     private int bitField0_;
 
-    private java.lang.Object model_ = "";
+    private java.lang.Object name_ = "";
     /**
      * <pre>
-     * Required. The model, `models/{model}`.
+     * Required. The model whose alias changes, `models/{model}` (AIP-136: a custom method names
+     * the resource it acts on in `name`).
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
-     * @return The model.
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
+     * @return The name.
      */
-    public java.lang.String getModel() {
-      java.lang.Object ref = model_;
+    public java.lang.String getName() {
+      java.lang.Object ref = name_;
       if (!(ref instanceof java.lang.String)) {
         com.google.protobuf.ByteString bs =
             (com.google.protobuf.ByteString) ref;
         java.lang.String s = bs.toStringUtf8();
-        model_ = s;
+        name_ = s;
         return s;
       } else {
         return (java.lang.String) ref;
@@ -765,20 +768,21 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The model, `models/{model}`.
+     * Required. The model whose alias changes, `models/{model}` (AIP-136: a custom method names
+     * the resource it acts on in `name`).
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
-     * @return The bytes for model.
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
+     * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
-        getModelBytes() {
-      java.lang.Object ref = model_;
+        getNameBytes() {
+      java.lang.Object ref = name_;
       if (ref instanceof String) {
         com.google.protobuf.ByteString b = 
             com.google.protobuf.ByteString.copyFromUtf8(
                 (java.lang.String) ref);
-        model_ = b;
+        name_ = b;
         return b;
       } else {
         return (com.google.protobuf.ByteString) ref;
@@ -786,49 +790,52 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The model, `models/{model}`.
+     * Required. The model whose alias changes, `models/{model}` (AIP-136: a custom method names
+     * the resource it acts on in `name`).
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
-     * @param value The model to set.
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
+     * @param value The name to set.
      * @return This builder for chaining.
      */
-    public Builder setModel(
+    public Builder setName(
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
-      model_ = value;
+      name_ = value;
       bitField0_ |= 0x00000001;
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Required. The model, `models/{model}`.
+     * Required. The model whose alias changes, `models/{model}` (AIP-136: a custom method names
+     * the resource it acts on in `name`).
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
-    public Builder clearModel() {
-      model_ = getDefaultInstance().getModel();
+    public Builder clearName() {
+      name_ = getDefaultInstance().getName();
       bitField0_ = (bitField0_ & ~0x00000001);
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Required. The model, `models/{model}`.
+     * Required. The model whose alias changes, `models/{model}` (AIP-136: a custom method names
+     * the resource it acts on in `name`).
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
-     * @param value The bytes for model to set.
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
+     * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
-    public Builder setModelBytes(
+    public Builder setNameBytes(
         com.google.protobuf.ByteString value) {
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
-      model_ = value;
+      name_ = value;
       bitField0_ |= 0x00000001;
       onChanged();
       return this;
@@ -842,7 +849,7 @@ private static final long serialVersionUID = 0L;
      * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
      * </pre>
      *
-     * <code>string alias = 2 [json_name = "alias"];</code>
+     * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The alias.
      */
     public java.lang.String getAlias() {
@@ -864,7 +871,7 @@ private static final long serialVersionUID = 0L;
      * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
      * </pre>
      *
-     * <code>string alias = 2 [json_name = "alias"];</code>
+     * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for alias.
      */
     public com.google.protobuf.ByteString
@@ -887,7 +894,7 @@ private static final long serialVersionUID = 0L;
      * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
      * </pre>
      *
-     * <code>string alias = 2 [json_name = "alias"];</code>
+     * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The alias to set.
      * @return This builder for chaining.
      */
@@ -906,7 +913,7 @@ private static final long serialVersionUID = 0L;
      * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
      * </pre>
      *
-     * <code>string alias = 2 [json_name = "alias"];</code>
+     * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearAlias() {
@@ -922,7 +929,7 @@ private static final long serialVersionUID = 0L;
      * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
      * </pre>
      *
-     * <code>string alias = 2 [json_name = "alias"];</code>
+     * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for alias to set.
      * @return This builder for chaining.
      */
@@ -942,7 +949,7 @@ private static final long serialVersionUID = 0L;
      * Required. The version number to point the alias at.
      * </pre>
      *
-     * <code>int64 version_number = 3 [json_name = "versionNumber"];</code>
+     * <code>int64 version_number = 3 [json_name = "versionNumber", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The versionNumber.
      */
     @java.lang.Override
@@ -954,7 +961,7 @@ private static final long serialVersionUID = 0L;
      * Required. The version number to point the alias at.
      * </pre>
      *
-     * <code>int64 version_number = 3 [json_name = "versionNumber"];</code>
+     * <code>int64 version_number = 3 [json_name = "versionNumber", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The versionNumber to set.
      * @return This builder for chaining.
      */
@@ -970,7 +977,7 @@ private static final long serialVersionUID = 0L;
      * Required. The version number to point the alias at.
      * </pre>
      *
-     * <code>int64 version_number = 3 [json_name = "versionNumber"];</code>
+     * <code>int64 version_number = 3 [json_name = "versionNumber", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearVersionNumber() {
@@ -986,7 +993,7 @@ private static final long serialVersionUID = 0L;
      * Why the alias is set. Required (non-empty) for protected aliases.
      * </pre>
      *
-     * <code>string reason = 4 [json_name = "reason"];</code>
+     * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The reason.
      */
     public java.lang.String getReason() {
@@ -1006,7 +1013,7 @@ private static final long serialVersionUID = 0L;
      * Why the alias is set. Required (non-empty) for protected aliases.
      * </pre>
      *
-     * <code>string reason = 4 [json_name = "reason"];</code>
+     * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for reason.
      */
     public com.google.protobuf.ByteString
@@ -1027,7 +1034,7 @@ private static final long serialVersionUID = 0L;
      * Why the alias is set. Required (non-empty) for protected aliases.
      * </pre>
      *
-     * <code>string reason = 4 [json_name = "reason"];</code>
+     * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The reason to set.
      * @return This builder for chaining.
      */
@@ -1044,7 +1051,7 @@ private static final long serialVersionUID = 0L;
      * Why the alias is set. Required (non-empty) for protected aliases.
      * </pre>
      *
-     * <code>string reason = 4 [json_name = "reason"];</code>
+     * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearReason() {
@@ -1058,7 +1065,7 @@ private static final long serialVersionUID = 0L;
      * Why the alias is set. Required (non-empty) for protected aliases.
      * </pre>
      *
-     * <code>string reason = 4 [json_name = "reason"];</code>
+     * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for reason to set.
      * @return This builder for chaining.
      */
@@ -1079,7 +1086,7 @@ private static final long serialVersionUID = 0L;
      * exist). When set and different, the call fails with ABORTED. Unset skips the check.
      * </pre>
      *
-     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the expectedVersionNumber field is set.
      */
     @java.lang.Override
@@ -1092,7 +1099,7 @@ private static final long serialVersionUID = 0L;
      * exist). When set and different, the call fails with ABORTED. Unset skips the check.
      * </pre>
      *
-     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The expectedVersionNumber.
      */
     @java.lang.Override
@@ -1105,7 +1112,7 @@ private static final long serialVersionUID = 0L;
      * exist). When set and different, the call fails with ABORTED. Unset skips the check.
      * </pre>
      *
-     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The expectedVersionNumber to set.
      * @return This builder for chaining.
      */
@@ -1122,7 +1129,7 @@ private static final long serialVersionUID = 0L;
      * exist). When set and different, the call fails with ABORTED. Unset skips the check.
      * </pre>
      *
-     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+     * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearExpectedVersionNumber() {
@@ -1138,7 +1145,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 6 [json_name = "requestId"];</code>
+     * <code>string request_id = 6 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -1158,7 +1165,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 6 [json_name = "requestId"];</code>
+     * <code>string request_id = 6 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -1179,7 +1186,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 6 [json_name = "requestId"];</code>
+     * <code>string request_id = 6 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -1196,7 +1203,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 6 [json_name = "requestId"];</code>
+     * <code>string request_id = 6 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -1210,7 +1217,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 6 [json_name = "requestId"];</code>
+     * <code>string request_id = 6 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

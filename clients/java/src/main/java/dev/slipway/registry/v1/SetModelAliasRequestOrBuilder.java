@@ -10,23 +10,25 @@ public interface SetModelAliasRequestOrBuilder extends
 
   /**
    * <pre>
-   * Required. The model, `models/{model}`.
+   * Required. The model whose alias changes, `models/{model}` (AIP-136: a custom method names
+   * the resource it acts on in `name`).
    * </pre>
    *
-   * <code>string model = 1 [json_name = "model"];</code>
-   * @return The model.
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
+   * @return The name.
    */
-  java.lang.String getModel();
+  java.lang.String getName();
   /**
    * <pre>
-   * Required. The model, `models/{model}`.
+   * Required. The model whose alias changes, `models/{model}` (AIP-136: a custom method names
+   * the resource it acts on in `name`).
    * </pre>
    *
-   * <code>string model = 1 [json_name = "model"];</code>
-   * @return The bytes for model.
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
+   * @return The bytes for name.
    */
   com.google.protobuf.ByteString
-      getModelBytes();
+      getNameBytes();
 
   /**
    * <pre>
@@ -35,7 +37,7 @@ public interface SetModelAliasRequestOrBuilder extends
    * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
    * </pre>
    *
-   * <code>string alias = 2 [json_name = "alias"];</code>
+   * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The alias.
    */
   java.lang.String getAlias();
@@ -46,7 +48,7 @@ public interface SetModelAliasRequestOrBuilder extends
    * (INVALID_ALIAS); an alias set before that rule was enforced may still be moved.
    * </pre>
    *
-   * <code>string alias = 2 [json_name = "alias"];</code>
+   * <code>string alias = 2 [json_name = "alias", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for alias.
    */
   com.google.protobuf.ByteString
@@ -57,7 +59,7 @@ public interface SetModelAliasRequestOrBuilder extends
    * Required. The version number to point the alias at.
    * </pre>
    *
-   * <code>int64 version_number = 3 [json_name = "versionNumber"];</code>
+   * <code>int64 version_number = 3 [json_name = "versionNumber", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The versionNumber.
    */
   long getVersionNumber();
@@ -67,7 +69,7 @@ public interface SetModelAliasRequestOrBuilder extends
    * Why the alias is set. Required (non-empty) for protected aliases.
    * </pre>
    *
-   * <code>string reason = 4 [json_name = "reason"];</code>
+   * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The reason.
    */
   java.lang.String getReason();
@@ -76,7 +78,7 @@ public interface SetModelAliasRequestOrBuilder extends
    * Why the alias is set. Required (non-empty) for protected aliases.
    * </pre>
    *
-   * <code>string reason = 4 [json_name = "reason"];</code>
+   * <code>string reason = 4 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for reason.
    */
   com.google.protobuf.ByteString
@@ -88,7 +90,7 @@ public interface SetModelAliasRequestOrBuilder extends
    * exist). When set and different, the call fails with ABORTED. Unset skips the check.
    * </pre>
    *
-   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the expectedVersionNumber field is set.
    */
   boolean hasExpectedVersionNumber();
@@ -98,7 +100,7 @@ public interface SetModelAliasRequestOrBuilder extends
    * exist). When set and different, the call fails with ABORTED. Unset skips the check.
    * </pre>
    *
-   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber"];</code>
+   * <code>optional int64 expected_version_number = 5 [json_name = "expectedVersionNumber", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The expectedVersionNumber.
    */
   long getExpectedVersionNumber();
@@ -108,7 +110,7 @@ public interface SetModelAliasRequestOrBuilder extends
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 6 [json_name = "requestId"];</code>
+   * <code>string request_id = 6 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -117,7 +119,7 @@ public interface SetModelAliasRequestOrBuilder extends
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 6 [json_name = "requestId"];</code>
+   * <code>string request_id = 6 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * Required. The input features, in the column order the model expects.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+   * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.registry.v1.FeatureSpec> getInputsList() {
@@ -65,7 +65,7 @@ private static final long serialVersionUID = 0L;
    * Required. The input features, in the column order the model expects.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+   * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.registry.v1.FeatureSpecOrBuilder> 
@@ -77,7 +77,7 @@ private static final long serialVersionUID = 0L;
    * Required. The input features, in the column order the model expects.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+   * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public int getInputsCount() {
@@ -88,7 +88,7 @@ private static final long serialVersionUID = 0L;
    * Required. The input features, in the column order the model expects.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+   * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.registry.v1.FeatureSpec getInputs(int index) {
@@ -99,7 +99,7 @@ private static final long serialVersionUID = 0L;
    * Required. The input features, in the column order the model expects.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+   * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.registry.v1.FeatureSpecOrBuilder getInputsOrBuilder(
@@ -115,7 +115,7 @@ private static final long serialVersionUID = 0L;
    * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.registry.v1.OutputSpec> getOutputsList() {
@@ -126,7 +126,7 @@ private static final long serialVersionUID = 0L;
    * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.registry.v1.OutputSpecOrBuilder> 
@@ -138,7 +138,7 @@ private static final long serialVersionUID = 0L;
    * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public int getOutputsCount() {
@@ -149,7 +149,7 @@ private static final long serialVersionUID = 0L;
    * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.registry.v1.OutputSpec getOutputs(int index) {
@@ -160,7 +160,7 @@ private static final long serialVersionUID = 0L;
    * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.registry.v1.OutputSpecOrBuilder getOutputsOrBuilder(
@@ -183,7 +183,7 @@ private static final long serialVersionUID = 0L;
    * does not say.
    * </pre>
    *
-   * <code>bool accepts_missing_values = 3 [json_name = "acceptsMissingValues"];</code>
+   * <code>bool accepts_missing_values = 3 [json_name = "acceptsMissingValues", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The acceptsMissingValues.
    */
   @java.lang.Override
@@ -679,7 +679,7 @@ private static final long serialVersionUID = 0L;
      * Required. The input features, in the column order the model expects.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<dev.slipway.registry.v1.FeatureSpec> getInputsList() {
       if (inputsBuilder_ == null) {
@@ -693,7 +693,7 @@ private static final long serialVersionUID = 0L;
      * Required. The input features, in the column order the model expects.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public int getInputsCount() {
       if (inputsBuilder_ == null) {
@@ -707,7 +707,7 @@ private static final long serialVersionUID = 0L;
      * Required. The input features, in the column order the model expects.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.registry.v1.FeatureSpec getInputs(int index) {
       if (inputsBuilder_ == null) {
@@ -721,7 +721,7 @@ private static final long serialVersionUID = 0L;
      * Required. The input features, in the column order the model expects.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setInputs(
         int index, dev.slipway.registry.v1.FeatureSpec value) {
@@ -742,7 +742,7 @@ private static final long serialVersionUID = 0L;
      * Required. The input features, in the column order the model expects.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setInputs(
         int index, dev.slipway.registry.v1.FeatureSpec.Builder builderForValue) {
@@ -760,7 +760,7 @@ private static final long serialVersionUID = 0L;
      * Required. The input features, in the column order the model expects.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addInputs(dev.slipway.registry.v1.FeatureSpec value) {
       if (inputsBuilder_ == null) {
@@ -780,7 +780,7 @@ private static final long serialVersionUID = 0L;
      * Required. The input features, in the column order the model expects.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addInputs(
         int index, dev.slipway.registry.v1.FeatureSpec value) {
@@ -801,7 +801,7 @@ private static final long serialVersionUID = 0L;
      * Required. The input features, in the column order the model expects.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addInputs(
         dev.slipway.registry.v1.FeatureSpec.Builder builderForValue) {
@@ -819,7 +819,7 @@ private static final long serialVersionUID = 0L;
      * Required. The input features, in the column order the model expects.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addInputs(
         int index, dev.slipway.registry.v1.FeatureSpec.Builder builderForValue) {
@@ -837,7 +837,7 @@ private static final long serialVersionUID = 0L;
      * Required. The input features, in the column order the model expects.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addAllInputs(
         java.lang.Iterable<? extends dev.slipway.registry.v1.FeatureSpec> values) {
@@ -856,7 +856,7 @@ private static final long serialVersionUID = 0L;
      * Required. The input features, in the column order the model expects.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearInputs() {
       if (inputsBuilder_ == null) {
@@ -873,7 +873,7 @@ private static final long serialVersionUID = 0L;
      * Required. The input features, in the column order the model expects.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder removeInputs(int index) {
       if (inputsBuilder_ == null) {
@@ -890,7 +890,7 @@ private static final long serialVersionUID = 0L;
      * Required. The input features, in the column order the model expects.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.registry.v1.FeatureSpec.Builder getInputsBuilder(
         int index) {
@@ -901,7 +901,7 @@ private static final long serialVersionUID = 0L;
      * Required. The input features, in the column order the model expects.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.registry.v1.FeatureSpecOrBuilder getInputsOrBuilder(
         int index) {
@@ -915,7 +915,7 @@ private static final long serialVersionUID = 0L;
      * Required. The input features, in the column order the model expects.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<? extends dev.slipway.registry.v1.FeatureSpecOrBuilder> 
          getInputsOrBuilderList() {
@@ -930,7 +930,7 @@ private static final long serialVersionUID = 0L;
      * Required. The input features, in the column order the model expects.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.registry.v1.FeatureSpec.Builder addInputsBuilder() {
       return getInputsFieldBuilder().addBuilder(
@@ -941,7 +941,7 @@ private static final long serialVersionUID = 0L;
      * Required. The input features, in the column order the model expects.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.registry.v1.FeatureSpec.Builder addInputsBuilder(
         int index) {
@@ -953,7 +953,7 @@ private static final long serialVersionUID = 0L;
      * Required. The input features, in the column order the model expects.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+     * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<dev.slipway.registry.v1.FeatureSpec.Builder> 
          getInputsBuilderList() {
@@ -991,7 +991,7 @@ private static final long serialVersionUID = 0L;
      * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<dev.slipway.registry.v1.OutputSpec> getOutputsList() {
       if (outputsBuilder_ == null) {
@@ -1005,7 +1005,7 @@ private static final long serialVersionUID = 0L;
      * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public int getOutputsCount() {
       if (outputsBuilder_ == null) {
@@ -1019,7 +1019,7 @@ private static final long serialVersionUID = 0L;
      * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.registry.v1.OutputSpec getOutputs(int index) {
       if (outputsBuilder_ == null) {
@@ -1033,7 +1033,7 @@ private static final long serialVersionUID = 0L;
      * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setOutputs(
         int index, dev.slipway.registry.v1.OutputSpec value) {
@@ -1054,7 +1054,7 @@ private static final long serialVersionUID = 0L;
      * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setOutputs(
         int index, dev.slipway.registry.v1.OutputSpec.Builder builderForValue) {
@@ -1072,7 +1072,7 @@ private static final long serialVersionUID = 0L;
      * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addOutputs(dev.slipway.registry.v1.OutputSpec value) {
       if (outputsBuilder_ == null) {
@@ -1092,7 +1092,7 @@ private static final long serialVersionUID = 0L;
      * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addOutputs(
         int index, dev.slipway.registry.v1.OutputSpec value) {
@@ -1113,7 +1113,7 @@ private static final long serialVersionUID = 0L;
      * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addOutputs(
         dev.slipway.registry.v1.OutputSpec.Builder builderForValue) {
@@ -1131,7 +1131,7 @@ private static final long serialVersionUID = 0L;
      * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addOutputs(
         int index, dev.slipway.registry.v1.OutputSpec.Builder builderForValue) {
@@ -1149,7 +1149,7 @@ private static final long serialVersionUID = 0L;
      * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addAllOutputs(
         java.lang.Iterable<? extends dev.slipway.registry.v1.OutputSpec> values) {
@@ -1168,7 +1168,7 @@ private static final long serialVersionUID = 0L;
      * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearOutputs() {
       if (outputsBuilder_ == null) {
@@ -1185,7 +1185,7 @@ private static final long serialVersionUID = 0L;
      * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder removeOutputs(int index) {
       if (outputsBuilder_ == null) {
@@ -1202,7 +1202,7 @@ private static final long serialVersionUID = 0L;
      * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.registry.v1.OutputSpec.Builder getOutputsBuilder(
         int index) {
@@ -1213,7 +1213,7 @@ private static final long serialVersionUID = 0L;
      * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.registry.v1.OutputSpecOrBuilder getOutputsOrBuilder(
         int index) {
@@ -1227,7 +1227,7 @@ private static final long serialVersionUID = 0L;
      * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<? extends dev.slipway.registry.v1.OutputSpecOrBuilder> 
          getOutputsOrBuilderList() {
@@ -1242,7 +1242,7 @@ private static final long serialVersionUID = 0L;
      * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.registry.v1.OutputSpec.Builder addOutputsBuilder() {
       return getOutputsFieldBuilder().addBuilder(
@@ -1253,7 +1253,7 @@ private static final long serialVersionUID = 0L;
      * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.registry.v1.OutputSpec.Builder addOutputsBuilder(
         int index) {
@@ -1265,7 +1265,7 @@ private static final long serialVersionUID = 0L;
      * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+     * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<dev.slipway.registry.v1.OutputSpec.Builder> 
          getOutputsBuilderList() {
@@ -1300,7 +1300,7 @@ private static final long serialVersionUID = 0L;
      * does not say.
      * </pre>
      *
-     * <code>bool accepts_missing_values = 3 [json_name = "acceptsMissingValues"];</code>
+     * <code>bool accepts_missing_values = 3 [json_name = "acceptsMissingValues", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The acceptsMissingValues.
      */
     @java.lang.Override
@@ -1320,7 +1320,7 @@ private static final long serialVersionUID = 0L;
      * does not say.
      * </pre>
      *
-     * <code>bool accepts_missing_values = 3 [json_name = "acceptsMissingValues"];</code>
+     * <code>bool accepts_missing_values = 3 [json_name = "acceptsMissingValues", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The acceptsMissingValues to set.
      * @return This builder for chaining.
      */
@@ -1344,7 +1344,7 @@ private static final long serialVersionUID = 0L;
      * does not say.
      * </pre>
      *
-     * <code>bool accepts_missing_values = 3 [json_name = "acceptsMissingValues"];</code>
+     * <code>bool accepts_missing_values = 3 [json_name = "acceptsMissingValues", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearAcceptsMissingValues() {

@@ -13,7 +13,7 @@ public interface SignatureOrBuilder extends
    * Required. The input features, in the column order the model expects.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+   * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   java.util.List<dev.slipway.registry.v1.FeatureSpec> 
       getInputsList();
@@ -22,7 +22,7 @@ public interface SignatureOrBuilder extends
    * Required. The input features, in the column order the model expects.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+   * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.registry.v1.FeatureSpec getInputs(int index);
   /**
@@ -30,7 +30,7 @@ public interface SignatureOrBuilder extends
    * Required. The input features, in the column order the model expects.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+   * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   int getInputsCount();
   /**
@@ -38,7 +38,7 @@ public interface SignatureOrBuilder extends
    * Required. The input features, in the column order the model expects.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+   * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   java.util.List<? extends dev.slipway.registry.v1.FeatureSpecOrBuilder> 
       getInputsOrBuilderList();
@@ -47,7 +47,7 @@ public interface SignatureOrBuilder extends
    * Required. The input features, in the column order the model expects.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs"];</code>
+   * <code>repeated .slipway.registry.v1.FeatureSpec inputs = 1 [json_name = "inputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.registry.v1.FeatureSpecOrBuilder getInputsOrBuilder(
       int index);
@@ -57,7 +57,7 @@ public interface SignatureOrBuilder extends
    * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   java.util.List<dev.slipway.registry.v1.OutputSpec> 
       getOutputsList();
@@ -66,7 +66,7 @@ public interface SignatureOrBuilder extends
    * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.registry.v1.OutputSpec getOutputs(int index);
   /**
@@ -74,7 +74,7 @@ public interface SignatureOrBuilder extends
    * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   int getOutputsCount();
   /**
@@ -82,7 +82,7 @@ public interface SignatureOrBuilder extends
    * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   java.util.List<? extends dev.slipway.registry.v1.OutputSpecOrBuilder> 
       getOutputsOrBuilderList();
@@ -91,7 +91,7 @@ public interface SignatureOrBuilder extends
    * Required. The outputs, for example `predict` and, for classifiers, `predict_proba`.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs"];</code>
+   * <code>repeated .slipway.registry.v1.OutputSpec outputs = 2 [json_name = "outputs", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.registry.v1.OutputSpecOrBuilder getOutputsOrBuilder(
       int index);
@@ -109,7 +109,7 @@ public interface SignatureOrBuilder extends
    * does not say.
    * </pre>
    *
-   * <code>bool accepts_missing_values = 3 [json_name = "acceptsMissingValues"];</code>
+   * <code>bool accepts_missing_values = 3 [json_name = "acceptsMissingValues", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The acceptsMissingValues.
    */
   boolean getAcceptsMissingValues();

@@ -40,34 +40,38 @@ public final class SignatureProto {
   static {
     java.lang.String[] descriptorData = {
       "\n#slipway/registry/v1/signature.proto\022\023s" +
-      "lipway.registry.v1\032\037slipway/common/v1/fe" +
-      "ature.proto\032\036slipway/common/v1/tensor.pr" +
-      "oto\032\035slipway/common/v1/value.proto\"\266\001\n\tS" +
-      "ignature\0228\n\006inputs\030\001 \003(\0132 .slipway.regis" +
-      "try.v1.FeatureSpecR\006inputs\0229\n\007outputs\030\002 " +
-      "\003(\0132\037.slipway.registry.v1.OutputSpecR\007ou" +
-      "tputs\0224\n\026accepts_missing_values\030\003 \001(\010R\024a" +
-      "cceptsMissingValues\"\321\001\n\013FeatureSpec\022\022\n\004n" +
-      "ame\030\001 \001(\tR\004name\0228\n\tdata_type\030\002 \001(\0162\033.sli" +
-      "pway.common.v1.DataTypeR\010dataType\0222\n\004kin" +
-      "d\030\003 \001(\0162\036.slipway.common.v1.FeatureKindR" +
-      "\004kind\022\036\n\ncategories\030\004 \003(\tR\ncategories\022 \n" +
-      "\013description\030\005 \001(\tR\013description\"\317\001\n\nOutp" +
-      "utSpec\022\022\n\004name\030\001 \001(\tR\004name\0228\n\tdata_type\030" +
-      "\002 \001(\0162\033.slipway.common.v1.DataTypeR\010data" +
-      "Type\022\024\n\005shape\030\003 \003(\003R\005shape\022;\n\014class_labe" +
-      "ls\030\004 \003(\0132\030.slipway.common.v1.ValueR\013clas" +
-      "sLabels\022 \n\013description\030\005 \001(\tR\013descriptio" +
-      "nB\333\001\n\027dev.slipway.registry.v1B\016Signature" +
-      "ProtoP\001ZBgithub.com/slipway-mlops/slipwa" +
-      "y/clients/go/registry/v1;registryv1\242\002\003SR" +
-      "X\252\002\023Slipway.Registry.V1\312\002\023Slipway\\Regist" +
-      "ry\\V1\342\002\037Slipway\\Registry\\V1\\GPBMetadata\352" +
-      "\002\025Slipway::Registry::V1b\006proto3"
+      "lipway.registry.v1\032\037google/api/field_beh" +
+      "avior.proto\032\037slipway/common/v1/feature.p" +
+      "roto\032\036slipway/common/v1/tensor.proto\032\035sl" +
+      "ipway/common/v1/value.proto\"\310\001\n\tSignatur" +
+      "e\022>\n\006inputs\030\001 \003(\0132 .slipway.registry.v1." +
+      "FeatureSpecB\004\342A\001\002R\006inputs\022?\n\007outputs\030\002 \003" +
+      "(\0132\037.slipway.registry.v1.OutputSpecB\004\342A\001" +
+      "\002R\007outputs\022:\n\026accepts_missing_values\030\003 \001" +
+      "(\010B\004\342A\001\001R\024acceptsMissingValues\"\357\001\n\013Featu" +
+      "reSpec\022\030\n\004name\030\001 \001(\tB\004\342A\001\002R\004name\022>\n\tdata" +
+      "_type\030\002 \001(\0162\033.slipway.common.v1.DataType" +
+      "B\004\342A\001\002R\010dataType\0228\n\004kind\030\003 \001(\0162\036.slipway" +
+      ".common.v1.FeatureKindB\004\342A\001\001R\004kind\022$\n\nca" +
+      "tegories\030\004 \003(\tB\004\342A\001\001R\ncategories\022&\n\013desc" +
+      "ription\030\005 \001(\tB\004\342A\001\001R\013description\"\355\001\n\nOut" +
+      "putSpec\022\030\n\004name\030\001 \001(\tB\004\342A\001\002R\004name\022>\n\tdat" +
+      "a_type\030\002 \001(\0162\033.slipway.common.v1.DataTyp" +
+      "eB\004\342A\001\002R\010dataType\022\032\n\005shape\030\003 \003(\003B\004\342A\001\002R\005" +
+      "shape\022A\n\014class_labels\030\004 \003(\0132\030.slipway.co" +
+      "mmon.v1.ValueB\004\342A\001\001R\013classLabels\022&\n\013desc" +
+      "ription\030\005 \001(\tB\004\342A\001\001R\013descriptionB\333\001\n\027dev" +
+      ".slipway.registry.v1B\016SignatureProtoP\001ZB" +
+      "github.com/slipway-mlops/slipway/clients" +
+      "/go/registry/v1;registryv1\242\002\003SRX\252\002\023Slipw" +
+      "ay.Registry.V1\312\002\023Slipway\\Registry\\V1\342\002\037S" +
+      "lipway\\Registry\\V1\\GPBMetadata\352\002\025Slipway" +
+      "::Registry::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
           dev.slipway.common.v1.FeatureProto.getDescriptor(),
           dev.slipway.common.v1.TensorProto.getDescriptor(),
           dev.slipway.common.v1.ValueProto.getDescriptor(),
@@ -90,6 +94,12 @@ public final class SignatureProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_OutputSpec_descriptor,
         new java.lang.String[] { "Name", "DataType", "Shape", "ClassLabels", "Description", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
     dev.slipway.common.v1.FeatureProto.getDescriptor();
     dev.slipway.common.v1.TensorProto.getDescriptor();
     dev.slipway.common.v1.ValueProto.getDescriptor();

@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * the stored one, the call fails with ABORTED.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Model model = 1 [json_name = "model"];</code>
+   * <code>.slipway.registry.v1.Model model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the model field is set.
    */
   @java.lang.Override
@@ -67,7 +67,7 @@ private static final long serialVersionUID = 0L;
    * the stored one, the call fails with ABORTED.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Model model = 1 [json_name = "model"];</code>
+   * <code>.slipway.registry.v1.Model model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The model.
    */
   @java.lang.Override
@@ -80,7 +80,7 @@ private static final long serialVersionUID = 0L;
    * the stored one, the call fails with ABORTED.
    * </pre>
    *
-   * <code>.slipway.registry.v1.Model model = 1 [json_name = "model"];</code>
+   * <code>.slipway.registry.v1.Model model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.registry.v1.ModelOrBuilder getModelOrBuilder() {
@@ -97,7 +97,7 @@ private static final long serialVersionUID = 0L;
    * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    * </pre>
    *
-   * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+   * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the updateMask field is set.
    */
   @java.lang.Override
@@ -112,7 +112,7 @@ private static final long serialVersionUID = 0L;
    * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    * </pre>
    *
-   * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+   * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The updateMask.
    */
   @java.lang.Override
@@ -127,7 +127,7 @@ private static final long serialVersionUID = 0L;
    * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    * </pre>
    *
-   * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+   * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public com.google.protobuf.FieldMaskOrBuilder getUpdateMaskOrBuilder() {
@@ -142,7 +142,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Why the model changes, recorded in the audit log.
    * </pre>
    *
-   * <code>string reason = 3 [json_name = "reason"];</code>
+   * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The reason.
    */
   @java.lang.Override
@@ -163,7 +163,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Why the model changes, recorded in the audit log.
    * </pre>
    *
-   * <code>string reason = 3 [json_name = "reason"];</code>
+   * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for reason.
    */
   @java.lang.Override
@@ -189,7 +189,7 @@ private static final long serialVersionUID = 0L;
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -210,7 +210,7 @@ private static final long serialVersionUID = 0L;
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -674,7 +674,7 @@ private static final long serialVersionUID = 0L;
      * the stored one, the call fails with ABORTED.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Model model = 1 [json_name = "model"];</code>
+     * <code>.slipway.registry.v1.Model model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED];</code>
      * @return Whether the model field is set.
      */
     public boolean hasModel() {
@@ -686,7 +686,7 @@ private static final long serialVersionUID = 0L;
      * the stored one, the call fails with ABORTED.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Model model = 1 [json_name = "model"];</code>
+     * <code>.slipway.registry.v1.Model model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The model.
      */
     public dev.slipway.registry.v1.Model getModel() {
@@ -702,7 +702,7 @@ private static final long serialVersionUID = 0L;
      * the stored one, the call fails with ABORTED.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Model model = 1 [json_name = "model"];</code>
+     * <code>.slipway.registry.v1.Model model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setModel(dev.slipway.registry.v1.Model value) {
       if (modelBuilder_ == null) {
@@ -723,7 +723,7 @@ private static final long serialVersionUID = 0L;
      * the stored one, the call fails with ABORTED.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Model model = 1 [json_name = "model"];</code>
+     * <code>.slipway.registry.v1.Model model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setModel(
         dev.slipway.registry.v1.Model.Builder builderForValue) {
@@ -742,7 +742,7 @@ private static final long serialVersionUID = 0L;
      * the stored one, the call fails with ABORTED.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Model model = 1 [json_name = "model"];</code>
+     * <code>.slipway.registry.v1.Model model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder mergeModel(dev.slipway.registry.v1.Model value) {
       if (modelBuilder_ == null) {
@@ -768,7 +768,7 @@ private static final long serialVersionUID = 0L;
      * the stored one, the call fails with ABORTED.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Model model = 1 [json_name = "model"];</code>
+     * <code>.slipway.registry.v1.Model model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearModel() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -786,7 +786,7 @@ private static final long serialVersionUID = 0L;
      * the stored one, the call fails with ABORTED.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Model model = 1 [json_name = "model"];</code>
+     * <code>.slipway.registry.v1.Model model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.registry.v1.Model.Builder getModelBuilder() {
       bitField0_ |= 0x00000001;
@@ -799,7 +799,7 @@ private static final long serialVersionUID = 0L;
      * the stored one, the call fails with ABORTED.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Model model = 1 [json_name = "model"];</code>
+     * <code>.slipway.registry.v1.Model model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.registry.v1.ModelOrBuilder getModelOrBuilder() {
       if (modelBuilder_ != null) {
@@ -815,7 +815,7 @@ private static final long serialVersionUID = 0L;
      * the stored one, the call fails with ABORTED.
      * </pre>
      *
-     * <code>.slipway.registry.v1.Model model = 1 [json_name = "model"];</code>
+     * <code>.slipway.registry.v1.Model model = 1 [json_name = "model", (.google.api.field_behavior) = REQUIRED];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.registry.v1.Model, dev.slipway.registry.v1.Model.Builder, dev.slipway.registry.v1.ModelOrBuilder> 
@@ -842,7 +842,7 @@ private static final long serialVersionUID = 0L;
      * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the updateMask field is set.
      */
     public boolean hasUpdateMask() {
@@ -856,7 +856,7 @@ private static final long serialVersionUID = 0L;
      * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The updateMask.
      */
     public com.google.protobuf.FieldMask getUpdateMask() {
@@ -874,7 +874,7 @@ private static final long serialVersionUID = 0L;
      * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setUpdateMask(com.google.protobuf.FieldMask value) {
       if (updateMaskBuilder_ == null) {
@@ -897,7 +897,7 @@ private static final long serialVersionUID = 0L;
      * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setUpdateMask(
         com.google.protobuf.FieldMask.Builder builderForValue) {
@@ -918,7 +918,7 @@ private static final long serialVersionUID = 0L;
      * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeUpdateMask(com.google.protobuf.FieldMask value) {
       if (updateMaskBuilder_ == null) {
@@ -946,7 +946,7 @@ private static final long serialVersionUID = 0L;
      * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearUpdateMask() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -966,7 +966,7 @@ private static final long serialVersionUID = 0L;
      * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.FieldMask.Builder getUpdateMaskBuilder() {
       bitField0_ |= 0x00000002;
@@ -981,7 +981,7 @@ private static final long serialVersionUID = 0L;
      * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.FieldMaskOrBuilder getUpdateMaskOrBuilder() {
       if (updateMaskBuilder_ != null) {
@@ -999,7 +999,7 @@ private static final long serialVersionUID = 0L;
      * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.FieldMask, com.google.protobuf.FieldMask.Builder, com.google.protobuf.FieldMaskOrBuilder> 
@@ -1021,7 +1021,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Why the model changes, recorded in the audit log.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The reason.
      */
     public java.lang.String getReason() {
@@ -1041,7 +1041,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Why the model changes, recorded in the audit log.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for reason.
      */
     public com.google.protobuf.ByteString
@@ -1062,7 +1062,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Why the model changes, recorded in the audit log.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The reason to set.
      * @return This builder for chaining.
      */
@@ -1079,7 +1079,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Why the model changes, recorded in the audit log.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearReason() {
@@ -1093,7 +1093,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Why the model changes, recorded in the audit log.
      * </pre>
      *
-     * <code>string reason = 3 [json_name = "reason"];</code>
+     * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for reason to set.
      * @return This builder for chaining.
      */
@@ -1113,7 +1113,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -1133,7 +1133,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -1154,7 +1154,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -1171,7 +1171,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -1185,7 +1185,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 4 [json_name = "requestId"];</code>
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

@@ -14,7 +14,7 @@ public interface UpdateModelVersionRequestOrBuilder extends
    * from the stored one, the call fails with ABORTED.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion"];</code>
+   * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the modelVersion field is set.
    */
   boolean hasModelVersion();
@@ -24,7 +24,7 @@ public interface UpdateModelVersionRequestOrBuilder extends
    * from the stored one, the call fails with ABORTED.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion"];</code>
+   * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The modelVersion.
    */
   dev.slipway.registry.v1.ModelVersion getModelVersion();
@@ -34,7 +34,7 @@ public interface UpdateModelVersionRequestOrBuilder extends
    * from the stored one, the call fails with ABORTED.
    * </pre>
    *
-   * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion"];</code>
+   * <code>.slipway.registry.v1.ModelVersion model_version = 1 [json_name = "modelVersion", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.registry.v1.ModelVersionOrBuilder getModelVersionOrBuilder();
 
@@ -46,7 +46,7 @@ public interface UpdateModelVersionRequestOrBuilder extends
    * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    * </pre>
    *
-   * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+   * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the updateMask field is set.
    */
   boolean hasUpdateMask();
@@ -58,7 +58,7 @@ public interface UpdateModelVersionRequestOrBuilder extends
    * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    * </pre>
    *
-   * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+   * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The updateMask.
    */
   com.google.protobuf.FieldMask getUpdateMask();
@@ -70,7 +70,7 @@ public interface UpdateModelVersionRequestOrBuilder extends
    * path is INVALID_ARGUMENT (INVALID_UPDATE_MASK), and so is an omitted mask with nothing set.
    * </pre>
    *
-   * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask"];</code>
+   * <code>.google.protobuf.FieldMask update_mask = 2 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   com.google.protobuf.FieldMaskOrBuilder getUpdateMaskOrBuilder();
 
@@ -79,7 +79,7 @@ public interface UpdateModelVersionRequestOrBuilder extends
    * Optional. Why the version changes, recorded in the audit log.
    * </pre>
    *
-   * <code>string reason = 3 [json_name = "reason"];</code>
+   * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The reason.
    */
   java.lang.String getReason();
@@ -88,7 +88,7 @@ public interface UpdateModelVersionRequestOrBuilder extends
    * Optional. Why the version changes, recorded in the audit log.
    * </pre>
    *
-   * <code>string reason = 3 [json_name = "reason"];</code>
+   * <code>string reason = 3 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for reason.
    */
   com.google.protobuf.ByteString
@@ -99,7 +99,7 @@ public interface UpdateModelVersionRequestOrBuilder extends
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -108,7 +108,7 @@ public interface UpdateModelVersionRequestOrBuilder extends
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events of this model, `models/{model}`; default all models.
    * </pre>
    *
-   * <code>string model = 1 [json_name = "model"];</code>
+   * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The model.
    */
   @java.lang.Override
@@ -75,7 +75,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events of this model, `models/{model}`; default all models.
    * </pre>
    *
-   * <code>string model = 1 [json_name = "model"];</code>
+   * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for model.
    */
   @java.lang.Override
@@ -102,7 +102,7 @@ private static final long serialVersionUID = 0L;
    * happen after the call started.
    * </pre>
    *
-   * <code>optional int64 after_sequence = 2 [json_name = "afterSequence"];</code>
+   * <code>optional int64 after_sequence = 2 [json_name = "afterSequence", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the afterSequence field is set.
    */
   @java.lang.Override
@@ -116,7 +116,7 @@ private static final long serialVersionUID = 0L;
    * happen after the call started.
    * </pre>
    *
-   * <code>optional int64 after_sequence = 2 [json_name = "afterSequence"];</code>
+   * <code>optional int64 after_sequence = 2 [json_name = "afterSequence", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The afterSequence.
    */
   @java.lang.Override
@@ -141,7 +141,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events of these types; default all.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types"];</code>
+   * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the types.
    */
   @java.lang.Override
@@ -154,7 +154,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events of these types; default all.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types"];</code>
+   * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of types.
    */
   @java.lang.Override
@@ -166,7 +166,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events of these types; default all.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types"];</code>
+   * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The types at the given index.
    */
@@ -179,7 +179,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events of these types; default all.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types"];</code>
+   * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the enum numeric values on the wire for types.
    */
   @java.lang.Override
@@ -192,7 +192,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Only events of these types; default all.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types"];</code>
+   * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the value to return.
    * @return The enum numeric value on the wire of types at the given index.
    */
@@ -633,7 +633,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of this model, `models/{model}`; default all models.
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
+     * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return The model.
      */
     public java.lang.String getModel() {
@@ -653,7 +653,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of this model, `models/{model}`; default all models.
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
+     * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for model.
      */
     public com.google.protobuf.ByteString
@@ -674,7 +674,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of this model, `models/{model}`; default all models.
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
+     * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @param value The model to set.
      * @return This builder for chaining.
      */
@@ -691,7 +691,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of this model, `models/{model}`; default all models.
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
+     * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearModel() {
@@ -705,7 +705,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of this model, `models/{model}`; default all models.
      * </pre>
      *
-     * <code>string model = 1 [json_name = "model"];</code>
+     * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for model to set.
      * @return This builder for chaining.
      */
@@ -727,7 +727,7 @@ private static final long serialVersionUID = 0L;
      * happen after the call started.
      * </pre>
      *
-     * <code>optional int64 after_sequence = 2 [json_name = "afterSequence"];</code>
+     * <code>optional int64 after_sequence = 2 [json_name = "afterSequence", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the afterSequence field is set.
      */
     @java.lang.Override
@@ -741,7 +741,7 @@ private static final long serialVersionUID = 0L;
      * happen after the call started.
      * </pre>
      *
-     * <code>optional int64 after_sequence = 2 [json_name = "afterSequence"];</code>
+     * <code>optional int64 after_sequence = 2 [json_name = "afterSequence", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The afterSequence.
      */
     @java.lang.Override
@@ -755,7 +755,7 @@ private static final long serialVersionUID = 0L;
      * happen after the call started.
      * </pre>
      *
-     * <code>optional int64 after_sequence = 2 [json_name = "afterSequence"];</code>
+     * <code>optional int64 after_sequence = 2 [json_name = "afterSequence", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The afterSequence to set.
      * @return This builder for chaining.
      */
@@ -773,7 +773,7 @@ private static final long serialVersionUID = 0L;
      * happen after the call started.
      * </pre>
      *
-     * <code>optional int64 after_sequence = 2 [json_name = "afterSequence"];</code>
+     * <code>optional int64 after_sequence = 2 [json_name = "afterSequence", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearAfterSequence() {
@@ -796,7 +796,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of these types; default all.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types"];</code>
+     * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return A list containing the types.
      */
     public java.util.List<dev.slipway.registry.v1.ModelEventType> getTypesList() {
@@ -808,7 +808,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of these types; default all.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types"];</code>
+     * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The count of types.
      */
     public int getTypesCount() {
@@ -819,7 +819,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of these types; default all.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types"];</code>
+     * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the element to return.
      * @return The types at the given index.
      */
@@ -831,7 +831,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of these types; default all.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types"];</code>
+     * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index to set the value at.
      * @param value The types to set.
      * @return This builder for chaining.
@@ -851,7 +851,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of these types; default all.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types"];</code>
+     * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The types to add.
      * @return This builder for chaining.
      */
@@ -869,7 +869,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of these types; default all.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types"];</code>
+     * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param values The types to add.
      * @return This builder for chaining.
      */
@@ -887,7 +887,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of these types; default all.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types"];</code>
+     * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearTypes() {
@@ -901,7 +901,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of these types; default all.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types"];</code>
+     * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return A list containing the enum numeric values on the wire for types.
      */
     public java.util.List<java.lang.Integer>
@@ -913,7 +913,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of these types; default all.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types"];</code>
+     * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the value to return.
      * @return The enum numeric value on the wire of types at the given index.
      */
@@ -925,7 +925,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of these types; default all.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types"];</code>
+     * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index to set the value at.
      * @param value The enum numeric value on the wire for types to set.
      * @return This builder for chaining.
@@ -942,7 +942,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of these types; default all.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types"];</code>
+     * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The enum numeric value on the wire for types to add.
      * @return This builder for chaining.
      */
@@ -957,7 +957,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Only events of these types; default all.
      * </pre>
      *
-     * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types"];</code>
+     * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param values The enum numeric values on the wire for types to add.
      * @return This builder for chaining.
      */

@@ -13,7 +13,7 @@ public interface WatchModelEventsRequestOrBuilder extends
    * Optional. Only events of this model, `models/{model}`; default all models.
    * </pre>
    *
-   * <code>string model = 1 [json_name = "model"];</code>
+   * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The model.
    */
   java.lang.String getModel();
@@ -22,7 +22,7 @@ public interface WatchModelEventsRequestOrBuilder extends
    * Optional. Only events of this model, `models/{model}`; default all models.
    * </pre>
    *
-   * <code>string model = 1 [json_name = "model"];</code>
+   * <code>string model = 1 [json_name = "model", (.google.api.field_behavior) = OPTIONAL, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for model.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface WatchModelEventsRequestOrBuilder extends
    * happen after the call started.
    * </pre>
    *
-   * <code>optional int64 after_sequence = 2 [json_name = "afterSequence"];</code>
+   * <code>optional int64 after_sequence = 2 [json_name = "afterSequence", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the afterSequence field is set.
    */
   boolean hasAfterSequence();
@@ -46,7 +46,7 @@ public interface WatchModelEventsRequestOrBuilder extends
    * happen after the call started.
    * </pre>
    *
-   * <code>optional int64 after_sequence = 2 [json_name = "afterSequence"];</code>
+   * <code>optional int64 after_sequence = 2 [json_name = "afterSequence", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The afterSequence.
    */
   long getAfterSequence();
@@ -56,7 +56,7 @@ public interface WatchModelEventsRequestOrBuilder extends
    * Optional. Only events of these types; default all.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types"];</code>
+   * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the types.
    */
   java.util.List<dev.slipway.registry.v1.ModelEventType> getTypesList();
@@ -65,7 +65,7 @@ public interface WatchModelEventsRequestOrBuilder extends
    * Optional. Only events of these types; default all.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types"];</code>
+   * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of types.
    */
   int getTypesCount();
@@ -74,7 +74,7 @@ public interface WatchModelEventsRequestOrBuilder extends
    * Optional. Only events of these types; default all.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types"];</code>
+   * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The types at the given index.
    */
@@ -84,7 +84,7 @@ public interface WatchModelEventsRequestOrBuilder extends
    * Optional. Only events of these types; default all.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types"];</code>
+   * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the enum numeric values on the wire for types.
    */
   java.util.List<java.lang.Integer>
@@ -94,7 +94,7 @@ public interface WatchModelEventsRequestOrBuilder extends
    * Optional. Only events of these types; default all.
    * </pre>
    *
-   * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types"];</code>
+   * <code>repeated .slipway.registry.v1.ModelEventType types = 3 [json_name = "types", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the value to return.
    * @return The enum numeric value on the wire of types at the given index.
    */

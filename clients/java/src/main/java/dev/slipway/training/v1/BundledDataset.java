@@ -7,6 +7,8 @@ package dev.slipway.training.v1;
 /**
  * <pre>
  * A dataset that ships with scikit-learn.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `BUNDLED_DATASET_UNSPECIFIED` where it must decide).
  * </pre>
  *
  * Protobuf enum {@code slipway.training.v1.BundledDataset}

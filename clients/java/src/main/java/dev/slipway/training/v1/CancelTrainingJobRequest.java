@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * Required. The job, `trainingJobs/{training_job}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The name.
    */
   @java.lang.Override
@@ -75,7 +75,7 @@ private static final long serialVersionUID = 0L;
    * Required. The job, `trainingJobs/{training_job}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -101,7 +101,7 @@ private static final long serialVersionUID = 0L;
    * Why the job is cancelled. Required when cancelling a job created by someone else.
    * </pre>
    *
-   * <code>string reason = 2 [json_name = "reason"];</code>
+   * <code>string reason = 2 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The reason.
    */
   @java.lang.Override
@@ -122,7 +122,7 @@ private static final long serialVersionUID = 0L;
    * Why the job is cancelled. Required when cancelling a job created by someone else.
    * </pre>
    *
-   * <code>string reason = 2 [json_name = "reason"];</code>
+   * <code>string reason = 2 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for reason.
    */
   @java.lang.Override
@@ -148,7 +148,7 @@ private static final long serialVersionUID = 0L;
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 3 [json_name = "requestId"];</code>
+   * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -169,7 +169,7 @@ private static final long serialVersionUID = 0L;
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 3 [json_name = "requestId"];</code>
+   * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -571,7 +571,7 @@ private static final long serialVersionUID = 0L;
      * Required. The job, `trainingJobs/{training_job}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -591,7 +591,7 @@ private static final long serialVersionUID = 0L;
      * Required. The job, `trainingJobs/{training_job}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -612,7 +612,7 @@ private static final long serialVersionUID = 0L;
      * Required. The job, `trainingJobs/{training_job}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -629,7 +629,7 @@ private static final long serialVersionUID = 0L;
      * Required. The job, `trainingJobs/{training_job}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -643,7 +643,7 @@ private static final long serialVersionUID = 0L;
      * Required. The job, `trainingJobs/{training_job}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -663,7 +663,7 @@ private static final long serialVersionUID = 0L;
      * Why the job is cancelled. Required when cancelling a job created by someone else.
      * </pre>
      *
-     * <code>string reason = 2 [json_name = "reason"];</code>
+     * <code>string reason = 2 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The reason.
      */
     public java.lang.String getReason() {
@@ -683,7 +683,7 @@ private static final long serialVersionUID = 0L;
      * Why the job is cancelled. Required when cancelling a job created by someone else.
      * </pre>
      *
-     * <code>string reason = 2 [json_name = "reason"];</code>
+     * <code>string reason = 2 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for reason.
      */
     public com.google.protobuf.ByteString
@@ -704,7 +704,7 @@ private static final long serialVersionUID = 0L;
      * Why the job is cancelled. Required when cancelling a job created by someone else.
      * </pre>
      *
-     * <code>string reason = 2 [json_name = "reason"];</code>
+     * <code>string reason = 2 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The reason to set.
      * @return This builder for chaining.
      */
@@ -721,7 +721,7 @@ private static final long serialVersionUID = 0L;
      * Why the job is cancelled. Required when cancelling a job created by someone else.
      * </pre>
      *
-     * <code>string reason = 2 [json_name = "reason"];</code>
+     * <code>string reason = 2 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearReason() {
@@ -735,7 +735,7 @@ private static final long serialVersionUID = 0L;
      * Why the job is cancelled. Required when cancelling a job created by someone else.
      * </pre>
      *
-     * <code>string reason = 2 [json_name = "reason"];</code>
+     * <code>string reason = 2 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for reason to set.
      * @return This builder for chaining.
      */
@@ -755,7 +755,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 3 [json_name = "requestId"];</code>
+     * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -775,7 +775,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 3 [json_name = "requestId"];</code>
+     * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -796,7 +796,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 3 [json_name = "requestId"];</code>
+     * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -813,7 +813,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 3 [json_name = "requestId"];</code>
+     * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -827,7 +827,7 @@ private static final long serialVersionUID = 0L;
      * Optional. An idempotency key; a retry with the same key returns the first call's result.
      * </pre>
      *
-     * <code>string request_id = 3 [json_name = "requestId"];</code>
+     * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

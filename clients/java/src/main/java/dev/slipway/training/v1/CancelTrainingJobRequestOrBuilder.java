@@ -13,7 +13,7 @@ public interface CancelTrainingJobRequestOrBuilder extends
    * Required. The job, `trainingJobs/{training_job}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -22,7 +22,7 @@ public interface CancelTrainingJobRequestOrBuilder extends
    * Required. The job, `trainingJobs/{training_job}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -33,7 +33,7 @@ public interface CancelTrainingJobRequestOrBuilder extends
    * Why the job is cancelled. Required when cancelling a job created by someone else.
    * </pre>
    *
-   * <code>string reason = 2 [json_name = "reason"];</code>
+   * <code>string reason = 2 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The reason.
    */
   java.lang.String getReason();
@@ -42,7 +42,7 @@ public interface CancelTrainingJobRequestOrBuilder extends
    * Why the job is cancelled. Required when cancelling a job created by someone else.
    * </pre>
    *
-   * <code>string reason = 2 [json_name = "reason"];</code>
+   * <code>string reason = 2 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for reason.
    */
   com.google.protobuf.ByteString
@@ -53,7 +53,7 @@ public interface CancelTrainingJobRequestOrBuilder extends
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 3 [json_name = "requestId"];</code>
+   * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -62,7 +62,7 @@ public interface CancelTrainingJobRequestOrBuilder extends
    * Optional. An idempotency key; a retry with the same key returns the first call's result.
    * </pre>
    *
-   * <code>string request_id = 3 [json_name = "requestId"];</code>
+   * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

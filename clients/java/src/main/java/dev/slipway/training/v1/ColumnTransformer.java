@@ -53,7 +53,7 @@ private static final long serialVersionUID = 0L;
    * Required. The transformers; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+   * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.training.v1.ColumnTransformerEntry> getTransformersList() {
@@ -64,7 +64,7 @@ private static final long serialVersionUID = 0L;
    * Required. The transformers; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+   * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.training.v1.ColumnTransformerEntryOrBuilder> 
@@ -76,7 +76,7 @@ private static final long serialVersionUID = 0L;
    * Required. The transformers; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+   * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public int getTransformersCount() {
@@ -87,7 +87,7 @@ private static final long serialVersionUID = 0L;
    * Required. The transformers; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+   * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.training.v1.ColumnTransformerEntry getTransformers(int index) {
@@ -98,7 +98,7 @@ private static final long serialVersionUID = 0L;
    * Required. The transformers; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+   * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.training.v1.ColumnTransformerEntryOrBuilder getTransformersOrBuilder(
@@ -113,7 +113,7 @@ private static final long serialVersionUID = 0L;
    * Optional. What to do with the other columns.
    * </pre>
    *
-   * <code>.slipway.training.v1.ColumnRemainder remainder = 2 [json_name = "remainder"];</code>
+   * <code>.slipway.training.v1.ColumnRemainder remainder = 2 [json_name = "remainder", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for remainder.
    */
   @java.lang.Override public int getRemainderValue() {
@@ -124,7 +124,7 @@ private static final long serialVersionUID = 0L;
    * Optional. What to do with the other columns.
    * </pre>
    *
-   * <code>.slipway.training.v1.ColumnRemainder remainder = 2 [json_name = "remainder"];</code>
+   * <code>.slipway.training.v1.ColumnRemainder remainder = 2 [json_name = "remainder", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The remainder.
    */
   @java.lang.Override public dev.slipway.training.v1.ColumnRemainder getRemainder() {
@@ -549,7 +549,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformers; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<dev.slipway.training.v1.ColumnTransformerEntry> getTransformersList() {
       if (transformersBuilder_ == null) {
@@ -563,7 +563,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformers; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public int getTransformersCount() {
       if (transformersBuilder_ == null) {
@@ -577,7 +577,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformers; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.training.v1.ColumnTransformerEntry getTransformers(int index) {
       if (transformersBuilder_ == null) {
@@ -591,7 +591,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformers; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setTransformers(
         int index, dev.slipway.training.v1.ColumnTransformerEntry value) {
@@ -612,7 +612,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformers; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setTransformers(
         int index, dev.slipway.training.v1.ColumnTransformerEntry.Builder builderForValue) {
@@ -630,7 +630,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformers; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addTransformers(dev.slipway.training.v1.ColumnTransformerEntry value) {
       if (transformersBuilder_ == null) {
@@ -650,7 +650,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformers; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addTransformers(
         int index, dev.slipway.training.v1.ColumnTransformerEntry value) {
@@ -671,7 +671,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformers; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addTransformers(
         dev.slipway.training.v1.ColumnTransformerEntry.Builder builderForValue) {
@@ -689,7 +689,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformers; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addTransformers(
         int index, dev.slipway.training.v1.ColumnTransformerEntry.Builder builderForValue) {
@@ -707,7 +707,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformers; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addAllTransformers(
         java.lang.Iterable<? extends dev.slipway.training.v1.ColumnTransformerEntry> values) {
@@ -726,7 +726,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformers; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearTransformers() {
       if (transformersBuilder_ == null) {
@@ -743,7 +743,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformers; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder removeTransformers(int index) {
       if (transformersBuilder_ == null) {
@@ -760,7 +760,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformers; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.training.v1.ColumnTransformerEntry.Builder getTransformersBuilder(
         int index) {
@@ -771,7 +771,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformers; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.training.v1.ColumnTransformerEntryOrBuilder getTransformersOrBuilder(
         int index) {
@@ -785,7 +785,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformers; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<? extends dev.slipway.training.v1.ColumnTransformerEntryOrBuilder> 
          getTransformersOrBuilderList() {
@@ -800,7 +800,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformers; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.training.v1.ColumnTransformerEntry.Builder addTransformersBuilder() {
       return getTransformersFieldBuilder().addBuilder(
@@ -811,7 +811,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformers; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.training.v1.ColumnTransformerEntry.Builder addTransformersBuilder(
         int index) {
@@ -823,7 +823,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformers; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+     * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<dev.slipway.training.v1.ColumnTransformerEntry.Builder> 
          getTransformersBuilderList() {
@@ -850,7 +850,7 @@ private static final long serialVersionUID = 0L;
      * Optional. What to do with the other columns.
      * </pre>
      *
-     * <code>.slipway.training.v1.ColumnRemainder remainder = 2 [json_name = "remainder"];</code>
+     * <code>.slipway.training.v1.ColumnRemainder remainder = 2 [json_name = "remainder", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The enum numeric value on the wire for remainder.
      */
     @java.lang.Override public int getRemainderValue() {
@@ -861,7 +861,7 @@ private static final long serialVersionUID = 0L;
      * Optional. What to do with the other columns.
      * </pre>
      *
-     * <code>.slipway.training.v1.ColumnRemainder remainder = 2 [json_name = "remainder"];</code>
+     * <code>.slipway.training.v1.ColumnRemainder remainder = 2 [json_name = "remainder", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The enum numeric value on the wire for remainder to set.
      * @return This builder for chaining.
      */
@@ -876,7 +876,7 @@ private static final long serialVersionUID = 0L;
      * Optional. What to do with the other columns.
      * </pre>
      *
-     * <code>.slipway.training.v1.ColumnRemainder remainder = 2 [json_name = "remainder"];</code>
+     * <code>.slipway.training.v1.ColumnRemainder remainder = 2 [json_name = "remainder", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The remainder.
      */
     @java.lang.Override
@@ -889,7 +889,7 @@ private static final long serialVersionUID = 0L;
      * Optional. What to do with the other columns.
      * </pre>
      *
-     * <code>.slipway.training.v1.ColumnRemainder remainder = 2 [json_name = "remainder"];</code>
+     * <code>.slipway.training.v1.ColumnRemainder remainder = 2 [json_name = "remainder", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The remainder to set.
      * @return This builder for chaining.
      */
@@ -907,7 +907,7 @@ private static final long serialVersionUID = 0L;
      * Optional. What to do with the other columns.
      * </pre>
      *
-     * <code>.slipway.training.v1.ColumnRemainder remainder = 2 [json_name = "remainder"];</code>
+     * <code>.slipway.training.v1.ColumnRemainder remainder = 2 [json_name = "remainder", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearRemainder() {

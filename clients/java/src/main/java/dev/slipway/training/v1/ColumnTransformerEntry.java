@@ -55,7 +55,7 @@ private static final long serialVersionUID = 0L;
    * Required. The entry name, unique within the transformer, with the same rules as a step name.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -76,7 +76,7 @@ private static final long serialVersionUID = 0L;
    * Required. The entry name, unique within the transformer, with the same rules as a step name.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -101,7 +101,7 @@ private static final long serialVersionUID = 0L;
    * Required. The transformer (an Estimator or a Pipeline of transformers).
    * </pre>
    *
-   * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+   * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the spec field is set.
    */
   @java.lang.Override
@@ -113,7 +113,7 @@ private static final long serialVersionUID = 0L;
    * Required. The transformer (an Estimator or a Pipeline of transformers).
    * </pre>
    *
-   * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+   * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The spec.
    */
   @java.lang.Override
@@ -125,7 +125,7 @@ private static final long serialVersionUID = 0L;
    * Required. The transformer (an Estimator or a Pipeline of transformers).
    * </pre>
    *
-   * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+   * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.training.v1.EstimatorSpecOrBuilder getSpecOrBuilder() {
@@ -141,7 +141,7 @@ private static final long serialVersionUID = 0L;
    * Required. The dataset columns it applies to; at least one.
    * </pre>
    *
-   * <code>repeated string columns = 3 [json_name = "columns"];</code>
+   * <code>repeated string columns = 3 [json_name = "columns", (.google.api.field_behavior) = REQUIRED];</code>
    * @return A list containing the columns.
    */
   public com.google.protobuf.ProtocolStringList
@@ -153,7 +153,7 @@ private static final long serialVersionUID = 0L;
    * Required. The dataset columns it applies to; at least one.
    * </pre>
    *
-   * <code>repeated string columns = 3 [json_name = "columns"];</code>
+   * <code>repeated string columns = 3 [json_name = "columns", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The count of columns.
    */
   public int getColumnsCount() {
@@ -164,7 +164,7 @@ private static final long serialVersionUID = 0L;
    * Required. The dataset columns it applies to; at least one.
    * </pre>
    *
-   * <code>repeated string columns = 3 [json_name = "columns"];</code>
+   * <code>repeated string columns = 3 [json_name = "columns", (.google.api.field_behavior) = REQUIRED];</code>
    * @param index The index of the element to return.
    * @return The columns at the given index.
    */
@@ -176,7 +176,7 @@ private static final long serialVersionUID = 0L;
    * Required. The dataset columns it applies to; at least one.
    * </pre>
    *
-   * <code>repeated string columns = 3 [json_name = "columns"];</code>
+   * <code>repeated string columns = 3 [json_name = "columns", (.google.api.field_behavior) = REQUIRED];</code>
    * @param index The index of the value to return.
    * @return The bytes of the columns at the given index.
    */
@@ -605,7 +605,7 @@ private static final long serialVersionUID = 0L;
      * Required. The entry name, unique within the transformer, with the same rules as a step name.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -625,7 +625,7 @@ private static final long serialVersionUID = 0L;
      * Required. The entry name, unique within the transformer, with the same rules as a step name.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -646,7 +646,7 @@ private static final long serialVersionUID = 0L;
      * Required. The entry name, unique within the transformer, with the same rules as a step name.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -663,7 +663,7 @@ private static final long serialVersionUID = 0L;
      * Required. The entry name, unique within the transformer, with the same rules as a step name.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -677,7 +677,7 @@ private static final long serialVersionUID = 0L;
      * Required. The entry name, unique within the transformer, with the same rules as a step name.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -699,7 +699,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformer (an Estimator or a Pipeline of transformers).
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
      * @return Whether the spec field is set.
      */
     public boolean hasSpec() {
@@ -710,7 +710,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformer (an Estimator or a Pipeline of transformers).
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The spec.
      */
     public dev.slipway.training.v1.EstimatorSpec getSpec() {
@@ -725,7 +725,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformer (an Estimator or a Pipeline of transformers).
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setSpec(dev.slipway.training.v1.EstimatorSpec value) {
       if (specBuilder_ == null) {
@@ -745,7 +745,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformer (an Estimator or a Pipeline of transformers).
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setSpec(
         dev.slipway.training.v1.EstimatorSpec.Builder builderForValue) {
@@ -763,7 +763,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformer (an Estimator or a Pipeline of transformers).
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder mergeSpec(dev.slipway.training.v1.EstimatorSpec value) {
       if (specBuilder_ == null) {
@@ -788,7 +788,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformer (an Estimator or a Pipeline of transformers).
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearSpec() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -805,7 +805,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformer (an Estimator or a Pipeline of transformers).
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.training.v1.EstimatorSpec.Builder getSpecBuilder() {
       bitField0_ |= 0x00000002;
@@ -817,7 +817,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformer (an Estimator or a Pipeline of transformers).
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.training.v1.EstimatorSpecOrBuilder getSpecOrBuilder() {
       if (specBuilder_ != null) {
@@ -832,7 +832,7 @@ private static final long serialVersionUID = 0L;
      * Required. The transformer (an Estimator or a Pipeline of transformers).
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.training.v1.EstimatorSpec, dev.slipway.training.v1.EstimatorSpec.Builder, dev.slipway.training.v1.EstimatorSpecOrBuilder> 
@@ -861,7 +861,7 @@ private static final long serialVersionUID = 0L;
      * Required. The dataset columns it applies to; at least one.
      * </pre>
      *
-     * <code>repeated string columns = 3 [json_name = "columns"];</code>
+     * <code>repeated string columns = 3 [json_name = "columns", (.google.api.field_behavior) = REQUIRED];</code>
      * @return A list containing the columns.
      */
     public com.google.protobuf.ProtocolStringList
@@ -874,7 +874,7 @@ private static final long serialVersionUID = 0L;
      * Required. The dataset columns it applies to; at least one.
      * </pre>
      *
-     * <code>repeated string columns = 3 [json_name = "columns"];</code>
+     * <code>repeated string columns = 3 [json_name = "columns", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The count of columns.
      */
     public int getColumnsCount() {
@@ -885,7 +885,7 @@ private static final long serialVersionUID = 0L;
      * Required. The dataset columns it applies to; at least one.
      * </pre>
      *
-     * <code>repeated string columns = 3 [json_name = "columns"];</code>
+     * <code>repeated string columns = 3 [json_name = "columns", (.google.api.field_behavior) = REQUIRED];</code>
      * @param index The index of the element to return.
      * @return The columns at the given index.
      */
@@ -897,7 +897,7 @@ private static final long serialVersionUID = 0L;
      * Required. The dataset columns it applies to; at least one.
      * </pre>
      *
-     * <code>repeated string columns = 3 [json_name = "columns"];</code>
+     * <code>repeated string columns = 3 [json_name = "columns", (.google.api.field_behavior) = REQUIRED];</code>
      * @param index The index of the value to return.
      * @return The bytes of the columns at the given index.
      */
@@ -910,7 +910,7 @@ private static final long serialVersionUID = 0L;
      * Required. The dataset columns it applies to; at least one.
      * </pre>
      *
-     * <code>repeated string columns = 3 [json_name = "columns"];</code>
+     * <code>repeated string columns = 3 [json_name = "columns", (.google.api.field_behavior) = REQUIRED];</code>
      * @param index The index to set the value at.
      * @param value The columns to set.
      * @return This builder for chaining.
@@ -929,7 +929,7 @@ private static final long serialVersionUID = 0L;
      * Required. The dataset columns it applies to; at least one.
      * </pre>
      *
-     * <code>repeated string columns = 3 [json_name = "columns"];</code>
+     * <code>repeated string columns = 3 [json_name = "columns", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The columns to add.
      * @return This builder for chaining.
      */
@@ -947,7 +947,7 @@ private static final long serialVersionUID = 0L;
      * Required. The dataset columns it applies to; at least one.
      * </pre>
      *
-     * <code>repeated string columns = 3 [json_name = "columns"];</code>
+     * <code>repeated string columns = 3 [json_name = "columns", (.google.api.field_behavior) = REQUIRED];</code>
      * @param values The columns to add.
      * @return This builder for chaining.
      */
@@ -965,7 +965,7 @@ private static final long serialVersionUID = 0L;
      * Required. The dataset columns it applies to; at least one.
      * </pre>
      *
-     * <code>repeated string columns = 3 [json_name = "columns"];</code>
+     * <code>repeated string columns = 3 [json_name = "columns", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearColumns() {
@@ -980,7 +980,7 @@ private static final long serialVersionUID = 0L;
      * Required. The dataset columns it applies to; at least one.
      * </pre>
      *
-     * <code>repeated string columns = 3 [json_name = "columns"];</code>
+     * <code>repeated string columns = 3 [json_name = "columns", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes of the columns to add.
      * @return This builder for chaining.
      */

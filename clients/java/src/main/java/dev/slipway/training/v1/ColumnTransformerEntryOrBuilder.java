@@ -13,7 +13,7 @@ public interface ColumnTransformerEntryOrBuilder extends
    * Required. The entry name, unique within the transformer, with the same rules as a step name.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -22,7 +22,7 @@ public interface ColumnTransformerEntryOrBuilder extends
    * Required. The entry name, unique within the transformer, with the same rules as a step name.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -33,7 +33,7 @@ public interface ColumnTransformerEntryOrBuilder extends
    * Required. The transformer (an Estimator or a Pipeline of transformers).
    * </pre>
    *
-   * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+   * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the spec field is set.
    */
   boolean hasSpec();
@@ -42,7 +42,7 @@ public interface ColumnTransformerEntryOrBuilder extends
    * Required. The transformer (an Estimator or a Pipeline of transformers).
    * </pre>
    *
-   * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+   * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The spec.
    */
   dev.slipway.training.v1.EstimatorSpec getSpec();
@@ -51,7 +51,7 @@ public interface ColumnTransformerEntryOrBuilder extends
    * Required. The transformer (an Estimator or a Pipeline of transformers).
    * </pre>
    *
-   * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+   * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.training.v1.EstimatorSpecOrBuilder getSpecOrBuilder();
 
@@ -60,7 +60,7 @@ public interface ColumnTransformerEntryOrBuilder extends
    * Required. The dataset columns it applies to; at least one.
    * </pre>
    *
-   * <code>repeated string columns = 3 [json_name = "columns"];</code>
+   * <code>repeated string columns = 3 [json_name = "columns", (.google.api.field_behavior) = REQUIRED];</code>
    * @return A list containing the columns.
    */
   java.util.List<java.lang.String>
@@ -70,7 +70,7 @@ public interface ColumnTransformerEntryOrBuilder extends
    * Required. The dataset columns it applies to; at least one.
    * </pre>
    *
-   * <code>repeated string columns = 3 [json_name = "columns"];</code>
+   * <code>repeated string columns = 3 [json_name = "columns", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The count of columns.
    */
   int getColumnsCount();
@@ -79,7 +79,7 @@ public interface ColumnTransformerEntryOrBuilder extends
    * Required. The dataset columns it applies to; at least one.
    * </pre>
    *
-   * <code>repeated string columns = 3 [json_name = "columns"];</code>
+   * <code>repeated string columns = 3 [json_name = "columns", (.google.api.field_behavior) = REQUIRED];</code>
    * @param index The index of the element to return.
    * @return The columns at the given index.
    */
@@ -89,7 +89,7 @@ public interface ColumnTransformerEntryOrBuilder extends
    * Required. The dataset columns it applies to; at least one.
    * </pre>
    *
-   * <code>repeated string columns = 3 [json_name = "columns"];</code>
+   * <code>repeated string columns = 3 [json_name = "columns", (.google.api.field_behavior) = REQUIRED];</code>
    * @param index The index of the value to return.
    * @return The bytes of the columns at the given index.
    */

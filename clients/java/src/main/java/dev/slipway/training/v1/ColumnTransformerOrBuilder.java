@@ -13,7 +13,7 @@ public interface ColumnTransformerOrBuilder extends
    * Required. The transformers; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+   * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
    */
   java.util.List<dev.slipway.training.v1.ColumnTransformerEntry> 
       getTransformersList();
@@ -22,7 +22,7 @@ public interface ColumnTransformerOrBuilder extends
    * Required. The transformers; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+   * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.training.v1.ColumnTransformerEntry getTransformers(int index);
   /**
@@ -30,7 +30,7 @@ public interface ColumnTransformerOrBuilder extends
    * Required. The transformers; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+   * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
    */
   int getTransformersCount();
   /**
@@ -38,7 +38,7 @@ public interface ColumnTransformerOrBuilder extends
    * Required. The transformers; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+   * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
    */
   java.util.List<? extends dev.slipway.training.v1.ColumnTransformerEntryOrBuilder> 
       getTransformersOrBuilderList();
@@ -47,7 +47,7 @@ public interface ColumnTransformerOrBuilder extends
    * Required. The transformers; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers"];</code>
+   * <code>repeated .slipway.training.v1.ColumnTransformerEntry transformers = 1 [json_name = "transformers", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.training.v1.ColumnTransformerEntryOrBuilder getTransformersOrBuilder(
       int index);
@@ -57,7 +57,7 @@ public interface ColumnTransformerOrBuilder extends
    * Optional. What to do with the other columns.
    * </pre>
    *
-   * <code>.slipway.training.v1.ColumnRemainder remainder = 2 [json_name = "remainder"];</code>
+   * <code>.slipway.training.v1.ColumnRemainder remainder = 2 [json_name = "remainder", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for remainder.
    */
   int getRemainderValue();
@@ -66,7 +66,7 @@ public interface ColumnTransformerOrBuilder extends
    * Optional. What to do with the other columns.
    * </pre>
    *
-   * <code>.slipway.training.v1.ColumnRemainder remainder = 2 [json_name = "remainder"];</code>
+   * <code>.slipway.training.v1.ColumnRemainder remainder = 2 [json_name = "remainder", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The remainder.
    */
   dev.slipway.training.v1.ColumnRemainder getRemainder();

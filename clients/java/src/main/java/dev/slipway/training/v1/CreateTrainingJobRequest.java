@@ -52,7 +52,7 @@ private static final long serialVersionUID = 0L;
    * Required. The job to run; only the fields not marked output only are read.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob"];</code>
+   * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob", (.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the trainingJob field is set.
    */
   @java.lang.Override
@@ -64,7 +64,7 @@ private static final long serialVersionUID = 0L;
    * Required. The job to run; only the fields not marked output only are read.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob"];</code>
+   * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The trainingJob.
    */
   @java.lang.Override
@@ -76,7 +76,7 @@ private static final long serialVersionUID = 0L;
    * Required. The job to run; only the fields not marked output only are read.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob"];</code>
+   * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.training.v1.TrainingJobOrBuilder getTrainingJobOrBuilder() {
@@ -90,7 +90,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Validate the spec without queueing a job.
    * </pre>
    *
-   * <code>bool validate_only = 2 [json_name = "validateOnly"];</code>
+   * <code>bool validate_only = 2 [json_name = "validateOnly", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The validateOnly.
    */
   @java.lang.Override
@@ -107,7 +107,7 @@ private static final long serialVersionUID = 0L;
    * the first call created instead of queueing another.
    * </pre>
    *
-   * <code>string request_id = 3 [json_name = "requestId"];</code>
+   * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -129,7 +129,7 @@ private static final long serialVersionUID = 0L;
    * the first call created instead of queueing another.
    * </pre>
    *
-   * <code>string request_id = 3 [json_name = "requestId"];</code>
+   * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -554,7 +554,7 @@ private static final long serialVersionUID = 0L;
      * Required. The job to run; only the fields not marked output only are read.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob"];</code>
+     * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob", (.google.api.field_behavior) = REQUIRED];</code>
      * @return Whether the trainingJob field is set.
      */
     public boolean hasTrainingJob() {
@@ -565,7 +565,7 @@ private static final long serialVersionUID = 0L;
      * Required. The job to run; only the fields not marked output only are read.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob"];</code>
+     * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The trainingJob.
      */
     public dev.slipway.training.v1.TrainingJob getTrainingJob() {
@@ -580,7 +580,7 @@ private static final long serialVersionUID = 0L;
      * Required. The job to run; only the fields not marked output only are read.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob"];</code>
+     * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setTrainingJob(dev.slipway.training.v1.TrainingJob value) {
       if (trainingJobBuilder_ == null) {
@@ -600,7 +600,7 @@ private static final long serialVersionUID = 0L;
      * Required. The job to run; only the fields not marked output only are read.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob"];</code>
+     * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setTrainingJob(
         dev.slipway.training.v1.TrainingJob.Builder builderForValue) {
@@ -618,7 +618,7 @@ private static final long serialVersionUID = 0L;
      * Required. The job to run; only the fields not marked output only are read.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob"];</code>
+     * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder mergeTrainingJob(dev.slipway.training.v1.TrainingJob value) {
       if (trainingJobBuilder_ == null) {
@@ -643,7 +643,7 @@ private static final long serialVersionUID = 0L;
      * Required. The job to run; only the fields not marked output only are read.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob"];</code>
+     * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearTrainingJob() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -660,7 +660,7 @@ private static final long serialVersionUID = 0L;
      * Required. The job to run; only the fields not marked output only are read.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob"];</code>
+     * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.training.v1.TrainingJob.Builder getTrainingJobBuilder() {
       bitField0_ |= 0x00000001;
@@ -672,7 +672,7 @@ private static final long serialVersionUID = 0L;
      * Required. The job to run; only the fields not marked output only are read.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob"];</code>
+     * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.training.v1.TrainingJobOrBuilder getTrainingJobOrBuilder() {
       if (trainingJobBuilder_ != null) {
@@ -687,7 +687,7 @@ private static final long serialVersionUID = 0L;
      * Required. The job to run; only the fields not marked output only are read.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob"];</code>
+     * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob", (.google.api.field_behavior) = REQUIRED];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.training.v1.TrainingJob, dev.slipway.training.v1.TrainingJob.Builder, dev.slipway.training.v1.TrainingJobOrBuilder> 
@@ -709,7 +709,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Validate the spec without queueing a job.
      * </pre>
      *
-     * <code>bool validate_only = 2 [json_name = "validateOnly"];</code>
+     * <code>bool validate_only = 2 [json_name = "validateOnly", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The validateOnly.
      */
     @java.lang.Override
@@ -721,7 +721,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Validate the spec without queueing a job.
      * </pre>
      *
-     * <code>bool validate_only = 2 [json_name = "validateOnly"];</code>
+     * <code>bool validate_only = 2 [json_name = "validateOnly", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The validateOnly to set.
      * @return This builder for chaining.
      */
@@ -737,7 +737,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Validate the spec without queueing a job.
      * </pre>
      *
-     * <code>bool validate_only = 2 [json_name = "validateOnly"];</code>
+     * <code>bool validate_only = 2 [json_name = "validateOnly", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearValidateOnly() {
@@ -754,7 +754,7 @@ private static final long serialVersionUID = 0L;
      * the first call created instead of queueing another.
      * </pre>
      *
-     * <code>string request_id = 3 [json_name = "requestId"];</code>
+     * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -775,7 +775,7 @@ private static final long serialVersionUID = 0L;
      * the first call created instead of queueing another.
      * </pre>
      *
-     * <code>string request_id = 3 [json_name = "requestId"];</code>
+     * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -797,7 +797,7 @@ private static final long serialVersionUID = 0L;
      * the first call created instead of queueing another.
      * </pre>
      *
-     * <code>string request_id = 3 [json_name = "requestId"];</code>
+     * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -815,7 +815,7 @@ private static final long serialVersionUID = 0L;
      * the first call created instead of queueing another.
      * </pre>
      *
-     * <code>string request_id = 3 [json_name = "requestId"];</code>
+     * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -830,7 +830,7 @@ private static final long serialVersionUID = 0L;
      * the first call created instead of queueing another.
      * </pre>
      *
-     * <code>string request_id = 3 [json_name = "requestId"];</code>
+     * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

@@ -13,7 +13,7 @@ public interface CreateTrainingJobRequestOrBuilder extends
    * Required. The job to run; only the fields not marked output only are read.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob"];</code>
+   * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob", (.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the trainingJob field is set.
    */
   boolean hasTrainingJob();
@@ -22,7 +22,7 @@ public interface CreateTrainingJobRequestOrBuilder extends
    * Required. The job to run; only the fields not marked output only are read.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob"];</code>
+   * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The trainingJob.
    */
   dev.slipway.training.v1.TrainingJob getTrainingJob();
@@ -31,7 +31,7 @@ public interface CreateTrainingJobRequestOrBuilder extends
    * Required. The job to run; only the fields not marked output only are read.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob"];</code>
+   * <code>.slipway.training.v1.TrainingJob training_job = 1 [json_name = "trainingJob", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.training.v1.TrainingJobOrBuilder getTrainingJobOrBuilder();
 
@@ -40,7 +40,7 @@ public interface CreateTrainingJobRequestOrBuilder extends
    * Optional. Validate the spec without queueing a job.
    * </pre>
    *
-   * <code>bool validate_only = 2 [json_name = "validateOnly"];</code>
+   * <code>bool validate_only = 2 [json_name = "validateOnly", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The validateOnly.
    */
   boolean getValidateOnly();
@@ -51,7 +51,7 @@ public interface CreateTrainingJobRequestOrBuilder extends
    * the first call created instead of queueing another.
    * </pre>
    *
-   * <code>string request_id = 3 [json_name = "requestId"];</code>
+   * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -61,7 +61,7 @@ public interface CreateTrainingJobRequestOrBuilder extends
    * the first call created instead of queueing another.
    * </pre>
    *
-   * <code>string request_id = 3 [json_name = "requestId"];</code>
+   * <code>string request_id = 3 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

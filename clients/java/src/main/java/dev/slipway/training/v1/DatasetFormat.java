@@ -7,6 +7,8 @@ package dev.slipway.training.v1;
 /**
  * <pre>
  * The file format of a dataset file.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `DATASET_FORMAT_UNSPECIFIED` where it must decide).
  * </pre>
  *
  * Protobuf enum {@code slipway.training.v1.DatasetFormat}

@@ -98,7 +98,7 @@ private static final long serialVersionUID = 0L;
    * paths and paths that leave the data root are rejected with INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string path = 1 [json_name = "path"];</code>
+   * <code>string path = 1 [json_name = "path", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the path field is set.
    */
   public boolean hasPath() {
@@ -110,7 +110,7 @@ private static final long serialVersionUID = 0L;
    * paths and paths that leave the data root are rejected with INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string path = 1 [json_name = "path"];</code>
+   * <code>string path = 1 [json_name = "path", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The path.
    */
   public java.lang.String getPath() {
@@ -136,7 +136,7 @@ private static final long serialVersionUID = 0L;
    * paths and paths that leave the data root are rejected with INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string path = 1 [json_name = "path"];</code>
+   * <code>string path = 1 [json_name = "path", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for path.
    */
   public com.google.protobuf.ByteString
@@ -164,7 +164,7 @@ private static final long serialVersionUID = 0L;
    * A dataset bundled with scikit-learn.
    * </pre>
    *
-   * <code>.slipway.training.v1.BundledDataset bundled = 2 [json_name = "bundled"];</code>
+   * <code>.slipway.training.v1.BundledDataset bundled = 2 [json_name = "bundled", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the bundled field is set.
    */
   public boolean hasBundled() {
@@ -175,7 +175,7 @@ private static final long serialVersionUID = 0L;
    * A dataset bundled with scikit-learn.
    * </pre>
    *
-   * <code>.slipway.training.v1.BundledDataset bundled = 2 [json_name = "bundled"];</code>
+   * <code>.slipway.training.v1.BundledDataset bundled = 2 [json_name = "bundled", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for bundled.
    */
   public int getBundledValue() {
@@ -189,7 +189,7 @@ private static final long serialVersionUID = 0L;
    * A dataset bundled with scikit-learn.
    * </pre>
    *
-   * <code>.slipway.training.v1.BundledDataset bundled = 2 [json_name = "bundled"];</code>
+   * <code>.slipway.training.v1.BundledDataset bundled = 2 [json_name = "bundled", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bundled.
    */
   public dev.slipway.training.v1.BundledDataset getBundled() {
@@ -208,7 +208,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The file format; only for `path`.
    * </pre>
    *
-   * <code>.slipway.training.v1.DatasetFormat format = 3 [json_name = "format"];</code>
+   * <code>.slipway.training.v1.DatasetFormat format = 3 [json_name = "format", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for format.
    */
   @java.lang.Override public int getFormatValue() {
@@ -219,7 +219,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The file format; only for `path`.
    * </pre>
    *
-   * <code>.slipway.training.v1.DatasetFormat format = 3 [json_name = "format"];</code>
+   * <code>.slipway.training.v1.DatasetFormat format = 3 [json_name = "format", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The format.
    */
   @java.lang.Override public dev.slipway.training.v1.DatasetFormat getFormat() {
@@ -235,7 +235,7 @@ private static final long serialVersionUID = 0L;
    * Required for files. The target column. For bundled datasets the default is `target`.
    * </pre>
    *
-   * <code>string target_column = 4 [json_name = "targetColumn"];</code>
+   * <code>string target_column = 4 [json_name = "targetColumn", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The targetColumn.
    */
   @java.lang.Override
@@ -256,7 +256,7 @@ private static final long serialVersionUID = 0L;
    * Required for files. The target column. For bundled datasets the default is `target`.
    * </pre>
    *
-   * <code>string target_column = 4 [json_name = "targetColumn"];</code>
+   * <code>string target_column = 4 [json_name = "targetColumn", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for targetColumn.
    */
   @java.lang.Override
@@ -283,7 +283,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The feature columns, in order; empty means every column except the target.
    * </pre>
    *
-   * <code>repeated string feature_columns = 5 [json_name = "featureColumns"];</code>
+   * <code>repeated string feature_columns = 5 [json_name = "featureColumns", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the featureColumns.
    */
   public com.google.protobuf.ProtocolStringList
@@ -295,7 +295,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The feature columns, in order; empty means every column except the target.
    * </pre>
    *
-   * <code>repeated string feature_columns = 5 [json_name = "featureColumns"];</code>
+   * <code>repeated string feature_columns = 5 [json_name = "featureColumns", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of featureColumns.
    */
   public int getFeatureColumnsCount() {
@@ -306,7 +306,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The feature columns, in order; empty means every column except the target.
    * </pre>
    *
-   * <code>repeated string feature_columns = 5 [json_name = "featureColumns"];</code>
+   * <code>repeated string feature_columns = 5 [json_name = "featureColumns", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The featureColumns at the given index.
    */
@@ -318,7 +318,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The feature columns, in order; empty means every column except the target.
    * </pre>
    *
-   * <code>repeated string feature_columns = 5 [json_name = "featureColumns"];</code>
+   * <code>repeated string feature_columns = 5 [json_name = "featureColumns", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the value to return.
    * @return The bytes of the featureColumns at the given index.
    */
@@ -337,7 +337,7 @@ private static final long serialVersionUID = 0L;
    * string columns are categorical and all others numeric.
    * </pre>
    *
-   * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns"];</code>
+   * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the categoricalColumns.
    */
   public com.google.protobuf.ProtocolStringList
@@ -350,7 +350,7 @@ private static final long serialVersionUID = 0L;
    * string columns are categorical and all others numeric.
    * </pre>
    *
-   * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns"];</code>
+   * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of categoricalColumns.
    */
   public int getCategoricalColumnsCount() {
@@ -362,7 +362,7 @@ private static final long serialVersionUID = 0L;
    * string columns are categorical and all others numeric.
    * </pre>
    *
-   * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns"];</code>
+   * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The categoricalColumns at the given index.
    */
@@ -375,7 +375,7 @@ private static final long serialVersionUID = 0L;
    * string columns are categorical and all others numeric.
    * </pre>
    *
-   * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns"];</code>
+   * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the value to return.
    * @return The bytes of the categoricalColumns at the given index.
    */
@@ -908,7 +908,7 @@ private static final long serialVersionUID = 0L;
      * paths and paths that leave the data root are rejected with INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string path = 1 [json_name = "path"];</code>
+     * <code>string path = 1 [json_name = "path", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the path field is set.
      */
     @java.lang.Override
@@ -921,7 +921,7 @@ private static final long serialVersionUID = 0L;
      * paths and paths that leave the data root are rejected with INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string path = 1 [json_name = "path"];</code>
+     * <code>string path = 1 [json_name = "path", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The path.
      */
     @java.lang.Override
@@ -948,7 +948,7 @@ private static final long serialVersionUID = 0L;
      * paths and paths that leave the data root are rejected with INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string path = 1 [json_name = "path"];</code>
+     * <code>string path = 1 [json_name = "path", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for path.
      */
     @java.lang.Override
@@ -976,7 +976,7 @@ private static final long serialVersionUID = 0L;
      * paths and paths that leave the data root are rejected with INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string path = 1 [json_name = "path"];</code>
+     * <code>string path = 1 [json_name = "path", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The path to set.
      * @return This builder for chaining.
      */
@@ -994,7 +994,7 @@ private static final long serialVersionUID = 0L;
      * paths and paths that leave the data root are rejected with INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string path = 1 [json_name = "path"];</code>
+     * <code>string path = 1 [json_name = "path", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPath() {
@@ -1011,7 +1011,7 @@ private static final long serialVersionUID = 0L;
      * paths and paths that leave the data root are rejected with INVALID_ARGUMENT.
      * </pre>
      *
-     * <code>string path = 1 [json_name = "path"];</code>
+     * <code>string path = 1 [json_name = "path", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for path to set.
      * @return This builder for chaining.
      */
@@ -1030,7 +1030,7 @@ private static final long serialVersionUID = 0L;
      * A dataset bundled with scikit-learn.
      * </pre>
      *
-     * <code>.slipway.training.v1.BundledDataset bundled = 2 [json_name = "bundled"];</code>
+     * <code>.slipway.training.v1.BundledDataset bundled = 2 [json_name = "bundled", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the bundled field is set.
      */
     @java.lang.Override
@@ -1042,7 +1042,7 @@ private static final long serialVersionUID = 0L;
      * A dataset bundled with scikit-learn.
      * </pre>
      *
-     * <code>.slipway.training.v1.BundledDataset bundled = 2 [json_name = "bundled"];</code>
+     * <code>.slipway.training.v1.BundledDataset bundled = 2 [json_name = "bundled", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The enum numeric value on the wire for bundled.
      */
     @java.lang.Override
@@ -1057,7 +1057,7 @@ private static final long serialVersionUID = 0L;
      * A dataset bundled with scikit-learn.
      * </pre>
      *
-     * <code>.slipway.training.v1.BundledDataset bundled = 2 [json_name = "bundled"];</code>
+     * <code>.slipway.training.v1.BundledDataset bundled = 2 [json_name = "bundled", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The enum numeric value on the wire for bundled to set.
      * @return This builder for chaining.
      */
@@ -1072,7 +1072,7 @@ private static final long serialVersionUID = 0L;
      * A dataset bundled with scikit-learn.
      * </pre>
      *
-     * <code>.slipway.training.v1.BundledDataset bundled = 2 [json_name = "bundled"];</code>
+     * <code>.slipway.training.v1.BundledDataset bundled = 2 [json_name = "bundled", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bundled.
      */
     @java.lang.Override
@@ -1089,7 +1089,7 @@ private static final long serialVersionUID = 0L;
      * A dataset bundled with scikit-learn.
      * </pre>
      *
-     * <code>.slipway.training.v1.BundledDataset bundled = 2 [json_name = "bundled"];</code>
+     * <code>.slipway.training.v1.BundledDataset bundled = 2 [json_name = "bundled", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bundled to set.
      * @return This builder for chaining.
      */
@@ -1107,7 +1107,7 @@ private static final long serialVersionUID = 0L;
      * A dataset bundled with scikit-learn.
      * </pre>
      *
-     * <code>.slipway.training.v1.BundledDataset bundled = 2 [json_name = "bundled"];</code>
+     * <code>.slipway.training.v1.BundledDataset bundled = 2 [json_name = "bundled", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearBundled() {
@@ -1125,7 +1125,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The file format; only for `path`.
      * </pre>
      *
-     * <code>.slipway.training.v1.DatasetFormat format = 3 [json_name = "format"];</code>
+     * <code>.slipway.training.v1.DatasetFormat format = 3 [json_name = "format", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The enum numeric value on the wire for format.
      */
     @java.lang.Override public int getFormatValue() {
@@ -1136,7 +1136,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The file format; only for `path`.
      * </pre>
      *
-     * <code>.slipway.training.v1.DatasetFormat format = 3 [json_name = "format"];</code>
+     * <code>.slipway.training.v1.DatasetFormat format = 3 [json_name = "format", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The enum numeric value on the wire for format to set.
      * @return This builder for chaining.
      */
@@ -1151,7 +1151,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The file format; only for `path`.
      * </pre>
      *
-     * <code>.slipway.training.v1.DatasetFormat format = 3 [json_name = "format"];</code>
+     * <code>.slipway.training.v1.DatasetFormat format = 3 [json_name = "format", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The format.
      */
     @java.lang.Override
@@ -1164,7 +1164,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The file format; only for `path`.
      * </pre>
      *
-     * <code>.slipway.training.v1.DatasetFormat format = 3 [json_name = "format"];</code>
+     * <code>.slipway.training.v1.DatasetFormat format = 3 [json_name = "format", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The format to set.
      * @return This builder for chaining.
      */
@@ -1182,7 +1182,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The file format; only for `path`.
      * </pre>
      *
-     * <code>.slipway.training.v1.DatasetFormat format = 3 [json_name = "format"];</code>
+     * <code>.slipway.training.v1.DatasetFormat format = 3 [json_name = "format", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearFormat() {
@@ -1198,7 +1198,7 @@ private static final long serialVersionUID = 0L;
      * Required for files. The target column. For bundled datasets the default is `target`.
      * </pre>
      *
-     * <code>string target_column = 4 [json_name = "targetColumn"];</code>
+     * <code>string target_column = 4 [json_name = "targetColumn", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The targetColumn.
      */
     public java.lang.String getTargetColumn() {
@@ -1218,7 +1218,7 @@ private static final long serialVersionUID = 0L;
      * Required for files. The target column. For bundled datasets the default is `target`.
      * </pre>
      *
-     * <code>string target_column = 4 [json_name = "targetColumn"];</code>
+     * <code>string target_column = 4 [json_name = "targetColumn", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for targetColumn.
      */
     public com.google.protobuf.ByteString
@@ -1239,7 +1239,7 @@ private static final long serialVersionUID = 0L;
      * Required for files. The target column. For bundled datasets the default is `target`.
      * </pre>
      *
-     * <code>string target_column = 4 [json_name = "targetColumn"];</code>
+     * <code>string target_column = 4 [json_name = "targetColumn", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The targetColumn to set.
      * @return This builder for chaining.
      */
@@ -1256,7 +1256,7 @@ private static final long serialVersionUID = 0L;
      * Required for files. The target column. For bundled datasets the default is `target`.
      * </pre>
      *
-     * <code>string target_column = 4 [json_name = "targetColumn"];</code>
+     * <code>string target_column = 4 [json_name = "targetColumn", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearTargetColumn() {
@@ -1270,7 +1270,7 @@ private static final long serialVersionUID = 0L;
      * Required for files. The target column. For bundled datasets the default is `target`.
      * </pre>
      *
-     * <code>string target_column = 4 [json_name = "targetColumn"];</code>
+     * <code>string target_column = 4 [json_name = "targetColumn", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for targetColumn to set.
      * @return This builder for chaining.
      */
@@ -1297,7 +1297,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The feature columns, in order; empty means every column except the target.
      * </pre>
      *
-     * <code>repeated string feature_columns = 5 [json_name = "featureColumns"];</code>
+     * <code>repeated string feature_columns = 5 [json_name = "featureColumns", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return A list containing the featureColumns.
      */
     public com.google.protobuf.ProtocolStringList
@@ -1310,7 +1310,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The feature columns, in order; empty means every column except the target.
      * </pre>
      *
-     * <code>repeated string feature_columns = 5 [json_name = "featureColumns"];</code>
+     * <code>repeated string feature_columns = 5 [json_name = "featureColumns", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The count of featureColumns.
      */
     public int getFeatureColumnsCount() {
@@ -1321,7 +1321,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The feature columns, in order; empty means every column except the target.
      * </pre>
      *
-     * <code>repeated string feature_columns = 5 [json_name = "featureColumns"];</code>
+     * <code>repeated string feature_columns = 5 [json_name = "featureColumns", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the element to return.
      * @return The featureColumns at the given index.
      */
@@ -1333,7 +1333,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The feature columns, in order; empty means every column except the target.
      * </pre>
      *
-     * <code>repeated string feature_columns = 5 [json_name = "featureColumns"];</code>
+     * <code>repeated string feature_columns = 5 [json_name = "featureColumns", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the value to return.
      * @return The bytes of the featureColumns at the given index.
      */
@@ -1346,7 +1346,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The feature columns, in order; empty means every column except the target.
      * </pre>
      *
-     * <code>repeated string feature_columns = 5 [json_name = "featureColumns"];</code>
+     * <code>repeated string feature_columns = 5 [json_name = "featureColumns", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index to set the value at.
      * @param value The featureColumns to set.
      * @return This builder for chaining.
@@ -1365,7 +1365,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The feature columns, in order; empty means every column except the target.
      * </pre>
      *
-     * <code>repeated string feature_columns = 5 [json_name = "featureColumns"];</code>
+     * <code>repeated string feature_columns = 5 [json_name = "featureColumns", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The featureColumns to add.
      * @return This builder for chaining.
      */
@@ -1383,7 +1383,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The feature columns, in order; empty means every column except the target.
      * </pre>
      *
-     * <code>repeated string feature_columns = 5 [json_name = "featureColumns"];</code>
+     * <code>repeated string feature_columns = 5 [json_name = "featureColumns", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param values The featureColumns to add.
      * @return This builder for chaining.
      */
@@ -1401,7 +1401,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The feature columns, in order; empty means every column except the target.
      * </pre>
      *
-     * <code>repeated string feature_columns = 5 [json_name = "featureColumns"];</code>
+     * <code>repeated string feature_columns = 5 [json_name = "featureColumns", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearFeatureColumns() {
@@ -1416,7 +1416,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The feature columns, in order; empty means every column except the target.
      * </pre>
      *
-     * <code>repeated string feature_columns = 5 [json_name = "featureColumns"];</code>
+     * <code>repeated string feature_columns = 5 [json_name = "featureColumns", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes of the featureColumns to add.
      * @return This builder for chaining.
      */
@@ -1445,7 +1445,7 @@ private static final long serialVersionUID = 0L;
      * string columns are categorical and all others numeric.
      * </pre>
      *
-     * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns"];</code>
+     * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return A list containing the categoricalColumns.
      */
     public com.google.protobuf.ProtocolStringList
@@ -1459,7 +1459,7 @@ private static final long serialVersionUID = 0L;
      * string columns are categorical and all others numeric.
      * </pre>
      *
-     * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns"];</code>
+     * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The count of categoricalColumns.
      */
     public int getCategoricalColumnsCount() {
@@ -1471,7 +1471,7 @@ private static final long serialVersionUID = 0L;
      * string columns are categorical and all others numeric.
      * </pre>
      *
-     * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns"];</code>
+     * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the element to return.
      * @return The categoricalColumns at the given index.
      */
@@ -1484,7 +1484,7 @@ private static final long serialVersionUID = 0L;
      * string columns are categorical and all others numeric.
      * </pre>
      *
-     * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns"];</code>
+     * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the value to return.
      * @return The bytes of the categoricalColumns at the given index.
      */
@@ -1498,7 +1498,7 @@ private static final long serialVersionUID = 0L;
      * string columns are categorical and all others numeric.
      * </pre>
      *
-     * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns"];</code>
+     * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index to set the value at.
      * @param value The categoricalColumns to set.
      * @return This builder for chaining.
@@ -1518,7 +1518,7 @@ private static final long serialVersionUID = 0L;
      * string columns are categorical and all others numeric.
      * </pre>
      *
-     * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns"];</code>
+     * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The categoricalColumns to add.
      * @return This builder for chaining.
      */
@@ -1537,7 +1537,7 @@ private static final long serialVersionUID = 0L;
      * string columns are categorical and all others numeric.
      * </pre>
      *
-     * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns"];</code>
+     * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param values The categoricalColumns to add.
      * @return This builder for chaining.
      */
@@ -1556,7 +1556,7 @@ private static final long serialVersionUID = 0L;
      * string columns are categorical and all others numeric.
      * </pre>
      *
-     * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns"];</code>
+     * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearCategoricalColumns() {
@@ -1572,7 +1572,7 @@ private static final long serialVersionUID = 0L;
      * string columns are categorical and all others numeric.
      * </pre>
      *
-     * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns"];</code>
+     * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes of the categoricalColumns to add.
      * @return This builder for chaining.
      */

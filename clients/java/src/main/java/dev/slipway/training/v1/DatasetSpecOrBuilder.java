@@ -14,7 +14,7 @@ public interface DatasetSpecOrBuilder extends
    * paths and paths that leave the data root are rejected with INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string path = 1 [json_name = "path"];</code>
+   * <code>string path = 1 [json_name = "path", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the path field is set.
    */
   boolean hasPath();
@@ -24,7 +24,7 @@ public interface DatasetSpecOrBuilder extends
    * paths and paths that leave the data root are rejected with INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string path = 1 [json_name = "path"];</code>
+   * <code>string path = 1 [json_name = "path", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The path.
    */
   java.lang.String getPath();
@@ -34,7 +34,7 @@ public interface DatasetSpecOrBuilder extends
    * paths and paths that leave the data root are rejected with INVALID_ARGUMENT.
    * </pre>
    *
-   * <code>string path = 1 [json_name = "path"];</code>
+   * <code>string path = 1 [json_name = "path", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for path.
    */
   com.google.protobuf.ByteString
@@ -45,7 +45,7 @@ public interface DatasetSpecOrBuilder extends
    * A dataset bundled with scikit-learn.
    * </pre>
    *
-   * <code>.slipway.training.v1.BundledDataset bundled = 2 [json_name = "bundled"];</code>
+   * <code>.slipway.training.v1.BundledDataset bundled = 2 [json_name = "bundled", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the bundled field is set.
    */
   boolean hasBundled();
@@ -54,7 +54,7 @@ public interface DatasetSpecOrBuilder extends
    * A dataset bundled with scikit-learn.
    * </pre>
    *
-   * <code>.slipway.training.v1.BundledDataset bundled = 2 [json_name = "bundled"];</code>
+   * <code>.slipway.training.v1.BundledDataset bundled = 2 [json_name = "bundled", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for bundled.
    */
   int getBundledValue();
@@ -63,7 +63,7 @@ public interface DatasetSpecOrBuilder extends
    * A dataset bundled with scikit-learn.
    * </pre>
    *
-   * <code>.slipway.training.v1.BundledDataset bundled = 2 [json_name = "bundled"];</code>
+   * <code>.slipway.training.v1.BundledDataset bundled = 2 [json_name = "bundled", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bundled.
    */
   dev.slipway.training.v1.BundledDataset getBundled();
@@ -73,7 +73,7 @@ public interface DatasetSpecOrBuilder extends
    * Optional. The file format; only for `path`.
    * </pre>
    *
-   * <code>.slipway.training.v1.DatasetFormat format = 3 [json_name = "format"];</code>
+   * <code>.slipway.training.v1.DatasetFormat format = 3 [json_name = "format", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for format.
    */
   int getFormatValue();
@@ -82,7 +82,7 @@ public interface DatasetSpecOrBuilder extends
    * Optional. The file format; only for `path`.
    * </pre>
    *
-   * <code>.slipway.training.v1.DatasetFormat format = 3 [json_name = "format"];</code>
+   * <code>.slipway.training.v1.DatasetFormat format = 3 [json_name = "format", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The format.
    */
   dev.slipway.training.v1.DatasetFormat getFormat();
@@ -92,7 +92,7 @@ public interface DatasetSpecOrBuilder extends
    * Required for files. The target column. For bundled datasets the default is `target`.
    * </pre>
    *
-   * <code>string target_column = 4 [json_name = "targetColumn"];</code>
+   * <code>string target_column = 4 [json_name = "targetColumn", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The targetColumn.
    */
   java.lang.String getTargetColumn();
@@ -101,7 +101,7 @@ public interface DatasetSpecOrBuilder extends
    * Required for files. The target column. For bundled datasets the default is `target`.
    * </pre>
    *
-   * <code>string target_column = 4 [json_name = "targetColumn"];</code>
+   * <code>string target_column = 4 [json_name = "targetColumn", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for targetColumn.
    */
   com.google.protobuf.ByteString
@@ -112,7 +112,7 @@ public interface DatasetSpecOrBuilder extends
    * Optional. The feature columns, in order; empty means every column except the target.
    * </pre>
    *
-   * <code>repeated string feature_columns = 5 [json_name = "featureColumns"];</code>
+   * <code>repeated string feature_columns = 5 [json_name = "featureColumns", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the featureColumns.
    */
   java.util.List<java.lang.String>
@@ -122,7 +122,7 @@ public interface DatasetSpecOrBuilder extends
    * Optional. The feature columns, in order; empty means every column except the target.
    * </pre>
    *
-   * <code>repeated string feature_columns = 5 [json_name = "featureColumns"];</code>
+   * <code>repeated string feature_columns = 5 [json_name = "featureColumns", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of featureColumns.
    */
   int getFeatureColumnsCount();
@@ -131,7 +131,7 @@ public interface DatasetSpecOrBuilder extends
    * Optional. The feature columns, in order; empty means every column except the target.
    * </pre>
    *
-   * <code>repeated string feature_columns = 5 [json_name = "featureColumns"];</code>
+   * <code>repeated string feature_columns = 5 [json_name = "featureColumns", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The featureColumns at the given index.
    */
@@ -141,7 +141,7 @@ public interface DatasetSpecOrBuilder extends
    * Optional. The feature columns, in order; empty means every column except the target.
    * </pre>
    *
-   * <code>repeated string feature_columns = 5 [json_name = "featureColumns"];</code>
+   * <code>repeated string feature_columns = 5 [json_name = "featureColumns", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the value to return.
    * @return The bytes of the featureColumns at the given index.
    */
@@ -154,7 +154,7 @@ public interface DatasetSpecOrBuilder extends
    * string columns are categorical and all others numeric.
    * </pre>
    *
-   * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns"];</code>
+   * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the categoricalColumns.
    */
   java.util.List<java.lang.String>
@@ -165,7 +165,7 @@ public interface DatasetSpecOrBuilder extends
    * string columns are categorical and all others numeric.
    * </pre>
    *
-   * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns"];</code>
+   * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of categoricalColumns.
    */
   int getCategoricalColumnsCount();
@@ -175,7 +175,7 @@ public interface DatasetSpecOrBuilder extends
    * string columns are categorical and all others numeric.
    * </pre>
    *
-   * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns"];</code>
+   * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The categoricalColumns at the given index.
    */
@@ -186,7 +186,7 @@ public interface DatasetSpecOrBuilder extends
    * string columns are categorical and all others numeric.
    * </pre>
    *
-   * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns"];</code>
+   * <code>repeated string categorical_columns = 6 [json_name = "categoricalColumns", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the value to return.
    * @return The bytes of the categoricalColumns at the given index.
    */

@@ -35,34 +35,37 @@ public final class DatasetSpecProto {
   static {
     java.lang.String[] descriptorData = {
       "\n&slipway/training/v1/dataset_spec.proto" +
-      "\022\023slipway.training.v1\"\251\002\n\013DatasetSpec\022\024\n" +
-      "\004path\030\001 \001(\tH\000R\004path\022?\n\007bundled\030\002 \001(\0162#.s" +
-      "lipway.training.v1.BundledDatasetH\000R\007bun" +
-      "dled\022:\n\006format\030\003 \001(\0162\".slipway.training." +
-      "v1.DatasetFormatR\006format\022#\n\rtarget_colum" +
-      "n\030\004 \001(\tR\014targetColumn\022\'\n\017feature_columns" +
-      "\030\005 \003(\tR\016featureColumns\022/\n\023categorical_co" +
-      "lumns\030\006 \003(\tR\022categoricalColumnsB\010\n\006sourc" +
-      "e\"`\n\tSplitSpec\022#\n\rtest_fraction\030\001 \001(\001R\014t" +
-      "estFraction\022\032\n\010stratify\030\002 \001(\010R\010stratify\022" +
-      "\022\n\004seed\030\003 \001(\003R\004seed*\302\001\n\016BundledDataset\022\037" +
-      "\n\033BUNDLED_DATASET_UNSPECIFIED\020\000\022\030\n\024BUNDL" +
-      "ED_DATASET_IRIS\020\001\022\030\n\024BUNDLED_DATASET_WIN" +
-      "E\020\002\022!\n\035BUNDLED_DATASET_BREAST_CANCER\020\003\022\034" +
-      "\n\030BUNDLED_DATASET_DIABETES\020\004\022\032\n\026BUNDLED_" +
-      "DATASET_DIGITS\020\005*c\n\rDatasetFormat\022\036\n\032DAT" +
-      "ASET_FORMAT_UNSPECIFIED\020\000\022\026\n\022DATASET_FOR" +
-      "MAT_CSV\020\001\022\032\n\026DATASET_FORMAT_PARQUET\020\002B\335\001" +
-      "\n\027dev.slipway.training.v1B\020DatasetSpecPr" +
-      "otoP\001ZBgithub.com/slipway-mlops/slipway/" +
-      "clients/go/training/v1;trainingv1\242\002\003STX\252" +
-      "\002\023Slipway.Training.V1\312\002\023Slipway\\Training" +
-      "\\V1\342\002\037Slipway\\Training\\V1\\GPBMetadata\352\002\025" +
-      "Slipway::Training::V1b\006proto3"
+      "\022\023slipway.training.v1\032\037google/api/field_" +
+      "behavior.proto\"\315\002\n\013DatasetSpec\022\032\n\004path\030\001" +
+      " \001(\tB\004\342A\001\001H\000R\004path\022E\n\007bundled\030\002 \001(\0162#.sl" +
+      "ipway.training.v1.BundledDatasetB\004\342A\001\001H\000" +
+      "R\007bundled\022@\n\006format\030\003 \001(\0162\".slipway.trai" +
+      "ning.v1.DatasetFormatB\004\342A\001\001R\006format\022)\n\rt" +
+      "arget_column\030\004 \001(\tB\004\342A\001\001R\014targetColumn\022-" +
+      "\n\017feature_columns\030\005 \003(\tB\004\342A\001\001R\016featureCo" +
+      "lumns\0225\n\023categorical_columns\030\006 \003(\tB\004\342A\001\001" +
+      "R\022categoricalColumnsB\010\n\006source\"r\n\tSplitS" +
+      "pec\022)\n\rtest_fraction\030\001 \001(\001B\004\342A\001\001R\014testFr" +
+      "action\022 \n\010stratify\030\002 \001(\010B\004\342A\001\001R\010stratify" +
+      "\022\030\n\004seed\030\003 \001(\003B\004\342A\001\001R\004seed*\302\001\n\016BundledDa" +
+      "taset\022\037\n\033BUNDLED_DATASET_UNSPECIFIED\020\000\022\030" +
+      "\n\024BUNDLED_DATASET_IRIS\020\001\022\030\n\024BUNDLED_DATA" +
+      "SET_WINE\020\002\022!\n\035BUNDLED_DATASET_BREAST_CAN" +
+      "CER\020\003\022\034\n\030BUNDLED_DATASET_DIABETES\020\004\022\032\n\026B" +
+      "UNDLED_DATASET_DIGITS\020\005*c\n\rDatasetFormat" +
+      "\022\036\n\032DATASET_FORMAT_UNSPECIFIED\020\000\022\026\n\022DATA" +
+      "SET_FORMAT_CSV\020\001\022\032\n\026DATASET_FORMAT_PARQU" +
+      "ET\020\002B\335\001\n\027dev.slipway.training.v1B\020Datase" +
+      "tSpecProtoP\001ZBgithub.com/slipway-mlops/s" +
+      "lipway/clients/go/training/v1;trainingv1" +
+      "\242\002\003STX\252\002\023Slipway.Training.V1\312\002\023Slipway\\T" +
+      "raining\\V1\342\002\037Slipway\\Training\\V1\\GPBMeta" +
+      "data\352\002\025Slipway::Training::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
         });
     internal_static_slipway_training_v1_DatasetSpec_descriptor =
       getDescriptor().getMessageTypes().get(0);
@@ -76,6 +79,12 @@ public final class DatasetSpecProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_training_v1_SplitSpec_descriptor,
         new java.lang.String[] { "TestFraction", "Stratify", "Seed", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
   }
 
   // @@protoc_insertion_point(outer_class_scope)

@@ -50,7 +50,7 @@ private static final long serialVersionUID = 0L;
    * Required. The lowest value.
    * </pre>
    *
-   * <code>double min = 1 [json_name = "min"];</code>
+   * <code>double min = 1 [json_name = "min", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The min.
    */
   @java.lang.Override
@@ -65,7 +65,7 @@ private static final long serialVersionUID = 0L;
    * Required. The highest value, greater than `min`.
    * </pre>
    *
-   * <code>double max = 2 [json_name = "max"];</code>
+   * <code>double max = 2 [json_name = "max", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The max.
    */
   @java.lang.Override
@@ -80,7 +80,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Sample and space points on a log scale (both bounds must be positive).
    * </pre>
    *
-   * <code>bool log_scale = 3 [json_name = "logScale"];</code>
+   * <code>bool log_scale = 3 [json_name = "logScale", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The logScale.
    */
   @java.lang.Override
@@ -95,7 +95,7 @@ private static final long serialVersionUID = 0L;
    * Grid search only: the number of points, at least 2; default 5.
    * </pre>
    *
-   * <code>int32 grid_points = 4 [json_name = "gridPoints"];</code>
+   * <code>int32 grid_points = 4 [json_name = "gridPoints", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The gridPoints.
    */
   @java.lang.Override
@@ -512,7 +512,7 @@ private static final long serialVersionUID = 0L;
      * Required. The lowest value.
      * </pre>
      *
-     * <code>double min = 1 [json_name = "min"];</code>
+     * <code>double min = 1 [json_name = "min", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The min.
      */
     @java.lang.Override
@@ -524,7 +524,7 @@ private static final long serialVersionUID = 0L;
      * Required. The lowest value.
      * </pre>
      *
-     * <code>double min = 1 [json_name = "min"];</code>
+     * <code>double min = 1 [json_name = "min", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The min to set.
      * @return This builder for chaining.
      */
@@ -540,7 +540,7 @@ private static final long serialVersionUID = 0L;
      * Required. The lowest value.
      * </pre>
      *
-     * <code>double min = 1 [json_name = "min"];</code>
+     * <code>double min = 1 [json_name = "min", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearMin() {
@@ -556,7 +556,7 @@ private static final long serialVersionUID = 0L;
      * Required. The highest value, greater than `min`.
      * </pre>
      *
-     * <code>double max = 2 [json_name = "max"];</code>
+     * <code>double max = 2 [json_name = "max", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The max.
      */
     @java.lang.Override
@@ -568,7 +568,7 @@ private static final long serialVersionUID = 0L;
      * Required. The highest value, greater than `min`.
      * </pre>
      *
-     * <code>double max = 2 [json_name = "max"];</code>
+     * <code>double max = 2 [json_name = "max", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The max to set.
      * @return This builder for chaining.
      */
@@ -584,7 +584,7 @@ private static final long serialVersionUID = 0L;
      * Required. The highest value, greater than `min`.
      * </pre>
      *
-     * <code>double max = 2 [json_name = "max"];</code>
+     * <code>double max = 2 [json_name = "max", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearMax() {
@@ -600,7 +600,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Sample and space points on a log scale (both bounds must be positive).
      * </pre>
      *
-     * <code>bool log_scale = 3 [json_name = "logScale"];</code>
+     * <code>bool log_scale = 3 [json_name = "logScale", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The logScale.
      */
     @java.lang.Override
@@ -612,7 +612,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Sample and space points on a log scale (both bounds must be positive).
      * </pre>
      *
-     * <code>bool log_scale = 3 [json_name = "logScale"];</code>
+     * <code>bool log_scale = 3 [json_name = "logScale", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The logScale to set.
      * @return This builder for chaining.
      */
@@ -628,7 +628,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Sample and space points on a log scale (both bounds must be positive).
      * </pre>
      *
-     * <code>bool log_scale = 3 [json_name = "logScale"];</code>
+     * <code>bool log_scale = 3 [json_name = "logScale", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearLogScale() {
@@ -644,7 +644,7 @@ private static final long serialVersionUID = 0L;
      * Grid search only: the number of points, at least 2; default 5.
      * </pre>
      *
-     * <code>int32 grid_points = 4 [json_name = "gridPoints"];</code>
+     * <code>int32 grid_points = 4 [json_name = "gridPoints", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The gridPoints.
      */
     @java.lang.Override
@@ -656,7 +656,7 @@ private static final long serialVersionUID = 0L;
      * Grid search only: the number of points, at least 2; default 5.
      * </pre>
      *
-     * <code>int32 grid_points = 4 [json_name = "gridPoints"];</code>
+     * <code>int32 grid_points = 4 [json_name = "gridPoints", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The gridPoints to set.
      * @return This builder for chaining.
      */
@@ -672,7 +672,7 @@ private static final long serialVersionUID = 0L;
      * Grid search only: the number of points, at least 2; default 5.
      * </pre>
      *
-     * <code>int32 grid_points = 4 [json_name = "gridPoints"];</code>
+     * <code>int32 grid_points = 4 [json_name = "gridPoints", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearGridPoints() {

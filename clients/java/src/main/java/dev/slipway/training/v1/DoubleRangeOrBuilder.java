@@ -13,7 +13,7 @@ public interface DoubleRangeOrBuilder extends
    * Required. The lowest value.
    * </pre>
    *
-   * <code>double min = 1 [json_name = "min"];</code>
+   * <code>double min = 1 [json_name = "min", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The min.
    */
   double getMin();
@@ -23,7 +23,7 @@ public interface DoubleRangeOrBuilder extends
    * Required. The highest value, greater than `min`.
    * </pre>
    *
-   * <code>double max = 2 [json_name = "max"];</code>
+   * <code>double max = 2 [json_name = "max", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The max.
    */
   double getMax();
@@ -33,7 +33,7 @@ public interface DoubleRangeOrBuilder extends
    * Optional. Sample and space points on a log scale (both bounds must be positive).
    * </pre>
    *
-   * <code>bool log_scale = 3 [json_name = "logScale"];</code>
+   * <code>bool log_scale = 3 [json_name = "logScale", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The logScale.
    */
   boolean getLogScale();
@@ -43,7 +43,7 @@ public interface DoubleRangeOrBuilder extends
    * Grid search only: the number of points, at least 2; default 5.
    * </pre>
    *
-   * <code>int32 grid_points = 4 [json_name = "gridPoints"];</code>
+   * <code>int32 grid_points = 4 [json_name = "gridPoints", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The gridPoints.
    */
   int getGridPoints();

@@ -65,7 +65,7 @@ private static final long serialVersionUID = 0L;
    * `LogisticRegression`, `StandardScaler`, `OneHotEncoder` or `SimpleImputer`.
    * </pre>
    *
-   * <code>string class_name = 1 [json_name = "className"];</code>
+   * <code>string class_name = 1 [json_name = "className", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The className.
    */
   @java.lang.Override
@@ -87,7 +87,7 @@ private static final long serialVersionUID = 0L;
    * `LogisticRegression`, `StandardScaler`, `OneHotEncoder` or `SimpleImputer`.
    * </pre>
    *
-   * <code>string class_name = 1 [json_name = "className"];</code>
+   * <code>string class_name = 1 [json_name = "className", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for className.
    */
   @java.lang.Override
@@ -137,7 +137,7 @@ private static final long serialVersionUID = 0L;
    * `max_depth: null`. Unknown names and wrong types are rejected at creation.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public boolean containsHyperparameters(
@@ -159,7 +159,7 @@ private static final long serialVersionUID = 0L;
    * `max_depth: null`. Unknown names and wrong types are rejected at creation.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.util.Map<java.lang.String, dev.slipway.common.v1.Value> getHyperparametersMap() {
@@ -171,7 +171,7 @@ private static final long serialVersionUID = 0L;
    * `max_depth: null`. Unknown names and wrong types are rejected at creation.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public /* nullable */
@@ -190,7 +190,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * `max_depth: null`. Unknown names and wrong types are rejected at creation.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.Value getHyperparametersOrThrow(
@@ -601,7 +601,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * `LogisticRegression`, `StandardScaler`, `OneHotEncoder` or `SimpleImputer`.
      * </pre>
      *
-     * <code>string class_name = 1 [json_name = "className"];</code>
+     * <code>string class_name = 1 [json_name = "className", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The className.
      */
     public java.lang.String getClassName() {
@@ -622,7 +622,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * `LogisticRegression`, `StandardScaler`, `OneHotEncoder` or `SimpleImputer`.
      * </pre>
      *
-     * <code>string class_name = 1 [json_name = "className"];</code>
+     * <code>string class_name = 1 [json_name = "className", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for className.
      */
     public com.google.protobuf.ByteString
@@ -644,7 +644,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * `LogisticRegression`, `StandardScaler`, `OneHotEncoder` or `SimpleImputer`.
      * </pre>
      *
-     * <code>string class_name = 1 [json_name = "className"];</code>
+     * <code>string class_name = 1 [json_name = "className", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The className to set.
      * @return This builder for chaining.
      */
@@ -662,7 +662,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * `LogisticRegression`, `StandardScaler`, `OneHotEncoder` or `SimpleImputer`.
      * </pre>
      *
-     * <code>string class_name = 1 [json_name = "className"];</code>
+     * <code>string class_name = 1 [json_name = "className", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearClassName() {
@@ -677,7 +677,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * `LogisticRegression`, `StandardScaler`, `OneHotEncoder` or `SimpleImputer`.
      * </pre>
      *
-     * <code>string class_name = 1 [json_name = "className"];</code>
+     * <code>string class_name = 1 [json_name = "className", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for className to set.
      * @return This builder for chaining.
      */
@@ -732,7 +732,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * `max_depth: null`. Unknown names and wrong types are rejected at creation.
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public boolean containsHyperparameters(
@@ -754,7 +754,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * `max_depth: null`. Unknown names and wrong types are rejected at creation.
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public java.util.Map<java.lang.String, dev.slipway.common.v1.Value> getHyperparametersMap() {
@@ -766,7 +766,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * `max_depth: null`. Unknown names and wrong types are rejected at creation.
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public /* nullable */
@@ -784,7 +784,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * `max_depth: null`. Unknown names and wrong types are rejected at creation.
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public dev.slipway.common.v1.Value getHyperparametersOrThrow(
@@ -807,7 +807,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * `max_depth: null`. Unknown names and wrong types are rejected at creation.
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder removeHyperparameters(
         java.lang.String key) {
@@ -831,7 +831,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * `max_depth: null`. Unknown names and wrong types are rejected at creation.
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder putHyperparameters(
         java.lang.String key,
@@ -849,7 +849,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * `max_depth: null`. Unknown names and wrong types are rejected at creation.
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder putAllHyperparameters(
         java.util.Map<java.lang.String, dev.slipway.common.v1.Value> values) {
@@ -869,7 +869,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * `max_depth: null`. Unknown names and wrong types are rejected at creation.
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.Value.Builder putHyperparametersBuilderIfAbsent(
         java.lang.String key) {

@@ -14,7 +14,7 @@ public interface EstimatorOrBuilder extends
    * `LogisticRegression`, `StandardScaler`, `OneHotEncoder` or `SimpleImputer`.
    * </pre>
    *
-   * <code>string class_name = 1 [json_name = "className"];</code>
+   * <code>string class_name = 1 [json_name = "className", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The className.
    */
   java.lang.String getClassName();
@@ -24,7 +24,7 @@ public interface EstimatorOrBuilder extends
    * `LogisticRegression`, `StandardScaler`, `OneHotEncoder` or `SimpleImputer`.
    * </pre>
    *
-   * <code>string class_name = 1 [json_name = "className"];</code>
+   * <code>string class_name = 1 [json_name = "className", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for className.
    */
   com.google.protobuf.ByteString
@@ -36,7 +36,7 @@ public interface EstimatorOrBuilder extends
    * `max_depth: null`. Unknown names and wrong types are rejected at creation.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   int getHyperparametersCount();
   /**
@@ -45,7 +45,7 @@ public interface EstimatorOrBuilder extends
    * `max_depth: null`. Unknown names and wrong types are rejected at creation.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   boolean containsHyperparameters(
       java.lang.String key);
@@ -61,7 +61,7 @@ public interface EstimatorOrBuilder extends
    * `max_depth: null`. Unknown names and wrong types are rejected at creation.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.util.Map<java.lang.String, dev.slipway.common.v1.Value>
   getHyperparametersMap();
@@ -71,7 +71,7 @@ public interface EstimatorOrBuilder extends
    * `max_depth: null`. Unknown names and wrong types are rejected at creation.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   /* nullable */
 dev.slipway.common.v1.Value getHyperparametersOrDefault(
@@ -84,7 +84,7 @@ dev.slipway.common.v1.Value defaultValue);
    * `max_depth: null`. Unknown names and wrong types are rejected at creation.
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; hyperparameters = 2 [json_name = "hyperparameters", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.common.v1.Value getHyperparametersOrThrow(
       java.lang.String key);

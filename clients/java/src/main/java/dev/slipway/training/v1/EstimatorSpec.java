@@ -96,7 +96,7 @@ private static final long serialVersionUID = 0L;
    * A single estimator or transformer.
    * </pre>
    *
-   * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator"];</code>
+   * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the estimator field is set.
    */
   @java.lang.Override
@@ -108,7 +108,7 @@ private static final long serialVersionUID = 0L;
    * A single estimator or transformer.
    * </pre>
    *
-   * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator"];</code>
+   * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The estimator.
    */
   @java.lang.Override
@@ -123,7 +123,7 @@ private static final long serialVersionUID = 0L;
    * A single estimator or transformer.
    * </pre>
    *
-   * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator"];</code>
+   * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.training.v1.EstimatorOrBuilder getEstimatorOrBuilder() {
@@ -139,7 +139,7 @@ private static final long serialVersionUID = 0L;
    * A `sklearn.pipeline.Pipeline`.
    * </pre>
    *
-   * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline"];</code>
+   * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the pipeline field is set.
    */
   @java.lang.Override
@@ -151,7 +151,7 @@ private static final long serialVersionUID = 0L;
    * A `sklearn.pipeline.Pipeline`.
    * </pre>
    *
-   * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline"];</code>
+   * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pipeline.
    */
   @java.lang.Override
@@ -166,7 +166,7 @@ private static final long serialVersionUID = 0L;
    * A `sklearn.pipeline.Pipeline`.
    * </pre>
    *
-   * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline"];</code>
+   * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.training.v1.PipelineOrBuilder getPipelineOrBuilder() {
@@ -182,7 +182,7 @@ private static final long serialVersionUID = 0L;
    * A `sklearn.compose.ColumnTransformer`.
    * </pre>
    *
-   * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer"];</code>
+   * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the columnTransformer field is set.
    */
   @java.lang.Override
@@ -194,7 +194,7 @@ private static final long serialVersionUID = 0L;
    * A `sklearn.compose.ColumnTransformer`.
    * </pre>
    *
-   * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer"];</code>
+   * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The columnTransformer.
    */
   @java.lang.Override
@@ -209,7 +209,7 @@ private static final long serialVersionUID = 0L;
    * A `sklearn.compose.ColumnTransformer`.
    * </pre>
    *
-   * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer"];</code>
+   * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.training.v1.ColumnTransformerOrBuilder getColumnTransformerOrBuilder() {
@@ -671,7 +671,7 @@ private static final long serialVersionUID = 0L;
      * A single estimator or transformer.
      * </pre>
      *
-     * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator"];</code>
+     * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the estimator field is set.
      */
     @java.lang.Override
@@ -683,7 +683,7 @@ private static final long serialVersionUID = 0L;
      * A single estimator or transformer.
      * </pre>
      *
-     * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator"];</code>
+     * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The estimator.
      */
     @java.lang.Override
@@ -705,7 +705,7 @@ private static final long serialVersionUID = 0L;
      * A single estimator or transformer.
      * </pre>
      *
-     * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator"];</code>
+     * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setEstimator(dev.slipway.training.v1.Estimator value) {
       if (estimatorBuilder_ == null) {
@@ -725,7 +725,7 @@ private static final long serialVersionUID = 0L;
      * A single estimator or transformer.
      * </pre>
      *
-     * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator"];</code>
+     * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setEstimator(
         dev.slipway.training.v1.Estimator.Builder builderForValue) {
@@ -743,7 +743,7 @@ private static final long serialVersionUID = 0L;
      * A single estimator or transformer.
      * </pre>
      *
-     * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator"];</code>
+     * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeEstimator(dev.slipway.training.v1.Estimator value) {
       if (estimatorBuilder_ == null) {
@@ -770,7 +770,7 @@ private static final long serialVersionUID = 0L;
      * A single estimator or transformer.
      * </pre>
      *
-     * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator"];</code>
+     * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearEstimator() {
       if (estimatorBuilder_ == null) {
@@ -793,7 +793,7 @@ private static final long serialVersionUID = 0L;
      * A single estimator or transformer.
      * </pre>
      *
-     * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator"];</code>
+     * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.training.v1.Estimator.Builder getEstimatorBuilder() {
       return getEstimatorFieldBuilder().getBuilder();
@@ -803,7 +803,7 @@ private static final long serialVersionUID = 0L;
      * A single estimator or transformer.
      * </pre>
      *
-     * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator"];</code>
+     * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public dev.slipway.training.v1.EstimatorOrBuilder getEstimatorOrBuilder() {
@@ -821,7 +821,7 @@ private static final long serialVersionUID = 0L;
      * A single estimator or transformer.
      * </pre>
      *
-     * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator"];</code>
+     * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.training.v1.Estimator, dev.slipway.training.v1.Estimator.Builder, dev.slipway.training.v1.EstimatorOrBuilder> 
@@ -849,7 +849,7 @@ private static final long serialVersionUID = 0L;
      * A `sklearn.pipeline.Pipeline`.
      * </pre>
      *
-     * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline"];</code>
+     * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the pipeline field is set.
      */
     @java.lang.Override
@@ -861,7 +861,7 @@ private static final long serialVersionUID = 0L;
      * A `sklearn.pipeline.Pipeline`.
      * </pre>
      *
-     * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline"];</code>
+     * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pipeline.
      */
     @java.lang.Override
@@ -883,7 +883,7 @@ private static final long serialVersionUID = 0L;
      * A `sklearn.pipeline.Pipeline`.
      * </pre>
      *
-     * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline"];</code>
+     * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setPipeline(dev.slipway.training.v1.Pipeline value) {
       if (pipelineBuilder_ == null) {
@@ -903,7 +903,7 @@ private static final long serialVersionUID = 0L;
      * A `sklearn.pipeline.Pipeline`.
      * </pre>
      *
-     * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline"];</code>
+     * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setPipeline(
         dev.slipway.training.v1.Pipeline.Builder builderForValue) {
@@ -921,7 +921,7 @@ private static final long serialVersionUID = 0L;
      * A `sklearn.pipeline.Pipeline`.
      * </pre>
      *
-     * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline"];</code>
+     * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergePipeline(dev.slipway.training.v1.Pipeline value) {
       if (pipelineBuilder_ == null) {
@@ -948,7 +948,7 @@ private static final long serialVersionUID = 0L;
      * A `sklearn.pipeline.Pipeline`.
      * </pre>
      *
-     * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline"];</code>
+     * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearPipeline() {
       if (pipelineBuilder_ == null) {
@@ -971,7 +971,7 @@ private static final long serialVersionUID = 0L;
      * A `sklearn.pipeline.Pipeline`.
      * </pre>
      *
-     * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline"];</code>
+     * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.training.v1.Pipeline.Builder getPipelineBuilder() {
       return getPipelineFieldBuilder().getBuilder();
@@ -981,7 +981,7 @@ private static final long serialVersionUID = 0L;
      * A `sklearn.pipeline.Pipeline`.
      * </pre>
      *
-     * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline"];</code>
+     * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public dev.slipway.training.v1.PipelineOrBuilder getPipelineOrBuilder() {
@@ -999,7 +999,7 @@ private static final long serialVersionUID = 0L;
      * A `sklearn.pipeline.Pipeline`.
      * </pre>
      *
-     * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline"];</code>
+     * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.training.v1.Pipeline, dev.slipway.training.v1.Pipeline.Builder, dev.slipway.training.v1.PipelineOrBuilder> 
@@ -1027,7 +1027,7 @@ private static final long serialVersionUID = 0L;
      * A `sklearn.compose.ColumnTransformer`.
      * </pre>
      *
-     * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer"];</code>
+     * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the columnTransformer field is set.
      */
     @java.lang.Override
@@ -1039,7 +1039,7 @@ private static final long serialVersionUID = 0L;
      * A `sklearn.compose.ColumnTransformer`.
      * </pre>
      *
-     * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer"];</code>
+     * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The columnTransformer.
      */
     @java.lang.Override
@@ -1061,7 +1061,7 @@ private static final long serialVersionUID = 0L;
      * A `sklearn.compose.ColumnTransformer`.
      * </pre>
      *
-     * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer"];</code>
+     * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setColumnTransformer(dev.slipway.training.v1.ColumnTransformer value) {
       if (columnTransformerBuilder_ == null) {
@@ -1081,7 +1081,7 @@ private static final long serialVersionUID = 0L;
      * A `sklearn.compose.ColumnTransformer`.
      * </pre>
      *
-     * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer"];</code>
+     * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setColumnTransformer(
         dev.slipway.training.v1.ColumnTransformer.Builder builderForValue) {
@@ -1099,7 +1099,7 @@ private static final long serialVersionUID = 0L;
      * A `sklearn.compose.ColumnTransformer`.
      * </pre>
      *
-     * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer"];</code>
+     * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeColumnTransformer(dev.slipway.training.v1.ColumnTransformer value) {
       if (columnTransformerBuilder_ == null) {
@@ -1126,7 +1126,7 @@ private static final long serialVersionUID = 0L;
      * A `sklearn.compose.ColumnTransformer`.
      * </pre>
      *
-     * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer"];</code>
+     * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearColumnTransformer() {
       if (columnTransformerBuilder_ == null) {
@@ -1149,7 +1149,7 @@ private static final long serialVersionUID = 0L;
      * A `sklearn.compose.ColumnTransformer`.
      * </pre>
      *
-     * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer"];</code>
+     * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.training.v1.ColumnTransformer.Builder getColumnTransformerBuilder() {
       return getColumnTransformerFieldBuilder().getBuilder();
@@ -1159,7 +1159,7 @@ private static final long serialVersionUID = 0L;
      * A `sklearn.compose.ColumnTransformer`.
      * </pre>
      *
-     * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer"];</code>
+     * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public dev.slipway.training.v1.ColumnTransformerOrBuilder getColumnTransformerOrBuilder() {
@@ -1177,7 +1177,7 @@ private static final long serialVersionUID = 0L;
      * A `sklearn.compose.ColumnTransformer`.
      * </pre>
      *
-     * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer"];</code>
+     * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.training.v1.ColumnTransformer, dev.slipway.training.v1.ColumnTransformer.Builder, dev.slipway.training.v1.ColumnTransformerOrBuilder> 

@@ -13,7 +13,7 @@ public interface EstimatorSpecOrBuilder extends
    * A single estimator or transformer.
    * </pre>
    *
-   * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator"];</code>
+   * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the estimator field is set.
    */
   boolean hasEstimator();
@@ -22,7 +22,7 @@ public interface EstimatorSpecOrBuilder extends
    * A single estimator or transformer.
    * </pre>
    *
-   * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator"];</code>
+   * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The estimator.
    */
   dev.slipway.training.v1.Estimator getEstimator();
@@ -31,7 +31,7 @@ public interface EstimatorSpecOrBuilder extends
    * A single estimator or transformer.
    * </pre>
    *
-   * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator"];</code>
+   * <code>.slipway.training.v1.Estimator estimator = 1 [json_name = "estimator", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.training.v1.EstimatorOrBuilder getEstimatorOrBuilder();
 
@@ -40,7 +40,7 @@ public interface EstimatorSpecOrBuilder extends
    * A `sklearn.pipeline.Pipeline`.
    * </pre>
    *
-   * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline"];</code>
+   * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the pipeline field is set.
    */
   boolean hasPipeline();
@@ -49,7 +49,7 @@ public interface EstimatorSpecOrBuilder extends
    * A `sklearn.pipeline.Pipeline`.
    * </pre>
    *
-   * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline"];</code>
+   * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pipeline.
    */
   dev.slipway.training.v1.Pipeline getPipeline();
@@ -58,7 +58,7 @@ public interface EstimatorSpecOrBuilder extends
    * A `sklearn.pipeline.Pipeline`.
    * </pre>
    *
-   * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline"];</code>
+   * <code>.slipway.training.v1.Pipeline pipeline = 2 [json_name = "pipeline", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.training.v1.PipelineOrBuilder getPipelineOrBuilder();
 
@@ -67,7 +67,7 @@ public interface EstimatorSpecOrBuilder extends
    * A `sklearn.compose.ColumnTransformer`.
    * </pre>
    *
-   * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer"];</code>
+   * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the columnTransformer field is set.
    */
   boolean hasColumnTransformer();
@@ -76,7 +76,7 @@ public interface EstimatorSpecOrBuilder extends
    * A `sklearn.compose.ColumnTransformer`.
    * </pre>
    *
-   * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer"];</code>
+   * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The columnTransformer.
    */
   dev.slipway.training.v1.ColumnTransformer getColumnTransformer();
@@ -85,7 +85,7 @@ public interface EstimatorSpecOrBuilder extends
    * A `sklearn.compose.ColumnTransformer`.
    * </pre>
    *
-   * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer"];</code>
+   * <code>.slipway.training.v1.ColumnTransformer column_transformer = 3 [json_name = "columnTransformer", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.training.v1.ColumnTransformerOrBuilder getColumnTransformerOrBuilder();
 

@@ -60,44 +60,48 @@ public final class EstimatorSpecProto {
   static {
     java.lang.String[] descriptorData = {
       "\n(slipway/training/v1/estimator_spec.pro" +
-      "to\022\023slipway.training.v1\032\035slipway/common/" +
-      "v1/value.proto\"\355\001\n\rEstimatorSpec\022>\n\testi" +
-      "mator\030\001 \001(\0132\036.slipway.training.v1.Estima" +
-      "torH\000R\testimator\022;\n\010pipeline\030\002 \001(\0132\035.sli" +
-      "pway.training.v1.PipelineH\000R\010pipeline\022W\n" +
-      "\022column_transformer\030\003 \001(\0132&.slipway.trai" +
-      "ning.v1.ColumnTransformerH\000R\021columnTrans" +
-      "formerB\006\n\004spec\"\347\001\n\tEstimator\022\035\n\nclass_na" +
-      "me\030\001 \001(\tR\tclassName\022]\n\017hyperparameters\030\002" +
-      " \003(\01323.slipway.training.v1.Estimator.Hyp" +
-      "erparametersEntryR\017hyperparameters\032\\\n\024Hy" +
-      "perparametersEntry\022\020\n\003key\030\001 \001(\tR\003key\022.\n\005" +
-      "value\030\002 \001(\0132\030.slipway.common.v1.ValueR\005v" +
-      "alue:\0028\001\"C\n\010Pipeline\0227\n\005steps\030\001 \003(\0132!.sl" +
-      "ipway.training.v1.PipelineStepR\005steps\"Z\n" +
-      "\014PipelineStep\022\022\n\004name\030\001 \001(\tR\004name\0226\n\004spe" +
-      "c\030\002 \001(\0132\".slipway.training.v1.EstimatorS" +
-      "pecR\004spec\"\250\001\n\021ColumnTransformer\022O\n\014trans" +
-      "formers\030\001 \003(\0132+.slipway.training.v1.Colu" +
-      "mnTransformerEntryR\014transformers\022B\n\trema" +
-      "inder\030\002 \001(\0162$.slipway.training.v1.Column" +
-      "RemainderR\tremainder\"~\n\026ColumnTransforme" +
-      "rEntry\022\022\n\004name\030\001 \001(\tR\004name\0226\n\004spec\030\002 \001(\013" +
-      "2\".slipway.training.v1.EstimatorSpecR\004sp" +
-      "ec\022\030\n\007columns\030\003 \003(\tR\007columns*p\n\017ColumnRe" +
-      "mainder\022 \n\034COLUMN_REMAINDER_UNSPECIFIED\020" +
-      "\000\022\031\n\025COLUMN_REMAINDER_DROP\020\001\022 \n\034COLUMN_R" +
-      "EMAINDER_PASSTHROUGH\020\002B\337\001\n\027dev.slipway.t" +
-      "raining.v1B\022EstimatorSpecProtoP\001ZBgithub" +
-      ".com/slipway-mlops/slipway/clients/go/tr" +
-      "aining/v1;trainingv1\242\002\003STX\252\002\023Slipway.Tra" +
-      "ining.V1\312\002\023Slipway\\Training\\V1\342\002\037Slipway" +
-      "\\Training\\V1\\GPBMetadata\352\002\025Slipway::Trai" +
-      "ning::V1b\006proto3"
+      "to\022\023slipway.training.v1\032\037google/api/fiel" +
+      "d_behavior.proto\032\035slipway/common/v1/valu" +
+      "e.proto\"\377\001\n\rEstimatorSpec\022D\n\testimator\030\001" +
+      " \001(\0132\036.slipway.training.v1.EstimatorB\004\342A" +
+      "\001\001H\000R\testimator\022A\n\010pipeline\030\002 \001(\0132\035.slip" +
+      "way.training.v1.PipelineB\004\342A\001\001H\000R\010pipeli" +
+      "ne\022]\n\022column_transformer\030\003 \001(\0132&.slipway" +
+      ".training.v1.ColumnTransformerB\004\342A\001\001H\000R\021" +
+      "columnTransformerB\006\n\004spec\"\363\001\n\tEstimator\022" +
+      "#\n\nclass_name\030\001 \001(\tB\004\342A\001\002R\tclassName\022c\n\017" +
+      "hyperparameters\030\002 \003(\01323.slipway.training" +
+      ".v1.Estimator.HyperparametersEntryB\004\342A\001\001" +
+      "R\017hyperparameters\032\\\n\024HyperparametersEntr" +
+      "y\022\020\n\003key\030\001 \001(\tR\003key\022.\n\005value\030\002 \001(\0132\030.sli" +
+      "pway.common.v1.ValueR\005value:\0028\001\"I\n\010Pipel" +
+      "ine\022=\n\005steps\030\001 \003(\0132!.slipway.training.v1" +
+      ".PipelineStepB\004\342A\001\002R\005steps\"f\n\014PipelineSt" +
+      "ep\022\030\n\004name\030\001 \001(\tB\004\342A\001\002R\004name\022<\n\004spec\030\002 \001" +
+      "(\0132\".slipway.training.v1.EstimatorSpecB\004" +
+      "\342A\001\002R\004spec\"\264\001\n\021ColumnTransformer\022U\n\014tran" +
+      "sformers\030\001 \003(\0132+.slipway.training.v1.Col" +
+      "umnTransformerEntryB\004\342A\001\002R\014transformers\022" +
+      "H\n\tremainder\030\002 \001(\0162$.slipway.training.v1" +
+      ".ColumnRemainderB\004\342A\001\001R\tremainder\"\220\001\n\026Co" +
+      "lumnTransformerEntry\022\030\n\004name\030\001 \001(\tB\004\342A\001\002" +
+      "R\004name\022<\n\004spec\030\002 \001(\0132\".slipway.training." +
+      "v1.EstimatorSpecB\004\342A\001\002R\004spec\022\036\n\007columns\030" +
+      "\003 \003(\tB\004\342A\001\002R\007columns*p\n\017ColumnRemainder\022" +
+      " \n\034COLUMN_REMAINDER_UNSPECIFIED\020\000\022\031\n\025COL" +
+      "UMN_REMAINDER_DROP\020\001\022 \n\034COLUMN_REMAINDER" +
+      "_PASSTHROUGH\020\002B\337\001\n\027dev.slipway.training." +
+      "v1B\022EstimatorSpecProtoP\001ZBgithub.com/sli" +
+      "pway-mlops/slipway/clients/go/training/v" +
+      "1;trainingv1\242\002\003STX\252\002\023Slipway.Training.V1" +
+      "\312\002\023Slipway\\Training\\V1\342\002\037Slipway\\Trainin" +
+      "g\\V1\\GPBMetadata\352\002\025Slipway::Training::V1" +
+      "b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
           dev.slipway.common.v1.ValueProto.getDescriptor(),
         });
     internal_static_slipway_training_v1_EstimatorSpec_descriptor =
@@ -142,6 +146,12 @@ public final class EstimatorSpecProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_training_v1_ColumnTransformerEntry_descriptor,
         new java.lang.String[] { "Name", "Spec", "Columns", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
     dev.slipway.common.v1.ValueProto.getDescriptor();
   }
 

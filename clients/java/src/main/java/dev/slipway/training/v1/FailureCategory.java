@@ -7,6 +7,8 @@ package dev.slipway.training.v1;
 /**
  * <pre>
  * Why a job failed.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `FAILURE_CATEGORY_UNSPECIFIED` where it must decide).
  * </pre>
  *
  * Protobuf enum {@code slipway.training.v1.FailureCategory}

@@ -50,7 +50,7 @@ private static final long serialVersionUID = 0L;
    * Required. The lowest value.
    * </pre>
    *
-   * <code>int64 min = 1 [json_name = "min"];</code>
+   * <code>int64 min = 1 [json_name = "min", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The min.
    */
   @java.lang.Override
@@ -65,7 +65,7 @@ private static final long serialVersionUID = 0L;
    * Required. The highest value, at least `min`.
    * </pre>
    *
-   * <code>int64 max = 2 [json_name = "max"];</code>
+   * <code>int64 max = 2 [json_name = "max", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The max.
    */
   @java.lang.Override
@@ -80,7 +80,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Grid search only: the distance between grid points; default 1.
    * </pre>
    *
-   * <code>int64 step = 3 [json_name = "step"];</code>
+   * <code>int64 step = 3 [json_name = "step", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The step.
    */
   @java.lang.Override
@@ -472,7 +472,7 @@ private static final long serialVersionUID = 0L;
      * Required. The lowest value.
      * </pre>
      *
-     * <code>int64 min = 1 [json_name = "min"];</code>
+     * <code>int64 min = 1 [json_name = "min", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The min.
      */
     @java.lang.Override
@@ -484,7 +484,7 @@ private static final long serialVersionUID = 0L;
      * Required. The lowest value.
      * </pre>
      *
-     * <code>int64 min = 1 [json_name = "min"];</code>
+     * <code>int64 min = 1 [json_name = "min", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The min to set.
      * @return This builder for chaining.
      */
@@ -500,7 +500,7 @@ private static final long serialVersionUID = 0L;
      * Required. The lowest value.
      * </pre>
      *
-     * <code>int64 min = 1 [json_name = "min"];</code>
+     * <code>int64 min = 1 [json_name = "min", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearMin() {
@@ -516,7 +516,7 @@ private static final long serialVersionUID = 0L;
      * Required. The highest value, at least `min`.
      * </pre>
      *
-     * <code>int64 max = 2 [json_name = "max"];</code>
+     * <code>int64 max = 2 [json_name = "max", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The max.
      */
     @java.lang.Override
@@ -528,7 +528,7 @@ private static final long serialVersionUID = 0L;
      * Required. The highest value, at least `min`.
      * </pre>
      *
-     * <code>int64 max = 2 [json_name = "max"];</code>
+     * <code>int64 max = 2 [json_name = "max", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The max to set.
      * @return This builder for chaining.
      */
@@ -544,7 +544,7 @@ private static final long serialVersionUID = 0L;
      * Required. The highest value, at least `min`.
      * </pre>
      *
-     * <code>int64 max = 2 [json_name = "max"];</code>
+     * <code>int64 max = 2 [json_name = "max", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearMax() {
@@ -560,7 +560,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Grid search only: the distance between grid points; default 1.
      * </pre>
      *
-     * <code>int64 step = 3 [json_name = "step"];</code>
+     * <code>int64 step = 3 [json_name = "step", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The step.
      */
     @java.lang.Override
@@ -572,7 +572,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Grid search only: the distance between grid points; default 1.
      * </pre>
      *
-     * <code>int64 step = 3 [json_name = "step"];</code>
+     * <code>int64 step = 3 [json_name = "step", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The step to set.
      * @return This builder for chaining.
      */
@@ -588,7 +588,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Grid search only: the distance between grid points; default 1.
      * </pre>
      *
-     * <code>int64 step = 3 [json_name = "step"];</code>
+     * <code>int64 step = 3 [json_name = "step", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearStep() {

@@ -13,7 +13,7 @@ public interface IntRangeOrBuilder extends
    * Required. The lowest value.
    * </pre>
    *
-   * <code>int64 min = 1 [json_name = "min"];</code>
+   * <code>int64 min = 1 [json_name = "min", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The min.
    */
   long getMin();
@@ -23,7 +23,7 @@ public interface IntRangeOrBuilder extends
    * Required. The highest value, at least `min`.
    * </pre>
    *
-   * <code>int64 max = 2 [json_name = "max"];</code>
+   * <code>int64 max = 2 [json_name = "max", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The max.
    */
   long getMax();
@@ -33,7 +33,7 @@ public interface IntRangeOrBuilder extends
    * Optional. Grid search only: the distance between grid points; default 1.
    * </pre>
    *
-   * <code>int64 step = 3 [json_name = "step"];</code>
+   * <code>int64 step = 3 [json_name = "step", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The step.
    */
   long getStep();

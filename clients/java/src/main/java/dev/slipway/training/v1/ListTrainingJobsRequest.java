@@ -22,10 +22,8 @@ private static final long serialVersionUID = 0L;
   }
   private ListTrainingJobsRequest() {
     pageToken_ = "";
-    states_ = java.util.Collections.emptyList();
-    model_ = "";
-    createdBy_ = "";
-    trigger_ = 0;
+    filter_ = "";
+    orderBy_ = "";
   }
 
   @java.lang.Override
@@ -56,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * read as 1000).
    * </pre>
    *
-   * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
+   * <code>int32 page_size = 1 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageSize.
    */
   @java.lang.Override
@@ -69,10 +67,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object pageToken_ = "";
   /**
    * <pre>
-   * Optional. The `next_page_token` of a previous call with the same filters.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 2 [json_name = "pageToken"];</code>
+   * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageToken.
    */
   @java.lang.Override
@@ -90,10 +88,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. The `next_page_token` of a previous call with the same filters.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 2 [json_name = "pageToken"];</code>
+   * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for pageToken.
    */
   @java.lang.Override
@@ -111,202 +109,114 @@ private static final long serialVersionUID = 0L;
     }
   }
 
-  public static final int STATES_FIELD_NUMBER = 3;
+  public static final int FILTER_FIELD_NUMBER = 7;
   @SuppressWarnings("serial")
-  private java.util.List<java.lang.Integer> states_;
-  private static final com.google.protobuf.Internal.ListAdapter.Converter<
-      java.lang.Integer, dev.slipway.training.v1.TrainingJobState> states_converter_ =
-          new com.google.protobuf.Internal.ListAdapter.Converter<
-              java.lang.Integer, dev.slipway.training.v1.TrainingJobState>() {
-            public dev.slipway.training.v1.TrainingJobState convert(java.lang.Integer from) {
-              dev.slipway.training.v1.TrainingJobState result = dev.slipway.training.v1.TrainingJobState.forNumber(from);
-              return result == null ? dev.slipway.training.v1.TrainingJobState.UNRECOGNIZED : result;
-            }
-          };
+  private volatile java.lang.Object filter_ = "";
   /**
    * <pre>
-   * Optional. Only jobs in one of these states.
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+   * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `state`
+   * (a state name without its prefix, such as `RUNNING`; `=` and `!=`), `trigger` (`MANUAL`,
+   * `SCHEDULE`, `DRIFT` or `PERFORMANCE`; `=` and `!=`), `model` (a model's name) and
+   * `created_by` (both `=` and `!=`; a quoted value ending in `*` matches by prefix), and
+   * `create_time` compared with a quoted RFC 3339 time. For example
+   * `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
-   * @return A list containing the states.
+   * <code>string filter = 7 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The filter.
    */
   @java.lang.Override
-  public java.util.List<dev.slipway.training.v1.TrainingJobState> getStatesList() {
-    return new com.google.protobuf.Internal.ListAdapter<
-        java.lang.Integer, dev.slipway.training.v1.TrainingJobState>(states_, states_converter_);
-  }
-  /**
-   * <pre>
-   * Optional. Only jobs in one of these states.
-   * </pre>
-   *
-   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
-   * @return The count of states.
-   */
-  @java.lang.Override
-  public int getStatesCount() {
-    return states_.size();
-  }
-  /**
-   * <pre>
-   * Optional. Only jobs in one of these states.
-   * </pre>
-   *
-   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
-   * @param index The index of the element to return.
-   * @return The states at the given index.
-   */
-  @java.lang.Override
-  public dev.slipway.training.v1.TrainingJobState getStates(int index) {
-    return states_converter_.convert(states_.get(index));
-  }
-  /**
-   * <pre>
-   * Optional. Only jobs in one of these states.
-   * </pre>
-   *
-   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
-   * @return A list containing the enum numeric values on the wire for states.
-   */
-  @java.lang.Override
-  public java.util.List<java.lang.Integer>
-  getStatesValueList() {
-    return states_;
-  }
-  /**
-   * <pre>
-   * Optional. Only jobs in one of these states.
-   * </pre>
-   *
-   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
-   * @param index The index of the value to return.
-   * @return The enum numeric value on the wire of states at the given index.
-   */
-  @java.lang.Override
-  public int getStatesValue(int index) {
-    return states_.get(index);
-  }
-  private int statesMemoizedSerializedSize;
-
-  public static final int MODEL_FIELD_NUMBER = 4;
-  @SuppressWarnings("serial")
-  private volatile java.lang.Object model_ = "";
-  /**
-   * <pre>
-   * Optional. Only jobs for this model, `models/{model}`.
-   * </pre>
-   *
-   * <code>string model = 4 [json_name = "model"];</code>
-   * @return The model.
-   */
-  @java.lang.Override
-  public java.lang.String getModel() {
-    java.lang.Object ref = model_;
+  public java.lang.String getFilter() {
+    java.lang.Object ref = filter_;
     if (ref instanceof java.lang.String) {
       return (java.lang.String) ref;
     } else {
       com.google.protobuf.ByteString bs = 
           (com.google.protobuf.ByteString) ref;
       java.lang.String s = bs.toStringUtf8();
-      model_ = s;
+      filter_ = s;
       return s;
     }
   }
   /**
    * <pre>
-   * Optional. Only jobs for this model, `models/{model}`.
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+   * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `state`
+   * (a state name without its prefix, such as `RUNNING`; `=` and `!=`), `trigger` (`MANUAL`,
+   * `SCHEDULE`, `DRIFT` or `PERFORMANCE`; `=` and `!=`), `model` (a model's name) and
+   * `created_by` (both `=` and `!=`; a quoted value ending in `*` matches by prefix), and
+   * `create_time` compared with a quoted RFC 3339 time. For example
+   * `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
    * </pre>
    *
-   * <code>string model = 4 [json_name = "model"];</code>
-   * @return The bytes for model.
+   * <code>string filter = 7 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The bytes for filter.
    */
   @java.lang.Override
   public com.google.protobuf.ByteString
-      getModelBytes() {
-    java.lang.Object ref = model_;
+      getFilterBytes() {
+    java.lang.Object ref = filter_;
     if (ref instanceof java.lang.String) {
       com.google.protobuf.ByteString b = 
           com.google.protobuf.ByteString.copyFromUtf8(
               (java.lang.String) ref);
-      model_ = b;
+      filter_ = b;
       return b;
     } else {
       return (com.google.protobuf.ByteString) ref;
     }
   }
 
-  public static final int CREATED_BY_FIELD_NUMBER = 5;
+  public static final int ORDER_BY_FIELD_NUMBER = 8;
   @SuppressWarnings("serial")
-  private volatile java.lang.Object createdBy_ = "";
+  private volatile java.lang.Object orderBy_ = "";
   /**
    * <pre>
-   * Optional. Only jobs created by this principal.
+   * Optional. The order (AIP-132): comma-separated keys among `create_time`, each optionally
+   * followed by ` desc`; default `create_time desc` (the newest first), for example
+   * `create_time` (the oldest first).
    * </pre>
    *
-   * <code>string created_by = 5 [json_name = "createdBy"];</code>
-   * @return The createdBy.
+   * <code>string order_by = 8 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The orderBy.
    */
   @java.lang.Override
-  public java.lang.String getCreatedBy() {
-    java.lang.Object ref = createdBy_;
+  public java.lang.String getOrderBy() {
+    java.lang.Object ref = orderBy_;
     if (ref instanceof java.lang.String) {
       return (java.lang.String) ref;
     } else {
       com.google.protobuf.ByteString bs = 
           (com.google.protobuf.ByteString) ref;
       java.lang.String s = bs.toStringUtf8();
-      createdBy_ = s;
+      orderBy_ = s;
       return s;
     }
   }
   /**
    * <pre>
-   * Optional. Only jobs created by this principal.
+   * Optional. The order (AIP-132): comma-separated keys among `create_time`, each optionally
+   * followed by ` desc`; default `create_time desc` (the newest first), for example
+   * `create_time` (the oldest first).
    * </pre>
    *
-   * <code>string created_by = 5 [json_name = "createdBy"];</code>
-   * @return The bytes for createdBy.
+   * <code>string order_by = 8 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The bytes for orderBy.
    */
   @java.lang.Override
   public com.google.protobuf.ByteString
-      getCreatedByBytes() {
-    java.lang.Object ref = createdBy_;
+      getOrderByBytes() {
+    java.lang.Object ref = orderBy_;
     if (ref instanceof java.lang.String) {
       com.google.protobuf.ByteString b = 
           com.google.protobuf.ByteString.copyFromUtf8(
               (java.lang.String) ref);
-      createdBy_ = b;
+      orderBy_ = b;
       return b;
     } else {
       return (com.google.protobuf.ByteString) ref;
     }
-  }
-
-  public static final int TRIGGER_FIELD_NUMBER = 6;
-  private int trigger_ = 0;
-  /**
-   * <pre>
-   * Optional. Only jobs with this trigger.
-   * </pre>
-   *
-   * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger"];</code>
-   * @return The enum numeric value on the wire for trigger.
-   */
-  @java.lang.Override public int getTriggerValue() {
-    return trigger_;
-  }
-  /**
-   * <pre>
-   * Optional. Only jobs with this trigger.
-   * </pre>
-   *
-   * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger"];</code>
-   * @return The trigger.
-   */
-  @java.lang.Override public dev.slipway.training.v1.TrainingTrigger getTrigger() {
-    dev.slipway.training.v1.TrainingTrigger result = dev.slipway.training.v1.TrainingTrigger.forNumber(trigger_);
-    return result == null ? dev.slipway.training.v1.TrainingTrigger.UNRECOGNIZED : result;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -323,28 +233,17 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public void writeTo(com.google.protobuf.CodedOutputStream output)
                       throws java.io.IOException {
-    getSerializedSize();
     if (pageSize_ != 0) {
       output.writeInt32(1, pageSize_);
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(pageToken_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 2, pageToken_);
     }
-    if (getStatesList().size() > 0) {
-      output.writeUInt32NoTag(26);
-      output.writeUInt32NoTag(statesMemoizedSerializedSize);
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(filter_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 7, filter_);
     }
-    for (int i = 0; i < states_.size(); i++) {
-      output.writeEnumNoTag(states_.get(i));
-    }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(model_)) {
-      com.google.protobuf.GeneratedMessageV3.writeString(output, 4, model_);
-    }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(createdBy_)) {
-      com.google.protobuf.GeneratedMessageV3.writeString(output, 5, createdBy_);
-    }
-    if (trigger_ != dev.slipway.training.v1.TrainingTrigger.TRAINING_TRIGGER_UNSPECIFIED.getNumber()) {
-      output.writeEnum(6, trigger_);
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(orderBy_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 8, orderBy_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -362,27 +261,11 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(pageToken_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(2, pageToken_);
     }
-    {
-      int dataSize = 0;
-      for (int i = 0; i < states_.size(); i++) {
-        dataSize += com.google.protobuf.CodedOutputStream
-          .computeEnumSizeNoTag(states_.get(i));
-      }
-      size += dataSize;
-      if (!getStatesList().isEmpty()) {  size += 1;
-        size += com.google.protobuf.CodedOutputStream
-          .computeUInt32SizeNoTag(dataSize);
-      }statesMemoizedSerializedSize = dataSize;
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(filter_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(7, filter_);
     }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(model_)) {
-      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(4, model_);
-    }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(createdBy_)) {
-      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(5, createdBy_);
-    }
-    if (trigger_ != dev.slipway.training.v1.TrainingTrigger.TRAINING_TRIGGER_UNSPECIFIED.getNumber()) {
-      size += com.google.protobuf.CodedOutputStream
-        .computeEnumSize(6, trigger_);
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(orderBy_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(8, orderBy_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -403,12 +286,10 @@ private static final long serialVersionUID = 0L;
         != other.getPageSize()) return false;
     if (!getPageToken()
         .equals(other.getPageToken())) return false;
-    if (!states_.equals(other.states_)) return false;
-    if (!getModel()
-        .equals(other.getModel())) return false;
-    if (!getCreatedBy()
-        .equals(other.getCreatedBy())) return false;
-    if (trigger_ != other.trigger_) return false;
+    if (!getFilter()
+        .equals(other.getFilter())) return false;
+    if (!getOrderBy()
+        .equals(other.getOrderBy())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -424,16 +305,10 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getPageSize();
     hash = (37 * hash) + PAGE_TOKEN_FIELD_NUMBER;
     hash = (53 * hash) + getPageToken().hashCode();
-    if (getStatesCount() > 0) {
-      hash = (37 * hash) + STATES_FIELD_NUMBER;
-      hash = (53 * hash) + states_.hashCode();
-    }
-    hash = (37 * hash) + MODEL_FIELD_NUMBER;
-    hash = (53 * hash) + getModel().hashCode();
-    hash = (37 * hash) + CREATED_BY_FIELD_NUMBER;
-    hash = (53 * hash) + getCreatedBy().hashCode();
-    hash = (37 * hash) + TRIGGER_FIELD_NUMBER;
-    hash = (53 * hash) + trigger_;
+    hash = (37 * hash) + FILTER_FIELD_NUMBER;
+    hash = (53 * hash) + getFilter().hashCode();
+    hash = (37 * hash) + ORDER_BY_FIELD_NUMBER;
+    hash = (53 * hash) + getOrderBy().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -571,11 +446,8 @@ private static final long serialVersionUID = 0L;
       bitField0_ = 0;
       pageSize_ = 0;
       pageToken_ = "";
-      states_ = java.util.Collections.emptyList();
-      bitField0_ = (bitField0_ & ~0x00000004);
-      model_ = "";
-      createdBy_ = "";
-      trigger_ = 0;
+      filter_ = "";
+      orderBy_ = "";
       return this;
     }
 
@@ -602,18 +474,9 @@ private static final long serialVersionUID = 0L;
     @java.lang.Override
     public dev.slipway.training.v1.ListTrainingJobsRequest buildPartial() {
       dev.slipway.training.v1.ListTrainingJobsRequest result = new dev.slipway.training.v1.ListTrainingJobsRequest(this);
-      buildPartialRepeatedFields(result);
       if (bitField0_ != 0) { buildPartial0(result); }
       onBuilt();
       return result;
-    }
-
-    private void buildPartialRepeatedFields(dev.slipway.training.v1.ListTrainingJobsRequest result) {
-      if (((bitField0_ & 0x00000004) != 0)) {
-        states_ = java.util.Collections.unmodifiableList(states_);
-        bitField0_ = (bitField0_ & ~0x00000004);
-      }
-      result.states_ = states_;
     }
 
     private void buildPartial0(dev.slipway.training.v1.ListTrainingJobsRequest result) {
@@ -624,14 +487,11 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000002) != 0)) {
         result.pageToken_ = pageToken_;
       }
+      if (((from_bitField0_ & 0x00000004) != 0)) {
+        result.filter_ = filter_;
+      }
       if (((from_bitField0_ & 0x00000008) != 0)) {
-        result.model_ = model_;
-      }
-      if (((from_bitField0_ & 0x00000010) != 0)) {
-        result.createdBy_ = createdBy_;
-      }
-      if (((from_bitField0_ & 0x00000020) != 0)) {
-        result.trigger_ = trigger_;
+        result.orderBy_ = orderBy_;
       }
     }
 
@@ -687,28 +547,15 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000002;
         onChanged();
       }
-      if (!other.states_.isEmpty()) {
-        if (states_.isEmpty()) {
-          states_ = other.states_;
-          bitField0_ = (bitField0_ & ~0x00000004);
-        } else {
-          ensureStatesIsMutable();
-          states_.addAll(other.states_);
-        }
+      if (!other.getFilter().isEmpty()) {
+        filter_ = other.filter_;
+        bitField0_ |= 0x00000004;
         onChanged();
       }
-      if (!other.getModel().isEmpty()) {
-        model_ = other.model_;
+      if (!other.getOrderBy().isEmpty()) {
+        orderBy_ = other.orderBy_;
         bitField0_ |= 0x00000008;
         onChanged();
-      }
-      if (!other.getCreatedBy().isEmpty()) {
-        createdBy_ = other.createdBy_;
-        bitField0_ |= 0x00000010;
-        onChanged();
-      }
-      if (other.trigger_ != 0) {
-        setTriggerValue(other.getTriggerValue());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -746,38 +593,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000002;
               break;
             } // case 18
-            case 24: {
-              int tmpRaw = input.readEnum();
-              ensureStatesIsMutable();
-              states_.add(tmpRaw);
+            case 58: {
+              filter_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000004;
               break;
-            } // case 24
-            case 26: {
-              int length = input.readRawVarint32();
-              int oldLimit = input.pushLimit(length);
-              while(input.getBytesUntilLimit() > 0) {
-                int tmpRaw = input.readEnum();
-                ensureStatesIsMutable();
-                states_.add(tmpRaw);
-              }
-              input.popLimit(oldLimit);
-              break;
-            } // case 26
-            case 34: {
-              model_ = input.readStringRequireUtf8();
+            } // case 58
+            case 66: {
+              orderBy_ = input.readStringRequireUtf8();
               bitField0_ |= 0x00000008;
               break;
-            } // case 34
-            case 42: {
-              createdBy_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00000010;
-              break;
-            } // case 42
-            case 48: {
-              trigger_ = input.readEnum();
-              bitField0_ |= 0x00000020;
-              break;
-            } // case 48
+            } // case 66
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -802,7 +627,7 @@ private static final long serialVersionUID = 0L;
      * read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 1 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pageSize.
      */
     @java.lang.Override
@@ -815,7 +640,7 @@ private static final long serialVersionUID = 0L;
      * read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 1 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The pageSize to set.
      * @return This builder for chaining.
      */
@@ -832,7 +657,7 @@ private static final long serialVersionUID = 0L;
      * read as 1000).
      * </pre>
      *
-     * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 1 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPageSize() {
@@ -845,10 +670,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object pageToken_ = "";
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filters.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pageToken.
      */
     public java.lang.String getPageToken() {
@@ -865,10 +690,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filters.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for pageToken.
      */
     public com.google.protobuf.ByteString
@@ -886,10 +711,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filters.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The pageToken to set.
      * @return This builder for chaining.
      */
@@ -903,10 +728,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filters.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPageToken() {
@@ -917,10 +742,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filters.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
-     * <code>string page_token = 2 [json_name = "pageToken"];</code>
+     * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for pageToken to set.
      * @return This builder for chaining.
      */
@@ -934,210 +759,146 @@ private static final long serialVersionUID = 0L;
       return this;
     }
 
-    private java.util.List<java.lang.Integer> states_ =
-      java.util.Collections.emptyList();
-    private void ensureStatesIsMutable() {
-      if (!((bitField0_ & 0x00000004) != 0)) {
-        states_ = new java.util.ArrayList<java.lang.Integer>(states_);
-        bitField0_ |= 0x00000004;
+    private java.lang.Object filter_ = "";
+    /**
+     * <pre>
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `state`
+     * (a state name without its prefix, such as `RUNNING`; `=` and `!=`), `trigger` (`MANUAL`,
+     * `SCHEDULE`, `DRIFT` or `PERFORMANCE`; `=` and `!=`), `model` (a model's name) and
+     * `created_by` (both `=` and `!=`; a quoted value ending in `*` matches by prefix), and
+     * `create_time` compared with a quoted RFC 3339 time. For example
+     * `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
+     * </pre>
+     *
+     * <code>string filter = 7 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The filter.
+     */
+    public java.lang.String getFilter() {
+      java.lang.Object ref = filter_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        filter_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
       }
     }
     /**
      * <pre>
-     * Optional. Only jobs in one of these states.
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `state`
+     * (a state name without its prefix, such as `RUNNING`; `=` and `!=`), `trigger` (`MANUAL`,
+     * `SCHEDULE`, `DRIFT` or `PERFORMANCE`; `=` and `!=`), `model` (a model's name) and
+     * `created_by` (both `=` and `!=`; a quoted value ending in `*` matches by prefix), and
+     * `create_time` compared with a quoted RFC 3339 time. For example
+     * `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
-     * @return A list containing the states.
+     * <code>string filter = 7 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The bytes for filter.
      */
-    public java.util.List<dev.slipway.training.v1.TrainingJobState> getStatesList() {
-      return new com.google.protobuf.Internal.ListAdapter<
-          java.lang.Integer, dev.slipway.training.v1.TrainingJobState>(states_, states_converter_);
+    public com.google.protobuf.ByteString
+        getFilterBytes() {
+      java.lang.Object ref = filter_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        filter_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
     }
     /**
      * <pre>
-     * Optional. Only jobs in one of these states.
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `state`
+     * (a state name without its prefix, such as `RUNNING`; `=` and `!=`), `trigger` (`MANUAL`,
+     * `SCHEDULE`, `DRIFT` or `PERFORMANCE`; `=` and `!=`), `model` (a model's name) and
+     * `created_by` (both `=` and `!=`; a quoted value ending in `*` matches by prefix), and
+     * `create_time` compared with a quoted RFC 3339 time. For example
+     * `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
-     * @return The count of states.
-     */
-    public int getStatesCount() {
-      return states_.size();
-    }
-    /**
-     * <pre>
-     * Optional. Only jobs in one of these states.
-     * </pre>
-     *
-     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
-     * @param index The index of the element to return.
-     * @return The states at the given index.
-     */
-    public dev.slipway.training.v1.TrainingJobState getStates(int index) {
-      return states_converter_.convert(states_.get(index));
-    }
-    /**
-     * <pre>
-     * Optional. Only jobs in one of these states.
-     * </pre>
-     *
-     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
-     * @param index The index to set the value at.
-     * @param value The states to set.
+     * <code>string filter = 7 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The filter to set.
      * @return This builder for chaining.
      */
-    public Builder setStates(
-        int index, dev.slipway.training.v1.TrainingJobState value) {
-      if (value == null) {
-        throw new NullPointerException();
-      }
-      ensureStatesIsMutable();
-      states_.set(index, value.getNumber());
+    public Builder setFilter(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      filter_ = value;
+      bitField0_ |= 0x00000004;
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Optional. Only jobs in one of these states.
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `state`
+     * (a state name without its prefix, such as `RUNNING`; `=` and `!=`), `trigger` (`MANUAL`,
+     * `SCHEDULE`, `DRIFT` or `PERFORMANCE`; `=` and `!=`), `model` (a model's name) and
+     * `created_by` (both `=` and `!=`; a quoted value ending in `*` matches by prefix), and
+     * `create_time` compared with a quoted RFC 3339 time. For example
+     * `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
-     * @param value The states to add.
+     * <code>string filter = 7 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
-    public Builder addStates(dev.slipway.training.v1.TrainingJobState value) {
-      if (value == null) {
-        throw new NullPointerException();
-      }
-      ensureStatesIsMutable();
-      states_.add(value.getNumber());
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only jobs in one of these states.
-     * </pre>
-     *
-     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
-     * @param values The states to add.
-     * @return This builder for chaining.
-     */
-    public Builder addAllStates(
-        java.lang.Iterable<? extends dev.slipway.training.v1.TrainingJobState> values) {
-      ensureStatesIsMutable();
-      for (dev.slipway.training.v1.TrainingJobState value : values) {
-        states_.add(value.getNumber());
-      }
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only jobs in one of these states.
-     * </pre>
-     *
-     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
-     * @return This builder for chaining.
-     */
-    public Builder clearStates() {
-      states_ = java.util.Collections.emptyList();
+    public Builder clearFilter() {
+      filter_ = getDefaultInstance().getFilter();
       bitField0_ = (bitField0_ & ~0x00000004);
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Optional. Only jobs in one of these states.
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `state`
+     * (a state name without its prefix, such as `RUNNING`; `=` and `!=`), `trigger` (`MANUAL`,
+     * `SCHEDULE`, `DRIFT` or `PERFORMANCE`; `=` and `!=`), `model` (a model's name) and
+     * `created_by` (both `=` and `!=`; a quoted value ending in `*` matches by prefix), and
+     * `create_time` compared with a quoted RFC 3339 time. For example
+     * `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
-     * @return A list containing the enum numeric values on the wire for states.
-     */
-    public java.util.List<java.lang.Integer>
-    getStatesValueList() {
-      return java.util.Collections.unmodifiableList(states_);
-    }
-    /**
-     * <pre>
-     * Optional. Only jobs in one of these states.
-     * </pre>
-     *
-     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
-     * @param index The index of the value to return.
-     * @return The enum numeric value on the wire of states at the given index.
-     */
-    public int getStatesValue(int index) {
-      return states_.get(index);
-    }
-    /**
-     * <pre>
-     * Optional. Only jobs in one of these states.
-     * </pre>
-     *
-     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
-     * @param index The index to set the value at.
-     * @param value The enum numeric value on the wire for states to set.
+     * <code>string filter = 7 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The bytes for filter to set.
      * @return This builder for chaining.
      */
-    public Builder setStatesValue(
-        int index, int value) {
-      ensureStatesIsMutable();
-      states_.set(index, value);
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only jobs in one of these states.
-     * </pre>
-     *
-     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
-     * @param value The enum numeric value on the wire for states to add.
-     * @return This builder for chaining.
-     */
-    public Builder addStatesValue(int value) {
-      ensureStatesIsMutable();
-      states_.add(value);
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only jobs in one of these states.
-     * </pre>
-     *
-     * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
-     * @param values The enum numeric values on the wire for states to add.
-     * @return This builder for chaining.
-     */
-    public Builder addAllStatesValue(
-        java.lang.Iterable<java.lang.Integer> values) {
-      ensureStatesIsMutable();
-      for (int value : values) {
-        states_.add(value);
-      }
+    public Builder setFilterBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      filter_ = value;
+      bitField0_ |= 0x00000004;
       onChanged();
       return this;
     }
 
-    private java.lang.Object model_ = "";
+    private java.lang.Object orderBy_ = "";
     /**
      * <pre>
-     * Optional. Only jobs for this model, `models/{model}`.
+     * Optional. The order (AIP-132): comma-separated keys among `create_time`, each optionally
+     * followed by ` desc`; default `create_time desc` (the newest first), for example
+     * `create_time` (the oldest first).
      * </pre>
      *
-     * <code>string model = 4 [json_name = "model"];</code>
-     * @return The model.
+     * <code>string order_by = 8 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The orderBy.
      */
-    public java.lang.String getModel() {
-      java.lang.Object ref = model_;
+    public java.lang.String getOrderBy() {
+      java.lang.Object ref = orderBy_;
       if (!(ref instanceof java.lang.String)) {
         com.google.protobuf.ByteString bs =
             (com.google.protobuf.ByteString) ref;
         java.lang.String s = bs.toStringUtf8();
-        model_ = s;
+        orderBy_ = s;
         return s;
       } else {
         return (java.lang.String) ref;
@@ -1145,20 +906,22 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. Only jobs for this model, `models/{model}`.
+     * Optional. The order (AIP-132): comma-separated keys among `create_time`, each optionally
+     * followed by ` desc`; default `create_time desc` (the newest first), for example
+     * `create_time` (the oldest first).
      * </pre>
      *
-     * <code>string model = 4 [json_name = "model"];</code>
-     * @return The bytes for model.
+     * <code>string order_by = 8 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The bytes for orderBy.
      */
     public com.google.protobuf.ByteString
-        getModelBytes() {
-      java.lang.Object ref = model_;
+        getOrderByBytes() {
+      java.lang.Object ref = orderBy_;
       if (ref instanceof String) {
         com.google.protobuf.ByteString b = 
             com.google.protobuf.ByteString.copyFromUtf8(
                 (java.lang.String) ref);
-        model_ = b;
+        orderBy_ = b;
         return b;
       } else {
         return (com.google.protobuf.ByteString) ref;
@@ -1166,215 +929,56 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. Only jobs for this model, `models/{model}`.
+     * Optional. The order (AIP-132): comma-separated keys among `create_time`, each optionally
+     * followed by ` desc`; default `create_time desc` (the newest first), for example
+     * `create_time` (the oldest first).
      * </pre>
      *
-     * <code>string model = 4 [json_name = "model"];</code>
-     * @param value The model to set.
+     * <code>string order_by = 8 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The orderBy to set.
      * @return This builder for chaining.
      */
-    public Builder setModel(
+    public Builder setOrderBy(
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
-      model_ = value;
+      orderBy_ = value;
       bitField0_ |= 0x00000008;
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Optional. Only jobs for this model, `models/{model}`.
+     * Optional. The order (AIP-132): comma-separated keys among `create_time`, each optionally
+     * followed by ` desc`; default `create_time desc` (the newest first), for example
+     * `create_time` (the oldest first).
      * </pre>
      *
-     * <code>string model = 4 [json_name = "model"];</code>
+     * <code>string order_by = 8 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
-    public Builder clearModel() {
-      model_ = getDefaultInstance().getModel();
+    public Builder clearOrderBy() {
+      orderBy_ = getDefaultInstance().getOrderBy();
       bitField0_ = (bitField0_ & ~0x00000008);
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Optional. Only jobs for this model, `models/{model}`.
+     * Optional. The order (AIP-132): comma-separated keys among `create_time`, each optionally
+     * followed by ` desc`; default `create_time desc` (the newest first), for example
+     * `create_time` (the oldest first).
      * </pre>
      *
-     * <code>string model = 4 [json_name = "model"];</code>
-     * @param value The bytes for model to set.
+     * <code>string order_by = 8 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The bytes for orderBy to set.
      * @return This builder for chaining.
      */
-    public Builder setModelBytes(
+    public Builder setOrderByBytes(
         com.google.protobuf.ByteString value) {
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
-      model_ = value;
+      orderBy_ = value;
       bitField0_ |= 0x00000008;
-      onChanged();
-      return this;
-    }
-
-    private java.lang.Object createdBy_ = "";
-    /**
-     * <pre>
-     * Optional. Only jobs created by this principal.
-     * </pre>
-     *
-     * <code>string created_by = 5 [json_name = "createdBy"];</code>
-     * @return The createdBy.
-     */
-    public java.lang.String getCreatedBy() {
-      java.lang.Object ref = createdBy_;
-      if (!(ref instanceof java.lang.String)) {
-        com.google.protobuf.ByteString bs =
-            (com.google.protobuf.ByteString) ref;
-        java.lang.String s = bs.toStringUtf8();
-        createdBy_ = s;
-        return s;
-      } else {
-        return (java.lang.String) ref;
-      }
-    }
-    /**
-     * <pre>
-     * Optional. Only jobs created by this principal.
-     * </pre>
-     *
-     * <code>string created_by = 5 [json_name = "createdBy"];</code>
-     * @return The bytes for createdBy.
-     */
-    public com.google.protobuf.ByteString
-        getCreatedByBytes() {
-      java.lang.Object ref = createdBy_;
-      if (ref instanceof String) {
-        com.google.protobuf.ByteString b = 
-            com.google.protobuf.ByteString.copyFromUtf8(
-                (java.lang.String) ref);
-        createdBy_ = b;
-        return b;
-      } else {
-        return (com.google.protobuf.ByteString) ref;
-      }
-    }
-    /**
-     * <pre>
-     * Optional. Only jobs created by this principal.
-     * </pre>
-     *
-     * <code>string created_by = 5 [json_name = "createdBy"];</code>
-     * @param value The createdBy to set.
-     * @return This builder for chaining.
-     */
-    public Builder setCreatedBy(
-        java.lang.String value) {
-      if (value == null) { throw new NullPointerException(); }
-      createdBy_ = value;
-      bitField0_ |= 0x00000010;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only jobs created by this principal.
-     * </pre>
-     *
-     * <code>string created_by = 5 [json_name = "createdBy"];</code>
-     * @return This builder for chaining.
-     */
-    public Builder clearCreatedBy() {
-      createdBy_ = getDefaultInstance().getCreatedBy();
-      bitField0_ = (bitField0_ & ~0x00000010);
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only jobs created by this principal.
-     * </pre>
-     *
-     * <code>string created_by = 5 [json_name = "createdBy"];</code>
-     * @param value The bytes for createdBy to set.
-     * @return This builder for chaining.
-     */
-    public Builder setCreatedByBytes(
-        com.google.protobuf.ByteString value) {
-      if (value == null) { throw new NullPointerException(); }
-      checkByteStringIsUtf8(value);
-      createdBy_ = value;
-      bitField0_ |= 0x00000010;
-      onChanged();
-      return this;
-    }
-
-    private int trigger_ = 0;
-    /**
-     * <pre>
-     * Optional. Only jobs with this trigger.
-     * </pre>
-     *
-     * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger"];</code>
-     * @return The enum numeric value on the wire for trigger.
-     */
-    @java.lang.Override public int getTriggerValue() {
-      return trigger_;
-    }
-    /**
-     * <pre>
-     * Optional. Only jobs with this trigger.
-     * </pre>
-     *
-     * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger"];</code>
-     * @param value The enum numeric value on the wire for trigger to set.
-     * @return This builder for chaining.
-     */
-    public Builder setTriggerValue(int value) {
-      trigger_ = value;
-      bitField0_ |= 0x00000020;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only jobs with this trigger.
-     * </pre>
-     *
-     * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger"];</code>
-     * @return The trigger.
-     */
-    @java.lang.Override
-    public dev.slipway.training.v1.TrainingTrigger getTrigger() {
-      dev.slipway.training.v1.TrainingTrigger result = dev.slipway.training.v1.TrainingTrigger.forNumber(trigger_);
-      return result == null ? dev.slipway.training.v1.TrainingTrigger.UNRECOGNIZED : result;
-    }
-    /**
-     * <pre>
-     * Optional. Only jobs with this trigger.
-     * </pre>
-     *
-     * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger"];</code>
-     * @param value The trigger to set.
-     * @return This builder for chaining.
-     */
-    public Builder setTrigger(dev.slipway.training.v1.TrainingTrigger value) {
-      if (value == null) {
-        throw new NullPointerException();
-      }
-      bitField0_ |= 0x00000020;
-      trigger_ = value.getNumber();
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only jobs with this trigger.
-     * </pre>
-     *
-     * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger"];</code>
-     * @return This builder for chaining.
-     */
-    public Builder clearTrigger() {
-      bitField0_ = (bitField0_ & ~0x00000020);
-      trigger_ = 0;
       onChanged();
       return this;
     }

@@ -14,26 +14,26 @@ public interface ListTrainingJobsRequestOrBuilder extends
    * read as 1000).
    * </pre>
    *
-   * <code>int32 page_size = 1 [json_name = "pageSize"];</code>
+   * <code>int32 page_size = 1 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageSize.
    */
   int getPageSize();
 
   /**
    * <pre>
-   * Optional. The `next_page_token` of a previous call with the same filters.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 2 [json_name = "pageToken"];</code>
+   * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageToken.
    */
   java.lang.String getPageToken();
   /**
    * <pre>
-   * Optional. The `next_page_token` of a previous call with the same filters.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
-   * <code>string page_token = 2 [json_name = "pageToken"];</code>
+   * <code>string page_token = 2 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for pageToken.
    */
   com.google.protobuf.ByteString
@@ -41,109 +41,57 @@ public interface ListTrainingJobsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. Only jobs in one of these states.
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+   * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `state`
+   * (a state name without its prefix, such as `RUNNING`; `=` and `!=`), `trigger` (`MANUAL`,
+   * `SCHEDULE`, `DRIFT` or `PERFORMANCE`; `=` and `!=`), `model` (a model's name) and
+   * `created_by` (both `=` and `!=`; a quoted value ending in `*` matches by prefix), and
+   * `create_time` compared with a quoted RFC 3339 time. For example
+   * `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
-   * @return A list containing the states.
+   * <code>string filter = 7 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The filter.
    */
-  java.util.List<dev.slipway.training.v1.TrainingJobState> getStatesList();
+  java.lang.String getFilter();
   /**
    * <pre>
-   * Optional. Only jobs in one of these states.
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+   * `field op value` joined with AND and OR (OR binds tighter, as in AIP-160). Fields: `state`
+   * (a state name without its prefix, such as `RUNNING`; `=` and `!=`), `trigger` (`MANUAL`,
+   * `SCHEDULE`, `DRIFT` or `PERFORMANCE`; `=` and `!=`), `model` (a model's name) and
+   * `created_by` (both `=` and `!=`; a quoted value ending in `*` matches by prefix), and
+   * `create_time` compared with a quoted RFC 3339 time. For example
+   * `model = "models/fraud" AND state = QUEUED OR state = RUNNING`.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
-   * @return The count of states.
-   */
-  int getStatesCount();
-  /**
-   * <pre>
-   * Optional. Only jobs in one of these states.
-   * </pre>
-   *
-   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
-   * @param index The index of the element to return.
-   * @return The states at the given index.
-   */
-  dev.slipway.training.v1.TrainingJobState getStates(int index);
-  /**
-   * <pre>
-   * Optional. Only jobs in one of these states.
-   * </pre>
-   *
-   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
-   * @return A list containing the enum numeric values on the wire for states.
-   */
-  java.util.List<java.lang.Integer>
-  getStatesValueList();
-  /**
-   * <pre>
-   * Optional. Only jobs in one of these states.
-   * </pre>
-   *
-   * <code>repeated .slipway.training.v1.TrainingJobState states = 3 [json_name = "states"];</code>
-   * @param index The index of the value to return.
-   * @return The enum numeric value on the wire of states at the given index.
-   */
-  int getStatesValue(int index);
-
-  /**
-   * <pre>
-   * Optional. Only jobs for this model, `models/{model}`.
-   * </pre>
-   *
-   * <code>string model = 4 [json_name = "model"];</code>
-   * @return The model.
-   */
-  java.lang.String getModel();
-  /**
-   * <pre>
-   * Optional. Only jobs for this model, `models/{model}`.
-   * </pre>
-   *
-   * <code>string model = 4 [json_name = "model"];</code>
-   * @return The bytes for model.
+   * <code>string filter = 7 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The bytes for filter.
    */
   com.google.protobuf.ByteString
-      getModelBytes();
+      getFilterBytes();
 
   /**
    * <pre>
-   * Optional. Only jobs created by this principal.
+   * Optional. The order (AIP-132): comma-separated keys among `create_time`, each optionally
+   * followed by ` desc`; default `create_time desc` (the newest first), for example
+   * `create_time` (the oldest first).
    * </pre>
    *
-   * <code>string created_by = 5 [json_name = "createdBy"];</code>
-   * @return The createdBy.
+   * <code>string order_by = 8 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The orderBy.
    */
-  java.lang.String getCreatedBy();
+  java.lang.String getOrderBy();
   /**
    * <pre>
-   * Optional. Only jobs created by this principal.
+   * Optional. The order (AIP-132): comma-separated keys among `create_time`, each optionally
+   * followed by ` desc`; default `create_time desc` (the newest first), for example
+   * `create_time` (the oldest first).
    * </pre>
    *
-   * <code>string created_by = 5 [json_name = "createdBy"];</code>
-   * @return The bytes for createdBy.
+   * <code>string order_by = 8 [json_name = "orderBy", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The bytes for orderBy.
    */
   com.google.protobuf.ByteString
-      getCreatedByBytes();
-
-  /**
-   * <pre>
-   * Optional. Only jobs with this trigger.
-   * </pre>
-   *
-   * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger"];</code>
-   * @return The enum numeric value on the wire for trigger.
-   */
-  int getTriggerValue();
-  /**
-   * <pre>
-   * Optional. Only jobs with this trigger.
-   * </pre>
-   *
-   * <code>.slipway.training.v1.TrainingTrigger trigger = 6 [json_name = "trigger"];</code>
-   * @return The trigger.
-   */
-  dev.slipway.training.v1.TrainingTrigger getTrigger();
+      getOrderByBytes();
 }

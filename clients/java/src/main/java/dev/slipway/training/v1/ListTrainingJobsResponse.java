@@ -50,7 +50,7 @@ private static final long serialVersionUID = 0L;
   private java.util.List<dev.slipway.training.v1.TrainingJob> trainingJobs_;
   /**
    * <pre>
-   * The jobs, newest first.
+   * The jobs, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -61,7 +61,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The jobs, newest first.
+   * The jobs, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -73,7 +73,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The jobs, newest first.
+   * The jobs, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -84,7 +84,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The jobs, newest first.
+   * The jobs, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -95,7 +95,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The jobs, newest first.
+   * The jobs, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -111,7 +111,9 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object nextPageToken_ = "";
   /**
    * <pre>
-   * A token for the next page; empty on the last page.
+   * A token for the next page; empty on the last page. A page may hold fewer items than
+   * `page_size` (yet not be the last): it ends early when the next item would take the
+   * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
    * </pre>
    *
    * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -132,7 +134,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * A token for the next page; empty on the last page.
+   * A token for the next page; empty on the last page. A page may hold fewer items than
+   * `page_size` (yet not be the last): it ends early when the next item would take the
+   * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
    * </pre>
    *
    * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -569,7 +573,7 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * The jobs, newest first.
+     * The jobs, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -583,7 +587,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The jobs, newest first.
+     * The jobs, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -597,7 +601,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The jobs, newest first.
+     * The jobs, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -611,7 +615,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The jobs, newest first.
+     * The jobs, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -632,7 +636,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The jobs, newest first.
+     * The jobs, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -650,7 +654,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The jobs, newest first.
+     * The jobs, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -670,7 +674,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The jobs, newest first.
+     * The jobs, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -691,7 +695,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The jobs, newest first.
+     * The jobs, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -709,7 +713,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The jobs, newest first.
+     * The jobs, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -727,7 +731,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The jobs, newest first.
+     * The jobs, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -746,7 +750,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The jobs, newest first.
+     * The jobs, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -763,7 +767,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The jobs, newest first.
+     * The jobs, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -780,7 +784,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The jobs, newest first.
+     * The jobs, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -791,7 +795,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The jobs, newest first.
+     * The jobs, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -805,7 +809,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The jobs, newest first.
+     * The jobs, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -820,7 +824,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The jobs, newest first.
+     * The jobs, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -831,7 +835,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The jobs, newest first.
+     * The jobs, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -843,7 +847,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The jobs, newest first.
+     * The jobs, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -870,7 +874,9 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object nextPageToken_ = "";
     /**
      * <pre>
-     * A token for the next page; empty on the last page.
+     * A token for the next page; empty on the last page. A page may hold fewer items than
+     * `page_size` (yet not be the last): it ends early when the next item would take the
+     * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
      * </pre>
      *
      * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -890,7 +896,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A token for the next page; empty on the last page.
+     * A token for the next page; empty on the last page. A page may hold fewer items than
+     * `page_size` (yet not be the last): it ends early when the next item would take the
+     * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
      * </pre>
      *
      * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -911,7 +919,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A token for the next page; empty on the last page.
+     * A token for the next page; empty on the last page. A page may hold fewer items than
+     * `page_size` (yet not be the last): it ends early when the next item would take the
+     * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
      * </pre>
      *
      * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -928,7 +938,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A token for the next page; empty on the last page.
+     * A token for the next page; empty on the last page. A page may hold fewer items than
+     * `page_size` (yet not be the last): it ends early when the next item would take the
+     * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
      * </pre>
      *
      * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -942,7 +954,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A token for the next page; empty on the last page.
+     * A token for the next page; empty on the last page. A page may hold fewer items than
+     * `page_size` (yet not be the last): it ends early when the next item would take the
+     * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
      * </pre>
      *
      * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>

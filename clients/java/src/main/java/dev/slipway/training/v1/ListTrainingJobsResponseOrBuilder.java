@@ -10,7 +10,7 @@ public interface ListTrainingJobsResponseOrBuilder extends
 
   /**
    * <pre>
-   * The jobs, newest first.
+   * The jobs, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -19,7 +19,7 @@ public interface ListTrainingJobsResponseOrBuilder extends
       getTrainingJobsList();
   /**
    * <pre>
-   * The jobs, newest first.
+   * The jobs, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -27,7 +27,7 @@ public interface ListTrainingJobsResponseOrBuilder extends
   dev.slipway.training.v1.TrainingJob getTrainingJobs(int index);
   /**
    * <pre>
-   * The jobs, newest first.
+   * The jobs, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -35,7 +35,7 @@ public interface ListTrainingJobsResponseOrBuilder extends
   int getTrainingJobsCount();
   /**
    * <pre>
-   * The jobs, newest first.
+   * The jobs, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -44,7 +44,7 @@ public interface ListTrainingJobsResponseOrBuilder extends
       getTrainingJobsOrBuilderList();
   /**
    * <pre>
-   * The jobs, newest first.
+   * The jobs, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.training.v1.TrainingJob training_jobs = 1 [json_name = "trainingJobs"];</code>
@@ -54,7 +54,9 @@ public interface ListTrainingJobsResponseOrBuilder extends
 
   /**
    * <pre>
-   * A token for the next page; empty on the last page.
+   * A token for the next page; empty on the last page. A page may hold fewer items than
+   * `page_size` (yet not be the last): it ends early when the next item would take the
+   * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
    * </pre>
    *
    * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -63,7 +65,9 @@ public interface ListTrainingJobsResponseOrBuilder extends
   java.lang.String getNextPageToken();
   /**
    * <pre>
-   * A token for the next page; empty on the last page.
+   * A token for the next page; empty on the last page. A page may hold fewer items than
+   * `page_size` (yet not be the last): it ends early when the next item would take the
+   * response past 3 MiB, under the 4 MiB Go and Java clients accept by default.
    * </pre>
    *
    * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>

@@ -52,7 +52,7 @@ private static final long serialVersionUID = 0L;
    * Required. The steps, in order; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+   * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.training.v1.PipelineStep> getStepsList() {
@@ -63,7 +63,7 @@ private static final long serialVersionUID = 0L;
    * Required. The steps, in order; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+   * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.training.v1.PipelineStepOrBuilder> 
@@ -75,7 +75,7 @@ private static final long serialVersionUID = 0L;
    * Required. The steps, in order; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+   * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public int getStepsCount() {
@@ -86,7 +86,7 @@ private static final long serialVersionUID = 0L;
    * Required. The steps, in order; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+   * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.training.v1.PipelineStep getSteps(int index) {
@@ -97,7 +97,7 @@ private static final long serialVersionUID = 0L;
    * Required. The steps, in order; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+   * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.training.v1.PipelineStepOrBuilder getStepsOrBuilder(
@@ -500,7 +500,7 @@ private static final long serialVersionUID = 0L;
      * Required. The steps, in order; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<dev.slipway.training.v1.PipelineStep> getStepsList() {
       if (stepsBuilder_ == null) {
@@ -514,7 +514,7 @@ private static final long serialVersionUID = 0L;
      * Required. The steps, in order; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public int getStepsCount() {
       if (stepsBuilder_ == null) {
@@ -528,7 +528,7 @@ private static final long serialVersionUID = 0L;
      * Required. The steps, in order; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.training.v1.PipelineStep getSteps(int index) {
       if (stepsBuilder_ == null) {
@@ -542,7 +542,7 @@ private static final long serialVersionUID = 0L;
      * Required. The steps, in order; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setSteps(
         int index, dev.slipway.training.v1.PipelineStep value) {
@@ -563,7 +563,7 @@ private static final long serialVersionUID = 0L;
      * Required. The steps, in order; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setSteps(
         int index, dev.slipway.training.v1.PipelineStep.Builder builderForValue) {
@@ -581,7 +581,7 @@ private static final long serialVersionUID = 0L;
      * Required. The steps, in order; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addSteps(dev.slipway.training.v1.PipelineStep value) {
       if (stepsBuilder_ == null) {
@@ -601,7 +601,7 @@ private static final long serialVersionUID = 0L;
      * Required. The steps, in order; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addSteps(
         int index, dev.slipway.training.v1.PipelineStep value) {
@@ -622,7 +622,7 @@ private static final long serialVersionUID = 0L;
      * Required. The steps, in order; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addSteps(
         dev.slipway.training.v1.PipelineStep.Builder builderForValue) {
@@ -640,7 +640,7 @@ private static final long serialVersionUID = 0L;
      * Required. The steps, in order; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addSteps(
         int index, dev.slipway.training.v1.PipelineStep.Builder builderForValue) {
@@ -658,7 +658,7 @@ private static final long serialVersionUID = 0L;
      * Required. The steps, in order; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addAllSteps(
         java.lang.Iterable<? extends dev.slipway.training.v1.PipelineStep> values) {
@@ -677,7 +677,7 @@ private static final long serialVersionUID = 0L;
      * Required. The steps, in order; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearSteps() {
       if (stepsBuilder_ == null) {
@@ -694,7 +694,7 @@ private static final long serialVersionUID = 0L;
      * Required. The steps, in order; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder removeSteps(int index) {
       if (stepsBuilder_ == null) {
@@ -711,7 +711,7 @@ private static final long serialVersionUID = 0L;
      * Required. The steps, in order; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.training.v1.PipelineStep.Builder getStepsBuilder(
         int index) {
@@ -722,7 +722,7 @@ private static final long serialVersionUID = 0L;
      * Required. The steps, in order; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.training.v1.PipelineStepOrBuilder getStepsOrBuilder(
         int index) {
@@ -736,7 +736,7 @@ private static final long serialVersionUID = 0L;
      * Required. The steps, in order; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<? extends dev.slipway.training.v1.PipelineStepOrBuilder> 
          getStepsOrBuilderList() {
@@ -751,7 +751,7 @@ private static final long serialVersionUID = 0L;
      * Required. The steps, in order; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.training.v1.PipelineStep.Builder addStepsBuilder() {
       return getStepsFieldBuilder().addBuilder(
@@ -762,7 +762,7 @@ private static final long serialVersionUID = 0L;
      * Required. The steps, in order; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.training.v1.PipelineStep.Builder addStepsBuilder(
         int index) {
@@ -774,7 +774,7 @@ private static final long serialVersionUID = 0L;
      * Required. The steps, in order; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+     * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<dev.slipway.training.v1.PipelineStep.Builder> 
          getStepsBuilderList() {

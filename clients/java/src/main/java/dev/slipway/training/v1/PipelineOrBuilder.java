@@ -13,7 +13,7 @@ public interface PipelineOrBuilder extends
    * Required. The steps, in order; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+   * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
    */
   java.util.List<dev.slipway.training.v1.PipelineStep> 
       getStepsList();
@@ -22,7 +22,7 @@ public interface PipelineOrBuilder extends
    * Required. The steps, in order; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+   * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.training.v1.PipelineStep getSteps(int index);
   /**
@@ -30,7 +30,7 @@ public interface PipelineOrBuilder extends
    * Required. The steps, in order; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+   * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
    */
   int getStepsCount();
   /**
@@ -38,7 +38,7 @@ public interface PipelineOrBuilder extends
    * Required. The steps, in order; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+   * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
    */
   java.util.List<? extends dev.slipway.training.v1.PipelineStepOrBuilder> 
       getStepsOrBuilderList();
@@ -47,7 +47,7 @@ public interface PipelineOrBuilder extends
    * Required. The steps, in order; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps"];</code>
+   * <code>repeated .slipway.training.v1.PipelineStep steps = 1 [json_name = "steps", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.training.v1.PipelineStepOrBuilder getStepsOrBuilder(
       int index);

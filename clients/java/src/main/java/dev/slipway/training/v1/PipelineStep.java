@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * parameters address the step's hyperparameters as `{name}__{hyperparameter}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -76,7 +76,7 @@ private static final long serialVersionUID = 0L;
    * parameters address the step's hyperparameters as `{name}__{hyperparameter}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -101,7 +101,7 @@ private static final long serialVersionUID = 0L;
    * Required. What the step does.
    * </pre>
    *
-   * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+   * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the spec field is set.
    */
   @java.lang.Override
@@ -113,7 +113,7 @@ private static final long serialVersionUID = 0L;
    * Required. What the step does.
    * </pre>
    *
-   * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+   * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The spec.
    */
   @java.lang.Override
@@ -125,7 +125,7 @@ private static final long serialVersionUID = 0L;
    * Required. What the step does.
    * </pre>
    *
-   * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+   * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.training.v1.EstimatorSpecOrBuilder getSpecOrBuilder() {
@@ -514,7 +514,7 @@ private static final long serialVersionUID = 0L;
      * parameters address the step's hyperparameters as `{name}__{hyperparameter}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -535,7 +535,7 @@ private static final long serialVersionUID = 0L;
      * parameters address the step's hyperparameters as `{name}__{hyperparameter}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -557,7 +557,7 @@ private static final long serialVersionUID = 0L;
      * parameters address the step's hyperparameters as `{name}__{hyperparameter}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -575,7 +575,7 @@ private static final long serialVersionUID = 0L;
      * parameters address the step's hyperparameters as `{name}__{hyperparameter}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -590,7 +590,7 @@ private static final long serialVersionUID = 0L;
      * parameters address the step's hyperparameters as `{name}__{hyperparameter}`.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -612,7 +612,7 @@ private static final long serialVersionUID = 0L;
      * Required. What the step does.
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
      * @return Whether the spec field is set.
      */
     public boolean hasSpec() {
@@ -623,7 +623,7 @@ private static final long serialVersionUID = 0L;
      * Required. What the step does.
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The spec.
      */
     public dev.slipway.training.v1.EstimatorSpec getSpec() {
@@ -638,7 +638,7 @@ private static final long serialVersionUID = 0L;
      * Required. What the step does.
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setSpec(dev.slipway.training.v1.EstimatorSpec value) {
       if (specBuilder_ == null) {
@@ -658,7 +658,7 @@ private static final long serialVersionUID = 0L;
      * Required. What the step does.
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setSpec(
         dev.slipway.training.v1.EstimatorSpec.Builder builderForValue) {
@@ -676,7 +676,7 @@ private static final long serialVersionUID = 0L;
      * Required. What the step does.
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder mergeSpec(dev.slipway.training.v1.EstimatorSpec value) {
       if (specBuilder_ == null) {
@@ -701,7 +701,7 @@ private static final long serialVersionUID = 0L;
      * Required. What the step does.
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearSpec() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -718,7 +718,7 @@ private static final long serialVersionUID = 0L;
      * Required. What the step does.
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.training.v1.EstimatorSpec.Builder getSpecBuilder() {
       bitField0_ |= 0x00000002;
@@ -730,7 +730,7 @@ private static final long serialVersionUID = 0L;
      * Required. What the step does.
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.training.v1.EstimatorSpecOrBuilder getSpecOrBuilder() {
       if (specBuilder_ != null) {
@@ -745,7 +745,7 @@ private static final long serialVersionUID = 0L;
      * Required. What the step does.
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.training.v1.EstimatorSpec, dev.slipway.training.v1.EstimatorSpec.Builder, dev.slipway.training.v1.EstimatorSpecOrBuilder> 

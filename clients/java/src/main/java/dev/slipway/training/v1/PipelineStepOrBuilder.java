@@ -14,7 +14,7 @@ public interface PipelineStepOrBuilder extends
    * parameters address the step's hyperparameters as `{name}__{hyperparameter}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -24,7 +24,7 @@ public interface PipelineStepOrBuilder extends
    * parameters address the step's hyperparameters as `{name}__{hyperparameter}`.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface PipelineStepOrBuilder extends
    * Required. What the step does.
    * </pre>
    *
-   * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+   * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the spec field is set.
    */
   boolean hasSpec();
@@ -44,7 +44,7 @@ public interface PipelineStepOrBuilder extends
    * Required. What the step does.
    * </pre>
    *
-   * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+   * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The spec.
    */
   dev.slipway.training.v1.EstimatorSpec getSpec();
@@ -53,7 +53,7 @@ public interface PipelineStepOrBuilder extends
    * Required. What the step does.
    * </pre>
    *
-   * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec"];</code>
+   * <code>.slipway.training.v1.EstimatorSpec spec = 2 [json_name = "spec", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.training.v1.EstimatorSpecOrBuilder getSpecOrBuilder();
 }

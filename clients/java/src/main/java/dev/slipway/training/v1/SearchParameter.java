@@ -97,7 +97,7 @@ private static final long serialVersionUID = 0L;
    * `{step}__{parameter}` inside a Pipeline.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -119,7 +119,7 @@ private static final long serialVersionUID = 0L;
    * `{step}__{parameter}` inside a Pipeline.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -143,7 +143,7 @@ private static final long serialVersionUID = 0L;
    * An explicit list of values (grid and random search).
    * </pre>
    *
-   * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values"];</code>
+   * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the values field is set.
    */
   @java.lang.Override
@@ -155,7 +155,7 @@ private static final long serialVersionUID = 0L;
    * An explicit list of values (grid and random search).
    * </pre>
    *
-   * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values"];</code>
+   * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The values.
    */
   @java.lang.Override
@@ -170,7 +170,7 @@ private static final long serialVersionUID = 0L;
    * An explicit list of values (grid and random search).
    * </pre>
    *
-   * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values"];</code>
+   * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.ValueListOrBuilder getValuesOrBuilder() {
@@ -186,7 +186,7 @@ private static final long serialVersionUID = 0L;
    * An integer range (random search samples uniformly; grid search takes every `step`).
    * </pre>
    *
-   * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange"];</code>
+   * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the intRange field is set.
    */
   @java.lang.Override
@@ -198,7 +198,7 @@ private static final long serialVersionUID = 0L;
    * An integer range (random search samples uniformly; grid search takes every `step`).
    * </pre>
    *
-   * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange"];</code>
+   * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The intRange.
    */
   @java.lang.Override
@@ -213,7 +213,7 @@ private static final long serialVersionUID = 0L;
    * An integer range (random search samples uniformly; grid search takes every `step`).
    * </pre>
    *
-   * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange"];</code>
+   * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.training.v1.IntRangeOrBuilder getIntRangeOrBuilder() {
@@ -230,7 +230,7 @@ private static final long serialVersionUID = 0L;
    * `grid_points` evenly spaced points).
    * </pre>
    *
-   * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange"];</code>
+   * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the doubleRange field is set.
    */
   @java.lang.Override
@@ -243,7 +243,7 @@ private static final long serialVersionUID = 0L;
    * `grid_points` evenly spaced points).
    * </pre>
    *
-   * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange"];</code>
+   * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The doubleRange.
    */
   @java.lang.Override
@@ -259,7 +259,7 @@ private static final long serialVersionUID = 0L;
    * `grid_points` evenly spaced points).
    * </pre>
    *
-   * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange"];</code>
+   * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.slipway.training.v1.DoubleRangeOrBuilder getDoubleRangeOrBuilder() {
@@ -742,7 +742,7 @@ private static final long serialVersionUID = 0L;
      * `{step}__{parameter}` inside a Pipeline.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -763,7 +763,7 @@ private static final long serialVersionUID = 0L;
      * `{step}__{parameter}` inside a Pipeline.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -785,7 +785,7 @@ private static final long serialVersionUID = 0L;
      * `{step}__{parameter}` inside a Pipeline.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -803,7 +803,7 @@ private static final long serialVersionUID = 0L;
      * `{step}__{parameter}` inside a Pipeline.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -818,7 +818,7 @@ private static final long serialVersionUID = 0L;
      * `{step}__{parameter}` inside a Pipeline.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -839,7 +839,7 @@ private static final long serialVersionUID = 0L;
      * An explicit list of values (grid and random search).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values"];</code>
+     * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the values field is set.
      */
     @java.lang.Override
@@ -851,7 +851,7 @@ private static final long serialVersionUID = 0L;
      * An explicit list of values (grid and random search).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values"];</code>
+     * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The values.
      */
     @java.lang.Override
@@ -873,7 +873,7 @@ private static final long serialVersionUID = 0L;
      * An explicit list of values (grid and random search).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values"];</code>
+     * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setValues(dev.slipway.common.v1.ValueList value) {
       if (valuesBuilder_ == null) {
@@ -893,7 +893,7 @@ private static final long serialVersionUID = 0L;
      * An explicit list of values (grid and random search).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values"];</code>
+     * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setValues(
         dev.slipway.common.v1.ValueList.Builder builderForValue) {
@@ -911,7 +911,7 @@ private static final long serialVersionUID = 0L;
      * An explicit list of values (grid and random search).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values"];</code>
+     * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeValues(dev.slipway.common.v1.ValueList value) {
       if (valuesBuilder_ == null) {
@@ -938,7 +938,7 @@ private static final long serialVersionUID = 0L;
      * An explicit list of values (grid and random search).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values"];</code>
+     * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearValues() {
       if (valuesBuilder_ == null) {
@@ -961,7 +961,7 @@ private static final long serialVersionUID = 0L;
      * An explicit list of values (grid and random search).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values"];</code>
+     * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.common.v1.ValueList.Builder getValuesBuilder() {
       return getValuesFieldBuilder().getBuilder();
@@ -971,7 +971,7 @@ private static final long serialVersionUID = 0L;
      * An explicit list of values (grid and random search).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values"];</code>
+     * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public dev.slipway.common.v1.ValueListOrBuilder getValuesOrBuilder() {
@@ -989,7 +989,7 @@ private static final long serialVersionUID = 0L;
      * An explicit list of values (grid and random search).
      * </pre>
      *
-     * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values"];</code>
+     * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.common.v1.ValueList, dev.slipway.common.v1.ValueList.Builder, dev.slipway.common.v1.ValueListOrBuilder> 
@@ -1017,7 +1017,7 @@ private static final long serialVersionUID = 0L;
      * An integer range (random search samples uniformly; grid search takes every `step`).
      * </pre>
      *
-     * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange"];</code>
+     * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the intRange field is set.
      */
     @java.lang.Override
@@ -1029,7 +1029,7 @@ private static final long serialVersionUID = 0L;
      * An integer range (random search samples uniformly; grid search takes every `step`).
      * </pre>
      *
-     * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange"];</code>
+     * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The intRange.
      */
     @java.lang.Override
@@ -1051,7 +1051,7 @@ private static final long serialVersionUID = 0L;
      * An integer range (random search samples uniformly; grid search takes every `step`).
      * </pre>
      *
-     * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange"];</code>
+     * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setIntRange(dev.slipway.training.v1.IntRange value) {
       if (intRangeBuilder_ == null) {
@@ -1071,7 +1071,7 @@ private static final long serialVersionUID = 0L;
      * An integer range (random search samples uniformly; grid search takes every `step`).
      * </pre>
      *
-     * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange"];</code>
+     * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setIntRange(
         dev.slipway.training.v1.IntRange.Builder builderForValue) {
@@ -1089,7 +1089,7 @@ private static final long serialVersionUID = 0L;
      * An integer range (random search samples uniformly; grid search takes every `step`).
      * </pre>
      *
-     * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange"];</code>
+     * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeIntRange(dev.slipway.training.v1.IntRange value) {
       if (intRangeBuilder_ == null) {
@@ -1116,7 +1116,7 @@ private static final long serialVersionUID = 0L;
      * An integer range (random search samples uniformly; grid search takes every `step`).
      * </pre>
      *
-     * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange"];</code>
+     * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearIntRange() {
       if (intRangeBuilder_ == null) {
@@ -1139,7 +1139,7 @@ private static final long serialVersionUID = 0L;
      * An integer range (random search samples uniformly; grid search takes every `step`).
      * </pre>
      *
-     * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange"];</code>
+     * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.training.v1.IntRange.Builder getIntRangeBuilder() {
       return getIntRangeFieldBuilder().getBuilder();
@@ -1149,7 +1149,7 @@ private static final long serialVersionUID = 0L;
      * An integer range (random search samples uniformly; grid search takes every `step`).
      * </pre>
      *
-     * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange"];</code>
+     * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public dev.slipway.training.v1.IntRangeOrBuilder getIntRangeOrBuilder() {
@@ -1167,7 +1167,7 @@ private static final long serialVersionUID = 0L;
      * An integer range (random search samples uniformly; grid search takes every `step`).
      * </pre>
      *
-     * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange"];</code>
+     * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.training.v1.IntRange, dev.slipway.training.v1.IntRange.Builder, dev.slipway.training.v1.IntRangeOrBuilder> 
@@ -1196,7 +1196,7 @@ private static final long serialVersionUID = 0L;
      * `grid_points` evenly spaced points).
      * </pre>
      *
-     * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange"];</code>
+     * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the doubleRange field is set.
      */
     @java.lang.Override
@@ -1209,7 +1209,7 @@ private static final long serialVersionUID = 0L;
      * `grid_points` evenly spaced points).
      * </pre>
      *
-     * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange"];</code>
+     * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The doubleRange.
      */
     @java.lang.Override
@@ -1232,7 +1232,7 @@ private static final long serialVersionUID = 0L;
      * `grid_points` evenly spaced points).
      * </pre>
      *
-     * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange"];</code>
+     * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setDoubleRange(dev.slipway.training.v1.DoubleRange value) {
       if (doubleRangeBuilder_ == null) {
@@ -1253,7 +1253,7 @@ private static final long serialVersionUID = 0L;
      * `grid_points` evenly spaced points).
      * </pre>
      *
-     * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange"];</code>
+     * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setDoubleRange(
         dev.slipway.training.v1.DoubleRange.Builder builderForValue) {
@@ -1272,7 +1272,7 @@ private static final long serialVersionUID = 0L;
      * `grid_points` evenly spaced points).
      * </pre>
      *
-     * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange"];</code>
+     * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeDoubleRange(dev.slipway.training.v1.DoubleRange value) {
       if (doubleRangeBuilder_ == null) {
@@ -1300,7 +1300,7 @@ private static final long serialVersionUID = 0L;
      * `grid_points` evenly spaced points).
      * </pre>
      *
-     * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange"];</code>
+     * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearDoubleRange() {
       if (doubleRangeBuilder_ == null) {
@@ -1324,7 +1324,7 @@ private static final long serialVersionUID = 0L;
      * `grid_points` evenly spaced points).
      * </pre>
      *
-     * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange"];</code>
+     * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.slipway.training.v1.DoubleRange.Builder getDoubleRangeBuilder() {
       return getDoubleRangeFieldBuilder().getBuilder();
@@ -1335,7 +1335,7 @@ private static final long serialVersionUID = 0L;
      * `grid_points` evenly spaced points).
      * </pre>
      *
-     * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange"];</code>
+     * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public dev.slipway.training.v1.DoubleRangeOrBuilder getDoubleRangeOrBuilder() {
@@ -1354,7 +1354,7 @@ private static final long serialVersionUID = 0L;
      * `grid_points` evenly spaced points).
      * </pre>
      *
-     * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange"];</code>
+     * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.training.v1.DoubleRange, dev.slipway.training.v1.DoubleRange.Builder, dev.slipway.training.v1.DoubleRangeOrBuilder> 

@@ -14,7 +14,7 @@ public interface SearchParameterOrBuilder extends
    * `{step}__{parameter}` inside a Pipeline.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -24,7 +24,7 @@ public interface SearchParameterOrBuilder extends
    * `{step}__{parameter}` inside a Pipeline.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface SearchParameterOrBuilder extends
    * An explicit list of values (grid and random search).
    * </pre>
    *
-   * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values"];</code>
+   * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the values field is set.
    */
   boolean hasValues();
@@ -44,7 +44,7 @@ public interface SearchParameterOrBuilder extends
    * An explicit list of values (grid and random search).
    * </pre>
    *
-   * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values"];</code>
+   * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The values.
    */
   dev.slipway.common.v1.ValueList getValues();
@@ -53,7 +53,7 @@ public interface SearchParameterOrBuilder extends
    * An explicit list of values (grid and random search).
    * </pre>
    *
-   * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values"];</code>
+   * <code>.slipway.common.v1.ValueList values = 2 [json_name = "values", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.common.v1.ValueListOrBuilder getValuesOrBuilder();
 
@@ -62,7 +62,7 @@ public interface SearchParameterOrBuilder extends
    * An integer range (random search samples uniformly; grid search takes every `step`).
    * </pre>
    *
-   * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange"];</code>
+   * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the intRange field is set.
    */
   boolean hasIntRange();
@@ -71,7 +71,7 @@ public interface SearchParameterOrBuilder extends
    * An integer range (random search samples uniformly; grid search takes every `step`).
    * </pre>
    *
-   * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange"];</code>
+   * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The intRange.
    */
   dev.slipway.training.v1.IntRange getIntRange();
@@ -80,7 +80,7 @@ public interface SearchParameterOrBuilder extends
    * An integer range (random search samples uniformly; grid search takes every `step`).
    * </pre>
    *
-   * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange"];</code>
+   * <code>.slipway.training.v1.IntRange int_range = 3 [json_name = "intRange", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.training.v1.IntRangeOrBuilder getIntRangeOrBuilder();
 
@@ -90,7 +90,7 @@ public interface SearchParameterOrBuilder extends
    * `grid_points` evenly spaced points).
    * </pre>
    *
-   * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange"];</code>
+   * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the doubleRange field is set.
    */
   boolean hasDoubleRange();
@@ -100,7 +100,7 @@ public interface SearchParameterOrBuilder extends
    * `grid_points` evenly spaced points).
    * </pre>
    *
-   * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange"];</code>
+   * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The doubleRange.
    */
   dev.slipway.training.v1.DoubleRange getDoubleRange();
@@ -110,7 +110,7 @@ public interface SearchParameterOrBuilder extends
    * `grid_points` evenly spaced points).
    * </pre>
    *
-   * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange"];</code>
+   * <code>.slipway.training.v1.DoubleRange double_range = 4 [json_name = "doubleRange", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.slipway.training.v1.DoubleRangeOrBuilder getDoubleRangeOrBuilder();
 

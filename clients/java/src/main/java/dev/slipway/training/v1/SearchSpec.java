@@ -54,7 +54,7 @@ private static final long serialVersionUID = 0L;
    * Required. Grid or random.
    * </pre>
    *
-   * <code>.slipway.training.v1.SearchStrategy strategy = 1 [json_name = "strategy"];</code>
+   * <code>.slipway.training.v1.SearchStrategy strategy = 1 [json_name = "strategy", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The enum numeric value on the wire for strategy.
    */
   @java.lang.Override public int getStrategyValue() {
@@ -65,7 +65,7 @@ private static final long serialVersionUID = 0L;
    * Required. Grid or random.
    * </pre>
    *
-   * <code>.slipway.training.v1.SearchStrategy strategy = 1 [json_name = "strategy"];</code>
+   * <code>.slipway.training.v1.SearchStrategy strategy = 1 [json_name = "strategy", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The strategy.
    */
   @java.lang.Override public dev.slipway.training.v1.SearchStrategy getStrategy() {
@@ -81,7 +81,7 @@ private static final long serialVersionUID = 0L;
    * Required. The parameters to search; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+   * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public java.util.List<dev.slipway.training.v1.SearchParameter> getParametersList() {
@@ -92,7 +92,7 @@ private static final long serialVersionUID = 0L;
    * Required. The parameters to search; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+   * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.slipway.training.v1.SearchParameterOrBuilder> 
@@ -104,7 +104,7 @@ private static final long serialVersionUID = 0L;
    * Required. The parameters to search; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+   * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public int getParametersCount() {
@@ -115,7 +115,7 @@ private static final long serialVersionUID = 0L;
    * Required. The parameters to search; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+   * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.training.v1.SearchParameter getParameters(int index) {
@@ -126,7 +126,7 @@ private static final long serialVersionUID = 0L;
    * Required. The parameters to search; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+   * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.slipway.training.v1.SearchParameterOrBuilder getParametersOrBuilder(
@@ -141,7 +141,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The number of cross-validation folds, 2 to 20; default 5.
    * </pre>
    *
-   * <code>int32 cv_folds = 3 [json_name = "cvFolds"];</code>
+   * <code>int32 cv_folds = 3 [json_name = "cvFolds", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The cvFolds.
    */
   @java.lang.Override
@@ -158,7 +158,7 @@ private static final long serialVersionUID = 0L;
    * `neg_root_mean_squared_error`; default the estimator's `score`.
    * </pre>
    *
-   * <code>string scoring = 4 [json_name = "scoring"];</code>
+   * <code>string scoring = 4 [json_name = "scoring", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The scoring.
    */
   @java.lang.Override
@@ -180,7 +180,7 @@ private static final long serialVersionUID = 0L;
    * `neg_root_mean_squared_error`; default the estimator's `score`.
    * </pre>
    *
-   * <code>string scoring = 4 [json_name = "scoring"];</code>
+   * <code>string scoring = 4 [json_name = "scoring", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for scoring.
    */
   @java.lang.Override
@@ -205,7 +205,7 @@ private static final long serialVersionUID = 0L;
    * Random search only: the number of candidates; default 10.
    * </pre>
    *
-   * <code>int32 n_iter = 5 [json_name = "nIter"];</code>
+   * <code>int32 n_iter = 5 [json_name = "nIter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The nIter.
    */
   @java.lang.Override
@@ -220,7 +220,7 @@ private static final long serialVersionUID = 0L;
    * Optional. How many candidates are fitted at once; default 1.
    * </pre>
    *
-   * <code>int32 max_parallel_trials = 6 [json_name = "maxParallelTrials"];</code>
+   * <code>int32 max_parallel_trials = 6 [json_name = "maxParallelTrials", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxParallelTrials.
    */
   @java.lang.Override
@@ -728,7 +728,7 @@ private static final long serialVersionUID = 0L;
      * Required. Grid or random.
      * </pre>
      *
-     * <code>.slipway.training.v1.SearchStrategy strategy = 1 [json_name = "strategy"];</code>
+     * <code>.slipway.training.v1.SearchStrategy strategy = 1 [json_name = "strategy", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The enum numeric value on the wire for strategy.
      */
     @java.lang.Override public int getStrategyValue() {
@@ -739,7 +739,7 @@ private static final long serialVersionUID = 0L;
      * Required. Grid or random.
      * </pre>
      *
-     * <code>.slipway.training.v1.SearchStrategy strategy = 1 [json_name = "strategy"];</code>
+     * <code>.slipway.training.v1.SearchStrategy strategy = 1 [json_name = "strategy", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The enum numeric value on the wire for strategy to set.
      * @return This builder for chaining.
      */
@@ -754,7 +754,7 @@ private static final long serialVersionUID = 0L;
      * Required. Grid or random.
      * </pre>
      *
-     * <code>.slipway.training.v1.SearchStrategy strategy = 1 [json_name = "strategy"];</code>
+     * <code>.slipway.training.v1.SearchStrategy strategy = 1 [json_name = "strategy", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The strategy.
      */
     @java.lang.Override
@@ -767,7 +767,7 @@ private static final long serialVersionUID = 0L;
      * Required. Grid or random.
      * </pre>
      *
-     * <code>.slipway.training.v1.SearchStrategy strategy = 1 [json_name = "strategy"];</code>
+     * <code>.slipway.training.v1.SearchStrategy strategy = 1 [json_name = "strategy", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The strategy to set.
      * @return This builder for chaining.
      */
@@ -785,7 +785,7 @@ private static final long serialVersionUID = 0L;
      * Required. Grid or random.
      * </pre>
      *
-     * <code>.slipway.training.v1.SearchStrategy strategy = 1 [json_name = "strategy"];</code>
+     * <code>.slipway.training.v1.SearchStrategy strategy = 1 [json_name = "strategy", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearStrategy() {
@@ -812,7 +812,7 @@ private static final long serialVersionUID = 0L;
      * Required. The parameters to search; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<dev.slipway.training.v1.SearchParameter> getParametersList() {
       if (parametersBuilder_ == null) {
@@ -826,7 +826,7 @@ private static final long serialVersionUID = 0L;
      * Required. The parameters to search; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public int getParametersCount() {
       if (parametersBuilder_ == null) {
@@ -840,7 +840,7 @@ private static final long serialVersionUID = 0L;
      * Required. The parameters to search; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.training.v1.SearchParameter getParameters(int index) {
       if (parametersBuilder_ == null) {
@@ -854,7 +854,7 @@ private static final long serialVersionUID = 0L;
      * Required. The parameters to search; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setParameters(
         int index, dev.slipway.training.v1.SearchParameter value) {
@@ -875,7 +875,7 @@ private static final long serialVersionUID = 0L;
      * Required. The parameters to search; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setParameters(
         int index, dev.slipway.training.v1.SearchParameter.Builder builderForValue) {
@@ -893,7 +893,7 @@ private static final long serialVersionUID = 0L;
      * Required. The parameters to search; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addParameters(dev.slipway.training.v1.SearchParameter value) {
       if (parametersBuilder_ == null) {
@@ -913,7 +913,7 @@ private static final long serialVersionUID = 0L;
      * Required. The parameters to search; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addParameters(
         int index, dev.slipway.training.v1.SearchParameter value) {
@@ -934,7 +934,7 @@ private static final long serialVersionUID = 0L;
      * Required. The parameters to search; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addParameters(
         dev.slipway.training.v1.SearchParameter.Builder builderForValue) {
@@ -952,7 +952,7 @@ private static final long serialVersionUID = 0L;
      * Required. The parameters to search; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addParameters(
         int index, dev.slipway.training.v1.SearchParameter.Builder builderForValue) {
@@ -970,7 +970,7 @@ private static final long serialVersionUID = 0L;
      * Required. The parameters to search; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addAllParameters(
         java.lang.Iterable<? extends dev.slipway.training.v1.SearchParameter> values) {
@@ -989,7 +989,7 @@ private static final long serialVersionUID = 0L;
      * Required. The parameters to search; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearParameters() {
       if (parametersBuilder_ == null) {
@@ -1006,7 +1006,7 @@ private static final long serialVersionUID = 0L;
      * Required. The parameters to search; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder removeParameters(int index) {
       if (parametersBuilder_ == null) {
@@ -1023,7 +1023,7 @@ private static final long serialVersionUID = 0L;
      * Required. The parameters to search; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.training.v1.SearchParameter.Builder getParametersBuilder(
         int index) {
@@ -1034,7 +1034,7 @@ private static final long serialVersionUID = 0L;
      * Required. The parameters to search; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.training.v1.SearchParameterOrBuilder getParametersOrBuilder(
         int index) {
@@ -1048,7 +1048,7 @@ private static final long serialVersionUID = 0L;
      * Required. The parameters to search; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<? extends dev.slipway.training.v1.SearchParameterOrBuilder> 
          getParametersOrBuilderList() {
@@ -1063,7 +1063,7 @@ private static final long serialVersionUID = 0L;
      * Required. The parameters to search; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.training.v1.SearchParameter.Builder addParametersBuilder() {
       return getParametersFieldBuilder().addBuilder(
@@ -1074,7 +1074,7 @@ private static final long serialVersionUID = 0L;
      * Required. The parameters to search; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.slipway.training.v1.SearchParameter.Builder addParametersBuilder(
         int index) {
@@ -1086,7 +1086,7 @@ private static final long serialVersionUID = 0L;
      * Required. The parameters to search; at least one.
      * </pre>
      *
-     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+     * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<dev.slipway.training.v1.SearchParameter.Builder> 
          getParametersBuilderList() {
@@ -1113,7 +1113,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The number of cross-validation folds, 2 to 20; default 5.
      * </pre>
      *
-     * <code>int32 cv_folds = 3 [json_name = "cvFolds"];</code>
+     * <code>int32 cv_folds = 3 [json_name = "cvFolds", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The cvFolds.
      */
     @java.lang.Override
@@ -1125,7 +1125,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The number of cross-validation folds, 2 to 20; default 5.
      * </pre>
      *
-     * <code>int32 cv_folds = 3 [json_name = "cvFolds"];</code>
+     * <code>int32 cv_folds = 3 [json_name = "cvFolds", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The cvFolds to set.
      * @return This builder for chaining.
      */
@@ -1141,7 +1141,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The number of cross-validation folds, 2 to 20; default 5.
      * </pre>
      *
-     * <code>int32 cv_folds = 3 [json_name = "cvFolds"];</code>
+     * <code>int32 cv_folds = 3 [json_name = "cvFolds", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearCvFolds() {
@@ -1158,7 +1158,7 @@ private static final long serialVersionUID = 0L;
      * `neg_root_mean_squared_error`; default the estimator's `score`.
      * </pre>
      *
-     * <code>string scoring = 4 [json_name = "scoring"];</code>
+     * <code>string scoring = 4 [json_name = "scoring", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The scoring.
      */
     public java.lang.String getScoring() {
@@ -1179,7 +1179,7 @@ private static final long serialVersionUID = 0L;
      * `neg_root_mean_squared_error`; default the estimator's `score`.
      * </pre>
      *
-     * <code>string scoring = 4 [json_name = "scoring"];</code>
+     * <code>string scoring = 4 [json_name = "scoring", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for scoring.
      */
     public com.google.protobuf.ByteString
@@ -1201,7 +1201,7 @@ private static final long serialVersionUID = 0L;
      * `neg_root_mean_squared_error`; default the estimator's `score`.
      * </pre>
      *
-     * <code>string scoring = 4 [json_name = "scoring"];</code>
+     * <code>string scoring = 4 [json_name = "scoring", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The scoring to set.
      * @return This builder for chaining.
      */
@@ -1219,7 +1219,7 @@ private static final long serialVersionUID = 0L;
      * `neg_root_mean_squared_error`; default the estimator's `score`.
      * </pre>
      *
-     * <code>string scoring = 4 [json_name = "scoring"];</code>
+     * <code>string scoring = 4 [json_name = "scoring", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearScoring() {
@@ -1234,7 +1234,7 @@ private static final long serialVersionUID = 0L;
      * `neg_root_mean_squared_error`; default the estimator's `score`.
      * </pre>
      *
-     * <code>string scoring = 4 [json_name = "scoring"];</code>
+     * <code>string scoring = 4 [json_name = "scoring", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for scoring to set.
      * @return This builder for chaining.
      */
@@ -1254,7 +1254,7 @@ private static final long serialVersionUID = 0L;
      * Random search only: the number of candidates; default 10.
      * </pre>
      *
-     * <code>int32 n_iter = 5 [json_name = "nIter"];</code>
+     * <code>int32 n_iter = 5 [json_name = "nIter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The nIter.
      */
     @java.lang.Override
@@ -1266,7 +1266,7 @@ private static final long serialVersionUID = 0L;
      * Random search only: the number of candidates; default 10.
      * </pre>
      *
-     * <code>int32 n_iter = 5 [json_name = "nIter"];</code>
+     * <code>int32 n_iter = 5 [json_name = "nIter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The nIter to set.
      * @return This builder for chaining.
      */
@@ -1282,7 +1282,7 @@ private static final long serialVersionUID = 0L;
      * Random search only: the number of candidates; default 10.
      * </pre>
      *
-     * <code>int32 n_iter = 5 [json_name = "nIter"];</code>
+     * <code>int32 n_iter = 5 [json_name = "nIter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearNIter() {
@@ -1298,7 +1298,7 @@ private static final long serialVersionUID = 0L;
      * Optional. How many candidates are fitted at once; default 1.
      * </pre>
      *
-     * <code>int32 max_parallel_trials = 6 [json_name = "maxParallelTrials"];</code>
+     * <code>int32 max_parallel_trials = 6 [json_name = "maxParallelTrials", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The maxParallelTrials.
      */
     @java.lang.Override
@@ -1310,7 +1310,7 @@ private static final long serialVersionUID = 0L;
      * Optional. How many candidates are fitted at once; default 1.
      * </pre>
      *
-     * <code>int32 max_parallel_trials = 6 [json_name = "maxParallelTrials"];</code>
+     * <code>int32 max_parallel_trials = 6 [json_name = "maxParallelTrials", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The maxParallelTrials to set.
      * @return This builder for chaining.
      */
@@ -1326,7 +1326,7 @@ private static final long serialVersionUID = 0L;
      * Optional. How many candidates are fitted at once; default 1.
      * </pre>
      *
-     * <code>int32 max_parallel_trials = 6 [json_name = "maxParallelTrials"];</code>
+     * <code>int32 max_parallel_trials = 6 [json_name = "maxParallelTrials", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearMaxParallelTrials() {

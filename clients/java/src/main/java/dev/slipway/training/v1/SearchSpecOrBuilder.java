@@ -13,7 +13,7 @@ public interface SearchSpecOrBuilder extends
    * Required. Grid or random.
    * </pre>
    *
-   * <code>.slipway.training.v1.SearchStrategy strategy = 1 [json_name = "strategy"];</code>
+   * <code>.slipway.training.v1.SearchStrategy strategy = 1 [json_name = "strategy", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The enum numeric value on the wire for strategy.
    */
   int getStrategyValue();
@@ -22,7 +22,7 @@ public interface SearchSpecOrBuilder extends
    * Required. Grid or random.
    * </pre>
    *
-   * <code>.slipway.training.v1.SearchStrategy strategy = 1 [json_name = "strategy"];</code>
+   * <code>.slipway.training.v1.SearchStrategy strategy = 1 [json_name = "strategy", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The strategy.
    */
   dev.slipway.training.v1.SearchStrategy getStrategy();
@@ -32,7 +32,7 @@ public interface SearchSpecOrBuilder extends
    * Required. The parameters to search; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+   * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
    */
   java.util.List<dev.slipway.training.v1.SearchParameter> 
       getParametersList();
@@ -41,7 +41,7 @@ public interface SearchSpecOrBuilder extends
    * Required. The parameters to search; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+   * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.training.v1.SearchParameter getParameters(int index);
   /**
@@ -49,7 +49,7 @@ public interface SearchSpecOrBuilder extends
    * Required. The parameters to search; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+   * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
    */
   int getParametersCount();
   /**
@@ -57,7 +57,7 @@ public interface SearchSpecOrBuilder extends
    * Required. The parameters to search; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+   * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
    */
   java.util.List<? extends dev.slipway.training.v1.SearchParameterOrBuilder> 
       getParametersOrBuilderList();
@@ -66,7 +66,7 @@ public interface SearchSpecOrBuilder extends
    * Required. The parameters to search; at least one.
    * </pre>
    *
-   * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters"];</code>
+   * <code>repeated .slipway.training.v1.SearchParameter parameters = 2 [json_name = "parameters", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.slipway.training.v1.SearchParameterOrBuilder getParametersOrBuilder(
       int index);
@@ -76,7 +76,7 @@ public interface SearchSpecOrBuilder extends
    * Optional. The number of cross-validation folds, 2 to 20; default 5.
    * </pre>
    *
-   * <code>int32 cv_folds = 3 [json_name = "cvFolds"];</code>
+   * <code>int32 cv_folds = 3 [json_name = "cvFolds", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The cvFolds.
    */
   int getCvFolds();
@@ -87,7 +87,7 @@ public interface SearchSpecOrBuilder extends
    * `neg_root_mean_squared_error`; default the estimator's `score`.
    * </pre>
    *
-   * <code>string scoring = 4 [json_name = "scoring"];</code>
+   * <code>string scoring = 4 [json_name = "scoring", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The scoring.
    */
   java.lang.String getScoring();
@@ -97,7 +97,7 @@ public interface SearchSpecOrBuilder extends
    * `neg_root_mean_squared_error`; default the estimator's `score`.
    * </pre>
    *
-   * <code>string scoring = 4 [json_name = "scoring"];</code>
+   * <code>string scoring = 4 [json_name = "scoring", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for scoring.
    */
   com.google.protobuf.ByteString
@@ -108,7 +108,7 @@ public interface SearchSpecOrBuilder extends
    * Random search only: the number of candidates; default 10.
    * </pre>
    *
-   * <code>int32 n_iter = 5 [json_name = "nIter"];</code>
+   * <code>int32 n_iter = 5 [json_name = "nIter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The nIter.
    */
   int getNIter();
@@ -118,7 +118,7 @@ public interface SearchSpecOrBuilder extends
    * Optional. How many candidates are fitted at once; default 1.
    * </pre>
    *
-   * <code>int32 max_parallel_trials = 6 [json_name = "maxParallelTrials"];</code>
+   * <code>int32 max_parallel_trials = 6 [json_name = "maxParallelTrials", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxParallelTrials.
    */
   int getMaxParallelTrials();

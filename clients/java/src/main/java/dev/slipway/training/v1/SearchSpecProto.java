@@ -45,38 +45,42 @@ public final class SearchSpecProto {
   static {
     java.lang.String[] descriptorData = {
       "\n%slipway/training/v1/search_spec.proto\022" +
-      "\023slipway.training.v1\032\035slipway/common/v1/" +
-      "value.proto\"\217\002\n\nSearchSpec\022?\n\010strategy\030\001" +
-      " \001(\0162#.slipway.training.v1.SearchStrateg" +
-      "yR\010strategy\022D\n\nparameters\030\002 \003(\0132$.slipwa" +
-      "y.training.v1.SearchParameterR\nparameter" +
-      "s\022\031\n\010cv_folds\030\003 \001(\005R\007cvFolds\022\030\n\007scoring\030" +
-      "\004 \001(\tR\007scoring\022\025\n\006n_iter\030\005 \001(\005R\005nIter\022.\n" +
-      "\023max_parallel_trials\030\006 \001(\005R\021maxParallelT" +
-      "rials\"\354\001\n\017SearchParameter\022\022\n\004name\030\001 \001(\tR" +
-      "\004name\0226\n\006values\030\002 \001(\0132\034.slipway.common.v" +
-      "1.ValueListH\000R\006values\022<\n\tint_range\030\003 \001(\013" +
-      "2\035.slipway.training.v1.IntRangeH\000R\010intRa" +
-      "nge\022E\n\014double_range\030\004 \001(\0132 .slipway.trai" +
-      "ning.v1.DoubleRangeH\000R\013doubleRangeB\010\n\006do" +
-      "main\"B\n\010IntRange\022\020\n\003min\030\001 \001(\003R\003min\022\020\n\003ma" +
-      "x\030\002 \001(\003R\003max\022\022\n\004step\030\003 \001(\003R\004step\"o\n\013Doub" +
-      "leRange\022\020\n\003min\030\001 \001(\001R\003min\022\020\n\003max\030\002 \001(\001R\003" +
-      "max\022\033\n\tlog_scale\030\003 \001(\010R\010logScale\022\037\n\013grid" +
-      "_points\030\004 \001(\005R\ngridPoints*g\n\016SearchStrat" +
-      "egy\022\037\n\033SEARCH_STRATEGY_UNSPECIFIED\020\000\022\030\n\024" +
-      "SEARCH_STRATEGY_GRID\020\001\022\032\n\026SEARCH_STRATEG" +
-      "Y_RANDOM\020\002B\334\001\n\027dev.slipway.training.v1B\017" +
-      "SearchSpecProtoP\001ZBgithub.com/slipway-ml" +
-      "ops/slipway/clients/go/training/v1;train" +
-      "ingv1\242\002\003STX\252\002\023Slipway.Training.V1\312\002\023Slip" +
-      "way\\Training\\V1\342\002\037Slipway\\Training\\V1\\GP" +
-      "BMetadata\352\002\025Slipway::Training::V1b\006proto" +
-      "3"
+      "\023slipway.training.v1\032\037google/api/field_b" +
+      "ehavior.proto\032\035slipway/common/v1/value.p" +
+      "roto\"\263\002\n\nSearchSpec\022E\n\010strategy\030\001 \001(\0162#." +
+      "slipway.training.v1.SearchStrategyB\004\342A\001\002" +
+      "R\010strategy\022J\n\nparameters\030\002 \003(\0132$.slipway" +
+      ".training.v1.SearchParameterB\004\342A\001\002R\npara" +
+      "meters\022\037\n\010cv_folds\030\003 \001(\005B\004\342A\001\001R\007cvFolds\022" +
+      "\036\n\007scoring\030\004 \001(\tB\004\342A\001\001R\007scoring\022\033\n\006n_ite" +
+      "r\030\005 \001(\005B\004\342A\001\001R\005nIter\0224\n\023max_parallel_tri" +
+      "als\030\006 \001(\005B\004\342A\001\001R\021maxParallelTrials\"\204\002\n\017S" +
+      "earchParameter\022\030\n\004name\030\001 \001(\tB\004\342A\001\002R\004name" +
+      "\022<\n\006values\030\002 \001(\0132\034.slipway.common.v1.Val" +
+      "ueListB\004\342A\001\001H\000R\006values\022B\n\tint_range\030\003 \001(" +
+      "\0132\035.slipway.training.v1.IntRangeB\004\342A\001\001H\000" +
+      "R\010intRange\022K\n\014double_range\030\004 \001(\0132 .slipw" +
+      "ay.training.v1.DoubleRangeB\004\342A\001\001H\000R\013doub" +
+      "leRangeB\010\n\006domain\"T\n\010IntRange\022\026\n\003min\030\001 \001" +
+      "(\003B\004\342A\001\002R\003min\022\026\n\003max\030\002 \001(\003B\004\342A\001\002R\003max\022\030\n" +
+      "\004step\030\003 \001(\003B\004\342A\001\001R\004step\"\207\001\n\013DoubleRange\022" +
+      "\026\n\003min\030\001 \001(\001B\004\342A\001\002R\003min\022\026\n\003max\030\002 \001(\001B\004\342A" +
+      "\001\002R\003max\022!\n\tlog_scale\030\003 \001(\010B\004\342A\001\001R\010logSca" +
+      "le\022%\n\013grid_points\030\004 \001(\005B\004\342A\001\001R\ngridPoint" +
+      "s*g\n\016SearchStrategy\022\037\n\033SEARCH_STRATEGY_U" +
+      "NSPECIFIED\020\000\022\030\n\024SEARCH_STRATEGY_GRID\020\001\022\032" +
+      "\n\026SEARCH_STRATEGY_RANDOM\020\002B\334\001\n\027dev.slipw" +
+      "ay.training.v1B\017SearchSpecProtoP\001ZBgithu" +
+      "b.com/slipway-mlops/slipway/clients/go/t" +
+      "raining/v1;trainingv1\242\002\003STX\252\002\023Slipway.Tr" +
+      "aining.V1\312\002\023Slipway\\Training\\V1\342\002\037Slipwa" +
+      "y\\Training\\V1\\GPBMetadata\352\002\025Slipway::Tra" +
+      "ining::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
           dev.slipway.common.v1.ValueProto.getDescriptor(),
         });
     internal_static_slipway_training_v1_SearchSpec_descriptor =
@@ -103,6 +107,12 @@ public final class SearchSpecProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_training_v1_DoubleRange_descriptor,
         new java.lang.String[] { "Min", "Max", "LogScale", "GridPoints", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
     dev.slipway.common.v1.ValueProto.getDescriptor();
   }
 

@@ -7,6 +7,8 @@ package dev.slipway.training.v1;
 /**
  * <pre>
  * How search candidates are chosen.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `SEARCH_STRATEGY_UNSPECIFIED` where it must decide).
  * </pre>
  *
  * Protobuf enum {@code slipway.training.v1.SearchStrategy}

@@ -50,7 +50,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The fraction of rows held out for evaluation, in (0, 0.5]; default 0.2.
    * </pre>
    *
-   * <code>double test_fraction = 1 [json_name = "testFraction"];</code>
+   * <code>double test_fraction = 1 [json_name = "testFraction", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The testFraction.
    */
   @java.lang.Override
@@ -65,7 +65,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Stratify the split on the target (classification only).
    * </pre>
    *
-   * <code>bool stratify = 2 [json_name = "stratify"];</code>
+   * <code>bool stratify = 2 [json_name = "stratify", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The stratify.
    */
   @java.lang.Override
@@ -81,7 +81,7 @@ private static final long serialVersionUID = 0L;
    * hyperparameters set `random_state` themselves); default 0.
    * </pre>
    *
-   * <code>int64 seed = 3 [json_name = "seed"];</code>
+   * <code>int64 seed = 3 [json_name = "seed", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The seed.
    */
   @java.lang.Override
@@ -474,7 +474,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The fraction of rows held out for evaluation, in (0, 0.5]; default 0.2.
      * </pre>
      *
-     * <code>double test_fraction = 1 [json_name = "testFraction"];</code>
+     * <code>double test_fraction = 1 [json_name = "testFraction", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The testFraction.
      */
     @java.lang.Override
@@ -486,7 +486,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The fraction of rows held out for evaluation, in (0, 0.5]; default 0.2.
      * </pre>
      *
-     * <code>double test_fraction = 1 [json_name = "testFraction"];</code>
+     * <code>double test_fraction = 1 [json_name = "testFraction", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The testFraction to set.
      * @return This builder for chaining.
      */
@@ -502,7 +502,7 @@ private static final long serialVersionUID = 0L;
      * Optional. The fraction of rows held out for evaluation, in (0, 0.5]; default 0.2.
      * </pre>
      *
-     * <code>double test_fraction = 1 [json_name = "testFraction"];</code>
+     * <code>double test_fraction = 1 [json_name = "testFraction", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearTestFraction() {
@@ -518,7 +518,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Stratify the split on the target (classification only).
      * </pre>
      *
-     * <code>bool stratify = 2 [json_name = "stratify"];</code>
+     * <code>bool stratify = 2 [json_name = "stratify", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The stratify.
      */
     @java.lang.Override
@@ -530,7 +530,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Stratify the split on the target (classification only).
      * </pre>
      *
-     * <code>bool stratify = 2 [json_name = "stratify"];</code>
+     * <code>bool stratify = 2 [json_name = "stratify", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The stratify to set.
      * @return This builder for chaining.
      */
@@ -546,7 +546,7 @@ private static final long serialVersionUID = 0L;
      * Optional. Stratify the split on the target (classification only).
      * </pre>
      *
-     * <code>bool stratify = 2 [json_name = "stratify"];</code>
+     * <code>bool stratify = 2 [json_name = "stratify", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearStratify() {
@@ -563,7 +563,7 @@ private static final long serialVersionUID = 0L;
      * hyperparameters set `random_state` themselves); default 0.
      * </pre>
      *
-     * <code>int64 seed = 3 [json_name = "seed"];</code>
+     * <code>int64 seed = 3 [json_name = "seed", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The seed.
      */
     @java.lang.Override
@@ -576,7 +576,7 @@ private static final long serialVersionUID = 0L;
      * hyperparameters set `random_state` themselves); default 0.
      * </pre>
      *
-     * <code>int64 seed = 3 [json_name = "seed"];</code>
+     * <code>int64 seed = 3 [json_name = "seed", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The seed to set.
      * @return This builder for chaining.
      */
@@ -593,7 +593,7 @@ private static final long serialVersionUID = 0L;
      * hyperparameters set `random_state` themselves); default 0.
      * </pre>
      *
-     * <code>int64 seed = 3 [json_name = "seed"];</code>
+     * <code>int64 seed = 3 [json_name = "seed", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearSeed() {

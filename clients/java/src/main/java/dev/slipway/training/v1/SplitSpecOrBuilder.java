@@ -13,7 +13,7 @@ public interface SplitSpecOrBuilder extends
    * Optional. The fraction of rows held out for evaluation, in (0, 0.5]; default 0.2.
    * </pre>
    *
-   * <code>double test_fraction = 1 [json_name = "testFraction"];</code>
+   * <code>double test_fraction = 1 [json_name = "testFraction", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The testFraction.
    */
   double getTestFraction();
@@ -23,7 +23,7 @@ public interface SplitSpecOrBuilder extends
    * Optional. Stratify the split on the target (classification only).
    * </pre>
    *
-   * <code>bool stratify = 2 [json_name = "stratify"];</code>
+   * <code>bool stratify = 2 [json_name = "stratify", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The stratify.
    */
   boolean getStratify();
@@ -34,7 +34,7 @@ public interface SplitSpecOrBuilder extends
    * hyperparameters set `random_state` themselves); default 0.
    * </pre>
    *
-   * <code>int64 seed = 3 [json_name = "seed"];</code>
+   * <code>int64 seed = 3 [json_name = "seed", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The seed.
    */
   long getSeed();

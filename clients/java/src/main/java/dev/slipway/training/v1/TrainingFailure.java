@@ -52,7 +52,7 @@ private static final long serialVersionUID = 0L;
    * The failure category.
    * </pre>
    *
-   * <code>.slipway.training.v1.FailureCategory category = 1 [json_name = "category"];</code>
+   * <code>.slipway.training.v1.FailureCategory category = 1 [json_name = "category", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for category.
    */
   @java.lang.Override public int getCategoryValue() {
@@ -63,7 +63,7 @@ private static final long serialVersionUID = 0L;
    * The failure category.
    * </pre>
    *
-   * <code>.slipway.training.v1.FailureCategory category = 1 [json_name = "category"];</code>
+   * <code>.slipway.training.v1.FailureCategory category = 1 [json_name = "category", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The category.
    */
   @java.lang.Override public dev.slipway.training.v1.FailureCategory getCategory() {
@@ -79,7 +79,7 @@ private static final long serialVersionUID = 0L;
    * A human-readable explanation, without stack traces.
    * </pre>
    *
-   * <code>string message = 2 [json_name = "message"];</code>
+   * <code>string message = 2 [json_name = "message", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The message.
    */
   @java.lang.Override
@@ -100,7 +100,7 @@ private static final long serialVersionUID = 0L;
    * A human-readable explanation, without stack traces.
    * </pre>
    *
-   * <code>string message = 2 [json_name = "message"];</code>
+   * <code>string message = 2 [json_name = "message", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for message.
    */
   @java.lang.Override
@@ -125,7 +125,7 @@ private static final long serialVersionUID = 0L;
    * Whether running the same spec again may succeed (for example after a registry outage).
    * </pre>
    *
-   * <code>bool retryable = 3 [json_name = "retryable"];</code>
+   * <code>bool retryable = 3 [json_name = "retryable", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The retryable.
    */
   @java.lang.Override
@@ -515,7 +515,7 @@ private static final long serialVersionUID = 0L;
      * The failure category.
      * </pre>
      *
-     * <code>.slipway.training.v1.FailureCategory category = 1 [json_name = "category"];</code>
+     * <code>.slipway.training.v1.FailureCategory category = 1 [json_name = "category", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for category.
      */
     @java.lang.Override public int getCategoryValue() {
@@ -526,7 +526,7 @@ private static final long serialVersionUID = 0L;
      * The failure category.
      * </pre>
      *
-     * <code>.slipway.training.v1.FailureCategory category = 1 [json_name = "category"];</code>
+     * <code>.slipway.training.v1.FailureCategory category = 1 [json_name = "category", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for category to set.
      * @return This builder for chaining.
      */
@@ -541,7 +541,7 @@ private static final long serialVersionUID = 0L;
      * The failure category.
      * </pre>
      *
-     * <code>.slipway.training.v1.FailureCategory category = 1 [json_name = "category"];</code>
+     * <code>.slipway.training.v1.FailureCategory category = 1 [json_name = "category", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The category.
      */
     @java.lang.Override
@@ -554,7 +554,7 @@ private static final long serialVersionUID = 0L;
      * The failure category.
      * </pre>
      *
-     * <code>.slipway.training.v1.FailureCategory category = 1 [json_name = "category"];</code>
+     * <code>.slipway.training.v1.FailureCategory category = 1 [json_name = "category", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The category to set.
      * @return This builder for chaining.
      */
@@ -572,7 +572,7 @@ private static final long serialVersionUID = 0L;
      * The failure category.
      * </pre>
      *
-     * <code>.slipway.training.v1.FailureCategory category = 1 [json_name = "category"];</code>
+     * <code>.slipway.training.v1.FailureCategory category = 1 [json_name = "category", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearCategory() {
@@ -588,7 +588,7 @@ private static final long serialVersionUID = 0L;
      * A human-readable explanation, without stack traces.
      * </pre>
      *
-     * <code>string message = 2 [json_name = "message"];</code>
+     * <code>string message = 2 [json_name = "message", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The message.
      */
     public java.lang.String getMessage() {
@@ -608,7 +608,7 @@ private static final long serialVersionUID = 0L;
      * A human-readable explanation, without stack traces.
      * </pre>
      *
-     * <code>string message = 2 [json_name = "message"];</code>
+     * <code>string message = 2 [json_name = "message", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for message.
      */
     public com.google.protobuf.ByteString
@@ -629,7 +629,7 @@ private static final long serialVersionUID = 0L;
      * A human-readable explanation, without stack traces.
      * </pre>
      *
-     * <code>string message = 2 [json_name = "message"];</code>
+     * <code>string message = 2 [json_name = "message", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The message to set.
      * @return This builder for chaining.
      */
@@ -646,7 +646,7 @@ private static final long serialVersionUID = 0L;
      * A human-readable explanation, without stack traces.
      * </pre>
      *
-     * <code>string message = 2 [json_name = "message"];</code>
+     * <code>string message = 2 [json_name = "message", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearMessage() {
@@ -660,7 +660,7 @@ private static final long serialVersionUID = 0L;
      * A human-readable explanation, without stack traces.
      * </pre>
      *
-     * <code>string message = 2 [json_name = "message"];</code>
+     * <code>string message = 2 [json_name = "message", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for message to set.
      * @return This builder for chaining.
      */
@@ -680,7 +680,7 @@ private static final long serialVersionUID = 0L;
      * Whether running the same spec again may succeed (for example after a registry outage).
      * </pre>
      *
-     * <code>bool retryable = 3 [json_name = "retryable"];</code>
+     * <code>bool retryable = 3 [json_name = "retryable", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The retryable.
      */
     @java.lang.Override
@@ -692,7 +692,7 @@ private static final long serialVersionUID = 0L;
      * Whether running the same spec again may succeed (for example after a registry outage).
      * </pre>
      *
-     * <code>bool retryable = 3 [json_name = "retryable"];</code>
+     * <code>bool retryable = 3 [json_name = "retryable", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The retryable to set.
      * @return This builder for chaining.
      */
@@ -708,7 +708,7 @@ private static final long serialVersionUID = 0L;
      * Whether running the same spec again may succeed (for example after a registry outage).
      * </pre>
      *
-     * <code>bool retryable = 3 [json_name = "retryable"];</code>
+     * <code>bool retryable = 3 [json_name = "retryable", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearRetryable() {

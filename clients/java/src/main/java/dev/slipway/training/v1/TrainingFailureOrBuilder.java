@@ -13,7 +13,7 @@ public interface TrainingFailureOrBuilder extends
    * The failure category.
    * </pre>
    *
-   * <code>.slipway.training.v1.FailureCategory category = 1 [json_name = "category"];</code>
+   * <code>.slipway.training.v1.FailureCategory category = 1 [json_name = "category", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for category.
    */
   int getCategoryValue();
@@ -22,7 +22,7 @@ public interface TrainingFailureOrBuilder extends
    * The failure category.
    * </pre>
    *
-   * <code>.slipway.training.v1.FailureCategory category = 1 [json_name = "category"];</code>
+   * <code>.slipway.training.v1.FailureCategory category = 1 [json_name = "category", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The category.
    */
   dev.slipway.training.v1.FailureCategory getCategory();
@@ -32,7 +32,7 @@ public interface TrainingFailureOrBuilder extends
    * A human-readable explanation, without stack traces.
    * </pre>
    *
-   * <code>string message = 2 [json_name = "message"];</code>
+   * <code>string message = 2 [json_name = "message", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The message.
    */
   java.lang.String getMessage();
@@ -41,7 +41,7 @@ public interface TrainingFailureOrBuilder extends
    * A human-readable explanation, without stack traces.
    * </pre>
    *
-   * <code>string message = 2 [json_name = "message"];</code>
+   * <code>string message = 2 [json_name = "message", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for message.
    */
   com.google.protobuf.ByteString
@@ -52,7 +52,7 @@ public interface TrainingFailureOrBuilder extends
    * Whether running the same spec again may succeed (for example after a registry outage).
    * </pre>
    *
-   * <code>bool retryable = 3 [json_name = "retryable"];</code>
+   * <code>bool retryable = 3 [json_name = "retryable", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The retryable.
    */
   boolean getRetryable();

@@ -79,11 +79,11 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object name_ = "";
   /**
    * <pre>
-   * Output only. The resource name, `trainingJobs/{training_job}`; the id is assigned by the
+   * Identifier. The resource name, `trainingJobs/{training_job}`; the id is assigned by the
    * server.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The name.
    */
   @java.lang.Override
@@ -101,11 +101,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Output only. The resource name, `trainingJobs/{training_job}`; the id is assigned by the
+   * Identifier. The resource name, `trainingJobs/{training_job}`; the id is assigned by the
    * server.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -131,7 +131,7 @@ private static final long serialVersionUID = 0L;
    * Required. The model to register the result under, `models/{model}`. Created if missing.
    * </pre>
    *
-   * <code>string model = 2 [json_name = "model"];</code>
+   * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
    * @return The model.
    */
   @java.lang.Override
@@ -152,7 +152,7 @@ private static final long serialVersionUID = 0L;
    * Required. The model to register the result under, `models/{model}`. Created if missing.
    * </pre>
    *
-   * <code>string model = 2 [json_name = "model"];</code>
+   * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for model.
    */
   @java.lang.Override
@@ -177,7 +177,7 @@ private static final long serialVersionUID = 0L;
    * Required. Classification or regression.
    * </pre>
    *
-   * <code>.slipway.training.v1.TaskType task = 3 [json_name = "task"];</code>
+   * <code>.slipway.training.v1.TaskType task = 3 [json_name = "task", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The enum numeric value on the wire for task.
    */
   @java.lang.Override public int getTaskValue() {
@@ -188,7 +188,7 @@ private static final long serialVersionUID = 0L;
    * Required. Classification or regression.
    * </pre>
    *
-   * <code>.slipway.training.v1.TaskType task = 3 [json_name = "task"];</code>
+   * <code>.slipway.training.v1.TaskType task = 3 [json_name = "task", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The task.
    */
   @java.lang.Override public dev.slipway.training.v1.TaskType getTask() {
@@ -203,7 +203,7 @@ private static final long serialVersionUID = 0L;
    * Required. What to fit.
    * </pre>
    *
-   * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator"];</code>
+   * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return Whether the estimator field is set.
    */
   @java.lang.Override
@@ -215,7 +215,7 @@ private static final long serialVersionUID = 0L;
    * Required. What to fit.
    * </pre>
    *
-   * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator"];</code>
+   * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The estimator.
    */
   @java.lang.Override
@@ -227,7 +227,7 @@ private static final long serialVersionUID = 0L;
    * Required. What to fit.
    * </pre>
    *
-   * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator"];</code>
+   * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   @java.lang.Override
   public dev.slipway.training.v1.EstimatorSpecOrBuilder getEstimatorOrBuilder() {
@@ -241,7 +241,7 @@ private static final long serialVersionUID = 0L;
    * Required. The training data.
    * </pre>
    *
-   * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset"];</code>
+   * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return Whether the dataset field is set.
    */
   @java.lang.Override
@@ -253,7 +253,7 @@ private static final long serialVersionUID = 0L;
    * Required. The training data.
    * </pre>
    *
-   * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset"];</code>
+   * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The dataset.
    */
   @java.lang.Override
@@ -265,7 +265,7 @@ private static final long serialVersionUID = 0L;
    * Required. The training data.
    * </pre>
    *
-   * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset"];</code>
+   * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   @java.lang.Override
   public dev.slipway.training.v1.DatasetSpecOrBuilder getDatasetOrBuilder() {
@@ -279,7 +279,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The holdout split.
    * </pre>
    *
-   * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split"];</code>
+   * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return Whether the split field is set.
    */
   @java.lang.Override
@@ -291,7 +291,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The holdout split.
    * </pre>
    *
-   * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split"];</code>
+   * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The split.
    */
   @java.lang.Override
@@ -303,7 +303,7 @@ private static final long serialVersionUID = 0L;
    * Optional. The holdout split.
    * </pre>
    *
-   * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split"];</code>
+   * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   @java.lang.Override
   public dev.slipway.training.v1.SplitSpecOrBuilder getSplitOrBuilder() {
@@ -317,7 +317,7 @@ private static final long serialVersionUID = 0L;
    * Optional. A hyperparameter search; without it the estimator is fitted as given.
    * </pre>
    *
-   * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search"];</code>
+   * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return Whether the search field is set.
    */
   @java.lang.Override
@@ -329,7 +329,7 @@ private static final long serialVersionUID = 0L;
    * Optional. A hyperparameter search; without it the estimator is fitted as given.
    * </pre>
    *
-   * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search"];</code>
+   * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The search.
    */
   @java.lang.Override
@@ -341,7 +341,7 @@ private static final long serialVersionUID = 0L;
    * Optional. A hyperparameter search; without it the estimator is fitted as given.
    * </pre>
    *
-   * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search"];</code>
+   * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   @java.lang.Override
   public dev.slipway.training.v1.SearchSpecOrBuilder getSearchOrBuilder() {
@@ -355,7 +355,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Stopping conditions.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits"];</code>
+   * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return Whether the limits field is set.
    */
   @java.lang.Override
@@ -367,7 +367,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Stopping conditions.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits"];</code>
+   * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The limits.
    */
   @java.lang.Override
@@ -379,7 +379,7 @@ private static final long serialVersionUID = 0L;
    * Optional. Stopping conditions.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits"];</code>
+   * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   @java.lang.Override
   public dev.slipway.training.v1.TrainingLimitsOrBuilder getLimitsOrBuilder() {
@@ -397,7 +397,7 @@ private static final long serialVersionUID = 0L;
    * once the version is reviewed.
    * </pre>
    *
-   * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess"];</code>
+   * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The aliasOnSuccess.
    */
   @java.lang.Override
@@ -421,7 +421,7 @@ private static final long serialVersionUID = 0L;
    * once the version is reviewed.
    * </pre>
    *
-   * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess"];</code>
+   * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The bytes for aliasOnSuccess.
    */
   @java.lang.Override
@@ -446,7 +446,7 @@ private static final long serialVersionUID = 0L;
    * Optional. What started the job; default MANUAL. Monitoring sets DRIFT or PERFORMANCE.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingTrigger trigger = 10 [json_name = "trigger"];</code>
+   * <code>.slipway.training.v1.TrainingTrigger trigger = 10 [json_name = "trigger", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The enum numeric value on the wire for trigger.
    */
   @java.lang.Override public int getTriggerValue() {
@@ -457,7 +457,7 @@ private static final long serialVersionUID = 0L;
    * Optional. What started the job; default MANUAL. Monitoring sets DRIFT or PERFORMANCE.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingTrigger trigger = 10 [json_name = "trigger"];</code>
+   * <code>.slipway.training.v1.TrainingTrigger trigger = 10 [json_name = "trigger", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The trigger.
    */
   @java.lang.Override public dev.slipway.training.v1.TrainingTrigger getTrigger() {
@@ -474,7 +474,7 @@ private static final long serialVersionUID = 0L;
    * triggered by monitoring.
    * </pre>
    *
-   * <code>string trigger_source = 11 [json_name = "triggerSource"];</code>
+   * <code>string trigger_source = 11 [json_name = "triggerSource", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
    * @return The triggerSource.
    */
   @java.lang.Override
@@ -496,7 +496,7 @@ private static final long serialVersionUID = 0L;
    * triggered by monitoring.
    * </pre>
    *
-   * <code>string trigger_source = 11 [json_name = "triggerSource"];</code>
+   * <code>string trigger_source = 11 [json_name = "triggerSource", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for triggerSource.
    */
   @java.lang.Override
@@ -523,7 +523,7 @@ private static final long serialVersionUID = 0L;
    * the monitoring report). Used as the reason for `alias_on_success`.
    * </pre>
    *
-   * <code>string reason = 12 [json_name = "reason"];</code>
+   * <code>string reason = 12 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The reason.
    */
   @java.lang.Override
@@ -545,7 +545,7 @@ private static final long serialVersionUID = 0L;
    * the monitoring report). Used as the reason for `alias_on_success`.
    * </pre>
    *
-   * <code>string reason = 12 [json_name = "reason"];</code>
+   * <code>string reason = 12 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The bytes for reason.
    */
   @java.lang.Override
@@ -572,7 +572,7 @@ private static final long serialVersionUID = 0L;
    * the new version's parent.
    * </pre>
    *
-   * <code>string parent_version = 13 [json_name = "parentVersion"];</code>
+   * <code>string parent_version = 13 [json_name = "parentVersion", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
    * @return The parentVersion.
    */
   @java.lang.Override
@@ -594,7 +594,7 @@ private static final long serialVersionUID = 0L;
    * the new version's parent.
    * </pre>
    *
-   * <code>string parent_version = 13 [json_name = "parentVersion"];</code>
+   * <code>string parent_version = 13 [json_name = "parentVersion", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for parentVersion.
    */
   @java.lang.Override
@@ -644,7 +644,7 @@ private static final long serialVersionUID = 0L;
    * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   @java.lang.Override
   public boolean containsLabels(
@@ -666,7 +666,7 @@ private static final long serialVersionUID = 0L;
    * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   @java.lang.Override
   public java.util.Map<java.lang.String, java.lang.String> getLabelsMap() {
@@ -678,7 +678,7 @@ private static final long serialVersionUID = 0L;
    * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   @java.lang.Override
   public /* nullable */
@@ -697,7 +697,7 @@ java.lang.String defaultValue) {
    * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   @java.lang.Override
   public java.lang.String getLabelsOrThrow(
@@ -718,7 +718,7 @@ java.lang.String defaultValue) {
    * Output only. The lifecycle state.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingJobState state = 15 [json_name = "state"];</code>
+   * <code>.slipway.training.v1.TrainingJobState state = 15 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for state.
    */
   @java.lang.Override public int getStateValue() {
@@ -729,7 +729,7 @@ java.lang.String defaultValue) {
    * Output only. The lifecycle state.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingJobState state = 15 [json_name = "state"];</code>
+   * <code>.slipway.training.v1.TrainingJobState state = 15 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The state.
    */
   @java.lang.Override public dev.slipway.training.v1.TrainingJobState getState() {
@@ -744,7 +744,7 @@ java.lang.String defaultValue) {
    * Output only. Progress of a running job.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress"];</code>
+   * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the progress field is set.
    */
   @java.lang.Override
@@ -756,7 +756,7 @@ java.lang.String defaultValue) {
    * Output only. Progress of a running job.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress"];</code>
+   * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The progress.
    */
   @java.lang.Override
@@ -768,7 +768,7 @@ java.lang.String defaultValue) {
    * Output only. Progress of a running job.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress"];</code>
+   * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.training.v1.TrainingProgressOrBuilder getProgressOrBuilder() {
@@ -782,7 +782,7 @@ java.lang.String defaultValue) {
    * Output only. Why the job failed; set in state FAILED.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure"];</code>
+   * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the failure field is set.
    */
   @java.lang.Override
@@ -794,7 +794,7 @@ java.lang.String defaultValue) {
    * Output only. Why the job failed; set in state FAILED.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure"];</code>
+   * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The failure.
    */
   @java.lang.Override
@@ -806,7 +806,7 @@ java.lang.String defaultValue) {
    * Output only. Why the job failed; set in state FAILED.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure"];</code>
+   * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.training.v1.TrainingFailureOrBuilder getFailureOrBuilder() {
@@ -820,7 +820,7 @@ java.lang.String defaultValue) {
    * Output only. The number of times a worker claimed the job (more than 1 after a lost worker).
    * </pre>
    *
-   * <code>int32 attempt_count = 18 [json_name = "attemptCount"];</code>
+   * <code>int32 attempt_count = 18 [json_name = "attemptCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The attemptCount.
    */
   @java.lang.Override
@@ -836,7 +836,7 @@ java.lang.String defaultValue) {
    * Output only. The principal that created the job.
    * </pre>
    *
-   * <code>string created_by = 19 [json_name = "createdBy"];</code>
+   * <code>string created_by = 19 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createdBy.
    */
   @java.lang.Override
@@ -857,7 +857,7 @@ java.lang.String defaultValue) {
    * Output only. The principal that created the job.
    * </pre>
    *
-   * <code>string created_by = 19 [json_name = "createdBy"];</code>
+   * <code>string created_by = 19 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for createdBy.
    */
   @java.lang.Override
@@ -883,7 +883,7 @@ java.lang.String defaultValue) {
    * Output only. The principal that cancelled the job, if it was cancelled.
    * </pre>
    *
-   * <code>string cancelled_by = 20 [json_name = "cancelledBy"];</code>
+   * <code>string cancelled_by = 20 [json_name = "cancelledBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The cancelledBy.
    */
   @java.lang.Override
@@ -904,7 +904,7 @@ java.lang.String defaultValue) {
    * Output only. The principal that cancelled the job, if it was cancelled.
    * </pre>
    *
-   * <code>string cancelled_by = 20 [json_name = "cancelledBy"];</code>
+   * <code>string cancelled_by = 20 [json_name = "cancelledBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for cancelledBy.
    */
   @java.lang.Override
@@ -930,7 +930,7 @@ java.lang.String defaultValue) {
    * Output only. The reason given with the cancel.
    * </pre>
    *
-   * <code>string cancel_reason = 21 [json_name = "cancelReason"];</code>
+   * <code>string cancel_reason = 21 [json_name = "cancelReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The cancelReason.
    */
   @java.lang.Override
@@ -951,7 +951,7 @@ java.lang.String defaultValue) {
    * Output only. The reason given with the cancel.
    * </pre>
    *
-   * <code>string cancel_reason = 21 [json_name = "cancelReason"];</code>
+   * <code>string cancel_reason = 21 [json_name = "cancelReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for cancelReason.
    */
   @java.lang.Override
@@ -976,7 +976,7 @@ java.lang.String defaultValue) {
    * Output only. When the job was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the createTime field is set.
    */
   @java.lang.Override
@@ -988,7 +988,7 @@ java.lang.String defaultValue) {
    * Output only. When the job was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createTime.
    */
   @java.lang.Override
@@ -1000,7 +1000,7 @@ java.lang.String defaultValue) {
    * Output only. When the job was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder() {
@@ -1014,7 +1014,7 @@ java.lang.String defaultValue) {
    * Output only. When a worker first started the job.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime"];</code>
+   * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the startTime field is set.
    */
   @java.lang.Override
@@ -1026,7 +1026,7 @@ java.lang.String defaultValue) {
    * Output only. When a worker first started the job.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime"];</code>
+   * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The startTime.
    */
   @java.lang.Override
@@ -1038,7 +1038,7 @@ java.lang.String defaultValue) {
    * Output only. When a worker first started the job.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime"];</code>
+   * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
@@ -1052,7 +1052,7 @@ java.lang.String defaultValue) {
    * Output only. When the job reached a terminal state.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime"];</code>
+   * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the endTime field is set.
    */
   @java.lang.Override
@@ -1064,7 +1064,7 @@ java.lang.String defaultValue) {
    * Output only. When the job reached a terminal state.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime"];</code>
+   * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The endTime.
    */
   @java.lang.Override
@@ -1076,7 +1076,7 @@ java.lang.String defaultValue) {
    * Output only. When the job reached a terminal state.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime"];</code>
+   * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder() {
@@ -1090,7 +1090,7 @@ java.lang.String defaultValue) {
    * Output only. When the job last changed (state or progress).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the updateTime field is set.
    */
   @java.lang.Override
@@ -1102,7 +1102,7 @@ java.lang.String defaultValue) {
    * Output only. When the job last changed (state or progress).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The updateTime.
    */
   @java.lang.Override
@@ -1114,7 +1114,7 @@ java.lang.String defaultValue) {
    * Output only. When the job last changed (state or progress).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getUpdateTimeOrBuilder() {
@@ -1129,7 +1129,7 @@ java.lang.String defaultValue) {
    * Output only. The registered version, `models/{model}/versions/{version}`; set on success.
    * </pre>
    *
-   * <code>string model_version = 26 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 26 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The modelVersion.
    */
   @java.lang.Override
@@ -1150,7 +1150,7 @@ java.lang.String defaultValue) {
    * Output only. The registered version, `models/{model}/versions/{version}`; set on success.
    * </pre>
    *
-   * <code>string model_version = 26 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 26 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for modelVersion.
    */
   @java.lang.Override
@@ -1199,7 +1199,7 @@ java.lang.String defaultValue) {
    * Output only. The holdout metrics of the registered version.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics"];</code>
+   * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public boolean containsMetrics(
@@ -1220,7 +1220,7 @@ java.lang.String defaultValue) {
    * Output only. The holdout metrics of the registered version.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics"];</code>
+   * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.Map<java.lang.String, java.lang.Double> getMetricsMap() {
@@ -1231,7 +1231,7 @@ java.lang.String defaultValue) {
    * Output only. The holdout metrics of the registered version.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics"];</code>
+   * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public double getMetricsOrDefault(
@@ -1247,7 +1247,7 @@ java.lang.String defaultValue) {
    * Output only. The holdout metrics of the registered version.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics"];</code>
+   * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public double getMetricsOrThrow(
@@ -1292,7 +1292,7 @@ java.lang.String defaultValue) {
    * Output only. The winning hyperparameters of the search (empty without a search).
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public boolean containsBestParams(
@@ -1313,7 +1313,7 @@ java.lang.String defaultValue) {
    * Output only. The winning hyperparameters of the search (empty without a search).
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.Map<java.lang.String, dev.slipway.common.v1.Value> getBestParamsMap() {
@@ -1324,7 +1324,7 @@ java.lang.String defaultValue) {
    * Output only. The winning hyperparameters of the search (empty without a search).
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public /* nullable */
@@ -1342,7 +1342,7 @@ dev.slipway.common.v1.Value defaultValue) {
    * Output only. The winning hyperparameters of the search (empty without a search).
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.slipway.common.v1.Value getBestParamsOrThrow(
@@ -2566,11 +2566,11 @@ dev.slipway.common.v1.Value defaultValue) {
     private java.lang.Object name_ = "";
     /**
      * <pre>
-     * Output only. The resource name, `trainingJobs/{training_job}`; the id is assigned by the
+     * Identifier. The resource name, `trainingJobs/{training_job}`; the id is assigned by the
      * server.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -2587,11 +2587,11 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     /**
      * <pre>
-     * Output only. The resource name, `trainingJobs/{training_job}`; the id is assigned by the
+     * Identifier. The resource name, `trainingJobs/{training_job}`; the id is assigned by the
      * server.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -2609,11 +2609,11 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     /**
      * <pre>
-     * Output only. The resource name, `trainingJobs/{training_job}`; the id is assigned by the
+     * Identifier. The resource name, `trainingJobs/{training_job}`; the id is assigned by the
      * server.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -2627,11 +2627,11 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     /**
      * <pre>
-     * Output only. The resource name, `trainingJobs/{training_job}`; the id is assigned by the
+     * Identifier. The resource name, `trainingJobs/{training_job}`; the id is assigned by the
      * server.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -2642,11 +2642,11 @@ dev.slipway.common.v1.Value defaultValue) {
     }
     /**
      * <pre>
-     * Output only. The resource name, `trainingJobs/{training_job}`; the id is assigned by the
+     * Identifier. The resource name, `trainingJobs/{training_job}`; the id is assigned by the
      * server.
      * </pre>
      *
-     * <code>string name = 1 [json_name = "name"];</code>
+     * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -2666,7 +2666,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. The model to register the result under, `models/{model}`. Created if missing.
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
      * @return The model.
      */
     public java.lang.String getModel() {
@@ -2686,7 +2686,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. The model to register the result under, `models/{model}`. Created if missing.
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for model.
      */
     public com.google.protobuf.ByteString
@@ -2707,7 +2707,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. The model to register the result under, `models/{model}`. Created if missing.
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
      * @param value The model to set.
      * @return This builder for chaining.
      */
@@ -2724,7 +2724,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. The model to register the result under, `models/{model}`. Created if missing.
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearModel() {
@@ -2738,7 +2738,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. The model to register the result under, `models/{model}`. Created if missing.
      * </pre>
      *
-     * <code>string model = 2 [json_name = "model"];</code>
+     * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for model to set.
      * @return This builder for chaining.
      */
@@ -2758,7 +2758,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. Classification or regression.
      * </pre>
      *
-     * <code>.slipway.training.v1.TaskType task = 3 [json_name = "task"];</code>
+     * <code>.slipway.training.v1.TaskType task = 3 [json_name = "task", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return The enum numeric value on the wire for task.
      */
     @java.lang.Override public int getTaskValue() {
@@ -2769,7 +2769,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. Classification or regression.
      * </pre>
      *
-     * <code>.slipway.training.v1.TaskType task = 3 [json_name = "task"];</code>
+     * <code>.slipway.training.v1.TaskType task = 3 [json_name = "task", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @param value The enum numeric value on the wire for task to set.
      * @return This builder for chaining.
      */
@@ -2784,7 +2784,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. Classification or regression.
      * </pre>
      *
-     * <code>.slipway.training.v1.TaskType task = 3 [json_name = "task"];</code>
+     * <code>.slipway.training.v1.TaskType task = 3 [json_name = "task", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return The task.
      */
     @java.lang.Override
@@ -2797,7 +2797,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. Classification or regression.
      * </pre>
      *
-     * <code>.slipway.training.v1.TaskType task = 3 [json_name = "task"];</code>
+     * <code>.slipway.training.v1.TaskType task = 3 [json_name = "task", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @param value The task to set.
      * @return This builder for chaining.
      */
@@ -2815,7 +2815,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. Classification or regression.
      * </pre>
      *
-     * <code>.slipway.training.v1.TaskType task = 3 [json_name = "task"];</code>
+     * <code>.slipway.training.v1.TaskType task = 3 [json_name = "task", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return This builder for chaining.
      */
     public Builder clearTask() {
@@ -2833,7 +2833,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. What to fit.
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return Whether the estimator field is set.
      */
     public boolean hasEstimator() {
@@ -2844,7 +2844,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. What to fit.
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return The estimator.
      */
     public dev.slipway.training.v1.EstimatorSpec getEstimator() {
@@ -2859,7 +2859,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. What to fit.
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder setEstimator(dev.slipway.training.v1.EstimatorSpec value) {
       if (estimatorBuilder_ == null) {
@@ -2879,7 +2879,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. What to fit.
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder setEstimator(
         dev.slipway.training.v1.EstimatorSpec.Builder builderForValue) {
@@ -2897,7 +2897,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. What to fit.
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder mergeEstimator(dev.slipway.training.v1.EstimatorSpec value) {
       if (estimatorBuilder_ == null) {
@@ -2922,7 +2922,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. What to fit.
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder clearEstimator() {
       bitField0_ = (bitField0_ & ~0x00000008);
@@ -2939,7 +2939,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. What to fit.
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public dev.slipway.training.v1.EstimatorSpec.Builder getEstimatorBuilder() {
       bitField0_ |= 0x00000008;
@@ -2951,7 +2951,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. What to fit.
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public dev.slipway.training.v1.EstimatorSpecOrBuilder getEstimatorOrBuilder() {
       if (estimatorBuilder_ != null) {
@@ -2966,7 +2966,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. What to fit.
      * </pre>
      *
-     * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator"];</code>
+     * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.training.v1.EstimatorSpec, dev.slipway.training.v1.EstimatorSpec.Builder, dev.slipway.training.v1.EstimatorSpecOrBuilder> 
@@ -2990,7 +2990,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. The training data.
      * </pre>
      *
-     * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset"];</code>
+     * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return Whether the dataset field is set.
      */
     public boolean hasDataset() {
@@ -3001,7 +3001,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. The training data.
      * </pre>
      *
-     * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset"];</code>
+     * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return The dataset.
      */
     public dev.slipway.training.v1.DatasetSpec getDataset() {
@@ -3016,7 +3016,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. The training data.
      * </pre>
      *
-     * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset"];</code>
+     * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder setDataset(dev.slipway.training.v1.DatasetSpec value) {
       if (datasetBuilder_ == null) {
@@ -3036,7 +3036,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. The training data.
      * </pre>
      *
-     * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset"];</code>
+     * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder setDataset(
         dev.slipway.training.v1.DatasetSpec.Builder builderForValue) {
@@ -3054,7 +3054,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. The training data.
      * </pre>
      *
-     * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset"];</code>
+     * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder mergeDataset(dev.slipway.training.v1.DatasetSpec value) {
       if (datasetBuilder_ == null) {
@@ -3079,7 +3079,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. The training data.
      * </pre>
      *
-     * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset"];</code>
+     * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder clearDataset() {
       bitField0_ = (bitField0_ & ~0x00000010);
@@ -3096,7 +3096,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. The training data.
      * </pre>
      *
-     * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset"];</code>
+     * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public dev.slipway.training.v1.DatasetSpec.Builder getDatasetBuilder() {
       bitField0_ |= 0x00000010;
@@ -3108,7 +3108,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. The training data.
      * </pre>
      *
-     * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset"];</code>
+     * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public dev.slipway.training.v1.DatasetSpecOrBuilder getDatasetOrBuilder() {
       if (datasetBuilder_ != null) {
@@ -3123,7 +3123,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Required. The training data.
      * </pre>
      *
-     * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset"];</code>
+     * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.training.v1.DatasetSpec, dev.slipway.training.v1.DatasetSpec.Builder, dev.slipway.training.v1.DatasetSpecOrBuilder> 
@@ -3147,7 +3147,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. The holdout split.
      * </pre>
      *
-     * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split"];</code>
+     * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return Whether the split field is set.
      */
     public boolean hasSplit() {
@@ -3158,7 +3158,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. The holdout split.
      * </pre>
      *
-     * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split"];</code>
+     * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return The split.
      */
     public dev.slipway.training.v1.SplitSpec getSplit() {
@@ -3173,7 +3173,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. The holdout split.
      * </pre>
      *
-     * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split"];</code>
+     * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder setSplit(dev.slipway.training.v1.SplitSpec value) {
       if (splitBuilder_ == null) {
@@ -3193,7 +3193,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. The holdout split.
      * </pre>
      *
-     * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split"];</code>
+     * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder setSplit(
         dev.slipway.training.v1.SplitSpec.Builder builderForValue) {
@@ -3211,7 +3211,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. The holdout split.
      * </pre>
      *
-     * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split"];</code>
+     * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder mergeSplit(dev.slipway.training.v1.SplitSpec value) {
       if (splitBuilder_ == null) {
@@ -3236,7 +3236,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. The holdout split.
      * </pre>
      *
-     * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split"];</code>
+     * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder clearSplit() {
       bitField0_ = (bitField0_ & ~0x00000020);
@@ -3253,7 +3253,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. The holdout split.
      * </pre>
      *
-     * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split"];</code>
+     * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public dev.slipway.training.v1.SplitSpec.Builder getSplitBuilder() {
       bitField0_ |= 0x00000020;
@@ -3265,7 +3265,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. The holdout split.
      * </pre>
      *
-     * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split"];</code>
+     * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public dev.slipway.training.v1.SplitSpecOrBuilder getSplitOrBuilder() {
       if (splitBuilder_ != null) {
@@ -3280,7 +3280,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. The holdout split.
      * </pre>
      *
-     * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split"];</code>
+     * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.training.v1.SplitSpec, dev.slipway.training.v1.SplitSpec.Builder, dev.slipway.training.v1.SplitSpecOrBuilder> 
@@ -3304,7 +3304,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. A hyperparameter search; without it the estimator is fitted as given.
      * </pre>
      *
-     * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search"];</code>
+     * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return Whether the search field is set.
      */
     public boolean hasSearch() {
@@ -3315,7 +3315,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. A hyperparameter search; without it the estimator is fitted as given.
      * </pre>
      *
-     * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search"];</code>
+     * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return The search.
      */
     public dev.slipway.training.v1.SearchSpec getSearch() {
@@ -3330,7 +3330,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. A hyperparameter search; without it the estimator is fitted as given.
      * </pre>
      *
-     * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search"];</code>
+     * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder setSearch(dev.slipway.training.v1.SearchSpec value) {
       if (searchBuilder_ == null) {
@@ -3350,7 +3350,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. A hyperparameter search; without it the estimator is fitted as given.
      * </pre>
      *
-     * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search"];</code>
+     * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder setSearch(
         dev.slipway.training.v1.SearchSpec.Builder builderForValue) {
@@ -3368,7 +3368,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. A hyperparameter search; without it the estimator is fitted as given.
      * </pre>
      *
-     * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search"];</code>
+     * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder mergeSearch(dev.slipway.training.v1.SearchSpec value) {
       if (searchBuilder_ == null) {
@@ -3393,7 +3393,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. A hyperparameter search; without it the estimator is fitted as given.
      * </pre>
      *
-     * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search"];</code>
+     * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder clearSearch() {
       bitField0_ = (bitField0_ & ~0x00000040);
@@ -3410,7 +3410,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. A hyperparameter search; without it the estimator is fitted as given.
      * </pre>
      *
-     * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search"];</code>
+     * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public dev.slipway.training.v1.SearchSpec.Builder getSearchBuilder() {
       bitField0_ |= 0x00000040;
@@ -3422,7 +3422,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. A hyperparameter search; without it the estimator is fitted as given.
      * </pre>
      *
-     * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search"];</code>
+     * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public dev.slipway.training.v1.SearchSpecOrBuilder getSearchOrBuilder() {
       if (searchBuilder_ != null) {
@@ -3437,7 +3437,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. A hyperparameter search; without it the estimator is fitted as given.
      * </pre>
      *
-     * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search"];</code>
+     * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.training.v1.SearchSpec, dev.slipway.training.v1.SearchSpec.Builder, dev.slipway.training.v1.SearchSpecOrBuilder> 
@@ -3461,7 +3461,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. Stopping conditions.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits"];</code>
+     * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return Whether the limits field is set.
      */
     public boolean hasLimits() {
@@ -3472,7 +3472,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. Stopping conditions.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits"];</code>
+     * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return The limits.
      */
     public dev.slipway.training.v1.TrainingLimits getLimits() {
@@ -3487,7 +3487,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. Stopping conditions.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits"];</code>
+     * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder setLimits(dev.slipway.training.v1.TrainingLimits value) {
       if (limitsBuilder_ == null) {
@@ -3507,7 +3507,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. Stopping conditions.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits"];</code>
+     * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder setLimits(
         dev.slipway.training.v1.TrainingLimits.Builder builderForValue) {
@@ -3525,7 +3525,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. Stopping conditions.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits"];</code>
+     * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder mergeLimits(dev.slipway.training.v1.TrainingLimits value) {
       if (limitsBuilder_ == null) {
@@ -3550,7 +3550,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. Stopping conditions.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits"];</code>
+     * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder clearLimits() {
       bitField0_ = (bitField0_ & ~0x00000080);
@@ -3567,7 +3567,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. Stopping conditions.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits"];</code>
+     * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public dev.slipway.training.v1.TrainingLimits.Builder getLimitsBuilder() {
       bitField0_ |= 0x00000080;
@@ -3579,7 +3579,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. Stopping conditions.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits"];</code>
+     * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public dev.slipway.training.v1.TrainingLimitsOrBuilder getLimitsOrBuilder() {
       if (limitsBuilder_ != null) {
@@ -3594,7 +3594,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. Stopping conditions.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits"];</code>
+     * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.training.v1.TrainingLimits, dev.slipway.training.v1.TrainingLimits.Builder, dev.slipway.training.v1.TrainingLimitsOrBuilder> 
@@ -3619,7 +3619,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * once the version is reviewed.
      * </pre>
      *
-     * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess"];</code>
+     * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return The aliasOnSuccess.
      */
     public java.lang.String getAliasOnSuccess() {
@@ -3642,7 +3642,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * once the version is reviewed.
      * </pre>
      *
-     * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess"];</code>
+     * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return The bytes for aliasOnSuccess.
      */
     public com.google.protobuf.ByteString
@@ -3666,7 +3666,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * once the version is reviewed.
      * </pre>
      *
-     * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess"];</code>
+     * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @param value The aliasOnSuccess to set.
      * @return This builder for chaining.
      */
@@ -3686,7 +3686,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * once the version is reviewed.
      * </pre>
      *
-     * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess"];</code>
+     * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return This builder for chaining.
      */
     public Builder clearAliasOnSuccess() {
@@ -3703,7 +3703,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * once the version is reviewed.
      * </pre>
      *
-     * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess"];</code>
+     * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @param value The bytes for aliasOnSuccess to set.
      * @return This builder for chaining.
      */
@@ -3723,7 +3723,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. What started the job; default MANUAL. Monitoring sets DRIFT or PERFORMANCE.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingTrigger trigger = 10 [json_name = "trigger"];</code>
+     * <code>.slipway.training.v1.TrainingTrigger trigger = 10 [json_name = "trigger", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return The enum numeric value on the wire for trigger.
      */
     @java.lang.Override public int getTriggerValue() {
@@ -3734,7 +3734,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. What started the job; default MANUAL. Monitoring sets DRIFT or PERFORMANCE.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingTrigger trigger = 10 [json_name = "trigger"];</code>
+     * <code>.slipway.training.v1.TrainingTrigger trigger = 10 [json_name = "trigger", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @param value The enum numeric value on the wire for trigger to set.
      * @return This builder for chaining.
      */
@@ -3749,7 +3749,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. What started the job; default MANUAL. Monitoring sets DRIFT or PERFORMANCE.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingTrigger trigger = 10 [json_name = "trigger"];</code>
+     * <code>.slipway.training.v1.TrainingTrigger trigger = 10 [json_name = "trigger", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return The trigger.
      */
     @java.lang.Override
@@ -3762,7 +3762,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. What started the job; default MANUAL. Monitoring sets DRIFT or PERFORMANCE.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingTrigger trigger = 10 [json_name = "trigger"];</code>
+     * <code>.slipway.training.v1.TrainingTrigger trigger = 10 [json_name = "trigger", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @param value The trigger to set.
      * @return This builder for chaining.
      */
@@ -3780,7 +3780,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Optional. What started the job; default MANUAL. Monitoring sets DRIFT or PERFORMANCE.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingTrigger trigger = 10 [json_name = "trigger"];</code>
+     * <code>.slipway.training.v1.TrainingTrigger trigger = 10 [json_name = "trigger", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return This builder for chaining.
      */
     public Builder clearTrigger() {
@@ -3797,7 +3797,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * triggered by monitoring.
      * </pre>
      *
-     * <code>string trigger_source = 11 [json_name = "triggerSource"];</code>
+     * <code>string trigger_source = 11 [json_name = "triggerSource", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
      * @return The triggerSource.
      */
     public java.lang.String getTriggerSource() {
@@ -3818,7 +3818,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * triggered by monitoring.
      * </pre>
      *
-     * <code>string trigger_source = 11 [json_name = "triggerSource"];</code>
+     * <code>string trigger_source = 11 [json_name = "triggerSource", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for triggerSource.
      */
     public com.google.protobuf.ByteString
@@ -3840,7 +3840,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * triggered by monitoring.
      * </pre>
      *
-     * <code>string trigger_source = 11 [json_name = "triggerSource"];</code>
+     * <code>string trigger_source = 11 [json_name = "triggerSource", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
      * @param value The triggerSource to set.
      * @return This builder for chaining.
      */
@@ -3858,7 +3858,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * triggered by monitoring.
      * </pre>
      *
-     * <code>string trigger_source = 11 [json_name = "triggerSource"];</code>
+     * <code>string trigger_source = 11 [json_name = "triggerSource", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearTriggerSource() {
@@ -3873,7 +3873,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * triggered by monitoring.
      * </pre>
      *
-     * <code>string trigger_source = 11 [json_name = "triggerSource"];</code>
+     * <code>string trigger_source = 11 [json_name = "triggerSource", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for triggerSource to set.
      * @return This builder for chaining.
      */
@@ -3894,7 +3894,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * the monitoring report). Used as the reason for `alias_on_success`.
      * </pre>
      *
-     * <code>string reason = 12 [json_name = "reason"];</code>
+     * <code>string reason = 12 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return The reason.
      */
     public java.lang.String getReason() {
@@ -3915,7 +3915,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * the monitoring report). Used as the reason for `alias_on_success`.
      * </pre>
      *
-     * <code>string reason = 12 [json_name = "reason"];</code>
+     * <code>string reason = 12 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return The bytes for reason.
      */
     public com.google.protobuf.ByteString
@@ -3937,7 +3937,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * the monitoring report). Used as the reason for `alias_on_success`.
      * </pre>
      *
-     * <code>string reason = 12 [json_name = "reason"];</code>
+     * <code>string reason = 12 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @param value The reason to set.
      * @return This builder for chaining.
      */
@@ -3955,7 +3955,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * the monitoring report). Used as the reason for `alias_on_success`.
      * </pre>
      *
-     * <code>string reason = 12 [json_name = "reason"];</code>
+     * <code>string reason = 12 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return This builder for chaining.
      */
     public Builder clearReason() {
@@ -3970,7 +3970,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * the monitoring report). Used as the reason for `alias_on_success`.
      * </pre>
      *
-     * <code>string reason = 12 [json_name = "reason"];</code>
+     * <code>string reason = 12 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @param value The bytes for reason to set.
      * @return This builder for chaining.
      */
@@ -3991,7 +3991,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * the new version's parent.
      * </pre>
      *
-     * <code>string parent_version = 13 [json_name = "parentVersion"];</code>
+     * <code>string parent_version = 13 [json_name = "parentVersion", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
      * @return The parentVersion.
      */
     public java.lang.String getParentVersion() {
@@ -4012,7 +4012,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * the new version's parent.
      * </pre>
      *
-     * <code>string parent_version = 13 [json_name = "parentVersion"];</code>
+     * <code>string parent_version = 13 [json_name = "parentVersion", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for parentVersion.
      */
     public com.google.protobuf.ByteString
@@ -4034,7 +4034,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * the new version's parent.
      * </pre>
      *
-     * <code>string parent_version = 13 [json_name = "parentVersion"];</code>
+     * <code>string parent_version = 13 [json_name = "parentVersion", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
      * @param value The parentVersion to set.
      * @return This builder for chaining.
      */
@@ -4052,7 +4052,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * the new version's parent.
      * </pre>
      *
-     * <code>string parent_version = 13 [json_name = "parentVersion"];</code>
+     * <code>string parent_version = 13 [json_name = "parentVersion", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearParentVersion() {
@@ -4067,7 +4067,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * the new version's parent.
      * </pre>
      *
-     * <code>string parent_version = 13 [json_name = "parentVersion"];</code>
+     * <code>string parent_version = 13 [json_name = "parentVersion", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for parentVersion to set.
      * @return This builder for chaining.
      */
@@ -4113,7 +4113,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
+     * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     @java.lang.Override
     public boolean containsLabels(
@@ -4135,7 +4135,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
+     * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     @java.lang.Override
     public java.util.Map<java.lang.String, java.lang.String> getLabelsMap() {
@@ -4147,7 +4147,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
+     * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     @java.lang.Override
     public /* nullable */
@@ -4166,7 +4166,7 @@ java.lang.String defaultValue) {
      * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
+     * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     @java.lang.Override
     public java.lang.String getLabelsOrThrow(
@@ -4191,7 +4191,7 @@ java.lang.String defaultValue) {
      * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
+     * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder removeLabels(
         java.lang.String key) {
@@ -4215,7 +4215,7 @@ java.lang.String defaultValue) {
      * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
+     * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder putLabels(
         java.lang.String key,
@@ -4233,7 +4233,7 @@ java.lang.String defaultValue) {
      * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
+     * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      */
     public Builder putAllLabels(
         java.util.Map<java.lang.String, java.lang.String> values) {
@@ -4249,7 +4249,7 @@ java.lang.String defaultValue) {
      * Output only. The lifecycle state.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingJobState state = 15 [json_name = "state"];</code>
+     * <code>.slipway.training.v1.TrainingJobState state = 15 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for state.
      */
     @java.lang.Override public int getStateValue() {
@@ -4260,7 +4260,7 @@ java.lang.String defaultValue) {
      * Output only. The lifecycle state.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingJobState state = 15 [json_name = "state"];</code>
+     * <code>.slipway.training.v1.TrainingJobState state = 15 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for state to set.
      * @return This builder for chaining.
      */
@@ -4275,7 +4275,7 @@ java.lang.String defaultValue) {
      * Output only. The lifecycle state.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingJobState state = 15 [json_name = "state"];</code>
+     * <code>.slipway.training.v1.TrainingJobState state = 15 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The state.
      */
     @java.lang.Override
@@ -4288,7 +4288,7 @@ java.lang.String defaultValue) {
      * Output only. The lifecycle state.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingJobState state = 15 [json_name = "state"];</code>
+     * <code>.slipway.training.v1.TrainingJobState state = 15 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The state to set.
      * @return This builder for chaining.
      */
@@ -4306,7 +4306,7 @@ java.lang.String defaultValue) {
      * Output only. The lifecycle state.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingJobState state = 15 [json_name = "state"];</code>
+     * <code>.slipway.training.v1.TrainingJobState state = 15 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearState() {
@@ -4324,7 +4324,7 @@ java.lang.String defaultValue) {
      * Output only. Progress of a running job.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress"];</code>
+     * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the progress field is set.
      */
     public boolean hasProgress() {
@@ -4335,7 +4335,7 @@ java.lang.String defaultValue) {
      * Output only. Progress of a running job.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress"];</code>
+     * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The progress.
      */
     public dev.slipway.training.v1.TrainingProgress getProgress() {
@@ -4350,7 +4350,7 @@ java.lang.String defaultValue) {
      * Output only. Progress of a running job.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress"];</code>
+     * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setProgress(dev.slipway.training.v1.TrainingProgress value) {
       if (progressBuilder_ == null) {
@@ -4370,7 +4370,7 @@ java.lang.String defaultValue) {
      * Output only. Progress of a running job.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress"];</code>
+     * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setProgress(
         dev.slipway.training.v1.TrainingProgress.Builder builderForValue) {
@@ -4388,7 +4388,7 @@ java.lang.String defaultValue) {
      * Output only. Progress of a running job.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress"];</code>
+     * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeProgress(dev.slipway.training.v1.TrainingProgress value) {
       if (progressBuilder_ == null) {
@@ -4413,7 +4413,7 @@ java.lang.String defaultValue) {
      * Output only. Progress of a running job.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress"];</code>
+     * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearProgress() {
       bitField0_ = (bitField0_ & ~0x00008000);
@@ -4430,7 +4430,7 @@ java.lang.String defaultValue) {
      * Output only. Progress of a running job.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress"];</code>
+     * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.training.v1.TrainingProgress.Builder getProgressBuilder() {
       bitField0_ |= 0x00008000;
@@ -4442,7 +4442,7 @@ java.lang.String defaultValue) {
      * Output only. Progress of a running job.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress"];</code>
+     * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.training.v1.TrainingProgressOrBuilder getProgressOrBuilder() {
       if (progressBuilder_ != null) {
@@ -4457,7 +4457,7 @@ java.lang.String defaultValue) {
      * Output only. Progress of a running job.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress"];</code>
+     * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.training.v1.TrainingProgress, dev.slipway.training.v1.TrainingProgress.Builder, dev.slipway.training.v1.TrainingProgressOrBuilder> 
@@ -4481,7 +4481,7 @@ java.lang.String defaultValue) {
      * Output only. Why the job failed; set in state FAILED.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure"];</code>
+     * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the failure field is set.
      */
     public boolean hasFailure() {
@@ -4492,7 +4492,7 @@ java.lang.String defaultValue) {
      * Output only. Why the job failed; set in state FAILED.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure"];</code>
+     * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The failure.
      */
     public dev.slipway.training.v1.TrainingFailure getFailure() {
@@ -4507,7 +4507,7 @@ java.lang.String defaultValue) {
      * Output only. Why the job failed; set in state FAILED.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure"];</code>
+     * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setFailure(dev.slipway.training.v1.TrainingFailure value) {
       if (failureBuilder_ == null) {
@@ -4527,7 +4527,7 @@ java.lang.String defaultValue) {
      * Output only. Why the job failed; set in state FAILED.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure"];</code>
+     * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setFailure(
         dev.slipway.training.v1.TrainingFailure.Builder builderForValue) {
@@ -4545,7 +4545,7 @@ java.lang.String defaultValue) {
      * Output only. Why the job failed; set in state FAILED.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure"];</code>
+     * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeFailure(dev.slipway.training.v1.TrainingFailure value) {
       if (failureBuilder_ == null) {
@@ -4570,7 +4570,7 @@ java.lang.String defaultValue) {
      * Output only. Why the job failed; set in state FAILED.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure"];</code>
+     * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearFailure() {
       bitField0_ = (bitField0_ & ~0x00010000);
@@ -4587,7 +4587,7 @@ java.lang.String defaultValue) {
      * Output only. Why the job failed; set in state FAILED.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure"];</code>
+     * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.training.v1.TrainingFailure.Builder getFailureBuilder() {
       bitField0_ |= 0x00010000;
@@ -4599,7 +4599,7 @@ java.lang.String defaultValue) {
      * Output only. Why the job failed; set in state FAILED.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure"];</code>
+     * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.training.v1.TrainingFailureOrBuilder getFailureOrBuilder() {
       if (failureBuilder_ != null) {
@@ -4614,7 +4614,7 @@ java.lang.String defaultValue) {
      * Output only. Why the job failed; set in state FAILED.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure"];</code>
+     * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.slipway.training.v1.TrainingFailure, dev.slipway.training.v1.TrainingFailure.Builder, dev.slipway.training.v1.TrainingFailureOrBuilder> 
@@ -4636,7 +4636,7 @@ java.lang.String defaultValue) {
      * Output only. The number of times a worker claimed the job (more than 1 after a lost worker).
      * </pre>
      *
-     * <code>int32 attempt_count = 18 [json_name = "attemptCount"];</code>
+     * <code>int32 attempt_count = 18 [json_name = "attemptCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The attemptCount.
      */
     @java.lang.Override
@@ -4648,7 +4648,7 @@ java.lang.String defaultValue) {
      * Output only. The number of times a worker claimed the job (more than 1 after a lost worker).
      * </pre>
      *
-     * <code>int32 attempt_count = 18 [json_name = "attemptCount"];</code>
+     * <code>int32 attempt_count = 18 [json_name = "attemptCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The attemptCount to set.
      * @return This builder for chaining.
      */
@@ -4664,7 +4664,7 @@ java.lang.String defaultValue) {
      * Output only. The number of times a worker claimed the job (more than 1 after a lost worker).
      * </pre>
      *
-     * <code>int32 attempt_count = 18 [json_name = "attemptCount"];</code>
+     * <code>int32 attempt_count = 18 [json_name = "attemptCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearAttemptCount() {
@@ -4680,7 +4680,7 @@ java.lang.String defaultValue) {
      * Output only. The principal that created the job.
      * </pre>
      *
-     * <code>string created_by = 19 [json_name = "createdBy"];</code>
+     * <code>string created_by = 19 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The createdBy.
      */
     public java.lang.String getCreatedBy() {
@@ -4700,7 +4700,7 @@ java.lang.String defaultValue) {
      * Output only. The principal that created the job.
      * </pre>
      *
-     * <code>string created_by = 19 [json_name = "createdBy"];</code>
+     * <code>string created_by = 19 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for createdBy.
      */
     public com.google.protobuf.ByteString
@@ -4721,7 +4721,7 @@ java.lang.String defaultValue) {
      * Output only. The principal that created the job.
      * </pre>
      *
-     * <code>string created_by = 19 [json_name = "createdBy"];</code>
+     * <code>string created_by = 19 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The createdBy to set.
      * @return This builder for chaining.
      */
@@ -4738,7 +4738,7 @@ java.lang.String defaultValue) {
      * Output only. The principal that created the job.
      * </pre>
      *
-     * <code>string created_by = 19 [json_name = "createdBy"];</code>
+     * <code>string created_by = 19 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearCreatedBy() {
@@ -4752,7 +4752,7 @@ java.lang.String defaultValue) {
      * Output only. The principal that created the job.
      * </pre>
      *
-     * <code>string created_by = 19 [json_name = "createdBy"];</code>
+     * <code>string created_by = 19 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for createdBy to set.
      * @return This builder for chaining.
      */
@@ -4772,7 +4772,7 @@ java.lang.String defaultValue) {
      * Output only. The principal that cancelled the job, if it was cancelled.
      * </pre>
      *
-     * <code>string cancelled_by = 20 [json_name = "cancelledBy"];</code>
+     * <code>string cancelled_by = 20 [json_name = "cancelledBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The cancelledBy.
      */
     public java.lang.String getCancelledBy() {
@@ -4792,7 +4792,7 @@ java.lang.String defaultValue) {
      * Output only. The principal that cancelled the job, if it was cancelled.
      * </pre>
      *
-     * <code>string cancelled_by = 20 [json_name = "cancelledBy"];</code>
+     * <code>string cancelled_by = 20 [json_name = "cancelledBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for cancelledBy.
      */
     public com.google.protobuf.ByteString
@@ -4813,7 +4813,7 @@ java.lang.String defaultValue) {
      * Output only. The principal that cancelled the job, if it was cancelled.
      * </pre>
      *
-     * <code>string cancelled_by = 20 [json_name = "cancelledBy"];</code>
+     * <code>string cancelled_by = 20 [json_name = "cancelledBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The cancelledBy to set.
      * @return This builder for chaining.
      */
@@ -4830,7 +4830,7 @@ java.lang.String defaultValue) {
      * Output only. The principal that cancelled the job, if it was cancelled.
      * </pre>
      *
-     * <code>string cancelled_by = 20 [json_name = "cancelledBy"];</code>
+     * <code>string cancelled_by = 20 [json_name = "cancelledBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearCancelledBy() {
@@ -4844,7 +4844,7 @@ java.lang.String defaultValue) {
      * Output only. The principal that cancelled the job, if it was cancelled.
      * </pre>
      *
-     * <code>string cancelled_by = 20 [json_name = "cancelledBy"];</code>
+     * <code>string cancelled_by = 20 [json_name = "cancelledBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for cancelledBy to set.
      * @return This builder for chaining.
      */
@@ -4864,7 +4864,7 @@ java.lang.String defaultValue) {
      * Output only. The reason given with the cancel.
      * </pre>
      *
-     * <code>string cancel_reason = 21 [json_name = "cancelReason"];</code>
+     * <code>string cancel_reason = 21 [json_name = "cancelReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The cancelReason.
      */
     public java.lang.String getCancelReason() {
@@ -4884,7 +4884,7 @@ java.lang.String defaultValue) {
      * Output only. The reason given with the cancel.
      * </pre>
      *
-     * <code>string cancel_reason = 21 [json_name = "cancelReason"];</code>
+     * <code>string cancel_reason = 21 [json_name = "cancelReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for cancelReason.
      */
     public com.google.protobuf.ByteString
@@ -4905,7 +4905,7 @@ java.lang.String defaultValue) {
      * Output only. The reason given with the cancel.
      * </pre>
      *
-     * <code>string cancel_reason = 21 [json_name = "cancelReason"];</code>
+     * <code>string cancel_reason = 21 [json_name = "cancelReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The cancelReason to set.
      * @return This builder for chaining.
      */
@@ -4922,7 +4922,7 @@ java.lang.String defaultValue) {
      * Output only. The reason given with the cancel.
      * </pre>
      *
-     * <code>string cancel_reason = 21 [json_name = "cancelReason"];</code>
+     * <code>string cancel_reason = 21 [json_name = "cancelReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearCancelReason() {
@@ -4936,7 +4936,7 @@ java.lang.String defaultValue) {
      * Output only. The reason given with the cancel.
      * </pre>
      *
-     * <code>string cancel_reason = 21 [json_name = "cancelReason"];</code>
+     * <code>string cancel_reason = 21 [json_name = "cancelReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for cancelReason to set.
      * @return This builder for chaining.
      */
@@ -4958,7 +4958,7 @@ java.lang.String defaultValue) {
      * Output only. When the job was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the createTime field is set.
      */
     public boolean hasCreateTime() {
@@ -4969,7 +4969,7 @@ java.lang.String defaultValue) {
      * Output only. When the job was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The createTime.
      */
     public com.google.protobuf.Timestamp getCreateTime() {
@@ -4984,7 +4984,7 @@ java.lang.String defaultValue) {
      * Output only. When the job was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCreateTime(com.google.protobuf.Timestamp value) {
       if (createTimeBuilder_ == null) {
@@ -5004,7 +5004,7 @@ java.lang.String defaultValue) {
      * Output only. When the job was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCreateTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -5022,7 +5022,7 @@ java.lang.String defaultValue) {
      * Output only. When the job was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCreateTime(com.google.protobuf.Timestamp value) {
       if (createTimeBuilder_ == null) {
@@ -5047,7 +5047,7 @@ java.lang.String defaultValue) {
      * Output only. When the job was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCreateTime() {
       bitField0_ = (bitField0_ & ~0x00200000);
@@ -5064,7 +5064,7 @@ java.lang.String defaultValue) {
      * Output only. When the job was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getCreateTimeBuilder() {
       bitField0_ |= 0x00200000;
@@ -5076,7 +5076,7 @@ java.lang.String defaultValue) {
      * Output only. When the job was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder() {
       if (createTimeBuilder_ != null) {
@@ -5091,7 +5091,7 @@ java.lang.String defaultValue) {
      * Output only. When the job was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -5115,7 +5115,7 @@ java.lang.String defaultValue) {
      * Output only. When a worker first started the job.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the startTime field is set.
      */
     public boolean hasStartTime() {
@@ -5126,7 +5126,7 @@ java.lang.String defaultValue) {
      * Output only. When a worker first started the job.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The startTime.
      */
     public com.google.protobuf.Timestamp getStartTime() {
@@ -5141,7 +5141,7 @@ java.lang.String defaultValue) {
      * Output only. When a worker first started the job.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setStartTime(com.google.protobuf.Timestamp value) {
       if (startTimeBuilder_ == null) {
@@ -5161,7 +5161,7 @@ java.lang.String defaultValue) {
      * Output only. When a worker first started the job.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setStartTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -5179,7 +5179,7 @@ java.lang.String defaultValue) {
      * Output only. When a worker first started the job.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeStartTime(com.google.protobuf.Timestamp value) {
       if (startTimeBuilder_ == null) {
@@ -5204,7 +5204,7 @@ java.lang.String defaultValue) {
      * Output only. When a worker first started the job.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearStartTime() {
       bitField0_ = (bitField0_ & ~0x00400000);
@@ -5221,7 +5221,7 @@ java.lang.String defaultValue) {
      * Output only. When a worker first started the job.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getStartTimeBuilder() {
       bitField0_ |= 0x00400000;
@@ -5233,7 +5233,7 @@ java.lang.String defaultValue) {
      * Output only. When a worker first started the job.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
       if (startTimeBuilder_ != null) {
@@ -5248,7 +5248,7 @@ java.lang.String defaultValue) {
      * Output only. When a worker first started the job.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime"];</code>
+     * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -5272,7 +5272,7 @@ java.lang.String defaultValue) {
      * Output only. When the job reached a terminal state.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the endTime field is set.
      */
     public boolean hasEndTime() {
@@ -5283,7 +5283,7 @@ java.lang.String defaultValue) {
      * Output only. When the job reached a terminal state.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The endTime.
      */
     public com.google.protobuf.Timestamp getEndTime() {
@@ -5298,7 +5298,7 @@ java.lang.String defaultValue) {
      * Output only. When the job reached a terminal state.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setEndTime(com.google.protobuf.Timestamp value) {
       if (endTimeBuilder_ == null) {
@@ -5318,7 +5318,7 @@ java.lang.String defaultValue) {
      * Output only. When the job reached a terminal state.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setEndTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -5336,7 +5336,7 @@ java.lang.String defaultValue) {
      * Output only. When the job reached a terminal state.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeEndTime(com.google.protobuf.Timestamp value) {
       if (endTimeBuilder_ == null) {
@@ -5361,7 +5361,7 @@ java.lang.String defaultValue) {
      * Output only. When the job reached a terminal state.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearEndTime() {
       bitField0_ = (bitField0_ & ~0x00800000);
@@ -5378,7 +5378,7 @@ java.lang.String defaultValue) {
      * Output only. When the job reached a terminal state.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getEndTimeBuilder() {
       bitField0_ |= 0x00800000;
@@ -5390,7 +5390,7 @@ java.lang.String defaultValue) {
      * Output only. When the job reached a terminal state.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder() {
       if (endTimeBuilder_ != null) {
@@ -5405,7 +5405,7 @@ java.lang.String defaultValue) {
      * Output only. When the job reached a terminal state.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime"];</code>
+     * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -5429,7 +5429,7 @@ java.lang.String defaultValue) {
      * Output only. When the job last changed (state or progress).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the updateTime field is set.
      */
     public boolean hasUpdateTime() {
@@ -5440,7 +5440,7 @@ java.lang.String defaultValue) {
      * Output only. When the job last changed (state or progress).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The updateTime.
      */
     public com.google.protobuf.Timestamp getUpdateTime() {
@@ -5455,7 +5455,7 @@ java.lang.String defaultValue) {
      * Output only. When the job last changed (state or progress).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setUpdateTime(com.google.protobuf.Timestamp value) {
       if (updateTimeBuilder_ == null) {
@@ -5475,7 +5475,7 @@ java.lang.String defaultValue) {
      * Output only. When the job last changed (state or progress).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setUpdateTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -5493,7 +5493,7 @@ java.lang.String defaultValue) {
      * Output only. When the job last changed (state or progress).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeUpdateTime(com.google.protobuf.Timestamp value) {
       if (updateTimeBuilder_ == null) {
@@ -5518,7 +5518,7 @@ java.lang.String defaultValue) {
      * Output only. When the job last changed (state or progress).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearUpdateTime() {
       bitField0_ = (bitField0_ & ~0x01000000);
@@ -5535,7 +5535,7 @@ java.lang.String defaultValue) {
      * Output only. When the job last changed (state or progress).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getUpdateTimeBuilder() {
       bitField0_ |= 0x01000000;
@@ -5547,7 +5547,7 @@ java.lang.String defaultValue) {
      * Output only. When the job last changed (state or progress).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getUpdateTimeOrBuilder() {
       if (updateTimeBuilder_ != null) {
@@ -5562,7 +5562,7 @@ java.lang.String defaultValue) {
      * Output only. When the job last changed (state or progress).
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -5584,7 +5584,7 @@ java.lang.String defaultValue) {
      * Output only. The registered version, `models/{model}/versions/{version}`; set on success.
      * </pre>
      *
-     * <code>string model_version = 26 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 26 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The modelVersion.
      */
     public java.lang.String getModelVersion() {
@@ -5604,7 +5604,7 @@ java.lang.String defaultValue) {
      * Output only. The registered version, `models/{model}/versions/{version}`; set on success.
      * </pre>
      *
-     * <code>string model_version = 26 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 26 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return The bytes for modelVersion.
      */
     public com.google.protobuf.ByteString
@@ -5625,7 +5625,7 @@ java.lang.String defaultValue) {
      * Output only. The registered version, `models/{model}/versions/{version}`; set on success.
      * </pre>
      *
-     * <code>string model_version = 26 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 26 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The modelVersion to set.
      * @return This builder for chaining.
      */
@@ -5642,7 +5642,7 @@ java.lang.String defaultValue) {
      * Output only. The registered version, `models/{model}/versions/{version}`; set on success.
      * </pre>
      *
-     * <code>string model_version = 26 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 26 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearModelVersion() {
@@ -5656,7 +5656,7 @@ java.lang.String defaultValue) {
      * Output only. The registered version, `models/{model}/versions/{version}`; set on success.
      * </pre>
      *
-     * <code>string model_version = 26 [json_name = "modelVersion"];</code>
+     * <code>string model_version = 26 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
      * @param value The bytes for modelVersion to set.
      * @return This builder for chaining.
      */
@@ -5701,7 +5701,7 @@ java.lang.String defaultValue) {
      * Output only. The holdout metrics of the registered version.
      * </pre>
      *
-     * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics"];</code>
+     * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public boolean containsMetrics(
@@ -5722,7 +5722,7 @@ java.lang.String defaultValue) {
      * Output only. The holdout metrics of the registered version.
      * </pre>
      *
-     * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics"];</code>
+     * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public java.util.Map<java.lang.String, java.lang.Double> getMetricsMap() {
@@ -5733,7 +5733,7 @@ java.lang.String defaultValue) {
      * Output only. The holdout metrics of the registered version.
      * </pre>
      *
-     * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics"];</code>
+     * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public double getMetricsOrDefault(
@@ -5749,7 +5749,7 @@ java.lang.String defaultValue) {
      * Output only. The holdout metrics of the registered version.
      * </pre>
      *
-     * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics"];</code>
+     * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public double getMetricsOrThrow(
@@ -5773,7 +5773,7 @@ java.lang.String defaultValue) {
      * Output only. The holdout metrics of the registered version.
      * </pre>
      *
-     * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics"];</code>
+     * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeMetrics(
         java.lang.String key) {
@@ -5796,7 +5796,7 @@ java.lang.String defaultValue) {
      * Output only. The holdout metrics of the registered version.
      * </pre>
      *
-     * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics"];</code>
+     * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder putMetrics(
         java.lang.String key,
@@ -5813,7 +5813,7 @@ java.lang.String defaultValue) {
      * Output only. The holdout metrics of the registered version.
      * </pre>
      *
-     * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics"];</code>
+     * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder putAllMetrics(
         java.util.Map<java.lang.String, java.lang.Double> values) {
@@ -5863,7 +5863,7 @@ java.lang.String defaultValue) {
      * Output only. The winning hyperparameters of the search (empty without a search).
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public boolean containsBestParams(
@@ -5884,7 +5884,7 @@ java.lang.String defaultValue) {
      * Output only. The winning hyperparameters of the search (empty without a search).
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public java.util.Map<java.lang.String, dev.slipway.common.v1.Value> getBestParamsMap() {
@@ -5895,7 +5895,7 @@ java.lang.String defaultValue) {
      * Output only. The winning hyperparameters of the search (empty without a search).
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public /* nullable */
@@ -5912,7 +5912,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. The winning hyperparameters of the search (empty without a search).
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public dev.slipway.common.v1.Value getBestParamsOrThrow(
@@ -5934,7 +5934,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. The winning hyperparameters of the search (empty without a search).
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeBestParams(
         java.lang.String key) {
@@ -5957,7 +5957,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. The winning hyperparameters of the search (empty without a search).
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder putBestParams(
         java.lang.String key,
@@ -5974,7 +5974,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. The winning hyperparameters of the search (empty without a search).
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder putAllBestParams(
         java.util.Map<java.lang.String, dev.slipway.common.v1.Value> values) {
@@ -5993,7 +5993,7 @@ dev.slipway.common.v1.Value defaultValue) {
      * Output only. The winning hyperparameters of the search (empty without a search).
      * </pre>
      *
-     * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams"];</code>
+     * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.slipway.common.v1.Value.Builder putBestParamsBuilderIfAbsent(
         java.lang.String key) {

@@ -10,21 +10,21 @@ public interface TrainingJobOrBuilder extends
 
   /**
    * <pre>
-   * Output only. The resource name, `trainingJobs/{training_job}`; the id is assigned by the
+   * Identifier. The resource name, `trainingJobs/{training_job}`; the id is assigned by the
    * server.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The name.
    */
   java.lang.String getName();
   /**
    * <pre>
-   * Output only. The resource name, `trainingJobs/{training_job}`; the id is assigned by the
+   * Identifier. The resource name, `trainingJobs/{training_job}`; the id is assigned by the
    * server.
    * </pre>
    *
-   * <code>string name = 1 [json_name = "name"];</code>
+   * <code>string name = 1 [json_name = "name", (.google.api.field_behavior) = IDENTIFIER];</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface TrainingJobOrBuilder extends
    * Required. The model to register the result under, `models/{model}`. Created if missing.
    * </pre>
    *
-   * <code>string model = 2 [json_name = "model"];</code>
+   * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
    * @return The model.
    */
   java.lang.String getModel();
@@ -44,7 +44,7 @@ public interface TrainingJobOrBuilder extends
    * Required. The model to register the result under, `models/{model}`. Created if missing.
    * </pre>
    *
-   * <code>string model = 2 [json_name = "model"];</code>
+   * <code>string model = 2 [json_name = "model", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for model.
    */
   com.google.protobuf.ByteString
@@ -55,7 +55,7 @@ public interface TrainingJobOrBuilder extends
    * Required. Classification or regression.
    * </pre>
    *
-   * <code>.slipway.training.v1.TaskType task = 3 [json_name = "task"];</code>
+   * <code>.slipway.training.v1.TaskType task = 3 [json_name = "task", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The enum numeric value on the wire for task.
    */
   int getTaskValue();
@@ -64,7 +64,7 @@ public interface TrainingJobOrBuilder extends
    * Required. Classification or regression.
    * </pre>
    *
-   * <code>.slipway.training.v1.TaskType task = 3 [json_name = "task"];</code>
+   * <code>.slipway.training.v1.TaskType task = 3 [json_name = "task", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The task.
    */
   dev.slipway.training.v1.TaskType getTask();
@@ -74,7 +74,7 @@ public interface TrainingJobOrBuilder extends
    * Required. What to fit.
    * </pre>
    *
-   * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator"];</code>
+   * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return Whether the estimator field is set.
    */
   boolean hasEstimator();
@@ -83,7 +83,7 @@ public interface TrainingJobOrBuilder extends
    * Required. What to fit.
    * </pre>
    *
-   * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator"];</code>
+   * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The estimator.
    */
   dev.slipway.training.v1.EstimatorSpec getEstimator();
@@ -92,7 +92,7 @@ public interface TrainingJobOrBuilder extends
    * Required. What to fit.
    * </pre>
    *
-   * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator"];</code>
+   * <code>.slipway.training.v1.EstimatorSpec estimator = 4 [json_name = "estimator", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   dev.slipway.training.v1.EstimatorSpecOrBuilder getEstimatorOrBuilder();
 
@@ -101,7 +101,7 @@ public interface TrainingJobOrBuilder extends
    * Required. The training data.
    * </pre>
    *
-   * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset"];</code>
+   * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return Whether the dataset field is set.
    */
   boolean hasDataset();
@@ -110,7 +110,7 @@ public interface TrainingJobOrBuilder extends
    * Required. The training data.
    * </pre>
    *
-   * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset"];</code>
+   * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The dataset.
    */
   dev.slipway.training.v1.DatasetSpec getDataset();
@@ -119,7 +119,7 @@ public interface TrainingJobOrBuilder extends
    * Required. The training data.
    * </pre>
    *
-   * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset"];</code>
+   * <code>.slipway.training.v1.DatasetSpec dataset = 5 [json_name = "dataset", (.google.api.field_behavior) = REQUIRED, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   dev.slipway.training.v1.DatasetSpecOrBuilder getDatasetOrBuilder();
 
@@ -128,7 +128,7 @@ public interface TrainingJobOrBuilder extends
    * Optional. The holdout split.
    * </pre>
    *
-   * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split"];</code>
+   * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return Whether the split field is set.
    */
   boolean hasSplit();
@@ -137,7 +137,7 @@ public interface TrainingJobOrBuilder extends
    * Optional. The holdout split.
    * </pre>
    *
-   * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split"];</code>
+   * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The split.
    */
   dev.slipway.training.v1.SplitSpec getSplit();
@@ -146,7 +146,7 @@ public interface TrainingJobOrBuilder extends
    * Optional. The holdout split.
    * </pre>
    *
-   * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split"];</code>
+   * <code>.slipway.training.v1.SplitSpec split = 6 [json_name = "split", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   dev.slipway.training.v1.SplitSpecOrBuilder getSplitOrBuilder();
 
@@ -155,7 +155,7 @@ public interface TrainingJobOrBuilder extends
    * Optional. A hyperparameter search; without it the estimator is fitted as given.
    * </pre>
    *
-   * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search"];</code>
+   * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return Whether the search field is set.
    */
   boolean hasSearch();
@@ -164,7 +164,7 @@ public interface TrainingJobOrBuilder extends
    * Optional. A hyperparameter search; without it the estimator is fitted as given.
    * </pre>
    *
-   * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search"];</code>
+   * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The search.
    */
   dev.slipway.training.v1.SearchSpec getSearch();
@@ -173,7 +173,7 @@ public interface TrainingJobOrBuilder extends
    * Optional. A hyperparameter search; without it the estimator is fitted as given.
    * </pre>
    *
-   * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search"];</code>
+   * <code>.slipway.training.v1.SearchSpec search = 7 [json_name = "search", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   dev.slipway.training.v1.SearchSpecOrBuilder getSearchOrBuilder();
 
@@ -182,7 +182,7 @@ public interface TrainingJobOrBuilder extends
    * Optional. Stopping conditions.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits"];</code>
+   * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return Whether the limits field is set.
    */
   boolean hasLimits();
@@ -191,7 +191,7 @@ public interface TrainingJobOrBuilder extends
    * Optional. Stopping conditions.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits"];</code>
+   * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The limits.
    */
   dev.slipway.training.v1.TrainingLimits getLimits();
@@ -200,7 +200,7 @@ public interface TrainingJobOrBuilder extends
    * Optional. Stopping conditions.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits"];</code>
+   * <code>.slipway.training.v1.TrainingLimits limits = 8 [json_name = "limits", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   dev.slipway.training.v1.TrainingLimitsOrBuilder getLimitsOrBuilder();
 
@@ -212,7 +212,7 @@ public interface TrainingJobOrBuilder extends
    * once the version is reviewed.
    * </pre>
    *
-   * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess"];</code>
+   * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The aliasOnSuccess.
    */
   java.lang.String getAliasOnSuccess();
@@ -224,7 +224,7 @@ public interface TrainingJobOrBuilder extends
    * once the version is reviewed.
    * </pre>
    *
-   * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess"];</code>
+   * <code>string alias_on_success = 9 [json_name = "aliasOnSuccess", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The bytes for aliasOnSuccess.
    */
   com.google.protobuf.ByteString
@@ -235,7 +235,7 @@ public interface TrainingJobOrBuilder extends
    * Optional. What started the job; default MANUAL. Monitoring sets DRIFT or PERFORMANCE.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingTrigger trigger = 10 [json_name = "trigger"];</code>
+   * <code>.slipway.training.v1.TrainingTrigger trigger = 10 [json_name = "trigger", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The enum numeric value on the wire for trigger.
    */
   int getTriggerValue();
@@ -244,7 +244,7 @@ public interface TrainingJobOrBuilder extends
    * Optional. What started the job; default MANUAL. Monitoring sets DRIFT or PERFORMANCE.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingTrigger trigger = 10 [json_name = "trigger"];</code>
+   * <code>.slipway.training.v1.TrainingTrigger trigger = 10 [json_name = "trigger", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The trigger.
    */
   dev.slipway.training.v1.TrainingTrigger getTrigger();
@@ -255,7 +255,7 @@ public interface TrainingJobOrBuilder extends
    * triggered by monitoring.
    * </pre>
    *
-   * <code>string trigger_source = 11 [json_name = "triggerSource"];</code>
+   * <code>string trigger_source = 11 [json_name = "triggerSource", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
    * @return The triggerSource.
    */
   java.lang.String getTriggerSource();
@@ -265,7 +265,7 @@ public interface TrainingJobOrBuilder extends
    * triggered by monitoring.
    * </pre>
    *
-   * <code>string trigger_source = 11 [json_name = "triggerSource"];</code>
+   * <code>string trigger_source = 11 [json_name = "triggerSource", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for triggerSource.
    */
   com.google.protobuf.ByteString
@@ -277,7 +277,7 @@ public interface TrainingJobOrBuilder extends
    * the monitoring report). Used as the reason for `alias_on_success`.
    * </pre>
    *
-   * <code>string reason = 12 [json_name = "reason"];</code>
+   * <code>string reason = 12 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The reason.
    */
   java.lang.String getReason();
@@ -287,7 +287,7 @@ public interface TrainingJobOrBuilder extends
    * the monitoring report). Used as the reason for `alias_on_success`.
    * </pre>
    *
-   * <code>string reason = 12 [json_name = "reason"];</code>
+   * <code>string reason = 12 [json_name = "reason", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The bytes for reason.
    */
   com.google.protobuf.ByteString
@@ -299,7 +299,7 @@ public interface TrainingJobOrBuilder extends
    * the new version's parent.
    * </pre>
    *
-   * <code>string parent_version = 13 [json_name = "parentVersion"];</code>
+   * <code>string parent_version = 13 [json_name = "parentVersion", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
    * @return The parentVersion.
    */
   java.lang.String getParentVersion();
@@ -309,7 +309,7 @@ public interface TrainingJobOrBuilder extends
    * the new version's parent.
    * </pre>
    *
-   * <code>string parent_version = 13 [json_name = "parentVersion"];</code>
+   * <code>string parent_version = 13 [json_name = "parentVersion", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for parentVersion.
    */
   com.google.protobuf.ByteString
@@ -321,7 +321,7 @@ public interface TrainingJobOrBuilder extends
    * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   int getLabelsCount();
   /**
@@ -330,7 +330,7 @@ public interface TrainingJobOrBuilder extends
    * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   boolean containsLabels(
       java.lang.String key);
@@ -346,7 +346,7 @@ public interface TrainingJobOrBuilder extends
    * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   java.util.Map<java.lang.String, java.lang.String>
   getLabelsMap();
@@ -356,7 +356,7 @@ public interface TrainingJobOrBuilder extends
    * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   /* nullable */
 java.lang.String getLabelsOrDefault(
@@ -369,7 +369,7 @@ java.lang.String defaultValue);
    * 64; keys match `[a-z][a-z0-9_-]{0,62}`, values match `[a-z0-9_-]{0,63}`.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels"];</code>
+   * <code>map&lt;string, string&gt; labels = 14 [json_name = "labels", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    */
   java.lang.String getLabelsOrThrow(
       java.lang.String key);
@@ -379,7 +379,7 @@ java.lang.String defaultValue);
    * Output only. The lifecycle state.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingJobState state = 15 [json_name = "state"];</code>
+   * <code>.slipway.training.v1.TrainingJobState state = 15 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for state.
    */
   int getStateValue();
@@ -388,7 +388,7 @@ java.lang.String defaultValue);
    * Output only. The lifecycle state.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingJobState state = 15 [json_name = "state"];</code>
+   * <code>.slipway.training.v1.TrainingJobState state = 15 [json_name = "state", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The state.
    */
   dev.slipway.training.v1.TrainingJobState getState();
@@ -398,7 +398,7 @@ java.lang.String defaultValue);
    * Output only. Progress of a running job.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress"];</code>
+   * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the progress field is set.
    */
   boolean hasProgress();
@@ -407,7 +407,7 @@ java.lang.String defaultValue);
    * Output only. Progress of a running job.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress"];</code>
+   * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The progress.
    */
   dev.slipway.training.v1.TrainingProgress getProgress();
@@ -416,7 +416,7 @@ java.lang.String defaultValue);
    * Output only. Progress of a running job.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress"];</code>
+   * <code>.slipway.training.v1.TrainingProgress progress = 16 [json_name = "progress", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.training.v1.TrainingProgressOrBuilder getProgressOrBuilder();
 
@@ -425,7 +425,7 @@ java.lang.String defaultValue);
    * Output only. Why the job failed; set in state FAILED.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure"];</code>
+   * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the failure field is set.
    */
   boolean hasFailure();
@@ -434,7 +434,7 @@ java.lang.String defaultValue);
    * Output only. Why the job failed; set in state FAILED.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure"];</code>
+   * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The failure.
    */
   dev.slipway.training.v1.TrainingFailure getFailure();
@@ -443,7 +443,7 @@ java.lang.String defaultValue);
    * Output only. Why the job failed; set in state FAILED.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure"];</code>
+   * <code>.slipway.training.v1.TrainingFailure failure = 17 [json_name = "failure", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.training.v1.TrainingFailureOrBuilder getFailureOrBuilder();
 
@@ -452,7 +452,7 @@ java.lang.String defaultValue);
    * Output only. The number of times a worker claimed the job (more than 1 after a lost worker).
    * </pre>
    *
-   * <code>int32 attempt_count = 18 [json_name = "attemptCount"];</code>
+   * <code>int32 attempt_count = 18 [json_name = "attemptCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The attemptCount.
    */
   int getAttemptCount();
@@ -462,7 +462,7 @@ java.lang.String defaultValue);
    * Output only. The principal that created the job.
    * </pre>
    *
-   * <code>string created_by = 19 [json_name = "createdBy"];</code>
+   * <code>string created_by = 19 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createdBy.
    */
   java.lang.String getCreatedBy();
@@ -471,7 +471,7 @@ java.lang.String defaultValue);
    * Output only. The principal that created the job.
    * </pre>
    *
-   * <code>string created_by = 19 [json_name = "createdBy"];</code>
+   * <code>string created_by = 19 [json_name = "createdBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for createdBy.
    */
   com.google.protobuf.ByteString
@@ -482,7 +482,7 @@ java.lang.String defaultValue);
    * Output only. The principal that cancelled the job, if it was cancelled.
    * </pre>
    *
-   * <code>string cancelled_by = 20 [json_name = "cancelledBy"];</code>
+   * <code>string cancelled_by = 20 [json_name = "cancelledBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The cancelledBy.
    */
   java.lang.String getCancelledBy();
@@ -491,7 +491,7 @@ java.lang.String defaultValue);
    * Output only. The principal that cancelled the job, if it was cancelled.
    * </pre>
    *
-   * <code>string cancelled_by = 20 [json_name = "cancelledBy"];</code>
+   * <code>string cancelled_by = 20 [json_name = "cancelledBy", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for cancelledBy.
    */
   com.google.protobuf.ByteString
@@ -502,7 +502,7 @@ java.lang.String defaultValue);
    * Output only. The reason given with the cancel.
    * </pre>
    *
-   * <code>string cancel_reason = 21 [json_name = "cancelReason"];</code>
+   * <code>string cancel_reason = 21 [json_name = "cancelReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The cancelReason.
    */
   java.lang.String getCancelReason();
@@ -511,7 +511,7 @@ java.lang.String defaultValue);
    * Output only. The reason given with the cancel.
    * </pre>
    *
-   * <code>string cancel_reason = 21 [json_name = "cancelReason"];</code>
+   * <code>string cancel_reason = 21 [json_name = "cancelReason", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for cancelReason.
    */
   com.google.protobuf.ByteString
@@ -522,7 +522,7 @@ java.lang.String defaultValue);
    * Output only. When the job was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the createTime field is set.
    */
   boolean hasCreateTime();
@@ -531,7 +531,7 @@ java.lang.String defaultValue);
    * Output only. When the job was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createTime.
    */
   com.google.protobuf.Timestamp getCreateTime();
@@ -540,7 +540,7 @@ java.lang.String defaultValue);
    * Output only. When the job was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 22 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder();
 
@@ -549,7 +549,7 @@ java.lang.String defaultValue);
    * Output only. When a worker first started the job.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime"];</code>
+   * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the startTime field is set.
    */
   boolean hasStartTime();
@@ -558,7 +558,7 @@ java.lang.String defaultValue);
    * Output only. When a worker first started the job.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime"];</code>
+   * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The startTime.
    */
   com.google.protobuf.Timestamp getStartTime();
@@ -567,7 +567,7 @@ java.lang.String defaultValue);
    * Output only. When a worker first started the job.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime"];</code>
+   * <code>.google.protobuf.Timestamp start_time = 23 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder();
 
@@ -576,7 +576,7 @@ java.lang.String defaultValue);
    * Output only. When the job reached a terminal state.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime"];</code>
+   * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the endTime field is set.
    */
   boolean hasEndTime();
@@ -585,7 +585,7 @@ java.lang.String defaultValue);
    * Output only. When the job reached a terminal state.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime"];</code>
+   * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The endTime.
    */
   com.google.protobuf.Timestamp getEndTime();
@@ -594,7 +594,7 @@ java.lang.String defaultValue);
    * Output only. When the job reached a terminal state.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime"];</code>
+   * <code>.google.protobuf.Timestamp end_time = 24 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder();
 
@@ -603,7 +603,7 @@ java.lang.String defaultValue);
    * Output only. When the job last changed (state or progress).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the updateTime field is set.
    */
   boolean hasUpdateTime();
@@ -612,7 +612,7 @@ java.lang.String defaultValue);
    * Output only. When the job last changed (state or progress).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The updateTime.
    */
   com.google.protobuf.Timestamp getUpdateTime();
@@ -621,7 +621,7 @@ java.lang.String defaultValue);
    * Output only. When the job last changed (state or progress).
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 25 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getUpdateTimeOrBuilder();
 
@@ -630,7 +630,7 @@ java.lang.String defaultValue);
    * Output only. The registered version, `models/{model}/versions/{version}`; set on success.
    * </pre>
    *
-   * <code>string model_version = 26 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 26 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The modelVersion.
    */
   java.lang.String getModelVersion();
@@ -639,7 +639,7 @@ java.lang.String defaultValue);
    * Output only. The registered version, `models/{model}/versions/{version}`; set on success.
    * </pre>
    *
-   * <code>string model_version = 26 [json_name = "modelVersion"];</code>
+   * <code>string model_version = 26 [json_name = "modelVersion", (.google.api.field_behavior) = OUTPUT_ONLY, (.google.api.resource_reference) = { ... }</code>
    * @return The bytes for modelVersion.
    */
   com.google.protobuf.ByteString
@@ -650,7 +650,7 @@ java.lang.String defaultValue);
    * Output only. The holdout metrics of the registered version.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics"];</code>
+   * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getMetricsCount();
   /**
@@ -658,7 +658,7 @@ java.lang.String defaultValue);
    * Output only. The holdout metrics of the registered version.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics"];</code>
+   * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   boolean containsMetrics(
       java.lang.String key);
@@ -673,7 +673,7 @@ java.lang.String defaultValue);
    * Output only. The holdout metrics of the registered version.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics"];</code>
+   * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.Map<java.lang.String, java.lang.Double>
   getMetricsMap();
@@ -682,7 +682,7 @@ java.lang.String defaultValue);
    * Output only. The holdout metrics of the registered version.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics"];</code>
+   * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   double getMetricsOrDefault(
       java.lang.String key,
@@ -692,7 +692,7 @@ java.lang.String defaultValue);
    * Output only. The holdout metrics of the registered version.
    * </pre>
    *
-   * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics"];</code>
+   * <code>map&lt;string, double&gt; metrics = 27 [json_name = "metrics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   double getMetricsOrThrow(
       java.lang.String key);
@@ -702,7 +702,7 @@ java.lang.String defaultValue);
    * Output only. The winning hyperparameters of the search (empty without a search).
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getBestParamsCount();
   /**
@@ -710,7 +710,7 @@ java.lang.String defaultValue);
    * Output only. The winning hyperparameters of the search (empty without a search).
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   boolean containsBestParams(
       java.lang.String key);
@@ -725,7 +725,7 @@ java.lang.String defaultValue);
    * Output only. The winning hyperparameters of the search (empty without a search).
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.Map<java.lang.String, dev.slipway.common.v1.Value>
   getBestParamsMap();
@@ -734,7 +734,7 @@ java.lang.String defaultValue);
    * Output only. The winning hyperparameters of the search (empty without a search).
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   /* nullable */
 dev.slipway.common.v1.Value getBestParamsOrDefault(
@@ -746,7 +746,7 @@ dev.slipway.common.v1.Value defaultValue);
    * Output only. The winning hyperparameters of the search (empty without a search).
    * </pre>
    *
-   * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams"];</code>
+   * <code>map&lt;string, .slipway.common.v1.Value&gt; best_params = 28 [json_name = "bestParams", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.slipway.common.v1.Value getBestParamsOrThrow(
       java.lang.String key);

@@ -60,100 +60,115 @@ public final class TrainingJobProto {
   static {
     java.lang.String[] descriptorData = {
       "\n&slipway/training/v1/training_job.proto" +
-      "\022\023slipway.training.v1\032\036google/protobuf/d" +
-      "uration.proto\032\037google/protobuf/timestamp" +
-      ".proto\032\035slipway/common/v1/value.proto\032&s" +
-      "lipway/training/v1/dataset_spec.proto\032(s" +
-      "lipway/training/v1/estimator_spec.proto\032" +
-      "%slipway/training/v1/search_spec.proto\"\363" +
-      "\014\n\013TrainingJob\022\022\n\004name\030\001 \001(\tR\004name\022\024\n\005mo" +
-      "del\030\002 \001(\tR\005model\0221\n\004task\030\003 \001(\0162\035.slipway" +
-      ".training.v1.TaskTypeR\004task\022@\n\testimator" +
-      "\030\004 \001(\0132\".slipway.training.v1.EstimatorSp" +
-      "ecR\testimator\022:\n\007dataset\030\005 \001(\0132 .slipway" +
-      ".training.v1.DatasetSpecR\007dataset\0224\n\005spl" +
-      "it\030\006 \001(\0132\036.slipway.training.v1.SplitSpec" +
-      "R\005split\0227\n\006search\030\007 \001(\0132\037.slipway.traini" +
-      "ng.v1.SearchSpecR\006search\022;\n\006limits\030\010 \001(\013" +
-      "2#.slipway.training.v1.TrainingLimitsR\006l" +
-      "imits\022(\n\020alias_on_success\030\t \001(\tR\016aliasOn" +
-      "Success\022>\n\007trigger\030\n \001(\0162$.slipway.train" +
-      "ing.v1.TrainingTriggerR\007trigger\022%\n\016trigg" +
-      "er_source\030\013 \001(\tR\rtriggerSource\022\026\n\006reason" +
-      "\030\014 \001(\tR\006reason\022%\n\016parent_version\030\r \001(\tR\r" +
-      "parentVersion\022D\n\006labels\030\016 \003(\0132,.slipway." +
-      "training.v1.TrainingJob.LabelsEntryR\006lab" +
-      "els\022;\n\005state\030\017 \001(\0162%.slipway.training.v1" +
-      ".TrainingJobStateR\005state\022A\n\010progress\030\020 \001" +
-      "(\0132%.slipway.training.v1.TrainingProgres" +
-      "sR\010progress\022>\n\007failure\030\021 \001(\0132$.slipway.t" +
-      "raining.v1.TrainingFailureR\007failure\022#\n\ra" +
-      "ttempt_count\030\022 \001(\005R\014attemptCount\022\035\n\ncrea" +
-      "ted_by\030\023 \001(\tR\tcreatedBy\022!\n\014cancelled_by\030" +
-      "\024 \001(\tR\013cancelledBy\022#\n\rcancel_reason\030\025 \001(" +
-      "\tR\014cancelReason\022;\n\013create_time\030\026 \001(\0132\032.g" +
-      "oogle.protobuf.TimestampR\ncreateTime\0229\n\n" +
+      "\022\023slipway.training.v1\032\037google/api/field_" +
+      "behavior.proto\032\031google/api/resource.prot" +
+      "o\032\036google/protobuf/duration.proto\032\037googl" +
+      "e/protobuf/timestamp.proto\032\035slipway/comm" +
+      "on/v1/value.proto\032&slipway/training/v1/d" +
+      "ataset_spec.proto\032(slipway/training/v1/e" +
+      "stimator_spec.proto\032%slipway/training/v1" +
+      "/search_spec.proto\"\370\017\n\013TrainingJob\022\030\n\004na" +
+      "me\030\001 \001(\tB\004\342A\001\010R\004name\022:\n\005model\030\002 \001(\tB$\342A\002" +
+      "\002\005\372A\034\n\032registry.slipway.dev/ModelR\005model" +
+      "\0228\n\004task\030\003 \001(\0162\035.slipway.training.v1.Tas" +
+      "kTypeB\005\342A\002\002\005R\004task\022G\n\testimator\030\004 \001(\0132\"." +
+      "slipway.training.v1.EstimatorSpecB\005\342A\002\002\005" +
+      "R\testimator\022A\n\007dataset\030\005 \001(\0132 .slipway.t" +
+      "raining.v1.DatasetSpecB\005\342A\002\002\005R\007dataset\022;" +
+      "\n\005split\030\006 \001(\0132\036.slipway.training.v1.Spli" +
+      "tSpecB\005\342A\002\001\005R\005split\022>\n\006search\030\007 \001(\0132\037.sl" +
+      "ipway.training.v1.SearchSpecB\005\342A\002\001\005R\006sea" +
+      "rch\022B\n\006limits\030\010 \001(\0132#.slipway.training.v" +
+      "1.TrainingLimitsB\005\342A\002\001\005R\006limits\022/\n\020alias" +
+      "_on_success\030\t \001(\tB\005\342A\002\001\005R\016aliasOnSuccess" +
+      "\022E\n\007trigger\030\n \001(\0162$.slipway.training.v1." +
+      "TrainingTriggerB\005\342A\002\001\005R\007trigger\0222\n\016trigg" +
+      "er_source\030\013 \001(\tB\013\342A\002\001\005\372A\003\n\001*R\rtriggerSou" +
+      "rce\022\035\n\006reason\030\014 \001(\tB\005\342A\002\001\005R\006reason\022R\n\016pa" +
+      "rent_version\030\r \001(\tB+\342A\002\001\005\372A#\n!registry.s" +
+      "lipway.dev/ModelVersionR\rparentVersion\022K" +
+      "\n\006labels\030\016 \003(\0132,.slipway.training.v1.Tra" +
+      "iningJob.LabelsEntryB\005\342A\002\001\005R\006labels\022A\n\005s" +
+      "tate\030\017 \001(\0162%.slipway.training.v1.Trainin" +
+      "gJobStateB\004\342A\001\003R\005state\022G\n\010progress\030\020 \001(\013" +
+      "2%.slipway.training.v1.TrainingProgressB" +
+      "\004\342A\001\003R\010progress\022D\n\007failure\030\021 \001(\0132$.slipw" +
+      "ay.training.v1.TrainingFailureB\004\342A\001\003R\007fa" +
+      "ilure\022)\n\rattempt_count\030\022 \001(\005B\004\342A\001\003R\014atte" +
+      "mptCount\022#\n\ncreated_by\030\023 \001(\tB\004\342A\001\003R\tcrea" +
+      "tedBy\022\'\n\014cancelled_by\030\024 \001(\tB\004\342A\001\003R\013cance" +
+      "lledBy\022)\n\rcancel_reason\030\025 \001(\tB\004\342A\001\003R\014can" +
+      "celReason\022A\n\013create_time\030\026 \001(\0132\032.google." +
+      "protobuf.TimestampB\004\342A\001\003R\ncreateTime\022?\n\n" +
       "start_time\030\027 \001(\0132\032.google.protobuf.Times" +
-      "tampR\tstartTime\0225\n\010end_time\030\030 \001(\0132\032.goog" +
-      "le.protobuf.TimestampR\007endTime\022;\n\013update" +
-      "_time\030\031 \001(\0132\032.google.protobuf.TimestampR" +
-      "\nupdateTime\022#\n\rmodel_version\030\032 \001(\tR\014mode" +
-      "lVersion\022G\n\007metrics\030\033 \003(\0132-.slipway.trai" +
-      "ning.v1.TrainingJob.MetricsEntryR\007metric" +
-      "s\022Q\n\013best_params\030\034 \003(\01320.slipway.trainin" +
-      "g.v1.TrainingJob.BestParamsEntryR\nbestPa" +
-      "rams\0329\n\013LabelsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n" +
-      "\005value\030\002 \001(\tR\005value:\0028\001\032:\n\014MetricsEntry\022" +
-      "\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\001R\005value:" +
-      "\0028\001\032W\n\017BestParamsEntry\022\020\n\003key\030\001 \001(\tR\003key" +
-      "\022.\n\005value\030\002 \001(\0132\030.slipway.common.v1.Valu" +
-      "eR\005value:\0028\001\"L\n\016TrainingLimits\022:\n\013max_ru" +
-      "ntime\030\001 \001(\0132\031.google.protobuf.DurationR\n" +
-      "maxRuntime\"\267\001\n\020TrainingProgress\0228\n\005stage" +
-      "\030\001 \001(\0162\".slipway.training.v1.TrainingSta" +
-      "geR\005stage\022\024\n\005trial\030\002 \001(\005R\005trial\022\037\n\013trial" +
-      "_count\030\003 \001(\005R\ntrialCount\022\030\n\007percent\030\004 \001(" +
-      "\001R\007percent\022\030\n\007message\030\005 \001(\tR\007message\"\213\001\n" +
-      "\017TrainingFailure\022@\n\010category\030\001 \001(\0162$.sli" +
-      "pway.training.v1.FailureCategoryR\010catego" +
-      "ry\022\030\n\007message\030\002 \001(\tR\007message\022\034\n\tretryabl" +
-      "e\030\003 \001(\010R\tretryable*\373\001\n\020TrainingJobState\022" +
-      "\"\n\036TRAINING_JOB_STATE_UNSPECIFIED\020\000\022\035\n\031T" +
-      "RAINING_JOB_STATE_QUEUED\020\001\022\036\n\032TRAINING_J" +
-      "OB_STATE_RUNNING\020\002\022!\n\035TRAINING_JOB_STATE" +
-      "_CANCELLING\020\003\022 \n\034TRAINING_JOB_STATE_SUCC" +
-      "EEDED\020\004\022\035\n\031TRAINING_JOB_STATE_FAILED\020\005\022 " +
-      "\n\034TRAINING_JOB_STATE_CANCELLED\020\006*]\n\010Task" +
-      "Type\022\031\n\025TASK_TYPE_UNSPECIFIED\020\000\022\034\n\030TASK_" +
-      "TYPE_CLASSIFICATION\020\001\022\030\n\024TASK_TYPE_REGRE" +
-      "SSION\020\002*\255\001\n\017TrainingTrigger\022 \n\034TRAINING_" +
-      "TRIGGER_UNSPECIFIED\020\000\022\033\n\027TRAINING_TRIGGE" +
-      "R_MANUAL\020\001\022\035\n\031TRAINING_TRIGGER_SCHEDULE\020" +
-      "\002\022\032\n\026TRAINING_TRIGGER_DRIFT\020\003\022 \n\034TRAININ" +
-      "G_TRIGGER_PERFORMANCE\020\004*\342\001\n\rTrainingStag" +
-      "e\022\036\n\032TRAINING_STAGE_UNSPECIFIED\020\000\022\032\n\026TRA" +
-      "INING_STAGE_LOADING\020\001\022\032\n\026TRAINING_STAGE_" +
-      "FITTING\020\002\022\034\n\030TRAINING_STAGE_SEARCHING\020\003\022" +
-      "\035\n\031TRAINING_STAGE_EVALUATING\020\004\022\034\n\030TRAINI" +
-      "NG_STAGE_PROFILING\020\005\022\036\n\032TRAINING_STAGE_R" +
-      "EGISTERING\020\006*\243\002\n\017FailureCategory\022 \n\034FAIL" +
-      "URE_CATEGORY_UNSPECIFIED\020\000\022\035\n\031FAILURE_CA" +
-      "TEGORY_BAD_SPEC\020\001\022\035\n\031FAILURE_CATEGORY_BA" +
-      "D_DATA\020\002\022\034\n\030FAILURE_CATEGORY_TIMEOUT\020\003\022 " +
-      "\n\034FAILURE_CATEGORY_WORKER_LOST\020\004\022)\n%FAIL" +
-      "URE_CATEGORY_REGISTRY_UNAVAILABLE\020\005\022&\n\"F" +
-      "AILURE_CATEGORY_REGISTRY_REJECTED\020\006\022\035\n\031F" +
-      "AILURE_CATEGORY_INTERNAL\020\007B\335\001\n\027dev.slipw" +
-      "ay.training.v1B\020TrainingJobProtoP\001ZBgith" +
-      "ub.com/slipway-mlops/slipway/clients/go/" +
-      "training/v1;trainingv1\242\002\003STX\252\002\023Slipway.T" +
-      "raining.V1\312\002\023Slipway\\Training\\V1\342\002\037Slipw" +
-      "ay\\Training\\V1\\GPBMetadata\352\002\025Slipway::Tr" +
-      "aining::V1b\006proto3"
+      "tampB\004\342A\001\003R\tstartTime\022;\n\010end_time\030\030 \001(\0132" +
+      "\032.google.protobuf.TimestampB\004\342A\001\003R\007endTi" +
+      "me\022A\n\013update_time\030\031 \001(\0132\032.google.protobu" +
+      "f.TimestampB\004\342A\001\003R\nupdateTime\022O\n\rmodel_v" +
+      "ersion\030\032 \001(\tB*\342A\001\003\372A#\n!registry.slipway." +
+      "dev/ModelVersionR\014modelVersion\022M\n\007metric" +
+      "s\030\033 \003(\0132-.slipway.training.v1.TrainingJo" +
+      "b.MetricsEntryB\004\342A\001\003R\007metrics\022W\n\013best_pa" +
+      "rams\030\034 \003(\01320.slipway.training.v1.Trainin" +
+      "gJob.BestParamsEntryB\004\342A\001\003R\nbestParams\0329" +
+      "\n\013LabelsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value" +
+      "\030\002 \001(\tR\005value:\0028\001\032:\n\014MetricsEntry\022\020\n\003key" +
+      "\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\001R\005value:\0028\001\032W\n" +
+      "\017BestParamsEntry\022\020\n\003key\030\001 \001(\tR\003key\022.\n\005va" +
+      "lue\030\002 \001(\0132\030.slipway.common.v1.ValueR\005val" +
+      "ue:\0028\001:]\352AZ\n training.slipway.dev/Traini" +
+      "ngJob\022\033trainingJobs/{training_job}*\014trai" +
+      "ningJobs2\013trainingJob\"R\n\016TrainingLimits\022" +
+      "@\n\013max_runtime\030\001 \001(\0132\031.google.protobuf.D" +
+      "urationB\004\342A\001\001R\nmaxRuntime\"\325\001\n\020TrainingPr" +
+      "ogress\022>\n\005stage\030\001 \001(\0162\".slipway.training" +
+      ".v1.TrainingStageB\004\342A\001\003R\005stage\022\032\n\005trial\030" +
+      "\002 \001(\005B\004\342A\001\003R\005trial\022%\n\013trial_count\030\003 \001(\005B" +
+      "\004\342A\001\003R\ntrialCount\022\036\n\007percent\030\004 \001(\001B\004\342A\001\003" +
+      "R\007percent\022\036\n\007message\030\005 \001(\tB\004\342A\001\003R\007messag" +
+      "e\"\235\001\n\017TrainingFailure\022F\n\010category\030\001 \001(\0162" +
+      "$.slipway.training.v1.FailureCategoryB\004\342" +
+      "A\001\003R\010category\022\036\n\007message\030\002 \001(\tB\004\342A\001\003R\007me" +
+      "ssage\022\"\n\tretryable\030\003 \001(\010B\004\342A\001\003R\tretryabl" +
+      "e*\373\001\n\020TrainingJobState\022\"\n\036TRAINING_JOB_S" +
+      "TATE_UNSPECIFIED\020\000\022\035\n\031TRAINING_JOB_STATE" +
+      "_QUEUED\020\001\022\036\n\032TRAINING_JOB_STATE_RUNNING\020" +
+      "\002\022!\n\035TRAINING_JOB_STATE_CANCELLING\020\003\022 \n\034" +
+      "TRAINING_JOB_STATE_SUCCEEDED\020\004\022\035\n\031TRAINI" +
+      "NG_JOB_STATE_FAILED\020\005\022 \n\034TRAINING_JOB_ST" +
+      "ATE_CANCELLED\020\006*]\n\010TaskType\022\031\n\025TASK_TYPE" +
+      "_UNSPECIFIED\020\000\022\034\n\030TASK_TYPE_CLASSIFICATI" +
+      "ON\020\001\022\030\n\024TASK_TYPE_REGRESSION\020\002*\255\001\n\017Train" +
+      "ingTrigger\022 \n\034TRAINING_TRIGGER_UNSPECIFI" +
+      "ED\020\000\022\033\n\027TRAINING_TRIGGER_MANUAL\020\001\022\035\n\031TRA" +
+      "INING_TRIGGER_SCHEDULE\020\002\022\032\n\026TRAINING_TRI" +
+      "GGER_DRIFT\020\003\022 \n\034TRAINING_TRIGGER_PERFORM" +
+      "ANCE\020\004*\342\001\n\rTrainingStage\022\036\n\032TRAINING_STA" +
+      "GE_UNSPECIFIED\020\000\022\032\n\026TRAINING_STAGE_LOADI" +
+      "NG\020\001\022\032\n\026TRAINING_STAGE_FITTING\020\002\022\034\n\030TRAI" +
+      "NING_STAGE_SEARCHING\020\003\022\035\n\031TRAINING_STAGE" +
+      "_EVALUATING\020\004\022\034\n\030TRAINING_STAGE_PROFILIN" +
+      "G\020\005\022\036\n\032TRAINING_STAGE_REGISTERING\020\006*\243\002\n\017" +
+      "FailureCategory\022 \n\034FAILURE_CATEGORY_UNSP" +
+      "ECIFIED\020\000\022\035\n\031FAILURE_CATEGORY_BAD_SPEC\020\001" +
+      "\022\035\n\031FAILURE_CATEGORY_BAD_DATA\020\002\022\034\n\030FAILU" +
+      "RE_CATEGORY_TIMEOUT\020\003\022 \n\034FAILURE_CATEGOR" +
+      "Y_WORKER_LOST\020\004\022)\n%FAILURE_CATEGORY_REGI" +
+      "STRY_UNAVAILABLE\020\005\022&\n\"FAILURE_CATEGORY_R" +
+      "EGISTRY_REJECTED\020\006\022\035\n\031FAILURE_CATEGORY_I" +
+      "NTERNAL\020\007B\335\001\n\027dev.slipway.training.v1B\020T" +
+      "rainingJobProtoP\001ZBgithub.com/slipway-ml" +
+      "ops/slipway/clients/go/training/v1;train" +
+      "ingv1\242\002\003STX\252\002\023Slipway.Training.V1\312\002\023Slip" +
+      "way\\Training\\V1\342\002\037Slipway\\Training\\V1\\GP" +
+      "BMetadata\352\002\025Slipway::Training::V1b\006proto" +
+      "3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
+          com.google.api.ResourceProto.getDescriptor(),
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
           dev.slipway.common.v1.ValueProto.getDescriptor(),
@@ -203,6 +218,15 @@ public final class TrainingJobProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_training_v1_TrainingFailure_descriptor,
         new java.lang.String[] { "Category", "Message", "Retryable", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    registry.add(com.google.api.ResourceProto.resource);
+    registry.add(com.google.api.ResourceProto.resourceReference);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
+    com.google.api.ResourceProto.getDescriptor();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
     dev.slipway.common.v1.ValueProto.getDescriptor();

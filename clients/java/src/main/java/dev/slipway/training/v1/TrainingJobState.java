@@ -9,6 +9,8 @@ package dev.slipway.training.v1;
  * The lifecycle state of a training job:
  * `QUEUED -&gt; RUNNING -&gt; SUCCEEDED | FAILED | CANCELLED`, with `CANCELLING` between a cancel
  * request and the stop of a running fit.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `TRAINING_JOB_STATE_UNSPECIFIED` where it must decide).
  * </pre>
  *
  * Protobuf enum {@code slipway.training.v1.TrainingJobState}

@@ -52,7 +52,7 @@ private static final long serialVersionUID = 0L;
    * the server's setting.
    * </pre>
    *
-   * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime"];</code>
+   * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the maxRuntime field is set.
    */
   @java.lang.Override
@@ -65,7 +65,7 @@ private static final long serialVersionUID = 0L;
    * the server's setting.
    * </pre>
    *
-   * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime"];</code>
+   * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxRuntime.
    */
   @java.lang.Override
@@ -78,7 +78,7 @@ private static final long serialVersionUID = 0L;
    * the server's setting.
    * </pre>
    *
-   * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime"];</code>
+   * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getMaxRuntimeOrBuilder() {
@@ -445,7 +445,7 @@ private static final long serialVersionUID = 0L;
      * the server's setting.
      * </pre>
      *
-     * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime"];</code>
+     * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the maxRuntime field is set.
      */
     public boolean hasMaxRuntime() {
@@ -457,7 +457,7 @@ private static final long serialVersionUID = 0L;
      * the server's setting.
      * </pre>
      *
-     * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime"];</code>
+     * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The maxRuntime.
      */
     public com.google.protobuf.Duration getMaxRuntime() {
@@ -473,7 +473,7 @@ private static final long serialVersionUID = 0L;
      * the server's setting.
      * </pre>
      *
-     * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime"];</code>
+     * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setMaxRuntime(com.google.protobuf.Duration value) {
       if (maxRuntimeBuilder_ == null) {
@@ -494,7 +494,7 @@ private static final long serialVersionUID = 0L;
      * the server's setting.
      * </pre>
      *
-     * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime"];</code>
+     * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setMaxRuntime(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -513,7 +513,7 @@ private static final long serialVersionUID = 0L;
      * the server's setting.
      * </pre>
      *
-     * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime"];</code>
+     * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeMaxRuntime(com.google.protobuf.Duration value) {
       if (maxRuntimeBuilder_ == null) {
@@ -539,7 +539,7 @@ private static final long serialVersionUID = 0L;
      * the server's setting.
      * </pre>
      *
-     * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime"];</code>
+     * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearMaxRuntime() {
       bitField0_ = (bitField0_ & ~0x00000001);
@@ -557,7 +557,7 @@ private static final long serialVersionUID = 0L;
      * the server's setting.
      * </pre>
      *
-     * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime"];</code>
+     * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.Duration.Builder getMaxRuntimeBuilder() {
       bitField0_ |= 0x00000001;
@@ -570,7 +570,7 @@ private static final long serialVersionUID = 0L;
      * the server's setting.
      * </pre>
      *
-     * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime"];</code>
+     * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.DurationOrBuilder getMaxRuntimeOrBuilder() {
       if (maxRuntimeBuilder_ != null) {
@@ -586,7 +586,7 @@ private static final long serialVersionUID = 0L;
      * the server's setting.
      * </pre>
      *
-     * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime"];</code>
+     * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 

@@ -14,7 +14,7 @@ public interface TrainingLimitsOrBuilder extends
    * the server's setting.
    * </pre>
    *
-   * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime"];</code>
+   * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the maxRuntime field is set.
    */
   boolean hasMaxRuntime();
@@ -24,7 +24,7 @@ public interface TrainingLimitsOrBuilder extends
    * the server's setting.
    * </pre>
    *
-   * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime"];</code>
+   * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxRuntime.
    */
   com.google.protobuf.Duration getMaxRuntime();
@@ -34,7 +34,7 @@ public interface TrainingLimitsOrBuilder extends
    * the server's setting.
    * </pre>
    *
-   * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime"];</code>
+   * <code>.google.protobuf.Duration max_runtime = 1 [json_name = "maxRuntime", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   com.google.protobuf.DurationOrBuilder getMaxRuntimeOrBuilder();
 }

@@ -52,7 +52,7 @@ private static final long serialVersionUID = 0L;
    * The current stage.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingStage stage = 1 [json_name = "stage"];</code>
+   * <code>.slipway.training.v1.TrainingStage stage = 1 [json_name = "stage", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for stage.
    */
   @java.lang.Override public int getStageValue() {
@@ -63,7 +63,7 @@ private static final long serialVersionUID = 0L;
    * The current stage.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingStage stage = 1 [json_name = "stage"];</code>
+   * <code>.slipway.training.v1.TrainingStage stage = 1 [json_name = "stage", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The stage.
    */
   @java.lang.Override public dev.slipway.training.v1.TrainingStage getStage() {
@@ -78,7 +78,7 @@ private static final long serialVersionUID = 0L;
    * During SEARCHING: the number of the candidate being fitted, from 1.
    * </pre>
    *
-   * <code>int32 trial = 2 [json_name = "trial"];</code>
+   * <code>int32 trial = 2 [json_name = "trial", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The trial.
    */
   @java.lang.Override
@@ -93,7 +93,7 @@ private static final long serialVersionUID = 0L;
    * During SEARCHING: the total number of candidate fits (candidates times folds).
    * </pre>
    *
-   * <code>int32 trial_count = 3 [json_name = "trialCount"];</code>
+   * <code>int32 trial_count = 3 [json_name = "trialCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The trialCount.
    */
   @java.lang.Override
@@ -108,7 +108,7 @@ private static final long serialVersionUID = 0L;
    * An estimate of overall completion, 0 to 100.
    * </pre>
    *
-   * <code>double percent = 4 [json_name = "percent"];</code>
+   * <code>double percent = 4 [json_name = "percent", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The percent.
    */
   @java.lang.Override
@@ -124,7 +124,7 @@ private static final long serialVersionUID = 0L;
    * A short human-readable note, for example `fitting candidate 3/20`.
    * </pre>
    *
-   * <code>string message = 5 [json_name = "message"];</code>
+   * <code>string message = 5 [json_name = "message", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The message.
    */
   @java.lang.Override
@@ -145,7 +145,7 @@ private static final long serialVersionUID = 0L;
    * A short human-readable note, for example `fitting candidate 3/20`.
    * </pre>
    *
-   * <code>string message = 5 [json_name = "message"];</code>
+   * <code>string message = 5 [json_name = "message", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for message.
    */
   @java.lang.Override
@@ -592,7 +592,7 @@ private static final long serialVersionUID = 0L;
      * The current stage.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingStage stage = 1 [json_name = "stage"];</code>
+     * <code>.slipway.training.v1.TrainingStage stage = 1 [json_name = "stage", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for stage.
      */
     @java.lang.Override public int getStageValue() {
@@ -603,7 +603,7 @@ private static final long serialVersionUID = 0L;
      * The current stage.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingStage stage = 1 [json_name = "stage"];</code>
+     * <code>.slipway.training.v1.TrainingStage stage = 1 [json_name = "stage", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for stage to set.
      * @return This builder for chaining.
      */
@@ -618,7 +618,7 @@ private static final long serialVersionUID = 0L;
      * The current stage.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingStage stage = 1 [json_name = "stage"];</code>
+     * <code>.slipway.training.v1.TrainingStage stage = 1 [json_name = "stage", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The stage.
      */
     @java.lang.Override
@@ -631,7 +631,7 @@ private static final long serialVersionUID = 0L;
      * The current stage.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingStage stage = 1 [json_name = "stage"];</code>
+     * <code>.slipway.training.v1.TrainingStage stage = 1 [json_name = "stage", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The stage to set.
      * @return This builder for chaining.
      */
@@ -649,7 +649,7 @@ private static final long serialVersionUID = 0L;
      * The current stage.
      * </pre>
      *
-     * <code>.slipway.training.v1.TrainingStage stage = 1 [json_name = "stage"];</code>
+     * <code>.slipway.training.v1.TrainingStage stage = 1 [json_name = "stage", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearStage() {
@@ -665,7 +665,7 @@ private static final long serialVersionUID = 0L;
      * During SEARCHING: the number of the candidate being fitted, from 1.
      * </pre>
      *
-     * <code>int32 trial = 2 [json_name = "trial"];</code>
+     * <code>int32 trial = 2 [json_name = "trial", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The trial.
      */
     @java.lang.Override
@@ -677,7 +677,7 @@ private static final long serialVersionUID = 0L;
      * During SEARCHING: the number of the candidate being fitted, from 1.
      * </pre>
      *
-     * <code>int32 trial = 2 [json_name = "trial"];</code>
+     * <code>int32 trial = 2 [json_name = "trial", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The trial to set.
      * @return This builder for chaining.
      */
@@ -693,7 +693,7 @@ private static final long serialVersionUID = 0L;
      * During SEARCHING: the number of the candidate being fitted, from 1.
      * </pre>
      *
-     * <code>int32 trial = 2 [json_name = "trial"];</code>
+     * <code>int32 trial = 2 [json_name = "trial", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearTrial() {
@@ -709,7 +709,7 @@ private static final long serialVersionUID = 0L;
      * During SEARCHING: the total number of candidate fits (candidates times folds).
      * </pre>
      *
-     * <code>int32 trial_count = 3 [json_name = "trialCount"];</code>
+     * <code>int32 trial_count = 3 [json_name = "trialCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The trialCount.
      */
     @java.lang.Override
@@ -721,7 +721,7 @@ private static final long serialVersionUID = 0L;
      * During SEARCHING: the total number of candidate fits (candidates times folds).
      * </pre>
      *
-     * <code>int32 trial_count = 3 [json_name = "trialCount"];</code>
+     * <code>int32 trial_count = 3 [json_name = "trialCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The trialCount to set.
      * @return This builder for chaining.
      */
@@ -737,7 +737,7 @@ private static final long serialVersionUID = 0L;
      * During SEARCHING: the total number of candidate fits (candidates times folds).
      * </pre>
      *
-     * <code>int32 trial_count = 3 [json_name = "trialCount"];</code>
+     * <code>int32 trial_count = 3 [json_name = "trialCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearTrialCount() {
@@ -753,7 +753,7 @@ private static final long serialVersionUID = 0L;
      * An estimate of overall completion, 0 to 100.
      * </pre>
      *
-     * <code>double percent = 4 [json_name = "percent"];</code>
+     * <code>double percent = 4 [json_name = "percent", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The percent.
      */
     @java.lang.Override
@@ -765,7 +765,7 @@ private static final long serialVersionUID = 0L;
      * An estimate of overall completion, 0 to 100.
      * </pre>
      *
-     * <code>double percent = 4 [json_name = "percent"];</code>
+     * <code>double percent = 4 [json_name = "percent", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The percent to set.
      * @return This builder for chaining.
      */
@@ -781,7 +781,7 @@ private static final long serialVersionUID = 0L;
      * An estimate of overall completion, 0 to 100.
      * </pre>
      *
-     * <code>double percent = 4 [json_name = "percent"];</code>
+     * <code>double percent = 4 [json_name = "percent", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearPercent() {
@@ -797,7 +797,7 @@ private static final long serialVersionUID = 0L;
      * A short human-readable note, for example `fitting candidate 3/20`.
      * </pre>
      *
-     * <code>string message = 5 [json_name = "message"];</code>
+     * <code>string message = 5 [json_name = "message", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The message.
      */
     public java.lang.String getMessage() {
@@ -817,7 +817,7 @@ private static final long serialVersionUID = 0L;
      * A short human-readable note, for example `fitting candidate 3/20`.
      * </pre>
      *
-     * <code>string message = 5 [json_name = "message"];</code>
+     * <code>string message = 5 [json_name = "message", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for message.
      */
     public com.google.protobuf.ByteString
@@ -838,7 +838,7 @@ private static final long serialVersionUID = 0L;
      * A short human-readable note, for example `fitting candidate 3/20`.
      * </pre>
      *
-     * <code>string message = 5 [json_name = "message"];</code>
+     * <code>string message = 5 [json_name = "message", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The message to set.
      * @return This builder for chaining.
      */
@@ -855,7 +855,7 @@ private static final long serialVersionUID = 0L;
      * A short human-readable note, for example `fitting candidate 3/20`.
      * </pre>
      *
-     * <code>string message = 5 [json_name = "message"];</code>
+     * <code>string message = 5 [json_name = "message", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearMessage() {
@@ -869,7 +869,7 @@ private static final long serialVersionUID = 0L;
      * A short human-readable note, for example `fitting candidate 3/20`.
      * </pre>
      *
-     * <code>string message = 5 [json_name = "message"];</code>
+     * <code>string message = 5 [json_name = "message", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for message to set.
      * @return This builder for chaining.
      */

@@ -13,7 +13,7 @@ public interface TrainingProgressOrBuilder extends
    * The current stage.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingStage stage = 1 [json_name = "stage"];</code>
+   * <code>.slipway.training.v1.TrainingStage stage = 1 [json_name = "stage", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for stage.
    */
   int getStageValue();
@@ -22,7 +22,7 @@ public interface TrainingProgressOrBuilder extends
    * The current stage.
    * </pre>
    *
-   * <code>.slipway.training.v1.TrainingStage stage = 1 [json_name = "stage"];</code>
+   * <code>.slipway.training.v1.TrainingStage stage = 1 [json_name = "stage", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The stage.
    */
   dev.slipway.training.v1.TrainingStage getStage();
@@ -32,7 +32,7 @@ public interface TrainingProgressOrBuilder extends
    * During SEARCHING: the number of the candidate being fitted, from 1.
    * </pre>
    *
-   * <code>int32 trial = 2 [json_name = "trial"];</code>
+   * <code>int32 trial = 2 [json_name = "trial", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The trial.
    */
   int getTrial();
@@ -42,7 +42,7 @@ public interface TrainingProgressOrBuilder extends
    * During SEARCHING: the total number of candidate fits (candidates times folds).
    * </pre>
    *
-   * <code>int32 trial_count = 3 [json_name = "trialCount"];</code>
+   * <code>int32 trial_count = 3 [json_name = "trialCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The trialCount.
    */
   int getTrialCount();
@@ -52,7 +52,7 @@ public interface TrainingProgressOrBuilder extends
    * An estimate of overall completion, 0 to 100.
    * </pre>
    *
-   * <code>double percent = 4 [json_name = "percent"];</code>
+   * <code>double percent = 4 [json_name = "percent", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The percent.
    */
   double getPercent();
@@ -62,7 +62,7 @@ public interface TrainingProgressOrBuilder extends
    * A short human-readable note, for example `fitting candidate 3/20`.
    * </pre>
    *
-   * <code>string message = 5 [json_name = "message"];</code>
+   * <code>string message = 5 [json_name = "message", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The message.
    */
   java.lang.String getMessage();
@@ -71,7 +71,7 @@ public interface TrainingProgressOrBuilder extends
    * A short human-readable note, for example `fitting candidate 3/20`.
    * </pre>
    *
-   * <code>string message = 5 [json_name = "message"];</code>
+   * <code>string message = 5 [json_name = "message", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for message.
    */
   com.google.protobuf.ByteString

@@ -262,7 +262,7 @@ public final class TrainingServiceGrpc {
 
     /**
      * <pre>
-     * Lists training jobs, newest first, with optional filters.
+     * Lists training jobs, newest first unless `order_by` says otherwise, with a filter.
      * </pre>
      */
     default void listTrainingJobs(dev.slipway.training.v1.ListTrainingJobsRequest request,
@@ -356,7 +356,7 @@ public final class TrainingServiceGrpc {
 
     /**
      * <pre>
-     * Lists training jobs, newest first, with optional filters.
+     * Lists training jobs, newest first unless `order_by` says otherwise, with a filter.
      * </pre>
      */
     public void listTrainingJobs(dev.slipway.training.v1.ListTrainingJobsRequest request,
@@ -436,7 +436,7 @@ public final class TrainingServiceGrpc {
 
     /**
      * <pre>
-     * Lists training jobs, newest first, with optional filters.
+     * Lists training jobs, newest first unless `order_by` says otherwise, with a filter.
      * </pre>
      */
     public dev.slipway.training.v1.ListTrainingJobsResponse listTrainingJobs(dev.slipway.training.v1.ListTrainingJobsRequest request) throws io.grpc.StatusException {
@@ -515,7 +515,7 @@ public final class TrainingServiceGrpc {
 
     /**
      * <pre>
-     * Lists training jobs, newest first, with optional filters.
+     * Lists training jobs, newest first unless `order_by` says otherwise, with a filter.
      * </pre>
      */
     public dev.slipway.training.v1.ListTrainingJobsResponse listTrainingJobs(dev.slipway.training.v1.ListTrainingJobsRequest request) {
@@ -595,7 +595,7 @@ public final class TrainingServiceGrpc {
 
     /**
      * <pre>
-     * Lists training jobs, newest first, with optional filters.
+     * Lists training jobs, newest first unless `order_by` says otherwise, with a filter.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.slipway.training.v1.ListTrainingJobsResponse> listTrainingJobs(

@@ -75,62 +75,68 @@ public final class TrainingServiceProto {
   static {
     java.lang.String[] descriptorData = {
       "\n*slipway/training/v1/training_service.p" +
-      "roto\022\023slipway.training.v1\032&slipway/train" +
-      "ing/v1/training_job.proto\"\243\001\n\030CreateTrai" +
-      "ningJobRequest\022C\n\014training_job\030\001 \001(\0132 .s" +
-      "lipway.training.v1.TrainingJobR\013training" +
-      "Job\022#\n\rvalidate_only\030\002 \001(\010R\014validateOnly" +
-      "\022\035\n\nrequest_id\030\003 \001(\tR\trequestId\"`\n\031Creat" +
-      "eTrainingJobResponse\022C\n\014training_job\030\001 \001" +
-      "(\0132 .slipway.training.v1.TrainingJobR\013tr" +
-      "ainingJob\"+\n\025GetTrainingJobRequest\022\022\n\004na" +
-      "me\030\001 \001(\tR\004name\"]\n\026GetTrainingJobResponse" +
-      "\022C\n\014training_job\030\001 \001(\0132 .slipway.trainin" +
-      "g.v1.TrainingJobR\013trainingJob\"\211\002\n\027ListTr" +
-      "ainingJobsRequest\022\033\n\tpage_size\030\001 \001(\005R\010pa" +
-      "geSize\022\035\n\npage_token\030\002 \001(\tR\tpageToken\022=\n" +
-      "\006states\030\003 \003(\0162%.slipway.training.v1.Trai" +
-      "ningJobStateR\006states\022\024\n\005model\030\004 \001(\tR\005mod" +
-      "el\022\035\n\ncreated_by\030\005 \001(\tR\tcreatedBy\022>\n\007tri" +
-      "gger\030\006 \001(\0162$.slipway.training.v1.Trainin" +
-      "gTriggerR\007trigger\"\211\001\n\030ListTrainingJobsRe" +
-      "sponse\022E\n\rtraining_jobs\030\001 \003(\0132 .slipway." +
-      "training.v1.TrainingJobR\014trainingJobs\022&\n" +
-      "\017next_page_token\030\002 \001(\tR\rnextPageToken\"e\n" +
-      "\030CancelTrainingJobRequest\022\022\n\004name\030\001 \001(\tR" +
-      "\004name\022\026\n\006reason\030\002 \001(\tR\006reason\022\035\n\nrequest" +
-      "_id\030\003 \001(\tR\trequestId\"`\n\031CancelTrainingJo" +
-      "bResponse\022C\n\014training_job\030\001 \001(\0132 .slipwa" +
-      "y.training.v1.TrainingJobR\013trainingJob\"-" +
-      "\n\027WatchTrainingJobRequest\022\022\n\004name\030\001 \001(\tR" +
-      "\004name\"_\n\030WatchTrainingJobResponse\022C\n\014tra" +
-      "ining_job\030\001 \001(\0132 .slipway.training.v1.Tr" +
-      "ainingJobR\013trainingJob2\310\004\n\017TrainingServi" +
-      "ce\022r\n\021CreateTrainingJob\022-.slipway.traini" +
-      "ng.v1.CreateTrainingJobRequest\032..slipway" +
-      ".training.v1.CreateTrainingJobResponse\022i" +
-      "\n\016GetTrainingJob\022*.slipway.training.v1.G" +
-      "etTrainingJobRequest\032+.slipway.training." +
-      "v1.GetTrainingJobResponse\022o\n\020ListTrainin" +
-      "gJobs\022,.slipway.training.v1.ListTraining" +
-      "JobsRequest\032-.slipway.training.v1.ListTr" +
-      "ainingJobsResponse\022r\n\021CancelTrainingJob\022" +
-      "-.slipway.training.v1.CancelTrainingJobR" +
-      "equest\032..slipway.training.v1.CancelTrain" +
-      "ingJobResponse\022q\n\020WatchTrainingJob\022,.sli" +
-      "pway.training.v1.WatchTrainingJobRequest" +
-      "\032-.slipway.training.v1.WatchTrainingJobR" +
-      "esponse0\001B\341\001\n\027dev.slipway.training.v1B\024T" +
-      "rainingServiceProtoP\001ZBgithub.com/slipwa" +
-      "y-mlops/slipway/clients/go/training/v1;t" +
-      "rainingv1\242\002\003STX\252\002\023Slipway.Training.V1\312\002\023" +
-      "Slipway\\Training\\V1\342\002\037Slipway\\Training\\V" +
-      "1\\GPBMetadata\352\002\025Slipway::Training::V1b\006p" +
-      "roto3"
+      "roto\022\023slipway.training.v1\032\037google/api/fi" +
+      "eld_behavior.proto\032\031google/api/resource." +
+      "proto\032&slipway/training/v1/training_job." +
+      "proto\"\265\001\n\030CreateTrainingJobRequest\022I\n\014tr" +
+      "aining_job\030\001 \001(\0132 .slipway.training.v1.T" +
+      "rainingJobB\004\342A\001\002R\013trainingJob\022)\n\rvalidat" +
+      "e_only\030\002 \001(\010B\004\342A\001\001R\014validateOnly\022#\n\nrequ" +
+      "est_id\030\003 \001(\tB\004\342A\001\001R\trequestId\"`\n\031CreateT" +
+      "rainingJobResponse\022C\n\014training_job\030\001 \001(\013" +
+      "2 .slipway.training.v1.TrainingJobR\013trai" +
+      "ningJob\"V\n\025GetTrainingJobRequest\022=\n\004name" +
+      "\030\001 \001(\tB)\342A\001\002\372A\"\n training.slipway.dev/Tr" +
+      "ainingJobR\004name\"]\n\026GetTrainingJobRespons" +
+      "e\022C\n\014training_job\030\001 \001(\0132 .slipway.traini" +
+      "ng.v1.TrainingJobR\013trainingJob\"\334\001\n\027ListT" +
+      "rainingJobsRequest\022!\n\tpage_size\030\001 \001(\005B\004\342" +
+      "A\001\001R\010pageSize\022#\n\npage_token\030\002 \001(\tB\004\342A\001\001R" +
+      "\tpageToken\022\034\n\006filter\030\007 \001(\tB\004\342A\001\001R\006filter" +
+      "\022\037\n\010order_by\030\010 \001(\tB\004\342A\001\001R\007orderByJ\004\010\003\020\004J" +
+      "\004\010\004\020\005J\004\010\005\020\006J\004\010\006\020\007R\006statesR\005modelR\ncreate" +
+      "d_byR\007trigger\"\211\001\n\030ListTrainingJobsRespon" +
+      "se\022E\n\rtraining_jobs\030\001 \003(\0132 .slipway.trai" +
+      "ning.v1.TrainingJobR\014trainingJobs\022&\n\017nex" +
+      "t_page_token\030\002 \001(\tR\rnextPageToken\"\234\001\n\030Ca" +
+      "ncelTrainingJobRequest\022=\n\004name\030\001 \001(\tB)\342A" +
+      "\001\002\372A\"\n training.slipway.dev/TrainingJobR" +
+      "\004name\022\034\n\006reason\030\002 \001(\tB\004\342A\001\001R\006reason\022#\n\nr" +
+      "equest_id\030\003 \001(\tB\004\342A\001\001R\trequestId\"`\n\031Canc" +
+      "elTrainingJobResponse\022C\n\014training_job\030\001 " +
+      "\001(\0132 .slipway.training.v1.TrainingJobR\013t" +
+      "rainingJob\"X\n\027WatchTrainingJobRequest\022=\n" +
+      "\004name\030\001 \001(\tB)\342A\001\002\372A\"\n training.slipway.d" +
+      "ev/TrainingJobR\004name\"_\n\030WatchTrainingJob" +
+      "Response\022C\n\014training_job\030\001 \001(\0132 .slipway" +
+      ".training.v1.TrainingJobR\013trainingJob2\310\004" +
+      "\n\017TrainingService\022r\n\021CreateTrainingJob\022-" +
+      ".slipway.training.v1.CreateTrainingJobRe" +
+      "quest\032..slipway.training.v1.CreateTraini" +
+      "ngJobResponse\022i\n\016GetTrainingJob\022*.slipwa" +
+      "y.training.v1.GetTrainingJobRequest\032+.sl" +
+      "ipway.training.v1.GetTrainingJobResponse" +
+      "\022o\n\020ListTrainingJobs\022,.slipway.training." +
+      "v1.ListTrainingJobsRequest\032-.slipway.tra" +
+      "ining.v1.ListTrainingJobsResponse\022r\n\021Can" +
+      "celTrainingJob\022-.slipway.training.v1.Can" +
+      "celTrainingJobRequest\032..slipway.training" +
+      ".v1.CancelTrainingJobResponse\022q\n\020WatchTr" +
+      "ainingJob\022,.slipway.training.v1.WatchTra" +
+      "iningJobRequest\032-.slipway.training.v1.Wa" +
+      "tchTrainingJobResponse0\001B\341\001\n\027dev.slipway" +
+      ".training.v1B\024TrainingServiceProtoP\001ZBgi" +
+      "thub.com/slipway-mlops/slipway/clients/g" +
+      "o/training/v1;trainingv1\242\002\003STX\252\002\023Slipway" +
+      ".Training.V1\312\002\023Slipway\\Training\\V1\342\002\037Sli" +
+      "pway\\Training\\V1\\GPBMetadata\352\002\025Slipway::" +
+      "Training::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
+          com.google.api.ResourceProto.getDescriptor(),
           dev.slipway.training.v1.TrainingJobProto.getDescriptor(),
         });
     internal_static_slipway_training_v1_CreateTrainingJobRequest_descriptor =
@@ -162,7 +168,7 @@ public final class TrainingServiceProto {
     internal_static_slipway_training_v1_ListTrainingJobsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_training_v1_ListTrainingJobsRequest_descriptor,
-        new java.lang.String[] { "PageSize", "PageToken", "States", "Model", "CreatedBy", "Trigger", });
+        new java.lang.String[] { "PageSize", "PageToken", "Filter", "OrderBy", });
     internal_static_slipway_training_v1_ListTrainingJobsResponse_descriptor =
       getDescriptor().getMessageTypes().get(5);
     internal_static_slipway_training_v1_ListTrainingJobsResponse_fieldAccessorTable = new
@@ -193,6 +199,14 @@ public final class TrainingServiceProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_training_v1_WatchTrainingJobResponse_descriptor,
         new java.lang.String[] { "TrainingJob", });
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    registry.add(com.google.api.ResourceProto.resourceReference);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
+    com.google.api.FieldBehaviorProto.getDescriptor();
+    com.google.api.ResourceProto.getDescriptor();
     dev.slipway.training.v1.TrainingJobProto.getDescriptor();
   }
 

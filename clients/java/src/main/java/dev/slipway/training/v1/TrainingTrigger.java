@@ -7,6 +7,8 @@ package dev.slipway.training.v1;
 /**
  * <pre>
  * What started a training job.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `TRAINING_TRIGGER_UNSPECIFIED` where it must decide).
  * </pre>
  *
  * Protobuf enum {@code slipway.training.v1.TrainingTrigger}
