@@ -6,6 +6,12 @@ plain hash is enough; there is nothing to brute-force). Format::
     {"version": 1,
      "tokens": [{"principal": "alice", "roles": ["developer"], "sha256": "<hex>",
                  "description": "laptop"}]}
+
+A running service picks up a changed file by itself: ``TokenStore`` looks at the file's
+modification time, size and inode at most once a second, on the call path (a ``stat``, never a
+read, unless the file changed), and re-reads it at once on ``reload`` (SIGHUP). A file that
+cannot be read or parsed keeps the tokens loaded before and logs an error: a half-written or
+mistyped file neither opens the door nor locks everyone out.
 """
 
 from __future__ import annotations
@@ -14,14 +20,26 @@ import hashlib
 import json
 import os
 import secrets
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from slipway.core.context import Principal
 from slipway.core.errors import InvalidArgumentError, UnauthenticatedError
+from slipway.core.logs import get_logger
 from slipway.core.reasons import Reason
 from slipway.core.roles import ROLES
+
+log = get_logger("slipway.auth")
+
+# How often, at most, the tokens file is looked at for a change (one stat call): a token added or
+# revoked is honoured within this time, and a busy service pays one syscall a second for it.
+RELOAD_CHECK_SECONDS = 1.0
+
+# What identifies one version of the tokens file: an atomic replace (how `slipway tokens` and
+# most editors write) changes the inode, an edit in place the modification time or size.
+FileVersion = tuple[int, int, int, int]
 
 TOKEN_PREFIX = "slw_"  # noqa: S105  (a prefix that makes leaked tokens easy to spot)
 
@@ -51,33 +69,128 @@ class TokenEntry:
         }
 
 
-class TokenStore:
-    """Maps token hashes to principals; loaded once at start-up."""
+def _principals(entries: Iterable[TokenEntry]) -> dict[str, Principal]:
+    by_hash: dict[str, Principal] = {}
+    for entry in entries:
+        unknown = entry.roles - ROLES
+        if unknown:
+            raise InvalidArgumentError(
+                f"token of {entry.principal!r} has unknown roles {sorted(unknown)}; "
+                f"known roles: {sorted(ROLES)}"
+            )
+        by_hash[entry.sha256] = Principal(entry.principal, entry.roles)
+    return by_hash
 
-    def __init__(self, entries: Iterable[TokenEntry]) -> None:
-        self._by_hash: dict[str, Principal] = {}
-        for entry in entries:
-            unknown = entry.roles - ROLES
-            if unknown:
-                raise InvalidArgumentError(
-                    f"token of {entry.principal!r} has unknown roles {sorted(unknown)}; "
-                    f"known roles: {sorted(ROLES)}"
-                )
-            self._by_hash[entry.sha256] = Principal(entry.principal, entry.roles)
+
+def _file_version(path: Path) -> FileVersion:
+    stat = path.stat()
+    return (stat.st_ino, stat.st_dev, stat.st_mtime_ns, stat.st_size)
+
+
+def _read_principals(path: Path) -> dict[str, Principal]:
+    try:
+        document = json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(
+            f"tokens file {path} does not exist: create one with `slipway tokens create`, "
+            "or start with --insecure-no-auth for a local experiment"
+        ) from exc
+    return _principals(parse_entries(document, source=str(path)))
+
+
+class TokenStore:
+    """Maps token hashes to principals. Loaded from a file (``load``), it follows the file's
+    changes: see the module's docstring."""
+
+    def __init__(
+        self,
+        entries: Iterable[TokenEntry],
+        *,
+        path: Path | None = None,
+        check_seconds: float = RELOAD_CHECK_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._by_hash = _principals(entries)
+        self._path = path  # None: a fixed set of tokens
+        self._check_seconds = check_seconds
+        self._clock = clock
+        self._next_check = clock() + check_seconds  # check_seconds 0: only on reload()
+        # The version of the file last read, whether it loaded or failed (so that a broken file
+        # is reported once, not every second, and its next change is tried again).
+        self._version: FileVersion | None = None
 
     @classmethod
-    def load(cls, path: Path) -> TokenStore:
+    def load(
+        cls,
+        path: Path,
+        *,
+        check_seconds: float = RELOAD_CHECK_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> TokenStore:
+        """The tokens of ``path``; a missing or malformed file fails here, at start-up, where
+        a service should refuse to start rather than serve with no tokens."""
+        version = _file_version(path) if path.exists() else None
+        store = cls((), path=path, check_seconds=check_seconds, clock=clock)
+        store._by_hash = _read_principals(path)
+        store._version = version
+        return store
+
+    @property
+    def principal_count(self) -> int:
+        """How many tokens are accepted now."""
+        return len(self._by_hash)
+
+    def reload(self) -> bool:
+        """Re-read the file now (SIGHUP). True when the tokens changed to the file's; False,
+        with an error logged, when the file could not be used and the tokens stay as they were."""
+        if self._path is None:
+            return False
+        self._next_check = self._clock() + self._check_seconds
         try:
-            document = json.loads(path.read_text())
-        except FileNotFoundError as exc:
-            raise FileNotFoundError(
-                f"tokens file {path} does not exist: create one with `slipway tokens create`, "
-                "or start with --insecure-no-auth for a local experiment"
-            ) from exc
-        return cls(parse_entries(document, source=str(path)))
+            version: FileVersion | None = _file_version(self._path)
+        except OSError:
+            version = None
+        return self._reload(version)
+
+    def _reload(self, version: FileVersion | None) -> bool:
+        assert self._path is not None
+        self._version = version
+        try:
+            loaded = _read_principals(self._path)
+        except (OSError, ValueError, InvalidArgumentError) as exc:
+            # ValueError covers JSON that does not parse (JSONDecodeError) and bad UTF-8.
+            log.error(
+                "tokens file not reloaded: keeping the tokens loaded before",
+                tokens_file=str(self._path),
+                error=str(exc),
+                tokens=len(self._by_hash),
+            )
+            return False
+        before = len(self._by_hash)
+        self._by_hash = loaded
+        log.info(
+            "tokens file reloaded", tokens_file=str(self._path), tokens=len(loaded), before=before
+        )
+        return True
+
+    def _follow_file(self) -> None:
+        """At most once per ``check_seconds``: one stat, and a reload when the file changed."""
+        if self._path is None or self._check_seconds <= 0:
+            return
+        now = self._clock()
+        if now < self._next_check:
+            return
+        self._next_check = now + self._check_seconds
+        try:
+            version: FileVersion | None = _file_version(self._path)
+        except OSError:
+            version = None  # gone (mid-rename, or removed): reported once by _reload
+        if version != self._version:
+            self._reload(version)
 
     def authenticate(self, authorization: str | None) -> Principal:
         """The principal behind an ``authorization: Bearer <token>`` value."""
+        self._follow_file()
         if not authorization:
             raise UnauthenticatedError(
                 "missing bearer token: send metadata 'authorization: Bearer <token>'",
@@ -129,6 +242,45 @@ def add_token(path: Path, principal: str, roles: Iterable[str], description: str
         path, json.dumps({"version": 1, "tokens": [e.to_json() for e in entries]}, indent=2) + "\n"
     )
     return token
+
+
+def revoke_tokens(
+    path: Path, *, principal: str | None = None, sha256: str | None = None
+) -> list[TokenEntry]:
+    """Remove every token of ``principal``, or the one token whose SHA-256 is ``sha256`` (the
+    whole hash, or a prefix of at least 8 hex digits naming a single token); returns the removed
+    entries, written with the same atomic replace as ``add_token``. Running services refuse the
+    removed tokens within ``RELOAD_CHECK_SECONDS`` (at once on SIGHUP)."""
+    if (principal is None) == (sha256 is None):
+        raise InvalidArgumentError("name either a principal or a token hash")
+    try:
+        document = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InvalidArgumentError(f"tokens file {path} does not exist") from None
+    entries = parse_entries(document, source=str(path))
+    if principal is not None:
+        removed = [e for e in entries if e.principal == principal]
+        if not removed:
+            raise InvalidArgumentError(f"no token of principal {principal!r} in {path}")
+    else:
+        wanted = (sha256 or "").strip().lower()
+        if len(wanted) < 8 or any(c not in "0123456789abcdef" for c in wanted):
+            raise InvalidArgumentError(
+                "a token hash is its SHA-256 in hex, or a prefix of at least 8 hex digits "
+                "(`slipway tokens list` shows them)"
+            )
+        removed = [e for e in entries if e.sha256.startswith(wanted)]
+        if not removed:
+            raise InvalidArgumentError(f"no token with hash {wanted}... in {path}")
+        if len(removed) > 1:
+            raise InvalidArgumentError(
+                f"{len(removed)} tokens have hashes starting {wanted}: give more digits"
+            )
+    kept = [e for e in entries if e not in removed]
+    write_private(
+        path, json.dumps({"version": 1, "tokens": [e.to_json() for e in kept]}, indent=2) + "\n"
+    )
+    return removed
 
 
 def write_private(path: Path, text: str) -> None:

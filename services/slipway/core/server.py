@@ -6,7 +6,8 @@ access log, auth, error translation, caps on open watch streams), the standard h
 plaintext health-only port), reflection for grpcurl, TLS or mutual TLS, message size limits and a
 Prometheus endpoint.
 ``run`` adds signal handling: on SIGTERM or SIGINT the server stops accepting calls, lets
-in-flight calls finish within the grace period and returns.
+in-flight calls finish within the grace period and returns; on SIGHUP it re-reads the tokens
+file (which it also follows by itself, within a second: ``slipway.core.auth``).
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ class SlipwayServer:
         self._server: grpc.aio.Server | None = None
         self._health_server: grpc.aio.Server | None = None
         self._metrics_endpoint: MetricsEndpoint | None = None
+        self.tokens: TokenStore | None = None  # None: --insecure-no-auth (or not started)
         self.grpc_port = 0
         self.health_port = 0
 
@@ -125,11 +127,19 @@ class SlipwayServer:
             log.warning("authentication is OFF (--insecure-no-auth): every caller is an admin")
             return None
         assert self.settings.tokens_file is not None
-        return TokenStore.load(self.settings.tokens_file)
+        return TokenStore.load(
+            self.settings.tokens_file, check_seconds=self.settings.tokens_check_seconds
+        )
+
+    def reload_tokens(self) -> None:
+        """Re-read the tokens file now (SIGHUP); a file that fails to load keeps the tokens."""
+        if self.tokens is not None:
+            self.tokens.reload()
 
     async def start(self) -> None:
         """Bind and start serving; health reports NOT_SERVING until ``set_serving``."""
         s = self.settings
+        self.tokens = self._tokens()
         interceptors: list[grpc.aio.ServerInterceptor] = [
             EdgeInterceptor(
                 [
@@ -141,7 +151,7 @@ class SlipwayServer:
                         slow_seconds=s.access_log_slow_seconds,
                     ),
                     AuthInterceptor(
-                        self._tokens(),
+                        self.tokens,
                         self._role_table,
                         service=s.service_name,
                         auditor=self._auditor,
@@ -290,11 +300,13 @@ async def run_until_signalled(
     on_stopping: Callable[[], Awaitable[None]] | None = None,
     on_stop: Callable[[], Awaitable[Any]] | None = None,
 ) -> None:
-    """Start ``server``, serve until SIGTERM or SIGINT, then drain and stop it."""
+    """Start ``server``, serve until SIGTERM or SIGINT, then drain and stop it; SIGHUP re-reads
+    the tokens file."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, server.reload_tokens)
     await server.start()
     # Readiness may take long (serving loads its models first); a signal meanwhile still stops
     # the process, which then never reported SERVING.

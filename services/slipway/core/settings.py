@@ -78,6 +78,13 @@ class ServiceSettings:
         "JSON file of bearer-token hashes, principals and roles. "
         "Default $SLIPWAY_HOME/tokens.json.",
     )
+    tokens_check_seconds: float = setting(
+        1.0,
+        "Look at the tokens file for a change (one stat of its time, size and inode) at most "
+        "this often, on the call path, and re-read it when it changed: tokens created or "
+        "revoked are honoured within this time without a restart. SIGHUP re-reads it at once. "
+        "0: only on SIGHUP.",
+    )
     insecure_no_auth: bool = setting(
         False,
         "Accept calls without a token, all as an admin. For local experiments only: refused "
@@ -272,6 +279,10 @@ class ServiceSettings:
             raise ValueError("tls_cert_file and tls_key_file must be set together")
         if self.tls_client_ca_file is not None and self.tls_cert_file is None:
             raise ValueError("mutual TLS (tls_client_ca_file) needs tls_cert_file and tls_key_file")
+        if self.tokens_check_seconds < 0:
+            raise ValueError(
+                f"tokens_check_seconds must not be negative, not {self.tokens_check_seconds!r}"
+            )
         if self.refusal_window_seconds <= 0 or self.refusal_keys_per_window < 1:
             raise ValueError(
                 "refusal_window_seconds must be positive and refusal_keys_per_window at least 1"
