@@ -30,6 +30,7 @@ COMMANDS = (
     "predict",
     "serve",
     "monitor",
+    "labels",
     "lineage",
     "audit",
     "tokens",
