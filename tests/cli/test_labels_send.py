@@ -119,8 +119,8 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 async def send(
-    setup: Setup, capsys: pytest.CaptureFixture[str], *argv: object
-) -> tuple[int, dict[str, Any] | str, str]:
+    setup: Setup, capsys: pytest.CaptureFixture[str], *argv: object, as_json: bool = True
+) -> tuple[int, Any, str]:
     """`slipway labels send ARGV` in a thread (the services run on this loop): exit code,
     the JSON summary (text when it printed none), and stderr."""
     capsys.readouterr()
@@ -134,7 +134,7 @@ async def send(
             setup.monitoring.address,
             "--token-file",
             str(setup.token_file),
-            "--json",
+            *(["--json"] if as_json else []),
         ],
     )
     out, err = capsys.readouterr()
@@ -206,10 +206,11 @@ async def test_json_lines_with_a_missing_label_and_a_wrong_class(setup, tmp_path
     assert report.performance.labeled_row_count == 29  # fruit-0, 1 and 2 but the missing row
 
     # The same file again, one request a call: labels sent twice replace the first ones.
-    code, out, _ = await send(setup, capsys, path, "--batch-size", "1")
+    code, out, _ = await send(setup, capsys, path, "--batch-size", "1", as_json=False)
     assert code == 1
-    assert out["batches"] == 4
-    assert out["matched"] == 3
+    assert "sent the labels of 4 requests (32 rows, text labels) in 4 calls: 3 joined" in out
+    assert "1 rejected" in out
+    assert "1 missing label, 1 no request id" in out
 
 
 @ON_SQLITE

@@ -322,9 +322,10 @@ class Sent:
         }
 
     def line(self, problems: Counter[str], kind: str) -> str:
+        calls = "call" if self.batches == 1 else "calls"
         text = (
-            f"sent the labels of {self.requests} requests ({self.rows} rows, as {kind}) in "
-            f"{self.batches} calls: {self.matched} joined to their prediction, "
+            f"sent the labels of {self.requests} requests ({self.rows} rows, {kind} labels) in "
+            f"{self.batches} {calls}: {self.matched} joined to their prediction, "
             f"{self.pending} with a request id monitoring does not know yet (kept until its "
             f"prediction arrives), {self.rejected} rejected"
         )
