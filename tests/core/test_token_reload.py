@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import pytest
@@ -206,3 +207,17 @@ def test_sighup_rereads_the_tokens_file_at_once(tmp_path, tokens_file, tokens):
         assert service.process.poll() is None
     finally:
         assert service.stop() == 0
+
+
+def test_tokens_created_and_revoked_at_once_are_all_kept(tokens_file, tokens):
+    # Each edit reads, changes and replaces the file; without the edit lock one of two edits at
+    # the same moment is lost.
+    def create(i: int) -> str:
+        return add_token(tokens_file, f"p{i}", ["viewer"])
+
+    with ThreadPoolExecutor(8) as pool:
+        created = list(pool.map(create, range(16)))
+        list(pool.map(lambda role: revoke_tokens(tokens_file, principal=f"{role}-user"), tokens))
+    store = TokenStore.load(tokens_file)
+    assert store.principal_count == 16
+    assert {store.authenticate(f"Bearer {t}").name for t in created} == {f"p{i}" for i in range(16)}

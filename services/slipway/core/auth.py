@@ -16,12 +16,14 @@ mistyped file neither opens the door nor locks everyone out.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -232,16 +234,35 @@ def add_token(path: Path, principal: str, roles: Iterable[str], description: str
     unknown = roles - ROLES
     if unknown:
         raise InvalidArgumentError(f"unknown roles {sorted(unknown)}; known: {sorted(ROLES)}")
-    document: dict[str, object] = {"version": 1, "tokens": []}
-    if path.exists():
-        document = json.loads(path.read_text())
     token = new_token()
-    entries = parse_entries(document, source=str(path))
-    entries.append(TokenEntry(principal, roles, token_hash(token), description))
+    with _editing(path):
+        document: dict[str, object] = {"version": 1, "tokens": []}
+        if path.exists():
+            document = json.loads(path.read_text())
+        entries = parse_entries(document, source=str(path))
+        entries.append(TokenEntry(principal, roles, token_hash(token), description))
+        _write_entries(path, entries)
+    return token
+
+
+@contextlib.contextmanager
+def _editing(path: Path) -> Iterator[None]:
+    """Hold the tokens file's edit lock: two `slipway tokens` commands at once (or one and
+    `slipway up` adding its admin token) each read, change and replace the file, and without
+    the lock the second would write back the file without the first one's change."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_name(f".{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _write_entries(path: Path, entries: Iterable[TokenEntry]) -> None:
     write_private(
         path, json.dumps({"version": 1, "tokens": [e.to_json() for e in entries]}, indent=2) + "\n"
     )
-    return token
 
 
 def revoke_tokens(
@@ -253,33 +274,38 @@ def revoke_tokens(
     removed tokens within ``RELOAD_CHECK_SECONDS`` (at once on SIGHUP)."""
     if (principal is None) == (sha256 is None):
         raise InvalidArgumentError("name either a principal or a token hash")
-    try:
-        document = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise InvalidArgumentError(f"tokens file {path} does not exist") from None
-    entries = parse_entries(document, source=str(path))
+    with _editing(path):
+        try:
+            document = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise InvalidArgumentError(f"tokens file {path} does not exist") from None
+        entries = parse_entries(document, source=str(path))
+        removed = _chosen(entries, principal, sha256, source=path)
+        _write_entries(path, [e for e in entries if e not in removed])
+    return removed
+
+
+def _chosen(
+    entries: list[TokenEntry], principal: str | None, sha256: str | None, *, source: Path
+) -> list[TokenEntry]:
     if principal is not None:
         removed = [e for e in entries if e.principal == principal]
         if not removed:
-            raise InvalidArgumentError(f"no token of principal {principal!r} in {path}")
-    else:
-        wanted = (sha256 or "").strip().lower()
-        if len(wanted) < 8 or any(c not in "0123456789abcdef" for c in wanted):
-            raise InvalidArgumentError(
-                "a token hash is its SHA-256 in hex, or a prefix of at least 8 hex digits "
-                "(`slipway tokens list` shows them)"
-            )
-        removed = [e for e in entries if e.sha256.startswith(wanted)]
-        if not removed:
-            raise InvalidArgumentError(f"no token with hash {wanted}... in {path}")
-        if len(removed) > 1:
-            raise InvalidArgumentError(
-                f"{len(removed)} tokens have hashes starting {wanted}: give more digits"
-            )
-    kept = [e for e in entries if e not in removed]
-    write_private(
-        path, json.dumps({"version": 1, "tokens": [e.to_json() for e in kept]}, indent=2) + "\n"
-    )
+            raise InvalidArgumentError(f"no token of principal {principal!r} in {source}")
+        return removed
+    wanted = (sha256 or "").strip().lower()
+    if len(wanted) < 8 or any(c not in "0123456789abcdef" for c in wanted):
+        raise InvalidArgumentError(
+            "a token hash is its SHA-256 in hex, or a prefix of at least 8 hex digits "
+            "(`slipway tokens list` shows them)"
+        )
+    removed = [e for e in entries if e.sha256.startswith(wanted)]
+    if not removed:
+        raise InvalidArgumentError(f"no token with hash {wanted}... in {source}")
+    if len(removed) > 1:
+        raise InvalidArgumentError(
+            f"{len(removed)} tokens have hashes starting {wanted}: give more digits"
+        )
     return removed
 
 
