@@ -20,7 +20,7 @@ TOOLS := .tools
 BUF_VERSION := 1.61.0
 BUF := $(TOOLS)/node/node_modules/.bin/buf
 PROTO_FILES := $(shell find protos/slipway -name '*.proto' | sort)
-GENERATED_DIRS := common registry training monitoring audit inference
+GENERATED_DIRS := common registry lineage training monitoring audit inference
 # Code generators of the Go, Java and TypeScript clients (buf.gen.yaml), pinned, under .tools/.
 # protoc and protoc-gen-grpc-java come from Maven Central; protoc's version is the protobuf-java
 # that grpc-protobuf $(GRPC_JAVA_VERSION) depends on (clients/java/pom.xml), so that the generated

@@ -2135,103 +2135,11 @@ func (x *WatchModelEventsResponse) GetEvent() *ModelEvent {
 	return nil
 }
 
-// Request for GetLineageReport.
-type GetLineageReportRequest struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// Required. `models/{model}/versions/{version}` or `models/{model}@{alias}`.
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *GetLineageReportRequest) Reset() {
-	*x = GetLineageReportRequest{}
-	mi := &file_slipway_registry_v1_registry_service_proto_msgTypes[33]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *GetLineageReportRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*GetLineageReportRequest) ProtoMessage() {}
-
-func (x *GetLineageReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_slipway_registry_v1_registry_service_proto_msgTypes[33]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use GetLineageReportRequest.ProtoReflect.Descriptor instead.
-func (*GetLineageReportRequest) Descriptor() ([]byte, []int) {
-	return file_slipway_registry_v1_registry_service_proto_rawDescGZIP(), []int{33}
-}
-
-func (x *GetLineageReportRequest) GetName() string {
-	if x != nil {
-		return x.Name
-	}
-	return ""
-}
-
-// Response for GetLineageReport.
-type GetLineageReportResponse struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// The report.
-	Report        *LineageReport `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *GetLineageReportResponse) Reset() {
-	*x = GetLineageReportResponse{}
-	mi := &file_slipway_registry_v1_registry_service_proto_msgTypes[34]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *GetLineageReportResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*GetLineageReportResponse) ProtoMessage() {}
-
-func (x *GetLineageReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_slipway_registry_v1_registry_service_proto_msgTypes[34]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use GetLineageReportResponse.ProtoReflect.Descriptor instead.
-func (*GetLineageReportResponse) Descriptor() ([]byte, []int) {
-	return file_slipway_registry_v1_registry_service_proto_rawDescGZIP(), []int{34}
-}
-
-func (x *GetLineageReportResponse) GetReport() *LineageReport {
-	if x != nil {
-		return x.Report
-	}
-	return nil
-}
-
 var File_slipway_registry_v1_registry_service_proto protoreflect.FileDescriptor
 
 const file_slipway_registry_v1_registry_service_proto_rawDesc = "" +
 	"\n" +
-	"*slipway/registry/v1/registry_service.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a'slipway/registry/v1/alias_history.proto\x1a\"slipway/registry/v1/artifact.proto\x1a(slipway/registry/v1/lineage_report.proto\x1a\x1fslipway/registry/v1/model.proto\x1a%slipway/registry/v1/model_event.proto\x1a'slipway/registry/v1/model_version.proto\"\x92\x01\n" +
+	"*slipway/registry/v1/registry_service.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a'slipway/registry/v1/alias_history.proto\x1a\"slipway/registry/v1/artifact.proto\x1a\x1fslipway/registry/v1/model.proto\x1a%slipway/registry/v1/model_event.proto\x1a'slipway/registry/v1/model_version.proto\"\x92\x01\n" +
 	"\x12CreateModelRequest\x12\x1f\n" +
 	"\bmodel_id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\amodelId\x126\n" +
 	"\x05model\x18\x02 \x01(\v2\x1a.slipway.registry.v1.ModelB\x04\xe2A\x01\x01R\x05model\x12#\n" +
@@ -2379,12 +2287,7 @@ const file_slipway_registry_v1_registry_service_proto_rawDesc = "" +
 	"\x05types\x18\x03 \x03(\x0e2#.slipway.registry.v1.ModelEventTypeB\x04\xe2A\x01\x01R\x05typesB\x11\n" +
 	"\x0f_after_sequence\"Q\n" +
 	"\x18WatchModelEventsResponse\x125\n" +
-	"\x05event\x18\x01 \x01(\v2\x1f.slipway.registry.v1.ModelEventR\x05event\"Y\n" +
-	"\x17GetLineageReportRequest\x12>\n" +
-	"\x04name\x18\x01 \x01(\tB*\xe2A\x01\x02\xfaA#\n" +
-	"!registry.slipway.dev/ModelVersionR\x04name\"V\n" +
-	"\x18GetLineageReportResponse\x12:\n" +
-	"\x06report\x18\x01 \x01(\v2\".slipway.registry.v1.LineageReportR\x06report2\xe8\r\n" +
+	"\x05event\x18\x01 \x01(\v2\x1f.slipway.registry.v1.ModelEventR\x05event2\xf7\f\n" +
 	"\x0fRegistryService\x12`\n" +
 	"\vCreateModel\x12'.slipway.registry.v1.CreateModelRequest\x1a(.slipway.registry.v1.CreateModelResponse\x12W\n" +
 	"\bGetModel\x12$.slipway.registry.v1.GetModelRequest\x1a%.slipway.registry.v1.GetModelResponse\x12]\n" +
@@ -2401,8 +2304,7 @@ const file_slipway_registry_v1_registry_service_proto_rawDesc = "" +
 	"\rSetModelAlias\x12).slipway.registry.v1.SetModelAliasRequest\x1a*.slipway.registry.v1.SetModelAliasResponse\x12o\n" +
 	"\x10DeleteModelAlias\x12,.slipway.registry.v1.DeleteModelAliasRequest\x1a-.slipway.registry.v1.DeleteModelAliasResponse\x12o\n" +
 	"\x10ListAliasHistory\x12,.slipway.registry.v1.ListAliasHistoryRequest\x1a-.slipway.registry.v1.ListAliasHistoryResponse\x12q\n" +
-	"\x10WatchModelEvents\x12,.slipway.registry.v1.WatchModelEventsRequest\x1a-.slipway.registry.v1.WatchModelEventsResponse0\x01\x12o\n" +
-	"\x10GetLineageReport\x12,.slipway.registry.v1.GetLineageReportRequest\x1a-.slipway.registry.v1.GetLineageReportResponseB\xe1\x01\n" +
+	"\x10WatchModelEvents\x12,.slipway.registry.v1.WatchModelEventsRequest\x1a-.slipway.registry.v1.WatchModelEventsResponse0\x01B\xe1\x01\n" +
 	"\x17dev.slipway.registry.v1B\x14RegistryServiceProtoP\x01ZBgithub.com/slipway-mlops/slipway/clients/go/registry/v1;registryv1\xa2\x02\x03SRX\xaa\x02\x13Slipway.Registry.V1\xca\x02\x13Slipway\\Registry\\V1\xe2\x02\x1fSlipway\\Registry\\V1\\GPBMetadata\xea\x02\x15Slipway::Registry::V1b\x06proto3"
 
 var (
@@ -2417,7 +2319,7 @@ func file_slipway_registry_v1_registry_service_proto_rawDescGZIP() []byte {
 	return file_slipway_registry_v1_registry_service_proto_rawDescData
 }
 
-var file_slipway_registry_v1_registry_service_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_slipway_registry_v1_registry_service_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_slipway_registry_v1_registry_service_proto_goTypes = []any{
 	(*CreateModelRequest)(nil),           // 0: slipway.registry.v1.CreateModelRequest
 	(*CreateModelResponse)(nil),          // 1: slipway.registry.v1.CreateModelResponse
@@ -2452,89 +2354,83 @@ var file_slipway_registry_v1_registry_service_proto_goTypes = []any{
 	(*ListAliasHistoryResponse)(nil),     // 30: slipway.registry.v1.ListAliasHistoryResponse
 	(*WatchModelEventsRequest)(nil),      // 31: slipway.registry.v1.WatchModelEventsRequest
 	(*WatchModelEventsResponse)(nil),     // 32: slipway.registry.v1.WatchModelEventsResponse
-	(*GetLineageReportRequest)(nil),      // 33: slipway.registry.v1.GetLineageReportRequest
-	(*GetLineageReportResponse)(nil),     // 34: slipway.registry.v1.GetLineageReportResponse
-	(*Model)(nil),                        // 35: slipway.registry.v1.Model
-	(*fieldmaskpb.FieldMask)(nil),        // 36: google.protobuf.FieldMask
-	(*ModelVersion)(nil),                 // 37: slipway.registry.v1.ModelVersion
-	(ArtifactKind)(0),                    // 38: slipway.registry.v1.ArtifactKind
-	(ModelVersionView)(0),                // 39: slipway.registry.v1.ModelVersionView
-	(*Artifact)(nil),                     // 40: slipway.registry.v1.Artifact
-	(*AliasHistoryEntry)(nil),            // 41: slipway.registry.v1.AliasHistoryEntry
-	(ModelEventType)(0),                  // 42: slipway.registry.v1.ModelEventType
-	(*ModelEvent)(nil),                   // 43: slipway.registry.v1.ModelEvent
-	(*LineageReport)(nil),                // 44: slipway.registry.v1.LineageReport
+	(*Model)(nil),                        // 33: slipway.registry.v1.Model
+	(*fieldmaskpb.FieldMask)(nil),        // 34: google.protobuf.FieldMask
+	(*ModelVersion)(nil),                 // 35: slipway.registry.v1.ModelVersion
+	(ArtifactKind)(0),                    // 36: slipway.registry.v1.ArtifactKind
+	(ModelVersionView)(0),                // 37: slipway.registry.v1.ModelVersionView
+	(*Artifact)(nil),                     // 38: slipway.registry.v1.Artifact
+	(*AliasHistoryEntry)(nil),            // 39: slipway.registry.v1.AliasHistoryEntry
+	(ModelEventType)(0),                  // 40: slipway.registry.v1.ModelEventType
+	(*ModelEvent)(nil),                   // 41: slipway.registry.v1.ModelEvent
 }
 var file_slipway_registry_v1_registry_service_proto_depIdxs = []int32{
-	35, // 0: slipway.registry.v1.CreateModelRequest.model:type_name -> slipway.registry.v1.Model
-	35, // 1: slipway.registry.v1.CreateModelResponse.model:type_name -> slipway.registry.v1.Model
-	35, // 2: slipway.registry.v1.GetModelResponse.model:type_name -> slipway.registry.v1.Model
-	35, // 3: slipway.registry.v1.ListModelsResponse.models:type_name -> slipway.registry.v1.Model
-	35, // 4: slipway.registry.v1.UpdateModelRequest.model:type_name -> slipway.registry.v1.Model
-	36, // 5: slipway.registry.v1.UpdateModelRequest.update_mask:type_name -> google.protobuf.FieldMask
-	35, // 6: slipway.registry.v1.UpdateModelResponse.model:type_name -> slipway.registry.v1.Model
+	33, // 0: slipway.registry.v1.CreateModelRequest.model:type_name -> slipway.registry.v1.Model
+	33, // 1: slipway.registry.v1.CreateModelResponse.model:type_name -> slipway.registry.v1.Model
+	33, // 2: slipway.registry.v1.GetModelResponse.model:type_name -> slipway.registry.v1.Model
+	33, // 3: slipway.registry.v1.ListModelsResponse.models:type_name -> slipway.registry.v1.Model
+	33, // 4: slipway.registry.v1.UpdateModelRequest.model:type_name -> slipway.registry.v1.Model
+	34, // 5: slipway.registry.v1.UpdateModelRequest.update_mask:type_name -> google.protobuf.FieldMask
+	33, // 6: slipway.registry.v1.UpdateModelResponse.model:type_name -> slipway.registry.v1.Model
 	11, // 7: slipway.registry.v1.CreateModelVersionRequest.metadata:type_name -> slipway.registry.v1.CreateModelVersionMetadata
 	12, // 8: slipway.registry.v1.CreateModelVersionRequest.chunk:type_name -> slipway.registry.v1.ArtifactChunk
-	37, // 9: slipway.registry.v1.CreateModelVersionMetadata.model_version:type_name -> slipway.registry.v1.ModelVersion
-	38, // 10: slipway.registry.v1.ArtifactChunk.artifact_kind:type_name -> slipway.registry.v1.ArtifactKind
-	37, // 11: slipway.registry.v1.CreateModelVersionResponse.model_version:type_name -> slipway.registry.v1.ModelVersion
-	39, // 12: slipway.registry.v1.GetModelVersionRequest.view:type_name -> slipway.registry.v1.ModelVersionView
-	37, // 13: slipway.registry.v1.GetModelVersionResponse.model_version:type_name -> slipway.registry.v1.ModelVersion
-	39, // 14: slipway.registry.v1.ListModelVersionsRequest.view:type_name -> slipway.registry.v1.ModelVersionView
-	37, // 15: slipway.registry.v1.ListModelVersionsResponse.model_versions:type_name -> slipway.registry.v1.ModelVersion
-	37, // 16: slipway.registry.v1.UpdateModelVersionRequest.model_version:type_name -> slipway.registry.v1.ModelVersion
-	36, // 17: slipway.registry.v1.UpdateModelVersionRequest.update_mask:type_name -> google.protobuf.FieldMask
-	37, // 18: slipway.registry.v1.UpdateModelVersionResponse.model_version:type_name -> slipway.registry.v1.ModelVersion
-	37, // 19: slipway.registry.v1.ArchiveModelVersionResponse.model_version:type_name -> slipway.registry.v1.ModelVersion
-	38, // 20: slipway.registry.v1.DownloadModelVersionRequest.artifact_kind:type_name -> slipway.registry.v1.ArtifactKind
-	38, // 21: slipway.registry.v1.DownloadHeader.artifact_kind:type_name -> slipway.registry.v1.ArtifactKind
-	40, // 22: slipway.registry.v1.DownloadHeader.artifact:type_name -> slipway.registry.v1.Artifact
+	35, // 9: slipway.registry.v1.CreateModelVersionMetadata.model_version:type_name -> slipway.registry.v1.ModelVersion
+	36, // 10: slipway.registry.v1.ArtifactChunk.artifact_kind:type_name -> slipway.registry.v1.ArtifactKind
+	35, // 11: slipway.registry.v1.CreateModelVersionResponse.model_version:type_name -> slipway.registry.v1.ModelVersion
+	37, // 12: slipway.registry.v1.GetModelVersionRequest.view:type_name -> slipway.registry.v1.ModelVersionView
+	35, // 13: slipway.registry.v1.GetModelVersionResponse.model_version:type_name -> slipway.registry.v1.ModelVersion
+	37, // 14: slipway.registry.v1.ListModelVersionsRequest.view:type_name -> slipway.registry.v1.ModelVersionView
+	35, // 15: slipway.registry.v1.ListModelVersionsResponse.model_versions:type_name -> slipway.registry.v1.ModelVersion
+	35, // 16: slipway.registry.v1.UpdateModelVersionRequest.model_version:type_name -> slipway.registry.v1.ModelVersion
+	34, // 17: slipway.registry.v1.UpdateModelVersionRequest.update_mask:type_name -> google.protobuf.FieldMask
+	35, // 18: slipway.registry.v1.UpdateModelVersionResponse.model_version:type_name -> slipway.registry.v1.ModelVersion
+	35, // 19: slipway.registry.v1.ArchiveModelVersionResponse.model_version:type_name -> slipway.registry.v1.ModelVersion
+	36, // 20: slipway.registry.v1.DownloadModelVersionRequest.artifact_kind:type_name -> slipway.registry.v1.ArtifactKind
+	36, // 21: slipway.registry.v1.DownloadHeader.artifact_kind:type_name -> slipway.registry.v1.ArtifactKind
+	38, // 22: slipway.registry.v1.DownloadHeader.artifact:type_name -> slipway.registry.v1.Artifact
 	23, // 23: slipway.registry.v1.DownloadModelVersionResponse.header:type_name -> slipway.registry.v1.DownloadHeader
-	35, // 24: slipway.registry.v1.SetModelAliasResponse.model:type_name -> slipway.registry.v1.Model
-	41, // 25: slipway.registry.v1.SetModelAliasResponse.alias_history_entry:type_name -> slipway.registry.v1.AliasHistoryEntry
-	35, // 26: slipway.registry.v1.DeleteModelAliasResponse.model:type_name -> slipway.registry.v1.Model
-	41, // 27: slipway.registry.v1.DeleteModelAliasResponse.alias_history_entry:type_name -> slipway.registry.v1.AliasHistoryEntry
-	41, // 28: slipway.registry.v1.ListAliasHistoryResponse.alias_history_entries:type_name -> slipway.registry.v1.AliasHistoryEntry
-	42, // 29: slipway.registry.v1.WatchModelEventsRequest.types:type_name -> slipway.registry.v1.ModelEventType
-	43, // 30: slipway.registry.v1.WatchModelEventsResponse.event:type_name -> slipway.registry.v1.ModelEvent
-	44, // 31: slipway.registry.v1.GetLineageReportResponse.report:type_name -> slipway.registry.v1.LineageReport
-	0,  // 32: slipway.registry.v1.RegistryService.CreateModel:input_type -> slipway.registry.v1.CreateModelRequest
-	2,  // 33: slipway.registry.v1.RegistryService.GetModel:input_type -> slipway.registry.v1.GetModelRequest
-	4,  // 34: slipway.registry.v1.RegistryService.ListModels:input_type -> slipway.registry.v1.ListModelsRequest
-	6,  // 35: slipway.registry.v1.RegistryService.UpdateModel:input_type -> slipway.registry.v1.UpdateModelRequest
-	8,  // 36: slipway.registry.v1.RegistryService.DeleteModel:input_type -> slipway.registry.v1.DeleteModelRequest
-	10, // 37: slipway.registry.v1.RegistryService.CreateModelVersion:input_type -> slipway.registry.v1.CreateModelVersionRequest
-	14, // 38: slipway.registry.v1.RegistryService.GetModelVersion:input_type -> slipway.registry.v1.GetModelVersionRequest
-	16, // 39: slipway.registry.v1.RegistryService.ListModelVersions:input_type -> slipway.registry.v1.ListModelVersionsRequest
-	18, // 40: slipway.registry.v1.RegistryService.UpdateModelVersion:input_type -> slipway.registry.v1.UpdateModelVersionRequest
-	20, // 41: slipway.registry.v1.RegistryService.ArchiveModelVersion:input_type -> slipway.registry.v1.ArchiveModelVersionRequest
-	22, // 42: slipway.registry.v1.RegistryService.DownloadModelVersion:input_type -> slipway.registry.v1.DownloadModelVersionRequest
-	25, // 43: slipway.registry.v1.RegistryService.SetModelAlias:input_type -> slipway.registry.v1.SetModelAliasRequest
-	27, // 44: slipway.registry.v1.RegistryService.DeleteModelAlias:input_type -> slipway.registry.v1.DeleteModelAliasRequest
-	29, // 45: slipway.registry.v1.RegistryService.ListAliasHistory:input_type -> slipway.registry.v1.ListAliasHistoryRequest
-	31, // 46: slipway.registry.v1.RegistryService.WatchModelEvents:input_type -> slipway.registry.v1.WatchModelEventsRequest
-	33, // 47: slipway.registry.v1.RegistryService.GetLineageReport:input_type -> slipway.registry.v1.GetLineageReportRequest
-	1,  // 48: slipway.registry.v1.RegistryService.CreateModel:output_type -> slipway.registry.v1.CreateModelResponse
-	3,  // 49: slipway.registry.v1.RegistryService.GetModel:output_type -> slipway.registry.v1.GetModelResponse
-	5,  // 50: slipway.registry.v1.RegistryService.ListModels:output_type -> slipway.registry.v1.ListModelsResponse
-	7,  // 51: slipway.registry.v1.RegistryService.UpdateModel:output_type -> slipway.registry.v1.UpdateModelResponse
-	9,  // 52: slipway.registry.v1.RegistryService.DeleteModel:output_type -> slipway.registry.v1.DeleteModelResponse
-	13, // 53: slipway.registry.v1.RegistryService.CreateModelVersion:output_type -> slipway.registry.v1.CreateModelVersionResponse
-	15, // 54: slipway.registry.v1.RegistryService.GetModelVersion:output_type -> slipway.registry.v1.GetModelVersionResponse
-	17, // 55: slipway.registry.v1.RegistryService.ListModelVersions:output_type -> slipway.registry.v1.ListModelVersionsResponse
-	19, // 56: slipway.registry.v1.RegistryService.UpdateModelVersion:output_type -> slipway.registry.v1.UpdateModelVersionResponse
-	21, // 57: slipway.registry.v1.RegistryService.ArchiveModelVersion:output_type -> slipway.registry.v1.ArchiveModelVersionResponse
-	24, // 58: slipway.registry.v1.RegistryService.DownloadModelVersion:output_type -> slipway.registry.v1.DownloadModelVersionResponse
-	26, // 59: slipway.registry.v1.RegistryService.SetModelAlias:output_type -> slipway.registry.v1.SetModelAliasResponse
-	28, // 60: slipway.registry.v1.RegistryService.DeleteModelAlias:output_type -> slipway.registry.v1.DeleteModelAliasResponse
-	30, // 61: slipway.registry.v1.RegistryService.ListAliasHistory:output_type -> slipway.registry.v1.ListAliasHistoryResponse
-	32, // 62: slipway.registry.v1.RegistryService.WatchModelEvents:output_type -> slipway.registry.v1.WatchModelEventsResponse
-	34, // 63: slipway.registry.v1.RegistryService.GetLineageReport:output_type -> slipway.registry.v1.GetLineageReportResponse
-	48, // [48:64] is the sub-list for method output_type
-	32, // [32:48] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	33, // 24: slipway.registry.v1.SetModelAliasResponse.model:type_name -> slipway.registry.v1.Model
+	39, // 25: slipway.registry.v1.SetModelAliasResponse.alias_history_entry:type_name -> slipway.registry.v1.AliasHistoryEntry
+	33, // 26: slipway.registry.v1.DeleteModelAliasResponse.model:type_name -> slipway.registry.v1.Model
+	39, // 27: slipway.registry.v1.DeleteModelAliasResponse.alias_history_entry:type_name -> slipway.registry.v1.AliasHistoryEntry
+	39, // 28: slipway.registry.v1.ListAliasHistoryResponse.alias_history_entries:type_name -> slipway.registry.v1.AliasHistoryEntry
+	40, // 29: slipway.registry.v1.WatchModelEventsRequest.types:type_name -> slipway.registry.v1.ModelEventType
+	41, // 30: slipway.registry.v1.WatchModelEventsResponse.event:type_name -> slipway.registry.v1.ModelEvent
+	0,  // 31: slipway.registry.v1.RegistryService.CreateModel:input_type -> slipway.registry.v1.CreateModelRequest
+	2,  // 32: slipway.registry.v1.RegistryService.GetModel:input_type -> slipway.registry.v1.GetModelRequest
+	4,  // 33: slipway.registry.v1.RegistryService.ListModels:input_type -> slipway.registry.v1.ListModelsRequest
+	6,  // 34: slipway.registry.v1.RegistryService.UpdateModel:input_type -> slipway.registry.v1.UpdateModelRequest
+	8,  // 35: slipway.registry.v1.RegistryService.DeleteModel:input_type -> slipway.registry.v1.DeleteModelRequest
+	10, // 36: slipway.registry.v1.RegistryService.CreateModelVersion:input_type -> slipway.registry.v1.CreateModelVersionRequest
+	14, // 37: slipway.registry.v1.RegistryService.GetModelVersion:input_type -> slipway.registry.v1.GetModelVersionRequest
+	16, // 38: slipway.registry.v1.RegistryService.ListModelVersions:input_type -> slipway.registry.v1.ListModelVersionsRequest
+	18, // 39: slipway.registry.v1.RegistryService.UpdateModelVersion:input_type -> slipway.registry.v1.UpdateModelVersionRequest
+	20, // 40: slipway.registry.v1.RegistryService.ArchiveModelVersion:input_type -> slipway.registry.v1.ArchiveModelVersionRequest
+	22, // 41: slipway.registry.v1.RegistryService.DownloadModelVersion:input_type -> slipway.registry.v1.DownloadModelVersionRequest
+	25, // 42: slipway.registry.v1.RegistryService.SetModelAlias:input_type -> slipway.registry.v1.SetModelAliasRequest
+	27, // 43: slipway.registry.v1.RegistryService.DeleteModelAlias:input_type -> slipway.registry.v1.DeleteModelAliasRequest
+	29, // 44: slipway.registry.v1.RegistryService.ListAliasHistory:input_type -> slipway.registry.v1.ListAliasHistoryRequest
+	31, // 45: slipway.registry.v1.RegistryService.WatchModelEvents:input_type -> slipway.registry.v1.WatchModelEventsRequest
+	1,  // 46: slipway.registry.v1.RegistryService.CreateModel:output_type -> slipway.registry.v1.CreateModelResponse
+	3,  // 47: slipway.registry.v1.RegistryService.GetModel:output_type -> slipway.registry.v1.GetModelResponse
+	5,  // 48: slipway.registry.v1.RegistryService.ListModels:output_type -> slipway.registry.v1.ListModelsResponse
+	7,  // 49: slipway.registry.v1.RegistryService.UpdateModel:output_type -> slipway.registry.v1.UpdateModelResponse
+	9,  // 50: slipway.registry.v1.RegistryService.DeleteModel:output_type -> slipway.registry.v1.DeleteModelResponse
+	13, // 51: slipway.registry.v1.RegistryService.CreateModelVersion:output_type -> slipway.registry.v1.CreateModelVersionResponse
+	15, // 52: slipway.registry.v1.RegistryService.GetModelVersion:output_type -> slipway.registry.v1.GetModelVersionResponse
+	17, // 53: slipway.registry.v1.RegistryService.ListModelVersions:output_type -> slipway.registry.v1.ListModelVersionsResponse
+	19, // 54: slipway.registry.v1.RegistryService.UpdateModelVersion:output_type -> slipway.registry.v1.UpdateModelVersionResponse
+	21, // 55: slipway.registry.v1.RegistryService.ArchiveModelVersion:output_type -> slipway.registry.v1.ArchiveModelVersionResponse
+	24, // 56: slipway.registry.v1.RegistryService.DownloadModelVersion:output_type -> slipway.registry.v1.DownloadModelVersionResponse
+	26, // 57: slipway.registry.v1.RegistryService.SetModelAlias:output_type -> slipway.registry.v1.SetModelAliasResponse
+	28, // 58: slipway.registry.v1.RegistryService.DeleteModelAlias:output_type -> slipway.registry.v1.DeleteModelAliasResponse
+	30, // 59: slipway.registry.v1.RegistryService.ListAliasHistory:output_type -> slipway.registry.v1.ListAliasHistoryResponse
+	32, // 60: slipway.registry.v1.RegistryService.WatchModelEvents:output_type -> slipway.registry.v1.WatchModelEventsResponse
+	46, // [46:61] is the sub-list for method output_type
+	31, // [31:46] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_slipway_registry_v1_registry_service_proto_init() }
@@ -2544,7 +2440,6 @@ func file_slipway_registry_v1_registry_service_proto_init() {
 	}
 	file_slipway_registry_v1_alias_history_proto_init()
 	file_slipway_registry_v1_artifact_proto_init()
-	file_slipway_registry_v1_lineage_report_proto_init()
 	file_slipway_registry_v1_model_proto_init()
 	file_slipway_registry_v1_model_event_proto_init()
 	file_slipway_registry_v1_model_version_proto_init()
@@ -2565,7 +2460,7 @@ func file_slipway_registry_v1_registry_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_slipway_registry_v1_registry_service_proto_rawDesc), len(file_slipway_registry_v1_registry_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   35,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -34,7 +34,6 @@ const (
 	RegistryService_DeleteModelAlias_FullMethodName     = "/slipway.registry.v1.RegistryService/DeleteModelAlias"
 	RegistryService_ListAliasHistory_FullMethodName     = "/slipway.registry.v1.RegistryService/ListAliasHistory"
 	RegistryService_WatchModelEvents_FullMethodName     = "/slipway.registry.v1.RegistryService/WatchModelEvents"
-	RegistryService_GetLineageReport_FullMethodName     = "/slipway.registry.v1.RegistryService/GetLineageReport"
 )
 
 // RegistryServiceClient is the client API for RegistryService service.
@@ -86,9 +85,6 @@ type RegistryServiceClient interface {
 	// Streams registry change events. Events are stored: a watcher that reconnects with the last
 	// sequence it processed first receives every event it missed, then live events.
 	WatchModelEvents(ctx context.Context, in *WatchModelEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchModelEventsResponse], error)
-	// Builds the lineage and audit report of a version: training, data, params, metrics, parent,
-	// alias moves, alerts and retraining triggers, and the audit chain's status.
-	GetLineageReport(ctx context.Context, in *GetLineageReportRequest, opts ...grpc.CallOption) (*GetLineageReportResponse, error)
 }
 
 type registryServiceClient struct {
@@ -270,16 +266,6 @@ func (c *registryServiceClient) WatchModelEvents(ctx context.Context, in *WatchM
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type RegistryService_WatchModelEventsClient = grpc.ServerStreamingClient[WatchModelEventsResponse]
 
-func (c *registryServiceClient) GetLineageReport(ctx context.Context, in *GetLineageReportRequest, opts ...grpc.CallOption) (*GetLineageReportResponse, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(GetLineageReportResponse)
-	err := c.cc.Invoke(ctx, RegistryService_GetLineageReport_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 // RegistryServiceServer is the server API for RegistryService service.
 // All implementations must embed UnimplementedRegistryServiceServer
 // for forward compatibility.
@@ -329,9 +315,6 @@ type RegistryServiceServer interface {
 	// Streams registry change events. Events are stored: a watcher that reconnects with the last
 	// sequence it processed first receives every event it missed, then live events.
 	WatchModelEvents(*WatchModelEventsRequest, grpc.ServerStreamingServer[WatchModelEventsResponse]) error
-	// Builds the lineage and audit report of a version: training, data, params, metrics, parent,
-	// alias moves, alerts and retraining triggers, and the audit chain's status.
-	GetLineageReport(context.Context, *GetLineageReportRequest) (*GetLineageReportResponse, error)
 	mustEmbedUnimplementedRegistryServiceServer()
 }
 
@@ -386,9 +369,6 @@ func (UnimplementedRegistryServiceServer) ListAliasHistory(context.Context, *Lis
 }
 func (UnimplementedRegistryServiceServer) WatchModelEvents(*WatchModelEventsRequest, grpc.ServerStreamingServer[WatchModelEventsResponse]) error {
 	return status.Error(codes.Unimplemented, "method WatchModelEvents not implemented")
-}
-func (UnimplementedRegistryServiceServer) GetLineageReport(context.Context, *GetLineageReportRequest) (*GetLineageReportResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method GetLineageReport not implemented")
 }
 func (UnimplementedRegistryServiceServer) mustEmbedUnimplementedRegistryServiceServer() {}
 func (UnimplementedRegistryServiceServer) testEmbeddedByValue()                         {}
@@ -656,24 +636,6 @@ func _RegistryService_WatchModelEvents_Handler(srv interface{}, stream grpc.Serv
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type RegistryService_WatchModelEventsServer = grpc.ServerStreamingServer[WatchModelEventsResponse]
 
-func _RegistryService_GetLineageReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(GetLineageReportRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(RegistryServiceServer).GetLineageReport(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: RegistryService_GetLineageReport_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(RegistryServiceServer).GetLineageReport(ctx, req.(*GetLineageReportRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
 // RegistryService_ServiceDesc is the grpc.ServiceDesc for RegistryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -728,10 +690,6 @@ var RegistryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListAliasHistory",
 			Handler:    _RegistryService_ListAliasHistory_Handler,
-		},
-		{
-			MethodName: "GetLineageReport",
-			Handler:    _RegistryService_GetLineageReport_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

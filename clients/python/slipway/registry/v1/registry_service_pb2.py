@@ -27,13 +27,12 @@ from google.api import resource_pb2 as google_dot_api_dot_resource__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from slipway.registry.v1 import alias_history_pb2 as slipway_dot_registry_dot_v1_dot_alias__history__pb2
 from slipway.registry.v1 import artifact_pb2 as slipway_dot_registry_dot_v1_dot_artifact__pb2
-from slipway.registry.v1 import lineage_report_pb2 as slipway_dot_registry_dot_v1_dot_lineage__report__pb2
 from slipway.registry.v1 import model_pb2 as slipway_dot_registry_dot_v1_dot_model__pb2
 from slipway.registry.v1 import model_event_pb2 as slipway_dot_registry_dot_v1_dot_model__event__pb2
 from slipway.registry.v1 import model_version_pb2 as slipway_dot_registry_dot_v1_dot_model__version__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*slipway/registry/v1/registry_service.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\'slipway/registry/v1/alias_history.proto\x1a\"slipway/registry/v1/artifact.proto\x1a(slipway/registry/v1/lineage_report.proto\x1a\x1fslipway/registry/v1/model.proto\x1a%slipway/registry/v1/model_event.proto\x1a\'slipway/registry/v1/model_version.proto\"w\n\x12\x43reateModelRequest\x12\x16\n\x08model_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\x05model\x18\x02 \x01(\x0b\x32\x1a.slipway.registry.v1.ModelB\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"@\n\x13\x43reateModelResponse\x12)\n\x05model\x18\x01 \x01(\x0b\x32\x1a.slipway.registry.v1.Model\"D\n\x0fGetModelRequest\x12\x31\n\x04name\x18\x01 \x01(\tB#\xe2\x41\x01\x02\xfa\x41\x1c\n\x1aregistry.slipway.dev/Model\"=\n\x10GetModelResponse\x12)\n\x05model\x18\x01 \x01(\x0b\x32\x1a.slipway.registry.v1.Model\"t\n\x11ListModelsRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66ilter\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x16\n\x08order_by\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"Y\n\x12ListModelsResponse\x12*\n\x06models\x18\x01 \x03(\x0b\x32\x1a.slipway.registry.v1.Model\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xac\x01\n\x12UpdateModelRequest\x12/\n\x05model\x18\x01 \x01(\x0b\x32\x1a.slipway.registry.v1.ModelB\x04\xe2\x41\x01\x02\x12\x35\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\x04\xe2\x41\x01\x01\x12\x14\n\x06reason\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"@\n\x13UpdateModelResponse\x12)\n\x05model\x18\x01 \x01(\x0b\x32\x1a.slipway.registry.v1.Model\"\xa0\x01\n\x12\x44\x65leteModelRequest\x12\x31\n\x04name\x18\x01 \x01(\tB#\xe2\x41\x01\x02\xfa\x41\x1c\n\x1aregistry.slipway.dev/Model\x12\x13\n\x05\x66orce\x18\x02 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x12\n\x04\x65tag\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06reason\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\"\x15\n\x13\x44\x65leteModelResponse\"\xac\x01\n\x19\x43reateModelVersionRequest\x12I\n\x08metadata\x18\x01 \x01(\x0b\x32/.slipway.registry.v1.CreateModelVersionMetadataB\x04\xe2\x41\x01\x01H\x00\x12\x39\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\".slipway.registry.v1.ArtifactChunkB\x04\xe2\x41\x01\x01H\x00\x42\t\n\x07payload\"\xc7\x01\n\x1a\x43reateModelVersionMetadata\x12\x33\n\x06parent\x18\x01 \x01(\tB#\xe2\x41\x01\x02\xfa\x41\x1c\n\x1aregistry.slipway.dev/Model\x12>\n\rmodel_version\x18\x02 \x01(\x0b\x32!.slipway.registry.v1.ModelVersionB\x04\xe2\x41\x01\x02\x12\x1a\n\x0c\x63reate_model\x18\x03 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"c\n\rArtifactChunk\x12>\n\rartifact_kind\x18\x01 \x01(\x0e\x32!.slipway.registry.v1.ArtifactKindB\x04\xe2\x41\x01\x01\x12\x12\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x42\x04\xe2\x41\x01\x02\"V\n\x1a\x43reateModelVersionResponse\x12\x38\n\rmodel_version\x18\x01 \x01(\x0b\x32!.slipway.registry.v1.ModelVersion\"\x8d\x01\n\x16GetModelVersionRequest\x12\x38\n\x04name\x18\x01 \x01(\tB*\xe2\x41\x01\x02\xfa\x41#\n!registry.slipway.dev/ModelVersion\x12\x39\n\x04view\x18\x02 \x01(\x0e\x32%.slipway.registry.v1.ModelVersionViewB\x04\xe2\x41\x01\x01\"S\n\x17GetModelVersionResponse\x12\x38\n\rmodel_version\x18\x01 \x01(\x0b\x32!.slipway.registry.v1.ModelVersion\"\xeb\x01\n\x18ListModelVersionsRequest\x12\x33\n\x06parent\x18\x01 \x01(\tB#\xe2\x41\x01\x02\xfa\x41\x1c\n\x1aregistry.slipway.dev/Model\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66ilter\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x16\n\x08order_by\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\x12\x39\n\x04view\x18\x06 \x01(\x0e\x32%.slipway.registry.v1.ModelVersionViewB\x04\xe2\x41\x01\x01\"o\n\x19ListModelVersionsResponse\x12\x39\n\x0emodel_versions\x18\x01 \x03(\x0b\x32!.slipway.registry.v1.ModelVersion\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xc2\x01\n\x19UpdateModelVersionRequest\x12>\n\rmodel_version\x18\x01 \x01(\x0b\x32!.slipway.registry.v1.ModelVersionB\x04\xe2\x41\x01\x02\x12\x35\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\x04\xe2\x41\x01\x01\x12\x14\n\x06reason\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"V\n\x1aUpdateModelVersionResponse\x12\x38\n\rmodel_version\x18\x01 \x01(\x0b\x32!.slipway.registry.v1.ModelVersion\"\x9a\x01\n\x1a\x41rchiveModelVersionRequest\x12\x38\n\x04name\x18\x01 \x01(\tB*\xe2\x41\x01\x02\xfa\x41#\n!registry.slipway.dev/ModelVersion\x12\x14\n\x06reason\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x12\n\x04\x65tag\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"W\n\x1b\x41rchiveModelVersionResponse\x12\x38\n\rmodel_version\x18\x01 \x01(\x0b\x32!.slipway.registry.v1.ModelVersion\"\x97\x01\n\x1b\x44ownloadModelVersionRequest\x12\x38\n\x04name\x18\x01 \x01(\tB*\xe2\x41\x01\x02\xfa\x41#\n!registry.slipway.dev/ModelVersion\x12>\n\rartifact_kind\x18\x02 \x01(\x0e\x32!.slipway.registry.v1.ArtifactKindB\x04\xe2\x41\x01\x01\"\xca\x01\n\x0e\x44ownloadHeader\x12\x41\n\rmodel_version\x18\x01 \x01(\tB*\xe2\x41\x01\x03\xfa\x41#\n!registry.slipway.dev/ModelVersion\x12>\n\rartifact_kind\x18\x02 \x01(\x0e\x32!.slipway.registry.v1.ArtifactKindB\x04\xe2\x41\x01\x03\x12\x35\n\x08\x61rtifact\x18\x03 \x01(\x0b\x32\x1d.slipway.registry.v1.ArtifactB\x04\xe2\x41\x01\x03\"q\n\x1c\x44ownloadModelVersionResponse\x12\x35\n\x06header\x18\x01 \x01(\x0b\x32#.slipway.registry.v1.DownloadHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07payload\"\xf4\x01\n\x14SetModelAliasRequest\x12\x31\n\x04name\x18\x01 \x01(\tB#\xe2\x41\x01\x02\xfa\x41\x1c\n\x1aregistry.slipway.dev/Model\x12\x13\n\x05\x61lias\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1c\n\x0eversion_number\x18\x03 \x01(\x03\x42\x04\xe2\x41\x01\x02\x12\x14\n\x06reason\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12*\n\x17\x65xpected_version_number\x18\x05 \x01(\x03\x42\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x12\x18\n\nrequest_id\x18\x06 \x01(\tB\x04\xe2\x41\x01\x01\x42\x1a\n\x18_expected_version_number\"\x87\x01\n\x15SetModelAliasResponse\x12)\n\x05model\x18\x01 \x01(\x0b\x32\x1a.slipway.registry.v1.Model\x12\x43\n\x13\x61lias_history_entry\x18\x02 \x01(\x0b\x32&.slipway.registry.v1.AliasHistoryEntry\"\xd9\x01\n\x17\x44\x65leteModelAliasRequest\x12\x31\n\x04name\x18\x01 \x01(\tB#\xe2\x41\x01\x02\xfa\x41\x1c\n\x1aregistry.slipway.dev/Model\x12\x13\n\x05\x61lias\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06reason\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12*\n\x17\x65xpected_version_number\x18\x05 \x01(\x03\x42\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x42\x1a\n\x18_expected_version_number\"\x8a\x01\n\x18\x44\x65leteModelAliasResponse\x12)\n\x05model\x18\x01 \x01(\x0b\x32\x1a.slipway.registry.v1.Model\x12\x43\n\x13\x61lias_history_entry\x18\x02 \x01(\x0b\x32&.slipway.registry.v1.AliasHistoryEntry\"\xd2\x01\n\x17ListAliasHistoryRequest\x12\x33\n\x06parent\x18\x01 \x01(\tB#\xe2\x41\x01\x02\xfa\x41\x1c\n\x1aregistry.slipway.dev/Model\x12\x17\n\tpage_size\x18\x04 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66ilter\x18\x06 \x01(\tB\x04\xe2\x41\x01\x01\x12\x16\n\x08order_by\x18\x07 \x01(\tB\x04\xe2\x41\x01\x01J\x04\x08\x02\x10\x03J\x04\x08\x03\x10\x04R\x05\x61liasR\x0eversion_number\"z\n\x18ListAliasHistoryResponse\x12\x45\n\x15\x61lias_history_entries\x18\x01 \x03(\x0b\x32&.slipway.registry.v1.AliasHistoryEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xbd\x01\n\x17WatchModelEventsRequest\x12\x32\n\x05model\x18\x01 \x01(\tB#\xe2\x41\x01\x01\xfa\x41\x1c\n\x1aregistry.slipway.dev/Model\x12!\n\x0e\x61\x66ter_sequence\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x12\x38\n\x05types\x18\x03 \x03(\x0e\x32#.slipway.registry.v1.ModelEventTypeB\x04\xe2\x41\x01\x01\x42\x11\n\x0f_after_sequence\"J\n\x18WatchModelEventsResponse\x12.\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1f.slipway.registry.v1.ModelEvent\"S\n\x17GetLineageReportRequest\x12\x38\n\x04name\x18\x01 \x01(\tB*\xe2\x41\x01\x02\xfa\x41#\n!registry.slipway.dev/ModelVersion\"N\n\x18GetLineageReportResponse\x12\x32\n\x06report\x18\x01 \x01(\x0b\x32\".slipway.registry.v1.LineageReport2\xe8\r\n\x0fRegistryService\x12`\n\x0b\x43reateModel\x12\'.slipway.registry.v1.CreateModelRequest\x1a(.slipway.registry.v1.CreateModelResponse\x12W\n\x08GetModel\x12$.slipway.registry.v1.GetModelRequest\x1a%.slipway.registry.v1.GetModelResponse\x12]\n\nListModels\x12&.slipway.registry.v1.ListModelsRequest\x1a\'.slipway.registry.v1.ListModelsResponse\x12`\n\x0bUpdateModel\x12\'.slipway.registry.v1.UpdateModelRequest\x1a(.slipway.registry.v1.UpdateModelResponse\x12`\n\x0b\x44\x65leteModel\x12\'.slipway.registry.v1.DeleteModelRequest\x1a(.slipway.registry.v1.DeleteModelResponse\x12w\n\x12\x43reateModelVersion\x12..slipway.registry.v1.CreateModelVersionRequest\x1a/.slipway.registry.v1.CreateModelVersionResponse(\x01\x12l\n\x0fGetModelVersion\x12+.slipway.registry.v1.GetModelVersionRequest\x1a,.slipway.registry.v1.GetModelVersionResponse\x12r\n\x11ListModelVersions\x12-.slipway.registry.v1.ListModelVersionsRequest\x1a..slipway.registry.v1.ListModelVersionsResponse\x12u\n\x12UpdateModelVersion\x12..slipway.registry.v1.UpdateModelVersionRequest\x1a/.slipway.registry.v1.UpdateModelVersionResponse\x12x\n\x13\x41rchiveModelVersion\x12/.slipway.registry.v1.ArchiveModelVersionRequest\x1a\x30.slipway.registry.v1.ArchiveModelVersionResponse\x12}\n\x14\x44ownloadModelVersion\x12\x30.slipway.registry.v1.DownloadModelVersionRequest\x1a\x31.slipway.registry.v1.DownloadModelVersionResponse0\x01\x12\x66\n\rSetModelAlias\x12).slipway.registry.v1.SetModelAliasRequest\x1a*.slipway.registry.v1.SetModelAliasResponse\x12o\n\x10\x44\x65leteModelAlias\x12,.slipway.registry.v1.DeleteModelAliasRequest\x1a-.slipway.registry.v1.DeleteModelAliasResponse\x12o\n\x10ListAliasHistory\x12,.slipway.registry.v1.ListAliasHistoryRequest\x1a-.slipway.registry.v1.ListAliasHistoryResponse\x12q\n\x10WatchModelEvents\x12,.slipway.registry.v1.WatchModelEventsRequest\x1a-.slipway.registry.v1.WatchModelEventsResponse0\x01\x12o\n\x10GetLineageReport\x12,.slipway.registry.v1.GetLineageReportRequest\x1a-.slipway.registry.v1.GetLineageReportResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*slipway/registry/v1/registry_service.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\'slipway/registry/v1/alias_history.proto\x1a\"slipway/registry/v1/artifact.proto\x1a\x1fslipway/registry/v1/model.proto\x1a%slipway/registry/v1/model_event.proto\x1a\'slipway/registry/v1/model_version.proto\"w\n\x12\x43reateModelRequest\x12\x16\n\x08model_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\x05model\x18\x02 \x01(\x0b\x32\x1a.slipway.registry.v1.ModelB\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"@\n\x13\x43reateModelResponse\x12)\n\x05model\x18\x01 \x01(\x0b\x32\x1a.slipway.registry.v1.Model\"D\n\x0fGetModelRequest\x12\x31\n\x04name\x18\x01 \x01(\tB#\xe2\x41\x01\x02\xfa\x41\x1c\n\x1aregistry.slipway.dev/Model\"=\n\x10GetModelResponse\x12)\n\x05model\x18\x01 \x01(\x0b\x32\x1a.slipway.registry.v1.Model\"t\n\x11ListModelsRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66ilter\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x16\n\x08order_by\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"Y\n\x12ListModelsResponse\x12*\n\x06models\x18\x01 \x03(\x0b\x32\x1a.slipway.registry.v1.Model\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xac\x01\n\x12UpdateModelRequest\x12/\n\x05model\x18\x01 \x01(\x0b\x32\x1a.slipway.registry.v1.ModelB\x04\xe2\x41\x01\x02\x12\x35\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\x04\xe2\x41\x01\x01\x12\x14\n\x06reason\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"@\n\x13UpdateModelResponse\x12)\n\x05model\x18\x01 \x01(\x0b\x32\x1a.slipway.registry.v1.Model\"\xa0\x01\n\x12\x44\x65leteModelRequest\x12\x31\n\x04name\x18\x01 \x01(\tB#\xe2\x41\x01\x02\xfa\x41\x1c\n\x1aregistry.slipway.dev/Model\x12\x13\n\x05\x66orce\x18\x02 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x12\n\x04\x65tag\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06reason\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\"\x15\n\x13\x44\x65leteModelResponse\"\xac\x01\n\x19\x43reateModelVersionRequest\x12I\n\x08metadata\x18\x01 \x01(\x0b\x32/.slipway.registry.v1.CreateModelVersionMetadataB\x04\xe2\x41\x01\x01H\x00\x12\x39\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\".slipway.registry.v1.ArtifactChunkB\x04\xe2\x41\x01\x01H\x00\x42\t\n\x07payload\"\xc7\x01\n\x1a\x43reateModelVersionMetadata\x12\x33\n\x06parent\x18\x01 \x01(\tB#\xe2\x41\x01\x02\xfa\x41\x1c\n\x1aregistry.slipway.dev/Model\x12>\n\rmodel_version\x18\x02 \x01(\x0b\x32!.slipway.registry.v1.ModelVersionB\x04\xe2\x41\x01\x02\x12\x1a\n\x0c\x63reate_model\x18\x03 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"c\n\rArtifactChunk\x12>\n\rartifact_kind\x18\x01 \x01(\x0e\x32!.slipway.registry.v1.ArtifactKindB\x04\xe2\x41\x01\x01\x12\x12\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x42\x04\xe2\x41\x01\x02\"V\n\x1a\x43reateModelVersionResponse\x12\x38\n\rmodel_version\x18\x01 \x01(\x0b\x32!.slipway.registry.v1.ModelVersion\"\x8d\x01\n\x16GetModelVersionRequest\x12\x38\n\x04name\x18\x01 \x01(\tB*\xe2\x41\x01\x02\xfa\x41#\n!registry.slipway.dev/ModelVersion\x12\x39\n\x04view\x18\x02 \x01(\x0e\x32%.slipway.registry.v1.ModelVersionViewB\x04\xe2\x41\x01\x01\"S\n\x17GetModelVersionResponse\x12\x38\n\rmodel_version\x18\x01 \x01(\x0b\x32!.slipway.registry.v1.ModelVersion\"\xeb\x01\n\x18ListModelVersionsRequest\x12\x33\n\x06parent\x18\x01 \x01(\tB#\xe2\x41\x01\x02\xfa\x41\x1c\n\x1aregistry.slipway.dev/Model\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66ilter\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x16\n\x08order_by\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\x12\x39\n\x04view\x18\x06 \x01(\x0e\x32%.slipway.registry.v1.ModelVersionViewB\x04\xe2\x41\x01\x01\"o\n\x19ListModelVersionsResponse\x12\x39\n\x0emodel_versions\x18\x01 \x03(\x0b\x32!.slipway.registry.v1.ModelVersion\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xc2\x01\n\x19UpdateModelVersionRequest\x12>\n\rmodel_version\x18\x01 \x01(\x0b\x32!.slipway.registry.v1.ModelVersionB\x04\xe2\x41\x01\x02\x12\x35\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\x04\xe2\x41\x01\x01\x12\x14\n\x06reason\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"V\n\x1aUpdateModelVersionResponse\x12\x38\n\rmodel_version\x18\x01 \x01(\x0b\x32!.slipway.registry.v1.ModelVersion\"\x9a\x01\n\x1a\x41rchiveModelVersionRequest\x12\x38\n\x04name\x18\x01 \x01(\tB*\xe2\x41\x01\x02\xfa\x41#\n!registry.slipway.dev/ModelVersion\x12\x14\n\x06reason\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x12\n\x04\x65tag\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"W\n\x1b\x41rchiveModelVersionResponse\x12\x38\n\rmodel_version\x18\x01 \x01(\x0b\x32!.slipway.registry.v1.ModelVersion\"\x97\x01\n\x1b\x44ownloadModelVersionRequest\x12\x38\n\x04name\x18\x01 \x01(\tB*\xe2\x41\x01\x02\xfa\x41#\n!registry.slipway.dev/ModelVersion\x12>\n\rartifact_kind\x18\x02 \x01(\x0e\x32!.slipway.registry.v1.ArtifactKindB\x04\xe2\x41\x01\x01\"\xca\x01\n\x0e\x44ownloadHeader\x12\x41\n\rmodel_version\x18\x01 \x01(\tB*\xe2\x41\x01\x03\xfa\x41#\n!registry.slipway.dev/ModelVersion\x12>\n\rartifact_kind\x18\x02 \x01(\x0e\x32!.slipway.registry.v1.ArtifactKindB\x04\xe2\x41\x01\x03\x12\x35\n\x08\x61rtifact\x18\x03 \x01(\x0b\x32\x1d.slipway.registry.v1.ArtifactB\x04\xe2\x41\x01\x03\"q\n\x1c\x44ownloadModelVersionResponse\x12\x35\n\x06header\x18\x01 \x01(\x0b\x32#.slipway.registry.v1.DownloadHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07payload\"\xf4\x01\n\x14SetModelAliasRequest\x12\x31\n\x04name\x18\x01 \x01(\tB#\xe2\x41\x01\x02\xfa\x41\x1c\n\x1aregistry.slipway.dev/Model\x12\x13\n\x05\x61lias\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1c\n\x0eversion_number\x18\x03 \x01(\x03\x42\x04\xe2\x41\x01\x02\x12\x14\n\x06reason\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12*\n\x17\x65xpected_version_number\x18\x05 \x01(\x03\x42\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x12\x18\n\nrequest_id\x18\x06 \x01(\tB\x04\xe2\x41\x01\x01\x42\x1a\n\x18_expected_version_number\"\x87\x01\n\x15SetModelAliasResponse\x12)\n\x05model\x18\x01 \x01(\x0b\x32\x1a.slipway.registry.v1.Model\x12\x43\n\x13\x61lias_history_entry\x18\x02 \x01(\x0b\x32&.slipway.registry.v1.AliasHistoryEntry\"\xd9\x01\n\x17\x44\x65leteModelAliasRequest\x12\x31\n\x04name\x18\x01 \x01(\tB#\xe2\x41\x01\x02\xfa\x41\x1c\n\x1aregistry.slipway.dev/Model\x12\x13\n\x05\x61lias\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06reason\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12*\n\x17\x65xpected_version_number\x18\x05 \x01(\x03\x42\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x42\x1a\n\x18_expected_version_number\"\x8a\x01\n\x18\x44\x65leteModelAliasResponse\x12)\n\x05model\x18\x01 \x01(\x0b\x32\x1a.slipway.registry.v1.Model\x12\x43\n\x13\x61lias_history_entry\x18\x02 \x01(\x0b\x32&.slipway.registry.v1.AliasHistoryEntry\"\xd2\x01\n\x17ListAliasHistoryRequest\x12\x33\n\x06parent\x18\x01 \x01(\tB#\xe2\x41\x01\x02\xfa\x41\x1c\n\x1aregistry.slipway.dev/Model\x12\x17\n\tpage_size\x18\x04 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66ilter\x18\x06 \x01(\tB\x04\xe2\x41\x01\x01\x12\x16\n\x08order_by\x18\x07 \x01(\tB\x04\xe2\x41\x01\x01J\x04\x08\x02\x10\x03J\x04\x08\x03\x10\x04R\x05\x61liasR\x0eversion_number\"z\n\x18ListAliasHistoryResponse\x12\x45\n\x15\x61lias_history_entries\x18\x01 \x03(\x0b\x32&.slipway.registry.v1.AliasHistoryEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xbd\x01\n\x17WatchModelEventsRequest\x12\x32\n\x05model\x18\x01 \x01(\tB#\xe2\x41\x01\x01\xfa\x41\x1c\n\x1aregistry.slipway.dev/Model\x12!\n\x0e\x61\x66ter_sequence\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x12\x38\n\x05types\x18\x03 \x03(\x0e\x32#.slipway.registry.v1.ModelEventTypeB\x04\xe2\x41\x01\x01\x42\x11\n\x0f_after_sequence\"J\n\x18WatchModelEventsResponse\x12.\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1f.slipway.registry.v1.ModelEvent2\xf7\x0c\n\x0fRegistryService\x12`\n\x0b\x43reateModel\x12\'.slipway.registry.v1.CreateModelRequest\x1a(.slipway.registry.v1.CreateModelResponse\x12W\n\x08GetModel\x12$.slipway.registry.v1.GetModelRequest\x1a%.slipway.registry.v1.GetModelResponse\x12]\n\nListModels\x12&.slipway.registry.v1.ListModelsRequest\x1a\'.slipway.registry.v1.ListModelsResponse\x12`\n\x0bUpdateModel\x12\'.slipway.registry.v1.UpdateModelRequest\x1a(.slipway.registry.v1.UpdateModelResponse\x12`\n\x0b\x44\x65leteModel\x12\'.slipway.registry.v1.DeleteModelRequest\x1a(.slipway.registry.v1.DeleteModelResponse\x12w\n\x12\x43reateModelVersion\x12..slipway.registry.v1.CreateModelVersionRequest\x1a/.slipway.registry.v1.CreateModelVersionResponse(\x01\x12l\n\x0fGetModelVersion\x12+.slipway.registry.v1.GetModelVersionRequest\x1a,.slipway.registry.v1.GetModelVersionResponse\x12r\n\x11ListModelVersions\x12-.slipway.registry.v1.ListModelVersionsRequest\x1a..slipway.registry.v1.ListModelVersionsResponse\x12u\n\x12UpdateModelVersion\x12..slipway.registry.v1.UpdateModelVersionRequest\x1a/.slipway.registry.v1.UpdateModelVersionResponse\x12x\n\x13\x41rchiveModelVersion\x12/.slipway.registry.v1.ArchiveModelVersionRequest\x1a\x30.slipway.registry.v1.ArchiveModelVersionResponse\x12}\n\x14\x44ownloadModelVersion\x12\x30.slipway.registry.v1.DownloadModelVersionRequest\x1a\x31.slipway.registry.v1.DownloadModelVersionResponse0\x01\x12\x66\n\rSetModelAlias\x12).slipway.registry.v1.SetModelAliasRequest\x1a*.slipway.registry.v1.SetModelAliasResponse\x12o\n\x10\x44\x65leteModelAlias\x12,.slipway.registry.v1.DeleteModelAliasRequest\x1a-.slipway.registry.v1.DeleteModelAliasResponse\x12o\n\x10ListAliasHistory\x12,.slipway.registry.v1.ListAliasHistoryRequest\x1a-.slipway.registry.v1.ListAliasHistoryResponse\x12q\n\x10WatchModelEvents\x12,.slipway.registry.v1.WatchModelEventsRequest\x1a-.slipway.registry.v1.WatchModelEventsResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -170,78 +169,72 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_WATCHMODELEVENTSREQUEST'].fields_by_name['after_sequence']._serialized_options = b'\342A\001\001'
   _globals['_WATCHMODELEVENTSREQUEST'].fields_by_name['types']._loaded_options = None
   _globals['_WATCHMODELEVENTSREQUEST'].fields_by_name['types']._serialized_options = b'\342A\001\001'
-  _globals['_GETLINEAGEREPORTREQUEST'].fields_by_name['name']._loaded_options = None
-  _globals['_GETLINEAGEREPORTREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002\372A#\n!registry.slipway.dev/ModelVersion'
-  _globals['_CREATEMODELREQUEST']._serialized_start=393
-  _globals['_CREATEMODELREQUEST']._serialized_end=512
-  _globals['_CREATEMODELRESPONSE']._serialized_start=514
-  _globals['_CREATEMODELRESPONSE']._serialized_end=578
-  _globals['_GETMODELREQUEST']._serialized_start=580
-  _globals['_GETMODELREQUEST']._serialized_end=648
-  _globals['_GETMODELRESPONSE']._serialized_start=650
-  _globals['_GETMODELRESPONSE']._serialized_end=711
-  _globals['_LISTMODELSREQUEST']._serialized_start=713
-  _globals['_LISTMODELSREQUEST']._serialized_end=829
-  _globals['_LISTMODELSRESPONSE']._serialized_start=831
-  _globals['_LISTMODELSRESPONSE']._serialized_end=920
-  _globals['_UPDATEMODELREQUEST']._serialized_start=923
-  _globals['_UPDATEMODELREQUEST']._serialized_end=1095
-  _globals['_UPDATEMODELRESPONSE']._serialized_start=1097
-  _globals['_UPDATEMODELRESPONSE']._serialized_end=1161
-  _globals['_DELETEMODELREQUEST']._serialized_start=1164
-  _globals['_DELETEMODELREQUEST']._serialized_end=1324
-  _globals['_DELETEMODELRESPONSE']._serialized_start=1326
-  _globals['_DELETEMODELRESPONSE']._serialized_end=1347
-  _globals['_CREATEMODELVERSIONREQUEST']._serialized_start=1350
-  _globals['_CREATEMODELVERSIONREQUEST']._serialized_end=1522
-  _globals['_CREATEMODELVERSIONMETADATA']._serialized_start=1525
-  _globals['_CREATEMODELVERSIONMETADATA']._serialized_end=1724
-  _globals['_ARTIFACTCHUNK']._serialized_start=1726
-  _globals['_ARTIFACTCHUNK']._serialized_end=1825
-  _globals['_CREATEMODELVERSIONRESPONSE']._serialized_start=1827
-  _globals['_CREATEMODELVERSIONRESPONSE']._serialized_end=1913
-  _globals['_GETMODELVERSIONREQUEST']._serialized_start=1916
-  _globals['_GETMODELVERSIONREQUEST']._serialized_end=2057
-  _globals['_GETMODELVERSIONRESPONSE']._serialized_start=2059
-  _globals['_GETMODELVERSIONRESPONSE']._serialized_end=2142
-  _globals['_LISTMODELVERSIONSREQUEST']._serialized_start=2145
-  _globals['_LISTMODELVERSIONSREQUEST']._serialized_end=2380
-  _globals['_LISTMODELVERSIONSRESPONSE']._serialized_start=2382
-  _globals['_LISTMODELVERSIONSRESPONSE']._serialized_end=2493
-  _globals['_UPDATEMODELVERSIONREQUEST']._serialized_start=2496
-  _globals['_UPDATEMODELVERSIONREQUEST']._serialized_end=2690
-  _globals['_UPDATEMODELVERSIONRESPONSE']._serialized_start=2692
-  _globals['_UPDATEMODELVERSIONRESPONSE']._serialized_end=2778
-  _globals['_ARCHIVEMODELVERSIONREQUEST']._serialized_start=2781
-  _globals['_ARCHIVEMODELVERSIONREQUEST']._serialized_end=2935
-  _globals['_ARCHIVEMODELVERSIONRESPONSE']._serialized_start=2937
-  _globals['_ARCHIVEMODELVERSIONRESPONSE']._serialized_end=3024
-  _globals['_DOWNLOADMODELVERSIONREQUEST']._serialized_start=3027
-  _globals['_DOWNLOADMODELVERSIONREQUEST']._serialized_end=3178
-  _globals['_DOWNLOADHEADER']._serialized_start=3181
-  _globals['_DOWNLOADHEADER']._serialized_end=3383
-  _globals['_DOWNLOADMODELVERSIONRESPONSE']._serialized_start=3385
-  _globals['_DOWNLOADMODELVERSIONRESPONSE']._serialized_end=3498
-  _globals['_SETMODELALIASREQUEST']._serialized_start=3501
-  _globals['_SETMODELALIASREQUEST']._serialized_end=3745
-  _globals['_SETMODELALIASRESPONSE']._serialized_start=3748
-  _globals['_SETMODELALIASRESPONSE']._serialized_end=3883
-  _globals['_DELETEMODELALIASREQUEST']._serialized_start=3886
-  _globals['_DELETEMODELALIASREQUEST']._serialized_end=4103
-  _globals['_DELETEMODELALIASRESPONSE']._serialized_start=4106
-  _globals['_DELETEMODELALIASRESPONSE']._serialized_end=4244
-  _globals['_LISTALIASHISTORYREQUEST']._serialized_start=4247
-  _globals['_LISTALIASHISTORYREQUEST']._serialized_end=4457
-  _globals['_LISTALIASHISTORYRESPONSE']._serialized_start=4459
-  _globals['_LISTALIASHISTORYRESPONSE']._serialized_end=4581
-  _globals['_WATCHMODELEVENTSREQUEST']._serialized_start=4584
-  _globals['_WATCHMODELEVENTSREQUEST']._serialized_end=4773
-  _globals['_WATCHMODELEVENTSRESPONSE']._serialized_start=4775
-  _globals['_WATCHMODELEVENTSRESPONSE']._serialized_end=4849
-  _globals['_GETLINEAGEREPORTREQUEST']._serialized_start=4851
-  _globals['_GETLINEAGEREPORTREQUEST']._serialized_end=4934
-  _globals['_GETLINEAGEREPORTRESPONSE']._serialized_start=4936
-  _globals['_GETLINEAGEREPORTRESPONSE']._serialized_end=5014
-  _globals['_REGISTRYSERVICE']._serialized_start=5017
-  _globals['_REGISTRYSERVICE']._serialized_end=6785
+  _globals['_CREATEMODELREQUEST']._serialized_start=351
+  _globals['_CREATEMODELREQUEST']._serialized_end=470
+  _globals['_CREATEMODELRESPONSE']._serialized_start=472
+  _globals['_CREATEMODELRESPONSE']._serialized_end=536
+  _globals['_GETMODELREQUEST']._serialized_start=538
+  _globals['_GETMODELREQUEST']._serialized_end=606
+  _globals['_GETMODELRESPONSE']._serialized_start=608
+  _globals['_GETMODELRESPONSE']._serialized_end=669
+  _globals['_LISTMODELSREQUEST']._serialized_start=671
+  _globals['_LISTMODELSREQUEST']._serialized_end=787
+  _globals['_LISTMODELSRESPONSE']._serialized_start=789
+  _globals['_LISTMODELSRESPONSE']._serialized_end=878
+  _globals['_UPDATEMODELREQUEST']._serialized_start=881
+  _globals['_UPDATEMODELREQUEST']._serialized_end=1053
+  _globals['_UPDATEMODELRESPONSE']._serialized_start=1055
+  _globals['_UPDATEMODELRESPONSE']._serialized_end=1119
+  _globals['_DELETEMODELREQUEST']._serialized_start=1122
+  _globals['_DELETEMODELREQUEST']._serialized_end=1282
+  _globals['_DELETEMODELRESPONSE']._serialized_start=1284
+  _globals['_DELETEMODELRESPONSE']._serialized_end=1305
+  _globals['_CREATEMODELVERSIONREQUEST']._serialized_start=1308
+  _globals['_CREATEMODELVERSIONREQUEST']._serialized_end=1480
+  _globals['_CREATEMODELVERSIONMETADATA']._serialized_start=1483
+  _globals['_CREATEMODELVERSIONMETADATA']._serialized_end=1682
+  _globals['_ARTIFACTCHUNK']._serialized_start=1684
+  _globals['_ARTIFACTCHUNK']._serialized_end=1783
+  _globals['_CREATEMODELVERSIONRESPONSE']._serialized_start=1785
+  _globals['_CREATEMODELVERSIONRESPONSE']._serialized_end=1871
+  _globals['_GETMODELVERSIONREQUEST']._serialized_start=1874
+  _globals['_GETMODELVERSIONREQUEST']._serialized_end=2015
+  _globals['_GETMODELVERSIONRESPONSE']._serialized_start=2017
+  _globals['_GETMODELVERSIONRESPONSE']._serialized_end=2100
+  _globals['_LISTMODELVERSIONSREQUEST']._serialized_start=2103
+  _globals['_LISTMODELVERSIONSREQUEST']._serialized_end=2338
+  _globals['_LISTMODELVERSIONSRESPONSE']._serialized_start=2340
+  _globals['_LISTMODELVERSIONSRESPONSE']._serialized_end=2451
+  _globals['_UPDATEMODELVERSIONREQUEST']._serialized_start=2454
+  _globals['_UPDATEMODELVERSIONREQUEST']._serialized_end=2648
+  _globals['_UPDATEMODELVERSIONRESPONSE']._serialized_start=2650
+  _globals['_UPDATEMODELVERSIONRESPONSE']._serialized_end=2736
+  _globals['_ARCHIVEMODELVERSIONREQUEST']._serialized_start=2739
+  _globals['_ARCHIVEMODELVERSIONREQUEST']._serialized_end=2893
+  _globals['_ARCHIVEMODELVERSIONRESPONSE']._serialized_start=2895
+  _globals['_ARCHIVEMODELVERSIONRESPONSE']._serialized_end=2982
+  _globals['_DOWNLOADMODELVERSIONREQUEST']._serialized_start=2985
+  _globals['_DOWNLOADMODELVERSIONREQUEST']._serialized_end=3136
+  _globals['_DOWNLOADHEADER']._serialized_start=3139
+  _globals['_DOWNLOADHEADER']._serialized_end=3341
+  _globals['_DOWNLOADMODELVERSIONRESPONSE']._serialized_start=3343
+  _globals['_DOWNLOADMODELVERSIONRESPONSE']._serialized_end=3456
+  _globals['_SETMODELALIASREQUEST']._serialized_start=3459
+  _globals['_SETMODELALIASREQUEST']._serialized_end=3703
+  _globals['_SETMODELALIASRESPONSE']._serialized_start=3706
+  _globals['_SETMODELALIASRESPONSE']._serialized_end=3841
+  _globals['_DELETEMODELALIASREQUEST']._serialized_start=3844
+  _globals['_DELETEMODELALIASREQUEST']._serialized_end=4061
+  _globals['_DELETEMODELALIASRESPONSE']._serialized_start=4064
+  _globals['_DELETEMODELALIASRESPONSE']._serialized_end=4202
+  _globals['_LISTALIASHISTORYREQUEST']._serialized_start=4205
+  _globals['_LISTALIASHISTORYREQUEST']._serialized_end=4415
+  _globals['_LISTALIASHISTORYRESPONSE']._serialized_start=4417
+  _globals['_LISTALIASHISTORYRESPONSE']._serialized_end=4539
+  _globals['_WATCHMODELEVENTSREQUEST']._serialized_start=4542
+  _globals['_WATCHMODELEVENTSREQUEST']._serialized_end=4731
+  _globals['_WATCHMODELEVENTSRESPONSE']._serialized_start=4733
+  _globals['_WATCHMODELEVENTSRESPONSE']._serialized_end=4807
+  _globals['_REGISTRYSERVICE']._serialized_start=4810
+  _globals['_REGISTRYSERVICE']._serialized_end=6465
 # @@protoc_insertion_point(module_scope)

@@ -10,7 +10,6 @@ from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
 from slipway.registry.v1 import alias_history_pb2 as _alias_history_pb2
 from slipway.registry.v1 import artifact_pb2 as _artifact_pb2
-from slipway.registry.v1 import lineage_report_pb2 as _lineage_report_pb2
 from slipway.registry.v1 import model_event_pb2 as _model_event_pb2
 from slipway.registry.v1 import model_pb2 as _model_pb2
 from slipway.registry.v1 import model_version_pb2 as _model_version_pb2
@@ -1113,49 +1112,3 @@ class WatchModelEventsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___WatchModelEventsResponse: _TypeAlias = WatchModelEventsResponse  # noqa: Y015
-
-@_typing.final
-class GetLineageReportRequest(_message.Message):
-    """Request for GetLineageReport."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    NAME_FIELD_NUMBER: _builtins.int
-    name: _builtins.str
-    """Required. `models/{model}/versions/{version}` or `models/{model}@{alias}`."""
-    def __init__(
-        self,
-        *,
-        name: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___GetLineageReportRequest: _TypeAlias = GetLineageReportRequest  # noqa: Y015
-
-@_typing.final
-class GetLineageReportResponse(_message.Message):
-    """Response for GetLineageReport."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    REPORT_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def report(self) -> _lineage_report_pb2.LineageReport:
-        """The report."""
-
-    def __init__(
-        self,
-        *,
-        report: _lineage_report_pb2.LineageReport | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["report", b"report"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["report", b"report"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___GetLineageReportResponse: _TypeAlias = GetLineageReportResponse  # noqa: Y015

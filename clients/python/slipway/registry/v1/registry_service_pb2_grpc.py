@@ -111,11 +111,6 @@ class RegistryServiceStub:
                 request_serializer=slipway_dot_registry_dot_v1_dot_registry__service__pb2.WatchModelEventsRequest.SerializeToString,
                 response_deserializer=slipway_dot_registry_dot_v1_dot_registry__service__pb2.WatchModelEventsResponse.FromString,
                 _registered_method=True)
-        self.GetLineageReport = channel.unary_unary(
-                '/slipway.registry.v1.RegistryService/GetLineageReport',
-                request_serializer=slipway_dot_registry_dot_v1_dot_registry__service__pb2.GetLineageReportRequest.SerializeToString,
-                response_deserializer=slipway_dot_registry_dot_v1_dot_registry__service__pb2.GetLineageReportResponse.FromString,
-                _registered_method=True)
 
 
 class RegistryServiceServicer:
@@ -240,14 +235,6 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def GetLineageReport(self, request, context):
-        """Builds the lineage and audit report of a version: training, data, params, metrics, parent,
-        alias moves, alerts and retraining triggers, and the audit chain's status.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
 
 def add_RegistryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -325,11 +312,6 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.WatchModelEvents,
                     request_deserializer=slipway_dot_registry_dot_v1_dot_registry__service__pb2.WatchModelEventsRequest.FromString,
                     response_serializer=slipway_dot_registry_dot_v1_dot_registry__service__pb2.WatchModelEventsResponse.SerializeToString,
-            ),
-            'GetLineageReport': grpc.unary_unary_rpc_method_handler(
-                    servicer.GetLineageReport,
-                    request_deserializer=slipway_dot_registry_dot_v1_dot_registry__service__pb2.GetLineageReportRequest.FromString,
-                    response_serializer=slipway_dot_registry_dot_v1_dot_registry__service__pb2.GetLineageReportResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -739,33 +721,6 @@ class RegistryService:
             '/slipway.registry.v1.RegistryService/WatchModelEvents',
             slipway_dot_registry_dot_v1_dot_registry__service__pb2.WatchModelEventsRequest.SerializeToString,
             slipway_dot_registry_dot_v1_dot_registry__service__pb2.WatchModelEventsResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def GetLineageReport(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/slipway.registry.v1.RegistryService/GetLineageReport',
-            slipway_dot_registry_dot_v1_dot_registry__service__pb2.GetLineageReportRequest.SerializeToString,
-            slipway_dot_registry_dot_v1_dot_registry__service__pb2.GetLineageReportResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -86,10 +86,6 @@ class RegistryServiceStub:
     """Streams registry change events. Events are stored: a watcher that reconnects with the last
     sequence it processed first receives every event it missed, then live events.
     """
-    GetLineageReport: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.GetLineageReportRequest, _registry_service_pb2.GetLineageReportResponse]
-    """Builds the lineage and audit report of a version: training, data, params, metrics, parent,
-    alias moves, alerts and retraining triggers, and the audit chain's status.
-    """
 
 @_typing.type_check_only
 class RegistryServiceAsyncStub(RegistryServiceStub):
@@ -148,10 +144,6 @@ class RegistryServiceAsyncStub(RegistryServiceStub):
     WatchModelEvents: _aio.UnaryStreamMultiCallable[_registry_service_pb2.WatchModelEventsRequest, _registry_service_pb2.WatchModelEventsResponse]  # type: ignore[assignment]
     """Streams registry change events. Events are stored: a watcher that reconnects with the last
     sequence it processed first receives every event it missed, then live events.
-    """
-    GetLineageReport: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.GetLineageReportRequest, _registry_service_pb2.GetLineageReportResponse]  # type: ignore[assignment]
-    """Builds the lineage and audit report of a version: training, data, params, metrics, parent,
-    alias moves, alerts and retraining triggers, and the audit chain's status.
     """
 
 class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -298,16 +290,6 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_abc.Iterator[_registry_service_pb2.WatchModelEventsResponse], _abc.AsyncIterator[_registry_service_pb2.WatchModelEventsResponse]]:
         """Streams registry change events. Events are stored: a watcher that reconnects with the last
         sequence it processed first receives every event it missed, then live events.
-        """
-
-    @_abc_1.abstractmethod
-    def GetLineageReport(
-        self,
-        request: _registry_service_pb2.GetLineageReportRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_registry_service_pb2.GetLineageReportResponse, _abc.Awaitable[_registry_service_pb2.GetLineageReportResponse]]:
-        """Builds the lineage and audit report of a version: training, data, params, metrics, parent,
-        alias moves, alerts and retraining triggers, and the audit chain's status.
         """
 
 def add_RegistryServiceServicer_to_server(servicer: RegistryServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

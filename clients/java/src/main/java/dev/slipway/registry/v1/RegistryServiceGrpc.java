@@ -481,37 +481,6 @@ public final class RegistryServiceGrpc {
     return getWatchModelEventsMethod;
   }
 
-  private static volatile io.grpc.MethodDescriptor<dev.slipway.registry.v1.GetLineageReportRequest,
-      dev.slipway.registry.v1.GetLineageReportResponse> getGetLineageReportMethod;
-
-  @io.grpc.stub.annotations.RpcMethod(
-      fullMethodName = SERVICE_NAME + '/' + "GetLineageReport",
-      requestType = dev.slipway.registry.v1.GetLineageReportRequest.class,
-      responseType = dev.slipway.registry.v1.GetLineageReportResponse.class,
-      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
-  public static io.grpc.MethodDescriptor<dev.slipway.registry.v1.GetLineageReportRequest,
-      dev.slipway.registry.v1.GetLineageReportResponse> getGetLineageReportMethod() {
-    io.grpc.MethodDescriptor<dev.slipway.registry.v1.GetLineageReportRequest, dev.slipway.registry.v1.GetLineageReportResponse> getGetLineageReportMethod;
-    if ((getGetLineageReportMethod = RegistryServiceGrpc.getGetLineageReportMethod) == null) {
-      synchronized (RegistryServiceGrpc.class) {
-        if ((getGetLineageReportMethod = RegistryServiceGrpc.getGetLineageReportMethod) == null) {
-          RegistryServiceGrpc.getGetLineageReportMethod = getGetLineageReportMethod =
-              io.grpc.MethodDescriptor.<dev.slipway.registry.v1.GetLineageReportRequest, dev.slipway.registry.v1.GetLineageReportResponse>newBuilder()
-              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
-              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetLineageReport"))
-              .setSampledToLocalTracing(true)
-              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
-                  dev.slipway.registry.v1.GetLineageReportRequest.getDefaultInstance()))
-              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
-                  dev.slipway.registry.v1.GetLineageReportResponse.getDefaultInstance()))
-              .setSchemaDescriptor(new RegistryServiceMethodDescriptorSupplier("GetLineageReport"))
-              .build();
-        }
-      }
-    }
-    return getGetLineageReportMethod;
-  }
-
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -740,17 +709,6 @@ public final class RegistryServiceGrpc {
         io.grpc.stub.StreamObserver<dev.slipway.registry.v1.WatchModelEventsResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getWatchModelEventsMethod(), responseObserver);
     }
-
-    /**
-     * <pre>
-     * Builds the lineage and audit report of a version: training, data, params, metrics, parent,
-     * alias moves, alerts and retraining triggers, and the audit chain's status.
-     * </pre>
-     */
-    default void getLineageReport(dev.slipway.registry.v1.GetLineageReportRequest request,
-        io.grpc.stub.StreamObserver<dev.slipway.registry.v1.GetLineageReportResponse> responseObserver) {
-      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetLineageReportMethod(), responseObserver);
-    }
   }
 
   /**
@@ -964,18 +922,6 @@ public final class RegistryServiceGrpc {
       io.grpc.stub.ClientCalls.asyncServerStreamingCall(
           getChannel().newCall(getWatchModelEventsMethod(), getCallOptions()), request, responseObserver);
     }
-
-    /**
-     * <pre>
-     * Builds the lineage and audit report of a version: training, data, params, metrics, parent,
-     * alias moves, alerts and retraining triggers, and the audit chain's status.
-     * </pre>
-     */
-    public void getLineageReport(dev.slipway.registry.v1.GetLineageReportRequest request,
-        io.grpc.stub.StreamObserver<dev.slipway.registry.v1.GetLineageReportResponse> responseObserver) {
-      io.grpc.stub.ClientCalls.asyncUnaryCall(
-          getChannel().newCall(getGetLineageReportMethod(), getCallOptions()), request, responseObserver);
-    }
   }
 
   /**
@@ -1165,17 +1111,6 @@ public final class RegistryServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingV2ServerStreamingCall(
           getChannel(), getWatchModelEventsMethod(), getCallOptions(), request);
     }
-
-    /**
-     * <pre>
-     * Builds the lineage and audit report of a version: training, data, params, metrics, parent,
-     * alias moves, alerts and retraining triggers, and the audit chain's status.
-     * </pre>
-     */
-    public dev.slipway.registry.v1.GetLineageReportResponse getLineageReport(dev.slipway.registry.v1.GetLineageReportRequest request) throws io.grpc.StatusException {
-      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
-          getChannel(), getGetLineageReportMethod(), getCallOptions(), request);
-    }
   }
 
   /**
@@ -1348,17 +1283,6 @@ public final class RegistryServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
           getChannel(), getWatchModelEventsMethod(), getCallOptions(), request);
     }
-
-    /**
-     * <pre>
-     * Builds the lineage and audit report of a version: training, data, params, metrics, parent,
-     * alias moves, alerts and retraining triggers, and the audit chain's status.
-     * </pre>
-     */
-    public dev.slipway.registry.v1.GetLineageReportResponse getLineageReport(dev.slipway.registry.v1.GetLineageReportRequest request) {
-      return io.grpc.stub.ClientCalls.blockingUnaryCall(
-          getChannel(), getGetLineageReportMethod(), getCallOptions(), request);
-    }
   }
 
   /**
@@ -1519,18 +1443,6 @@ public final class RegistryServiceGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getListAliasHistoryMethod(), getCallOptions()), request);
     }
-
-    /**
-     * <pre>
-     * Builds the lineage and audit report of a version: training, data, params, metrics, parent,
-     * alias moves, alerts and retraining triggers, and the audit chain's status.
-     * </pre>
-     */
-    public com.google.common.util.concurrent.ListenableFuture<dev.slipway.registry.v1.GetLineageReportResponse> getLineageReport(
-        dev.slipway.registry.v1.GetLineageReportRequest request) {
-      return io.grpc.stub.ClientCalls.futureUnaryCall(
-          getChannel().newCall(getGetLineageReportMethod(), getCallOptions()), request);
-    }
   }
 
   private static final int METHODID_CREATE_MODEL = 0;
@@ -1547,8 +1459,7 @@ public final class RegistryServiceGrpc {
   private static final int METHODID_DELETE_MODEL_ALIAS = 11;
   private static final int METHODID_LIST_ALIAS_HISTORY = 12;
   private static final int METHODID_WATCH_MODEL_EVENTS = 13;
-  private static final int METHODID_GET_LINEAGE_REPORT = 14;
-  private static final int METHODID_CREATE_MODEL_VERSION = 15;
+  private static final int METHODID_CREATE_MODEL_VERSION = 14;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1622,10 +1533,6 @@ public final class RegistryServiceGrpc {
         case METHODID_WATCH_MODEL_EVENTS:
           serviceImpl.watchModelEvents((dev.slipway.registry.v1.WatchModelEventsRequest) request,
               (io.grpc.stub.StreamObserver<dev.slipway.registry.v1.WatchModelEventsResponse>) responseObserver);
-          break;
-        case METHODID_GET_LINEAGE_REPORT:
-          serviceImpl.getLineageReport((dev.slipway.registry.v1.GetLineageReportRequest) request,
-              (io.grpc.stub.StreamObserver<dev.slipway.registry.v1.GetLineageReportResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -1753,13 +1660,6 @@ public final class RegistryServiceGrpc {
               dev.slipway.registry.v1.WatchModelEventsRequest,
               dev.slipway.registry.v1.WatchModelEventsResponse>(
                 service, METHODID_WATCH_MODEL_EVENTS)))
-        .addMethod(
-          getGetLineageReportMethod(),
-          io.grpc.stub.ServerCalls.asyncUnaryCall(
-            new MethodHandlers<
-              dev.slipway.registry.v1.GetLineageReportRequest,
-              dev.slipway.registry.v1.GetLineageReportResponse>(
-                service, METHODID_GET_LINEAGE_REPORT)))
         .build();
   }
 
@@ -1823,7 +1723,6 @@ public final class RegistryServiceGrpc {
               .addMethod(getDeleteModelAliasMethod())
               .addMethod(getListAliasHistoryMethod())
               .addMethod(getWatchModelEventsMethod())
-              .addMethod(getGetLineageReportMethod())
               .build();
         }
       }

@@ -180,16 +180,6 @@ public final class RegistryServiceProto {
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_slipway_registry_v1_WatchModelEventsResponse_fieldAccessorTable;
-  static final com.google.protobuf.Descriptors.Descriptor
-    internal_static_slipway_registry_v1_GetLineageReportRequest_descriptor;
-  static final 
-    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
-      internal_static_slipway_registry_v1_GetLineageReportRequest_fieldAccessorTable;
-  static final com.google.protobuf.Descriptors.Descriptor
-    internal_static_slipway_registry_v1_GetLineageReportResponse_descriptor;
-  static final 
-    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
-      internal_static_slipway_registry_v1_GetLineageReportResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -204,199 +194,191 @@ public final class RegistryServiceProto {
       "eld_behavior.proto\032\031google/api/resource." +
       "proto\032 google/protobuf/field_mask.proto\032" +
       "\'slipway/registry/v1/alias_history.proto" +
-      "\032\"slipway/registry/v1/artifact.proto\032(sl" +
-      "ipway/registry/v1/lineage_report.proto\032\037" +
-      "slipway/registry/v1/model.proto\032%slipway" +
-      "/registry/v1/model_event.proto\032\'slipway/" +
-      "registry/v1/model_version.proto\"\222\001\n\022Crea" +
-      "teModelRequest\022\037\n\010model_id\030\001 \001(\tB\004\342A\001\002R\007" +
-      "modelId\0226\n\005model\030\002 \001(\0132\032.slipway.registr" +
-      "y.v1.ModelB\004\342A\001\001R\005model\022#\n\nrequest_id\030\003 " +
-      "\001(\tB\004\342A\001\001R\trequestId\"G\n\023CreateModelRespo" +
-      "nse\0220\n\005model\030\001 \001(\0132\032.slipway.registry.v1" +
-      ".ModelR\005model\"J\n\017GetModelRequest\0227\n\004name" +
-      "\030\001 \001(\tB#\342A\001\002\372A\034\n\032registry.slipway.dev/Mo" +
-      "delR\004name\"D\n\020GetModelResponse\0220\n\005model\030\001" +
-      " \001(\0132\032.slipway.registry.v1.ModelR\005model\"" +
-      "\232\001\n\021ListModelsRequest\022!\n\tpage_size\030\001 \001(\005" +
-      "B\004\342A\001\001R\010pageSize\022#\n\npage_token\030\002 \001(\tB\004\342A" +
-      "\001\001R\tpageToken\022\034\n\006filter\030\003 \001(\tB\004\342A\001\001R\006fil" +
-      "ter\022\037\n\010order_by\030\004 \001(\tB\004\342A\001\001R\007orderBy\"p\n\022" +
-      "ListModelsResponse\0222\n\006models\030\001 \003(\0132\032.sli" +
-      "pway.registry.v1.ModelR\006models\022&\n\017next_p" +
-      "age_token\030\002 \001(\tR\rnextPageToken\"\322\001\n\022Updat" +
-      "eModelRequest\0226\n\005model\030\001 \001(\0132\032.slipway.r" +
-      "egistry.v1.ModelB\004\342A\001\002R\005model\022A\n\013update_" +
-      "mask\030\002 \001(\0132\032.google.protobuf.FieldMaskB\004" +
-      "\342A\001\001R\nupdateMask\022\034\n\006reason\030\003 \001(\tB\004\342A\001\001R\006" +
-      "reason\022#\n\nrequest_id\030\004 \001(\tB\004\342A\001\001R\treques" +
-      "tId\"G\n\023UpdateModelResponse\0220\n\005model\030\001 \001(" +
-      "\0132\032.slipway.registry.v1.ModelR\005model\"\306\001\n" +
-      "\022DeleteModelRequest\0227\n\004name\030\001 \001(\tB#\342A\001\002\372" +
-      "A\034\n\032registry.slipway.dev/ModelR\004name\022\032\n\005" +
-      "force\030\002 \001(\010B\004\342A\001\001R\005force\022\030\n\004etag\030\003 \001(\tB\004" +
-      "\342A\001\001R\004etag\022\034\n\006reason\030\004 \001(\tB\004\342A\001\001R\006reason" +
-      "\022#\n\nrequest_id\030\005 \001(\tB\004\342A\001\001R\trequestId\"\025\n" +
-      "\023DeleteModelResponse\"\275\001\n\031CreateModelVers" +
-      "ionRequest\022S\n\010metadata\030\001 \001(\0132/.slipway.r" +
-      "egistry.v1.CreateModelVersionMetadataB\004\342" +
-      "A\001\001H\000R\010metadata\022@\n\005chunk\030\002 \001(\0132\".slipway" +
-      ".registry.v1.ArtifactChunkB\004\342A\001\001H\000R\005chun" +
-      "kB\t\n\007payload\"\365\001\n\032CreateModelVersionMetad" +
-      "ata\022;\n\006parent\030\001 \001(\tB#\342A\001\002\372A\034\n\032registry.s" +
-      "lipway.dev/ModelR\006parent\022L\n\rmodel_versio" +
-      "n\030\002 \001(\0132!.slipway.registry.v1.ModelVersi" +
-      "onB\004\342A\001\002R\014modelVersion\022\'\n\014create_model\030\003" +
-      " \001(\010B\004\342A\001\001R\013createModel\022#\n\nrequest_id\030\004 " +
-      "\001(\tB\004\342A\001\001R\trequestId\"w\n\rArtifactChunk\022L\n" +
-      "\rartifact_kind\030\001 \001(\0162!.slipway.registry." +
-      "v1.ArtifactKindB\004\342A\001\001R\014artifactKind\022\030\n\004d" +
-      "ata\030\002 \001(\014B\004\342A\001\002R\004data\"d\n\032CreateModelVers" +
-      "ionResponse\022F\n\rmodel_version\030\001 \001(\0132!.sli" +
-      "pway.registry.v1.ModelVersionR\014modelVers" +
-      "ion\"\231\001\n\026GetModelVersionRequest\022>\n\004name\030\001" +
-      " \001(\tB*\342A\001\002\372A#\n!registry.slipway.dev/Mode" +
-      "lVersionR\004name\022?\n\004view\030\002 \001(\0162%.slipway.r" +
-      "egistry.v1.ModelVersionViewB\004\342A\001\001R\004view\"" +
-      "a\n\027GetModelVersionResponse\022F\n\rmodel_vers" +
-      "ion\030\001 \001(\0132!.slipway.registry.v1.ModelVer" +
-      "sionR\014modelVersion\"\237\002\n\030ListModelVersions" +
-      "Request\022;\n\006parent\030\001 \001(\tB#\342A\001\002\372A\034\n\032regist" +
-      "ry.slipway.dev/ModelR\006parent\022!\n\tpage_siz" +
-      "e\030\002 \001(\005B\004\342A\001\001R\010pageSize\022#\n\npage_token\030\003 " +
-      "\001(\tB\004\342A\001\001R\tpageToken\022\034\n\006filter\030\004 \001(\tB\004\342A" +
-      "\001\001R\006filter\022\037\n\010order_by\030\005 \001(\tB\004\342A\001\001R\007orde" +
-      "rBy\022?\n\004view\030\006 \001(\0162%.slipway.registry.v1." +
-      "ModelVersionViewB\004\342A\001\001R\004view\"\215\001\n\031ListMod" +
-      "elVersionsResponse\022H\n\016model_versions\030\001 \003" +
-      "(\0132!.slipway.registry.v1.ModelVersionR\rm" +
-      "odelVersions\022&\n\017next_page_token\030\002 \001(\tR\rn" +
-      "extPageToken\"\357\001\n\031UpdateModelVersionReque" +
-      "st\022L\n\rmodel_version\030\001 \001(\0132!.slipway.regi" +
-      "stry.v1.ModelVersionB\004\342A\001\002R\014modelVersion" +
-      "\022A\n\013update_mask\030\002 \001(\0132\032.google.protobuf." +
-      "FieldMaskB\004\342A\001\001R\nupdateMask\022\034\n\006reason\030\003 " +
+      "\032\"slipway/registry/v1/artifact.proto\032\037sl" +
+      "ipway/registry/v1/model.proto\032%slipway/r" +
+      "egistry/v1/model_event.proto\032\'slipway/re" +
+      "gistry/v1/model_version.proto\"\222\001\n\022Create" +
+      "ModelRequest\022\037\n\010model_id\030\001 \001(\tB\004\342A\001\002R\007mo" +
+      "delId\0226\n\005model\030\002 \001(\0132\032.slipway.registry." +
+      "v1.ModelB\004\342A\001\001R\005model\022#\n\nrequest_id\030\003 \001(" +
+      "\tB\004\342A\001\001R\trequestId\"G\n\023CreateModelRespons" +
+      "e\0220\n\005model\030\001 \001(\0132\032.slipway.registry.v1.M" +
+      "odelR\005model\"J\n\017GetModelRequest\0227\n\004name\030\001" +
+      " \001(\tB#\342A\001\002\372A\034\n\032registry.slipway.dev/Mode" +
+      "lR\004name\"D\n\020GetModelResponse\0220\n\005model\030\001 \001" +
+      "(\0132\032.slipway.registry.v1.ModelR\005model\"\232\001" +
+      "\n\021ListModelsRequest\022!\n\tpage_size\030\001 \001(\005B\004" +
+      "\342A\001\001R\010pageSize\022#\n\npage_token\030\002 \001(\tB\004\342A\001\001" +
+      "R\tpageToken\022\034\n\006filter\030\003 \001(\tB\004\342A\001\001R\006filte" +
+      "r\022\037\n\010order_by\030\004 \001(\tB\004\342A\001\001R\007orderBy\"p\n\022Li" +
+      "stModelsResponse\0222\n\006models\030\001 \003(\0132\032.slipw" +
+      "ay.registry.v1.ModelR\006models\022&\n\017next_pag" +
+      "e_token\030\002 \001(\tR\rnextPageToken\"\322\001\n\022UpdateM" +
+      "odelRequest\0226\n\005model\030\001 \001(\0132\032.slipway.reg" +
+      "istry.v1.ModelB\004\342A\001\002R\005model\022A\n\013update_ma" +
+      "sk\030\002 \001(\0132\032.google.protobuf.FieldMaskB\004\342A" +
+      "\001\001R\nupdateMask\022\034\n\006reason\030\003 \001(\tB\004\342A\001\001R\006re" +
+      "ason\022#\n\nrequest_id\030\004 \001(\tB\004\342A\001\001R\trequestI" +
+      "d\"G\n\023UpdateModelResponse\0220\n\005model\030\001 \001(\0132" +
+      "\032.slipway.registry.v1.ModelR\005model\"\306\001\n\022D" +
+      "eleteModelRequest\0227\n\004name\030\001 \001(\tB#\342A\001\002\372A\034" +
+      "\n\032registry.slipway.dev/ModelR\004name\022\032\n\005fo" +
+      "rce\030\002 \001(\010B\004\342A\001\001R\005force\022\030\n\004etag\030\003 \001(\tB\004\342A" +
+      "\001\001R\004etag\022\034\n\006reason\030\004 \001(\tB\004\342A\001\001R\006reason\022#" +
+      "\n\nrequest_id\030\005 \001(\tB\004\342A\001\001R\trequestId\"\025\n\023D" +
+      "eleteModelResponse\"\275\001\n\031CreateModelVersio" +
+      "nRequest\022S\n\010metadata\030\001 \001(\0132/.slipway.reg" +
+      "istry.v1.CreateModelVersionMetadataB\004\342A\001" +
+      "\001H\000R\010metadata\022@\n\005chunk\030\002 \001(\0132\".slipway.r" +
+      "egistry.v1.ArtifactChunkB\004\342A\001\001H\000R\005chunkB" +
+      "\t\n\007payload\"\365\001\n\032CreateModelVersionMetadat" +
+      "a\022;\n\006parent\030\001 \001(\tB#\342A\001\002\372A\034\n\032registry.sli" +
+      "pway.dev/ModelR\006parent\022L\n\rmodel_version\030" +
+      "\002 \001(\0132!.slipway.registry.v1.ModelVersion" +
+      "B\004\342A\001\002R\014modelVersion\022\'\n\014create_model\030\003 \001" +
+      "(\010B\004\342A\001\001R\013createModel\022#\n\nrequest_id\030\004 \001(" +
+      "\tB\004\342A\001\001R\trequestId\"w\n\rArtifactChunk\022L\n\ra" +
+      "rtifact_kind\030\001 \001(\0162!.slipway.registry.v1" +
+      ".ArtifactKindB\004\342A\001\001R\014artifactKind\022\030\n\004dat" +
+      "a\030\002 \001(\014B\004\342A\001\002R\004data\"d\n\032CreateModelVersio" +
+      "nResponse\022F\n\rmodel_version\030\001 \001(\0132!.slipw" +
+      "ay.registry.v1.ModelVersionR\014modelVersio" +
+      "n\"\231\001\n\026GetModelVersionRequest\022>\n\004name\030\001 \001" +
+      "(\tB*\342A\001\002\372A#\n!registry.slipway.dev/ModelV" +
+      "ersionR\004name\022?\n\004view\030\002 \001(\0162%.slipway.reg" +
+      "istry.v1.ModelVersionViewB\004\342A\001\001R\004view\"a\n" +
+      "\027GetModelVersionResponse\022F\n\rmodel_versio" +
+      "n\030\001 \001(\0132!.slipway.registry.v1.ModelVersi" +
+      "onR\014modelVersion\"\237\002\n\030ListModelVersionsRe" +
+      "quest\022;\n\006parent\030\001 \001(\tB#\342A\001\002\372A\034\n\032registry" +
+      ".slipway.dev/ModelR\006parent\022!\n\tpage_size\030" +
+      "\002 \001(\005B\004\342A\001\001R\010pageSize\022#\n\npage_token\030\003 \001(" +
+      "\tB\004\342A\001\001R\tpageToken\022\034\n\006filter\030\004 \001(\tB\004\342A\001\001" +
+      "R\006filter\022\037\n\010order_by\030\005 \001(\tB\004\342A\001\001R\007orderB" +
+      "y\022?\n\004view\030\006 \001(\0162%.slipway.registry.v1.Mo" +
+      "delVersionViewB\004\342A\001\001R\004view\"\215\001\n\031ListModel" +
+      "VersionsResponse\022H\n\016model_versions\030\001 \003(\013" +
+      "2!.slipway.registry.v1.ModelVersionR\rmod" +
+      "elVersions\022&\n\017next_page_token\030\002 \001(\tR\rnex" +
+      "tPageToken\"\357\001\n\031UpdateModelVersionRequest" +
+      "\022L\n\rmodel_version\030\001 \001(\0132!.slipway.regist" +
+      "ry.v1.ModelVersionB\004\342A\001\002R\014modelVersion\022A" +
+      "\n\013update_mask\030\002 \001(\0132\032.google.protobuf.Fi" +
+      "eldMaskB\004\342A\001\001R\nupdateMask\022\034\n\006reason\030\003 \001(" +
+      "\tB\004\342A\001\001R\006reason\022#\n\nrequest_id\030\004 \001(\tB\004\342A\001" +
+      "\001R\trequestId\"d\n\032UpdateModelVersionRespon" +
+      "se\022F\n\rmodel_version\030\001 \001(\0132!.slipway.regi" +
+      "stry.v1.ModelVersionR\014modelVersion\"\271\001\n\032A" +
+      "rchiveModelVersionRequest\022>\n\004name\030\001 \001(\tB" +
+      "*\342A\001\002\372A#\n!registry.slipway.dev/ModelVers" +
+      "ionR\004name\022\034\n\006reason\030\002 \001(\tB\004\342A\001\001R\006reason\022" +
+      "\030\n\004etag\030\003 \001(\tB\004\342A\001\001R\004etag\022#\n\nrequest_id\030" +
+      "\004 \001(\tB\004\342A\001\001R\trequestId\"e\n\033ArchiveModelVe" +
+      "rsionResponse\022F\n\rmodel_version\030\001 \001(\0132!.s" +
+      "lipway.registry.v1.ModelVersionR\014modelVe" +
+      "rsion\"\253\001\n\033DownloadModelVersionRequest\022>\n" +
+      "\004name\030\001 \001(\tB*\342A\001\002\372A#\n!registry.slipway.d" +
+      "ev/ModelVersionR\004name\022L\n\rartifact_kind\030\002" +
+      " \001(\0162!.slipway.registry.v1.ArtifactKindB" +
+      "\004\342A\001\001R\014artifactKind\"\360\001\n\016DownloadHeader\022O" +
+      "\n\rmodel_version\030\001 \001(\tB*\342A\001\003\372A#\n!registry" +
+      ".slipway.dev/ModelVersionR\014modelVersion\022" +
+      "L\n\rartifact_kind\030\002 \001(\0162!.slipway.registr" +
+      "y.v1.ArtifactKindB\004\342A\001\003R\014artifactKind\022?\n" +
+      "\010artifact\030\003 \001(\0132\035.slipway.registry.v1.Ar" +
+      "tifactB\004\342A\001\003R\010artifact\"\200\001\n\034DownloadModel" +
+      "VersionResponse\022=\n\006header\030\001 \001(\0132#.slipwa" +
+      "y.registry.v1.DownloadHeaderH\000R\006header\022\026" +
+      "\n\005chunk\030\002 \001(\014H\000R\005chunkB\t\n\007payload\"\272\002\n\024Se" +
+      "tModelAliasRequest\0227\n\004name\030\001 \001(\tB#\342A\001\002\372A" +
+      "\034\n\032registry.slipway.dev/ModelR\004name\022\032\n\005a" +
+      "lias\030\002 \001(\tB\004\342A\001\002R\005alias\022+\n\016version_numbe" +
+      "r\030\003 \001(\003B\004\342A\001\002R\rversionNumber\022\034\n\006reason\030\004" +
+      " \001(\tB\004\342A\001\001R\006reason\022A\n\027expected_version_n" +
+      "umber\030\005 \001(\003B\004\342A\001\001H\000R\025expectedVersionNumb" +
+      "er\210\001\001\022#\n\nrequest_id\030\006 \001(\tB\004\342A\001\001R\trequest" +
+      "IdB\032\n\030_expected_version_number\"\241\001\n\025SetMo" +
+      "delAliasResponse\0220\n\005model\030\001 \001(\0132\032.slipwa" +
+      "y.registry.v1.ModelR\005model\022V\n\023alias_hist" +
+      "ory_entry\030\002 \001(\0132&.slipway.registry.v1.Al" +
+      "iasHistoryEntryR\021aliasHistoryEntry\"\220\002\n\027D" +
+      "eleteModelAliasRequest\0227\n\004name\030\001 \001(\tB#\342A" +
+      "\001\002\372A\034\n\032registry.slipway.dev/ModelR\004name\022" +
+      "\032\n\005alias\030\002 \001(\tB\004\342A\001\002R\005alias\022\034\n\006reason\030\003 " +
       "\001(\tB\004\342A\001\001R\006reason\022#\n\nrequest_id\030\004 \001(\tB\004\342" +
-      "A\001\001R\trequestId\"d\n\032UpdateModelVersionResp" +
-      "onse\022F\n\rmodel_version\030\001 \001(\0132!.slipway.re" +
-      "gistry.v1.ModelVersionR\014modelVersion\"\271\001\n" +
-      "\032ArchiveModelVersionRequest\022>\n\004name\030\001 \001(" +
-      "\tB*\342A\001\002\372A#\n!registry.slipway.dev/ModelVe" +
-      "rsionR\004name\022\034\n\006reason\030\002 \001(\tB\004\342A\001\001R\006reaso" +
-      "n\022\030\n\004etag\030\003 \001(\tB\004\342A\001\001R\004etag\022#\n\nrequest_i" +
-      "d\030\004 \001(\tB\004\342A\001\001R\trequestId\"e\n\033ArchiveModel" +
-      "VersionResponse\022F\n\rmodel_version\030\001 \001(\0132!" +
-      ".slipway.registry.v1.ModelVersionR\014model" +
-      "Version\"\253\001\n\033DownloadModelVersionRequest\022" +
-      ">\n\004name\030\001 \001(\tB*\342A\001\002\372A#\n!registry.slipway" +
-      ".dev/ModelVersionR\004name\022L\n\rartifact_kind" +
-      "\030\002 \001(\0162!.slipway.registry.v1.ArtifactKin" +
-      "dB\004\342A\001\001R\014artifactKind\"\360\001\n\016DownloadHeader" +
-      "\022O\n\rmodel_version\030\001 \001(\tB*\342A\001\003\372A#\n!regist" +
-      "ry.slipway.dev/ModelVersionR\014modelVersio" +
-      "n\022L\n\rartifact_kind\030\002 \001(\0162!.slipway.regis" +
-      "try.v1.ArtifactKindB\004\342A\001\003R\014artifactKind\022" +
-      "?\n\010artifact\030\003 \001(\0132\035.slipway.registry.v1." +
-      "ArtifactB\004\342A\001\003R\010artifact\"\200\001\n\034DownloadMod" +
-      "elVersionResponse\022=\n\006header\030\001 \001(\0132#.slip" +
-      "way.registry.v1.DownloadHeaderH\000R\006header" +
-      "\022\026\n\005chunk\030\002 \001(\014H\000R\005chunkB\t\n\007payload\"\272\002\n\024" +
-      "SetModelAliasRequest\0227\n\004name\030\001 \001(\tB#\342A\001\002" +
-      "\372A\034\n\032registry.slipway.dev/ModelR\004name\022\032\n" +
-      "\005alias\030\002 \001(\tB\004\342A\001\002R\005alias\022+\n\016version_num" +
-      "ber\030\003 \001(\003B\004\342A\001\002R\rversionNumber\022\034\n\006reason" +
-      "\030\004 \001(\tB\004\342A\001\001R\006reason\022A\n\027expected_version" +
-      "_number\030\005 \001(\003B\004\342A\001\001H\000R\025expectedVersionNu" +
-      "mber\210\001\001\022#\n\nrequest_id\030\006 \001(\tB\004\342A\001\001R\treque" +
-      "stIdB\032\n\030_expected_version_number\"\241\001\n\025Set" +
+      "A\001\001R\trequestId\022A\n\027expected_version_numbe" +
+      "r\030\005 \001(\003B\004\342A\001\001H\000R\025expectedVersionNumber\210\001" +
+      "\001B\032\n\030_expected_version_number\"\244\001\n\030Delete" +
       "ModelAliasResponse\0220\n\005model\030\001 \001(\0132\032.slip" +
       "way.registry.v1.ModelR\005model\022V\n\023alias_hi" +
       "story_entry\030\002 \001(\0132&.slipway.registry.v1." +
-      "AliasHistoryEntryR\021aliasHistoryEntry\"\220\002\n" +
-      "\027DeleteModelAliasRequest\0227\n\004name\030\001 \001(\tB#" +
-      "\342A\001\002\372A\034\n\032registry.slipway.dev/ModelR\004nam" +
-      "e\022\032\n\005alias\030\002 \001(\tB\004\342A\001\002R\005alias\022\034\n\006reason\030" +
-      "\003 \001(\tB\004\342A\001\001R\006reason\022#\n\nrequest_id\030\004 \001(\tB" +
-      "\004\342A\001\001R\trequestId\022A\n\027expected_version_num" +
-      "ber\030\005 \001(\003B\004\342A\001\001H\000R\025expectedVersionNumber" +
-      "\210\001\001B\032\n\030_expected_version_number\"\244\001\n\030Dele" +
-      "teModelAliasResponse\0220\n\005model\030\001 \001(\0132\032.sl" +
-      "ipway.registry.v1.ModelR\005model\022V\n\023alias_" +
-      "history_entry\030\002 \001(\0132&.slipway.registry.v" +
-      "1.AliasHistoryEntryR\021aliasHistoryEntry\"\200" +
-      "\002\n\027ListAliasHistoryRequest\022;\n\006parent\030\001 \001" +
-      "(\tB#\342A\001\002\372A\034\n\032registry.slipway.dev/ModelR" +
-      "\006parent\022!\n\tpage_size\030\004 \001(\005B\004\342A\001\001R\010pageSi" +
-      "ze\022#\n\npage_token\030\005 \001(\tB\004\342A\001\001R\tpageToken\022" +
-      "\034\n\006filter\030\006 \001(\tB\004\342A\001\001R\006filter\022\037\n\010order_b" +
-      "y\030\007 \001(\tB\004\342A\001\001R\007orderByJ\004\010\002\020\003J\004\010\003\020\004R\005alia" +
-      "sR\016version_number\"\236\001\n\030ListAliasHistoryRe" +
-      "sponse\022Z\n\025alias_history_entries\030\001 \003(\0132&." +
-      "slipway.registry.v1.AliasHistoryEntryR\023a" +
-      "liasHistoryEntries\022&\n\017next_page_token\030\002 " +
-      "\001(\tR\rnextPageToken\"\332\001\n\027WatchModelEventsR" +
-      "equest\0229\n\005model\030\001 \001(\tB#\342A\001\001\372A\034\n\032registry" +
-      ".slipway.dev/ModelR\005model\0220\n\016after_seque" +
-      "nce\030\002 \001(\003B\004\342A\001\001H\000R\rafterSequence\210\001\001\022?\n\005t" +
-      "ypes\030\003 \003(\0162#.slipway.registry.v1.ModelEv" +
-      "entTypeB\004\342A\001\001R\005typesB\021\n\017_after_sequence\"" +
-      "Q\n\030WatchModelEventsResponse\0225\n\005event\030\001 \001" +
-      "(\0132\037.slipway.registry.v1.ModelEventR\005eve" +
-      "nt\"Y\n\027GetLineageReportRequest\022>\n\004name\030\001 " +
-      "\001(\tB*\342A\001\002\372A#\n!registry.slipway.dev/Model" +
-      "VersionR\004name\"V\n\030GetLineageReportRespons" +
-      "e\022:\n\006report\030\001 \001(\0132\".slipway.registry.v1." +
-      "LineageReportR\006report2\350\r\n\017RegistryServic" +
-      "e\022`\n\013CreateModel\022\'.slipway.registry.v1.C" +
-      "reateModelRequest\032(.slipway.registry.v1." +
-      "CreateModelResponse\022W\n\010GetModel\022$.slipwa" +
-      "y.registry.v1.GetModelRequest\032%.slipway." +
-      "registry.v1.GetModelResponse\022]\n\nListMode" +
-      "ls\022&.slipway.registry.v1.ListModelsReque" +
-      "st\032\'.slipway.registry.v1.ListModelsRespo" +
-      "nse\022`\n\013UpdateModel\022\'.slipway.registry.v1" +
-      ".UpdateModelRequest\032(.slipway.registry.v" +
-      "1.UpdateModelResponse\022`\n\013DeleteModel\022\'.s" +
-      "lipway.registry.v1.DeleteModelRequest\032(." +
-      "slipway.registry.v1.DeleteModelResponse\022" +
-      "w\n\022CreateModelVersion\022..slipway.registry" +
-      ".v1.CreateModelVersionRequest\032/.slipway." +
-      "registry.v1.CreateModelVersionResponse(\001" +
-      "\022l\n\017GetModelVersion\022+.slipway.registry.v" +
-      "1.GetModelVersionRequest\032,.slipway.regis" +
-      "try.v1.GetModelVersionResponse\022r\n\021ListMo" +
-      "delVersions\022-.slipway.registry.v1.ListMo" +
-      "delVersionsRequest\032..slipway.registry.v1" +
-      ".ListModelVersionsResponse\022u\n\022UpdateMode" +
-      "lVersion\022..slipway.registry.v1.UpdateMod" +
-      "elVersionRequest\032/.slipway.registry.v1.U" +
-      "pdateModelVersionResponse\022x\n\023ArchiveMode" +
-      "lVersion\022/.slipway.registry.v1.ArchiveMo" +
-      "delVersionRequest\0320.slipway.registry.v1." +
-      "ArchiveModelVersionResponse\022}\n\024DownloadM" +
-      "odelVersion\0220.slipway.registry.v1.Downlo" +
-      "adModelVersionRequest\0321.slipway.registry" +
-      ".v1.DownloadModelVersionResponse0\001\022f\n\rSe" +
-      "tModelAlias\022).slipway.registry.v1.SetMod" +
-      "elAliasRequest\032*.slipway.registry.v1.Set" +
-      "ModelAliasResponse\022o\n\020DeleteModelAlias\022," +
-      ".slipway.registry.v1.DeleteModelAliasReq" +
-      "uest\032-.slipway.registry.v1.DeleteModelAl" +
-      "iasResponse\022o\n\020ListAliasHistory\022,.slipwa" +
-      "y.registry.v1.ListAliasHistoryRequest\032-." +
-      "slipway.registry.v1.ListAliasHistoryResp" +
-      "onse\022q\n\020WatchModelEvents\022,.slipway.regis" +
-      "try.v1.WatchModelEventsRequest\032-.slipway" +
-      ".registry.v1.WatchModelEventsResponse0\001\022" +
-      "o\n\020GetLineageReport\022,.slipway.registry.v" +
-      "1.GetLineageReportRequest\032-.slipway.regi" +
-      "stry.v1.GetLineageReportResponseB\341\001\n\027dev" +
-      ".slipway.registry.v1B\024RegistryServicePro" +
-      "toP\001ZBgithub.com/slipway-mlops/slipway/c" +
-      "lients/go/registry/v1;registryv1\242\002\003SRX\252\002" +
-      "\023Slipway.Registry.V1\312\002\023Slipway\\Registry\\" +
-      "V1\342\002\037Slipway\\Registry\\V1\\GPBMetadata\352\002\025S" +
-      "lipway::Registry::V1b\006proto3"
+      "AliasHistoryEntryR\021aliasHistoryEntry\"\200\002\n" +
+      "\027ListAliasHistoryRequest\022;\n\006parent\030\001 \001(\t" +
+      "B#\342A\001\002\372A\034\n\032registry.slipway.dev/ModelR\006p" +
+      "arent\022!\n\tpage_size\030\004 \001(\005B\004\342A\001\001R\010pageSize" +
+      "\022#\n\npage_token\030\005 \001(\tB\004\342A\001\001R\tpageToken\022\034\n" +
+      "\006filter\030\006 \001(\tB\004\342A\001\001R\006filter\022\037\n\010order_by\030" +
+      "\007 \001(\tB\004\342A\001\001R\007orderByJ\004\010\002\020\003J\004\010\003\020\004R\005aliasR" +
+      "\016version_number\"\236\001\n\030ListAliasHistoryResp" +
+      "onse\022Z\n\025alias_history_entries\030\001 \003(\0132&.sl" +
+      "ipway.registry.v1.AliasHistoryEntryR\023ali" +
+      "asHistoryEntries\022&\n\017next_page_token\030\002 \001(" +
+      "\tR\rnextPageToken\"\332\001\n\027WatchModelEventsReq" +
+      "uest\0229\n\005model\030\001 \001(\tB#\342A\001\001\372A\034\n\032registry.s" +
+      "lipway.dev/ModelR\005model\0220\n\016after_sequenc" +
+      "e\030\002 \001(\003B\004\342A\001\001H\000R\rafterSequence\210\001\001\022?\n\005typ" +
+      "es\030\003 \003(\0162#.slipway.registry.v1.ModelEven" +
+      "tTypeB\004\342A\001\001R\005typesB\021\n\017_after_sequence\"Q\n" +
+      "\030WatchModelEventsResponse\0225\n\005event\030\001 \001(\013" +
+      "2\037.slipway.registry.v1.ModelEventR\005event" +
+      "2\367\014\n\017RegistryService\022`\n\013CreateModel\022\'.sl" +
+      "ipway.registry.v1.CreateModelRequest\032(.s" +
+      "lipway.registry.v1.CreateModelResponse\022W" +
+      "\n\010GetModel\022$.slipway.registry.v1.GetMode" +
+      "lRequest\032%.slipway.registry.v1.GetModelR" +
+      "esponse\022]\n\nListModels\022&.slipway.registry" +
+      ".v1.ListModelsRequest\032\'.slipway.registry" +
+      ".v1.ListModelsResponse\022`\n\013UpdateModel\022\'." +
+      "slipway.registry.v1.UpdateModelRequest\032(" +
+      ".slipway.registry.v1.UpdateModelResponse" +
+      "\022`\n\013DeleteModel\022\'.slipway.registry.v1.De" +
+      "leteModelRequest\032(.slipway.registry.v1.D" +
+      "eleteModelResponse\022w\n\022CreateModelVersion" +
+      "\022..slipway.registry.v1.CreateModelVersio" +
+      "nRequest\032/.slipway.registry.v1.CreateMod" +
+      "elVersionResponse(\001\022l\n\017GetModelVersion\022+" +
+      ".slipway.registry.v1.GetModelVersionRequ" +
+      "est\032,.slipway.registry.v1.GetModelVersio" +
+      "nResponse\022r\n\021ListModelVersions\022-.slipway" +
+      ".registry.v1.ListModelVersionsRequest\032.." +
+      "slipway.registry.v1.ListModelVersionsRes" +
+      "ponse\022u\n\022UpdateModelVersion\022..slipway.re" +
+      "gistry.v1.UpdateModelVersionRequest\032/.sl" +
+      "ipway.registry.v1.UpdateModelVersionResp" +
+      "onse\022x\n\023ArchiveModelVersion\022/.slipway.re" +
+      "gistry.v1.ArchiveModelVersionRequest\0320.s" +
+      "lipway.registry.v1.ArchiveModelVersionRe" +
+      "sponse\022}\n\024DownloadModelVersion\0220.slipway" +
+      ".registry.v1.DownloadModelVersionRequest" +
+      "\0321.slipway.registry.v1.DownloadModelVers" +
+      "ionResponse0\001\022f\n\rSetModelAlias\022).slipway" +
+      ".registry.v1.SetModelAliasRequest\032*.slip" +
+      "way.registry.v1.SetModelAliasResponse\022o\n" +
+      "\020DeleteModelAlias\022,.slipway.registry.v1." +
+      "DeleteModelAliasRequest\032-.slipway.regist" +
+      "ry.v1.DeleteModelAliasResponse\022o\n\020ListAl" +
+      "iasHistory\022,.slipway.registry.v1.ListAli" +
+      "asHistoryRequest\032-.slipway.registry.v1.L" +
+      "istAliasHistoryResponse\022q\n\020WatchModelEve" +
+      "nts\022,.slipway.registry.v1.WatchModelEven" +
+      "tsRequest\032-.slipway.registry.v1.WatchMod" +
+      "elEventsResponse0\001B\341\001\n\027dev.slipway.regis" +
+      "try.v1B\024RegistryServiceProtoP\001ZBgithub.c" +
+      "om/slipway-mlops/slipway/clients/go/regi" +
+      "stry/v1;registryv1\242\002\003SRX\252\002\023Slipway.Regis" +
+      "try.V1\312\002\023Slipway\\Registry\\V1\342\002\037Slipway\\R" +
+      "egistry\\V1\\GPBMetadata\352\002\025Slipway::Regist" +
+      "ry::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -406,7 +388,6 @@ public final class RegistryServiceProto {
           com.google.protobuf.FieldMaskProto.getDescriptor(),
           dev.slipway.registry.v1.AliasHistoryProto.getDescriptor(),
           dev.slipway.registry.v1.ArtifactProto.getDescriptor(),
-          dev.slipway.registry.v1.LineageReportProto.getDescriptor(),
           dev.slipway.registry.v1.ModelProto.getDescriptor(),
           dev.slipway.registry.v1.ModelEventProto.getDescriptor(),
           dev.slipway.registry.v1.ModelVersionProto.getDescriptor(),
@@ -609,18 +590,6 @@ public final class RegistryServiceProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_registry_v1_WatchModelEventsResponse_descriptor,
         new java.lang.String[] { "Event", });
-    internal_static_slipway_registry_v1_GetLineageReportRequest_descriptor =
-      getDescriptor().getMessageTypes().get(33);
-    internal_static_slipway_registry_v1_GetLineageReportRequest_fieldAccessorTable = new
-      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
-        internal_static_slipway_registry_v1_GetLineageReportRequest_descriptor,
-        new java.lang.String[] { "Name", });
-    internal_static_slipway_registry_v1_GetLineageReportResponse_descriptor =
-      getDescriptor().getMessageTypes().get(34);
-    internal_static_slipway_registry_v1_GetLineageReportResponse_fieldAccessorTable = new
-      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
-        internal_static_slipway_registry_v1_GetLineageReportResponse_descriptor,
-        new java.lang.String[] { "Report", });
     com.google.protobuf.ExtensionRegistry registry =
         com.google.protobuf.ExtensionRegistry.newInstance();
     registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
@@ -632,7 +601,6 @@ public final class RegistryServiceProto {
     com.google.protobuf.FieldMaskProto.getDescriptor();
     dev.slipway.registry.v1.AliasHistoryProto.getDescriptor();
     dev.slipway.registry.v1.ArtifactProto.getDescriptor();
-    dev.slipway.registry.v1.LineageReportProto.getDescriptor();
     dev.slipway.registry.v1.ModelProto.getDescriptor();
     dev.slipway.registry.v1.ModelEventProto.getDescriptor();
     dev.slipway.registry.v1.ModelVersionProto.getDescriptor();

@@ -2,14 +2,15 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        (unknown)
-// source: slipway/registry/v1/lineage_report.proto
+// source: slipway/lineage/v1/lineage_report.proto
 
-package registryv1
+package lineagev1
 
 import (
-	v12 "github.com/slipway-mlops/slipway/clients/go/audit/v1"
-	v11 "github.com/slipway-mlops/slipway/clients/go/monitoring/v1"
-	v1 "github.com/slipway-mlops/slipway/clients/go/training/v1"
+	v13 "github.com/slipway-mlops/slipway/clients/go/audit/v1"
+	v12 "github.com/slipway-mlops/slipway/clients/go/monitoring/v1"
+	v1 "github.com/slipway-mlops/slipway/clients/go/registry/v1"
+	v11 "github.com/slipway-mlops/slipway/clients/go/training/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -32,28 +33,28 @@ const (
 type LineageReport struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The version, with its metrics, params, lineage and signature.
-	ModelVersion *ModelVersion `protobuf:"bytes,1,opt,name=model_version,json=modelVersion,proto3" json:"model_version,omitempty"`
+	ModelVersion *v1.ModelVersion `protobuf:"bytes,1,opt,name=model_version,json=modelVersion,proto3" json:"model_version,omitempty"`
 	// The name the report was requested for, for example `models/fraud@production`.
 	RequestedName string `protobuf:"bytes,2,opt,name=requested_name,json=requestedName,proto3" json:"requested_name,omitempty"`
 	// The training job that produced the version; unset for a version uploaded by hand or when the
 	// training service could not be reached (see `warnings`).
-	TrainingJob *v1.TrainingJob `protobuf:"bytes,3,opt,name=training_job,json=trainingJob,proto3" json:"training_job,omitempty"`
+	TrainingJob *v11.TrainingJob `protobuf:"bytes,3,opt,name=training_job,json=trainingJob,proto3" json:"training_job,omitempty"`
 	// The parent version (the one this version was retrained from); unset for a first version.
-	ParentVersion *ModelVersion `protobuf:"bytes,4,opt,name=parent_version,json=parentVersion,proto3" json:"parent_version,omitempty"`
+	ParentVersion *v1.ModelVersion `protobuf:"bytes,4,opt,name=parent_version,json=parentVersion,proto3" json:"parent_version,omitempty"`
 	// Every move of an alias to or away from this version, oldest first.
-	AliasHistory []*AliasHistoryEntry `protobuf:"bytes,5,rep,name=alias_history,json=aliasHistory,proto3" json:"alias_history,omitempty"`
+	AliasHistory []*v1.AliasHistoryEntry `protobuf:"bytes,5,rep,name=alias_history,json=aliasHistory,proto3" json:"alias_history,omitempty"`
 	// Monitoring alerts on this version, and the alert that started the retraining that produced
 	// it (the training job's `trigger_source`), oldest first; empty when monitoring could not be
 	// reached (see `warnings`).
-	Alerts []*v11.Alert `protobuf:"bytes,6,rep,name=alerts,proto3" json:"alerts,omitempty"`
+	Alerts []*v12.Alert `protobuf:"bytes,6,rep,name=alerts,proto3" json:"alerts,omitempty"`
 	// The audit events about this version, oldest first, at most 1000 (see `warnings`): those on
 	// the version, the registry's on its model, those on its training job, on the alerts above and
 	// the policies that raised them, and the events of the alias moves in `alias_history`. Only
 	// for callers with the `auditor` or `admin` role; empty otherwise (see `warnings`).
-	AuditEvents []*v12.AuditEvent `protobuf:"bytes,7,rep,name=audit_events,json=auditEvents,proto3" json:"audit_events,omitempty"`
+	AuditEvents []*v13.AuditEvent `protobuf:"bytes,7,rep,name=audit_events,json=auditEvents,proto3" json:"audit_events,omitempty"`
 	// The verification of the audit chain from its first event up to the newest event in this
 	// report. Only for callers with the `auditor` or `admin` role, like `audit_events`.
-	AuditVerification *v12.ChainVerification `protobuf:"bytes,8,opt,name=audit_verification,json=auditVerification,proto3" json:"audit_verification,omitempty"`
+	AuditVerification *v13.ChainVerification `protobuf:"bytes,8,opt,name=audit_verification,json=auditVerification,proto3" json:"audit_verification,omitempty"`
 	// When the report was generated.
 	GenerateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=generate_time,json=generateTime,proto3" json:"generate_time,omitempty"`
 	// Parts of the report that are missing or truncated, and why (for example `training service
@@ -65,7 +66,7 @@ type LineageReport struct {
 
 func (x *LineageReport) Reset() {
 	*x = LineageReport{}
-	mi := &file_slipway_registry_v1_lineage_report_proto_msgTypes[0]
+	mi := &file_slipway_lineage_v1_lineage_report_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -77,7 +78,7 @@ func (x *LineageReport) String() string {
 func (*LineageReport) ProtoMessage() {}
 
 func (x *LineageReport) ProtoReflect() protoreflect.Message {
-	mi := &file_slipway_registry_v1_lineage_report_proto_msgTypes[0]
+	mi := &file_slipway_lineage_v1_lineage_report_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -90,10 +91,10 @@ func (x *LineageReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LineageReport.ProtoReflect.Descriptor instead.
 func (*LineageReport) Descriptor() ([]byte, []int) {
-	return file_slipway_registry_v1_lineage_report_proto_rawDescGZIP(), []int{0}
+	return file_slipway_lineage_v1_lineage_report_proto_rawDescGZIP(), []int{0}
 }
 
-func (x *LineageReport) GetModelVersion() *ModelVersion {
+func (x *LineageReport) GetModelVersion() *v1.ModelVersion {
 	if x != nil {
 		return x.ModelVersion
 	}
@@ -107,42 +108,42 @@ func (x *LineageReport) GetRequestedName() string {
 	return ""
 }
 
-func (x *LineageReport) GetTrainingJob() *v1.TrainingJob {
+func (x *LineageReport) GetTrainingJob() *v11.TrainingJob {
 	if x != nil {
 		return x.TrainingJob
 	}
 	return nil
 }
 
-func (x *LineageReport) GetParentVersion() *ModelVersion {
+func (x *LineageReport) GetParentVersion() *v1.ModelVersion {
 	if x != nil {
 		return x.ParentVersion
 	}
 	return nil
 }
 
-func (x *LineageReport) GetAliasHistory() []*AliasHistoryEntry {
+func (x *LineageReport) GetAliasHistory() []*v1.AliasHistoryEntry {
 	if x != nil {
 		return x.AliasHistory
 	}
 	return nil
 }
 
-func (x *LineageReport) GetAlerts() []*v11.Alert {
+func (x *LineageReport) GetAlerts() []*v12.Alert {
 	if x != nil {
 		return x.Alerts
 	}
 	return nil
 }
 
-func (x *LineageReport) GetAuditEvents() []*v12.AuditEvent {
+func (x *LineageReport) GetAuditEvents() []*v13.AuditEvent {
 	if x != nil {
 		return x.AuditEvents
 	}
 	return nil
 }
 
-func (x *LineageReport) GetAuditVerification() *v12.ChainVerification {
+func (x *LineageReport) GetAuditVerification() *v13.ChainVerification {
 	if x != nil {
 		return x.AuditVerification
 	}
@@ -163,11 +164,11 @@ func (x *LineageReport) GetWarnings() []string {
 	return nil
 }
 
-var File_slipway_registry_v1_lineage_report_proto protoreflect.FileDescriptor
+var File_slipway_lineage_v1_lineage_report_proto protoreflect.FileDescriptor
 
-const file_slipway_registry_v1_lineage_report_proto_rawDesc = "" +
+const file_slipway_lineage_v1_lineage_report_proto_rawDesc = "" +
 	"\n" +
-	"(slipway/registry/v1/lineage_report.proto\x12\x13slipway.registry.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"slipway/audit/v1/audit_event.proto\x1a)slipway/audit/v1/chain_verification.proto\x1a!slipway/monitoring/v1/alert.proto\x1a'slipway/registry/v1/alias_history.proto\x1a'slipway/registry/v1/model_version.proto\x1a&slipway/training/v1/training_job.proto\"\xe4\x05\n" +
+	"'slipway/lineage/v1/lineage_report.proto\x12\x12slipway.lineage.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"slipway/audit/v1/audit_event.proto\x1a)slipway/audit/v1/chain_verification.proto\x1a!slipway/monitoring/v1/alert.proto\x1a'slipway/registry/v1/alias_history.proto\x1a'slipway/registry/v1/model_version.proto\x1a&slipway/training/v1/training_job.proto\"\xe4\x05\n" +
 	"\rLineageReport\x12L\n" +
 	"\rmodel_version\x18\x01 \x01(\v2!.slipway.registry.v1.ModelVersionB\x04\xe2A\x01\x03R\fmodelVersion\x12Q\n" +
 	"\x0erequested_name\x18\x02 \x01(\tB*\xe2A\x01\x03\xfaA#\n" +
@@ -180,41 +181,41 @@ const file_slipway_registry_v1_lineage_report_proto_rawDesc = "" +
 	"\x12audit_verification\x18\b \x01(\v2#.slipway.audit.v1.ChainVerificationB\x04\xe2A\x01\x03R\x11auditVerification\x12E\n" +
 	"\rgenerate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\fgenerateTime\x12 \n" +
 	"\bwarnings\x18\n" +
-	" \x03(\tB\x04\xe2A\x01\x03R\bwarningsB\xdf\x01\n" +
-	"\x17dev.slipway.registry.v1B\x12LineageReportProtoP\x01ZBgithub.com/slipway-mlops/slipway/clients/go/registry/v1;registryv1\xa2\x02\x03SRX\xaa\x02\x13Slipway.Registry.V1\xca\x02\x13Slipway\\Registry\\V1\xe2\x02\x1fSlipway\\Registry\\V1\\GPBMetadata\xea\x02\x15Slipway::Registry::V1b\x06proto3"
+	" \x03(\tB\x04\xe2A\x01\x03R\bwarningsB\xd8\x01\n" +
+	"\x16dev.slipway.lineage.v1B\x12LineageReportProtoP\x01Z@github.com/slipway-mlops/slipway/clients/go/lineage/v1;lineagev1\xa2\x02\x03SLX\xaa\x02\x12Slipway.Lineage.V1\xca\x02\x12Slipway\\Lineage\\V1\xe2\x02\x1eSlipway\\Lineage\\V1\\GPBMetadata\xea\x02\x14Slipway::Lineage::V1b\x06proto3"
 
 var (
-	file_slipway_registry_v1_lineage_report_proto_rawDescOnce sync.Once
-	file_slipway_registry_v1_lineage_report_proto_rawDescData []byte
+	file_slipway_lineage_v1_lineage_report_proto_rawDescOnce sync.Once
+	file_slipway_lineage_v1_lineage_report_proto_rawDescData []byte
 )
 
-func file_slipway_registry_v1_lineage_report_proto_rawDescGZIP() []byte {
-	file_slipway_registry_v1_lineage_report_proto_rawDescOnce.Do(func() {
-		file_slipway_registry_v1_lineage_report_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_slipway_registry_v1_lineage_report_proto_rawDesc), len(file_slipway_registry_v1_lineage_report_proto_rawDesc)))
+func file_slipway_lineage_v1_lineage_report_proto_rawDescGZIP() []byte {
+	file_slipway_lineage_v1_lineage_report_proto_rawDescOnce.Do(func() {
+		file_slipway_lineage_v1_lineage_report_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_slipway_lineage_v1_lineage_report_proto_rawDesc), len(file_slipway_lineage_v1_lineage_report_proto_rawDesc)))
 	})
-	return file_slipway_registry_v1_lineage_report_proto_rawDescData
+	return file_slipway_lineage_v1_lineage_report_proto_rawDescData
 }
 
-var file_slipway_registry_v1_lineage_report_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
-var file_slipway_registry_v1_lineage_report_proto_goTypes = []any{
-	(*LineageReport)(nil),         // 0: slipway.registry.v1.LineageReport
-	(*ModelVersion)(nil),          // 1: slipway.registry.v1.ModelVersion
-	(*v1.TrainingJob)(nil),        // 2: slipway.training.v1.TrainingJob
-	(*AliasHistoryEntry)(nil),     // 3: slipway.registry.v1.AliasHistoryEntry
-	(*v11.Alert)(nil),             // 4: slipway.monitoring.v1.Alert
-	(*v12.AuditEvent)(nil),        // 5: slipway.audit.v1.AuditEvent
-	(*v12.ChainVerification)(nil), // 6: slipway.audit.v1.ChainVerification
+var file_slipway_lineage_v1_lineage_report_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_slipway_lineage_v1_lineage_report_proto_goTypes = []any{
+	(*LineageReport)(nil),         // 0: slipway.lineage.v1.LineageReport
+	(*v1.ModelVersion)(nil),       // 1: slipway.registry.v1.ModelVersion
+	(*v11.TrainingJob)(nil),       // 2: slipway.training.v1.TrainingJob
+	(*v1.AliasHistoryEntry)(nil),  // 3: slipway.registry.v1.AliasHistoryEntry
+	(*v12.Alert)(nil),             // 4: slipway.monitoring.v1.Alert
+	(*v13.AuditEvent)(nil),        // 5: slipway.audit.v1.AuditEvent
+	(*v13.ChainVerification)(nil), // 6: slipway.audit.v1.ChainVerification
 	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
 }
-var file_slipway_registry_v1_lineage_report_proto_depIdxs = []int32{
-	1, // 0: slipway.registry.v1.LineageReport.model_version:type_name -> slipway.registry.v1.ModelVersion
-	2, // 1: slipway.registry.v1.LineageReport.training_job:type_name -> slipway.training.v1.TrainingJob
-	1, // 2: slipway.registry.v1.LineageReport.parent_version:type_name -> slipway.registry.v1.ModelVersion
-	3, // 3: slipway.registry.v1.LineageReport.alias_history:type_name -> slipway.registry.v1.AliasHistoryEntry
-	4, // 4: slipway.registry.v1.LineageReport.alerts:type_name -> slipway.monitoring.v1.Alert
-	5, // 5: slipway.registry.v1.LineageReport.audit_events:type_name -> slipway.audit.v1.AuditEvent
-	6, // 6: slipway.registry.v1.LineageReport.audit_verification:type_name -> slipway.audit.v1.ChainVerification
-	7, // 7: slipway.registry.v1.LineageReport.generate_time:type_name -> google.protobuf.Timestamp
+var file_slipway_lineage_v1_lineage_report_proto_depIdxs = []int32{
+	1, // 0: slipway.lineage.v1.LineageReport.model_version:type_name -> slipway.registry.v1.ModelVersion
+	2, // 1: slipway.lineage.v1.LineageReport.training_job:type_name -> slipway.training.v1.TrainingJob
+	1, // 2: slipway.lineage.v1.LineageReport.parent_version:type_name -> slipway.registry.v1.ModelVersion
+	3, // 3: slipway.lineage.v1.LineageReport.alias_history:type_name -> slipway.registry.v1.AliasHistoryEntry
+	4, // 4: slipway.lineage.v1.LineageReport.alerts:type_name -> slipway.monitoring.v1.Alert
+	5, // 5: slipway.lineage.v1.LineageReport.audit_events:type_name -> slipway.audit.v1.AuditEvent
+	6, // 6: slipway.lineage.v1.LineageReport.audit_verification:type_name -> slipway.audit.v1.ChainVerification
+	7, // 7: slipway.lineage.v1.LineageReport.generate_time:type_name -> google.protobuf.Timestamp
 	8, // [8:8] is the sub-list for method output_type
 	8, // [8:8] is the sub-list for method input_type
 	8, // [8:8] is the sub-list for extension type_name
@@ -222,28 +223,26 @@ var file_slipway_registry_v1_lineage_report_proto_depIdxs = []int32{
 	0, // [0:8] is the sub-list for field type_name
 }
 
-func init() { file_slipway_registry_v1_lineage_report_proto_init() }
-func file_slipway_registry_v1_lineage_report_proto_init() {
-	if File_slipway_registry_v1_lineage_report_proto != nil {
+func init() { file_slipway_lineage_v1_lineage_report_proto_init() }
+func file_slipway_lineage_v1_lineage_report_proto_init() {
+	if File_slipway_lineage_v1_lineage_report_proto != nil {
 		return
 	}
-	file_slipway_registry_v1_alias_history_proto_init()
-	file_slipway_registry_v1_model_version_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_slipway_registry_v1_lineage_report_proto_rawDesc), len(file_slipway_registry_v1_lineage_report_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_slipway_lineage_v1_lineage_report_proto_rawDesc), len(file_slipway_lineage_v1_lineage_report_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   1,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_slipway_registry_v1_lineage_report_proto_goTypes,
-		DependencyIndexes: file_slipway_registry_v1_lineage_report_proto_depIdxs,
-		MessageInfos:      file_slipway_registry_v1_lineage_report_proto_msgTypes,
+		GoTypes:           file_slipway_lineage_v1_lineage_report_proto_goTypes,
+		DependencyIndexes: file_slipway_lineage_v1_lineage_report_proto_depIdxs,
+		MessageInfos:      file_slipway_lineage_v1_lineage_report_proto_msgTypes,
 	}.Build()
-	File_slipway_registry_v1_lineage_report_proto = out.File
-	file_slipway_registry_v1_lineage_report_proto_goTypes = nil
-	file_slipway_registry_v1_lineage_report_proto_depIdxs = nil
+	File_slipway_lineage_v1_lineage_report_proto = out.File
+	file_slipway_lineage_v1_lineage_report_proto_goTypes = nil
+	file_slipway_lineage_v1_lineage_report_proto_depIdxs = nil
 }
