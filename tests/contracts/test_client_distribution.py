@@ -12,7 +12,16 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-ALLOWED_TOP_LEVEL = {"common", "registry", "training", "monitoring", "audit", "inference", "client"}
+ALLOWED_TOP_LEVEL = {
+    "common",
+    "registry",
+    "lineage",
+    "training",
+    "monitoring",
+    "audit",
+    "inference",
+    "client",
+}
 
 
 @pytest.mark.slow  # builds a wheel

@@ -225,6 +225,11 @@ class Clients:
         return self.connection.monitoring
 
     @property
+    def lineage(self) -> client.LineageClient:
+        self._need("registry")  # the registry process serves lineage reports
+        return self.connection.lineage
+
+    @property
     def audit(self) -> client.AuditClient:
         self._need("registry")  # every service answers it; the client asks the registry
         return self.connection.audit

@@ -48,6 +48,8 @@ from slipway.common.v1 import tensor_pb2
 from slipway.core.auth import add_token
 from slipway.inference.v2 import grpc_service_pb2 as infer_pb
 from slipway.inference.v2 import grpc_service_pb2_grpc as infer_grpc
+from slipway.lineage.v1 import lineage_service_pb2 as lineage_pb
+from slipway.lineage.v1 import lineage_service_pb2_grpc as lineage_grpc
 from slipway.monitoring.v1 import alert_pb2, monitoring_policy_pb2, prediction_record_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2 as monitoring_pb
 from slipway.monitoring.v1 import monitoring_service_pb2_grpc as monitoring_grpc
@@ -185,6 +187,11 @@ class Suite:
     @property
     def registry(self) -> registry_grpc.RegistryServiceStub:
         return registry_grpc.RegistryServiceStub(self.channel("registry"))
+
+    @property
+    def lineage(self) -> lineage_grpc.LineageServiceStub:
+        """Lineage reports, served by the registry process."""
+        return lineage_grpc.LineageServiceStub(self.channel("registry"))
 
     @property
     def training(self) -> training_grpc.TrainingServiceStub:
@@ -768,8 +775,8 @@ def lifecycle(
             raise DemoError(f"{live.failed} requests failed during the swap")
 
     with progress.step(8, "lineage and audit report of the production version") as out:
-        report = suite.registry.GetLineageReport(
-            registry_pb.GetLineageReportRequest(name=f"models/{MODEL}@production"),
+        report = suite.lineage.GetLineageReport(
+            lineage_pb.GetLineageReportRequest(name=f"models/{MODEL}@production"),
             metadata=suite.auth("auditor"),
             timeout=CALL_TIMEOUT,
         ).report

@@ -4,9 +4,9 @@
     slipway lineage churn:3 --format markdown -o churn-v3.md  # to paste into a ticket
     slipway lineage churn@production --format json            # for scripts
 
-The registry's GetLineageReport assembles it; ``lineage_render`` writes Markdown and JSON; the
-text format is the Markdown without its markup. Exit 1 when the audit chain behind the report is
-broken.
+The registry process's ``LineageService.GetLineageReport`` assembles it; ``lineage_render`` writes
+Markdown and JSON; the text format is the Markdown without its markup. Exit 1 when the audit chain
+behind the report is broken.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def markdown_to_text(markdown: str) -> str:
 def _lineage(args: argparse.Namespace) -> int:
     ref = names.version_ref(args.version, default_alias="production")
     with clients(args) as suite:
-        report = suite.registry.lineage_report(ref.name)
+        report = suite.lineage.report(ref.name)
     if args.format == "json":
         text = to_json(report)
     elif args.format == "markdown":

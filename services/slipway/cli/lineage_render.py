@@ -1,4 +1,4 @@
-"""A lineage report (``slipway.registry.v1.LineageReport``) as Markdown for auditors, and as JSON.
+"""A lineage report (``slipway.lineage.v1.LineageReport``) as Markdown for auditors, and as JSON.
 
 Pure functions of the message: what the `slipway lineage` command prints, what a reviewer pastes
 into a ticket. The Markdown answers, in order: which version, who trained it, on what data, with
@@ -25,12 +25,12 @@ from slipway.audit.v1 import audit_event_pb2, chain_verification_pb2
 from slipway.cli.output import visible
 from slipway.common.v1 import principal_pb2, value_pb2
 from slipway.core.values import ValueTypeError, from_pb
+from slipway.lineage.v1 import lineage_report_pb2
 from slipway.monitoring.v1 import alert_pb2
 from slipway.registry.v1 import (
     alias_history_pb2,
     artifact_pb2,
     lineage_pb2,
-    lineage_report_pb2,
     model_version_pb2,
 )
 from slipway.training.v1 import (

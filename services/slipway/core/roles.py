@@ -85,6 +85,9 @@ RULES: Mapping[str, Mapping[str, Access]] = {
         "DeleteModelAlias": changes(),
         "ListAliasHistory": reads(),
         "WatchModelEvents": reads(),
+    },
+    # Served by the registry process, beside RegistryService.
+    "slipway.lineage.v1.LineageService": {
         "GetLineageReport": reads(),
     },
     "slipway.training.v1.TrainingService": {

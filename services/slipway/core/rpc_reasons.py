@@ -166,7 +166,7 @@ RPC_REASONS: Mapping[str, frozenset[Reason]] = {
     "/slipway.registry.v1.RegistryService/WatchModelEvents": frozenset(
         {R.INVALID_SEQUENCE, R.TOO_MANY_WATCH_STREAMS, R.WATCH_STREAMS_FULL}
     ),
-    "/slipway.registry.v1.RegistryService/GetLineageReport": frozenset(
+    "/slipway.lineage.v1.LineageService/GetLineageReport": frozenset(
         {
             R.ALIAS_NOT_FOUND,
             R.INVALID_NAME,

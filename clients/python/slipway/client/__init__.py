@@ -35,6 +35,7 @@ from slipway.client.errors import (
     from_rpc_error,
 )
 from slipway.client.inference import InferenceClient
+from slipway.client.lineage import LineageClient
 from slipway.client.monitoring import MonitoringClient
 from slipway.client.options import TLSConfig
 from slipway.client.registry import RegistryClient
@@ -57,6 +58,7 @@ __all__ = [
     "InferenceClient",
     "Internal",
     "InvalidArgument",
+    "LineageClient",
     "MonitoringClient",
     "NotFound",
     "PermissionDenied",

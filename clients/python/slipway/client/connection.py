@@ -13,6 +13,7 @@ import grpc
 from slipway.client.audit import AuditClient
 from slipway.client.calls import Caller
 from slipway.client.inference import InferenceClient
+from slipway.client.lineage import LineageClient
 from slipway.client.monitoring import MonitoringClient
 from slipway.client.options import TLS, ClientOptions, open_channel, options_from
 from slipway.client.registry import RegistryClient
@@ -23,8 +24,8 @@ from slipway.client.training import TrainingClient
 class Connection:
     """Channels to the services of one suite (one per distinct target, opened on first use)
     and a client for each: ``registry``, ``training``, ``inference`` (serving) and
-    ``monitoring``, and ``audit`` for the shared audit log. Close it (or use it as a context
-    manager) to close the channels."""
+    ``monitoring``, ``lineage`` for lineage reports (served by the registry) and ``audit`` for
+    the shared audit log. Close it (or use it as a context manager) to close the channels."""
 
     def __init__(self, options: ClientOptions) -> None:
         self.options = options
@@ -59,6 +60,11 @@ class Connection:
     def monitoring(self) -> MonitoringClient:
         """The monitoring service."""
         return MonitoringClient(self.channel("monitoring"), self._caller)
+
+    @cached_property
+    def lineage(self) -> LineageClient:
+        """Lineage reports, asked of the registry (which serves them)."""
+        return LineageClient(self.channel("registry"), self._caller)
 
     @cached_property
     def audit(self) -> AuditClient:

@@ -1,4 +1,4 @@
-"""``RegistryClient``: models, versions and their artifacts, aliases, events, lineage."""
+"""``RegistryClient``: models, versions and their artifacts, aliases, events."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from slipway.client.requests import (
 from slipway.registry.v1 import (
     alias_history_pb2,
     artifact_pb2,
-    lineage_report_pb2,
     model_event_pb2,
     model_pb2,
     model_version_pb2,
@@ -390,15 +389,3 @@ class RegistryClient:
             resume=after_event,
         )
         return (reply.event for reply in replies)
-
-    def lineage_report(
-        self, name: str, *, timeout: float | None = None
-    ) -> lineage_report_pb2.LineageReport:
-        """The lineage and audit report of a version: training, data, params, metrics, parent,
-        alias moves, alerts and retraining triggers, and the audit chain's status."""
-        return self._call.unary(
-            self._stub.GetLineageReport,
-            pb.GetLineageReportRequest(name=name),
-            timeout=timeout,
-            idempotent=True,
-        ).report

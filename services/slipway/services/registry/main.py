@@ -1,4 +1,9 @@
-"""Entry point of the registry service: `slipway registry`."""
+"""Entry point of the registry service: `slipway registry`.
+
+The process serves ``RegistryService`` and, beside it on the same port, ``LineageService``
+(``slipway.services.lineage``): the report reads the registry's data in process but asks training
+and monitoring over gRPC, so it lives in its own package and only this entry point joins them.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +15,23 @@ from slipway.core.bootstrap import ServiceApp, audit_registration, run_service
 from slipway.core.db import Database
 from slipway.core.logs import get_logger
 from slipway.core.server import ServiceRegistration
+from slipway.lineage.v1 import lineage_service_pb2
 from slipway.ml.artifacts import LocalArtifactStore
 from slipway.ml.inspection import InspectionSandbox
 from slipway.ml.model_files import ArchiveLimits
 from slipway.registry.v1 import registry_service_pb2
+from slipway.services.lineage.api.servicer import LineageServicer
+from slipway.services.lineage.domain.lineage import LineageReports
+from slipway.services.lineage.peers.lineage import LineageSources
 from slipway.services.registry.api.servicer import RegistryServicer
-from slipway.services.registry.domain.lineage import LineageReports
 from slipway.services.registry.domain.provenance import ProvenanceCheck
 from slipway.services.registry.domain.service import RegistryDomain
-from slipway.services.registry.peers.lineage import LineageSources, PeerLocator
+from slipway.services.registry.peers.training import PeerLocator, TrainingJobRecords
 from slipway.services.registry.settings import RegistrySettings
 from slipway.services.registry.storage.repository import SqlRegistryRepository
 
 SERVICE = registry_service_pb2.DESCRIPTOR.services_by_name["RegistryService"]
+LINEAGE_SERVICE = lineage_service_pb2.DESCRIPTOR.services_by_name["LineageService"]
 log = get_logger("slipway.registry")
 
 
@@ -66,15 +75,15 @@ def build(settings: RegistrySettings, db: Database) -> ServiceApp:
             tls_ca_file=settings.peer_tls_ca_file,
         )
 
-    peers = LineageSources(
-        peer("training", settings.training_target), peer("monitoring", settings.monitoring_target)
-    )
+    # One channel per peer, shared by the provenance check and the lineage report.
+    training = peer("training", settings.training_target)
+    monitoring = peer("monitoring", settings.monitoring_target)
     servicer = RegistryServicer(
         domain,
-        LineageReports(domain, peers),
-        ProvenanceCheck(peers),
+        ProvenanceCheck(TrainingJobRecords(training)),
         read_cache_seconds=settings.read_cache_seconds,
     )
+    lineage = LineageServicer(LineageReports(domain, LineageSources(training, monitoring)))
     sweeper: list[asyncio.Task[None]] = []
 
     async def sweep_forever() -> None:
@@ -97,13 +106,18 @@ def build(settings: RegistrySettings, db: Database) -> ServiceApp:
 
     async def on_stop() -> None:
         try:
-            await peers.close()
+            await training.close()
+            await monitoring.close()
         finally:
             # The child also exits by itself when its pipe closes with this process.
             await asyncio.to_thread(sandbox.close)
 
     return ServiceApp(
-        services=[ServiceRegistration(SERVICE, servicer), audit_registration(db)],
+        services=[
+            ServiceRegistration(SERVICE, servicer),
+            ServiceRegistration(LINEAGE_SERVICE, lineage),
+            audit_registration(db),
+        ],
         on_ready=on_ready,
         on_stopping=on_stopping,
         on_stop=on_stop,

@@ -12,6 +12,7 @@ Errors, retry policies, TLS settings and helpers are those of ``slipway.client``
 from slipway.client.aio.audit import AuditClient
 from slipway.client.aio.connection import Connection, connect
 from slipway.client.aio.inference import InferenceClient
+from slipway.client.aio.lineage import LineageClient
 from slipway.client.aio.monitoring import MonitoringClient
 from slipway.client.aio.registry import RegistryClient
 from slipway.client.aio.training import TrainingClient
@@ -20,6 +21,7 @@ __all__ = [
     "AuditClient",
     "Connection",
     "InferenceClient",
+    "LineageClient",
     "MonitoringClient",
     "RegistryClient",
     "TrainingClient",

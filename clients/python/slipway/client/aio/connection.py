@@ -12,6 +12,7 @@ import grpc
 from slipway.client.aio.audit import AuditClient
 from slipway.client.aio.calls import AsyncCaller
 from slipway.client.aio.inference import InferenceClient
+from slipway.client.aio.lineage import LineageClient
 from slipway.client.aio.monitoring import MonitoringClient
 from slipway.client.aio.registry import RegistryClient
 from slipway.client.aio.training import TrainingClient
@@ -55,6 +56,11 @@ class Connection:
     def monitoring(self) -> MonitoringClient:
         """The monitoring service."""
         return MonitoringClient(self.channel("monitoring"), self._caller)
+
+    @cached_property
+    def lineage(self) -> LineageClient:
+        """Lineage reports, asked of the registry (which serves them)."""
+        return LineageClient(self.channel("registry"), self._caller)
 
     @cached_property
     def audit(self) -> AuditClient:

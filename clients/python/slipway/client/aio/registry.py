@@ -21,7 +21,6 @@ from slipway.client.requests import (
 from slipway.registry.v1 import (
     alias_history_pb2,
     artifact_pb2,
-    lineage_report_pb2,
     model_event_pb2,
 )
 from slipway.registry.v1 import registry_service_pb2 as pb
@@ -338,15 +337,3 @@ class RegistryClient:
             resume=after_event,
         ):
             yield reply.event
-
-    async def lineage_report(
-        self, name: str, *, timeout: float | None = None
-    ) -> lineage_report_pb2.LineageReport:
-        """The lineage and audit report of a version."""
-        reply = await self._call.unary(
-            self._stub.GetLineageReport,
-            pb.GetLineageReportRequest(name=name),
-            timeout=timeout,
-            idempotent=True,
-        )
-        return reply.report

@@ -12,18 +12,14 @@ from typing import Any
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from slipway.core.audit.api import event_to_pb as audit_event_to_pb
-from slipway.core.audit.api import verification_to_pb
 from slipway.core.errors import InvalidArgumentError
 from slipway.core.principals import principal_to_pb
 from slipway.core.reasons import Reason
 from slipway.core.values import timestamp
-from slipway.monitoring.v1 import alert_pb2
 from slipway.registry.v1 import (
     alias_history_pb2,
     artifact_pb2,
     lineage_pb2,
-    lineage_report_pb2,
     model_event_pb2,
     model_pb2,
 )
@@ -40,8 +36,6 @@ from slipway.services.registry.domain.entities import (
     Provenance,
     RegistryEvent,
 )
-from slipway.services.registry.domain.lineage import LineageReport
-from slipway.training.v1 import training_job_pb2
 
 FORMAT_TO_PB = {
     "skops": artifact_pb2.ARTIFACT_FORMAT_SKOPS,
@@ -215,24 +209,3 @@ def event_to_pb(event: RegistryEvent) -> model_event_pb2.ModelEvent:
         reason=event.reason,
         event_time=timestamp(event.event_time),
     )
-
-
-def lineage_report_to_pb(
-    report: LineageReport[training_job_pb2.TrainingJob, alert_pb2.Alert],
-) -> lineage_report_pb2.LineageReport:
-    message = lineage_report_pb2.LineageReport(
-        model_version=version_to_pb(report.version),
-        requested_name=report.requested_name,
-        training_job=report.training_job,
-        parent_version=version_to_pb(report.parent) if report.parent is not None else None,
-        alias_history=[history_to_pb(e) for e in report.alias_history],
-        alerts=report.alerts,
-        generate_time=timestamp(report.generate_time),
-        warnings=report.warnings,
-    )
-    if report.audit is not None:
-        message.audit_events.extend(audit_event_to_pb(e) for e in report.audit.events)
-        message.audit_verification.CopyFrom(
-            verification_to_pb(report.audit.verification, report.audit.chain_empty)
-        )
-    return message

@@ -41,7 +41,6 @@ from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.services.registry.api import converters
 from slipway.services.registry.api.read_cache import ReadCache
 from slipway.services.registry.domain.entities import ArtifactKind, RegistryEvent
-from slipway.services.registry.domain.lineage import LineageReports
 from slipway.services.registry.domain.provenance import ProvenanceCheck
 from slipway.services.registry.domain.service import Page, RegistryDomain
 
@@ -73,13 +72,11 @@ class RegistryServicer:
     def __init__(
         self,
         domain: RegistryDomain,
-        lineage: LineageReports[Any, Any],
         provenance: ProvenanceCheck,
         *,
         read_cache_seconds: float = 0.0,
     ) -> None:
         self._domain = domain
-        self._lineage = lineage
         self._provenance = provenance
         self.read_cache: ReadCache[pb.GetModelVersionResponse] = ReadCache(
             domain.last_event_sequence, read_cache_seconds
@@ -398,16 +395,6 @@ class RegistryServicer:
             alias_history_entries=history[:count],
             next_page_token=encode_page_token(next_cursor, parameters) if next_cursor else "",
         )
-
-    # -- lineage ----------------------------------------------------------------------------
-
-    async def GetLineageReport(
-        self, request: pb.GetLineageReportRequest, context: Context
-    ) -> pb.GetLineageReportResponse:
-        report = await self._lineage.build(
-            current_principal(), version_ref(request.name), request.name
-        )
-        return pb.GetLineageReportResponse(report=converters.lineage_report_to_pb(report))
 
     # -- events -----------------------------------------------------------------------------
 

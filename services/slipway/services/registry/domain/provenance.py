@@ -37,12 +37,16 @@ from slipway.services.registry.domain.entities import (
     NewVersion,
     Provenance,
 )
-from slipway.services.registry.domain.lineage import PeerError
 
 # Only the narrow role training registers with vouches for a job: the deprecated ``service``
 # role was also handed to callers that are not training (serving, scripts), so a version one of
 # them uploads stays self-reported whatever job it names.
 PRODUCERS = frozenset({TRAINER})
+
+
+class PeerError(Exception):
+    """A peer service could not give what was asked (not configured, unreachable, refused, not
+    found); its text says which service and why."""
 
 
 class PeerUnreachableError(PeerError):

@@ -4,8 +4,10 @@ monitoring alerts in its history and the shared audit log.
 
 Parts that come from another service are never required: when training or monitoring is not
 configured, unreachable or refuses, the report is built without that part and says why in its
-warnings. The peers' answers are carried through untouched (the domain only reads the few facts
-it needs from them, which the peer adapter extracts), so no wire type enters this module.
+warnings (a :class:`PeerError`'s text). The peers' answers are carried through untouched (the
+domain only reads the few facts it needs from them, which the peer adapter extracts), so no wire
+type enters this module. The registry's data is read through :class:`RegistryDomain`: the report
+is served by the registry process, and this package depends on the registry, never the reverse.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from slipway.services.registry.domain.entities import (
     ModelVersion,
     Provenance,
 )
+from slipway.services.registry.domain.provenance import PeerError
 from slipway.services.registry.domain.service import RegistryDomain
 
 J = TypeVar("J")  # a training job as the training service describes it
@@ -36,10 +39,6 @@ AUDIT_ROLE_NEEDED = (
     "audit events need the auditor role (or admin): the audit events and the "
     "verification of the audit chain are left out"
 )
-
-
-class PeerError(Exception):
-    """A part of the report another service could not give; its text becomes a warning."""
 
 
 @dataclass(frozen=True)

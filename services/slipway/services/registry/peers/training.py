@@ -1,36 +1,28 @@
-"""Training jobs and monitoring alerts for lineage reports, over the peers' gRPC APIs.
+"""The training service's record of a job, to verify a new version's producer, over its gRPC API;
+and :class:`PeerLocator`, how the registry process finds and reaches a peer service.
 
-Where a peer listens is looked up at each report: its flag when given, else the suite file
+Where a peer listens is looked up at each call: its flag when given, else the suite file
 `slipway up` writes once every service is SERVING (training and monitoring start after the
 registry, possibly on free ports). Every failure becomes a :class:`PeerError` naming the
-service and why, which the report turns into a warning.
+service and why.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC
 from pathlib import Path
 
 import grpc
 
 from slipway.core.context import current_request_id
 from slipway.core.peers import PeerTarget
-from slipway.monitoring.v1 import alert_pb2
-from slipway.monitoring.v1 import monitoring_service_pb2 as monitoring_pb
-from slipway.monitoring.v1 import monitoring_service_pb2_grpc as monitoring_grpc
-from slipway.services.registry.domain.lineage import PeerAlert, PeerError, PeerJob
-from slipway.services.registry.domain.provenance import JobRecord, PeerUnreachableError
+from slipway.services.registry.domain.provenance import JobRecord, PeerError, PeerUnreachableError
 from slipway.training.v1 import training_job_pb2
 from slipway.training.v1 import training_service_pb2 as training_pb
 from slipway.training.v1 import training_service_pb2_grpc as training_grpc
 
 CALL_TIMEOUT = 10.0
-PAGE_SIZE = 100
-RETRAINING_TRIGGERS = frozenset(
-    {training_job_pb2.TRAINING_TRIGGER_DRIFT, training_job_pb2.TRAINING_TRIGGER_PERFORMANCE}
-)
 UNREACHABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 # A job holding its version's registration: a cancel may arrive during the upload.
 REGISTERING_STATES = frozenset(
@@ -72,7 +64,7 @@ class PeerLocator:
         raise PeerError(f"the {self.service} service is not configured (--{self.service}-target)")
 
     def channel(self) -> tuple[PeerTarget, grpc.aio.Channel]:
-        """The peer's current address and a channel to it (kept open across reports)."""
+        """The peer's current address and a channel to it (kept open across calls)."""
         address = self._address()
         if self._peer is None or self._channel is None or self._peer.target != address:
             if self._channel is not None:
@@ -96,11 +88,13 @@ class PeerLocator:
             await channel.close()
 
 
-def _metadata(peer: PeerTarget) -> tuple[tuple[str, str], ...]:
+def call_metadata(peer: PeerTarget) -> tuple[tuple[str, str], ...]:
     return peer.metadata(current_request_id() or uuid.uuid4().hex)
 
 
-def _problem(peer: PeerTarget, service: str, error: grpc.aio.AioRpcError, what: str) -> PeerError:
+def peer_problem(
+    peer: PeerTarget, service: str, error: grpc.aio.AioRpcError, what: str
+) -> PeerError:
     code = error.code()
     if code in UNREACHABLE:
         return PeerError(f"the {service} service at {peer.target} is unreachable ({code.name})")
@@ -112,35 +106,12 @@ def _problem(peer: PeerTarget, service: str, error: grpc.aio.AioRpcError, what: 
     )
 
 
-def _alert(message: alert_pb2.Alert) -> PeerAlert[alert_pb2.Alert]:
-    fired = message.fire_time.ToDatetime(tzinfo=UTC) if message.HasField("fire_time") else None
-    return PeerAlert(message.name, fired, message, message.policy)
+class TrainingJobRecords:
+    """:class:`~slipway.services.registry.domain.provenance.JobRecords` over training's gRPC
+    API."""
 
-
-class LineageSources:
-    """:class:`~slipway.services.registry.domain.lineage.LineagePeers` over gRPC."""
-
-    def __init__(self, training: PeerLocator, monitoring: PeerLocator) -> None:
+    def __init__(self, training: PeerLocator) -> None:
         self._training = training
-        self._monitoring = monitoring
-
-    async def training_job(self, name: str) -> PeerJob[training_job_pb2.TrainingJob]:
-        peer, channel = self._training.channel()
-        try:
-            reply = await training_grpc.TrainingServiceStub(channel).GetTrainingJob(
-                training_pb.GetTrainingJobRequest(name=name),
-                metadata=_metadata(peer),
-                timeout=CALL_TIMEOUT,
-            )
-        except grpc.aio.AioRpcError as error:
-            raise _problem(peer, "training", error, name) from error
-        job = reply.training_job
-        started_by = (
-            job.trigger_source
-            if (job.trigger in RETRAINING_TRIGGERS and job.trigger_source.startswith("alerts/"))
-            else ""
-        )
-        return PeerJob(job, started_by, job.model_version)
 
     async def job_record(self, name: str) -> JobRecord:
         """The training service's record of ``name``, to verify a version's producer: a
@@ -150,11 +121,11 @@ class LineageSources:
         try:
             reply = await training_grpc.TrainingServiceStub(channel).GetTrainingJob(
                 training_pb.GetTrainingJobRequest(name=name),
-                metadata=_metadata(peer),
+                metadata=call_metadata(peer),
                 timeout=CALL_TIMEOUT,
             )
         except grpc.aio.AioRpcError as error:
-            problem = _problem(peer, "training", error, name)
+            problem = peer_problem(peer, "training", error, name)
             if error.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
                 raise problem from error
             raise PeerUnreachableError(str(problem)) from error
@@ -168,43 +139,3 @@ class LineageSources:
             parent_version=job.parent_version,
             alias_on_success=job.alias_on_success,
         )
-
-    async def alerts_on(
-        self, version: str, limit: int
-    ) -> tuple[list[PeerAlert[alert_pb2.Alert]], bool]:
-        peer, channel = self._monitoring.channel()
-        stub = monitoring_grpc.MonitoringServiceStub(channel)
-        alerts: list[PeerAlert[alert_pb2.Alert]] = []
-        token = ""
-        try:
-            while True:
-                reply = await stub.ListAlerts(
-                    monitoring_pb.ListAlertsRequest(
-                        model_version=version, page_size=PAGE_SIZE, page_token=token
-                    ),
-                    metadata=_metadata(peer),
-                    timeout=CALL_TIMEOUT,
-                )
-                alerts.extend(_alert(a) for a in reply.alerts)  # newest first
-                token = reply.next_page_token
-                if not token or len(alerts) >= limit:
-                    break
-        except grpc.aio.AioRpcError as error:
-            raise _problem(peer, "monitoring", error, f"the alerts on {version}") from error
-        return alerts[:limit], len(alerts) > limit or bool(token)
-
-    async def alert(self, name: str) -> PeerAlert[alert_pb2.Alert]:
-        peer, channel = self._monitoring.channel()
-        try:
-            reply = await monitoring_grpc.MonitoringServiceStub(channel).GetAlert(
-                monitoring_pb.GetAlertRequest(name=name),
-                metadata=_metadata(peer),
-                timeout=CALL_TIMEOUT,
-            )
-        except grpc.aio.AioRpcError as error:
-            raise _problem(peer, "monitoring", error, name) from error
-        return _alert(reply.alert)
-
-    async def close(self) -> None:
-        await self._training.close()
-        await self._monitoring.close()

@@ -1,0 +1,1 @@
+"""Lineage domain: the report and what it asks of its peers."""

@@ -1,0 +1,1 @@
+"""The lineage report's calls to training and monitoring."""
