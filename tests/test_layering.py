@@ -157,13 +157,44 @@ def ml_knows_no_service(imp: Import) -> str | None:
     return None
 
 
+# A package served inside another service's process, reading that service's data in process:
+# it may import its host, never the reverse (only the host's entry point wires it in).
+HOSTED_BY = {"lineage": "registry"}
+
+
 def services_are_independent(imp: Import) -> str | None:
     mine, theirs = service_of(imp.module), service_of(imp.target)
+    if HOSTED_BY.get(mine or "") == theirs:
+        return None
+    if theirs is not None and HOSTED_BY.get(theirs) == mine and imp.module.endswith(".main"):
+        return None
     if mine is not None and theirs is not None and mine != theirs:
         return (
             f"service {mine!r} imports service {theirs!r}; services talk over gRPC through "
             "their peers/ adapters, and share only slipway.core, slipway.ml and the client"
         )
+    return None
+
+
+# The registry contract and code stand alone, so that training (and monitoring) can use the
+# registry without a cycle: the lineage report, which needs training, monitoring and the audit
+# log, is its own package (`slipway.lineage.v1`, `slipway.services.lineage`). The one call the
+# registry makes to training, the provenance check of an upload, goes through peers/.
+REGISTRY = "slipway.services.registry"
+REGISTRY_NEVER = ("slipway.monitoring", "slipway.lineage", "slipway.services.lineage")
+
+
+def registry_stands_alone(imp: Import) -> str | None:
+    if not within(imp.module, REGISTRY) or imp.module == f"{REGISTRY}.main":
+        return None
+    for package in REGISTRY_NEVER:
+        if within(imp.target, package):
+            return (
+                f"the registry imports {package}; the lineage report (and whatever it needs "
+                "from monitoring) lives in slipway.services.lineage, wired in by registry/main.py"
+            )
+    if within(imp.target, "slipway.training") and not within(imp.module, f"{REGISTRY}.peers"):
+        return "the registry uses training's API outside peers/ (the provenance adapter)"
     return None
 
 
@@ -182,6 +213,7 @@ RULES: dict[str, Rule] = {
     "core-knows-no-service": core_knows_no_service,
     "ml-knows-no-service": ml_knows_no_service,
     "services-are-independent": services_are_independent,
+    "registry-stands-alone": registry_stands_alone,
     "client-is-standalone": client_is_standalone,
 }
 
@@ -239,12 +271,21 @@ def test_no_violation(rule, violations):
         ("services/slipway/services/x/api/a.py", "slipway.services.x.api.a",
          "slipway.services.y.domain", "i"),
         ("clients/python/slipway/client/a.py", "slipway.client.a", "slipway.core.errors", "l"),
+        ("services/slipway/services/registry/api/a.py", "slipway.services.registry.api.a",
+         "slipway.services.lineage.domain.lineage", "i"),
+        ("services/slipway/services/registry/api/a.py", "slipway.services.registry.api.a",
+         "slipway.monitoring.v1.alert_pb2", "r"),
+        ("services/slipway/services/registry/api/a.py", "slipway.services.registry.api.a",
+         "slipway.lineage.v1.lineage_report_pb2", "r"),
+        ("services/slipway/services/registry/api/a.py", "slipway.services.registry.api.a",
+         "slipway.training.v1.training_job_pb2", "r"),
     ],
 )  # fmt: skip
 def test_each_rule_catches_its_arrow(path, module, target, rule):
     """The rules themselves: each forbidden arrow, written once, is reported."""
     rules = {"d": domain_is_plain, "s": storage_below_api, "c": core_knows_no_service,
-             "i": services_are_independent, "l": client_is_standalone}  # fmt: skip
+             "i": services_are_independent, "l": client_is_standalone,
+             "r": registry_stands_alone}  # fmt: skip
     assert rules[rule](Import(path, module, target, 1)) is not None
 
 
@@ -255,6 +296,9 @@ def test_each_rule_catches_its_arrow(path, module, target, rule):
         ("slipway.services.x.domain.a", "slipway.services.x.storage.repository"),
         ("slipway.core.bootstrap", "slipway.schema.migrate.ensure_schema_current"),
         ("slipway.services.x.api.a", "slipway.core.errors"),
+        ("slipway.services.lineage.domain.lineage", "slipway.services.registry.domain.service"),
+        ("slipway.services.registry.main", "slipway.services.lineage.api.servicer"),
+        ("slipway.services.registry.peers.training", "slipway.training.v1.training_service_pb2"),
     ],
 )
 def test_allowed_arrows_pass(module, target):
@@ -267,3 +311,20 @@ def test_relative_imports_resolve():
     assert resolve_relative("slipway.a.b", False, 1, "c") == "slipway.a.c"
     assert resolve_relative("slipway.a", True, 1, "c") == "slipway.a.c"
     assert resolve_relative("slipway.a.b", False, 2, None) == "slipway"
+
+
+def test_generated_registry_package_imports_no_other_domain():
+    """The registry contract itself depends on nothing but the common types: a generated
+    ``slipway.registry.v1`` importing training, monitoring or audit would make every user of
+    the registry (training included) load them, and no training code could import it back."""
+    from slipway.registry.v1 import registry_service_pb2
+
+    seen, pending = set(), [registry_service_pb2.DESCRIPTOR]
+    while pending:
+        file = pending.pop()
+        if file.name in seen:
+            continue
+        seen.add(file.name)
+        pending.extend(file.dependencies)
+    ours = {name.split("/")[1] for name in seen if name.startswith("slipway/")}
+    assert ours == {"registry", "common"}, sorted(seen)
