@@ -11,7 +11,8 @@ import re
 from slipway.cli.lineage import markdown_to_text
 from slipway.cli.lineage_render import _line, _row, to_markdown
 from slipway.cli.output import fields, table, visible
-from slipway.registry.v1 import lineage_report_pb2, model_version_pb2
+from slipway.lineage.v1 import lineage_report_pb2
+from slipway.registry.v1 import model_version_pb2
 
 FORGED = "x\x1b[2K\r2026-12-01  approver  registry.SetModelAlias  OK\u202e"
 

@@ -17,7 +17,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from slipway.registry.v1 import registry_service_pb2, registry_service_pb2_grpc
+from slipway.lineage.v1 import lineage_service_pb2, lineage_service_pb2_grpc
 from slipway.training.v1 import (
     training_job_pb2,
     training_service_pb2,
@@ -138,9 +138,9 @@ def test_the_registry_finds_training_and_monitoring_started_after_it(home):
             done = wait_until_sync(succeeded, "the job to succeed", STARTUP_TIMEOUT, poll=0.2)
         with grpc.insecure_channel(suite["services"]["registry"]["grpc_address"]) as channel:
             report = (
-                registry_service_pb2_grpc.RegistryServiceStub(channel)
+                lineage_service_pb2_grpc.LineageServiceStub(channel)
                 .GetLineageReport(
-                    registry_service_pb2.GetLineageReportRequest(name=done.model_version),
+                    lineage_service_pb2.GetLineageReportRequest(name=done.model_version),
                     metadata=metadata,
                     timeout=30,
                 )

@@ -5,12 +5,14 @@ from __future__ import annotations
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescriptor
 
 from slipway.audit.v1 import audit_service_pb2
+from slipway.lineage.v1 import lineage_service_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2
 from slipway.registry.v1 import registry_service_pb2
 from slipway.training.v1 import training_service_pb2
 
 SERVICES = {
     "slipway.registry.v1.RegistryService": registry_service_pb2,
+    "slipway.lineage.v1.LineageService": lineage_service_pb2,
     "slipway.training.v1.TrainingService": training_service_pb2,
     "slipway.monitoring.v1.MonitoringService": monitoring_service_pb2,
     "slipway.audit.v1.AuditService": audit_service_pb2,
@@ -149,7 +151,7 @@ def test_issue_rpcs_exist() -> None:
         "RegistryService.ListAliasHistory",
         "RegistryService.ArchiveModelVersion",
         "RegistryService.WatchModelEvents",
-        "RegistryService.GetLineageReport",
+        "LineageService.GetLineageReport",
         "RegistryService.CreateModelVersion",
         "RegistryService.DownloadModelVersion",
         "TrainingService.CancelTrainingJob",

@@ -15,7 +15,13 @@ from google.api import field_behavior_pb2, resource_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 # The packages this contract covers; monitoring follows with its own contract change.
-PACKAGES = ("slipway.audit.v1", "slipway.common.v1", "slipway.registry.v1", "slipway.training.v1")
+PACKAGES = (
+    "slipway.audit.v1",
+    "slipway.common.v1",
+    "slipway.lineage.v1",
+    "slipway.registry.v1",
+    "slipway.training.v1",
+)
 MAIN_BEHAVIOURS = {
     field_behavior_pb2.REQUIRED,
     field_behavior_pb2.OPTIONAL,

@@ -16,7 +16,7 @@ from slipway.core.roles import ROLE_TABLE, ROLES, VIEWER
 from slipway.core.server import ServiceRegistration
 from support.harness import auth, make_tokens, running_server, settings_for
 from support.probe import rich_details
-from support.services import ALL_APIS, AUDIT_API, SERVICES
+from support.services import ALL_APIS, AUDIT_API, LINEAGE_API, SERVICES
 
 # Who may call what, written out by hand from the documented roles rather than read from the
 # product's table: a change to ROLE_TABLE that grants or drops a role fails here until this is
@@ -44,6 +44,8 @@ EXPECTED_ROLES = {
         "DeleteModelAlias": WRITE,
         "ListAliasHistory": READ,
         "WatchModelEvents": READ,
+    },
+    "slipway.lineage.v1.LineageService": {
         "GetLineageReport": READ,
     },
     "slipway.training.v1.TrainingService": {
@@ -215,10 +217,11 @@ async def test_access_rules_hold_for_every_rpc(service, tmp_path, tokens):
             grpc.aio.insecure_channel(server.grpc_address) as channel,
         ):
             health = health_pb2_grpc.HealthStub(channel)
-            for name in ("", service.api.full_name, AUDIT_API.full_name):
+            apis = (service.api, *service.hosted, AUDIT_API)
+            for name in ("", *(api.full_name for api in apis)):
                 answer = await health.Check(health_pb2.HealthCheckRequest(service=name))
                 assert answer.status == health_pb2.HealthCheckResponse.SERVING, name
-            for api in (service.api, AUDIT_API):
+            for api in apis:
                 for method in api.methods:
                     allowed = expected_roles(api, method)
                     code, info = await _code(channel, api, method, ())
@@ -259,16 +262,16 @@ async def test_unimplemented_rpcs_say_so_with_a_reason(tmp_path, tokens):
     db = open_database(settings)
     try:
         async with (
-            running_server(settings, [ServiceRegistration(service.api)]) as server,
+            running_server(settings, [ServiceRegistration(LINEAGE_API)]) as server,
             grpc.aio.insecure_channel(server.grpc_address) as channel,
         ):
-            method = service.api.methods_by_name["GetLineageReport"]
-            code, info = await _code(channel, service.api, method, auth(tokens["viewer"]))
+            method = LINEAGE_API.methods_by_name["GetLineageReport"]
+            code, info = await _code(channel, LINEAGE_API, method, auth(tokens["viewer"]))
     finally:
         db.dispose()
     assert code == grpc.StatusCode.UNIMPLEMENTED
     assert info.reason == "NOT_IMPLEMENTED_YET"
-    assert info.metadata["method"] == "slipway.registry.v1.RegistryService.GetLineageReport"
+    assert info.metadata["method"] == "slipway.lineage.v1.LineageService.GetLineageReport"
 
 
 async def test_serving_answers_server_level_calls(tmp_path, tokens):

@@ -22,6 +22,9 @@ from sklearn.linear_model import LogisticRegression
 
 from slipway.audit.v1 import audit_event_pb2, audit_service_pb2, audit_service_pb2_grpc
 from slipway.core.db import Database
+from slipway.lineage.v1 import lineage_report_pb2
+from slipway.lineage.v1 import lineage_service_pb2 as lineage_pb
+from slipway.lineage.v1 import lineage_service_pb2_grpc as lineage_grpc
 from slipway.ml.model_files import dump_model
 from slipway.registry.v1 import artifact_pb2, model_pb2, model_version_pb2
 from slipway.registry.v1 import registry_service_pb2 as pb
@@ -189,6 +192,8 @@ class Registry:
     settings: RegistrySettings
     tokens: dict[str, str]
     address: str
+    # The registry process also serves the lineage report (its own API, same channel).
+    lineage: lineage_grpc.LineageServiceStub | None = None
 
     def as_(self, role: str) -> tuple[tuple[str, str], ...]:
         """Call metadata of ``<role>-user``."""
@@ -237,6 +242,16 @@ class Registry:
         version = await self.upload(f"models/{model_id}", data, spec=version_spec(data, **fields))
         assert version.state == READY, version.state_message
         return version
+
+    async def lineage_report(
+        self, name: str, role: str = "auditor"
+    ) -> lineage_report_pb2.LineageReport:
+        """GetLineageReport of ``name`` as ``<role>-user``."""
+        assert self.lineage is not None, "this registry was started without its lineage stub"
+        reply = await self.lineage.GetLineageReport(
+            lineage_pb.GetLineageReportRequest(name=name), metadata=self.as_(role), timeout=30
+        )
+        return reply.report
 
     async def get_version(self, name: str, role: str = "viewer") -> model_version_pb2.ModelVersion:
         reply = await self.stub.GetModelVersion(

@@ -11,6 +11,7 @@ from google.protobuf.descriptor import ServiceDescriptor
 from slipway.audit.v1 import audit_service_pb2
 from slipway.core.settings import ServiceSettings
 from slipway.inference.v2 import grpc_service_pb2
+from slipway.lineage.v1 import lineage_service_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2
 from slipway.registry.v1 import registry_service_pb2
 from slipway.services.monitoring import main as monitoring_main
@@ -30,12 +31,15 @@ class ServiceUnderTest:
     settings_class: type[ServiceSettings]
     main: ModuleType
     api: ServiceDescriptor
+    # Further APIs the same process serves (the registry's lineage reports).
+    hosted: tuple[ServiceDescriptor, ...] = ()
 
     def build(self, settings: Any, db: Any) -> Any:
         return self.main.build(settings, db)
 
 
 AUDIT_API = audit_service_pb2.DESCRIPTOR.services_by_name["AuditService"]
+LINEAGE_API = lineage_service_pb2.DESCRIPTOR.services_by_name["LineageService"]
 
 SERVICES = [
     ServiceUnderTest(
@@ -43,6 +47,7 @@ SERVICES = [
         RegistrySettings,
         registry_main,
         registry_service_pb2.DESCRIPTOR.services_by_name["RegistryService"],
+        (LINEAGE_API,),
     ),
     ServiceUnderTest(
         "training",
@@ -64,4 +69,4 @@ SERVICES = [
     ),
 ]
 
-ALL_APIS = [*(s.api for s in SERVICES), AUDIT_API]
+ALL_APIS = [*(api for s in SERVICES for api in (s.api, *s.hosted)), AUDIT_API]

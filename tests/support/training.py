@@ -22,6 +22,7 @@ from slipway.audit.v1 import audit_service_pb2_grpc
 from slipway.common.v1 import value_pb2
 from slipway.core.audit.recorder import DatabaseEdgeAuditor
 from slipway.core.db import Database
+from slipway.lineage.v1.lineage_service_pb2_grpc import LineageServiceStub
 from slipway.registry.v1 import registry_service_pb2_grpc as registry_grpc
 from slipway.services.registry import main as registry_main
 from slipway.services.registry.settings import RegistrySettings
@@ -279,6 +280,7 @@ async def running_registry(
                 settings,
                 tokens,
                 server.grpc_address,
+                LineageServiceStub(channel),
             )
         finally:
             await app.on_stopping()

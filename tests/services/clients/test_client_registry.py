@@ -165,7 +165,7 @@ async def test_versions_aliases_downloads_events_and_lineage(
         assert model_event_pb2.MODEL_EVENT_TYPE_ALIAS_MOVED in kinds
         assert model_event_pb2.MODEL_EVENT_TYPE_ALIAS_DELETED in kinds
 
-        report = developer.registry.lineage_report("models/iris/versions/1")
+        report = developer.lineage.report("models/iris/versions/1")
         assert report.model_version.name == "models/iris/versions/1"
 
     await asyncio.to_thread(scenario)

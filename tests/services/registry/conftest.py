@@ -20,6 +20,7 @@ import pytest
 from slipway.audit.v1 import audit_service_pb2_grpc
 from slipway.core.audit.recorder import DatabaseEdgeAuditor
 from slipway.core.db import Database
+from slipway.lineage.v1.lineage_service_pb2_grpc import LineageServiceStub
 from slipway.registry.v1 import registry_service_pb2_grpc as pb_grpc
 from slipway.services.registry import main as registry_main
 from slipway.services.registry.settings import RegistrySettings
@@ -76,6 +77,7 @@ def start_registry(
                     settings,
                     tokens,
                     server.grpc_address,
+                    LineageServiceStub(channel),
                 )
             finally:
                 if app.on_stopping is not None:

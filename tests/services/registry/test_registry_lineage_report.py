@@ -32,6 +32,7 @@ from slipway.core.context import Principal
 from slipway.core.db import Database
 from slipway.core.names import version_ref
 from slipway.core.values import to_pb
+from slipway.lineage.v1 import lineage_report_pb2
 from slipway.ml.artifacts import LocalArtifactStore
 from slipway.ml.model_files import load_model
 from slipway.monitoring.v1 import alert_pb2
@@ -40,17 +41,12 @@ from slipway.monitoring.v1 import monitoring_service_pb2 as monitoring_pb
 from slipway.registry.v1 import (
     alias_history_pb2,
     lineage_pb2,
-    lineage_report_pb2,
     model_version_pb2,
 )
 from slipway.registry.v1 import registry_service_pb2 as pb
+from slipway.services.lineage.domain.lineage import LineageReports, PeerAlert, PeerJob
 from slipway.services.registry.domain.entities import ArtifactKind, NewVersion
-from slipway.services.registry.domain.lineage import (
-    LineageReports,
-    PeerAlert,
-    PeerError,
-    PeerJob,
-)
+from slipway.services.registry.domain.provenance import PeerError
 from slipway.services.registry.domain.service import RegistryDomain
 from slipway.services.registry.storage.repository import SqlRegistryRepository
 from slipway.training.v1 import training_job_pb2
@@ -79,10 +75,7 @@ CHAIN_OK = chain_verification_pb2.CHAIN_STATUS_OK
 
 
 async def report_of(registry: Registry, name: str, role: str) -> lineage_report_pb2.LineageReport:
-    reply = await registry.stub.GetLineageReport(
-        pb.GetLineageReportRequest(name=name), metadata=registry.as_(role), timeout=30
-    )
-    return reply.report
+    return await registry.lineage_report(name, role)
 
 
 async def promote(registry: Registry, number: int, reason: str) -> None:

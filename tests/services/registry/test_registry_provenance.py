@@ -20,6 +20,7 @@ import pytest
 
 from slipway.cli.lineage_render import to_markdown
 from slipway.core.db import Database
+from slipway.lineage.v1 import lineage_service_pb2
 from slipway.registry.v1 import lineage_pb2
 from slipway.registry.v1 import registry_service_pb2 as pb
 from slipway.services.training.domain.entities import Progress
@@ -34,9 +35,12 @@ SELF_REPORTED = lineage_pb2.LINEAGE_PROVENANCE_SELF_REPORTED
 WAIT_SECONDS = 120.0
 
 
-async def _report(registry: Registry, name: str) -> pb.GetLineageReportResponse:
-    return await registry.stub.GetLineageReport(
-        pb.GetLineageReportRequest(name=name), metadata=registry.as_("auditor"), timeout=30
+async def _report(registry: Registry, name: str) -> lineage_service_pb2.GetLineageReportResponse:
+    assert registry.lineage is not None
+    return await registry.lineage.GetLineageReport(
+        lineage_service_pb2.GetLineageReportRequest(name=name),
+        metadata=registry.as_("auditor"),
+        timeout=30,
     )
 
 
