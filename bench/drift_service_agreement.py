@@ -161,8 +161,8 @@ def through_service(suite: Suite, built: DriftCase, deadline: Deadline) -> tuple
         sent += request.inputs[0].shape[0]
 
     def every_row() -> Any:
-        report = monitoring.GetMonitoringReport(
-            monitoring_pb.GetMonitoringReportRequest(
+        report = monitoring.ComputeMonitoringReport(
+            monitoring_pb.ComputeMonitoringReportRequest(
                 model_version=done.model_version,
                 start_time=stamp(start),
                 end_time=stamp(time.time() + 1.0),

@@ -157,6 +157,7 @@ def test_issue_rpcs_exist() -> None:
         "TrainingService.CancelTrainingJob",
         "TrainingService.WatchTrainingJob",
         "MonitoringService.GetMonitoringReport",
+        "MonitoringService.ComputeMonitoringReport",
         "MonitoringService.IngestPredictions",
         "MonitoringService.IngestGroundTruth",
         "MonitoringService.WatchAlerts",

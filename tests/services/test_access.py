@@ -59,6 +59,7 @@ EXPECTED_ROLES = {
         "IngestPredictions": {"server", "service", "admin"},
         "IngestGroundTruth": WRITE,
         "GetMonitoringReport": READ,
+        "ComputeMonitoringReport": READ,
         "CreateMonitoringPolicy": WRITE,
         "GetMonitoringPolicy": READ,
         "ListMonitoringPolicies": READ,

@@ -110,9 +110,17 @@ class Monitoring:
         return reply
 
     async def report(self, version: str, **fields: Any) -> Any:
-        reply = await self.stub.GetMonitoringReport(
-            pb.GetMonitoringReportRequest(model_version=version, **fields),
+        """The version's report computed now (ComputeMonitoringReport)."""
+        reply = await self.stub.ComputeMonitoringReport(
+            pb.ComputeMonitoringReportRequest(model_version=version, **fields),
             metadata=self.as_("viewer"),
+        )
+        return reply.report
+
+    async def stored_report(self, name: str) -> Any:
+        """A stored report by name (GetMonitoringReport)."""
+        reply = await self.stub.GetMonitoringReport(
+            pb.GetMonitoringReportRequest(name=name), metadata=self.as_("viewer")
         )
         return reply.report
 

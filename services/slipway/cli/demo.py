@@ -562,8 +562,8 @@ def _set_alias(suite: Suite, alias: str, number: int, reason: str) -> None:
 
 
 def _accuracy(suite: Suite, version: int, start: Any, end: Any) -> tuple[float, int]:
-    report = suite.monitoring.GetMonitoringReport(
-        monitoring_pb.GetMonitoringReportRequest(
+    report = suite.monitoring.ComputeMonitoringReport(
+        monitoring_pb.ComputeMonitoringReportRequest(
             model_version=f"models/{MODEL}/versions/{version}", start_time=start, end_time=end
         ),
         metadata=suite.auth("viewer"),
@@ -688,7 +688,7 @@ def lifecycle(
             alert=alert.name,
             summary=alert.summary,
             training_job=alert.training_job,
-            report=alert.report.name,
+            report=alert.report,
             champion_accuracy_on_drift=drifted_accuracy,
         )
         progress.say(f"      champion accuracy on drifted traffic: {drifted_accuracy:.3f}")

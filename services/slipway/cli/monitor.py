@@ -46,11 +46,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "report",
         _report,
         "a version's drift, data quality and performance report",
-        description="Over the policy's window (default: the model's first enabled "
-        "policy), or --since/--until. Times are ISO (UTC when naive) "
-        "or a duration ago: 30m, 2h, 1d.",
+        description="Computed now over the policy's window (default: the model's first "
+        "enabled policy), or --since/--until; or a stored report by name (the one an alert "
+        "names). Times are ISO (UTC when naive) or a duration ago: 30m, 2h, 1d.",
     )
-    report.add_argument("version", help="MODEL:NUMBER or MODEL@ALIAS")
+    report.add_argument(
+        "version", help="MODEL:NUMBER or MODEL@ALIAS, or a stored report monitoringReports/ID"
+    )
     report.add_argument("--policy", default="", help="ID or monitoringPolicies/ID")
     report.add_argument("--since", default=None, metavar="TIME")
     report.add_argument("--until", default=None, metavar="TIME")
@@ -82,6 +84,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "(until Ctrl-C or --watch-for)",
     )
     alerts.add_argument("--watch-for", type=seconds, default=None, metavar="SECONDS")
+    alerts.add_argument(
+        "--after-sequence",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --watch: resume after the change numbered N (the second column) instead of "
+        "printing the alerts firing now",
+    )
 
     alert = command(actions, "alert", _alert, "show one alert and the report behind it")
     alert.add_argument("alert", help="ID or alerts/ID")
@@ -342,13 +352,15 @@ def _report(args: argparse.Namespace) -> int:
     since = names.moment(args.since) if args.since else None
     until = names.moment(args.until) if args.until else None
     with clients(args) as suite:
-        version = resolve_version(suite, args.version)
-        report = suite.monitoring.report(
-            version,
-            policy=names.policy(args.policy) if args.policy else "",
-            start_time=since,
-            end_time=until,
-        )
+        if args.version.startswith(STORED_REPORT):
+            report = suite.monitoring.get_report(args.version)
+        else:
+            report = suite.monitoring.compute_report(
+                resolve_version(suite, args.version),
+                policy=names.policy(args.policy) if args.policy else "",
+                start_time=since,
+                end_time=until,
+            )
     if args.json:
         print_json(report)
     else:
@@ -379,6 +391,7 @@ def alert_row(alert: alert_pb2.Alert) -> tuple[object, ...]:
     )
 
 
+STORED_REPORT = "monitoringReports/"
 ALERT_HEADERS = ("fired", "alert", "version", "kind", "severity", "state", "retraining", "summary")
 
 
@@ -386,14 +399,18 @@ def _watch(suite: Clients, args: argparse.Namespace) -> int:
     model = names.model(args.model) if args.model else ""
     try:
         for change in suite.monitoring.watch_alerts(
-            model=model, include_firing=True, timeout=args.watch_for
+            model=model,
+            include_firing=args.after_sequence is None,
+            after_sequence=args.after_sequence,
+            timeout=args.watch_for,
         ):
             if args.json:
                 print_json_line(change)
                 continue
             transition = enum(service_pb2.AlertTransition, change.transition, "ALERT_TRANSITION_")
             print(
-                f"{transition.upper():<8}  " + "  ".join(str(c) for c in alert_row(change.alert)),
+                f"{transition.upper():<8}  {change.sequence:>6}  "
+                + "  ".join(str(c) for c in alert_row(change.alert)),
                 flush=True,
             )
     except client.DeadlineExceeded:
@@ -434,6 +451,7 @@ def _alerts(args: argparse.Namespace) -> int:
 def _alert(args: argparse.Namespace) -> int:
     with clients(args) as suite:
         alert = suite.monitoring.get_alert(names.alert(args.alert))
+        report = suite.monitoring.get_report(alert.report) if alert.report else None
     if args.json:
         print_json(alert)
         return EXIT_OK
@@ -460,11 +478,12 @@ def _alert(args: argparse.Namespace) -> int:
             ),
             ("training job", alert.training_job),
             ("detail", alert.retraining_detail),
+            ("report", alert.report),
         ]
     )
-    if alert.HasField("report"):
+    if report is not None:
         print()
-        show_report(alert.report, all_features=False)
+        show_report(report, all_features=False)
     return EXIT_OK
 
 

@@ -176,7 +176,7 @@ class Reason(StrEnum):
     INVALID_SEQUENCE = (
         "INVALID_SEQUENCE",
         "INVALID_ARGUMENT",
-        "after_sequence is negative.",
+        "after_sequence is negative, or WatchAlerts got it together with include_firing.",
     )
 
     # Names, ids, labels and free text shared by the services (slipway.core.names).

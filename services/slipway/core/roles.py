@@ -101,6 +101,7 @@ RULES: Mapping[str, Mapping[str, Access]] = {
         "IngestPredictions": changes(INGEST),
         "IngestGroundTruth": changes(),
         "GetMonitoringReport": reads(),
+        "ComputeMonitoringReport": reads(),
         "CreateMonitoringPolicy": changes(),
         "GetMonitoringPolicy": reads(),
         "ListMonitoringPolicies": reads(),

@@ -208,6 +208,9 @@ RPC_REASONS: Mapping[str, frozenset[Reason]] = {
         {R.TOO_MANY_LABELS, R.TOO_MANY_PENDING_LABELS}
     ),
     "/slipway.monitoring.v1.MonitoringService/GetMonitoringReport": frozenset(
+        {R.INVALID_NAME, R.REPORT_NOT_FOUND}
+    ),
+    "/slipway.monitoring.v1.MonitoringService/ComputeMonitoringReport": frozenset(
         {
             R.INVALID_MODEL_ID,
             R.INVALID_NAME,
@@ -217,7 +220,6 @@ RPC_REASONS: Mapping[str, frozenset[Reason]] = {
             R.POLICY_NOT_FOUND,
             R.REFERENCE_TOO_LARGE,
             R.REFERENCE_UNREADABLE,
-            R.REPORT_NOT_FOUND,
             R.VERSION_NOT_FOUND,
         }
     ),
@@ -266,7 +268,9 @@ RPC_REASONS: Mapping[str, frozenset[Reason]] = {
             R.PAGE_TOKEN_MISMATCH,
         }
     ),
-    "/slipway.monitoring.v1.MonitoringService/WatchAlerts": frozenset({R.INVALID_FILTER}),
+    "/slipway.monitoring.v1.MonitoringService/WatchAlerts": frozenset(
+        {R.INVALID_FILTER, R.INVALID_SEQUENCE}
+    ),
     "/slipway.audit.v1.AuditService/ListAuditEvents": frozenset(
         {
             R.INVALID_FILTER,

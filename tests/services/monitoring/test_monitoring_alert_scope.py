@@ -205,12 +205,7 @@ async def test_a_new_policy_fires_on_traffic_after_its_creation_not_on_older_win
         [fired] = [
             e for e in await _audit(monitoring, "monitoring.AlertFired") if e.resource == alert.name
         ]
-        report = (
-            await monitoring.stub.GetMonitoringReport(
-                pb.GetMonitoringReportRequest(report=json.loads(fired.payload_json)["report"]),
-                metadata=monitoring.as_("viewer"),
-            )
-        ).report
+        report = await monitoring.stored_report(json.loads(fired.payload_json)["report"])
         assert report.window.row_count == 200
         assert report.window.start_time.ToDatetime() >= late.create_time.ToDatetime()
         # No alert of it, firing or resolved, was ever raised on the old windows.

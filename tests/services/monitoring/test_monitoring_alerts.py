@@ -282,8 +282,8 @@ async def test_drift_fires_an_alert_a_clean_window_resolves_it_and_watchers_see_
         assert "weight" in alert.subjects
         assert alert.summary.startswith("data drift: ")
         assert alert.severity == alert_pb2.ALERT_SEVERITY_WARNING
-        assert alert.report.name.startswith("monitoringReports/")
-        assert alert.report.window.row_count == 200
+        assert alert.report.startswith("monitoringReports/")
+        assert (await monitoring.stored_report(alert.report)).window.row_count == 200
         assert alert.retraining_decision == alert_pb2.RETRAINING_DECISION_UNSPECIFIED
         model, version = "models/fruit", fruit.version
         firing = _key("alerts_firing", model=model, kind="data_drift")
@@ -296,11 +296,9 @@ async def test_drift_fires_an_alert_a_clean_window_resolves_it_and_watchers_see_
         )
         assert series[_key("ingested_rows_total", model=model)] == 200
         assert series[firing] == 1.0
-        stored = await monitoring.stub.GetMonitoringReport(
-            pb.GetMonitoringReportRequest(report=alert.report.name),
-            metadata=monitoring.as_("viewer"),
-        )
-        assert stored.report.data_drift.drifted
+        stored = await monitoring.stored_report(alert.report)
+        assert stored.name == alert.report
+        assert stored.data_drift.drifted
         # A clean window resolves it.
         await monitoring.ingest(
             scored_records(fruit.version, fruit.model, clean.rows, FEATURES, prefix="clean")
@@ -420,7 +418,7 @@ async def test_deleting_a_policy_resolves_its_firing_alerts_under_the_deleter(
         # ever, with no policy left to resolve it.
         late = Alerts(migrated_db, SqlMonitoringRepository()).apply(
             policy_from_pb(doomed),
-            report_from_pb(alert.report),
+            report_from_pb(await monitoring.stored_report(alert.report)),
             {"data_drift": True},
             {"data_drift"},
             "",
@@ -497,9 +495,10 @@ async def test_concept_drift_raises_a_performance_alert_once_labels_arrive_and_n
         assert alert_pb2.ALERT_KIND_PREDICTION_DRIFT not in kinds
         performance = next(a for a in alerts if a.kind == alert_pb2.ALERT_KIND_PERFORMANCE)
         assert performance.severity == alert_pb2.ALERT_SEVERITY_CRITICAL
-        accuracy = next(m for m in performance.report.performance.metrics if m.metric == "accuracy")
+        judged = await monitoring.stored_report(performance.report)
+        accuracy = next(m for m in judged.performance.metrics if m.metric == "accuracy")
         assert accuracy.degraded
         assert accuracy.value < 0.5 < accuracy.reference_value
-        assert performance.report.performance.labeled_row_count == 400
-        assert not performance.report.data_drift.drifted
-        assert performance.report.performance.concept_drift.detected
+        assert judged.performance.labeled_row_count == 400
+        assert not judged.data_drift.drifted
+        assert judged.performance.concept_drift.detected

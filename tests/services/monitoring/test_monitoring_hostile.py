@@ -177,18 +177,18 @@ def name_refusals(s: pb_grpc.MonitoringServiceAsyncStub, name: str) -> list[tupl
         (s.DeleteMonitoringPolicy, pb.DeleteMonitoringPolicyRequest(name=pol), "name"),
         (s.GetAlert, pb.GetAlertRequest(name=f"alerts/{name}"), "name"),
         (
-            s.GetMonitoringReport,
-            pb.GetMonitoringReportRequest(model_version=version),
+            s.ComputeMonitoringReport,
+            pb.ComputeMonitoringReportRequest(model_version=version),
             "model_version",
         ),
         (
             s.GetMonitoringReport,
-            pb.GetMonitoringReportRequest(report=f"monitoringReports/{name}"),
-            "report",
+            pb.GetMonitoringReportRequest(name=f"monitoringReports/{name}"),
+            "name",
         ),
         (
-            s.GetMonitoringReport,
-            pb.GetMonitoringReportRequest(model_version=FRUIT_VERSION, policy=pol),
+            s.ComputeMonitoringReport,
+            pb.ComputeMonitoringReportRequest(model_version=FRUIT_VERSION, policy=pol),
             "policy",
         ),
     ]
@@ -238,17 +238,17 @@ async def test_hostile_names_are_refused_on_their_field_and_create_nothing(
         (s.GetAlert, pb.GetAlertRequest(name=f"alerts/{'0' * 32}"), "ALERT"),
         (
             s.GetMonitoringReport,
-            pb.GetMonitoringReportRequest(report="monitoringReports/0"),
+            pb.GetMonitoringReportRequest(name="monitoringReports/0"),
             "REPORT",
         ),
         (
-            s.GetMonitoringReport,
-            pb.GetMonitoringReportRequest(model_version="models/missing/versions/1"),
+            s.ComputeMonitoringReport,
+            pb.ComputeMonitoringReportRequest(model_version="models/missing/versions/1"),
             "VERSION",
         ),
         (
-            s.GetMonitoringReport,
-            pb.GetMonitoringReportRequest(model_version=FRUIT_VERSION, policy=missing),
+            s.ComputeMonitoringReport,
+            pb.ComputeMonitoringReportRequest(model_version=FRUIT_VERSION, policy=missing),
             "POLICY",
         ),
     ]
@@ -508,13 +508,13 @@ async def test_page_tokens_sizes_times_and_enum_filters_are_checked(monitoring: 
                 field
             ], stamp
             assert await invalid_fields(
-                s.GetMonitoringReport,
-                pb.GetMonitoringReportRequest(model_version=FRUIT_VERSION, **when),
+                s.ComputeMonitoringReport,
+                pb.ComputeMonitoringReportRequest(model_version=FRUIT_VERSION, **when),
                 dev,
             ) == [field], stamp
     assert await invalid_fields(
-        s.GetMonitoringReport,
-        pb.GetMonitoringReportRequest(
+        s.ComputeMonitoringReport,
+        pb.ComputeMonitoringReportRequest(
             model_version=FRUIT_VERSION,
             start_time=Timestamp(seconds=10),
             end_time=Timestamp(seconds=10),

@@ -1,4 +1,4 @@
-"""GetMonitoringReport on logged traffic against the version's reference from the registry:
+"""ComputeMonitoringReport on logged traffic against the version's reference from the registry:
 exact scipy statistics, drift and data quality verdicts, and performance once labels arrive;
 on SQLite and PostgreSQL."""
 

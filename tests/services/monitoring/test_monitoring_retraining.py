@@ -66,7 +66,7 @@ def drift_alert(
             len(alerts) == 1
             and alerts[0].state == alert_pb2.ALERT_STATE_FIRING
             and alerts[0].retraining_decision == decision
-            and alerts[0].report.name != report
+            and alerts[0].report != report
         )
 
     return check
@@ -79,7 +79,7 @@ def skipped_since(report: str) -> Callable[[list[alert_pb2.Alert]], bool]:
     def check(alerts: list[alert_pb2.Alert]) -> bool:
         return (
             len(alerts) == 1
-            and alerts[0].report.name != report
+            and alerts[0].report != report
             and "skipped" in alerts[0].retraining_detail
         )
 
@@ -179,8 +179,9 @@ async def test_drift_through_serving_starts_one_retraining_job_while_it_runs(
         (alert,) = await monitoring.wait_alerts(drift_alert(TRIGGERED), model=MODEL, kinds=kinds)
         assert alert.model_version == version
         assert alert.policy == policy.name
-        assert alert.report.window.row_count == WINDOW_ROWS
-        assert alert.report.data_drift.drifted_count == 4
+        fired_on = await monitoring.stored_report(alert.report)
+        assert fired_on.window.row_count == WINDOW_ROWS
+        assert fired_on.data_drift.drifted_count == 4
         assert alert.training_job.startswith("trainingJobs/")
         assert source.name in alert.retraining_detail
         retraining = await training.get(alert.training_job)
@@ -188,7 +189,7 @@ async def test_drift_through_serving_starts_one_retraining_job_while_it_runs(
         assert retraining.trigger == DRIFT
         assert retraining.trigger_source == alert.name
         assert retraining.parent_version == version
-        assert alert.report.name in retraining.reason
+        assert alert.report in retraining.reason
         assert policy.name in retraining.reason
         assert retraining.alias_on_success == "challenger"
         assert retraining.model == MODEL
@@ -202,10 +203,10 @@ async def test_drift_through_serving_starts_one_retraining_job_while_it_runs(
         # monitoring starts no other job, and the alert keeps naming the one it started.
         await send_window(serving, drifted_rows(seed=2), "second")
         (again,) = await monitoring.wait_alerts(
-            skipped_since(alert.report.name), model=MODEL, kinds=kinds
+            skipped_since(alert.report), model=MODEL, kinds=kinds
         )
         assert again.name == alert.name
-        assert again.report.window.row_count == WINDOW_ROWS
+        assert (await monitoring.stored_report(again.report)).window.row_count == WINDOW_ROWS
         assert again.retraining_decision == TRIGGERED
         assert again.training_job == retraining.name
         assert "skipped job running" in again.retraining_detail
@@ -233,4 +234,4 @@ async def test_drift_through_serving_starts_one_retraining_job_while_it_runs(
         action="training.CreateTrainingJob", resource=retraining.name
     )
     assert [e.principal.name for e in created] == ["service-user"]
-    assert alert.report.name in created[0].reason
+    assert alert.report in created[0].reason

@@ -251,7 +251,7 @@ async def test_report_of_a_retrained_production_version_explains_why_it_is_there
         ("challenger", SET, 0, 2, "trainer-user"),
         ("production", MOVED, 1, 2, "approver-user"),
     ]
-    assert alert.report.name in report.alias_history[0].reason
+    assert alert.report in report.alias_history[0].reason
     assert report.alias_history[1].reason == SECOND_REASON
 
     # The alert that started the retraining (on the parent: none fired on version 2).
@@ -317,7 +317,7 @@ async def test_report_of_a_retrained_production_version_explains_why_it_is_there
     # The auditor's Markdown names both moves with their reasons and the alert.
     text = to_markdown(report)
     assert SECOND_REASON in text
-    assert alert.report.name in text
+    assert alert.report in text
     assert alert.name in text
     assert "Audit chain: **OK**" in text
     assert version.lineage.dataset.sha256 in text

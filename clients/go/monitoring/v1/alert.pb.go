@@ -292,8 +292,6 @@ type Alert struct {
 	Summary string `protobuf:"bytes,8,opt,name=summary,proto3" json:"summary,omitempty"`
 	// Output only. The features (or metrics) concerned.
 	Subjects []string `protobuf:"bytes,9,rep,name=subjects,proto3" json:"subjects,omitempty"`
-	// Output only. The report the alert was raised on.
-	Report *MonitoringReport `protobuf:"bytes,10,opt,name=report,proto3" json:"report,omitempty"`
 	// Output only. When the alert started firing.
 	FireTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=fire_time,json=fireTime,proto3" json:"fire_time,omitempty"`
 	// Output only. When the alert resolved.
@@ -311,6 +309,9 @@ type Alert struct {
 	// report is named), the deletion of its policy (by whom, and the reason given), or the
 	// version leaving every alias its traffic came through (each alias and where it points now).
 	ResolveReason string `protobuf:"bytes,17,opt,name=resolve_reason,json=resolveReason,proto3" json:"resolve_reason,omitempty"`
+	// Output only. The report the alert was raised on (or last updated with),
+	// `monitoringReports/{monitoring_report}`; GetMonitoringReport returns it.
+	Report        string `protobuf:"bytes,18,opt,name=report,proto3" json:"report,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -408,13 +409,6 @@ func (x *Alert) GetSubjects() []string {
 	return nil
 }
 
-func (x *Alert) GetReport() *MonitoringReport {
-	if x != nil {
-		return x.Report
-	}
-	return nil
-}
-
 func (x *Alert) GetFireTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.FireTime
@@ -464,11 +458,18 @@ func (x *Alert) GetResolveReason() string {
 	return ""
 }
 
+func (x *Alert) GetReport() string {
+	if x != nil {
+		return x.Report
+	}
+	return ""
+}
+
 var File_slipway_monitoring_v1_alert_proto protoreflect.FileDescriptor
 
 const file_slipway_monitoring_v1_alert_proto_rawDesc = "" +
 	"\n" +
-	"!slipway/monitoring/v1/alert.proto\x12\x15slipway.monitoring.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a-slipway/monitoring/v1/monitoring_report.proto\"\x9e\x06\n" +
+	"!slipway/monitoring/v1/alert.proto\x12\x15slipway.monitoring.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfb\x05\n" +
 	"\x05Alert\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05model\x18\x02 \x01(\tR\x05model\x12#\n" +
@@ -478,9 +479,7 @@ const file_slipway_monitoring_v1_alert_proto_rawDesc = "" +
 	"\bseverity\x18\x06 \x01(\x0e2$.slipway.monitoring.v1.AlertSeverityR\bseverity\x127\n" +
 	"\x05state\x18\a \x01(\x0e2!.slipway.monitoring.v1.AlertStateR\x05state\x12\x18\n" +
 	"\asummary\x18\b \x01(\tR\asummary\x12\x1a\n" +
-	"\bsubjects\x18\t \x03(\tR\bsubjects\x12?\n" +
-	"\x06report\x18\n" +
-	" \x01(\v2'.slipway.monitoring.v1.MonitoringReportR\x06report\x127\n" +
+	"\bsubjects\x18\t \x03(\tR\bsubjects\x127\n" +
 	"\tfire_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\bfireTime\x12=\n" +
 	"\fresolve_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\vresolveTime\x12;\n" +
 	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -488,7 +487,9 @@ const file_slipway_monitoring_v1_alert_proto_rawDesc = "" +
 	"\x13retraining_decision\x18\x0e \x01(\x0e2).slipway.monitoring.v1.RetrainingDecisionR\x12retrainingDecision\x12!\n" +
 	"\ftraining_job\x18\x0f \x01(\tR\vtrainingJob\x12+\n" +
 	"\x11retraining_detail\x18\x10 \x01(\tR\x10retrainingDetail\x12%\n" +
-	"\x0eresolve_reason\x18\x11 \x01(\tR\rresolveReason*\xa0\x02\n" +
+	"\x0eresolve_reason\x18\x11 \x01(\tR\rresolveReason\x12\x16\n" +
+	"\x06report\x18\x12 \x01(\tR\x06reportJ\x04\b\n" +
+	"\x10\v*\xa0\x02\n" +
 	"\tAlertKind\x12\x1a\n" +
 	"\x16ALERT_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15ALERT_KIND_DATA_DRIFT\x10\x01\x12\x1f\n" +
@@ -538,23 +539,21 @@ var file_slipway_monitoring_v1_alert_proto_goTypes = []any{
 	(AlertState)(0),               // 2: slipway.monitoring.v1.AlertState
 	(RetrainingDecision)(0),       // 3: slipway.monitoring.v1.RetrainingDecision
 	(*Alert)(nil),                 // 4: slipway.monitoring.v1.Alert
-	(*MonitoringReport)(nil),      // 5: slipway.monitoring.v1.MonitoringReport
-	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
+	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
 }
 var file_slipway_monitoring_v1_alert_proto_depIdxs = []int32{
 	0, // 0: slipway.monitoring.v1.Alert.kind:type_name -> slipway.monitoring.v1.AlertKind
 	1, // 1: slipway.monitoring.v1.Alert.severity:type_name -> slipway.monitoring.v1.AlertSeverity
 	2, // 2: slipway.monitoring.v1.Alert.state:type_name -> slipway.monitoring.v1.AlertState
-	5, // 3: slipway.monitoring.v1.Alert.report:type_name -> slipway.monitoring.v1.MonitoringReport
-	6, // 4: slipway.monitoring.v1.Alert.fire_time:type_name -> google.protobuf.Timestamp
-	6, // 5: slipway.monitoring.v1.Alert.resolve_time:type_name -> google.protobuf.Timestamp
-	6, // 6: slipway.monitoring.v1.Alert.update_time:type_name -> google.protobuf.Timestamp
-	3, // 7: slipway.monitoring.v1.Alert.retraining_decision:type_name -> slipway.monitoring.v1.RetrainingDecision
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	5, // 3: slipway.monitoring.v1.Alert.fire_time:type_name -> google.protobuf.Timestamp
+	5, // 4: slipway.monitoring.v1.Alert.resolve_time:type_name -> google.protobuf.Timestamp
+	5, // 5: slipway.monitoring.v1.Alert.update_time:type_name -> google.protobuf.Timestamp
+	3, // 6: slipway.monitoring.v1.Alert.retraining_decision:type_name -> slipway.monitoring.v1.RetrainingDecision
+	7, // [7:7] is the sub-list for method output_type
+	7, // [7:7] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_slipway_monitoring_v1_alert_proto_init() }
@@ -562,7 +561,6 @@ func file_slipway_monitoring_v1_alert_proto_init() {
 	if File_slipway_monitoring_v1_alert_proto != nil {
 		return
 	}
-	file_slipway_monitoring_v1_monitoring_report_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -347,18 +347,8 @@ func (x *IngestGroundTruthResponse) GetRejectedCount() int64 {
 // Request for GetMonitoringReport.
 type GetMonitoringReportRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Required. The version, `models/{model}/versions/{version}` or `models/{model}@{alias}`.
-	ModelVersion string `protobuf:"bytes,1,opt,name=model_version,json=modelVersion,proto3" json:"model_version,omitempty"`
-	// Optional. The policy whose settings apply, `monitoringPolicies/{monitoring_policy}`; default
-	// the model's first enabled policy, or the defaults.
-	Policy string `protobuf:"bytes,2,opt,name=policy,proto3" json:"policy,omitempty"`
-	// Optional. The window's start; with `end_time`, a time range instead of the policy's window.
-	StartTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
-	// Optional. The window's end; default now.
-	EndTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
-	// Optional. A stored report to return, `monitoringReports/{monitoring_report}`; when set, the
-	// other fields are ignored.
-	Report        string `protobuf:"bytes,5,opt,name=report,proto3" json:"report,omitempty"`
+	// Required. The report, `monitoringReports/{monitoring_report}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -393,37 +383,9 @@ func (*GetMonitoringReportRequest) Descriptor() ([]byte, []int) {
 	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{4}
 }
 
-func (x *GetMonitoringReportRequest) GetModelVersion() string {
+func (x *GetMonitoringReportRequest) GetName() string {
 	if x != nil {
-		return x.ModelVersion
-	}
-	return ""
-}
-
-func (x *GetMonitoringReportRequest) GetPolicy() string {
-	if x != nil {
-		return x.Policy
-	}
-	return ""
-}
-
-func (x *GetMonitoringReportRequest) GetStartTime() *timestamppb.Timestamp {
-	if x != nil {
-		return x.StartTime
-	}
-	return nil
-}
-
-func (x *GetMonitoringReportRequest) GetEndTime() *timestamppb.Timestamp {
-	if x != nil {
-		return x.EndTime
-	}
-	return nil
-}
-
-func (x *GetMonitoringReportRequest) GetReport() string {
-	if x != nil {
-		return x.Report
+		return x.Name
 	}
 	return ""
 }
@@ -474,6 +436,126 @@ func (x *GetMonitoringReportResponse) GetReport() *MonitoringReport {
 	return nil
 }
 
+// Request for ComputeMonitoringReport.
+type ComputeMonitoringReportRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. The version, `models/{model}/versions/{version}` or `models/{model}@{alias}`.
+	ModelVersion string `protobuf:"bytes,1,opt,name=model_version,json=modelVersion,proto3" json:"model_version,omitempty"`
+	// Optional. The policy whose settings apply, `monitoringPolicies/{monitoring_policy}`; default
+	// the model's first enabled policy, or the defaults.
+	Policy string `protobuf:"bytes,2,opt,name=policy,proto3" json:"policy,omitempty"`
+	// Optional. The window's start; with `end_time`, a time range instead of the policy's window.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// Optional. The window's end; default now.
+	EndTime       *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ComputeMonitoringReportRequest) Reset() {
+	*x = ComputeMonitoringReportRequest{}
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ComputeMonitoringReportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ComputeMonitoringReportRequest) ProtoMessage() {}
+
+func (x *ComputeMonitoringReportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ComputeMonitoringReportRequest.ProtoReflect.Descriptor instead.
+func (*ComputeMonitoringReportRequest) Descriptor() ([]byte, []int) {
+	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ComputeMonitoringReportRequest) GetModelVersion() string {
+	if x != nil {
+		return x.ModelVersion
+	}
+	return ""
+}
+
+func (x *ComputeMonitoringReportRequest) GetPolicy() string {
+	if x != nil {
+		return x.Policy
+	}
+	return ""
+}
+
+func (x *ComputeMonitoringReportRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *ComputeMonitoringReportRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+// Response for ComputeMonitoringReport.
+type ComputeMonitoringReportResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The report, computed now; its `name` is empty (it is not stored).
+	Report        *MonitoringReport `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ComputeMonitoringReportResponse) Reset() {
+	*x = ComputeMonitoringReportResponse{}
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ComputeMonitoringReportResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ComputeMonitoringReportResponse) ProtoMessage() {}
+
+func (x *ComputeMonitoringReportResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ComputeMonitoringReportResponse.ProtoReflect.Descriptor instead.
+func (*ComputeMonitoringReportResponse) Descriptor() ([]byte, []int) {
+	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ComputeMonitoringReportResponse) GetReport() *MonitoringReport {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
 // Request for CreateMonitoringPolicy.
 type CreateMonitoringPolicyRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -492,7 +574,7 @@ type CreateMonitoringPolicyRequest struct {
 
 func (x *CreateMonitoringPolicyRequest) Reset() {
 	*x = CreateMonitoringPolicyRequest{}
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[6]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -504,7 +586,7 @@ func (x *CreateMonitoringPolicyRequest) String() string {
 func (*CreateMonitoringPolicyRequest) ProtoMessage() {}
 
 func (x *CreateMonitoringPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[6]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -517,7 +599,7 @@ func (x *CreateMonitoringPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateMonitoringPolicyRequest.ProtoReflect.Descriptor instead.
 func (*CreateMonitoringPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{6}
+	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CreateMonitoringPolicyRequest) GetMonitoringPolicy() *MonitoringPolicy {
@@ -559,7 +641,7 @@ type CreateMonitoringPolicyResponse struct {
 
 func (x *CreateMonitoringPolicyResponse) Reset() {
 	*x = CreateMonitoringPolicyResponse{}
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[7]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -571,7 +653,7 @@ func (x *CreateMonitoringPolicyResponse) String() string {
 func (*CreateMonitoringPolicyResponse) ProtoMessage() {}
 
 func (x *CreateMonitoringPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[7]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -584,7 +666,7 @@ func (x *CreateMonitoringPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateMonitoringPolicyResponse.ProtoReflect.Descriptor instead.
 func (*CreateMonitoringPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{7}
+	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CreateMonitoringPolicyResponse) GetMonitoringPolicy() *MonitoringPolicy {
@@ -605,7 +687,7 @@ type GetMonitoringPolicyRequest struct {
 
 func (x *GetMonitoringPolicyRequest) Reset() {
 	*x = GetMonitoringPolicyRequest{}
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[8]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -617,7 +699,7 @@ func (x *GetMonitoringPolicyRequest) String() string {
 func (*GetMonitoringPolicyRequest) ProtoMessage() {}
 
 func (x *GetMonitoringPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[8]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -630,7 +712,7 @@ func (x *GetMonitoringPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMonitoringPolicyRequest.ProtoReflect.Descriptor instead.
 func (*GetMonitoringPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{8}
+	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetMonitoringPolicyRequest) GetName() string {
@@ -651,7 +733,7 @@ type GetMonitoringPolicyResponse struct {
 
 func (x *GetMonitoringPolicyResponse) Reset() {
 	*x = GetMonitoringPolicyResponse{}
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[9]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -663,7 +745,7 @@ func (x *GetMonitoringPolicyResponse) String() string {
 func (*GetMonitoringPolicyResponse) ProtoMessage() {}
 
 func (x *GetMonitoringPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[9]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -676,7 +758,7 @@ func (x *GetMonitoringPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMonitoringPolicyResponse.ProtoReflect.Descriptor instead.
 func (*GetMonitoringPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{9}
+	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetMonitoringPolicyResponse) GetMonitoringPolicy() *MonitoringPolicy {
@@ -702,7 +784,7 @@ type ListMonitoringPoliciesRequest struct {
 
 func (x *ListMonitoringPoliciesRequest) Reset() {
 	*x = ListMonitoringPoliciesRequest{}
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[10]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -714,7 +796,7 @@ func (x *ListMonitoringPoliciesRequest) String() string {
 func (*ListMonitoringPoliciesRequest) ProtoMessage() {}
 
 func (x *ListMonitoringPoliciesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[10]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -727,7 +809,7 @@ func (x *ListMonitoringPoliciesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMonitoringPoliciesRequest.ProtoReflect.Descriptor instead.
 func (*ListMonitoringPoliciesRequest) Descriptor() ([]byte, []int) {
-	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{10}
+	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListMonitoringPoliciesRequest) GetPageSize() int32 {
@@ -764,7 +846,7 @@ type ListMonitoringPoliciesResponse struct {
 
 func (x *ListMonitoringPoliciesResponse) Reset() {
 	*x = ListMonitoringPoliciesResponse{}
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[11]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -776,7 +858,7 @@ func (x *ListMonitoringPoliciesResponse) String() string {
 func (*ListMonitoringPoliciesResponse) ProtoMessage() {}
 
 func (x *ListMonitoringPoliciesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[11]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -789,7 +871,7 @@ func (x *ListMonitoringPoliciesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMonitoringPoliciesResponse.ProtoReflect.Descriptor instead.
 func (*ListMonitoringPoliciesResponse) Descriptor() ([]byte, []int) {
-	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{11}
+	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListMonitoringPoliciesResponse) GetMonitoringPolicies() []*MonitoringPolicy {
@@ -829,7 +911,7 @@ type UpdateMonitoringPolicyRequest struct {
 
 func (x *UpdateMonitoringPolicyRequest) Reset() {
 	*x = UpdateMonitoringPolicyRequest{}
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[12]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -841,7 +923,7 @@ func (x *UpdateMonitoringPolicyRequest) String() string {
 func (*UpdateMonitoringPolicyRequest) ProtoMessage() {}
 
 func (x *UpdateMonitoringPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[12]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -854,7 +936,7 @@ func (x *UpdateMonitoringPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMonitoringPolicyRequest.ProtoReflect.Descriptor instead.
 func (*UpdateMonitoringPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{12}
+	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *UpdateMonitoringPolicyRequest) GetMonitoringPolicy() *MonitoringPolicy {
@@ -896,7 +978,7 @@ type UpdateMonitoringPolicyResponse struct {
 
 func (x *UpdateMonitoringPolicyResponse) Reset() {
 	*x = UpdateMonitoringPolicyResponse{}
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[13]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -908,7 +990,7 @@ func (x *UpdateMonitoringPolicyResponse) String() string {
 func (*UpdateMonitoringPolicyResponse) ProtoMessage() {}
 
 func (x *UpdateMonitoringPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[13]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -921,7 +1003,7 @@ func (x *UpdateMonitoringPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMonitoringPolicyResponse.ProtoReflect.Descriptor instead.
 func (*UpdateMonitoringPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{13}
+	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *UpdateMonitoringPolicyResponse) GetMonitoringPolicy() *MonitoringPolicy {
@@ -948,7 +1030,7 @@ type DeleteMonitoringPolicyRequest struct {
 
 func (x *DeleteMonitoringPolicyRequest) Reset() {
 	*x = DeleteMonitoringPolicyRequest{}
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[14]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -960,7 +1042,7 @@ func (x *DeleteMonitoringPolicyRequest) String() string {
 func (*DeleteMonitoringPolicyRequest) ProtoMessage() {}
 
 func (x *DeleteMonitoringPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[14]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -973,7 +1055,7 @@ func (x *DeleteMonitoringPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteMonitoringPolicyRequest.ProtoReflect.Descriptor instead.
 func (*DeleteMonitoringPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{14}
+	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DeleteMonitoringPolicyRequest) GetName() string {
@@ -1013,7 +1095,7 @@ type DeleteMonitoringPolicyResponse struct {
 
 func (x *DeleteMonitoringPolicyResponse) Reset() {
 	*x = DeleteMonitoringPolicyResponse{}
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[15]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1025,7 +1107,7 @@ func (x *DeleteMonitoringPolicyResponse) String() string {
 func (*DeleteMonitoringPolicyResponse) ProtoMessage() {}
 
 func (x *DeleteMonitoringPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[15]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1038,7 +1120,7 @@ func (x *DeleteMonitoringPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteMonitoringPolicyResponse.ProtoReflect.Descriptor instead.
 func (*DeleteMonitoringPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{15}
+	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{17}
 }
 
 // Request for GetAlert.
@@ -1052,7 +1134,7 @@ type GetAlertRequest struct {
 
 func (x *GetAlertRequest) Reset() {
 	*x = GetAlertRequest{}
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[16]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1064,7 +1146,7 @@ func (x *GetAlertRequest) String() string {
 func (*GetAlertRequest) ProtoMessage() {}
 
 func (x *GetAlertRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[16]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1077,7 +1159,7 @@ func (x *GetAlertRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAlertRequest.ProtoReflect.Descriptor instead.
 func (*GetAlertRequest) Descriptor() ([]byte, []int) {
-	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{16}
+	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetAlertRequest) GetName() string {
@@ -1098,7 +1180,7 @@ type GetAlertResponse struct {
 
 func (x *GetAlertResponse) Reset() {
 	*x = GetAlertResponse{}
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[17]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1110,7 +1192,7 @@ func (x *GetAlertResponse) String() string {
 func (*GetAlertResponse) ProtoMessage() {}
 
 func (x *GetAlertResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[17]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1123,7 +1205,7 @@ func (x *GetAlertResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAlertResponse.ProtoReflect.Descriptor instead.
 func (*GetAlertResponse) Descriptor() ([]byte, []int) {
-	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{17}
+	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetAlertResponse) GetAlert() *Alert {
@@ -1161,7 +1243,7 @@ type ListAlertsRequest struct {
 
 func (x *ListAlertsRequest) Reset() {
 	*x = ListAlertsRequest{}
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[18]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1173,7 +1255,7 @@ func (x *ListAlertsRequest) String() string {
 func (*ListAlertsRequest) ProtoMessage() {}
 
 func (x *ListAlertsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[18]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1186,7 +1268,7 @@ func (x *ListAlertsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAlertsRequest.ProtoReflect.Descriptor instead.
 func (*ListAlertsRequest) Descriptor() ([]byte, []int) {
-	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{18}
+	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListAlertsRequest) GetPageSize() int32 {
@@ -1265,7 +1347,7 @@ type ListAlertsResponse struct {
 
 func (x *ListAlertsResponse) Reset() {
 	*x = ListAlertsResponse{}
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[19]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1277,7 +1359,7 @@ func (x *ListAlertsResponse) String() string {
 func (*ListAlertsResponse) ProtoMessage() {}
 
 func (x *ListAlertsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[19]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1290,7 +1372,7 @@ func (x *ListAlertsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAlertsResponse.ProtoReflect.Descriptor instead.
 func (*ListAlertsResponse) Descriptor() ([]byte, []int) {
-	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{19}
+	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListAlertsResponse) GetAlerts() []*Alert {
@@ -1312,15 +1394,21 @@ type WatchAlertsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Optional. Only alerts of this model, `models/{model}`; default all models.
 	Model string `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
-	// Optional. Send the alerts firing now first, as EXISTING.
+	// Optional. Send the alerts firing now first, as EXISTING. Not with `after_sequence` (a
+	// resumed watch has seen them): both set is INVALID_ARGUMENT (INVALID_SEQUENCE).
 	IncludeFiring bool `protobuf:"varint,2,opt,name=include_firing,json=includeFiring,proto3" json:"include_firing,omitempty"`
+	// Optional. Resume after this sequence number, the `sequence` of the last message processed:
+	// every change stored after it is sent first, then live changes; 0 replays every stored change.
+	// Unset sends only changes that happen after the call started. Negative is INVALID_ARGUMENT
+	// (INVALID_SEQUENCE).
+	AfterSequence *int64 `protobuf:"varint,3,opt,name=after_sequence,json=afterSequence,proto3,oneof" json:"after_sequence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *WatchAlertsRequest) Reset() {
 	*x = WatchAlertsRequest{}
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[20]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1332,7 +1420,7 @@ func (x *WatchAlertsRequest) String() string {
 func (*WatchAlertsRequest) ProtoMessage() {}
 
 func (x *WatchAlertsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[20]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1345,7 +1433,7 @@ func (x *WatchAlertsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchAlertsRequest.ProtoReflect.Descriptor instead.
 func (*WatchAlertsRequest) Descriptor() ([]byte, []int) {
-	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{20}
+	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *WatchAlertsRequest) GetModel() string {
@@ -1362,20 +1450,31 @@ func (x *WatchAlertsRequest) GetIncludeFiring() bool {
 	return false
 }
 
-// Response for WatchAlerts: one message per change.
+func (x *WatchAlertsRequest) GetAfterSequence() int64 {
+	if x != nil && x.AfterSequence != nil {
+		return *x.AfterSequence
+	}
+	return 0
+}
+
+// Response for WatchAlerts: one message per change, in sequence order.
 type WatchAlertsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The alert after the change.
+	// The alert as it is now (a replayed change shows the alert's current state).
 	Alert *Alert `protobuf:"bytes,1,opt,name=alert,proto3" json:"alert,omitempty"`
 	// What happened.
-	Transition    AlertTransition `protobuf:"varint,2,opt,name=transition,proto3,enum=slipway.monitoring.v1.AlertTransition" json:"transition,omitempty"`
+	Transition AlertTransition `protobuf:"varint,2,opt,name=transition,proto3,enum=slipway.monitoring.v1.AlertTransition" json:"transition,omitempty"`
+	// The change's position in the monitoring event log: strictly increasing, so a watcher resumes
+	// with `after_sequence` set to the last one it processed. EXISTING messages carry the position
+	// at which the firing alerts were read.
+	Sequence      int64 `protobuf:"varint,3,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *WatchAlertsResponse) Reset() {
 	*x = WatchAlertsResponse{}
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[21]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1387,7 +1486,7 @@ func (x *WatchAlertsResponse) String() string {
 func (*WatchAlertsResponse) ProtoMessage() {}
 
 func (x *WatchAlertsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[21]
+	mi := &file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1400,7 +1499,7 @@ func (x *WatchAlertsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchAlertsResponse.ProtoReflect.Descriptor instead.
 func (*WatchAlertsResponse) Descriptor() ([]byte, []int) {
-	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{21}
+	return file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *WatchAlertsResponse) GetAlert() *Alert {
@@ -1415,6 +1514,13 @@ func (x *WatchAlertsResponse) GetTransition() AlertTransition {
 		return x.Transition
 	}
 	return AlertTransition_ALERT_TRANSITION_UNSPECIFIED
+}
+
+func (x *WatchAlertsResponse) GetSequence() int64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
 }
 
 var File_slipway_monitoring_v1_monitoring_service_proto protoreflect.FileDescriptor
@@ -1439,15 +1545,19 @@ const file_slipway_monitoring_v1_monitoring_service_proto_rawDesc = "" +
 	"\x19IngestGroundTruthResponse\x12#\n" +
 	"\rmatched_count\x18\x01 \x01(\x03R\fmatchedCount\x12#\n" +
 	"\rpending_count\x18\x02 \x01(\x03R\fpendingCount\x12%\n" +
-	"\x0erejected_count\x18\x03 \x01(\x03R\rrejectedCount\"\xe3\x01\n" +
-	"\x1aGetMonitoringReportRequest\x12#\n" +
+	"\x0erejected_count\x18\x03 \x01(\x03R\rrejectedCount\"n\n" +
+	"\x1aGetMonitoringReportRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04nameJ\x04\b\x02\x10\x03J\x04\b\x03\x10\x04J\x04\b\x04\x10\x05J\x04\b\x05\x10\x06R\x06policyR\n" +
+	"start_timeR\bend_timeR\x06report\"^\n" +
+	"\x1bGetMonitoringReportResponse\x12?\n" +
+	"\x06report\x18\x01 \x01(\v2'.slipway.monitoring.v1.MonitoringReportR\x06report\"\xcf\x01\n" +
+	"\x1eComputeMonitoringReportRequest\x12#\n" +
 	"\rmodel_version\x18\x01 \x01(\tR\fmodelVersion\x12\x16\n" +
 	"\x06policy\x18\x02 \x01(\tR\x06policy\x129\n" +
 	"\n" +
 	"start_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
-	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x16\n" +
-	"\x06report\x18\x05 \x01(\tR\x06report\"^\n" +
-	"\x1bGetMonitoringReportResponse\x12?\n" +
+	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"b\n" +
+	"\x1fComputeMonitoringReportResponse\x12?\n" +
 	"\x06report\x18\x01 \x01(\v2'.slipway.monitoring.v1.MonitoringReportR\x06report\"\xde\x01\n" +
 	"\x1dCreateMonitoringPolicyRequest\x12T\n" +
 	"\x11monitoring_policy\x18\x01 \x01(\v2'.slipway.monitoring.v1.MonitoringPolicyR\x10monitoringPolicy\x120\n" +
@@ -1503,26 +1613,29 @@ const file_slipway_monitoring_v1_monitoring_service_proto_rawDesc = "" +
 	"\bend_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"r\n" +
 	"\x12ListAlertsResponse\x124\n" +
 	"\x06alerts\x18\x01 \x03(\v2\x1c.slipway.monitoring.v1.AlertR\x06alerts\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"Q\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x90\x01\n" +
 	"\x12WatchAlertsRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12%\n" +
-	"\x0einclude_firing\x18\x02 \x01(\bR\rincludeFiring\"\x91\x01\n" +
+	"\x0einclude_firing\x18\x02 \x01(\bR\rincludeFiring\x12*\n" +
+	"\x0eafter_sequence\x18\x03 \x01(\x03H\x00R\rafterSequence\x88\x01\x01B\x11\n" +
+	"\x0f_after_sequence\"\xad\x01\n" +
 	"\x13WatchAlertsResponse\x122\n" +
 	"\x05alert\x18\x01 \x01(\v2\x1c.slipway.monitoring.v1.AlertR\x05alert\x12F\n" +
 	"\n" +
 	"transition\x18\x02 \x01(\x0e2&.slipway.monitoring.v1.AlertTransitionR\n" +
-	"transition*\xab\x01\n" +
+	"transition\x12\x1a\n" +
+	"\bsequence\x18\x03 \x01(\x03R\bsequence*\xab\x01\n" +
 	"\x0fAlertTransition\x12 \n" +
 	"\x1cALERT_TRANSITION_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19ALERT_TRANSITION_EXISTING\x10\x01\x12\x1a\n" +
 	"\x16ALERT_TRANSITION_FIRED\x10\x02\x12\x1c\n" +
 	"\x18ALERT_TRANSITION_UPDATED\x10\x03\x12\x1d\n" +
-	"\x19ALERT_TRANSITION_RESOLVED\x10\x042\xc9\n" +
-	"\n" +
+	"\x19ALERT_TRANSITION_RESOLVED\x10\x042\xd4\v\n" +
 	"\x11MonitoringService\x12x\n" +
 	"\x11IngestPredictions\x12/.slipway.monitoring.v1.IngestPredictionsRequest\x1a0.slipway.monitoring.v1.IngestPredictionsResponse(\x01\x12v\n" +
 	"\x11IngestGroundTruth\x12/.slipway.monitoring.v1.IngestGroundTruthRequest\x1a0.slipway.monitoring.v1.IngestGroundTruthResponse\x12|\n" +
-	"\x13GetMonitoringReport\x121.slipway.monitoring.v1.GetMonitoringReportRequest\x1a2.slipway.monitoring.v1.GetMonitoringReportResponse\x12\x85\x01\n" +
+	"\x13GetMonitoringReport\x121.slipway.monitoring.v1.GetMonitoringReportRequest\x1a2.slipway.monitoring.v1.GetMonitoringReportResponse\x12\x88\x01\n" +
+	"\x17ComputeMonitoringReport\x125.slipway.monitoring.v1.ComputeMonitoringReportRequest\x1a6.slipway.monitoring.v1.ComputeMonitoringReportResponse\x12\x85\x01\n" +
 	"\x16CreateMonitoringPolicy\x124.slipway.monitoring.v1.CreateMonitoringPolicyRequest\x1a5.slipway.monitoring.v1.CreateMonitoringPolicyResponse\x12|\n" +
 	"\x13GetMonitoringPolicy\x121.slipway.monitoring.v1.GetMonitoringPolicyRequest\x1a2.slipway.monitoring.v1.GetMonitoringPolicyResponse\x12\x85\x01\n" +
 	"\x16ListMonitoringPolicies\x124.slipway.monitoring.v1.ListMonitoringPoliciesRequest\x1a5.slipway.monitoring.v1.ListMonitoringPoliciesResponse\x12\x85\x01\n" +
@@ -1547,89 +1660,94 @@ func file_slipway_monitoring_v1_monitoring_service_proto_rawDescGZIP() []byte {
 }
 
 var file_slipway_monitoring_v1_monitoring_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_slipway_monitoring_v1_monitoring_service_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_slipway_monitoring_v1_monitoring_service_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_slipway_monitoring_v1_monitoring_service_proto_goTypes = []any{
-	(AlertTransition)(0),                   // 0: slipway.monitoring.v1.AlertTransition
-	(*IngestPredictionsRequest)(nil),       // 1: slipway.monitoring.v1.IngestPredictionsRequest
-	(*IngestPredictionsResponse)(nil),      // 2: slipway.monitoring.v1.IngestPredictionsResponse
-	(*IngestGroundTruthRequest)(nil),       // 3: slipway.monitoring.v1.IngestGroundTruthRequest
-	(*IngestGroundTruthResponse)(nil),      // 4: slipway.monitoring.v1.IngestGroundTruthResponse
-	(*GetMonitoringReportRequest)(nil),     // 5: slipway.monitoring.v1.GetMonitoringReportRequest
-	(*GetMonitoringReportResponse)(nil),    // 6: slipway.monitoring.v1.GetMonitoringReportResponse
-	(*CreateMonitoringPolicyRequest)(nil),  // 7: slipway.monitoring.v1.CreateMonitoringPolicyRequest
-	(*CreateMonitoringPolicyResponse)(nil), // 8: slipway.monitoring.v1.CreateMonitoringPolicyResponse
-	(*GetMonitoringPolicyRequest)(nil),     // 9: slipway.monitoring.v1.GetMonitoringPolicyRequest
-	(*GetMonitoringPolicyResponse)(nil),    // 10: slipway.monitoring.v1.GetMonitoringPolicyResponse
-	(*ListMonitoringPoliciesRequest)(nil),  // 11: slipway.monitoring.v1.ListMonitoringPoliciesRequest
-	(*ListMonitoringPoliciesResponse)(nil), // 12: slipway.monitoring.v1.ListMonitoringPoliciesResponse
-	(*UpdateMonitoringPolicyRequest)(nil),  // 13: slipway.monitoring.v1.UpdateMonitoringPolicyRequest
-	(*UpdateMonitoringPolicyResponse)(nil), // 14: slipway.monitoring.v1.UpdateMonitoringPolicyResponse
-	(*DeleteMonitoringPolicyRequest)(nil),  // 15: slipway.monitoring.v1.DeleteMonitoringPolicyRequest
-	(*DeleteMonitoringPolicyResponse)(nil), // 16: slipway.monitoring.v1.DeleteMonitoringPolicyResponse
-	(*GetAlertRequest)(nil),                // 17: slipway.monitoring.v1.GetAlertRequest
-	(*GetAlertResponse)(nil),               // 18: slipway.monitoring.v1.GetAlertResponse
-	(*ListAlertsRequest)(nil),              // 19: slipway.monitoring.v1.ListAlertsRequest
-	(*ListAlertsResponse)(nil),             // 20: slipway.monitoring.v1.ListAlertsResponse
-	(*WatchAlertsRequest)(nil),             // 21: slipway.monitoring.v1.WatchAlertsRequest
-	(*WatchAlertsResponse)(nil),            // 22: slipway.monitoring.v1.WatchAlertsResponse
-	(*PredictionRecord)(nil),               // 23: slipway.monitoring.v1.PredictionRecord
-	(*GroundTruth)(nil),                    // 24: slipway.monitoring.v1.GroundTruth
-	(*timestamppb.Timestamp)(nil),          // 25: google.protobuf.Timestamp
-	(*MonitoringReport)(nil),               // 26: slipway.monitoring.v1.MonitoringReport
-	(*MonitoringPolicy)(nil),               // 27: slipway.monitoring.v1.MonitoringPolicy
-	(*fieldmaskpb.FieldMask)(nil),          // 28: google.protobuf.FieldMask
-	(*Alert)(nil),                          // 29: slipway.monitoring.v1.Alert
-	(AlertState)(0),                        // 30: slipway.monitoring.v1.AlertState
-	(AlertKind)(0),                         // 31: slipway.monitoring.v1.AlertKind
+	(AlertTransition)(0),                    // 0: slipway.monitoring.v1.AlertTransition
+	(*IngestPredictionsRequest)(nil),        // 1: slipway.monitoring.v1.IngestPredictionsRequest
+	(*IngestPredictionsResponse)(nil),       // 2: slipway.monitoring.v1.IngestPredictionsResponse
+	(*IngestGroundTruthRequest)(nil),        // 3: slipway.monitoring.v1.IngestGroundTruthRequest
+	(*IngestGroundTruthResponse)(nil),       // 4: slipway.monitoring.v1.IngestGroundTruthResponse
+	(*GetMonitoringReportRequest)(nil),      // 5: slipway.monitoring.v1.GetMonitoringReportRequest
+	(*GetMonitoringReportResponse)(nil),     // 6: slipway.monitoring.v1.GetMonitoringReportResponse
+	(*ComputeMonitoringReportRequest)(nil),  // 7: slipway.monitoring.v1.ComputeMonitoringReportRequest
+	(*ComputeMonitoringReportResponse)(nil), // 8: slipway.monitoring.v1.ComputeMonitoringReportResponse
+	(*CreateMonitoringPolicyRequest)(nil),   // 9: slipway.monitoring.v1.CreateMonitoringPolicyRequest
+	(*CreateMonitoringPolicyResponse)(nil),  // 10: slipway.monitoring.v1.CreateMonitoringPolicyResponse
+	(*GetMonitoringPolicyRequest)(nil),      // 11: slipway.monitoring.v1.GetMonitoringPolicyRequest
+	(*GetMonitoringPolicyResponse)(nil),     // 12: slipway.monitoring.v1.GetMonitoringPolicyResponse
+	(*ListMonitoringPoliciesRequest)(nil),   // 13: slipway.monitoring.v1.ListMonitoringPoliciesRequest
+	(*ListMonitoringPoliciesResponse)(nil),  // 14: slipway.monitoring.v1.ListMonitoringPoliciesResponse
+	(*UpdateMonitoringPolicyRequest)(nil),   // 15: slipway.monitoring.v1.UpdateMonitoringPolicyRequest
+	(*UpdateMonitoringPolicyResponse)(nil),  // 16: slipway.monitoring.v1.UpdateMonitoringPolicyResponse
+	(*DeleteMonitoringPolicyRequest)(nil),   // 17: slipway.monitoring.v1.DeleteMonitoringPolicyRequest
+	(*DeleteMonitoringPolicyResponse)(nil),  // 18: slipway.monitoring.v1.DeleteMonitoringPolicyResponse
+	(*GetAlertRequest)(nil),                 // 19: slipway.monitoring.v1.GetAlertRequest
+	(*GetAlertResponse)(nil),                // 20: slipway.monitoring.v1.GetAlertResponse
+	(*ListAlertsRequest)(nil),               // 21: slipway.monitoring.v1.ListAlertsRequest
+	(*ListAlertsResponse)(nil),              // 22: slipway.monitoring.v1.ListAlertsResponse
+	(*WatchAlertsRequest)(nil),              // 23: slipway.monitoring.v1.WatchAlertsRequest
+	(*WatchAlertsResponse)(nil),             // 24: slipway.monitoring.v1.WatchAlertsResponse
+	(*PredictionRecord)(nil),                // 25: slipway.monitoring.v1.PredictionRecord
+	(*GroundTruth)(nil),                     // 26: slipway.monitoring.v1.GroundTruth
+	(*MonitoringReport)(nil),                // 27: slipway.monitoring.v1.MonitoringReport
+	(*timestamppb.Timestamp)(nil),           // 28: google.protobuf.Timestamp
+	(*MonitoringPolicy)(nil),                // 29: slipway.monitoring.v1.MonitoringPolicy
+	(*fieldmaskpb.FieldMask)(nil),           // 30: google.protobuf.FieldMask
+	(*Alert)(nil),                           // 31: slipway.monitoring.v1.Alert
+	(AlertState)(0),                         // 32: slipway.monitoring.v1.AlertState
+	(AlertKind)(0),                          // 33: slipway.monitoring.v1.AlertKind
 }
 var file_slipway_monitoring_v1_monitoring_service_proto_depIdxs = []int32{
-	23, // 0: slipway.monitoring.v1.IngestPredictionsRequest.records:type_name -> slipway.monitoring.v1.PredictionRecord
-	24, // 1: slipway.monitoring.v1.IngestGroundTruthRequest.ground_truths:type_name -> slipway.monitoring.v1.GroundTruth
-	25, // 2: slipway.monitoring.v1.GetMonitoringReportRequest.start_time:type_name -> google.protobuf.Timestamp
-	25, // 3: slipway.monitoring.v1.GetMonitoringReportRequest.end_time:type_name -> google.protobuf.Timestamp
-	26, // 4: slipway.monitoring.v1.GetMonitoringReportResponse.report:type_name -> slipway.monitoring.v1.MonitoringReport
-	27, // 5: slipway.monitoring.v1.CreateMonitoringPolicyRequest.monitoring_policy:type_name -> slipway.monitoring.v1.MonitoringPolicy
-	27, // 6: slipway.monitoring.v1.CreateMonitoringPolicyResponse.monitoring_policy:type_name -> slipway.monitoring.v1.MonitoringPolicy
-	27, // 7: slipway.monitoring.v1.GetMonitoringPolicyResponse.monitoring_policy:type_name -> slipway.monitoring.v1.MonitoringPolicy
-	27, // 8: slipway.monitoring.v1.ListMonitoringPoliciesResponse.monitoring_policies:type_name -> slipway.monitoring.v1.MonitoringPolicy
-	27, // 9: slipway.monitoring.v1.UpdateMonitoringPolicyRequest.monitoring_policy:type_name -> slipway.monitoring.v1.MonitoringPolicy
-	28, // 10: slipway.monitoring.v1.UpdateMonitoringPolicyRequest.update_mask:type_name -> google.protobuf.FieldMask
-	27, // 11: slipway.monitoring.v1.UpdateMonitoringPolicyResponse.monitoring_policy:type_name -> slipway.monitoring.v1.MonitoringPolicy
-	29, // 12: slipway.monitoring.v1.GetAlertResponse.alert:type_name -> slipway.monitoring.v1.Alert
-	30, // 13: slipway.monitoring.v1.ListAlertsRequest.states:type_name -> slipway.monitoring.v1.AlertState
-	31, // 14: slipway.monitoring.v1.ListAlertsRequest.kinds:type_name -> slipway.monitoring.v1.AlertKind
-	25, // 15: slipway.monitoring.v1.ListAlertsRequest.start_time:type_name -> google.protobuf.Timestamp
-	25, // 16: slipway.monitoring.v1.ListAlertsRequest.end_time:type_name -> google.protobuf.Timestamp
-	29, // 17: slipway.monitoring.v1.ListAlertsResponse.alerts:type_name -> slipway.monitoring.v1.Alert
-	29, // 18: slipway.monitoring.v1.WatchAlertsResponse.alert:type_name -> slipway.monitoring.v1.Alert
-	0,  // 19: slipway.monitoring.v1.WatchAlertsResponse.transition:type_name -> slipway.monitoring.v1.AlertTransition
-	1,  // 20: slipway.monitoring.v1.MonitoringService.IngestPredictions:input_type -> slipway.monitoring.v1.IngestPredictionsRequest
-	3,  // 21: slipway.monitoring.v1.MonitoringService.IngestGroundTruth:input_type -> slipway.monitoring.v1.IngestGroundTruthRequest
-	5,  // 22: slipway.monitoring.v1.MonitoringService.GetMonitoringReport:input_type -> slipway.monitoring.v1.GetMonitoringReportRequest
-	7,  // 23: slipway.monitoring.v1.MonitoringService.CreateMonitoringPolicy:input_type -> slipway.monitoring.v1.CreateMonitoringPolicyRequest
-	9,  // 24: slipway.monitoring.v1.MonitoringService.GetMonitoringPolicy:input_type -> slipway.monitoring.v1.GetMonitoringPolicyRequest
-	11, // 25: slipway.monitoring.v1.MonitoringService.ListMonitoringPolicies:input_type -> slipway.monitoring.v1.ListMonitoringPoliciesRequest
-	13, // 26: slipway.monitoring.v1.MonitoringService.UpdateMonitoringPolicy:input_type -> slipway.monitoring.v1.UpdateMonitoringPolicyRequest
-	15, // 27: slipway.monitoring.v1.MonitoringService.DeleteMonitoringPolicy:input_type -> slipway.monitoring.v1.DeleteMonitoringPolicyRequest
-	17, // 28: slipway.monitoring.v1.MonitoringService.GetAlert:input_type -> slipway.monitoring.v1.GetAlertRequest
-	19, // 29: slipway.monitoring.v1.MonitoringService.ListAlerts:input_type -> slipway.monitoring.v1.ListAlertsRequest
-	21, // 30: slipway.monitoring.v1.MonitoringService.WatchAlerts:input_type -> slipway.monitoring.v1.WatchAlertsRequest
-	2,  // 31: slipway.monitoring.v1.MonitoringService.IngestPredictions:output_type -> slipway.monitoring.v1.IngestPredictionsResponse
-	4,  // 32: slipway.monitoring.v1.MonitoringService.IngestGroundTruth:output_type -> slipway.monitoring.v1.IngestGroundTruthResponse
-	6,  // 33: slipway.monitoring.v1.MonitoringService.GetMonitoringReport:output_type -> slipway.monitoring.v1.GetMonitoringReportResponse
-	8,  // 34: slipway.monitoring.v1.MonitoringService.CreateMonitoringPolicy:output_type -> slipway.monitoring.v1.CreateMonitoringPolicyResponse
-	10, // 35: slipway.monitoring.v1.MonitoringService.GetMonitoringPolicy:output_type -> slipway.monitoring.v1.GetMonitoringPolicyResponse
-	12, // 36: slipway.monitoring.v1.MonitoringService.ListMonitoringPolicies:output_type -> slipway.monitoring.v1.ListMonitoringPoliciesResponse
-	14, // 37: slipway.monitoring.v1.MonitoringService.UpdateMonitoringPolicy:output_type -> slipway.monitoring.v1.UpdateMonitoringPolicyResponse
-	16, // 38: slipway.monitoring.v1.MonitoringService.DeleteMonitoringPolicy:output_type -> slipway.monitoring.v1.DeleteMonitoringPolicyResponse
-	18, // 39: slipway.monitoring.v1.MonitoringService.GetAlert:output_type -> slipway.monitoring.v1.GetAlertResponse
-	20, // 40: slipway.monitoring.v1.MonitoringService.ListAlerts:output_type -> slipway.monitoring.v1.ListAlertsResponse
-	22, // 41: slipway.monitoring.v1.MonitoringService.WatchAlerts:output_type -> slipway.monitoring.v1.WatchAlertsResponse
-	31, // [31:42] is the sub-list for method output_type
-	20, // [20:31] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	25, // 0: slipway.monitoring.v1.IngestPredictionsRequest.records:type_name -> slipway.monitoring.v1.PredictionRecord
+	26, // 1: slipway.monitoring.v1.IngestGroundTruthRequest.ground_truths:type_name -> slipway.monitoring.v1.GroundTruth
+	27, // 2: slipway.monitoring.v1.GetMonitoringReportResponse.report:type_name -> slipway.monitoring.v1.MonitoringReport
+	28, // 3: slipway.monitoring.v1.ComputeMonitoringReportRequest.start_time:type_name -> google.protobuf.Timestamp
+	28, // 4: slipway.monitoring.v1.ComputeMonitoringReportRequest.end_time:type_name -> google.protobuf.Timestamp
+	27, // 5: slipway.monitoring.v1.ComputeMonitoringReportResponse.report:type_name -> slipway.monitoring.v1.MonitoringReport
+	29, // 6: slipway.monitoring.v1.CreateMonitoringPolicyRequest.monitoring_policy:type_name -> slipway.monitoring.v1.MonitoringPolicy
+	29, // 7: slipway.monitoring.v1.CreateMonitoringPolicyResponse.monitoring_policy:type_name -> slipway.monitoring.v1.MonitoringPolicy
+	29, // 8: slipway.monitoring.v1.GetMonitoringPolicyResponse.monitoring_policy:type_name -> slipway.monitoring.v1.MonitoringPolicy
+	29, // 9: slipway.monitoring.v1.ListMonitoringPoliciesResponse.monitoring_policies:type_name -> slipway.monitoring.v1.MonitoringPolicy
+	29, // 10: slipway.monitoring.v1.UpdateMonitoringPolicyRequest.monitoring_policy:type_name -> slipway.monitoring.v1.MonitoringPolicy
+	30, // 11: slipway.monitoring.v1.UpdateMonitoringPolicyRequest.update_mask:type_name -> google.protobuf.FieldMask
+	29, // 12: slipway.monitoring.v1.UpdateMonitoringPolicyResponse.monitoring_policy:type_name -> slipway.monitoring.v1.MonitoringPolicy
+	31, // 13: slipway.monitoring.v1.GetAlertResponse.alert:type_name -> slipway.monitoring.v1.Alert
+	32, // 14: slipway.monitoring.v1.ListAlertsRequest.states:type_name -> slipway.monitoring.v1.AlertState
+	33, // 15: slipway.monitoring.v1.ListAlertsRequest.kinds:type_name -> slipway.monitoring.v1.AlertKind
+	28, // 16: slipway.monitoring.v1.ListAlertsRequest.start_time:type_name -> google.protobuf.Timestamp
+	28, // 17: slipway.monitoring.v1.ListAlertsRequest.end_time:type_name -> google.protobuf.Timestamp
+	31, // 18: slipway.monitoring.v1.ListAlertsResponse.alerts:type_name -> slipway.monitoring.v1.Alert
+	31, // 19: slipway.monitoring.v1.WatchAlertsResponse.alert:type_name -> slipway.monitoring.v1.Alert
+	0,  // 20: slipway.monitoring.v1.WatchAlertsResponse.transition:type_name -> slipway.monitoring.v1.AlertTransition
+	1,  // 21: slipway.monitoring.v1.MonitoringService.IngestPredictions:input_type -> slipway.monitoring.v1.IngestPredictionsRequest
+	3,  // 22: slipway.monitoring.v1.MonitoringService.IngestGroundTruth:input_type -> slipway.monitoring.v1.IngestGroundTruthRequest
+	5,  // 23: slipway.monitoring.v1.MonitoringService.GetMonitoringReport:input_type -> slipway.monitoring.v1.GetMonitoringReportRequest
+	7,  // 24: slipway.monitoring.v1.MonitoringService.ComputeMonitoringReport:input_type -> slipway.monitoring.v1.ComputeMonitoringReportRequest
+	9,  // 25: slipway.monitoring.v1.MonitoringService.CreateMonitoringPolicy:input_type -> slipway.monitoring.v1.CreateMonitoringPolicyRequest
+	11, // 26: slipway.monitoring.v1.MonitoringService.GetMonitoringPolicy:input_type -> slipway.monitoring.v1.GetMonitoringPolicyRequest
+	13, // 27: slipway.monitoring.v1.MonitoringService.ListMonitoringPolicies:input_type -> slipway.monitoring.v1.ListMonitoringPoliciesRequest
+	15, // 28: slipway.monitoring.v1.MonitoringService.UpdateMonitoringPolicy:input_type -> slipway.monitoring.v1.UpdateMonitoringPolicyRequest
+	17, // 29: slipway.monitoring.v1.MonitoringService.DeleteMonitoringPolicy:input_type -> slipway.monitoring.v1.DeleteMonitoringPolicyRequest
+	19, // 30: slipway.monitoring.v1.MonitoringService.GetAlert:input_type -> slipway.monitoring.v1.GetAlertRequest
+	21, // 31: slipway.monitoring.v1.MonitoringService.ListAlerts:input_type -> slipway.monitoring.v1.ListAlertsRequest
+	23, // 32: slipway.monitoring.v1.MonitoringService.WatchAlerts:input_type -> slipway.monitoring.v1.WatchAlertsRequest
+	2,  // 33: slipway.monitoring.v1.MonitoringService.IngestPredictions:output_type -> slipway.monitoring.v1.IngestPredictionsResponse
+	4,  // 34: slipway.monitoring.v1.MonitoringService.IngestGroundTruth:output_type -> slipway.monitoring.v1.IngestGroundTruthResponse
+	6,  // 35: slipway.monitoring.v1.MonitoringService.GetMonitoringReport:output_type -> slipway.monitoring.v1.GetMonitoringReportResponse
+	8,  // 36: slipway.monitoring.v1.MonitoringService.ComputeMonitoringReport:output_type -> slipway.monitoring.v1.ComputeMonitoringReportResponse
+	10, // 37: slipway.monitoring.v1.MonitoringService.CreateMonitoringPolicy:output_type -> slipway.monitoring.v1.CreateMonitoringPolicyResponse
+	12, // 38: slipway.monitoring.v1.MonitoringService.GetMonitoringPolicy:output_type -> slipway.monitoring.v1.GetMonitoringPolicyResponse
+	14, // 39: slipway.monitoring.v1.MonitoringService.ListMonitoringPolicies:output_type -> slipway.monitoring.v1.ListMonitoringPoliciesResponse
+	16, // 40: slipway.monitoring.v1.MonitoringService.UpdateMonitoringPolicy:output_type -> slipway.monitoring.v1.UpdateMonitoringPolicyResponse
+	18, // 41: slipway.monitoring.v1.MonitoringService.DeleteMonitoringPolicy:output_type -> slipway.monitoring.v1.DeleteMonitoringPolicyResponse
+	20, // 42: slipway.monitoring.v1.MonitoringService.GetAlert:output_type -> slipway.monitoring.v1.GetAlertResponse
+	22, // 43: slipway.monitoring.v1.MonitoringService.ListAlerts:output_type -> slipway.monitoring.v1.ListAlertsResponse
+	24, // 44: slipway.monitoring.v1.MonitoringService.WatchAlerts:output_type -> slipway.monitoring.v1.WatchAlertsResponse
+	33, // [33:45] is the sub-list for method output_type
+	21, // [21:33] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_slipway_monitoring_v1_monitoring_service_proto_init() }
@@ -1641,13 +1759,14 @@ func file_slipway_monitoring_v1_monitoring_service_proto_init() {
 	file_slipway_monitoring_v1_monitoring_policy_proto_init()
 	file_slipway_monitoring_v1_monitoring_report_proto_init()
 	file_slipway_monitoring_v1_prediction_record_proto_init()
+	file_slipway_monitoring_v1_monitoring_service_proto_msgTypes[22].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_slipway_monitoring_v1_monitoring_service_proto_rawDesc), len(file_slipway_monitoring_v1_monitoring_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   22,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

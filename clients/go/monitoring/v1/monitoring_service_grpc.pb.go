@@ -19,17 +19,18 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	MonitoringService_IngestPredictions_FullMethodName      = "/slipway.monitoring.v1.MonitoringService/IngestPredictions"
-	MonitoringService_IngestGroundTruth_FullMethodName      = "/slipway.monitoring.v1.MonitoringService/IngestGroundTruth"
-	MonitoringService_GetMonitoringReport_FullMethodName    = "/slipway.monitoring.v1.MonitoringService/GetMonitoringReport"
-	MonitoringService_CreateMonitoringPolicy_FullMethodName = "/slipway.monitoring.v1.MonitoringService/CreateMonitoringPolicy"
-	MonitoringService_GetMonitoringPolicy_FullMethodName    = "/slipway.monitoring.v1.MonitoringService/GetMonitoringPolicy"
-	MonitoringService_ListMonitoringPolicies_FullMethodName = "/slipway.monitoring.v1.MonitoringService/ListMonitoringPolicies"
-	MonitoringService_UpdateMonitoringPolicy_FullMethodName = "/slipway.monitoring.v1.MonitoringService/UpdateMonitoringPolicy"
-	MonitoringService_DeleteMonitoringPolicy_FullMethodName = "/slipway.monitoring.v1.MonitoringService/DeleteMonitoringPolicy"
-	MonitoringService_GetAlert_FullMethodName               = "/slipway.monitoring.v1.MonitoringService/GetAlert"
-	MonitoringService_ListAlerts_FullMethodName             = "/slipway.monitoring.v1.MonitoringService/ListAlerts"
-	MonitoringService_WatchAlerts_FullMethodName            = "/slipway.monitoring.v1.MonitoringService/WatchAlerts"
+	MonitoringService_IngestPredictions_FullMethodName       = "/slipway.monitoring.v1.MonitoringService/IngestPredictions"
+	MonitoringService_IngestGroundTruth_FullMethodName       = "/slipway.monitoring.v1.MonitoringService/IngestGroundTruth"
+	MonitoringService_GetMonitoringReport_FullMethodName     = "/slipway.monitoring.v1.MonitoringService/GetMonitoringReport"
+	MonitoringService_ComputeMonitoringReport_FullMethodName = "/slipway.monitoring.v1.MonitoringService/ComputeMonitoringReport"
+	MonitoringService_CreateMonitoringPolicy_FullMethodName  = "/slipway.monitoring.v1.MonitoringService/CreateMonitoringPolicy"
+	MonitoringService_GetMonitoringPolicy_FullMethodName     = "/slipway.monitoring.v1.MonitoringService/GetMonitoringPolicy"
+	MonitoringService_ListMonitoringPolicies_FullMethodName  = "/slipway.monitoring.v1.MonitoringService/ListMonitoringPolicies"
+	MonitoringService_UpdateMonitoringPolicy_FullMethodName  = "/slipway.monitoring.v1.MonitoringService/UpdateMonitoringPolicy"
+	MonitoringService_DeleteMonitoringPolicy_FullMethodName  = "/slipway.monitoring.v1.MonitoringService/DeleteMonitoringPolicy"
+	MonitoringService_GetAlert_FullMethodName                = "/slipway.monitoring.v1.MonitoringService/GetAlert"
+	MonitoringService_ListAlerts_FullMethodName              = "/slipway.monitoring.v1.MonitoringService/ListAlerts"
+	MonitoringService_WatchAlerts_FullMethodName             = "/slipway.monitoring.v1.MonitoringService/WatchAlerts"
 )
 
 // MonitoringServiceClient is the client API for MonitoringService service.
@@ -52,8 +53,14 @@ type MonitoringServiceClient interface {
 	// (default 100000) per model may wait; over either the call stores nothing and fails with
 	// RESOURCE_EXHAUSTED, reason TOO_MANY_PENDING_LABELS (retry later or in smaller calls).
 	IngestGroundTruth(ctx context.Context, in *IngestGroundTruthRequest, opts ...grpc.CallOption) (*IngestGroundTruthResponse, error)
-	// Computes (or returns the stored) report for one model version and window.
+	// Returns one stored report by name (AIP-131): the report behind an alert or a retraining
+	// decision, named in `Alert.report`. NOT_FOUND (REPORT_NOT_FOUND) when there is none.
 	GetMonitoringReport(ctx context.Context, in *GetMonitoringReportRequest, opts ...grpc.CallOption) (*GetMonitoringReportResponse, error)
+	// Computes a report for one model version over a window now (AIP-136 custom method), from the
+	// logged traffic and the version's reference. The report is not stored and has no name:
+	// computing it changes nothing, so any reader may call it. Large windows cost time on the
+	// monitoring service (bounded by the sample sizes); prefer a policy's stored reports.
+	ComputeMonitoringReport(ctx context.Context, in *ComputeMonitoringReportRequest, opts ...grpc.CallOption) (*ComputeMonitoringReportResponse, error)
 	// Creates a monitoring policy for a model. The model must exist in the registry (else
 	// NOT_FOUND, MODEL_NOT_FOUND); UNAVAILABLE when the registry cannot be reached.
 	CreateMonitoringPolicy(ctx context.Context, in *CreateMonitoringPolicyRequest, opts ...grpc.CallOption) (*CreateMonitoringPolicyResponse, error)
@@ -110,6 +117,16 @@ func (c *monitoringServiceClient) GetMonitoringReport(ctx context.Context, in *G
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetMonitoringReportResponse)
 	err := c.cc.Invoke(ctx, MonitoringService_GetMonitoringReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *monitoringServiceClient) ComputeMonitoringReport(ctx context.Context, in *ComputeMonitoringReportRequest, opts ...grpc.CallOption) (*ComputeMonitoringReportResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ComputeMonitoringReportResponse)
+	err := c.cc.Invoke(ctx, MonitoringService_ComputeMonitoringReport_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -225,8 +242,14 @@ type MonitoringServiceServer interface {
 	// (default 100000) per model may wait; over either the call stores nothing and fails with
 	// RESOURCE_EXHAUSTED, reason TOO_MANY_PENDING_LABELS (retry later or in smaller calls).
 	IngestGroundTruth(context.Context, *IngestGroundTruthRequest) (*IngestGroundTruthResponse, error)
-	// Computes (or returns the stored) report for one model version and window.
+	// Returns one stored report by name (AIP-131): the report behind an alert or a retraining
+	// decision, named in `Alert.report`. NOT_FOUND (REPORT_NOT_FOUND) when there is none.
 	GetMonitoringReport(context.Context, *GetMonitoringReportRequest) (*GetMonitoringReportResponse, error)
+	// Computes a report for one model version over a window now (AIP-136 custom method), from the
+	// logged traffic and the version's reference. The report is not stored and has no name:
+	// computing it changes nothing, so any reader may call it. Large windows cost time on the
+	// monitoring service (bounded by the sample sizes); prefer a policy's stored reports.
+	ComputeMonitoringReport(context.Context, *ComputeMonitoringReportRequest) (*ComputeMonitoringReportResponse, error)
 	// Creates a monitoring policy for a model. The model must exist in the registry (else
 	// NOT_FOUND, MODEL_NOT_FOUND); UNAVAILABLE when the registry cannot be reached.
 	CreateMonitoringPolicy(context.Context, *CreateMonitoringPolicyRequest) (*CreateMonitoringPolicyResponse, error)
@@ -264,6 +287,9 @@ func (UnimplementedMonitoringServiceServer) IngestGroundTruth(context.Context, *
 }
 func (UnimplementedMonitoringServiceServer) GetMonitoringReport(context.Context, *GetMonitoringReportRequest) (*GetMonitoringReportResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetMonitoringReport not implemented")
+}
+func (UnimplementedMonitoringServiceServer) ComputeMonitoringReport(context.Context, *ComputeMonitoringReportRequest) (*ComputeMonitoringReportResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ComputeMonitoringReport not implemented")
 }
 func (UnimplementedMonitoringServiceServer) CreateMonitoringPolicy(context.Context, *CreateMonitoringPolicyRequest) (*CreateMonitoringPolicyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateMonitoringPolicy not implemented")
@@ -349,6 +375,24 @@ func _MonitoringService_GetMonitoringReport_Handler(srv interface{}, ctx context
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(MonitoringServiceServer).GetMonitoringReport(ctx, req.(*GetMonitoringReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MonitoringService_ComputeMonitoringReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ComputeMonitoringReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MonitoringServiceServer).ComputeMonitoringReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MonitoringService_ComputeMonitoringReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MonitoringServiceServer).ComputeMonitoringReport(ctx, req.(*ComputeMonitoringReportRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -504,6 +548,10 @@ var MonitoringService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetMonitoringReport",
 			Handler:    _MonitoringService_GetMonitoringReport_Handler,
+		},
+		{
+			MethodName: "ComputeMonitoringReport",
+			Handler:    _MonitoringService_ComputeMonitoringReport_Handler,
 		},
 		{
 			MethodName: "CreateMonitoringPolicy",

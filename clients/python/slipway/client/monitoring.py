@@ -24,16 +24,37 @@ Alert = alert_pb2.Alert
 Time = datetime | timestamp_pb2.Timestamp
 
 
-def report_request(
-    model_version: str, *, policy: str, start_time: Time | None, end_time: Time | None, report: str
-) -> pb.GetMonitoringReportRequest:
-    return pb.GetMonitoringReportRequest(
+def compute_report_request(
+    model_version: str, *, policy: str, start_time: Time | None, end_time: Time | None
+) -> pb.ComputeMonitoringReportRequest:
+    return pb.ComputeMonitoringReportRequest(
         model_version=model_version,
         policy=policy,
         start_time=timestamp(start_time),
         end_time=timestamp(end_time),
-        report=report,
     )
+
+
+def watch_alerts_request(
+    model: str, include_firing: bool, after_sequence: int | None
+) -> pb.WatchAlertsRequest:
+    request = pb.WatchAlertsRequest(
+        model=model_name(model) if model else "", include_firing=include_firing
+    )
+    if after_sequence is not None:
+        request.after_sequence = after_sequence
+    return request
+
+
+def after_alert_change(
+    request: pb.WatchAlertsRequest, last: pb.WatchAlertsResponse
+) -> pb.WatchAlertsRequest:
+    """The request that resumes an alert watch after the last change received: changes are
+    stored, so none is lost or repeated. A break while the firing alerts were being sent starts
+    them again (some are then received twice, none missed)."""
+    if last.transition == pb.ALERT_TRANSITION_EXISTING:
+        return pb.WatchAlertsRequest(model=request.model, include_firing=True)
+    return pb.WatchAlertsRequest(model=request.model, after_sequence=last.sequence)
 
 
 def alerts_request(
@@ -89,27 +110,33 @@ class MonitoringClient:
             key=key,
         )
 
-    def report(
+    def compute_report(
         self,
         model_version: str,
         *,
         policy: str = "",
         start_time: Time | None = None,
         end_time: Time | None = None,
-        report: str = "",
         timeout: float | None = None,
     ) -> monitoring_report_pb2.MonitoringReport:
         """The drift, data quality and performance report of a version over the policy's window
-        (or ``start_time``..``end_time``), or the stored report named ``report``."""
+        (or ``start_time``..``end_time``), computed now and not stored."""
+        return self._call.unary(
+            self._stub.ComputeMonitoringReport,
+            compute_report_request(
+                model_version, policy=policy, start_time=start_time, end_time=end_time
+            ),
+            timeout=timeout,
+            idempotent=True,
+        ).report
+
+    def get_report(
+        self, name: str, *, timeout: float | None = None
+    ) -> monitoring_report_pb2.MonitoringReport:
+        """A stored report, ``monitoringReports/{id}``: the one an alert names in ``report``."""
         return self._call.unary(
             self._stub.GetMonitoringReport,
-            report_request(
-                model_version,
-                policy=policy,
-                start_time=start_time,
-                end_time=end_time,
-                report=report,
-            ),
+            pb.GetMonitoringReportRequest(name=name),
             timeout=timeout,
             idempotent=True,
         ).report
@@ -245,15 +272,24 @@ class MonitoringClient:
         )
 
     def watch_alerts(
-        self, *, model: str = "", include_firing: bool = False, timeout: float | None = None
+        self,
+        *,
+        model: str = "",
+        include_firing: bool = False,
+        after_sequence: int | None = None,
+        timeout: float | None = None,
     ) -> Iterator[pb.WatchAlertsResponse]:
-        """Alert changes (fired, updated, resolved, each with its ``transition``) as they
-        happen, the alerts firing now first with ``include_firing``, until the caller stops
-        iterating or ``timeout`` (default none) passes."""
+        """Alert changes (fired, updated, resolved, each with its ``transition`` and
+        ``sequence``) as they happen, the alerts firing now first with ``include_firing``, until
+        the caller stops iterating or ``timeout`` (default none) passes.
+
+        With ``after_sequence`` (the ``sequence`` of the last change processed), stored changes
+        after it come first. A stream broken by UNAVAILABLE is resumed after the last change
+        received.
+        """
         return self._call.stream(
             self._stub.WatchAlerts,
-            pb.WatchAlertsRequest(
-                model=model_name(model) if model else "", include_firing=include_firing
-            ),
+            watch_alerts_request(model, include_firing, after_sequence),
             timeout=timeout,
+            resume=after_alert_change,
         )

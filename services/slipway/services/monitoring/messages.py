@@ -660,9 +660,8 @@ def alert_to_pb(alert: Alert) -> alert_pb2.Alert:
         resolve_reason=alert.resolve_reason,
         training_job=alert.training_job,
         retraining_detail=alert.retraining_detail,
+        report=alert.report,
     )
-    if alert.report is not None:
-        message.report.CopyFrom(report_to_pb(alert.report))
     for field in ("fire_time", "update_time", "resolve_time"):
         value = getattr(alert, field)
         if value is not None:
@@ -683,7 +682,7 @@ def alert_from_pb(message: alert_pb2.Alert) -> Alert:
         state=ALERT_STATES[message.state],
         summary=message.summary,
         subjects=tuple(message.subjects),
-        report=report_from_pb(message.report) if message.HasField("report") else None,
+        report=message.report,
         fire_time=_time(message.fire_time) if message.HasField("fire_time") else None,
         update_time=_time(message.update_time) if message.HasField("update_time") else None,
         resolve_time=_time(message.resolve_time) if message.HasField("resolve_time") else None,

@@ -11,8 +11,10 @@ from slipway.client.monitoring import (
     Alert,
     MonitoringPolicy,
     Time,
+    after_alert_change,
     alerts_request,
-    report_request,
+    compute_report_request,
+    watch_alerts_request,
 )
 from slipway.client.requests import field_mask, idempotency_key, model_name
 from slipway.monitoring.v1 import alert_pb2, monitoring_report_pb2, prediction_record_pb2
@@ -44,26 +46,33 @@ class MonitoringClient:
             key=key,
         )
 
-    async def report(
+    async def compute_report(
         self,
         model_version: str,
         *,
         policy: str = "",
         start_time: Time | None = None,
         end_time: Time | None = None,
-        report: str = "",
         timeout: float | None = None,
     ) -> monitoring_report_pb2.MonitoringReport:
-        """The monitoring report of a version over a window, or a stored one."""
+        """The monitoring report of a version over a window, computed now."""
+        reply = await self._call.unary(
+            self._stub.ComputeMonitoringReport,
+            compute_report_request(
+                model_version, policy=policy, start_time=start_time, end_time=end_time
+            ),
+            timeout=timeout,
+            idempotent=True,
+        )
+        return reply.report
+
+    async def get_report(
+        self, name: str, *, timeout: float | None = None
+    ) -> monitoring_report_pb2.MonitoringReport:
+        """A stored report, ``monitoringReports/{id}``."""
         reply = await self._call.unary(
             self._stub.GetMonitoringReport,
-            report_request(
-                model_version,
-                policy=policy,
-                start_time=start_time,
-                end_time=end_time,
-                report=report,
-            ),
+            pb.GetMonitoringReportRequest(name=name),
             timeout=timeout,
             idempotent=True,
         )
@@ -199,13 +208,17 @@ class MonitoringClient:
         )
 
     def watch_alerts(
-        self, *, model: str = "", include_firing: bool = False, timeout: float | None = None
+        self,
+        *,
+        model: str = "",
+        include_firing: bool = False,
+        after_sequence: int | None = None,
+        timeout: float | None = None,
     ) -> AsyncIterator[pb.WatchAlertsResponse]:
-        """Alert changes as they happen."""
+        """Alert changes as they happen; resumed after the last one on UNAVAILABLE."""
         return self._call.stream(
             self._stub.WatchAlerts,
-            pb.WatchAlertsRequest(
-                model=model_name(model) if model else "", include_firing=include_firing
-            ),
+            watch_alerts_request(model, include_firing, after_sequence),
             timeout=timeout,
+            resume=after_alert_change,
         )

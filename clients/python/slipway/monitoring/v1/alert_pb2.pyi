@@ -9,7 +9,6 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
-from slipway.monitoring.v1 import monitoring_report_pb2 as _monitoring_report_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -168,7 +167,6 @@ class Alert(_message.Message):
     STATE_FIELD_NUMBER: _builtins.int
     SUMMARY_FIELD_NUMBER: _builtins.int
     SUBJECTS_FIELD_NUMBER: _builtins.int
-    REPORT_FIELD_NUMBER: _builtins.int
     FIRE_TIME_FIELD_NUMBER: _builtins.int
     RESOLVE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
@@ -176,6 +174,7 @@ class Alert(_message.Message):
     TRAINING_JOB_FIELD_NUMBER: _builtins.int
     RETRAINING_DETAIL_FIELD_NUMBER: _builtins.int
     RESOLVE_REASON_FIELD_NUMBER: _builtins.int
+    REPORT_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Output only. The resource name, `alerts/{alert}`."""
     model: _builtins.str
@@ -207,13 +206,13 @@ class Alert(_message.Message):
     report is named), the deletion of its policy (by whom, and the reason given), or the
     version leaving every alias its traffic came through (each alias and where it points now).
     """
+    report: _builtins.str
+    """Output only. The report the alert was raised on (or last updated with),
+    `monitoringReports/{monitoring_report}`; GetMonitoringReport returns it.
+    """
     @_builtins.property
     def subjects(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Output only. The features (or metrics) concerned."""
-
-    @_builtins.property
-    def report(self) -> _monitoring_report_pb2.MonitoringReport:
-        """Output only. The report the alert was raised on."""
 
     @_builtins.property
     def fire_time(self) -> _timestamp_pb2.Timestamp:
@@ -239,7 +238,6 @@ class Alert(_message.Message):
         state: Global___AlertState.ValueType = ...,
         summary: _builtins.str = ...,
         subjects: _abc.Iterable[_builtins.str] | None = ...,
-        report: _monitoring_report_pb2.MonitoringReport | None = ...,
         fire_time: _timestamp_pb2.Timestamp | None = ...,
         resolve_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
@@ -247,8 +245,9 @@ class Alert(_message.Message):
         training_job: _builtins.str = ...,
         retraining_detail: _builtins.str = ...,
         resolve_reason: _builtins.str = ...,
+        report: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["fire_time", b"fire_time", "report", b"report", "resolve_time", b"resolve_time", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["fire_time", b"fire_time", "resolve_time", b"resolve_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
     _ClearFieldArgType: _TypeAlias = _typing.Literal["fire_time", b"fire_time", "kind", b"kind", "model", b"model", "model_version", b"model_version", "name", b"name", "policy", b"policy", "report", b"report", "resolve_reason", b"resolve_reason", "resolve_time", b"resolve_time", "retraining_decision", b"retraining_decision", "retraining_detail", b"retraining_detail", "severity", b"severity", "state", b"state", "subjects", b"subjects", "summary", b"summary", "training_job", b"training_job", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...

@@ -30,15 +30,15 @@ from slipway.monitoring.v1 import monitoring_report_pb2 as slipway_dot_monitorin
 from slipway.monitoring.v1 import prediction_record_pb2 as slipway_dot_monitoring_dot_v1_dot_prediction__record__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.slipway/monitoring/v1/monitoring_service.proto\x12\x15slipway.monitoring.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!slipway/monitoring/v1/alert.proto\x1a-slipway/monitoring/v1/monitoring_policy.proto\x1a-slipway/monitoring/v1/monitoring_report.proto\x1a-slipway/monitoring/v1/prediction_record.proto\"\x96\x01\n\x18IngestPredictionsRequest\x12\x38\n\x07records\x18\x01 \x03(\x0b\x32\'.slipway.monitoring.v1.PredictionRecord\x12\x1c\n\x14\x64ropped_record_count\x18\x02 \x01(\x03\x12\x0e\n\x06sender\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"u\n\x19IngestPredictionsResponse\x12\x1d\n\x15\x61\x63\x63\x65pted_record_count\x18\x01 \x01(\x03\x12\x1a\n\x12\x61\x63\x63\x65pted_row_count\x18\x02 \x01(\x03\x12\x1d\n\x15rejected_record_count\x18\x03 \x01(\x03\"i\n\x18IngestGroundTruthRequest\x12\x39\n\rground_truths\x18\x01 \x03(\x0b\x32\".slipway.monitoring.v1.GroundTruth\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"a\n\x19IngestGroundTruthResponse\x12\x15\n\rmatched_count\x18\x01 \x01(\x03\x12\x15\n\rpending_count\x18\x02 \x01(\x03\x12\x16\n\x0erejected_count\x18\x03 \x01(\x03\"\xb1\x01\n\x1aGetMonitoringReportRequest\x12\x15\n\rmodel_version\x18\x01 \x01(\t\x12\x0e\n\x06policy\x18\x02 \x01(\t\x12.\n\nstart_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06report\x18\x05 \x01(\t\"V\n\x1bGetMonitoringReportResponse\x12\x37\n\x06report\x18\x01 \x01(\x0b\x32\'.slipway.monitoring.v1.MonitoringReport\"\xa5\x01\n\x1d\x43reateMonitoringPolicyRequest\x12\x42\n\x11monitoring_policy\x18\x01 \x01(\x0b\x32\'.slipway.monitoring.v1.MonitoringPolicy\x12\x1c\n\x14monitoring_policy_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"d\n\x1e\x43reateMonitoringPolicyResponse\x12\x42\n\x11monitoring_policy\x18\x01 \x01(\x0b\x32\'.slipway.monitoring.v1.MonitoringPolicy\"*\n\x1aGetMonitoringPolicyRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"a\n\x1bGetMonitoringPolicyResponse\x12\x42\n\x11monitoring_policy\x18\x01 \x01(\x0b\x32\'.slipway.monitoring.v1.MonitoringPolicy\"U\n\x1dListMonitoringPoliciesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\"\x7f\n\x1eListMonitoringPoliciesResponse\x12\x44\n\x13monitoring_policies\x18\x01 \x03(\x0b\x32\'.slipway.monitoring.v1.MonitoringPolicy\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xb8\x01\n\x1dUpdateMonitoringPolicyRequest\x12\x42\n\x11monitoring_policy\x18\x01 \x01(\x0b\x32\'.slipway.monitoring.v1.MonitoringPolicy\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"d\n\x1eUpdateMonitoringPolicyResponse\x12\x42\n\x11monitoring_policy\x18\x01 \x01(\x0b\x32\'.slipway.monitoring.v1.MonitoringPolicy\"_\n\x1d\x44\x65leteMonitoringPolicyRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\" \n\x1e\x44\x65leteMonitoringPolicyResponse\"\x1f\n\x0fGetAlertRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"?\n\x10GetAlertResponse\x12+\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x1c.slipway.monitoring.v1.Alert\"\xb2\x02\n\x11ListAlertsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x15\n\rmodel_version\x18\x04 \x01(\t\x12\x0e\n\x06policy\x18\x05 \x01(\t\x12\x31\n\x06states\x18\x06 \x03(\x0e\x32!.slipway.monitoring.v1.AlertState\x12/\n\x05kinds\x18\x07 \x03(\x0e\x32 .slipway.monitoring.v1.AlertKind\x12.\n\nstart_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"[\n\x12ListAlertsResponse\x12,\n\x06\x61lerts\x18\x01 \x03(\x0b\x32\x1c.slipway.monitoring.v1.Alert\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\";\n\x12WatchAlertsRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x16\n\x0einclude_firing\x18\x02 \x01(\x08\"~\n\x13WatchAlertsResponse\x12+\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x1c.slipway.monitoring.v1.Alert\x12:\n\ntransition\x18\x02 \x01(\x0e\x32&.slipway.monitoring.v1.AlertTransition*\xab\x01\n\x0f\x41lertTransition\x12 \n\x1c\x41LERT_TRANSITION_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x41LERT_TRANSITION_EXISTING\x10\x01\x12\x1a\n\x16\x41LERT_TRANSITION_FIRED\x10\x02\x12\x1c\n\x18\x41LERT_TRANSITION_UPDATED\x10\x03\x12\x1d\n\x19\x41LERT_TRANSITION_RESOLVED\x10\x04\x32\xc9\n\n\x11MonitoringService\x12x\n\x11IngestPredictions\x12/.slipway.monitoring.v1.IngestPredictionsRequest\x1a\x30.slipway.monitoring.v1.IngestPredictionsResponse(\x01\x12v\n\x11IngestGroundTruth\x12/.slipway.monitoring.v1.IngestGroundTruthRequest\x1a\x30.slipway.monitoring.v1.IngestGroundTruthResponse\x12|\n\x13GetMonitoringReport\x12\x31.slipway.monitoring.v1.GetMonitoringReportRequest\x1a\x32.slipway.monitoring.v1.GetMonitoringReportResponse\x12\x85\x01\n\x16\x43reateMonitoringPolicy\x12\x34.slipway.monitoring.v1.CreateMonitoringPolicyRequest\x1a\x35.slipway.monitoring.v1.CreateMonitoringPolicyResponse\x12|\n\x13GetMonitoringPolicy\x12\x31.slipway.monitoring.v1.GetMonitoringPolicyRequest\x1a\x32.slipway.monitoring.v1.GetMonitoringPolicyResponse\x12\x85\x01\n\x16ListMonitoringPolicies\x12\x34.slipway.monitoring.v1.ListMonitoringPoliciesRequest\x1a\x35.slipway.monitoring.v1.ListMonitoringPoliciesResponse\x12\x85\x01\n\x16UpdateMonitoringPolicy\x12\x34.slipway.monitoring.v1.UpdateMonitoringPolicyRequest\x1a\x35.slipway.monitoring.v1.UpdateMonitoringPolicyResponse\x12\x85\x01\n\x16\x44\x65leteMonitoringPolicy\x12\x34.slipway.monitoring.v1.DeleteMonitoringPolicyRequest\x1a\x35.slipway.monitoring.v1.DeleteMonitoringPolicyResponse\x12[\n\x08GetAlert\x12&.slipway.monitoring.v1.GetAlertRequest\x1a\'.slipway.monitoring.v1.GetAlertResponse\x12\x61\n\nListAlerts\x12(.slipway.monitoring.v1.ListAlertsRequest\x1a).slipway.monitoring.v1.ListAlertsResponse\x12\x66\n\x0bWatchAlerts\x12).slipway.monitoring.v1.WatchAlertsRequest\x1a*.slipway.monitoring.v1.WatchAlertsResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.slipway/monitoring/v1/monitoring_service.proto\x12\x15slipway.monitoring.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!slipway/monitoring/v1/alert.proto\x1a-slipway/monitoring/v1/monitoring_policy.proto\x1a-slipway/monitoring/v1/monitoring_report.proto\x1a-slipway/monitoring/v1/prediction_record.proto\"\x96\x01\n\x18IngestPredictionsRequest\x12\x38\n\x07records\x18\x01 \x03(\x0b\x32\'.slipway.monitoring.v1.PredictionRecord\x12\x1c\n\x14\x64ropped_record_count\x18\x02 \x01(\x03\x12\x0e\n\x06sender\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"u\n\x19IngestPredictionsResponse\x12\x1d\n\x15\x61\x63\x63\x65pted_record_count\x18\x01 \x01(\x03\x12\x1a\n\x12\x61\x63\x63\x65pted_row_count\x18\x02 \x01(\x03\x12\x1d\n\x15rejected_record_count\x18\x03 \x01(\x03\"i\n\x18IngestGroundTruthRequest\x12\x39\n\rground_truths\x18\x01 \x03(\x0b\x32\".slipway.monitoring.v1.GroundTruth\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"a\n\x19IngestGroundTruthResponse\x12\x15\n\rmatched_count\x18\x01 \x01(\x03\x12\x15\n\rpending_count\x18\x02 \x01(\x03\x12\x16\n\x0erejected_count\x18\x03 \x01(\x03\"h\n\x1aGetMonitoringReportRequest\x12\x0c\n\x04name\x18\x01 \x01(\tJ\x04\x08\x02\x10\x03J\x04\x08\x03\x10\x04J\x04\x08\x04\x10\x05J\x04\x08\x05\x10\x06R\x06policyR\nstart_timeR\x08\x65nd_timeR\x06report\"V\n\x1bGetMonitoringReportResponse\x12\x37\n\x06report\x18\x01 \x01(\x0b\x32\'.slipway.monitoring.v1.MonitoringReport\"\xa5\x01\n\x1e\x43omputeMonitoringReportRequest\x12\x15\n\rmodel_version\x18\x01 \x01(\t\x12\x0e\n\x06policy\x18\x02 \x01(\t\x12.\n\nstart_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Z\n\x1f\x43omputeMonitoringReportResponse\x12\x37\n\x06report\x18\x01 \x01(\x0b\x32\'.slipway.monitoring.v1.MonitoringReport\"\xa5\x01\n\x1d\x43reateMonitoringPolicyRequest\x12\x42\n\x11monitoring_policy\x18\x01 \x01(\x0b\x32\'.slipway.monitoring.v1.MonitoringPolicy\x12\x1c\n\x14monitoring_policy_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"d\n\x1e\x43reateMonitoringPolicyResponse\x12\x42\n\x11monitoring_policy\x18\x01 \x01(\x0b\x32\'.slipway.monitoring.v1.MonitoringPolicy\"*\n\x1aGetMonitoringPolicyRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"a\n\x1bGetMonitoringPolicyResponse\x12\x42\n\x11monitoring_policy\x18\x01 \x01(\x0b\x32\'.slipway.monitoring.v1.MonitoringPolicy\"U\n\x1dListMonitoringPoliciesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\"\x7f\n\x1eListMonitoringPoliciesResponse\x12\x44\n\x13monitoring_policies\x18\x01 \x03(\x0b\x32\'.slipway.monitoring.v1.MonitoringPolicy\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xb8\x01\n\x1dUpdateMonitoringPolicyRequest\x12\x42\n\x11monitoring_policy\x18\x01 \x01(\x0b\x32\'.slipway.monitoring.v1.MonitoringPolicy\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"d\n\x1eUpdateMonitoringPolicyResponse\x12\x42\n\x11monitoring_policy\x18\x01 \x01(\x0b\x32\'.slipway.monitoring.v1.MonitoringPolicy\"_\n\x1d\x44\x65leteMonitoringPolicyRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\" \n\x1e\x44\x65leteMonitoringPolicyResponse\"\x1f\n\x0fGetAlertRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"?\n\x10GetAlertResponse\x12+\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x1c.slipway.monitoring.v1.Alert\"\xb2\x02\n\x11ListAlertsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x15\n\rmodel_version\x18\x04 \x01(\t\x12\x0e\n\x06policy\x18\x05 \x01(\t\x12\x31\n\x06states\x18\x06 \x03(\x0e\x32!.slipway.monitoring.v1.AlertState\x12/\n\x05kinds\x18\x07 \x03(\x0e\x32 .slipway.monitoring.v1.AlertKind\x12.\n\nstart_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"[\n\x12ListAlertsResponse\x12,\n\x06\x61lerts\x18\x01 \x03(\x0b\x32\x1c.slipway.monitoring.v1.Alert\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"k\n\x12WatchAlertsRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x16\n\x0einclude_firing\x18\x02 \x01(\x08\x12\x1b\n\x0e\x61\x66ter_sequence\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x11\n\x0f_after_sequence\"\x90\x01\n\x13WatchAlertsResponse\x12+\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x1c.slipway.monitoring.v1.Alert\x12:\n\ntransition\x18\x02 \x01(\x0e\x32&.slipway.monitoring.v1.AlertTransition\x12\x10\n\x08sequence\x18\x03 \x01(\x03*\xab\x01\n\x0f\x41lertTransition\x12 \n\x1c\x41LERT_TRANSITION_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x41LERT_TRANSITION_EXISTING\x10\x01\x12\x1a\n\x16\x41LERT_TRANSITION_FIRED\x10\x02\x12\x1c\n\x18\x41LERT_TRANSITION_UPDATED\x10\x03\x12\x1d\n\x19\x41LERT_TRANSITION_RESOLVED\x10\x04\x32\xd4\x0b\n\x11MonitoringService\x12x\n\x11IngestPredictions\x12/.slipway.monitoring.v1.IngestPredictionsRequest\x1a\x30.slipway.monitoring.v1.IngestPredictionsResponse(\x01\x12v\n\x11IngestGroundTruth\x12/.slipway.monitoring.v1.IngestGroundTruthRequest\x1a\x30.slipway.monitoring.v1.IngestGroundTruthResponse\x12|\n\x13GetMonitoringReport\x12\x31.slipway.monitoring.v1.GetMonitoringReportRequest\x1a\x32.slipway.monitoring.v1.GetMonitoringReportResponse\x12\x88\x01\n\x17\x43omputeMonitoringReport\x12\x35.slipway.monitoring.v1.ComputeMonitoringReportRequest\x1a\x36.slipway.monitoring.v1.ComputeMonitoringReportResponse\x12\x85\x01\n\x16\x43reateMonitoringPolicy\x12\x34.slipway.monitoring.v1.CreateMonitoringPolicyRequest\x1a\x35.slipway.monitoring.v1.CreateMonitoringPolicyResponse\x12|\n\x13GetMonitoringPolicy\x12\x31.slipway.monitoring.v1.GetMonitoringPolicyRequest\x1a\x32.slipway.monitoring.v1.GetMonitoringPolicyResponse\x12\x85\x01\n\x16ListMonitoringPolicies\x12\x34.slipway.monitoring.v1.ListMonitoringPoliciesRequest\x1a\x35.slipway.monitoring.v1.ListMonitoringPoliciesResponse\x12\x85\x01\n\x16UpdateMonitoringPolicy\x12\x34.slipway.monitoring.v1.UpdateMonitoringPolicyRequest\x1a\x35.slipway.monitoring.v1.UpdateMonitoringPolicyResponse\x12\x85\x01\n\x16\x44\x65leteMonitoringPolicy\x12\x34.slipway.monitoring.v1.DeleteMonitoringPolicyRequest\x1a\x35.slipway.monitoring.v1.DeleteMonitoringPolicyResponse\x12[\n\x08GetAlert\x12&.slipway.monitoring.v1.GetAlertRequest\x1a\'.slipway.monitoring.v1.GetAlertResponse\x12\x61\n\nListAlerts\x12(.slipway.monitoring.v1.ListAlertsRequest\x1a).slipway.monitoring.v1.ListAlertsResponse\x12\x66\n\x0bWatchAlerts\x12).slipway.monitoring.v1.WatchAlertsRequest\x1a*.slipway.monitoring.v1.WatchAlertsResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'slipway.monitoring.v1.monitoring_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ALERTTRANSITION']._serialized_start=2801
-  _globals['_ALERTTRANSITION']._serialized_end=2972
+  _globals['_ALERTTRANSITION']._serialized_start=3054
+  _globals['_ALERTTRANSITION']._serialized_end=3225
   _globals['_INGESTPREDICTIONSREQUEST']._serialized_start=317
   _globals['_INGESTPREDICTIONSREQUEST']._serialized_end=467
   _globals['_INGESTPREDICTIONSRESPONSE']._serialized_start=469
@@ -47,42 +47,46 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_INGESTGROUNDTRUTHREQUEST']._serialized_end=693
   _globals['_INGESTGROUNDTRUTHRESPONSE']._serialized_start=695
   _globals['_INGESTGROUNDTRUTHRESPONSE']._serialized_end=792
-  _globals['_GETMONITORINGREPORTREQUEST']._serialized_start=795
-  _globals['_GETMONITORINGREPORTREQUEST']._serialized_end=972
-  _globals['_GETMONITORINGREPORTRESPONSE']._serialized_start=974
-  _globals['_GETMONITORINGREPORTRESPONSE']._serialized_end=1060
-  _globals['_CREATEMONITORINGPOLICYREQUEST']._serialized_start=1063
-  _globals['_CREATEMONITORINGPOLICYREQUEST']._serialized_end=1228
-  _globals['_CREATEMONITORINGPOLICYRESPONSE']._serialized_start=1230
-  _globals['_CREATEMONITORINGPOLICYRESPONSE']._serialized_end=1330
-  _globals['_GETMONITORINGPOLICYREQUEST']._serialized_start=1332
-  _globals['_GETMONITORINGPOLICYREQUEST']._serialized_end=1374
-  _globals['_GETMONITORINGPOLICYRESPONSE']._serialized_start=1376
-  _globals['_GETMONITORINGPOLICYRESPONSE']._serialized_end=1473
-  _globals['_LISTMONITORINGPOLICIESREQUEST']._serialized_start=1475
-  _globals['_LISTMONITORINGPOLICIESREQUEST']._serialized_end=1560
-  _globals['_LISTMONITORINGPOLICIESRESPONSE']._serialized_start=1562
-  _globals['_LISTMONITORINGPOLICIESRESPONSE']._serialized_end=1689
-  _globals['_UPDATEMONITORINGPOLICYREQUEST']._serialized_start=1692
-  _globals['_UPDATEMONITORINGPOLICYREQUEST']._serialized_end=1876
-  _globals['_UPDATEMONITORINGPOLICYRESPONSE']._serialized_start=1878
-  _globals['_UPDATEMONITORINGPOLICYRESPONSE']._serialized_end=1978
-  _globals['_DELETEMONITORINGPOLICYREQUEST']._serialized_start=1980
-  _globals['_DELETEMONITORINGPOLICYREQUEST']._serialized_end=2075
-  _globals['_DELETEMONITORINGPOLICYRESPONSE']._serialized_start=2077
-  _globals['_DELETEMONITORINGPOLICYRESPONSE']._serialized_end=2109
-  _globals['_GETALERTREQUEST']._serialized_start=2111
-  _globals['_GETALERTREQUEST']._serialized_end=2142
-  _globals['_GETALERTRESPONSE']._serialized_start=2144
-  _globals['_GETALERTRESPONSE']._serialized_end=2207
-  _globals['_LISTALERTSREQUEST']._serialized_start=2210
-  _globals['_LISTALERTSREQUEST']._serialized_end=2516
-  _globals['_LISTALERTSRESPONSE']._serialized_start=2518
-  _globals['_LISTALERTSRESPONSE']._serialized_end=2609
-  _globals['_WATCHALERTSREQUEST']._serialized_start=2611
-  _globals['_WATCHALERTSREQUEST']._serialized_end=2670
-  _globals['_WATCHALERTSRESPONSE']._serialized_start=2672
-  _globals['_WATCHALERTSRESPONSE']._serialized_end=2798
-  _globals['_MONITORINGSERVICE']._serialized_start=2975
-  _globals['_MONITORINGSERVICE']._serialized_end=4328
+  _globals['_GETMONITORINGREPORTREQUEST']._serialized_start=794
+  _globals['_GETMONITORINGREPORTREQUEST']._serialized_end=898
+  _globals['_GETMONITORINGREPORTRESPONSE']._serialized_start=900
+  _globals['_GETMONITORINGREPORTRESPONSE']._serialized_end=986
+  _globals['_COMPUTEMONITORINGREPORTREQUEST']._serialized_start=989
+  _globals['_COMPUTEMONITORINGREPORTREQUEST']._serialized_end=1154
+  _globals['_COMPUTEMONITORINGREPORTRESPONSE']._serialized_start=1156
+  _globals['_COMPUTEMONITORINGREPORTRESPONSE']._serialized_end=1246
+  _globals['_CREATEMONITORINGPOLICYREQUEST']._serialized_start=1249
+  _globals['_CREATEMONITORINGPOLICYREQUEST']._serialized_end=1414
+  _globals['_CREATEMONITORINGPOLICYRESPONSE']._serialized_start=1416
+  _globals['_CREATEMONITORINGPOLICYRESPONSE']._serialized_end=1516
+  _globals['_GETMONITORINGPOLICYREQUEST']._serialized_start=1518
+  _globals['_GETMONITORINGPOLICYREQUEST']._serialized_end=1560
+  _globals['_GETMONITORINGPOLICYRESPONSE']._serialized_start=1562
+  _globals['_GETMONITORINGPOLICYRESPONSE']._serialized_end=1659
+  _globals['_LISTMONITORINGPOLICIESREQUEST']._serialized_start=1661
+  _globals['_LISTMONITORINGPOLICIESREQUEST']._serialized_end=1746
+  _globals['_LISTMONITORINGPOLICIESRESPONSE']._serialized_start=1748
+  _globals['_LISTMONITORINGPOLICIESRESPONSE']._serialized_end=1875
+  _globals['_UPDATEMONITORINGPOLICYREQUEST']._serialized_start=1878
+  _globals['_UPDATEMONITORINGPOLICYREQUEST']._serialized_end=2062
+  _globals['_UPDATEMONITORINGPOLICYRESPONSE']._serialized_start=2064
+  _globals['_UPDATEMONITORINGPOLICYRESPONSE']._serialized_end=2164
+  _globals['_DELETEMONITORINGPOLICYREQUEST']._serialized_start=2166
+  _globals['_DELETEMONITORINGPOLICYREQUEST']._serialized_end=2261
+  _globals['_DELETEMONITORINGPOLICYRESPONSE']._serialized_start=2263
+  _globals['_DELETEMONITORINGPOLICYRESPONSE']._serialized_end=2295
+  _globals['_GETALERTREQUEST']._serialized_start=2297
+  _globals['_GETALERTREQUEST']._serialized_end=2328
+  _globals['_GETALERTRESPONSE']._serialized_start=2330
+  _globals['_GETALERTRESPONSE']._serialized_end=2393
+  _globals['_LISTALERTSREQUEST']._serialized_start=2396
+  _globals['_LISTALERTSREQUEST']._serialized_end=2702
+  _globals['_LISTALERTSRESPONSE']._serialized_start=2704
+  _globals['_LISTALERTSRESPONSE']._serialized_end=2795
+  _globals['_WATCHALERTSREQUEST']._serialized_start=2797
+  _globals['_WATCHALERTSREQUEST']._serialized_end=2904
+  _globals['_WATCHALERTSRESPONSE']._serialized_start=2907
+  _globals['_WATCHALERTSRESPONSE']._serialized_end=3051
+  _globals['_MONITORINGSERVICE']._serialized_start=3228
+  _globals['_MONITORINGSERVICE']._serialized_end=4720
 # @@protoc_insertion_point(module_scope)

@@ -195,41 +195,17 @@ class GetMonitoringReportRequest(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    MODEL_VERSION_FIELD_NUMBER: _builtins.int
-    POLICY_FIELD_NUMBER: _builtins.int
-    START_TIME_FIELD_NUMBER: _builtins.int
-    END_TIME_FIELD_NUMBER: _builtins.int
-    REPORT_FIELD_NUMBER: _builtins.int
-    model_version: _builtins.str
-    """Required. The version, `models/{model}/versions/{version}` or `models/{model}@{alias}`."""
-    policy: _builtins.str
-    """Optional. The policy whose settings apply, `monitoringPolicies/{monitoring_policy}`; default
-    the model's first enabled policy, or the defaults.
-    """
-    report: _builtins.str
-    """Optional. A stored report to return, `monitoringReports/{monitoring_report}`; when set, the
-    other fields are ignored.
-    """
-    @_builtins.property
-    def start_time(self) -> _timestamp_pb2.Timestamp:
-        """Optional. The window's start; with `end_time`, a time range instead of the policy's window."""
-
-    @_builtins.property
-    def end_time(self) -> _timestamp_pb2.Timestamp:
-        """Optional. The window's end; default now."""
-
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Required. The report, `monitoringReports/{monitoring_report}`."""
     def __init__(
         self,
         *,
-        model_version: _builtins.str = ...,
-        policy: _builtins.str = ...,
-        start_time: _timestamp_pb2.Timestamp | None = ...,
-        end_time: _timestamp_pb2.Timestamp | None = ...,
-        report: _builtins.str = ...,
+        name: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "model_version", b"model_version", "policy", b"policy", "report", b"report", "start_time", b"start_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -258,6 +234,70 @@ class GetMonitoringReportResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetMonitoringReportResponse: _TypeAlias = GetMonitoringReportResponse  # noqa: Y015
+
+@_typing.final
+class ComputeMonitoringReportRequest(_message.Message):
+    """Request for ComputeMonitoringReport."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_VERSION_FIELD_NUMBER: _builtins.int
+    POLICY_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    END_TIME_FIELD_NUMBER: _builtins.int
+    model_version: _builtins.str
+    """Required. The version, `models/{model}/versions/{version}` or `models/{model}@{alias}`."""
+    policy: _builtins.str
+    """Optional. The policy whose settings apply, `monitoringPolicies/{monitoring_policy}`; default
+    the model's first enabled policy, or the defaults.
+    """
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """Optional. The window's start; with `end_time`, a time range instead of the policy's window."""
+
+    @_builtins.property
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """Optional. The window's end; default now."""
+
+    def __init__(
+        self,
+        *,
+        model_version: _builtins.str = ...,
+        policy: _builtins.str = ...,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        end_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "model_version", b"model_version", "policy", b"policy", "start_time", b"start_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ComputeMonitoringReportRequest: _TypeAlias = ComputeMonitoringReportRequest  # noqa: Y015
+
+@_typing.final
+class ComputeMonitoringReportResponse(_message.Message):
+    """Response for ComputeMonitoringReport."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REPORT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def report(self) -> _monitoring_report_pb2.MonitoringReport:
+        """The report, computed now; its `name` is empty (it is not stored)."""
+
+    def __init__(
+        self,
+        *,
+        report: _monitoring_report_pb2.MonitoringReport | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["report", b"report"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["report", b"report"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ComputeMonitoringReportResponse: _TypeAlias = ComputeMonitoringReportResponse  # noqa: Y015
 
 @_typing.final
 class CreateMonitoringPolicyRequest(_message.Message):
@@ -694,47 +734,66 @@ class WatchAlertsRequest(_message.Message):
 
     MODEL_FIELD_NUMBER: _builtins.int
     INCLUDE_FIRING_FIELD_NUMBER: _builtins.int
+    AFTER_SEQUENCE_FIELD_NUMBER: _builtins.int
     model: _builtins.str
     """Optional. Only alerts of this model, `models/{model}`; default all models."""
     include_firing: _builtins.bool
-    """Optional. Send the alerts firing now first, as EXISTING."""
+    """Optional. Send the alerts firing now first, as EXISTING. Not with `after_sequence` (a
+    resumed watch has seen them): both set is INVALID_ARGUMENT (INVALID_SEQUENCE).
+    """
+    after_sequence: _builtins.int
+    """Optional. Resume after this sequence number, the `sequence` of the last message processed:
+    every change stored after it is sent first, then live changes; 0 replays every stored change.
+    Unset sends only changes that happen after the call started. Negative is INVALID_ARGUMENT
+    (INVALID_SEQUENCE).
+    """
     def __init__(
         self,
         *,
         model: _builtins.str = ...,
         include_firing: _builtins.bool = ...,
+        after_sequence: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_after_sequence", b"_after_sequence", "after_sequence", b"after_sequence"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["include_firing", b"include_firing", "model", b"model"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_after_sequence", b"_after_sequence", "after_sequence", b"after_sequence", "include_firing", b"include_firing", "model", b"model"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__after_sequence: _TypeAlias = _typing.Literal["after_sequence"]  # noqa: Y015
+    _WhichOneofArgType__after_sequence: _TypeAlias = _typing.Literal["_after_sequence", b"_after_sequence"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__after_sequence) -> _WhichOneofReturnType__after_sequence | None: ...
 
 Global___WatchAlertsRequest: _TypeAlias = WatchAlertsRequest  # noqa: Y015
 
 @_typing.final
 class WatchAlertsResponse(_message.Message):
-    """Response for WatchAlerts: one message per change."""
+    """Response for WatchAlerts: one message per change, in sequence order."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     ALERT_FIELD_NUMBER: _builtins.int
     TRANSITION_FIELD_NUMBER: _builtins.int
+    SEQUENCE_FIELD_NUMBER: _builtins.int
     transition: Global___AlertTransition.ValueType
     """What happened."""
+    sequence: _builtins.int
+    """The change's position in the monitoring event log: strictly increasing, so a watcher resumes
+    with `after_sequence` set to the last one it processed. EXISTING messages carry the position
+    at which the firing alerts were read.
+    """
     @_builtins.property
     def alert(self) -> _alert_pb2.Alert:
-        """The alert after the change."""
+        """The alert as it is now (a replayed change shows the alert's current state)."""
 
     def __init__(
         self,
         *,
         alert: _alert_pb2.Alert | None = ...,
         transition: Global___AlertTransition.ValueType = ...,
+        sequence: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["alert", b"alert"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["alert", b"alert", "transition", b"transition"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alert", b"alert", "sequence", b"sequence", "transition", b"transition"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

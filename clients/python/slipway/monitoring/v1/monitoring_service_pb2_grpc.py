@@ -51,6 +51,11 @@ class MonitoringServiceStub:
                 request_serializer=slipway_dot_monitoring_dot_v1_dot_monitoring__service__pb2.GetMonitoringReportRequest.SerializeToString,
                 response_deserializer=slipway_dot_monitoring_dot_v1_dot_monitoring__service__pb2.GetMonitoringReportResponse.FromString,
                 _registered_method=True)
+        self.ComputeMonitoringReport = channel.unary_unary(
+                '/slipway.monitoring.v1.MonitoringService/ComputeMonitoringReport',
+                request_serializer=slipway_dot_monitoring_dot_v1_dot_monitoring__service__pb2.ComputeMonitoringReportRequest.SerializeToString,
+                response_deserializer=slipway_dot_monitoring_dot_v1_dot_monitoring__service__pb2.ComputeMonitoringReportResponse.FromString,
+                _registered_method=True)
         self.CreateMonitoringPolicy = channel.unary_unary(
                 '/slipway.monitoring.v1.MonitoringService/CreateMonitoringPolicy',
                 request_serializer=slipway_dot_monitoring_dot_v1_dot_monitoring__service__pb2.CreateMonitoringPolicyRequest.SerializeToString,
@@ -122,7 +127,18 @@ class MonitoringServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetMonitoringReport(self, request, context):
-        """Computes (or returns the stored) report for one model version and window.
+        """Returns one stored report by name (AIP-131): the report behind an alert or a retraining
+        decision, named in `Alert.report`. NOT_FOUND (REPORT_NOT_FOUND) when there is none.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ComputeMonitoringReport(self, request, context):
+        """Computes a report for one model version over a window now (AIP-136 custom method), from the
+        logged traffic and the version's reference. The report is not stored and has no name:
+        computing it changes nothing, so any reader may call it. Large windows cost time on the
+        monitoring service (bounded by the sample sizes); prefer a policy's stored reports.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -204,6 +220,11 @@ def add_MonitoringServiceServicer_to_server(servicer, server):
                     servicer.GetMonitoringReport,
                     request_deserializer=slipway_dot_monitoring_dot_v1_dot_monitoring__service__pb2.GetMonitoringReportRequest.FromString,
                     response_serializer=slipway_dot_monitoring_dot_v1_dot_monitoring__service__pb2.GetMonitoringReportResponse.SerializeToString,
+            ),
+            'ComputeMonitoringReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.ComputeMonitoringReport,
+                    request_deserializer=slipway_dot_monitoring_dot_v1_dot_monitoring__service__pb2.ComputeMonitoringReportRequest.FromString,
+                    response_serializer=slipway_dot_monitoring_dot_v1_dot_monitoring__service__pb2.ComputeMonitoringReportResponse.SerializeToString,
             ),
             'CreateMonitoringPolicy': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateMonitoringPolicy,
@@ -329,6 +350,33 @@ class MonitoringService:
             '/slipway.monitoring.v1.MonitoringService/GetMonitoringReport',
             slipway_dot_monitoring_dot_v1_dot_monitoring__service__pb2.GetMonitoringReportRequest.SerializeToString,
             slipway_dot_monitoring_dot_v1_dot_monitoring__service__pb2.GetMonitoringReportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ComputeMonitoringReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/slipway.monitoring.v1.MonitoringService/ComputeMonitoringReport',
+            slipway_dot_monitoring_dot_v1_dot_monitoring__service__pb2.ComputeMonitoringReportRequest.SerializeToString,
+            slipway_dot_monitoring_dot_v1_dot_monitoring__service__pb2.ComputeMonitoringReportResponse.FromString,
             options,
             channel_credentials,
             insecure,

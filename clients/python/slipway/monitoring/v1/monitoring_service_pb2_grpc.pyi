@@ -51,7 +51,15 @@ class MonitoringServiceStub:
     RESOURCE_EXHAUSTED, reason TOO_MANY_PENDING_LABELS (retry later or in smaller calls).
     """
     GetMonitoringReport: _grpc.UnaryUnaryMultiCallable[_monitoring_service_pb2.GetMonitoringReportRequest, _monitoring_service_pb2.GetMonitoringReportResponse]
-    """Computes (or returns the stored) report for one model version and window."""
+    """Returns one stored report by name (AIP-131): the report behind an alert or a retraining
+    decision, named in `Alert.report`. NOT_FOUND (REPORT_NOT_FOUND) when there is none.
+    """
+    ComputeMonitoringReport: _grpc.UnaryUnaryMultiCallable[_monitoring_service_pb2.ComputeMonitoringReportRequest, _monitoring_service_pb2.ComputeMonitoringReportResponse]
+    """Computes a report for one model version over a window now (AIP-136 custom method), from the
+    logged traffic and the version's reference. The report is not stored and has no name:
+    computing it changes nothing, so any reader may call it. Large windows cost time on the
+    monitoring service (bounded by the sample sizes); prefer a policy's stored reports.
+    """
     CreateMonitoringPolicy: _grpc.UnaryUnaryMultiCallable[_monitoring_service_pb2.CreateMonitoringPolicyRequest, _monitoring_service_pb2.CreateMonitoringPolicyResponse]
     """Creates a monitoring policy for a model. The model must exist in the registry (else
     NOT_FOUND, MODEL_NOT_FOUND); UNAVAILABLE when the registry cannot be reached.
@@ -98,7 +106,15 @@ class MonitoringServiceAsyncStub(MonitoringServiceStub):
     RESOURCE_EXHAUSTED, reason TOO_MANY_PENDING_LABELS (retry later or in smaller calls).
     """
     GetMonitoringReport: _aio.UnaryUnaryMultiCallable[_monitoring_service_pb2.GetMonitoringReportRequest, _monitoring_service_pb2.GetMonitoringReportResponse]  # type: ignore[assignment]
-    """Computes (or returns the stored) report for one model version and window."""
+    """Returns one stored report by name (AIP-131): the report behind an alert or a retraining
+    decision, named in `Alert.report`. NOT_FOUND (REPORT_NOT_FOUND) when there is none.
+    """
+    ComputeMonitoringReport: _aio.UnaryUnaryMultiCallable[_monitoring_service_pb2.ComputeMonitoringReportRequest, _monitoring_service_pb2.ComputeMonitoringReportResponse]  # type: ignore[assignment]
+    """Computes a report for one model version over a window now (AIP-136 custom method), from the
+    logged traffic and the version's reference. The report is not stored and has no name:
+    computing it changes nothing, so any reader may call it. Large windows cost time on the
+    monitoring service (bounded by the sample sizes); prefer a policy's stored reports.
+    """
     CreateMonitoringPolicy: _aio.UnaryUnaryMultiCallable[_monitoring_service_pb2.CreateMonitoringPolicyRequest, _monitoring_service_pb2.CreateMonitoringPolicyResponse]  # type: ignore[assignment]
     """Creates a monitoring policy for a model. The model must exist in the registry (else
     NOT_FOUND, MODEL_NOT_FOUND); UNAVAILABLE when the registry cannot be reached.
@@ -160,7 +176,21 @@ class MonitoringServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _monitoring_service_pb2.GetMonitoringReportRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_monitoring_service_pb2.GetMonitoringReportResponse, _abc.Awaitable[_monitoring_service_pb2.GetMonitoringReportResponse]]:
-        """Computes (or returns the stored) report for one model version and window."""
+        """Returns one stored report by name (AIP-131): the report behind an alert or a retraining
+        decision, named in `Alert.report`. NOT_FOUND (REPORT_NOT_FOUND) when there is none.
+        """
+
+    @_abc_1.abstractmethod
+    def ComputeMonitoringReport(
+        self,
+        request: _monitoring_service_pb2.ComputeMonitoringReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_monitoring_service_pb2.ComputeMonitoringReportResponse, _abc.Awaitable[_monitoring_service_pb2.ComputeMonitoringReportResponse]]:
+        """Computes a report for one model version over a window now (AIP-136 custom method), from the
+        logged traffic and the version's reference. The report is not stored and has no name:
+        computing it changes nothing, so any reader may call it. Large windows cost time on the
+        monitoring service (bounded by the sample sizes); prefer a policy's stored reports.
+        """
 
     @_abc_1.abstractmethod
     def CreateMonitoringPolicy(

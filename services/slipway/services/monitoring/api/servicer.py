@@ -165,11 +165,14 @@ class MonitoringServicer:
     async def GetMonitoringReport(
         self, request: pb.GetMonitoringReportRequest, context: Context
     ) -> pb.GetMonitoringReportResponse:
-        if request.report:
-            report_id_of(request.report)
-            return pb.GetMonitoringReportResponse(
-                report=report_to_pb(await run_blocking(self._alerts.report, request.report))
-            )
+        report_id_of(request.name, "name")
+        return pb.GetMonitoringReportResponse(
+            report=report_to_pb(await run_blocking(self._alerts.report, request.name))
+        )
+
+    async def ComputeMonitoringReport(
+        self, request: pb.ComputeMonitoringReportRequest, context: Context
+    ) -> pb.ComputeMonitoringReportResponse:
         if not request.model_version:
             raise InvalidArgumentError.for_field(
                 "model_version", "is required", reason=Reason.INVALID_NAME
@@ -185,7 +188,7 @@ class MonitoringServicer:
         report = await self._evaluator.report_for(
             request.model_version, model, policy_id=policy_id, start=start, end=end
         )
-        return pb.GetMonitoringReportResponse(report=report_to_pb(report))
+        return pb.ComputeMonitoringReportResponse(report=report_to_pb(report))
 
     # --- policies ---------------------------------------------------------------------------
 
@@ -327,11 +330,27 @@ class MonitoringServicer:
     ) -> AsyncIterator[pb.WatchAlertsResponse]:
         alerts = self._alerts
         model = _model(request.model, "model")
-        if request.include_firing:
+        if request.HasField("after_sequence"):
+            if request.after_sequence < 0:
+                raise InvalidArgumentError.for_field(
+                    "after_sequence", "must not be negative", reason=Reason.INVALID_SEQUENCE
+                )
+            if request.include_firing:
+                # A resumed watch has seen the firing alerts; sending them again as EXISTING,
+                # out of sequence order, would make the stream ambiguous.
+                raise InvalidArgumentError.for_field(
+                    "include_firing",
+                    "cannot be combined with after_sequence",
+                    reason=Reason.INVALID_SEQUENCE,
+                )
+            after = request.after_sequence
+        elif request.include_firing:
             firing, after = await run_blocking(alerts.firing, model)
             for alert in firing:
                 yield pb.WatchAlertsResponse(
-                    alert=alert_to_pb(alert), transition=pb.ALERT_TRANSITION_EXISTING
+                    alert=alert_to_pb(alert),
+                    transition=pb.ALERT_TRANSITION_EXISTING,
+                    sequence=after,
                 )
         else:
             after = await run_blocking(alerts.position)
@@ -341,12 +360,15 @@ class MonitoringServicer:
 
         async with aclosing(self._watchers.watch(after, wanted)) as batches:
             async for events in batches:
-                for change in (event.change for event in events):
+                for event in events:
+                    change = event.change
                     assert change is not None  # only changes are wanted
                     yield pb.WatchAlertsResponse(
-                        alert=alert_to_pb(change.alert), transition=TRANSITIONS[change.transition]
+                        alert=alert_to_pb(change.alert),
+                        transition=TRANSITIONS[change.transition],
+                        sequence=event.sequence,
                     )
-        # Shutting down: the stream ends; the watcher reconnects (elsewhere).
+        # Shutting down: the stream ends; the watcher reconnects (elsewhere) after its sequence.
 
     def notify(self) -> None:
         """Alerts changed in this process: wake the watchers (others find out by polling)."""

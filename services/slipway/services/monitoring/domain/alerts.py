@@ -135,7 +135,7 @@ def _audit(
             "model_version": alert.model_version,
             "policy": alert.policy,
             "kind": alert.kind.value,
-            "report": alert.report.name if alert.report is not None else "",
+            "report": alert.report,
             "state": alert.state.value,
             **(extra or {}),
         },
@@ -274,7 +274,7 @@ class Alerts:
             state=AlertState.FIRING,
             summary=summary,
             subjects=tuple(subjects),
-            report=report,
+            report=report.name,
             fire_time=now,
             update_time=now,
         )
@@ -292,7 +292,7 @@ class Alerts:
     ) -> Change:
         summary, subjects = summary_of(kind, report)
         alert = replace(
-            alert, summary=summary, subjects=tuple(subjects), report=report, update_time=now
+            alert, summary=summary, subjects=tuple(subjects), report=report.name, update_time=now
         )
         self._repo.save_alert(session, alert, now=now)
         return self._save(session, alert, "updated", "monitoring.AlertUpdated", request_id)
@@ -377,7 +377,7 @@ class Alerts:
             if alert.retraining_decision is RetrainingDecision.TRIGGERED and decision in SKIPS:
                 # A later window's skip must not hide the job this alert started: the alert
                 # keeps the trigger and says what happened since (the audit log has each one).
-                report_name = alert.report.name if alert.report is not None else ""
+                report_name = alert.report
                 alert = replace(
                     alert,
                     retraining_detail=(

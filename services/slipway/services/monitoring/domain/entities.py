@@ -576,7 +576,7 @@ class AlertState(enum.Enum):
 
 @dataclass(frozen=True)
 class Alert:
-    """A problem one policy found in one version's traffic, with the report behind it."""
+    """A problem one policy found in one version's traffic, naming the report behind it."""
 
     name: str  # alerts/{id}
     model: str
@@ -587,7 +587,7 @@ class Alert:
     state: AlertState
     summary: str
     subjects: tuple[str, ...]
-    report: Report | None
+    report: str  # monitoringReports/{id}, the report it fired on or was last updated with
     fire_time: datetime | None = None
     update_time: datetime | None = None
     resolve_time: datetime | None = None

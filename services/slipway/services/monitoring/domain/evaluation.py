@@ -480,7 +480,7 @@ class Evaluator:
                 policy=policy.name,
                 alert=change.alert.name,
                 summary=change.alert.summary,
-                report=change.alert.report.name if change.alert.report is not None else "",
+                report=change.alert.report,
                 trigger=trigger,
                 source_job=retraining.source_training_job or reference.training_job,
                 dataset_path=retraining.dataset_path,

@@ -13,6 +13,7 @@ from functools import lru_cache
 from itertools import chain
 from typing import Protocol, cast
 
+from google.protobuf import unknown_fields  # type: ignore[attr-defined]  # not in the stubs
 from google.protobuf.message import DecodeError
 from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -106,9 +107,25 @@ def _policy(row: PolicyRow) -> Policy:
     return policy_from_pb(message)
 
 
+# Alerts stored before the Alert message named its report (field 18) embedded the whole report in
+# field 10, now reserved; the name is read from there so those rows keep pointing at their report.
+_LEGACY_REPORT_FIELD = 10
+
+
+def _legacy_report_name(message: alert_pb2.Alert) -> str:
+    for field in unknown_fields.UnknownFieldSet(message):
+        if field.field_number == _LEGACY_REPORT_FIELD and isinstance(field.data, bytes):
+            report = report_pb2.MonitoringReport()
+            report.ParseFromString(field.data)
+            return report.name
+    return ""
+
+
 def _alert(row: AlertRow) -> Alert:
     message = alert_pb2.Alert()
     message.ParseFromString(row.alert)
+    if not message.report:
+        message.report = _legacy_report_name(message)
     return alert_from_pb(message)
 
 

@@ -88,7 +88,7 @@ class AlertRow(Base):
     fire_time: Mapped[datetime] = mapped_column(UtcDateTime)
     update_time: Mapped[datetime] = mapped_column(UtcDateTime)
     retraining_time: Mapped[datetime | None] = mapped_column(UtcDateTime)  # a job was created
-    alert: Mapped[bytes] = mapped_column(LargeBinary)  # Alert, with the report behind it
+    alert: Mapped[bytes] = mapped_column(LargeBinary)  # Alert, naming the report behind it
 
 
 class ReportRow(Base):

@@ -20,7 +20,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file slipway/monitoring/v1/monitoring_service.proto.
  */
 export const file_slipway_monitoring_v1_monitoring_service: GenFile = /*@__PURE__*/
-  fileDesc("Ci5zbGlwd2F5L21vbml0b3JpbmcvdjEvbW9uaXRvcmluZ19zZXJ2aWNlLnByb3RvEhVzbGlwd2F5Lm1vbml0b3JpbmcudjEilgEKGEluZ2VzdFByZWRpY3Rpb25zUmVxdWVzdBI4CgdyZWNvcmRzGAEgAygLMicuc2xpcHdheS5tb25pdG9yaW5nLnYxLlByZWRpY3Rpb25SZWNvcmQSHAoUZHJvcHBlZF9yZWNvcmRfY291bnQYAiABKAMSDgoGc2VuZGVyGAMgASgJEhIKCnJlcXVlc3RfaWQYBCABKAkidQoZSW5nZXN0UHJlZGljdGlvbnNSZXNwb25zZRIdChVhY2NlcHRlZF9yZWNvcmRfY291bnQYASABKAMSGgoSYWNjZXB0ZWRfcm93X2NvdW50GAIgASgDEh0KFXJlamVjdGVkX3JlY29yZF9jb3VudBgDIAEoAyJpChhJbmdlc3RHcm91bmRUcnV0aFJlcXVlc3QSOQoNZ3JvdW5kX3RydXRocxgBIAMoCzIiLnNsaXB3YXkubW9uaXRvcmluZy52MS5Hcm91bmRUcnV0aBISCgpyZXF1ZXN0X2lkGAIgASgJImEKGUluZ2VzdEdyb3VuZFRydXRoUmVzcG9uc2USFQoNbWF0Y2hlZF9jb3VudBgBIAEoAxIVCg1wZW5kaW5nX2NvdW50GAIgASgDEhYKDnJlamVjdGVkX2NvdW50GAMgASgDIrEBChpHZXRNb25pdG9yaW5nUmVwb3J0UmVxdWVzdBIVCg1tb2RlbF92ZXJzaW9uGAEgASgJEg4KBnBvbGljeRgCIAEoCRIuCgpzdGFydF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGcmVwb3J0GAUgASgJIlYKG0dldE1vbml0b3JpbmdSZXBvcnRSZXNwb25zZRI3CgZyZXBvcnQYASABKAsyJy5zbGlwd2F5Lm1vbml0b3JpbmcudjEuTW9uaXRvcmluZ1JlcG9ydCKlAQodQ3JlYXRlTW9uaXRvcmluZ1BvbGljeVJlcXVlc3QSQgoRbW9uaXRvcmluZ19wb2xpY3kYASABKAsyJy5zbGlwd2F5Lm1vbml0b3JpbmcudjEuTW9uaXRvcmluZ1BvbGljeRIcChRtb25pdG9yaW5nX3BvbGljeV9pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkSEgoKcmVxdWVzdF9pZBgEIAEoCSJkCh5DcmVhdGVNb25pdG9yaW5nUG9saWN5UmVzcG9uc2USQgoRbW9uaXRvcmluZ19wb2xpY3kYASABKAsyJy5zbGlwd2F5Lm1vbml0b3JpbmcudjEuTW9uaXRvcmluZ1BvbGljeSIqChpHZXRNb25pdG9yaW5nUG9saWN5UmVxdWVzdBIMCgRuYW1lGAEgASgJImEKG0dldE1vbml0b3JpbmdQb2xpY3lSZXNwb25zZRJCChFtb25pdG9yaW5nX3BvbGljeRgBIAEoCzInLnNsaXB3YXkubW9uaXRvcmluZy52MS5Nb25pdG9yaW5nUG9saWN5IlUKHUxpc3RNb25pdG9yaW5nUG9saWNpZXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg0KBW1vZGVsGAMgASgJIn8KHkxpc3RNb25pdG9yaW5nUG9saWNpZXNSZXNwb25zZRJEChNtb25pdG9yaW5nX3BvbGljaWVzGAEgAygLMicuc2xpcHdheS5tb25pdG9yaW5nLnYxLk1vbml0b3JpbmdQb2xpY3kSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIrgBCh1VcGRhdGVNb25pdG9yaW5nUG9saWN5UmVxdWVzdBJCChFtb25pdG9yaW5nX3BvbGljeRgBIAEoCzInLnNsaXB3YXkubW9uaXRvcmluZy52MS5Nb25pdG9yaW5nUG9saWN5Ei8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzaxIOCgZyZWFzb24YAyABKAkSEgoKcmVxdWVzdF9pZBgEIAEoCSJkCh5VcGRhdGVNb25pdG9yaW5nUG9saWN5UmVzcG9uc2USQgoRbW9uaXRvcmluZ19wb2xpY3kYASABKAsyJy5zbGlwd2F5Lm1vbml0b3JpbmcudjEuTW9uaXRvcmluZ1BvbGljeSJfCh1EZWxldGVNb25pdG9yaW5nUG9saWN5UmVxdWVzdBIMCgRuYW1lGAEgASgJEgwKBGV0YWcYAiABKAkSDgoGcmVhc29uGAMgASgJEhIKCnJlcXVlc3RfaWQYBCABKAkiIAoeRGVsZXRlTW9uaXRvcmluZ1BvbGljeVJlc3BvbnNlIh8KD0dldEFsZXJ0UmVxdWVzdBIMCgRuYW1lGAEgASgJIj8KEEdldEFsZXJ0UmVzcG9uc2USKwoFYWxlcnQYASABKAsyHC5zbGlwd2F5Lm1vbml0b3JpbmcudjEuQWxlcnQisgIKEUxpc3RBbGVydHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg0KBW1vZGVsGAMgASgJEhUKDW1vZGVsX3ZlcnNpb24YBCABKAkSDgoGcG9saWN5GAUgASgJEjEKBnN0YXRlcxgGIAMoDjIhLnNsaXB3YXkubW9uaXRvcmluZy52MS5BbGVydFN0YXRlEi8KBWtpbmRzGAcgAygOMiAuc2xpcHdheS5tb25pdG9yaW5nLnYxLkFsZXJ0S2luZBIuCgpzdGFydF90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiWwoSTGlzdEFsZXJ0c1Jlc3BvbnNlEiwKBmFsZXJ0cxgBIAMoCzIcLnNsaXB3YXkubW9uaXRvcmluZy52MS5BbGVydBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiOwoSV2F0Y2hBbGVydHNSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEhYKDmluY2x1ZGVfZmlyaW5nGAIgASgIIn4KE1dhdGNoQWxlcnRzUmVzcG9uc2USKwoFYWxlcnQYASABKAsyHC5zbGlwd2F5Lm1vbml0b3JpbmcudjEuQWxlcnQSOgoKdHJhbnNpdGlvbhgCIAEoDjImLnNsaXB3YXkubW9uaXRvcmluZy52MS5BbGVydFRyYW5zaXRpb24qqwEKD0FsZXJ0VHJhbnNpdGlvbhIgChxBTEVSVF9UUkFOU0lUSU9OX1VOU1BFQ0lGSUVEEAASHQoZQUxFUlRfVFJBTlNJVElPTl9FWElTVElORxABEhoKFkFMRVJUX1RSQU5TSVRJT05fRklSRUQQAhIcChhBTEVSVF9UUkFOU0lUSU9OX1VQREFURUQQAxIdChlBTEVSVF9UUkFOU0lUSU9OX1JFU09MVkVEEAQyyQoKEU1vbml0b3JpbmdTZXJ2aWNlEngKEUluZ2VzdFByZWRpY3Rpb25zEi8uc2xpcHdheS5tb25pdG9yaW5nLnYxLkluZ2VzdFByZWRpY3Rpb25zUmVxdWVzdBowLnNsaXB3YXkubW9uaXRvcmluZy52MS5Jbmdlc3RQcmVkaWN0aW9uc1Jlc3BvbnNlKAESdgoRSW5nZXN0R3JvdW5kVHJ1dGgSLy5zbGlwd2F5Lm1vbml0b3JpbmcudjEuSW5nZXN0R3JvdW5kVHJ1dGhSZXF1ZXN0GjAuc2xpcHdheS5tb25pdG9yaW5nLnYxLkluZ2VzdEdyb3VuZFRydXRoUmVzcG9uc2USfAoTR2V0TW9uaXRvcmluZ1JlcG9ydBIxLnNsaXB3YXkubW9uaXRvcmluZy52MS5HZXRNb25pdG9yaW5nUmVwb3J0UmVxdWVzdBoyLnNsaXB3YXkubW9uaXRvcmluZy52MS5HZXRNb25pdG9yaW5nUmVwb3J0UmVzcG9uc2UShQEKFkNyZWF0ZU1vbml0b3JpbmdQb2xpY3kSNC5zbGlwd2F5Lm1vbml0b3JpbmcudjEuQ3JlYXRlTW9uaXRvcmluZ1BvbGljeVJlcXVlc3QaNS5zbGlwd2F5Lm1vbml0b3JpbmcudjEuQ3JlYXRlTW9uaXRvcmluZ1BvbGljeVJlc3BvbnNlEnwKE0dldE1vbml0b3JpbmdQb2xpY3kSMS5zbGlwd2F5Lm1vbml0b3JpbmcudjEuR2V0TW9uaXRvcmluZ1BvbGljeVJlcXVlc3QaMi5zbGlwd2F5Lm1vbml0b3JpbmcudjEuR2V0TW9uaXRvcmluZ1BvbGljeVJlc3BvbnNlEoUBChZMaXN0TW9uaXRvcmluZ1BvbGljaWVzEjQuc2xpcHdheS5tb25pdG9yaW5nLnYxLkxpc3RNb25pdG9yaW5nUG9saWNpZXNSZXF1ZXN0GjUuc2xpcHdheS5tb25pdG9yaW5nLnYxLkxpc3RNb25pdG9yaW5nUG9saWNpZXNSZXNwb25zZRKFAQoWVXBkYXRlTW9uaXRvcmluZ1BvbGljeRI0LnNsaXB3YXkubW9uaXRvcmluZy52MS5VcGRhdGVNb25pdG9yaW5nUG9saWN5UmVxdWVzdBo1LnNsaXB3YXkubW9uaXRvcmluZy52MS5VcGRhdGVNb25pdG9yaW5nUG9saWN5UmVzcG9uc2UShQEKFkRlbGV0ZU1vbml0b3JpbmdQb2xpY3kSNC5zbGlwd2F5Lm1vbml0b3JpbmcudjEuRGVsZXRlTW9uaXRvcmluZ1BvbGljeVJlcXVlc3QaNS5zbGlwd2F5Lm1vbml0b3JpbmcudjEuRGVsZXRlTW9uaXRvcmluZ1BvbGljeVJlc3BvbnNlElsKCEdldEFsZXJ0EiYuc2xpcHdheS5tb25pdG9yaW5nLnYxLkdldEFsZXJ0UmVxdWVzdBonLnNsaXB3YXkubW9uaXRvcmluZy52MS5HZXRBbGVydFJlc3BvbnNlEmEKCkxpc3RBbGVydHMSKC5zbGlwd2F5Lm1vbml0b3JpbmcudjEuTGlzdEFsZXJ0c1JlcXVlc3QaKS5zbGlwd2F5Lm1vbml0b3JpbmcudjEuTGlzdEFsZXJ0c1Jlc3BvbnNlEmYKC1dhdGNoQWxlcnRzEikuc2xpcHdheS5tb25pdG9yaW5nLnYxLldhdGNoQWxlcnRzUmVxdWVzdBoqLnNsaXB3YXkubW9uaXRvcmluZy52MS5XYXRjaEFsZXJ0c1Jlc3BvbnNlMAFC8QEKGWRldi5zbGlwd2F5Lm1vbml0b3JpbmcudjFCFk1vbml0b3JpbmdTZXJ2aWNlUHJvdG9QAVpGZ2l0aHViLmNvbS9zbGlwd2F5LW1sb3BzL3NsaXB3YXkvY2xpZW50cy9nby9tb25pdG9yaW5nL3YxO21vbml0b3Jpbmd2MaICA1NNWKoCFVNsaXB3YXkuTW9uaXRvcmluZy5WMcoCFVNsaXB3YXlcTW9uaXRvcmluZ1xWMeICIVNsaXB3YXlcTW9uaXRvcmluZ1xWMVxHUEJNZXRhZGF0YeoCF1NsaXB3YXk6Ok1vbml0b3Jpbmc6OlYxYgZwcm90bzM", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_slipway_monitoring_v1_alert, file_slipway_monitoring_v1_monitoring_policy, file_slipway_monitoring_v1_monitoring_report, file_slipway_monitoring_v1_prediction_record]);
+  fileDesc("Ci5zbGlwd2F5L21vbml0b3JpbmcvdjEvbW9uaXRvcmluZ19zZXJ2aWNlLnByb3RvEhVzbGlwd2F5Lm1vbml0b3JpbmcudjEilgEKGEluZ2VzdFByZWRpY3Rpb25zUmVxdWVzdBI4CgdyZWNvcmRzGAEgAygLMicuc2xpcHdheS5tb25pdG9yaW5nLnYxLlByZWRpY3Rpb25SZWNvcmQSHAoUZHJvcHBlZF9yZWNvcmRfY291bnQYAiABKAMSDgoGc2VuZGVyGAMgASgJEhIKCnJlcXVlc3RfaWQYBCABKAkidQoZSW5nZXN0UHJlZGljdGlvbnNSZXNwb25zZRIdChVhY2NlcHRlZF9yZWNvcmRfY291bnQYASABKAMSGgoSYWNjZXB0ZWRfcm93X2NvdW50GAIgASgDEh0KFXJlamVjdGVkX3JlY29yZF9jb3VudBgDIAEoAyJpChhJbmdlc3RHcm91bmRUcnV0aFJlcXVlc3QSOQoNZ3JvdW5kX3RydXRocxgBIAMoCzIiLnNsaXB3YXkubW9uaXRvcmluZy52MS5Hcm91bmRUcnV0aBISCgpyZXF1ZXN0X2lkGAIgASgJImEKGUluZ2VzdEdyb3VuZFRydXRoUmVzcG9uc2USFQoNbWF0Y2hlZF9jb3VudBgBIAEoAxIVCg1wZW5kaW5nX2NvdW50GAIgASgDEhYKDnJlamVjdGVkX2NvdW50GAMgASgDImgKGkdldE1vbml0b3JpbmdSZXBvcnRSZXF1ZXN0EgwKBG5hbWUYASABKAlKBAgCEANKBAgDEARKBAgEEAVKBAgFEAZSBnBvbGljeVIKc3RhcnRfdGltZVIIZW5kX3RpbWVSBnJlcG9ydCJWChtHZXRNb25pdG9yaW5nUmVwb3J0UmVzcG9uc2USNwoGcmVwb3J0GAEgASgLMicuc2xpcHdheS5tb25pdG9yaW5nLnYxLk1vbml0b3JpbmdSZXBvcnQipQEKHkNvbXB1dGVNb25pdG9yaW5nUmVwb3J0UmVxdWVzdBIVCg1tb2RlbF92ZXJzaW9uGAEgASgJEg4KBnBvbGljeRgCIAEoCRIuCgpzdGFydF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiWgofQ29tcHV0ZU1vbml0b3JpbmdSZXBvcnRSZXNwb25zZRI3CgZyZXBvcnQYASABKAsyJy5zbGlwd2F5Lm1vbml0b3JpbmcudjEuTW9uaXRvcmluZ1JlcG9ydCKlAQodQ3JlYXRlTW9uaXRvcmluZ1BvbGljeVJlcXVlc3QSQgoRbW9uaXRvcmluZ19wb2xpY3kYASABKAsyJy5zbGlwd2F5Lm1vbml0b3JpbmcudjEuTW9uaXRvcmluZ1BvbGljeRIcChRtb25pdG9yaW5nX3BvbGljeV9pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkSEgoKcmVxdWVzdF9pZBgEIAEoCSJkCh5DcmVhdGVNb25pdG9yaW5nUG9saWN5UmVzcG9uc2USQgoRbW9uaXRvcmluZ19wb2xpY3kYASABKAsyJy5zbGlwd2F5Lm1vbml0b3JpbmcudjEuTW9uaXRvcmluZ1BvbGljeSIqChpHZXRNb25pdG9yaW5nUG9saWN5UmVxdWVzdBIMCgRuYW1lGAEgASgJImEKG0dldE1vbml0b3JpbmdQb2xpY3lSZXNwb25zZRJCChFtb25pdG9yaW5nX3BvbGljeRgBIAEoCzInLnNsaXB3YXkubW9uaXRvcmluZy52MS5Nb25pdG9yaW5nUG9saWN5IlUKHUxpc3RNb25pdG9yaW5nUG9saWNpZXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg0KBW1vZGVsGAMgASgJIn8KHkxpc3RNb25pdG9yaW5nUG9saWNpZXNSZXNwb25zZRJEChNtb25pdG9yaW5nX3BvbGljaWVzGAEgAygLMicuc2xpcHdheS5tb25pdG9yaW5nLnYxLk1vbml0b3JpbmdQb2xpY3kSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIrgBCh1VcGRhdGVNb25pdG9yaW5nUG9saWN5UmVxdWVzdBJCChFtb25pdG9yaW5nX3BvbGljeRgBIAEoCzInLnNsaXB3YXkubW9uaXRvcmluZy52MS5Nb25pdG9yaW5nUG9saWN5Ei8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzaxIOCgZyZWFzb24YAyABKAkSEgoKcmVxdWVzdF9pZBgEIAEoCSJkCh5VcGRhdGVNb25pdG9yaW5nUG9saWN5UmVzcG9uc2USQgoRbW9uaXRvcmluZ19wb2xpY3kYASABKAsyJy5zbGlwd2F5Lm1vbml0b3JpbmcudjEuTW9uaXRvcmluZ1BvbGljeSJfCh1EZWxldGVNb25pdG9yaW5nUG9saWN5UmVxdWVzdBIMCgRuYW1lGAEgASgJEgwKBGV0YWcYAiABKAkSDgoGcmVhc29uGAMgASgJEhIKCnJlcXVlc3RfaWQYBCABKAkiIAoeRGVsZXRlTW9uaXRvcmluZ1BvbGljeVJlc3BvbnNlIh8KD0dldEFsZXJ0UmVxdWVzdBIMCgRuYW1lGAEgASgJIj8KEEdldEFsZXJ0UmVzcG9uc2USKwoFYWxlcnQYASABKAsyHC5zbGlwd2F5Lm1vbml0b3JpbmcudjEuQWxlcnQisgIKEUxpc3RBbGVydHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg0KBW1vZGVsGAMgASgJEhUKDW1vZGVsX3ZlcnNpb24YBCABKAkSDgoGcG9saWN5GAUgASgJEjEKBnN0YXRlcxgGIAMoDjIhLnNsaXB3YXkubW9uaXRvcmluZy52MS5BbGVydFN0YXRlEi8KBWtpbmRzGAcgAygOMiAuc2xpcHdheS5tb25pdG9yaW5nLnYxLkFsZXJ0S2luZBIuCgpzdGFydF90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiWwoSTGlzdEFsZXJ0c1Jlc3BvbnNlEiwKBmFsZXJ0cxgBIAMoCzIcLnNsaXB3YXkubW9uaXRvcmluZy52MS5BbGVydBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiawoSV2F0Y2hBbGVydHNSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEhYKDmluY2x1ZGVfZmlyaW5nGAIgASgIEhsKDmFmdGVyX3NlcXVlbmNlGAMgASgDSACIAQFCEQoPX2FmdGVyX3NlcXVlbmNlIpABChNXYXRjaEFsZXJ0c1Jlc3BvbnNlEisKBWFsZXJ0GAEgASgLMhwuc2xpcHdheS5tb25pdG9yaW5nLnYxLkFsZXJ0EjoKCnRyYW5zaXRpb24YAiABKA4yJi5zbGlwd2F5Lm1vbml0b3JpbmcudjEuQWxlcnRUcmFuc2l0aW9uEhAKCHNlcXVlbmNlGAMgASgDKqsBCg9BbGVydFRyYW5zaXRpb24SIAocQUxFUlRfVFJBTlNJVElPTl9VTlNQRUNJRklFRBAAEh0KGUFMRVJUX1RSQU5TSVRJT05fRVhJU1RJTkcQARIaChZBTEVSVF9UUkFOU0lUSU9OX0ZJUkVEEAISHAoYQUxFUlRfVFJBTlNJVElPTl9VUERBVEVEEAMSHQoZQUxFUlRfVFJBTlNJVElPTl9SRVNPTFZFRBAEMtQLChFNb25pdG9yaW5nU2VydmljZRJ4ChFJbmdlc3RQcmVkaWN0aW9ucxIvLnNsaXB3YXkubW9uaXRvcmluZy52MS5Jbmdlc3RQcmVkaWN0aW9uc1JlcXVlc3QaMC5zbGlwd2F5Lm1vbml0b3JpbmcudjEuSW5nZXN0UHJlZGljdGlvbnNSZXNwb25zZSgBEnYKEUluZ2VzdEdyb3VuZFRydXRoEi8uc2xpcHdheS5tb25pdG9yaW5nLnYxLkluZ2VzdEdyb3VuZFRydXRoUmVxdWVzdBowLnNsaXB3YXkubW9uaXRvcmluZy52MS5Jbmdlc3RHcm91bmRUcnV0aFJlc3BvbnNlEnwKE0dldE1vbml0b3JpbmdSZXBvcnQSMS5zbGlwd2F5Lm1vbml0b3JpbmcudjEuR2V0TW9uaXRvcmluZ1JlcG9ydFJlcXVlc3QaMi5zbGlwd2F5Lm1vbml0b3JpbmcudjEuR2V0TW9uaXRvcmluZ1JlcG9ydFJlc3BvbnNlEogBChdDb21wdXRlTW9uaXRvcmluZ1JlcG9ydBI1LnNsaXB3YXkubW9uaXRvcmluZy52MS5Db21wdXRlTW9uaXRvcmluZ1JlcG9ydFJlcXVlc3QaNi5zbGlwd2F5Lm1vbml0b3JpbmcudjEuQ29tcHV0ZU1vbml0b3JpbmdSZXBvcnRSZXNwb25zZRKFAQoWQ3JlYXRlTW9uaXRvcmluZ1BvbGljeRI0LnNsaXB3YXkubW9uaXRvcmluZy52MS5DcmVhdGVNb25pdG9yaW5nUG9saWN5UmVxdWVzdBo1LnNsaXB3YXkubW9uaXRvcmluZy52MS5DcmVhdGVNb25pdG9yaW5nUG9saWN5UmVzcG9uc2USfAoTR2V0TW9uaXRvcmluZ1BvbGljeRIxLnNsaXB3YXkubW9uaXRvcmluZy52MS5HZXRNb25pdG9yaW5nUG9saWN5UmVxdWVzdBoyLnNsaXB3YXkubW9uaXRvcmluZy52MS5HZXRNb25pdG9yaW5nUG9saWN5UmVzcG9uc2UShQEKFkxpc3RNb25pdG9yaW5nUG9saWNpZXMSNC5zbGlwd2F5Lm1vbml0b3JpbmcudjEuTGlzdE1vbml0b3JpbmdQb2xpY2llc1JlcXVlc3QaNS5zbGlwd2F5Lm1vbml0b3JpbmcudjEuTGlzdE1vbml0b3JpbmdQb2xpY2llc1Jlc3BvbnNlEoUBChZVcGRhdGVNb25pdG9yaW5nUG9saWN5EjQuc2xpcHdheS5tb25pdG9yaW5nLnYxLlVwZGF0ZU1vbml0b3JpbmdQb2xpY3lSZXF1ZXN0GjUuc2xpcHdheS5tb25pdG9yaW5nLnYxLlVwZGF0ZU1vbml0b3JpbmdQb2xpY3lSZXNwb25zZRKFAQoWRGVsZXRlTW9uaXRvcmluZ1BvbGljeRI0LnNsaXB3YXkubW9uaXRvcmluZy52MS5EZWxldGVNb25pdG9yaW5nUG9saWN5UmVxdWVzdBo1LnNsaXB3YXkubW9uaXRvcmluZy52MS5EZWxldGVNb25pdG9yaW5nUG9saWN5UmVzcG9uc2USWwoIR2V0QWxlcnQSJi5zbGlwd2F5Lm1vbml0b3JpbmcudjEuR2V0QWxlcnRSZXF1ZXN0Gicuc2xpcHdheS5tb25pdG9yaW5nLnYxLkdldEFsZXJ0UmVzcG9uc2USYQoKTGlzdEFsZXJ0cxIoLnNsaXB3YXkubW9uaXRvcmluZy52MS5MaXN0QWxlcnRzUmVxdWVzdBopLnNsaXB3YXkubW9uaXRvcmluZy52MS5MaXN0QWxlcnRzUmVzcG9uc2USZgoLV2F0Y2hBbGVydHMSKS5zbGlwd2F5Lm1vbml0b3JpbmcudjEuV2F0Y2hBbGVydHNSZXF1ZXN0Giouc2xpcHdheS5tb25pdG9yaW5nLnYxLldhdGNoQWxlcnRzUmVzcG9uc2UwAULxAQoZZGV2LnNsaXB3YXkubW9uaXRvcmluZy52MUIWTW9uaXRvcmluZ1NlcnZpY2VQcm90b1ABWkZnaXRodWIuY29tL3NsaXB3YXktbWxvcHMvc2xpcHdheS9jbGllbnRzL2dvL21vbml0b3JpbmcvdjE7bW9uaXRvcmluZ3YxogIDU01YqgIVU2xpcHdheS5Nb25pdG9yaW5nLlYxygIVU2xpcHdheVxNb25pdG9yaW5nXFYx4gIhU2xpcHdheVxNb25pdG9yaW5nXFYxXEdQQk1ldGFkYXRh6gIXU2xpcHdheTo6TW9uaXRvcmluZzo6VjFiBnByb3RvMw", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_slipway_monitoring_v1_alert, file_slipway_monitoring_v1_monitoring_policy, file_slipway_monitoring_v1_monitoring_report, file_slipway_monitoring_v1_prediction_record]);
 
 /**
  * One batch of prediction logs. Serving sends batches from a bounded queue; records it had to drop
@@ -173,41 +173,11 @@ export const IngestGroundTruthResponseSchema: GenMessage<IngestGroundTruthRespon
  */
 export type GetMonitoringReportRequest = Message<"slipway.monitoring.v1.GetMonitoringReportRequest"> & {
   /**
-   * Required. The version, `models/{model}/versions/{version}` or `models/{model}@{alias}`.
+   * Required. The report, `monitoringReports/{monitoring_report}`.
    *
-   * @generated from field: string model_version = 1;
+   * @generated from field: string name = 1;
    */
-  modelVersion: string;
-
-  /**
-   * Optional. The policy whose settings apply, `monitoringPolicies/{monitoring_policy}`; default
-   * the model's first enabled policy, or the defaults.
-   *
-   * @generated from field: string policy = 2;
-   */
-  policy: string;
-
-  /**
-   * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
-   *
-   * @generated from field: google.protobuf.Timestamp start_time = 3;
-   */
-  startTime?: Timestamp | undefined;
-
-  /**
-   * Optional. The window's end; default now.
-   *
-   * @generated from field: google.protobuf.Timestamp end_time = 4;
-   */
-  endTime?: Timestamp | undefined;
-
-  /**
-   * Optional. A stored report to return, `monitoringReports/{monitoring_report}`; when set, the
-   * other fields are ignored.
-   *
-   * @generated from field: string report = 5;
-   */
-  report: string;
+  name: string;
 };
 
 /**
@@ -237,6 +207,70 @@ export type GetMonitoringReportResponse = Message<"slipway.monitoring.v1.GetMoni
  */
 export const GetMonitoringReportResponseSchema: GenMessage<GetMonitoringReportResponse> = /*@__PURE__*/
   messageDesc(file_slipway_monitoring_v1_monitoring_service, 5);
+
+/**
+ * Request for ComputeMonitoringReport.
+ *
+ * @generated from message slipway.monitoring.v1.ComputeMonitoringReportRequest
+ */
+export type ComputeMonitoringReportRequest = Message<"slipway.monitoring.v1.ComputeMonitoringReportRequest"> & {
+  /**
+   * Required. The version, `models/{model}/versions/{version}` or `models/{model}@{alias}`.
+   *
+   * @generated from field: string model_version = 1;
+   */
+  modelVersion: string;
+
+  /**
+   * Optional. The policy whose settings apply, `monitoringPolicies/{monitoring_policy}`; default
+   * the model's first enabled policy, or the defaults.
+   *
+   * @generated from field: string policy = 2;
+   */
+  policy: string;
+
+  /**
+   * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 3;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * Optional. The window's end; default now.
+   *
+   * @generated from field: google.protobuf.Timestamp end_time = 4;
+   */
+  endTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message slipway.monitoring.v1.ComputeMonitoringReportRequest.
+ * Use `create(ComputeMonitoringReportRequestSchema)` to create a new message.
+ */
+export const ComputeMonitoringReportRequestSchema: GenMessage<ComputeMonitoringReportRequest> = /*@__PURE__*/
+  messageDesc(file_slipway_monitoring_v1_monitoring_service, 6);
+
+/**
+ * Response for ComputeMonitoringReport.
+ *
+ * @generated from message slipway.monitoring.v1.ComputeMonitoringReportResponse
+ */
+export type ComputeMonitoringReportResponse = Message<"slipway.monitoring.v1.ComputeMonitoringReportResponse"> & {
+  /**
+   * The report, computed now; its `name` is empty (it is not stored).
+   *
+   * @generated from field: slipway.monitoring.v1.MonitoringReport report = 1;
+   */
+  report?: MonitoringReport | undefined;
+};
+
+/**
+ * Describes the message slipway.monitoring.v1.ComputeMonitoringReportResponse.
+ * Use `create(ComputeMonitoringReportResponseSchema)` to create a new message.
+ */
+export const ComputeMonitoringReportResponseSchema: GenMessage<ComputeMonitoringReportResponse> = /*@__PURE__*/
+  messageDesc(file_slipway_monitoring_v1_monitoring_service, 7);
 
 /**
  * Request for CreateMonitoringPolicy.
@@ -279,7 +313,7 @@ export type CreateMonitoringPolicyRequest = Message<"slipway.monitoring.v1.Creat
  * Use `create(CreateMonitoringPolicyRequestSchema)` to create a new message.
  */
 export const CreateMonitoringPolicyRequestSchema: GenMessage<CreateMonitoringPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_slipway_monitoring_v1_monitoring_service, 6);
+  messageDesc(file_slipway_monitoring_v1_monitoring_service, 8);
 
 /**
  * Response for CreateMonitoringPolicy.
@@ -300,7 +334,7 @@ export type CreateMonitoringPolicyResponse = Message<"slipway.monitoring.v1.Crea
  * Use `create(CreateMonitoringPolicyResponseSchema)` to create a new message.
  */
 export const CreateMonitoringPolicyResponseSchema: GenMessage<CreateMonitoringPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_slipway_monitoring_v1_monitoring_service, 7);
+  messageDesc(file_slipway_monitoring_v1_monitoring_service, 9);
 
 /**
  * Request for GetMonitoringPolicy.
@@ -321,7 +355,7 @@ export type GetMonitoringPolicyRequest = Message<"slipway.monitoring.v1.GetMonit
  * Use `create(GetMonitoringPolicyRequestSchema)` to create a new message.
  */
 export const GetMonitoringPolicyRequestSchema: GenMessage<GetMonitoringPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_slipway_monitoring_v1_monitoring_service, 8);
+  messageDesc(file_slipway_monitoring_v1_monitoring_service, 10);
 
 /**
  * Response for GetMonitoringPolicy.
@@ -342,7 +376,7 @@ export type GetMonitoringPolicyResponse = Message<"slipway.monitoring.v1.GetMoni
  * Use `create(GetMonitoringPolicyResponseSchema)` to create a new message.
  */
 export const GetMonitoringPolicyResponseSchema: GenMessage<GetMonitoringPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_slipway_monitoring_v1_monitoring_service, 9);
+  messageDesc(file_slipway_monitoring_v1_monitoring_service, 11);
 
 /**
  * Request for ListMonitoringPolicies.
@@ -378,7 +412,7 @@ export type ListMonitoringPoliciesRequest = Message<"slipway.monitoring.v1.ListM
  * Use `create(ListMonitoringPoliciesRequestSchema)` to create a new message.
  */
 export const ListMonitoringPoliciesRequestSchema: GenMessage<ListMonitoringPoliciesRequest> = /*@__PURE__*/
-  messageDesc(file_slipway_monitoring_v1_monitoring_service, 10);
+  messageDesc(file_slipway_monitoring_v1_monitoring_service, 12);
 
 /**
  * Response for ListMonitoringPolicies.
@@ -406,7 +440,7 @@ export type ListMonitoringPoliciesResponse = Message<"slipway.monitoring.v1.List
  * Use `create(ListMonitoringPoliciesResponseSchema)` to create a new message.
  */
 export const ListMonitoringPoliciesResponseSchema: GenMessage<ListMonitoringPoliciesResponse> = /*@__PURE__*/
-  messageDesc(file_slipway_monitoring_v1_monitoring_service, 11);
+  messageDesc(file_slipway_monitoring_v1_monitoring_service, 13);
 
 /**
  * Request for UpdateMonitoringPolicy.
@@ -454,7 +488,7 @@ export type UpdateMonitoringPolicyRequest = Message<"slipway.monitoring.v1.Updat
  * Use `create(UpdateMonitoringPolicyRequestSchema)` to create a new message.
  */
 export const UpdateMonitoringPolicyRequestSchema: GenMessage<UpdateMonitoringPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_slipway_monitoring_v1_monitoring_service, 12);
+  messageDesc(file_slipway_monitoring_v1_monitoring_service, 14);
 
 /**
  * Response for UpdateMonitoringPolicy.
@@ -475,7 +509,7 @@ export type UpdateMonitoringPolicyResponse = Message<"slipway.monitoring.v1.Upda
  * Use `create(UpdateMonitoringPolicyResponseSchema)` to create a new message.
  */
 export const UpdateMonitoringPolicyResponseSchema: GenMessage<UpdateMonitoringPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_slipway_monitoring_v1_monitoring_service, 13);
+  messageDesc(file_slipway_monitoring_v1_monitoring_service, 15);
 
 /**
  * Request for DeleteMonitoringPolicy.
@@ -517,7 +551,7 @@ export type DeleteMonitoringPolicyRequest = Message<"slipway.monitoring.v1.Delet
  * Use `create(DeleteMonitoringPolicyRequestSchema)` to create a new message.
  */
 export const DeleteMonitoringPolicyRequestSchema: GenMessage<DeleteMonitoringPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_slipway_monitoring_v1_monitoring_service, 14);
+  messageDesc(file_slipway_monitoring_v1_monitoring_service, 16);
 
 /**
  * Response for DeleteMonitoringPolicy.
@@ -532,7 +566,7 @@ export type DeleteMonitoringPolicyResponse = Message<"slipway.monitoring.v1.Dele
  * Use `create(DeleteMonitoringPolicyResponseSchema)` to create a new message.
  */
 export const DeleteMonitoringPolicyResponseSchema: GenMessage<DeleteMonitoringPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_slipway_monitoring_v1_monitoring_service, 15);
+  messageDesc(file_slipway_monitoring_v1_monitoring_service, 17);
 
 /**
  * Request for GetAlert.
@@ -553,7 +587,7 @@ export type GetAlertRequest = Message<"slipway.monitoring.v1.GetAlertRequest"> &
  * Use `create(GetAlertRequestSchema)` to create a new message.
  */
 export const GetAlertRequestSchema: GenMessage<GetAlertRequest> = /*@__PURE__*/
-  messageDesc(file_slipway_monitoring_v1_monitoring_service, 16);
+  messageDesc(file_slipway_monitoring_v1_monitoring_service, 18);
 
 /**
  * Response for GetAlert.
@@ -574,7 +608,7 @@ export type GetAlertResponse = Message<"slipway.monitoring.v1.GetAlertResponse">
  * Use `create(GetAlertResponseSchema)` to create a new message.
  */
 export const GetAlertResponseSchema: GenMessage<GetAlertResponse> = /*@__PURE__*/
-  messageDesc(file_slipway_monitoring_v1_monitoring_service, 17);
+  messageDesc(file_slipway_monitoring_v1_monitoring_service, 19);
 
 /**
  * Request for ListAlerts.
@@ -652,7 +686,7 @@ export type ListAlertsRequest = Message<"slipway.monitoring.v1.ListAlertsRequest
  * Use `create(ListAlertsRequestSchema)` to create a new message.
  */
 export const ListAlertsRequestSchema: GenMessage<ListAlertsRequest> = /*@__PURE__*/
-  messageDesc(file_slipway_monitoring_v1_monitoring_service, 18);
+  messageDesc(file_slipway_monitoring_v1_monitoring_service, 20);
 
 /**
  * Response for ListAlerts.
@@ -680,7 +714,7 @@ export type ListAlertsResponse = Message<"slipway.monitoring.v1.ListAlertsRespon
  * Use `create(ListAlertsResponseSchema)` to create a new message.
  */
 export const ListAlertsResponseSchema: GenMessage<ListAlertsResponse> = /*@__PURE__*/
-  messageDesc(file_slipway_monitoring_v1_monitoring_service, 19);
+  messageDesc(file_slipway_monitoring_v1_monitoring_service, 21);
 
 /**
  * Request for WatchAlerts.
@@ -696,11 +730,22 @@ export type WatchAlertsRequest = Message<"slipway.monitoring.v1.WatchAlertsReque
   model: string;
 
   /**
-   * Optional. Send the alerts firing now first, as EXISTING.
+   * Optional. Send the alerts firing now first, as EXISTING. Not with `after_sequence` (a
+   * resumed watch has seen them): both set is INVALID_ARGUMENT (INVALID_SEQUENCE).
    *
    * @generated from field: bool include_firing = 2;
    */
   includeFiring: boolean;
+
+  /**
+   * Optional. Resume after this sequence number, the `sequence` of the last message processed:
+   * every change stored after it is sent first, then live changes; 0 replays every stored change.
+   * Unset sends only changes that happen after the call started. Negative is INVALID_ARGUMENT
+   * (INVALID_SEQUENCE).
+   *
+   * @generated from field: optional int64 after_sequence = 3;
+   */
+  afterSequence?: bigint | undefined;
 };
 
 /**
@@ -708,16 +753,16 @@ export type WatchAlertsRequest = Message<"slipway.monitoring.v1.WatchAlertsReque
  * Use `create(WatchAlertsRequestSchema)` to create a new message.
  */
 export const WatchAlertsRequestSchema: GenMessage<WatchAlertsRequest> = /*@__PURE__*/
-  messageDesc(file_slipway_monitoring_v1_monitoring_service, 20);
+  messageDesc(file_slipway_monitoring_v1_monitoring_service, 22);
 
 /**
- * Response for WatchAlerts: one message per change.
+ * Response for WatchAlerts: one message per change, in sequence order.
  *
  * @generated from message slipway.monitoring.v1.WatchAlertsResponse
  */
 export type WatchAlertsResponse = Message<"slipway.monitoring.v1.WatchAlertsResponse"> & {
   /**
-   * The alert after the change.
+   * The alert as it is now (a replayed change shows the alert's current state).
    *
    * @generated from field: slipway.monitoring.v1.Alert alert = 1;
    */
@@ -729,6 +774,15 @@ export type WatchAlertsResponse = Message<"slipway.monitoring.v1.WatchAlertsResp
    * @generated from field: slipway.monitoring.v1.AlertTransition transition = 2;
    */
   transition: AlertTransition;
+
+  /**
+   * The change's position in the monitoring event log: strictly increasing, so a watcher resumes
+   * with `after_sequence` set to the last one it processed. EXISTING messages carry the position
+   * at which the firing alerts were read.
+   *
+   * @generated from field: int64 sequence = 3;
+   */
+  sequence: bigint;
 };
 
 /**
@@ -736,7 +790,7 @@ export type WatchAlertsResponse = Message<"slipway.monitoring.v1.WatchAlertsResp
  * Use `create(WatchAlertsResponseSchema)` to create a new message.
  */
 export const WatchAlertsResponseSchema: GenMessage<WatchAlertsResponse> = /*@__PURE__*/
-  messageDesc(file_slipway_monitoring_v1_monitoring_service, 21);
+  messageDesc(file_slipway_monitoring_v1_monitoring_service, 23);
 
 /**
  * What happened to an alert in a WatchAlerts stream.
@@ -823,7 +877,8 @@ export const MonitoringService: GenService<{
     output: typeof IngestGroundTruthResponseSchema;
   },
   /**
-   * Computes (or returns the stored) report for one model version and window.
+   * Returns one stored report by name (AIP-131): the report behind an alert or a retraining
+   * decision, named in `Alert.report`. NOT_FOUND (REPORT_NOT_FOUND) when there is none.
    *
    * @generated from rpc slipway.monitoring.v1.MonitoringService.GetMonitoringReport
    */
@@ -831,6 +886,19 @@ export const MonitoringService: GenService<{
     methodKind: "unary";
     input: typeof GetMonitoringReportRequestSchema;
     output: typeof GetMonitoringReportResponseSchema;
+  },
+  /**
+   * Computes a report for one model version over a window now (AIP-136 custom method), from the
+   * logged traffic and the version's reference. The report is not stored and has no name:
+   * computing it changes nothing, so any reader may call it. Large windows cost time on the
+   * monitoring service (bounded by the sample sizes); prefer a policy's stored reports.
+   *
+   * @generated from rpc slipway.monitoring.v1.MonitoringService.ComputeMonitoringReport
+   */
+  computeMonitoringReport: {
+    methodKind: "unary";
+    input: typeof ComputeMonitoringReportRequestSchema;
+    output: typeof ComputeMonitoringReportResponseSchema;
   },
   /**
    * Creates a monitoring policy for a model. The model must exist in the registry (else

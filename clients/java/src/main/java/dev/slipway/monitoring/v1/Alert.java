@@ -35,6 +35,7 @@ private static final long serialVersionUID = 0L;
     trainingJob_ = "";
     retrainingDetail_ = "";
     resolveReason_ = "";
+    report_ = "";
   }
 
   @java.lang.Override
@@ -426,44 +427,6 @@ private static final long serialVersionUID = 0L;
     return subjects_.getByteString(index);
   }
 
-  public static final int REPORT_FIELD_NUMBER = 10;
-  private dev.slipway.monitoring.v1.MonitoringReport report_;
-  /**
-   * <pre>
-   * Output only. The report the alert was raised on.
-   * </pre>
-   *
-   * <code>.slipway.monitoring.v1.MonitoringReport report = 10 [json_name = "report"];</code>
-   * @return Whether the report field is set.
-   */
-  @java.lang.Override
-  public boolean hasReport() {
-    return ((bitField0_ & 0x00000001) != 0);
-  }
-  /**
-   * <pre>
-   * Output only. The report the alert was raised on.
-   * </pre>
-   *
-   * <code>.slipway.monitoring.v1.MonitoringReport report = 10 [json_name = "report"];</code>
-   * @return The report.
-   */
-  @java.lang.Override
-  public dev.slipway.monitoring.v1.MonitoringReport getReport() {
-    return report_ == null ? dev.slipway.monitoring.v1.MonitoringReport.getDefaultInstance() : report_;
-  }
-  /**
-   * <pre>
-   * Output only. The report the alert was raised on.
-   * </pre>
-   *
-   * <code>.slipway.monitoring.v1.MonitoringReport report = 10 [json_name = "report"];</code>
-   */
-  @java.lang.Override
-  public dev.slipway.monitoring.v1.MonitoringReportOrBuilder getReportOrBuilder() {
-    return report_ == null ? dev.slipway.monitoring.v1.MonitoringReport.getDefaultInstance() : report_;
-  }
-
   public static final int FIRE_TIME_FIELD_NUMBER = 11;
   private com.google.protobuf.Timestamp fireTime_;
   /**
@@ -476,7 +439,7 @@ private static final long serialVersionUID = 0L;
    */
   @java.lang.Override
   public boolean hasFireTime() {
-    return ((bitField0_ & 0x00000002) != 0);
+    return ((bitField0_ & 0x00000001) != 0);
   }
   /**
    * <pre>
@@ -514,7 +477,7 @@ private static final long serialVersionUID = 0L;
    */
   @java.lang.Override
   public boolean hasResolveTime() {
-    return ((bitField0_ & 0x00000004) != 0);
+    return ((bitField0_ & 0x00000002) != 0);
   }
   /**
    * <pre>
@@ -552,7 +515,7 @@ private static final long serialVersionUID = 0L;
    */
   @java.lang.Override
   public boolean hasUpdateTime() {
-    return ((bitField0_ & 0x00000008) != 0);
+    return ((bitField0_ & 0x00000004) != 0);
   }
   /**
    * <pre>
@@ -751,6 +714,55 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int REPORT_FIELD_NUMBER = 18;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object report_ = "";
+  /**
+   * <pre>
+   * Output only. The report the alert was raised on (or last updated with),
+   * `monitoringReports/{monitoring_report}`; GetMonitoringReport returns it.
+   * </pre>
+   *
+   * <code>string report = 18 [json_name = "report"];</code>
+   * @return The report.
+   */
+  @java.lang.Override
+  public java.lang.String getReport() {
+    java.lang.Object ref = report_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      report_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Output only. The report the alert was raised on (or last updated with),
+   * `monitoringReports/{monitoring_report}`; GetMonitoringReport returns it.
+   * </pre>
+   *
+   * <code>string report = 18 [json_name = "report"];</code>
+   * @return The bytes for report.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getReportBytes() {
+    java.lang.Object ref = report_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      report_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -793,15 +805,12 @@ private static final long serialVersionUID = 0L;
       com.google.protobuf.GeneratedMessageV3.writeString(output, 9, subjects_.getRaw(i));
     }
     if (((bitField0_ & 0x00000001) != 0)) {
-      output.writeMessage(10, getReport());
-    }
-    if (((bitField0_ & 0x00000002) != 0)) {
       output.writeMessage(11, getFireTime());
     }
-    if (((bitField0_ & 0x00000004) != 0)) {
+    if (((bitField0_ & 0x00000002) != 0)) {
       output.writeMessage(12, getResolveTime());
     }
-    if (((bitField0_ & 0x00000008) != 0)) {
+    if (((bitField0_ & 0x00000004) != 0)) {
       output.writeMessage(13, getUpdateTime());
     }
     if (retrainingDecision_ != dev.slipway.monitoring.v1.RetrainingDecision.RETRAINING_DECISION_UNSPECIFIED.getNumber()) {
@@ -815,6 +824,9 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(resolveReason_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 17, resolveReason_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(report_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 18, report_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -862,17 +874,13 @@ private static final long serialVersionUID = 0L;
     }
     if (((bitField0_ & 0x00000001) != 0)) {
       size += com.google.protobuf.CodedOutputStream
-        .computeMessageSize(10, getReport());
+        .computeMessageSize(11, getFireTime());
     }
     if (((bitField0_ & 0x00000002) != 0)) {
       size += com.google.protobuf.CodedOutputStream
-        .computeMessageSize(11, getFireTime());
-    }
-    if (((bitField0_ & 0x00000004) != 0)) {
-      size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(12, getResolveTime());
     }
-    if (((bitField0_ & 0x00000008) != 0)) {
+    if (((bitField0_ & 0x00000004) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(13, getUpdateTime());
     }
@@ -888,6 +896,9 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(resolveReason_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(17, resolveReason_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(report_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(18, report_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -919,11 +930,6 @@ private static final long serialVersionUID = 0L;
         .equals(other.getSummary())) return false;
     if (!getSubjectsList()
         .equals(other.getSubjectsList())) return false;
-    if (hasReport() != other.hasReport()) return false;
-    if (hasReport()) {
-      if (!getReport()
-          .equals(other.getReport())) return false;
-    }
     if (hasFireTime() != other.hasFireTime()) return false;
     if (hasFireTime()) {
       if (!getFireTime()
@@ -946,6 +952,8 @@ private static final long serialVersionUID = 0L;
         .equals(other.getRetrainingDetail())) return false;
     if (!getResolveReason()
         .equals(other.getResolveReason())) return false;
+    if (!getReport()
+        .equals(other.getReport())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -977,10 +985,6 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + SUBJECTS_FIELD_NUMBER;
       hash = (53 * hash) + getSubjectsList().hashCode();
     }
-    if (hasReport()) {
-      hash = (37 * hash) + REPORT_FIELD_NUMBER;
-      hash = (53 * hash) + getReport().hashCode();
-    }
     if (hasFireTime()) {
       hash = (37 * hash) + FIRE_TIME_FIELD_NUMBER;
       hash = (53 * hash) + getFireTime().hashCode();
@@ -1001,6 +1005,8 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getRetrainingDetail().hashCode();
     hash = (37 * hash) + RESOLVE_REASON_FIELD_NUMBER;
     hash = (53 * hash) + getResolveReason().hashCode();
+    hash = (37 * hash) + REPORT_FIELD_NUMBER;
+    hash = (53 * hash) + getReport().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -1135,7 +1141,6 @@ private static final long serialVersionUID = 0L;
     private void maybeForceBuilderInitialization() {
       if (com.google.protobuf.GeneratedMessageV3
               .alwaysUseFieldBuilders) {
-        getReportFieldBuilder();
         getFireTimeFieldBuilder();
         getResolveTimeFieldBuilder();
         getUpdateTimeFieldBuilder();
@@ -1155,11 +1160,6 @@ private static final long serialVersionUID = 0L;
       summary_ = "";
       subjects_ =
           com.google.protobuf.LazyStringArrayList.emptyList();
-      report_ = null;
-      if (reportBuilder_ != null) {
-        reportBuilder_.dispose();
-        reportBuilder_ = null;
-      }
       fireTime_ = null;
       if (fireTimeBuilder_ != null) {
         fireTimeBuilder_.dispose();
@@ -1179,6 +1179,7 @@ private static final long serialVersionUID = 0L;
       trainingJob_ = "";
       retrainingDetail_ = "";
       resolveReason_ = "";
+      report_ = "";
       return this;
     }
 
@@ -1242,40 +1243,37 @@ private static final long serialVersionUID = 0L;
       }
       int to_bitField0_ = 0;
       if (((from_bitField0_ & 0x00000200) != 0)) {
-        result.report_ = reportBuilder_ == null
-            ? report_
-            : reportBuilder_.build();
-        to_bitField0_ |= 0x00000001;
-      }
-      if (((from_bitField0_ & 0x00000400) != 0)) {
         result.fireTime_ = fireTimeBuilder_ == null
             ? fireTime_
             : fireTimeBuilder_.build();
-        to_bitField0_ |= 0x00000002;
+        to_bitField0_ |= 0x00000001;
       }
-      if (((from_bitField0_ & 0x00000800) != 0)) {
+      if (((from_bitField0_ & 0x00000400) != 0)) {
         result.resolveTime_ = resolveTimeBuilder_ == null
             ? resolveTime_
             : resolveTimeBuilder_.build();
-        to_bitField0_ |= 0x00000004;
+        to_bitField0_ |= 0x00000002;
       }
-      if (((from_bitField0_ & 0x00001000) != 0)) {
+      if (((from_bitField0_ & 0x00000800) != 0)) {
         result.updateTime_ = updateTimeBuilder_ == null
             ? updateTime_
             : updateTimeBuilder_.build();
-        to_bitField0_ |= 0x00000008;
+        to_bitField0_ |= 0x00000004;
       }
-      if (((from_bitField0_ & 0x00002000) != 0)) {
+      if (((from_bitField0_ & 0x00001000) != 0)) {
         result.retrainingDecision_ = retrainingDecision_;
       }
-      if (((from_bitField0_ & 0x00004000) != 0)) {
+      if (((from_bitField0_ & 0x00002000) != 0)) {
         result.trainingJob_ = trainingJob_;
       }
-      if (((from_bitField0_ & 0x00008000) != 0)) {
+      if (((from_bitField0_ & 0x00004000) != 0)) {
         result.retrainingDetail_ = retrainingDetail_;
       }
-      if (((from_bitField0_ & 0x00010000) != 0)) {
+      if (((from_bitField0_ & 0x00008000) != 0)) {
         result.resolveReason_ = resolveReason_;
+      }
+      if (((from_bitField0_ & 0x00010000) != 0)) {
+        result.report_ = report_;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -1368,9 +1366,6 @@ private static final long serialVersionUID = 0L;
         }
         onChanged();
       }
-      if (other.hasReport()) {
-        mergeReport(other.getReport());
-      }
       if (other.hasFireTime()) {
         mergeFireTime(other.getFireTime());
       }
@@ -1385,16 +1380,21 @@ private static final long serialVersionUID = 0L;
       }
       if (!other.getTrainingJob().isEmpty()) {
         trainingJob_ = other.trainingJob_;
-        bitField0_ |= 0x00004000;
+        bitField0_ |= 0x00002000;
         onChanged();
       }
       if (!other.getRetrainingDetail().isEmpty()) {
         retrainingDetail_ = other.retrainingDetail_;
-        bitField0_ |= 0x00008000;
+        bitField0_ |= 0x00004000;
         onChanged();
       }
       if (!other.getResolveReason().isEmpty()) {
         resolveReason_ = other.resolveReason_;
+        bitField0_ |= 0x00008000;
+        onChanged();
+      }
+      if (!other.getReport().isEmpty()) {
+        report_ = other.report_;
         bitField0_ |= 0x00010000;
         onChanged();
       }
@@ -1470,54 +1470,52 @@ private static final long serialVersionUID = 0L;
               subjects_.add(s);
               break;
             } // case 74
-            case 82: {
-              input.readMessage(
-                  getReportFieldBuilder().getBuilder(),
-                  extensionRegistry);
-              bitField0_ |= 0x00000200;
-              break;
-            } // case 82
             case 90: {
               input.readMessage(
                   getFireTimeFieldBuilder().getBuilder(),
                   extensionRegistry);
-              bitField0_ |= 0x00000400;
+              bitField0_ |= 0x00000200;
               break;
             } // case 90
             case 98: {
               input.readMessage(
                   getResolveTimeFieldBuilder().getBuilder(),
                   extensionRegistry);
-              bitField0_ |= 0x00000800;
+              bitField0_ |= 0x00000400;
               break;
             } // case 98
             case 106: {
               input.readMessage(
                   getUpdateTimeFieldBuilder().getBuilder(),
                   extensionRegistry);
-              bitField0_ |= 0x00001000;
+              bitField0_ |= 0x00000800;
               break;
             } // case 106
             case 112: {
               retrainingDecision_ = input.readEnum();
-              bitField0_ |= 0x00002000;
+              bitField0_ |= 0x00001000;
               break;
             } // case 112
             case 122: {
               trainingJob_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00004000;
+              bitField0_ |= 0x00002000;
               break;
             } // case 122
             case 130: {
               retrainingDetail_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00008000;
+              bitField0_ |= 0x00004000;
               break;
             } // case 130
             case 138: {
               resolveReason_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00010000;
+              bitField0_ |= 0x00008000;
               break;
             } // case 138
+            case 146: {
+              report_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00010000;
+              break;
+            } // case 146
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2366,163 +2364,6 @@ private static final long serialVersionUID = 0L;
       return this;
     }
 
-    private dev.slipway.monitoring.v1.MonitoringReport report_;
-    private com.google.protobuf.SingleFieldBuilderV3<
-        dev.slipway.monitoring.v1.MonitoringReport, dev.slipway.monitoring.v1.MonitoringReport.Builder, dev.slipway.monitoring.v1.MonitoringReportOrBuilder> reportBuilder_;
-    /**
-     * <pre>
-     * Output only. The report the alert was raised on.
-     * </pre>
-     *
-     * <code>.slipway.monitoring.v1.MonitoringReport report = 10 [json_name = "report"];</code>
-     * @return Whether the report field is set.
-     */
-    public boolean hasReport() {
-      return ((bitField0_ & 0x00000200) != 0);
-    }
-    /**
-     * <pre>
-     * Output only. The report the alert was raised on.
-     * </pre>
-     *
-     * <code>.slipway.monitoring.v1.MonitoringReport report = 10 [json_name = "report"];</code>
-     * @return The report.
-     */
-    public dev.slipway.monitoring.v1.MonitoringReport getReport() {
-      if (reportBuilder_ == null) {
-        return report_ == null ? dev.slipway.monitoring.v1.MonitoringReport.getDefaultInstance() : report_;
-      } else {
-        return reportBuilder_.getMessage();
-      }
-    }
-    /**
-     * <pre>
-     * Output only. The report the alert was raised on.
-     * </pre>
-     *
-     * <code>.slipway.monitoring.v1.MonitoringReport report = 10 [json_name = "report"];</code>
-     */
-    public Builder setReport(dev.slipway.monitoring.v1.MonitoringReport value) {
-      if (reportBuilder_ == null) {
-        if (value == null) {
-          throw new NullPointerException();
-        }
-        report_ = value;
-      } else {
-        reportBuilder_.setMessage(value);
-      }
-      bitField0_ |= 0x00000200;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Output only. The report the alert was raised on.
-     * </pre>
-     *
-     * <code>.slipway.monitoring.v1.MonitoringReport report = 10 [json_name = "report"];</code>
-     */
-    public Builder setReport(
-        dev.slipway.monitoring.v1.MonitoringReport.Builder builderForValue) {
-      if (reportBuilder_ == null) {
-        report_ = builderForValue.build();
-      } else {
-        reportBuilder_.setMessage(builderForValue.build());
-      }
-      bitField0_ |= 0x00000200;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Output only. The report the alert was raised on.
-     * </pre>
-     *
-     * <code>.slipway.monitoring.v1.MonitoringReport report = 10 [json_name = "report"];</code>
-     */
-    public Builder mergeReport(dev.slipway.monitoring.v1.MonitoringReport value) {
-      if (reportBuilder_ == null) {
-        if (((bitField0_ & 0x00000200) != 0) &&
-          report_ != null &&
-          report_ != dev.slipway.monitoring.v1.MonitoringReport.getDefaultInstance()) {
-          getReportBuilder().mergeFrom(value);
-        } else {
-          report_ = value;
-        }
-      } else {
-        reportBuilder_.mergeFrom(value);
-      }
-      if (report_ != null) {
-        bitField0_ |= 0x00000200;
-        onChanged();
-      }
-      return this;
-    }
-    /**
-     * <pre>
-     * Output only. The report the alert was raised on.
-     * </pre>
-     *
-     * <code>.slipway.monitoring.v1.MonitoringReport report = 10 [json_name = "report"];</code>
-     */
-    public Builder clearReport() {
-      bitField0_ = (bitField0_ & ~0x00000200);
-      report_ = null;
-      if (reportBuilder_ != null) {
-        reportBuilder_.dispose();
-        reportBuilder_ = null;
-      }
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Output only. The report the alert was raised on.
-     * </pre>
-     *
-     * <code>.slipway.monitoring.v1.MonitoringReport report = 10 [json_name = "report"];</code>
-     */
-    public dev.slipway.monitoring.v1.MonitoringReport.Builder getReportBuilder() {
-      bitField0_ |= 0x00000200;
-      onChanged();
-      return getReportFieldBuilder().getBuilder();
-    }
-    /**
-     * <pre>
-     * Output only. The report the alert was raised on.
-     * </pre>
-     *
-     * <code>.slipway.monitoring.v1.MonitoringReport report = 10 [json_name = "report"];</code>
-     */
-    public dev.slipway.monitoring.v1.MonitoringReportOrBuilder getReportOrBuilder() {
-      if (reportBuilder_ != null) {
-        return reportBuilder_.getMessageOrBuilder();
-      } else {
-        return report_ == null ?
-            dev.slipway.monitoring.v1.MonitoringReport.getDefaultInstance() : report_;
-      }
-    }
-    /**
-     * <pre>
-     * Output only. The report the alert was raised on.
-     * </pre>
-     *
-     * <code>.slipway.monitoring.v1.MonitoringReport report = 10 [json_name = "report"];</code>
-     */
-    private com.google.protobuf.SingleFieldBuilderV3<
-        dev.slipway.monitoring.v1.MonitoringReport, dev.slipway.monitoring.v1.MonitoringReport.Builder, dev.slipway.monitoring.v1.MonitoringReportOrBuilder> 
-        getReportFieldBuilder() {
-      if (reportBuilder_ == null) {
-        reportBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
-            dev.slipway.monitoring.v1.MonitoringReport, dev.slipway.monitoring.v1.MonitoringReport.Builder, dev.slipway.monitoring.v1.MonitoringReportOrBuilder>(
-                getReport(),
-                getParentForChildren(),
-                isClean());
-        report_ = null;
-      }
-      return reportBuilder_;
-    }
-
     private com.google.protobuf.Timestamp fireTime_;
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> fireTimeBuilder_;
@@ -2535,7 +2376,7 @@ private static final long serialVersionUID = 0L;
      * @return Whether the fireTime field is set.
      */
     public boolean hasFireTime() {
-      return ((bitField0_ & 0x00000400) != 0);
+      return ((bitField0_ & 0x00000200) != 0);
     }
     /**
      * <pre>
@@ -2568,7 +2409,7 @@ private static final long serialVersionUID = 0L;
       } else {
         fireTimeBuilder_.setMessage(value);
       }
-      bitField0_ |= 0x00000400;
+      bitField0_ |= 0x00000200;
       onChanged();
       return this;
     }
@@ -2586,7 +2427,7 @@ private static final long serialVersionUID = 0L;
       } else {
         fireTimeBuilder_.setMessage(builderForValue.build());
       }
-      bitField0_ |= 0x00000400;
+      bitField0_ |= 0x00000200;
       onChanged();
       return this;
     }
@@ -2599,7 +2440,7 @@ private static final long serialVersionUID = 0L;
      */
     public Builder mergeFireTime(com.google.protobuf.Timestamp value) {
       if (fireTimeBuilder_ == null) {
-        if (((bitField0_ & 0x00000400) != 0) &&
+        if (((bitField0_ & 0x00000200) != 0) &&
           fireTime_ != null &&
           fireTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
           getFireTimeBuilder().mergeFrom(value);
@@ -2610,7 +2451,7 @@ private static final long serialVersionUID = 0L;
         fireTimeBuilder_.mergeFrom(value);
       }
       if (fireTime_ != null) {
-        bitField0_ |= 0x00000400;
+        bitField0_ |= 0x00000200;
         onChanged();
       }
       return this;
@@ -2623,7 +2464,7 @@ private static final long serialVersionUID = 0L;
      * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime"];</code>
      */
     public Builder clearFireTime() {
-      bitField0_ = (bitField0_ & ~0x00000400);
+      bitField0_ = (bitField0_ & ~0x00000200);
       fireTime_ = null;
       if (fireTimeBuilder_ != null) {
         fireTimeBuilder_.dispose();
@@ -2640,7 +2481,7 @@ private static final long serialVersionUID = 0L;
      * <code>.google.protobuf.Timestamp fire_time = 11 [json_name = "fireTime"];</code>
      */
     public com.google.protobuf.Timestamp.Builder getFireTimeBuilder() {
-      bitField0_ |= 0x00000400;
+      bitField0_ |= 0x00000200;
       onChanged();
       return getFireTimeFieldBuilder().getBuilder();
     }
@@ -2692,7 +2533,7 @@ private static final long serialVersionUID = 0L;
      * @return Whether the resolveTime field is set.
      */
     public boolean hasResolveTime() {
-      return ((bitField0_ & 0x00000800) != 0);
+      return ((bitField0_ & 0x00000400) != 0);
     }
     /**
      * <pre>
@@ -2725,7 +2566,7 @@ private static final long serialVersionUID = 0L;
       } else {
         resolveTimeBuilder_.setMessage(value);
       }
-      bitField0_ |= 0x00000800;
+      bitField0_ |= 0x00000400;
       onChanged();
       return this;
     }
@@ -2743,7 +2584,7 @@ private static final long serialVersionUID = 0L;
       } else {
         resolveTimeBuilder_.setMessage(builderForValue.build());
       }
-      bitField0_ |= 0x00000800;
+      bitField0_ |= 0x00000400;
       onChanged();
       return this;
     }
@@ -2756,7 +2597,7 @@ private static final long serialVersionUID = 0L;
      */
     public Builder mergeResolveTime(com.google.protobuf.Timestamp value) {
       if (resolveTimeBuilder_ == null) {
-        if (((bitField0_ & 0x00000800) != 0) &&
+        if (((bitField0_ & 0x00000400) != 0) &&
           resolveTime_ != null &&
           resolveTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
           getResolveTimeBuilder().mergeFrom(value);
@@ -2767,7 +2608,7 @@ private static final long serialVersionUID = 0L;
         resolveTimeBuilder_.mergeFrom(value);
       }
       if (resolveTime_ != null) {
-        bitField0_ |= 0x00000800;
+        bitField0_ |= 0x00000400;
         onChanged();
       }
       return this;
@@ -2780,7 +2621,7 @@ private static final long serialVersionUID = 0L;
      * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime"];</code>
      */
     public Builder clearResolveTime() {
-      bitField0_ = (bitField0_ & ~0x00000800);
+      bitField0_ = (bitField0_ & ~0x00000400);
       resolveTime_ = null;
       if (resolveTimeBuilder_ != null) {
         resolveTimeBuilder_.dispose();
@@ -2797,7 +2638,7 @@ private static final long serialVersionUID = 0L;
      * <code>.google.protobuf.Timestamp resolve_time = 12 [json_name = "resolveTime"];</code>
      */
     public com.google.protobuf.Timestamp.Builder getResolveTimeBuilder() {
-      bitField0_ |= 0x00000800;
+      bitField0_ |= 0x00000400;
       onChanged();
       return getResolveTimeFieldBuilder().getBuilder();
     }
@@ -2849,7 +2690,7 @@ private static final long serialVersionUID = 0L;
      * @return Whether the updateTime field is set.
      */
     public boolean hasUpdateTime() {
-      return ((bitField0_ & 0x00001000) != 0);
+      return ((bitField0_ & 0x00000800) != 0);
     }
     /**
      * <pre>
@@ -2882,7 +2723,7 @@ private static final long serialVersionUID = 0L;
       } else {
         updateTimeBuilder_.setMessage(value);
       }
-      bitField0_ |= 0x00001000;
+      bitField0_ |= 0x00000800;
       onChanged();
       return this;
     }
@@ -2900,7 +2741,7 @@ private static final long serialVersionUID = 0L;
       } else {
         updateTimeBuilder_.setMessage(builderForValue.build());
       }
-      bitField0_ |= 0x00001000;
+      bitField0_ |= 0x00000800;
       onChanged();
       return this;
     }
@@ -2913,7 +2754,7 @@ private static final long serialVersionUID = 0L;
      */
     public Builder mergeUpdateTime(com.google.protobuf.Timestamp value) {
       if (updateTimeBuilder_ == null) {
-        if (((bitField0_ & 0x00001000) != 0) &&
+        if (((bitField0_ & 0x00000800) != 0) &&
           updateTime_ != null &&
           updateTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
           getUpdateTimeBuilder().mergeFrom(value);
@@ -2924,7 +2765,7 @@ private static final long serialVersionUID = 0L;
         updateTimeBuilder_.mergeFrom(value);
       }
       if (updateTime_ != null) {
-        bitField0_ |= 0x00001000;
+        bitField0_ |= 0x00000800;
         onChanged();
       }
       return this;
@@ -2937,7 +2778,7 @@ private static final long serialVersionUID = 0L;
      * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime"];</code>
      */
     public Builder clearUpdateTime() {
-      bitField0_ = (bitField0_ & ~0x00001000);
+      bitField0_ = (bitField0_ & ~0x00000800);
       updateTime_ = null;
       if (updateTimeBuilder_ != null) {
         updateTimeBuilder_.dispose();
@@ -2954,7 +2795,7 @@ private static final long serialVersionUID = 0L;
      * <code>.google.protobuf.Timestamp update_time = 13 [json_name = "updateTime"];</code>
      */
     public com.google.protobuf.Timestamp.Builder getUpdateTimeBuilder() {
-      bitField0_ |= 0x00001000;
+      bitField0_ |= 0x00000800;
       onChanged();
       return getUpdateTimeFieldBuilder().getBuilder();
     }
@@ -3017,7 +2858,7 @@ private static final long serialVersionUID = 0L;
      */
     public Builder setRetrainingDecisionValue(int value) {
       retrainingDecision_ = value;
-      bitField0_ |= 0x00002000;
+      bitField0_ |= 0x00001000;
       onChanged();
       return this;
     }
@@ -3047,7 +2888,7 @@ private static final long serialVersionUID = 0L;
       if (value == null) {
         throw new NullPointerException();
       }
-      bitField0_ |= 0x00002000;
+      bitField0_ |= 0x00001000;
       retrainingDecision_ = value.getNumber();
       onChanged();
       return this;
@@ -3061,7 +2902,7 @@ private static final long serialVersionUID = 0L;
      * @return This builder for chaining.
      */
     public Builder clearRetrainingDecision() {
-      bitField0_ = (bitField0_ & ~0x00002000);
+      bitField0_ = (bitField0_ & ~0x00001000);
       retrainingDecision_ = 0;
       onChanged();
       return this;
@@ -3125,7 +2966,7 @@ private static final long serialVersionUID = 0L;
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
       trainingJob_ = value;
-      bitField0_ |= 0x00004000;
+      bitField0_ |= 0x00002000;
       onChanged();
       return this;
     }
@@ -3140,7 +2981,7 @@ private static final long serialVersionUID = 0L;
      */
     public Builder clearTrainingJob() {
       trainingJob_ = getDefaultInstance().getTrainingJob();
-      bitField0_ = (bitField0_ & ~0x00004000);
+      bitField0_ = (bitField0_ & ~0x00002000);
       onChanged();
       return this;
     }
@@ -3159,7 +3000,7 @@ private static final long serialVersionUID = 0L;
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
       trainingJob_ = value;
-      bitField0_ |= 0x00004000;
+      bitField0_ |= 0x00002000;
       onChanged();
       return this;
     }
@@ -3219,7 +3060,7 @@ private static final long serialVersionUID = 0L;
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
       retrainingDetail_ = value;
-      bitField0_ |= 0x00008000;
+      bitField0_ |= 0x00004000;
       onChanged();
       return this;
     }
@@ -3233,7 +3074,7 @@ private static final long serialVersionUID = 0L;
      */
     public Builder clearRetrainingDetail() {
       retrainingDetail_ = getDefaultInstance().getRetrainingDetail();
-      bitField0_ = (bitField0_ & ~0x00008000);
+      bitField0_ = (bitField0_ & ~0x00004000);
       onChanged();
       return this;
     }
@@ -3251,7 +3092,7 @@ private static final long serialVersionUID = 0L;
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
       retrainingDetail_ = value;
-      bitField0_ |= 0x00008000;
+      bitField0_ |= 0x00004000;
       onChanged();
       return this;
     }
@@ -3317,7 +3158,7 @@ private static final long serialVersionUID = 0L;
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
       resolveReason_ = value;
-      bitField0_ |= 0x00010000;
+      bitField0_ |= 0x00008000;
       onChanged();
       return this;
     }
@@ -3333,7 +3174,7 @@ private static final long serialVersionUID = 0L;
      */
     public Builder clearResolveReason() {
       resolveReason_ = getDefaultInstance().getResolveReason();
-      bitField0_ = (bitField0_ & ~0x00010000);
+      bitField0_ = (bitField0_ & ~0x00008000);
       onChanged();
       return this;
     }
@@ -3353,6 +3194,103 @@ private static final long serialVersionUID = 0L;
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
       resolveReason_ = value;
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object report_ = "";
+    /**
+     * <pre>
+     * Output only. The report the alert was raised on (or last updated with),
+     * `monitoringReports/{monitoring_report}`; GetMonitoringReport returns it.
+     * </pre>
+     *
+     * <code>string report = 18 [json_name = "report"];</code>
+     * @return The report.
+     */
+    public java.lang.String getReport() {
+      java.lang.Object ref = report_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        report_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Output only. The report the alert was raised on (or last updated with),
+     * `monitoringReports/{monitoring_report}`; GetMonitoringReport returns it.
+     * </pre>
+     *
+     * <code>string report = 18 [json_name = "report"];</code>
+     * @return The bytes for report.
+     */
+    public com.google.protobuf.ByteString
+        getReportBytes() {
+      java.lang.Object ref = report_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        report_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Output only. The report the alert was raised on (or last updated with),
+     * `monitoringReports/{monitoring_report}`; GetMonitoringReport returns it.
+     * </pre>
+     *
+     * <code>string report = 18 [json_name = "report"];</code>
+     * @param value The report to set.
+     * @return This builder for chaining.
+     */
+    public Builder setReport(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      report_ = value;
+      bitField0_ |= 0x00010000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Output only. The report the alert was raised on (or last updated with),
+     * `monitoringReports/{monitoring_report}`; GetMonitoringReport returns it.
+     * </pre>
+     *
+     * <code>string report = 18 [json_name = "report"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearReport() {
+      report_ = getDefaultInstance().getReport();
+      bitField0_ = (bitField0_ & ~0x00010000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Output only. The report the alert was raised on (or last updated with),
+     * `monitoringReports/{monitoring_report}`; GetMonitoringReport returns it.
+     * </pre>
+     *
+     * <code>string report = 18 [json_name = "report"];</code>
+     * @param value The bytes for report to set.
+     * @return This builder for chaining.
+     */
+    public Builder setReportBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      report_ = value;
       bitField0_ |= 0x00010000;
       onChanged();
       return this;

@@ -210,33 +210,6 @@ public interface AlertOrBuilder extends
 
   /**
    * <pre>
-   * Output only. The report the alert was raised on.
-   * </pre>
-   *
-   * <code>.slipway.monitoring.v1.MonitoringReport report = 10 [json_name = "report"];</code>
-   * @return Whether the report field is set.
-   */
-  boolean hasReport();
-  /**
-   * <pre>
-   * Output only. The report the alert was raised on.
-   * </pre>
-   *
-   * <code>.slipway.monitoring.v1.MonitoringReport report = 10 [json_name = "report"];</code>
-   * @return The report.
-   */
-  dev.slipway.monitoring.v1.MonitoringReport getReport();
-  /**
-   * <pre>
-   * Output only. The report the alert was raised on.
-   * </pre>
-   *
-   * <code>.slipway.monitoring.v1.MonitoringReport report = 10 [json_name = "report"];</code>
-   */
-  dev.slipway.monitoring.v1.MonitoringReportOrBuilder getReportOrBuilder();
-
-  /**
-   * <pre>
    * Output only. When the alert started firing.
    * </pre>
    *
@@ -400,4 +373,26 @@ public interface AlertOrBuilder extends
    */
   com.google.protobuf.ByteString
       getResolveReasonBytes();
+
+  /**
+   * <pre>
+   * Output only. The report the alert was raised on (or last updated with),
+   * `monitoringReports/{monitoring_report}`; GetMonitoringReport returns it.
+   * </pre>
+   *
+   * <code>string report = 18 [json_name = "report"];</code>
+   * @return The report.
+   */
+  java.lang.String getReport();
+  /**
+   * <pre>
+   * Output only. The report the alert was raised on (or last updated with),
+   * `monitoringReports/{monitoring_report}`; GetMonitoringReport returns it.
+   * </pre>
+   *
+   * <code>string report = 18 [json_name = "report"];</code>
+   * @return The bytes for report.
+   */
+  com.google.protobuf.ByteString
+      getReportBytes();
 }

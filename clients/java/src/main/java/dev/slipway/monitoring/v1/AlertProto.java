@@ -31,67 +31,63 @@ public final class AlertProto {
     java.lang.String[] descriptorData = {
       "\n!slipway/monitoring/v1/alert.proto\022\025sli" +
       "pway.monitoring.v1\032\037google/protobuf/time" +
-      "stamp.proto\032-slipway/monitoring/v1/monit" +
-      "oring_report.proto\"\236\006\n\005Alert\022\022\n\004name\030\001 \001" +
-      "(\tR\004name\022\024\n\005model\030\002 \001(\tR\005model\022#\n\rmodel_" +
-      "version\030\003 \001(\tR\014modelVersion\022\026\n\006policy\030\004 " +
-      "\001(\tR\006policy\0224\n\004kind\030\005 \001(\0162 .slipway.moni" +
-      "toring.v1.AlertKindR\004kind\022@\n\010severity\030\006 " +
-      "\001(\0162$.slipway.monitoring.v1.AlertSeverit" +
-      "yR\010severity\0227\n\005state\030\007 \001(\0162!.slipway.mon" +
-      "itoring.v1.AlertStateR\005state\022\030\n\007summary\030" +
-      "\010 \001(\tR\007summary\022\032\n\010subjects\030\t \003(\tR\010subjec" +
-      "ts\022?\n\006report\030\n \001(\0132\'.slipway.monitoring." +
-      "v1.MonitoringReportR\006report\0227\n\tfire_time" +
-      "\030\013 \001(\0132\032.google.protobuf.TimestampR\010fire" +
-      "Time\022=\n\014resolve_time\030\014 \001(\0132\032.google.prot" +
-      "obuf.TimestampR\013resolveTime\022;\n\013update_ti" +
-      "me\030\r \001(\0132\032.google.protobuf.TimestampR\nup" +
-      "dateTime\022Z\n\023retraining_decision\030\016 \001(\0162)." +
-      "slipway.monitoring.v1.RetrainingDecision" +
-      "R\022retrainingDecision\022!\n\014training_job\030\017 \001" +
-      "(\tR\013trainingJob\022+\n\021retraining_detail\030\020 \001" +
-      "(\tR\020retrainingDetail\022%\n\016resolve_reason\030\021" +
-      " \001(\tR\rresolveReason*\240\002\n\tAlertKind\022\032\n\026ALE" +
-      "RT_KIND_UNSPECIFIED\020\000\022\031\n\025ALERT_KIND_DATA" +
-      "_DRIFT\020\001\022\037\n\033ALERT_KIND_PREDICTION_DRIFT\020" +
-      "\002\022\033\n\027ALERT_KIND_TARGET_DRIFT\020\003\022\032\n\026ALERT_" +
-      "KIND_PERFORMANCE\020\004\022\034\n\030ALERT_KIND_CONCEPT" +
-      "_DRIFT\020\005\022\033\n\027ALERT_KIND_DATA_QUALITY\020\006\022$\n" +
-      " ALERT_KIND_ESTIMATED_PERFORMANCE\020\007\022!\n\035A" +
-      "LERT_KIND_MULTIVARIATE_DRIFT\020\010*\201\001\n\rAlert" +
-      "Severity\022\036\n\032ALERT_SEVERITY_UNSPECIFIED\020\000" +
-      "\022\027\n\023ALERT_SEVERITY_INFO\020\001\022\032\n\026ALERT_SEVER" +
-      "ITY_WARNING\020\002\022\033\n\027ALERT_SEVERITY_CRITICAL" +
-      "\020\003*[\n\nAlertState\022\033\n\027ALERT_STATE_UNSPECIF" +
-      "IED\020\000\022\026\n\022ALERT_STATE_FIRING\020\001\022\030\n\024ALERT_S" +
-      "TATE_RESOLVED\020\002*\323\001\n\022RetrainingDecision\022#" +
-      "\n\037RETRAINING_DECISION_UNSPECIFIED\020\000\022!\n\035R" +
-      "ETRAINING_DECISION_TRIGGERED\020\001\022(\n$RETRAI" +
-      "NING_DECISION_SKIPPED_COOLDOWN\020\002\022+\n\'RETR" +
-      "AINING_DECISION_SKIPPED_JOB_RUNNING\020\003\022\036\n" +
-      "\032RETRAINING_DECISION_FAILED\020\004B\345\001\n\031dev.sl" +
-      "ipway.monitoring.v1B\nAlertProtoP\001ZFgithu" +
-      "b.com/slipway-mlops/slipway/clients/go/m" +
-      "onitoring/v1;monitoringv1\242\002\003SMX\252\002\025Slipwa" +
-      "y.Monitoring.V1\312\002\025Slipway\\Monitoring\\V1\342" +
-      "\002!Slipway\\Monitoring\\V1\\GPBMetadata\352\002\027Sl" +
-      "ipway::Monitoring::V1b\006proto3"
+      "stamp.proto\"\373\005\n\005Alert\022\022\n\004name\030\001 \001(\tR\004nam" +
+      "e\022\024\n\005model\030\002 \001(\tR\005model\022#\n\rmodel_version" +
+      "\030\003 \001(\tR\014modelVersion\022\026\n\006policy\030\004 \001(\tR\006po" +
+      "licy\0224\n\004kind\030\005 \001(\0162 .slipway.monitoring." +
+      "v1.AlertKindR\004kind\022@\n\010severity\030\006 \001(\0162$.s" +
+      "lipway.monitoring.v1.AlertSeverityR\010seve" +
+      "rity\0227\n\005state\030\007 \001(\0162!.slipway.monitoring" +
+      ".v1.AlertStateR\005state\022\030\n\007summary\030\010 \001(\tR\007" +
+      "summary\022\032\n\010subjects\030\t \003(\tR\010subjects\0227\n\tf" +
+      "ire_time\030\013 \001(\0132\032.google.protobuf.Timesta" +
+      "mpR\010fireTime\022=\n\014resolve_time\030\014 \001(\0132\032.goo" +
+      "gle.protobuf.TimestampR\013resolveTime\022;\n\013u" +
+      "pdate_time\030\r \001(\0132\032.google.protobuf.Times" +
+      "tampR\nupdateTime\022Z\n\023retraining_decision\030" +
+      "\016 \001(\0162).slipway.monitoring.v1.Retraining" +
+      "DecisionR\022retrainingDecision\022!\n\014training" +
+      "_job\030\017 \001(\tR\013trainingJob\022+\n\021retraining_de" +
+      "tail\030\020 \001(\tR\020retrainingDetail\022%\n\016resolve_" +
+      "reason\030\021 \001(\tR\rresolveReason\022\026\n\006report\030\022 " +
+      "\001(\tR\006reportJ\004\010\n\020\013*\240\002\n\tAlertKind\022\032\n\026ALERT" +
+      "_KIND_UNSPECIFIED\020\000\022\031\n\025ALERT_KIND_DATA_D" +
+      "RIFT\020\001\022\037\n\033ALERT_KIND_PREDICTION_DRIFT\020\002\022" +
+      "\033\n\027ALERT_KIND_TARGET_DRIFT\020\003\022\032\n\026ALERT_KI" +
+      "ND_PERFORMANCE\020\004\022\034\n\030ALERT_KIND_CONCEPT_D" +
+      "RIFT\020\005\022\033\n\027ALERT_KIND_DATA_QUALITY\020\006\022$\n A" +
+      "LERT_KIND_ESTIMATED_PERFORMANCE\020\007\022!\n\035ALE" +
+      "RT_KIND_MULTIVARIATE_DRIFT\020\010*\201\001\n\rAlertSe" +
+      "verity\022\036\n\032ALERT_SEVERITY_UNSPECIFIED\020\000\022\027" +
+      "\n\023ALERT_SEVERITY_INFO\020\001\022\032\n\026ALERT_SEVERIT" +
+      "Y_WARNING\020\002\022\033\n\027ALERT_SEVERITY_CRITICAL\020\003" +
+      "*[\n\nAlertState\022\033\n\027ALERT_STATE_UNSPECIFIE" +
+      "D\020\000\022\026\n\022ALERT_STATE_FIRING\020\001\022\030\n\024ALERT_STA" +
+      "TE_RESOLVED\020\002*\323\001\n\022RetrainingDecision\022#\n\037" +
+      "RETRAINING_DECISION_UNSPECIFIED\020\000\022!\n\035RET" +
+      "RAINING_DECISION_TRIGGERED\020\001\022(\n$RETRAINI" +
+      "NG_DECISION_SKIPPED_COOLDOWN\020\002\022+\n\'RETRAI" +
+      "NING_DECISION_SKIPPED_JOB_RUNNING\020\003\022\036\n\032R" +
+      "ETRAINING_DECISION_FAILED\020\004B\345\001\n\031dev.slip" +
+      "way.monitoring.v1B\nAlertProtoP\001ZFgithub." +
+      "com/slipway-mlops/slipway/clients/go/mon" +
+      "itoring/v1;monitoringv1\242\002\003SMX\252\002\025Slipway." +
+      "Monitoring.V1\312\002\025Slipway\\Monitoring\\V1\342\002!" +
+      "Slipway\\Monitoring\\V1\\GPBMetadata\352\002\027Slip" +
+      "way::Monitoring::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
           com.google.protobuf.TimestampProto.getDescriptor(),
-          dev.slipway.monitoring.v1.MonitoringReportProto.getDescriptor(),
         });
     internal_static_slipway_monitoring_v1_Alert_descriptor =
       getDescriptor().getMessageTypes().get(0);
     internal_static_slipway_monitoring_v1_Alert_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_Alert_descriptor,
-        new java.lang.String[] { "Name", "Model", "ModelVersion", "Policy", "Kind", "Severity", "State", "Summary", "Subjects", "Report", "FireTime", "ResolveTime", "UpdateTime", "RetrainingDecision", "TrainingJob", "RetrainingDetail", "ResolveReason", });
+        new java.lang.String[] { "Name", "Model", "ModelVersion", "Policy", "Kind", "Severity", "State", "Summary", "Subjects", "FireTime", "ResolveTime", "UpdateTime", "RetrainingDecision", "TrainingJob", "RetrainingDetail", "ResolveReason", "Report", });
     com.google.protobuf.TimestampProto.getDescriptor();
-    dev.slipway.monitoring.v1.MonitoringReportProto.getDescriptor();
   }
 
   // @@protoc_insertion_point(outer_class_scope)

@@ -21,9 +21,7 @@ private static final long serialVersionUID = 0L;
     super(builder);
   }
   private GetMonitoringReportRequest() {
-    modelVersion_ = "";
-    policy_ = "";
-    report_ = "";
+    name_ = "";
   }
 
   @java.lang.Override
@@ -46,222 +44,47 @@ private static final long serialVersionUID = 0L;
             dev.slipway.monitoring.v1.GetMonitoringReportRequest.class, dev.slipway.monitoring.v1.GetMonitoringReportRequest.Builder.class);
   }
 
-  private int bitField0_;
-  public static final int MODEL_VERSION_FIELD_NUMBER = 1;
+  public static final int NAME_FIELD_NUMBER = 1;
   @SuppressWarnings("serial")
-  private volatile java.lang.Object modelVersion_ = "";
+  private volatile java.lang.Object name_ = "";
   /**
    * <pre>
-   * Required. The version, `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
+   * Required. The report, `monitoringReports/{monitoring_report}`.
    * </pre>
    *
-   * <code>string model_version = 1 [json_name = "modelVersion"];</code>
-   * @return The modelVersion.
+   * <code>string name = 1 [json_name = "name"];</code>
+   * @return The name.
    */
   @java.lang.Override
-  public java.lang.String getModelVersion() {
-    java.lang.Object ref = modelVersion_;
+  public java.lang.String getName() {
+    java.lang.Object ref = name_;
     if (ref instanceof java.lang.String) {
       return (java.lang.String) ref;
     } else {
       com.google.protobuf.ByteString bs = 
           (com.google.protobuf.ByteString) ref;
       java.lang.String s = bs.toStringUtf8();
-      modelVersion_ = s;
+      name_ = s;
       return s;
     }
   }
   /**
    * <pre>
-   * Required. The version, `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
+   * Required. The report, `monitoringReports/{monitoring_report}`.
    * </pre>
    *
-   * <code>string model_version = 1 [json_name = "modelVersion"];</code>
-   * @return The bytes for modelVersion.
+   * <code>string name = 1 [json_name = "name"];</code>
+   * @return The bytes for name.
    */
   @java.lang.Override
   public com.google.protobuf.ByteString
-      getModelVersionBytes() {
-    java.lang.Object ref = modelVersion_;
+      getNameBytes() {
+    java.lang.Object ref = name_;
     if (ref instanceof java.lang.String) {
       com.google.protobuf.ByteString b = 
           com.google.protobuf.ByteString.copyFromUtf8(
               (java.lang.String) ref);
-      modelVersion_ = b;
-      return b;
-    } else {
-      return (com.google.protobuf.ByteString) ref;
-    }
-  }
-
-  public static final int POLICY_FIELD_NUMBER = 2;
-  @SuppressWarnings("serial")
-  private volatile java.lang.Object policy_ = "";
-  /**
-   * <pre>
-   * Optional. The policy whose settings apply, `monitoringPolicies/{monitoring_policy}`; default
-   * the model's first enabled policy, or the defaults.
-   * </pre>
-   *
-   * <code>string policy = 2 [json_name = "policy"];</code>
-   * @return The policy.
-   */
-  @java.lang.Override
-  public java.lang.String getPolicy() {
-    java.lang.Object ref = policy_;
-    if (ref instanceof java.lang.String) {
-      return (java.lang.String) ref;
-    } else {
-      com.google.protobuf.ByteString bs = 
-          (com.google.protobuf.ByteString) ref;
-      java.lang.String s = bs.toStringUtf8();
-      policy_ = s;
-      return s;
-    }
-  }
-  /**
-   * <pre>
-   * Optional. The policy whose settings apply, `monitoringPolicies/{monitoring_policy}`; default
-   * the model's first enabled policy, or the defaults.
-   * </pre>
-   *
-   * <code>string policy = 2 [json_name = "policy"];</code>
-   * @return The bytes for policy.
-   */
-  @java.lang.Override
-  public com.google.protobuf.ByteString
-      getPolicyBytes() {
-    java.lang.Object ref = policy_;
-    if (ref instanceof java.lang.String) {
-      com.google.protobuf.ByteString b = 
-          com.google.protobuf.ByteString.copyFromUtf8(
-              (java.lang.String) ref);
-      policy_ = b;
-      return b;
-    } else {
-      return (com.google.protobuf.ByteString) ref;
-    }
-  }
-
-  public static final int START_TIME_FIELD_NUMBER = 3;
-  private com.google.protobuf.Timestamp startTime_;
-  /**
-   * <pre>
-   * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
-   * @return Whether the startTime field is set.
-   */
-  @java.lang.Override
-  public boolean hasStartTime() {
-    return ((bitField0_ & 0x00000001) != 0);
-  }
-  /**
-   * <pre>
-   * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
-   * @return The startTime.
-   */
-  @java.lang.Override
-  public com.google.protobuf.Timestamp getStartTime() {
-    return startTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
-  }
-  /**
-   * <pre>
-   * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
-   */
-  @java.lang.Override
-  public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
-    return startTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
-  }
-
-  public static final int END_TIME_FIELD_NUMBER = 4;
-  private com.google.protobuf.Timestamp endTime_;
-  /**
-   * <pre>
-   * Optional. The window's end; default now.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
-   * @return Whether the endTime field is set.
-   */
-  @java.lang.Override
-  public boolean hasEndTime() {
-    return ((bitField0_ & 0x00000002) != 0);
-  }
-  /**
-   * <pre>
-   * Optional. The window's end; default now.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
-   * @return The endTime.
-   */
-  @java.lang.Override
-  public com.google.protobuf.Timestamp getEndTime() {
-    return endTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : endTime_;
-  }
-  /**
-   * <pre>
-   * Optional. The window's end; default now.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
-   */
-  @java.lang.Override
-  public com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder() {
-    return endTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : endTime_;
-  }
-
-  public static final int REPORT_FIELD_NUMBER = 5;
-  @SuppressWarnings("serial")
-  private volatile java.lang.Object report_ = "";
-  /**
-   * <pre>
-   * Optional. A stored report to return, `monitoringReports/{monitoring_report}`; when set, the
-   * other fields are ignored.
-   * </pre>
-   *
-   * <code>string report = 5 [json_name = "report"];</code>
-   * @return The report.
-   */
-  @java.lang.Override
-  public java.lang.String getReport() {
-    java.lang.Object ref = report_;
-    if (ref instanceof java.lang.String) {
-      return (java.lang.String) ref;
-    } else {
-      com.google.protobuf.ByteString bs = 
-          (com.google.protobuf.ByteString) ref;
-      java.lang.String s = bs.toStringUtf8();
-      report_ = s;
-      return s;
-    }
-  }
-  /**
-   * <pre>
-   * Optional. A stored report to return, `monitoringReports/{monitoring_report}`; when set, the
-   * other fields are ignored.
-   * </pre>
-   *
-   * <code>string report = 5 [json_name = "report"];</code>
-   * @return The bytes for report.
-   */
-  @java.lang.Override
-  public com.google.protobuf.ByteString
-      getReportBytes() {
-    java.lang.Object ref = report_;
-    if (ref instanceof java.lang.String) {
-      com.google.protobuf.ByteString b = 
-          com.google.protobuf.ByteString.copyFromUtf8(
-              (java.lang.String) ref);
-      report_ = b;
+      name_ = b;
       return b;
     } else {
       return (com.google.protobuf.ByteString) ref;
@@ -282,20 +105,8 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public void writeTo(com.google.protobuf.CodedOutputStream output)
                       throws java.io.IOException {
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(modelVersion_)) {
-      com.google.protobuf.GeneratedMessageV3.writeString(output, 1, modelVersion_);
-    }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(policy_)) {
-      com.google.protobuf.GeneratedMessageV3.writeString(output, 2, policy_);
-    }
-    if (((bitField0_ & 0x00000001) != 0)) {
-      output.writeMessage(3, getStartTime());
-    }
-    if (((bitField0_ & 0x00000002) != 0)) {
-      output.writeMessage(4, getEndTime());
-    }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(report_)) {
-      com.google.protobuf.GeneratedMessageV3.writeString(output, 5, report_);
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(name_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 1, name_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -306,22 +117,8 @@ private static final long serialVersionUID = 0L;
     if (size != -1) return size;
 
     size = 0;
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(modelVersion_)) {
-      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(1, modelVersion_);
-    }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(policy_)) {
-      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(2, policy_);
-    }
-    if (((bitField0_ & 0x00000001) != 0)) {
-      size += com.google.protobuf.CodedOutputStream
-        .computeMessageSize(3, getStartTime());
-    }
-    if (((bitField0_ & 0x00000002) != 0)) {
-      size += com.google.protobuf.CodedOutputStream
-        .computeMessageSize(4, getEndTime());
-    }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(report_)) {
-      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(5, report_);
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(name_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(1, name_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -338,22 +135,8 @@ private static final long serialVersionUID = 0L;
     }
     dev.slipway.monitoring.v1.GetMonitoringReportRequest other = (dev.slipway.monitoring.v1.GetMonitoringReportRequest) obj;
 
-    if (!getModelVersion()
-        .equals(other.getModelVersion())) return false;
-    if (!getPolicy()
-        .equals(other.getPolicy())) return false;
-    if (hasStartTime() != other.hasStartTime()) return false;
-    if (hasStartTime()) {
-      if (!getStartTime()
-          .equals(other.getStartTime())) return false;
-    }
-    if (hasEndTime() != other.hasEndTime()) return false;
-    if (hasEndTime()) {
-      if (!getEndTime()
-          .equals(other.getEndTime())) return false;
-    }
-    if (!getReport()
-        .equals(other.getReport())) return false;
+    if (!getName()
+        .equals(other.getName())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -365,20 +148,8 @@ private static final long serialVersionUID = 0L;
     }
     int hash = 41;
     hash = (19 * hash) + getDescriptor().hashCode();
-    hash = (37 * hash) + MODEL_VERSION_FIELD_NUMBER;
-    hash = (53 * hash) + getModelVersion().hashCode();
-    hash = (37 * hash) + POLICY_FIELD_NUMBER;
-    hash = (53 * hash) + getPolicy().hashCode();
-    if (hasStartTime()) {
-      hash = (37 * hash) + START_TIME_FIELD_NUMBER;
-      hash = (53 * hash) + getStartTime().hashCode();
-    }
-    if (hasEndTime()) {
-      hash = (37 * hash) + END_TIME_FIELD_NUMBER;
-      hash = (53 * hash) + getEndTime().hashCode();
-    }
-    hash = (37 * hash) + REPORT_FIELD_NUMBER;
-    hash = (53 * hash) + getReport().hashCode();
+    hash = (37 * hash) + NAME_FIELD_NUMBER;
+    hash = (53 * hash) + getName().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -502,38 +273,19 @@ private static final long serialVersionUID = 0L;
 
     // Construct using dev.slipway.monitoring.v1.GetMonitoringReportRequest.newBuilder()
     private Builder() {
-      maybeForceBuilderInitialization();
+
     }
 
     private Builder(
         com.google.protobuf.GeneratedMessageV3.BuilderParent parent) {
       super(parent);
-      maybeForceBuilderInitialization();
-    }
-    private void maybeForceBuilderInitialization() {
-      if (com.google.protobuf.GeneratedMessageV3
-              .alwaysUseFieldBuilders) {
-        getStartTimeFieldBuilder();
-        getEndTimeFieldBuilder();
-      }
+
     }
     @java.lang.Override
     public Builder clear() {
       super.clear();
       bitField0_ = 0;
-      modelVersion_ = "";
-      policy_ = "";
-      startTime_ = null;
-      if (startTimeBuilder_ != null) {
-        startTimeBuilder_.dispose();
-        startTimeBuilder_ = null;
-      }
-      endTime_ = null;
-      if (endTimeBuilder_ != null) {
-        endTimeBuilder_.dispose();
-        endTimeBuilder_ = null;
-      }
-      report_ = "";
+      name_ = "";
       return this;
     }
 
@@ -568,28 +320,8 @@ private static final long serialVersionUID = 0L;
     private void buildPartial0(dev.slipway.monitoring.v1.GetMonitoringReportRequest result) {
       int from_bitField0_ = bitField0_;
       if (((from_bitField0_ & 0x00000001) != 0)) {
-        result.modelVersion_ = modelVersion_;
+        result.name_ = name_;
       }
-      if (((from_bitField0_ & 0x00000002) != 0)) {
-        result.policy_ = policy_;
-      }
-      int to_bitField0_ = 0;
-      if (((from_bitField0_ & 0x00000004) != 0)) {
-        result.startTime_ = startTimeBuilder_ == null
-            ? startTime_
-            : startTimeBuilder_.build();
-        to_bitField0_ |= 0x00000001;
-      }
-      if (((from_bitField0_ & 0x00000008) != 0)) {
-        result.endTime_ = endTimeBuilder_ == null
-            ? endTime_
-            : endTimeBuilder_.build();
-        to_bitField0_ |= 0x00000002;
-      }
-      if (((from_bitField0_ & 0x00000010) != 0)) {
-        result.report_ = report_;
-      }
-      result.bitField0_ |= to_bitField0_;
     }
 
     @java.lang.Override
@@ -636,25 +368,9 @@ private static final long serialVersionUID = 0L;
 
     public Builder mergeFrom(dev.slipway.monitoring.v1.GetMonitoringReportRequest other) {
       if (other == dev.slipway.monitoring.v1.GetMonitoringReportRequest.getDefaultInstance()) return this;
-      if (!other.getModelVersion().isEmpty()) {
-        modelVersion_ = other.modelVersion_;
+      if (!other.getName().isEmpty()) {
+        name_ = other.name_;
         bitField0_ |= 0x00000001;
-        onChanged();
-      }
-      if (!other.getPolicy().isEmpty()) {
-        policy_ = other.policy_;
-        bitField0_ |= 0x00000002;
-        onChanged();
-      }
-      if (other.hasStartTime()) {
-        mergeStartTime(other.getStartTime());
-      }
-      if (other.hasEndTime()) {
-        mergeEndTime(other.getEndTime());
-      }
-      if (!other.getReport().isEmpty()) {
-        report_ = other.report_;
-        bitField0_ |= 0x00000010;
         onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
@@ -684,34 +400,10 @@ private static final long serialVersionUID = 0L;
               done = true;
               break;
             case 10: {
-              modelVersion_ = input.readStringRequireUtf8();
+              name_ = input.readStringRequireUtf8();
               bitField0_ |= 0x00000001;
               break;
             } // case 10
-            case 18: {
-              policy_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00000002;
-              break;
-            } // case 18
-            case 26: {
-              input.readMessage(
-                  getStartTimeFieldBuilder().getBuilder(),
-                  extensionRegistry);
-              bitField0_ |= 0x00000004;
-              break;
-            } // case 26
-            case 34: {
-              input.readMessage(
-                  getEndTimeFieldBuilder().getBuilder(),
-                  extensionRegistry);
-              bitField0_ |= 0x00000008;
-              break;
-            } // case 34
-            case 42: {
-              report_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00000010;
-              break;
-            } // case 42
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -729,22 +421,22 @@ private static final long serialVersionUID = 0L;
     }
     private int bitField0_;
 
-    private java.lang.Object modelVersion_ = "";
+    private java.lang.Object name_ = "";
     /**
      * <pre>
-     * Required. The version, `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
+     * Required. The report, `monitoringReports/{monitoring_report}`.
      * </pre>
      *
-     * <code>string model_version = 1 [json_name = "modelVersion"];</code>
-     * @return The modelVersion.
+     * <code>string name = 1 [json_name = "name"];</code>
+     * @return The name.
      */
-    public java.lang.String getModelVersion() {
-      java.lang.Object ref = modelVersion_;
+    public java.lang.String getName() {
+      java.lang.Object ref = name_;
       if (!(ref instanceof java.lang.String)) {
         com.google.protobuf.ByteString bs =
             (com.google.protobuf.ByteString) ref;
         java.lang.String s = bs.toStringUtf8();
-        modelVersion_ = s;
+        name_ = s;
         return s;
       } else {
         return (java.lang.String) ref;
@@ -752,20 +444,20 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The version, `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
+     * Required. The report, `monitoringReports/{monitoring_report}`.
      * </pre>
      *
-     * <code>string model_version = 1 [json_name = "modelVersion"];</code>
-     * @return The bytes for modelVersion.
+     * <code>string name = 1 [json_name = "name"];</code>
+     * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
-        getModelVersionBytes() {
-      java.lang.Object ref = modelVersion_;
+        getNameBytes() {
+      java.lang.Object ref = name_;
       if (ref instanceof String) {
         com.google.protobuf.ByteString b = 
             com.google.protobuf.ByteString.copyFromUtf8(
                 (java.lang.String) ref);
-        modelVersion_ = b;
+        name_ = b;
         return b;
       } else {
         return (com.google.protobuf.ByteString) ref;
@@ -773,558 +465,50 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The version, `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
+     * Required. The report, `monitoringReports/{monitoring_report}`.
      * </pre>
      *
-     * <code>string model_version = 1 [json_name = "modelVersion"];</code>
-     * @param value The modelVersion to set.
+     * <code>string name = 1 [json_name = "name"];</code>
+     * @param value The name to set.
      * @return This builder for chaining.
      */
-    public Builder setModelVersion(
+    public Builder setName(
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
-      modelVersion_ = value;
+      name_ = value;
       bitField0_ |= 0x00000001;
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Required. The version, `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
+     * Required. The report, `monitoringReports/{monitoring_report}`.
      * </pre>
      *
-     * <code>string model_version = 1 [json_name = "modelVersion"];</code>
+     * <code>string name = 1 [json_name = "name"];</code>
      * @return This builder for chaining.
      */
-    public Builder clearModelVersion() {
-      modelVersion_ = getDefaultInstance().getModelVersion();
+    public Builder clearName() {
+      name_ = getDefaultInstance().getName();
       bitField0_ = (bitField0_ & ~0x00000001);
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Required. The version, `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
+     * Required. The report, `monitoringReports/{monitoring_report}`.
      * </pre>
      *
-     * <code>string model_version = 1 [json_name = "modelVersion"];</code>
-     * @param value The bytes for modelVersion to set.
+     * <code>string name = 1 [json_name = "name"];</code>
+     * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
-    public Builder setModelVersionBytes(
+    public Builder setNameBytes(
         com.google.protobuf.ByteString value) {
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
-      modelVersion_ = value;
+      name_ = value;
       bitField0_ |= 0x00000001;
-      onChanged();
-      return this;
-    }
-
-    private java.lang.Object policy_ = "";
-    /**
-     * <pre>
-     * Optional. The policy whose settings apply, `monitoringPolicies/{monitoring_policy}`; default
-     * the model's first enabled policy, or the defaults.
-     * </pre>
-     *
-     * <code>string policy = 2 [json_name = "policy"];</code>
-     * @return The policy.
-     */
-    public java.lang.String getPolicy() {
-      java.lang.Object ref = policy_;
-      if (!(ref instanceof java.lang.String)) {
-        com.google.protobuf.ByteString bs =
-            (com.google.protobuf.ByteString) ref;
-        java.lang.String s = bs.toStringUtf8();
-        policy_ = s;
-        return s;
-      } else {
-        return (java.lang.String) ref;
-      }
-    }
-    /**
-     * <pre>
-     * Optional. The policy whose settings apply, `monitoringPolicies/{monitoring_policy}`; default
-     * the model's first enabled policy, or the defaults.
-     * </pre>
-     *
-     * <code>string policy = 2 [json_name = "policy"];</code>
-     * @return The bytes for policy.
-     */
-    public com.google.protobuf.ByteString
-        getPolicyBytes() {
-      java.lang.Object ref = policy_;
-      if (ref instanceof String) {
-        com.google.protobuf.ByteString b = 
-            com.google.protobuf.ByteString.copyFromUtf8(
-                (java.lang.String) ref);
-        policy_ = b;
-        return b;
-      } else {
-        return (com.google.protobuf.ByteString) ref;
-      }
-    }
-    /**
-     * <pre>
-     * Optional. The policy whose settings apply, `monitoringPolicies/{monitoring_policy}`; default
-     * the model's first enabled policy, or the defaults.
-     * </pre>
-     *
-     * <code>string policy = 2 [json_name = "policy"];</code>
-     * @param value The policy to set.
-     * @return This builder for chaining.
-     */
-    public Builder setPolicy(
-        java.lang.String value) {
-      if (value == null) { throw new NullPointerException(); }
-      policy_ = value;
-      bitField0_ |= 0x00000002;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. The policy whose settings apply, `monitoringPolicies/{monitoring_policy}`; default
-     * the model's first enabled policy, or the defaults.
-     * </pre>
-     *
-     * <code>string policy = 2 [json_name = "policy"];</code>
-     * @return This builder for chaining.
-     */
-    public Builder clearPolicy() {
-      policy_ = getDefaultInstance().getPolicy();
-      bitField0_ = (bitField0_ & ~0x00000002);
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. The policy whose settings apply, `monitoringPolicies/{monitoring_policy}`; default
-     * the model's first enabled policy, or the defaults.
-     * </pre>
-     *
-     * <code>string policy = 2 [json_name = "policy"];</code>
-     * @param value The bytes for policy to set.
-     * @return This builder for chaining.
-     */
-    public Builder setPolicyBytes(
-        com.google.protobuf.ByteString value) {
-      if (value == null) { throw new NullPointerException(); }
-      checkByteStringIsUtf8(value);
-      policy_ = value;
-      bitField0_ |= 0x00000002;
-      onChanged();
-      return this;
-    }
-
-    private com.google.protobuf.Timestamp startTime_;
-    private com.google.protobuf.SingleFieldBuilderV3<
-        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> startTimeBuilder_;
-    /**
-     * <pre>
-     * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
-     * @return Whether the startTime field is set.
-     */
-    public boolean hasStartTime() {
-      return ((bitField0_ & 0x00000004) != 0);
-    }
-    /**
-     * <pre>
-     * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
-     * @return The startTime.
-     */
-    public com.google.protobuf.Timestamp getStartTime() {
-      if (startTimeBuilder_ == null) {
-        return startTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
-      } else {
-        return startTimeBuilder_.getMessage();
-      }
-    }
-    /**
-     * <pre>
-     * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
-     */
-    public Builder setStartTime(com.google.protobuf.Timestamp value) {
-      if (startTimeBuilder_ == null) {
-        if (value == null) {
-          throw new NullPointerException();
-        }
-        startTime_ = value;
-      } else {
-        startTimeBuilder_.setMessage(value);
-      }
-      bitField0_ |= 0x00000004;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
-     */
-    public Builder setStartTime(
-        com.google.protobuf.Timestamp.Builder builderForValue) {
-      if (startTimeBuilder_ == null) {
-        startTime_ = builderForValue.build();
-      } else {
-        startTimeBuilder_.setMessage(builderForValue.build());
-      }
-      bitField0_ |= 0x00000004;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
-     */
-    public Builder mergeStartTime(com.google.protobuf.Timestamp value) {
-      if (startTimeBuilder_ == null) {
-        if (((bitField0_ & 0x00000004) != 0) &&
-          startTime_ != null &&
-          startTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
-          getStartTimeBuilder().mergeFrom(value);
-        } else {
-          startTime_ = value;
-        }
-      } else {
-        startTimeBuilder_.mergeFrom(value);
-      }
-      if (startTime_ != null) {
-        bitField0_ |= 0x00000004;
-        onChanged();
-      }
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
-     */
-    public Builder clearStartTime() {
-      bitField0_ = (bitField0_ & ~0x00000004);
-      startTime_ = null;
-      if (startTimeBuilder_ != null) {
-        startTimeBuilder_.dispose();
-        startTimeBuilder_ = null;
-      }
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
-     */
-    public com.google.protobuf.Timestamp.Builder getStartTimeBuilder() {
-      bitField0_ |= 0x00000004;
-      onChanged();
-      return getStartTimeFieldBuilder().getBuilder();
-    }
-    /**
-     * <pre>
-     * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
-     */
-    public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
-      if (startTimeBuilder_ != null) {
-        return startTimeBuilder_.getMessageOrBuilder();
-      } else {
-        return startTime_ == null ?
-            com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
-      }
-    }
-    /**
-     * <pre>
-     * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
-     */
-    private com.google.protobuf.SingleFieldBuilderV3<
-        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
-        getStartTimeFieldBuilder() {
-      if (startTimeBuilder_ == null) {
-        startTimeBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
-            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
-                getStartTime(),
-                getParentForChildren(),
-                isClean());
-        startTime_ = null;
-      }
-      return startTimeBuilder_;
-    }
-
-    private com.google.protobuf.Timestamp endTime_;
-    private com.google.protobuf.SingleFieldBuilderV3<
-        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> endTimeBuilder_;
-    /**
-     * <pre>
-     * Optional. The window's end; default now.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
-     * @return Whether the endTime field is set.
-     */
-    public boolean hasEndTime() {
-      return ((bitField0_ & 0x00000008) != 0);
-    }
-    /**
-     * <pre>
-     * Optional. The window's end; default now.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
-     * @return The endTime.
-     */
-    public com.google.protobuf.Timestamp getEndTime() {
-      if (endTimeBuilder_ == null) {
-        return endTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : endTime_;
-      } else {
-        return endTimeBuilder_.getMessage();
-      }
-    }
-    /**
-     * <pre>
-     * Optional. The window's end; default now.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
-     */
-    public Builder setEndTime(com.google.protobuf.Timestamp value) {
-      if (endTimeBuilder_ == null) {
-        if (value == null) {
-          throw new NullPointerException();
-        }
-        endTime_ = value;
-      } else {
-        endTimeBuilder_.setMessage(value);
-      }
-      bitField0_ |= 0x00000008;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. The window's end; default now.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
-     */
-    public Builder setEndTime(
-        com.google.protobuf.Timestamp.Builder builderForValue) {
-      if (endTimeBuilder_ == null) {
-        endTime_ = builderForValue.build();
-      } else {
-        endTimeBuilder_.setMessage(builderForValue.build());
-      }
-      bitField0_ |= 0x00000008;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. The window's end; default now.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
-     */
-    public Builder mergeEndTime(com.google.protobuf.Timestamp value) {
-      if (endTimeBuilder_ == null) {
-        if (((bitField0_ & 0x00000008) != 0) &&
-          endTime_ != null &&
-          endTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
-          getEndTimeBuilder().mergeFrom(value);
-        } else {
-          endTime_ = value;
-        }
-      } else {
-        endTimeBuilder_.mergeFrom(value);
-      }
-      if (endTime_ != null) {
-        bitField0_ |= 0x00000008;
-        onChanged();
-      }
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. The window's end; default now.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
-     */
-    public Builder clearEndTime() {
-      bitField0_ = (bitField0_ & ~0x00000008);
-      endTime_ = null;
-      if (endTimeBuilder_ != null) {
-        endTimeBuilder_.dispose();
-        endTimeBuilder_ = null;
-      }
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. The window's end; default now.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
-     */
-    public com.google.protobuf.Timestamp.Builder getEndTimeBuilder() {
-      bitField0_ |= 0x00000008;
-      onChanged();
-      return getEndTimeFieldBuilder().getBuilder();
-    }
-    /**
-     * <pre>
-     * Optional. The window's end; default now.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
-     */
-    public com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder() {
-      if (endTimeBuilder_ != null) {
-        return endTimeBuilder_.getMessageOrBuilder();
-      } else {
-        return endTime_ == null ?
-            com.google.protobuf.Timestamp.getDefaultInstance() : endTime_;
-      }
-    }
-    /**
-     * <pre>
-     * Optional. The window's end; default now.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
-     */
-    private com.google.protobuf.SingleFieldBuilderV3<
-        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
-        getEndTimeFieldBuilder() {
-      if (endTimeBuilder_ == null) {
-        endTimeBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
-            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
-                getEndTime(),
-                getParentForChildren(),
-                isClean());
-        endTime_ = null;
-      }
-      return endTimeBuilder_;
-    }
-
-    private java.lang.Object report_ = "";
-    /**
-     * <pre>
-     * Optional. A stored report to return, `monitoringReports/{monitoring_report}`; when set, the
-     * other fields are ignored.
-     * </pre>
-     *
-     * <code>string report = 5 [json_name = "report"];</code>
-     * @return The report.
-     */
-    public java.lang.String getReport() {
-      java.lang.Object ref = report_;
-      if (!(ref instanceof java.lang.String)) {
-        com.google.protobuf.ByteString bs =
-            (com.google.protobuf.ByteString) ref;
-        java.lang.String s = bs.toStringUtf8();
-        report_ = s;
-        return s;
-      } else {
-        return (java.lang.String) ref;
-      }
-    }
-    /**
-     * <pre>
-     * Optional. A stored report to return, `monitoringReports/{monitoring_report}`; when set, the
-     * other fields are ignored.
-     * </pre>
-     *
-     * <code>string report = 5 [json_name = "report"];</code>
-     * @return The bytes for report.
-     */
-    public com.google.protobuf.ByteString
-        getReportBytes() {
-      java.lang.Object ref = report_;
-      if (ref instanceof String) {
-        com.google.protobuf.ByteString b = 
-            com.google.protobuf.ByteString.copyFromUtf8(
-                (java.lang.String) ref);
-        report_ = b;
-        return b;
-      } else {
-        return (com.google.protobuf.ByteString) ref;
-      }
-    }
-    /**
-     * <pre>
-     * Optional. A stored report to return, `monitoringReports/{monitoring_report}`; when set, the
-     * other fields are ignored.
-     * </pre>
-     *
-     * <code>string report = 5 [json_name = "report"];</code>
-     * @param value The report to set.
-     * @return This builder for chaining.
-     */
-    public Builder setReport(
-        java.lang.String value) {
-      if (value == null) { throw new NullPointerException(); }
-      report_ = value;
-      bitField0_ |= 0x00000010;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. A stored report to return, `monitoringReports/{monitoring_report}`; when set, the
-     * other fields are ignored.
-     * </pre>
-     *
-     * <code>string report = 5 [json_name = "report"];</code>
-     * @return This builder for chaining.
-     */
-    public Builder clearReport() {
-      report_ = getDefaultInstance().getReport();
-      bitField0_ = (bitField0_ & ~0x00000010);
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. A stored report to return, `monitoringReports/{monitoring_report}`; when set, the
-     * other fields are ignored.
-     * </pre>
-     *
-     * <code>string report = 5 [json_name = "report"];</code>
-     * @param value The bytes for report to set.
-     * @return This builder for chaining.
-     */
-    public Builder setReportBytes(
-        com.google.protobuf.ByteString value) {
-      if (value == null) { throw new NullPointerException(); }
-      checkByteStringIsUtf8(value);
-      report_ = value;
-      bitField0_ |= 0x00000010;
       onChanged();
       return this;
     }

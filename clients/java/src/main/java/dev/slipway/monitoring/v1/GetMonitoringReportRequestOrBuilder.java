@@ -10,119 +10,21 @@ public interface GetMonitoringReportRequestOrBuilder extends
 
   /**
    * <pre>
-   * Required. The version, `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
+   * Required. The report, `monitoringReports/{monitoring_report}`.
    * </pre>
    *
-   * <code>string model_version = 1 [json_name = "modelVersion"];</code>
-   * @return The modelVersion.
+   * <code>string name = 1 [json_name = "name"];</code>
+   * @return The name.
    */
-  java.lang.String getModelVersion();
+  java.lang.String getName();
   /**
    * <pre>
-   * Required. The version, `models/{model}/versions/{version}` or `models/{model}&#64;{alias}`.
+   * Required. The report, `monitoringReports/{monitoring_report}`.
    * </pre>
    *
-   * <code>string model_version = 1 [json_name = "modelVersion"];</code>
-   * @return The bytes for modelVersion.
+   * <code>string name = 1 [json_name = "name"];</code>
+   * @return The bytes for name.
    */
   com.google.protobuf.ByteString
-      getModelVersionBytes();
-
-  /**
-   * <pre>
-   * Optional. The policy whose settings apply, `monitoringPolicies/{monitoring_policy}`; default
-   * the model's first enabled policy, or the defaults.
-   * </pre>
-   *
-   * <code>string policy = 2 [json_name = "policy"];</code>
-   * @return The policy.
-   */
-  java.lang.String getPolicy();
-  /**
-   * <pre>
-   * Optional. The policy whose settings apply, `monitoringPolicies/{monitoring_policy}`; default
-   * the model's first enabled policy, or the defaults.
-   * </pre>
-   *
-   * <code>string policy = 2 [json_name = "policy"];</code>
-   * @return The bytes for policy.
-   */
-  com.google.protobuf.ByteString
-      getPolicyBytes();
-
-  /**
-   * <pre>
-   * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
-   * @return Whether the startTime field is set.
-   */
-  boolean hasStartTime();
-  /**
-   * <pre>
-   * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
-   * @return The startTime.
-   */
-  com.google.protobuf.Timestamp getStartTime();
-  /**
-   * <pre>
-   * Optional. The window's start; with `end_time`, a time range instead of the policy's window.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp start_time = 3 [json_name = "startTime"];</code>
-   */
-  com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder();
-
-  /**
-   * <pre>
-   * Optional. The window's end; default now.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
-   * @return Whether the endTime field is set.
-   */
-  boolean hasEndTime();
-  /**
-   * <pre>
-   * Optional. The window's end; default now.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
-   * @return The endTime.
-   */
-  com.google.protobuf.Timestamp getEndTime();
-  /**
-   * <pre>
-   * Optional. The window's end; default now.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp end_time = 4 [json_name = "endTime"];</code>
-   */
-  com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder();
-
-  /**
-   * <pre>
-   * Optional. A stored report to return, `monitoringReports/{monitoring_report}`; when set, the
-   * other fields are ignored.
-   * </pre>
-   *
-   * <code>string report = 5 [json_name = "report"];</code>
-   * @return The report.
-   */
-  java.lang.String getReport();
-  /**
-   * <pre>
-   * Optional. A stored report to return, `monitoringReports/{monitoring_report}`; when set, the
-   * other fields are ignored.
-   * </pre>
-   *
-   * <code>string report = 5 [json_name = "report"];</code>
-   * @return The bytes for report.
-   */
-  com.google.protobuf.ByteString
-      getReportBytes();
+      getNameBytes();
 }

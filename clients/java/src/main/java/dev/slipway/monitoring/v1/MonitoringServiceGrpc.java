@@ -109,6 +109,37 @@ public final class MonitoringServiceGrpc {
     return getGetMonitoringReportMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.slipway.monitoring.v1.ComputeMonitoringReportRequest,
+      dev.slipway.monitoring.v1.ComputeMonitoringReportResponse> getComputeMonitoringReportMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ComputeMonitoringReport",
+      requestType = dev.slipway.monitoring.v1.ComputeMonitoringReportRequest.class,
+      responseType = dev.slipway.monitoring.v1.ComputeMonitoringReportResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.slipway.monitoring.v1.ComputeMonitoringReportRequest,
+      dev.slipway.monitoring.v1.ComputeMonitoringReportResponse> getComputeMonitoringReportMethod() {
+    io.grpc.MethodDescriptor<dev.slipway.monitoring.v1.ComputeMonitoringReportRequest, dev.slipway.monitoring.v1.ComputeMonitoringReportResponse> getComputeMonitoringReportMethod;
+    if ((getComputeMonitoringReportMethod = MonitoringServiceGrpc.getComputeMonitoringReportMethod) == null) {
+      synchronized (MonitoringServiceGrpc.class) {
+        if ((getComputeMonitoringReportMethod = MonitoringServiceGrpc.getComputeMonitoringReportMethod) == null) {
+          MonitoringServiceGrpc.getComputeMonitoringReportMethod = getComputeMonitoringReportMethod =
+              io.grpc.MethodDescriptor.<dev.slipway.monitoring.v1.ComputeMonitoringReportRequest, dev.slipway.monitoring.v1.ComputeMonitoringReportResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ComputeMonitoringReport"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.slipway.monitoring.v1.ComputeMonitoringReportRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.slipway.monitoring.v1.ComputeMonitoringReportResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MonitoringServiceMethodDescriptorSupplier("ComputeMonitoringReport"))
+              .build();
+        }
+      }
+    }
+    return getComputeMonitoringReportMethod;
+  }
+
   private static volatile io.grpc.MethodDescriptor<dev.slipway.monitoring.v1.CreateMonitoringPolicyRequest,
       dev.slipway.monitoring.v1.CreateMonitoringPolicyResponse> getCreateMonitoringPolicyMethod;
 
@@ -455,12 +486,26 @@ public final class MonitoringServiceGrpc {
 
     /**
      * <pre>
-     * Computes (or returns the stored) report for one model version and window.
+     * Returns one stored report by name (AIP-131): the report behind an alert or a retraining
+     * decision, named in `Alert.report`. NOT_FOUND (REPORT_NOT_FOUND) when there is none.
      * </pre>
      */
     default void getMonitoringReport(dev.slipway.monitoring.v1.GetMonitoringReportRequest request,
         io.grpc.stub.StreamObserver<dev.slipway.monitoring.v1.GetMonitoringReportResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetMonitoringReportMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Computes a report for one model version over a window now (AIP-136 custom method), from the
+     * logged traffic and the version's reference. The report is not stored and has no name:
+     * computing it changes nothing, so any reader may call it. Large windows cost time on the
+     * monitoring service (bounded by the sample sizes); prefer a policy's stored reports.
+     * </pre>
+     */
+    default void computeMonitoringReport(dev.slipway.monitoring.v1.ComputeMonitoringReportRequest request,
+        io.grpc.stub.StreamObserver<dev.slipway.monitoring.v1.ComputeMonitoringReportResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getComputeMonitoringReportMethod(), responseObserver);
     }
 
     /**
@@ -615,13 +660,28 @@ public final class MonitoringServiceGrpc {
 
     /**
      * <pre>
-     * Computes (or returns the stored) report for one model version and window.
+     * Returns one stored report by name (AIP-131): the report behind an alert or a retraining
+     * decision, named in `Alert.report`. NOT_FOUND (REPORT_NOT_FOUND) when there is none.
      * </pre>
      */
     public void getMonitoringReport(dev.slipway.monitoring.v1.GetMonitoringReportRequest request,
         io.grpc.stub.StreamObserver<dev.slipway.monitoring.v1.GetMonitoringReportResponse> responseObserver) {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getGetMonitoringReportMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Computes a report for one model version over a window now (AIP-136 custom method), from the
+     * logged traffic and the version's reference. The report is not stored and has no name:
+     * computing it changes nothing, so any reader may call it. Large windows cost time on the
+     * monitoring service (bounded by the sample sizes); prefer a policy's stored reports.
+     * </pre>
+     */
+    public void computeMonitoringReport(dev.slipway.monitoring.v1.ComputeMonitoringReportRequest request,
+        io.grpc.stub.StreamObserver<dev.slipway.monitoring.v1.ComputeMonitoringReportResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getComputeMonitoringReportMethod(), getCallOptions()), request, responseObserver);
     }
 
     /**
@@ -769,12 +829,26 @@ public final class MonitoringServiceGrpc {
 
     /**
      * <pre>
-     * Computes (or returns the stored) report for one model version and window.
+     * Returns one stored report by name (AIP-131): the report behind an alert or a retraining
+     * decision, named in `Alert.report`. NOT_FOUND (REPORT_NOT_FOUND) when there is none.
      * </pre>
      */
     public dev.slipway.monitoring.v1.GetMonitoringReportResponse getMonitoringReport(dev.slipway.monitoring.v1.GetMonitoringReportRequest request) throws io.grpc.StatusException {
       return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
           getChannel(), getGetMonitoringReportMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Computes a report for one model version over a window now (AIP-136 custom method), from the
+     * logged traffic and the version's reference. The report is not stored and has no name:
+     * computing it changes nothing, so any reader may call it. Large windows cost time on the
+     * monitoring service (bounded by the sample sizes); prefer a policy's stored reports.
+     * </pre>
+     */
+    public dev.slipway.monitoring.v1.ComputeMonitoringReportResponse computeMonitoringReport(dev.slipway.monitoring.v1.ComputeMonitoringReportRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getComputeMonitoringReportMethod(), getCallOptions(), request);
     }
 
     /**
@@ -899,12 +973,26 @@ public final class MonitoringServiceGrpc {
 
     /**
      * <pre>
-     * Computes (or returns the stored) report for one model version and window.
+     * Returns one stored report by name (AIP-131): the report behind an alert or a retraining
+     * decision, named in `Alert.report`. NOT_FOUND (REPORT_NOT_FOUND) when there is none.
      * </pre>
      */
     public dev.slipway.monitoring.v1.GetMonitoringReportResponse getMonitoringReport(dev.slipway.monitoring.v1.GetMonitoringReportRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getGetMonitoringReportMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Computes a report for one model version over a window now (AIP-136 custom method), from the
+     * logged traffic and the version's reference. The report is not stored and has no name:
+     * computing it changes nothing, so any reader may call it. Large windows cost time on the
+     * monitoring service (bounded by the sample sizes); prefer a policy's stored reports.
+     * </pre>
+     */
+    public dev.slipway.monitoring.v1.ComputeMonitoringReportResponse computeMonitoringReport(dev.slipway.monitoring.v1.ComputeMonitoringReportRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getComputeMonitoringReportMethod(), getCallOptions(), request);
     }
 
     /**
@@ -1029,13 +1117,28 @@ public final class MonitoringServiceGrpc {
 
     /**
      * <pre>
-     * Computes (or returns the stored) report for one model version and window.
+     * Returns one stored report by name (AIP-131): the report behind an alert or a retraining
+     * decision, named in `Alert.report`. NOT_FOUND (REPORT_NOT_FOUND) when there is none.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.slipway.monitoring.v1.GetMonitoringReportResponse> getMonitoringReport(
         dev.slipway.monitoring.v1.GetMonitoringReportRequest request) {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getGetMonitoringReportMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Computes a report for one model version over a window now (AIP-136 custom method), from the
+     * logged traffic and the version's reference. The report is not stored and has no name:
+     * computing it changes nothing, so any reader may call it. Large windows cost time on the
+     * monitoring service (bounded by the sample sizes); prefer a policy's stored reports.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.slipway.monitoring.v1.ComputeMonitoringReportResponse> computeMonitoringReport(
+        dev.slipway.monitoring.v1.ComputeMonitoringReportRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getComputeMonitoringReportMethod(), getCallOptions()), request);
     }
 
     /**
@@ -1120,15 +1223,16 @@ public final class MonitoringServiceGrpc {
 
   private static final int METHODID_INGEST_GROUND_TRUTH = 0;
   private static final int METHODID_GET_MONITORING_REPORT = 1;
-  private static final int METHODID_CREATE_MONITORING_POLICY = 2;
-  private static final int METHODID_GET_MONITORING_POLICY = 3;
-  private static final int METHODID_LIST_MONITORING_POLICIES = 4;
-  private static final int METHODID_UPDATE_MONITORING_POLICY = 5;
-  private static final int METHODID_DELETE_MONITORING_POLICY = 6;
-  private static final int METHODID_GET_ALERT = 7;
-  private static final int METHODID_LIST_ALERTS = 8;
-  private static final int METHODID_WATCH_ALERTS = 9;
-  private static final int METHODID_INGEST_PREDICTIONS = 10;
+  private static final int METHODID_COMPUTE_MONITORING_REPORT = 2;
+  private static final int METHODID_CREATE_MONITORING_POLICY = 3;
+  private static final int METHODID_GET_MONITORING_POLICY = 4;
+  private static final int METHODID_LIST_MONITORING_POLICIES = 5;
+  private static final int METHODID_UPDATE_MONITORING_POLICY = 6;
+  private static final int METHODID_DELETE_MONITORING_POLICY = 7;
+  private static final int METHODID_GET_ALERT = 8;
+  private static final int METHODID_LIST_ALERTS = 9;
+  private static final int METHODID_WATCH_ALERTS = 10;
+  private static final int METHODID_INGEST_PREDICTIONS = 11;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1154,6 +1258,10 @@ public final class MonitoringServiceGrpc {
         case METHODID_GET_MONITORING_REPORT:
           serviceImpl.getMonitoringReport((dev.slipway.monitoring.v1.GetMonitoringReportRequest) request,
               (io.grpc.stub.StreamObserver<dev.slipway.monitoring.v1.GetMonitoringReportResponse>) responseObserver);
+          break;
+        case METHODID_COMPUTE_MONITORING_REPORT:
+          serviceImpl.computeMonitoringReport((dev.slipway.monitoring.v1.ComputeMonitoringReportRequest) request,
+              (io.grpc.stub.StreamObserver<dev.slipway.monitoring.v1.ComputeMonitoringReportResponse>) responseObserver);
           break;
         case METHODID_CREATE_MONITORING_POLICY:
           serviceImpl.createMonitoringPolicy((dev.slipway.monitoring.v1.CreateMonitoringPolicyRequest) request,
@@ -1229,6 +1337,13 @@ public final class MonitoringServiceGrpc {
               dev.slipway.monitoring.v1.GetMonitoringReportRequest,
               dev.slipway.monitoring.v1.GetMonitoringReportResponse>(
                 service, METHODID_GET_MONITORING_REPORT)))
+        .addMethod(
+          getComputeMonitoringReportMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.slipway.monitoring.v1.ComputeMonitoringReportRequest,
+              dev.slipway.monitoring.v1.ComputeMonitoringReportResponse>(
+                service, METHODID_COMPUTE_MONITORING_REPORT)))
         .addMethod(
           getCreateMonitoringPolicyMethod(),
           io.grpc.stub.ServerCalls.asyncUnaryCall(
@@ -1336,6 +1451,7 @@ public final class MonitoringServiceGrpc {
               .addMethod(getIngestPredictionsMethod())
               .addMethod(getIngestGroundTruthMethod())
               .addMethod(getGetMonitoringReportMethod())
+              .addMethod(getComputeMonitoringReportMethod())
               .addMethod(getCreateMonitoringPolicyMethod())
               .addMethod(getGetMonitoringPolicyMethod())
               .addMethod(getListMonitoringPoliciesMethod())

@@ -46,6 +46,16 @@ public final class MonitoringServiceProto {
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_slipway_monitoring_v1_GetMonitoringReportResponse_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_slipway_monitoring_v1_ComputeMonitoringReportRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_slipway_monitoring_v1_ComputeMonitoringReportRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_slipway_monitoring_v1_ComputeMonitoringReportResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_slipway_monitoring_v1_ComputeMonitoringReportResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_slipway_monitoring_v1_CreateMonitoringPolicyRequest_descriptor;
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
@@ -158,114 +168,124 @@ public final class MonitoringServiceProto {
       "roundTruthResponse\022#\n\rmatched_count\030\001 \001(" +
       "\003R\014matchedCount\022#\n\rpending_count\030\002 \001(\003R\014" +
       "pendingCount\022%\n\016rejected_count\030\003 \001(\003R\rre" +
-      "jectedCount\"\343\001\n\032GetMonitoringReportReque" +
-      "st\022#\n\rmodel_version\030\001 \001(\tR\014modelVersion\022" +
-      "\026\n\006policy\030\002 \001(\tR\006policy\0229\n\nstart_time\030\003 " +
-      "\001(\0132\032.google.protobuf.TimestampR\tstartTi" +
-      "me\0225\n\010end_time\030\004 \001(\0132\032.google.protobuf.T" +
-      "imestampR\007endTime\022\026\n\006report\030\005 \001(\tR\006repor" +
-      "t\"^\n\033GetMonitoringReportResponse\022?\n\006repo" +
-      "rt\030\001 \001(\0132\'.slipway.monitoring.v1.Monitor" +
-      "ingReportR\006report\"\336\001\n\035CreateMonitoringPo" +
-      "licyRequest\022T\n\021monitoring_policy\030\001 \001(\0132\'" +
-      ".slipway.monitoring.v1.MonitoringPolicyR" +
-      "\020monitoringPolicy\0220\n\024monitoring_policy_i" +
-      "d\030\002 \001(\tR\022monitoringPolicyId\022\026\n\006reason\030\003 " +
-      "\001(\tR\006reason\022\035\n\nrequest_id\030\004 \001(\tR\trequest" +
-      "Id\"v\n\036CreateMonitoringPolicyResponse\022T\n\021" +
-      "monitoring_policy\030\001 \001(\0132\'.slipway.monito" +
-      "ring.v1.MonitoringPolicyR\020monitoringPoli" +
-      "cy\"0\n\032GetMonitoringPolicyRequest\022\022\n\004name" +
-      "\030\001 \001(\tR\004name\"s\n\033GetMonitoringPolicyRespo" +
-      "nse\022T\n\021monitoring_policy\030\001 \001(\0132\'.slipway" +
-      ".monitoring.v1.MonitoringPolicyR\020monitor" +
-      "ingPolicy\"q\n\035ListMonitoringPoliciesReque" +
-      "st\022\033\n\tpage_size\030\001 \001(\005R\010pageSize\022\035\n\npage_" +
-      "token\030\002 \001(\tR\tpageToken\022\024\n\005model\030\003 \001(\tR\005m" +
-      "odel\"\242\001\n\036ListMonitoringPoliciesResponse\022" +
-      "X\n\023monitoring_policies\030\001 \003(\0132\'.slipway.m" +
-      "onitoring.v1.MonitoringPolicyR\022monitorin" +
-      "gPolicies\022&\n\017next_page_token\030\002 \001(\tR\rnext" +
-      "PageToken\"\351\001\n\035UpdateMonitoringPolicyRequ" +
+      "jectedCount\"n\n\032GetMonitoringReportReques" +
+      "t\022\022\n\004name\030\001 \001(\tR\004nameJ\004\010\002\020\003J\004\010\003\020\004J\004\010\004\020\005J" +
+      "\004\010\005\020\006R\006policyR\nstart_timeR\010end_timeR\006rep" +
+      "ort\"^\n\033GetMonitoringReportResponse\022?\n\006re" +
+      "port\030\001 \001(\0132\'.slipway.monitoring.v1.Monit" +
+      "oringReportR\006report\"\317\001\n\036ComputeMonitorin" +
+      "gReportRequest\022#\n\rmodel_version\030\001 \001(\tR\014m" +
+      "odelVersion\022\026\n\006policy\030\002 \001(\tR\006policy\0229\n\ns" +
+      "tart_time\030\003 \001(\0132\032.google.protobuf.Timest" +
+      "ampR\tstartTime\0225\n\010end_time\030\004 \001(\0132\032.googl" +
+      "e.protobuf.TimestampR\007endTime\"b\n\037Compute" +
+      "MonitoringReportResponse\022?\n\006report\030\001 \001(\013" +
+      "2\'.slipway.monitoring.v1.MonitoringRepor" +
+      "tR\006report\"\336\001\n\035CreateMonitoringPolicyRequ" +
       "est\022T\n\021monitoring_policy\030\001 \001(\0132\'.slipway" +
       ".monitoring.v1.MonitoringPolicyR\020monitor" +
-      "ingPolicy\022;\n\013update_mask\030\002 \001(\0132\032.google." +
-      "protobuf.FieldMaskR\nupdateMask\022\026\n\006reason" +
+      "ingPolicy\0220\n\024monitoring_policy_id\030\002 \001(\tR" +
+      "\022monitoringPolicyId\022\026\n\006reason\030\003 \001(\tR\006rea" +
+      "son\022\035\n\nrequest_id\030\004 \001(\tR\trequestId\"v\n\036Cr" +
+      "eateMonitoringPolicyResponse\022T\n\021monitori" +
+      "ng_policy\030\001 \001(\0132\'.slipway.monitoring.v1." +
+      "MonitoringPolicyR\020monitoringPolicy\"0\n\032Ge" +
+      "tMonitoringPolicyRequest\022\022\n\004name\030\001 \001(\tR\004" +
+      "name\"s\n\033GetMonitoringPolicyResponse\022T\n\021m" +
+      "onitoring_policy\030\001 \001(\0132\'.slipway.monitor" +
+      "ing.v1.MonitoringPolicyR\020monitoringPolic" +
+      "y\"q\n\035ListMonitoringPoliciesRequest\022\033\n\tpa" +
+      "ge_size\030\001 \001(\005R\010pageSize\022\035\n\npage_token\030\002 " +
+      "\001(\tR\tpageToken\022\024\n\005model\030\003 \001(\tR\005model\"\242\001\n" +
+      "\036ListMonitoringPoliciesResponse\022X\n\023monit" +
+      "oring_policies\030\001 \003(\0132\'.slipway.monitorin" +
+      "g.v1.MonitoringPolicyR\022monitoringPolicie" +
+      "s\022&\n\017next_page_token\030\002 \001(\tR\rnextPageToke" +
+      "n\"\351\001\n\035UpdateMonitoringPolicyRequest\022T\n\021m" +
+      "onitoring_policy\030\001 \001(\0132\'.slipway.monitor" +
+      "ing.v1.MonitoringPolicyR\020monitoringPolic" +
+      "y\022;\n\013update_mask\030\002 \001(\0132\032.google.protobuf" +
+      ".FieldMaskR\nupdateMask\022\026\n\006reason\030\003 \001(\tR\006" +
+      "reason\022\035\n\nrequest_id\030\004 \001(\tR\trequestId\"v\n" +
+      "\036UpdateMonitoringPolicyResponse\022T\n\021monit" +
+      "oring_policy\030\001 \001(\0132\'.slipway.monitoring." +
+      "v1.MonitoringPolicyR\020monitoringPolicy\"~\n" +
+      "\035DeleteMonitoringPolicyRequest\022\022\n\004name\030\001" +
+      " \001(\tR\004name\022\022\n\004etag\030\002 \001(\tR\004etag\022\026\n\006reason" +
       "\030\003 \001(\tR\006reason\022\035\n\nrequest_id\030\004 \001(\tR\trequ" +
-      "estId\"v\n\036UpdateMonitoringPolicyResponse\022" +
-      "T\n\021monitoring_policy\030\001 \001(\0132\'.slipway.mon" +
-      "itoring.v1.MonitoringPolicyR\020monitoringP" +
-      "olicy\"~\n\035DeleteMonitoringPolicyRequest\022\022" +
-      "\n\004name\030\001 \001(\tR\004name\022\022\n\004etag\030\002 \001(\tR\004etag\022\026" +
-      "\n\006reason\030\003 \001(\tR\006reason\022\035\n\nrequest_id\030\004 \001" +
-      "(\tR\trequestId\" \n\036DeleteMonitoringPolicyR" +
-      "esponse\"%\n\017GetAlertRequest\022\022\n\004name\030\001 \001(\t" +
-      "R\004name\"F\n\020GetAlertResponse\0222\n\005alert\030\001 \001(" +
-      "\0132\034.slipway.monitoring.v1.AlertR\005alert\"\207" +
-      "\003\n\021ListAlertsRequest\022\033\n\tpage_size\030\001 \001(\005R" +
-      "\010pageSize\022\035\n\npage_token\030\002 \001(\tR\tpageToken" +
-      "\022\024\n\005model\030\003 \001(\tR\005model\022#\n\rmodel_version\030" +
-      "\004 \001(\tR\014modelVersion\022\026\n\006policy\030\005 \001(\tR\006pol" +
-      "icy\0229\n\006states\030\006 \003(\0162!.slipway.monitoring" +
-      ".v1.AlertStateR\006states\0226\n\005kinds\030\007 \003(\0162 ." +
-      "slipway.monitoring.v1.AlertKindR\005kinds\0229" +
-      "\n\nstart_time\030\010 \001(\0132\032.google.protobuf.Tim" +
-      "estampR\tstartTime\0225\n\010end_time\030\t \001(\0132\032.go" +
-      "ogle.protobuf.TimestampR\007endTime\"r\n\022List" +
-      "AlertsResponse\0224\n\006alerts\030\001 \003(\0132\034.slipway" +
-      ".monitoring.v1.AlertR\006alerts\022&\n\017next_pag" +
-      "e_token\030\002 \001(\tR\rnextPageToken\"Q\n\022WatchAle" +
-      "rtsRequest\022\024\n\005model\030\001 \001(\tR\005model\022%\n\016incl" +
-      "ude_firing\030\002 \001(\010R\rincludeFiring\"\221\001\n\023Watc" +
-      "hAlertsResponse\0222\n\005alert\030\001 \001(\0132\034.slipway" +
-      ".monitoring.v1.AlertR\005alert\022F\n\ntransitio" +
-      "n\030\002 \001(\0162&.slipway.monitoring.v1.AlertTra" +
-      "nsitionR\ntransition*\253\001\n\017AlertTransition\022" +
-      " \n\034ALERT_TRANSITION_UNSPECIFIED\020\000\022\035\n\031ALE" +
-      "RT_TRANSITION_EXISTING\020\001\022\032\n\026ALERT_TRANSI" +
-      "TION_FIRED\020\002\022\034\n\030ALERT_TRANSITION_UPDATED" +
-      "\020\003\022\035\n\031ALERT_TRANSITION_RESOLVED\020\0042\311\n\n\021Mo" +
-      "nitoringService\022x\n\021IngestPredictions\022/.s" +
-      "lipway.monitoring.v1.IngestPredictionsRe" +
-      "quest\0320.slipway.monitoring.v1.IngestPred" +
-      "ictionsResponse(\001\022v\n\021IngestGroundTruth\022/" +
-      ".slipway.monitoring.v1.IngestGroundTruth" +
-      "Request\0320.slipway.monitoring.v1.IngestGr" +
-      "oundTruthResponse\022|\n\023GetMonitoringReport" +
-      "\0221.slipway.monitoring.v1.GetMonitoringRe" +
-      "portRequest\0322.slipway.monitoring.v1.GetM" +
-      "onitoringReportResponse\022\205\001\n\026CreateMonito" +
-      "ringPolicy\0224.slipway.monitoring.v1.Creat" +
-      "eMonitoringPolicyRequest\0325.slipway.monit" +
-      "oring.v1.CreateMonitoringPolicyResponse\022" +
-      "|\n\023GetMonitoringPolicy\0221.slipway.monitor" +
-      "ing.v1.GetMonitoringPolicyRequest\0322.slip" +
-      "way.monitoring.v1.GetMonitoringPolicyRes" +
-      "ponse\022\205\001\n\026ListMonitoringPolicies\0224.slipw" +
-      "ay.monitoring.v1.ListMonitoringPoliciesR" +
-      "equest\0325.slipway.monitoring.v1.ListMonit" +
-      "oringPoliciesResponse\022\205\001\n\026UpdateMonitori" +
-      "ngPolicy\0224.slipway.monitoring.v1.UpdateM" +
-      "onitoringPolicyRequest\0325.slipway.monitor" +
-      "ing.v1.UpdateMonitoringPolicyResponse\022\205\001" +
-      "\n\026DeleteMonitoringPolicy\0224.slipway.monit" +
-      "oring.v1.DeleteMonitoringPolicyRequest\0325" +
-      ".slipway.monitoring.v1.DeleteMonitoringP" +
-      "olicyResponse\022[\n\010GetAlert\022&.slipway.moni" +
-      "toring.v1.GetAlertRequest\032\'.slipway.moni" +
-      "toring.v1.GetAlertResponse\022a\n\nListAlerts" +
-      "\022(.slipway.monitoring.v1.ListAlertsReque" +
-      "st\032).slipway.monitoring.v1.ListAlertsRes" +
-      "ponse\022f\n\013WatchAlerts\022).slipway.monitorin" +
-      "g.v1.WatchAlertsRequest\032*.slipway.monito" +
-      "ring.v1.WatchAlertsResponse0\001B\361\001\n\031dev.sl" +
-      "ipway.monitoring.v1B\026MonitoringServicePr" +
-      "otoP\001ZFgithub.com/slipway-mlops/slipway/" +
-      "clients/go/monitoring/v1;monitoringv1\242\002\003" +
-      "SMX\252\002\025Slipway.Monitoring.V1\312\002\025Slipway\\Mo" +
-      "nitoring\\V1\342\002!Slipway\\Monitoring\\V1\\GPBM" +
-      "etadata\352\002\027Slipway::Monitoring::V1b\006proto" +
-      "3"
+      "estId\" \n\036DeleteMonitoringPolicyResponse\"" +
+      "%\n\017GetAlertRequest\022\022\n\004name\030\001 \001(\tR\004name\"F" +
+      "\n\020GetAlertResponse\0222\n\005alert\030\001 \001(\0132\034.slip" +
+      "way.monitoring.v1.AlertR\005alert\"\207\003\n\021ListA" +
+      "lertsRequest\022\033\n\tpage_size\030\001 \001(\005R\010pageSiz" +
+      "e\022\035\n\npage_token\030\002 \001(\tR\tpageToken\022\024\n\005mode" +
+      "l\030\003 \001(\tR\005model\022#\n\rmodel_version\030\004 \001(\tR\014m" +
+      "odelVersion\022\026\n\006policy\030\005 \001(\tR\006policy\0229\n\006s" +
+      "tates\030\006 \003(\0162!.slipway.monitoring.v1.Aler" +
+      "tStateR\006states\0226\n\005kinds\030\007 \003(\0162 .slipway." +
+      "monitoring.v1.AlertKindR\005kinds\0229\n\nstart_" +
+      "time\030\010 \001(\0132\032.google.protobuf.TimestampR\t" +
+      "startTime\0225\n\010end_time\030\t \001(\0132\032.google.pro" +
+      "tobuf.TimestampR\007endTime\"r\n\022ListAlertsRe" +
+      "sponse\0224\n\006alerts\030\001 \003(\0132\034.slipway.monitor" +
+      "ing.v1.AlertR\006alerts\022&\n\017next_page_token\030" +
+      "\002 \001(\tR\rnextPageToken\"\220\001\n\022WatchAlertsRequ" +
+      "est\022\024\n\005model\030\001 \001(\tR\005model\022%\n\016include_fir" +
+      "ing\030\002 \001(\010R\rincludeFiring\022*\n\016after_sequen" +
+      "ce\030\003 \001(\003H\000R\rafterSequence\210\001\001B\021\n\017_after_s" +
+      "equence\"\255\001\n\023WatchAlertsResponse\0222\n\005alert" +
+      "\030\001 \001(\0132\034.slipway.monitoring.v1.AlertR\005al" +
+      "ert\022F\n\ntransition\030\002 \001(\0162&.slipway.monito" +
+      "ring.v1.AlertTransitionR\ntransition\022\032\n\010s" +
+      "equence\030\003 \001(\003R\010sequence*\253\001\n\017AlertTransit" +
+      "ion\022 \n\034ALERT_TRANSITION_UNSPECIFIED\020\000\022\035\n" +
+      "\031ALERT_TRANSITION_EXISTING\020\001\022\032\n\026ALERT_TR" +
+      "ANSITION_FIRED\020\002\022\034\n\030ALERT_TRANSITION_UPD" +
+      "ATED\020\003\022\035\n\031ALERT_TRANSITION_RESOLVED\020\0042\324\013" +
+      "\n\021MonitoringService\022x\n\021IngestPredictions" +
+      "\022/.slipway.monitoring.v1.IngestPredictio" +
+      "nsRequest\0320.slipway.monitoring.v1.Ingest" +
+      "PredictionsResponse(\001\022v\n\021IngestGroundTru" +
+      "th\022/.slipway.monitoring.v1.IngestGroundT" +
+      "ruthRequest\0320.slipway.monitoring.v1.Inge" +
+      "stGroundTruthResponse\022|\n\023GetMonitoringRe" +
+      "port\0221.slipway.monitoring.v1.GetMonitori" +
+      "ngReportRequest\0322.slipway.monitoring.v1." +
+      "GetMonitoringReportResponse\022\210\001\n\027ComputeM" +
+      "onitoringReport\0225.slipway.monitoring.v1." +
+      "ComputeMonitoringReportRequest\0326.slipway" +
+      ".monitoring.v1.ComputeMonitoringReportRe" +
+      "sponse\022\205\001\n\026CreateMonitoringPolicy\0224.slip" +
+      "way.monitoring.v1.CreateMonitoringPolicy" +
+      "Request\0325.slipway.monitoring.v1.CreateMo" +
+      "nitoringPolicyResponse\022|\n\023GetMonitoringP" +
+      "olicy\0221.slipway.monitoring.v1.GetMonitor" +
+      "ingPolicyRequest\0322.slipway.monitoring.v1" +
+      ".GetMonitoringPolicyResponse\022\205\001\n\026ListMon" +
+      "itoringPolicies\0224.slipway.monitoring.v1." +
+      "ListMonitoringPoliciesRequest\0325.slipway." +
+      "monitoring.v1.ListMonitoringPoliciesResp" +
+      "onse\022\205\001\n\026UpdateMonitoringPolicy\0224.slipwa" +
+      "y.monitoring.v1.UpdateMonitoringPolicyRe" +
+      "quest\0325.slipway.monitoring.v1.UpdateMoni" +
+      "toringPolicyResponse\022\205\001\n\026DeleteMonitorin" +
+      "gPolicy\0224.slipway.monitoring.v1.DeleteMo" +
+      "nitoringPolicyRequest\0325.slipway.monitori" +
+      "ng.v1.DeleteMonitoringPolicyResponse\022[\n\010" +
+      "GetAlert\022&.slipway.monitoring.v1.GetAler" +
+      "tRequest\032\'.slipway.monitoring.v1.GetAler" +
+      "tResponse\022a\n\nListAlerts\022(.slipway.monito" +
+      "ring.v1.ListAlertsRequest\032).slipway.moni" +
+      "toring.v1.ListAlertsResponse\022f\n\013WatchAle" +
+      "rts\022).slipway.monitoring.v1.WatchAlertsR" +
+      "equest\032*.slipway.monitoring.v1.WatchAler" +
+      "tsResponse0\001B\361\001\n\031dev.slipway.monitoring." +
+      "v1B\026MonitoringServiceProtoP\001ZFgithub.com" +
+      "/slipway-mlops/slipway/clients/go/monito" +
+      "ring/v1;monitoringv1\242\002\003SMX\252\002\025Slipway.Mon" +
+      "itoring.V1\312\002\025Slipway\\Monitoring\\V1\342\002!Sli" +
+      "pway\\Monitoring\\V1\\GPBMetadata\352\002\027Slipway" +
+      "::Monitoring::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -306,109 +326,121 @@ public final class MonitoringServiceProto {
     internal_static_slipway_monitoring_v1_GetMonitoringReportRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_GetMonitoringReportRequest_descriptor,
-        new java.lang.String[] { "ModelVersion", "Policy", "StartTime", "EndTime", "Report", });
+        new java.lang.String[] { "Name", });
     internal_static_slipway_monitoring_v1_GetMonitoringReportResponse_descriptor =
       getDescriptor().getMessageTypes().get(5);
     internal_static_slipway_monitoring_v1_GetMonitoringReportResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_GetMonitoringReportResponse_descriptor,
         new java.lang.String[] { "Report", });
-    internal_static_slipway_monitoring_v1_CreateMonitoringPolicyRequest_descriptor =
+    internal_static_slipway_monitoring_v1_ComputeMonitoringReportRequest_descriptor =
       getDescriptor().getMessageTypes().get(6);
+    internal_static_slipway_monitoring_v1_ComputeMonitoringReportRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_slipway_monitoring_v1_ComputeMonitoringReportRequest_descriptor,
+        new java.lang.String[] { "ModelVersion", "Policy", "StartTime", "EndTime", });
+    internal_static_slipway_monitoring_v1_ComputeMonitoringReportResponse_descriptor =
+      getDescriptor().getMessageTypes().get(7);
+    internal_static_slipway_monitoring_v1_ComputeMonitoringReportResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_slipway_monitoring_v1_ComputeMonitoringReportResponse_descriptor,
+        new java.lang.String[] { "Report", });
+    internal_static_slipway_monitoring_v1_CreateMonitoringPolicyRequest_descriptor =
+      getDescriptor().getMessageTypes().get(8);
     internal_static_slipway_monitoring_v1_CreateMonitoringPolicyRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_CreateMonitoringPolicyRequest_descriptor,
         new java.lang.String[] { "MonitoringPolicy", "MonitoringPolicyId", "Reason", "RequestId", });
     internal_static_slipway_monitoring_v1_CreateMonitoringPolicyResponse_descriptor =
-      getDescriptor().getMessageTypes().get(7);
+      getDescriptor().getMessageTypes().get(9);
     internal_static_slipway_monitoring_v1_CreateMonitoringPolicyResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_CreateMonitoringPolicyResponse_descriptor,
         new java.lang.String[] { "MonitoringPolicy", });
     internal_static_slipway_monitoring_v1_GetMonitoringPolicyRequest_descriptor =
-      getDescriptor().getMessageTypes().get(8);
+      getDescriptor().getMessageTypes().get(10);
     internal_static_slipway_monitoring_v1_GetMonitoringPolicyRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_GetMonitoringPolicyRequest_descriptor,
         new java.lang.String[] { "Name", });
     internal_static_slipway_monitoring_v1_GetMonitoringPolicyResponse_descriptor =
-      getDescriptor().getMessageTypes().get(9);
+      getDescriptor().getMessageTypes().get(11);
     internal_static_slipway_monitoring_v1_GetMonitoringPolicyResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_GetMonitoringPolicyResponse_descriptor,
         new java.lang.String[] { "MonitoringPolicy", });
     internal_static_slipway_monitoring_v1_ListMonitoringPoliciesRequest_descriptor =
-      getDescriptor().getMessageTypes().get(10);
+      getDescriptor().getMessageTypes().get(12);
     internal_static_slipway_monitoring_v1_ListMonitoringPoliciesRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_ListMonitoringPoliciesRequest_descriptor,
         new java.lang.String[] { "PageSize", "PageToken", "Model", });
     internal_static_slipway_monitoring_v1_ListMonitoringPoliciesResponse_descriptor =
-      getDescriptor().getMessageTypes().get(11);
+      getDescriptor().getMessageTypes().get(13);
     internal_static_slipway_monitoring_v1_ListMonitoringPoliciesResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_ListMonitoringPoliciesResponse_descriptor,
         new java.lang.String[] { "MonitoringPolicies", "NextPageToken", });
     internal_static_slipway_monitoring_v1_UpdateMonitoringPolicyRequest_descriptor =
-      getDescriptor().getMessageTypes().get(12);
+      getDescriptor().getMessageTypes().get(14);
     internal_static_slipway_monitoring_v1_UpdateMonitoringPolicyRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_UpdateMonitoringPolicyRequest_descriptor,
         new java.lang.String[] { "MonitoringPolicy", "UpdateMask", "Reason", "RequestId", });
     internal_static_slipway_monitoring_v1_UpdateMonitoringPolicyResponse_descriptor =
-      getDescriptor().getMessageTypes().get(13);
+      getDescriptor().getMessageTypes().get(15);
     internal_static_slipway_monitoring_v1_UpdateMonitoringPolicyResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_UpdateMonitoringPolicyResponse_descriptor,
         new java.lang.String[] { "MonitoringPolicy", });
     internal_static_slipway_monitoring_v1_DeleteMonitoringPolicyRequest_descriptor =
-      getDescriptor().getMessageTypes().get(14);
+      getDescriptor().getMessageTypes().get(16);
     internal_static_slipway_monitoring_v1_DeleteMonitoringPolicyRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_DeleteMonitoringPolicyRequest_descriptor,
         new java.lang.String[] { "Name", "Etag", "Reason", "RequestId", });
     internal_static_slipway_monitoring_v1_DeleteMonitoringPolicyResponse_descriptor =
-      getDescriptor().getMessageTypes().get(15);
+      getDescriptor().getMessageTypes().get(17);
     internal_static_slipway_monitoring_v1_DeleteMonitoringPolicyResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_DeleteMonitoringPolicyResponse_descriptor,
         new java.lang.String[] { });
     internal_static_slipway_monitoring_v1_GetAlertRequest_descriptor =
-      getDescriptor().getMessageTypes().get(16);
+      getDescriptor().getMessageTypes().get(18);
     internal_static_slipway_monitoring_v1_GetAlertRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_GetAlertRequest_descriptor,
         new java.lang.String[] { "Name", });
     internal_static_slipway_monitoring_v1_GetAlertResponse_descriptor =
-      getDescriptor().getMessageTypes().get(17);
+      getDescriptor().getMessageTypes().get(19);
     internal_static_slipway_monitoring_v1_GetAlertResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_GetAlertResponse_descriptor,
         new java.lang.String[] { "Alert", });
     internal_static_slipway_monitoring_v1_ListAlertsRequest_descriptor =
-      getDescriptor().getMessageTypes().get(18);
+      getDescriptor().getMessageTypes().get(20);
     internal_static_slipway_monitoring_v1_ListAlertsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_ListAlertsRequest_descriptor,
         new java.lang.String[] { "PageSize", "PageToken", "Model", "ModelVersion", "Policy", "States", "Kinds", "StartTime", "EndTime", });
     internal_static_slipway_monitoring_v1_ListAlertsResponse_descriptor =
-      getDescriptor().getMessageTypes().get(19);
+      getDescriptor().getMessageTypes().get(21);
     internal_static_slipway_monitoring_v1_ListAlertsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_ListAlertsResponse_descriptor,
         new java.lang.String[] { "Alerts", "NextPageToken", });
     internal_static_slipway_monitoring_v1_WatchAlertsRequest_descriptor =
-      getDescriptor().getMessageTypes().get(20);
+      getDescriptor().getMessageTypes().get(22);
     internal_static_slipway_monitoring_v1_WatchAlertsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_WatchAlertsRequest_descriptor,
-        new java.lang.String[] { "Model", "IncludeFiring", });
+        new java.lang.String[] { "Model", "IncludeFiring", "AfterSequence", });
     internal_static_slipway_monitoring_v1_WatchAlertsResponse_descriptor =
-      getDescriptor().getMessageTypes().get(21);
+      getDescriptor().getMessageTypes().get(23);
     internal_static_slipway_monitoring_v1_WatchAlertsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_WatchAlertsResponse_descriptor,
-        new java.lang.String[] { "Alert", "Transition", });
+        new java.lang.String[] { "Alert", "Transition", "Sequence", });
     com.google.protobuf.FieldMaskProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
     dev.slipway.monitoring.v1.AlertProto.getDescriptor();

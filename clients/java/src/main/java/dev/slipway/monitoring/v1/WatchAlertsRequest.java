@@ -44,6 +44,7 @@ private static final long serialVersionUID = 0L;
             dev.slipway.monitoring.v1.WatchAlertsRequest.class, dev.slipway.monitoring.v1.WatchAlertsRequest.Builder.class);
   }
 
+  private int bitField0_;
   public static final int MODEL_FIELD_NUMBER = 1;
   @SuppressWarnings("serial")
   private volatile java.lang.Object model_ = "";
@@ -95,7 +96,8 @@ private static final long serialVersionUID = 0L;
   private boolean includeFiring_ = false;
   /**
    * <pre>
-   * Optional. Send the alerts firing now first, as EXISTING.
+   * Optional. Send the alerts firing now first, as EXISTING. Not with `after_sequence` (a
+   * resumed watch has seen them): both set is INVALID_ARGUMENT (INVALID_SEQUENCE).
    * </pre>
    *
    * <code>bool include_firing = 2 [json_name = "includeFiring"];</code>
@@ -104,6 +106,39 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public boolean getIncludeFiring() {
     return includeFiring_;
+  }
+
+  public static final int AFTER_SEQUENCE_FIELD_NUMBER = 3;
+  private long afterSequence_ = 0L;
+  /**
+   * <pre>
+   * Optional. Resume after this sequence number, the `sequence` of the last message processed:
+   * every change stored after it is sent first, then live changes; 0 replays every stored change.
+   * Unset sends only changes that happen after the call started. Negative is INVALID_ARGUMENT
+   * (INVALID_SEQUENCE).
+   * </pre>
+   *
+   * <code>optional int64 after_sequence = 3 [json_name = "afterSequence"];</code>
+   * @return Whether the afterSequence field is set.
+   */
+  @java.lang.Override
+  public boolean hasAfterSequence() {
+    return ((bitField0_ & 0x00000001) != 0);
+  }
+  /**
+   * <pre>
+   * Optional. Resume after this sequence number, the `sequence` of the last message processed:
+   * every change stored after it is sent first, then live changes; 0 replays every stored change.
+   * Unset sends only changes that happen after the call started. Negative is INVALID_ARGUMENT
+   * (INVALID_SEQUENCE).
+   * </pre>
+   *
+   * <code>optional int64 after_sequence = 3 [json_name = "afterSequence"];</code>
+   * @return The afterSequence.
+   */
+  @java.lang.Override
+  public long getAfterSequence() {
+    return afterSequence_;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -126,6 +161,9 @@ private static final long serialVersionUID = 0L;
     if (includeFiring_ != false) {
       output.writeBool(2, includeFiring_);
     }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      output.writeInt64(3, afterSequence_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -141,6 +179,10 @@ private static final long serialVersionUID = 0L;
     if (includeFiring_ != false) {
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(2, includeFiring_);
+    }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeInt64Size(3, afterSequence_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -161,6 +203,11 @@ private static final long serialVersionUID = 0L;
         .equals(other.getModel())) return false;
     if (getIncludeFiring()
         != other.getIncludeFiring()) return false;
+    if (hasAfterSequence() != other.hasAfterSequence()) return false;
+    if (hasAfterSequence()) {
+      if (getAfterSequence()
+          != other.getAfterSequence()) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -177,6 +224,11 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + INCLUDE_FIRING_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
         getIncludeFiring());
+    if (hasAfterSequence()) {
+      hash = (37 * hash) + AFTER_SEQUENCE_FIELD_NUMBER;
+      hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+          getAfterSequence());
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -314,6 +366,7 @@ private static final long serialVersionUID = 0L;
       bitField0_ = 0;
       model_ = "";
       includeFiring_ = false;
+      afterSequence_ = 0L;
       return this;
     }
 
@@ -353,6 +406,12 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000002) != 0)) {
         result.includeFiring_ = includeFiring_;
       }
+      int to_bitField0_ = 0;
+      if (((from_bitField0_ & 0x00000004) != 0)) {
+        result.afterSequence_ = afterSequence_;
+        to_bitField0_ |= 0x00000001;
+      }
+      result.bitField0_ |= to_bitField0_;
     }
 
     @java.lang.Override
@@ -407,6 +466,9 @@ private static final long serialVersionUID = 0L;
       if (other.getIncludeFiring() != false) {
         setIncludeFiring(other.getIncludeFiring());
       }
+      if (other.hasAfterSequence()) {
+        setAfterSequence(other.getAfterSequence());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -443,6 +505,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000002;
               break;
             } // case 16
+            case 24: {
+              afterSequence_ = input.readInt64();
+              bitField0_ |= 0x00000004;
+              break;
+            } // case 24
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -555,7 +622,8 @@ private static final long serialVersionUID = 0L;
     private boolean includeFiring_ ;
     /**
      * <pre>
-     * Optional. Send the alerts firing now first, as EXISTING.
+     * Optional. Send the alerts firing now first, as EXISTING. Not with `after_sequence` (a
+     * resumed watch has seen them): both set is INVALID_ARGUMENT (INVALID_SEQUENCE).
      * </pre>
      *
      * <code>bool include_firing = 2 [json_name = "includeFiring"];</code>
@@ -567,7 +635,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. Send the alerts firing now first, as EXISTING.
+     * Optional. Send the alerts firing now first, as EXISTING. Not with `after_sequence` (a
+     * resumed watch has seen them): both set is INVALID_ARGUMENT (INVALID_SEQUENCE).
      * </pre>
      *
      * <code>bool include_firing = 2 [json_name = "includeFiring"];</code>
@@ -583,7 +652,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. Send the alerts firing now first, as EXISTING.
+     * Optional. Send the alerts firing now first, as EXISTING. Not with `after_sequence` (a
+     * resumed watch has seen them): both set is INVALID_ARGUMENT (INVALID_SEQUENCE).
      * </pre>
      *
      * <code>bool include_firing = 2 [json_name = "includeFiring"];</code>
@@ -592,6 +662,74 @@ private static final long serialVersionUID = 0L;
     public Builder clearIncludeFiring() {
       bitField0_ = (bitField0_ & ~0x00000002);
       includeFiring_ = false;
+      onChanged();
+      return this;
+    }
+
+    private long afterSequence_ ;
+    /**
+     * <pre>
+     * Optional. Resume after this sequence number, the `sequence` of the last message processed:
+     * every change stored after it is sent first, then live changes; 0 replays every stored change.
+     * Unset sends only changes that happen after the call started. Negative is INVALID_ARGUMENT
+     * (INVALID_SEQUENCE).
+     * </pre>
+     *
+     * <code>optional int64 after_sequence = 3 [json_name = "afterSequence"];</code>
+     * @return Whether the afterSequence field is set.
+     */
+    @java.lang.Override
+    public boolean hasAfterSequence() {
+      return ((bitField0_ & 0x00000004) != 0);
+    }
+    /**
+     * <pre>
+     * Optional. Resume after this sequence number, the `sequence` of the last message processed:
+     * every change stored after it is sent first, then live changes; 0 replays every stored change.
+     * Unset sends only changes that happen after the call started. Negative is INVALID_ARGUMENT
+     * (INVALID_SEQUENCE).
+     * </pre>
+     *
+     * <code>optional int64 after_sequence = 3 [json_name = "afterSequence"];</code>
+     * @return The afterSequence.
+     */
+    @java.lang.Override
+    public long getAfterSequence() {
+      return afterSequence_;
+    }
+    /**
+     * <pre>
+     * Optional. Resume after this sequence number, the `sequence` of the last message processed:
+     * every change stored after it is sent first, then live changes; 0 replays every stored change.
+     * Unset sends only changes that happen after the call started. Negative is INVALID_ARGUMENT
+     * (INVALID_SEQUENCE).
+     * </pre>
+     *
+     * <code>optional int64 after_sequence = 3 [json_name = "afterSequence"];</code>
+     * @param value The afterSequence to set.
+     * @return This builder for chaining.
+     */
+    public Builder setAfterSequence(long value) {
+
+      afterSequence_ = value;
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Optional. Resume after this sequence number, the `sequence` of the last message processed:
+     * every change stored after it is sent first, then live changes; 0 replays every stored change.
+     * Unset sends only changes that happen after the call started. Negative is INVALID_ARGUMENT
+     * (INVALID_SEQUENCE).
+     * </pre>
+     *
+     * <code>optional int64 after_sequence = 3 [json_name = "afterSequence"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearAfterSequence() {
+      bitField0_ = (bitField0_ & ~0x00000004);
+      afterSequence_ = 0L;
       onChanged();
       return this;
     }

@@ -30,11 +30,37 @@ public interface WatchAlertsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. Send the alerts firing now first, as EXISTING.
+   * Optional. Send the alerts firing now first, as EXISTING. Not with `after_sequence` (a
+   * resumed watch has seen them): both set is INVALID_ARGUMENT (INVALID_SEQUENCE).
    * </pre>
    *
    * <code>bool include_firing = 2 [json_name = "includeFiring"];</code>
    * @return The includeFiring.
    */
   boolean getIncludeFiring();
+
+  /**
+   * <pre>
+   * Optional. Resume after this sequence number, the `sequence` of the last message processed:
+   * every change stored after it is sent first, then live changes; 0 replays every stored change.
+   * Unset sends only changes that happen after the call started. Negative is INVALID_ARGUMENT
+   * (INVALID_SEQUENCE).
+   * </pre>
+   *
+   * <code>optional int64 after_sequence = 3 [json_name = "afterSequence"];</code>
+   * @return Whether the afterSequence field is set.
+   */
+  boolean hasAfterSequence();
+  /**
+   * <pre>
+   * Optional. Resume after this sequence number, the `sequence` of the last message processed:
+   * every change stored after it is sent first, then live changes; 0 replays every stored change.
+   * Unset sends only changes that happen after the call started. Negative is INVALID_ARGUMENT
+   * (INVALID_SEQUENCE).
+   * </pre>
+   *
+   * <code>optional int64 after_sequence = 3 [json_name = "afterSequence"];</code>
+   * @return The afterSequence.
+   */
+  long getAfterSequence();
 }

@@ -6,7 +6,7 @@ package dev.slipway.monitoring.v1;
 
 /**
  * <pre>
- * Response for WatchAlerts: one message per change.
+ * Response for WatchAlerts: one message per change, in sequence order.
  * </pre>
  *
  * Protobuf type {@code slipway.monitoring.v1.WatchAlertsResponse}
@@ -49,7 +49,7 @@ private static final long serialVersionUID = 0L;
   private dev.slipway.monitoring.v1.Alert alert_;
   /**
    * <pre>
-   * The alert after the change.
+   * The alert as it is now (a replayed change shows the alert's current state).
    * </pre>
    *
    * <code>.slipway.monitoring.v1.Alert alert = 1 [json_name = "alert"];</code>
@@ -61,7 +61,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The alert after the change.
+   * The alert as it is now (a replayed change shows the alert's current state).
    * </pre>
    *
    * <code>.slipway.monitoring.v1.Alert alert = 1 [json_name = "alert"];</code>
@@ -73,7 +73,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The alert after the change.
+   * The alert as it is now (a replayed change shows the alert's current state).
    * </pre>
    *
    * <code>.slipway.monitoring.v1.Alert alert = 1 [json_name = "alert"];</code>
@@ -109,6 +109,23 @@ private static final long serialVersionUID = 0L;
     return result == null ? dev.slipway.monitoring.v1.AlertTransition.UNRECOGNIZED : result;
   }
 
+  public static final int SEQUENCE_FIELD_NUMBER = 3;
+  private long sequence_ = 0L;
+  /**
+   * <pre>
+   * The change's position in the monitoring event log: strictly increasing, so a watcher resumes
+   * with `after_sequence` set to the last one it processed. EXISTING messages carry the position
+   * at which the firing alerts were read.
+   * </pre>
+   *
+   * <code>int64 sequence = 3 [json_name = "sequence"];</code>
+   * @return The sequence.
+   */
+  @java.lang.Override
+  public long getSequence() {
+    return sequence_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -129,6 +146,9 @@ private static final long serialVersionUID = 0L;
     if (transition_ != dev.slipway.monitoring.v1.AlertTransition.ALERT_TRANSITION_UNSPECIFIED.getNumber()) {
       output.writeEnum(2, transition_);
     }
+    if (sequence_ != 0L) {
+      output.writeInt64(3, sequence_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -145,6 +165,10 @@ private static final long serialVersionUID = 0L;
     if (transition_ != dev.slipway.monitoring.v1.AlertTransition.ALERT_TRANSITION_UNSPECIFIED.getNumber()) {
       size += com.google.protobuf.CodedOutputStream
         .computeEnumSize(2, transition_);
+    }
+    if (sequence_ != 0L) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeInt64Size(3, sequence_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -167,6 +191,8 @@ private static final long serialVersionUID = 0L;
           .equals(other.getAlert())) return false;
     }
     if (transition_ != other.transition_) return false;
+    if (getSequence()
+        != other.getSequence()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -184,6 +210,9 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + TRANSITION_FIELD_NUMBER;
     hash = (53 * hash) + transition_;
+    hash = (37 * hash) + SEQUENCE_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        getSequence());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -283,7 +312,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Response for WatchAlerts: one message per change.
+   * Response for WatchAlerts: one message per change, in sequence order.
    * </pre>
    *
    * Protobuf type {@code slipway.monitoring.v1.WatchAlertsResponse}
@@ -331,6 +360,7 @@ private static final long serialVersionUID = 0L;
         alertBuilder_ = null;
       }
       transition_ = 0;
+      sequence_ = 0L;
       return this;
     }
 
@@ -373,6 +403,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000002) != 0)) {
         result.transition_ = transition_;
+      }
+      if (((from_bitField0_ & 0x00000004) != 0)) {
+        result.sequence_ = sequence_;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -427,6 +460,9 @@ private static final long serialVersionUID = 0L;
       if (other.transition_ != 0) {
         setTransitionValue(other.getTransitionValue());
       }
+      if (other.getSequence() != 0L) {
+        setSequence(other.getSequence());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -465,6 +501,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000002;
               break;
             } // case 16
+            case 24: {
+              sequence_ = input.readInt64();
+              bitField0_ |= 0x00000004;
+              break;
+            } // case 24
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -487,7 +528,7 @@ private static final long serialVersionUID = 0L;
         dev.slipway.monitoring.v1.Alert, dev.slipway.monitoring.v1.Alert.Builder, dev.slipway.monitoring.v1.AlertOrBuilder> alertBuilder_;
     /**
      * <pre>
-     * The alert after the change.
+     * The alert as it is now (a replayed change shows the alert's current state).
      * </pre>
      *
      * <code>.slipway.monitoring.v1.Alert alert = 1 [json_name = "alert"];</code>
@@ -498,7 +539,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The alert after the change.
+     * The alert as it is now (a replayed change shows the alert's current state).
      * </pre>
      *
      * <code>.slipway.monitoring.v1.Alert alert = 1 [json_name = "alert"];</code>
@@ -513,7 +554,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The alert after the change.
+     * The alert as it is now (a replayed change shows the alert's current state).
      * </pre>
      *
      * <code>.slipway.monitoring.v1.Alert alert = 1 [json_name = "alert"];</code>
@@ -533,7 +574,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The alert after the change.
+     * The alert as it is now (a replayed change shows the alert's current state).
      * </pre>
      *
      * <code>.slipway.monitoring.v1.Alert alert = 1 [json_name = "alert"];</code>
@@ -551,7 +592,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The alert after the change.
+     * The alert as it is now (a replayed change shows the alert's current state).
      * </pre>
      *
      * <code>.slipway.monitoring.v1.Alert alert = 1 [json_name = "alert"];</code>
@@ -576,7 +617,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The alert after the change.
+     * The alert as it is now (a replayed change shows the alert's current state).
      * </pre>
      *
      * <code>.slipway.monitoring.v1.Alert alert = 1 [json_name = "alert"];</code>
@@ -593,7 +634,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The alert after the change.
+     * The alert as it is now (a replayed change shows the alert's current state).
      * </pre>
      *
      * <code>.slipway.monitoring.v1.Alert alert = 1 [json_name = "alert"];</code>
@@ -605,7 +646,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The alert after the change.
+     * The alert as it is now (a replayed change shows the alert's current state).
      * </pre>
      *
      * <code>.slipway.monitoring.v1.Alert alert = 1 [json_name = "alert"];</code>
@@ -620,7 +661,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The alert after the change.
+     * The alert as it is now (a replayed change shows the alert's current state).
      * </pre>
      *
      * <code>.slipway.monitoring.v1.Alert alert = 1 [json_name = "alert"];</code>
@@ -708,6 +749,56 @@ private static final long serialVersionUID = 0L;
     public Builder clearTransition() {
       bitField0_ = (bitField0_ & ~0x00000002);
       transition_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private long sequence_ ;
+    /**
+     * <pre>
+     * The change's position in the monitoring event log: strictly increasing, so a watcher resumes
+     * with `after_sequence` set to the last one it processed. EXISTING messages carry the position
+     * at which the firing alerts were read.
+     * </pre>
+     *
+     * <code>int64 sequence = 3 [json_name = "sequence"];</code>
+     * @return The sequence.
+     */
+    @java.lang.Override
+    public long getSequence() {
+      return sequence_;
+    }
+    /**
+     * <pre>
+     * The change's position in the monitoring event log: strictly increasing, so a watcher resumes
+     * with `after_sequence` set to the last one it processed. EXISTING messages carry the position
+     * at which the firing alerts were read.
+     * </pre>
+     *
+     * <code>int64 sequence = 3 [json_name = "sequence"];</code>
+     * @param value The sequence to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSequence(long value) {
+
+      sequence_ = value;
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The change's position in the monitoring event log: strictly increasing, so a watcher resumes
+     * with `after_sequence` set to the last one it processed. EXISTING messages carry the position
+     * at which the firing alerts were read.
+     * </pre>
+     *
+     * <code>int64 sequence = 3 [json_name = "sequence"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSequence() {
+      bitField0_ = (bitField0_ & ~0x00000004);
+      sequence_ = 0L;
       onChanged();
       return this;
     }

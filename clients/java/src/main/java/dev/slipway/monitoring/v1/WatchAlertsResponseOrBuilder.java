@@ -10,7 +10,7 @@ public interface WatchAlertsResponseOrBuilder extends
 
   /**
    * <pre>
-   * The alert after the change.
+   * The alert as it is now (a replayed change shows the alert's current state).
    * </pre>
    *
    * <code>.slipway.monitoring.v1.Alert alert = 1 [json_name = "alert"];</code>
@@ -19,7 +19,7 @@ public interface WatchAlertsResponseOrBuilder extends
   boolean hasAlert();
   /**
    * <pre>
-   * The alert after the change.
+   * The alert as it is now (a replayed change shows the alert's current state).
    * </pre>
    *
    * <code>.slipway.monitoring.v1.Alert alert = 1 [json_name = "alert"];</code>
@@ -28,7 +28,7 @@ public interface WatchAlertsResponseOrBuilder extends
   dev.slipway.monitoring.v1.Alert getAlert();
   /**
    * <pre>
-   * The alert after the change.
+   * The alert as it is now (a replayed change shows the alert's current state).
    * </pre>
    *
    * <code>.slipway.monitoring.v1.Alert alert = 1 [json_name = "alert"];</code>
@@ -53,4 +53,16 @@ public interface WatchAlertsResponseOrBuilder extends
    * @return The transition.
    */
   dev.slipway.monitoring.v1.AlertTransition getTransition();
+
+  /**
+   * <pre>
+   * The change's position in the monitoring event log: strictly increasing, so a watcher resumes
+   * with `after_sequence` set to the last one it processed. EXISTING messages carry the position
+   * at which the firing alerts were read.
+   * </pre>
+   *
+   * <code>int64 sequence = 3 [json_name = "sequence"];</code>
+   * @return The sequence.
+   */
+  long getSequence();
 }
