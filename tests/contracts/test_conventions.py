@@ -17,7 +17,8 @@ SERVICES = {
     "slipway.monitoring.v1.MonitoringService": monitoring_service_pb2,
     "slipway.audit.v1.AuditService": audit_service_pb2,
 }
-READ_ONLY_VERBS = ("Get", "List", "Watch", "Download", "Verify", "Export")
+# Verbs of RPCs that change nothing (`Compute`: a report worked out now and not stored).
+READ_ONLY_VERBS = ("Get", "List", "Watch", "Download", "Verify", "Export", "Compute")
 NEEDS_REASON = {
     "DeleteModel",
     "UpdateModel",
