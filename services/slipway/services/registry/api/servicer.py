@@ -28,6 +28,7 @@ from slipway.core.names import (
     model_id_of,
     version_ref,
 )
+from slipway.core.ordering import Page
 from slipway.core.pagination import (
     cursor_position,
     decode_page_token,
@@ -42,7 +43,7 @@ from slipway.services.registry.api import converters
 from slipway.services.registry.api.read_cache import ReadCache
 from slipway.services.registry.domain.entities import ArtifactKind, RegistryEvent
 from slipway.services.registry.domain.provenance import ProvenanceCheck
-from slipway.services.registry.domain.service import Page, RegistryDomain
+from slipway.services.registry.domain.service import RegistryDomain
 
 P = ParamSpec("P")
 T = TypeVar("T")
