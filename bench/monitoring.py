@@ -383,7 +383,7 @@ def record_templates(rows: int, count: int, seed: int) -> list[tuple[bytes, byte
             model_version="models/bench/versions/1",
             alias="production",
             role=prediction_record_pb2.TRAFFIC_ROLE_PRIMARY,
-            time=stamp,
+            predict_time=stamp,
             row_count=rows,
         )
         for j in range(FEATURES):

@@ -20,10 +20,17 @@ import pytest
 from slipway.audit.v1 import audit_service_pb2 as audit_pb
 from slipway.core import pagination
 from slipway.core.audit import log as audit_log
+from slipway.core.db import Database
+from slipway.monitoring.v1 import monitoring_policy_pb2
+from slipway.monitoring.v1 import monitoring_service_pb2 as monitoring_pb
 from slipway.registry.v1 import registry_service_pb2 as pb
+from slipway.services.monitoring.domain import alerts as monitoring_alerts
+from slipway.services.monitoring.domain import policies as monitoring_policies
+from slipway.services.monitoring.domain.entities import Policy
 from slipway.services.registry.domain import service as registry_domain
 from slipway.services.training.api import converters as training_converters
 from slipway.training.v1 import training_service_pb2 as training_pb
+from support.monitoring import Monitoring, judge_drift, running_monitoring
 from support.registry import Registry, model_bytes, version_spec
 from support.training import Training, job
 
@@ -114,20 +121,42 @@ def as_server_field(field: str) -> str:
 
 @dataclass(frozen=True)
 class Live:
-    """What the examples run against: a registry (which serves the audit log too) and a
-    training service without workers (its jobs stay QUEUED)."""
+    """What the examples run against: a registry (which serves the audit log too), a
+    training service without workers (its jobs stay QUEUED) and a monitoring service that
+    evaluates nothing by itself, on the registry's database."""
 
     registry: Registry
     training: Training
+    monitoring: Monitoring
+    db: Database
 
 
 Lister = Callable[[Live, dict[str, Any]], Awaitable[list[str]]]
 
 
 @pytest.fixture
-async def live(registry: Registry, start_training: Any) -> AsyncIterator[Live]:
-    async with start_training(registry.address, workers=0) as training:
-        yield Live(registry, training)
+async def live(
+    registry: Registry,
+    start_training: Any,
+    migrated_db: Database,
+    tmp_path: Path,
+    tokens_file: Path,
+    tokens: dict[str, str],
+    service_token_file: Path,
+) -> AsyncIterator[Live]:
+    async with (
+        start_training(registry.address, workers=0) as training,
+        running_monitoring(
+            migrated_db,
+            tmp_path / "monitoring",
+            tokens_file,
+            tokens,
+            registry.address,
+            service_token_file,
+            evaluate=False,
+        ) as monitoring,
+    ):
+        yield Live(registry, training, monitoring, migrated_db)
 
 
 async def list_models(live: Live, fields: dict[str, Any]) -> list[str]:
@@ -173,12 +202,30 @@ async def list_audit_events(live: Live, fields: dict[str, Any]) -> list[str]:
     return [str(e.sequence) for e in reply.events]
 
 
+async def list_policies(live: Live, fields: dict[str, Any]) -> list[str]:
+    monitoring = live.monitoring
+    reply = await monitoring.stub.ListMonitoringPolicies(
+        monitoring_pb.ListMonitoringPoliciesRequest(**fields), metadata=monitoring.as_("viewer")
+    )
+    return [p.name for p in reply.monitoring_policies]
+
+
+async def list_alerts(live: Live, fields: dict[str, Any]) -> list[str]:
+    monitoring = live.monitoring
+    reply = await monitoring.stub.ListAlerts(
+        monitoring_pb.ListAlertsRequest(**fields), metadata=monitoring.as_("viewer")
+    )
+    return [a.name for a in reply.alerts]
+
+
 LIVE: dict[str, tuple[Lister, Mapping[str, Any]]] = {
     "ListModelsRequest": (list_models, registry_domain.MODEL_FILTER_FIELDS),
     "ListModelVersionsRequest": (list_versions, registry_domain.VERSION_FILTER_FIELDS),
     "ListAliasHistoryRequest": (list_alias_history, registry_domain.ALIAS_HISTORY_FILTER_FIELDS),
     "ListTrainingJobsRequest": (list_training_jobs, training_converters.JOB_FILTER_FIELDS),
     "ListAuditEventsRequest": (list_audit_events, audit_log.EXPRESSION_FIELDS),
+    "ListMonitoringPoliciesRequest": (list_policies, monitoring_policies.FILTER_FIELDS),
+    "ListAlertsRequest": (list_alerts, monitoring_alerts.FILTER_FIELDS),
 }
 ORDER_KEYS: dict[str, Sequence[str]] = {
     "ListModelsRequest": registry_domain.MODEL_ORDER_FIELDS,
@@ -186,6 +233,8 @@ ORDER_KEYS: dict[str, Sequence[str]] = {
     "ListAliasHistoryRequest": registry_domain.ALIAS_HISTORY_ORDER_FIELDS,
     "ListTrainingJobsRequest": ("create_time",),
     "ListAuditEventsRequest": ("sequence",),
+    "ListMonitoringPoliciesRequest": monitoring_policies.ORDER_FIELDS,
+    "ListAlertsRequest": monitoring_alerts.ORDER_FIELDS,
 }
 # What the examples return on the data `seed` writes; an example not listed must return
 # something (a filter) or everything (an order).
@@ -206,6 +255,7 @@ EXPECTED = {
     ],
     'name = "models/fraud"': ["models/fraud"],
     'labels.team = "fraud" AND create_time > "2025-01-01T00:00:00Z"': ["models/fraud"],
+    'model = "models/fruit"': ["monitoringPolicies/fruit-a", "monitoringPolicies/fruit-b"],
 }
 # A valid term for each documented filter field (`{List}Request.{field}` where they differ).
 TERMS = {
@@ -234,6 +284,18 @@ TERMS = {
     "resource": 'resource = "models/fraud*"',
     "service": 'service = "registry"',
     "outcome": "outcome = OK",
+    "ListMonitoringPoliciesRequest.name": 'name = "monitoringPolicies/fruit-a"',
+    "ListMonitoringPoliciesRequest.model": 'model = "models/fruit"',
+    "ListAlertsRequest.name": 'name != "alerts/none"',
+    "ListAlertsRequest.model": 'model = "models/fruit"',
+    "ListAlertsRequest.state": "state = FIRING",
+    "model_version": 'model_version = "models/fruit/versions/1"',
+    "policy": 'policy = "monitoringPolicies/fruit-a"',
+    "kind": "kind = DATA_DRIFT",
+    "severity": "severity = WARNING",
+    "training_job": 'training_job = ""',
+    "fire_time": 'fire_time >= "2025-01-01T00:00:00Z"',
+    "resolve_time": 'resolve_time != "2000-01-01T00:00:00Z"',
 }
 
 
@@ -258,6 +320,21 @@ async def seed(live: Live) -> None:
         )
     for model in ("models/fraud", "models/churn"):
         await live.training.create(job(model))
+    # Monitoring: two policies of fruit, one of churn; a data drift alert firing on fruit's
+    # version 1 and one resolved on its version 2.
+    await registry.create_model("fruit")
+    for policy_id, model in (("fruit-a", "fruit"), ("fruit-b", "fruit"), ("churn-a", "churn")):
+        await live.monitoring.stub.CreateMonitoringPolicy(
+            monitoring_pb.CreateMonitoringPolicyRequest(
+                monitoring_policy=monitoring_policy_pb2.MonitoringPolicy(model=f"models/{model}"),
+                monitoring_policy_id=policy_id,
+            ),
+            metadata=live.monitoring.as_("developer"),
+        )
+    policy = Policy(name="monitoringPolicies/fruit-a", model="models/fruit")
+    judge_drift(live.db, policy, "models/fruit/versions/1", drifted=True)
+    judge_drift(live.db, policy, "models/fruit/versions/2", drifted=True)
+    judge_drift(live.db, policy, "models/fruit/versions/2", drifted=False)
 
 
 # -- static: the comments and the server's tables agree ----------------------------------------
@@ -369,6 +446,11 @@ async def test_undocumented_fields_and_keys_are_refused_live(live: Live) -> None
         (list_training_jobs, {"order_by": "update_time"}),
         (list_audit_events, {"filter": 'resource_prefix = "models/"'}),
         (list_audit_events, {"order_by": "event_time"}),
+        (list_policies, {"filter": "disabled = true"}),
+        (list_policies, {"order_by": "model"}),
+        (list_alerts, {"filter": "states = FIRING"}),
+        (list_alerts, {"filter": 'fire_time > "2025-01-01"'}),
+        (list_alerts, {"order_by": "severity"}),
     ):
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await request(live, fields)

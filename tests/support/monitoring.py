@@ -9,6 +9,7 @@ import csv
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,16 @@ from slipway.monitoring.v1 import alert_pb2, prediction_record_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
 from slipway.monitoring.v1 import monitoring_service_pb2_grpc as pb_grpc
 from slipway.services.monitoring import main as monitoring_main
+from slipway.services.monitoring.domain.alerts import Alerts
+from slipway.services.monitoring.domain.entities import (
+    DataQuality,
+    DatasetDrift,
+    Policy,
+    Report,
+    ReportWindow,
+)
 from slipway.services.monitoring.settings import MonitoringSettings
+from slipway.services.monitoring.storage.repository import SqlMonitoringRepository
 from slipway.services.serving.sinks.prediction_log import tensor
 from support.harness import auth, running_server, settings_for
 from support.registry import Registry
@@ -192,7 +202,7 @@ def prediction_record(
         row_count=rows,
         role=prediction_record_pb2.TRAFFIC_ROLE_PRIMARY,
     )
-    record.time.FromNanoseconds(int((when if when is not None else time.time()) * 1e9))
+    record.predict_time.FromNanoseconds(int((when if when is not None else time.time()) * 1e9))
     for name, values in features.items():
         array = np.asarray(values)
         text = array.dtype.kind in "US" or (
@@ -301,3 +311,25 @@ async def running_monitoring(
         finally:
             await app.on_stopping()
             await app.on_stop()
+
+
+def judge_drift(db: Database, policy: Policy, version: str, drifted: bool) -> None:
+    """One window of ``version`` judged under ``policy`` (stored) as another monitoring process
+    would judge it: its data drift alert fires (or is updated), or resolves. No traffic, no
+    reference: the verdict is given."""
+    now = datetime.now(UTC)
+    report = Report(
+        model=policy.model,
+        model_version=version,
+        policy=policy.name,
+        window=ReportWindow(now, now, 10, 10),
+        create_time=now,
+        reference_row_count=10,
+        sufficient_samples=True,
+        data_quality=DataQuality(),
+        data_drift=DatasetDrift(drifted=True, share_threshold=0.5),
+    )
+    changes = Alerts(db, SqlMonitoringRepository()).apply(
+        policy, report, {"data_drift": drifted}, {"data_drift"}, ""
+    )
+    assert len(changes) == 1, changes

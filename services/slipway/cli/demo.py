@@ -674,7 +674,7 @@ def lifecycle(
         def triggered() -> alert_pb2.Alert | None:
             alerts = suite.monitoring.ListAlerts(
                 monitoring_pb.ListAlertsRequest(
-                    model=f"models/{MODEL}", kinds=[alert_pb2.ALERT_KIND_DATA_DRIFT]
+                    filter=f'model = "models/{MODEL}" AND kind = DATA_DRIFT'
                 ),
                 metadata=suite.auth("viewer"),
                 timeout=CALL_TIMEOUT,

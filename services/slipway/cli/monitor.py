@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from google.protobuf import json_format
@@ -25,6 +26,7 @@ from slipway.cli.output import (
     when,
 )
 from slipway.common.v1 import feature_pb2
+from slipway.core.filters import quoted
 from slipway.monitoring.v1 import (
     alert_pb2,
     drift_pb2,
@@ -68,14 +70,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "performance or concept drift is found",
     )
 
-    alerts = command(actions, "alerts", _alerts, "list alerts, newest first (or --watch)")
+    alerts = command(
+        actions,
+        "alerts",
+        _alerts,
+        "list alerts, newest first (or --watch)",
+        description="The flags are joined with AND into the AIP-160 filter ListAlerts takes; "
+        "--filter adds conditions of your own, e.g. 'severity = CRITICAL'.",
+    )
     alerts.add_argument("--model", default="", help="only this model's")
     alerts.add_argument("--version", default="", help="only this version's (MODEL:NUMBER)")
     alerts.add_argument("--policy", default="", help="only this policy's")
     alerts.add_argument("--state", choices=ALERT_STATES, default=None)
-    alerts.add_argument("--kind", action="append", choices=ALERT_KINDS, default=[])
+    alerts.add_argument("--kind", choices=ALERT_KINDS, default=None)
     alerts.add_argument("--since", default=None, metavar="TIME", help="fired at or after")
     alerts.add_argument("--until", default=None, metavar="TIME", help="fired before")
+    alerts.add_argument("--filter", default="", help="AIP-160 filter, e.g. 'severity = CRITICAL'")
+    alerts.add_argument(
+        "--order-by", default="", help="AIP-132 order, e.g. 'update_time desc' (default newest)"
+    )
     alerts.add_argument("--limit", type=int, default=50, help="at most this many (0: all)")
     alerts.add_argument(
         "--watch",
@@ -419,24 +432,40 @@ def _watch(suite: Clients, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _time(moment: datetime) -> str:
+    return quoted(moment.astimezone(UTC).isoformat().replace("+00:00", "Z"))
+
+
+def alerts_filter(args: argparse.Namespace, version: str) -> str:
+    """The ListAlerts filter the flags ask for, joined with ``--filter``."""
+    terms = []
+    if args.model:
+        terms.append(f"model = {quoted(names.model(args.model))}")
+    if version:
+        terms.append(f"model_version = {quoted(version)}")
+    if args.policy:
+        terms.append(f"policy = {quoted(names.policy(args.policy))}")
+    if args.state:
+        terms.append(f"state = {args.state.upper()}")
+    if args.kind:
+        terms.append(f"kind = {args.kind.upper()}")
+    if args.since:
+        terms.append(f"fire_time >= {_time(names.moment(args.since))}")
+    if args.until:
+        terms.append(f"fire_time < {_time(names.moment(args.until))}")
+    if args.filter.strip():
+        terms.append(args.filter.strip())
+    return " AND ".join(terms)
+
+
 def _alerts(args: argparse.Namespace) -> int:
-    states = [alert_pb2.AlertState.Value(f"ALERT_STATE_{args.state.upper()}")] if args.state else []
-    kinds = [alert_pb2.AlertKind.Value(f"ALERT_KIND_{k.upper()}") for k in args.kind]
-    since = names.moment(args.since) if args.since else None
-    until = names.moment(args.until) if args.until else None
     with clients(args) as suite:
         if args.watch:
             return _watch(suite, args)
         found = []
         version = resolve_version(suite, args.version) if args.version else ""
         for alert in suite.monitoring.list_alerts(
-            model=names.model(args.model) if args.model else "",
-            model_version=version,
-            policy=names.policy(args.policy) if args.policy else "",
-            states=states,
-            kinds=kinds,
-            start_time=since,
-            end_time=until,
+            filter=alerts_filter(args, version), order_by=args.order_by
         ):
             found.append(alert)
             if args.limit and len(found) >= args.limit:
@@ -526,9 +555,8 @@ def read_policy(path: Path) -> tuple[monitoring_policy_pb2.MonitoringPolicy, lis
 
 def _policies_list(args: argparse.Namespace) -> int:
     with clients(args) as suite:
-        found = list(
-            suite.monitoring.list_policies(model=names.model(args.model) if args.model else "")
-        )
+        model = f"model = {quoted(names.model(args.model))}" if args.model else ""
+        found = list(suite.monitoring.list_policies(filter=model))
     if args.json:
         print_json(found)
         return EXIT_OK

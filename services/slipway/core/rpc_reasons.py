@@ -238,7 +238,13 @@ RPC_REASONS: Mapping[str, frozenset[Reason]] = {
         {R.INVALID_NAME, R.POLICY_NOT_FOUND}
     ),
     "/slipway.monitoring.v1.MonitoringService/ListMonitoringPolicies": frozenset(
-        {R.INVALID_FILTER, R.INVALID_PAGE_SIZE, R.INVALID_PAGE_TOKEN, R.PAGE_TOKEN_MISMATCH}
+        {
+            R.INVALID_FILTER,
+            R.INVALID_ORDER_BY,
+            R.INVALID_PAGE_SIZE,
+            R.INVALID_PAGE_TOKEN,
+            R.PAGE_TOKEN_MISMATCH,
+        }
     ),
     "/slipway.monitoring.v1.MonitoringService/UpdateMonitoringPolicy": frozenset(
         {
@@ -260,11 +266,9 @@ RPC_REASONS: Mapping[str, frozenset[Reason]] = {
     "/slipway.monitoring.v1.MonitoringService/ListAlerts": frozenset(
         {
             R.INVALID_FILTER,
-            R.INVALID_MODEL_ID,
-            R.INVALID_NAME,
+            R.INVALID_ORDER_BY,
             R.INVALID_PAGE_SIZE,
             R.INVALID_PAGE_TOKEN,
-            R.INVALID_TIME,
             R.PAGE_TOKEN_MISMATCH,
         }
     ),

@@ -188,7 +188,7 @@ def test_an_ingested_record_keeps_its_bytes_without_unknown_fields() -> None:
             )
         ],
     )
-    record.time.FromDatetime(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    record.predict_time.FromDatetime(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
     sent = record.SerializeToString()
     padded = sent + b"\xfa\x3e\x03abc"  # an unknown length-delimited field (number 999)
     arrived = prediction_record_pb2.PredictionRecord.FromString(padded)

@@ -167,7 +167,7 @@ async def test_an_alert_resolves_when_its_version_leaves_the_alias_it_was_watche
         }
         assert resolved.request_id
         still = await monitoring.alerts(
-            states=[alert_pb2.ALERT_STATE_FIRING], model_version=fruit.version
+            filter=f'state = FIRING AND model_version = "{fruit.version}"'
         )
         assert still == []
 

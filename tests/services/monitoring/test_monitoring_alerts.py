@@ -164,7 +164,7 @@ async def test_policies_are_checked_versioned_listed_and_audited(
         names = {listed.monitoring_policies[0].name, rest.monitoring_policies[0].name}
         assert names == {created.name, other.name}
         only = await monitoring.stub.ListMonitoringPolicies(
-            pb.ListMonitoringPoliciesRequest(model="models/fruit"),
+            pb.ListMonitoringPoliciesRequest(filter='model = "models/fruit"'),
             metadata=monitoring.as_("viewer"),
         )
         assert [p.name for p in only.monitoring_policies] == [created.name]
@@ -311,9 +311,7 @@ async def test_drift_fires_an_alert_a_clean_window_resolves_it_and_watchers_see_
         gone = next(a for a in after if a.name == alert.name)
         assert gone.resolve_reason.startswith("a window within the policy's thresholds")
         assert "monitoringReports/" in gone.resolve_reason
-        firing = await monitoring.alerts(
-            states=[alert_pb2.ALERT_STATE_FIRING], kinds=[alert_pb2.ALERT_KIND_DATA_DRIFT]
-        )
+        firing = await monitoring.alerts(filter="state = FIRING AND kind = DATA_DRIFT")
         assert firing == []
         await wait_until(
             lambda: any(r.transition == pb.ALERT_TRANSITION_RESOLVED for r in seen),
@@ -440,7 +438,7 @@ async def test_deleting_a_policy_resolves_its_firing_alerts_under_the_deleter(
             )
         assert [
             a.name
-            for a in await monitoring.alerts(states=[alert_pb2.ALERT_STATE_FIRING])
+            for a in await monitoring.alerts(filter="state = FIRING")
             if a.policy == doomed.name
         ] == []
 

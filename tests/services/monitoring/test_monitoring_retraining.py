@@ -175,8 +175,8 @@ async def test_drift_through_serving_starts_one_retraining_job_while_it_runs(
         await send_window(serving, drifted_rows(seed=1), "first")
         await wait_stored(monitoring, version, WINDOW_ROWS)
         await monitoring.app.on_ready()
-        kinds = [alert_pb2.ALERT_KIND_DATA_DRIFT]
-        (alert,) = await monitoring.wait_alerts(drift_alert(TRIGGERED), model=MODEL, kinds=kinds)
+        drift_of_model = f'model = "{MODEL}" AND kind = DATA_DRIFT'
+        (alert,) = await monitoring.wait_alerts(drift_alert(TRIGGERED), filter=drift_of_model)
         assert alert.model_version == version
         assert alert.policy == policy.name
         fired_on = await monitoring.stored_report(alert.report)
@@ -202,9 +202,7 @@ async def test_drift_through_serving_starts_one_retraining_job_while_it_runs(
         # Second window of the same drift while the job is queued: the same alert is updated,
         # monitoring starts no other job, and the alert keeps naming the one it started.
         await send_window(serving, drifted_rows(seed=2), "second")
-        (again,) = await monitoring.wait_alerts(
-            skipped_since(alert.report), model=MODEL, kinds=kinds
-        )
+        (again,) = await monitoring.wait_alerts(skipped_since(alert.report), filter=drift_of_model)
         assert again.name == alert.name
         assert (await monitoring.stored_report(again.report)).window.row_count == WINDOW_ROWS
         assert again.retraining_decision == TRIGGERED

@@ -176,7 +176,7 @@ async def test_time_windows_count_only_their_rows(
     ) as monitoring:
         records = scored_records(fruit.version, fruit.model, old.rows, FEATURES, prefix="old")
         for record in records:
-            record.time.FromNanoseconds(int(two_hours_ago * 1e9))
+            record.predict_time.FromNanoseconds(int(two_hours_ago * 1e9))
         records += scored_records(fruit.version, fruit.model, recent.rows, FEATURES, prefix="new")
         await monitoring.ingest(records)
         policy = policy_pb2.MonitoringPolicy(model="models/fruit")

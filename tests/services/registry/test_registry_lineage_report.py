@@ -165,7 +165,7 @@ async def drift_until_retrained(
         return any(a.retraining_decision == TRIGGERED for a in alerts)
 
     alerts = await monitoring.wait_alerts(
-        triggered, model_version=first.name, kinds=[alert_pb2.ALERT_KIND_DATA_DRIFT]
+        triggered, filter=f'model_version = "{first.name}" AND kind = DATA_DRIFT'
     )
     alert = next(a for a in alerts if a.retraining_decision == TRIGGERED)
     retraining = await training.finished(alert.training_job, within=WAIT_SECONDS)

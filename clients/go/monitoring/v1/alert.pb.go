@@ -23,6 +23,8 @@ const (
 )
 
 // What an alert is about.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `ALERT_KIND_UNSPECIFIED` where it must decide).
 type AlertKind int32
 
 const (
@@ -210,6 +212,8 @@ func (AlertState) EnumDescriptor() ([]byte, []int) {
 }
 
 // What monitoring did about retraining when an alert fired.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `RETRAINING_DECISION_UNSPECIFIED` where it must decide).
 type RetrainingDecision int32
 
 const (
@@ -273,7 +277,7 @@ func (RetrainingDecision) EnumDescriptor() ([]byte, []int) {
 // A problem monitoring found. Resource name: `alerts/{alert}`.
 type Alert struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Output only. The resource name, `alerts/{alert}`.
+	// Identifier. The resource name, `alerts/{alert}`; set by the server.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Output only. The model, `models/{model}`.
 	Model string `protobuf:"bytes,2,opt,name=model,proto3" json:"model,omitempty"`

@@ -26,6 +26,8 @@ const (
 // than 5 distinct values, chi-square for categorical and z-test for binary ones (p <= 0.05 means
 // drift); with a larger reference, normed Wasserstein for numeric and Jensen-Shannon for
 // categorical and low-cardinality features (distance >= 0.1 means drift).
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `DRIFT_METHOD_UNSPECIFIED` where it must decide).
 type DriftMethod int32
 
 const (
@@ -97,6 +99,8 @@ func (DriftMethod) EnumDescriptor() ([]byte, []int) {
 }
 
 // A detector of concept drift on the stream of prediction errors.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `CONCEPT_DRIFT_DETECTOR_UNSPECIFIED` where it must decide).
 type ConceptDriftDetector int32
 
 const (

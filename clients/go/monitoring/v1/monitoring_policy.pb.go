@@ -24,6 +24,8 @@ const (
 )
 
 // What a policy does when it finds a problem.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `POLICY_ACTION_UNSPECIFIED` where it must decide).
 type PolicyAction int32
 
 const (
@@ -81,11 +83,12 @@ func (PolicyAction) EnumDescriptor() ([]byte, []int) {
 // `monitoringPolicies/{monitoring_policy}`.
 type MonitoringPolicy struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Output only. The resource name, `monitoringPolicies/{monitoring_policy}`.
+	// Identifier. The resource name, `monitoringPolicies/{monitoring_policy}`; set by the server
+	// from `monitoring_policy_id` at creation.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// Required. The monitored model, `models/{model}`; every version of it that serves traffic is
-	// evaluated separately. It must exist in the registry when the policy is created (NOT_FOUND,
-	// reason MODEL_NOT_FOUND).
+	// Required. Immutable. The monitored model, `models/{model}`; every version of it that serves
+	// traffic is evaluated separately. It must exist in the registry when the policy is created
+	// (NOT_FOUND, reason MODEL_NOT_FOUND).
 	Model string `protobuf:"bytes,2,opt,name=model,proto3" json:"model,omitempty"`
 	// Optional. Free text.
 	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
@@ -111,7 +114,8 @@ type MonitoringPolicy struct {
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only. When the policy last changed.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	// Output only. A checksum of the current state, for optimistic concurrency.
+	// Optional. A checksum of the current state, set by the server. Send it back in update and
+	// delete requests to make them fail with ABORTED if the policy changed in between.
 	Etag          string `protobuf:"bytes,15,opt,name=etag,proto3" json:"etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

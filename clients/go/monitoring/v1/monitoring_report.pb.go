@@ -24,6 +24,8 @@ const (
 )
 
 // The kind of a schema problem in logged predictions.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `SCHEMA_ISSUE_KIND_UNSPECIFIED` where it must decide).
 type SchemaIssueKind int32
 
 const (
@@ -85,6 +87,8 @@ func (SchemaIssueKind) EnumDescriptor() ([]byte, []int) {
 }
 
 // How performance was estimated without labels.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `ESTIMATION_METHOD_UNSPECIFIED` where it must decide).
 type EstimationMethod int32
 
 const (
@@ -140,11 +144,13 @@ func (EstimationMethod) EnumDescriptor() ([]byte, []int) {
 }
 
 // Everything monitoring knows about one model version over one window: drift per feature and for
-// the dataset, prediction and target drift, data quality and performance.
+// the dataset, prediction and target drift, data quality and performance. Resource name:
+// `monitoringReports/{monitoring_report}` once stored.
 type MonitoringReport struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Output only. The resource name, `monitoringReports/{monitoring_report}`, when the report was
-	// stored (reports behind alerts and retraining triggers always are); empty for an ad-hoc report.
+	// Identifier. The resource name, `monitoringReports/{monitoring_report}`, set by the server
+	// when the report is stored (reports behind alerts and retraining triggers always are); empty
+	// for a report from ComputeMonitoringReport, which is not stored.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Output only. The model, `models/{model}`.
 	Model string `protobuf:"bytes,2,opt,name=model,proto3" json:"model,omitempty"`

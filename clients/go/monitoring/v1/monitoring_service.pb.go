@@ -24,6 +24,8 @@ const (
 )
 
 // What happened to an alert in a WatchAlerts stream.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `ALERT_TRANSITION_UNSPECIFIED` where it must decide).
 type AlertTransition int32
 
 const (
@@ -774,10 +776,18 @@ type ListMonitoringPoliciesRequest struct {
 	// Optional. The maximum number of policies to return; default 50, at most 1000 (a larger
 	// value is read as 1000).
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// Optional. The `next_page_token` of a previous call with the same filters.
+	// Optional. The `next_page_token` of a previous call with the same filter and order.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	// Optional. Only policies of this model, `models/{model}`.
-	Model         string `protobuf:"bytes,3,opt,name=model,proto3" json:"model,omitempty"`
+	// Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+	// `field op value` joined with AND, where `op` is one of `= != < <= > >=`. Fields: `name`,
+	// `model` (for example `model = "models/fruit"`), `created_by` (`=` and `!=` only), and
+	// `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
+	// `model = "models/fruit" AND create_time > "2025-01-01T00:00:00Z"`.
+	Filter string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
+	// Optional. The order (AIP-132): comma-separated keys among `name` (the default),
+	// `create_time` and `update_time`, each optionally followed by ` desc`, for example
+	// `update_time desc`. Ties are broken by name.
+	OrderBy       string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -826,9 +836,16 @@ func (x *ListMonitoringPoliciesRequest) GetPageToken() string {
 	return ""
 }
 
-func (x *ListMonitoringPoliciesRequest) GetModel() string {
+func (x *ListMonitoringPoliciesRequest) GetFilter() string {
 	if x != nil {
-		return x.Model
+		return x.Filter
+	}
+	return ""
+}
+
+func (x *ListMonitoringPoliciesRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
 	}
 	return ""
 }
@@ -836,7 +853,7 @@ func (x *ListMonitoringPoliciesRequest) GetModel() string {
 // Response for ListMonitoringPolicies.
 type ListMonitoringPoliciesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The policies, ordered by name.
+	// The policies, in the requested order.
 	MonitoringPolicies []*MonitoringPolicy `protobuf:"bytes,1,rep,name=monitoring_policies,json=monitoringPolicies,proto3" json:"monitoring_policies,omitempty"`
 	// A token for the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
@@ -1221,22 +1238,21 @@ type ListAlertsRequest struct {
 	// Optional. The maximum number of alerts to return; default 50, at most 1000 (a larger value
 	// is read as 1000).
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// Optional. The `next_page_token` of a previous call with the same filters.
+	// Optional. The `next_page_token` of a previous call with the same filter and order.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	// Optional. Only alerts of this model, `models/{model}`.
-	Model string `protobuf:"bytes,3,opt,name=model,proto3" json:"model,omitempty"`
-	// Optional. Only alerts of this version, `models/{model}/versions/{version}`.
-	ModelVersion string `protobuf:"bytes,4,opt,name=model_version,json=modelVersion,proto3" json:"model_version,omitempty"`
-	// Optional. Only alerts raised by this policy.
-	Policy string `protobuf:"bytes,5,opt,name=policy,proto3" json:"policy,omitempty"`
-	// Optional. Only alerts in one of these states.
-	States []AlertState `protobuf:"varint,6,rep,packed,name=states,proto3,enum=slipway.monitoring.v1.AlertState" json:"states,omitempty"`
-	// Optional. Only alerts of one of these kinds.
-	Kinds []AlertKind `protobuf:"varint,7,rep,packed,name=kinds,proto3,enum=slipway.monitoring.v1.AlertKind" json:"kinds,omitempty"`
-	// Optional. Only alerts that started firing at or after this time.
-	StartTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
-	// Optional. Only alerts that started firing before this time.
-	EndTime       *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+	// `field op value` joined with AND, where `op` is one of `= != < <= > >=`. Fields: `name`,
+	// `model`, `model_version`, `policy` (quoted resource names), `state` (`FIRING` or
+	// `RESOLVED`), `kind` (an AlertKind without its prefix, such as `DATA_DRIFT`), `severity` (an
+	// AlertSeverity without its prefix, such as `CRITICAL`), `training_job`, and `fire_time`,
+	// `update_time` and `resolve_time` compared with a quoted RFC 3339 time. For example
+	// `model = "models/fruit" AND state = FIRING` or
+	// `kind = DATA_DRIFT AND fire_time >= "2025-01-01T00:00:00Z"`.
+	Filter string `protobuf:"bytes,10,opt,name=filter,proto3" json:"filter,omitempty"`
+	// Optional. The order (AIP-132): comma-separated keys among `fire_time`, `update_time` and
+	// `name`, each optionally followed by ` desc`; default `fire_time desc` (the newest first),
+	// for example `update_time desc`. Ties are broken by name.
+	OrderBy       string `protobuf:"bytes,11,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1285,59 +1301,24 @@ func (x *ListAlertsRequest) GetPageToken() string {
 	return ""
 }
 
-func (x *ListAlertsRequest) GetModel() string {
+func (x *ListAlertsRequest) GetFilter() string {
 	if x != nil {
-		return x.Model
+		return x.Filter
 	}
 	return ""
 }
 
-func (x *ListAlertsRequest) GetModelVersion() string {
+func (x *ListAlertsRequest) GetOrderBy() string {
 	if x != nil {
-		return x.ModelVersion
+		return x.OrderBy
 	}
 	return ""
-}
-
-func (x *ListAlertsRequest) GetPolicy() string {
-	if x != nil {
-		return x.Policy
-	}
-	return ""
-}
-
-func (x *ListAlertsRequest) GetStates() []AlertState {
-	if x != nil {
-		return x.States
-	}
-	return nil
-}
-
-func (x *ListAlertsRequest) GetKinds() []AlertKind {
-	if x != nil {
-		return x.Kinds
-	}
-	return nil
-}
-
-func (x *ListAlertsRequest) GetStartTime() *timestamppb.Timestamp {
-	if x != nil {
-		return x.StartTime
-	}
-	return nil
-}
-
-func (x *ListAlertsRequest) GetEndTime() *timestamppb.Timestamp {
-	if x != nil {
-		return x.EndTime
-	}
-	return nil
 }
 
 // Response for ListAlerts.
 type ListAlertsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The alerts, newest first.
+	// The alerts, in the requested order.
 	Alerts []*Alert `protobuf:"bytes,1,rep,name=alerts,proto3" json:"alerts,omitempty"`
 	// A token for the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
@@ -1570,12 +1551,13 @@ const file_slipway_monitoring_v1_monitoring_service_proto_rawDesc = "" +
 	"\x1aGetMonitoringPolicyRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"s\n" +
 	"\x1bGetMonitoringPolicyResponse\x12T\n" +
-	"\x11monitoring_policy\x18\x01 \x01(\v2'.slipway.monitoring.v1.MonitoringPolicyR\x10monitoringPolicy\"q\n" +
+	"\x11monitoring_policy\x18\x01 \x01(\v2'.slipway.monitoring.v1.MonitoringPolicyR\x10monitoringPolicy\"\x9b\x01\n" +
 	"\x1dListMonitoringPoliciesRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x14\n" +
-	"\x05model\x18\x03 \x01(\tR\x05model\"\xa2\x01\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n" +
+	"\x06filter\x18\x04 \x01(\tR\x06filter\x12\x19\n" +
+	"\border_by\x18\x05 \x01(\tR\aorderByJ\x04\b\x03\x10\x04R\x05model\"\xa2\x01\n" +
 	"\x1eListMonitoringPoliciesResponse\x12X\n" +
 	"\x13monitoring_policies\x18\x01 \x03(\v2'.slipway.monitoring.v1.MonitoringPolicyR\x12monitoringPolicies\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe9\x01\n" +
@@ -1598,19 +1580,16 @@ const file_slipway_monitoring_v1_monitoring_service_proto_rawDesc = "" +
 	"\x0fGetAlertRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"F\n" +
 	"\x10GetAlertResponse\x122\n" +
-	"\x05alert\x18\x01 \x01(\v2\x1c.slipway.monitoring.v1.AlertR\x05alert\"\x87\x03\n" +
+	"\x05alert\x18\x01 \x01(\v2\x1c.slipway.monitoring.v1.AlertR\x05alert\"\xef\x01\n" +
 	"\x11ListAlertsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x14\n" +
-	"\x05model\x18\x03 \x01(\tR\x05model\x12#\n" +
-	"\rmodel_version\x18\x04 \x01(\tR\fmodelVersion\x12\x16\n" +
-	"\x06policy\x18\x05 \x01(\tR\x06policy\x129\n" +
-	"\x06states\x18\x06 \x03(\x0e2!.slipway.monitoring.v1.AlertStateR\x06states\x126\n" +
-	"\x05kinds\x18\a \x03(\x0e2 .slipway.monitoring.v1.AlertKindR\x05kinds\x129\n" +
-	"\n" +
-	"start_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
-	"\bend_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"r\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n" +
+	"\x06filter\x18\n" +
+	" \x01(\tR\x06filter\x12\x19\n" +
+	"\border_by\x18\v \x01(\tR\aorderByJ\x04\b\x03\x10\x04J\x04\b\x04\x10\x05J\x04\b\x05\x10\x06J\x04\b\x06\x10\aJ\x04\b\a\x10\bJ\x04\b\b\x10\tJ\x04\b\t\x10\n" +
+	"R\x05modelR\rmodel_versionR\x06policyR\x06statesR\x05kindsR\n" +
+	"start_timeR\bend_time\"r\n" +
 	"\x12ListAlertsResponse\x124\n" +
 	"\x06alerts\x18\x01 \x03(\v2\x1c.slipway.monitoring.v1.AlertR\x06alerts\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x90\x01\n" +
@@ -1694,8 +1673,6 @@ var file_slipway_monitoring_v1_monitoring_service_proto_goTypes = []any{
 	(*MonitoringPolicy)(nil),                // 29: slipway.monitoring.v1.MonitoringPolicy
 	(*fieldmaskpb.FieldMask)(nil),           // 30: google.protobuf.FieldMask
 	(*Alert)(nil),                           // 31: slipway.monitoring.v1.Alert
-	(AlertState)(0),                         // 32: slipway.monitoring.v1.AlertState
-	(AlertKind)(0),                          // 33: slipway.monitoring.v1.AlertKind
 }
 var file_slipway_monitoring_v1_monitoring_service_proto_depIdxs = []int32{
 	25, // 0: slipway.monitoring.v1.IngestPredictionsRequest.records:type_name -> slipway.monitoring.v1.PredictionRecord
@@ -1712,42 +1689,38 @@ var file_slipway_monitoring_v1_monitoring_service_proto_depIdxs = []int32{
 	30, // 11: slipway.monitoring.v1.UpdateMonitoringPolicyRequest.update_mask:type_name -> google.protobuf.FieldMask
 	29, // 12: slipway.monitoring.v1.UpdateMonitoringPolicyResponse.monitoring_policy:type_name -> slipway.monitoring.v1.MonitoringPolicy
 	31, // 13: slipway.monitoring.v1.GetAlertResponse.alert:type_name -> slipway.monitoring.v1.Alert
-	32, // 14: slipway.monitoring.v1.ListAlertsRequest.states:type_name -> slipway.monitoring.v1.AlertState
-	33, // 15: slipway.monitoring.v1.ListAlertsRequest.kinds:type_name -> slipway.monitoring.v1.AlertKind
-	28, // 16: slipway.monitoring.v1.ListAlertsRequest.start_time:type_name -> google.protobuf.Timestamp
-	28, // 17: slipway.monitoring.v1.ListAlertsRequest.end_time:type_name -> google.protobuf.Timestamp
-	31, // 18: slipway.monitoring.v1.ListAlertsResponse.alerts:type_name -> slipway.monitoring.v1.Alert
-	31, // 19: slipway.monitoring.v1.WatchAlertsResponse.alert:type_name -> slipway.monitoring.v1.Alert
-	0,  // 20: slipway.monitoring.v1.WatchAlertsResponse.transition:type_name -> slipway.monitoring.v1.AlertTransition
-	1,  // 21: slipway.monitoring.v1.MonitoringService.IngestPredictions:input_type -> slipway.monitoring.v1.IngestPredictionsRequest
-	3,  // 22: slipway.monitoring.v1.MonitoringService.IngestGroundTruth:input_type -> slipway.monitoring.v1.IngestGroundTruthRequest
-	5,  // 23: slipway.monitoring.v1.MonitoringService.GetMonitoringReport:input_type -> slipway.monitoring.v1.GetMonitoringReportRequest
-	7,  // 24: slipway.monitoring.v1.MonitoringService.ComputeMonitoringReport:input_type -> slipway.monitoring.v1.ComputeMonitoringReportRequest
-	9,  // 25: slipway.monitoring.v1.MonitoringService.CreateMonitoringPolicy:input_type -> slipway.monitoring.v1.CreateMonitoringPolicyRequest
-	11, // 26: slipway.monitoring.v1.MonitoringService.GetMonitoringPolicy:input_type -> slipway.monitoring.v1.GetMonitoringPolicyRequest
-	13, // 27: slipway.monitoring.v1.MonitoringService.ListMonitoringPolicies:input_type -> slipway.monitoring.v1.ListMonitoringPoliciesRequest
-	15, // 28: slipway.monitoring.v1.MonitoringService.UpdateMonitoringPolicy:input_type -> slipway.monitoring.v1.UpdateMonitoringPolicyRequest
-	17, // 29: slipway.monitoring.v1.MonitoringService.DeleteMonitoringPolicy:input_type -> slipway.monitoring.v1.DeleteMonitoringPolicyRequest
-	19, // 30: slipway.monitoring.v1.MonitoringService.GetAlert:input_type -> slipway.monitoring.v1.GetAlertRequest
-	21, // 31: slipway.monitoring.v1.MonitoringService.ListAlerts:input_type -> slipway.monitoring.v1.ListAlertsRequest
-	23, // 32: slipway.monitoring.v1.MonitoringService.WatchAlerts:input_type -> slipway.monitoring.v1.WatchAlertsRequest
-	2,  // 33: slipway.monitoring.v1.MonitoringService.IngestPredictions:output_type -> slipway.monitoring.v1.IngestPredictionsResponse
-	4,  // 34: slipway.monitoring.v1.MonitoringService.IngestGroundTruth:output_type -> slipway.monitoring.v1.IngestGroundTruthResponse
-	6,  // 35: slipway.monitoring.v1.MonitoringService.GetMonitoringReport:output_type -> slipway.monitoring.v1.GetMonitoringReportResponse
-	8,  // 36: slipway.monitoring.v1.MonitoringService.ComputeMonitoringReport:output_type -> slipway.monitoring.v1.ComputeMonitoringReportResponse
-	10, // 37: slipway.monitoring.v1.MonitoringService.CreateMonitoringPolicy:output_type -> slipway.monitoring.v1.CreateMonitoringPolicyResponse
-	12, // 38: slipway.monitoring.v1.MonitoringService.GetMonitoringPolicy:output_type -> slipway.monitoring.v1.GetMonitoringPolicyResponse
-	14, // 39: slipway.monitoring.v1.MonitoringService.ListMonitoringPolicies:output_type -> slipway.monitoring.v1.ListMonitoringPoliciesResponse
-	16, // 40: slipway.monitoring.v1.MonitoringService.UpdateMonitoringPolicy:output_type -> slipway.monitoring.v1.UpdateMonitoringPolicyResponse
-	18, // 41: slipway.monitoring.v1.MonitoringService.DeleteMonitoringPolicy:output_type -> slipway.monitoring.v1.DeleteMonitoringPolicyResponse
-	20, // 42: slipway.monitoring.v1.MonitoringService.GetAlert:output_type -> slipway.monitoring.v1.GetAlertResponse
-	22, // 43: slipway.monitoring.v1.MonitoringService.ListAlerts:output_type -> slipway.monitoring.v1.ListAlertsResponse
-	24, // 44: slipway.monitoring.v1.MonitoringService.WatchAlerts:output_type -> slipway.monitoring.v1.WatchAlertsResponse
-	33, // [33:45] is the sub-list for method output_type
-	21, // [21:33] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	31, // 14: slipway.monitoring.v1.ListAlertsResponse.alerts:type_name -> slipway.monitoring.v1.Alert
+	31, // 15: slipway.monitoring.v1.WatchAlertsResponse.alert:type_name -> slipway.monitoring.v1.Alert
+	0,  // 16: slipway.monitoring.v1.WatchAlertsResponse.transition:type_name -> slipway.monitoring.v1.AlertTransition
+	1,  // 17: slipway.monitoring.v1.MonitoringService.IngestPredictions:input_type -> slipway.monitoring.v1.IngestPredictionsRequest
+	3,  // 18: slipway.monitoring.v1.MonitoringService.IngestGroundTruth:input_type -> slipway.monitoring.v1.IngestGroundTruthRequest
+	5,  // 19: slipway.monitoring.v1.MonitoringService.GetMonitoringReport:input_type -> slipway.monitoring.v1.GetMonitoringReportRequest
+	7,  // 20: slipway.monitoring.v1.MonitoringService.ComputeMonitoringReport:input_type -> slipway.monitoring.v1.ComputeMonitoringReportRequest
+	9,  // 21: slipway.monitoring.v1.MonitoringService.CreateMonitoringPolicy:input_type -> slipway.monitoring.v1.CreateMonitoringPolicyRequest
+	11, // 22: slipway.monitoring.v1.MonitoringService.GetMonitoringPolicy:input_type -> slipway.monitoring.v1.GetMonitoringPolicyRequest
+	13, // 23: slipway.monitoring.v1.MonitoringService.ListMonitoringPolicies:input_type -> slipway.monitoring.v1.ListMonitoringPoliciesRequest
+	15, // 24: slipway.monitoring.v1.MonitoringService.UpdateMonitoringPolicy:input_type -> slipway.monitoring.v1.UpdateMonitoringPolicyRequest
+	17, // 25: slipway.monitoring.v1.MonitoringService.DeleteMonitoringPolicy:input_type -> slipway.monitoring.v1.DeleteMonitoringPolicyRequest
+	19, // 26: slipway.monitoring.v1.MonitoringService.GetAlert:input_type -> slipway.monitoring.v1.GetAlertRequest
+	21, // 27: slipway.monitoring.v1.MonitoringService.ListAlerts:input_type -> slipway.monitoring.v1.ListAlertsRequest
+	23, // 28: slipway.monitoring.v1.MonitoringService.WatchAlerts:input_type -> slipway.monitoring.v1.WatchAlertsRequest
+	2,  // 29: slipway.monitoring.v1.MonitoringService.IngestPredictions:output_type -> slipway.monitoring.v1.IngestPredictionsResponse
+	4,  // 30: slipway.monitoring.v1.MonitoringService.IngestGroundTruth:output_type -> slipway.monitoring.v1.IngestGroundTruthResponse
+	6,  // 31: slipway.monitoring.v1.MonitoringService.GetMonitoringReport:output_type -> slipway.monitoring.v1.GetMonitoringReportResponse
+	8,  // 32: slipway.monitoring.v1.MonitoringService.ComputeMonitoringReport:output_type -> slipway.monitoring.v1.ComputeMonitoringReportResponse
+	10, // 33: slipway.monitoring.v1.MonitoringService.CreateMonitoringPolicy:output_type -> slipway.monitoring.v1.CreateMonitoringPolicyResponse
+	12, // 34: slipway.monitoring.v1.MonitoringService.GetMonitoringPolicy:output_type -> slipway.monitoring.v1.GetMonitoringPolicyResponse
+	14, // 35: slipway.monitoring.v1.MonitoringService.ListMonitoringPolicies:output_type -> slipway.monitoring.v1.ListMonitoringPoliciesResponse
+	16, // 36: slipway.monitoring.v1.MonitoringService.UpdateMonitoringPolicy:output_type -> slipway.monitoring.v1.UpdateMonitoringPolicyResponse
+	18, // 37: slipway.monitoring.v1.MonitoringService.DeleteMonitoringPolicy:output_type -> slipway.monitoring.v1.DeleteMonitoringPolicyResponse
+	20, // 38: slipway.monitoring.v1.MonitoringService.GetAlert:output_type -> slipway.monitoring.v1.GetAlertResponse
+	22, // 39: slipway.monitoring.v1.MonitoringService.ListAlerts:output_type -> slipway.monitoring.v1.ListAlertsResponse
+	24, // 40: slipway.monitoring.v1.MonitoringService.WatchAlerts:output_type -> slipway.monitoring.v1.WatchAlertsResponse
+	29, // [29:41] is the sub-list for method output_type
+	17, // [17:29] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_slipway_monitoring_v1_monitoring_service_proto_init() }

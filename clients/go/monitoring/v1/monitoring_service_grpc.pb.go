@@ -75,7 +75,7 @@ type MonitoringServiceClient interface {
 	DeleteMonitoringPolicy(ctx context.Context, in *DeleteMonitoringPolicyRequest, opts ...grpc.CallOption) (*DeleteMonitoringPolicyResponse, error)
 	// Returns one alert.
 	GetAlert(ctx context.Context, in *GetAlertRequest, opts ...grpc.CallOption) (*GetAlertResponse, error)
-	// Lists alerts, newest first.
+	// Lists alerts, the newest first unless `order_by` says otherwise.
 	ListAlerts(ctx context.Context, in *ListAlertsRequest, opts ...grpc.CallOption) (*ListAlertsResponse, error)
 	// Streams alert changes (fired, updated, resolved) as they happen, optionally after the alerts
 	// firing now.
@@ -264,7 +264,7 @@ type MonitoringServiceServer interface {
 	DeleteMonitoringPolicy(context.Context, *DeleteMonitoringPolicyRequest) (*DeleteMonitoringPolicyResponse, error)
 	// Returns one alert.
 	GetAlert(context.Context, *GetAlertRequest) (*GetAlertResponse, error)
-	// Lists alerts, newest first.
+	// Lists alerts, the newest first unless `order_by` says otherwise.
 	ListAlerts(context.Context, *ListAlertsRequest) (*ListAlertsResponse, error)
 	// Streams alert changes (fired, updated, resolved) as they happen, optionally after the alerts
 	// firing now.

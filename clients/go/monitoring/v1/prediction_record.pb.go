@@ -24,6 +24,8 @@ const (
 )
 
 // Which part of the traffic a prediction belongs to.
+// More values will be added: a client must accept a value it does not know (and treat it as
+// `TRAFFIC_ROLE_UNSPECIFIED` where it must decide).
 type TrafficRole int32
 
 const (
@@ -95,7 +97,7 @@ type PredictionRecord struct {
 	// Optional. Primary, canary or shadow traffic.
 	Role TrafficRole `protobuf:"varint,4,opt,name=role,proto3,enum=slipway.monitoring.v1.TrafficRole" json:"role,omitempty"`
 	// Required. When serving answered the request.
-	Time *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=time,proto3" json:"time,omitempty"`
+	PredictTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=predict_time,json=predictTime,proto3" json:"predict_time,omitempty"`
 	// Required. The number of rows in the request.
 	RowCount int64 `protobuf:"varint,6,opt,name=row_count,json=rowCount,proto3" json:"row_count,omitempty"`
 	// Required. The inputs as received: one `[N]` tensor per feature named as in the signature, or
@@ -172,9 +174,9 @@ func (x *PredictionRecord) GetRole() TrafficRole {
 	return TrafficRole_TRAFFIC_ROLE_UNSPECIFIED
 }
 
-func (x *PredictionRecord) GetTime() *timestamppb.Timestamp {
+func (x *PredictionRecord) GetPredictTime() *timestamppb.Timestamp {
 	if x != nil {
-		return x.Time
+		return x.PredictTime
 	}
 	return nil
 }
@@ -209,7 +211,7 @@ type GroundTruth struct {
 	// Required. The labels, shape `[N]`, in the same row order as the request.
 	Labels *v1.Tensor `protobuf:"bytes,2,opt,name=labels,proto3" json:"labels,omitempty"`
 	// Optional. When the labels became known; default the time they were received.
-	Time *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`
+	LabelTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=label_time,json=labelTime,proto3" json:"label_time,omitempty"`
 	// Optional. The model, `models/{model}`, to narrow the join when request ids are not unique
 	// across models.
 	Model         string `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
@@ -261,9 +263,9 @@ func (x *GroundTruth) GetLabels() *v1.Tensor {
 	return nil
 }
 
-func (x *GroundTruth) GetTime() *timestamppb.Timestamp {
+func (x *GroundTruth) GetLabelTime() *timestamppb.Timestamp {
 	if x != nil {
-		return x.Time
+		return x.LabelTime
 	}
 	return nil
 }
@@ -279,22 +281,23 @@ var File_slipway_monitoring_v1_prediction_record_proto protoreflect.FileDescript
 
 const file_slipway_monitoring_v1_prediction_record_proto_rawDesc = "" +
 	"\n" +
-	"-slipway/monitoring/v1/prediction_record.proto\x12\x15slipway.monitoring.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eslipway/common/v1/tensor.proto\"\xd9\x02\n" +
+	"-slipway/monitoring/v1/prediction_record.proto\x12\x15slipway.monitoring.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eslipway/common/v1/tensor.proto\"\xe8\x02\n" +
 	"\x10PredictionRecord\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12#\n" +
 	"\rmodel_version\x18\x02 \x01(\tR\fmodelVersion\x12\x14\n" +
 	"\x05alias\x18\x03 \x01(\tR\x05alias\x126\n" +
-	"\x04role\x18\x04 \x01(\x0e2\".slipway.monitoring.v1.TrafficRoleR\x04role\x12.\n" +
-	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x1b\n" +
+	"\x04role\x18\x04 \x01(\x0e2\".slipway.monitoring.v1.TrafficRoleR\x04role\x12=\n" +
+	"\fpredict_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vpredictTime\x12\x1b\n" +
 	"\trow_count\x18\x06 \x01(\x03R\browCount\x121\n" +
 	"\x06inputs\x18\a \x03(\v2\x19.slipway.common.v1.TensorR\x06inputs\x123\n" +
-	"\aoutputs\x18\b \x03(\v2\x19.slipway.common.v1.TensorR\aoutputs\"\xa5\x01\n" +
+	"\aoutputs\x18\b \x03(\v2\x19.slipway.common.v1.TensorR\aoutputs\"\xb0\x01\n" +
 	"\vGroundTruth\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x121\n" +
-	"\x06labels\x18\x02 \x01(\v2\x19.slipway.common.v1.TensorR\x06labels\x12.\n" +
-	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x14\n" +
+	"\x06labels\x18\x02 \x01(\v2\x19.slipway.common.v1.TensorR\x06labels\x129\n" +
+	"\n" +
+	"label_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tlabelTime\x12\x14\n" +
 	"\x05model\x18\x04 \x01(\tR\x05model*w\n" +
 	"\vTrafficRole\x12\x1c\n" +
 	"\x18TRAFFIC_ROLE_UNSPECIFIED\x10\x00\x12\x18\n" +
@@ -326,11 +329,11 @@ var file_slipway_monitoring_v1_prediction_record_proto_goTypes = []any{
 }
 var file_slipway_monitoring_v1_prediction_record_proto_depIdxs = []int32{
 	0, // 0: slipway.monitoring.v1.PredictionRecord.role:type_name -> slipway.monitoring.v1.TrafficRole
-	3, // 1: slipway.monitoring.v1.PredictionRecord.time:type_name -> google.protobuf.Timestamp
+	3, // 1: slipway.monitoring.v1.PredictionRecord.predict_time:type_name -> google.protobuf.Timestamp
 	4, // 2: slipway.monitoring.v1.PredictionRecord.inputs:type_name -> slipway.common.v1.Tensor
 	4, // 3: slipway.monitoring.v1.PredictionRecord.outputs:type_name -> slipway.common.v1.Tensor
 	4, // 4: slipway.monitoring.v1.GroundTruth.labels:type_name -> slipway.common.v1.Tensor
-	3, // 5: slipway.monitoring.v1.GroundTruth.time:type_name -> google.protobuf.Timestamp
+	3, // 5: slipway.monitoring.v1.GroundTruth.label_time:type_name -> google.protobuf.Timestamp
 	6, // [6:6] is the sub-list for method output_type
 	6, // [6:6] is the sub-list for method input_type
 	6, // [6:6] is the sub-list for extension type_name

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 import grpc
@@ -55,29 +55,6 @@ def after_alert_change(
     if last.transition == pb.ALERT_TRANSITION_EXISTING:
         return pb.WatchAlertsRequest(model=request.model, include_firing=True)
     return pb.WatchAlertsRequest(model=request.model, after_sequence=last.sequence)
-
-
-def alerts_request(
-    *,
-    model: str,
-    model_version: str,
-    policy: str,
-    states: Iterable[alert_pb2.AlertState.ValueType],
-    kinds: Iterable[alert_pb2.AlertKind.ValueType],
-    start_time: Time | None,
-    end_time: Time | None,
-    page_size: int,
-) -> pb.ListAlertsRequest:
-    return pb.ListAlertsRequest(
-        model=model_name(model) if model else "",
-        model_version=model_version,
-        policy=policy,
-        states=list(states),
-        kinds=list(kinds),
-        start_time=timestamp(start_time),
-        end_time=timestamp(end_time),
-        page_size=page_size,
-    )
 
 
 class MonitoringClient:
@@ -177,14 +154,18 @@ class MonitoringClient:
         ).monitoring_policy
 
     def list_policies(
-        self, *, model: str = "", page_size: int = 0, timeout: float | None = None
+        self,
+        *,
+        filter: str = "",
+        order_by: str = "",
+        page_size: int = 0,
+        timeout: float | None = None,
     ) -> Iterator[MonitoringPolicy]:
-        """Every policy (of ``model``), by name, page by page (``timeout`` per page)."""
+        """Every policy matching ``filter`` (AIP-160, e.g. ``model = "models/churn"``), in
+        ``order_by`` order (default by name), page by page (``timeout`` per page)."""
         return self._call.pages(
             self._stub.ListMonitoringPolicies,
-            pb.ListMonitoringPoliciesRequest(
-                model=model_name(model) if model else "", page_size=page_size
-            ),
+            pb.ListMonitoringPoliciesRequest(filter=filter, order_by=order_by, page_size=page_size),
             lambda reply: reply.monitoring_policies,
             timeout=timeout,
         )
@@ -244,29 +225,17 @@ class MonitoringClient:
     def list_alerts(
         self,
         *,
-        model: str = "",
-        model_version: str = "",
-        policy: str = "",
-        states: Iterable[alert_pb2.AlertState.ValueType] = (),
-        kinds: Iterable[alert_pb2.AlertKind.ValueType] = (),
-        start_time: Time | None = None,
-        end_time: Time | None = None,
+        filter: str = "",
+        order_by: str = "",
         page_size: int = 0,
         timeout: float | None = None,
     ) -> Iterator[Alert]:
-        """Every alert matching the filters, newest first, page by page."""
+        """Every alert matching ``filter`` (AIP-160, e.g. ``model = "models/churn" AND state =
+        FIRING``), in ``order_by`` order (default ``fire_time desc``, the newest first), page by
+        page (``timeout`` per page)."""
         return self._call.pages(
             self._stub.ListAlerts,
-            alerts_request(
-                model=model,
-                model_version=model_version,
-                policy=policy,
-                states=states,
-                kinds=kinds,
-                start_time=start_time,
-                end_time=end_time,
-                page_size=page_size,
-            ),
+            pb.ListAlertsRequest(filter=filter, order_by=order_by, page_size=page_size),
             lambda reply: reply.alerts,
             timeout=timeout,
         )

@@ -256,5 +256,5 @@ def ground_truth(
     )
     stamp = timestamp(time)
     if stamp is not None:
-        truth.time.CopyFrom(stamp)
+        truth.label_time.CopyFrom(stamp)
     return truth

@@ -748,7 +748,9 @@ def record_from_pb(
     """The domain record; with ``keep_encoded`` (ingest) it carries its own encoding too, so
     that the store keeps the bytes that arrived instead of encoding the record again (unknown
     fields are dropped first: what is stored stays bounded by what the record declares)."""
-    time, invalid = _stamp(message.time) if message.HasField("time") else (None, False)
+    time, invalid = (
+        _stamp(message.predict_time) if message.HasField("predict_time") else (None, False)
+    )
     if keep_encoded:
         cast(Any, message).DiscardUnknownFields()  # a Message method the type stubs lack
     return PredictionRecord(
@@ -776,12 +778,12 @@ def record_to_pb(record: PredictionRecord) -> prediction_record_pb2.PredictionRe
         outputs=[tensor_to_pb(t) for t in record.outputs],
     )
     if record.time is not None:
-        message.time.FromDatetime(record.time)
+        message.predict_time.FromDatetime(record.time)
     return message
 
 
 def ground_truth_from_pb(message: prediction_record_pb2.GroundTruth) -> GroundTruth:
-    time, invalid = _stamp(message.time) if message.HasField("time") else (None, False)
+    time, invalid = _stamp(message.label_time) if message.HasField("label_time") else (None, False)
     return GroundTruth(
         request_id=message.request_id,
         labels=tensor_from_pb(message.labels) if message.HasField("labels") else None,
@@ -817,7 +819,7 @@ def _view_classes() -> tuple[Any, Any]:
         ("model_version", 2, field.TYPE_STRING, optional, ""),
         ("alias", 3, field.TYPE_STRING, optional, ""),
         ("role", 4, field.TYPE_INT32, optional, ""),  # an enum is an int32 varint on the wire
-        ("time", 5, field.TYPE_MESSAGE, optional, ".google.protobuf.Timestamp"),
+        ("predict_time", 5, field.TYPE_MESSAGE, optional, ".google.protobuf.Timestamp"),
         ("row_count", 6, field.TYPE_INT64, optional, ""),
         ("inputs", 7, field.TYPE_BYTES, repeated, ""),
         ("outputs", 8, field.TYPE_BYTES, repeated, ""),
@@ -887,8 +889,8 @@ def logged_records(request: IngestPredictionsRequestView) -> list[LoggedRecord]:
     out = []
     for message, encoded in zip(request.envelopes.records, request.encoded, strict=True):
         time, invalid = None, False
-        if message.HasField("time"):
-            stamp = message.time
+        if message.HasField("predict_time"):
+            stamp = message.predict_time
             seconds, nanos = stamp.seconds, stamp.nanos
             if 0 <= seconds <= high and 0 <= nanos < 1_000_000_000:
                 # A tenth of the time the arithmetic below takes.

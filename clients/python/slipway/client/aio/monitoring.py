@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 
 import grpc
 
@@ -12,12 +12,11 @@ from slipway.client.monitoring import (
     MonitoringPolicy,
     Time,
     after_alert_change,
-    alerts_request,
     compute_report_request,
     watch_alerts_request,
 )
-from slipway.client.requests import field_mask, idempotency_key, model_name
-from slipway.monitoring.v1 import alert_pb2, monitoring_report_pb2, prediction_record_pb2
+from slipway.client.requests import field_mask, idempotency_key
+from slipway.monitoring.v1 import monitoring_report_pb2, prediction_record_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2 as pb
 from slipway.monitoring.v1 import monitoring_service_pb2_grpc as pb_grpc
 
@@ -114,14 +113,17 @@ class MonitoringClient:
         return reply.monitoring_policy
 
     def list_policies(
-        self, *, model: str = "", page_size: int = 0, timeout: float | None = None
+        self,
+        *,
+        filter: str = "",
+        order_by: str = "",
+        page_size: int = 0,
+        timeout: float | None = None,
     ) -> AsyncIterator[MonitoringPolicy]:
-        """Every policy (of ``model``), page by page."""
+        """Every policy matching ``filter``, in ``order_by`` order, page by page."""
         return self._call.pages(
             self._stub.ListMonitoringPolicies,
-            pb.ListMonitoringPoliciesRequest(
-                model=model_name(model) if model else "", page_size=page_size
-            ),
+            pb.ListMonitoringPoliciesRequest(filter=filter, order_by=order_by, page_size=page_size),
             lambda reply: reply.monitoring_policies,
             timeout=timeout,
         )
@@ -180,29 +182,15 @@ class MonitoringClient:
     def list_alerts(
         self,
         *,
-        model: str = "",
-        model_version: str = "",
-        policy: str = "",
-        states: Iterable[alert_pb2.AlertState.ValueType] = (),
-        kinds: Iterable[alert_pb2.AlertKind.ValueType] = (),
-        start_time: Time | None = None,
-        end_time: Time | None = None,
+        filter: str = "",
+        order_by: str = "",
         page_size: int = 0,
         timeout: float | None = None,
     ) -> AsyncIterator[Alert]:
-        """Every alert matching the filters, newest first, page by page."""
+        """Every alert matching ``filter``, in ``order_by`` order, page by page."""
         return self._call.pages(
             self._stub.ListAlerts,
-            alerts_request(
-                model=model,
-                model_version=model_version,
-                policy=policy,
-                states=states,
-                kinds=kinds,
-                start_time=start_time,
-                end_time=end_time,
-                page_size=page_size,
-            ),
+            pb.ListAlertsRequest(filter=filter, order_by=order_by, page_size=page_size),
             lambda reply: reply.alerts,
             timeout=timeout,
         )

@@ -22,24 +22,62 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.api import resource_pb2 as google_dot_api_dot_resource__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!slipway/monitoring/v1/alert.proto\x12\x15slipway.monitoring.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc1\x04\n\x05\x41lert\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x15\n\rmodel_version\x18\x03 \x01(\t\x12\x0e\n\x06policy\x18\x04 \x01(\t\x12.\n\x04kind\x18\x05 \x01(\x0e\x32 .slipway.monitoring.v1.AlertKind\x12\x36\n\x08severity\x18\x06 \x01(\x0e\x32$.slipway.monitoring.v1.AlertSeverity\x12\x30\n\x05state\x18\x07 \x01(\x0e\x32!.slipway.monitoring.v1.AlertState\x12\x0f\n\x07summary\x18\x08 \x01(\t\x12\x10\n\x08subjects\x18\t \x03(\t\x12-\n\tfire_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cresolve_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x46\n\x13retraining_decision\x18\x0e \x01(\x0e\x32).slipway.monitoring.v1.RetrainingDecision\x12\x14\n\x0ctraining_job\x18\x0f \x01(\t\x12\x19\n\x11retraining_detail\x18\x10 \x01(\t\x12\x16\n\x0eresolve_reason\x18\x11 \x01(\t\x12\x0e\n\x06report\x18\x12 \x01(\tJ\x04\x08\n\x10\x0b*\xa0\x02\n\tAlertKind\x12\x1a\n\x16\x41LERT_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15\x41LERT_KIND_DATA_DRIFT\x10\x01\x12\x1f\n\x1b\x41LERT_KIND_PREDICTION_DRIFT\x10\x02\x12\x1b\n\x17\x41LERT_KIND_TARGET_DRIFT\x10\x03\x12\x1a\n\x16\x41LERT_KIND_PERFORMANCE\x10\x04\x12\x1c\n\x18\x41LERT_KIND_CONCEPT_DRIFT\x10\x05\x12\x1b\n\x17\x41LERT_KIND_DATA_QUALITY\x10\x06\x12$\n ALERT_KIND_ESTIMATED_PERFORMANCE\x10\x07\x12!\n\x1d\x41LERT_KIND_MULTIVARIATE_DRIFT\x10\x08*\x81\x01\n\rAlertSeverity\x12\x1e\n\x1a\x41LERT_SEVERITY_UNSPECIFIED\x10\x00\x12\x17\n\x13\x41LERT_SEVERITY_INFO\x10\x01\x12\x1a\n\x16\x41LERT_SEVERITY_WARNING\x10\x02\x12\x1b\n\x17\x41LERT_SEVERITY_CRITICAL\x10\x03*[\n\nAlertState\x12\x1b\n\x17\x41LERT_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x41LERT_STATE_FIRING\x10\x01\x12\x18\n\x14\x41LERT_STATE_RESOLVED\x10\x02*\xd3\x01\n\x12RetrainingDecision\x12#\n\x1fRETRAINING_DECISION_UNSPECIFIED\x10\x00\x12!\n\x1dRETRAINING_DECISION_TRIGGERED\x10\x01\x12(\n$RETRAINING_DECISION_SKIPPED_COOLDOWN\x10\x02\x12+\n\'RETRAINING_DECISION_SKIPPED_JOB_RUNNING\x10\x03\x12\x1e\n\x1aRETRAINING_DECISION_FAILED\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!slipway/monitoring/v1/alert.proto\x12\x15slipway.monitoring.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xab\x07\n\x05\x41lert\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\x32\n\x05model\x18\x02 \x01(\tB#\xe2\x41\x01\x03\xfa\x41\x1c\n\x1aregistry.slipway.dev/Model\x12\x41\n\rmodel_version\x18\x03 \x01(\tB*\xe2\x41\x01\x03\xfa\x41#\n!registry.slipway.dev/ModelVersion\x12@\n\x06policy\x18\x04 \x01(\tB0\xe2\x41\x01\x03\xfa\x41)\n\'monitoring.slipway.dev/MonitoringPolicy\x12\x34\n\x04kind\x18\x05 \x01(\x0e\x32 .slipway.monitoring.v1.AlertKindB\x04\xe2\x41\x01\x03\x12<\n\x08severity\x18\x06 \x01(\x0e\x32$.slipway.monitoring.v1.AlertSeverityB\x04\xe2\x41\x01\x03\x12\x36\n\x05state\x18\x07 \x01(\x0e\x32!.slipway.monitoring.v1.AlertStateB\x04\xe2\x41\x01\x03\x12\x15\n\x07summary\x18\x08 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08subjects\x18\t \x03(\tB\x04\xe2\x41\x01\x03\x12\x33\n\tfire_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x36\n\x0cresolve_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12L\n\x13retraining_decision\x18\x0e \x01(\x0e\x32).slipway.monitoring.v1.RetrainingDecisionB\x04\xe2\x41\x01\x03\x12?\n\x0ctraining_job\x18\x0f \x01(\tB)\xe2\x41\x01\x03\xfa\x41\"\n training.slipway.dev/TrainingJob\x12\x1f\n\x11retraining_detail\x18\x10 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1c\n\x0eresolve_reason\x18\x11 \x01(\tB\x04\xe2\x41\x01\x03\x12@\n\x06report\x18\x12 \x01(\tB0\xe2\x41\x01\x03\xfa\x41)\n\'monitoring.slipway.dev/MonitoringReport:@\xea\x41=\n\x1cmonitoring.slipway.dev/Alert\x12\x0e\x61lerts/{alert}*\x06\x61lerts2\x05\x61lertJ\x04\x08\n\x10\x0b*\xa0\x02\n\tAlertKind\x12\x1a\n\x16\x41LERT_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15\x41LERT_KIND_DATA_DRIFT\x10\x01\x12\x1f\n\x1b\x41LERT_KIND_PREDICTION_DRIFT\x10\x02\x12\x1b\n\x17\x41LERT_KIND_TARGET_DRIFT\x10\x03\x12\x1a\n\x16\x41LERT_KIND_PERFORMANCE\x10\x04\x12\x1c\n\x18\x41LERT_KIND_CONCEPT_DRIFT\x10\x05\x12\x1b\n\x17\x41LERT_KIND_DATA_QUALITY\x10\x06\x12$\n ALERT_KIND_ESTIMATED_PERFORMANCE\x10\x07\x12!\n\x1d\x41LERT_KIND_MULTIVARIATE_DRIFT\x10\x08*\x81\x01\n\rAlertSeverity\x12\x1e\n\x1a\x41LERT_SEVERITY_UNSPECIFIED\x10\x00\x12\x17\n\x13\x41LERT_SEVERITY_INFO\x10\x01\x12\x1a\n\x16\x41LERT_SEVERITY_WARNING\x10\x02\x12\x1b\n\x17\x41LERT_SEVERITY_CRITICAL\x10\x03*[\n\nAlertState\x12\x1b\n\x17\x41LERT_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x41LERT_STATE_FIRING\x10\x01\x12\x18\n\x14\x41LERT_STATE_RESOLVED\x10\x02*\xd3\x01\n\x12RetrainingDecision\x12#\n\x1fRETRAINING_DECISION_UNSPECIFIED\x10\x00\x12!\n\x1dRETRAINING_DECISION_TRIGGERED\x10\x01\x12(\n$RETRAINING_DECISION_SKIPPED_COOLDOWN\x10\x02\x12+\n\'RETRAINING_DECISION_SKIPPED_JOB_RUNNING\x10\x03\x12\x1e\n\x1aRETRAINING_DECISION_FAILED\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'slipway.monitoring.v1.alert_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ALERTKIND']._serialized_start=674
-  _globals['_ALERTKIND']._serialized_end=962
-  _globals['_ALERTSEVERITY']._serialized_start=965
-  _globals['_ALERTSEVERITY']._serialized_end=1094
-  _globals['_ALERTSTATE']._serialized_start=1096
-  _globals['_ALERTSTATE']._serialized_end=1187
-  _globals['_RETRAININGDECISION']._serialized_start=1190
-  _globals['_RETRAININGDECISION']._serialized_end=1401
-  _globals['_ALERT']._serialized_start=94
-  _globals['_ALERT']._serialized_end=671
+  _globals['_ALERT'].fields_by_name['name']._loaded_options = None
+  _globals['_ALERT'].fields_by_name['name']._serialized_options = b'\342A\001\010'
+  _globals['_ALERT'].fields_by_name['model']._loaded_options = None
+  _globals['_ALERT'].fields_by_name['model']._serialized_options = b'\342A\001\003\372A\034\n\032registry.slipway.dev/Model'
+  _globals['_ALERT'].fields_by_name['model_version']._loaded_options = None
+  _globals['_ALERT'].fields_by_name['model_version']._serialized_options = b'\342A\001\003\372A#\n!registry.slipway.dev/ModelVersion'
+  _globals['_ALERT'].fields_by_name['policy']._loaded_options = None
+  _globals['_ALERT'].fields_by_name['policy']._serialized_options = b'\342A\001\003\372A)\n\'monitoring.slipway.dev/MonitoringPolicy'
+  _globals['_ALERT'].fields_by_name['kind']._loaded_options = None
+  _globals['_ALERT'].fields_by_name['kind']._serialized_options = b'\342A\001\003'
+  _globals['_ALERT'].fields_by_name['severity']._loaded_options = None
+  _globals['_ALERT'].fields_by_name['severity']._serialized_options = b'\342A\001\003'
+  _globals['_ALERT'].fields_by_name['state']._loaded_options = None
+  _globals['_ALERT'].fields_by_name['state']._serialized_options = b'\342A\001\003'
+  _globals['_ALERT'].fields_by_name['summary']._loaded_options = None
+  _globals['_ALERT'].fields_by_name['summary']._serialized_options = b'\342A\001\003'
+  _globals['_ALERT'].fields_by_name['subjects']._loaded_options = None
+  _globals['_ALERT'].fields_by_name['subjects']._serialized_options = b'\342A\001\003'
+  _globals['_ALERT'].fields_by_name['fire_time']._loaded_options = None
+  _globals['_ALERT'].fields_by_name['fire_time']._serialized_options = b'\342A\001\003'
+  _globals['_ALERT'].fields_by_name['resolve_time']._loaded_options = None
+  _globals['_ALERT'].fields_by_name['resolve_time']._serialized_options = b'\342A\001\003'
+  _globals['_ALERT'].fields_by_name['update_time']._loaded_options = None
+  _globals['_ALERT'].fields_by_name['update_time']._serialized_options = b'\342A\001\003'
+  _globals['_ALERT'].fields_by_name['retraining_decision']._loaded_options = None
+  _globals['_ALERT'].fields_by_name['retraining_decision']._serialized_options = b'\342A\001\003'
+  _globals['_ALERT'].fields_by_name['training_job']._loaded_options = None
+  _globals['_ALERT'].fields_by_name['training_job']._serialized_options = b'\342A\001\003\372A\"\n training.slipway.dev/TrainingJob'
+  _globals['_ALERT'].fields_by_name['retraining_detail']._loaded_options = None
+  _globals['_ALERT'].fields_by_name['retraining_detail']._serialized_options = b'\342A\001\003'
+  _globals['_ALERT'].fields_by_name['resolve_reason']._loaded_options = None
+  _globals['_ALERT'].fields_by_name['resolve_reason']._serialized_options = b'\342A\001\003'
+  _globals['_ALERT'].fields_by_name['report']._loaded_options = None
+  _globals['_ALERT'].fields_by_name['report']._serialized_options = b'\342A\001\003\372A)\n\'monitoring.slipway.dev/MonitoringReport'
+  _globals['_ALERT']._loaded_options = None
+  _globals['_ALERT']._serialized_options = b'\352A=\n\034monitoring.slipway.dev/Alert\022\016alerts/{alert}*\006alerts2\005alert'
+  _globals['_ALERTKIND']._serialized_start=1096
+  _globals['_ALERTKIND']._serialized_end=1384
+  _globals['_ALERTSEVERITY']._serialized_start=1387
+  _globals['_ALERTSEVERITY']._serialized_end=1516
+  _globals['_ALERTSTATE']._serialized_start=1518
+  _globals['_ALERTSTATE']._serialized_end=1609
+  _globals['_RETRAININGDECISION']._serialized_start=1612
+  _globals['_RETRAININGDECISION']._serialized_end=1823
+  _globals['_ALERT']._serialized_start=154
+  _globals['_ALERT']._serialized_end=1093
 # @@protoc_insertion_point(module_scope)

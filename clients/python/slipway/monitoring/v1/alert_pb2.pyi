@@ -46,7 +46,10 @@ class _AlertKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AlertKind.V
     """The multivariate reconstruction error left its reference band."""
 
 class AlertKind(_AlertKind, metaclass=_AlertKindEnumTypeWrapper):
-    """What an alert is about."""
+    """What an alert is about.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `ALERT_KIND_UNSPECIFIED` where it must decide).
+    """
 
 ALERT_KIND_UNSPECIFIED: AlertKind.ValueType  # 0
 """Not set; never returned."""
@@ -138,7 +141,10 @@ class _RetrainingDecisionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Re
     """The training service refused or could not be reached; `detail` says why."""
 
 class RetrainingDecision(_RetrainingDecision, metaclass=_RetrainingDecisionEnumTypeWrapper):
-    """What monitoring did about retraining when an alert fired."""
+    """What monitoring did about retraining when an alert fired.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `RETRAINING_DECISION_UNSPECIFIED` where it must decide).
+    """
 
 RETRAINING_DECISION_UNSPECIFIED: RetrainingDecision.ValueType  # 0
 """Not set; the policy does not retrain."""
@@ -176,7 +182,7 @@ class Alert(_message.Message):
     RESOLVE_REASON_FIELD_NUMBER: _builtins.int
     REPORT_FIELD_NUMBER: _builtins.int
     name: _builtins.str
-    """Output only. The resource name, `alerts/{alert}`."""
+    """Identifier. The resource name, `alerts/{alert}`; set by the server."""
     model: _builtins.str
     """Output only. The model, `models/{model}`."""
     model_version: _builtins.str

@@ -47,6 +47,8 @@ class DriftMethod(_DriftMethod, metaclass=_DriftMethodEnumTypeWrapper):
     than 5 distinct values, chi-square for categorical and z-test for binary ones (p <= 0.05 means
     drift); with a larger reference, normed Wasserstein for numeric and Jensen-Shannon for
     categorical and low-cardinality features (distance >= 0.1 means drift).
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `DRIFT_METHOD_UNSPECIFIED` where it must decide).
     """
 
 DRIFT_METHOD_UNSPECIFIED: DriftMethod.ValueType  # 0
@@ -87,7 +89,10 @@ class _ConceptDriftDetectorEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_
     """No concept drift detection."""
 
 class ConceptDriftDetector(_ConceptDriftDetector, metaclass=_ConceptDriftDetectorEnumTypeWrapper):
-    """A detector of concept drift on the stream of prediction errors."""
+    """A detector of concept drift on the stream of prediction errors.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `CONCEPT_DRIFT_DETECTOR_UNSPECIFIED` where it must decide).
+    """
 
 CONCEPT_DRIFT_DETECTOR_UNSPECIFIED: ConceptDriftDetector.ValueType  # 0
 """Not set; means CONCEPT_DRIFT_DETECTOR_PAGE_HINKLEY."""

@@ -22,43 +22,133 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.api import resource_pb2 as google_dot_api_dot_resource__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from slipway.monitoring.v1 import alert_pb2 as slipway_dot_monitoring_dot_v1_dot_alert__pb2
 from slipway.monitoring.v1 import drift_pb2 as slipway_dot_monitoring_dot_v1_dot_drift__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n-slipway/monitoring/v1/monitoring_policy.proto\x12\x15slipway.monitoring.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!slipway/monitoring/v1/alert.proto\x1a!slipway/monitoring/v1/drift.proto\"\xc6\x04\n\x10MonitoringPolicy\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x10\n\x08\x64isabled\x18\x04 \x01(\x08\x12\x31\n\x06window\x18\x05 \x01(\x0b\x32!.slipway.monitoring.v1.WindowSpec\x12\x13\n\x0bmin_samples\x18\x06 \x01(\x03\x12\x31\n\x05\x64rift\x18\x07 \x01(\x0b\x32\".slipway.monitoring.v1.DriftConfig\x12=\n\x0bperformance\x18\x08 \x01(\x0b\x32(.slipway.monitoring.v1.PerformanceConfig\x12>\n\x0c\x64\x61ta_quality\x18\t \x01(\x0b\x32(.slipway.monitoring.v1.DataQualityConfig\x12\x33\n\x06\x61\x63tion\x18\n \x01(\x0e\x32#.slipway.monitoring.v1.PolicyAction\x12;\n\nretraining\x18\x0b \x01(\x0b\x32\'.slipway.monitoring.v1.RetrainingConfig\x12\x12\n\ncreated_by\x18\x0c \x01(\t\x12/\n\x0b\x63reate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x0f \x01(\t\"X\n\nWindowSpec\x12\x13\n\trow_count\x18\x01 \x01(\x03H\x00\x12-\n\x08\x64uration\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationH\x00\x42\x06\n\x04size\"e\n\tDriftTest\x12\x32\n\x06method\x18\x01 \x01(\x0e\x32\".slipway.monitoring.v1.DriftMethod\x12\x16\n\tthreshold\x18\x02 \x01(\x01H\x00\x88\x01\x01\x42\x0c\n\n_threshold\"\x82\x04\n\x0b\x44riftConfig\x12\x31\n\x07numeric\x18\x01 \x01(\x0b\x32 .slipway.monitoring.v1.DriftTest\x12\x35\n\x0b\x63\x61tegorical\x18\x02 \x01(\x0b\x32 .slipway.monitoring.v1.DriftTest\x12\x30\n\x06\x62inary\x18\x03 \x01(\x0b\x32 .slipway.monitoring.v1.DriftTest\x12S\n\x11\x66\x65\x61ture_overrides\x18\x04 \x03(\x0b\x32\x38.slipway.monitoring.v1.DriftConfig.FeatureOverridesEntry\x12 \n\x13\x64\x61taset_drift_share\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x10\n\x08psi_bins\x18\x06 \x01(\x05\x12\x36\n\x08severity\x18\x07 \x01(\x0e\x32$.slipway.monitoring.v1.AlertSeverity\x12#\n\x1b\x61lert_on_multivariate_drift\x18\x08 \x01(\x08\x1aY\n\x15\x46\x65\x61tureOverridesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12/\n\x05value\x18\x02 \x01(\x0b\x32 .slipway.monitoring.v1.DriftTest:\x02\x38\x01\x42\x16\n\x14_dataset_drift_share\"q\n\x0fMetricThreshold\x12\x0e\n\x06metric\x18\x01 \x01(\t\x12\x1c\n\x0fmax_degradation\x18\x02 \x01(\x01H\x00\x88\x01\x01\x12\x12\n\x05\x62ound\x18\x03 \x01(\x01H\x01\x88\x01\x01\x42\x12\n\x10_max_degradationB\x08\n\x06_bound\"\xa3\x03\n\x11PerformanceConfig\x12:\n\nthresholds\x18\x01 \x03(\x0b\x32&.slipway.monitoring.v1.MetricThreshold\x12K\n\x16\x63oncept_drift_detector\x18\x02 \x01(\x0e\x32+.slipway.monitoring.v1.ConceptDriftDetector\x12\x66\n\x18\x63oncept_drift_parameters\x18\x03 \x03(\x0b\x32\x44.slipway.monitoring.v1.PerformanceConfig.ConceptDriftParametersEntry\x12\x36\n\x08severity\x18\x04 \x01(\x0e\x32$.slipway.monitoring.v1.AlertSeverity\x12&\n\x1e\x61lert_on_estimated_performance\x18\x05 \x01(\x08\x1a=\n\x1b\x43onceptDriftParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xe5\x01\n\x11\x44\x61taQualityConfig\x12\x1e\n\x11max_missing_share\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12#\n\x16max_out_of_range_share\x18\x02 \x01(\x01H\x01\x88\x01\x01\x12\"\n\x1a\x61lert_on_unseen_categories\x18\x03 \x01(\x08\x12\x36\n\x08severity\x18\x04 \x01(\x0e\x32$.slipway.monitoring.v1.AlertSeverityB\x14\n\x12_max_missing_shareB\x19\n\x17_max_out_of_range_share\"\x8c\x01\n\x10RetrainingConfig\x12+\n\x08\x63ooldown\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x18\n\x10\x61lias_on_success\x18\x02 \x01(\t\x12\x1b\n\x13source_training_job\x18\x03 \x01(\t\x12\x14\n\x0c\x64\x61taset_path\x18\x04 \x01(\t*a\n\x0cPolicyAction\x12\x1d\n\x19POLICY_ACTION_UNSPECIFIED\x10\x00\x12\x17\n\x13POLICY_ACTION_ALERT\x10\x01\x12\x19\n\x15POLICY_ACTION_RETRAIN\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n-slipway/monitoring/v1/monitoring_policy.proto\x12\x15slipway.monitoring.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!slipway/monitoring/v1/alert.proto\x1a!slipway/monitoring/v1/drift.proto\"\xbc\x06\n\x10MonitoringPolicy\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\x33\n\x05model\x18\x02 \x01(\tB$\xe2\x41\x02\x02\x05\xfa\x41\x1c\n\x1aregistry.slipway.dev/Model\x12\x19\n\x0b\x64\x65scription\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x16\n\x08\x64isabled\x18\x04 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x37\n\x06window\x18\x05 \x01(\x0b\x32!.slipway.monitoring.v1.WindowSpecB\x04\xe2\x41\x01\x01\x12\x19\n\x0bmin_samples\x18\x06 \x01(\x03\x42\x04\xe2\x41\x01\x01\x12\x37\n\x05\x64rift\x18\x07 \x01(\x0b\x32\".slipway.monitoring.v1.DriftConfigB\x04\xe2\x41\x01\x01\x12\x43\n\x0bperformance\x18\x08 \x01(\x0b\x32(.slipway.monitoring.v1.PerformanceConfigB\x04\xe2\x41\x01\x01\x12\x44\n\x0c\x64\x61ta_quality\x18\t \x01(\x0b\x32(.slipway.monitoring.v1.DataQualityConfigB\x04\xe2\x41\x01\x01\x12\x39\n\x06\x61\x63tion\x18\n \x01(\x0e\x32#.slipway.monitoring.v1.PolicyActionB\x04\xe2\x41\x01\x01\x12\x41\n\nretraining\x18\x0b \x01(\x0b\x32\'.slipway.monitoring.v1.RetrainingConfigB\x04\xe2\x41\x01\x01\x12\x18\n\ncreated_by\x18\x0c \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\x0f \x01(\tB\x04\xe2\x41\x01\x01:z\xea\x41w\n\'monitoring.slipway.dev/MonitoringPolicy\x12&monitoringPolicies/{monitoring_policy}*\x12monitoringPolicies2\x10monitoringPolicy\"d\n\nWindowSpec\x12\x19\n\trow_count\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x01H\x00\x12\x33\n\x08\x64uration\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationB\x04\xe2\x41\x01\x01H\x00\x42\x06\n\x04size\"q\n\tDriftTest\x12\x38\n\x06method\x18\x01 \x01(\x0e\x32\".slipway.monitoring.v1.DriftMethodB\x04\xe2\x41\x01\x01\x12\x1c\n\tthreshold\x18\x02 \x01(\x01\x42\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x42\x0c\n\n_threshold\"\xb2\x04\n\x0b\x44riftConfig\x12\x37\n\x07numeric\x18\x01 \x01(\x0b\x32 .slipway.monitoring.v1.DriftTestB\x04\xe2\x41\x01\x01\x12;\n\x0b\x63\x61tegorical\x18\x02 \x01(\x0b\x32 .slipway.monitoring.v1.DriftTestB\x04\xe2\x41\x01\x01\x12\x36\n\x06\x62inary\x18\x03 \x01(\x0b\x32 .slipway.monitoring.v1.DriftTestB\x04\xe2\x41\x01\x01\x12Y\n\x11\x66\x65\x61ture_overrides\x18\x04 \x03(\x0b\x32\x38.slipway.monitoring.v1.DriftConfig.FeatureOverridesEntryB\x04\xe2\x41\x01\x01\x12&\n\x13\x64\x61taset_drift_share\x18\x05 \x01(\x01\x42\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x12\x16\n\x08psi_bins\x18\x06 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12<\n\x08severity\x18\x07 \x01(\x0e\x32$.slipway.monitoring.v1.AlertSeverityB\x04\xe2\x41\x01\x01\x12)\n\x1b\x61lert_on_multivariate_drift\x18\x08 \x01(\x08\x42\x04\xe2\x41\x01\x01\x1aY\n\x15\x46\x65\x61tureOverridesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12/\n\x05value\x18\x02 \x01(\x0b\x32 .slipway.monitoring.v1.DriftTest:\x02\x38\x01\x42\x16\n\x14_dataset_drift_share\"\x83\x01\n\x0fMetricThreshold\x12\x14\n\x06metric\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\"\n\x0fmax_degradation\x18\x02 \x01(\x01\x42\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x12\x18\n\x05\x62ound\x18\x03 \x01(\x01\x42\x04\xe2\x41\x01\x01H\x01\x88\x01\x01\x42\x12\n\x10_max_degradationB\x08\n\x06_bound\"\xc1\x03\n\x11PerformanceConfig\x12@\n\nthresholds\x18\x01 \x03(\x0b\x32&.slipway.monitoring.v1.MetricThresholdB\x04\xe2\x41\x01\x01\x12Q\n\x16\x63oncept_drift_detector\x18\x02 \x01(\x0e\x32+.slipway.monitoring.v1.ConceptDriftDetectorB\x04\xe2\x41\x01\x01\x12l\n\x18\x63oncept_drift_parameters\x18\x03 \x03(\x0b\x32\x44.slipway.monitoring.v1.PerformanceConfig.ConceptDriftParametersEntryB\x04\xe2\x41\x01\x01\x12<\n\x08severity\x18\x04 \x01(\x0e\x32$.slipway.monitoring.v1.AlertSeverityB\x04\xe2\x41\x01\x01\x12,\n\x1e\x61lert_on_estimated_performance\x18\x05 \x01(\x08\x42\x04\xe2\x41\x01\x01\x1a=\n\x1b\x43onceptDriftParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xfd\x01\n\x11\x44\x61taQualityConfig\x12$\n\x11max_missing_share\x18\x01 \x01(\x01\x42\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x12)\n\x16max_out_of_range_share\x18\x02 \x01(\x01\x42\x04\xe2\x41\x01\x01H\x01\x88\x01\x01\x12(\n\x1a\x61lert_on_unseen_categories\x18\x03 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12<\n\x08severity\x18\x04 \x01(\x0e\x32$.slipway.monitoring.v1.AlertSeverityB\x04\xe2\x41\x01\x01\x42\x14\n\x12_max_missing_shareB\x19\n\x17_max_out_of_range_share\"\xc9\x01\n\x10RetrainingConfig\x12\x31\n\x08\x63ooldown\x18\x01 \x01(\x0b\x32\x19.google.protobuf.DurationB\x04\xe2\x41\x01\x01\x12\x1e\n\x10\x61lias_on_success\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x46\n\x13source_training_job\x18\x03 \x01(\tB)\xe2\x41\x01\x01\xfa\x41\"\n training.slipway.dev/TrainingJob\x12\x1a\n\x0c\x64\x61taset_path\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01*a\n\x0cPolicyAction\x12\x1d\n\x19POLICY_ACTION_UNSPECIFIED\x10\x00\x12\x17\n\x13POLICY_ACTION_ALERT\x10\x01\x12\x19\n\x15POLICY_ACTION_RETRAIN\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'slipway.monitoring.v1.monitoring_policy_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_MONITORINGPOLICY'].fields_by_name['name']._loaded_options = None
+  _globals['_MONITORINGPOLICY'].fields_by_name['name']._serialized_options = b'\342A\001\010'
+  _globals['_MONITORINGPOLICY'].fields_by_name['model']._loaded_options = None
+  _globals['_MONITORINGPOLICY'].fields_by_name['model']._serialized_options = b'\342A\002\002\005\372A\034\n\032registry.slipway.dev/Model'
+  _globals['_MONITORINGPOLICY'].fields_by_name['description']._loaded_options = None
+  _globals['_MONITORINGPOLICY'].fields_by_name['description']._serialized_options = b'\342A\001\001'
+  _globals['_MONITORINGPOLICY'].fields_by_name['disabled']._loaded_options = None
+  _globals['_MONITORINGPOLICY'].fields_by_name['disabled']._serialized_options = b'\342A\001\001'
+  _globals['_MONITORINGPOLICY'].fields_by_name['window']._loaded_options = None
+  _globals['_MONITORINGPOLICY'].fields_by_name['window']._serialized_options = b'\342A\001\001'
+  _globals['_MONITORINGPOLICY'].fields_by_name['min_samples']._loaded_options = None
+  _globals['_MONITORINGPOLICY'].fields_by_name['min_samples']._serialized_options = b'\342A\001\001'
+  _globals['_MONITORINGPOLICY'].fields_by_name['drift']._loaded_options = None
+  _globals['_MONITORINGPOLICY'].fields_by_name['drift']._serialized_options = b'\342A\001\001'
+  _globals['_MONITORINGPOLICY'].fields_by_name['performance']._loaded_options = None
+  _globals['_MONITORINGPOLICY'].fields_by_name['performance']._serialized_options = b'\342A\001\001'
+  _globals['_MONITORINGPOLICY'].fields_by_name['data_quality']._loaded_options = None
+  _globals['_MONITORINGPOLICY'].fields_by_name['data_quality']._serialized_options = b'\342A\001\001'
+  _globals['_MONITORINGPOLICY'].fields_by_name['action']._loaded_options = None
+  _globals['_MONITORINGPOLICY'].fields_by_name['action']._serialized_options = b'\342A\001\001'
+  _globals['_MONITORINGPOLICY'].fields_by_name['retraining']._loaded_options = None
+  _globals['_MONITORINGPOLICY'].fields_by_name['retraining']._serialized_options = b'\342A\001\001'
+  _globals['_MONITORINGPOLICY'].fields_by_name['created_by']._loaded_options = None
+  _globals['_MONITORINGPOLICY'].fields_by_name['created_by']._serialized_options = b'\342A\001\003'
+  _globals['_MONITORINGPOLICY'].fields_by_name['create_time']._loaded_options = None
+  _globals['_MONITORINGPOLICY'].fields_by_name['create_time']._serialized_options = b'\342A\001\003'
+  _globals['_MONITORINGPOLICY'].fields_by_name['update_time']._loaded_options = None
+  _globals['_MONITORINGPOLICY'].fields_by_name['update_time']._serialized_options = b'\342A\001\003'
+  _globals['_MONITORINGPOLICY'].fields_by_name['etag']._loaded_options = None
+  _globals['_MONITORINGPOLICY'].fields_by_name['etag']._serialized_options = b'\342A\001\001'
+  _globals['_MONITORINGPOLICY']._loaded_options = None
+  _globals['_MONITORINGPOLICY']._serialized_options = b'\352Aw\n\'monitoring.slipway.dev/MonitoringPolicy\022&monitoringPolicies/{monitoring_policy}*\022monitoringPolicies2\020monitoringPolicy'
+  _globals['_WINDOWSPEC'].fields_by_name['row_count']._loaded_options = None
+  _globals['_WINDOWSPEC'].fields_by_name['row_count']._serialized_options = b'\342A\001\001'
+  _globals['_WINDOWSPEC'].fields_by_name['duration']._loaded_options = None
+  _globals['_WINDOWSPEC'].fields_by_name['duration']._serialized_options = b'\342A\001\001'
+  _globals['_DRIFTTEST'].fields_by_name['method']._loaded_options = None
+  _globals['_DRIFTTEST'].fields_by_name['method']._serialized_options = b'\342A\001\001'
+  _globals['_DRIFTTEST'].fields_by_name['threshold']._loaded_options = None
+  _globals['_DRIFTTEST'].fields_by_name['threshold']._serialized_options = b'\342A\001\001'
   _globals['_DRIFTCONFIG_FEATUREOVERRIDESENTRY']._loaded_options = None
   _globals['_DRIFTCONFIG_FEATUREOVERRIDESENTRY']._serialized_options = b'8\001'
+  _globals['_DRIFTCONFIG'].fields_by_name['numeric']._loaded_options = None
+  _globals['_DRIFTCONFIG'].fields_by_name['numeric']._serialized_options = b'\342A\001\001'
+  _globals['_DRIFTCONFIG'].fields_by_name['categorical']._loaded_options = None
+  _globals['_DRIFTCONFIG'].fields_by_name['categorical']._serialized_options = b'\342A\001\001'
+  _globals['_DRIFTCONFIG'].fields_by_name['binary']._loaded_options = None
+  _globals['_DRIFTCONFIG'].fields_by_name['binary']._serialized_options = b'\342A\001\001'
+  _globals['_DRIFTCONFIG'].fields_by_name['feature_overrides']._loaded_options = None
+  _globals['_DRIFTCONFIG'].fields_by_name['feature_overrides']._serialized_options = b'\342A\001\001'
+  _globals['_DRIFTCONFIG'].fields_by_name['dataset_drift_share']._loaded_options = None
+  _globals['_DRIFTCONFIG'].fields_by_name['dataset_drift_share']._serialized_options = b'\342A\001\001'
+  _globals['_DRIFTCONFIG'].fields_by_name['psi_bins']._loaded_options = None
+  _globals['_DRIFTCONFIG'].fields_by_name['psi_bins']._serialized_options = b'\342A\001\001'
+  _globals['_DRIFTCONFIG'].fields_by_name['severity']._loaded_options = None
+  _globals['_DRIFTCONFIG'].fields_by_name['severity']._serialized_options = b'\342A\001\001'
+  _globals['_DRIFTCONFIG'].fields_by_name['alert_on_multivariate_drift']._loaded_options = None
+  _globals['_DRIFTCONFIG'].fields_by_name['alert_on_multivariate_drift']._serialized_options = b'\342A\001\001'
+  _globals['_METRICTHRESHOLD'].fields_by_name['metric']._loaded_options = None
+  _globals['_METRICTHRESHOLD'].fields_by_name['metric']._serialized_options = b'\342A\001\002'
+  _globals['_METRICTHRESHOLD'].fields_by_name['max_degradation']._loaded_options = None
+  _globals['_METRICTHRESHOLD'].fields_by_name['max_degradation']._serialized_options = b'\342A\001\001'
+  _globals['_METRICTHRESHOLD'].fields_by_name['bound']._loaded_options = None
+  _globals['_METRICTHRESHOLD'].fields_by_name['bound']._serialized_options = b'\342A\001\001'
   _globals['_PERFORMANCECONFIG_CONCEPTDRIFTPARAMETERSENTRY']._loaded_options = None
   _globals['_PERFORMANCECONFIG_CONCEPTDRIFTPARAMETERSENTRY']._serialized_options = b'8\001'
-  _globals['_POLICYACTION']._serialized_start=2414
-  _globals['_POLICYACTION']._serialized_end=2511
-  _globals['_MONITORINGPOLICY']._serialized_start=208
-  _globals['_MONITORINGPOLICY']._serialized_end=790
-  _globals['_WINDOWSPEC']._serialized_start=792
-  _globals['_WINDOWSPEC']._serialized_end=880
-  _globals['_DRIFTTEST']._serialized_start=882
-  _globals['_DRIFTTEST']._serialized_end=983
-  _globals['_DRIFTCONFIG']._serialized_start=986
-  _globals['_DRIFTCONFIG']._serialized_end=1500
-  _globals['_DRIFTCONFIG_FEATUREOVERRIDESENTRY']._serialized_start=1387
-  _globals['_DRIFTCONFIG_FEATUREOVERRIDESENTRY']._serialized_end=1476
-  _globals['_METRICTHRESHOLD']._serialized_start=1502
-  _globals['_METRICTHRESHOLD']._serialized_end=1615
-  _globals['_PERFORMANCECONFIG']._serialized_start=1618
-  _globals['_PERFORMANCECONFIG']._serialized_end=2037
-  _globals['_PERFORMANCECONFIG_CONCEPTDRIFTPARAMETERSENTRY']._serialized_start=1976
-  _globals['_PERFORMANCECONFIG_CONCEPTDRIFTPARAMETERSENTRY']._serialized_end=2037
-  _globals['_DATAQUALITYCONFIG']._serialized_start=2040
-  _globals['_DATAQUALITYCONFIG']._serialized_end=2269
-  _globals['_RETRAININGCONFIG']._serialized_start=2272
-  _globals['_RETRAININGCONFIG']._serialized_end=2412
+  _globals['_PERFORMANCECONFIG'].fields_by_name['thresholds']._loaded_options = None
+  _globals['_PERFORMANCECONFIG'].fields_by_name['thresholds']._serialized_options = b'\342A\001\001'
+  _globals['_PERFORMANCECONFIG'].fields_by_name['concept_drift_detector']._loaded_options = None
+  _globals['_PERFORMANCECONFIG'].fields_by_name['concept_drift_detector']._serialized_options = b'\342A\001\001'
+  _globals['_PERFORMANCECONFIG'].fields_by_name['concept_drift_parameters']._loaded_options = None
+  _globals['_PERFORMANCECONFIG'].fields_by_name['concept_drift_parameters']._serialized_options = b'\342A\001\001'
+  _globals['_PERFORMANCECONFIG'].fields_by_name['severity']._loaded_options = None
+  _globals['_PERFORMANCECONFIG'].fields_by_name['severity']._serialized_options = b'\342A\001\001'
+  _globals['_PERFORMANCECONFIG'].fields_by_name['alert_on_estimated_performance']._loaded_options = None
+  _globals['_PERFORMANCECONFIG'].fields_by_name['alert_on_estimated_performance']._serialized_options = b'\342A\001\001'
+  _globals['_DATAQUALITYCONFIG'].fields_by_name['max_missing_share']._loaded_options = None
+  _globals['_DATAQUALITYCONFIG'].fields_by_name['max_missing_share']._serialized_options = b'\342A\001\001'
+  _globals['_DATAQUALITYCONFIG'].fields_by_name['max_out_of_range_share']._loaded_options = None
+  _globals['_DATAQUALITYCONFIG'].fields_by_name['max_out_of_range_share']._serialized_options = b'\342A\001\001'
+  _globals['_DATAQUALITYCONFIG'].fields_by_name['alert_on_unseen_categories']._loaded_options = None
+  _globals['_DATAQUALITYCONFIG'].fields_by_name['alert_on_unseen_categories']._serialized_options = b'\342A\001\001'
+  _globals['_DATAQUALITYCONFIG'].fields_by_name['severity']._loaded_options = None
+  _globals['_DATAQUALITYCONFIG'].fields_by_name['severity']._serialized_options = b'\342A\001\001'
+  _globals['_RETRAININGCONFIG'].fields_by_name['cooldown']._loaded_options = None
+  _globals['_RETRAININGCONFIG'].fields_by_name['cooldown']._serialized_options = b'\342A\001\001'
+  _globals['_RETRAININGCONFIG'].fields_by_name['alias_on_success']._loaded_options = None
+  _globals['_RETRAININGCONFIG'].fields_by_name['alias_on_success']._serialized_options = b'\342A\001\001'
+  _globals['_RETRAININGCONFIG'].fields_by_name['source_training_job']._loaded_options = None
+  _globals['_RETRAININGCONFIG'].fields_by_name['source_training_job']._serialized_options = b'\342A\001\001\372A\"\n training.slipway.dev/TrainingJob'
+  _globals['_RETRAININGCONFIG'].fields_by_name['dataset_path']._loaded_options = None
+  _globals['_RETRAININGCONFIG'].fields_by_name['dataset_path']._serialized_options = b'\342A\001\001'
+  _globals['_POLICYACTION']._serialized_start=2926
+  _globals['_POLICYACTION']._serialized_end=3023
+  _globals['_MONITORINGPOLICY']._serialized_start=268
+  _globals['_MONITORINGPOLICY']._serialized_end=1096
+  _globals['_WINDOWSPEC']._serialized_start=1098
+  _globals['_WINDOWSPEC']._serialized_end=1198
+  _globals['_DRIFTTEST']._serialized_start=1200
+  _globals['_DRIFTTEST']._serialized_end=1313
+  _globals['_DRIFTCONFIG']._serialized_start=1316
+  _globals['_DRIFTCONFIG']._serialized_end=1878
+  _globals['_DRIFTCONFIG_FEATUREOVERRIDESENTRY']._serialized_start=1765
+  _globals['_DRIFTCONFIG_FEATUREOVERRIDESENTRY']._serialized_end=1854
+  _globals['_METRICTHRESHOLD']._serialized_start=1881
+  _globals['_METRICTHRESHOLD']._serialized_end=2012
+  _globals['_PERFORMANCECONFIG']._serialized_start=2015
+  _globals['_PERFORMANCECONFIG']._serialized_end=2464
+  _globals['_PERFORMANCECONFIG_CONCEPTDRIFTPARAMETERSENTRY']._serialized_start=2403
+  _globals['_PERFORMANCECONFIG_CONCEPTDRIFTPARAMETERSENTRY']._serialized_end=2464
+  _globals['_DATAQUALITYCONFIG']._serialized_start=2467
+  _globals['_DATAQUALITYCONFIG']._serialized_end=2720
+  _globals['_RETRAININGCONFIG']._serialized_start=2723
+  _globals['_RETRAININGCONFIG']._serialized_end=2924
 # @@protoc_insertion_point(module_scope)

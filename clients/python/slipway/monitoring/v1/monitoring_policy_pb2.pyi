@@ -39,7 +39,10 @@ class _PolicyActionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PolicyAc
     """
 
 class PolicyAction(_PolicyAction, metaclass=_PolicyActionEnumTypeWrapper):
-    """What a policy does when it finds a problem."""
+    """What a policy does when it finds a problem.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `POLICY_ACTION_UNSPECIFIED` where it must decide).
+    """
 
 POLICY_ACTION_UNSPECIFIED: PolicyAction.ValueType  # 0
 """Not set; means POLICY_ACTION_ALERT."""
@@ -75,11 +78,13 @@ class MonitoringPolicy(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
     ETAG_FIELD_NUMBER: _builtins.int
     name: _builtins.str
-    """Output only. The resource name, `monitoringPolicies/{monitoring_policy}`."""
+    """Identifier. The resource name, `monitoringPolicies/{monitoring_policy}`; set by the server
+    from `monitoring_policy_id` at creation.
+    """
     model: _builtins.str
-    """Required. The monitored model, `models/{model}`; every version of it that serves traffic is
-    evaluated separately. It must exist in the registry when the policy is created (NOT_FOUND,
-    reason MODEL_NOT_FOUND).
+    """Required. Immutable. The monitored model, `models/{model}`; every version of it that serves
+    traffic is evaluated separately. It must exist in the registry when the policy is created
+    (NOT_FOUND, reason MODEL_NOT_FOUND).
     """
     description: _builtins.str
     """Optional. Free text."""
@@ -92,7 +97,9 @@ class MonitoringPolicy(_message.Message):
     created_by: _builtins.str
     """Output only. The principal that created the policy."""
     etag: _builtins.str
-    """Output only. A checksum of the current state, for optimistic concurrency."""
+    """Optional. A checksum of the current state, set by the server. Send it back in update and
+    delete requests to make them fail with ABORTED if the policy changed in between.
+    """
     @_builtins.property
     def window(self) -> Global___WindowSpec:
         """Optional. The evaluation window; default the last 1000 rows."""

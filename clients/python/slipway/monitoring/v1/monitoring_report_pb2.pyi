@@ -40,7 +40,10 @@ class _SchemaIssueKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Schem
     """A tensor's shape did not match the row count or the feature count."""
 
 class SchemaIssueKind(_SchemaIssueKind, metaclass=_SchemaIssueKindEnumTypeWrapper):
-    """The kind of a schema problem in logged predictions."""
+    """The kind of a schema problem in logged predictions.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `SCHEMA_ISSUE_KIND_UNSPECIFIED` where it must decide).
+    """
 
 SCHEMA_ISSUE_KIND_UNSPECIFIED: SchemaIssueKind.ValueType  # 0
 """Not set; never returned."""
@@ -72,7 +75,10 @@ class _EstimationMethodEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Esti
     """
 
 class EstimationMethod(_EstimationMethod, metaclass=_EstimationMethodEnumTypeWrapper):
-    """How performance was estimated without labels."""
+    """How performance was estimated without labels.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `ESTIMATION_METHOD_UNSPECIFIED` where it must decide).
+    """
 
 ESTIMATION_METHOD_UNSPECIFIED: EstimationMethod.ValueType  # 0
 """Not set; never returned."""
@@ -89,7 +95,8 @@ Global___EstimationMethod: _TypeAlias = EstimationMethod  # noqa: Y015
 @_typing.final
 class MonitoringReport(_message.Message):
     """Everything monitoring knows about one model version over one window: drift per feature and for
-    the dataset, prediction and target drift, data quality and performance.
+    the dataset, prediction and target drift, data quality and performance. Resource name:
+    `monitoringReports/{monitoring_report}` once stored.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -111,8 +118,9 @@ class MonitoringReport(_message.Message):
     PERFORMANCE_ESTIMATE_FIELD_NUMBER: _builtins.int
     MULTIVARIATE_DRIFT_FIELD_NUMBER: _builtins.int
     name: _builtins.str
-    """Output only. The resource name, `monitoringReports/{monitoring_report}`, when the report was
-    stored (reports behind alerts and retraining triggers always are); empty for an ad-hoc report.
+    """Identifier. The resource name, `monitoringReports/{monitoring_report}`, set by the server
+    when the report is stored (reports behind alerts and retraining triggers always are); empty
+    for a report from ComputeMonitoringReport, which is not stored.
     """
     model: _builtins.str
     """Output only. The model, `models/{model}`."""

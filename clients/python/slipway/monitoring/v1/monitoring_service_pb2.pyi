@@ -43,7 +43,10 @@ class _AlertTransitionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Alert
     """An alert resolved."""
 
 class AlertTransition(_AlertTransition, metaclass=_AlertTransitionEnumTypeWrapper):
-    """What happened to an alert in a WatchAlerts stream."""
+    """What happened to an alert in a WatchAlerts stream.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `ALERT_TRANSITION_UNSPECIFIED` where it must decide).
+    """
 
 ALERT_TRANSITION_UNSPECIFIED: AlertTransition.ValueType  # 0
 """Not set; never returned."""
@@ -415,25 +418,37 @@ class ListMonitoringPoliciesRequest(_message.Message):
 
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
-    MODEL_FIELD_NUMBER: _builtins.int
+    FILTER_FIELD_NUMBER: _builtins.int
+    ORDER_BY_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     """Optional. The maximum number of policies to return; default 50, at most 1000 (a larger
     value is read as 1000).
     """
     page_token: _builtins.str
-    """Optional. The `next_page_token` of a previous call with the same filters."""
-    model: _builtins.str
-    """Optional. Only policies of this model, `models/{model}`."""
+    """Optional. The `next_page_token` of a previous call with the same filter and order."""
+    filter: _builtins.str
+    """Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+    `field op value` joined with AND, where `op` is one of `= != < <= > >=`. Fields: `name`,
+    `model` (for example `model = "models/fruit"`), `created_by` (`=` and `!=` only), and
+    `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
+    `model = "models/fruit" AND create_time > "2025-01-01T00:00:00Z"`.
+    """
+    order_by: _builtins.str
+    """Optional. The order (AIP-132): comma-separated keys among `name` (the default),
+    `create_time` and `update_time`, each optionally followed by ` desc`, for example
+    `update_time desc`. Ties are broken by name.
+    """
     def __init__(
         self,
         *,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
-        model: _builtins.str = ...,
+        filter: _builtins.str = ...,
+        order_by: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["model", b"model", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "order_by", b"order_by", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -451,7 +466,7 @@ class ListMonitoringPoliciesResponse(_message.Message):
     """A token for the next page; empty on the last page."""
     @_builtins.property
     def monitoring_policies(self) -> _containers.RepeatedCompositeFieldContainer[_monitoring_policy_pb2.MonitoringPolicy]:
-        """The policies, ordered by name."""
+        """The policies, in the requested order."""
 
     def __init__(
         self,
@@ -642,57 +657,40 @@ class ListAlertsRequest(_message.Message):
 
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
-    MODEL_FIELD_NUMBER: _builtins.int
-    MODEL_VERSION_FIELD_NUMBER: _builtins.int
-    POLICY_FIELD_NUMBER: _builtins.int
-    STATES_FIELD_NUMBER: _builtins.int
-    KINDS_FIELD_NUMBER: _builtins.int
-    START_TIME_FIELD_NUMBER: _builtins.int
-    END_TIME_FIELD_NUMBER: _builtins.int
+    FILTER_FIELD_NUMBER: _builtins.int
+    ORDER_BY_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     """Optional. The maximum number of alerts to return; default 50, at most 1000 (a larger value
     is read as 1000).
     """
     page_token: _builtins.str
-    """Optional. The `next_page_token` of a previous call with the same filters."""
-    model: _builtins.str
-    """Optional. Only alerts of this model, `models/{model}`."""
-    model_version: _builtins.str
-    """Optional. Only alerts of this version, `models/{model}/versions/{version}`."""
-    policy: _builtins.str
-    """Optional. Only alerts raised by this policy."""
-    @_builtins.property
-    def states(self) -> _containers.RepeatedScalarFieldContainer[_alert_pb2.AlertState.ValueType]:
-        """Optional. Only alerts in one of these states."""
-
-    @_builtins.property
-    def kinds(self) -> _containers.RepeatedScalarFieldContainer[_alert_pb2.AlertKind.ValueType]:
-        """Optional. Only alerts of one of these kinds."""
-
-    @_builtins.property
-    def start_time(self) -> _timestamp_pb2.Timestamp:
-        """Optional. Only alerts that started firing at or after this time."""
-
-    @_builtins.property
-    def end_time(self) -> _timestamp_pb2.Timestamp:
-        """Optional. Only alerts that started firing before this time."""
-
+    """Optional. The `next_page_token` of a previous call with the same filter and order."""
+    filter: _builtins.str
+    """Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+    `field op value` joined with AND, where `op` is one of `= != < <= > >=`. Fields: `name`,
+    `model`, `model_version`, `policy` (quoted resource names), `state` (`FIRING` or
+    `RESOLVED`), `kind` (an AlertKind without its prefix, such as `DATA_DRIFT`), `severity` (an
+    AlertSeverity without its prefix, such as `CRITICAL`), `training_job`, and `fire_time`,
+    `update_time` and `resolve_time` compared with a quoted RFC 3339 time. For example
+    `model = "models/fruit" AND state = FIRING` or
+    `kind = DATA_DRIFT AND fire_time >= "2025-01-01T00:00:00Z"`.
+    """
+    order_by: _builtins.str
+    """Optional. The order (AIP-132): comma-separated keys among `fire_time`, `update_time` and
+    `name`, each optionally followed by ` desc`; default `fire_time desc` (the newest first),
+    for example `update_time desc`. Ties are broken by name.
+    """
     def __init__(
         self,
         *,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
-        model: _builtins.str = ...,
-        model_version: _builtins.str = ...,
-        policy: _builtins.str = ...,
-        states: _abc.Iterable[_alert_pb2.AlertState.ValueType] | None = ...,
-        kinds: _abc.Iterable[_alert_pb2.AlertKind.ValueType] | None = ...,
-        start_time: _timestamp_pb2.Timestamp | None = ...,
-        end_time: _timestamp_pb2.Timestamp | None = ...,
+        filter: _builtins.str = ...,
+        order_by: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "kinds", b"kinds", "model", b"model", "model_version", b"model_version", "page_size", b"page_size", "page_token", b"page_token", "policy", b"policy", "start_time", b"start_time", "states", b"states"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "order_by", b"order_by", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -710,7 +708,7 @@ class ListAlertsResponse(_message.Message):
     """A token for the next page; empty on the last page."""
     @_builtins.property
     def alerts(self) -> _containers.RepeatedCompositeFieldContainer[_alert_pb2.Alert]:
-        """The alerts, newest first."""
+        """The alerts, in the requested order."""
 
     def __init__(
         self,

@@ -189,7 +189,7 @@ class MonitoringServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListAlerts(self, request, context):
-        """Lists alerts, newest first.
+        """Lists alerts, the newest first unless `order_by` says otherwise.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -77,7 +77,7 @@ class MonitoringServiceStub:
     GetAlert: _grpc.UnaryUnaryMultiCallable[_monitoring_service_pb2.GetAlertRequest, _monitoring_service_pb2.GetAlertResponse]
     """Returns one alert."""
     ListAlerts: _grpc.UnaryUnaryMultiCallable[_monitoring_service_pb2.ListAlertsRequest, _monitoring_service_pb2.ListAlertsResponse]
-    """Lists alerts, newest first."""
+    """Lists alerts, the newest first unless `order_by` says otherwise."""
     WatchAlerts: _grpc.UnaryStreamMultiCallable[_monitoring_service_pb2.WatchAlertsRequest, _monitoring_service_pb2.WatchAlertsResponse]
     """Streams alert changes (fired, updated, resolved) as they happen, optionally after the alerts
     firing now.
@@ -132,7 +132,7 @@ class MonitoringServiceAsyncStub(MonitoringServiceStub):
     GetAlert: _aio.UnaryUnaryMultiCallable[_monitoring_service_pb2.GetAlertRequest, _monitoring_service_pb2.GetAlertResponse]  # type: ignore[assignment]
     """Returns one alert."""
     ListAlerts: _aio.UnaryUnaryMultiCallable[_monitoring_service_pb2.ListAlertsRequest, _monitoring_service_pb2.ListAlertsResponse]  # type: ignore[assignment]
-    """Lists alerts, newest first."""
+    """Lists alerts, the newest first unless `order_by` says otherwise."""
     WatchAlerts: _aio.UnaryStreamMultiCallable[_monitoring_service_pb2.WatchAlertsRequest, _monitoring_service_pb2.WatchAlertsResponse]  # type: ignore[assignment]
     """Streams alert changes (fired, updated, resolved) as they happen, optionally after the alerts
     firing now.
@@ -250,7 +250,7 @@ class MonitoringServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _monitoring_service_pb2.ListAlertsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_monitoring_service_pb2.ListAlertsResponse, _abc.Awaitable[_monitoring_service_pb2.ListAlertsResponse]]:
-        """Lists alerts, newest first."""
+        """Lists alerts, the newest first unless `order_by` says otherwise."""
 
     @_abc_1.abstractmethod
     def WatchAlerts(

@@ -22,21 +22,47 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.api import resource_pb2 as google_dot_api_dot_resource__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from slipway.common.v1 import tensor_pb2 as slipway_dot_common_dot_v1_dot_tensor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n-slipway/monitoring/v1/prediction_record.proto\x12\x15slipway.monitoring.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eslipway/common/v1/tensor.proto\"\x92\x02\n\x10PredictionRecord\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x15\n\rmodel_version\x18\x02 \x01(\t\x12\r\n\x05\x61lias\x18\x03 \x01(\t\x12\x30\n\x04role\x18\x04 \x01(\x0e\x32\".slipway.monitoring.v1.TrafficRole\x12(\n\x04time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\trow_count\x18\x06 \x01(\x03\x12)\n\x06inputs\x18\x07 \x03(\x0b\x32\x19.slipway.common.v1.Tensor\x12*\n\x07outputs\x18\x08 \x03(\x0b\x32\x19.slipway.common.v1.Tensor\"\x85\x01\n\x0bGroundTruth\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12)\n\x06labels\x18\x02 \x01(\x0b\x32\x19.slipway.common.v1.Tensor\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05model\x18\x04 \x01(\t*w\n\x0bTrafficRole\x12\x1c\n\x18TRAFFIC_ROLE_UNSPECIFIED\x10\x00\x12\x18\n\x14TRAFFIC_ROLE_PRIMARY\x10\x01\x12\x17\n\x13TRAFFIC_ROLE_CANARY\x10\x02\x12\x17\n\x13TRAFFIC_ROLE_SHADOW\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n-slipway/monitoring/v1/prediction_record.proto\x12\x15slipway.monitoring.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eslipway/common/v1/tensor.proto\"\xf0\x02\n\x10PredictionRecord\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x41\n\rmodel_version\x18\x02 \x01(\tB*\xe2\x41\x01\x02\xfa\x41#\n!registry.slipway.dev/ModelVersion\x12\x13\n\x05\x61lias\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x36\n\x04role\x18\x04 \x01(\x0e\x32\".slipway.monitoring.v1.TrafficRoleB\x04\xe2\x41\x01\x01\x12\x36\n\x0cpredict_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12\x17\n\trow_count\x18\x06 \x01(\x03\x42\x04\xe2\x41\x01\x02\x12/\n\x06inputs\x18\x07 \x03(\x0b\x32\x19.slipway.common.v1.TensorB\x04\xe2\x41\x01\x02\x12\x30\n\x07outputs\x18\x08 \x03(\x0b\x32\x19.slipway.common.v1.TensorB\x04\xe2\x41\x01\x02\"\xc2\x01\n\x0bGroundTruth\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\x06labels\x18\x02 \x01(\x0b\x32\x19.slipway.common.v1.TensorB\x04\xe2\x41\x01\x02\x12\x34\n\nlabel_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\x12\x32\n\x05model\x18\x04 \x01(\tB#\xe2\x41\x01\x01\xfa\x41\x1c\n\x1aregistry.slipway.dev/Model*w\n\x0bTrafficRole\x12\x1c\n\x18TRAFFIC_ROLE_UNSPECIFIED\x10\x00\x12\x18\n\x14TRAFFIC_ROLE_PRIMARY\x10\x01\x12\x17\n\x13TRAFFIC_ROLE_CANARY\x10\x02\x12\x17\n\x13TRAFFIC_ROLE_SHADOW\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'slipway.monitoring.v1.prediction_record_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TRAFFICROLE']._serialized_start=550
-  _globals['_TRAFFICROLE']._serialized_end=669
-  _globals['_PREDICTIONRECORD']._serialized_start=138
-  _globals['_PREDICTIONRECORD']._serialized_end=412
-  _globals['_GROUNDTRUTH']._serialized_start=415
-  _globals['_GROUNDTRUTH']._serialized_end=548
+  _globals['_PREDICTIONRECORD'].fields_by_name['request_id']._loaded_options = None
+  _globals['_PREDICTIONRECORD'].fields_by_name['request_id']._serialized_options = b'\342A\001\002'
+  _globals['_PREDICTIONRECORD'].fields_by_name['model_version']._loaded_options = None
+  _globals['_PREDICTIONRECORD'].fields_by_name['model_version']._serialized_options = b'\342A\001\002\372A#\n!registry.slipway.dev/ModelVersion'
+  _globals['_PREDICTIONRECORD'].fields_by_name['alias']._loaded_options = None
+  _globals['_PREDICTIONRECORD'].fields_by_name['alias']._serialized_options = b'\342A\001\001'
+  _globals['_PREDICTIONRECORD'].fields_by_name['role']._loaded_options = None
+  _globals['_PREDICTIONRECORD'].fields_by_name['role']._serialized_options = b'\342A\001\001'
+  _globals['_PREDICTIONRECORD'].fields_by_name['predict_time']._loaded_options = None
+  _globals['_PREDICTIONRECORD'].fields_by_name['predict_time']._serialized_options = b'\342A\001\002'
+  _globals['_PREDICTIONRECORD'].fields_by_name['row_count']._loaded_options = None
+  _globals['_PREDICTIONRECORD'].fields_by_name['row_count']._serialized_options = b'\342A\001\002'
+  _globals['_PREDICTIONRECORD'].fields_by_name['inputs']._loaded_options = None
+  _globals['_PREDICTIONRECORD'].fields_by_name['inputs']._serialized_options = b'\342A\001\002'
+  _globals['_PREDICTIONRECORD'].fields_by_name['outputs']._loaded_options = None
+  _globals['_PREDICTIONRECORD'].fields_by_name['outputs']._serialized_options = b'\342A\001\002'
+  _globals['_GROUNDTRUTH'].fields_by_name['request_id']._loaded_options = None
+  _globals['_GROUNDTRUTH'].fields_by_name['request_id']._serialized_options = b'\342A\001\002'
+  _globals['_GROUNDTRUTH'].fields_by_name['labels']._loaded_options = None
+  _globals['_GROUNDTRUTH'].fields_by_name['labels']._serialized_options = b'\342A\001\002'
+  _globals['_GROUNDTRUTH'].fields_by_name['label_time']._loaded_options = None
+  _globals['_GROUNDTRUTH'].fields_by_name['label_time']._serialized_options = b'\342A\001\001'
+  _globals['_GROUNDTRUTH'].fields_by_name['model']._loaded_options = None
+  _globals['_GROUNDTRUTH'].fields_by_name['model']._serialized_options = b'\342A\001\001\372A\034\n\032registry.slipway.dev/Model'
+  _globals['_TRAFFICROLE']._serialized_start=765
+  _globals['_TRAFFICROLE']._serialized_end=884
+  _globals['_PREDICTIONRECORD']._serialized_start=198
+  _globals['_PREDICTIONRECORD']._serialized_end=566
+  _globals['_GROUNDTRUTH']._serialized_start=569
+  _globals['_GROUNDTRUTH']._serialized_end=763
 # @@protoc_insertion_point(module_scope)

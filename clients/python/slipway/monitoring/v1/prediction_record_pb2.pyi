@@ -37,7 +37,10 @@ class _TrafficRoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_TrafficRo
     """A shadow version scored the request off the response path; the caller did not see it."""
 
 class TrafficRole(_TrafficRole, metaclass=_TrafficRoleEnumTypeWrapper):
-    """Which part of the traffic a prediction belongs to."""
+    """Which part of the traffic a prediction belongs to.
+    More values will be added: a client must accept a value it does not know (and treat it as
+    `TRAFFIC_ROLE_UNSPECIFIED` where it must decide).
+    """
 
 TRAFFIC_ROLE_UNSPECIFIED: TrafficRole.ValueType  # 0
 """Not set; means TRAFFIC_ROLE_PRIMARY."""
@@ -59,7 +62,7 @@ class PredictionRecord(_message.Message):
     MODEL_VERSION_FIELD_NUMBER: _builtins.int
     ALIAS_FIELD_NUMBER: _builtins.int
     ROLE_FIELD_NUMBER: _builtins.int
-    TIME_FIELD_NUMBER: _builtins.int
+    PREDICT_TIME_FIELD_NUMBER: _builtins.int
     ROW_COUNT_FIELD_NUMBER: _builtins.int
     INPUTS_FIELD_NUMBER: _builtins.int
     OUTPUTS_FIELD_NUMBER: _builtins.int
@@ -79,7 +82,7 @@ class PredictionRecord(_message.Message):
     row_count: _builtins.int
     """Required. The number of rows in the request."""
     @_builtins.property
-    def time(self) -> _timestamp_pb2.Timestamp:
+    def predict_time(self) -> _timestamp_pb2.Timestamp:
         """Required. When serving answered the request."""
 
     @_builtins.property
@@ -107,14 +110,14 @@ class PredictionRecord(_message.Message):
         model_version: _builtins.str = ...,
         alias: _builtins.str = ...,
         role: Global___TrafficRole.ValueType = ...,
-        time: _timestamp_pb2.Timestamp | None = ...,
+        predict_time: _timestamp_pb2.Timestamp | None = ...,
         row_count: _builtins.int = ...,
         inputs: _abc.Iterable[_tensor_pb2.Tensor] | None = ...,
         outputs: _abc.Iterable[_tensor_pb2.Tensor] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["time", b"time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["predict_time", b"predict_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["alias", b"alias", "inputs", b"inputs", "model_version", b"model_version", "outputs", b"outputs", "request_id", b"request_id", "role", b"role", "row_count", b"row_count", "time", b"time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alias", b"alias", "inputs", b"inputs", "model_version", b"model_version", "outputs", b"outputs", "predict_time", b"predict_time", "request_id", b"request_id", "role", b"role", "row_count", b"row_count"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -128,7 +131,7 @@ class GroundTruth(_message.Message):
 
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     LABELS_FIELD_NUMBER: _builtins.int
-    TIME_FIELD_NUMBER: _builtins.int
+    LABEL_TIME_FIELD_NUMBER: _builtins.int
     MODEL_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     """Required. The id of the inference request the labels belong to, 1 to 128 characters
@@ -143,7 +146,7 @@ class GroundTruth(_message.Message):
         """Required. The labels, shape `[N]`, in the same row order as the request."""
 
     @_builtins.property
-    def time(self) -> _timestamp_pb2.Timestamp:
+    def label_time(self) -> _timestamp_pb2.Timestamp:
         """Optional. When the labels became known; default the time they were received."""
 
     def __init__(
@@ -151,12 +154,12 @@ class GroundTruth(_message.Message):
         *,
         request_id: _builtins.str = ...,
         labels: _tensor_pb2.Tensor | None = ...,
-        time: _timestamp_pb2.Timestamp | None = ...,
+        label_time: _timestamp_pb2.Timestamp | None = ...,
         model: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["labels", b"labels", "time", b"time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["label_time", b"label_time", "labels", b"labels"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["labels", b"labels", "model", b"model", "request_id", b"request_id", "time", b"time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["label_time", b"label_time", "labels", b"labels", "model", b"model", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

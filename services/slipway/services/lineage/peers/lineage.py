@@ -11,6 +11,7 @@ from datetime import UTC
 
 import grpc
 
+from slipway.client.requests import quote
 from slipway.monitoring.v1 import alert_pb2
 from slipway.monitoring.v1 import monitoring_service_pb2 as monitoring_pb
 from slipway.monitoring.v1 import monitoring_service_pb2_grpc as monitoring_grpc
@@ -68,7 +69,9 @@ class LineageSources:
             while True:
                 reply = await stub.ListAlerts(
                     monitoring_pb.ListAlertsRequest(
-                        model_version=version, page_size=PAGE_SIZE, page_token=token
+                        filter=f"model_version = {quote(version)}",
+                        page_size=PAGE_SIZE,
+                        page_token=token,
                     ),
                     metadata=call_metadata(peer),
                     timeout=CALL_TIMEOUT,

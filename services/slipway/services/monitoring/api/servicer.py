@@ -14,6 +14,7 @@ from slipway.core.fanout import Feed
 from slipway.core.handlers import Context
 from slipway.core.masks import resolve_update_mask
 from slipway.core.names import MODEL_ID, version_ref
+from slipway.core.ordering import Page
 from slipway.core.pagination import decode_page_token, encode_page_token, page_size
 from slipway.core.reasons import Reason
 from slipway.core.values import valid_timestamp
@@ -28,8 +29,6 @@ from slipway.services.monitoring.domain.evaluation import Evaluator
 from slipway.services.monitoring.domain.ingestion import BatchResult, Ingestion
 from slipway.services.monitoring.domain.policies import MUTABLE_FIELDS, Policies, policy_id_of
 from slipway.services.monitoring.messages import (
-    ALERT_KINDS,
-    ALERT_STATES,
     IngestPredictionsRequestView,
     alert_to_pb,
     ground_truth_from_pb,
@@ -47,7 +46,6 @@ TRANSITIONS = {
     "resolved": pb.ALERT_TRANSITION_RESOLVED,
 }
 WATCH_POLL_SECONDS = 0.5  # how often a watcher looks for changes made by other processes
-DEFAULT_PAGE = 50
 
 
 def _model(name: str, field: str) -> str:
@@ -218,15 +216,19 @@ class MonitoringServicer:
     async def ListMonitoringPolicies(
         self, request: pb.ListMonitoringPoliciesRequest, context: Context
     ) -> pb.ListMonitoringPoliciesResponse:
-        limit = page_size(request.page_size, default=DEFAULT_PAGE)
-        parameters = {"model": _model(request.model, "model")}
+        # The method is part of what a token is bound to: both Lists' cursors look alike.
+        parameters = {"list": "policies", "filter": request.filter, "order_by": request.order_by}
         cursor = decode_page_token(request.page_token, parameters)
-        page = await run_blocking(
-            self._policies.list_policies, model=request.model, cursor=cursor, limit=limit
+        page: Page = await run_blocking(
+            self._policies.list_policies,
+            request.filter,
+            request.order_by,
+            cursor,
+            page_size(request.page_size),
         )
         token = encode_page_token(page.next_cursor, parameters) if page.next_cursor else ""
         return pb.ListMonitoringPoliciesResponse(
-            monitoring_policies=[policy_to_pb(p) for p in page.policies], next_page_token=token
+            monitoring_policies=[policy_to_pb(p) for p in page.items], next_page_token=token
         )
 
     async def UpdateMonitoringPolicy(
@@ -277,52 +279,18 @@ class MonitoringServicer:
     async def ListAlerts(
         self, request: pb.ListAlertsRequest, context: Context
     ) -> pb.ListAlertsResponse:
-        alerts = self._alerts
-        limit = page_size(request.page_size, default=DEFAULT_PAGE)
-        states = []
-        for i, state in enumerate(request.states):
-            if state not in ALERT_STATES:
-                raise InvalidArgumentError.for_field(
-                    f"states[{i}]", "unknown state", reason=Reason.INVALID_FILTER
-                )
-            states.append(ALERT_STATES[state].value)
-        kinds = []
-        for i, kind in enumerate(request.kinds):
-            if kind not in ALERT_KINDS:
-                raise InvalidArgumentError.for_field(
-                    f"kinds[{i}]", "unknown kind", reason=Reason.INVALID_FILTER
-                )
-            kinds.append(ALERT_KINDS[kind].value)
-        if request.model_version:
-            version_ref(request.model_version, "model_version")
-        if request.policy:
-            policy_id_of(request.policy, "policy")
-        start, end = _time(request, "start_time"), _time(request, "end_time")
-        parameters = {
-            "model": _model(request.model, "model"),
-            "version": request.model_version,
-            "policy": request.policy,
-            "states": sorted(states),
-            "kinds": sorted(kinds),
-            "start": start.isoformat() if start else "",
-            "end": end.isoformat() if end else "",
-        }
+        parameters = {"list": "alerts", "filter": request.filter, "order_by": request.order_by}
         cursor = decode_page_token(request.page_token, parameters)
-        page = await run_blocking(
-            alerts.list_alerts,
-            model=request.model,
-            version=request.model_version,
-            policy=request.policy,
-            states=states,
-            kinds=kinds,
-            start=start,
-            end=end,
-            cursor=cursor,
-            limit=limit,
+        page: Page = await run_blocking(
+            self._alerts.list_alerts,
+            request.filter,
+            request.order_by,
+            cursor,
+            page_size(request.page_size),
         )
         token = encode_page_token(page.next_cursor, parameters) if page.next_cursor else ""
         return pb.ListAlertsResponse(
-            alerts=[alert_to_pb(a) for a in page.alerts], next_page_token=token
+            alerts=[alert_to_pb(a) for a in page.items], next_page_token=token
         )
 
     async def WatchAlerts(

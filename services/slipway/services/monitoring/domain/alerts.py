@@ -9,6 +9,7 @@ resolves it; the next window with it fires a new alert.
 
 from __future__ import annotations
 
+import enum
 import re
 import uuid
 from collections.abc import Collection, Mapping
@@ -23,6 +24,8 @@ from slipway.core.audit import record
 from slipway.core.context import Principal
 from slipway.core.db import Database
 from slipway.core.errors import InvalidArgumentError, NotFoundError
+from slipway.core.filters import parse_filter
+from slipway.core.ordering import Page, page_of, parse_order
 from slipway.core.reasons import Reason
 from slipway.services.monitoring.domain.entities import (
     Alert,
@@ -107,10 +110,31 @@ class AlertEvent:
     change: Change | None
 
 
-@dataclass(frozen=True)
-class AlertPage:
-    alerts: list[Alert]
-    next_cursor: dict[str, Any] | None
+# What ListAlerts filters and orders on: exactly what its comment in monitoring_service.proto
+# names (tests/contracts/test_documented_examples.py runs the examples).
+FILTER_FIELDS: dict[str, type] = {
+    "name": str,
+    "model": str,
+    "model_version": str,
+    "policy": str,
+    "state": str,
+    "kind": str,
+    "severity": str,
+    "training_job": str,
+    "fire_time": datetime,
+    "update_time": datetime,
+    "resolve_time": datetime,
+}
+ORDER_FIELDS = ("fire_time", "update_time", "name")
+
+
+def _field(alert: Alert, field: str) -> Any:
+    """A filter or order field of an alert; enums by their API names (``FIRING``,
+    ``DATA_DRIFT``, ``CRITICAL``)."""
+    if field in ("state", "kind", "severity"):
+        value: enum.Enum = getattr(alert, field)
+        return value.name
+    return getattr(alert, field, None)
 
 
 def _audit(
@@ -446,41 +470,15 @@ class Alerts:
             return report
 
     def list_alerts(
-        self,
-        *,
-        model: str = "",
-        version: str = "",
-        policy: str = "",
-        states: Collection[str] = (),
-        kinds: Collection[str] = (),
-        start: datetime | None = None,
-        end: datetime | None = None,
-        cursor: Mapping[str, Any] | None = None,
-        limit: int = 50,
-    ) -> AlertPage:
-        after = None
-        if cursor is not None:
-            after = (datetime.fromisoformat(str(cursor["fire_time"])), str(cursor["id"]))
+        self, filter_text: str, order_by: str, cursor: Mapping[str, Any] | None, limit: int
+    ) -> Page:
+        """A page of the alerts matching ``filter_text`` (AIP-160, ``FILTER_FIELDS``) in the
+        order ``order_by`` (AIP-132, ``ORDER_FIELDS``; default the newest first)."""
+        predicate = parse_filter(filter_text, FILTER_FIELDS, _field)
+        order = parse_order(order_by, "fire_time desc", ORDER_FIELDS)
         with self._db.unit_of_work(read_only=True) as session:
-            rows = self._repo.list_alerts(
-                session,
-                model=model,
-                version=version,
-                policy=policy,
-                states=states,
-                kinds=kinds,
-                start=start,
-                end=end,
-                after=after,
-                limit=limit + 1,
-            )
-        more = len(rows) > limit
-        rows = rows[:limit]
-        alerts = [alert for alert, _, _ in rows]
-        next_cursor = (
-            {"fire_time": rows[-1][1].isoformat(), "id": rows[-1][2]} if more and rows else None
-        )
-        return AlertPage(alerts, next_cursor)
+            alerts = [a for a in self._repo.all_alerts(session) if predicate(a)]
+        return page_of(alerts, order, lambda a: a.name, cursor, limit, _field)
 
     def firing(self, model: str = "") -> tuple[list[Alert], int]:
         """The alerts firing now, and the event stream's position they were read at."""

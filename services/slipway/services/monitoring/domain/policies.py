@@ -14,7 +14,7 @@ import math
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -32,8 +32,10 @@ from slipway.core.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from slipway.core.filters import parse_filter
 from slipway.core.idempotency import find_json, key_for, remember_json
 from slipway.core.names import MODEL_ID, RESOURCE_ID, RESOURCE_ID_RULE
+from slipway.core.ordering import Page, page_of, parse_order
 from slipway.core.reasons import Reason
 from slipway.core.roles import ADMIN, APPROVER, DEVELOPER
 from slipway.services.monitoring.domain.alerts import POLICY_PREFIX as PREFIX
@@ -88,10 +90,20 @@ def policy_id_of(name: str, field: str = "name") -> str:
     return policy_id
 
 
-@dataclass(frozen=True)
-class PolicyPage:
-    policies: list[Policy]
-    next_cursor: dict[str, Any] | None
+# What ListMonitoringPolicies filters and orders on: exactly what its comment in
+# monitoring_service.proto names (tests/contracts/test_documented_examples.py runs the examples).
+FILTER_FIELDS: dict[str, type] = {
+    "name": str,
+    "model": str,
+    "created_by": str,
+    "create_time": datetime,
+    "update_time": datetime,
+}
+ORDER_FIELDS = ("name", "create_time", "update_time")
+
+
+def _field(policy: Policy, field: str) -> Any:
+    return getattr(policy, field, None)
 
 
 class PolicyDocuments(Protocol):
@@ -432,16 +444,15 @@ class Policies:
             return self._row(session, policy_id)
 
     def list_policies(
-        self, *, model: str, cursor: Mapping[str, Any] | None, limit: int
-    ) -> PolicyPage:
+        self, filter_text: str, order_by: str, cursor: Mapping[str, Any] | None, limit: int
+    ) -> Page:
+        """A page of the policies matching ``filter_text`` (AIP-160, the fields of
+        ``FILTER_FIELDS``) in the order ``order_by`` (AIP-132, ``ORDER_FIELDS``)."""
+        predicate = parse_filter(filter_text, FILTER_FIELDS, _field)
+        order = parse_order(order_by, "name", ORDER_FIELDS)
         with self._db.unit_of_work(read_only=True) as session:
-            after = None if cursor is None else str(cursor.get("after", ""))
-            rows = self._repo.list_policies(session, model=model, after=after, limit=limit + 1)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return PolicyPage(
-            rows, {"after": rows[-1].name.removeprefix(PREFIX)} if more and rows else None
-        )
+            policies = [p for p in self._repo.all_policies(session) if predicate(p)]
+        return page_of(policies, order, lambda p: p.name, cursor, limit, _field)
 
     def enabled(self) -> list[Policy]:
         with self._db.unit_of_work(read_only=True) as session:

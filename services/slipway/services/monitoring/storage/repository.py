@@ -168,11 +168,8 @@ class MonitoringRepository(Protocol):
 
     def delete_policy(self, session: Session, policy_id: str) -> None: ...
 
-    def list_policies(
-        self, session: Session, *, model: str, after: str | None, limit: int
-    ) -> list[Policy]:
-        """Up to ``limit`` policies ordered by id, of ``model`` (all when empty), after the id
-        ``after``."""
+    def all_policies(self, session: Session) -> list[Policy]:
+        """Every policy, for ListMonitoringPolicies to filter and order."""
 
     def enabled_policies(
         self, session: Session, model: str = "", *, limit: int | None = None
@@ -201,22 +198,9 @@ class MonitoringRepository(Protocol):
 
     def last_retraining(self, session: Session, policy: str, model: str) -> datetime | None: ...
 
-    def list_alerts(
-        self,
-        session: Session,
-        *,
-        model: str,
-        version: str,
-        policy: str,
-        states: Collection[str],
-        kinds: Collection[str],
-        start: datetime | None,
-        end: datetime | None,
-        after: tuple[datetime, str] | None,
-        limit: int,
-    ) -> list[tuple[Alert, datetime, str]]:
-        """Up to ``limit`` alerts newest first, after the (fire time, id) ``after``, each with
-        its fire time and id."""
+    def all_alerts(self, session: Session) -> list[Alert]:
+        """Every alert, for ListAlerts to filter and order (an alert names its report, so the
+        rows are small)."""
 
     def firing_alerts(self, session: Session, model: str = "") -> list[Alert]: ...
 
@@ -399,15 +383,8 @@ class SqlMonitoringRepository:
         if row is not None:
             session.delete(row)
 
-    def list_policies(
-        self, session: Session, *, model: str, after: str | None, limit: int
-    ) -> list[Policy]:
-        query = select(PolicyRow).order_by(PolicyRow.id)
-        if model:
-            query = query.where(PolicyRow.model == model)
-        if after is not None:
-            query = query.where(PolicyRow.id > after)
-        return [_policy(r) for r in session.scalars(query.limit(limit))]
+    def all_policies(self, session: Session) -> list[Policy]:
+        return [_policy(r) for r in session.scalars(select(PolicyRow))]
 
     def enabled_policies(
         self, session: Session, model: str = "", *, limit: int | None = None
@@ -504,42 +481,8 @@ class SqlMonitoringRepository:
         )
         return last
 
-    def list_alerts(
-        self,
-        session: Session,
-        *,
-        model: str,
-        version: str,
-        policy: str,
-        states: Collection[str],
-        kinds: Collection[str],
-        start: datetime | None,
-        end: datetime | None,
-        after: tuple[datetime, str] | None,
-        limit: int,
-    ) -> list[tuple[Alert, datetime, str]]:
-        query = select(AlertRow)
-        if model:
-            query = query.where(AlertRow.model == model)
-        if version:
-            query = query.where(AlertRow.model_version == version)
-        if policy:
-            query = query.where(AlertRow.policy == policy)
-        if states:
-            query = query.where(AlertRow.state.in_(sorted(states)))
-        if kinds:
-            query = query.where(AlertRow.kind.in_(sorted(kinds)))
-        if start is not None:
-            query = query.where(AlertRow.fire_time >= start)
-        if end is not None:
-            query = query.where(AlertRow.fire_time < end)
-        if after is not None:
-            at, last_id = after
-            query = query.where(
-                (AlertRow.fire_time < at) | ((AlertRow.fire_time == at) & (AlertRow.id < last_id))
-            )
-        query = query.order_by(AlertRow.fire_time.desc(), AlertRow.id.desc()).limit(limit)
-        return [(_alert(r), r.fire_time, r.id) for r in session.scalars(query)]
+    def all_alerts(self, session: Session) -> list[Alert]:
+        return [_alert(r) for r in session.scalars(select(AlertRow))]
 
     def firing_alerts(self, session: Session, model: str = "") -> list[Alert]:
         query = select(AlertRow).where(AlertRow.state == "firing")

@@ -82,7 +82,7 @@ def to_record(item: _Pending) -> prediction_record_pb2.PredictionRecord:
         model_version=item.info.name,
         alias=item.alias,
         role=ROLES[item.role],
-        time=stamp,
+        predict_time=stamp,
         row_count=len(item.rows),
     )
     for j, spec in enumerate(item.info.inputs):

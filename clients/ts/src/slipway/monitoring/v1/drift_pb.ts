@@ -17,6 +17,8 @@ export const file_slipway_monitoring_v1_drift: GenFile = /*@__PURE__*/
  * than 5 distinct values, chi-square for categorical and z-test for binary ones (p <= 0.05 means
  * drift); with a larger reference, normed Wasserstein for numeric and Jensen-Shannon for
  * categorical and low-cardinality features (distance >= 0.1 means drift).
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `DRIFT_METHOD_UNSPECIFIED` where it must decide).
  *
  * @generated from enum slipway.monitoring.v1.DriftMethod
  */
@@ -81,6 +83,8 @@ export const DriftMethodSchema: GenEnum<DriftMethod> = /*@__PURE__*/
 
 /**
  * A detector of concept drift on the stream of prediction errors.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `CONCEPT_DRIFT_DETECTOR_UNSPECIFIED` where it must decide).
  *
  * @generated from enum slipway.monitoring.v1.ConceptDriftDetector
  */

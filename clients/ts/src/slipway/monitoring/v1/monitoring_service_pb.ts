@@ -4,9 +4,11 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_google_api_field_behavior } from "../../../google/api/field_behavior_pb.js";
+import { file_google_api_resource } from "../../../google/api/resource_pb.js";
 import type { FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_field_mask, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Alert, AlertKind, AlertState } from "./alert_pb.js";
+import type { Alert } from "./alert_pb.js";
 import { file_slipway_monitoring_v1_alert } from "./alert_pb.js";
 import type { MonitoringPolicy } from "./monitoring_policy_pb.js";
 import { file_slipway_monitoring_v1_monitoring_policy } from "./monitoring_policy_pb.js";
@@ -20,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file slipway/monitoring/v1/monitoring_service.proto.
  */
 export const file_slipway_monitoring_v1_monitoring_service: GenFile = /*@__PURE__*/
-  fileDesc("Ci5zbGlwd2F5L21vbml0b3JpbmcvdjEvbW9uaXRvcmluZ19zZXJ2aWNlLnByb3RvEhVzbGlwd2F5Lm1vbml0b3JpbmcudjEilgEKGEluZ2VzdFByZWRpY3Rpb25zUmVxdWVzdBI4CgdyZWNvcmRzGAEgAygLMicuc2xpcHdheS5tb25pdG9yaW5nLnYxLlByZWRpY3Rpb25SZWNvcmQSHAoUZHJvcHBlZF9yZWNvcmRfY291bnQYAiABKAMSDgoGc2VuZGVyGAMgASgJEhIKCnJlcXVlc3RfaWQYBCABKAkidQoZSW5nZXN0UHJlZGljdGlvbnNSZXNwb25zZRIdChVhY2NlcHRlZF9yZWNvcmRfY291bnQYASABKAMSGgoSYWNjZXB0ZWRfcm93X2NvdW50GAIgASgDEh0KFXJlamVjdGVkX3JlY29yZF9jb3VudBgDIAEoAyJpChhJbmdlc3RHcm91bmRUcnV0aFJlcXVlc3QSOQoNZ3JvdW5kX3RydXRocxgBIAMoCzIiLnNsaXB3YXkubW9uaXRvcmluZy52MS5Hcm91bmRUcnV0aBISCgpyZXF1ZXN0X2lkGAIgASgJImEKGUluZ2VzdEdyb3VuZFRydXRoUmVzcG9uc2USFQoNbWF0Y2hlZF9jb3VudBgBIAEoAxIVCg1wZW5kaW5nX2NvdW50GAIgASgDEhYKDnJlamVjdGVkX2NvdW50GAMgASgDImgKGkdldE1vbml0b3JpbmdSZXBvcnRSZXF1ZXN0EgwKBG5hbWUYASABKAlKBAgCEANKBAgDEARKBAgEEAVKBAgFEAZSBnBvbGljeVIKc3RhcnRfdGltZVIIZW5kX3RpbWVSBnJlcG9ydCJWChtHZXRNb25pdG9yaW5nUmVwb3J0UmVzcG9uc2USNwoGcmVwb3J0GAEgASgLMicuc2xpcHdheS5tb25pdG9yaW5nLnYxLk1vbml0b3JpbmdSZXBvcnQipQEKHkNvbXB1dGVNb25pdG9yaW5nUmVwb3J0UmVxdWVzdBIVCg1tb2RlbF92ZXJzaW9uGAEgASgJEg4KBnBvbGljeRgCIAEoCRIuCgpzdGFydF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiWgofQ29tcHV0ZU1vbml0b3JpbmdSZXBvcnRSZXNwb25zZRI3CgZyZXBvcnQYASABKAsyJy5zbGlwd2F5Lm1vbml0b3JpbmcudjEuTW9uaXRvcmluZ1JlcG9ydCKlAQodQ3JlYXRlTW9uaXRvcmluZ1BvbGljeVJlcXVlc3QSQgoRbW9uaXRvcmluZ19wb2xpY3kYASABKAsyJy5zbGlwd2F5Lm1vbml0b3JpbmcudjEuTW9uaXRvcmluZ1BvbGljeRIcChRtb25pdG9yaW5nX3BvbGljeV9pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkSEgoKcmVxdWVzdF9pZBgEIAEoCSJkCh5DcmVhdGVNb25pdG9yaW5nUG9saWN5UmVzcG9uc2USQgoRbW9uaXRvcmluZ19wb2xpY3kYASABKAsyJy5zbGlwd2F5Lm1vbml0b3JpbmcudjEuTW9uaXRvcmluZ1BvbGljeSIqChpHZXRNb25pdG9yaW5nUG9saWN5UmVxdWVzdBIMCgRuYW1lGAEgASgJImEKG0dldE1vbml0b3JpbmdQb2xpY3lSZXNwb25zZRJCChFtb25pdG9yaW5nX3BvbGljeRgBIAEoCzInLnNsaXB3YXkubW9uaXRvcmluZy52MS5Nb25pdG9yaW5nUG9saWN5IlUKHUxpc3RNb25pdG9yaW5nUG9saWNpZXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg0KBW1vZGVsGAMgASgJIn8KHkxpc3RNb25pdG9yaW5nUG9saWNpZXNSZXNwb25zZRJEChNtb25pdG9yaW5nX3BvbGljaWVzGAEgAygLMicuc2xpcHdheS5tb25pdG9yaW5nLnYxLk1vbml0b3JpbmdQb2xpY3kSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIrgBCh1VcGRhdGVNb25pdG9yaW5nUG9saWN5UmVxdWVzdBJCChFtb25pdG9yaW5nX3BvbGljeRgBIAEoCzInLnNsaXB3YXkubW9uaXRvcmluZy52MS5Nb25pdG9yaW5nUG9saWN5Ei8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzaxIOCgZyZWFzb24YAyABKAkSEgoKcmVxdWVzdF9pZBgEIAEoCSJkCh5VcGRhdGVNb25pdG9yaW5nUG9saWN5UmVzcG9uc2USQgoRbW9uaXRvcmluZ19wb2xpY3kYASABKAsyJy5zbGlwd2F5Lm1vbml0b3JpbmcudjEuTW9uaXRvcmluZ1BvbGljeSJfCh1EZWxldGVNb25pdG9yaW5nUG9saWN5UmVxdWVzdBIMCgRuYW1lGAEgASgJEgwKBGV0YWcYAiABKAkSDgoGcmVhc29uGAMgASgJEhIKCnJlcXVlc3RfaWQYBCABKAkiIAoeRGVsZXRlTW9uaXRvcmluZ1BvbGljeVJlc3BvbnNlIh8KD0dldEFsZXJ0UmVxdWVzdBIMCgRuYW1lGAEgASgJIj8KEEdldEFsZXJ0UmVzcG9uc2USKwoFYWxlcnQYASABKAsyHC5zbGlwd2F5Lm1vbml0b3JpbmcudjEuQWxlcnQisgIKEUxpc3RBbGVydHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg0KBW1vZGVsGAMgASgJEhUKDW1vZGVsX3ZlcnNpb24YBCABKAkSDgoGcG9saWN5GAUgASgJEjEKBnN0YXRlcxgGIAMoDjIhLnNsaXB3YXkubW9uaXRvcmluZy52MS5BbGVydFN0YXRlEi8KBWtpbmRzGAcgAygOMiAuc2xpcHdheS5tb25pdG9yaW5nLnYxLkFsZXJ0S2luZBIuCgpzdGFydF90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiWwoSTGlzdEFsZXJ0c1Jlc3BvbnNlEiwKBmFsZXJ0cxgBIAMoCzIcLnNsaXB3YXkubW9uaXRvcmluZy52MS5BbGVydBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiawoSV2F0Y2hBbGVydHNSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEhYKDmluY2x1ZGVfZmlyaW5nGAIgASgIEhsKDmFmdGVyX3NlcXVlbmNlGAMgASgDSACIAQFCEQoPX2FmdGVyX3NlcXVlbmNlIpABChNXYXRjaEFsZXJ0c1Jlc3BvbnNlEisKBWFsZXJ0GAEgASgLMhwuc2xpcHdheS5tb25pdG9yaW5nLnYxLkFsZXJ0EjoKCnRyYW5zaXRpb24YAiABKA4yJi5zbGlwd2F5Lm1vbml0b3JpbmcudjEuQWxlcnRUcmFuc2l0aW9uEhAKCHNlcXVlbmNlGAMgASgDKqsBCg9BbGVydFRyYW5zaXRpb24SIAocQUxFUlRfVFJBTlNJVElPTl9VTlNQRUNJRklFRBAAEh0KGUFMRVJUX1RSQU5TSVRJT05fRVhJU1RJTkcQARIaChZBTEVSVF9UUkFOU0lUSU9OX0ZJUkVEEAISHAoYQUxFUlRfVFJBTlNJVElPTl9VUERBVEVEEAMSHQoZQUxFUlRfVFJBTlNJVElPTl9SRVNPTFZFRBAEMtQLChFNb25pdG9yaW5nU2VydmljZRJ4ChFJbmdlc3RQcmVkaWN0aW9ucxIvLnNsaXB3YXkubW9uaXRvcmluZy52MS5Jbmdlc3RQcmVkaWN0aW9uc1JlcXVlc3QaMC5zbGlwd2F5Lm1vbml0b3JpbmcudjEuSW5nZXN0UHJlZGljdGlvbnNSZXNwb25zZSgBEnYKEUluZ2VzdEdyb3VuZFRydXRoEi8uc2xpcHdheS5tb25pdG9yaW5nLnYxLkluZ2VzdEdyb3VuZFRydXRoUmVxdWVzdBowLnNsaXB3YXkubW9uaXRvcmluZy52MS5Jbmdlc3RHcm91bmRUcnV0aFJlc3BvbnNlEnwKE0dldE1vbml0b3JpbmdSZXBvcnQSMS5zbGlwd2F5Lm1vbml0b3JpbmcudjEuR2V0TW9uaXRvcmluZ1JlcG9ydFJlcXVlc3QaMi5zbGlwd2F5Lm1vbml0b3JpbmcudjEuR2V0TW9uaXRvcmluZ1JlcG9ydFJlc3BvbnNlEogBChdDb21wdXRlTW9uaXRvcmluZ1JlcG9ydBI1LnNsaXB3YXkubW9uaXRvcmluZy52MS5Db21wdXRlTW9uaXRvcmluZ1JlcG9ydFJlcXVlc3QaNi5zbGlwd2F5Lm1vbml0b3JpbmcudjEuQ29tcHV0ZU1vbml0b3JpbmdSZXBvcnRSZXNwb25zZRKFAQoWQ3JlYXRlTW9uaXRvcmluZ1BvbGljeRI0LnNsaXB3YXkubW9uaXRvcmluZy52MS5DcmVhdGVNb25pdG9yaW5nUG9saWN5UmVxdWVzdBo1LnNsaXB3YXkubW9uaXRvcmluZy52MS5DcmVhdGVNb25pdG9yaW5nUG9saWN5UmVzcG9uc2USfAoTR2V0TW9uaXRvcmluZ1BvbGljeRIxLnNsaXB3YXkubW9uaXRvcmluZy52MS5HZXRNb25pdG9yaW5nUG9saWN5UmVxdWVzdBoyLnNsaXB3YXkubW9uaXRvcmluZy52MS5HZXRNb25pdG9yaW5nUG9saWN5UmVzcG9uc2UShQEKFkxpc3RNb25pdG9yaW5nUG9saWNpZXMSNC5zbGlwd2F5Lm1vbml0b3JpbmcudjEuTGlzdE1vbml0b3JpbmdQb2xpY2llc1JlcXVlc3QaNS5zbGlwd2F5Lm1vbml0b3JpbmcudjEuTGlzdE1vbml0b3JpbmdQb2xpY2llc1Jlc3BvbnNlEoUBChZVcGRhdGVNb25pdG9yaW5nUG9saWN5EjQuc2xpcHdheS5tb25pdG9yaW5nLnYxLlVwZGF0ZU1vbml0b3JpbmdQb2xpY3lSZXF1ZXN0GjUuc2xpcHdheS5tb25pdG9yaW5nLnYxLlVwZGF0ZU1vbml0b3JpbmdQb2xpY3lSZXNwb25zZRKFAQoWRGVsZXRlTW9uaXRvcmluZ1BvbGljeRI0LnNsaXB3YXkubW9uaXRvcmluZy52MS5EZWxldGVNb25pdG9yaW5nUG9saWN5UmVxdWVzdBo1LnNsaXB3YXkubW9uaXRvcmluZy52MS5EZWxldGVNb25pdG9yaW5nUG9saWN5UmVzcG9uc2USWwoIR2V0QWxlcnQSJi5zbGlwd2F5Lm1vbml0b3JpbmcudjEuR2V0QWxlcnRSZXF1ZXN0Gicuc2xpcHdheS5tb25pdG9yaW5nLnYxLkdldEFsZXJ0UmVzcG9uc2USYQoKTGlzdEFsZXJ0cxIoLnNsaXB3YXkubW9uaXRvcmluZy52MS5MaXN0QWxlcnRzUmVxdWVzdBopLnNsaXB3YXkubW9uaXRvcmluZy52MS5MaXN0QWxlcnRzUmVzcG9uc2USZgoLV2F0Y2hBbGVydHMSKS5zbGlwd2F5Lm1vbml0b3JpbmcudjEuV2F0Y2hBbGVydHNSZXF1ZXN0Giouc2xpcHdheS5tb25pdG9yaW5nLnYxLldhdGNoQWxlcnRzUmVzcG9uc2UwAULxAQoZZGV2LnNsaXB3YXkubW9uaXRvcmluZy52MUIWTW9uaXRvcmluZ1NlcnZpY2VQcm90b1ABWkZnaXRodWIuY29tL3NsaXB3YXktbWxvcHMvc2xpcHdheS9jbGllbnRzL2dvL21vbml0b3JpbmcvdjE7bW9uaXRvcmluZ3YxogIDU01YqgIVU2xpcHdheS5Nb25pdG9yaW5nLlYxygIVU2xpcHdheVxNb25pdG9yaW5nXFYx4gIhU2xpcHdheVxNb25pdG9yaW5nXFYxXEdQQk1ldGFkYXRh6gIXU2xpcHdheTo6TW9uaXRvcmluZzo6VjFiBnByb3RvMw", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_slipway_monitoring_v1_alert, file_slipway_monitoring_v1_monitoring_policy, file_slipway_monitoring_v1_monitoring_report, file_slipway_monitoring_v1_prediction_record]);
+  fileDesc("Ci5zbGlwd2F5L21vbml0b3JpbmcvdjEvbW9uaXRvcmluZ19zZXJ2aWNlLnByb3RvEhVzbGlwd2F5Lm1vbml0b3JpbmcudjEirgEKGEluZ2VzdFByZWRpY3Rpb25zUmVxdWVzdBI+CgdyZWNvcmRzGAEgAygLMicuc2xpcHdheS5tb25pdG9yaW5nLnYxLlByZWRpY3Rpb25SZWNvcmRCBOJBAQISIgoUZHJvcHBlZF9yZWNvcmRfY291bnQYAiABKANCBOJBAQESFAoGc2VuZGVyGAMgASgJQgTiQQEBEhgKCnJlcXVlc3RfaWQYBCABKAlCBOJBAQEidQoZSW5nZXN0UHJlZGljdGlvbnNSZXNwb25zZRIdChVhY2NlcHRlZF9yZWNvcmRfY291bnQYASABKAMSGgoSYWNjZXB0ZWRfcm93X2NvdW50GAIgASgDEh0KFXJlamVjdGVkX3JlY29yZF9jb3VudBgDIAEoAyJ1ChhJbmdlc3RHcm91bmRUcnV0aFJlcXVlc3QSPwoNZ3JvdW5kX3RydXRocxgBIAMoCzIiLnNsaXB3YXkubW9uaXRvcmluZy52MS5Hcm91bmRUcnV0aEIE4kEBAhIYCgpyZXF1ZXN0X2lkGAIgASgJQgTiQQEBImEKGUluZ2VzdEdyb3VuZFRydXRoUmVzcG9uc2USFQoNbWF0Y2hlZF9jb3VudBgBIAEoAxIVCg1wZW5kaW5nX2NvdW50GAIgASgDEhYKDnJlamVjdGVkX2NvdW50GAMgASgDIpoBChpHZXRNb25pdG9yaW5nUmVwb3J0UmVxdWVzdBI+CgRuYW1lGAEgASgJQjDiQQEC+kEpCidtb25pdG9yaW5nLnNsaXB3YXkuZGV2L01vbml0b3JpbmdSZXBvcnRKBAgCEANKBAgDEARKBAgEEAVKBAgFEAZSBnBvbGljeVIKc3RhcnRfdGltZVIIZW5kX3RpbWVSBnJlcG9ydCJWChtHZXRNb25pdG9yaW5nUmVwb3J0UmVzcG9uc2USNwoGcmVwb3J0GAEgASgLMicuc2xpcHdheS5tb25pdG9yaW5nLnYxLk1vbml0b3JpbmdSZXBvcnQijwIKHkNvbXB1dGVNb25pdG9yaW5nUmVwb3J0UmVxdWVzdBJBCg1tb2RlbF92ZXJzaW9uGAEgASgJQiriQQEC+kEjCiFyZWdpc3RyeS5zbGlwd2F5LmRldi9Nb2RlbFZlcnNpb24SQAoGcG9saWN5GAIgASgJQjDiQQEB+kEpCidtb25pdG9yaW5nLnNsaXB3YXkuZGV2L01vbml0b3JpbmdQb2xpY3kSNAoKc3RhcnRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQESMgoIZW5kX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEBIloKH0NvbXB1dGVNb25pdG9yaW5nUmVwb3J0UmVzcG9uc2USNwoGcmVwb3J0GAEgASgLMicuc2xpcHdheS5tb25pdG9yaW5nLnYxLk1vbml0b3JpbmdSZXBvcnQivQEKHUNyZWF0ZU1vbml0b3JpbmdQb2xpY3lSZXF1ZXN0EkgKEW1vbml0b3JpbmdfcG9saWN5GAEgASgLMicuc2xpcHdheS5tb25pdG9yaW5nLnYxLk1vbml0b3JpbmdQb2xpY3lCBOJBAQISIgoUbW9uaXRvcmluZ19wb2xpY3lfaWQYAiABKAlCBOJBAQESFAoGcmVhc29uGAMgASgJQgTiQQEBEhgKCnJlcXVlc3RfaWQYBCABKAlCBOJBAQEiZAoeQ3JlYXRlTW9uaXRvcmluZ1BvbGljeVJlc3BvbnNlEkIKEW1vbml0b3JpbmdfcG9saWN5GAEgASgLMicuc2xpcHdheS5tb25pdG9yaW5nLnYxLk1vbml0b3JpbmdQb2xpY3kiXAoaR2V0TW9uaXRvcmluZ1BvbGljeVJlcXVlc3QSPgoEbmFtZRgBIAEoCUIw4kEBAvpBKQonbW9uaXRvcmluZy5zbGlwd2F5LmRldi9Nb25pdG9yaW5nUG9saWN5ImEKG0dldE1vbml0b3JpbmdQb2xpY3lSZXNwb25zZRJCChFtb25pdG9yaW5nX3BvbGljeRgBIAEoCzInLnNsaXB3YXkubW9uaXRvcmluZy52MS5Nb25pdG9yaW5nUG9saWN5Io0BCh1MaXN0TW9uaXRvcmluZ1BvbGljaWVzUmVxdWVzdBIXCglwYWdlX3NpemUYASABKAVCBOJBAQESGAoKcGFnZV90b2tlbhgCIAEoCUIE4kEBARIUCgZmaWx0ZXIYBCABKAlCBOJBAQESFgoIb3JkZXJfYnkYBSABKAlCBOJBAQFKBAgDEARSBW1vZGVsIn8KHkxpc3RNb25pdG9yaW5nUG9saWNpZXNSZXNwb25zZRJEChNtb25pdG9yaW5nX3BvbGljaWVzGAEgAygLMicuc2xpcHdheS5tb25pdG9yaW5nLnYxLk1vbml0b3JpbmdQb2xpY3kSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJItABCh1VcGRhdGVNb25pdG9yaW5nUG9saWN5UmVxdWVzdBJIChFtb25pdG9yaW5nX3BvbGljeRgBIAEoCzInLnNsaXB3YXkubW9uaXRvcmluZy52MS5Nb25pdG9yaW5nUG9saWN5QgTiQQECEjUKC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFza0IE4kEBARIUCgZyZWFzb24YAyABKAlCBOJBAQESGAoKcmVxdWVzdF9pZBgEIAEoCUIE4kEBASJkCh5VcGRhdGVNb25pdG9yaW5nUG9saWN5UmVzcG9uc2USQgoRbW9uaXRvcmluZ19wb2xpY3kYASABKAsyJy5zbGlwd2F5Lm1vbml0b3JpbmcudjEuTW9uaXRvcmluZ1BvbGljeSKjAQodRGVsZXRlTW9uaXRvcmluZ1BvbGljeVJlcXVlc3QSPgoEbmFtZRgBIAEoCUIw4kEBAvpBKQonbW9uaXRvcmluZy5zbGlwd2F5LmRldi9Nb25pdG9yaW5nUG9saWN5EhIKBGV0YWcYAiABKAlCBOJBAQESFAoGcmVhc29uGAMgASgJQgTiQQEBEhgKCnJlcXVlc3RfaWQYBCABKAlCBOJBAQEiIAoeRGVsZXRlTW9uaXRvcmluZ1BvbGljeVJlc3BvbnNlIkYKD0dldEFsZXJ0UmVxdWVzdBIzCgRuYW1lGAEgASgJQiXiQQEC+kEeChxtb25pdG9yaW5nLnNsaXB3YXkuZGV2L0FsZXJ0Ij8KEEdldEFsZXJ0UmVzcG9uc2USKwoFYWxlcnQYASABKAsyHC5zbGlwd2F5Lm1vbml0b3JpbmcudjEuQWxlcnQi4QEKEUxpc3RBbGVydHNSZXF1ZXN0EhcKCXBhZ2Vfc2l6ZRgBIAEoBUIE4kEBARIYCgpwYWdlX3Rva2VuGAIgASgJQgTiQQEBEhQKBmZpbHRlchgKIAEoCUIE4kEBARIWCghvcmRlcl9ieRgLIAEoCUIE4kEBAUoECAMQBEoECAQQBUoECAUQBkoECAYQB0oECAcQCEoECAgQCUoECAkQClIFbW9kZWxSDW1vZGVsX3ZlcnNpb25SBnBvbGljeVIGc3RhdGVzUgVraW5kc1IKc3RhcnRfdGltZVIIZW5kX3RpbWUiWwoSTGlzdEFsZXJ0c1Jlc3BvbnNlEiwKBmFsZXJ0cxgBIAMoCzIcLnNsaXB3YXkubW9uaXRvcmluZy52MS5BbGVydBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkinAEKEldhdGNoQWxlcnRzUmVxdWVzdBIyCgVtb2RlbBgBIAEoCUIj4kEBAfpBHAoacmVnaXN0cnkuc2xpcHdheS5kZXYvTW9kZWwSHAoOaW5jbHVkZV9maXJpbmcYAiABKAhCBOJBAQESIQoOYWZ0ZXJfc2VxdWVuY2UYAyABKANCBOJBAQFIAIgBAUIRCg9fYWZ0ZXJfc2VxdWVuY2UikAEKE1dhdGNoQWxlcnRzUmVzcG9uc2USKwoFYWxlcnQYASABKAsyHC5zbGlwd2F5Lm1vbml0b3JpbmcudjEuQWxlcnQSOgoKdHJhbnNpdGlvbhgCIAEoDjImLnNsaXB3YXkubW9uaXRvcmluZy52MS5BbGVydFRyYW5zaXRpb24SEAoIc2VxdWVuY2UYAyABKAMqqwEKD0FsZXJ0VHJhbnNpdGlvbhIgChxBTEVSVF9UUkFOU0lUSU9OX1VOU1BFQ0lGSUVEEAASHQoZQUxFUlRfVFJBTlNJVElPTl9FWElTVElORxABEhoKFkFMRVJUX1RSQU5TSVRJT05fRklSRUQQAhIcChhBTEVSVF9UUkFOU0lUSU9OX1VQREFURUQQAxIdChlBTEVSVF9UUkFOU0lUSU9OX1JFU09MVkVEEAQy1AsKEU1vbml0b3JpbmdTZXJ2aWNlEngKEUluZ2VzdFByZWRpY3Rpb25zEi8uc2xpcHdheS5tb25pdG9yaW5nLnYxLkluZ2VzdFByZWRpY3Rpb25zUmVxdWVzdBowLnNsaXB3YXkubW9uaXRvcmluZy52MS5Jbmdlc3RQcmVkaWN0aW9uc1Jlc3BvbnNlKAESdgoRSW5nZXN0R3JvdW5kVHJ1dGgSLy5zbGlwd2F5Lm1vbml0b3JpbmcudjEuSW5nZXN0R3JvdW5kVHJ1dGhSZXF1ZXN0GjAuc2xpcHdheS5tb25pdG9yaW5nLnYxLkluZ2VzdEdyb3VuZFRydXRoUmVzcG9uc2USfAoTR2V0TW9uaXRvcmluZ1JlcG9ydBIxLnNsaXB3YXkubW9uaXRvcmluZy52MS5HZXRNb25pdG9yaW5nUmVwb3J0UmVxdWVzdBoyLnNsaXB3YXkubW9uaXRvcmluZy52MS5HZXRNb25pdG9yaW5nUmVwb3J0UmVzcG9uc2USiAEKF0NvbXB1dGVNb25pdG9yaW5nUmVwb3J0EjUuc2xpcHdheS5tb25pdG9yaW5nLnYxLkNvbXB1dGVNb25pdG9yaW5nUmVwb3J0UmVxdWVzdBo2LnNsaXB3YXkubW9uaXRvcmluZy52MS5Db21wdXRlTW9uaXRvcmluZ1JlcG9ydFJlc3BvbnNlEoUBChZDcmVhdGVNb25pdG9yaW5nUG9saWN5EjQuc2xpcHdheS5tb25pdG9yaW5nLnYxLkNyZWF0ZU1vbml0b3JpbmdQb2xpY3lSZXF1ZXN0GjUuc2xpcHdheS5tb25pdG9yaW5nLnYxLkNyZWF0ZU1vbml0b3JpbmdQb2xpY3lSZXNwb25zZRJ8ChNHZXRNb25pdG9yaW5nUG9saWN5EjEuc2xpcHdheS5tb25pdG9yaW5nLnYxLkdldE1vbml0b3JpbmdQb2xpY3lSZXF1ZXN0GjIuc2xpcHdheS5tb25pdG9yaW5nLnYxLkdldE1vbml0b3JpbmdQb2xpY3lSZXNwb25zZRKFAQoWTGlzdE1vbml0b3JpbmdQb2xpY2llcxI0LnNsaXB3YXkubW9uaXRvcmluZy52MS5MaXN0TW9uaXRvcmluZ1BvbGljaWVzUmVxdWVzdBo1LnNsaXB3YXkubW9uaXRvcmluZy52MS5MaXN0TW9uaXRvcmluZ1BvbGljaWVzUmVzcG9uc2UShQEKFlVwZGF0ZU1vbml0b3JpbmdQb2xpY3kSNC5zbGlwd2F5Lm1vbml0b3JpbmcudjEuVXBkYXRlTW9uaXRvcmluZ1BvbGljeVJlcXVlc3QaNS5zbGlwd2F5Lm1vbml0b3JpbmcudjEuVXBkYXRlTW9uaXRvcmluZ1BvbGljeVJlc3BvbnNlEoUBChZEZWxldGVNb25pdG9yaW5nUG9saWN5EjQuc2xpcHdheS5tb25pdG9yaW5nLnYxLkRlbGV0ZU1vbml0b3JpbmdQb2xpY3lSZXF1ZXN0GjUuc2xpcHdheS5tb25pdG9yaW5nLnYxLkRlbGV0ZU1vbml0b3JpbmdQb2xpY3lSZXNwb25zZRJbCghHZXRBbGVydBImLnNsaXB3YXkubW9uaXRvcmluZy52MS5HZXRBbGVydFJlcXVlc3QaJy5zbGlwd2F5Lm1vbml0b3JpbmcudjEuR2V0QWxlcnRSZXNwb25zZRJhCgpMaXN0QWxlcnRzEiguc2xpcHdheS5tb25pdG9yaW5nLnYxLkxpc3RBbGVydHNSZXF1ZXN0Gikuc2xpcHdheS5tb25pdG9yaW5nLnYxLkxpc3RBbGVydHNSZXNwb25zZRJmCgtXYXRjaEFsZXJ0cxIpLnNsaXB3YXkubW9uaXRvcmluZy52MS5XYXRjaEFsZXJ0c1JlcXVlc3QaKi5zbGlwd2F5Lm1vbml0b3JpbmcudjEuV2F0Y2hBbGVydHNSZXNwb25zZTABQvEBChlkZXYuc2xpcHdheS5tb25pdG9yaW5nLnYxQhZNb25pdG9yaW5nU2VydmljZVByb3RvUAFaRmdpdGh1Yi5jb20vc2xpcHdheS1tbG9wcy9zbGlwd2F5L2NsaWVudHMvZ28vbW9uaXRvcmluZy92MTttb25pdG9yaW5ndjGiAgNTTViqAhVTbGlwd2F5Lk1vbml0b3JpbmcuVjHKAhVTbGlwd2F5XE1vbml0b3JpbmdcVjHiAiFTbGlwd2F5XE1vbml0b3JpbmdcVjFcR1BCTWV0YWRhdGHqAhdTbGlwd2F5OjpNb25pdG9yaW5nOjpWMWIGcHJvdG8z", [file_google_api_field_behavior, file_google_api_resource, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_slipway_monitoring_v1_alert, file_slipway_monitoring_v1_monitoring_policy, file_slipway_monitoring_v1_monitoring_report, file_slipway_monitoring_v1_prediction_record]);
 
 /**
  * One batch of prediction logs. Serving sends batches from a bounded queue; records it had to drop
@@ -393,18 +395,31 @@ export type ListMonitoringPoliciesRequest = Message<"slipway.monitoring.v1.ListM
   pageSize: number;
 
   /**
-   * Optional. The `next_page_token` of a previous call with the same filters.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    *
    * @generated from field: string page_token = 2;
    */
   pageToken: string;
 
   /**
-   * Optional. Only policies of this model, `models/{model}`.
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+   * `field op value` joined with AND, where `op` is one of `= != < <= > >=`. Fields: `name`,
+   * `model` (for example `model = "models/fruit"`), `created_by` (`=` and `!=` only), and
+   * `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
+   * `model = "models/fruit" AND create_time > "2025-01-01T00:00:00Z"`.
    *
-   * @generated from field: string model = 3;
+   * @generated from field: string filter = 4;
    */
-  model: string;
+  filter: string;
+
+  /**
+   * Optional. The order (AIP-132): comma-separated keys among `name` (the default),
+   * `create_time` and `update_time`, each optionally followed by ` desc`, for example
+   * `update_time desc`. Ties are broken by name.
+   *
+   * @generated from field: string order_by = 5;
+   */
+  orderBy: string;
 };
 
 /**
@@ -421,7 +436,7 @@ export const ListMonitoringPoliciesRequestSchema: GenMessage<ListMonitoringPolic
  */
 export type ListMonitoringPoliciesResponse = Message<"slipway.monitoring.v1.ListMonitoringPoliciesResponse"> & {
   /**
-   * The policies, ordered by name.
+   * The policies, in the requested order.
    *
    * @generated from field: repeated slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1;
    */
@@ -625,60 +640,34 @@ export type ListAlertsRequest = Message<"slipway.monitoring.v1.ListAlertsRequest
   pageSize: number;
 
   /**
-   * Optional. The `next_page_token` of a previous call with the same filters.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    *
    * @generated from field: string page_token = 2;
    */
   pageToken: string;
 
   /**
-   * Optional. Only alerts of this model, `models/{model}`.
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+   * `field op value` joined with AND, where `op` is one of `= != < <= > >=`. Fields: `name`,
+   * `model`, `model_version`, `policy` (quoted resource names), `state` (`FIRING` or
+   * `RESOLVED`), `kind` (an AlertKind without its prefix, such as `DATA_DRIFT`), `severity` (an
+   * AlertSeverity without its prefix, such as `CRITICAL`), `training_job`, and `fire_time`,
+   * `update_time` and `resolve_time` compared with a quoted RFC 3339 time. For example
+   * `model = "models/fruit" AND state = FIRING` or
+   * `kind = DATA_DRIFT AND fire_time >= "2025-01-01T00:00:00Z"`.
    *
-   * @generated from field: string model = 3;
+   * @generated from field: string filter = 10;
    */
-  model: string;
+  filter: string;
 
   /**
-   * Optional. Only alerts of this version, `models/{model}/versions/{version}`.
+   * Optional. The order (AIP-132): comma-separated keys among `fire_time`, `update_time` and
+   * `name`, each optionally followed by ` desc`; default `fire_time desc` (the newest first),
+   * for example `update_time desc`. Ties are broken by name.
    *
-   * @generated from field: string model_version = 4;
+   * @generated from field: string order_by = 11;
    */
-  modelVersion: string;
-
-  /**
-   * Optional. Only alerts raised by this policy.
-   *
-   * @generated from field: string policy = 5;
-   */
-  policy: string;
-
-  /**
-   * Optional. Only alerts in one of these states.
-   *
-   * @generated from field: repeated slipway.monitoring.v1.AlertState states = 6;
-   */
-  states: AlertState[];
-
-  /**
-   * Optional. Only alerts of one of these kinds.
-   *
-   * @generated from field: repeated slipway.monitoring.v1.AlertKind kinds = 7;
-   */
-  kinds: AlertKind[];
-
-  /**
-   * Optional. Only alerts that started firing at or after this time.
-   *
-   * @generated from field: google.protobuf.Timestamp start_time = 8;
-   */
-  startTime?: Timestamp | undefined;
-
-  /**
-   * Optional. Only alerts that started firing before this time.
-   *
-   * @generated from field: google.protobuf.Timestamp end_time = 9;
-   */
-  endTime?: Timestamp | undefined;
+  orderBy: string;
 };
 
 /**
@@ -695,7 +684,7 @@ export const ListAlertsRequestSchema: GenMessage<ListAlertsRequest> = /*@__PURE_
  */
 export type ListAlertsResponse = Message<"slipway.monitoring.v1.ListAlertsResponse"> & {
   /**
-   * The alerts, newest first.
+   * The alerts, in the requested order.
    *
    * @generated from field: repeated slipway.monitoring.v1.Alert alerts = 1;
    */
@@ -794,6 +783,8 @@ export const WatchAlertsResponseSchema: GenMessage<WatchAlertsResponse> = /*@__P
 
 /**
  * What happened to an alert in a WatchAlerts stream.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `ALERT_TRANSITION_UNSPECIFIED` where it must decide).
  *
  * @generated from enum slipway.monitoring.v1.AlertTransition
  */
@@ -963,7 +954,7 @@ export const MonitoringService: GenService<{
     output: typeof GetAlertResponseSchema;
   },
   /**
-   * Lists alerts, newest first.
+   * Lists alerts, the newest first unless `order_by` says otherwise.
    *
    * @generated from rpc slipway.monitoring.v1.MonitoringService.ListAlerts
    */

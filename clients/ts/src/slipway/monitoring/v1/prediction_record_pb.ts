@@ -4,6 +4,8 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_google_api_field_behavior } from "../../../google/api/field_behavior_pb.js";
+import { file_google_api_resource } from "../../../google/api/resource_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Tensor } from "../../common/v1/tensor_pb.js";
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file slipway/monitoring/v1/prediction_record.proto.
  */
 export const file_slipway_monitoring_v1_prediction_record: GenFile = /*@__PURE__*/
-  fileDesc("Ci1zbGlwd2F5L21vbml0b3JpbmcvdjEvcHJlZGljdGlvbl9yZWNvcmQucHJvdG8SFXNsaXB3YXkubW9uaXRvcmluZy52MSKSAgoQUHJlZGljdGlvblJlY29yZBISCgpyZXF1ZXN0X2lkGAEgASgJEhUKDW1vZGVsX3ZlcnNpb24YAiABKAkSDQoFYWxpYXMYAyABKAkSMAoEcm9sZRgEIAEoDjIiLnNsaXB3YXkubW9uaXRvcmluZy52MS5UcmFmZmljUm9sZRIoCgR0aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglyb3dfY291bnQYBiABKAMSKQoGaW5wdXRzGAcgAygLMhkuc2xpcHdheS5jb21tb24udjEuVGVuc29yEioKB291dHB1dHMYCCADKAsyGS5zbGlwd2F5LmNvbW1vbi52MS5UZW5zb3IihQEKC0dyb3VuZFRydXRoEhIKCnJlcXVlc3RfaWQYASABKAkSKQoGbGFiZWxzGAIgASgLMhkuc2xpcHdheS5jb21tb24udjEuVGVuc29yEigKBHRpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBW1vZGVsGAQgASgJKncKC1RyYWZmaWNSb2xlEhwKGFRSQUZGSUNfUk9MRV9VTlNQRUNJRklFRBAAEhgKFFRSQUZGSUNfUk9MRV9QUklNQVJZEAESFwoTVFJBRkZJQ19ST0xFX0NBTkFSWRACEhcKE1RSQUZGSUNfUk9MRV9TSEFET1cQA0LwAQoZZGV2LnNsaXB3YXkubW9uaXRvcmluZy52MUIVUHJlZGljdGlvblJlY29yZFByb3RvUAFaRmdpdGh1Yi5jb20vc2xpcHdheS1tbG9wcy9zbGlwd2F5L2NsaWVudHMvZ28vbW9uaXRvcmluZy92MTttb25pdG9yaW5ndjGiAgNTTViqAhVTbGlwd2F5Lk1vbml0b3JpbmcuVjHKAhVTbGlwd2F5XE1vbml0b3JpbmdcVjHiAiFTbGlwd2F5XE1vbml0b3JpbmdcVjFcR1BCTWV0YWRhdGHqAhdTbGlwd2F5OjpNb25pdG9yaW5nOjpWMWIGcHJvdG8z", [file_google_protobuf_timestamp, file_slipway_common_v1_tensor]);
+  fileDesc("Ci1zbGlwd2F5L21vbml0b3JpbmcvdjEvcHJlZGljdGlvbl9yZWNvcmQucHJvdG8SFXNsaXB3YXkubW9uaXRvcmluZy52MSLwAgoQUHJlZGljdGlvblJlY29yZBIYCgpyZXF1ZXN0X2lkGAEgASgJQgTiQQECEkEKDW1vZGVsX3ZlcnNpb24YAiABKAlCKuJBAQL6QSMKIXJlZ2lzdHJ5LnNsaXB3YXkuZGV2L01vZGVsVmVyc2lvbhITCgVhbGlhcxgDIAEoCUIE4kEBARI2CgRyb2xlGAQgASgOMiIuc2xpcHdheS5tb25pdG9yaW5nLnYxLlRyYWZmaWNSb2xlQgTiQQEBEjYKDHByZWRpY3RfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQISFwoJcm93X2NvdW50GAYgASgDQgTiQQECEi8KBmlucHV0cxgHIAMoCzIZLnNsaXB3YXkuY29tbW9uLnYxLlRlbnNvckIE4kEBAhIwCgdvdXRwdXRzGAggAygLMhkuc2xpcHdheS5jb21tb24udjEuVGVuc29yQgTiQQECIsIBCgtHcm91bmRUcnV0aBIYCgpyZXF1ZXN0X2lkGAEgASgJQgTiQQECEi8KBmxhYmVscxgCIAEoCzIZLnNsaXB3YXkuY29tbW9uLnYxLlRlbnNvckIE4kEBAhI0CgpsYWJlbF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBARIyCgVtb2RlbBgEIAEoCUIj4kEBAfpBHAoacmVnaXN0cnkuc2xpcHdheS5kZXYvTW9kZWwqdwoLVHJhZmZpY1JvbGUSHAoYVFJBRkZJQ19ST0xFX1VOU1BFQ0lGSUVEEAASGAoUVFJBRkZJQ19ST0xFX1BSSU1BUlkQARIXChNUUkFGRklDX1JPTEVfQ0FOQVJZEAISFwoTVFJBRkZJQ19ST0xFX1NIQURPVxADQvABChlkZXYuc2xpcHdheS5tb25pdG9yaW5nLnYxQhVQcmVkaWN0aW9uUmVjb3JkUHJvdG9QAVpGZ2l0aHViLmNvbS9zbGlwd2F5LW1sb3BzL3NsaXB3YXkvY2xpZW50cy9nby9tb25pdG9yaW5nL3YxO21vbml0b3Jpbmd2MaICA1NNWKoCFVNsaXB3YXkuTW9uaXRvcmluZy5WMcoCFVNsaXB3YXlcTW9uaXRvcmluZ1xWMeICIVNsaXB3YXlcTW9uaXRvcmluZ1xWMVxHUEJNZXRhZGF0YeoCF1NsaXB3YXk6Ok1vbml0b3Jpbmc6OlYxYgZwcm90bzM", [file_google_api_field_behavior, file_google_api_resource, file_google_protobuf_timestamp, file_slipway_common_v1_tensor]);
 
 /**
  * The inputs and outputs of one inference request, as serving logged them.
@@ -56,9 +58,9 @@ export type PredictionRecord = Message<"slipway.monitoring.v1.PredictionRecord">
   /**
    * Required. When serving answered the request.
    *
-   * @generated from field: google.protobuf.Timestamp time = 5;
+   * @generated from field: google.protobuf.Timestamp predict_time = 5;
    */
-  time?: Timestamp | undefined;
+  predictTime?: Timestamp | undefined;
 
   /**
    * Required. The number of rows in the request.
@@ -121,9 +123,9 @@ export type GroundTruth = Message<"slipway.monitoring.v1.GroundTruth"> & {
   /**
    * Optional. When the labels became known; default the time they were received.
    *
-   * @generated from field: google.protobuf.Timestamp time = 3;
+   * @generated from field: google.protobuf.Timestamp label_time = 3;
    */
-  time?: Timestamp | undefined;
+  labelTime?: Timestamp | undefined;
 
   /**
    * Optional. The model, `models/{model}`, to narrow the join when request ids are not unique
@@ -143,6 +145,8 @@ export const GroundTruthSchema: GenMessage<GroundTruth> = /*@__PURE__*/
 
 /**
  * Which part of the traffic a prediction belongs to.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `TRAFFIC_ROLE_UNSPECIFIED` where it must decide).
  *
  * @generated from enum slipway.monitoring.v1.TrafficRole
  */

@@ -64,7 +64,7 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object name_ = "";
   /**
    * <pre>
-   * Output only. The resource name, `alerts/{alert}`.
+   * Identifier. The resource name, `alerts/{alert}`; set by the server.
    * </pre>
    *
    * <code>string name = 1 [json_name = "name"];</code>
@@ -85,7 +85,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Output only. The resource name, `alerts/{alert}`.
+   * Identifier. The resource name, `alerts/{alert}`; set by the server.
    * </pre>
    *
    * <code>string name = 1 [json_name = "name"];</code>
@@ -1536,7 +1536,7 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object name_ = "";
     /**
      * <pre>
-     * Output only. The resource name, `alerts/{alert}`.
+     * Identifier. The resource name, `alerts/{alert}`; set by the server.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>
@@ -1556,7 +1556,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Output only. The resource name, `alerts/{alert}`.
+     * Identifier. The resource name, `alerts/{alert}`; set by the server.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>
@@ -1577,7 +1577,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Output only. The resource name, `alerts/{alert}`.
+     * Identifier. The resource name, `alerts/{alert}`; set by the server.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>
@@ -1594,7 +1594,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Output only. The resource name, `alerts/{alert}`.
+     * Identifier. The resource name, `alerts/{alert}`; set by the server.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>
@@ -1608,7 +1608,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Output only. The resource name, `alerts/{alert}`.
+     * Identifier. The resource name, `alerts/{alert}`; set by the server.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>

@@ -7,6 +7,8 @@ package dev.slipway.monitoring.v1;
 /**
  * <pre>
  * What an alert is about.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `ALERT_KIND_UNSPECIFIED` where it must decide).
  * </pre>
  *
  * Protobuf enum {@code slipway.monitoring.v1.AlertKind}

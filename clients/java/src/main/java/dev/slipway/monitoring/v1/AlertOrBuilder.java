@@ -10,7 +10,7 @@ public interface AlertOrBuilder extends
 
   /**
    * <pre>
-   * Output only. The resource name, `alerts/{alert}`.
+   * Identifier. The resource name, `alerts/{alert}`; set by the server.
    * </pre>
    *
    * <code>string name = 1 [json_name = "name"];</code>
@@ -19,7 +19,7 @@ public interface AlertOrBuilder extends
   java.lang.String getName();
   /**
    * <pre>
-   * Output only. The resource name, `alerts/{alert}`.
+   * Identifier. The resource name, `alerts/{alert}`; set by the server.
    * </pre>
    *
    * <code>string name = 1 [json_name = "name"];</code>

@@ -7,6 +7,8 @@ package dev.slipway.monitoring.v1;
 /**
  * <pre>
  * What happened to an alert in a WatchAlerts stream.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `ALERT_TRANSITION_UNSPECIFIED` where it must decide).
  * </pre>
  *
  * Protobuf enum {@code slipway.monitoring.v1.AlertTransition}

@@ -7,6 +7,8 @@ package dev.slipway.monitoring.v1;
 /**
  * <pre>
  * A detector of concept drift on the stream of prediction errors.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `CONCEPT_DRIFT_DETECTOR_UNSPECIFIED` where it must decide).
  * </pre>
  *
  * Protobuf enum {@code slipway.monitoring.v1.ConceptDriftDetector}

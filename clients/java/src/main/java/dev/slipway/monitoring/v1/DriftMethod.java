@@ -11,6 +11,8 @@ package dev.slipway.monitoring.v1;
  * than 5 distinct values, chi-square for categorical and z-test for binary ones (p &lt;= 0.05 means
  * drift); with a larger reference, normed Wasserstein for numeric and Jensen-Shannon for
  * categorical and low-cardinality features (distance &gt;= 0.1 means drift).
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `DRIFT_METHOD_UNSPECIFIED` where it must decide).
  * </pre>
  *
  * Protobuf enum {@code slipway.monitoring.v1.DriftMethod}

@@ -7,6 +7,8 @@ package dev.slipway.monitoring.v1;
 /**
  * <pre>
  * How performance was estimated without labels.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `ESTIMATION_METHOD_UNSPECIFIED` where it must decide).
  * </pre>
  *
  * Protobuf enum {@code slipway.monitoring.v1.EstimationMethod}

@@ -133,18 +133,18 @@ private static final long serialVersionUID = 0L;
     return labels_ == null ? dev.slipway.common.v1.Tensor.getDefaultInstance() : labels_;
   }
 
-  public static final int TIME_FIELD_NUMBER = 3;
-  private com.google.protobuf.Timestamp time_;
+  public static final int LABEL_TIME_FIELD_NUMBER = 3;
+  private com.google.protobuf.Timestamp labelTime_;
   /**
    * <pre>
    * Optional. When the labels became known; default the time they were received.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp time = 3 [json_name = "time"];</code>
-   * @return Whether the time field is set.
+   * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
+   * @return Whether the labelTime field is set.
    */
   @java.lang.Override
-  public boolean hasTime() {
+  public boolean hasLabelTime() {
     return ((bitField0_ & 0x00000002) != 0);
   }
   /**
@@ -152,23 +152,23 @@ private static final long serialVersionUID = 0L;
    * Optional. When the labels became known; default the time they were received.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp time = 3 [json_name = "time"];</code>
-   * @return The time.
+   * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
+   * @return The labelTime.
    */
   @java.lang.Override
-  public com.google.protobuf.Timestamp getTime() {
-    return time_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : time_;
+  public com.google.protobuf.Timestamp getLabelTime() {
+    return labelTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : labelTime_;
   }
   /**
    * <pre>
    * Optional. When the labels became known; default the time they were received.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp time = 3 [json_name = "time"];</code>
+   * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
    */
   @java.lang.Override
-  public com.google.protobuf.TimestampOrBuilder getTimeOrBuilder() {
-    return time_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : time_;
+  public com.google.protobuf.TimestampOrBuilder getLabelTimeOrBuilder() {
+    return labelTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : labelTime_;
   }
 
   public static final int MODEL_FIELD_NUMBER = 4;
@@ -241,7 +241,7 @@ private static final long serialVersionUID = 0L;
       output.writeMessage(2, getLabels());
     }
     if (((bitField0_ & 0x00000002) != 0)) {
-      output.writeMessage(3, getTime());
+      output.writeMessage(3, getLabelTime());
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(model_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 4, model_);
@@ -264,7 +264,7 @@ private static final long serialVersionUID = 0L;
     }
     if (((bitField0_ & 0x00000002) != 0)) {
       size += com.google.protobuf.CodedOutputStream
-        .computeMessageSize(3, getTime());
+        .computeMessageSize(3, getLabelTime());
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(model_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(4, model_);
@@ -291,10 +291,10 @@ private static final long serialVersionUID = 0L;
       if (!getLabels()
           .equals(other.getLabels())) return false;
     }
-    if (hasTime() != other.hasTime()) return false;
-    if (hasTime()) {
-      if (!getTime()
-          .equals(other.getTime())) return false;
+    if (hasLabelTime() != other.hasLabelTime()) return false;
+    if (hasLabelTime()) {
+      if (!getLabelTime()
+          .equals(other.getLabelTime())) return false;
     }
     if (!getModel()
         .equals(other.getModel())) return false;
@@ -315,9 +315,9 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + LABELS_FIELD_NUMBER;
       hash = (53 * hash) + getLabels().hashCode();
     }
-    if (hasTime()) {
-      hash = (37 * hash) + TIME_FIELD_NUMBER;
-      hash = (53 * hash) + getTime().hashCode();
+    if (hasLabelTime()) {
+      hash = (37 * hash) + LABEL_TIME_FIELD_NUMBER;
+      hash = (53 * hash) + getLabelTime().hashCode();
     }
     hash = (37 * hash) + MODEL_FIELD_NUMBER;
     hash = (53 * hash) + getModel().hashCode();
@@ -456,7 +456,7 @@ private static final long serialVersionUID = 0L;
       if (com.google.protobuf.GeneratedMessageV3
               .alwaysUseFieldBuilders) {
         getLabelsFieldBuilder();
-        getTimeFieldBuilder();
+        getLabelTimeFieldBuilder();
       }
     }
     @java.lang.Override
@@ -469,10 +469,10 @@ private static final long serialVersionUID = 0L;
         labelsBuilder_.dispose();
         labelsBuilder_ = null;
       }
-      time_ = null;
-      if (timeBuilder_ != null) {
-        timeBuilder_.dispose();
-        timeBuilder_ = null;
+      labelTime_ = null;
+      if (labelTimeBuilder_ != null) {
+        labelTimeBuilder_.dispose();
+        labelTimeBuilder_ = null;
       }
       model_ = "";
       return this;
@@ -519,9 +519,9 @@ private static final long serialVersionUID = 0L;
         to_bitField0_ |= 0x00000001;
       }
       if (((from_bitField0_ & 0x00000004) != 0)) {
-        result.time_ = timeBuilder_ == null
-            ? time_
-            : timeBuilder_.build();
+        result.labelTime_ = labelTimeBuilder_ == null
+            ? labelTime_
+            : labelTimeBuilder_.build();
         to_bitField0_ |= 0x00000002;
       }
       if (((from_bitField0_ & 0x00000008) != 0)) {
@@ -582,8 +582,8 @@ private static final long serialVersionUID = 0L;
       if (other.hasLabels()) {
         mergeLabels(other.getLabels());
       }
-      if (other.hasTime()) {
-        mergeTime(other.getTime());
+      if (other.hasLabelTime()) {
+        mergeLabelTime(other.getLabelTime());
       }
       if (!other.getModel().isEmpty()) {
         model_ = other.model_;
@@ -630,7 +630,7 @@ private static final long serialVersionUID = 0L;
             } // case 18
             case 26: {
               input.readMessage(
-                  getTimeFieldBuilder().getBuilder(),
+                  getLabelTimeFieldBuilder().getBuilder(),
                   extensionRegistry);
               bitField0_ |= 0x00000004;
               break;
@@ -911,18 +911,18 @@ private static final long serialVersionUID = 0L;
       return labelsBuilder_;
     }
 
-    private com.google.protobuf.Timestamp time_;
+    private com.google.protobuf.Timestamp labelTime_;
     private com.google.protobuf.SingleFieldBuilderV3<
-        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> timeBuilder_;
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> labelTimeBuilder_;
     /**
      * <pre>
      * Optional. When the labels became known; default the time they were received.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp time = 3 [json_name = "time"];</code>
-     * @return Whether the time field is set.
+     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
+     * @return Whether the labelTime field is set.
      */
-    public boolean hasTime() {
+    public boolean hasLabelTime() {
       return ((bitField0_ & 0x00000004) != 0);
     }
     /**
@@ -930,14 +930,14 @@ private static final long serialVersionUID = 0L;
      * Optional. When the labels became known; default the time they were received.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp time = 3 [json_name = "time"];</code>
-     * @return The time.
+     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
+     * @return The labelTime.
      */
-    public com.google.protobuf.Timestamp getTime() {
-      if (timeBuilder_ == null) {
-        return time_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : time_;
+    public com.google.protobuf.Timestamp getLabelTime() {
+      if (labelTimeBuilder_ == null) {
+        return labelTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : labelTime_;
       } else {
-        return timeBuilder_.getMessage();
+        return labelTimeBuilder_.getMessage();
       }
     }
     /**
@@ -945,16 +945,16 @@ private static final long serialVersionUID = 0L;
      * Optional. When the labels became known; default the time they were received.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp time = 3 [json_name = "time"];</code>
+     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
      */
-    public Builder setTime(com.google.protobuf.Timestamp value) {
-      if (timeBuilder_ == null) {
+    public Builder setLabelTime(com.google.protobuf.Timestamp value) {
+      if (labelTimeBuilder_ == null) {
         if (value == null) {
           throw new NullPointerException();
         }
-        time_ = value;
+        labelTime_ = value;
       } else {
-        timeBuilder_.setMessage(value);
+        labelTimeBuilder_.setMessage(value);
       }
       bitField0_ |= 0x00000004;
       onChanged();
@@ -965,14 +965,14 @@ private static final long serialVersionUID = 0L;
      * Optional. When the labels became known; default the time they were received.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp time = 3 [json_name = "time"];</code>
+     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
      */
-    public Builder setTime(
+    public Builder setLabelTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
-      if (timeBuilder_ == null) {
-        time_ = builderForValue.build();
+      if (labelTimeBuilder_ == null) {
+        labelTime_ = builderForValue.build();
       } else {
-        timeBuilder_.setMessage(builderForValue.build());
+        labelTimeBuilder_.setMessage(builderForValue.build());
       }
       bitField0_ |= 0x00000004;
       onChanged();
@@ -983,21 +983,21 @@ private static final long serialVersionUID = 0L;
      * Optional. When the labels became known; default the time they were received.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp time = 3 [json_name = "time"];</code>
+     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
      */
-    public Builder mergeTime(com.google.protobuf.Timestamp value) {
-      if (timeBuilder_ == null) {
+    public Builder mergeLabelTime(com.google.protobuf.Timestamp value) {
+      if (labelTimeBuilder_ == null) {
         if (((bitField0_ & 0x00000004) != 0) &&
-          time_ != null &&
-          time_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
-          getTimeBuilder().mergeFrom(value);
+          labelTime_ != null &&
+          labelTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getLabelTimeBuilder().mergeFrom(value);
         } else {
-          time_ = value;
+          labelTime_ = value;
         }
       } else {
-        timeBuilder_.mergeFrom(value);
+        labelTimeBuilder_.mergeFrom(value);
       }
-      if (time_ != null) {
+      if (labelTime_ != null) {
         bitField0_ |= 0x00000004;
         onChanged();
       }
@@ -1008,14 +1008,14 @@ private static final long serialVersionUID = 0L;
      * Optional. When the labels became known; default the time they were received.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp time = 3 [json_name = "time"];</code>
+     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
      */
-    public Builder clearTime() {
+    public Builder clearLabelTime() {
       bitField0_ = (bitField0_ & ~0x00000004);
-      time_ = null;
-      if (timeBuilder_ != null) {
-        timeBuilder_.dispose();
-        timeBuilder_ = null;
+      labelTime_ = null;
+      if (labelTimeBuilder_ != null) {
+        labelTimeBuilder_.dispose();
+        labelTimeBuilder_ = null;
       }
       onChanged();
       return this;
@@ -1025,26 +1025,26 @@ private static final long serialVersionUID = 0L;
      * Optional. When the labels became known; default the time they were received.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp time = 3 [json_name = "time"];</code>
+     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
      */
-    public com.google.protobuf.Timestamp.Builder getTimeBuilder() {
+    public com.google.protobuf.Timestamp.Builder getLabelTimeBuilder() {
       bitField0_ |= 0x00000004;
       onChanged();
-      return getTimeFieldBuilder().getBuilder();
+      return getLabelTimeFieldBuilder().getBuilder();
     }
     /**
      * <pre>
      * Optional. When the labels became known; default the time they were received.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp time = 3 [json_name = "time"];</code>
+     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
      */
-    public com.google.protobuf.TimestampOrBuilder getTimeOrBuilder() {
-      if (timeBuilder_ != null) {
-        return timeBuilder_.getMessageOrBuilder();
+    public com.google.protobuf.TimestampOrBuilder getLabelTimeOrBuilder() {
+      if (labelTimeBuilder_ != null) {
+        return labelTimeBuilder_.getMessageOrBuilder();
       } else {
-        return time_ == null ?
-            com.google.protobuf.Timestamp.getDefaultInstance() : time_;
+        return labelTime_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : labelTime_;
       }
     }
     /**
@@ -1052,20 +1052,20 @@ private static final long serialVersionUID = 0L;
      * Optional. When the labels became known; default the time they were received.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp time = 3 [json_name = "time"];</code>
+     * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
-        getTimeFieldBuilder() {
-      if (timeBuilder_ == null) {
-        timeBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+        getLabelTimeFieldBuilder() {
+      if (labelTimeBuilder_ == null) {
+        labelTimeBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
             com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
-                getTime(),
+                getLabelTime(),
                 getParentForChildren(),
                 isClean());
-        time_ = null;
+        labelTime_ = null;
       }
-      return timeBuilder_;
+      return labelTimeBuilder_;
     }
 
     private java.lang.Object model_ = "";

@@ -62,27 +62,27 @@ public interface GroundTruthOrBuilder extends
    * Optional. When the labels became known; default the time they were received.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp time = 3 [json_name = "time"];</code>
-   * @return Whether the time field is set.
+   * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
+   * @return Whether the labelTime field is set.
    */
-  boolean hasTime();
+  boolean hasLabelTime();
   /**
    * <pre>
    * Optional. When the labels became known; default the time they were received.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp time = 3 [json_name = "time"];</code>
-   * @return The time.
+   * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
+   * @return The labelTime.
    */
-  com.google.protobuf.Timestamp getTime();
+  com.google.protobuf.Timestamp getLabelTime();
   /**
    * <pre>
    * Optional. When the labels became known; default the time they were received.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp time = 3 [json_name = "time"];</code>
+   * <code>.google.protobuf.Timestamp label_time = 3 [json_name = "labelTime"];</code>
    */
-  com.google.protobuf.TimestampOrBuilder getTimeOrBuilder();
+  com.google.protobuf.TimestampOrBuilder getLabelTimeOrBuilder();
 
   /**
    * <pre>

@@ -22,11 +22,8 @@ private static final long serialVersionUID = 0L;
   }
   private ListAlertsRequest() {
     pageToken_ = "";
-    model_ = "";
-    modelVersion_ = "";
-    policy_ = "";
-    states_ = java.util.Collections.emptyList();
-    kinds_ = java.util.Collections.emptyList();
+    filter_ = "";
+    orderBy_ = "";
   }
 
   @java.lang.Override
@@ -49,7 +46,6 @@ private static final long serialVersionUID = 0L;
             dev.slipway.monitoring.v1.ListAlertsRequest.class, dev.slipway.monitoring.v1.ListAlertsRequest.Builder.class);
   }
 
-  private int bitField0_;
   public static final int PAGE_SIZE_FIELD_NUMBER = 1;
   private int pageSize_ = 0;
   /**
@@ -71,7 +67,7 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object pageToken_ = "";
   /**
    * <pre>
-   * Optional. The `next_page_token` of a previous call with the same filters.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
    * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -92,7 +88,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. The `next_page_token` of a previous call with the same filters.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
    * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -113,377 +109,116 @@ private static final long serialVersionUID = 0L;
     }
   }
 
-  public static final int MODEL_FIELD_NUMBER = 3;
+  public static final int FILTER_FIELD_NUMBER = 10;
   @SuppressWarnings("serial")
-  private volatile java.lang.Object model_ = "";
+  private volatile java.lang.Object filter_ = "";
   /**
    * <pre>
-   * Optional. Only alerts of this model, `models/{model}`.
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+   * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
+   * `model`, `model_version`, `policy` (quoted resource names), `state` (`FIRING` or
+   * `RESOLVED`), `kind` (an AlertKind without its prefix, such as `DATA_DRIFT`), `severity` (an
+   * AlertSeverity without its prefix, such as `CRITICAL`), `training_job`, and `fire_time`,
+   * `update_time` and `resolve_time` compared with a quoted RFC 3339 time. For example
+   * `model = "models/fruit" AND state = FIRING` or
+   * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
    * </pre>
    *
-   * <code>string model = 3 [json_name = "model"];</code>
-   * @return The model.
+   * <code>string filter = 10 [json_name = "filter"];</code>
+   * @return The filter.
    */
   @java.lang.Override
-  public java.lang.String getModel() {
-    java.lang.Object ref = model_;
+  public java.lang.String getFilter() {
+    java.lang.Object ref = filter_;
     if (ref instanceof java.lang.String) {
       return (java.lang.String) ref;
     } else {
       com.google.protobuf.ByteString bs = 
           (com.google.protobuf.ByteString) ref;
       java.lang.String s = bs.toStringUtf8();
-      model_ = s;
+      filter_ = s;
       return s;
     }
   }
   /**
    * <pre>
-   * Optional. Only alerts of this model, `models/{model}`.
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+   * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
+   * `model`, `model_version`, `policy` (quoted resource names), `state` (`FIRING` or
+   * `RESOLVED`), `kind` (an AlertKind without its prefix, such as `DATA_DRIFT`), `severity` (an
+   * AlertSeverity without its prefix, such as `CRITICAL`), `training_job`, and `fire_time`,
+   * `update_time` and `resolve_time` compared with a quoted RFC 3339 time. For example
+   * `model = "models/fruit" AND state = FIRING` or
+   * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
    * </pre>
    *
-   * <code>string model = 3 [json_name = "model"];</code>
-   * @return The bytes for model.
+   * <code>string filter = 10 [json_name = "filter"];</code>
+   * @return The bytes for filter.
    */
   @java.lang.Override
   public com.google.protobuf.ByteString
-      getModelBytes() {
-    java.lang.Object ref = model_;
+      getFilterBytes() {
+    java.lang.Object ref = filter_;
     if (ref instanceof java.lang.String) {
       com.google.protobuf.ByteString b = 
           com.google.protobuf.ByteString.copyFromUtf8(
               (java.lang.String) ref);
-      model_ = b;
+      filter_ = b;
       return b;
     } else {
       return (com.google.protobuf.ByteString) ref;
     }
   }
 
-  public static final int MODEL_VERSION_FIELD_NUMBER = 4;
+  public static final int ORDER_BY_FIELD_NUMBER = 11;
   @SuppressWarnings("serial")
-  private volatile java.lang.Object modelVersion_ = "";
+  private volatile java.lang.Object orderBy_ = "";
   /**
    * <pre>
-   * Optional. Only alerts of this version, `models/{model}/versions/{version}`.
+   * Optional. The order (AIP-132): comma-separated keys among `fire_time`, `update_time` and
+   * `name`, each optionally followed by ` desc`; default `fire_time desc` (the newest first),
+   * for example `update_time desc`. Ties are broken by name.
    * </pre>
    *
-   * <code>string model_version = 4 [json_name = "modelVersion"];</code>
-   * @return The modelVersion.
+   * <code>string order_by = 11 [json_name = "orderBy"];</code>
+   * @return The orderBy.
    */
   @java.lang.Override
-  public java.lang.String getModelVersion() {
-    java.lang.Object ref = modelVersion_;
+  public java.lang.String getOrderBy() {
+    java.lang.Object ref = orderBy_;
     if (ref instanceof java.lang.String) {
       return (java.lang.String) ref;
     } else {
       com.google.protobuf.ByteString bs = 
           (com.google.protobuf.ByteString) ref;
       java.lang.String s = bs.toStringUtf8();
-      modelVersion_ = s;
+      orderBy_ = s;
       return s;
     }
   }
   /**
    * <pre>
-   * Optional. Only alerts of this version, `models/{model}/versions/{version}`.
+   * Optional. The order (AIP-132): comma-separated keys among `fire_time`, `update_time` and
+   * `name`, each optionally followed by ` desc`; default `fire_time desc` (the newest first),
+   * for example `update_time desc`. Ties are broken by name.
    * </pre>
    *
-   * <code>string model_version = 4 [json_name = "modelVersion"];</code>
-   * @return The bytes for modelVersion.
+   * <code>string order_by = 11 [json_name = "orderBy"];</code>
+   * @return The bytes for orderBy.
    */
   @java.lang.Override
   public com.google.protobuf.ByteString
-      getModelVersionBytes() {
-    java.lang.Object ref = modelVersion_;
+      getOrderByBytes() {
+    java.lang.Object ref = orderBy_;
     if (ref instanceof java.lang.String) {
       com.google.protobuf.ByteString b = 
           com.google.protobuf.ByteString.copyFromUtf8(
               (java.lang.String) ref);
-      modelVersion_ = b;
+      orderBy_ = b;
       return b;
     } else {
       return (com.google.protobuf.ByteString) ref;
     }
-  }
-
-  public static final int POLICY_FIELD_NUMBER = 5;
-  @SuppressWarnings("serial")
-  private volatile java.lang.Object policy_ = "";
-  /**
-   * <pre>
-   * Optional. Only alerts raised by this policy.
-   * </pre>
-   *
-   * <code>string policy = 5 [json_name = "policy"];</code>
-   * @return The policy.
-   */
-  @java.lang.Override
-  public java.lang.String getPolicy() {
-    java.lang.Object ref = policy_;
-    if (ref instanceof java.lang.String) {
-      return (java.lang.String) ref;
-    } else {
-      com.google.protobuf.ByteString bs = 
-          (com.google.protobuf.ByteString) ref;
-      java.lang.String s = bs.toStringUtf8();
-      policy_ = s;
-      return s;
-    }
-  }
-  /**
-   * <pre>
-   * Optional. Only alerts raised by this policy.
-   * </pre>
-   *
-   * <code>string policy = 5 [json_name = "policy"];</code>
-   * @return The bytes for policy.
-   */
-  @java.lang.Override
-  public com.google.protobuf.ByteString
-      getPolicyBytes() {
-    java.lang.Object ref = policy_;
-    if (ref instanceof java.lang.String) {
-      com.google.protobuf.ByteString b = 
-          com.google.protobuf.ByteString.copyFromUtf8(
-              (java.lang.String) ref);
-      policy_ = b;
-      return b;
-    } else {
-      return (com.google.protobuf.ByteString) ref;
-    }
-  }
-
-  public static final int STATES_FIELD_NUMBER = 6;
-  @SuppressWarnings("serial")
-  private java.util.List<java.lang.Integer> states_;
-  private static final com.google.protobuf.Internal.ListAdapter.Converter<
-      java.lang.Integer, dev.slipway.monitoring.v1.AlertState> states_converter_ =
-          new com.google.protobuf.Internal.ListAdapter.Converter<
-              java.lang.Integer, dev.slipway.monitoring.v1.AlertState>() {
-            public dev.slipway.monitoring.v1.AlertState convert(java.lang.Integer from) {
-              dev.slipway.monitoring.v1.AlertState result = dev.slipway.monitoring.v1.AlertState.forNumber(from);
-              return result == null ? dev.slipway.monitoring.v1.AlertState.UNRECOGNIZED : result;
-            }
-          };
-  /**
-   * <pre>
-   * Optional. Only alerts in one of these states.
-   * </pre>
-   *
-   * <code>repeated .slipway.monitoring.v1.AlertState states = 6 [json_name = "states"];</code>
-   * @return A list containing the states.
-   */
-  @java.lang.Override
-  public java.util.List<dev.slipway.monitoring.v1.AlertState> getStatesList() {
-    return new com.google.protobuf.Internal.ListAdapter<
-        java.lang.Integer, dev.slipway.monitoring.v1.AlertState>(states_, states_converter_);
-  }
-  /**
-   * <pre>
-   * Optional. Only alerts in one of these states.
-   * </pre>
-   *
-   * <code>repeated .slipway.monitoring.v1.AlertState states = 6 [json_name = "states"];</code>
-   * @return The count of states.
-   */
-  @java.lang.Override
-  public int getStatesCount() {
-    return states_.size();
-  }
-  /**
-   * <pre>
-   * Optional. Only alerts in one of these states.
-   * </pre>
-   *
-   * <code>repeated .slipway.monitoring.v1.AlertState states = 6 [json_name = "states"];</code>
-   * @param index The index of the element to return.
-   * @return The states at the given index.
-   */
-  @java.lang.Override
-  public dev.slipway.monitoring.v1.AlertState getStates(int index) {
-    return states_converter_.convert(states_.get(index));
-  }
-  /**
-   * <pre>
-   * Optional. Only alerts in one of these states.
-   * </pre>
-   *
-   * <code>repeated .slipway.monitoring.v1.AlertState states = 6 [json_name = "states"];</code>
-   * @return A list containing the enum numeric values on the wire for states.
-   */
-  @java.lang.Override
-  public java.util.List<java.lang.Integer>
-  getStatesValueList() {
-    return states_;
-  }
-  /**
-   * <pre>
-   * Optional. Only alerts in one of these states.
-   * </pre>
-   *
-   * <code>repeated .slipway.monitoring.v1.AlertState states = 6 [json_name = "states"];</code>
-   * @param index The index of the value to return.
-   * @return The enum numeric value on the wire of states at the given index.
-   */
-  @java.lang.Override
-  public int getStatesValue(int index) {
-    return states_.get(index);
-  }
-  private int statesMemoizedSerializedSize;
-
-  public static final int KINDS_FIELD_NUMBER = 7;
-  @SuppressWarnings("serial")
-  private java.util.List<java.lang.Integer> kinds_;
-  private static final com.google.protobuf.Internal.ListAdapter.Converter<
-      java.lang.Integer, dev.slipway.monitoring.v1.AlertKind> kinds_converter_ =
-          new com.google.protobuf.Internal.ListAdapter.Converter<
-              java.lang.Integer, dev.slipway.monitoring.v1.AlertKind>() {
-            public dev.slipway.monitoring.v1.AlertKind convert(java.lang.Integer from) {
-              dev.slipway.monitoring.v1.AlertKind result = dev.slipway.monitoring.v1.AlertKind.forNumber(from);
-              return result == null ? dev.slipway.monitoring.v1.AlertKind.UNRECOGNIZED : result;
-            }
-          };
-  /**
-   * <pre>
-   * Optional. Only alerts of one of these kinds.
-   * </pre>
-   *
-   * <code>repeated .slipway.monitoring.v1.AlertKind kinds = 7 [json_name = "kinds"];</code>
-   * @return A list containing the kinds.
-   */
-  @java.lang.Override
-  public java.util.List<dev.slipway.monitoring.v1.AlertKind> getKindsList() {
-    return new com.google.protobuf.Internal.ListAdapter<
-        java.lang.Integer, dev.slipway.monitoring.v1.AlertKind>(kinds_, kinds_converter_);
-  }
-  /**
-   * <pre>
-   * Optional. Only alerts of one of these kinds.
-   * </pre>
-   *
-   * <code>repeated .slipway.monitoring.v1.AlertKind kinds = 7 [json_name = "kinds"];</code>
-   * @return The count of kinds.
-   */
-  @java.lang.Override
-  public int getKindsCount() {
-    return kinds_.size();
-  }
-  /**
-   * <pre>
-   * Optional. Only alerts of one of these kinds.
-   * </pre>
-   *
-   * <code>repeated .slipway.monitoring.v1.AlertKind kinds = 7 [json_name = "kinds"];</code>
-   * @param index The index of the element to return.
-   * @return The kinds at the given index.
-   */
-  @java.lang.Override
-  public dev.slipway.monitoring.v1.AlertKind getKinds(int index) {
-    return kinds_converter_.convert(kinds_.get(index));
-  }
-  /**
-   * <pre>
-   * Optional. Only alerts of one of these kinds.
-   * </pre>
-   *
-   * <code>repeated .slipway.monitoring.v1.AlertKind kinds = 7 [json_name = "kinds"];</code>
-   * @return A list containing the enum numeric values on the wire for kinds.
-   */
-  @java.lang.Override
-  public java.util.List<java.lang.Integer>
-  getKindsValueList() {
-    return kinds_;
-  }
-  /**
-   * <pre>
-   * Optional. Only alerts of one of these kinds.
-   * </pre>
-   *
-   * <code>repeated .slipway.monitoring.v1.AlertKind kinds = 7 [json_name = "kinds"];</code>
-   * @param index The index of the value to return.
-   * @return The enum numeric value on the wire of kinds at the given index.
-   */
-  @java.lang.Override
-  public int getKindsValue(int index) {
-    return kinds_.get(index);
-  }
-  private int kindsMemoizedSerializedSize;
-
-  public static final int START_TIME_FIELD_NUMBER = 8;
-  private com.google.protobuf.Timestamp startTime_;
-  /**
-   * <pre>
-   * Optional. Only alerts that started firing at or after this time.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp start_time = 8 [json_name = "startTime"];</code>
-   * @return Whether the startTime field is set.
-   */
-  @java.lang.Override
-  public boolean hasStartTime() {
-    return ((bitField0_ & 0x00000001) != 0);
-  }
-  /**
-   * <pre>
-   * Optional. Only alerts that started firing at or after this time.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp start_time = 8 [json_name = "startTime"];</code>
-   * @return The startTime.
-   */
-  @java.lang.Override
-  public com.google.protobuf.Timestamp getStartTime() {
-    return startTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
-  }
-  /**
-   * <pre>
-   * Optional. Only alerts that started firing at or after this time.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp start_time = 8 [json_name = "startTime"];</code>
-   */
-  @java.lang.Override
-  public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
-    return startTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
-  }
-
-  public static final int END_TIME_FIELD_NUMBER = 9;
-  private com.google.protobuf.Timestamp endTime_;
-  /**
-   * <pre>
-   * Optional. Only alerts that started firing before this time.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp end_time = 9 [json_name = "endTime"];</code>
-   * @return Whether the endTime field is set.
-   */
-  @java.lang.Override
-  public boolean hasEndTime() {
-    return ((bitField0_ & 0x00000002) != 0);
-  }
-  /**
-   * <pre>
-   * Optional. Only alerts that started firing before this time.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp end_time = 9 [json_name = "endTime"];</code>
-   * @return The endTime.
-   */
-  @java.lang.Override
-  public com.google.protobuf.Timestamp getEndTime() {
-    return endTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : endTime_;
-  }
-  /**
-   * <pre>
-   * Optional. Only alerts that started firing before this time.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp end_time = 9 [json_name = "endTime"];</code>
-   */
-  @java.lang.Override
-  public com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder() {
-    return endTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : endTime_;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -500,41 +235,17 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public void writeTo(com.google.protobuf.CodedOutputStream output)
                       throws java.io.IOException {
-    getSerializedSize();
     if (pageSize_ != 0) {
       output.writeInt32(1, pageSize_);
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(pageToken_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 2, pageToken_);
     }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(model_)) {
-      com.google.protobuf.GeneratedMessageV3.writeString(output, 3, model_);
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(filter_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 10, filter_);
     }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(modelVersion_)) {
-      com.google.protobuf.GeneratedMessageV3.writeString(output, 4, modelVersion_);
-    }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(policy_)) {
-      com.google.protobuf.GeneratedMessageV3.writeString(output, 5, policy_);
-    }
-    if (getStatesList().size() > 0) {
-      output.writeUInt32NoTag(50);
-      output.writeUInt32NoTag(statesMemoizedSerializedSize);
-    }
-    for (int i = 0; i < states_.size(); i++) {
-      output.writeEnumNoTag(states_.get(i));
-    }
-    if (getKindsList().size() > 0) {
-      output.writeUInt32NoTag(58);
-      output.writeUInt32NoTag(kindsMemoizedSerializedSize);
-    }
-    for (int i = 0; i < kinds_.size(); i++) {
-      output.writeEnumNoTag(kinds_.get(i));
-    }
-    if (((bitField0_ & 0x00000001) != 0)) {
-      output.writeMessage(8, getStartTime());
-    }
-    if (((bitField0_ & 0x00000002) != 0)) {
-      output.writeMessage(9, getEndTime());
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(orderBy_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 11, orderBy_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -552,46 +263,11 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(pageToken_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(2, pageToken_);
     }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(model_)) {
-      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(3, model_);
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(filter_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(10, filter_);
     }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(modelVersion_)) {
-      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(4, modelVersion_);
-    }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(policy_)) {
-      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(5, policy_);
-    }
-    {
-      int dataSize = 0;
-      for (int i = 0; i < states_.size(); i++) {
-        dataSize += com.google.protobuf.CodedOutputStream
-          .computeEnumSizeNoTag(states_.get(i));
-      }
-      size += dataSize;
-      if (!getStatesList().isEmpty()) {  size += 1;
-        size += com.google.protobuf.CodedOutputStream
-          .computeUInt32SizeNoTag(dataSize);
-      }statesMemoizedSerializedSize = dataSize;
-    }
-    {
-      int dataSize = 0;
-      for (int i = 0; i < kinds_.size(); i++) {
-        dataSize += com.google.protobuf.CodedOutputStream
-          .computeEnumSizeNoTag(kinds_.get(i));
-      }
-      size += dataSize;
-      if (!getKindsList().isEmpty()) {  size += 1;
-        size += com.google.protobuf.CodedOutputStream
-          .computeUInt32SizeNoTag(dataSize);
-      }kindsMemoizedSerializedSize = dataSize;
-    }
-    if (((bitField0_ & 0x00000001) != 0)) {
-      size += com.google.protobuf.CodedOutputStream
-        .computeMessageSize(8, getStartTime());
-    }
-    if (((bitField0_ & 0x00000002) != 0)) {
-      size += com.google.protobuf.CodedOutputStream
-        .computeMessageSize(9, getEndTime());
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(orderBy_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(11, orderBy_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -612,24 +288,10 @@ private static final long serialVersionUID = 0L;
         != other.getPageSize()) return false;
     if (!getPageToken()
         .equals(other.getPageToken())) return false;
-    if (!getModel()
-        .equals(other.getModel())) return false;
-    if (!getModelVersion()
-        .equals(other.getModelVersion())) return false;
-    if (!getPolicy()
-        .equals(other.getPolicy())) return false;
-    if (!states_.equals(other.states_)) return false;
-    if (!kinds_.equals(other.kinds_)) return false;
-    if (hasStartTime() != other.hasStartTime()) return false;
-    if (hasStartTime()) {
-      if (!getStartTime()
-          .equals(other.getStartTime())) return false;
-    }
-    if (hasEndTime() != other.hasEndTime()) return false;
-    if (hasEndTime()) {
-      if (!getEndTime()
-          .equals(other.getEndTime())) return false;
-    }
+    if (!getFilter()
+        .equals(other.getFilter())) return false;
+    if (!getOrderBy()
+        .equals(other.getOrderBy())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -645,28 +307,10 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getPageSize();
     hash = (37 * hash) + PAGE_TOKEN_FIELD_NUMBER;
     hash = (53 * hash) + getPageToken().hashCode();
-    hash = (37 * hash) + MODEL_FIELD_NUMBER;
-    hash = (53 * hash) + getModel().hashCode();
-    hash = (37 * hash) + MODEL_VERSION_FIELD_NUMBER;
-    hash = (53 * hash) + getModelVersion().hashCode();
-    hash = (37 * hash) + POLICY_FIELD_NUMBER;
-    hash = (53 * hash) + getPolicy().hashCode();
-    if (getStatesCount() > 0) {
-      hash = (37 * hash) + STATES_FIELD_NUMBER;
-      hash = (53 * hash) + states_.hashCode();
-    }
-    if (getKindsCount() > 0) {
-      hash = (37 * hash) + KINDS_FIELD_NUMBER;
-      hash = (53 * hash) + kinds_.hashCode();
-    }
-    if (hasStartTime()) {
-      hash = (37 * hash) + START_TIME_FIELD_NUMBER;
-      hash = (53 * hash) + getStartTime().hashCode();
-    }
-    if (hasEndTime()) {
-      hash = (37 * hash) + END_TIME_FIELD_NUMBER;
-      hash = (53 * hash) + getEndTime().hashCode();
-    }
+    hash = (37 * hash) + FILTER_FIELD_NUMBER;
+    hash = (53 * hash) + getFilter().hashCode();
+    hash = (37 * hash) + ORDER_BY_FIELD_NUMBER;
+    hash = (53 * hash) + getOrderBy().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -790,20 +434,13 @@ private static final long serialVersionUID = 0L;
 
     // Construct using dev.slipway.monitoring.v1.ListAlertsRequest.newBuilder()
     private Builder() {
-      maybeForceBuilderInitialization();
+
     }
 
     private Builder(
         com.google.protobuf.GeneratedMessageV3.BuilderParent parent) {
       super(parent);
-      maybeForceBuilderInitialization();
-    }
-    private void maybeForceBuilderInitialization() {
-      if (com.google.protobuf.GeneratedMessageV3
-              .alwaysUseFieldBuilders) {
-        getStartTimeFieldBuilder();
-        getEndTimeFieldBuilder();
-      }
+
     }
     @java.lang.Override
     public Builder clear() {
@@ -811,23 +448,8 @@ private static final long serialVersionUID = 0L;
       bitField0_ = 0;
       pageSize_ = 0;
       pageToken_ = "";
-      model_ = "";
-      modelVersion_ = "";
-      policy_ = "";
-      states_ = java.util.Collections.emptyList();
-      bitField0_ = (bitField0_ & ~0x00000020);
-      kinds_ = java.util.Collections.emptyList();
-      bitField0_ = (bitField0_ & ~0x00000040);
-      startTime_ = null;
-      if (startTimeBuilder_ != null) {
-        startTimeBuilder_.dispose();
-        startTimeBuilder_ = null;
-      }
-      endTime_ = null;
-      if (endTimeBuilder_ != null) {
-        endTimeBuilder_.dispose();
-        endTimeBuilder_ = null;
-      }
+      filter_ = "";
+      orderBy_ = "";
       return this;
     }
 
@@ -854,23 +476,9 @@ private static final long serialVersionUID = 0L;
     @java.lang.Override
     public dev.slipway.monitoring.v1.ListAlertsRequest buildPartial() {
       dev.slipway.monitoring.v1.ListAlertsRequest result = new dev.slipway.monitoring.v1.ListAlertsRequest(this);
-      buildPartialRepeatedFields(result);
       if (bitField0_ != 0) { buildPartial0(result); }
       onBuilt();
       return result;
-    }
-
-    private void buildPartialRepeatedFields(dev.slipway.monitoring.v1.ListAlertsRequest result) {
-      if (((bitField0_ & 0x00000020) != 0)) {
-        states_ = java.util.Collections.unmodifiableList(states_);
-        bitField0_ = (bitField0_ & ~0x00000020);
-      }
-      result.states_ = states_;
-      if (((bitField0_ & 0x00000040) != 0)) {
-        kinds_ = java.util.Collections.unmodifiableList(kinds_);
-        bitField0_ = (bitField0_ & ~0x00000040);
-      }
-      result.kinds_ = kinds_;
     }
 
     private void buildPartial0(dev.slipway.monitoring.v1.ListAlertsRequest result) {
@@ -882,28 +490,11 @@ private static final long serialVersionUID = 0L;
         result.pageToken_ = pageToken_;
       }
       if (((from_bitField0_ & 0x00000004) != 0)) {
-        result.model_ = model_;
+        result.filter_ = filter_;
       }
       if (((from_bitField0_ & 0x00000008) != 0)) {
-        result.modelVersion_ = modelVersion_;
+        result.orderBy_ = orderBy_;
       }
-      if (((from_bitField0_ & 0x00000010) != 0)) {
-        result.policy_ = policy_;
-      }
-      int to_bitField0_ = 0;
-      if (((from_bitField0_ & 0x00000080) != 0)) {
-        result.startTime_ = startTimeBuilder_ == null
-            ? startTime_
-            : startTimeBuilder_.build();
-        to_bitField0_ |= 0x00000001;
-      }
-      if (((from_bitField0_ & 0x00000100) != 0)) {
-        result.endTime_ = endTimeBuilder_ == null
-            ? endTime_
-            : endTimeBuilder_.build();
-        to_bitField0_ |= 0x00000002;
-      }
-      result.bitField0_ |= to_bitField0_;
     }
 
     @java.lang.Override
@@ -958,46 +549,15 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000002;
         onChanged();
       }
-      if (!other.getModel().isEmpty()) {
-        model_ = other.model_;
+      if (!other.getFilter().isEmpty()) {
+        filter_ = other.filter_;
         bitField0_ |= 0x00000004;
         onChanged();
       }
-      if (!other.getModelVersion().isEmpty()) {
-        modelVersion_ = other.modelVersion_;
+      if (!other.getOrderBy().isEmpty()) {
+        orderBy_ = other.orderBy_;
         bitField0_ |= 0x00000008;
         onChanged();
-      }
-      if (!other.getPolicy().isEmpty()) {
-        policy_ = other.policy_;
-        bitField0_ |= 0x00000010;
-        onChanged();
-      }
-      if (!other.states_.isEmpty()) {
-        if (states_.isEmpty()) {
-          states_ = other.states_;
-          bitField0_ = (bitField0_ & ~0x00000020);
-        } else {
-          ensureStatesIsMutable();
-          states_.addAll(other.states_);
-        }
-        onChanged();
-      }
-      if (!other.kinds_.isEmpty()) {
-        if (kinds_.isEmpty()) {
-          kinds_ = other.kinds_;
-          bitField0_ = (bitField0_ & ~0x00000040);
-        } else {
-          ensureKindsIsMutable();
-          kinds_.addAll(other.kinds_);
-        }
-        onChanged();
-      }
-      if (other.hasStartTime()) {
-        mergeStartTime(other.getStartTime());
-      }
-      if (other.hasEndTime()) {
-        mergeEndTime(other.getEndTime());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1035,69 +595,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000002;
               break;
             } // case 18
-            case 26: {
-              model_ = input.readStringRequireUtf8();
+            case 82: {
+              filter_ = input.readStringRequireUtf8();
               bitField0_ |= 0x00000004;
               break;
-            } // case 26
-            case 34: {
-              modelVersion_ = input.readStringRequireUtf8();
+            } // case 82
+            case 90: {
+              orderBy_ = input.readStringRequireUtf8();
               bitField0_ |= 0x00000008;
               break;
-            } // case 34
-            case 42: {
-              policy_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00000010;
-              break;
-            } // case 42
-            case 48: {
-              int tmpRaw = input.readEnum();
-              ensureStatesIsMutable();
-              states_.add(tmpRaw);
-              break;
-            } // case 48
-            case 50: {
-              int length = input.readRawVarint32();
-              int oldLimit = input.pushLimit(length);
-              while(input.getBytesUntilLimit() > 0) {
-                int tmpRaw = input.readEnum();
-                ensureStatesIsMutable();
-                states_.add(tmpRaw);
-              }
-              input.popLimit(oldLimit);
-              break;
-            } // case 50
-            case 56: {
-              int tmpRaw = input.readEnum();
-              ensureKindsIsMutable();
-              kinds_.add(tmpRaw);
-              break;
-            } // case 56
-            case 58: {
-              int length = input.readRawVarint32();
-              int oldLimit = input.pushLimit(length);
-              while(input.getBytesUntilLimit() > 0) {
-                int tmpRaw = input.readEnum();
-                ensureKindsIsMutable();
-                kinds_.add(tmpRaw);
-              }
-              input.popLimit(oldLimit);
-              break;
-            } // case 58
-            case 66: {
-              input.readMessage(
-                  getStartTimeFieldBuilder().getBuilder(),
-                  extensionRegistry);
-              bitField0_ |= 0x00000080;
-              break;
-            } // case 66
-            case 74: {
-              input.readMessage(
-                  getEndTimeFieldBuilder().getBuilder(),
-                  extensionRegistry);
-              bitField0_ |= 0x00000100;
-              break;
-            } // case 74
+            } // case 90
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1165,7 +672,7 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object pageToken_ = "";
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filters.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
      * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -1185,7 +692,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filters.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
      * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -1206,7 +713,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filters.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
      * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -1223,7 +730,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filters.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
      * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -1237,7 +744,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filters.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
      * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -1254,22 +761,29 @@ private static final long serialVersionUID = 0L;
       return this;
     }
 
-    private java.lang.Object model_ = "";
+    private java.lang.Object filter_ = "";
     /**
      * <pre>
-     * Optional. Only alerts of this model, `models/{model}`.
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
+     * `model`, `model_version`, `policy` (quoted resource names), `state` (`FIRING` or
+     * `RESOLVED`), `kind` (an AlertKind without its prefix, such as `DATA_DRIFT`), `severity` (an
+     * AlertSeverity without its prefix, such as `CRITICAL`), `training_job`, and `fire_time`,
+     * `update_time` and `resolve_time` compared with a quoted RFC 3339 time. For example
+     * `model = "models/fruit" AND state = FIRING` or
+     * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string model = 3 [json_name = "model"];</code>
-     * @return The model.
+     * <code>string filter = 10 [json_name = "filter"];</code>
+     * @return The filter.
      */
-    public java.lang.String getModel() {
-      java.lang.Object ref = model_;
+    public java.lang.String getFilter() {
+      java.lang.Object ref = filter_;
       if (!(ref instanceof java.lang.String)) {
         com.google.protobuf.ByteString bs =
             (com.google.protobuf.ByteString) ref;
         java.lang.String s = bs.toStringUtf8();
-        model_ = s;
+        filter_ = s;
         return s;
       } else {
         return (java.lang.String) ref;
@@ -1277,20 +791,27 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. Only alerts of this model, `models/{model}`.
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
+     * `model`, `model_version`, `policy` (quoted resource names), `state` (`FIRING` or
+     * `RESOLVED`), `kind` (an AlertKind without its prefix, such as `DATA_DRIFT`), `severity` (an
+     * AlertSeverity without its prefix, such as `CRITICAL`), `training_job`, and `fire_time`,
+     * `update_time` and `resolve_time` compared with a quoted RFC 3339 time. For example
+     * `model = "models/fruit" AND state = FIRING` or
+     * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string model = 3 [json_name = "model"];</code>
-     * @return The bytes for model.
+     * <code>string filter = 10 [json_name = "filter"];</code>
+     * @return The bytes for filter.
      */
     public com.google.protobuf.ByteString
-        getModelBytes() {
-      java.lang.Object ref = model_;
+        getFilterBytes() {
+      java.lang.Object ref = filter_;
       if (ref instanceof String) {
         com.google.protobuf.ByteString b = 
             com.google.protobuf.ByteString.copyFromUtf8(
                 (java.lang.String) ref);
-        model_ = b;
+        filter_ = b;
         return b;
       } else {
         return (com.google.protobuf.ByteString) ref;
@@ -1298,70 +819,93 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. Only alerts of this model, `models/{model}`.
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
+     * `model`, `model_version`, `policy` (quoted resource names), `state` (`FIRING` or
+     * `RESOLVED`), `kind` (an AlertKind without its prefix, such as `DATA_DRIFT`), `severity` (an
+     * AlertSeverity without its prefix, such as `CRITICAL`), `training_job`, and `fire_time`,
+     * `update_time` and `resolve_time` compared with a quoted RFC 3339 time. For example
+     * `model = "models/fruit" AND state = FIRING` or
+     * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string model = 3 [json_name = "model"];</code>
-     * @param value The model to set.
+     * <code>string filter = 10 [json_name = "filter"];</code>
+     * @param value The filter to set.
      * @return This builder for chaining.
      */
-    public Builder setModel(
+    public Builder setFilter(
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
-      model_ = value;
+      filter_ = value;
       bitField0_ |= 0x00000004;
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Optional. Only alerts of this model, `models/{model}`.
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
+     * `model`, `model_version`, `policy` (quoted resource names), `state` (`FIRING` or
+     * `RESOLVED`), `kind` (an AlertKind without its prefix, such as `DATA_DRIFT`), `severity` (an
+     * AlertSeverity without its prefix, such as `CRITICAL`), `training_job`, and `fire_time`,
+     * `update_time` and `resolve_time` compared with a quoted RFC 3339 time. For example
+     * `model = "models/fruit" AND state = FIRING` or
+     * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string model = 3 [json_name = "model"];</code>
+     * <code>string filter = 10 [json_name = "filter"];</code>
      * @return This builder for chaining.
      */
-    public Builder clearModel() {
-      model_ = getDefaultInstance().getModel();
+    public Builder clearFilter() {
+      filter_ = getDefaultInstance().getFilter();
       bitField0_ = (bitField0_ & ~0x00000004);
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Optional. Only alerts of this model, `models/{model}`.
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
+     * `model`, `model_version`, `policy` (quoted resource names), `state` (`FIRING` or
+     * `RESOLVED`), `kind` (an AlertKind without its prefix, such as `DATA_DRIFT`), `severity` (an
+     * AlertSeverity without its prefix, such as `CRITICAL`), `training_job`, and `fire_time`,
+     * `update_time` and `resolve_time` compared with a quoted RFC 3339 time. For example
+     * `model = "models/fruit" AND state = FIRING` or
+     * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string model = 3 [json_name = "model"];</code>
-     * @param value The bytes for model to set.
+     * <code>string filter = 10 [json_name = "filter"];</code>
+     * @param value The bytes for filter to set.
      * @return This builder for chaining.
      */
-    public Builder setModelBytes(
+    public Builder setFilterBytes(
         com.google.protobuf.ByteString value) {
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
-      model_ = value;
+      filter_ = value;
       bitField0_ |= 0x00000004;
       onChanged();
       return this;
     }
 
-    private java.lang.Object modelVersion_ = "";
+    private java.lang.Object orderBy_ = "";
     /**
      * <pre>
-     * Optional. Only alerts of this version, `models/{model}/versions/{version}`.
+     * Optional. The order (AIP-132): comma-separated keys among `fire_time`, `update_time` and
+     * `name`, each optionally followed by ` desc`; default `fire_time desc` (the newest first),
+     * for example `update_time desc`. Ties are broken by name.
      * </pre>
      *
-     * <code>string model_version = 4 [json_name = "modelVersion"];</code>
-     * @return The modelVersion.
+     * <code>string order_by = 11 [json_name = "orderBy"];</code>
+     * @return The orderBy.
      */
-    public java.lang.String getModelVersion() {
-      java.lang.Object ref = modelVersion_;
+    public java.lang.String getOrderBy() {
+      java.lang.Object ref = orderBy_;
       if (!(ref instanceof java.lang.String)) {
         com.google.protobuf.ByteString bs =
             (com.google.protobuf.ByteString) ref;
         java.lang.String s = bs.toStringUtf8();
-        modelVersion_ = s;
+        orderBy_ = s;
         return s;
       } else {
         return (java.lang.String) ref;
@@ -1369,20 +913,22 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. Only alerts of this version, `models/{model}/versions/{version}`.
+     * Optional. The order (AIP-132): comma-separated keys among `fire_time`, `update_time` and
+     * `name`, each optionally followed by ` desc`; default `fire_time desc` (the newest first),
+     * for example `update_time desc`. Ties are broken by name.
      * </pre>
      *
-     * <code>string model_version = 4 [json_name = "modelVersion"];</code>
-     * @return The bytes for modelVersion.
+     * <code>string order_by = 11 [json_name = "orderBy"];</code>
+     * @return The bytes for orderBy.
      */
     public com.google.protobuf.ByteString
-        getModelVersionBytes() {
-      java.lang.Object ref = modelVersion_;
+        getOrderByBytes() {
+      java.lang.Object ref = orderBy_;
       if (ref instanceof String) {
         com.google.protobuf.ByteString b = 
             com.google.protobuf.ByteString.copyFromUtf8(
                 (java.lang.String) ref);
-        modelVersion_ = b;
+        orderBy_ = b;
         return b;
       } else {
         return (com.google.protobuf.ByteString) ref;
@@ -1390,834 +936,58 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. Only alerts of this version, `models/{model}/versions/{version}`.
+     * Optional. The order (AIP-132): comma-separated keys among `fire_time`, `update_time` and
+     * `name`, each optionally followed by ` desc`; default `fire_time desc` (the newest first),
+     * for example `update_time desc`. Ties are broken by name.
      * </pre>
      *
-     * <code>string model_version = 4 [json_name = "modelVersion"];</code>
-     * @param value The modelVersion to set.
+     * <code>string order_by = 11 [json_name = "orderBy"];</code>
+     * @param value The orderBy to set.
      * @return This builder for chaining.
      */
-    public Builder setModelVersion(
+    public Builder setOrderBy(
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
-      modelVersion_ = value;
+      orderBy_ = value;
       bitField0_ |= 0x00000008;
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Optional. Only alerts of this version, `models/{model}/versions/{version}`.
+     * Optional. The order (AIP-132): comma-separated keys among `fire_time`, `update_time` and
+     * `name`, each optionally followed by ` desc`; default `fire_time desc` (the newest first),
+     * for example `update_time desc`. Ties are broken by name.
      * </pre>
      *
-     * <code>string model_version = 4 [json_name = "modelVersion"];</code>
+     * <code>string order_by = 11 [json_name = "orderBy"];</code>
      * @return This builder for chaining.
      */
-    public Builder clearModelVersion() {
-      modelVersion_ = getDefaultInstance().getModelVersion();
+    public Builder clearOrderBy() {
+      orderBy_ = getDefaultInstance().getOrderBy();
       bitField0_ = (bitField0_ & ~0x00000008);
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Optional. Only alerts of this version, `models/{model}/versions/{version}`.
+     * Optional. The order (AIP-132): comma-separated keys among `fire_time`, `update_time` and
+     * `name`, each optionally followed by ` desc`; default `fire_time desc` (the newest first),
+     * for example `update_time desc`. Ties are broken by name.
      * </pre>
      *
-     * <code>string model_version = 4 [json_name = "modelVersion"];</code>
-     * @param value The bytes for modelVersion to set.
+     * <code>string order_by = 11 [json_name = "orderBy"];</code>
+     * @param value The bytes for orderBy to set.
      * @return This builder for chaining.
      */
-    public Builder setModelVersionBytes(
+    public Builder setOrderByBytes(
         com.google.protobuf.ByteString value) {
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
-      modelVersion_ = value;
+      orderBy_ = value;
       bitField0_ |= 0x00000008;
       onChanged();
       return this;
-    }
-
-    private java.lang.Object policy_ = "";
-    /**
-     * <pre>
-     * Optional. Only alerts raised by this policy.
-     * </pre>
-     *
-     * <code>string policy = 5 [json_name = "policy"];</code>
-     * @return The policy.
-     */
-    public java.lang.String getPolicy() {
-      java.lang.Object ref = policy_;
-      if (!(ref instanceof java.lang.String)) {
-        com.google.protobuf.ByteString bs =
-            (com.google.protobuf.ByteString) ref;
-        java.lang.String s = bs.toStringUtf8();
-        policy_ = s;
-        return s;
-      } else {
-        return (java.lang.String) ref;
-      }
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts raised by this policy.
-     * </pre>
-     *
-     * <code>string policy = 5 [json_name = "policy"];</code>
-     * @return The bytes for policy.
-     */
-    public com.google.protobuf.ByteString
-        getPolicyBytes() {
-      java.lang.Object ref = policy_;
-      if (ref instanceof String) {
-        com.google.protobuf.ByteString b = 
-            com.google.protobuf.ByteString.copyFromUtf8(
-                (java.lang.String) ref);
-        policy_ = b;
-        return b;
-      } else {
-        return (com.google.protobuf.ByteString) ref;
-      }
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts raised by this policy.
-     * </pre>
-     *
-     * <code>string policy = 5 [json_name = "policy"];</code>
-     * @param value The policy to set.
-     * @return This builder for chaining.
-     */
-    public Builder setPolicy(
-        java.lang.String value) {
-      if (value == null) { throw new NullPointerException(); }
-      policy_ = value;
-      bitField0_ |= 0x00000010;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts raised by this policy.
-     * </pre>
-     *
-     * <code>string policy = 5 [json_name = "policy"];</code>
-     * @return This builder for chaining.
-     */
-    public Builder clearPolicy() {
-      policy_ = getDefaultInstance().getPolicy();
-      bitField0_ = (bitField0_ & ~0x00000010);
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts raised by this policy.
-     * </pre>
-     *
-     * <code>string policy = 5 [json_name = "policy"];</code>
-     * @param value The bytes for policy to set.
-     * @return This builder for chaining.
-     */
-    public Builder setPolicyBytes(
-        com.google.protobuf.ByteString value) {
-      if (value == null) { throw new NullPointerException(); }
-      checkByteStringIsUtf8(value);
-      policy_ = value;
-      bitField0_ |= 0x00000010;
-      onChanged();
-      return this;
-    }
-
-    private java.util.List<java.lang.Integer> states_ =
-      java.util.Collections.emptyList();
-    private void ensureStatesIsMutable() {
-      if (!((bitField0_ & 0x00000020) != 0)) {
-        states_ = new java.util.ArrayList<java.lang.Integer>(states_);
-        bitField0_ |= 0x00000020;
-      }
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts in one of these states.
-     * </pre>
-     *
-     * <code>repeated .slipway.monitoring.v1.AlertState states = 6 [json_name = "states"];</code>
-     * @return A list containing the states.
-     */
-    public java.util.List<dev.slipway.monitoring.v1.AlertState> getStatesList() {
-      return new com.google.protobuf.Internal.ListAdapter<
-          java.lang.Integer, dev.slipway.monitoring.v1.AlertState>(states_, states_converter_);
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts in one of these states.
-     * </pre>
-     *
-     * <code>repeated .slipway.monitoring.v1.AlertState states = 6 [json_name = "states"];</code>
-     * @return The count of states.
-     */
-    public int getStatesCount() {
-      return states_.size();
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts in one of these states.
-     * </pre>
-     *
-     * <code>repeated .slipway.monitoring.v1.AlertState states = 6 [json_name = "states"];</code>
-     * @param index The index of the element to return.
-     * @return The states at the given index.
-     */
-    public dev.slipway.monitoring.v1.AlertState getStates(int index) {
-      return states_converter_.convert(states_.get(index));
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts in one of these states.
-     * </pre>
-     *
-     * <code>repeated .slipway.monitoring.v1.AlertState states = 6 [json_name = "states"];</code>
-     * @param index The index to set the value at.
-     * @param value The states to set.
-     * @return This builder for chaining.
-     */
-    public Builder setStates(
-        int index, dev.slipway.monitoring.v1.AlertState value) {
-      if (value == null) {
-        throw new NullPointerException();
-      }
-      ensureStatesIsMutable();
-      states_.set(index, value.getNumber());
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts in one of these states.
-     * </pre>
-     *
-     * <code>repeated .slipway.monitoring.v1.AlertState states = 6 [json_name = "states"];</code>
-     * @param value The states to add.
-     * @return This builder for chaining.
-     */
-    public Builder addStates(dev.slipway.monitoring.v1.AlertState value) {
-      if (value == null) {
-        throw new NullPointerException();
-      }
-      ensureStatesIsMutable();
-      states_.add(value.getNumber());
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts in one of these states.
-     * </pre>
-     *
-     * <code>repeated .slipway.monitoring.v1.AlertState states = 6 [json_name = "states"];</code>
-     * @param values The states to add.
-     * @return This builder for chaining.
-     */
-    public Builder addAllStates(
-        java.lang.Iterable<? extends dev.slipway.monitoring.v1.AlertState> values) {
-      ensureStatesIsMutable();
-      for (dev.slipway.monitoring.v1.AlertState value : values) {
-        states_.add(value.getNumber());
-      }
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts in one of these states.
-     * </pre>
-     *
-     * <code>repeated .slipway.monitoring.v1.AlertState states = 6 [json_name = "states"];</code>
-     * @return This builder for chaining.
-     */
-    public Builder clearStates() {
-      states_ = java.util.Collections.emptyList();
-      bitField0_ = (bitField0_ & ~0x00000020);
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts in one of these states.
-     * </pre>
-     *
-     * <code>repeated .slipway.monitoring.v1.AlertState states = 6 [json_name = "states"];</code>
-     * @return A list containing the enum numeric values on the wire for states.
-     */
-    public java.util.List<java.lang.Integer>
-    getStatesValueList() {
-      return java.util.Collections.unmodifiableList(states_);
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts in one of these states.
-     * </pre>
-     *
-     * <code>repeated .slipway.monitoring.v1.AlertState states = 6 [json_name = "states"];</code>
-     * @param index The index of the value to return.
-     * @return The enum numeric value on the wire of states at the given index.
-     */
-    public int getStatesValue(int index) {
-      return states_.get(index);
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts in one of these states.
-     * </pre>
-     *
-     * <code>repeated .slipway.monitoring.v1.AlertState states = 6 [json_name = "states"];</code>
-     * @param index The index to set the value at.
-     * @param value The enum numeric value on the wire for states to set.
-     * @return This builder for chaining.
-     */
-    public Builder setStatesValue(
-        int index, int value) {
-      ensureStatesIsMutable();
-      states_.set(index, value);
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts in one of these states.
-     * </pre>
-     *
-     * <code>repeated .slipway.monitoring.v1.AlertState states = 6 [json_name = "states"];</code>
-     * @param value The enum numeric value on the wire for states to add.
-     * @return This builder for chaining.
-     */
-    public Builder addStatesValue(int value) {
-      ensureStatesIsMutable();
-      states_.add(value);
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts in one of these states.
-     * </pre>
-     *
-     * <code>repeated .slipway.monitoring.v1.AlertState states = 6 [json_name = "states"];</code>
-     * @param values The enum numeric values on the wire for states to add.
-     * @return This builder for chaining.
-     */
-    public Builder addAllStatesValue(
-        java.lang.Iterable<java.lang.Integer> values) {
-      ensureStatesIsMutable();
-      for (int value : values) {
-        states_.add(value);
-      }
-      onChanged();
-      return this;
-    }
-
-    private java.util.List<java.lang.Integer> kinds_ =
-      java.util.Collections.emptyList();
-    private void ensureKindsIsMutable() {
-      if (!((bitField0_ & 0x00000040) != 0)) {
-        kinds_ = new java.util.ArrayList<java.lang.Integer>(kinds_);
-        bitField0_ |= 0x00000040;
-      }
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts of one of these kinds.
-     * </pre>
-     *
-     * <code>repeated .slipway.monitoring.v1.AlertKind kinds = 7 [json_name = "kinds"];</code>
-     * @return A list containing the kinds.
-     */
-    public java.util.List<dev.slipway.monitoring.v1.AlertKind> getKindsList() {
-      return new com.google.protobuf.Internal.ListAdapter<
-          java.lang.Integer, dev.slipway.monitoring.v1.AlertKind>(kinds_, kinds_converter_);
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts of one of these kinds.
-     * </pre>
-     *
-     * <code>repeated .slipway.monitoring.v1.AlertKind kinds = 7 [json_name = "kinds"];</code>
-     * @return The count of kinds.
-     */
-    public int getKindsCount() {
-      return kinds_.size();
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts of one of these kinds.
-     * </pre>
-     *
-     * <code>repeated .slipway.monitoring.v1.AlertKind kinds = 7 [json_name = "kinds"];</code>
-     * @param index The index of the element to return.
-     * @return The kinds at the given index.
-     */
-    public dev.slipway.monitoring.v1.AlertKind getKinds(int index) {
-      return kinds_converter_.convert(kinds_.get(index));
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts of one of these kinds.
-     * </pre>
-     *
-     * <code>repeated .slipway.monitoring.v1.AlertKind kinds = 7 [json_name = "kinds"];</code>
-     * @param index The index to set the value at.
-     * @param value The kinds to set.
-     * @return This builder for chaining.
-     */
-    public Builder setKinds(
-        int index, dev.slipway.monitoring.v1.AlertKind value) {
-      if (value == null) {
-        throw new NullPointerException();
-      }
-      ensureKindsIsMutable();
-      kinds_.set(index, value.getNumber());
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts of one of these kinds.
-     * </pre>
-     *
-     * <code>repeated .slipway.monitoring.v1.AlertKind kinds = 7 [json_name = "kinds"];</code>
-     * @param value The kinds to add.
-     * @return This builder for chaining.
-     */
-    public Builder addKinds(dev.slipway.monitoring.v1.AlertKind value) {
-      if (value == null) {
-        throw new NullPointerException();
-      }
-      ensureKindsIsMutable();
-      kinds_.add(value.getNumber());
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts of one of these kinds.
-     * </pre>
-     *
-     * <code>repeated .slipway.monitoring.v1.AlertKind kinds = 7 [json_name = "kinds"];</code>
-     * @param values The kinds to add.
-     * @return This builder for chaining.
-     */
-    public Builder addAllKinds(
-        java.lang.Iterable<? extends dev.slipway.monitoring.v1.AlertKind> values) {
-      ensureKindsIsMutable();
-      for (dev.slipway.monitoring.v1.AlertKind value : values) {
-        kinds_.add(value.getNumber());
-      }
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts of one of these kinds.
-     * </pre>
-     *
-     * <code>repeated .slipway.monitoring.v1.AlertKind kinds = 7 [json_name = "kinds"];</code>
-     * @return This builder for chaining.
-     */
-    public Builder clearKinds() {
-      kinds_ = java.util.Collections.emptyList();
-      bitField0_ = (bitField0_ & ~0x00000040);
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts of one of these kinds.
-     * </pre>
-     *
-     * <code>repeated .slipway.monitoring.v1.AlertKind kinds = 7 [json_name = "kinds"];</code>
-     * @return A list containing the enum numeric values on the wire for kinds.
-     */
-    public java.util.List<java.lang.Integer>
-    getKindsValueList() {
-      return java.util.Collections.unmodifiableList(kinds_);
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts of one of these kinds.
-     * </pre>
-     *
-     * <code>repeated .slipway.monitoring.v1.AlertKind kinds = 7 [json_name = "kinds"];</code>
-     * @param index The index of the value to return.
-     * @return The enum numeric value on the wire of kinds at the given index.
-     */
-    public int getKindsValue(int index) {
-      return kinds_.get(index);
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts of one of these kinds.
-     * </pre>
-     *
-     * <code>repeated .slipway.monitoring.v1.AlertKind kinds = 7 [json_name = "kinds"];</code>
-     * @param index The index to set the value at.
-     * @param value The enum numeric value on the wire for kinds to set.
-     * @return This builder for chaining.
-     */
-    public Builder setKindsValue(
-        int index, int value) {
-      ensureKindsIsMutable();
-      kinds_.set(index, value);
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts of one of these kinds.
-     * </pre>
-     *
-     * <code>repeated .slipway.monitoring.v1.AlertKind kinds = 7 [json_name = "kinds"];</code>
-     * @param value The enum numeric value on the wire for kinds to add.
-     * @return This builder for chaining.
-     */
-    public Builder addKindsValue(int value) {
-      ensureKindsIsMutable();
-      kinds_.add(value);
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts of one of these kinds.
-     * </pre>
-     *
-     * <code>repeated .slipway.monitoring.v1.AlertKind kinds = 7 [json_name = "kinds"];</code>
-     * @param values The enum numeric values on the wire for kinds to add.
-     * @return This builder for chaining.
-     */
-    public Builder addAllKindsValue(
-        java.lang.Iterable<java.lang.Integer> values) {
-      ensureKindsIsMutable();
-      for (int value : values) {
-        kinds_.add(value);
-      }
-      onChanged();
-      return this;
-    }
-
-    private com.google.protobuf.Timestamp startTime_;
-    private com.google.protobuf.SingleFieldBuilderV3<
-        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> startTimeBuilder_;
-    /**
-     * <pre>
-     * Optional. Only alerts that started firing at or after this time.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp start_time = 8 [json_name = "startTime"];</code>
-     * @return Whether the startTime field is set.
-     */
-    public boolean hasStartTime() {
-      return ((bitField0_ & 0x00000080) != 0);
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts that started firing at or after this time.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp start_time = 8 [json_name = "startTime"];</code>
-     * @return The startTime.
-     */
-    public com.google.protobuf.Timestamp getStartTime() {
-      if (startTimeBuilder_ == null) {
-        return startTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
-      } else {
-        return startTimeBuilder_.getMessage();
-      }
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts that started firing at or after this time.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp start_time = 8 [json_name = "startTime"];</code>
-     */
-    public Builder setStartTime(com.google.protobuf.Timestamp value) {
-      if (startTimeBuilder_ == null) {
-        if (value == null) {
-          throw new NullPointerException();
-        }
-        startTime_ = value;
-      } else {
-        startTimeBuilder_.setMessage(value);
-      }
-      bitField0_ |= 0x00000080;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts that started firing at or after this time.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp start_time = 8 [json_name = "startTime"];</code>
-     */
-    public Builder setStartTime(
-        com.google.protobuf.Timestamp.Builder builderForValue) {
-      if (startTimeBuilder_ == null) {
-        startTime_ = builderForValue.build();
-      } else {
-        startTimeBuilder_.setMessage(builderForValue.build());
-      }
-      bitField0_ |= 0x00000080;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts that started firing at or after this time.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp start_time = 8 [json_name = "startTime"];</code>
-     */
-    public Builder mergeStartTime(com.google.protobuf.Timestamp value) {
-      if (startTimeBuilder_ == null) {
-        if (((bitField0_ & 0x00000080) != 0) &&
-          startTime_ != null &&
-          startTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
-          getStartTimeBuilder().mergeFrom(value);
-        } else {
-          startTime_ = value;
-        }
-      } else {
-        startTimeBuilder_.mergeFrom(value);
-      }
-      if (startTime_ != null) {
-        bitField0_ |= 0x00000080;
-        onChanged();
-      }
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts that started firing at or after this time.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp start_time = 8 [json_name = "startTime"];</code>
-     */
-    public Builder clearStartTime() {
-      bitField0_ = (bitField0_ & ~0x00000080);
-      startTime_ = null;
-      if (startTimeBuilder_ != null) {
-        startTimeBuilder_.dispose();
-        startTimeBuilder_ = null;
-      }
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts that started firing at or after this time.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp start_time = 8 [json_name = "startTime"];</code>
-     */
-    public com.google.protobuf.Timestamp.Builder getStartTimeBuilder() {
-      bitField0_ |= 0x00000080;
-      onChanged();
-      return getStartTimeFieldBuilder().getBuilder();
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts that started firing at or after this time.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp start_time = 8 [json_name = "startTime"];</code>
-     */
-    public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
-      if (startTimeBuilder_ != null) {
-        return startTimeBuilder_.getMessageOrBuilder();
-      } else {
-        return startTime_ == null ?
-            com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
-      }
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts that started firing at or after this time.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp start_time = 8 [json_name = "startTime"];</code>
-     */
-    private com.google.protobuf.SingleFieldBuilderV3<
-        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
-        getStartTimeFieldBuilder() {
-      if (startTimeBuilder_ == null) {
-        startTimeBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
-            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
-                getStartTime(),
-                getParentForChildren(),
-                isClean());
-        startTime_ = null;
-      }
-      return startTimeBuilder_;
-    }
-
-    private com.google.protobuf.Timestamp endTime_;
-    private com.google.protobuf.SingleFieldBuilderV3<
-        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> endTimeBuilder_;
-    /**
-     * <pre>
-     * Optional. Only alerts that started firing before this time.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp end_time = 9 [json_name = "endTime"];</code>
-     * @return Whether the endTime field is set.
-     */
-    public boolean hasEndTime() {
-      return ((bitField0_ & 0x00000100) != 0);
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts that started firing before this time.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp end_time = 9 [json_name = "endTime"];</code>
-     * @return The endTime.
-     */
-    public com.google.protobuf.Timestamp getEndTime() {
-      if (endTimeBuilder_ == null) {
-        return endTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : endTime_;
-      } else {
-        return endTimeBuilder_.getMessage();
-      }
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts that started firing before this time.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp end_time = 9 [json_name = "endTime"];</code>
-     */
-    public Builder setEndTime(com.google.protobuf.Timestamp value) {
-      if (endTimeBuilder_ == null) {
-        if (value == null) {
-          throw new NullPointerException();
-        }
-        endTime_ = value;
-      } else {
-        endTimeBuilder_.setMessage(value);
-      }
-      bitField0_ |= 0x00000100;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts that started firing before this time.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp end_time = 9 [json_name = "endTime"];</code>
-     */
-    public Builder setEndTime(
-        com.google.protobuf.Timestamp.Builder builderForValue) {
-      if (endTimeBuilder_ == null) {
-        endTime_ = builderForValue.build();
-      } else {
-        endTimeBuilder_.setMessage(builderForValue.build());
-      }
-      bitField0_ |= 0x00000100;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts that started firing before this time.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp end_time = 9 [json_name = "endTime"];</code>
-     */
-    public Builder mergeEndTime(com.google.protobuf.Timestamp value) {
-      if (endTimeBuilder_ == null) {
-        if (((bitField0_ & 0x00000100) != 0) &&
-          endTime_ != null &&
-          endTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
-          getEndTimeBuilder().mergeFrom(value);
-        } else {
-          endTime_ = value;
-        }
-      } else {
-        endTimeBuilder_.mergeFrom(value);
-      }
-      if (endTime_ != null) {
-        bitField0_ |= 0x00000100;
-        onChanged();
-      }
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts that started firing before this time.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp end_time = 9 [json_name = "endTime"];</code>
-     */
-    public Builder clearEndTime() {
-      bitField0_ = (bitField0_ & ~0x00000100);
-      endTime_ = null;
-      if (endTimeBuilder_ != null) {
-        endTimeBuilder_.dispose();
-        endTimeBuilder_ = null;
-      }
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts that started firing before this time.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp end_time = 9 [json_name = "endTime"];</code>
-     */
-    public com.google.protobuf.Timestamp.Builder getEndTimeBuilder() {
-      bitField0_ |= 0x00000100;
-      onChanged();
-      return getEndTimeFieldBuilder().getBuilder();
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts that started firing before this time.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp end_time = 9 [json_name = "endTime"];</code>
-     */
-    public com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder() {
-      if (endTimeBuilder_ != null) {
-        return endTimeBuilder_.getMessageOrBuilder();
-      } else {
-        return endTime_ == null ?
-            com.google.protobuf.Timestamp.getDefaultInstance() : endTime_;
-      }
-    }
-    /**
-     * <pre>
-     * Optional. Only alerts that started firing before this time.
-     * </pre>
-     *
-     * <code>.google.protobuf.Timestamp end_time = 9 [json_name = "endTime"];</code>
-     */
-    private com.google.protobuf.SingleFieldBuilderV3<
-        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
-        getEndTimeFieldBuilder() {
-      if (endTimeBuilder_ == null) {
-        endTimeBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
-            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
-                getEndTime(),
-                getParentForChildren(),
-                isClean());
-        endTime_ = null;
-      }
-      return endTimeBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

@@ -21,7 +21,7 @@ public interface ListAlertsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. The `next_page_token` of a previous call with the same filters.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
    * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -30,7 +30,7 @@ public interface ListAlertsRequestOrBuilder extends
   java.lang.String getPageToken();
   /**
    * <pre>
-   * Optional. The `next_page_token` of a previous call with the same filters.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
    * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -41,213 +41,59 @@ public interface ListAlertsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. Only alerts of this model, `models/{model}`.
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+   * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
+   * `model`, `model_version`, `policy` (quoted resource names), `state` (`FIRING` or
+   * `RESOLVED`), `kind` (an AlertKind without its prefix, such as `DATA_DRIFT`), `severity` (an
+   * AlertSeverity without its prefix, such as `CRITICAL`), `training_job`, and `fire_time`,
+   * `update_time` and `resolve_time` compared with a quoted RFC 3339 time. For example
+   * `model = "models/fruit" AND state = FIRING` or
+   * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
    * </pre>
    *
-   * <code>string model = 3 [json_name = "model"];</code>
-   * @return The model.
+   * <code>string filter = 10 [json_name = "filter"];</code>
+   * @return The filter.
    */
-  java.lang.String getModel();
+  java.lang.String getFilter();
   /**
    * <pre>
-   * Optional. Only alerts of this model, `models/{model}`.
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+   * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
+   * `model`, `model_version`, `policy` (quoted resource names), `state` (`FIRING` or
+   * `RESOLVED`), `kind` (an AlertKind without its prefix, such as `DATA_DRIFT`), `severity` (an
+   * AlertSeverity without its prefix, such as `CRITICAL`), `training_job`, and `fire_time`,
+   * `update_time` and `resolve_time` compared with a quoted RFC 3339 time. For example
+   * `model = "models/fruit" AND state = FIRING` or
+   * `kind = DATA_DRIFT AND fire_time &gt;= "2025-01-01T00:00:00Z"`.
    * </pre>
    *
-   * <code>string model = 3 [json_name = "model"];</code>
-   * @return The bytes for model.
+   * <code>string filter = 10 [json_name = "filter"];</code>
+   * @return The bytes for filter.
    */
   com.google.protobuf.ByteString
-      getModelBytes();
+      getFilterBytes();
 
   /**
    * <pre>
-   * Optional. Only alerts of this version, `models/{model}/versions/{version}`.
+   * Optional. The order (AIP-132): comma-separated keys among `fire_time`, `update_time` and
+   * `name`, each optionally followed by ` desc`; default `fire_time desc` (the newest first),
+   * for example `update_time desc`. Ties are broken by name.
    * </pre>
    *
-   * <code>string model_version = 4 [json_name = "modelVersion"];</code>
-   * @return The modelVersion.
+   * <code>string order_by = 11 [json_name = "orderBy"];</code>
+   * @return The orderBy.
    */
-  java.lang.String getModelVersion();
+  java.lang.String getOrderBy();
   /**
    * <pre>
-   * Optional. Only alerts of this version, `models/{model}/versions/{version}`.
+   * Optional. The order (AIP-132): comma-separated keys among `fire_time`, `update_time` and
+   * `name`, each optionally followed by ` desc`; default `fire_time desc` (the newest first),
+   * for example `update_time desc`. Ties are broken by name.
    * </pre>
    *
-   * <code>string model_version = 4 [json_name = "modelVersion"];</code>
-   * @return The bytes for modelVersion.
+   * <code>string order_by = 11 [json_name = "orderBy"];</code>
+   * @return The bytes for orderBy.
    */
   com.google.protobuf.ByteString
-      getModelVersionBytes();
-
-  /**
-   * <pre>
-   * Optional. Only alerts raised by this policy.
-   * </pre>
-   *
-   * <code>string policy = 5 [json_name = "policy"];</code>
-   * @return The policy.
-   */
-  java.lang.String getPolicy();
-  /**
-   * <pre>
-   * Optional. Only alerts raised by this policy.
-   * </pre>
-   *
-   * <code>string policy = 5 [json_name = "policy"];</code>
-   * @return The bytes for policy.
-   */
-  com.google.protobuf.ByteString
-      getPolicyBytes();
-
-  /**
-   * <pre>
-   * Optional. Only alerts in one of these states.
-   * </pre>
-   *
-   * <code>repeated .slipway.monitoring.v1.AlertState states = 6 [json_name = "states"];</code>
-   * @return A list containing the states.
-   */
-  java.util.List<dev.slipway.monitoring.v1.AlertState> getStatesList();
-  /**
-   * <pre>
-   * Optional. Only alerts in one of these states.
-   * </pre>
-   *
-   * <code>repeated .slipway.monitoring.v1.AlertState states = 6 [json_name = "states"];</code>
-   * @return The count of states.
-   */
-  int getStatesCount();
-  /**
-   * <pre>
-   * Optional. Only alerts in one of these states.
-   * </pre>
-   *
-   * <code>repeated .slipway.monitoring.v1.AlertState states = 6 [json_name = "states"];</code>
-   * @param index The index of the element to return.
-   * @return The states at the given index.
-   */
-  dev.slipway.monitoring.v1.AlertState getStates(int index);
-  /**
-   * <pre>
-   * Optional. Only alerts in one of these states.
-   * </pre>
-   *
-   * <code>repeated .slipway.monitoring.v1.AlertState states = 6 [json_name = "states"];</code>
-   * @return A list containing the enum numeric values on the wire for states.
-   */
-  java.util.List<java.lang.Integer>
-  getStatesValueList();
-  /**
-   * <pre>
-   * Optional. Only alerts in one of these states.
-   * </pre>
-   *
-   * <code>repeated .slipway.monitoring.v1.AlertState states = 6 [json_name = "states"];</code>
-   * @param index The index of the value to return.
-   * @return The enum numeric value on the wire of states at the given index.
-   */
-  int getStatesValue(int index);
-
-  /**
-   * <pre>
-   * Optional. Only alerts of one of these kinds.
-   * </pre>
-   *
-   * <code>repeated .slipway.monitoring.v1.AlertKind kinds = 7 [json_name = "kinds"];</code>
-   * @return A list containing the kinds.
-   */
-  java.util.List<dev.slipway.monitoring.v1.AlertKind> getKindsList();
-  /**
-   * <pre>
-   * Optional. Only alerts of one of these kinds.
-   * </pre>
-   *
-   * <code>repeated .slipway.monitoring.v1.AlertKind kinds = 7 [json_name = "kinds"];</code>
-   * @return The count of kinds.
-   */
-  int getKindsCount();
-  /**
-   * <pre>
-   * Optional. Only alerts of one of these kinds.
-   * </pre>
-   *
-   * <code>repeated .slipway.monitoring.v1.AlertKind kinds = 7 [json_name = "kinds"];</code>
-   * @param index The index of the element to return.
-   * @return The kinds at the given index.
-   */
-  dev.slipway.monitoring.v1.AlertKind getKinds(int index);
-  /**
-   * <pre>
-   * Optional. Only alerts of one of these kinds.
-   * </pre>
-   *
-   * <code>repeated .slipway.monitoring.v1.AlertKind kinds = 7 [json_name = "kinds"];</code>
-   * @return A list containing the enum numeric values on the wire for kinds.
-   */
-  java.util.List<java.lang.Integer>
-  getKindsValueList();
-  /**
-   * <pre>
-   * Optional. Only alerts of one of these kinds.
-   * </pre>
-   *
-   * <code>repeated .slipway.monitoring.v1.AlertKind kinds = 7 [json_name = "kinds"];</code>
-   * @param index The index of the value to return.
-   * @return The enum numeric value on the wire of kinds at the given index.
-   */
-  int getKindsValue(int index);
-
-  /**
-   * <pre>
-   * Optional. Only alerts that started firing at or after this time.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp start_time = 8 [json_name = "startTime"];</code>
-   * @return Whether the startTime field is set.
-   */
-  boolean hasStartTime();
-  /**
-   * <pre>
-   * Optional. Only alerts that started firing at or after this time.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp start_time = 8 [json_name = "startTime"];</code>
-   * @return The startTime.
-   */
-  com.google.protobuf.Timestamp getStartTime();
-  /**
-   * <pre>
-   * Optional. Only alerts that started firing at or after this time.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp start_time = 8 [json_name = "startTime"];</code>
-   */
-  com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder();
-
-  /**
-   * <pre>
-   * Optional. Only alerts that started firing before this time.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp end_time = 9 [json_name = "endTime"];</code>
-   * @return Whether the endTime field is set.
-   */
-  boolean hasEndTime();
-  /**
-   * <pre>
-   * Optional. Only alerts that started firing before this time.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp end_time = 9 [json_name = "endTime"];</code>
-   * @return The endTime.
-   */
-  com.google.protobuf.Timestamp getEndTime();
-  /**
-   * <pre>
-   * Optional. Only alerts that started firing before this time.
-   * </pre>
-   *
-   * <code>.google.protobuf.Timestamp end_time = 9 [json_name = "endTime"];</code>
-   */
-  com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder();
+      getOrderByBytes();
 }

@@ -10,7 +10,7 @@ public interface ListAlertsResponseOrBuilder extends
 
   /**
    * <pre>
-   * The alerts, newest first.
+   * The alerts, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.monitoring.v1.Alert alerts = 1 [json_name = "alerts"];</code>
@@ -19,7 +19,7 @@ public interface ListAlertsResponseOrBuilder extends
       getAlertsList();
   /**
    * <pre>
-   * The alerts, newest first.
+   * The alerts, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.monitoring.v1.Alert alerts = 1 [json_name = "alerts"];</code>
@@ -27,7 +27,7 @@ public interface ListAlertsResponseOrBuilder extends
   dev.slipway.monitoring.v1.Alert getAlerts(int index);
   /**
    * <pre>
-   * The alerts, newest first.
+   * The alerts, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.monitoring.v1.Alert alerts = 1 [json_name = "alerts"];</code>
@@ -35,7 +35,7 @@ public interface ListAlertsResponseOrBuilder extends
   int getAlertsCount();
   /**
    * <pre>
-   * The alerts, newest first.
+   * The alerts, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.monitoring.v1.Alert alerts = 1 [json_name = "alerts"];</code>
@@ -44,7 +44,7 @@ public interface ListAlertsResponseOrBuilder extends
       getAlertsOrBuilderList();
   /**
    * <pre>
-   * The alerts, newest first.
+   * The alerts, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.monitoring.v1.Alert alerts = 1 [json_name = "alerts"];</code>

@@ -22,7 +22,8 @@ private static final long serialVersionUID = 0L;
   }
   private ListMonitoringPoliciesRequest() {
     pageToken_ = "";
-    model_ = "";
+    filter_ = "";
+    orderBy_ = "";
   }
 
   @java.lang.Override
@@ -66,7 +67,7 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object pageToken_ = "";
   /**
    * <pre>
-   * Optional. The `next_page_token` of a previous call with the same filters.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
    * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -87,7 +88,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Optional. The `next_page_token` of a previous call with the same filters.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
    * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -108,47 +109,106 @@ private static final long serialVersionUID = 0L;
     }
   }
 
-  public static final int MODEL_FIELD_NUMBER = 3;
+  public static final int FILTER_FIELD_NUMBER = 4;
   @SuppressWarnings("serial")
-  private volatile java.lang.Object model_ = "";
+  private volatile java.lang.Object filter_ = "";
   /**
    * <pre>
-   * Optional. Only policies of this model, `models/{model}`.
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+   * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
+   * `model` (for example `model = "models/fruit"`), `created_by` (`=` and `!=` only), and
+   * `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
+   * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
    * </pre>
    *
-   * <code>string model = 3 [json_name = "model"];</code>
-   * @return The model.
+   * <code>string filter = 4 [json_name = "filter"];</code>
+   * @return The filter.
    */
   @java.lang.Override
-  public java.lang.String getModel() {
-    java.lang.Object ref = model_;
+  public java.lang.String getFilter() {
+    java.lang.Object ref = filter_;
     if (ref instanceof java.lang.String) {
       return (java.lang.String) ref;
     } else {
       com.google.protobuf.ByteString bs = 
           (com.google.protobuf.ByteString) ref;
       java.lang.String s = bs.toStringUtf8();
-      model_ = s;
+      filter_ = s;
       return s;
     }
   }
   /**
    * <pre>
-   * Optional. Only policies of this model, `models/{model}`.
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+   * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
+   * `model` (for example `model = "models/fruit"`), `created_by` (`=` and `!=` only), and
+   * `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
+   * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
    * </pre>
    *
-   * <code>string model = 3 [json_name = "model"];</code>
-   * @return The bytes for model.
+   * <code>string filter = 4 [json_name = "filter"];</code>
+   * @return The bytes for filter.
    */
   @java.lang.Override
   public com.google.protobuf.ByteString
-      getModelBytes() {
-    java.lang.Object ref = model_;
+      getFilterBytes() {
+    java.lang.Object ref = filter_;
     if (ref instanceof java.lang.String) {
       com.google.protobuf.ByteString b = 
           com.google.protobuf.ByteString.copyFromUtf8(
               (java.lang.String) ref);
-      model_ = b;
+      filter_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int ORDER_BY_FIELD_NUMBER = 5;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object orderBy_ = "";
+  /**
+   * <pre>
+   * Optional. The order (AIP-132): comma-separated keys among `name` (the default),
+   * `create_time` and `update_time`, each optionally followed by ` desc`, for example
+   * `update_time desc`. Ties are broken by name.
+   * </pre>
+   *
+   * <code>string order_by = 5 [json_name = "orderBy"];</code>
+   * @return The orderBy.
+   */
+  @java.lang.Override
+  public java.lang.String getOrderBy() {
+    java.lang.Object ref = orderBy_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      orderBy_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Optional. The order (AIP-132): comma-separated keys among `name` (the default),
+   * `create_time` and `update_time`, each optionally followed by ` desc`, for example
+   * `update_time desc`. Ties are broken by name.
+   * </pre>
+   *
+   * <code>string order_by = 5 [json_name = "orderBy"];</code>
+   * @return The bytes for orderBy.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getOrderByBytes() {
+    java.lang.Object ref = orderBy_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      orderBy_ = b;
       return b;
     } else {
       return (com.google.protobuf.ByteString) ref;
@@ -175,8 +235,11 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(pageToken_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 2, pageToken_);
     }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(model_)) {
-      com.google.protobuf.GeneratedMessageV3.writeString(output, 3, model_);
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(filter_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 4, filter_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(orderBy_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 5, orderBy_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -194,8 +257,11 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(pageToken_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(2, pageToken_);
     }
-    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(model_)) {
-      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(3, model_);
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(filter_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(4, filter_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(orderBy_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(5, orderBy_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -216,8 +282,10 @@ private static final long serialVersionUID = 0L;
         != other.getPageSize()) return false;
     if (!getPageToken()
         .equals(other.getPageToken())) return false;
-    if (!getModel()
-        .equals(other.getModel())) return false;
+    if (!getFilter()
+        .equals(other.getFilter())) return false;
+    if (!getOrderBy()
+        .equals(other.getOrderBy())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -233,8 +301,10 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getPageSize();
     hash = (37 * hash) + PAGE_TOKEN_FIELD_NUMBER;
     hash = (53 * hash) + getPageToken().hashCode();
-    hash = (37 * hash) + MODEL_FIELD_NUMBER;
-    hash = (53 * hash) + getModel().hashCode();
+    hash = (37 * hash) + FILTER_FIELD_NUMBER;
+    hash = (53 * hash) + getFilter().hashCode();
+    hash = (37 * hash) + ORDER_BY_FIELD_NUMBER;
+    hash = (53 * hash) + getOrderBy().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -372,7 +442,8 @@ private static final long serialVersionUID = 0L;
       bitField0_ = 0;
       pageSize_ = 0;
       pageToken_ = "";
-      model_ = "";
+      filter_ = "";
+      orderBy_ = "";
       return this;
     }
 
@@ -413,7 +484,10 @@ private static final long serialVersionUID = 0L;
         result.pageToken_ = pageToken_;
       }
       if (((from_bitField0_ & 0x00000004) != 0)) {
-        result.model_ = model_;
+        result.filter_ = filter_;
+      }
+      if (((from_bitField0_ & 0x00000008) != 0)) {
+        result.orderBy_ = orderBy_;
       }
     }
 
@@ -469,9 +543,14 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000002;
         onChanged();
       }
-      if (!other.getModel().isEmpty()) {
-        model_ = other.model_;
+      if (!other.getFilter().isEmpty()) {
+        filter_ = other.filter_;
         bitField0_ |= 0x00000004;
+        onChanged();
+      }
+      if (!other.getOrderBy().isEmpty()) {
+        orderBy_ = other.orderBy_;
+        bitField0_ |= 0x00000008;
         onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
@@ -510,11 +589,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000002;
               break;
             } // case 18
-            case 26: {
-              model_ = input.readStringRequireUtf8();
+            case 34: {
+              filter_ = input.readStringRequireUtf8();
               bitField0_ |= 0x00000004;
               break;
-            } // case 26
+            } // case 34
+            case 42: {
+              orderBy_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000008;
+              break;
+            } // case 42
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -582,7 +666,7 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object pageToken_ = "";
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filters.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
      * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -602,7 +686,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filters.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
      * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -623,7 +707,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filters.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
      * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -640,7 +724,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filters.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
      * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -654,7 +738,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. The `next_page_token` of a previous call with the same filters.
+     * Optional. The `next_page_token` of a previous call with the same filter and order.
      * </pre>
      *
      * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -671,22 +755,26 @@ private static final long serialVersionUID = 0L;
       return this;
     }
 
-    private java.lang.Object model_ = "";
+    private java.lang.Object filter_ = "";
     /**
      * <pre>
-     * Optional. Only policies of this model, `models/{model}`.
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
+     * `model` (for example `model = "models/fruit"`), `created_by` (`=` and `!=` only), and
+     * `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
+     * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string model = 3 [json_name = "model"];</code>
-     * @return The model.
+     * <code>string filter = 4 [json_name = "filter"];</code>
+     * @return The filter.
      */
-    public java.lang.String getModel() {
-      java.lang.Object ref = model_;
+    public java.lang.String getFilter() {
+      java.lang.Object ref = filter_;
       if (!(ref instanceof java.lang.String)) {
         com.google.protobuf.ByteString bs =
             (com.google.protobuf.ByteString) ref;
         java.lang.String s = bs.toStringUtf8();
-        model_ = s;
+        filter_ = s;
         return s;
       } else {
         return (java.lang.String) ref;
@@ -694,20 +782,24 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. Only policies of this model, `models/{model}`.
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
+     * `model` (for example `model = "models/fruit"`), `created_by` (`=` and `!=` only), and
+     * `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
+     * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string model = 3 [json_name = "model"];</code>
-     * @return The bytes for model.
+     * <code>string filter = 4 [json_name = "filter"];</code>
+     * @return The bytes for filter.
      */
     public com.google.protobuf.ByteString
-        getModelBytes() {
-      java.lang.Object ref = model_;
+        getFilterBytes() {
+      java.lang.Object ref = filter_;
       if (ref instanceof String) {
         com.google.protobuf.ByteString b = 
             com.google.protobuf.ByteString.copyFromUtf8(
                 (java.lang.String) ref);
-        model_ = b;
+        filter_ = b;
         return b;
       } else {
         return (com.google.protobuf.ByteString) ref;
@@ -715,50 +807,164 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Optional. Only policies of this model, `models/{model}`.
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
+     * `model` (for example `model = "models/fruit"`), `created_by` (`=` and `!=` only), and
+     * `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
+     * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string model = 3 [json_name = "model"];</code>
-     * @param value The model to set.
+     * <code>string filter = 4 [json_name = "filter"];</code>
+     * @param value The filter to set.
      * @return This builder for chaining.
      */
-    public Builder setModel(
+    public Builder setFilter(
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
-      model_ = value;
+      filter_ = value;
       bitField0_ |= 0x00000004;
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Optional. Only policies of this model, `models/{model}`.
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
+     * `model` (for example `model = "models/fruit"`), `created_by` (`=` and `!=` only), and
+     * `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
+     * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string model = 3 [json_name = "model"];</code>
+     * <code>string filter = 4 [json_name = "filter"];</code>
      * @return This builder for chaining.
      */
-    public Builder clearModel() {
-      model_ = getDefaultInstance().getModel();
+    public Builder clearFilter() {
+      filter_ = getDefaultInstance().getFilter();
       bitField0_ = (bitField0_ & ~0x00000004);
       onChanged();
       return this;
     }
     /**
      * <pre>
-     * Optional. Only policies of this model, `models/{model}`.
+     * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+     * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
+     * `model` (for example `model = "models/fruit"`), `created_by` (`=` and `!=` only), and
+     * `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
+     * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
      * </pre>
      *
-     * <code>string model = 3 [json_name = "model"];</code>
-     * @param value The bytes for model to set.
+     * <code>string filter = 4 [json_name = "filter"];</code>
+     * @param value The bytes for filter to set.
      * @return This builder for chaining.
      */
-    public Builder setModelBytes(
+    public Builder setFilterBytes(
         com.google.protobuf.ByteString value) {
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
-      model_ = value;
+      filter_ = value;
       bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object orderBy_ = "";
+    /**
+     * <pre>
+     * Optional. The order (AIP-132): comma-separated keys among `name` (the default),
+     * `create_time` and `update_time`, each optionally followed by ` desc`, for example
+     * `update_time desc`. Ties are broken by name.
+     * </pre>
+     *
+     * <code>string order_by = 5 [json_name = "orderBy"];</code>
+     * @return The orderBy.
+     */
+    public java.lang.String getOrderBy() {
+      java.lang.Object ref = orderBy_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        orderBy_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Optional. The order (AIP-132): comma-separated keys among `name` (the default),
+     * `create_time` and `update_time`, each optionally followed by ` desc`, for example
+     * `update_time desc`. Ties are broken by name.
+     * </pre>
+     *
+     * <code>string order_by = 5 [json_name = "orderBy"];</code>
+     * @return The bytes for orderBy.
+     */
+    public com.google.protobuf.ByteString
+        getOrderByBytes() {
+      java.lang.Object ref = orderBy_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        orderBy_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Optional. The order (AIP-132): comma-separated keys among `name` (the default),
+     * `create_time` and `update_time`, each optionally followed by ` desc`, for example
+     * `update_time desc`. Ties are broken by name.
+     * </pre>
+     *
+     * <code>string order_by = 5 [json_name = "orderBy"];</code>
+     * @param value The orderBy to set.
+     * @return This builder for chaining.
+     */
+    public Builder setOrderBy(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      orderBy_ = value;
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Optional. The order (AIP-132): comma-separated keys among `name` (the default),
+     * `create_time` and `update_time`, each optionally followed by ` desc`, for example
+     * `update_time desc`. Ties are broken by name.
+     * </pre>
+     *
+     * <code>string order_by = 5 [json_name = "orderBy"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearOrderBy() {
+      orderBy_ = getDefaultInstance().getOrderBy();
+      bitField0_ = (bitField0_ & ~0x00000008);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Optional. The order (AIP-132): comma-separated keys among `name` (the default),
+     * `create_time` and `update_time`, each optionally followed by ` desc`, for example
+     * `update_time desc`. Ties are broken by name.
+     * </pre>
+     *
+     * <code>string order_by = 5 [json_name = "orderBy"];</code>
+     * @param value The bytes for orderBy to set.
+     * @return This builder for chaining.
+     */
+    public Builder setOrderByBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      orderBy_ = value;
+      bitField0_ |= 0x00000008;
       onChanged();
       return this;
     }

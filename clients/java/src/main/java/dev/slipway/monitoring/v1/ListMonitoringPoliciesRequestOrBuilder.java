@@ -21,7 +21,7 @@ public interface ListMonitoringPoliciesRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. The `next_page_token` of a previous call with the same filters.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
    * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -30,7 +30,7 @@ public interface ListMonitoringPoliciesRequestOrBuilder extends
   java.lang.String getPageToken();
   /**
    * <pre>
-   * Optional. The `next_page_token` of a previous call with the same filters.
+   * Optional. The `next_page_token` of a previous call with the same filter and order.
    * </pre>
    *
    * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -41,21 +41,53 @@ public interface ListMonitoringPoliciesRequestOrBuilder extends
 
   /**
    * <pre>
-   * Optional. Only policies of this model, `models/{model}`.
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+   * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
+   * `model` (for example `model = "models/fruit"`), `created_by` (`=` and `!=` only), and
+   * `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
+   * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
    * </pre>
    *
-   * <code>string model = 3 [json_name = "model"];</code>
-   * @return The model.
+   * <code>string filter = 4 [json_name = "filter"];</code>
+   * @return The filter.
    */
-  java.lang.String getModel();
+  java.lang.String getFilter();
   /**
    * <pre>
-   * Optional. Only policies of this model, `models/{model}`.
+   * Optional. A filter expression (a subset of AIP-160, the registry's grammar): conditions
+   * `field op value` joined with AND, where `op` is one of `= != &lt; &lt;= &gt; &gt;=`. Fields: `name`,
+   * `model` (for example `model = "models/fruit"`), `created_by` (`=` and `!=` only), and
+   * `create_time` and `update_time` compared with a quoted RFC 3339 time. For example
+   * `model = "models/fruit" AND create_time &gt; "2025-01-01T00:00:00Z"`.
    * </pre>
    *
-   * <code>string model = 3 [json_name = "model"];</code>
-   * @return The bytes for model.
+   * <code>string filter = 4 [json_name = "filter"];</code>
+   * @return The bytes for filter.
    */
   com.google.protobuf.ByteString
-      getModelBytes();
+      getFilterBytes();
+
+  /**
+   * <pre>
+   * Optional. The order (AIP-132): comma-separated keys among `name` (the default),
+   * `create_time` and `update_time`, each optionally followed by ` desc`, for example
+   * `update_time desc`. Ties are broken by name.
+   * </pre>
+   *
+   * <code>string order_by = 5 [json_name = "orderBy"];</code>
+   * @return The orderBy.
+   */
+  java.lang.String getOrderBy();
+  /**
+   * <pre>
+   * Optional. The order (AIP-132): comma-separated keys among `name` (the default),
+   * `create_time` and `update_time`, each optionally followed by ` desc`, for example
+   * `update_time desc`. Ties are broken by name.
+   * </pre>
+   *
+   * <code>string order_by = 5 [json_name = "orderBy"];</code>
+   * @return The bytes for orderBy.
+   */
+  com.google.protobuf.ByteString
+      getOrderByBytes();
 }

@@ -50,7 +50,7 @@ private static final long serialVersionUID = 0L;
   private java.util.List<dev.slipway.monitoring.v1.MonitoringPolicy> monitoringPolicies_;
   /**
    * <pre>
-   * The policies, ordered by name.
+   * The policies, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -61,7 +61,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The policies, ordered by name.
+   * The policies, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -73,7 +73,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The policies, ordered by name.
+   * The policies, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -84,7 +84,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The policies, ordered by name.
+   * The policies, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -95,7 +95,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The policies, ordered by name.
+   * The policies, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -569,7 +569,7 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * The policies, ordered by name.
+     * The policies, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -583,7 +583,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The policies, ordered by name.
+     * The policies, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -597,7 +597,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The policies, ordered by name.
+     * The policies, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -611,7 +611,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The policies, ordered by name.
+     * The policies, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -632,7 +632,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The policies, ordered by name.
+     * The policies, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -650,7 +650,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The policies, ordered by name.
+     * The policies, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -670,7 +670,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The policies, ordered by name.
+     * The policies, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -691,7 +691,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The policies, ordered by name.
+     * The policies, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -709,7 +709,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The policies, ordered by name.
+     * The policies, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -727,7 +727,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The policies, ordered by name.
+     * The policies, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -746,7 +746,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The policies, ordered by name.
+     * The policies, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -763,7 +763,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The policies, ordered by name.
+     * The policies, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -780,7 +780,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The policies, ordered by name.
+     * The policies, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -791,7 +791,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The policies, ordered by name.
+     * The policies, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -805,7 +805,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The policies, ordered by name.
+     * The policies, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -820,7 +820,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The policies, ordered by name.
+     * The policies, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -831,7 +831,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The policies, ordered by name.
+     * The policies, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -843,7 +843,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The policies, ordered by name.
+     * The policies, in the requested order.
      * </pre>
      *
      * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>

@@ -10,7 +10,7 @@ public interface ListMonitoringPoliciesResponseOrBuilder extends
 
   /**
    * <pre>
-   * The policies, ordered by name.
+   * The policies, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -19,7 +19,7 @@ public interface ListMonitoringPoliciesResponseOrBuilder extends
       getMonitoringPoliciesList();
   /**
    * <pre>
-   * The policies, ordered by name.
+   * The policies, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -27,7 +27,7 @@ public interface ListMonitoringPoliciesResponseOrBuilder extends
   dev.slipway.monitoring.v1.MonitoringPolicy getMonitoringPolicies(int index);
   /**
    * <pre>
-   * The policies, ordered by name.
+   * The policies, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -35,7 +35,7 @@ public interface ListMonitoringPoliciesResponseOrBuilder extends
   int getMonitoringPoliciesCount();
   /**
    * <pre>
-   * The policies, ordered by name.
+   * The policies, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>
@@ -44,7 +44,7 @@ public interface ListMonitoringPoliciesResponseOrBuilder extends
       getMonitoringPoliciesOrBuilderList();
   /**
    * <pre>
-   * The policies, ordered by name.
+   * The policies, in the requested order.
    * </pre>
    *
    * <code>repeated .slipway.monitoring.v1.MonitoringPolicy monitoring_policies = 1 [json_name = "monitoringPolicies"];</code>

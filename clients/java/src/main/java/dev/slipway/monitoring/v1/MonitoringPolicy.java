@@ -56,7 +56,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object name_ = "";
   /**
    * <pre>
-   * Output only. The resource name, `monitoringPolicies/{monitoring_policy}`.
+   * Identifier. The resource name, `monitoringPolicies/{monitoring_policy}`; set by the server
+   * from `monitoring_policy_id` at creation.
    * </pre>
    *
    * <code>string name = 1 [json_name = "name"];</code>
@@ -77,7 +78,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Output only. The resource name, `monitoringPolicies/{monitoring_policy}`.
+   * Identifier. The resource name, `monitoringPolicies/{monitoring_policy}`; set by the server
+   * from `monitoring_policy_id` at creation.
    * </pre>
    *
    * <code>string name = 1 [json_name = "name"];</code>
@@ -103,9 +105,9 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object model_ = "";
   /**
    * <pre>
-   * Required. The monitored model, `models/{model}`; every version of it that serves traffic is
-   * evaluated separately. It must exist in the registry when the policy is created (NOT_FOUND,
-   * reason MODEL_NOT_FOUND).
+   * Required. Immutable. The monitored model, `models/{model}`; every version of it that serves
+   * traffic is evaluated separately. It must exist in the registry when the policy is created
+   * (NOT_FOUND, reason MODEL_NOT_FOUND).
    * </pre>
    *
    * <code>string model = 2 [json_name = "model"];</code>
@@ -126,9 +128,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Required. The monitored model, `models/{model}`; every version of it that serves traffic is
-   * evaluated separately. It must exist in the registry when the policy is created (NOT_FOUND,
-   * reason MODEL_NOT_FOUND).
+   * Required. Immutable. The monitored model, `models/{model}`; every version of it that serves
+   * traffic is evaluated separately. It must exist in the registry when the policy is created
+   * (NOT_FOUND, reason MODEL_NOT_FOUND).
    * </pre>
    *
    * <code>string model = 2 [json_name = "model"];</code>
@@ -570,7 +572,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object etag_ = "";
   /**
    * <pre>
-   * Output only. A checksum of the current state, for optimistic concurrency.
+   * Optional. A checksum of the current state, set by the server. Send it back in update and
+   * delete requests to make them fail with ABORTED if the policy changed in between.
    * </pre>
    *
    * <code>string etag = 15 [json_name = "etag"];</code>
@@ -591,7 +594,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Output only. A checksum of the current state, for optimistic concurrency.
+   * Optional. A checksum of the current state, set by the server. Send it back in update and
+   * delete requests to make them fail with ABORTED if the policy changed in between.
    * </pre>
    *
    * <code>string etag = 15 [json_name = "etag"];</code>
@@ -1385,7 +1389,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object name_ = "";
     /**
      * <pre>
-     * Output only. The resource name, `monitoringPolicies/{monitoring_policy}`.
+     * Identifier. The resource name, `monitoringPolicies/{monitoring_policy}`; set by the server
+     * from `monitoring_policy_id` at creation.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>
@@ -1405,7 +1410,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Output only. The resource name, `monitoringPolicies/{monitoring_policy}`.
+     * Identifier. The resource name, `monitoringPolicies/{monitoring_policy}`; set by the server
+     * from `monitoring_policy_id` at creation.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>
@@ -1426,7 +1432,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Output only. The resource name, `monitoringPolicies/{monitoring_policy}`.
+     * Identifier. The resource name, `monitoringPolicies/{monitoring_policy}`; set by the server
+     * from `monitoring_policy_id` at creation.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>
@@ -1443,7 +1450,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Output only. The resource name, `monitoringPolicies/{monitoring_policy}`.
+     * Identifier. The resource name, `monitoringPolicies/{monitoring_policy}`; set by the server
+     * from `monitoring_policy_id` at creation.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>
@@ -1457,7 +1465,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Output only. The resource name, `monitoringPolicies/{monitoring_policy}`.
+     * Identifier. The resource name, `monitoringPolicies/{monitoring_policy}`; set by the server
+     * from `monitoring_policy_id` at creation.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>
@@ -1477,9 +1486,9 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object model_ = "";
     /**
      * <pre>
-     * Required. The monitored model, `models/{model}`; every version of it that serves traffic is
-     * evaluated separately. It must exist in the registry when the policy is created (NOT_FOUND,
-     * reason MODEL_NOT_FOUND).
+     * Required. Immutable. The monitored model, `models/{model}`; every version of it that serves
+     * traffic is evaluated separately. It must exist in the registry when the policy is created
+     * (NOT_FOUND, reason MODEL_NOT_FOUND).
      * </pre>
      *
      * <code>string model = 2 [json_name = "model"];</code>
@@ -1499,9 +1508,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The monitored model, `models/{model}`; every version of it that serves traffic is
-     * evaluated separately. It must exist in the registry when the policy is created (NOT_FOUND,
-     * reason MODEL_NOT_FOUND).
+     * Required. Immutable. The monitored model, `models/{model}`; every version of it that serves
+     * traffic is evaluated separately. It must exist in the registry when the policy is created
+     * (NOT_FOUND, reason MODEL_NOT_FOUND).
      * </pre>
      *
      * <code>string model = 2 [json_name = "model"];</code>
@@ -1522,9 +1531,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The monitored model, `models/{model}`; every version of it that serves traffic is
-     * evaluated separately. It must exist in the registry when the policy is created (NOT_FOUND,
-     * reason MODEL_NOT_FOUND).
+     * Required. Immutable. The monitored model, `models/{model}`; every version of it that serves
+     * traffic is evaluated separately. It must exist in the registry when the policy is created
+     * (NOT_FOUND, reason MODEL_NOT_FOUND).
      * </pre>
      *
      * <code>string model = 2 [json_name = "model"];</code>
@@ -1541,9 +1550,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The monitored model, `models/{model}`; every version of it that serves traffic is
-     * evaluated separately. It must exist in the registry when the policy is created (NOT_FOUND,
-     * reason MODEL_NOT_FOUND).
+     * Required. Immutable. The monitored model, `models/{model}`; every version of it that serves
+     * traffic is evaluated separately. It must exist in the registry when the policy is created
+     * (NOT_FOUND, reason MODEL_NOT_FOUND).
      * </pre>
      *
      * <code>string model = 2 [json_name = "model"];</code>
@@ -1557,9 +1566,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Required. The monitored model, `models/{model}`; every version of it that serves traffic is
-     * evaluated separately. It must exist in the registry when the policy is created (NOT_FOUND,
-     * reason MODEL_NOT_FOUND).
+     * Required. Immutable. The monitored model, `models/{model}`; every version of it that serves
+     * traffic is evaluated separately. It must exist in the registry when the policy is created
+     * (NOT_FOUND, reason MODEL_NOT_FOUND).
      * </pre>
      *
      * <code>string model = 2 [json_name = "model"];</code>
@@ -3023,7 +3032,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object etag_ = "";
     /**
      * <pre>
-     * Output only. A checksum of the current state, for optimistic concurrency.
+     * Optional. A checksum of the current state, set by the server. Send it back in update and
+     * delete requests to make them fail with ABORTED if the policy changed in between.
      * </pre>
      *
      * <code>string etag = 15 [json_name = "etag"];</code>
@@ -3043,7 +3053,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Output only. A checksum of the current state, for optimistic concurrency.
+     * Optional. A checksum of the current state, set by the server. Send it back in update and
+     * delete requests to make them fail with ABORTED if the policy changed in between.
      * </pre>
      *
      * <code>string etag = 15 [json_name = "etag"];</code>
@@ -3064,7 +3075,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Output only. A checksum of the current state, for optimistic concurrency.
+     * Optional. A checksum of the current state, set by the server. Send it back in update and
+     * delete requests to make them fail with ABORTED if the policy changed in between.
      * </pre>
      *
      * <code>string etag = 15 [json_name = "etag"];</code>
@@ -3081,7 +3093,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Output only. A checksum of the current state, for optimistic concurrency.
+     * Optional. A checksum of the current state, set by the server. Send it back in update and
+     * delete requests to make them fail with ABORTED if the policy changed in between.
      * </pre>
      *
      * <code>string etag = 15 [json_name = "etag"];</code>
@@ -3095,7 +3108,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Output only. A checksum of the current state, for optimistic concurrency.
+     * Optional. A checksum of the current state, set by the server. Send it back in update and
+     * delete requests to make them fail with ABORTED if the policy changed in between.
      * </pre>
      *
      * <code>string etag = 15 [json_name = "etag"];</code>

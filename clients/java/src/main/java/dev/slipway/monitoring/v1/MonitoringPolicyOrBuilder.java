@@ -10,7 +10,8 @@ public interface MonitoringPolicyOrBuilder extends
 
   /**
    * <pre>
-   * Output only. The resource name, `monitoringPolicies/{monitoring_policy}`.
+   * Identifier. The resource name, `monitoringPolicies/{monitoring_policy}`; set by the server
+   * from `monitoring_policy_id` at creation.
    * </pre>
    *
    * <code>string name = 1 [json_name = "name"];</code>
@@ -19,7 +20,8 @@ public interface MonitoringPolicyOrBuilder extends
   java.lang.String getName();
   /**
    * <pre>
-   * Output only. The resource name, `monitoringPolicies/{monitoring_policy}`.
+   * Identifier. The resource name, `monitoringPolicies/{monitoring_policy}`; set by the server
+   * from `monitoring_policy_id` at creation.
    * </pre>
    *
    * <code>string name = 1 [json_name = "name"];</code>
@@ -30,9 +32,9 @@ public interface MonitoringPolicyOrBuilder extends
 
   /**
    * <pre>
-   * Required. The monitored model, `models/{model}`; every version of it that serves traffic is
-   * evaluated separately. It must exist in the registry when the policy is created (NOT_FOUND,
-   * reason MODEL_NOT_FOUND).
+   * Required. Immutable. The monitored model, `models/{model}`; every version of it that serves
+   * traffic is evaluated separately. It must exist in the registry when the policy is created
+   * (NOT_FOUND, reason MODEL_NOT_FOUND).
    * </pre>
    *
    * <code>string model = 2 [json_name = "model"];</code>
@@ -41,9 +43,9 @@ public interface MonitoringPolicyOrBuilder extends
   java.lang.String getModel();
   /**
    * <pre>
-   * Required. The monitored model, `models/{model}`; every version of it that serves traffic is
-   * evaluated separately. It must exist in the registry when the policy is created (NOT_FOUND,
-   * reason MODEL_NOT_FOUND).
+   * Required. Immutable. The monitored model, `models/{model}`; every version of it that serves
+   * traffic is evaluated separately. It must exist in the registry when the policy is created
+   * (NOT_FOUND, reason MODEL_NOT_FOUND).
    * </pre>
    *
    * <code>string model = 2 [json_name = "model"];</code>
@@ -322,7 +324,8 @@ public interface MonitoringPolicyOrBuilder extends
 
   /**
    * <pre>
-   * Output only. A checksum of the current state, for optimistic concurrency.
+   * Optional. A checksum of the current state, set by the server. Send it back in update and
+   * delete requests to make them fail with ABORTED if the policy changed in between.
    * </pre>
    *
    * <code>string etag = 15 [json_name = "etag"];</code>
@@ -331,7 +334,8 @@ public interface MonitoringPolicyOrBuilder extends
   java.lang.String getEtag();
   /**
    * <pre>
-   * Output only. A checksum of the current state, for optimistic concurrency.
+   * Optional. A checksum of the current state, set by the server. Send it back in update and
+   * delete requests to make them fail with ABORTED if the policy changed in between.
    * </pre>
    *
    * <code>string etag = 15 [json_name = "etag"];</code>

@@ -7,7 +7,8 @@ package dev.slipway.monitoring.v1;
 /**
  * <pre>
  * Everything monitoring knows about one model version over one window: drift per feature and for
- * the dataset, prediction and target drift, data quality and performance.
+ * the dataset, prediction and target drift, data quality and performance. Resource name:
+ * `monitoringReports/{monitoring_report}` once stored.
  * </pre>
  *
  * Protobuf type {@code slipway.monitoring.v1.MonitoringReport}
@@ -54,8 +55,9 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object name_ = "";
   /**
    * <pre>
-   * Output only. The resource name, `monitoringReports/{monitoring_report}`, when the report was
-   * stored (reports behind alerts and retraining triggers always are); empty for an ad-hoc report.
+   * Identifier. The resource name, `monitoringReports/{monitoring_report}`, set by the server
+   * when the report is stored (reports behind alerts and retraining triggers always are); empty
+   * for a report from ComputeMonitoringReport, which is not stored.
    * </pre>
    *
    * <code>string name = 1 [json_name = "name"];</code>
@@ -76,8 +78,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Output only. The resource name, `monitoringReports/{monitoring_report}`, when the report was
-   * stored (reports behind alerts and retraining triggers always are); empty for an ad-hoc report.
+   * Identifier. The resource name, `monitoringReports/{monitoring_report}`, set by the server
+   * when the report is stored (reports behind alerts and retraining triggers always are); empty
+   * for a report from ComputeMonitoringReport, which is not stored.
    * </pre>
    *
    * <code>string name = 1 [json_name = "name"];</code>
@@ -1020,7 +1023,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Everything monitoring knows about one model version over one window: drift per feature and for
-   * the dataset, prediction and target drift, data quality and performance.
+   * the dataset, prediction and target drift, data quality and performance. Resource name:
+   * `monitoringReports/{monitoring_report}` once stored.
    * </pre>
    *
    * Protobuf type {@code slipway.monitoring.v1.MonitoringReport}
@@ -1478,8 +1482,9 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object name_ = "";
     /**
      * <pre>
-     * Output only. The resource name, `monitoringReports/{monitoring_report}`, when the report was
-     * stored (reports behind alerts and retraining triggers always are); empty for an ad-hoc report.
+     * Identifier. The resource name, `monitoringReports/{monitoring_report}`, set by the server
+     * when the report is stored (reports behind alerts and retraining triggers always are); empty
+     * for a report from ComputeMonitoringReport, which is not stored.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>
@@ -1499,8 +1504,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Output only. The resource name, `monitoringReports/{monitoring_report}`, when the report was
-     * stored (reports behind alerts and retraining triggers always are); empty for an ad-hoc report.
+     * Identifier. The resource name, `monitoringReports/{monitoring_report}`, set by the server
+     * when the report is stored (reports behind alerts and retraining triggers always are); empty
+     * for a report from ComputeMonitoringReport, which is not stored.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>
@@ -1521,8 +1527,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Output only. The resource name, `monitoringReports/{monitoring_report}`, when the report was
-     * stored (reports behind alerts and retraining triggers always are); empty for an ad-hoc report.
+     * Identifier. The resource name, `monitoringReports/{monitoring_report}`, set by the server
+     * when the report is stored (reports behind alerts and retraining triggers always are); empty
+     * for a report from ComputeMonitoringReport, which is not stored.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>
@@ -1539,8 +1546,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Output only. The resource name, `monitoringReports/{monitoring_report}`, when the report was
-     * stored (reports behind alerts and retraining triggers always are); empty for an ad-hoc report.
+     * Identifier. The resource name, `monitoringReports/{monitoring_report}`, set by the server
+     * when the report is stored (reports behind alerts and retraining triggers always are); empty
+     * for a report from ComputeMonitoringReport, which is not stored.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>
@@ -1554,8 +1562,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Output only. The resource name, `monitoringReports/{monitoring_report}`, when the report was
-     * stored (reports behind alerts and retraining triggers always are); empty for an ad-hoc report.
+     * Identifier. The resource name, `monitoringReports/{monitoring_report}`, set by the server
+     * when the report is stored (reports behind alerts and retraining triggers always are); empty
+     * for a report from ComputeMonitoringReport, which is not stored.
      * </pre>
      *
      * <code>string name = 1 [json_name = "name"];</code>

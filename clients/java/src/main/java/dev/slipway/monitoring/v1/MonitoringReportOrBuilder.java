@@ -10,8 +10,9 @@ public interface MonitoringReportOrBuilder extends
 
   /**
    * <pre>
-   * Output only. The resource name, `monitoringReports/{monitoring_report}`, when the report was
-   * stored (reports behind alerts and retraining triggers always are); empty for an ad-hoc report.
+   * Identifier. The resource name, `monitoringReports/{monitoring_report}`, set by the server
+   * when the report is stored (reports behind alerts and retraining triggers always are); empty
+   * for a report from ComputeMonitoringReport, which is not stored.
    * </pre>
    *
    * <code>string name = 1 [json_name = "name"];</code>
@@ -20,8 +21,9 @@ public interface MonitoringReportOrBuilder extends
   java.lang.String getName();
   /**
    * <pre>
-   * Output only. The resource name, `monitoringReports/{monitoring_report}`, when the report was
-   * stored (reports behind alerts and retraining triggers always are); empty for an ad-hoc report.
+   * Identifier. The resource name, `monitoringReports/{monitoring_report}`, set by the server
+   * when the report is stored (reports behind alerts and retraining triggers always are); empty
+   * for a report from ComputeMonitoringReport, which is not stored.
    * </pre>
    *
    * <code>string name = 1 [json_name = "name"];</code>

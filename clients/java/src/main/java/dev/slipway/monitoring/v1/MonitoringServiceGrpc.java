@@ -572,7 +572,7 @@ public final class MonitoringServiceGrpc {
 
     /**
      * <pre>
-     * Lists alerts, newest first.
+     * Lists alerts, the newest first unless `order_by` says otherwise.
      * </pre>
      */
     default void listAlerts(dev.slipway.monitoring.v1.ListAlertsRequest request,
@@ -754,7 +754,7 @@ public final class MonitoringServiceGrpc {
 
     /**
      * <pre>
-     * Lists alerts, newest first.
+     * Lists alerts, the newest first unless `order_by` says otherwise.
      * </pre>
      */
     public void listAlerts(dev.slipway.monitoring.v1.ListAlertsRequest request,
@@ -915,7 +915,7 @@ public final class MonitoringServiceGrpc {
 
     /**
      * <pre>
-     * Lists alerts, newest first.
+     * Lists alerts, the newest first unless `order_by` says otherwise.
      * </pre>
      */
     public dev.slipway.monitoring.v1.ListAlertsResponse listAlerts(dev.slipway.monitoring.v1.ListAlertsRequest request) throws io.grpc.StatusException {
@@ -1059,7 +1059,7 @@ public final class MonitoringServiceGrpc {
 
     /**
      * <pre>
-     * Lists alerts, newest first.
+     * Lists alerts, the newest first unless `order_by` says otherwise.
      * </pre>
      */
     public dev.slipway.monitoring.v1.ListAlertsResponse listAlerts(dev.slipway.monitoring.v1.ListAlertsRequest request) {
@@ -1211,7 +1211,7 @@ public final class MonitoringServiceGrpc {
 
     /**
      * <pre>
-     * Lists alerts, newest first.
+     * Lists alerts, the newest first unless `order_by` says otherwise.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.slipway.monitoring.v1.ListAlertsResponse> listAlerts(

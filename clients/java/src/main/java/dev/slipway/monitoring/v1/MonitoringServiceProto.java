@@ -194,98 +194,95 @@ public final class MonitoringServiceProto {
       "name\"s\n\033GetMonitoringPolicyResponse\022T\n\021m" +
       "onitoring_policy\030\001 \001(\0132\'.slipway.monitor" +
       "ing.v1.MonitoringPolicyR\020monitoringPolic" +
-      "y\"q\n\035ListMonitoringPoliciesRequest\022\033\n\tpa" +
-      "ge_size\030\001 \001(\005R\010pageSize\022\035\n\npage_token\030\002 " +
-      "\001(\tR\tpageToken\022\024\n\005model\030\003 \001(\tR\005model\"\242\001\n" +
-      "\036ListMonitoringPoliciesResponse\022X\n\023monit" +
-      "oring_policies\030\001 \003(\0132\'.slipway.monitorin" +
-      "g.v1.MonitoringPolicyR\022monitoringPolicie" +
-      "s\022&\n\017next_page_token\030\002 \001(\tR\rnextPageToke" +
-      "n\"\351\001\n\035UpdateMonitoringPolicyRequest\022T\n\021m" +
-      "onitoring_policy\030\001 \001(\0132\'.slipway.monitor" +
-      "ing.v1.MonitoringPolicyR\020monitoringPolic" +
-      "y\022;\n\013update_mask\030\002 \001(\0132\032.google.protobuf" +
-      ".FieldMaskR\nupdateMask\022\026\n\006reason\030\003 \001(\tR\006" +
-      "reason\022\035\n\nrequest_id\030\004 \001(\tR\trequestId\"v\n" +
-      "\036UpdateMonitoringPolicyResponse\022T\n\021monit" +
-      "oring_policy\030\001 \001(\0132\'.slipway.monitoring." +
-      "v1.MonitoringPolicyR\020monitoringPolicy\"~\n" +
-      "\035DeleteMonitoringPolicyRequest\022\022\n\004name\030\001" +
-      " \001(\tR\004name\022\022\n\004etag\030\002 \001(\tR\004etag\022\026\n\006reason" +
-      "\030\003 \001(\tR\006reason\022\035\n\nrequest_id\030\004 \001(\tR\trequ" +
-      "estId\" \n\036DeleteMonitoringPolicyResponse\"" +
-      "%\n\017GetAlertRequest\022\022\n\004name\030\001 \001(\tR\004name\"F" +
-      "\n\020GetAlertResponse\0222\n\005alert\030\001 \001(\0132\034.slip" +
-      "way.monitoring.v1.AlertR\005alert\"\207\003\n\021ListA" +
-      "lertsRequest\022\033\n\tpage_size\030\001 \001(\005R\010pageSiz" +
-      "e\022\035\n\npage_token\030\002 \001(\tR\tpageToken\022\024\n\005mode" +
-      "l\030\003 \001(\tR\005model\022#\n\rmodel_version\030\004 \001(\tR\014m" +
-      "odelVersion\022\026\n\006policy\030\005 \001(\tR\006policy\0229\n\006s" +
-      "tates\030\006 \003(\0162!.slipway.monitoring.v1.Aler" +
-      "tStateR\006states\0226\n\005kinds\030\007 \003(\0162 .slipway." +
-      "monitoring.v1.AlertKindR\005kinds\0229\n\nstart_" +
-      "time\030\010 \001(\0132\032.google.protobuf.TimestampR\t" +
-      "startTime\0225\n\010end_time\030\t \001(\0132\032.google.pro" +
-      "tobuf.TimestampR\007endTime\"r\n\022ListAlertsRe" +
-      "sponse\0224\n\006alerts\030\001 \003(\0132\034.slipway.monitor" +
-      "ing.v1.AlertR\006alerts\022&\n\017next_page_token\030" +
-      "\002 \001(\tR\rnextPageToken\"\220\001\n\022WatchAlertsRequ" +
-      "est\022\024\n\005model\030\001 \001(\tR\005model\022%\n\016include_fir" +
-      "ing\030\002 \001(\010R\rincludeFiring\022*\n\016after_sequen" +
-      "ce\030\003 \001(\003H\000R\rafterSequence\210\001\001B\021\n\017_after_s" +
-      "equence\"\255\001\n\023WatchAlertsResponse\0222\n\005alert" +
-      "\030\001 \001(\0132\034.slipway.monitoring.v1.AlertR\005al" +
-      "ert\022F\n\ntransition\030\002 \001(\0162&.slipway.monito" +
-      "ring.v1.AlertTransitionR\ntransition\022\032\n\010s" +
-      "equence\030\003 \001(\003R\010sequence*\253\001\n\017AlertTransit" +
-      "ion\022 \n\034ALERT_TRANSITION_UNSPECIFIED\020\000\022\035\n" +
-      "\031ALERT_TRANSITION_EXISTING\020\001\022\032\n\026ALERT_TR" +
-      "ANSITION_FIRED\020\002\022\034\n\030ALERT_TRANSITION_UPD" +
-      "ATED\020\003\022\035\n\031ALERT_TRANSITION_RESOLVED\020\0042\324\013" +
-      "\n\021MonitoringService\022x\n\021IngestPredictions" +
-      "\022/.slipway.monitoring.v1.IngestPredictio" +
-      "nsRequest\0320.slipway.monitoring.v1.Ingest" +
-      "PredictionsResponse(\001\022v\n\021IngestGroundTru" +
-      "th\022/.slipway.monitoring.v1.IngestGroundT" +
-      "ruthRequest\0320.slipway.monitoring.v1.Inge" +
-      "stGroundTruthResponse\022|\n\023GetMonitoringRe" +
-      "port\0221.slipway.monitoring.v1.GetMonitori" +
-      "ngReportRequest\0322.slipway.monitoring.v1." +
-      "GetMonitoringReportResponse\022\210\001\n\027ComputeM" +
-      "onitoringReport\0225.slipway.monitoring.v1." +
-      "ComputeMonitoringReportRequest\0326.slipway" +
-      ".monitoring.v1.ComputeMonitoringReportRe" +
-      "sponse\022\205\001\n\026CreateMonitoringPolicy\0224.slip" +
-      "way.monitoring.v1.CreateMonitoringPolicy" +
-      "Request\0325.slipway.monitoring.v1.CreateMo" +
-      "nitoringPolicyResponse\022|\n\023GetMonitoringP" +
-      "olicy\0221.slipway.monitoring.v1.GetMonitor" +
-      "ingPolicyRequest\0322.slipway.monitoring.v1" +
-      ".GetMonitoringPolicyResponse\022\205\001\n\026ListMon" +
-      "itoringPolicies\0224.slipway.monitoring.v1." +
-      "ListMonitoringPoliciesRequest\0325.slipway." +
-      "monitoring.v1.ListMonitoringPoliciesResp" +
-      "onse\022\205\001\n\026UpdateMonitoringPolicy\0224.slipwa" +
-      "y.monitoring.v1.UpdateMonitoringPolicyRe" +
-      "quest\0325.slipway.monitoring.v1.UpdateMoni" +
-      "toringPolicyResponse\022\205\001\n\026DeleteMonitorin" +
-      "gPolicy\0224.slipway.monitoring.v1.DeleteMo" +
-      "nitoringPolicyRequest\0325.slipway.monitori" +
-      "ng.v1.DeleteMonitoringPolicyResponse\022[\n\010" +
-      "GetAlert\022&.slipway.monitoring.v1.GetAler" +
-      "tRequest\032\'.slipway.monitoring.v1.GetAler" +
-      "tResponse\022a\n\nListAlerts\022(.slipway.monito" +
-      "ring.v1.ListAlertsRequest\032).slipway.moni" +
-      "toring.v1.ListAlertsResponse\022f\n\013WatchAle" +
-      "rts\022).slipway.monitoring.v1.WatchAlertsR" +
-      "equest\032*.slipway.monitoring.v1.WatchAler" +
-      "tsResponse0\001B\361\001\n\031dev.slipway.monitoring." +
-      "v1B\026MonitoringServiceProtoP\001ZFgithub.com" +
-      "/slipway-mlops/slipway/clients/go/monito" +
-      "ring/v1;monitoringv1\242\002\003SMX\252\002\025Slipway.Mon" +
-      "itoring.V1\312\002\025Slipway\\Monitoring\\V1\342\002!Sli" +
-      "pway\\Monitoring\\V1\\GPBMetadata\352\002\027Slipway" +
-      "::Monitoring::V1b\006proto3"
+      "y\"\233\001\n\035ListMonitoringPoliciesRequest\022\033\n\tp" +
+      "age_size\030\001 \001(\005R\010pageSize\022\035\n\npage_token\030\002" +
+      " \001(\tR\tpageToken\022\026\n\006filter\030\004 \001(\tR\006filter\022" +
+      "\031\n\010order_by\030\005 \001(\tR\007orderByJ\004\010\003\020\004R\005model\"" +
+      "\242\001\n\036ListMonitoringPoliciesResponse\022X\n\023mo" +
+      "nitoring_policies\030\001 \003(\0132\'.slipway.monito" +
+      "ring.v1.MonitoringPolicyR\022monitoringPoli" +
+      "cies\022&\n\017next_page_token\030\002 \001(\tR\rnextPageT" +
+      "oken\"\351\001\n\035UpdateMonitoringPolicyRequest\022T" +
+      "\n\021monitoring_policy\030\001 \001(\0132\'.slipway.moni" +
+      "toring.v1.MonitoringPolicyR\020monitoringPo" +
+      "licy\022;\n\013update_mask\030\002 \001(\0132\032.google.proto" +
+      "buf.FieldMaskR\nupdateMask\022\026\n\006reason\030\003 \001(" +
+      "\tR\006reason\022\035\n\nrequest_id\030\004 \001(\tR\trequestId" +
+      "\"v\n\036UpdateMonitoringPolicyResponse\022T\n\021mo" +
+      "nitoring_policy\030\001 \001(\0132\'.slipway.monitori" +
+      "ng.v1.MonitoringPolicyR\020monitoringPolicy" +
+      "\"~\n\035DeleteMonitoringPolicyRequest\022\022\n\004nam" +
+      "e\030\001 \001(\tR\004name\022\022\n\004etag\030\002 \001(\tR\004etag\022\026\n\006rea" +
+      "son\030\003 \001(\tR\006reason\022\035\n\nrequest_id\030\004 \001(\tR\tr" +
+      "equestId\" \n\036DeleteMonitoringPolicyRespon" +
+      "se\"%\n\017GetAlertRequest\022\022\n\004name\030\001 \001(\tR\004nam" +
+      "e\"F\n\020GetAlertResponse\0222\n\005alert\030\001 \001(\0132\034.s" +
+      "lipway.monitoring.v1.AlertR\005alert\"\357\001\n\021Li" +
+      "stAlertsRequest\022\033\n\tpage_size\030\001 \001(\005R\010page" +
+      "Size\022\035\n\npage_token\030\002 \001(\tR\tpageToken\022\026\n\006f" +
+      "ilter\030\n \001(\tR\006filter\022\031\n\010order_by\030\013 \001(\tR\007o" +
+      "rderByJ\004\010\003\020\004J\004\010\004\020\005J\004\010\005\020\006J\004\010\006\020\007J\004\010\007\020\010J\004\010\010" +
+      "\020\tJ\004\010\t\020\nR\005modelR\rmodel_versionR\006policyR\006" +
+      "statesR\005kindsR\nstart_timeR\010end_time\"r\n\022L" +
+      "istAlertsResponse\0224\n\006alerts\030\001 \003(\0132\034.slip" +
+      "way.monitoring.v1.AlertR\006alerts\022&\n\017next_" +
+      "page_token\030\002 \001(\tR\rnextPageToken\"\220\001\n\022Watc" +
+      "hAlertsRequest\022\024\n\005model\030\001 \001(\tR\005model\022%\n\016" +
+      "include_firing\030\002 \001(\010R\rincludeFiring\022*\n\016a" +
+      "fter_sequence\030\003 \001(\003H\000R\rafterSequence\210\001\001B" +
+      "\021\n\017_after_sequence\"\255\001\n\023WatchAlertsRespon" +
+      "se\0222\n\005alert\030\001 \001(\0132\034.slipway.monitoring.v" +
+      "1.AlertR\005alert\022F\n\ntransition\030\002 \001(\0162&.sli" +
+      "pway.monitoring.v1.AlertTransitionR\ntran" +
+      "sition\022\032\n\010sequence\030\003 \001(\003R\010sequence*\253\001\n\017A" +
+      "lertTransition\022 \n\034ALERT_TRANSITION_UNSPE" +
+      "CIFIED\020\000\022\035\n\031ALERT_TRANSITION_EXISTING\020\001\022" +
+      "\032\n\026ALERT_TRANSITION_FIRED\020\002\022\034\n\030ALERT_TRA" +
+      "NSITION_UPDATED\020\003\022\035\n\031ALERT_TRANSITION_RE" +
+      "SOLVED\020\0042\324\013\n\021MonitoringService\022x\n\021Ingest" +
+      "Predictions\022/.slipway.monitoring.v1.Inge" +
+      "stPredictionsRequest\0320.slipway.monitorin" +
+      "g.v1.IngestPredictionsResponse(\001\022v\n\021Inge" +
+      "stGroundTruth\022/.slipway.monitoring.v1.In" +
+      "gestGroundTruthRequest\0320.slipway.monitor" +
+      "ing.v1.IngestGroundTruthResponse\022|\n\023GetM" +
+      "onitoringReport\0221.slipway.monitoring.v1." +
+      "GetMonitoringReportRequest\0322.slipway.mon" +
+      "itoring.v1.GetMonitoringReportResponse\022\210" +
+      "\001\n\027ComputeMonitoringReport\0225.slipway.mon" +
+      "itoring.v1.ComputeMonitoringReportReques" +
+      "t\0326.slipway.monitoring.v1.ComputeMonitor" +
+      "ingReportResponse\022\205\001\n\026CreateMonitoringPo" +
+      "licy\0224.slipway.monitoring.v1.CreateMonit" +
+      "oringPolicyRequest\0325.slipway.monitoring." +
+      "v1.CreateMonitoringPolicyResponse\022|\n\023Get" +
+      "MonitoringPolicy\0221.slipway.monitoring.v1" +
+      ".GetMonitoringPolicyRequest\0322.slipway.mo" +
+      "nitoring.v1.GetMonitoringPolicyResponse\022" +
+      "\205\001\n\026ListMonitoringPolicies\0224.slipway.mon" +
+      "itoring.v1.ListMonitoringPoliciesRequest" +
+      "\0325.slipway.monitoring.v1.ListMonitoringP" +
+      "oliciesResponse\022\205\001\n\026UpdateMonitoringPoli" +
+      "cy\0224.slipway.monitoring.v1.UpdateMonitor" +
+      "ingPolicyRequest\0325.slipway.monitoring.v1" +
+      ".UpdateMonitoringPolicyResponse\022\205\001\n\026Dele" +
+      "teMonitoringPolicy\0224.slipway.monitoring." +
+      "v1.DeleteMonitoringPolicyRequest\0325.slipw" +
+      "ay.monitoring.v1.DeleteMonitoringPolicyR" +
+      "esponse\022[\n\010GetAlert\022&.slipway.monitoring" +
+      ".v1.GetAlertRequest\032\'.slipway.monitoring" +
+      ".v1.GetAlertResponse\022a\n\nListAlerts\022(.sli" +
+      "pway.monitoring.v1.ListAlertsRequest\032).s" +
+      "lipway.monitoring.v1.ListAlertsResponse\022" +
+      "f\n\013WatchAlerts\022).slipway.monitoring.v1.W" +
+      "atchAlertsRequest\032*.slipway.monitoring.v" +
+      "1.WatchAlertsResponse0\001B\361\001\n\031dev.slipway." +
+      "monitoring.v1B\026MonitoringServiceProtoP\001Z" +
+      "Fgithub.com/slipway-mlops/slipway/client" +
+      "s/go/monitoring/v1;monitoringv1\242\002\003SMX\252\002\025" +
+      "Slipway.Monitoring.V1\312\002\025Slipway\\Monitori" +
+      "ng\\V1\342\002!Slipway\\Monitoring\\V1\\GPBMetadat" +
+      "a\352\002\027Slipway::Monitoring::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -374,7 +371,7 @@ public final class MonitoringServiceProto {
     internal_static_slipway_monitoring_v1_ListMonitoringPoliciesRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_ListMonitoringPoliciesRequest_descriptor,
-        new java.lang.String[] { "PageSize", "PageToken", "Model", });
+        new java.lang.String[] { "PageSize", "PageToken", "Filter", "OrderBy", });
     internal_static_slipway_monitoring_v1_ListMonitoringPoliciesResponse_descriptor =
       getDescriptor().getMessageTypes().get(13);
     internal_static_slipway_monitoring_v1_ListMonitoringPoliciesResponse_fieldAccessorTable = new
@@ -422,7 +419,7 @@ public final class MonitoringServiceProto {
     internal_static_slipway_monitoring_v1_ListAlertsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_ListAlertsRequest_descriptor,
-        new java.lang.String[] { "PageSize", "PageToken", "Model", "ModelVersion", "Policy", "States", "Kinds", "StartTime", "EndTime", });
+        new java.lang.String[] { "PageSize", "PageToken", "Filter", "OrderBy", });
     internal_static_slipway_monitoring_v1_ListAlertsResponse_descriptor =
       getDescriptor().getMessageTypes().get(21);
     internal_static_slipway_monitoring_v1_ListAlertsResponse_fieldAccessorTable = new

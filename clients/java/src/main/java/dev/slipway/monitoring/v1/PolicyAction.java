@@ -7,6 +7,8 @@ package dev.slipway.monitoring.v1;
 /**
  * <pre>
  * What a policy does when it finds a problem.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `POLICY_ACTION_UNSPECIFIED` where it must decide).
  * </pre>
  *
  * Protobuf enum {@code slipway.monitoring.v1.PolicyAction}

@@ -223,18 +223,18 @@ private static final long serialVersionUID = 0L;
     return result == null ? dev.slipway.monitoring.v1.TrafficRole.UNRECOGNIZED : result;
   }
 
-  public static final int TIME_FIELD_NUMBER = 5;
-  private com.google.protobuf.Timestamp time_;
+  public static final int PREDICT_TIME_FIELD_NUMBER = 5;
+  private com.google.protobuf.Timestamp predictTime_;
   /**
    * <pre>
    * Required. When serving answered the request.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp time = 5 [json_name = "time"];</code>
-   * @return Whether the time field is set.
+   * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
+   * @return Whether the predictTime field is set.
    */
   @java.lang.Override
-  public boolean hasTime() {
+  public boolean hasPredictTime() {
     return ((bitField0_ & 0x00000001) != 0);
   }
   /**
@@ -242,23 +242,23 @@ private static final long serialVersionUID = 0L;
    * Required. When serving answered the request.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp time = 5 [json_name = "time"];</code>
-   * @return The time.
+   * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
+   * @return The predictTime.
    */
   @java.lang.Override
-  public com.google.protobuf.Timestamp getTime() {
-    return time_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : time_;
+  public com.google.protobuf.Timestamp getPredictTime() {
+    return predictTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : predictTime_;
   }
   /**
    * <pre>
    * Required. When serving answered the request.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp time = 5 [json_name = "time"];</code>
+   * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
    */
   @java.lang.Override
-  public com.google.protobuf.TimestampOrBuilder getTimeOrBuilder() {
-    return time_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : time_;
+  public com.google.protobuf.TimestampOrBuilder getPredictTimeOrBuilder() {
+    return predictTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : predictTime_;
   }
 
   public static final int ROW_COUNT_FIELD_NUMBER = 6;
@@ -465,7 +465,7 @@ private static final long serialVersionUID = 0L;
       output.writeEnum(4, role_);
     }
     if (((bitField0_ & 0x00000001) != 0)) {
-      output.writeMessage(5, getTime());
+      output.writeMessage(5, getPredictTime());
     }
     if (rowCount_ != 0L) {
       output.writeInt64(6, rowCount_);
@@ -500,7 +500,7 @@ private static final long serialVersionUID = 0L;
     }
     if (((bitField0_ & 0x00000001) != 0)) {
       size += com.google.protobuf.CodedOutputStream
-        .computeMessageSize(5, getTime());
+        .computeMessageSize(5, getPredictTime());
     }
     if (rowCount_ != 0L) {
       size += com.google.protobuf.CodedOutputStream
@@ -536,10 +536,10 @@ private static final long serialVersionUID = 0L;
     if (!getAlias()
         .equals(other.getAlias())) return false;
     if (role_ != other.role_) return false;
-    if (hasTime() != other.hasTime()) return false;
-    if (hasTime()) {
-      if (!getTime()
-          .equals(other.getTime())) return false;
+    if (hasPredictTime() != other.hasPredictTime()) return false;
+    if (hasPredictTime()) {
+      if (!getPredictTime()
+          .equals(other.getPredictTime())) return false;
     }
     if (getRowCount()
         != other.getRowCount()) return false;
@@ -566,9 +566,9 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getAlias().hashCode();
     hash = (37 * hash) + ROLE_FIELD_NUMBER;
     hash = (53 * hash) + role_;
-    if (hasTime()) {
-      hash = (37 * hash) + TIME_FIELD_NUMBER;
-      hash = (53 * hash) + getTime().hashCode();
+    if (hasPredictTime()) {
+      hash = (37 * hash) + PREDICT_TIME_FIELD_NUMBER;
+      hash = (53 * hash) + getPredictTime().hashCode();
     }
     hash = (37 * hash) + ROW_COUNT_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
@@ -715,7 +715,7 @@ private static final long serialVersionUID = 0L;
     private void maybeForceBuilderInitialization() {
       if (com.google.protobuf.GeneratedMessageV3
               .alwaysUseFieldBuilders) {
-        getTimeFieldBuilder();
+        getPredictTimeFieldBuilder();
         getInputsFieldBuilder();
         getOutputsFieldBuilder();
       }
@@ -728,10 +728,10 @@ private static final long serialVersionUID = 0L;
       modelVersion_ = "";
       alias_ = "";
       role_ = 0;
-      time_ = null;
-      if (timeBuilder_ != null) {
-        timeBuilder_.dispose();
-        timeBuilder_ = null;
+      predictTime_ = null;
+      if (predictTimeBuilder_ != null) {
+        predictTimeBuilder_.dispose();
+        predictTimeBuilder_ = null;
       }
       rowCount_ = 0L;
       if (inputsBuilder_ == null) {
@@ -817,9 +817,9 @@ private static final long serialVersionUID = 0L;
       }
       int to_bitField0_ = 0;
       if (((from_bitField0_ & 0x00000010) != 0)) {
-        result.time_ = timeBuilder_ == null
-            ? time_
-            : timeBuilder_.build();
+        result.predictTime_ = predictTimeBuilder_ == null
+            ? predictTime_
+            : predictTimeBuilder_.build();
         to_bitField0_ |= 0x00000001;
       }
       if (((from_bitField0_ & 0x00000020) != 0)) {
@@ -890,8 +890,8 @@ private static final long serialVersionUID = 0L;
       if (other.role_ != 0) {
         setRoleValue(other.getRoleValue());
       }
-      if (other.hasTime()) {
-        mergeTime(other.getTime());
+      if (other.hasPredictTime()) {
+        mergePredictTime(other.getPredictTime());
       }
       if (other.getRowCount() != 0L) {
         setRowCount(other.getRowCount());
@@ -996,7 +996,7 @@ private static final long serialVersionUID = 0L;
             } // case 32
             case 42: {
               input.readMessage(
-                  getTimeFieldBuilder().getBuilder(),
+                  getPredictTimeFieldBuilder().getBuilder(),
                   extensionRegistry);
               bitField0_ |= 0x00000010;
               break;
@@ -1413,18 +1413,18 @@ private static final long serialVersionUID = 0L;
       return this;
     }
 
-    private com.google.protobuf.Timestamp time_;
+    private com.google.protobuf.Timestamp predictTime_;
     private com.google.protobuf.SingleFieldBuilderV3<
-        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> timeBuilder_;
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> predictTimeBuilder_;
     /**
      * <pre>
      * Required. When serving answered the request.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp time = 5 [json_name = "time"];</code>
-     * @return Whether the time field is set.
+     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
+     * @return Whether the predictTime field is set.
      */
-    public boolean hasTime() {
+    public boolean hasPredictTime() {
       return ((bitField0_ & 0x00000010) != 0);
     }
     /**
@@ -1432,14 +1432,14 @@ private static final long serialVersionUID = 0L;
      * Required. When serving answered the request.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp time = 5 [json_name = "time"];</code>
-     * @return The time.
+     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
+     * @return The predictTime.
      */
-    public com.google.protobuf.Timestamp getTime() {
-      if (timeBuilder_ == null) {
-        return time_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : time_;
+    public com.google.protobuf.Timestamp getPredictTime() {
+      if (predictTimeBuilder_ == null) {
+        return predictTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : predictTime_;
       } else {
-        return timeBuilder_.getMessage();
+        return predictTimeBuilder_.getMessage();
       }
     }
     /**
@@ -1447,16 +1447,16 @@ private static final long serialVersionUID = 0L;
      * Required. When serving answered the request.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp time = 5 [json_name = "time"];</code>
+     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
      */
-    public Builder setTime(com.google.protobuf.Timestamp value) {
-      if (timeBuilder_ == null) {
+    public Builder setPredictTime(com.google.protobuf.Timestamp value) {
+      if (predictTimeBuilder_ == null) {
         if (value == null) {
           throw new NullPointerException();
         }
-        time_ = value;
+        predictTime_ = value;
       } else {
-        timeBuilder_.setMessage(value);
+        predictTimeBuilder_.setMessage(value);
       }
       bitField0_ |= 0x00000010;
       onChanged();
@@ -1467,14 +1467,14 @@ private static final long serialVersionUID = 0L;
      * Required. When serving answered the request.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp time = 5 [json_name = "time"];</code>
+     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
      */
-    public Builder setTime(
+    public Builder setPredictTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
-      if (timeBuilder_ == null) {
-        time_ = builderForValue.build();
+      if (predictTimeBuilder_ == null) {
+        predictTime_ = builderForValue.build();
       } else {
-        timeBuilder_.setMessage(builderForValue.build());
+        predictTimeBuilder_.setMessage(builderForValue.build());
       }
       bitField0_ |= 0x00000010;
       onChanged();
@@ -1485,21 +1485,21 @@ private static final long serialVersionUID = 0L;
      * Required. When serving answered the request.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp time = 5 [json_name = "time"];</code>
+     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
      */
-    public Builder mergeTime(com.google.protobuf.Timestamp value) {
-      if (timeBuilder_ == null) {
+    public Builder mergePredictTime(com.google.protobuf.Timestamp value) {
+      if (predictTimeBuilder_ == null) {
         if (((bitField0_ & 0x00000010) != 0) &&
-          time_ != null &&
-          time_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
-          getTimeBuilder().mergeFrom(value);
+          predictTime_ != null &&
+          predictTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getPredictTimeBuilder().mergeFrom(value);
         } else {
-          time_ = value;
+          predictTime_ = value;
         }
       } else {
-        timeBuilder_.mergeFrom(value);
+        predictTimeBuilder_.mergeFrom(value);
       }
-      if (time_ != null) {
+      if (predictTime_ != null) {
         bitField0_ |= 0x00000010;
         onChanged();
       }
@@ -1510,14 +1510,14 @@ private static final long serialVersionUID = 0L;
      * Required. When serving answered the request.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp time = 5 [json_name = "time"];</code>
+     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
      */
-    public Builder clearTime() {
+    public Builder clearPredictTime() {
       bitField0_ = (bitField0_ & ~0x00000010);
-      time_ = null;
-      if (timeBuilder_ != null) {
-        timeBuilder_.dispose();
-        timeBuilder_ = null;
+      predictTime_ = null;
+      if (predictTimeBuilder_ != null) {
+        predictTimeBuilder_.dispose();
+        predictTimeBuilder_ = null;
       }
       onChanged();
       return this;
@@ -1527,26 +1527,26 @@ private static final long serialVersionUID = 0L;
      * Required. When serving answered the request.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp time = 5 [json_name = "time"];</code>
+     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
      */
-    public com.google.protobuf.Timestamp.Builder getTimeBuilder() {
+    public com.google.protobuf.Timestamp.Builder getPredictTimeBuilder() {
       bitField0_ |= 0x00000010;
       onChanged();
-      return getTimeFieldBuilder().getBuilder();
+      return getPredictTimeFieldBuilder().getBuilder();
     }
     /**
      * <pre>
      * Required. When serving answered the request.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp time = 5 [json_name = "time"];</code>
+     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
      */
-    public com.google.protobuf.TimestampOrBuilder getTimeOrBuilder() {
-      if (timeBuilder_ != null) {
-        return timeBuilder_.getMessageOrBuilder();
+    public com.google.protobuf.TimestampOrBuilder getPredictTimeOrBuilder() {
+      if (predictTimeBuilder_ != null) {
+        return predictTimeBuilder_.getMessageOrBuilder();
       } else {
-        return time_ == null ?
-            com.google.protobuf.Timestamp.getDefaultInstance() : time_;
+        return predictTime_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : predictTime_;
       }
     }
     /**
@@ -1554,20 +1554,20 @@ private static final long serialVersionUID = 0L;
      * Required. When serving answered the request.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp time = 5 [json_name = "time"];</code>
+     * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
      */
     private com.google.protobuf.SingleFieldBuilderV3<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
-        getTimeFieldBuilder() {
-      if (timeBuilder_ == null) {
-        timeBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+        getPredictTimeFieldBuilder() {
+      if (predictTimeBuilder_ == null) {
+        predictTimeBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
             com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
-                getTime(),
+                getPredictTime(),
                 getParentForChildren(),
                 isClean());
-        time_ = null;
+        predictTime_ = null;
       }
-      return timeBuilder_;
+      return predictTimeBuilder_;
     }
 
     private long rowCount_ ;

@@ -98,27 +98,27 @@ public interface PredictionRecordOrBuilder extends
    * Required. When serving answered the request.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp time = 5 [json_name = "time"];</code>
-   * @return Whether the time field is set.
+   * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
+   * @return Whether the predictTime field is set.
    */
-  boolean hasTime();
+  boolean hasPredictTime();
   /**
    * <pre>
    * Required. When serving answered the request.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp time = 5 [json_name = "time"];</code>
-   * @return The time.
+   * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
+   * @return The predictTime.
    */
-  com.google.protobuf.Timestamp getTime();
+  com.google.protobuf.Timestamp getPredictTime();
   /**
    * <pre>
    * Required. When serving answered the request.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp time = 5 [json_name = "time"];</code>
+   * <code>.google.protobuf.Timestamp predict_time = 5 [json_name = "predictTime"];</code>
    */
-  com.google.protobuf.TimestampOrBuilder getTimeOrBuilder();
+  com.google.protobuf.TimestampOrBuilder getPredictTimeOrBuilder();
 
   /**
    * <pre>

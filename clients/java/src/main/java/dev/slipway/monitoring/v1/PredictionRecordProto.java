@@ -37,29 +37,30 @@ public final class PredictionRecordProto {
       "\n-slipway/monitoring/v1/prediction_recor" +
       "d.proto\022\025slipway.monitoring.v1\032\037google/p" +
       "rotobuf/timestamp.proto\032\036slipway/common/" +
-      "v1/tensor.proto\"\331\002\n\020PredictionRecord\022\035\n\n" +
+      "v1/tensor.proto\"\350\002\n\020PredictionRecord\022\035\n\n" +
       "request_id\030\001 \001(\tR\trequestId\022#\n\rmodel_ver" +
       "sion\030\002 \001(\tR\014modelVersion\022\024\n\005alias\030\003 \001(\tR" +
       "\005alias\0226\n\004role\030\004 \001(\0162\".slipway.monitorin" +
-      "g.v1.TrafficRoleR\004role\022.\n\004time\030\005 \001(\0132\032.g" +
-      "oogle.protobuf.TimestampR\004time\022\033\n\trow_co" +
-      "unt\030\006 \001(\003R\010rowCount\0221\n\006inputs\030\007 \003(\0132\031.sl" +
-      "ipway.common.v1.TensorR\006inputs\0223\n\007output" +
-      "s\030\010 \003(\0132\031.slipway.common.v1.TensorR\007outp" +
-      "uts\"\245\001\n\013GroundTruth\022\035\n\nrequest_id\030\001 \001(\tR" +
-      "\trequestId\0221\n\006labels\030\002 \001(\0132\031.slipway.com" +
-      "mon.v1.TensorR\006labels\022.\n\004time\030\003 \001(\0132\032.go" +
-      "ogle.protobuf.TimestampR\004time\022\024\n\005model\030\004" +
-      " \001(\tR\005model*w\n\013TrafficRole\022\034\n\030TRAFFIC_RO" +
-      "LE_UNSPECIFIED\020\000\022\030\n\024TRAFFIC_ROLE_PRIMARY" +
-      "\020\001\022\027\n\023TRAFFIC_ROLE_CANARY\020\002\022\027\n\023TRAFFIC_R" +
-      "OLE_SHADOW\020\003B\360\001\n\031dev.slipway.monitoring." +
-      "v1B\025PredictionRecordProtoP\001ZFgithub.com/" +
-      "slipway-mlops/slipway/clients/go/monitor" +
-      "ing/v1;monitoringv1\242\002\003SMX\252\002\025Slipway.Moni" +
-      "toring.V1\312\002\025Slipway\\Monitoring\\V1\342\002!Slip" +
-      "way\\Monitoring\\V1\\GPBMetadata\352\002\027Slipway:" +
-      ":Monitoring::V1b\006proto3"
+      "g.v1.TrafficRoleR\004role\022=\n\014predict_time\030\005" +
+      " \001(\0132\032.google.protobuf.TimestampR\013predic" +
+      "tTime\022\033\n\trow_count\030\006 \001(\003R\010rowCount\0221\n\006in" +
+      "puts\030\007 \003(\0132\031.slipway.common.v1.TensorR\006i" +
+      "nputs\0223\n\007outputs\030\010 \003(\0132\031.slipway.common." +
+      "v1.TensorR\007outputs\"\260\001\n\013GroundTruth\022\035\n\nre" +
+      "quest_id\030\001 \001(\tR\trequestId\0221\n\006labels\030\002 \001(" +
+      "\0132\031.slipway.common.v1.TensorR\006labels\0229\n\n" +
+      "label_time\030\003 \001(\0132\032.google.protobuf.Times" +
+      "tampR\tlabelTime\022\024\n\005model\030\004 \001(\tR\005model*w\n" +
+      "\013TrafficRole\022\034\n\030TRAFFIC_ROLE_UNSPECIFIED" +
+      "\020\000\022\030\n\024TRAFFIC_ROLE_PRIMARY\020\001\022\027\n\023TRAFFIC_" +
+      "ROLE_CANARY\020\002\022\027\n\023TRAFFIC_ROLE_SHADOW\020\003B\360" +
+      "\001\n\031dev.slipway.monitoring.v1B\025Prediction" +
+      "RecordProtoP\001ZFgithub.com/slipway-mlops/" +
+      "slipway/clients/go/monitoring/v1;monitor" +
+      "ingv1\242\002\003SMX\252\002\025Slipway.Monitoring.V1\312\002\025Sl" +
+      "ipway\\Monitoring\\V1\342\002!Slipway\\Monitoring" +
+      "\\V1\\GPBMetadata\352\002\027Slipway::Monitoring::V" +
+      "1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -72,13 +73,13 @@ public final class PredictionRecordProto {
     internal_static_slipway_monitoring_v1_PredictionRecord_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_PredictionRecord_descriptor,
-        new java.lang.String[] { "RequestId", "ModelVersion", "Alias", "Role", "Time", "RowCount", "Inputs", "Outputs", });
+        new java.lang.String[] { "RequestId", "ModelVersion", "Alias", "Role", "PredictTime", "RowCount", "Inputs", "Outputs", });
     internal_static_slipway_monitoring_v1_GroundTruth_descriptor =
       getDescriptor().getMessageTypes().get(1);
     internal_static_slipway_monitoring_v1_GroundTruth_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_slipway_monitoring_v1_GroundTruth_descriptor,
-        new java.lang.String[] { "RequestId", "Labels", "Time", "Model", });
+        new java.lang.String[] { "RequestId", "Labels", "LabelTime", "Model", });
     com.google.protobuf.TimestampProto.getDescriptor();
     dev.slipway.common.v1.TensorProto.getDescriptor();
   }

@@ -7,6 +7,8 @@ package dev.slipway.monitoring.v1;
 /**
  * <pre>
  * What monitoring did about retraining when an alert fired.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `RETRAINING_DECISION_UNSPECIFIED` where it must decide).
  * </pre>
  *
  * Protobuf enum {@code slipway.monitoring.v1.RetrainingDecision}

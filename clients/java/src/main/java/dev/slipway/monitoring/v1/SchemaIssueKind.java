@@ -7,6 +7,8 @@ package dev.slipway.monitoring.v1;
 /**
  * <pre>
  * The kind of a schema problem in logged predictions.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `SCHEMA_ISSUE_KIND_UNSPECIFIED` where it must decide).
  * </pre>
  *
  * Protobuf enum {@code slipway.monitoring.v1.SchemaIssueKind}

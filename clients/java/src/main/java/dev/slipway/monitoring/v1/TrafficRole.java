@@ -7,6 +7,8 @@ package dev.slipway.monitoring.v1;
 /**
  * <pre>
  * Which part of the traffic a prediction belongs to.
+ * More values will be added: a client must accept a value it does not know (and treat it as
+ * `TRAFFIC_ROLE_UNSPECIFIED` where it must decide).
  * </pre>
  *
  * Protobuf enum {@code slipway.monitoring.v1.TrafficRole}
