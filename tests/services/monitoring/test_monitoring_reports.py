@@ -214,6 +214,7 @@ async def test_schema_problems_and_bad_requests_are_explained(
             record.inputs[0].name = "sise"  # a misspelt feature
         await monitoring.ingest(records)
         report = await monitoring.report(fruit.version)
+        assert report.name == ""  # computed now, not stored: nothing to Get it by
         issues = {(i.feature, i.kind): i.record_count for i in report.data_quality.schema_issues}
         assert issues[("weight", report_pb2.SCHEMA_ISSUE_KIND_MISSING_FEATURE)] == 4
         assert issues[("size", report_pb2.SCHEMA_ISSUE_KIND_MISSING_FEATURE)] == 4
@@ -230,5 +231,5 @@ async def test_schema_problems_and_bad_requests_are_explained(
                 await monitoring.report(bad)
             assert failure.value.code() == code, bad
         with pytest.raises(grpc.aio.AioRpcError) as failure:
-            await monitoring.report(fruit.version, report="monitoringReports/nope")
+            await monitoring.stored_report("monitoringReports/nope")
         assert failure.value.code() == grpc.StatusCode.NOT_FOUND
