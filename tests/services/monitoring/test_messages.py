@@ -12,6 +12,7 @@ from slipway.common.v1 import tensor_pb2
 from slipway.ml.profiles import FeatureStats
 from slipway.monitoring.v1 import alert_pb2, drift_pb2, prediction_record_pb2
 from slipway.monitoring.v1 import monitoring_policy_pb2 as policy_pb2
+from slipway.monitoring.v1 import monitoring_report_pb2 as report_pb2
 from slipway.services.monitoring.domain.entities import (
     AlertKind,
     ConceptDriftDetector,
@@ -40,6 +41,8 @@ from slipway.services.monitoring.messages import (
     report_from_pb,
     report_to_pb,
 )
+from slipway.services.monitoring.storage.repository import _alert
+from slipway.services.monitoring.storage.tables import AlertRow
 
 
 def _full() -> policy_pb2.MonitoringPolicy:
@@ -202,3 +205,19 @@ def test_an_ingested_record_keeps_its_bytes_without_unknown_fields() -> None:
     assert kept.inputs[0].shape == (2,)
     assert kept.inputs[0].missing_mask == b"\x00\x01"
     assert record_from_pb(record).encoded == b""  # only ingest keeps it
+
+
+def test_an_alert_stored_with_its_whole_report_keeps_the_reports_name() -> None:
+    """Alerts stored before an Alert named its report embedded it in field 10 (now reserved):
+    read back, they name that report."""
+    alert = alert_pb2.Alert(
+        name="alerts/a",
+        kind=alert_pb2.ALERT_KIND_DATA_DRIFT,
+        state=alert_pb2.ALERT_STATE_FIRING,
+    )
+    embedded = report_pb2.MonitoringReport(name="monitoringReports/r").SerializeToString()
+    assert len(embedded) < 128  # a one-byte length
+    legacy = alert.SerializeToString() + bytes([10 << 3 | 2, len(embedded)]) + embedded
+    assert _alert(AlertRow(alert=legacy)).report == "monitoringReports/r"
+    current = alert_pb2.Alert(name="alerts/b", report="monitoringReports/s", kind=1, state=1)
+    assert _alert(AlertRow(alert=current.SerializeToString())).report == "monitoringReports/s"
